@@ -1,0 +1,46 @@
+import type { Severity } from '../src/report/types.js';
+
+// The rule catalogue: ids, default severities and one-line descriptions, shared by the
+// walker's findings and the ESLint rules (the ids are a public contract).
+
+export interface RuleInfo {
+  id: string;
+  severity: Severity;
+  description: string;
+}
+
+export const DOCS_BASE = 'https://github.com/rls-guard/rls-guard/blob/main/docs/rules';
+
+export function docsUrl(id: string): string {
+  return `${DOCS_BASE}/${id}.md`;
+}
+
+export const RULES = {
+  'no-unscoped-write': {
+    id: 'no-unscoped-write',
+    severity: 'error',
+    description: 'Writes to RLS-gated tables must run in an org-scoped transaction, a SECURITY DEFINER function or on an admin connection',
+  },
+  'no-unresolved-write': {
+    id: 'no-unresolved-write',
+    severity: 'warning',
+    description: 'Writes whose SQL, table or connection cannot be determined statically may bypass the org context',
+  },
+  'no-pool-scoped-context': {
+    id: 'no-pool-scoped-context',
+    severity: 'error',
+    description: 'The org context must be set transaction-locally on the connection that writes, never on a pool or session-wide',
+  },
+  'no-unjustified-suppression': {
+    id: 'no-unjustified-suppression',
+    severity: 'error',
+    description: 'An rls-guard-ignore-next-line comment must give its reason after `--`',
+  },
+  'no-unused-suppression': {
+    id: 'no-unused-suppression',
+    severity: 'warning',
+    description: 'An rls-guard-ignore-next-line comment that suppresses nothing should be removed',
+  },
+} as const satisfies Record<string, RuleInfo>;
+
+export type RuleId = keyof typeof RULES;

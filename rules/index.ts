@@ -1,0 +1,13 @@
+import noPoolScopedContext from './no-pool-scoped-context.js';
+import noUnjustifiedSuppression from './no-unjustified-suppression.js';
+import noUnresolvedWrite from './no-unresolved-write.js';
+import noUnscopedWrite from './no-unscoped-write.js';
+import noUnusedSuppression from './no-unused-suppression.js';
+
+export const rules = {
+  'no-unscoped-write': noUnscopedWrite,
+  'no-unresolved-write': noUnresolvedWrite,
+  'no-pool-scoped-context': noPoolScopedContext,
+  'no-unjustified-suppression': noUnjustifiedSuppression,
+  'no-unused-suppression': noUnusedSuppression,
+};

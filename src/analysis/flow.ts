@@ -1,0 +1,502 @@
+import ts from 'typescript';
+import { adapters, type DbAdapter } from '../adapters/index.js';
+import type { Operation } from '../report/types.js';
+import { classifyStatement, type StatementEffect } from '../sql/classify.js';
+import { parseSql, type ParsedStatement, visitPg } from '../sql/parser.js';
+import type { AnalysisConfig } from './config.js';
+import type { CallEdge, ConnState, ContextEvidence, FileFacts, RawFinding, RawSite, RawWrite } from './facts.js';
+import { type Handle, type HandleResolver, where } from './handles.js';
+import { type OriginResolver, shortText } from './origins.js';
+import { isFunctionLike, skipOuter } from './scope.js';
+import { fillHoles, type Folded, HOLE, type SqlTextFolder } from './sql-text.js';
+import { judge } from './verdict.js';
+
+// Walks each function in evaluation order, tracking per connection whether a transaction is
+// open and whether the org context is set in it, joining states where branches meet (a
+// context set on only one branch does not cover a write after the branch).
+
+type State = Map<ts.Node, ConnState> | null; // null: unreachable (after return/throw)
+
+export interface FlowDeps {
+  root: string;
+  config: AnalysisConfig;
+  origins: OriginResolver;
+  handles: HandleResolver;
+  folder: SqlTextFolder;
+}
+
+type ResolvedSql =
+  | { ok: true; statements: { effect: StatementEffect; text: string }[]; normalized: string }
+  | { ok: false; reason: string; parseError: boolean };
+
+export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
+  const facts: FileFacts = { sf, sites: [], edges: [], findings: [], escapedFunctions: new Set() };
+  new FlowWalker(deps, facts).run();
+  return facts;
+}
+
+class FlowWalker {
+  /** Writes made so far in each connection's open transaction, to say "the context was set only later". */
+  private readonly txWrites = new Map<ts.Node, RawWrite[]>();
+  private readonly drafts: { site: RawSite; writes: RawWrite[] }[] = [];
+
+  constructor(
+    private readonly deps: FlowDeps,
+    private readonly facts: FileFacts,
+  ) {}
+
+  run(): void {
+    const sf = this.facts.sf;
+    this.statements(sf.statements, new Map());
+    const visitRoots = (node: ts.Node): void => {
+      if (isFunctionLike(node) && !isInlineCallback(node) && node.body) {
+        if (ts.isBlock(node.body)) this.statements(node.body.statements, new Map());
+        else this.expression(node.body, new Map());
+      }
+      ts.forEachChild(node, visitRoots);
+    };
+    ts.forEachChild(sf, visitRoots);
+    for (const { site, writes } of this.drafts) site.verdict = this.verdict(site, writes);
+  }
+
+  // ---- statements: a small abstract interpreter over the control-flow structure ----
+
+  private statements(list: readonly ts.Statement[], state: State): State {
+    let s = state;
+    for (const st of list) s = this.statement(st, s);
+    return s;
+  }
+
+  private statement(st: ts.Statement, state: State): State {
+    if (state === null) return null;
+    if (ts.isBlock(st)) return this.statements(st.statements, state);
+    if (ts.isExpressionStatement(st)) return this.expression(st.expression, state);
+    if (ts.isVariableStatement(st)) {
+      let s: State = state;
+      for (const d of st.declarationList.declarations) if (d.initializer) s = this.expression(d.initializer, s);
+      return s;
+    }
+    if (ts.isReturnStatement(st) || ts.isThrowStatement(st)) {
+      if (st.expression) this.expression(st.expression, state);
+      return null;
+    }
+    if (ts.isIfStatement(st)) {
+      const s = this.expression(st.expression, state);
+      const a = this.statement(st.thenStatement, copy(s));
+      const b = st.elseStatement ? this.statement(st.elseStatement, copy(s)) : s;
+      return join(a, b);
+    }
+    if (ts.isTryStatement(st)) {
+      const t = this.statements(st.tryBlock.statements, copy(state));
+      let result = t;
+      if (st.catchClause) {
+        // The catch block may start after any statement of the try block; approximate by both ends.
+        const entry = join(copy(state), copy(t));
+        result = join(t, this.statements(st.catchClause.block.statements, entry));
+      }
+      if (st.finallyBlock) {
+        if (result === null) this.statements(st.finallyBlock.statements, copy(state));
+        else result = this.statements(st.finallyBlock.statements, result);
+      }
+      return result;
+    }
+    if (ts.isForStatement(st) || ts.isForOfStatement(st) || ts.isForInStatement(st) || ts.isWhileStatement(st) || ts.isDoStatement(st)) {
+      let s: State = state;
+      if (ts.isForStatement(st)) {
+        if (st.initializer) s = ts.isVariableDeclarationList(st.initializer) ? this.declarations(st.initializer, s) : this.expression(st.initializer, s);
+        if (st.condition) s = this.expression(st.condition, s);
+      } else if (ts.isForOfStatement(st) || ts.isForInStatement(st) || ts.isWhileStatement(st)) {
+        s = this.expression(st.expression, s);
+      }
+      const body = this.statement(st.statement, copy(s));
+      if (ts.isDoStatement(st)) return body === null ? null : this.expression(st.expression, body);
+      return join(s, body);
+    }
+    if (ts.isSwitchStatement(st)) {
+      const s = this.expression(st.expression, state);
+      let result: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
+      let fallthrough: State = null;
+      for (const clause of st.caseBlock.clauses) {
+        const entry = join(copy(s), fallthrough);
+        const out = this.statements(clause.statements, entry);
+        const breaks = clause.statements.some((x) => ts.isBreakStatement(x));
+        if (breaks) {
+          result = join(result, out);
+          fallthrough = null;
+        } else fallthrough = out;
+      }
+      return join(result, fallthrough);
+    }
+    if (ts.isLabeledStatement(st)) return this.statement(st.statement, state);
+    if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) return state;
+    let s: State = state;
+    ts.forEachChild(st, (child) => {
+      if (ts.isExpression(child)) s = this.expression(child, s);
+    });
+    return s;
+  }
+
+  private declarations(list: ts.VariableDeclarationList, state: State): State {
+    let s = state;
+    for (const d of list.declarations) if (d.initializer) s = this.expression(d.initializer, s);
+    return s;
+  }
+
+  // ---- expressions: calls in evaluation order (arguments before the call) ----
+
+  private expression(expr: ts.Expression, state: State): State {
+    if (state === null) return null;
+    let s: State = state;
+    const visit = (node: ts.Node): void => {
+      if (isFunctionLike(node)) {
+        // Inline callbacks run where they are passed (map, forEach, transaction helpers).
+        if (isInlineCallback(node) && node.body) {
+          const body = node.body;
+          const out = ts.isBlock(body) ? this.statements(body.statements, copy(s)) : this.expression(body, copy(s));
+          s = join(s, out);
+        }
+        return;
+      }
+      if (ts.isClassLike(node)) return;
+      if (ts.isConditionalExpression(node)) {
+        visit(node.condition);
+        const before = s;
+        s = copy(before);
+        visit(node.whenTrue);
+        const a = s;
+        s = copy(before);
+        visit(node.whenFalse);
+        s = join(a, s);
+        return;
+      }
+      ts.forEachChild(node, visit);
+      if (ts.isCallExpression(node)) this.call(node, s);
+      else if (ts.isIdentifier(node)) this.noteEscape(node);
+    };
+    visit(expr);
+    return s;
+  }
+
+  private call(call: ts.CallExpression, state: State): void {
+    if (state === null) return;
+    const callee = skipOuter(call.expression);
+    if (ts.isPropertyAccessExpression(callee)) {
+      const method = callee.name.text;
+      for (const adapter of adapters) {
+        const qm = adapter.queryMethods[method];
+        if (qm) {
+          const arg = call.arguments[qm.sqlArg];
+          if (arg && this.query(call, callee.expression, arg, adapter, state)) return;
+        }
+      }
+    }
+    this.helperCall(call, state);
+  }
+
+  // ---- a query call ----
+
+  private query(call: ts.CallExpression, receiver: ts.Expression, sqlArg: ts.Expression, adapter: DbAdapter, state: Map<ts.Node, ConnState>): boolean {
+    const handle = this.deps.handles.of(receiver);
+    if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package'))) return false;
+    const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null);
+    const sql = this.resolveSql(sqlArg);
+    if (!sql.ok && !trusted) return false;
+    if (sql.ok && !trusted && !sql.statements.some((st) => st.effect.writes.length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).length > 0)) {
+      return false;
+    }
+    const api = handle.kind === 'not-db' ? 'other' : adapter.api;
+    if (!sql.ok) {
+      this.facts.sites.push(this.unresolvedSqlSite(call, handle, api, sql.reason));
+      return true;
+    }
+    const key = connectionKey(handle);
+    const conn = key ? getState(state, key, handle) : freshState(handle);
+    const writes: RawWrite[] = [];
+    const definer: string[] = [];
+    const implicit = sql.statements.length > 1 && conn.tx !== true;
+    let pendingWrites: RawWrite[] = (key && this.txWrites.get(key)) || [];
+    for (const { effect } of sql.statements) {
+      if (effect.transaction === 'begin') {
+        conn.tx = true;
+        conn.ctx = null;
+        pendingWrites = [];
+      } else if (effect.transaction === 'commit' || effect.transaction === 'rollback') {
+        conn.tx = false;
+        conn.ctx = null;
+        pendingWrites = [];
+      }
+      for (const set of effect.contextSets) {
+        if (!this.deps.config.contextSettings.has(set.setting)) continue;
+        const ev: ContextEvidence = { via: set.via, at: call, local: set.local === true };
+        this.contextSet(call, handle, set.local, ev, implicit);
+        if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) continue;
+        if (set.local === true) {
+          if (conn.tx === true || conn.tx === 'inherited' || implicit) {
+            conn.ctx = ev;
+            for (const w of pendingWrites) w.state.setLater ??= ev;
+          } else conn.ineffective = ev;
+        } else {
+          conn.session = ev;
+        }
+      }
+      for (const r of effect.contextResets) {
+        if (r === '*' || this.deps.config.contextSettings.has(r)) {
+          conn.ctx = null;
+          conn.session = null;
+        }
+      }
+      for (const w of effect.writes) {
+        const write: RawWrite = { ...w, state: { ...conn } };
+        writes.push(write);
+        if (conn.tx === true || implicit) pendingWrites.push(write);
+      }
+      definer.push(...this.definerCalls(effect));
+    }
+    if (implicit) {
+      conn.ctx = null;
+      if (conn.tx !== 'inherited') conn.tx = false;
+    }
+    if (key) {
+      state.set(key, conn);
+      this.txWrites.set(key, conn.tx === true ? pendingWrites : []);
+    }
+    if (writes.length === 0 && definer.length === 0) return true; // a read or a context change: not a write site
+    const site = this.site(call, handle, api, writes, definer, sql.normalized);
+    this.facts.sites.push(site);
+    this.drafts.push({ site, writes });
+    return true;
+  }
+
+  private definerCalls(effect: StatementEffect): string[] {
+    return effect.calls.filter((c) => this.deps.config.definerFunctions.has(c));
+  }
+
+  private contextSet(call: ts.CallExpression, handle: Handle, local: boolean | null, ev: ContextEvidence, implicit: boolean): void {
+    const setting = [...this.deps.config.contextSettings][0] ?? 'app.current_org_id';
+    const desc = `${ev.via === 'set_config' ? `set_config('${setting}', …, ${local === true ? 'true' : local === false ? 'false' : '?'})` : ev.via}`;
+    if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) {
+      this.finding('no-pool-scoped-context', call, `The org context is set on a pool (${handle.label}): ${desc} runs on whichever connection the pool picks${local === true ? ' and ends with that one statement' : ' and stays on that connection for the next borrower'}, so later queries are not covered. Check out a client (pool.connect()), BEGIN, set the context with set_config(…, true) and write on that client, or use withOrgScope.`, `pool:${desc}`);
+      return;
+    }
+    if (local !== true && !(handle.kind === 'executor' && handle.exec === 'client')) {
+      this.finding('no-pool-scoped-context', call, `The org context is set session-wide (${desc}) on ${describe(handle)}: it outlives the transaction and leaks to the next request that borrows this pooled connection. Set it transaction-locally: set_config(…, true) or SET LOCAL inside BEGIN … COMMIT.`, `session:${desc}`);
+    }
+  }
+
+  private site(call: ts.CallExpression, handle: Handle, api: string, writes: RawWrite[], definer: string[], sql: string): RawSite {
+    const tables = unique(writes.map((w) => w.table));
+    const gated = tables.filter((t) => this.deps.config.gatedTables.has(t));
+    const operation: Operation = writes[0]?.operation ?? 'call';
+    const verdict: RawSite['verdict'] = { coverage: 'unresolved', via: null, evidence: 'not yet judged' };
+    return { call, api, handle, operation, tables, gatedTables: gated, definerCalls: definer, sql, verdict };
+  }
+
+  private verdict(site: RawSite, writes: RawWrite[]): RawSite['verdict'] {
+    const { handle, tables, definerCalls: definer } = site;
+    const gatedWrites = writes.filter((w) => this.deps.config.gatedTables.has(w.table));
+    let verdict: RawSite['verdict'];
+    if (gatedWrites.length === 0) {
+      verdict = definer.length > 0 && writes.length === 0
+        ? { coverage: 'security-definer', via: definer[0]!, evidence: `calls SECURITY DEFINER function ${definer[0]}, which runs with its owner's rights` }
+        : { coverage: 'not-gated', via: null, evidence: tables.length ? `${tables.join(', ')} ${tables.length > 1 ? 'have' : 'has'} no row-level security` : 'no table written' };
+    } else {
+      // Every gated write must be covered; the site takes the worst verdict among them.
+      const verdicts = gatedWrites.map((w) => judge(handle, w.state, this.deps.root, w.table));
+      verdict = verdicts.reduce((worst, v) => (rank(v) < rank(worst) ? v : worst));
+    }
+    return verdict;
+  }
+
+  private unresolvedSqlSite(call: ts.CallExpression, handle: Handle, api: string, reason: string): RawSite {
+    return {
+      call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null,
+      verdict: { coverage: 'unresolved', via: null, evidence: `the SQL text cannot be resolved statically: ${reason}` },
+    };
+  }
+
+  // ---- calls of functions in the codebase: the edges that carry connections into helpers ----
+
+  private helperCall(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
+    const helper = this.deps.handles.scopeHelper(call);
+    if (helper) {
+      // A function passed by name as the scope helper's callback is called with the scoped executor.
+      const index = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
+      const arg = call.arguments[index];
+      if (arg && !isFunctionLike(skipOuter(arg))) {
+        const target = this.deps.origins.expr(arg);
+        if (target.kind === 'function') {
+          const args: CallEdge['args'] = [];
+          const scoped: Handle = { kind: 'scoped', via: helper.name, key: call, label: `the executor ${helper.name} hands its callback`, helperCall: call };
+          args[helper.executorParam] = { handle: scoped, state: freshState(scoped) };
+          this.facts.edges.push({ call, callee: target.decl, args });
+        }
+      }
+      return;
+    }
+    if (call.arguments.length === 0) return;
+    const target = this.deps.origins.expr(call.expression);
+    if (target.kind !== 'function') return;
+    const args = call.arguments.map((a) => {
+      const h = this.deps.handles.of(a);
+      if (h.kind === 'not-db' || h.kind === 'library') return null;
+      const key = connectionKey(h);
+      return { handle: h, state: key ? { ...getState(state, key, h) } : freshState(h) };
+    });
+    if (args.some((a) => a !== null)) this.facts.edges.push({ call, callee: target.decl, args });
+  }
+
+  /** A function referenced other than as a callee: its callers cannot all be seen. */
+  private noteEscape(id: ts.Identifier): void {
+    const parent = id.parent;
+    if (!parent) return;
+    if (ts.isCallExpression(parent) && parent.expression === id) return;
+    if (ts.isCallExpression(parent) && this.deps.handles.scopeHelper(parent)) return;
+    if (ts.isPropertyAccessExpression(parent) && parent.name === id) return;
+    if (ts.isExportSpecifier(parent) || ts.isImportSpecifier(parent) || ts.isExportAssignment(parent)) return;
+    if (ts.isTypeReferenceNode(parent) || ts.isTypeQueryNode(parent)) return;
+    const origin = this.deps.origins.identifier(id);
+    if (origin.kind === 'function') this.facts.escapedFunctions.add(origin.decl);
+  }
+
+  // ---- SQL ----
+
+  private resolveSql(arg: ts.Expression): ResolvedSql {
+    const e = skipOuter(arg);
+    let textExpr: ts.Expression = e;
+    if (ts.isObjectLiteralExpression(e)) {
+      const textProp = this.deps.origins.member({ kind: 'expr', expr: e }, 'text');
+      if (textProp.kind !== 'expr') return { ok: false, reason: 'the query object has no resolvable `text`', parseError: false };
+      textExpr = textProp.expr;
+    } else if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
+      const origin = this.deps.origins.expr(e);
+      if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr))) return this.resolveSql(origin.expr);
+    }
+    const folded: Folded = this.deps.folder.sql(textExpr);
+    if (!folded.ok) return { ok: false, reason: folded.reason, parseError: false };
+    const statements: { effect: StatementEffect; text: string }[] = [];
+    for (const variant of folded.variants) {
+      if (variant.split(HOLE).every((part) => part.trim() === '')) return { ok: false, reason: `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``, parseError: false };
+      const text = fillHoles(variant);
+      const parsed = parseSql(text);
+      if (!parsed.ok) {
+        const holes = variant.split(HOLE).length - 1;
+        return holes > 0
+          ? { ok: false, reason: `the interpolation \`\${${folded.holes[0]}}\` changes the statement's structure (${parsed.error}); make it a constant or a bind parameter`, parseError: true }
+          : { ok: false, reason: `the SQL does not parse: ${parsed.error}`, parseError: true };
+      }
+      const holes = variant.split(HOLE).length - 1;
+      if (holes > 0 && countHoleParams(parsed.statements) !== holes) {
+        return { ok: false, reason: `the interpolation \`\${${folded.holes[0]}}\` is part of a name, not a value; make it a constant`, parseError: true };
+      }
+      for (const st of parsed.statements) {
+        statements.push({
+          effect: classifyStatement(st, { defaultSchema: this.deps.config.defaultSchema, setterFunctions: this.deps.config.setterFunctions }),
+          text: statementText(text, st),
+        });
+      }
+    }
+    return { ok: true, statements, normalized: folded.variants.map((v) => fillHoles(v).replace(/\s+/g, ' ').trim()).join(' | ') };
+  }
+
+  private finding(ruleId: string, node: ts.Node, message: string, key: string): void {
+    const f: RawFinding = { ruleId, node, message, key };
+    this.facts.findings.push(f);
+  }
+}
+
+/**
+ * Holes that landed where a value goes: a bind parameter, or inside a string constant
+ * (`'${id}'`). A hole glued into a name (`audit_${suffix}`) is neither, and must not be
+ * mistaken for a table called `audit_$901`.
+ */
+function countHoleParams(statements: ParsedStatement[]): number {
+  let n = 0;
+  for (const st of statements) {
+    visitPg(st.stmt, (key, node) => {
+      if (key === 'ParamRef' && typeof node.number === 'number' && node.number > 900) n++;
+      if (key === 'sval' && typeof node.sval === 'string') n += (node.sval.match(/\$9\d\d/g) ?? []).length;
+    });
+  }
+  return n;
+}
+
+function statementText(text: string, st: ParsedStatement): string {
+  return Buffer.from(text).subarray(st.location, st.length === undefined ? undefined : st.location + st.length).toString().trim();
+}
+
+export function isInlineCallback(fn: ts.Node): boolean {
+  if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return false;
+  let parent = fn.parent;
+  while (parent && (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent))) parent = parent.parent;
+  return !!parent && (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && (parent.arguments ?? []).some((a) => skipOuter(a) === fn);
+}
+
+export function connectionKey(handle: Handle): ts.Node | undefined {
+  return handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || handle.kind === 'param' ? handle.key : undefined;
+}
+
+export function freshState(handle: Handle): ConnState {
+  if (handle.kind === 'param') return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null };
+  if (handle.kind === 'scoped') return { tx: true, ctx: { via: handle.via, at: handle.helperCall, local: true }, session: null, ineffective: null };
+  return { tx: false, ctx: null, session: null, ineffective: null };
+}
+
+function getState(state: Map<ts.Node, ConnState>, key: ts.Node, handle: Handle): ConnState {
+  const existing = state.get(key);
+  if (existing) return { ...existing };
+  return freshState(handle);
+}
+
+function copy(state: State): State {
+  return state === null ? null : new Map(state);
+}
+
+function join(a: State, b: State): State {
+  if (a === null) return b;
+  if (b === null) return a;
+  const out = new Map<ts.Node, ConnState>();
+  for (const key of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(key);
+    const y = b.get(key);
+    if (!x || !y) {
+      // Known on one path only: the other path left it untouched (fresh). Keep only what both guarantee.
+      const only = (x ?? y)!;
+      out.set(key, { tx: only.tx === 'inherited' ? 'inherited' : false, ctx: only.ctx === 'inherited' ? 'inherited' : null, session: null, ineffective: only.ineffective });
+      continue;
+    }
+    out.set(key, {
+      tx: x.tx === y.tx ? x.tx : false,
+      ctx: x.ctx === y.ctx ? x.ctx : null,
+      session: x.session === y.session ? x.session : null,
+      ineffective: x.ineffective ?? y.ineffective,
+    });
+  }
+  return out;
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+const RANK: Record<string, number> = { unscoped: 0, unresolved: 1, 'not-gated': 5, 'org-scope': 4, 'security-definer': 4, 'admin-pool': 4 };
+
+export function rank(v: RawSite['verdict']): number {
+  if ('pending' in v) return 2;
+  return RANK[v.coverage] ?? 3;
+}
+
+export function describe(handle: Handle): string {
+  switch (handle.kind) {
+    case 'executor':
+    case 'scoped':
+    case 'admin':
+    case 'param':
+      return handle.label;
+    case 'unknown':
+      return `an untraceable connection (${handle.reason})`;
+    default:
+      return 'a value that is not a known database connection';
+  }
+}
+
+export { where, shortText };

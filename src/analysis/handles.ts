@@ -1,0 +1,288 @@
+import path from 'node:path';
+import ts from 'typescript';
+import { adapterForModule, type DbAdapter, type ExecutorKind } from '../adapters/index.js';
+import { type AnalysisConfig, matchesSpec, type ResolvedScopeHelper } from './config.js';
+import { functionName, type Origin, type OriginResolver, shortText } from './origins.js';
+import { type Binding, isFunctionLike, lookup, skipOuter } from './scope.js';
+import type { TypeEvidence } from './type-evidence.js';
+
+// Which connection runs a query: every executor is traced to where it was made (a `pg`
+// import, pool.connect(), a scope helper's callback, an admin provider), never guessed
+// from its variable name.
+
+export type ParamBinding = Extract<Binding, { kind: 'parameter' }>;
+
+export type Handle =
+  | { kind: 'executor'; exec: ExecutorKind; adapter: DbAdapter; key: ts.Node; label: string }
+  | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression }
+  | { kind: 'admin'; via: string; key: ts.Node; label: string }
+  | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null }
+  | { kind: 'library'; adapter: DbAdapter; export: 'namespace' | ExecutorKind }
+  | { kind: 'not-db'; reason: string }
+  | { kind: 'unknown'; reason: string };
+
+export function where(node: ts.Node, root: string): string {
+  const sf = node.getSourceFile();
+  const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
+  return `${path.relative(root, sf.fileName).split(path.sep).join('/')}:${line + 1}`;
+}
+
+export class HandleResolver {
+  private readonly memo = new Map<ts.Node, Handle>();
+
+  constructor(
+    private readonly origins: OriginResolver,
+    private readonly config: AnalysisConfig,
+    private readonly root: string,
+    private readonly types?: TypeEvidence,
+  ) {}
+
+  of(expression: ts.Expression): Handle {
+    const hit = this.memo.get(expression);
+    if (hit) return hit;
+    this.memo.set(expression, { kind: 'unknown', reason: 'cyclic definition' });
+    const result = this.withTypes(expression, this.compute(expression, 0));
+    this.memo.set(expression, result);
+    return result;
+  }
+
+  /** Where provenance runs out, the checker's type (when types are installed) may still say what it is. */
+  private withTypes(expression: ts.Expression, handle: Handle): Handle {
+    if (!this.types) return handle;
+    const untraced = handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
+    if (!untraced && !(handle.kind === 'param' && handle.typed === null)) return handle;
+    const found = this.types.executorOf(expression);
+    if (!found) return handle;
+    if (handle.kind === 'param') return { ...handle, typed: { adapter: found.adapter, exec: found.exec } };
+    const e = skipOuter(expression);
+    const key = (ts.isIdentifier(e) && lookup(e)?.decl) || e;
+    return { kind: 'executor', exec: found.exec, adapter: found.adapter, key, label: `\`${shortText(e, 30)}\` (a ${found.adapter.api} ${found.typeName}, by its type)` };
+  }
+
+  private compute(expression: ts.Expression, depth: number): Handle {
+    if (depth > 8) return { kind: 'unknown', reason: 'the connection is passed through too many calls' };
+    let e = skipOuter(expression);
+    while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
+    if (ts.isIdentifier(e)) {
+      const admin = this.adminBinding(e);
+      if (admin) return admin;
+    }
+    return this.fromOrigin(this.origins.expr(e), e, depth);
+  }
+
+  private fromOrigin(origin: Origin, at: ts.Expression, depth: number): Handle {
+    switch (origin.kind) {
+      case 'external': {
+        const adapter = adapterForModule(origin.module);
+        if (!adapter) return { kind: 'not-db', reason: `a value from package '${origin.module}'` };
+        if (origin.path.length === 0) return { kind: 'library', adapter, export: 'namespace' };
+        const exported = origin.path.length === 1 ? adapter.exports[origin.path[0]!] : undefined;
+        if (exported) return { kind: 'library', adapter, export: exported };
+        if (origin.path.length === 2 && adapter.exports[origin.path[0]!] === 'namespace') {
+          const inner = adapter.exports[origin.path[1]!];
+          if (inner) return { kind: 'library', adapter, export: inner };
+        }
+        return { kind: 'not-db', reason: `\`${origin.path.join('.')}\` from '${origin.module}'` };
+      }
+      case 'param':
+        return this.param(origin.binding, origin.path);
+      case 'function':
+        return { kind: 'not-db', reason: `function \`${origin.name}\`` };
+      case 'class':
+      case 'module':
+        return { kind: 'not-db', reason: 'a class or module' };
+      case 'unknown':
+        return { kind: 'unknown', reason: origin.reason };
+      case 'expr':
+        return this.fromExpression(origin.expr, at, depth);
+    }
+  }
+
+  private fromExpression(expr: ts.Expression, at: ts.Expression, depth: number): Handle {
+    let e = skipOuter(expr);
+    while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
+    if (e !== expr && !ts.isCallExpression(e) && !ts.isNewExpression(e)) return this.compute(e, depth + 1);
+    if (ts.isNewExpression(e)) {
+      const ctor = this.compute(e.expression, depth + 1);
+      if (ctor.kind === 'library' && ctor.export !== 'namespace') {
+        const what = ctor.export === 'pool' ? 'Pool' : 'Client';
+        return { kind: 'executor', exec: ctor.export, adapter: ctor.adapter, key: e, label: `${ctor.adapter.api} ${what} created at ${where(e, this.root)}` };
+      }
+      return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };
+    }
+    if (ts.isCallExpression(e)) return this.fromCall(e, depth);
+    if (ts.isLiteralExpression(e) || ts.isObjectLiteralExpression(e) || ts.isArrayLiteralExpression(e) || ts.isTemplateExpression(e)) {
+      return { kind: 'not-db', reason: 'a literal' };
+    }
+    if (e.kind === ts.SyntaxKind.ThisKeyword || (ts.isPropertyAccessExpression(e) && e.expression.kind === ts.SyntaxKind.ThisKeyword)) {
+      return this.thisMember(e, depth);
+    }
+    return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
+  }
+
+  private fromCall(call: ts.CallExpression, depth: number): Handle {
+    const callee = skipOuter(call.expression);
+    const name = calleeName(callee);
+    if (name) {
+      const admin = this.adminCall(callee, name);
+      if (admin) return { kind: 'admin', via: admin, key: call, label: `admin connection from ${admin}() at ${where(call, this.root)}` };
+    }
+    if (ts.isPropertyAccessExpression(callee)) {
+      const receiver = this.compute(callee.expression, depth + 1);
+      if (receiver.kind === 'executor' && receiver.exec === 'pool' && receiver.adapter.connectMethods.includes(callee.name.text)) {
+        return { kind: 'executor', exec: 'pool-client', adapter: receiver.adapter, key: call, label: `pooled client from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
+      }
+      if (receiver.kind === 'admin' && callee.name.text === 'connect') return { ...receiver, key: call };
+      if (receiver.kind === 'unknown') return receiver;
+    }
+    const target = this.origins.expr(callee);
+    if (target.kind === 'function') return this.returned(target.decl, depth);
+    if (target.kind === 'unknown') return { kind: 'unknown', reason: target.reason };
+    return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
+  }
+
+  /** A function in the codebase that returns a connection: follow its return statements. */
+  private returned(fn: ts.FunctionLikeDeclaration, depth: number): Handle {
+    const results: Handle[] = [];
+    const body = fn.body;
+    if (!body) return { kind: 'unknown', reason: `\`${functionName(fn)}\` has no body` };
+    if (!ts.isBlock(body)) {
+      results.push(this.compute(body, depth + 1));
+    } else {
+      const visit = (n: ts.Node): void => {
+        if (isFunctionLike(n)) return;
+        if (ts.isReturnStatement(n) && n.expression) results.push(this.compute(n.expression, depth + 1));
+        ts.forEachChild(n, visit);
+      };
+      ts.forEachChild(body, visit);
+    }
+    const first = results[0];
+    if (!first) return { kind: 'not-db', reason: `\`${functionName(fn)}\` returns nothing` };
+    if (results.every((r) => r.kind === first.kind && r.kind !== 'param' && ('key' in r ? r.key === (first as { key: ts.Node }).key : true))) return first;
+    return { kind: 'unknown', reason: `\`${functionName(fn)}\` returns different connections` };
+  }
+
+  private thisMember(e: ts.Expression, depth: number): Handle {
+    if (!ts.isPropertyAccessExpression(e)) return { kind: 'not-db', reason: '`this`' };
+    const cls = enclosingClass(e);
+    if (!cls) return { kind: 'unknown', reason: `\`${shortText(e, 40)}\` outside a class` };
+    const member = e.name.text;
+    for (const m of cls.members) {
+      if (ts.isPropertyDeclaration(m) && m.name.getText() === member && m.initializer) return this.compute(m.initializer, depth + 1);
+      if (ts.isConstructorDeclaration(m)) {
+        const index = m.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === member && ts.getModifiers(p)?.length);
+        const p = m.parameters[index];
+        if (p) return this.param({ kind: 'parameter', name: member, decl: p, fn: m, index, path: [] }, []);
+      }
+    }
+    return { kind: 'unknown', reason: `\`this.${member}\` is not initialised from a traceable value` };
+  }
+
+  private param(binding: ParamBinding, pathKeys: (string | number)[]): Handle {
+    if (pathKeys.length > 0) return { kind: 'unknown', reason: `\`${binding.name}\` is destructured from a parameter` };
+    const scoped = this.scopedCallbackParam(binding);
+    if (scoped) return scoped;
+    const typed = this.typeOfParam(binding.decl);
+    return {
+      kind: 'param',
+      binding,
+      key: binding.decl,
+      label: `parameter \`${binding.name}\` of \`${functionName(binding.fn)}\``,
+      typed,
+    };
+  }
+
+  /** A parameter of a callback passed to a scope helper receives the scoped executor. */
+  private scopedCallbackParam(binding: ParamBinding): Handle | undefined {
+    const fn = binding.fn;
+    const call = fn.parent;
+    if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+    const argIndex = call.arguments.indexOf(fn as ts.Expression);
+    if (argIndex < 0) return undefined;
+    const helper = this.scopeHelper(call);
+    if (!helper) return undefined;
+    const expectedArg = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
+    if (argIndex !== expectedArg || binding.index !== helper.executorParam) return undefined;
+    return { kind: 'scoped', via: helper.name, key: binding.decl, label: `\`${binding.name}\`, the executor ${helper.name} hands its callback`, helperCall: call };
+  }
+
+  /** The scope helper a call invokes, matched by its imported or declared name (and module, when configured). */
+  scopeHelper(call: ts.CallExpression): ResolvedScopeHelper | undefined {
+    const callee = skipOuter(call.expression);
+    const name = calleeName(callee);
+    if (!name) return undefined;
+    const module = ts.isIdentifier(callee) ? importModule(lookup(callee)) : undefined;
+    const original = ts.isIdentifier(callee) ? importedName(lookup(callee)) ?? name : name;
+    const exact = matchesSpec(this.config.scopeHelpers, original, module);
+    if (exact) return exact as ResolvedScopeHelper;
+    const prefix = this.config.scopeHelperPrefixes.find((p) => original.startsWith(p));
+    return prefix ? { name: original, callbackArg: -1, executorParam: 0 } : undefined;
+  }
+
+  private adminBinding(id: ts.Identifier): Handle | undefined {
+    const b = lookup(id);
+    if (!b || b.kind === 'parameter') return undefined;
+    const original = importedName(b) ?? b.name;
+    const hit = matchesSpec(this.config.adminProviders, original, importModule(b));
+    if (!hit || b.kind === 'function') return undefined;
+    return { kind: 'admin', via: hit.name, key: b.decl, label: `admin connection \`${hit.name}\`` };
+  }
+
+  private adminCall(callee: ts.Expression, name: string): string | undefined {
+    const b = ts.isIdentifier(callee) ? lookup(callee) : undefined;
+    const original = importedName(b) ?? name;
+    return matchesSpec(this.config.adminProviders, original, importModule(b))?.name;
+  }
+
+  private typeOfParam(decl: ts.ParameterDeclaration): { adapter: DbAdapter; exec: ExecutorKind } | null {
+    return decl.type ? executorType(decl.type, 0) : null;
+  }
+}
+
+/** A type annotation naming a database executor type (directly, qualified, through a local alias, or in a union). */
+function executorType(type: ts.TypeNode, depth: number): { adapter: DbAdapter; exec: ExecutorKind } | null {
+  if (depth > 5) return null;
+  if (ts.isUnionTypeNode(type)) {
+    for (const t of type.types) {
+      const found = executorType(t, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (!ts.isTypeReferenceNode(type)) return null;
+  const name = type.typeName;
+  if (ts.isQualifiedName(name) && ts.isIdentifier(name.left)) {
+    const adapter = adapterForModule(importModule(lookup(name.left)) ?? '');
+    const exec = adapter?.executorTypes[name.right.text];
+    return adapter && exec ? { adapter, exec } : null;
+  }
+  if (!ts.isIdentifier(name)) return null;
+  const b = lookup(name);
+  if (b?.kind === 'import') {
+    const adapter = adapterForModule(b.module);
+    const exec = adapter?.executorTypes[b.imported];
+    return adapter && exec ? { adapter, exec } : null;
+  }
+  if (b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl)) return executorType(b.decl.type, depth + 1);
+  return null;
+}
+
+export function calleeName(callee: ts.Expression): string | undefined {
+  if (ts.isIdentifier(callee)) return callee.text;
+  if (ts.isPropertyAccessExpression(callee)) return callee.name.text;
+  return undefined;
+}
+
+function importedName(b: Binding | undefined): string | undefined {
+  return b?.kind === 'import' && b.imported !== '*' && b.imported !== 'default' ? b.imported : undefined;
+}
+
+function importModule(b: Binding | undefined): string | undefined {
+  return b?.kind === 'import' ? b.module : undefined;
+}
+
+function enclosingClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {
+  let n: ts.Node | undefined = node.parent;
+  while (n && !ts.isClassLike(n)) n = n.parent;
+  return n;
+}

@@ -1,0 +1,174 @@
+import path from 'node:path';
+import ts from 'typescript';
+import { RULES, type RuleId } from '../../rules/catalog.js';
+import { fingerprint, FingerprintCounter, normalizeCode } from '../report/fingerprint.js';
+import { findSuppressions, suppressionFor, type Suppression } from '../report/suppressions.js';
+import type { Coverage, Location, Operation, Severity } from '../report/types.js';
+import type { RlsModel } from '../schema/types.js';
+import type { AnalysisConfig } from './config.js';
+import type { FileFacts, RawFinding, RawSite } from './facts.js';
+import { analyzeFlow } from './flow.js';
+import { HandleResolver } from './handles.js';
+import { functionName, OriginResolver } from './origins.js';
+import { resolveVerdicts, type SiteVerdict } from './program.js';
+import { isFunctionLike } from './scope.js';
+import type { SourceHost } from './source-host.js';
+import { SqlTextFolder } from './sql-text.js';
+import type { TypeEvidence } from './type-evidence.js';
+
+// The one analysis core. The walker passes every file (wholeProgram); the ESLint plugin
+// passes the file being linted. Both get the same sites, verdicts and findings for
+// everything decidable within that file.
+
+export interface CoreInput {
+  root: string;
+  files: ts.SourceFile[];
+  host: SourceHost;
+  model: RlsModel;
+  config: AnalysisConfig;
+  wholeProgram: boolean;
+  /** The type checker's evidence, when the audited project's types are available. */
+  types?: TypeEvidence;
+}
+
+export interface CoreSite extends Location {
+  operation: Operation;
+  tables: string[];
+  gated: boolean;
+  api: string;
+  coverage: Coverage;
+  via: string | null;
+  evidence: string;
+  suppressed: { reason: string } | null;
+  fingerprint: string;
+  /** Undecidable from the files given (the plugin defers it to the walker). */
+  deferred: boolean;
+  /** Decided by following callers in other files: the ESLint plugin defers these to the walker. */
+  crossFile: boolean;
+  /** Calls through which an uncovered connection reaches the write, outermost last. */
+  callPath: string[];
+}
+
+export interface CoreFinding extends Location {
+  ruleId: RuleId;
+  severity: Severity;
+  message: string;
+  fingerprint: string;
+  suppressed: { reason: string } | null;
+}
+
+export interface CoreResult {
+  sites: CoreSite[];
+  findings: CoreFinding[];
+}
+
+export function analyze(input: CoreInput): CoreResult {
+  const origins = new OriginResolver(input.host);
+  const handles = new HandleResolver(origins, input.config, input.root, input.types);
+  const folder = new SqlTextFolder(origins);
+  const facts: FileFacts[] = input.files.map((sf) => analyzeFlow(sf, { root: input.root, config: input.config, origins, handles, folder }));
+  const verdicts = resolveVerdicts(facts, { root: input.root, wholeProgram: input.wholeProgram });
+  const result: CoreResult = { sites: [], findings: [] };
+  for (const f of facts) report(f, verdicts, input, result);
+  return result;
+}
+
+function report(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: CoreInput, out: CoreResult): void {
+  const sf = facts.sf;
+  const file = relative(input.root, sf.fileName);
+  const suppressions = findSuppressions(sf);
+  const siteIds = new FingerprintCounter();
+  const findingIds = new FingerprintCounter();
+  const severity = (id: RuleId): Severity => (id === 'no-unresolved-write' && input.config.strict ? 'error' : RULES[id].severity);
+
+  const addFinding = (ruleId: RuleId, loc: Location, message: string, key: string): { reason: string } | null => {
+    const s = suppressionFor(suppressions, ruleId, loc.line);
+    if (s) s.used = true;
+    const suppressed = s?.reason ? { reason: s.reason } : null;
+    out.findings.push({ ruleId, severity: severity(ruleId), ...loc, message, fingerprint: findingIds.next([ruleId, file, key]), suppressed });
+    return suppressed;
+  };
+
+  for (const raw of facts.sites) {
+    const verdict = verdicts.get(raw)!;
+    const loc = location(sf, raw.call, file);
+    const scope = enclosingName(raw.call);
+    const code = normalizeCode(raw.call.getText(sf));
+    const site: CoreSite = {
+      ...loc,
+      operation: raw.operation,
+      tables: raw.tables,
+      gated: raw.gatedTables.length > 0,
+      api: raw.api,
+      coverage: verdict.coverage,
+      via: verdict.via,
+      evidence: verdict.evidence,
+      suppressed: null,
+      fingerprint: siteIds.next(['site', file, scope, code]),
+      deferred: verdict.deferred,
+      crossFile: verdict.crossFile ?? false,
+      callPath: verdict.callPath,
+    };
+    out.sites.push(site);
+    if (verdict.deferred) continue;
+    if (verdict.coverage === 'unscoped') {
+      site.suppressed = addFinding('no-unscoped-write', loc, unscopedMessage(raw, verdict, input), `${scope}\u0001${code}`);
+    } else if (verdict.coverage === 'unresolved') {
+      site.suppressed = addFinding('no-unresolved-write', loc, unresolvedMessage(raw, verdict, input), `${scope}\u0001${code}`);
+    }
+  }
+  for (const f of facts.findings) {
+    addFinding(f.ruleId as RuleId, location(sf, f.node, file), f.message, `${enclosingName(f.node)}\u0001${f.key}\u0001${normalizeCode(f.node.getText(sf))}`);
+  }
+  for (const s of suppressions) checkSuppression(s, file, addFinding);
+}
+
+function checkSuppression(s: Suppression, file: string, add: (id: RuleId, loc: Location, message: string, key: string) => unknown): void {
+  const loc: Location = { file, line: s.line, column: s.column, endLine: s.endLine, endColumn: s.endColumn };
+  const ids = s.ruleIds.join(',');
+  if (!s.reason) {
+    add('no-unjustified-suppression', loc, `This rls-guard-ignore-next-line comment has no reason, so it suppresses nothing. Say why the write is safe after \`--\`, e.g. \`// rls-guard-ignore-next-line ${s.ruleIds[0] ?? 'no-unscoped-write'} -- runs once under the migration role\`.`, `reason:${ids}`);
+  } else if (!s.used) {
+    add('no-unused-suppression', loc, `This rls-guard-ignore-next-line comment (${ids || 'all rules'}) suppresses nothing on the next line; remove it.`, `unused:${ids}:${s.reason}`);
+  }
+}
+
+function unscopedMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {
+  const op = raw.operation.toUpperCase();
+  return `${op} on ${gatedEvidence(raw.gatedTables, input)} ${verdict.evidence}. Postgres will ${raw.operation === 'delete' || raw.operation === 'update' ? 'match zero rows and report success' : 'reject it with "new row violates row-level security policy"'}. Fix: run it on the executor a scope helper hands its callback (withOrgScope(ctx, db, orgId, async (tx) => tx.query(…))), or on a client inside BEGIN … set_config('${[...input.config.contextSettings][0]}', $1, true) … COMMIT; use an admin connection only for deliberate cross-org work.`;
+}
+
+function unresolvedMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {
+  const what = raw.gatedTables.length ? `${raw.operation.toUpperCase()} on ${gatedEvidence(raw.gatedTables, input)}` : 'A database write';
+  return `${what} cannot be verified: ${verdict.evidence}. rls-guard fails closed: make the SQL a constant (bind values as $1, $2…) and run it on a traceable connection, or suppress with a reason if it is safe.`;
+}
+
+function gatedEvidence(tables: string[], input: CoreInput): string {
+  return tables
+    .map((t) => {
+      const at = input.model.tables.get(t)?.enabledAt;
+      return at ? `${t} (RLS enabled at ${at.file}:${at.line})` : `${t} (RLS-gated by configuration)`;
+    })
+    .join(', ');
+}
+
+function location(sf: ts.SourceFile, node: ts.Node, file: string): Location {
+  const start = sf.getLineAndCharacterOfPosition(node.getStart(sf));
+  const end = sf.getLineAndCharacterOfPosition(node.getEnd());
+  return { file, line: start.line + 1, column: start.character + 1, endLine: end.line + 1, endColumn: end.character + 1 };
+}
+
+function enclosingName(node: ts.Node): string {
+  const names: string[] = [];
+  for (let n: ts.Node | undefined = node.parent; n; n = n.parent) {
+    if (isFunctionLike(n)) names.unshift(functionName(n));
+    else if (ts.isClassLike(n) && n.name) names.unshift(n.name.text);
+  }
+  return names.join('>') || '<module>';
+}
+
+export function relative(root: string, file: string): string {
+  return path.relative(root, file).split(path.sep).join('/');
+}
+
+export { fingerprint };

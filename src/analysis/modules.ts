@@ -1,0 +1,129 @@
+import ts from 'typescript';
+import { type Binding, lookup } from './scope.js';
+import type { SourceHost } from './source-host.js';
+
+// Follows imports to the declaration a module exports, across re-exports, without a program.
+
+export type ExportTarget =
+  | { kind: 'binding'; sf: ts.SourceFile; binding: Binding }
+  | { kind: 'expression'; sf: ts.SourceFile; expr: ts.Expression }
+  | { kind: 'module'; sf: ts.SourceFile }
+  | { kind: 'external'; module: string; name: string };
+
+const MAX_DEPTH = 12;
+
+/** Resolves an import binding to what the imported module exports under that name. */
+export function resolveImport(host: SourceHost, fromFile: string, binding: Extract<Binding, { kind: 'import' }>): ExportTarget | undefined {
+  const target = host.resolveModule(fromFile, binding.module);
+  if (!target) {
+    if (binding.module.startsWith('.')) return undefined;
+    return { kind: 'external', module: binding.module, name: binding.imported };
+  }
+  const sf = host.getSourceFile(target);
+  if (!sf) return undefined;
+  if (binding.imported === '*') return { kind: 'module', sf };
+  return resolveExport(host, sf, binding.imported, 0);
+}
+
+export function resolveExport(host: SourceHost, sf: ts.SourceFile, name: string, depth: number): ExportTarget | undefined {
+  if (depth > MAX_DEPTH) return undefined;
+  const starSources: string[] = [];
+  for (const st of sf.statements) {
+    if (ts.isExportDeclaration(st)) {
+      const from = st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : undefined;
+      if (!st.exportClause) {
+        if (from) starSources.push(from);
+        continue;
+      }
+      if (ts.isNamespaceExport(st.exportClause)) {
+        if (st.exportClause.name.text === name && from) {
+          const file = host.resolveModule(sf.fileName, from);
+          const target = file ? host.getSourceFile(file) : undefined;
+          return target ? { kind: 'module', sf: target } : from.startsWith('.') ? undefined : { kind: 'external', module: from, name: '*' };
+        }
+        continue;
+      }
+      for (const el of st.exportClause.elements) {
+        if (el.name.text !== name) continue;
+        const local = (el.propertyName ?? el.name).text;
+        if (from) {
+          const file = host.resolveModule(sf.fileName, from);
+          const target = file ? host.getSourceFile(file) : undefined;
+          if (!target) return from.startsWith('.') ? undefined : { kind: 'external', module: from, name: local };
+          return resolveExport(host, target, local, depth + 1);
+        }
+        return localTarget(host, sf, local, depth);
+      }
+    } else if (ts.isExportAssignment(st) && !st.isExportEquals && name === 'default') {
+      return { kind: 'expression', sf, expr: st.expression };
+    } else if (hasExportModifier(st)) {
+      if (name === 'default' && hasDefaultModifier(st) && (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st))) {
+        if (st.name) return localTarget(host, sf, st.name.text, depth);
+        return undefined;
+      }
+      if (declaresName(st, name) && !hasDefaultModifier(st)) return localTarget(host, sf, name, depth);
+    }
+  }
+  for (const from of starSources) {
+    const file = host.resolveModule(sf.fileName, from);
+    const target = file ? host.getSourceFile(file) : undefined;
+    const found = target ? resolveExport(host, target, name, depth + 1) : undefined;
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function localTarget(host: SourceHost, sf: ts.SourceFile, name: string, depth: number): ExportTarget | undefined {
+  const binding = moduleBinding(sf, name);
+  if (!binding) return undefined;
+  if (binding.kind === 'import') {
+    const resolved = resolveImport(host, sf.fileName, binding);
+    if (resolved || depth > MAX_DEPTH) return resolved;
+  }
+  return { kind: 'binding', sf, binding };
+}
+
+/** The module-level binding of a name (resolved from a synthetic position at the file's top). */
+export function moduleBinding(sf: ts.SourceFile, name: string): Binding | undefined {
+  const probe = ts.factory.createIdentifier(name);
+  (probe as { parent: ts.Node }).parent = sf;
+  return lookup(probe);
+}
+
+function hasExportModifier(st: ts.Statement): boolean {
+  return ts.canHaveModifiers(st) && (ts.getModifiers(st) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+}
+
+function hasDefaultModifier(st: ts.Statement): boolean {
+  return ts.canHaveModifiers(st) && (ts.getModifiers(st) ?? []).some((m) => m.kind === ts.SyntaxKind.DefaultKeyword);
+}
+
+function declaresName(st: ts.Statement, name: string): boolean {
+  if (ts.isVariableStatement(st)) {
+    return st.declarationList.declarations.some((d) => {
+      let found = false;
+      const check = (n: ts.BindingName): void => {
+        if (ts.isIdentifier(n)) found ||= n.text === name;
+        else for (const el of n.elements) if (!ts.isOmittedExpression(el)) check(el.name);
+      };
+      check(d.name);
+      return found;
+    });
+  }
+  if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) return st.name?.text === name;
+  return false;
+}
+
+/** True when a module-level binding is visible to other modules. */
+export function isExported(sf: ts.SourceFile, name: string): boolean {
+  for (const st of sf.statements) {
+    if (ts.isExportDeclaration(st) && !st.moduleSpecifier && st.exportClause && ts.isNamedExports(st.exportClause)) {
+      if (st.exportClause.elements.some((el) => (el.propertyName ?? el.name).text === name)) return true;
+    } else if (ts.isExportAssignment(st) && ts.isIdentifier(st.expression) && st.expression.text === name) {
+      return true;
+    } else if (hasExportModifier(st) && declaresName(st, name)) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,154 @@
+import ts from 'typescript';
+import { resolveExport, resolveImport } from './modules.js';
+import { type Binding, isStableVariable, lookup, skipOuter } from './scope.js';
+import type { SourceHost } from './source-host.js';
+
+// Where a value comes from: follows const bindings, destructuring, object properties,
+// imports, re-exports and require() until it reaches an expression that makes the value.
+
+export type Origin =
+  | { kind: 'expr'; expr: ts.Expression }
+  | { kind: 'module'; sf: ts.SourceFile }
+  | { kind: 'external'; module: string; path: string[] }
+  | { kind: 'param'; binding: Extract<Binding, { kind: 'parameter' }>; path: (string | number)[] }
+  | { kind: 'function'; decl: ts.FunctionLikeDeclaration; name: string }
+  | { kind: 'class'; decl: ts.ClassLikeDeclaration }
+  | { kind: 'unknown'; reason: string };
+
+const MAX_STEPS = 40;
+
+export class OriginResolver {
+  constructor(readonly host: SourceHost) {}
+
+  expr(expression: ts.Expression, steps = 0): Origin {
+    if (steps > MAX_STEPS) return { kind: 'unknown', reason: 'the value passes through too many bindings' };
+    const e = skipOuter(expression);
+    if (ts.isIdentifier(e)) return this.identifier(e, steps + 1);
+    if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.name)) return this.member(this.expr(e.expression, steps + 1), e.name.text, steps + 1);
+    if (ts.isElementAccessExpression(e) && (ts.isStringLiteral(e.argumentExpression) || ts.isNoSubstitutionTemplateLiteral(e.argumentExpression))) {
+      return this.member(this.expr(e.expression, steps + 1), e.argumentExpression.text, steps + 1);
+    }
+    if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'require' && !lookup(e.expression)) {
+      const arg = e.arguments[0];
+      if (arg && ts.isStringLiteral(arg)) return this.moduleOrigin(e.getSourceFile(), arg.text);
+    }
+    if (ts.isAwaitExpression(e) && ts.isCallExpression(skipOuter(e.expression))) {
+      const inner = skipOuter(e.expression) as ts.CallExpression;
+      // `await import('pg')`
+      if (inner.expression.kind === ts.SyntaxKind.ImportKeyword && inner.arguments[0] && ts.isStringLiteral(inner.arguments[0])) {
+        return this.moduleOrigin(e.getSourceFile(), inner.arguments[0].text);
+      }
+    }
+    if (ts.isFunctionExpression(e) || ts.isArrowFunction(e)) return { kind: 'function', decl: e, name: functionName(e) };
+    if (ts.isClassExpression(e)) return { kind: 'class', decl: e };
+    return { kind: 'expr', expr: e };
+  }
+
+  identifier(id: ts.Identifier, steps = 0): Origin {
+    const binding = lookup(id);
+    if (!binding) return { kind: 'unknown', reason: `\`${id.text}\` is not declared in this file` };
+    return this.binding(binding, id.getSourceFile(), steps);
+  }
+
+  binding(binding: Binding, sf: ts.SourceFile, steps = 0): Origin {
+    switch (binding.kind) {
+      case 'variable': {
+        if (!isStableVariable(binding)) return { kind: 'unknown', reason: `\`${(binding as Binding).name}\` is reassigned` };
+        const init = binding.decl.initializer;
+        if (!init) return { kind: 'unknown', reason: `\`${binding.name}\` has no initializer` };
+        let origin = this.expr(init, steps + 1);
+        for (const key of binding.path) origin = this.member(origin, key, steps + 1);
+        return origin;
+      }
+      case 'parameter':
+        return { kind: 'param', binding, path: binding.path };
+      case 'function':
+        return { kind: 'function', decl: binding.decl, name: binding.name };
+      case 'class':
+        return { kind: 'class', decl: binding.decl };
+      case 'import': {
+        const target = resolveImport(this.host, sf.fileName, binding);
+        if (!target) return { kind: 'unknown', reason: `cannot resolve import of \`${binding.imported}\` from '${binding.module}'` };
+        return this.exportTarget(target, steps);
+      }
+      default:
+        return { kind: 'unknown', reason: `\`${binding.name}\` is not a value this analysis follows` };
+    }
+  }
+
+  member(origin: Origin, key: string | number, steps = 0): Origin {
+    if (steps > MAX_STEPS) return { kind: 'unknown', reason: 'the value passes through too many bindings' };
+    switch (origin.kind) {
+      case 'external':
+        return { kind: 'external', module: origin.module, path: [...origin.path, String(key)] };
+      case 'param':
+        return { kind: 'param', binding: origin.binding, path: [...origin.path, key] };
+      case 'module': {
+        const target = resolveExport(this.host, origin.sf, String(key), 0);
+        return target ? this.exportTarget(target, steps) : { kind: 'unknown', reason: `module ${origin.sf.fileName} has no export \`${key}\`` };
+      }
+      case 'expr': {
+        const e = skipOuter(origin.expr);
+        if (ts.isObjectLiteralExpression(e)) return this.property(e, String(key), steps);
+        if (ts.isArrayLiteralExpression(e) && typeof key === 'number') {
+          const el = e.elements[key];
+          return el && !ts.isSpreadElement(el) ? this.expr(el, steps + 1) : { kind: 'unknown', reason: 'array element is not static' };
+        }
+        return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(e)}\`` };
+      }
+      default:
+        return { kind: 'unknown', reason: `cannot read \`${key}\` statically` };
+    }
+  }
+
+  private property(obj: ts.ObjectLiteralExpression, key: string, steps: number): Origin {
+    // Last definition wins, as at run time; a spread after it could override, so give up then.
+    for (let i = obj.properties.length - 1; i >= 0; i--) {
+      const p = obj.properties[i]!;
+      if (ts.isSpreadAssignment(p)) return { kind: 'unknown', reason: 'object spread hides the property' };
+      const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name)) ? p.name.text : undefined;
+      if (name !== key) continue;
+      if (ts.isPropertyAssignment(p)) return this.expr(p.initializer, steps + 1);
+      if (ts.isShorthandPropertyAssignment(p)) return this.identifier(p.name, steps + 1);
+      if (ts.isMethodDeclaration(p)) return { kind: 'function', decl: p, name: key };
+      return { kind: 'unknown', reason: `\`${key}\` is an accessor` };
+    }
+    return { kind: 'unknown', reason: `object has no property \`${key}\`` };
+  }
+
+  private exportTarget(target: NonNullable<ReturnType<typeof resolveExport>>, steps: number): Origin {
+    switch (target.kind) {
+      case 'binding':
+        return this.binding(target.binding, target.sf, steps + 1);
+      case 'expression':
+        return this.expr(target.expr, steps + 1);
+      case 'module':
+        return { kind: 'module', sf: target.sf };
+      case 'external':
+        return { kind: 'external', module: target.module, path: target.name === '*' || target.name === 'default' ? [] : [target.name] };
+    }
+  }
+
+  private moduleOrigin(sf: ts.SourceFile, specifier: string): Origin {
+    const file = this.host.resolveModule(sf.fileName, specifier);
+    if (file) {
+      const target = this.host.getSourceFile(file);
+      return target ? { kind: 'module', sf: target } : { kind: 'unknown', reason: `cannot read ${specifier}` };
+    }
+    return specifier.startsWith('.') ? { kind: 'unknown', reason: `cannot resolve '${specifier}'` } : { kind: 'external', module: specifier, path: [] };
+  }
+}
+
+export function functionName(fn: ts.Node): string {
+  if ((ts.isFunctionDeclaration(fn) || ts.isFunctionExpression(fn) || ts.isMethodDeclaration(fn) || ts.isClassDeclaration(fn)) && fn.name && ts.isIdentifier(fn.name)) return fn.name.text;
+  const parent = fn.parent;
+  if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
+  if (parent && ts.isPropertyAssignment(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
+  if (ts.isConstructorDeclaration(fn) && fn.parent.name) return `${fn.parent.name.text}.constructor`;
+  return '<anonymous>';
+}
+
+export function shortText(node: ts.Node, max = 60): string {
+  const text = node.getText().replace(/\s+/g, ' ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

@@ -1,0 +1,207 @@
+import ts from 'typescript';
+
+// Lazy lexical name resolution over compiler nodes (parent pointers set): an identifier is
+// resolved by walking up its scopes, and each scope's declarations are collected once.
+// No type checker, so it works on any single file as the ESLint plugin sees it.
+
+/** Property names (or array indexes) from a destructuring pattern down to the bound name. */
+export type BindingPath = (string | number)[];
+
+export type Binding =
+  | { kind: 'variable'; name: string; decl: ts.VariableDeclaration; flags: 'const' | 'let' | 'var'; path: BindingPath }
+  | { kind: 'parameter'; name: string; decl: ts.ParameterDeclaration; fn: ts.SignatureDeclaration; index: number; path: BindingPath }
+  | { kind: 'function'; name: string; decl: ts.FunctionDeclaration | ts.FunctionExpression }
+  | { kind: 'class'; name: string; decl: ts.ClassDeclaration }
+  | { kind: 'import'; name: string; module: string; imported: string; decl: ts.Node }
+  | { kind: 'other'; name: string; decl: ts.Node };
+
+const scopeCache = new WeakMap<ts.Node, Map<string, Binding>>();
+
+export function isFunctionLike(node: ts.Node): node is ts.FunctionLikeDeclaration {
+  return (
+    ts.isFunctionDeclaration(node) ||
+    ts.isFunctionExpression(node) ||
+    ts.isArrowFunction(node) ||
+    ts.isMethodDeclaration(node) ||
+    ts.isConstructorDeclaration(node) ||
+    ts.isGetAccessorDeclaration(node) ||
+    ts.isSetAccessorDeclaration(node)
+  );
+}
+
+export function lookup(id: ts.Identifier): Binding | undefined {
+  const name = id.text;
+  let node: ts.Node | undefined = id.parent;
+  let previous: ts.Node = id;
+  while (node) {
+    if (isScope(node, previous)) {
+      const found = declarationsOf(node).get(name);
+      if (found) return found;
+    }
+    previous = node;
+    node = node.parent;
+  }
+  return undefined;
+}
+
+function isScope(node: ts.Node, from: ts.Node): boolean {
+  if (ts.isBlock(node)) return !(node.parent && isFunctionLike(node.parent) && node.parent.body === node);
+  if (ts.isClassLike(node)) return from !== node.name;
+  return (
+    ts.isSourceFile(node) ||
+    isFunctionLike(node) ||
+    ts.isCaseBlock(node) ||
+    ts.isForStatement(node) ||
+    ts.isForInStatement(node) ||
+    ts.isForOfStatement(node) ||
+    ts.isCatchClause(node) ||
+    ts.isModuleBlock(node)
+  );
+}
+
+function declarationsOf(scope: ts.Node): Map<string, Binding> {
+  let map = scopeCache.get(scope);
+  if (map) return map;
+  map = new Map();
+  collect(scope, map);
+  scopeCache.set(scope, map);
+  return map;
+}
+
+function collect(scope: ts.Node, map: Map<string, Binding>): void {
+  if (ts.isSourceFile(scope) || ts.isModuleBlock(scope)) {
+    collectStatements(scope.statements, map, true);
+    collectVars(scope, map);
+  } else if (isFunctionLike(scope)) {
+    if (ts.isFunctionExpression(scope) && scope.name) map.set(scope.name.text, { kind: 'function', name: scope.name.text, decl: scope });
+    scope.parameters.forEach((p, index) => bindPattern(p.name, [], (name, path) => map.set(name, { kind: 'parameter', name, decl: p, fn: scope, index, path })));
+    if (scope.body && ts.isBlock(scope.body)) {
+      collectStatements(scope.body.statements, map, false);
+      collectVars(scope.body, map);
+    }
+  } else if (ts.isBlock(scope)) {
+    collectStatements(scope.statements, map, false);
+  } else if (ts.isCaseBlock(scope)) {
+    for (const clause of scope.clauses) collectStatements(clause.statements, map, false);
+  } else if (ts.isForStatement(scope) || ts.isForInStatement(scope) || ts.isForOfStatement(scope)) {
+    const init = scope.initializer;
+    if (init && ts.isVariableDeclarationList(init)) bindList(init, map);
+  } else if (ts.isCatchClause(scope)) {
+    const v = scope.variableDeclaration;
+    if (v) bindPattern(v.name, [], (name) => map.set(name, { kind: 'other', name, decl: v }));
+  } else if (ts.isClassLike(scope) && scope.name) {
+    if (ts.isClassDeclaration(scope)) map.set(scope.name.text, { kind: 'class', name: scope.name.text, decl: scope });
+  }
+}
+
+function collectStatements(statements: ts.NodeArray<ts.Statement>, map: Map<string, Binding>, moduleLevel: boolean): void {
+  for (const st of statements) {
+    if (ts.isVariableStatement(st)) {
+      if (st.declarationList.flags & ts.NodeFlags.BlockScoped) bindList(st.declarationList, map);
+    } else if (ts.isFunctionDeclaration(st) && st.name) {
+      map.set(st.name.text, { kind: 'function', name: st.name.text, decl: st });
+    } else if (ts.isClassDeclaration(st) && st.name) {
+      map.set(st.name.text, { kind: 'class', name: st.name.text, decl: st });
+    } else if (ts.isEnumDeclaration(st) || ts.isModuleDeclaration(st) || ts.isTypeAliasDeclaration(st) || ts.isInterfaceDeclaration(st)) {
+      if (ts.isIdentifier(st.name)) map.set(st.name.text, { kind: 'other', name: st.name.text, decl: st });
+    } else if (moduleLevel && ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier)) {
+      const module = st.moduleSpecifier.text;
+      const clause = st.importClause;
+      if (!clause) continue;
+      if (clause.name) map.set(clause.name.text, { kind: 'import', name: clause.name.text, module, imported: 'default', decl: st });
+      const bindings = clause.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) {
+        map.set(bindings.name.text, { kind: 'import', name: bindings.name.text, module, imported: '*', decl: st });
+      } else if (bindings) {
+        for (const el of bindings.elements) {
+          map.set(el.name.text, { kind: 'import', name: el.name.text, module, imported: (el.propertyName ?? el.name).text, decl: st });
+        }
+      }
+    } else if (moduleLevel && ts.isImportEqualsDeclaration(st)) {
+      const ref = st.moduleReference;
+      if (ts.isExternalModuleReference(ref) && ts.isStringLiteral(ref.expression)) {
+        map.set(st.name.text, { kind: 'import', name: st.name.text, module: ref.expression.text, imported: '*', decl: st });
+      }
+    }
+  }
+}
+
+function collectVars(root: ts.Node, map: Map<string, Binding>): void {
+  const visit = (node: ts.Node): void => {
+    if (isFunctionLike(node) || ts.isClassLike(node)) return;
+    if (ts.isVariableDeclarationList(node) && !(node.flags & ts.NodeFlags.BlockScoped)) bindList(node, map);
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(root, visit);
+}
+
+function bindList(list: ts.VariableDeclarationList, map: Map<string, Binding>): void {
+  const flags = list.flags & ts.NodeFlags.Const ? 'const' : list.flags & ts.NodeFlags.BlockScoped ? 'let' : 'var';
+  for (const decl of list.declarations) {
+    bindPattern(decl.name, [], (name, path) => {
+      if (!map.has(name) || flags !== 'var') map.set(name, { kind: 'variable', name, decl, flags, path });
+    });
+  }
+}
+
+export function bindPattern(name: ts.BindingName, path: BindingPath, bind: (name: string, path: BindingPath) => void): void {
+  if (ts.isIdentifier(name)) {
+    bind(name.text, path);
+  } else if (ts.isObjectBindingPattern(name)) {
+    for (const el of name.elements) {
+      if (el.dotDotDotToken) continue;
+      const prop = el.propertyName ?? el.name;
+      const key = ts.isIdentifier(prop) || ts.isStringLiteral(prop) ? prop.text : ts.isComputedPropertyName(prop) && ts.isStringLiteral(prop.expression) ? prop.expression.text : '?';
+      bindPattern(el.name, [...path, key], bind);
+    }
+  } else {
+    name.elements.forEach((el, i) => {
+      if (ts.isBindingElement(el) && !el.dotDotDotToken) bindPattern(el.name, [...path, i], bind);
+    });
+  }
+}
+
+/** True when the binding's value can be trusted to be its initializer (no reassignment). */
+export function isStableVariable(binding: Binding): binding is Extract<Binding, { kind: 'variable' }> {
+  if (binding.kind !== 'variable') return false;
+  if (binding.flags === 'const') return true;
+  return !isReassigned(binding);
+}
+
+const reassignedCache = new WeakMap<ts.VariableDeclaration, Set<string>>();
+
+function isReassigned(binding: Extract<Binding, { kind: 'variable' }>): boolean {
+  const decl = binding.decl;
+  let names = reassignedCache.get(decl);
+  if (!names) {
+    names = new Set();
+    const scopeRoot = findScopeRoot(decl);
+    const found = names;
+    const visit = (node: ts.Node): void => {
+      if (ts.isBinaryExpression(node) && node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && node.operatorToken.kind <= ts.SyntaxKind.LastAssignment && ts.isIdentifier(node.left)) {
+        if (lookup(node.left)?.decl === decl) found.add(node.left.text);
+      } else if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && ts.isIdentifier(node.operand)) {
+        if (lookup(node.operand)?.decl === decl) found.add(node.operand.text);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(scopeRoot);
+    reassignedCache.set(decl, names);
+  }
+  return names.has(binding.name);
+}
+
+function findScopeRoot(node: ts.Node): ts.Node {
+  let n: ts.Node = node;
+  while (n.parent && !isFunctionLike(n) && !ts.isSourceFile(n)) n = n.parent;
+  return n;
+}
+
+/** Strips parentheses, `as`, `satisfies`, non-null assertions and type assertions. */
+export function skipOuter(expr: ts.Expression): ts.Expression {
+  let e = expr;
+  for (;;) {
+    if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
+    else return e;
+  }
+}

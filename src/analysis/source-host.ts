@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+
+// Parses each file once and resolves relative imports without a TypeScript program,
+// so a bare checkout (no node_modules, no install) can be audited.
+
+export interface SourceHost {
+  /** The parsed file, or undefined when it cannot be read or is not source. */
+  getSourceFile(absPath: string): ts.SourceFile | undefined;
+  /** Absolute path of the module a relative specifier names, or undefined for packages and misses. */
+  resolveModule(fromFile: string, specifier: string): string | undefined;
+}
+
+export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
+const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
+
+export function scriptKind(file: string): ts.ScriptKind {
+  if (file.endsWith('.tsx')) return ts.ScriptKind.TSX;
+  if (file.endsWith('.jsx')) return ts.ScriptKind.JSX;
+  if (/\.[mc]?js$/.test(file)) return ts.ScriptKind.JS;
+  return ts.ScriptKind.TS;
+}
+
+export function parseSource(file: string, text: string): ts.SourceFile {
+  return ts.createSourceFile(file, text, { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone }, true, scriptKind(file));
+}
+
+export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: string };
+
+/** Reads a source file, refusing huge and binary files with a reason instead of throwing. */
+export function readSource(file: string): ReadOutcome {
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) return { ok: false, reason: 'not a regular file' };
+    if (stat.size > MAX_SOURCE_BYTES) return { ok: false, reason: `skipped: ${stat.size} bytes is over the ${MAX_SOURCE_BYTES}-byte limit for source files` };
+    const buffer = fs.readFileSync(file);
+    if (buffer.includes(0)) return { ok: false, reason: 'skipped: binary file (contains NUL bytes)' };
+    return { ok: true, text: buffer.toString('utf8') };
+  } catch (error) {
+    return { ok: false, reason: `unreadable: ${(error as Error).message}` };
+  }
+}
+
+export class FileSystemSourceHost implements SourceHost {
+  private readonly files = new Map<string, ts.SourceFile | undefined>();
+  private readonly resolutions = new Map<string, string | undefined>();
+
+  constructor(preparsed: Iterable<ts.SourceFile> = []) {
+    for (const sf of preparsed) this.files.set(path.resolve(sf.fileName), sf);
+  }
+
+  add(sf: ts.SourceFile): void {
+    this.files.set(path.resolve(sf.fileName), sf);
+  }
+
+  getSourceFile(absPath: string): ts.SourceFile | undefined {
+    if (this.files.has(absPath)) return this.files.get(absPath);
+    const read = readSource(absPath);
+    const sf = read.ok ? parseSource(absPath, read.text) : undefined;
+    this.files.set(absPath, sf);
+    return sf;
+  }
+
+  resolveModule(fromFile: string, specifier: string): string | undefined {
+    if (!specifier.startsWith('.') && !path.isAbsolute(specifier)) return undefined;
+    const key = `${path.dirname(fromFile)}\0${specifier}`;
+    if (this.resolutions.has(key)) return this.resolutions.get(key);
+    const resolved = resolveRelative(path.resolve(path.dirname(fromFile), specifier), (f) => this.files.has(f) || isFile(f));
+    this.resolutions.set(key, resolved);
+    return resolved;
+  }
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function resolveRelative(base: string, exists: (f: string) => boolean): string | undefined {
+  const candidates: string[] = [];
+  // ESM TypeScript imports name the emitted .js file; the source is .ts.
+  const jsMatch = /\.(m|c)?jsx?$/.exec(base);
+  if (jsMatch) {
+    const stem = base.slice(0, -jsMatch[0].length);
+    const m = jsMatch[1] ?? '';
+    candidates.push(`${stem}.${m}ts`, `${stem}.tsx`);
+  }
+  candidates.push(base);
+  for (const ext of SOURCE_EXTENSIONS) candidates.push(base + ext);
+  for (const ext of SOURCE_EXTENSIONS) candidates.push(path.join(base, `index${ext}`));
+  return candidates.find(exists);
+}

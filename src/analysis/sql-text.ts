@@ -1,0 +1,110 @@
+import ts from 'typescript';
+import type { OriginResolver } from './origins.js';
+import { shortText } from './origins.js';
+import { skipOuter } from './scope.js';
+
+// Folds the expression a query call receives into the SQL texts it can take. A non-constant
+// interpolation becomes a hole; holes are later replaced by bind parameters and the real
+// parser decides whether the statement's structure still stands.
+
+export const HOLE = '\u0000';
+const MAX_VARIANTS = 16;
+
+export type Folded = { ok: true; variants: string[]; holes: string[] } | { ok: false; reason: string };
+
+export class SqlTextFolder {
+  constructor(private readonly origins: OriginResolver) {}
+
+  /** Folds a whole SQL argument; interpolations that are not constants become holes. */
+  sql(expr: ts.Expression): Folded {
+    return this.fold(expr, true, 0);
+  }
+
+  /** Folds an expression that must be a constant string. */
+  constant(expr: ts.Expression): Folded {
+    return this.fold(expr, false, 0);
+  }
+
+  private fold(expression: ts.Expression, allowHoles: boolean, depth: number): Folded {
+    if (depth > 30) return { ok: false, reason: 'the SQL text is built too deeply' };
+    const e = skipOuter(expression);
+    if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return text(e.text);
+    if (ts.isNumericLiteral(e)) return text(String(Number(e.text)));
+    if (ts.isTemplateExpression(e)) {
+      let acc: Folded = text(e.head.text);
+      for (const span of e.templateSpans) {
+        acc = concat(acc, this.part(span.expression, allowHoles, depth));
+        acc = concat(acc, text(span.literal.text));
+      }
+      return acc;
+    }
+    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+      return concat(this.part(e.left, allowHoles, depth), this.part(e.right, allowHoles, depth));
+    }
+    if (ts.isConditionalExpression(e)) {
+      return union(this.fold(e.whenTrue, allowHoles, depth + 1), this.fold(e.whenFalse, allowHoles, depth + 1));
+    }
+    if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression)) {
+      const method = e.expression.name.text;
+      const target = skipOuter(e.expression.expression);
+      if ((method === 'trim' || method === 'trimStart' || method === 'trimEnd') && e.arguments.length === 0) {
+        const inner = this.fold(target, allowHoles, depth + 1);
+        return inner.ok ? { ok: true, variants: inner.variants.map((v) => v[method]()), holes: inner.holes } : inner;
+      }
+      if (method === 'join' && ts.isArrayLiteralExpression(target)) return this.join(target, e.arguments[0], allowHoles, depth);
+    }
+    if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
+      const origin = this.origins.expr(e);
+      if (origin.kind === 'expr' && origin.expr !== e) return this.fold(origin.expr, allowHoles, depth + 1);
+      if (origin.kind === 'unknown') return { ok: false, reason: origin.reason };
+      if (origin.kind === 'param') return { ok: false, reason: `\`${shortText(e)}\` is a parameter` };
+    }
+    return { ok: false, reason: `\`${shortText(e)}\` is not a constant` };
+  }
+
+  private part(expr: ts.Expression, allowHoles: boolean, depth: number): Folded {
+    const folded = this.fold(expr, false, depth + 1);
+    if (folded.ok || !allowHoles) return folded;
+    return { ok: true, variants: [HOLE], holes: [shortText(expr, 40)] };
+  }
+
+  private join(array: ts.ArrayLiteralExpression, sepExpr: ts.Expression | undefined, allowHoles: boolean, depth: number): Folded {
+    const sep = sepExpr ? this.fold(sepExpr, false, depth + 1) : text(',');
+    if (!sep.ok || sep.variants.length !== 1) return { ok: false, reason: 'join separator is not a constant' };
+    let acc: Folded | undefined;
+    for (const el of array.elements) {
+      if (ts.isSpreadElement(el)) return { ok: false, reason: 'array spread in joined SQL' };
+      const part = this.part(el, allowHoles, depth);
+      acc = acc ? concat(concat(acc, sep), part) : part;
+    }
+    return acc ?? text('');
+  }
+}
+
+function text(value: string): Folded {
+  return { ok: true, variants: [value], holes: [] };
+}
+
+function concat(a: Folded, b: Folded): Folded {
+  if (!a.ok) return a;
+  if (!b.ok) return b;
+  const variants: string[] = [];
+  for (const x of a.variants) for (const y of b.variants) variants.push(x + y);
+  if (variants.length > MAX_VARIANTS) return { ok: false, reason: `the SQL text has more than ${MAX_VARIANTS} variants` };
+  return { ok: true, variants, holes: [...a.holes, ...b.holes] };
+}
+
+function union(a: Folded, b: Folded): Folded {
+  if (!a.ok) return a;
+  if (!b.ok) return b;
+  const variants = [...new Set([...a.variants, ...b.variants])];
+  if (variants.length > MAX_VARIANTS) return { ok: false, reason: `the SQL text has more than ${MAX_VARIANTS} variants` };
+  return { ok: true, variants, holes: [...a.holes, ...b.holes] };
+}
+
+/** Replaces holes with bind parameters numbered after any the text already uses. */
+export function fillHoles(variant: string): string {
+  if (!variant.includes(HOLE)) return variant;
+  let n = 900;
+  return variant.split(HOLE).reduce((acc, part) => `${acc}$${++n}${part}`);
+}

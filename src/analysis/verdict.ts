@@ -1,0 +1,42 @@
+import type { ConnState, ContextEvidence, LocalVerdict } from './facts.js';
+import { type Handle, where } from './handles.js';
+
+// Turns a connection and its state at a write into coverage with its evidence.
+
+export function judge(handle: Handle, state: ConnState, root: string, table: string): LocalVerdict {
+  switch (handle.kind) {
+    case 'scoped':
+      return { coverage: 'org-scope', via: handle.via, evidence: `runs on ${handle.label}` };
+    case 'admin':
+      return { coverage: 'admin-pool', via: handle.via, evidence: `runs on ${handle.label} (BYPASSRLS)` };
+    case 'param':
+      if (state.ctx !== null && state.ctx !== 'inherited') return covered(state.ctx, root);
+      if (state.session) return covered(state.session, root);
+      if (state.ctx === 'inherited') return { pending: handle.binding, handle, state };
+      return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} ${missing(state, root)}` };
+    case 'executor':
+      if (state.ctx !== null && state.ctx !== 'inherited') return covered(state.ctx, root);
+      if (state.session) return covered(state.session, root);
+      if (handle.exec === 'pool') {
+        return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes whichever connection is free, with no org context` };
+      }
+      return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} ${missing(state, root)}` };
+    case 'unknown':
+      return { coverage: 'unresolved', via: null, evidence: `the connection that runs this write cannot be traced: ${handle.reason}` };
+    default:
+      return { coverage: 'unresolved', via: null, evidence: `the write to ${table} runs on ${handle.kind === 'not-db' ? handle.reason : 'a library object'}, which rls-guard has no adapter for` };
+  }
+}
+
+function covered(ev: ContextEvidence, root: string): LocalVerdict {
+  const at = where(ev.at, root);
+  if (!ev.local) return { coverage: 'org-scope', via: `session ${ev.via} (${at})`, evidence: `the connection carries a session-wide org context set by ${ev.via} at ${at}` };
+  return { coverage: 'org-scope', via: `transaction ${ev.via} (${at})`, evidence: `the transaction set the org context with ${ev.via} at ${at}` };
+}
+
+function missing(state: ConnState, root: string): string {
+  if (state.setLater) return `before the org context is set (${state.setLater.via} at ${where(state.setLater.at, root)} comes after this write)`;
+  if (state.ineffective) return `after ${state.ineffective.via} at ${where(state.ineffective.at, root)} ran outside a transaction, where a transaction-local setting lasts only that one statement`;
+  if (state.tx === true) return 'inside a transaction that has not set the org context';
+  return 'outside any transaction that sets the org context';
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from './config/load.js';
+import { formatters } from './formatters/index.js';
+import { VERSION } from './version.js';
+import { auditSync } from './walker/audit.js';
+
+// Exit codes, as ESLint: 0 no error finding, 1 error findings, 2 the run itself failed.
+
+export function main(argv: string[]): number {
+  const program = new Command('rls-guard')
+    .description('Checks that every write to an RLS-gated Postgres table runs in org context.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let code = 0;
+  program
+    .command('audit')
+    .description('audit a codebase: every database write, its coverage, and the findings')
+    .argument('[paths...]', 'files or folders to audit', ['.'])
+    .option('-f, --format <name>', `output format: ${Object.keys(formatters).join(', ')}`, 'text')
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--strict', 'treat unresolved writes as errors', false)
+    .option('-c, --config <file>', 'configuration file (default: rls-guard.config.json found upward)')
+    .option('--no-color', 'disable colours')
+    .action((paths: string[], opts: { format: string; output?: string; strict: boolean; config?: string; color: boolean }) => {
+      const formatter = formatters[opts.format];
+      if (!formatter) throw new UsageError(`unknown format "${opts.format}" (known: ${Object.keys(formatters).join(', ')})`);
+      for (const p of paths) if (!fs.existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
+      const report = auditSync({ paths, strict: opts.strict, ...(opts.config ? { configFile: opts.config } : {}) });
+      const color = opts.color && !opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
+      const output = formatter(report, {
+        color,
+        readSource: (file) => {
+          try {
+            return fs.readFileSync(path.join(report.root, file), 'utf8');
+          } catch {
+            return undefined;
+          }
+        },
+      });
+      if (opts.output) fs.writeFileSync(opts.output, output);
+      else process.stdout.write(output);
+      code = report.summary.errors > 0 ? 1 : 0;
+    });
+  try {
+    program.parse(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      process.stderr.write(`rls-guard: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`rls-guard: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return 2;
+  }
+}
+
+class UsageError extends Error {}
+
+const invokedDirectly = process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url).pathname);
+if (invokedDirectly) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,36 @@
+import { ESLintUtils } from '@typescript-eslint/utils';
+import { docsUrl, RULES, type RuleId } from '../../rules/catalog.js';
+import { lintAnalysis } from './lint-analysis.js';
+
+export const createRule = ESLintUtils.RuleCreator<{ recommended?: boolean; requiresTypeChecking?: boolean }>((name) => docsUrl(name));
+
+/**
+ * An ESLint rule that reports the core's findings of one rule id. The rule modules stay
+ * thin: detection lives once, in the core, and the walker reports the same findings.
+ */
+export function coreRule(id: RuleId, type: 'problem' | 'suggestion' = 'problem') {
+  return createRule<[], 'finding'>({
+    name: id,
+    meta: {
+      type,
+      docs: { description: RULES[id].description, recommended: true, requiresTypeChecking: false },
+      messages: { finding: '{{message}}' },
+      schema: [],
+    },
+    defaultOptions: [],
+    create(context) {
+      return {
+        'Program:exit'() {
+          for (const f of lintAnalysis(context).findings) {
+            if (f.ruleId !== id || f.suppressed) continue;
+            context.report({
+              loc: { start: { line: f.line, column: f.column - 1 }, end: { line: f.endLine, column: f.endColumn - 1 } },
+              messageId: 'finding',
+              data: { message: f.message },
+            });
+          }
+        },
+      };
+    },
+  });
+}

@@ -1,0 +1,63 @@
+// The audit report: a public contract (see ../shared/contracts/audit-report.md).
+// Add fields freely; never rename or remove one without a major version.
+
+export type Operation = 'insert' | 'update' | 'delete' | 'merge' | 'truncate' | 'copy' | 'call';
+export type Coverage = 'org-scope' | 'security-definer' | 'admin-pool' | 'unscoped' | 'unresolved' | 'not-gated';
+export type Severity = 'error' | 'warning';
+export type SourceKind = 'migrations' | 'database' | 'config' | 'pack';
+
+export interface Location {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export interface WriteSite extends Location {
+  operation: Operation;
+  tables: string[];
+  gated: boolean;
+  api: string;
+  coverage: Coverage;
+  via: string | null;
+  suppressed: { reason: string } | null;
+  fingerprint: string;
+  /** Why the verdict is what it is, in one sentence (not part of the contract's required fields). */
+  evidence?: string;
+}
+
+export interface Finding extends Location {
+  ruleId: string;
+  severity: Severity;
+  message: string;
+  fingerprint: string;
+  suppressed?: { reason: string } | null;
+}
+
+export interface ReportSchema {
+  gatedTables: string[];
+  forcedTables: string[];
+  securityDefinerFunctions: string[];
+  sources: { kind: SourceKind; ref: string }[];
+}
+
+export interface Summary {
+  files: number;
+  writeSites: number;
+  gatedWriteSites: number;
+  covered: number;
+  coverage: number;
+  errors: number;
+  warnings: number;
+  durationMs: number;
+}
+
+export interface Report {
+  tool: { name: 'rls-guard'; version: string };
+  root: string;
+  schema: ReportSchema;
+  writeSites: WriteSite[];
+  findings: Finding[];
+  summary: Summary;
+}

@@ -1,0 +1,74 @@
+// The RLS model: what the audited database enforces, as read from migrations
+// (and, later, from a live database or an embedded replay).
+
+export interface SchemaLocation {
+  /** Path relative to the audited root, '/' separators. */
+  file: string;
+  /** 1-based line of the statement's first token. */
+  line: number;
+}
+
+export type PolicyCommand = 'all' | 'select' | 'insert' | 'update' | 'delete';
+
+export interface PolicyState {
+  name: string;
+  /** Qualified table name, e.g. "public.audit_logs". */
+  table: string;
+  command: PolicyCommand;
+  permissive: boolean;
+  roles: string[];
+  /** Settings read through current_setting('…') in USING / WITH CHECK, e.g. "app.current_org_id". */
+  settings: string[];
+  /** Functions called in USING / WITH CHECK (qualified when written qualified, else as written, lower-cased). */
+  functions: string[];
+  at: SchemaLocation;
+}
+
+export interface TableState {
+  /** Qualified, case-folded like Postgres does: "public.audit_logs", "app.\"Mixed\"" keeps quotes' case without quotes. */
+  name: string;
+  rlsEnabled: boolean;
+  forced: boolean;
+  /** Where RLS was (last) enabled; the evidence a finding cites. */
+  enabledAt: SchemaLocation | null;
+  forcedAt: SchemaLocation | null;
+  createdAt: SchemaLocation | null;
+  owner: string | null;
+  policies: PolicyState[];
+}
+
+export interface ContextSet {
+  setting: string;
+  /** is_local argument: true, false, or null when not a constant. */
+  local: boolean | null;
+}
+
+export interface FunctionState {
+  /** Qualified name, e.g. "public.auth_touch_api_key". */
+  name: string;
+  securityDefiner: boolean;
+  language: string;
+  /** SET search_path = … pinned in the function's definition. */
+  searchPathPinned: boolean;
+  /** Context settings this function sets (set_config calls in its body). */
+  setsContext: ContextSet[];
+  at: SchemaLocation;
+}
+
+export interface SchemaDiagnostic {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export interface RlsModel {
+  /** Keyed by qualified name. Dropped tables are absent. */
+  tables: Map<string, TableState>;
+  /** Keyed by qualified name; overloads collapse to the last definition. */
+  functions: Map<string, FunctionState>;
+  /** Settings read by any policy's expressions (e.g. "app.current_org_id"). */
+  policySettings: Set<string>;
+  /** Migration files read, in the order they were applied (relative paths). */
+  files: string[];
+  diagnostics: SchemaDiagnostic[];
+}

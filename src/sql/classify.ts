@@ -1,0 +1,171 @@
+import type { Operation } from '../report/types.js';
+import { type PgNode, type ParsedStatement, visitPg } from './parser.js';
+
+// What one SQL statement does, as far as RLS coverage cares.
+
+export interface TableWrite {
+  operation: Exclude<Operation, 'call'>;
+  /** Qualified table name. */
+  table: string;
+}
+
+export interface ContextChange {
+  setting: string;
+  /** true: transaction-local; false: session-wide; null: not a constant. */
+  local: boolean | null;
+  /** How it was set, for evidence: "set_config", "SET LOCAL", "SET", "set_org_id()". */
+  via: string;
+}
+
+export type TransactionControl = 'begin' | 'commit' | 'rollback' | null;
+
+export interface StatementEffect {
+  writes: TableWrite[];
+  /** Functions called anywhere in the statement, qualified with the default schema when unqualified. */
+  calls: string[];
+  contextSets: ContextChange[];
+  /** Settings reset; "*" for RESET ALL / DISCARD ALL. */
+  contextResets: string[];
+  transaction: TransactionControl;
+  /** The statement's top-level node kind, e.g. "InsertStmt". */
+  kind: string;
+}
+
+export interface ClassifyOptions {
+  defaultSchema: string;
+  /** SQL functions (qualified) that set context settings when called. */
+  setterFunctions: ReadonlyMap<string, readonly { setting: string; local: boolean | null }[]>;
+}
+
+interface RangeVarNode {
+  schemaname?: string;
+  relname: string;
+}
+
+export function qualifyRangeVar(rv: RangeVarNode, defaultSchema: string): string {
+  return `${rv.schemaname ?? defaultSchema}.${rv.relname}`;
+}
+
+export function functionName(funcname: unknown, defaultSchema: string): string | null {
+  if (!Array.isArray(funcname)) return null;
+  const parts = funcname.map((p) => (p as { String?: { sval?: string } }).String?.sval).filter((s): s is string => !!s);
+  if (parts.length === 0) return null;
+  if (parts.length === 1) return parts[0] === 'set_config' || parts[0] === 'current_setting' ? `pg_catalog.${parts[0]}` : `${defaultSchema}.${parts[0]}`;
+  return parts.slice(-2).join('.');
+}
+
+function constString(node: unknown): string | null {
+  const c = (node as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const;
+  if (c?.sval) return c.sval.sval ?? '';
+  const cast = (node as { TypeCast?: { arg?: unknown } } | undefined)?.TypeCast;
+  return cast ? constString(cast.arg) : null;
+}
+
+function constBool(node: unknown): boolean | null {
+  const c = (node as { A_Const?: { boolval?: { boolval?: boolean }; sval?: { sval?: string } } } | undefined)?.A_Const;
+  if (c?.boolval) return c.boolval.boolval === true;
+  if (c && 'boolval' in c) return false; // libpg-query omits false values
+  if (c?.sval) {
+    const s = (c.sval.sval ?? '').toLowerCase();
+    if (['true', 't', 'on', 'yes', '1'].includes(s)) return true;
+    if (['false', 'f', 'off', 'no', '0'].includes(s)) return false;
+  }
+  const cast = (node as { TypeCast?: { arg?: unknown } } | undefined)?.TypeCast;
+  return cast ? constBool(cast.arg) : null;
+}
+
+const WRITE_NODES: Record<string, Exclude<Operation, 'call' | 'truncate' | 'copy'>> = {
+  InsertStmt: 'insert',
+  UpdateStmt: 'update',
+  DeleteStmt: 'delete',
+  MergeStmt: 'merge',
+};
+
+export function classifyStatement(statement: ParsedStatement, options: ClassifyOptions): StatementEffect {
+  const { stmt } = statement;
+  const kind = Object.keys(stmt)[0] ?? 'Unknown';
+  const effect: StatementEffect = { writes: [], calls: [], contextSets: [], contextResets: [], transaction: null, kind };
+  const inspect = (key: string, node: PgNode): void => {
+    const op = WRITE_NODES[key];
+    if (op) {
+      const relation = node.relation as RangeVarNode | undefined;
+      if (relation) effect.writes.push({ operation: op, table: qualifyRangeVar(relation, options.defaultSchema) });
+      return;
+    }
+    if (key === 'TruncateStmt') {
+      for (const rel of (node.relations as { RangeVar?: RangeVarNode }[] | undefined) ?? []) {
+        if (rel.RangeVar) effect.writes.push({ operation: 'truncate', table: qualifyRangeVar(rel.RangeVar, options.defaultSchema) });
+      }
+    } else if (key === 'CopyStmt') {
+      const relation = node.relation as RangeVarNode | undefined;
+      if (node.is_from === true && relation) effect.writes.push({ operation: 'copy', table: qualifyRangeVar(relation, options.defaultSchema) });
+    } else if (key === 'FuncCall') {
+      inspectCall(node, effect, options);
+    } else if (key === 'VariableSetStmt') {
+      inspectVariableSet(node, effect);
+    } else if (key === 'TransactionStmt') {
+      effect.transaction = transactionControl(node.kind as string | undefined, effect.transaction);
+    } else if (key === 'DiscardStmt') {
+      if (node.target === 'DISCARD_ALL') effect.contextResets.push('*');
+    }
+  };
+  inspect(kind, (stmt as Record<string, PgNode>)[kind] ?? {});
+  visitPg(stmt, (key, node) => {
+    if (key !== kind || node !== (stmt as Record<string, PgNode>)[kind]) inspect(key, node);
+  });
+  return effect;
+}
+
+function inspectCall(node: PgNode, effect: StatementEffect, options: ClassifyOptions): void {
+  const name = functionName(node.funcname, options.defaultSchema);
+  if (!name) return;
+  if (!effect.calls.includes(name)) effect.calls.push(name);
+  const args = (node.args as unknown[] | undefined) ?? [];
+  if (name === 'pg_catalog.set_config') {
+    const setting = constString(args[0]);
+    if (setting !== null) effect.contextSets.push({ setting: setting.toLowerCase(), local: constBool(args[2]), via: 'set_config' });
+    return;
+  }
+  const sets = options.setterFunctions.get(name);
+  if (sets) {
+    const short = name.slice(name.indexOf('.') + 1);
+    for (const s of sets) effect.contextSets.push({ setting: s.setting, local: s.local, via: `${short}()` });
+  }
+}
+
+function inspectVariableSet(node: PgNode, effect: StatementEffect): void {
+  const name = typeof node.name === 'string' ? node.name.toLowerCase() : null;
+  switch (node.kind) {
+    case 'VAR_SET_VALUE':
+    case 'VAR_SET_CURRENT':
+      if (name && name.includes('.')) {
+        const local = node.is_local === true;
+        effect.contextSets.push({ setting: name, local, via: local ? 'SET LOCAL' : 'SET' });
+      }
+      break;
+    case 'VAR_SET_DEFAULT':
+    case 'VAR_RESET':
+      if (name) effect.contextResets.push(name);
+      break;
+    case 'VAR_RESET_ALL':
+      effect.contextResets.push('*');
+      break;
+  }
+}
+
+function transactionControl(kind: string | undefined, current: TransactionControl): TransactionControl {
+  switch (kind) {
+    case 'TRANS_STMT_BEGIN':
+    case 'TRANS_STMT_START':
+      return 'begin';
+    case 'TRANS_STMT_COMMIT':
+    case 'TRANS_STMT_COMMIT_PREPARED':
+    case 'TRANS_STMT_PREPARE':
+      return 'commit';
+    case 'TRANS_STMT_ROLLBACK':
+    case 'TRANS_STMT_ROLLBACK_PREPARED':
+      return 'rollback';
+    default:
+      return current; // SAVEPOINT, RELEASE, ROLLBACK TO keep the transaction open
+  }
+}

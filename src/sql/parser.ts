@@ -1,0 +1,74 @@
+import { loadModule, parseSync, parsePlPgSQLSync } from 'libpg-query';
+
+// The WASM parser loads once, at module evaluation, so that synchronous callers
+// (ESLint rules) can use parseSync. Every entry point that parses SQL imports this module.
+await loadModule();
+
+export type PgNode = Record<string, unknown>;
+
+export interface ParsedStatement {
+  /** The statement node, e.g. { InsertStmt: {...} }. */
+  stmt: PgNode;
+  /** Offset of the statement in the parsed text (0-based, bytes as reported by the parser). */
+  location: number;
+  length: number | undefined;
+}
+
+export type ParseOutcome =
+  | { ok: true; statements: ParsedStatement[] }
+  | { ok: false; error: string; position: number | undefined };
+
+const cache = new Map<string, ParseOutcome>();
+const CACHE_LIMIT = 20_000;
+
+/** Parse PostgreSQL text with the real PostgreSQL parser. Never throws. */
+export function parseSql(text: string): ParseOutcome {
+  const hit = cache.get(text);
+  if (hit) return hit;
+  let outcome: ParseOutcome;
+  try {
+    const result = parseSync(text) as { stmts?: { stmt: PgNode; stmt_location?: number; stmt_len?: number }[] };
+    outcome = {
+      ok: true,
+      statements: (result.stmts ?? []).map((s) => ({
+        stmt: s.stmt,
+        location: s.stmt_location ?? 0,
+        length: s.stmt_len,
+      })),
+    };
+  } catch (error) {
+    const details = (error as { sqlDetails?: { message?: string; cursorPosition?: number } }).sqlDetails;
+    outcome = {
+      ok: false,
+      error: details?.message ?? (error instanceof Error ? error.message : String(error)),
+      position: details?.cursorPosition,
+    };
+  }
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(text, outcome);
+  return outcome;
+}
+
+/** Parse a CREATE FUNCTION ... LANGUAGE plpgsql statement's body. Never throws. */
+export function parsePlpgsql(createFunctionSql: string): { ok: true; result: unknown } | { ok: false; error: string } {
+  try {
+    return { ok: true, result: parsePlPgSQLSync(createFunctionSql) };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Depth-first visit of every object node in a parse tree. */
+export function visitPg(node: unknown, visit: (key: string, value: PgNode) => void): void {
+  if (Array.isArray(node)) {
+    for (const item of node) visitPg(item, visit);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  for (const [key, value] of Object.entries(node as PgNode)) {
+    if (value !== null && typeof value === 'object') {
+      if (!Array.isArray(value)) visit(key, value as PgNode);
+      visitPg(value, visit);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import path from 'node:path';
+import type ts from 'typescript';
+import { analyze, type CoreResult } from '../analysis/index.js';
+import { resolveAnalysisConfig } from '../analysis/config.js';
+import { FileSystemSourceHost, parseSource, readSource, SOURCE_EXTENSIONS } from '../analysis/source-host.js';
+import { loadConfig } from '../config/load.js';
+import { walkFiles } from '../files/walk.js';
+import type { Finding, Report, WriteSite } from '../report/types.js';
+import { loadModel } from '../schema/load.js';
+import type { RlsModel } from '../schema/types.js';
+import { VERSION } from '../version.js';
+import type { TypeEvidence } from '../analysis/type-evidence.js';
+import { createTypedProgram, hasInstalledTypes } from './typed-program.js';
+
+// The walker: every source file under the audited paths, parsed once, analysed as one
+// program so helpers' callers are followed across files.
+
+export interface AuditOptions {
+  /** Files or folders to audit. Default: the current directory. */
+  paths?: string[];
+  /** An explicit config file; otherwise found by walking up from the first path. */
+  configFile?: string;
+  /** Unresolved writes are errors, not warnings. */
+  strict?: boolean;
+  /** Use the type checker as extra evidence: 'auto' (default) when the project's database types are installed. */
+  types?: 'auto' | boolean;
+  /** Called as files are parsed, for progress displays. */
+  onProgress?: (event: { parsed: number; total: number }) => void;
+}
+
+export interface Diagnostic {
+  file: string;
+  message: string;
+}
+
+export interface AuditReport extends Report {
+  /** Inputs that could not be read or parsed; the audit went on without them. */
+  diagnostics: Diagnostic[];
+  writeSites: (WriteSite & { evidence: string; callPath: string[]; crossFile: boolean })[];
+}
+
+export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
+  return auditSync(options);
+}
+
+export function auditSync(options: AuditOptions = {}): AuditReport {
+  const started = performance.now();
+  const paths = (options.paths?.length ? options.paths : ['.']).map((p) => path.resolve(p));
+  const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}) });
+  const root = loaded.dir;
+  const model = loadModel(root, loaded.config);
+  const config = resolveAnalysisConfig(model, loaded.config, { strict: options.strict ?? false });
+
+  const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
+  const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: rel(root, d.file), message: d.message }));
+  for (const d of model.diagnostics) diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
+  const readable: { file: string; text: string }[] = [];
+  for (const file of walked.files) {
+    const read = readSource(file);
+    if (read.ok) readable.push({ file, text: read.text });
+    else diagnostics.push({ file: rel(root, file), message: read.reason });
+  }
+  // Each file is parsed once: by ts-morph when the checker is wanted, else directly.
+  let files: ts.SourceFile[];
+  let types: TypeEvidence | undefined;
+  if (options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root))) {
+    const typed = createTypedProgram(root, readable.map((r) => r.file));
+    files = typed.files;
+    types = typed.types;
+  } else {
+    files = readable.map((r, i) => {
+      options.onProgress?.({ parsed: i + 1, total: readable.length });
+      return parseSource(r.file, r.text);
+    });
+  }
+  for (const sf of files) {
+    const syntax = (sf as unknown as { parseDiagnostics?: ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
+    const first = syntax[0];
+    if (first) {
+      const { line } = sf.getLineAndCharacterOfPosition(first.start);
+      const text = typeof first.messageText === 'string' ? first.messageText : first.messageText.messageText;
+      diagnostics.push({ file: rel(root, sf.fileName), message: `syntax error at line ${line + 1}: ${text} (analysed as far as it parses)` });
+    }
+  }
+
+  const host = new FileSystemSourceHost(files);
+  const result = analyze({ root, files, host, model, config, wholeProgram: true, ...(types ? { types } : {}) });
+  return buildReport({ root, model, result, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
+}
+
+function buildReport(input: {
+  root: string;
+  model: RlsModel;
+  result: CoreResult;
+  files: number;
+  diagnostics: Diagnostic[];
+  configFile: string | null;
+  durationMs: number;
+}): AuditReport {
+  const { model, result } = input;
+  const byPosition = <T extends { file: string; line: number; column: number }>(a: T, b: T): number =>
+    a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
+  const writeSites = result.sites
+    .map((s) => ({
+      file: s.file, line: s.line, column: s.column, endLine: s.endLine, endColumn: s.endColumn,
+      operation: s.operation, tables: s.tables, gated: s.gated, api: s.api,
+      coverage: s.coverage, via: s.via, suppressed: s.suppressed, fingerprint: s.fingerprint, evidence: s.evidence,
+      callPath: s.callPath, crossFile: s.crossFile,
+    }))
+    .sort(byPosition);
+  const findings: Finding[] = result.findings
+    .filter((f) => !f.suppressed)
+    .map((f) => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint }))
+    .sort((a, b) => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId));
+  // Unresolved writes may touch gated tables and SECURITY DEFINER calls write them on the
+  // caller's behalf: both count, so coverage cannot look better by failing to resolve.
+  const gatedSites = writeSites.filter((s) => s.coverage !== 'not-gated');
+  const covered = gatedSites.filter((s) => s.coverage === 'org-scope' || s.coverage === 'security-definer' || s.coverage === 'admin-pool').length;
+  const sources: Report['schema']['sources'] = [];
+  const migrationDirs = [...new Set(model.files.map((f) => path.posix.dirname(f)))];
+  for (const dir of migrationDirs) sources.push({ kind: 'migrations', ref: dir });
+  if (input.configFile) sources.push({ kind: 'config', ref: rel(input.root, input.configFile) });
+  return {
+    tool: { name: 'rls-guard', version: VERSION },
+    root: input.root,
+    schema: {
+      gatedTables: [...model.tables.values()].filter((t) => t.rlsEnabled).map((t) => t.name).sort(),
+      forcedTables: [...model.tables.values()].filter((t) => t.rlsEnabled && t.forced).map((t) => t.name).sort(),
+      securityDefinerFunctions: [...model.functions.values()].filter((f) => f.securityDefiner).map((f) => f.name).sort(),
+      sources,
+    },
+    writeSites,
+    findings,
+    summary: {
+      files: input.files,
+      writeSites: writeSites.length,
+      gatedWriteSites: gatedSites.length,
+      covered,
+      coverage: gatedSites.length === 0 ? 1 : Math.round((covered / gatedSites.length) * 1000) / 1000,
+      errors: findings.filter((f) => f.severity === 'error').length,
+      warnings: findings.filter((f) => f.severity === 'warning').length,
+      durationMs: Math.round(input.durationMs),
+    },
+    diagnostics: input.diagnostics,
+  };
+}
+
+function rel(root: string, file: string): string {
+  return path.relative(root, file).split(path.sep).join('/');
+}

@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Project } from 'ts-morph';
+import type ts from 'typescript';
+import { adapters } from '../adapters/index.js';
+import { checkerEvidence, type TypeEvidence } from '../analysis/type-evidence.js';
+
+// With the audited project's dependencies installed, ts-morph builds a program over the same
+// files so the checker can add type evidence. Without them (a bare fork checkout) the walker
+// never builds a program: provenance alone decides, and nothing needs installing.
+
+export function hasInstalledTypes(root: string): boolean {
+  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+    for (const adapter of adapters) {
+      for (const m of adapter.modules) {
+        if (fs.existsSync(path.join(dir, 'node_modules', m, 'package.json')) || fs.existsSync(path.join(dir, 'node_modules', '@types', m, 'package.json'))) return true;
+      }
+    }
+    if (path.dirname(dir) === dir) return false;
+  }
+}
+
+export interface TypedProgram {
+  files: ts.SourceFile[];
+  types: TypeEvidence;
+}
+
+/** Parses the files through a ts-morph project and returns its compiler nodes plus a checker. */
+export function createTypedProgram(root: string, files: string[]): TypedProgram {
+  const tsconfig = path.join(root, 'tsconfig.json');
+  const project = new Project({
+    ...(fs.existsSync(tsconfig) ? { tsConfigFilePath: tsconfig } : { compilerOptions: { allowJs: true, strict: true, target: 99, module: 199, moduleResolution: 99 } }),
+    skipAddingFilesFromTsConfig: true,
+  });
+  for (const f of files) project.addSourceFileAtPath(f);
+  const program = project.getProgram().compilerObject as unknown as ts.Program;
+  const checker = program.getTypeChecker();
+  const out: ts.SourceFile[] = [];
+  for (const f of files) {
+    const sf = program.getSourceFile(f);
+    if (sf) out.push(sf);
+  }
+  return { files: out, types: checkerEvidence(checker) };
+}

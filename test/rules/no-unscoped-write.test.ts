@@ -1,0 +1,227 @@
+import rule from '../../rules/no-unscoped-write.js';
+import { filename, ruleTester } from './tester.js';
+
+ruleTester.run('no-unscoped-write', rule, {
+  valid: [
+    {
+      name: 'write on the executor withOrgScope hands its callback',
+      filename,
+      code: `
+        import { pool } from './db';
+        import { withOrgScope } from './tenancy';
+        export const run = (ctx, orgId) =>
+          withOrgScope(ctx, pool, orgId, async (tx) => {
+            await tx.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'login']);
+          });`,
+    },
+    {
+      name: 'a callback parameter that shadows the outer pool is the scoped executor',
+      filename,
+      code: `
+        import { pool as db } from './db';
+        import { withRequestOrgScope } from './tenancy';
+        export const run = (req) => withRequestOrgScope(req, db, (db) => db.query('DELETE FROM projects WHERE id = $1', [req.params.id]));`,
+    },
+    {
+      name: 'a configured helper with its callback in the middle (callbackArg: 1)',
+      filename,
+      code: `
+        import { pool } from './db';
+        import { inTenant } from './tenancy';
+        export const run = (orgId) => inTenant(orgId, async (c) => { await c.query('UPDATE projects SET name = $1', ['x']); }, { retries: 2 });`,
+    },
+    {
+      name: 'inline transaction: BEGIN, set_config(…, true), write, COMMIT on one client',
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function run(orgId) {
+          const client = await pool.connect();
+          try {
+            await client.query('BEGIN');
+            await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+            await client.query('INSERT INTO projects (id, org_id) VALUES (gen_random_uuid(), $1)', [orgId]);
+            await client.query('COMMIT');
+          } catch (error) {
+            await client.query('ROLLBACK');
+            throw error;
+          } finally {
+            client.release();
+          }
+        }`,
+    },
+    {
+      name: 'SET LOCAL and a setter function from the migrations both set the context',
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function run(orgId) {
+          const a = await pool.connect();
+          await a.query('BEGIN');
+          await a.query("SET LOCAL app.current_org_id = '6f1c…'");
+          await a.query('DELETE FROM audit_logs WHERE id = 1');
+          await a.query('COMMIT');
+          const b = await pool.connect();
+          await b.query('START TRANSACTION');
+          await b.query('SELECT set_org_id($1)', [orgId]);
+          await b.query('UPDATE projects SET name = $1', ['n']);
+          await b.query('COMMIT');
+        }`,
+    },
+    {
+      name: 'one multi-statement string is one implicit transaction on one connection',
+      filename,
+      code: `
+        import { pool } from './db';
+        export const run = () => pool.query("SELECT set_config('app.current_org_id', '3c0e5d7e-0000-4000-8000-000000000000', true); INSERT INTO audit_logs (org_id, action) VALUES ('3c0e5d7e-0000-4000-8000-000000000000', 'seed')");`,
+    },
+    {
+      name: 'a SECURITY DEFINER function call is covered on any connection',
+      filename,
+      code: `
+        import { pool } from './db';
+        export const touch = (id) => pool.query('SELECT auth_touch_api_key($1)', [id]);`,
+    },
+    {
+      name: 'an admin connection (configured adminPool, and openPlatformAdminConnection)',
+      filename,
+      code: `
+        import { adminPool } from './admin';
+        import { openPlatformAdminConnection } from './platform';
+        export async function purge() {
+          await adminPool.query('DELETE FROM audit_logs WHERE created_at < now() - interval \\'1 year\\'');
+          const admin = await openPlatformAdminConnection();
+          await admin.query('TRUNCATE projects');
+        }`,
+    },
+    {
+      name: 'tables without RLS, reads, and look-alike method names are not gated writes',
+      filename,
+      code: `
+        import { createHash } from 'node:crypto';
+        import { Router } from 'express';
+        import { pool } from './db';
+        const router = Router();
+        router.delete('/projects/:id', (req, res) => res.sendStatus(204));
+        const hash = createHash('sha256'); hash.update('INSERT INTO audit_logs');
+        const seen = new Map(); seen.delete('k');
+        export const flags = () => pool.query('UPDATE feature_flags SET enabled = true');
+        export const list = () => pool.query('SELECT * FROM audit_logs');`,
+    },
+    {
+      name: 'a non-exported helper whose every caller passes a scoped executor',
+      filename,
+      code: `
+        import { pool } from './db';
+        import { withOrgScope } from './tenancy';
+        async function record(client, orgId) {
+          await client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);
+        }
+        export const run = (ctx, orgId) => withOrgScope(ctx, pool, orgId, (tx) => record(tx, orgId));`,
+    },
+    {
+      name: 'suppressed with a reason',
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function backfill() {
+          // rls-guard-ignore-next-line no-unscoped-write -- one-off backfill run as the table owner
+          await pool.query('UPDATE projects SET name = lower(name)');
+        }`,
+    },
+  ],
+  invalid: [
+    {
+      name: 'the outer pool inside a scope helper callback is not covered',
+      filename,
+      code: `
+        import { pool } from './db';
+        import { withOrgScope } from './tenancy';
+        export const run = (ctx, orgId) =>
+          withOrgScope(ctx, pool, orgId, async (tx) => {
+            await tx.query('SELECT 1');
+            await pool.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);
+          });`,
+      errors: [{ messageId: 'finding', line: 7 }],
+    },
+    {
+      name: 'a plain pool write, through an imported constant and an alias',
+      filename,
+      code: `
+        import { pool, INSERT_AUDIT } from './db';
+        const db = pool;
+        export const run = (orgId) => db.query(INSERT_AUDIT, [orgId, 'x']);`,
+      errors: [{ messageId: 'finding', line: 4 }],
+    },
+    {
+      name: 'a write before the context is set, and one after COMMIT',
+      filename,
+      code: `
+        import { Pool } from 'pg';
+        const pool = new Pool();
+        export async function run(orgId) {
+          const c = await pool.connect();
+          await c.query('BEGIN');
+          await c.query('DELETE FROM projects WHERE org_id = $1', [orgId]);
+          await c.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+          await c.query('COMMIT');
+          await c.query('INSERT INTO projects (id, org_id) VALUES ($1, $2)', ['p', orgId]);
+        }`,
+      errors: [{ messageId: 'finding', line: 7 }, { messageId: 'finding', line: 10 }],
+    },
+    {
+      name: 'a context set on only one branch does not cover the write after it',
+      filename,
+      code: `
+        import pg from 'pg';
+        const pool = new pg.Pool();
+        export async function run(orgId) {
+          const c = await pool.connect();
+          await c.query('BEGIN');
+          if (orgId) {
+            await c.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+          }
+          await c.query('UPDATE projects SET name = $1', ['x']);
+        }`,
+      errors: [{ messageId: 'finding', line: 10 }],
+    },
+    {
+      name: 'set_config(…, true) outside a transaction lasts one statement',
+      filename,
+      code: `
+        const { Client } = require('pg');
+        export async function run(orgId) {
+          const client = new Client();
+          await client.connect();
+          await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+          await client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);
+        }`,
+      errors: [{ messageId: 'finding', line: 7 }],
+    },
+    {
+      name: 'writable CTEs, MERGE and COPY FROM are writes too',
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function run() {
+          await pool.query('WITH d AS (DELETE FROM audit_logs WHERE id = $1 RETURNING id) SELECT count(*) FROM d', [1]);
+          await pool.query('MERGE INTO projects p USING (SELECT $1::uuid AS id) s ON p.id = s.id WHEN MATCHED THEN DELETE');
+          await pool.query('COPY audit_logs (org_id, action) FROM STDIN');
+        }`,
+      errors: [{ messageId: 'finding', line: 4 }, { messageId: 'finding', line: 5 }, { messageId: 'finding', line: 6 }],
+    },
+    {
+      name: 'a helper in the same file called once with a scoped executor and once with the pool',
+      filename,
+      code: `
+        import { pool } from './db';
+        import { withOrgScope } from './tenancy';
+        async function record(client, orgId) {
+          await client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);
+        }
+        export const a = (ctx, orgId) => withOrgScope(ctx, pool, orgId, (tx) => record(tx, orgId));
+        export const b = (orgId) => record(pool, orgId);`,
+      errors: [{ messageId: 'finding', line: 5 }],
+    },
+  ],
+});

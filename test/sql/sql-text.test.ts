@@ -1,0 +1,67 @@
+import fc from 'fast-check';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { OriginResolver } from '../../src/analysis/origins.js';
+import { FileSystemSourceHost, parseSource } from '../../src/analysis/source-host.js';
+import { fillHoles, HOLE, SqlTextFolder } from '../../src/analysis/sql-text.js';
+
+/** Folds the initializer of the last `const q = …` in a snippet. */
+function fold(code: string) {
+  const sf = parseSource('/virtual/snippet.ts', code);
+  const host = new FileSystemSourceHost([sf]);
+  const last = sf.statements[sf.statements.length - 1] as ts.VariableStatement;
+  const init = last.declarationList.declarations[0]!.initializer!;
+  return new SqlTextFolder(new OriginResolver(host)).sql(init);
+}
+
+describe('folding SQL text from TypeScript expressions', () => {
+  it('folds literals, templates, concatenation, const bindings and object members', () => {
+    const r = fold(`const T = 'audit_logs'; const COLS = { list: '(org_id, action)' } as const;
+      const q = \`INSERT INTO \${T} \` + COLS.list + " VALUES ($1, $2)";`);
+    expect(r).toEqual({ ok: true, variants: ['INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)'], holes: [] });
+  });
+
+  it('turns value interpolations into holes', () => {
+    const r = fold('declare const id: string; const q = `DELETE FROM t WHERE id = ${id}`;');
+    expect(r.ok && r.variants).toEqual([`DELETE FROM t WHERE id = ${HOLE}`]);
+  });
+
+  it('keeps both branches of a ternary as variants', () => {
+    const r = fold("declare const hard: boolean; const q = hard ? 'DELETE FROM t' : 'UPDATE t SET deleted = true';");
+    expect(r.ok && r.variants).toEqual(['DELETE FROM t', 'UPDATE t SET deleted = true']);
+  });
+
+  it('refuses reassigned variables and calls', () => {
+    expect(fold("let s = 'DELETE FROM t'; s = 'x'; const q = s;").ok).toBe(false);
+    expect(fold('declare function build(): string; const q = build();').ok).toBe(false);
+  });
+
+  it('folds [..].join(sep) and .trim()', () => {
+    const r = fold("const q = ['UPDATE t', 'SET a = 1'].join('\\n').trim();");
+    expect(r.ok && r.variants).toEqual(['UPDATE t\nSET a = 1']);
+  });
+
+  it('property: any split of a constant string into + parts folds back to the string', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', 'b', ' ', '$', '1', "'", '"', '\\n', '`', '{') }), { minLength: 1, maxLength: 6 }), (parts) => {
+        const code = `const q = ${parts.map((p) => JSON.stringify(p)).join(' + ')};`;
+        const r = fold(code);
+        expect(r).toEqual({ ok: true, variants: [parts.join('')], holes: [] });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('property: holes become distinct bind parameters numbered after any the text uses', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', ' = ', ', ', 'x'), { minLength: 0, maxLength: 8 }), (parts) => {
+        const variant = parts.join(HOLE);
+        const filled = fillHoles(variant);
+        const params = filled.match(/\$9\d\d/g) ?? [];
+        expect(params.length).toBe(parts.length - 1 < 0 ? 0 : parts.length - 1);
+        expect(new Set(params).size).toBe(params.length);
+        expect(filled.includes(HOLE)).toBe(false);
+      }),
+    );
+  });
+});

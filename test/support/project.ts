@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { auditSync, type AuditReport } from '../../src/walker/audit.js';
+
+/** Writes a throwaway project (path → contents) and returns its folder. */
+export function writeProject(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-test-'));
+  for (const [file, text] of Object.entries(files)) {
+    const abs = path.join(dir, file);
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, text);
+  }
+  if (!files['package.json']) fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"t","private":true}');
+  return dir;
+}
+
+export const SCHEMA = `
+CREATE TABLE audit_logs (id bigserial PRIMARY KEY, org_id uuid NOT NULL, action text);
+ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY audit_org ON audit_logs USING (org_id = current_setting('app.current_org_id', true)::uuid);
+CREATE TABLE projects (id uuid PRIMARY KEY, org_id uuid NOT NULL, name text);
+ALTER TABLE projects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY projects_org ON projects USING (org_id = current_setting('app.current_org_id', true)::uuid);
+CREATE TABLE feature_flags (key text PRIMARY KEY);
+CREATE FUNCTION auth_touch_api_key(p uuid) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$ SELECT 1 $$;
+`;
+
+/** Audits a throwaway project whose migrations are SCHEMA plus any given. */
+export function auditProject(files: Record<string, string>, options: { strict?: boolean } = {}): AuditReport {
+  const dir = writeProject({ 'db/migrations/001_schema.sql': SCHEMA, ...files });
+  return auditSync({ paths: [dir], types: false, ...options });
+}
+
+/** "file:line coverage" for each write site, for compact expectations. */
+export function verdicts(report: AuditReport): string[] {
+  return report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}${s.via ? ` via ${s.via}` : ''}`);
+}
