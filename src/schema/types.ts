@@ -52,6 +52,8 @@ export interface FunctionState {
   searchPathPinned: boolean;
   /** Context settings this function sets (set_config calls in its body). */
   setsContext: ContextSet[];
+  /** Settings its body reads with current_setting(), for policies that read through a function. */
+  bodyReadsSettings?: string[];
   at: SchemaLocation;
 }
 

@@ -1,4 +1,4 @@
-import { loadModule, parseSync, parsePlPgSQLSync } from 'libpg-query';
+import { loadModule, parsePlPgSQLSync, parseSync, scanSync } from 'libpg-query';
 
 // The WASM parser loads once, at module evaluation, so that synchronous callers
 // (ESLint rules) can use parseSync. Every entry point that parses SQL imports this module.
@@ -71,4 +71,29 @@ export function visitPg(node: unknown, visit: (key: string, value: PgNode) => vo
       visitPg(value, visit);
     }
   }
+}
+
+/**
+ * Splits SQL text into statements at top-level semicolons, using the PostgreSQL scanner so
+ * that semicolons in strings, comments and dollar-quoted bodies do not split. Used to
+ * recover the good statements of a file with a syntax error.
+ */
+export function splitStatements(text: string): { text: string; offset: number }[] {
+  const bytes = Buffer.from(text);
+  let tokens: { start: number; end: number; text: string }[];
+  try {
+    tokens = scanSync(text).tokens;
+  } catch {
+    return [{ text, offset: 0 }];
+  }
+  const out: { text: string; offset: number }[] = [];
+  let start = 0;
+  for (const t of tokens) {
+    if (t.text === ';') {
+      out.push({ text: bytes.subarray(start, t.start).toString(), offset: start });
+      start = t.end;
+    }
+  }
+  if (start < bytes.length) out.push({ text: bytes.subarray(start).toString(), offset: start });
+  return out.filter((s) => s.text.trim() !== '');
 }

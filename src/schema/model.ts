@@ -1,0 +1,435 @@
+import type { RlsGuardConfig } from '../config/types.js';
+import { functionName } from '../sql/classify.js';
+import { type PgNode, parsePlpgsql, parseSql, splitStatements, visitPg } from '../sql/parser.js';
+import { normalizeQualifiedName, qualify, rangeVarName } from './names.js';
+import type { ContextSet, FunctionState, PolicyCommand, PolicyState, RlsModel, SchemaLocation, TableState } from './types.js';
+
+// Applies migrations in order to get the final RLS state. Per-file analysis gets this wrong
+// (a later migration drops or replaces a policy); the whole ordered history gets it right.
+
+export interface MigrationFile {
+  /** Relative to the audit root, '/' separators. */
+  path: string;
+  text: string;
+}
+
+interface Ctx {
+  model: RlsModel;
+  defaultSchema: string;
+  searchPath: string;
+  file: string;
+  lineAt: (byteOffset: number) => number;
+}
+
+export function emptyModel(): RlsModel {
+  return { tables: new Map(), functions: new Map(), policySettings: new Set(), files: [], diagnostics: [] };
+}
+
+export function buildModel(files: readonly MigrationFile[], options: { defaultSchema?: string } = {}): RlsModel {
+  const model = emptyModel();
+  const defaultSchema = options.defaultSchema ?? 'public';
+  for (const file of files) {
+    model.files.push(file.path);
+    const ctx: Ctx = { model, defaultSchema, searchPath: defaultSchema, file: file.path, lineAt: lineIndex(file.text) };
+    const parsed = parseSql(file.text);
+    if (parsed.ok) {
+      for (const st of parsed.statements) apply(st.stmt, st.location, ctx);
+      continue;
+    }
+    model.diagnostics.push({ file: file.path, line: ctx.lineAt(parsed.position ?? 0), message: `SQL syntax error: ${parsed.error}; the other statements of this file were still applied` });
+    // Recover: apply every statement that parses on its own.
+    for (const piece of splitStatements(file.text)) {
+      const one = parseSql(piece.text);
+      if (one.ok) for (const st of one.statements) apply(st.stmt, piece.offset + st.location, ctx);
+    }
+  }
+  model.policySettings = collectPolicySettings(model);
+  return model;
+}
+
+function lineIndex(text: string): (byteOffset: number) => number {
+  const bytes = Buffer.from(text);
+  const starts: number[] = [0];
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) starts.push(i + 1);
+  return (offset) => {
+    // Statement locations point at leading whitespace/comments too; skip them to the first token.
+    let o = offset;
+    while (o < bytes.length) {
+      const c = bytes[o]!;
+      if (c === 32 || c === 9 || c === 10 || c === 13) o++;
+      else if (c === 45 && bytes[o + 1] === 45) {
+        while (o < bytes.length && bytes[o] !== 10) o++;
+      } else if (c === 47 && bytes[o + 1] === 42) {
+        const end = bytes.indexOf('*/', o + 2);
+        o = end < 0 ? bytes.length : end + 2;
+      } else break;
+    }
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+}
+
+function apply(stmt: PgNode, offset: number, ctx: Ctx): void {
+  const kind = Object.keys(stmt)[0]!;
+  const node = stmt[kind] as PgNode;
+  const at = (): SchemaLocation => ({ file: ctx.file, line: ctx.lineAt(offset) });
+  switch (kind) {
+    case 'CreateStmt':
+      createTable(relName(node.relation, ctx), at(), ctx);
+      break;
+    case 'AlterTableStmt':
+      alterTable(node, at(), ctx);
+      break;
+    case 'RenameStmt':
+      rename(node, ctx);
+      break;
+    case 'AlterObjectSchemaStmt':
+      if (node.objectType === 'OBJECT_TABLE' && node.relation) moveTable(relName(node.relation, ctx), qualify(node.newschema as string, (node.relation as { relname: string }).relname, ctx.defaultSchema), ctx);
+      break;
+    case 'DropStmt':
+      drop(node, ctx);
+      break;
+    case 'CreatePolicyStmt':
+      createPolicy(node, at(), ctx);
+      break;
+    case 'AlterPolicyStmt':
+      alterPolicy(node, ctx);
+      break;
+    case 'CreateFunctionStmt':
+      createFunction(node, at(), ctx);
+      break;
+    case 'AlterFunctionStmt':
+      alterFunction(node, ctx);
+      break;
+    case 'VariableSetStmt':
+      if (node.name === 'search_path' && Array.isArray(node.args)) {
+        const first = (node.args[0] as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
+        if (first) ctx.searchPath = first;
+      }
+      break;
+  }
+}
+
+function relName(rv: unknown, ctx: Ctx): string {
+  const r = rv as { schemaname?: string; relname: string };
+  return rangeVarName(r, ctx.searchPath);
+}
+
+function table(name: string, ctx: Ctx): TableState {
+  let t = ctx.model.tables.get(name);
+  if (!t) {
+    // A migration may alter a table created elsewhere (an extension, an older dump): track it anyway.
+    t = { name, rlsEnabled: false, forced: false, enabledAt: null, forcedAt: null, createdAt: null, owner: null, policies: [] };
+    ctx.model.tables.set(name, t);
+  }
+  return t;
+}
+
+function createTable(name: string, at: SchemaLocation, ctx: Ctx): void {
+  const t = table(name, ctx);
+  t.createdAt ??= at;
+}
+
+function alterTable(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
+  if (node.objtype !== 'OBJECT_TABLE' || !node.relation) return;
+  const t = table(relName(node.relation, ctx), ctx);
+  for (const c of (node.cmds as { AlterTableCmd?: PgNode }[] | undefined) ?? []) {
+    const cmd = c.AlterTableCmd;
+    switch (cmd?.subtype) {
+      case 'AT_EnableRowSecurity':
+        t.rlsEnabled = true;
+        t.enabledAt = at;
+        break;
+      case 'AT_DisableRowSecurity':
+        t.rlsEnabled = false;
+        t.enabledAt = null;
+        break;
+      case 'AT_ForceRowSecurity':
+        t.forced = true;
+        t.forcedAt = at;
+        break;
+      case 'AT_NoForceRowSecurity':
+        t.forced = false;
+        t.forcedAt = null;
+        break;
+      case 'AT_ChangeOwner':
+        t.owner = ((cmd.newowner as { rolename?: string } | undefined)?.rolename) ?? null;
+        break;
+    }
+  }
+}
+
+function moveTable(from: string, to: string, ctx: Ctx): void {
+  const t = ctx.model.tables.get(from);
+  if (!t) return;
+  ctx.model.tables.delete(from);
+  t.name = to;
+  for (const p of t.policies) p.table = to;
+  ctx.model.tables.set(to, t);
+}
+
+function rename(node: PgNode, ctx: Ctx): void {
+  const newname = node.newname as string;
+  switch (node.renameType) {
+    case 'OBJECT_TABLE': {
+      const rv = node.relation as { schemaname?: string; relname: string };
+      const from = relName(rv, ctx);
+      moveTable(from, qualify(from.slice(0, from.lastIndexOf('.')), newname, ctx.defaultSchema), ctx);
+      break;
+    }
+    case 'OBJECT_SCHEMA': {
+      const from = node.subname as string;
+      for (const t of [...ctx.model.tables.values()]) {
+        if (t.name.startsWith(`${from}.`)) moveTable(t.name, `${newname}.${t.name.slice(from.length + 1)}`, ctx);
+      }
+      break;
+    }
+    case 'OBJECT_POLICY': {
+      const t = ctx.model.tables.get(relName(node.relation, ctx));
+      const p = t?.policies.find((x) => x.name === node.subname);
+      if (p) p.name = newname;
+      break;
+    }
+    case 'OBJECT_FUNCTION': {
+      const name = objectFunctionName(node.object, ctx);
+      const fn = name ? ctx.model.functions.get(name) : undefined;
+      if (fn && name) {
+        ctx.model.functions.delete(name);
+        fn.name = qualify(name.slice(0, name.lastIndexOf('.')), newname, ctx.defaultSchema);
+        ctx.model.functions.set(fn.name, fn);
+      }
+      break;
+    }
+  }
+}
+
+function drop(node: PgNode, ctx: Ctx): void {
+  const objects = (node.objects as unknown[] | undefined) ?? [];
+  for (const o of objects) {
+    const names = listNames(o);
+    switch (node.removeType) {
+      case 'OBJECT_TABLE':
+        if (names.length) ctx.model.tables.delete(names.length > 1 ? `${names[names.length - 2]}.${names[names.length - 1]}` : qualify(undefined, names[0]!, ctx.searchPath));
+        break;
+      case 'OBJECT_SCHEMA':
+        for (const t of [...ctx.model.tables.keys()]) if (t.startsWith(`${names[0]}.`)) ctx.model.tables.delete(t);
+        for (const f of [...ctx.model.functions.keys()]) if (f.startsWith(`${names[0]}.`)) ctx.model.functions.delete(f);
+        break;
+      case 'OBJECT_POLICY': {
+        // objects: [table…, policy]
+        const policy = names[names.length - 1];
+        const tableParts = names.slice(0, -1);
+        const tname = tableParts.length > 1 ? `${tableParts[0]}.${tableParts[1]}` : qualify(undefined, tableParts[0] ?? '', ctx.searchPath);
+        const t = ctx.model.tables.get(tname);
+        if (t) t.policies = t.policies.filter((p) => p.name !== policy);
+        break;
+      }
+      case 'OBJECT_FUNCTION':
+      case 'OBJECT_PROCEDURE': {
+        const name = objectFunctionName(o, ctx);
+        if (name) ctx.model.functions.delete(name);
+        break;
+      }
+    }
+  }
+}
+
+function listNames(o: unknown): string[] {
+  const list = (o as { List?: { items?: { String?: { sval?: string } }[] } }).List?.items;
+  if (list) return list.map((i) => i.String?.sval ?? '');
+  const s = (o as { String?: { sval?: string } }).String?.sval;
+  return s ? [s] : [];
+}
+
+function objectFunctionName(o: unknown, ctx: Ctx): string | null {
+  const owa = ((o as { ObjectWithArgs?: PgNode }).ObjectWithArgs ?? o) as PgNode | undefined;
+  return owa ? functionName(owa.objname, ctx.searchPath) : null;
+}
+
+const COMMANDS: Record<string, PolicyCommand> = { all: 'all', select: 'select', insert: 'insert', update: 'update', delete: 'delete' };
+
+function createPolicy(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
+  const t = table(relName(node.table, ctx), ctx);
+  const reads = expressionReads([node.qual, node.with_check], ctx);
+  const policy: PolicyState = {
+    name: node.policy_name as string,
+    table: t.name,
+    command: COMMANDS[(node.cmd_name as string | undefined) ?? 'all'] ?? 'all',
+    permissive: node.permissive === true, // the parser omits false: RESTRICTIVE
+    roles: roles(node.roles),
+    settings: reads.settings,
+    functions: reads.functions,
+    at,
+  };
+  t.policies = t.policies.filter((p) => p.name !== policy.name);
+  t.policies.push(policy);
+}
+
+function alterPolicy(node: PgNode, ctx: Ctx): void {
+  const t = ctx.model.tables.get(relName(node.table, ctx));
+  const p = t?.policies.find((x) => x.name === node.policy_name);
+  if (!p) return;
+  if (node.roles) p.roles = roles(node.roles);
+  if (node.qual || node.with_check) {
+    const reads = expressionReads([node.qual, node.with_check], ctx);
+    p.settings = reads.settings;
+    p.functions = reads.functions;
+  }
+}
+
+function roles(list: unknown): string[] {
+  return ((list as { RoleSpec?: { roletype?: string; rolename?: string } }[] | undefined) ?? []).map((r) =>
+    r.RoleSpec?.roletype === 'ROLESPEC_PUBLIC' ? 'public' : (r.RoleSpec?.rolename ?? r.RoleSpec?.roletype?.replace('ROLESPEC_', '').toLowerCase() ?? '?'),
+  );
+}
+
+/** Settings read through current_setting('…') and functions called, in policy expressions. */
+function expressionReads(nodes: unknown[], ctx: Ctx): { settings: string[]; functions: string[] } {
+  const settings = new Set<string>();
+  const functions = new Set<string>();
+  for (const n of nodes) {
+    if (!n) continue;
+    const visitCall = (key: string, value: PgNode): void => {
+      if (key !== 'FuncCall') return;
+      const name = functionName(value.funcname, ctx.searchPath);
+      if (!name) return;
+      if (name === 'pg_catalog.current_setting') {
+        const arg = ((value.args as unknown[] | undefined) ?? [])[0] as { A_Const?: { sval?: { sval?: string } } } | undefined;
+        const s = arg?.A_Const?.sval?.sval;
+        if (s) settings.add(s.toLowerCase());
+      } else functions.add(name);
+    };
+    visitCall(Object.keys(n as PgNode)[0] ?? '', (n as PgNode)[Object.keys(n as PgNode)[0] ?? ''] as PgNode);
+    visitPg(n, visitCall);
+  }
+  return { settings: [...settings], functions: [...functions] };
+}
+
+function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
+  const name = functionName(node.funcname, ctx.searchPath);
+  if (!name) return;
+  let securityDefiner = false;
+  let language = 'sql';
+  let searchPathPinned = false;
+  let body: string | null = null;
+  for (const o of (node.options as { DefElem?: PgNode }[] | undefined) ?? []) {
+    const d = o.DefElem;
+    if (!d) continue;
+    if (d.defname === 'security') securityDefiner = (d.arg as { Boolean?: { boolval?: boolean } }).Boolean?.boolval === true;
+    else if (d.defname === 'language') language = ((d.arg as { String?: { sval?: string } }).String?.sval ?? 'sql').toLowerCase();
+    else if (d.defname === 'set' && (d.arg as { VariableSetStmt?: { name?: string } }).VariableSetStmt?.name === 'search_path') searchPathPinned = true;
+    else if (d.defname === 'as') body = listNames(d.arg)[0] ?? null;
+  }
+  const fn: FunctionState = { name, securityDefiner, language, searchPathPinned, setsContext: [], at };
+  const reads = new Set<string>();
+  for (const sql of bodyStatements(language, body, name)) collectBodyEffects(sql, fn.setsContext, reads);
+  fn.bodyReadsSettings = [...reads];
+  ctx.model.functions.set(name, fn);
+}
+
+/** SQL statements in a function body: the body itself for LANGUAGE sql, every embedded query for plpgsql. */
+function bodyStatements(language: string, body: string | null, name: string): string[] {
+  if (language === 'sql') return body ? [body] : [];
+  if (language !== 'plpgsql' || body === null) return [];
+  // parsePlPgSQL wants a whole CREATE FUNCTION; rebuild a minimal one around the body.
+  const tag = '$rlsguard$';
+  const parsed = parsePlpgsql(`CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`);
+  if (!parsed.ok) return [];
+  const out: string[] = [];
+  visitPg(parsed.result, (key, value) => {
+    if (key === 'PLpgSQL_expr' && typeof value.query === 'string') out.push(value.parseMode === 0 || value.parseMode === undefined ? value.query : `SELECT ${value.query}`);
+  });
+  return out;
+}
+
+function collectBodyEffects(sql: string, sets: ContextSet[], reads: Set<string>): void {
+  const parsed = parseSql(sql);
+  if (!parsed.ok) return;
+  for (const st of parsed.statements) {
+    visitPg(st.stmt, (key, value) => {
+      if (key === 'FuncCall') {
+        const name = functionName(value.funcname, 'public');
+        const args = (value.args as unknown[] | undefined) ?? [];
+        const first = (args[0] as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
+        if (name === 'pg_catalog.set_config' && first) {
+          const third = (args[2] as { A_Const?: { boolval?: { boolval?: boolean } } } | undefined)?.A_Const;
+          sets.push({ setting: first.toLowerCase(), local: third ? third.boolval?.boolval === true : null });
+        } else if (name === 'pg_catalog.current_setting' && first) reads.add(first.toLowerCase());
+      }
+    });
+    const set = (st.stmt as { VariableSetStmt?: PgNode }).VariableSetStmt;
+    if (set && set.kind === 'VAR_SET_VALUE' && typeof set.name === 'string' && set.name.includes('.')) sets.push({ setting: set.name.toLowerCase(), local: set.is_local === true });
+  }
+}
+
+function alterFunction(node: PgNode, ctx: Ctx): void {
+  const name = objectFunctionName(node.func, ctx);
+  const fn = name ? ctx.model.functions.get(name) : undefined;
+  if (!fn) return;
+  for (const a of (node.actions as { DefElem?: PgNode }[] | undefined) ?? []) {
+    const d = a.DefElem;
+    if (d?.defname === 'security') fn.securityDefiner = (d.arg as { Boolean?: { boolval?: boolean } }).Boolean?.boolval === true;
+    if (d?.defname === 'set' && (d.arg as { VariableSetStmt?: { name?: string } }).VariableSetStmt?.name === 'search_path') fn.searchPathPinned = true;
+  }
+}
+
+function collectPolicySettings(model: RlsModel): Set<string> {
+  const out = new Set<string>();
+  for (const t of model.tables.values()) {
+    for (const p of t.policies) {
+      for (const s of p.settings) out.add(s);
+      // A policy may read the setting through a helper function such as current_org_id().
+      for (const f of p.functions) for (const s of model.functions.get(f)?.bodyReadsSettings ?? []) out.add(s);
+    }
+  }
+  return out;
+}
+
+/** The model with the config's additions and removals applied. */
+export function applyConfig(model: RlsModel, config: RlsGuardConfig): RlsModel {
+  const defaultSchema = config.defaultSchema ?? 'public';
+  const tables = new Map([...model.tables].map(([k, t]) => [k, { ...t }]));
+  const functions = new Map([...model.functions].map(([k, f]) => [k, { ...f }]));
+  for (const raw of config.gatedTables?.add ?? []) {
+    const name = normalizeQualifiedName(raw, defaultSchema);
+    const t = tables.get(name) ?? { name, rlsEnabled: false, forced: false, enabledAt: null, forcedAt: null, createdAt: null, owner: null, policies: [] };
+    tables.set(name, { ...t, rlsEnabled: true });
+  }
+  for (const raw of config.gatedTables?.remove ?? []) {
+    const t = tables.get(normalizeQualifiedName(raw, defaultSchema));
+    if (t) tables.set(t.name, { ...t, rlsEnabled: false, enabledAt: null });
+  }
+  const configAt: SchemaLocation = { file: 'rls-guard.config.json', line: 1 };
+  for (const raw of config.definerFunctions ?? []) {
+    const name = normalizeQualifiedName(raw, defaultSchema);
+    const f = functions.get(name) ?? { name, securityDefiner: true, language: 'sql', searchPathPinned: false, setsContext: [], at: configAt };
+    functions.set(name, { ...f, securityDefiner: true });
+  }
+  const setting = (config.contextSettings?.[0] ?? [...model.policySettings][0] ?? 'app.current_org_id').toLowerCase();
+  for (const raw of config.setterFunctions ?? []) {
+    const name = normalizeQualifiedName(raw, defaultSchema);
+    const f = functions.get(name) ?? { name, securityDefiner: false, language: 'sql', searchPathPinned: false, setsContext: [], at: configAt };
+    functions.set(name, { ...f, setsContext: [...f.setsContext.filter((s) => s.setting !== setting), { setting, local: true }] });
+  }
+  return { ...model, tables, functions };
+}
+
+export function gatedTables(model: RlsModel): string[] {
+  return [...model.tables.values()].filter((t) => t.rlsEnabled).map((t) => t.name).sort();
+}
+
+export function forcedTables(model: RlsModel): string[] {
+  return [...model.tables.values()].filter((t) => t.rlsEnabled && t.forced).map((t) => t.name).sort();
+}
+
+export function definerFunctions(model: RlsModel): string[] {
+  return [...model.functions.values()].filter((f) => f.securityDefiner).map((f) => f.name).sort();
+}
+
+export { normalizeQualifiedName, qualify, rangeVarName };
