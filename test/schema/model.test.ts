@@ -1,0 +1,129 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { applyConfig, buildModel, gatedTables } from '../../src/schema/model.js';
+import { normalizeQualifiedName } from '../../src/schema/names.js';
+
+const model = (...files: string[]) => buildModel(files.map((text, i) => ({ path: `db/${String(i + 1).padStart(3, '0')}.sql`, text })));
+
+describe('the RLS model is the final state of all migrations in order', () => {
+  it('folds unquoted names and keeps quoted ones, qualified with their schema', () => {
+    const m = model(`CREATE TABLE Audit_Logs (id int); ALTER TABLE AUDIT_LOGS ENABLE ROW LEVEL SECURITY;
+      CREATE SCHEMA "Billing"; CREATE TABLE "Billing"."LedgerEntries" (id int);
+      ALTER TABLE "Billing"."LedgerEntries" ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;`);
+    expect(gatedTables(m)).toEqual(['Billing.LedgerEntries', 'public.audit_logs']);
+    expect(m.tables.get('Billing.LedgerEntries')!.forced).toBe(true);
+  });
+
+  it('follows renames, schema moves and drops', () => {
+    const m = model(
+      'CREATE TABLE tenant_notes (id int); ALTER TABLE tenant_notes ENABLE ROW LEVEL SECURITY;',
+      'ALTER TABLE tenant_notes RENAME TO notes; CREATE SCHEMA app; CREATE TABLE old (id int); ALTER TABLE old ENABLE ROW LEVEL SECURITY; ALTER TABLE old SET SCHEMA app;',
+      'CREATE TABLE gone (id int); ALTER TABLE gone ENABLE ROW LEVEL SECURITY; DROP TABLE IF EXISTS gone, never_there CASCADE;',
+    );
+    expect(gatedTables(m)).toEqual(['app.old', 'public.notes']);
+  });
+
+  it('a later DISABLE and NO FORCE win, and record where RLS was enabled', () => {
+    const m = model(
+      'CREATE TABLE a (id int);\nCREATE TABLE b (id int);\nALTER TABLE a ENABLE ROW LEVEL SECURITY;\nALTER TABLE b ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;',
+      '-- later\nALTER TABLE a DISABLE ROW LEVEL SECURITY;\nALTER TABLE b NO FORCE ROW LEVEL SECURITY;',
+    );
+    expect(gatedTables(m)).toEqual(['public.b']);
+    expect(m.tables.get('public.b')).toMatchObject({ forced: false, enabledAt: { file: 'db/001.sql', line: 4 } });
+  });
+
+  it('reports lines right after non-ASCII comments', () => {
+    const m = model('-- Mandanten­trennung für Rechnungen: ünïcödé ✓\n-- zweite Zeile\n\nCREATE TABLE invoices (id int);\n/* ✓ */ ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;');
+    expect(m.tables.get('public.invoices')!.enabledAt).toEqual({ file: 'db/001.sql', line: 5 });
+  });
+
+  it('tracks policies created, replaced, altered, renamed and dropped, and the settings they read', () => {
+    const m = model(
+      `CREATE TABLE p (org_id uuid); ALTER TABLE p ENABLE ROW LEVEL SECURITY;
+       CREATE POLICY p_org ON p FOR ALL TO app_user USING (org_id = current_setting('app.tenant', true)::uuid);
+       CREATE POLICY p_old ON p AS RESTRICTIVE FOR DELETE USING (false);`,
+      `DROP POLICY p_org ON p;
+       CREATE POLICY p_org ON p USING (org_id = current_setting('app.current_org_id', true)::uuid) WITH CHECK (org_id = current_org_id());
+       ALTER POLICY p_old ON p RENAME TO p_legacy;
+       CREATE FUNCTION current_org_id() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT current_setting('app.org_from_fn', true)::uuid $$;`,
+    );
+    const policies = m.tables.get('public.p')!.policies;
+    expect(policies.map((p) => `${p.name}:${p.command}:${p.permissive}`)).toEqual(['p_legacy:delete:false', 'p_org:all:true']);
+    expect(policies.find((p) => p.name === 'p_org')!.functions).toEqual(['public.current_org_id']);
+    expect([...m.policySettings].sort()).toEqual(['app.current_org_id', 'app.org_from_fn']);
+  });
+
+  it('reads SECURITY DEFINER, pinned search_path, OR REPLACE and ALTER FUNCTION', () => {
+    const m = model(
+      `CREATE FUNCTION auth_touch_api_key(uuid) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$ SELECT 1 $$;
+       CREATE FUNCTION record_login_event(uuid) RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$;
+       CREATE FUNCTION flip() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$;
+       CREATE FUNCTION later() RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;`,
+      `CREATE OR REPLACE FUNCTION flip() RETURNS void LANGUAGE sql SECURITY INVOKER AS $$ SELECT 1 $$;
+       ALTER FUNCTION later() SECURITY DEFINER;
+       DROP FUNCTION IF EXISTS record_login_event(uuid);`,
+    );
+    const fn = (n: string) => m.functions.get(`public.${n}`);
+    expect(fn('auth_touch_api_key')).toMatchObject({ securityDefiner: true, searchPathPinned: true });
+    expect(fn('flip')!.securityDefiner).toBe(false);
+    expect(fn('later')!.securityDefiner).toBe(true);
+    expect(fn('record_login_event')).toBeUndefined();
+  });
+
+  it('finds setter functions in plpgsql and sql bodies, with semicolons inside dollar quotes', () => {
+    const m = model(`
+      CREATE FUNCTION set_org_id(p_org uuid) RETURNS void LANGUAGE plpgsql AS $body$
+      BEGIN
+        IF p_org IS NULL THEN RAISE EXCEPTION 'org required; got null'; END IF;
+        PERFORM set_config('app.current_org_id', p_org::text, true);
+      END;
+      $body$;
+      CREATE FUNCTION set_org_session(p text) RETURNS void LANGUAGE sql AS $$ SELECT set_config('app.current_org_id', p, false); $$;`);
+    expect(m.functions.get('public.set_org_id')!.setsContext).toEqual([{ setting: 'app.current_org_id', local: true }]);
+    expect(m.functions.get('public.set_org_session')!.setsContext).toEqual([{ setting: 'app.current_org_id', local: false }]);
+  });
+
+  it('keeps the good statements of a file with a syntax error, and says where it is', () => {
+    const m = model('CREATE TABLE a (id int);\nALTER TABLE a ENABLE ROW LEVEL SECURITY;\nCREAT TABLE oops (id int);\nCREATE TABLE b (id int);\nALTER TABLE b ENABLE ROW LEVEL SECURITY;');
+    expect(gatedTables(m)).toEqual(['public.a', 'public.b']);
+    expect(m.diagnostics).toHaveLength(1);
+    expect(m.diagnostics[0]).toMatchObject({ file: 'db/001.sql', line: 3 });
+  });
+
+  it('applies SET search_path to unqualified names that follow', () => {
+    const m = model('CREATE SCHEMA app; SET search_path TO app, public; CREATE TABLE t (id int); ALTER TABLE t ENABLE ROW LEVEL SECURITY;');
+    expect(gatedTables(m)).toEqual(['app.t']);
+  });
+
+  it('lets the config add and remove gated tables and declare definer and setter functions', () => {
+    const base = model('CREATE TABLE a (id int); ALTER TABLE a ENABLE ROW LEVEL SECURITY; CREATE TABLE b (id int);');
+    const m = applyConfig(base, { gatedTables: { add: ['B', '"X"."Y"'], remove: ['public.a'] }, definerFunctions: ['util.touch'], setterFunctions: ['set_tenant'] });
+    expect(gatedTables(m)).toEqual(['X.Y', 'public.b']);
+    expect(m.functions.get('util.touch')!.securityDefiner).toBe(true);
+    expect(m.functions.get('public.set_tenant')!.setsContext).toEqual([{ setting: 'app.current_org_id', local: true }]);
+    expect(gatedTables(base)).toEqual(['public.a']); // the cached model is not mutated
+  });
+
+  it('normalises configured names like Postgres', () => {
+    expect(normalizeQualifiedName('AuditLogs', 'public')).toBe('public.auditlogs');
+    expect(normalizeQualifiedName('"App"."Mixed"', 'public')).toBe('App.Mixed');
+    expect(normalizeQualifiedName('"we""ird"', 'public')).toBe('public.we"ird');
+  });
+
+  it('property: any sequence of ENABLE/DISABLE/FORCE/NO FORCE ends in the state of the last of each', () => {
+    const op = fc.constantFrom('ENABLE', 'DISABLE', 'FORCE', 'NO FORCE');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('t1', 't2', '"T3"'), op), { maxLength: 12 }), (ops) => {
+        const sql = ['CREATE TABLE t1 (id int); CREATE TABLE t2 (id int); CREATE TABLE "T3" (id int);', ...ops.map(([t, o]) => `ALTER TABLE ${t} ${o} ROW LEVEL SECURITY;`)].join('\n');
+        const m = model(sql);
+        for (const t of ['t1', 't2', '"T3"']) {
+          const mine = ops.filter(([x]) => x === t).map(([, o]) => o);
+          const enabled = mine.filter((o) => o === 'ENABLE' || o === 'DISABLE').pop() === 'ENABLE';
+          const forced = mine.filter((o) => o === 'FORCE' || o === 'NO FORCE').pop() === 'FORCE';
+          expect(m.tables.get(normalizeQualifiedName(t, 'public'))).toMatchObject({ rlsEnabled: enabled, forced });
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
