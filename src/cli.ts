@@ -9,12 +9,20 @@ import { auditSync } from './walker/audit.js';
 
 // Exit codes, as ESLint: 0 no error finding, 1 error findings, 2 the run itself failed.
 
-export function main(argv: string[]): number {
+export interface CliIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  isTTY: boolean;
+}
+
+const processIO: CliIO = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), isTTY: process.stdout.isTTY === true };
+
+export function main(argv: string[], io: CliIO = processIO): number {
   const program = new Command('rls-guard')
     .description('Checks that every write to an RLS-gated Postgres table runs in org context.')
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
   let code = 0;
   program
     .command('audit')
@@ -30,7 +38,7 @@ export function main(argv: string[]): number {
       if (!formatter) throw new UsageError(`unknown format "${opts.format}" (known: ${Object.keys(formatters).join(', ')})`);
       for (const p of paths) if (!fs.existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
       const report = auditSync({ paths, strict: opts.strict, ...(opts.config ? { configFile: opts.config } : {}) });
-      const color = opts.color && !opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
+      const color = opts.color && !opts.output && io.isTTY && !process.env.NO_COLOR;
       const output = formatter(report, {
         color,
         readSource: (file) => {
@@ -42,7 +50,7 @@ export function main(argv: string[]): number {
         },
       });
       if (opts.output) fs.writeFileSync(opts.output, output);
-      else process.stdout.write(output);
+      else io.out(output);
       code = report.summary.errors > 0 ? 1 : 0;
     });
   try {
@@ -51,10 +59,10 @@ export function main(argv: string[]): number {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof UsageError || error instanceof ConfigError) {
-      process.stderr.write(`rls-guard: ${error.message}\n`);
+      io.err(`rls-guard: ${error.message}\n`);
       return 2;
     }
-    process.stderr.write(`rls-guard: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    io.err(`rls-guard: internal error: ${(error as Error).stack ?? String(error)}\n`);
     return 2;
   }
 }
