@@ -23,11 +23,18 @@ export interface ConnState {
   ineffective: ContextEvidence | null;
   /** A set that came after a write in the same transaction, for the write's evidence. */
   setLater?: ContextEvidence;
+  /** A connection this function captures from an enclosing one: its state is the caller's. */
+  capturedBy?: ts.FunctionLikeDeclaration;
 }
 
 export type Verdict = { coverage: Coverage; via: string | null; evidence: string };
 
-export type LocalVerdict = Verdict | { pending: ParamBinding; handle: Extract<Handle, { kind: 'param' }>; state: ConnState };
+/** A verdict that depends on who calls a function: through a parameter, or a connection a closure captures. */
+export type Pending =
+  | { kind: 'param'; binding: ParamBinding }
+  | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle };
+
+export type LocalVerdict = Verdict | { pending: Pending; state: ConnState };
 
 export interface RawWrite {
   operation: Exclude<Operation, 'call'>;
@@ -50,11 +57,21 @@ export interface RawSite {
 }
 
 export interface CallEdge {
-  call: ts.CallExpression;
+  call: ts.CallExpression | ts.NewExpression;
   callee: ts.FunctionLikeDeclaration;
   /** Per argument index: the connection passed and its state then; null for non-connections. */
   args: ({ handle: Handle; state: ConnState } | null)[];
+  /** Every connection's state at the call, for closures that capture one. */
+  states: Map<ts.Node, ConnState>;
+  /** The function the call is in (undefined at module level). */
+  root: ts.FunctionLikeDeclaration | undefined;
 }
+
+/** What a function does with a parameter that is a callback: the evidence for inferring scope helpers. */
+export type CallbackUse =
+  | { kind: 'invoke'; fn: ts.FunctionLikeDeclaration; paramIndex: number; call: ts.CallExpression; args: ({ handle: Handle; state: ConnState } | null)[] }
+  | { kind: 'forward-helper'; fn: ts.FunctionLikeDeclaration; paramIndex: number; call: ts.CallExpression; helper: string }
+  | { kind: 'forward'; fn: ts.FunctionLikeDeclaration; paramIndex: number; call: ts.CallExpression; to: ts.FunctionLikeDeclaration; argIndex: number };
 
 export interface RawFinding {
   ruleId: string;
@@ -68,6 +85,7 @@ export interface FileFacts {
   sf: ts.SourceFile;
   sites: RawSite[];
   edges: CallEdge[];
+  callbackUses: CallbackUse[];
   findings: RawFinding[];
   /** Functions passed as values somewhere other than a direct call (their callers are unknowable). */
   escapedFunctions: Set<ts.FunctionLikeDeclaration>;

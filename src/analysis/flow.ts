@@ -30,7 +30,7 @@ type ResolvedSql =
   | { ok: false; reason: string; parseError: boolean };
 
 export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
-  const facts: FileFacts = { sf, sites: [], edges: [], findings: [], escapedFunctions: new Set() };
+  const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set() };
   new FlowWalker(deps, facts).run();
   return facts;
 }
@@ -39,6 +39,8 @@ class FlowWalker {
   /** Writes made so far in each connection's open transaction, to say "the context was set only later". */
   private readonly txWrites = new Map<ts.Node, RawWrite[]>();
   private readonly drafts: { site: RawSite; writes: RawWrite[] }[] = [];
+  /** The function being interpreted (inline callbacks belong to it); undefined at module level. */
+  private root: ts.FunctionLikeDeclaration | undefined;
 
   constructor(
     private readonly deps: FlowDeps,
@@ -50,8 +52,10 @@ class FlowWalker {
     this.statements(sf.statements, new Map());
     const visitRoots = (node: ts.Node): void => {
       if (isFunctionLike(node) && !isInlineCallback(node) && node.body) {
+        this.root = node;
         if (ts.isBlock(node.body)) this.statements(node.body.statements, new Map());
         else this.expression(node.body, new Map());
+        this.root = undefined;
       }
       ts.forEachChild(node, visitRoots);
     };
@@ -171,6 +175,7 @@ class FlowWalker {
       }
       ts.forEachChild(node, visit);
       if (ts.isCallExpression(node)) this.call(node, s);
+      else if (ts.isNewExpression(node)) this.construct(node, s);
       else if (ts.isIdentifier(node)) this.noteEscape(node);
     };
     visit(expr);
@@ -199,7 +204,7 @@ class FlowWalker {
     const handle = this.deps.handles.of(receiver);
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package'))) return false;
     const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null);
-    const sql = this.resolveSql(sqlArg);
+    const sql = this.resolveSql(sqlArg, call.arguments[call.arguments.indexOf(sqlArg) + 1]);
     if (!sql.ok && !trusted) return false;
     if (sql.ok && !trusted && !sql.statements.some((st) => st.effect.writes.length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).length > 0)) {
       return false;
@@ -210,16 +215,19 @@ class FlowWalker {
       return true;
     }
     const key = connectionKey(handle);
-    const conn = key ? getState(state, key, handle) : freshState(handle);
+    const conn = key ? this.stateOf(state, key, handle) : freshState(handle);
     const writes: RawWrite[] = [];
     const definer: string[] = [];
-    const implicit = sql.statements.length > 1 && conn.tx !== true;
+    // Several statements in one simple-protocol string run as one implicit transaction,
+    // unless the string opens an explicit one (then the transaction outlives the call).
+    let implicit = sql.statements.length > 1 && conn.tx !== true;
     let pendingWrites: RawWrite[] = (key && this.txWrites.get(key)) || [];
     for (const { effect } of sql.statements) {
       if (effect.transaction === 'begin') {
         conn.tx = true;
         conn.ctx = null;
         pendingWrites = [];
+        implicit = false;
       } else if (effect.transaction === 'commit' || effect.transaction === 'rollback') {
         conn.tx = false;
         conn.ctx = null;
@@ -265,6 +273,16 @@ class FlowWalker {
     this.facts.sites.push(site);
     this.drafts.push({ site, writes });
     return true;
+  }
+
+  /** A connection's state here; one made outside this function is the caller's (captured). */
+  private stateOf(state: Map<ts.Node, ConnState>, key: ts.Node, handle: Handle): ConnState {
+    const existing = state.get(key);
+    if (existing) return { ...existing };
+    if (handle.kind === 'executor' && handle.exec !== 'pool' && this.root && !contains(this.root, key)) {
+      return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null, capturedBy: this.root };
+    }
+    return freshState(handle);
   }
 
   private definerCalls(effect: StatementEffect): string[] {
@@ -319,30 +337,56 @@ class FlowWalker {
   private helperCall(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
     const helper = this.deps.handles.scopeHelper(call);
     if (helper) {
-      // A function passed by name as the scope helper's callback is called with the scoped executor.
       const index = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
       const arg = call.arguments[index];
       if (arg && !isFunctionLike(skipOuter(arg))) {
         const target = this.deps.origins.expr(arg);
         if (target.kind === 'function') {
+          // A function passed by name as the helper's callback is called with the scoped executor.
           const args: CallEdge['args'] = [];
           const scoped: Handle = { kind: 'scoped', via: helper.name, key: call, label: `the executor ${helper.name} hands its callback`, helperCall: call };
           args[helper.executorParam] = { handle: scoped, state: freshState(scoped) };
-          this.facts.edges.push({ call, callee: target.decl, args });
+          this.facts.edges.push({ call, callee: target.decl, args, states: new Map(state), root: this.root });
+        } else if (target.kind === 'param' && target.path.length === 0) {
+          // This function hands its own callback parameter to a scope helper: it is one too.
+          this.facts.callbackUses.push({ kind: 'forward-helper', fn: target.binding.fn as ts.FunctionLikeDeclaration, paramIndex: target.binding.index, call, helper: helper.name });
         }
       }
       return;
     }
-    if (call.arguments.length === 0) return;
     const target = this.deps.origins.expr(call.expression);
+    if (target.kind === 'param' && target.path.length === 0) {
+      // Calling a parameter: what this function hands its callback.
+      this.facts.callbackUses.push({ kind: 'invoke', fn: target.binding.fn as ts.FunctionLikeDeclaration, paramIndex: target.binding.index, call, args: this.connectionArgs(call.arguments, state) });
+      return;
+    }
     if (target.kind !== 'function') return;
-    const args = call.arguments.map((a) => {
+    call.arguments.forEach((a, argIndex) => {
+      const passed = this.deps.origins.expr(a);
+      if (passed.kind === 'param' && passed.path.length === 0) {
+        this.facts.callbackUses.push({ kind: 'forward', fn: passed.binding.fn as ts.FunctionLikeDeclaration, paramIndex: passed.binding.index, call, to: target.decl, argIndex });
+      }
+    });
+    this.facts.edges.push({ call, callee: target.decl, args: this.connectionArgs(call.arguments, state), states: new Map(state), root: this.root });
+  }
+
+  /** `new Repository(pool)`: the constructor is called with these connections. */
+  private construct(call: ts.NewExpression, state: State): void {
+    if (state === null || !call.arguments?.length) return;
+    const target = this.deps.origins.expr(call.expression);
+    if (target.kind !== 'class') return;
+    const ctor = target.decl.members.find((m): m is ts.ConstructorDeclaration => ts.isConstructorDeclaration(m) && !!m.body);
+    if (!ctor) return;
+    this.facts.edges.push({ call, callee: ctor, args: this.connectionArgs(call.arguments, state), states: new Map(state), root: this.root });
+  }
+
+  private connectionArgs(args: readonly ts.Expression[], state: Map<ts.Node, ConnState>): CallEdge['args'] {
+    return args.map((a) => {
       const h = this.deps.handles.of(a);
       if (h.kind === 'not-db' || h.kind === 'library') return null;
       const key = connectionKey(h);
-      return { handle: h, state: key ? { ...getState(state, key, h) } : freshState(h) };
+      return { handle: h, state: key ? this.stateOf(state, key, h) : freshState(h) };
     });
-    if (args.some((a) => a !== null)) this.facts.edges.push({ call, callee: target.decl, args });
   }
 
   /** A function referenced other than as a callee: its callers cannot all be seen. */
@@ -360,17 +404,21 @@ class FlowWalker {
 
   // ---- SQL ----
 
-  private resolveSql(arg: ts.Expression): ResolvedSql {
+  private resolveSql(arg: ts.Expression, valuesArg: ts.Expression | undefined): ResolvedSql {
     const e = skipOuter(arg);
     let textExpr: ts.Expression = e;
+    let values = valuesArg;
     if (ts.isObjectLiteralExpression(e)) {
       const textProp = this.deps.origins.member({ kind: 'expr', expr: e }, 'text');
       if (textProp.kind !== 'expr') return { ok: false, reason: 'the query object has no resolvable `text`', parseError: false };
       textExpr = textProp.expr;
+      const valuesProp = this.deps.origins.member({ kind: 'expr', expr: e }, 'values');
+      if (valuesProp.kind === 'expr') values = valuesProp.expr;
     } else if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
       const origin = this.deps.origins.expr(e);
-      if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr))) return this.resolveSql(origin.expr);
+      if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr))) return this.resolveSql(origin.expr, valuesArg);
     }
+    const params = this.constantValues(values);
     const folded: Folded = this.deps.folder.sql(textExpr);
     if (!folded.ok) return { ok: false, reason: folded.reason, parseError: false };
     const statements: { effect: StatementEffect; text: string }[] = [];
@@ -390,12 +438,27 @@ class FlowWalker {
       }
       for (const st of parsed.statements) {
         statements.push({
-          effect: classifyStatement(st, { defaultSchema: this.deps.config.defaultSchema, setterFunctions: this.deps.config.setterFunctions }),
+          effect: classifyStatement(st, { defaultSchema: this.deps.config.defaultSchema, setterFunctions: this.deps.config.setterFunctions, params }),
           text: statementText(text, st),
         });
       }
     }
     return { ok: true, statements, normalized: folded.variants.map((v) => fillHoles(v).replace(/\s+/g, ' ').trim()).join(' | ') };
+  }
+
+  /** Constant bind values (`['app.current_org_id', orgId, true]` → ['app.current_org_id', null, 'true']). */
+  private constantValues(values: ts.Expression | undefined): (string | null)[] {
+    if (!values) return [];
+    const origin = this.deps.origins.expr(values);
+    const arr = origin.kind === 'expr' ? skipOuter(origin.expr) : undefined;
+    if (!arr || !ts.isArrayLiteralExpression(arr)) return [];
+    return arr.elements.map((el) => {
+      const v = skipOuter(el as ts.Expression);
+      if (v.kind === ts.SyntaxKind.TrueKeyword) return 'true';
+      if (v.kind === ts.SyntaxKind.FalseKeyword) return 'false';
+      const folded = ts.isSpreadElement(el) ? null : this.deps.folder.constant(el);
+      return folded && folded.ok && folded.variants.length === 1 ? folded.variants[0]! : null;
+    });
   }
 
   private finding(ruleId: string, node: ts.Node, message: string, key: string): void {
@@ -441,10 +504,8 @@ export function freshState(handle: Handle): ConnState {
   return { tx: false, ctx: null, session: null, ineffective: null };
 }
 
-function getState(state: Map<ts.Node, ConnState>, key: ts.Node, handle: Handle): ConnState {
-  const existing = state.get(key);
-  if (existing) return { ...existing };
-  return freshState(handle);
+function contains(outer: ts.Node, inner: ts.Node): boolean {
+  return inner.pos >= outer.pos && inner.end <= outer.end && inner.getSourceFile() === outer.getSourceFile();
 }
 
 function copy(state: State): State {

@@ -114,9 +114,6 @@ export class HandleResolver {
     if (ts.isLiteralExpression(e) || ts.isObjectLiteralExpression(e) || ts.isArrayLiteralExpression(e) || ts.isTemplateExpression(e)) {
       return { kind: 'not-db', reason: 'a literal' };
     }
-    if (e.kind === ts.SyntaxKind.ThisKeyword || (ts.isPropertyAccessExpression(e) && e.expression.kind === ts.SyntaxKind.ThisKeyword)) {
-      return this.thisMember(e, depth);
-    }
     return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
   }
 
@@ -160,22 +157,6 @@ export class HandleResolver {
     if (!first) return { kind: 'not-db', reason: `\`${functionName(fn)}\` returns nothing` };
     if (results.every((r) => r.kind === first.kind && r.kind !== 'param' && ('key' in r ? r.key === (first as { key: ts.Node }).key : true))) return first;
     return { kind: 'unknown', reason: `\`${functionName(fn)}\` returns different connections` };
-  }
-
-  private thisMember(e: ts.Expression, depth: number): Handle {
-    if (!ts.isPropertyAccessExpression(e)) return { kind: 'not-db', reason: '`this`' };
-    const cls = enclosingClass(e);
-    if (!cls) return { kind: 'unknown', reason: `\`${shortText(e, 40)}\` outside a class` };
-    const member = e.name.text;
-    for (const m of cls.members) {
-      if (ts.isPropertyDeclaration(m) && m.name.getText() === member && m.initializer) return this.compute(m.initializer, depth + 1);
-      if (ts.isConstructorDeclaration(m)) {
-        const index = m.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === member && ts.getModifiers(p)?.length);
-        const p = m.parameters[index];
-        if (p) return this.param({ kind: 'parameter', name: member, decl: p, fn: m, index, path: [] }, []);
-      }
-    }
-    return { kind: 'unknown', reason: `\`this.${member}\` is not initialised from a traceable value` };
   }
 
   private param(binding: ParamBinding, pathKeys: (string | number)[]): Handle {
@@ -281,8 +262,3 @@ function importModule(b: Binding | undefined): string | undefined {
   return b?.kind === 'import' ? b.module : undefined;
 }
 
-function enclosingClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {
-  let n: ts.Node | undefined = node.parent;
-  while (n && !ts.isClassLike(n)) n = n.parent;
-  return n;
-}

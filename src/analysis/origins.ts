@@ -90,6 +90,14 @@ export class OriginResolver {
       case 'expr': {
         const e = skipOuter(origin.expr);
         if (ts.isObjectLiteralExpression(e)) return this.property(e, String(key), steps);
+        if (e.kind === ts.SyntaxKind.ThisKeyword) {
+          const cls = enclosingClass(e);
+          return cls ? this.classMember(cls, String(key), steps) : { kind: 'unknown', reason: '`this` outside a class' };
+        }
+        if (ts.isNewExpression(e)) {
+          const cls = this.expr(e.expression, steps + 1);
+          if (cls.kind === 'class') return this.classMember(cls.decl, String(key), steps);
+        }
         if (ts.isArrayLiteralExpression(e) && typeof key === 'number') {
           const el = e.elements[key];
           return el && !ts.isSpreadElement(el) ? this.expr(el, steps + 1) : { kind: 'unknown', reason: 'array element is not static' };
@@ -116,6 +124,25 @@ export class OriginResolver {
     return { kind: 'unknown', reason: `object has no property \`${key}\`` };
   }
 
+  /** A member of a class instance: a method, an initialised property, or a constructor parameter property. */
+  private classMember(cls: ts.ClassLikeDeclaration, key: string, steps: number): Origin {
+    for (const m of cls.members) {
+      if (!m.name || m.name.getText() !== key) continue;
+      if (ts.isMethodDeclaration(m)) return { kind: 'function', decl: m, name: key };
+      if (ts.isPropertyDeclaration(m)) {
+        if (m.initializer && (ts.isArrowFunction(m.initializer) || ts.isFunctionExpression(m.initializer))) return { kind: 'function', decl: m.initializer, name: key };
+        if (m.initializer && m.modifiers?.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword)) return this.expr(m.initializer, steps + 1);
+      }
+    }
+    const ctor = cls.members.find(ts.isConstructorDeclaration);
+    const index = ctor ? ctor.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === key && !!ts.getModifiers(p)?.length) : -1;
+    if (ctor && index >= 0) {
+      const decl = ctor.parameters[index]!;
+      return { kind: 'param', binding: { kind: 'parameter', name: key, decl, fn: ctor, index, path: [] }, path: [] };
+    }
+    return { kind: 'unknown', reason: `\`this.${key}\` is not initialised from a traceable value` };
+  }
+
   private exportTarget(target: NonNullable<ReturnType<typeof resolveExport>>, steps: number): Origin {
     switch (target.kind) {
       case 'binding':
@@ -137,6 +164,12 @@ export class OriginResolver {
     }
     return specifier.startsWith('.') ? { kind: 'unknown', reason: `cannot resolve '${specifier}'` } : { kind: 'external', module: specifier, path: [] };
   }
+}
+
+function enclosingClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {
+  let n: ts.Node | undefined = node.parent;
+  while (n && !ts.isClassLike(n)) n = n.parent;
+  return n;
 }
 
 export function functionName(fn: ts.Node): string {

@@ -1,13 +1,18 @@
 import ts from 'typescript';
-import type { CallEdge, FileFacts, LocalVerdict, RawSite, Verdict } from './facts.js';
-import { rank } from './flow.js';
+import type { CallbackUse, CallEdge, ConnState, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
+import { isInlineCallback, rank } from './flow.js';
+import type { Handle } from './handles.js';
 import { where } from './handles.js';
 import { isExported } from './modules.js';
-import { functionName, shortText } from './origins.js';
+import { functionName, type OriginResolver, shortText } from './origins.js';
+import { skipOuter } from './scope.js';
 import { judge } from './verdict.js';
 
-// Verdicts that need other functions: a write through an executor parameter is judged at
-// every call site of its function (across files in the walker), taking the worst.
+// Verdicts that need other functions. A write through a function's parameter is judged at
+// every call of that function (across files in the walker), taking the worst; a write in a
+// callback is judged by what the function it is passed to hands it (so scope helpers defined
+// in the codebase are recognised, and checked, without configuration); a connection a
+// closure captures is judged by its state where the closure is called.
 
 export type SiteVerdict = Verdict & {
   /** The call path that leaves the write uncovered, e.g. ["src/jobs/a.ts:12 recordAudit(pool, …)"]. */
@@ -24,26 +29,35 @@ export interface ProgramOptions {
   wholeProgram: boolean;
 }
 
-export function resolveVerdicts(files: FileFacts[], options: ProgramOptions): Map<RawSite, SiteVerdict> {
-  const callers = new Map<ts.FunctionLikeDeclaration, CallEdge[]>();
-  const escaped = new Set<ts.FunctionLikeDeclaration>();
+interface Index {
+  callers: Map<ts.FunctionLikeDeclaration, CallEdge[]>;
+  uses: Map<ts.FunctionLikeDeclaration, CallbackUse[]>;
+  escaped: Set<ts.FunctionLikeDeclaration>;
+  files: Set<ts.SourceFile>;
+  origins: OriginResolver;
+}
+
+export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, options: ProgramOptions): Map<RawSite, SiteVerdict> {
+  const index: Index = { callers: new Map(), uses: new Map(), escaped: new Set(), files: new Set(files.map((f) => f.sf)), origins };
   for (const f of files) {
-    for (const e of f.edges) {
-      const list = callers.get(e.callee) ?? [];
-      list.push(e);
-      callers.set(e.callee, list);
-    }
-    for (const fn of f.escapedFunctions) escaped.add(fn);
+    for (const e of f.edges) push(index.callers, e.callee, e);
+    for (const u of f.callbackUses) push(index.uses, u.fn, u);
+    for (const fn of f.escapedFunctions) index.escaped.add(fn);
   }
   const out = new Map<RawSite, SiteVerdict>();
   for (const f of files) {
     for (const site of f.sites) {
-      const verdict = settle(site.verdict, callers, escaped, options, new Set(), site.gatedTables[0] ?? '');
+      const table = site.gatedTables[0] ?? '';
+      const verdict = new Settler(index, options, table).settle(site.verdict, new Set());
       if (options.wholeProgram && 'pending' in site.verdict) {
         // What the ESLint plugin, seeing only this file, would conclude: the parity contract.
-        const sameFile = new Map([...callers].map(([fn, edges]) => [fn, edges.filter((e) => e.call.getSourceFile() === f.sf)]));
-        const alone = settle(site.verdict, sameFile, escaped, { ...options, wholeProgram: false }, new Set(), site.gatedTables[0] ?? '');
-        verdict.crossFile = alone.deferred;
+        const alone: Index = {
+          ...index,
+          files: new Set([f.sf]),
+          callers: new Map([...index.callers].map(([fn, edges]) => [fn, edges.filter((e) => e.call.getSourceFile() === f.sf)])),
+          uses: new Map([...index.uses].map(([fn, uses]) => [fn, uses.filter((u) => u.call.getSourceFile() === f.sf)])),
+        };
+        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table).settle(site.verdict, new Set()).deferred;
       }
       out.set(site, verdict);
     }
@@ -51,52 +65,150 @@ export function resolveVerdicts(files: FileFacts[], options: ProgramOptions): Ma
   return out;
 }
 
-function settle(
-  verdict: LocalVerdict,
-  callers: Map<ts.FunctionLikeDeclaration, CallEdge[]>,
-  escaped: Set<ts.FunctionLikeDeclaration>,
-  options: ProgramOptions,
-  seen: Set<ts.FunctionLikeDeclaration>,
-  table: string,
-): SiteVerdict {
-  if (!('pending' in verdict)) return { ...verdict, callPath: [], deferred: false };
-  const fn = verdict.pending.fn as ts.FunctionLikeDeclaration;
-  const index = verdict.pending.index;
-  const name = functionName(fn);
-  if (seen.has(fn)) return { coverage: 'unresolved', via: null, evidence: `\`${name}\` is called recursively with the connection`, callPath: [], deferred: false };
-  const edges = callers.get(fn) ?? [];
-  const results: SiteVerdict[] = [];
-  for (const edge of edges) {
-    const arg = edge.args[index];
-    const at = `${where(edge.call, options.root)} ${shortText(edge.call, 50)}`;
-    if (!arg) {
-      results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
-      continue;
-    }
-    const inner = settle(judge(arg.handle, arg.state, options.root, table), callers, escaped, options, new Set([...seen, fn]), table);
-    results.push({ ...inner, callPath: [at, ...inner.callPath] });
-  }
-  const sf = fn.getSourceFile();
-  const exported = isExportedFunction(fn, sf);
-  const callersMayBeElsewhere = escaped.has(fn) || (!options.wholeProgram && exported);
-  const worst = results.reduce<SiteVerdict | undefined>((w, v) => (!w || rank(v) < rank(w) ? v : w), undefined);
-  if (worst && (worst.coverage === 'unscoped' || !callersMayBeElsewhere)) {
-    if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
-      return { ...worst, evidence: `runs on parameter \`${verdict.pending.name}\` of \`${name}\`, and the call at ${worst.callPath[0]} ${worst.evidence}` };
-    }
-    const vias = [...new Set(results.map((r) => r.via).filter((v): v is string => !!v))];
-    return { coverage: worst.coverage, via: vias.join(', ') || worst.via, evidence: `runs on parameter \`${verdict.pending.name}\` of \`${name}\`; all ${results.length} call${results.length === 1 ? '' : 's'} pass a covered connection`, callPath: [], deferred: false };
-  }
-  if (!options.wholeProgram && (exported || escaped.has(fn))) {
-    return { coverage: 'unresolved', via: null, evidence: `runs on parameter \`${verdict.pending.name}\` of \`${name}\`, whose callers are in other files`, callPath: [], deferred: true };
-  }
-  const why = escaped.has(fn) ? `\`${name}\` is passed around as a value, so its callers cannot be followed` : `no call of \`${name}\` was found`;
-  return { coverage: 'unresolved', via: null, evidence: `runs on parameter \`${verdict.pending.name}\` of \`${name}\`, and ${why}`, callPath: [], deferred: false };
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
-function isExportedFunction(fn: ts.FunctionLikeDeclaration, sf: ts.SourceFile): boolean {
+const MAX_DEPTH = 12;
+
+class Settler {
+  constructor(
+    private readonly index: Index,
+    private readonly options: ProgramOptions,
+    private readonly table: string,
+  ) {}
+
+  settle(verdict: LocalVerdict, seen: Set<ts.Node>): SiteVerdict {
+    if (!('pending' in verdict)) return { ...verdict, callPath: [], deferred: false };
+    const p = verdict.pending;
+    const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
+    if (seen.has(anchor) || seen.size > MAX_DEPTH) {
+      return { coverage: 'unresolved', via: null, evidence: `the connection reaches \`${functionName(anchor)}\` recursively`, callPath: [], deferred: false };
+    }
+    const next = new Set([...seen, anchor]);
+    if (p.kind === 'param' && isInlineCallback(p.binding.fn)) return this.callback(p, next);
+    return this.callers(p, next);
+  }
+
+  /** A write on a parameter or captured connection: judged at every call of the function. */
+  private callers(p: Pending, seen: Set<ts.Node>): SiteVerdict {
+    const fn = (p.kind === 'param' ? p.binding.fn : p.fn) as ts.FunctionLikeDeclaration;
+    const name = functionName(fn);
+    const subject = p.kind === 'param' ? `parameter \`${p.binding.name}\` of \`${name}\`` : `a connection that \`${name}\` captures from its enclosing function`;
+    const results: SiteVerdict[] = [];
+    for (const edge of this.index.callers.get(fn) ?? []) {
+      const at = `${where(edge.call, this.options.root)} ${shortText(edge.call, 50)}`;
+      const passed = p.kind === 'param' ? edge.args[p.binding.index] : { handle: p.handle, state: capturedState(edge, p.key) };
+      if (!passed) {
+        results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
+        continue;
+      }
+      const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table), seen);
+      results.push({ ...inner, callPath: [at, ...inner.callPath] });
+    }
+    const exported = isExportedFunction(fn);
+    const escaped = this.index.escaped.has(fn);
+    const callersMayBeElsewhere = escaped || (!this.options.wholeProgram && (exported || p.kind === 'captured'));
+    const worst = worstOf(results);
+    if (worst && (worst.coverage === 'unscoped' || !callersMayBeElsewhere)) {
+      if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
+        return { ...worst, evidence: `runs on ${subject}, and the call at ${worst.callPath[0]} ${worst.evidence}` };
+      }
+      return { coverage: worst.coverage, via: joinVias(results, worst), evidence: `runs on ${subject}; all ${results.length} call${results.length === 1 ? '' : 's'} pass a covered connection`, callPath: [], deferred: false };
+    }
+    if (!this.options.wholeProgram && callersMayBeElsewhere) {
+      return { coverage: 'unresolved', via: null, evidence: `runs on ${subject}, whose callers are in other files`, callPath: [], deferred: true };
+    }
+    const why = escaped ? `\`${name}\` is passed around as a value, so its callers cannot be followed` : `no call of \`${name}\` was found`;
+    return { coverage: 'unresolved', via: null, evidence: `runs on ${subject}, and ${why}`, callPath: [], deferred: false };
+  }
+
+  /**
+   * A write on a callback's parameter: judged by what the function receiving the callback
+   * passes it. This recognises scope helpers defined in the codebase, and checks them.
+   */
+  private callback(p: Extract<Pending, { kind: 'param' }>, seen: Set<ts.Node>): SiteVerdict {
+    const fn = p.binding.fn as ts.FunctionLikeDeclaration;
+    let call: ts.Node = fn.parent;
+    while (ts.isParenthesizedExpression(call) || ts.isAsExpression(call)) call = call.parent;
+    const subject = `\`${p.binding.name}\`, a parameter of a callback`;
+    if (!ts.isCallExpression(call)) return unresolved(`${subject} that is constructed, not called`);
+    const argIndex = call.arguments.findIndex((a) => skipOuter(a) === fn);
+    const receiver = this.index.origins.expr(call.expression);
+    const callee = shortText(call.expression, 40);
+    if (receiver.kind !== 'function') {
+      return unresolved(`${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an org-scoped transaction, add it to "scopeHelpers" in the config`);
+    }
+    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0);
+  }
+
+  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number): SiteVerdict {
+    const name = functionName(helper);
+    if (!this.index.files.has(helper.getSourceFile())) {
+      if (!this.options.wholeProgram) return { ...unresolved(`${subject} passed to \`${name}\`, defined in another file`), deferred: true };
+      return unresolved(`${subject} passed to \`${name}\`, which is outside the audited files`);
+    }
+    if (depth > MAX_DEPTH) return unresolved(`${subject} is forwarded through too many helpers`);
+    const uses = (this.index.uses.get(helper) ?? []).filter((u) => u.paramIndex === paramIndex);
+    const results: SiteVerdict[] = [];
+    for (const use of uses) {
+      const at = `${where(use.call, this.options.root)} ${shortText(use.call, 50)}`;
+      if (use.kind === 'forward-helper') {
+        results.push({ coverage: 'org-scope', via: use.helper, evidence: `\`${name}\` hands the callback to ${use.helper}`, callPath: [], deferred: false });
+      } else if (use.kind === 'forward') {
+        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1));
+      } else {
+        const passed = use.args[execIndex];
+        if (!passed) {
+          results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes the callback a value that is not a traceable connection`, callPath: [at], deferred: false });
+          continue;
+        }
+        const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table), new Set([...seen, helper]));
+        results.push({ ...inner, callPath: [at, ...inner.callPath] });
+      }
+    }
+    const worst = worstOf(results);
+    if (!worst) return unresolved(`${subject} passed to \`${name}\`, which never calls it where rls-guard can see`);
+    if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
+      return { ...worst, evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which calls it at ${worst.callPath[0] ?? 'a call'} on a connection that ${worst.evidence}` };
+    }
+    if (worst.deferred) return worst;
+    // An inferred scope helper: named by the function that provides the transaction.
+    const via = results.every((r) => r.via && !r.via.startsWith('transaction ')) ? joinVias(results, worst) : name;
+    return { coverage: worst.coverage, via, evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which runs it in a transaction with the org context set`, callPath: [], deferred: false };
+  }
+}
+
+function capturedState(edge: CallEdge, key: ts.Node): ConnState {
+  const known = edge.states.get(key);
+  if (known) return { ...known };
+  if (edge.root && !(key.pos >= edge.root.pos && key.end <= edge.root.end && key.getSourceFile() === edge.root.getSourceFile())) {
+    return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null, capturedBy: edge.root };
+  }
+  return { tx: false, ctx: null, session: null, ineffective: null };
+}
+
+function unresolved(evidence: string): SiteVerdict {
+  return { coverage: 'unresolved', via: null, evidence, callPath: [], deferred: false };
+}
+
+function worstOf(results: SiteVerdict[]): SiteVerdict | undefined {
+  return results.reduce<SiteVerdict | undefined>((w, v) => (!w || rank(v) < rank(w) ? v : w), undefined);
+}
+
+function joinVias(results: SiteVerdict[], worst: SiteVerdict): string | null {
+  const vias = [...new Set(results.map((r) => r.via).filter((v): v is string => !!v))];
+  return vias.join(', ') || worst.via;
+}
+
+function isExportedFunction(fn: ts.FunctionLikeDeclaration): boolean {
   const name = functionName(fn);
   if (name === '<anonymous>') return true;
   if (ts.isMethodDeclaration(fn) || ts.isConstructorDeclaration(fn)) return true;
+  const sf = fn.getSourceFile();
   return isExported(sf, name) || (ts.isFunctionDeclaration(fn) && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword));
 }
+
+export type { Handle };

@@ -12,11 +12,12 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
     case 'param':
       if (state.ctx !== null && state.ctx !== 'inherited') return covered(state.ctx, root);
       if (state.session) return covered(state.session, root);
-      if (state.ctx === 'inherited') return { pending: handle.binding, handle, state };
+      if (state.ctx === 'inherited') return { pending: { kind: 'param', binding: handle.binding }, state };
       return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} ${missing(state, root)}` };
     case 'executor':
       if (state.ctx !== null && state.ctx !== 'inherited') return covered(state.ctx, root);
       if (state.session) return covered(state.session, root);
+      if (state.ctx === 'inherited' && state.capturedBy) return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle }, state };
       if (handle.exec === 'pool') {
         return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes whichever connection is free, with no org context` };
       }

@@ -33,6 +33,8 @@ export interface StatementEffect {
 
 export interface ClassifyOptions {
   defaultSchema: string;
+  /** Constant values bound to $1, $2, … (index 0 is $1), where the caller's values array is static. */
+  params?: readonly (string | null)[];
   /** SQL functions (qualified) that set context settings when called. */
   setterFunctions: ReadonlyMap<string, readonly { setting: string; local: boolean | null }[]>;
 }
@@ -54,14 +56,23 @@ export function functionName(funcname: unknown, defaultSchema: string): string |
   return parts.slice(-2).join('.');
 }
 
-function constString(node: unknown): string | null {
-  const c = (node as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const;
-  if (c?.sval) return c.sval.sval ?? '';
-  const cast = (node as { TypeCast?: { arg?: unknown } } | undefined)?.TypeCast;
-  return cast ? constString(cast.arg) : null;
+function paramValue(node: unknown, params: readonly (string | null)[] | undefined): string | null {
+  const n = (node as { ParamRef?: { number?: number } } | undefined)?.ParamRef?.number;
+  return n !== undefined && params ? (params[n - 1] ?? null) : null;
 }
 
-function constBool(node: unknown): boolean | null {
+function constString(node: unknown, params?: readonly (string | null)[]): string | null {
+  const c = (node as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const;
+  if (c?.sval) return c.sval.sval ?? '';
+  const bound = paramValue(node, params);
+  if (bound !== null) return bound;
+  const cast = (node as { TypeCast?: { arg?: unknown } } | undefined)?.TypeCast;
+  return cast ? constString(cast.arg, params) : null;
+}
+
+function constBool(node: unknown, params?: readonly (string | null)[]): boolean | null {
+  const bound = paramValue(node, params);
+  if (bound !== null) return constBool({ A_Const: { sval: { sval: bound } } });
   const c = (node as { A_Const?: { boolval?: { boolval?: boolean }; sval?: { sval?: string } } } | undefined)?.A_Const;
   if (c?.boolval) return c.boolval.boolval === true;
   if (c && 'boolval' in c) return false; // libpg-query omits false values
@@ -71,7 +82,7 @@ function constBool(node: unknown): boolean | null {
     if (['false', 'f', 'off', 'no', '0'].includes(s)) return false;
   }
   const cast = (node as { TypeCast?: { arg?: unknown } } | undefined)?.TypeCast;
-  return cast ? constBool(cast.arg) : null;
+  return cast ? constBool(cast.arg, params) : null;
 }
 
 const WRITE_NODES: Record<string, Exclude<Operation, 'call' | 'truncate' | 'copy'>> = {
@@ -122,8 +133,8 @@ function inspectCall(node: PgNode, effect: StatementEffect, options: ClassifyOpt
   if (!effect.calls.includes(name)) effect.calls.push(name);
   const args = (node.args as unknown[] | undefined) ?? [];
   if (name === 'pg_catalog.set_config') {
-    const setting = constString(args[0]);
-    if (setting !== null) effect.contextSets.push({ setting: setting.toLowerCase(), local: constBool(args[2]), via: 'set_config' });
+    const setting = constString(args[0], options.params);
+    if (setting !== null) effect.contextSets.push({ setting: setting.toLowerCase(), local: constBool(args[2], options.params), via: 'set_config' });
     return;
   }
   const sets = options.setterFunctions.get(name);

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { auditProject, verdicts } from '../support/project.js';
+
+const pool = `import { Pool } from 'pg';\nexport const pool = new Pool();\n`;
+const site = (report: ReturnType<typeof auditProject>, file: string) => report.writeSites.filter((s) => s.file === file);
+
+describe('precision on shapes real code uses', () => {
+  it('reads the setting name and scope from bind values: set_config($1, $2, $3)', () => {
+    const report = auditProject({
+      'src/a.ts': `${pool}
+export async function a(orgId: string) {
+  const c = await pool.connect();
+  await c.query('BEGIN');
+  await c.query('SELECT set_config($1, $2, $3)', ['app.current_org_id', orgId, true]);
+  await c.query('DELETE FROM projects WHERE id = $1', [1]);
+  await c.query('COMMIT');
+  await c.query({ text: 'SELECT set_config($1, $2, false)', values: ['app.current_org_id', orgId] });
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/a.ts:8 org-scope via transaction set_config (src/a.ts:7)']);
+    expect(report.findings.map((f) => `${f.ruleId}:${f.line}`)).toEqual(['no-pool-scoped-context:10']);
+  });
+
+  it('keeps an explicit transaction opened inside a multi-statement string', () => {
+    const report = auditProject({
+      'src/a.ts': `${pool}
+export async function a(orgId: string) {
+  const c = await pool.connect();
+  await c.query("BEGIN; SELECT set_config('app.current_org_id', '00000000-0000-4000-8000-000000000001', true)");
+  await c.query('DELETE FROM projects');
+  await c.query('COMMIT');
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/a.ts:7 org-scope via transaction set_config (src/a.ts:6)']);
+  });
+
+  it('judges a closure that captures the client where the closure is called', () => {
+    const report = auditProject({
+      'src/a.ts': `${pool}
+export async function a(orgId: string, rows: string[]) {
+  const client = await pool.connect();
+  const insert = (name: string) => client.query('INSERT INTO projects (org_id, name) VALUES ($1, $2)', [orgId, name]);
+  await client.query('BEGIN');
+  await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+  for (const r of rows) await insert(r);
+  await client.query('COMMIT');
+}
+export async function b(orgId: string) {
+  const client = await pool.connect();
+  const wipe = () => client.query('DELETE FROM audit_logs');
+  await wipe();
+  await client.query('BEGIN');
+  await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+  await client.query('COMMIT');
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/a.ts:6 org-scope via transaction set_config (src/a.ts:8)', 'src/a.ts:14 unscoped']);
+    expect(report.findings[0]!.message).toContain('src/a.ts:15 wipe()');
+  });
+
+  it('follows class repositories: constructor parameter properties and methods', () => {
+    const report = auditProject({
+      'src/db.ts': pool,
+      'src/repo.ts': `import type { PoolClient } from 'pg';
+export class ProjectRepo {
+  constructor(private readonly db: PoolClient) {}
+  async rename(id: string, name: string) {
+    await this.db.query('UPDATE projects SET name = $2 WHERE id = $1', [id, name]);
+  }
+}
+export class AuditRepo {
+  async record(client: PoolClient, action: string) {
+    await client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', ['o', action]);
+  }
+  async recordTwice(client: PoolClient, action: string) {
+    await this.record(client, action);
+  }
+}
+`,
+      'src/service.ts': `import { pool } from './db';
+import { withOrgScope } from './scope';
+import { AuditRepo, ProjectRepo } from './repo';
+const audit = new AuditRepo();
+export const ok = (ctx: unknown, orgId: string) =>
+  withOrgScope(ctx, pool, orgId, async (tx) => {
+    await new ProjectRepo(tx).rename('p', 'n');
+    await audit.recordTwice(tx, 'renamed');
+  });
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/repo.ts:5 org-scope via withOrgScope', 'src/repo.ts:10 org-scope via withOrgScope']);
+  });
+
+  it('recognises a scope helper defined in the codebase by what it does, and names it', () => {
+    const report = auditProject({
+      'src/tenancy.ts': `import type { PoolClient } from 'pg';
+import { pool } from './db';
+export async function runInOrg<T>(orgId: string, work: (c: PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+    const out = await work(c);
+    await c.query('COMMIT');
+    return out;
+  } finally {
+    c.release();
+  }
+}
+export async function runBroken<T>(orgId: string, work: (c: PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  await c.query('BEGIN');
+  return work(c);
+}
+export const runForwarded = <T>(orgId: string, work: (c: PoolClient) => Promise<T>) => withOrgScope({}, pool, orgId, work);
+declare function withOrgScope<T>(ctx: unknown, db: unknown, orgId: string, fn: (c: PoolClient) => Promise<T>): Promise<T>;
+`,
+      'src/db.ts': pool,
+      'src/use.ts': `import { runBroken, runForwarded, runInOrg } from './tenancy';
+export async function use(orgId: string) {
+  await runInOrg(orgId, async (tx) => tx.query('DELETE FROM projects WHERE id = $1', [1]));
+  await runBroken(orgId, async (tx) => tx.query('DELETE FROM projects WHERE id = $1', [2]));
+  await runForwarded(orgId, (tx) => tx.query('DELETE FROM projects WHERE id = $1', [3]));
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/use.ts:3 org-scope via runInOrg', 'src/use.ts:4 unscoped', 'src/use.ts:5 org-scope via withOrgScope']);
+    const broken = report.findings.find((f) => f.line === 4)!;
+    expect(broken.message).toContain('runBroken');
+    expect(broken.message).toContain('inside a transaction that has not set the org context');
+  });
+
+  it('asks for configuration when a callback goes to a function it cannot see into', () => {
+    const report = auditProject({
+      'src/a.ts': `import { runner } from 'some-job-lib';
+export const a = () => runner.run(async (tx) => tx.query('DELETE FROM projects'));
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/a.ts:2 unresolved']);
+    expect(report.findings[0]!.message).toContain('add it to "scopeHelpers"');
+  });
+});
+
+describe('sites and decoys', () => {
+  it('is not fooled by look-alike names', () => {
+    const report = auditProject({
+      'src/a.ts': `import { createHash } from 'node:crypto';
+const query = (s: string) => s;
+const db = { query: (s: string) => s.length };
+export function f(es: { query(q: unknown): void }, body: string) {
+  createHash('sha256').update(body);
+  new Map().delete('x');
+  query('DELETE FROM projects');
+  db.query('DELETE FROM projects');
+  es.query({ match: { field: 'INSERT INTO audit_logs' } });
+}
+`,
+    });
+    expect(verdicts(report)).toEqual([]);
+  });
+});
