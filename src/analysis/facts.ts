@@ -27,7 +27,13 @@ export interface ConnState {
   capturedBy?: ts.FunctionLikeDeclaration;
 }
 
-export type Verdict = { coverage: Coverage; via: string | null; evidence: string };
+export type Verdict = {
+  coverage: Coverage;
+  via: string | null;
+  evidence: string;
+  /** A scope helper recognised by name whose definition is visible: its body is checked too. */
+  verify?: { helper: ts.FunctionLikeDeclaration; paramIndex: number; execIndex: number; name: string };
+};
 
 /** A verdict that depends on who calls a function: through a parameter, or a connection a closure captures. */
 export type Pending =

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import ts from 'typescript';
-import { adapterForModule, type DbAdapter, type ExecutorKind } from '../adapters/index.js';
+import { adapterForModule, adapters, type DbAdapter, type ExecutorKind } from '../adapters/index.js';
 import { type AnalysisConfig, matchesSpec, type ResolvedScopeHelper } from './config.js';
 import { functionName, type Origin, type OriginResolver, shortText } from './origins.js';
 import { type Binding, isFunctionLike, lookup, skipOuter } from './scope.js';
@@ -14,7 +14,7 @@ export type ParamBinding = Extract<Binding, { kind: 'parameter' }>;
 
 export type Handle =
   | { kind: 'executor'; exec: ExecutorKind; adapter: DbAdapter; key: ts.Node; label: string }
-  | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression }
+  | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression; definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number } }
   | { kind: 'admin'; via: string; key: ts.Node; label: string }
   | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null }
   | { kind: 'library'; adapter: DbAdapter; export: 'namespace' | ExecutorKind }
@@ -130,6 +130,13 @@ export class HandleResolver {
         return { kind: 'executor', exec: 'pool-client', adapter: receiver.adapter, key: call, label: `pooled client from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
       }
       if (receiver.kind === 'admin' && callee.name.text === 'connect') return { ...receiver, key: call };
+      // A helper's pool parameter: whatever pool the caller passes, connect() checks out one connection.
+      if (receiver.kind === 'param' && (receiver.typed === null || receiver.typed.exec === 'pool')) {
+        const adapter = receiver.typed?.adapter ?? adapters.find((a) => a.connectMethods.includes(callee.name.text));
+        if (adapter && adapter.connectMethods.includes(callee.name.text)) {
+          return { kind: 'executor', exec: 'pool-client', adapter, key: call, label: `pooled client from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
+        }
+      }
       if (receiver.kind === 'unknown') return receiver;
     }
     const target = this.origins.expr(callee);
@@ -184,7 +191,9 @@ export class HandleResolver {
     if (!helper) return undefined;
     const expectedArg = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
     if (argIndex !== expectedArg || binding.index !== helper.executorParam) return undefined;
-    return { kind: 'scoped', via: helper.name, key: binding.decl, label: `\`${binding.name}\`, the executor ${helper.name} hands its callback`, helperCall: call };
+    const target = this.origins.expr(call.expression);
+    const definition = target.kind === 'function' ? { decl: target.decl, argIndex, execIndex: binding.index } : undefined;
+    return { kind: 'scoped', via: helper.name, key: binding.decl, label: `\`${binding.name}\`, the executor ${helper.name} hands its callback`, helperCall: call, ...(definition ? { definition } : {}) };
   }
 
   /** The scope helper a call invokes, matched by its imported or declared name (and module, when configured). */

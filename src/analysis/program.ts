@@ -48,7 +48,7 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
   for (const f of files) {
     for (const site of f.sites) {
       const table = site.gatedTables[0] ?? '';
-      const verdict = new Settler(index, options, table).settle(site.verdict, new Set());
+      const verdict = new Settler(index, options, table, f.sf).settle(site.verdict, new Set());
       if (options.wholeProgram && 'pending' in site.verdict) {
         // What the ESLint plugin, seeing only this file, would conclude: the parity contract.
         const alone: Index = {
@@ -57,7 +57,7 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
           callers: new Map([...index.callers].map(([fn, edges]) => [fn, edges.filter((e) => e.call.getSourceFile() === f.sf)])),
           uses: new Map([...index.uses].map(([fn, uses]) => [fn, uses.filter((u) => u.call.getSourceFile() === f.sf)])),
         };
-        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table).settle(site.verdict, new Set()).deferred;
+        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, f.sf).settle(site.verdict, new Set()).deferred;
       }
       out.set(site, verdict);
     }
@@ -78,10 +78,20 @@ class Settler {
     private readonly index: Index,
     private readonly options: ProgramOptions,
     private readonly table: string,
+    private readonly siteFile?: ts.SourceFile,
   ) {}
 
   settle(verdict: LocalVerdict, seen: Set<ts.Node>): SiteVerdict {
-    if (!('pending' in verdict)) return { ...verdict, callPath: [], deferred: false };
+    if (!('pending' in verdict)) {
+      const { verify, ...plain } = verdict;
+      if (verify && !seen.has(verify.helper)) {
+        // Trust a helper's name only as far as its body bears it out: a visible definition
+        // that hands the callback a connection without org context is a bug in every caller.
+        const checked = this.helperUses(verify.helper, verify.paramIndex, verify.execIndex, `the executor ${verify.name} hands its callback`, new Set([...seen, verify.helper]), 0);
+        if (checked.coverage === 'unscoped') return { ...checked, crossFile: verify.helper.getSourceFile() !== this.siteFile };
+      }
+      return { ...plain, callPath: [], deferred: false };
+    }
     const p = verdict.pending;
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     if (seen.has(anchor) || seen.size > MAX_DEPTH) {

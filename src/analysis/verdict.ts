@@ -5,8 +5,10 @@ import { type Handle, where } from './handles.js';
 
 export function judge(handle: Handle, state: ConnState, root: string, table: string): LocalVerdict {
   switch (handle.kind) {
-    case 'scoped':
-      return { coverage: 'org-scope', via: handle.via, evidence: `runs on ${handle.label}` };
+    case 'scoped': {
+      const d = handle.definition;
+      return { coverage: 'org-scope', via: handle.via, evidence: `runs on ${handle.label}`, ...(d ? { verify: { helper: d.decl, paramIndex: d.argIndex, execIndex: d.execIndex, name: handle.via } } : {}) };
+    }
     case 'admin':
       return { coverage: 'admin-pool', via: handle.via, evidence: `runs on ${handle.label} (BYPASSRLS)` };
     case 'param':

@@ -133,6 +133,32 @@ export async function use(orgId: string) {
     expect(broken.message).toContain('inside a transaction that has not set the org context');
   });
 
+  it('checks a helper recognised by name against its definition', () => {
+    const report = auditProject({
+      'src/db.ts': pool,
+      'src/scope.ts': `import type { Pool, PoolClient } from 'pg';
+// A copy-pasted helper that lost its set_config line.
+export async function withOrgScope<T>(ctx: unknown, db: Pool, orgId: string, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  await client.query('BEGIN');
+  try {
+    return await fn(client);
+  } finally {
+    await client.query('COMMIT');
+    client.release();
+  }
+}
+`,
+      'src/use.ts': `import { pool } from './db';
+import { withOrgScope } from './scope';
+export const use = (orgId: string) => withOrgScope({}, pool, orgId, (tx) => tx.query('DELETE FROM projects'));
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/use.ts:3 unscoped']);
+    expect(report.findings[0]!.message).toMatch(/withOrgScope.*src\/scope\.ts:3/);
+    expect(report.writeSites[0]!.crossFile).toBe(true);
+  });
+
   it('asks for configuration when a callback goes to a function it cannot see into', () => {
     const report = auditProject({
       'src/a.ts': `import { runner } from 'some-job-lib';
