@@ -5,6 +5,7 @@ import type ts from 'typescript';
 import { analyze, type CoreResult } from '../analysis/index.js';
 import { resolveAnalysisConfig } from '../analysis/config.js';
 import { parseSource, type SourceHost, FileSystemSourceHost } from '../analysis/source-host.js';
+import { checkerEvidence } from '../analysis/type-evidence.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel } from '../schema/load.js';
 
@@ -27,7 +28,10 @@ export function lintAnalysis(context: Readonly<TSESLint.RuleContext<string, read
   const strict = context.settings?.['rls-guard'] && (context.settings['rls-guard'] as { strict?: boolean }).strict === true;
   const config = resolveAnalysisConfig(model, loaded.config, { strict: !!strict });
   const host = new OverlayHost(sharedHost, sf);
-  const result = analyze({ root: loaded.dir, files: [sf], host, model, config, wholeProgram: false });
+  // With typed linting, the checker adds evidence; the AST is the program's, so nodes match.
+  const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
+  const types = program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
+  const result = analyze({ root: loaded.dir, files: [sf], host, model, config, wholeProgram: false, ...(types ? { types } : {}) });
   results.set(sourceCode, result);
   return result;
 }

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { auditSync } from '../../src/walker/audit.js';
+import { SCHEMA, writeProject } from '../support/project.js';
+
+// When the audited project has its types installed, the walker builds a ts-morph program
+// and the checker adds evidence where provenance runs out.
+const PG_TYPES = `
+export declare class Pool { connect(): Promise<PoolClient>; query(text: string, values?: unknown[]): Promise<unknown>; }
+export interface PoolClient { query(text: string, values?: unknown[]): Promise<unknown>; release(): void; }
+export declare class Client { query(text: string, values?: unknown[]): Promise<unknown>; }
+`;
+
+function project(withTypes: boolean): string {
+  return writeProject({
+    'db/schema.sql': SCHEMA,
+    ...(withTypes ? { 'node_modules/@types/pg/index.d.ts': PG_TYPES, 'node_modules/@types/pg/package.json': '{"name":"@types/pg","types":"index.d.ts"}' } : {}),
+    'node_modules/@acme/db/package.json': '{"name":"@acme/db","types":"index.d.ts"}',
+    'node_modules/@acme/db/index.d.ts': "import type { PoolClient } from 'pg';\nexport declare function getClient(): Promise<PoolClient>;\n",
+    'tsconfig.json': '{"compilerOptions":{"strict":true,"module":"NodeNext","moduleResolution":"NodeNext","target":"ES2022"}}',
+    'src/a.ts': `import { getClient } from '@acme/db';
+export async function a() {
+  const client = await getClient();
+  await client.query('DELETE FROM projects');
+}
+`,
+  });
+}
+
+describe('type evidence', () => {
+  it('without types, a connection from an unknown package is unresolved', () => {
+    const report = auditSync({ paths: [project(false)], types: false });
+    expect(report.writeSites.map((s) => s.coverage)).toEqual(['unresolved']);
+  });
+
+  it('with types installed, the checker says it is a pg PoolClient, and the write is judged', () => {
+    const report = auditSync({ paths: [project(true)] });
+    expect(report.writeSites.map((s) => `${s.coverage} ${s.api}`)).toEqual(['unscoped pg']);
+    expect(report.findings[0]!.message).toContain('a pg PoolClient, by its type');
+  });
+});
