@@ -54,6 +54,20 @@ function service(i: number): string {
       ``,
     );
   }
+  // Most of a real codebase never touches the database: plain logic around the writes.
+  for (let u = 0; u < 36; u++) {
+    lines.push(
+      `export function util${i}_${u}(input: Item${i}[], limit = ${u + 1}): Map<string, number> {`,
+      `  const out = new Map<string, number>();`,
+      `  for (const item of input.slice(0, limit)) {`,
+      `    const key = item.tags.length > 0 ? item.tags.join(':') : item.id;`,
+      `    out.set(key, (out.get(key) ?? 0) + item.name.length * ${u});`,
+      `  }`,
+      `  return out;`,
+      `}`,
+      ``,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -389,15 +389,16 @@ class FlowWalker {
     });
   }
 
-  /** A function referenced other than as a callee: its callers cannot all be seen. */
+  /** Names that may refer to a function (declared or imported here): only these can escape. */
+  private functionNames: Set<string> | undefined;
+
+  /** A function passed or stored as a value: its callers cannot all be seen. */
   private noteEscape(id: ts.Identifier): void {
     const parent = id.parent;
-    if (!parent) return;
-    if (ts.isCallExpression(parent) && parent.expression === id) return;
+    if (!parent || !isValuePosition(id, parent)) return;
     if (ts.isCallExpression(parent) && this.deps.handles.scopeHelper(parent)) return;
-    if (ts.isPropertyAccessExpression(parent) && parent.name === id) return;
-    if (ts.isExportSpecifier(parent) || ts.isImportSpecifier(parent) || ts.isExportAssignment(parent)) return;
-    if (ts.isTypeReferenceNode(parent) || ts.isTypeQueryNode(parent)) return;
+    this.functionNames ??= functionishNames(this.facts.sf);
+    if (!this.functionNames.has(id.text)) return;
     const origin = this.deps.origins.identifier(id);
     if (origin.kind === 'function') this.facts.escapedFunctions.add(origin.decl);
   }
@@ -502,6 +503,34 @@ export function freshState(handle: Handle): ConnState {
   if (handle.kind === 'param') return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null };
   if (handle.kind === 'scoped') return { tx: true, ctx: { via: handle.via, at: handle.helperCall, local: true }, session: null, ineffective: null };
   return { tx: false, ctx: null, session: null, ineffective: null };
+}
+
+/** Where a function name is used as a value rather than called or declared. */
+function isValuePosition(id: ts.Identifier, parent: ts.Node): boolean {
+  if (ts.isCallExpression(parent) || ts.isNewExpression(parent)) return parent.expression !== id;
+  if (ts.isPropertyAssignment(parent)) return parent.initializer === id;
+  if (ts.isVariableDeclaration(parent)) return parent.initializer === id;
+  if (ts.isBinaryExpression(parent)) return parent.right === id;
+  return ts.isShorthandPropertyAssignment(parent) || ts.isArrayLiteralExpression(parent) || ts.isReturnStatement(parent) || ts.isConditionalExpression(parent) || ts.isSpreadElement(parent) || ts.isArrowFunction(parent);
+}
+
+/** Module-level names that may refer to a function: its declarations and its imports. */
+function functionishNames(sf: ts.SourceFile): Set<string> {
+  const names = new Set<string>();
+  for (const st of sf.statements) {
+    if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) names.add(st.name.text);
+    else if (ts.isVariableStatement(st)) {
+      for (const d of st.declarationList.declarations) {
+        const init = d.initializer && skipOuter(d.initializer);
+        if (ts.isIdentifier(d.name) && init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) names.add(d.name.text);
+      }
+    } else if (ts.isImportDeclaration(st) && st.importClause) {
+      const c = st.importClause;
+      if (c.name) names.add(c.name.text);
+      if (c.namedBindings && ts.isNamedImports(c.namedBindings)) for (const el of c.namedBindings.elements) names.add(el.name.text);
+    }
+  }
+  return names;
 }
 
 function contains(outer: ts.Node, inner: ts.Node): boolean {

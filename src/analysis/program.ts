@@ -46,16 +46,17 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
   }
   const out = new Map<RawSite, SiteVerdict>();
   for (const f of files) {
+    let alone: Index | undefined;
     for (const site of f.sites) {
       const table = site.gatedTables[0] ?? '';
       const verdict = new Settler(index, options, table, f.sf).settle(site.verdict, new Set());
       if (options.wholeProgram && 'pending' in site.verdict) {
         // What the ESLint plugin, seeing only this file, would conclude: the parity contract.
-        const alone: Index = {
+        alone ??= {
           ...index,
           files: new Set([f.sf]),
-          callers: new Map([...index.callers].map(([fn, edges]) => [fn, edges.filter((e) => e.call.getSourceFile() === f.sf)])),
-          uses: new Map([...index.uses].map(([fn, uses]) => [fn, uses.filter((u) => u.call.getSourceFile() === f.sf)])),
+          callers: groupBy(f.edges, (e) => e.callee),
+          uses: groupBy(f.callbackUses, (u) => u.fn),
         };
         verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, f.sf).settle(site.verdict, new Set()).deferred;
       }
@@ -63,6 +64,12 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
     }
   }
   return out;
+}
+
+function groupBy<K, V>(values: readonly V[], key: (v: V) => K): Map<K, V[]> {
+  const map = new Map<K, V[]>();
+  for (const v of values) push(map, key(v), v);
+  return map;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

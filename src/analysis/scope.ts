@@ -17,19 +17,31 @@ export type Binding =
 
 const scopeCache = new WeakMap<ts.Node, Map<string, Binding>>();
 
+const FUNCTION_KINDS = new Set([
+  ts.SyntaxKind.FunctionDeclaration,
+  ts.SyntaxKind.FunctionExpression,
+  ts.SyntaxKind.ArrowFunction,
+  ts.SyntaxKind.MethodDeclaration,
+  ts.SyntaxKind.Constructor,
+  ts.SyntaxKind.GetAccessor,
+  ts.SyntaxKind.SetAccessor,
+]);
+
 export function isFunctionLike(node: ts.Node): node is ts.FunctionLikeDeclaration {
-  return (
-    ts.isFunctionDeclaration(node) ||
-    ts.isFunctionExpression(node) ||
-    ts.isArrowFunction(node) ||
-    ts.isMethodDeclaration(node) ||
-    ts.isConstructorDeclaration(node) ||
-    ts.isGetAccessorDeclaration(node) ||
-    ts.isSetAccessorDeclaration(node)
-  );
+  return FUNCTION_KINDS.has(node.kind);
 }
 
+const lookupCache = new WeakMap<ts.Identifier, Binding | null>();
+
 export function lookup(id: ts.Identifier): Binding | undefined {
+  const hit = lookupCache.get(id);
+  if (hit !== undefined) return hit ?? undefined;
+  const found = lookupUncached(id);
+  lookupCache.set(id, found ?? null);
+  return found;
+}
+
+function lookupUncached(id: ts.Identifier): Binding | undefined {
   const name = id.text;
   let node: ts.Node | undefined = id.parent;
   let previous: ts.Node = id;
@@ -44,19 +56,21 @@ export function lookup(id: ts.Identifier): Binding | undefined {
   return undefined;
 }
 
+const SCOPE_KINDS = new Set([
+  ...FUNCTION_KINDS,
+  ts.SyntaxKind.SourceFile,
+  ts.SyntaxKind.CaseBlock,
+  ts.SyntaxKind.ForStatement,
+  ts.SyntaxKind.ForInStatement,
+  ts.SyntaxKind.ForOfStatement,
+  ts.SyntaxKind.CatchClause,
+  ts.SyntaxKind.ModuleBlock,
+]);
+
 function isScope(node: ts.Node, from: ts.Node): boolean {
-  if (ts.isBlock(node)) return !(node.parent && isFunctionLike(node.parent) && node.parent.body === node);
-  if (ts.isClassLike(node)) return from !== node.name;
-  return (
-    ts.isSourceFile(node) ||
-    isFunctionLike(node) ||
-    ts.isCaseBlock(node) ||
-    ts.isForStatement(node) ||
-    ts.isForInStatement(node) ||
-    ts.isForOfStatement(node) ||
-    ts.isCatchClause(node) ||
-    ts.isModuleBlock(node)
-  );
+  if (node.kind === ts.SyntaxKind.Block) return !(node.parent && isFunctionLike(node.parent) && node.parent.body === node);
+  if (node.kind === ts.SyntaxKind.ClassDeclaration || node.kind === ts.SyntaxKind.ClassExpression) return from !== (node as ts.ClassLikeDeclaration).name;
+  return SCOPE_KINDS.has(node.kind);
 }
 
 function declarationsOf(scope: ts.Node): Map<string, Binding> {
