@@ -3,7 +3,7 @@ import ts from 'typescript';
 import { RULES, type RuleId } from '../../rules/catalog.js';
 import { fingerprint, FingerprintCounter, normalizeCode } from '../report/fingerprint.js';
 import { findSuppressions, suppressionFor, type Suppression } from '../report/suppressions.js';
-import type { Coverage, Location, Operation, Severity } from '../report/types.js';
+import type { Location, Severity, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
 import type { AnalysisConfig } from './config.js';
 import type { FileFacts, RawFinding, RawSite } from './facts.js';
@@ -31,16 +31,9 @@ export interface CoreInput {
   types?: TypeEvidence;
 }
 
-export interface CoreSite extends Location {
-  operation: Operation;
-  tables: string[];
-  gated: boolean;
-  api: string;
-  coverage: Coverage;
-  via: string | null;
+/** A write site as the report has it, plus what the front ends need to know about its verdict. */
+export interface CoreSite extends WriteSite {
   evidence: string;
-  suppressed: { reason: string } | null;
-  fingerprint: string;
   /** Undecidable from the files given (the plugin defers it to the walker). */
   deferred: boolean;
   /** Decided by following callers in other files: the ESLint plugin defers these to the walker. */

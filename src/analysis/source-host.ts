@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { isFile } from '../files/walk.js';
 
 // Parses each file once and resolves relative imports without a TypeScript program,
 // so a bare checkout (no node_modules, no install) can be audited.
@@ -72,13 +73,6 @@ export class FileSystemSourceHost implements SourceHost {
   }
 }
 
-function isFile(file: string): boolean {
-  try {
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function resolveRelative(base: string, exists: (f: string) => boolean): string | undefined {
   const candidates: string[] = [];

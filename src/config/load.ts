@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isFile } from '../files/walk.js';
 import type { RlsGuardConfig } from './types.js';
 
 // Finds and validates rls-guard.config.json (or the "rls-guard" key of package.json) by
@@ -63,13 +64,6 @@ function readPackageKey(pkg: string): unknown {
   }
 }
 
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
 
 type Check = (value: unknown, at: string) => void;
 

@@ -125,3 +125,11 @@ function ancestorGitignores(start: string, base: string, diagnostics: WalkDiagno
   }
   return out;
 }
+
+export function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -100,14 +100,7 @@ function buildReport(input: {
   const { model, result } = input;
   const byPosition = <T extends { file: string; line: number; column: number }>(a: T, b: T): number =>
     a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
-  const writeSites = result.sites
-    .map((s) => ({
-      file: s.file, line: s.line, column: s.column, endLine: s.endLine, endColumn: s.endColumn,
-      operation: s.operation, tables: s.tables, gated: s.gated, api: s.api,
-      coverage: s.coverage, via: s.via, suppressed: s.suppressed, fingerprint: s.fingerprint, evidence: s.evidence,
-      callPath: s.callPath, crossFile: s.crossFile,
-    }))
-    .sort(byPosition);
+  const writeSites = result.sites.map(({ deferred: _deferred, ...site }) => site).sort(byPosition);
   const findings: Finding[] = result.findings
     .filter((f) => !f.suppressed)
     .map((f) => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint }))
