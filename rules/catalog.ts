@@ -31,6 +31,21 @@ export const RULES = {
     severity: 'error',
     description: 'The org context must be set transaction-locally on the connection that writes, never on a pool or session-wide',
   },
+  'no-unpinned-definer': {
+    id: 'no-unpinned-definer',
+    severity: 'warning',
+    description: 'A SECURITY DEFINER function the code calls must pin its search_path',
+  },
+  'no-owner-bypass': {
+    id: 'no-owner-bypass',
+    severity: 'warning',
+    description: 'A gated table owned by the role the app connects as must FORCE row level security, or its owner bypasses every policy',
+  },
+  'no-unset-policy-setting': {
+    id: 'no-unset-policy-setting',
+    severity: 'warning',
+    description: 'A setting an RLS policy reads should be set somewhere in the code, or the policy matches no rows',
+  },
   'no-unjustified-suppression': {
     id: 'no-unjustified-suppression',
     severity: 'error',

@@ -1,4 +1,5 @@
 import noPoolScopedContext from './no-pool-scoped-context.js';
+import noUnpinnedDefiner from './no-unpinned-definer.js';
 import noUnjustifiedSuppression from './no-unjustified-suppression.js';
 import noUnresolvedWrite from './no-unresolved-write.js';
 import noUnscopedWrite from './no-unscoped-write.js';
@@ -8,6 +9,7 @@ export const rules = {
   'no-unscoped-write': noUnscopedWrite,
   'no-unresolved-write': noUnresolvedWrite,
   'no-pool-scoped-context': noPoolScopedContext,
+  'no-unpinned-definer': noUnpinnedDefiner,
   'no-unjustified-suppression': noUnjustifiedSuppression,
   'no-unused-suppression': noUnusedSuppression,
 };

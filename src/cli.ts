@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/load.js';
+import { SchemaSourceError, type SchemaSourceChoice } from './schema/load.js';
 import { formatters } from './formatters/index.js';
 import { VERSION } from './version.js';
 import { auditSync } from './walker/audit.js';
@@ -33,11 +34,13 @@ export function main(argv: string[], io: CliIO = processIO): number {
     .option('--strict', 'treat unresolved writes as errors', false)
     .option('-c, --config <file>', 'configuration file (default: rls-guard.config.json found upward)')
     .option('--no-color', 'disable colours')
-    .action((paths: string[], opts: { format: string; output?: string; strict: boolean; config?: string; color: boolean }) => {
+    .option('--database-url <url>', 'read the RLS model from a live database (read-only) instead of the migrations')
+    .option('--schema-source <source>', 'where the RLS model comes from: auto, replay, static, snapshot, database')
+    .action((paths: string[], opts: { format: string; output?: string; strict: boolean; config?: string; color: boolean; databaseUrl?: string; schemaSource?: string }) => {
       const formatter = formatters[opts.format];
       if (!formatter) throw new UsageError(`unknown format "${opts.format}" (known: ${Object.keys(formatters).join(', ')})`);
       for (const p of paths) if (!fs.existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
-      const report = auditSync({ paths, strict: opts.strict, ...(opts.config ? { configFile: opts.config } : {}) });
+      const report = auditSync({ paths, strict: opts.strict, ...(opts.config ? { configFile: opts.config } : {}), ...schemaOptions(opts) });
       const color = opts.color && !opts.output && io.isTTY && !process.env.NO_COLOR;
       const output = formatter(report, {
         color,
@@ -58,7 +61,7 @@ export function main(argv: string[], io: CliIO = processIO): number {
     return code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof UsageError || error instanceof ConfigError) {
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof SchemaSourceError) {
       io.err(`rls-guard: ${error.message}\n`);
       return 2;
     }
@@ -68,6 +71,15 @@ export function main(argv: string[], io: CliIO = processIO): number {
 }
 
 class UsageError extends Error {}
+
+const SCHEMA_SOURCES = ['auto', 'replay', 'static', 'snapshot', 'database'] as const;
+
+function schemaOptions(opts: { databaseUrl?: string; schemaSource?: string }): { schemaSource?: SchemaSourceChoice; databaseUrl?: string } {
+  if (opts.schemaSource !== undefined && !(SCHEMA_SOURCES as readonly string[]).includes(opts.schemaSource)) {
+    throw new UsageError(`unknown schema source "${opts.schemaSource}" (known: ${SCHEMA_SOURCES.join(', ')})`);
+  }
+  return { ...(opts.schemaSource ? { schemaSource: opts.schemaSource as SchemaSourceChoice } : {}), ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) };
+}
 
 const invokedDirectly = process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url).pathname);
 if (invokedDirectly) process.exitCode = main(process.argv.slice(2));

@@ -1,5 +1,5 @@
 import type { RlsGuardConfig, ScopeHelperSpec, Specifier } from '../config/types.js';
-import type { RlsModel } from '../schema/types.js';
+import type { FunctionWrite, RlsModel, SchemaLocation } from '../schema/types.js';
 
 // The configuration with defaults applied, in the shapes the analysis looks things up in.
 
@@ -23,7 +23,18 @@ export interface AnalysisConfig {
   setterFunctions: Map<string, { setting: string; local: boolean | null }[]>;
   definerFunctions: Set<string>;
   gatedTables: Set<string>;
+  /** Tables an invoker SQL function writes when called, following nested calls and triggers. */
+  functionWrites: Map<string, ThroughWrite[]>;
+  /** Writes that triggers on a table add to a statement writing it, keyed by "table event". */
+  triggerWrites: Map<string, ThroughWrite[]>;
+  /** SECURITY DEFINER functions without a pinned search_path, and where they are declared. */
+  unpinnedDefiners: Map<string, SchemaLocation>;
   strict: boolean;
+}
+
+/** A write a statement causes indirectly: through a function it calls or a trigger it fires. */
+export interface ThroughWrite extends FunctionWrite {
+  through: string;
 }
 
 export const DEFAULT_CONTEXT_SETTING = 'app.current_org_id';
@@ -54,6 +65,9 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
   }
   const gatedTables = new Set<string>();
   for (const t of model.tables.values()) if (t.rlsEnabled) gatedTables.add(t.name);
+  const unpinnedDefiners = new Map<string, SchemaLocation>();
+  for (const fn of model.functions.values()) if (fn.securityDefiner && !fn.searchPathPinned && fn.language !== 'internal' && fn.language !== 'c') unpinnedDefiners.set(fn.name, fn.at);
+  const indirect = indirectWrites(model);
   return {
     defaultSchema,
     contextSettings,
@@ -63,8 +77,56 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     setterFunctions,
     definerFunctions,
     gatedTables,
+    functionWrites: indirect.functionWrites,
+    triggerWrites: indirect.triggerWrites,
+    unpinnedDefiners,
     strict: options.strict ?? false,
   };
+}
+
+const EVENTS: Record<FunctionWrite['operation'], string[]> = {
+  insert: ['insert'], copy: ['insert'], update: ['update'], delete: ['delete'], truncate: ['truncate'], merge: ['insert', 'update', 'delete'],
+};
+
+/**
+ * What calling each function, or firing each table's triggers, writes. A SECURITY DEFINER
+ * function runs with its owner's rights, so what it writes (and what that fires) is covered
+ * and left out; an invoker function's writes are judged like the caller's own.
+ */
+function indirectWrites(model: RlsModel): { functionWrites: Map<string, ThroughWrite[]>; triggerWrites: Map<string, ThroughWrite[]> } {
+  const functionWrites = new Map<string, ThroughWrite[]>();
+  const triggerWrites = new Map<string, ThroughWrite[]>();
+  const byFunction = (name: string, through: string, seen: Set<string>): ThroughWrite[] => {
+    const fn = model.functions.get(name);
+    if (!fn || fn.securityDefiner || seen.has(name)) return [];
+    seen.add(name);
+    const out: ThroughWrite[] = [];
+    for (const w of fn.writes ?? []) {
+      out.push({ ...w, through });
+      out.push(...byTrigger(w, seen));
+    }
+    for (const c of fn.calls ?? []) out.push(...byFunction(c, through, seen));
+    return out;
+  };
+  const byTrigger = (w: FunctionWrite, seen: Set<string>): ThroughWrite[] => {
+    const out: ThroughWrite[] = [];
+    for (const tr of model.tables.get(w.table)?.triggers ?? []) {
+      if (!tr.events.some((e) => EVENTS[w.operation].includes(e))) continue;
+      out.push(...byFunction(tr.function, `trigger ${tr.name} on ${w.table}`, new Set(seen)));
+    }
+    return out;
+  };
+  for (const fn of model.functions.values()) {
+    const writes = byFunction(fn.name, `${fn.name}()`, new Set());
+    if (writes.length) functionWrites.set(fn.name, writes);
+  }
+  for (const t of model.tables.values()) {
+    for (const operation of Object.keys(EVENTS) as FunctionWrite['operation'][]) {
+      const writes = byTrigger({ operation, table: t.name }, new Set());
+      if (writes.length) triggerWrites.set(`${t.name} ${operation}`, writes);
+    }
+  }
+  return { functionWrites, triggerWrites };
 }
 
 /** Does an imported or declared name match a specifier? `from` matches the import's module specifier or its tail. */

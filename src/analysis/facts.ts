@@ -46,6 +46,8 @@ export interface RawWrite {
   operation: Exclude<Operation, 'call'>;
   table: string;
   state: ConnState;
+  /** Set when the write happens inside a called function or a fired trigger: which one. */
+  through?: string;
 }
 
 export interface RawSite {
@@ -57,6 +59,8 @@ export interface RawSite {
   /** Tables written that are RLS-gated. */
   gatedTables: string[];
   definerCalls: string[];
+  /** Tables written only indirectly, and through which function or trigger. */
+  through: Record<string, string>;
   /** Normalised SQL, for fingerprints; null when it could not be resolved. */
   sql: string | null;
   verdict: LocalVerdict;
@@ -95,4 +99,6 @@ export interface FileFacts {
   findings: RawFinding[];
   /** Functions passed as values somewhere other than a direct call (their callers are unknowable). */
   escapedFunctions: Set<ts.FunctionLikeDeclaration>;
+  /** Every setting some statement in this file sets, context or not. */
+  settingsSet: Set<string>;
 }

@@ -30,7 +30,7 @@ type ResolvedSql =
   | { ok: false; reason: string; parseError: boolean };
 
 export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
-  const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set() };
+  const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set(), settingsSet: new Set() };
   new FlowWalker(deps, facts).run();
   return facts;
 }
@@ -206,7 +206,7 @@ class FlowWalker {
     const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null);
     const sql = this.resolveSql(sqlArg, call.arguments[call.arguments.indexOf(sqlArg) + 1]);
     if (!sql.ok && !trusted) return false;
-    if (sql.ok && !trusted && !sql.statements.some((st) => st.effect.writes.length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).length > 0)) {
+    if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).length > 0)) {
       return false;
     }
     const api = handle.kind === 'not-db' ? 'other' : adapter.api;
@@ -234,6 +234,7 @@ class FlowWalker {
         pendingWrites = [];
       }
       for (const set of effect.contextSets) {
+        this.facts.settingsSet.add(set.setting);
         if (!this.deps.config.contextSettings.has(set.setting)) continue;
         const ev: ContextEvidence = { via: set.via, at: call, local: set.local === true };
         this.contextSet(call, handle, set.local, ev, implicit);
@@ -253,7 +254,7 @@ class FlowWalker {
           conn.session = null;
         }
       }
-      for (const w of effect.writes) {
+      for (const w of this.effectWrites(effect)) {
         const write: RawWrite = { ...w, state: { ...conn } };
         writes.push(write);
         if (conn.tx === true || implicit) pendingWrites.push(write);
@@ -267,6 +268,12 @@ class FlowWalker {
     if (key) {
       state.set(key, conn);
       this.txWrites.set(key, conn.tx === true ? pendingWrites : []);
+    }
+    for (const d of unique(definer)) {
+      const at = this.deps.config.unpinnedDefiners.get(d);
+      if (at) {
+        this.finding('no-unpinned-definer', call, `${d}() is SECURITY DEFINER (declared at ${at.file}:${at.line}) but does not pin search_path: it runs with its owner's rights and resolves unqualified names through the caller's search_path, so a caller who can create objects in a schema on that path can hijack it (for example by shadowing a table or operator) with the owner's privileges. Fix: add \`SET search_path = pg_catalog, public\` (or an empty search_path with qualified names) to the function's definition.`, `unpinned:${d}`);
+      }
     }
     if (writes.length === 0 && definer.length === 0) return true; // a read or a context change: not a write site
     const site = this.site(call, handle, api, writes, definer, sql.normalized);
@@ -283,6 +290,15 @@ class FlowWalker {
       return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null, capturedBy: this.root };
     }
     return freshState(handle);
+  }
+
+  /** A statement's writes: its own, those of the invoker functions it calls, and those its triggers add. */
+  private effectWrites(effect: StatementEffect): Omit<RawWrite, 'state'>[] {
+    const { functionWrites, triggerWrites } = this.deps.config;
+    const out: Omit<RawWrite, 'state'>[] = [];
+    for (const w of effect.writes) out.push(w, ...(triggerWrites.get(`${w.table} ${w.operation}`) ?? []));
+    for (const c of effect.calls) out.push(...(functionWrites.get(c) ?? []));
+    return out;
   }
 
   private definerCalls(effect: StatementEffect): string[] {
@@ -304,9 +320,11 @@ class FlowWalker {
   private site(call: ts.CallExpression, handle: Handle, api: string, writes: RawWrite[], definer: string[], sql: string): RawSite {
     const tables = unique(writes.map((w) => w.table));
     const gated = tables.filter((t) => this.deps.config.gatedTables.has(t));
-    const operation: Operation = writes[0]?.operation ?? 'call';
+    const operation: Operation = writes.find((w) => !w.through)?.operation ?? 'call';
     const verdict: RawSite['verdict'] = { coverage: 'unresolved', via: null, evidence: 'not yet judged' };
-    return { call, api, handle, operation, tables, gatedTables: gated, definerCalls: definer, sql, verdict };
+    const through: Record<string, string> = {};
+    for (const w of writes) if (w.through && !writes.some((d) => !d.through && d.table === w.table)) through[w.table] ??= w.through;
+    return { call, api, handle, operation, tables, gatedTables: gated, definerCalls: definer, sql, verdict, through };
   }
 
   private verdict(site: RawSite, writes: RawWrite[]): RawSite['verdict'] {
@@ -327,7 +345,7 @@ class FlowWalker {
 
   private unresolvedSqlSite(call: ts.CallExpression, handle: Handle, api: string, reason: string): RawSite {
     return {
-      call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null,
+      call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, through: {},
       verdict: { coverage: 'unresolved', via: null, evidence: `the SQL text cannot be resolved statically: ${reason}` },
     };
   }

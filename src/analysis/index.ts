@@ -53,6 +53,8 @@ export interface CoreFinding extends Location {
 export interface CoreResult {
   sites: CoreSite[];
   findings: CoreFinding[];
+  /** Settings some analysed statement sets (for policies that read a setting nobody sets). */
+  settingsSet: Set<string>;
 }
 
 export function analyze(input: CoreInput): CoreResult {
@@ -61,7 +63,7 @@ export function analyze(input: CoreInput): CoreResult {
   const folder = new SqlTextFolder(origins);
   const facts: FileFacts[] = input.files.map((sf) => analyzeFlow(sf, { root: input.root, config: input.config, origins, handles, folder }));
   const verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram });
-  const result: CoreResult = { sites: [], findings: [] };
+  const result: CoreResult = { sites: [], findings: [], settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])) };
   for (const f of facts) report(f, verdicts, input, result);
   return result;
 }
@@ -127,20 +129,26 @@ function checkSuppression(s: Suppression, file: string, add: (id: RuleId, loc: L
 }
 
 function unscopedMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {
-  const op = raw.operation.toUpperCase();
-  return `${op} on ${gatedEvidence(raw.gatedTables, input)} ${verdict.evidence}. Postgres will ${raw.operation === 'delete' || raw.operation === 'update' ? 'match zero rows and report success' : 'reject it with "new row violates row-level security policy"'}. Fix: run it on the executor a scope helper hands its callback (withOrgScope(ctx, db, orgId, async (tx) => tx.query(…))), or on a client inside BEGIN … set_config('${[...input.config.contextSettings][0]}', $1, true) … COMMIT; use an admin connection only for deliberate cross-org work.`;
+  return `${describeWrite(raw, input)} ${verdict.evidence}. Postgres will ${raw.operation === 'delete' || raw.operation === 'update' ? 'match zero rows and report success' : 'reject it with "new row violates row-level security policy"'}. Fix: run it on the executor a scope helper hands its callback (withOrgScope(ctx, db, orgId, async (tx) => tx.query(…))), or on a client inside BEGIN … set_config('${[...input.config.contextSettings][0]}', $1, true) … COMMIT; use an admin connection only for deliberate cross-org work.`;
 }
 
 function unresolvedMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {
-  const what = raw.gatedTables.length ? `${raw.operation.toUpperCase()} on ${gatedEvidence(raw.gatedTables, input)}` : 'A database write';
+  const what = raw.gatedTables.length ? describeWrite(raw, input) : 'A database write';
   return `${what} cannot be verified: ${verdict.evidence}. rls-guard fails closed: make the SQL a constant (bind values as $1, $2…) and run it on a traceable connection, or suppress with a reason if it is safe.`;
 }
 
-function gatedEvidence(tables: string[], input: CoreInput): string {
-  return tables
+function describeWrite(raw: RawSite, input: CoreInput): string {
+  const op = raw.operation === 'call' ? 'A call that writes' : `${raw.operation.toUpperCase()} on`;
+  return `${op} ${gatedEvidence(raw, input)}`;
+}
+
+function gatedEvidence(raw: RawSite, input: CoreInput): string {
+  return raw.gatedTables
     .map((t) => {
       const at = input.model.tables.get(t)?.enabledAt;
-      return at ? `${t} (RLS enabled at ${at.file}:${at.line})` : `${t} (RLS-gated by configuration)`;
+      const gate = at ? `RLS enabled at ${at.file}:${at.line}` : 'RLS-gated by configuration';
+      const through = raw.through[t];
+      return `${t} (${gate}${through ? `; written by ${through}, which runs with the caller's rights (SECURITY INVOKER)` : ''})`;
     })
     .join(', ');
 }

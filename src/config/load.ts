@@ -85,6 +85,11 @@ const specifierArray: Check = (v, at) => {
   });
 };
 
+const nonEmptyString: Check = (v, at) => {
+  if (typeof v !== 'string' || !v) throw new ConfigError(`${at} must be a non-empty string`);
+};
+const SCHEMA_SOURCES = ['auto', 'replay', 'static', 'snapshot', 'database'];
+
 const CHECKS: Record<keyof RlsGuardConfig, Check> = {
   migrations: stringArray,
   contextSettings: stringArray,
@@ -93,9 +98,13 @@ const CHECKS: Record<keyof RlsGuardConfig, Check> = {
   definerFunctions: stringArray,
   setterFunctions: stringArray,
   ignore: stringArray,
-  defaultSchema: (v, at) => {
-    if (typeof v !== 'string' || !v) throw new ConfigError(`${at} must be a non-empty string`);
+  defaultSchema: nonEmptyString,
+  schemaSource: (v, at) => {
+    if (!SCHEMA_SOURCES.includes(v as string)) throw new ConfigError(`${at} must be one of ${SCHEMA_SOURCES.join(', ')}`);
   },
+  databaseUrl: nonEmptyString,
+  schemaSnapshot: nonEmptyString,
+  appRole: nonEmptyString,
   gatedTables: (v, at) => {
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${at} must be an object { "add"?: [...], "remove"?: [...] }`);
     for (const [k, val] of Object.entries(v)) {

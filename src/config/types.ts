@@ -31,6 +31,17 @@ export interface RlsGuardConfig {
   ignore?: string[];
   /** Schema used for unqualified table names. Default "public". */
   defaultSchema?: string;
+  /**
+   * Where the RLS model comes from. "auto" (default): a fresh snapshot file if there is one,
+   * else the migrations replayed in embedded Postgres (cached), else their static reading.
+   */
+  schemaSource?: 'auto' | 'replay' | 'static' | 'snapshot' | 'database';
+  /** A live database to introspect (read-only) instead of the migrations; "$NAME" reads an environment variable. */
+  databaseUrl?: string;
+  /** The snapshot file written by `rls-guard schema --write`. Default "rls-guard.schema.json". */
+  schemaSnapshot?: string;
+  /** The role the app connects as, for owner-bypass checks. Default: the role that runs the migrations. */
+  appRole?: string;
 }
 
 export function defineConfig(config: RlsGuardConfig): RlsGuardConfig {

@@ -4,37 +4,166 @@ import type { RlsGuardConfig } from '../config/types.js';
 import { readSource } from '../analysis/source-host.js';
 import { discoverMigrations } from './discover.js';
 import { applyConfig, buildModel, type MigrationFile } from './model.js';
-import type { RlsModel } from './types.js';
+import type { ReplayResult } from './replay.js';
+import { migrationsHash, readCache, replayCacheKey, runWorker, writeCache } from './run-worker.js';
+import { fromSnapshot, type Snapshot } from './snapshot.js';
+import { databaseModel, replayedModel } from './sources.js';
+import type { RlsModel, SchemaDiagnostic } from './types.js';
 
-// The model for an audit root, cached per process: the ESLint plugin asks once per linted
-// file, and migrations rarely change. The key includes every file's size and mtime, so an
-// edit in an editor session is noticed.
+// The model for an audit root. Sources, best first under "auto": a snapshot file that still
+// matches the migrations; the migrations replayed in embedded Postgres (cached on disk by
+// their hash); their static reading. A database URL, when given, wins over all of them.
+// Cached per process too: the ESLint plugin asks once per linted file.
+
+export type SchemaSourceChoice = NonNullable<RlsGuardConfig['schemaSource']>;
+
+export interface ModelOptions {
+  source?: SchemaSourceChoice;
+  databaseUrl?: string;
+}
+
+export class SchemaSourceError extends Error {}
 
 const cache = new Map<string, { key: string; model: RlsModel }>();
 
-export function loadModel(root: string, config: RlsGuardConfig): RlsModel {
+export interface Migrations {
+  files: MigrationFile[];
+  diagnostics: SchemaDiagnostic[];
+  stamp: string;
+}
+
+export function readMigrations(root: string, config: RlsGuardConfig): Migrations {
   const discovered = discoverMigrations(root, { ...(config.migrations ? { migrations: config.migrations } : {}), ...(config.ignore ? { ignore: config.ignore } : {}) });
-  const stamps = discovered.files.map((f) => {
-    try {
-      const st = fs.statSync(f);
-      return `${f}:${st.size}:${st.mtimeMs}`;
-    } catch {
-      return `${f}:missing`;
-    }
-  });
-  const key = `${JSON.stringify(config)}\n${stamps.join('\n')}`;
-  const hit = cache.get(root);
-  if (hit && hit.key === key) return hit.model;
   const files: MigrationFile[] = [];
   const diagnostics = [...discovered.diagnostics];
+  const stamps: string[] = [];
   for (const f of discovered.files) {
     const rel = path.relative(root, f).split(path.sep).join('/');
+    try {
+      const st = fs.statSync(f);
+      stamps.push(`${f}:${st.size}:${st.mtimeMs}`);
+    } catch {
+      stamps.push(`${f}:missing`);
+    }
     const read = readSource(f);
     if (read.ok) files.push({ path: rel, text: read.text });
     else diagnostics.push({ file: rel, line: 1, message: read.reason });
   }
-  const built = buildModel(files, config.defaultSchema ? { defaultSchema: config.defaultSchema } : {});
-  const model = applyConfig({ ...built, diagnostics: [...diagnostics, ...built.diagnostics] }, config);
+  return { files, diagnostics, stamp: stamps.join('\n') };
+}
+
+export function loadModel(root: string, config: RlsGuardConfig, options: ModelOptions = {}): RlsModel {
+  const source = options.source ?? config.schemaSource ?? 'auto';
+  const url = expandEnv(options.databaseUrl ?? config.databaseUrl);
+  const snapshotFile = path.resolve(root, config.schemaSnapshot ?? 'rls-guard.schema.json');
+  const migrations = readMigrations(root, config);
+  const snapshotStamp = fileStamp(snapshotFile);
+  const key = `${source}\n${url ?? ''}\n${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.stamp}`;
+  const hit = cache.get(root);
+  if (hit && hit.key === key) return hit.model;
+  const model = applyConfig(modelFrom(root, config, source, url, snapshotFile, migrations), config);
   cache.set(root, { key, model });
   return model;
+}
+
+function modelFrom(root: string, config: RlsGuardConfig, source: SchemaSourceChoice, url: string | undefined, snapshotFile: string, migrations: Migrations): RlsModel {
+  const staticModel = staticReading(migrations, config);
+  const ref = migrationsRef(staticModel.files);
+  if (source === 'database' || (source === 'auto' && url)) {
+    if (!url) throw new SchemaSourceError('schemaSource is "database" but no databaseUrl is configured (or its environment variable is empty)');
+    const response = runWorker({ kind: 'database', url });
+    if (!response.ok || response.kind !== 'database') throw new SchemaSourceError(`cannot introspect the database: ${response.ok ? 'unexpected response' : response.error}`);
+    return databaseModel(response.result.catalog, staticModel, redact(url));
+  }
+  const notes: SchemaDiagnostic[] = [];
+  if (source === 'snapshot' || source === 'auto') {
+    const snapshot = readSnapshot(snapshotFile);
+    const rel = path.relative(root, snapshotFile).split(path.sep).join('/');
+    if (snapshot instanceof Error) {
+      if (source === 'snapshot' || fs.existsSync(snapshotFile)) notes.push({ file: rel, line: 1, message: `schema snapshot not used: ${snapshot.message}` });
+      if (source === 'snapshot') throw new SchemaSourceError(`${rel}: ${snapshot.message}`);
+    } else if (snapshot.migrationsHash === null || snapshot.migrationsHash === migrationsHash(migrations.files) || source === 'snapshot') {
+      const model = fromSnapshot(snapshot, staticModel.files);
+      if (snapshot.migrationsHash !== null && snapshot.migrationsHash !== migrationsHash(migrations.files)) {
+        model.diagnostics.push({ file: rel, line: 1, message: 'schema snapshot is stale: the migrations changed since it was written; run `rls-guard schema --write`' });
+      }
+      return model;
+    } else {
+      notes.push({ file: rel, line: 1, message: 'schema snapshot is stale (the migrations changed since it was written) and was not used; run `rls-guard schema --write`' });
+    }
+  }
+  if ((source === 'replay' || source === 'auto') && migrations.files.length > 0) {
+    const replay = replayed(root, migrations.files);
+    if (replay.ok) {
+      const model = replayedModel(replay.result, staticModel, ref);
+      model.diagnostics.unshift(...notes);
+      return model;
+    }
+    notes.push({ file: ref, line: 1, message: `migrations were not replayed (${replay.error}); the model comes from their static reading` });
+  }
+  return { ...staticModel, diagnostics: [...notes, ...staticModel.diagnostics], sources: [{ kind: 'migrations', ref, method: 'static' }] };
+}
+
+const statics = new Map<string, { key: string; model: RlsModel }>();
+
+/** The migrations read statically: always computed, it is the fallback for facts a replay misses. */
+export function staticReading(migrations: Migrations, config: RlsGuardConfig): RlsModel {
+  const key = `${config.defaultSchema ?? ''}\n${migrations.stamp}`;
+  const hit = statics.get(key);
+  if (hit) return hit.model;
+  const built = buildModel(migrations.files, config.defaultSchema ? { defaultSchema: config.defaultSchema } : {});
+  const model = { ...built, diagnostics: [...migrations.diagnostics, ...built.diagnostics] };
+  statics.set(key, { key, model });
+  return model;
+}
+
+export function replayed(root: string, files: MigrationFile[]): { ok: true; result: ReplayResult } | { ok: false; error: string } {
+  const key = `replay-${replayCacheKey(files)}`;
+  const cached = readCache<ReplayResult>(root, key);
+  if (cached) return { ok: true, result: cached };
+  const response = runWorker({ kind: 'replay', files });
+  if (!response.ok) return response;
+  if (response.kind !== 'replay') return { ok: false, error: 'unexpected worker response' };
+  writeCache(root, key, response.result);
+  return { ok: true, result: response.result };
+}
+
+function readSnapshot(file: string): Snapshot | Error {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Snapshot;
+  } catch (error) {
+    return new Error((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no snapshot file' : `cannot read it: ${(error as Error).message}`);
+  }
+}
+
+function fileStamp(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+export function migrationsRef(files: readonly string[]): string {
+  const dirs = [...new Set(files.map((f) => path.posix.dirname(f)))];
+  return dirs.length === 1 ? dirs[0]! : dirs.length === 0 ? '.' : dirs.join(', ');
+}
+
+/** "$DATABASE_URL" or "${DATABASE_URL}" reads the environment, so configs never hold secrets. */
+export function expandEnv(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const m = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(value);
+  return m ? process.env[m[1]!] || undefined : value;
+}
+
+/** A URL without its password, for reports. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured database';
+  }
 }

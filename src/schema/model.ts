@@ -1,8 +1,8 @@
 import type { RlsGuardConfig } from '../config/types.js';
-import { functionName } from '../sql/classify.js';
+import { classifyStatement, functionName } from '../sql/classify.js';
 import { type PgNode, parsePlpgsql, parseSql, splitStatements, visitPg } from '../sql/parser.js';
 import { normalizeQualifiedName, qualify, rangeVarName } from './names.js';
-import type { ContextSet, FunctionState, PolicyCommand, PolicyState, RlsModel, SchemaLocation, TableState } from './types.js';
+import type { ContextSet, FunctionState, FunctionWrite, PolicyCommand, PolicyState, RlsModel, SchemaLocation, TableState, TriggerEvent } from './types.js';
 
 // Applies migrations in order to get the final RLS state. Per-file analysis gets this wrong
 // (a later migration drops or replaces a policy); the whole ordered history gets it right.
@@ -47,7 +47,7 @@ export function buildModel(files: readonly MigrationFile[], options: { defaultSc
   return model;
 }
 
-function lineIndex(text: string): (byteOffset: number) => number {
+export function lineIndex(text: string): (byteOffset: number) => number {
   const bytes = Buffer.from(text);
   const starts: number[] = [0];
   for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) starts.push(i + 1);
@@ -106,6 +106,9 @@ function apply(stmt: PgNode, offset: number, ctx: Ctx): void {
       break;
     case 'AlterFunctionStmt':
       alterFunction(node, ctx);
+      break;
+    case 'CreateTrigStmt':
+      createTrigger(node, at(), ctx);
       break;
     case 'VariableSetStmt':
       if (node.name === 'search_path' && Array.isArray(node.args)) {
@@ -221,13 +224,15 @@ function drop(node: PgNode, ctx: Ctx): void {
         for (const t of [...ctx.model.tables.keys()]) if (t.startsWith(`${names[0]}.`)) ctx.model.tables.delete(t);
         for (const f of [...ctx.model.functions.keys()]) if (f.startsWith(`${names[0]}.`)) ctx.model.functions.delete(f);
         break;
-      case 'OBJECT_POLICY': {
-        // objects: [table…, policy]
-        const policy = names[names.length - 1];
+      case 'OBJECT_POLICY':
+      case 'OBJECT_TRIGGER': {
+        // objects: [table…, policy or trigger]
+        const member = names[names.length - 1];
         const tableParts = names.slice(0, -1);
         const tname = tableParts.length > 1 ? `${tableParts[0]}.${tableParts[1]}` : qualify(undefined, tableParts[0] ?? '', ctx.searchPath);
         const t = ctx.model.tables.get(tname);
-        if (t) t.policies = t.policies.filter((p) => p.name !== policy);
+        if (t && node.removeType === 'OBJECT_POLICY') t.policies = t.policies.filter((p) => p.name !== member);
+        else if (t?.triggers) t.triggers = t.triggers.filter((tr) => tr.name !== member);
         break;
       }
       case 'OBJECT_FUNCTION':
@@ -290,7 +295,7 @@ function roles(list: unknown): string[] {
 }
 
 /** Settings read through current_setting('…') and functions called, in policy expressions. */
-function expressionReads(nodes: unknown[], ctx: Ctx): { settings: string[]; functions: string[] } {
+export function expressionReads(nodes: unknown[], ctx: { searchPath: string }): { settings: string[]; functions: string[] } {
   const settings = new Set<string>();
   const functions = new Set<string>();
   for (const n of nodes) {
@@ -318,19 +323,43 @@ function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
   let language = 'sql';
   let searchPathPinned = false;
   let body: string | null = null;
+  let bodySchema = ctx.searchPath;
   for (const o of (node.options as { DefElem?: PgNode }[] | undefined) ?? []) {
     const d = o.DefElem;
     if (!d) continue;
     if (d.defname === 'security') securityDefiner = (d.arg as { Boolean?: { boolval?: boolean } }).Boolean?.boolval === true;
     else if (d.defname === 'language') language = ((d.arg as { String?: { sval?: string } }).String?.sval ?? 'sql').toLowerCase();
-    else if (d.defname === 'set' && (d.arg as { VariableSetStmt?: { name?: string } }).VariableSetStmt?.name === 'search_path') searchPathPinned = true;
-    else if (d.defname === 'as') body = listNames(d.arg)[0] ?? null;
+    else if (d.defname === 'set' && (d.arg as { VariableSetStmt?: { name?: string } }).VariableSetStmt?.name === 'search_path') {
+      searchPathPinned = true;
+      const first = (((d.arg as { VariableSetStmt: { args?: unknown[] } }).VariableSetStmt.args ?? [])[0] as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
+      if (first) bodySchema = first.split(',')[0]!.trim();
+    } else if (d.defname === 'as') body = listNames(d.arg)[0] ?? null;
   }
+  ctx.model.functions.set(name, functionState({ name, securityDefiner, language, searchPathPinned, body, bodySchema, at }));
+}
+
+/** A function's state from its definition: what its body sets, reads, writes and calls. */
+export function functionState(def: {
+  name: string;
+  securityDefiner: boolean;
+  language: string;
+  searchPathPinned: boolean;
+  body: string | null;
+  /** The schema unqualified names in the body resolve to. */
+  bodySchema: string;
+  at: SchemaLocation;
+}): FunctionState {
+  const { name, securityDefiner, language, searchPathPinned, at } = def;
   const fn: FunctionState = { name, securityDefiner, language, searchPathPinned, setsContext: [], at };
   const reads = new Set<string>();
-  for (const sql of bodyStatements(language, body, name)) collectBodyEffects(sql, fn.setsContext, reads);
+  const writes: FunctionWrite[] = [];
+  const calls = new Set<string>();
+  for (const sql of bodyStatements(language, def.body, name)) collectBodyEffects(sql, def.bodySchema, { sets: fn.setsContext, reads, writes, calls });
   fn.bodyReadsSettings = [...reads];
-  ctx.model.functions.set(name, fn);
+  fn.writes = uniqueWrites(writes);
+  calls.delete(name);
+  fn.calls = [...calls].filter((c) => !c.startsWith('pg_catalog.'));
+  return fn;
 }
 
 /** SQL statements in a function body: the body itself for LANGUAGE sql, every embedded query for plpgsql. */
@@ -338,8 +367,13 @@ function bodyStatements(language: string, body: string | null, name: string): st
   if (language === 'sql') return body ? [body] : [];
   if (language !== 'plpgsql' || body === null) return [];
   // parsePlPgSQL wants a whole CREATE FUNCTION; rebuild a minimal one around the body.
+  // The return type decides which RETURN forms are legal; try the permissive ones first.
   const tag = '$rlsguard$';
-  const parsed = parsePlpgsql(`CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`);
+  let parsed: ReturnType<typeof parsePlpgsql> = { ok: false, error: '' };
+  for (const returns of ['record', 'SETOF record', 'void']) {
+    parsed = parsePlpgsql(`CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS ${returns} LANGUAGE plpgsql AS ${tag}${body}${tag}`);
+    if (parsed.ok) break;
+  }
   if (!parsed.ok) return [];
   const out: string[] = [];
   visitPg(parsed.result, (key, value) => {
@@ -348,10 +382,20 @@ function bodyStatements(language: string, body: string | null, name: string): st
   return out;
 }
 
-function collectBodyEffects(sql: string, sets: ContextSet[], reads: Set<string>): void {
+interface BodyEffects {
+  sets: ContextSet[];
+  reads: Set<string>;
+  writes: FunctionWrite[];
+  calls: Set<string>;
+}
+
+function collectBodyEffects(sql: string, schema: string, { sets, reads, writes, calls }: BodyEffects): void {
   const parsed = parseSql(sql);
   if (!parsed.ok) return;
   for (const st of parsed.statements) {
+    const effect = classifyStatement(st, { defaultSchema: schema, setterFunctions: new Map() });
+    writes.push(...effect.writes);
+    for (const c of effect.calls) calls.add(c);
     visitPg(st.stmt, (key, value) => {
       if (key === 'FuncCall') {
         const name = functionName(value.funcname, 'public');
@@ -368,6 +412,26 @@ function collectBodyEffects(sql: string, sets: ContextSet[], reads: Set<string>)
   }
 }
 
+function uniqueWrites(writes: FunctionWrite[]): FunctionWrite[] {
+  const seen = new Map<string, FunctionWrite>();
+  for (const w of writes) seen.set(`${w.operation} ${w.table}`, { operation: w.operation, table: w.table });
+  return [...seen.values()];
+}
+
+// CREATE TRIGGER's events are a bitmask (pg's TRIGGER_TYPE_* values).
+const TRIGGER_EVENTS: [number, TriggerEvent][] = [[4, 'insert'], [8, 'delete'], [16, 'update'], [32, 'truncate']];
+
+function createTrigger(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
+  if (!node.relation) return;
+  const fn = functionName(node.funcname, ctx.searchPath);
+  if (!fn) return;
+  const mask = typeof node.events === 'number' ? node.events : 0;
+  const events = TRIGGER_EVENTS.filter(([bit]) => (mask & bit) !== 0).map(([, e]) => e);
+  const t = table(relName(node.relation, ctx), ctx);
+  const name = String(node.trigname ?? fn);
+  t.triggers = [...(t.triggers ?? []).filter((tr) => tr.name !== name), { name, function: fn, events, at }];
+}
+
 function alterFunction(node: PgNode, ctx: Ctx): void {
   const name = objectFunctionName(node.func, ctx);
   const fn = name ? ctx.model.functions.get(name) : undefined;
@@ -379,7 +443,7 @@ function alterFunction(node: PgNode, ctx: Ctx): void {
   }
 }
 
-function collectPolicySettings(model: RlsModel): Set<string> {
+export function collectPolicySettings(model: RlsModel): Set<string> {
   const out = new Set<string>();
   for (const t of model.tables.values()) {
     for (const p of t.policies) {

@@ -38,3 +38,10 @@ export function normalizeQualifiedName(text: string, defaultSchema: string): str
   const name = parts.pop() ?? '';
   return qualify(parts.pop(), name, defaultSchema);
 }
+
+/** A qualified name as SQL text, quoting the parts Postgres would otherwise fold or reject. */
+export function sqlName(qualified: string): string {
+  const dot = qualified.indexOf('.');
+  const parts = dot < 0 ? [qualified] : [qualified.slice(0, dot), qualified.slice(dot + 1)];
+  return parts.map((p) => (/^[a-z_][a-z0-9_$]*$/.test(p) ? p : `"${p.replace(/"/g, '""')}"`)).join('.');
+}

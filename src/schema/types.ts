@@ -35,6 +35,8 @@ export interface TableState {
   createdAt: SchemaLocation | null;
   owner: string | null;
   policies: PolicyState[];
+  /** Triggers attached to the table: their functions run for the statements that fire them. */
+  triggers?: TriggerState[];
 }
 
 export interface ContextSet {
@@ -54,6 +56,25 @@ export interface FunctionState {
   setsContext: ContextSet[];
   /** Settings its body reads with current_setting(), for policies that read through a function. */
   bodyReadsSettings?: string[];
+  /** Tables its body writes directly (qualified), with the operation. */
+  writes?: FunctionWrite[];
+  /** Functions its body calls (qualified), to follow writes through nested calls. */
+  calls?: string[];
+  at: SchemaLocation;
+}
+
+export interface FunctionWrite {
+  operation: 'insert' | 'update' | 'delete' | 'merge' | 'truncate' | 'copy';
+  table: string;
+}
+
+export type TriggerEvent = 'insert' | 'update' | 'delete' | 'truncate';
+
+export interface TriggerState {
+  name: string;
+  /** Qualified name of the trigger function. */
+  function: string;
+  events: TriggerEvent[];
   at: SchemaLocation;
 }
 
@@ -73,4 +94,22 @@ export interface RlsModel {
   /** Migration files read, in the order they were applied (relative paths). */
   files: string[];
   diagnostics: SchemaDiagnostic[];
+  /** Where the facts came from; absent for a plain static reading of migrations. */
+  sources?: SchemaSource[];
+  /** Roles known to the source (a replay or a live database), for owner-bypass checks. */
+  roles?: { name: string; superuser: boolean; bypassRls: boolean }[];
+  /** The role a live database was introspected as (the app's role when it uses its own URL). */
+  connectedAs?: string;
+  /** The role that ran the replayed migrations: tables it created are owned by it. */
+  migrationRole?: string;
+}
+
+export type SchemaMethod = 'replay' | 'static' | 'database' | 'snapshot';
+
+export interface SchemaSource {
+  kind: 'migrations' | 'database' | 'config';
+  ref: string;
+  method: SchemaMethod;
+  /** Objects whose facts come from this source when it is a fallback for part of the model. */
+  facts?: string[];
 }

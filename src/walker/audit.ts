@@ -4,9 +4,10 @@ import { analyze, type CoreResult } from '../analysis/index.js';
 import { resolveAnalysisConfig } from '../analysis/config.js';
 import { FileSystemSourceHost, parseSource, readSource, SOURCE_EXTENSIONS } from '../analysis/source-host.js';
 import { loadConfig } from '../config/load.js';
+import { schemaFindings } from '../analysis/schema-findings.js';
 import { walkFiles } from '../files/walk.js';
 import type { Finding, Report, WriteSite } from '../report/types.js';
-import { loadModel } from '../schema/load.js';
+import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
 import type { TypeEvidence } from '../analysis/type-evidence.js';
@@ -24,6 +25,10 @@ export interface AuditOptions {
   strict?: boolean;
   /** Use the type checker as extra evidence: 'auto' (default) when the project's database types are installed. */
   types?: 'auto' | boolean;
+  /** Where the RLS model comes from (default: the config's schemaSource, else "auto"). */
+  schemaSource?: SchemaSourceChoice;
+  /** Introspect this live database (read-only) for the RLS model. */
+  databaseUrl?: string;
   /** Called as files are parsed, for progress displays. */
   onProgress?: (event: { parsed: number; total: number }) => void;
 }
@@ -48,7 +53,10 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const paths = (options.paths?.length ? options.paths : ['.']).map((p) => path.resolve(p));
   const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}) });
   const root = loaded.dir;
-  const model = loadModel(root, loaded.config);
+  const model = loadModel(root, loaded.config, {
+    ...(options.schemaSource ? { source: options.schemaSource } : {}),
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+  });
   const config = resolveAnalysisConfig(model, loaded.config, { strict: options.strict ?? false });
 
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
@@ -85,6 +93,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
 
   const host = new FileSystemSourceHost(files);
   const result = analyze({ root, files, host, model, config, wholeProgram: true, ...(types ? { types } : {}) });
+  result.findings.push(...schemaFindings(model, loaded.config, result.settingsSet).map((f) => ({ ...f, suppressed: null })));
   return buildReport({ root, model, result, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
 }
 
@@ -109,9 +118,7 @@ function buildReport(input: {
   // caller's behalf: both count, so coverage cannot look better by failing to resolve.
   const gatedSites = writeSites.filter((s) => s.coverage !== 'not-gated');
   const covered = gatedSites.filter((s) => s.coverage === 'org-scope' || s.coverage === 'security-definer' || s.coverage === 'admin-pool').length;
-  const sources: Report['schema']['sources'] = [];
-  const migrationDirs = [...new Set(model.files.map((f) => path.posix.dirname(f)))];
-  for (const dir of migrationDirs) sources.push({ kind: 'migrations', ref: dir });
+  const sources: Report['schema']['sources'] = (model.sources ?? []).map((s) => ({ ...s }));
   if (input.configFile) sources.push({ kind: 'config', ref: rel(input.root, input.configFile) });
   return {
     tool: { name: 'rls-guard', version: VERSION },

@@ -4,14 +4,18 @@ import { Project } from 'ts-morph';
 import type ts from 'typescript';
 import { adapters } from '../adapters/index.js';
 import { checkerEvidence, type TypeEvidence } from '../analysis/type-evidence.js';
+import { PACKAGE_ROOT } from '../version.js';
 
 // With the audited project's dependencies installed, ts-morph builds a program over the same
 // files so the checker can add type evidence. Without them (a bare fork checkout) the walker
 // never builds a program: provenance alone decides, and nothing needs installing.
 
+
 export function hasInstalledTypes(root: string): boolean {
   for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
-    for (const adapter of adapters) {
+    // rls-guard's own dependencies (it depends on pg for --database-url) say nothing about the
+    // audited project: skip the checkout rls-guard itself runs from.
+    if (dir !== PACKAGE_ROOT) for (const adapter of adapters) {
       for (const m of adapter.modules) {
         if (fs.existsSync(path.join(dir, 'node_modules', m, 'package.json')) || fs.existsSync(path.join(dir, 'node_modules', '@types', m, 'package.json'))) return true;
       }

@@ -35,15 +35,17 @@ describe('the example app', () => {
     }
   });
 
-  it('reports the annotated context findings, and no others', () => {
-    const actual = report.findings.filter((f) => f.ruleId === 'no-pool-scoped-context').map((f) => `${f.file}:${f.line}`);
-    const wanted = expectations.filter((e) => e.kind === 'finding' && e.ruleId === 'no-pool-scoped-context').map((e) => `${e.file}:${e.line}`);
+  it('reports the annotated findings in source files (beyond write verdicts), and no others', () => {
+    const siteRules = ['no-unscoped-write', 'no-unresolved-write'];
+    const actual = report.findings.filter((f) => !siteRules.includes(f.ruleId) && f.file.startsWith('src/')).map((f) => `${f.ruleId} ${f.file}:${f.line}`);
+    const wanted = expectations.filter((e) => e.kind === 'finding').map((e) => `${e.ruleId} ${e.file}:${e.line}`);
     expect(actual.sort()).toEqual(wanted.sort());
+    expect(wanted).toContain('no-unpinned-definer src/services/comments.ts:36');
   });
 
   it('raises one finding per unscoped or unresolved, unsuppressed site, with the evidence in the message', () => {
     for (const s of report.writeSites) {
-      const findings = report.findings.filter((f) => f.file === s.file && f.line === s.line && f.column === s.column && f.ruleId !== 'no-pool-scoped-context');
+      const findings = report.findings.filter((f) => f.file === s.file && f.line === s.line && f.column === s.column && ['no-unscoped-write', 'no-unresolved-write'].includes(f.ruleId));
       const expected = s.suppressed || !['unscoped', 'unresolved'].includes(s.coverage) ? 0 : 1;
       expect(findings.length, `${s.file}:${s.line}`).toBe(expected);
       if (s.coverage === 'unscoped' && !s.suppressed) expect(findings[0]!.message).toMatch(/RLS enabled at db\/migrations\/\S+\.sql:\d+/);

@@ -1,0 +1,123 @@
+import { parseSql, splitStatements } from '../sql/parser.js';
+import { type Catalog, type CatalogLocations, readCatalog } from './catalog.js';
+import { buildModel, lineIndex, type MigrationFile } from './model.js';
+
+// Replays migrations in an embedded Postgres (PGlite: real Postgres compiled to WASM, no
+// server) and reads the resulting catalog. This sees what a static reading cannot: DO
+// blocks that EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t), functions
+// created by other functions, defaults and owners as Postgres resolves them.
+
+export interface ReplayFailure {
+  file: string;
+  line: number;
+  /** The statement, shortened for messages. */
+  statement: string;
+  reason: string;
+  /** Tables and functions the statement touches (by a static reading): their facts fall back to it. */
+  objects: string[];
+}
+
+export interface ReplayResult {
+  catalog: Catalog;
+  locations: CatalogLocations;
+  failures: ReplayFailure[];
+  /** Roles the migrations referenced that the environment would provide; created NOLOGIN to go on. */
+  providedRoles: string[];
+  durationMs: number;
+}
+
+interface Db {
+  exec(sql: string): Promise<unknown>;
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  close(): Promise<void>;
+}
+
+/** A fresh PGlite with the contrib extensions migrations commonly create. */
+export async function openEmbeddedPostgres(): Promise<Db> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const extensions: Record<string, unknown> = {};
+  for (const [name, mod] of [['pgcrypto', 'pgcrypto'], ['uuid_ossp', 'uuid_ossp'], ['citext', 'citext'], ['pg_trgm', 'pg_trgm'], ['btree_gist', 'btree_gist'], ['hstore', 'hstore']] as const) {
+    try {
+      extensions[name] = ((await import(`@electric-sql/pglite/contrib/${mod}`)) as Record<string, unknown>)[name];
+    } catch {
+      // an extension this PGlite build lacks: CREATE EXTENSION fails and is reported
+    }
+  }
+  return (await PGlite.create({ extensions: extensions as never })) as unknown as Db;
+}
+
+const TRACK_TABLES = `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS force
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`;
+const TRACK_FUNCTIONS = `SELECT n.nspname || '.' || p.proname AS name, p.xmin::text AS version
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')`;
+
+export async function replayMigrations(files: readonly MigrationFile[], db?: Db): Promise<ReplayResult> {
+  const started = performance.now();
+  const pg = db ?? (await openEmbeddedPostgres());
+  const failures: ReplayFailure[] = [];
+  const providedRoles = new Set<string>();
+  const locations: CatalogLocations = { tables: {}, functions: {} };
+  let tables = new Map<string, { rls: boolean; force: boolean }>();
+  let functions = new Map<string, string>();
+  try {
+    for (const file of files) {
+      const lineAt = lineIndex(file.text);
+      for (const piece of splitStatements(file.text)) {
+        const at = { file: file.path, line: lineAt(piece.offset) };
+        const parsed = parseSql(piece.text);
+        // Each statement runs on its own so that one failure cannot abort the rest; the
+        // migrations' own BEGIN/COMMIT would only stretch an aborted transaction.
+        if (parsed.ok && parsed.statements.every((s) => 'TransactionStmt' in s.stmt)) continue;
+        const error = await execWithProvidedRoles(pg, piece.text, providedRoles);
+        if (error) {
+          const touched = buildModel([{ path: file.path, text: piece.text }]);
+          failures.push({ ...at, statement: shorten(piece.text), reason: error, objects: [...touched.tables.keys(), ...touched.functions.keys()] });
+          continue;
+        }
+        // What changed, and where: the evidence a finding cites, even for a DO block.
+        const nowTables = new Map((await pg.query<{ name: string; rls: boolean; force: boolean }>(TRACK_TABLES)).rows.map((r) => [r.name, r]));
+        for (const [name, t] of nowTables) {
+          const before = tables.get(name);
+          const loc = (locations.tables[name] ??= {});
+          if (!before) loc.createdAt = at;
+          if (t.rls && !before?.rls) loc.enabledAt = at;
+          if (t.force && !before?.force) loc.forcedAt = at;
+        }
+        tables = nowTables;
+        const nowFunctions = new Map((await pg.query<{ name: string; version: string }>(TRACK_FUNCTIONS)).rows.map((r) => [r.name, r.version]));
+        for (const [name, version] of nowFunctions) if (functions.get(name) !== version) locations.functions[name] = at;
+        functions = nowFunctions;
+      }
+    }
+    const catalog = await readCatalog((text) => pg.query(text));
+    return { catalog, locations, failures, providedRoles: [...providedRoles].sort(), durationMs: performance.now() - started };
+  } finally {
+    if (!db) await pg.close();
+  }
+}
+
+/**
+ * Runs one statement. A role the deployment provides (GRANT … TO app_user) does not exist in
+ * a fresh database: create it without login and retry, rather than losing the statement.
+ */
+async function execWithProvidedRoles(pg: Db, sql: string, provided: Set<string>): Promise<string | null> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    try {
+      await pg.exec(sql);
+      return null;
+    } catch (error) {
+      const e = error as { message?: string; code?: string };
+      const role = e.code === '42704' ? /^role "(.+)" does not exist$/.exec(e.message ?? '')?.[1] : undefined;
+      if (!role || provided.has(role)) return e.message ?? String(error);
+      provided.add(role);
+      await pg.query(`CREATE ROLE "${role.replace(/"/g, '""')}" NOLOGIN`);
+    }
+  }
+  return 'too many missing roles';
+}
+
+function shorten(sql: string): string {
+  const one = sql.trim().split(/\s+/).join(' ');
+  return one.length > 160 ? `${one.slice(0, 157)}…` : one;
+}

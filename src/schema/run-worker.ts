@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT, VERSION } from '../version.js';
+import type { WorkerRequest, WorkerResponse } from './worker-protocol.js';
+
+// Runs the schema worker synchronously and caches replays on disk by a hash of the
+// migrations, so the ESLint plugin and repeated audits pay for PGlite once per change.
+
+export function runWorker(request: WorkerRequest): WorkerResponse {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const worker = fileURLToPath(new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url));
+  try {
+    const out = execFileSync(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), worker], {
+      cwd: PACKAGE_ROOT || process.cwd(),
+      input: JSON.stringify(request),
+      encoding: 'utf8',
+      maxBuffer: 512 * 1024 * 1024,
+      timeout: 300_000,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    return JSON.parse(out) as WorkerResponse;
+  } catch (error) {
+    const e = error as { stderr?: string; message?: string };
+    return { ok: false, error: `the schema worker failed: ${(e.stderr || e.message || String(error)).trim().split('\n').slice(0, 3).join(' ')}` };
+  }
+}
+
+/** A hash of the migrations' paths and contents: what a snapshot records to detect staleness. */
+export function migrationsHash(files: readonly { path: string; text: string }[]): string {
+  const hash = crypto.createHash('sha256');
+  for (const f of files) hash.update(`${f.path}\0${f.text}\0`);
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** The replay cache key also changes with rls-guard's version (its catalog reading may change). */
+export function replayCacheKey(files: readonly { path: string; text: string }[]): string {
+  return crypto.createHash('sha256').update(`rls-guard ${VERSION} replay v1\n${migrationsHash(files)}`).digest('hex').slice(0, 32);
+}
+
+export function cacheDir(root: string): string {
+  const local = path.join(root, 'node_modules');
+  if (fs.existsSync(local)) return path.join(local, '.cache', 'rls-guard');
+  return path.join(os.tmpdir(), `rls-guard-cache-${os.userInfo().uid}`);
+}
+
+export function readCache<T>(root: string, key: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(cacheDir(root), `${key}.json`), 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeCache(root: string, key: string, value: unknown): void {
+  try {
+    const dir = cacheDir(root);
+    fs.mkdirSync(dir, { recursive: true });
+    // Write then rename: concurrent linters never read half a file.
+    const tmp = path.join(dir, `${key}.${process.pid}.tmp`);
+    fs.writeFileSync(tmp, JSON.stringify(value));
+    fs.renameSync(tmp, path.join(dir, `${key}.json`));
+  } catch {
+    // a read-only checkout: no cache, still correct
+  }
+}

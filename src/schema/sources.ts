@@ -1,0 +1,48 @@
+import { type Catalog, modelFromCatalog } from './catalog.js';
+import { collectPolicySettings } from './model.js';
+import type { ReplayResult } from './replay.js';
+import type { RlsModel, SchemaSource } from './types.js';
+
+// Assembling the model from the source that saw the most: the catalog of a replay or a live
+// database, with the static reading standing in wherever the replay could not go.
+
+/**
+ * The replayed catalog, except for objects a failed statement touched: for those the
+ * static reading of the migrations is the better witness (the statement never ran).
+ */
+export function replayedModel(replay: ReplayResult, staticModel: RlsModel, ref: string): RlsModel {
+  const model = modelFromCatalog(replay.catalog, { locations: replay.locations, fallback: staticModel, sourceRef: ref, files: staticModel.files });
+  const fallback = new Set(replay.failures.flatMap((f) => f.objects));
+  for (const name of fallback) {
+    const table = staticModel.tables.get(name);
+    if (table) model.tables.set(name, table);
+    else if (!staticModel.functions.has(name)) model.tables.delete(name);
+    const fn = staticModel.functions.get(name);
+    if (fn) model.functions.set(name, fn);
+    else if (!table) model.functions.delete(name);
+  }
+  model.policySettings = collectPolicySettings(model);
+  model.roles = replay.catalog.roles;
+  model.migrationRole = replay.catalog.currentUser;
+  model.diagnostics = [
+    ...staticModel.diagnostics,
+    ...replay.failures.map((f) => ({
+      file: f.file,
+      line: f.line,
+      message: `did not replay in embedded Postgres (${f.reason}): ${f.statement}${f.objects.length ? `; facts for ${f.objects.join(', ')} come from the static reading` : ''}`,
+    })),
+  ];
+  const sources: SchemaSource[] = [{ kind: 'migrations', ref, method: 'replay' }];
+  if (fallback.size) sources.push({ kind: 'migrations', ref, method: 'static', facts: [...fallback].sort() });
+  model.sources = sources;
+  return model;
+}
+
+export function databaseModel(catalog: Catalog, staticModel: RlsModel, ref: string): RlsModel {
+  const model = modelFromCatalog(catalog, { fallback: staticModel, sourceRef: ref });
+  model.policySettings = collectPolicySettings(model);
+  model.roles = catalog.roles;
+  model.connectedAs = catalog.currentUser;
+  model.sources = [{ kind: 'database', ref, method: 'database' }];
+  return model;
+}
