@@ -93,7 +93,11 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
 
   const host = new FileSystemSourceHost(files);
   const result = analyze({ root, files, host, model, config, wholeProgram: true, ...(types ? { types } : {}) });
-  result.findings.push(...schemaFindings(model, loaded.config, result.settingsSet).map((f) => ({ ...f, suppressed: null })));
+  // A write covered by a scope helper proves the context settings are set, even when the
+  // helper itself lives outside the audited paths.
+  const settingsSet = new Set(result.settingsSet);
+  if (result.sites.some((s) => s.coverage === 'org-scope')) for (const s of config.contextSettings) settingsSet.add(s);
+  result.findings.push(...schemaFindings(model, loaded.config, settingsSet).map((f) => ({ ...f, suppressed: null })));
   return buildReport({ root, model, result, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
 }
 

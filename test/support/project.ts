@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { auditSync, type AuditReport } from '../../src/walker/audit.js';
+import { type AuditOptions, auditSync, type AuditReport } from '../../src/walker/audit.js';
 
 /** Writes a throwaway project (path → contents) and returns its folder. */
 export function writeProject(files: Record<string, string>): string {
@@ -17,22 +17,30 @@ export function writeProject(files: Record<string, string>): string {
 
 export const SCHEMA = `
 CREATE TABLE audit_logs (id bigserial PRIMARY KEY, org_id uuid NOT NULL, action text);
-ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 CREATE POLICY audit_org ON audit_logs USING (org_id = current_setting('app.current_org_id', true)::uuid);
 CREATE TABLE projects (id uuid PRIMARY KEY, org_id uuid NOT NULL, name text);
-ALTER TABLE projects ENABLE ROW LEVEL SECURITY;
+ALTER TABLE projects ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 CREATE POLICY projects_org ON projects USING (org_id = current_setting('app.current_org_id', true)::uuid);
 CREATE TABLE feature_flags (key text PRIMARY KEY);
 CREATE FUNCTION auth_touch_api_key(p uuid) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$ SELECT 1 $$;
 `;
 
-/** Audits a throwaway project whose migrations are SCHEMA plus any given. */
-export function auditProject(files: Record<string, string>, options: { strict?: boolean } = {}): AuditReport {
+/**
+ * Audits a throwaway project whose migrations are SCHEMA plus any given. The model is read
+ * statically unless asked otherwise: these tests are about the code; the replay has its own.
+ */
+export function auditProject(files: Record<string, string>, options: AuditOptions = {}): AuditReport {
   const dir = writeProject({ 'db/migrations/001_schema.sql': SCHEMA, ...files });
-  return auditSync({ paths: [dir], types: false, ...options });
+  return auditSync({ paths: [dir], types: false, schemaSource: 'static', ...options });
 }
 
 /** "file:line coverage" for each write site, for compact expectations. */
 export function verdicts(report: AuditReport): string[] {
   return report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}${s.via ? ` via ${s.via}` : ''}`);
+}
+
+/** Findings on source files: the write analysis's, without the schema findings on migrations. */
+export function codeFindings(report: AuditReport): AuditReport['findings'] {
+  return report.findings.filter((f) => !f.file.endsWith('.sql'));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditProject, verdicts } from '../support/project.js';
+import { auditProject, codeFindings, verdicts } from '../support/project.js';
 
 const pool = `import pg from 'pg';\nexport const pool = new pg.Pool();\n`;
 
@@ -24,7 +24,7 @@ export const b = (req: { orgId: string }) => withRequestOrgScope(req, pool, asyn
 `,
     });
     expect(verdicts(report)).toEqual(['src/repo.ts:3 org-scope via withOrgScope, withRequestOrgScope']);
-    expect(report.findings).toEqual([]);
+    expect(codeFindings(report)).toEqual([]);
   });
 
   it('flags the helper write, naming the uncovered call path, when one caller passes the pool', () => {
@@ -47,8 +47,8 @@ export async function nightly(orgId) {
 `,
     });
     expect(verdicts(report)).toEqual(['src/repo.ts:2 unscoped']);
-    expect(report.findings).toHaveLength(1);
-    expect(report.findings[0]!.message).toContain('src/jobs/nightly.ts:4');
+    expect(codeFindings(report)).toHaveLength(1);
+    expect(codeFindings(report)[0]!.message).toContain('src/jobs/nightly.ts:4');
     expect(report.writeSites[0]!.callPath[0]).toMatch(/^src\/jobs\/nightly\.ts:4 repo\.record\(pool, orgId\)/);
   });
 
@@ -83,10 +83,10 @@ export async function orphan(client: PoolClient) {
 `,
     });
     expect(verdicts(report)).toEqual(['src/repo.ts:3 unresolved']);
-    expect(report.findings[0]!.ruleId).toBe('no-unresolved-write');
-    expect(report.findings[0]!.severity).toBe('warning');
+    expect(codeFindings(report)[0]!.ruleId).toBe('no-unresolved-write');
+    expect(codeFindings(report)[0]!.severity).toBe('warning');
     const strict = auditProject({ 'src/repo.ts': `import type { PoolClient } from 'pg';\nexport async function orphan(client: PoolClient) {\n  await client.query('DELETE FROM projects');\n}\n` }, { strict: true });
-    expect(strict.findings[0]!.severity).toBe('error');
+    expect(codeFindings(strict)[0]!.severity).toBe('error');
   });
 
   it('treats a helper passed as a scope helper callback by name as called with the scoped executor', () => {

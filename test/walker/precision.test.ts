@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditProject, verdicts } from '../support/project.js';
+import { auditProject, codeFindings, verdicts } from '../support/project.js';
 
 const pool = `import { Pool } from 'pg';\nexport const pool = new Pool();\n`;
 const site = (report: ReturnType<typeof auditProject>, file: string) => report.writeSites.filter((s) => s.file === file);
@@ -19,7 +19,7 @@ export async function a(orgId: string) {
 `,
     });
     expect(verdicts(report)).toEqual(['src/a.ts:8 org-scope via transaction set_config (src/a.ts:7)']);
-    expect(report.findings.map((f) => `${f.ruleId}:${f.line}`)).toEqual(['no-pool-scoped-context:10']);
+    expect(codeFindings(report).map((f) => `${f.ruleId}:${f.line}`)).toEqual(['no-pool-scoped-context:10']);
   });
 
   it('keeps an explicit transaction opened inside a multi-statement string', () => {
@@ -58,7 +58,7 @@ export async function b(orgId: string) {
 `,
     });
     expect(verdicts(report)).toEqual(['src/a.ts:6 org-scope via transaction set_config (src/a.ts:8)', 'src/a.ts:14 unscoped']);
-    expect(report.findings[0]!.message).toContain('src/a.ts:15 wipe()');
+    expect(codeFindings(report)[0]!.message).toContain('src/a.ts:15 wipe()');
   });
 
   it('follows class repositories: constructor parameter properties and methods', () => {
@@ -128,7 +128,7 @@ export async function use(orgId: string) {
 `,
     });
     expect(verdicts(report)).toEqual(['src/use.ts:3 org-scope via runInOrg', 'src/use.ts:4 unscoped', 'src/use.ts:5 org-scope via withOrgScope']);
-    const broken = report.findings.find((f) => f.line === 4)!;
+    const broken = codeFindings(report).find((f) => f.line === 4)!;
     expect(broken.message).toContain('runBroken');
     expect(broken.message).toContain('inside a transaction that has not set the org context');
   });
@@ -155,7 +155,7 @@ export const use = (orgId: string) => withOrgScope({}, pool, orgId, (tx) => tx.q
 `,
     });
     expect(verdicts(report)).toEqual(['src/use.ts:3 unscoped']);
-    expect(report.findings[0]!.message).toMatch(/withOrgScope.*src\/scope\.ts:3/);
+    expect(codeFindings(report)[0]!.message).toMatch(/withOrgScope.*src\/scope\.ts:3/);
     expect(report.writeSites[0]!.crossFile).toBe(true);
   });
 
@@ -166,7 +166,7 @@ export const a = () => runner.run(async (tx) => tx.query('DELETE FROM projects')
 `,
     });
     expect(verdicts(report)).toEqual(['src/a.ts:2 unresolved']);
-    expect(report.findings[0]!.message).toContain('add it to "scopeHelpers"');
+    expect(codeFindings(report)[0]!.message).toContain('add it to "scopeHelpers"');
   });
 });
 
