@@ -63,6 +63,8 @@ export interface RawSite {
   through: Record<string, string>;
   /** Normalised SQL, for fingerprints; null when it could not be resolved. */
   sql: string | null;
+  /** The SQL text each variant of the call runs (holes as $901…), for evidence and the oracle. */
+  sqlVariants: string[];
   verdict: LocalVerdict;
 }
 

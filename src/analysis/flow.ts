@@ -26,7 +26,7 @@ export interface FlowDeps {
 }
 
 type ResolvedSql =
-  | { ok: true; statements: { effect: StatementEffect; text: string }[]; normalized: string }
+  | { ok: true; statements: { effect: StatementEffect; text: string }[]; normalized: string; variants: string[] }
   | { ok: false; reason: string; parseError: boolean };
 
 export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
@@ -276,7 +276,7 @@ class FlowWalker {
       }
     }
     if (writes.length === 0 && definer.length === 0) return true; // a read or a context change: not a write site
-    const site = this.site(call, handle, api, writes, definer, sql.normalized);
+    const site = this.site(call, handle, api, writes, definer, sql.normalized, sql.variants);
     this.facts.sites.push(site);
     this.drafts.push({ site, writes });
     return true;
@@ -317,14 +317,14 @@ class FlowWalker {
     }
   }
 
-  private site(call: ts.CallExpression, handle: Handle, api: string, writes: RawWrite[], definer: string[], sql: string): RawSite {
+  private site(call: ts.CallExpression, handle: Handle, api: string, writes: RawWrite[], definer: string[], sql: string, sqlVariants: string[]): RawSite {
     const tables = unique(writes.map((w) => w.table));
     const gated = tables.filter((t) => this.deps.config.gatedTables.has(t));
     const operation: Operation = writes.find((w) => !w.through)?.operation ?? 'call';
     const verdict: RawSite['verdict'] = { coverage: 'unresolved', via: null, evidence: 'not yet judged' };
     const through: Record<string, string> = {};
     for (const w of writes) if (w.through && !writes.some((d) => !d.through && d.table === w.table)) through[w.table] ??= w.through;
-    return { call, api, handle, operation, tables, gatedTables: gated, definerCalls: definer, sql, verdict, through };
+    return { call, api, handle, operation, tables, gatedTables: gated, definerCalls: definer, sql, sqlVariants, verdict, through };
   }
 
   private verdict(site: RawSite, writes: RawWrite[]): RawSite['verdict'] {
@@ -345,7 +345,7 @@ class FlowWalker {
 
   private unresolvedSqlSite(call: ts.CallExpression, handle: Handle, api: string, reason: string): RawSite {
     return {
-      call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, through: {},
+      call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {},
       verdict: { coverage: 'unresolved', via: null, evidence: `the SQL text cannot be resolved statically: ${reason}` },
     };
   }
@@ -462,7 +462,8 @@ class FlowWalker {
         });
       }
     }
-    return { ok: true, statements, normalized: folded.variants.map((v) => fillHoles(v).replace(/\s+/g, ' ').trim()).join(' | ') };
+    const variants = folded.variants.map((v) => fillHoles(v));
+    return { ok: true, statements, normalized: variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | '), variants };
   }
 
   /** Constant bind values (`['app.current_org_id', orgId, true]` → ['app.current_org_id', null, 'true']). */

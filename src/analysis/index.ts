@@ -40,6 +40,8 @@ export interface CoreSite extends WriteSite {
   crossFile: boolean;
   /** Calls through which an uncovered connection reaches the write, outermost last. */
   callPath: string[];
+  /** The SQL the call runs, one text per variant; empty when unresolved. */
+  sql: string[];
 }
 
 export interface CoreFinding extends Location {
@@ -103,6 +105,7 @@ function report(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: Co
       deferred: verdict.deferred,
       crossFile: verdict.crossFile ?? false,
       callPath: verdict.callPath,
+      sql: raw.sqlVariants,
     };
     out.sites.push(site);
     if (verdict.deferred) continue;

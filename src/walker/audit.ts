@@ -41,7 +41,7 @@ export interface Diagnostic {
 export interface AuditReport extends Report {
   /** Inputs that could not be read or parsed; the audit went on without them. */
   diagnostics: Diagnostic[];
-  writeSites: (WriteSite & { evidence: string; callPath: string[]; crossFile: boolean })[];
+  writeSites: (WriteSite & { evidence: string; callPath: string[]; crossFile: boolean; sql: string[] })[];
 }
 
 export async function audit(options: AuditOptions = {}): Promise<AuditReport> {

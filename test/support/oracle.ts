@@ -1,0 +1,228 @@
+import { scanSync } from 'libpg-query';
+import type { AuditReport } from '../../src/walker/audit.js';
+import { openEmbeddedPostgres, replayMigrations } from '../../src/schema/replay.js';
+import type { MigrationFile } from '../../src/schema/model.js';
+import { parseSql } from '../../src/sql/parser.js';
+import { sqlName } from '../../src/schema/names.js';
+
+// The runtime oracle: run each write site's SQL in real Postgres (PGlite) the way the app
+// would, as a NOBYPASSRLS role under FORCE RLS, and see what Postgres does. Each run is one
+// transaction, rolled back, over a freshly seeded row per table, so sites cannot interfere.
+
+export const ORG = '00000000-0000-4000-8000-000000000001';
+const APP_ROLE = 'rls_oracle_app';
+const ADMIN_ROLE = 'rls_oracle_admin';
+
+type Db = Awaited<ReturnType<typeof openEmbeddedPostgres>> & {
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
+  describeQuery(sql: string): Promise<{ queryParams: { dataTypeID: number }[] }>;
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+};
+
+export type Shape = 'org-scope' | 'bypass' | 'none';
+
+export interface Run {
+  error: string | null;
+  /** Gated tables whose rows changed (a row added, removed or rewritten). */
+  changed: string[];
+}
+
+export interface Column {
+  name: string;
+  type: string;
+  nullable: boolean;
+  hasDefault: boolean;
+  primaryKey: boolean;
+  foreignKey: boolean;
+}
+
+export class Oracle {
+  private constructor(
+    private readonly db: Db,
+    readonly tables: Map<string, Column[]>,
+  ) {}
+
+  static async create(migrations: MigrationFile[], gated: readonly string[]): Promise<Oracle> {
+    const db = (await openEmbeddedPostgres()) as Db;
+    const replay = await replayMigrations(migrations, db);
+    if (replay.failures.length) throw new Error(`migrations did not replay: ${JSON.stringify(replay.failures)}`);
+    const schemas = (await db.query<{ s: string }>(`SELECT DISTINCT table_schema AS s FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')`)).rows.map((r) => r.s);
+    await db.exec(`CREATE ROLE ${APP_ROLE} NOLOGIN NOBYPASSRLS NOSUPERUSER; CREATE ROLE ${ADMIN_ROLE} NOLOGIN BYPASSRLS NOSUPERUSER;`);
+    for (const s of schemas) {
+      const q = sqlName(s);
+      await db.exec(`GRANT USAGE ON SCHEMA ${q} TO ${APP_ROLE}, ${ADMIN_ROLE};
+        GRANT ALL ON ALL TABLES IN SCHEMA ${q} TO ${APP_ROLE}, ${ADMIN_ROLE};
+        GRANT ALL ON ALL SEQUENCES IN SCHEMA ${q} TO ${APP_ROLE}, ${ADMIN_ROLE};
+        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${q} TO ${APP_ROLE}, ${ADMIN_ROLE};`);
+    }
+    // FORCE everywhere: even an owner could not slip past the policies.
+    for (const t of gated) await db.exec(`ALTER TABLE ${sqlName(t)} FORCE ROW LEVEL SECURITY`);
+    const cols = await db.query<{ t: string; name: string; type: string; nullable: boolean; has_default: boolean; pk: boolean; fk: boolean }>(`
+      SELECT n.nspname || '.' || c.relname AS t, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+             NOT a.attnotnull AS nullable, a.atthasdef AS has_default,
+             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY (i.indkey)) AS pk,
+             EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'f' AND a.attnum = ANY (k.conkey)) AS fk
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY c.oid, a.attnum`);
+    const tables = new Map<string, Column[]>();
+    for (const r of cols.rows) {
+      const list = tables.get(r.t) ?? [];
+      list.push({ name: r.name, type: r.type, nullable: r.nullable, hasDefault: r.has_default, primaryKey: r.pk, foreignKey: r.fk });
+      tables.set(r.t, list);
+    }
+    return new Oracle(db, tables);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  /**
+   * Runs one SQL text in a rolled-back transaction: seed a row per table (the inserted
+   * tables excepted, so an insert cannot collide with its seed), switch to the role, set
+   * the org context when the shape says so, run, and compare the gated tables' row versions.
+   */
+  async run(sql: string, shape: Shape, options: { skipSeed: readonly string[]; watch: readonly string[]; constants: readonly string[] }): Promise<Run> {
+    const text = renumberHoles(sql);
+    const single = (parseSql(text).ok && (parseSql(text) as { statements: unknown[] }).statements.length === 1) || false;
+    let outcome: Run = { error: null, changed: [] };
+    let params: unknown[] = [];
+    try {
+      params = single ? await this.paramValues(text) : [];
+    } catch (error) {
+      return { error: `cannot describe the statement: ${(error as Error).message}`, changed: [] };
+    }
+    try {
+      await this.db.exec('BEGIN');
+      await this.db.exec('SET LOCAL session_replication_role = replica'); // seeds skip FK checks and triggers
+      for (const [table, columns] of this.tables) {
+        if (options.skipSeed.includes(table)) continue;
+        for (const [i, text] of ['x', ...options.constants].entries()) await this.seed(table, columns, text, i);
+      }
+      await this.db.exec('SET LOCAL session_replication_role = origin');
+      const before = await this.versions(options.watch);
+      await this.db.exec(`SET LOCAL ROLE ${shape === 'bypass' ? ADMIN_ROLE : APP_ROLE}`);
+      if (shape === 'org-scope') await this.db.query(`SELECT set_config('app.current_org_id', $1, true)`, [ORG]);
+      try {
+        await this.db.exec('SAVEPOINT site');
+        if (single) await this.db.query(text, params);
+        else await this.db.exec(text);
+      } catch (error) {
+        outcome = { error: (error as Error).message, changed: [] };
+        await this.db.exec('ROLLBACK TO SAVEPOINT site');
+      }
+      await this.db.exec('RESET ROLE');
+      if (!outcome.error) {
+        const after = await this.versions(options.watch);
+        outcome.changed = options.watch.filter((t) => before.get(t) !== after.get(t));
+      }
+    } finally {
+      await this.db.exec('ROLLBACK');
+    }
+    return outcome;
+  }
+
+  /** One row per type-uniform world: uuids are the org (or fresh for keys of extra rows), texts the given text. */
+  private async seed(table: string, columns: Column[], text: string, index: number): Promise<void> {
+    const names: string[] = [];
+    const values: string[] = [];
+    for (const c of columns) {
+      // Nullable references stay empty, so deleting a parent row is not blocked by a seed.
+      if ((c.hasDefault && !c.primaryKey && c.nullable) || (c.foreignKey && c.nullable)) continue;
+      const v = seedValue(c, text, index);
+      if (v === null) continue;
+      names.push(`"${c.name}"`);
+      values.push(v);
+    }
+    try {
+      await this.db.exec('SAVEPOINT seed');
+      await this.db.exec(`INSERT INTO ${sqlName(table)} (${names.join(', ')}) VALUES (${values.join(', ')}) ON CONFLICT DO NOTHING`);
+    } catch {
+      await this.db.exec('ROLLBACK TO SAVEPOINT seed'); // a check constraint the uniform row breaks: the table stays empty
+    }
+  }
+
+  private async versions(tables: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const t of tables) {
+      const r = await this.db.query<{ v: string | null }>(`SELECT count(*)::text || ':' || coalesce(string_agg(ctid::text || xmin::text, ',' ORDER BY ctid), '') AS v FROM ${sqlName(t)}`);
+      out.set(t, r.rows[0]?.v ?? '');
+    }
+    return out;
+  }
+
+  private async paramValues(text: string): Promise<unknown[]> {
+    const described = await this.db.describeQuery(text);
+    return described.queryParams.map((p) => paramValue(p.dataTypeID));
+  }
+}
+
+function seedValue(c: Column, text: string, index: number): string | null {
+  const t = c.type;
+  if (t === 'uuid') return c.primaryKey && index > 0 ? `'00000000-0000-4000-8000-${String(100 + index).padStart(12, '0')}'` : `'${ORG}'`;
+  if (/^(big)?serial|^(small|big)?int|^integer|^numeric|^real|^double/.test(t)) return c.primaryKey && c.hasDefault ? null : c.primaryKey ? String(1 + index) : '1';
+  if (t === 'boolean') return 'false';
+  if (t === 'jsonb' || t === 'json') return `'{"seed": 1}'`;
+  if (t.startsWith('timestamp') || t === 'date') return `'2000-01-01'`;
+  if (t === 'text' || t.startsWith('character')) return `'${text.replace(/'/g, "''")}'`;
+  return null;
+}
+
+// pg type OIDs of the parameters the oracle knows how to fill.
+function paramValue(oid: number): unknown {
+  switch (oid) {
+    case 2950:
+      return ORG;
+    case 16:
+      return true;
+    case 20:
+    case 21:
+    case 23:
+    case 1700:
+    case 700:
+    case 701:
+      return 1;
+    case 114:
+    case 3802:
+      return '{}';
+    case 1082:
+    case 1114:
+    case 1184:
+      return '2001-01-01';
+    default:
+      return 'x';
+  }
+}
+
+/** Holes ($901…) become the next free parameter numbers, found with the Postgres scanner. */
+export function renumberHoles(sql: string): string {
+  const bytes = Buffer.from(sql);
+  const tokens = scanSync(sql).tokens as { start: number; end: number; text: string }[];
+  const params = tokens.filter((t) => /^\$\d+$/.test(t.text)).map((t) => ({ ...t, n: Number(t.text.slice(1)) }));
+  let next = Math.max(0, ...params.filter((p) => p.n < 900).map((p) => p.n));
+  const mapping = new Map<number, number>();
+  let out = '';
+  let at = 0;
+  for (const t of tokens) {
+    const p = params.find((x) => x.start === t.start);
+    if (p && p.n >= 900) {
+      if (!mapping.has(p.n)) mapping.set(p.n, ++next);
+      out += bytes.subarray(at, p.start).toString() + `$${mapping.get(p.n)}`;
+      at = p.end;
+    } else if (t.text.startsWith("'") && t.text.includes('$90')) {
+      // A value interpolated inside a string literal: the app fills it with a value, here the org.
+      out += bytes.subarray(at, t.start).toString() + t.text.split(/\$9\d\d/).join(ORG);
+      at = t.end;
+    }
+  }
+  return out + bytes.subarray(at).toString();
+}
+
+/** String constants in the statement, so a seeded row can match `WHERE status = 'draft'`. */
+export function stringConstants(sql: string): string[] {
+  const tokens = scanSync(renumberHoles(sql)).tokens as { text: string }[];
+  return [...new Set(tokens.filter((t) => t.text.startsWith("'") && t.text.endsWith("'")).map((t) => t.text.slice(1, -1).replace(/''/g, "'")))].filter((c) => c.length < 40 && !c.startsWith('app.') && !c.startsWith('{'));
+}
+
+export type Site = AuditReport['writeSites'][number];
