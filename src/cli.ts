@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { schemaCommand } from './commands/schema.js';
 import { ConfigError } from './config/load.js';
 import { SchemaSourceError, type SchemaSourceChoice } from './schema/load.js';
 import { formatters } from './formatters/index.js';
@@ -55,6 +56,22 @@ export function main(argv: string[], io: CliIO = processIO): number {
       if (opts.output) fs.writeFileSync(opts.output, output);
       else io.out(output);
       code = report.summary.errors > 0 ? 1 : 0;
+    });
+  program
+    .command('schema')
+    .description('show the RLS model; write it as a snapshot (--write) or check a snapshot is current (--check)')
+    .argument('[path]', 'the project (its config and migrations are found from here)', '.')
+    .option('--from <source>', 'replay (migrations in embedded Postgres), static (migrations read without running them) or database')
+    .option('--database-url <url>', 'introspect a live database (read-only)')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--write [file]', 'write the snapshot (default: rls-guard.schema.json)')
+    .option('--check [file]', 'exit 1 when the snapshot no longer matches its source')
+    .option('-f, --format <format>', 'text or json', 'text')
+    .action((p: string, opts: { from?: string; databaseUrl?: string; config?: string; write?: string | boolean; check?: string | boolean; format: string }) => {
+      if (opts.from !== undefined && !['replay', 'static', 'database'].includes(opts.from)) throw new UsageError(`unknown source "${opts.from}" (known: replay, static, database)`);
+      if (opts.format !== 'text' && opts.format !== 'json') throw new UsageError(`unknown format "${opts.format}" (known: text, json)`);
+      const { from, ...rest } = opts;
+      code = schemaCommand({ ...rest, path: p, format: opts.format, ...(from ? { from: from as 'replay' | 'static' | 'database' } : {}) }, io.out);
     });
   try {
     program.parse(argv, { from: 'user' });

@@ -66,6 +66,17 @@ export function loadModel(root: string, config: RlsGuardConfig, options: ModelOp
   return model;
 }
 
+/**
+ * The model as its source reports it, before the config's additions: what a snapshot holds.
+ * Never read from a snapshot itself, so `schema --check` compares against the real source.
+ */
+export function sourceModel(root: string, config: RlsGuardConfig, options: { source: 'replay' | 'static' | 'database'; databaseUrl?: string }): { model: RlsModel; migrationsHash: string | null } {
+  const migrations = readMigrations(root, config);
+  const url = expandEnv(options.databaseUrl ?? config.databaseUrl);
+  const model = modelFrom(root, config, options.source, url, '', migrations);
+  return { model, migrationsHash: options.source === 'database' ? null : migrationsHash(migrations.files) };
+}
+
 function modelFrom(root: string, config: RlsGuardConfig, source: SchemaSourceChoice, url: string | undefined, snapshotFile: string, migrations: Migrations): RlsModel {
   const staticModel = staticReading(migrations, config);
   const ref = migrationsRef(staticModel.files);

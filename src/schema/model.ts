@@ -1,5 +1,5 @@
 import type { RlsGuardConfig } from '../config/types.js';
-import { classifyStatement, functionName } from '../sql/classify.js';
+import { classifyStatement, constBool, constString, functionName } from '../sql/classify.js';
 import { type PgNode, parsePlpgsql, parseSql, splitStatements, visitPg } from '../sql/parser.js';
 import { normalizeQualifiedName, qualify, rangeVarName } from './names.js';
 import type { ContextSet, FunctionState, FunctionWrite, PolicyCommand, PolicyState, RlsModel, SchemaLocation, TableState, TriggerEvent } from './types.js';
@@ -305,8 +305,8 @@ export function expressionReads(nodes: unknown[], ctx: { searchPath: string }): 
       const name = functionName(value.funcname, ctx.searchPath);
       if (!name) return;
       if (name === 'pg_catalog.current_setting') {
-        const arg = ((value.args as unknown[] | undefined) ?? [])[0] as { A_Const?: { sval?: { sval?: string } } } | undefined;
-        const s = arg?.A_Const?.sval?.sval;
+        // The catalog deparses literals with casts: current_setting('app.x'::text, true).
+        const s = constString(((value.args as unknown[] | undefined) ?? [])[0]);
         if (s) settings.add(s.toLowerCase());
       } else functions.add(name);
     };
@@ -400,10 +400,9 @@ function collectBodyEffects(sql: string, schema: string, { sets, reads, writes, 
       if (key === 'FuncCall') {
         const name = functionName(value.funcname, 'public');
         const args = (value.args as unknown[] | undefined) ?? [];
-        const first = (args[0] as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
+        const first = constString(args[0]);
         if (name === 'pg_catalog.set_config' && first) {
-          const third = (args[2] as { A_Const?: { boolval?: { boolval?: boolean } } } | undefined)?.A_Const;
-          sets.push({ setting: first.toLowerCase(), local: third ? third.boolval?.boolval === true : null });
+          sets.push({ setting: first.toLowerCase(), local: args[2] === undefined ? null : constBool(args[2]) });
         } else if (name === 'pg_catalog.current_setting' && first) reads.add(first.toLowerCase());
       }
     });

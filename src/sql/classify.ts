@@ -61,7 +61,7 @@ function paramValue(node: unknown, params: readonly (string | null)[] | undefine
   return n !== undefined && params ? (params[n - 1] ?? null) : null;
 }
 
-function constString(node: unknown, params?: readonly (string | null)[]): string | null {
+export function constString(node: unknown, params?: readonly (string | null)[]): string | null {
   const c = (node as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const;
   if (c?.sval) return c.sval.sval ?? '';
   const bound = paramValue(node, params);
@@ -70,7 +70,7 @@ function constString(node: unknown, params?: readonly (string | null)[]): string
   return cast ? constString(cast.arg, params) : null;
 }
 
-function constBool(node: unknown, params?: readonly (string | null)[]): boolean | null {
+export function constBool(node: unknown, params?: readonly (string | null)[]): boolean | null {
   const bound = paramValue(node, params);
   if (bound !== null) return constBool({ A_Const: { sval: { sval: bound } } });
   const c = (node as { A_Const?: { boolval?: { boolval?: boolean }; sval?: { sval?: string } } } | undefined)?.A_Const;
