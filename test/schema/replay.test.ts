@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+import { loadModel } from '../../src/schema/load.js';
+import { buildModel } from '../../src/schema/model.js';
+import { replayMigrations } from '../../src/schema/replay.js';
+import { replayedModel } from '../../src/schema/sources.js';
+import { writeProject } from '../support/project.js';
+
+// The embedded replay: migrations run in PGlite, the catalog read back. One replay covers
+// several shapes a static reading gets wrong or cannot see.
+
+const MIGRATIONS = [
+  {
+    path: 'db/001_init.sql',
+    text: `
+CREATE TABLE orders (id bigserial PRIMARY KEY, org_id uuid NOT NULL);
+CREATE TABLE order_events (id bigserial PRIMARY KEY, org_id uuid NOT NULL, kind text);
+CREATE TABLE settings (key text PRIMARY KEY);
+DO $$
+DECLARE t text;
+BEGIN
+  FOR t IN SELECT unnest(ARRAY['orders', 'order_events']) LOOP
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY %I ON %I USING (org_id = current_setting(%L, true)::uuid)', t || '_org', t, 'app.org');
+  END LOOP;
+END $$;
+GRANT SELECT, INSERT ON orders TO app_user;
+`,
+  },
+  {
+    path: 'db/002_geo.sql',
+    text: `
+CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE TABLE places (id bigserial PRIMARY KEY, org_id uuid NOT NULL, at geometry(Point, 4326));
+ALTER TABLE places ENABLE ROW LEVEL SECURITY;
+`,
+  },
+  {
+    path: 'db/003_functions.sql',
+    text: `
+CREATE FUNCTION log_order() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO order_events (org_id, kind) VALUES (NEW.org_id, 'created');
+  RETURN NEW;
+END $$;
+CREATE TRIGGER orders_log AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION log_order();
+CREATE FUNCTION close_order(p bigint) RETURNS void LANGUAGE sql AS $$ DELETE FROM orders WHERE id = p $$;
+CREATE FUNCTION admin_close(p bigint) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$ DELETE FROM orders WHERE id = p $$;
+CREATE FUNCTION loose_close(p bigint) RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ DELETE FROM orders WHERE id = p $$;
+ALTER TABLE orders OWNER TO app_user;
+`,
+  },
+];
+
+const replay = await replayMigrations(MIGRATIONS);
+const staticModel = buildModel(MIGRATIONS);
+const model = replayedModel(replay, staticModel, 'db');
+
+describe('replaying migrations in embedded Postgres', () => {
+  it('sees tables a DO block gates, which a static reading cannot', () => {
+    expect(staticModel.tables.get('public.orders')?.rlsEnabled).toBe(false);
+    expect(model.tables.get('public.orders')).toMatchObject({ rlsEnabled: true, forced: false, owner: 'app_user' });
+    expect(model.tables.get('public.order_events')?.rlsEnabled).toBe(true);
+    expect(model.tables.get('public.settings')?.rlsEnabled).toBe(false);
+    // The evidence points at the DO block that enabled it.
+    expect(model.tables.get('public.orders')?.enabledAt).toEqual({ file: 'db/001_init.sql', line: 5 });
+    expect([...model.policySettings]).toEqual(['app.org']);
+  });
+
+  it('creates roles the environment would provide, instead of losing the GRANT', () => {
+    expect(replay.providedRoles).toEqual(['app_user']);
+    expect(replay.failures.map((f) => f.statement)).not.toContainEqual(expect.stringContaining('GRANT'));
+  });
+
+  it('reports statements that fail, with the reason, and falls back to the static reading for what they touch', () => {
+    expect(replay.failures.map((f) => `${f.file}:${f.line}`)).toEqual(['db/002_geo.sql:2', 'db/002_geo.sql:3', 'db/002_geo.sql:4']);
+    expect(replay.failures[0]!.reason).toMatch(/extension "postgis" is not available/);
+    expect(model.tables.get('public.places')).toMatchObject({ rlsEnabled: true, enabledAt: { file: 'db/002_geo.sql', line: 4 } });
+    expect(model.sources).toEqual([
+      { kind: 'migrations', ref: 'db', method: 'replay' },
+      { kind: 'migrations', ref: 'db', method: 'static', facts: ['public.places'] },
+    ]);
+    expect(model.diagnostics.map((d) => d.message)).toContainEqual(expect.stringMatching(/did not replay in embedded Postgres \(type "geometry" does not exist\).*facts for public.places come from the static reading/));
+  });
+
+  it('reads functions from the catalog: writes, triggers, SECURITY DEFINER and a pinned search_path', () => {
+    expect(model.functions.get('public.close_order')).toMatchObject({ securityDefiner: false, writes: [{ operation: 'delete', table: 'public.orders' }] });
+    expect(model.functions.get('public.admin_close')).toMatchObject({ securityDefiner: true, searchPathPinned: true });
+    expect(model.functions.get('public.loose_close')).toMatchObject({ securityDefiner: true, searchPathPinned: false });
+    expect(model.tables.get('public.orders')?.triggers).toEqual([expect.objectContaining({ name: 'orders_log', function: 'public.log_order', events: ['insert'] })]);
+    expect(model.functions.get('public.log_order')?.writes).toEqual([{ operation: 'insert', table: 'public.order_events' }]);
+  });
+});
+
+describe('choosing the schema source', () => {
+  const project = (): string =>
+    writeProject(Object.fromEntries(MIGRATIONS.map((m) => [m.path, m.text])));
+
+  it('replays by default, caches the replay, and uses a fresh snapshot over both', () => {
+    const dir = project();
+    const first = loadModel(dir, {});
+    expect(first.sources?.[0]?.method).toBe('replay');
+    expect(first.tables.get('public.orders')?.rlsEnabled).toBe(true);
+
+    let out = '';
+    const io = { out: (t: string) => (out += t), err: (t: string) => (out += t), isTTY: false };
+    expect(main(['schema', dir, '--write'], io)).toBe(0);
+    const snapshot = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.schema.json'), 'utf8'));
+    expect(snapshot.tables.map((t: { name: string }) => t.name)).toEqual([...snapshot.tables.map((t: { name: string }) => t.name)].sort());
+    const fromSnapshot = loadModel(dir, { defaultSchema: 'public' });
+    expect(fromSnapshot.sources?.[0]?.method).toBe('snapshot');
+    expect(fromSnapshot.tables.get('public.orders')?.rlsEnabled).toBe(true);
+    expect(main(['schema', dir, '--check'], io)).toBe(0);
+
+    // A new migration makes the snapshot stale: check fails, and audits stop trusting it.
+    fs.writeFileSync(path.join(dir, 'db/004_more.sql'), 'ALTER TABLE settings ENABLE ROW LEVEL SECURITY;\n');
+    out = '';
+    expect(main(['schema', dir, '--check'], io)).toBe(1);
+    expect(out).toContain('~ table public.settings');
+    const stale = loadModel(dir, {});
+    expect(stale.sources?.[0]?.method).toBe('replay');
+    expect(stale.tables.get('public.settings')?.rlsEnabled).toBe(true);
+    expect(stale.diagnostics.map((d) => d.message)).toContainEqual(expect.stringContaining('schema snapshot is stale'));
+  }, 60_000);
+
+  it('reads statically when told to', () => {
+    const model = loadModel(project(), { schemaSource: 'static' });
+    expect(model.sources).toEqual([{ kind: 'migrations', ref: 'db', method: 'static' }]);
+    expect(model.tables.get('public.orders')?.rlsEnabled).toBe(false);
+  });
+});
