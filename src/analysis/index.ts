@@ -132,7 +132,7 @@ function checkSuppression(s: Suppression, file: string, add: (id: RuleId, loc: L
 }
 
 function unscopedMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {
-  return `${describeWrite(raw, input)} ${verdict.evidence}. Postgres will ${raw.operation === 'delete' || raw.operation === 'update' ? 'match zero rows and report success' : 'reject it with "new row violates row-level security policy"'}. Fix: run it on the executor a scope helper hands its callback (withOrgScope(ctx, db, orgId, async (tx) => tx.query(…))), or on a client inside BEGIN … set_config('${[...input.config.contextSettings][0]}', $1, true) … COMMIT; use an admin connection only for deliberate cross-org work.`;
+  return `${describeWrite(raw, input)} ${verdict.evidence}. Postgres will ${raw.operation === 'call' ? 'reject its writes or let them match zero rows' : raw.operation === 'delete' || raw.operation === 'update' ? 'match zero rows and report success' : 'reject it with "new row violates row-level security policy"'}. Fix: run it on the executor a scope helper hands its callback (withOrgScope(ctx, db, orgId, async (tx) => tx.query(…))), or on a client inside BEGIN … set_config('${[...input.config.contextSettings][0]}', $1, true) … COMMIT; use an admin connection only for deliberate cross-org work.`;
 }
 
 function unresolvedMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {
@@ -141,8 +141,11 @@ function unresolvedMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput)
 }
 
 function describeWrite(raw: RawSite, input: CoreInput): string {
-  const op = raw.operation === 'call' ? 'A call that writes' : `${raw.operation.toUpperCase()} on`;
-  return `${op} ${gatedEvidence(raw, input)}`;
+  if (raw.operation === 'call') return `A call that writes ${gatedEvidence(raw, input)}`;
+  const direct = raw.tables.filter((t) => !raw.through[t]);
+  // A write whose gated tables are all written by triggers: name the statement's own table first.
+  if (raw.gatedTables.every((t) => raw.through[t]) && direct.length) return `${raw.operation.toUpperCase()} on ${direct.join(', ')} writes ${gatedEvidence(raw, input)}`;
+  return `${raw.operation.toUpperCase()} on ${gatedEvidence(raw, input)}`;
 }
 
 function gatedEvidence(raw: RawSite, input: CoreInput): string {

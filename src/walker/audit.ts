@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type ts from 'typescript';
 import { analyze, type CoreResult } from '../analysis/index.js';
-import { resolveAnalysisConfig } from '../analysis/config.js';
+import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/config.js';
 import { FileSystemSourceHost, parseSource, readSource, SOURCE_EXTENSIONS } from '../analysis/source-host.js';
 import { loadConfig } from '../config/load.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
@@ -96,7 +96,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   // A write covered by a scope helper proves the context settings are set, even when the
   // helper itself lives outside the audited paths.
   const settingsSet = new Set(result.settingsSet);
-  if (result.sites.some((s) => s.coverage === 'org-scope')) for (const s of config.contextSettings) settingsSet.add(s);
+  if (result.sites.some((s) => s.coverage === 'org-scope')) settingsSet.add(primaryContextSetting(loaded.config.contextSettings, model.policySettings));
   result.findings.push(...schemaFindings(model, loaded.config, settingsSet).map((f) => ({ ...f, suppressed: null })));
   return buildReport({ root, model, result, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
 }
@@ -147,6 +147,12 @@ function buildReport(input: {
     },
     diagnostics: input.diagnostics,
   };
+}
+
+/** The setting a scope helper outside the audited code is assumed to set: the configured one, else the conventional one. */
+function primaryContextSetting(configured: string[] | undefined, policySettings: ReadonlySet<string>): string {
+  if (configured?.[0]) return configured[0].toLowerCase();
+  return policySettings.has(DEFAULT_CONTEXT_SETTING) || policySettings.size === 0 ? DEFAULT_CONTEXT_SETTING : [...policySettings].sort()[0]!;
 }
 
 function rel(root: string, file: string): string {

@@ -4,6 +4,22 @@ import { filename, ruleTester } from './tester.js';
 ruleTester.run('no-unscoped-write', rule, {
   valid: [
     {
+      name: 'a call of an ordinary function that writes a gated table, inside the scope helper',
+      filename,
+      code: `
+        import { pool } from './db';
+        import { withOrgScope } from './tenancy';
+        export const rename = (ctx, org, id, name) => withOrgScope(ctx, pool, org, (tx) => tx.query('SELECT rename_project($1, $2)', [id, name]));`,
+    },
+    {
+      name: 'an insert whose trigger writes a gated table, inside the scope helper',
+      filename,
+      code: `
+        import { pool } from './db';
+        import { withOrgScope } from './tenancy';
+        export const deliver = (ctx, org, body) => withOrgScope(ctx, pool, org, (tx) => tx.query('INSERT INTO webhook_deliveries (org_id, body) VALUES ($1, $2)', [org, body]));`,
+    },
+    {
       name: 'write on the executor withOrgScope hands its callback',
       filename,
       code: `
@@ -131,6 +147,22 @@ ruleTester.run('no-unscoped-write', rule, {
     },
   ],
   invalid: [
+    {
+      name: 'a call of an ordinary (SECURITY INVOKER) function that writes a gated table, on the pool',
+      filename,
+      code: `
+        import { pool } from './db';
+        export const rename = (id, name) => pool.query('SELECT rename_project($1, $2)', [id, name]);`,
+      errors: [{ messageId: 'finding', line: 3 }],
+    },
+    {
+      name: 'an insert into a table without RLS whose trigger writes a gated table, on the pool',
+      filename,
+      code: `
+        import { pool } from './db';
+        export const deliver = (org, body) => pool.query('INSERT INTO webhook_deliveries (org_id, body) VALUES ($1, $2)', [org, body]);`,
+      errors: [{ messageId: 'finding', line: 3 }],
+    },
     {
       name: 'the outer pool inside a scope helper callback is not covered',
       filename,

@@ -188,3 +188,87 @@ export function f(es: { query(q: unknown): void }, body: string) {
     expect(verdicts(report)).toEqual([]);
   });
 });
+
+const DB = "import { Pool } from 'pg';\nexport const pool = new Pool();\n";
+
+describe('writes that happen inside the database', () => {
+  const FUNCTIONS = `
+CREATE FUNCTION rename_project(p_id uuid, p_name text) RETURNS void LANGUAGE sql AS $$ UPDATE projects SET name = p_name WHERE id = p_id $$;
+CREATE TABLE webhook_deliveries (id bigserial PRIMARY KEY, org_id uuid NOT NULL);
+CREATE FUNCTION audit_delivery() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit_logs (org_id, action) VALUES (NEW.org_id, 'delivered'); RETURN NEW; END $$;
+CREATE TRIGGER deliveries_audit AFTER INSERT ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION audit_delivery();
+`;
+
+  it('judges a call of an invoker function by the gated tables it writes, naming the function', () => {
+    const report = auditProject({
+      'db/migrations/002_functions.sql': FUNCTIONS,
+      'src/db.ts': DB,
+      'src/a.ts': `import { pool } from './db';
+import { withOrgScope } from './scope';
+export const bare = (id: string) => pool.query('SELECT rename_project($1, $2)', [id, 'n']);
+export const scoped = (ctx: unknown, org: string, id: string) => withOrgScope(ctx, pool, org, (tx) => tx.query('SELECT rename_project($1, $2)', [id, 'n']));
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/a.ts:3 unscoped', 'src/a.ts:4 org-scope via withOrgScope']);
+    expect(report.writeSites[0]).toMatchObject({ operation: 'call', tables: ['public.projects'] });
+    expect(codeFindings(report)[0]!.message).toMatch(/^A call that writes public\.projects \(RLS enabled at db\/migrations\/001_schema\.sql:\d+; written by public\.rename_project\(\), which runs with the caller's rights \(SECURITY INVOKER\)\)/);
+  });
+
+  it('judges an insert into an ungated table by what its triggers write', () => {
+    const report = auditProject({
+      'db/migrations/002_functions.sql': FUNCTIONS,
+      'src/db.ts': DB,
+      'src/a.ts': `import { pool } from './db';
+export const deliver = (org: string) => pool.query('INSERT INTO webhook_deliveries (org_id) VALUES ($1)', [org]);
+export const flag = () => pool.query('INSERT INTO feature_flags (key) VALUES ($1)', ['k']);
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/a.ts:2 unscoped', 'src/a.ts:3 not-gated']);
+    expect(codeFindings(report)[0]!.message).toMatch(/^INSERT on public\.webhook_deliveries writes public\.audit_logs \(RLS enabled at [^;]+; written by trigger deliveries_audit on public\.webhook_deliveries/);
+  });
+
+  it('stops at a SECURITY DEFINER function: what it writes runs with its owner\'s rights', () => {
+    const report = auditProject({
+      'db/migrations/002_functions.sql': `CREATE FUNCTION archive(p uuid) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$ SELECT rename_inner(p) $$;
+CREATE FUNCTION rename_inner(p uuid) RETURNS void LANGUAGE sql AS $$ UPDATE projects SET name = 'x' WHERE id = p $$;`,
+      'src/db.ts': DB,
+      'src/a.ts': `import { pool } from './db';
+export const archive = (id: string) => pool.query('SELECT archive($1)', [id]);
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/a.ts:2 security-definer via public.archive']);
+    expect(codeFindings(report)).toEqual([]);
+  });
+});
+
+describe('schema findings', () => {
+  it('warns when the app role owns a gated table that does not FORCE row level security', () => {
+    const report = auditProject({
+      'db/migrations/002_more.sql': `CREATE TABLE notes (id bigserial PRIMARY KEY, org_id uuid NOT NULL);
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notes OWNER TO app;
+CREATE TABLE tags (id bigserial PRIMARY KEY, org_id uuid NOT NULL);
+ALTER TABLE tags ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tags OWNER TO migrator;`,
+      'rls-guard.config.json': '{ "appRole": "app" }',
+    });
+    const owner = report.findings.filter((f) => f.ruleId === 'no-owner-bypass');
+    expect(owner.map((f) => `${f.file}:${f.line} ${f.severity}`)).toEqual(['db/migrations/002_more.sql:2 warning']);
+    expect(owner[0]!.message).toContain('ALTER TABLE public.notes FORCE ROW LEVEL SECURITY');
+  });
+
+  it('warns about a setting a policy reads that no code sets, and not about one the code sets', () => {
+    const report = auditProject({
+      'db/migrations/002_more.sql': `CREATE TABLE docs (id bigserial PRIMARY KEY, org_id uuid NOT NULL, owner_id uuid);
+ALTER TABLE docs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY docs_owner ON docs USING (owner_id = current_setting('app.current_user_id', true)::uuid);`,
+      'src/a.ts': `import { pool } from './db';
+import { withOrgScope } from './scope';
+export const add = (ctx: unknown, org: string) => withOrgScope(ctx, pool, org, (tx) => tx.query('INSERT INTO projects (id, org_id) VALUES ($1, $2)', [org, org]));
+`,
+    });
+    const unset = report.findings.filter((f) => f.ruleId === 'no-unset-policy-setting');
+    expect(unset.map((f) => `${f.file}:${f.line}`)).toEqual(['db/migrations/002_more.sql:3']);
+    expect(unset[0]!.message).toContain("current_setting('app.current_user_id')");
+  });
+});

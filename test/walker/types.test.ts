@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
-import { SCHEMA, writeProject } from '../support/project.js';
+import { codeFindings, SCHEMA, writeProject } from '../support/project.js';
 
 // When the audited project has its types installed, the walker builds a ts-morph program
 // and the checker adds evidence where provenance runs out.
@@ -28,13 +28,13 @@ export async function a() {
 
 describe('type evidence', () => {
   it('without types, a connection from an unknown package is unresolved', () => {
-    const report = auditSync({ paths: [project(false)], types: false });
+    const report = auditSync({ paths: [project(false)], types: false, schemaSource: 'static' });
     expect(report.writeSites.map((s) => s.coverage)).toEqual(['unresolved']);
   });
 
   it('with types installed, the checker says it is a pg PoolClient, and the write is judged', () => {
-    const report = auditSync({ paths: [project(true)] });
+    const report = auditSync({ paths: [project(true)], schemaSource: 'static' });
     expect(report.writeSites.map((s) => `${s.coverage} ${s.api}`)).toEqual(['unscoped pg']);
-    expect(report.findings[0]!.message).toContain('a pg PoolClient, by its type');
+    expect(codeFindings(report)[0]!.message).toContain('a pg PoolClient, by its type');
   });
 });
