@@ -66,3 +66,15 @@ describe('the example app', () => {
     expect(ok).toBe(true);
   });
 });
+
+describe('the example app’s schema, as Postgres sees it', () => {
+  it('models the DO-block-gated tables, the re-disabled table and the INVOKER-function write', () => {
+    expect(report.schema.sources[0]).toEqual({ kind: 'migrations', ref: 'db/migrations', method: 'replay' });
+    expect(report.schema.gatedTables).toEqual(expect.arrayContaining(['public.comments', 'public.attachments']));
+    expect(report.schema.forcedTables).toEqual(expect.arrayContaining(['public.comments', 'public.attachments']));
+    expect(report.schema.gatedTables).not.toContain('public.webhook_deliveries');
+    const archive = report.writeSites.filter((s) => s.sql.some((q) => q.includes('archive_project')));
+    expect(archive.map((s) => `${s.operation} ${s.tables.join()} ${s.coverage}`)).toEqual(['call public.projects org-scope', 'call public.projects unscoped']);
+    expect(report.schema.securityDefinerFunctions).not.toContain('public.archive_project');
+  });
+});
