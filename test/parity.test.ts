@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import tsParser from '@typescript-eslint/parser';
 import { ESLint } from 'eslint';
@@ -9,7 +10,11 @@ import { auditSync } from '../src/walker/audit.js';
 // plugin and the walker must agree exactly (rule, position and message). Only verdicts that
 // follow callers into other files are the walker's alone.
 
-const FIXTURES = ['example-app', 'rule-tester'].map((f) => path.resolve(import.meta.dirname, '../fixtures', f));
+const ADAPTERS = path.resolve(import.meta.dirname, '../fixtures/adapters');
+const FIXTURES = [
+  ...['example-app', 'rule-tester'].map((f) => path.resolve(import.meta.dirname, '../fixtures', f)),
+  ...fs.readdirSync(ADAPTERS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(ADAPTERS, d.name)),
+];
 
 async function lint(root: string): Promise<string[]> {
   const eslint = new ESLint({

@@ -1,5 +1,8 @@
+import type ts from 'typescript';
+
 // An adapter tells the core how one database library creates executors, hands out
-// connections and runs SQL. One small module per library; the registry is a list.
+// connections, opens transactions, runs SQL and writes tables. One small module per
+// library; the registry is a list.
 
 export type ExecutorKind =
   /** Each query may run on a different connection: no transaction state survives between calls. */
@@ -10,8 +13,40 @@ export type ExecutorKind =
   | 'client';
 
 export interface QueryMethod {
-  /** Index of the argument holding the SQL text or a `{ text }` query object. */
+  /** Index of the argument holding the SQL text, a `{ text }` query object or a tagged SQL template. */
   sqlArg: number;
+}
+
+/** What an export of the library is. */
+export type ExportKind =
+  /** The module object (or a namespace that holds the other exports). */
+  | 'namespace'
+  /** A tag or builder for SQL fragments (`sql` of drizzle-orm, kysely, slonik): not an executor. */
+  | 'sql-tag'
+  /** A class whose instances are executors of this kind (`new Pool()`). */
+  | ExecutorKind;
+
+/** A write a query builder or ORM call makes, found from the call's shape and traced to its executor. */
+export interface BuilderWrite {
+  /** The expression that must trace to an executor of this library (the chain's root). */
+  executor: ts.Expression;
+  operation: 'insert' | 'update' | 'delete' | 'merge';
+  /** Qualified table name, or why it cannot be known statically. */
+  table: { name: string } | { unresolved: string };
+}
+
+/** What an adapter may ask of the core while recognising a builder write. */
+export interface BuilderContext {
+  /** The string an expression always evaluates to, if constant (follows consts and imports). */
+  constant(expr: ts.Expression): string | undefined;
+  /** The expression a name or property access is bound to (follows consts and imports), or undefined. */
+  definition(expr: ts.Expression): ts.Expression | undefined;
+  /** The class declaration a name refers to (for ORM entities), or undefined. */
+  classOf(expr: ts.Expression): ts.ClassLikeDeclaration | undefined;
+  /** Qualifies a table name written as in SQL (`"Billing"."Ledger"`, `audit_logs`). */
+  qualify(name: string, schema?: string): string;
+  /** The audited project's root, for schema files an ORM keeps beside the code. */
+  root: string;
 }
 
 export interface DbAdapter {
@@ -19,12 +54,30 @@ export interface DbAdapter {
   api: string;
   /** Import specifiers (and require() arguments) that load the library. */
   modules: readonly string[];
-  /** What the module's exports are: the namespace itself, or classes that construct executors. */
-  exports: Readonly<Record<string, 'namespace' | ExecutorKind>>;
+  /** Specifier prefixes that load it too (`drizzle-orm/` covers every driver entry point). */
+  modulePrefixes?: readonly string[];
+  /** What the module's exports are. */
+  exports: Readonly<Record<string, ExportKind>>;
+  /** Exports that return an executor when called (`postgres(url)`, `knex(config)`, `drizzle(pool)`). */
+  factories?: Readonly<Record<string, ExecutorKind>>;
   /** Type names (exported by the module) whose values are executors, for parameters typed with them. */
   executorTypes: Readonly<Record<string, ExecutorKind>>;
   /** Methods of any executor that run SQL. */
   queryMethods: Readonly<Record<string, QueryMethod>>;
+  /** The executor itself is a template tag that runs SQL (postgres.js: sql`…`). */
+  executorIsTag?: boolean;
+  /** Methods of an executor used as template tags that run SQL (Prisma: prisma.$executeRaw`…`). */
+  tagMethods?: readonly string[];
+  /**
+   * Methods of an executor that run a callback in a transaction on one connection and hand
+   * the callback that transaction (knex.transaction(trx => …)). `then` names a second call
+   * for builders that need one (Kysely: db.transaction().execute(trx => …)).
+   */
+  transactionMethods?: Readonly<Record<string, { then?: string }>>;
   /** Methods of a pool that check out one connection. */
   connectMethods: readonly string[];
+  /** Methods an executor's derived handles keep executing through (knex.withSchema('s'), db.$extends()). */
+  passthroughMethods?: readonly string[];
+  /** Recognises a query-builder or ORM write from a call's shape; the core checks the executor. */
+  builderWrite?: (call: ts.CallExpression, ctx: BuilderContext) => BuilderWrite | null;
 }

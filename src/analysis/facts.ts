@@ -50,8 +50,11 @@ export interface RawWrite {
   through?: string;
 }
 
+/** Where SQL runs: a call (pool.query(…), db.insert(…)) or a tagged template (sql`…`). */
+export type QueryNode = ts.CallExpression | ts.TaggedTemplateExpression;
+
 export interface RawSite {
-  call: ts.CallExpression;
+  call: QueryNode;
   api: string;
   handle: Handle;
   operation: Operation;

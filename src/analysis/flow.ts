@@ -1,10 +1,11 @@
 import ts from 'typescript';
-import { adapters, type DbAdapter } from '../adapters/index.js';
+import { adapters, type BuilderContext, type DbAdapter } from '../adapters/index.js';
+import { normalizeQualifiedName } from '../schema/names.js';
 import type { Operation } from '../report/types.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
 import { parseSql, type ParsedStatement, visitPg } from '../sql/parser.js';
 import type { AnalysisConfig } from './config.js';
-import type { CallEdge, ConnState, ContextEvidence, FileFacts, RawFinding, RawSite, RawWrite } from './facts.js';
+import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
@@ -39,6 +40,7 @@ class FlowWalker {
   /** Writes made so far in each connection's open transaction, to say "the context was set only later". */
   private readonly txWrites = new Map<ts.Node, RawWrite[]>();
   private readonly drafts: { site: RawSite; writes: RawWrite[] }[] = [];
+  private builderCtx: BuilderContext | undefined;
   /** The function being interpreted (inline callbacks belong to it); undefined at module level. */
   private root: ts.FunctionLikeDeclaration | undefined;
 
@@ -175,6 +177,7 @@ class FlowWalker {
       }
       ts.forEachChild(node, visit);
       if (ts.isCallExpression(node)) this.call(node, s);
+      else if (ts.isTaggedTemplateExpression(node)) this.tagged(node, s);
       else if (ts.isNewExpression(node)) this.construct(node, s);
       else if (ts.isIdentifier(node)) this.noteEscape(node);
     };
@@ -194,17 +197,39 @@ class FlowWalker {
           if (arg && this.query(call, callee.expression, arg, adapter, state)) return;
         }
       }
+      if (this.builder(call, state)) return;
     }
     this.helperCall(call, state);
   }
 
+  /** sql`…` on a postgres.js executor, prisma.$executeRaw`…`: a template that runs SQL. */
+  private tagged(node: ts.TaggedTemplateExpression, state: State): void {
+    if (state === null) return;
+    // A template inside another's interpolation is a fragment of that query, not a query.
+    if (ts.isTemplateSpan(node.parent)) return;
+    const tag = skipOuter(node.tag);
+    if (ts.isPropertyAccessExpression(tag)) {
+      const method = tag.name.text;
+      for (const adapter of adapters) {
+        if (adapter.tagMethods?.includes(method) && this.query(node, tag.expression, node, adapter, state)) return;
+      }
+    }
+    const handle = this.deps.handles.of(tag);
+    if (handle.kind === 'executor' && handle.adapter.executorIsTag) this.query(node, tag, node, handle.adapter, state);
+    else if ((handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed?.adapter.executorIsTag))) {
+      const adapter = adapters.find((a) => a.executorIsTag);
+      if (adapter) this.query(node, tag, node, adapter, state);
+    }
+  }
+
   // ---- a query call ----
 
-  private query(call: ts.CallExpression, receiver: ts.Expression, sqlArg: ts.Expression, adapter: DbAdapter, state: Map<ts.Node, ConnState>): boolean {
+  private query(call: QueryNode, receiver: ts.Expression, sqlArg: ts.Expression, adapter: DbAdapter, state: Map<ts.Node, ConnState>): boolean {
     const handle = this.deps.handles.of(receiver);
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package'))) return false;
     const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null);
-    const sql = this.resolveSql(sqlArg, call.arguments[call.arguments.indexOf(sqlArg) + 1]);
+    const values = ts.isCallExpression(call) ? call.arguments[call.arguments.indexOf(sqlArg) + 1] : undefined;
+    const sql = this.resolveSql(sqlArg, values);
     if (!sql.ok && !trusted) return false;
     if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).length > 0)) {
       return false;
@@ -214,15 +239,63 @@ class FlowWalker {
       this.facts.sites.push(this.unresolvedSqlSite(call, handle, api, sql.reason));
       return true;
     }
+    this.execute(call, handle, api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
+    return true;
+  }
+
+  /** A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. */
+  private builder(call: ts.CallExpression, state: Map<ts.Node, ConnState>): boolean {
+    for (const adapter of adapters) {
+      const w = adapter.builderWrite?.(call, this.builderContext);
+      if (!w) continue;
+      const handle = this.deps.handles.of(w.executor);
+      const ours = (handle.kind === 'executor' && handle.adapter === adapter) || (handle.kind === 'param' && handle.typed?.adapter === adapter);
+      // Scope helpers and admin providers hand out whatever their library's executor is.
+      if (!ours && handle.kind !== 'scoped' && handle.kind !== 'admin') continue;
+      if ('unresolved' in w.table) {
+        this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, w.table.unresolved), operation: w.operation });
+        return true;
+      }
+      const effect: StatementEffect = { writes: [{ operation: w.operation, table: w.table.name }], calls: [], contextSets: [], contextResets: [], transaction: null, kind: 'builder' };
+      this.execute(call, handle, adapter.api, [effect], `${adapter.api}:${w.operation}:${w.table.name}`, [], state);
+      return true;
+    }
+    return false;
+  }
+
+  private get builderContext(): BuilderContext {
+    const origins = this.deps.origins;
+    const folder = this.deps.folder;
+    const defaultSchema = this.deps.config.defaultSchema;
+    return (this.builderCtx ??= {
+      root: this.deps.root,
+      constant: (expr) => {
+        const f = folder.constant(expr);
+        return f.ok && f.variants.length === 1 ? f.variants[0] : undefined;
+      },
+      definition: (expr) => {
+        const o = origins.expr(expr);
+        return o.kind === 'expr' ? o.expr : undefined;
+      },
+      classOf: (expr) => {
+        const o = origins.expr(expr);
+        return o.kind === 'class' ? o.decl : undefined;
+      },
+      qualify: (name, schema) => normalizeQualifiedName(schema ? `${schema}.${name}` : name, defaultSchema),
+    });
+  }
+
+  /** Applies the statements a call runs to its connection's state, and records the write site. */
+  private execute(call: QueryNode, handle: Handle, api: string, effects: StatementEffect[], normalized: string, variants: string[], state: Map<ts.Node, ConnState>): void {
     const key = connectionKey(handle);
     const conn = key ? this.stateOf(state, key, handle) : freshState(handle);
     const writes: RawWrite[] = [];
     const definer: string[] = [];
     // Several statements in one simple-protocol string run as one implicit transaction,
     // unless the string opens an explicit one (then the transaction outlives the call).
-    let implicit = sql.statements.length > 1 && conn.tx !== true;
+    let implicit = effects.length > 1 && conn.tx !== true;
     let pendingWrites: RawWrite[] = (key && this.txWrites.get(key)) || [];
-    for (const { effect } of sql.statements) {
+    for (const effect of effects) {
       if (effect.transaction === 'begin') {
         conn.tx = true;
         conn.ctx = null;
@@ -275,11 +348,10 @@ class FlowWalker {
         this.finding('no-unpinned-definer', call, `${d}() is SECURITY DEFINER (declared at ${at.file}:${at.line}) but does not pin search_path: it runs with its owner's rights and resolves unqualified names through the caller's search_path, so a caller who can create objects in a schema on that path can hijack it (for example by shadowing a table or operator) with the owner's privileges. Fix: add \`SET search_path = pg_catalog, public\` (or an empty search_path with qualified names) to the function's definition.`, `unpinned:${d}`);
       }
     }
-    if (writes.length === 0 && definer.length === 0) return true; // a read or a context change: not a write site
-    const site = this.site(call, handle, api, writes, definer, sql.normalized, sql.variants);
+    if (writes.length === 0 && definer.length === 0) return; // a read or a context change: not a write site
+    const site = this.site(call, handle, api, writes, definer, normalized, variants);
     this.facts.sites.push(site);
     this.drafts.push({ site, writes });
-    return true;
   }
 
   /** A connection's state here; one made outside this function is the caller's (captured). */
@@ -305,7 +377,7 @@ class FlowWalker {
     return effect.calls.filter((c) => this.deps.config.definerFunctions.has(c));
   }
 
-  private contextSet(call: ts.CallExpression, handle: Handle, local: boolean | null, ev: ContextEvidence, implicit: boolean): void {
+  private contextSet(call: QueryNode, handle: Handle, local: boolean | null, ev: ContextEvidence, implicit: boolean): void {
     const setting = [...this.deps.config.contextSettings][0] ?? 'app.current_org_id';
     const desc = `${ev.via === 'set_config' ? `set_config('${setting}', …, ${local === true ? 'true' : local === false ? 'false' : '?'})` : ev.via}`;
     if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) {
@@ -317,7 +389,7 @@ class FlowWalker {
     }
   }
 
-  private site(call: ts.CallExpression, handle: Handle, api: string, writes: RawWrite[], definer: string[], sql: string, sqlVariants: string[]): RawSite {
+  private site(call: QueryNode, handle: Handle, api: string, writes: RawWrite[], definer: string[], sql: string, sqlVariants: string[]): RawSite {
     const tables = unique(writes.map((w) => w.table));
     const gated = tables.filter((t) => this.deps.config.gatedTables.has(t));
     const operation: Operation = writes.find((w) => !w.through)?.operation ?? 'call';
@@ -343,7 +415,7 @@ class FlowWalker {
     return verdict;
   }
 
-  private unresolvedSqlSite(call: ts.CallExpression, handle: Handle, api: string, reason: string): RawSite {
+  private unresolvedSqlSite(call: QueryNode, handle: Handle, api: string, reason: string): RawSite {
     return {
       call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {},
       verdict: { coverage: 'unresolved', via: null, evidence: `the SQL text cannot be resolved statically: ${reason}` },
@@ -521,6 +593,7 @@ export function connectionKey(handle: Handle): ts.Node | undefined {
 export function freshState(handle: Handle): ConnState {
   if (handle.kind === 'param') return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null };
   if (handle.kind === 'scoped') return { tx: true, ctx: { via: handle.via, at: handle.helperCall, local: true }, session: null, ineffective: null };
+  if (handle.kind === 'executor' && handle.transaction) return { tx: true, ctx: null, session: null, ineffective: null };
   return { tx: false, ctx: null, session: null, ineffective: null };
 }
 

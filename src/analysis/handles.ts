@@ -1,6 +1,6 @@
 import path from 'node:path';
 import ts from 'typescript';
-import { adapterForModule, adapters, type DbAdapter, type ExecutorKind } from '../adapters/index.js';
+import { adapterForModule, adapters, type DbAdapter, type ExecutorKind, type ExportKind } from '../adapters/index.js';
 import { type AnalysisConfig, matchesSpec, type ResolvedScopeHelper } from './config.js';
 import { functionName, type Origin, type OriginResolver, shortText } from './origins.js';
 import { type Binding, isFunctionLike, lookup, skipOuter } from './scope.js';
@@ -13,11 +13,11 @@ import type { TypeEvidence } from './type-evidence.js';
 export type ParamBinding = Extract<Binding, { kind: 'parameter' }>;
 
 export type Handle =
-  | { kind: 'executor'; exec: ExecutorKind; adapter: DbAdapter; key: ts.Node; label: string }
+  | { kind: 'executor'; exec: ExecutorKind; adapter: DbAdapter; key: ts.Node; label: string; transaction?: string }
   | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression; definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number } }
   | { kind: 'admin'; via: string; key: ts.Node; label: string }
   | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null }
-  | { kind: 'library'; adapter: DbAdapter; export: 'namespace' | ExecutorKind }
+  | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }
   | { kind: 'not-db'; reason: string }
   | { kind: 'unknown'; reason: string };
 
@@ -75,12 +75,14 @@ export class HandleResolver {
       case 'external': {
         const adapter = adapterForModule(origin.module);
         if (!adapter) return { kind: 'not-db', reason: `a value from package '${origin.module}'` };
-        if (origin.path.length === 0) return { kind: 'library', adapter, export: 'namespace' };
-        const exported = origin.path.length === 1 ? adapter.exports[origin.path[0]!] : undefined;
-        if (exported) return { kind: 'library', adapter, export: exported };
-        if (origin.path.length === 2 && adapter.exports[origin.path[0]!] === 'namespace') {
-          const inner = adapter.exports[origin.path[1]!];
-          if (inner) return { kind: 'library', adapter, export: inner };
+        if (origin.path.length === 0) return { kind: 'library', adapter, export: 'namespace', name: '*' };
+        const first = String(origin.path[0]);
+        const exported = origin.path.length === 1 ? (adapter.exports[first] ?? (adapter.factories?.[first] ? 'namespace' : undefined)) : undefined;
+        if (exported) return { kind: 'library', adapter, export: exported, name: first };
+        if (origin.path.length === 2 && adapter.exports[first] === 'namespace') {
+          const second = String(origin.path[1]);
+          const inner = adapter.exports[second] ?? (adapter.factories?.[second] ? 'namespace' : undefined);
+          if (inner) return { kind: 'library', adapter, export: inner, name: second };
         }
         return { kind: 'not-db', reason: `\`${origin.path.join('.')}\` from '${origin.module}'` };
       }
@@ -104,7 +106,7 @@ export class HandleResolver {
     if (e !== expr && !ts.isCallExpression(e) && !ts.isNewExpression(e)) return this.compute(e, depth + 1);
     if (ts.isNewExpression(e)) {
       const ctor = this.compute(e.expression, depth + 1);
-      if (ctor.kind === 'library' && ctor.export !== 'namespace') {
+      if (ctor.kind === 'library' && ctor.export !== 'namespace' && ctor.export !== 'sql-tag') {
         const what = ctor.export === 'pool' ? 'Pool' : 'Client';
         return { kind: 'executor', exec: ctor.export, adapter: ctor.adapter, key: e, label: `${ctor.adapter.api} ${what} created at ${where(e, this.root)}` };
       }
@@ -124,8 +126,16 @@ export class HandleResolver {
       const admin = this.adminCall(callee, name);
       if (admin) return { kind: 'admin', via: admin, key: call, label: `admin connection from ${admin}() at ${where(call, this.root)}` };
     }
+    // A library's factory: postgres(url), knex(config), drizzle(pool), createPool(dsn).
+    const factory = this.compute(callee, depth + 1);
+    if (factory.kind === 'library') {
+      const exec = factory.adapter.factories?.[factory.name];
+      if (exec) return { kind: 'executor', exec, adapter: factory.adapter, key: call, label: `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
+    }
     if (ts.isPropertyAccessExpression(callee)) {
       const receiver = this.compute(callee.expression, depth + 1);
+      // Derived handles that still run on the same executor: knex.withSchema('s'), trx('t').
+      if (receiver.kind === 'executor' && receiver.adapter.passthroughMethods?.includes(callee.name.text)) return receiver;
       if (receiver.kind === 'executor' && receiver.exec === 'pool' && receiver.adapter.connectMethods.includes(callee.name.text)) {
         return { kind: 'executor', exec: 'pool-client', adapter: receiver.adapter, key: call, label: `pooled client from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
       }
@@ -170,6 +180,8 @@ export class HandleResolver {
     if (pathKeys.length > 0) return { kind: 'unknown', reason: `\`${binding.name}\` is destructured from a parameter` };
     const scoped = this.scopedCallbackParam(binding);
     if (scoped) return scoped;
+    const transaction = this.transactionCallbackParam(binding);
+    if (transaction) return transaction;
     const typed = this.typeOfParam(binding.decl);
     return {
       kind: 'param',
@@ -194,6 +206,40 @@ export class HandleResolver {
     const target = this.origins.expr(call.expression);
     const definition = target.kind === 'function' ? { decl: target.decl, argIndex, execIndex: binding.index } : undefined;
     return { kind: 'scoped', via: helper.name, key: binding.decl, label: `\`${binding.name}\`, the executor ${helper.name} hands its callback`, helperCall: call, ...(definition ? { definition } : {}) };
+  }
+
+  /**
+   * The first parameter of a callback a library runs in a transaction (knex.transaction(trx
+   * => …), sql.begin(sql => …), db.transaction().execute(trx => …)): one connection with a
+   * transaction open and, until the callback sets it, no org context.
+   */
+  private transactionCallbackParam(binding: ParamBinding): Handle | undefined {
+    const fn = binding.fn;
+    const call = fn.parent;
+    if (binding.index !== 0 || !call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+    if (call.arguments.find((a) => isFunctionLike(skipOuter(a))) !== fn) return undefined;
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee)) return undefined;
+    // db.transaction().execute(cb): the method is on the inner call.
+    let method = callee.name.text;
+    let receiverExpr = callee.expression;
+    let then: string | undefined;
+    const inner = skipOuter(callee.expression);
+    if (ts.isCallExpression(inner) && ts.isPropertyAccessExpression(skipOuter(inner.expression))) {
+      const innerCallee = skipOuter(inner.expression) as ts.PropertyAccessExpression;
+      then = method;
+      method = innerCallee.name.text;
+      receiverExpr = innerCallee.expression;
+    }
+    const tryReceiver = (expr: ts.Expression, m: string, t: string | undefined): Handle | undefined => {
+      const receiver = this.of(expr);
+      if (receiver.kind !== 'executor' && !(receiver.kind === 'param' && receiver.typed)) return undefined;
+      const adapter = receiver.kind === 'executor' ? receiver.adapter : receiver.typed!.adapter;
+      const spec = adapter.transactionMethods?.[m];
+      if (!spec || spec.then !== t) return undefined;
+      return { kind: 'executor', exec: 'client', adapter, key: binding.decl, transaction: `${shortText(expr, 20)}.${m}()`, label: `\`${binding.name}\`, the transaction ${shortText(expr, 20)}.${m}() opens at ${where(call, this.root)}` };
+    };
+    return (then ? tryReceiver(receiverExpr, method, then) : undefined) ?? tryReceiver(callee.expression, callee.name.text, undefined);
   }
 
   /** The scope helper a call invokes, matched by its imported or declared name (and module, when configured). */

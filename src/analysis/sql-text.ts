@@ -30,6 +30,8 @@ export class SqlTextFolder {
     const e = skipOuter(expression);
     if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return text(e.text);
     if (ts.isNumericLiteral(e)) return text(String(Number(e.text)));
+    // sql`…` of postgres.js, drizzle, kysely, slonik, prisma: interpolations are bound values.
+    if (ts.isTaggedTemplateExpression(e) && allowHoles) return this.fold(e.template, true, depth + 1);
     if (ts.isTemplateExpression(e)) {
       let acc: Folded = text(e.head.text);
       for (const span of e.templateSpans) {

@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { auditSync } from '../../src/walker/audit.js';
+import { readExpectations, sourceFiles } from '../support/annotations.js';
+
+// One fixture app per database library, each annotated site by site (`// expect: …`): the
+// walker must give every annotated verdict, find nothing on decoy lines, and find no site
+// that is not annotated. The expected report beside each app pins the rest.
+
+const ADAPTERS = path.resolve(import.meta.dirname, '../../fixtures/adapters');
+const apps = fs.readdirSync(ADAPTERS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+
+describe.each(apps)('the %s fixture app', (name) => {
+  const root = path.join(ADAPTERS, name);
+  const report = auditSync({ paths: [root], types: false, schemaSource: 'static' });
+  const expectations = readExpectations(root, sourceFiles(root));
+
+  it('covers covered, unscoped, admin and decoy cases', () => {
+    const coverages = new Set(expectations.filter((e) => e.kind === 'site').map((e) => e.coverage));
+    for (const c of ['org-scope', 'unscoped', 'admin-pool']) expect(coverages, c).toContain(c);
+    expect(expectations.some((e) => e.kind === 'none')).toBe(true);
+  });
+
+  it('gets the annotated verdict at every write site, and no site that is not annotated', () => {
+    const actual = report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}${s.suppressed ? ' suppressed' : ''}`);
+    const wanted = expectations.filter((e) => e.kind === 'site').map((e) => `${e.file}:${e.line} ${e.coverage}${e.suppressed ? ' suppressed' : ''}`);
+    expect(actual.sort()).toEqual(wanted.sort());
+  });
+
+  it('names the provider that covers each site, where the annotation says', () => {
+    for (const e of expectations.filter((x) => x.kind === 'site' && x.via)) {
+      const site = report.writeSites.find((s) => s.file === e.file && s.line === e.line);
+      expect(site?.via, `${e.file}:${e.line}`).toBe(e.via);
+    }
+  });
+
+  it('attributes every site to the library', () => {
+    for (const s of report.writeSites) expect(s.api, `${s.file}:${s.line}`).toBe(name);
+  });
+
+  it('matches the expected report committed beside the app', () => {
+    const file = path.join(root, 'expected-report.json');
+    const comparable = (r: { writeSites: unknown; findings: unknown }) => ({ writeSites: r.writeSites, findings: r.findings });
+    expect(comparable(report)).toEqual(comparable(JSON.parse(fs.readFileSync(file, 'utf8'))));
+  });
+});
