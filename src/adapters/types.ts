@@ -33,6 +33,11 @@ export interface BuilderWrite {
   operation: 'insert' | 'update' | 'delete' | 'merge';
   /** Qualified table name, or why it cannot be known statically. */
   table: { name: string } | { unresolved: string };
+  /**
+   * The shape alone says this is the library's write (knex('t').insert(), db.insertInto('t')),
+   * so an untyped helper parameter as its executor is a database handle, judged by callers.
+   */
+  distinctive?: boolean;
 }
 
 /** What an adapter may ask of the core while recognising a builder write. */
@@ -64,6 +69,8 @@ export interface DbAdapter {
   executorTypes: Readonly<Record<string, ExecutorKind>>;
   /** Methods of any executor that run SQL. */
   queryMethods: Readonly<Record<string, QueryMethod>>;
+  /** Raw SQL uses `?` placeholders (knex.raw): they become $1, $2… before parsing. */
+  questionPlaceholders?: boolean;
   /** The executor itself is a template tag that runs SQL (postgres.js: sql`…`). */
   executorIsTag?: boolean;
   /** Methods of an executor used as template tags that run SQL (Prisma: prisma.$executeRaw`…`). */

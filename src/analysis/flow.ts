@@ -3,7 +3,7 @@ import { adapters, type BuilderContext, type DbAdapter } from '../adapters/index
 import { normalizeQualifiedName } from '../schema/names.js';
 import type { Operation } from '../report/types.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
-import { parseSql, type ParsedStatement, visitPg } from '../sql/parser.js';
+import { parseSql, type ParsedStatement, questionPlaceholdersToDollar, visitPg } from '../sql/parser.js';
 import type { AnalysisConfig } from './config.js';
 import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
@@ -229,7 +229,7 @@ class FlowWalker {
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package'))) return false;
     const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null);
     const values = ts.isCallExpression(call) ? call.arguments[call.arguments.indexOf(sqlArg) + 1] : undefined;
-    const sql = this.resolveSql(sqlArg, values);
+    const sql = this.resolveSql(sqlArg, values, adapter.questionPlaceholders === true);
     if (!sql.ok && !trusted) return false;
     if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).length > 0)) {
       return false;
@@ -249,7 +249,7 @@ class FlowWalker {
       const w = adapter.builderWrite?.(call, this.builderContext);
       if (!w) continue;
       const handle = this.deps.handles.of(w.executor);
-      const ours = (handle.kind === 'executor' && handle.adapter === adapter) || (handle.kind === 'param' && handle.typed?.adapter === adapter);
+      const ours = (handle.kind === 'executor' && handle.adapter === adapter) || (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true));
       // Scope helpers and admin providers hand out whatever their library's executor is.
       if (!ours && handle.kind !== 'scoped' && handle.kind !== 'admin') continue;
       if ('unresolved' in w.table) {
@@ -495,7 +495,7 @@ class FlowWalker {
 
   // ---- SQL ----
 
-  private resolveSql(arg: ts.Expression, valuesArg: ts.Expression | undefined): ResolvedSql {
+  private resolveSql(arg: ts.Expression, valuesArg: ts.Expression | undefined, question = false): ResolvedSql {
     const e = skipOuter(arg);
     let textExpr: ts.Expression = e;
     let values = valuesArg;
@@ -507,7 +507,7 @@ class FlowWalker {
       if (valuesProp.kind === 'expr') values = valuesProp.expr;
     } else if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
       const origin = this.deps.origins.expr(e);
-      if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr))) return this.resolveSql(origin.expr, valuesArg);
+      if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr))) return this.resolveSql(origin.expr, valuesArg, question);
     }
     const params = this.constantValues(values);
     const folded: Folded = this.deps.folder.sql(textExpr);
@@ -515,7 +515,7 @@ class FlowWalker {
     const statements: { effect: StatementEffect; text: string }[] = [];
     for (const variant of folded.variants) {
       if (variant.split(HOLE).every((part) => part.trim() === '')) return { ok: false, reason: `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``, parseError: false };
-      const text = fillHoles(variant);
+      const text = question ? questionPlaceholdersToDollar(fillHoles(variant)) : fillHoles(variant);
       const parsed = parseSql(text);
       if (!parsed.ok) {
         const holes = variant.split(HOLE).length - 1;
@@ -534,7 +534,7 @@ class FlowWalker {
         });
       }
     }
-    const variants = folded.variants.map((v) => fillHoles(v));
+    const variants = folded.variants.map((v) => (question ? questionPlaceholdersToDollar(fillHoles(v)) : fillHoles(v)));
     return { ok: true, statements, normalized: variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | '), variants };
   }
 

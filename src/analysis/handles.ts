@@ -136,6 +136,10 @@ export class HandleResolver {
       const receiver = this.compute(callee.expression, depth + 1);
       // Derived handles that still run on the same executor: knex.withSchema('s'), trx('t').
       if (receiver.kind === 'executor' && receiver.adapter.passthroughMethods?.includes(callee.name.text)) return receiver;
+      // `const trx = await db.transaction()`: a transaction object, committed by hand.
+      if (receiver.kind === 'executor' && receiver.adapter.transactionMethods?.[callee.name.text]?.then === undefined && receiver.adapter.transactionMethods?.[callee.name.text] && !call.arguments.some((a) => isFunctionLike(skipOuter(a)))) {
+        return { kind: 'executor', exec: 'client', adapter: receiver.adapter, key: call, transaction: `${shortText(callee, 30)}()`, label: `the transaction ${shortText(callee, 30)}() opens at ${where(call, this.root)}` };
+      }
       if (receiver.kind === 'executor' && receiver.exec === 'pool' && receiver.adapter.connectMethods.includes(callee.name.text)) {
         return { kind: 'executor', exec: 'pool-client', adapter: receiver.adapter, key: call, label: `pooled client from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
       }

@@ -97,3 +97,26 @@ export function splitStatements(text: string): { text: string; offset: number }[
   if (start < bytes.length) out.push({ text: bytes.subarray(start).toString(), offset: start });
   return out.filter((s) => s.text.trim() !== '');
 }
+
+/**
+ * Rewrites `?` placeholders (knex.raw, mysql-style drivers) to $1, $2… using the PostgreSQL
+ * scanner, so a `?` inside a string, a comment or a jsonb operator is left alone.
+ */
+export function questionPlaceholdersToDollar(text: string): string {
+  let tokens: { start: number; end: number; text: string }[];
+  try {
+    tokens = scanSync(text).tokens;
+  } catch {
+    return text;
+  }
+  const bytes = Buffer.from(text);
+  let out = '';
+  let at = 0;
+  let n = 0;
+  for (const t of tokens) {
+    if (t.text !== '?') continue;
+    out += bytes.subarray(at, t.start).toString() + `$${++n}`;
+    at = t.end;
+  }
+  return n === 0 ? text : out + bytes.subarray(at).toString();
+}

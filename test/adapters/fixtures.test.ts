@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
-import { readExpectations, sourceFiles } from '../support/annotations.js';
+import { annotatedProviders, annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
 
 // One fixture app per database library, each annotated site by site (`// expect: …`): the
 // walker must give every annotated verdict, find nothing on decoy lines, and find no site
@@ -23,16 +23,12 @@ describe.each(apps)('the %s fixture app', (name) => {
   });
 
   it('gets the annotated verdict at every write site, and no site that is not annotated', () => {
-    const actual = report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}${s.suppressed ? ' suppressed' : ''}`);
-    const wanted = expectations.filter((e) => e.kind === 'site').map((e) => `${e.file}:${e.line} ${e.coverage}${e.suppressed ? ' suppressed' : ''}`);
-    expect(actual.sort()).toEqual(wanted.sort());
+    const { actual, wanted } = annotatedVerdicts(report, expectations);
+    expect(actual).toEqual(wanted);
   });
 
   it('names the provider that covers each site, where the annotation says', () => {
-    for (const e of expectations.filter((x) => x.kind === 'site' && x.via)) {
-      const site = report.writeSites.find((s) => s.file === e.file && s.line === e.line);
-      expect(site?.via, `${e.file}:${e.line}`).toBe(e.via);
-    }
+    for (const [got, wanted, at] of annotatedProviders(report, expectations)) expect(got, at).toBe(wanted);
   });
 
   it('attributes every site to the library', () => {

@@ -50,3 +50,22 @@ export function sourceFiles(root: string): string[] {
     .map((d) => path.relative(root, path.join(d.parentPath, d.name)).split(path.sep).join('/'))
     .sort();
 }
+
+/** The annotated verdicts and the report's, as comparable sorted lines: "file:line coverage [suppressed]". */
+export function annotatedVerdicts(
+  report: { writeSites: { file: string; line: number; coverage: string; suppressed: unknown }[] },
+  expectations: Expectation[],
+): { actual: string[]; wanted: string[] } {
+  const line = (file: string, n: number, coverage: string | undefined, suppressed: unknown): string => `${file}:${n} ${coverage}${suppressed ? ' suppressed' : ''}`;
+  return {
+    actual: report.writeSites.map((s) => line(s.file, s.line, s.coverage, s.suppressed)).sort(),
+    wanted: expectations.filter((e) => e.kind === 'site').map((e) => line(e.file, e.line, e.coverage, e.suppressed)).sort(),
+  };
+}
+
+/** Every `via=` annotation against the report's `via` at that line: [got, wanted, where][]. */
+export function annotatedProviders(report: { writeSites: { file: string; line: number; via: string | null }[] }, expectations: Expectation[]): [string | null | undefined, string, string][] {
+  return expectations
+    .filter((x) => x.kind === 'site' && x.via)
+    .map((e) => [report.writeSites.find((s) => s.file === e.file && s.line === e.line)?.via, e.via!, `${e.file}:${e.line}`]);
+}

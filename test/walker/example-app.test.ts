@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
-import { readExpectations, sourceFiles } from '../support/annotations.js';
+import { annotatedProviders, annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../fixtures/example-app');
 const report = auditSync({ paths: [ROOT], types: false });
@@ -15,18 +15,12 @@ describe('the example app', () => {
   });
 
   it('gets the annotated verdict at every write site, and no site that is not annotated', () => {
-    const actual = report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}${s.suppressed ? ' suppressed' : ''}`);
-    const wanted = expectations
-      .filter((e) => e.kind === 'site')
-      .map((e) => `${e.file}:${e.line} ${e.coverage}${e.suppressed ? ' suppressed' : ''}`);
-    expect(actual.sort()).toEqual(wanted.sort());
+    const { actual, wanted } = annotatedVerdicts(report, expectations);
+    expect(actual).toEqual(wanted);
   });
 
   it('names the provider that covers each site, where the annotation says', () => {
-    for (const e of expectations.filter((x) => x.kind === 'site' && x.via)) {
-      const site = report.writeSites.find((s) => s.file === e.file && s.line === e.line);
-      expect(site?.via, `${e.file}:${e.line}`).toBe(e.via);
-    }
+    for (const [got, wanted, at] of annotatedProviders(report, expectations)) expect(got, at).toBe(wanted);
   });
 
   it('finds no write site on decoy lines', () => {

@@ -1,0 +1,61 @@
+import ts from 'typescript';
+
+// Query builders are method chains: knex('t').where(…).update(…), db.insertInto('t').values(…).
+// These helpers read a chain from its call back to its root, syntactically; the core then
+// checks that the root traces to the library's executor, so a Map's .delete() never counts.
+
+export interface ChainLink {
+  name: string;
+  call: ts.CallExpression;
+}
+
+export interface Chain {
+  /** Method calls from the root outwards, ending with the call asked about. */
+  links: ChainLink[];
+  /** What the first method is called on (or the callee of a root call like knex('t')). */
+  base: ts.Expression;
+  /** Set when the chain starts with a direct call of the base: knex('t'), trx('t'). */
+  rootCall?: ts.CallExpression;
+}
+
+function strip(e: ts.Expression): ts.Expression {
+  let x = e;
+  while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isNonNullExpression(x) || ts.isAwaitExpression(x) || ts.isSatisfiesExpression(x)) x = x.expression;
+  return x;
+}
+
+export function methodChain(call: ts.CallExpression): Chain | null {
+  const links: ChainLink[] = [];
+  let e: ts.Expression = call;
+  for (;;) {
+    const c = strip(e);
+    if (!ts.isCallExpression(c)) return { links: links.reverse(), base: c };
+    const callee = strip(c.expression);
+    if (ts.isPropertyAccessExpression(callee)) {
+      links.push({ name: callee.name.text, call: c });
+      e = callee.expression;
+      continue;
+    }
+    return { links: links.reverse(), base: callee, rootCall: c };
+  }
+}
+
+/** The call that uses this one as its receiver (`x.into('t')` around `x = db.insert(…)`), with its method name. */
+export function outerCall(call: ts.CallExpression): ChainLink | undefined {
+  const access = call.parent;
+  if (!access || !ts.isPropertyAccessExpression(access) || access.expression !== call) return undefined;
+  const outer = access.parent;
+  return outer && ts.isCallExpression(outer) && outer.expression === access ? { name: access.name.text, call: outer } : undefined;
+}
+
+/** Every call further out along the chain, innermost first. */
+export function outerCalls(call: ts.CallExpression): ChainLink[] {
+  const out: ChainLink[] = [];
+  for (let c: ChainLink | undefined = outerCall(call); c; c = outerCall(c.call)) out.push(c);
+  return out;
+}
+
+export function methodName(call: ts.CallExpression): string | undefined {
+  const callee = strip(call.expression);
+  return ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+}
