@@ -85,6 +85,8 @@ export interface DbAdapter {
   connectMethods: readonly string[];
   /** Methods an executor's derived handles keep executing through (knex.withSchema('s'), db.$extends()). */
   passthroughMethods?: readonly string[];
+  /** Raw SQL run by passing the executor to the SQL (Kysely: sql`…`.execute(db)). */
+  sqlExecute?: (call: ts.CallExpression) => { executor: ts.Expression; sql: ts.Expression } | null;
   /** Recognises a query-builder or ORM write from a call's shape; the core checks the executor. */
   builderWrite?: (call: ts.CallExpression, ctx: BuilderContext) => BuilderWrite | null;
 }

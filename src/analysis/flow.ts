@@ -194,8 +194,12 @@ class FlowWalker {
         const qm = adapter.queryMethods[method];
         if (qm) {
           const arg = call.arguments[qm.sqlArg];
-          if (arg && this.query(call, callee.expression, arg, adapter, state)) return;
+          if (arg && this.query(call, callee.expression, arg, adapter, state, method)) return;
         }
+      }
+      for (const adapter of adapters) {
+        const raw = adapter.sqlExecute?.(call);
+        if (raw && this.query(call, raw.executor, raw.sql, adapter, state)) return;
       }
       if (this.builder(call, state)) return;
     }
@@ -224,9 +228,13 @@ class FlowWalker {
 
   // ---- a query call ----
 
-  private query(call: QueryNode, receiver: ts.Expression, sqlArg: ts.Expression, adapter: DbAdapter, state: Map<ts.Node, ConnState>): boolean {
+  private query(call: QueryNode, receiver: ts.Expression, sqlArg: ts.Expression, asked: DbAdapter, state: Map<ts.Node, ConnState>, method?: string): boolean {
     const handle = this.deps.handles.of(receiver);
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package'))) return false;
+    // The executor's own library decides what its methods do (TypeORM's query() is not knex's).
+    const own = handle.kind === 'executor' ? handle.adapter : handle.kind === 'param' && handle.typed ? handle.typed.adapter : undefined;
+    if (own && own !== asked && method !== undefined) return own.queryMethods[method] !== undefined && this.query(call, receiver, sqlArg, own, state);
+    const adapter = own ?? asked;
     const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null);
     const values = ts.isCallExpression(call) ? call.arguments[call.arguments.indexOf(sqlArg) + 1] : undefined;
     const sql = this.resolveSql(sqlArg, values, adapter.questionPlaceholders === true);
@@ -250,10 +258,11 @@ class FlowWalker {
       if (!w) continue;
       const handle = this.deps.handles.of(w.executor);
       const ours = (handle.kind === 'executor' && handle.adapter === adapter) || (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true));
-      // Scope helpers and admin providers hand out whatever their library's executor is.
-      if (!ours && handle.kind !== 'scoped' && handle.kind !== 'admin') continue;
+      // Scope helpers and admin providers hand out whatever their library's executor is: the
+      // call's shape must then say which library it is.
+      if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) continue;
       if ('unresolved' in w.table) {
-        this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, w.table.unresolved), operation: w.operation });
+        this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, w.table.unresolved, 'the write'), operation: w.operation });
         return true;
       }
       const effect: StatementEffect = { writes: [{ operation: w.operation, table: w.table.name }], calls: [], contextSets: [], contextResets: [], transaction: null, kind: 'builder' };
@@ -415,10 +424,10 @@ class FlowWalker {
     return verdict;
   }
 
-  private unresolvedSqlSite(call: QueryNode, handle: Handle, api: string, reason: string): RawSite {
+  private unresolvedSqlSite(call: QueryNode, handle: Handle, api: string, reason: string, what = 'the SQL text'): RawSite {
     return {
       call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {},
-      verdict: { coverage: 'unresolved', via: null, evidence: `the SQL text cannot be resolved statically: ${reason}` },
+      verdict: { coverage: 'unresolved', via: null, evidence: `${what} cannot be resolved statically: ${reason}` },
     };
   }
 

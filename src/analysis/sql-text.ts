@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { adapterForModule } from '../adapters/index.js';
 import type { OriginResolver } from './origins.js';
 import { shortText } from './origins.js';
 import { skipOuter } from './scope.js';
@@ -30,8 +31,19 @@ export class SqlTextFolder {
     const e = skipOuter(expression);
     if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return text(e.text);
     if (ts.isNumericLiteral(e)) return text(String(Number(e.text)));
-    // sql`…` of postgres.js, drizzle, kysely, slonik, prisma: interpolations are bound values.
-    if (ts.isTaggedTemplateExpression(e) && allowHoles) return this.fold(e.template, true, depth + 1);
+    // sql`…` of postgres.js, drizzle, kysely, slonik, prisma: interpolations are bound values,
+    // except raw fragments (sql.raw(x), sql.identifier(…), a nested sql`…`), which are SQL.
+    if (ts.isTaggedTemplateExpression(e) && allowHoles) {
+      if (ts.isNoSubstitutionTemplateLiteral(e.template)) return text(e.template.text);
+      let acc: Folded = text(e.template.head.text);
+      for (const span of e.template.templateSpans) {
+        const fragment = rawFragment(span.expression, (x) => this.fromDbLibrary(x, 0));
+        const part = fragment ? this.fold(fragment.text ?? span.expression, false, depth + 1) : this.part(span.expression, true, depth);
+        if (!part.ok && fragment) return { ok: false, reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a constant` };
+        acc = concat(concat(acc, part), text(span.literal.text));
+      }
+      return acc;
+    }
     if (ts.isTemplateExpression(e)) {
       let acc: Folded = text(e.head.text);
       for (const span of e.templateSpans) {
@@ -64,6 +76,17 @@ export class SqlTextFolder {
     return { ok: false, reason: `\`${shortText(e)}\` is not a constant` };
   }
 
+  /** Whether a value comes from a database library: its export, or what its factory made. */
+  private fromDbLibrary(expr: ts.Expression, depth: number): boolean {
+    if (depth > 4) return false;
+    const origin = this.origins.expr(skipOuter(expr));
+    if (origin.kind === 'external') return adapterForModule(origin.module) !== undefined;
+    if (origin.kind !== 'expr') return false;
+    const value = skipOuter(origin.expr);
+    if (ts.isCallExpression(value) || ts.isNewExpression(value)) return this.fromDbLibrary(value.expression, depth + 1);
+    return value !== skipOuter(expr) && this.fromDbLibrary(value, depth + 1);
+  }
+
   private part(expr: ts.Expression, allowHoles: boolean, depth: number): Folded {
     const folded = this.fold(expr, false, depth + 1);
     if (folded.ok || !allowHoles) return folded;
@@ -81,6 +104,23 @@ export class SqlTextFolder {
     }
     return acc ?? text('');
   }
+}
+
+const RAW_METHODS = new Set(['raw', 'unsafe', 'identifier', 'id', 'ref', 'table', 'lit', 'literal', 'join', 'fragment', 'empty']);
+
+/**
+ * An interpolation that splices SQL rather than binding a value: sql.raw(text),
+ * sql.identifier([...]), sql.join(…), or a nested tagged template. `text` is the argument a
+ * constant-folding attempt should use (sql.raw('fixed') is just 'fixed').
+ */
+function rawFragment(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => boolean): { text?: ts.Expression } | undefined {
+  const e = skipOuter(expr);
+  if (ts.isTaggedTemplateExpression(e)) return { text: e.template };
+  if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && RAW_METHODS.has(e.expression.name.text) && fromDbLibrary(e.expression.expression)) {
+    const arg = e.arguments[0];
+    return e.expression.name.text === 'raw' || e.expression.name.text === 'unsafe' ? (arg ? { text: arg } : {}) : {};
+  }
+  return undefined;
 }
 
 function text(value: string): Folded {

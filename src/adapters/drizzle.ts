@@ -1,0 +1,54 @@
+import ts from 'typescript';
+import { methodChain, methodName } from './chain.js';
+import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
+
+// Drizzle: `drizzle(pool | url | { client })` from any driver entry point
+// (drizzle-orm/node-postgres, /postgres-js, /pglite, …); writes are db.insert(table),
+// db.update(table), db.delete(table) on the instance or a transaction, where `table` is a
+// pgTable('name', …) or pgSchema('s').table('name', …) object, possibly from another file;
+// raw SQL is db.execute(sql`…`); db.transaction(async (tx) => …) opens a transaction.
+
+const VERBS: Record<string, BuilderWrite['operation']> = { insert: 'insert', update: 'update', delete: 'delete' };
+
+export const drizzleAdapter: DbAdapter = {
+  api: 'drizzle',
+  modules: ['drizzle-orm'],
+  modulePrefixes: ['drizzle-orm/'],
+  exports: { sql: 'sql-tag', '*': 'namespace' },
+  factories: { drizzle: 'pool' },
+  executorTypes: { NodePgDatabase: 'pool', PostgresJsDatabase: 'pool', PgDatabase: 'pool', PgTransaction: 'client' },
+  queryMethods: { execute: { sqlArg: 0 } },
+  transactionMethods: { transaction: {} },
+  connectMethods: [],
+  passthroughMethods: ['$with'],
+  builderWrite(call, ctx) {
+    const verb = methodName(call);
+    const operation = verb ? VERBS[verb] : undefined;
+    if (!verb || !operation || call.arguments.length !== 1) return null;
+    const chain = methodChain(call);
+    if (!chain || chain.links.length !== 1) return null;
+    const table = tableName(call.arguments[0]!, ctx);
+    // Only a pgTable object makes db.delete(x) a Drizzle write on its own; the core still
+    // requires db to be a Drizzle executor.
+    if (!table) return { executor: chain.base, operation, table: { unresolved: `\`${call.arguments[0]!.getText().slice(0, 40)}\` cannot be traced to a pgTable(…) declaration` } };
+    return { executor: chain.base, operation, table: { name: table }, distinctive: true };
+  },
+};
+
+/** pgTable('name', …) → public.name; pgSchema('s').table('name', …) or s.table('name', …) → s.name. */
+function tableName(expr: ts.Expression, ctx: BuilderContext): string | undefined {
+  const def = ctx.definition(expr) ?? expr;
+  if (!ts.isCallExpression(def) || def.arguments.length === 0) return undefined;
+  const name = ctx.constant(def.arguments[0]!);
+  if (name === undefined) return undefined;
+  const callee = def.expression;
+  if (ts.isIdentifier(callee) && /^(pg|postgres)Table(WithSchema)?$/.test(callee.text)) return ctx.qualify(`"${name.replace(/"/g, '""')}"`);
+  if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'table') {
+    const schemaCall = ctx.definition(callee.expression) ?? callee.expression;
+    if (ts.isCallExpression(schemaCall) && ts.isIdentifier(schemaCall.expression) && schemaCall.expression.text === 'pgSchema' && schemaCall.arguments[0]) {
+      const schema = ctx.constant(schemaCall.arguments[0]);
+      if (schema !== undefined) return `${schema}.${name}`;
+    }
+  }
+  return undefined;
+}

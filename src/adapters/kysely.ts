@@ -1,0 +1,48 @@
+import ts from 'typescript';
+import { methodChain, methodName } from './chain.js';
+import type { BuilderWrite, DbAdapter } from './types.js';
+
+// Kysely: `new Kysely<DB>({ dialect })`; writes start on the instance or a transaction:
+// db.insertInto('t'), db.updateTable('t'), db.deleteFrom('t'), db.mergeInto('t'),
+// db.withSchema('s').deleteFrom('t'); raw SQL is sql`…`.execute(db | trx); a transaction is
+// db.transaction().execute(async (trx) => …).
+
+const VERBS: Record<string, BuilderWrite['operation']> = {
+  insertInto: 'insert',
+  replaceInto: 'insert',
+  updateTable: 'update',
+  deleteFrom: 'delete',
+  mergeInto: 'merge',
+};
+
+export const kyselyAdapter: DbAdapter = {
+  api: 'kysely',
+  modules: ['kysely'],
+  exports: { Kysely: 'pool', sql: 'sql-tag', '*': 'namespace' },
+  executorTypes: { Kysely: 'pool', Transaction: 'client' },
+  queryMethods: {},
+  transactionMethods: { transaction: { then: 'execute' } },
+  connectMethods: [],
+  passthroughMethods: ['withSchema', 'withPlugin', 'withoutPlugins'],
+  sqlExecute(call) {
+    const callee = call.expression;
+    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'execute' || call.arguments.length !== 1) return null;
+    const template = callee.expression;
+    return ts.isTaggedTemplateExpression(template) ? { executor: call.arguments[0]!, sql: template } : null;
+  },
+  builderWrite(call, ctx) {
+    const verb = methodName(call);
+    const operation = verb ? VERBS[verb] : undefined;
+    if (!verb || !operation) return null;
+    const chain = methodChain(call);
+    if (!chain || chain.links.slice(0, -1).some((l) => !this.passthroughMethods!.includes(l.name))) return null;
+    const schemaArg = chain.links.find((l) => l.name === 'withSchema')?.call.arguments[0];
+    const schema = schemaArg ? ctx.constant(schemaArg) : undefined;
+    const arg = call.arguments[0];
+    const text = arg ? ctx.constant(arg) : undefined;
+    const executor = chain.rootCall ?? chain.base;
+    if (text === undefined) return { executor, operation, table: { unresolved: `the table passed to ${verb}() is not a constant` }, distinctive: true };
+    // Kysely table references: "schema.table" and "table as alias".
+    return { executor, operation, table: { name: ctx.qualify(text.split(/\s+as\s+/i)[0]!.trim(), schema) }, distinctive: true };
+  },
+};
