@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError } from './config/load.js';
 import { formatters, type FormatterOptions } from './formatters/index.js';
 import { writeStepSummary } from './formatters/github.js';
+import { describeDetection, detect, existingConfig, renderConfig } from './init.js';
 import { progressReporter } from './progress.js';
 import { applyBaseline, BaselineError, createBaseline, pruneBaseline, readBaseline, serializeBaseline } from './report/baseline.js';
 import { VERSION } from './version.js';
@@ -69,6 +70,15 @@ export function main(argv: string[], io: CliIO = processIO): number {
     .action((paths: string[], opts: AuditFlags) => {
       code = runAudit(paths, opts, io);
     });
+  program
+    .command('init')
+    .description('detect database libraries, migrations and scope helpers; write a starting config and print the ESLint snippet')
+    .argument('[path]', 'the project folder', '.')
+    .option('--ts', 'write rls-guard.config.ts (with defineConfig) instead of rls-guard.config.json', false)
+    .option('--force', 'overwrite an existing configuration file', false)
+    .action((dir: string, opts: { ts: boolean; force: boolean }) => {
+      code = runInit(dir, opts, io);
+    });
   try {
     program.parse(argv, { from: 'user' });
     return code;
@@ -128,6 +138,20 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
     if (o.format === 'github') writeStepSummary(report, base, env);
   }
   return exitCode(report, opts);
+}
+
+function runInit(dir: string, opts: { ts: boolean; force: boolean }, io: CliIO): number {
+  const root = path.resolve(dir);
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UsageError(`no such folder: ${dir}`);
+  const existing = existingConfig(root);
+  if (existing && !opts.force) throw new UsageError(`${existing} exists; rerun with --force to replace it`);
+  const detection = detect(root);
+  const file = path.join(root, opts.ts ? 'rls-guard.config.ts' : 'rls-guard.config.json');
+  if (existing && existing !== file) fs.rmSync(existing);
+  fs.writeFileSync(file, renderConfig(detection.config, opts.ts ? 'ts' : 'json'));
+  const shown = path.relative(process.cwd(), file);
+  io.out(describeDetection(detection, shown.startsWith('..') ? file : shown));
+  return 0;
 }
 
 /** The exit policy: --fail-on picks the severities that fail; --max-warnings caps warnings on top. */

@@ -2,18 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCli as run } from './support/cli.js';
 import { BaselineError, createBaseline, matchBaseline, parseBaseline, pruneBaseline, serializeBaseline } from '../src/report/baseline.js';
 import type { Finding } from '../src/report/types.js';
 import { auditSync } from '../src/walker/audit.js';
 import { SCHEMA, writeProject } from './support/project.js';
 
-function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), isTTY: false });
-  return { code, stdout, stderr };
-}
 
 const finding = (file: string, ruleId: string, fingerprint: string, line = 1): Finding => ({
   file, ruleId, fingerprint, line, column: 1, endLine: line, endColumn: 2, severity: 'error', message: 'm',

@@ -1,18 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CliIO, exitCode, main } from '../src/cli.js';
+import { runCli as run } from './support/cli.js';
+import { exitCode } from '../src/cli.js';
 import { progressReporter } from '../src/progress.js';
 import { SCHEMA, writeProject } from './support/project.js';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../fixtures/example-app');
 
-function run(args: string[], io: Partial<CliIO> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), isTTY: false, ...io });
-  return { code, stdout, stderr };
-}
 
 const summary = (errors: number, warnings: number) => ({ summary: { errors, warnings, files: 1, writeSites: 1, gatedWriteSites: 1, covered: 0, coverage: 0, baselined: 0, durationMs: 1 } });
 
