@@ -133,8 +133,10 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
   };
   for (const o of outputs) {
     const text = formatters[o.format]!(report, { ...base, color: color && !o.file });
-    if (o.file) fs.writeFileSync(o.file, text);
-    else io.out(text);
+    if (o.file) {
+      fs.writeFileSync(o.file, text);
+      if (!opts.quiet) io.err(`rls-guard: wrote the ${o.format} report to ${o.file}\n`);
+    } else io.out(text);
     if (o.format === 'github') writeStepSummary(report, base, env);
   }
   return exitCode(report, opts);

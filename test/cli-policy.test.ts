@@ -44,6 +44,8 @@ describe('several formats at once', () => {
     expect(JSON.parse(fs.readFileSync(`${out}/r.sarif`, 'utf8')).version).toBe('2.1.0');
     expect(fs.readFileSync(`${out}/r.md`, 'utf8')).toContain('### ❌ rls-guard');
     expect(JSON.parse(fs.readFileSync(`${out}/gl.json`, 'utf8'))).toHaveLength(18);
+    expect(r.stderr).toContain(`rls-guard: wrote the sarif report to ${out}/r.sarif`);
+    expect(run(['audit', EXAMPLE, '--format', `json=${out}/q.json`, '--quiet']).stderr).toBe('');
   });
 
   it('refuses two formats to the same place, and unknown formats', () => {

@@ -29,7 +29,7 @@ export function evaluateConfigFile(file: string): unknown {
     throw new Error(`${line}${ts.flattenDiagnosticMessageText(syntax.messageText, ' ')}`);
   }
   const nodeRequire = createRequire(file);
-  const configRequire = (id: string): unknown => (id === 'rls-guard' || id === 'rls-guard/config' ? { defineConfig, default: { defineConfig } } : nodeRequire(id));
+  const configRequire = (id: string): unknown => (id === 'rls-guard' ? { defineConfig, default: { defineConfig } } : nodeRequire(id));
   const module = { exports: {} as Record<string, unknown> };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the config is the user's own code, run as its author intends.
   new Function('exports', 'require', 'module', '__filename', '__dirname', output.outputText)(module.exports, configRequire, module, file, path.dirname(file));
