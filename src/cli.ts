@@ -20,6 +20,8 @@ export interface CliIO {
   isTTY: boolean;
   /** stderr is a terminal (progress). */
   errIsTTY?: boolean;
+  /** How long an audit runs before progress shows (default 400 ms). */
+  progressDelayMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -100,7 +102,7 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
   if (opts.baseline && opts.writeBaseline) throw new UsageError('--baseline and --write-baseline cannot be used together');
   const baseline = opts.baseline ? loadBaseline(opts.baseline) : undefined;
 
-  const progress = io.errIsTTY && !opts.quiet ? progressReporter({ write: io.err }) : undefined;
+  const progress = io.errIsTTY && !opts.quiet ? progressReporter({ write: io.err, ...(io.progressDelayMs !== undefined ? { delayMs: io.progressDelayMs } : {}) }) : undefined;
   let report: AuditReport = auditSync({ paths, strict: opts.strict, ...(opts.config ? { configFile: opts.config } : {}), ...(progress ? { onProgress: progress } : {}) });
 
   if (opts.writeBaseline) {

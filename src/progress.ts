@@ -1,23 +1,26 @@
 import type { ProgressEvent } from './walker/audit.js';
 
-// Progress for long audits on an interactive terminal: one line on stderr, redrawn in
-// place at most every `intervalMs`, erased when the audit ends. Nothing at all when stderr
-// is not a TTY (CI logs, pipes), so machine-read output is never mixed with it.
+// Progress for long audits on an interactive terminal: one line on stderr, drawn once the
+// audit has run for `delayMs` (a quick audit shows nothing), redrawn in place at most every
+// `intervalMs`, and replaced by the totals at the end. The CLI uses it only when stderr is
+// a TTY and not --quiet, so CI logs and pipes never see it.
 
 export interface ProgressSink {
   write: (text: string) => void;
   now?: () => number;
   intervalMs?: number;
+  delayMs?: number;
 }
 
 export function progressReporter(sink: ProgressSink): (event: ProgressEvent) => void {
   const now = sink.now ?? (() => performance.now());
   const interval = sink.intervalMs ?? 100;
+  const shownFrom = now() + (sink.delayMs ?? 400);
   let last = -Infinity;
   let drawn = false;
   const draw = (line: string, force: boolean): void => {
     const t = now();
-    if (!force && t - last < interval) return;
+    if (t < shownFrom || (!force && t - last < interval)) return;
     last = t;
     sink.write(`\r\x1b[2K${line}`);
     drawn = true;

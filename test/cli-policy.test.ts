@@ -65,7 +65,7 @@ describe('progress', () => {
   it('draws on a terminal, throttled, and ends with the totals', () => {
     let t = 0;
     let out = '';
-    const report = progressReporter({ write: (s) => (out += s), now: () => t, intervalMs: 100 });
+    const report = progressReporter({ write: (s) => (out += s), now: () => t, intervalMs: 100, delayMs: 0 });
     report({ phase: 'parse', parsed: 1, total: 3 });
     t = 50;
     report({ phase: 'parse', parsed: 2, total: 3 });
@@ -75,10 +75,23 @@ describe('progress', () => {
     expect(out.split('\r\x1b[2K').filter(Boolean)).toEqual(['rls-guard: parsed 1/3 files', 'rls-guard: parsed 3/3 files', 'rls-guard: analysing 3 files…', 'rls-guard: 3 files, 7 write sites found\n']);
   });
 
+  it('stays silent for a quick audit', () => {
+    let t = 0;
+    let out = '';
+    const report = progressReporter({ write: (s) => (out += s), now: () => t, delayMs: 400 });
+    report({ phase: 'parse', parsed: 1, total: 2 });
+    t = 300;
+    report({ phase: 'parse', parsed: 2, total: 2 });
+    report({ phase: 'done', files: 2, writeSites: 1 });
+    expect(out).toBe('');
+  });
+
   it('shows on stderr only when stderr is a terminal and not --quiet', () => {
-    expect(run(['audit', EXAMPLE, '--format', 'json'], { errIsTTY: true }).stderr).toContain('write sites found');
-    expect(run(['audit', EXAMPLE, '--format', 'json'], { errIsTTY: true }).stderr).toContain('52 write sites found');
-    expect(run(['audit', EXAMPLE, '--format', 'json', '--quiet'], { errIsTTY: true }).stderr).toBe('');
-    expect(run(['audit', EXAMPLE, '--format', 'json'], { errIsTTY: false }).stderr).toBe('');
+    const tty = { errIsTTY: true, progressDelayMs: 0 };
+    const shown = run(['audit', EXAMPLE, '--format', 'json'], tty).stderr;
+    expect(shown).toMatch(/^\r\x1b\[2Krls-guard: parsed \d+\/16 files/);
+    expect(shown).toContain('rls-guard: 16 files, 52 write sites found\n');
+    expect(run(['audit', EXAMPLE, '--format', 'json', '--quiet'], tty).stderr).toBe('');
+    expect(run(['audit', EXAMPLE, '--format', 'json'], { errIsTTY: false, progressDelayMs: 0 }).stderr).toBe('');
   });
 });
