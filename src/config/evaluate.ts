@@ -31,7 +31,7 @@ export function evaluateConfigFile(file: string): unknown {
   const nodeRequire = createRequire(file);
   const configRequire = (id: string): unknown => (id === 'rls-guard' ? { defineConfig, default: { defineConfig } } : nodeRequire(id));
   const module = { exports: {} as Record<string, unknown> };
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the config is the user's own code, run as its author intends.
+  // The config is the project's own code, run as its author intends (as ESLint runs eslint.config.js).
   new Function('exports', 'require', 'module', '__filename', '__dirname', output.outputText)(module.exports, configRequire, module, file, path.dirname(file));
   const exported = 'default' in module.exports ? module.exports.default : module.exports;
   if (exported instanceof Promise || typeof (exported as { then?: unknown } | null)?.then === 'function') {

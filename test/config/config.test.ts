@@ -88,13 +88,15 @@ describe('config files', () => {
     expect(report.schema.sources).toContainEqual({ kind: 'config', ref: 'rls-guard.config.ts' });
   });
 
-  it('loads .mjs, .json and the package.json key; without the helper the write is unresolved', () => {
+  it('loads .mjs, .json, .cjs and the package.json key; without the helper the write is unresolved', () => {
     const mjs = writeProject({ ...HELPER_APP, 'rls-guard.config.mjs': "export default { scopeHelpers: ['runAsTenant'] };\n" });
     expect(auditSync({ paths: [mjs], types: false }).writeSites[0]!.coverage).toBe('org-scope');
     const json = writeProject({ ...HELPER_APP, 'rls-guard.config.json': '{ "$schema": "./node_modules/rls-guard/docs/config.schema.json", "scopeHelpers": ["runAsTenant"] }' });
     expect(auditSync({ paths: [json], types: false }).writeSites[0]!.coverage).toBe('org-scope');
     const pkg = writeProject({ ...HELPER_APP, 'package.json': '{ "name": "x", "rls-guard": { "scopeHelpers": ["runAsTenant"] } }' });
     expect(auditSync({ paths: [pkg], types: false }).writeSites[0]!.coverage).toBe('org-scope');
+    const cjs = writeProject({ ...HELPER_APP, 'rls-guard.config.cjs': "const helpers = require('./helpers.json');\nmodule.exports = { scopeHelpers: helpers };\n", 'helpers.json': '["runAsTenant"]' });
+    expect(auditSync({ paths: [cjs], types: false }).writeSites[0]!.coverage).toBe('org-scope');
     const none = writeProject(HELPER_APP);
     expect(auditSync({ paths: [none], types: false }).writeSites[0]!.coverage).toBe('unresolved');
   });
