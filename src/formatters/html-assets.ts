@@ -125,7 +125,7 @@ export const HTML_SCRIPT = String.raw`
       el('h2', { text: 'Coverage per table' }),
       countsTable('Coverage per table', 'table', data.tables.map(function (t) { return { name: t.table, counts: t }; })),
       el('h2', { text: 'Coverage per folder' }),
-      countsTable('Coverage per folder', 'folder', data.folders.map(function (f) { return { name: f.path + '/', counts: f.counts }; })),
+      countsTable('Coverage per folder', 'folder', data.folders.map(function (f) { return { name: folderLink(f.path), counts: f.counts }; })),
       el('h2', { text: 'Coverage per file' }),
       countsTable('Coverage per file', 'file', data.files.map(function (f) { return { name: fileLink(f.path), counts: f.counts }; })),
       el('h2', { text: 'Findings (' + findings.length + ')' }),
@@ -137,6 +137,29 @@ export const HTML_SCRIPT = String.raw`
       el('p', { className: 'muted', text: data.tool.name + ' ' + data.tool.version + ' · ' + s.files + ' files · ' + s.durationMs + ' ms' }),
     ]);
   }
+  function folderLink(folder) { return el('a', { href: '#folder=' + encodeURIComponent(folder), text: folder + '/' }); }
+  function inFolder(file, folder) { return folder === '.' ? file.indexOf('/') < 0 : file.indexOf(folder + '/') === 0; }
+
+  function folderView(folder) {
+    crumbs.textContent = '';
+    crumbs.appendChild(el('a', { href: '#', text: 'All files' }));
+    crumbs.appendChild(document.createTextNode(' / ' + folder + '/'));
+    var entry = data.folders.filter(function (f) { return f.path === folder; })[0];
+    var sub = data.folders.filter(function (f) { return f.path !== folder && inFolder(f.path, folder) && f.path.slice(folder.length + 1).indexOf('/') < 0; });
+    var files = data.files.filter(function (f) { return inFolder(f.path, folder) && f.path.slice(folder === '.' ? 0 : folder.length + 1).indexOf('/') < 0; });
+    var findings = data.findings.filter(function (f) { return !f.suppressedBy && inFolder(f.file, folder); });
+    replace([
+      el('h2', { text: folder + '/' }),
+      entry ? el('p', null, [bar(entry.counts.covered, entry.counts.sites), pctText(entry.counts.covered, entry.counts.sites) + ' of ' + entry.counts.sites + ' gated writes covered']) : null,
+      sub.length ? countsTable('Coverage per folder', 'folder', sub.map(function (f) { return { name: folderLink(f.path), counts: f.counts }; })) : null,
+      el('h2', { text: 'Files' }),
+      countsTable('Coverage per file', 'file', files.map(function (f) { return { name: fileLink(f.path), counts: f.counts }; })),
+      el('h2', { text: 'Findings (' + findings.length + ')' }),
+      el('div', { 'aria-label': 'findings' }, findings.map(findingBox)),
+    ]);
+    window.scrollTo(0, 0);
+  }
+
   function card(label, value, sub, cls) {
     return el('div', { className: 'card ' + cls, role: 'group', 'aria-label': label }, [el('div', { className: 'muted', text: label }), el('div', { className: 'value', text: value }), el('div', { className: 'muted', text: sub })]);
   }
@@ -144,7 +167,13 @@ export const HTML_SCRIPT = String.raw`
   function fileView(file, focus) {
     crumbs.textContent = '';
     crumbs.appendChild(el('a', { href: '#', text: 'All files' }));
-    crumbs.appendChild(document.createTextNode(' / ' + file));
+    var dirs = file.split('/').slice(0, -1);
+    dirs.forEach(function (d, i) {
+      var p = dirs.slice(0, i + 1).join('/');
+      crumbs.appendChild(document.createTextNode(' / '));
+      crumbs.appendChild(data.folders.some(function (f) { return f.path === p; }) ? el('a', { href: '#folder=' + encodeURIComponent(p), text: d }) : document.createTextNode(d));
+    });
+    crumbs.appendChild(document.createTextNode(' / ' + file.split('/').pop()));
     var text = data.sources[file];
     var sites = data.sites.filter(function (x) { return x.file === file; });
     var findings = data.findings.filter(function (f) { return f.file === file; });
@@ -197,7 +226,9 @@ export const HTML_SCRIPT = String.raw`
   function route() {
     var params = new URLSearchParams(location.hash.replace(/^#/, ''));
     var file = params.get('file');
+    var folder = params.get('folder');
     if (file && Object.prototype.hasOwnProperty.call(data.sources, file)) fileView(file, Number(params.get('line')) || 0);
+    else if (folder && data.folders.some(function (f) { return f.path === folder; })) folderView(folder);
     else { overview(); window.scrollTo(0, 0); }
   }
   window.addEventListener('hashchange', route);

@@ -84,8 +84,13 @@ describe.runIf(CHROMIUM)('html formatter in headless Chromium', () => {
     await expect(page.locator('[aria-label=findings] > .finding').count()).resolves.toBe(18);
   });
 
-  it('drills down to a file with an unscoped write: the site is marked, the finding carries its evidence', async () => {
-    await page.getByRole('table', { name: 'Coverage per file' }).getByRole('link', { name: 'src/services/notes.ts' }).click();
+  it('drills down from a folder to a file with an unscoped write: the site is marked, the finding carries its evidence', async () => {
+    await page.getByRole('table', { name: 'Coverage per folder' }).getByRole('link', { name: 'src/services/' }).click();
+    await page.waitForSelector('h2:text("src/services/")');
+    const services = page.getByRole('table', { name: 'Coverage per file' });
+    await expect(services.getByRole('link').allInnerTexts()).resolves.toEqual(['src/services/auth.ts', 'src/services/billing.ts', 'src/services/dynamic.ts', 'src/services/flags.ts', 'src/services/notes.ts', 'src/services/projects.ts']);
+    await expect(page.locator('[aria-label=findings] > .finding').count()).resolves.toBe(exampleReport().findings.filter((f) => f.file.startsWith('src/services/')).length);
+    await services.getByRole('link', { name: 'src/services/notes.ts' }).click();
     await page.waitForSelector('table[aria-label="source of src/services/notes.ts"]');
     const source = page.getByRole('table', { name: 'source of src/services/notes.ts' });
     // Line 25 is the unscoped DELETE: red, with what a reviewer needs under it.
