@@ -43,11 +43,34 @@ describe('baseline file', () => {
     );
   });
 
+  it('keeps a file named like an object property a file', () => {
+    const b = parseBaseline(JSON.parse('{ "version": 1, "files": { "__proto__": { "no-unscoped-write": { "count": 1, "fingerprints": ["ab"] } } } }'), 'b.json');
+    expect(Object.keys(b.files)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>)['no-unscoped-write']).toBeUndefined();
+    expect(matchBaseline([finding('__proto__', 'no-unscoped-write', 'ab')], b, 'b.json').fresh).toEqual([]);
+  });
+
   it('names the path to a bad value', () => {
     expect(() => parseBaseline({ version: 1, files: { 'a.ts': { 'no-unscoped-write': { fingerprints: [1] } } } }, 'b.json')).toThrow(BaselineError);
     expect(() => parseBaseline({ version: 1, files: { 'a.ts': { 'no-unscoped-write': { fingerprints: [1] } } } }, 'b.json')).toThrow('b.json: files["a.ts"]["no-unscoped-write"].fingerprints must be an array of strings');
     expect(() => parseBaseline({ version: 2, files: {} }, 'b.json')).toThrow('version must be 1');
     expect(() => parseBaseline([], 'b.json')).toThrow('must be a JSON object');
+  });
+
+  it('reads any JSON as a baseline or rejects it with a BaselineError, never crashing', () => {
+    const entry = fc.record({ count: fc.jsonValue(), fingerprints: fc.oneof(fc.array(fc.string()), fc.jsonValue()) }, { requiredKeys: [] });
+    const baselineLike = fc.record({ version: fc.oneof(fc.constant(1), fc.jsonValue()), files: fc.oneof(fc.dictionary(fc.string(), fc.dictionary(fc.string(), fc.oneof(entry, fc.jsonValue()))), fc.jsonValue()) }, { requiredKeys: [] });
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), baselineLike), (value) => {
+        try {
+          const b = parseBaseline(value, 'b.json');
+          expect(parseBaseline(JSON.parse(serializeBaseline(b)), 'b.json')).toEqual(b);
+        } catch (error) {
+          expect(error).toBeInstanceOf(BaselineError);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('hides each recorded finding once, reports stale entries, and prunes only those', () => {

@@ -41,29 +41,24 @@ export function createBaseline(findings: readonly Pick<Finding, 'file' | 'ruleId
   return fromRefs(findings);
 }
 
+// Built through Maps and Object.fromEntries: file names come from the baseline file, and a
+// file named "__proto__" must stay a file, not reach Object.prototype.
 function fromRefs(refs: readonly BaselineRef[]): Baseline {
-  const files: Baseline['files'] = {};
+  const files = new Map<string, Map<string, Set<string>>>();
   for (const r of refs) {
-    const rules = (files[r.file] ??= {});
-    const entry = (rules[r.ruleId] ??= { count: 0, fingerprints: [] });
-    if (entry.fingerprints.includes(r.fingerprint)) continue;
-    entry.fingerprints.push(r.fingerprint);
-    entry.count++;
+    let rules = files.get(r.file);
+    if (!rules) files.set(r.file, (rules = new Map()));
+    let prints = rules.get(r.ruleId);
+    if (!prints) rules.set(r.ruleId, (prints = new Set()));
+    prints.add(r.fingerprint);
   }
-  return { version: BASELINE_VERSION, files: sortBaseline(files) };
-}
-
-function sortBaseline(files: Baseline['files']): Baseline['files'] {
-  const sorted: Baseline['files'] = {};
-  for (const file of Object.keys(files).sort()) {
-    const rules: Record<string, BaselineEntry> = {};
-    for (const rule of Object.keys(files[file]!).sort()) {
-      const e = files[file]![rule]!;
-      rules[rule] = { count: e.fingerprints.length, fingerprints: [...e.fingerprints].sort() };
-    }
-    sorted[file] = rules;
-  }
-  return sorted;
+  const sorted = <T>(m: Map<string, T>): [string, T][] => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    version: BASELINE_VERSION,
+    files: Object.fromEntries(
+      sorted(files).map(([file, rules]) => [file, Object.fromEntries(sorted(rules).map(([rule, prints]) => [rule, { count: prints.size, fingerprints: [...prints].sort() }]))]),
+    ),
+  };
 }
 
 export function baselineRefs(baseline: Baseline): BaselineRef[] {
@@ -73,7 +68,7 @@ export function baselineRefs(baseline: Baseline): BaselineRef[] {
 }
 
 export function serializeBaseline(baseline: Baseline): string {
-  return `${JSON.stringify({ version: baseline.version, files: sortBaseline(baseline.files) }, null, 2)}\n`;
+  return `${JSON.stringify(fromRefs(baselineRefs(baseline)), null, 2)}\n`;
 }
 
 export function readBaseline(file: string): Baseline {

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import tsParser from '@typescript-eslint/parser';
+import fc from 'fast-check';
 import { ESLint } from 'eslint';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { runCli as run } from '../support/cli.js';
-import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { ConfigError, loadConfig, validateConfig } from '../../src/config/load.js';
 import { CONFIG_SCHEMA } from '../../src/config/schema.js';
 import plugin from '../../src/eslint-plugin.js';
 import { auditSync } from '../../src/walker/audit.js';
@@ -148,5 +149,24 @@ describe('config files', () => {
     const two = writeProject({ 'rls-guard.config.json': '{}', 'rls-guard.config.ts': 'export default {};\n' });
     expect(() => loadConfig({ start: two })).toThrow(ConfigError);
     expect(() => loadConfig({ start: two })).toThrow(/several configuration files \(rls-guard\.config\.ts, rls-guard\.config\.json\)/);
+  });
+});
+
+describe('validation never crashes', () => {
+  it('accepts or rejects any JSON value with a ConfigError naming where', () => {
+    const keys = Object.keys(CONFIG_SCHEMA.properties);
+    const configLike = fc.dictionary(fc.constantFrom(...keys, 'extra'), fc.jsonValue({ maxDepth: 3 }));
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue({ maxDepth: 3 }), configLike), (value) => {
+        try {
+          validateConfig(value, 'c.json');
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          expect((error as Error).message).toMatch(/^c\.json: \S/);
+          expect((error as Error).message).not.toMatch(/undefined|\[object Object\]/);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
