@@ -79,7 +79,8 @@ export function detect(root: string): Detection {
 
 export function renderConfig(config: RlsGuardConfig, kind: 'json' | 'ts'): string {
   if (kind === 'json') return `${JSON.stringify({ $schema: './node_modules/rls-guard/docs/config.schema.json', ...config }, null, 2)}\n`;
-  return `import { defineConfig } from 'rls-guard';\n\nexport default defineConfig(${JSON.stringify(config, null, 2).replace(/"([A-Za-z_$][\w$]*)":/g, '$1:').replace(/"/g, "'")});\n`;
+  // JSON is valid TypeScript, whatever the folder and helper names hold.
+  return `import { defineConfig } from 'rls-guard';\n\nexport default defineConfig(${JSON.stringify(config, null, 2)});\n`;
 }
 
 export const ESLINT_SNIPPET = `// eslint.config.js
