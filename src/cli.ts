@@ -107,14 +107,14 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
 
   if (opts.writeBaseline) {
     const written = createBaseline(report.findings);
-    fs.writeFileSync(opts.writeBaseline, serializeBaseline(written));
+    writeFile(opts.writeBaseline, serializeBaseline(written));
     io.err(`rls-guard: wrote ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} to the baseline ${opts.writeBaseline}\n`);
     report = applyBaseline(report, written, opts.writeBaseline);
   } else if (baseline && opts.baseline) {
     report = applyBaseline(report, baseline, opts.baseline);
     const stale = report.baseline!.stale;
     if (opts.pruneBaseline && stale.length > 0) {
-      fs.writeFileSync(opts.baseline, serializeBaseline(pruneBaseline(baseline, stale)));
+      writeFile(opts.baseline, serializeBaseline(pruneBaseline(baseline, stale)));
       io.err(`rls-guard: pruned ${stale.length} fixed entr${stale.length === 1 ? 'y' : 'ies'} from ${opts.baseline}\n`);
       report = { ...report, baseline: { ...report.baseline!, stale: [] } };
     }
@@ -136,10 +136,17 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
   for (const o of outputs) {
     const text = formatters[o.format]!(report, { ...base, color: color && !o.file });
     if (o.file) {
-      fs.writeFileSync(o.file, text);
+      writeFile(o.file, text);
       if (!opts.quiet) io.err(`rls-guard: wrote the ${o.format} report to ${o.file}\n`);
     } else io.out(text);
-    if (o.format === 'github') writeStepSummary(report, base, env);
+    if (o.format === 'github') {
+      try {
+        writeStepSummary(report, base, env);
+      } catch (error) {
+        // The annotations are out already; a missing job summary should not fail the audit.
+        io.err(`rls-guard: cannot append the job summary to ${env.GITHUB_STEP_SUMMARY}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+      }
+    }
   }
   return exitCode(report, opts);
 }
@@ -152,7 +159,7 @@ function runInit(dir: string, opts: { ts: boolean; force: boolean }, io: CliIO):
   const detection = detect(root);
   const file = path.join(root, opts.ts ? 'rls-guard.config.ts' : 'rls-guard.config.json');
   if (existing && existing !== file) fs.rmSync(existing);
-  fs.writeFileSync(file, renderConfig(detection.config, opts.ts ? 'ts' : 'json'));
+  writeFile(file, renderConfig(detection.config, opts.ts ? 'ts' : 'json'));
   const shown = path.relative(process.cwd(), file);
   io.out(describeDetection(detection, shown.startsWith('..') ? file : shown));
   return 0;
@@ -187,6 +194,15 @@ function planOutputs(opts: AuditFlags): { format: string; file?: string }[] {
 function loadBaseline(file: string) {
   if (!fs.existsSync(file)) throw new UsageError(`no baseline at ${file}; create one with --write-baseline ${file}`);
   return readBaseline(file);
+}
+
+/** A file the user asked for; failing to write it is their problem to fix, not a crash. */
+function writeFile(file: string, text: string): void {
+  try {
+    fs.writeFileSync(file, text);
+  } catch (error) {
+    throw new UsageError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -48,6 +48,10 @@ describe('several formats at once', () => {
     expect(run(['audit', EXAMPLE, '--format', `json=${out}/q.json`, '--quiet']).stderr).toBe('');
   });
 
+  it('says which file it cannot write, exit 2', () => {
+    expect(run(['audit', EXAMPLE, '--format', 'json=/no/such/dir/r.json'])).toMatchObject({ code: 2, stderr: 'rls-guard: cannot write /no/such/dir/r.json: ENOENT\n' });
+  });
+
   it('refuses two formats to the same place, and unknown formats', () => {
     expect(run(['audit', EXAMPLE, '--format', 'json', '--format', 'sarif'])).toMatchObject({ code: 2, stderr: expect.stringContaining('NAME=FILE') });
     expect(run(['audit', EXAMPLE, '--format', 'json=x.json', '--format', 'nope=y'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown format "nope"') });
@@ -58,6 +62,8 @@ describe('several formats at once', () => {
     const r = run(['audit', EXAMPLE, '--format', 'github'], { env: { GITHUB_STEP_SUMMARY: file } });
     expect(r.stdout).toMatch(/^::error file=/);
     expect(fs.readFileSync(file, 'utf8')).toContain('#### Coverage per table');
+    const broken = run(['audit', EXAMPLE, '--format', 'github'], { env: { GITHUB_STEP_SUMMARY: '/no/such/dir/summary.md' } });
+    expect(broken).toMatchObject({ code: 1, stderr: 'rls-guard: cannot append the job summary to /no/such/dir/summary.md: ENOENT\n' });
   });
 });
 
