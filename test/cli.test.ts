@@ -2,20 +2,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCli as run } from './support/cli.js';
 import { SCHEMA, writeProject } from './support/project.js';
 
 const CLI = path.resolve(import.meta.dirname, '../src/cli.ts');
 const EXAMPLE = path.resolve(import.meta.dirname, '../fixtures/example-app');
 const EXPECTED = JSON.parse(fs.readFileSync(path.join(EXAMPLE, 'expected-report.json'), 'utf8')).summary;
 
-/** Runs the CLI in-process (fast); one test below runs the real binary. */
-function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), isTTY: false });
-  return { code, stdout, stderr };
-}
 
 describe('rls-guard audit', () => {
   it('runs as a process and exits with the contract code', () => {

@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isFile } from '../files/walk.js';
+import { evaluateConfigFile, SCRIPT_CONFIG } from './evaluate.js';
 import type { RlsGuardConfig } from './types.js';
+import { ConfigError, validateConfig } from './validate.js';
 
-// Finds and validates rls-guard.config.json (or the "rls-guard" key of package.json) by
-// walking up from the audited path. Synchronous: the ESLint plugin reads it too.
+// Finds and validates rls-guard.config.{ts,mts,mjs,js,cjs,json} (or the "rls-guard" key of
+// package.json) by walking up from the audited path. Synchronous: the ESLint plugin reads it too.
 
-export const CONFIG_FILES = ['rls-guard.config.json'];
+export const CONFIG_FILES = ['rls-guard.config.ts', 'rls-guard.config.mts', 'rls-guard.config.mjs', 'rls-guard.config.js', 'rls-guard.config.cjs', 'rls-guard.config.json'];
 
-export class ConfigError extends Error {}
+export { ConfigError, validateConfig };
 
 export interface LoadedConfig {
   config: RlsGuardConfig;
@@ -22,10 +24,10 @@ export function findConfigFile(start: string): string | null {
   let dir = path.resolve(start);
   if (isFile(dir)) dir = path.dirname(dir);
   for (;;) {
-    for (const name of CONFIG_FILES) {
-      const candidate = path.join(dir, name);
-      if (isFile(candidate)) return candidate;
-    }
+    const found = CONFIG_FILES.map((name) => path.join(dir, name)).filter(isFile);
+    // Two config files in one folder: which one wins would be a guess, so refuse.
+    if (found.length > 1) throw new ConfigError(`${dir}: several configuration files (${found.map((f) => path.basename(f)).join(', ')}); keep one`);
+    if (found[0]) return found[0];
     const pkg = path.join(dir, 'package.json');
     if (isFile(pkg) && readPackageKey(pkg) !== undefined) return pkg;
     const parent = path.dirname(dir);
@@ -39,7 +41,9 @@ export function loadConfig(options: { configFile?: string; start: string }): Loa
   if (!file) return { config: {}, file: null, dir: defaultRoot(options.start) };
   let raw: unknown;
   try {
-    raw = path.basename(file) === 'package.json' ? readPackageKey(file) : JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (path.basename(file) === 'package.json') raw = readPackageKey(file);
+    else if (SCRIPT_CONFIG.test(file)) raw = evaluateConfigFile(file);
+    else raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ConfigError(`${file}: cannot read configuration: ${(error as Error).message}`);
   }
@@ -62,65 +66,4 @@ function readPackageKey(pkg: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-
-type Check = (value: unknown, at: string) => void;
-
-const stringArray: Check = (v, at) => {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ConfigError(`${at} must be an array of strings`);
-};
-const specifierArray: Check = (v, at) => {
-  if (!Array.isArray(v)) throw new ConfigError(`${at} must be an array`);
-  v.forEach((x, i) => {
-    if (typeof x === 'string') return;
-    if (!x || typeof x !== 'object' || typeof (x as { name?: unknown }).name !== 'string') throw new ConfigError(`${at}[${i}] must be a name or { "name": …, "from"?: … }`);
-    for (const [k, val] of Object.entries(x)) {
-      if (k === 'name' || k === 'from') {
-        if (typeof val !== 'string') throw new ConfigError(`${at}[${i}].${k} must be a string`);
-      } else if (k === 'callbackArg' || k === 'executorParam') {
-        if (!Number.isInteger(val)) throw new ConfigError(`${at}[${i}].${k} must be an integer`);
-      } else throw new ConfigError(`${at}[${i}].${k} is not a known option`);
-    }
-  });
-};
-
-const nonEmptyString: Check = (v, at) => {
-  if (typeof v !== 'string' || !v) throw new ConfigError(`${at} must be a non-empty string`);
-};
-const SCHEMA_SOURCES = ['auto', 'replay', 'static', 'snapshot', 'database'];
-
-const CHECKS: Record<keyof RlsGuardConfig, Check> = {
-  migrations: stringArray,
-  contextSettings: stringArray,
-  scopeHelpers: specifierArray,
-  adminProviders: specifierArray,
-  definerFunctions: stringArray,
-  setterFunctions: stringArray,
-  ignore: stringArray,
-  defaultSchema: nonEmptyString,
-  schemaSource: (v, at) => {
-    if (!SCHEMA_SOURCES.includes(v as string)) throw new ConfigError(`${at} must be one of ${SCHEMA_SOURCES.join(', ')}`);
-  },
-  databaseUrl: nonEmptyString,
-  schemaSnapshot: nonEmptyString,
-  appRole: nonEmptyString,
-  gatedTables: (v, at) => {
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${at} must be an object { "add"?: [...], "remove"?: [...] }`);
-    for (const [k, val] of Object.entries(v)) {
-      if (k !== 'add' && k !== 'remove') throw new ConfigError(`${at}.${k} is not a known option (add, remove)`);
-      stringArray(val, `${at}.${k}`);
-    }
-  },
-};
-
-export function validateConfig(raw: unknown, file: string): RlsGuardConfig {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: configuration must be a JSON object`);
-  for (const [key, value] of Object.entries(raw)) {
-    if (key === '$schema') continue;
-    const check = CHECKS[key as keyof RlsGuardConfig];
-    if (!check) throw new ConfigError(`${file}: "${key}" is not a known option (known: ${Object.keys(CHECKS).join(', ')})`);
-    check(value, `${file}: ${key}`);
-  }
-  return raw as RlsGuardConfig;
 }

@@ -14,27 +14,32 @@ export interface ScopeHelperSpec {
 }
 
 export interface RlsGuardConfig {
+  /** The JSON Schema this file follows, for editors. */
+  $schema?: string;
   /** Folders or files holding migrations, relative to the config file. Default: every .sql file under the root. */
   migrations?: string[];
   /** Settings whose transaction-local value carries the org context. Default: those the policies read, else app.current_org_id. */
   contextSettings?: string[];
-  /** Callback helpers that run their callback in an org-scoped transaction. */
+  /** Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and withRequestOrgScope. */
   scopeHelpers?: (string | ScopeHelperSpec)[];
-  /** Functions returning, or variables holding, a BYPASSRLS connection. */
+  /** Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection. */
   adminProviders?: Specifier[];
   /** SQL functions to treat as SECURITY DEFINER even if no migration declares them. */
   definerFunctions?: string[];
   /** SQL functions that set the org context (like set_org_id(uuid)) beyond those found in migrations. */
   setterFunctions?: string[];
-  gatedTables?: { add?: string[]; remove?: string[] };
+  /** Tables to treat as RLS-gated, or not, whatever the migrations say. */
+  gatedTables?: {
+    /** Schema-qualified tables to treat as gated. */
+    add?: string[];
+    /** Schema-qualified tables to treat as not gated. */
+    remove?: string[];
+  };
   /** Globs (relative to the root) of files to leave out of the audit. */
   ignore?: string[];
   /** Schema used for unqualified table names. Default "public". */
   defaultSchema?: string;
-  /**
-   * Where the RLS model comes from. "auto" (default): a fresh snapshot file if there is one,
-   * else the migrations replayed in embedded Postgres (cached), else their static reading.
-   */
+  /** Where the RLS model comes from. "auto" (default): a fresh snapshot file if there is one, else the migrations replayed in embedded Postgres (cached), else their static reading. */
   schemaSource?: 'auto' | 'replay' | 'static' | 'snapshot' | 'database';
   /** A live database to introspect (read-only) instead of the migrations; "$NAME" reads an environment variable. */
   databaseUrl?: string;
@@ -44,6 +49,7 @@ export interface RlsGuardConfig {
   appRole?: string;
 }
 
+/** Types a configuration in rls-guard.config.ts: `export default defineConfig({ … })`. */
 export function defineConfig(config: RlsGuardConfig): RlsGuardConfig {
   return config;
 }

@@ -5,6 +5,11 @@ export type Formatter = (report: AuditReport, options: FormatterOptions) => stri
 
 export interface FormatterOptions {
   color: boolean;
-  /** Reads a source file for code frames; undefined when unavailable. */
+  /** Reads a source file (a path relative to the report's root) for code frames; undefined when unavailable. */
   readSource: (file: string) => string | undefined;
+  /**
+   * The folder CI tools resolve paths against (the repository checkout); SARIF, GitHub and
+   * GitLab outputs name files relative to it. Default: the process's working directory.
+   */
+  cwd?: string;
 }

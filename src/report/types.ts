@@ -51,6 +51,8 @@ export interface Summary {
   coverage: number;
   errors: number;
   warnings: number;
+  /** Findings left out of `findings` because the baseline (`--baseline FILE`) records them. */
+  baselined: number;
   durationMs: number;
 }
 

@@ -9,6 +9,7 @@ import { walkFiles } from '../files/walk.js';
 import type { Finding, Report, WriteSite } from '../report/types.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import type { RlsModel } from '../schema/types.js';
+import type { BaselineOutcome } from '../report/baseline.js';
 import { VERSION } from '../version.js';
 import type { TypeEvidence } from '../analysis/type-evidence.js';
 import { createTypedProgram, hasInstalledTypes } from './typed-program.js';
@@ -29,9 +30,14 @@ export interface AuditOptions {
   schemaSource?: SchemaSourceChoice;
   /** Introspect this live database (read-only) for the RLS model. */
   databaseUrl?: string;
-  /** Called as files are parsed, for progress displays. */
-  onProgress?: (event: { parsed: number; total: number }) => void;
+  /** Called as the audit goes, for progress displays. */
+  onProgress?: (event: ProgressEvent) => void;
 }
+
+export type ProgressEvent =
+  | { phase: 'parse'; parsed: number; total: number }
+  | { phase: 'analyze'; files: number }
+  | { phase: 'done'; files: number; writeSites: number };
 
 export interface Diagnostic {
   file: string;
@@ -42,6 +48,10 @@ export interface AuditReport extends Report {
   /** Inputs that could not be read or parsed; the audit went on without them. */
   diagnostics: Diagnostic[];
   writeSites: (WriteSite & { evidence: string; callPath: string[]; crossFile: boolean; sql: string[] })[];
+  /** Findings an inline suppression silenced, each with its reason; never counted in the summary. */
+  suppressedFindings: (Finding & { suppressed: { reason: string } })[];
+  /** Set when a baseline was applied: what it hid and which of its entries no longer occur. */
+  baseline?: BaselineOutcome;
 }
 
 export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
@@ -74,10 +84,11 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   if (options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root))) {
     const typed = createTypedProgram(root, readable.map((r) => r.file));
     files = typed.files;
+    options.onProgress?.({ phase: 'parse', parsed: files.length, total: readable.length });
     types = typed.types;
   } else {
     files = readable.map((r, i) => {
-      options.onProgress?.({ parsed: i + 1, total: readable.length });
+      options.onProgress?.({ phase: 'parse', parsed: i + 1, total: readable.length });
       return parseSource(r.file, r.text);
     });
   }
@@ -92,12 +103,14 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   }
 
   const host = new FileSystemSourceHost(files);
+  options.onProgress?.({ phase: 'analyze', files: files.length });
   const result = analyze({ root, files, host, model, config, wholeProgram: true, ...(types ? { types } : {}) });
   // A write covered by a scope helper proves the context settings are set, even when the
   // helper itself lives outside the audited paths.
   const settingsSet = new Set(result.settingsSet);
   if (result.sites.some((s) => s.coverage === 'org-scope')) settingsSet.add(primaryContextSetting(loaded.config.contextSettings, model.policySettings));
   result.findings.push(...schemaFindings(model, loaded.config, settingsSet).map((f) => ({ ...f, suppressed: null })));
+  options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length });
   return buildReport({ root, model, result, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
 }
 
@@ -114,10 +127,10 @@ function buildReport(input: {
   const byPosition = <T extends { file: string; line: number; column: number }>(a: T, b: T): number =>
     a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
   const writeSites = result.sites.map(({ deferred: _deferred, ...site }) => site).sort(byPosition);
-  const findings: Finding[] = result.findings
-    .filter((f) => !f.suppressed)
-    .map((f) => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint }))
-    .sort((a, b) => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId));
+  const toFinding = (f: CoreResult['findings'][number]): Finding => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint });
+  const byFinding = (a: Finding, b: Finding): number => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId);
+  const findings: Finding[] = result.findings.filter((f) => !f.suppressed).map(toFinding).sort(byFinding);
+  const suppressedFindings = result.findings.flatMap((f) => (f.suppressed ? [{ ...toFinding(f), suppressed: f.suppressed }] : [])).sort(byFinding);
   // Unresolved writes may touch gated tables and SECURITY DEFINER calls write them on the
   // caller's behalf: both count, so coverage cannot look better by failing to resolve.
   const gatedSites = writeSites.filter((s) => s.coverage !== 'not-gated');
@@ -135,6 +148,7 @@ function buildReport(input: {
     },
     writeSites,
     findings,
+    suppressedFindings,
     summary: {
       files: input.files,
       writeSites: writeSites.length,
@@ -143,6 +157,7 @@ function buildReport(input: {
       coverage: gatedSites.length === 0 ? 1 : Math.round((covered / gatedSites.length) * 1000) / 1000,
       errors: findings.filter((f) => f.severity === 'error').length,
       warnings: findings.filter((f) => f.severity === 'warning').length,
+      baselined: 0,
       durationMs: Math.round(input.durationMs),
     },
     diagnostics: input.diagnostics,

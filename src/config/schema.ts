@@ -1,0 +1,63 @@
+// The JSON Schema of rls-guard.config.*: the validator's source of truth, published as
+// docs/config.schema.json (a test keeps that file, docs/config.md and the TypeScript types
+// in src/config/types.ts in step with this object).
+
+const names = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+
+/** A name, or an object naming it with more detail: how specifiers and helpers are written. */
+function nameOr<P extends Record<string, object>>(nameDescription: string, properties: P) {
+  return {
+    oneOf: [
+      { type: 'string', minLength: 1, description: nameDescription },
+      { type: 'object', additionalProperties: false, required: ['name'], properties },
+    ],
+  } as const;
+}
+
+const specifier = nameOr('An exported name, matched wherever it is imported from.', {
+  name: { type: 'string', minLength: 1, description: 'The exported name.' },
+  from: { type: 'string', minLength: 1, description: 'The module it must be imported from (a package name or a path relative to the config file).' },
+} as const);
+
+const scopeHelper = nameOr('A helper name; its callback is the last argument and receives the scoped executor first.', {
+  name: { type: 'string', minLength: 1, description: 'The helper name.' },
+  from: { type: 'string', minLength: 1, description: 'Module the helper is imported from; when given, only that import matches.' },
+  callbackArg: { type: 'integer', description: 'Index of the callback argument; negative counts from the end. Default -1 (the last argument).' },
+  executorParam: { type: 'integer', minimum: 0, description: "Index of the callback's parameter that receives the scoped executor. Default 0." },
+} as const);
+
+export const CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://github.com/rls-guard/rls-guard/blob/main/docs/config.schema.json',
+  title: 'rls-guard configuration',
+  description: 'rls-guard.config.{ts,mjs,json}, or the "rls-guard" key of package.json. Shared by `rls-guard audit` and the ESLint plugin. Every key is optional.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string', description: 'The JSON Schema this file follows, for editors.' },
+    migrations: { ...names, description: 'Folders or files holding migrations, relative to the config file. Default: every .sql file under the root.' },
+    contextSettings: { ...names, description: 'Settings whose transaction-local value carries the org context. Default: those the policies read, else app.current_org_id.' },
+    scopeHelpers: { type: 'array', items: scopeHelper, description: 'Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and withRequestOrgScope.' },
+    adminProviders: { type: 'array', items: specifier, description: 'Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection.' },
+    definerFunctions: { ...names, description: 'SQL functions to treat as SECURITY DEFINER even if no migration declares them.' },
+    setterFunctions: { ...names, description: 'SQL functions that set the org context (like set_org_id(uuid)) beyond those found in migrations.' },
+    gatedTables: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Tables to treat as RLS-gated, or not, whatever the migrations say.',
+      properties: {
+        add: { ...names, description: 'Schema-qualified tables to treat as gated.' },
+        remove: { ...names, description: 'Schema-qualified tables to treat as not gated.' },
+      },
+    },
+    ignore: { ...names, description: 'Globs (relative to the root) of files to leave out of the audit.' },
+    defaultSchema: { type: 'string', minLength: 1, description: 'Schema used for unqualified table names. Default "public".' },
+    schemaSource: {
+      enum: ['auto', 'replay', 'static', 'snapshot', 'database'],
+      description: 'Where the RLS model comes from. "auto" (default): a fresh snapshot file if there is one, else the migrations replayed in embedded Postgres (cached), else their static reading.',
+    },
+    databaseUrl: { type: 'string', minLength: 1, description: 'A live database to introspect (read-only) instead of the migrations; "$NAME" reads an environment variable.' },
+    schemaSnapshot: { type: 'string', minLength: 1, description: 'The snapshot file written by `rls-guard schema --write`. Default "rls-guard.schema.json".' },
+    appRole: { type: 'string', minLength: 1, description: 'The role the app connects as, for owner-bypass checks. Default: the role that runs the migrations.' },
+  },
+} as const;

@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli as run } from '../support/cli.js';
+import { loadConfig } from '../../src/config/load.js';
+import { auditSync } from '../../src/walker/audit.js';
+import { SCHEMA, writeProject } from '../support/project.js';
+
+const EXAMPLE = path.resolve(import.meta.dirname, '../../fixtures/example-app');
+
+
+/** The example app as a fresh checkout without its configuration. */
+function bareExample(): string {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-init-')), 'app');
+  fs.cpSync(EXAMPLE, dir, { recursive: true });
+  fs.rmSync(path.join(dir, 'rls-guard.config.json'));
+  return dir;
+}
+
+describe('rls-guard init', () => {
+  it('on the example app, writes the configuration its authors wrote by hand, and prints the ESLint snippet', () => {
+    const dir = bareExample();
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Database libraries: pg (imports, package.json)');
+    expect(r.stdout).toContain('Migrations: db/migrations');
+    expect(r.stdout).toMatch(/Scope helpers: inTenantTransaction \(src\/db\/scope\.ts:37, /);
+    expect(r.stdout).toContain("import rlsGuard from 'rls-guard/eslint-plugin';");
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    const { $schema, ...config } = written;
+    expect($schema).toBe('./node_modules/rls-guard/docs/config.schema.json');
+    expect(config).toEqual(JSON.parse(fs.readFileSync(path.join(EXAMPLE, 'rls-guard.config.json'), 'utf8')));
+    // The audit with the generated config is the audit with the hand-written one.
+    const mine = auditSync({ paths: [dir] });
+    const theirs = auditSync({ paths: [EXAMPLE] });
+    expect(mine.findings.map((f) => `${f.file}:${f.line} ${f.ruleId}`)).toEqual(theirs.findings.map((f) => `${f.file}:${f.line} ${f.ruleId}`));
+  });
+
+  it('writes a typed rls-guard.config.ts that loads, and refuses to overwrite without --force', () => {
+    const dir = bareExample();
+    expect(run(['init', dir, '--ts']).code).toBe(0);
+    const text = fs.readFileSync(path.join(dir, 'rls-guard.config.ts'), 'utf8');
+    expect(text).toContain("import { defineConfig } from 'rls-guard';");
+    expect(loadConfig({ start: dir }).config).toEqual({ migrations: ['db/migrations'], scopeHelpers: ['inTenantTransaction'] });
+    expect(run(['init', dir])).toMatchObject({ code: 2, stderr: expect.stringContaining('rerun with --force') });
+    expect(run(['init', dir, '--force']).code).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'rls-guard.config.ts'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'rls-guard.config.json'))).toBe(true);
+  });
+
+  it('finds helpers that set the context with set_config before anything calls them, and names libraries it cannot analyse', () => {
+    const dir = writeProject({
+      'package.json': '{ "name": "x", "dependencies": { "sequelize": "^6.0.0", "knex": "^3.0.0", "pg": "^8.0.0" } }',
+      'migrations/001.sql': SCHEMA,
+      'migrations/seed/002.sql': 'SELECT 1;',
+      'src/tenancy.ts': "import type { PoolClient } from 'pg';\nexport async function asTenant(client: PoolClient, org: string, work: (c: PoolClient) => Promise<void>) {\n  await client.query('BEGIN');\n  await client.query(\"SELECT set_config('app.current_org_id', $1, true)\", [org]);\n  await work(client);\n  await client.query('COMMIT');\n}\n",
+      'src/not-a-helper.ts': "export function setsButNoCallback(q: (s: string) => void) { return 'set_config'; }\nexport function callsButNoContext(f: () => void) { f(); }\n",
+    });
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('sequelize (package.json; not analysed yet');
+    expect(r.stdout).toContain('knex (package.json),');
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'))).toMatchObject({ migrations: ['migrations'], scopeHelpers: ['asTenant'] });
+  });
+});
