@@ -1,4 +1,7 @@
+import noDeprecatedEnv from './no-deprecated-env.js';
+import noDeprecatedHeader from './no-deprecated-header.js';
 import noPoolScopedContext from './no-pool-scoped-context.js';
+import noRemovedApi from './no-removed-api.js';
 import noUnjustifiedSuppression from './no-unjustified-suppression.js';
 import noUnresolvedWrite from './no-unresolved-write.js';
 import noUnscopedWrite from './no-unscoped-write.js';
@@ -10,4 +13,7 @@ export const rules = {
   'no-pool-scoped-context': noPoolScopedContext,
   'no-unjustified-suppression': noUnjustifiedSuppression,
   'no-unused-suppression': noUnusedSuppression,
+  'no-removed-api': noRemovedApi,
+  'no-deprecated-env': noDeprecatedEnv,
+  'no-deprecated-header': noDeprecatedHeader,
 };

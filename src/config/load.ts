@@ -93,6 +93,7 @@ const CHECKS: Record<keyof RlsGuardConfig, Check> = {
   definerFunctions: stringArray,
   setterFunctions: stringArray,
   ignore: stringArray,
+  packs: stringArray,
   defaultSchema: (v, at) => {
     if (typeof v !== 'string' || !v) throw new ConfigError(`${at} must be a non-empty string`);
   },

@@ -31,6 +31,8 @@ export interface RlsGuardConfig {
   ignore?: string[];
   /** Schema used for unqualified table names. Default "public". */
   defaultSchema?: string;
+  /** Extra data packs (removed APIs, deprecated env vars and headers), paths relative to the config file; added to the built-in packs. */
+  packs?: string[];
 }
 
 export function defineConfig(config: RlsGuardConfig): RlsGuardConfig {
