@@ -6,6 +6,8 @@ import { FileSystemSourceHost, parseSource, readSource, SOURCE_EXTENSIONS } from
 import { loadConfig } from '../config/load.js';
 import { walkFiles } from '../files/walk.js';
 import type { Finding, Report, WriteSite } from '../report/types.js';
+import { packAudit, type PackAuditResult } from '../packs/audit.js';
+import { loadPacks } from '../packs/load.js';
 import { loadModel } from '../schema/load.js';
 import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
@@ -50,6 +52,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const root = loaded.dir;
   const model = loadModel(root, loaded.config);
   const config = resolveAnalysisConfig(model, loaded.config, { strict: options.strict ?? false });
+  const packSet = loadPacks(root, loaded.config.packs);
 
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
   const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: rel(root, d.file), message: d.message }));
@@ -85,13 +88,16 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
 
   const host = new FileSystemSourceHost(files);
   const result = analyze({ root, files, host, model, config, wholeProgram: true, ...(types ? { types } : {}) });
-  return buildReport({ root, model, result, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
+  const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
+  diagnostics.push(...packs.diagnostics);
+  return buildReport({ root, model, result, packs, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
 }
 
 function buildReport(input: {
   root: string;
   model: RlsModel;
   result: CoreResult;
+  packs: PackAuditResult;
   files: number;
   diagnostics: Diagnostic[];
   configFile: string | null;
@@ -102,8 +108,9 @@ function buildReport(input: {
     a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
   const writeSites = result.sites.map(({ deferred: _deferred, ...site }) => site).sort(byPosition);
   const findings: Finding[] = result.findings
-    .filter((f) => !f.suppressed)
-    .map((f) => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint }))
+    .filter((f) => !f.suppressed && !(f.ruleId === 'no-unused-suppression' && input.packs.usedSuppressions.has(`${f.file}:${f.line}`)))
+    .map((f): Finding => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint }))
+    .concat(input.packs.findings)
     .sort((a, b) => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId));
   // Unresolved writes may touch gated tables and SECURITY DEFINER calls write them on the
   // caller's behalf: both count, so coverage cannot look better by failing to resolve.
@@ -113,6 +120,7 @@ function buildReport(input: {
   const migrationDirs = [...new Set(model.files.map((f) => path.posix.dirname(f)))];
   for (const dir of migrationDirs) sources.push({ kind: 'migrations', ref: dir });
   if (input.configFile) sources.push({ kind: 'config', ref: rel(input.root, input.configFile) });
+  sources.push(...input.packs.sources);
   return {
     tool: { name: 'rls-guard', version: VERSION },
     root: input.root,

@@ -1,0 +1,90 @@
+import { isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import type { DeployScan, DeployValue, DeployVar, Span } from './types.js';
+
+// YAML (and JSON, which YAML 1.2 reads) with the `yaml` parser's positions. Variables are
+// found in every shape deployments use:
+//   Helm values / ConfigMaps / compose map form   KEY: value
+//   Kubernetes / ECS env lists                    - name: KEY  value: v | valueFrom: …
+//   docker-compose list form (environment, args)  - KEY=value
+// and every scalar is kept for client ids and header names.
+
+const LIST_KEYS = new Set(['environment', 'env', 'args', 'envs', 'extraenv', 'extraenvvars', 'build_args']);
+
+export function scanYaml(text: string): DeployScan {
+  const lc = new LineCounter();
+  const vars: DeployVar[] = [];
+  const values: DeployValue[] = [];
+  const diagnostics: string[] = [];
+  const span = (start: number, end: number): Span => {
+    const a = lc.linePos(start);
+    const b = lc.linePos(end);
+    return { line: a.line, column: a.col, endLine: b.line, endColumn: b.col };
+  };
+  const nodeSpan = (n: Node): Span => span(n.range![0], n.range![1]);
+  // A quoted scalar's text starts one character after its range.
+  const inner = (s: Scalar): number => s.range![0] + (s.type === 'QUOTE_DOUBLE' || s.type === 'QUOTE_SINGLE' ? 1 : 0);
+
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
+  for (const doc of Array.isArray(docs) ? docs : []) {
+    for (const e of doc.errors.slice(0, 1)) {
+      const at = lc.linePos(e.pos[0]);
+      diagnostics.push(`line ${at.line}: YAML error: ${e.message.split('\n')[0]} (read as far as it parses)`);
+    }
+    visit(doc, {
+      Pair(_, pair: Pair) {
+        const key = pair.key;
+        if (!isScalar(key) || typeof key.value !== 'string' || !key.range) return;
+        values.push({ value: key.value, span: nodeSpan(key) });
+        const v = pair.value;
+        if (v === null || (isScalar(v) && (v.value === null || v.value === undefined))) {
+          vars.push({ name: key.value, value: '', nameSpan: span(inner(key), inner(key) + key.value.length) });
+        } else if (isScalar(v) && v.range) {
+          vars.push({ name: key.value, value: String(v.value), nameSpan: span(inner(key), inner(key) + key.value.length), valueSpan: nodeSpan(v) });
+        } else if (isSeq(v) && LIST_KEYS.has(key.value.toLowerCase())) {
+          for (const item of v.items) if (isScalar(item) && typeof item.value === 'string' && item.range) listItem(item);
+        }
+      },
+      Map(_, map: YAMLMap) {
+        const name = map.get('name', true);
+        if (!isScalar(name) || typeof name.value !== 'string' || !name.range) return;
+        const hasValue = map.has('value');
+        const fromRef = map.has('valueFrom');
+        if (!hasValue && !fromRef) return;
+        const value = map.get('value', true);
+        const v = isScalar(value) ? (value.value === null ? '' : String(value.value)) : undefined;
+        vars.push({
+          name: name.value,
+          value: v,
+          ...(fromRef ? { fromRef } : {}),
+          nameSpan: span(inner(name), inner(name) + name.value.length),
+          ...(isScalar(value) && value.range ? { valueSpan: nodeSpan(value) } : {}),
+        });
+      },
+      Scalar(key, s: Scalar) {
+        // Keys are collected with their pair; every other scalar value is kept.
+        if (key === 'key' || !s.range || (typeof s.value !== 'string' && typeof s.value !== 'number' && typeof s.value !== 'boolean')) return;
+        values.push({ value: String(s.value), span: nodeSpan(s) });
+      },
+    });
+  }
+
+  function listItem(item: Scalar): void {
+    const raw = item.value as string;
+    const eq = raw.indexOf('=');
+    const name = eq === -1 ? raw : raw.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) return;
+    const start = inner(item);
+    vars.push({
+      name,
+      // `- KEY` alone passes the variable through from the host: set, value unknown.
+      value: eq === -1 ? undefined : raw.slice(eq + 1),
+      ...(eq === -1 ? { fromRef: true } : {}),
+      nameSpan: span(start, start + name.length),
+      ...(eq === -1 ? {} : { valueSpan: span(start + eq + 1, start + raw.length) }),
+    });
+    values.push({ value: eq === -1 ? raw : raw.slice(eq + 1), span: nodeSpan(item) });
+  }
+
+  return { vars, values, diagnostics };
+}
+
