@@ -1,34 +1,11 @@
-import path from 'node:path';
 import type { TSESLint } from '@typescript-eslint/utils';
 import { RULES } from '../../rules/catalog.js';
-import type { LoadedConfig } from '../config/load.js';
-import { scanCode, type CodeMatch } from '../packs/code.js';
-import { loadPacks, type PackSet } from '../packs/load.js';
-import { matcherFor } from '../packs/matcher.js';
 import type { PackRuleId } from '../packs/types.js';
 import { createRule } from './create-rule.js';
-import { configFor, tsSourceFile } from './lint-analysis.js';
+import { packScan } from './pack-scan.js';
 
-// The three pack rules share one scan of the file per lint run, over the same packs the
-// walker loads (the built-in ones plus the config's `packs`).
-
-const scans = new WeakMap<object, CodeMatch[]>();
-const packSets = new WeakMap<LoadedConfig, PackSet>();
-
-function packsFor(loaded: LoadedConfig): PackSet {
-  let set = packSets.get(loaded);
-  if (!set) packSets.set(loaded, (set = loadPacks(loaded.dir, loaded.config.packs)));
-  return set;
-}
-
-function scan(context: Readonly<TSESLint.RuleContext<string, readonly unknown[]>>): CodeMatch[] {
-  const hit = scans.get(context.sourceCode);
-  if (hit) return hit;
-  const filename = path.resolve(context.physicalFilename ?? context.filename);
-  const matches = scanCode(tsSourceFile(context.sourceCode, filename), matcherFor(packsFor(configFor(path.dirname(filename)))));
-  scans.set(context.sourceCode, matches);
-  return matches;
-}
+// The three pack rules share one scan of the file per lint run (src/eslint/pack-scan.ts),
+// over the same packs the walker loads: the built-in ones plus the config's `packs`.
 
 export interface PackRuleOptions {
   /** Names (API, variable or header) this project keeps on purpose; never reported. */
@@ -58,7 +35,7 @@ export function packRule(id: PackRuleId, shape: { fixable?: boolean; hasSuggesti
       return {
         'Program:exit'() {
           const source = context.sourceCode;
-          for (const m of scan(context)) {
+          for (const m of packScan(context).matches) {
             if (m.ruleId !== id || allow.has(m.entry.name.toLowerCase())) continue;
             context.report({
               loc: { start: source.getLocFromIndex(m.start), end: source.getLocFromIndex(m.end) },
