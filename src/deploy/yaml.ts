@@ -24,7 +24,7 @@ export function scanYaml(text: string): DeployScan {
   // A quoted scalar's text starts one character after its range.
   const inner = (s: Scalar): number => s.range![0] + (s.type === 'QUOTE_DOUBLE' || s.type === 'QUOTE_SINGLE' ? 1 : 0);
 
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
+  const docs = parseAllDocuments(maskTemplates(text), { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
   for (const doc of Array.isArray(docs) ? docs : []) {
     for (const e of doc.errors.slice(0, 1)) {
       const at = lc.linePos(e.pos[0]);
@@ -39,7 +39,8 @@ export function scanYaml(text: string): DeployScan {
         if (v === null || (isScalar(v) && (v.value === null || v.value === undefined))) {
           vars.push({ name: key.value, value: '', nameSpan: span(inner(key), inner(key) + key.value.length) });
         } else if (isScalar(v) && v.range) {
-          vars.push({ name: key.value, value: String(v.value), nameSpan: span(inner(key), inner(key) + key.value.length), valueSpan: nodeSpan(v) });
+          const value = String(v.value);
+          vars.push({ name: key.value, ...literal(value), nameSpan: span(inner(key), inner(key) + key.value.length), valueSpan: nodeSpan(v) });
         } else if (isSeq(v) && LIST_KEYS.has(key.value.toLowerCase())) {
           for (const item of v.items) if (isScalar(item) && typeof item.value === 'string' && item.range) listItem(item);
         }
@@ -54,15 +55,14 @@ export function scanYaml(text: string): DeployScan {
         const v = isScalar(value) ? (value.value === null ? '' : String(value.value)) : undefined;
         vars.push({
           name: name.value,
-          value: v,
-          ...(fromRef ? { fromRef } : {}),
+          ...(v === undefined ? { value: undefined, fromRef } : literal(v)),
           nameSpan: span(inner(name), inner(name) + name.value.length),
           ...(isScalar(value) && value.range ? { valueSpan: nodeSpan(value) } : {}),
         });
       },
       Scalar(key, s: Scalar) {
         // Keys are collected with their pair; every other scalar value is kept.
-        if (key === 'key' || !s.range || (typeof s.value !== 'string' && typeof s.value !== 'number' && typeof s.value !== 'boolean')) return;
+        if (key === 'key' || !s.range || (typeof s.value !== 'string' && typeof s.value !== 'number' && typeof s.value !== 'boolean') || String(s.value).includes(MASK)) return;
         values.push({ value: String(s.value), span: nodeSpan(s) });
       },
     });
@@ -77,8 +77,7 @@ export function scanYaml(text: string): DeployScan {
     vars.push({
       name,
       // `- KEY` alone passes the variable through from the host: set, value unknown.
-      value: eq === -1 ? undefined : raw.slice(eq + 1),
-      ...(eq === -1 ? { fromRef: true } : {}),
+      ...(eq === -1 ? { value: undefined, fromRef: true } : literal(raw.slice(eq + 1))),
       nameSpan: span(start, start + name.length),
       ...(eq === -1 ? {} : { valueSpan: span(start + eq + 1, start + raw.length) }),
     });
@@ -88,3 +87,33 @@ export function scanYaml(text: string): DeployScan {
   return { vars, values, diagnostics };
 }
 
+/**
+ * Helm and other Go templates are not YAML: `{{ … }}` alone on its lines becomes blanks,
+ * and inside a line becomes a placeholder scalar, so every position stays where it was and
+ * the YAML around the templates still parses.
+ */
+const MASK = '\u00a7';
+
+export function maskTemplates(text: string): string {
+  if (!text.includes('{{')) return text;
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const open = text.indexOf('{{', i);
+    if (open === -1) return out + text.slice(i);
+    const close = text.indexOf('}}', open + 2);
+    const end = close === -1 ? text.length : close + 2;
+    const lineStart = text.lastIndexOf('\n', open - 1) + 1;
+    const nl = text.indexOf('\n', end);
+    const lineEnd = nl === -1 ? text.length : nl;
+    const alone = text.slice(lineStart, open).trim() === '' && text.slice(end, lineEnd).trim() === '';
+    const fill = alone ? ' ' : MASK;
+    out += text.slice(i, open) + text.slice(open, end).replace(/[^\n]/g, fill);
+    i = end;
+  }
+}
+
+/** A value written by a template is set, but unknown. */
+function literal(value: string): { value: string | undefined; fromRef?: boolean } {
+  return value.includes(MASK) ? { value: undefined, fromRef: true } : { value };
+}

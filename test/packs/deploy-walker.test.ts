@@ -23,7 +23,7 @@ describe('rls-guard audit over deployment files', () => {
 
   it('covers every deployment format and the source code', () => {
     const files = new Set(report.findings.map((f) => f.file));
-    for (const f of ['.env', '.env.rollout', '.env.workers', 'Dockerfile', 'docker-compose.yml', 'helm/values.yaml', 'k8s/deployment.yaml', 'config/ecs-task.json', 'src/app.ts']) expect(files).toContain(f);
+    for (const f of ['.env', '.env.rollout', '.env.workers', 'Dockerfile', 'docker-compose.yml', 'helm/values.yaml', 'helm/templates/deployment.yaml', 'k8s/deployment.yaml', 'config/ecs-task.json', 'src/app.ts']) expect(files).toContain(f);
   });
 
   it('names the evidence and the fix in every message', () => {
@@ -48,7 +48,7 @@ describe('rls-guard audit over deployment files', () => {
 
   it('reports a cross-org worker without the admin DSN as an error, and not when the DSN comes from a secret or the lever is off', () => {
     const workers = report.findings.filter((f) => f.message.includes('without AXONFLOW_DB_PLATFORM_ADMIN_URL'));
-    expect(workers.map((f) => `${f.file}:${f.line}:${f.severity}`).sort()).toEqual(['.env.workers:3:error', 'docker-compose.yml:5:error']);
+    expect(workers.map((f) => `${f.file}:${f.line}:${f.severity}`).sort()).toEqual(['.env.workers:3:error', 'docker-compose.yml:5:error', 'helm/templates/deployment.yaml:20:error']);
   });
 
   it('honours a suppression with a reason in a .env file', () => {
@@ -59,6 +59,11 @@ describe('rls-guard audit over deployment files', () => {
   it('keeps going past a YAML file that does not parse, with a diagnostic, and reads what it can', () => {
     expect(report.diagnostics.some((d) => d.file === 'config/broken.yaml' && /line \d+: YAML error/.test(d.message))).toBe(true);
     expect(report.findings.some((f) => f.file === 'config/broken.yaml' && f.line === 2)).toBe(true);
+  });
+
+  it('reads Helm templates around their {{ }} expressions, without a diagnostic', () => {
+    expect(report.diagnostics.filter((d) => d.file.startsWith('helm/'))).toEqual([]);
+    expect(report.findings.filter((f) => f.file === 'helm/templates/deployment.yaml').map((f) => f.line)).toEqual([14, 17, 20]);
   });
 
   it('lists the packs it used as sources, the user pack included', () => {
