@@ -8,7 +8,9 @@ import type { DeployScan, DeployVar, Span } from './types.js';
 // (with their values where the pack says values matter), cross-variable requirements
 // within the file, and removed client ids or deprecated header names as values.
 
-export function deployFindings(file: string, scan: DeployScan, m: PackMatcher): Finding[] {
+export function deployFindings(file: string, input: DeployScan, m: PackMatcher): Finding[] {
+  // Spring properties bind loosely: security.oauth2.service-account.admin.client-id is SECURITY_OAUTH2_SERVICE_ACCOUNT_ADMIN_CLIENT_ID.
+  const scan = { ...input, vars: input.vars.map((v) => (v.written ? { ...v, name: m.canonicalEnv(v.name) } : v)) };
   const out: Finding[] = [];
   const ids = new FingerprintCounter();
   const seen = new Set<string>();
@@ -23,7 +25,7 @@ export function deployFindings(file: string, scan: DeployScan, m: PackMatcher): 
 
   for (const v of scan.vars) {
     const entry = m.envEntry(v.name, v.value);
-    if (entry) add(entry, entry.when ? through(v) : v.nameSpan, entry.when ? `${v.name}=${v.value ?? ''}` : v.name);
+    if (entry) add(entry, entry.when ? through(v) : v.nameSpan, entry.when ? `${spelled(v)}=${v.value ?? ''}` : spelled(v));
   }
   for (const r of m.requirements) {
     const triggers = scan.vars.filter((v) => v.name === r.name && valueMatches(r.when?.values ?? [], v.value));
@@ -31,7 +33,7 @@ export function deployFindings(file: string, scan: DeployScan, m: PackMatcher): 
     const satisfied = scan.vars.some((v) => v.name === r.requires && (v.fromRef || (v.value ?? '').trim() !== ''));
     const exempt = r.unless ? scan.vars.some((v) => v.name === r.unless!.name && valueMatches(r.unless!.values, v.value)) : false;
     if (satisfied || exempt) continue;
-    for (const t of triggers) add(r, through(t), `${t.name}=${t.value ?? ''}`);
+    for (const t of triggers) add(r, through(t), `${spelled(t)}=${t.value ?? ''}`);
   }
   for (const v of scan.values) {
     const client = m.client(v.value);
@@ -40,6 +42,10 @@ export function deployFindings(file: string, scan: DeployScan, m: PackMatcher): 
     if (header) add(header, v.span, v.value.trim());
   }
   return out.sort((a, b) => a.line - b.line || a.column - b.column || a.ruleId.localeCompare(b.ruleId));
+}
+
+function spelled(v: DeployVar): string {
+  return v.written && v.written !== v.name ? `${v.written} (${v.name})` : v.name;
 }
 
 /** From the name to the end of the value: the finding is about both. */

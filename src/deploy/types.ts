@@ -10,7 +10,10 @@ export interface Span {
 }
 
 export interface DeployVar {
+  /** The environment variable's name. */
   name: string;
+  /** How the file spells it when that differs (a Spring property: security.oauth2.realm). */
+  written?: string;
   /** The literal value; undefined when set from elsewhere (a secret, a config map) or not given. */
   value: string | undefined;
   /** Set from a reference (valueFrom, secretKeyRef): not blank, value unknown. */
@@ -31,7 +34,7 @@ export interface DeployScan {
   diagnostics: string[];
 }
 
-export type DeployFormat = 'dotenv' | 'dockerfile' | 'yaml' | 'json';
+export type DeployFormat = 'dotenv' | 'dockerfile' | 'yaml' | 'json' | 'spring-yaml' | 'spring-properties';
 
 /** Line and column (1-based) of every offset of a text. */
 export class LineIndex {

@@ -1,4 +1,4 @@
-import { isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { DeployScan, DeployValue, DeployVar, Span } from './types.js';
 
 // YAML (and JSON, which YAML 1.2 reads) with the `yaml` parser's positions. Variables are
@@ -10,7 +10,12 @@ import type { DeployScan, DeployValue, DeployVar, Span } from './types.js';
 
 const LIST_KEYS = new Set(['environment', 'env', 'args', 'envs', 'extraenv', 'extraenvvars', 'build_args']);
 
-export function scanYaml(text: string): DeployScan {
+export interface YamlOptions {
+  /** A Spring Boot config (application.yml): nested keys are properties, bound to env names by Spring's relaxed binding. */
+  spring?: boolean;
+}
+
+export function scanYaml(text: string, options: YamlOptions = {}): DeployScan {
   const lc = new LineCounter();
   const vars: DeployVar[] = [];
   const values: DeployValue[] = [];
@@ -31,16 +36,18 @@ export function scanYaml(text: string): DeployScan {
       diagnostics.push(`line ${at.line}: YAML error: ${e.message.split('\n')[0]} (read as far as it parses)`);
     }
     visit(doc, {
-      Pair(_, pair: Pair) {
+      Pair(_, pair: Pair, path) {
         const key = pair.key;
         if (!isScalar(key) || typeof key.value !== 'string' || !key.range) return;
         values.push({ value: key.value, span: nodeSpan(key) });
         const v = pair.value;
+        const property = options.spring ? [...path.filter(isPair).map((p) => (isScalar(p.key) ? String(p.key.value) : '')), key.value].join('.') : undefined;
+        const named = property ? { name: springEnvName(property), written: property } : { name: key.value };
         if (v === null || (isScalar(v) && (v.value === null || v.value === undefined))) {
-          vars.push({ name: key.value, value: '', nameSpan: span(inner(key), inner(key) + key.value.length) });
+          vars.push({ ...named, value: '', nameSpan: span(inner(key), inner(key) + key.value.length) });
         } else if (isScalar(v) && v.range) {
           const value = String(v.value);
-          vars.push({ name: key.value, ...literal(value), nameSpan: span(inner(key), inner(key) + key.value.length), valueSpan: nodeSpan(v) });
+          vars.push({ ...named, ...literal(value), nameSpan: span(inner(key), inner(key) + key.value.length), valueSpan: nodeSpan(v) });
         } else if (isSeq(v) && LIST_KEYS.has(key.value.toLowerCase())) {
           for (const item of v.items) if (isScalar(item) && typeof item.value === 'string' && item.range) listItem(item);
         }
@@ -116,4 +123,9 @@ export function maskTemplates(text: string): string {
 /** A value written by a template is set, but unknown. */
 function literal(value: string): { value: string | undefined; fromRef?: boolean } {
   return value.includes(MASK) ? { value: undefined, fromRef: true } : { value };
+}
+
+/** Spring Boot's relaxed binding from a property to its environment variable: security.oauth2.client.client-id → SECURITY_OAUTH2_CLIENT_CLIENTID. */
+export function springEnvName(property: string): string {
+  return property.replace(/\[(\d+)\]/g, '_$1').replace(/-/g, '').replace(/\./g, '_').toUpperCase();
 }

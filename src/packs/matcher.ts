@@ -11,6 +11,8 @@ export class PackMatcher {
   private readonly clients = new Map<string, ActiveEntry>();
   readonly fields: { entry: ActiveEntry; pattern: RegExp }[] = [];
   readonly requirements: ActiveEntry[] = [];
+  /** Env names by their letters and digits only, for names bound loosely (Spring properties). */
+  private readonly squashed = new Map<string, string>();
 
   constructor(readonly set: PackSet) {
     for (const e of set.entries) {
@@ -20,7 +22,14 @@ export class PackMatcher {
       else if (e.kind === 'field') this.fields.push({ entry: e, pattern: new RegExp(e.objectPattern ?? '.', 'i') });
       else if (e.status === 'requires') this.requirements.push(e);
       else this.env.set(e.name, [...(this.env.get(e.name) ?? []), e]);
+      if (e.kind === 'env') for (const n of [e.name, e.requires, e.unless?.name]) if (n) this.squashed.set(squash(n), n);
     }
+  }
+
+  /** The pack's spelling of a loosely bound name (service-account → SERVICE_ACCOUNT), or the name itself. */
+  canonicalEnv(name: string): string {
+    if (this.env.has(name)) return name;
+    return this.squashed.get(squash(name)) ?? name;
   }
 
   apiEntry(name: string): ActiveEntry | undefined {
@@ -50,6 +59,10 @@ export class PackMatcher {
     if (!entries) return undefined;
     return entries.find((e) => (e.when ? valueMatches(e.when.values, value) : true));
   }
+}
+
+function squash(name: string): string {
+  return name.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
 }
 
 const matchers = new WeakMap<PackSet, PackMatcher>();

@@ -23,7 +23,7 @@ describe('rls-guard audit over deployment files', () => {
 
   it('covers every deployment format and the source code', () => {
     const files = new Set(report.findings.map((f) => f.file));
-    for (const f of ['.env', '.env.rollout', '.env.workers', 'Dockerfile', 'docker-compose.yml', 'helm/values.yaml', 'helm/templates/deployment.yaml', 'k8s/deployment.yaml', 'config/ecs-task.json', 'src/app.ts']) expect(files).toContain(f);
+    for (const f of ['.env', '.env.rollout', '.env.workers', 'Dockerfile', 'docker-compose.yml', 'helm/values.yaml', 'helm/templates/deployment.yaml', 'k8s/deployment.yaml', 'config/ecs-task.json', 'config/application.yml', 'config/application-prod.properties', 'src/app.ts']) expect(files).toContain(f);
   });
 
   it('names the evidence and the fix in every message', () => {
@@ -64,6 +64,12 @@ describe('rls-guard audit over deployment files', () => {
   it('reads Helm templates around their {{ }} expressions, without a diagnostic', () => {
     expect(report.diagnostics.filter((d) => d.file.startsWith('helm/'))).toEqual([]);
     expect(report.findings.filter((f) => f.file === 'helm/templates/deployment.yaml').map((f) => f.line)).toEqual([14, 17, 20]);
+  });
+
+  it('binds Spring properties to the variables they are, and names both', () => {
+    const spring = report.findings.filter((f) => f.file.startsWith('config/application'));
+    expect(spring.map((f) => `${f.file}:${f.line}`)).toEqual(['config/application-prod.properties:3', 'config/application-prod.properties:5', 'config/application.yml:3', 'config/application.yml:8', 'config/application.yml:8', 'config/application.yml:14']);
+    expect(spring[1]!.message).toContain('security.oauth2.service-account.admin.client-secret (SECURITY_OAUTH2_SERVICE_ACCOUNT_ADMIN_CLIENTSECRET)');
   });
 
   it('lists the packs it used as sources, the user pack included', () => {

@@ -82,10 +82,12 @@ for (const pack of builtinPacks()) {
               expect(deployHits(e, 'yaml', `env:\n  ${e.name}: x\n`)).toHaveLength(1);
               expect(deployHits(e, 'dockerfile', `FROM node:20\nARG ${e.name}\n`)).toHaveLength(1);
               expect(deployHits(e, 'json', `{ "${e.name}": "x" }`)).toHaveLength(1);
+              expect(deployHits(e, 'spring-properties', `${e.name.toLowerCase().replace(/_/g, '.')}=x\n`)).toHaveLength(1);
             });
             it(`${title}: a name sharing its prefix, a comment and a log line stay clean`, () => {
               expect(codeHits(e, `export const a = process.env.${e.name}_V2;\n// process.env.${e.name}\nconsole.log('set ${e.name} first');`)).toEqual([]);
               expect(deployHits(e, 'dotenv', `${e.name}_V2=x\n# ${e.name}=x\nNOTE="${e.name} was removed"\n`)).toEqual([]);
+              expect(deployHits(e, 'spring-properties', `${e.name.toLowerCase().replace(/_/g, '.')}.v2=x\n`)).toEqual([]);
             });
           }
           break;
