@@ -39,6 +39,8 @@ interface ImportBinding {
   imported: string;
 }
 
+const PAYLOAD_VERBS = /^(decode|verify|parse|validate|read|load|get|check|fetch|open|unpack|extract)/i;
+
 const LOG_METHODS = new Set(['log', 'info', 'warn', 'warning', 'error', 'debug', 'trace', 'fatal', 'verbose', 'notice']);
 
 class CodeScanner {
@@ -152,7 +154,7 @@ class CodeScanner {
     }
     if (isDeclarationName(id)) {
       // A local definition of a removed helper (a fork's copy): reported once, here.
-      if (ts.isParameter(parent)) return undefined;
+      if (ts.isParameter(parent) || (ts.isMethodDeclaration(parent) && ts.isObjectLiteralExpression(parent.parent))) return undefined;
       const e = this.m.apiEntry(id.text);
       return e && !e.modules ? e : undefined;
     }
@@ -178,16 +180,20 @@ class CodeScanner {
     // process.env.X, env.X, import.meta.env.X, config.X
     if (ts.isPropertyAccessExpression(parent) && parent.name === id) return this.envUse(id, id.text, valueAround(parent));
     // { X: 'value' } in an env object, a schema or spawn options; { X } shorthand
-    if (ts.isPropertyAssignment(parent) && parent.name === id) return this.envUse(id, id.text, literalText(parent.initializer));
-    if (ts.isShorthandPropertyAssignment(parent) && parent.name === id) return this.envUse(id, id.text, undefined);
+    if (ts.isPropertyAssignment(parent) && parent.name === id) return this.envUse(id, id.text, listed(literalText(parent.initializer)));
+    if (ts.isShorthandPropertyAssignment(parent) && parent.name === id) return this.envUse(id, id.text, []);
     // const { X = 'default' } = process.env
-    if (ts.isBindingElement(parent) && (parent.propertyName ?? parent.name) === id) return this.envUse(id, id.text, parent.initializer ? literalText(parent.initializer) : undefined);
+    if (ts.isBindingElement(parent) && (parent.propertyName ?? parent.name) === id) return this.envUse(id, id.text, parent.initializer ? listed(literalText(parent.initializer)) : []);
   }
 
-  private envUse(node: ts.Node, name: string, value: string | undefined): void {
-    const entry = this.m.envEntry(name, value);
-    if (!entry) return;
-    this.report(entry, node, entry.when && value !== undefined ? `${name}=${value}` : name, {});
+  /** A use of the variable; `values` are the literals it is set to or compared with, where visible. */
+  private envUse(node: ts.Node, name: string, values: string[]): void {
+    for (const value of [...values, undefined]) {
+      const entry = this.m.envEntry(name, value);
+      if (!entry) continue;
+      this.report(entry, node, entry.when && value !== undefined ? `${name}=${value}` : name, {});
+      return;
+    }
   }
 
   // ── license payload fields ──────────────────────────────────────────────────────
@@ -236,7 +242,15 @@ class CodeScanner {
       }
       if (ts.isPropertyAccessExpression(e)) return re.test(e.name.text) || check(e.expression);
       if (ts.isElementAccessExpression(e)) return check(e.expression);
-      if (ts.isCallExpression(e)) return check(e.expression as ts.Expression) || e.arguments.some((a) => ts.isIdentifier(a) && re.test(a.text));
+      if (ts.isCallExpression(e)) {
+        // decodeLicense(k), license.decode(), jwt.verify(licenseToken, key): a payload. A lookup by
+        // license (orgs.findByLicense(id)) returns a row, not a payload.
+        const callee = skipWrappers(e.expression);
+        const verb = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+        if (!PAYLOAD_VERBS.test(verb)) return false;
+        if (re.test(verb)) return true;
+        return (ts.isPropertyAccessExpression(callee) && check(callee.expression)) || e.arguments.some((a) => ts.isIdentifier(a) && re.test(a.text));
+      }
       return false;
     };
     return check(object);
@@ -274,17 +288,17 @@ class CodeScanner {
 
   private envString(lit: ts.StringLiteral | ts.NoSubstitutionTemplateLiteral, name: string): void {
     const parent = lit.parent;
-    let value: string | undefined;
-    if (ts.isElementAccessExpression(parent) && parent.argumentExpression === lit) value = valueAround(parent);
-    else if (ts.isPropertyAssignment(parent) && parent.name === lit) value = literalText(parent.initializer);
+    let values: string[] = [];
+    if (ts.isElementAccessExpression(parent) && parent.argumentExpression === lit) values = valueAround(parent);
+    else if (ts.isPropertyAssignment(parent) && parent.name === lit) values = listed(literalText(parent.initializer));
     else if (ts.isCallExpression(parent) || ts.isNewExpression(parent)) {
-      // config.get('X', 'default'), getEnv('X'), Deno.env.get('X')
+      // config.get('X', 'default'), getEnv('X'), Deno.env.get('X') === 'v'
       const args = parent.arguments ?? ts.factory.createNodeArray();
       const i = args.indexOf(lit);
-      value = i >= 0 && args[i + 1] ? literalText(args[i + 1]!) : undefined;
-      if (value === undefined) value = valueAround(parent);
-    } else if (ts.isBindingElement(parent)) value = parent.initializer ? literalText(parent.initializer) : undefined;
-    this.envUse(lit, name, value);
+      const next = i >= 0 ? args[i + 1] : undefined;
+      values = [...(next ? listed(literalText(next)) : []), ...valueAround(parent)];
+    } else if (ts.isBindingElement(parent)) values = parent.initializer ? listed(literalText(parent.initializer)) : [];
+    this.envUse(lit, name, values);
   }
 
   private report(entry: ActiveEntry, node: ts.Node, subject: string, extra: { fix?: TextEdit; suggestions?: { desc: string; edit: TextEdit }[] }): void {
@@ -335,8 +349,8 @@ function isDeclarationName(id: ts.Identifier): boolean {
   );
 }
 
-/** The literal value an expression is compared with, assigned, or defaulted to. */
-function valueAround(expr: ts.Expression): string | undefined {
+/** The literal values an expression is compared with, assigned, defaulted to, or switched over. */
+function valueAround(expr: ts.Expression): string[] {
   let node: ts.Node = expr;
   while (ts.isParenthesizedExpression(node.parent) || ts.isNonNullExpression(node.parent) || (ts.isCallExpression(node.parent) && isCaseFold(node.parent))) node = node.parent;
   // process.env.X?.toLowerCase() === 'oauth2'
@@ -354,11 +368,14 @@ function valueAround(expr: ts.Expression): string | undefined {
       op === ts.SyntaxKind.QuestionQuestionEqualsToken ||
       op === ts.SyntaxKind.BarBarEqualsToken
     )
-      return literalText(other);
+      return listed(literalText(other));
   }
-  if (ts.isCaseClause(p)) return undefined;
-  if (ts.isSwitchStatement(p)) return undefined;
-  return undefined;
+  if (ts.isSwitchStatement(p) && p.expression === node) return p.caseBlock.clauses.flatMap((c) => (ts.isCaseClause(c) ? listed(literalText(c.expression)) : []));
+  return [];
+}
+
+function listed(value: string | undefined): string[] {
+  return value === undefined ? [] : [value];
 }
 
 function isCaseFold(call: ts.CallExpression): boolean {

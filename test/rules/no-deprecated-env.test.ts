@@ -78,8 +78,8 @@ ruleTester.run('no-deprecated-env', rule, {
     {
       name: 'SECURITY_TYPE compared with, defaulted to, or set to oauth2',
       filename,
-      code: `if (process.env.SECURITY_TYPE === 'oauth2') {}\nconst mode = process.env.SECURITY_TYPE ?? 'oauth2';\nspawn('svc', { env: { SECURITY_TYPE: 'OAuth2' } });\nconst { SECURITY_TYPE = 'oauth2' } = process.env;`,
-      errors: [err(1, 17), err(2, 26), err(3, 23), err(4, 9)],
+      code: `if (process.env.SECURITY_TYPE === 'oauth2') {}\nconst mode = process.env.SECURITY_TYPE ?? 'oauth2';\nspawn('svc', { env: { SECURITY_TYPE: 'OAuth2' } });\nconst { SECURITY_TYPE = 'oauth2' } = process.env;\nswitch (process.env.SECURITY_TYPE) { case 'jwt-public-key': break; case 'oauth2': break; }\nif (config.get('SECURITY_TYPE') === 'oauth2') {}`,
+      errors: [err(1, 17), err(2, 26), err(3, 23), err(4, 9), err(5, 21), err(6, 16)],
     },
     {
       name: 'the AxonFlow rollout lever set to false',

@@ -48,7 +48,7 @@ ruleTester.run('no-removed-api', rule, {
       name: 'an object key or a parameter with the name is not a use',
       filename,
       code: `
-        export const flags = { WithRLS: false };
+        export const flags = { WithRLS: false, RLSMiddleware() { return null; } };
         export function wrap(RLSMiddleware) { return RLSMiddleware; }`,
     },
     {
@@ -58,7 +58,9 @@ ruleTester.run('no-removed-api', rule, {
         const license = decodeLicense(key);
         export const id = license.deployment_id ?? license.org_id;
         export const org = req.user.org_id;
-        const { deployment_id, org_id } = verifyLicense(key);`,
+        const { deployment_id, org_id } = verifyLicense(key);
+        const row = await orgs.findByLicense(licenseId);
+        export const owner = row.org_id;`,
     },
     {
       name: 'client ids other than the removed one, and the name inside a sentence',
