@@ -53,12 +53,14 @@ export function scanYaml(text: string, options: YamlOptions = {}): DeployScan {
         }
       },
       Map(_, map: YAMLMap) {
-        const name = map.get('name', true);
+        // Kubernetes and ECS spell it name/value; CloudFormation Name/Value.
+        const key = (k: string): string => (map.has(k) ? k : k[0]!.toUpperCase() + k.slice(1));
+        const name = map.get(key('name'), true);
         if (!isScalar(name) || typeof name.value !== 'string' || !name.range) return;
-        const hasValue = map.has('value');
-        const fromRef = map.has('valueFrom');
+        const hasValue = map.has(key('value'));
+        const fromRef = map.has(key('valueFrom'));
         if (!hasValue && !fromRef) return;
-        const value = map.get('value', true);
+        const value = map.get(key('value'), true);
         const v = isScalar(value) ? (value.value === null ? '' : String(value.value)) : undefined;
         vars.push({
           name: name.value,

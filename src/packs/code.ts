@@ -160,7 +160,12 @@ class CodeScanner {
     }
     const binding = this.imports.get(id.text);
     if (binding) {
-      if (binding.imported === '*' || binding.imported === 'default') return undefined;
+      if (binding.imported === '*') return undefined;
+      // import RLSMiddleware from './rls-middleware': a default export under the removed name.
+      if (binding.imported === 'default') {
+        const e = this.m.apiEntry(id.text);
+        return e && moduleAllowed(e, binding.module) ? e : undefined;
+      }
       const e = this.m.apiEntry(binding.imported);
       return e && moduleAllowed(e, binding.module) ? e : undefined;
     }

@@ -105,7 +105,7 @@ export function messageFor(e: ActiveEntry, subject: string): string {
       return `${subject} reads ${e.name}, which ${changed(e)}: ${e.reason}. Fix: read ${or(reps)} first and fall back to ${e.name}${tail(e)}`;
     case 'env':
       if (e.status === 'requires')
-        return `${subject} without ${e.requires} in the same file: ${e.reason}. Fix: set ${e.requires} beside it${tail(e)}`;
+        return `${subject} without ${e.requires} in the same file: ${e.reason}. Fix: set ${e.requires} beside it (a secret reference counts; if another file provides it, suppress with that reason)${tail(e)}`;
       return `Environment variable ${subject} ${changed(e)}: ${e.reason}. Fix: ${reps.length ? `replace it with ${or(reps)}` : 'remove it'}${tail(e)}`;
   }
 }

@@ -69,6 +69,7 @@ for (const pack of builtinPacks()) {
               expect(deployHits(e, 'yaml', `env:\n  ${e.name}: "${value}"\n`)).toHaveLength(1);
               expect(deployHits(e, 'dockerfile', `FROM node:20\nENV ${e.name}=${value}\n`)).toHaveLength(1);
               expect(deployHits(e, 'json', `{ "environment": [{ "name": "${e.name}", "value": "${value}" }] }`)).toHaveLength(1);
+              expect(deployHits(e, 'yaml', `Environment:\n  - Name: ${e.name}\n    Value: "${value}"\n`)).toHaveLength(1);
             });
             it(`${title}: the variable with another value, or unknown, stays clean`, () => {
               expect(codeHits(e, `export const v = process.env.${e.name};\nconst { ${e.name} } = process.env;`)).toEqual([]);

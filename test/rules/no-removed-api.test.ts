@@ -112,6 +112,15 @@ ruleTester.run('no-removed-api', rule, {
       errors: [toScope(1, 17, 'WithRLS', `export function §(pool, fn) { return fn(pool); }\nWithRLS(pool, run);`)],
     },
     {
+      name: 'a default import under the removed name, at the import and the use',
+      filename,
+      code: `import RLSMiddleware from './middleware/rls';\napp.use(RLSMiddleware(pool));`,
+      errors: [
+        toScope(1, 8, 'RLSMiddleware', `import § from './middleware/rls';\napp.use(RLSMiddleware(pool));`),
+        toScope(2, 9, 'RLSMiddleware', `import RLSMiddleware from './middleware/rls';\napp.use(§(pool));`),
+      ],
+    },
+    {
       name: 'a re-export',
       filename,
       code: `export { RLSMiddleware } from './middleware';`,
