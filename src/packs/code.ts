@@ -415,22 +415,34 @@ function readsFirst(access: ts.Expression, preferred: readonly string[]): boolea
   return false;
 }
 
+/**
+ * Whether a string is text about a name rather than a use: an argument of a logging call or
+ * an Error (directly, or inside a message built around it), or anywhere inside a test title
+ * or an assertion.
+ */
 function inLoggingCall(lit: ts.Node): boolean {
+  let first = true;
   for (let n: ts.Node = lit; n.parent && !ts.isStatement(n); n = n.parent) {
     const p = n.parent;
-    if ((ts.isCallExpression(p) || ts.isNewExpression(p)) && p.arguments?.includes(n as ts.Expression)) {
-      if (ts.isNewExpression(p) && ts.isIdentifier(p.expression) && /Error$/.test(p.expression.text)) return true;
-      const callee = p.expression;
-      if (ts.isIdentifier(callee) && /^(log|debug|info|warn|trace)$/.test(callee.text)) return true;
-      if (ts.isPropertyAccessExpression(callee) && LOG_METHODS.has(callee.name.text)) {
-        const obj = callee.expression;
-        const objName = ts.isIdentifier(obj) ? obj.text : ts.isPropertyAccessExpression(obj) ? obj.name.text : '';
-        if (/^(console|log|logger|.*Logger|.*log)$/i.test(objName)) return true;
-      }
-      return false;
-    }
+    if (!((ts.isCallExpression(p) || ts.isNewExpression(p)) && p.arguments?.includes(n as ts.Expression))) continue;
+    const callee = p.expression;
+    if (ts.isIdentifier(callee) && /^(expect|it|test|describe|assert)$/.test(callee.text)) return true;
+    if (ts.isPropertyAccessExpression(callee) && /^(to[A-Z]\w*|each|only|skip|equal|deepEqual|strictEqual|ok|match|include|contains?)$/.test(callee.name.text)) return true;
+    // Only the call that receives the string decides for logs: logger.info(config.get('X')) reads X.
+    if (first && isLogging(p)) return true;
+    first = false;
   }
   return false;
+}
+
+function isLogging(call: ts.CallExpression | ts.NewExpression): boolean {
+  const callee = call.expression;
+  if (ts.isNewExpression(call)) return ts.isIdentifier(callee) && /Error$/.test(callee.text);
+  if (ts.isIdentifier(callee)) return /^(log|debug|info|warn|trace)$/.test(callee.text);
+  if (!ts.isPropertyAccessExpression(callee) || !LOG_METHODS.has(callee.name.text)) return false;
+  const obj = callee.expression;
+  const objName = ts.isIdentifier(obj) ? obj.text : ts.isPropertyAccessExpression(obj) ? obj.name.text : '';
+  return /^(console|log|logger|.*Logger|.*log)$/i.test(objName);
 }
 
 function isModuleSpecifier(lit: ts.Node): boolean {

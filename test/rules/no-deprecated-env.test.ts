@@ -36,7 +36,9 @@ ruleTester.run('no-deprecated-env', rule, {
       code: `
         // SECURITY_OAUTH2_REALM was removed in FlowX 5.5
         console.log('set SECURITY_OAUTH2_CLIENT_CLIENT_ID before 5.5');
-        logger.warn('FLOWX_CLIENT_NAME');`,
+        logger.warn('FLOWX_CLIENT_NAME');
+        expect(render('SECURITY_OAUTH2_REALM')).toContain('SECURITY_OAUTH2_CLIENT_CLIENTID');
+        it('drops SECURITY_OAUTH2_REALM', () => {});`,
     },
     {
       name: 'a variable with a removed name that is not an environment read',
@@ -74,6 +76,12 @@ ruleTester.run('no-deprecated-env', rule, {
       filename,
       code: `const id = config.get('SECURITY_OAUTH2_SERVICE_ACCOUNT_ADMIN_CLIENT_ID');\nconst env = cleanEnv(process.env, { SECURITY_OAUTH2_CLIENT_CLIENT_SECRET: str() });\nrequireEnv(['SECURITY_OAUTH2_REALM', 'DATABASE_URL']);`,
       errors: [err(1, 23), err(2, 37), err(3, 13)],
+    },
+    {
+      name: 'a config read inside a log call is still a read',
+      filename,
+      code: `logger.info('realm', config.get('SECURITY_OAUTH2_REALM'));`,
+      errors: [err(1, 33)],
     },
     {
       name: 'SECURITY_TYPE compared with, defaulted to, or set to oauth2',
