@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { auditSync } from '../../src/walker/audit.js';
+import { SCHEMA, writeProject } from '../support/project.js';
+
+// The pack pass in the walker on small projects: the same findings whether or not the
+// project's types are installed (the typed path parses through ts-morph), suppressions in
+// code, and deployment files beside the code.
+
+const APP = `import { WithRLS } from './legacy';
+import { Pool } from 'pg';
+export const pool = new Pool();
+export const run = () => WithRLS(pool, async () => fetch('/x', { headers: { 'X-Tenant-ID': '1' } }));
+// rls-guard-ignore-next-line no-deprecated-env -- read only to log a migration warning
+export const realm = process.env.SECURITY_OAUTH2_REALM;
+export const client = process.env.SECURITY_OAUTH2_CLIENT_CLIENTID;
+`;
+
+function project(withTypes: boolean): string {
+  return writeProject({
+    'db/schema.sql': SCHEMA,
+    'src/app.ts': APP,
+    '.env.production': 'ENABLE_NODE_MONITOR=true\nAXONFLOW_DB_PLATFORM_ADMIN_URL=postgres://admin@db/app\nSECURITY_TYPE=oauth2\n',
+    ...(withTypes
+      ? {
+          'node_modules/@types/pg/package.json': '{"name":"@types/pg","types":"index.d.ts"}',
+          'node_modules/@types/pg/index.d.ts': 'export declare class Pool { query(text: string): Promise<unknown>; }\n',
+          'tsconfig.json': '{"compilerOptions":{"strict":true,"module":"NodeNext","moduleResolution":"NodeNext","target":"ES2022"}}',
+        }
+      : {}),
+  });
+}
+
+const summary = (withTypes: boolean) =>
+  auditSync({ paths: [project(withTypes)], ...(withTypes ? {} : { types: false }) }).findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId}`);
+
+describe('the pack pass in the walker', () => {
+  it('finds the same things with and without installed types, honouring suppressions', () => {
+    const expected = ['.env.production:3:1 no-deprecated-env', 'src/app.ts:1:10 no-removed-api', 'src/app.ts:4:26 no-removed-api', 'src/app.ts:4:77 no-deprecated-header', 'src/app.ts:7:35 no-deprecated-env'];
+    expect(summary(false)).toEqual(expected);
+    expect(summary(true)).toEqual(expected);
+  });
+});
