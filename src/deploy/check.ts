@@ -38,8 +38,7 @@ export function deployFindings(file: string, input: DeployScan, m: PackMatcher):
   for (const v of scan.values) {
     const client = m.client(v.value);
     if (client) add(client, v.span, v.value.trim());
-    const header = m.header(v.value);
-    if (header) add(header, v.span, v.value.trim());
+    for (const h of m.headersIn(v.value.trim())) add(h.entry, v.span, v.value.trim().slice(h.start, h.end));
   }
   return out.sort((a, b) => a.line - b.line || a.column - b.column || a.ruleId.localeCompare(b.ruleId));
 }

@@ -277,12 +277,15 @@ class CodeScanner {
   private stringLiteral(lit: ts.StringLiteral | ts.NoSubstitutionTemplateLiteral): void {
     const text = lit.text;
     if (!text || text.length > 200 || inLoggingCall(lit) || isModuleSpecifier(lit)) return;
-    const header = this.m.header(text);
-    if (header && text.trim() === text) {
-      const reps = replacements(header);
-      const rep = reps[0];
-      const fix = rep ? { start: lit.getStart(this.sf) + 1, end: lit.getEnd() - 1, text: matchCase(text, rep) } : undefined;
-      this.report(header, lit, text, fix ? { fix } : {});
+    // The literal's source without quotes, when no escape shifts offsets: fixes need it.
+    const raw = lit.getText(this.sf).slice(1, -1) === text ? lit.getStart(this.sf) + 1 : undefined;
+    for (const h of this.m.headersIn(text)) {
+      const rep = replacements(h.entry)[0];
+      const name = text.slice(h.start, h.end);
+      const fix = rep && raw !== undefined ? { start: raw + h.start, end: raw + h.end, text: matchCase(name, rep) } : undefined;
+      // An item of a list is reported at the item itself.
+      const at = raw !== undefined && name !== text ? { start: raw + h.start, end: raw + h.end } : undefined;
+      this.report(h.entry, lit, name, { ...(fix ? { fix } : {}), ...(at ? { at } : {}) });
     }
     const client = this.m.client(text);
     if (client && text.trim() === text) this.report(client, lit, text, {});
@@ -306,8 +309,8 @@ class CodeScanner {
     this.envUse(lit, name, values);
   }
 
-  private report(entry: ActiveEntry, node: ts.Node, subject: string, extra: { fix?: TextEdit; suggestions?: { desc: string; edit: TextEdit }[] }): void {
-    const start = node.getStart(this.sf);
+  private report(entry: ActiveEntry, node: ts.Node, subject: string, extra: { fix?: TextEdit; suggestions?: { desc: string; edit: TextEdit }[]; at?: { start: number; end: number } }): void {
+    const start = extra.at?.start ?? node.getStart(this.sf);
     const key = `${start}:${entry.pack}:${entry.kind}:${entry.name}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
@@ -316,7 +319,7 @@ class CodeScanner {
       severity: entry.severity,
       entry,
       start,
-      end: node.getEnd(),
+      end: extra.at?.end ?? node.getEnd(),
       message: messageFor(entry, subject),
       ...(extra.fix ? { fix: extra.fix } : {}),
       ...(extra.suggestions?.length ? { suggestions: extra.suggestions } : {}),

@@ -36,8 +36,26 @@ export class PackMatcher {
     return this.api.get(name);
   }
 
-  header(name: string): ActiveEntry | undefined {
-    return this.headers.get(name.trim().toLowerCase());
+  /**
+   * Header entries a string names: the whole string, or items of a comma-separated header
+   * list ('Content-Type, X-Tenant-ID', as CORS settings spell it). Offsets are into `text`.
+   */
+  headersIn(text: string): { entry: ActiveEntry; start: number; end: number }[] {
+    const whole = this.headers.get(text.toLowerCase());
+    if (whole) return [{ entry: whole, start: 0, end: text.length }];
+    if (!text.includes(',')) return [];
+    const out: { entry: ActiveEntry; start: number; end: number }[] = [];
+    let at = 0;
+    for (const part of text.split(',')) {
+      const token = part.trim();
+      // A list holds header tokens only; a sentence with a comma is not a list.
+      if (!token || !HEADER_TOKEN.test(token)) return [];
+      const start = at + part.indexOf(token);
+      const entry = this.headers.get(token.toLowerCase());
+      if (entry) out.push({ entry, start, end: start + token.length });
+      at += part.length + 1;
+    }
+    return out;
   }
 
   client(value: string): ActiveEntry | undefined {
@@ -60,6 +78,9 @@ export class PackMatcher {
     return entries.find((e) => (e.when ? valueMatches(e.when.values, value) : true));
   }
 }
+
+/** An HTTP header field name (RFC 9110 token). */
+const HEADER_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 function squash(name: string): string {
   return name.replace(/[^A-Za-z0-9]/g, '').toUpperCase();

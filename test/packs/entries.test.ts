@@ -98,6 +98,8 @@ for (const pack of builtinPacks()) {
             expect(hits).toHaveLength(3);
             expect(hits.every((h) => h.fix)).toBe(true);
             expect(deployHits(e, 'yaml', `headers:\n  ${e.name}: "{{org}}"\n`)).toHaveLength(1);
+            expect(deployHits(e, 'yaml', `annotations:\n  nginx.ingress.kubernetes.io/cors-allow-headers: "Content-Type, ${e.name}"\n`)).toHaveLength(1);
+            expect(codeHits(e, `cors({ allowedHeaders: 'Content-Type,${e.name.toLowerCase()}' });`)).toHaveLength(1);
           });
           it(`${title}: longer header names and mentions in text stay clean`, () => {
             expect(codeHits(e, `fetch(u, { headers: { '${e.name}-Hash': v } });\nlogger.info('send ${e.name}');\n// ${e.name}`)).toEqual([]);

@@ -20,7 +20,8 @@ ruleTester.run('no-deprecated-header', rule, {
         console.warn('X-Tenant-ID');
         logger.info('client sent X-Tenant-ID');
         throw new Error('X-Tenant-ID');
-        export const doc = 'Send X-Tenant-ID until v10';`,
+        export const doc = 'Send X-Tenant-ID until v10';
+        export const note = 'X-Tenant-ID, as before, then X-Client-ID';`,
     },
   ],
   invalid: [
@@ -44,6 +45,13 @@ ruleTester.run('no-deprecated-header', rule, {
       code: 'const a = req.headers[\'x-tenant-id\'];\nconst b = req.get(`X-Tenant-ID`);\nconst c = request.headers.get("x-tenant-id");',
       output: 'const a = req.headers[\'x-client-id\'];\nconst b = req.get(`X-Client-ID`);\nconst c = request.headers.get("x-client-id");',
       errors: [err(1, 23), err(2, 19), err(3, 31)],
+    },
+    {
+      name: 'an item of a comma-separated header list, fixed in place',
+      filename,
+      code: `res.setHeader('Access-Control-Allow-Headers', 'Content-Type, x-tenant-id, X-Request-ID');`,
+      output: `res.setHeader('Access-Control-Allow-Headers', 'Content-Type, x-client-id, X-Request-ID');`,
+      errors: [err(1, 62)],
     },
     {
       name: 'a constant holding the header name',
