@@ -58,10 +58,13 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
     }
   }
   const packFiles = new Set(input.packs.userFiles.map((f) => path.resolve(input.root, f)));
-  const walked = walkFiles(input.paths, { extensions: [''], ignore: input.ignore }, input.root);
+  // .env files are usually git-ignored, yet they are what the service boots with: they are
+  // read even then. Every other deployment file follows .gitignore like the sources.
+  const tracked = new Set(walkFiles(input.paths, { extensions: [''], ignore: input.ignore }, input.root).files);
+  const walked = walkFiles(input.paths, { extensions: [''], ignore: input.ignore, gitignore: false }, input.root);
   for (const abs of walked.files) {
     const format = deployFormat(abs);
-    if (!format || packFiles.has(abs)) continue;
+    if (!format || packFiles.has(abs) || (format !== 'dotenv' && !tracked.has(abs))) continue;
     const file = rel(input.root, abs);
     const read = readSource(abs);
     if (!read.ok) {

@@ -34,6 +34,19 @@ const summary = (withTypes: boolean) =>
   auditSync({ paths: [project(withTypes)], ...(withTypes ? {} : { types: false }) }).findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId}`);
 
 describe('the pack pass in the walker', () => {
+  it('reads git-ignored .env files (what the service boots with), but no other git-ignored file', () => {
+    const root = writeProject({
+      '.gitignore': '.env\n.env.local\nsecret-values.yaml\n',
+      '.env': 'SECURITY_OAUTH2_REALM=flowx\n',
+      '.env.local': 'FLOWX_CLIENT_NAME=dev\n',
+      'secret-values.yaml': 'env:\n  SECURITY_OAUTH2_REALM: flowx\n',
+      'values.yaml': 'env:\n  SECURITY_OAUTH2_CLIENT_CLIENTID: x\n',
+    });
+    const files = auditSync({ paths: [root], types: false }).findings.map((f) => `${f.file}:${f.line}`);
+    expect(files).toEqual(['.env:1', '.env.local:1', 'values.yaml:2']);
+  });
+
+
   it('finds the same things with and without installed types, honouring suppressions', () => {
     const expected = ['.env.production:3:1 no-deprecated-env', 'src/app.ts:1:10 no-removed-api', 'src/app.ts:4:26 no-removed-api', 'src/app.ts:4:77 no-deprecated-header', 'src/app.ts:7:35 no-deprecated-env'];
     expect(summary(false)).toEqual(expected);
