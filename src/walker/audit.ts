@@ -58,7 +58,8 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: rel(root, d.file), message: d.message }));
   for (const d of model.diagnostics) diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
   const readable: { file: string; text: string }[] = [];
-  for (const file of walked.files) {
+  // A deployment file named on the command line is read by the pack pass, not parsed as source.
+  for (const file of walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)))) {
     const read = readSource(file);
     if (read.ok) readable.push({ file, text: read.text });
     else diagnostics.push({ file: rel(root, file), message: read.reason });
