@@ -350,11 +350,10 @@ function skipWrappers(e: ts.Expression): ts.Expression {
 
 function isDeclarationName(id: ts.Identifier): boolean {
   const p = id.parent;
-  return (
-    ((ts.isFunctionDeclaration(p) || ts.isFunctionExpression(p) || ts.isClassDeclaration(p) || ts.isClassExpression(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p) || ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isInterfaceDeclaration(p) || ts.isTypeAliasDeclaration(p) || ts.isEnumDeclaration(p)) &&
-      p.name === id) ||
-    false
-  );
+  const declares =
+    ts.isFunctionDeclaration(p) || ts.isFunctionExpression(p) || ts.isClassDeclaration(p) || ts.isClassExpression(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p) ||
+    ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isInterfaceDeclaration(p) || ts.isTypeAliasDeclaration(p) || ts.isEnumDeclaration(p);
+  return declares && p.name === id;
 }
 
 /** The literal values an expression is compared with, assigned, defaulted to, or switched over. */

@@ -34,6 +34,14 @@ const summary = (withTypes: boolean) =>
   auditSync({ paths: [project(withTypes)], ...(withTypes ? {} : { types: false }) }).findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId}`);
 
 describe('the pack pass in the walker', () => {
+  it('audits a deployment file named on its own, without parsing it as source', () => {
+    const root = writeProject({ 'deploy/prod.env': 'export SECURITY_OAUTH2_CLIENT_CLIENT_ID="flowx-platform-authorize"\n' });
+    const report = auditSync({ paths: [`${root}/deploy/prod.env`], types: false });
+    expect(report.diagnostics).toEqual([]);
+    expect(report.findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId}`)).toEqual(['deploy/prod.env:1:8 no-deprecated-env', 'deploy/prod.env:1:41 no-removed-api']);
+  });
+
+
   it('reads git-ignored .env files (what the service boots with), but no other git-ignored file', () => {
     const root = writeProject({
       '.gitignore': '.env\n.env.local\nsecret-values.yaml\n',
