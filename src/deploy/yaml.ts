@@ -1,4 +1,4 @@
-import { isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { DeployScan, DeployValue, DeployVar, Span } from './types.js';
 
 // YAML (and JSON, which YAML 1.2 reads) with the `yaml` parser's positions. Variables are
@@ -48,6 +48,11 @@ export function scanYaml(text: string, options: YamlOptions = {}): DeployScan {
         } else if (isScalar(v) && v.range) {
           const value = String(v.value);
           vars.push({ ...named, ...literal(value), nameSpan: span(inner(key), inner(key) + key.value.length), valueSpan: nodeSpan(v) });
+        } else if (isMap(v) && v.has('value')) {
+          // Heroku app.json and similar: "KEY": { "description": …, "value": … }
+          const inner_ = v.get('value', true);
+          const value = isScalar(inner_) && inner_.value !== null ? String(inner_.value) : '';
+          vars.push({ ...named, ...literal(value), nameSpan: span(inner(key), inner(key) + key.value.length), ...(isScalar(inner_) && inner_.range ? { valueSpan: nodeSpan(inner_) } : {}) });
         } else if (isSeq(v) && LIST_KEYS.has(key.value.toLowerCase())) {
           for (const item of v.items) if (isScalar(item) && typeof item.value === 'string' && item.range) listItem(item);
         }

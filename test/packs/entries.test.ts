@@ -83,6 +83,7 @@ for (const pack of builtinPacks()) {
               expect(deployHits(e, 'yaml', `env:\n  ${e.name}: x\n`)).toHaveLength(1);
               expect(deployHits(e, 'dockerfile', `FROM node:20\nARG ${e.name}\n`)).toHaveLength(1);
               expect(deployHits(e, 'json', `{ "${e.name}": "x" }`)).toHaveLength(1);
+              expect(deployHits(e, 'json', `{ "env": { "${e.name}": { "description": "legacy", "value": "x" } } }`)).toHaveLength(1);
               expect(deployHits(e, 'spring-properties', `${e.name.toLowerCase().replace(/_/g, '.')}=x\n`)).toHaveLength(1);
             });
             it(`${title}: a name sharing its prefix, a comment and a log line stay clean`, () => {
