@@ -49,6 +49,8 @@ class CodeScanner {
   private readonly imports = new Map<string, ImportBinding>();
   /** Names declared in the file other than by import: a local copy of a removed helper is reported at its declaration. */
   private readonly localDecls = new Set<string>();
+  /** Variable initializers by name, in source order. */
+  private readonly initializers = new Map<string, { end: number; init: ts.Expression }[]>();
 
   constructor(
     private readonly sf: ts.SourceFile,
@@ -92,6 +94,11 @@ class CodeScanner {
         ts.isIdentifier(node.name)
       ) {
         this.localDecls.add(node.name.text);
+      }
+      if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) {
+        const list = this.initializers.get(node.name.text) ?? [];
+        list.push({ end: node.getEnd(), init: node.initializer });
+        this.initializers.set(node.name.text, list);
       }
       ts.forEachChild(node, visit);
     };
@@ -261,15 +268,10 @@ class CodeScanner {
     return check(object);
   }
 
+  /** The initializer of the nearest declaration of this name above the use (by name: scanning stays one pass). */
   private constInitializer(id: ts.Identifier): ts.Expression | undefined {
-    let found: ts.Expression | undefined;
-    const visit = (n: ts.Node): void => {
-      if (found) return;
-      if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.name.text === id.text && n.initializer && n.getEnd() <= id.getStart(this.sf)) found = n.initializer;
-      else ts.forEachChild(n, visit);
-    };
-    visit(this.sf);
-    return found;
+    const before = (this.initializers.get(id.text) ?? []).filter((d) => d.end <= id.getStart(this.sf));
+    return before.at(-1)?.init;
   }
 
   // ── strings: header names, env keys, client ids ─────────────────────────────────
