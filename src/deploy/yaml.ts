@@ -44,7 +44,10 @@ export function scanYaml(text: string, options: YamlOptions = {}): DeployScan {
         const property = options.spring ? [...path.filter(isPair).map((p) => (isScalar(p.key) ? String(p.key.value) : '')), key.value].join('.') : undefined;
         const named = property ? { name: springEnvName(property), written: property } : { name: key.value };
         if (v === null || (isScalar(v) && (v.value === null || v.value === undefined))) {
-          vars.push({ ...named, value: '', nameSpan: span(inner(key), inner(key) + key.value.length) });
+          // docker-compose `environment: { KEY: }` passes the host's value through: set, unknown.
+          const parentKey = path.filter(isPair).at(-1)?.key;
+          const passThrough = isScalar(parentKey) && parentKey.value === 'environment';
+          vars.push({ ...named, ...(passThrough ? { value: undefined, fromRef: true } : { value: '' }), nameSpan: span(inner(key), inner(key) + key.value.length) });
         } else if (isScalar(v) && v.range) {
           const value = String(v.value);
           vars.push({ ...named, ...literal(value), nameSpan: span(inner(key), inner(key) + key.value.length), valueSpan: nodeSpan(v) });

@@ -34,6 +34,14 @@ const summary = (withTypes: boolean) =>
   auditSync({ paths: [project(withTypes)], ...(withTypes ? {} : { types: false }) }).findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId}`);
 
 describe('the pack pass in the walker', () => {
+  it('treats a compose variable without a value as passed through from the host (set), and a Helm one as blank', () => {
+    const root = writeProject({
+      'docker-compose.yml': 'services:\n  agent:\n    environment:\n      ENABLE_NODE_MONITOR: "true"\n      AXONFLOW_DB_PLATFORM_ADMIN_URL:\n',
+      'values.yaml': 'env:\n  ENABLE_NODE_MONITOR: "true"\n  AXONFLOW_DB_PLATFORM_ADMIN_URL:\n',
+    });
+    expect(auditSync({ paths: [root], types: false }).findings.map((f) => `${f.file}:${f.line}`)).toEqual(['values.yaml:2']);
+  });
+
   it('audits a deployment file named on its own, without parsing it as source', () => {
     const root = writeProject({ 'deploy/prod.env': 'export SECURITY_OAUTH2_CLIENT_CLIENT_ID="flowx-platform-authorize"\n' });
     const report = auditSync({ paths: [`${root}/deploy/prod.env`], types: false });
