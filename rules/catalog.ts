@@ -56,6 +56,21 @@ export const RULES = {
     severity: 'warning',
     description: 'An rls-guard-ignore-next-line comment that suppresses nothing should be removed',
   },
+  'no-removed-api': {
+    id: 'no-removed-api',
+    severity: 'error',
+    description: 'Helpers, OAuth clients and payload fields that a platform upgrade removed or renamed (from the data packs) must not be used',
+  },
+  'no-deprecated-env': {
+    id: 'no-deprecated-env',
+    severity: 'error',
+    description: 'Environment variables that a platform upgrade removed or deprecated (from the data packs) must not be read or set, in code or in deployment files',
+  },
+  'no-deprecated-header': {
+    id: 'no-deprecated-header',
+    severity: 'warning',
+    description: 'Deprecated HTTP header names (from the data packs) must be replaced before the version that rejects them',
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 export type RuleId = keyof typeof RULES;

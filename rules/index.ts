@@ -1,5 +1,8 @@
+import noDeprecatedEnv from './no-deprecated-env.js';
+import noDeprecatedHeader from './no-deprecated-header.js';
 import noPoolScopedContext from './no-pool-scoped-context.js';
 import noUnpinnedDefiner from './no-unpinned-definer.js';
+import noRemovedApi from './no-removed-api.js';
 import noUnjustifiedSuppression from './no-unjustified-suppression.js';
 import noUnresolvedWrite from './no-unresolved-write.js';
 import noUnscopedWrite from './no-unscoped-write.js';
@@ -12,4 +15,7 @@ export const rules = {
   'no-unpinned-definer': noUnpinnedDefiner,
   'no-unjustified-suppression': noUnjustifiedSuppression,
   'no-unused-suppression': noUnusedSuppression,
+  'no-removed-api': noRemovedApi,
+  'no-deprecated-env': noDeprecatedEnv,
+  'no-deprecated-header': noDeprecatedHeader,
 };

@@ -21,13 +21,16 @@ plugin.configs.recommended = {
     'rls-guard/no-unpinned-definer': 'warn',
     'rls-guard/no-unjustified-suppression': 'error',
     'rls-guard/no-unused-suppression': 'warn',
+    'rls-guard/no-removed-api': 'error',
+    'rls-guard/no-deprecated-env': 'error',
+    'rls-guard/no-deprecated-header': 'warn',
   },
 };
 
 plugin.configs.strict = {
   name: 'rls-guard/strict',
   plugins: { 'rls-guard': plugin as unknown as TSESLint.FlatConfig.Plugin },
-  rules: { ...plugin.configs.recommended.rules, 'rls-guard/no-unresolved-write': 'error', 'rls-guard/no-unused-suppression': 'error' },
+  rules: { ...plugin.configs.recommended.rules, 'rls-guard/no-unresolved-write': 'error', 'rls-guard/no-unused-suppression': 'error', 'rls-guard/no-deprecated-header': 'error' },
 };
 
 export default plugin;

@@ -59,5 +59,6 @@ export const CONFIG_SCHEMA = {
     databaseUrl: { type: 'string', minLength: 1, description: 'A live database to introspect (read-only) instead of the migrations; "$NAME" reads an environment variable.' },
     schemaSnapshot: { type: 'string', minLength: 1, description: 'The snapshot file written by `rls-guard schema --write`. Default "rls-guard.schema.json".' },
     appRole: { type: 'string', minLength: 1, description: 'The role the app connects as, for owner-bypass checks. Default: the role that runs the migrations.' },
+    packs: { ...names, description: 'Extra data packs (removed APIs, deprecated env vars and headers), paths relative to the config file; added to the built-in packs.' },
   },
 } as const;

@@ -47,6 +47,8 @@ export interface RlsGuardConfig {
   schemaSnapshot?: string;
   /** The role the app connects as, for owner-bypass checks. Default: the role that runs the migrations. */
   appRole?: string;
+  /** Extra data packs (removed APIs, deprecated env vars and headers), paths relative to the config file; added to the built-in packs. */
+  packs?: string[];
 }
 
 /** Types a configuration in rls-guard.config.ts: `export default defineConfig({ … })`. */

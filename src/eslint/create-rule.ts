@@ -1,6 +1,7 @@
 import { ESLintUtils } from '@typescript-eslint/utils';
 import { docsUrl, RULES, type RuleId } from '../../rules/catalog.js';
 import { lintAnalysis } from './lint-analysis.js';
+import { packScan } from './pack-scan.js';
 
 export const createRule = ESLintUtils.RuleCreator<{ recommended?: boolean; requiresTypeChecking?: boolean }>((name) => docsUrl(name));
 
@@ -23,6 +24,8 @@ export function coreRule(id: RuleId, type: 'problem' | 'suggestion' = 'problem')
         'Program:exit'() {
           for (const f of lintAnalysis(context).findings) {
             if (f.ruleId !== id || f.suppressed) continue;
+            // A suppression the pack rules used is not unused.
+            if (id === 'no-unused-suppression' && packScan(context).usedSuppressionLines.has(f.line)) continue;
             context.report({
               loc: { start: { line: f.line, column: f.column - 1 }, end: { line: f.endLine, column: f.endColumn - 1 } },
               messageId: 'finding',

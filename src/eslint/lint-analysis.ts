@@ -36,14 +36,14 @@ export function lintAnalysis(context: Readonly<TSESLint.RuleContext<string, read
   return result;
 }
 
-function tsSourceFile(sourceCode: TSESLint.SourceCode, filename: string): ts.SourceFile {
+export function tsSourceFile(sourceCode: TSESLint.SourceCode, filename: string): ts.SourceFile {
   const map = sourceCode.parserServices?.esTreeNodeToTSNodeMap;
   const fromParser = map?.get(sourceCode.ast as never) as ts.Node | undefined;
   if (fromParser && (fromParser as ts.SourceFile).statements !== undefined && (fromParser as ts.SourceFile).text === sourceCode.text) return fromParser as ts.SourceFile;
   return parseSource(filename, sourceCode.text);
 }
 
-function configFor(dir: string): LoadedConfig {
+export function configFor(dir: string): LoadedConfig {
   let c = configs.get(dir);
   if (!c) {
     c = loadConfig({ start: dir });

@@ -12,6 +12,8 @@ export interface WalkOptions {
   extensions: readonly string[];
   /** Extra gitignore-style patterns, relative to the root. */
   ignore?: readonly string[];
+  /** Honour .gitignore files (default true); the config's `ignore` always applies. */
+  gitignore?: boolean;
 }
 
 export interface WalkDiagnostic {
@@ -62,7 +64,7 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
       diagnostics.push({ file: dir, message: `cannot read directory: ${(error as Error).message}` });
       return;
     }
-    const here = gitignoreAt(dir, diagnostics);
+    const here = options.gitignore === false ? undefined : gitignoreAt(dir, diagnostics);
     const active = here ? [...rules, here] : rules;
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const abs = path.join(dir, entry.name);
@@ -96,7 +98,7 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
       diagnostics.push({ file: abs, message: 'no such file or directory' });
       continue;
     }
-    if (st.isDirectory()) visitDir(abs, [userRules, ...ancestorGitignores(abs, base, diagnostics)]);
+    if (st.isDirectory()) visitDir(abs, [userRules, ...(options.gitignore === false ? [] : ancestorGitignores(abs, base, diagnostics))]);
     else files.add(abs);
   }
   return { files: [...files].sort(), diagnostics };

@@ -35,24 +35,23 @@ export function findSuppressions(sf: ts.SourceFile): Suppression[] {
   for (const r of [...ranges.values()].sort((a, b) => a.pos - b.pos)) {
     const raw = text.slice(r.pos, r.end);
     const body = (r.kind === ts.SyntaxKind.SingleLineCommentTrivia ? raw.slice(2) : raw.slice(2, -2)).trim();
-    if (!body.startsWith(DIRECTIVE)) continue;
-    const rest = body.slice(DIRECTIVE.length);
-    const sep = rest.indexOf('--');
-    const idsPart = sep >= 0 ? rest.slice(0, sep) : rest;
-    const reason = sep >= 0 ? rest.slice(sep + 2).trim() : '';
+    const directive = parseDirective(body);
+    if (!directive) continue;
     const start = sf.getLineAndCharacterOfPosition(r.pos);
     const end = sf.getLineAndCharacterOfPosition(r.end);
-    out.push({
-      line: start.line + 1,
-      column: start.character + 1,
-      endLine: end.line + 1,
-      endColumn: end.character + 1,
-      ruleIds: idsPart.split(/[\s,]+/).filter(Boolean),
-      reason: reason || null,
-      used: false,
-    });
+    out.push({ line: start.line + 1, column: start.character + 1, endLine: end.line + 1, endColumn: end.character + 1, ...directive, used: false });
   }
   return out;
+}
+
+/** The rule ids and reason of a comment's text (without the comment markers), if it is a directive. */
+export function parseDirective(body: string): { ruleIds: string[]; reason: string | null } | undefined {
+  if (!body.startsWith(DIRECTIVE)) return undefined;
+  const rest = body.slice(DIRECTIVE.length);
+  const sep = rest.indexOf('--');
+  const idsPart = sep >= 0 ? rest.slice(0, sep) : rest;
+  const reason = sep >= 0 ? rest.slice(sep + 2).trim() : '';
+  return { ruleIds: idsPart.split(/[\s,]+/).filter(Boolean), reason: reason || null };
 }
 
 /** The suppression that applies to a finding of `ruleId` starting on `line`, if any. */

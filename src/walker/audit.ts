@@ -7,6 +7,8 @@ import { loadConfig } from '../config/load.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
 import { walkFiles } from '../files/walk.js';
 import type { Finding, Report, WriteSite } from '../report/types.js';
+import { packAudit, type PackAuditResult } from '../packs/audit.js';
+import { loadPacks } from '../packs/load.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import type { RlsModel } from '../schema/types.js';
 import type { BaselineOutcome } from '../report/baseline.js';
@@ -68,12 +70,14 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
   });
   const config = resolveAnalysisConfig(model, loaded.config, { strict: options.strict ?? false });
+  const packSet = loadPacks(root, loaded.config.packs);
 
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
   const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: rel(root, d.file), message: d.message }));
   for (const d of model.diagnostics) diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
   const readable: { file: string; text: string }[] = [];
-  for (const file of walked.files) {
+  // A deployment file named on the command line is read by the pack pass, not parsed as source.
+  for (const file of walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)))) {
     const read = readSource(file);
     if (read.ok) readable.push({ file, text: read.text });
     else diagnostics.push({ file: rel(root, file), message: read.reason });
@@ -111,13 +115,16 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   if (result.sites.some((s) => s.coverage === 'org-scope')) settingsSet.add(primaryContextSetting(loaded.config.contextSettings, model.policySettings));
   result.findings.push(...schemaFindings(model, loaded.config, settingsSet).map((f) => ({ ...f, suppressed: null })));
   options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length });
-  return buildReport({ root, model, result, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
+  const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
+  diagnostics.push(...packs.diagnostics);
+  return buildReport({ root, model, result, packs, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
 }
 
 function buildReport(input: {
   root: string;
   model: RlsModel;
   result: CoreResult;
+  packs: PackAuditResult;
   files: number;
   diagnostics: Diagnostic[];
   configFile: string | null;
@@ -129,7 +136,11 @@ function buildReport(input: {
   const writeSites = result.sites.map(({ deferred: _deferred, ...site }) => site).sort(byPosition);
   const toFinding = (f: CoreResult['findings'][number]): Finding => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint });
   const byFinding = (a: Finding, b: Finding): number => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId);
-  const findings: Finding[] = result.findings.filter((f) => !f.suppressed).map(toFinding).sort(byFinding);
+  const findings: Finding[] = result.findings
+    .filter((f) => !f.suppressed && !(f.ruleId === 'no-unused-suppression' && input.packs.usedSuppressions.has(`${f.file}:${f.line}`)))
+    .map(toFinding)
+    .concat(input.packs.findings)
+    .sort(byFinding);
   const suppressedFindings = result.findings.flatMap((f) => (f.suppressed ? [{ ...toFinding(f), suppressed: f.suppressed }] : [])).sort(byFinding);
   // Unresolved writes may touch gated tables and SECURITY DEFINER calls write them on the
   // caller's behalf: both count, so coverage cannot look better by failing to resolve.
@@ -137,6 +148,7 @@ function buildReport(input: {
   const covered = gatedSites.filter((s) => s.coverage === 'org-scope' || s.coverage === 'security-definer' || s.coverage === 'admin-pool').length;
   const sources: Report['schema']['sources'] = (model.sources ?? []).map((s) => ({ ...s }));
   if (input.configFile) sources.push({ kind: 'config', ref: rel(input.root, input.configFile) });
+  sources.push(...input.packs.sources);
   return {
     tool: { name: 'rls-guard', version: VERSION },
     root: input.root,

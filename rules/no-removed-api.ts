@@ -1,0 +1,3 @@
+import { packRule } from '../src/eslint/pack-rule.js';
+
+export default packRule('no-removed-api', { hasSuggestions: true });

@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { ConfigError } from '../config/load.js';
+import type { ActiveEntry, Pack, PackEntry } from './types.js';
+
+// Loads the built-in packs (rules/packs/*.json) and the packs a config names, validated
+// against the pack schema. A bad pack is a configuration error (exit 2), never a crash.
+
+const BUILTIN_DIR = findBuiltinDir();
+
+function findBuiltinDir(): string {
+  // src/packs (tsx, vitest) and dist/src/packs (built) sit at different depths below rules/.
+  for (let dir = import.meta.dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'rules', 'packs');
+    if (fs.existsSync(path.join(candidate, 'pack.schema.json'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error('rls-guard: rules/packs/pack.schema.json not found beside the package');
+  }
+}
+
+let validator: ValidateFunction | undefined;
+
+function validate(raw: unknown, file: string): Pack {
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(BUILTIN_DIR, 'pack.schema.json'), 'utf8')) as object);
+  if (!validator(raw)) throw new ConfigError(`${file}: not a valid rls-guard pack: ${describeErrors(validator.errors ?? [])}`);
+  const pack = raw as Pack;
+  for (const [i, e] of pack.entries.entries()) {
+    if (e.objectPattern !== undefined) {
+      try {
+        new RegExp(e.objectPattern, 'i');
+      } catch (error) {
+        throw new ConfigError(`${file}: entries[${i}].objectPattern is not a valid regular expression: ${(error as Error).message}`);
+      }
+    }
+  }
+  return pack;
+}
+
+function describeErrors(errors: ErrorObject[]): string {
+  // The if/then wrappers repeat their branch's error; the branch itself is the useful one.
+  const useful = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf');
+  return (useful.length ? useful : errors)
+    .slice(0, 5)
+    .map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : ''}`)
+    .join('; ');
+}
+
+export function readPack(file: string): Pack {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read pack: ${(error as Error).message}`);
+  }
+  return validate(raw, file);
+}
+
+const builtinCache: { packs?: Pack[] } = {};
+
+export function builtinPacks(): Pack[] {
+  builtinCache.packs ??= fs
+    .readdirSync(BUILTIN_DIR)
+    .filter((f) => f.endsWith('.json') && f !== 'pack.schema.json')
+    .sort()
+    .map((f) => readPack(path.join(BUILTIN_DIR, f)));
+  return builtinCache.packs;
+}
+
+export interface PackSet {
+  packs: Pack[];
+  /** Entries that can produce findings (retained entries are documentation only), deduplicated. */
+  entries: ActiveEntry[];
+  /** The pack files read from the config, relative to the config folder. */
+  userFiles: string[];
+}
+
+/** The built-in packs plus those the config's `packs` key names (paths relative to `dir`). */
+export function loadPacks(dir: string, userPacks: readonly string[] = []): PackSet {
+  const packs = [...builtinPacks()];
+  for (const p of userPacks) {
+    const file = path.resolve(dir, p);
+    if (!fs.existsSync(file)) throw new ConfigError(`packs: ${p}: no such pack file (resolved to ${file})`);
+    packs.push(readPack(file));
+  }
+  const ids = new Set<string>();
+  for (const p of packs) {
+    if (ids.has(p.id)) throw new ConfigError(`packs: two packs have the id "${p.id}"`);
+    ids.add(p.id);
+  }
+  for (const p of packs) {
+    for (const inc of p.includes ?? []) if (!ids.has(inc)) throw new ConfigError(`packs: ${p.id} includes unknown pack "${inc}"`);
+  }
+  return { packs, entries: activeEntries(packs), userFiles: [...userPacks] };
+}
+
+function activeEntries(packs: readonly Pack[]): ActiveEntry[] {
+  const seen = new Set<string>();
+  const out: ActiveEntry[] = [];
+  for (const pack of packs) {
+    for (const e of pack.entries) {
+      if (e.status === 'retained') continue;
+      const key = [e.kind, e.kind === 'header' ? e.name.toLowerCase() : e.name, e.status, (e.when?.values ?? []).join('|')].join('\u0001');
+      if (seen.has(key)) continue; // the same change listed by two packs reports once
+      seen.add(key);
+      out.push({ ...e, pack: pack.id, platform: pack.platform, severity: defaultSeverity(e) });
+    }
+  }
+  return out;
+}
+
+function defaultSeverity(e: PackEntry): 'error' | 'warning' {
+  return e.severity ?? (e.status === 'deprecated' ? 'warning' : 'error');
+}
+
+/** Entries a pack carries, its own plus those of the packs it includes (for sizes and docs). */
+export function packEntries(pack: Pack, all: readonly Pack[]): PackEntry[] {
+  const out = [...pack.entries];
+  for (const inc of pack.includes ?? []) {
+    const other = all.find((p) => p.id === inc);
+    if (other && other !== pack) out.push(...packEntries(other, all));
+  }
+  return out;
+}

@@ -1,0 +1,136 @@
+import type { PackSet } from './load.js';
+import { ruleFor, valueMatches, type ActiveEntry, type PackRuleId } from './types.js';
+
+// Lookups over the active entries, and the message every front end prints for a match:
+// what changed, in which version and pack, why, what to use instead, and the source.
+
+export class PackMatcher {
+  private readonly api = new Map<string, ActiveEntry>();
+  private readonly env = new Map<string, ActiveEntry[]>();
+  private readonly headers = new Map<string, ActiveEntry>();
+  private readonly clients = new Map<string, ActiveEntry>();
+  readonly fields: { entry: ActiveEntry; pattern: RegExp }[] = [];
+  readonly requirements: ActiveEntry[] = [];
+  /** Env names by their letters and digits only, for names bound loosely (Spring properties). */
+  private readonly squashed = new Map<string, string>();
+
+  constructor(readonly set: PackSet) {
+    for (const e of set.entries) {
+      if (e.kind === 'api') this.api.set(e.name, e);
+      else if (e.kind === 'header') this.headers.set(e.name.toLowerCase(), e);
+      else if (e.kind === 'client') this.clients.set(e.name, e);
+      else if (e.kind === 'field') this.fields.push({ entry: e, pattern: new RegExp(e.objectPattern ?? '.', 'i') });
+      else if (e.status === 'requires') this.requirements.push(e);
+      else this.env.set(e.name, [...(this.env.get(e.name) ?? []), e]);
+      if (e.kind === 'env') for (const n of [e.name, e.requires, e.unless?.name]) if (n) this.squashed.set(squash(n), n);
+    }
+  }
+
+  /** The pack's spelling of a loosely bound name (service-account → SERVICE_ACCOUNT), or the name itself. */
+  canonicalEnv(name: string): string {
+    if (this.env.has(name)) return name;
+    return this.squashed.get(squash(name)) ?? name;
+  }
+
+  apiEntry(name: string): ActiveEntry | undefined {
+    return this.api.get(name);
+  }
+
+  /**
+   * Header entries a string names: the whole string, or items of a comma-separated header
+   * list ('Content-Type, X-Tenant-ID', as CORS settings spell it). Offsets are into `text`.
+   */
+  headersIn(text: string): { entry: ActiveEntry; start: number; end: number }[] {
+    const whole = this.headers.get(text.toLowerCase());
+    if (whole) return [{ entry: whole, start: 0, end: text.length }];
+    if (!text.includes(',')) return [];
+    const out: { entry: ActiveEntry; start: number; end: number }[] = [];
+    let at = 0;
+    for (const part of text.split(',')) {
+      const token = part.trim();
+      // A list holds header tokens only; a sentence with a comma is not a list.
+      if (!token || !HEADER_TOKEN.test(token)) return [];
+      const start = at + part.indexOf(token);
+      const entry = this.headers.get(token.toLowerCase());
+      if (entry) out.push({ entry, start, end: start + token.length });
+      at += part.length + 1;
+    }
+    return out;
+  }
+
+  client(value: string): ActiveEntry | undefined {
+    return this.clients.get(value.trim());
+  }
+
+  /** Whether any entry names this variable (with or without a value condition). */
+  knowsEnv(name: string): boolean {
+    return this.env.has(name);
+  }
+
+  /**
+   * The entry a variable matches. With `value` undefined (the value is not visible, as for
+   * a read of process.env.X) only unconditional entries match; value-conditioned entries
+   * need the value.
+   */
+  envEntry(name: string, value: string | undefined): ActiveEntry | undefined {
+    const entries = this.env.get(name);
+    if (!entries) return undefined;
+    return entries.find((e) => (e.when ? valueMatches(e.when.values, value) : true));
+  }
+}
+
+/** An HTTP header field name (RFC 9110 token). */
+const HEADER_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+function squash(name: string): string {
+  return name.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
+}
+
+const matchers = new WeakMap<PackSet, PackMatcher>();
+
+export function matcherFor(set: PackSet): PackMatcher {
+  let m = matchers.get(set);
+  if (!m) matchers.set(set, (m = new PackMatcher(set)));
+  return m;
+}
+
+export function replacements(e: ActiveEntry): string[] {
+  if (e.replacement === undefined || e.replacement === null) return [];
+  return Array.isArray(e.replacement) ? e.replacement : [e.replacement];
+}
+
+const or = (xs: string[]): string => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} or ${xs.at(-1)}`);
+
+function changed(e: ActiveEntry): string {
+  const where = `${e.platform} ${e.version}`;
+  if (e.status === 'deprecated') return `is deprecated since ${where}${e.removedIn ? ` and rejected from ${e.removedIn}` : ''}`;
+  if (e.status === 'renamed') return `was renamed in ${where}`;
+  return `was removed in ${where}`;
+}
+
+function tail(e: ActiveEntry): string {
+  return ` (pack ${e.pack}; ${e.source})`;
+}
+
+/** The finding's message for a matched entry. `subject` is how the code or file spells it. */
+export function messageFor(e: ActiveEntry, subject: string): string {
+  const reps = replacements(e);
+  switch (e.kind) {
+    case 'api':
+      return `${subject} ${changed(e)}: ${e.reason}. Fix: ${reps.length ? `use ${or(reps)} instead` : 'remove the call'}${tail(e)}`;
+    case 'header':
+      return `HTTP header ${subject} ${changed(e)}: ${e.reason}. Fix: send and read ${or(reps)} instead${tail(e)}`;
+    case 'client':
+      return `OAuth client "${subject}" ${changed(e)}: ${e.reason}. Fix: ${reps.length ? `use ${or(reps)} instead` : 'remove it'}${tail(e)}`;
+    case 'field':
+      return `${subject} reads ${e.name}, which ${changed(e)}: ${e.reason}. Fix: read ${or(reps)} first and fall back to ${e.name}${tail(e)}`;
+    case 'env':
+      if (e.status === 'requires')
+        return `${subject} without ${e.requires} in the same file: ${e.reason}. Fix: set ${e.requires} beside it (a secret reference counts; if another file provides it, suppress with that reason)${tail(e)}`;
+      return `Environment variable ${subject} ${changed(e)}: ${e.reason}. Fix: ${reps.length ? `replace it with ${or(reps)}` : 'remove it'}${tail(e)}`;
+  }
+}
+
+export function ruleOf(e: ActiveEntry): PackRuleId {
+  return ruleFor(e.kind);
+}

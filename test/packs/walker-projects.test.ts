@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { auditSync } from '../../src/walker/audit.js';
+import { codeFindings, SCHEMA, writeProject } from '../support/project.js';
+
+// The pack pass in the walker on small projects: the same findings whether or not the
+// project's types are installed (the typed path parses through ts-morph), suppressions in
+// code, and deployment files beside the code.
+
+const APP = `import { WithRLS } from './legacy';
+import { Pool } from 'pg';
+export const pool = new Pool();
+export const run = () => WithRLS(pool, async () => fetch('/x', { headers: { 'X-Tenant-ID': '1' } }));
+// rls-guard-ignore-next-line no-deprecated-env -- read only to log a migration warning
+export const realm = process.env.SECURITY_OAUTH2_REALM;
+export const client = process.env.SECURITY_OAUTH2_CLIENT_CLIENTID;
+`;
+
+function project(withTypes: boolean): string {
+  return writeProject({
+    'db/schema.sql': SCHEMA,
+    'src/app.ts': APP,
+    '.env.production': 'ENABLE_NODE_MONITOR=true\nAXONFLOW_DB_PLATFORM_ADMIN_URL=postgres://admin@db/app\nSECURITY_TYPE=oauth2\n',
+    ...(withTypes
+      ? {
+          'node_modules/@types/pg/package.json': '{"name":"@types/pg","types":"index.d.ts"}',
+          'node_modules/@types/pg/index.d.ts': 'export declare class Pool { query(text: string): Promise<unknown>; }\n',
+          'tsconfig.json': '{"compilerOptions":{"strict":true,"module":"NodeNext","moduleResolution":"NodeNext","target":"ES2022"}}',
+        }
+      : {}),
+  });
+}
+
+const summary = (withTypes: boolean) =>
+  codeFindings(auditSync({ paths: [project(withTypes)], ...(withTypes ? {} : { types: false }) })).map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId}`);
+
+describe('the pack pass in the walker', () => {
+  it('treats a compose variable without a value as passed through from the host (set), and a Helm one as blank', () => {
+    const root = writeProject({
+      'docker-compose.yml': 'services:\n  agent:\n    environment:\n      ENABLE_NODE_MONITOR: "true"\n      AXONFLOW_DB_PLATFORM_ADMIN_URL:\n',
+      'values.yaml': 'env:\n  ENABLE_NODE_MONITOR: "true"\n  AXONFLOW_DB_PLATFORM_ADMIN_URL:\n',
+    });
+    expect(auditSync({ paths: [root], types: false }).findings.map((f) => `${f.file}:${f.line}`)).toEqual(['values.yaml:2']);
+  });
+
+  it('audits a deployment file named on its own, without parsing it as source', () => {
+    const root = writeProject({ 'deploy/prod.env': 'export SECURITY_OAUTH2_CLIENT_CLIENT_ID="flowx-platform-authorize"\n' });
+    const report = auditSync({ paths: [`${root}/deploy/prod.env`], types: false });
+    expect(report.diagnostics).toEqual([]);
+    expect(report.findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId}`)).toEqual(['deploy/prod.env:1:8 no-deprecated-env', 'deploy/prod.env:1:41 no-removed-api']);
+  });
+
+
+  it('reads git-ignored .env files (what the service boots with), but no other git-ignored file', () => {
+    const root = writeProject({
+      '.gitignore': '.env\n.env.local\nsecret-values.yaml\n',
+      '.env': 'SECURITY_OAUTH2_REALM=flowx\n',
+      '.env.local': 'FLOWX_CLIENT_NAME=dev\n',
+      'secret-values.yaml': 'env:\n  SECURITY_OAUTH2_REALM: flowx\n',
+      'values.yaml': 'env:\n  SECURITY_OAUTH2_CLIENT_CLIENTID: x\n',
+    });
+    const files = auditSync({ paths: [root], types: false }).findings.map((f) => `${f.file}:${f.line}`);
+    expect(files).toEqual(['.env:1', '.env.local:1', 'values.yaml:2']);
+  });
+
+
+  it('finds the same things with and without installed types, honouring suppressions', () => {
+    const expected = ['.env.production:3:1 no-deprecated-env', 'src/app.ts:1:10 no-removed-api', 'src/app.ts:4:26 no-removed-api', 'src/app.ts:4:77 no-deprecated-header', 'src/app.ts:7:35 no-deprecated-env'];
+    expect(summary(false)).toEqual(expected);
+    expect(summary(true)).toEqual(expected);
+  });
+});
