@@ -27,6 +27,8 @@ export interface AnalysisConfig {
   functionWrites: Map<string, ThroughWrite[]>;
   /** Writes that triggers on a table add to a statement writing it, keyed by "table event". */
   triggerWrites: Map<string, ThroughWrite[]>;
+  /** The settings each gated table's policies read (directly or through functions), lower-cased. */
+  tableSettings: Map<string, Set<string>>;
   /** SECURITY DEFINER functions without a pinned search_path, and where they are declared. */
   unpinnedDefiners: Map<string, SchemaLocation>;
   strict: boolean;
@@ -68,6 +70,16 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
   const unpinnedDefiners = new Map<string, SchemaLocation>();
   for (const fn of model.functions.values()) if (fn.securityDefiner && !fn.searchPathPinned && fn.language !== 'internal' && fn.language !== 'c') unpinnedDefiners.set(fn.name, fn.at);
   const indirect = indirectWrites(model);
+  const tableSettings = new Map<string, Set<string>>();
+  for (const t of model.tables.values()) {
+    if (!t.rlsEnabled) continue;
+    const settings = new Set<string>();
+    for (const p of t.policies) {
+      for (const st of p.settings) settings.add(st.toLowerCase());
+      for (const f of p.functions) for (const st of model.functions.get(f)?.bodyReadsSettings ?? []) settings.add(st.toLowerCase());
+    }
+    tableSettings.set(t.name, settings);
+  }
   return {
     defaultSchema,
     contextSettings,
@@ -80,6 +92,7 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     functionWrites: indirect.functionWrites,
     triggerWrites: indirect.triggerWrites,
     unpinnedDefiners,
+    tableSettings,
     strict: options.strict ?? false,
   };
 }

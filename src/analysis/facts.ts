@@ -9,6 +9,10 @@ export interface ContextEvidence {
   via: string;
   at: ts.Node;
   local: boolean;
+  /** The setting it set, when known (a scope helper's is not). */
+  setting?: string;
+  /** Other settings set earlier in the same transaction, still in force. */
+  also?: ContextEvidence[];
 }
 
 /** The org-context state of one connection at one point of a function. */

@@ -318,12 +318,13 @@ class FlowWalker {
       for (const set of effect.contextSets) {
         this.facts.settingsSet.add(set.setting);
         if (!this.deps.config.contextSettings.has(set.setting)) continue;
-        const ev: ContextEvidence = { via: set.via, at: call, local: set.local === true };
+        const ev: ContextEvidence = { via: set.via, at: call, local: set.local === true, setting: set.setting };
         this.contextSet(call, handle, set.local, ev, implicit);
         if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) continue;
         if (set.local === true) {
           if (conn.tx === true || conn.tx === 'inherited' || implicit) {
-            conn.ctx = ev;
+            const earlier = conn.ctx && conn.ctx !== 'inherited' && conn.ctx.setting !== ev.setting ? [conn.ctx, ...(conn.ctx.also ?? [])].filter((x) => x.setting !== ev.setting) : [];
+            conn.ctx = earlier.length ? { ...ev, also: earlier } : ev;
             for (const w of pendingWrites) w.state.setLater ??= ev;
           } else conn.ineffective = ev;
         } else {
@@ -418,7 +419,7 @@ class FlowWalker {
         : { coverage: 'not-gated', via: null, evidence: tables.length ? `${tables.join(', ')} ${tables.length > 1 ? 'have' : 'has'} no row-level security` : 'no table written' };
     } else {
       // Every gated write must be covered; the site takes the worst verdict among them.
-      const verdicts = gatedWrites.map((w) => judge(handle, w.state, this.deps.root, w.table));
+      const verdicts = gatedWrites.map((w) => judge(handle, w.state, this.deps.root, w.table, this.deps.config.tableSettings.get(w.table)));
       verdict = verdicts.reduce((worst, v) => (rank(v) < rank(worst) ? v : worst));
     }
     return verdict;

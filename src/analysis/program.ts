@@ -27,6 +27,8 @@ export interface ProgramOptions {
   root: string;
   /** True when every caller is among the files (the walker); false for the single-file plugin. */
   wholeProgram: boolean;
+  /** The settings each gated table's policies read. */
+  tableSettings: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 interface Index {
@@ -122,7 +124,7 @@ class Settler {
         results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
         continue;
       }
-      const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table), seen);
+      const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table)), seen);
       results.push({ ...inner, callPath: [at, ...inner.callPath] });
     }
     const exported = isExportedFunction(fn);
@@ -182,7 +184,7 @@ class Settler {
           results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes the callback a value that is not a traceable connection`, callPath: [at], deferred: false });
           continue;
         }
-        const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table), new Set([...seen, helper]));
+        const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table)), new Set([...seen, helper]));
         results.push({ ...inner, callPath: [at, ...inner.callPath] });
       }
     }

@@ -3,7 +3,8 @@ import { type Handle, where } from './handles.js';
 
 // Turns a connection and its state at a write into coverage with its evidence.
 
-export function judge(handle: Handle, state: ConnState, root: string, table: string): LocalVerdict {
+export function judge(handle: Handle, state: ConnState, root: string, table: string, tableSettings?: ReadonlySet<string>): LocalVerdict {
+  const covered = (ev: ContextEvidence): LocalVerdict => coveredBy(ev, root, table, tableSettings);
   switch (handle.kind) {
     case 'scoped': {
       const d = handle.definition;
@@ -12,13 +13,13 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
     case 'admin':
       return { coverage: 'admin-pool', via: handle.via, evidence: `runs on ${handle.label} (BYPASSRLS)` };
     case 'param':
-      if (state.ctx !== null && state.ctx !== 'inherited') return covered(state.ctx, root);
-      if (state.session) return covered(state.session, root);
+      if (state.ctx !== null && state.ctx !== 'inherited') return covered(state.ctx);
+      if (state.session) return covered(state.session);
       if (state.ctx === 'inherited') return { pending: { kind: 'param', binding: handle.binding }, state };
       return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} ${missing(state, root)}` };
     case 'executor':
-      if (state.ctx !== null && state.ctx !== 'inherited') return covered(state.ctx, root);
-      if (state.session) return covered(state.session, root);
+      if (state.ctx !== null && state.ctx !== 'inherited') return covered(state.ctx);
+      if (state.session) return covered(state.session);
       if (state.ctx === 'inherited' && state.capturedBy) return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle }, state };
       if (handle.exec === 'pool') {
         return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes whichever connection is free, with no org context` };
@@ -31,8 +32,14 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
   }
 }
 
-function covered(ev: ContextEvidence, root: string): LocalVerdict {
+function coveredBy(ev: ContextEvidence, root: string, table: string, tableSettings: ReadonlySet<string> | undefined): LocalVerdict {
   const at = where(ev.at, root);
+  // The policy decides what "scoped" means: a context its policies never read covers nothing.
+  const matching = [ev, ...(ev.also ?? [])].find((x) => !x.setting || !tableSettings || tableSettings.size === 0 || tableSettings.has(x.setting));
+  if (matching && matching !== ev) return coveredBy(matching, root, table, tableSettings);
+  if (!matching && ev.setting && tableSettings) {
+    return { coverage: 'unscoped', via: null, evidence: `sets ${ev.setting} (${ev.via} at ${at}), but the policies on ${table} read ${[...tableSettings].sort().join(', ')}, which nothing set on this connection` };
+  }
   if (!ev.local) return { coverage: 'org-scope', via: `session ${ev.via} (${at})`, evidence: `the connection carries a session-wide org context set by ${ev.via} at ${at}` };
   return { coverage: 'org-scope', via: `transaction ${ev.via} (${at})`, evidence: `the transaction set the org context with ${ev.via} at ${at}` };
 }

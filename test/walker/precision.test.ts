@@ -272,3 +272,29 @@ export const add = (ctx: unknown, org: string) => withOrgScope(ctx, pool, org, (
     expect(unset[0]!.message).toContain("current_setting('app.current_user_id')");
   });
 });
+
+describe('the policy decides what scoped means', () => {
+  it('covers a write only when the setting its table’s policy reads is the one that was set', () => {
+    const report = auditProject({
+      'db/migrations/002_workspaces.sql': `CREATE TABLE documents (id bigserial PRIMARY KEY, workspace_id uuid NOT NULL);
+ALTER TABLE documents ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY documents_ws ON documents USING (workspace_id = current_setting('app.current_workspace_id', true)::uuid);`,
+      'src/db.ts': DB,
+      'src/a.ts': `import { pool } from './db';
+export async function save(org: string, ws: string) {
+  const c = await pool.connect();
+  await c.query('BEGIN');
+  await c.query("SELECT set_config('app.current_org_id', $1, true)", [org]);
+  await c.query('INSERT INTO projects (id, org_id) VALUES ($1, $1)', [org]);
+  await c.query('INSERT INTO documents (workspace_id) VALUES ($1)', [ws]);
+  await c.query("SELECT set_config('app.current_workspace_id', $1, true)", [ws]);
+  await c.query('INSERT INTO documents (workspace_id) VALUES ($1)', [ws]);
+  await c.query('DELETE FROM projects WHERE id = $1', [org]);
+  await c.query('COMMIT');
+}
+`,
+    });
+    expect(verdicts(report).map((v) => v.replace(/ via .*/, ''))).toEqual(['src/a.ts:6 org-scope', 'src/a.ts:7 unscoped', 'src/a.ts:9 org-scope', 'src/a.ts:10 org-scope']);
+    expect(codeFindings(report)[0]!.message).toContain('sets app.current_org_id (set_config at src/a.ts:5), but the policies on public.documents read app.current_workspace_id');
+  });
+});
