@@ -81,6 +81,8 @@ export interface DbAdapter {
    * for builders that need one (Kysely: db.transaction().execute(trx => …)).
    */
   transactionMethods?: Readonly<Record<string, { then?: string }>>;
+  /** Methods that run an array of queries in order on one connection, in one transaction (Prisma's $transaction([…])). */
+  sequenceMethods?: readonly string[];
   /** Methods of a pool that check out one connection. */
   connectMethods: readonly string[];
   /** Methods an executor's derived handles keep executing through (knex.withSchema('s'), db.$extends()). */

@@ -41,6 +41,8 @@ class FlowWalker {
   private readonly txWrites = new Map<ts.Node, RawWrite[]>();
   private readonly drafts: { site: RawSite; writes: RawWrite[] }[] = [];
   private builderCtx: BuilderContext | undefined;
+  /** Inside prisma.$transaction([…]): queries on the client run on the transaction instead. */
+  private redirect: { from: ts.Node; to: Handle } | undefined;
   /** The function being interpreted (inline callbacks belong to it); undefined at module level. */
   private root: ts.FunctionLikeDeclaration | undefined;
 
@@ -175,6 +177,13 @@ class FlowWalker {
         s = join(a, s);
         return;
       }
+      if (ts.isCallExpression(node) && s !== null) {
+        const seq = this.sequence(node, s);
+        if (seq !== undefined) {
+          s = seq;
+          return;
+        }
+      }
       ts.forEachChild(node, visit);
       if (ts.isCallExpression(node)) this.call(node, s);
       else if (ts.isTaggedTemplateExpression(node)) this.tagged(node, s);
@@ -204,6 +213,26 @@ class FlowWalker {
       if (this.builder(call, state)) return;
     }
     this.helperCall(call, state);
+  }
+
+  /**
+   * prisma.$transaction([a, b]): the array's queries run in order on one connection inside
+   * one transaction, so a context set by the first covers the writes after it.
+   */
+  private sequence(call: ts.CallExpression, state: Map<ts.Node, ConnState>): State | undefined {
+    const callee = skipOuter(call.expression);
+    const list = call.arguments[0] && skipOuter(call.arguments[0]);
+    if (!ts.isPropertyAccessExpression(callee) || !list || !ts.isArrayLiteralExpression(list)) return undefined;
+    const handle = this.deps.handles.of(callee.expression);
+    if (handle.kind !== 'executor' || !handle.adapter.sequenceMethods?.includes(callee.name.text)) return undefined;
+    const tx: Handle = { ...handle, exec: 'client', key: call, transaction: `${callee.name.text}([…])`, label: `the transaction ${shortText(callee, 30)}([…]) at ${where(call, this.deps.root)}` };
+    const saved = this.redirect;
+    this.redirect = { from: handle.key, to: tx };
+    let s: State = state;
+    s.set(call, { tx: true, ctx: null, session: null, ineffective: null });
+    for (const el of list.elements) s = this.expression(el, s);
+    this.redirect = saved;
+    return s;
   }
 
   /** sql`…` on a postgres.js executor, prisma.$executeRaw`…`: a template that runs SQL. */
@@ -295,7 +324,8 @@ class FlowWalker {
   }
 
   /** Applies the statements a call runs to its connection's state, and records the write site. */
-  private execute(call: QueryNode, handle: Handle, api: string, effects: StatementEffect[], normalized: string, variants: string[], state: Map<ts.Node, ConnState>): void {
+  private execute(call: QueryNode, original: Handle, api: string, effects: StatementEffect[], normalized: string, variants: string[], state: Map<ts.Node, ConnState>): void {
+    const handle = this.redirect && original.kind === 'executor' && original.key === this.redirect.from ? this.redirect.to : original;
     const key = connectionKey(handle);
     const conn = key ? this.stateOf(state, key, handle) : freshState(handle);
     const writes: RawWrite[] = [];

@@ -5,6 +5,9 @@ import { type AnalysisConfig, matchesSpec, type ResolvedScopeHelper } from './co
 import { functionName, type Origin, type OriginResolver, shortText } from './origins.js';
 import { type Binding, isFunctionLike, lookup, skipOuter } from './scope.js';
 import type { TypeEvidence } from './type-evidence.js';
+import { fillHoles, SqlTextFolder } from './sql-text.js';
+import { classifyStatement } from '../sql/classify.js';
+import { parseSql } from '../sql/parser.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -29,6 +32,7 @@ export function where(node: ts.Node, root: string): string {
 
 export class HandleResolver {
   private readonly memo = new Map<ts.Node, Handle>();
+  private folder: SqlTextFolder | undefined;
 
   constructor(
     private readonly origins: OriginResolver,
@@ -107,7 +111,7 @@ export class HandleResolver {
     if (ts.isNewExpression(e)) {
       const ctor = this.compute(e.expression, depth + 1);
       if (ctor.kind === 'library' && ctor.export !== 'namespace' && ctor.export !== 'sql-tag') {
-        const what = ctor.export === 'pool' ? 'Pool' : 'Client';
+        const what = ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
         return { kind: 'executor', exec: ctor.export, adapter: ctor.adapter, key: e, label: `${ctor.adapter.api} ${what} created at ${where(e, this.root)}` };
       }
       return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };
@@ -136,6 +140,9 @@ export class HandleResolver {
       const receiver = this.compute(callee.expression, depth + 1);
       // Derived handles that still run on the same executor: knex.withSchema('s'), trx('t').
       if (receiver.kind === 'executor' && receiver.adapter.passthroughMethods?.includes(callee.name.text)) return receiver;
+      // A client extension that wraps every query in a transaction setting the org context
+      // (Prisma's $extends with $transaction([set_config…, query(args)])) is a scoped client.
+      if (receiver.kind === 'executor' && callee.name.text === '$extends') return this.scopedExtension(call, receiver) ?? receiver;
       // `const trx = await db.transaction()`: a transaction object, committed by hand.
       if (receiver.kind === 'executor' && receiver.adapter.transactionMethods?.[callee.name.text]?.then === undefined && receiver.adapter.transactionMethods?.[callee.name.text] && !call.arguments.some((a) => isFunctionLike(skipOuter(a)))) {
         return { kind: 'executor', exec: 'client', adapter: receiver.adapter, key: call, transaction: `${shortText(callee, 30)}()`, label: `the transaction ${shortText(callee, 30)}() opens at ${where(call, this.root)}` };
@@ -244,6 +251,40 @@ export class HandleResolver {
       return { kind: 'executor', exec: 'client', adapter, key: binding.decl, transaction: `${shortText(expr, 20)}.${m}()`, label: `\`${binding.name}\`, the transaction ${shortText(expr, 20)}.${m}() opens at ${where(call, this.root)}` };
     };
     return (then ? tryReceiver(receiverExpr, method, then) : undefined) ?? tryReceiver(callee.expression, callee.name.text, undefined);
+  }
+
+  private scopedExtension(call: ts.CallExpression, client: Extract<Handle, { kind: 'executor' }>): Handle | undefined {
+    let setsContext = false;
+    const visit = (n: ts.Node): void => {
+      if (setsContext) return;
+      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
+        const method = (skipOuter(n.expression) as ts.PropertyAccessExpression).name.text;
+        const list = n.arguments[0] && skipOuter(n.arguments[0]);
+        if (client.adapter.sequenceMethods?.includes(method) && list && ts.isArrayLiteralExpression(list)) {
+          setsContext = list.elements.some((el) => this.setsContextLocally(el));
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    for (const a of call.arguments) visit(a);
+    if (!setsContext) return undefined;
+    let fn: ts.Node | undefined = call.parent;
+    while (fn && !isFunctionLike(fn)) fn = fn.parent;
+    const via = fn ? functionName(fn as ts.FunctionLikeDeclaration) : '$extends';
+    return { kind: 'scoped', via, key: call, helperCall: call, label: `the client \`${via}\` extends at ${where(call, this.root)}, whose every query runs in a transaction that first sets the org context` };
+  }
+
+  /** Whether an expression is a query whose SQL sets an org-context setting transaction-locally. */
+  private setsContextLocally(expr: ts.Expression): boolean {
+    const e = skipOuter(expr);
+    const sqlNode = ts.isTaggedTemplateExpression(e) ? e : ts.isCallExpression(e) ? e.arguments[0] : undefined;
+    if (!sqlNode) return false;
+    const folded = (this.folder ??= new SqlTextFolder(this.origins)).sql(sqlNode);
+    if (!folded.ok) return false;
+    return folded.variants.every((v) => {
+      const parsed = parseSql(fillHoles(v));
+      return parsed.ok && parsed.statements.some((st) => classifyStatement(st, { defaultSchema: this.config.defaultSchema, setterFunctions: this.config.setterFunctions }).contextSets.some((c) => c.local === true && this.config.contextSettings.has(c.setting)));
+    });
   }
 
   /** The scope helper a call invokes, matched by its imported or declared name (and module, when configured). */

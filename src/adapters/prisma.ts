@@ -1,0 +1,47 @@
+import ts from 'typescript';
+import { prismaModels } from './prisma-schema.js';
+import type { BuilderWrite, DbAdapter } from './types.js';
+
+// Prisma: `new PrismaClient()`; writes are model delegates (prisma.auditLog.create(…)),
+// resolved to tables through schema.prisma (@@map, @@schema); raw SQL is
+// $executeRaw`…` / $executeRawUnsafe(text) (and $queryRaw for writes with RETURNING);
+// $transaction(async (tx) => …) runs a callback on one connection, and the array form
+// $transaction([setContext, write]) runs its elements in order on one connection.
+
+const VERBS: Record<string, BuilderWrite['operation']> = {
+  create: 'insert',
+  createMany: 'insert',
+  createManyAndReturn: 'insert',
+  upsert: 'insert',
+  update: 'update',
+  updateMany: 'update',
+  updateManyAndReturn: 'update',
+  delete: 'delete',
+  deleteMany: 'delete',
+};
+
+export const prismaAdapter: DbAdapter = {
+  api: 'prisma',
+  modules: ['@prisma/client'],
+  modulePrefixes: ['@prisma/client/'],
+  exports: { PrismaClient: 'pool', Prisma: 'namespace', '*': 'namespace' },
+  executorTypes: { PrismaClient: 'pool', TransactionClient: 'client' },
+  queryMethods: { $executeRawUnsafe: { sqlArg: 0 }, $queryRawUnsafe: { sqlArg: 0 }, $executeRaw: { sqlArg: 0 }, $queryRaw: { sqlArg: 0 } },
+  tagMethods: ['$executeRaw', '$queryRaw'],
+  transactionMethods: { $transaction: {} },
+  sequenceMethods: ['$transaction'],
+  connectMethods: [],
+  builderWrite(call, ctx) {
+    const callee = call.expression;
+    if (!ts.isPropertyAccessExpression(callee)) return null;
+    const operation = VERBS[callee.name.text];
+    const delegate = callee.expression;
+    if (!operation || !ts.isPropertyAccessExpression(delegate) || delegate.name.text.startsWith('$')) return null;
+    const models = prismaModels(ctx.root);
+    const model = models?.get(delegate.name.text);
+    if (!model) {
+      return { executor: delegate.expression, operation, table: { unresolved: models ? `schema.prisma has no model for \`${delegate.name.text}\`` : 'no schema.prisma was found to map the model to its table' } };
+    }
+    return { executor: delegate.expression, operation, table: { name: ctx.qualify(`"${model.table.replace(/"/g, '""')}"`, model.schema ?? undefined) }, distinctive: true };
+  },
+};
