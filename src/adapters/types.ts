@@ -83,6 +83,10 @@ export interface DbAdapter {
   transactionMethods?: Readonly<Record<string, { then?: string }>>;
   /** Methods that run an array of queries in order on one connection, in one transaction (Prisma's $transaction([…])). */
   sequenceMethods?: readonly string[];
+  /** Methods of a connection that open or end a transaction (TypeORM's queryRunner.startTransaction()). */
+  transactionControl?: Readonly<Record<string, 'begin' | 'commit' | 'rollback'>>;
+  /** Properties of an executor that are the same connection (queryRunner.manager). */
+  passthroughProperties?: readonly string[];
   /** Methods of a pool that check out one connection. */
   connectMethods: readonly string[];
   /** Methods an executor's derived handles keep executing through (knex.withSchema('s'), db.$extends()). */

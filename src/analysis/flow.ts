@@ -210,9 +210,20 @@ class FlowWalker {
         const raw = adapter.sqlExecute?.(call);
         if (raw && this.query(call, raw.executor, raw.sql, adapter, state)) return;
       }
+      if (this.transactionControl(call, callee, state)) return;
       if (this.builder(call, state)) return;
     }
     this.helperCall(call, state);
+  }
+
+  /** queryRunner.startTransaction() and friends: BEGIN, COMMIT and ROLLBACK as method calls. */
+  private transactionControl(call: ts.CallExpression, callee: ts.PropertyAccessExpression, state: Map<ts.Node, ConnState>): boolean {
+    const handle = this.deps.handles.of(callee.expression);
+    if (handle.kind !== 'executor') return false;
+    const control = handle.adapter.transactionControl?.[callee.name.text];
+    if (!control) return false;
+    this.execute(call, handle, handle.adapter.api, [{ writes: [], calls: [], contextSets: [], contextResets: [], transaction: control, kind: 'TransactionStmt' }], '', [], state);
+    return true;
   }
 
   /**

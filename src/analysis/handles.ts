@@ -71,6 +71,11 @@ export class HandleResolver {
       const admin = this.adminBinding(e);
       if (admin) return admin;
     }
+    // queryRunner.manager: the same connection under another API.
+    if (ts.isPropertyAccessExpression(e) && adapters.some((a) => a.passthroughProperties?.includes(e.name.text))) {
+      const receiver = this.compute(e.expression, depth + 1);
+      if (receiver.kind === 'executor' && receiver.adapter.passthroughProperties?.includes(e.name.text)) return receiver;
+    }
     return this.fromOrigin(this.origins.expr(e), e, depth);
   }
 
