@@ -81,6 +81,8 @@ export interface DbAdapter {
    * for builders that need one (Kysely: db.transaction().execute(trx => …)).
    */
   transactionMethods?: Readonly<Record<string, { then?: string }>>;
+  /** Methods that hand a callback one checked-out connection, outside any transaction (slonik's pool.connect(cb)). */
+  connectionCallbacks?: readonly string[];
   /** Methods that run an array of queries in order on one connection, in one transaction (Prisma's $transaction([…])). */
   sequenceMethods?: readonly string[];
   /** Methods of a connection that open or end a transaction (TypeORM's queryRunner.startTransaction()). */

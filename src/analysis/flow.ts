@@ -272,7 +272,7 @@ class FlowWalker {
     const handle = this.deps.handles.of(receiver);
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package'))) return false;
     // The executor's own library decides what its methods do (TypeORM's query() is not knex's).
-    const own = handle.kind === 'executor' ? handle.adapter : handle.kind === 'param' && handle.typed ? handle.typed.adapter : undefined;
+    const own = handle.kind === 'executor' ? handle.adapter : handle.kind === 'param' && handle.typed ? handle.typed.adapter : handle.kind === 'admin' ? handle.adapter : undefined;
     if (own && own !== asked && method !== undefined) return own.queryMethods[method] !== undefined && this.query(call, receiver, sqlArg, own, state);
     const adapter = own ?? asked;
     const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null);
@@ -297,7 +297,7 @@ class FlowWalker {
       const w = adapter.builderWrite?.(call, this.builderContext);
       if (!w) continue;
       const handle = this.deps.handles.of(w.executor);
-      const ours = (handle.kind === 'executor' && handle.adapter === adapter) || (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true));
+      const ours = ((handle.kind === 'executor' || handle.kind === 'admin') && handle.adapter === adapter) || (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true));
       // Scope helpers and admin providers hand out whatever their library's executor is: the
       // call's shape must then say which library it is.
       if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) continue;

@@ -18,7 +18,7 @@ export type ParamBinding = Extract<Binding, { kind: 'parameter' }>;
 export type Handle =
   | { kind: 'executor'; exec: ExecutorKind; adapter: DbAdapter; key: ts.Node; label: string; transaction?: string }
   | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression; definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number } }
-  | { kind: 'admin'; via: string; key: ts.Node; label: string }
+  | { kind: 'admin'; via: string; key: ts.Node; label: string; adapter?: DbAdapter }
   | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null }
   | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }
   | { kind: 'not-db'; reason: string }
@@ -251,6 +251,9 @@ export class HandleResolver {
       const receiver = this.of(expr);
       if (receiver.kind !== 'executor' && !(receiver.kind === 'param' && receiver.typed)) return undefined;
       const adapter = receiver.kind === 'executor' ? receiver.adapter : receiver.typed!.adapter;
+      if (!t && adapter.connectionCallbacks?.includes(m)) {
+        return { kind: 'executor', exec: 'pool-client', adapter, key: binding.decl, label: `\`${binding.name}\`, the connection ${shortText(expr, 20)}.${m}() checks out at ${where(call, this.root)}` };
+      }
       const spec = adapter.transactionMethods?.[m];
       if (!spec || spec.then !== t) return undefined;
       return { kind: 'executor', exec: 'client', adapter, key: binding.decl, transaction: `${shortText(expr, 20)}.${m}()`, label: `\`${binding.name}\`, the transaction ${shortText(expr, 20)}.${m}() opens at ${where(call, this.root)}` };
@@ -311,7 +314,9 @@ export class HandleResolver {
     const original = importedName(b) ?? b.name;
     const hit = matchesSpec(this.config.adminProviders, original, importModule(b));
     if (!hit || b.kind === 'function') return undefined;
-    return { kind: 'admin', via: hit.name, key: b.decl, label: `admin connection \`${hit.name}\`` };
+    // Which library the admin connection is, when its definition says: for the report's api.
+    const under = this.fromOrigin(this.origins.expr(id), id, 7);
+    return { kind: 'admin', via: hit.name, key: b.decl, label: `admin connection \`${hit.name}\``, ...(under.kind === 'executor' ? { adapter: under.adapter } : {}) };
   }
 
   private adminCall(callee: ts.Expression, name: string): string | undefined {
