@@ -166,13 +166,13 @@ export class HandleResolver {
       if (receiver.kind === 'unknown') return receiver;
     }
     const target = this.origins.expr(callee);
-    if (target.kind === 'function') return this.returned(target.decl, depth);
+    if (target.kind === 'function') return this.returned(target.decl, depth, call);
     if (target.kind === 'unknown') return { kind: 'unknown', reason: target.reason };
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
   }
 
   /** A function in the codebase that returns a connection: follow its return statements. */
-  private returned(fn: ts.FunctionLikeDeclaration, depth: number): Handle {
+  private returned(fn: ts.FunctionLikeDeclaration, depth: number, call?: ts.CallExpression): Handle {
     const results: Handle[] = [];
     const body = fn.body;
     if (!body) return { kind: 'unknown', reason: `\`${functionName(fn)}\` has no body` };
@@ -188,8 +188,59 @@ export class HandleResolver {
     }
     const first = results[0];
     if (!first) return { kind: 'not-db', reason: `\`${functionName(fn)}\` returns nothing` };
-    if (results.every((r) => r.kind === first.kind && r.kind !== 'param' && ('key' in r ? r.key === (first as { key: ts.Node }).key : true))) return first;
+    if (results.every((r) => r.kind === first.kind && r.kind !== 'param' && ('key' in r ? r.key === (first as { key: ts.Node }).key : true))) {
+      // A factory that opens a transaction and sets the org context on the connection it returns.
+      if (call && first.kind === 'executor' && first.exec !== 'pool' && this.returnsScoped(fn, first.key)) {
+        const via = functionName(fn);
+        return { kind: 'scoped', via, key: first.key, helperCall: call, label: `the connection \`${via}\` returns (${where(fn, this.root)}), inside a transaction that set the org context` };
+      }
+      return first;
+    }
     return { kind: 'unknown', reason: `\`${functionName(fn)}\` returns different connections` };
+  }
+
+  /**
+   * Whether a function, statement by statement, begins a transaction on the connection it
+   * returns and sets the org context in it transaction-locally, with no COMMIT before the
+   * return: the connection it hands out is org-scoped.
+   */
+  private returnsScoped(fn: ts.FunctionLikeDeclaration, key: ts.Node): boolean {
+    if (!fn.body || !ts.isBlock(fn.body)) return false;
+    let tx = false;
+    let ctx = false;
+    const onConnection = (e: ts.Expression): boolean => {
+      const h = this.of(e);
+      return h.kind === 'executor' && h.key === key;
+    };
+    const visit = (n: ts.Node): void => {
+      if (isFunctionLike(n)) return;
+      ts.forEachChild(n, visit);
+      if (!ts.isCallExpression(n) || !ts.isPropertyAccessExpression(skipOuter(n.expression))) return;
+      const callee = skipOuter(n.expression) as ts.PropertyAccessExpression;
+      const method = callee.name.text;
+      const adapter = adapters.find((a) => a.queryMethods[method] || a.transactionControl?.[method]);
+      if (!adapter || !onConnection(callee.expression)) return;
+      const control = adapter.transactionControl?.[method];
+      const effects = control ? [{ transaction: control, contextSets: [] as { local: boolean | null; setting: string }[] }] : this.effects(n.arguments[adapter.queryMethods[method]?.sqlArg ?? 0]);
+      for (const effect of effects) {
+        if (effect.transaction === 'begin') tx = true;
+        if (effect.transaction === 'commit' || effect.transaction === 'rollback') tx = ctx = false;
+        if (tx && effect.contextSets.some((c) => c.local === true && this.config.contextSettings.has(c.setting))) ctx = true;
+      }
+    };
+    for (const st of fn.body.statements) {
+      if (ts.isReturnStatement(st)) return tx && ctx;
+      visit(st);
+    }
+    return false;
+  }
+
+  private effects(sqlNode: ts.Expression | undefined): ReturnType<typeof classifyStatement>[] {
+    if (!sqlNode) return [];
+    const folded = (this.folder ??= new SqlTextFolder(this.origins)).sql(sqlNode);
+    if (!folded.ok || folded.variants.length !== 1) return [];
+    const parsed = parseSql(fillHoles(folded.variants[0]!));
+    return parsed.ok ? parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.config.defaultSchema, setterFunctions: this.config.setterFunctions })) : [];
   }
 
   private param(binding: ParamBinding, pathKeys: (string | number)[]): Handle {
@@ -287,12 +338,7 @@ export class HandleResolver {
     const e = skipOuter(expr);
     const sqlNode = ts.isTaggedTemplateExpression(e) ? e : ts.isCallExpression(e) ? e.arguments[0] : undefined;
     if (!sqlNode) return false;
-    const folded = (this.folder ??= new SqlTextFolder(this.origins)).sql(sqlNode);
-    if (!folded.ok) return false;
-    return folded.variants.every((v) => {
-      const parsed = parseSql(fillHoles(v));
-      return parsed.ok && parsed.statements.some((st) => classifyStatement(st, { defaultSchema: this.config.defaultSchema, setterFunctions: this.config.setterFunctions }).contextSets.some((c) => c.local === true && this.config.contextSettings.has(c.setting)));
-    });
+    return this.effects(sqlNode).some((effect) => effect.contextSets.some((c) => c.local === true && this.config.contextSettings.has(c.setting)));
   }
 
   /** The scope helper a call invokes, matched by its imported or declared name (and module, when configured). */

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { auditProject, verdicts } from '../support/project.js';
+
+// Scope providers of every shape, recognised from what their bodies do, for any library:
+// callback helpers, factories that return a scoped connection, and their traps.
+
+const DB = "import knex from 'knex';\nimport { drizzle } from 'drizzle-orm/node-postgres';\nimport { Pool } from 'pg';\nexport const db = knex({});\nexport const orm = drizzle(process.env.URL!);\nexport const pool = new Pool();\n";
+
+describe('scope providers inferred from their bodies', () => {
+  it('a callback helper over a library transaction (knex, drizzle) that sets the context first', () => {
+    const report = auditProject({
+      'src/db.ts': DB,
+      'src/tenancy.ts': `import { sql } from 'drizzle-orm';
+import { db, orm } from './db';
+export function withOrg<T>(orgId: string, fn: (trx: any) => Promise<T>) {
+  return db.transaction(async (trx) => {
+    await trx.raw("SELECT set_config('app.current_org_id', ?, true)", [orgId]);
+    return fn(trx);
+  });
+}
+export function inTenant<T>(orgId: string, fn: (tx: any) => Promise<T>) {
+  return orm.transaction(async (tx) => {
+    await tx.execute(sql\`SELECT set_config('app.current_org_id', \${orgId}, true)\`);
+    return fn(tx);
+  });
+}
+export function forgetful<T>(orgId: string, fn: (trx: any) => Promise<T>) {
+  return db.transaction(async (trx) => fn(trx));
+}
+`,
+      'src/app.ts': `import { sql } from 'drizzle-orm';
+import { inTenant, withOrg, forgetful } from './tenancy';
+export const a = (org: string) => withOrg(org, (trx) => trx('projects').insert({ org_id: org }));
+export const b = (org: string) => forgetful(org, (trx) => trx('projects').insert({ org_id: org }));
+export const c = (org: string) => withOrg(org, async () => { const { db } = await import('./db'); return db('projects').del(); });
+export const d = (org: string) => inTenant(org, (tx) => tx.execute(sql\`DELETE FROM projects\`));
+`,
+    });
+    // c: the outer knex instance inside the helper's callback is another connection.
+    expect(verdicts(report)).toEqual(['src/app.ts:3 org-scope via withOrg', 'src/app.ts:4 unscoped', 'src/app.ts:5 unscoped', 'src/app.ts:6 org-scope via inTenant']);
+  });
+
+  it('a factory that returns a connection inside a transaction that set the context', () => {
+    const report = auditProject({
+      'src/db.ts': DB,
+      'src/tenancy.ts': `import { pool } from './db';
+export async function orgClient(orgId: string) {
+  const c = await pool.connect();
+  await c.query('BEGIN');
+  await c.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+  return c;
+}
+export async function committedClient(orgId: string) {
+  const c = await pool.connect();
+  await c.query('BEGIN');
+  await c.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+  await c.query('COMMIT');
+  return c;
+}
+/** The trap: called without an org, the same factory hands out the bare pool. */
+export async function getDb(orgId?: string) {
+  if (!orgId) return pool;
+  const c = await pool.connect();
+  await c.query('BEGIN');
+  await c.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+  return c;
+}
+`,
+      'src/app.ts': `import { committedClient, getDb, orgClient } from './tenancy';
+export async function a(org: string) {
+  const c = await orgClient(org);
+  await c.query('DELETE FROM projects');
+  const d = await committedClient(org);
+  await d.query('DELETE FROM projects');
+  const e = await getDb();
+  await e.query('DELETE FROM projects');
+}
+`,
+    });
+    expect(verdicts(report).map((v) => v.replace(/ via .*/, ''))).toEqual(['src/app.ts:4 org-scope', 'src/app.ts:6 unresolved', 'src/app.ts:8 unresolved']);
+    expect(report.writeSites[0]!.via).toBe('orgClient');
+  });
+});
