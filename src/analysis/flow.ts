@@ -429,6 +429,8 @@ class FlowWalker {
   }
 
   private contextSet(call: QueryNode, handle: Handle, local: boolean | null, ev: ContextEvidence, implicit: boolean): void {
+    // A per-tenant pool's connect hook sets the context session-wide on purpose.
+    for (let n: ts.Node | undefined = call.parent; n; n = n.parent) if (isFunctionLike(n) && this.deps.handles.isTenantHook(n)) return;
     const setting = [...this.deps.config.contextSettings][0] ?? 'app.current_org_id';
     const desc = `${ev.via === 'set_config' ? `set_config('${setting}', …, ${local === true ? 'true' : local === false ? 'false' : '?'})` : ev.via}`;
     if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) {

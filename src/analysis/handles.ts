@@ -16,7 +16,7 @@ import { parseSql } from '../sql/parser.js';
 export type ParamBinding = Extract<Binding, { kind: 'parameter' }>;
 
 export type Handle =
-  | { kind: 'executor'; exec: ExecutorKind; adapter: DbAdapter; key: ts.Node; label: string; transaction?: string }
+  | { kind: 'executor'; exec: ExecutorKind; adapter: DbAdapter; key: ts.Node; label: string; transaction?: string; tenant?: { via: string; at: ts.Node } }
   | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression; definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number } }
   | { kind: 'admin'; via: string; key: ts.Node; label: string; adapter?: DbAdapter }
   | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null }
@@ -117,7 +117,8 @@ export class HandleResolver {
       const ctor = this.compute(e.expression, depth + 1);
       if (ctor.kind === 'library' && ctor.export !== 'namespace' && ctor.export !== 'sql-tag') {
         const what = ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
-        return { kind: 'executor', exec: ctor.export, adapter: ctor.adapter, key: e, label: `${ctor.adapter.api} ${what} created at ${where(e, this.root)}` };
+        const tenant = this.tenantBinding(e);
+        return { kind: 'executor', exec: ctor.export, adapter: ctor.adapter, key: e, label: `${ctor.adapter.api} ${what} created at ${where(e, this.root)}`, ...(tenant ? { tenant } : {}) };
       }
       return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };
     }
@@ -333,6 +334,70 @@ export class HandleResolver {
     return { kind: 'scoped', via, key: call, helperCall: call, label: `the client \`${via}\` extends at ${where(call, this.root)}, whose every query runs in a transaction that first sets the org context` };
   }
 
+  /**
+   * A per-tenant pool: its every connection carries the org setting, from the connection
+   * options (`options: '-c app.current_org_id=' + orgId`) or a connect hook that sets it
+   * (`pool.on('connect', (c) => c.query("SET app.current_org_id = …"))`).
+   */
+  private tenantBinding(created: ts.NewExpression): { via: string; at: ts.Node } | undefined {
+    const config = created.arguments?.[0] && skipOuter(created.arguments[0]);
+    if (config && ts.isObjectLiteralExpression(config)) {
+      for (const p of config.properties) {
+        if (!ts.isPropertyAssignment(p) || p.name.getText() !== 'options') continue;
+        const folded = (this.folder ??= new SqlTextFolder(this.origins)).sql(p.initializer);
+        if (!folded.ok) continue;
+        const setting = folded.variants.map((v) => optionSetting(v, this.config.contextSettings)).find((x) => x !== undefined);
+        if (setting && folded.variants.every((v) => optionSetting(v, this.config.contextSettings) === setting)) return { via: `tenant pool (options -c ${setting})`, at: created };
+      }
+    }
+    const decl = created.parent;
+    if (!decl || !ts.isVariableDeclaration(decl) || !ts.isIdentifier(decl.name)) return undefined;
+    let hook: { via: string; at: ts.Node } | undefined;
+    const visit = (n: ts.Node): void => {
+      if (hook) return;
+      if (ts.isCallExpression(n) && this.isConnectHook(n, decl)) {
+        const fn = n.arguments[1] && skipOuter(n.arguments[1]);
+        if (fn && isFunctionLike(fn) && fn.parameters[0] && this.hookSetsContext(fn)) hook = { via: `tenant pool (connect hook at ${where(n, this.root)})`, at: n };
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(created.getSourceFile());
+    return hook;
+  }
+
+  private isConnectHook(call: ts.CallExpression, decl: ts.VariableDeclaration): boolean {
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'on' || !ts.isIdentifier(callee.expression)) return false;
+    const event = call.arguments[0];
+    return !!event && ts.isStringLiteral(event) && event.text === 'connect' && lookup(callee.expression)?.decl === decl;
+  }
+
+  private hookSetsContext(fn: ts.FunctionLikeDeclaration): boolean {
+    let sets = false;
+    const visit = (n: ts.Node): void => {
+      if (sets) return;
+      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
+        const callee = skipOuter(n.expression) as ts.PropertyAccessExpression;
+        if (adapters.some((a) => a.queryMethods[callee.name.text])) {
+          sets = this.effects(n.arguments[0]).some((e) => e.contextSets.some((c) => this.config.contextSettings.has(c.setting)));
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    if (fn.body) visit(fn.body);
+    return sets;
+  }
+
+  /** Whether a function is the connect hook of a per-tenant pool (its session-wide set is the point). */
+  isTenantHook(fn: ts.Node): boolean {
+    const call = fn.parent;
+    if (!call || !ts.isCallExpression(call) || call.arguments[1] !== fn) return false;
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'on') return false;
+    const pool = this.of(callee.expression);
+    return pool.kind === 'executor' && pool.tenant !== undefined;
+  }
+
   /** Whether an expression is a query whose SQL sets an org-context setting transaction-locally. */
   private setsContextLocally(expr: ts.Expression): boolean {
     const e = skipOuter(expr);
@@ -418,3 +483,15 @@ function importModule(b: Binding | undefined): string | undefined {
   return b?.kind === 'import' ? b.module : undefined;
 }
 
+
+/** The context setting a libpq `options` string sets (`-c app.current_org_id=…`), if any. */
+function optionSetting(options: string, settings: ReadonlySet<string>): string | undefined {
+  const words = options.split(/\s+/).filter(Boolean);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const assignment = w === '-c' ? words[i + 1] : w.startsWith('-c') ? w.slice(2) : w.startsWith('--') ? w.slice(2) : undefined;
+    const name = assignment?.split('=')[0]?.toLowerCase();
+    if (name && assignment!.includes('=') && settings.has(name)) return name;
+  }
+  return undefined;
+}

@@ -18,6 +18,7 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
       if (state.ctx === 'inherited') return { pending: { kind: 'param', binding: handle.binding }, state };
       return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} ${missing(state, root)}` };
     case 'executor':
+      if (handle.tenant) return { coverage: 'org-scope', via: handle.tenant.via, evidence: `runs on ${handle.label}, a per-tenant pool whose every connection carries the org setting (${handle.tenant.via} at ${where(handle.tenant.at, root)})` };
       if (state.ctx !== null && state.ctx !== 'inherited') return covered(state.ctx);
       if (state.session) return covered(state.session);
       if (state.ctx === 'inherited' && state.capturedBy) return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle }, state };

@@ -81,3 +81,37 @@ export async function a(org: string) {
     expect(report.writeSites[0]!.via).toBe('orgClient');
   });
 });
+
+describe('per-tenant pools', () => {
+  it('covers writes on a pool whose connection options or connect hook set the org setting', () => {
+    const report = auditProject({
+      'src/pools.ts': `import { Pool } from 'pg';
+export function tenantPool(orgId: string) {
+  return new Pool({ connectionString: process.env.DATABASE_URL, options: \`-c app.current_org_id=\${orgId}\` });
+}
+export function hookedPool(orgId: string) {
+  const pool = new Pool();
+  pool.on('connect', (client) => client.query("SELECT set_config('app.current_org_id', $1, false)", [orgId]));
+  return pool;
+}
+export function timeoutPool() {
+  return new Pool({ options: '-c statement_timeout=5000' });
+}
+`,
+      'src/app.ts': `import { hookedPool, tenantPool, timeoutPool } from './pools';
+export async function a(org: string) {
+  await tenantPool(org).query('DELETE FROM projects');
+  await hookedPool(org).query('DELETE FROM audit_logs');
+  await timeoutPool().query('DELETE FROM projects');
+}
+`,
+    });
+    expect(verdicts(report)).toEqual([
+      'src/app.ts:3 org-scope via tenant pool (options -c app.current_org_id)',
+      'src/app.ts:4 org-scope via tenant pool (connect hook at src/pools.ts:7)',
+      'src/app.ts:5 unscoped',
+    ]);
+    // The hook's session-wide set is the point of a per-tenant pool, not a leak.
+    expect(report.findings.filter((f) => f.ruleId === 'no-pool-scoped-context')).toEqual([]);
+  });
+});
