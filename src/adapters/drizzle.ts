@@ -37,12 +37,15 @@ export const drizzleAdapter: DbAdapter = {
 
 /** pgTable('name', …) → public.name; pgSchema('s').table('name', …) or s.table('name', …) → s.name. */
 function tableName(expr: ts.Expression, ctx: BuilderContext): string | undefined {
-  const def = ctx.definition(expr) ?? expr;
+  let def = ctx.definition(expr) ?? expr;
+  // pgTable(…).enableRLS() is the same table.
+  if (ts.isCallExpression(def) && ts.isPropertyAccessExpression(def.expression) && def.expression.name.text === 'enableRLS') def = def.expression.expression;
   if (!ts.isCallExpression(def) || def.arguments.length === 0) return undefined;
   const name = ctx.constant(def.arguments[0]!);
   if (name === undefined) return undefined;
   const callee = def.expression;
   if (ts.isIdentifier(callee) && /^(pg|postgres)Table(WithSchema)?$/.test(callee.text)) return ctx.qualify(`"${name.replace(/"/g, '""')}"`);
+  if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'withRLS' && ts.isIdentifier(callee.expression) && callee.expression.text === 'pgTable') return ctx.qualify(`"${name.replace(/"/g, '""')}"`);
   if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'table') {
     const schemaCall = ctx.definition(callee.expression) ?? callee.expression;
     if (ts.isCallExpression(schemaCall) && ts.isIdentifier(schemaCall.expression) && schemaCall.expression.text === 'pgSchema' && schemaCall.arguments[0]) {

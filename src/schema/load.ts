@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { RlsGuardConfig } from '../config/types.js';
 import { readSource } from '../analysis/source-host.js';
 import { discoverMigrations } from './discover.js';
+import { drizzleRlsTables, withDrizzleRls } from './drizzle.js';
 import { applyConfig, buildModel, type MigrationFile } from './model.js';
 import type { ReplayResult } from './replay.js';
 import { migrationsHash, readCache, replayCacheKey, runWorker, writeCache } from './run-worker.js';
@@ -61,7 +62,7 @@ export function loadModel(root: string, config: RlsGuardConfig, options: ModelOp
   const key = `${source}\n${url ?? ''}\n${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.stamp}`;
   const hit = cache.get(root);
   if (hit && hit.key === key) return hit.model;
-  const model = applyConfig(modelFrom(root, config, source, url, snapshotFile, migrations), config);
+  const model = applyConfig(withDrizzleRls(modelFrom(root, config, source, url, snapshotFile, migrations), drizzleRlsTables(root, config.ignore ?? [])), config);
   cache.set(root, { key, model });
   return model;
 }

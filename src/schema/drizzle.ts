@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { SOURCE_EXTENSIONS } from '../analysis/source-host.js';
+import { walkFiles } from '../files/walk.js';
+import { parseSql } from '../sql/parser.js';
+import { expressionReads } from './model.js';
+import type { PolicyState, RlsModel, TableState } from './types.js';
+
+// Drizzle schemas declare RLS in code: pgTable('t', cols).enableRLS(), pgTable.withRLS(…),
+// or policies in the table's extra config (pgPolicy(…), which enables RLS by itself).
+// drizzle-kit turns them into migrations; for tables no migration mentions, the
+// declaration is the best witness of what the database will enforce.
+
+export interface DrizzleRls {
+  table: string;
+  at: { file: string; line: number };
+  policies: { name: string; settings: string[]; functions: string[] }[];
+}
+
+const cache = new Map<string, { stamp: string; found: DrizzleRls[] }>();
+const MAX_BYTES = 2_000_000;
+
+export function drizzleRlsTables(root: string, ignore: readonly string[]): DrizzleRls[] {
+  const walked = walkFiles([root], { extensions: SOURCE_EXTENSIONS, ignore: [...ignore] }, root);
+  const candidates: { file: string; text: string }[] = [];
+  const stamps: string[] = [];
+  for (const file of walked.files) {
+    try {
+      const st = fs.statSync(file);
+      if (st.size > MAX_BYTES) continue;
+      const text = fs.readFileSync(file, 'utf8');
+      // Only schema modules import pg-core; everything else is skipped without parsing.
+      if (!text.includes('drizzle-orm/pg-core')) continue;
+      candidates.push({ file, text });
+      stamps.push(`${file}:${st.mtimeMs}`);
+    } catch {
+      // unreadable: the walker reports it
+    }
+  }
+  const stamp = stamps.join('\n');
+  const hit = cache.get(root);
+  if (hit && hit.stamp === stamp) return hit.found;
+  const found: DrizzleRls[] = [];
+  for (const c of candidates) found.push(...scan(root, c.file, c.text));
+  cache.set(root, { stamp, found });
+  return found;
+}
+
+function scan(root: string, file: string, text: string): DrizzleRls[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const rel = path.relative(root, file).split(path.sep).join('/');
+  const schemas = new Map<string, string>();
+  const out: DrizzleRls[] = [];
+  const line = (n: ts.Node): number => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
+  const visit = (n: ts.Node): void => {
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isCallExpression(n.initializer)) {
+      const c = n.initializer;
+      if (ts.isIdentifier(c.expression) && c.expression.text === 'pgSchema' && c.arguments[0] && ts.isStringLiteralLike(c.arguments[0])) schemas.set(n.name.text, c.arguments[0].text);
+    }
+    if (ts.isCallExpression(n)) {
+      const table = tableCall(n, schemas);
+      if (table) {
+        const policies = policiesIn(n.arguments[2], sf);
+        const enabled = table.withRls || policies.length > 0 || isEnableRls(n);
+        if (enabled) out.push({ table: table.name, at: { file: rel, line: line(n) }, policies });
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+function tableCall(call: ts.CallExpression, schemas: Map<string, string>): { name: string; withRls: boolean } | undefined {
+  const first = call.arguments[0];
+  if (!first || !ts.isStringLiteralLike(first)) return undefined;
+  const callee = call.expression;
+  if (ts.isIdentifier(callee) && callee.text === 'pgTable') return { name: `public.${first.text}`, withRls: false };
+  if (ts.isPropertyAccessExpression(callee)) {
+    const base = callee.expression;
+    if (ts.isIdentifier(base) && base.text === 'pgTable' && callee.name.text === 'withRLS') return { name: `public.${first.text}`, withRls: true };
+    if (callee.name.text === 'table' && ts.isIdentifier(base) && schemas.has(base.text)) return { name: `${schemas.get(base.text)}.${first.text}`, withRls: false };
+  }
+  return undefined;
+}
+
+/** pgTable(…).enableRLS() */
+function isEnableRls(call: ts.CallExpression): boolean {
+  const access = call.parent;
+  return !!access && ts.isPropertyAccessExpression(access) && access.name.text === 'enableRLS' && !!access.parent && ts.isCallExpression(access.parent);
+}
+
+function policiesIn(extra: ts.Expression | undefined, sf: ts.SourceFile): DrizzleRls['policies'] {
+  const out: DrizzleRls['policies'] = [];
+  if (!extra) return out;
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'pgPolicy' && n.arguments[0] && ts.isStringLiteralLike(n.arguments[0])) {
+      const exprs: unknown[] = [];
+      const options = n.arguments[1];
+      if (options && ts.isObjectLiteralExpression(options)) {
+        for (const p of options.properties) {
+          if (!ts.isPropertyAssignment(p) || !['using', 'withCheck'].includes(p.name.getText(sf))) continue;
+          const sqlText = templateText(p.initializer);
+          const parsed = sqlText === undefined ? undefined : parseSql(`SELECT 1 WHERE ${sqlText}`);
+          if (parsed?.ok) exprs.push((parsed.statements[0]?.stmt as { SelectStmt?: { whereClause?: unknown } }).SelectStmt?.whereClause);
+        }
+      }
+      out.push({ name: n.arguments[0].text, ...expressionReads(exprs, { searchPath: 'public' }) });
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(extra);
+  return out;
+}
+
+/** sql`…` with constant parts; interpolations (column references) become a neutral name. */
+function templateText(e: ts.Expression): string | undefined {
+  if (!ts.isTaggedTemplateExpression(e)) return undefined;
+  const t = e.template;
+  if (ts.isNoSubstitutionTemplateLiteral(t)) return t.text;
+  return t.head.text + t.templateSpans.map((s) => `rlsguard_ref${s.literal.text}`).join('');
+}
+
+/** Adds the tables a Drizzle schema gates that the migrations do not mention. */
+export function withDrizzleRls(model: RlsModel, found: readonly DrizzleRls[]): RlsModel {
+  const added = found.filter((d) => !model.tables.has(d.table));
+  if (!added.length) return model;
+  const tables = new Map(model.tables);
+  for (const d of added) {
+    const policies: PolicyState[] = d.policies.map((p) => ({ name: p.name, table: d.table, command: 'all', permissive: true, roles: ['public'], settings: p.settings, functions: p.functions, at: d.at }));
+    const state: TableState = { name: d.table, rlsEnabled: true, forced: false, enabledAt: d.at, forcedAt: null, createdAt: d.at, owner: null, policies, triggers: [] };
+    tables.set(d.table, state);
+  }
+  const policySettings = new Set(model.policySettings);
+  for (const d of added) for (const p of d.policies) for (const s of p.settings) policySettings.add(s);
+  const files = [...new Set(added.map((d) => d.at.file))].sort();
+  return { ...model, tables, policySettings, sources: [...(model.sources ?? []), { kind: 'migrations', ref: files.join(', '), method: 'static', facts: added.map((d) => d.table).sort() }] };
+}
