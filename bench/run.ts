@@ -131,7 +131,8 @@ const result = {
   replayCachedMs: Math.round(replayCachedMs * 10) / 10,
 };
 console.log(JSON.stringify(result, null, 2));
-fs.rmSync(dir, { recursive: true, force: true });
+if (args.includes('--keep')) console.log(`kept ${dir}`);
+else fs.rmSync(dir, { recursive: true, force: true });
 
 if (write) {
   const docs = path.resolve(import.meta.dirname, '../docs/performance.md');

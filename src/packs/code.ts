@@ -30,7 +30,7 @@ export interface CodeMatch {
 }
 
 export function scanCode(sf: ts.SourceFile, matcher: PackMatcher): CodeMatch[] {
-  return new CodeScanner(sf, matcher).run();
+  return matcher.mayOccurIn(sf.text) ? new CodeScanner(sf, matcher).run() : [];
 }
 
 interface ImportBinding {

@@ -26,6 +26,22 @@ export class PackMatcher {
     }
   }
 
+  /**
+   * Whether a file can hold any match at all: some entry's name, spelled any way (letters and
+   * digits only, any case), occurs in it. Most files name none, and skip the scan.
+   */
+  mayOccurIn(text: string): boolean {
+    this.needles ??= this.set.entries.filter((e) => e.status !== 'retained').flatMap((e) => {
+      const names = [e.name, e.kind === 'env' ? e.requires : undefined, e.kind === 'env' ? e.unless?.name : undefined].filter((n): n is string => !!n).map(squash);
+      const pattern = e.kind === 'field' ? new RegExp(e.objectPattern ?? '.', 'i') : undefined;
+      return names.map((n) => ({ name: n, pattern }));
+    });
+    const squashed = squash(text);
+    return this.needles.some((n) => squashed.includes(n.name) && (!n.pattern || n.pattern.test(text)));
+  }
+
+  private needles: { name: string; pattern: RegExp | undefined }[] | undefined;
+
   /** The pack's spelling of a loosely bound name (service-account → SERVICE_ACCOUNT), or the name itself. */
   canonicalEnv(name: string): string {
     if (this.env.has(name)) return name;
