@@ -71,9 +71,17 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** Text safe inside a markdown list item or table cell. */
+/**
+ * Text safe inside a markdown list item or table cell. Backslash escapes are literal inside
+ * code spans, so `ALTER TABLE public.api_keys …` keeps its underscores; only a pipe, which
+ * would end a table cell even there, is escaped in a span.
+ */
 function inline(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/([<>|*_[\]])/g, '\\$1');
+  return text
+    .replace(/\s+/g, ' ')
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part.replace(/\|/g, '\\|') : part.replace(/([<>|*_[\]])/g, '\\$1')))
+    .join('');
 }
 
 function cell(text: string): string {

@@ -85,5 +85,8 @@ describe('markdown formatter', () => {
     const report = { ...exampleReport(), findings: [{ ...error, message: 'a | b\n* c' }] };
     const line = markdown(report, options).split('\n').find((l) => l.startsWith('- ❌'))!;
     expect(line.endsWith('a \\| b \\* c')).toBe(true);
+    // Backslashes are literal in code spans: `api_keys` must not become `api\_keys` there.
+    const spans = { ...exampleReport(), findings: [{ ...error, message: 'run `ALTER TABLE public.api_keys FORCE` on table_x' }] };
+    expect(markdown(spans, options)).toContain('run `ALTER TABLE public.api_keys FORCE` on table\\_x');
   });
 });
