@@ -437,7 +437,31 @@ export class HandleResolver {
   }
 
   private typeOfParam(decl: ts.ParameterDeclaration): { adapter: DbAdapter; exec: ExecutorKind } | null {
-    return decl.type ? executorType(decl.type, 0) : null;
+    if (!decl.type) return null;
+    return executorType(decl.type, 0) ?? this.subclassType(decl.type);
+  }
+
+  /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */
+  injected(binding: ParamBinding): Handle | undefined {
+    const typed = this.typeOfParam(binding.decl);
+    if (!typed || typed.exec !== 'pool') return undefined;
+    const cls = binding.fn.parent;
+    const owner = cls && ts.isClassLike(cls) && cls.name ? cls.name.text : 'its class';
+    return { kind: 'executor', exec: 'pool', adapter: typed.adapter, key: binding.decl, label: `\`${binding.name}\`, the ${typed.adapter.api} client injected into ${owner} (its constructor is never called in the code, so a container passes the app's pool)` };
+  }
+
+  /** A class of the codebase that extends a library's executor (NestJS: class PrismaService extends PrismaClient). */
+  private subclassType(type: ts.TypeNode): { adapter: DbAdapter; exec: ExecutorKind } | null {
+    if (!ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return null;
+    const origin = this.origins.expr(type.typeName);
+    if (origin.kind !== 'class') return null;
+    for (const clause of origin.decl.heritageClauses ?? []) {
+      if (clause.token !== ts.SyntaxKind.ExtendsKeyword) continue;
+      const base = clause.types[0]?.expression;
+      const h = base ? this.compute(base, 1) : undefined;
+      if (h?.kind === 'library' && h.export !== 'namespace' && h.export !== 'sql-tag') return { adapter: h.adapter, exec: h.export };
+    }
+    return null;
   }
 }
 

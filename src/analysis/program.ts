@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import type { CallbackUse, CallEdge, ConnState, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
-import { isInlineCallback, rank } from './flow.js';
-import type { Handle } from './handles.js';
+import { freshState, isInlineCallback, rank } from './flow.js';
+import type { Handle, ParamBinding } from './handles.js';
 import { where } from './handles.js';
 import { isExported } from './modules.js';
 import { functionName, type OriginResolver, shortText } from './origins.js';
@@ -29,6 +29,8 @@ export interface ProgramOptions {
   wholeProgram: boolean;
   /** The settings each gated table's policies read. */
   tableSettings: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The executor a container injects into a constructor parameter typed as a library's pool, if it is one. */
+  injected?: (binding: ParamBinding) => Handle | undefined;
 }
 
 interface Index {
@@ -139,6 +141,12 @@ class Settler {
     }
     if (!this.options.wholeProgram && callersMayBeElsewhere) {
       return { coverage: 'unresolved', via: null, evidence: `runs on ${subject}, whose callers are in other files`, callPath: [], deferred: true };
+    }
+    // Dependency injection: a constructor nobody calls, whose parameter is typed as a library's
+    // pool (a PrismaService, a DataSource), receives the app's pool from the container.
+    if (results.length === 0 && !escaped && p.kind === 'param' && ts.isConstructorDeclaration(fn) && this.options.injected) {
+      const injected = this.options.injected(p.binding);
+      if (injected) return { ...this.settle(judge(injected, freshState(injected), this.options.root, this.table, this.options.tableSettings.get(this.table)), seen), callPath: [] };
     }
     const why = escaped ? `\`${name}\` is passed around as a value, so its callers cannot be followed` : `no call of \`${name}\` was found`;
     return { coverage: 'unresolved', via: null, evidence: `runs on ${subject}, and ${why}`, callPath: [], deferred: false };

@@ -115,3 +115,57 @@ export async function a(org: string) {
     expect(report.findings.filter((f) => f.ruleId === 'no-pool-scoped-context')).toEqual([]);
   });
 });
+
+describe('clients injected by a container', () => {
+  const NEST = {
+    'prisma/schema.prisma': 'model Project {\n  id String @id\n  @@map("projects")\n}\n',
+    'src/prisma.service.ts': "import { Injectable } from '@nestjs/common';\nimport { PrismaClient } from '@prisma/client';\n@Injectable()\nexport class PrismaService extends PrismaClient {}\n",
+  };
+
+  it('judges a constructor-injected client that extends the library class as the app pool', () => {
+    const report = auditProject({
+      ...NEST,
+      'src/projects.service.ts': `import { Injectable } from '@nestjs/common';
+import { PrismaService } from './prisma.service';
+@Injectable()
+export class ProjectsService {
+  constructor(private readonly prisma: PrismaService) {}
+  async remove(id: string) {
+    return this.prisma.project.delete({ where: { id } });
+  }
+  async removeScoped(orgId: string, id: string) {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw\`SELECT set_config('app.current_org_id', \${orgId}, true)\`;
+      return tx.project.delete({ where: { id } });
+    });
+  }
+}
+`,
+    });
+    expect(verdicts(report).map((v) => v.replace(/ via .*/, ''))).toEqual(['src/projects.service.ts:7 unscoped', 'src/projects.service.ts:12 org-scope']);
+    expect(report.writeSites[0]!.evidence).toContain('injected into ProjectsService');
+  });
+
+  it('follows the callers instead when the code constructs the class itself', () => {
+    const report = auditProject({
+      ...NEST,
+      'src/repo.ts': `import type { Prisma } from '@prisma/client';
+export class Repo {
+  constructor(private readonly tx: Prisma.TransactionClient) {}
+  remove(id: string) {
+    return this.tx.project.delete({ where: { id } });
+  }
+}
+`,
+      'src/use.ts': `import { PrismaClient } from '@prisma/client';
+import { Repo } from './repo';
+const prisma = new PrismaClient();
+export const run = (orgId: string, id: string) => prisma.$transaction(async (tx) => {
+  await tx.$executeRaw\`SELECT set_config('app.current_org_id', \${orgId}, true)\`;
+  return new Repo(tx).remove(id);
+});
+`,
+    });
+    expect(verdicts(report).map((v) => v.replace(/ via .*/, ''))).toEqual(['src/repo.ts:5 org-scope']);
+  });
+});
