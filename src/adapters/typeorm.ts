@@ -30,7 +30,7 @@ export const typeormAdapter: DbAdapter = {
   modules: ['typeorm'],
   exports: { DataSource: 'pool', Connection: 'pool', '*': 'namespace' },
   factories: { createConnection: 'pool' },
-  executorTypes: { DataSource: 'pool', EntityManager: 'pool', QueryRunner: 'pool-client' },
+  executorTypes: { DataSource: 'pool', EntityManager: 'pool', QueryRunner: 'pool-client', Repository: 'pool', TreeRepository: 'pool' },
   queryMethods: { query: { sqlArg: 0 } },
   transactionMethods: { transaction: {} },
   transactionControl: { startTransaction: 'begin', commitTransaction: 'commit', rollbackTransaction: 'rollback' },
@@ -69,6 +69,12 @@ export const typeormAdapter: DbAdapter = {
 
 /** X.getRepository(Entity), directly or through the variable it was assigned to. */
 function repositoryOf(expr: ts.Expression, ctx: BuilderContext): { executor: ts.Expression; entity: ts.Expression } | undefined {
+  // An injected repository: `@InjectRepository(Project) private repo: Repository<Project>`.
+  const declared = ctx.declaredType(expr);
+  if (declared && ts.isTypeReferenceNode(declared) && ts.isIdentifier(declared.typeName) && /^(Tree|Mongo)?Repository$/.test(declared.typeName.text)) {
+    const arg = declared.typeArguments?.[0];
+    if (arg && ts.isTypeReferenceNode(arg) && ts.isIdentifier(arg.typeName)) return { executor: expr, entity: arg.typeName };
+  }
   const def = ts.isCallExpression(expr) ? expr : ctx.definition(expr);
   let e = def;
   while (e && (ts.isAwaitExpression(e) || ts.isParenthesizedExpression(e))) e = e.expression;

@@ -48,6 +48,8 @@ export interface BuilderContext {
   definition(expr: ts.Expression): ts.Expression | undefined;
   /** The class declaration a name refers to (for ORM entities), or undefined. */
   classOf(expr: ts.Expression): ts.ClassLikeDeclaration | undefined;
+  /** The declared type of a parameter or property the expression reads (`repo: Repository<Project>`), if any. */
+  declaredType(expr: ts.Expression): ts.TypeNode | undefined;
   /** Qualifies a table name written as in SQL (`"Billing"."Ledger"`, `audit_logs`). */
   qualify(name: string, schema?: string): string;
   /** The audited project's root, for schema files an ORM keeps beside the code. */

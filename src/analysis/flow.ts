@@ -330,6 +330,10 @@ class FlowWalker {
         const o = origins.expr(expr);
         return o.kind === 'class' ? o.decl : undefined;
       },
+      declaredType: (expr) => {
+        const o = origins.expr(expr);
+        return o.kind === 'param' && o.path.length === 0 ? o.binding.decl.type : undefined;
+      },
       qualify: (name, schema) => normalizeQualifiedName(schema ? `${schema}.${name}` : name, defaultSchema),
     });
   }

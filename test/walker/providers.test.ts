@@ -169,3 +169,25 @@ export const run = (orgId: string, id: string) => prisma.$transaction(async (tx)
     expect(verdicts(report).map((v) => v.replace(/ via .*/, ''))).toEqual(['src/repo.ts:5 org-scope']);
   });
 });
+
+describe('TypeORM repositories injected by a container', () => {
+  it('resolves the entity from Repository<Entity> and judges the injected repository as the pool', () => {
+    const report = auditProject({
+      'src/project.entity.ts': "import { Entity, PrimaryColumn } from 'typeorm';\n@Entity('projects')\nexport class Project {\n  @PrimaryColumn() id!: string;\n}\n",
+      'src/projects.service.ts': `import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { Project } from './project.entity';
+@Injectable()
+export class ProjectsService {
+  constructor(@InjectRepository(Project) private readonly projects: Repository<Project>) {}
+  remove(id: string) {
+    return this.projects.delete({ id });
+  }
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/projects.service.ts:9 unscoped']);
+    expect(report.writeSites[0]!.tables).toEqual(['public.projects']);
+  });
+});
