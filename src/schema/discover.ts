@@ -1,16 +1,26 @@
 import path from 'node:path';
+import { SOURCE_EXTENSIONS } from '../analysis/source-host.js';
 import { walkFiles } from '../files/walk.js';
+import { isCodeMigrationPath } from './code-migrations.js';
 import type { SchemaDiagnostic } from './types.js';
 
 // Migration files in the order they are applied: a natural sort of their paths, segment by
 // segment, so 2_x.sql < 10_x.sql and V2__a.sql < V10__a.sql.
 
 export function discoverMigrations(root: string, options: { migrations?: string[]; ignore?: string[] } = {}): { files: string[]; diagnostics: SchemaDiagnostic[] } {
-  const roots = options.migrations?.length ? options.migrations.map((m) => path.resolve(root, m)) : [root];
-  const walked = walkFiles(roots, { extensions: ['.sql'], ignore: options.ignore ?? [] }, root);
+  const configured = !!options.migrations?.length;
+  const roots = configured ? options.migrations!.map((m) => path.resolve(root, m)) : [root];
+  const walked = walkFiles(roots, { extensions: ['.sql', ...SOURCE_EXTENSIONS], ignore: options.ignore ?? [] }, root);
   const rel = (f: string): string => path.relative(root, f).split(path.sep).join('/');
-  const files = walked.files.sort((a, b) => naturalCompare(rel(a), rel(b)));
+  const files = walked.files
+    .filter((f) => (f.endsWith('.sql') ? !isDownMigration(rel(f)) : isCodeMigrationPath(rel(f)) || (configured && !/\.d\.[cm]?ts$/.test(f))))
+    .sort((a, b) => naturalCompare(rel(a), rel(b)));
   return { files, diagnostics: walked.diagnostics.map((d) => ({ file: rel(d.file), line: 1, message: d.message })) };
+}
+
+/** golang-migrate's `0001_x.down.sql`, diesel's `…/down.sql`: undoing, not the final state. */
+function isDownMigration(relPath: string): boolean {
+  return /(^|[._-])down\.sql$/i.test(path.posix.basename(relPath));
 }
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });

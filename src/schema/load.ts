@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RlsGuardConfig } from '../config/types.js';
 import { readSource } from '../analysis/source-host.js';
+import { sqlOfCodeMigration } from './code-migrations.js';
 import { discoverMigrations } from './discover.js';
 import { drizzleRlsTables, withDrizzleRls } from './drizzle.js';
 import { applyConfig, buildModel, type MigrationFile } from './model.js';
@@ -47,8 +48,9 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
       stamps.push(`${f}:missing`);
     }
     const read = readSource(f);
-    if (read.ok) files.push({ path: rel, text: read.text });
-    else diagnostics.push({ file: rel, line: 1, message: read.reason });
+    if (!read.ok) diagnostics.push({ file: rel, line: 1, message: read.reason });
+    else if (f.endsWith('.sql')) files.push({ path: rel, text: upSection(read.text) });
+    else files.push({ path: rel, text: sqlOfCodeMigration(f, read.text) });
   }
   return { files, diagnostics, stamp: stamps.join('\n') };
 }
@@ -114,6 +116,17 @@ function modelFrom(root: string, config: RlsGuardConfig, source: SchemaSourceCho
     notes.push({ file: ref, line: 1, message: `migrations were not replayed (${replay.error}); the model comes from their static reading` });
   }
   return { ...staticModel, diagnostics: [...notes, ...staticModel.diagnostics], sources: [{ kind: 'migrations', ref, method: 'static' }] };
+}
+
+/**
+ * The part of a migration file that runs on the way up: dbmate (`-- migrate:down`), goose
+ * (`-- +goose Down`) and sql-migrate (`-- +migrate Down`) keep the undo in the same file.
+ * Lines after the marker are blanked, so line numbers stay true.
+ */
+export function upSection(text: string): string {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => /^\s*--\s*(migrate:down|\+goose\s+down|\+migrate\s+down)\b/i.test(l));
+  return at < 0 ? text : [...lines.slice(0, at), ...lines.slice(at).map(() => '')].join('\n');
 }
 
 const statics = new Map<string, { key: string; model: RlsModel }>();

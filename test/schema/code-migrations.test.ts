@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { loadModel, upSection } from '../../src/schema/load.js';
+import { sqlOfCodeMigration } from '../../src/schema/code-migrations.js';
+import { auditProject, verdicts, writeProject } from '../support/project.js';
+
+// Migrations that are not plain .sql files: TypeScript migrations (knex, TypeORM, Kysely,
+// node-pg-migrate) and SQL files that keep their undo in the same file or beside it.
+
+const KNEX = `import type { Knex } from 'knex';
+
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.createTable('documents', (t) => { t.uuid('id'); t.uuid('org_id'); });
+  await knex.raw('ALTER TABLE documents ENABLE ROW LEVEL SECURITY');
+  await knex.raw(\`CREATE POLICY documents_org ON documents
+    USING (org_id = current_setting('app.current_org_id', true)::uuid)\`);
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.raw('ALTER TABLE documents DISABLE ROW LEVEL SECURITY');
+}
+`;
+
+const TYPEORM = `import { MigrationInterface, QueryRunner } from 'typeorm';
+const TABLE = 'invoices';
+export class Invoices1700000000000 implements MigrationInterface {
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(\`CREATE TABLE \${TABLE} (id uuid PRIMARY KEY, org_id uuid NOT NULL)\`);
+    await queryRunner.query('ALTER TABLE ' + TABLE + ' ENABLE ROW LEVEL SECURITY');
+  }
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP TABLE invoices');
+  }
+}
+`;
+
+describe('migrations written in code', () => {
+  it('takes the SQL their up runs, on the lines the code holds it, and skips down', () => {
+    const sql = sqlOfCodeMigration('/x/migrations/001.ts', KNEX);
+    expect(sql.split('\n')[4]).toBe('ALTER TABLE documents ENABLE ROW LEVEL SECURITY;');
+    expect(sql).toContain('CREATE POLICY documents_org ON documents');
+    expect(sql).not.toContain('DISABLE');
+  });
+
+  it('gates tables that knex and TypeORM migrations enable RLS on, and keeps migration files out of the write paths', () => {
+    const report = auditProject({
+      'db/migrations/20240101_documents.ts': KNEX,
+      'src/migrations/1700000000000-Invoices.ts': TYPEORM,
+      'src/db.ts': "import { Pool } from 'pg';\nexport const pool = new Pool();\n",
+      'src/app.ts': "import { pool } from './db';\nexport const a = () => pool.query('DELETE FROM documents');\nexport const b = () => pool.query('DELETE FROM invoices');\n",
+    });
+    expect(report.schema.gatedTables).toEqual(expect.arrayContaining(['public.documents', 'public.invoices']));
+    expect(verdicts(report)).toEqual(['src/app.ts:2 unscoped', 'src/app.ts:3 unscoped']);
+    expect(report.findings.find((f) => f.file === 'src/app.ts')!.message).toContain('RLS enabled at db/migrations/20240101_documents.ts:5');
+  });
+});
+
+describe('undo in SQL migrations', () => {
+  it('ignores what follows a dbmate, goose or sql-migrate down marker, keeping line numbers', () => {
+    const text = 'ALTER TABLE t ENABLE ROW LEVEL SECURITY;\n-- migrate:down\nALTER TABLE t DISABLE ROW LEVEL SECURITY;\n';
+    expect(upSection(text)).toBe('ALTER TABLE t ENABLE ROW LEVEL SECURITY;\n\n\n');
+    expect(upSection('-- +goose Up\nSELECT 1;\n-- +goose Down\nDROP TABLE t;')).toBe('-- +goose Up\nSELECT 1;\n\n');
+  });
+
+  it('skips golang-migrate .down.sql files', () => {
+    const dir = writeProject({
+      'migrations/0001_t.up.sql': 'CREATE TABLE t (id int, org_id uuid);\nALTER TABLE t ENABLE ROW LEVEL SECURITY;\n',
+      'migrations/0001_t.down.sql': 'ALTER TABLE t DISABLE ROW LEVEL SECURITY;\nDROP TABLE t;\n',
+      'migrations/0002_more.up.sql': 'SELECT 1;\n',
+    });
+    const model = loadModel(dir, { schemaSource: 'static' });
+    expect(model.files).toEqual(['migrations/0001_t.up.sql', 'migrations/0002_more.up.sql']);
+    expect(model.tables.get('public.t')?.rlsEnabled).toBe(true);
+  });
+});
