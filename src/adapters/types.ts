@@ -65,6 +65,8 @@ export interface DbAdapter {
   modulePrefixes?: readonly string[];
   /** What the module's exports are. */
   exports: Readonly<Record<string, ExportKind>>;
+  /** Exports that already are executors (Vercel Postgres: `import { sql } from '@vercel/postgres'`). */
+  instances?: Readonly<Record<string, ExecutorKind>>;
   /** Exports that return an executor when called (`postgres(url)`, `knex(config)`, `drizzle(pool)`). */
   factories?: Readonly<Record<string, ExecutorKind>>;
   /** Type names (exported by the module) whose values are executors, for parameters typed with them. */

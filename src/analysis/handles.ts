@@ -86,6 +86,11 @@ export class HandleResolver {
         if (!adapter) return { kind: 'not-db', reason: `a value from package '${origin.module}'` };
         if (origin.path.length === 0) return { kind: 'library', adapter, export: 'namespace', name: '*' };
         const first = String(origin.path[0]);
+        const instance = origin.path.length === 1 ? adapter.instances?.[first] : undefined;
+        if (instance) {
+          const key = (ts.isIdentifier(at) && lookup(at)?.decl) || at;
+          return { kind: 'executor', exec: instance, adapter, key, label: `${adapter.api} \`${first}\` (a ready-made ${instance} from '${origin.module}')` };
+        }
         const exported = origin.path.length === 1 ? (adapter.exports[first] ?? (adapter.factories?.[first] ? 'namespace' : undefined)) : undefined;
         if (exported) return { kind: 'library', adapter, export: exported, name: first };
         if (origin.path.length === 2 && adapter.exports[first] === 'namespace') {
