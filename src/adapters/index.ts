@@ -2,6 +2,7 @@ import { drizzleAdapter } from './drizzle.js';
 import { knexAdapter } from './knex.js';
 import { kyselyAdapter } from './kysely.js';
 import { pgAdapter } from './pg.js';
+import { pgPromiseAdapter } from './pg-promise.js';
 import { postgresAdapter } from './postgres.js';
 import { prismaAdapter } from './prisma.js';
 import { neonAdapter, vercelPostgresAdapter } from './serverless.js';
@@ -12,7 +13,7 @@ import type { DbAdapter } from './types.js';
 export type { BuilderContext, BuilderWrite, DbAdapter, ExecutorKind, ExportKind, QueryMethod } from './types.js';
 
 /** Every supported database library. Adding one is one module and one line here. */
-export const adapters: readonly DbAdapter[] = [pgAdapter, postgresAdapter, knexAdapter, kyselyAdapter, drizzleAdapter, prismaAdapter, typeormAdapter, slonikAdapter, neonAdapter, vercelPostgresAdapter];
+export const adapters: readonly DbAdapter[] = [pgAdapter, postgresAdapter, knexAdapter, kyselyAdapter, drizzleAdapter, prismaAdapter, typeormAdapter, slonikAdapter, neonAdapter, vercelPostgresAdapter, pgPromiseAdapter];
 
 export function adapterForModule(specifier: string): DbAdapter | undefined {
   return adapters.find((a) => a.modules.includes(specifier) || a.modulePrefixes?.some((p) => specifier.startsWith(p)));

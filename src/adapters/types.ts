@@ -73,8 +73,10 @@ export interface DbAdapter {
   executorTypes: Readonly<Record<string, ExecutorKind>>;
   /** Methods of any executor that run SQL. */
   queryMethods: Readonly<Record<string, QueryMethod>>;
-  /** Raw SQL uses `?` placeholders (knex.raw): they become $1, $2… before parsing. */
-  questionPlaceholders?: boolean;
+  /** Raw SQL's placeholder style, rewritten to $1, $2… before parsing: `?` (knex.raw) or pg-promise's ($1:csv, ${name}). */
+  placeholders?: 'question' | 'pg-promise';
+  /** Exports that, called, return a factory of executors (pg-promise: pgPromise() returns pgp; pgp(cn) is the database). */
+  factoryFactories?: readonly string[];
   /** The executor itself is a template tag that runs SQL (postgres.js: sql`…`). */
   executorIsTag?: boolean;
   /** Methods of an executor used as template tags that run SQL (Prisma: prisma.$executeRaw`…`). */

@@ -3,7 +3,7 @@ import { adapters, type BuilderContext, type DbAdapter } from '../adapters/index
 import { normalizeQualifiedName } from '../schema/names.js';
 import type { Operation } from '../report/types.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
-import { parseSql, type ParsedStatement, questionPlaceholdersToDollar, visitPg } from '../sql/parser.js';
+import { parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar, visitPg } from '../sql/parser.js';
 import type { AnalysisConfig } from './config.js';
 import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
@@ -277,7 +277,7 @@ class FlowWalker {
     const adapter = own ?? asked;
     const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null);
     const values = ts.isCallExpression(call) ? call.arguments[call.arguments.indexOf(sqlArg) + 1] : undefined;
-    const sql = this.resolveSql(sqlArg, values, adapter.questionPlaceholders === true);
+    const sql = this.resolveSql(sqlArg, values, adapter.placeholders);
     if (!sql.ok && !trusted) return false;
     if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).length > 0)) {
       return false;
@@ -552,7 +552,7 @@ class FlowWalker {
 
   // ---- SQL ----
 
-  private resolveSql(arg: ts.Expression, valuesArg: ts.Expression | undefined, question = false): ResolvedSql {
+  private resolveSql(arg: ts.Expression, valuesArg: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): ResolvedSql {
     const e = skipOuter(arg);
     let textExpr: ts.Expression = e;
     let values = valuesArg;
@@ -564,7 +564,7 @@ class FlowWalker {
       if (valuesProp.kind === 'expr') values = valuesProp.expr;
     } else if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
       const origin = this.deps.origins.expr(e);
-      if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr))) return this.resolveSql(origin.expr, valuesArg, question);
+      if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr))) return this.resolveSql(origin.expr, valuesArg, placeholders);
     }
     const params = this.constantValues(values);
     const folded: Folded = this.deps.folder.sql(textExpr);
@@ -572,7 +572,8 @@ class FlowWalker {
     const statements: { effect: StatementEffect; text: string }[] = [];
     for (const variant of folded.variants) {
       if (variant.split(HOLE).every((part) => part.trim() === '')) return { ok: false, reason: `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``, parseError: false };
-      const text = question ? questionPlaceholdersToDollar(fillHoles(variant)) : fillHoles(variant);
+      const text = rewritePlaceholders(fillHoles(variant), placeholders);
+      if (text === null) return { ok: false, reason: 'a raw or identifier placeholder (:raw, ^, :name, ~) splices text into the statement', parseError: true };
       const parsed = parseSql(text);
       if (!parsed.ok) {
         const holes = variant.split(HOLE).length - 1;
@@ -591,7 +592,7 @@ class FlowWalker {
         });
       }
     }
-    const variants = folded.variants.map((v) => (question ? questionPlaceholdersToDollar(fillHoles(v)) : fillHoles(v)));
+    const variants = folded.variants.map((v) => rewritePlaceholders(fillHoles(v), placeholders) ?? fillHoles(v));
     return { ok: true, statements, normalized: variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | '), variants };
   }
 
@@ -645,6 +646,12 @@ export function isInlineCallback(fn: ts.Node): boolean {
 
 export function connectionKey(handle: Handle): ts.Node | undefined {
   return handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || handle.kind === 'param' ? handle.key : undefined;
+}
+
+function rewritePlaceholders(text: string, style: DbAdapter['placeholders']): string | null {
+  if (style === 'question') return questionPlaceholdersToDollar(text);
+  if (style === 'pg-promise') return pgPromisePlaceholdersToDollar(text);
+  return text;
 }
 
 export function freshState(handle: Handle): ConnState {

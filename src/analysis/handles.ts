@@ -144,6 +144,7 @@ export class HandleResolver {
     // A library's factory: postgres(url), knex(config), drizzle(pool), createPool(dsn).
     const factory = this.compute(callee, depth + 1);
     if (factory.kind === 'library') {
+      if (factory.adapter.factoryFactories?.includes(factory.name)) return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
       const exec = factory.adapter.factories?.[factory.name];
       if (exec) return { kind: 'executor', exec, adapter: factory.adapter, key: call, label: `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
     }

@@ -120,3 +120,60 @@ export function questionPlaceholdersToDollar(text: string): string {
   }
   return n === 0 ? text : out + bytes.subarray(at).toString();
 }
+
+const OPENERS: Record<string, string> = { '{': '}', '(': ')', '<': '>', '[': ']', '/': '/' };
+const STRUCTURAL_MODIFIERS = new Set(['raw', 'name', 'alias', '^', '~']);
+
+/**
+ * Rewrites pg-promise's placeholders to $1, $2… with the PostgreSQL scanner: named ones
+ * (${x}, $(x), $<x>, $[x], $/x/) and indexed ones, with value modifiers (:csv, :list, :json)
+ * left as values. A raw or identifier modifier (:raw, ^, :name, ~, :alias) splices SQL, so
+ * the text cannot be resolved: null.
+ */
+export function pgPromisePlaceholdersToDollar(text: string): string | null {
+  let tokens: { start: number; end: number; text: string }[];
+  try {
+    tokens = scanSync(text).tokens;
+  } catch {
+    return text;
+  }
+  const bytes = Buffer.from(text);
+  const named = new Map<string, number>();
+  let next = Math.max(0, ...tokens.filter((t) => /^\$\d+$/.test(t.text)).map((t) => Number(t.text.slice(1))));
+  let out = '';
+  let at = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    let end = -1;
+    let number: number | undefined;
+    const close = t.text === '$' ? OPENERS[tokens[i + 1]?.text ?? ''] : undefined;
+    // ${name}, ${name:mod}, ${name^}: the modifier may sit inside the brackets too.
+    const inner = close && tokens[i + 2] ? (tokens[i + 3]?.text === close ? 0 : tokens[i + 3]?.text === ':' && tokens[i + 5]?.text === close ? 2 : ['^', '~', '#'].includes(tokens[i + 3]?.text ?? '') && tokens[i + 4]?.text === close ? 1 : -1) : -1;
+    if (close && inner >= 0) {
+      const modifier = inner === 2 ? tokens[i + 4]!.text.toLowerCase() : inner === 1 ? tokens[i + 3]!.text : undefined;
+      if (modifier && STRUCTURAL_MODIFIERS.has(modifier)) return null;
+      const name = tokens[i + 2]!.text;
+      if (!named.has(name)) named.set(name, ++next);
+      number = named.get(name);
+      i += 3 + inner;
+      end = tokens[i]!.end;
+    } else if (/^\$\d+$/.test(t.text)) {
+      number = Number(t.text.slice(1));
+      end = t.end;
+    } else continue;
+    // A modifier right after the placeholder: $1:csv, ${x:raw}, $1^ …
+    const m = tokens[i + 1];
+    if (m && m.start === end && (m.text === '^' || m.text === '~' || m.text === '#')) {
+      if (STRUCTURAL_MODIFIERS.has(m.text)) return null;
+      i += 1;
+      end = m.end;
+    } else if (m && m.start === end && m.text === ':' && tokens[i + 2]) {
+      if (STRUCTURAL_MODIFIERS.has(tokens[i + 2]!.text.toLowerCase())) return null;
+      i += 2;
+      end = tokens[i]!.end;
+    }
+    out += bytes.subarray(at, t.start).toString() + `$${number}`;
+    at = end;
+  }
+  return out + bytes.subarray(at).toString();
+}
