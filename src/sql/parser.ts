@@ -103,22 +103,34 @@ export function splitStatements(text: string): { text: string; offset: number }[
  * scanner, so a `?` inside a string, a comment or a jsonb operator is left alone.
  */
 export function questionPlaceholdersToDollar(text: string): string {
-  let tokens: { start: number; end: number; text: string }[];
+  const tokens = tokensOf(text);
+  if (!tokens) return text;
+  let n = 0;
+  return splice(text, tokens.filter((t) => t.text === '?').map((t) => ({ start: t.start, end: t.end, text: `$${++n}` })));
+}
+
+type Token = { start: number; end: number; text: string };
+
+/** The scanner's tokens (byte offsets), or null when the text does not even scan. */
+function tokensOf(text: string): Token[] | null {
   try {
-    tokens = scanSync(text).tokens;
+    return scanSync(text).tokens;
   } catch {
-    return text;
+    return null;
   }
+}
+
+/** Replaces byte ranges (in order, not overlapping) of a text. */
+function splice(text: string, edits: readonly Token[]): string {
+  if (edits.length === 0) return text;
   const bytes = Buffer.from(text);
   let out = '';
   let at = 0;
-  let n = 0;
-  for (const t of tokens) {
-    if (t.text !== '?') continue;
-    out += bytes.subarray(at, t.start).toString() + `$${++n}`;
-    at = t.end;
+  for (const e of edits) {
+    out += bytes.subarray(at, e.start).toString() + e.text;
+    at = e.end;
   }
-  return n === 0 ? text : out + bytes.subarray(at).toString();
+  return out + bytes.subarray(at).toString();
 }
 
 const OPENERS: Record<string, string> = { '{': '}', '(': ')', '<': '>', '[': ']', '/': '/' };
@@ -131,17 +143,11 @@ const STRUCTURAL_MODIFIERS = new Set(['raw', 'name', 'alias', '^', '~']);
  * the text cannot be resolved: null.
  */
 export function pgPromisePlaceholdersToDollar(text: string): string | null {
-  let tokens: { start: number; end: number; text: string }[];
-  try {
-    tokens = scanSync(text).tokens;
-  } catch {
-    return text;
-  }
-  const bytes = Buffer.from(text);
+  const tokens = tokensOf(text);
+  if (!tokens) return text;
   const named = new Map<string, number>();
   let next = Math.max(0, ...tokens.filter((t) => /^\$\d+$/.test(t.text)).map((t) => Number(t.text.slice(1))));
-  let out = '';
-  let at = 0;
+  const edits: Token[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     let end = -1;
@@ -161,7 +167,7 @@ export function pgPromisePlaceholdersToDollar(text: string): string | null {
       number = Number(t.text.slice(1));
       end = t.end;
     } else continue;
-    // A modifier right after the placeholder: $1:csv, ${x:raw}, $1^ …
+    // A modifier right after the placeholder: $1:csv, $1^ …
     const m = tokens[i + 1];
     if (m && m.start === end && (m.text === '^' || m.text === '~' || m.text === '#')) {
       if (STRUCTURAL_MODIFIERS.has(m.text)) return null;
@@ -172,8 +178,7 @@ export function pgPromisePlaceholdersToDollar(text: string): string | null {
       i += 2;
       end = tokens[i]!.end;
     }
-    out += bytes.subarray(at, t.start).toString() + `$${number}`;
-    at = end;
+    edits.push({ start: t.start, end, text: `$${number}` });
   }
-  return out + bytes.subarray(at).toString();
+  return splice(text, edits);
 }

@@ -31,3 +31,28 @@ export const spliced = (table: string) => db.none('DELETE FROM $1:name', [table]
     expect(report.writeSites.map((s) => s.api)).toEqual(['pg-promise', 'pg-promise', 'pg-promise', 'pg-promise']);
   });
 });
+
+describe('pg-promise placeholders, for any mix', () => {
+  it('always yield SQL the Postgres parser accepts, with every value placeholder bound', async () => {
+    const fc = (await import('fast-check')).default;
+    const { parseSql } = await import('../../src/sql/parser.js');
+    const name = fc.constantFrom('a', 'orgId', 'b_2', 'x');
+    const placeholder = fc.oneof(
+      fc.tuple(fc.constantFrom(['{', '}'], ['(', ')'], ['<', '>'], ['[', ']'], ['/', '/']), name, fc.constantFrom('', ':csv', ':json', ':list', ':value')).map(([[o, c], n, m]) => `$${o}${n}${m}${c}`),
+      fc.tuple(fc.integer({ min: 1, max: 9 }), fc.constantFrom('', ':csv', ':json')).map(([i, m]) => `$${i}${m}`),
+    );
+    fc.assert(
+      fc.property(fc.array(placeholder, { minLength: 1, maxLength: 6 }), fc.boolean(), (values, quoted) => {
+        const decoy = quoted ? " AND note = '${not_a_param}'" : '';
+        const sql = `DELETE FROM t WHERE a IN (${values.join(', ')})${decoy}`;
+        const out = pgPromisePlaceholdersToDollar(sql);
+        expect(out).not.toBeNull();
+        expect(parseSql(out!).ok).toBe(true);
+        // The decoy inside a string literal is data and stays as written.
+        if (quoted) expect(out).toContain("'${not_a_param}'");
+        expect(out!.replace(/'[^']*'/g, '')).not.toMatch(/\$[{(<[/]/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
