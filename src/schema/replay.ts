@@ -46,7 +46,7 @@ export async function openEmbeddedPostgres(): Promise<Db> {
   return (await PGlite.create({ extensions: extensions as never })) as unknown as Db;
 }
 
-const INERT = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'SelectStmt', 'CopyStmt', 'IndexStmt', 'GrantStmt', 'GrantRoleStmt', 'CommentStmt', 'VacuumStmt', 'ExplainStmt', 'NotifyStmt', 'CreateSeqStmt', 'AlterSeqStmt', 'ViewStmt']);
+const INERT = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'CopyStmt', 'IndexStmt', 'GrantStmt', 'GrantRoleStmt', 'CommentStmt', 'VacuumStmt', 'ExplainStmt', 'NotifyStmt', 'CreateSeqStmt', 'AlterSeqStmt', 'ViewStmt']);
 
 const TRACK_TABLES = `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS force
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -78,7 +78,8 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
           continue;
         }
         // Statements that cannot change tables' RLS or functions (seed data, indexes, grants,
-        // comments) skip the catalog check: migrations can hold thousands of them.
+        // comments) skip the catalog check: migrations can hold thousands of them. A SELECT
+        // is checked: it may call a function that runs DDL (SELECT enable_rls_everywhere()).
         if (parsed.ok && parsed.statements.every((st) => INERT.has(Object.keys(st.stmt)[0]!))) continue;
         // What changed, and where: the evidence a finding cites, even for a DO block.
         const nowTables = new Map((await pg.query<{ name: string; rls: boolean; force: boolean }>(TRACK_TABLES)).rows.map((r) => [r.name, r]));

@@ -131,3 +131,15 @@ describe('choosing the schema source', () => {
     expect(model.tables.get('public.orders')?.rlsEnabled).toBe(false);
   });
 });
+
+describe('replaying a function that runs DDL', () => {
+  it('sees RLS enabled by SELECT of a function, and cites that line', async () => {
+    const r = await replayMigrations([{ path: 'db/001.sql', text: `CREATE TABLE a (id int, org_id uuid);
+INSERT INTO a VALUES (1, NULL);
+CREATE FUNCTION gate(t text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t); END $$;
+SELECT gate('a');
+` }]);
+    expect(r.catalog.tables.find((t) => t.name === 'a')?.rls).toBe(true);
+    expect(r.locations.tables['public.a']?.enabledAt).toEqual({ file: 'db/001.sql', line: 4 });
+  }, 60_000);
+});
