@@ -27,6 +27,8 @@ export interface AnalysisConfig {
   functionWrites: Map<string, ThroughWrite[]>;
   /** Writes that triggers on a table add to a statement writing it, keyed by "table event". */
   triggerWrites: Map<string, ThroughWrite[]>;
+  /** Roles that bypass RLS (superusers and BYPASSRLS roles the replay or database knows). */
+  bypassRoles: Set<string>;
   /** The settings each gated table's policies read (directly or through functions), lower-cased. */
   tableSettings: Map<string, Set<string>>;
   /** SECURITY DEFINER functions without a pinned search_path, and where they are declared. */
@@ -93,6 +95,7 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     triggerWrites: indirect.triggerWrites,
     unpinnedDefiners,
     tableSettings,
+    bypassRoles: new Set((model.roles ?? []).filter((r) => r.superuser || r.bypassRls).map((r) => r.name)),
     strict: options.strict ?? false,
   };
 }

@@ -25,6 +25,8 @@ export interface ConnState {
   session: ContextEvidence | null;
   /** A transaction-local set that ran outside a transaction and so lasted one statement. */
   ineffective: ContextEvidence | null;
+  /** SET ROLE in force on this connection: the role and where it was set. */
+  role?: { name: string; at: ts.Node; local: boolean } | null;
   /** A set that came after a write in the same transaction, for the write's evidence. */
   setLater?: ContextEvidence;
   /** A connection this function captures from an enclosing one: its state is the caller's. */

@@ -358,8 +358,10 @@ class FlowWalker {
       } else if (effect.transaction === 'commit' || effect.transaction === 'rollback') {
         conn.tx = false;
         conn.ctx = null;
+        if (conn.role?.local) conn.role = null;
         pendingWrites = [];
       }
+      if (effect.role) conn.role = effect.role.name === null ? null : { name: effect.role.name, at: call, local: effect.role.local };
       for (const set of effect.contextSets) {
         this.facts.settingsSet.add(set.setting);
         if (!this.deps.config.contextSettings.has(set.setting)) continue;
@@ -466,7 +468,7 @@ class FlowWalker {
         : { coverage: 'not-gated', via: null, evidence: tables.length ? `${tables.join(', ')} ${tables.length > 1 ? 'have' : 'has'} no row-level security` : 'no table written' };
     } else {
       // Every gated write must be covered; the site takes the worst verdict among them.
-      const verdicts = gatedWrites.map((w) => judge(handle, w.state, this.deps.root, w.table, this.deps.config.tableSettings.get(w.table)));
+      const verdicts = gatedWrites.map((w) => judge(handle, w.state, this.deps.root, w.table, this.deps.config.tableSettings.get(w.table), this.deps.config.bypassRoles));
       verdict = verdicts.reduce((worst, v) => (rank(v) < rank(worst) ? v : worst));
     }
     return verdict;

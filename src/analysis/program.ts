@@ -29,6 +29,8 @@ export interface ProgramOptions {
   wholeProgram: boolean;
   /** The settings each gated table's policies read. */
   tableSettings: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Roles that bypass RLS (superusers, BYPASSRLS), as far as the model knows. */
+  bypassRoles?: ReadonlySet<string>;
   /** The executor a container injects into a constructor parameter typed as a library's pool, if it is one. */
   injected?: (binding: ParamBinding) => Handle | undefined;
 }
@@ -126,7 +128,7 @@ class Settler {
         results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
         continue;
       }
-      const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table)), seen);
+      const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen);
       results.push({ ...inner, callPath: [at, ...inner.callPath] });
     }
     const exported = isExportedFunction(fn);
@@ -146,7 +148,7 @@ class Settler {
     // pool (a PrismaService, a DataSource), receives the app's pool from the container.
     if (results.length === 0 && !escaped && p.kind === 'param' && ts.isConstructorDeclaration(fn) && this.options.injected) {
       const injected = this.options.injected(p.binding);
-      if (injected) return { ...this.settle(judge(injected, freshState(injected), this.options.root, this.table, this.options.tableSettings.get(this.table)), seen), callPath: [] };
+      if (injected) return { ...this.settle(judge(injected, freshState(injected), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen), callPath: [] };
     }
     const why = escaped ? `\`${name}\` is passed around as a value, so its callers cannot be followed` : `no call of \`${name}\` was found`;
     return { coverage: 'unresolved', via: null, evidence: `runs on ${subject}, and ${why}`, callPath: [], deferred: false };
@@ -192,7 +194,7 @@ class Settler {
           results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes the callback a value that is not a traceable connection`, callPath: [at], deferred: false });
           continue;
         }
-        const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table)), new Set([...seen, helper]));
+        const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), new Set([...seen, helper]));
         results.push({ ...inner, callPath: [at, ...inner.callPath] });
       }
     }

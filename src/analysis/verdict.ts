@@ -3,8 +3,18 @@ import { type Handle, where } from './handles.js';
 
 // Turns a connection and its state at a write into coverage with its evidence.
 
-export function judge(handle: Handle, state: ConnState, root: string, table: string, tableSettings?: ReadonlySet<string>): LocalVerdict {
+export function judge(handle: Handle, state: ConnState, root: string, table: string, tableSettings?: ReadonlySet<string>, bypassRoles?: ReadonlySet<string>): LocalVerdict {
   const covered = (ev: ContextEvidence): LocalVerdict => coveredBy(ev, root, table, tableSettings);
+  // SET ROLE to a role that does not bypass RLS: even an admin connection is then subject
+  // to the policies, and needs the org context like any other.
+  if (state.role && bypassRoles?.has(state.role.name) && (handle.kind === 'executor' || handle.kind === 'param')) {
+    return { coverage: 'admin-pool', via: `SET ROLE ${state.role.name}`, evidence: `runs after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a role that bypasses RLS` };
+  }
+  if (state.role && !bypassRoles?.has(state.role.name) && (handle.kind === 'admin' || handle.kind === 'executor')) {
+    if (state.ctx && state.ctx !== 'inherited') return covered(state.ctx);
+    if (state.session) return covered(state.session);
+    return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a role without BYPASSRLS, so the policies apply and no org context is set` };
+  }
   switch (handle.kind) {
     case 'scoped': {
       const d = handle.definition;

@@ -110,6 +110,10 @@ function apply(stmt: PgNode, offset: number, ctx: Ctx): void {
     case 'CreateTrigStmt':
       createTrigger(node, at(), ctx);
       break;
+    case 'CreateRoleStmt':
+    case 'AlterRoleStmt':
+      role(kind === 'CreateRoleStmt' ? (node.role as string) : ((node.role as { rolename?: string } | undefined)?.rolename ?? ''), node, ctx);
+      break;
     case 'VariableSetStmt':
       if (node.name === 'search_path' && Array.isArray(node.args)) {
         const first = (node.args[0] as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
@@ -408,6 +412,19 @@ function collectBodyEffects(sql: string, schema: string, { sets, reads, writes, 
     });
     const set = (st.stmt as { VariableSetStmt?: PgNode }).VariableSetStmt;
     if (set && set.kind === 'VAR_SET_VALUE' && typeof set.name === 'string' && set.name.includes('.')) sets.push({ setting: set.name.toLowerCase(), local: set.is_local === true });
+  }
+}
+
+/** Roles and whether they bypass RLS (BYPASSRLS or SUPERUSER), for SET ROLE. */
+function role(name: string, node: PgNode, ctx: Ctx): void {
+  if (!name) return;
+  const roles = (ctx.model.roles ??= []);
+  let r = roles.find((x) => x.name === name);
+  if (!r) roles.push((r = { name, superuser: false, bypassRls: false }));
+  for (const o of (node.options as { DefElem?: PgNode }[] | undefined) ?? []) {
+    const flag = (o.DefElem?.arg as { Boolean?: { boolval?: boolean } } | undefined)?.Boolean?.boolval === true;
+    if (o.DefElem?.defname === 'bypassrls') r.bypassRls = flag;
+    if (o.DefElem?.defname === 'superuser') r.superuser = flag;
   }
 }
 

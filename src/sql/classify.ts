@@ -26,6 +26,8 @@ export interface StatementEffect {
   contextSets: ContextChange[];
   /** Settings reset; "*" for RESET ALL / DISCARD ALL. */
   contextResets: string[];
+  /** SET [LOCAL] ROLE x (name) or RESET ROLE / SET ROLE NONE (null): who the connection acts as. */
+  role?: { name: string | null; local: boolean };
   transaction: TransactionControl;
   /** The statement's top-level node kind, e.g. "InsertStmt". */
   kind: string;
@@ -146,6 +148,11 @@ function inspectCall(node: PgNode, effect: StatementEffect, options: ClassifyOpt
 
 function inspectVariableSet(node: PgNode, effect: StatementEffect): void {
   const name = typeof node.name === 'string' ? node.name.toLowerCase() : null;
+  if (name === 'role') {
+    const value = node.kind === 'VAR_SET_VALUE' ? constString(((node.args as unknown[] | undefined) ?? [])[0]) : null;
+    effect.role = { name: value === null || value.toLowerCase() === 'none' ? null : value, local: node.is_local === true };
+    return;
+  }
   switch (node.kind) {
     case 'VAR_SET_VALUE':
     case 'VAR_SET_CURRENT':

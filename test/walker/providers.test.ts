@@ -191,3 +191,39 @@ export class ProjectsService {
     expect(report.writeSites[0]!.tables).toEqual(['public.projects']);
   });
 });
+
+describe.each(['replay', 'static'] as const)('SET ROLE (schema read by %s)', (schemaSource) => {
+  it('takes an admin connection back under the policies, and a bypass role out from under them', () => {
+    const report = auditProject(
+      {
+        'db/migrations/002_roles.sql': 'CREATE ROLE app_user NOLOGIN NOBYPASSRLS;\nCREATE ROLE platform_admin NOLOGIN BYPASSRLS;\n',
+        'src/db.ts': "import { Pool } from 'pg';\nexport const pool = new Pool();\nexport function openPlatformAdminConnection() { return new Pool(); }\n",
+        'src/app.ts': `import { openPlatformAdminConnection, pool } from './db';
+export async function asApp(org: string) {
+  const admin = await openPlatformAdminConnection().connect();
+  await admin.query('BEGIN');
+  await admin.query('SET LOCAL ROLE app_user');
+  await admin.query('DELETE FROM projects');
+  await admin.query("SELECT set_config('app.current_org_id', $1, true)", [org]);
+  await admin.query('DELETE FROM audit_logs');
+  await admin.query('COMMIT');
+}
+export async function asPlatform() {
+  const c = await pool.connect();
+  await c.query('BEGIN');
+  await c.query('SET LOCAL ROLE platform_admin');
+  await c.query('DELETE FROM projects');
+  await c.query('COMMIT');
+}
+`,
+      },
+      { schemaSource },
+    );
+    expect(verdicts(report).map((v) => v.replace(/ via transaction.*/, ' via transaction'))).toEqual([
+      'src/app.ts:6 unscoped',
+      'src/app.ts:8 org-scope via transaction',
+      'src/app.ts:15 admin-pool via SET ROLE platform_admin',
+    ]);
+    expect(report.writeSites[0]!.evidence).toContain('after SET ROLE app_user at src/app.ts:5, a role without BYPASSRLS');
+  }, 60_000);
+});
