@@ -321,8 +321,22 @@ export class HandleResolver {
 
   private scopedExtension(call: ts.CallExpression, client: Extract<Handle, { kind: 'executor' }>): Handle | undefined {
     let setsContext = false;
+    let provider: string | undefined;
+    const followed = new Set<ts.Node>();
     const visit = (n: ts.Node): void => {
       if (setsContext) return;
+      // The extension is often built elsewhere: forUser(id) returning Prisma.defineExtension(…),
+      // or a const holding it. Follow calls of local functions and names, once each.
+      if ((ts.isCallExpression(n) || ts.isIdentifier(n)) && followed.size < 16) {
+        const target = this.origins.expr(ts.isCallExpression(n) ? n.expression : n);
+        const body = target.kind === 'function' ? target.decl.body : target.kind === 'expr' && target.expr !== n ? target.expr : undefined;
+        if (body && !followed.has(body)) {
+          followed.add(body);
+          visit(body);
+          // The function that builds the extension is the provider the report names.
+          if (setsContext && target.kind === 'function') provider ??= functionName(target.decl);
+        }
+      }
       if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
         const method = (skipOuter(n.expression) as ts.PropertyAccessExpression).name.text;
         const list = n.arguments[0] && skipOuter(n.arguments[0]);
@@ -336,7 +350,7 @@ export class HandleResolver {
     if (!setsContext) return undefined;
     let fn: ts.Node | undefined = call.parent;
     while (fn && !isFunctionLike(fn)) fn = fn.parent;
-    const via = fn ? functionName(fn as ts.FunctionLikeDeclaration) : '$extends';
+    const via = provider ?? (fn ? functionName(fn as ts.FunctionLikeDeclaration) : '$extends');
     return { kind: 'scoped', via, key: call, helperCall: call, label: `the client \`${via}\` extends at ${where(call, this.root)}, whose every query runs in a transaction that first sets the org context` };
   }
 

@@ -227,3 +227,36 @@ export async function asPlatform() {
     expect(report.writeSites[0]!.evidence).toContain('after SET ROLE app_user at src/app.ts:5, a role without BYPASSRLS');
   }, 60_000);
 });
+
+describe('Prisma client extensions built elsewhere', () => {
+  it('recognises the row-level-security example: prisma.$extends(forUser(id)) with Prisma.defineExtension', () => {
+    const report = auditProject({
+      'prisma/schema.prisma': 'model Project {\n  id String @id\n  @@map("projects")\n}\n',
+      'src/db.ts': `import { Prisma, PrismaClient } from '@prisma/client';
+export const prisma = new PrismaClient();
+export function forOrg(orgId: string) {
+  return Prisma.defineExtension((client) =>
+    client.$extends({
+      query: {
+        $allModels: {
+          async $allOperations({ args, query }) {
+            const [, result] = await client.$transaction([client.$executeRaw\`SELECT set_config('app.current_org_id', \${orgId}, TRUE)\`, query(args)]);
+            return result;
+          },
+        },
+      },
+    }),
+  );
+}
+`,
+      'src/app.ts': `import { forOrg, prisma } from './db';
+export async function remove(orgId: string, id: string) {
+  const orgPrisma = prisma.$extends(forOrg(orgId));
+  await orgPrisma.project.delete({ where: { id } });
+  await prisma.project.delete({ where: { id } });
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/app.ts:4 org-scope via forOrg', 'src/app.ts:5 unscoped']);
+  });
+});
