@@ -13,7 +13,7 @@ import { auditSync } from '../src/walker/audit.js';
 const ADAPTERS = path.resolve(import.meta.dirname, '../fixtures/adapters');
 const FIXTURES = [
   ...['example-app', 'rule-tester', 'deploy'].map((f) => path.resolve(import.meta.dirname, '../fixtures', f)),
-  ...fs.readdirSync(ADAPTERS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(ADAPTERS, d.name)),
+  ...fs.readdirSync(ADAPTERS, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('_')).map((d) => path.join(ADAPTERS, d.name)),
 ];
 
 // Findings about the schema (on migrations, or on a Drizzle schema's declarations) need every file: the walker's alone.

@@ -24,7 +24,7 @@ function strip(e: ts.Expression): ts.Expression {
   return x;
 }
 
-export function methodChain(call: ts.CallExpression): Chain | null {
+export function methodChain(call: ts.CallExpression): Chain {
   const links: ChainLink[] = [];
   let e: ts.Expression = call;
   for (;;) {
@@ -58,4 +58,11 @@ export function outerCalls(call: ts.CallExpression): ChainLink[] {
 export function methodName(call: ts.CallExpression): string | undefined {
   const callee = strip(call.expression);
   return ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+}
+
+/** A call of one of a builder's write verbs, its operation and its chain; null for any other call. */
+export function verbCall<Op>(call: ts.CallExpression, verbs: Readonly<Record<string, Op>>): { verb: string; operation: Op; chain: Chain } | null {
+  const verb = methodName(call);
+  const operation = verb !== undefined && Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
+  return verb !== undefined && operation !== undefined ? { verb, operation, chain: methodChain(call) } : null;
 }

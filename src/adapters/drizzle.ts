@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import { methodChain, methodName } from './chain.js';
+import { verbCall } from './chain.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
 
 // Drizzle: `drizzle(pool | url | { client })` from any driver entry point
@@ -22,11 +22,9 @@ export const drizzleAdapter: DbAdapter = {
   connectMethods: [],
   passthroughMethods: ['$with'],
   builderWrite(call, ctx) {
-    const verb = methodName(call);
-    const operation = verb ? VERBS[verb] : undefined;
-    if (!verb || !operation || call.arguments.length !== 1) return null;
-    const chain = methodChain(call);
-    if (!chain || chain.links.length !== 1) return null;
+    const found = verbCall(call, VERBS);
+    if (!found || call.arguments.length !== 1 || found.chain.links.length !== 1) return null;
+    const { operation, chain } = found;
     const table = tableName(call.arguments[0]!, ctx);
     // Only a pgTable object makes db.delete(x) a Drizzle write on its own; the core still
     // requires db to be a Drizzle executor.

@@ -1,5 +1,5 @@
 import type ts from 'typescript';
-import { type Chain, methodChain, methodName, outerCalls } from './chain.js';
+import { type Chain, outerCalls, verbCall } from './chain.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
 
 // knex: `const db = knex(config)`; writes are chains on the instance or a transaction:
@@ -33,11 +33,9 @@ export const knexAdapter: DbAdapter = {
   connectMethods: [],
   passthroughMethods: ['withSchema'],
   builderWrite(call, ctx) {
-    const verb = methodName(call);
-    const operation = verb ? VERBS[verb] : undefined;
-    if (!verb || !operation) return null;
-    const chain = methodChain(call);
-    if (!chain) return null;
+    const found = verbCall(call, VERBS);
+    if (!found) return null;
+    const { operation, chain } = found;
     const before = chain.links.slice(0, -1);
     // A write verb inside the chain is only one write: insert(…).onConflict().merge() is the insert.
     if (before.some((l) => VERBS[l.name])) return null;

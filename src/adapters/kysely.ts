@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import { methodChain, methodName } from './chain.js';
+import { verbCall } from './chain.js';
 import type { BuilderWrite, DbAdapter } from './types.js';
 
 // Kysely: `new Kysely<DB>({ dialect })`; writes start on the instance or a transaction:
@@ -15,6 +15,8 @@ const VERBS: Record<string, BuilderWrite['operation']> = {
   mergeInto: 'merge',
 };
 
+const PASSTHROUGH = ['withSchema', 'withPlugin', 'withoutPlugins'];
+
 export const kyselyAdapter: DbAdapter = {
   api: 'kysely',
   modules: ['kysely'],
@@ -23,7 +25,7 @@ export const kyselyAdapter: DbAdapter = {
   queryMethods: {},
   transactionMethods: { transaction: { then: 'execute' } },
   connectMethods: [],
-  passthroughMethods: ['withSchema', 'withPlugin', 'withoutPlugins'],
+  passthroughMethods: PASSTHROUGH,
   sqlExecute(call) {
     const callee = call.expression;
     if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'execute' || call.arguments.length !== 1) return null;
@@ -31,11 +33,10 @@ export const kyselyAdapter: DbAdapter = {
     return ts.isTaggedTemplateExpression(template) ? { executor: call.arguments[0]!, sql: template } : null;
   },
   builderWrite(call, ctx) {
-    const verb = methodName(call);
-    const operation = verb ? VERBS[verb] : undefined;
-    if (!verb || !operation) return null;
-    const chain = methodChain(call);
-    if (!chain || chain.links.slice(0, -1).some((l) => !this.passthroughMethods!.includes(l.name))) return null;
+    const found = verbCall(call, VERBS);
+    if (!found) return null;
+    const { verb, operation, chain } = found;
+    if (chain.links.slice(0, -1).some((l) => !PASSTHROUGH.includes(l.name))) return null;
     const schemaArg = chain.links.find((l) => l.name === 'withSchema')?.call.arguments[0];
     const schema = schemaArg ? ctx.constant(schemaArg) : undefined;
     const arg = call.arguments[0];

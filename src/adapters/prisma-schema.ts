@@ -34,8 +34,21 @@ function schemaFiles(root: string): string[] {
   return [];
 }
 
+// Asked for every `x.y.create()`-shaped call: look at the disk at most once a second per root.
+const RECHECK_MS = 1000;
+const checked = new Map<string, { at: number; models: Map<string, PrismaModel> | null }>();
+
 /** Models by delegate name (`auditLog` for `model AuditLog`), or null when the project has no schema. */
 export function prismaModels(root: string): Map<string, PrismaModel> | null {
+  const recent = checked.get(root);
+  const now = Date.now();
+  if (recent && now - recent.at < RECHECK_MS) return recent.models;
+  const models = readModels(root);
+  checked.set(root, { at: now, models });
+  return models;
+}
+
+function readModels(root: string): Map<string, PrismaModel> | null {
   const files = schemaFiles(root);
   const stamp = files.map((f) => `${f}:${fs.statSync(f).mtimeMs}`).join('\n');
   const hit = cache.get(root);

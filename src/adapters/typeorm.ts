@@ -40,7 +40,6 @@ export const typeormAdapter: DbAdapter = {
     const verb = methodName(call);
     if (!verb) return null;
     const chain = methodChain(call);
-    if (!chain) return null;
     const before = chain.links.slice(0, -1);
     // Query builder: X.createQueryBuilder(…).insert().into(E) / .update(E) / .delete().from(E).
     const qb = before.findIndex((l) => l.name === 'createQueryBuilder');

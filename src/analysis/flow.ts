@@ -16,7 +16,9 @@ import { judge } from './verdict.js';
 // open and whether the org context is set in it, joining states where branches meet (a
 // context set on only one branch does not cover a write after the branch).
 
-type State = Map<ts.Node, ConnState> | null; // null: unreachable (after return/throw)
+type State = Map<ts.Node, ConnState> | null;
+
+const TRANSACTION_CONTROL = new Set(adapters.flatMap((a) => Object.keys(a.transactionControl ?? {}))); // null: unreachable (after return/throw)
 
 export interface FlowDeps {
   root: string;
@@ -218,6 +220,8 @@ class FlowWalker {
 
   /** queryRunner.startTransaction() and friends: BEGIN, COMMIT and ROLLBACK as method calls. */
   private transactionControl(call: ts.CallExpression, callee: ts.PropertyAccessExpression, state: Map<ts.Node, ConnState>): boolean {
+    // Every method call passes here: trace the receiver only for a transaction-control name.
+    if (!TRANSACTION_CONTROL.has(callee.name.text)) return false;
     const handle = this.deps.handles.of(callee.expression);
     if (handle.kind !== 'executor') return false;
     const control = handle.adapter.transactionControl?.[callee.name.text];
