@@ -91,16 +91,18 @@ export function main(argv: string[], io: CliIO = processIO): number {
     .command('schema')
     .description('show the RLS model; write it as a snapshot (--write) or check a snapshot is current (--check)')
     .argument('[path]', 'the project (its config and migrations are found from here)', '.')
-    .option('--from <source>', 'replay (migrations in embedded Postgres), static (migrations read without running them) or database')
+    .option('--from <source>', 'migrations (replayed in embedded Postgres; same as replay), static (migrations read without running them) or database')
     .option('--database-url <url>', 'introspect a live database (read-only)')
     .option('-c, --config <file>', 'configuration file')
     .option('--write [file]', 'write the snapshot (default: rls-guard.schema.json)')
     .option('--check [file]', 'exit 1 when the snapshot no longer matches its source')
     .option('-f, --format <format>', 'text or json', 'text')
     .action((p: string, opts: { from?: string; databaseUrl?: string; config?: string; write?: string | boolean; check?: string | boolean; format: string }) => {
-      if (opts.from !== undefined && !['replay', 'static', 'database'].includes(opts.from)) throw new UsageError(`unknown source "${opts.from}" (known: replay, static, database)`);
+      if (opts.from !== undefined && !['migrations', 'replay', 'static', 'database'].includes(opts.from)) throw new UsageError(`unknown source "${opts.from}" (known: migrations, replay, static, database)`);
       if (opts.format !== 'text' && opts.format !== 'json') throw new UsageError(`unknown format "${opts.format}" (known: text, json)`);
-      const { from, ...rest } = opts;
+      const { from: given, ...rest } = opts;
+      // "migrations" is the migrations as Postgres runs them: the replay (static where it cannot).
+      const from = given === 'migrations' ? 'replay' : given;
       code = schemaCommand({ ...rest, path: p, format: opts.format, ...(from ? { from: from as 'replay' | 'static' | 'database' } : {}) }, io.out);
     });
   try {

@@ -9,7 +9,7 @@ import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFin
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
-import { fillHoles, type Folded, HOLE, type SqlTextFolder } from './sql-text.js';
+import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from './sql-text.js';
 import { judge } from './verdict.js';
 
 // Walks each function in evaluation order, tracking per connection whether a transaction is
@@ -576,7 +576,9 @@ class FlowWalker {
     const folded: Folded = this.deps.folder.sql(textExpr);
     if (!folded.ok) return { ok: false, reason: folded.reason, parseError: false };
     const statements: { effect: StatementEffect; text: string }[] = [];
-    for (const variant of folded.variants) {
+    const expanded = folded.variants.map(expandHelpers);
+    if (expanded.some((v) => v === null)) return { ok: false, reason: 'a values helper (sql(rows)) sits where no list of columns or values fits', parseError: true };
+    for (const variant of expanded as string[]) {
       if (variant.split(HOLE).every((part) => part.trim() === '')) return { ok: false, reason: `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``, parseError: false };
       const text = rewritePlaceholders(fillHoles(variant), placeholders);
       if (text === null) return { ok: false, reason: 'a raw or identifier placeholder (:raw, ^, :name, ~) splices text into the statement', parseError: true };
@@ -598,7 +600,7 @@ class FlowWalker {
         });
       }
     }
-    const variants = folded.variants.map((v) => rewritePlaceholders(fillHoles(v), placeholders) ?? fillHoles(v));
+    const variants = (expanded as string[]).map((v) => rewritePlaceholders(fillHoles(v), placeholders) ?? fillHoles(v));
     return { ok: true, statements, normalized: variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | '), variants };
   }
 

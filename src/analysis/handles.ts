@@ -186,12 +186,32 @@ export class HandleResolver {
     if (!ts.isBlock(body)) {
       results.push(this.compute(body, depth + 1));
     } else {
+      // A factory that returns something else when an argument is missing
+      // (`if (!orgId) return pool;`): at a call, take the branch its arguments select.
+      const absent = call ? absentParams(fn, call) : undefined;
       const visit = (n: ts.Node): void => {
         if (isFunctionLike(n)) return;
         if (ts.isReturnStatement(n) && n.expression) results.push(this.compute(n.expression, depth + 1));
         ts.forEachChild(n, visit);
       };
-      ts.forEachChild(body, visit);
+      let guarded = false;
+      for (const st of body.statements) {
+        const guard = absent ? missingArgumentGuard(st, fn) : undefined;
+        if (guard !== undefined) {
+          guarded = true;
+          if (absent!.has(guard.param)) {
+            results.length = 0;
+            results.push(this.compute(guard.returns, depth + 1));
+            break;
+          }
+          continue; // the argument is given: this early return is not taken
+        }
+        visit(st);
+      }
+      if (!guarded) {
+        results.length = 0;
+        ts.forEachChild(body, visit);
+      }
     }
     const first = results[0];
     if (!first) return { kind: 'not-db', reason: `\`${functionName(fn)}\` returns nothing` };
@@ -538,4 +558,31 @@ function optionSetting(options: string, settings: ReadonlySet<string>): string |
     if (name && assignment!.includes('=') && settings.has(name)) return name;
   }
   return undefined;
+}
+
+/** Indices of the parameters a call leaves out or passes as undefined/null. */
+function absentParams(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression): Set<number> {
+  const out = new Set<number>();
+  fn.parameters.forEach((_, i) => {
+    const arg = call.arguments[i] && skipOuter(call.arguments[i]);
+    if (!arg || arg.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(arg) && arg.text === 'undefined')) out.add(i);
+  });
+  return out;
+}
+
+/** `if (!p) return x;` (or `p == null`, `p === undefined`) at the top of a function: the parameter and what it returns. */
+function missingArgumentGuard(st: ts.Statement, fn: ts.FunctionLikeDeclaration): { param: number; returns: ts.Expression } | undefined {
+  if (!ts.isIfStatement(st) || st.elseStatement) return undefined;
+  const then = ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1 ? st.thenStatement.statements[0]! : st.thenStatement;
+  if (!ts.isReturnStatement(then) || !then.expression) return undefined;
+  let tested: ts.Expression | undefined;
+  const cond = skipOuter(st.expression);
+  if (ts.isPrefixUnaryExpression(cond) && cond.operator === ts.SyntaxKind.ExclamationToken) tested = skipOuter(cond.operand);
+  else if (ts.isBinaryExpression(cond) && [ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.EqualsEqualsEqualsToken].includes(cond.operatorToken.kind)) {
+    const other = skipOuter(cond.right);
+    if (other.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(other) && other.text === 'undefined')) tested = skipOuter(cond.left);
+  }
+  if (!tested || !ts.isIdentifier(tested)) return undefined;
+  const param = fn.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === (tested as ts.Identifier).text);
+  return param < 0 ? undefined : { param, returns: then.expression };
 }

@@ -1,5 +1,6 @@
 import ts from 'typescript';
 import { adapterForModule } from '../adapters/index.js';
+import { parseSql } from '../sql/parser.js';
 import type { OriginResolver } from './origins.js';
 import { shortText } from './origins.js';
 import { skipOuter } from './scope.js';
@@ -9,6 +10,8 @@ import { skipOuter } from './scope.js';
 // parser decides whether the statement's structure still stands.
 
 export const HOLE = '\u0000';
+/** Where a driver's helper builds SQL from values (postgres.js: sql(rows), sql(obj, 'a', 'b')). */
+export const HELPER = '\u0001';
 const MAX_VARIANTS = 16;
 
 export type Folded = { ok: true; variants: string[]; holes: string[] } | { ok: false; reason: string };
@@ -37,8 +40,13 @@ export class SqlTextFolder {
       if (ts.isNoSubstitutionTemplateLiteral(e.template)) return text(e.template.text);
       let acc: Folded = text(e.template.head.text);
       for (const span of e.template.templateSpans) {
+        const e = skipOuter(span.expression);
+        if (ts.isCallExpression(e) && !ts.isPropertyAccessExpression(e.expression) && this.fromDbLibrary(e.expression, 0)) {
+          acc = concat(concat(acc, { ok: true, variants: [HELPER], holes: [] }), text(span.literal.text));
+          continue;
+        }
         const fragment = rawFragment(span.expression, (x) => this.fromDbLibrary(x, 0));
-        const part = fragment ? this.fold(fragment.text ?? span.expression, false, depth + 1) : this.part(span.expression, true, depth);
+        const part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : this.fold(fragment.text ?? span.expression, false, depth + 1)) : this.part(span.expression, true, depth);
         if (!part.ok && fragment) return { ok: false, reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a constant` };
         acc = concat(concat(acc, part), text(span.literal.text));
       }
@@ -76,11 +84,34 @@ export class SqlTextFolder {
     return { ok: false, reason: `\`${shortText(e)}\` is not a constant` };
   }
 
+  /**
+   * sql.table('public.person'), sql.id('a', 'b'), sql.ref('t.col') (Kysely) and
+   * sql.identifier(['public', 'person']) (slonik) with constant names: the quoted identifier.
+   */
+  private identifier(call: ts.CallExpression, depth: number): Folded {
+    const dotted = ['table', 'ref'].includes((call.expression as ts.PropertyAccessExpression).name.text);
+    const parts: string[] = [];
+    for (const arg of call.arguments) {
+      const items = ts.isArrayLiteralExpression(skipOuter(arg)) ? (skipOuter(arg) as ts.ArrayLiteralExpression).elements : [arg];
+      for (const item of items) {
+        const f = this.fold(item as ts.Expression, false, depth + 1);
+        if (!f.ok || f.variants.length !== 1) return { ok: false, reason: `\`${shortText(call, 40)}\` names an identifier that is not a constant` };
+        parts.push(...(dotted ? f.variants[0]!.split('.') : [f.variants[0]!]));
+      }
+    }
+    return parts.length ? text(parts.map((p) => `"${p.replace(/"/g, '""')}"`).join('.')) : { ok: false, reason: `\`${shortText(call, 40)}\` names no identifier` };
+  }
+
   /** Whether a value comes from a database library: its export, or what its factory made. */
   private fromDbLibrary(expr: ts.Expression, depth: number): boolean {
     if (depth > 4) return false;
     const origin = this.origins.expr(skipOuter(expr));
     if (origin.kind === 'external') return adapterForModule(origin.module) !== undefined;
+    // A callback's parameter handed out by a library value: sql.begin(async (tx) => …).
+    if (origin.kind === 'param') {
+      const call = origin.binding.fn.parent;
+      return !!call && ts.isCallExpression(call) && ts.isPropertyAccessExpression(skipOuter(call.expression)) && this.fromDbLibrary((skipOuter(call.expression) as ts.PropertyAccessExpression).expression, depth + 1);
+    }
     if (origin.kind !== 'expr') return false;
     const value = skipOuter(origin.expr);
     if (ts.isCallExpression(value) || ts.isNewExpression(value)) return this.fromDbLibrary(value.expression, depth + 1);
@@ -113,12 +144,16 @@ const RAW_METHODS = new Set(['raw', 'unsafe', 'identifier', 'id', 'ref', 'table'
  * sql.identifier([...]), sql.join(…), or a nested tagged template. `text` is the argument a
  * constant-folding attempt should use (sql.raw('fixed') is just 'fixed').
  */
-function rawFragment(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => boolean): { text?: ts.Expression } | undefined {
+const IDENTIFIER_METHODS = new Set(['table', 'id', 'ref', 'identifier']);
+
+function rawFragment(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => boolean): { text?: ts.Expression; identifier?: ts.CallExpression } | undefined {
   const e = skipOuter(expr);
   if (ts.isTaggedTemplateExpression(e)) return { text: e.template };
   if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && RAW_METHODS.has(e.expression.name.text) && fromDbLibrary(e.expression.expression)) {
     const arg = e.arguments[0];
-    return e.expression.name.text === 'raw' || e.expression.name.text === 'unsafe' ? (arg ? { text: arg } : {}) : {};
+    const method = e.expression.name.text;
+    if (IDENTIFIER_METHODS.has(method)) return { identifier: e };
+    return method === 'raw' || method === 'unsafe' ? (arg ? { text: arg } : {}) : {};
   }
   return undefined;
 }
@@ -149,4 +184,26 @@ export function fillHoles(variant: string): string {
   if (!variant.includes(HOLE)) return variant;
   let n = 900;
   return variant.split(HOLE).reduce((acc, part) => `${acc}$${++n}${part}`);
+}
+
+// The SQL a values helper may stand for, by position: an insert's column list and VALUES,
+// an UPDATE's SET list, an IN list, a single value. The parser decides which fits.
+const HELPER_SHAPES = ['(rlsguard_col) VALUES (0)', 'rlsguard_col = 0', '(0)', '0'];
+
+/**
+ * The variant with each helper replaced by the first shape that makes the statement parse
+ * (the table and operation do not depend on which), or null when none does.
+ */
+export function expandHelpers(variant: string): string | null {
+  const count = variant.split(HELPER).length - 1;
+  if (count === 0) return variant;
+  if (count > 3) return null;
+  const parts = variant.split(HELPER);
+  const combos = HELPER_SHAPES.length ** count;
+  for (let c = 0; c < combos; c++) {
+    let out = parts[0]!;
+    for (let i = 0, k = c; i < count; i++, k = Math.floor(k / HELPER_SHAPES.length)) out += HELPER_SHAPES[k % HELPER_SHAPES.length]! + parts[i + 1]!;
+    if (parseSql(fillHoles(out)).ok) return out;
+  }
+  return null;
 }

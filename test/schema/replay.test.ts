@@ -113,6 +113,7 @@ describe('choosing the schema source', () => {
     expect(fromSnapshot.sources?.[0]?.method).toBe('snapshot');
     expect(fromSnapshot.tables.get('public.orders')?.rlsEnabled).toBe(true);
     expect(main(['schema', dir, '--check'], io)).toBe(0);
+    expect(main(['schema', dir, '--from', 'migrations', '--check'], io)).toBe(0);
 
     // A new migration makes the snapshot stale: check fails, and audits stop trusting it.
     fs.writeFileSync(path.join(dir, 'db/004_more.sql'), 'ALTER TABLE settings ENABLE ROW LEVEL SECURITY;\n');

@@ -74,10 +74,14 @@ export async function a(org: string) {
   await d.query('DELETE FROM projects');
   const e = await getDb();
   await e.query('DELETE FROM projects');
+  const f = await getDb(org);
+  await f.query('DELETE FROM projects');
 }
 `,
     });
-    expect(verdicts(report).map((v) => v.replace(/ via .*/, ''))).toEqual(['src/app.ts:4 org-scope', 'src/app.ts:6 unresolved', 'src/app.ts:8 unresolved']);
+    // The trap: getDb() without the org returns the bare pool; with it, a scoped connection.
+    expect(verdicts(report).map((v) => v.replace(/ via .*/, ''))).toEqual(['src/app.ts:4 org-scope', 'src/app.ts:6 unresolved', 'src/app.ts:8 unscoped', 'src/app.ts:10 org-scope']);
+    expect(report.writeSites[3]!.via).toBe('getDb');
     expect(report.writeSites[0]!.via).toBe('orgClient');
   });
 });
