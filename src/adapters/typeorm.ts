@@ -38,7 +38,8 @@ export const typeormAdapter: DbAdapter = {
   passthroughProperties: ['manager'],
   builderWrite(call, ctx) {
     const verb = methodName(call);
-    if (!verb) return null;
+    // Every method call in the program comes here: read the chain only for a write verb.
+    if (!verb || !Object.hasOwn(REPOSITORY_VERBS, verb)) return null;
     const chain = methodChain(call);
     const before = chain.links.slice(0, -1);
     // Query builder: X.createQueryBuilder(…).insert().into(E) / .update(E) / .delete().from(E).
