@@ -35,9 +35,23 @@ interface Frame {
 
 const MAX_ROUNDS = 4;
 
+/** Thrown when the work budget the flow walker set runs out; it turns into an unresolved site. */
+export class BudgetExceeded extends Error {
+  constructor(readonly scope: 'function' | 'file') {
+    super(`analysis budget exceeded (${scope})`);
+  }
+}
+
 export class Facts {
-  /** Function-body and expression visits: a deterministic measure of the work done. */
+  /** Facts computed (each once, plus settling rounds): a deterministic measure of the work. */
   computations = 0;
+  /** Function bodies the flow walker interpreted. */
+  bodies = 0;
+  /** All steps of work (facts computed and nodes interpreted), which the budget bounds. */
+  steps = 0;
+  /** `steps` beyond which work stops with BudgetExceeded (set by the flow walker per function). */
+  limit = Infinity;
+  limitScope: 'function' | 'file' = 'function';
   private readonly final = new Map<FactKind<unknown, unknown>, Map<unknown, unknown>>();
   private readonly provisional = new Map<FactKind<unknown, unknown>, Map<unknown, { value: unknown; low: number }>>();
   /** Provisional entries in the order they were made, to drop or settle a head's round at once. */
@@ -83,6 +97,7 @@ export class Facts {
         frame.low = Infinity;
         frame.read = false;
         this.computations++;
+        this.step();
         value = kind.compute(key);
         // Settled when nothing deeper read it, when it depends on a fact further out (that
         // head iterates instead), or when the assumption reproduced itself.
@@ -125,6 +140,11 @@ export class Facts {
     return value;
   }
 
+  /** One unit of work; past the budget, stop. */
+  step(): void {
+    if (++this.steps > this.limit) throw new BudgetExceeded(this.limitScope);
+  }
+
   /** The fact being computed read something in progress at stack index `low`. */
   private lower(low: number): void {
     const top = this.stack[this.stack.length - 1];
@@ -144,4 +164,25 @@ function mapOf<K, V>(outer: Map<K, Map<unknown, V>>, kind: K): Map<unknown, V> {
   let m = outer.get(kind);
   if (!m) outer.set(kind, (m = new Map()));
   return m;
+}
+
+/**
+ * One object per tuple of parts (compared by identity), so a fact keyed by several things
+ * (a function, a parameter, a table) can be memoised in the engine's maps.
+ */
+export class Interner {
+  private readonly root = new Map<unknown, unknown>();
+  private static readonly LEAF = Symbol('leaf');
+
+  key(...parts: unknown[]): object {
+    let map = this.root;
+    for (const part of parts) {
+      let next = map.get(part) as Map<unknown, unknown> | undefined;
+      if (!next) map.set(part, (next = new Map()));
+      map = next;
+    }
+    let leaf = map.get(Interner.LEAF) as object | undefined;
+    if (!leaf) map.set(Interner.LEAF, (leaf = { parts }));
+    return leaf;
+  }
 }

@@ -6,7 +6,7 @@ import { functionName, type Origin, type OriginResolver, shortText } from './ori
 import { type Binding, isFunctionLike, lookup, skipOuter } from './scope.js';
 import type { TypeEvidence } from './type-evidence.js';
 import { fillHoles, SqlTextFolder } from './sql-text.js';
-import { Facts, type FactKind } from './fixpoint.js';
+import type { Facts, FactKind } from './fixpoint.js';
 import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import { classifyStatement } from '../sql/classify.js';
 import { parseSql } from '../sql/parser.js';
@@ -52,7 +52,8 @@ export class HandleResolver {
     private readonly config: AnalysisConfig,
     private readonly root: string,
     private readonly types?: TypeEvidence,
-    readonly facts: Facts = new Facts(),
+    /** Shared with the origins (one engine, so cycles through both settle together). */
+    readonly facts: Facts = origins.facts,
   ) {
     this.returnsKind = returnsFact((e) => this.trace(e));
     this.scopedKind = {
