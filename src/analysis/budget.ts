@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { BudgetExceeded, type Facts } from './fixpoint.js';
 import { functionName } from './origins.js';
+import { walkDescendants } from './walk.js';
 
 // A work budget per function and per file, so pathological code (generated, minified,
 // adversarial) ends as `unresolved` sites that say why, never as a hang; and a stack
@@ -8,11 +9,11 @@ import { functionName } from './origins.js';
 // Budgets grow with the code's size: the analysis is linear, so honest code of any size
 // fits; only work out of proportion to the text runs out.
 
-/** Steps per character of a function's text, and a floor for small functions that call deep chains. */
-export const FUNCTION_STEPS_PER_CHAR = 40;
-export const FUNCTION_STEPS_FLOOR = 200_000;
-export const FILE_STEPS_PER_CHAR = 40;
-export const FILE_STEPS_FLOOR = 2_000_000;
+/**
+ * Steps per character of text, and floors (a small function may call into a long chain of
+ * others the first time, and pays for computing their facts). Mutable for tests only.
+ */
+export const BUDGET = { functionStepsPerChar: 40, functionStepsFloor: 200_000, fileStepsPerChar: 40, fileStepsFloor: 2_000_000 };
 
 export interface FileBudget {
   /** The step count at which the file's budget runs out. */
@@ -22,7 +23,7 @@ export interface FileBudget {
 }
 
 export function fileBudget(facts: Facts, sf: ts.SourceFile): FileBudget {
-  return { until: facts.steps + FILE_STEPS_FLOOR + FILE_STEPS_PER_CHAR * sf.text.length, exhausted: false };
+  return { until: facts.steps + BUDGET.fileStepsFloor + BUDGET.fileStepsPerChar * sf.text.length, exhausted: false };
 }
 
 /**
@@ -30,7 +31,7 @@ export function fileBudget(facts: Facts, sf: ts.SourceFile): FileBudget {
  * the budget. Returns undefined when it finished, else why it stopped.
  */
 export function withinBudget(facts: Facts, file: FileBudget, node: ts.Node, body: () => void): string | undefined {
-  const own = facts.steps + FUNCTION_STEPS_FLOOR + FUNCTION_STEPS_PER_CHAR * (node.end - node.pos);
+  const own = facts.steps + BUDGET.functionStepsFloor + BUDGET.functionStepsPerChar * (node.end - node.pos);
   const saved = { limit: facts.limit, scope: facts.limitScope };
   facts.limit = Math.min(own, file.until);
   facts.limitScope = own <= file.until ? 'function' : 'file';
@@ -57,19 +58,8 @@ export function withinBudget(facts: Facts, file: FileBudget, node: ts.Node, body
 /** Functions that are not inline callbacks, in source order, found without recursion on the JS stack. */
 export function functionRoots(sf: ts.SourceFile, isRoot: (fn: ts.FunctionLikeDeclaration) => boolean, isFunction: (n: ts.Node) => n is ts.FunctionLikeDeclaration): ts.FunctionLikeDeclaration[] {
   const out: ts.FunctionLikeDeclaration[] = [];
-  const work: ts.Node[] = [];
-  const pushChildren = (n: ts.Node): void => {
-    const children: ts.Node[] = [];
-    ts.forEachChild(n, (c) => {
-      children.push(c);
-    });
-    for (let i = children.length - 1; i >= 0; i--) work.push(children[i]!);
-  };
-  pushChildren(sf);
-  while (work.length) {
-    const n = work.pop()!;
+  walkDescendants(sf, (n) => {
     if (isFunction(n) && n.body && isRoot(n)) out.push(n);
-    pushChildren(n);
-  }
+  });
   return out;
 }

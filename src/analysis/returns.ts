@@ -5,6 +5,7 @@ import type { FactKind } from './fixpoint.js';
 import type { Handle } from './handles.js';
 import { functionName } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
+import { walkDescendants } from './walk.js';
 
 // What a function returns, as a per-function fact: its return statements are found and
 // traced once, however many calls of it are traced. Only the choice a call's arguments
@@ -60,19 +61,14 @@ export function returnedAt(fact: ReturnsFact, fn: ts.FunctionLikeDeclaration, ca
   return fact.guards.find((g) => absent.has(g.param))?.handle ?? fact.unguarded;
 }
 
-/** The return statements of a function's own body (not of nested functions), without recursion on the JS stack. */
+/** The return statements of a function's own body (not of nested functions). */
 function returnsIn(root: ts.Node, found: (e: ts.Expression) => void): void {
-  const work: ts.Node[] = [root];
-  while (work.length) {
-    const n = work.pop()!;
-    if (isFunctionLike(n)) continue;
+  const check = (n: ts.Node): boolean => {
+    if (isFunctionLike(n)) return false;
     if (ts.isReturnStatement(n) && n.expression) found(n.expression);
-    const children: ts.Node[] = [];
-    ts.forEachChild(n, (c) => {
-      children.push(c);
-    });
-    for (let i = children.length - 1; i >= 0; i--) work.push(children[i]!);
-  }
+    return true;
+  };
+  if (check(root)) walkDescendants(root, check);
 }
 
 /** One connection when every return agrees on it; otherwise no single answer. */
