@@ -35,7 +35,11 @@ export class OriginResolver {
 
   /** `_steps` is ignored: cycles and depth are the fact engine's (kept for callers' signatures). */
   expr(expression: ts.Expression, _steps = 0): Origin {
-    return this.facts.get(this.originKind, skipOuter(expression));
+    const e = skipOuter(expression);
+    // Only names and member reads follow bindings; anything else is its own origin, and
+    // remembering it would only cost memory.
+    if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) || ts.isCallExpression(e) || ts.isAwaitExpression(e)) return this.facts.get(this.originKind, e);
+    return this.compute(e);
   }
 
   private compute(e: ts.Expression, steps = 0): Origin {

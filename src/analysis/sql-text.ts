@@ -46,7 +46,9 @@ export class SqlTextFolder {
 
   /** `depth` is ignored: depth and cycles are the fact engine's (see fixpoint.ts). */
   private fold(expression: ts.Expression, allowHoles: boolean, _depth: number): Folded {
-    return this.origins.facts.get(allowHoles ? this.kinds.holes : this.kinds.constant, skipOuter(expression));
+    const e = skipOuter(expression);
+    if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return text(e.text); // nothing to remember
+    return this.origins.facts.get(allowHoles ? this.kinds.holes : this.kinds.constant, e);
   }
 
   private compute(e: ts.Expression, allowHoles: boolean, depth: number): Folded {
