@@ -1,19 +1,49 @@
-// npm run bench [-- --files N] [-- --write]
-// Generates a synthetic multi-tenant codebase (services, repositories, helpers, SQL
-// constants, decoys), then measures: the floor (reading and parsing every file once) and
-// the full audit (parse + analysis + report), with peak memory.
+// npm run bench [-- --files N] [-- --dir PATH] [-- --sizes 1,2,4] [-- --no-shapes] [-- --replay] [-- --timeout S] [-- --write]
+// Measures, each in its own process (so peak memory is its own):
+// - the floor: reading and parsing every source file once with ts.createSourceFile, one thread;
+// - the audit: the whole pipeline as the CLI runs it (no types, static schema reading);
+// their ratio, and each one's peak RSS; on a synthetic multi-tenant codebase (services,
+// helpers, SQL constants, decoys), or on any directory given with --dir.
+// Then the worst shapes (bench/worst-shapes.ts) at growing sizes: time and counted work
+// per size, which must grow linearly.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseSource } from '../src/analysis/source-host.js';
 import { loadConfig } from '../src/config/load.js';
 import { readMigrations, replayed } from '../src/schema/load.js';
 import { replayMigrations } from '../src/schema/replay.js';
-import { auditSync } from '../src/walker/audit.js';
+import { worstShapes, writeCorpus } from './worst-shapes.js';
 
 const args = process.argv.slice(2);
-const files = Number(args[args.indexOf('--files') + 1]) || 2000;
+const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const files = Number(option('--files')) || 1000;
+const dirOption = option('--dir');
+const sizes = (option('--sizes') ?? '1,2,4').split(',').map(Number).filter((n) => n > 0);
+const timeoutMs = (Number(option('--timeout')) || 600) * 1000;
 const write = args.includes('--write');
+
+interface Measured {
+  ms: number;
+  peakRssMb: number;
+  files: number;
+  [k: string]: unknown;
+}
+
+/** Runs bench/measure.ts in a child process; undefined (with a message) when it times out or fails. */
+function measure(mode: 'floor' | 'audit', dir: string): Measured | { failed: string } {
+  const script = path.join(import.meta.dirname, 'measure.ts');
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script, mode, dir], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 });
+  if (child.error || child.status !== 0) {
+    const why = child.signal === 'SIGTERM' ? `timed out after ${timeoutMs / 1000} s` : `${child.error?.message ?? `exit ${child.status}`}: ${child.stderr.split('\n').slice(-5).join(' ')}`;
+    return { failed: why };
+  }
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
+}
+
+const ok = (m: Measured | { failed: string }): m is Measured => !('failed' in m);
+
+// ---- the synthetic corpus ----
 
 const MIGRATION = `
 CREATE TABLE audit_logs (id bigserial PRIMARY KEY, org_id uuid NOT NULL, action text);
@@ -27,9 +57,9 @@ CREATE POLICY p ON projects USING (org_id = current_setting('app.current_org_id'
 function service(i: number): string {
   const lines: string[] = [
     `import type { PoolClient } from 'pg';`,
-    `import { pool } from '../db/pool';`,
-    `import { withOrgScope } from '../db/scope';`,
-    `import { INSERT_AUDIT } from '../db/queries';`,
+    `import { pool } from '../../db/pool';`,
+    `import { withOrgScope } from '../../db/scope';`,
+    `import { INSERT_AUDIT } from '../../db/queries';`,
     ``,
     `export interface Item${i} { id: string; name: string; tags: string[] }`,
     ``,
@@ -74,69 +104,83 @@ function service(i: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function generate(dir: string): number {
-  const put = (file: string, text: string): number => {
+function generate(dir: string): void {
+  const put = (file: string, text: string): void => {
     const abs = path.join(dir, file);
     fs.mkdirSync(path.dirname(abs), { recursive: true });
     fs.writeFileSync(abs, text);
-    return text.split('\n').length;
   };
-  let loc = 0;
-  loc += put('package.json', '{"name":"bench","private":true}');
-  loc += put('db/migrations/001.sql', MIGRATION);
-  loc += put('src/db/pool.ts', `import { Pool } from 'pg';\nexport const pool = new Pool();\n`);
-  loc += put('src/db/queries.ts', `export const INSERT_AUDIT = 'INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)';\n`);
-  for (let i = 0; i < files; i++) loc += put(`src/services/s${Math.floor(i / 100)}/service${i}.ts`, service(i));
-  return loc;
+  put('package.json', '{"name":"bench","private":true}');
+  put('db/migrations/001.sql', MIGRATION);
+  put('src/db/pool.ts', `import { Pool } from 'pg';\nexport const pool = new Pool();\n`);
+  put('src/db/queries.ts', `export const INSERT_AUDIT = 'INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)';\n`);
+  for (let i = 0; i < files; i++) put(`src/services/s${Math.floor(i / 100)}/service${i}.ts`, service(i));
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-bench-'));
-const loc = generate(dir);
-const sources = fs.readdirSync(path.join(dir, 'src/services'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name));
+const temp: string[] = [];
+const tempDir = (prefix: string): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  temp.push(d);
+  return d;
+};
 
-let t = performance.now();
-for (const f of sources) parseSource(f, fs.readFileSync(f, 'utf8'));
-const floorMs = performance.now() - t;
+const target = dirOption ? path.resolve(dirOption) : tempDir('rls-guard-bench-');
+if (!dirOption) generate(target);
 
-// The code analysis alone: the schema source is measured apart below.
-t = performance.now();
-const report = auditSync({ paths: [dir], types: false, schemaSource: 'static' });
-const auditMs = performance.now() - t;
-const rssMb = process.memoryUsage().rss / 2 ** 20;
-
-// The embedded replay of the example app's migrations: cold (PGlite boots, every statement
-// runs, the catalog is read) and cached (the hash of the migrations finds the last replay).
-const example = path.resolve(import.meta.dirname, '../fixtures/example-app');
-const migrations = readMigrations(example, loadConfig({ start: example }).config).files;
-t = performance.now();
-await replayMigrations(migrations);
-const replayColdMs = performance.now() - t;
-replayed(example, migrations); // make sure the cache holds it
-t = performance.now();
-replayed(example, migrations);
-const replayCachedMs = performance.now() - t;
-
-const result = {
+const floor = measure('floor', target);
+const auditRun = measure('audit', target);
+const result: Record<string, unknown> = {
   date: new Date().toISOString().slice(0, 10),
   node: process.version,
   cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
-  files: report.summary.files,
-  kloc: Math.round(loc / 1000),
-  writeSites: report.summary.writeSites,
-  floorParseMs: Math.round(floorMs),
-  auditMs: Math.round(auditMs),
-  rssMb: Math.round(rssMb),
-  migrationFiles: migrations.length,
-  replayColdMs: Math.round(replayColdMs),
-  replayCachedMs: Math.round(replayCachedMs * 10) / 10,
+  corpus: dirOption ?? `synthetic (${files} services)`,
+  floor,
+  audit: auditRun,
+  ratio: ok(floor) && ok(auditRun) ? Math.round((auditRun.ms / floor.ms) * 100) / 100 : null,
 };
-console.log(JSON.stringify(result, null, 2));
-if (args.includes('--keep')) console.log(`kept ${dir}`);
-else fs.rmSync(dir, { recursive: true, force: true });
 
-if (write) {
+// ---- the worst shapes, at growing sizes ----
+
+if (!args.includes('--no-shapes')) {
+  const curve: Record<string, unknown>[] = [];
+  let base: Measured | undefined;
+  for (const scale of sizes) {
+    const dir = tempDir(`rls-guard-worst-${scale}x-`);
+    writeCorpus(dir, worstShapes(scale));
+    const m = measure('audit', dir);
+    if (!ok(m)) {
+      curve.push({ scale, ...m });
+      continue;
+    }
+    base ??= m;
+    const work = m.work as { steps: number; facts: number };
+    const baseWork = base.work as { steps: number; facts: number };
+    curve.push({ scale, ms: m.ms, peakRssMb: m.peakRssMb, writeSites: m.writeSites, gaveUp: m.gaveUp, facts: work.facts, steps: work.steps, timeVs1x: Math.round((m.ms / base.ms) * 100) / 100, stepsVs1x: Math.round((work.steps / baseWork.steps) * 100) / 100 });
+  }
+  result.worstShapes = curve;
+}
+
+// ---- the migration replay (optional: PGlite's start dominates it) ----
+
+if (args.includes('--replay')) {
+  const example = path.resolve(import.meta.dirname, '../fixtures/example-app');
+  const migrations = readMigrations(example, loadConfig({ start: example }).config).files;
+  let t = performance.now();
+  await replayMigrations(migrations);
+  const replayColdMs = performance.now() - t;
+  replayed(example, migrations); // make sure the cache holds it
+  t = performance.now();
+  replayed(example, migrations);
+  result.replay = { coldMs: Math.round(replayColdMs), cachedMs: Math.round((performance.now() - t) * 10) / 10 };
+}
+
+console.log(JSON.stringify(result, null, 2));
+if (args.includes('--keep')) console.log(`kept ${temp.join(' ')}`);
+else for (const d of temp) fs.rmSync(d, { recursive: true, force: true });
+
+if (write && ok(floor) && ok(auditRun)) {
   const docs = path.resolve(import.meta.dirname, '../docs/performance.md');
-  const row = `| ${result.date} | ${result.node} | ${result.files} | ${result.kloc} | ${result.writeSites} | ${result.floorParseMs} | ${result.auditMs} | ${result.rssMb} | ${result.replayColdMs} | ${result.replayCachedMs} |`;
+  const row = `| ${result.date} | ${result.node} | ${result.corpus} | ${floor.files} | ${floor.kloc} | ${auditRun.writeSites} | ${floor.ms} | ${auditRun.ms} | ${result.ratio}× | ${auditRun.peakRssMb} |`;
   const text = fs.readFileSync(docs, 'utf8');
   fs.writeFileSync(docs, text.replace('<!-- bench rows -->', `<!-- bench rows -->\n${row}`));
   console.log(`appended to ${docs}`);

@@ -11,6 +11,7 @@ import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
 import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from './sql-text.js';
 import { judge } from './verdict.js';
+import { fileBudget, functionRoots, withinBudget } from './budget.js';
 
 // Walks each function in evaluation order, tracking per connection whether a transaction is
 // open and whether the org context is set in it, joining states where branches meet (a
@@ -55,18 +56,37 @@ class FlowWalker {
 
   run(): void {
     const sf = this.facts.sf;
-    this.statements(sf.statements, new Map());
-    const visitRoots = (node: ts.Node): void => {
-      if (isFunctionLike(node) && !isInlineCallback(node) && node.body) {
-        this.root = node;
-        if (ts.isBlock(node.body)) this.statements(node.body.statements, new Map());
-        else this.expression(node.body, new Map());
-        this.root = undefined;
+    const facts = this.deps.origins.facts;
+    const budget = fileBudget(facts, sf);
+    // Each function under the work budget: one that runs out (or nests deeper than the walk
+    // can follow) becomes an unresolved site naming it; its writes found so far stay.
+    const guarded = (node: ts.Node, body: () => void): void => {
+      const stopped = withinBudget(facts, budget, node, body);
+      if (stopped) {
+        this.redirect = undefined; // an interrupted prisma.$transaction([…]) did not restore it
+        this.facts.sites.push(this.gaveUp(node, stopped));
       }
-      ts.forEachChild(node, visitRoots);
     };
-    ts.forEachChild(sf, visitRoots);
+    guarded(sf, () => this.statements(sf.statements, new Map()));
+    for (const fn of functionRoots(sf, (n) => !isInlineCallback(n), isFunctionLike)) {
+      if (budget.exhausted) break;
+      this.root = fn;
+      guarded(fn, () => {
+        if (ts.isBlock(fn.body!)) this.statements(fn.body.statements, new Map());
+        else this.expression(fn.body!, new Map());
+      });
+      this.root = undefined;
+    }
     for (const { site, writes } of this.drafts) site.verdict = this.verdict(site, writes);
+  }
+
+  /** The site standing for the writes of a function the analysis could not finish (fail closed). */
+  private gaveUp(node: ts.Node, reason: string): RawSite {
+    const handle: Handle = { kind: 'unknown', reason };
+    return {
+      call: node as QueryNode, api: 'other', handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {},
+      verdict: { coverage: 'unresolved', via: null, evidence: `${reason}: its writes cannot all be found or judged` },
+    };
   }
 
   // ---- statements: a small abstract interpreter over the control-flow structure ----
@@ -79,6 +99,7 @@ class FlowWalker {
 
   private statement(st: ts.Statement, state: State): State {
     if (state === null) return null;
+    this.deps.origins.facts.step();
     if (ts.isBlock(st)) return this.statements(st.statements, state);
     if (ts.isExpressionStatement(st)) return this.expression(st.expression, state);
     if (ts.isVariableStatement(st)) {
@@ -158,6 +179,7 @@ class FlowWalker {
     if (state === null) return null;
     let s: State = state;
     const visit = (node: ts.Node): void => {
+      this.deps.origins.facts.step();
       if (isFunctionLike(node)) {
         // Inline callbacks run where they are passed (map, forEach, transaction helpers).
         if (isInlineCallback(node) && node.body) {

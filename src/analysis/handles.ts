@@ -6,6 +6,8 @@ import { functionName, type Origin, type OriginResolver, shortText } from './ori
 import { type Binding, isFunctionLike, lookup, skipOuter } from './scope.js';
 import type { TypeEvidence } from './type-evidence.js';
 import { fillHoles, SqlTextFolder } from './sql-text.js';
+import type { Facts, FactKind } from './fixpoint.js';
+import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import { classifyStatement } from '../sql/classify.js';
 import { parseSql } from '../sql/parser.js';
 
@@ -33,21 +35,46 @@ export function where(node: ts.Node, root: string): string {
 export class HandleResolver {
   private readonly memo = new Map<ts.Node, Handle>();
   private folder: SqlTextFolder | undefined;
+  private readonly tenants = new Map<ts.NewExpression, { via: string; at: ts.Node } | undefined>();
+
+  // Each fact once per node, cycles settled by the engine (see fixpoint.ts).
+  private readonly handleKind: FactKind<ts.Expression, Handle> = {
+    name: 'handle',
+    compute: (e) => this.compute(e),
+    conservative: (_e, why) => ({ kind: 'unknown', reason: why === 'depth' ? 'the connection is passed through too many calls' : 'cyclic definition' }),
+    same: sameHandle,
+  };
+  private readonly returnsKind: FactKind<ts.FunctionLikeDeclaration, ReturnsFact>;
+  private readonly scopedKind: FactKind<ts.FunctionLikeDeclaration, ReadonlySet<ts.Node>>;
 
   constructor(
     private readonly origins: OriginResolver,
     private readonly config: AnalysisConfig,
     private readonly root: string,
     private readonly types?: TypeEvidence,
-  ) {}
+    /** Shared with the origins (one engine, so cycles through both settle together). */
+    readonly facts: Facts = origins.facts,
+  ) {
+    this.returnsKind = returnsFact((e) => this.trace(e));
+    this.scopedKind = {
+      name: 'scoped-on-return',
+      compute: (fn) => scopedOnReturn(fn, (e) => this.of(e), (sql) => this.effects(sql), config.contextSettings),
+      conservative: () => new Set(),
+      same: (a, b) => a.size === b.size && [...a].every((k) => b.has(k)),
+    };
+  }
 
   of(expression: ts.Expression): Handle {
     const hit = this.memo.get(expression);
     if (hit) return hit;
-    this.memo.set(expression, { kind: 'unknown', reason: 'cyclic definition' });
-    const result = this.withTypes(expression, this.compute(expression, 0));
+    const result = this.withTypes(expression, this.trace(expression));
     this.memo.set(expression, result);
     return result;
+  }
+
+  /** The handle an expression is by provenance alone: once per node. */
+  private trace(expression: ts.Expression): Handle {
+    return this.facts.get(this.handleKind, expression);
   }
 
   /** Where provenance runs out, the checker's type (when types are installed) may still say what it is. */
@@ -63,8 +90,7 @@ export class HandleResolver {
     return { kind: 'executor', exec: found.exec, adapter: found.adapter, key, label: `\`${shortText(e, 30)}\` (a ${found.adapter.api} ${found.typeName}, by its type)` };
   }
 
-  private compute(expression: ts.Expression, depth: number): Handle {
-    if (depth > 8) return { kind: 'unknown', reason: 'the connection is passed through too many calls' };
+  private compute(expression: ts.Expression): Handle {
     let e = skipOuter(expression);
     while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
     if (ts.isIdentifier(e)) {
@@ -73,13 +99,13 @@ export class HandleResolver {
     }
     // queryRunner.manager: the same connection under another API.
     if (ts.isPropertyAccessExpression(e) && adapters.some((a) => a.passthroughProperties?.includes(e.name.text))) {
-      const receiver = this.compute(e.expression, depth + 1);
+      const receiver = this.trace(e.expression);
       if (receiver.kind === 'executor' && receiver.adapter.passthroughProperties?.includes(e.name.text)) return receiver;
     }
-    return this.fromOrigin(this.origins.expr(e), e, depth);
+    return this.fromOrigin(this.origins.expr(e), e);
   }
 
-  private fromOrigin(origin: Origin, at: ts.Expression, depth: number): Handle {
+  private fromOrigin(origin: Origin, at: ts.Expression): Handle {
     switch (origin.kind) {
       case 'external': {
         const adapter = adapterForModule(origin.module);
@@ -110,16 +136,16 @@ export class HandleResolver {
       case 'unknown':
         return { kind: 'unknown', reason: origin.reason };
       case 'expr':
-        return this.fromExpression(origin.expr, at, depth);
+        return this.fromExpression(origin.expr, at);
     }
   }
 
-  private fromExpression(expr: ts.Expression, at: ts.Expression, depth: number): Handle {
+  private fromExpression(expr: ts.Expression, at: ts.Expression): Handle {
     let e = skipOuter(expr);
     while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
-    if (e !== expr && !ts.isCallExpression(e) && !ts.isNewExpression(e)) return this.compute(e, depth + 1);
+    if (e !== expr && !ts.isCallExpression(e) && !ts.isNewExpression(e)) return this.trace(e);
     if (ts.isNewExpression(e)) {
-      const ctor = this.compute(e.expression, depth + 1);
+      const ctor = this.trace(e.expression);
       if (ctor.kind === 'library' && ctor.export !== 'namespace' && ctor.export !== 'sql-tag') {
         const what = ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
         const tenant = this.tenantBinding(e);
@@ -127,14 +153,14 @@ export class HandleResolver {
       }
       return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };
     }
-    if (ts.isCallExpression(e)) return this.fromCall(e, depth);
+    if (ts.isCallExpression(e)) return this.fromCall(e);
     if (ts.isLiteralExpression(e) || ts.isObjectLiteralExpression(e) || ts.isArrayLiteralExpression(e) || ts.isTemplateExpression(e)) {
       return { kind: 'not-db', reason: 'a literal' };
     }
     return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
   }
 
-  private fromCall(call: ts.CallExpression, depth: number): Handle {
+  private fromCall(call: ts.CallExpression): Handle {
     const callee = skipOuter(call.expression);
     const name = calleeName(callee);
     if (name) {
@@ -142,14 +168,14 @@ export class HandleResolver {
       if (admin) return { kind: 'admin', via: admin, key: call, label: `admin connection from ${admin}() at ${where(call, this.root)}` };
     }
     // A library's factory: postgres(url), knex(config), drizzle(pool), createPool(dsn).
-    const factory = this.compute(callee, depth + 1);
+    const factory = this.trace(callee);
     if (factory.kind === 'library') {
       if (factory.adapter.factoryFactories?.includes(factory.name)) return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
       const exec = factory.adapter.factories?.[factory.name];
       if (exec) return { kind: 'executor', exec, adapter: factory.adapter, key: call, label: `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
     }
     if (ts.isPropertyAccessExpression(callee)) {
-      const receiver = this.compute(callee.expression, depth + 1);
+      const receiver = this.trace(callee.expression);
       // Derived handles that still run on the same executor: knex.withSchema('s'), trx('t').
       if (receiver.kind === 'executor' && receiver.adapter.passthroughMethods?.includes(callee.name.text)) return receiver;
       // A client extension that wraps every query in a transaction setting the org context
@@ -173,93 +199,20 @@ export class HandleResolver {
       if (receiver.kind === 'unknown') return receiver;
     }
     const target = this.origins.expr(callee);
-    if (target.kind === 'function') return this.returned(target.decl, depth, call);
+    if (target.kind === 'function') return this.returned(target.decl, call);
     if (target.kind === 'unknown') return { kind: 'unknown', reason: target.reason };
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
   }
 
-  /** A function in the codebase that returns a connection: follow its return statements. */
-  private returned(fn: ts.FunctionLikeDeclaration, depth: number, call?: ts.CallExpression): Handle {
-    const results: Handle[] = [];
-    const body = fn.body;
-    if (!body) return { kind: 'unknown', reason: `\`${functionName(fn)}\` has no body` };
-    if (!ts.isBlock(body)) {
-      results.push(this.compute(body, depth + 1));
-    } else {
-      // A factory that returns something else when an argument is missing
-      // (`if (!orgId) return pool;`): at a call, take the branch its arguments select.
-      const absent = call ? absentParams(fn, call) : undefined;
-      const visit = (n: ts.Node): void => {
-        if (isFunctionLike(n)) return;
-        if (ts.isReturnStatement(n) && n.expression) results.push(this.compute(n.expression, depth + 1));
-        ts.forEachChild(n, visit);
-      };
-      let guarded = false;
-      for (const st of body.statements) {
-        const guard = absent ? missingArgumentGuard(st, fn) : undefined;
-        if (guard !== undefined) {
-          guarded = true;
-          if (absent!.has(guard.param)) {
-            results.length = 0;
-            results.push(this.compute(guard.returns, depth + 1));
-            break;
-          }
-          continue; // the argument is given: this early return is not taken
-        }
-        visit(st);
-      }
-      if (!guarded) {
-        results.length = 0;
-        ts.forEachChild(body, visit);
-      }
+  /** A function in the codebase that returns a connection: its per-function fact, and the guard this call selects. */
+  private returned(fn: ts.FunctionLikeDeclaration, call?: ts.CallExpression): Handle {
+    const first = returnedAt(this.facts.get(this.returnsKind, fn), fn, call);
+    // A factory that opens a transaction and sets the org context on the connection it returns.
+    if (call && first.kind === 'executor' && first.exec !== 'pool' && this.facts.get(this.scopedKind, fn).has(first.key)) {
+      const via = functionName(fn);
+      return { kind: 'scoped', via, key: first.key, helperCall: call, label: `the connection \`${via}\` returns (${where(fn, this.root)}), inside a transaction that set the org context` };
     }
-    const first = results[0];
-    if (!first) return { kind: 'not-db', reason: `\`${functionName(fn)}\` returns nothing` };
-    if (results.every((r) => r.kind === first.kind && r.kind !== 'param' && ('key' in r ? r.key === (first as { key: ts.Node }).key : true))) {
-      // A factory that opens a transaction and sets the org context on the connection it returns.
-      if (call && first.kind === 'executor' && first.exec !== 'pool' && this.returnsScoped(fn, first.key)) {
-        const via = functionName(fn);
-        return { kind: 'scoped', via, key: first.key, helperCall: call, label: `the connection \`${via}\` returns (${where(fn, this.root)}), inside a transaction that set the org context` };
-      }
-      return first;
-    }
-    return { kind: 'unknown', reason: `\`${functionName(fn)}\` returns different connections` };
-  }
-
-  /**
-   * Whether a function, statement by statement, begins a transaction on the connection it
-   * returns and sets the org context in it transaction-locally, with no COMMIT before the
-   * return: the connection it hands out is org-scoped.
-   */
-  private returnsScoped(fn: ts.FunctionLikeDeclaration, key: ts.Node): boolean {
-    if (!fn.body || !ts.isBlock(fn.body)) return false;
-    let tx = false;
-    let ctx = false;
-    const onConnection = (e: ts.Expression): boolean => {
-      const h = this.of(e);
-      return h.kind === 'executor' && h.key === key;
-    };
-    const visit = (n: ts.Node): void => {
-      if (isFunctionLike(n)) return;
-      ts.forEachChild(n, visit);
-      if (!ts.isCallExpression(n) || !ts.isPropertyAccessExpression(skipOuter(n.expression))) return;
-      const callee = skipOuter(n.expression) as ts.PropertyAccessExpression;
-      const method = callee.name.text;
-      const adapter = adapters.find((a) => a.queryMethods[method] || a.transactionControl?.[method]);
-      if (!adapter || !onConnection(callee.expression)) return;
-      const control = adapter.transactionControl?.[method];
-      const effects = control ? [{ transaction: control, contextSets: [] as { local: boolean | null; setting: string }[] }] : this.effects(n.arguments[adapter.queryMethods[method]?.sqlArg ?? 0]);
-      for (const effect of effects) {
-        if (effect.transaction === 'begin') tx = true;
-        if (effect.transaction === 'commit' || effect.transaction === 'rollback') tx = ctx = false;
-        if (tx && effect.contextSets.some((c) => c.local === true && this.config.contextSettings.has(c.setting))) ctx = true;
-      }
-    };
-    for (const st of fn.body.statements) {
-      if (ts.isReturnStatement(st)) return tx && ctx;
-      visit(st);
-    }
-    return false;
+    return first;
   }
 
   private effects(sqlNode: ts.Expression | undefined): ReturnType<typeof classifyStatement>[] {
@@ -380,6 +333,14 @@ export class HandleResolver {
    * (`pool.on('connect', (c) => c.query("SET app.current_org_id = …"))`).
    */
   private tenantBinding(created: ts.NewExpression): { via: string; at: ts.Node } | undefined {
+    // It reads the whole file for a connect hook: once per pool, not once per use of it.
+    if (this.tenants.has(created)) return this.tenants.get(created);
+    const found = this.findTenantBinding(created);
+    this.tenants.set(created, found);
+    return found;
+  }
+
+  private findTenantBinding(created: ts.NewExpression): { via: string; at: ts.Node } | undefined {
     const config = created.arguments?.[0] && skipOuter(created.arguments[0]);
     if (config && ts.isObjectLiteralExpression(config)) {
       for (const p of config.properties) {
@@ -466,7 +427,7 @@ export class HandleResolver {
     const hit = matchesSpec(this.config.adminProviders, original, importModule(b));
     if (!hit || b.kind === 'function') return undefined;
     // Which library the admin connection is, when its definition says: for the report's api.
-    const under = this.fromOrigin(this.origins.expr(id), id, 7);
+    const under = this.fromOrigin(this.origins.expr(id), id);
     return { kind: 'admin', via: hit.name, key: b.decl, label: `admin connection \`${hit.name}\``, ...(under.kind === 'executor' ? { adapter: under.adapter } : {}) };
   }
 
@@ -498,7 +459,7 @@ export class HandleResolver {
     for (const clause of origin.decl.heritageClauses ?? []) {
       if (clause.token !== ts.SyntaxKind.ExtendsKeyword) continue;
       const base = clause.types[0]?.expression;
-      const h = base ? this.compute(base, 1) : undefined;
+      const h = base ? this.trace(base) : undefined;
       if (h?.kind === 'library' && h.export !== 'namespace' && h.export !== 'sql-tag') return { adapter: h.adapter, exec: h.export };
     }
     return null;
@@ -558,31 +519,4 @@ function optionSetting(options: string, settings: ReadonlySet<string>): string |
     if (name && assignment!.includes('=') && settings.has(name)) return name;
   }
   return undefined;
-}
-
-/** Indices of the parameters a call leaves out or passes as undefined/null. */
-function absentParams(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression): Set<number> {
-  const out = new Set<number>();
-  fn.parameters.forEach((_, i) => {
-    const arg = call.arguments[i] && skipOuter(call.arguments[i]);
-    if (!arg || arg.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(arg) && arg.text === 'undefined')) out.add(i);
-  });
-  return out;
-}
-
-/** `if (!p) return x;` (or `p == null`, `p === undefined`) at the top of a function: the parameter and what it returns. */
-function missingArgumentGuard(st: ts.Statement, fn: ts.FunctionLikeDeclaration): { param: number; returns: ts.Expression } | undefined {
-  if (!ts.isIfStatement(st) || st.elseStatement) return undefined;
-  const then = ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1 ? st.thenStatement.statements[0]! : st.thenStatement;
-  if (!ts.isReturnStatement(then) || !then.expression) return undefined;
-  let tested: ts.Expression | undefined;
-  const cond = skipOuter(st.expression);
-  if (ts.isPrefixUnaryExpression(cond) && cond.operator === ts.SyntaxKind.ExclamationToken) tested = skipOuter(cond.operand);
-  else if (ts.isBinaryExpression(cond) && [ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.EqualsEqualsEqualsToken].includes(cond.operatorToken.kind)) {
-    const other = skipOuter(cond.right);
-    if (other.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(other) && other.text === 'undefined')) tested = skipOuter(cond.left);
-  }
-  if (!tested || !ts.isIdentifier(tested)) return undefined;
-  const param = fn.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === (tested as ts.Identifier).text);
-  return param < 0 ? undefined : { param, returns: then.expression };
 }

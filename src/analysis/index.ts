@@ -14,6 +14,7 @@ import { resolveVerdicts, type SiteVerdict } from './program.js';
 import { isFunctionLike } from './scope.js';
 import type { SourceHost } from './source-host.js';
 import { SqlTextFolder } from './sql-text.js';
+import { Facts } from './fixpoint.js';
 import type { TypeEvidence } from './type-evidence.js';
 
 // The one analysis core. The walker passes every file (wholeProgram); the ESLint plugin
@@ -57,15 +58,24 @@ export interface CoreResult {
   findings: CoreFinding[];
   /** Settings some analysed statement sets (for policies that read a setting nobody sets). */
   settingsSet: Set<string>;
+  /** How much work the analysis did, counted deterministically (tests bound it; not wall time). */
+  work: { facts: number; bodies: number; steps: number };
 }
 
 export function analyze(input: CoreInput): CoreResult {
-  const origins = new OriginResolver(input.host);
+  // One fact engine for the whole analysis: every per-node and per-function fact is computed once.
+  const engine = new Facts();
+  const origins = new OriginResolver(input.host, engine);
   const handles = new HandleResolver(origins, input.config, input.root, input.types);
   const folder = new SqlTextFolder(origins);
   const facts: FileFacts[] = input.files.map((sf) => analyzeFlow(sf, { root: input.root, config: input.config, origins, handles, folder }));
-  const verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b) });
-  const result: CoreResult = { sites: [], findings: [], settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])) };
+  const verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b), facts: engine });
+  const result: CoreResult = {
+    sites: [],
+    findings: [],
+    settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])),
+    work: { facts: engine.computations, bodies: engine.bodies, steps: engine.steps },
+  };
   for (const f of facts) report(f, verdicts, input, result);
   return result;
 }

@@ -1,5 +1,6 @@
 import ts from 'typescript';
-import { resolveExport, resolveImport } from './modules.js';
+import { Facts, type FactKind } from './fixpoint.js';
+import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
 import { type Binding, isStableVariable, lookup, skipOuter } from './scope.js';
 import type { SourceHost } from './source-host.js';
 
@@ -15,14 +16,33 @@ export type Origin =
   | { kind: 'class'; decl: ts.ClassLikeDeclaration }
   | { kind: 'unknown'; reason: string };
 
-const MAX_STEPS = 40;
-
 export class OriginResolver {
-  constructor(readonly host: SourceHost) {}
+  // Where each expression comes from, once per node: a constant used at a thousand queries
+  // is followed once, and a chain of bindings costs its length, not its length per use.
+  private readonly originKind: FactKind<ts.Expression, Origin> = {
+    name: 'origin',
+    compute: (e) => this.compute(e),
+    conservative: (_e, why) => ({ kind: 'unknown', reason: why === 'depth' ? 'the value passes through too many bindings' : 'the value is defined in terms of itself' }),
+    same: sameOrigin,
+  };
+  /** What an import names, once per importing file, module and name (re-exports are read once). */
+  private readonly imports = new Map<string, ExportTarget | undefined>();
 
-  expr(expression: ts.Expression, steps = 0): Origin {
-    if (steps > MAX_STEPS) return { kind: 'unknown', reason: 'the value passes through too many bindings' };
+  constructor(
+    readonly host: SourceHost,
+    readonly facts: Facts = new Facts(),
+  ) {}
+
+  /** `_steps` is ignored: cycles and depth are the fact engine's (kept for callers' signatures). */
+  expr(expression: ts.Expression, _steps = 0): Origin {
     const e = skipOuter(expression);
+    // Only names and member reads follow bindings; anything else is its own origin, and
+    // remembering it would only cost memory.
+    if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) || ts.isCallExpression(e) || ts.isAwaitExpression(e)) return this.facts.get(this.originKind, e);
+    return this.compute(e);
+  }
+
+  private compute(e: ts.Expression, steps = 0): Origin {
     if (ts.isIdentifier(e)) return this.identifier(e, steps + 1);
     if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.name)) return this.member(this.expr(e.expression, steps + 1), e.name.text, steps + 1);
     if (ts.isElementAccessExpression(e) && (ts.isStringLiteral(e.argumentExpression) || ts.isNoSubstitutionTemplateLiteral(e.argumentExpression))) {
@@ -67,7 +87,9 @@ export class OriginResolver {
       case 'class':
         return { kind: 'class', decl: binding.decl };
       case 'import': {
-        const target = resolveImport(this.host, sf.fileName, binding);
+        const id = `${sf.fileName}\u0000${binding.module}\u0000${binding.imported}`;
+        if (!this.imports.has(id)) this.imports.set(id, resolveImport(this.host, sf.fileName, binding));
+        const target = this.imports.get(id);
         if (!target) return { kind: 'unknown', reason: `cannot resolve import of \`${binding.imported}\` from '${binding.module}'` };
         return this.exportTarget(target, steps);
       }
@@ -77,14 +99,15 @@ export class OriginResolver {
   }
 
   member(origin: Origin, key: string | number, steps = 0): Origin {
-    if (steps > MAX_STEPS) return { kind: 'unknown', reason: 'the value passes through too many bindings' };
     switch (origin.kind) {
       case 'external':
         return { kind: 'external', module: origin.module, path: [...origin.path, String(key)] };
       case 'param':
         return { kind: 'param', binding: origin.binding, path: [...origin.path, key] };
       case 'module': {
-        const target = resolveExport(this.host, origin.sf, String(key), 0);
+        const id = `${origin.sf.fileName}\u0000.\u0000${key}`;
+        if (!this.imports.has(id)) this.imports.set(id, resolveExport(this.host, origin.sf, String(key), 0));
+        const target = this.imports.get(id);
         return target ? this.exportTarget(target, steps) : { kind: 'unknown', reason: `module ${origin.sf.fileName} has no export \`${key}\`` };
       }
       case 'expr': {
@@ -184,4 +207,24 @@ export function functionName(fn: ts.Node): string {
 export function shortText(node: ts.Node, max = 60): string {
   const text = node.getText().replace(/\s+/g, ' ');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function sameOrigin(a: Origin, b: Origin): boolean {
+  if (a === b) return true;
+  if (a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'expr':
+      return a.expr === (b as typeof a).expr;
+    case 'module':
+      return a.sf === (b as typeof a).sf;
+    case 'external':
+      return a.module === (b as typeof a).module && a.path.join('.') === (b as typeof a).path.join('.');
+    case 'param':
+      return a.binding.decl === (b as typeof a).binding.decl && a.path.join('.') === (b as typeof a).path.join('.');
+    case 'function':
+    case 'class':
+      return a.decl === (b as typeof a).decl;
+    case 'unknown':
+      return a.reason === (b as typeof a).reason;
+  }
 }

@@ -7,6 +7,7 @@ import { isExported } from './modules.js';
 import { functionName, type OriginResolver, shortText } from './origins.js';
 import { skipOuter } from './scope.js';
 import { judge } from './verdict.js';
+import { Facts, type FactKind, Interner } from './fixpoint.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -33,6 +34,8 @@ export interface ProgramOptions {
   bypassRoles?: ReadonlySet<string>;
   /** The executor a container injects into a constructor parameter typed as a library's pool, if it is one. */
   injected?: (binding: ParamBinding) => Handle | undefined;
+  /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
+  facts?: Facts;
 }
 
 interface Index {
@@ -51,11 +54,13 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
     for (const fn of f.escapedFunctions) index.escaped.add(fn);
   }
   const out = new Map<RawSite, SiteVerdict>();
+  const memo = new SettleMemo(options.facts ?? new Facts());
   for (const f of files) {
     let alone: Index | undefined;
     for (const site of f.sites) {
       const table = site.gatedTables[0] ?? '';
-      const verdict = new Settler(index, options, table, f.sf).settle(site.verdict, new Set());
+      // A copy: settled verdicts are shared between sites, and this one gets its own crossFile.
+      const verdict = { ...new Settler(index, options, table, memo, f.sf).settle(site.verdict, new Set()) };
       if (options.wholeProgram && 'pending' in site.verdict) {
         // What the ESLint plugin, seeing only this file, would conclude: the parity contract.
         alone ??= {
@@ -64,7 +69,7 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
           callers: groupBy(f.edges, (e) => e.callee),
           uses: groupBy(f.callbackUses, (u) => u.fn),
         };
-        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, f.sf).settle(site.verdict, new Set()).deferred;
+        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, memo, f.sf).settle(site.verdict, new Set()).deferred;
       }
       out.set(site, verdict);
     }
@@ -86,13 +91,50 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 const MAX_DEPTH = 12;
 
+/**
+ * What a write through a function's parameter (or captured connection) comes to, once per
+ * function, parameter, table and view of the program: a chain of helpers each called from
+ * several places is followed once per helper, not once per path through the chain.
+ * Recursion is cut by the engine's in-progress marker (unresolved, as before).
+ */
+class SettleMemo {
+  readonly keys = new Interner();
+  readonly pending = new Map<object, { settler: Settler; p: Pending }>();
+  readonly kind: FactKind<object, SiteVerdict> = {
+    name: 'settle',
+    compute: (key) => {
+      const { settler, p } = this.pending.get(key)!;
+      return settler.settlePending(p);
+    },
+    conservative: (key, why) => {
+      const { p } = this.pending.get(key)!;
+      const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
+      return why === 'depth'
+        ? { coverage: 'unresolved', via: null, evidence: `the connection passes through too many calls to reach \`${functionName(anchor)}\``, callPath: [], deferred: false }
+        : { coverage: 'unresolved', via: null, evidence: `the connection reaches \`${functionName(anchor)}\` recursively`, callPath: [], deferred: false };
+    },
+    same: (a, b) => a.coverage === b.coverage && a.via === b.via && a.evidence === b.evidence && a.deferred === b.deferred && a.callPath.join('\n') === b.callPath.join('\n'),
+  };
+
+  constructor(readonly facts: Facts) {}
+}
+
 class Settler {
   constructor(
     private readonly index: Index,
     private readonly options: ProgramOptions,
     private readonly table: string,
+    private readonly memo: SettleMemo,
     private readonly siteFile?: ts.SourceFile,
   ) {}
+
+  /** The memoised part of `settle`: a pending verdict, whatever the path that reached it. */
+  settlePending(p: Pending): SiteVerdict {
+    const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
+    const next = new Set<ts.Node>([anchor]);
+    if (p.kind === 'param' && isInlineCallback(p.binding.fn)) return this.callback(p, next);
+    return this.callers(p, next);
+  }
 
   settle(verdict: LocalVerdict, seen: Set<ts.Node>): SiteVerdict {
     if (!('pending' in verdict)) {
@@ -106,13 +148,11 @@ class Settler {
       return { ...plain, callPath: [], deferred: false };
     }
     const p = verdict.pending;
+    const subject = p.kind === 'param' ? p.binding.decl : p.key;
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
-    if (seen.has(anchor) || seen.size > MAX_DEPTH) {
-      return { coverage: 'unresolved', via: null, evidence: `the connection reaches \`${functionName(anchor)}\` recursively`, callPath: [], deferred: false };
-    }
-    const next = new Set([...seen, anchor]);
-    if (p.kind === 'param' && isInlineCallback(p.binding.fn)) return this.callback(p, next);
-    return this.callers(p, next);
+    const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1);
+    if (!this.memo.pending.has(key)) this.memo.pending.set(key, { settler: this, p });
+    return this.memo.facts.get(this.memo.kind, key);
   }
 
   /** A write on a parameter or captured connection: judged at every call of the function. */

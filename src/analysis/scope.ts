@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { walkDescendants } from './walk.js';
 
 // Lazy lexical name resolution over compiler nodes (parent pointers set): an identifier is
 // resolved by walking up its scopes, and each scope's declarations are collected once.
@@ -141,12 +142,11 @@ function collectStatements(statements: ts.NodeArray<ts.Statement>, map: Map<stri
 }
 
 function collectVars(root: ts.Node, map: Map<string, Binding>): void {
-  const visit = (node: ts.Node): void => {
-    if (isFunctionLike(node) || ts.isClassLike(node)) return;
+  walkDescendants(root, (node) => {
+    if (isFunctionLike(node) || ts.isClassLike(node)) return false;
     if (ts.isVariableDeclarationList(node) && !(node.flags & ts.NodeFlags.BlockScoped)) bindList(node, map);
-    ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(root, visit);
+    return true;
+  });
 }
 
 function bindList(list: ts.VariableDeclarationList, map: Map<string, Binding>): void {
@@ -197,9 +197,9 @@ function isReassigned(binding: Extract<Binding, { kind: 'variable' }>): boolean 
       } else if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && ts.isIdentifier(node.operand)) {
         if (lookup(node.operand)?.decl === decl) found.add(node.operand.text);
       }
-      ts.forEachChild(node, visit);
     };
     visit(scopeRoot);
+    walkDescendants(scopeRoot, visit);
     reassignedCache.set(decl, names);
   }
   return names.has(binding.name);

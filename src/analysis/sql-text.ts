@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { adapterForModule } from '../adapters/index.js';
 import { parseSql } from '../sql/parser.js';
+import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
 import { shortText } from './origins.js';
 import { skipOuter } from './scope.js';
@@ -13,11 +14,25 @@ export const HOLE = '\u0000';
 /** Where a driver's helper builds SQL from values (postgres.js: sql(rows), sql(obj, 'a', 'b')). */
 export const HELPER = '\u0001';
 const MAX_VARIANTS = 16;
+/** Longer than any real statement: text doubling through `const b = a + a` stops here. */
+const MAX_TEXT = 1 << 20;
 
 export type Folded = { ok: true; variants: string[]; holes: string[] } | { ok: false; reason: string };
 
 export class SqlTextFolder {
-  constructor(private readonly origins: OriginResolver) {}
+  // Each expression folded once per mode (holes allowed or not), through the origins' fact
+  // engine: an imported constant used by a thousand queries is folded once.
+  private readonly kinds: Record<'holes' | 'constant', FactKind<ts.Expression, Folded>>;
+
+  constructor(private readonly origins: OriginResolver) {
+    const kind = (allowHoles: boolean): FactKind<ts.Expression, Folded> => ({
+      name: allowHoles ? 'sql-text' : 'sql-constant',
+      compute: (e) => this.compute(e, allowHoles, 0),
+      conservative: (_e, why) => ({ ok: false, reason: why === 'depth' ? 'the SQL text is built too deeply' : 'the SQL text is defined in terms of itself' }),
+      same: sameFolded,
+    });
+    this.kinds = { holes: kind(true), constant: kind(false) };
+  }
 
   /** Folds a whole SQL argument; interpolations that are not constants become holes. */
   sql(expr: ts.Expression): Folded {
@@ -29,9 +44,14 @@ export class SqlTextFolder {
     return this.fold(expr, false, 0);
   }
 
-  private fold(expression: ts.Expression, allowHoles: boolean, depth: number): Folded {
-    if (depth > 30) return { ok: false, reason: 'the SQL text is built too deeply' };
+  /** `depth` is ignored: depth and cycles are the fact engine's (see fixpoint.ts). */
+  private fold(expression: ts.Expression, allowHoles: boolean, _depth: number): Folded {
     const e = skipOuter(expression);
+    if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return text(e.text); // nothing to remember
+    return this.origins.facts.get(allowHoles ? this.kinds.holes : this.kinds.constant, e);
+  }
+
+  private compute(e: ts.Expression, allowHoles: boolean, depth: number): Folded {
     if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return text(e.text);
     if (ts.isNumericLiteral(e)) return text(String(Number(e.text)));
     // sql`…` of postgres.js, drizzle, kysely, slonik, prisma: interpolations are bound values,
@@ -167,6 +187,7 @@ function concat(a: Folded, b: Folded): Folded {
   if (!b.ok) return b;
   const variants: string[] = [];
   for (const x of a.variants) for (const y of b.variants) variants.push(x + y);
+  if (variants.some((v) => v.length > MAX_TEXT)) return { ok: false, reason: `the SQL text is longer than ${MAX_TEXT} characters` };
   if (variants.length > MAX_VARIANTS) return { ok: false, reason: `the SQL text has more than ${MAX_VARIANTS} variants` };
   return { ok: true, variants, holes: [...a.holes, ...b.holes] };
 }
@@ -206,4 +227,9 @@ export function expandHelpers(variant: string): string | null {
     if (parseSql(fillHoles(out)).ok) return out;
   }
   return null;
+}
+
+function sameFolded(a: Folded, b: Folded): boolean {
+  if (!a.ok || !b.ok) return a.ok === b.ok && (a.ok || a.reason === (b as typeof a).reason);
+  return a.variants.length === b.variants.length && a.variants.every((v, i) => v === b.variants[i]) && a.holes.join('\u0000') === b.holes.join('\u0000');
 }

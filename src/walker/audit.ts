@@ -39,7 +39,7 @@ export interface AuditOptions {
 export type ProgressEvent =
   | { phase: 'parse'; parsed: number; total: number }
   | { phase: 'analyze'; files: number }
-  | { phase: 'done'; files: number; writeSites: number };
+  | { phase: 'done'; files: number; writeSites: number; /** Deterministic work counters (facts computed, bodies interpreted, steps). */ work?: CoreResult['work'] };
 
 export interface Diagnostic {
   file: string;
@@ -91,9 +91,16 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
     options.onProgress?.({ phase: 'parse', parsed: files.length, total: readable.length });
     types = typed.types;
   } else {
-    files = readable.map((r, i) => {
+    files = readable.flatMap((r, i) => {
       options.onProgress?.({ phase: 'parse', parsed: i + 1, total: readable.length });
-      return parseSource(r.file, r.text);
+      try {
+        return [parseSource(r.file, r.text)];
+      } catch (error) {
+        // TypeScript's own parser recurses: a few thousand nested brackets overflow its stack.
+        if (!(error instanceof RangeError)) throw error;
+        diagnostics.push({ file: rel(root, r.file), message: `cannot be parsed: it nests deeper than the TypeScript parser can follow (${error.message}); its writes are not analysed` });
+        return [];
+      }
     });
   }
   for (const sf of files) {
@@ -114,7 +121,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const settingsSet = new Set(result.settingsSet);
   if (result.sites.some((s) => s.coverage === 'org-scope')) settingsSet.add(primaryContextSetting(loaded.config.contextSettings, model.policySettings));
   result.findings.push(...schemaFindings(model, loaded.config, settingsSet).map((f) => ({ ...f, suppressed: null })));
-  options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length });
+  options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length, work: result.work });
   const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
   diagnostics.push(...packs.diagnostics);
   return buildReport({ root, model, result, packs, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
