@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { auditSync } from '../../src/walker/audit.js';
+import { setAsideKind } from '../../src/report/set-aside.js';
+import { annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
+import { writeProject } from '../support/project.js';
+
+// Precision shapes seen on real repositories (docs/real-world.md), each reproduced in a
+// miniature fixture app under fixtures/precision/ with `// expect:` markers: the walker must
+// give every annotated verdict and no site that is not annotated, and the model must hold
+// exactly the facts the shape allows.
+
+const ROOT = path.resolve(import.meta.dirname, '../../fixtures/precision');
+
+function audit(name: string) {
+  const root = path.join(ROOT, name);
+  const report = auditSync({ paths: [root], types: false, schemaSource: 'static' });
+  return { root, report, expectations: readExpectations(root, sourceFiles(root)) };
+}
+
+function expectAnnotated(name: string) {
+  const { report, expectations } = audit(name);
+  const { actual, wanted } = annotatedVerdicts(report, expectations);
+  expect(wanted.length).toBeGreaterThan(0);
+  expect(actual).toEqual(wanted);
+  return report;
+}
+
+describe('a hole never names a table (loop-built RLS in a code migration)', () => {
+  it('keeps `$901` out of the model and reports the statement as not understood, with its file and line', () => {
+    const report = expectAnnotated('loop-migration');
+    expect(report.schema.gatedTables).toEqual([]);
+    expect(report.schema.gatedTables.some((t) => t.includes('$'))).toBe(false);
+    const notes = report.diagnostics.filter((d) => d.message.includes('not understood'));
+    expect(notes.map((d) => `${d.file} ${d.message.split(':')[0]}`)).toEqual(['src/migrations/1700000000001-EnableRls.ts line 11']);
+    expect(notes[0]!.message).toContain('ALTER TABLE "${…}" ENABLE ROW LEVEL SECURITY');
+    expect(report.diagnostics.some((d) => d.message.includes('Query cannot be empty'))).toBe(false);
+  });
+
+  it('does the same under the replay', () => {
+    const root = path.join(ROOT, 'loop-migration');
+    const report = auditSync({ paths: [root], types: false, schemaSource: 'replay' });
+    expect(report.schema.gatedTables).toEqual([]);
+    expect(report.diagnostics.some((d) => d.message.includes('not understood'))).toBe(true);
+  });
+});
+
+describe('tests, seeds and code migrations are not app write paths', () => {
+  it('sets their writes aside by default, counts them, and says so in a diagnostic', () => {
+    const report = expectAnnotated('set-aside');
+    expect(report.summary.setAside).toEqual({ files: { tests: 3, seeds: 1, migrations: 1 }, writeSites: { tests: 3, seeds: 1, migrations: 1 }, findings: 5 });
+    expect(report.setAsideWriteSites!.map((s) => `${s.file} ${s.setAside} ${s.coverage}`)).toEqual([
+      'apps/api/migrations/20240101_backfill.ts migrations unresolved',
+      'prisma/seed.ts seeds unscoped',
+      'src/__tests__/cleanup.ts tests unscoped',
+      'src/invoices.test.ts tests unscoped',
+      'test/setup.ts tests unscoped',
+    ]);
+    expect(report.findings.filter((f) => !f.file.endsWith('.sql')).map((f) => f.file)).toEqual(['src/invoices.ts']);
+    expect(report.diagnostics.find((d) => d.message.startsWith('set aside'))!.message).toContain('3 tests file(s) with 3 write site(s), 1 seeds file(s) with 1 write site(s), 1 migrations file(s) with 1 write site(s)');
+  });
+
+  it('judges the kinds listed in includeWritesFrom as app code', () => {
+    const root = writeProject({});
+    fs.cpSync(path.join(ROOT, 'set-aside'), root, { recursive: true });
+    fs.writeFileSync(path.join(root, 'rls-guard.config.json'), JSON.stringify({ includeWritesFrom: ['tests', 'seeds'] }));
+    const report = auditSync({ paths: [root], types: false, schemaSource: 'static' });
+    expect(report.writeSites.map((s) => s.file)).toEqual(['prisma/seed.ts', 'src/__tests__/cleanup.ts', 'src/invoices.test.ts', 'src/invoices.ts', 'test/setup.ts']);
+    expect(report.summary.setAside).toEqual({ files: { tests: 0, seeds: 0, migrations: 1 }, writeSites: { tests: 0, seeds: 0, migrations: 1 }, findings: 1 });
+  });
+
+  it('classifies paths, not names of variables', () => {
+    const cases: [string, string | null][] = [
+      ['src/a.spec.ts', 'tests'], ['packages/x/tests/util.ts', 'tests'], ['vitest.setup.ts', 'tests'], ['e2e/flow.ts', 'tests'],
+      ['scripts/seed-demo.ts', 'seeds'], ['db/seeds/01.ts', 'seeds'], ['prisma/seed.ts', 'seeds'],
+      ['apps/api/migrations/1.ts', 'migrations'], ['apps/api/migrations.archive/2.ts', 'migrations'], ['src/migration/x.ts', 'migrations'],
+      ['src/testing-utils.ts', null], ['src/seedling.tsx', null], ['src/services/latest.ts', null], ['src/migrate.ts', null],
+    ];
+    for (const [file, kind] of cases) expect(setAsideKind(file), file).toBe(kind);
+  });
+});
