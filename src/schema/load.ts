@@ -4,7 +4,8 @@ import type { RlsGuardConfig } from '../config/types.js';
 import { readSource } from '../analysis/source-host.js';
 import { type MigrationNote, sqlOfCodeMigration } from './code-migrations.js';
 import { discoverMigrations } from './discover.js';
-import { drizzleRlsTables, withDrizzleRls } from './drizzle.js';
+import { drizzleRlsTables } from './drizzle.js';
+import { mergeDrizzleRls, rlsStatedBy } from './drizzle-merge.js';
 import { applyConfig, buildModel, type MigrationFile } from './model.js';
 import type { ReplayResult } from './replay.js';
 import { migrationsHash, readCache, replayCacheKey, runWorker, writeCache } from './run-worker.js';
@@ -68,7 +69,8 @@ export function loadModel(root: string, config: RlsGuardConfig, options: ModelOp
   const key = `${source}\n${url ?? ''}\n${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.stamp}`;
   const hit = cache.get(root);
   if (hit && hit.key === key) return hit.model;
-  const model = applyConfig(withDrizzleRls(modelFrom(root, config, source, url, snapshotFile, migrations), drizzleRlsTables(root, config.ignore ?? [])), config);
+  const stated = rlsStatedBy(staticReading(migrations, config));
+  const model = applyConfig(mergeDrizzleRls(modelFrom(root, config, source, url, snapshotFile, migrations), drizzleRlsTables(root, config.ignore ?? []), stated), config);
   cache.set(root, { key, model });
   return model;
 }

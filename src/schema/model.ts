@@ -159,6 +159,7 @@ function alterTable(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
       case 'AT_DisableRowSecurity':
         t.rlsEnabled = false;
         t.enabledAt = null;
+        t.disabledAt = at;
         break;
       case 'AT_ForceRowSecurity':
         t.forced = true;

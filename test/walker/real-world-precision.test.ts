@@ -80,3 +80,18 @@ describe('tests, seeds and code migrations are not app write paths', () => {
     for (const [file, kind] of cases) expect(setAsideKind(file), file).toBe(kind);
   });
 });
+
+describe('Drizzle RLS declarations merged with SQL migrations that only alter the tables', () => {
+  it.each(['static', 'replay'] as const)('keeps the schema’s pgPolicy/.enableRLS() tables gated, unless a migration states their RLS (%s)', (schemaSource) => {
+    const root = path.join(ROOT, 'drizzle-merge');
+    const report = auditSync({ paths: [root], types: false, schemaSource });
+    expect(report.schema.gatedTables).toEqual(['public.bills', 'public.clients']);
+    expect(report.schema.sources.find((s) => s.ref === 'src/db/schema.ts')).toEqual({ kind: 'migrations', ref: 'src/db/schema.ts', method: 'static', facts: ['public.bills', 'public.clients'] });
+    const clients = report.findings.find((f) => f.file === 'src/queries.ts' && f.line === 7)!;
+    expect(clients.message).toContain('src/db/schema.ts:');
+  });
+
+  it('gives the annotated verdicts', () => {
+    expectAnnotated('drizzle-merge');
+  });
+});
