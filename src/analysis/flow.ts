@@ -6,6 +6,7 @@ import { classifyStatement, type StatementEffect } from '../sql/classify.js';
 import { parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar, visitPg } from '../sql/parser.js';
 import type { AnalysisConfig } from './config.js';
 import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
+import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
@@ -339,6 +340,15 @@ class FlowWalker {
         return o.kind === 'param' && o.path.length === 0 ? o.binding.decl.type : undefined;
       },
       qualify: (name, schema) => normalizeQualifiedName(schema ? `${schema}.${name}` : name, defaultSchema),
+      construction: (executor) => constructionOf(executor, this.deps.handles),
+      packageExport: (expr) => {
+        const o = origins.expr(expr);
+        return o.kind === 'external' ? { module: o.module, path: o.path } : undefined;
+      },
+      returnedBy: (call) => {
+        const o = origins.expr(call.expression);
+        return o.kind === 'function' ? soleReturn(o.decl) : undefined;
+      },
     });
   }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
+import { snakeCase } from '../../src/adapters/kysely-naming.js';
 import { setAsideKind } from '../../src/report/set-aside.js';
 import { annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
 import { writeProject } from '../support/project.js';
@@ -93,5 +94,40 @@ describe('Drizzle RLS declarations merged with SQL migrations that only alter th
 
   it('gives the annotated verdicts', () => {
     expectAnnotated('drizzle-merge');
+  });
+});
+
+describe('Kysely CamelCasePlugin', () => {
+  it('maps the tables of writes through an instance built with the plugin, by provenance', () => {
+    const report = expectAnnotated('kysely-camel');
+    const tables = report.writeSites.map((s) => `${s.line} ${s.tables.join(',')}`);
+    expect(tables).toEqual(['7 public.push_tokens', '12 public.push_tokens', '19 public.user_settings', '26 public.pushtokens', '29 public.pushtokens', '35 ']);
+    const unresolved = report.writeSites.find((s) => s.line === 35)!;
+    expect(unresolved.evidence).toContain("'pushTokens' is 'push_tokens' if the Kysely instance uses CamelCasePlugin");
+  });
+
+  it('converts names as the plugin does, per option', () => {
+    const none = { upperCase: false, underscoreBeforeDigits: false, underscoreBetweenUppercaseLetters: false };
+    expect(snakeCase('pushTokens', none)).toBe('push_tokens');
+    expect(snakeCase('fooBAR', none)).toBe('foo_bar');
+    expect(snakeCase('fooBAR', { ...none, underscoreBetweenUppercaseLetters: true })).toBe('foo_b_a_r');
+    expect(snakeCase('HTMLPages', none)).toBe('htmlpages');
+    expect(snakeCase('apiKeysV2', none)).toBe('api_keys_v2');
+    expect(snakeCase('table12Rows', { ...none, underscoreBeforeDigits: true })).toBe('table_12_rows');
+    expect(snakeCase('pushTokens', { ...none, upperCase: true })).toBe('PUSH_TOKENS');
+    expect(snakeCase('already_snake', none)).toBe('already_snake');
+  });
+
+  it('reads the plugin behind an in-repo factory with its options', () => {
+    const dir = writeProject({
+      'db/migrations/001.sql': 'CREATE TABLE s_s_o_links (id int); ALTER TABLE s_s_o_links ENABLE ROW LEVEL SECURITY;',
+      'src/db.ts': `import { CamelCasePlugin, Kysely } from 'kysely';
+const make = () => new CamelCasePlugin({ underscoreBetweenUppercaseLetters: true });
+export const db = new Kysely<any>({ dialect: {} as any, plugins: [make()] });
+export const a = () => db.deleteFrom('SSOLinks').execute();
+`,
+    });
+    const report = auditSync({ paths: [dir], types: false, schemaSource: 'static' });
+    expect(report.writeSites.map((s) => `${s.coverage} ${s.tables.join(',')}`)).toEqual(['unscoped public.s_s_o_links']);
   });
 });
