@@ -131,3 +131,17 @@ export const a = () => db.deleteFrom('SSOLinks').execute();
     expect(report.writeSites.map((s) => `${s.coverage} ${s.tables.join(',')}`)).toEqual(['unscoped public.s_s_o_links']);
   });
 });
+
+describe('SET LOCAL or set_config(…, true) outside any transaction', () => {
+  it('is a no-pool-scoped-context finding with its own message, and the writes after it stay unscoped', () => {
+    const { report, expectations } = audit('set-local');
+    const { actual, wanted } = annotatedVerdicts(report, expectations);
+    expect(actual).toEqual(wanted);
+    const wantedFindings = expectations.filter((e) => e.kind === 'finding').map((e) => `${e.file}:${e.line} ${e.ruleId}`);
+    const got = report.findings.filter((f) => f.ruleId === 'no-pool-scoped-context').map((f) => `${f.file}:${f.line} ${f.ruleId}`);
+    expect(got).toEqual(wantedFindings);
+    const messages = report.findings.filter((f) => f.ruleId === 'no-pool-scoped-context').map((f) => f.message);
+    expect(messages[0]).toContain('SET LOCAL can only be used in transaction blocks');
+    expect(messages[1]).toContain('lasts only for this one statement');
+  });
+});
