@@ -1,13 +1,15 @@
 // Tests, seed scripts and code migrations write to the database, but not on the app's request
+// paths (and code that writes to another database, SQLite or MySQL, never writes to Postgres:
+// see other-database.ts)
 // paths: tests run against a throwaway database, seeds and migrations run as the migration
 // role. Their writes are set aside from the app's verdicts and coverage by default (counted in
 // `summary.setAside` and a diagnostic, listed in `setAsideWriteSites`, never silently), and
 // `includeWritesFrom` in the config brings any kind back. Decided by path only: a file's
 // place in the repository is what says it is a test or a migration.
 
-export type SetAsideKind = 'tests' | 'seeds' | 'migrations';
+export type SetAsideKind = 'tests' | 'seeds' | 'migrations' | 'other-database';
 
-export const SET_ASIDE_KINDS: readonly SetAsideKind[] = ['tests', 'seeds', 'migrations'];
+export const SET_ASIDE_KINDS: readonly SetAsideKind[] = ['tests', 'seeds', 'migrations', 'other-database'];
 
 const TEST_DIR = /^(__tests__|__mocks__|tests?|e2e)$/i;
 const TEST_FILE = /\.(test|spec|e2e-spec)\.[cm]?[jt]sx?$/i;
@@ -43,13 +45,15 @@ export interface SetAsideSummary {
  * config wants judged as app code anyway.
  */
 export function partitionSetAside<S extends { file: string }, F extends { file: string }>(
-  input: { files: readonly string[]; sites: readonly S[]; findings: readonly F[]; include: readonly SetAsideKind[] },
+  input: { files: readonly string[]; sites: readonly S[]; findings: readonly F[]; include: readonly SetAsideKind[]; otherDatabase?: ReadonlyMap<string, string> },
 ): { sites: S[]; findings: F[]; setAsideSites: (S & { setAside: SetAsideKind })[]; summary: SetAsideSummary } {
   const kindOf = (file: string): SetAsideKind | null => {
+    // Another database's code is never judged against the Postgres model, whatever `include` says.
+    if (input.otherDatabase?.has(file)) return 'other-database';
     const k = setAsideKind(file);
     return k && !input.include.includes(k) ? k : null;
   };
-  const zero = (): Record<SetAsideKind, number> => ({ tests: 0, seeds: 0, migrations: 0 });
+  const zero = (): Record<SetAsideKind, number> => ({ tests: 0, seeds: 0, migrations: 0, 'other-database': 0 });
   const summary: SetAsideSummary = { files: zero(), writeSites: zero(), findings: 0 };
   for (const f of input.files) {
     const k = kindOf(f);
@@ -75,8 +79,9 @@ export function partitionSetAside<S extends { file: string }, F extends { file: 
 }
 
 /** One sentence for the diagnostics, or null when nothing was set aside. */
+// (other-database files are named one by one by the walker, with the library that says so)
 export function setAsideNote(summary: SetAsideSummary): string | null {
   const parts = SET_ASIDE_KINDS.filter((k) => summary.files[k] > 0).map((k) => `${summary.files[k]} ${k} file(s) with ${summary.writeSites[k]} write site(s)`);
   if (!parts.length) return null;
-  return `set aside from the app's verdicts and coverage: ${parts.join(', ')} and ${summary.findings} finding(s); they are listed in setAsideWriteSites. Add the kinds to "includeWritesFrom" in the config to judge them as app code`;
+  return `set aside from the app's verdicts and coverage: ${parts.join(', ')} and ${summary.findings} finding(s); they are listed in setAsideWriteSites. List "tests", "seeds" or "migrations" in "includeWritesFrom" in the config to judge those as app code`;
 }

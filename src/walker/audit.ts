@@ -13,6 +13,7 @@ import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import type { RlsModel } from '../schema/types.js';
 import type { BaselineOutcome } from '../report/baseline.js';
 import { VERSION } from '../version.js';
+import { otherDatabaseOf } from '../report/other-database.js';
 import { partitionSetAside, setAsideNote, type SetAsideKind } from '../report/set-aside.js';
 import type { TypeEvidence } from '../analysis/type-evidence.js';
 import { createTypedProgram, hasInstalledTypes } from './typed-program.js';
@@ -122,7 +123,12 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length });
   const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
   diagnostics.push(...packs.diagnostics);
-  return buildReport({ root, model, result, packs, files: files.map((f) => rel(root, f.fileName)), include: loaded.config.includeWritesFrom ?? [], diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
+  const otherDatabase = new Map<string, string>();
+  for (const sf of files) {
+    const other = otherDatabaseOf(sf);
+    if (other) otherDatabase.set(rel(root, sf.fileName), other);
+  }
+  return buildReport({ root, model, result, packs, files: files.map((f) => rel(root, f.fileName)), include: loaded.config.includeWritesFrom ?? [], otherDatabase, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
 }
 
 function buildReport(input: {
@@ -132,6 +138,7 @@ function buildReport(input: {
   packs: PackAuditResult;
   files: string[];
   include: readonly SetAsideKind[];
+  otherDatabase: ReadonlyMap<string, string>;
   diagnostics: Diagnostic[];
   configFile: string | null;
   durationMs: number;
@@ -147,7 +154,11 @@ function buildReport(input: {
     .map(toFinding)
     .concat(input.packs.findings)
     .sort(byFinding);
-  const aside = partitionSetAside({ files: input.files, sites: allSites, findings: allFindings, include: input.include });
+  const aside = partitionSetAside({ files: input.files, sites: allSites, findings: allFindings, include: input.include, otherDatabase: input.otherDatabase });
+  for (const [file, other] of input.otherDatabase) {
+    const n = aside.setAsideSites.filter((s) => s.file === file).length;
+    if (n) input.diagnostics.push({ file, message: `${n} write site(s) set aside: this file writes to another database (${other}), not to Postgres` });
+  }
   const writeSites = aside.sites;
   const findings = aside.findings;
   const note = setAsideNote(aside.summary);

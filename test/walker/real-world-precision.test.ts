@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
 import { snakeCase } from '../../src/adapters/kysely-naming.js';
+import { sqliteOnlySyntax } from '../../src/sql/dialect.js';
 import { setAsideKind } from '../../src/report/set-aside.js';
 import { annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
 import { writeProject } from '../support/project.js';
@@ -50,7 +51,7 @@ describe('a hole never names a table (loop-built RLS in a code migration)', () =
 describe('tests, seeds and code migrations are not app write paths', () => {
   it('sets their writes aside by default, counts them, and says so in a diagnostic', () => {
     const report = expectAnnotated('set-aside');
-    expect(report.summary.setAside).toEqual({ files: { tests: 3, seeds: 1, migrations: 1 }, writeSites: { tests: 3, seeds: 1, migrations: 1 }, findings: 5 });
+    expect(report.summary.setAside).toEqual({ files: { tests: 3, seeds: 1, migrations: 1, 'other-database': 0 }, writeSites: { tests: 3, seeds: 1, migrations: 1, 'other-database': 0 }, findings: 5 });
     expect(report.setAsideWriteSites!.map((s) => `${s.file} ${s.setAside} ${s.coverage}`)).toEqual([
       'apps/api/migrations/20240101_backfill.ts migrations unresolved',
       'prisma/seed.ts seeds unscoped',
@@ -68,7 +69,7 @@ describe('tests, seeds and code migrations are not app write paths', () => {
     fs.writeFileSync(path.join(root, 'rls-guard.config.json'), JSON.stringify({ includeWritesFrom: ['tests', 'seeds'] }));
     const report = auditSync({ paths: [root], types: false, schemaSource: 'static' });
     expect(report.writeSites.map((s) => s.file)).toEqual(['prisma/seed.ts', 'src/__tests__/cleanup.ts', 'src/invoices.test.ts', 'src/invoices.ts', 'test/setup.ts']);
-    expect(report.summary.setAside).toEqual({ files: { tests: 0, seeds: 0, migrations: 1 }, writeSites: { tests: 0, seeds: 0, migrations: 1 }, findings: 1 });
+    expect(report.summary.setAside).toEqual({ files: { tests: 0, seeds: 0, migrations: 1, 'other-database': 0 }, writeSites: { tests: 0, seeds: 0, migrations: 1, 'other-database': 0 }, findings: 1 });
   });
 
   it('classifies paths, not names of variables', () => {
@@ -143,5 +144,36 @@ describe('SET LOCAL or set_config(…, true) outside any transaction', () => {
     const messages = report.findings.filter((f) => f.ruleId === 'no-pool-scoped-context').map((f) => f.message);
     expect(messages[0]).toContain('SET LOCAL can only be used in transaction blocks');
     expect(messages[1]).toContain('lasts only for this one statement');
+  });
+});
+
+describe('another database in the same repository (SQLite, MySQL)', () => {
+  it.each(['static', 'replay'] as const)('keeps its migrations out of the Postgres model, on evidence, and says so (%s)', (schemaSource) => {
+    const root = path.join(ROOT, 'other-database');
+    const report = auditSync({ paths: [root], types: false, schemaSource });
+    // The drizzle SQLite folder's DROP TABLE notes would have ungated the table.
+    expect(report.schema.gatedTables).toEqual(['public.notes']);
+    const notes = report.diagnostics.filter((d) => d.message.includes('set aside from the Postgres RLS model')).map((d) => d.message.replace(/^line 1: /, ''));
+    expect(notes).toEqual([
+      "set aside from the Postgres RLS model: 1 migration file(s) in apps/mobile/drizzle are for sqlite (apps/mobile/drizzle.config.ts says dialect 'sqlite')",
+      'set aside from the Postgres RLS model: 1 migration file(s) in apps/desktop/src-tauri/migrations are for sqlite (apps/desktop/src-tauri/migrations/001_init.sql uses PRIMARY KEY AUTOINCREMENT at line 1, which only SQLite has)',
+    ]);
+    expect(report.diagnostics.some((d) => /AUTOINCREMENT|syntax error/i.test(d.message) && !d.message.includes('set aside'))).toBe(false);
+  });
+
+  it('does not judge code that writes through a SQLite library against the Postgres model', () => {
+    const report = expectAnnotated('other-database');
+    expect(report.setAsideWriteSites!.map((s) => `${s.file} ${s.setAside}`)).toEqual(['apps/desktop/store.ts other-database', 'apps/mobile/src/local.ts other-database']);
+    expect(report.diagnostics.find((d) => d.file === 'apps/mobile/src/local.ts')!.message).toContain("sqlite via 'drizzle-orm/expo-sqlite'");
+    expect(report.summary.setAside!.writeSites['other-database']).toBe(2);
+  });
+
+  it('reads SQLite-only syntax with the Postgres scanner, not patterns', () => {
+    expect(sqliteOnlySyntax('CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT);')).toBe('PRIMARY KEY AUTOINCREMENT at line 1');
+    expect(sqliteOnlySyntax('CREATE TABLE t (a int);\nPRAGMA foreign_keys = ON;')).toBe('PRAGMA at line 2');
+    expect(sqliteOnlySyntax('CREATE TABLE t (a int) WITHOUT ROWID;')).toBe('WITHOUT ROWID at line 1');
+    // A comment or a string that mentions them is not SQLite.
+    expect(sqliteOnlySyntax("-- PRAGMA x\nCOMMENT ON TABLE t IS 'PRIMARY KEY AUTOINCREMENT';")).toBeNull();
+    expect(sqliteOnlySyntax('CREATE TABLE pragma (autoincrement int);')).toBeNull();
   });
 });
