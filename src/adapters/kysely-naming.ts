@@ -95,15 +95,35 @@ function plugin(expr: ts.Expression | undefined, ctx: BuilderContext): Naming {
   const opts = e.arguments?.[0];
   const options: SnakeOptions = { upperCase: false, underscoreBeforeDigits: false, underscoreBetweenUppercaseLetters: false };
   if (!opts) return { kind: 'snake', options };
-  const obj = objectOf(opts, ctx);
-  if (!obj) return { kind: 'unknown', reason: `the options of CamelCasePlugin at line ${line(e)} are not an object literal` };
-  for (const key of Object.keys(options) as (keyof SnakeOptions)[]) {
-    const v = property(obj, key);
-    if (!v) continue;
-    if (v.kind === ts.SyntaxKind.TrueKeyword) options[key] = true;
-    else if (v.kind !== ts.SyntaxKind.FalseKeyword) return { kind: 'unknown', reason: `CamelCasePlugin's option ${key} at line ${line(e)} is not a constant` };
+  const read = readOptions(opts, options, ctx, 0);
+  return read === true ? { kind: 'snake', options } : { kind: 'unknown', reason: `CamelCasePlugin's options at line ${line(e)}: ${read}` };
+}
+
+/** Reads the boolean options of an object literal, spreads of const objects included; true, or why not. */
+function readOptions(expr: ts.Expression, options: SnakeOptions, ctx: BuilderContext, depth: number): true | string {
+  const obj = depth < 4 ? objectOf(expr, ctx) : undefined;
+  if (!obj) return `\`${expr.getText().slice(0, 40)}\` is not an object literal`;
+  for (const p of obj.properties) {
+    if (ts.isSpreadAssignment(p)) {
+      const inner = readOptions(p.expression, options, ctx, depth + 1);
+      if (inner !== true) return inner;
+      continue;
+    }
+    if (!ts.isPropertyAssignment(p) || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return 'a property is not a plain assignment';
+    const key = p.name.text;
+    if (!(key in options)) continue;
+    const v = unwrap(p.initializer);
+    if (v.kind === ts.SyntaxKind.TrueKeyword) options[key as keyof SnakeOptions] = true;
+    else if (v.kind === ts.SyntaxKind.FalseKeyword) options[key as keyof SnakeOptions] = false;
+    else return `option ${key} is not a constant`;
   }
-  return { kind: 'snake', options };
+  return true;
+}
+
+/** `x as const`, `(x)`, `x satisfies T` → x. */
+function unwrap(e: ts.Expression): ts.Expression {
+  while (ts.isAsExpression(e) || ts.isParenthesizedExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
+  return e;
 }
 
 /** Plugins apply in order; the last renaming one decides, an unknown one leaves the result unknown. */
@@ -114,9 +134,11 @@ function combine(before: Naming, next: Naming): Naming {
 
 function objectOf(expr: ts.Expression | undefined, ctx: BuilderContext): ts.ObjectLiteralExpression | undefined {
   if (!expr) return undefined;
-  if (ts.isObjectLiteralExpression(expr)) return expr;
-  const def = ctx.definition(expr);
-  return def && ts.isObjectLiteralExpression(def) ? def : undefined;
+  const e = unwrap(expr);
+  if (ts.isObjectLiteralExpression(e)) return e;
+  const def = ctx.definition(e);
+  const d = def ? unwrap(def) : undefined;
+  return d && ts.isObjectLiteralExpression(d) ? d : undefined;
 }
 
 function property(obj: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {

@@ -131,6 +131,22 @@ export const a = () => db.deleteFrom('SSOLinks').execute();
     const report = auditSync({ paths: [dir], types: false, schemaSource: 'static' });
     expect(report.writeSites.map((s) => `${s.coverage} ${s.tables.join(',')}`)).toEqual(['unscoped public.s_s_o_links']);
   });
+
+  it('reads options spread from a const, and gives up on options it cannot read', () => {
+    const dir = writeProject({
+      'db/migrations/001.sql': 'CREATE TABLE s_s_o_links (id int); ALTER TABLE s_s_o_links ENABLE ROW LEVEL SECURITY;',
+      'src/db.ts': `import { CamelCasePlugin, Kysely } from 'kysely';
+const OPTS = { underscoreBetweenUppercaseLetters: true } as const;
+export const db = new Kysely<any>({ dialect: {} as any, plugins: [new CamelCasePlugin({ ...OPTS })] });
+export const other = new Kysely<any>({ dialect: {} as any, plugins: [new CamelCasePlugin({ underscoreBetweenUppercaseLetters: process.env.X === '1' })] });
+export const a = () => db.deleteFrom('SSOLinks').execute();
+export const b = () => other.deleteFrom('SSOLinks').execute();
+`,
+    });
+    const report = auditSync({ paths: [dir], types: false, schemaSource: 'static' });
+    expect(report.writeSites.map((s) => `${s.line} ${s.coverage} ${s.tables.join(',')}`)).toEqual(['5 unscoped public.s_s_o_links', '6 unresolved ']);
+    expect(report.writeSites[1]!.evidence).toContain('option underscoreBetweenUppercaseLetters is not a constant');
+  });
 });
 
 describe('SET LOCAL or set_config(…, true) outside any transaction', () => {
