@@ -1,5 +1,6 @@
 import ts from 'typescript';
 import { verbCall } from './chain.js';
+import { namingOf, renamed } from './kysely-naming.js';
 import type { BuilderWrite, DbAdapter } from './types.js';
 
 // Kysely: `new Kysely<DB>({ dialect })`; writes start on the instance or a transaction:
@@ -43,7 +44,12 @@ export const kyselyAdapter: DbAdapter = {
     const text = arg ? ctx.constant(arg) : undefined;
     const executor = chain.rootCall ?? chain.base;
     if (text === undefined) return { executor, operation, table: { unresolved: `the table passed to ${verb}() is not a constant` }, distinctive: true };
-    // Kysely table references: "schema.table" and "table as alias".
-    return { executor, operation, table: { name: ctx.qualify(text.split(/\s+as\s+/i)[0]!.trim(), schema) }, distinctive: true };
+    // Kysely table references: "schema.table" and "table as alias"; CamelCasePlugin renames both parts.
+    const naming = namingOf(chain, executor, ctx);
+    const table = renamed(text.split(/\s+as\s+/i)[0]!.trim(), naming);
+    const schemaName = schema === undefined ? undefined : renamed(schema, naming);
+    if ('unresolved' in table) return { executor, operation, table, distinctive: true };
+    if (schemaName && 'unresolved' in schemaName) return { executor, operation, table: schemaName, distinctive: true };
+    return { executor, operation, table: { name: ctx.qualify(table.name, schemaName?.name) }, distinctive: true };
   },
 };

@@ -52,6 +52,12 @@ export interface BuilderContext {
   declaredType(expr: ts.Expression): ts.TypeNode | undefined;
   /** Qualifies a table name written as in SQL (`"Billing"."Ledger"`, `audit_logs`). */
   qualify(name: string, schema?: string): string;
+  /** The `new X(…)` the executor's instance was constructed with, traced by provenance (through consts, imports, transactions and connections opened on it), or undefined. */
+  construction?(executor: ts.Expression): ts.NewExpression | undefined;
+  /** The package export an expression is (`CamelCasePlugin` imported from 'kysely' → { module: 'kysely', path: ['CamelCasePlugin'] }), or undefined. */
+  packageExport?(expr: ts.Expression): { module: string; path: string[] } | undefined;
+  /** What a call of an in-repo function returns (`createCamelCasePlugin()`), or undefined when the callee is not a traceable function or has several returns. */
+  returnedBy?(call: ts.CallExpression): ts.Expression | undefined;
   /** The audited project's root, for schema files an ORM keeps beside the code. */
   root: string;
 }

@@ -6,6 +6,7 @@ import { classifyStatement, type StatementEffect } from '../sql/classify.js';
 import { parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar, visitPg } from '../sql/parser.js';
 import type { AnalysisConfig } from './config.js';
 import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
+import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
@@ -361,6 +362,15 @@ class FlowWalker {
         return o.kind === 'param' && o.path.length === 0 ? o.binding.decl.type : undefined;
       },
       qualify: (name, schema) => normalizeQualifiedName(schema ? `${schema}.${name}` : name, defaultSchema),
+      construction: (executor) => constructionOf(executor, this.deps.handles),
+      packageExport: (expr) => {
+        const o = origins.expr(expr);
+        return o.kind === 'external' ? { module: o.module, path: o.path } : undefined;
+      },
+      returnedBy: (call) => {
+        const o = origins.expr(call.expression);
+        return o.kind === 'function' ? soleReturn(o.decl) : undefined;
+      },
     });
   }
 
@@ -399,7 +409,10 @@ class FlowWalker {
             const earlier = conn.ctx && conn.ctx !== 'inherited' && conn.ctx.setting !== ev.setting ? [conn.ctx, ...(conn.ctx.also ?? [])].filter((x) => x.setting !== ev.setting) : [];
             conn.ctx = earlier.length ? { ...ev, also: earlier } : ev;
             for (const w of pendingWrites) w.state.setLater ??= ev;
-          } else conn.ineffective = ev;
+          } else {
+            conn.ineffective = ev;
+            if (conn.tx === false && handle.kind === 'executor') this.localOutsideTransaction(call, handle, ev);
+          }
         } else {
           conn.session = ev;
         }
@@ -472,6 +485,17 @@ class FlowWalker {
     if (local !== true && !(handle.kind === 'executor' && handle.exec === 'client')) {
       this.finding('no-pool-scoped-context', call, `The org context is set session-wide (${desc}) on ${describe(handle)}: it outlives the transaction and leaks to the next request that borrows this pooled connection. Set it transaction-locally: set_config(…, true) or SET LOCAL inside BEGIN … COMMIT.`, `session:${desc}`);
     }
+  }
+
+  /**
+   * A transaction-local setting with no transaction open: Postgres warns for SET LOCAL ("can
+   * only be used in transaction blocks") and ignores it; set_config(…, true) lasts only for
+   * its own statement. Either way the writes after it are not covered.
+   */
+  private localOutsideTransaction(call: QueryNode, handle: Handle, ev: ContextEvidence): void {
+    const what = ev.via === 'SET LOCAL' ? `SET LOCAL ${ev.setting}` : ev.via === 'set_config' ? `set_config('${ev.setting}', …, true)` : `${ev.via} (transaction-local)`;
+    const effect = ev.via === 'SET LOCAL' ? 'Postgres warns "SET LOCAL can only be used in transaction blocks" and the setting has no effect' : 'the setting lasts only for this one statement';
+    this.finding('no-pool-scoped-context', call, `The org context is set transaction-locally outside any transaction (${what} on ${describe(handle)}): ${effect}, so the writes after it are not covered. Open a transaction first (BEGIN, or the library's transaction), set the context inside it, and write on the same connection before COMMIT.`, `outside-tx:${what}`);
   }
 
   private site(call: QueryNode, handle: Handle, api: string, writes: RawWrite[], definer: string[], sql: string, sqlVariants: string[]): RawSite {

@@ -51,6 +51,12 @@ export const CONFIG_SCHEMA = {
       },
     },
     ignore: { ...names, description: 'Globs (relative to the root) of files to leave out of the audit.' },
+    includeWritesFrom: {
+      type: 'array',
+      uniqueItems: true,
+      items: { enum: ['tests', 'seeds', 'migrations'] },
+      description: 'Non-app code whose writes are judged as app code: "tests", "seeds", "migrations". Default none: their writes are set aside and counted in summary.setAside.',
+    },
     defaultSchema: { type: 'string', minLength: 1, description: 'Schema used for unqualified table names. Default "public".' },
     schemaSource: {
       enum: ['auto', 'replay', 'static', 'snapshot', 'database'],

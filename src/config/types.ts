@@ -37,6 +37,8 @@ export interface RlsGuardConfig {
   };
   /** Globs (relative to the root) of files to leave out of the audit. */
   ignore?: string[];
+  /** Non-app code whose writes are judged as app code: "tests", "seeds", "migrations". Default none: their writes are set aside and counted in summary.setAside. */
+  includeWritesFrom?: ('tests' | 'seeds' | 'migrations')[];
   /** Schema used for unqualified table names. Default "public". */
   defaultSchema?: string;
   /** Where the RLS model comes from. "auto" (default): a fresh snapshot file if there is one, else the migrations replayed in embedded Postgres (cached), else their static reading. */

@@ -1,3 +1,4 @@
+import type { SetAsideSummary } from './set-aside.js';
 // The audit report: a public contract (see ../shared/contracts/audit-report.md).
 // Add fields freely; never rename or remove one without a major version.
 
@@ -54,6 +55,8 @@ export interface Summary {
   /** Findings left out of `findings` because the baseline (`--baseline FILE`) records them. */
   baselined: number;
   durationMs: number;
+  /** Tests, seeds and code migrations whose writes were left out of the counts above (see `includeWritesFrom`). */
+  setAside?: SetAsideSummary;
 }
 
 export interface Report {

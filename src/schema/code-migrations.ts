@@ -1,8 +1,9 @@
 import ts from 'typescript';
 import { OriginResolver } from '../analysis/origins.js';
 import { FileSystemSourceHost, parseSource } from '../analysis/source-host.js';
-import { fillHoles, SqlTextFolder } from '../analysis/sql-text.js';
+import { fillHoles, HOLE, SqlTextFolder } from '../analysis/sql-text.js';
 import { parseSql } from '../sql/parser.js';
+import { holeInIdentifier } from './holes.js';
 
 // Migrations written in TypeScript or JavaScript (knex, TypeORM, Kysely, node-pg-migrate,
 // MikroORM): the SQL their `up` runs, as constant strings and templates, placed on the
@@ -15,12 +16,28 @@ export function isCodeMigrationPath(relPath: string): boolean {
   return segments.slice(0, -1).some((s) => /^migrations?$/i.test(s)) && !/\.d\.[cm]?ts$/.test(relPath);
 }
 
-export function sqlOfCodeMigration(file: string, text: string): string {
+/** A statement of a code migration that was set aside, with why (reported as a schema diagnostic). */
+export interface MigrationNote {
+  line: number;
+  message: string;
+}
+
+export function sqlOfCodeMigration(file: string, text: string, notes: MigrationNote[] = []): string {
   const sf = parseSource(file, text);
   const up = findUp(sf);
   const origins = new OriginResolver(new FileSystemSourceHost([sf]));
   const folder = new SqlTextFolder(origins);
   const pieces: { line: number; sql: string }[] = [];
+  // A statement whose target is a hole (a name the folder could not make constant) is not
+  // understood: it is noted, never read, so no phantom `$901` table enters the model.
+  const keep = (node: ts.Node, variant: string, sql: string, statements: readonly { stmt: unknown }[]): boolean => {
+    if (!variant.includes(HOLE)) return true;
+    if (!statements.some((s) => holeInIdentifier(s.stmt) !== null)) return true;
+    const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+    const first = sql.trim().split('\n')[0]!.slice(0, 80);
+    notes.push({ line, message: `not understood: a name in this migration statement is not a constant (\`${showHoles(first)}\`), so it is left out of the RLS model; declare the tables it gates with gatedTables.add` });
+    return false;
+  };
   const visit = (n: ts.Node): void => {
     if (isDown(n)) return;
     if (ts.isCallExpression(n)) {
@@ -31,6 +48,7 @@ export function sqlOfCodeMigration(file: string, text: string): string {
         const sql = fillHoles(folded.variants[0]!);
         const parsed = parseSql(sql);
         if (!parsed.ok || !parsed.statements.some((s) => SCHEMA_KINDS.has(Object.keys(s.stmt)[0]!))) continue;
+        if (!keep(arg, folded.variants[0]!, sql, parsed.statements)) continue;
         pieces.push({ line: sf.getLineAndCharacterOfPosition(arg.getStart(sf)).line + 1, sql });
       }
     } else if (ts.isTaggedTemplateExpression(n)) {
@@ -39,7 +57,7 @@ export function sqlOfCodeMigration(file: string, text: string): string {
       if (folded.ok && folded.variants.length === 1) {
         const sql = fillHoles(folded.variants[0]!);
         const parsed = parseSql(sql);
-        if (parsed.ok && parsed.statements.some((s) => SCHEMA_KINDS.has(Object.keys(s.stmt)[0]!))) pieces.push({ line: sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1, sql });
+        if (parsed.ok && parsed.statements.some((s) => SCHEMA_KINDS.has(Object.keys(s.stmt)[0]!)) && keep(n, folded.variants[0]!, sql, parsed.statements)) pieces.push({ line: sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1, sql });
         return;
       }
     }
@@ -59,6 +77,11 @@ export function sqlOfCodeMigration(file: string, text: string): string {
     line += stmt.split('\n').length - 1;
   }
   return out;
+}
+
+/** The statement's first line with the hole shown as the interpolation it stands for. */
+function showHoles(first: string): string {
+  return first.replace(/\$9\d\d/g, '${…}');
 }
 
 /** Statements that shape the schema; data changes in a migration do not matter here. */

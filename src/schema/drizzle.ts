@@ -5,7 +5,6 @@ import { SOURCE_EXTENSIONS } from '../analysis/source-host.js';
 import { walkFiles } from '../files/walk.js';
 import { parseSql } from '../sql/parser.js';
 import { expressionReads } from './model.js';
-import type { PolicyState, RlsModel, TableState } from './types.js';
 
 // Drizzle schemas declare RLS in code: pgTable('t', cols).enableRLS(), pgTable.withRLS(…),
 // or policies in the table's extra config (pgPolicy(…), which enables RLS by itself).
@@ -120,20 +119,4 @@ function templateText(e: ts.Expression): string | undefined {
   const t = e.template;
   if (ts.isNoSubstitutionTemplateLiteral(t)) return t.text;
   return t.head.text + t.templateSpans.map((s) => `rlsguard_ref${s.literal.text}`).join('');
-}
-
-/** Adds the tables a Drizzle schema gates that the migrations do not mention. */
-export function withDrizzleRls(model: RlsModel, found: readonly DrizzleRls[]): RlsModel {
-  const added = found.filter((d) => !model.tables.has(d.table));
-  if (!added.length) return model;
-  const tables = new Map(model.tables);
-  for (const d of added) {
-    const policies: PolicyState[] = d.policies.map((p) => ({ name: p.name, table: d.table, command: 'all', permissive: true, roles: ['public'], settings: p.settings, functions: p.functions, at: d.at }));
-    const state: TableState = { name: d.table, rlsEnabled: true, forced: false, enabledAt: d.at, forcedAt: null, createdAt: d.at, owner: null, policies, triggers: [] };
-    tables.set(d.table, state);
-  }
-  const policySettings = new Set(model.policySettings);
-  for (const d of added) for (const p of d.policies) for (const s of p.settings) policySettings.add(s);
-  const files = [...new Set(added.map((d) => d.at.file))].sort();
-  return { ...model, tables, policySettings, sources: [...(model.sources ?? []), { kind: 'migrations', ref: files.join(', '), method: 'static', facts: added.map((d) => d.table).sort() }] };
 }

@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RlsGuardConfig } from '../config/types.js';
 import { readSource } from '../analysis/source-host.js';
-import { sqlOfCodeMigration } from './code-migrations.js';
+import { type MigrationNote, sqlOfCodeMigration } from './code-migrations.js';
 import { discoverMigrations } from './discover.js';
-import { drizzleRlsTables, withDrizzleRls } from './drizzle.js';
+import { type ForeignFolder, foreignMigrationFolders, within } from './foreign-migrations.js';
+import { drizzleRlsTables } from './drizzle.js';
+import { mergeDrizzleRls, rlsStatedBy } from './drizzle-merge.js';
 import { applyConfig, buildModel, type MigrationFile } from './model.js';
 import type { ReplayResult } from './replay.js';
 import { migrationsHash, readCache, replayCacheKey, runWorker, writeCache } from './run-worker.js';
@@ -50,9 +52,32 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
     const read = readSource(f);
     if (!read.ok) diagnostics.push({ file: rel, line: 1, message: read.reason });
     else if (f.endsWith('.sql')) files.push({ path: rel, text: upSection(read.text) });
-    else files.push({ path: rel, text: sqlOfCodeMigration(f, read.text) });
+    else {
+      const notes: MigrationNote[] = [];
+      files.push({ path: rel, text: sqlOfCodeMigration(f, read.text, notes) });
+      for (const n of notes) diagnostics.push({ file: rel, line: n.line, message: n.message });
+    }
   }
-  return { files, diagnostics, stamp: stamps.join('\n') };
+  // Another database's migrations (SQLite, MySQL) never feed the Postgres model.
+  const foreign = foreignFolders(root, config, files, stamps.join('\n'));
+  const kept = files.filter((f) => !foreign.some((x) => within(f.path, x.folder)));
+  for (const x of foreign) {
+    const count = files.filter((f) => within(f.path, x.folder)).length;
+    if (count) diagnostics.push({ file: x.folder, line: 1, message: `set aside from the Postgres RLS model: ${count} migration file(s) in ${x.folder} are for ${x.dialect} (${x.evidence})` });
+  }
+  return { files: kept, diagnostics, stamp: stamps.join('\n') };
+}
+
+const foreignCache = new Map<string, { key: string; folders: ForeignFolder[] }>();
+
+/** Memoised per root on the migrations' stamp: the ESLint plugin asks once per linted file. */
+function foreignFolders(root: string, config: RlsGuardConfig, files: MigrationFile[], stamp: string): ForeignFolder[] {
+  const key = `${JSON.stringify(config.ignore ?? [])}\n${stamp}`;
+  const hit = foreignCache.get(root);
+  if (hit && hit.key === key) return hit.folders;
+  const folders = foreignMigrationFolders(root, files.filter((f) => f.path.endsWith('.sql')), config.ignore ?? []);
+  foreignCache.set(root, { key, folders });
+  return folders;
 }
 
 export function loadModel(root: string, config: RlsGuardConfig, options: ModelOptions = {}): RlsModel {
@@ -64,7 +89,8 @@ export function loadModel(root: string, config: RlsGuardConfig, options: ModelOp
   const key = `${source}\n${url ?? ''}\n${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.stamp}`;
   const hit = cache.get(root);
   if (hit && hit.key === key) return hit.model;
-  const model = applyConfig(withDrizzleRls(modelFrom(root, config, source, url, snapshotFile, migrations), drizzleRlsTables(root, config.ignore ?? [])), config);
+  const stated = rlsStatedBy(staticReading(migrations, config));
+  const model = applyConfig(mergeDrizzleRls(modelFrom(root, config, source, url, snapshotFile, migrations), drizzleRlsTables(root, config.ignore ?? []), stated), config);
   cache.set(root, { key, model });
   return model;
 }

@@ -31,6 +31,9 @@ export function buildModel(files: readonly MigrationFile[], options: { defaultSc
   for (const file of files) {
     model.files.push(file.path);
     const ctx: Ctx = { model, defaultSchema, searchPath: defaultSchema, file: file.path, lineAt: lineIndex(file.text) };
+    // A code migration whose every statement was set aside (or that only uses a schema
+    // builder) leaves no text: nothing to apply, and no syntax error to report.
+    if (file.text.trim() === '') continue;
     const parsed = parseSql(file.text);
     if (parsed.ok) {
       for (const st of parsed.statements) apply(st.stmt, st.location, ctx);
@@ -156,6 +159,7 @@ function alterTable(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
       case 'AT_DisableRowSecurity':
         t.rlsEnabled = false;
         t.enabledAt = null;
+        t.disabledAt = at;
         break;
       case 'AT_ForceRowSecurity':
         t.forced = true;

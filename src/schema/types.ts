@@ -32,6 +32,8 @@ export interface TableState {
   /** Where RLS was (last) enabled; the evidence a finding cites. */
   enabledAt: SchemaLocation | null;
   forcedAt: SchemaLocation | null;
+  /** Where a migration last disabled RLS (static reading): the migrations then state the table's RLS, so a Drizzle declaration does not override it. */
+  disabledAt?: SchemaLocation;
   createdAt: SchemaLocation | null;
   owner: string | null;
   policies: PolicyState[];

@@ -109,10 +109,10 @@ export function questionPlaceholdersToDollar(text: string): string {
   return splice(text, tokens.filter((t) => t.text === '?').map((t) => ({ start: t.start, end: t.end, text: `$${++n}` })));
 }
 
-type Token = { start: number; end: number; text: string };
+export type Token = { start: number; end: number; text: string };
 
 /** The scanner's tokens (byte offsets), or null when the text does not even scan. */
-function tokensOf(text: string): Token[] | null {
+export function tokensOf(text: string): Token[] | null {
   try {
     return scanSync(text).tokens;
   } catch {

@@ -13,6 +13,8 @@ import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import type { RlsModel } from '../schema/types.js';
 import type { BaselineOutcome } from '../report/baseline.js';
 import { VERSION } from '../version.js';
+import { otherDatabaseOf } from '../report/other-database.js';
+import { partitionSetAside, setAsideNote, type SetAsideKind } from '../report/set-aside.js';
 import type { TypeEvidence } from '../analysis/type-evidence.js';
 import { createTypedProgram, hasInstalledTypes } from './typed-program.js';
 
@@ -46,10 +48,14 @@ export interface Diagnostic {
   message: string;
 }
 
+type AuditSite = WriteSite & { evidence: string; callPath: string[]; crossFile: boolean; sql: string[] };
+
 export interface AuditReport extends Report {
   /** Inputs that could not be read or parsed; the audit went on without them. */
   diagnostics: Diagnostic[];
-  writeSites: (WriteSite & { evidence: string; callPath: string[]; crossFile: boolean; sql: string[] })[];
+  writeSites: AuditSite[];
+  /** Writes in tests, seeds and code migrations, left out of `writeSites` and the summary's counts (see `includeWritesFrom`). */
+  setAsideWriteSites?: (AuditSite & { setAside: SetAsideKind })[];
   /** Findings an inline suppression silenced, each with its reason; never counted in the summary. */
   suppressedFindings: (Finding & { suppressed: { reason: string } })[];
   /** Set when a baseline was applied: what it hid and which of its entries no longer occur. */
@@ -124,7 +130,12 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length, work: result.work });
   const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
   diagnostics.push(...packs.diagnostics);
-  return buildReport({ root, model, result, packs, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
+  const otherDatabase = new Map<string, string>();
+  for (const sf of files) {
+    const other = otherDatabaseOf(sf);
+    if (other) otherDatabase.set(rel(root, sf.fileName), other);
+  }
+  return buildReport({ root, model, result, packs, files: files.map((f) => rel(root, f.fileName)), include: loaded.config.includeWritesFrom ?? [], otherDatabase, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
 }
 
 function buildReport(input: {
@@ -132,7 +143,9 @@ function buildReport(input: {
   model: RlsModel;
   result: CoreResult;
   packs: PackAuditResult;
-  files: number;
+  files: string[];
+  include: readonly SetAsideKind[];
+  otherDatabase: ReadonlyMap<string, string>;
   diagnostics: Diagnostic[];
   configFile: string | null;
   durationMs: number;
@@ -140,14 +153,23 @@ function buildReport(input: {
   const { model, result } = input;
   const byPosition = <T extends { file: string; line: number; column: number }>(a: T, b: T): number =>
     a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
-  const writeSites = result.sites.map(({ deferred: _deferred, ...site }) => site).sort(byPosition);
+  const allSites = result.sites.map(({ deferred: _deferred, ...site }) => site).sort(byPosition);
   const toFinding = (f: CoreResult['findings'][number]): Finding => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint });
   const byFinding = (a: Finding, b: Finding): number => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId);
-  const findings: Finding[] = result.findings
+  const allFindings: Finding[] = result.findings
     .filter((f) => !f.suppressed && !(f.ruleId === 'no-unused-suppression' && input.packs.usedSuppressions.has(`${f.file}:${f.line}`)))
     .map(toFinding)
     .concat(input.packs.findings)
     .sort(byFinding);
+  const aside = partitionSetAside({ files: input.files, sites: allSites, findings: allFindings, include: input.include, otherDatabase: input.otherDatabase });
+  for (const [file, other] of input.otherDatabase) {
+    const n = aside.setAsideSites.filter((s) => s.file === file).length;
+    if (n) input.diagnostics.push({ file, message: `${n} write site(s) set aside: this file writes to another database (${other}), not to Postgres` });
+  }
+  const writeSites = aside.sites;
+  const findings = aside.findings;
+  const note = setAsideNote(aside.summary);
+  if (note) input.diagnostics.push({ file: '.', message: note });
   const suppressedFindings = result.findings.flatMap((f) => (f.suppressed ? [{ ...toFinding(f), suppressed: f.suppressed }] : [])).sort(byFinding);
   // Unresolved writes may touch gated tables and SECURITY DEFINER calls write them on the
   // caller's behalf: both count, so coverage cannot look better by failing to resolve.
@@ -169,7 +191,7 @@ function buildReport(input: {
     findings,
     suppressedFindings,
     summary: {
-      files: input.files,
+      files: input.files.length,
       writeSites: writeSites.length,
       gatedWriteSites: gatedSites.length,
       covered,
@@ -178,7 +200,9 @@ function buildReport(input: {
       warnings: findings.filter((f) => f.severity === 'warning').length,
       baselined: 0,
       durationMs: Math.round(input.durationMs),
+      ...(note ? { setAside: aside.summary } : {}),
     },
+    ...(aside.setAsideSites.length ? { setAsideWriteSites: aside.setAsideSites } : {}),
     diagnostics: input.diagnostics,
   };
 }

@@ -57,5 +57,17 @@ ruleTester.run('no-pool-scoped-context', rule, {
         }`,
       errors: [{ messageId: 'finding', line: 5 }, { messageId: 'finding', line: 6 }],
     },
+    {
+      name: 'SET LOCAL on a checked-out client with no transaction open has no effect',
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function run(orgId) {
+          const c = await pool.connect();
+          await c.query("SET LOCAL app.current_org_id = 'abc'");
+          c.release();
+        }`,
+      errors: [{ messageId: 'finding', line: 5 }],
+    },
   ],
 });

@@ -1,0 +1,50 @@
+import ts from 'typescript';
+import type { HandleResolver } from './handles.js';
+import { skipOuter } from './scope.js';
+
+// Where the instance behind an executor was constructed (`new Kysely({ … })`), by the same
+// provenance the connection is traced with: through consts and imports, transactions opened
+// on it (`db.transaction().execute(trx => …)`), connections it checks out. What an instance
+// was built with (a Kysely plugin that renames tables) then applies to every write through it.
+
+const MAX_DEPTH = 8;
+
+export function constructionOf(expr: ts.Expression, handles: HandleResolver, depth = 0): ts.NewExpression | undefined {
+  if (depth > MAX_DEPTH) return undefined;
+  const h = handles.of(expr);
+  if (h.kind !== 'executor' && h.kind !== 'admin') return undefined;
+  const key = h.key;
+  if (ts.isNewExpression(key)) return key;
+  // An admin provider's variable: its initializer is the construction.
+  if (ts.isVariableDeclaration(key) && key.initializer) return constructionOf(key.initializer, handles, depth + 1);
+  // A transaction's or connection's callback parameter: the instance the chain starts on.
+  if (ts.isParameter(key)) {
+    const call = key.parent.parent;
+    return call && ts.isCallExpression(call) ? constructionOf(chainRoot(call.expression), handles, depth + 1) : undefined;
+  }
+  // `db.transaction()`, `pool.connect()`: the receiver.
+  if (ts.isCallExpression(key)) return constructionOf(chainRoot(key.expression), handles, depth + 1);
+  return undefined;
+}
+
+/** `db.transaction().execute` → `db`. */
+function chainRoot(expr: ts.Expression): ts.Expression {
+  let e = skipOuter(expr);
+  while (ts.isPropertyAccessExpression(e) || ts.isCallExpression(e)) e = skipOuter(e.expression);
+  return e;
+}
+
+/** The one expression a function returns (an arrow's body, or a block's single `return x`), or undefined. */
+export function soleReturn(fn: ts.FunctionLikeDeclaration): ts.Expression | undefined {
+  const body = fn.body;
+  if (!body) return undefined;
+  if (!ts.isBlock(body)) return body;
+  const found: ts.Expression[] = [];
+  const visit = (n: ts.Node): void => {
+    if (n !== fn && ts.isFunctionLike(n)) return;
+    if (ts.isReturnStatement(n) && n.expression) found.push(n.expression);
+    ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(body, visit);
+  return found.length === 1 ? found[0] : undefined;
+}

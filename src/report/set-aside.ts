@@ -1,0 +1,87 @@
+// Tests, seed scripts and code migrations write to the database, but not on the app's request
+// paths (and code that writes to another database, SQLite or MySQL, never writes to Postgres:
+// see other-database.ts)
+// paths: tests run against a throwaway database, seeds and migrations run as the migration
+// role. Their writes are set aside from the app's verdicts and coverage by default (counted in
+// `summary.setAside` and a diagnostic, listed in `setAsideWriteSites`, never silently), and
+// `includeWritesFrom` in the config brings any kind back. Decided by path only: a file's
+// place in the repository is what says it is a test or a migration.
+
+export type SetAsideKind = 'tests' | 'seeds' | 'migrations' | 'other-database';
+
+export const SET_ASIDE_KINDS: readonly SetAsideKind[] = ['tests', 'seeds', 'migrations', 'other-database'];
+
+const TEST_DIR = /^(__tests__|__mocks__|tests?|e2e)$/i;
+const TEST_FILE = /\.(test|spec|e2e-spec)\.[cm]?[jt]sx?$/i;
+// vitest/jest setup files: they run only under the test runner.
+const TEST_SETUP = /^(vitest|jest)\.(setup|global-?setup|config)\.[cm]?[jt]s$|^setup-?tests\.[cm]?[jt]s$/i;
+const SEED_DIR = /^seeds?$|^seeders?$/i;
+const SEED_FILE = /^seed[\w.-]*\.[cm]?[jt]s$/i;
+// `migrations`, `migration`, and archived copies such as `migrations.archive` or `migrations-old`.
+const MIGRATION_DIR = /^migrations?([._-][\w.-]*)?$/i;
+
+/** What kind of non-app code a file is, by its path relative to the root, or null for app code. */
+export function setAsideKind(relPath: string): SetAsideKind | null {
+  const segments = relPath.split('/');
+  const base = segments[segments.length - 1]!;
+  const dirs = segments.slice(0, -1);
+  if (dirs.some((d) => MIGRATION_DIR.test(d))) return 'migrations';
+  if (TEST_FILE.test(base) || TEST_SETUP.test(base) || dirs.some((d) => TEST_DIR.test(d))) return 'tests';
+  if (SEED_FILE.test(base) || dirs.some((d) => SEED_DIR.test(d))) return 'seeds';
+  return null;
+}
+
+export interface SetAsideSummary {
+  /** Files set aside, per kind. */
+  files: Record<SetAsideKind, number>;
+  /** Write sites moved out of `writeSites`, per kind. */
+  writeSites: Record<SetAsideKind, number>;
+  /** Findings moved out of `findings` with them. */
+  findings: number;
+}
+
+/**
+ * Splits what a walk found into app code and set-aside code. `include` lists the kinds the
+ * config wants judged as app code anyway.
+ */
+export function partitionSetAside<S extends { file: string }, F extends { file: string }>(
+  input: { files: readonly string[]; sites: readonly S[]; findings: readonly F[]; include: readonly SetAsideKind[]; otherDatabase?: ReadonlyMap<string, string> },
+): { sites: S[]; findings: F[]; setAsideSites: (S & { setAside: SetAsideKind })[]; summary: SetAsideSummary } {
+  const kindOf = (file: string): SetAsideKind | null => {
+    // Another database's code is never judged against the Postgres model, whatever `include` says.
+    if (input.otherDatabase?.has(file)) return 'other-database';
+    const k = setAsideKind(file);
+    return k && !input.include.includes(k) ? k : null;
+  };
+  const zero = (): Record<SetAsideKind, number> => ({ tests: 0, seeds: 0, migrations: 0, 'other-database': 0 });
+  const summary: SetAsideSummary = { files: zero(), writeSites: zero(), findings: 0 };
+  for (const f of input.files) {
+    const k = kindOf(f);
+    if (k) summary.files[k]++;
+  }
+  const sites: S[] = [];
+  const setAsideSites: (S & { setAside: SetAsideKind })[] = [];
+  for (const s of input.sites) {
+    const k = kindOf(s.file);
+    if (!k) sites.push(s);
+    else {
+      summary.writeSites[k]++;
+      setAsideSites.push({ ...s, setAside: k });
+    }
+  }
+  const findings: F[] = [];
+  for (const f of input.findings) {
+    // Schema findings sit on .sql migrations: they are about the model, not a write path.
+    if (kindOf(f.file) && !f.file.endsWith('.sql')) summary.findings++;
+    else findings.push(f);
+  }
+  return { sites, findings, setAsideSites, summary };
+}
+
+/** One sentence for the diagnostics, or null when nothing was set aside. */
+// (other-database files are named one by one by the walker, with the library that says so)
+export function setAsideNote(summary: SetAsideSummary): string | null {
+  const parts = SET_ASIDE_KINDS.filter((k) => summary.files[k] > 0).map((k) => `${summary.files[k]} ${k} file(s) with ${summary.writeSites[k]} write site(s)`);
+  if (!parts.length) return null;
+  return `set aside from the app's verdicts and coverage: ${parts.join(', ')} and ${summary.findings} finding(s); they are listed in setAsideWriteSites. List "tests", "seeds" or "migrations" in "includeWritesFrom" in the config to judge those as app code`;
+}

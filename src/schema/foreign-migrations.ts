@@ -1,0 +1,81 @@
+import path from 'node:path';
+import ts from 'typescript';
+import { readSource } from '../analysis/source-host.js';
+import { walkFiles } from '../files/walk.js';
+import { sqliteOnlySyntax } from '../sql/dialect.js';
+
+// Migration folders of another database. One repository may keep an on-device SQLite (or a
+// MySQL) database beside its Postgres one; replaying its migrations into the Postgres model
+// invents tables and buries the real diagnostics. A folder is set aside on evidence only:
+// a drizzle config whose `dialect` is not Postgres names its `out` folder, or a file in the
+// folder uses syntax only SQLite has (read by the Postgres scanner). Every folder set aside is
+// reported, with the evidence, as a schema diagnostic.
+
+export interface ForeignFolder {
+  /** Folder relative to the root, '/' separators. */
+  folder: string;
+  dialect: string;
+  evidence: string;
+}
+
+const CONFIG_NAME = /^drizzle\.config\.([cm]?[jt]s|json)$/;
+const NOT_POSTGRES = new Set(['sqlite', 'turso', 'mysql', 'singlestore']);
+// drizzle-kit before 0.21 named the driver instead of the dialect.
+const LEGACY_DRIVERS: Record<string, string> = { 'better-sqlite': 'sqlite', libsql: 'sqlite', turso: 'sqlite', expo: 'sqlite', d1: 'sqlite', 'd1-http': 'sqlite', mysql2: 'mysql' };
+
+export function foreignMigrationFolders(root: string, sqlFiles: readonly { path: string; text: string }[], ignore: readonly string[]): ForeignFolder[] {
+  const out = new Map<string, ForeignFolder>();
+  for (const f of drizzleConfigs(root, ignore)) if (!out.has(f.folder)) out.set(f.folder, f);
+  const byFolder = new Map<string, { path: string; text: string }[]>();
+  for (const f of sqlFiles) {
+    const dir = path.posix.dirname(f.path);
+    byFolder.set(dir, [...(byFolder.get(dir) ?? []), f]);
+  }
+  for (const [dir, files] of byFolder) {
+    if ([...out.keys()].some((k) => within(dir, k))) continue;
+    for (const f of files) {
+      const found = sqliteOnlySyntax(f.text);
+      if (found) {
+        out.set(dir, { folder: dir, dialect: 'sqlite', evidence: `${f.path} uses ${found}, which only SQLite has` });
+        break;
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/** Whether a relative path lies in (or is) a folder. */
+export function within(file: string, folder: string): boolean {
+  return folder === '.' || file === folder || file.startsWith(`${folder}/`);
+}
+
+function drizzleConfigs(root: string, ignore: readonly string[]): ForeignFolder[] {
+  const walked = walkFiles([root], { extensions: ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json'], ignore: [...ignore] }, root);
+  const found: ForeignFolder[] = [];
+  for (const file of walked.files) {
+    if (!CONFIG_NAME.test(path.basename(file))) continue;
+    const read = readSource(file);
+    if (!read.ok) continue;
+    const options = configOptions(file, read.text);
+    const dialect = options.dialect ?? (options.driver ? LEGACY_DRIVERS[options.driver] : undefined);
+    if (!dialect || !NOT_POSTGRES.has(dialect)) continue;
+    const rel = path.relative(root, path.resolve(path.dirname(file), options.out ?? 'drizzle')).split(path.sep).join('/') || '.';
+    found.push({ folder: rel, dialect, evidence: `${path.relative(root, file).split(path.sep).join('/')} says dialect '${options.dialect ?? options.driver}'` });
+  }
+  return found;
+}
+
+/** The constant `dialect`, `driver` and `out` of a drizzle config (TS/JS object literal or JSON). */
+function configOptions(file: string, text: string): { dialect?: string; driver?: string; out?: string } {
+  const sf = ts.createSourceFile(file, file.endsWith('.json') ? `(${text})` : text, ts.ScriptTarget.Latest, true);
+  const options: { dialect?: string; driver?: string; out?: string } = {};
+  const visit = (n: ts.Node): void => {
+    if (ts.isPropertyAssignment(n) && (ts.isIdentifier(n.name) || ts.isStringLiteral(n.name)) && ts.isStringLiteralLike(n.initializer)) {
+      const key = n.name.text;
+      if ((key === 'dialect' || key === 'driver' || key === 'out') && options[key] === undefined) options[key] = n.initializer.text;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return options;
+}

@@ -1,0 +1,195 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { auditSync } from '../../src/walker/audit.js';
+import { snakeCase } from '../../src/adapters/kysely-naming.js';
+import { sqliteOnlySyntax } from '../../src/sql/dialect.js';
+import { setAsideKind } from '../../src/report/set-aside.js';
+import { annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
+import { writeProject } from '../support/project.js';
+
+// Precision shapes seen on real repositories (docs/real-world.md), each reproduced in a
+// miniature fixture app under fixtures/precision/ with `// expect:` markers: the walker must
+// give every annotated verdict and no site that is not annotated, and the model must hold
+// exactly the facts the shape allows.
+
+const ROOT = path.resolve(import.meta.dirname, '../../fixtures/precision');
+
+function audit(name: string) {
+  const root = path.join(ROOT, name);
+  const report = auditSync({ paths: [root], types: false, schemaSource: 'static' });
+  return { root, report, expectations: readExpectations(root, sourceFiles(root)) };
+}
+
+function expectAnnotated(name: string) {
+  const { report, expectations } = audit(name);
+  const { actual, wanted } = annotatedVerdicts(report, expectations);
+  expect(wanted.length).toBeGreaterThan(0);
+  expect(actual).toEqual(wanted);
+  return report;
+}
+
+describe('a hole never names a table (loop-built RLS in a code migration)', () => {
+  it('keeps `$901` out of the model and reports the statement as not understood, with its file and line', () => {
+    const report = expectAnnotated('loop-migration');
+    expect(report.schema.gatedTables).toEqual([]);
+    expect(report.schema.gatedTables.some((t) => t.includes('$'))).toBe(false);
+    const notes = report.diagnostics.filter((d) => d.message.includes('not understood'));
+    expect(notes.map((d) => `${d.file} ${d.message.split(':')[0]}`)).toEqual(['src/migrations/1700000000001-EnableRls.ts line 11']);
+    expect(notes[0]!.message).toContain('ALTER TABLE "${…}" ENABLE ROW LEVEL SECURITY');
+    expect(report.diagnostics.some((d) => d.message.includes('Query cannot be empty'))).toBe(false);
+  });
+
+  it('does the same under the replay', () => {
+    const root = path.join(ROOT, 'loop-migration');
+    const report = auditSync({ paths: [root], types: false, schemaSource: 'replay' });
+    expect(report.schema.gatedTables).toEqual([]);
+    expect(report.diagnostics.some((d) => d.message.includes('not understood'))).toBe(true);
+  });
+});
+
+describe('tests, seeds and code migrations are not app write paths', () => {
+  it('sets their writes aside by default, counts them, and says so in a diagnostic', () => {
+    const report = expectAnnotated('set-aside');
+    expect(report.summary.setAside).toEqual({ files: { tests: 3, seeds: 1, migrations: 1, 'other-database': 0 }, writeSites: { tests: 3, seeds: 1, migrations: 1, 'other-database': 0 }, findings: 5 });
+    expect(report.setAsideWriteSites!.map((s) => `${s.file} ${s.setAside} ${s.coverage}`)).toEqual([
+      'apps/api/migrations/20240101_backfill.ts migrations unresolved',
+      'prisma/seed.ts seeds unscoped',
+      'src/__tests__/cleanup.ts tests unscoped',
+      'src/invoices.test.ts tests unscoped',
+      'test/setup.ts tests unscoped',
+    ]);
+    expect(report.findings.filter((f) => !f.file.endsWith('.sql')).map((f) => f.file)).toEqual(['src/invoices.ts']);
+    expect(report.diagnostics.find((d) => d.message.startsWith('set aside'))!.message).toContain('3 tests file(s) with 3 write site(s), 1 seeds file(s) with 1 write site(s), 1 migrations file(s) with 1 write site(s)');
+  });
+
+  it('judges the kinds listed in includeWritesFrom as app code', () => {
+    const root = writeProject({});
+    fs.cpSync(path.join(ROOT, 'set-aside'), root, { recursive: true });
+    fs.writeFileSync(path.join(root, 'rls-guard.config.json'), JSON.stringify({ includeWritesFrom: ['tests', 'seeds'] }));
+    const report = auditSync({ paths: [root], types: false, schemaSource: 'static' });
+    expect(report.writeSites.map((s) => s.file)).toEqual(['prisma/seed.ts', 'src/__tests__/cleanup.ts', 'src/invoices.test.ts', 'src/invoices.ts', 'test/setup.ts']);
+    expect(report.summary.setAside).toEqual({ files: { tests: 0, seeds: 0, migrations: 1, 'other-database': 0 }, writeSites: { tests: 0, seeds: 0, migrations: 1, 'other-database': 0 }, findings: 1 });
+  });
+
+  it('classifies paths, not names of variables', () => {
+    const cases: [string, string | null][] = [
+      ['src/a.spec.ts', 'tests'], ['packages/x/tests/util.ts', 'tests'], ['vitest.setup.ts', 'tests'], ['e2e/flow.ts', 'tests'],
+      ['scripts/seed-demo.ts', 'seeds'], ['db/seeds/01.ts', 'seeds'], ['prisma/seed.ts', 'seeds'],
+      ['apps/api/migrations/1.ts', 'migrations'], ['apps/api/migrations.archive/2.ts', 'migrations'], ['src/migration/x.ts', 'migrations'],
+      ['src/testing-utils.ts', null], ['src/seedling.tsx', null], ['src/services/latest.ts', null], ['src/migrate.ts', null],
+    ];
+    for (const [file, kind] of cases) expect(setAsideKind(file), file).toBe(kind);
+  });
+});
+
+describe('Drizzle RLS declarations merged with SQL migrations that only alter the tables', () => {
+  it.each(['static', 'replay'] as const)('keeps the schema’s pgPolicy/.enableRLS() tables gated, unless a migration states their RLS (%s)', (schemaSource) => {
+    const root = path.join(ROOT, 'drizzle-merge');
+    const report = auditSync({ paths: [root], types: false, schemaSource });
+    expect(report.schema.gatedTables).toEqual(['public.bills', 'public.clients']);
+    expect(report.schema.sources.find((s) => s.ref === 'src/db/schema.ts')).toEqual({ kind: 'migrations', ref: 'src/db/schema.ts', method: 'static', facts: ['public.bills', 'public.clients'] });
+    const clients = report.findings.find((f) => f.file === 'src/queries.ts' && f.line === 7)!;
+    expect(clients.message).toContain('src/db/schema.ts:');
+  });
+
+  it('gives the annotated verdicts', () => {
+    expectAnnotated('drizzle-merge');
+  });
+});
+
+describe('Kysely CamelCasePlugin', () => {
+  it('maps the tables of writes through an instance built with the plugin, by provenance', () => {
+    const report = expectAnnotated('kysely-camel');
+    const tables = report.writeSites.map((s) => `${s.line} ${s.tables.join(',')}`);
+    expect(tables).toEqual(['7 public.push_tokens', '12 public.push_tokens', '19 public.user_settings', '26 public.pushtokens', '29 public.pushtokens', '35 ']);
+    const unresolved = report.writeSites.find((s) => s.line === 35)!;
+    expect(unresolved.evidence).toContain("'pushTokens' is 'push_tokens' if the Kysely instance uses CamelCasePlugin");
+  });
+
+  it('converts names as the plugin does, per option', () => {
+    const none = { upperCase: false, underscoreBeforeDigits: false, underscoreBetweenUppercaseLetters: false };
+    expect(snakeCase('pushTokens', none)).toBe('push_tokens');
+    expect(snakeCase('fooBAR', none)).toBe('foo_bar');
+    expect(snakeCase('fooBAR', { ...none, underscoreBetweenUppercaseLetters: true })).toBe('foo_b_a_r');
+    expect(snakeCase('HTMLPages', none)).toBe('htmlpages');
+    expect(snakeCase('apiKeysV2', none)).toBe('api_keys_v2');
+    expect(snakeCase('table12Rows', { ...none, underscoreBeforeDigits: true })).toBe('table_12_rows');
+    expect(snakeCase('pushTokens', { ...none, upperCase: true })).toBe('PUSH_TOKENS');
+    expect(snakeCase('already_snake', none)).toBe('already_snake');
+  });
+
+  it('reads the plugin behind an in-repo factory with its options', () => {
+    const dir = writeProject({
+      'db/migrations/001.sql': 'CREATE TABLE s_s_o_links (id int); ALTER TABLE s_s_o_links ENABLE ROW LEVEL SECURITY;',
+      'src/db.ts': `import { CamelCasePlugin, Kysely } from 'kysely';
+const make = () => new CamelCasePlugin({ underscoreBetweenUppercaseLetters: true });
+export const db = new Kysely<any>({ dialect: {} as any, plugins: [make()] });
+export const a = () => db.deleteFrom('SSOLinks').execute();
+`,
+    });
+    const report = auditSync({ paths: [dir], types: false, schemaSource: 'static' });
+    expect(report.writeSites.map((s) => `${s.coverage} ${s.tables.join(',')}`)).toEqual(['unscoped public.s_s_o_links']);
+  });
+
+  it('reads options spread from a const, and gives up on options it cannot read', () => {
+    const dir = writeProject({
+      'db/migrations/001.sql': 'CREATE TABLE s_s_o_links (id int); ALTER TABLE s_s_o_links ENABLE ROW LEVEL SECURITY;',
+      'src/db.ts': `import { CamelCasePlugin, Kysely } from 'kysely';
+const OPTS = { underscoreBetweenUppercaseLetters: true } as const;
+export const db = new Kysely<any>({ dialect: {} as any, plugins: [new CamelCasePlugin({ ...OPTS })] });
+export const other = new Kysely<any>({ dialect: {} as any, plugins: [new CamelCasePlugin({ underscoreBetweenUppercaseLetters: process.env.X === '1' })] });
+export const a = () => db.deleteFrom('SSOLinks').execute();
+export const b = () => other.deleteFrom('SSOLinks').execute();
+`,
+    });
+    const report = auditSync({ paths: [dir], types: false, schemaSource: 'static' });
+    expect(report.writeSites.map((s) => `${s.line} ${s.coverage} ${s.tables.join(',')}`)).toEqual(['5 unscoped public.s_s_o_links', '6 unresolved ']);
+    expect(report.writeSites[1]!.evidence).toContain('option underscoreBetweenUppercaseLetters is not a constant');
+  });
+});
+
+describe('SET LOCAL or set_config(…, true) outside any transaction', () => {
+  it('is a no-pool-scoped-context finding with its own message, and the writes after it stay unscoped', () => {
+    const { report, expectations } = audit('set-local');
+    const { actual, wanted } = annotatedVerdicts(report, expectations);
+    expect(actual).toEqual(wanted);
+    const wantedFindings = expectations.filter((e) => e.kind === 'finding').map((e) => `${e.file}:${e.line} ${e.ruleId}`);
+    const got = report.findings.filter((f) => f.ruleId === 'no-pool-scoped-context').map((f) => `${f.file}:${f.line} ${f.ruleId}`);
+    expect(got).toEqual(wantedFindings);
+    const messages = report.findings.filter((f) => f.ruleId === 'no-pool-scoped-context').map((f) => f.message);
+    expect(messages[0]).toContain('SET LOCAL can only be used in transaction blocks');
+    expect(messages[1]).toContain('lasts only for this one statement');
+  });
+});
+
+describe('another database in the same repository (SQLite, MySQL)', () => {
+  it.each(['static', 'replay'] as const)('keeps its migrations out of the Postgres model, on evidence, and says so (%s)', (schemaSource) => {
+    const root = path.join(ROOT, 'other-database');
+    const report = auditSync({ paths: [root], types: false, schemaSource });
+    // The drizzle SQLite folder's DROP TABLE notes would have ungated the table.
+    expect(report.schema.gatedTables).toEqual(['public.notes']);
+    const notes = report.diagnostics.filter((d) => d.message.includes('set aside from the Postgres RLS model')).map((d) => d.message.replace(/^line 1: /, ''));
+    expect(notes).toEqual([
+      "set aside from the Postgres RLS model: 1 migration file(s) in apps/mobile/drizzle are for sqlite (apps/mobile/drizzle.config.ts says dialect 'sqlite')",
+      'set aside from the Postgres RLS model: 1 migration file(s) in apps/desktop/src-tauri/migrations are for sqlite (apps/desktop/src-tauri/migrations/001_init.sql uses PRIMARY KEY AUTOINCREMENT at line 1, which only SQLite has)',
+    ]);
+    expect(report.diagnostics.some((d) => /AUTOINCREMENT|syntax error/i.test(d.message) && !d.message.includes('set aside'))).toBe(false);
+  });
+
+  it('does not judge code that writes through a SQLite library against the Postgres model', () => {
+    const report = expectAnnotated('other-database');
+    expect(report.setAsideWriteSites!.map((s) => `${s.file} ${s.setAside}`)).toEqual(['apps/desktop/store.ts other-database', 'apps/mobile/src/local.ts other-database']);
+    expect(report.diagnostics.find((d) => d.file === 'apps/mobile/src/local.ts')!.message).toContain("sqlite via 'drizzle-orm/expo-sqlite'");
+    expect(report.summary.setAside!.writeSites['other-database']).toBe(2);
+  });
+
+  it('reads SQLite-only syntax with the Postgres scanner, not patterns', () => {
+    expect(sqliteOnlySyntax('CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT);')).toBe('PRIMARY KEY AUTOINCREMENT at line 1');
+    expect(sqliteOnlySyntax('CREATE TABLE t (a int);\nPRAGMA foreign_keys = ON;')).toBe('PRAGMA at line 2');
+    expect(sqliteOnlySyntax('CREATE TABLE t (a int) WITHOUT ROWID;')).toBe('WITHOUT ROWID at line 1');
+    // A comment or a string that mentions them is not SQLite.
+    expect(sqliteOnlySyntax("-- PRAGMA x\nCOMMENT ON TABLE t IS 'PRIMARY KEY AUTOINCREMENT';")).toBeNull();
+    expect(sqliteOnlySyntax('CREATE TABLE pragma (autoincrement int);')).toBeNull();
+  });
+});
