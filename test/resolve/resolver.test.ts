@@ -1,0 +1,128 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ModuleResolver } from '../../src/resolve/resolver.js';
+import { workspaceOf } from '../../src/resolve/workspaces.js';
+import { writeProject } from '../support/project.js';
+
+// Module resolution as TypeScript does it, over a bare checkout: each case is one layout a
+// real repository uses, and each asserts the exact file (or that it is a package).
+
+const stub = 'export const x = 1;\n';
+
+function resolveIn(files: Record<string, string>, from: string, specifier: string): string | undefined {
+  const dir = writeProject(files);
+  const got = new ModuleResolver().resolve(path.join(dir, from), specifier);
+  return got === undefined ? undefined : path.relative(dir, got).split(path.sep).join('/');
+}
+
+describe('ModuleResolver', () => {
+  it('follows tsconfig paths with baseUrl', () => {
+    const files = { 'tsconfig.json': JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@/*': ['src/*'] } } }), 'src/lib/db.ts': stub, 'src/app.ts': stub };
+    expect(resolveIn(files, 'src/app.ts', '@/lib/db')).toBe('src/lib/db.ts');
+  });
+
+  it('resolves bare names against baseUrl alone (server/src/lib/db)', () => {
+    const files = { 'tsconfig.json': JSON.stringify({ compilerOptions: { baseUrl: '.' } }), 'server/src/lib/db.ts': stub, 'server/src/app.ts': stub };
+    expect(resolveIn(files, 'server/src/app.ts', 'server/src/lib/db')).toBe('server/src/lib/db.ts');
+  });
+
+  it('reads paths from an extends chain, including a workspace package named in extends', () => {
+    const files = {
+      'package.json': JSON.stringify({ name: 'root', private: true, workspaces: ['packages/*'] }),
+      'packages/config/package.json': JSON.stringify({ name: '@acme/config' }),
+      'packages/config/paths.json': JSON.stringify({ compilerOptions: { paths: { '~db': ['./db-entry.ts'] } } }),
+      'packages/config/db-entry.ts': stub,
+      'packages/app/package.json': JSON.stringify({ name: '@acme/app' }),
+      'packages/app/tsconfig.json': JSON.stringify({ extends: '@acme/config/paths.json' }),
+      'packages/app/src/app.ts': stub,
+    };
+    expect(resolveIn(files, 'packages/app/src/app.ts', '~db')).toBe('packages/config/db-entry.ts');
+  });
+
+  it('uses the nearest tsconfig of the importing file', () => {
+    const files = {
+      'tsconfig.json': JSON.stringify({ compilerOptions: { paths: { '@/*': ['./root-src/*'] } } }),
+      'root-src/db.ts': stub,
+      'apps/api/tsconfig.json': JSON.stringify({ compilerOptions: { paths: { '@/*': ['./src/*'] } } }),
+      'apps/api/src/db.ts': stub,
+      'apps/api/src/app.ts': stub,
+      'other/app.ts': stub,
+    };
+    const dir = writeProject(files);
+    const r = new ModuleResolver();
+    expect(path.relative(dir, r.resolve(path.join(dir, 'apps/api/src/app.ts'), '@/db')!)).toBe('apps/api/src/db.ts');
+    expect(path.relative(dir, r.resolve(path.join(dir, 'other/app.ts'), '@/db')!)).toBe('root-src/db.ts');
+  });
+
+  it('tries the projects a solution tsconfig references', () => {
+    const files = {
+      'tsconfig.json': JSON.stringify({ files: [], references: [{ path: './tsconfig.app.json' }] }),
+      'tsconfig.app.json': JSON.stringify({ compilerOptions: { paths: { '@app/*': ['./src/*'] } } }),
+      'src/db.ts': stub,
+      'src/main.ts': stub,
+    };
+    expect(resolveIn(files, 'src/main.ts', '@app/db')).toBe('src/db.ts');
+  });
+
+  it('resolves through rootDirs', () => {
+    const files = { 'tsconfig.json': JSON.stringify({ compilerOptions: { rootDirs: ['src', 'generated'] } }), 'generated/tables.ts': stub, 'src/app.ts': stub };
+    expect(resolveIn(files, 'src/app.ts', './tables.js')).toBe('generated/tables.ts');
+  });
+
+  it('follows package.json imports (#src/*) and .js specifiers naming .ts files', () => {
+    const files = { 'package.json': JSON.stringify({ name: 'a', type: 'module', imports: { '#src/*': './src/*' } }), 'src/db/pool.ts': stub, 'src/app.ts': stub };
+    expect(resolveIn(files, 'src/app.ts', '#src/db/pool.js')).toBe('src/db/pool.ts');
+    expect(resolveIn(files, 'src/app.ts', './db/pool.js')).toBe('src/db/pool.ts');
+  });
+
+  it('maps a pnpm workspace package whose exports point at an absent dist/ back to src/', () => {
+    const files = {
+      'pnpm-workspace.yaml': "packages:\n  - 'packages/*'\n",
+      'packages/db/package.json': JSON.stringify({ name: '@acme/db', exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' }, './tables': { import: './dist/tables/index.js' } } }),
+      'packages/db/src/index.ts': stub,
+      'packages/db/src/tables/index.ts': stub,
+      'packages/api/package.json': JSON.stringify({ name: 'api' }),
+      'packages/api/src/app.ts': stub,
+    };
+    expect(resolveIn(files, 'packages/api/src/app.ts', '@acme/db')).toBe('packages/db/src/index.ts');
+    expect(resolveIn(files, 'packages/api/src/app.ts', '@acme/db/tables')).toBe('packages/db/src/tables/index.ts');
+  });
+
+  it('maps a workspace package main (yarn/npm workspaces) to its source', () => {
+    const files = {
+      'package.json': JSON.stringify({ name: 'root', workspaces: { packages: ['libs/*'] } }),
+      'libs/db/package.json': JSON.stringify({ name: 'db', main: 'build/index.js' }),
+      'libs/db/src/index.ts': stub,
+      'app.ts': stub,
+    };
+    expect(resolveIn(files, 'app.ts', 'db')).toBe('libs/db/src/index.ts');
+  });
+
+  it('honours export conditions (a custom condition from the tsconfig)', () => {
+    const files = {
+      'package.json': JSON.stringify({ name: 'root', workspaces: ['packages/*'] }),
+      'tsconfig.json': JSON.stringify({ compilerOptions: { moduleResolution: 'bundler', module: 'esnext', customConditions: ['source'] } }),
+      'packages/db/package.json': JSON.stringify({ name: 'db', exports: { '.': { source: './src/entry.ts', default: './dist/index.js' } } }),
+      'packages/db/src/entry.ts': stub,
+      'packages/db/src/index.ts': stub,
+      'app.ts': stub,
+    };
+    expect(resolveIn(files, 'app.ts', 'db')).toBe('packages/db/src/entry.ts');
+  });
+
+  it('reads an installed package as a package, and an unknown one as not found', () => {
+    const files = { 'node_modules/pg/package.json': JSON.stringify({ name: 'pg', main: 'index.js' }), 'node_modules/pg/index.js': stub, 'app.ts': stub };
+    expect(resolveIn(files, 'app.ts', 'pg')).toBeUndefined();
+    expect(resolveIn(files, 'app.ts', 'nowhere')).toBeUndefined();
+    expect(resolveIn(files, 'app.ts', './missing')).toBeUndefined();
+  });
+
+  it('skips excluded workspace globs', () => {
+    const dir = writeProject({
+      'pnpm-workspace.yaml': "packages:\n  - 'packages/**'\n  - '!**/examples/**'\n",
+      'packages/a/package.json': JSON.stringify({ name: 'a' }),
+      'packages/examples/b/package.json': JSON.stringify({ name: 'b' }),
+    });
+    expect(workspaceOf(dir)?.packages.map((p) => p.name)).toEqual(['a']);
+  });
+});
