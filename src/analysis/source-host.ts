@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { isFile } from '../files/walk.js';
+import { aliasedLibrary, type LibraryAliases } from '../resolve/libraries.js';
+import { prismaClientModule } from '../resolve/prisma-clients.js';
 import { ModuleResolver } from '../resolve/resolver.js';
 
 // Parses each file once and resolves imports as TypeScript would (src/resolve/) without a
@@ -12,6 +14,11 @@ export interface SourceHost {
   getSourceFile(absPath: string): ts.SourceFile | undefined;
   /** Absolute path of the project module a specifier names, or undefined for packages and misses. */
   resolveModule(fromFile: string, specifier: string): string | undefined;
+  /**
+   * The supported library a specifier is read as, when it is not the library's own name: a
+   * configured alias (`libraries`), or the folder a Prisma client was generated into.
+   */
+  libraryFor?(fromFile: string, specifier: string): string | undefined;
 }
 
 export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
@@ -49,8 +56,15 @@ export class FileSystemSourceHost implements SourceHost {
   private readonly resolutions = new Map<string, string | undefined>();
   private readonly resolver = new ModuleResolver();
 
-  constructor(preparsed: Iterable<ts.SourceFile> = []) {
+  constructor(
+    preparsed: Iterable<ts.SourceFile> = [],
+    private readonly libraries?: LibraryAliases,
+  ) {
     for (const sf of preparsed) this.files.set(path.resolve(sf.fileName), sf);
+  }
+
+  libraryFor(fromFile: string, specifier: string): string | undefined {
+    return libraryFor(this.libraries, fromFile, specifier);
   }
 
   add(sf: ts.SourceFile): void {
@@ -79,6 +93,10 @@ export class FileSystemSourceHost implements SourceHost {
   }
 }
 
+/** A configured alias first; else a relative or aliased import of a generated Prisma client. */
+export function libraryFor(libraries: LibraryAliases | undefined, fromFile: string, specifier: string): string | undefined {
+  return aliasedLibrary(libraries, specifier) ?? prismaClientModule(fromFile, specifier);
+}
 
 function resolveRelative(base: string, exists: (f: string) => boolean): string | undefined {
   const candidates: string[] = [];

@@ -145,3 +145,13 @@ function globRegExp(glob: string): RegExp {
   }
   return new RegExp(`^${re.replace(/\/+$/, '')}$`);
 }
+
+/** Where a folder's project starts: its workspace root, else the nearest folder with a package.json, else itself. */
+export function projectRootOf(dir: string): string {
+  const ws = workspaceOf(dir);
+  if (ws) return ws.root;
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'package.json'))) return d;
+    if (path.dirname(d) === d) return dir;
+  }
+}
