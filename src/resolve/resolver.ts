@@ -23,6 +23,8 @@ export class ModuleResolver {
   private readonly projects = new Map<string, ProjectOptions>();
   private readonly configs = new Map<string, ts.CompilerOptions | null>();
   private readonly references = new Map<string, string[]>();
+  /** TypeScript's own cache per option set: a package found under node_modules is looked up once for every folder below. */
+  private readonly tsCaches = new Map<ts.CompilerOptions, ts.ModuleResolutionCache>();
 
   /** The project file a specifier names from a file, or undefined (a package, or not found). Cached per (folder, specifier). */
   resolve(fromFile: string, specifier: string): string | undefined {
@@ -38,11 +40,10 @@ export class ModuleResolver {
     const project = this.projectOf(path.dirname(fromFile));
     // The file's own options first; Bundler resolution as a fallback reads `exports` and
     // extensionless paths whatever module system the project declares.
-    const attempts = [...project.candidates.map(forResolution), ...project.candidates.map((o) => ({ ...forResolution(o), moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext }))];
-    for (const options of attempts) {
+    for (const options of this.attempts(project)) {
       let result: ts.ResolvedModuleWithFailedLookupLocations;
       try {
-        result = ts.resolveModuleName(specifier, fromFile, options, this.fs, undefined, undefined, ts.ModuleKind.ESNext);
+        result = ts.resolveModuleName(specifier, fromFile, options, this.fs, this.tsCache(options), undefined, ts.ModuleKind.ESNext);
       } catch {
         continue; // a malformed package.json or tsconfig: try the next option set, then fail closed
       }
@@ -52,6 +53,28 @@ export class ModuleResolver {
       return real;
     }
     return undefined;
+  }
+
+  private readonly attemptLists = new Map<ProjectOptions, ts.CompilerOptions[]>();
+
+  private attempts(project: ProjectOptions): ts.CompilerOptions[] {
+    let list = this.attemptLists.get(project);
+    if (!list) {
+      const own = project.candidates.map(forResolution);
+      const bundler = own.filter((o) => o.moduleResolution !== ts.ModuleResolutionKind.Bundler).map((o) => ({ ...o, moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext }));
+      list = [...own, ...bundler];
+      this.attemptLists.set(project, list);
+    }
+    return list;
+  }
+
+  private tsCache(options: ts.CompilerOptions): ts.ModuleResolutionCache {
+    let cache = this.tsCaches.get(options);
+    if (!cache) {
+      cache = ts.createModuleResolutionCache(process.cwd(), (f) => f, options);
+      this.tsCaches.set(options, cache);
+    }
+    return cache;
   }
 
   /** The source file behind a resolution: links and build outputs mapped back; node_modules means a package. */
