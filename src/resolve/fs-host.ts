@@ -118,14 +118,16 @@ export class ResolutionFs implements ts.ModuleResolutionHost {
     for (const out of OUTPUT_DIRS) this.addOutput(path.join(dir, out), src);
   }
 
-  /** The source a missing build output is made from: `dist/x.js` → `src/x.js` (TypeScript then tries `.ts`), `dist/x.d.ts` → `src/x.ts`. */
+  /** The source a build output is made from: `dist/x.js` → `src/x.ts`, `dist/x.d.ts` → `src/x.ts`, else the same name under `src/`. */
   sourceOfOutput(p: string): string | undefined {
     for (const [out, src] of this.outputs) {
       if (p !== out && !p.startsWith(out + path.sep)) continue;
       const rest = p.slice(out.length);
       const base = path.join(src, rest);
-      const declaration = /\.d\.([cm]?)ts$/.exec(base);
-      const candidates = declaration ? [base.slice(0, -declaration[0].length) + `.${declaration[1]}ts`, base.slice(0, -declaration[0].length) + '.tsx'] : [base];
+      // A built file (.js, .d.ts) stands for the TypeScript it was compiled from.
+      const built = /\.d\.([cm]?)ts$/.exec(base) ?? /\.([cm]?)js$/.exec(base);
+      const stem = built ? base.slice(0, -built[0].length) : base;
+      const candidates = built ? [`${stem}.${built[1]}ts`, `${stem}.tsx`, base] : [base];
       const found = candidates.find((c) => isFile(c) || isDir(c));
       if (found) return found;
     }

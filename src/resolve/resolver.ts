@@ -80,7 +80,8 @@ export class ModuleResolver {
   /** The source file behind a resolution: links and build outputs mapped back; node_modules means a package. */
   private projectFile(file: string): string | undefined {
     let real = this.fs.realpath(file);
-    if (/\.d\.[cm]?ts$/.test(real)) real = this.fs.sourceOfOutput(real) ?? real;
+    // A package built in the checkout still reads as its sources, where they are present.
+    if (/\.d\.[cm]?ts$|\.[cm]?js$/.test(real)) real = this.fs.sourceOfOutput(real) ?? real;
     return real.split(path.sep).includes('node_modules') ? undefined : real;
   }
 

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ModuleResolver } from '../../src/resolve/resolver.js';
 import { workspaceOf } from '../../src/resolve/workspaces.js';
@@ -124,5 +125,42 @@ describe('ModuleResolver', () => {
       'packages/examples/b/package.json': JSON.stringify({ name: 'b' }),
     });
     expect(workspaceOf(dir)?.packages.map((p) => p.name)).toEqual(['a']);
+  });
+
+  it("reads a referenced project's outDir as its rootDir when it was never built", () => {
+    const files = {
+      'app/tsconfig.json': JSON.stringify({ references: [{ path: '../lib' }] }),
+      'app/main.ts': stub,
+      'lib/tsconfig.json': JSON.stringify({ compilerOptions: { composite: true, outDir: 'out', rootDir: 'src' } }),
+      'lib/src/db.ts': stub,
+    };
+    expect(resolveIn(files, 'app/main.ts', '../lib/out/db.js')).toBe('lib/src/db.ts');
+  });
+
+  it('prefers the sources of a workspace package built in the checkout', () => {
+    const files = {
+      'pnpm-workspace.yaml': "packages: ['packages/*']\n",
+      'packages/db/package.json': JSON.stringify({ name: 'db', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }),
+      'packages/db/dist/index.js': stub,
+      'packages/db/dist/index.d.ts': 'export declare const x: number;\n',
+      'packages/db/src/index.ts': stub,
+      'app.ts': stub,
+    };
+    expect(resolveIn(files, 'app.ts', 'db')).toBe('packages/db/src/index.ts');
+  });
+
+  it('property: a `@/*` path alias names the same file as the relative path', () => {
+    const segment = fc.stringMatching(/^[a-z][a-z0-9_-]{0,7}$/);
+    fc.assert(
+      fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }), fc.boolean(), fc.constantFrom('', '.js'), (parts, asIndex, ext) => {
+        const relPath = parts.join('/');
+        const file = asIndex ? `src/${relPath}/index.ts` : `src/${relPath}.ts`;
+        const files = { 'tsconfig.json': JSON.stringify({ compilerOptions: { paths: { '@/*': ['./src/*'] } } }), [file]: stub, 'src/zz-main.ts': stub };
+        const spec = asIndex ? relPath + (ext ? '/index.js' : '') : relPath + ext;
+        expect(resolveIn(files, 'src/zz-main.ts', `@/${spec}`)).toBe(file);
+        expect(resolveIn(files, 'src/zz-main.ts', `./${spec}`)).toBe(file);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
