@@ -6,8 +6,10 @@ import type { RlsGuardConfig } from './types.js';
 // Which folder is audited, and what a config's relative paths mean.
 //  - A config found by walking up from the audited path is the project's own: its folder is
 //    the root (so `rls-guard audit src` audits the project with its migrations).
-//  - A config named with --config leaves the root alone: the audited folder is the root, so a
-//    config kept outside a fork (a fork you do not own) audits the fork.
+//  - A config named with --config whose folder holds the audited path is the same: the
+//    project's own config, named explicitly (`audit apps/api --config rls-guard.config.json`).
+//  - Any other config named with --config leaves the root alone: the audited folder is the
+//    root, so a config kept outside a fork (a fork you do not own) audits the fork.
 //  - Paths inside a config resolve against the config's folder, unless that folder is outside
 //    the audited tree: then against the root, as the config describes the audited repository.
 
@@ -21,7 +23,7 @@ export interface AuditRoots {
 
 export function auditRoots(loaded: LoadedConfig, firstPath: string, explicitConfig: boolean): AuditRoots {
   const audited = isFile(firstPath) ? path.dirname(firstPath) : firstPath;
-  const root = explicitConfig ? audited : loaded.dir;
+  const root = explicitConfig && !isInside(audited, loaded.dir) ? audited : loaded.dir;
   const configBase = isInside(loaded.dir, root) ? loaded.dir : root;
   return { root, configBase, config: rebase(loaded.config, configBase) };
 }

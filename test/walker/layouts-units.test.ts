@@ -87,6 +87,13 @@ describe('roots and config paths', () => {
     expect(verdicts(report)).toEqual(['src/a.ts:4 unscoped']);
   });
 
+  it('keeps the folder of a --config that holds the audited path as the root (auditing one package of a repository)', () => {
+    const dir = writeProject({ 'rls-guard.config.json': '{ "migrations": ["db"] }', 'db/001.sql': SCHEMA, 'apps/api/a.ts': "import pg from 'pg';\nconst pool = new pg.Pool();\nexport async function f() {\n  await pool.query('DELETE FROM projects');\n}\n" });
+    const report = auditSync({ paths: [path.join(dir, 'apps/api')], configFile: path.join(dir, 'rls-guard.config.json'), types: false, schemaSource: 'static' });
+    expect(report.root).toBe(dir);
+    expect(verdicts(report)).toEqual(['apps/api/a.ts:4 unscoped']);
+  });
+
   it('resolves a config outside the audited tree against the audited folder, which stays the root', () => {
     const outside = writeProject({ 'rls-guard.config.json': '{ "migrations": ["db/migrations"] }' });
     const fork = writeProject({ 'db/migrations/001.sql': SCHEMA, 'src/a.ts': "import pg from 'pg';\nconst pool = new pg.Pool();\nexport async function f() {\n  await pool.query('DELETE FROM projects');\n}\n" });
