@@ -64,7 +64,7 @@ export class FileSystemSourceHost implements SourceHost {
   }
 
   libraryFor(fromFile: string, specifier: string): string | undefined {
-    return libraryFor(this.libraries, fromFile, specifier);
+    return libraryFor(this.libraries, fromFile, specifier, (f, s) => this.resolveModule(f, s));
   }
 
   add(sf: ts.SourceFile): void {
@@ -94,8 +94,8 @@ export class FileSystemSourceHost implements SourceHost {
 }
 
 /** A configured alias first; else a relative or aliased import of a generated Prisma client. */
-export function libraryFor(libraries: LibraryAliases | undefined, fromFile: string, specifier: string): string | undefined {
-  return aliasedLibrary(libraries, specifier) ?? prismaClientModule(fromFile, specifier);
+export function libraryFor(libraries: LibraryAliases | undefined, fromFile: string, specifier: string, resolve?: (fromFile: string, specifier: string) => string | undefined): string | undefined {
+  return aliasedLibrary(libraries, specifier) ?? prismaClientModule(fromFile, specifier, resolve);
 }
 
 function resolveRelative(base: string, exists: (f: string) => boolean): string | undefined {

@@ -90,7 +90,7 @@ class OverlayHost implements SourceHost {
   ) {}
 
   libraryFor(fromFile: string, specifier: string): string | undefined {
-    return libraryFor(this.libraries, fromFile, specifier);
+    return libraryFor(this.libraries, fromFile, specifier, (f, s) => this.base.resolveModule(f, s));
   }
 
   getSourceFile(absPath: string): ts.SourceFile | undefined {

@@ -22,6 +22,23 @@ export class ResolutionFs implements ts.ModuleResolutionHost {
   /** Output folder → source folder, from workspace packages and tsconfig outDir/rootDir pairs. */
   private readonly outputs = new Map<string, string>();
 
+  /** Folders a code generator writes into (Prisma clients): present for resolution even when not generated yet. */
+  private readonly generated = new Set<string>();
+
+  addGenerated(dir: string): void {
+    this.generated.add(dir);
+  }
+
+  /** A TypeScript module under a generated folder, or the folder itself, stands for what the generator writes. */
+  private isGenerated(p: string, kind: 'file' | 'dir'): boolean {
+    for (const dir of this.generated) {
+      // The folders above it exist too, once generated.
+      if (p === dir || dir.startsWith(p + path.sep)) return kind === 'dir';
+      if (p.startsWith(dir + path.sep)) return kind === 'dir' || /\.(d\.)?[cm]?ts$/.test(p);
+    }
+    return false;
+  }
+
   /** Records that `outDir` is built from `srcDir` (a tsconfig's outDir and rootDir). */
   addOutput(outDir: string, srcDir: string): void {
     if (!this.outputs.has(outDir)) this.outputs.set(outDir, srcDir);
@@ -31,7 +48,7 @@ export class ResolutionFs implements ts.ModuleResolutionHost {
     let hit = this.exists.get(file);
     if (hit === undefined) {
       const real = this.toReal(file);
-      hit = real !== undefined && isFile(real);
+      hit = (real !== undefined && isFile(real)) || this.isGenerated(file, 'file');
       this.exists.set(file, hit);
     }
     return hit;
@@ -49,7 +66,7 @@ export class ResolutionFs implements ts.ModuleResolutionHost {
   directoryExists = (dir: string): boolean => {
     let hit = this.dirs.get(dir);
     if (hit === undefined) {
-      hit = isDir(dir) || this.isVirtualDir(dir) || (this.toReal(dir) !== undefined && isDir(this.toReal(dir)!));
+      hit = isDir(dir) || this.isVirtualDir(dir) || (this.toReal(dir) !== undefined && isDir(this.toReal(dir)!)) || this.isGenerated(dir, 'dir');
       this.dirs.set(dir, hit);
     }
     return hit;

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { prismaGeneratorOutputs } from '../adapters/prisma-discover.js';
 import { ResolutionFs } from './fs-host.js';
+import { projectRootOf } from './workspaces.js';
 
 // Module resolution as TypeScript does it: `ts.resolveModuleName` with the options of the
 // importing file's nearest tsconfig.json (its `extends` chain, `paths`, `baseUrl`,
@@ -38,6 +40,7 @@ export class ModuleResolver {
 
   private compute(fromFile: string, specifier: string): string | undefined {
     const project = this.projectOf(path.dirname(fromFile));
+    for (const out of prismaGeneratorOutputs(projectRootOf(path.dirname(fromFile)))) this.fs.addGenerated(out);
     // The file's own options first; Bundler resolution as a fallback reads `exports` and
     // extensionless paths whatever module system the project declares.
     for (const options of this.attempts(project)) {

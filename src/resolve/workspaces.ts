@@ -146,12 +146,21 @@ function globRegExp(glob: string): RegExp {
   return new RegExp(`^${re.replace(/\/+$/, '')}$`);
 }
 
-/** Where a folder's project starts: its workspace root, else the nearest folder with a package.json, else itself. */
+const projectRoots = new Map<string, string>();
+
+/** Where a folder's project starts: its workspace root, else the nearest folder with a package.json, else itself. Cached per folder. */
 export function projectRootOf(dir: string): string {
-  const ws = workspaceOf(dir);
-  if (ws) return ws.root;
+  let root = projectRoots.get(dir);
+  if (root === undefined) {
+    root = workspaceOf(dir)?.root ?? nearestPackageDir(dir) ?? dir;
+    projectRoots.set(dir, root);
+  }
+  return root;
+}
+
+function nearestPackageDir(dir: string): string | undefined {
   for (let d = dir; ; d = path.dirname(d)) {
     if (fs.existsSync(path.join(d, 'package.json'))) return d;
-    if (path.dirname(d) === d) return dir;
+    if (path.dirname(d) === d) return undefined;
   }
 }
