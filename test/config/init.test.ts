@@ -107,4 +107,16 @@ describe('rls-guard init', () => {
     expect(written.libraries).toEqual({ '@acme/slonik-fork': 'slonik', pgsql: 'postgres', '@acme/kysely-kit': 'kysely' });
     expect(r.stdout).toContain('Library aliases: @acme/slonik-fork read as slonik');
   }, 120_000);
+
+  it('on the forked-library layout without its config, proposes the alias and migrations its authors wrote, which gate its table', () => {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-init-')), 'fork');
+    fs.cpSync(path.resolve(import.meta.dirname, '../../fixtures/layouts/slonik-fork'), dir, { recursive: true });
+    const theirs = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    fs.rmSync(path.join(dir, 'rls-guard.config.json'));
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Gated tables: 1 (the proposed migrations, replayed)');
+    const { $schema: _, ...mine } = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    expect(mine).toEqual({ migrations: theirs.migrations, libraries: theirs.libraries });
+  }, 180_000);
 });
