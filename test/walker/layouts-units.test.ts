@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { discoverPrismaSchemas } from '../../src/adapters/prisma-discover.js';
 import { aliasedLibrary } from '../../src/resolve/libraries.js';
 import { auditSync } from '../../src/walker/audit.js';
+import { runCli } from '../support/cli.js';
 import { auditProject, SCHEMA, verdicts, writeProject } from '../support/project.js';
 
 // The pieces behind the layout fixtures, one shape at a time: library aliases, Prisma schema
@@ -102,5 +103,15 @@ describe('roots and config paths', () => {
     expect(report.schema.gatedTables).toContain('public.projects');
     expect(verdicts(report)).toEqual(['src/a.ts:4 unscoped']);
     expect(fs.existsSync(path.join(outside, 'db'))).toBe(false);
+  });
+
+  it('the CLI audits the fork of the outside-config layout as the README shows', () => {
+    const layout = path.resolve(import.meta.dirname, '../../fixtures/layouts/outside-config');
+    const r = runCli(['audit', path.join(layout, 'audit-root'), '--config', path.join(layout, 'outside-config/rls-guard.config.json'), '--format', 'json', '--schema-source', 'static']);
+    const report = JSON.parse(r.stdout) as { root: string; schema: { gatedTables: string[] }; findings: { file: string; ruleId: string }[] };
+    expect(report.root).toBe(path.join(layout, 'audit-root'));
+    expect(report.schema.gatedTables).toEqual(['public.documents', 'public.members']);
+    expect(report.findings.map((f) => `${f.file} ${f.ruleId}`)).toEqual(['src/documents.ts no-unscoped-write']);
+    expect(r.code).toBe(1);
   });
 });
