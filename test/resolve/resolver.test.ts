@@ -163,4 +163,26 @@ describe('ModuleResolver', () => {
       { numRuns: 40 },
     );
   });
+
+  it('property: any specifier resolves to a project file or to nothing, never throws', () => {
+    const dir = writeProject({
+      'pnpm-workspace.yaml': "packages: ['packages/*']\n",
+      'tsconfig.json': JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@/*': ['src/*'], '*': ['types/*'] } } }),
+      'package.json': JSON.stringify({ name: 'r', imports: { '#x/*': './src/*' } }),
+      'packages/db/package.json': '{ "name": "db", "exports": { "./*": null, ".": { "import": "./dist/i.js" } } }',
+      'packages/db/src/i.ts': stub,
+      'src/a.ts': stub,
+    });
+    const resolver = new ModuleResolver();
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^(@|#|\.{1,2}\/|db\/?|@\/)[a-z./*#@-]{0,12}$/)), (specifier) => {
+        const got = resolver.resolve(path.join(dir, 'src/a.ts'), specifier);
+        if (got !== undefined) {
+          expect(path.isAbsolute(got)).toBe(true);
+          expect(got.split(path.sep)).not.toContain('node_modules');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
