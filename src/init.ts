@@ -11,6 +11,8 @@ import type { RlsGuardConfig } from './config/types.js';
 import { walkFiles } from './files/walk.js';
 import { loadModel } from './schema/load.js';
 import { auditSync } from './walker/audit.js';
+import { foldersEnablingRls, isTestPath, proposeLibraryAliases, proposeMigrations } from './init-proposals.js';
+import { readManifest, workspaceOf } from './resolve/workspaces.js';
 
 // `rls-guard init`: looks at a project (its package.json, imports, .sql files and helper
 // functions) and writes a starting configuration, so the ESLint plugin, which sees one file
@@ -24,6 +26,10 @@ export interface Detection {
   root: string;
   libraries: { name: string; supported: boolean; seenIn: ('package.json' | 'imports')[] }[];
   migrationFolders: string[];
+  /** Gated tables the proposed migrations replay to. */
+  gatedTables: number;
+  /** When the proposal gates nothing: folders whose files switch RLS on. */
+  rlsFolders: string[];
   scopeHelpers: { name: string; file: string; line: number; why: string }[];
   config: RlsGuardConfig;
 }
@@ -34,25 +40,33 @@ export function detect(root: string): Detection {
   const seen = (name: string, where: 'package.json' | 'imports'): void => {
     if (KNOWN_LIBRARIES.includes(name)) libraries.set(name, (libraries.get(name) ?? new Set()).add(where));
   };
-  for (const name of packageDependencies(root)) seen(name, 'package.json');
+  const dependencies = packageDependencies(root);
+  for (const name of Object.keys(dependencies)) seen(name, 'package.json');
 
   const sql = walkFiles([root], { extensions: ['.sql'] }, root).files;
-  const migrationFolders = [...new Set(sql.map((f) => rel(root, path.dirname(f)) || '.'))].sort();
-  const migrations = collapse(migrationFolders);
+  const migrations = proposeMigrations(root, sql);
+  const migrationFolders = migrations;
 
+  // The proposal is replayed, as the audit will: its gated tables are what the config yields.
   const model = loadModel(root, migrations.length ? { migrations } : {});
+  const gatedTables = [...model.tables.values()].filter((t) => t.rlsEnabled).length;
+  const rlsFolders = gatedTables === 0 ? foldersEnablingRls(root) : [];
   const setters = [...resolveAnalysisConfig(model, {}).setterFunctions.keys()].map((n) => n.split('.').pop()!);
   const setsContext = new RegExp(`set_config\\s*\\(|\\bset\\s+local\\b${setters.map((s) => `|\\b${escapeRegExp(s)}\\s*\\(`).join('')}`, 'i');
 
   const helpers = new Map<string, Detection['scopeHelpers'][number]>();
+  const sources: ts.SourceFile[] = [];
   for (const file of walkFiles([root], { extensions: SOURCE_EXTENSIONS }, root).files) {
     const read = readSource(file);
     if (!read.ok) continue;
     const sf = parseSource(file, read.text);
+    sources.push(sf);
     for (const specifier of moduleSpecifiers(sf)) seen(packageName(specifier), 'imports');
+    // A helper defined in a test is a test's, and an anonymous one cannot be named in a config.
+    if (isTestPath(rel(root, file))) continue;
     visitFunctions(sf, (fn) => {
       const name = functionName(fn);
-      if (BUILT_IN_HELPERS.has(name) || helpers.has(name) || !callsAParameter(fn) || !fn.body || !setsContext.test(fn.body.getText(sf))) return;
+      if (name === '<anonymous>' || BUILT_IN_HELPERS.has(name) || helpers.has(name) || !callsAParameter(fn) || !fn.body || !setsContext.test(fn.body.getText(sf))) return;
       const { line } = sf.getLineAndCharacterOfPosition(fn.getStart(sf));
       helpers.set(name, { name, file: rel(root, file), line: line + 1, why: 'calls its callback and sets the org context in its body' });
     });
@@ -60,7 +74,7 @@ export function detect(root: string): Detection {
   // What the walker infers across files (helpers whose callers' writes it found covered).
   const report = auditSync({ paths: [root], types: false });
   for (const s of report.writeSites) {
-    if (s.coverage !== 'org-scope' || !s.via || !/^[A-Za-z_$][\w$]*$/.test(s.via) || BUILT_IN_HELPERS.has(s.via) || helpers.has(s.via)) continue;
+    if (s.coverage !== 'org-scope' || !s.via || !/^[A-Za-z_$][\w$]*$/.test(s.via) || BUILT_IN_HELPERS.has(s.via) || helpers.has(s.via) || isTestPath(s.file)) continue;
     helpers.set(s.via, { name: s.via, file: s.file, line: s.line, why: 'covers writes the audit found, inferred from its body' });
   }
 
@@ -68,8 +82,12 @@ export function detect(root: string): Detection {
   const config: RlsGuardConfig = {};
   if (migrations.length) config.migrations = migrations;
   if (scopeHelpers.length) config.scopeHelpers = scopeHelpers.map((h) => h.name);
+  const aliases = proposeLibraryAliases(root, dependencies, sources);
+  if (Object.keys(aliases).length) config.libraries = aliases;
   return {
     root,
+    gatedTables,
+    rlsFolders,
     libraries: [...libraries].map(([name, where]) => ({ name, supported: supported.has(name), seenIn: [...where].sort() })).sort((a, b) => a.name.localeCompare(b.name)),
     migrationFolders,
     scopeHelpers,
@@ -96,7 +114,13 @@ export default [
 export function describeDetection(d: Detection, written: string): string {
   const out: string[] = [];
   out.push(`Database libraries: ${d.libraries.length ? d.libraries.map((l) => `${l.name} (${l.seenIn.join(', ')}${l.supported ? '' : '; not analysed yet: its writes will be reported as unresolved'})`).join(', ') : 'none found (rls-guard recognises pg imports)'}`);
-  out.push(`Migrations: ${d.migrationFolders.length ? d.migrationFolders.join(', ') : 'no .sql files found; add "migrations" or "gatedTables" by hand'}`);
+  out.push(`Migrations: ${d.migrationFolders.length ? d.migrationFolders.join(', ') : 'no .sql migrations found; add "migrations" or "gatedTables" by hand'}`);
+  if (d.gatedTables > 0) out.push(`Gated tables: ${d.gatedTables} (the proposed migrations, replayed)`);
+  else {
+    const where = d.rlsFolders.length ? `ENABLE ROW LEVEL SECURITY or pgPolicy appears in: ${d.rlsFolders.join(', ')}; add the folders that create those tables to "migrations"` : 'nothing in the repository enables RLS; list gated tables under "gatedTables.add"';
+    out.push(`Warning: the proposed migrations give 0 gated tables, so the audit would find no gated writes. ${where}`);
+  }
+  if (d.config.libraries) out.push(`Library aliases: ${Object.entries(d.config.libraries).map(([m, lib]) => `${m} read as ${lib}`).join(', ')}`);
   out.push(`Scope helpers: ${d.scopeHelpers.length ? d.scopeHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ') : 'none beyond withOrgScope and withRequestOrgScope'}`);
   out.push('', `Wrote ${written}. Review it, then run: npx rls-guard audit`, '', 'Add the ESLint plugin to your flat config:', '', ESLINT_SNIPPET);
   return `${out.join('\n')}\n`;
@@ -106,13 +130,18 @@ export function existingConfig(root: string): string | undefined {
   return CONFIG_FILES.map((f) => path.join(root, f)).find((f) => fs.existsSync(f));
 }
 
-function packageDependencies(root: string): string[] {
-  try {
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
-    return ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'].flatMap((k) => Object.keys(pkg[k] ?? {}));
-  } catch {
-    return [];
+/** Dependency names and versions of the root package and every workspace package. */
+function packageDependencies(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const dirs = [root, ...(workspaceOf(root)?.packages.map((p) => p.dir) ?? [])];
+  for (const dir of dirs) {
+    const pkg = readManifest(dir) as Record<string, unknown> | null;
+    for (const k of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
+      const deps = pkg?.[k];
+      if (deps && typeof deps === 'object') for (const [name, version] of Object.entries(deps)) if (typeof version === 'string') out[name] ??= version;
+    }
   }
+  return out;
 }
 
 function moduleSpecifiers(sf: ts.SourceFile): string[] {
@@ -152,11 +181,6 @@ function callsAParameter(fn: ts.FunctionLikeDeclaration): boolean {
   };
   visit(fn);
   return found;
-}
-
-/** Folders holding .sql files, without those inside another listed folder. */
-function collapse(folders: string[]): string[] {
-  return folders.filter((f) => !folders.some((o) => o !== f && (o === '.' || f.startsWith(`${o}/`))));
 }
 
 function rel(root: string, file: string): string {

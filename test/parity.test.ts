@@ -11,10 +11,15 @@ import { auditSync } from '../src/walker/audit.js';
 // follow callers into other files are the walker's alone.
 
 const ADAPTERS = path.resolve(import.meta.dirname, '../fixtures/adapters');
+const LAYOUTS = path.resolve(import.meta.dirname, '../fixtures/layouts');
 const FIXTURES = [
   ...['example-app', 'rule-tester', 'deploy'].map((f) => path.resolve(import.meta.dirname, '../fixtures', f)),
   ...fs.readdirSync(ADAPTERS, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('_')).map((d) => path.join(ADAPTERS, d.name)),
+  // Monorepo layouts keep sources in each package's src/. The one audited with `--config`
+  // kept outside its tree is the CLI's alone: the plugin finds its config upward.
+  ...fs.readdirSync(LAYOUTS, { withFileTypes: true }).filter((d) => d.isDirectory() && !fs.existsSync(path.join(LAYOUTS, d.name, 'audit-root'))).map((d) => path.join(LAYOUTS, d.name)),
 ];
+const inSources = (file: string): boolean => /(^|\/)src\//.test(file) && file.endsWith('.ts');
 
 // Findings about the schema (on migrations, or on a Drizzle schema's declarations) need every file: the walker's alone.
 const SCHEMA_RULES = ['no-owner-bypass', 'no-unset-policy-setting'];
@@ -25,7 +30,7 @@ async function lint(root: string): Promise<string[]> {
     overrideConfigFile: true,
     overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tsParser }, plugins: plugin.configs.strict.plugins, rules: plugin.configs.strict.rules }] as ESLint.Options['overrideConfig'],
   });
-  const results = await eslint.lintFiles(['src/**/*.ts']);
+  const results = await eslint.lintFiles(['**/src/**/*.ts']);
   return results.flatMap((r) =>
     r.messages.map((m) => {
       expect(m.fatal ?? false, m.message).toBe(false);
@@ -41,7 +46,7 @@ describe.each(FIXTURES)('walker and ESLint plugin agree on %s', (root) => {
     // Findings on migration files (owner bypass, unset policy settings) are the walker's alone.
     const walker = report.findings
       // ESLint lints the source files; deployment files are the walker's alone.
-      .filter((f) => !crossFile.has(`${f.file}:${f.line}:${f.column}`) && !SCHEMA_RULES.includes(f.ruleId) && f.file.startsWith('src/') && f.file.endsWith('.ts'))
+      .filter((f) => !crossFile.has(`${f.file}:${f.line}:${f.column}`) && !SCHEMA_RULES.includes(f.ruleId) && inSources(f.file))
       .map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId} ${f.message}`);
     const eslint = await lint(root);
     expect(eslint.sort()).toEqual(walker.sort());

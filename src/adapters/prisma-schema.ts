@@ -1,37 +1,30 @@
 import fs from 'node:fs';
-import path from 'node:path';
+import { discoverPrismaSchemas } from './prisma-discover.js';
 
 // Prisma's schema language, as far as table names go: `model Name { … @@map("t") @@schema("s") }`.
-// Read from prisma/schema.prisma, schema.prisma, a prisma/schema/ folder of .prisma files,
-// or the path package.json's "prisma.schema" names.
+// Read from every schema of the project and its workspace packages (prisma-discover.ts).
+// Two schemas mapping one model name to different tables make that model ambiguous.
 
 export interface PrismaModel {
   name: string;
   table: string;
   schema: string | null;
+  /** Two schemas of the project map this model to different tables. */
+  ambiguous?: boolean;
 }
 
 const cache = new Map<string, { stamp: string; models: Map<string, PrismaModel> | null }>();
 
+/** Explicit schema paths per audit root (the `prismaSchema` config key), set by the front ends. */
+const explicitSchemas = new Map<string, readonly string[]>();
+
+export function setPrismaSchemaPaths(root: string, paths: readonly string[] | undefined): void {
+  if (paths?.length) explicitSchemas.set(root, paths);
+  else explicitSchemas.delete(root);
+}
+
 function schemaFiles(root: string): string[] {
-  const candidates: string[] = [];
-  try {
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { prisma?: { schema?: string } };
-    if (pkg.prisma?.schema) candidates.push(path.resolve(root, pkg.prisma.schema));
-  } catch {
-    // no package.json: the conventional places below
-  }
-  candidates.push(path.join(root, 'prisma', 'schema.prisma'), path.join(root, 'schema.prisma'), path.join(root, 'prisma', 'schema'));
-  for (const c of candidates) {
-    try {
-      const st = fs.statSync(c);
-      if (st.isFile()) return [c];
-      if (st.isDirectory()) return fs.readdirSync(c).filter((f) => f.endsWith('.prisma')).sort().map((f) => path.join(c, f));
-    } catch {
-      // not there
-    }
-  }
-  return [];
+  return discoverPrismaSchemas(root, explicitSchemas.get(root)).flatMap((s) => s.files);
 }
 
 // Asked for every `x.y.create()`-shaped call: look at the disk at most once a second per root.
@@ -54,7 +47,14 @@ function readModels(root: string): Map<string, PrismaModel> | null {
   const hit = cache.get(root);
   if (hit && hit.stamp === stamp) return hit.models;
   const models = files.length ? new Map<string, PrismaModel>() : null;
-  for (const f of files) for (const m of parseModels(fs.readFileSync(f, 'utf8'))) models!.set(m.name.charAt(0).toLowerCase() + m.name.slice(1), m);
+  for (const f of files) {
+    for (const m of parseModels(fs.readFileSync(f, 'utf8'))) {
+      const key = m.name.charAt(0).toLowerCase() + m.name.slice(1);
+      const known = models!.get(key);
+      const same = known && known.table === m.table && known.schema === m.schema;
+      models!.set(key, known && !same ? { ...m, ambiguous: true } : known ?? m);
+    }
+  }
   cache.set(root, { stamp, models });
   return models;
 }

@@ -42,6 +42,7 @@ export const prismaAdapter: DbAdapter = {
     if (!model) {
       return { executor: delegate.expression, operation, table: { unresolved: models ? `schema.prisma has no model for \`${delegate.name.text}\`` : 'no schema.prisma was found to map the model to its table' } };
     }
+    if (model.ambiguous) return { executor: delegate.expression, operation, table: { unresolved: `two Prisma schemas of the project map \`${delegate.name.text}\` to different tables` } };
     return { executor: delegate.expression, operation, table: { name: ctx.qualify(`"${model.table.replace(/"/g, '""')}"`, model.schema ?? undefined) }, distinctive: true };
   },
 };

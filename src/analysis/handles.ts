@@ -439,7 +439,10 @@ export class HandleResolver {
 
   private typeOfParam(decl: ts.ParameterDeclaration): { adapter: DbAdapter; exec: ExecutorKind } | null {
     if (!decl.type) return null;
-    return executorType(decl.type, 0) ?? this.subclassType(decl.type);
+    // A type imported from a library alias (a fork's DatabasePool) is the library's type.
+    const file = decl.getSourceFile().fileName;
+    const canonical = (m: string): string => this.origins.host.libraryFor?.(file, m) ?? m;
+    return executorType(decl.type, 0, canonical) ?? this.subclassType(decl.type);
   }
 
   /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */
@@ -467,11 +470,11 @@ export class HandleResolver {
 }
 
 /** A type annotation naming a database executor type (directly, qualified, through a local alias, or in a union). */
-function executorType(type: ts.TypeNode, depth: number): { adapter: DbAdapter; exec: ExecutorKind } | null {
+function executorType(type: ts.TypeNode, depth: number, canonical: (module: string) => string): { adapter: DbAdapter; exec: ExecutorKind } | null {
   if (depth > 5) return null;
   if (ts.isUnionTypeNode(type)) {
     for (const t of type.types) {
-      const found = executorType(t, depth + 1);
+      const found = executorType(t, depth + 1, canonical);
       if (found) return found;
     }
     return null;
@@ -479,18 +482,18 @@ function executorType(type: ts.TypeNode, depth: number): { adapter: DbAdapter; e
   if (!ts.isTypeReferenceNode(type)) return null;
   const name = type.typeName;
   if (ts.isQualifiedName(name) && ts.isIdentifier(name.left)) {
-    const adapter = adapterForModule(importModule(lookup(name.left)) ?? '');
+    const adapter = adapterForModule(canonical(importModule(lookup(name.left)) ?? ''));
     const exec = adapter?.executorTypes[name.right.text];
     return adapter && exec ? { adapter, exec } : null;
   }
   if (!ts.isIdentifier(name)) return null;
   const b = lookup(name);
   if (b?.kind === 'import') {
-    const adapter = adapterForModule(b.module);
+    const adapter = adapterForModule(canonical(b.module));
     const exec = adapter?.executorTypes[b.imported];
     return adapter && exec ? { adapter, exec } : null;
   }
-  if (b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl)) return executorType(b.decl.type, depth + 1);
+  if (b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl)) return executorType(b.decl.type, depth + 1, canonical);
   return null;
 }
 

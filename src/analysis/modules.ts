@@ -1,5 +1,6 @@
 import ts from 'typescript';
 import { type Binding, lookup } from './scope.js';
+import { isLibraryModule } from '../resolve/libraries.js';
 import type { SourceHost } from './source-host.js';
 
 // Follows imports to the declaration a module exports, across re-exports, without a program.
@@ -14,6 +15,8 @@ const MAX_DEPTH = 12;
 
 /** Resolves an import binding to what the imported module exports under that name. */
 export function resolveImport(host: SourceHost, fromFile: string, binding: Extract<Binding, { kind: 'import' }>): ExportTarget | undefined {
+  const library = host.libraryFor?.(fromFile, binding.module);
+  if (library) return { kind: 'external', module: library, name: binding.imported };
   const target = host.resolveModule(fromFile, binding.module);
   if (!target) {
     if (binding.module.startsWith('.')) return undefined;
@@ -35,8 +38,10 @@ export function resolveExport(host: SourceHost, sf: ts.SourceFile, name: string,
         if (from) starSources.push(from);
         continue;
       }
+      const library = from ? host.libraryFor?.(sf.fileName, from) : undefined;
       if (ts.isNamespaceExport(st.exportClause)) {
         if (st.exportClause.name.text === name && from) {
+          if (library) return { kind: 'external', module: library, name: '*' };
           const file = host.resolveModule(sf.fileName, from);
           const target = file ? host.getSourceFile(file) : undefined;
           return target ? { kind: 'module', sf: target } : from.startsWith('.') ? undefined : { kind: 'external', module: from, name: '*' };
@@ -47,6 +52,7 @@ export function resolveExport(host: SourceHost, sf: ts.SourceFile, name: string,
         if (el.name.text !== name) continue;
         const local = (el.propertyName ?? el.name).text;
         if (from) {
+          if (library) return { kind: 'external', module: library, name: local };
           const file = host.resolveModule(sf.fileName, from);
           const target = file ? host.getSourceFile(file) : undefined;
           if (!target) return from.startsWith('.') ? undefined : { kind: 'external', module: from, name: local };
@@ -69,6 +75,12 @@ export function resolveExport(host: SourceHost, sf: ts.SourceFile, name: string,
     const target = file ? host.getSourceFile(file) : undefined;
     const found = target ? resolveExport(host, target, name, depth + 1) : undefined;
     if (found) return found;
+  }
+  // A wrapper that re-exports a database library (`export * from 'slonik'`) exports its names:
+  // the first such library is read as the source of a name no module of the project declares.
+  for (const from of starSources) {
+    const library = host.libraryFor?.(sf.fileName, from) ?? (isLibraryModule(from) ? from : undefined);
+    if (library) return { kind: 'external', module: library, name };
   }
   return undefined;
 }

@@ -180,6 +180,8 @@ export class OriginResolver {
   }
 
   private moduleOrigin(sf: ts.SourceFile, specifier: string): Origin {
+    const library = this.host.libraryFor?.(sf.fileName, specifier);
+    if (library) return { kind: 'external', module: library, path: [] };
     const file = this.host.resolveModule(sf.fileName, specifier);
     if (file) {
       const target = this.host.getSourceFile(file);

@@ -2,15 +2,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { isFile } from '../files/walk.js';
+import { aliasedLibrary, type LibraryAliases } from '../resolve/libraries.js';
+import { prismaClientModule } from '../resolve/prisma-clients.js';
+import { ModuleResolver } from '../resolve/resolver.js';
 
-// Parses each file once and resolves relative imports without a TypeScript program,
-// so a bare checkout (no node_modules, no install) can be audited.
+// Parses each file once and resolves imports as TypeScript would (src/resolve/) without a
+// TypeScript program, so a bare checkout (no node_modules, no install) can be audited.
 
 export interface SourceHost {
   /** The parsed file, or undefined when it cannot be read or is not source. */
   getSourceFile(absPath: string): ts.SourceFile | undefined;
-  /** Absolute path of the module a relative specifier names, or undefined for packages and misses. */
+  /** Absolute path of the project module a specifier names, or undefined for packages and misses. */
   resolveModule(fromFile: string, specifier: string): string | undefined;
+  /**
+   * The supported library a specifier is read as, when it is not the library's own name: a
+   * configured alias (`libraries`), or the folder a Prisma client was generated into.
+   */
+  libraryFor?(fromFile: string, specifier: string): string | undefined;
 }
 
 export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
@@ -46,9 +54,17 @@ export function readSource(file: string): ReadOutcome {
 export class FileSystemSourceHost implements SourceHost {
   private readonly files = new Map<string, ts.SourceFile | undefined>();
   private readonly resolutions = new Map<string, string | undefined>();
+  private readonly resolver = new ModuleResolver();
 
-  constructor(preparsed: Iterable<ts.SourceFile> = []) {
+  constructor(
+    preparsed: Iterable<ts.SourceFile> = [],
+    private readonly libraries?: LibraryAliases,
+  ) {
     for (const sf of preparsed) this.files.set(path.resolve(sf.fileName), sf);
+  }
+
+  libraryFor(fromFile: string, specifier: string): string | undefined {
+    return libraryFor(this.libraries, fromFile, specifier, (f, s) => this.resolveModule(f, s));
   }
 
   add(sf: ts.SourceFile): void {
@@ -64,15 +80,23 @@ export class FileSystemSourceHost implements SourceHost {
   }
 
   resolveModule(fromFile: string, specifier: string): string | undefined {
-    if (!specifier.startsWith('.') && !path.isAbsolute(specifier)) return undefined;
     const key = `${path.dirname(fromFile)}\0${specifier}`;
     if (this.resolutions.has(key)) return this.resolutions.get(key);
-    const resolved = resolveRelative(path.resolve(path.dirname(fromFile), specifier), (f) => this.files.has(f) || isFile(f));
+    let resolved = this.resolver.resolve(fromFile, specifier);
+    // TypeScript does not resolve .mjs/.cjs siblings of a .js specifier, nor files its
+    // options leave out (allowJs off); the plain relative lookup still finds them.
+    if (!resolved && (specifier.startsWith('.') || path.isAbsolute(specifier))) {
+      resolved = resolveRelative(path.resolve(path.dirname(fromFile), specifier), (f) => this.files.has(f) || isFile(f));
+    }
     this.resolutions.set(key, resolved);
     return resolved;
   }
 }
 
+/** A configured alias first; else a relative or aliased import of a generated Prisma client. */
+export function libraryFor(libraries: LibraryAliases | undefined, fromFile: string, specifier: string, resolve?: (fromFile: string, specifier: string) => string | undefined): string | undefined {
+  return aliasedLibrary(libraries, specifier) ?? prismaClientModule(fromFile, specifier, resolve);
+}
 
 function resolveRelative(base: string, exists: (f: string) => boolean): string | undefined {
   const candidates: string[] = [];

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
+import { auditRoots } from '../config/roots.js';
 import { sourceModel } from '../schema/load.js';
 import { serializeSnapshot, type Snapshot, toSnapshot } from '../schema/snapshot.js';
 import type { RlsModel } from '../schema/types.js';
@@ -20,11 +21,12 @@ export interface SchemaCommandOptions {
 
 export function schemaCommand(opts: SchemaCommandOptions, out: (text: string) => void): number {
   const loaded = loadConfig({ start: path.resolve(opts.path), ...(opts.config ? { configFile: opts.config } : {}) });
-  const root = loaded.dir;
-  const source = opts.from ?? (opts.databaseUrl || loaded.config.databaseUrl ? 'database' : 'replay');
-  const { model, migrationsHash } = sourceModel(root, loaded.config, { source, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) });
+  // The same root and config paths as `audit` (a config kept outside the tree describes it).
+  const { root, config } = auditRoots(loaded, path.resolve(opts.path), !!opts.config);
+  const source = opts.from ?? (opts.databaseUrl || config.databaseUrl ? 'database' : 'replay');
+  const { model, migrationsHash } = sourceModel(root, config, { source, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) });
   const text = serializeSnapshot(toSnapshot(model, migrationsHash));
-  const file = (v: string | boolean | undefined): string => path.resolve(root, typeof v === 'string' ? v : (loaded.config.schemaSnapshot ?? 'rls-guard.schema.json'));
+  const file = (v: string | boolean | undefined): string => path.resolve(root, typeof v === 'string' ? v : (config.schemaSnapshot ?? 'rls-guard.schema.json'));
   if (opts.check) {
     const target = file(opts.check);
     const rel = path.relative(process.cwd(), target) || target;

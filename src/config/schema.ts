@@ -2,6 +2,11 @@
 // docs/config.schema.json (a test keeps that file, docs/config.md and the TypeScript types
 // in src/config/types.ts in step with this object).
 
+import { adapters } from '../adapters/index.js';
+
+/** The module names `libraries` may map to: every supported library's own import name. */
+const SUPPORTED_MODULES = [...new Set(adapters.flatMap((a) => a.modules))].sort();
+
 const names = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
 
 /** A name, or an object naming it with more detail: how specifiers and helpers are written. */
@@ -66,5 +71,11 @@ export const CONFIG_SCHEMA = {
     schemaSnapshot: { type: 'string', minLength: 1, description: 'The snapshot file written by `rls-guard schema --write`. Default "rls-guard.schema.json".' },
     appRole: { type: 'string', minLength: 1, description: 'The role the app connects as, for owner-bypass checks. Default: the role that runs the migrations.' },
     packs: { ...names, description: 'Extra data packs (removed APIs, deprecated env vars and headers), paths relative to the config file; added to the built-in packs.' },
+    libraries: {
+      type: 'object',
+      additionalProperties: { enum: SUPPORTED_MODULES },
+      description: 'Modules to read as a supported database library: a fork or wrapper package name mapped to the library it stands for, e.g. { "@acme/slonik": "slonik" }. Subpaths follow (`@acme/slonik/utils` reads as `slonik/utils`).',
+    },
+    prismaSchema: { ...names, description: 'Prisma schema files or multi-file schema folders, relative to the config file, read before those found in the usual places of every workspace package.' },
   },
 } as const;

@@ -51,6 +51,10 @@ export interface RlsGuardConfig {
   appRole?: string;
   /** Extra data packs (removed APIs, deprecated env vars and headers), paths relative to the config file; added to the built-in packs. */
   packs?: string[];
+  /** Modules to read as a supported database library: a fork or wrapper package name mapped to the library it stands for, e.g. { "@acme/slonik": "slonik" }. Subpaths follow (`@acme/slonik/utils` reads as `slonik/utils`). */
+  libraries?: Record<string, string>;
+  /** Prisma schema files or multi-file schema folders, relative to the config file, read before those found in the usual places of every workspace package. */
+  prismaSchema?: string[];
 }
 
 /** Types a configuration in rls-guard.config.ts: `export default defineConfig({ … })`. */

@@ -4,7 +4,9 @@ import type { TSESLint } from '@typescript-eslint/utils';
 import type ts from 'typescript';
 import { analyze, type CoreResult } from '../analysis/index.js';
 import { resolveAnalysisConfig } from '../analysis/config.js';
-import { parseSource, type SourceHost, FileSystemSourceHost } from '../analysis/source-host.js';
+import { libraryFor, parseSource, type SourceHost, FileSystemSourceHost } from '../analysis/source-host.js';
+import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
+import type { LibraryAliases } from '../resolve/libraries.js';
 import { checkerEvidence } from '../analysis/type-evidence.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel } from '../schema/load.js';
@@ -24,10 +26,11 @@ export function lintAnalysis(context: Readonly<TSESLint.RuleContext<string, read
   const filename = path.resolve(context.physicalFilename ?? context.filename);
   const sf = tsSourceFile(sourceCode, filename);
   const loaded = configFor(path.dirname(filename));
+  setPrismaSchemaPaths(loaded.dir, loaded.config.prismaSchema?.map((p) => path.resolve(loaded.dir, p)));
   const model = loadModel(loaded.dir, loaded.config);
   const strict = context.settings?.['rls-guard'] && (context.settings['rls-guard'] as { strict?: boolean }).strict === true;
   const config = resolveAnalysisConfig(model, loaded.config, { strict: !!strict });
-  const host = new OverlayHost(sharedHost, sf);
+  const host = new OverlayHost(sharedHost, sf, loaded.config.libraries);
   // With typed linting, the checker adds evidence; the AST is the program's, so nodes match.
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
   const types = program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
@@ -83,7 +86,12 @@ class OverlayHost implements SourceHost {
   constructor(
     private readonly base: SourceHost,
     private readonly current: ts.SourceFile,
+    private readonly libraries: LibraryAliases | undefined,
   ) {}
+
+  libraryFor(fromFile: string, specifier: string): string | undefined {
+    return libraryFor(this.libraries, fromFile, specifier, (f, s) => this.base.resolveModule(f, s));
+  }
 
   getSourceFile(absPath: string): ts.SourceFile | undefined {
     return path.resolve(this.current.fileName) === absPath ? this.current : this.base.getSourceFile(absPath);

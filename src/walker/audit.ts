@@ -4,6 +4,8 @@ import { analyze, type CoreResult } from '../analysis/index.js';
 import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/config.js';
 import { FileSystemSourceHost, parseSource, readSource, SOURCE_EXTENSIONS } from '../analysis/source-host.js';
 import { loadConfig } from '../config/load.js';
+import { auditRoots } from '../config/roots.js';
+import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
 import { walkFiles } from '../files/walk.js';
 import type { Finding, Report, WriteSite } from '../report/types.js';
@@ -70,13 +72,14 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const started = performance.now();
   const paths = (options.paths?.length ? options.paths : ['.']).map((p) => path.resolve(p));
   const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}) });
-  const root = loaded.dir;
-  const model = loadModel(root, loaded.config, {
+  const { root, config: rooted } = auditRoots(loaded, paths[0]!, !!options.configFile);
+  setPrismaSchemaPaths(root, rooted.prismaSchema);
+  const model = loadModel(root, rooted, {
     ...(options.schemaSource ? { source: options.schemaSource } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
   });
-  const config = resolveAnalysisConfig(model, loaded.config, { strict: options.strict ?? false });
-  const packSet = loadPacks(root, loaded.config.packs);
+  const config = resolveAnalysisConfig(model, rooted, { strict: options.strict ?? false });
+  const packSet = loadPacks(root, rooted.packs);
 
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
   const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: rel(root, d.file), message: d.message }));
@@ -119,14 +122,14 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
     }
   }
 
-  const host = new FileSystemSourceHost(files);
+  const host = new FileSystemSourceHost(files, rooted.libraries);
   options.onProgress?.({ phase: 'analyze', files: files.length });
   const result = analyze({ root, files, host, model, config, wholeProgram: true, ...(types ? { types } : {}) });
   // A write covered by a scope helper proves the context settings are set, even when the
   // helper itself lives outside the audited paths.
   const settingsSet = new Set(result.settingsSet);
   if (result.sites.some((s) => s.coverage === 'org-scope')) settingsSet.add(primaryContextSetting(loaded.config.contextSettings, model.policySettings));
-  result.findings.push(...schemaFindings(model, loaded.config, settingsSet).map((f) => ({ ...f, suppressed: null })));
+  result.findings.push(...schemaFindings(model, rooted, settingsSet).map((f) => ({ ...f, suppressed: null })));
   options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length, work: result.work });
   const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
   diagnostics.push(...packs.diagnostics);
@@ -135,7 +138,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
     const other = otherDatabaseOf(sf);
     if (other) otherDatabase.set(rel(root, sf.fileName), other);
   }
-  return buildReport({ root, model, result, packs, files: files.map((f) => rel(root, f.fileName)), include: loaded.config.includeWritesFrom ?? [], otherDatabase, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
+  return buildReport({ root, model, result, packs, files: files.map((f) => rel(root, f.fileName)), include: rooted.includeWritesFrom ?? [], otherDatabase, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
 }
 
 function buildReport(input: {

@@ -63,4 +63,60 @@ describe('rls-guard init', () => {
     expect(r.stdout).toContain('knex (package.json),');
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'))).toMatchObject({ migrations: ['migrations'], scopeHelpers: ['asTenant'] });
   });
+
+  it('proposes only folders holding migrations (never "."), says how many gated tables they replay to, and skips test and anonymous helpers', () => {
+    const dir = writeProject({
+      'package.json': '{ "name": "x", "dependencies": { "pg": "^8.0.0" } }',
+      'schema.sql': SCHEMA,
+      'queries/report.sql': 'SELECT count(*) FROM projects;',
+      'test/fixtures/seed.sql': 'CREATE TABLE t (id int);',
+      'db/migrations/002.sql': 'CREATE TABLE notes (id int);',
+      'src/tenancy.test.ts': "export async function inTestTenant(c: any, org: string, work: (c: any) => Promise<void>) {\n  await c.query(\"SELECT set_config('app.current_org_id', $1, true)\", [org]);\n  await work(c);\n}\n",
+      'src/anon.ts': "export default async function (c: any, org: string, work: (c: any) => Promise<void>) {\n  await c.query(\"SELECT set_config('app.current_org_id', $1, true)\", [org]);\n  await work(c);\n}\n",
+    });
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    expect(written.migrations).toEqual(['db/migrations', 'schema.sql']);
+    expect(written.scopeHelpers).toBeUndefined();
+    expect(r.stdout).toContain('Gated tables: 2 (the proposed migrations, replayed)');
+  }, 120_000);
+
+  it('warns when the proposal gates nothing, naming the folders that enable RLS', () => {
+    const dir = writeProject({
+      'db/migrations/001.sql': 'CREATE TABLE notes (id int);',
+      'src/schema/tables.ts': "import { pgTable, pgPolicy, uuid } from 'drizzle-orm/pg-core';\nexport const notes = pgTable('notes', { id: uuid() }, () => [pgPolicy('p', {})]);\n",
+    });
+    const r = run(['init', dir]);
+    expect(r.stdout).toMatch(/Warning: the proposed migrations give 0 gated tables.*ENABLE ROW LEVEL SECURITY or pgPolicy appears in: src\/schema/);
+  }, 120_000);
+
+  it('proposes library aliases for forks, npm: aliases and workspace packages that only re-export a library', () => {
+    const dir = writeProject({
+      'package.json': JSON.stringify({ name: 'root', workspaces: ['packages/*'], dependencies: { '@acme/slonik-fork': '^46.0.0', pgsql: 'npm:postgres@^3.4.0', 'slonik-interceptor-x': '^1.0.0', zod: '^3' } }),
+      'packages/db/package.json': JSON.stringify({ name: '@acme/kysely-kit', dependencies: { kysely: '^0.27.0' } }),
+      'packages/db/src/index.ts': "export * from 'kysely';\n",
+      'packages/util/package.json': JSON.stringify({ name: '@acme/util' }),
+      'packages/util/src/index.ts': "export * from 'kysely';\nexport const extra = 1;\n",
+      'db/migrations/001.sql': SCHEMA,
+    });
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    // A plugin of a library (slonik-interceptor-x) is not a fork of it.
+    expect(written.libraries).toEqual({ '@acme/slonik-fork': 'slonik', pgsql: 'postgres', '@acme/kysely-kit': 'kysely' });
+    expect(r.stdout).toContain('Library aliases: @acme/slonik-fork read as slonik');
+  }, 120_000);
+
+  it('on the forked-library layout without its config, proposes the alias and migrations its authors wrote, which gate its table', () => {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-init-')), 'fork');
+    fs.cpSync(path.resolve(import.meta.dirname, '../../fixtures/layouts/slonik-fork'), dir, { recursive: true });
+    const theirs = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    fs.rmSync(path.join(dir, 'rls-guard.config.json'));
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Gated tables: 1 (the proposed migrations, replayed)');
+    const { $schema: _, ...mine } = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    expect(mine).toEqual({ migrations: theirs.migrations, libraries: theirs.libraries });
+  }, 180_000);
 });

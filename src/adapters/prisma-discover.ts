@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { isFile } from '../files/walk.js';
+import { isDir, readManifest, workspaceOf } from '../resolve/workspaces.js';
+
+// Where Prisma keeps its schema, in every package of a workspace, looked up the way the
+// Prisma CLI does for one package: prisma.config.ts's `schema`, package.json's
+// `"prisma": { "schema": … }`, then ./schema.prisma, ./prisma/schema.prisma and the
+// multi-file ./prisma/schema/ folder. A configured path (`prismaSchema`) comes first.
+
+export interface PrismaSchemaFiles {
+  /** The .prisma files of one schema (several for a multi-file schema folder). */
+  files: string[];
+}
+
+const PRISMA_CONFIGS = ['prisma.config.ts', 'prisma.config.mts', 'prisma.config.js', 'prisma.config.mjs', 'prisma.config.cjs'];
+
+/** Every schema of the project at `root`: its own, each workspace package's, and the explicit ones. */
+export function discoverPrismaSchemas(root: string, explicit: readonly string[] = []): PrismaSchemaFiles[] {
+  const out: PrismaSchemaFiles[] = [];
+  const seen = new Set<string>();
+  const add = (files: string[]): void => {
+    const fresh = files.filter((f) => !seen.has(f));
+    for (const f of fresh) seen.add(f);
+    if (fresh.length) out.push({ files: fresh });
+  };
+  for (const p of explicit) add(prismaFilesAt(path.resolve(root, p)));
+  const ws = workspaceOf(root);
+  const dirs = [root, ...(ws ? [ws.root, ...ws.packages.map((p) => p.dir)] : [])];
+  for (const dir of [...new Set(dirs)]) add(packageSchema(dir));
+  return out;
+}
+
+/** One package's schema, by the first place Prisma would look that exists. */
+function packageSchema(dir: string): string[] {
+  const candidates: string[] = [];
+  for (const name of PRISMA_CONFIGS) {
+    const configured = schemaOfPrismaConfig(path.join(dir, name));
+    if (configured) candidates.push(path.resolve(dir, configured));
+  }
+  const fromManifest = readManifest(dir)?.prisma?.schema;
+  if (typeof fromManifest === 'string') candidates.push(path.resolve(dir, fromManifest));
+  candidates.push(path.join(dir, 'schema.prisma'), path.join(dir, 'prisma', 'schema.prisma'), path.join(dir, 'prisma', 'schema'));
+  for (const c of candidates) {
+    const files = prismaFilesAt(c);
+    if (files.length) return files;
+  }
+  return [];
+}
+
+/** A .prisma file, or the .prisma files under a folder (a multi-file schema), sorted. */
+function prismaFilesAt(p: string): string[] {
+  if (isFile(p)) return p.endsWith('.prisma') ? [p] : [];
+  if (!isDir(p)) return [];
+  try {
+    return (fs.readdirSync(p, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+      .filter((d) => d.isFile() && d.name.endsWith('.prisma') && !d.parentPath.includes(`${path.sep}node_modules`))
+      .map((d) => path.join(d.parentPath, d.name))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The `schema` path a prisma.config.ts declares as a string literal (`defineConfig({ schema: 'prisma/schema.prisma' })`). */
+function schemaOfPrismaConfig(file: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const m = /(?:^|[{,\s])schema\s*:\s*(['"`])([^'"`$]+)\1/m.exec(text.replace(/\/\/.*$/gm, ''));
+  return m?.[2];
+}
+
+const outputsCache = new Map<string, { at: number; outputs: string[] }>();
+const RECHECK_MS = 1000;
+
+/** The folders the schemas' generators write their clients to (`output = "../generated/client"`, relative to the schema file). */
+export function prismaGeneratorOutputs(root: string): string[] {
+  const hit = outputsCache.get(root);
+  const now = Date.now();
+  if (hit && now - hit.at < RECHECK_MS) return hit.outputs;
+  const outputs: string[] = [];
+  for (const schema of discoverPrismaSchemas(root)) {
+    for (const file of schema.files) {
+      let text = '';
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const block of text.matchAll(/^\s*generator\s+\w+\s*\{([^}]*)\}/gm)) {
+        const output = /^\s*output\s*=\s*"([^"]+)"/m.exec(block[1]!.replace(/\/\/.*$/gm, ''));
+        if (output) outputs.push(path.resolve(path.dirname(file), output[1]!));
+      }
+    }
+  }
+  outputsCache.set(root, { at: now, outputs });
+  return outputs;
+}
