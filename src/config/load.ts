@@ -18,6 +18,8 @@ export interface LoadedConfig {
   file: string | null;
   /** The folder the config's relative paths are resolved against; the audit root. */
   dir: string;
+  /** Under `untrusted`, a script config that was found but not run: the audit used the defaults. */
+  refused?: { file: string; reason: string };
 }
 
 export function findConfigFile(start: string): string | null {
@@ -36,9 +38,15 @@ export function findConfigFile(start: string): string | null {
   }
 }
 
-export function loadConfig(options: { configFile?: string; start: string }): LoadedConfig {
+export function loadConfig(options: { configFile?: string; start: string; untrusted?: boolean }): LoadedConfig {
   const file = options.configFile ? path.resolve(options.configFile) : findConfigFile(options.start);
   if (!file) return { config: {}, file: null, dir: defaultRoot(options.start) };
+  // A script config is code from the audited tree: under --untrusted it is never run.
+  if (options.untrusted && SCRIPT_CONFIG.test(file)) {
+    const reason = `${path.basename(file)} was not run: --untrusted never executes code from the audited tree, so the audit used the default configuration; put the configuration in rls-guard.config.json to have it read`;
+    if (options.configFile) throw new ConfigError(`${file}: ${reason}`);
+    return { config: {}, file: null, dir: path.dirname(file), refused: { file, reason } };
+  }
   let raw: unknown;
   try {
     if (path.basename(file) === 'package.json') raw = readPackageKey(file);

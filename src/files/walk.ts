@@ -19,6 +19,8 @@ export interface WalkOptions {
 export interface WalkDiagnostic {
   file: string;
   message: string;
+  /** Files below it may have been missed (an unreadable folder): the audit is incomplete. */
+  incomplete?: boolean;
 }
 
 export interface WalkResult {
@@ -52,7 +54,7 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
     try {
       real = fs.realpathSync(dir);
     } catch (error) {
-      diagnostics.push({ file: dir, message: `cannot read directory: ${(error as Error).message}` });
+      diagnostics.push({ file: dir, message: `cannot read directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, incomplete: true });
       return;
     }
     if (visited.has(real)) return; // a symlink loop, or a folder reached twice
@@ -61,7 +63,7 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (error) {
-      diagnostics.push({ file: dir, message: `cannot read directory: ${(error as Error).message}` });
+      diagnostics.push({ file: dir, message: `cannot read directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, incomplete: true });
       return;
     }
     const here = options.gitignore === false ? undefined : gitignoreAt(dir, diagnostics);

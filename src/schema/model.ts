@@ -1,6 +1,6 @@
 import type { RlsGuardConfig } from '../config/types.js';
 import { classifyStatement, constBool, constString, functionName } from '../sql/classify.js';
-import { type PgNode, parsePlpgsql, parseSql, splitStatements, visitPg } from '../sql/parser.js';
+import { type PgNode, parsePlpgsql, parseSql, recoverStatements, visitPg } from '../sql/parser.js';
 import { normalizeQualifiedName, qualify, rangeVarName } from './names.js';
 import type { ContextSet, FunctionState, FunctionWrite, PolicyCommand, PolicyState, RlsModel, SchemaLocation, TableState, TriggerEvent } from './types.js';
 
@@ -36,15 +36,27 @@ export function buildModel(files: readonly MigrationFile[], options: { defaultSc
       for (const st of parsed.statements) apply(st.stmt, st.location, ctx);
       continue;
     }
-    model.diagnostics.push({ file: file.path, line: ctx.lineAt(parsed.position ?? 0), message: `SQL syntax error: ${parsed.error}; the other statements of this file were still applied` });
-    // Recover: apply every statement that parses on its own.
-    for (const piece of splitStatements(file.text)) {
-      const one = parseSql(piece.text);
-      if (one.ok) for (const st of one.statements) apply(st.stmt, piece.offset + st.location, ctx);
+    // Keep every statement that can be read; say exactly which lines were not.
+    const recovered = recoverStatements(file.text);
+    for (const st of recovered.statements) apply(st.stmt, st.location, ctx);
+    const lastLine = ctx.lineAt(Buffer.byteLength(file.text));
+    for (const span of recovered.lost) {
+      const from = ctx.lineAt(span.from);
+      const to = span.to === null ? lastLine : Math.max(from, lineOfByte(file.text, span.to));
+      const lines = span.to === null ? `everything from line ${from} to the end of the file (line ${lastLine})` : from === to ? `the statement at line ${from}` : `lines ${from}–${to}`;
+      model.diagnostics.push({ file: file.path, line: from, incomplete: true, message: `SQL syntax error: ${span.reason}; ${lines} ${span.to === null || from !== to ? 'were' : 'was'} not read, the rest of the file was applied` });
     }
   }
   model.policySettings = collectPolicySettings(model);
   return model;
+}
+
+/** The 1-based line of a byte offset, counting the line the byte is on (no skipping ahead). */
+function lineOfByte(text: string, offset: number): number {
+  const bytes = Buffer.from(text).subarray(0, Math.max(0, offset - 1));
+  let line = 1;
+  for (const b of bytes) if (b === 10) line++;
+  return line;
 }
 
 export function lineIndex(text: string): (byteOffset: number) => number {

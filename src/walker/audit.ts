@@ -6,7 +6,8 @@ import { FileSystemSourceHost, parseSource, readSource, SOURCE_EXTENSIONS } from
 import { loadConfig } from '../config/load.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
 import { walkFiles } from '../files/walk.js';
-import type { Finding, Report, WriteSite } from '../report/types.js';
+import type { Finding, IncompleteItem, Report, WriteSite } from '../report/types.js';
+import { incompleteFindings, sortIncomplete } from '../report/incomplete.js';
 import { packAudit, type PackAuditResult } from '../packs/audit.js';
 import { loadPacks } from '../packs/load.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
@@ -32,6 +33,10 @@ export interface AuditOptions {
   schemaSource?: SchemaSourceChoice;
   /** Introspect this live database (read-only) for the RLS model. */
   databaseUrl?: string;
+  /** Gaps (inputs skipped or read in part) are warnings, not errors: the run can pass with them. */
+  allowIncomplete?: boolean;
+  /** The audited tree is not trusted: no code from it runs (a .ts/.mjs config there is refused). */
+  untrusted?: boolean;
   /** Called as the audit goes, for progress displays. */
   onProgress?: (event: ProgressEvent) => void;
 }
@@ -63,24 +68,33 @@ export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
 export function auditSync(options: AuditOptions = {}): AuditReport {
   const started = performance.now();
   const paths = (options.paths?.length ? options.paths : ['.']).map((p) => path.resolve(p));
-  const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}) });
+  const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
   const root = loaded.dir;
+  const incomplete: IncompleteItem[] = [];
+  if (loaded.refused) incomplete.push({ file: rel(root, loaded.refused.file), kind: 'config', reason: loaded.refused.reason });
   const model = loadModel(root, loaded.config, {
     ...(options.schemaSource ? { source: options.schemaSource } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
   });
+  incomplete.push(...modelGaps(model));
   const config = resolveAnalysisConfig(model, loaded.config, { strict: options.strict ?? false });
   const packSet = loadPacks(root, loaded.config.packs);
+  const maxBytes = loaded.config.maxFileBytes;
 
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
   const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: rel(root, d.file), message: d.message }));
+  for (const d of walked.diagnostics) if (d.incomplete) incomplete.push({ file: rel(root, d.file), kind: 'source', reason: d.message });
   for (const d of model.diagnostics) diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
   const readable: { file: string; text: string }[] = [];
-  // A deployment file named on the command line is read by the pack pass, not parsed as source.
-  for (const file of walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)))) {
-    const read = readSource(file);
+  // A deployment file named on the command line is read by the pack pass, not parsed as source;
+  // the config file is read as configuration, not audited as source.
+  for (const file of walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)) && f !== loaded.file)) {
+    const read = readSource(file, maxBytes);
     if (read.ok) readable.push({ file, text: read.text });
-    else diagnostics.push({ file: rel(root, file), message: read.reason });
+    else {
+      diagnostics.push({ file: rel(root, file), message: read.reason });
+      incomplete.push({ file: rel(root, file), kind: 'source', reason: read.reason });
+    }
   }
   // Each file is parsed once: by ts-morph when the checker is wanted, else directly.
   let files: ts.SourceFile[];
@@ -91,24 +105,27 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
     options.onProgress?.({ phase: 'parse', parsed: files.length, total: readable.length });
     types = typed.types;
   } else {
-    files = readable.map((r, i) => {
+    files = readable.flatMap((r, i) => {
       options.onProgress?.({ phase: 'parse', parsed: i + 1, total: readable.length });
-      return parseSource(r.file, r.text);
+      try {
+        return [parseSource(r.file, r.text)];
+      } catch (error) {
+        // The parser recurses: code nested deeply enough overflows the stack.
+        const reason = `not parsed (${error instanceof RangeError ? 'the code is nested too deeply' : (error as Error).message}); none of its writes were checked`;
+        diagnostics.push({ file: rel(root, r.file), message: reason });
+        incomplete.push({ file: rel(root, r.file), kind: 'source', reason });
+        return [];
+      }
     });
   }
-  for (const sf of files) {
-    const syntax = (sf as unknown as { parseDiagnostics?: ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
-    const first = syntax[0];
-    if (first) {
-      const { line } = sf.getLineAndCharacterOfPosition(first.start);
-      const text = typeof first.messageText === 'string' ? first.messageText : first.messageText.messageText;
-      diagnostics.push({ file: rel(root, sf.fileName), message: `syntax error at line ${line + 1}: ${text} (analysed as far as it parses)` });
-    }
-  }
 
-  const host = new FileSystemSourceHost(files);
+  const host = new FileSystemSourceHost(files, maxBytes);
   options.onProgress?.({ phase: 'analyze', files: files.length });
   const result = analyze({ root, files, host, model, config, wholeProgram: true, ...(types ? { types } : {}) });
+  for (const gap of result.incomplete) {
+    diagnostics.push({ file: gap.file, message: gap.reason });
+    incomplete.push({ ...gap, kind: 'source' });
+  }
   // A write covered by a scope helper proves the context settings are set, even when the
   // helper itself lives outside the audited paths.
   const settingsSet = new Set(result.settingsSet);
@@ -117,7 +134,22 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length });
   const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
   diagnostics.push(...packs.diagnostics);
-  return buildReport({ root, model, result, packs, files: files.length, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
+  return buildReport({ root, model, result, packs, files: files.length, diagnostics, incomplete, allowIncomplete: options.allowIncomplete ?? false, configFile: loaded.file, durationMs: performance.now() - started });
+}
+
+/** What the RLS model could not see: migration input read in part, no migrations, no gated tables. */
+function modelGaps(model: RlsModel): IncompleteItem[] {
+  const fromDatabase = model.sources?.some((s) => s.method === 'database') ?? false;
+  const fromSnapshot = model.sources?.some((s) => s.method === 'snapshot') ?? false;
+  const gaps: IncompleteItem[] = model.diagnostics.filter((d) => d.incomplete).map((d) => ({ file: d.file, line: d.line, kind: fromDatabase ? 'database' : 'migration', reason: d.message }));
+  const gated = [...model.tables.values()].some((t) => t.rlsEnabled);
+  if (!fromDatabase && !fromSnapshot && model.files.length === 0) {
+    gaps.push({ file: '.', kind: 'migration', reason: 'no migrations found, so no table is known to be RLS-gated and no write can be judged; name the migration folders with `migrations` in the config, or read the model from a database with --database-url' });
+  } else if (!gated) {
+    const ref = model.sources?.[0]?.ref ?? '.';
+    gaps.push({ file: fromDatabase ? '.' : ref, kind: fromDatabase ? 'database' : 'migration', reason: `no RLS-gated tables in the model (${fromDatabase ? 'the database' : `the migrations in ${ref}`} enable row level security on no table), so no write can be judged; check that these are the right ${fromDatabase ? 'database' : 'migrations'}` });
+  }
+  return gaps;
 }
 
 function buildReport(input: {
@@ -127,12 +159,15 @@ function buildReport(input: {
   packs: PackAuditResult;
   files: number;
   diagnostics: Diagnostic[];
+  incomplete: IncompleteItem[];
+  allowIncomplete: boolean;
   configFile: string | null;
   durationMs: number;
 }): AuditReport {
   const { model, result } = input;
   const byPosition = <T extends { file: string; line: number; column: number }>(a: T, b: T): number =>
     a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
+  const incomplete = sortIncomplete(input.incomplete);
   const writeSites = result.sites.map(({ deferred: _deferred, ...site }) => site).sort(byPosition);
   const toFinding = (f: CoreResult['findings'][number]): Finding => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint });
   const byFinding = (a: Finding, b: Finding): number => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId);
@@ -140,6 +175,7 @@ function buildReport(input: {
     .filter((f) => !f.suppressed && !(f.ruleId === 'no-unused-suppression' && input.packs.usedSuppressions.has(`${f.file}:${f.line}`)))
     .map(toFinding)
     .concat(input.packs.findings)
+    .concat(incompleteFindings(incomplete, { allow: input.allowIncomplete }))
     .sort(byFinding);
   const suppressedFindings = result.findings.flatMap((f) => (f.suppressed ? [{ ...toFinding(f), suppressed: f.suppressed }] : [])).sort(byFinding);
   // Unresolved writes may touch gated tables and SECURITY DEFINER calls write them on the
@@ -160,13 +196,16 @@ function buildReport(input: {
     },
     writeSites,
     findings,
+    incomplete,
     suppressedFindings,
     summary: {
       files: input.files,
       writeSites: writeSites.length,
       gatedWriteSites: gatedSites.length,
       covered,
-      coverage: gatedSites.length === 0 ? 1 : Math.round((covered / gatedSites.length) * 1000) / 1000,
+      // Nothing to cover is not full coverage: with no gated writes there is no ratio.
+      coverage: gatedSites.length === 0 ? null : Math.round((covered / gatedSites.length) * 1000) / 1000,
+      incomplete: incomplete.length,
       errors: findings.filter((f) => f.severity === 'error').length,
       warnings: findings.filter((f) => f.severity === 'warning').length,
       baselined: 0,

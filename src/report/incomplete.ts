@@ -1,0 +1,42 @@
+import type { Finding, IncompleteItem } from './types.js';
+import { fingerprint } from './fingerprint.js';
+
+// An audit that skipped or only partly read an input cannot vouch for what it did not see:
+// each gap becomes a `no-incomplete-audit` finding, an error unless the user explicitly
+// accepts gaps (`--allow-incomplete`), so an incomplete run is never an all-clear.
+
+const FIX: Record<IncompleteItem['kind'], string> = {
+  source: 'fix the file, raise `maxFileBytes` in the config, or leave it out with `ignore`',
+  migration: 'fix the migration, or point `migrations` in the config at the right files',
+  config: 'use a JSON configuration (rls-guard.config.json)',
+  database: 'check the database the RLS model is read from',
+};
+
+/** The findings that make an incomplete audit fail: one per gap, in report order. */
+export function incompleteFindings(items: readonly IncompleteItem[], options: { allow: boolean }): Finding[] {
+  return items.map((item) => ({
+    ruleId: 'no-incomplete-audit',
+    severity: options.allow ? 'warning' : 'error',
+    file: item.file,
+    line: item.line ?? 1,
+    column: 1,
+    endLine: item.line ?? 1,
+    endColumn: 1,
+    message: `The audit did not read all of this ${item.kind === 'source' ? 'source file' : item.kind}: ${item.reason}. Writes it hides are not checked, so this run is no all-clear. Fix: ${FIX[item.kind]}${options.allow ? '' : ' (or accept the gap with --allow-incomplete)'}.`,
+    // Reasons carry sizes and line numbers; the kind and file say what the gap is about.
+    fingerprint: fingerprint(['no-incomplete-audit', item.kind, item.file, item.reason.replace(/\d+/g, '#')]),
+  }));
+}
+
+/** Items deduplicated (one gap per file, line and reason) and in a stable order. */
+export function sortIncomplete(items: readonly IncompleteItem[]): IncompleteItem[] {
+  const seen = new Set<string>();
+  const out: IncompleteItem[] = [];
+  for (const i of items) {
+    const key = `${i.kind}\0${i.file}\0${i.line ?? 0}\0${i.reason}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(i);
+  }
+  return out.sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || a.reason.localeCompare(b.reason));
+}
