@@ -100,6 +100,14 @@ export function analyze(input: CoreInput): CoreResult {
   return result;
 }
 
+function unclosedComment(sf: ts.SourceFile): number | undefined {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, sf.languageVariant, sf.text);
+  for (let token = scanner.scan(); token !== ts.SyntaxKind.EndOfFileToken; token = scanner.scan()) {
+    if (token === ts.SyntaxKind.MultiLineCommentTrivia && scanner.isUnterminated()) return scanner.getTokenStart();
+  }
+  return undefined;
+}
+
 function gaveUp(error: unknown): string {
   if (error instanceof RangeError && /call stack/i.test(error.message)) return 'the code is nested too deeply';
   return error instanceof Error ? error.message : String(error);
@@ -113,8 +121,11 @@ function syntaxGap(sf: ts.SourceFile, root: string): SourceGap[] {
   const syntax = (sf as unknown as { parseDiagnostics?: ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
   const first = syntax[0];
   if (!first) return [];
-  const line = sf.getLineAndCharacterOfPosition(first.start).line + 1;
-  const text = ts.flattenDiagnosticMessageText(first.messageText, ' ');
+  // TypeScript reports an unclosed comment at the end of the file; point at where it opens.
+  const opened = first.code === 1010 ? unclosedComment(sf) : undefined;
+  const line = sf.getLineAndCharacterOfPosition(opened ?? first.start).line + 1;
+  const message = ts.flattenDiagnosticMessageText(first.messageText, ' ');
+  const text = opened === undefined ? message : `a /* comment is never closed (${message})`;
   return [{ file: relative(root, sf.fileName), line, reason: `syntax error at line ${line}: ${text}; the code after it may have been misread or not read at all` }];
 }
 

@@ -5,6 +5,14 @@ import { fingerprint } from './fingerprint.js';
 // each gap becomes a `no-incomplete-audit` finding, an error unless the user explicitly
 // accepts gaps (`--allow-incomplete`), so an incomplete run is never an all-clear.
 
+/** What a gap of each kind can hide. */
+const HIDES: Record<IncompleteItem['kind'], string> = {
+  source: 'Writes in the part not read are not checked',
+  migration: 'Tables it would gate may be missing from the RLS model, so writes to them go unchecked',
+  config: 'The scope helpers, admin connections and gated tables it declares are unknown',
+  database: 'Tables it would gate may be missing from the RLS model, so writes to them go unchecked',
+};
+
 const FIX: Record<IncompleteItem['kind'], string> = {
   source: 'fix the file, raise `maxFileBytes` in the config, or leave it out with `ignore`',
   migration: 'fix the migration, or point `migrations` in the config at the right files',
@@ -22,7 +30,7 @@ export function incompleteFindings(items: readonly IncompleteItem[], options: { 
     column: 1,
     endLine: item.line ?? 1,
     endColumn: 1,
-    message: `The audit did not read all of this ${item.kind === 'source' ? 'source file' : item.kind}: ${item.reason}. Writes it hides are not checked, so this run is no all-clear. Fix: ${FIX[item.kind]}${options.allow ? '' : ' (or accept the gap with --allow-incomplete)'}.`,
+    message: `The audit did not read all of this ${item.kind === 'source' ? 'source file' : item.kind}: ${item.reason}. ${HIDES[item.kind]}, so this run is no all-clear. Fix: ${FIX[item.kind]}${options.allow ? '' : ' (or accept the gap with --allow-incomplete)'}.`,
     // Reasons carry sizes and line numbers; the kind and file say what the gap is about.
     fingerprint: fingerprint(['no-incomplete-audit', item.kind, item.file, item.reason.replace(/\d+/g, '#')]),
   }));

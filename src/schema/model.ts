@@ -37,11 +37,12 @@ export function buildModel(files: readonly MigrationFile[], options: { defaultSc
       continue;
     }
     // Keep every statement that can be read; say exactly which lines were not.
-    const recovered = recoverStatements(file.text);
+    const text = file.text;
+    const recovered = recoverStatements(text);
     for (const st of recovered.statements) apply(st.stmt, st.location, ctx);
     const lastLine = ctx.lineAt(Buffer.byteLength(file.text));
     for (const span of recovered.lost) {
-      const from = ctx.lineAt(span.from);
+      const from = lineOfByte(text, span.from + 1);
       const to = span.to === null ? lastLine : Math.max(from, lineOfByte(file.text, span.to));
       const lines = span.to === null ? `everything from line ${from} to the end of the file (line ${lastLine})` : from === to ? `the statement at line ${from}` : `lines ${from}–${to}`;
       model.diagnostics.push({ file: file.path, line: from, incomplete: true, message: `SQL syntax error: ${span.reason}; ${lines} ${span.to === null || from !== to ? 'were' : 'was'} not read, the rest of the file was applied` });

@@ -5,7 +5,7 @@ import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/conf
 import { FileSystemSourceHost, parseSource, readSource, SOURCE_EXTENSIONS } from '../analysis/source-host.js';
 import { loadConfig } from '../config/load.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
-import { walkFiles } from '../files/walk.js';
+import { realPath, walkFiles } from '../files/walk.js';
 import type { Finding, IncompleteItem, Report, WriteSite } from '../report/types.js';
 import { incompleteFindings, sortIncomplete } from '../report/incomplete.js';
 import { packAudit, type PackAuditResult } from '../packs/audit.js';
@@ -67,7 +67,8 @@ export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
 
 export function auditSync(options: AuditOptions = {}): AuditReport {
   const started = performance.now();
-  const paths = (options.paths?.length ? options.paths : ['.']).map((p) => path.resolve(p));
+  // Real paths, so the root and every file agree however links lead to them.
+  const paths = (options.paths?.length ? options.paths : ['.']).map(realPath);
   const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
   const root = loaded.dir;
   const incomplete: IncompleteItem[] = [];
@@ -84,7 +85,9 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
   const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: rel(root, d.file), message: d.message }));
   for (const d of walked.diagnostics) if (d.incomplete) incomplete.push({ file: rel(root, d.file), kind: 'source', reason: d.message });
-  for (const d of model.diagnostics) diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
+  // Migration discovery walks the same tree: a link it trips over is listed once.
+  const walkedAlready = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
+  for (const d of model.diagnostics) if (!walkedAlready.has(`${d.file}\0${d.message}`)) diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
   const readable: { file: string; text: string }[] = [];
   // A deployment file named on the command line is read by the pack pass, not parsed as source;
   // the config file is read as configuration, not audited as source.
@@ -133,7 +136,9 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   result.findings.push(...schemaFindings(model, loaded.config, settingsSet).map((f) => ({ ...f, suppressed: null })));
   options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length });
   const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
-  diagnostics.push(...packs.diagnostics);
+  // The pack pass walks the same tree: a link it trips over is already listed.
+  const listed = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
+  diagnostics.push(...packs.diagnostics.filter((d) => !listed.has(`${d.file}\0${d.message}`)));
   return buildReport({ root, model, result, packs, files: files.length, diagnostics, incomplete, allowIncomplete: options.allowIncomplete ?? false, configFile: loaded.file, durationMs: performance.now() - started });
 }
 
