@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isFile } from '../files/walk.js';
 import { evaluateConfigFile, SCRIPT_CONFIG } from './evaluate.js';
+import { parseJson } from './json.js';
 import type { RlsGuardConfig } from './types.js';
 import { ConfigError, validateConfig } from './validate.js';
 
@@ -51,7 +52,7 @@ export function loadConfig(options: { configFile?: string; start: string; untrus
   try {
     if (path.basename(file) === 'package.json') raw = readPackageKey(file);
     else if (SCRIPT_CONFIG.test(file)) raw = evaluateConfigFile(file);
-    else raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    else raw = parseJson(fs.readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ConfigError(`${file}: cannot read configuration: ${(error as Error).message}`);
   }

@@ -4,7 +4,7 @@ import type { TSESLint } from '@typescript-eslint/utils';
 import type ts from 'typescript';
 import { analyze, type CoreResult } from '../analysis/index.js';
 import { resolveAnalysisConfig } from '../analysis/config.js';
-import { parseSource, type SourceHost, FileSystemSourceHost } from '../analysis/source-host.js';
+import { DEFAULT_MAX_FILE_BYTES, parseSource, type SourceHost, FileSystemSourceHost, tooLarge } from '../analysis/source-host.js';
 import { checkerEvidence } from '../analysis/type-evidence.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel } from '../schema/load.js';
@@ -22,8 +22,16 @@ export function lintAnalysis(context: Readonly<TSESLint.RuleContext<string, read
   const hit = results.get(sourceCode);
   if (hit) return hit;
   const filename = path.resolve(context.physicalFilename ?? context.filename);
-  const sf = tsSourceFile(sourceCode, filename);
   const loaded = configFor(path.dirname(filename));
+  // The same limit as the walker's, so the two front ends agree on what they skip.
+  const limit = loaded.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const size = Buffer.byteLength(sourceCode.text);
+  if (size > limit) {
+    const skipped: CoreResult = { sites: [], findings: [], settingsSet: new Set(), incomplete: [{ file: path.relative(loaded.dir, filename), reason: tooLarge(size, limit) }] };
+    results.set(sourceCode, skipped);
+    return skipped;
+  }
+  const sf = tsSourceFile(sourceCode, filename);
   const model = loadModel(loaded.dir, loaded.config);
   const strict = context.settings?.['rls-guard'] && (context.settings['rls-guard'] as { strict?: boolean }).strict === true;
   const config = resolveAnalysisConfig(model, loaded.config, { strict: !!strict });

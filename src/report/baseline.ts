@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { parseJson } from '../config/json.js';
 import type { Finding, Report } from './types.js';
 
 // A baseline records the findings a team accepts for now, so CI fails only on new ones.
@@ -74,7 +75,7 @@ export function serializeBaseline(baseline: Baseline): string {
 export function readBaseline(file: string): Baseline {
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = parseJson(fs.readFileSync(file, 'utf8'));
   } catch (error) {
     throw new BaselineError(`${file}: cannot read the baseline: ${(error as Error).message}`);
   }
@@ -97,6 +98,7 @@ export function parseBaseline(raw: unknown, file: string): Baseline {
       if (!isObject(entry) || !Array.isArray(entry.fingerprints) || entry.fingerprints.some((x) => typeof x !== 'string')) {
         return bad(`${at}.fingerprints`, 'must be an array of strings');
       }
+      if (entry.count !== undefined && (typeof entry.count !== 'number' || !Number.isInteger(entry.count) || entry.count < 0)) bad(`${at}.count`, 'must be a whole number ≥ 0');
       for (const fingerprint of entry.fingerprints as string[]) refs.push({ file: f, ruleId, fingerprint });
     }
   }

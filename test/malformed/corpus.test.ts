@@ -284,6 +284,37 @@ describe('messages for bad input', () => {
     expect(bad.stderr).toBe('rls-guard: the database URL is not a PostgreSQL URL; write it as postgres://user:password@host:5432/database\n');
   });
 
+  it('a JSON syntax error in the config says line and column; an enum error lists the allowed values', () => {
+    const broken = runCli(['audit', writeProject({ 'rls-guard.config.json': '{\n  "ignore": ["a"]\n  "defaultSchema": "x"\n}\n' }), '-q']);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/rls-guard\.config\.json: cannot read configuration: invalid JSON at line 3, column 3: /);
+    const badEnum = runCli(['audit', writeProject({ 'rls-guard.config.json': '{ "schemaSource": "sometimes" }' }), '-q']);
+    expect(badEnum.code).toBe(2);
+    expect(badEnum.stderr).toMatch(/schemaSource must be one of "auto", "replay", "static", "snapshot", "database"\n$/);
+    const badLimit = runCli(['audit', writeProject({ 'rls-guard.config.json': '{ "maxFileBytes": 0 }' }), '-q']);
+    expect(badLimit.stderr).toMatch(/maxFileBytes must be at least 1\n$/);
+  });
+
+  it('a baseline whose count is not a number is rejected', () => {
+    const dir = writeProject({ 'db/migrations/001.sql': SCHEMA, 'b.json': JSON.stringify({ version: 1, files: { 'src/a.ts': { 'no-unscoped-write': { count: 'x', fingerprints: ['ab'] } } } }) });
+    const r = runCli(['audit', dir, '-q', '--baseline', path.join(dir, 'b.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('files["src/a.ts"]["no-unscoped-write"].count must be a whole number ≥ 0');
+  });
+
+  it('a suggested fix quotes identifiers as Postgres needs them', () => {
+    const dir = writeProject({ 'db/migrations/001.sql': 'CREATE SCHEMA "Billing";\nCREATE TABLE "Billing"."LedgerEntries" (id int);\nALTER TABLE "Billing"."LedgerEntries" ENABLE ROW LEVEL SECURITY;\nCREATE TABLE "user" (id int);\nALTER TABLE "user" ENABLE ROW LEVEL SECURITY;\n' });
+    const messages = audit(dir).report.findings.filter((f) => f.ruleId === 'no-owner-bypass').map((f) => /Fix: `([^`]*)`/.exec(f.message)?.[1]);
+    expect(messages).toEqual(['ALTER TABLE "Billing"."LedgerEntries" FORCE ROW LEVEL SECURITY;', 'ALTER TABLE public."user" FORCE ROW LEVEL SECURITY;']);
+  });
+
+  it('an interpolation that breaks the SQL is named as such, never as the internal placeholder', () => {
+    const dir = writeProject({ 'db/migrations/001.sql': SCHEMA, 'src/db.ts': `${POOL}export const run = (where: string) => pool.query(\`DELETE FROM projects \${where}\`);\n` });
+    const messages = audit(dir).report.findings.map((f) => f.message).join('\n');
+    expect(messages).toContain('syntax error at or near an interpolated value');
+    expect(messages).not.toMatch(/\$9\d\d/);
+  });
+
   it('the config file is not counted as an audited file', () => {
     const dir = writeProject({ 'db/migrations/001.sql': SCHEMA, 'src/db.ts': POOL, 'rls-guard.config.ts': 'export default {};\n' });
     expect(audit(dir).report.summary.files).toBe(1);
