@@ -353,6 +353,32 @@ function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
     } else if (d.defname === 'as') body = listNames(d.arg)[0] ?? null;
   }
   ctx.model.functions.set(name, functionState({ name, securityDefiner, language, searchPathPinned, body, bodySchema, at }));
+  // A body that does not parse hides what the function writes: a call of it could write a
+  // gated table unseen.
+  const unread = bodyError(language, body, name);
+  if (unread) ctx.model.diagnostics.push({ file: at.file, line: at.line, incomplete: true, message: `the body of function ${name} does not parse (${unread}), so what it writes and which context it sets are unknown` });
+}
+
+function bodyError(language: string, body: string | null, name: string): string | null {
+  if (body === null || (language !== 'sql' && language !== 'plpgsql')) return null;
+  if (language === 'plpgsql') {
+    const tree = plpgsqlTree(body, name);
+    return tree.ok ? null : tree.error;
+  }
+  const parsed = parseSql(body);
+  return parsed.ok ? null : parsed.error;
+}
+
+/** parsePlPgSQL wants a whole CREATE FUNCTION; rebuild a minimal one around the body. */
+function plpgsqlTree(body: string, name: string): ReturnType<typeof parsePlpgsql> {
+  // The return type decides which RETURN forms are legal; try the permissive ones first.
+  const tag = '$rlsguard$';
+  let parsed: ReturnType<typeof parsePlpgsql> = { ok: false, error: '' };
+  for (const returns of ['record', 'SETOF record', 'void']) {
+    parsed = parsePlpgsql(`CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS ${returns} LANGUAGE plpgsql AS ${tag}${body}${tag}`);
+    if (parsed.ok) break;
+  }
+  return parsed;
 }
 
 /** A function's state from its definition: what its body sets, reads, writes and calls. */
@@ -383,14 +409,7 @@ export function functionState(def: {
 function bodyStatements(language: string, body: string | null, name: string): string[] {
   if (language === 'sql') return body ? [body] : [];
   if (language !== 'plpgsql' || body === null) return [];
-  // parsePlPgSQL wants a whole CREATE FUNCTION; rebuild a minimal one around the body.
-  // The return type decides which RETURN forms are legal; try the permissive ones first.
-  const tag = '$rlsguard$';
-  let parsed: ReturnType<typeof parsePlpgsql> = { ok: false, error: '' };
-  for (const returns of ['record', 'SETOF record', 'void']) {
-    parsed = parsePlpgsql(`CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS ${returns} LANGUAGE plpgsql AS ${tag}${body}${tag}`);
-    if (parsed.ok) break;
-  }
+  const parsed = plpgsqlTree(body, name);
   if (!parsed.ok) return [];
   const out: string[] = [];
   visitPg(parsed.result, (key, value) => {

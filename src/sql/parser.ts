@@ -236,6 +236,14 @@ export function recoverPieces(text: string): { pieces: { text: string; offset: n
     const failed = parseSql(rest);
     const error = failed.ok ? 'the scanner failed' : failed.error.replace(/ at or near "[\s\S]*$/, '');
     const errorAt = cursor + (failed.ok ? 0 : errorByteOffset(rest, failed.position));
+    // The parser may stop at a plain syntax error before the lexing error: when the text up
+    // to the next boundary scans, keep it as statements (the bad one is lost on its own).
+    const boundary = nextBoundary(bytes, errorAt);
+    if (boundary !== null && tokensOf(bytes.subarray(cursor, boundary).toString())) {
+      keep(splitStatements(bytes.subarray(cursor, boundary).toString()), cursor);
+      cursor = boundary;
+      continue;
+    }
     // Everything before the error scans; its last, unterminated statement is lost with it.
     const before = bytes.subarray(cursor, errorAt).toString();
     const found = tokensOf(before) ? splitStatements(before) : [];
@@ -263,6 +271,15 @@ function statementClosed(text: string, piece: { text: string; offset: number }):
 }
 
 const MAX_RESUME_TRIES = 500;
+
+/** Just past the first `;` that ends a line at or after an offset; null when there is none. */
+function nextBoundary(bytes: Buffer, from: number): number | null {
+  for (let i = bytes.indexOf(';', from); i >= 0; i = bytes.indexOf(';', i + 1)) {
+    const next = bytes[i + 1];
+    if (next === undefined || next === 10 || next === 13) return i + 1;
+  }
+  return null;
+}
 
 /**
  * The first `;`-at-end-of-line after a lexing error from which the following statement
