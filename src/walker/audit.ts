@@ -102,8 +102,8 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   // Each file is parsed once: by ts-morph when the checker is wanted, else directly.
   let files: ts.SourceFile[];
   let types: TypeEvidence | undefined;
-  if (options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root))) {
-    const typed = createTypedProgram(root, readable.map((r) => r.file));
+  const typed = options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root)) ? typedOrNot(root, readable.map((r) => r.file), diagnostics) : undefined;
+  if (typed) {
     files = typed.files;
     options.onProgress?.({ phase: 'parse', parsed: files.length, total: readable.length });
     types = typed.types;
@@ -138,8 +138,23 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
   // The pack pass walks the same tree: a link it trips over is already listed.
   const listed = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
-  diagnostics.push(...packs.diagnostics.filter((d) => !listed.has(`${d.file}\0${d.message}`)));
+  diagnostics.push(...packs.diagnostics.filter((d) => !listed.has(`${d.file}\0${d.message}`)).map((d) => ({ file: d.file, message: d.message })));
+  for (const d of packs.diagnostics) if (d.incomplete) incomplete.push({ file: d.file, kind: 'source', reason: d.message });
   return buildReport({ root, model, result, packs, files: files.length, diagnostics, incomplete, allowIncomplete: options.allowIncomplete ?? false, configFile: loaded.file, durationMs: performance.now() - started });
+}
+
+/**
+ * The ts-morph program, or undefined when building it failed (code nested too deeply for its
+ * recursive parser): the files are then parsed one by one, and a file that still fails is
+ * reported on its own.
+ */
+function typedOrNot(root: string, files: string[], diagnostics: Diagnostic[]): ReturnType<typeof createTypedProgram> | undefined {
+  try {
+    return createTypedProgram(root, files);
+  } catch (error) {
+    diagnostics.push({ file: '.', message: `the type checker could not be used (${error instanceof RangeError ? 'some code is nested too deeply' : (error as Error).message}); the files were analysed without types` });
+    return undefined;
+  }
 }
 
 /** What the RLS model could not see: migration input read in part, no migrations, no gated tables. */
