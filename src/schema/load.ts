@@ -59,6 +59,9 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
 
 export function loadModel(root: string, config: RlsGuardConfig, options: ModelOptions = {}): RlsModel {
   const source = options.source ?? config.schemaSource ?? 'auto';
+  if (options.untrusted && source === 'database' && !options.databaseUrl && config.databaseUrl) {
+    throw new SchemaSourceError('the configuration reads the RLS model from a database, but under --untrusted its databaseUrl is ignored; pass --database-url yourself, or --schema-source replay to read the migrations');
+  }
   // An untrusted config could point the introspection at a server of its choosing.
   const url = databaseUrl(options.databaseUrl ?? (options.untrusted ? undefined : config.databaseUrl));
   const snapshotFile = path.resolve(root, config.schemaSnapshot ?? 'rls-guard.schema.json');

@@ -76,6 +76,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const model = loadModel(root, loaded.config, {
     ...(options.schemaSource ? { source: options.schemaSource } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.untrusted ? { untrusted: true } : {}),
   });
   incomplete.push(...modelGaps(model));
   const config = resolveAnalysisConfig(model, loaded.config, { strict: options.strict ?? false });

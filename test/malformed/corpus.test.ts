@@ -255,16 +255,17 @@ describe('untrusted repositories', () => {
     fs.rmSync(marker);
   });
 
-  it('reads a JSON config under --untrusted, but not its databaseUrl', () => {
-    const dir = writeProject({
-      'db/migrations/001.sql': SCHEMA,
-      'src/db.ts': POOL + DELETE,
-      'rls-guard.config.json': JSON.stringify({ gatedTables: { add: ['public.feature_flags'] }, databaseUrl: 'postgres://attacker.example/db' }),
-    });
+  it('reads a JSON config under --untrusted, but never connects to its databaseUrl', () => {
+    const config = { gatedTables: { add: ['public.feature_flags'] }, databaseUrl: 'postgres://attacker.invalid/db' };
+    const dir = writeProject({ 'db/migrations/001.sql': SCHEMA, 'src/db.ts': POOL + DELETE, 'rls-guard.config.json': JSON.stringify(config) });
     const { code, report } = audit(dir, '--untrusted');
     expect(code).toBe(1);
     expect(report.schema.gatedTables).toContain('public.feature_flags');
-    expect(report.schema.sources.map((s) => s.kind)).not.toContain('database');
+    // Asked for the database explicitly, it says why it will not connect (no DNS lookup happens).
+    fs.writeFileSync(path.join(dir, 'rls-guard.config.json'), JSON.stringify({ ...config, schemaSource: 'database' }));
+    const refused = runCli(['audit', dir, '-q', '--untrusted']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe('rls-guard: the configuration reads the RLS model from a database, but under --untrusted its databaseUrl is ignored; pass --database-url yourself, or --schema-source replay to read the migrations\n');
   });
 });
 
