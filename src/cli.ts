@@ -9,7 +9,7 @@ import { formatters, type FormatterOptions } from './formatters/index.js';
 import { writeStepSummary } from './formatters/github.js';
 import { describeDetection, detect, existingConfig, renderConfig } from './init.js';
 import { progressReporter } from './progress.js';
-import { applyBaseline, BaselineError, createBaseline, pruneBaseline, readBaseline, serializeBaseline } from './report/baseline.js';
+import { applyBaseline, BaselineError, baselineRefs, createBaseline, pruneBaseline, readBaseline, serializeBaseline } from './report/baseline.js';
 import { VERSION } from './version.js';
 import { auditSync, type AuditReport } from './walker/audit.js';
 
@@ -138,7 +138,8 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
   if (opts.writeBaseline) {
     const written = createBaseline(report.findings);
     writeFile(opts.writeBaseline, serializeBaseline(written));
-    io.err(`rls-guard: wrote ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} to the baseline ${opts.writeBaseline}\n`);
+    const recorded = baselineRefs(written).length;
+    io.err(`rls-guard: wrote ${recorded} finding${recorded === 1 ? '' : 's'} to the baseline ${opts.writeBaseline}${report.incomplete.length ? ' (gaps in the audit are never recorded: they still fail the run)' : ''}\n`);
     report = applyBaseline(report, written, opts.writeBaseline);
   } else if (baseline && opts.baseline) {
     report = applyBaseline(report, baseline, opts.baseline);

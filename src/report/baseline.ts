@@ -38,8 +38,15 @@ export interface BaselineOutcome {
 
 export class BaselineError extends Error {}
 
+/**
+ * A gap in the audit is not a finding a team can accept for later: what it hides is unknown,
+ * so `no-incomplete-audit` is never recorded, and never hidden by an old entry. Accepting
+ * gaps takes --allow-incomplete, on the command line, every run.
+ */
+const NEVER_BASELINED = 'no-incomplete-audit';
+
 export function createBaseline(findings: readonly Pick<Finding, 'file' | 'ruleId' | 'fingerprint'>[]): Baseline {
-  return fromRefs(findings);
+  return fromRefs(findings.filter((f) => f.ruleId !== NEVER_BASELINED));
 }
 
 // Built through Maps and Object.fromEntries: file names come from the baseline file, and a
@@ -115,7 +122,7 @@ export function matchBaseline<F extends Finding>(findings: readonly F[], baselin
   const hidden: Finding[] = [];
   for (const f of findings) {
     const k = key(f);
-    if (remaining.delete(k)) hidden.push(f);
+    if (f.ruleId !== NEVER_BASELINED && remaining.delete(k)) hidden.push(f);
     else fresh.push(f);
   }
   const stale = baselineRefs(baseline).filter((r) => remaining.has(key(r)));

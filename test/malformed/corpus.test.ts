@@ -118,6 +118,18 @@ describe('an incomplete audit is never a pass', () => {
     expect(allowed.stdout).not.toContain('✔');
   });
 
+  it('a baseline never records or hides a gap: the incomplete run still fails', () => {
+    const dir = writeProject({ 'src/db.ts': POOL + DELETE });
+    const baseline = path.join(dir, 'baseline.json');
+    const written = runCli(['audit', dir, '-q', '--schema-source', 'static', '--write-baseline', baseline]);
+    expect(written.stderr).toContain('wrote 0 findings to the baseline');
+    expect(written.code).toBe(1);
+    const { code, report } = audit(dir, '--baseline', baseline);
+    expect(code).toBe(1);
+    expect(report.summary.baselined).toBe(0);
+    expect(rules(report)).toEqual(['.:1 no-incomplete-audit']);
+  });
+
   it('migrations that gate no table are a gap too', () => {
     const dir = writeProject({ 'db/migrations/001.sql': 'CREATE TABLE projects (id int);\n', 'src/db.ts': POOL + DELETE });
     const { code, report } = audit(dir);
