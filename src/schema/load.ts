@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseJson } from '../config/json.js';
 import type { RlsGuardConfig } from '../config/types.js';
 import { readSource } from '../analysis/source-host.js';
 import { sqlOfCodeMigration } from './code-migrations.js';
@@ -162,7 +163,7 @@ export function replayed(root: string, files: MigrationFile[], useCache = true):
 
 function readSnapshot(file: string): Snapshot | Error {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Snapshot;
+    return parseJson(fs.readFileSync(file, 'utf8')) as Snapshot;
   } catch (error) {
     return new Error((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no snapshot file' : `cannot read it: ${(error as Error).message}`);
   }
