@@ -130,6 +130,27 @@ describe('an incomplete audit is never a pass', () => {
     expect(rules(report)).toEqual(['.:1 no-incomplete-audit']);
   });
 
+  it('every format shows the gap and none shows an all-clear', () => {
+    const dir = writeProject({ 'src/db.ts': POOL + DELETE });
+    const out = (format: string): string => {
+      const r = runCli(['audit', dir, '-q', '--schema-source', 'static', '--format', format]);
+      expect(r.code).toBe(1);
+      return r.stdout;
+    };
+    expect(out('text')).toContain('Incomplete audit: 1 input skipped or read in part\n  . (migration): no migrations found');
+    expect(out('markdown')).toContain('**Incomplete audit**: 1 input skipped or read in part');
+    expect(out('markdown')).not.toContain('✅');
+    expect(out('github')).toMatch(/^::error file=.*title=rls-guard no-incomplete-audit::/m);
+    expect(out('github')).toContain('INCOMPLETE: 1 input skipped or read in part');
+    expect((JSON.parse(out('gitlab')) as { check_name: string }[]).map((i) => i.check_name)).toEqual(['no-incomplete-audit']);
+    const sarif = JSON.parse(out('sarif')) as { runs: { invocations: { executionSuccessful: boolean }[]; results: { ruleId: string }[] }[] };
+    expect(sarif.runs[0]!.invocations[0]!.executionSuccessful).toBe(false);
+    expect(sarif.runs[0]!.results.map((r) => r.ruleId)).toEqual(['no-incomplete-audit']);
+    const html = out('html');
+    expect(html).toContain('(INCOMPLETE)');
+    expect(html).toContain('no migrations found');
+  });
+
   it('migrations that gate no table are a gap too', () => {
     const dir = writeProject({ 'db/migrations/001.sql': 'CREATE TABLE projects (id int);\n', 'src/db.ts': POOL + DELETE });
     const { code, report } = audit(dir);
