@@ -41,6 +41,9 @@ export function readSource(file: string, maxBytes: number = DEFAULT_MAX_FILE_BYT
     if (text.includes('\0')) return { ok: false, reason: 'skipped: binary file (NUL characters after decoding)' };
     return { ok: true, text };
   } catch (error) {
+    // Node reads directory entries as UTF-8: a name that is not UTF-8 comes back with U+FFFD
+    // in it and no longer names the file.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path.basename(file).includes('\uFFFD')) return { ok: false, reason: 'unreadable: its name is not valid UTF-8, so it cannot be opened by that name; rename it' };
     return { ok: false, reason: `unreadable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
   }
 }

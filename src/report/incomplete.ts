@@ -30,10 +30,18 @@ export function incompleteFindings(items: readonly IncompleteItem[], options: { 
     column: 1,
     endLine: item.line ?? 1,
     endColumn: 1,
-    message: `The audit did not read all of this ${item.kind === 'source' ? 'source file' : item.kind}: ${item.reason}. ${HIDES[item.kind]}, so this run is no all-clear. Fix: ${FIX[item.kind]}${options.allow ? '' : ' (or accept the gap with --allow-incomplete)'}.`,
+    message: message(item, options.allow),
     // Reasons carry sizes and line numbers; the kind and file say what the gap is about.
     fingerprint: fingerprint(['no-incomplete-audit', item.kind, item.file, item.reason.replace(/\d+/g, '#')]),
   }));
+}
+
+function message(item: IncompleteItem, allow: boolean): string {
+  const accept = allow ? '' : ' (or accept the gap with --allow-incomplete)';
+  // A gap of the whole model (no migrations, no gated tables) names its own cause and fix.
+  if (item.file === '.' || item.reason.startsWith('no ')) return `The audit is incomplete: ${item.reason}${accept}.`;
+  const noun = item.kind === 'source' ? 'source file' : item.kind === 'config' ? 'configuration' : item.kind;
+  return `The audit did not read all of this ${noun}: ${item.reason}. ${HIDES[item.kind]}, so this run is no all-clear. Fix: ${FIX[item.kind]}${accept}.`;
 }
 
 /** Items deduplicated (one gap per file, line and reason) and in a stable order. */
