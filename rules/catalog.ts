@@ -71,6 +71,11 @@ export const RULES = {
     severity: 'warning',
     description: 'Deprecated HTTP header names (from the data packs) must be replaced before the version that rejects them',
   },
+  'no-incomplete-audit': {
+    id: 'no-incomplete-audit',
+    severity: 'error',
+    description: 'Every input must be read in full: a file or migration the audit skipped or read only in part may hide unscoped writes, so the run is no all-clear',
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 export type RuleId = keyof typeof RULES;

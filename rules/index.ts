@@ -1,5 +1,6 @@
 import noDeprecatedEnv from './no-deprecated-env.js';
 import noDeprecatedHeader from './no-deprecated-header.js';
+import noIncompleteAudit from './no-incomplete-audit.js';
 import noPoolScopedContext from './no-pool-scoped-context.js';
 import noUnpinnedDefiner from './no-unpinned-definer.js';
 import noRemovedApi from './no-removed-api.js';
@@ -18,4 +19,5 @@ export const rules = {
   'no-removed-api': noRemovedApi,
   'no-deprecated-env': noDeprecatedEnv,
   'no-deprecated-header': noDeprecatedHeader,
+  'no-incomplete-audit': noIncompleteAudit,
 };

@@ -9,7 +9,7 @@ import { formatters, type FormatterOptions } from './formatters/index.js';
 import { writeStepSummary } from './formatters/github.js';
 import { describeDetection, detect, existingConfig, renderConfig } from './init.js';
 import { progressReporter } from './progress.js';
-import { applyBaseline, BaselineError, createBaseline, pruneBaseline, readBaseline, serializeBaseline } from './report/baseline.js';
+import { applyBaseline, BaselineError, baselineRefs, createBaseline, pruneBaseline, readBaseline, serializeBaseline } from './report/baseline.js';
 import { VERSION } from './version.js';
 import { auditSync, type AuditReport } from './walker/audit.js';
 
@@ -49,6 +49,8 @@ interface AuditFlags {
   quiet: boolean;
   databaseUrl?: string;
   schemaSource?: string;
+  allowIncomplete: boolean;
+  untrusted: boolean;
 }
 
 export function main(argv: string[], io: CliIO = processIO): number {
@@ -75,6 +77,8 @@ export function main(argv: string[], io: CliIO = processIO): number {
     .option('--no-color', 'disable colours')
     .option('--database-url <url>', 'read the RLS model from a live database (read-only) instead of the migrations')
     .option('--schema-source <source>', 'where the RLS model comes from: auto, replay, static, snapshot, database')
+    .option('--allow-incomplete', 'report inputs skipped or read in part as warnings, not errors (the audit can then pass)', false)
+    .option('--untrusted', 'audit a repository you do not trust (a fork): run no code from it; a .ts/.mjs config there is refused, JSON is read', false)
     .action((paths: string[], opts: AuditFlags) => {
       code = runAudit(paths, opts, io);
     });
@@ -103,6 +107,7 @@ export function main(argv: string[], io: CliIO = processIO): number {
       const { from: given, ...rest } = opts;
       // "migrations" is the migrations as Postgres runs them: the replay (static where it cannot).
       const from = given === 'migrations' ? 'replay' : given;
+      if (!fs.existsSync(p) || !fs.statSync(p).isDirectory()) throw new UsageError(`no such folder: ${p}`);
       code = schemaCommand({ ...rest, path: p, format: opts.format, ...(from ? { from: from as 'replay' | 'static' | 'database' } : {}) }, io.out);
     });
   try {
@@ -127,12 +132,14 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
   const baseline = opts.baseline ? loadBaseline(opts.baseline) : undefined;
 
   const progress = io.errIsTTY && !opts.quiet ? progressReporter({ write: io.err, ...(io.progressDelayMs !== undefined ? { delayMs: io.progressDelayMs } : {}) }) : undefined;
-  let report: AuditReport = auditSync({ paths, strict: opts.strict, ...(opts.config ? { configFile: opts.config } : {}), ...schemaOptions(opts), ...(progress ? { onProgress: progress } : {}) });
+  let report: AuditReport = auditSync({ paths, strict: opts.strict, allowIncomplete: opts.allowIncomplete, untrusted: opts.untrusted, ...(opts.config ? { configFile: opts.config } : {}), ...schemaOptions(opts), ...(progress ? { onProgress: progress } : {}) });
+  for (const gap of report.incomplete) if (gap.kind === 'config') io.err(`rls-guard: ${gap.file}: ${gap.reason}\n`);
 
   if (opts.writeBaseline) {
     const written = createBaseline(report.findings);
     writeFile(opts.writeBaseline, serializeBaseline(written));
-    io.err(`rls-guard: wrote ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} to the baseline ${opts.writeBaseline}\n`);
+    const recorded = baselineRefs(written).length;
+    io.err(`rls-guard: wrote ${recorded} finding${recorded === 1 ? '' : 's'} to the baseline ${opts.writeBaseline}${report.incomplete.length ? ' (gaps in the audit are never recorded: they still fail the run)' : ''}\n`);
     report = applyBaseline(report, written, opts.writeBaseline);
   } else if (baseline && opts.baseline) {
     report = applyBaseline(report, baseline, opts.baseline);

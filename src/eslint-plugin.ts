@@ -24,6 +24,7 @@ plugin.configs.recommended = {
     'rls-guard/no-removed-api': 'error',
     'rls-guard/no-deprecated-env': 'error',
     'rls-guard/no-deprecated-header': 'warn',
+    'rls-guard/no-incomplete-audit': 'error',
   },
 };
 

@@ -1,4 +1,5 @@
 import type { ProgressEvent } from './walker/audit.js';
+import { plural } from './formatters/markdown.js';
 
 // Progress for long audits on an interactive terminal: one line on stderr, drawn once the
 // audit has run for `delayMs` (a quick audit shows nothing), redrawn in place at most every
@@ -27,7 +28,7 @@ export function progressReporter(sink: ProgressSink): (event: ProgressEvent) => 
   };
   return (e) => {
     if (e.phase === 'parse') draw(`rls-guard: parsed ${e.parsed}/${e.total} files`, e.parsed === e.total);
-    else if (e.phase === 'analyze') draw(`rls-guard: analysing ${e.files} files…`, true);
-    else if (drawn) sink.write(`\r\x1b[2Krls-guard: ${e.files} files, ${e.writeSites} write sites found\n`);
+    else if (e.phase === 'analyze') draw(`rls-guard: analysing ${plural(e.files, 'file')}…`, true);
+    else if (drawn) sink.write(`\r\x1b[2Krls-guard: ${plural(e.files, 'file')}, ${plural(e.writeSites, 'write site')} found\n`);
   };
 }

@@ -9,7 +9,7 @@ import { SCHEMA, writeProject } from './support/project.js';
 const EXAMPLE = path.resolve(import.meta.dirname, '../fixtures/example-app');
 
 
-const summary = (errors: number, warnings: number) => ({ summary: { errors, warnings, files: 1, writeSites: 1, gatedWriteSites: 1, covered: 0, coverage: 0, baselined: 0, durationMs: 1 } });
+const summary = (errors: number, warnings: number) => ({ summary: { errors, warnings, files: 1, writeSites: 1, gatedWriteSites: 1, covered: 0, coverage: 0, incomplete: 0, baselined: 0, durationMs: 1 } });
 
 describe('exit policy', () => {
   it('--fail-on picks the lowest failing severity; --max-warnings caps warnings', () => {

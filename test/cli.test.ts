@@ -15,7 +15,8 @@ describe('rls-guard audit', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'audit', EXAMPLE, '--format', 'json'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout).summary.errors).toBe(EXPECTED.errors);
-  });
+    // A fresh Node process with tsx, then the replay: over 30 s on a loaded 2-core machine.
+  }, 90_000);
 
   it('exits 1 with findings grouped by file, code frames, and the coverage table', () => {
     const r = run(['audit', EXAMPLE]);

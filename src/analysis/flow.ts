@@ -632,8 +632,8 @@ class FlowWalker {
       if (!parsed.ok) {
         const holes = variant.split(HOLE).length - 1;
         return holes > 0
-          ? { ok: false, reason: `the interpolation \`\${${folded.holes[0]}}\` changes the statement's structure (${parsed.error}); make it a constant or a bind parameter`, parseError: true }
-          : { ok: false, reason: `the SQL does not parse: ${parsed.error}`, parseError: true };
+          ? { ok: false, reason: `the interpolation \`\${${folded.holes[0]}}\` changes the statement's structure (${withoutHoles(parsed.error)}); make it a constant or a bind parameter`, parseError: true }
+          : { ok: false, reason: `the SQL does not parse: ${withoutHoles(parsed.error)}`, parseError: true };
       }
       const holes = variant.split(HOLE).length - 1;
       if (holes > 0 && countHoleParams(parsed.statements) !== holes) {
@@ -800,3 +800,8 @@ export function describe(handle: Handle): string {
 }
 
 export { where, shortText };
+
+/** A parser message names the placeholder a hole became (`"$901"`); the user wrote an interpolation. */
+function withoutHoles(error: string): string {
+  return error.replace(/"\$9\d\d"/g, 'an interpolated value');
+}

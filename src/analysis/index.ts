@@ -60,6 +60,14 @@ export interface CoreResult {
   settingsSet: Set<string>;
   /** How much work the analysis did, counted deterministically (tests bound it; not wall time). */
   work: { facts: number; bodies: number; steps: number };
+  /** Files the analysis read only in part (a syntax error, an analysis that gave up): writes there may be missing. */
+  incomplete: SourceGap[];
+}
+
+export interface SourceGap {
+  file: string;
+  line?: number;
+  reason: string;
 }
 
 export function analyze(input: CoreInput): CoreResult {
@@ -68,16 +76,63 @@ export function analyze(input: CoreInput): CoreResult {
   const origins = new OriginResolver(input.host, engine);
   const handles = new HandleResolver(origins, input.config, input.root, input.types);
   const folder = new SqlTextFolder(origins);
-  const facts: FileFacts[] = input.files.map((sf) => analyzeFlow(sf, { root: input.root, config: input.config, origins, handles, folder }));
-  const verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b), facts: engine });
-  const result: CoreResult = {
-    sites: [],
-    findings: [],
-    settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])),
-    work: { facts: engine.computations, bodies: engine.bodies, steps: engine.steps },
-  };
-  for (const f of facts) report(f, verdicts, input, result);
+  const incomplete: SourceGap[] = input.files.flatMap((sf) => syntaxGap(sf, input.root));
+  const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
+  // A file the analysis cannot finish (a stack overflow on pathologically deep code) is
+  // reported as read in part; the other files are still analysed.
+  const facts: FileFacts[] = input.files.flatMap((sf) => {
+    try {
+      return [analyzeFlow(sf, { root: input.root, config: input.config, origins, handles, folder })];
+    } catch (error) {
+      incomplete.push({ file: relative(input.root, sf.fileName), reason: `the analysis gave up on this file (${gaveUp(error)}); none of its writes were checked` });
+      return [];
+    }
+  });
+  let verdicts: Map<RawSite, SiteVerdict>;
+  try {
+    verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b), facts: engine });
+  } catch (error) {
+    incomplete.push(...facts.map((f) => ({ file: relative(input.root, f.sf.fileName), reason: `the callers of its writes could not be followed (${gaveUp(error)}); none of its writes were checked` })));
+    return { sites: [], findings: [], settingsSet: new Set(), work: work(), incomplete };
+  }
+  const result: CoreResult = { sites: [], findings: [], settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])), work: work(), incomplete };
+  for (const f of facts) {
+    try {
+      report(f, verdicts, input, result);
+    } catch (error) {
+      incomplete.push({ file: relative(input.root, f.sf.fileName), reason: `its findings could not be reported (${gaveUp(error)})` });
+    }
+  }
   return result;
+}
+
+function unclosedComment(sf: ts.SourceFile): number | undefined {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, sf.languageVariant, sf.text);
+  for (let token = scanner.scan(); token !== ts.SyntaxKind.EndOfFileToken; token = scanner.scan()) {
+    if (token === ts.SyntaxKind.MultiLineCommentTrivia && scanner.isUnterminated()) return scanner.getTokenStart();
+  }
+  return undefined;
+}
+
+function gaveUp(error: unknown): string {
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return 'the code is nested too deeply';
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A syntax error means TypeScript recovered by guessing: an unterminated comment or string
+ * swallows the rest of the file, so writes after the error may be invisible.
+ */
+function syntaxGap(sf: ts.SourceFile, root: string): SourceGap[] {
+  const syntax = (sf as unknown as { parseDiagnostics?: ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
+  const first = syntax[0];
+  if (!first) return [];
+  // TypeScript reports an unclosed comment at the end of the file; point at where it opens.
+  const opened = first.code === 1010 ? unclosedComment(sf) : undefined;
+  const line = sf.getLineAndCharacterOfPosition(opened ?? first.start).line + 1;
+  const message = ts.flattenDiagnosticMessageText(first.messageText, ' ');
+  const text = opened === undefined ? message : `a /* comment is never closed (${message})`;
+  return [{ file: relative(root, sf.fileName), line, reason: `syntax error at line ${line}: ${text}; the code after it may have been misread or not read at all` }];
 }
 
 function report(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: CoreInput, out: CoreResult): void {

@@ -1,3 +1,4 @@
+import { quoteQualified } from '../sql/quote.js';
 import { RULES, type RuleId } from '../../rules/catalog.js';
 import type { RlsGuardConfig } from '../config/types.js';
 import { FingerprintCounter } from '../report/fingerprint.js';
@@ -21,7 +22,7 @@ export function schemaFindings(model: RlsModel, config: RlsGuardConfig, settings
     add(
       'no-owner-bypass',
       t.enabledAt ?? t.createdAt ?? { file: model.files[0] ?? '.', line: 1 },
-      `${t.name} has row level security enabled but not forced, and its owner (${owner}) is ${config.appRole ? `the app's role (${config.appRole})` : 'the role the app is assumed to connect as'}: a table's owner bypasses its policies, so every query the app runs on it sees and writes every org's rows. Fix: \`ALTER TABLE ${t.name} FORCE ROW LEVEL SECURITY;\`, or let a separate role own the table${config.appRole ? '' : ' (and set "appRole" in the rls-guard config if the app connects as another role)'}.`,
+      `${t.name} has row level security enabled but not forced, and its owner (${owner}) is ${config.appRole ? `the app's role (${config.appRole})` : 'the role the app is assumed to connect as'}: a table's owner bypasses its policies, so every query the app runs on it sees and writes every org's rows. Fix: \`ALTER TABLE ${quoteQualified(t.name)} FORCE ROW LEVEL SECURITY;\`, or let a separate role own the table${config.appRole ? '' : ' (and set "appRole" in the rls-guard config if the app connects as another role)'}.`,
       `owner:${t.name}`,
     );
   }

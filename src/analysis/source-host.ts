@@ -22,7 +22,8 @@ export interface SourceHost {
 }
 
 export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
-const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
+/** Files larger than this are skipped (and reported as incomplete) unless the config's `maxFileBytes` says otherwise. */
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 export function scriptKind(file: string): ts.ScriptKind {
   if (file.endsWith('.tsx')) return ts.ScriptKind.TSX;
@@ -38,17 +39,40 @@ export function parseSource(file: string, text: string): ts.SourceFile {
 export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: string };
 
 /** Reads a source file, refusing huge and binary files with a reason instead of throwing. */
-export function readSource(file: string): ReadOutcome {
+export function readSource(file: string, maxBytes: number = DEFAULT_MAX_FILE_BYTES): ReadOutcome {
   try {
     const stat = fs.statSync(file);
     if (!stat.isFile()) return { ok: false, reason: 'not a regular file' };
-    if (stat.size > MAX_SOURCE_BYTES) return { ok: false, reason: `skipped: ${stat.size} bytes is over the ${MAX_SOURCE_BYTES}-byte limit for source files` };
-    const buffer = fs.readFileSync(file);
-    if (buffer.includes(0)) return { ok: false, reason: 'skipped: binary file (contains NUL bytes)' };
-    return { ok: true, text: buffer.toString('utf8') };
+    if (stat.size > maxBytes) return { ok: false, reason: tooLarge(stat.size, maxBytes) };
+    const text = decodeSource(fs.readFileSync(file));
+    // Only after decoding: UTF-16 text is full of NUL bytes and is still source.
+    if (text.includes('\0')) return { ok: false, reason: 'skipped: binary file (NUL characters after decoding)' };
+    return { ok: true, text };
   } catch (error) {
-    return { ok: false, reason: `unreadable: ${(error as Error).message}` };
+    // Node reads directory entries as UTF-8: a name that is not UTF-8 comes back with U+FFFD
+    // in it and no longer names the file.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path.basename(file).includes('\uFFFD')) return { ok: false, reason: 'unreadable: its name is not valid UTF-8, so it cannot be opened by that name; rename it' };
+    return { ok: false, reason: `unreadable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
   }
+}
+
+export function tooLarge(size: number, maxBytes: number): string {
+  return `skipped: ${size} bytes is over the maxFileBytes limit of ${maxBytes} bytes`;
+}
+
+/**
+ * Bytes to text as TypeScript's own `sys.readFile` does: a UTF-16 BOM (either byte order)
+ * selects UTF-16, a UTF-8 BOM is dropped, anything else is UTF-8.
+ */
+export function decodeSource(buffer: Buffer): string {
+  if (buffer.length >= 2 && buffer[0] === 0xfe && buffer[1] === 0xff) {
+    // swap16 needs an even length; a dangling last byte is no character anyway.
+    const swapped = Buffer.from(buffer.subarray(2, 2 + ((buffer.length - 2) & ~1)));
+    return swapped.swap16().toString('utf16le');
+  }
+  if (buffer.length >= 2 && buffer[0] === 0xff && buffer[1] === 0xfe) return buffer.toString('utf16le', 2);
+  if (buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) return buffer.toString('utf8', 3);
+  return buffer.toString('utf8');
 }
 
 export class FileSystemSourceHost implements SourceHost {
@@ -59,6 +83,7 @@ export class FileSystemSourceHost implements SourceHost {
   constructor(
     preparsed: Iterable<ts.SourceFile> = [],
     private readonly libraries?: LibraryAliases,
+    private readonly maxBytes: number = DEFAULT_MAX_FILE_BYTES,
   ) {
     for (const sf of preparsed) this.files.set(path.resolve(sf.fileName), sf);
   }
@@ -73,7 +98,7 @@ export class FileSystemSourceHost implements SourceHost {
 
   getSourceFile(absPath: string): ts.SourceFile | undefined {
     if (this.files.has(absPath)) return this.files.get(absPath);
-    const read = readSource(absPath);
+    const read = readSource(absPath, this.maxBytes);
     const sf = read.ok ? parseSource(absPath, read.text) : undefined;
     this.files.set(absPath, sf);
     return sf;

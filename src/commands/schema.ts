@@ -5,6 +5,7 @@ import { auditRoots } from '../config/roots.js';
 import { sourceModel } from '../schema/load.js';
 import { serializeSnapshot, type Snapshot, toSnapshot } from '../schema/snapshot.js';
 import type { RlsModel } from '../schema/types.js';
+import { plural } from '../formatters/markdown.js';
 
 // `rls-guard schema`: shows the RLS model, writes it as a snapshot the ESLint plugin reads
 // without parsing anything, or checks that a committed snapshot still matches its source.
@@ -47,7 +48,7 @@ export function schemaCommand(opts: SchemaCommandOptions, out: (text: string) =>
   if (opts.write) {
     const target = file(opts.write);
     fs.writeFileSync(target, text);
-    out(`wrote ${path.relative(process.cwd(), target) || target}: ${model.tables.size} tables, ${[...model.tables.values()].filter((t) => t.rlsEnabled).length} gated, ${model.functions.size} functions\n`);
+    out(`wrote ${path.relative(process.cwd(), target) || target}: ${plural(model.tables.size, 'table')}, ${[...model.tables.values()].filter((t) => t.rlsEnabled).length} gated, ${plural(model.functions.size, 'function')}\n`);
     return 0;
   }
   out(opts.format === 'json' ? text : describeModel(model));
@@ -74,14 +75,16 @@ function describeDrift(before: Snapshot, after: Snapshot): string {
 function describeModel(model: RlsModel): string {
   const lines: string[] = [];
   for (const s of model.sources ?? []) lines.push(`source: ${s.kind} ${s.ref} (${s.method})${s.facts ? ` for ${s.facts.join(', ')}` : ''}`);
-  lines.push('', 'tables with row level security:');
+  const gated = [...model.tables.values()].filter((t) => t.rlsEnabled).length;
+  lines.push('', gated ? 'tables with row level security:' : 'tables with row level security: none');
   for (const t of [...model.tables.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     if (!t.rlsEnabled) continue;
     const policies = t.policies.map((p) => `${p.name} [${p.command}${p.settings.length ? `; reads ${p.settings.join(', ')}` : ''}]`).join(', ');
     lines.push(`  ${t.name}${t.forced ? ' (forced)' : ''}${t.owner ? `, owner ${t.owner}` : ''}${t.enabledAt ? `, enabled at ${t.enabledAt.file}:${t.enabledAt.line}` : ''}: ${policies || 'no policies (denies everything but the owner)'}`);
   }
   const definers = [...model.functions.values()].filter((f) => f.securityDefiner).sort((a, b) => a.name.localeCompare(b.name));
-  lines.push('', 'SECURITY DEFINER functions:');
+  // No heading over nothing: say so in one line instead.
+  lines.push('', definers.length ? 'SECURITY DEFINER functions:' : 'SECURITY DEFINER functions: none');
   for (const f of definers) lines.push(`  ${f.name}()${f.searchPathPinned ? '' : ' (search_path not pinned)'} at ${f.at.file}:${f.at.line}`);
   const writers = [...model.functions.values()].filter((f) => !f.securityDefiner && (f.writes?.length ?? 0) > 0);
   if (writers.length) {

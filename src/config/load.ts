@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isFile } from '../files/walk.js';
 import { evaluateConfigFile, SCRIPT_CONFIG } from './evaluate.js';
+import { parseJson } from './json.js';
 import type { RlsGuardConfig } from './types.js';
 import { ConfigError, validateConfig } from './validate.js';
 
@@ -18,6 +19,8 @@ export interface LoadedConfig {
   file: string | null;
   /** The folder the config's relative paths are resolved against; the audit root. */
   dir: string;
+  /** Under `untrusted`, a script config that was found but not run: the audit used the defaults. */
+  refused?: { file: string; reason: string };
 }
 
 export function findConfigFile(start: string): string | null {
@@ -36,14 +39,20 @@ export function findConfigFile(start: string): string | null {
   }
 }
 
-export function loadConfig(options: { configFile?: string; start: string }): LoadedConfig {
+export function loadConfig(options: { configFile?: string; start: string; untrusted?: boolean }): LoadedConfig {
   const file = options.configFile ? path.resolve(options.configFile) : findConfigFile(options.start);
   if (!file) return { config: {}, file: null, dir: defaultRoot(options.start) };
+  // A script config is code from the audited tree: under --untrusted it is never run.
+  if (options.untrusted && SCRIPT_CONFIG.test(file)) {
+    const reason = `${path.basename(file)} was not run: --untrusted never executes code from the audited tree, so the audit used the default configuration; put the configuration in rls-guard.config.json to have it read`;
+    if (options.configFile) throw new ConfigError(`${file}: ${reason}`);
+    return { config: {}, file: null, dir: path.dirname(file), refused: { file, reason } };
+  }
   let raw: unknown;
   try {
     if (path.basename(file) === 'package.json') raw = readPackageKey(file);
     else if (SCRIPT_CONFIG.test(file)) raw = evaluateConfigFile(file);
-    else raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    else raw = parseJson(fs.readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ConfigError(`${file}: cannot read configuration: ${(error as Error).message}`);
   }

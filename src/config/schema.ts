@@ -70,6 +70,7 @@ export const CONFIG_SCHEMA = {
     databaseUrl: { type: 'string', minLength: 1, description: 'A live database to introspect (read-only) instead of the migrations; "$NAME" reads an environment variable.' },
     schemaSnapshot: { type: 'string', minLength: 1, description: 'The snapshot file written by `rls-guard schema --write`. Default "rls-guard.schema.json".' },
     appRole: { type: 'string', minLength: 1, description: 'The role the app connects as, for owner-bypass checks. Default: the role that runs the migrations.' },
+    maxFileBytes: { type: 'integer', minimum: 1, description: 'Source and migration files larger than this many bytes are skipped and reported as incomplete (the audit then fails). Default 2097152 (2 MiB).' },
     packs: { ...names, description: 'Extra data packs (removed APIs, deprecated env vars and headers), paths relative to the config file; added to the built-in packs.' },
     libraries: {
       type: 'object',

@@ -49,6 +49,8 @@ export interface RlsGuardConfig {
   schemaSnapshot?: string;
   /** The role the app connects as, for owner-bypass checks. Default: the role that runs the migrations. */
   appRole?: string;
+  /** Source and migration files larger than this many bytes are skipped and reported as incomplete (the audit then fails). Default 2097152 (2 MiB). */
+  maxFileBytes?: number;
   /** Extra data packs (removed APIs, deprecated env vars and headers), paths relative to the config file; added to the built-in packs. */
   packs?: string[];
   /** Modules to read as a supported database library: a fork or wrapper package name mapped to the library it stands for, e.g. { "@acme/slonik": "slonik" }. Subpaths follow (`@acme/slonik/utils` reads as `slonik/utils`). */

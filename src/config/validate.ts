@@ -42,6 +42,10 @@ function describe(e: ErrorObject): string {
       return `${at} must be a name or { "name": …, "from"?: … }`;
     case 'minLength':
       return `${at} must not be empty`;
+    case 'enum':
+      return `${at} must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'minimum':
+      return `${at} must be at least ${String(e.params.limit)}`;
     default:
       return `${at || 'the configuration'} ${e.message ?? 'is invalid'}`;
   }

@@ -4,7 +4,7 @@ import type { TSESLint } from '@typescript-eslint/utils';
 import type ts from 'typescript';
 import { analyze, type CoreResult } from '../analysis/index.js';
 import { resolveAnalysisConfig } from '../analysis/config.js';
-import { libraryFor, parseSource, type SourceHost, FileSystemSourceHost } from '../analysis/source-host.js';
+import { DEFAULT_MAX_FILE_BYTES, libraryFor, parseSource, type SourceHost, FileSystemSourceHost, tooLarge } from '../analysis/source-host.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import type { LibraryAliases } from '../resolve/libraries.js';
 import { checkerEvidence } from '../analysis/type-evidence.js';
@@ -24,9 +24,17 @@ export function lintAnalysis(context: Readonly<TSESLint.RuleContext<string, read
   const hit = results.get(sourceCode);
   if (hit) return hit;
   const filename = path.resolve(context.physicalFilename ?? context.filename);
-  const sf = tsSourceFile(sourceCode, filename);
   const loaded = configFor(path.dirname(filename));
   setPrismaSchemaPaths(loaded.dir, loaded.config.prismaSchema?.map((p) => path.resolve(loaded.dir, p)));
+  // The same limit as the walker's, so the two front ends agree on what they skip.
+  const limit = loaded.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const size = Buffer.byteLength(sourceCode.text);
+  if (size > limit) {
+    const skipped: CoreResult = { sites: [], findings: [], settingsSet: new Set(), work: { facts: 0, bodies: 0, steps: 0 }, incomplete: [{ file: path.relative(loaded.dir, filename), reason: tooLarge(size, limit) }] };
+    results.set(sourceCode, skipped);
+    return skipped;
+  }
+  const sf = tsSourceFile(sourceCode, filename);
   const model = loadModel(loaded.dir, loaded.config);
   const strict = context.settings?.['rls-guard'] && (context.settings['rls-guard'] as { strict?: boolean }).strict === true;
   const config = resolveAnalysisConfig(model, loaded.config, { strict: !!strict });

@@ -19,6 +19,8 @@ export interface WalkOptions {
 export interface WalkDiagnostic {
   file: string;
   message: string;
+  /** Files below it may have been missed (an unreadable folder): the audit is incomplete. */
+  incomplete?: boolean;
 }
 
 export interface WalkResult {
@@ -47,21 +49,27 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
       return r.ig.ignores(isDir ? `${rel}/` : rel);
     });
 
-  const visitDir = (dir: string, rules: Rules[]): void => {
+  // Folders and files are known by their real path: each real file is audited once, and its
+  // imports resolve from where it really is, whichever links lead to it.
+  const visitDir = (dir: string, rules: Rules[], chain: readonly string[]): void => {
     let real: string;
     try {
       real = fs.realpathSync(dir);
     } catch (error) {
-      diagnostics.push({ file: dir, message: `cannot read directory: ${(error as Error).message}` });
+      diagnostics.push({ file: dir, message: `cannot read directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, incomplete: true });
       return;
     }
-    if (visited.has(real)) return; // a symlink loop, or a folder reached twice
+    if (chain.includes(real)) {
+      diagnostics.push({ file: dir, message: `symbolic link loop: leads back to ${real}, which is already being read; not followed` });
+      return;
+    }
+    if (visited.has(real)) return; // a folder reached twice through links: its files are already in
     visited.add(real);
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (error) {
-      diagnostics.push({ file: dir, message: `cannot read directory: ${(error as Error).message}` });
+      diagnostics.push({ file: dir, message: `cannot read directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, incomplete: true });
       return;
     }
     const here = options.gitignore === false ? undefined : gitignoreAt(dir, diagnostics);
@@ -75,16 +83,17 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
           const st = fs.statSync(abs);
           isDir = st.isDirectory();
           isFile = st.isFile();
-        } catch {
-          diagnostics.push({ file: abs, message: 'broken symbolic link' });
+        } catch (error) {
+          const loop = (error as NodeJS.ErrnoException).code === 'ELOOP';
+          diagnostics.push({ file: abs, message: loop ? 'symbolic link loop: the link leads back to itself through other links' : 'broken symbolic link: its target does not exist' });
           continue;
         }
       }
       if (isDir) {
         if (ALWAYS_SKIPPED.has(entry.name) || ignored(abs, true, active)) continue;
-        visitDir(abs, active);
+        visitDir(abs, active, [...chain, real]);
       } else if (isFile && matchesExt(entry.name) && !ignored(abs, false, active)) {
-        files.add(abs);
+        files.add(realFile(abs));
       }
     }
   };
@@ -98,10 +107,23 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
       diagnostics.push({ file: abs, message: 'no such file or directory' });
       continue;
     }
-    if (st.isDirectory()) visitDir(abs, [userRules, ...(options.gitignore === false ? [] : ancestorGitignores(abs, base, diagnostics))]);
-    else files.add(abs);
+    if (st.isDirectory()) visitDir(abs, [userRules, ...(options.gitignore === false ? [] : ancestorGitignores(abs, base, diagnostics))], []);
+    else files.add(realFile(abs));
   }
   return { files: [...files].sort(), diagnostics };
+}
+
+function realFile(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+/** A path as the file system knows it (links resolved), or as given when it does not exist. */
+export function realPath(file: string): string {
+  return realFile(path.resolve(file));
 }
 
 function gitignoreAt(dir: string, diagnostics: WalkDiagnostic[]): Rules | undefined {

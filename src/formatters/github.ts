@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import type { Finding } from '../report/types.js';
 import type { AuditReport } from '../walker/audit.js';
-import { markdownSummary } from './markdown.js';
+import { percent } from '../report/coverage.js';
+import { markdownSummary, plural } from './markdown.js';
 import { ciPath } from './paths.js';
 import type { Formatter, FormatterOptions } from './types.js';
 
@@ -12,7 +13,8 @@ import type { Formatter, FormatterOptions } from './types.js';
 export const github: Formatter = (report, options) => {
   const lines = report.findings.map((f) => command(f, report, options));
   const s = report.summary;
-  lines.push(`::notice title=rls-guard::${escapeData(`${s.errors} errors, ${s.warnings} warnings; write-path coverage ${(s.coverage * 100).toFixed(1)}% (${s.covered}/${s.gatedWriteSites})${s.baselined ? `; ${s.baselined} findings hidden by the baseline` : ''}`)}`);
+  const gaps = s.incomplete ? `; INCOMPLETE: ${plural(s.incomplete, 'input')} skipped or read in part` : '';
+  lines.push(`::notice title=rls-guard::${escapeData(`${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}; write-path coverage ${percent(s.covered, s.gatedWriteSites)} (${s.covered}/${s.gatedWriteSites})${gaps}${s.baselined ? `; ${plural(s.baselined, 'finding')} hidden by the baseline` : ''}`)}`);
   return `${lines.join('\n')}\n`;
 };
 

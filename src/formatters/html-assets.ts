@@ -68,7 +68,7 @@ export const HTML_SCRIPT = String.raw`
     return node;
   }
   function pct(covered, sites) { return sites === 0 ? 100 : (covered / sites) * 100; }
-  function pctText(covered, sites) { return pct(covered, sites).toFixed(1) + '%'; }
+  function pctText(covered, sites) { return sites === 0 ? 'n/a' : pct(covered, sites).toFixed(1) + '%'; }
   function bar(covered, sites) {
     return el('span', { className: 'bar', title: covered + ' of ' + sites + ' covered' }, [el('span', { style: 'width:' + pct(covered, sites).toFixed(1) + '%' })]);
   }
@@ -111,7 +111,7 @@ export const HTML_SCRIPT = String.raw`
     crumbs.appendChild(document.createTextNode('All files'));
     var notGated = data.sites.filter(function (x) { return x.coverage === 'not-gated'; }).length;
     var cards = el('div', { className: 'cards' }, [
-      card('Write-path coverage', pctText(s.covered, s.gatedWriteSites), s.covered + ' of ' + s.gatedWriteSites + ' gated writes', s.covered === s.gatedWriteSites ? 'ok' : 'bad'),
+      card('Write-path coverage', pctText(s.covered, s.gatedWriteSites), s.covered + ' of ' + s.gatedWriteSites + ' gated writes', s.covered === s.gatedWriteSites && s.gatedWriteSites > 0 && !s.incomplete ? 'ok' : 'bad'),
       card('Errors', String(s.errors), 'findings that fail CI', s.errors ? 'bad' : 'ok'),
       card('Warnings', String(s.warnings), 'unresolved writes and more', s.warnings ? 'warn' : 'ok'),
       card('Write sites', String(s.writeSites), notGated + ' on tables without RLS', ''),
@@ -121,6 +121,8 @@ export const HTML_SCRIPT = String.raw`
     var findings = data.findings.filter(function (f) { return !f.suppressedBy; });
     var hidden = data.findings.filter(function (f) { return f.suppressedBy; });
     replace([
+      data.incomplete.length ? el('h2', { text: 'Incomplete audit: ' + data.incomplete.length + (data.incomplete.length === 1 ? ' input' : ' inputs') + ' skipped or read in part' }) : null,
+      data.incomplete.length ? el('ul', { 'aria-label': 'incomplete' }, data.incomplete.map(function (i) { return el('li', { text: i.file + (i.line ? ':' + i.line : '') + ' (' + i.kind + '): ' + i.reason }); })) : null,
       cards,
       el('h2', { text: 'Coverage per table' }),
       countsTable('Coverage per table', 'table', data.tables.map(function (t) { return { name: t.table, counts: t }; })),

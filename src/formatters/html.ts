@@ -25,6 +25,7 @@ export interface HtmlData {
   findings: (Finding & { docs: string; evidence: EvidenceLocation[]; suppressedBy: string | null })[];
   sources: Record<string, string | null>;
   diagnostics: AuditReport['diagnostics'];
+  incomplete: AuditReport['incomplete'];
 }
 
 export const html: Formatter = (report, options) => {
@@ -66,7 +67,8 @@ export function htmlData(report: AuditReport, options: FormatterOptions): HtmlDa
   for (const file of [...wanted].sort()) sources[file] = options.readSource(file) ?? null;
   const count = (file: string, severity: string): number => report.findings.filter((f) => f.file === file && f.severity === severity).length;
   return {
-    title: `rls-guard: ${path.basename(report.root)}, ${(report.summary.coverage * 100).toFixed(1)}% of gated writes covered`,
+    title: `rls-guard: ${path.basename(report.root)}, ${report.summary.coverage === null ? 'no gated writes' : `${(report.summary.coverage * 100).toFixed(1)}% of gated writes covered`}${report.incomplete.length ? ' (INCOMPLETE)' : ''}`,
+    incomplete: report.incomplete,
     tool: report.tool,
     summary: report.summary,
     suppressed: report.suppressedFindings.length,

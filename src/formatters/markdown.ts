@@ -15,11 +15,17 @@ export const markdown: Formatter = (report, options) => `${markdownSummary(repor
 export function markdownSummary(report: AuditReport, options: FormatterOptions): string {
   const s = report.summary;
   const out: string[] = [];
-  const status = s.errors > 0 ? '❌' : s.warnings > 0 ? '⚠️' : '✅';
-  out.push(`### ${status} rls-guard: ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}`);
+  const status = s.errors > 0 ? '❌' : s.warnings > 0 || s.incomplete > 0 ? '⚠️' : '✅';
+  out.push(`### ${status} rls-guard: ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}${s.incomplete ? `, incomplete audit` : ''}`);
   out.push('');
+  if (report.incomplete.length) {
+    out.push(`**Incomplete audit**: ${plural(report.incomplete.length, 'input')} skipped or read in part, so writes there were not checked:`, '');
+    for (const i of report.incomplete.slice(0, MAX_LISTED)) out.push(`- \`${ciPath(report, i.file, options)}${i.line ? `:${i.line}` : ''}\` (${i.kind}): ${inline(i.reason)}`);
+    if (report.incomplete.length > MAX_LISTED) out.push(`- … and ${report.incomplete.length - MAX_LISTED} more (see the full report)`);
+    out.push('');
+  }
   const hides = s.baselined ? `; the baseline hides ${plural(s.baselined, 'known finding')}` : '';
-  out.push(`**Write-path coverage ${percent(s.covered, s.gatedWriteSites)}**: ${s.covered} of ${s.gatedWriteSites} writes to RLS-gated tables run in org context (${s.writeSites} writes in ${s.files} files${hides}).`);
+  out.push(`**Write-path coverage ${percent(s.covered, s.gatedWriteSites)}**: ${s.covered} of ${s.gatedWriteSites} writes to RLS-gated tables run in org context (${plural(s.writeSites, 'write')} in ${plural(s.files, 'file')}${hides}).`);
   out.push('');
   out.push(`#### ${report.baseline ? 'New findings' : 'Findings'} (${report.findings.length})`);
   out.push('');

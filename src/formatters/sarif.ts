@@ -40,7 +40,8 @@ export const sarif: Formatter = (report, options) => {
         tool: { driver: { name: 'rls-guard', version: report.tool.version, semanticVersion: report.tool.version, informationUri: 'https://github.com/rls-guard/rls-guard', rules } },
         invocations: [
           {
-            executionSuccessful: true,
+            // An audit that skipped input did not do all it was asked to.
+            executionSuccessful: report.incomplete.length === 0,
             toolExecutionNotifications: report.diagnostics.map((d) => ({
               level: 'warning' as const,
               message: { text: d.message },

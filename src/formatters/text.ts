@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import type { Finding } from '../report/types.js';
 import type { AuditReport } from '../walker/audit.js';
 import { coverageRows, percent } from '../report/coverage.js';
+import { plural } from './markdown.js';
 import type { Formatter } from './types.js';
 
 // Findings grouped by file with a code frame, then write-path coverage per table and in total.
@@ -25,19 +26,29 @@ export const text: Formatter = (report, options) => {
       out.push('');
     }
   }
-  if (report.diagnostics.length > 0) {
-    out.push(c.bold('Inputs skipped or partly read'));
-    for (const d of report.diagnostics) out.push(`  ${d.file}: ${d.message}`);
+  // Gaps first: every other figure below is only as good as what was read.
+  if (report.incomplete.length > 0) {
+    out.push(c.red(c.bold(`Incomplete audit: ${plural(report.incomplete.length, 'input')} skipped or read in part`)));
+    for (const i of report.incomplete) out.push(`  ${i.file}${i.line ? `:${i.line}` : ''} (${i.kind}): ${i.reason}`);
+    out.push('');
+  }
+  const gapKeys = new Set(report.incomplete.map((i) => `${i.file}\0${i.reason}`));
+  const notes = report.diagnostics.filter((d) => !gapKeys.has(`${d.file}\0${d.message}`) && !report.incomplete.some((i) => i.file === d.file && d.message.endsWith(i.reason)));
+  if (notes.length > 0) {
+    out.push(c.bold('Notes on the inputs'));
+    for (const d of notes) out.push(`  ${d.file}: ${d.message}`);
     out.push('');
   }
   out.push(coverageTable(report, c));
   const { errors, warnings } = report.summary;
   const suppressed = report.writeSites.filter((s) => s.suppressed).length;
   const baselined = report.summary.baselined;
-  const tail = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${suppressed ? `, ${suppressed} suppressed` : ''}${baselined ? `, ${baselined} hidden by the baseline` : ''} in ${report.summary.files} files (${report.summary.durationMs} ms)`;
+  const gaps = report.summary.incomplete ? `, INCOMPLETE (${plural(report.summary.incomplete, 'input')} skipped or read in part)` : '';
+  const tail = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}${suppressed ? `, ${suppressed} suppressed` : ''}${baselined ? `, ${baselined} hidden by the baseline` : ''}${gaps} in ${plural(report.summary.files, 'file')} (${report.summary.durationMs} ms)`;
   const stale = report.baseline?.stale.length ?? 0;
   if (stale) out.push(c.yellow(`${stale} baseline entr${stale === 1 ? 'y no longer occurs' : 'ies no longer occur'} (fixed): drop ${stale === 1 ? 'it' : 'them'} with --baseline ${report.baseline!.file} --prune-baseline`));
-  out.push(errors > 0 ? c.red(c.bold(`✖ ${tail}`)) : warnings > 0 ? c.yellow(c.bold(`⚠ ${tail}`)) : c.green(c.bold(`✔ ${tail}`)));
+  // Never a check mark over an incomplete audit, even when its gaps were allowed.
+  out.push(errors > 0 ? c.red(c.bold(`✖ ${tail}`)) : warnings > 0 || report.summary.incomplete > 0 ? c.yellow(c.bold(`⚠ ${tail}`)) : c.green(c.bold(`✔ ${tail}`)));
   return `${out.join('\n')}\n`;
 };
 
@@ -51,7 +62,7 @@ function coverageTable(report: AuditReport, c: ReturnType<typeof pc.createColors
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length), total[i]!.length));
   const fmt = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   const rule = widths.map((w) => '─'.repeat(w)).join('  ');
-  return [c.bold('Write-path coverage'), c.bold(fmt(head)), rule, ...body.map(fmt), rule, c.bold(fmt(total)), c.dim(`${s.writeSites} write sites in all; ${notGated} on tables without RLS.`), ''].join('\n');
+  return [c.bold('Write-path coverage'), c.bold(fmt(head)), rule, ...body.map(fmt), rule, c.bold(fmt(total)), c.dim(`${plural(s.writeSites, 'write site')} in all; ${notGated} on tables without RLS.`), ''].join('\n');
 }
 
 function siteCounts(report: AuditReport): number[] {

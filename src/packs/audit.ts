@@ -26,7 +26,8 @@ export interface PackAuditInput {
 
 export interface PackAuditResult {
   findings: Finding[];
-  diagnostics: { file: string; message: string }[];
+  /** `incomplete`: a file the pack rules could not scan in full. */
+  diagnostics: { file: string; message: string; incomplete?: boolean }[];
   /** `file:line` of suppression comments that a pack finding used (the core sees them as unused). */
   usedSuppressions: Set<string>;
   deployFiles: number;
@@ -40,7 +41,15 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
     const file = rel(input.root, sf.fileName);
     const suppressions = findSuppressions(sf);
     const ids = new FingerprintCounter();
-    for (const match of scanCode(sf, m)) {
+    let matches: ReturnType<typeof scanCode>;
+    try {
+      matches = [...scanCode(sf, m)];
+    } catch (error) {
+      // Pathologically deep code can overflow the scan's recursion: a gap, not a crash.
+      result.diagnostics.push({ file, incomplete: true, message: `the pack rules could not scan this file (${error instanceof RangeError ? 'the code is nested too deeply' : (error as Error).message})` });
+      continue;
+    }
+    for (const match of matches) {
       const a = sf.getLineAndCharacterOfPosition(match.start);
       const b = sf.getLineAndCharacterOfPosition(match.end);
       const finding: Finding = {

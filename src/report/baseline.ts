@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { parseJson } from '../config/json.js';
 import type { Finding, Report } from './types.js';
 
 // A baseline records the findings a team accepts for now, so CI fails only on new ones.
@@ -37,8 +38,15 @@ export interface BaselineOutcome {
 
 export class BaselineError extends Error {}
 
+/**
+ * A gap in the audit is not a finding a team can accept for later: what it hides is unknown,
+ * so `no-incomplete-audit` is never recorded, and never hidden by an old entry. Accepting
+ * gaps takes --allow-incomplete, on the command line, every run.
+ */
+const NEVER_BASELINED = 'no-incomplete-audit';
+
 export function createBaseline(findings: readonly Pick<Finding, 'file' | 'ruleId' | 'fingerprint'>[]): Baseline {
-  return fromRefs(findings);
+  return fromRefs(findings.filter((f) => f.ruleId !== NEVER_BASELINED));
 }
 
 // Built through Maps and Object.fromEntries: file names come from the baseline file, and a
@@ -74,7 +82,7 @@ export function serializeBaseline(baseline: Baseline): string {
 export function readBaseline(file: string): Baseline {
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = parseJson(fs.readFileSync(file, 'utf8'));
   } catch (error) {
     throw new BaselineError(`${file}: cannot read the baseline: ${(error as Error).message}`);
   }
@@ -97,6 +105,7 @@ export function parseBaseline(raw: unknown, file: string): Baseline {
       if (!isObject(entry) || !Array.isArray(entry.fingerprints) || entry.fingerprints.some((x) => typeof x !== 'string')) {
         return bad(`${at}.fingerprints`, 'must be an array of strings');
       }
+      if (entry.count !== undefined && (typeof entry.count !== 'number' || !Number.isInteger(entry.count) || entry.count < 0)) bad(`${at}.count`, 'must be a whole number ≥ 0');
       for (const fingerprint of entry.fingerprints as string[]) refs.push({ file: f, ruleId, fingerprint });
     }
   }
@@ -113,7 +122,7 @@ export function matchBaseline<F extends Finding>(findings: readonly F[], baselin
   const hidden: Finding[] = [];
   for (const f of findings) {
     const k = key(f);
-    if (remaining.delete(k)) hidden.push(f);
+    if (f.ruleId !== NEVER_BASELINED && remaining.delete(k)) hidden.push(f);
     else fresh.push(f);
   }
   const stale = baselineRefs(baseline).filter((r) => remaining.has(key(r)));

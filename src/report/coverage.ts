@@ -62,6 +62,7 @@ export function coverageBy<S extends Pick<WriteSite, 'coverage'>>(sites: readonl
   return groups;
 }
 
+/** Coverage as a percentage; "n/a" over no gated writes, where 100 % would claim a check that never happened. */
 export function percent(covered: number, sites: number): string {
-  return sites === 0 ? '100.0%' : `${((covered / sites) * 100).toFixed(1)}%`;
+  return sites === 0 ? 'n/a' : `${((covered / sites) * 100).toFixed(1)}%`;
 }

@@ -49,7 +49,10 @@ export interface Summary {
   writeSites: number;
   gatedWriteSites: number;
   covered: number;
-  coverage: number;
+  /** covered / gatedWriteSites; null when there are no gated write sites (nothing to cover is not 100 %). */
+  coverage: number | null;
+  /** Length of `incomplete`: inputs skipped or read only in part. */
+  incomplete: number;
   errors: number;
   warnings: number;
   /** Findings left out of `findings` because the baseline (`--baseline FILE`) records them. */
@@ -59,11 +62,23 @@ export interface Summary {
   setAside?: SetAsideSummary;
 }
 
+export type IncompleteKind = 'migration' | 'source' | 'config' | 'database';
+
+/** An input the audit skipped or read only in part: its all-clear cannot be trusted. */
+export interface IncompleteItem {
+  file: string;
+  line?: number;
+  kind: IncompleteKind;
+  reason: string;
+}
+
 export interface Report {
   tool: { name: 'rls-guard'; version: string };
   root: string;
   schema: ReportSchema;
   writeSites: WriteSite[];
   findings: Finding[];
+  /** Every input skipped or read only in part; [] when none. */
+  incomplete: IncompleteItem[];
   summary: Summary;
 }

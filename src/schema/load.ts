@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseJson } from '../config/json.js';
 import type { RlsGuardConfig } from '../config/types.js';
 import { readSource } from '../analysis/source-host.js';
 import { type MigrationNote, sqlOfCodeMigration } from './code-migrations.js';
@@ -24,6 +25,8 @@ export type SchemaSourceChoice = NonNullable<RlsGuardConfig['schemaSource']>;
 export interface ModelOptions {
   source?: SchemaSourceChoice;
   databaseUrl?: string;
+  /** The audited tree is not trusted: its config's databaseUrl and on-disk replay caches are not used. */
+  untrusted?: boolean;
 }
 
 export class SchemaSourceError extends Error {}
@@ -49,8 +52,8 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
     } catch {
       stamps.push(`${f}:missing`);
     }
-    const read = readSource(f);
-    if (!read.ok) diagnostics.push({ file: rel, line: 1, message: read.reason });
+    const read = readSource(f, config.maxFileBytes);
+    if (!read.ok) diagnostics.push({ file: rel, line: 1, message: read.reason, incomplete: true });
     else if (f.endsWith('.sql')) files.push({ path: rel, text: upSection(read.text) });
     else {
       const notes: MigrationNote[] = [];
@@ -82,15 +85,19 @@ function foreignFolders(root: string, config: RlsGuardConfig, files: MigrationFi
 
 export function loadModel(root: string, config: RlsGuardConfig, options: ModelOptions = {}): RlsModel {
   const source = options.source ?? config.schemaSource ?? 'auto';
-  const url = expandEnv(options.databaseUrl ?? config.databaseUrl);
+  if (options.untrusted && source === 'database' && !options.databaseUrl && config.databaseUrl) {
+    throw new SchemaSourceError('the configuration reads the RLS model from a database, but under --untrusted its databaseUrl is ignored; pass --database-url yourself, or --schema-source replay to read the migrations');
+  }
+  // An untrusted config could point the introspection at a server of its choosing.
+  const url = databaseUrl(options.databaseUrl ?? (options.untrusted ? undefined : config.databaseUrl));
   const snapshotFile = path.resolve(root, config.schemaSnapshot ?? 'rls-guard.schema.json');
   const migrations = readMigrations(root, config);
   const snapshotStamp = fileStamp(snapshotFile);
-  const key = `${source}\n${url ?? ''}\n${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.stamp}`;
+  const key = `${source}\n${url ?? ''}\n${options.untrusted ? 'untrusted' : ''}\n${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.stamp}`;
   const hit = cache.get(root);
   if (hit && hit.key === key) return hit.model;
   const stated = rlsStatedBy(staticReading(migrations, config));
-  const model = applyConfig(mergeDrizzleRls(modelFrom(root, config, source, url, snapshotFile, migrations), drizzleRlsTables(root, config.ignore ?? []), stated), config);
+  const model = applyConfig(mergeDrizzleRls(modelFrom(root, config, source, url, snapshotFile, migrations, !options.untrusted), drizzleRlsTables(root, config.ignore ?? []), stated), config);
   cache.set(root, { key, model });
   return model;
 }
@@ -101,12 +108,12 @@ export function loadModel(root: string, config: RlsGuardConfig, options: ModelOp
  */
 export function sourceModel(root: string, config: RlsGuardConfig, options: { source: 'replay' | 'static' | 'database'; databaseUrl?: string }): { model: RlsModel; migrationsHash: string | null } {
   const migrations = readMigrations(root, config);
-  const url = expandEnv(options.databaseUrl ?? config.databaseUrl);
-  const model = modelFrom(root, config, options.source, url, '', migrations);
+  const url = databaseUrl(options.databaseUrl ?? config.databaseUrl);
+  const model = modelFrom(root, config, options.source, url, '', migrations, true);
   return { model, migrationsHash: options.source === 'database' ? null : migrationsHash(migrations.files) };
 }
 
-function modelFrom(root: string, config: RlsGuardConfig, source: SchemaSourceChoice, url: string | undefined, snapshotFile: string, migrations: Migrations): RlsModel {
+function modelFrom(root: string, config: RlsGuardConfig, source: SchemaSourceChoice, url: string | undefined, snapshotFile: string, migrations: Migrations, useCache: boolean): RlsModel {
   const staticModel = staticReading(migrations, config);
   const ref = migrationsRef(staticModel.files);
   if (source === 'database' || (source === 'auto' && url)) {
@@ -133,7 +140,7 @@ function modelFrom(root: string, config: RlsGuardConfig, source: SchemaSourceCho
     }
   }
   if ((source === 'replay' || source === 'auto') && migrations.files.length > 0) {
-    const replay = replayed(root, migrations.files);
+    const replay = replayed(root, migrations.files, useCache);
     if (replay.ok) {
       const model = replayedModel(replay.result, staticModel, ref);
       model.diagnostics.unshift(...notes);
@@ -168,9 +175,10 @@ export function staticReading(migrations: Migrations, config: RlsGuardConfig): R
   return model;
 }
 
-export function replayed(root: string, files: MigrationFile[]): { ok: true; result: ReplayResult } | { ok: false; error: string } {
+export function replayed(root: string, files: MigrationFile[], useCache = true): { ok: true; result: ReplayResult } | { ok: false; error: string } {
   const key = `replay-${replayCacheKey(files)}`;
-  const cached = readCache<ReplayResult>(root, key);
+  // The cache may live in the audited tree's node_modules: an untrusted tree could plant one.
+  const cached = useCache ? readCache<ReplayResult>(root, key) : undefined;
   if (cached) return { ok: true, result: cached };
   const response = runWorker({ kind: 'replay', files });
   if (!response.ok) return response;
@@ -181,7 +189,7 @@ export function replayed(root: string, files: MigrationFile[]): { ok: true; resu
 
 function readSnapshot(file: string): Snapshot | Error {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Snapshot;
+    return parseJson(fs.readFileSync(file, 'utf8')) as Snapshot;
   } catch (error) {
     return new Error((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no snapshot file' : `cannot read it: ${(error as Error).message}`);
   }
@@ -199,6 +207,28 @@ function fileStamp(file: string): string {
 export function migrationsRef(files: readonly string[]): string {
   const dirs = [...new Set(files.map((f) => path.posix.dirname(f)))];
   return dirs.length === 1 ? dirs[0]! : dirs.length === 0 ? '.' : dirs.join(', ');
+}
+
+/**
+ * The database URL to introspect, checked before any connection is tried: a variable that
+ * is not set, or text that is no postgres:// URL, is an error rather than a silent fallback
+ * to the migrations or a DNS error about a folder name.
+ */
+export function databaseUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const variable = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(value)?.[1];
+  const url = expandEnv(value);
+  if (variable && !url) throw new SchemaSourceError(`databaseUrl is "${value}" but the environment variable ${variable} is not set (or empty); set it, or remove databaseUrl to read the RLS model from the migrations`);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url!);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
+    throw new SchemaSourceError(`the database URL ${variable ? `in ${variable} ` : ''}is not a PostgreSQL URL; write it as postgres://user:password@host:5432/database`);
+  }
+  return url;
 }
 
 /** "$DATABASE_URL" or "${DATABASE_URL}" reads the environment, so configs never hold secrets. */

@@ -1,6 +1,6 @@
 import type { RlsGuardConfig } from '../config/types.js';
 import { classifyStatement, constBool, constString, functionName } from '../sql/classify.js';
-import { type PgNode, parsePlpgsql, parseSql, splitStatements, visitPg } from '../sql/parser.js';
+import { type PgNode, parsePlpgsql, parseSql, recoverStatements, visitPg } from '../sql/parser.js';
 import { normalizeQualifiedName, qualify, rangeVarName } from './names.js';
 import type { ContextSet, FunctionState, FunctionWrite, PolicyCommand, PolicyState, RlsModel, SchemaLocation, TableState, TriggerEvent } from './types.js';
 
@@ -39,15 +39,28 @@ export function buildModel(files: readonly MigrationFile[], options: { defaultSc
       for (const st of parsed.statements) apply(st.stmt, st.location, ctx);
       continue;
     }
-    model.diagnostics.push({ file: file.path, line: ctx.lineAt(parsed.position ?? 0), message: `SQL syntax error: ${parsed.error}; the other statements of this file were still applied` });
-    // Recover: apply every statement that parses on its own.
-    for (const piece of splitStatements(file.text)) {
-      const one = parseSql(piece.text);
-      if (one.ok) for (const st of one.statements) apply(st.stmt, piece.offset + st.location, ctx);
+    // Keep every statement that can be read; say exactly which lines were not.
+    const text = file.text;
+    const recovered = recoverStatements(text);
+    for (const st of recovered.statements) apply(st.stmt, st.location, ctx);
+    const lastLine = ctx.lineAt(Buffer.byteLength(file.text));
+    for (const span of recovered.lost) {
+      const from = lineOfByte(text, span.from + 1);
+      const to = span.to === null ? lastLine : Math.max(from, lineOfByte(file.text, span.to));
+      const lines = span.to === null ? `everything from line ${from} to the end of the file (line ${lastLine})` : from === to ? `the statement at line ${from}` : `lines ${from}–${to}`;
+      model.diagnostics.push({ file: file.path, line: from, incomplete: true, message: `SQL syntax error: ${span.reason}; ${lines} ${span.to === null || from !== to ? 'were' : 'was'} not read, the rest of the file was applied` });
     }
   }
   model.policySettings = collectPolicySettings(model);
   return model;
+}
+
+/** The 1-based line of a byte offset, counting the line the byte is on (no skipping ahead). */
+function lineOfByte(text: string, offset: number): number {
+  const bytes = Buffer.from(text).subarray(0, Math.max(0, offset - 1));
+  let line = 1;
+  for (const b of bytes) if (b === 10) line++;
+  return line;
 }
 
 export function lineIndex(text: string): (byteOffset: number) => number {
@@ -344,6 +357,32 @@ function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
     } else if (d.defname === 'as') body = listNames(d.arg)[0] ?? null;
   }
   ctx.model.functions.set(name, functionState({ name, securityDefiner, language, searchPathPinned, body, bodySchema, at }));
+  // A body that does not parse hides what the function writes: a call of it could write a
+  // gated table unseen.
+  const unread = bodyError(language, body, name);
+  if (unread) ctx.model.diagnostics.push({ file: at.file, line: at.line, incomplete: true, message: `the body of function ${name} does not parse (${unread}), so what it writes and which context it sets are unknown` });
+}
+
+function bodyError(language: string, body: string | null, name: string): string | null {
+  if (body === null || (language !== 'sql' && language !== 'plpgsql')) return null;
+  if (language === 'plpgsql') {
+    const tree = plpgsqlTree(body, name);
+    return tree.ok ? null : tree.error;
+  }
+  const parsed = parseSql(body);
+  return parsed.ok ? null : parsed.error;
+}
+
+/** parsePlPgSQL wants a whole CREATE FUNCTION; rebuild a minimal one around the body. */
+function plpgsqlTree(body: string, name: string): ReturnType<typeof parsePlpgsql> {
+  // The return type decides which RETURN forms are legal; try the permissive ones first.
+  const tag = '$rlsguard$';
+  let parsed: ReturnType<typeof parsePlpgsql> = { ok: false, error: '' };
+  for (const returns of ['record', 'SETOF record', 'void']) {
+    parsed = parsePlpgsql(`CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS ${returns} LANGUAGE plpgsql AS ${tag}${body}${tag}`);
+    if (parsed.ok) break;
+  }
+  return parsed;
 }
 
 /** A function's state from its definition: what its body sets, reads, writes and calls. */
@@ -374,14 +413,7 @@ export function functionState(def: {
 function bodyStatements(language: string, body: string | null, name: string): string[] {
   if (language === 'sql') return body ? [body] : [];
   if (language !== 'plpgsql' || body === null) return [];
-  // parsePlPgSQL wants a whole CREATE FUNCTION; rebuild a minimal one around the body.
-  // The return type decides which RETURN forms are legal; try the permissive ones first.
-  const tag = '$rlsguard$';
-  let parsed: ReturnType<typeof parsePlpgsql> = { ok: false, error: '' };
-  for (const returns of ['record', 'SETOF record', 'void']) {
-    parsed = parsePlpgsql(`CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS ${returns} LANGUAGE plpgsql AS ${tag}${body}${tag}`);
-    if (parsed.ok) break;
-  }
+  const parsed = plpgsqlTree(body, name);
   if (!parsed.ok) return [];
   const out: string[] = [];
   visitPg(parsed.result, (key, value) => {

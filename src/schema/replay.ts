@@ -1,4 +1,4 @@
-import { parseSql, splitStatements } from '../sql/parser.js';
+import { parseSql, recoverPieces } from '../sql/parser.js';
 import { type Catalog, type CatalogLocations, readCatalog } from './catalog.js';
 import { buildModel, lineIndex, type MigrationFile } from './model.js';
 
@@ -65,7 +65,8 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
   try {
     for (const file of files) {
       const lineAt = lineIndex(file.text);
-      for (const piece of splitStatements(file.text)) {
+      // A lexing error loses only its own statements (the static reading reports them).
+      for (const piece of recoverPieces(file.text).pieces) {
         const at = { file: file.path, line: lineAt(piece.offset) };
         const parsed = parseSql(piece.text);
         // Each statement runs on its own so that one failure cannot abort the rest; the

@@ -84,6 +84,8 @@ export interface SchemaDiagnostic {
   file: string;
   line: number;
   message: string;
+  /** The input was skipped or read only in part: the audit reports it as incomplete. */
+  incomplete?: boolean;
 }
 
 export interface RlsModel {

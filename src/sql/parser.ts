@@ -182,3 +182,120 @@ export function pgPromisePlaceholdersToDollar(text: string): string | null {
   }
   return splice(text, edits);
 }
+
+export interface LostSpan {
+  /** Byte offsets in the text; `to` is null when nothing after `from` could be read. */
+  from: number;
+  to: number | null;
+  reason: string;
+}
+
+/** Byte offset of a parser error position (the parser counts characters from 0). */
+export function errorByteOffset(text: string, position: number | undefined): number {
+  return Buffer.byteLength(text.slice(0, position ?? 0));
+}
+
+/**
+ * The statements of a file that does not parse as a whole, and exactly what was lost.
+ * A statement with a syntax error is lost alone. A lexing error (an unterminated quote,
+ * dollar-quote or block comment) swallows the rest of the file for the scanner, so the
+ * statements before it are kept and reading resumes at the first later statement boundary
+ * (a `;` at the end of a line) after which the next statement scans cleanly.
+ */
+export function recoverStatements(text: string): { statements: { stmt: PgNode; location: number }[]; lost: LostSpan[] } {
+  const { pieces, lost } = recoverPieces(text);
+  const statements: { stmt: PgNode; location: number }[] = [];
+  for (const piece of pieces) {
+    const one = parseSql(piece.text);
+    if (one.ok) for (const st of one.statements) statements.push({ stmt: st.stmt, location: piece.offset + st.location });
+    else lost.push({ from: piece.offset + leadingSpace(piece.text), to: piece.offset + Buffer.byteLength(piece.text), reason: one.error });
+  }
+  lost.sort((a, b) => a.from - b.from);
+  return { statements, lost };
+}
+
+/**
+ * splitStatements that survives lexing errors: the statement texts (offsets into the whole
+ * text) that scan, and the spans a lexing error made unreadable.
+ */
+export function recoverPieces(text: string): { pieces: { text: string; offset: number }[]; lost: LostSpan[] } {
+  const bytes = Buffer.from(text);
+  const pieces: { text: string; offset: number }[] = [];
+  const lost: LostSpan[] = [];
+  const keep = (found: { text: string; offset: number }[], base: number): void => {
+    for (const p of found) pieces.push({ text: p.text, offset: base + p.offset });
+  };
+  let cursor = 0;
+  // Each turn either finishes the file or moves past one lexing error: bounded by the file.
+  while (cursor < bytes.length) {
+    const rest = bytes.subarray(cursor).toString();
+    if (tokensOf(rest)) {
+      keep(splitStatements(rest), cursor);
+      break;
+    }
+    const failed = parseSql(rest);
+    const error = failed.ok ? 'the scanner failed' : failed.error.replace(/ at or near "[\s\S]*$/, '');
+    const errorAt = cursor + (failed.ok ? 0 : errorByteOffset(rest, failed.position));
+    // The parser may stop at a plain syntax error before the lexing error: when the text up
+    // to the next boundary scans, keep it as statements (the bad one is lost on its own).
+    const boundary = nextBoundary(bytes, errorAt);
+    if (boundary !== null && tokensOf(bytes.subarray(cursor, boundary).toString())) {
+      keep(splitStatements(bytes.subarray(cursor, boundary).toString()), cursor);
+      cursor = boundary;
+      continue;
+    }
+    // Everything before the error scans; its last, unterminated statement is lost with it.
+    const before = bytes.subarray(cursor, errorAt).toString();
+    const found = tokensOf(before) ? splitStatements(before) : [];
+    const last = found[found.length - 1];
+    const lastClosed = last ? statementClosed(before, last) : true;
+    keep(lastClosed ? found : found.slice(0, -1), cursor);
+    const from = last && !lastClosed ? cursor + last.offset + leadingSpace(last.text) : errorAt;
+    const resume = resumeAfter(bytes, errorAt);
+    lost.push({ from, to: resume, reason: error });
+    if (resume === null) break;
+    cursor = resume;
+  }
+  return { pieces, lost };
+}
+
+function leadingSpace(text: string): number {
+  return Buffer.byteLength(text) - Buffer.byteLength(text.trimStart());
+}
+
+/** Whether a piece from splitStatements ended at a `;` (the last piece of a text may not). */
+function statementClosed(text: string, piece: { text: string; offset: number }): boolean {
+  const end = piece.offset + Buffer.byteLength(piece.text);
+  const tokens = tokensOf(text) ?? [];
+  return tokens.some((t) => t.text === ';' && t.start === end);
+}
+
+const MAX_RESUME_TRIES = 500;
+
+/** Just past the first `;` that ends a line at or after an offset; null when there is none. */
+function nextBoundary(bytes: Buffer, from: number): number | null {
+  for (let i = bytes.indexOf(';', from); i >= 0; i = bytes.indexOf(';', i + 1)) {
+    const next = bytes[i + 1];
+    if (next === undefined || next === 10 || next === 13) return i + 1;
+  }
+  return null;
+}
+
+/**
+ * The first `;`-at-end-of-line after a lexing error from which the following statement
+ * scans cleanly, as a byte offset just past the `;`; null when there is none.
+ */
+function resumeAfter(bytes: Buffer, errorAt: number): number | null {
+  const boundaries: number[] = [];
+  for (let i = bytes.indexOf(';', errorAt); i >= 0 && boundaries.length < MAX_RESUME_TRIES; i = bytes.indexOf(';', i + 1)) {
+    const next = bytes[i + 1];
+    if (next === undefined || next === 10 || next === 13) boundaries.push(i + 1);
+  }
+  for (let k = 0; k < boundaries.length; k++) {
+    const start = boundaries[k]!;
+    const end = boundaries[k + 1] ?? bytes.length;
+    const segment = bytes.subarray(start, end).toString();
+    if (tokensOf(segment)) return start;
+  }
+  return null;
+}

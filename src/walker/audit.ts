@@ -7,8 +7,9 @@ import { loadConfig } from '../config/load.js';
 import { auditRoots } from '../config/roots.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
-import { walkFiles } from '../files/walk.js';
-import type { Finding, Report, WriteSite } from '../report/types.js';
+import { realPath, walkFiles } from '../files/walk.js';
+import type { Finding, IncompleteItem, Report, WriteSite } from '../report/types.js';
+import { incompleteFindings, sortIncomplete } from '../report/incomplete.js';
 import { packAudit, type PackAuditResult } from '../packs/audit.js';
 import { loadPacks } from '../packs/load.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
@@ -36,6 +37,10 @@ export interface AuditOptions {
   schemaSource?: SchemaSourceChoice;
   /** Introspect this live database (read-only) for the RLS model. */
   databaseUrl?: string;
+  /** Gaps (inputs skipped or read in part) are warnings, not errors: the run can pass with them. */
+  allowIncomplete?: boolean;
+  /** The audited tree is not trusted: no code from it runs (a .ts/.mjs config there is refused). */
+  untrusted?: boolean;
   /** Called as the audit goes, for progress displays. */
   onProgress?: (event: ProgressEvent) => void;
 }
@@ -70,32 +75,45 @@ export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
 
 export function auditSync(options: AuditOptions = {}): AuditReport {
   const started = performance.now();
-  const paths = (options.paths?.length ? options.paths : ['.']).map((p) => path.resolve(p));
-  const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}) });
+  // Real paths, so the root and every file agree however links lead to them.
+  const paths = (options.paths?.length ? options.paths : ['.']).map(realPath);
+  const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
   const { root, config: rooted } = auditRoots(loaded, paths[0]!, !!options.configFile);
   setPrismaSchemaPaths(root, rooted.prismaSchema);
+  const incomplete: IncompleteItem[] = [];
+  if (loaded.refused) incomplete.push({ file: rel(root, loaded.refused.file), kind: 'config', reason: loaded.refused.reason });
   const model = loadModel(root, rooted, {
     ...(options.schemaSource ? { source: options.schemaSource } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.untrusted ? { untrusted: true } : {}),
   });
+  incomplete.push(...modelGaps(model));
   const config = resolveAnalysisConfig(model, rooted, { strict: options.strict ?? false });
   const packSet = loadPacks(root, rooted.packs);
+  const maxBytes = rooted.maxFileBytes;
 
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
   const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: rel(root, d.file), message: d.message }));
-  for (const d of model.diagnostics) diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
+  for (const d of walked.diagnostics) if (d.incomplete) incomplete.push({ file: rel(root, d.file), kind: 'source', reason: d.message });
+  // Migration discovery walks the same tree: a link it trips over is listed once.
+  const walkedAlready = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
+  for (const d of model.diagnostics) if (!walkedAlready.has(`${d.file}\0${d.message}`)) diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
   const readable: { file: string; text: string }[] = [];
-  // A deployment file named on the command line is read by the pack pass, not parsed as source.
-  for (const file of walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)))) {
-    const read = readSource(file);
+  // A deployment file named on the command line is read by the pack pass, not parsed as source;
+  // the config file is read as configuration, not audited as source.
+  for (const file of walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)) && f !== loaded.file)) {
+    const read = readSource(file, maxBytes);
     if (read.ok) readable.push({ file, text: read.text });
-    else diagnostics.push({ file: rel(root, file), message: read.reason });
+    else {
+      diagnostics.push({ file: rel(root, file), message: read.reason });
+      incomplete.push({ file: rel(root, file), kind: 'source', reason: read.reason });
+    }
   }
   // Each file is parsed once: by ts-morph when the checker is wanted, else directly.
   let files: ts.SourceFile[];
   let types: TypeEvidence | undefined;
-  if (options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root))) {
-    const typed = createTypedProgram(root, readable.map((r) => r.file));
+  const typed = options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root)) ? typedOrNot(root, readable.map((r) => r.file), diagnostics) : undefined;
+  if (typed) {
     files = typed.files;
     options.onProgress?.({ phase: 'parse', parsed: files.length, total: readable.length });
     types = typed.types;
@@ -105,26 +123,22 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
       try {
         return [parseSource(r.file, r.text)];
       } catch (error) {
-        // TypeScript's own parser recurses: a few thousand nested brackets overflow its stack.
-        if (!(error instanceof RangeError)) throw error;
-        diagnostics.push({ file: rel(root, r.file), message: `cannot be parsed: it nests deeper than the TypeScript parser can follow (${error.message}); its writes are not analysed` });
+        // The parser recurses: code nested deeply enough overflows the stack.
+        const reason = `not parsed (${error instanceof RangeError ? 'the code is nested too deeply' : (error as Error).message}); none of its writes were checked`;
+        diagnostics.push({ file: rel(root, r.file), message: reason });
+        incomplete.push({ file: rel(root, r.file), kind: 'source', reason });
         return [];
       }
     });
   }
-  for (const sf of files) {
-    const syntax = (sf as unknown as { parseDiagnostics?: ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
-    const first = syntax[0];
-    if (first) {
-      const { line } = sf.getLineAndCharacterOfPosition(first.start);
-      const text = typeof first.messageText === 'string' ? first.messageText : first.messageText.messageText;
-      diagnostics.push({ file: rel(root, sf.fileName), message: `syntax error at line ${line + 1}: ${text} (analysed as far as it parses)` });
-    }
-  }
 
-  const host = new FileSystemSourceHost(files, rooted.libraries);
+  const host = new FileSystemSourceHost(files, rooted.libraries, maxBytes);
   options.onProgress?.({ phase: 'analyze', files: files.length });
   const result = analyze({ root, files, host, model, config, wholeProgram: true, ...(types ? { types } : {}) });
+  for (const gap of result.incomplete) {
+    diagnostics.push({ file: gap.file, message: gap.reason });
+    incomplete.push({ ...gap, kind: 'source' });
+  }
   // A write covered by a scope helper proves the context settings are set, even when the
   // helper itself lives outside the audited paths.
   const settingsSet = new Set(result.settingsSet);
@@ -132,13 +146,45 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   result.findings.push(...schemaFindings(model, rooted, settingsSet).map((f) => ({ ...f, suppressed: null })));
   options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length, work: result.work });
   const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
-  diagnostics.push(...packs.diagnostics);
+  // The pack pass walks the same tree: a link it trips over is already listed.
+  const listed = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
+  diagnostics.push(...packs.diagnostics.filter((d) => !listed.has(`${d.file}\0${d.message}`)).map((d) => ({ file: d.file, message: d.message })));
+  for (const d of packs.diagnostics) if (d.incomplete) incomplete.push({ file: d.file, kind: 'source', reason: d.message });
   const otherDatabase = new Map<string, string>();
   for (const sf of files) {
     const other = otherDatabaseOf(sf);
     if (other) otherDatabase.set(rel(root, sf.fileName), other);
   }
-  return buildReport({ root, model, result, packs, files: files.map((f) => rel(root, f.fileName)), include: rooted.includeWritesFrom ?? [], otherDatabase, diagnostics, configFile: loaded.file, durationMs: performance.now() - started });
+  return buildReport({ root, model, result, packs, files: files.map((f) => rel(root, f.fileName)), include: rooted.includeWritesFrom ?? [], otherDatabase, diagnostics, incomplete, allowIncomplete: options.allowIncomplete ?? false, configFile: loaded.file, durationMs: performance.now() - started });
+}
+
+/**
+ * The ts-morph program, or undefined when building it failed (code nested too deeply for its
+ * recursive parser): the files are then parsed one by one, and a file that still fails is
+ * reported on its own.
+ */
+function typedOrNot(root: string, files: string[], diagnostics: Diagnostic[]): ReturnType<typeof createTypedProgram> | undefined {
+  try {
+    return createTypedProgram(root, files);
+  } catch (error) {
+    diagnostics.push({ file: '.', message: `the type checker could not be used (${error instanceof RangeError ? 'some code is nested too deeply' : (error as Error).message}); the files were analysed without types` });
+    return undefined;
+  }
+}
+
+/** What the RLS model could not see: migration input read in part, no migrations, no gated tables. */
+function modelGaps(model: RlsModel): IncompleteItem[] {
+  const fromDatabase = model.sources?.some((s) => s.method === 'database') ?? false;
+  const fromSnapshot = model.sources?.some((s) => s.method === 'snapshot') ?? false;
+  const gaps: IncompleteItem[] = model.diagnostics.filter((d) => d.incomplete).map((d) => ({ file: d.file, line: d.line, kind: fromDatabase ? 'database' : 'migration', reason: d.message }));
+  const gated = [...model.tables.values()].some((t) => t.rlsEnabled);
+  if (!fromDatabase && !fromSnapshot && model.files.length === 0) {
+    gaps.push({ file: '.', kind: 'migration', reason: 'no migrations found, so no table is known to be RLS-gated and no write can be judged; name the migration folders with `migrations` in the config, or read the model from a database with --database-url' });
+  } else if (!gated) {
+    const ref = model.sources?.[0]?.ref ?? '.';
+    gaps.push({ file: fromDatabase ? '.' : ref, kind: fromDatabase ? 'database' : 'migration', reason: `no RLS-gated tables in the model (${fromDatabase ? 'the database' : `the migrations in ${ref}`} enable row level security on no table), so no write can be judged; check that these are the right ${fromDatabase ? 'database' : 'migrations'}` });
+  }
+  return gaps;
 }
 
 function buildReport(input: {
@@ -150,12 +196,15 @@ function buildReport(input: {
   include: readonly SetAsideKind[];
   otherDatabase: ReadonlyMap<string, string>;
   diagnostics: Diagnostic[];
+  incomplete: IncompleteItem[];
+  allowIncomplete: boolean;
   configFile: string | null;
   durationMs: number;
 }): AuditReport {
   const { model, result } = input;
   const byPosition = <T extends { file: string; line: number; column: number }>(a: T, b: T): number =>
     a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
+  const incomplete = sortIncomplete(input.incomplete);
   const allSites = result.sites.map(({ deferred: _deferred, ...site }) => site).sort(byPosition);
   const toFinding = (f: CoreResult['findings'][number]): Finding => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint });
   const byFinding = (a: Finding, b: Finding): number => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId);
@@ -163,6 +212,7 @@ function buildReport(input: {
     .filter((f) => !f.suppressed && !(f.ruleId === 'no-unused-suppression' && input.packs.usedSuppressions.has(`${f.file}:${f.line}`)))
     .map(toFinding)
     .concat(input.packs.findings)
+    .concat(incompleteFindings(incomplete, { allow: input.allowIncomplete }))
     .sort(byFinding);
   const aside = partitionSetAside({ files: input.files, sites: allSites, findings: allFindings, include: input.include, otherDatabase: input.otherDatabase });
   for (const [file, other] of input.otherDatabase) {
@@ -192,13 +242,16 @@ function buildReport(input: {
     },
     writeSites,
     findings,
+    incomplete,
     suppressedFindings,
     summary: {
       files: input.files.length,
       writeSites: writeSites.length,
       gatedWriteSites: gatedSites.length,
       covered,
-      coverage: gatedSites.length === 0 ? 1 : Math.round((covered / gatedSites.length) * 1000) / 1000,
+      // Nothing to cover is not full coverage: with no gated writes there is no ratio.
+      coverage: gatedSites.length === 0 ? null : Math.round((covered / gatedSites.length) * 1000) / 1000,
+      incomplete: incomplete.length,
       errors: findings.filter((f) => f.severity === 'error').length,
       warnings: findings.filter((f) => f.severity === 'warning').length,
       baselined: 0,

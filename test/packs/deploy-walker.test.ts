@@ -11,7 +11,11 @@ const ROOT = path.resolve(import.meta.dirname, '../../fixtures/deploy');
 let report: AuditReport;
 
 beforeAll(() => {
-  report = auditSync({ paths: [ROOT], types: false });
+  const full = auditSync({ paths: [ROOT], types: false });
+  // The fixture has no migrations, which makes the audit incomplete (tested in
+  // test/malformed); these tests are about the pack findings.
+  expect(full.incomplete.map((i) => i.reason.slice(0, 20))).toEqual(['no migrations found,']);
+  report = { ...full, findings: full.findings.filter((f) => f.ruleId !== 'no-incomplete-audit') };
 });
 
 describe('rls-guard audit over deployment files', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditSync } from '../../src/walker/audit.js';
+import { auditSync, type AuditReport } from '../../src/walker/audit.js';
 import { codeFindings, SCHEMA, writeProject } from '../support/project.js';
 
 // The pack pass in the walker on small projects: the same findings whether or not the
@@ -30,6 +30,9 @@ function project(withTypes: boolean): string {
   });
 }
 
+/** These projects have no migrations, so the audit is incomplete (tested in test/malformed); the pack findings are what matter here. */
+const packFindings = (report: AuditReport) => report.findings.filter((f) => f.ruleId !== 'no-incomplete-audit');
+
 const summary = (withTypes: boolean) =>
   codeFindings(auditSync({ paths: [project(withTypes)], ...(withTypes ? {} : { types: false }) })).map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId}`);
 
@@ -39,14 +42,14 @@ describe('the pack pass in the walker', () => {
       'docker-compose.yml': 'services:\n  agent:\n    environment:\n      ENABLE_NODE_MONITOR: "true"\n      AXONFLOW_DB_PLATFORM_ADMIN_URL:\n',
       'values.yaml': 'env:\n  ENABLE_NODE_MONITOR: "true"\n  AXONFLOW_DB_PLATFORM_ADMIN_URL:\n',
     });
-    expect(auditSync({ paths: [root], types: false }).findings.map((f) => `${f.file}:${f.line}`)).toEqual(['values.yaml:2']);
+    expect(packFindings(auditSync({ paths: [root], types: false })).map((f) => `${f.file}:${f.line}`)).toEqual(['values.yaml:2']);
   });
 
   it('audits a deployment file named on its own, without parsing it as source', () => {
     const root = writeProject({ 'deploy/prod.env': 'export SECURITY_OAUTH2_CLIENT_CLIENT_ID="flowx-platform-authorize"\n' });
     const report = auditSync({ paths: [`${root}/deploy/prod.env`], types: false });
     expect(report.diagnostics).toEqual([]);
-    expect(report.findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId}`)).toEqual(['deploy/prod.env:1:8 no-deprecated-env', 'deploy/prod.env:1:41 no-removed-api']);
+    expect(packFindings(report).map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId}`)).toEqual(['deploy/prod.env:1:8 no-deprecated-env', 'deploy/prod.env:1:41 no-removed-api']);
   });
 
 
@@ -58,7 +61,7 @@ describe('the pack pass in the walker', () => {
       'secret-values.yaml': 'env:\n  SECURITY_OAUTH2_REALM: flowx\n',
       'values.yaml': 'env:\n  SECURITY_OAUTH2_CLIENT_CLIENTID: x\n',
     });
-    const files = auditSync({ paths: [root], types: false }).findings.map((f) => `${f.file}:${f.line}`);
+    const files = packFindings(auditSync({ paths: [root], types: false })).map((f) => `${f.file}:${f.line}`);
     expect(files).toEqual(['.env:1', '.env.local:1', 'values.yaml:2']);
   });
 
@@ -67,5 +70,6 @@ describe('the pack pass in the walker', () => {
     const expected = ['.env.production:3:1 no-deprecated-env', 'src/app.ts:1:10 no-removed-api', 'src/app.ts:4:26 no-removed-api', 'src/app.ts:4:77 no-deprecated-header', 'src/app.ts:7:35 no-deprecated-env'];
     expect(summary(false)).toEqual(expected);
     expect(summary(true)).toEqual(expected);
-  });
+    // Two audits, one building a typed program: over 30 s on a loaded 2-core machine.
+  }, 90_000);
 });

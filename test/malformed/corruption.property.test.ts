@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { auditSync, type AuditReport } from '../../src/walker/audit.js';
+
+// Corrupting an input at a random point must never make writes disappear silently: the
+// corrupted run reports at least the clean run's write findings, or says it is incomplete.
+// The corruptions open something that never closes (a quote, a comment, a dollar-quote, a
+// bracket) or make the file binary: edits that hide code without a trace (a `//` before a
+// line) are ordinary code changes, not corruption.
+
+const APP = path.resolve(import.meta.dirname, '../../fixtures/example-app');
+const OPENERS = ["'", '"', '`', '/*', '$$', '(', '{', '[', '\0', "E'"];
+
+function copyApp(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-corrupt-'));
+  fs.cpSync(APP, dir, { recursive: true, filter: (src) => !src.includes('node_modules') && !src.endsWith('expected-report.json') });
+  return dir;
+}
+
+const writeFindings = (r: AuditReport): number => r.findings.filter((f) => f.ruleId === 'no-unscoped-write' || f.ruleId === 'no-unresolved-write').length;
+const run = (dir: string): AuditReport => auditSync({ paths: [dir], types: false, schemaSource: 'static' });
+
+describe('corrupted inputs', () => {
+  it('property: a corrupted migration or source never hides a write without reporting the audit incomplete', () => {
+    const dir = copyApp();
+    const clean = run(dir);
+    expect(clean.incomplete).toEqual([]);
+    const baseline = writeFindings(clean);
+    expect(baseline).toBeGreaterThan(10);
+    const migrations = fs.readdirSync(path.join(dir, 'db/migrations')).map((f) => `db/migrations/${f}`);
+    const files = [...migrations, ...new Set(clean.writeSites.map((s) => s.file))].sort();
+    fc.assert(
+      fc.property(fc.constantFrom(...files), fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(...OPENERS), (file, where, opener) => {
+        const abs = path.join(dir, file);
+        const original = fs.readFileSync(abs, 'utf8');
+        const at = Math.floor(where * original.length);
+        fs.writeFileSync(abs, original.slice(0, at) + opener + original.slice(at));
+        try {
+          const corrupted = run(dir);
+          if (corrupted.incomplete.length === 0) expect(writeFindings(corrupted), `${opener} at ${file}:${at}`).toBeGreaterThanOrEqual(baseline);
+        } finally {
+          fs.writeFileSync(abs, original);
+        }
+      }),
+      // Modest by default so the suite stays fast; RLS_GUARD_CORRUPT_RUNS=500 for a long hunt.
+      { numRuns: Number(process.env.RLS_GUARD_CORRUPT_RUNS ?? 15) },
+    );
+  }, 180_000);
+});
