@@ -55,7 +55,10 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
     let alone: Index | undefined;
     for (const site of f.sites) {
       const table = site.gatedTables[0] ?? '';
-      const verdict = new Settler(index, options, table, f.sf).settle(site.verdict, new Set());
+      const settler = new Settler(index, options, table, f.sf);
+      const verdict = settler.settle(site.verdict, new Set());
+      // The plugin's question: could other files change this verdict? Then its project index decides.
+      if (!options.wholeProgram) verdict.crossFile = settler.foreign;
       if (options.wholeProgram && 'pending' in site.verdict) {
         // What the ESLint plugin, seeing only this file, would conclude: the parity contract.
         alone ??= {
@@ -87,6 +90,9 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 const MAX_DEPTH = 12;
 
 class Settler {
+  /** Set when the verdict depended on something other files could change (callers elsewhere, a helper defined elsewhere). */
+  foreign = false;
+
   constructor(
     private readonly index: Index,
     private readonly options: ProgramOptions,
@@ -134,6 +140,7 @@ class Settler {
     const exported = isExportedFunction(fn);
     const escaped = this.index.escaped.has(fn);
     const callersMayBeElsewhere = escaped || (!this.options.wholeProgram && (exported || p.kind === 'captured'));
+    if (callersMayBeElsewhere) this.foreign = true;
     const worst = worstOf(results);
     if (worst && (worst.coverage === 'unscoped' || !callersMayBeElsewhere)) {
       if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
@@ -176,6 +183,7 @@ class Settler {
   private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number): SiteVerdict {
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
+      this.foreign = true;
       if (!this.options.wholeProgram) return { ...unresolved(`${subject} passed to \`${name}\`, defined in another file`), deferred: true };
       return unresolved(`${subject} passed to \`${name}\`, which is outside the audited files`);
     }

@@ -1,0 +1,297 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { analyze, relative, type CoreFinding } from '../analysis/index.js';
+import type { AnalysisConfig } from '../analysis/config.js';
+import { FileSystemSourceHost, parseSource, readSource, SOURCE_EXTENSIONS } from '../analysis/source-host.js';
+import type { LoadedConfig } from '../config/load.js';
+import { walkFiles } from '../files/walk.js';
+import { cacheDir } from '../schema/run-worker.js';
+import type { RlsModel } from '../schema/types.js';
+import { VERSION } from '../version.js';
+import { stableHash } from './stable-hash.js';
+
+// The plugin's project index: what a verdict that depends on other files needs, so the
+// editor decides every site the way `rls-guard audit` does. It holds, per project file (the
+// walker's files: same root, config and ignores), its content hash and the files it imports
+// (module edges, from which the callers and helpers of a file are found), and the verdicts of
+// whole-program analyses keyed by the content hashes of the files they read. It is kept per
+// lint process and on disk (node_modules/.cache/rls-guard/, or the OS temp folder), so the
+// first lint after an editor restart reads hashes and verdicts instead of parsing.
+//
+// A file's cross-file verdicts depend only on the files that can reach it (its importers,
+// transitively: the callers) and on what those import (transitively: the helpers). That set
+// is analysed as a whole program, exactly as the walker analyses the project; when it is most
+// of the project, the whole project is analysed once and every file's verdicts kept.
+//
+// Rules are synchronous, so building runs within a time budget: reading, hashing and parsing
+// stop at the deadline and resume on the next lint; meanwhile the caller reports the sites
+// that need the index as unresolved, saying it is still being built.
+
+const FORMAT = 1;
+/** Files re-listed at most this often: an editor session creates and deletes files. */
+const RELIST_MS = 2000;
+
+interface Entry {
+  mtimeMs: number;
+  size: number;
+  hash: string;
+  /** Project files this one imports or re-exports from (root-relative). */
+  imports: string[];
+}
+
+interface Stored {
+  key: string;
+  findings: CoreFinding[];
+}
+
+interface Persisted {
+  format: number;
+  version: string;
+  files: Record<string, Entry>;
+  results: Record<string, Stored>;
+}
+
+export interface ProjectInput {
+  loaded: LoadedConfig;
+  model: RlsModel;
+  config: AnalysisConfig;
+  /** The linted file (absolute) and its text, which may be unsaved. */
+  file: string;
+  text: string;
+  /** Milliseconds this call may spend reading and parsing before giving up until the next lint. */
+  budgetMs: number;
+}
+
+export type ProjectOutcome =
+  | { status: 'ready'; findings: CoreFinding[]; analysed: number; cached: boolean }
+  | { status: 'building'; indexed: number; total: number };
+
+class ProjectIndex {
+  readonly root: string;
+  private readonly cacheFile: string;
+  private entries = new Map<string, Entry>();
+  private results = new Map<string, Stored>();
+  private list: string[] = [];
+  private listedAt = -Infinity;
+  private readonly parsed = new Map<string, { hash: string; sf: ts.SourceFile }>();
+  private readonly host = new FileSystemSourceHost();
+  private dirty = false;
+
+  constructor(root: string) {
+    this.root = root;
+    this.cacheFile = path.join(cacheDir(root), `eslint-index-${crypto.createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`);
+    this.load();
+  }
+
+  query(input: ProjectInput): ProjectOutcome {
+    const deadline = performance.now() + input.budgetMs;
+    const late = (): boolean => performance.now() > deadline;
+    const self = relative(this.root, input.file);
+    this.relist(input.loaded);
+    // Every project file's hash and imports; stat-only for files unchanged since the last lint.
+    let indexed = 0;
+    for (const rel of this.list) {
+      if (rel !== self && !this.refresh(rel)) continue;
+      indexed++;
+      if (late()) return this.stop(indexed);
+    }
+    const selfEntry: Entry = { mtimeMs: 0, size: 0, hash: sha(input.text), imports: this.importsOf(input.file, input.text) };
+    const hashOf = (rel: string): string => (rel === self ? selfEntry.hash : this.entries.get(rel)?.hash ?? 'missing');
+    const importsOf = (rel: string): string[] => (rel === self ? selfEntry.imports : this.entries.get(rel)?.imports ?? []);
+    const project = new Set(this.list);
+    project.add(self);
+
+    const base = stableHash([VERSION, FORMAT, codeStamp(), modelHash(input.model), input.loaded.config, input.config.strict]);
+    const keyOf = (files: Iterable<string>): string => sha(`${base}\n${[...files].sort().map((f) => `${f}\0${hashOf(f)}`).join('\n')}`);
+    const fullKey = keyOf(project);
+    const hit = this.results.get(self);
+    const needed = reachable(self, importsOf, project);
+    const closureKey = keyOf(needed);
+    if (hit && (hit.key === fullKey || hit.key === closureKey)) return { status: 'ready', findings: hit.findings, analysed: 0, cached: true };
+
+    // Most of the project: analyse it all once (a CLI run then answers every file from it).
+    const whole = needed.size * 2 > project.size && !Number.isFinite(input.budgetMs);
+    const set = whole ? project : needed;
+    const files: ts.SourceFile[] = [];
+    for (const rel of [...set].sort()) {
+      const sf = rel === self ? parseSource(input.file, input.text) : this.parse(rel);
+      if (sf) files.push(sf);
+      if (late()) return this.stop(indexed);
+    }
+    const result = analyze({ root: this.root, files, host: new FileSystemSourceHost(files), model: input.model, config: input.config, wholeProgram: true });
+    const byFile = new Map<string, CoreFinding[]>();
+    for (const f of result.findings) (byFile.get(f.file) ?? byFile.set(f.file, []).get(f.file)!).push(f);
+    // A partial set decides only the linted file: the others' callers may lie outside it.
+    for (const rel of whole ? set : [self]) this.results.set(rel, { key: whole ? fullKey : closureKey, findings: byFile.get(rel) ?? [] });
+    this.dirty = true;
+    this.save();
+    return { status: 'ready', findings: byFile.get(self) ?? [], analysed: files.length, cached: false };
+  }
+
+  private stop(indexed: number): ProjectOutcome {
+    this.save();
+    return { status: 'building', indexed, total: this.list.length };
+  }
+
+  private relist(loaded: LoadedConfig): void {
+    if (performance.now() - this.listedAt < RELIST_MS) return;
+    const walked = walkFiles([this.root], { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, this.root);
+    this.list = walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e))).map((f) => relative(this.root, f));
+    this.listedAt = performance.now();
+  }
+
+  /** Brings one file's entry up to date; false when it cannot be read (the walker skips it too). */
+  private refresh(rel: string): boolean {
+    const abs = path.join(this.root, rel);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(abs);
+    } catch {
+      this.entries.delete(rel);
+      return false;
+    }
+    const known = this.entries.get(rel);
+    if (known && known.mtimeMs === st.mtimeMs && known.size === st.size) return true;
+    const read = readSource(abs);
+    if (!read.ok) {
+      this.entries.delete(rel);
+      return false;
+    }
+    this.entries.set(rel, { mtimeMs: st.mtimeMs, size: st.size, hash: sha(read.text), imports: this.importsOf(abs, read.text) });
+    this.dirty = true;
+    return true;
+  }
+
+  /** Module edges from the scanner alone (imports, re-exports, require, import()): no parse. */
+  private importsOf(abs: string, text: string): string[] {
+    const out = new Set<string>();
+    for (const ref of ts.preProcessFile(text, true, true).importedFiles) {
+      const target = this.host.resolveModule(abs, ref.fileName);
+      if (target) out.add(relative(this.root, target));
+    }
+    return [...out];
+  }
+
+  private parse(rel: string): ts.SourceFile | undefined {
+    const entry = this.entries.get(rel);
+    if (!entry) return undefined;
+    const hit = this.parsed.get(rel);
+    if (hit && hit.hash === entry.hash) return hit.sf;
+    const abs = path.join(this.root, rel);
+    const read = readSource(abs);
+    if (!read.ok) return undefined;
+    const sf = parseSource(abs, read.text);
+    this.parsed.set(rel, { hash: sha(read.text), sf });
+    return sf;
+  }
+
+  private load(): void {
+    try {
+      const data = JSON.parse(fs.readFileSync(this.cacheFile, 'utf8')) as Persisted;
+      if (data.format !== FORMAT || data.version !== VERSION) return;
+      this.entries = new Map(Object.entries(data.files));
+      this.results = new Map(Object.entries(data.results));
+    } catch {
+      // no index yet, or an unreadable one: build afresh
+    }
+  }
+
+  private save(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const live = new Set(this.list);
+    const data: Persisted = {
+      format: FORMAT,
+      version: VERSION,
+      files: Object.fromEntries([...this.entries].filter(([rel]) => live.has(rel))),
+      results: Object.fromEntries([...this.results].filter(([rel]) => live.has(rel))),
+    };
+    try {
+      fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
+      // Write then rename: a concurrent linter never reads half a file.
+      const tmp = `${this.cacheFile}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(data));
+      fs.renameSync(tmp, this.cacheFile);
+    } catch {
+      // a read-only checkout: the in-process index still works
+    }
+  }
+}
+
+/**
+ * The files whose analysis decides `start`'s verdicts: everything that imports it,
+ * transitively (its callers, and theirs), then everything those import (the helpers).
+ */
+export function reachable(start: string, importsOf: (rel: string) => string[], project: ReadonlySet<string>): Set<string> {
+  const importers = new Map<string, string[]>();
+  for (const rel of project) for (const to of importsOf(rel)) (importers.get(to) ?? importers.set(to, []).get(to)!).push(rel);
+  const walk = (from: Iterable<string>, next: (rel: string) => readonly string[]): Set<string> => {
+    const seen = new Set(from);
+    const queue = [...seen];
+    while (queue.length) for (const n of next(queue.pop()!)) if (project.has(n) && !seen.has(n)) seen.add(n), queue.push(n);
+    return seen;
+  };
+  return walk(walk([start], (r) => importers.get(r) ?? []), importsOf);
+}
+
+const indexes = new Map<string, ProjectIndex>();
+
+/** The linted file's findings as `rls-guard audit` decides them, or how far the index has got. */
+export function projectFindings(input: ProjectInput): ProjectOutcome {
+  let index = indexes.get(input.loaded.dir);
+  if (!index) indexes.set(input.loaded.dir, (index = new ProjectIndex(input.loaded.dir)));
+  return index.query(input);
+}
+
+/** Where the index of a project is cached on disk (docs/eslint.md tells users how to clear it). */
+export function indexCacheDir(root: string): string {
+  return cacheDir(root);
+}
+
+/** Forgets the in-process indexes (tests). */
+export function resetProjectIndexes(): void {
+  indexes.clear();
+}
+
+const modelHashes = new WeakMap<RlsModel, string>();
+
+function modelHash(model: RlsModel): string {
+  let h = modelHashes.get(model);
+  if (!h) modelHashes.set(model, (h = stableHash(model)));
+  return h;
+}
+
+let stamp: string | undefined;
+
+/**
+ * rls-guard's own code, by file sizes and times: verdicts cached by one build of the
+ * analysis are never read back by another (the version alone does not change in development).
+ */
+function codeStamp(): string {
+  if (stamp) return stamp;
+  const src = path.dirname(import.meta.dirname);
+  const parts: string[] = [];
+  for (const dir of ['analysis', 'adapters', 'sql', 'schema', 'eslint', 'config']) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(path.join(src, dir)).sort();
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      try {
+        const st = fs.statSync(path.join(src, dir, name));
+        parts.push(`${dir}/${name}:${st.size}:${st.mtimeMs}`);
+      } catch {
+        // a file removed while listing: leave it out
+      }
+    }
+  }
+  return (stamp = sha(parts.join('\n')));
+}
+
+function sha(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
