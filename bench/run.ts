@@ -1,7 +1,8 @@
 // npm run bench [-- --files N] [-- --write]
 // Generates a synthetic multi-tenant codebase (services, repositories, helpers, SQL
 // constants, decoys), then measures: the floor (reading and parsing every file once) and
-// the full audit (parse + analysis + report), with peak memory.
+// the full audit (parse + analysis + report), with peak memory; then the ESLint plugin on
+// the same files (bench/eslint.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { loadConfig } from '../src/config/load.js';
 import { readMigrations, replayed } from '../src/schema/load.js';
 import { replayMigrations } from '../src/schema/replay.js';
 import { auditSync } from '../src/walker/audit.js';
+import { appendEslintRow, eslintBench } from './eslint.js';
 
 const args = process.argv.slice(2);
 const files = Number(args[args.indexOf('--files') + 1]) || 2000;
@@ -131,6 +133,8 @@ const result = {
   replayCachedMs: Math.round(replayCachedMs * 10) / 10,
 };
 console.log(JSON.stringify(result, null, 2));
+const eslintRow = await eslintBench(dir, sources);
+console.log(JSON.stringify(eslintRow, null, 2));
 if (args.includes('--keep')) console.log(`kept ${dir}`);
 else fs.rmSync(dir, { recursive: true, force: true });
 
@@ -140,4 +144,5 @@ if (write) {
   const text = fs.readFileSync(docs, 'utf8');
   fs.writeFileSync(docs, text.replace('<!-- bench rows -->', `<!-- bench rows -->\n${row}`));
   console.log(`appended to ${docs}`);
+  appendEslintRow(docs, result.date, result.files, result.kloc, eslintRow);
 }
