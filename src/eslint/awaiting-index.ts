@@ -28,7 +28,7 @@ export function awaitingIndex(local: CoreResult, sf: ts.SourceFile, strict: bool
       column: site.column,
       endLine: site.endLine,
       endColumn: site.endColumn,
-      message: `${what} cannot be verified yet: its verdict depends on other files (${site.evidence}), and the rls-guard project index is still being built (${progress.indexed} of ${progress.total} files indexed). A later lint decides it; \`rls-guard audit\` decides it now.`,
+      message: `${what} cannot be verified yet: its verdict depends on other files (${site.evidence}), and the rls-guard project index is still being built (${progress.read} of ${progress.total} files read). A later lint decides it; \`rls-guard audit\` decides it now.`,
       fingerprint: site.fingerprint,
       suppressed: null,
     });

@@ -41,6 +41,13 @@ interface Entry {
   imports: string[];
 }
 
+interface Graph {
+  listed: Set<string>;
+  /** Who imports each file: the way to its callers. */
+  importers: Map<string, string[]>;
+  digest: string;
+}
+
 interface Stored {
   key: string;
   findings: CoreFinding[];
@@ -66,7 +73,8 @@ export interface ProjectInput {
 
 export type ProjectOutcome =
   | { status: 'ready'; findings: CoreFinding[]; analysed: number; cached: boolean }
-  | { status: 'building'; indexed: number; total: number };
+  /** Past the budget: `read` of the `total` files this step needs were read (the next lint goes on). */
+  | { status: 'building'; read: number; total: number };
 
 class ProjectIndex {
   readonly root: string;
@@ -75,6 +83,8 @@ class ProjectIndex {
   private results = new Map<string, Stored>();
   private list: string[] = [];
   private listedAt = -Infinity;
+  private refreshedAt = -Infinity;
+  private graph: Graph | undefined;
   private readonly parsed = new Map<string, { hash: string; sf: ts.SourceFile }>();
   private readonly host = new FileSystemSourceHost();
   private dirty = false;
@@ -90,24 +100,32 @@ class ProjectIndex {
     const late = (): boolean => performance.now() > deadline;
     const self = relative(this.root, input.file);
     this.relist(input.loaded);
-    // Every project file's hash and imports; stat-only for files unchanged since the last lint.
-    let indexed = 0;
-    for (const rel of this.list) {
-      if (rel !== self && !this.refresh(rel)) continue;
-      indexed++;
-      if (late()) return this.stop(indexed);
+    // Every project file's hash and imports: stat-only for files unchanged since the last
+    // look, and at most every RELIST_MS (a CLI run lints many files in that time).
+    if (performance.now() - this.refreshedAt >= RELIST_MS) {
+      let indexed = 0;
+      for (const rel of this.list) {
+        if (!this.refresh(rel)) continue;
+        indexed++;
+        if (late()) return this.stop(indexed);
+      }
+      this.refreshedAt = performance.now();
     }
-    const selfEntry: Entry = { mtimeMs: 0, size: 0, hash: sha(input.text), imports: this.importsOf(input.file, input.text) };
-    const hashOf = (rel: string): string => (rel === self ? selfEntry.hash : this.entries.get(rel)?.hash ?? 'missing');
-    const importsOf = (rel: string): string[] => (rel === self ? selfEntry.imports : this.entries.get(rel)?.imports ?? []);
+    const graph = this.currentGraph();
+    const selfHash = sha(input.text);
+    const selfImports = this.importsOf(input.file, input.text);
+    const hashOf = (rel: string): string => (rel === self ? selfHash : this.entries.get(rel)?.hash ?? 'missing');
+    const importsOf = (rel: string): string[] => (rel === self ? selfImports : this.entries.get(rel)?.imports ?? []);
     const project = new Set(this.list);
     project.add(self);
 
     const base = stableHash([VERSION, FORMAT, codeStamp(), modelHash(input.model), input.loaded.config, input.config.strict]);
     const keyOf = (files: Iterable<string>): string => sha(`${base}\n${[...files].sort().map((f) => `${f}\0${hashOf(f)}`).join('\n')}`);
-    const fullKey = keyOf(project);
+    // The project as on disk, or with the linted file's unsaved text in place of its saved one.
+    const onDisk = this.entries.get(self)?.hash === selfHash && graph.listed.has(self);
+    const fullKey = sha(`${base}\n${graph.digest}${onDisk ? '' : `\n${self}\0${selfHash}`}`);
     const hit = this.results.get(self);
-    const needed = reachable(self, importsOf, project);
+    const needed = reachable(self, importsOf, project, graph.importers);
     const closureKey = keyOf(needed);
     if (hit && (hit.key === fullKey || hit.key === closureKey)) return { status: 'ready', findings: hit.findings, analysed: 0, cached: true };
 
@@ -118,7 +136,7 @@ class ProjectIndex {
     for (const rel of [...set].sort()) {
       const sf = rel === self ? parseSource(input.file, input.text) : this.parse(rel);
       if (sf) files.push(sf);
-      if (late()) return this.stop(indexed);
+      if (late()) return this.stop(files.length, set.size);
     }
     const result = analyze({ root: this.root, files, host: new FileSystemSourceHost(files), model: input.model, config: input.config, wholeProgram: true });
     const byFile = new Map<string, CoreFinding[]>();
@@ -130,15 +148,31 @@ class ProjectIndex {
     return { status: 'ready', findings: byFile.get(self) ?? [], analysed: files.length, cached: false };
   }
 
-  private stop(indexed: number): ProjectOutcome {
+  /** The digest of every listed file's hash and who imports whom: recomputed only after a change. */
+  private currentGraph(): Graph {
+    if (this.graph) return this.graph;
+    const listed = new Set(this.list);
+    const importers = new Map<string, string[]>();
+    const lines: string[] = [];
+    for (const rel of [...listed].sort()) {
+      const entry = this.entries.get(rel);
+      lines.push(`${rel}\0${entry?.hash ?? 'missing'}`);
+      for (const to of entry?.imports ?? []) (importers.get(to) ?? importers.set(to, []).get(to)!).push(rel);
+    }
+    return (this.graph = { listed, importers, digest: sha(lines.join('\n')) });
+  }
+
+  private stop(read: number, total = this.list.length): ProjectOutcome {
     this.save();
-    return { status: 'building', indexed, total: this.list.length };
+    return { status: 'building', read, total };
   }
 
   private relist(loaded: LoadedConfig): void {
     if (performance.now() - this.listedAt < RELIST_MS) return;
     const walked = walkFiles([this.root], { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, this.root);
-    this.list = walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e))).map((f) => relative(this.root, f));
+    const list = walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e))).map((f) => relative(this.root, f));
+    if (list.join('\n') !== this.list.join('\n')) this.graph = undefined;
+    this.list = list;
     this.listedAt = performance.now();
   }
 
@@ -149,18 +183,19 @@ class ProjectIndex {
     try {
       st = fs.statSync(abs);
     } catch {
-      this.entries.delete(rel);
+      if (this.entries.delete(rel)) this.graph = undefined;
       return false;
     }
     const known = this.entries.get(rel);
     if (known && known.mtimeMs === st.mtimeMs && known.size === st.size) return true;
     const read = readSource(abs);
     if (!read.ok) {
-      this.entries.delete(rel);
+      if (this.entries.delete(rel)) this.graph = undefined;
       return false;
     }
     this.entries.set(rel, { mtimeMs: st.mtimeMs, size: st.size, hash: sha(read.text), imports: this.importsOf(abs, read.text) });
     this.dirty = true;
+    this.graph = undefined;
     return true;
   }
 
@@ -224,9 +259,13 @@ class ProjectIndex {
  * The files whose analysis decides `start`'s verdicts: everything that imports it,
  * transitively (its callers, and theirs), then everything those import (the helpers).
  */
-export function reachable(start: string, importsOf: (rel: string) => string[], project: ReadonlySet<string>): Set<string> {
-  const importers = new Map<string, string[]>();
-  for (const rel of project) for (const to of importsOf(rel)) (importers.get(to) ?? importers.set(to, []).get(to)!).push(rel);
+export function reachable(start: string, importsOf: (rel: string) => string[], project: ReadonlySet<string>, known?: ReadonlyMap<string, readonly string[]>): Set<string> {
+  let importers = known;
+  if (!importers) {
+    const built = new Map<string, string[]>();
+    for (const rel of project) for (const to of importsOf(rel)) (built.get(to) ?? built.set(to, []).get(to)!).push(rel);
+    importers = built;
+  }
   const walk = (from: Iterable<string>, next: (rel: string) => readonly string[]): Set<string> => {
     const seen = new Set(from);
     const queue = [...seen];
