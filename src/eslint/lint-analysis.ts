@@ -9,7 +9,7 @@ import { checkerEvidence } from '../analysis/type-evidence.js';
 import { ConfigError, findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel, SchemaSourceError } from '../schema/load.js';
 import { awaitingIndex } from './awaiting-index.js';
-import { projectFindings } from './project-index.js';
+import { cachedFindings, projectFindings, storeLocalFindings } from './project-index.js';
 import { indexBudgetMs, type PluginSettings } from './settings.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
@@ -50,10 +50,18 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   // With typed linting, the checker adds evidence; the AST is the program's, so nodes match.
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
   const types = program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
+  const input = { loaded, model, config, file: filename, text: sourceCode.text, budgetMs: indexBudgetMs(settings) };
+  // An unchanged file (and unchanged imports, callers and helpers) costs a lookup, not an
+  // analysis. The index holds verdicts without type evidence: with types, analyse afresh.
+  const cached = types ? undefined : cachedFindings(input);
+  if (cached) return cached;
   const local = analyze({ root: loaded.dir, files: [sf], host, model, config, wholeProgram: false, ...(types ? { types } : {}) });
   // Most files are decided alone; only sites other files could change need the project.
-  if (!local.sites.some((s) => s.crossFile)) return local.findings;
-  const project = projectFindings({ loaded, model, config, file: filename, text: sourceCode.text, budgetMs: indexBudgetMs(settings) });
+  if (!local.sites.some((s) => s.crossFile)) {
+    if (!types) storeLocalFindings(input, local.findings);
+    return local.findings;
+  }
+  const project = projectFindings(input);
   if (project.status === 'ready') return project.findings;
   return awaitingIndex(local, sf, config.strict, project);
 }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { prismaModels } from '../adapters/prisma-schema.js';
 import { analyze, relative, type CoreFinding } from '../analysis/index.js';
 import type { AnalysisConfig } from '../analysis/config.js';
 import { FileSystemSourceHost, parseSource, readSource, SOURCE_EXTENSIONS } from '../analysis/source-host.js';
@@ -48,6 +49,18 @@ interface Graph {
   digest: string;
 }
 
+interface View {
+  self: string;
+  selfHash: string;
+  base: string;
+  project: Set<string>;
+  /** The files whose whole-program analysis decides the linted file's cross-file verdicts. */
+  needed: Set<string>;
+  fullKey: string;
+  closureKey: string;
+  localKey: string;
+}
+
 interface Stored {
   key: string;
   findings: CoreFinding[];
@@ -85,6 +98,8 @@ class ProjectIndex {
   private listedAt = -Infinity;
   private refreshedAt = -Infinity;
   private graph: Graph | undefined;
+  private lastView: View | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
   private readonly parsed = new Map<string, { hash: string; sf: ts.SourceFile }>();
   private readonly host = new FileSystemSourceHost();
   private dirty = false;
@@ -95,39 +110,83 @@ class ProjectIndex {
     this.load();
   }
 
-  query(input: ProjectInput): ProjectOutcome {
-    const deadline = performance.now() + input.budgetMs;
-    const late = (): boolean => performance.now() > deadline;
+  /**
+   * The linted file's keys, with every project file's hash and imports brought up to date
+   * first (stat-only for unchanged files, at most every RELIST_MS: a CLI run lints many
+   * files in that time); how far it got when the deadline passed.
+   */
+  private view(input: ProjectInput, late: () => boolean): View | { read: number; total: number } {
     const self = relative(this.root, input.file);
     this.relist(input.loaded);
-    // Every project file's hash and imports: stat-only for files unchanged since the last
-    // look, and at most every RELIST_MS (a CLI run lints many files in that time).
     if (performance.now() - this.refreshedAt >= RELIST_MS) {
-      let indexed = 0;
+      let read = 0;
       for (const rel of this.list) {
         if (!this.refresh(rel)) continue;
-        indexed++;
-        if (late()) return this.stop(indexed);
+        read++;
+        if (late()) return { read, total: this.list.length };
       }
       this.refreshedAt = performance.now();
+      this.lastView = undefined;
     }
-    const graph = this.currentGraph();
     const selfHash = sha(input.text);
+    const last = this.lastView;
+    if (last && last.self === self && last.selfHash === selfHash && last.base === this.base(input)) return last;
+    const graph = this.currentGraph();
     const selfImports = this.importsOf(input.file, input.text);
     const hashOf = (rel: string): string => (rel === self ? selfHash : this.entries.get(rel)?.hash ?? 'missing');
     const importsOf = (rel: string): string[] => (rel === self ? selfImports : this.entries.get(rel)?.imports ?? []);
     const project = new Set(this.list);
     project.add(self);
-
-    const base = stableHash([VERSION, FORMAT, codeStamp(), modelHash(input.model), input.loaded.config, input.config.strict]);
-    const keyOf = (files: Iterable<string>): string => sha(`${base}\n${[...files].sort().map((f) => `${f}\0${hashOf(f)}`).join('\n')}`);
+    const base = this.base(input);
+    const keyOf = (prefix: string, files: Iterable<string>): string => sha(`${prefix}\n${base}\n${[...files].sort().map((f) => `${f}\0${hashOf(f)}`).join('\n')}`);
     // The project as on disk, or with the linted file's unsaved text in place of its saved one.
     const onDisk = this.entries.get(self)?.hash === selfHash && graph.listed.has(self);
-    const fullKey = sha(`${base}\n${graph.digest}${onDisk ? '' : `\n${self}\0${selfHash}`}`);
-    const hit = this.results.get(self);
     const needed = reachable(self, importsOf, project, graph.importers);
-    const closureKey = keyOf(needed);
-    if (hit && (hit.key === fullKey || hit.key === closureKey)) return { status: 'ready', findings: hit.findings, analysed: 0, cached: true };
+    const view: View = {
+      self,
+      selfHash,
+      base,
+      project,
+      needed,
+      fullKey: sha(`whole\n${base}\n${graph.digest}${onDisk ? '' : `\n${self}\0${selfHash}`}`),
+      closureKey: keyOf('closure', needed),
+      // Decided alone, a file's verdicts depend on it and on what it imports, transitively.
+      localKey: keyOf('local', reachable(self, importsOf, project, new Map())),
+    };
+    return (this.lastView = view);
+  }
+
+  private base(input: ProjectInput): string {
+    // Besides the source files, the analysis reads the Prisma schema (model names to tables).
+    return stableHash([VERSION, FORMAT, codeStamp(), modelHash(input.model), input.loaded.config, input.config.strict, prismaModels(this.root)]);
+  }
+
+  /** Verdicts an earlier lint (in this process or one before it) found for the same content; undefined otherwise. */
+  cached(input: ProjectInput): CoreFinding[] | undefined {
+    const deadline = performance.now() + input.budgetMs;
+    const view = this.view(input, () => performance.now() > deadline);
+    if (!('self' in view)) return undefined;
+    const hit = this.results.get(view.self);
+    return hit && (hit.key === view.localKey || hit.key === view.closureKey || hit.key === view.fullKey) ? hit.findings : undefined;
+  }
+
+  /** Keeps the verdicts of a file that was decided alone, keyed by it and what it imports. */
+  storeLocal(input: ProjectInput, findings: CoreFinding[]): void {
+    const view = this.view(input, () => false);
+    if (!('self' in view)) return;
+    this.results.set(view.self, { key: view.localKey, findings });
+    this.dirty = true;
+    this.saveSoon();
+  }
+
+  query(input: ProjectInput): ProjectOutcome {
+    const deadline = performance.now() + input.budgetMs;
+    const late = (): boolean => performance.now() > deadline;
+    const view = this.view(input, late);
+    if (!('self' in view)) return this.stop(view.read, view.total);
+    const { self, project, needed } = view;
+    const hit = this.results.get(self);
+    if (hit && (hit.key === view.fullKey || hit.key === view.closureKey)) return { status: 'ready', findings: hit.findings, analysed: 0, cached: true };
 
     // Most of the project: analyse it all once (a CLI run then answers every file from it).
     const whole = needed.size * 2 > project.size && !Number.isFinite(input.budgetMs);
@@ -142,9 +201,9 @@ class ProjectIndex {
     const byFile = new Map<string, CoreFinding[]>();
     for (const f of result.findings) (byFile.get(f.file) ?? byFile.set(f.file, []).get(f.file)!).push(f);
     // A partial set decides only the linted file: the others' callers may lie outside it.
-    for (const rel of whole ? set : [self]) this.results.set(rel, { key: whole ? fullKey : closureKey, findings: byFile.get(rel) ?? [] });
+    for (const rel of whole ? set : [self]) this.results.set(rel, { key: whole ? view.fullKey : view.closureKey, findings: byFile.get(rel) ?? [] });
     this.dirty = true;
-    this.save();
+    this.saveSoon();
     return { status: 'ready', findings: byFile.get(self) ?? [], analysed: files.length, cached: false };
   }
 
@@ -233,7 +292,22 @@ class ProjectIndex {
     }
   }
 
-  private save(): void {
+  /**
+   * Writes the index after the current burst of lints (a CLI run stores a verdict per file:
+   * one write, not one per file). The timer does not keep the process alive, so the exit
+   * hook writes what is left.
+   */
+  private saveSoon(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => this.save(), 500);
+    this.saveTimer.unref();
+    pending.add(this);
+  }
+
+  save(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    pending.delete(this);
     if (!this.dirty) return;
     this.dirty = false;
     const live = new Set(this.list);
@@ -276,12 +350,30 @@ export function reachable(start: string, importsOf: (rel: string) => string[], p
 }
 
 const indexes = new Map<string, ProjectIndex>();
+const pending = new Set<ProjectIndex>();
+process.on('exit', () => {
+  for (const index of [...pending]) index.save();
+});
+
+function indexFor(root: string): ProjectIndex {
+  let index = indexes.get(root);
+  if (!index) indexes.set(root, (index = new ProjectIndex(root)));
+  return index;
+}
 
 /** The linted file's findings as `rls-guard audit` decides them, or how far the index has got. */
 export function projectFindings(input: ProjectInput): ProjectOutcome {
-  let index = indexes.get(input.loaded.dir);
-  if (!index) indexes.set(input.loaded.dir, (index = new ProjectIndex(input.loaded.dir)));
-  return index.query(input);
+  return indexFor(input.loaded.dir).query(input);
+}
+
+/** The findings an earlier lint found for the same content of the file and of the files its verdicts depend on. */
+export function cachedFindings(input: ProjectInput): CoreFinding[] | undefined {
+  return indexFor(input.loaded.dir).cached(input);
+}
+
+/** Keeps the findings of a file decided alone (no site other files could change). */
+export function storeLocalFindings(input: ProjectInput, findings: CoreFinding[]): void {
+  indexFor(input.loaded.dir).storeLocal(input, findings);
 }
 
 /** Where the index of a project is cached on disk (docs/eslint.md tells users how to clear it). */
@@ -289,8 +381,9 @@ export function indexCacheDir(root: string): string {
   return cacheDir(root);
 }
 
-/** Forgets the in-process indexes (tests). */
+/** Writes every index to disk now and forgets the in-process ones (tests, and the bench's "new process"). */
 export function resetProjectIndexes(): void {
+  for (const index of indexes.values()) index.save();
   indexes.clear();
 }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveAnalysisConfig } from '../../src/analysis/config.js';
 import { loadConfig } from '../../src/config/load.js';
 import plugin from '../../src/eslint-plugin.js';
-import { projectFindings, reachable, resetProjectIndexes } from '../../src/eslint/project-index.js';
+import { cachedFindings, projectFindings, reachable, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { loadModel } from '../../src/schema/load.js';
 
 // The plugin's project index: cross-file verdicts in the editor, unsaved text, changes on
@@ -83,14 +83,30 @@ describe('the project index', () => {
     const input = { loaded, model, config, file, text: fs.readFileSync(file, 'utf8'), budgetMs: Infinity };
     const first = projectFindings(input);
     expect(first).toMatchObject({ status: 'ready', cached: false });
+    resetProjectIndexes(); // as after an editor restart (the index is written on the way out)
     const stored = fs.readdirSync(path.join(root, 'node_modules/.cache/rls-guard')).filter((f) => f.startsWith('eslint-index-'));
     expect(stored).toHaveLength(1);
-    resetProjectIndexes(); // as after an editor restart
     const second = projectFindings(input);
     expect(second).toMatchObject({ status: 'ready', cached: true });
     expect(second.status === 'ready' && second.findings).toEqual(first.status === 'ready' && first.findings);
     const edited = projectFindings({ ...input, text: `${input.text}\n// edited\n` });
     expect(edited).toMatchObject({ status: 'ready', cached: false });
+  });
+
+  it('answers a file decided alone from the cache until it or a file it imports changes', async () => {
+    const root = project();
+    const file = path.join(root, 'src/purge.ts');
+    fs.writeFileSync(file, "import { pool } from './db';\nexport const purge = () => pool.query('DELETE FROM audit_logs');\n");
+    expect(await messages(eslintFor(root), root, 'src/purge.ts')).toEqual([expect.stringMatching(/^2 rls-guard\/no-unscoped-write DELETE on public\.audit_logs/)]);
+    resetProjectIndexes();
+    const loaded = loadConfig({ start: root });
+    const model = loadModel(root, loaded.config);
+    const input = { loaded, model, config: resolveAnalysisConfig(model, loaded.config), file, text: fs.readFileSync(file, 'utf8'), budgetMs: Infinity };
+    expect(cachedFindings(input)?.map((f) => `${f.line} ${f.ruleId}`)).toEqual(['2 no-unscoped-write']);
+    // The pool now comes from an admin provider: the imported file changed, so the verdict is recomputed.
+    touch(path.join(root, 'src/db.ts'), "import { Pool } from 'pg';\nexport const pool = adminPool();\ndeclare function adminPool(): Pool;\n");
+    resetProjectIndexes();
+    expect(cachedFindings(input)).toBeUndefined();
   });
 
   it('past its time budget, reports the sites that need it as unresolved, saying the index is still being built', async () => {
