@@ -405,17 +405,18 @@ function codeStamp(): string {
   if (stamp) return stamp;
   const src = path.dirname(import.meta.dirname);
   const parts: string[] = [];
-  for (const dir of ['analysis', 'adapters', 'sql', 'schema', 'eslint', 'config']) {
+  // All of rls-guard's code (src/ and the rule catalogue beside it): about 150 stats, once per process.
+  for (const dir of [src, path.join(path.dirname(src), 'rules')]) {
     let names: string[] = [];
     try {
-      names = fs.readdirSync(path.join(src, dir)).sort();
+      names = (fs.readdirSync(dir, { recursive: true }) as string[]).filter((n) => /\.[cm]?[jt]s$/.test(n)).sort();
     } catch {
       continue;
     }
     for (const name of names) {
       try {
-        const st = fs.statSync(path.join(src, dir, name));
-        parts.push(`${dir}/${name}:${st.size}:${st.mtimeMs}`);
+        const st = fs.statSync(path.join(dir, name));
+        parts.push(`${name}:${st.size}:${st.mtimeMs}`);
       } catch {
         // a file removed while listing: leave it out
       }
