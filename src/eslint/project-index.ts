@@ -230,7 +230,7 @@ class ProjectIndex {
     if (performance.now() - this.listedAt < RELIST_MS) return;
     const walked = walkFiles([this.root], { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, this.root);
     const list = walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e))).map((f) => relative(this.root, f));
-    if (list.join('\n') !== this.list.join('\n')) this.graph = undefined;
+    if (list.join('\n') !== this.list.join('\n')) this.graph = this.lastView = undefined;
     this.list = list;
     this.listedAt = performance.now();
   }
