@@ -1,13 +1,13 @@
 import type ts from 'typescript';
 import type { CoreFinding, CoreResult } from '../analysis/index.js';
 import { findSuppressions, suppressionFor } from '../report/suppressions.js';
-import type { ProjectOutcome } from './project-index.js';
 
-// While the project index is still being built (its time budget ran out), the sites other
-// files could change cannot be decided yet. Failing closed, each is reported unresolved with
-// a message that says why and that a later lint decides it; the file's other findings stand.
+// While the project index is still being built (its time budget ran out), or if it failed,
+// the sites other files could change cannot be decided. Failing closed, each is reported
+// unresolved with a message that says why; the file's other findings stand.
 
-export function awaitingIndex(local: CoreResult, sf: ts.SourceFile, strict: boolean, progress: Extract<ProjectOutcome, { status: 'building' }>): CoreFinding[] {
+/** `why` completes "…depends on other files (…), and <why>." */
+export function awaitingIndex(local: CoreResult, sf: ts.SourceFile, strict: boolean, why: string): CoreFinding[] {
   const suppressions = findSuppressions(sf);
   const findings = [...local.findings];
   const usedLines = new Set<number>();
@@ -28,7 +28,7 @@ export function awaitingIndex(local: CoreResult, sf: ts.SourceFile, strict: bool
       column: site.column,
       endLine: site.endLine,
       endColumn: site.endColumn,
-      message: `${what} cannot be verified yet: its verdict depends on other files (${site.evidence}), and the rls-guard project index is still being built (${progress.read} of ${progress.total} files read). A later lint decides it; \`rls-guard audit\` decides it now.`,
+      message: `${what} cannot be verified yet: its verdict depends on other files (${site.evidence}), and ${why}.`,
       fingerprint: site.fingerprint,
       suppressed: null,
     });

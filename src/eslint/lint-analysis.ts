@@ -61,9 +61,15 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     if (!types) storeLocalFindings(input, local.findings);
     return local.findings;
   }
-  const project = projectFindings(input);
+  let project: ReturnType<typeof projectFindings>;
+  try {
+    project = projectFindings(input);
+  } catch (error) {
+    // The file's own findings stand; the sites the index would decide fail closed, with the reason.
+    return awaitingIndex(local, sf, config.strict, `the rls-guard project index failed (${error instanceof Error ? error.message : String(error)}); \`rls-guard audit\` decides it`);
+  }
   if (project.status === 'ready') return project.findings;
-  return awaitingIndex(local, sf, config.strict, project);
+  return awaitingIndex(local, sf, config.strict, `the rls-guard project index is still being built (${project.read} of ${project.total} files read). A later lint decides it; \`rls-guard audit\` decides it now`);
 }
 
 /** One sentence for a problem that stops rls-guard checking a file (a bad config, a schema it cannot read). */
