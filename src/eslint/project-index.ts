@@ -11,6 +11,7 @@ import { walkFiles } from '../files/walk.js';
 import { cacheDir } from '../schema/run-worker.js';
 import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
+import { startBuilder } from './background-build.js';
 import { stableHash } from './stable-hash.js';
 
 // The plugin's project index: what a verdict that depends on other files needs, so the
@@ -100,6 +101,9 @@ class ProjectIndex {
   private graph: Graph | undefined;
   private lastView: View | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
+  private syncedMtimeMs = -1;
+  /** Background builds started, by file and content hash, and when. */
+  private readonly builds = new Map<string, number>();
   private readonly parsed = new Map<string, { hash: string; sf: ts.SourceFile }>();
   private readonly host = new FileSystemSourceHost();
   private dirty = false;
@@ -118,12 +122,15 @@ class ProjectIndex {
   private view(input: ProjectInput, late: () => boolean): View | { read: number; total: number } {
     const self = relative(this.root, input.file);
     this.relist(input.loaded);
+    this.syncFromDisk();
     if (performance.now() - this.refreshedAt >= RELIST_MS) {
       let read = 0;
       for (const rel of this.list) {
-        if (!this.refresh(rel)) continue;
+        const done = this.refresh(rel);
+        if (!done) continue;
         read++;
-        if (late()) return { read, total: this.list.length };
+        // Stats are cheap; only reading a file counts against the budget.
+        if (done === 'read' && late()) return { read, total: this.list.length };
       }
       this.refreshedAt = performance.now();
       this.lastView = undefined;
@@ -183,7 +190,7 @@ class ProjectIndex {
     const deadline = performance.now() + input.budgetMs;
     const late = (): boolean => performance.now() > deadline;
     const view = this.view(input, late);
-    if (!('self' in view)) return this.stop(view.read, view.total);
+    if (!('self' in view)) return this.stop(input, view.read, view.total);
     const { self, project, needed } = view;
     const hit = this.results.get(self);
     if (hit && (hit.key === view.fullKey || hit.key === view.closureKey)) return { status: 'ready', findings: hit.findings, analysed: 0, cached: true };
@@ -195,7 +202,7 @@ class ProjectIndex {
     for (const rel of [...set].sort()) {
       const sf = rel === self ? parseSource(input.file, input.text) : this.parse(rel);
       if (sf) files.push(sf);
-      if (late()) return this.stop(files.length, set.size);
+      if (late()) return this.stop(input, files.length, set.size);
     }
     const result = analyze({ root: this.root, files, host: new FileSystemSourceHost(files), model: input.model, config: input.config, wholeProgram: true });
     const byFile = new Map<string, CoreFinding[]>();
@@ -221,9 +228,24 @@ class ProjectIndex {
     return (this.graph = { listed, importers, digest: sha(lines.join('\n')) });
   }
 
-  private stop(read: number, total = this.list.length): ProjectOutcome {
+  private stop(input: ProjectInput, read: number, total = this.list.length): ProjectOutcome {
     this.save();
+    this.buildInBackground(input);
     return { status: 'building', read, total };
+  }
+
+  /**
+   * Past the budget, a detached child process finishes the work (the same query without a
+   * budget, with the linted text) and writes it to the index on disk, where the next lint
+   * finds it: the editor is never blocked by a large project. At most one per file content
+   * a minute.
+   */
+  private buildInBackground(input: ProjectInput): void {
+    const key = `${input.file}\0${sha(input.text)}`;
+    const started = this.builds.get(key);
+    if (started !== undefined && performance.now() - started < 60_000) return;
+    this.builds.set(key, performance.now());
+    startBuilder({ file: input.file, text: input.text, strict: input.config.strict });
   }
 
   private relist(loaded: LoadedConfig): void {
@@ -235,8 +257,8 @@ class ProjectIndex {
     this.listedAt = performance.now();
   }
 
-  /** Brings one file's entry up to date; false when it cannot be read (the walker skips it too). */
-  private refresh(rel: string): boolean {
+  /** Brings one file's entry up to date: 'read' when it had to be read, false when it cannot be (the walker skips it too). */
+  private refresh(rel: string): 'known' | 'read' | false {
     const abs = path.join(this.root, rel);
     let st: fs.Stats;
     try {
@@ -246,7 +268,7 @@ class ProjectIndex {
       return false;
     }
     const known = this.entries.get(rel);
-    if (known && known.mtimeMs === st.mtimeMs && known.size === st.size) return true;
+    if (known && known.mtimeMs === st.mtimeMs && known.size === st.size) return 'known';
     const read = readSource(abs);
     if (!read.ok) {
       if (this.entries.delete(rel)) this.graph = undefined;
@@ -255,7 +277,7 @@ class ProjectIndex {
     this.entries.set(rel, { mtimeMs: st.mtimeMs, size: st.size, hash: sha(read.text), imports: this.importsOf(abs, read.text) });
     this.dirty = true;
     this.graph = undefined;
-    return true;
+    return 'read';
   }
 
   /** Module edges from the scanner alone (imports, re-exports, require, import()): no parse. */
@@ -282,11 +304,33 @@ class ProjectIndex {
   }
 
   private load(): void {
+    this.syncFromDisk();
+  }
+
+  /**
+   * Takes in what another process wrote to the index on disk since this one last looked (a
+   * background build, another ESLint process): entries and verdicts this one lacks. Both
+   * are keyed by content, so either copy is right for its key.
+   */
+  private syncFromDisk(): void {
+    let mtimeMs: number;
+    try {
+      mtimeMs = fs.statSync(this.cacheFile).mtimeMs;
+    } catch {
+      return;
+    }
+    if (mtimeMs === this.syncedMtimeMs) return;
+    this.syncedMtimeMs = mtimeMs;
     try {
       const data = JSON.parse(fs.readFileSync(this.cacheFile, 'utf8')) as Persisted;
       if (data.format !== FORMAT || data.version !== VERSION) return;
-      this.entries = new Map(Object.entries(data.files));
-      this.results = new Map(Object.entries(data.results));
+      for (const [rel, entry] of Object.entries(data.files)) {
+        if (!this.entries.has(rel)) {
+          this.entries.set(rel, entry);
+          this.graph = this.lastView = undefined;
+        }
+      }
+      for (const [rel, stored] of Object.entries(data.results)) if (!this.results.has(rel) || this.results.get(rel)!.key !== stored.key) this.results.set(rel, stored);
     } catch {
       // no index yet, or an unreadable one: build afresh
     }
@@ -310,6 +354,7 @@ class ProjectIndex {
     pending.delete(this);
     if (!this.dirty) return;
     this.dirty = false;
+    this.syncFromDisk(); // keep what a background build wrote meanwhile
     const live = new Set(this.list);
     const data: Persisted = {
       format: FORMAT,
@@ -323,6 +368,7 @@ class ProjectIndex {
       const tmp = `${this.cacheFile}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, JSON.stringify(data));
       fs.renameSync(tmp, this.cacheFile);
+      this.syncedMtimeMs = fs.statSync(this.cacheFile).mtimeMs;
     } catch {
       // a read-only checkout: the in-process index still works
     }
