@@ -5,7 +5,8 @@
 // their ratio, and each one's peak RSS; on a synthetic multi-tenant codebase (services,
 // helpers, SQL constants, decoys), or on any directory given with --dir.
 // Then the worst shapes (bench/worst-shapes.ts) at growing sizes: time and counted work
-// per size, which must grow linearly.
+// per size, which must grow linearly. On the synthetic corpus, the ESLint plugin too
+// (bench/eslint.ts; --no-eslint skips it).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import { loadConfig } from '../src/config/load.js';
 import { readMigrations, replayed } from '../src/schema/load.js';
 import { replayMigrations } from '../src/schema/replay.js';
 import { worstShapes, writeCorpus } from './worst-shapes.js';
+import { appendEslintRow, type EslintBench, eslintBench } from './eslint.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -139,6 +141,15 @@ const result: Record<string, unknown> = {
   ratio: ok(floor) && ok(auditRun) ? Math.round((auditRun.ms / floor.ms) * 100) / 100 : null,
 };
 
+// ---- the ESLint plugin on the same files (it adds a config and cross-file jobs to the corpus) ----
+
+let eslintRow: EslintBench | undefined;
+if (!dirOption && !args.includes('--no-eslint')) {
+  const sources = fs.readdirSync(path.join(target, 'src/services'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name));
+  eslintRow = await eslintBench(target, sources);
+  result.eslint = eslintRow;
+}
+
 // ---- the worst shapes, at growing sizes ----
 
 if (!args.includes('--no-shapes')) {
@@ -183,5 +194,6 @@ if (write && ok(floor) && ok(auditRun)) {
   const row = `| ${result.date} | ${result.node} | ${result.corpus} | ${floor.files} | ${floor.kloc} | ${auditRun.writeSites} | ${floor.ms} | ${auditRun.ms} | ${result.ratio}× | ${auditRun.peakRssMb} |`;
   const text = fs.readFileSync(docs, 'utf8');
   fs.writeFileSync(docs, text.replace('<!-- bench rows -->', `<!-- bench rows -->\n${row}`));
+  if (eslintRow) appendEslintRow(docs, String(result.date), floor.files, Number(floor.kloc), eslintRow);
   console.log(`appended to ${docs}`);
 }

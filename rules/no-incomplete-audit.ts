@@ -16,7 +16,10 @@ export default createRule<[], 'incomplete'>({
   create(context) {
     return {
       'Program:exit'() {
-        for (const gap of lintAnalysis(context).incomplete) {
+        const analysis = lintAnalysis(context);
+        // A setup problem (a bad config) is reported once by every rule's shared path.
+        if (!analysis.ok) return;
+        for (const gap of analysis.incomplete) {
           const line = gap.line ?? 1;
           context.report({ loc: { start: { line, column: 0 }, end: { line, column: 0 } }, messageId: 'incomplete', data: { reason: gap.reason } });
         }

@@ -1,9 +1,20 @@
 import type { TSESLint } from '@typescript-eslint/utils';
+import { RULES, type RuleId } from '../rules/catalog.js';
 import { rules } from '../rules/index.js';
 import { VERSION } from './version.js';
 
 // The ESLint flat-config plugin: `import rlsGuard from 'rls-guard/eslint-plugin'` and
-// spread `rlsGuard.configs.recommended` into eslint.config.js.
+// add `rlsGuard.configs.recommended` to eslint.config.js.
+
+/** The files the configs apply to: used on their own, ESLint lints only what a config's `files` names. */
+export const FILES = ['**/*.{ts,tsx,mts,cts}'];
+
+type PluginRuleId = keyof typeof rules;
+
+/** The severity ESLint uses for a rule: the catalogue's, the one place the walker reads too. */
+export function eslintSeverity(id: RuleId): 'error' | 'warn' {
+  return RULES[id].severity === 'error' ? 'error' : 'warn';
+}
 
 const plugin = {
   meta: { name: 'rls-guard', version: VERSION },
@@ -11,26 +22,22 @@ const plugin = {
   configs: {} as Record<'recommended' | 'strict', TSESLint.FlatConfig.Config>,
 };
 
+const ids = Object.keys(rules) as PluginRuleId[];
+const pluginRef = plugin as unknown as TSESLint.FlatConfig.Plugin;
+
 plugin.configs.recommended = {
   name: 'rls-guard/recommended',
-  plugins: { 'rls-guard': plugin as unknown as TSESLint.FlatConfig.Plugin },
-  rules: {
-    'rls-guard/no-unscoped-write': 'error',
-    'rls-guard/no-unresolved-write': 'warn',
-    'rls-guard/no-pool-scoped-context': 'error',
-    'rls-guard/no-unpinned-definer': 'warn',
-    'rls-guard/no-unjustified-suppression': 'error',
-    'rls-guard/no-unused-suppression': 'warn',
-    'rls-guard/no-removed-api': 'error',
-    'rls-guard/no-deprecated-env': 'error',
-    'rls-guard/no-deprecated-header': 'warn',
-    'rls-guard/no-incomplete-audit': 'error',
-  },
+  files: FILES,
+  plugins: { 'rls-guard': pluginRef },
+  rules: Object.fromEntries(ids.map((id) => [`rls-guard/${id}`, eslintSeverity(id)])),
 };
 
+// strict: unresolved writes fail the build (as `rls-guard audit --strict`), and so do
+// unused suppressions and deprecated headers.
 plugin.configs.strict = {
   name: 'rls-guard/strict',
-  plugins: { 'rls-guard': plugin as unknown as TSESLint.FlatConfig.Plugin },
+  files: FILES,
+  plugins: { 'rls-guard': pluginRef },
   rules: { ...plugin.configs.recommended.rules, 'rls-guard/no-unresolved-write': 'error', 'rls-guard/no-unused-suppression': 'error', 'rls-guard/no-deprecated-header': 'error' },
 };
 

@@ -123,7 +123,7 @@ function gaveUp(error: unknown): string {
  * A syntax error means TypeScript recovered by guessing: an unterminated comment or string
  * swallows the rest of the file, so writes after the error may be invisible.
  */
-function syntaxGap(sf: ts.SourceFile, root: string): SourceGap[] {
+export function syntaxGap(sf: ts.SourceFile, root: string): SourceGap[] {
   const syntax = (sf as unknown as { parseDiagnostics?: ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
   const first = syntax[0];
   if (!first) return [];

@@ -59,8 +59,11 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
     let alone: Index | undefined;
     for (const site of f.sites) {
       const table = site.gatedTables[0] ?? '';
+      const settler = new Settler(index, options, table, memo, f.sf);
       // A copy: settled verdicts are shared between sites, and this one gets its own crossFile.
-      const verdict = { ...new Settler(index, options, table, memo, f.sf).settle(site.verdict, new Set()) };
+      const verdict = { ...settler.settle(site.verdict, new Set()) };
+      // The plugin's question: could other files change this verdict? Then its project index decides.
+      if (!options.wholeProgram) verdict.crossFile = settler.foreign;
       if (options.wholeProgram && 'pending' in site.verdict) {
         // What the ESLint plugin, seeing only this file, would conclude: the parity contract.
         alone ??= {
@@ -100,11 +103,18 @@ const MAX_DEPTH = 12;
 class SettleMemo {
   readonly keys = new Interner();
   readonly pending = new Map<object, { settler: Settler; p: Pending }>();
+  /** Keys whose verdict depended on other files: a settler that reuses one inherits that. */
+  readonly foreign = new Set<object>();
   readonly kind: FactKind<object, SiteVerdict> = {
     name: 'settle',
     compute: (key) => {
       const { settler, p } = this.pending.get(key)!;
-      return settler.settlePending(p);
+      const before = settler.foreign;
+      settler.foreign = false;
+      const verdict = settler.settlePending(p);
+      if (settler.foreign) this.foreign.add(key);
+      settler.foreign ||= before;
+      return verdict;
     },
     conservative: (key, why) => {
       const { p } = this.pending.get(key)!;
@@ -120,6 +130,9 @@ class SettleMemo {
 }
 
 class Settler {
+  /** Set when the verdict depended on something other files could change (callers elsewhere, a helper defined elsewhere). */
+  foreign = false;
+
   constructor(
     private readonly index: Index,
     private readonly options: ProgramOptions,
@@ -152,7 +165,9 @@ class Settler {
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1);
     if (!this.memo.pending.has(key)) this.memo.pending.set(key, { settler: this, p });
-    return this.memo.facts.get(this.memo.kind, key);
+    const settled = this.memo.facts.get(this.memo.kind, key);
+    if (this.memo.foreign.has(key)) this.foreign = true;
+    return settled;
   }
 
   /** A write on a parameter or captured connection: judged at every call of the function. */
@@ -174,6 +189,7 @@ class Settler {
     const exported = isExportedFunction(fn);
     const escaped = this.index.escaped.has(fn);
     const callersMayBeElsewhere = escaped || (!this.options.wholeProgram && (exported || p.kind === 'captured'));
+    if (callersMayBeElsewhere) this.foreign = true;
     const worst = worstOf(results);
     if (worst && (worst.coverage === 'unscoped' || !callersMayBeElsewhere)) {
       if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
@@ -216,6 +232,7 @@ class Settler {
   private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number): SiteVerdict {
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
+      this.foreign = true;
       if (!this.options.wholeProgram) return { ...unresolved(`${subject} passed to \`${name}\`, defined in another file`), deferred: true };
       return unresolved(`${subject} passed to \`${name}\`, which is outside the audited files`);
     }

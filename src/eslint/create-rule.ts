@@ -2,6 +2,7 @@ import { ESLintUtils } from '@typescript-eslint/utils';
 import { docsUrl, RULES, type RuleId } from '../../rules/catalog.js';
 import { lintAnalysis } from './lint-analysis.js';
 import { packScan } from './pack-scan.js';
+import { reportSetupProblem, SETUP_MESSAGE } from './setup-problem.js';
 
 export const createRule = ESLintUtils.RuleCreator<{ recommended?: boolean; requiresTypeChecking?: boolean }>((name) => docsUrl(name));
 
@@ -10,22 +11,25 @@ export const createRule = ESLintUtils.RuleCreator<{ recommended?: boolean; requi
  * thin: detection lives once, in the core, and the walker reports the same findings.
  */
 export function coreRule(id: RuleId, type: 'problem' | 'suggestion' = 'problem') {
-  return createRule<[], 'finding'>({
+  return createRule<[], 'finding' | 'setup'>({
     name: id,
     meta: {
       type,
       docs: { description: RULES[id].description, recommended: true, requiresTypeChecking: false },
-      messages: { finding: '{{message}}' },
+      messages: { finding: '{{message}}', setup: SETUP_MESSAGE },
       schema: [],
     },
     defaultOptions: [],
     create(context) {
       return {
         'Program:exit'() {
-          for (const f of lintAnalysis(context).findings) {
+          const analysis = lintAnalysis(context);
+          if (!analysis.ok) return reportSetupProblem(context, analysis.problem);
+          const scan = id === 'no-unused-suppression' ? packScan(context) : undefined;
+          for (const f of analysis.findings) {
             if (f.ruleId !== id || f.suppressed) continue;
             // A suppression the pack rules used is not unused.
-            if (id === 'no-unused-suppression' && packScan(context).usedSuppressionLines.has(f.line)) continue;
+            if (scan?.ok && scan.usedSuppressionLines.has(f.line)) continue;
             context.report({
               loc: { start: { line: f.line, column: f.column - 1 }, end: { line: f.endLine, column: f.endColumn - 1 } },
               messageId: 'finding',

@@ -2,27 +2,49 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TSESLint } from '@typescript-eslint/utils';
 import type ts from 'typescript';
-import { analyze, type CoreResult } from '../analysis/index.js';
+import { analyze, type CoreFinding, type CoreResult, type SourceGap, syntaxGap } from '../analysis/index.js';
 import { resolveAnalysisConfig } from '../analysis/config.js';
 import { DEFAULT_MAX_FILE_BYTES, libraryFor, parseSource, type SourceHost, FileSystemSourceHost, tooLarge } from '../analysis/source-host.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import type { LibraryAliases } from '../resolve/libraries.js';
 import { checkerEvidence } from '../analysis/type-evidence.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { loadModel } from '../schema/load.js';
+import { ConfigError, findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
+import { loadModel, SchemaSourceError } from '../schema/load.js';
+import { awaitingIndex } from './awaiting-index.js';
+import { cachedFindings, projectFindings, storeLocalFindings } from './project-index.js';
+import { indexBudgetMs, type PluginSettings } from './settings.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
 // TypeScript AST when there is one, so nothing is parsed twice), the config and the
-// migration model (both cached per process), and imported modules read from disk.
+// migration model (both cached per process), and imported modules read from disk. Sites
+// whose verdict other files could change are decided by the project index, as the walker
+// decides them.
 
-const results = new WeakMap<object, CoreResult>();
-const configs = new Map<string, LoadedConfig>();
+/** What the rules of one file report: the core's findings, or why rls-guard cannot check it. */
+export type LintResult = { ok: true; findings: CoreFinding[]; incomplete: SourceGap[] } | { ok: false; problem: string };
 
-/** Analyses the file once per lint run, whichever rule asks first. */
-export function lintAnalysis(context: Readonly<TSESLint.RuleContext<string, readonly unknown[]>>): CoreResult {
+/** A file's findings and the parts of it rls-guard could not read. */
+type FileAnalysis = { findings: CoreFinding[]; incomplete: SourceGap[] };
+
+const results = new WeakMap<object, LintResult>();
+
+/** Analyses the file once per lint run, whichever rule asks first. Never throws. */
+export function lintAnalysis(context: Readonly<TSESLint.RuleContext<string, readonly unknown[]>>): LintResult {
   const sourceCode = context.sourceCode;
   const hit = results.get(sourceCode);
   if (hit) return hit;
+  let result: LintResult;
+  try {
+    result = { ok: true, ...analyseFile(context) };
+  } catch (error) {
+    result = { ok: false, problem: setupProblem(error) };
+  }
+  results.set(sourceCode, result);
+  return result;
+}
+
+function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unknown[]>>): FileAnalysis {
+  const sourceCode = context.sourceCode;
   const filename = path.resolve(context.physicalFilename ?? context.filename);
   const loaded = configFor(path.dirname(filename));
   setPrismaSchemaPaths(loaded.dir, loaded.config.prismaSchema?.map((p) => path.resolve(loaded.dir, p)));
@@ -30,21 +52,46 @@ export function lintAnalysis(context: Readonly<TSESLint.RuleContext<string, read
   const limit = loaded.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const size = Buffer.byteLength(sourceCode.text);
   if (size > limit) {
-    const skipped: CoreResult = { sites: [], findings: [], settingsSet: new Set(), work: { facts: 0, bodies: 0, steps: 0 }, incomplete: [{ file: path.relative(loaded.dir, filename), reason: tooLarge(size, limit) }] };
-    results.set(sourceCode, skipped);
-    return skipped;
+    return { findings: [], incomplete: [{ file: path.relative(loaded.dir, filename), reason: tooLarge(size, limit) }] };
   }
   const sf = tsSourceFile(sourceCode, filename);
+  const incomplete = syntaxGap(sf, loaded.dir);
   const model = loadModel(loaded.dir, loaded.config);
-  const strict = context.settings?.['rls-guard'] && (context.settings['rls-guard'] as { strict?: boolean }).strict === true;
-  const config = resolveAnalysisConfig(model, loaded.config, { strict: !!strict });
+  const settings = (context.settings?.['rls-guard'] ?? {}) as PluginSettings;
+  const config = resolveAnalysisConfig(model, loaded.config, { strict: settings.strict === true });
   const host = new OverlayHost(sharedHost, sf, loaded.config.libraries);
   // With typed linting, the checker adds evidence; the AST is the program's, so nodes match.
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
   const types = program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
-  const result = analyze({ root: loaded.dir, files: [sf], host, model, config, wholeProgram: false, ...(types ? { types } : {}) });
-  results.set(sourceCode, result);
-  return result;
+  const input = { loaded, model, config, file: filename, text: sourceCode.text, budgetMs: indexBudgetMs(settings) };
+  // An unchanged file (and unchanged imports, callers and helpers) costs a lookup, not an
+  // analysis. The index holds verdicts without type evidence: with types, analyse afresh.
+  const cached = types ? undefined : cachedFindings(input);
+  if (cached) return { findings: cached, incomplete };
+  const local = analyze({ root: loaded.dir, files: [sf], host, model, config, wholeProgram: false, ...(types ? { types } : {}) });
+  // Most files are decided alone; only sites other files could change need the project.
+  if (!local.sites.some((s) => s.crossFile)) {
+    if (!types) storeLocalFindings(input, local.findings);
+    return { findings: local.findings, incomplete: local.incomplete };
+  }
+  let project: ReturnType<typeof projectFindings>;
+  try {
+    project = projectFindings(input);
+  } catch (error) {
+    // The file's own findings stand; the sites the index would decide fail closed, with the reason.
+    return { findings: awaitingIndex(local, sf, config.strict, `the rls-guard project index failed (${error instanceof Error ? error.message : String(error)}); \`rls-guard audit\` decides it`), incomplete: local.incomplete };
+  }
+  if (project.status === 'ready') return { findings: project.findings, incomplete: local.incomplete };
+  return { findings: awaitingIndex(local, sf, config.strict, `the rls-guard project index is still being built (${project.read} of ${project.total} files read). A later lint decides it; \`rls-guard audit\` decides it now`), incomplete: local.incomplete };
+}
+
+/** One sentence for a problem that stops rls-guard checking a file (a bad config, a schema it cannot read). */
+export function setupProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const known = error instanceof ConfigError || error instanceof SchemaSourceError;
+  return known
+    ? `rls-guard cannot check this file: ${message}. Fix it; until then no rls-guard rule runs (other ESLint rules are unaffected).`
+    : `rls-guard failed on this file (${message}); no rls-guard rule ran on it. Please report this with the file.`;
 }
 
 export function tsSourceFile(sourceCode: TSESLint.SourceCode, filename: string): ts.SourceFile {
@@ -54,13 +101,35 @@ export function tsSourceFile(sourceCode: TSESLint.SourceCode, filename: string):
   return parseSource(filename, sourceCode.text);
 }
 
+const configs = new Map<string, { checkedAt: number; stamp: string; loaded: LoadedConfig }>();
+/** The config is looked for again at most this often: an editor session outlives edits to it. */
+const RECHECK_MS = 1000;
+
+/** The config that applies to a folder; throws ConfigError when it is invalid. */
 export function configFor(dir: string): LoadedConfig {
-  let c = configs.get(dir);
-  if (!c) {
-    c = loadConfig({ start: dir });
-    configs.set(dir, c);
+  const hit = configs.get(dir);
+  const now = performance.now();
+  if (hit && now - hit.checkedAt < RECHECK_MS) return hit.loaded;
+  const file = findConfigFile(dir);
+  const stamp = file ? fileStamp(file) : 'none';
+  if (hit && hit.stamp === stamp) {
+    hit.checkedAt = now;
+    return hit.loaded;
   }
-  return c;
+  // Not cached when invalid: every lint reports it until it is fixed.
+  configs.delete(dir);
+  const loaded = loadConfig({ start: dir });
+  configs.set(dir, { checkedAt: now, stamp, loaded });
+  return loaded;
+}
+
+function fileStamp(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${file}:${st.mtimeMs}:${st.size}`;
+  } catch {
+    return `${file}:missing`;
+  }
 }
 
 /** Imported modules, re-read when they change on disk (an editor session outlives edits). */
@@ -109,3 +178,5 @@ class OverlayHost implements SourceHost {
     return this.base.resolveModule(fromFile, specifier);
   }
 }
+
+export type { CoreResult };

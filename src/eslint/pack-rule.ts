@@ -3,6 +3,7 @@ import { RULES } from '../../rules/catalog.js';
 import type { PackRuleId } from '../packs/types.js';
 import { createRule } from './create-rule.js';
 import { packScan } from './pack-scan.js';
+import { reportSetupProblem, SETUP_MESSAGE } from './setup-problem.js';
 
 // The three pack rules share one scan of the file per lint run (src/eslint/pack-scan.ts),
 // over the same packs the walker loads: the built-in ones plus the config's `packs`.
@@ -13,12 +14,12 @@ export interface PackRuleOptions {
 }
 
 export function packRule(id: PackRuleId, shape: { fixable?: boolean; hasSuggestions?: boolean }) {
-  return createRule<[PackRuleOptions], 'finding' | 'replace'>({
+  return createRule<[PackRuleOptions], 'finding' | 'replace' | 'setup'>({
     name: id,
     meta: {
       type: 'problem',
       docs: { description: RULES[id].description, recommended: true, requiresTypeChecking: false },
-      messages: { finding: '{{message}}', replace: '{{desc}}' },
+      messages: { finding: '{{message}}', replace: '{{desc}}', setup: SETUP_MESSAGE },
       ...(shape.fixable ? { fixable: 'code' as const } : {}),
       ...(shape.hasSuggestions ? { hasSuggestions: true } : {}),
       schema: [
@@ -35,7 +36,9 @@ export function packRule(id: PackRuleId, shape: { fixable?: boolean; hasSuggesti
       return {
         'Program:exit'() {
           const source = context.sourceCode;
-          for (const m of packScan(context).matches) {
+          const scan = packScan(context);
+          if (!scan.ok) return reportSetupProblem(context, scan.problem);
+          for (const m of scan.matches) {
             if (m.ruleId !== id || allow.has(m.entry.name.toLowerCase())) continue;
             context.report({
               loc: { start: source.getLocFromIndex(m.start), end: source.getLocFromIndex(m.end) },

@@ -5,10 +5,12 @@ import { scanCode, type CodeMatch } from '../packs/code.js';
 import { loadPacks, type PackSet } from '../packs/load.js';
 import { matcherFor } from '../packs/matcher.js';
 import { findSuppressions, suppressionFor } from '../report/suppressions.js';
-import { configFor, tsSourceFile } from './lint-analysis.js';
+import { configFor, setupProblem, tsSourceFile } from './lint-analysis.js';
 
 // One pack scan of the linted file per lint run, shared by the three pack rules, with the
 // file's rls-guard-ignore-next-line comments applied as the walker applies them.
+
+export type PackScanResult = ({ ok: true } & PackScan) | { ok: false; problem: string };
 
 export interface PackScan {
   /** Matches no suppression comment covers. */
@@ -17,7 +19,7 @@ export interface PackScan {
   usedSuppressionLines: Set<number>;
 }
 
-const scans = new WeakMap<object, PackScan>();
+const scans = new WeakMap<object, PackScanResult>();
 const packSets = new WeakMap<LoadedConfig, PackSet>();
 
 function packsFor(loaded: LoadedConfig): PackSet {
@@ -26,9 +28,21 @@ function packsFor(loaded: LoadedConfig): PackSet {
   return set;
 }
 
-export function packScan(context: Readonly<TSESLint.RuleContext<string, readonly unknown[]>>): PackScan {
+/** The file's pack matches, or why they cannot be computed (an invalid config or pack). Never throws. */
+export function packScan(context: Readonly<TSESLint.RuleContext<string, readonly unknown[]>>): PackScanResult {
   const hit = scans.get(context.sourceCode);
   if (hit) return hit;
+  let result: PackScanResult;
+  try {
+    result = { ok: true, ...scanFile(context) };
+  } catch (error) {
+    result = { ok: false, problem: setupProblem(error) };
+  }
+  scans.set(context.sourceCode, result);
+  return result;
+}
+
+function scanFile(context: Readonly<TSESLint.RuleContext<string, readonly unknown[]>>): PackScan {
   const filename = path.resolve(context.physicalFilename ?? context.filename);
   const sf = tsSourceFile(context.sourceCode, filename);
   const suppressions = findSuppressions(sf);
@@ -38,6 +52,5 @@ export function packScan(context: Readonly<TSESLint.RuleContext<string, readonly
     if (s) result.usedSuppressionLines.add(s.line);
     else result.matches.push(m);
   }
-  scans.set(context.sourceCode, result);
   return result;
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigError } from '../config/load.js';
-import type { ActiveEntry, Pack, PackEntry } from './types.js';
+import { RULES } from '../../rules/catalog.js';
+import { ruleFor, type ActiveEntry, type Pack, type PackEntry } from './types.js';
 
 // Loads the built-in packs (rules/packs/*.json) and the packs a config names, validated
 // against the pack schema. A bad pack is a configuration error (exit 2), never a crash.
@@ -41,7 +42,7 @@ function describeErrors(errors: ErrorObject[]): string {
   const useful = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf');
   return (useful.length ? useful : errors)
     .slice(0, 5)
-    .map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : ''}`)
+    .map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : ''}${e.keyword === 'additionalProperties' ? `: "${String((e.params as { additionalProperty: unknown }).additionalProperty)}"${(e.params as { additionalProperty: unknown }).additionalProperty === 'severity' ? " (a finding's severity is its rule's, from rules/catalog.ts)" : ''}` : ''}`)
     .join('; ');
 }
 
@@ -102,14 +103,12 @@ function activeEntries(packs: readonly Pack[]): ActiveEntry[] {
       const key = [e.kind, e.kind === 'header' ? e.name.toLowerCase() : e.name, e.status, (e.when?.values ?? []).join('|')].join('\u0001');
       if (seen.has(key)) continue; // the same change listed by two packs reports once
       seen.add(key);
-      out.push({ ...e, pack: pack.id, platform: pack.platform, severity: defaultSeverity(e) });
+      // The rule's severity, from the catalogue: the one place both front ends read it
+      // (ESLint gives a rule one severity, so a per-entry one would disagree with the CLI).
+      out.push({ ...e, pack: pack.id, platform: pack.platform, severity: RULES[ruleFor(e.kind)].severity });
     }
   }
   return out;
-}
-
-function defaultSeverity(e: PackEntry): 'error' | 'warning' {
-  return e.severity ?? (e.status === 'deprecated' ? 'warning' : 'error');
 }
 
 /** Entries a pack carries, its own plus those of the packs it includes (for sizes and docs). */

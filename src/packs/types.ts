@@ -17,7 +17,6 @@ export interface PackEntry {
   removedIn?: string;
   reason: string;
   source: string;
-  severity?: Severity;
   /** Only flag the variable when it holds one of these values (compared case-insensitively). */
   when?: { values: string[] };
   /** For status "requires": the variable that must be set in the same deployment file. */

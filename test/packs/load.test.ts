@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, validateConfig } from '../../src/config/load.js';
 import { builtinPacks, loadPacks, packEntries } from '../../src/packs/load.js';
 import { auditSync } from '../../src/walker/audit.js';
+import plugin from '../../src/eslint-plugin.js';
+import { RULES } from '../../rules/catalog.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-packs-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -30,9 +32,15 @@ describe('pack loading', () => {
     expect(set.entries.find((e) => e.name === 'OLD_VAR')).toMatchObject({ pack: 'acme-2', severity: 'error' });
   });
 
-  it('gives deprecated entries warning severity unless the entry says otherwise', () => {
-    const set = loadPacks(dir, [write('dep.json', pack({ id: 'acme-dep' }, [{ ...entry, status: 'deprecated' }, { ...entry, name: 'OTHER', status: 'deprecated', severity: 'error' }]))]);
-    expect(set.entries.filter((e) => e.pack === 'acme-dep').map((e) => e.severity)).toEqual(['warning', 'error']);
+  it("gives every entry its rule's severity from the catalogue, the one place ESLint's configs read too", () => {
+    const header = { ...entry, kind: 'header', name: 'X-Old-Header' };
+    const set = loadPacks(dir, [write('dep.json', pack({ id: 'acme-dep' }, [{ ...entry, status: 'deprecated' }, { ...entry, name: 'OTHER', status: 'removed' }, { ...header, status: 'deprecated' }]))]);
+    expect(set.entries.filter((e) => e.pack === 'acme-dep').map((e) => e.severity)).toEqual([RULES['no-deprecated-env'].severity, RULES['no-deprecated-env'].severity, RULES['no-deprecated-header'].severity]);
+    expect(plugin.configs.recommended.rules?.['rls-guard/no-deprecated-env']).toBe(RULES['no-deprecated-env'].severity === 'error' ? 'error' : 'warn');
+  });
+
+  it('refuses a per-entry severity, which ESLint could not honour', () => {
+    expect(() => loadPacks(dir, [write('sev.json', pack({ id: 'acme-sev' }, [{ ...entry, severity: 'warning' }]))])).toThrow(/severity/);
   });
 
   it.each([

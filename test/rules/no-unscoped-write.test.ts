@@ -1,5 +1,6 @@
 import rule from '../../rules/no-unscoped-write.js';
-import { filename, ruleTester } from './tester.js';
+import path from 'node:path';
+import { filename, FIXTURE, ruleTester } from './tester.js';
 
 ruleTester.run('no-unscoped-write', rule, {
   valid: [
@@ -254,6 +255,27 @@ ruleTester.run('no-unscoped-write', rule, {
         export const a = (ctx, orgId) => withOrgScope(ctx, pool, orgId, (tx) => record(tx, orgId));
         export const b = (orgId) => record(pool, orgId);`,
       errors: [{ messageId: 'finding', line: 5 }],
+    },
+    // Cross-file: the project index follows the helper and the callers into other files,
+    // as `rls-guard audit` does (fixtures/rule-tester/src/tx.ts, audit-helper.ts, jobs.ts).
+    {
+      name: 'a write in the callback of a transaction helper imported from another file that sets no org context',
+      filename,
+      code: `
+        import { pool } from './db';
+        import { withTransaction } from './tx';
+        export const rename = (orgId, name) =>
+          withTransaction(pool, async (tx) => tx.query('UPDATE projects SET name = $2 WHERE org_id = $1', [orgId, name]));`,
+      errors: [{ messageId: 'finding', line: 5 }],
+    },
+    {
+      name: 'a helper writing through its connection parameter whose only caller, in another file, passes the pool',
+      filename: path.join(FIXTURE, 'src/audit-helper.ts'),
+      code: `
+        export async function recordAudit(client, orgId) {
+          await client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'edited, unsaved']);
+        }`,
+      errors: [{ messageId: 'finding', line: 3 }],
     },
   ],
 });

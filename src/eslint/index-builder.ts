@@ -1,0 +1,24 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { resolveAnalysisConfig } from '../analysis/config.js';
+import { loadConfig } from '../config/load.js';
+import { loadModel } from '../schema/load.js';
+import type { BuildRequest } from './background-build.js';
+import { projectFindings, resetProjectIndexes } from './project-index.js';
+
+// The background build (started by background-build.ts): the linted file's project query
+// without a time budget, written to the index on disk for the editor's next lint.
+
+const requestFile = process.argv[2];
+if (requestFile) {
+  try {
+    const request = JSON.parse(fs.readFileSync(requestFile, 'utf8')) as BuildRequest;
+    const loaded = loadConfig({ start: path.dirname(request.file) });
+    const model = loadModel(loaded.dir, loaded.config);
+    const config = resolveAnalysisConfig(model, loaded.config, { strict: request.strict });
+    projectFindings({ loaded, model, config, file: request.file, text: request.text, budgetMs: Infinity });
+    resetProjectIndexes(); // writes the index
+  } finally {
+    fs.rmSync(path.dirname(requestFile), { recursive: true, force: true });
+  }
+}

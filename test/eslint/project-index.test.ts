@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tsParser from '@typescript-eslint/parser';
+import { ESLint } from 'eslint';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { resolveAnalysisConfig } from '../../src/analysis/config.js';
+import { loadConfig } from '../../src/config/load.js';
+import plugin from '../../src/eslint-plugin.js';
+import { cachedFindings, projectFindings, reachable, resetProjectIndexes } from '../../src/eslint/project-index.js';
+import { loadModel } from '../../src/schema/load.js';
+
+// The plugin's project index: cross-file verdicts in the editor, unsaved text, changes on
+// disk, the on-disk cache, and the time budget.
+
+const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/rule-tester');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-index-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let n = 0;
+/** A copy of the RuleTester fixture (helper, caller, plain transaction helper), with node_modules so the cache lives there. */
+function project(): string {
+  const root = path.join(tmp, `p${n++}`);
+  fs.cpSync(FIXTURE, root, { recursive: true });
+  fs.mkdirSync(path.join(root, 'node_modules'));
+  fs.writeFileSync(path.join(root, 'rls-guard.config.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(FIXTURE, 'rls-guard.config.json'), 'utf8')), schemaSource: 'static' }));
+  return root;
+}
+
+function eslintFor(root: string, settings: Record<string, unknown> = {}): ESLint {
+  return new ESLint({
+    cwd: root,
+    overrideConfigFile: true,
+    overrideConfig: [plugin.configs.recommended, { languageOptions: { parser: tsParser }, settings: { 'rls-guard': settings } }] as ESLint.Options['overrideConfig'],
+  });
+}
+
+async function messages(eslint: ESLint, root: string, rel: string, text?: string): Promise<string[]> {
+  const file = path.join(root, rel);
+  const [result] = await eslint.lintText(text ?? fs.readFileSync(file, 'utf8'), { filePath: file });
+  return result!.messages.map((m) => `${m.line} ${m.ruleId} ${m.message}`);
+}
+
+function touch(file: string, text: string): void {
+  fs.writeFileSync(file, text);
+  // A later mtime even on coarse file systems: the index compares stamps, then hashes.
+  const later = new Date(Date.now() + 5000);
+  fs.utimesSync(file, later, later);
+}
+
+beforeEach(() => resetProjectIndexes());
+
+describe('the project index', () => {
+  it("decides a helper's write by its callers in other files, and follows an edit of the caller", async () => {
+    const root = project();
+    const eslint = eslintFor(root);
+    expect(await messages(eslint, root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(/^5 rls-guard\/no-unscoped-write .*the call at src\/jobs\.ts:5 recordAudit\(pool, orgId\)/)]);
+    // The caller now passes the executor the scope helper hands its callback: covered.
+    touch(
+      path.join(root, 'src/jobs.ts'),
+      `import { recordAudit } from './audit-helper.js';\nimport { pool } from './db.js';\nimport { inTenant } from './tenancy.js';\n\nexport async function nightly(orgId: string): Promise<void> {\n  await inTenant(pool, async (tx) => recordAudit(tx, orgId));\n}\n`,
+    );
+    fs.writeFileSync(path.join(root, 'src/tenancy.ts'), `export async function inTenant(pool: unknown, fn: (tx: unknown) => Promise<void>): Promise<void> {}\n`);
+    // Files on disk are looked at again at most every 2 s (a CLI run lints many files in that time).
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await messages(eslint, root, 'src/audit-helper.ts')).toEqual([]);
+  });
+
+  it('uses the unsaved text of the linted file', async () => {
+    const root = project();
+    const eslint = eslintFor(root);
+    const unsaved = `import { pool } from './db';\nimport { withTransaction } from './tx';\nexport const rename = (orgId: string) =>\n  withTransaction(pool, async (tx) => tx.query('UPDATE projects SET name = $2 WHERE org_id = $1', [orgId, 'x']));\n`;
+    const found = await messages(eslint, root, 'src/jobs.ts', unsaved);
+    expect(found).toEqual([expect.stringMatching(/^4 rls-guard\/no-unscoped-write UPDATE on public\.projects .*passed to `withTransaction` \(src\/tx\.ts:5\)/)]);
+  });
+
+  it('is cached on disk, keyed by content: a new process answers from the cache, a changed file is analysed again', () => {
+    const root = project();
+    const loaded = loadConfig({ start: root });
+    const model = loadModel(root, loaded.config);
+    const config = resolveAnalysisConfig(model, loaded.config);
+    const file = path.join(root, 'src/audit-helper.ts');
+    const input = { loaded, model, config, file, text: fs.readFileSync(file, 'utf8'), budgetMs: Infinity };
+    const first = projectFindings(input);
+    expect(first).toMatchObject({ status: 'ready', cached: false });
+    resetProjectIndexes(); // as after an editor restart (the index is written on the way out)
+    const stored = fs.readdirSync(path.join(root, 'node_modules/.cache/rls-guard')).filter((f) => f.startsWith('eslint-index-'));
+    expect(stored).toHaveLength(1);
+    const second = projectFindings(input);
+    expect(second).toMatchObject({ status: 'ready', cached: true });
+    expect(second.status === 'ready' && second.findings).toEqual(first.status === 'ready' && first.findings);
+    const edited = projectFindings({ ...input, text: `${input.text}\n// edited\n` });
+    expect(edited).toMatchObject({ status: 'ready', cached: false });
+  });
+
+  it('answers a file decided alone from the cache until it or a file it imports changes', async () => {
+    const root = project();
+    const file = path.join(root, 'src/purge.ts');
+    fs.writeFileSync(file, "import { pool } from './db';\nexport const purge = () => pool.query('DELETE FROM audit_logs');\n");
+    expect(await messages(eslintFor(root), root, 'src/purge.ts')).toEqual([expect.stringMatching(/^2 rls-guard\/no-unscoped-write DELETE on public\.audit_logs/)]);
+    resetProjectIndexes();
+    const loaded = loadConfig({ start: root });
+    const model = loadModel(root, loaded.config);
+    const input = { loaded, model, config: resolveAnalysisConfig(model, loaded.config), file, text: fs.readFileSync(file, 'utf8'), budgetMs: Infinity };
+    expect(cachedFindings(input)?.map((f) => `${f.line} ${f.ruleId}`)).toEqual(['2 no-unscoped-write']);
+    // The pool now comes from an admin provider: the imported file changed, so the verdict is recomputed.
+    touch(path.join(root, 'src/db.ts'), "import { Pool } from 'pg';\nexport const pool = adminPool();\ndeclare function adminPool(): Pool;\n");
+    resetProjectIndexes();
+    expect(cachedFindings(input)).toBeUndefined();
+  });
+
+  it('past its time budget, reports the sites that need it as unresolved, saying the index is still being built', async () => {
+    const root = project();
+    const found = await messages(eslintFor(root, { indexBudgetMs: 0 }), root, 'src/audit-helper.ts');
+    expect(found).toEqual([expect.stringMatching(/^5 rls-guard\/no-unresolved-write INSERT on public\.audit_logs cannot be verified yet: .*the rls-guard project index is still being built \(\d+ of \d+ files read\)/)]);
+    // A file that needs no other file is decided whatever the budget.
+    expect(await messages(eslintFor(root, { indexBudgetMs: 0 }), root, 'src/db.ts')).toEqual([]);
+    // Meanwhile a detached child builds the index without a budget; a later lint finds its verdict on disk.
+    let later: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      later = await messages(eslintFor(root, { indexBudgetMs: 0 }), root, 'src/audit-helper.ts');
+      if (!later.some((m) => m.includes('still being built'))) break;
+    }
+    expect(later).toEqual([expect.stringMatching(/^5 rls-guard\/no-unscoped-write .*the call at src\/jobs\.ts:5 recordAudit\(pool, orgId\)/)]);
+  }, 90_000);
+
+  it('takes the importers, transitively, and what they import', () => {
+    const graph: Record<string, string[]> = { 'a.ts': ['b.ts'], 'b.ts': ['c.ts'], 'c.ts': [], 'd.ts': ['e.ts'], 'e.ts': [], 'f.ts': ['a.ts', 'g.ts'], 'g.ts': [] };
+    const set = reachable('c.ts', (f) => graph[f] ?? [], new Set(Object.keys(graph)));
+    expect([...set].sort()).toEqual(['a.ts', 'b.ts', 'c.ts', 'f.ts', 'g.ts']);
+  });
+});
