@@ -112,4 +112,6 @@ export interface FileFacts {
   escapedFunctions: Set<ts.FunctionLikeDeclaration>;
   /** Every setting some statement in this file sets, context or not. */
   settingsSet: Set<string>;
+  /** Functions the analysis gave up on (budget, nesting): writes there may be missing, so the audit is incomplete. */
+  gaveUp: { node: ts.Node; reason: string }[];
 }

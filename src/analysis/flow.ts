@@ -35,7 +35,7 @@ type ResolvedSql =
   | { ok: false; reason: string; parseError: boolean };
 
 export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
-  const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set(), settingsSet: new Set() };
+  const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set(), settingsSet: new Set(), gaveUp: [] };
   new FlowWalker(deps, facts).run();
   return facts;
 }
@@ -66,6 +66,7 @@ class FlowWalker {
       if (stopped) {
         this.redirect = undefined; // an interrupted prisma.$transaction([…]) did not restore it
         this.facts.sites.push(this.gaveUp(node, stopped));
+        this.facts.gaveUp.push({ node, reason: stopped });
       }
     };
     guarded(sf, () => this.statements(sf.statements, new Map()));

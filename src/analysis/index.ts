@@ -88,6 +88,13 @@ export function analyze(input: CoreInput): CoreResult {
       return [];
     }
   });
+  // A function the analysis gave up on stands as an unresolved site, and the file is read in part.
+  for (const f of facts) {
+    for (const g of f.gaveUp) {
+      const { line } = f.sf.getLineAndCharacterOfPosition(g.node === f.sf ? 0 : g.node.getStart(f.sf));
+      incomplete.push({ file: relative(input.root, f.sf.fileName), line: line + 1, reason: `${g.reason}; writes there may be missing` });
+    }
+  }
   let verdicts: Map<RawSite, SiteVerdict>;
   try {
     verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b), facts: engine });

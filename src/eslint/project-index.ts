@@ -204,7 +204,7 @@ class ProjectIndex {
       if (sf) files.push(sf);
       if (late()) return this.stop(input, files.length, set.size);
     }
-    const result = analyze({ root: this.root, files, host: new FileSystemSourceHost(files), model: input.model, config: input.config, wholeProgram: true });
+    const result = analyze({ root: this.root, files, host: new FileSystemSourceHost(files, input.loaded.config.libraries, input.loaded.config.maxFileBytes), model: input.model, config: input.config, wholeProgram: true });
     const byFile = new Map<string, CoreFinding[]>();
     for (const f of result.findings) (byFile.get(f.file) ?? byFile.set(f.file, []).get(f.file)!).push(f);
     // A partial set decides only the linted file: the others' callers may lie outside it.

@@ -27,10 +27,16 @@ export function otherDatabaseOf(sf: ts.SourceFile): string | null {
     if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) note(st.moduleSpecifier.text);
     if (ts.isImportEqualsDeclaration(st) && ts.isExternalModuleReference(st.moduleReference) && ts.isStringLiteral(st.moduleReference.expression)) note(st.moduleReference.expression.text);
   }
-  const visit = (n: ts.Node): void => {
-    if (ts.isCallExpression(n) && n.arguments[0] && ts.isStringLiteral(n.arguments[0]) && ((ts.isIdentifier(n.expression) && n.expression.text === 'require') || n.expression.kind === ts.SyntaxKind.ImportKeyword)) note(n.arguments[0].text);
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
+  // require()/import() anywhere in the file; an explicit stack, since generated code can nest
+  // deeper than the JS stack allows (a 100,000-level expression).
+  if (sf.text.includes('require') || sf.text.includes('import(')) {
+    const stack: ts.Node[] = [sf];
+    for (let n = stack.pop(); n; n = stack.pop()) {
+      if (ts.isCallExpression(n) && n.arguments[0] && ts.isStringLiteral(n.arguments[0]) && ((ts.isIdentifier(n.expression) && n.expression.text === 'require') || n.expression.kind === ts.SyntaxKind.ImportKeyword)) note(n.arguments[0].text);
+      ts.forEachChild(n, (c) => {
+        stack.push(c);
+      });
+    }
+  }
   return postgres ? null : other;
 }

@@ -124,7 +124,8 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
         return [parseSource(r.file, r.text)];
       } catch (error) {
         // The parser recurses: code nested deeply enough overflows the stack.
-        const reason = `not parsed (${error instanceof RangeError ? 'the code is nested too deeply' : (error as Error).message}); none of its writes were checked`;
+        // TypeScript's own parser recurses: a few thousand nested brackets overflow its stack.
+        const reason = error instanceof RangeError ? 'cannot be parsed: it nests deeper than the TypeScript parser can follow; none of its writes were checked' : `not parsed (${(error as Error).message}); none of its writes were checked`;
         diagnostics.push({ file: rel(root, r.file), message: reason });
         incomplete.push({ file: rel(root, r.file), kind: 'source', reason });
         return [];
