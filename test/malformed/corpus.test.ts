@@ -151,6 +151,18 @@ describe('an incomplete audit is never a pass', () => {
     expect(html).toContain('no migrations found');
   });
 
+  it('statements the replay cannot run are gaps that say the static reading stands in for them', () => {
+    const migration = `${SCHEMA}\nCREATE TABLE notes (id int, org_id uuid) USING no_such_access_method;\nALTER TABLE notes ENABLE ROW LEVEL SECURITY;\n`;
+    const line = migration.slice(0, migration.indexOf('CREATE TABLE notes')).split('\n').length;
+    const dir = writeProject({ 'db/migrations/001.sql': migration, 'src/db.ts': POOL + DELETE });
+    const { code, stdout } = runCli(['audit', dir, '--format', 'json', '-q', '--schema-source', 'replay']);
+    const report = JSON.parse(stdout) as AuditReport;
+    expect(code).toBe(1);
+    expect(report.incomplete.map((i) => `${i.file}:${i.line} ${i.kind}`)).toEqual([`db/migrations/001.sql:${line} migration`, `db/migrations/001.sql:${line + 1} migration`]);
+    expect(report.incomplete[0]!.reason).toMatch(/^did not replay in embedded Postgres \(.*no_such_access_method.*\): CREATE TABLE notes .*; facts for public\.notes come from the static reading$/);
+    expect(report.schema.gatedTables).toContain('public.notes');
+  }, 120_000);
+
   it('migrations that gate no table are a gap too', () => {
     const dir = writeProject({ 'db/migrations/001.sql': 'CREATE TABLE projects (id int);\n', 'src/db.ts': POOL + DELETE });
     const { code, report } = audit(dir);
