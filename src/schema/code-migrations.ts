@@ -28,15 +28,26 @@ export function sqlOfCodeMigration(file: string, text: string, notes: MigrationN
   const origins = new OriginResolver(new FileSystemSourceHost([sf]));
   const folder = new SqlTextFolder(origins);
   const pieces: { line: number; sql: string }[] = [];
+  const noteHole = (node: ts.Node, shown: string): void => {
+    const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+    notes.push({ line, message: `not understood: a name in this migration statement is not a constant (\`${shown}\`), so it is left out of the RLS model; declare the tables it gates with gatedTables.add` });
+  };
   // A statement whose target is a hole (a name the folder could not make constant) is not
   // understood: it is noted, never read, so no phantom `$901` table enters the model.
   const keep = (node: ts.Node, variant: string, sql: string, statements: readonly { stmt: unknown }[]): boolean => {
     if (!variant.includes(HOLE)) return true;
     if (!statements.some((s) => holeInIdentifier(s.stmt) !== null)) return true;
-    const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
-    const first = sql.trim().split('\n')[0]!.slice(0, 80);
-    notes.push({ line, message: `not understood: a name in this migration statement is not a constant (\`${showHoles(first)}\`), so it is left out of the RLS model; declare the tables it gates with gatedTables.add` });
+    noteHole(node, showHoles(sql.trim().split('\n')[0]!.slice(0, 80)));
     return false;
+  };
+  // A statement that only parses once its holes are names (`ALTER TABLE ${t} ENABLE …`,
+  // `CREATE POLICY ${t}_by_org …`) shapes the schema through a name that is not a constant:
+  // noted as not understood, like a hole that parses as a quoted name.
+  const unparsedHole = (node: ts.Node, variant: string): void => {
+    if (!variant.includes(HOLE)) return;
+    const probe = parseSql(variant.split(HOLE).join('rlsguard_hole'));
+    if (!probe.ok || !probe.statements.some((s) => SCHEMA_KINDS.has(Object.keys(s.stmt)[0]!))) return;
+    noteHole(node, variant.trim().split('\n')[0]!.slice(0, 80).split(HOLE).join('${…}'));
   };
   const visit = (n: ts.Node): void => {
     if (isDown(n)) return;
@@ -47,6 +58,7 @@ export function sqlOfCodeMigration(file: string, text: string, notes: MigrationN
         if (!folded.ok || folded.variants.length !== 1) continue;
         const sql = fillHoles(folded.variants[0]!);
         const parsed = parseSql(sql);
+        if (!parsed.ok) unparsedHole(arg, folded.variants[0]!);
         if (!parsed.ok || !parsed.statements.some((s) => SCHEMA_KINDS.has(Object.keys(s.stmt)[0]!))) continue;
         if (!keep(arg, folded.variants[0]!, sql, parsed.statements)) continue;
         pieces.push({ line: sf.getLineAndCharacterOfPosition(arg.getStart(sf)).line + 1, sql });
@@ -57,6 +69,7 @@ export function sqlOfCodeMigration(file: string, text: string, notes: MigrationN
       if (folded.ok && folded.variants.length === 1) {
         const sql = fillHoles(folded.variants[0]!);
         const parsed = parseSql(sql);
+        if (!parsed.ok) unparsedHole(n, folded.variants[0]!);
         if (parsed.ok && parsed.statements.some((s) => SCHEMA_KINDS.has(Object.keys(s.stmt)[0]!)) && keep(n, folded.variants[0]!, sql, parsed.statements)) pieces.push({ line: sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1, sql });
         return;
       }

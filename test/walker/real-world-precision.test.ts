@@ -35,8 +35,10 @@ describe('a hole never names a table (loop-built RLS in a code migration)', () =
     expect(report.schema.gatedTables).toEqual([]);
     expect(report.schema.gatedTables.some((t) => t.includes('$'))).toBe(false);
     const notes = report.diagnostics.filter((d) => d.message.includes('not understood'));
-    expect(notes.map((d) => `${d.file} ${d.message.split(':')[0]}`)).toEqual(['src/migrations/1700000000001-EnableRls.ts line 11']);
+    expect(notes.map((d) => `${d.file} ${d.message.split(':')[0]}`)).toEqual(['src/migrations/1700000000001-EnableRls.ts line 11', 'src/migrations/1700000000001-EnableRls.ts line 12']);
     expect(notes[0]!.message).toContain('ALTER TABLE "${…}" ENABLE ROW LEVEL SECURITY');
+    // Unquoted, the hole does not parse as a bind parameter at all: still noted, never dropped.
+    expect(notes[1]!.message).toContain('CREATE POLICY ${…}_by_hotel ON "${…}"');
     expect(report.diagnostics.some((d) => d.message.includes('Query cannot be empty'))).toBe(false);
   });
 
