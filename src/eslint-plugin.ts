@@ -18,6 +18,7 @@ plugin.configs.recommended = {
     'rls-guard/no-unscoped-write': 'error',
     'rls-guard/no-unresolved-write': 'warn',
     'rls-guard/no-pool-scoped-context': 'error',
+    'rls-guard/no-truncate-gated': 'error',
     'rls-guard/no-unpinned-definer': 'warn',
     'rls-guard/no-unjustified-suppression': 'error',
     'rls-guard/no-unused-suppression': 'warn',

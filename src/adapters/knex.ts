@@ -17,7 +17,7 @@ const VERBS: Record<string, BuilderWrite['operation']> = {
   decrement: 'update',
   del: 'delete',
   delete: 'delete',
-  truncate: 'delete',
+  truncate: 'truncate',
 };
 const TABLE_METHODS = new Set(['table', 'into', 'from']);
 

@@ -30,7 +30,7 @@ export type ExportKind =
 export interface BuilderWrite {
   /** The expression that must trace to an executor of this library (the chain's root). */
   executor: ts.Expression;
-  operation: 'insert' | 'update' | 'delete' | 'merge';
+  operation: 'insert' | 'update' | 'delete' | 'merge' | 'truncate';
   /** Qualified table name, or why it cannot be known statically. */
   table: { name: string } | { unresolved: string };
   /**

@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import { adapters, type BuilderContext, type DbAdapter } from '../adapters/index.js';
+import { adapters, type BuilderContext, type BuilderWrite, type DbAdapter } from '../adapters/index.js';
 import { normalizeQualifiedName } from '../schema/names.js';
 import type { Operation } from '../report/types.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
@@ -7,6 +7,7 @@ import { parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar, question
 import type { AnalysisConfig } from './config.js';
 import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
+import { usesLibrary } from './library-evidence.js';
 import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
 import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from './sql-text.js';
@@ -297,6 +298,7 @@ class FlowWalker {
 
   /** A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. */
   private builder(call: ts.CallExpression, state: Map<ts.Node, ConnState>): boolean {
+    let untraced: { adapter: DbAdapter; w: BuilderWrite; handle: Handle } | undefined;
     for (const adapter of adapters) {
       const w = adapter.builderWrite?.(call, this.builderContext);
       if (!w) continue;
@@ -304,16 +306,28 @@ class FlowWalker {
       const ours = ((handle.kind === 'executor' || handle.kind === 'admin') && handle.adapter === adapter) || (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true));
       // Scope helpers and admin providers hand out whatever their library's executor is: the
       // call's shape must then say which library it is.
-      if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) continue;
-      if ('unresolved' in w.table) {
-        this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, w.table.unresolved, 'the write'), operation: w.operation });
-        return true;
+      if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) {
+        // Fail closed: a write whose shape is the library's own, in a file that uses the
+        // library, on a connection that cannot be traced, is reported unresolved rather than
+        // dropped (library-evidence.ts). A bare .delete(x) on an untraced value is not enough.
+        if (!untraced && w.distinctive === true && isUntraced(handle) && usesLibrary(this.facts.sf, adapter)) untraced = { adapter, w, handle };
+        continue;
       }
-      const effect: StatementEffect = { writes: [{ operation: w.operation, table: w.table.name }], calls: [], contextSets: [], contextResets: [], transaction: null, kind: 'builder' };
-      this.execute(call, handle, adapter.api, [effect], `${adapter.api}:${w.operation}:${w.table.name}`, [], state);
+      this.builderSite(call, adapter, w, handle, state);
       return true;
     }
-    return false;
+    if (!untraced) return false;
+    this.builderSite(call, untraced.adapter, untraced.w, untraced.handle, state);
+    return true;
+  }
+
+  private builderSite(call: ts.CallExpression, adapter: DbAdapter, w: BuilderWrite, handle: Handle, state: Map<ts.Node, ConnState>): void {
+    if ('unresolved' in w.table) {
+      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, w.table.unresolved, 'the write'), operation: w.operation });
+      return;
+    }
+    const effect: StatementEffect = { writes: [{ operation: w.operation, table: w.table.name }], calls: [], contextSets: [], contextResets: [], transaction: null, kind: 'builder' };
+    this.execute(call, handle, adapter.api, [effect], `${adapter.api}:${w.operation}:${w.table.name}`, [], state);
   }
 
   private get builderContext(): BuilderContext {
@@ -459,7 +473,8 @@ class FlowWalker {
     const verdict: RawSite['verdict'] = { coverage: 'unresolved', via: null, evidence: 'not yet judged' };
     const through: Record<string, string> = {};
     for (const w of writes) if (w.through && !writes.some((d) => !d.through && d.table === w.table)) through[w.table] ??= w.through;
-    return { call, api, handle, operation, tables, gatedTables: gated, definerCalls: definer, sql, sqlVariants, verdict, through };
+    const truncated = unique(writes.filter((w) => w.operation === 'truncate' && gated.includes(w.table)).map((w) => w.table));
+    return { call, api, handle, operation, tables, gatedTables: gated, definerCalls: definer, sql, sqlVariants, verdict, through, truncated };
   }
 
   private verdict(site: RawSite, writes: RawWrite[]): RawSite['verdict'] {
@@ -480,7 +495,7 @@ class FlowWalker {
 
   private unresolvedSqlSite(call: QueryNode, handle: Handle, api: string, reason: string, what = 'the SQL text'): RawSite {
     return {
-      call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {},
+      call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {}, truncated: [],
       verdict: { coverage: 'unresolved', via: null, evidence: `${what} cannot be resolved statically: ${reason}` },
     };
   }
@@ -630,6 +645,11 @@ class FlowWalker {
  * (`'${id}'`). A hole glued into a name (`audit_${suffix}`) is neither, and must not be
  * mistaken for a table called `audit_$901`.
  */
+/** A connection provenance gave up on: not traced to anything, or to a package rls-guard cannot read. */
+function isUntraced(handle: Handle): boolean {
+  return handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
+}
+
 function countHoleParams(statements: ParsedStatement[]): number {
   let n = 0;
   for (const st of statements) {
