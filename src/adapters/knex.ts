@@ -28,6 +28,7 @@ export const knexAdapter: DbAdapter = {
   factories: { '*': 'pool', default: 'pool', knex: 'pool', Knex: 'pool' },
   executorTypes: { Knex: 'pool', 'Knex.Transaction': 'client', Transaction: 'client' },
   queryMethods: { raw: { sqlArg: 0 } },
+  fragmentMethods: ['raw'],
   placeholders: 'question',
   transactionMethods: { transaction: {} },
   connectMethods: [],

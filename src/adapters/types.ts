@@ -73,6 +73,12 @@ export interface DbAdapter {
   executorTypes: Readonly<Record<string, ExecutorKind>>;
   /** Methods of any executor that run SQL. */
   queryMethods: Readonly<Record<string, QueryMethod>>;
+  /**
+   * Query methods that also build fragments of a builder's statement (knex.raw): passed into
+   * a call on the same library's builder, such a call whose SQL is not a whole statement is
+   * part of that statement, not a query of its own.
+   */
+  fragmentMethods?: readonly string[];
   /** Raw SQL's placeholder style, rewritten to $1, $2… before parsing: `?` (knex.raw) or pg-promise's ($1:csv, ${name}). */
   placeholders?: 'question' | 'pg-promise';
   /** Exports that, called, return a factory of executors (pg-promise: pgPromise() returns pgp; pgp(cn) is the database). */

@@ -7,6 +7,7 @@ import { parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar, question
 import type { AnalysisConfig } from './config.js';
 import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
+import { chainRoot, embeddingCall } from './fragments.js';
 import { usesLibrary } from './library-evidence.js';
 import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
@@ -284,16 +285,30 @@ class FlowWalker {
     const values = ts.isCallExpression(call) ? call.arguments[call.arguments.indexOf(sqlArg) + 1] : undefined;
     const sql = this.resolveSql(sqlArg, values, adapter.placeholders);
     if (!sql.ok && !trusted) return false;
-    if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).length > 0)) {
+    if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).some((d) => !this.deps.config.readOnlyDefiners.has(d)))) {
       return false;
     }
     const api = handle.kind === 'not-db' ? 'other' : adapter.api;
+    if (!sql.ok && method !== undefined && ts.isCallExpression(call) && this.builderFragment(call, adapter, method)) return true;
     if (!sql.ok) {
       this.facts.sites.push(this.unresolvedSqlSite(call, handle, api, sql.reason));
       return true;
     }
     this.execute(call, handle, api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
     return true;
+  }
+
+  /**
+   * knex.raw('count(*)') inside .select(…), a value object or .where(…) of a builder on a
+   * database connection: a fragment of that builder's statement (reported by its verb), not a
+   * query. Only when its text is not a whole statement: a raw DELETE passed anywhere still runs.
+   */
+  private builderFragment(call: ts.CallExpression, adapter: DbAdapter, method: string): boolean {
+    if (!adapter.fragmentMethods?.includes(method)) return false;
+    const outer = embeddingCall(call);
+    if (!outer) return false;
+    const root = this.deps.handles.of(chainRoot(outer));
+    return root.kind === 'executor' || root.kind === 'scoped' || root.kind === 'admin' || root.kind === 'param';
   }
 
   /** A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. */
@@ -423,8 +438,10 @@ class FlowWalker {
         this.finding('no-unpinned-definer', call, `${d}() is SECURITY DEFINER (declared at ${at.file}:${at.line}) but does not pin search_path: it runs with its owner's rights and resolves unqualified names through the caller's search_path, so a caller who can create objects in a schema on that path can hijack it (for example by shadowing a table or operator) with the owner's privileges. Fix: add \`SET search_path = pg_catalog, public\` (or an empty search_path with qualified names) to the function's definition.`, `unpinned:${d}`);
       }
     }
-    if (writes.length === 0 && definer.length === 0) return; // a read or a context change: not a write site
-    const site = this.site(call, handle, api, writes, definer, normalized, variants);
+    // A definer function whose body only reads makes the call a read, not a write site.
+    const writingDefiners = unique(definer).filter((d) => !this.deps.config.readOnlyDefiners.has(d));
+    if (writes.length === 0 && writingDefiners.length === 0) return; // a read or a context change: not a write site
+    const site = this.site(call, handle, api, writes, writingDefiners, normalized, variants);
     this.facts.sites.push(site);
     this.drafts.push({ site, writes });
   }

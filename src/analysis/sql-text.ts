@@ -46,7 +46,7 @@ export class SqlTextFolder {
           continue;
         }
         const fragment = rawFragment(span.expression, (x) => this.fromDbLibrary(x, 0));
-        const part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : this.fold(fragment.text ?? span.expression, false, depth + 1)) : this.part(span.expression, true, depth);
+        const part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : fragment.join ? this.libraryJoin(fragment.join, depth) : this.fold(fragment.text ?? span.expression, false, depth + 1)) : this.part(span.expression, true, depth);
         if (!part.ok && fragment) return { ok: false, reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a constant` };
         acc = concat(concat(acc, part), text(span.literal.text));
       }
@@ -102,6 +102,36 @@ export class SqlTextFolder {
     return parts.length ? text(parts.map((p) => `"${p.replace(/"/g, '""')}"`).join('.')) : { ok: false, reason: `\`${shortText(call, 40)}\` names no identifier` };
   }
 
+  /**
+   * sql.join(list, separator) of slonik, Kysely, drizzle: a literal array's elements are each
+   * a value or a fragment; a list built by mapping to fragments is SQL that cannot be folded;
+   * any other list is of bound values, a value list (one hole stands for all of them).
+   */
+  private libraryJoin(call: ts.CallExpression, depth: number): Folded {
+    const listArg = call.arguments[0];
+    if (!listArg) return { ok: false, reason: `\`${shortText(call, 40)}\` joins nothing` };
+    const origin = this.origins.expr(skipOuter(listArg));
+    const list = origin.kind === 'expr' ? skipOuter(origin.expr) : skipOuter(listArg);
+    if (ts.isArrayLiteralExpression(list)) {
+      const sepArg = call.arguments[1];
+      const sepFragment = sepArg ? rawFragment(sepArg, (x) => this.fromDbLibrary(x, 0)) : undefined;
+      const sep = sepArg ? this.fold(sepFragment?.text ?? sepArg, false, depth + 1) : text(',');
+      if (!sep.ok || sep.variants.length !== 1) return { ok: false, reason: 'the separator of sql.join() is not a constant' };
+      let acc: Folded | undefined;
+      for (const el of list.elements) {
+        if (ts.isSpreadElement(el)) return { ok: false, reason: 'array spread in sql.join()' };
+        const fragment = rawFragment(el, (x) => this.fromDbLibrary(x, 0));
+        const part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : this.fold(fragment.text ?? el, true, depth + 1)) : this.part(el, true, depth);
+        acc = acc ? concat(concat(acc, sep), part) : part;
+      }
+      return acc ?? text('');
+    }
+    if (ts.isCallExpression(list) && ts.isPropertyAccessExpression(list.expression) && list.expression.name.text === 'map' && mapsToFragments(list, (x) => this.fromDbLibrary(x, 0))) {
+      return { ok: false, reason: `\`${shortText(call, 40)}\` joins SQL fragments built per element` };
+    }
+    return { ok: true, variants: [HOLE], holes: [shortText(listArg, 40)] };
+  }
+
   /** Whether a value comes from a database library: its export, or what its factory made. */
   private fromDbLibrary(expr: ts.Expression, depth: number): boolean {
     if (depth > 4) return false;
@@ -146,16 +176,32 @@ const RAW_METHODS = new Set(['raw', 'unsafe', 'identifier', 'id', 'ref', 'table'
  */
 const IDENTIFIER_METHODS = new Set(['table', 'id', 'ref', 'identifier']);
 
-function rawFragment(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => boolean): { text?: ts.Expression; identifier?: ts.CallExpression } | undefined {
+function rawFragment(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => boolean): { text?: ts.Expression; identifier?: ts.CallExpression; join?: ts.CallExpression } | undefined {
   const e = skipOuter(expr);
   if (ts.isTaggedTemplateExpression(e)) return { text: e.template };
   if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && RAW_METHODS.has(e.expression.name.text) && fromDbLibrary(e.expression.expression)) {
     const arg = e.arguments[0];
     const method = e.expression.name.text;
     if (IDENTIFIER_METHODS.has(method)) return { identifier: e };
+    if (method === 'join') return { join: e };
     return method === 'raw' || method === 'unsafe' ? (arg ? { text: arg } : {}) : {};
   }
   return undefined;
+}
+
+/** list.map((x) => sql`…`) or .map((x) => sql.identifier(…)): each element becomes SQL. */
+function mapsToFragments(call: ts.CallExpression, fromDbLibrary: (e: ts.Expression) => boolean): boolean {
+  const cb = call.arguments[0] && skipOuter(call.arguments[0]);
+  if (!cb || !(ts.isArrowFunction(cb) || ts.isFunctionExpression(cb))) return true; // a named mapper: assume the worst
+  const results: ts.Expression[] = [];
+  if (ts.isBlock(cb.body)) {
+    const visit = (n: ts.Node): void => {
+      if (ts.isReturnStatement(n) && n.expression) results.push(n.expression);
+      else if (!ts.isFunctionLike(n)) ts.forEachChild(n, visit);
+    };
+    visit(cb.body);
+  } else results.push(cb.body);
+  return results.some((r) => rawFragment(r, fromDbLibrary) !== undefined);
 }
 
 function text(value: string): Folded {
