@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import { adapters, type BuilderContext, type BuilderWrite, type DbAdapter } from '../adapters/index.js';
+import { adapterForModule, adapters, type BuilderContext, type BuilderWrite, type DbAdapter } from '../adapters/index.js';
 import { normalizeQualifiedName } from '../schema/names.js';
 import type { Operation } from '../report/types.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
@@ -8,7 +8,7 @@ import type { AnalysisConfig } from './config.js';
 import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
-import { usesLibrary } from './library-evidence.js';
+import { isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
 import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from './sql-text.js';
@@ -324,8 +324,11 @@ class FlowWalker {
       if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) {
         // Fail closed: a write whose shape is the library's own, in a file that uses the
         // library, on a connection that cannot be traced, is reported unresolved rather than
-        // dropped (library-evidence.ts). A bare .delete(x) on an untraced value is not enough.
-        if (!untraced && w.distinctive === true && isUntraced(handle) && usesLibrary(this.facts.sf, adapter)) untraced = { adapter, w, handle };
+        // dropped (library-evidence.ts). A bare db.delete(x) qualifies only on a value imported
+        // from this repository's code that did not resolve (a path alias, a workspace package),
+        // never on a global or an installed package's value (a Map's or Headers' .delete()).
+        // Of several libraries whose shape fits (db.insert(x): knex and Drizzle), the one whose shape is distinctive.
+        if ((!untraced || (w.distinctive && !untraced.w.distinctive)) && isUntraced(handle) && usesLibrary(this.facts.sf, adapter) && (w.distinctive === true || (handle.kind === 'unknown' && handle.libraries?.includes(adapter)) || this.fromUnresolvedCode(w.executor))) untraced = { adapter, w, handle };
         continue;
       }
       this.builderSite(call, adapter, w, handle, state);
@@ -336,9 +339,19 @@ class FlowWalker {
     return true;
   }
 
+  private fromUnresolvedCode(executor: ts.Expression): boolean {
+    let e = skipOuter(executor);
+    while (ts.isPropertyAccessExpression(e)) e = skipOuter(e.expression);
+    const o = this.deps.origins.expr(e);
+    if (o.kind === 'unknown') return o.reason.startsWith('cannot resolve');
+    return o.kind === 'external' && !adapterForModule(o.module) && !isInstalledPackage(this.facts.sf.fileName, o.module);
+  }
+
   private builderSite(call: ts.CallExpression, adapter: DbAdapter, w: BuilderWrite, handle: Handle, state: Map<ts.Node, ConnState>): void {
     if ('unresolved' in w.table) {
-      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, w.table.unresolved, 'the write'), operation: w.operation });
+      // Name every missing piece: the table, and the connection when it is untraced too.
+      const reason = isUntraced(handle) && 'reason' in handle ? `${w.table.unresolved}; nor can the connection that runs it be traced: ${handle.reason}` : w.table.unresolved;
+      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, reason, 'the write'), operation: w.operation });
       return;
     }
     const effect: StatementEffect = { writes: [{ operation: w.operation, table: w.table.name }], calls: [], contextSets: [], contextResets: [], transaction: null, kind: 'builder' };

@@ -22,7 +22,8 @@ export type Handle =
   | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null }
   | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }
   | { kind: 'not-db'; reason: string }
-  | { kind: 'unknown'; reason: string };
+  /** `libraries`: the database libraries some of its possible values come from (a factory with mixed returns). */
+  | { kind: 'unknown'; reason: string; libraries?: DbAdapter[] };
 
 export function where(node: ts.Node, root: string): string {
   const sf = node.getSourceFile();
@@ -223,7 +224,8 @@ export class HandleResolver {
       }
       return first;
     }
-    return { kind: 'unknown', reason: `\`${functionName(fn)}\` returns different connections` };
+    const libraries = [...new Set(results.flatMap((r) => (r.kind === 'executor' || r.kind === 'admin') && r.adapter ? [r.adapter] : []))];
+    return { kind: 'unknown', reason: `\`${functionName(fn)}\` returns different connections`, ...(libraries.length ? { libraries } : {}) };
   }
 
   /**

@@ -11,7 +11,12 @@ import { adapterForModule, type DbAdapter } from '../adapters/index.js';
 // depends on it. Such a write is reported `unresolved`, never dropped.
 
 const fileMemo = new WeakMap<ts.SourceFile, Set<DbAdapter>>();
-const dirMemo = new Map<string, Set<DbAdapter>>();
+interface Dependencies {
+  libraries: Set<DbAdapter>;
+  /** Packages installed from a registry (not workspace:, file: or link: ones, which are this repository's code). */
+  external: Set<string>;
+}
+const dirMemo = new Map<string, Dependencies>();
 
 /** Libraries the file imports or requires (any entry point). */
 export function importedLibraries(sf: ts.SourceFile): Set<DbAdapter> {
@@ -39,14 +44,26 @@ export function importedLibraries(sf: ts.SourceFile): Set<DbAdapter> {
 
 /** Libraries the nearest package.json above the file lists as dependencies of any kind. */
 export function dependedLibraries(fileName: string): Set<DbAdapter> {
-  const dir = path.dirname(fileName);
+  return dependencies(path.dirname(fileName)).libraries;
+}
+
+/**
+ * Is this import specifier a package that rls-guard cannot read, rather than this
+ * repository's own code that did not resolve (a path alias, a workspace package)?
+ */
+export function isInstalledPackage(fileName: string, specifier: string): boolean {
+  if (specifier.startsWith('node:')) return true;
+  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+  return dependencies(path.dirname(fileName)).external.has(name);
+}
+
+function dependencies(dir: string): Dependencies {
   const hit = dirMemo.get(dir);
   if (hit) return hit;
-  let result = new Set<DbAdapter>();
-  const pkg = path.join(dir, 'package.json');
+  let result: Dependencies = { libraries: new Set(), external: new Set() };
   let text: string | undefined;
   try {
-    text = fs.readFileSync(pkg, 'utf8');
+    text = fs.readFileSync(path.join(dir, 'package.json'), 'utf8');
   } catch {
     text = undefined;
   }
@@ -55,16 +72,18 @@ export function dependedLibraries(fileName: string): Set<DbAdapter> {
       const json = JSON.parse(text) as Record<string, unknown>;
       for (const key of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
         const deps = json[key];
-        if (deps && typeof deps === 'object') for (const name of Object.keys(deps)) {
+        if (!deps || typeof deps !== 'object') continue;
+        for (const [name, version] of Object.entries(deps as Record<string, unknown>)) {
           const a = adapterForModule(name);
-          if (a) result.add(a);
+          if (a) result.libraries.add(a);
+          if (!(typeof version === 'string' && /^(workspace|file|link):/.test(version))) result.external.add(name);
         }
       }
     } catch {
       // An unreadable package.json says nothing about dependencies.
     }
   } else if (path.dirname(dir) !== dir) {
-    result = dependedLibraries(dir);
+    result = dependencies(path.dirname(dir));
   }
   dirMemo.set(dir, result);
   return result;

@@ -76,6 +76,25 @@ export class OriginResolver {
     }
   }
 
+  /** The one expression a called in-repo function returns (an arrow's body, or its only return statement), if there is exactly one. */
+  private singleReturn(call: ts.Expression, steps: number): ts.Expression | undefined {
+    let e = skipOuter(call);
+    while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
+    if (!ts.isCallExpression(e)) return undefined;
+    const target = this.expr(e.expression, steps + 1);
+    if (target.kind !== 'function' || !target.decl.body) return undefined;
+    const body = target.decl.body;
+    if (!ts.isBlock(body)) return body;
+    const found: ts.Expression[] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isFunctionLike(n)) return;
+      if (ts.isReturnStatement(n) && n.expression) found.push(n.expression);
+      ts.forEachChild(n, visit);
+    };
+    ts.forEachChild(body, visit);
+    return found.length === 1 ? found[0] : undefined;
+  }
+
   member(origin: Origin, key: string | number, steps = 0): Origin {
     if (steps > MAX_STEPS) return { kind: 'unknown', reason: 'the value passes through too many bindings' };
     switch (origin.kind) {
@@ -102,6 +121,9 @@ export class OriginResolver {
           const el = e.elements[key];
           return el && !ts.isSpreadElement(el) ? this.expr(el, steps + 1) : { kind: 'unknown', reason: 'array element is not static' };
         }
+        // const { knex } = makeDb(): the property of what an in-repo factory returns.
+        const returned = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? this.singleReturn(e, steps) : undefined;
+        if (returned) return this.member(this.expr(returned, steps + 1), key, steps + 1);
         return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(e)}\`` };
       }
       default:

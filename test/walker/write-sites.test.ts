@@ -35,18 +35,32 @@ export const a = (id: string) => db.deleteFrom('projects').where('id', '=', id).
     expect(verdicts(report)).toEqual(['src/a.ts:2 unresolved']);
   });
 
-  it('does not take a look-alike method on an untraced value for a write', () => {
+  it('does not take a look-alike method on a global, a local or an installed package for a write', () => {
     const report = auditProject({
-      'package.json': '{"name":"t","dependencies":{"knex":"^3.0.0","drizzle-orm":"^0.30.0"}}',
-      'src/a.ts': `import { cache } from '@/lib/cache';
+      'package.json': '{"name":"t","dependencies":{"knex":"^3.0.0","drizzle-orm":"^0.30.0","lru-cache":"^10.0.0"}}',
+      'src/a.ts': `import { LRUCache } from 'lru-cache';
+const cache = new LRUCache({ max: 10 });
+const seen = new Map();
 export function a(id: string) {
   cache.delete(id);
+  seen.delete(id);
   new Headers().delete('x-org');
-  cache.insert({ id });
 }
 `,
     });
     expect(report.writeSites).toEqual([]);
+  });
+
+  it('takes db.delete(x) on an import of this repository that does not resolve for a possible write: it may be the db', () => {
+    const report = auditProject({
+      'package.json': '{"name":"t","dependencies":{"drizzle-orm":"^0.30.0"}}',
+      'src/a.ts': `import { db } from '@/lib/db';
+import { users } from '@/lib/schema';
+export const a = () => db.delete(users);
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/a.ts:3 unresolved']);
+    expect(report.writeSites[0]!.evidence).toContain("nor can the connection that runs it be traced: a value from package '@/lib/db'");
   });
 });
 
