@@ -93,6 +93,8 @@ export interface DbAdapter {
    * for builders that need one (Kysely: db.transaction().execute(trx => …)).
    */
   transactionMethods?: Readonly<Record<string, { then?: string }>>;
+  /** Methods whose callback's parameter builds on the same executor (Kysely's writable CTE: db.with('gone', (qb) => qb.deleteFrom('t'))). */
+  builderCallbacks?: readonly string[];
   /** Methods that hand a callback one checked-out connection, outside any transaction (slonik's pool.connect(cb)). */
   connectionCallbacks?: readonly string[];
   /** Methods that run an array of queries in order on one connection, in one transaction (Prisma's $transaction([…])). */
@@ -105,6 +107,11 @@ export interface DbAdapter {
   connectMethods: readonly string[];
   /** Methods an executor's derived handles keep executing through (knex.withSchema('s'), db.$extends()). */
   passthroughMethods?: readonly string[];
+  /**
+   * Companion packages whose exports wrap SQL text for a query method, by module: the call
+   * or construction stands for its first argument (pg-copy-streams: client.query(from('COPY t FROM STDIN'))).
+   */
+  sqlWrappers?: Readonly<Record<string, readonly string[]>>;
   /** Raw SQL run by passing the executor to the SQL (Kysely: sql`…`.execute(db)). */
   sqlExecute?: (call: ts.CallExpression) => { executor: ts.Expression; sql: ts.Expression } | null;
   /** Recognises a query-builder or ORM write from a call's shape; the core checks the executor. */

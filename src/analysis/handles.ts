@@ -278,6 +278,8 @@ export class HandleResolver {
     if (scoped) return scoped;
     const transaction = this.transactionCallbackParam(binding);
     if (transaction) return transaction;
+    const builder = this.builderCallbackParam(binding);
+    if (builder) return builder;
     const typed = this.typeOfParam(binding.decl);
     return {
       kind: 'param',
@@ -286,6 +288,19 @@ export class HandleResolver {
       label: `parameter \`${binding.name}\` of \`${functionName(binding.fn)}\``,
       typed,
     };
+  }
+
+  /** db.with('gone', (qb) => …): the callback's query builder runs in db's statement, on db's connection. */
+  private builderCallbackParam(binding: ParamBinding): Handle | undefined {
+    const fn = binding.fn;
+    const call = fn.parent;
+    if (binding.index !== 0 || !call || !ts.isCallExpression(call) || !call.arguments.includes(fn as ts.Expression)) return undefined;
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee) || !adapters.some((a) => a.builderCallbacks?.includes(callee.name.text))) return undefined;
+    const receiver = this.of(callee.expression);
+    const adapter = receiver.kind === 'executor' ? receiver.adapter : receiver.kind === 'param' ? receiver.typed?.adapter : receiver.kind === 'admin' ? receiver.adapter : undefined;
+    if (receiver.kind === 'scoped' || (adapter && adapter.builderCallbacks?.includes(callee.name.text))) return receiver;
+    return undefined;
   }
 
   /** A parameter of a callback passed to a scope helper receives the scoped executor. */

@@ -83,16 +83,7 @@ export class OriginResolver {
     if (!ts.isCallExpression(e)) return undefined;
     const target = this.expr(e.expression, steps + 1);
     if (target.kind !== 'function' || !target.decl.body) return undefined;
-    const body = target.decl.body;
-    if (!ts.isBlock(body)) return body;
-    const found: ts.Expression[] = [];
-    const visit = (n: ts.Node): void => {
-      if (ts.isFunctionLike(n)) return;
-      if (ts.isReturnStatement(n) && n.expression) found.push(n.expression);
-      ts.forEachChild(n, visit);
-    };
-    ts.forEachChild(body, visit);
-    return found.length === 1 ? found[0] : undefined;
+    return onlyReturn(target.decl.body);
   }
 
   member(origin: Origin, key: string | number, steps = 0): Origin {
@@ -204,6 +195,43 @@ export function functionName(fn: ts.Node): string {
 }
 
 export function shortText(node: ts.Node, max = 60): string {
-  const text = node.getText().replace(/\s+/g, ' ');
+  const text = withoutComments(node).replace(/\s+/g, ' ').trim();
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * A node's source text without its comments, for evidence that quotes code: the tokens with
+ * the whitespace between them, each comment dropped (a scanner over the text alone would
+ * take `//` inside a template literal for a comment; the tree knows where tokens are).
+ */
+function withoutComments(node: ts.Node): string {
+  const sf = node.getSourceFile();
+  const full = node.getText(sf);
+  if (!full.includes('//') && !full.includes('/*')) return full;
+  let out = '';
+  const visit = (n: ts.Node, first: boolean): void => {
+    if (n.kind >= ts.SyntaxKind.FirstJSDocNode && n.kind <= ts.SyntaxKind.LastJSDocNode) return;
+    const children = n.getChildren(sf);
+    if (children.length === 0) {
+      if (!first) out += sf.text.slice(n.getFullStart(), n.getStart(sf)).replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
+      out += sf.text.slice(n.getStart(sf), n.getEnd());
+      return;
+    }
+    children.forEach((c, i) => visit(c, first && i === 0));
+  };
+  visit(node, true);
+  return out;
+}
+
+/** What a function body returns when it has one return: an arrow's expression, or a block's only return statement's (nested functions aside). */
+export function onlyReturn(body: ts.ConciseBody): ts.Expression | undefined {
+  if (!ts.isBlock(body)) return body;
+  const found: ts.Expression[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isFunctionLike(n)) return;
+    if (ts.isReturnStatement(n) && n.expression) found.push(n.expression);
+    ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(body, visit);
+  return found.length === 1 ? found[0] : undefined;
 }

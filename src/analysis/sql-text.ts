@@ -1,8 +1,8 @@
 import ts from 'typescript';
-import { adapterForModule } from '../adapters/index.js';
+import { adapterForModule, adapters } from '../adapters/index.js';
 import { parseSql } from '../sql/parser.js';
 import type { OriginResolver } from './origins.js';
-import { shortText } from './origins.js';
+import { onlyReturn, shortText } from './origins.js';
 import { skipOuter } from './scope.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
@@ -17,6 +17,9 @@ const MAX_VARIANTS = 16;
 export type Folded = { ok: true; variants: string[]; holes: string[] } | { ok: false; reason: string };
 
 export class SqlTextFolder {
+  /** Arguments of the helper whose returned fragment is being folded, by parameter (identifier helpers). */
+  private args = new Map<ts.ParameterDeclaration, ts.Expression>();
+
   constructor(private readonly origins: OriginResolver) {}
 
   /** Folds a whole SQL argument; interpolations that are not constants become holes. */
@@ -45,8 +48,12 @@ export class SqlTextFolder {
           acc = concat(concat(acc, { ok: true, variants: [HELPER], holes: [] }), text(span.literal.text));
           continue;
         }
-        const fragment = rawFragment(span.expression, (x) => this.fromDbLibrary(x, 0));
+        const found = this.fragmentOf(span.expression, depth);
+        const fragment = found?.fragment;
+        const saved = this.args;
+        if (found) this.args = found.args;
         const part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : fragment.join ? this.libraryJoin(fragment.join, depth) : this.fold(fragment.text ?? span.expression, false, depth + 1)) : this.part(span.expression, true, depth);
+        this.args = saved;
         if (!part.ok && fragment) return { ok: false, reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a constant` };
         acc = concat(concat(acc, part), text(span.literal.text));
       }
@@ -75,11 +82,21 @@ export class SqlTextFolder {
       }
       if (method === 'join' && ts.isArrayLiteralExpression(target)) return this.join(target, e.arguments[0], allowHoles, depth);
     }
+    if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && e.arguments?.[0] && this.isSqlWrapper(e.expression)) return this.fold(e.arguments[0], allowHoles, depth + 1);
     if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
       const origin = this.origins.expr(e);
       if (origin.kind === 'expr' && origin.expr !== e) return this.fold(origin.expr, allowHoles, depth + 1);
       if (origin.kind === 'unknown') return { ok: false, reason: origin.reason };
-      if (origin.kind === 'param') return { ok: false, reason: `\`${shortText(e)}\` is a parameter` };
+      if (origin.kind === 'param') {
+        // Inside an identifier helper called with a constant table (ident(Users)): its argument.
+        const arg = this.args.get(origin.binding.decl);
+        if (arg && origin.binding.path.length === 0) {
+          let at = this.origins.expr(arg);
+          for (const key of origin.path) at = this.origins.member(at, key);
+          if (at.kind === 'expr') return this.fold(at.expr, allowHoles, depth + 1);
+        }
+        return { ok: false, reason: `\`${shortText(e)}\` is a parameter` };
+      }
     }
     return { ok: false, reason: `\`${shortText(e)}\` is not a constant` };
   }
@@ -130,6 +147,53 @@ export class SqlTextFolder {
       return { ok: false, reason: `\`${shortText(call, 40)}\` joins SQL fragments built per element` };
     }
     return { ok: true, variants: [HOLE], holes: [shortText(listArg, 40)] };
+  }
+
+  /**
+   * The SQL fragment an interpolation is: itself (sql.identifier([…]), sql`…`), a const
+   * holding one (const t = sql.identifier(['x'])), or what an in-repo helper returns for the
+   * arguments given (const ident = (t) => sql.identifier([t.name]); ident(Users)), with
+   * the helper's parameters bound to those arguments.
+   */
+  private fragmentOf(expr: ts.Expression, depth: number): { fragment: NonNullable<ReturnType<typeof rawFragment>>; args: Map<ts.ParameterDeclaration, ts.Expression> } | undefined {
+    const isLib = (x: ts.Expression): boolean => this.fromDbLibrary(x, 0);
+    let e = skipOuter(expr);
+    let args = this.args;
+    for (let step = 0; step < 4 && depth + step < 30; step++) {
+      const direct = rawFragment(e, isLib);
+      if (direct) return { fragment: direct, args };
+      if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
+        const origin = this.origins.expr(e);
+        if (origin.kind !== 'expr' || origin.expr === e) return undefined;
+        e = skipOuter(origin.expr);
+        continue;
+      }
+      if (ts.isCallExpression(e)) {
+        const target = this.origins.expr(e.expression);
+        const body = target.kind === 'function' ? target.decl.body : undefined;
+        const returned = body ? onlyReturn(body) : undefined;
+        if (target.kind !== 'function' || !returned) return undefined;
+        const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+        const call = e;
+        target.decl.parameters.forEach((p, i) => {
+          const a = call.arguments[i];
+          if (a) bound.set(p, a);
+        });
+        args = bound;
+        e = skipOuter(returned);
+        continue;
+      }
+      return undefined;
+    }
+    return undefined;
+  }
+
+  /** copyFrom of pg-copy-streams, new QueryStream(…): a companion package's wrapper around SQL text. */
+  private isSqlWrapper(callee: ts.Expression): boolean {
+    const origin = this.origins.expr(skipOuter(callee));
+    if (origin.kind !== 'external') return false;
+    const name = origin.path.length === 0 ? 'default' : origin.path.length === 1 ? origin.path[0]! : undefined;
+    return name !== undefined && adapters.some((a) => a.sqlWrappers?.[origin.module]?.includes(name));
   }
 
   /** Whether a value comes from a database library: its export, or what its factory made. */
