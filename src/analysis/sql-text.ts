@@ -3,7 +3,7 @@ import { adapterForModule, adapters } from '../adapters/index.js';
 import { parseSql } from '../sql/parser.js';
 import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
-import { skipOuter } from './scope.js';
+import { lookup, skipOuter } from './scope.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
 // interpolation becomes a hole; holes are later replaced by bind parameters and the real
@@ -19,6 +19,19 @@ export type Folded = { ok: true; variants: string[]; holes: string[] } | { ok: f
 export class SqlTextFolder {
   /** Arguments of the helper whose returned fragment is being folded, by parameter (identifier helpers). */
   private args = new Map<ts.ParameterDeclaration, ts.Expression>();
+  /** Constant values of parameters and loop variables, while a caller evaluates code for given values (code migrations). */
+  private bindings = new Map<ts.Node, string>();
+
+  /** Runs `fn` with these declarations (parameters, loop variables) holding these constant strings. */
+  withBindings<T>(bindings: ReadonlyMap<ts.Node, string>, fn: () => T): T {
+    const saved = this.bindings;
+    this.bindings = new Map([...saved, ...bindings]);
+    try {
+      return fn();
+    } finally {
+      this.bindings = saved;
+    }
+  }
 
   constructor(private readonly origins: OriginResolver) {}
 
@@ -83,6 +96,11 @@ export class SqlTextFolder {
       if (method === 'join' && ts.isArrayLiteralExpression(target)) return this.join(target, e.arguments[0], allowHoles, depth);
     }
     if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && e.arguments?.[0] && this.isSqlWrapper(e.expression)) return this.fold(e.arguments[0], allowHoles, depth + 1);
+    if (ts.isIdentifier(e) && this.bindings.size > 0) {
+      const b = lookup(e);
+      const bound = b && (b.kind === 'parameter' || b.kind === 'variable') && b.path.length === 0 ? this.bindings.get(b.decl) : undefined;
+      if (bound !== undefined) return text(bound);
+    }
     if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
       const origin = this.origins.expr(e);
       if (origin.kind === 'expr' && origin.expr !== e) return this.fold(origin.expr, allowHoles, depth + 1);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RlsGuardConfig } from '../config/types.js';
 import { readSource } from '../analysis/source-host.js';
-import { sqlOfCodeMigration } from './code-migrations.js';
+import { readCodeMigration } from './code-migrations.js';
 import { discoverMigrations } from './discover.js';
 import { drizzleRlsTables, withDrizzleRls } from './drizzle.js';
 import { applyConfig, buildModel, type MigrationFile } from './model.js';
@@ -50,7 +50,12 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
     const read = readSource(f);
     if (!read.ok) diagnostics.push({ file: rel, line: 1, message: read.reason });
     else if (f.endsWith('.sql')) files.push({ path: rel, text: upSection(read.text) });
-    else files.push({ path: rel, text: sqlOfCodeMigration(f, read.text) });
+    else {
+      const migration = readCodeMigration(f, read.text);
+      // A helper module beside the migrations may run no SQL of its own.
+      if (migration.sql.trim() !== '') files.push({ path: rel, text: migration.sql });
+      for (const d of migration.diagnostics) diagnostics.push({ file: rel, ...d });
+    }
   }
   return { files, diagnostics, stamp: stamps.join('\n') };
 }
