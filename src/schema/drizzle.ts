@@ -53,6 +53,8 @@ function scan(root: string, file: string, text: string): DrizzleRls[] {
   const schemas = new Map<string, string>();
   const out: DrizzleRls[] = [];
   const line = (n: ts.Node): number => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
+  const tablesByVariable = new Map<string, string>();
+  const linked: { variable: string; call: ts.CallExpression }[] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isCallExpression(n.initializer)) {
       const c = n.initializer;
@@ -61,14 +63,25 @@ function scan(root: string, file: string, text: string): DrizzleRls[] {
     if (ts.isCallExpression(n)) {
       const table = tableCall(n, schemas);
       if (table) {
+        const declared = declaredAs(n);
+        if (declared) tablesByVariable.set(declared, table.name);
         const policies = policiesIn(n.arguments[2], sf);
         const enabled = table.withRls || policies.length > 0 || isEnableRls(n);
         if (enabled) out.push({ table: table.name, at: { file: rel, line: line(n) }, policies });
+      }
+      // pgPolicy('p', {…}).link(orders): a policy declared apart from its table enables RLS on it too.
+      const callee = n.expression;
+      if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'link' && n.arguments[0] && ts.isIdentifier(n.arguments[0]) && isPolicyCall(callee.expression)) {
+        linked.push({ variable: n.arguments[0].text, call: n });
       }
     }
     ts.forEachChild(n, visit);
   };
   visit(sf);
+  for (const l of linked) {
+    const table = tablesByVariable.get(l.variable);
+    if (table) out.push({ table, at: { file: rel, line: line(l.call) }, policies: policiesIn(l.call.expression, sf) });
+  }
   return out;
 }
 
@@ -85,6 +98,17 @@ function tableCall(call: ts.CallExpression, schemas: Map<string, string>): { nam
   return undefined;
 }
 
+/** The variable a table declaration is assigned to (`export const orders = pgTable(…).enableRLS()`). */
+function declaredAs(call: ts.CallExpression): string | undefined {
+  let n: ts.Node = call;
+  while (n.parent && (ts.isPropertyAccessExpression(n.parent) || (ts.isCallExpression(n.parent) && n.parent.expression === n))) n = n.parent;
+  return n.parent && ts.isVariableDeclaration(n.parent) && ts.isIdentifier(n.parent.name) ? n.parent.name.text : undefined;
+}
+
+function isPolicyCall(e: ts.Expression): boolean {
+  return ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'pgPolicy';
+}
+
 /** pgTable(…).enableRLS() */
 function isEnableRls(call: ts.CallExpression): boolean {
   const access = call.parent;
@@ -95,9 +119,11 @@ function policiesIn(extra: ts.Expression | undefined, sf: ts.SourceFile): Drizzl
   const out: DrizzleRls['policies'] = [];
   if (!extra) return out;
   const visit = (n: ts.Node): void => {
-    if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'pgPolicy' && n.arguments[0] && ts.isStringLiteralLike(n.arguments[0])) {
+    if (isPolicyCall(n as ts.Expression) && (n as ts.CallExpression).arguments[0]) {
+      const call = n as ts.CallExpression;
+      const nameArg = call.arguments[0]!;
       const exprs: unknown[] = [];
-      const options = n.arguments[1];
+      const options = call.arguments[1];
       if (options && ts.isObjectLiteralExpression(options)) {
         for (const p of options.properties) {
           if (!ts.isPropertyAssignment(p) || !['using', 'withCheck'].includes(p.name.getText(sf))) continue;
@@ -106,7 +132,7 @@ function policiesIn(extra: ts.Expression | undefined, sf: ts.SourceFile): Drizzl
           if (parsed?.ok) exprs.push((parsed.statements[0]?.stmt as { SelectStmt?: { whereClause?: unknown } }).SelectStmt?.whereClause);
         }
       }
-      out.push({ name: n.arguments[0].text, ...expressionReads(exprs, { searchPath: 'public' }) });
+      out.push({ name: ts.isStringLiteralLike(nameArg) ? nameArg.text : nameArg.getText(sf), ...expressionReads(exprs, { searchPath: 'public' }) });
     }
     ts.forEachChild(n, visit);
   };
@@ -124,12 +150,17 @@ function templateText(e: ts.Expression): string | undefined {
 
 /** Adds the tables a Drizzle schema gates that the migrations do not mention. */
 export function withDrizzleRls(model: RlsModel, found: readonly DrizzleRls[]): RlsModel {
-  const added = found.filter((d) => !model.tables.has(d.table));
+  // Also tables the migrations create without enabling RLS: a pgPolicy alone enables it in
+  // drizzle-kit, so migrations generated before the policy was added are behind the schema.
+  const added = found.filter((d) => !model.tables.get(d.table)?.rlsEnabled);
   if (!added.length) return model;
   const tables = new Map(model.tables);
   for (const d of added) {
     const policies: PolicyState[] = d.policies.map((p) => ({ name: p.name, table: d.table, command: 'all', permissive: true, roles: ['public'], settings: p.settings, functions: p.functions, at: d.at }));
-    const state: TableState = { name: d.table, rlsEnabled: true, forced: false, enabledAt: d.at, forcedAt: null, createdAt: d.at, owner: null, policies, triggers: [] };
+    const known = tables.get(d.table);
+    const state: TableState = known
+      ? { ...known, rlsEnabled: true, enabledAt: d.at, policies: [...known.policies, ...policies] }
+      : { name: d.table, rlsEnabled: true, forced: false, enabledAt: d.at, forcedAt: null, createdAt: d.at, owner: null, policies, triggers: [] };
     tables.set(d.table, state);
   }
   const policySettings = new Set(model.policySettings);

@@ -134,3 +134,29 @@ declare function listTables(k: Knex): Promise<string[]>;
     expect(gated(filled)).toContain('public.orders');
   });
 });
+
+describe('Drizzle policies', () => {
+  it('gate a table the migrations create without ENABLE, inline or linked with .link(table)', () => {
+    const report = auditProject({
+      'db/migrations/002_tables.sql': 'CREATE TABLE orders (id uuid, org_id uuid);\nCREATE TABLE refunds (id uuid, org_id uuid);\nCREATE TABLE plain (id uuid);\n',
+      'src/schema.ts': `import { sql } from 'drizzle-orm';
+import { pgPolicy, pgTable, uuid } from 'drizzle-orm/pg-core';
+const name = 'orders_org';
+export const orders = pgTable('orders', { id: uuid('id'), orgId: uuid('org_id') }, (t) => [
+  pgPolicy(name, { using: sql\`\${t.orgId} = current_setting('app.current_org_id', true)::uuid\` }),
+]);
+export const refunds = pgTable('refunds', { id: uuid('id'), orgId: uuid('org_id') });
+export const refundsOrg = pgPolicy('refunds_org', { using: sql\`org_id = current_setting('app.current_org_id', true)::uuid\` }).link(refunds);
+export const plain = pgTable('plain', { id: uuid('id') });
+`,
+      'src/app.ts': `import { Pool } from 'pg';
+const pool = new Pool();
+export const a = () => pool.query('DELETE FROM orders');
+export const b = () => pool.query('DELETE FROM refunds');
+export const c = () => pool.query('DELETE FROM plain');
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/app.ts:3 unscoped', 'src/app.ts:4 unscoped', 'src/app.ts:5 not-gated']);
+    expect(report.findings.find((f) => f.line === 4 && f.file === 'src/app.ts')!.message).toContain('RLS enabled at src/schema.ts:8');
+  });
+});
