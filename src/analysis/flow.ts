@@ -603,6 +603,16 @@ class FlowWalker {
 
   // ---- SQL ----
 
+  /** The statements' effects with every hole read as a name, when none of them writes (itself or through a function) or sets anything. */
+  private inertWithNames(variant: string, placeholders: DbAdapter['placeholders']): StatementEffect[] | undefined {
+    const text = rewritePlaceholders(variant.split(HOLE).join('rlsguard_name'), placeholders);
+    const parsed = text === null ? undefined : parseSql(text);
+    if (!parsed?.ok) return undefined;
+    const effects = parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.deps.config.defaultSchema, setterFunctions: this.deps.config.setterFunctions }));
+    const inert = effects.every((e) => this.effectWrites(e).length === 0 && this.definerCalls(e).length === 0 && e.contextSets.length === 0 && e.contextResets.length === 0 && e.transaction === null && !e.role);
+    return inert ? effects : undefined;
+  }
+
   private resolveSql(arg: ts.Expression, valuesArg: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): ResolvedSql {
     const e = skipOuter(arg);
     let textExpr: ts.Expression = e;
@@ -630,6 +640,13 @@ class FlowWalker {
       const parsed = parseSql(text);
       if (!parsed.ok) {
         const holes = variant.split(HOLE).length - 1;
+        // A hole where a name goes (ALTER TABLE ${t} …, SELECT … FROM ${t}): whatever the
+        // name, a statement that writes, calls and sets nothing is not a write site.
+        const inert = holes > 0 ? this.inertWithNames(variant, placeholders) : undefined;
+        if (inert) {
+          statements.push(...inert.map((effect) => ({ effect, text })));
+          continue;
+        }
         return holes > 0
           ? { ok: false, reason: `the interpolation \`\${${folded.holes[0]}}\` changes the statement's structure (${parsed.error}); make it a constant or a bind parameter`, parseError: true }
           : { ok: false, reason: `the SQL does not parse: ${parsed.error}`, parseError: true };
