@@ -195,7 +195,7 @@ export function functionName(fn: ts.Node): string {
 }
 
 export function shortText(node: ts.Node, max = 60): string {
-  const text = withoutComments(node).replace(/\s+/g, ' ').trim();
+  const text = withoutComments(node, max).replace(/\s+/g, ' ').trim();
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -204,13 +204,15 @@ export function shortText(node: ts.Node, max = 60): string {
  * the whitespace between them, each comment dropped (a scanner over the text alone would
  * take `//` inside a template literal for a comment; the tree knows where tokens are).
  */
-function withoutComments(node: ts.Node): string {
+function withoutComments(node: ts.Node, max: number): string {
   const sf = node.getSourceFile();
   const full = node.getText(sf);
   if (!full.includes('//') && !full.includes('/*')) return full;
   let out = '';
+  // Only the quoted prefix matters: stop once it is long enough (whitespace may still collapse).
+  const enough = (): boolean => out.replace(/\s+/g, ' ').length > max;
   const visit = (n: ts.Node, first: boolean): void => {
-    if (n.kind >= ts.SyntaxKind.FirstJSDocNode && n.kind <= ts.SyntaxKind.LastJSDocNode) return;
+    if (enough() || (n.kind >= ts.SyntaxKind.FirstJSDocNode && n.kind <= ts.SyntaxKind.LastJSDocNode)) return;
     const children = n.getChildren(sf);
     if (children.length === 0) {
       if (!first) out += sf.text.slice(n.getFullStart(), n.getStart(sf)).replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
