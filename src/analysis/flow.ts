@@ -609,7 +609,8 @@ class FlowWalker {
     const parsed = text === null ? undefined : parseSql(text);
     if (!parsed?.ok) return undefined;
     const effects = parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.deps.config.defaultSchema, setterFunctions: this.deps.config.setterFunctions }));
-    const inert = effects.every((e) => this.effectWrites(e).length === 0 && this.definerCalls(e).length === 0 && e.contextSets.length === 0 && e.contextResets.length === 0 && e.transaction === null && !e.role);
+    // A hole that names a function (SELECT ${fn}()) could name one that writes: not inert.
+    const inert = effects.every((e) => !e.calls.some((c) => c.endsWith('.rlsguard_name')) && this.effectWrites(e).length === 0 && this.definerCalls(e).length === 0 && e.contextSets.length === 0 && e.contextResets.length === 0 && e.transaction === null && !e.role);
     return inert ? effects : undefined;
   }
 

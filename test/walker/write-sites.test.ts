@@ -95,6 +95,21 @@ export async function a(id: string) {
     expect(verdicts(report)).toEqual(['src/a.ts:6 unscoped']);
   });
 
+  it('DDL or a read whose name is interpolated is not a site; a write or a function named by an interpolation is unresolved', () => {
+    const report = auditProject({
+      'src/a.ts': `import { Pool } from 'pg';
+const pool = new Pool();
+export async function a(t: string, fn: string) {
+  await pool.query(\`ALTER TABLE \${t} ENABLE ROW LEVEL SECURITY\`);
+  await pool.query(\`SELECT * FROM \${t}\`);
+  await pool.query(\`DELETE FROM \${t}\`);
+  await pool.query(\`SELECT \${fn}()\`);
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/a.ts:6 unresolved', 'src/a.ts:7 unresolved']);
+  });
+
   it('SELECT fn() is a write only when the function writes, or its body cannot be read', () => {
     const report = auditProject({
       'db/migrations/002_fns.sql': `
