@@ -31,6 +31,11 @@ export const RULES = {
     severity: 'error',
     description: 'The org context must be set transaction-locally on the connection that writes, never on a pool or session-wide',
   },
+  'no-truncate-gated': {
+    id: 'no-truncate-gated',
+    severity: 'error',
+    description: 'TRUNCATE ignores row-level security: app code must not truncate an RLS-gated table, or it wipes every tenant',
+  },
   'no-unpinned-definer': {
     id: 'no-unpinned-definer',
     severity: 'warning',

@@ -17,7 +17,7 @@ const VERBS: Record<string, BuilderWrite['operation']> = {
   decrement: 'update',
   del: 'delete',
   delete: 'delete',
-  truncate: 'delete',
+  truncate: 'truncate',
 };
 const TABLE_METHODS = new Set(['table', 'into', 'from']);
 
@@ -28,6 +28,7 @@ export const knexAdapter: DbAdapter = {
   factories: { '*': 'pool', default: 'pool', knex: 'pool', Knex: 'pool' },
   executorTypes: { Knex: 'pool', 'Knex.Transaction': 'client', Transaction: 'client' },
   queryMethods: { raw: { sqlArg: 0 } },
+  fragmentMethods: ['raw'],
   placeholders: 'question',
   transactionMethods: { transaction: {} },
   connectMethods: [],

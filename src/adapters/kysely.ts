@@ -6,7 +6,8 @@ import type { BuilderWrite, DbAdapter } from './types.js';
 // Kysely: `new Kysely<DB>({ dialect })`; writes start on the instance or a transaction:
 // db.insertInto('t'), db.updateTable('t'), db.deleteFrom('t'), db.mergeInto('t'),
 // db.withSchema('s').deleteFrom('t'); raw SQL is sql`…`.execute(db | trx); a transaction is
-// db.transaction().execute(async (trx) => …).
+// db.transaction().execute(async (trx) => …); db.with('gone', (qb) => qb.deleteFrom('t')) is a
+// writable CTE whose qb builds on db.
 
 const VERBS: Record<string, BuilderWrite['operation']> = {
   insertInto: 'insert',
@@ -27,6 +28,7 @@ export const kyselyAdapter: DbAdapter = {
   transactionMethods: { transaction: { then: 'execute' } },
   connectMethods: [],
   passthroughMethods: PASSTHROUGH,
+  builderCallbacks: ['with', 'withRecursive'],
   sqlExecute(call) {
     const callee = call.expression;
     if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'execute' || call.arguments.length !== 1) return null;

@@ -1,7 +1,8 @@
 import type { DbAdapter } from './types.js';
 
 // node-postgres: `new Pool()` / `new Client()`, `pool.connect()` hands out a PoolClient,
-// and `query(text | { text, values }, values?)` runs SQL on any of them.
+// and `query(text | { text, values }, values?)` runs SQL on any of them, also wrapped in a
+// stream (client.query(copyFrom('COPY t FROM STDIN')), new QueryStream(text)).
 export const pgAdapter: DbAdapter = {
   api: 'pg',
   modules: ['pg', 'pg-pool'],
@@ -21,4 +22,6 @@ export const pgAdapter: DbAdapter = {
     query: { sqlArg: 0 },
   },
   connectMethods: ['connect'],
+  // COPY … FROM STDIN / TO STDOUT streams and cursors over a statement.
+  sqlWrappers: { 'pg-copy-streams': ['from', 'to'], 'pg-query-stream': ['default'], 'pg-cursor': ['default'] },
 };

@@ -22,7 +22,7 @@ const REPOSITORY_VERBS: Record<string, BuilderWrite['operation']> = {
   restore: 'update',
   delete: 'delete',
   remove: 'delete',
-  clear: 'delete',
+  clear: 'truncate', // Repository.clear() runs TRUNCATE
 };
 
 export const typeormAdapter: DbAdapter = {

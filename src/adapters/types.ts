@@ -30,7 +30,7 @@ export type ExportKind =
 export interface BuilderWrite {
   /** The expression that must trace to an executor of this library (the chain's root). */
   executor: ts.Expression;
-  operation: 'insert' | 'update' | 'delete' | 'merge';
+  operation: 'insert' | 'update' | 'delete' | 'merge' | 'truncate';
   /** Qualified table name, or why it cannot be known statically. */
   table: { name: string } | { unresolved: string };
   /**
@@ -79,6 +79,12 @@ export interface DbAdapter {
   executorTypes: Readonly<Record<string, ExecutorKind>>;
   /** Methods of any executor that run SQL. */
   queryMethods: Readonly<Record<string, QueryMethod>>;
+  /**
+   * Query methods that also build fragments of a builder's statement (knex.raw): passed into
+   * a call on the same library's builder, such a call whose SQL is not a whole statement is
+   * part of that statement, not a query of its own.
+   */
+  fragmentMethods?: readonly string[];
   /** Raw SQL's placeholder style, rewritten to $1, $2… before parsing: `?` (knex.raw) or pg-promise's ($1:csv, ${name}). */
   placeholders?: 'question' | 'pg-promise';
   /** Exports that, called, return a factory of executors (pg-promise: pgPromise() returns pgp; pgp(cn) is the database). */
@@ -93,6 +99,8 @@ export interface DbAdapter {
    * for builders that need one (Kysely: db.transaction().execute(trx => …)).
    */
   transactionMethods?: Readonly<Record<string, { then?: string }>>;
+  /** Methods whose callback's parameter builds on the same executor (Kysely's writable CTE: db.with('gone', (qb) => qb.deleteFrom('t'))). */
+  builderCallbacks?: readonly string[];
   /** Methods that hand a callback one checked-out connection, outside any transaction (slonik's pool.connect(cb)). */
   connectionCallbacks?: readonly string[];
   /** Methods that run an array of queries in order on one connection, in one transaction (Prisma's $transaction([…])). */
@@ -105,6 +113,11 @@ export interface DbAdapter {
   connectMethods: readonly string[];
   /** Methods an executor's derived handles keep executing through (knex.withSchema('s'), db.$extends()). */
   passthroughMethods?: readonly string[];
+  /**
+   * Companion packages whose exports wrap SQL text for a query method, by module: the call
+   * or construction stands for its first argument (pg-copy-streams: client.query(from('COPY t FROM STDIN'))).
+   */
+  sqlWrappers?: Readonly<Record<string, readonly string[]>>;
   /** Raw SQL run by passing the executor to the SQL (Kysely: sql`…`.execute(db)). */
   sqlExecute?: (call: ts.CallExpression) => { executor: ts.Expression; sql: ts.Expression } | null;
   /** Recognises a query-builder or ORM write from a call's shape; the core checks the executor. */

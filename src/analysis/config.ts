@@ -22,6 +22,8 @@ export interface AnalysisConfig {
   adminProviders: NamedSpec[];
   setterFunctions: Map<string, { setting: string; local: boolean | null }[]>;
   definerFunctions: Set<string>;
+  /** SECURITY DEFINER functions whose body is known and writes nothing (nor do the functions it calls): a call of one is a read. */
+  readOnlyDefiners: Set<string>;
   gatedTables: Set<string>;
   /** Tables an invoker SQL function writes when called, following nested calls and triggers. */
   functionWrites: Map<string, ThroughWrite[]>;
@@ -90,6 +92,7 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     adminProviders: [...DEFAULT_ADMIN_PROVIDERS, ...(config.adminProviders ?? [])].map(spec),
     setterFunctions,
     definerFunctions,
+    readOnlyDefiners: readOnlyDefiners(model, definerFunctions),
     gatedTables,
     functionWrites: indirect.functionWrites,
     triggerWrites: indirect.triggerWrites,
@@ -98,6 +101,26 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     bypassRoles: new Set((model.roles ?? []).filter((r) => r.superuser || r.bypassRls).map((r) => r.name)),
     strict: options.strict ?? false,
   };
+}
+
+/**
+ * Definer functions that only read, per their bodies. A function rls-guard cannot read in
+ * full (opaque body, declared only in the config, or calling one) may write: not in the set.
+ * Functions the model does not know (built-ins such as now()) write nothing here.
+ */
+function readOnlyDefiners(model: RlsModel, definers: Set<string>): Set<string> {
+  const memo = new Map<string, boolean>();
+  const writesNothing = (name: string): boolean => {
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    const fn = model.functions.get(name);
+    if (!fn) return true;
+    memo.set(name, true); // a recursive call adds nothing the body does not already do
+    const result = fn.writes !== undefined && fn.writes.length === 0 && !fn.opaqueBody && (fn.calls ?? []).every(writesNothing);
+    memo.set(name, result);
+    return result;
+  };
+  return new Set([...definers].filter(writesNothing));
 }
 
 const EVENTS: Record<FunctionWrite['operation'], string[]> = {

@@ -70,6 +70,8 @@ export interface RawSite {
   definerCalls: string[];
   /** Tables written only indirectly, and through which function or trigger. */
   through: Record<string, string>;
+  /** Gated tables the call truncates (directly or through an invoker function): RLS never applies to TRUNCATE. */
+  truncated: string[];
   /** Normalised SQL, for fingerprints; null when it could not be resolved. */
   sql: string | null;
   /** The SQL text each variant of the call runs (holes as $901…), for evidence and the oracle. */

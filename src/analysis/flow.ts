@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import { adapters, type BuilderContext, type DbAdapter } from '../adapters/index.js';
+import { adapterForModule, adapters, type BuilderContext, type BuilderWrite, type DbAdapter } from '../adapters/index.js';
 import { normalizeQualifiedName } from '../schema/names.js';
 import type { Operation } from '../report/types.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
@@ -8,6 +8,8 @@ import type { AnalysisConfig } from './config.js';
 import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
 import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
+import { chainRoot, embeddingCall } from './fragments.js';
+import { isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
 import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from './sql-text.js';
@@ -86,7 +88,7 @@ class FlowWalker {
   private gaveUp(node: ts.Node, reason: string): RawSite {
     const handle: Handle = { kind: 'unknown', reason };
     return {
-      call: node as QueryNode, api: 'other', handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {},
+      call: node as QueryNode, api: 'other', handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {}, truncated: [],
       verdict: { coverage: 'unresolved', via: null, evidence: `${reason}: its writes cannot all be found or judged` },
     };
   }
@@ -307,10 +309,11 @@ class FlowWalker {
     const values = ts.isCallExpression(call) ? call.arguments[call.arguments.indexOf(sqlArg) + 1] : undefined;
     const sql = this.resolveSql(sqlArg, values, adapter.placeholders);
     if (!sql.ok && !trusted) return false;
-    if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).length > 0)) {
+    if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).some((d) => !this.deps.config.readOnlyDefiners.has(d)))) {
       return false;
     }
     const api = handle.kind === 'not-db' ? 'other' : adapter.api;
+    if (!sql.ok && method !== undefined && ts.isCallExpression(call) && this.builderFragment(call, adapter, method)) return true;
     if (!sql.ok) {
       this.facts.sites.push(this.unresolvedSqlSite(call, handle, api, sql.reason));
       return true;
@@ -319,8 +322,22 @@ class FlowWalker {
     return true;
   }
 
+  /**
+   * knex.raw('count(*)') inside .select(…), a value object or .where(…) of a builder on a
+   * database connection: a fragment of that builder's statement (reported by its verb), not a
+   * query. Only when its text is not a whole statement: a raw DELETE passed anywhere still runs.
+   */
+  private builderFragment(call: ts.CallExpression, adapter: DbAdapter, method: string): boolean {
+    if (!adapter.fragmentMethods?.includes(method)) return false;
+    const outer = embeddingCall(call);
+    if (!outer) return false;
+    const root = this.deps.handles.of(chainRoot(outer));
+    return root.kind === 'executor' || root.kind === 'scoped' || root.kind === 'admin' || root.kind === 'param';
+  }
+
   /** A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. */
   private builder(call: ts.CallExpression, state: Map<ts.Node, ConnState>): boolean {
+    let untraced: { adapter: DbAdapter; w: BuilderWrite; handle: Handle } | undefined;
     for (const adapter of adapters) {
       const w = adapter.builderWrite?.(call, this.builderContext);
       if (!w) continue;
@@ -328,16 +345,41 @@ class FlowWalker {
       const ours = ((handle.kind === 'executor' || handle.kind === 'admin') && handle.adapter === adapter) || (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true));
       // Scope helpers and admin providers hand out whatever their library's executor is: the
       // call's shape must then say which library it is.
-      if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) continue;
-      if ('unresolved' in w.table) {
-        this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, w.table.unresolved, 'the write'), operation: w.operation });
-        return true;
+      if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) {
+        // Fail closed: a write whose shape is the library's own, in a file that uses the
+        // library, on a connection that cannot be traced, is reported unresolved rather than
+        // dropped (library-evidence.ts). A bare db.delete(x) qualifies only on a value imported
+        // from this repository's code that did not resolve (a path alias, a workspace package),
+        // never on a global or an installed package's value (a Map's or Headers' .delete()).
+        // Of several libraries whose shape fits (db.insert(x): knex and Drizzle), the one whose shape is distinctive.
+        if ((!untraced || (w.distinctive && !untraced.w.distinctive)) && isUntraced(handle) && usesLibrary(this.facts.sf, adapter) && (w.distinctive === true || (handle.kind === 'unknown' && handle.libraries?.includes(adapter)) || this.fromUnresolvedCode(w.executor))) untraced = { adapter, w, handle };
+        continue;
       }
-      const effect: StatementEffect = { writes: [{ operation: w.operation, table: w.table.name }], calls: [], contextSets: [], contextResets: [], transaction: null, kind: 'builder' };
-      this.execute(call, handle, adapter.api, [effect], `${adapter.api}:${w.operation}:${w.table.name}`, [], state);
+      this.builderSite(call, adapter, w, handle, state);
       return true;
     }
-    return false;
+    if (!untraced) return false;
+    this.builderSite(call, untraced.adapter, untraced.w, untraced.handle, state);
+    return true;
+  }
+
+  private fromUnresolvedCode(executor: ts.Expression): boolean {
+    let e = skipOuter(executor);
+    while (ts.isPropertyAccessExpression(e)) e = skipOuter(e.expression);
+    const o = this.deps.origins.expr(e);
+    if (o.kind === 'unknown') return o.reason.startsWith('cannot resolve');
+    return o.kind === 'external' && !adapterForModule(o.module) && !isInstalledPackage(this.facts.sf.fileName, o.module);
+  }
+
+  private builderSite(call: ts.CallExpression, adapter: DbAdapter, w: BuilderWrite, handle: Handle, state: Map<ts.Node, ConnState>): void {
+    if ('unresolved' in w.table) {
+      // Name every missing piece: the table, and the connection when it is untraced too.
+      const reason = isUntraced(handle) && 'reason' in handle ? `${w.table.unresolved}; nor can the connection that runs it be traced: ${handle.reason}` : w.table.unresolved;
+      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, reason, 'the write'), operation: w.operation });
+      return;
+    }
+    const effect: StatementEffect = { writes: [{ operation: w.operation, table: w.table.name }], calls: [], contextSets: [], contextResets: [], transaction: null, kind: 'builder' };
+    this.execute(call, handle, adapter.api, [effect], `${adapter.api}:${w.operation}:${w.table.name}`, [], state);
   }
 
   private get builderContext(): BuilderContext {
@@ -445,8 +487,10 @@ class FlowWalker {
         this.finding('no-unpinned-definer', call, `${d}() is SECURITY DEFINER (declared at ${at.file}:${at.line}) but does not pin search_path: it runs with its owner's rights and resolves unqualified names through the caller's search_path, so a caller who can create objects in a schema on that path can hijack it (for example by shadowing a table or operator) with the owner's privileges. Fix: add \`SET search_path = pg_catalog, public\` (or an empty search_path with qualified names) to the function's definition.`, `unpinned:${d}`);
       }
     }
-    if (writes.length === 0 && definer.length === 0) return; // a read or a context change: not a write site
-    const site = this.site(call, handle, api, writes, definer, normalized, variants);
+    // A definer function whose body only reads makes the call a read, not a write site.
+    const writingDefiners = unique(definer).filter((d) => !this.deps.config.readOnlyDefiners.has(d));
+    if (writes.length === 0 && writingDefiners.length === 0) return; // a read or a context change: not a write site
+    const site = this.site(call, handle, api, writes, writingDefiners, normalized, variants);
     this.facts.sites.push(site);
     this.drafts.push({ site, writes });
   }
@@ -506,7 +550,8 @@ class FlowWalker {
     const verdict: RawSite['verdict'] = { coverage: 'unresolved', via: null, evidence: 'not yet judged' };
     const through: Record<string, string> = {};
     for (const w of writes) if (w.through && !writes.some((d) => !d.through && d.table === w.table)) through[w.table] ??= w.through;
-    return { call, api, handle, operation, tables, gatedTables: gated, definerCalls: definer, sql, sqlVariants, verdict, through };
+    const truncated = unique(writes.filter((w) => w.operation === 'truncate' && gated.includes(w.table)).map((w) => w.table));
+    return { call, api, handle, operation, tables, gatedTables: gated, definerCalls: definer, sql, sqlVariants, verdict, through, truncated };
   }
 
   private verdict(site: RawSite, writes: RawWrite[]): RawSite['verdict'] {
@@ -527,7 +572,7 @@ class FlowWalker {
 
   private unresolvedSqlSite(call: QueryNode, handle: Handle, api: string, reason: string, what = 'the SQL text'): RawSite {
     return {
-      call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {},
+      call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {}, truncated: [],
       verdict: { coverage: 'unresolved', via: null, evidence: `${what} cannot be resolved statically: ${reason}` },
     };
   }
@@ -605,6 +650,17 @@ class FlowWalker {
 
   // ---- SQL ----
 
+  /** The statements' effects with every hole read as a name, when none of them writes (itself or through a function) or sets anything. */
+  private inertWithNames(variant: string, placeholders: DbAdapter['placeholders']): StatementEffect[] | undefined {
+    const text = rewritePlaceholders(variant.split(HOLE).join('rlsguard_name'), placeholders);
+    const parsed = text === null ? undefined : parseSql(text);
+    if (!parsed?.ok) return undefined;
+    const effects = parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.deps.config.defaultSchema, setterFunctions: this.deps.config.setterFunctions }));
+    // A hole that names a function (SELECT ${fn}()) could name one that writes: not inert.
+    const inert = effects.every((e) => !e.calls.some((c) => c.endsWith('.rlsguard_name')) && this.effectWrites(e).length === 0 && this.definerCalls(e).length === 0 && e.contextSets.length === 0 && e.contextResets.length === 0 && e.transaction === null && !e.role);
+    return inert ? effects : undefined;
+  }
+
   private resolveSql(arg: ts.Expression, valuesArg: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): ResolvedSql {
     const e = skipOuter(arg);
     let textExpr: ts.Expression = e;
@@ -632,6 +688,13 @@ class FlowWalker {
       const parsed = parseSql(text);
       if (!parsed.ok) {
         const holes = variant.split(HOLE).length - 1;
+        // A hole where a name goes (ALTER TABLE ${t} …, SELECT … FROM ${t}): whatever the
+        // name, a statement that writes, calls and sets nothing is not a write site.
+        const inert = holes > 0 ? this.inertWithNames(variant, placeholders) : undefined;
+        if (inert) {
+          statements.push(...inert.map((effect) => ({ effect, text })));
+          continue;
+        }
         return holes > 0
           ? { ok: false, reason: `the interpolation \`\${${folded.holes[0]}}\` changes the statement's structure (${withoutHoles(parsed.error)}); make it a constant or a bind parameter`, parseError: true }
           : { ok: false, reason: `the SQL does not parse: ${withoutHoles(parsed.error)}`, parseError: true };
@@ -677,6 +740,11 @@ class FlowWalker {
  * (`'${id}'`). A hole glued into a name (`audit_${suffix}`) is neither, and must not be
  * mistaken for a table called `audit_$901`.
  */
+/** A connection provenance gave up on: not traced to anything, or to a package rls-guard cannot read. */
+function isUntraced(handle: Handle): boolean {
+  return handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
+}
+
 function countHoleParams(statements: ParsedStatement[]): number {
   let n = 0;
   for (const st of statements) {

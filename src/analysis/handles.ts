@@ -24,7 +24,8 @@ export type Handle =
   | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null }
   | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }
   | { kind: 'not-db'; reason: string }
-  | { kind: 'unknown'; reason: string };
+  /** `libraries`: the database libraries some of its possible values come from (a factory with mixed returns). */
+  | { kind: 'unknown'; reason: string; libraries?: DbAdapter[] };
 
 export function where(node: ts.Node, root: string): string {
   const sf = node.getSourceFile();
@@ -229,6 +230,8 @@ export class HandleResolver {
     if (scoped) return scoped;
     const transaction = this.transactionCallbackParam(binding);
     if (transaction) return transaction;
+    const builder = this.builderCallbackParam(binding);
+    if (builder) return builder;
     const typed = this.typeOfParam(binding.decl);
     return {
       kind: 'param',
@@ -237,6 +240,19 @@ export class HandleResolver {
       label: `parameter \`${binding.name}\` of \`${functionName(binding.fn)}\``,
       typed,
     };
+  }
+
+  /** db.with('gone', (qb) => …): the callback's query builder runs in db's statement, on db's connection. */
+  private builderCallbackParam(binding: ParamBinding): Handle | undefined {
+    const fn = binding.fn;
+    const call = fn.parent;
+    if (binding.index !== 0 || !call || !ts.isCallExpression(call) || !call.arguments.includes(fn as ts.Expression)) return undefined;
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee) || !adapters.some((a) => a.builderCallbacks?.includes(callee.name.text))) return undefined;
+    const receiver = this.of(callee.expression);
+    const adapter = receiver.kind === 'executor' ? receiver.adapter : receiver.kind === 'param' ? receiver.typed?.adapter : receiver.kind === 'admin' ? receiver.adapter : undefined;
+    if (receiver.kind === 'scoped' || (adapter && adapter.builderCallbacks?.includes(callee.name.text))) return receiver;
+    return undefined;
   }
 
   /** A parameter of a callback passed to a scope helper receives the scoped executor. */

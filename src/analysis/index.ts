@@ -181,6 +181,12 @@ function report(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: Co
     };
     out.sites.push(site);
     if (verdict.deferred) continue;
+    // RLS never applies to TRUNCATE: an org context does not narrow it, so only an admin
+    // connection (deliberate cross-org maintenance) makes it intended. It replaces the
+    // unscoped/unresolved finding when every gated write of the call is a truncate.
+    const truncating = raw.truncated.length > 0 && verdict.coverage !== 'admin-pool';
+    if (truncating) site.suppressed = addFinding('no-truncate-gated', loc, truncateMessage(raw, verdict, input), `truncate\u0001${scope}\u0001${code}`);
+    if (truncating && raw.gatedTables.every((t) => raw.truncated.includes(t))) continue;
     if (verdict.coverage === 'unscoped') {
       site.suppressed = addFinding('no-unscoped-write', loc, unscopedMessage(raw, verdict, input), `${scope}\u0001${code}`);
     } else if (verdict.coverage === 'unresolved') {
@@ -205,6 +211,15 @@ function checkSuppression(s: Suppression, file: string, add: (id: RuleId, loc: L
 
 function unscopedMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {
   return `${describeWrite(raw, input)} ${verdict.evidence}. Postgres will ${raw.operation === 'call' ? 'reject its writes or let them match zero rows' : raw.operation === 'delete' || raw.operation === 'update' ? 'match zero rows and report success' : 'reject it with "new row violates row-level security policy"'}. Fix: run it on the executor a scope helper hands its callback (withOrgScope(ctx, db, orgId, async (tx) => tx.query(…))), or on a client inside BEGIN … set_config('${[...input.config.contextSettings][0]}', $1, true) … COMMIT; use an admin connection only for deliberate cross-org work.`;
+}
+
+function truncateMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {
+  const tables = raw.truncated.map((t) => {
+    const at = input.model.tables.get(t)?.enabledAt;
+    const through = raw.through[t];
+    return `${t} (${at ? `RLS enabled at ${at.file}:${at.line}` : 'RLS-gated by configuration'}${through ? `; truncated by ${through}` : ''})`;
+  });
+  return `TRUNCATE on ${tables.join(', ')}: row-level security never applies to TRUNCATE, so it removes every tenant's rows whatever org context ${verdict.coverage === 'org-scope' ? `the connection carries (${verdict.via})` : 'is set'}. Fix: delete one org's rows with DELETE … WHERE (RLS then keeps it to the org in context); run deliberate cross-org maintenance on an admin connection, or suppress with a reason.`;
 }
 
 function unresolvedMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {

@@ -98,6 +98,16 @@ export class OriginResolver {
     }
   }
 
+  /** The one expression a called in-repo function returns (an arrow's body, or its only return statement), if there is exactly one. */
+  private singleReturn(call: ts.Expression, steps: number): ts.Expression | undefined {
+    let e = skipOuter(call);
+    while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
+    if (!ts.isCallExpression(e)) return undefined;
+    const target = this.expr(e.expression, steps + 1);
+    if (target.kind !== 'function' || !target.decl.body) return undefined;
+    return onlyReturn(target.decl.body);
+  }
+
   member(origin: Origin, key: string | number, steps = 0): Origin {
     switch (origin.kind) {
       case 'external':
@@ -125,6 +135,9 @@ export class OriginResolver {
           const el = e.elements[key];
           return el && !ts.isSpreadElement(el) ? this.expr(el, steps + 1) : { kind: 'unknown', reason: 'array element is not static' };
         }
+        // const { knex } = makeDb(): the property of what an in-repo factory returns.
+        const returned = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? this.singleReturn(e, steps) : undefined;
+        if (returned) return this.member(this.expr(returned, steps + 1), key, steps + 1);
         return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(e)}\`` };
       }
       default:
@@ -207,7 +220,7 @@ export function functionName(fn: ts.Node): string {
 }
 
 export function shortText(node: ts.Node, max = 60): string {
-  const text = node.getText().replace(/\s+/g, ' ');
+  const text = withoutComments(node, max).replace(/\s+/g, ' ').trim();
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -229,4 +242,43 @@ function sameOrigin(a: Origin, b: Origin): boolean {
     case 'unknown':
       return a.reason === (b as typeof a).reason;
   }
+}
+
+/**
+ * A node's source text without its comments, for evidence that quotes code: the tokens with
+ * the whitespace between them, each comment dropped (a scanner over the text alone would
+ * take `//` inside a template literal for a comment; the tree knows where tokens are).
+ */
+function withoutComments(node: ts.Node, max: number): string {
+  const sf = node.getSourceFile();
+  const full = node.getText(sf);
+  if (!full.includes('//') && !full.includes('/*')) return full;
+  let out = '';
+  // Only the quoted prefix matters: stop once it is long enough (whitespace may still collapse).
+  const enough = (): boolean => out.replace(/\s+/g, ' ').length > max;
+  const visit = (n: ts.Node, first: boolean): void => {
+    if (enough() || (n.kind >= ts.SyntaxKind.FirstJSDocNode && n.kind <= ts.SyntaxKind.LastJSDocNode)) return;
+    const children = n.getChildren(sf);
+    if (children.length === 0) {
+      if (!first) out += sf.text.slice(n.getFullStart(), n.getStart(sf)).replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
+      out += sf.text.slice(n.getStart(sf), n.getEnd());
+      return;
+    }
+    children.forEach((c, i) => visit(c, first && i === 0));
+  };
+  visit(node, true);
+  return out;
+}
+
+/** What a function body returns when it has one return: an arrow's expression, or a block's only return statement's (nested functions aside). */
+export function onlyReturn(body: ts.ConciseBody): ts.Expression | undefined {
+  if (!ts.isBlock(body)) return body;
+  const found: ts.Expression[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isFunctionLike(n)) return;
+    if (ts.isReturnStatement(n) && n.expression) found.push(n.expression);
+    ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(body, visit);
+  return found.length === 1 ? found[0] : undefined;
 }

@@ -76,7 +76,9 @@ function combine(fn: ts.FunctionLikeDeclaration, results: Handle[]): Handle {
   const first = results[0];
   if (!first) return { kind: 'not-db', reason: `\`${functionName(fn)}\` returns nothing` };
   if (results.every((r) => r.kind === first.kind && r.kind !== 'param' && ('key' in r ? r.key === (first as { key: ts.Node }).key : true))) return first;
-  return { kind: 'unknown', reason: `\`${functionName(fn)}\` returns different connections` };
+  // The libraries some returns come from: a write on it is still that library's write (unresolved, never dropped).
+  const libraries = [...new Set(results.flatMap((r) => ((r.kind === 'executor' || r.kind === 'admin') && r.adapter ? [r.adapter] : [])))];
+  return { kind: 'unknown', reason: `\`${functionName(fn)}\` returns different connections`, ...(libraries.length ? { libraries } : {}) };
 }
 
 export function sameHandle(a: Handle, b: Handle): boolean {

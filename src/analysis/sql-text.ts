@@ -1,10 +1,10 @@
 import ts from 'typescript';
-import { adapterForModule } from '../adapters/index.js';
+import { adapterForModule, adapters } from '../adapters/index.js';
 import { parseSql } from '../sql/parser.js';
 import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
-import { shortText } from './origins.js';
-import { skipOuter } from './scope.js';
+import { onlyReturn, shortText } from './origins.js';
+import { lookup, skipOuter } from './scope.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
 // interpolation becomes a hole; holes are later replaced by bind parameters and the real
@@ -16,6 +16,8 @@ export const HELPER = '\u0001';
 const MAX_VARIANTS = 16;
 /** Longer than any real statement: text doubling through `const b = a + a` stops here. */
 const MAX_TEXT = 1 << 20;
+/** How deep a fold under bindings may go (those folds bypass the fact engine's cycle cut). */
+const MAX_BOUND_DEPTH = 64;
 
 export type Folded = { ok: true; variants: string[]; holes: string[] } | { ok: false; reason: string };
 
@@ -34,6 +36,22 @@ export class SqlTextFolder {
     this.kinds = { holes: kind(true), constant: kind(false) };
   }
 
+  /** Arguments of the helper whose returned fragment is being folded, by parameter (identifier helpers). */
+  private args = new Map<ts.ParameterDeclaration, ts.Expression>();
+  /** Constant values of parameters and loop variables, while a caller evaluates code for given values (code migrations). */
+  private bindings = new Map<ts.Node, string>();
+
+  /** Runs `fn` with these declarations (parameters, loop variables) holding these constant strings. */
+  withBindings<T>(bindings: ReadonlyMap<ts.Node, string>, fn: () => T): T {
+    const saved = this.bindings;
+    this.bindings = new Map([...saved, ...bindings]);
+    try {
+      return fn();
+    } finally {
+      this.bindings = saved;
+    }
+  }
+
   /** Folds a whole SQL argument; interpolations that are not constants become holes. */
   sql(expr: ts.Expression): Folded {
     return this.fold(expr, true, 0);
@@ -44,10 +62,18 @@ export class SqlTextFolder {
     return this.fold(expr, false, 0);
   }
 
-  /** `depth` is ignored: depth and cycles are the fact engine's (see fixpoint.ts). */
-  private fold(expression: ts.Expression, allowHoles: boolean, _depth: number): Folded {
+  /**
+   * Context-free folds go through the fact engine (depth and cycles are its, see fixpoint.ts).
+   * A fold under bindings (a helper's arguments, a migration loop's element) depends on them,
+   * so it is computed afresh and never remembered; `depth` bounds that case.
+   */
+  private fold(expression: ts.Expression, allowHoles: boolean, depth: number): Folded {
     const e = skipOuter(expression);
     if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return text(e.text); // nothing to remember
+    if (this.args.size > 0 || this.bindings.size > 0) {
+      if (depth > MAX_BOUND_DEPTH) return { ok: false, reason: 'the SQL text is built too deeply' };
+      return this.compute(e, allowHoles, depth);
+    }
     return this.origins.facts.get(allowHoles ? this.kinds.holes : this.kinds.constant, e);
   }
 
@@ -65,8 +91,12 @@ export class SqlTextFolder {
           acc = concat(concat(acc, { ok: true, variants: [HELPER], holes: [] }), text(span.literal.text));
           continue;
         }
-        const fragment = rawFragment(span.expression, (x) => this.fromDbLibrary(x, 0));
-        const part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : this.fold(fragment.text ?? span.expression, false, depth + 1)) : this.part(span.expression, true, depth);
+        const found = this.fragmentOf(span.expression, depth);
+        const fragment = found?.fragment;
+        const saved = this.args;
+        if (found) this.args = found.args;
+        const part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : fragment.join ? this.libraryJoin(fragment.join, depth) : this.fold(fragment.text ?? span.expression, false, depth + 1)) : this.part(span.expression, true, depth);
+        this.args = saved;
         if (!part.ok && fragment) return { ok: false, reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a constant` };
         acc = concat(concat(acc, part), text(span.literal.text));
       }
@@ -95,11 +125,26 @@ export class SqlTextFolder {
       }
       if (method === 'join' && ts.isArrayLiteralExpression(target)) return this.join(target, e.arguments[0], allowHoles, depth);
     }
+    if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && e.arguments?.[0] && this.isSqlWrapper(e.expression)) return this.fold(e.arguments[0], allowHoles, depth + 1);
+    if (ts.isIdentifier(e) && this.bindings.size > 0) {
+      const b = lookup(e);
+      const bound = b && (b.kind === 'parameter' || b.kind === 'variable') && b.path.length === 0 ? this.bindings.get(b.decl) : undefined;
+      if (bound !== undefined) return text(bound);
+    }
     if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
       const origin = this.origins.expr(e);
       if (origin.kind === 'expr' && origin.expr !== e) return this.fold(origin.expr, allowHoles, depth + 1);
       if (origin.kind === 'unknown') return { ok: false, reason: origin.reason };
-      if (origin.kind === 'param') return { ok: false, reason: `\`${shortText(e)}\` is a parameter` };
+      if (origin.kind === 'param') {
+        // Inside an identifier helper called with a constant table (ident(Users)): its argument.
+        const arg = this.args.get(origin.binding.decl);
+        if (arg && origin.binding.path.length === 0) {
+          let at = this.origins.expr(arg);
+          for (const key of origin.path) at = this.origins.member(at, key);
+          if (at.kind === 'expr') return this.fold(at.expr, allowHoles, depth + 1);
+        }
+        return { ok: false, reason: `\`${shortText(e)}\` is a parameter` };
+      }
     }
     return { ok: false, reason: `\`${shortText(e)}\` is not a constant` };
   }
@@ -120,6 +165,83 @@ export class SqlTextFolder {
       }
     }
     return parts.length ? text(parts.map((p) => `"${p.replace(/"/g, '""')}"`).join('.')) : { ok: false, reason: `\`${shortText(call, 40)}\` names no identifier` };
+  }
+
+  /**
+   * sql.join(list, separator) of slonik, Kysely, drizzle: a literal array's elements are each
+   * a value or a fragment; a list built by mapping to fragments is SQL that cannot be folded;
+   * any other list is of bound values, a value list (one hole stands for all of them).
+   */
+  private libraryJoin(call: ts.CallExpression, depth: number): Folded {
+    const listArg = call.arguments[0];
+    if (!listArg) return { ok: false, reason: `\`${shortText(call, 40)}\` joins nothing` };
+    const origin = this.origins.expr(skipOuter(listArg));
+    const list = origin.kind === 'expr' ? skipOuter(origin.expr) : skipOuter(listArg);
+    if (ts.isArrayLiteralExpression(list)) {
+      const sepArg = call.arguments[1];
+      const sepFragment = sepArg ? rawFragment(sepArg, (x) => this.fromDbLibrary(x, 0)) : undefined;
+      const sep = sepArg ? this.fold(sepFragment?.text ?? sepArg, false, depth + 1) : text(',');
+      if (!sep.ok || sep.variants.length !== 1) return { ok: false, reason: 'the separator of sql.join() is not a constant' };
+      let acc: Folded | undefined;
+      for (const el of list.elements) {
+        if (ts.isSpreadElement(el)) return { ok: false, reason: 'array spread in sql.join()' };
+        const fragment = rawFragment(el, (x) => this.fromDbLibrary(x, 0));
+        const part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : this.fold(fragment.text ?? el, true, depth + 1)) : this.part(el, true, depth);
+        acc = acc ? concat(concat(acc, sep), part) : part;
+      }
+      return acc ?? text('');
+    }
+    if (ts.isCallExpression(list) && ts.isPropertyAccessExpression(list.expression) && list.expression.name.text === 'map' && mapsToFragments(list, (x) => this.fromDbLibrary(x, 0))) {
+      return { ok: false, reason: `\`${shortText(call, 40)}\` joins SQL fragments built per element` };
+    }
+    return { ok: true, variants: [HOLE], holes: [shortText(listArg, 40)] };
+  }
+
+  /**
+   * The SQL fragment an interpolation is: itself (sql.identifier([…]), sql`…`), a const
+   * holding one (const t = sql.identifier(['x'])), or what an in-repo helper returns for the
+   * arguments given (const ident = (t) => sql.identifier([t.name]); ident(Users)), with
+   * the helper's parameters bound to those arguments.
+   */
+  private fragmentOf(expr: ts.Expression, depth: number): { fragment: NonNullable<ReturnType<typeof rawFragment>>; args: Map<ts.ParameterDeclaration, ts.Expression> } | undefined {
+    const isLib = (x: ts.Expression): boolean => this.fromDbLibrary(x, 0);
+    let e = skipOuter(expr);
+    let args = this.args;
+    for (let step = 0; step < 4 && depth + step < 30; step++) {
+      const direct = rawFragment(e, isLib);
+      if (direct) return { fragment: direct, args };
+      if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
+        const origin = this.origins.expr(e);
+        if (origin.kind !== 'expr' || origin.expr === e) return undefined;
+        e = skipOuter(origin.expr);
+        continue;
+      }
+      if (ts.isCallExpression(e)) {
+        const target = this.origins.expr(e.expression);
+        const body = target.kind === 'function' ? target.decl.body : undefined;
+        const returned = body ? onlyReturn(body) : undefined;
+        if (target.kind !== 'function' || !returned) return undefined;
+        const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+        const call = e;
+        target.decl.parameters.forEach((p, i) => {
+          const a = call.arguments[i];
+          if (a) bound.set(p, a);
+        });
+        args = bound;
+        e = skipOuter(returned);
+        continue;
+      }
+      return undefined;
+    }
+    return undefined;
+  }
+
+  /** copyFrom of pg-copy-streams, new QueryStream(…): a companion package's wrapper around SQL text. */
+  private isSqlWrapper(callee: ts.Expression): boolean {
+    const origin = this.origins.expr(skipOuter(callee));
+    if (origin.kind !== 'external') return false;
+    const name = origin.path.length === 0 ? 'default' : origin.path.length === 1 ? origin.path[0]! : undefined;
+    return name !== undefined && adapters.some((a) => a.sqlWrappers?.[origin.module]?.includes(name));
   }
 
   /** Whether a value comes from a database library: its export, or what its factory made. */
@@ -166,16 +288,32 @@ const RAW_METHODS = new Set(['raw', 'unsafe', 'identifier', 'id', 'ref', 'table'
  */
 const IDENTIFIER_METHODS = new Set(['table', 'id', 'ref', 'identifier']);
 
-function rawFragment(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => boolean): { text?: ts.Expression; identifier?: ts.CallExpression } | undefined {
+function rawFragment(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => boolean): { text?: ts.Expression; identifier?: ts.CallExpression; join?: ts.CallExpression } | undefined {
   const e = skipOuter(expr);
   if (ts.isTaggedTemplateExpression(e)) return { text: e.template };
   if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && RAW_METHODS.has(e.expression.name.text) && fromDbLibrary(e.expression.expression)) {
     const arg = e.arguments[0];
     const method = e.expression.name.text;
     if (IDENTIFIER_METHODS.has(method)) return { identifier: e };
+    if (method === 'join') return { join: e };
     return method === 'raw' || method === 'unsafe' ? (arg ? { text: arg } : {}) : {};
   }
   return undefined;
+}
+
+/** list.map((x) => sql`…`) or .map((x) => sql.identifier(…)): each element becomes SQL. */
+function mapsToFragments(call: ts.CallExpression, fromDbLibrary: (e: ts.Expression) => boolean): boolean {
+  const cb = call.arguments[0] && skipOuter(call.arguments[0]);
+  if (!cb || !(ts.isArrowFunction(cb) || ts.isFunctionExpression(cb))) return true; // a named mapper: assume the worst
+  const results: ts.Expression[] = [];
+  if (ts.isBlock(cb.body)) {
+    const visit = (n: ts.Node): void => {
+      if (ts.isReturnStatement(n) && n.expression) results.push(n.expression);
+      else if (!ts.isFunctionLike(n)) ts.forEachChild(n, visit);
+    };
+    visit(cb.body);
+  } else results.push(cb.body);
+  return results.some((r) => rawFragment(r, fromDbLibrary) !== undefined);
 }
 
 function text(value: string): Folded {

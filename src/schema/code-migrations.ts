@@ -2,6 +2,7 @@ import ts from 'typescript';
 import { OriginResolver } from '../analysis/origins.js';
 import { FileSystemSourceHost, parseSource } from '../analysis/source-host.js';
 import { fillHoles, HOLE, SqlTextFolder } from '../analysis/sql-text.js';
+import { skipOuter } from '../analysis/scope.js';
 import { parseSql } from '../sql/parser.js';
 import { holeInIdentifier } from './holes.js';
 
@@ -16,85 +17,172 @@ export function isCodeMigrationPath(relPath: string): boolean {
   return segments.slice(0, -1).some((s) => /^migrations?$/i.test(s)) && !/\.d\.[cm]?ts$/.test(relPath);
 }
 
-/** A statement of a code migration that was set aside, with why (reported as a schema diagnostic). */
-export interface MigrationNote {
-  line: number;
-  message: string;
+export interface CodeMigration {
+  /** A SQL file whose statements start on the lines the code holds them. */
+  sql: string;
+  /** Schema statements the code builds from names that cannot be folded to constants. */
+  diagnostics: { line: number; message: string }[];
 }
 
-export function sqlOfCodeMigration(file: string, text: string, notes: MigrationNote[] = []): string {
+export function sqlOfCodeMigration(file: string, text: string): string {
+  return readCodeMigration(file, text).sql;
+}
+
+/**
+ * Evaluates a migration's `up` the way the analysis folds SQL elsewhere, following what
+ * the code does with constant names: helpers called with them (`secureTable(db, 'orders')`,
+ * whose body runs ENABLE / FORCE / CREATE POLICY with its parameter, Kysely's
+ * sql.table(name) included), loops over constant arrays (`for (const t of TABLES)`,
+ * `TABLES.forEach((t) => …)`) and templates. A schema statement built from a name that
+ * cannot be folded is a diagnostic, never silently dropped.
+ */
+export function readCodeMigration(file: string, text: string): CodeMigration {
   const sf = parseSource(file, text);
   const up = findUp(sf);
-  const origins = new OriginResolver(new FileSystemSourceHost([sf]));
-  const folder = new SqlTextFolder(origins);
-  const pieces: { line: number; sql: string }[] = [];
-  const noteHole = (node: ts.Node, shown: string): void => {
-    const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
-    notes.push({ line, message: `not understood: a name in this migration statement is not a constant (\`${shown}\`), so it is left out of the RLS model; declare the tables it gates with gatedTables.add` });
-  };
-  // A statement whose target is a hole (a name the folder could not make constant) is not
-  // understood: it is noted, never read, so no phantom `$901` table enters the model.
-  const keep = (node: ts.Node, variant: string, sql: string, statements: readonly { stmt: unknown }[]): boolean => {
-    if (!variant.includes(HOLE)) return true;
-    if (!statements.some((s) => holeInIdentifier(s.stmt) !== null)) return true;
-    noteHole(node, showHoles(sql.trim().split('\n')[0]!.slice(0, 80)));
-    return false;
-  };
-  // A statement that only parses once its holes are names (`ALTER TABLE ${t} ENABLE …`,
-  // `CREATE POLICY ${t}_by_org …`) shapes the schema through a name that is not a constant:
-  // noted as not understood, like a hole that parses as a quoted name.
-  const unparsedHole = (node: ts.Node, variant: string): void => {
-    if (!variant.includes(HOLE)) return;
-    const probe = parseSql(variant.split(HOLE).join('rlsguard_hole'));
-    if (!probe.ok || !probe.statements.some((s) => SCHEMA_KINDS.has(Object.keys(s.stmt)[0]!))) return;
-    noteHole(node, variant.trim().split('\n')[0]!.slice(0, 80).split(HOLE).join('${…}'));
-  };
-  const visit = (n: ts.Node): void => {
-    if (isDown(n)) return;
-    if (ts.isCallExpression(n)) {
-      for (const arg of n.arguments) {
-        if (!ts.isStringLiteralLike(arg) && !ts.isTemplateExpression(arg) && !ts.isTaggedTemplateExpression(arg) && !ts.isBinaryExpression(arg)) continue;
-        const folded = folder.sql(arg);
-        if (!folded.ok || folded.variants.length !== 1) continue;
-        const sql = fillHoles(folded.variants[0]!);
-        const parsed = parseSql(sql);
-        if (!parsed.ok) unparsedHole(arg, folded.variants[0]!);
-        if (!parsed.ok || !parsed.statements.some((s) => SCHEMA_KINDS.has(Object.keys(s.stmt)[0]!))) continue;
-        if (!keep(arg, folded.variants[0]!, sql, parsed.statements)) continue;
-        pieces.push({ line: sf.getLineAndCharacterOfPosition(arg.getStart(sf)).line + 1, sql });
-      }
-    } else if (ts.isTaggedTemplateExpression(n)) {
-      // sql`…`.execute(db) (Kysely), pgm.sql(`…`) handled above; a bare tagged template here.
-      const folded = folder.sql(n);
-      if (folded.ok && folded.variants.length === 1) {
-        const sql = fillHoles(folded.variants[0]!);
-        const parsed = parseSql(sql);
-        if (!parsed.ok) unparsedHole(n, folded.variants[0]!);
-        if (parsed.ok && parsed.statements.some((s) => SCHEMA_KINDS.has(Object.keys(s.stmt)[0]!)) && keep(n, folded.variants[0]!, sql, parsed.statements)) pieces.push({ line: sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1, sql });
-        return;
-      }
-    }
-    ts.forEachChild(n, visit);
-  };
-  visit(up ?? sf);
+  const evaluator = new MigrationEvaluator(sf, up === undefined);
+  evaluator.visit(up ?? sf);
   // Rebuild a SQL file whose statements start on the lines the code holds them.
   let out = '';
   let line = 1;
-  for (const p of pieces.sort((a, b) => a.line - b.line)) {
+  for (const p of evaluator.pieces.sort((a, b) => a.line - b.line)) {
     if (p.line > line) {
       out += '\n'.repeat(p.line - line);
       line = p.line;
+    } else if (out !== '' && !out.endsWith('\n')) {
+      out += ' '; // statements a loop or helper runs from one line share that line
     }
-    const stmt = `${p.sql.trim().replace(/;\s*$/, '')};\n`;
+    const stmt = `${p.sql.trim().replace(/;\s*$/, '')};`;
     out += stmt;
     line += stmt.split('\n').length - 1;
   }
-  return out;
+  if (out !== '') out += '\n';
+  return { sql: out, diagnostics: evaluator.diagnostics };
 }
 
-/** The statement's first line with the hole shown as the interpolation it stands for. */
-function showHoles(first: string): string {
-  return first.replace(/\$9\d\d/g, '${…}');
+/** Calls deep enough for a helper that calls a helper per table. */
+const MAX_DEPTH = 6;
+
+class MigrationEvaluator {
+  readonly pieces: { line: number; sql: string }[] = [];
+  readonly diagnostics: CodeMigration['diagnostics'] = [];
+  private readonly folder: SqlTextFolder;
+  private readonly origins: OriginResolver;
+  /** Helpers being evaluated, and the line of the outermost call (where their SQL is placed). */
+  private readonly stack: ts.Node[] = [];
+  private at: number | undefined;
+
+  /** `whole`: a file without an `up` (a helper module beside the migrations), read at top level only. */
+  constructor(
+    private readonly sf: ts.SourceFile,
+    private readonly whole: boolean,
+  ) {
+    this.origins = new OriginResolver(new FileSystemSourceHost([sf]));
+    this.folder = new SqlTextFolder(this.origins);
+  }
+
+  visit(n: ts.Node): void {
+    if (isDown(n)) return;
+    // A helper's body is evaluated where it is called, with the names it is given.
+    if (this.whole && this.stack.length === 0 && ts.isFunctionLike(n) && n.parameters.length > 0) return;
+    if (ts.isForOfStatement(n) && this.loop(n.initializer, n.expression, n.statement)) return;
+    if (ts.isCallExpression(n)) {
+      if (this.iteration(n)) return;
+      for (const arg of n.arguments) {
+        if (ts.isStringLiteralLike(arg) || ts.isTemplateExpression(arg) || ts.isTaggedTemplateExpression(arg) || ts.isBinaryExpression(arg) || ts.isIdentifier(arg)) this.statement(arg);
+      }
+      this.helper(n);
+    } else if (ts.isTaggedTemplateExpression(n)) {
+      // sql`…`.execute(db) (Kysely), pgm.sql(`…`) handled above; a bare tagged template here.
+      if (this.statement(n)) return;
+    }
+    ts.forEachChild(n, (c) => this.visit(c));
+  }
+
+  /** Folds one SQL-bearing expression; true when it was a schema statement (understood or not). */
+  private statement(arg: ts.Expression): boolean {
+    const folded = this.folder.sql(arg);
+    if (!folded.ok || folded.variants.length !== 1) return false;
+    const line = this.at ?? this.sf.getLineAndCharacterOfPosition(arg.getStart(this.sf)).line + 1;
+    const sql = fillHoles(folded.variants[0]!);
+    const parsed = parseSql(sql);
+    if (parsed.ok) {
+      if (!parsed.statements.some((st) => SCHEMA_KINDS.has(Object.keys(st.stmt)[0]!))) return false;
+      // A hole that parses as a name (`ALTER TABLE "${t}" …` reads as a table called `$901`)
+      // leaves the target unknown: noted, never read, so no phantom table enters the model.
+      if (folded.holes.length > 0 && parsed.statements.some((st) => holeInIdentifier(st.stmt) !== null)) {
+        this.diagnostics.push({ line, message: notUnderstood(folded.holes) });
+        return true;
+      }
+      this.pieces.push({ line, sql });
+      return true;
+    }
+    if (folded.holes.length === 0) return false;
+    // Does a hole stand where a name goes? Then it is a schema statement whose target is unknown.
+    const named = parseSql(folded.variants[0]!.split(HOLE).join('rlsguard_unfolded'));
+    if (!named.ok || !named.statements.some((st) => SCHEMA_KINDS.has(Object.keys(st.stmt)[0]!))) return false;
+    this.diagnostics.push({ line, message: notUnderstood(folded.holes) });
+    return true;
+  }
+
+  /** for (const t of ['a', 'b']) …: the body once per constant element. */
+  private loop(init: ts.ForInitializer, list: ts.Expression, body: ts.Node): boolean {
+    const decl = ts.isVariableDeclarationList(init) && init.declarations.length === 1 ? init.declarations[0]! : undefined;
+    const values = this.constantList(list);
+    if (!decl || !ts.isIdentifier(decl.name) || !values) return false;
+    for (const v of values) this.folder.withBindings(new Map([[decl, v]]), () => this.visit(body));
+    return true;
+  }
+
+  /** TABLES.forEach((t) => …), TABLES.map(async (t) => …): the callback once per constant element. */
+  private iteration(call: ts.CallExpression): boolean {
+    const callee = call.expression;
+    const cb = call.arguments[0];
+    if (!ts.isPropertyAccessExpression(callee) || !['forEach', 'map', 'flatMap'].includes(callee.name.text) || !cb) return false;
+    if (!(ts.isArrowFunction(cb) || ts.isFunctionExpression(cb)) || !cb.parameters[0] || !ts.isIdentifier(cb.parameters[0].name)) return false;
+    const values = this.constantList(callee.expression);
+    if (!values) return false;
+    const param = cb.parameters[0];
+    for (const v of values) this.folder.withBindings(new Map([[param, v]]), () => this.visit(cb.body));
+    return true;
+  }
+
+  /** An array literal (or a const holding one) of constant strings. */
+  private constantList(expr: ts.Expression): string[] | undefined {
+    let e = skipOuter(expr);
+    if (!ts.isArrayLiteralExpression(e)) {
+      const origin = this.origins.expr(e);
+      if (origin.kind !== 'expr') return undefined;
+      e = skipOuter(origin.expr);
+    }
+    if (!ts.isArrayLiteralExpression(e)) return undefined;
+    const out: string[] = [];
+    for (const el of e.elements) {
+      const f = ts.isSpreadElement(el) ? undefined : this.folder.constant(el);
+      if (!f || !f.ok || f.variants.length !== 1) return undefined;
+      out.push(f.variants[0]!);
+    }
+    return out;
+  }
+
+  /** secureTable(db, 'orders'): the helper's body, its parameters holding the constant arguments. */
+  private helper(call: ts.CallExpression): void {
+    if (this.stack.length >= MAX_DEPTH) return;
+    const target = this.origins.expr(call.expression);
+    if (target.kind !== 'function' || !target.decl.body || this.stack.includes(target.decl)) return;
+    const bindings = new Map<ts.Node, string>();
+    target.decl.parameters.forEach((p, i) => {
+      const arg = call.arguments[i];
+      const f = arg ? this.folder.constant(arg) : undefined;
+      if (f?.ok && f.variants.length === 1) bindings.set(p, f.variants[0]!);
+    });
+    const outer = this.at;
+    this.at ??= this.sf.getLineAndCharacterOfPosition(call.getStart(this.sf)).line + 1;
+    this.stack.push(target.decl);
+    // A helper in another module is placed at the call: evidence points at the migration.
+    this.folder.withBindings(bindings, () => this.visit(target.decl.body!));
+    this.stack.pop();
+    this.at = outer;
+  }
 }
 
 /** Statements that shape the schema; data changes in a migration do not matter here. */
@@ -127,4 +215,9 @@ function nameOf(n: ts.Node): string | undefined {
   if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isPropertyAssignment(n) || ts.isVariableDeclaration(n)) && n.name && ts.isIdentifier(n.name)) return n.name.text;
   if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isPropertyAccessExpression(n.left)) return n.left.name.text;
   return undefined;
+}
+
+/** The diagnostic for a schema statement whose target name is not a constant. */
+function notUnderstood(holes: readonly string[]): string {
+  return `schema statement not understood: \`${holes.join('`, `')}\` names an object but cannot be folded to a constant, so what this statement enables (row level security, a policy) is not in the model. Call the helper with constant names, or list the tables under "gatedTables.add" in the config.`;
 }

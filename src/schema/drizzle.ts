@@ -52,6 +52,8 @@ function scan(root: string, file: string, text: string): DrizzleRls[] {
   const schemas = new Map<string, string>();
   const out: DrizzleRls[] = [];
   const line = (n: ts.Node): number => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
+  const tablesByVariable = new Map<string, string>();
+  const linked: { variable: string; call: ts.CallExpression }[] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isCallExpression(n.initializer)) {
       const c = n.initializer;
@@ -60,14 +62,25 @@ function scan(root: string, file: string, text: string): DrizzleRls[] {
     if (ts.isCallExpression(n)) {
       const table = tableCall(n, schemas);
       if (table) {
+        const declared = declaredAs(n);
+        if (declared) tablesByVariable.set(declared, table.name);
         const policies = policiesIn(n.arguments[2], sf);
         const enabled = table.withRls || policies.length > 0 || isEnableRls(n);
         if (enabled) out.push({ table: table.name, at: { file: rel, line: line(n) }, policies });
+      }
+      // pgPolicy('p', {…}).link(orders): a policy declared apart from its table enables RLS on it too.
+      const callee = n.expression;
+      if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'link' && n.arguments[0] && ts.isIdentifier(n.arguments[0]) && isPolicyCall(callee.expression)) {
+        linked.push({ variable: n.arguments[0].text, call: n });
       }
     }
     ts.forEachChild(n, visit);
   };
   visit(sf);
+  for (const l of linked) {
+    const table = tablesByVariable.get(l.variable);
+    if (table) out.push({ table, at: { file: rel, line: line(l.call) }, policies: policiesIn(l.call.expression, sf) });
+  }
   return out;
 }
 
@@ -84,6 +97,17 @@ function tableCall(call: ts.CallExpression, schemas: Map<string, string>): { nam
   return undefined;
 }
 
+/** The variable a table declaration is assigned to (`export const orders = pgTable(…).enableRLS()`). */
+function declaredAs(call: ts.CallExpression): string | undefined {
+  let n: ts.Node = call;
+  while (n.parent && (ts.isPropertyAccessExpression(n.parent) || (ts.isCallExpression(n.parent) && n.parent.expression === n))) n = n.parent;
+  return n.parent && ts.isVariableDeclaration(n.parent) && ts.isIdentifier(n.parent.name) ? n.parent.name.text : undefined;
+}
+
+function isPolicyCall(e: ts.Expression): boolean {
+  return ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'pgPolicy';
+}
+
 /** pgTable(…).enableRLS() */
 function isEnableRls(call: ts.CallExpression): boolean {
   const access = call.parent;
@@ -94,9 +118,11 @@ function policiesIn(extra: ts.Expression | undefined, sf: ts.SourceFile): Drizzl
   const out: DrizzleRls['policies'] = [];
   if (!extra) return out;
   const visit = (n: ts.Node): void => {
-    if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'pgPolicy' && n.arguments[0] && ts.isStringLiteralLike(n.arguments[0])) {
+    if (isPolicyCall(n as ts.Expression) && (n as ts.CallExpression).arguments[0]) {
+      const call = n as ts.CallExpression;
+      const nameArg = call.arguments[0]!;
       const exprs: unknown[] = [];
-      const options = n.arguments[1];
+      const options = call.arguments[1];
       if (options && ts.isObjectLiteralExpression(options)) {
         for (const p of options.properties) {
           if (!ts.isPropertyAssignment(p) || !['using', 'withCheck'].includes(p.name.getText(sf))) continue;
@@ -105,7 +131,7 @@ function policiesIn(extra: ts.Expression | undefined, sf: ts.SourceFile): Drizzl
           if (parsed?.ok) exprs.push((parsed.statements[0]?.stmt as { SelectStmt?: { whereClause?: unknown } }).SelectStmt?.whereClause);
         }
       }
-      out.push({ name: n.arguments[0].text, ...expressionReads(exprs, { searchPath: 'public' }) });
+      out.push({ name: ts.isStringLiteralLike(nameArg) ? nameArg.text : nameArg.getText(sf), ...expressionReads(exprs, { searchPath: 'public' }) });
     }
     ts.forEachChild(n, visit);
   };

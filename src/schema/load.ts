@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseJson } from '../config/json.js';
 import type { RlsGuardConfig } from '../config/types.js';
 import { readSource } from '../analysis/source-host.js';
-import { type MigrationNote, sqlOfCodeMigration } from './code-migrations.js';
+import { readCodeMigration } from './code-migrations.js';
 import { discoverMigrations } from './discover.js';
 import { type ForeignFolder, foreignMigrationFolders, within } from './foreign-migrations.js';
 import { drizzleRlsTables } from './drizzle.js';
@@ -56,9 +56,10 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
     if (!read.ok) diagnostics.push({ file: rel, line: 1, message: read.reason, incomplete: true });
     else if (f.endsWith('.sql')) files.push({ path: rel, text: upSection(read.text) });
     else {
-      const notes: MigrationNote[] = [];
-      files.push({ path: rel, text: sqlOfCodeMigration(f, read.text, notes) });
-      for (const n of notes) diagnostics.push({ file: rel, line: n.line, message: n.message });
+      const migration = readCodeMigration(f, read.text);
+      // A helper module beside the migrations may run no SQL of its own.
+      if (migration.sql.trim() !== '') files.push({ path: rel, text: migration.sql });
+      for (const d of migration.diagnostics) diagnostics.push({ file: rel, ...d });
     }
   }
   // Another database's migrations (SQLite, MySQL) never feed the Postgres model.

@@ -401,7 +401,11 @@ export function functionState(def: {
   const reads = new Set<string>();
   const writes: FunctionWrite[] = [];
   const calls = new Set<string>();
-  for (const sql of bodyStatements(language, def.body, name)) collectBodyEffects(sql, def.bodySchema, { sets: fn.setsContext, reads, writes, calls });
+  const body = bodyStatements(language, def.body, name);
+  let opaque = body.opaque;
+  for (const sql of body.statements) if (!collectBodyEffects(sql, def.bodySchema, { sets: fn.setsContext, reads, writes, calls })) opaque = true;
+  // What the body writes is unknown: a call of it must not be taken for a read.
+  if (opaque) fn.opaqueBody = true;
   fn.bodyReadsSettings = [...reads];
   fn.writes = uniqueWrites(writes);
   calls.delete(name);
@@ -409,17 +413,23 @@ export function functionState(def: {
   return fn;
 }
 
-/** SQL statements in a function body: the body itself for LANGUAGE sql, every embedded query for plpgsql. */
-function bodyStatements(language: string, body: string | null, name: string): string[] {
-  if (language === 'sql') return body ? [body] : [];
-  if (language !== 'plpgsql' || body === null) return [];
+/**
+ * SQL statements in a function body: the body itself for LANGUAGE sql, every embedded query
+ * for plpgsql. `opaque` when some of it cannot be read: another language, no source, a body
+ * that does not parse, or dynamic SQL (EXECUTE).
+ */
+function bodyStatements(language: string, body: string | null, name: string): { statements: string[]; opaque: boolean } {
+  if (language === 'sql') return { statements: body ? [body] : [], opaque: !body };
+  if (language !== 'plpgsql' || body === null) return { statements: [], opaque: true };
   const parsed = plpgsqlTree(body, name);
-  if (!parsed.ok) return [];
+  if (!parsed.ok) return { statements: [], opaque: true };
   const out: string[] = [];
+  let opaque = false;
   visitPg(parsed.result, (key, value) => {
+    if (key === 'PLpgSQL_stmt_dynexecute') opaque = true;
     if (key === 'PLpgSQL_expr' && typeof value.query === 'string') out.push(value.parseMode === 0 || value.parseMode === undefined ? value.query : `SELECT ${value.query}`);
   });
-  return out;
+  return { statements: out, opaque };
 }
 
 interface BodyEffects {
@@ -429,9 +439,10 @@ interface BodyEffects {
   calls: Set<string>;
 }
 
-function collectBodyEffects(sql: string, schema: string, { sets, reads, writes, calls }: BodyEffects): void {
+/** Adds one body statement's effects; false when it does not parse. */
+function collectBodyEffects(sql: string, schema: string, { sets, reads, writes, calls }: BodyEffects): boolean {
   const parsed = parseSql(sql);
-  if (!parsed.ok) return;
+  if (!parsed.ok) return false;
   for (const st of parsed.statements) {
     const effect = classifyStatement(st, { defaultSchema: schema, setterFunctions: new Map() });
     writes.push(...effect.writes);
@@ -449,6 +460,7 @@ function collectBodyEffects(sql: string, schema: string, { sets, reads, writes, 
     const set = (st.stmt as { VariableSetStmt?: PgNode }).VariableSetStmt;
     if (set && set.kind === 'VAR_SET_VALUE' && typeof set.name === 'string' && set.name.includes('.')) sets.push({ setting: set.name.toLowerCase(), local: set.is_local === true });
   }
+  return true;
 }
 
 /** Roles and whether they bypass RLS (BYPASSRLS or SUPERUSER), for SET ROLE. */

@@ -62,6 +62,8 @@ export interface FunctionState {
   writes?: FunctionWrite[];
   /** Functions its body calls (qualified), to follow writes through nested calls. */
   calls?: string[];
+  /** Its body could not be read in full (another language, a parse failure, dynamic EXECUTE): what it writes is unknown. */
+  opaqueBody?: boolean;
   at: SchemaLocation;
 }
 

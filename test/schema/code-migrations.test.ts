@@ -72,3 +72,91 @@ describe('undo in SQL migrations', () => {
     expect(model.tables.get('public.t')?.rlsEnabled).toBe(true);
   });
 });
+
+describe('RLS switched on by code', () => {
+  const app = {
+    'src/db.ts': "import { Pool } from 'pg';\nexport const pool = new Pool();\n",
+    'src/app.ts': `import { pool } from './db';
+export const a = () => pool.query('DELETE FROM orders');
+export const b = () => pool.query('DELETE FROM invoices');
+export const c = () => pool.query('DELETE FROM refunds');
+export const d = () => pool.query('DELETE FROM ledgers');
+export const e = () => pool.query('DELETE FROM plain');
+`,
+  };
+  const gated = (report: ReturnType<typeof auditProject>): string[] => report.writeSites.filter((s) => s.gated).map((s) => s.tables[0]!).sort();
+
+  it('through a helper called with constant names, loops over constant arrays and Kysely sql.table(name)', () => {
+    const report = auditProject({
+      ...app,
+      'db/migrations/lib/secure.ts': `import { sql, type Kysely } from 'kysely';
+export async function secureTable(db: Kysely<any>, name: string): Promise<void> {
+  await sql\`ALTER TABLE \${sql.table(name)} ENABLE ROW LEVEL SECURITY\`.execute(db);
+  await sql\`CREATE POLICY org_only ON \${sql.table(name)} USING (org_id = current_setting('app.current_org_id', true)::uuid)\`.execute(db);
+}
+`,
+      'db/migrations/002_code.ts': `import type { Knex } from 'knex';
+import { sql } from 'kysely';
+import { secureTable } from './lib/secure';
+const TENANT_TABLES = ['invoices', 'refunds'] as const;
+export async function up(knex: Knex, db: any): Promise<void> {
+  await knex.raw('CREATE TABLE orders (id int, org_id uuid); CREATE TABLE invoices (id int, org_id uuid); CREATE TABLE refunds (id int, org_id uuid); CREATE TABLE ledgers (id int, org_id uuid); CREATE TABLE plain (id int)');
+  await secureTable(db, 'orders');
+  for (const t of TENANT_TABLES) {
+    await knex.raw(\`ALTER TABLE \${t} ENABLE ROW LEVEL SECURITY\`);
+  }
+  ['ledgers'].forEach((t) => knex.raw(\`ALTER TABLE "\${t}" ENABLE ROW LEVEL SECURITY\`));
+}
+export async function down(knex: Knex): Promise<void> {
+  await knex.raw('ALTER TABLE plain ENABLE ROW LEVEL SECURITY');
+}
+`,
+    });
+    expect(gated(report)).toEqual(['public.invoices', 'public.ledgers', 'public.orders', 'public.refunds']);
+    expect(report.diagnostics).toEqual([]);
+  });
+
+  it('reports a schema statement whose table name cannot be folded, and config fills the gap', () => {
+    const migration = `import type { Knex } from 'knex';
+export async function up(knex: Knex): Promise<void> {
+  await knex.raw('CREATE TABLE orders (id int, org_id uuid)');
+  for (const t of await listTables(knex)) {
+    await knex.raw(\`ALTER TABLE \${t} ENABLE ROW LEVEL SECURITY\`);
+  }
+}
+declare function listTables(k: Knex): Promise<string[]>;
+`;
+    const report = auditProject({ ...app, 'db/migrations/002_code.ts': migration });
+    expect(gated(report)).not.toContain('public.orders');
+    expect(report.diagnostics.map((d) => d.file)).toEqual(['db/migrations/002_code.ts']);
+    expect(report.diagnostics[0]!.message).toMatch(/^line 5: schema statement not understood: `t` names an object but cannot be folded to a constant.*"gatedTables\.add"/);
+    const filled = auditProject({ ...app, 'db/migrations/002_code.ts': migration, 'rls-guard.config.json': '{"migrations":["db/migrations"],"gatedTables":{"add":["orders"]}}' });
+    expect(gated(filled)).toContain('public.orders');
+  });
+});
+
+describe('Drizzle policies', () => {
+  it('gate a table the migrations create without ENABLE, inline or linked with .link(table)', () => {
+    const report = auditProject({
+      'db/migrations/002_tables.sql': 'CREATE TABLE orders (id uuid, org_id uuid);\nCREATE TABLE refunds (id uuid, org_id uuid);\nCREATE TABLE plain (id uuid);\n',
+      'src/schema.ts': `import { sql } from 'drizzle-orm';
+import { pgPolicy, pgTable, uuid } from 'drizzle-orm/pg-core';
+const name = 'orders_org';
+export const orders = pgTable('orders', { id: uuid('id'), orgId: uuid('org_id') }, (t) => [
+  pgPolicy(name, { using: sql\`\${t.orgId} = current_setting('app.current_org_id', true)::uuid\` }),
+]);
+export const refunds = pgTable('refunds', { id: uuid('id'), orgId: uuid('org_id') });
+export const refundsOrg = pgPolicy('refunds_org', { using: sql\`org_id = current_setting('app.current_org_id', true)::uuid\` }).link(refunds);
+export const plain = pgTable('plain', { id: uuid('id') });
+`,
+      'src/app.ts': `import { Pool } from 'pg';
+const pool = new Pool();
+export const a = () => pool.query('DELETE FROM orders');
+export const b = () => pool.query('DELETE FROM refunds');
+export const c = () => pool.query('DELETE FROM plain');
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/app.ts:3 unscoped', 'src/app.ts:4 unscoped', 'src/app.ts:5 not-gated']);
+    expect(report.findings.find((f) => f.line === 4 && f.file === 'src/app.ts')!.message).toContain('RLS enabled at src/schema.ts:8');
+  });
+});

@@ -1,0 +1,3 @@
+import { coreRule } from '../src/eslint/create-rule.js';
+
+export default coreRule('no-truncate-gated');

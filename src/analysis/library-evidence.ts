@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { adapterForModule, type DbAdapter } from '../adapters/index.js';
+
+// Which database libraries a file can be using, from imports and dependencies, never from
+// names. A builder write whose shape is the library's own (knex('t').insert(),
+// db.insertInto('t'), db.insert(pgTableObject)) but whose connection cannot be traced (a
+// knex destructured from a factory's result, a db from an import that does not resolve) is
+// still that library's write when its file imports the library or the nearest package.json
+// depends on it. Such a write is reported `unresolved`, never dropped.
+
+const fileMemo = new WeakMap<ts.SourceFile, Set<DbAdapter>>();
+interface Dependencies {
+  libraries: Set<DbAdapter>;
+  /** Packages installed from a registry (not workspace:, file: or link: ones, which are this repository's code). */
+  external: Set<string>;
+}
+const dirMemo = new Map<string, Dependencies>();
+
+/** Libraries the file imports or requires (any entry point). */
+export function importedLibraries(sf: ts.SourceFile): Set<DbAdapter> {
+  let found = fileMemo.get(sf);
+  if (found) return found;
+  found = new Set();
+  const add = (spec: string): void => {
+    const a = adapterForModule(spec);
+    if (a) found!.add(a);
+  };
+  for (const st of sf.statements) {
+    if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) add(st.moduleSpecifier.text);
+  }
+  // require('knex') and import('knex') anywhere in the file.
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n) && n.arguments.length === 1 && ts.isStringLiteralLike(n.arguments[0]!)) {
+      if ((ts.isIdentifier(n.expression) && n.expression.text === 'require') || n.expression.kind === ts.SyntaxKind.ImportKeyword) add(n.arguments[0].text);
+    }
+    ts.forEachChild(n, visit);
+  };
+  if (/\brequire\s*\(|\bimport\s*\(/.test(sf.text)) visit(sf);
+  fileMemo.set(sf, found);
+  return found;
+}
+
+/** Libraries the nearest package.json above the file lists as dependencies of any kind. */
+export function dependedLibraries(fileName: string): Set<DbAdapter> {
+  return dependencies(path.dirname(fileName)).libraries;
+}
+
+/**
+ * Is this import specifier a package that rls-guard cannot read, rather than this
+ * repository's own code that did not resolve (a path alias, a workspace package)?
+ */
+export function isInstalledPackage(fileName: string, specifier: string): boolean {
+  if (specifier.startsWith('node:')) return true;
+  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+  return dependencies(path.dirname(fileName)).external.has(name);
+}
+
+function dependencies(dir: string): Dependencies {
+  const hit = dirMemo.get(dir);
+  if (hit) return hit;
+  let result: Dependencies = { libraries: new Set(), external: new Set() };
+  let text: string | undefined;
+  try {
+    text = fs.readFileSync(path.join(dir, 'package.json'), 'utf8');
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined) {
+    try {
+      const json = JSON.parse(text) as Record<string, unknown>;
+      for (const key of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
+        const deps = json[key];
+        if (!deps || typeof deps !== 'object') continue;
+        for (const [name, version] of Object.entries(deps as Record<string, unknown>)) {
+          const a = adapterForModule(name);
+          if (a) result.libraries.add(a);
+          if (!(typeof version === 'string' && /^(workspace|file|link):/.test(version))) result.external.add(name);
+        }
+      }
+    } catch {
+      // An unreadable package.json says nothing about dependencies.
+    }
+  } else if (path.dirname(dir) !== dir) {
+    result = dependencies(path.dirname(dir));
+  }
+  dirMemo.set(dir, result);
+  return result;
+}
+
+/** Does the file use the library: imports it, or its package depends on it? */
+export function usesLibrary(sf: ts.SourceFile, adapter: DbAdapter): boolean {
+  return importedLibraries(sf).has(adapter) || dependedLibraries(sf.fileName).has(adapter);
+}
