@@ -20,6 +20,8 @@ export interface AnalysisConfig {
   /** Name prefixes that also count as scope helpers ("variants" such as withOrgScopeReadOnly). */
   scopeHelperPrefixes: string[];
   adminProviders: NamedSpec[];
+  /** Middleware that enters an org-scoped context the code cannot show (ambient/settle.ts). */
+  ambientScopes: NamedSpec[];
   setterFunctions: Map<string, { setting: string; local: boolean | null }[]>;
   definerFunctions: Set<string>;
   gatedTables: Set<string>;
@@ -88,6 +90,7 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     scopeHelpers: [...DEFAULT_SCOPE_HELPERS, ...(config.scopeHelpers ?? [])].map(helper),
     scopeHelperPrefixes: DEFAULT_SCOPE_HELPERS,
     adminProviders: [...DEFAULT_ADMIN_PROVIDERS, ...(config.adminProviders ?? [])].map(spec),
+    ambientScopes: (config.ambientScopes ?? []).map((a) => spec({ name: a.middleware, ...(a.from ? { from: a.from } : {}) })),
     setterFunctions,
     definerFunctions,
     gatedTables,

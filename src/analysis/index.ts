@@ -7,6 +7,7 @@ import type { Location, Severity, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
 import type { AnalysisConfig } from './config.js';
 import type { FileFacts, RawFinding, RawSite } from './facts.js';
+import { AmbientSettler } from './ambient/settle.js';
 import { analyzeFlow } from './flow.js';
 import { HandleResolver } from './handles.js';
 import { functionName, OriginResolver } from './origins.js';
@@ -64,7 +65,8 @@ export function analyze(input: CoreInput): CoreResult {
   const handles = new HandleResolver(origins, input.config, input.root, input.types);
   const folder = new SqlTextFolder(origins);
   const facts: FileFacts[] = input.files.map((sf) => analyzeFlow(sf, { root: input.root, config: input.config, origins, handles, folder }));
-  const verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b) });
+  const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root });
+  const verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b), ambient: (h, at, table) => ambient.settle(h, at, table) });
   const result: CoreResult = { sites: [], findings: [], settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])) };
   for (const f of facts) report(f, verdicts, input, result);
   return result;

@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import type { CallbackUse, CallEdge, ConnState, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
 import { freshState, isInlineCallback, rank } from './flow.js';
+import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, ParamBinding } from './handles.js';
 import { where } from './handles.js';
 import { isExported } from './modules.js';
@@ -33,6 +34,8 @@ export interface ProgramOptions {
   bypassRoles?: ReadonlySet<string>;
   /** The executor a container injects into a constructor parameter typed as a library's pool, if it is one. */
   injected?: (binding: ParamBinding) => Handle | undefined;
+  /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
+  ambient?: (handle: AmbientHandle, at: ts.Node, table: string) => SiteVerdict;
 }
 
 interface Index {
@@ -55,7 +58,7 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
     let alone: Index | undefined;
     for (const site of f.sites) {
       const table = site.gatedTables[0] ?? '';
-      const verdict = new Settler(index, options, table, f.sf).settle(site.verdict, new Set());
+      const verdict = new Settler(index, options, table, f.sf).settle(site.verdict, new Set(), site.call);
       if (options.wholeProgram && 'pending' in site.verdict) {
         // What the ESLint plugin, seeing only this file, would conclude: the parity contract.
         alone ??= {
@@ -64,7 +67,7 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
           callers: groupBy(f.edges, (e) => e.callee),
           uses: groupBy(f.callbackUses, (u) => u.fn),
         };
-        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, f.sf).settle(site.verdict, new Set()).deferred;
+        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, f.sf).settle(site.verdict, new Set(), site.call).deferred;
       }
       out.set(site, verdict);
     }
@@ -94,7 +97,8 @@ class Settler {
     private readonly siteFile?: ts.SourceFile,
   ) {}
 
-  settle(verdict: LocalVerdict, seen: Set<ts.Node>): SiteVerdict {
+  /** `at`: where the connection is used (the write, or the call that passes it on). */
+  settle(verdict: LocalVerdict, seen: Set<ts.Node>, at: ts.Node): SiteVerdict {
     if (!('pending' in verdict)) {
       const { verify, ...plain } = verdict;
       if (verify && !seen.has(verify.helper)) {
@@ -106,6 +110,11 @@ class Settler {
       return { ...plain, callPath: [], deferred: false };
     }
     const p = verdict.pending;
+    if (p.kind === 'ambient') {
+      // Which roots reach the write decides it: only the walker sees them all.
+      if (!this.options.wholeProgram || !this.options.ambient) return { coverage: 'unresolved', via: null, evidence: `runs on ${p.handle.label}, which is decided by the roots that reach it (only the whole-program audit follows them)`, callPath: [], deferred: true };
+      return this.options.ambient(p.handle, at, this.table);
+    }
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     if (seen.has(anchor) || seen.size > MAX_DEPTH) {
       return { coverage: 'unresolved', via: null, evidence: `the connection reaches \`${functionName(anchor)}\` recursively`, callPath: [], deferred: false };
@@ -116,7 +125,7 @@ class Settler {
   }
 
   /** A write on a parameter or captured connection: judged at every call of the function. */
-  private callers(p: Pending, seen: Set<ts.Node>): SiteVerdict {
+  private callers(p: Exclude<Pending, { kind: 'ambient' }>, seen: Set<ts.Node>): SiteVerdict {
     const fn = (p.kind === 'param' ? p.binding.fn : p.fn) as ts.FunctionLikeDeclaration;
     const name = functionName(fn);
     const subject = p.kind === 'param' ? `parameter \`${p.binding.name}\` of \`${name}\`` : `a connection that \`${name}\` captures from its enclosing function`;
@@ -128,7 +137,7 @@ class Settler {
         results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
         continue;
       }
-      const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen);
+      const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, edge.call);
       results.push({ ...inner, callPath: [at, ...inner.callPath] });
     }
     const exported = isExportedFunction(fn);
@@ -148,7 +157,7 @@ class Settler {
     // pool (a PrismaService, a DataSource), receives the app's pool from the container.
     if (results.length === 0 && !escaped && p.kind === 'param' && ts.isConstructorDeclaration(fn) && this.options.injected) {
       const injected = this.options.injected(p.binding);
-      if (injected) return { ...this.settle(judge(injected, freshState(injected), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen), callPath: [] };
+      if (injected) return { ...this.settle(judge(injected, freshState(injected), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, fn), callPath: [] };
     }
     const why = escaped ? `\`${name}\` is passed around as a value, so its callers cannot be followed` : `no call of \`${name}\` was found`;
     return { coverage: 'unresolved', via: null, evidence: `runs on ${subject}, and ${why}`, callPath: [], deferred: false };
@@ -194,7 +203,7 @@ class Settler {
           results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes the callback a value that is not a traceable connection`, callPath: [at], deferred: false });
           continue;
         }
-        const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), new Set([...seen, helper]));
+        const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), new Set([...seen, helper]), use.call);
         results.push({ ...inner, callPath: [at, ...inner.callPath] });
       }
     }
