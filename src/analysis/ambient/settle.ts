@@ -72,10 +72,10 @@ export class AmbientSettler {
     const unknown = ctx.entered.get('?');
     if (unknown && unknown.kind === 'unknown') return { coverage: 'unresolved', via: null, evidence: unknown.reason };
     const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
-    if (!entry) return this.judgeHandle(h.fallback, table, `, with no path into ${h.storeName}.run() (the accessor ${h.label.replace(/^the connection /, '')} falls back to it)`);
+    if (!entry) return this.judgeHandle(h.fallback, table, `nothing on this path entered \`${h.storeName}\`, so the accessor at ${where(h.key, this.deps.root)} falls back to its default: `);
     if (entry.kind === 'declared') return { coverage: 'org-scope', via: entry.name, evidence: `the middleware \`${entry.name}\` (ambientScopes in the configuration) enters an org-scoped context for it` };
     if (entry.kind === 'unknown') return { coverage: 'unresolved', via: null, evidence: entry.reason };
-    const entered = `, entered by ${h.storeName}.run() at ${where(entry.call, this.deps.root)}`;
+    const entered = `\`${h.storeName}\` was entered at ${where(entry.call, this.deps.root)}: `;
     return this.judgeHandle(this.held(h, entry), table, entered);
   }
 
@@ -100,9 +100,9 @@ export class AmbientSettler {
   private judgeHandle(handle: Handle, table: string, how: string): Verdict {
     const { root, config } = this.deps;
     const v = judge(handle, freshState(handle), root, table, config.tableSettings.get(table), config.bypassRoles);
-    if ('pending' in v) return { coverage: 'unresolved', via: null, evidence: `the store holds ${handle.kind === 'param' ? handle.label : 'a connection'} that cannot be traced further${how}` };
+    if ('pending' in v) return { coverage: 'unresolved', via: null, evidence: `the store holds ${handle.kind === 'param' ? handle.label : 'a connection'} that cannot be traced further (${how.replace(/: $/, '')})` };
     const { verify: _verify, ...plain } = v;
-    return { ...plain, evidence: `${plain.evidence}${how}` };
+    return { ...plain, evidence: `${how}${plain.evidence}` };
   }
 }
 

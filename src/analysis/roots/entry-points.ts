@@ -200,7 +200,8 @@ export class EntryPoints {
 
   private root(fn: ts.FunctionLikeDeclaration, kind: Root['kind'], what: string, at: ts.Node, chain: Middleware[]): void {
     this.registered.add(fn);
-    const behind = chain.filter((m) => !m.external).map((m) => m.name);
+    // A package's middleware is named only when imported by name (it may be a configured ambientScope).
+    const behind = chain.filter((m) => !m.external || m.module !== undefined).map((m) => m.name);
     this.entries.push({ fn, chain, root: { kind, label: `the ${what} (${this.where(at)})`, node: at, behind } });
   }
 
@@ -208,7 +209,9 @@ export class EntryPoints {
     const e = skipOuter(expr);
     const fn = this.functionOf(e);
     const name = fn && isNamed(fn) ? functionName(fn) : shortText(e, 30);
-    const origin = ts.isIdentifier(e) ? importOf(e) : undefined;
+    // `requireTenant()`: a package's middleware factory is named by what it is imported as.
+    const named = ts.isCallExpression(e) ? skipOuter(e.expression) : e;
+    const origin = ts.isIdentifier(named) ? importOf(named) : undefined;
     const source = this.origins.expr(ts.isCallExpression(e) ? e.expression : e);
     const external = source.kind === 'external';
     return { expr: e, nextIndex: framework.nextIndex, name: origin?.name ?? name, external, ...(fn ? { fn } : {}), ...(origin ? { module: origin.module } : {}) };
