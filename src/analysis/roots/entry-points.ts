@@ -137,9 +137,9 @@ export class EntryPoints {
   private job(kind: 'job' | 'timer', what: string, at: ts.Node, handler: ts.Expression | undefined): void {
     const fn = handler && this.functionOf(handler);
     if (!fn) return;
-    const name = isNamed(fn) ? ` ${functionName(fn)}` : '';
+    const name = isNamed(fn) ? `${functionName(fn)}, ` : '';
     this.registered.add(fn);
-    this.entries.push({ fn, chain: [], root: { kind, label: `the ${what}${name} (${this.where(at)})`, node: at, behind: [] } });
+    this.entries.push({ fn, chain: [], root: { kind, label: `the ${what} (${name}${this.where(at)})`, node: at, behind: [] } });
   }
 
   private register(app: AppObject, method: string, call: ts.CallExpression): void {

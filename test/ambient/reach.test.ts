@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { auditProject, verdicts } from '../support/project.js';
+
+// Ambient accessors of every shape, and the roots and paths that decide them.
+
+const CONTEXT = `import { AsyncLocalStorage } from 'node:async_hooks';
+import { Pool } from 'pg';
+export const pool = new Pool();
+export const store = new AsyncLocalStorage<{ tx: any }>();
+export function getDb() {
+  return store.getStore()?.tx ?? pool;
+}
+`;
+
+describe('ambient writes settled over the roots that reach them', () => {
+  it('a getter function: covered inside store.run with a scoped transaction, unscoped from a timer loop', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/work.ts': `import { withOrgScope } from '@acme/tenancy';
+import { getDb, pool, store } from './context';
+async function write() { await getDb().query('DELETE FROM projects'); }
+async function scopedOnly() { await getDb().query('DELETE FROM audit_logs'); }
+export async function handle(orgId: string) {
+  await withOrgScope(null, pool, orgId, (tx) => store.run({ tx }, async () => { await write(); await scopedOnly(); }));
+}
+setInterval(() => { void write(); }, 1000);
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/work.ts:3 unscoped', 'src/work.ts:4 org-scope via withOrgScope']);
+    const unscoped = report.writeSites[0]!;
+    expect(unscoped.evidence).toContain('the setInterval loop');
+    expect(unscoped.evidence).toContain('org-scope from 1 exported function');
+  });
+
+  it('a middleware that calls next() both inside and outside store.run scopes nothing for sure', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/app.ts': `import { Hono } from 'hono';
+import { withOrgScope } from '@acme/tenancy';
+import { getDb, pool, store } from './context';
+const app = new Hono();
+async function leaky(c: any, next: () => Promise<void>) {
+  const org = c.req.header('x-org');
+  if (!org) return next();
+  await withOrgScope(null, pool, org, (tx) => store.run({ tx }, next));
+}
+async function strict(c: any, next: () => Promise<void>) {
+  await withOrgScope(null, pool, c.req.header('x-org'), (tx) => store.run({ tx }, () => next()));
+}
+app.use('/a/*', leaky);
+app.use('/b/*', strict);
+app.post('/a/x', async (c) => { await getDb().query('DELETE FROM projects'); return c.body(null); });
+app.post('/b/x', async (c) => { await getDb().query('DELETE FROM audit_logs'); return c.body(null); });
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/app.ts:15 unscoped', 'src/app.ts:16 org-scope via withOrgScope']);
+    expect(report.writeSites[0]!.evidence).toContain('the route POST /a/x');
+    expect(report.writeSites[0]!.evidence).toContain('org-scope from 1 route behind leaky');
+  });
+
+  it('mutual recursion settles by fixed point, each context once', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/walk.ts': `import { getDb } from './context';
+async function a(n: number): Promise<void> { if (n > 0) await b(n - 1); await getDb().query('DELETE FROM projects'); }
+async function b(n: number): Promise<void> { if (n > 0) await a(n - 1); }
+export async function main() { await a(3); }
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/walk.ts:2 unscoped']);
+    expect(report.writeSites[0]!.evidence).toContain('the exported function main');
+  });
+
+  it('fails closed: a store entered with an untraceable value, and a function passed around as a value', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/odd.ts': `import { getDb, store } from './context';
+async function inside() { await getDb().query('DELETE FROM projects'); }
+export async function enter(ctx: any) { await store.run(ctx, inside); }
+async function hidden() { await getDb().query('DELETE FROM audit_logs'); }
+export const registry = { hidden };
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/odd.ts:2 unresolved', 'src/odd.ts:4 unresolved']);
+    expect(report.writeSites[0]!.evidence).toContain('cannot be traced');
+    expect(report.writeSites[1]!.evidence).toContain('no caller of `hidden` was found');
+  });
+
+  it('a system job entering the store with an admin connection is admin; a queue worker without it is unscoped', () => {
+    const report = auditProject({
+      'rls-guard.config.json': '{"adminProviders":["adminPool"]}',
+      'src/context.ts': `${CONTEXT}export const adminPool = new Pool();\n`,
+      'src/jobs.ts': `import { Worker } from 'bullmq';
+import { adminPool, getDb, store } from './context';
+async function purge() { await getDb().query('DELETE FROM projects'); }
+async function sweep() { await getDb().query('DELETE FROM audit_logs'); }
+new Worker('purge', () => store.run({ tx: adminPool }, purge));
+new Worker('sweep', sweep);
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/jobs.ts:3 admin-pool via adminPool', 'src/jobs.ts:4 unscoped']);
+    expect(report.writeSites[1]!.evidence).toContain("the job 'sweep' (sweep, src/jobs.ts:6)");
+  });
+});
