@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config/load.js';
 import { readMigrations, replayed } from '../src/schema/load.js';
 import { replayMigrations } from '../src/schema/replay.js';
 import { auditSync } from '../src/walker/audit.js';
+import { generateAmbientApp } from './ambient.js';
 
 const args = process.argv.slice(2);
 const files = Number(args[args.indexOf('--files') + 1]) || 2000;
@@ -116,6 +117,14 @@ t = performance.now();
 replayed(example, migrations);
 const replayCachedMs = performance.now() - t;
 
+// Ambient writes settled per root: 2,000 routes behind a store-entering middleware.
+const ambientDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-bench-ambient-'));
+generateAmbientApp(ambientDir, 2000);
+t = performance.now();
+const ambientReport = auditSync({ paths: [ambientDir], types: false, schemaSource: 'static' });
+const ambientMs = performance.now() - t;
+fs.rmSync(ambientDir, { recursive: true, force: true });
+
 const result = {
   date: new Date().toISOString().slice(0, 10),
   node: process.version,
@@ -129,6 +138,9 @@ const result = {
   migrationFiles: migrations.length,
   replayColdMs: Math.round(replayColdMs),
   replayCachedMs: Math.round(replayCachedMs * 10) / 10,
+  ambientRoutes: 2000,
+  ambientWriteSites: ambientReport.summary.writeSites,
+  ambientAuditMs: Math.round(ambientMs),
 };
 console.log(JSON.stringify(result, null, 2));
 if (args.includes('--keep')) console.log(`kept ${dir}`);

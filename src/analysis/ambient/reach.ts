@@ -35,7 +35,7 @@ export interface Ctx {
   key: string;
 }
 
-const MAX_ROOTS = 64;
+export const MAX_ROOTS = 64;
 
 export interface ReachDeps {
   files: readonly FileFacts[];

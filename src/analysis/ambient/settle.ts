@@ -12,7 +12,7 @@ import { EntryPoints, type Root } from '../roots/entry-points.js';
 import { skipOuter } from '../scope.js';
 import { judge } from '../verdict.js';
 import type { AmbientHandle } from './providers.js';
-import { type Ctx, type Entry, Reach } from './reach.js';
+import { type Ctx, type Entry, MAX_ROOTS, Reach } from './reach.js';
 
 // A write through an ambient accessor is judged once per distinct context that reaches it
 // (which stores the path entered, and with what), and takes the worst; the evidence names
@@ -109,6 +109,8 @@ export class AmbientSettler {
 /** "org-scope from 3 routes behind authMiddleware", one per coverage. */
 function groups(judged: { ctx: Ctx; verdict: Verdict }[]): string[] {
   const by = new Map<string, Set<Root>>();
+  // Roots are kept up to MAX_ROOTS per context, for evidence: past that, say "at least".
+  const capped = new Set<string>(judged.filter((j) => j.ctx.roots.length >= MAX_ROOTS).map((j) => j.verdict.coverage));
   for (const j of judged) {
     const set = by.get(j.verdict.coverage) ?? new Set<Root>();
     for (const r of j.ctx.roots) set.add(r);
@@ -119,7 +121,7 @@ function groups(judged: { ctx: Ctx; verdict: Verdict }[]): string[] {
     for (const r of roots) kinds.set(r.kind, (kinds.get(r.kind) ?? 0) + 1);
     const what = [...kinds].map(([k, n]) => `${n} ${noun(k, n)}`).join(', ');
     const behind = [...new Set([...roots].flatMap((r) => r.behind))];
-    return `${coverage} from ${what}${behind.length ? ` behind ${behind.join(', ')}` : ''}`;
+    return `${coverage} from ${capped.has(coverage) ? 'at least ' : ''}${what}${behind.length ? ` behind ${behind.join(', ')}` : ''}`;
   });
 }
 

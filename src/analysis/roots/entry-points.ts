@@ -143,10 +143,12 @@ export class EntryPoints {
   }
 
   private register(app: AppObject, method: string, call: ts.CallExpression): void {
-    const args = call.arguments.flatMap((a) => {
+    let args = call.arguments.flatMap((a) => {
       const e = skipOuter(a);
       return ts.isArrayLiteralExpression(e) ? e.elements.filter((x): x is ts.Expression => !ts.isSpreadElement(x)) : [a];
     });
+    // Fastify's route options (`app.get(path, { schema }, handler)`) are not middleware.
+    args = args.filter((a) => !ts.isObjectLiteralExpression(skipOuter(a)));
     const first = args[0] && literal(args[0]);
     const prefix = first !== undefined ? first : '';
     const rest = first !== undefined ? args.slice(1) : args;
