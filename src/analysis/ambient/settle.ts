@@ -9,7 +9,7 @@ import type { OriginResolver } from '../origins.js';
 import { shortText } from '../origins.js';
 import type { SiteVerdict } from '../program.js';
 import { EntryPoints, type Root } from '../roots/entry-points.js';
-import { skipOuter } from '../scope.js';
+import { lookup, skipOuter } from '../scope.js';
 import { judge } from '../verdict.js';
 import type { AmbientHandle } from './providers.js';
 import { type Ctx, type Entry, MAX_ROOTS, Reach } from './reach.js';
@@ -82,7 +82,8 @@ export class AmbientSettler {
   /** The connection the accessor gives inside `S.run(value, …)`. */
   private held(h: AmbientHandle, entry: Extract<Entry, { kind: 'run' }>): Handle {
     let e = skipOuter(entry.value);
-    if (e.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(e) && e.text === 'undefined' && !this.deps.origins.expr(e).kind.startsWith('expr'))) return h.fallback;
+    // No value (null, the global undefined, ''): the accessor falls back.
+    if (e.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(e) && e.text === 'undefined' && !lookup(e)) || (ts.isStringLiteral(e) && e.text === '')) return h.fallback;
     // A tenant store: the factory's branch for a present value.
     if (h.entered) return h.entered;
     for (const key of h.path) {

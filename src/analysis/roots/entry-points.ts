@@ -37,6 +37,8 @@ export interface Middleware {
   module?: string;
   /** A package's middleware: it cannot enter the codebase's stores. */
   external: boolean;
+  /** Functions passed to the call the middleware or handler is (`asyncHandler(fn)`): they run as it. */
+  wrapped: ts.FunctionLikeDeclaration[];
 }
 
 type Framework = { name: 'express' | 'hono' | 'koa-router' | 'fastify'; nextIndex: number };
@@ -184,7 +186,7 @@ export class EntryPoints {
             this.routes(child, join(base, reg.prefix), [...outer, ...before(reg.prefix)], inside);
           } else {
             const mw = this.middleware(a, app.framework);
-            if (mw.fn) this.root(mw.fn, 'middleware', `middleware ${mw.name} for ${join(base, reg.prefix) || '/'}`, reg.call, [...outer, ...before(reg.prefix)]);
+            for (const fn of new Set([mw.fn, ...mw.wrapped])) if (fn) this.root(fn, 'middleware', `middleware ${mw.name} for ${join(base, reg.prefix) || '/'}`, reg.call, [...outer, ...before(reg.prefix)]);
           }
         }
         continue;
@@ -193,9 +195,10 @@ export class EntryPoints {
       const chain = [...outer, ...before(reg.prefix)];
       const route = `${reg.method.toUpperCase()} ${join(base, reg.prefix)}`;
       handlers.forEach((h, i) => {
-        if (!h.fn) return;
         const last = i === handlers.length - 1;
-        this.root(h.fn, last ? 'route' : 'middleware', last ? `route ${route}` : `middleware ${h.name} of route ${route}`, reg.call, [...chain, ...handlers.slice(0, i)]);
+        for (const fn of new Set([h.fn, ...h.wrapped])) {
+          if (fn) this.root(fn, last ? 'route' : 'middleware', last ? `route ${route}` : `middleware ${h.name} of route ${route}`, reg.call, [...chain, ...handlers.slice(0, i)]);
+        }
       });
     }
   }
@@ -209,14 +212,26 @@ export class EntryPoints {
 
   private middleware(expr: ts.Expression, framework: Framework): Middleware {
     const e = skipOuter(expr);
-    const fn = this.functionOf(e);
+    const wrapped = this.wrapped(e);
+    // A handler wrapped by a package's helper (`asyncHandler(async (req, res) => …)`) is the
+    // function it wraps; a codebase factory's returned function is read as it is.
+    const fn = this.functionOf(e) ?? wrapped[0];
     const name = fn && isNamed(fn) ? functionName(fn) : shortText(e, 30);
     // `requireTenant()`: a package's middleware factory is named by what it is imported as.
     const named = ts.isCallExpression(e) ? skipOuter(e.expression) : e;
     const origin = ts.isIdentifier(named) ? importOf(named) : undefined;
     const source = this.origins.expr(ts.isCallExpression(e) ? e.expression : e);
     const external = source.kind === 'external';
-    return { expr: e, nextIndex: framework.nextIndex, name: origin?.name ?? name, external, ...(fn ? { fn } : {}), ...(origin ? { module: origin.module } : {}) };
+    return { expr: e, nextIndex: framework.nextIndex, name: origin?.name ?? name, external: external && !fn, wrapped, ...(fn ? { fn } : {}), ...(origin ? { module: origin.module } : {}) };
+  }
+
+  /** The functions passed to a call that stands for a handler: `wrap(fn)` runs fn when the route runs. */
+  private wrapped(e: ts.Expression): ts.FunctionLikeDeclaration[] {
+    if (!ts.isCallExpression(e)) return [];
+    return e.arguments.flatMap((a) => {
+      const o = this.origins.expr(a);
+      return o.kind === 'function' ? [o.decl] : [];
+    });
   }
 
   /** The function an expression is: a function, a name bound to one, or a call of a factory that returns one. */
