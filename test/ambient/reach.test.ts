@@ -101,4 +101,29 @@ new Worker('sweep', sweep);
     expect(verdicts(report)).toEqual(['src/jobs.ts:3 admin-pool via adminPool', 'src/jobs.ts:4 unscoped']);
     expect(report.writeSites[1]!.evidence).toContain("the job 'sweep' (sweep, src/jobs.ts:6)");
   });
+
+  it('routes registered by a helper that receives the app: the middleware registered before the helper call applies', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/routes.ts': `import { getDb } from './context';
+export function publicRoutes(app: any) {
+  app.post('/ping', async (_req: any, res: any) => { await getDb().query('DELETE FROM projects'); res.end(); });
+}
+export function privateRoutes(app: any) {
+  app.post('/notes', async (_req: any, res: any) => { await getDb().query('DELETE FROM audit_logs'); res.end(); });
+}
+`,
+      'src/app.ts': `import express from 'express';
+import { withOrgScope } from '@acme/tenancy';
+import { pool, store } from './context';
+import { privateRoutes, publicRoutes } from './routes';
+const app = express();
+publicRoutes(app);
+app.use((req: any, _res: any, next: () => void) => withOrgScope(req, pool, req.org, (tx) => store.run({ tx }, next)));
+privateRoutes(app);
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/routes.ts:3 unscoped', 'src/routes.ts:6 org-scope via withOrgScope']);
+    expect(report.writeSites[0]!.evidence).toContain('the route POST /ping (src/routes.ts:3)');
+  });
 });

@@ -54,7 +54,15 @@ export class AmbientSettler {
 
   private build(): Reach {
     const w = (n: ts.Node): string => where(n, this.deps.root);
-    const entries = new EntryPoints(this.deps.origins, w).scan(this.deps.files.map((f) => f.sf));
+    const callsTo = new Map<ts.FunctionLikeDeclaration, (ts.CallExpression | ts.NewExpression)[]>();
+    for (const f of this.deps.files) {
+      for (const e of f.edges) {
+        const list = callsTo.get(e.callee);
+        if (list) list.push(e.call);
+        else callsTo.set(e.callee, [e.call]);
+      }
+    }
+    const entries = new EntryPoints(this.deps.origins, w, callsTo).scan(this.deps.files.map((f) => f.sf));
     return new Reach({
       files: this.deps.files,
       origins: this.deps.origins,

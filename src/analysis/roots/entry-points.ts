@@ -51,7 +51,8 @@ interface Registration {
   prefix: string;
   args: ts.Expression[];
   call: ts.CallExpression;
-  order: number;
+  /** When it runs relative to the object's other registrations: the call sites that lead to it, outermost first. */
+  order: number[];
 }
 
 interface AppObject {
@@ -66,14 +67,24 @@ export class EntryPoints {
   readonly entries: RootEntry[] = [];
   /** Functions whose being passed as a value is explained by a registration seen here. */
   readonly registered = new Set<ts.FunctionLikeDeclaration>();
-  private order = 0;
+  /** Every call's position in the scan, for the order of registrations made through helpers. */
+  private readonly seq = new Map<ts.Node, number>();
 
   constructor(
     private readonly origins: OriginResolver,
     private readonly where: (n: ts.Node) => string,
+    /** The calls of each function in the codebase (the flow walk's call edges). */
+    private readonly callsTo: ReadonlyMap<ts.FunctionLikeDeclaration, readonly (ts.CallExpression | ts.NewExpression)[]> = new Map(),
   ) {}
 
   scan(files: readonly ts.SourceFile[]): this {
+    for (const sf of files) {
+      const number = (n: ts.Node): void => {
+        if (ts.isCallExpression(n)) this.seq.set(n, this.seq.size);
+        ts.forEachChild(n, number);
+      };
+      number(sf);
+    }
     for (const sf of files) {
       const visit = (n: ts.Node): void => {
         if (ts.isCallExpression(n)) this.call(n);
@@ -108,11 +119,9 @@ export class EntryPoints {
     if (ts.isPropertyAccessExpression(callee)) {
       const method = callee.name.text;
       if (method === 'use' || method === 'route' || ROUTE_METHODS.has(method)) {
-        const app = this.appOf(callee.expression);
-        if (app) {
-          this.register(app, method, call);
-          return;
-        }
+        const apps = this.appsOf(callee.expression, 0);
+        for (const { app, order } of apps) this.register(app, method, call, [...order, this.seq.get(call) ?? 0]);
+        if (apps.length) return;
       }
       // node-cron's cron.schedule(expr, fn); pg-boss's boss.work(queue, fn).
       const target = this.origins.expr(callee.expression);
@@ -144,7 +153,25 @@ export class EntryPoints {
     this.entries.push({ fn, chain: [], root: { kind, label: `the ${what} (${name}${this.where(at)})`, node: at, behind: [] } });
   }
 
-  private register(app: AppObject, method: string, call: ts.CallExpression): void {
+  /**
+   * The app or router an expression is; through a parameter (`registerRoutes(app)`), each
+   * one its callers pass, with the calls that lead there (they decide the order).
+   */
+  private appsOf(expr: ts.Expression, depth: number): { app: AppObject; order: number[] }[] {
+    const direct = this.appOf(expr);
+    if (direct) return [{ app: direct, order: [] }];
+    const o = this.origins.expr(expr);
+    if (o.kind !== 'param' || o.path.length || depth > 4) return [];
+    const out: { app: AppObject; order: number[] }[] = [];
+    for (const call of this.callsTo.get(o.binding.fn as ts.FunctionLikeDeclaration) ?? []) {
+      const arg = call.arguments?.[o.binding.index];
+      if (!arg || !ts.isCallExpression(call)) continue;
+      for (const a of this.appsOf(arg, depth + 1)) out.push({ app: a.app, order: [...a.order, this.seq.get(call) ?? 0] });
+    }
+    return out;
+  }
+
+  private register(app: AppObject, method: string, call: ts.CallExpression, order: number[]): void {
     let args = call.arguments.flatMap((a) => {
       const e = skipOuter(a);
       return ts.isArrayLiteralExpression(e) ? e.elements.filter((x): x is ts.Expression => !ts.isSpreadElement(x)) : [a];
@@ -156,7 +183,7 @@ export class EntryPoints {
     const rest = first !== undefined ? args.slice(1) : args;
     const kind = method === 'use' || method === 'route' ? 'use' : 'route';
     if (kind === 'route' && first === undefined) return; // app.get('setting'): not a route
-    app.regs.push({ kind, method, prefix, args: rest, call, order: this.order++ });
+    app.regs.push({ kind, method, prefix, args: rest, call, order });
     for (const a of rest) {
       const child = this.appOf(a) ?? this.routerOf(a);
       if (child) child.mountedIn++;
@@ -177,7 +204,7 @@ export class EntryPoints {
     const inside = new Set([...seen, app]);
     const applies = (reg: Registration, path: string): boolean => reg.kind === 'use' && matchesPrefix(path, reg.prefix);
     for (const reg of app.regs) {
-      const before = (path: string): Middleware[] => app.regs.filter((r) => r.order < reg.order && applies(r, path)).flatMap((r) => r.args.filter((a) => !this.appOf(a) && !this.routerOf(a)).map((a) => this.middleware(a, app.framework)));
+      const before = (path: string): Middleware[] => app.regs.filter((r) => earlier(r.order, reg.order) && applies(r, path)).flatMap((r) => r.args.filter((a) => !this.appOf(a) && !this.routerOf(a)).map((a) => this.middleware(a, app.framework)));
       if (reg.kind === 'use') {
         for (const a of reg.args) {
           const child = this.appOf(a) ?? this.routerOf(a);
@@ -252,6 +279,12 @@ export class EntryPoints {
     }
     return undefined;
   }
+}
+
+/** Lexicographic order of call-site positions. */
+function earlier(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return a.length < b.length;
 }
 
 function frameworkOf(module: string, path: string[]): Framework | undefined {
