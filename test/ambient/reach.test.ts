@@ -126,4 +126,29 @@ privateRoutes(app);
     expect(verdicts(report)).toEqual(['src/routes.ts:3 unscoped', 'src/routes.ts:6 org-scope via withOrgScope']);
     expect(report.writeSites[0]!.evidence).toContain('the route POST /ping (src/routes.ts:3)');
   });
+
+  it('a Proxy trap that holds the store in a const and reads its member', () => {
+    const report = auditProject({
+      'src/db.ts': `import { AsyncLocalStorage } from 'node:async_hooks';
+import { Pool } from 'pg';
+import { withOrgScope } from '@acme/tenancy';
+const pool = new Pool();
+const als = new AsyncLocalStorage<{ tx: any }>();
+export const db = new Proxy(pool, {
+  get(target, prop) {
+    const ctx = als.getStore();
+    const active = ctx ? ctx.tx : target;
+    return Reflect.get(active, prop);
+  },
+});
+export async function inOrg(orgId: string) {
+  await withOrgScope(null, pool, orgId, (tx) => als.run({ tx }, () => db.query('DELETE FROM projects')));
+}
+export async function outside() {
+  await db.query('DELETE FROM audit_logs');
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/db.ts:14 org-scope via withOrgScope', 'src/db.ts:17 unscoped']);
+  });
 });

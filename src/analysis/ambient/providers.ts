@@ -122,15 +122,23 @@ export class AmbientProviders {
     if (!fn || !isFunctionLike(fn) || !fn.body) return undefined;
     // The trap's reads of a store must agree on one store and one member path.
     const reads: StoreRead[] = [];
+    const top = (e: ts.Expression): ts.Expression => {
+      while (ts.isPropertyAccessExpression(e.parent) || ts.isNonNullExpression(e.parent) || ts.isParenthesizedExpression(e.parent)) e = e.parent as ts.Expression;
+      return e;
+    };
     const visit = (n: ts.Node): void => {
       if (ts.isCallExpression(n)) {
         const callee = skipOuter(n.expression);
-        if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'getStore') {
-          let top: ts.Expression = n;
-          while (ts.isPropertyAccessExpression(top.parent) || ts.isNonNullExpression(top.parent) || ts.isParenthesizedExpression(top.parent)) top = top.parent as ts.Expression;
-          const r = this.read(top);
+        // `const ctx = S.getStore()` is read through its uses (`ctx?.tx`), below.
+        const held = ts.isVariableDeclaration(top(n).parent) && (top(n).parent as ts.VariableDeclaration).initializer === top(n);
+        if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'getStore' && !held) {
+          const r = this.read(top(n));
           if (r) reads.push(r);
         }
+      }
+      if (ts.isIdentifier(n) && ts.isPropertyAccessExpression(n.parent) && n.parent.expression === n && lookup(n)?.kind === 'variable') {
+        const r = this.read(top(n));
+        if (r) reads.push(r);
       }
       ts.forEachChild(n, visit);
     };
