@@ -151,4 +151,34 @@ export async function outside() {
     });
     expect(verdicts(report)).toEqual(['src/db.ts:14 org-scope via withOrgScope', 'src/db.ts:17 unscoped']);
   });
+
+  it('store.enterWith(v) covers what runs after it in the function: next() in a middleware, later calls, later writes; not from inside a branch', () => {
+    const report = auditProject({
+      'rls-guard.config.json': '{"adminProviders":["adminPool"]}',
+      'src/context.ts': `${CONTEXT}export const adminPool = new Pool();
+`,
+      'src/app.ts': `import express from 'express';
+import { adminPool, getDb, store } from './context';
+const app = express();
+async function helper() { await getDb().query('DELETE FROM projects'); }
+export async function system() {
+  store.enterWith({ tx: adminPool });
+  await helper();
+  await getDb().query('DELETE FROM audit_logs WHERE action = $1', ['a']);
+}
+export async function maybe(flag: boolean) {
+  if (flag) {
+    store.enterWith({ tx: adminPool });
+  }
+  await getDb().query('DELETE FROM audit_logs WHERE action = $1', ['b']);
+}
+app.use((req: any, _res: any, next: () => void) => {
+  store.enterWith({ tx: adminPool });
+  next();
+});
+app.post('/x', async (_req: any, res: any) => { await getDb().query('DELETE FROM audit_logs WHERE action = $1', ['c']); res.end(); });
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/app.ts:4 admin-pool via adminPool', 'src/app.ts:8 admin-pool via adminPool', 'src/app.ts:14 unscoped', 'src/app.ts:20 admin-pool via adminPool']);
+  });
 });

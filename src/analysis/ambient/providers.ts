@@ -67,6 +67,17 @@ export class AmbientProviders {
     return store ? { store, value: call.arguments[0]!, callback: call.arguments[1]! } : undefined;
   }
 
+  /** `S.enterWith(value)` as a statement: the store stays entered for the rest of the function and what it calls after. */
+  enterWith(st: ts.Statement): { store: ts.NewExpression; value: ts.Expression; call: ts.CallExpression } | undefined {
+    if (!ts.isExpressionStatement(st)) return undefined;
+    const call = skipOuter(st.expression);
+    if (!ts.isCallExpression(call) || call.arguments.length !== 1) return undefined;
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'enterWith') return undefined;
+    const store = this.storeOf(callee.expression);
+    return store ? { store, value: call.arguments[0]!, call } : undefined;
+  }
+
   /** A read of a store's value, following consts and member accesses back to `getStore()`. */
   read(expression: ts.Expression, depth = 0): StoreRead | undefined {
     if (depth > 8) return undefined;

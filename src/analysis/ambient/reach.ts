@@ -114,7 +114,8 @@ export class Reach {
     for (const edge of this.callers.get(fn) ?? []) {
       explained = true;
       const step = `${functionName(fn)}() (${this.deps.where(edge.call)})`;
-      for (const ctx of this.of(this.container(edge.call))) add(this.extend(ctx, ctx.entered, step));
+      const entered = this.enteredBefore(edge.call);
+      for (const ctx of this.of(this.container(edge.call))) add(this.extend(ctx, entered.size ? new Map([...ctx.entered, ...entered]) : ctx.entered, step));
     }
     for (const run of this.runTargets.get(fn) ?? []) {
       explained = true;
@@ -228,7 +229,7 @@ export class Reach {
           const use = n.parent;
           const called = ts.isCallExpression(use) && use.expression === n;
           const run = ts.isCallExpression(use) ? this.deps.providers.runCall(use) : undefined;
-          const entered = this.enclosingRuns(n, fn);
+          const entered = new Map([...this.enteredBefore(n), ...this.enclosingRuns(n, fn)]);
           if (run && skipOuter(run.callback) === n) entered.set(run.store, { kind: 'run', call: use as ts.CallExpression, value: run.value });
           else if (!called) entered.set('?', { kind: 'unknown', reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})` });
           out.set(this.signature(entered), entered);
@@ -240,6 +241,28 @@ export class Reach {
     const list = [...out.values()];
     this.nextMemo.set(fn, list);
     return list;
+  }
+
+  /**
+   * `S.enterWith(v)` statements that run before a node in its function: earlier statements of
+   * each enclosing block, up to the function (innermost last, so it wins). Not through
+   * branches: an enterWith inside an `if` before the node is not known to have run.
+   */
+  enteredBefore(node: ts.Node): Map<StoreKey, Entry> {
+    const found: [StoreKey, Entry][] = [];
+    let child: ts.Node = node;
+    for (let n: ts.Node | undefined = node.parent; n && !isFunctionLike(n) && !ts.isSourceFile(n); child = n, n = n.parent) {
+      if (!ts.isBlock(n)) continue;
+      const before: [StoreKey, Entry][] = [];
+      for (const st of n.statements) {
+        if (st === child) break;
+        const e = this.deps.providers.enterWith(st);
+        if (e) before.push([e.store, { kind: 'run', call: e.call, value: e.value }]);
+      }
+      found.unshift(...before);
+    }
+    // A function's own top-level statements: its body block is reached last above.
+    return new Map(found);
   }
 
   /** The `S.run(v, () => …)` callbacks between a node and the function it is in. */

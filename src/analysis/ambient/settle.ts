@@ -37,7 +37,9 @@ export class AmbientSettler {
     if (ctxs.length === 0) {
       return { coverage: 'unresolved', via: null, evidence: `runs on ${h.label}, and no entry point (route, job, script or exported function) reaches it`, callPath: [], deferred: false, crossFile: true };
     }
-    const judged = ctxs.map((ctx) => ({ ctx, verdict: this.judgeIn(h, ctx, table) }));
+    // `S.enterWith(v)` earlier in the write's own function applies on every path into it.
+    const here = reach.enteredBefore(at);
+    const judged = ctxs.map((ctx) => ({ ctx, verdict: this.judgeIn(h, here.size ? { ...ctx, entered: new Map([...ctx.entered, ...here]) } : ctx, table) }));
     judged.sort((a, b) => rank(a.verdict) - rank(b.verdict));
     const worst = judged[0]!;
     const trail = (ctx: Ctx): string[] => [ctx.root.label, ...ctx.path];
