@@ -181,4 +181,26 @@ app.post('/x', async (_req: any, res: any) => { await getDb().query('DELETE FROM
     });
     expect(verdicts(report)).toEqual(['src/app.ts:4 admin-pool via adminPool', 'src/app.ts:8 admin-pool via adminPool', 'src/app.ts:14 unscoped', 'src/app.ts:20 admin-pool via adminPool']);
   });
+
+  it('Koa: a router mounted after a middleware that awaits next() inside store.run is scoped; one mounted before is not', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/server.ts': `import Koa from 'koa';
+import Router from '@koa/router';
+import { withOrgScope } from '@acme/tenancy';
+import { getDb, pool, store } from './context';
+const app = new Koa();
+const open = new Router();
+const api = new Router();
+open.post('/hook', async (ctx: any) => { await getDb().query('DELETE FROM projects'); ctx.status = 204; });
+api.post('/notes', async (ctx: any) => { await getDb().query('DELETE FROM audit_logs'); ctx.status = 204; });
+app.use(open.routes());
+app.use(async (ctx: any, next: () => Promise<void>) => {
+  await withOrgScope(ctx, pool, ctx.get('x-org'), (tx) => store.run({ tx }, () => next()));
+});
+app.use(api.routes());
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/server.ts:8 unscoped', 'src/server.ts:9 org-scope via withOrgScope']);
+  });
 });
