@@ -16,6 +16,7 @@ import { readMigrations, replayed } from '../src/schema/load.js';
 import { replayMigrations } from '../src/schema/replay.js';
 import { worstShapes, writeCorpus } from './worst-shapes.js';
 import { appendEslintRow, type EslintBench, eslintBench } from './eslint.js';
+import { generateAmbientApp } from './ambient.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -169,6 +170,15 @@ if (!args.includes('--no-shapes')) {
     curve.push({ scale, ms: m.ms, peakRssMb: m.peakRssMb, writeSites: m.writeSites, gaveUp: m.gaveUp, facts: work.facts, steps: work.steps, timeVs1x: Math.round((m.ms / base.ms) * 100) / 100, stepsVs1x: Math.round((work.steps / baseWork.steps) * 100) / 100 });
   }
   result.worstShapes = curve;
+}
+
+// ---- ambient writes settled per root: 2,000 routes behind a store-entering middleware ----
+
+if (!dirOption && !args.includes('--no-ambient')) {
+  const ambientDir = tempDir('rls-guard-bench-ambient-');
+  generateAmbientApp(ambientDir, 2000);
+  const m = measure('audit', ambientDir);
+  result.ambient = ok(m) ? { routes: 2000, ms: m.ms, peakRssMb: m.peakRssMb, writeSites: m.writeSites } : m;
 }
 
 // ---- the migration replay (optional: PGlite's start dominates it) ----

@@ -20,6 +20,8 @@ export interface AnalysisConfig {
   /** Name prefixes that also count as scope helpers ("variants" such as withOrgScopeReadOnly). */
   scopeHelperPrefixes: string[];
   adminProviders: NamedSpec[];
+  /** Middleware that enters an org-scoped context the code cannot show (ambient/settle.ts). */
+  ambientScopes: NamedSpec[];
   setterFunctions: Map<string, { setting: string; local: boolean | null }[]>;
   definerFunctions: Set<string>;
   /** SECURITY DEFINER functions whose body is known and writes nothing (nor do the functions it calls): a call of one is a read. */
@@ -90,6 +92,7 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     scopeHelpers: [...DEFAULT_SCOPE_HELPERS, ...(config.scopeHelpers ?? [])].map(helper),
     scopeHelperPrefixes: DEFAULT_SCOPE_HELPERS,
     adminProviders: [...DEFAULT_ADMIN_PROVIDERS, ...(config.adminProviders ?? [])].map(spec),
+    ambientScopes: (config.ambientScopes ?? []).map((a) => spec({ name: a.middleware, ...(a.from ? { from: a.from } : {}) })),
     setterFunctions,
     definerFunctions,
     readOnlyDefiners: readOnlyDefiners(model, definerFunctions),

@@ -1,5 +1,6 @@
 import type ts from 'typescript';
 import type { Coverage, Operation } from '../report/types.js';
+import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, ParamBinding } from './handles.js';
 
 // What the flow walk learns about one file, before verdicts that need other files.
@@ -44,7 +45,9 @@ export type Verdict = {
 /** A verdict that depends on who calls a function: through a parameter, or a connection a closure captures. */
 export type Pending =
   | { kind: 'param'; binding: ParamBinding }
-  | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle };
+  | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle }
+  /** A connection read from an AsyncLocalStorage: judged per root that reaches the write (ambient/settle.ts). */
+  | { kind: 'ambient'; handle: AmbientHandle };
 
 export type LocalVerdict = Verdict | { pending: Pending; state: ConnState };
 

@@ -15,6 +15,7 @@ import { isFunctionLike, skipOuter } from './scope.js';
 import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from './sql-text.js';
 import { judge } from './verdict.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
+import { ambientAdapter } from './ambient/providers.js';
 
 // Walks each function in evaluation order, tracking per connection whether a transaction is
 // open and whether the org context is set in it, joining states where branches meet (a
@@ -302,10 +303,10 @@ class FlowWalker {
     const handle = this.deps.handles.of(receiver);
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package'))) return false;
     // The executor's own library decides what its methods do (TypeORM's query() is not knex's).
-    const own = handle.kind === 'executor' ? handle.adapter : handle.kind === 'param' && handle.typed ? handle.typed.adapter : handle.kind === 'admin' ? handle.adapter : undefined;
+    const own = handle.kind === 'executor' ? handle.adapter : handle.kind === 'param' && handle.typed ? handle.typed.adapter : handle.kind === 'admin' ? handle.adapter : handle.kind === 'ambient' ? ambientAdapter(handle) : undefined;
     if (own && own !== asked && method !== undefined) return own.queryMethods[method] !== undefined && this.query(call, receiver, sqlArg, own, state);
     const adapter = own ?? asked;
-    const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null);
+    const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null) || (handle.kind === 'ambient' && own !== undefined);
     const values = ts.isCallExpression(call) ? call.arguments[call.arguments.indexOf(sqlArg) + 1] : undefined;
     const sql = this.resolveSql(sqlArg, values, adapter.placeholders);
     if (!sql.ok && !trusted) return false;
@@ -342,7 +343,7 @@ class FlowWalker {
       const w = adapter.builderWrite?.(call, this.builderContext);
       if (!w) continue;
       const handle = this.deps.handles.of(w.executor);
-      const ours = ((handle.kind === 'executor' || handle.kind === 'admin') && handle.adapter === adapter) || (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true));
+      const ours = ((handle.kind === 'executor' || handle.kind === 'admin') && handle.adapter === adapter) || (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true)) || (handle.kind === 'ambient' && ambientAdapter(handle) === adapter);
       // Scope helpers and admin providers hand out whatever their library's executor is: the
       // call's shape must then say which library it is.
       if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) {

@@ -9,6 +9,7 @@ import { fillHoles, SqlTextFolder } from './sql-text.js';
 import type { Facts, FactKind } from './fixpoint.js';
 import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import { classifyStatement } from '../sql/classify.js';
+import { type AmbientHandle, AmbientProviders } from './ambient/providers.js';
 import { parseSql } from '../sql/parser.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -22,6 +23,7 @@ export type Handle =
   | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression; definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number } }
   | { kind: 'admin'; via: string; key: ts.Node; label: string; adapter?: DbAdapter }
   | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null }
+  | AmbientHandle
   | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }
   | { kind: 'not-db'; reason: string }
   /** `libraries`: the database libraries some of its possible values come from (a factory with mixed returns). */
@@ -47,6 +49,8 @@ export class HandleResolver {
   };
   private readonly returnsKind: FactKind<ts.FunctionLikeDeclaration, ReturnsFact>;
   private readonly scopedKind: FactKind<ts.FunctionLikeDeclaration, ReadonlySet<ts.Node>>;
+  /** AsyncLocalStorage stores and the accessors that read them (ambient/providers.ts). */
+  readonly ambient: AmbientProviders;
 
   constructor(
     private readonly origins: OriginResolver,
@@ -57,6 +61,7 @@ export class HandleResolver {
     readonly facts: Facts = origins.facts,
   ) {
     this.returnsKind = returnsFact((e) => this.trace(e));
+    this.ambient = new AmbientProviders(origins, root, where);
     this.scopedKind = {
       name: 'scoped-on-return',
       compute: (fn) => scopedOnReturn(fn, (e) => this.of(e), (sql) => this.effects(sql), config.contextSettings),
@@ -146,6 +151,8 @@ export class HandleResolver {
     while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
     if (e !== expr && !ts.isCallExpression(e) && !ts.isNewExpression(e)) return this.trace(e);
     if (ts.isNewExpression(e)) {
+      const proxy = this.ambient.proxy(e, (x) => this.trace(x));
+      if (proxy) return proxy;
       const ctor = this.trace(e.expression);
       if (ctor.kind === 'library' && ctor.export !== 'namespace' && ctor.export !== 'sql-tag') {
         const what = ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
@@ -158,6 +165,8 @@ export class HandleResolver {
     if (ts.isLiteralExpression(e) || ts.isObjectLiteralExpression(e) || ts.isArrayLiteralExpression(e) || ts.isTemplateExpression(e)) {
       return { kind: 'not-db', reason: 'a literal' };
     }
+    const ambient = this.ambient.accessor(e, (x) => this.trace(x));
+    if (ambient) return ambient;
     return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
   }
 
@@ -173,7 +182,9 @@ export class HandleResolver {
     if (factory.kind === 'library') {
       if (factory.adapter.factoryFactories?.includes(factory.name)) return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
       const exec = factory.adapter.factories?.[factory.name];
-      if (exec) return { kind: 'executor', exec, adapter: factory.adapter, key: call, label: `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
+      // knex({ connection: { options: '-c app.current_org_id=…' } }): a per-tenant pool too.
+      const tenant = exec ? this.tenantOptions(call.arguments[0]) : undefined;
+      if (exec) return { kind: 'executor', exec, adapter: factory.adapter, key: call, label: `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} from ${shortText(callee, 30)}() at ${where(call, this.root)}`, ...(tenant ? { tenant: { ...tenant, at: call } } : {}) };
     }
     if (ts.isPropertyAccessExpression(callee)) {
       const receiver = this.trace(callee.expression);
@@ -207,6 +218,8 @@ export class HandleResolver {
 
   /** A function in the codebase that returns a connection: its per-function fact, and the guard this call selects. */
   private returned(fn: ts.FunctionLikeDeclaration, call?: ts.CallExpression): Handle {
+    const ambient = this.ambient.factory(fn, (x) => this.trace(x));
+    if (ambient) return ambient;
     const first = returnedAt(this.facts.get(this.returnsKind, fn), fn, call);
     // A factory that opens a transaction and sets the org context on the connection it returns.
     if (call && first.kind === 'executor' && first.exec !== 'pool' && this.facts.get(this.scopedKind, fn).has(first.key)) {
@@ -357,16 +370,8 @@ export class HandleResolver {
   }
 
   private findTenantBinding(created: ts.NewExpression): { via: string; at: ts.Node } | undefined {
-    const config = created.arguments?.[0] && skipOuter(created.arguments[0]);
-    if (config && ts.isObjectLiteralExpression(config)) {
-      for (const p of config.properties) {
-        if (!ts.isPropertyAssignment(p) || p.name.getText() !== 'options') continue;
-        const folded = (this.folder ??= new SqlTextFolder(this.origins)).sql(p.initializer);
-        if (!folded.ok) continue;
-        const setting = folded.variants.map((v) => optionSetting(v, this.config.contextSettings)).find((x) => x !== undefined);
-        if (setting && folded.variants.every((v) => optionSetting(v, this.config.contextSettings) === setting)) return { via: `tenant pool (options -c ${setting})`, at: created };
-      }
-    }
+    const options = this.tenantOptions(created.arguments?.[0]);
+    if (options) return { ...options, at: created };
     const decl = created.parent;
     if (!decl || !ts.isVariableDeclaration(decl) || !ts.isIdentifier(decl.name)) return undefined;
     let hook: { via: string; at: ts.Node } | undefined;
@@ -380,6 +385,25 @@ export class HandleResolver {
     };
     visit(created.getSourceFile());
     return hook;
+  }
+
+  /** Connection options that set the org setting for every connection: `{ options }` or `{ connection: { options } }`. */
+  private tenantOptions(arg: ts.Expression | undefined): { via: string } | undefined {
+    const config = arg && skipOuter(arg);
+    if (!config || !ts.isObjectLiteralExpression(config)) return undefined;
+    for (const p of config.properties) {
+      if (!ts.isPropertyAssignment(p)) continue;
+      if (p.name.getText() === 'connection') {
+        const inner = this.tenantOptions(p.initializer);
+        if (inner) return inner;
+      }
+      if (p.name.getText() !== 'options') continue;
+      const folded = (this.folder ??= new SqlTextFolder(this.origins)).sql(p.initializer);
+      if (!folded.ok) continue;
+      const setting = folded.variants.map((v) => optionSetting(v, this.config.contextSettings)).find((x) => x !== undefined);
+      if (setting && folded.variants.every((v) => optionSetting(v, this.config.contextSettings) === setting)) return { via: `tenant pool (options -c ${setting})` };
+    }
+    return undefined;
   }
 
   private isConnectHook(call: ts.CallExpression, decl: ts.VariableDeclaration): boolean {

@@ -7,6 +7,7 @@ import type { Location, Severity, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
 import type { AnalysisConfig } from './config.js';
 import type { FileFacts, RawFinding, RawSite } from './facts.js';
+import { AmbientSettler } from './ambient/settle.js';
 import { analyzeFlow } from './flow.js';
 import { HandleResolver } from './handles.js';
 import { functionName, OriginResolver } from './origins.js';
@@ -95,9 +96,10 @@ export function analyze(input: CoreInput): CoreResult {
       incomplete.push({ file: relative(input.root, f.sf.fileName), line: line + 1, reason: `${g.reason}; writes there may be missing` });
     }
   }
+  const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root });
   let verdicts: Map<RawSite, SiteVerdict>;
   try {
-    verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b), facts: engine });
+    verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b), facts: engine, ambient: (h, at, table) => ambient.settle(h, at, table) });
   } catch (error) {
     incomplete.push(...facts.map((f) => ({ file: relative(input.root, f.sf.fileName), reason: `the callers of its writes could not be followed (${gaveUp(error)}); none of its writes were checked` })));
     return { sites: [], findings: [], settingsSet: new Set(), work: work(), incomplete };

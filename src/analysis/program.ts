@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import type { CallbackUse, CallEdge, ConnState, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
 import { freshState, isInlineCallback, rank } from './flow.js';
+import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, ParamBinding } from './handles.js';
 import { where } from './handles.js';
 import { isExported } from './modules.js';
@@ -36,6 +37,8 @@ export interface ProgramOptions {
   injected?: (binding: ParamBinding) => Handle | undefined;
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
   facts?: Facts;
+  /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
+  ambient?: (handle: AmbientHandle, at: ts.Node, table: string) => SiteVerdict;
 }
 
 interface Index {
@@ -61,7 +64,7 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
       const table = site.gatedTables[0] ?? '';
       const settler = new Settler(index, options, table, memo, f.sf);
       // A copy: settled verdicts are shared between sites, and this one gets its own crossFile.
-      const verdict = { ...settler.settle(site.verdict, new Set()) };
+      const verdict = { ...settler.settle(site.verdict, new Set(), site.call) };
       // The plugin's question: could other files change this verdict? Then its project index decides.
       if (!options.wholeProgram) verdict.crossFile = settler.foreign;
       if (options.wholeProgram && 'pending' in site.verdict) {
@@ -72,7 +75,7 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
           callers: groupBy(f.edges, (e) => e.callee),
           uses: groupBy(f.callbackUses, (u) => u.fn),
         };
-        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, memo, f.sf).settle(site.verdict, new Set()).deferred;
+        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, memo, f.sf).settle(site.verdict, new Set(), site.call).deferred;
       }
       out.set(site, verdict);
     }
@@ -100,9 +103,12 @@ const MAX_DEPTH = 12;
  * several places is followed once per helper, not once per path through the chain.
  * Recursion is cut by the engine's in-progress marker (unresolved, as before).
  */
+/** A pending write judged at its function's callers (an ambient one is judged at its roots instead). */
+type CallerPending = Exclude<Pending, { kind: 'ambient' }>;
+
 class SettleMemo {
   readonly keys = new Interner();
-  readonly pending = new Map<object, { settler: Settler; p: Pending }>();
+  readonly pending = new Map<object, { settler: Settler; p: CallerPending }>();
   /** Keys whose verdict depended on other files: a settler that reuses one inherits that. */
   readonly foreign = new Set<object>();
   readonly kind: FactKind<object, SiteVerdict> = {
@@ -142,14 +148,15 @@ class Settler {
   ) {}
 
   /** The memoised part of `settle`: a pending verdict, whatever the path that reached it. */
-  settlePending(p: Pending): SiteVerdict {
+  settlePending(p: CallerPending): SiteVerdict {
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     const next = new Set<ts.Node>([anchor]);
     if (p.kind === 'param' && isInlineCallback(p.binding.fn)) return this.callback(p, next);
     return this.callers(p, next);
   }
 
-  settle(verdict: LocalVerdict, seen: Set<ts.Node>): SiteVerdict {
+  /** `at`: where the connection is used (the write, or the call that passes it on). */
+  settle(verdict: LocalVerdict, seen: Set<ts.Node>, at: ts.Node): SiteVerdict {
     if (!('pending' in verdict)) {
       const { verify, ...plain } = verdict;
       if (verify && !seen.has(verify.helper)) {
@@ -161,6 +168,14 @@ class Settler {
       return { ...plain, callPath: [], deferred: false };
     }
     const p = verdict.pending;
+    if (p.kind === 'ambient') {
+      // Which roots reach the write decides it: only the walker sees them all.
+      if (!this.options.wholeProgram || !this.options.ambient) {
+        this.foreign = true;
+        return { coverage: 'unresolved', via: null, evidence: `runs on ${p.handle.label}, which is decided by the roots that reach it (only the whole-program audit follows them)`, callPath: [], deferred: true };
+      }
+      return this.options.ambient(p.handle, at, this.table);
+    }
     const subject = p.kind === 'param' ? p.binding.decl : p.key;
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1);
@@ -171,7 +186,7 @@ class Settler {
   }
 
   /** A write on a parameter or captured connection: judged at every call of the function. */
-  private callers(p: Pending, seen: Set<ts.Node>): SiteVerdict {
+  private callers(p: Exclude<Pending, { kind: 'ambient' }>, seen: Set<ts.Node>): SiteVerdict {
     const fn = (p.kind === 'param' ? p.binding.fn : p.fn) as ts.FunctionLikeDeclaration;
     const name = functionName(fn);
     const subject = p.kind === 'param' ? `parameter \`${p.binding.name}\` of \`${name}\`` : `a connection that \`${name}\` captures from its enclosing function`;
@@ -183,7 +198,7 @@ class Settler {
         results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
         continue;
       }
-      const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen);
+      const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, edge.call);
       results.push({ ...inner, callPath: [at, ...inner.callPath] });
     }
     const exported = isExportedFunction(fn);
@@ -204,7 +219,7 @@ class Settler {
     // pool (a PrismaService, a DataSource), receives the app's pool from the container.
     if (results.length === 0 && !escaped && p.kind === 'param' && ts.isConstructorDeclaration(fn) && this.options.injected) {
       const injected = this.options.injected(p.binding);
-      if (injected) return { ...this.settle(judge(injected, freshState(injected), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen), callPath: [] };
+      if (injected) return { ...this.settle(judge(injected, freshState(injected), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, fn), callPath: [] };
     }
     const why = escaped ? `\`${name}\` is passed around as a value, so its callers cannot be followed` : `no call of \`${name}\` was found`;
     return { coverage: 'unresolved', via: null, evidence: `runs on ${subject}, and ${why}`, callPath: [], deferred: false };
@@ -251,7 +266,7 @@ class Settler {
           results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes the callback a value that is not a traceable connection`, callPath: [at], deferred: false });
           continue;
         }
-        const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), new Set([...seen, helper]));
+        const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), new Set([...seen, helper]), use.call);
         results.push({ ...inner, callPath: [at, ...inner.callPath] });
       }
     }

@@ -36,6 +36,8 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
         return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes whichever connection is free, with no org context` };
       }
       return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} ${missing(state, root)}` };
+    case 'ambient':
+      return { pending: { kind: 'ambient', handle }, state };
     case 'unknown':
       return { coverage: 'unresolved', via: null, evidence: `the connection that runs this write cannot be traced: ${handle.reason}` };
     default:

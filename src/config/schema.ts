@@ -44,6 +44,19 @@ export const CONFIG_SCHEMA = {
     contextSettings: { ...names, description: 'Settings whose transaction-local value carries the org context. Default: those the policies read, else app.current_org_id.' },
     scopeHelpers: { type: 'array', items: scopeHelper, description: 'Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and withRequestOrgScope.' },
     adminProviders: { type: 'array', items: specifier, description: 'Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection.' },
+    ambientScopes: {
+      type: 'array',
+      description: 'Middleware that runs next() inside an org-scoped context the code cannot show (defined in a package you do not have): every handler behind it is org-scoped.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['middleware'],
+        properties: {
+          middleware: { type: 'string', minLength: 1, description: "The middleware's exported name, as the routes use it." },
+          from: { type: 'string', minLength: 1, description: 'Module it is imported from; when given, only that import matches.' },
+        },
+      },
+    },
     definerFunctions: { ...names, description: 'SQL functions to treat as SECURITY DEFINER even if no migration declares them.' },
     setterFunctions: { ...names, description: 'SQL functions that set the org context (like set_org_id(uuid)) beyond those found in migrations.' },
     gatedTables: {

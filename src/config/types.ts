@@ -13,6 +13,13 @@ export interface ScopeHelperSpec {
   executorParam?: number;
 }
 
+export interface AmbientScopeSpec {
+  /** The middleware's exported name, as the routes use it. */
+  middleware: string;
+  /** Module it is imported from; when given, only that import matches. */
+  from?: string;
+}
+
 export interface RlsGuardConfig {
   /** The JSON Schema this file follows, for editors. */
   $schema?: string;
@@ -24,6 +31,8 @@ export interface RlsGuardConfig {
   scopeHelpers?: (string | ScopeHelperSpec)[];
   /** Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection. */
   adminProviders?: Specifier[];
+  /** Middleware that runs next() inside an org-scoped context the code cannot show (defined in a package you do not have): every handler behind it is org-scoped. */
+  ambientScopes?: AmbientScopeSpec[];
   /** SQL functions to treat as SECURITY DEFINER even if no migration declares them. */
   definerFunctions?: string[];
   /** SQL functions that set the org context (like set_org_id(uuid)) beyond those found in migrations. */

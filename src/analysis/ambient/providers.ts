@@ -1,0 +1,227 @@
+import ts from 'typescript';
+import type { DbAdapter } from '../../adapters/index.js';
+import type { Handle } from '../handles.js';
+import { functionName, type OriginResolver, shortText } from '../origins.js';
+import { isFunctionLike, lookup, skipOuter } from '../scope.js';
+
+// Ambient providers: an AsyncLocalStorage holds the org-scoped connection (or a tenant id)
+// for whatever runs inside `store.run(value, fn)`, and an accessor reads it back. Which
+// connection an accessor gives depends on the path that reached it, so a write through one
+// is judged per root over the call graph (see reach.ts), never here. This module only
+// recognises stores and accessors, by provenance: the store is `new AsyncLocalStorage()`
+// from node:async_hooks, never a variable called `store`.
+
+const ALS_MODULES = new Set(['node:async_hooks', 'async_hooks']);
+
+/** A connection that depends on the store a path entered. */
+export interface AmbientHandle {
+  kind: 'ambient';
+  /** The `new AsyncLocalStorage()` expression. */
+  store: ts.NewExpression;
+  storeName: string;
+  /** Members read from the stored value: `getStore()?.tx` → ['tx']. */
+  path: string[];
+  /** A tenant store: the connection the accessor picks when the store holds a value. */
+  entered?: Handle;
+  /** What the accessor gives when no path entered the store. */
+  fallback: Handle;
+  key: ts.Node;
+  label: string;
+}
+
+/** A read of a store's value: `store.getStore()`, `store.getStore()?.tx`, or a const holding one. */
+export interface StoreRead {
+  store: ts.NewExpression;
+  path: string[];
+}
+
+export class AmbientProviders {
+  private readonly stores = new Map<ts.Node, ts.NewExpression | null>();
+  private readonly factories = new Map<ts.FunctionLikeDeclaration, AmbientHandle | null>();
+
+  constructor(
+    private readonly origins: OriginResolver,
+    private readonly root: string,
+    private readonly where: (n: ts.Node, root: string) => string,
+  ) {}
+
+  /** The AsyncLocalStorage an expression is, if it is one. */
+  storeOf(expression: ts.Expression): ts.NewExpression | undefined {
+    const e = skipOuter(expression);
+    if (this.stores.has(e)) return this.stores.get(e) ?? undefined;
+    let found: ts.NewExpression | null = null;
+    const origin = this.origins.expr(e);
+    if (origin.kind === 'expr' && ts.isNewExpression(origin.expr)) {
+      const ctor = this.origins.expr(origin.expr.expression);
+      if (ctor.kind === 'external' && ALS_MODULES.has(ctor.module) && ctor.path.length === 1 && ctor.path[0] === 'AsyncLocalStorage') found = origin.expr;
+    }
+    this.stores.set(e, found);
+    return found ?? undefined;
+  }
+
+  /** `S.run(value, fn)` on a store: the store, the value and the callback. */
+  runCall(call: ts.CallExpression): { store: ts.NewExpression; value: ts.Expression; callback: ts.Expression } | undefined {
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'run' || call.arguments.length < 2) return undefined;
+    const store = this.storeOf(callee.expression);
+    return store ? { store, value: call.arguments[0]!, callback: call.arguments[1]! } : undefined;
+  }
+
+  /** `S.enterWith(value)` as a statement: the store stays entered for the rest of the function and what it calls after. */
+  enterWith(st: ts.Statement): { store: ts.NewExpression; value: ts.Expression; call: ts.CallExpression } | undefined {
+    if (!ts.isExpressionStatement(st)) return undefined;
+    const call = skipOuter(st.expression);
+    if (!ts.isCallExpression(call) || call.arguments.length !== 1) return undefined;
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'enterWith') return undefined;
+    const store = this.storeOf(callee.expression);
+    return store ? { store, value: call.arguments[0]!, call } : undefined;
+  }
+
+  /** A read of a store's value, following consts and member accesses back to `getStore()`. */
+  read(expression: ts.Expression, depth = 0): StoreRead | undefined {
+    if (depth > 8) return undefined;
+    let e = skipOuter(expression);
+    const path: string[] = [];
+    while (ts.isPropertyAccessExpression(e) || ts.isNonNullExpression(e)) {
+      if (ts.isPropertyAccessExpression(e)) path.unshift(e.name.text);
+      e = skipOuter(e.expression);
+    }
+    if (ts.isCallExpression(e)) {
+      const callee = skipOuter(e.expression);
+      if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'getStore' || e.arguments.length) return undefined;
+      const store = this.storeOf(callee.expression);
+      return store ? { store, path } : undefined;
+    }
+    if (ts.isIdentifier(e)) {
+      const b = lookup(e);
+      if (b?.kind !== 'variable' || b.path.length || !b.decl.initializer) return undefined;
+      const inner = this.read(b.decl.initializer, depth + 1);
+      return inner ? { store: inner.store, path: [...inner.path, ...path] } : undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * An accessor expression: `S.getStore()?.tx ?? pool`, `ctx ? ctx.tx : pool`, or a bare read
+   * (no fallback: with no store entered it yields undefined, which is not a connection).
+   */
+  accessor(expression: ts.Expression, trace: (e: ts.Expression) => Handle): AmbientHandle | undefined {
+    const e = skipOuter(expression);
+    if (ts.isBinaryExpression(e) && (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || e.operatorToken.kind === ts.SyntaxKind.BarBarToken)) {
+      const r = this.read(e.left);
+      if (r) return this.make(r, e, trace(e.right));
+    }
+    if (ts.isConditionalExpression(e)) {
+      const test = this.read(e.condition);
+      const then = this.read(e.whenTrue);
+      if (test && then && then.store === test.store) return this.make(then, e, trace(e.whenFalse));
+    }
+    const r = this.read(e);
+    if (r) return this.make(r, e, { kind: 'unknown', reason: `\`${shortText(e, 40)}\` is undefined where no path entered the store` });
+    return undefined;
+  }
+
+  /** `new Proxy(pool, { get(target, prop) { … S.getStore() … } })`: the store's value, else the target. */
+  proxy(created: ts.NewExpression, trace: (e: ts.Expression) => Handle): AmbientHandle | undefined {
+    const ctor = skipOuter(created.expression);
+    if (!ts.isIdentifier(ctor) || ctor.text !== 'Proxy' || lookup(ctor) || created.arguments?.length !== 2) return undefined;
+    const handler = skipOuter(created.arguments[1]!);
+    if (!ts.isObjectLiteralExpression(handler)) return undefined;
+    const trap = handler.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === 'get');
+    const fn = trap && (ts.isMethodDeclaration(trap) ? trap : ts.isPropertyAssignment(trap) ? skipOuter(trap.initializer) : undefined);
+    if (!fn || !isFunctionLike(fn) || !fn.body) return undefined;
+    // The trap's reads of a store must agree on one store and one member path.
+    const reads: StoreRead[] = [];
+    const top = (e: ts.Expression): ts.Expression => {
+      while (ts.isPropertyAccessExpression(e.parent) || ts.isNonNullExpression(e.parent) || ts.isParenthesizedExpression(e.parent)) e = e.parent as ts.Expression;
+      return e;
+    };
+    const visit = (n: ts.Node): void => {
+      if (ts.isCallExpression(n)) {
+        const callee = skipOuter(n.expression);
+        // `const ctx = S.getStore()` is read through its uses (`ctx?.tx`), below.
+        const held = ts.isVariableDeclaration(top(n).parent) && (top(n).parent as ts.VariableDeclaration).initializer === top(n);
+        if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'getStore' && !held) {
+          const r = this.read(top(n));
+          if (r) reads.push(r);
+        }
+      }
+      if (ts.isIdentifier(n) && ts.isPropertyAccessExpression(n.parent) && n.parent.expression === n && lookup(n)?.kind === 'variable') {
+        const r = this.read(top(n));
+        if (r) reads.push(r);
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(fn.body);
+    if (reads.length === 0) return undefined;
+    const first = reads[0]!;
+    if (!reads.every((r) => r.store === first.store && r.path.join('.') === first.path.join('.'))) {
+      return { ...this.make(first, created, trace(created.arguments[0]!)), fallback: { kind: 'unknown', reason: 'the Proxy trap reads its store in more than one way' } };
+    }
+    return this.make(first, created, trace(created.arguments[0]!));
+  }
+
+  /**
+   * A factory that picks a connection from a tenant store: `const t = S.getStore(); if (!t)
+   * return pool; return tenantPool(t);` or `return t ? tenantPool(t) : pool`. Once per function.
+   */
+  factory(fn: ts.FunctionLikeDeclaration, trace: (e: ts.Expression) => Handle): AmbientHandle | undefined {
+    if (this.factories.has(fn)) return this.factories.get(fn) ?? undefined;
+    this.factories.set(fn, null);
+    const found = this.findFactory(fn, trace);
+    this.factories.set(fn, found ?? null);
+    return found;
+  }
+
+  private findFactory(fn: ts.FunctionLikeDeclaration, trace: (e: ts.Expression) => Handle): AmbientHandle | undefined {
+    if (!fn.body || !ts.isBlock(fn.body)) return undefined;
+    const stmts = fn.body.statements;
+    const decl = stmts.find(ts.isVariableStatement)?.declarationList.declarations.find((d) => d.initializer && this.read(d.initializer));
+    if (!decl || !ts.isIdentifier(decl.name)) return undefined;
+    const local = decl.name.text;
+    const r = this.read(decl.initializer!)!;
+    const isLocal = (x: ts.Expression): boolean => ts.isIdentifier(skipOuter(x)) && (skipOuter(x) as ts.Identifier).text === local && lookup(skipOuter(x) as ts.Identifier)?.kind === 'variable';
+    let fallback: ts.Expression | undefined;
+    let entered: ts.Expression | undefined;
+    for (const st of stmts) {
+      if (ts.isIfStatement(st) && !st.elseStatement) {
+        const cond = skipOuter(st.expression);
+        const then = ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1 ? st.thenStatement.statements[0]! : st.thenStatement;
+        if (ts.isPrefixUnaryExpression(cond) && cond.operator === ts.SyntaxKind.ExclamationToken && isLocal(cond.operand) && ts.isReturnStatement(then) && then.expression) {
+          fallback = then.expression;
+          continue;
+        }
+      }
+      if (ts.isReturnStatement(st) && st.expression) {
+        const e = skipOuter(st.expression);
+        if (ts.isConditionalExpression(e) && isLocal(e.condition)) {
+          entered = e.whenTrue;
+          fallback = e.whenFalse;
+        } else if (fallback) entered = e;
+        break;
+      }
+    }
+    if (!fallback || !entered) return undefined;
+    return { ...this.make(r, fn, trace(fallback)), entered: trace(entered), label: `the connection \`${functionName(fn)}\` (${this.where(fn, this.root)}) picks from ${this.describeStore(r.store)}` };
+  }
+
+  describeStore(store: ts.NewExpression): string {
+    const d = store.parent;
+    const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : 'an AsyncLocalStorage';
+    return `the AsyncLocalStorage \`${name}\` (${this.where(store, this.root)})`;
+  }
+
+  private make(r: StoreRead, at: ts.Node, fallback: Handle): AmbientHandle {
+    const d = r.store.parent;
+    const storeName = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : 'AsyncLocalStorage';
+    const member = r.path.length ? ` (its \`${r.path.join('.')}\`)` : '';
+    return { kind: 'ambient', store: r.store, storeName, path: r.path, fallback, key: at, label: `the connection ${this.describeStore(r.store)} holds${member}, read at ${this.where(at, this.root)}` };
+  }
+}
+
+/** The library an ambient connection belongs to: its fallback's, else the entered one's. */
+export function ambientAdapter(h: AmbientHandle): DbAdapter | undefined {
+  for (const x of [h.fallback, h.entered]) if (x && (x.kind === 'executor' || x.kind === 'admin') && x.adapter) return x.adapter;
+  return undefined;
+}

@@ -1,0 +1,364 @@
+import ts from 'typescript';
+import type { CallEdge, FileFacts } from '../facts.js';
+import type { Facts, FactKind } from '../fixpoint.js';
+import { isExported } from '../modules.js';
+import { functionName, type OriginResolver } from '../origins.js';
+import { isFunctionLike, lookup, skipOuter } from '../scope.js';
+import type { Middleware, Root, RootEntry } from '../roots/entry-points.js';
+import type { AmbientProviders } from './providers.js';
+
+// Which stores are entered, with what, on the paths from roots to each function: one fact
+// per function (the Facts engine memoises it and settles recursion by fixed point). A
+// function's contexts are pulled from whatever runs it: the roots that register it, its
+// callers' contexts (through `S.run(v, cb)` the store S then holds v), or, for an inline
+// callback, the function it is passed to. Contexts are keyed by what they entered, not by
+// root, so the work per function is bounded by the distinct entries, and the roots behind
+// each are kept for the evidence.
+
+export type Entry =
+  | { kind: 'run'; call: ts.CallExpression; value: ts.Expression }
+  /** A middleware configured in ambientScopes: it enters every store with a scoped value. */
+  | { kind: 'declared'; name: string; at: ts.Node }
+  /** Something on the path could not be followed (fail closed). */
+  | { kind: 'unknown'; reason: string };
+
+/** `'*'`: a configured middleware; `'?'`: an unfollowable step. */
+export type StoreKey = ts.NewExpression | '*' | '?';
+
+export interface Ctx {
+  entered: ReadonlyMap<StoreKey, Entry>;
+  /** One root that reaches the function this way, and the call path from it. */
+  root: Root;
+  path: string[];
+  /** Every root that reaches it this way (capped for evidence). */
+  roots: Root[];
+  key: string;
+}
+
+export const MAX_ROOTS = 64;
+
+export interface ReachDeps {
+  files: readonly FileFacts[];
+  origins: OriginResolver;
+  providers: AmbientProviders;
+  facts: Facts;
+  entries: readonly RootEntry[];
+  registered: ReadonlySet<ts.FunctionLikeDeclaration>;
+  /** Configured middleware that enter a scoped context the code cannot show. */
+  declared: (m: Middleware) => string | undefined;
+  where: (n: ts.Node) => string;
+}
+
+type Container = ts.FunctionLikeDeclaration | ts.SourceFile;
+
+export class Reach {
+  private readonly callers = new Map<ts.Node, CallEdge[]>();
+  private readonly escaped = new Set<ts.Node>();
+  private readonly rootsOf = new Map<ts.Node, RootEntry[]>();
+  /** `S.run(v, f)` with `f` a named function: f runs with S entered. */
+  private readonly runTargets = new Map<ts.Node, ts.CallExpression[]>();
+  private readonly ids = new Map<ts.Node, number>();
+  private readonly kind: FactKind<Container, Ctx[]>;
+  private readonly nextMemo = new Map<ts.FunctionLikeDeclaration, Map<StoreKey, Entry>[]>();
+
+  constructor(private readonly deps: ReachDeps) {
+    for (const f of deps.files) {
+      for (const e of f.edges) push(this.callers, e.callee, e);
+      for (const fn of f.escapedFunctions) this.escaped.add(fn);
+      const visit = (n: ts.Node): void => {
+        if (ts.isCallExpression(n)) {
+          const run = deps.providers.runCall(n);
+          if (run && !isFunctionLike(skipOuter(run.callback))) {
+            const target = deps.origins.expr(run.callback);
+            if (target.kind === 'function') push(this.runTargets, target.decl, n);
+          }
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(f.sf);
+    }
+    for (const e of deps.entries) push(this.rootsOf, e.fn, e);
+    this.kind = {
+      name: 'ambient-reach',
+      compute: (c) => this.compute(c),
+      conservative: (c, why) => (why === 'cycle' ? [] : [this.unknownCtx(c, why === 'depth' ? 'the call path is too deep to follow' : 'the contexts reaching it do not settle')]),
+      same: (a, b) => a.length === b.length && a.every((x, i) => x.key === b[i]!.key && x.roots.length === b[i]!.roots.length),
+    };
+  }
+
+  /** The contexts a function (or a module's top level) runs in. */
+  of(c: Container): Ctx[] {
+    return this.deps.facts.get(this.kind, c);
+  }
+
+  /** The function or module a node runs in. */
+  container(node: ts.Node): Container {
+    for (let n: ts.Node | undefined = node.parent; n; n = n.parent) if (isFunctionLike(n)) return n;
+    return node.getSourceFile();
+  }
+
+  private compute(c: Container): Ctx[] {
+    const out = new Map<string, Ctx>();
+    const add = (ctx: Ctx): void => merge(out, ctx);
+    if (ts.isSourceFile(c)) {
+      const root: Root = { kind: 'module', label: `the module code of ${this.deps.where(c).replace(/:\d+$/, '')} (run at startup)`, node: c, behind: [] };
+      add(this.ctx(new Map(), root, []));
+      return [...out.values()];
+    }
+    const fn = c;
+    let explained = false;
+    for (const entry of this.rootsOf.get(fn) ?? []) {
+      explained = true;
+      for (const entered of this.chain(entry.chain)) add(this.ctx(entered, entry.root, []));
+    }
+    for (const edge of this.callers.get(fn) ?? []) {
+      explained = true;
+      const step = `${functionName(fn)}() (${this.deps.where(edge.call)})`;
+      const entered = this.enteredBefore(edge.call);
+      for (const ctx of this.of(this.container(edge.call))) add(this.extend(ctx, entered.size ? new Map([...ctx.entered, ...entered]) : ctx.entered, step));
+    }
+    for (const run of this.runTargets.get(fn) ?? []) {
+      explained = true;
+      const r = this.deps.providers.runCall(run)!;
+      const step = `${functionName(fn)}() (${this.deps.where(run)})`;
+      for (const ctx of this.of(this.container(run))) add(this.extend(ctx, withEntry(ctx.entered, r.store, { kind: 'run', call: run, value: r.value }), step));
+    }
+    const passedTo = inlineCall(fn);
+    if (passedTo && !this.deps.registered.has(fn)) {
+      explained = true;
+      for (const ctx of this.callbackContexts(fn, passedTo)) add(ctx);
+    }
+    if (!explained) {
+      if (isExportedFunction(fn)) {
+        add(this.ctx(new Map(), { kind: 'exported', label: `the exported function ${functionName(fn)} (${this.deps.where(fn)}), which nothing in the audited code calls`, node: fn, behind: [] }, []));
+      } else {
+        add(this.unknownCtx(fn, `no caller of \`${functionName(fn)}\` was found`));
+      }
+    } else if (this.escaped.has(fn) && !this.deps.registered.has(fn) && !this.runTargets.has(fn)) {
+      add(this.unknownCtx(fn, `\`${functionName(fn)}\` is also passed around as a value, so not all its callers can be followed`));
+    }
+    return [...out.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** An inline callback runs during the call it is passed to; `S.run(v, cb)` enters S for it. */
+  private callbackContexts(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression | ts.NewExpression): Ctx[] {
+    const outer = this.of(this.container(call));
+    const step = (what: string): string => `${what} (${this.deps.where(call)})`;
+    if (ts.isCallExpression(call)) {
+      const run = this.deps.providers.runCall(call);
+      if (run && skipOuter(run.callback) === fn) {
+        return outer.map((ctx) => this.extend(ctx, withEntry(ctx.entered, run.store, { kind: 'run', call, value: run.value }), step(`${run.store.parent && ts.isVariableDeclaration(run.store.parent) ? run.store.parent.name.getText() : 'store'}.run()`)));
+      }
+      // A wrapper in the codebase that hands its callback parameter to S.run(v, param).
+      const target = this.deps.origins.expr(call.expression);
+      if (target.kind === 'function') {
+        const index = call.arguments.findIndex((a) => skipOuter(a) === fn);
+        const wrapped = this.wrapperRun(target.decl, index);
+        if (wrapped) {
+          const value = substitute(wrapped.value, target.decl, call);
+          return outer.map((ctx) => this.extend(ctx, withEntry(ctx.entered, wrapped.store, { kind: 'run', call: wrapped.call, value }), step(`${functionName(target.decl)}()`)));
+        }
+      }
+    }
+    return outer;
+  }
+
+  /** Whether `wrapper` passes its parameter `index` to `S.run(v, param)` (directly, or in a callback that calls it). */
+  private wrapperRun(wrapper: ts.FunctionLikeDeclaration, index: number): { store: ts.NewExpression; value: ts.Expression; call: ts.CallExpression } | undefined {
+    const param = wrapper.parameters[index];
+    if (!param || !ts.isIdentifier(param.name) || !wrapper.body) return undefined;
+    let found: { store: ts.NewExpression; value: ts.Expression; call: ts.CallExpression } | undefined;
+    const isParam = (e: ts.Expression): boolean => {
+      const o = this.deps.origins.expr(e);
+      return o.kind === 'param' && o.binding.fn === wrapper && o.binding.index === index && o.path.length === 0;
+    };
+    const visit = (n: ts.Node): void => {
+      if (found) return;
+      if (ts.isCallExpression(n)) {
+        const run = this.deps.providers.runCall(n);
+        const cb = run && skipOuter(run.callback);
+        if (run && cb && (isParam(cb) || (isFunctionLike(cb) && calls(cb, isParam)))) found = { store: run.store, value: run.value, call: n };
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(wrapper.body);
+    return found;
+  }
+
+  /** The store entries a middleware chain leaves in force for what runs after it. */
+  private chain(chain: readonly Middleware[]): Map<StoreKey, Entry>[] {
+    let states: Map<StoreKey, Entry>[] = [new Map()];
+    for (const m of chain) {
+      const effects = this.middlewareEffects(m);
+      const next = new Map<string, Map<StoreKey, Entry>>();
+      for (const s of states) {
+        for (const e of effects) {
+          const merged = new Map([...s, ...e]);
+          next.set(this.signature(merged), merged);
+        }
+      }
+      states = [...next.values()];
+    }
+    return states;
+  }
+
+  /** What a middleware enters around each call of `next()`; none: it never continues. */
+  private middlewareEffects(m: Middleware): Map<StoreKey, Entry>[] {
+    const declared = this.deps.declared(m);
+    if (declared) return [new Map([['*', { kind: 'declared', name: declared, at: m.expr }]])];
+    if (m.external) return [new Map()];
+    if (!m.fn) return [new Map([['?', { kind: 'unknown', reason: `the middleware \`${m.name}\` cannot be followed` }]])];
+    return this.nextEntries(m.fn, m.nextIndex);
+  }
+
+  private nextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number): Map<StoreKey, Entry>[] {
+    const hit = this.nextMemo.get(fn);
+    if (hit) return hit;
+    const out = new Map<string, Map<StoreKey, Entry>>();
+    const param = fn.parameters[nextIndex];
+    const isNext = (e: ts.Expression): boolean => {
+      const o = this.deps.origins.expr(e);
+      return o.kind === 'param' && o.binding.fn === fn && o.binding.index === nextIndex && o.path.length === 0;
+    };
+    if (!param || !fn.body) {
+      // No next parameter (an async Koa/Hono handler awaits next, or Fastify has none): a pass-through.
+      out.set('', new Map());
+    } else {
+      const visit = (n: ts.Node): void => {
+        if (ts.isIdentifier(n) && isNext(n)) {
+          const use = n.parent;
+          const called = ts.isCallExpression(use) && use.expression === n;
+          const run = ts.isCallExpression(use) ? this.deps.providers.runCall(use) : undefined;
+          const entered = new Map([...this.enteredBefore(n), ...this.enclosingRuns(n, fn)]);
+          if (run && skipOuter(run.callback) === n) entered.set(run.store, { kind: 'run', call: use as ts.CallExpression, value: run.value });
+          else if (!called) entered.set('?', { kind: 'unknown', reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})` });
+          out.set(this.signature(entered), entered);
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(fn.body);
+    }
+    const list = [...out.values()];
+    this.nextMemo.set(fn, list);
+    return list;
+  }
+
+  /**
+   * `S.enterWith(v)` statements that run before a node in its function: earlier statements of
+   * each enclosing block, up to the function (innermost last, so it wins). Not through
+   * branches: an enterWith inside an `if` before the node is not known to have run.
+   */
+  enteredBefore(node: ts.Node): Map<StoreKey, Entry> {
+    const found: [StoreKey, Entry][] = [];
+    let child: ts.Node = node;
+    for (let n: ts.Node | undefined = node.parent; n && !isFunctionLike(n) && !ts.isSourceFile(n); child = n, n = n.parent) {
+      if (!ts.isBlock(n)) continue;
+      const before: [StoreKey, Entry][] = [];
+      for (const st of n.statements) {
+        if (st === child) break;
+        const e = this.deps.providers.enterWith(st);
+        if (e) before.push([e.store, { kind: 'run', call: e.call, value: e.value }]);
+      }
+      found.unshift(...before);
+    }
+    // A function's own top-level statements: its body block is reached last above.
+    return new Map(found);
+  }
+
+  /** The `S.run(v, () => …)` callbacks between a node and the function it is in. */
+  private enclosingRuns(node: ts.Node, until: ts.Node): Map<StoreKey, Entry> {
+    const found: [StoreKey, Entry][] = [];
+    for (let n: ts.Node | undefined = node.parent; n && n !== until; n = n.parent) {
+      if (!isFunctionLike(n)) continue;
+      const call = inlineCall(n);
+      const run = call && ts.isCallExpression(call) ? this.deps.providers.runCall(call) : undefined;
+      if (run && skipOuter(run.callback) === n) found.push([run.store, { kind: 'run', call: call as ts.CallExpression, value: run.value }]);
+    }
+    // Innermost wins: apply outermost first.
+    return new Map(found.reverse());
+  }
+
+  private ctx(entered: ReadonlyMap<StoreKey, Entry>, root: Root, path: string[]): Ctx {
+    return { entered, root, path, roots: [root], key: this.signature(entered) };
+  }
+
+  private extend(ctx: Ctx, entered: ReadonlyMap<StoreKey, Entry>, step: string): Ctx {
+    return { entered, root: ctx.root, path: [...ctx.path, step], roots: ctx.roots, key: this.signature(entered) };
+  }
+
+  private unknownCtx(c: Container, reason: string): Ctx {
+    const root: Root = { kind: 'unknown', label: reason, node: c, behind: [] };
+    return this.ctx(new Map([['?', { kind: 'unknown', reason }]]), root, []);
+  }
+
+  private signature(entered: ReadonlyMap<StoreKey, Entry>): string {
+    return [...entered]
+      .map(([k, e]) => `${typeof k === 'string' ? k : this.id(k)}=${e.kind === 'run' ? this.id(e.call) : e.kind === 'declared' ? `d:${e.name}` : `?${e.reason}`}`)
+      .sort()
+      .join(',');
+  }
+
+  private id(n: ts.Node): number {
+    let v = this.ids.get(n);
+    if (v === undefined) this.ids.set(n, (v = this.ids.size));
+    return v;
+  }
+}
+
+function merge(out: Map<string, Ctx>, ctx: Ctx): void {
+  const have = out.get(ctx.key);
+  if (!have) {
+    out.set(ctx.key, ctx);
+    return;
+  }
+  const roots = [...have.roots];
+  for (const r of ctx.roots) if (roots.length < MAX_ROOTS && !roots.includes(r)) roots.push(r);
+  if (roots.length !== have.roots.length) out.set(ctx.key, { ...have, roots });
+}
+
+function withEntry(entered: ReadonlyMap<StoreKey, Entry>, store: StoreKey, entry: Entry): Map<StoreKey, Entry> {
+  const m = new Map(entered);
+  m.set(store, entry);
+  return m;
+}
+
+/** The call an inline callback is an argument of. */
+function inlineCall(fn: ts.Node): ts.CallExpression | ts.NewExpression | undefined {
+  if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+  let p = fn.parent;
+  while (p && (ts.isParenthesizedExpression(p) || ts.isAsExpression(p))) p = p.parent;
+  return p && (ts.isCallExpression(p) || ts.isNewExpression(p)) && (p.arguments ?? []).some((a) => skipOuter(a) === fn) ? p : undefined;
+}
+
+/** Whether a function body calls something `test` accepts. */
+function calls(fn: ts.FunctionLikeDeclaration, test: (e: ts.Expression) => boolean): boolean {
+  let hit = false;
+  const visit = (n: ts.Node): void => {
+    if (hit) return;
+    if (ts.isCallExpression(n) && test(n.expression)) hit = true;
+    ts.forEachChild(n, visit);
+  };
+  if (fn.body) visit(fn.body);
+  return hit;
+}
+
+/** A wrapper's run value that is one of its parameters stands for the argument at the call. */
+function substitute(value: ts.Expression, wrapper: ts.FunctionLikeDeclaration, call: ts.CallExpression): ts.Expression {
+  const v = skipOuter(value);
+  const b = ts.isIdentifier(v) ? lookup(v) : undefined;
+  if (b?.kind !== 'parameter' || b.fn !== wrapper || b.path.length) return value;
+  return call.arguments[b.index] ?? value;
+}
+
+function isExportedFunction(fn: ts.FunctionLikeDeclaration): boolean {
+  const name = functionName(fn);
+  if (name === '<anonymous>') return false;
+  const sf = fn.getSourceFile();
+  return isExported(sf, name) || (ts.isFunctionDeclaration(fn) && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword));
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

@@ -1,0 +1,144 @@
+import path from 'node:path';
+import ts from 'typescript';
+import type { AnalysisConfig } from '../config.js';
+import { matchesSpec } from '../config.js';
+import type { FileFacts, Verdict } from '../facts.js';
+import { freshState, rank } from '../flow.js';
+import { type Handle, type HandleResolver, where } from '../handles.js';
+import type { OriginResolver } from '../origins.js';
+import { shortText } from '../origins.js';
+import type { SiteVerdict } from '../program.js';
+import { EntryPoints, type Root } from '../roots/entry-points.js';
+import { lookup, skipOuter } from '../scope.js';
+import { judge } from '../verdict.js';
+import type { AmbientHandle } from './providers.js';
+import { type Ctx, type Entry, MAX_ROOTS, Reach } from './reach.js';
+
+// A write through an ambient accessor is judged once per distinct context that reaches it
+// (which stores the path entered, and with what), and takes the worst; the evidence names
+// the root and call path of the worst, and counts the roots behind the others.
+
+export interface AmbientDeps {
+  files: readonly FileFacts[];
+  origins: OriginResolver;
+  handles: HandleResolver;
+  config: AnalysisConfig;
+  root: string;
+}
+
+export class AmbientSettler {
+  private reach: Reach | undefined;
+
+  constructor(private readonly deps: AmbientDeps) {}
+
+  settle(h: AmbientHandle, at: ts.Node, table: string): SiteVerdict {
+    const reach = (this.reach ??= this.build());
+    const ctxs = reach.of(reach.container(at));
+    if (ctxs.length === 0) {
+      return { coverage: 'unresolved', via: null, evidence: `runs on ${h.label}, and no entry point (route, job, script or exported function) reaches it`, callPath: [], deferred: false, crossFile: true };
+    }
+    // `S.enterWith(v)` earlier in the write's own function applies on every path into it.
+    const here = reach.enteredBefore(at);
+    const judged = ctxs.map((ctx) => ({ ctx, verdict: this.judgeIn(h, here.size ? { ...ctx, entered: new Map([...ctx.entered, ...here]) } : ctx, table) }));
+    judged.sort((a, b) => rank(a.verdict) - rank(b.verdict));
+    const worst = judged[0]!;
+    const trail = (ctx: Ctx): string[] => [ctx.root.label, ...ctx.path];
+    const others = groups(judged.filter((j) => j.verdict.coverage !== worst.verdict.coverage));
+    const rest = others.length ? `; ${others.join('; ')}` : '';
+    const bad = worst.verdict.coverage === 'unscoped' || worst.verdict.coverage === 'unresolved';
+    if (bad) {
+      return { coverage: worst.verdict.coverage, via: null, evidence: `${worst.verdict.coverage} when reached from ${trail(worst.ctx).join(' → ')}: ${worst.verdict.evidence}${rest}`, callPath: trail(worst.ctx), deferred: false, crossFile: true };
+    }
+    const vias = [...new Set(judged.map((j) => j.verdict.via).filter((v): v is string => !!v))];
+    const all = groups(judged);
+    return { coverage: worst.verdict.coverage, via: vias.join(', ') || null, evidence: `runs on ${h.label}; ${all.join('; ')}; e.g. from ${trail(worst.ctx).join(' → ')}: ${worst.verdict.evidence}`, callPath: [], deferred: false, crossFile: true };
+  }
+
+  private build(): Reach {
+    const w = (n: ts.Node): string => where(n, this.deps.root);
+    const callsTo = new Map<ts.FunctionLikeDeclaration, (ts.CallExpression | ts.NewExpression)[]>();
+    for (const f of this.deps.files) {
+      for (const e of f.edges) {
+        const list = callsTo.get(e.callee);
+        if (list) list.push(e.call);
+        else callsTo.set(e.callee, [e.call]);
+      }
+    }
+    const entries = new EntryPoints(this.deps.origins, w, callsTo).scan(this.deps.files.map((f) => f.sf));
+    return new Reach({
+      files: this.deps.files,
+      origins: this.deps.origins,
+      providers: this.deps.handles.ambient,
+      facts: this.deps.handles.facts,
+      entries: entries.entries,
+      registered: entries.registered,
+      declared: (m) => matchesSpec(this.deps.config.ambientScopes, m.name, m.module)?.name,
+      where: w,
+    });
+  }
+
+  /** The verdict the write gets in one context. */
+  private judgeIn(h: AmbientHandle, ctx: Ctx, table: string): Verdict {
+    const unknown = ctx.entered.get('?');
+    if (unknown && unknown.kind === 'unknown') return { coverage: 'unresolved', via: null, evidence: unknown.reason };
+    const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
+    if (!entry) return this.judgeHandle(h.fallback, table, `nothing on this path entered \`${h.storeName}\`, so the accessor at ${where(h.key, this.deps.root)} falls back to its default: `);
+    if (entry.kind === 'declared') return { coverage: 'org-scope', via: entry.name, evidence: `the middleware \`${entry.name}\` (ambientScopes in the configuration) enters an org-scoped context for it` };
+    if (entry.kind === 'unknown') return { coverage: 'unresolved', via: null, evidence: entry.reason };
+    const entered = `\`${h.storeName}\` was entered at ${where(entry.call, this.deps.root)}: `;
+    return this.judgeHandle(this.held(h, entry), table, entered);
+  }
+
+  /** The connection the accessor gives inside `S.run(value, …)`. */
+  private held(h: AmbientHandle, entry: Extract<Entry, { kind: 'run' }>): Handle {
+    let e = skipOuter(entry.value);
+    // No value (null, the global undefined, ''): the accessor falls back.
+    if (e.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(e) && e.text === 'undefined' && !lookup(e)) || (ts.isStringLiteral(e) && e.text === '')) return h.fallback;
+    // A tenant store: the factory's branch for a present value.
+    if (h.entered) return h.entered;
+    for (const key of h.path) {
+      const o = this.deps.origins.expr(e);
+      const obj = o.kind === 'expr' ? skipOuter(o.expr) : undefined;
+      const prop = obj && ts.isObjectLiteralExpression(obj) ? [...obj.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === key) : undefined;
+      if (!prop || (!ts.isPropertyAssignment(prop) && !ts.isShorthandPropertyAssignment(prop))) {
+        return { kind: 'unknown', reason: `the store is entered with \`${shortText(entry.value, 40)}\`, whose \`${key}\` cannot be traced` };
+      }
+      e = skipOuter(ts.isPropertyAssignment(prop) ? prop.initializer : prop.name);
+    }
+    return this.deps.handles.of(e);
+  }
+
+  private judgeHandle(handle: Handle, table: string, how: string): Verdict {
+    const { root, config } = this.deps;
+    const v = judge(handle, freshState(handle), root, table, config.tableSettings.get(table), config.bypassRoles);
+    if ('pending' in v) return { coverage: 'unresolved', via: null, evidence: `the store holds ${handle.kind === 'param' ? handle.label : 'a connection'} that cannot be traced further (${how.replace(/: $/, '')})` };
+    const { verify: _verify, ...plain } = v;
+    return { ...plain, evidence: `${how}${plain.evidence}` };
+  }
+}
+
+/** "org-scope from 3 routes behind authMiddleware", one per coverage. */
+function groups(judged: { ctx: Ctx; verdict: Verdict }[]): string[] {
+  const by = new Map<string, Set<Root>>();
+  // Roots are kept up to MAX_ROOTS per context, for evidence: past that, say "at least".
+  const capped = new Set<string>(judged.filter((j) => j.ctx.roots.length >= MAX_ROOTS).map((j) => j.verdict.coverage));
+  for (const j of judged) {
+    const set = by.get(j.verdict.coverage) ?? new Set<Root>();
+    for (const r of j.ctx.roots) set.add(r);
+    by.set(j.verdict.coverage, set);
+  }
+  return [...by].map(([coverage, roots]) => {
+    const kinds = new Map<string, number>();
+    for (const r of roots) kinds.set(r.kind, (kinds.get(r.kind) ?? 0) + 1);
+    const what = [...kinds].map(([k, n]) => `${n} ${noun(k, n)}`).join(', ');
+    const behind = [...new Set([...roots].flatMap((r) => r.behind))];
+    return `${coverage} from ${capped.has(coverage) ? 'at least ' : ''}${what}${behind.length ? ` behind ${behind.join(', ')}` : ''}`;
+  });
+}
+
+function noun(kind: string, n: number): string {
+  const word = { route: 'route', middleware: 'middleware', job: 'job', timer: 'timer', module: 'module', exported: 'exported function', unknown: 'unfollowable path' }[kind] ?? kind;
+  return n === 1 || kind === 'middleware' ? word : `${word}s`;
+}
+
+export { path };

@@ -1,0 +1,335 @@
+import ts from 'typescript';
+import { functionName, type OriginResolver, shortText } from '../origins.js';
+import { isFunctionLike, skipOuter } from '../scope.js';
+
+// Entry points: where execution starts without a caller in the codebase. HTTP routes (and
+// the middleware chain each runs behind), queue workers, cron and timer loops. Recognised
+// by provenance (the app is what `express()` / `new Hono()` made, the worker a bullmq
+// `Worker`), never by variable names. Module-level code and exported functions nobody
+// calls are roots too; reach.ts adds those.
+
+/** Where a root's execution starts, for evidence. */
+export interface Root {
+  kind: 'route' | 'middleware' | 'job' | 'timer' | 'module' | 'exported' | 'unknown';
+  /** "route POST /api/projects (src/app.ts:12)". */
+  label: string;
+  node: ts.Node;
+  /** Names of the middleware the root runs behind, outermost first. */
+  behind: string[];
+}
+
+/** A function run by a root, and the middleware before it in the chain. */
+export interface RootEntry {
+  fn: ts.FunctionLikeDeclaration;
+  root: Root;
+  /** Middleware run before `fn` (each calls next() to continue). */
+  chain: Middleware[];
+}
+
+export interface Middleware {
+  expr: ts.Expression;
+  /** The function, when the codebase defines it. */
+  fn?: ts.FunctionLikeDeclaration;
+  /** Index of the `next` parameter: (req, res, next) for Express, (c, next) for Hono and Koa. */
+  nextIndex: number;
+  name: string;
+  /** The import it comes from, if any (for configured ambientScopes). */
+  module?: string;
+  /** A package's middleware: it cannot enter the codebase's stores. */
+  external: boolean;
+  /** Functions passed to the call the middleware or handler is (`asyncHandler(fn)`): they run as it. */
+  wrapped: ts.FunctionLikeDeclaration[];
+}
+
+type Framework = { name: 'express' | 'hono' | 'koa-router' | 'fastify'; nextIndex: number };
+
+const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'all', 'options', 'head']);
+
+interface Registration {
+  kind: 'use' | 'route';
+  method: string;
+  prefix: string;
+  args: ts.Expression[];
+  call: ts.CallExpression;
+  /** When it runs relative to the object's other registrations: the call sites that lead to it, outermost first. */
+  order: number[];
+}
+
+interface AppObject {
+  node: ts.Node;
+  framework: Framework;
+  regs: Registration[];
+  mountedIn: number;
+}
+
+export class EntryPoints {
+  private readonly apps = new Map<ts.Node, AppObject>();
+  readonly entries: RootEntry[] = [];
+  /** Functions whose being passed as a value is explained by a registration seen here. */
+  readonly registered = new Set<ts.FunctionLikeDeclaration>();
+  /** Every call's position in the scan, for the order of registrations made through helpers. */
+  private readonly seq = new Map<ts.Node, number>();
+
+  constructor(
+    private readonly origins: OriginResolver,
+    private readonly where: (n: ts.Node) => string,
+    /** The calls of each function in the codebase (the flow walk's call edges). */
+    private readonly callsTo: ReadonlyMap<ts.FunctionLikeDeclaration, readonly (ts.CallExpression | ts.NewExpression)[]> = new Map(),
+  ) {}
+
+  scan(files: readonly ts.SourceFile[]): this {
+    for (const sf of files) {
+      const number = (n: ts.Node): void => {
+        if (ts.isCallExpression(n)) this.seq.set(n, this.seq.size);
+        ts.forEachChild(n, number);
+      };
+      number(sf);
+    }
+    for (const sf of files) {
+      const visit = (n: ts.Node): void => {
+        if (ts.isCallExpression(n)) this.call(n);
+        else if (ts.isNewExpression(n)) this.construct(n);
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+    for (const app of this.apps.values()) if (app.mountedIn === 0) this.routes(app, '', [], new Set());
+    return this;
+  }
+
+  /** The framework object (app or router) an expression is, by what made it. */
+  private appOf(expr: ts.Expression): AppObject | undefined {
+    const origin = this.origins.expr(expr);
+    if (origin.kind !== 'expr') return undefined;
+    const made = skipOuter(origin.expr);
+    if (!ts.isCallExpression(made) && !ts.isNewExpression(made)) return undefined;
+    const known = this.apps.get(made);
+    if (known) return known;
+    const maker = this.origins.expr(made.expression);
+    if (maker.kind !== 'external') return undefined;
+    const framework = frameworkOf(maker.module, maker.path);
+    if (!framework) return undefined;
+    const app: AppObject = { node: made, framework, regs: [], mountedIn: 0 };
+    this.apps.set(made, app);
+    return app;
+  }
+
+  private call(call: ts.CallExpression): void {
+    const callee = skipOuter(call.expression);
+    if (ts.isPropertyAccessExpression(callee)) {
+      const method = callee.name.text;
+      if (method === 'use' || method === 'route' || ROUTE_METHODS.has(method)) {
+        const apps = this.appsOf(callee.expression, 0);
+        for (const { app, order } of apps) this.register(app, method, call, [...order, this.seq.get(call) ?? 0]);
+        if (apps.length) return;
+      }
+      // node-cron's cron.schedule(expr, fn); pg-boss's boss.work(queue, fn).
+      const target = this.origins.expr(callee.expression);
+      if (method === 'schedule' && target.kind === 'external' && target.module === 'node-cron') this.job('timer', `cron ${literal(call.arguments[0]) ?? ''}`.trim(), call, call.arguments[1]);
+      if (method === 'work' && target.kind === 'expr' && ts.isNewExpression(skipOuter(target.expr))) {
+        const ctor = this.origins.expr((skipOuter(target.expr) as ts.NewExpression).expression);
+        if (ctor.kind === 'external' && ctor.module === 'pg-boss') this.job('job', `job '${literal(call.arguments[0]) ?? '?'}'`, call, call.arguments[call.arguments.length - 1]);
+      }
+      return;
+    }
+    // Global timers: setInterval(fn, ms) and friends (not shadowed by a local binding).
+    if (ts.isIdentifier(callee) && ['setInterval', 'setTimeout', 'setImmediate'].includes(callee.text) && this.origins.expr(callee).kind === 'unknown') {
+      this.job('timer', `${callee.text} loop`, call, call.arguments[0]);
+    }
+  }
+
+  private construct(created: ts.NewExpression): void {
+    const ctor = this.origins.expr(created.expression);
+    if (ctor.kind === 'external' && ctor.module === 'bullmq' && ctor.path[0] === 'Worker') {
+      this.job('job', `job '${literal(created.arguments?.[0]) ?? '?'}'`, created, created.arguments?.[1]);
+    }
+  }
+
+  private job(kind: 'job' | 'timer', what: string, at: ts.Node, handler: ts.Expression | undefined): void {
+    const fn = handler && this.functionOf(handler);
+    if (!fn) return;
+    const name = isNamed(fn) ? `${functionName(fn)}, ` : '';
+    this.registered.add(fn);
+    this.entries.push({ fn, chain: [], root: { kind, label: `the ${what} (${name}${this.where(at)})`, node: at, behind: [] } });
+  }
+
+  /**
+   * The app or router an expression is; through a parameter (`registerRoutes(app)`), each
+   * one its callers pass, with the calls that lead there (they decide the order).
+   */
+  private appsOf(expr: ts.Expression, depth: number): { app: AppObject; order: number[] }[] {
+    const direct = this.appOf(expr);
+    if (direct) return [{ app: direct, order: [] }];
+    const o = this.origins.expr(expr);
+    if (o.kind !== 'param' || o.path.length || depth > 4) return [];
+    const out: { app: AppObject; order: number[] }[] = [];
+    for (const call of this.callsTo.get(o.binding.fn as ts.FunctionLikeDeclaration) ?? []) {
+      const arg = call.arguments?.[o.binding.index];
+      if (!arg || !ts.isCallExpression(call)) continue;
+      for (const a of this.appsOf(arg, depth + 1)) out.push({ app: a.app, order: [...a.order, this.seq.get(call) ?? 0] });
+    }
+    return out;
+  }
+
+  private register(app: AppObject, method: string, call: ts.CallExpression, order: number[]): void {
+    let args = call.arguments.flatMap((a) => {
+      const e = skipOuter(a);
+      return ts.isArrayLiteralExpression(e) ? e.elements.filter((x): x is ts.Expression => !ts.isSpreadElement(x)) : [a];
+    });
+    // Fastify's route options (`app.get(path, { schema }, handler)`) are not middleware.
+    args = args.filter((a) => !ts.isObjectLiteralExpression(skipOuter(a)));
+    const first = args[0] && literal(args[0]);
+    const prefix = first !== undefined ? first : '';
+    const rest = first !== undefined ? args.slice(1) : args;
+    const kind = method === 'use' || method === 'route' ? 'use' : 'route';
+    if (kind === 'route' && first === undefined) return; // app.get('setting'): not a route
+    app.regs.push({ kind, method, prefix, args: rest, call, order });
+    for (const a of rest) {
+      const child = this.appOf(a) ?? this.routerOf(a);
+      if (child) child.mountedIn++;
+    }
+  }
+
+  /** Koa: `app.use(router.routes())` mounts the router. */
+  private routerOf(expr: ts.Expression): AppObject | undefined {
+    const e = skipOuter(expr);
+    if (!ts.isCallExpression(e) || !ts.isPropertyAccessExpression(skipOuter(e.expression))) return undefined;
+    const callee = skipOuter(e.expression) as ts.PropertyAccessExpression;
+    return callee.name.text === 'routes' ? this.appOf(callee.expression) : undefined;
+  }
+
+  /** Every route of an object, with the middleware before it, as roots. */
+  private routes(app: AppObject, base: string, outer: Middleware[], seen: Set<AppObject>): void {
+    if (seen.has(app)) return;
+    const inside = new Set([...seen, app]);
+    const applies = (reg: Registration, path: string): boolean => reg.kind === 'use' && matchesPrefix(path, reg.prefix);
+    for (const reg of app.regs) {
+      const before = (path: string): Middleware[] => app.regs.filter((r) => earlier(r.order, reg.order) && applies(r, path)).flatMap((r) => r.args.filter((a) => !this.appOf(a) && !this.routerOf(a)).map((a) => this.middleware(a, app.framework)));
+      if (reg.kind === 'use') {
+        for (const a of reg.args) {
+          const child = this.appOf(a) ?? this.routerOf(a);
+          if (child) {
+            // Middleware before the mount with a prefix the mount point falls under.
+            this.routes(child, join(base, reg.prefix), [...outer, ...before(reg.prefix)], inside);
+          } else {
+            const mw = this.middleware(a, app.framework);
+            for (const fn of new Set([mw.fn, ...mw.wrapped])) if (fn) this.root(fn, 'middleware', `middleware ${mw.name} for ${join(base, reg.prefix) || '/'}`, reg.call, [...outer, ...before(reg.prefix)]);
+          }
+        }
+        continue;
+      }
+      const handlers = reg.args.map((a) => this.middleware(a, app.framework));
+      const chain = [...outer, ...before(reg.prefix)];
+      const route = `${reg.method.toUpperCase()} ${join(base, reg.prefix)}`;
+      handlers.forEach((h, i) => {
+        const last = i === handlers.length - 1;
+        for (const fn of new Set([h.fn, ...h.wrapped])) {
+          if (fn) this.root(fn, last ? 'route' : 'middleware', last ? `route ${route}` : `middleware ${h.name} of route ${route}`, reg.call, [...chain, ...handlers.slice(0, i)]);
+        }
+      });
+    }
+  }
+
+  private root(fn: ts.FunctionLikeDeclaration, kind: Root['kind'], what: string, at: ts.Node, chain: Middleware[]): void {
+    this.registered.add(fn);
+    // A package's middleware is named only when imported by name (it may be a configured ambientScope).
+    const behind = chain.filter((m) => !m.external || m.module !== undefined).map((m) => m.name);
+    this.entries.push({ fn, chain, root: { kind, label: `the ${what} (${this.where(at)})`, node: at, behind } });
+  }
+
+  private middleware(expr: ts.Expression, framework: Framework): Middleware {
+    const e = skipOuter(expr);
+    const wrapped = this.wrapped(e);
+    // A handler wrapped by a package's helper (`asyncHandler(async (req, res) => …)`) is the
+    // function it wraps; a codebase factory's returned function is read as it is.
+    const fn = this.functionOf(e) ?? wrapped[0];
+    const name = fn && isNamed(fn) ? functionName(fn) : shortText(e, 30);
+    // `requireTenant()`: a package's middleware factory is named by what it is imported as.
+    const named = ts.isCallExpression(e) ? skipOuter(e.expression) : e;
+    const origin = ts.isIdentifier(named) ? importOf(named) : undefined;
+    const source = this.origins.expr(ts.isCallExpression(e) ? e.expression : e);
+    const external = source.kind === 'external';
+    return { expr: e, nextIndex: framework.nextIndex, name: origin?.name ?? name, external: external && !fn, wrapped, ...(fn ? { fn } : {}), ...(origin ? { module: origin.module } : {}) };
+  }
+
+  /** The functions passed to a call that stands for a handler: `wrap(fn)` runs fn when the route runs. */
+  private wrapped(e: ts.Expression): ts.FunctionLikeDeclaration[] {
+    if (!ts.isCallExpression(e)) return [];
+    return e.arguments.flatMap((a) => {
+      const o = this.origins.expr(a);
+      return o.kind === 'function' ? [o.decl] : [];
+    });
+  }
+
+  /** The function an expression is: a function, a name bound to one, or a call of a factory that returns one. */
+  functionOf(expr: ts.Expression): ts.FunctionLikeDeclaration | undefined {
+    const origin = this.origins.expr(expr);
+    if (origin.kind === 'function') return origin.decl;
+    const e = skipOuter(expr);
+    if (ts.isCallExpression(e)) {
+      const factory = this.origins.expr(e.expression);
+      if (factory.kind === 'function' && factory.decl.body) {
+        const body = factory.decl.body;
+        const returned = ts.isBlock(body) ? body.statements.filter(ts.isReturnStatement).map((r) => r.expression) : [body];
+        if (returned.length === 1 && returned[0]) {
+          const inner = this.origins.expr(returned[0]);
+          if (inner.kind === 'function') return inner.decl;
+        }
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Lexicographic order of call-site positions. */
+function earlier(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return a.length < b.length;
+}
+
+function frameworkOf(module: string, path: string[]): Framework | undefined {
+  const p = path.join('.');
+  if (module === 'express' && (p === '' || p === 'Router')) return { name: 'express', nextIndex: 2 };
+  if (module === 'hono' && p === 'Hono') return { name: 'hono', nextIndex: 1 };
+  if ((module === '@koa/router' || module === 'koa-router') && p === '') return { name: 'koa-router', nextIndex: 1 };
+  if (module === 'koa' && p === '') return { name: 'koa-router', nextIndex: 1 };
+  if (module === 'fastify' && (p === '' || p === 'fastify')) return { name: 'fastify', nextIndex: -1 };
+  return undefined;
+}
+
+/** Whether a route path falls under a `use` prefix ('' and '/' match all; Hono's '/x/*' is '/x'). */
+function matchesPrefix(path: string, prefix: string): boolean {
+  const p = prefix.replace(/\/?\*$/, '').replace(/\/$/, '');
+  if (p === '') return true;
+  return path === p || path.startsWith(`${p}/`);
+}
+
+function join(a: string, b: string): string {
+  return `${a.replace(/\/$/, '')}${b === '/' && a ? '' : b}`;
+}
+
+function literal(e: ts.Expression | undefined): string | undefined {
+  const x = e && skipOuter(e);
+  return x && (ts.isStringLiteral(x) || ts.isNoSubstitutionTemplateLiteral(x)) ? x.text : undefined;
+}
+
+function isNamed(fn: ts.FunctionLikeDeclaration): boolean {
+  return functionName(fn) !== '<anonymous>';
+}
+
+function importOf(id: ts.Identifier): { name: string; module: string } | undefined {
+  // The import declaration that binds this name, if any (for configured ambientScopes).
+  const sf = id.getSourceFile();
+  for (const st of sf.statements) {
+    if (!ts.isImportDeclaration(st) || !st.importClause || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+    const c = st.importClause;
+    if (c.name?.text === id.text) return { name: id.text, module: st.moduleSpecifier.text };
+    if (c.namedBindings && ts.isNamedImports(c.namedBindings)) {
+      const el = c.namedBindings.elements.find((x) => x.name.text === id.text);
+      if (el) return { name: (el.propertyName ?? el.name).text, module: st.moduleSpecifier.text };
+    }
+  }
+  return undefined;
+}
+
+export { isFunctionLike };

@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest';
+import { auditProject, verdicts } from '../support/project.js';
+
+// Ambient accessors of every shape, and the roots and paths that decide them.
+
+const CONTEXT = `import { AsyncLocalStorage } from 'node:async_hooks';
+import { Pool } from 'pg';
+export const pool = new Pool();
+export const store = new AsyncLocalStorage<{ tx: any }>();
+export function getDb() {
+  return store.getStore()?.tx ?? pool;
+}
+`;
+
+describe('ambient writes settled over the roots that reach them', () => {
+  it('a getter function: covered inside store.run with a scoped transaction, unscoped from a timer loop', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/work.ts': `import { withOrgScope } from '@acme/tenancy';
+import { getDb, pool, store } from './context';
+async function write() { await getDb().query('DELETE FROM projects'); }
+async function scopedOnly() { await getDb().query('DELETE FROM audit_logs'); }
+export async function handle(orgId: string) {
+  await withOrgScope(null, pool, orgId, (tx) => store.run({ tx }, async () => { await write(); await scopedOnly(); }));
+}
+setInterval(() => { void write(); }, 1000);
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/work.ts:3 unscoped', 'src/work.ts:4 org-scope via withOrgScope']);
+    const unscoped = report.writeSites[0]!;
+    expect(unscoped.evidence).toContain('the setInterval loop');
+    expect(unscoped.evidence).toContain('org-scope from 1 exported function');
+  });
+
+  it('a middleware that calls next() both inside and outside store.run scopes nothing for sure', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/app.ts': `import { Hono } from 'hono';
+import { withOrgScope } from '@acme/tenancy';
+import { getDb, pool, store } from './context';
+const app = new Hono();
+async function leaky(c: any, next: () => Promise<void>) {
+  const org = c.req.header('x-org');
+  if (!org) return next();
+  await withOrgScope(null, pool, org, (tx) => store.run({ tx }, next));
+}
+async function strict(c: any, next: () => Promise<void>) {
+  await withOrgScope(null, pool, c.req.header('x-org'), (tx) => store.run({ tx }, () => next()));
+}
+app.use('/a/*', leaky);
+app.use('/b/*', strict);
+app.post('/a/x', async (c) => { await getDb().query('DELETE FROM projects'); return c.body(null); });
+app.post('/b/x', async (c) => { await getDb().query('DELETE FROM audit_logs'); return c.body(null); });
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/app.ts:15 unscoped', 'src/app.ts:16 org-scope via withOrgScope']);
+    expect(report.writeSites[0]!.evidence).toContain('the route POST /a/x');
+    expect(report.writeSites[0]!.evidence).toContain('org-scope from 1 route behind leaky');
+  });
+
+  it('mutual recursion settles by fixed point, each context once', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/walk.ts': `import { getDb } from './context';
+async function a(n: number): Promise<void> { if (n > 0) await b(n - 1); await getDb().query('DELETE FROM projects'); }
+async function b(n: number): Promise<void> { if (n > 0) await a(n - 1); }
+export async function main() { await a(3); }
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/walk.ts:2 unscoped']);
+    expect(report.writeSites[0]!.evidence).toContain('the exported function main');
+  });
+
+  it('fails closed: a store entered with an untraceable value, and a function passed around as a value', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/odd.ts': `import { getDb, store } from './context';
+async function inside() { await getDb().query('DELETE FROM projects'); }
+export async function enter(ctx: any) { await store.run(ctx, inside); }
+async function hidden() { await getDb().query('DELETE FROM audit_logs'); }
+export const registry = { hidden };
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/odd.ts:2 unresolved', 'src/odd.ts:4 unresolved']);
+    expect(report.writeSites[0]!.evidence).toContain('cannot be traced');
+    expect(report.writeSites[1]!.evidence).toContain('no caller of `hidden` was found');
+  });
+
+  it('a system job entering the store with an admin connection is admin; a queue worker without it is unscoped', () => {
+    const report = auditProject({
+      'rls-guard.config.json': '{"adminProviders":["adminPool"]}',
+      'src/context.ts': `${CONTEXT}export const adminPool = new Pool();\n`,
+      'src/jobs.ts': `import { Worker } from 'bullmq';
+import { adminPool, getDb, store } from './context';
+async function purge() { await getDb().query('DELETE FROM projects'); }
+async function sweep() { await getDb().query('DELETE FROM audit_logs'); }
+new Worker('purge', () => store.run({ tx: adminPool }, purge));
+new Worker('sweep', sweep);
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/jobs.ts:3 admin-pool via adminPool', 'src/jobs.ts:4 unscoped']);
+    expect(report.writeSites[1]!.evidence).toContain("the job 'sweep' (sweep, src/jobs.ts:6)");
+  });
+
+  it('routes registered by a helper that receives the app: the middleware registered before the helper call applies', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/routes.ts': `import { getDb } from './context';
+export function publicRoutes(app: any) {
+  app.post('/ping', async (_req: any, res: any) => { await getDb().query('DELETE FROM projects'); res.end(); });
+}
+export function privateRoutes(app: any) {
+  app.post('/notes', async (_req: any, res: any) => { await getDb().query('DELETE FROM audit_logs'); res.end(); });
+}
+`,
+      'src/app.ts': `import express from 'express';
+import { withOrgScope } from '@acme/tenancy';
+import { pool, store } from './context';
+import { privateRoutes, publicRoutes } from './routes';
+const app = express();
+publicRoutes(app);
+app.use((req: any, _res: any, next: () => void) => withOrgScope(req, pool, req.org, (tx) => store.run({ tx }, next)));
+privateRoutes(app);
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/routes.ts:3 unscoped', 'src/routes.ts:6 org-scope via withOrgScope']);
+    expect(report.writeSites[0]!.evidence).toContain('the route POST /ping (src/routes.ts:3)');
+  });
+
+  it('a Proxy trap that holds the store in a const and reads its member', () => {
+    const report = auditProject({
+      'src/db.ts': `import { AsyncLocalStorage } from 'node:async_hooks';
+import { Pool } from 'pg';
+import { withOrgScope } from '@acme/tenancy';
+const pool = new Pool();
+const als = new AsyncLocalStorage<{ tx: any }>();
+export const db = new Proxy(pool, {
+  get(target, prop) {
+    const ctx = als.getStore();
+    const active = ctx ? ctx.tx : target;
+    return Reflect.get(active, prop);
+  },
+});
+export async function inOrg(orgId: string) {
+  await withOrgScope(null, pool, orgId, (tx) => als.run({ tx }, () => db.query('DELETE FROM projects')));
+}
+export async function outside() {
+  await db.query('DELETE FROM audit_logs');
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/db.ts:14 org-scope via withOrgScope', 'src/db.ts:17 unscoped']);
+  });
+
+  it('store.enterWith(v) covers what runs after it in the function: next() in a middleware, later calls, later writes; not from inside a branch', () => {
+    const report = auditProject({
+      'rls-guard.config.json': '{"adminProviders":["adminPool"]}',
+      'src/context.ts': `${CONTEXT}export const adminPool = new Pool();
+`,
+      'src/app.ts': `import express from 'express';
+import { adminPool, getDb, store } from './context';
+const app = express();
+async function helper() { await getDb().query('DELETE FROM projects'); }
+export async function system() {
+  store.enterWith({ tx: adminPool });
+  await helper();
+  await getDb().query('DELETE FROM audit_logs WHERE action = $1', ['a']);
+}
+export async function maybe(flag: boolean) {
+  if (flag) {
+    store.enterWith({ tx: adminPool });
+  }
+  await getDb().query('DELETE FROM audit_logs WHERE action = $1', ['b']);
+}
+app.use((req: any, _res: any, next: () => void) => {
+  store.enterWith({ tx: adminPool });
+  next();
+});
+app.post('/x', async (_req: any, res: any) => { await getDb().query('DELETE FROM audit_logs WHERE action = $1', ['c']); res.end(); });
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/app.ts:4 admin-pool via adminPool', 'src/app.ts:8 admin-pool via adminPool', 'src/app.ts:14 unscoped', 'src/app.ts:20 admin-pool via adminPool']);
+  });
+
+  it('Koa: a router mounted after a middleware that awaits next() inside store.run is scoped; one mounted before is not', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/server.ts': `import Koa from 'koa';
+import Router from '@koa/router';
+import { withOrgScope } from '@acme/tenancy';
+import { getDb, pool, store } from './context';
+const app = new Koa();
+const open = new Router();
+const api = new Router();
+open.post('/hook', async (ctx: any) => { await getDb().query('DELETE FROM projects'); ctx.status = 204; });
+api.post('/notes', async (ctx: any) => { await getDb().query('DELETE FROM audit_logs'); ctx.status = 204; });
+app.use(open.routes());
+app.use(async (ctx: any, next: () => Promise<void>) => {
+  await withOrgScope(ctx, pool, ctx.get('x-org'), (tx) => store.run({ tx }, () => next()));
+});
+app.use(api.routes());
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/server.ts:8 unscoped', 'src/server.ts:9 org-scope via withOrgScope']);
+  });
+});
