@@ -44,7 +44,10 @@ export interface SetAsideSummary {
  * Splits what a walk found into app code and set-aside code. `include` lists the kinds the
  * config wants judged as app code anyway.
  */
-export function partitionSetAside<S extends { file: string }, F extends { file: string }>(
+/** Rules about the RLS model and the audit itself, not a write path: never set aside. */
+const MODEL_RULES = new Set(['no-owner-bypass', 'no-unset-policy-setting', 'no-incomplete-audit']);
+
+export function partitionSetAside<S extends { file: string }, F extends { file: string; ruleId: string }>(
   input: { files: readonly string[]; sites: readonly S[]; findings: readonly F[]; include: readonly SetAsideKind[]; otherDatabase?: ReadonlyMap<string, string> },
 ): { sites: S[]; findings: F[]; setAsideSites: (S & { setAside: SetAsideKind })[]; summary: SetAsideSummary } {
   const kindOf = (file: string): SetAsideKind | null => {
@@ -71,8 +74,9 @@ export function partitionSetAside<S extends { file: string }, F extends { file: 
   }
   const findings: F[] = [];
   for (const f of input.findings) {
-    // Schema findings sit on .sql migrations: they are about the model, not a write path.
-    if (kindOf(f.file) && !f.file.endsWith('.sql')) summary.findings++;
+    // Schema findings sit on migrations (.sql, or the line of a code migration that holds the
+    // statement): they are about the model, not a write path, so they always stay.
+    if (kindOf(f.file) && !f.file.endsWith('.sql') && !MODEL_RULES.has(f.ruleId)) summary.findings++;
     else findings.push(f);
   }
   return { sites, findings, setAsideSites, summary };
@@ -81,7 +85,8 @@ export function partitionSetAside<S extends { file: string }, F extends { file: 
 /** One sentence for the diagnostics, or null when nothing was set aside. */
 // (other-database files are named one by one by the walker, with the library that says so)
 export function setAsideNote(summary: SetAsideSummary): string | null {
-  const parts = SET_ASIDE_KINDS.filter((k) => summary.files[k] > 0).map((k) => `${summary.files[k]} ${k} file(s) with ${summary.writeSites[k]} write site(s)`);
+  // Files that held nothing to set aside (a migration with no writes) need no sentence.
+  const parts = SET_ASIDE_KINDS.filter((k) => summary.files[k] > 0 && (summary.writeSites[k] > 0 || summary.findings > 0)).map((k) => `${summary.files[k]} ${k} file(s) with ${summary.writeSites[k]} write site(s)`);
   if (!parts.length) return null;
   return `set aside from the app's verdicts and coverage: ${parts.join(', ')} and ${summary.findings} finding(s); they are listed in setAsideWriteSites. List "tests", "seeds" or "migrations" in "includeWritesFrom" in the config to judge those as app code`;
 }

@@ -110,7 +110,7 @@ class MigrationEvaluator {
       // A hole that parses as a name (`ALTER TABLE "${t}" …` reads as a table called `$901`)
       // leaves the target unknown: noted, never read, so no phantom table enters the model.
       if (folded.holes.length > 0 && parsed.statements.some((st) => holeInIdentifier(st.stmt) !== null)) {
-        this.diagnostics.push({ line, message: notUnderstood(folded.holes) });
+        this.diagnostics.push({ line, message: notUnderstood(folded.holes, folded.variants[0]!) });
         return true;
       }
       this.pieces.push({ line, sql });
@@ -120,7 +120,7 @@ class MigrationEvaluator {
     // Does a hole stand where a name goes? Then it is a schema statement whose target is unknown.
     const named = parseSql(folded.variants[0]!.split(HOLE).join('rlsguard_unfolded'));
     if (!named.ok || !named.statements.some((st) => SCHEMA_KINDS.has(Object.keys(st.stmt)[0]!))) return false;
-    this.diagnostics.push({ line, message: notUnderstood(folded.holes) });
+    this.diagnostics.push({ line, message: notUnderstood(folded.holes, folded.variants[0]!) });
     return true;
   }
 
@@ -218,6 +218,7 @@ function nameOf(n: ts.Node): string | undefined {
 }
 
 /** The diagnostic for a schema statement whose target name is not a constant. */
-function notUnderstood(holes: readonly string[]): string {
-  return `schema statement not understood: \`${holes.join('`, `')}\` names an object but cannot be folded to a constant, so what this statement enables (row level security, a policy) is not in the model. Call the helper with constant names, or list the tables under "gatedTables.add" in the config.`;
+function notUnderstood(holes: readonly string[], variant: string): string {
+  const shown = variant.trim().split('\n')[0]!.slice(0, 80).split(HOLE).join('${…}');
+  return `schema statement not understood: \`${holes.join('`, `')}\` names an object but cannot be folded to a constant (in \`${shown}\`), so what this statement enables (row level security, a policy) is not in the model. Call the helper with constant names, or list the tables under "gatedTables.add" in the config.`;
 }
