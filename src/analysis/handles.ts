@@ -74,7 +74,9 @@ export class HandleResolver {
     const hit = this.memo.get(expression);
     if (hit) return hit;
     const result = this.withTypes(expression, this.trace(expression));
-    this.memo.set(expression, result);
+    // Asked from inside a fact in progress, the answer may rest on a cycle's assumption:
+    // only the engine may remember that (provisionally), not this cache.
+    if (!this.facts.busy) this.memo.set(expression, result);
     return result;
   }
 
