@@ -11,10 +11,9 @@ import { auditSync } from '../src/walker/audit.js';
 // follow callers into other files are the walker's alone.
 
 const ADAPTERS = path.resolve(import.meta.dirname, '../fixtures/adapters');
-const FIXTURES = [
-  ...['example-app', 'rule-tester', 'deploy'].map((f) => path.resolve(import.meta.dirname, '../fixtures', f)),
-  ...fs.readdirSync(ADAPTERS, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('_')).map((d) => path.join(ADAPTERS, d.name)),
-];
+const PROVIDERS = path.resolve(import.meta.dirname, '../fixtures/providers');
+const apps = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('_')).map((d) => path.join(dir, d.name));
+const FIXTURES = [...['example-app', 'rule-tester', 'deploy'].map((f) => path.resolve(import.meta.dirname, '../fixtures', f)), ...apps(ADAPTERS), ...apps(PROVIDERS)];
 
 // Findings about the schema (on migrations, or on a Drizzle schema's declarations) need every file: the walker's alone.
 const SCHEMA_RULES = ['no-owner-bypass', 'no-unset-policy-setting'];

@@ -226,7 +226,9 @@ class FlowWalker {
     if (handle.kind !== 'executor') return false;
     const control = handle.adapter.transactionControl?.[callee.name.text];
     if (!control) return false;
-    this.execute(call, handle, handle.adapter.api, [{ writes: [], calls: [], contextSets: [], contextResets: [], transaction: control, kind: 'TransactionStmt' }], '', [], state);
+    // Rolling back to a savepoint undoes the settings made after it: drop the context (fail closed).
+    const toSavepoint = control === 'rollback-to-savepoint';
+    this.execute(call, handle, handle.adapter.api, [{ writes: [], calls: [], contextSets: [], contextResets: toSavepoint ? ['*'] : [], transaction: toSavepoint ? null : control, kind: 'TransactionStmt' }], '', [], state);
     return true;
   }
 

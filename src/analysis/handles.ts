@@ -10,6 +10,7 @@ import { Facts, type FactKind } from './fixpoint.js';
 import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import { classifyStatement } from '../sql/classify.js';
 import { parseSql } from '../sql/parser.js';
+import { callbackConnection, type Forwarding, forwardingFact, passedTo } from './providers/transactions.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -46,6 +47,7 @@ export class HandleResolver {
   };
   private readonly returnsKind: FactKind<ts.FunctionLikeDeclaration, ReturnsFact>;
   private readonly scopedKind: FactKind<ts.FunctionLikeDeclaration, ReadonlySet<ts.Node>>;
+  private readonly forwardsKind: FactKind<ts.FunctionLikeDeclaration, readonly Forwarding[]>;
 
   constructor(
     private readonly origins: OriginResolver,
@@ -55,6 +57,7 @@ export class HandleResolver {
     readonly facts: Facts = new Facts(),
   ) {
     this.returnsKind = returnsFact((e) => this.trace(e));
+    this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
     this.scopedKind = {
       name: 'scoped-on-return',
       compute: (fn) => scopedOnReturn(fn, (e) => this.of(e), (sql) => this.effects(sql), config.contextSettings),
@@ -226,7 +229,7 @@ export class HandleResolver {
     if (pathKeys.length > 0) return { kind: 'unknown', reason: `\`${binding.name}\` is destructured from a parameter` };
     const scoped = this.scopedCallbackParam(binding);
     if (scoped) return scoped;
-    const transaction = this.transactionCallbackParam(binding);
+    const transaction = this.transactionCallbackParam(binding) ?? this.forwardedCallbackParam(binding);
     if (transaction) return transaction;
     const typed = this.typeOfParam(binding.decl);
     return {
@@ -277,18 +280,28 @@ export class HandleResolver {
       method = innerCallee.name.text;
       receiverExpr = innerCallee.expression;
     }
-    const tryReceiver = (expr: ts.Expression, m: string, t: string | undefined): Handle | undefined => {
-      const receiver = this.of(expr);
-      if (receiver.kind !== 'executor' && !(receiver.kind === 'param' && receiver.typed)) return undefined;
-      const adapter = receiver.kind === 'executor' ? receiver.adapter : receiver.typed!.adapter;
-      if (!t && adapter.connectionCallbacks?.includes(m)) {
-        return { kind: 'executor', exec: 'pool-client', adapter, key: binding.decl, label: `\`${binding.name}\`, the connection ${shortText(expr, 20)}.${m}() checks out at ${where(call, this.root)}` };
-      }
-      const spec = adapter.transactionMethods?.[m];
-      if (!spec || spec.then !== t) return undefined;
-      return { kind: 'executor', exec: 'client', adapter, key: binding.decl, transaction: `${shortText(expr, 20)}.${m}()`, label: `\`${binding.name}\`, the transaction ${shortText(expr, 20)}.${m}() opens at ${where(call, this.root)}` };
-    };
+    const tryReceiver = (expr: ts.Expression, m: string, t: string | undefined): Handle | undefined => callbackConnection(this.of(expr), expr, m, t, binding, call, this.root);
     return (then ? tryReceiver(receiverExpr, method, then) : undefined) ?? tryReceiver(callee.expression, callee.name.text, undefined);
+  }
+
+  /**
+   * The first parameter of a callback passed to a function of the codebase that hands it on
+   * to a library's transaction method (`withTransaction(knex, cb)` → `knex.transaction(cb)`):
+   * the transaction opened on whatever connection this call passes. Once per helper.
+   */
+  private forwardedCallbackParam(binding: ParamBinding): Handle | undefined {
+    if (binding.index !== 0 || !(ts.isArrowFunction(binding.fn) || ts.isFunctionExpression(binding.fn))) return undefined;
+    const passed = passedTo(binding.fn, this.origins);
+    if (!passed) return undefined;
+    for (const f of this.facts.get(this.forwardsKind, passed.helper)) {
+      if (f.param !== passed.argIndex) continue;
+      const receiver = 'expr' in f.receiver ? f.receiver.expr : passed.call.arguments[f.receiver.param];
+      if (!receiver) continue;
+      const through = `${functionName(passed.helper)}() (${where(f.at, this.root)})`;
+      const handle = callbackConnection(this.of(receiver), receiver, f.method, f.then, binding, passed.call, this.root, through);
+      if (handle) return handle;
+    }
+    return undefined;
   }
 
   private scopedExtension(call: ts.CallExpression, client: Extract<Handle, { kind: 'executor' }>): Handle | undefined {

@@ -1,12 +1,12 @@
 import ts from 'typescript';
-import type { CallbackUse, CallEdge, ConnState, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
+import type { CallbackUse, CallEdge, ConnState, ContextEvidence, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
 import { freshState, isInlineCallback, rank } from './flow.js';
 import type { Handle, ParamBinding } from './handles.js';
 import { where } from './handles.js';
 import { isExported } from './modules.js';
 import { functionName, type OriginResolver, shortText } from './origins.js';
 import { skipOuter } from './scope.js';
-import { judge } from './verdict.js';
+import { judge, withAwaitedSet } from './verdict.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -128,7 +128,7 @@ class Settler {
         results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
         continue;
       }
-      const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen);
+      const inner = this.settle(judge(passed.handle, withAwaitedSet(passed.state, p.awaitsTransaction), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen);
       results.push({ ...inner, callPath: [at, ...inner.callPath] });
     }
     const exported = isExportedFunction(fn);
@@ -170,10 +170,10 @@ class Settler {
     if (receiver.kind !== 'function') {
       return unresolved(`${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an org-scoped transaction, add it to "scopeHelpers" in the config`);
     }
-    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0);
+    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction);
   }
 
-  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number): SiteVerdict {
+  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number, awaits?: ContextEvidence): SiteVerdict {
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
       if (!this.options.wholeProgram) return { ...unresolved(`${subject} passed to \`${name}\`, defined in another file`), deferred: true };
@@ -187,14 +187,16 @@ class Settler {
       if (use.kind === 'forward-helper') {
         results.push({ coverage: 'org-scope', via: use.helper, evidence: `\`${name}\` hands the callback to ${use.helper}`, callPath: [], deferred: false });
       } else if (use.kind === 'forward') {
-        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1));
+        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits));
       } else {
         const passed = use.args[execIndex];
         if (!passed) {
           results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes the callback a value that is not a traceable connection`, callPath: [at], deferred: false });
           continue;
         }
-        const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), new Set([...seen, helper]));
+        // The callback may run on the helper's own parameter (`cb(conn)`): its callers decide
+        // that, so the guard against recursion is this call, not the helper.
+        const inner = this.settle(judge(passed.handle, withAwaitedSet(passed.state, awaits), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), new Set([...seen, use.call]));
         results.push({ ...inner, callPath: [at, ...inner.callPath] });
       }
     }

@@ -115,7 +115,8 @@ export function scopedOnReturn(fn: ts.FunctionLikeDeclaration, handleOf: (e: ts.
     if (h.kind !== 'executor') return;
     const s = state.get(h.key) ?? { tx: false, ctx: false };
     const control = adapter.transactionControl?.[method];
-    const list: Effects = control ? [{ transaction: control, contextSets: [] } as unknown as Effects[number]] : effects(n.arguments[adapter.queryMethods[method]?.sqlArg ?? 0]);
+    if (control === 'rollback-to-savepoint') s.ctx = false;
+    const list: Effects = control ? [{ transaction: control === 'rollback-to-savepoint' ? null : control, contextSets: [] } as unknown as Effects[number]] : effects(n.arguments[adapter.queryMethods[method]?.sqlArg ?? 0]);
     for (const effect of list) {
       if (effect.transaction === 'begin') s.tx = true;
       if (effect.transaction === 'commit' || effect.transaction === 'rollback') s.tx = s.ctx = false;
