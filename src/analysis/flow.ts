@@ -9,6 +9,7 @@ import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFin
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
+import { setterVia } from './providers/setters.js';
 import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from './sql-text.js';
 import { judge } from './verdict.js';
 
@@ -345,7 +346,7 @@ class FlowWalker {
   }
 
   /** Applies the statements a call runs to its connection's state, and records the write site. */
-  private execute(call: QueryNode, original: Handle, api: string, effects: StatementEffect[], normalized: string, variants: string[], state: Map<ts.Node, ConnState>): void {
+  private execute(call: QueryNode, original: Handle, api: string, effects: StatementEffect[], normalized: string, variants: string[], state: Map<ts.Node, ConnState>, bySetter = false): void {
     const handle = this.redirect && original.kind === 'executor' && original.key === this.redirect.from ? this.redirect.to : original;
     const key = connectionKey(handle);
     const conn = key ? this.stateOf(state, key, handle) : freshState(handle);
@@ -372,7 +373,8 @@ class FlowWalker {
         this.facts.settingsSet.add(set.setting);
         if (!this.deps.config.contextSettings.has(set.setting)) continue;
         const ev: ContextEvidence = { via: set.via, at: call, local: set.local === true, setting: set.setting };
-        this.contextSet(call, handle, set.local, ev, implicit);
+        // A setter's session-wide set is reported in its body; only a pool it is handed is news here.
+        if (!bySetter || (handle.kind === 'executor' && handle.exec === 'pool')) this.contextSet(call, handle, set.local, ev, implicit);
         if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) continue;
         if (set.local === true) {
           if (conn.tx === true || conn.tx === 'inherited' || implicit) {
@@ -523,6 +525,19 @@ class FlowWalker {
       }
     });
     this.facts.edges.push({ call, callee: target.decl, args: this.connectionArgs(call.arguments, state), states: new Map(state), root: this.root });
+    this.applySetters(call, target.decl, state);
+  }
+
+  /** A setter of the codebase (`await applyTenant(tx, orgId)`): its sets apply to the connection this call passes. */
+  private applySetters(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration, state: Map<ts.Node, ConnState>): void {
+    for (const set of this.deps.handles.setters(fn)) {
+      const arg = call.arguments[set.param];
+      const handle = arg ? this.deps.handles.of(arg) : undefined;
+      if (!handle || !connectionKey(handle)) continue;
+      const via = `${setterVia(fn)} (${set.via} at ${where(set.at, this.deps.root)})`;
+      const effect: StatementEffect = { writes: [], calls: [], contextSets: [{ setting: set.setting, local: set.local, via }], contextResets: [], transaction: null, kind: 'setter' };
+      this.execute(call, handle, 'other', [effect], '', [], state, true);
+    }
   }
 
   /** `new Repository(pool)`: the constructor is called with these connections. */

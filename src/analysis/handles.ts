@@ -9,8 +9,9 @@ import { fillHoles, SqlTextFolder } from './sql-text.js';
 import { Facts, type FactKind } from './fixpoint.js';
 import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import { classifyStatement } from '../sql/classify.js';
-import { parseSql } from '../sql/parser.js';
+import { parseSql, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar } from '../sql/parser.js';
 import { callbackConnection, type Forwarding, forwardingFact, passedTo } from './providers/transactions.js';
+import { type SetterEffect, setterFact } from './providers/setters.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -48,6 +49,7 @@ export class HandleResolver {
   private readonly returnsKind: FactKind<ts.FunctionLikeDeclaration, ReturnsFact>;
   private readonly scopedKind: FactKind<ts.FunctionLikeDeclaration, ReadonlySet<ts.Node>>;
   private readonly forwardsKind: FactKind<ts.FunctionLikeDeclaration, readonly Forwarding[]>;
+  private readonly settersKind: FactKind<ts.FunctionLikeDeclaration, readonly SetterEffect[]>;
 
   constructor(
     private readonly origins: OriginResolver,
@@ -58,6 +60,7 @@ export class HandleResolver {
   ) {
     this.returnsKind = returnsFact((e) => this.trace(e));
     this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
+    this.settersKind = setterFact({ origins, handleOf: (e) => this.of(e), effects: (sql, placeholders) => this.effects(sql, placeholders), declared: () => undefined }, (fn) => this.facts.get(this.settersKind, fn));
     this.scopedKind = {
       name: 'scoped-on-return',
       compute: (fn) => scopedOnReturn(fn, (e) => this.of(e), (sql) => this.effects(sql), config.contextSettings),
@@ -206,6 +209,11 @@ export class HandleResolver {
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
   }
 
+  /** The context sets a function of the codebase makes on its parameters on every path (once per function). */
+  setters(fn: ts.FunctionLikeDeclaration): readonly SetterEffect[] {
+    return this.facts.get(this.settersKind, fn);
+  }
+
   /** A function in the codebase that returns a connection: its per-function fact, and the guard this call selects. */
   private returned(fn: ts.FunctionLikeDeclaration, call?: ts.CallExpression): Handle {
     const first = returnedAt(this.facts.get(this.returnsKind, fn), fn, call);
@@ -217,11 +225,14 @@ export class HandleResolver {
     return first;
   }
 
-  private effects(sqlNode: ts.Expression | undefined): ReturnType<typeof classifyStatement>[] {
+  private effects(sqlNode: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): ReturnType<typeof classifyStatement>[] {
     if (!sqlNode) return [];
     const folded = (this.folder ??= new SqlTextFolder(this.origins)).sql(sqlNode);
     if (!folded.ok || folded.variants.length !== 1) return [];
-    const parsed = parseSql(fillHoles(folded.variants[0]!));
+    const filled = fillHoles(folded.variants[0]!);
+    const text = placeholders === 'question' ? questionPlaceholdersToDollar(filled) : placeholders === 'pg-promise' ? pgPromisePlaceholdersToDollar(filled) : filled;
+    if (text === null) return [];
+    const parsed = parseSql(text);
     return parsed.ok ? parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.config.defaultSchema, setterFunctions: this.config.setterFunctions })) : [];
   }
 

@@ -46,7 +46,10 @@ export class SqlTextFolder {
           continue;
         }
         const fragment = rawFragment(span.expression, (x) => this.fromDbLibrary(x, 0));
-        const part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : this.fold(fragment.text ?? span.expression, false, depth + 1)) : this.part(span.expression, true, depth);
+        let part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : this.fold(fragment.text ?? span.expression, false, depth + 1)) : this.part(span.expression, true, depth);
+        // `SET LOCAL app.x = '${sql.raw(id)}'`: a raw splice inside a quoted literal is that
+        // literal's value; the parser then checks the hole really lands in a string constant.
+        if (!part.ok && fragment?.text && insideQuotes(acc)) part = this.part(fragment.text, true, depth);
         if (!part.ok && fragment) return { ok: false, reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a constant` };
         acc = concat(concat(acc, part), text(span.literal.text));
       }
@@ -156,6 +159,11 @@ function rawFragment(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => b
     return method === 'raw' || method === 'unsafe' ? (arg ? { text: arg } : {}) : {};
   }
   return undefined;
+}
+
+/** Every variant so far ends inside an open '…' literal. */
+function insideQuotes(acc: Folded): boolean {
+  return acc.ok && acc.variants.every((v) => (v.match(/'/g)?.length ?? 0) % 2 === 1);
 }
 
 function text(value: string): Folded {

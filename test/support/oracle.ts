@@ -40,6 +40,7 @@ export class Oracle {
   private constructor(
     private readonly db: Db,
     readonly tables: Map<string, Column[]>,
+    readonly settings: readonly string[],
   ) {}
 
   static async create(migrations: MigrationFile[], gated: readonly string[]): Promise<Oracle> {
@@ -71,7 +72,11 @@ export class Oracle {
       list.push({ name: r.name, type: r.type, nullable: r.nullable, hasDefault: r.has_default, primaryKey: r.pk, foreignKey: r.fk });
       tables.set(r.t, list);
     }
-    return new Oracle(db, tables);
+    // Every setting a policy reads: an org-scoped run sets them all (a verdict of org-scope
+    // says the app set the one the written table's policies read).
+    const read = await db.query<{ s: string }>(`SELECT DISTINCT lower((regexp_matches(coalesce(qual, '') || ' ' || coalesce(with_check, ''), 'current_setting\\(''([^'']+)''', 'g'))[1]) AS s FROM pg_policies`);
+    const settings = [...new Set(['app.current_org_id', ...read.rows.map((r) => r.s)])].sort();
+    return new Oracle(db, tables, settings);
   }
 
   async close(): Promise<void> {
@@ -103,7 +108,7 @@ export class Oracle {
       await this.db.exec('SET LOCAL session_replication_role = origin');
       const before = await this.versions(options.watch);
       await this.db.exec(`SET LOCAL ROLE ${shape === 'bypass' ? ADMIN_ROLE : APP_ROLE}`);
-      if (shape === 'org-scope') await this.db.query(`SELECT set_config('app.current_org_id', $1, true)`, [ORG]);
+      if (shape === 'org-scope') for (const setting of this.settings) await this.db.query(`SELECT set_config($1, $2, true)`, [setting, ORG]);
       try {
         await this.db.exec('SAVEPOINT site');
         if (single) await this.db.query(text, params);
