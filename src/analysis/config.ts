@@ -13,6 +13,13 @@ export interface ResolvedScopeHelper extends NamedSpec {
   executorParam: number;
 }
 
+/** A TypeScript setter declared in the config: which argument's connection, which setting, how long. */
+export interface ResolvedSetterHelper extends NamedSpec {
+  connectionArg: number;
+  setting: string | null;
+  local: boolean;
+}
+
 export interface AnalysisConfig {
   defaultSchema: string;
   contextSettings: Set<string>;
@@ -20,6 +27,7 @@ export interface AnalysisConfig {
   /** Name prefixes that also count as scope helpers ("variants" such as withOrgScopeReadOnly). */
   scopeHelperPrefixes: string[];
   adminProviders: NamedSpec[];
+  setterHelpers: ResolvedSetterHelper[];
   setterFunctions: Map<string, { setting: string; local: boolean | null }[]>;
   definerFunctions: Set<string>;
   gatedTables: Set<string>;
@@ -88,6 +96,10 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     scopeHelpers: [...DEFAULT_SCOPE_HELPERS, ...(config.scopeHelpers ?? [])].map(helper),
     scopeHelperPrefixes: DEFAULT_SCOPE_HELPERS,
     adminProviders: [...DEFAULT_ADMIN_PROVIDERS, ...(config.adminProviders ?? [])].map(spec),
+    setterHelpers: (config.setterHelpers ?? []).map((s) => {
+      const h = typeof s === 'string' ? { name: s } : s;
+      return { ...spec(h), connectionArg: h.connectionArg ?? 0, setting: h.setting?.toLowerCase() ?? null, local: h.local ?? true };
+    }),
     setterFunctions,
     definerFunctions,
     gatedTables,

@@ -517,7 +517,10 @@ class FlowWalker {
       this.facts.callbackUses.push({ kind: 'invoke', fn: target.binding.fn as ts.FunctionLikeDeclaration, paramIndex: target.binding.index, call, args: this.connectionArgs(call.arguments, state) });
       return;
     }
-    if (target.kind !== 'function') return;
+    if (target.kind !== 'function') {
+      this.applySetters(call, undefined, state);
+      return;
+    }
     call.arguments.forEach((a, argIndex) => {
       const passed = this.deps.origins.expr(a);
       if (passed.kind === 'param' && passed.path.length === 0) {
@@ -529,12 +532,12 @@ class FlowWalker {
   }
 
   /** A setter of the codebase (`await applyTenant(tx, orgId)`): its sets apply to the connection this call passes. */
-  private applySetters(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration, state: Map<ts.Node, ConnState>): void {
-    for (const set of this.deps.handles.setters(fn)) {
+  private applySetters(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined, state: Map<ts.Node, ConnState>): void {
+    for (const set of this.deps.handles.settersAt(call, fn)) {
       const arg = call.arguments[set.param];
       const handle = arg ? this.deps.handles.of(arg) : undefined;
       if (!handle || !connectionKey(handle)) continue;
-      const via = `${setterVia(fn)} (${set.via} at ${where(set.at, this.deps.root)})`;
+      const via = setterVia(call, fn, set, where(set.at, this.deps.root));
       const effect: StatementEffect = { writes: [], calls: [], contextSets: [{ setting: set.setting, local: set.local, via }], contextResets: [], transaction: null, kind: 'setter' };
       this.execute(call, handle, 'other', [effect], '', [], state, true);
     }

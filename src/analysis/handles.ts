@@ -1,7 +1,7 @@
 import path from 'node:path';
 import ts from 'typescript';
 import { adapterForModule, adapters, type DbAdapter, type ExecutorKind, type ExportKind } from '../adapters/index.js';
-import { type AnalysisConfig, matchesSpec, type ResolvedScopeHelper } from './config.js';
+import { type AnalysisConfig, matchesSpec, type ResolvedScopeHelper, type ResolvedSetterHelper } from './config.js';
 import { functionName, type Origin, type OriginResolver, shortText } from './origins.js';
 import { type Binding, isFunctionLike, lookup, skipOuter } from './scope.js';
 import type { TypeEvidence } from './type-evidence.js';
@@ -60,7 +60,7 @@ export class HandleResolver {
   ) {
     this.returnsKind = returnsFact((e) => this.trace(e));
     this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
-    this.settersKind = setterFact({ origins, handleOf: (e) => this.of(e), effects: (sql, placeholders) => this.effects(sql, placeholders), declared: () => undefined }, (fn) => this.facts.get(this.settersKind, fn));
+    this.settersKind = setterFact({ origins, handleOf: (e) => this.of(e), effects: (sql, placeholders) => this.effects(sql, placeholders) }, (fn) => this.facts.get(this.settersKind, fn));
     this.scopedKind = {
       name: 'scoped-on-return',
       compute: (fn) => scopedOnReturn(fn, (e) => this.of(e), (sql) => this.effects(sql), config.contextSettings),
@@ -209,9 +209,22 @@ export class HandleResolver {
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
   }
 
-  /** The context sets a function of the codebase makes on its parameters on every path (once per function). */
-  setters(fn: ts.FunctionLikeDeclaration): readonly SetterEffect[] {
-    return this.facts.get(this.settersKind, fn);
+  /**
+   * The context sets a call of a setter makes on its arguments: a setter declared in the
+   * config, else what the function's body does on every path (once per function).
+   */
+  settersAt(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined): readonly SetterEffect[] {
+    const callee = skipOuter(call.expression);
+    const name = calleeName(callee);
+    if (name && this.config.setterHelpers.length > 0) {
+      const b = ts.isIdentifier(callee) ? lookup(callee) : undefined;
+      const hit = matchesSpec(this.config.setterHelpers, importedName(b) ?? name, importModule(b)) as ResolvedSetterHelper | undefined;
+      if (hit) {
+        const settings = hit.setting ? [hit.setting] : [...this.config.contextSettings];
+        return settings.map((setting) => ({ param: hit.connectionArg, setting, local: hit.local, at: call, via: 'declared in the config' }));
+      }
+    }
+    return fn ? this.facts.get(this.settersKind, fn) : [];
   }
 
   /** A function in the codebase that returns a connection: its per-function fact, and the guard this call selects. */

@@ -26,6 +26,14 @@ const scopeHelper = nameOr('A helper name; its callback is the last argument and
   executorParam: { type: 'integer', minimum: 0, description: "Index of the callback's parameter that receives the scoped executor. Default 0." },
 } as const);
 
+const setterHelper = nameOr('A function name; it sets the org context transaction-locally on its first argument.', {
+  name: { type: 'string', minLength: 1, description: 'The function name.' },
+  from: { type: 'string', minLength: 1, description: 'Module the helper is imported from; when given, only that import matches.' },
+  connectionArg: { type: 'integer', minimum: 0, description: 'Index of the argument holding the connection it sets the context on. Default 0.' },
+  setting: { type: 'string', minLength: 1, description: 'The setting it sets. Default: every context setting (the org context).' },
+  local: { type: 'boolean', description: 'Whether it sets it transaction-locally (set_config(…, true), SET LOCAL) or for the session. Default true.' },
+} as const);
+
 export const CONFIG_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://github.com/rls-guard/rls-guard/blob/main/docs/config.schema.json',
@@ -39,6 +47,7 @@ export const CONFIG_SCHEMA = {
     contextSettings: { ...names, description: 'Settings whose transaction-local value carries the org context. Default: those the policies read, else app.current_org_id.' },
     scopeHelpers: { type: 'array', items: scopeHelper, description: 'Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and withRequestOrgScope.' },
     adminProviders: { type: 'array', items: specifier, description: 'Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection.' },
+    setterHelpers: { type: 'array', items: setterHelper, description: 'TypeScript functions that set the org context on the connection they are passed (applyTenant(tx, orgId)), for those whose body rls-guard cannot read.' },
     definerFunctions: { ...names, description: 'SQL functions to treat as SECURITY DEFINER even if no migration declares them.' },
     setterFunctions: { ...names, description: 'SQL functions that set the org context (like set_org_id(uuid)) beyond those found in migrations.' },
     gatedTables: {

@@ -13,6 +13,18 @@ export interface ScopeHelperSpec {
   executorParam?: number;
 }
 
+export interface SetterHelperSpec {
+  name: string;
+  /** Module the helper is imported from; when given, only that import matches. */
+  from?: string;
+  /** Index of the argument holding the connection it sets the context on. Default 0. */
+  connectionArg?: number;
+  /** The setting it sets. Default: every context setting (the org context). */
+  setting?: string;
+  /** Whether it sets it transaction-locally (set_config(…, true), SET LOCAL) or for the session. Default true. */
+  local?: boolean;
+}
+
 export interface RlsGuardConfig {
   /** The JSON Schema this file follows, for editors. */
   $schema?: string;
@@ -24,6 +36,8 @@ export interface RlsGuardConfig {
   scopeHelpers?: (string | ScopeHelperSpec)[];
   /** Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection. */
   adminProviders?: Specifier[];
+  /** TypeScript functions that set the org context on the connection they are passed (applyTenant(tx, orgId)), for those whose body rls-guard cannot read. */
+  setterHelpers?: (string | SetterHelperSpec)[];
   /** SQL functions to treat as SECURITY DEFINER even if no migration declares them. */
   definerFunctions?: string[];
   /** SQL functions that set the org context (like set_org_id(uuid)) beyond those found in migrations. */

@@ -31,16 +31,12 @@ export interface SetterDeps {
   origins: OriginResolver;
   handleOf(e: ts.Expression): Handle;
   effects(sql: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): StatementEffect[];
-  /** Setters declared in the config, by name: [param index, setting, local]. */
-  declared(fn: ts.FunctionLikeDeclaration): SetterEffect[] | undefined;
 }
 
 export function setterFact(deps: SetterDeps, get: (fn: ts.FunctionLikeDeclaration) => readonly SetterEffect[]): FactKind<ts.FunctionLikeDeclaration, readonly SetterEffect[]> {
   return {
     name: 'sets-context-on-param',
     compute: (fn) => {
-      const declared = deps.declared(fn);
-      if (declared) return declared;
       const body = fn.body;
       if (!body) return [];
       const out: SetterEffect[] = [];
@@ -128,7 +124,9 @@ function mayReturn(st: ts.Node): boolean {
   return found;
 }
 
-/** How a setter's set reads in the evidence: `applyTenant() (sets app.current_org_id at src/db.ts:12)`. */
-export function setterVia(fn: ts.FunctionLikeDeclaration): string {
-  return `${functionName(fn)}()`;
+/** How a setter's set reads in the evidence: `applyTenant() (set_config at src/tenant.ts:8)`. */
+export function setterVia(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined, set: SetterEffect, at: string): string {
+  const name = fn ? functionName(fn) : call.expression.getText().slice(0, 40);
+  // A declared setter's evidence is the call itself.
+  return set.at === call ? `${name}() (${set.via})` : `${name}() (${set.via} at ${at})`;
 }
