@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { readMigrations } from '../../src/schema/load.js';
 import { auditSync, type AuditReport } from '../../src/walker/audit.js';
 import { annotatedProviders, annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
-import { Oracle } from '../support/oracle.js';
+import { ORG, Oracle, renumberHoles, stringConstants } from '../support/oracle.js';
 import { runOracle } from '../support/oracle-verdicts.js';
 
 // One miniature app per family of scope and admin providers (fixtures/providers/<family>),
@@ -65,4 +65,32 @@ describe('the runtime oracle on the provider fixtures', () => {
     // Every app shares one migration; the suite must actually have run something.
     expect(executed).toBeGreaterThan(10);
   }, 300_000);
+
+  it('agrees on the autocommit case: a transaction-local set with no BEGIN covers nothing', async () => {
+    // The statements clientAutocommit and clientWithBegin (fixtures/providers/setters) run on
+    // their one client, in order: applyLocal's set_config, then the write the report judged.
+    const report = reports.get('setters')!;
+    const site = (fn: string) => {
+      const line = fs.readFileSync(path.join(ROOT, 'setters/src/app.ts'), 'utf8').split('\n').findIndex((l) => l.includes(`'${fn}'`)) + 1;
+      return report.writeSites.find((s) => s.file === 'src/app.ts' && s.line === line)!;
+    };
+    const set = `SELECT set_config('app.current_org_id', '${ORG}', true)`;
+    const watch = report.schema.gatedTables;
+    for (const [name, statements] of [
+      ['autocommit', (write: string) => [set, write]],
+      ['begun', (write: string) => ['BEGIN', set, write, 'COMMIT']],
+    ] as const) {
+      const s = site(name);
+      const write = renumberHoles(s.sql[0]!);
+      const constants = stringConstants(s.sql[0]!);
+      const app = await oracle.runOnConnection(statements(write), 'app', { watch, constants });
+      const bypass = await oracle.runOnConnection(statements(write), 'bypass', { watch, constants });
+      expect(bypass, name).toEqual({ error: null, changed: ['public.projects'] });
+      // Postgres: the write changed what it changes with RLS bypassed exactly when the verdict is org-scope.
+      const covered = app.error === null && app.changed.join() === bypass.changed.join();
+      expect({ name, covered }).toEqual({ name, covered: s.coverage === 'org-scope' });
+    }
+    expect([site('autocommit').coverage, site('begun').coverage]).toEqual(['unscoped', 'org-scope']);
+    expect(site('autocommit').evidence).toContain('ran outside a transaction');
+  }, 120_000);
 });

@@ -128,6 +128,35 @@ export class Oracle {
     return outcome;
   }
 
+  /**
+   * Runs the statements one connection runs, in order, each as its own statement the way a
+   * client with no BEGIN runs them (autocommit: a transaction-local setting dies with its
+   * statement), as the app role or (`bypass`) the BYPASSRLS one. Seeds are committed first and
+   * every table emptied after, so nothing outlives the run.
+   */
+  async runOnConnection(statements: readonly string[], shape: 'app' | 'bypass', options: { watch: readonly string[]; constants: readonly string[] }): Promise<Run> {
+    let outcome: Run = { error: null, changed: [] };
+    await this.db.exec('BEGIN; SET LOCAL session_replication_role = replica');
+    for (const [table, columns] of this.tables) for (const [i, text] of ['x', ...options.constants].entries()) await this.seed(table, columns, text, i);
+    await this.db.exec('COMMIT');
+    const before = await this.versions(options.watch);
+    try {
+      await this.db.exec(`SET ROLE ${shape === 'bypass' ? ADMIN_ROLE : APP_ROLE}`);
+      for (const st of statements) await this.db.exec(st);
+    } catch (error) {
+      outcome = { error: (error as Error).message, changed: [] };
+      await this.db.exec('ROLLBACK').catch(() => undefined);
+    } finally {
+      await this.db.exec('RESET ROLE');
+    }
+    if (!outcome.error) {
+      const after = await this.versions(options.watch);
+      outcome.changed = options.watch.filter((t) => before.get(t) !== after.get(t));
+    }
+    await this.db.exec(`RESET ALL; TRUNCATE ${[...this.tables.keys()].map(sqlName).join(', ')} CASCADE`);
+    return outcome;
+  }
+
   /** One row per type-uniform world: uuids are the org (or fresh for keys of extra rows), texts the given text. */
   private async seed(table: string, columns: Column[], text: string, index: number): Promise<void> {
     const names: string[] = [];
