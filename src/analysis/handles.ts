@@ -10,7 +10,8 @@ import { Facts, type FactKind } from './fixpoint.js';
 import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import { classifyStatement } from '../sql/classify.js';
 import { parseSql, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar } from '../sql/parser.js';
-import { callbackConnection, type Forwarding, forwardingFact, passedTo } from './providers/transactions.js';
+import { callbackConnection, forwardingFact, type ForwardingFact, passedTo } from './providers/transactions.js';
+import { selectedBy } from './providers/conditional.js';
 import { type SetterEffect, setterFact } from './providers/setters.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -48,7 +49,7 @@ export class HandleResolver {
   };
   private readonly returnsKind: FactKind<ts.FunctionLikeDeclaration, ReturnsFact>;
   private readonly scopedKind: FactKind<ts.FunctionLikeDeclaration, ReadonlySet<ts.Node>>;
-  private readonly forwardsKind: FactKind<ts.FunctionLikeDeclaration, readonly Forwarding[]>;
+  private readonly forwardsKind: FactKind<ts.FunctionLikeDeclaration, ForwardingFact>;
   private readonly settersKind: FactKind<ts.FunctionLikeDeclaration, readonly SetterEffect[]>;
 
   constructor(
@@ -317,15 +318,27 @@ export class HandleResolver {
     if (binding.index !== 0 || !(ts.isArrowFunction(binding.fn) || ts.isFunctionExpression(binding.fn))) return undefined;
     const passed = passedTo(binding.fn, this.origins);
     if (!passed) return undefined;
-    for (const f of this.facts.get(this.forwardsKind, passed.helper)) {
-      if (f.param !== passed.argIndex) continue;
-      const receiver = 'expr' in f.receiver ? f.receiver.expr : passed.call.arguments[f.receiver.param];
-      if (!receiver) continue;
-      const through = `${functionName(passed.helper)}() (${where(f.at, this.root)})`;
-      const handle = callbackConnection(this.of(receiver), receiver, f.method, f.then, binding, passed.call, this.root, through);
-      if (handle) return handle;
+    const fact = this.facts.get(this.forwardsKind, passed.helper);
+    // Used otherwise too on the path this call selects: judged through every use at the helper.
+    if ((fact.others.get(passed.argIndex) ?? []).some((n) => selectedBy(passed.helper, n, passed.call))) return undefined;
+    return this.forwardedConnections(passed.helper, passed.argIndex, passed.call, binding)[0];
+  }
+
+  /** The transactions a helper opens for its callback parameter by handing it to a library (on the path `call` selects). */
+  forwardedConnections(helper: ts.FunctionLikeDeclaration, paramIndex: number, call: ts.CallExpression | undefined, binding: ParamBinding): Handle[] {
+    const out: Handle[] = [];
+    for (const f of this.facts.get(this.forwardsKind, helper).forwards) {
+      if (f.param !== paramIndex || !selectedBy(helper, f.ref, call)) continue;
+      const receiver = 'expr' in f.receiver ? f.receiver.expr : call?.arguments[f.receiver.param];
+      if (!receiver) {
+        out.push({ kind: 'unknown', reason: `\`${functionName(helper)}\` opens the callback's transaction on a connection its caller passes` });
+        continue;
+      }
+      const through = `${functionName(helper)}() (${where(f.at, this.root)})`;
+      const handle = callbackConnection(this.of(receiver), receiver, f.method, f.then, binding, call ?? f.at, this.root, through);
+      out.push(handle ?? { kind: 'unknown', reason: `the connection ${functionName(helper)}() hands its callback cannot be traced` });
     }
-    return undefined;
+    return out;
   }
 
   private scopedExtension(call: ts.CallExpression, client: Extract<Handle, { kind: 'executor' }>): Handle | undefined {

@@ -64,7 +64,7 @@ export function analyze(input: CoreInput): CoreResult {
   const handles = new HandleResolver(origins, input.config, input.root, input.types);
   const folder = new SqlTextFolder(origins);
   const facts: FileFacts[] = input.files.map((sf) => analyzeFlow(sf, { root: input.root, config: input.config, origins, handles, folder }));
-  const verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b) });
+  const verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b), forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b) });
   const result: CoreResult = { sites: [], findings: [], settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])) };
   for (const f of facts) report(f, verdicts, input, result);
   return result;

@@ -7,6 +7,7 @@ import { isExported } from './modules.js';
 import { functionName, type OriginResolver, shortText } from './origins.js';
 import { skipOuter } from './scope.js';
 import { judge, withAwaitedSet } from './verdict.js';
+import { selectedBy } from './providers/conditional.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -33,6 +34,8 @@ export interface ProgramOptions {
   bypassRoles?: ReadonlySet<string>;
   /** The executor a container injects into a constructor parameter typed as a library's pool, if it is one. */
   injected?: (binding: ParamBinding) => Handle | undefined;
+  /** The transactions a helper opens for its callback parameter through a library (`return db.transaction(fn)`), on the path a call selects. */
+  forwarded?: (helper: ts.FunctionLikeDeclaration, paramIndex: number, call: ts.CallExpression | undefined, binding: ParamBinding) => Handle[];
 }
 
 interface Index {
@@ -167,27 +170,43 @@ class Settler {
     const argIndex = call.arguments.findIndex((a) => skipOuter(a) === fn);
     const receiver = this.index.origins.expr(call.expression);
     const callee = shortText(call.expression, 40);
+    const chosen = receiver.kind === 'expr' ? skipOuter(receiver.expr) : undefined;
+    if (chosen && ts.isConditionalExpression(chosen)) {
+      // `const run = userId ? (fn) => withRls(userId, fn) : (fn) => db.transaction(fn)`: either
+      // helper may run the callback, so the worse one decides.
+      const branches = [chosen.whenTrue, chosen.whenFalse].map((b) => {
+        const o = this.index.origins.expr(b);
+        return o.kind === 'function' ? this.helperUses(o.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding) : unresolved(`${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`);
+      });
+      return worstOf(branches)!;
+    }
     if (receiver.kind !== 'function') {
       return unresolved(`${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an org-scoped transaction, add it to "scopeHelpers" in the config`);
     }
-    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction);
+    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding, call);
   }
 
-  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number, awaits?: ContextEvidence): SiteVerdict {
+  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number, awaits?: ContextEvidence, binding?: ParamBinding, at?: ts.CallExpression): SiteVerdict {
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
       if (!this.options.wholeProgram) return { ...unresolved(`${subject} passed to \`${name}\`, defined in another file`), deferred: true };
       return unresolved(`${subject} passed to \`${name}\`, which is outside the audited files`);
     }
     if (depth > MAX_DEPTH) return unresolved(`${subject} is forwarded through too many helpers`);
-    const uses = (this.index.uses.get(helper) ?? []).filter((u) => u.paramIndex === paramIndex);
+    // Only the uses on the path this call selects (a guard on a missing argument), when known.
+    const uses = (this.index.uses.get(helper) ?? []).filter((u) => u.paramIndex === paramIndex && selectedBy(helper, u.call, at));
     const results: SiteVerdict[] = [];
+    // A callback handed on to a library's transaction method runs in that transaction.
+    for (const handle of binding && execIndex === 0 ? (this.options.forwarded?.(helper, paramIndex, at, binding) ?? []) : []) {
+      const inner = this.settle(judge(handle, withAwaitedSet(freshState(handle), awaits), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen);
+      results.push({ ...inner, callPath: [`${where(helper, this.options.root)} ${functionName(helper)}`, ...inner.callPath] });
+    }
     for (const use of uses) {
       const at = `${where(use.call, this.options.root)} ${shortText(use.call, 50)}`;
       if (use.kind === 'forward-helper') {
         results.push({ coverage: 'org-scope', via: use.helper, evidence: `\`${name}\` hands the callback to ${use.helper}`, callPath: [], deferred: false });
       } else if (use.kind === 'forward') {
-        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits));
+        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits, binding));
       } else {
         const passed = use.args[execIndex];
         if (!passed) {

@@ -84,6 +84,15 @@ export interface Forwarding {
   then: string | undefined;
   /** The call that runs the library method, for the evidence. */
   at: ts.CallExpression;
+  /** The call in this function's own body that passes the callback on (for guards). */
+  ref: ts.CallExpression;
+}
+
+/** A function's forwardings, and the other places it uses each callback parameter. */
+export interface ForwardingFact {
+  forwards: Forwarding[];
+  /** Per parameter, the references to it that are not a forwarding (calls of it, other helpers). */
+  others: Map<number, ts.Node[]>;
 }
 
 const TX_METHODS = new Set(adapters.flatMap((a) => [...Object.keys(a.transactionMethods ?? {}), ...(a.connectionCallbacks ?? []), ...(a.savepointMethods ?? [])]));
@@ -92,7 +101,7 @@ const TX_METHODS = new Set(adapters.flatMap((a) => [...Object.keys(a.transaction
  * Per function, once (through the fact engine): which callback parameters it passes,
  * untouched, to a library's transaction method, directly or through another such function.
  */
-export function forwardingFact(origins: OriginResolver, get: (fn: ts.FunctionLikeDeclaration) => readonly Forwarding[]): FactKind<ts.FunctionLikeDeclaration, readonly Forwarding[]> {
+export function forwardingFact(origins: OriginResolver, get: (fn: ts.FunctionLikeDeclaration) => ForwardingFact): FactKind<ts.FunctionLikeDeclaration, ForwardingFact> {
   const paramOf = (fn: ts.FunctionLikeDeclaration, e: ts.Expression): number | undefined => {
     const o = origins.expr(e);
     return o.kind === 'param' && o.path.length === 0 && o.binding.fn === fn ? o.binding.index : undefined;
@@ -101,11 +110,19 @@ export function forwardingFact(origins: OriginResolver, get: (fn: ts.FunctionLik
     name: 'forwards-callback',
     compute: (fn) => {
       const out: Forwarding[] = [];
-      if (!fn.body) return out;
+      const others = new Map<number, ts.Node[]>();
+      if (!fn.body) return { forwards: out, others };
+      const forwarded = new Set<ts.Node>();
       const visit = (n: ts.Node): void => {
-        if (isFunctionLike(n)) return;
+        // Any other reference to a parameter (also inside a nested function) is another use.
+        if (ts.isIdentifier(n) && !forwarded.has(n) && !ts.isParameter(n.parent) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n)) {
+          const p = paramOf(fn, n);
+          if (p !== undefined) others.set(p, [...(others.get(p) ?? []), n]);
+        }
+        if (ts.isCallExpression(n)) noteForwardings(n);
         ts.forEachChild(n, visit);
-        if (!ts.isCallExpression(n)) return;
+      };
+      const noteForwardings = (n: ts.CallExpression): void => {
         n.arguments.forEach((arg, argIndex) => {
           const p = paramOf(fn, arg);
           if (p === undefined) return;
@@ -113,13 +130,14 @@ export function forwardingFact(origins: OriginResolver, get: (fn: ts.FunctionLik
           const shape = ts.isPropertyAccessExpression(callee) ? libraryCall(callee) : undefined;
           if (shape) {
             const r = paramOf(fn, shape.receiver);
-            out.push({ param: p, receiver: r !== undefined ? { param: r } : { expr: shape.receiver }, method: shape.method, then: shape.then, at: n });
+            out.push({ param: p, receiver: r !== undefined ? { param: r } : { expr: shape.receiver }, method: shape.method, then: shape.then, at: n, ref: n });
+            forwarded.add(skipOuter(arg));
             return;
           }
           // Through another pass-through helper of the codebase.
           const target = origins.expr(n.expression);
           if (target.kind !== 'function') return;
-          for (const f of get(target.decl)) {
+          for (const f of get(target.decl).forwards) {
             if (f.param !== argIndex) continue;
             let receiver: Forwarding['receiver'] = f.receiver;
             if ('param' in f.receiver) {
@@ -128,15 +146,16 @@ export function forwardingFact(origins: OriginResolver, get: (fn: ts.FunctionLik
               const r = paramOf(fn, passed);
               receiver = r !== undefined ? { param: r } : { expr: passed };
             }
-            out.push({ param: p, receiver, method: f.method, then: f.then, at: f.at });
+            out.push({ param: p, receiver, method: f.method, then: f.then, at: f.at, ref: n });
+            forwarded.add(skipOuter(arg));
           }
         });
       };
       visit(fn.body);
-      return out;
+      return { forwards: out, others };
     },
-    conservative: () => [],
-    same: (a, b) => a.length === b.length && a.every((x, i) => x.param === b[i]!.param && x.method === b[i]!.method && x.at === b[i]!.at),
+    conservative: () => ({ forwards: [], others: new Map() }),
+    same: (a, b) => a.forwards.length === b.forwards.length && a.forwards.every((x, i) => x.param === b.forwards[i]!.param && x.method === b.forwards[i]!.method && x.at === b.forwards[i]!.at) && a.others.size === b.others.size,
   };
 }
 
