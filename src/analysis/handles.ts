@@ -12,6 +12,7 @@ import { classifyStatement } from '../sql/classify.js';
 import { parseSql, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar } from '../sql/parser.js';
 import { callbackConnection, forwardingFact, type ForwardingFact, passedTo } from './providers/transactions.js';
 import { selectedBy } from './providers/conditional.js';
+import { memberOfCall, returnedMember } from './providers/factories.js';
 import { type SetterEffect, setterFact } from './providers/setters.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -108,7 +109,13 @@ export class HandleResolver {
       const receiver = this.trace(e.expression);
       if (receiver.kind === 'executor' && receiver.adapter.passthroughProperties?.includes(e.name.text)) return receiver;
     }
-    return this.fromOrigin(this.origins.expr(e), e);
+    const found = this.fromOrigin(this.origins.expr(e), e);
+    // A member of what a factory of the codebase returns: `const { knex } = await tenantDb()`.
+    if (found.kind === 'unknown') {
+      const member = memberOfCall(e);
+      if (member) return returnedMember(this.origins, member, (o, at) => this.fromOrigin(o, at), this.root) ?? found;
+    }
+    return found;
   }
 
   private fromOrigin(origin: Origin, at: ts.Expression): Handle {
