@@ -13,6 +13,7 @@ import { parseSql, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar }
 import { callbackConnection, forwardingFact, type ForwardingFact, passedTo } from './providers/transactions.js';
 import { selectedBy } from './providers/conditional.js';
 import { memberOfCall, returnedMember } from './providers/factories.js';
+import { factoryCallOfHook, tenantFromConfig } from './providers/tenant-pools.js';
 import { type SetterEffect, setterFact } from './providers/setters.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -185,7 +186,10 @@ export class HandleResolver {
     if (factory.kind === 'library') {
       if (factory.adapter.factoryFactories?.includes(factory.name)) return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
       const exec = factory.adapter.factories?.[factory.name];
-      if (exec) return { kind: 'executor', exec, adapter: factory.adapter, key: call, label: `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
+      if (exec) {
+        const tenant = tenantFromConfig(call, this.config.contextSettings, (sql) => this.effects(sql), this.root);
+        return { kind: 'executor', exec, adapter: factory.adapter, key: call, label: `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} from ${shortText(callee, 30)}() at ${where(call, this.root)}`, ...(tenant ? { tenant } : {}) };
+      }
     }
     if (ts.isPropertyAccessExpression(callee)) {
       const receiver = this.trace(callee.expression);
@@ -447,6 +451,11 @@ export class HandleResolver {
 
   /** Whether a function is the connect hook of a per-tenant pool (its session-wide set is the point). */
   isTenantHook(fn: ts.Node): boolean {
+    const factory = factoryCallOfHook(fn);
+    if (factory) {
+      const pool = this.of(factory);
+      return pool.kind === 'executor' && pool.tenant !== undefined;
+    }
     const call = fn.parent;
     if (!call || !ts.isCallExpression(call) || call.arguments[1] !== fn) return false;
     const callee = skipOuter(call.expression);
