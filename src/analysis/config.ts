@@ -8,6 +8,12 @@ export interface NamedSpec {
   from?: string;
 }
 
+/** An admin provider; as a callback helper, which argument is the callback and which of its parameters the connection. */
+export interface ResolvedAdminProvider extends NamedSpec {
+  callbackArg: number;
+  executorParam: number;
+}
+
 export interface ResolvedScopeHelper extends NamedSpec {
   callbackArg: number;
   executorParam: number;
@@ -26,7 +32,7 @@ export interface AnalysisConfig {
   scopeHelpers: ResolvedScopeHelper[];
   /** Name prefixes that also count as scope helpers ("variants" such as withOrgScopeReadOnly). */
   scopeHelperPrefixes: string[];
-  adminProviders: NamedSpec[];
+  adminProviders: ResolvedAdminProvider[];
   setterHelpers: ResolvedSetterHelper[];
   setterFunctions: Map<string, { setting: string; local: boolean | null }[]>;
   definerFunctions: Set<string>;
@@ -95,7 +101,10 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     contextSettings,
     scopeHelpers: [...DEFAULT_SCOPE_HELPERS, ...(config.scopeHelpers ?? [])].map(helper),
     scopeHelperPrefixes: DEFAULT_SCOPE_HELPERS,
-    adminProviders: [...DEFAULT_ADMIN_PROVIDERS, ...(config.adminProviders ?? [])].map(spec),
+    adminProviders: [...DEFAULT_ADMIN_PROVIDERS, ...(config.adminProviders ?? [])].map((s) => {
+      const h = typeof s === 'string' ? { name: s } : s;
+      return { ...spec(h), callbackArg: h.callbackArg ?? -1, executorParam: h.executorParam ?? 0 };
+    }),
     setterHelpers: (config.setterHelpers ?? []).map((s) => {
       const h = typeof s === 'string' ? { name: s } : s;
       return { ...spec(h), connectionArg: h.connectionArg ?? 0, setting: h.setting?.toLowerCase() ?? null, local: h.local ?? true };

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import ts from 'typescript';
 import { adapterForModule, adapters, type DbAdapter, type ExecutorKind, type ExportKind } from '../adapters/index.js';
-import { type AnalysisConfig, matchesSpec, type ResolvedScopeHelper, type ResolvedSetterHelper } from './config.js';
+import { type AnalysisConfig, matchesSpec, type ResolvedAdminProvider, type ResolvedScopeHelper, type ResolvedSetterHelper } from './config.js';
 import { functionName, type Origin, type OriginResolver, shortText } from './origins.js';
 import { type Binding, isFunctionLike, lookup, skipOuter } from './scope.js';
 import type { TypeEvidence } from './type-evidence.js';
@@ -263,7 +263,7 @@ export class HandleResolver {
 
   private param(binding: ParamBinding, pathKeys: (string | number)[]): Handle {
     if (pathKeys.length > 0) return { kind: 'unknown', reason: `\`${binding.name}\` is destructured from a parameter` };
-    const scoped = this.scopedCallbackParam(binding);
+    const scoped = this.scopedCallbackParam(binding) ?? this.adminCallbackParam(binding);
     if (scoped) return scoped;
     const transaction = this.transactionCallbackParam(binding) ?? this.forwardedCallbackParam(binding);
     if (transaction) return transaction;
@@ -291,6 +291,23 @@ export class HandleResolver {
     const target = this.origins.expr(call.expression);
     const definition = target.kind === 'function' ? { decl: target.decl, argIndex, execIndex: binding.index } : undefined;
     return { kind: 'scoped', via: helper.name, key: binding.decl, label: `\`${binding.name}\`, the executor ${helper.name} hands its callback`, helperCall: call, ...(definition ? { definition } : {}) };
+  }
+
+  /** A parameter of a callback passed to an admin provider that is a callback helper (withPgClient(async (client) => …)). */
+  private adminCallbackParam(binding: ParamBinding): Handle | undefined {
+    const fn = binding.fn;
+    const call = fn.parent;
+    if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+    const callee = skipOuter(call.expression);
+    const name = calleeName(callee);
+    if (!name) return undefined;
+    const b = ts.isIdentifier(callee) ? lookup(callee) : undefined;
+    const hit = matchesSpec(this.config.adminProviders, importedName(b) ?? name, importModule(b)) as ResolvedAdminProvider | undefined;
+    if (!hit) return undefined;
+    const argIndex = call.arguments.indexOf(fn as ts.Expression);
+    const expected = hit.callbackArg < 0 ? call.arguments.length + hit.callbackArg : hit.callbackArg;
+    if (argIndex !== expected || binding.index !== hit.executorParam) return undefined;
+    return { kind: 'admin', via: hit.name, key: binding.decl, label: `\`${binding.name}\`, the admin connection ${hit.name}() hands its callback at ${where(call, this.root)}` };
   }
 
   /**

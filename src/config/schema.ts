@@ -26,6 +26,13 @@ const scopeHelper = nameOr('A helper name; its callback is the last argument and
   executorParam: { type: 'integer', minimum: 0, description: "Index of the callback's parameter that receives the scoped executor. Default 0." },
 } as const);
 
+const adminProvider = nameOr('An exported name, matched wherever it is imported from: a connection, a function returning one, or a callback helper handing one to its last argument.', {
+  name: { type: 'string', minLength: 1, description: 'The exported name.' },
+  from: { type: 'string', minLength: 1, description: 'Module it is imported from; when given, only that import matches.' },
+  callbackArg: { type: 'integer', description: 'For a callback helper (withPgClient(async (client) => …)): index of the callback argument; negative counts from the end. Default -1.' },
+  executorParam: { type: 'integer', minimum: 0, description: "Index of the callback's parameter that receives the admin connection. Default 0." },
+} as const);
+
 const setterHelper = nameOr('A function name; it sets the org context transaction-locally on its first argument.', {
   name: { type: 'string', minLength: 1, description: 'The function name.' },
   from: { type: 'string', minLength: 1, description: 'Module the helper is imported from; when given, only that import matches.' },
@@ -46,7 +53,7 @@ export const CONFIG_SCHEMA = {
     migrations: { ...names, description: 'Folders or files holding migrations, relative to the config file. Default: every .sql file under the root.' },
     contextSettings: { ...names, description: 'Settings whose transaction-local value carries the org context. Default: those the policies read, else app.current_org_id.' },
     scopeHelpers: { type: 'array', items: scopeHelper, description: 'Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and withRequestOrgScope.' },
-    adminProviders: { type: 'array', items: specifier, description: 'Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection.' },
+    adminProviders: { type: 'array', items: adminProvider, description: 'Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection.' },
     setterHelpers: { type: 'array', items: setterHelper, description: 'TypeScript functions that set the org context on the connection they are passed (applyTenant(tx, orgId)), for those whose body rls-guard cannot read.' },
     definerFunctions: { ...names, description: 'SQL functions to treat as SECURITY DEFINER even if no migration declares them.' },
     setterFunctions: { ...names, description: 'SQL functions that set the org context (like set_org_id(uuid)) beyond those found in migrations.' },

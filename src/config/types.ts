@@ -13,6 +13,16 @@ export interface ScopeHelperSpec {
   executorParam?: number;
 }
 
+export interface AdminProviderSpec {
+  name: string;
+  /** Module it is imported from; when given, only that import matches. */
+  from?: string;
+  /** For a callback helper (withPgClient(async (client) => …)): index of the callback argument; negative counts from the end. Default -1. */
+  callbackArg?: number;
+  /** Index of the callback's parameter that receives the admin connection. Default 0. */
+  executorParam?: number;
+}
+
 export interface SetterHelperSpec {
   name: string;
   /** Module the helper is imported from; when given, only that import matches. */
@@ -35,7 +45,7 @@ export interface RlsGuardConfig {
   /** Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and withRequestOrgScope. */
   scopeHelpers?: (string | ScopeHelperSpec)[];
   /** Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection. */
-  adminProviders?: Specifier[];
+  adminProviders?: (string | AdminProviderSpec)[];
   /** TypeScript functions that set the org context on the connection they are passed (applyTenant(tx, orgId)), for those whose body rls-guard cannot read. */
   setterHelpers?: (string | SetterHelperSpec)[];
   /** SQL functions to treat as SECURITY DEFINER even if no migration declares them. */
