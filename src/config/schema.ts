@@ -14,22 +14,18 @@ function nameOr<P extends Record<string, object>>(nameDescription: string, prope
   } as const;
 }
 
-const specifier = nameOr('An exported name, matched wherever it is imported from.', {
-  name: { type: 'string', minLength: 1, description: 'The exported name.' },
-  from: { type: 'string', minLength: 1, description: 'The module it must be imported from (a package name or a path relative to the config file).' },
-} as const);
-
-const scopeHelper = nameOr('A helper name; its callback is the last argument and receives the scoped executor first.', {
+const helperProperties = {
   name: { type: 'string', minLength: 1, description: 'The helper name.' },
   from: { type: 'string', minLength: 1, description: 'Module the helper is imported from; when given, only that import matches.' },
   callbackArg: { type: 'integer', description: 'Index of the callback argument; negative counts from the end. Default -1 (the last argument).' },
   executorParam: { type: 'integer', minimum: 0, description: "Index of the callback's parameter that receives the scoped executor. Default 0." },
-} as const);
+} as const;
 
+const scopeHelper = nameOr('A helper name; its callback is the last argument and receives the scoped executor first.', helperProperties);
+
+// An admin provider is a connection, a function returning one, or a callback helper handing one out.
 const adminProvider = nameOr('An exported name, matched wherever it is imported from: a connection, a function returning one, or a callback helper handing one to its last argument.', {
-  name: { type: 'string', minLength: 1, description: 'The exported name.' },
-  from: { type: 'string', minLength: 1, description: 'Module it is imported from; when given, only that import matches.' },
-  callbackArg: { type: 'integer', description: 'For a callback helper (withPgClient(async (client) => …)): index of the callback argument; negative counts from the end. Default -1.' },
+  ...helperProperties,
   executorParam: { type: 'integer', minimum: 0, description: "Index of the callback's parameter that receives the admin connection. Default 0." },
 } as const);
 

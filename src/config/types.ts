@@ -15,9 +15,9 @@ export interface ScopeHelperSpec {
 
 export interface AdminProviderSpec {
   name: string;
-  /** Module it is imported from; when given, only that import matches. */
+  /** Module the helper is imported from; when given, only that import matches. */
   from?: string;
-  /** For a callback helper (withPgClient(async (client) => …)): index of the callback argument; negative counts from the end. Default -1. */
+  /** Index of the callback argument; negative counts from the end. Default -1 (the last argument). */
   callbackArg?: number;
   /** Index of the callback's parameter that receives the admin connection. Default 0. */
   executorParam?: number;
