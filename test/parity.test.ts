@@ -12,9 +12,12 @@ import { auditSync } from '../src/walker/audit.js';
 
 const ADAPTERS = path.resolve(import.meta.dirname, '../fixtures/adapters');
 const LAYOUTS = path.resolve(import.meta.dirname, '../fixtures/layouts');
+const PROVIDERS = path.resolve(import.meta.dirname, '../fixtures/providers');
+const apps = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('_')).map((d) => path.join(dir, d.name));
 const FIXTURES = [
   ...['example-app', 'rule-tester', 'deploy'].map((f) => path.resolve(import.meta.dirname, '../fixtures', f)),
-  ...fs.readdirSync(ADAPTERS, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('_')).map((d) => path.join(ADAPTERS, d.name)),
+  ...apps(ADAPTERS),
+  ...apps(PROVIDERS),
   // Monorepo layouts keep sources in each package's src/. The one audited with `--config`
   // kept outside its tree is the CLI's alone: the plugin finds its config upward.
   ...fs.readdirSync(LAYOUTS, { withFileTypes: true }).filter((d) => d.isDirectory() && !fs.existsSync(path.join(LAYOUTS, d.name, 'audit-root'))).map((d) => path.join(LAYOUTS, d.name)),

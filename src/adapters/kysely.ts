@@ -6,8 +6,10 @@ import type { BuilderWrite, DbAdapter } from './types.js';
 // Kysely: `new Kysely<DB>({ dialect })`; writes start on the instance or a transaction:
 // db.insertInto('t'), db.updateTable('t'), db.deleteFrom('t'), db.mergeInto('t'),
 // db.withSchema('s').deleteFrom('t'); raw SQL is sql`…`.execute(db | trx); a transaction is
-// db.transaction().execute(async (trx) => …); db.with('gone', (qb) => qb.deleteFrom('t')) is a
-// writable CTE whose qb builds on db.
+// db.transaction().execute(async (trx) => …), or a controlled one,
+// `const trx = await db.startTransaction().execute()` … `trx.commit().execute()`, whose
+// `trx.savepoint('a').execute()` returns the same transaction; db.with('gone', (qb) =>
+// qb.deleteFrom('t')) is a writable CTE whose qb builds on db.
 
 const VERBS: Record<string, BuilderWrite['operation']> = {
   insertInto: 'insert',
@@ -25,9 +27,12 @@ export const kyselyAdapter: DbAdapter = {
   exports: { Kysely: 'pool', sql: 'sql-tag', '*': 'namespace' },
   executorTypes: { Kysely: 'pool', Transaction: 'client' },
   queryMethods: {},
-  transactionMethods: { transaction: { then: 'execute' } },
+  transactionMethods: { transaction: { then: 'execute' }, startTransaction: {} },
+  // A controlled transaction's savepoint calls return the same connection; rolling back to a
+  // savepoint undoes the settings made after it, so it drops the context (fail closed).
+  transactionControl: { commit: 'commit', rollback: 'rollback', rollbackToSavepoint: 'rollback-to-savepoint' },
   connectMethods: [],
-  passthroughMethods: PASSTHROUGH,
+  passthroughMethods: [...PASSTHROUGH, 'execute', 'savepoint', 'releaseSavepoint', 'rollbackToSavepoint'],
   builderCallbacks: ['with', 'withRecursive'],
   sqlExecute(call) {
     const callee = call.expression;

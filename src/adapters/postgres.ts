@@ -2,7 +2,8 @@ import type { DbAdapter } from './types.js';
 
 // postgres.js: `const sql = postgres(url)` is a pool that is also the query tag:
 // sql`INSERT …` runs, sql.unsafe(text) runs raw text, sql.begin(async (sql) => …) runs a
-// transaction on one reserved connection, sql.reserve() checks one out.
+// transaction on one reserved connection (sql.savepoint(async (sql) => …) a savepoint in it),
+// sql.reserve() checks one out.
 export const postgresAdapter: DbAdapter = {
   api: 'postgres',
   modules: ['postgres'],
@@ -12,5 +13,6 @@ export const postgresAdapter: DbAdapter = {
   queryMethods: { unsafe: { sqlArg: 0 } },
   executorIsTag: true,
   transactionMethods: { begin: {} },
+  savepointMethods: ['savepoint'],
   connectMethods: ['reserve'],
 };

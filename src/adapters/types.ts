@@ -105,8 +105,10 @@ export interface DbAdapter {
   connectionCallbacks?: readonly string[];
   /** Methods that run an array of queries in order on one connection, in one transaction (Prisma's $transaction([…])). */
   sequenceMethods?: readonly string[];
+  /** Methods of a transaction that run a callback in a SAVEPOINT on the same connection (postgres.js `sql.savepoint(cb)`). */
+  savepointMethods?: readonly string[];
   /** Methods of a connection that open or end a transaction (TypeORM's queryRunner.startTransaction()). */
-  transactionControl?: Readonly<Record<string, 'begin' | 'commit' | 'rollback'>>;
+  transactionControl?: Readonly<Record<string, 'begin' | 'commit' | 'rollback' | 'rollback-to-savepoint'>>;
   /** Properties of an executor that are the same connection (queryRunner.manager). */
   passthroughProperties?: readonly string[];
   /** Methods of a pool that check out one connection. */

@@ -8,9 +8,22 @@ export interface NamedSpec {
   from?: string;
 }
 
+/** An admin provider; as a callback helper, which argument is the callback and which of its parameters the connection. */
+export interface ResolvedAdminProvider extends NamedSpec {
+  callbackArg: number;
+  executorParam: number;
+}
+
 export interface ResolvedScopeHelper extends NamedSpec {
   callbackArg: number;
   executorParam: number;
+}
+
+/** A TypeScript setter declared in the config: which argument's connection, which setting, how long. */
+export interface ResolvedSetterHelper extends NamedSpec {
+  connectionArg: number;
+  setting: string | null;
+  local: boolean;
 }
 
 export interface AnalysisConfig {
@@ -19,9 +32,10 @@ export interface AnalysisConfig {
   scopeHelpers: ResolvedScopeHelper[];
   /** Name prefixes that also count as scope helpers ("variants" such as withOrgScopeReadOnly). */
   scopeHelperPrefixes: string[];
-  adminProviders: NamedSpec[];
+  adminProviders: ResolvedAdminProvider[];
   /** Middleware that enters an org-scoped context the code cannot show (ambient/settle.ts). */
   ambientScopes: NamedSpec[];
+  setterHelpers: ResolvedSetterHelper[];
   setterFunctions: Map<string, { setting: string; local: boolean | null }[]>;
   definerFunctions: Set<string>;
   /** SECURITY DEFINER functions whose body is known and writes nothing (nor do the functions it calls): a call of one is a read. */
@@ -91,8 +105,15 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     contextSettings,
     scopeHelpers: [...DEFAULT_SCOPE_HELPERS, ...(config.scopeHelpers ?? [])].map(helper),
     scopeHelperPrefixes: DEFAULT_SCOPE_HELPERS,
-    adminProviders: [...DEFAULT_ADMIN_PROVIDERS, ...(config.adminProviders ?? [])].map(spec),
+    adminProviders: [...DEFAULT_ADMIN_PROVIDERS, ...(config.adminProviders ?? [])].map((s) => {
+      const h = typeof s === 'string' ? { name: s } : s;
+      return { ...spec(h), callbackArg: h.callbackArg ?? -1, executorParam: h.executorParam ?? 0 };
+    }),
     ambientScopes: (config.ambientScopes ?? []).map((a) => spec({ name: a.middleware, ...(a.from ? { from: a.from } : {}) })),
+    setterHelpers: (config.setterHelpers ?? []).map((s) => {
+      const h = typeof s === 'string' ? { name: s } : s;
+      return { ...spec(h), connectionArg: h.connectionArg ?? 0, setting: h.setting?.toLowerCase() ?? null, local: h.local ?? true };
+    }),
     setterFunctions,
     definerFunctions,
     readOnlyDefiners: readOnlyDefiners(model, definerFunctions),

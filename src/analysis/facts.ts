@@ -43,11 +43,19 @@ export type Verdict = {
 };
 
 /** A verdict that depends on who calls a function: through a parameter, or a connection a closure captures. */
-export type Pending =
+export type Pending = (
   | { kind: 'param'; binding: ParamBinding }
   | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle }
   /** A connection read from an AsyncLocalStorage: judged per root that reaches the write (ambient/settle.ts). */
-  | { kind: 'ambient'; handle: AmbientHandle };
+  | { kind: 'ambient'; handle: AmbientHandle }
+) & {
+  /**
+   * A transaction-local set this function made on a connection whose transaction is its
+   * caller's: it covers the write only where the caller's connection is in a transaction
+   * (outside one, it lasted that one statement).
+   */
+  awaitsTransaction?: ContextEvidence;
+};
 
 export type LocalVerdict = Verdict | { pending: Pending; state: ConnState };
 

@@ -61,6 +61,11 @@ export class Facts {
 
   constructor(readonly maxDepth = 400) {}
 
+  /** Whether some fact is being computed (what is learnt now may be provisional). */
+  get busy(): boolean {
+    return this.stack.length > 0;
+  }
+
   get<K, V>(kindArg: FactKind<K, V>, key: K): V {
     const kind = kindArg as FactKind<unknown, unknown>;
     const done = this.final.get(kind)?.get(key);

@@ -12,6 +12,7 @@ import { chainRoot, embeddingCall } from './fragments.js';
 import { isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
+import { setterVia } from './providers/setters.js';
 import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from './sql-text.js';
 import { judge } from './verdict.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
@@ -52,6 +53,8 @@ class FlowWalker {
   private redirect: { from: ts.Node; to: Handle } | undefined;
   /** The function being interpreted (inline callbacks belong to it); undefined at module level. */
   private root: ts.FunctionLikeDeclaration | undefined;
+  /** Each connection's state before the current root first used it (per root: captured-ness depends on it). */
+  private readonly untouched = new Map<ts.Node, ConnState>();
 
   constructor(
     private readonly deps: FlowDeps,
@@ -73,9 +76,11 @@ class FlowWalker {
       }
     };
     guarded(sf, () => this.statements(sf.statements, new Map()));
+    this.untouched.clear();
     for (const fn of functionRoots(sf, (n) => !isInlineCallback(n), isFunctionLike)) {
       if (budget.exhausted) break;
       this.root = fn;
+      this.untouched.clear();
       guarded(fn, () => {
         if (ts.isBlock(fn.body!)) this.statements(fn.body.statements, new Map());
         else this.expression(fn.body!, new Map());
@@ -120,15 +125,15 @@ class FlowWalker {
       const s = this.expression(st.expression, state);
       const a = this.statement(st.thenStatement, copy(s));
       const b = st.elseStatement ? this.statement(st.elseStatement, copy(s)) : s;
-      return join(a, b);
+      return join(a, b, this.untouched);
     }
     if (ts.isTryStatement(st)) {
       const t = this.statements(st.tryBlock.statements, copy(state));
       let result = t;
       if (st.catchClause) {
         // The catch block may start after any statement of the try block; approximate by both ends.
-        const entry = join(copy(state), copy(t));
-        result = join(t, this.statements(st.catchClause.block.statements, entry));
+        const entry = join(copy(state), copy(t), this.untouched);
+        result = join(t, this.statements(st.catchClause.block.statements, entry), this.untouched);
       }
       if (st.finallyBlock) {
         if (result === null) this.statements(st.finallyBlock.statements, copy(state));
@@ -146,22 +151,22 @@ class FlowWalker {
       }
       const body = this.statement(st.statement, copy(s));
       if (ts.isDoStatement(st)) return body === null ? null : this.expression(st.expression, body);
-      return join(s, body);
+      return join(s, body, this.untouched);
     }
     if (ts.isSwitchStatement(st)) {
       const s = this.expression(st.expression, state);
       let result: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
       let fallthrough: State = null;
       for (const clause of st.caseBlock.clauses) {
-        const entry = join(copy(s), fallthrough);
+        const entry = join(copy(s), fallthrough, this.untouched);
         const out = this.statements(clause.statements, entry);
         const breaks = clause.statements.some((x) => ts.isBreakStatement(x));
         if (breaks) {
-          result = join(result, out);
+          result = join(result, out, this.untouched);
           fallthrough = null;
         } else fallthrough = out;
       }
-      return join(result, fallthrough);
+      return join(result, fallthrough, this.untouched);
     }
     if (ts.isLabeledStatement(st)) return this.statement(st.statement, state);
     if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) return state;
@@ -190,7 +195,7 @@ class FlowWalker {
         if (isInlineCallback(node) && node.body) {
           const body = node.body;
           const out = ts.isBlock(body) ? this.statements(body.statements, copy(s)) : this.expression(body, copy(s));
-          s = join(s, out);
+          s = join(s, out, this.untouched);
         }
         return;
       }
@@ -203,7 +208,7 @@ class FlowWalker {
         const a = s;
         s = copy(before);
         visit(node.whenFalse);
-        s = join(a, s);
+        s = join(a, s, this.untouched);
         return;
       }
       if (ts.isCallExpression(node) && s !== null) {
@@ -253,7 +258,9 @@ class FlowWalker {
     if (handle.kind !== 'executor') return false;
     const control = handle.adapter.transactionControl?.[callee.name.text];
     if (!control) return false;
-    this.execute(call, handle, handle.adapter.api, [{ writes: [], calls: [], contextSets: [], contextResets: [], transaction: control, kind: 'TransactionStmt' }], '', [], state);
+    // Rolling back to a savepoint undoes the settings made after it: drop the context (fail closed).
+    const toSavepoint = control === 'rollback-to-savepoint';
+    this.execute(call, handle, handle.adapter.api, [{ writes: [], calls: [], contextSets: [], contextResets: toSavepoint ? ['*'] : [], transaction: toSavepoint ? null : control, kind: 'TransactionStmt' }], '', [], state);
     return true;
   }
 
@@ -419,7 +426,7 @@ class FlowWalker {
   }
 
   /** Applies the statements a call runs to its connection's state, and records the write site. */
-  private execute(call: QueryNode, original: Handle, api: string, effects: StatementEffect[], normalized: string, variants: string[], state: Map<ts.Node, ConnState>): void {
+  private execute(call: QueryNode, original: Handle, api: string, effects: StatementEffect[], normalized: string, variants: string[], state: Map<ts.Node, ConnState>, bySetter = false): void {
     const handle = this.redirect && original.kind === 'executor' && original.key === this.redirect.from ? this.redirect.to : original;
     const key = connectionKey(handle);
     const conn = key ? this.stateOf(state, key, handle) : freshState(handle);
@@ -446,7 +453,8 @@ class FlowWalker {
         this.facts.settingsSet.add(set.setting);
         if (!this.deps.config.contextSettings.has(set.setting)) continue;
         const ev: ContextEvidence = { via: set.via, at: call, local: set.local === true, setting: set.setting };
-        this.contextSet(call, handle, set.local, ev, implicit);
+        // A setter's session-wide set is reported in its body; only a pool it is handed is news here.
+        if (!bySetter || (handle.kind === 'executor' && handle.exec === 'pool')) this.contextSet(call, handle, set.local, ev, implicit);
         if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) continue;
         if (set.local === true) {
           if (conn.tx === true || conn.tx === 'inherited' || implicit) {
@@ -500,10 +508,13 @@ class FlowWalker {
   private stateOf(state: Map<ts.Node, ConnState>, key: ts.Node, handle: Handle): ConnState {
     const existing = state.get(key);
     if (existing) return { ...existing };
-    if (handle.kind === 'executor' && handle.exec !== 'pool' && this.root && !contains(this.root, key)) {
-      return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null, capturedBy: this.root };
-    }
-    return freshState(handle);
+    const start: ConnState =
+      handle.kind === 'executor' && handle.exec !== 'pool' && this.root && !contains(this.root, key)
+        ? { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null, capturedBy: this.root }
+        : freshState(handle);
+    // Where another path never touched this connection, it is still in this state (join).
+    if (!this.untouched.has(key)) this.untouched.set(key, start);
+    return { ...start };
   }
 
   /** A statement's writes: its own, those of the invoker functions it calls, and those its triggers add. */
@@ -606,7 +617,10 @@ class FlowWalker {
       this.facts.callbackUses.push({ kind: 'invoke', fn: target.binding.fn as ts.FunctionLikeDeclaration, paramIndex: target.binding.index, call, args: this.connectionArgs(call.arguments, state) });
       return;
     }
-    if (target.kind !== 'function') return;
+    if (target.kind !== 'function') {
+      this.applySetters(call, undefined, state);
+      return;
+    }
     call.arguments.forEach((a, argIndex) => {
       const passed = this.deps.origins.expr(a);
       if (passed.kind === 'param' && passed.path.length === 0) {
@@ -614,6 +628,19 @@ class FlowWalker {
       }
     });
     this.facts.edges.push({ call, callee: target.decl, args: this.connectionArgs(call.arguments, state), states: new Map(state), root: this.root });
+    this.applySetters(call, target.decl, state);
+  }
+
+  /** A setter of the codebase (`await applyTenant(tx, orgId)`): its sets apply to the connection this call passes. */
+  private applySetters(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined, state: Map<ts.Node, ConnState>): void {
+    for (const set of this.deps.handles.settersAt(call, fn)) {
+      const arg = call.arguments[set.param];
+      const handle = arg ? this.deps.handles.of(arg) : undefined;
+      if (!handle || !connectionKey(handle)) continue;
+      const via = setterVia(call, fn, set, where(set.at, this.deps.root));
+      const effect: StatementEffect = { writes: [], calls: [], contextSets: [{ setting: set.setting, local: set.local, via }], contextResets: [], transaction: null, kind: 'setter' };
+      this.execute(call, handle, 'other', [effect], '', [], state, true);
+    }
   }
 
   /** `new Repository(pool)`: the constructor is called with these connections. */
@@ -821,13 +848,18 @@ function copy(state: State): State {
   return state === null ? null : new Map(state);
 }
 
-function join(a: State, b: State): State {
+/**
+ * `untouched`: the state a connection starts in on a path that never used it (a transaction
+ * callback's connection is in its transaction there, a savepoint's too), as stateOf gave it.
+ */
+function join(a: State, b: State, untouched?: ReadonlyMap<ts.Node, ConnState>): State {
   if (a === null) return b;
   if (b === null) return a;
   const out = new Map<ts.Node, ConnState>();
   for (const key of new Set([...a.keys(), ...b.keys()])) {
-    const x = a.get(key);
-    const y = b.get(key);
+    const start = untouched?.get(key);
+    const x = a.get(key) ?? (start && { ...start });
+    const y = b.get(key) ?? (start && { ...start });
     if (!x || !y) {
       // Known on one path only: the other path left it untouched (fresh). Keep only what both guarantee.
       const only = (x ?? y)!;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import ts from 'typescript';
 import { adapterForModule, adapters, type DbAdapter, type ExecutorKind, type ExportKind } from '../adapters/index.js';
-import { type AnalysisConfig, matchesSpec, type ResolvedScopeHelper } from './config.js';
+import { type AnalysisConfig, matchesSpec, type ResolvedAdminProvider, type ResolvedScopeHelper, type ResolvedSetterHelper } from './config.js';
 import { functionName, type Origin, type OriginResolver, shortText } from './origins.js';
 import { type Binding, isFunctionLike, lookup, skipOuter } from './scope.js';
 import type { TypeEvidence } from './type-evidence.js';
@@ -10,7 +10,12 @@ import type { Facts, FactKind } from './fixpoint.js';
 import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import { classifyStatement } from '../sql/classify.js';
 import { type AmbientHandle, AmbientProviders } from './ambient/providers.js';
-import { parseSql } from '../sql/parser.js';
+import { parseSql, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar } from '../sql/parser.js';
+import { callbackConnection, forwardingFact, type ForwardingFact, passedTo } from './providers/transactions.js';
+import { selectedBy } from './providers/conditional.js';
+import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
+import { factoryCallOfHook, tenantFromConfig } from './providers/tenant-pools.js';
+import { type SetterEffect, setterFact } from './providers/setters.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -51,6 +56,9 @@ export class HandleResolver {
   private readonly scopedKind: FactKind<ts.FunctionLikeDeclaration, ReadonlySet<ts.Node>>;
   /** AsyncLocalStorage stores and the accessors that read them (ambient/providers.ts). */
   readonly ambient: AmbientProviders;
+  private readonly forwardsKind: FactKind<ts.FunctionLikeDeclaration, ForwardingFact>;
+  private readonly settersKind: FactKind<ts.FunctionLikeDeclaration, readonly SetterEffect[]>;
+  private readonly returnExpressionsKind = returnExpressionsFact();
 
   constructor(
     private readonly origins: OriginResolver,
@@ -62,6 +70,8 @@ export class HandleResolver {
   ) {
     this.returnsKind = returnsFact((e) => this.trace(e));
     this.ambient = new AmbientProviders(origins, root, where);
+    this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
+    this.settersKind = setterFact({ origins, handleOf: (e) => this.of(e), effects: (sql, placeholders) => this.effects(sql, placeholders) }, (fn) => this.facts.get(this.settersKind, fn));
     this.scopedKind = {
       name: 'scoped-on-return',
       compute: (fn) => scopedOnReturn(fn, (e) => this.of(e), (sql) => this.effects(sql), config.contextSettings),
@@ -74,7 +84,9 @@ export class HandleResolver {
     const hit = this.memo.get(expression);
     if (hit) return hit;
     const result = this.withTypes(expression, this.trace(expression));
-    this.memo.set(expression, result);
+    // Asked from inside a fact in progress, the answer may rest on a cycle's assumption:
+    // only the engine may remember that (provisionally), not this cache.
+    if (!this.facts.busy) this.memo.set(expression, result);
     return result;
   }
 
@@ -108,7 +120,15 @@ export class HandleResolver {
       const receiver = this.trace(e.expression);
       if (receiver.kind === 'executor' && receiver.adapter.passthroughProperties?.includes(e.name.text)) return receiver;
     }
-    return this.fromOrigin(this.origins.expr(e), e);
+    const found = this.fromOrigin(this.origins.expr(e), e);
+    // A member of what a factory of the codebase returns: `const { knex } = await tenantDb()`.
+    // Read per call (the returns its arguments select), with the chain in the evidence, also
+    // where the origin resolver follows a single return to the same connection.
+    const member = found.kind === 'unknown' || 'key' in found ? memberOfCall(e) : undefined;
+    const returned = member && returnedMember(this.origins, member, (fn) => this.facts.get(this.returnExpressionsKind, fn), (o, at) => this.fromOrigin(o, at), this.root);
+    if (returned && found.kind === 'unknown') return returned.kind === 'unknown' && found.libraries && !returned.libraries ? { ...returned, libraries: found.libraries } : returned;
+    if (returned && 'key' in returned && 'key' in found && returned.key === found.key && returned.kind === found.kind) return returned;
+    return found;
   }
 
   private fromOrigin(origin: Origin, at: ts.Expression): Handle {
@@ -182,9 +202,13 @@ export class HandleResolver {
     if (factory.kind === 'library') {
       if (factory.adapter.factoryFactories?.includes(factory.name)) return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
       const exec = factory.adapter.factories?.[factory.name];
-      // knex({ connection: { options: '-c app.current_org_id=…' } }): a per-tenant pool too.
-      const tenant = exec ? this.tenantOptions(call.arguments[0]) : undefined;
-      if (exec) return { kind: 'executor', exec, adapter: factory.adapter, key: call, label: `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} from ${shortText(callee, 30)}() at ${where(call, this.root)}`, ...(tenant ? { tenant: { ...tenant, at: call } } : {}) };
+      if (exec) {
+        // knex({ pool: { afterCreate } }) and postgres.js connection parameters; knex({ connection:
+        // { options: '-c app.current_org_id=…' } }): a per-tenant pool too.
+        const options = this.tenantOptions(call.arguments[0]);
+        const tenant = tenantFromConfig(call, this.config.contextSettings, (sql) => this.effects(sql), this.root) ?? (options ? { ...options, at: call } : undefined);
+        return { kind: 'executor', exec, adapter: factory.adapter, key: call, label: `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} from ${shortText(callee, 30)}() at ${where(call, this.root)}`, ...(tenant ? { tenant } : {}) };
+      }
     }
     if (ts.isPropertyAccessExpression(callee)) {
       const receiver = this.trace(callee.expression);
@@ -216,6 +240,24 @@ export class HandleResolver {
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
   }
 
+  /**
+   * The context sets a call of a setter makes on its arguments: a setter declared in the
+   * config, else what the function's body does on every path (once per function).
+   */
+  settersAt(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined): readonly SetterEffect[] {
+    const callee = skipOuter(call.expression);
+    const name = calleeName(callee);
+    if (name && this.config.setterHelpers.length > 0) {
+      const b = ts.isIdentifier(callee) ? lookup(callee) : undefined;
+      const hit = matchesSpec(this.config.setterHelpers, importedName(b) ?? name, importModule(b)) as ResolvedSetterHelper | undefined;
+      if (hit) {
+        const settings = hit.setting ? [hit.setting] : [...this.config.contextSettings];
+        return settings.map((setting) => ({ param: hit.connectionArg, setting, local: hit.local, at: call, via: 'declared in the config' }));
+      }
+    }
+    return fn ? this.facts.get(this.settersKind, fn) : [];
+  }
+
   /** A function in the codebase that returns a connection: its per-function fact, and the guard this call selects. */
   private returned(fn: ts.FunctionLikeDeclaration, call?: ts.CallExpression): Handle {
     const ambient = this.ambient.factory(fn, (x) => this.trace(x));
@@ -229,19 +271,22 @@ export class HandleResolver {
     return first;
   }
 
-  private effects(sqlNode: ts.Expression | undefined): ReturnType<typeof classifyStatement>[] {
+  private effects(sqlNode: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): ReturnType<typeof classifyStatement>[] {
     if (!sqlNode) return [];
     const folded = (this.folder ??= new SqlTextFolder(this.origins)).sql(sqlNode);
     if (!folded.ok || folded.variants.length !== 1) return [];
-    const parsed = parseSql(fillHoles(folded.variants[0]!));
+    const filled = fillHoles(folded.variants[0]!);
+    const text = placeholders === 'question' ? questionPlaceholdersToDollar(filled) : placeholders === 'pg-promise' ? pgPromisePlaceholdersToDollar(filled) : filled;
+    if (text === null) return [];
+    const parsed = parseSql(text);
     return parsed.ok ? parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.config.defaultSchema, setterFunctions: this.config.setterFunctions })) : [];
   }
 
   private param(binding: ParamBinding, pathKeys: (string | number)[]): Handle {
     if (pathKeys.length > 0) return { kind: 'unknown', reason: `\`${binding.name}\` is destructured from a parameter` };
-    const scoped = this.scopedCallbackParam(binding);
+    const scoped = this.scopedCallbackParam(binding) ?? this.adminCallbackParam(binding);
     if (scoped) return scoped;
-    const transaction = this.transactionCallbackParam(binding);
+    const transaction = this.transactionCallbackParam(binding) ?? this.forwardedCallbackParam(binding);
     if (transaction) return transaction;
     const builder = this.builderCallbackParam(binding);
     if (builder) return builder;
@@ -284,6 +329,23 @@ export class HandleResolver {
     return { kind: 'scoped', via: helper.name, key: binding.decl, label: `\`${binding.name}\`, the executor ${helper.name} hands its callback`, helperCall: call, ...(definition ? { definition } : {}) };
   }
 
+  /** A parameter of a callback passed to an admin provider that is a callback helper (withPgClient(async (client) => …)). */
+  private adminCallbackParam(binding: ParamBinding): Handle | undefined {
+    const fn = binding.fn;
+    const call = fn.parent;
+    if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+    const callee = skipOuter(call.expression);
+    const name = calleeName(callee);
+    if (!name) return undefined;
+    const b = ts.isIdentifier(callee) ? lookup(callee) : undefined;
+    const hit = matchesSpec(this.config.adminProviders, importedName(b) ?? name, importModule(b)) as ResolvedAdminProvider | undefined;
+    if (!hit) return undefined;
+    const argIndex = call.arguments.indexOf(fn as ts.Expression);
+    const expected = hit.callbackArg < 0 ? call.arguments.length + hit.callbackArg : hit.callbackArg;
+    if (argIndex !== expected || binding.index !== hit.executorParam) return undefined;
+    return { kind: 'admin', via: hit.name, key: binding.decl, label: `\`${binding.name}\`, the admin connection ${hit.name}() hands its callback at ${where(call, this.root)}` };
+  }
+
   /**
    * The first parameter of a callback a library runs in a transaction (knex.transaction(trx
    * => …), sql.begin(sql => …), db.transaction().execute(trx => …)): one connection with a
@@ -307,18 +369,59 @@ export class HandleResolver {
       method = innerCallee.name.text;
       receiverExpr = innerCallee.expression;
     }
-    const tryReceiver = (expr: ts.Expression, m: string, t: string | undefined): Handle | undefined => {
-      const receiver = this.of(expr);
-      if (receiver.kind !== 'executor' && !(receiver.kind === 'param' && receiver.typed)) return undefined;
-      const adapter = receiver.kind === 'executor' ? receiver.adapter : receiver.typed!.adapter;
-      if (!t && adapter.connectionCallbacks?.includes(m)) {
-        return { kind: 'executor', exec: 'pool-client', adapter, key: binding.decl, label: `\`${binding.name}\`, the connection ${shortText(expr, 20)}.${m}() checks out at ${where(call, this.root)}` };
-      }
-      const spec = adapter.transactionMethods?.[m];
-      if (!spec || spec.then !== t) return undefined;
-      return { kind: 'executor', exec: 'client', adapter, key: binding.decl, transaction: `${shortText(expr, 20)}.${m}()`, label: `\`${binding.name}\`, the transaction ${shortText(expr, 20)}.${m}() opens at ${where(call, this.root)}` };
-    };
+    const tryReceiver = (expr: ts.Expression, m: string, t: string | undefined): Handle | undefined => callbackConnection(this.of(expr), expr, m, t, binding, call, this.root);
     return (then ? tryReceiver(receiverExpr, method, then) : undefined) ?? tryReceiver(callee.expression, callee.name.text, undefined);
+  }
+
+  /**
+   * The first parameter of a callback passed to a function of the codebase that hands it on
+   * to a library's transaction method (`withTransaction(knex, cb)` → `knex.transaction(cb)`):
+   * the transaction opened on whatever connection this call passes. Once per helper.
+   */
+  private forwardedCallbackParam(binding: ParamBinding): Handle | undefined {
+    if (binding.index !== 0 || !(ts.isArrowFunction(binding.fn) || ts.isFunctionExpression(binding.fn))) return undefined;
+    const passed = passedTo(binding.fn, this.origins);
+    if (!passed) return undefined;
+    const fact = this.facts.get(this.forwardsKind, passed.helper);
+    // Used otherwise too on the path this call selects: judged through every use at the helper.
+    if ((fact.others.get(passed.argIndex) ?? []).some((n) => selectedBy(passed.helper, n, passed.call))) return undefined;
+    return this.forwardedConnections(passed.helper, passed.argIndex, passed.call, binding)[0];
+  }
+
+  /**
+   * The connections a pass-through helper opens the transaction on for the callback whose
+   * first parameter is `param` (`withTx(ky, async (trx) => …)` → `ky`), on the path the call
+   * selects: where the instance behind `trx` was built (construction.ts).
+   */
+  forwardedReceivers(param: ts.ParameterDeclaration): ts.Expression[] {
+    const fn = param.parent;
+    if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) || fn.parameters[0] !== param) return [];
+    const passed = passedTo(fn, this.origins);
+    if (!passed) return [];
+    const out: ts.Expression[] = [];
+    for (const f of this.facts.get(this.forwardsKind, passed.helper).forwards) {
+      if (f.param !== passed.argIndex || !selectedBy(passed.helper, f.ref, passed.call)) continue;
+      const receiver = 'expr' in f.receiver ? f.receiver.expr : passed.call.arguments[f.receiver.param];
+      if (receiver) out.push(receiver);
+    }
+    return out;
+  }
+
+  /** The transactions a helper opens for its callback parameter by handing it to a library (on the path `call` selects). */
+  forwardedConnections(helper: ts.FunctionLikeDeclaration, paramIndex: number, call: ts.CallExpression | undefined, binding: ParamBinding): Handle[] {
+    const out: Handle[] = [];
+    for (const f of this.facts.get(this.forwardsKind, helper).forwards) {
+      if (f.param !== paramIndex || !selectedBy(helper, f.ref, call)) continue;
+      const receiver = 'expr' in f.receiver ? f.receiver.expr : call?.arguments[f.receiver.param];
+      if (!receiver) {
+        out.push({ kind: 'unknown', reason: `\`${functionName(helper)}\` opens the callback's transaction on a connection its caller passes` });
+        continue;
+      }
+      const through = `${functionName(helper)}() (${where(f.at, this.root)})`;
+      const handle = callbackConnection(this.of(receiver), receiver, f.method, f.then, binding, call ?? f.at, this.root, through);
+      out.push(handle ?? { kind: 'unknown', reason: `the connection ${functionName(helper)}() hands its callback cannot be traced` });
+    }
+    return out;
   }
 
   private scopedExtension(call: ts.CallExpression, client: Extract<Handle, { kind: 'executor' }>): Handle | undefined {
@@ -431,6 +534,11 @@ export class HandleResolver {
 
   /** Whether a function is the connect hook of a per-tenant pool (its session-wide set is the point). */
   isTenantHook(fn: ts.Node): boolean {
+    const factory = factoryCallOfHook(fn);
+    if (factory) {
+      const pool = this.of(factory);
+      return pool.kind === 'executor' && pool.tenant !== undefined;
+    }
     const call = fn.parent;
     if (!call || !ts.isCallExpression(call) || call.arguments[1] !== fn) return false;
     const callee = skipOuter(call.expression);

@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import type { CallbackUse, CallEdge, ConnState, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
+import type { CallbackUse, CallEdge, ConnState, ContextEvidence, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
 import { freshState, isInlineCallback, rank } from './flow.js';
 import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, ParamBinding } from './handles.js';
@@ -7,8 +7,9 @@ import { where } from './handles.js';
 import { isExported } from './modules.js';
 import { functionName, type OriginResolver, shortText } from './origins.js';
 import { skipOuter } from './scope.js';
-import { judge } from './verdict.js';
+import { judge, withAwaitedSet } from './verdict.js';
 import { Facts, type FactKind, Interner } from './fixpoint.js';
+import { selectedBy } from './providers/conditional.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -39,6 +40,8 @@ export interface ProgramOptions {
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
   ambient?: (handle: AmbientHandle, at: ts.Node, table: string) => SiteVerdict;
+  /** The transactions a helper opens for its callback parameter through a library (`return db.transaction(fn)`), on the path a call selects. */
+  forwarded?: (helper: ts.FunctionLikeDeclaration, paramIndex: number, call: ts.CallExpression | undefined, binding: ParamBinding) => Handle[];
 }
 
 interface Index {
@@ -178,7 +181,8 @@ class Settler {
     }
     const subject = p.kind === 'param' ? p.binding.decl : p.key;
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
-    const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1);
+    // A transaction-local set the function made on the caller's connection changes the verdict: part of the key.
+    const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1, p.awaitsTransaction?.at ?? null);
     if (!this.memo.pending.has(key)) this.memo.pending.set(key, { settler: this, p });
     const settled = this.memo.facts.get(this.memo.kind, key);
     if (this.memo.foreign.has(key)) this.foreign = true;
@@ -198,7 +202,7 @@ class Settler {
         results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
         continue;
       }
-      const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, edge.call);
+      const inner = this.settle(judge(passed.handle, withAwaitedSet(passed.state, p.awaitsTransaction), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, edge.call);
       results.push({ ...inner, callPath: [at, ...inner.callPath] });
     }
     const exported = isExportedFunction(fn);
@@ -238,13 +242,23 @@ class Settler {
     const argIndex = call.arguments.findIndex((a) => skipOuter(a) === fn);
     const receiver = this.index.origins.expr(call.expression);
     const callee = shortText(call.expression, 40);
+    const chosen = receiver.kind === 'expr' ? skipOuter(receiver.expr) : undefined;
+    if (chosen && ts.isConditionalExpression(chosen)) {
+      // `const run = userId ? (fn) => withRls(userId, fn) : (fn) => db.transaction(fn)`: either
+      // helper may run the callback, so the worse one decides.
+      const branches = [chosen.whenTrue, chosen.whenFalse].map((b) => {
+        const o = this.index.origins.expr(b);
+        return o.kind === 'function' ? this.helperUses(o.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding) : unresolved(`${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`);
+      });
+      return worstOf(branches)!;
+    }
     if (receiver.kind !== 'function') {
       return unresolved(`${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an org-scoped transaction, add it to "scopeHelpers" in the config`);
     }
-    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0);
+    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding, call);
   }
 
-  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number): SiteVerdict {
+  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number, awaits?: ContextEvidence, binding?: ParamBinding, at?: ts.CallExpression): SiteVerdict {
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
       this.foreign = true;
@@ -252,21 +266,30 @@ class Settler {
       return unresolved(`${subject} passed to \`${name}\`, which is outside the audited files`);
     }
     if (depth > MAX_DEPTH) return unresolved(`${subject} is forwarded through too many helpers`);
-    const uses = (this.index.uses.get(helper) ?? []).filter((u) => u.paramIndex === paramIndex);
+    // Only the uses on the path this call selects (a guard on a missing argument), when known.
+    const uses = (this.index.uses.get(helper) ?? []).filter((u) => u.paramIndex === paramIndex && selectedBy(helper, u.call, at));
     const results: SiteVerdict[] = [];
+    // A callback handed on to a library's transaction method runs in that transaction.
+    for (const handle of binding && execIndex === 0 ? (this.options.forwarded?.(helper, paramIndex, at, binding) ?? []) : []) {
+      const inner = this.settle(judge(handle, withAwaitedSet(freshState(handle), awaits), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, at ?? helper);
+      results.push({ ...inner, callPath: [`${where(helper, this.options.root)} ${functionName(helper)}`, ...inner.callPath] });
+    }
     for (const use of uses) {
       const at = `${where(use.call, this.options.root)} ${shortText(use.call, 50)}`;
       if (use.kind === 'forward-helper') {
         results.push({ coverage: 'org-scope', via: use.helper, evidence: `\`${name}\` hands the callback to ${use.helper}`, callPath: [], deferred: false });
       } else if (use.kind === 'forward') {
-        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1));
+        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits, binding));
       } else {
         const passed = use.args[execIndex];
         if (!passed) {
           results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes the callback a value that is not a traceable connection`, callPath: [at], deferred: false });
           continue;
         }
-        const inner = this.settle(judge(passed.handle, passed.state, this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), new Set([...seen, helper]), use.call);
+        // The callback may run on the helper's own parameter (`cb(conn)`): its callers decide that
+        // (a pending verdict, memoised by the engine, which cuts recursion); `seen` only keeps a
+        // named helper's body from being verified again inside itself.
+        const inner = this.settle(judge(passed.handle, withAwaitedSet(passed.state, awaits), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), new Set([...seen, helper, use.call]), use.call);
         results.push({ ...inner, callPath: [at, ...inner.callPath] });
       }
     }

@@ -113,7 +113,8 @@ export function scopedOnReturn(fn: ts.FunctionLikeDeclaration, handleOf: (e: ts.
     if (h.kind !== 'executor') return;
     const s = state.get(h.key) ?? { tx: false, ctx: false };
     const control = adapter.transactionControl?.[method];
-    const list: Effects = control ? [{ transaction: control, contextSets: [] } as unknown as Effects[number]] : effects(n.arguments[adapter.queryMethods[method]?.sqlArg ?? 0]);
+    if (control === 'rollback-to-savepoint') s.ctx = false;
+    const list: Effects = control ? [{ transaction: control === 'rollback-to-savepoint' ? null : control, contextSets: [] } as unknown as Effects[number]] : effects(n.arguments[adapter.queryMethods[method]?.sqlArg ?? 0]);
     for (const effect of list) {
       if (effect.transaction === 'begin') s.tx = true;
       if (effect.transaction === 'commit' || effect.transaction === 'rollback') s.tx = s.ctx = false;
@@ -132,7 +133,7 @@ export function scopedOnReturn(fn: ts.FunctionLikeDeclaration, handleOf: (e: ts.
 }
 
 /** Indices of the parameters a call leaves out or passes as undefined/null. */
-function absentParams(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression): Set<number> {
+export function absentParams(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression): Set<number> {
   const out = new Set<number>();
   fn.parameters.forEach((_, i) => {
     const arg = call.arguments[i] && skipOuter(call.arguments[i]);
@@ -142,7 +143,7 @@ function absentParams(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression): 
 }
 
 /** `if (!p) return x;` (or `p == null`, `p === undefined`) at the top of a function: the parameter and what it returns. */
-function missingArgumentGuard(st: ts.Statement, fn: ts.FunctionLikeDeclaration): { param: number; returns: ts.Expression } | undefined {
+export function missingArgumentGuard(st: ts.Statement, fn: ts.FunctionLikeDeclaration): { param: number; returns: ts.Expression } | undefined {
   if (!ts.isIfStatement(st) || st.elseStatement) return undefined;
   const then = ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1 ? st.thenStatement.statements[0]! : st.thenStatement;
   if (!ts.isReturnStatement(then) || !then.expression) return undefined;

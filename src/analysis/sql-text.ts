@@ -95,7 +95,10 @@ export class SqlTextFolder {
         const fragment = found?.fragment;
         const saved = this.args;
         if (found) this.args = found.args;
-        const part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : fragment.join ? this.libraryJoin(fragment.join, depth) : this.fold(fragment.text ?? span.expression, false, depth + 1)) : this.part(span.expression, true, depth);
+        let part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : fragment.join ? this.libraryJoin(fragment.join, depth) : this.fold(fragment.text ?? span.expression, false, depth + 1)) : this.part(span.expression, true, depth);
+        // `SET LOCAL app.x = '${sql.raw(id)}'`: a raw splice inside a quoted literal is that
+        // literal's value; the parser then checks the hole really lands in a string constant.
+        if (!part.ok && fragment?.text && insideQuotes(acc)) part = this.part(fragment.text, true, depth);
         this.args = saved;
         if (!part.ok && fragment) return { ok: false, reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a constant` };
         acc = concat(concat(acc, part), text(span.literal.text));
@@ -314,6 +317,11 @@ function mapsToFragments(call: ts.CallExpression, fromDbLibrary: (e: ts.Expressi
     visit(cb.body);
   } else results.push(cb.body);
   return results.some((r) => rawFragment(r, fromDbLibrary) !== undefined);
+}
+
+/** Every variant so far ends inside an open '…' literal. */
+function insideQuotes(acc: Folded): boolean {
+  return acc.ok && acc.variants.every((v) => (v.match(/'/g)?.length ?? 0) % 2 === 1);
 }
 
 function text(value: string): Folded {

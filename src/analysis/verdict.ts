@@ -23,13 +23,19 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
     case 'admin':
       return { coverage: 'admin-pool', via: handle.via, evidence: `runs on ${handle.label} (BYPASSRLS)` };
     case 'param':
-      if (state.ctx !== null && state.ctx !== 'inherited') return covered(state.ctx);
+      if (state.ctx !== null && state.ctx !== 'inherited') {
+        if (awaitsTransaction(state)) return { pending: { kind: 'param', binding: handle.binding, awaitsTransaction: state.ctx }, state };
+        return covered(state.ctx);
+      }
       if (state.session) return covered(state.session);
       if (state.ctx === 'inherited') return { pending: { kind: 'param', binding: handle.binding }, state };
       return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} ${missing(state, root)}` };
     case 'executor':
       if (handle.tenant) return { coverage: 'org-scope', via: handle.tenant.via, evidence: `runs on ${handle.label}, a per-tenant pool whose every connection carries the org setting (${handle.tenant.via} at ${where(handle.tenant.at, root)})` };
-      if (state.ctx !== null && state.ctx !== 'inherited') return covered(state.ctx);
+      if (state.ctx !== null && state.ctx !== 'inherited') {
+        if (awaitsTransaction(state) && state.capturedBy) return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle, awaitsTransaction: state.ctx }, state };
+        return covered(state.ctx);
+      }
       if (state.session) return covered(state.session);
       if (state.ctx === 'inherited' && state.capturedBy) return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle }, state };
       if (handle.exec === 'pool') {
@@ -43,6 +49,21 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
     default:
       return { coverage: 'unresolved', via: null, evidence: `the write to ${table} runs on ${handle.kind === 'not-db' ? handle.reason : 'a library object'}, which rls-guard has no adapter for` };
   }
+}
+
+/** A transaction-local set on a connection whose transaction (if any) is the caller's. */
+function awaitsTransaction(state: ConnState): state is ConnState & { ctx: ContextEvidence } {
+  return state.tx === 'inherited' && state.ctx !== null && state.ctx !== 'inherited' && state.ctx.local;
+}
+
+/**
+ * The caller's connection state with a callee's transaction-local set applied: in force when
+ * the caller's connection is in a transaction (or its own caller's), else lasting one statement.
+ */
+export function withAwaitedSet(state: ConnState, set: ContextEvidence | undefined): ConnState {
+  if (!set) return state;
+  if (state.tx === true || state.tx === 'inherited') return { ...state, ctx: set };
+  return { ...state, ineffective: set };
 }
 
 function coveredBy(ev: ContextEvidence, root: string, table: string, tableSettings: ReadonlySet<string> | undefined): LocalVerdict {

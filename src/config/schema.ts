@@ -19,16 +19,27 @@ function nameOr<P extends Record<string, object>>(nameDescription: string, prope
   } as const;
 }
 
-const specifier = nameOr('An exported name, matched wherever it is imported from.', {
-  name: { type: 'string', minLength: 1, description: 'The exported name.' },
-  from: { type: 'string', minLength: 1, description: 'The module it must be imported from (a package name or a path relative to the config file).' },
-} as const);
-
-const scopeHelper = nameOr('A helper name; its callback is the last argument and receives the scoped executor first.', {
+const helperProperties = {
   name: { type: 'string', minLength: 1, description: 'The helper name.' },
   from: { type: 'string', minLength: 1, description: 'Module the helper is imported from; when given, only that import matches.' },
   callbackArg: { type: 'integer', description: 'Index of the callback argument; negative counts from the end. Default -1 (the last argument).' },
   executorParam: { type: 'integer', minimum: 0, description: "Index of the callback's parameter that receives the scoped executor. Default 0." },
+} as const;
+
+const scopeHelper = nameOr('A helper name; its callback is the last argument and receives the scoped executor first.', helperProperties);
+
+// An admin provider is a connection, a function returning one, or a callback helper handing one out.
+const adminProvider = nameOr('An exported name, matched wherever it is imported from: a connection, a function returning one, or a callback helper handing one to its last argument.', {
+  ...helperProperties,
+  executorParam: { type: 'integer', minimum: 0, description: "Index of the callback's parameter that receives the admin connection. Default 0." },
+} as const);
+
+const setterHelper = nameOr('A function name; it sets the org context transaction-locally on its first argument.', {
+  name: { type: 'string', minLength: 1, description: 'The function name.' },
+  from: { type: 'string', minLength: 1, description: 'Module the helper is imported from; when given, only that import matches.' },
+  connectionArg: { type: 'integer', minimum: 0, description: 'Index of the argument holding the connection it sets the context on. Default 0.' },
+  setting: { type: 'string', minLength: 1, description: 'The setting it sets. Default: every context setting (the org context).' },
+  local: { type: 'boolean', description: 'Whether it sets it transaction-locally (set_config(…, true), SET LOCAL) or for the session. Default true.' },
 } as const);
 
 export const CONFIG_SCHEMA = {
@@ -43,7 +54,7 @@ export const CONFIG_SCHEMA = {
     migrations: { ...names, description: 'Folders or files holding migrations, relative to the config file. Default: every .sql file under the root.' },
     contextSettings: { ...names, description: 'Settings whose transaction-local value carries the org context. Default: those the policies read, else app.current_org_id.' },
     scopeHelpers: { type: 'array', items: scopeHelper, description: 'Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and withRequestOrgScope.' },
-    adminProviders: { type: 'array', items: specifier, description: 'Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection.' },
+    adminProviders: { type: 'array', items: adminProvider, description: 'Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection.' },
     ambientScopes: {
       type: 'array',
       description: 'Middleware that runs next() inside an org-scoped context the code cannot show (defined in a package you do not have): every handler behind it is org-scoped.',
@@ -57,6 +68,7 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    setterHelpers: { type: 'array', items: setterHelper, description: 'TypeScript functions that set the org context on the connection they are passed (applyTenant(tx, orgId)), for those whose body rls-guard cannot read.' },
     definerFunctions: { ...names, description: 'SQL functions to treat as SECURITY DEFINER even if no migration declares them.' },
     setterFunctions: { ...names, description: 'SQL functions that set the org context (like set_org_id(uuid)) beyond those found in migrations.' },
     gatedTables: {

@@ -20,6 +20,28 @@ export interface AmbientScopeSpec {
   from?: string;
 }
 
+export interface AdminProviderSpec {
+  name: string;
+  /** Module the helper is imported from; when given, only that import matches. */
+  from?: string;
+  /** Index of the callback argument; negative counts from the end. Default -1 (the last argument). */
+  callbackArg?: number;
+  /** Index of the callback's parameter that receives the admin connection. Default 0. */
+  executorParam?: number;
+}
+
+export interface SetterHelperSpec {
+  name: string;
+  /** Module the helper is imported from; when given, only that import matches. */
+  from?: string;
+  /** Index of the argument holding the connection it sets the context on. Default 0. */
+  connectionArg?: number;
+  /** The setting it sets. Default: every context setting (the org context). */
+  setting?: string;
+  /** Whether it sets it transaction-locally (set_config(…, true), SET LOCAL) or for the session. Default true. */
+  local?: boolean;
+}
+
 export interface RlsGuardConfig {
   /** The JSON Schema this file follows, for editors. */
   $schema?: string;
@@ -30,9 +52,11 @@ export interface RlsGuardConfig {
   /** Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and withRequestOrgScope. */
   scopeHelpers?: (string | ScopeHelperSpec)[];
   /** Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection. */
-  adminProviders?: Specifier[];
+  adminProviders?: (string | AdminProviderSpec)[];
   /** Middleware that runs next() inside an org-scoped context the code cannot show (defined in a package you do not have): every handler behind it is org-scoped. */
   ambientScopes?: AmbientScopeSpec[];
+  /** TypeScript functions that set the org context on the connection they are passed (applyTenant(tx, orgId)), for those whose body rls-guard cannot read. */
+  setterHelpers?: (string | SetterHelperSpec)[];
   /** SQL functions to treat as SECURITY DEFINER even if no migration declares them. */
   definerFunctions?: string[];
   /** SQL functions that set the org context (like set_org_id(uuid)) beyond those found in migrations. */

@@ -45,7 +45,7 @@ describe.each(apps)('the ambient fixture app %s', (name) => {
     expect(comparable(report)).toEqual(comparable(JSON.parse(fs.readFileSync(file, 'utf8'))));
   });
 
-  it('decides every ambient write in the ESLint plugin as the walker does: the project index sees the roots', async () => {
+  it('leaves every ambient write to the walker: the ESLint plugin, seeing one file, cannot see the roots, so its project index decides them as the walker does', async () => {
     const ambient = report.writeSites.filter((s) => /AsyncLocalStorage|reached from/.test(s.evidence));
     expect(ambient.length).toBeGreaterThanOrEqual(3);
     for (const s of ambient) expect(s.crossFile, `${s.file}:${s.line}`).toBe(true);
@@ -56,11 +56,13 @@ describe.each(apps)('the ambient fixture app %s', (name) => {
     });
     const linted = (await eslint.lintFiles(['src/**/*.ts'])).flatMap((r) => r.messages.map((m) => `${path.relative(root, r.filePath)}:${m.line} ${m.ruleId}`));
     const lines = new Set(ambient.map((s) => `${s.file}:${s.line}`));
-    // Seeing one file, the plugin cannot see the roots: it marks the sites cross-file and its
-    // project index decides them, so the editor reports what CI reports.
-    const walker = report.findings.filter((f) => lines.has(`${f.file}:${f.line}`)).map((f) => `${f.file}:${f.line} rls-guard/${f.ruleId}`);
-    expect(walker.length).toBeGreaterThan(0);
-    expect(linted.filter((m) => lines.has(m.split(' ')[0]!)).sort()).toEqual(walker.sort());
+    const onAmbient = (ms: string[]) => ms.filter((m) => lines.has(m.split(' ')[0]!));
+    const walker = onAmbient(report.findings.map((f) => `${f.file}:${f.line} rls-guard/${f.ruleId}`));
+    // Never a verdict of its own: what the plugin reports on an ambient write is the walker's
+    // finding (through the project index), or unresolved while the index is being built.
+    const plugin_ = onAmbient(linted);
+    for (const m of plugin_.filter((x) => !x.endsWith('no-unresolved-write'))) expect(walker, m).toContain(m);
+    for (const m of walker) expect(plugin_.includes(m) || plugin_.includes(`${m.split(' ')[0]} rls-guard/no-unresolved-write`), m).toBe(true);
   }, 60_000);
 });
 

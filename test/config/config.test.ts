@@ -61,6 +61,12 @@ describe('the published config schema', () => {
     const helperProps = describeType(iface('ScopeHelperSpec'));
     expect(Object.keys(helperProps).sort()).toEqual(Object.keys(helperSchema.properties).sort());
     for (const [k, s] of Object.entries(helperSchema.properties)) if (k !== 'name') expect(helperProps[k]!.doc, `ScopeHelperSpec.${k}`).toBe(s.description);
+    for (const [key, spec] of [['adminProviders', 'AdminProviderSpec'], ['setterHelpers', 'SetterHelperSpec']] as const) {
+      const schema = CONFIG_SCHEMA.properties[key].items.oneOf[1];
+      const props = describeType(iface(spec));
+      expect(Object.keys(props).sort(), spec).toEqual(Object.keys(schema.properties).sort());
+      for (const [k, s] of Object.entries(schema.properties) as [string, { description: string }][]) if (k !== 'name') expect(props[k]!.doc, `${spec}.${k}`).toBe(s.description);
+    }
   });
 
   it('is what docs/config.md documents, key by key', () => {

@@ -71,5 +71,6 @@ describe('the pack pass in the walker', () => {
     expect(summary(false)).toEqual(expected);
     expect(summary(true)).toEqual(expected);
     // Two replays of the migrations in embedded Postgres: ~28 s alone, more on a shared machine.
+    // The typed pass builds a ts-morph program: past the 30 s default on a loaded 2-core runner.
   }, 120_000);
 });

@@ -40,6 +40,7 @@ export class Oracle {
   private constructor(
     private readonly db: Db,
     readonly tables: Map<string, Column[]>,
+    readonly settings: readonly string[],
   ) {}
 
   static async create(migrations: MigrationFile[], gated: readonly string[]): Promise<Oracle> {
@@ -71,7 +72,11 @@ export class Oracle {
       list.push({ name: r.name, type: r.type, nullable: r.nullable, hasDefault: r.has_default, primaryKey: r.pk, foreignKey: r.fk });
       tables.set(r.t, list);
     }
-    return new Oracle(db, tables);
+    // Every setting a policy reads: an org-scoped run sets them all (a verdict of org-scope
+    // says the app set the one the written table's policies read).
+    const read = await db.query<{ s: string }>(`SELECT DISTINCT lower((regexp_matches(coalesce(qual, '') || ' ' || coalesce(with_check, ''), 'current_setting\\(''([^'']+)''', 'g'))[1]) AS s FROM pg_policies`);
+    const settings = [...new Set(['app.current_org_id', ...read.rows.map((r) => r.s)])].sort();
+    return new Oracle(db, tables, settings);
   }
 
   async close(): Promise<void> {
@@ -103,7 +108,7 @@ export class Oracle {
       await this.db.exec('SET LOCAL session_replication_role = origin');
       const before = await this.versions(options.watch);
       await this.db.exec(`SET LOCAL ROLE ${shape === 'bypass' ? ADMIN_ROLE : APP_ROLE}`);
-      if (shape === 'org-scope') await this.db.query(`SELECT set_config('app.current_org_id', $1, true)`, [ORG]);
+      if (shape === 'org-scope') for (const setting of this.settings) await this.db.query(`SELECT set_config($1, $2, true)`, [setting, ORG]);
       try {
         await this.db.exec('SAVEPOINT site');
         if (single) await this.db.query(text, params);
@@ -120,6 +125,35 @@ export class Oracle {
     } finally {
       await this.db.exec('ROLLBACK');
     }
+    return outcome;
+  }
+
+  /**
+   * Runs the statements one connection runs, in order, each as its own statement the way a
+   * client with no BEGIN runs them (autocommit: a transaction-local setting dies with its
+   * statement), as the app role or (`bypass`) the BYPASSRLS one. Seeds are committed first and
+   * every table emptied after, so nothing outlives the run.
+   */
+  async runOnConnection(statements: readonly string[], shape: 'app' | 'bypass', options: { watch: readonly string[]; constants: readonly string[] }): Promise<Run> {
+    let outcome: Run = { error: null, changed: [] };
+    await this.db.exec('BEGIN; SET LOCAL session_replication_role = replica');
+    for (const [table, columns] of this.tables) for (const [i, text] of ['x', ...options.constants].entries()) await this.seed(table, columns, text, i);
+    await this.db.exec('COMMIT');
+    const before = await this.versions(options.watch);
+    try {
+      await this.db.exec(`SET ROLE ${shape === 'bypass' ? ADMIN_ROLE : APP_ROLE}`);
+      for (const st of statements) await this.db.exec(st);
+    } catch (error) {
+      outcome = { error: (error as Error).message, changed: [] };
+      await this.db.exec('ROLLBACK').catch(() => undefined);
+    } finally {
+      await this.db.exec('RESET ROLE');
+    }
+    if (!outcome.error) {
+      const after = await this.versions(options.watch);
+      outcome.changed = options.watch.filter((t) => before.get(t) !== after.get(t));
+    }
+    await this.db.exec(`RESET ALL; TRUNCATE ${[...this.tables.keys()].map(sqlName).join(', ')} CASCADE`);
     return outcome;
   }
 

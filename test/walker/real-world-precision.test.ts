@@ -149,6 +149,30 @@ export const b = () => other.deleteFrom('SSOLinks').execute();
     expect(report.writeSites.map((s) => `${s.line} ${s.coverage} ${s.tables.join(',')}`)).toEqual(['5 unscoped public.s_s_o_links', '6 unresolved ']);
     expect(report.writeSites[1]!.evidence).toContain('option underscoreBetweenUppercaseLetters is not a constant');
   });
+  it('maps the tables of writes in a controlled transaction, its savepoint, and a pass-through helper\'s transaction', () => {
+    const dir = writeProject({
+      'db/migrations/001.sql': "CREATE TABLE audit_logs (id int, org_id text); ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON audit_logs USING (org_id = current_setting('app.current_org_id'));",
+      'src/db.ts': `import { CamelCasePlugin, Kysely, sql } from 'kysely';
+export const ky = new Kysely<any>({ dialect: {} as any, plugins: [new CamelCasePlugin()] });
+export function inKysely<T>(db: Kysely<any>, cb: (trx: any) => Promise<T>): Promise<T> {
+  return db.transaction().execute(cb);
+}
+export const a = (orgId: string) => inKysely(ky, async (trx) => {
+  await sql\`SELECT set_config('app.current_org_id', \${orgId}, true)\`.execute(trx);
+  await trx.deleteFrom('auditLogs').execute();
+});
+export async function b(orgId: string) {
+  const trx = await ky.startTransaction().execute();
+  await sql\`SELECT set_config('app.current_org_id', \${orgId}, true)\`.execute(trx);
+  const sp = await trx.savepoint('x').execute();
+  await sp.deleteFrom('auditLogs').execute();
+  await trx.commit().execute();
+}
+`,
+    });
+    const report = auditSync({ paths: [dir], types: false, schemaSource: 'static' });
+    expect(report.writeSites.map((s) => `${s.line} ${s.coverage} ${s.tables.join(',')}`)).toEqual(['8 org-scope public.audit_logs', '14 org-scope public.audit_logs']);
+  });
 });
 
 describe('SET LOCAL or set_config(…, true) outside any transaction', () => {
