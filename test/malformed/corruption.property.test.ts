@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { auditSync, type AuditReport } from '../../src/walker/audit.js';
 
@@ -37,7 +38,12 @@ describe('corrupted inputs', () => {
         const abs = path.join(dir, file);
         const original = fs.readFileSync(abs, 'utf8');
         const at = Math.floor(where * original.length);
-        fs.writeFileSync(abs, original.slice(0, at) + opener + original.slice(at));
+        const text = original.slice(0, at) + opener + original.slice(at);
+        // An opener that a later token closes (a `/*` ended by a doc comment's `*/`) can leave
+        // a source that parses cleanly: that hides code the way a `//` does, an ordinary code
+        // change, not corruption. Only sources the parser rejects are corrupted inputs here.
+        fc.pre(!file.endsWith('.ts') || parsesWithErrors(abs, text));
+        fs.writeFileSync(abs, text);
         try {
           const corrupted = run(dir);
           if (corrupted.incomplete.length === 0) expect(writeFindings(corrupted), `${opener} at ${file}:${at}`).toBeGreaterThanOrEqual(baseline);
@@ -50,3 +56,8 @@ describe('corrupted inputs', () => {
     );
   }, 180_000);
 });
+
+function parsesWithErrors(file: string, text: string): boolean {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  return ((sf as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? []).length > 0;
+}
