@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
-import { annotatedProviders, annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
+import { readExpectations, sourceFiles } from '../support/annotations.js';
+import { itMatchesAnnotations } from '../support/annotated-cases.js';
 
 // One fixture app per database library, each annotated site by site (`// expect: …`): the
 // walker must give every annotated verdict, find nothing on decoy lines, and find no site
@@ -23,14 +24,7 @@ describe.each(apps)('the %s fixture app', (name) => {
     expect(expectations.some((e) => e.kind === 'none')).toBe(true);
   });
 
-  it('gets the annotated verdict at every write site, and no site that is not annotated', () => {
-    const { actual, wanted } = annotatedVerdicts(report, expectations);
-    expect(actual).toEqual(wanted);
-  });
-
-  it('names the provider that covers each site, where the annotation says', () => {
-    for (const [got, wanted, at] of annotatedProviders(report, expectations)) expect(got, at).toBe(wanted);
-  });
+  itMatchesAnnotations(report, expectations);
 
   it('attributes every site to the library', () => {
     for (const s of report.writeSites) expect(s.api, `${s.file}:${s.line}`).toBe(name);

@@ -7,7 +7,8 @@ import plugin from '../../src/eslint-plugin.js';
 import { loadConfig } from '../../src/config/load.js';
 import { readMigrations } from '../../src/schema/load.js';
 import { auditSync } from '../../src/walker/audit.js';
-import { annotatedProviders, annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
+import { readExpectations, sourceFiles } from '../support/annotations.js';
+import { itMatchesAnnotations } from '../support/annotated-cases.js';
 import { Oracle, type Run, type Shape, stringConstants } from '../support/oracle.js';
 
 // Apps whose writes reach the org-scoped transaction only through an AsyncLocalStorage:
@@ -29,14 +30,7 @@ describe.each(apps)('the ambient fixture app %s', (name) => {
     for (const c of ['org-scope', 'unscoped', 'admin-pool']) expect(coverages, c).toContain(c);
   });
 
-  it('gets the annotated verdict at every write site, and no site that is not annotated', () => {
-    const { actual, wanted } = annotatedVerdicts(report, expectations);
-    expect(actual).toEqual(wanted);
-  });
-
-  it('names the provider that covers each site, where the annotation says', () => {
-    for (const [got, wanted, at] of annotatedProviders(report, expectations)) expect(got, at).toBe(wanted);
-  });
+  itMatchesAnnotations(report, expectations);
 
   it('matches the expected report committed beside the app', () => {
     const file = path.join(root, 'expected-report.json');

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { readMigrations } from '../../src/schema/load.js';
 import { auditSync, type AuditReport } from '../../src/walker/audit.js';
-import { annotatedProviders, annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
+import { readExpectations, sourceFiles } from '../support/annotations.js';
+import { itMatchesAnnotations } from '../support/annotated-cases.js';
 import { ORG, Oracle, renumberHoles, stringConstants } from '../support/oracle.js';
 import { runOracle } from '../support/oracle-verdicts.js';
 
@@ -28,11 +29,7 @@ describe.each(apps)('the %s provider fixture', (name) => {
     expect(coverages.has('org-scope') || coverages.has('admin-pool')).toBe(true);
   });
 
-  it('gets the annotated verdict at every write site, and no site that is not annotated', () => {
-    const { actual, wanted } = annotatedVerdicts(report, expectations);
-    expect(actual).toEqual(wanted);
-    for (const [got, wanted, at] of annotatedProviders(report, expectations)) expect(got, at).toBe(wanted);
-  });
+  itMatchesAnnotations(report, expectations);
 
   it('matches the expected report committed beside the app', () => {
     const file = path.join(root, 'expected-report.json');

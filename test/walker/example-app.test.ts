@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
-import { annotatedProviders, annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
+import { readExpectations, sourceFiles } from '../support/annotations.js';
+import { itMatchesAnnotations } from '../support/annotated-cases.js';
 import { expectValidReport } from '../support/report-schema.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../fixtures/example-app');
@@ -14,14 +15,7 @@ describe('the example app', () => {
     expect(expectations.filter((e) => e.kind === 'site').length).toBeGreaterThanOrEqual(40);
   });
 
-  it('gets the annotated verdict at every write site, and no site that is not annotated', () => {
-    const { actual, wanted } = annotatedVerdicts(report, expectations);
-    expect(actual).toEqual(wanted);
-  });
-
-  it('names the provider that covers each site, where the annotation says', () => {
-    for (const [got, wanted, at] of annotatedProviders(report, expectations)) expect(got, at).toBe(wanted);
-  });
+  itMatchesAnnotations(report, expectations);
 
   it('finds no write site on decoy lines', () => {
     for (const e of expectations.filter((x) => x.kind === 'none')) {

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type AuditOptions, auditSync } from '../../src/walker/audit.js';
-import { annotatedProviders, annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
+import { readExpectations, sourceFiles } from '../support/annotations.js';
+import { itMatchesAnnotations } from '../support/annotated-cases.js';
 
 // Fixture apps laid out the way real repositories are (workspaces, path aliases, forks,
 // Prisma in a sub-package, a config outside the tree). Each is annotated site by site; the
@@ -31,14 +32,7 @@ describe.each(layoutApps)('the %s layout', (name) => {
     expect(coverages).toContain('unscoped');
   });
 
-  it('gets the annotated verdict at every write site, and no site that is not annotated', () => {
-    const { actual, wanted } = annotatedVerdicts(report, expectations);
-    expect(actual).toEqual(wanted);
-  });
-
-  it('names the provider that covers each site, where the annotation says', () => {
-    for (const [got, wanted, at] of annotatedProviders(report, expectations)) expect(got, at).toBe(wanted);
-  });
+  itMatchesAnnotations(report, expectations);
 
   it('matches the expected report committed beside the app', () => {
     const file = path.join(LAYOUTS, name, 'expected-report.json');

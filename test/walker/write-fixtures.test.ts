@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
-import { annotatedProviders, annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
+import { readExpectations, sourceFiles } from '../support/annotations.js';
+import { itMatchesAnnotations } from '../support/annotated-cases.js';
 
 // Fixture apps for the shapes of write sites (docs/report.md): writes on connections that
 // cannot be traced, reads that are not sites, TRUNCATE, identifiers and builder callbacks,
@@ -17,14 +18,7 @@ describe.each(apps)('the %s write-shapes app', (name) => {
   const report = auditSync({ paths: [root], types: false, schemaSource: 'static' });
   const expectations = readExpectations(root, sourceFiles(root));
 
-  it('gets the annotated verdict at every write site, and no site that is not annotated', () => {
-    const { actual, wanted } = annotatedVerdicts(report, expectations);
-    expect(actual).toEqual(wanted);
-  });
-
-  it('names the provider that covers each site, where the annotation says', () => {
-    for (const [got, wanted, at] of annotatedProviders(report, expectations)) expect(got, at).toBe(wanted);
-  });
+  itMatchesAnnotations(report, expectations);
 
   it('reports each annotated finding on its line', () => {
     for (const e of expectations.filter((x) => x.kind === 'finding')) {
