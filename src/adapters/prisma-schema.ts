@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { discoverPrismaSchemas } from './prisma-discover.js';
+import { discoverPrismaSchemas } from '../resolve/prisma-discover.js';
 
 // Prisma's schema language, as far as table names go: `model Name { … @@map("t") @@schema("s") }`.
 // Read from every schema of the project and its workspace packages (prisma-discover.ts).

@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import { type Binding, lookup } from './scope.js';
-import { isLibraryModule } from '../resolve/libraries.js';
+import { isLibraryModule } from '../adapters/libraries.js';
 import type { SourceHost } from './source-host.js';
 
 // Follows imports to the declaration a module exports, across re-exports, without a program.

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { isFile } from '../files/walk.js';
-import { aliasedLibrary, type LibraryAliases } from '../resolve/libraries.js';
+import { aliasedLibrary, type LibraryAliases } from '../adapters/libraries.js';
 import { prismaClientModule } from '../resolve/prisma-clients.js';
 import { ModuleResolver } from '../resolve/resolver.js';
 

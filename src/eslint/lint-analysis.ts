@@ -6,7 +6,7 @@ import { analyze, type CoreFinding, type CoreResult, type SourceGap, syntaxGap }
 import { resolveAnalysisConfig } from '../analysis/config.js';
 import { DEFAULT_MAX_FILE_BYTES, libraryFor, parseSource, type SourceHost, FileSystemSourceHost, tooLarge } from '../analysis/source-host.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
-import type { LibraryAliases } from '../resolve/libraries.js';
+import type { LibraryAliases } from '../adapters/libraries.js';
 import { checkerEvidence } from '../analysis/type-evidence.js';
 import { ConfigError, findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel, SchemaSourceError } from '../schema/load.js';

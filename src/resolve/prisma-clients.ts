@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { prismaGeneratorOutputs } from '../adapters/prisma-discover.js';
+import { prismaGeneratorOutputs } from './prisma-discover.js';
 import { projectRootOf } from './workspaces.js';
 
 // A Prisma client generated to a custom `output` (`generator client { output = "../generated/client" }`)

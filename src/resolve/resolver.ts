@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { prismaGeneratorOutputs } from '../adapters/prisma-discover.js';
+import { prismaGeneratorOutputs } from './prisma-discover.js';
 import { ResolutionFs } from './fs-host.js';
 import { projectRootOf } from './workspaces.js';
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { discoverPrismaSchemas } from '../../src/adapters/prisma-discover.js';
-import { aliasedLibrary } from '../../src/resolve/libraries.js';
+import { discoverPrismaSchemas } from '../../src/resolve/prisma-discover.js';
+import { aliasedLibrary } from '../../src/adapters/libraries.js';
 import { auditSync } from '../../src/walker/audit.js';
 import { runCli } from '../support/cli.js';
 import { auditProject, SCHEMA, verdicts, writeProject } from '../support/project.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isFile } from '../files/walk.js';
-import { isDir, readManifest, workspaceOf } from '../resolve/workspaces.js';
+import { isDir, readManifest, workspaceOf } from './workspaces.js';
 
 // Where Prisma keeps its schema, in every package of a workspace, looked up the way the
 // Prisma CLI does for one package: prisma.config.ts's `schema`, package.json's

@@ -1,4 +1,4 @@
-import { adapterForModule } from '../adapters/index.js';
+import { adapterForModule } from './index.js';
 
 // Library aliases: a module the config says is one of the supported libraries under another
 // name (a published fork such as `@acme/slonik-fork`, an `npm:slonik@…` alias, an in-house
