@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseSource } from '../../src/analysis/source-host.js';
-import { deployFindings } from '../../src/deploy/check.js';
-import { scanDeployText } from '../../src/deploy/formats.js';
-import type { DeployFormat } from '../../src/deploy/types.js';
+import { deployFindings } from '../../src/packs/deploy/check.js';
+import { scanDeployText } from '../../src/packs/deploy/formats.js';
+import type { DeployFormat } from '../../src/packs/deploy/types.js';
 import { scanCode } from '../../src/packs/code.js';
 import { builtinPacks, loadPacks } from '../../src/packs/load.js';
 import { matcherFor } from '../../src/packs/matcher.js';

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseSource } from '../../src/analysis/source-host.js';
-import { scanDockerfile } from '../../src/deploy/dockerfile.js';
-import { scanDotenv } from '../../src/deploy/dotenv.js';
-import type { DeployScan, Span } from '../../src/deploy/types.js';
-import { maskTemplates, scanYaml } from '../../src/deploy/yaml.js';
+import { scanDockerfile } from '../../src/packs/deploy/dockerfile.js';
+import { scanDotenv } from '../../src/packs/deploy/dotenv.js';
+import type { DeployScan, Span } from '../../src/packs/deploy/types.js';
+import { maskTemplates, scanYaml } from '../../src/packs/deploy/yaml.js';
 import { scanCode } from '../../src/packs/code.js';
 import { loadPacks } from '../../src/packs/load.js';
 import { matcherFor } from '../../src/packs/matcher.js';

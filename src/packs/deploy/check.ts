@@ -1,7 +1,7 @@
-import { FingerprintCounter } from '../report/fingerprint.js';
-import type { Finding, Location } from '../report/types.js';
-import { messageFor, ruleOf, type PackMatcher } from '../packs/matcher.js';
-import { valueMatches, type ActiveEntry } from '../packs/types.js';
+import { FingerprintCounter } from '../../report/fingerprint.js';
+import type { Finding, Location } from '../../report/types.js';
+import { messageFor, ruleOf, type PackMatcher } from '../matcher.js';
+import { valueMatches, type ActiveEntry } from '../types.js';
 import type { DeployScan, DeployVar, Span } from './types.js';
 
 // Pack entries against what one deployment file sets: removed and deprecated variables
