@@ -4,7 +4,7 @@
 // Prints one JSON line: { ms, peakRssMb, files, ... }.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseSource, SOURCE_EXTENSIONS } from '../src/analysis/source-host.js';
+import { parseSource, SOURCE_EXTENSIONS } from '../src/files/source.js';
 import type { CoreResult } from '../src/analysis/index.js';
 import { loadConfig } from '../src/config/load.js';
 import { walkFiles } from '../src/files/walk.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { adapters } from './adapters/index.js';
-import { SOURCE_EXTENSIONS } from './analysis/source-host.js';
+import { SOURCE_EXTENSIONS } from './files/source.js';
 import { walkFiles } from './files/walk.js';
 import { readManifest } from './resolve/workspaces.js';
 

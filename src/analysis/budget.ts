@@ -1,7 +1,7 @@
 import ts from 'typescript';
-import { BudgetExceeded, type Facts } from './fixpoint.js';
-import { functionName } from './origins.js';
-import { walkDescendants } from './walk.js';
+import { BudgetExceeded, type Facts } from '../code/fixpoint.js';
+import { functionName } from '../code/origins.js';
+import { walkDescendants } from '../code/walk.js';
 
 // A work budget per function and per file, so pathological code (generated, minified,
 // adversarial) ends as `unresolved` sites that say why, never as a hang; and a stack

@@ -10,12 +10,12 @@ import type { FileFacts, RawFinding, RawSite } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { analyzeFlow } from './flow.js';
 import { HandleResolver } from './handles.js';
-import { functionName, OriginResolver } from './origins.js';
+import { functionName, OriginResolver } from '../code/origins.js';
 import { resolveVerdicts, type SiteVerdict } from './program.js';
-import { isFunctionLike } from './scope.js';
-import type { SourceHost } from './source-host.js';
-import { SqlTextFolder } from './sql-text.js';
-import { Facts } from './fixpoint.js';
+import { isFunctionLike } from '../code/scope.js';
+import type { SourceHost } from '../code/source-host.js';
+import { SqlTextFolder } from '../code/sql-text.js';
+import { Facts } from '../code/fixpoint.js';
 import type { TypeEvidence } from './type-evidence.js';
 
 // The one analysis core. The walker passes every file (wholeProgram); the ESLint plugin

@@ -4,11 +4,11 @@ import { freshState, isInlineCallback, rank } from './flow.js';
 import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, ParamBinding } from './handles.js';
 import { where } from './handles.js';
-import { isExported } from './modules.js';
-import { functionName, type OriginResolver, shortText } from './origins.js';
-import { skipOuter } from './scope.js';
+import { isExported } from '../code/modules.js';
+import { functionName, type OriginResolver, shortText } from '../code/origins.js';
+import { skipOuter } from '../code/scope.js';
 import { judge, withAwaitedSet } from './verdict.js';
-import { Facts, type FactKind, Interner } from './fixpoint.js';
+import { Facts, type FactKind, Interner } from '../code/fixpoint.js';
 import { selectedBy } from './providers/conditional.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at

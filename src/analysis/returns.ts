@@ -1,11 +1,11 @@
 import ts from 'typescript';
 import { adapters } from '../adapters/index.js';
 import type { classifyStatement } from '../sql/classify.js';
-import type { FactKind } from './fixpoint.js';
+import type { FactKind } from '../code/fixpoint.js';
 import type { Handle } from './handles.js';
-import { functionName } from './origins.js';
-import { isFunctionLike, skipOuter } from './scope.js';
-import { walkDescendants } from './walk.js';
+import { functionName } from '../code/origins.js';
+import { isFunctionLike, skipOuter } from '../code/scope.js';
+import { walkDescendants } from '../code/walk.js';
 
 // What a function returns, as a per-function fact: its return statements are found and
 // traced once, however many calls of it are traced. Only the choice a call's arguments

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type ts from 'typescript';
 import { RULES } from '../../rules/catalog.js';
-import { readSource } from '../analysis/source-host.js';
+import { readSource } from '../files/source.js';
 import { deployFindings } from './deploy/check.js';
 import { deployFormat, scanDeployText } from './deploy/formats.js';
 import { walkFiles } from '../files/walk.js';

@@ -1,8 +1,9 @@
 import ts from 'typescript';
-import { OriginResolver } from '../analysis/origins.js';
-import { FileSystemSourceHost, parseSource } from '../analysis/source-host.js';
-import { fillHoles, HOLE, SqlTextFolder } from '../analysis/sql-text.js';
-import { skipOuter } from '../analysis/scope.js';
+import { OriginResolver } from '../code/origins.js';
+import { FileSystemSourceHost } from '../code/source-host.js';
+import { parseSource } from '../files/source.js';
+import { fillHoles, HOLE, SqlTextFolder } from '../code/sql-text.js';
+import { skipOuter } from '../code/scope.js';
 import { parseSql } from '../sql/parser.js';
 import { holeInIdentifier } from './holes.js';
 

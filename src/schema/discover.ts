@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { SOURCE_EXTENSIONS } from '../analysis/source-host.js';
+import { SOURCE_EXTENSIONS } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { isCodeMigrationPath } from './code-migrations.js';
 import { composeInitScripts } from './init-scripts.js';

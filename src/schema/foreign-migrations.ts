@@ -1,6 +1,6 @@
 import path from 'node:path';
 import ts from 'typescript';
-import { readSource } from '../analysis/source-host.js';
+import { readSource } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { sqliteOnlySyntax } from '../sql/dialect.js';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseJson } from '../config/json.js';
 import type { RlsGuardConfig } from '../config/types.js';
-import { readSource } from '../analysis/source-host.js';
+import { readSource } from '../files/source.js';
 import { readCodeMigration } from './code-migrations.js';
 import { discoverMigrations } from './discover.js';
 import { type ForeignFolder, foreignMigrationFolders, within } from './foreign-migrations.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSource } from '../../src/analysis/source-host.js';
+import { parseSource } from '../../src/files/source.js';
 import { deployFindings } from '../../src/packs/deploy/check.js';
 import { scanDeployText } from '../../src/packs/deploy/formats.js';
 import type { DeployFormat } from '../../src/packs/deploy/types.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseSource } from '../../src/analysis/source-host.js';
+import { parseSource } from '../../src/files/source.js';
 import { scanDockerfile } from '../../src/packs/deploy/dockerfile.js';
 import { scanDotenv } from '../../src/packs/deploy/dotenv.js';
 import type { DeployScan, Span } from '../../src/packs/deploy/types.js';

@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { shortText } from '../../src/analysis/origins.js';
+import { shortText } from '../../src/code/origins.js';
 import { auditProject, verdicts } from '../support/project.js';
 
 // Builders and identifiers: SQL pieces followed through consts, imports and helper

@@ -1,8 +1,8 @@
 import ts from 'typescript';
 import type { DbAdapter } from '../../adapters/index.js';
 import type { Handle } from '../handles.js';
-import { functionName, type OriginResolver, shortText } from '../origins.js';
-import { isFunctionLike, lookup, skipOuter } from '../scope.js';
+import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
+import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
 
 // Ambient providers: an AsyncLocalStorage holds the org-scoped connection (or a tenant id)
 // for whatever runs inside `store.run(value, fn)`, and an accessor reads it back. Which

@@ -1,9 +1,9 @@
 import ts from 'typescript';
 import type { CallEdge, FileFacts } from '../facts.js';
-import type { Facts, FactKind } from '../fixpoint.js';
-import { isExported } from '../modules.js';
-import { functionName, type OriginResolver } from '../origins.js';
-import { isFunctionLike, lookup, skipOuter } from '../scope.js';
+import type { Facts, FactKind } from '../../code/fixpoint.js';
+import { isExported } from '../../code/modules.js';
+import { functionName, type OriginResolver } from '../../code/origins.js';
+import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
 import type { Middleware, Root, RootEntry } from '../roots/entry-points.js';
 import type { AmbientProviders } from './providers.js';
 

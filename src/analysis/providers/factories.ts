@@ -1,10 +1,10 @@
 import ts from 'typescript';
 import type { Handle } from '../handles.js';
 import { where } from '../handles.js';
-import { functionName, type Origin, type OriginResolver } from '../origins.js';
-import { isFunctionLike, isStableVariable, lookup, skipOuter } from '../scope.js';
-import type { FactKind } from '../fixpoint.js';
-import { walkDescendants } from '../walk.js';
+import { functionName, type Origin, type OriginResolver } from '../../code/origins.js';
+import { isFunctionLike, isStableVariable, lookup, skipOuter } from '../../code/scope.js';
+import type { FactKind } from '../../code/fixpoint.js';
+import { walkDescendants } from '../../code/walk.js';
 import { selectedBy } from './conditional.js';
 
 // Factories that return objects, tuples or class instances holding a connection:

@@ -1,10 +1,10 @@
 import ts from 'typescript';
 import { adapters, type DbAdapter } from '../../adapters/index.js';
 import type { StatementEffect } from '../../sql/classify.js';
-import type { FactKind } from '../fixpoint.js';
+import type { FactKind } from '../../code/fixpoint.js';
 import type { Handle } from '../handles.js';
-import { functionName, type OriginResolver } from '../origins.js';
-import { isFunctionLike, skipOuter } from '../scope.js';
+import { functionName, type OriginResolver } from '../../code/origins.js';
+import { isFunctionLike, skipOuter } from '../../code/scope.js';
 
 // Setter functions of the codebase: `await applyTenant(tx, orgId)` whose body runs
 // `set_config(…)`/`SET LOCAL …` on its parameter. Read once per function (a fact of the

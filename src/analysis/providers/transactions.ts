@@ -1,10 +1,10 @@
 import ts from 'typescript';
 import { adapters, type DbAdapter } from '../../adapters/index.js';
-import type { FactKind } from '../fixpoint.js';
+import type { FactKind } from '../../code/fixpoint.js';
 import type { Handle, ParamBinding } from '../handles.js';
 import { where } from '../handles.js';
-import { functionName, type OriginResolver, shortText } from '../origins.js';
-import { isFunctionLike, skipOuter } from '../scope.js';
+import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
+import { isFunctionLike, skipOuter } from '../../code/scope.js';
 
 // What a library hands the callback of a transaction method, and functions of the codebase
 // that only pass a callback through to one (`withTransaction(knex, cb)` whose body is

@@ -1,6 +1,6 @@
 import ts from 'typescript';
-import { functionName, type OriginResolver, shortText } from '../origins.js';
-import { isFunctionLike, skipOuter } from '../scope.js';
+import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
+import { isFunctionLike, skipOuter } from '../../code/scope.js';
 
 // Entry points: where execution starts without a caller in the codebase. HTTP routes (and
 // the middleware chain each runs behind), queue workers, cron and timer loops. Recognised

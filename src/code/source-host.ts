@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { DEFAULT_MAX_FILE_BYTES, parseSource, readSource, SOURCE_EXTENSIONS } from '../files/source.js';
 import { isFile } from '../files/walk.js';
 import { aliasedLibrary, type LibraryAliases } from '../adapters/libraries.js';
 import { prismaClientModule } from '../resolve/prisma-clients.js';
@@ -19,60 +19,6 @@ export interface SourceHost {
    * configured alias (`libraries`), or the folder a Prisma client was generated into.
    */
   libraryFor?(fromFile: string, specifier: string): string | undefined;
-}
-
-export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
-/** Files larger than this are skipped (and reported as incomplete) unless the config's `maxFileBytes` says otherwise. */
-export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
-
-export function scriptKind(file: string): ts.ScriptKind {
-  if (file.endsWith('.tsx')) return ts.ScriptKind.TSX;
-  if (file.endsWith('.jsx')) return ts.ScriptKind.JSX;
-  if (/\.[mc]?js$/.test(file)) return ts.ScriptKind.JS;
-  return ts.ScriptKind.TS;
-}
-
-export function parseSource(file: string, text: string): ts.SourceFile {
-  return ts.createSourceFile(file, text, { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone }, true, scriptKind(file));
-}
-
-export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: string };
-
-/** Reads a source file, refusing huge and binary files with a reason instead of throwing. */
-export function readSource(file: string, maxBytes: number = DEFAULT_MAX_FILE_BYTES): ReadOutcome {
-  try {
-    const stat = fs.statSync(file);
-    if (!stat.isFile()) return { ok: false, reason: 'not a regular file' };
-    if (stat.size > maxBytes) return { ok: false, reason: tooLarge(stat.size, maxBytes) };
-    const text = decodeSource(fs.readFileSync(file));
-    // Only after decoding: UTF-16 text is full of NUL bytes and is still source.
-    if (text.includes('\0')) return { ok: false, reason: 'skipped: binary file (NUL characters after decoding)' };
-    return { ok: true, text };
-  } catch (error) {
-    // Node reads directory entries as UTF-8: a name that is not UTF-8 comes back with U+FFFD
-    // in it and no longer names the file.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path.basename(file).includes('\uFFFD')) return { ok: false, reason: 'unreadable: its name is not valid UTF-8, so it cannot be opened by that name; rename it' };
-    return { ok: false, reason: `unreadable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
-  }
-}
-
-export function tooLarge(size: number, maxBytes: number): string {
-  return `skipped: ${size} bytes is over the maxFileBytes limit of ${maxBytes} bytes`;
-}
-
-/**
- * Bytes to text as TypeScript's own `sys.readFile` does: a UTF-16 BOM (either byte order)
- * selects UTF-16, a UTF-8 BOM is dropped, anything else is UTF-8.
- */
-export function decodeSource(buffer: Buffer): string {
-  if (buffer.length >= 2 && buffer[0] === 0xfe && buffer[1] === 0xff) {
-    // swap16 needs an even length; a dangling last byte is no character anyway.
-    const swapped = Buffer.from(buffer.subarray(2, 2 + ((buffer.length - 2) & ~1)));
-    return swapped.swap16().toString('utf16le');
-  }
-  if (buffer.length >= 2 && buffer[0] === 0xff && buffer[1] === 0xfe) return buffer.toString('utf16le', 2);
-  if (buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) return buffer.toString('utf8', 3);
-  return buffer.toString('utf8');
 }
 
 export class FileSystemSourceHost implements SourceHost {

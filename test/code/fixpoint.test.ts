@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BudgetExceeded, Facts, type FactKind, Interner } from '../../src/analysis/fixpoint.js';
+import { BudgetExceeded, Facts, type FactKind, Interner } from '../../src/code/fixpoint.js';
 
 // The fact engine: each fact once, cycles settled, deep chains and errors survived.
 

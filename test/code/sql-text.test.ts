@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { OriginResolver } from '../../src/analysis/origins.js';
-import { FileSystemSourceHost, parseSource } from '../../src/analysis/source-host.js';
-import { fillHoles, HOLE, SqlTextFolder } from '../../src/analysis/sql-text.js';
+import { OriginResolver } from '../../src/code/origins.js';
+import { FileSystemSourceHost } from '../../src/code/source-host.js';
+import { parseSource } from '../../src/files/source.js';
+import { fillHoles, HOLE, SqlTextFolder } from '../../src/code/sql-text.js';
 
 /** Folds the initializer of the last `const q = …` in a snippet. */
 function fold(code: string) {
