@@ -11,7 +11,8 @@ import { describeDetection, detect, existingConfig, renderConfig } from './init.
 import { progressReporter } from './progress.js';
 import { applyBaseline, BaselineError, baselineRefs, createBaseline, pruneBaseline, readBaseline, serializeBaseline } from './report/baseline.js';
 import { VERSION } from './version.js';
-import { auditSync, type AuditReport } from './walker/audit.js';
+import { auditSync } from './walker/audit.js';
+import type { AuditReport } from './report/audit-report.js';
 
 // Exit codes, as ESLint: 0 no finding the exit policy fails on, 1 such findings, 2 the run itself failed.
 

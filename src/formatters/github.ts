@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Finding } from '../report/types.js';
-import type { AuditReport } from '../walker/audit.js';
+import type { AuditReport } from '../report/audit-report.js';
 import { percent } from '../report/coverage.js';
 import { markdownSummary, plural } from './markdown.js';
 import { ciPath } from './paths.js';

@@ -3,7 +3,7 @@ import { docsUrl } from '../../rules/catalog.js';
 import { coverageBy, type CoverageCounts, coverageRows, emptyCounts } from '../report/coverage.js';
 import { evidenceFor, type EvidenceLocation } from '../report/evidence.js';
 import type { Finding } from '../report/types.js';
-import type { AuditReport } from '../walker/audit.js';
+import type { AuditReport } from '../report/audit-report.js';
 import { HTML_SCRIPT, HTML_STYLE } from './html-assets.js';
 import type { Formatter, FormatterOptions } from './types.js';
 

@@ -1,7 +1,7 @@
 import { docsUrl } from '../../rules/catalog.js';
 import { coverageRows, percent } from '../report/coverage.js';
 import type { Finding } from '../report/types.js';
-import type { AuditReport } from '../walker/audit.js';
+import type { AuditReport } from '../report/audit-report.js';
 import { ciPath } from './paths.js';
 import type { Formatter, FormatterOptions } from './types.js';
 

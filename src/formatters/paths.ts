@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { AuditReport } from '../walker/audit.js';
+import type { AuditReport } from '../report/audit-report.js';
 import type { FormatterOptions } from './types.js';
 
 /**

@@ -2,7 +2,7 @@ import type { Log, ReportingDescriptor, Result, Location as SarifLocation } from
 import { docsUrl, RULES } from '../../rules/catalog.js';
 import { evidenceFor } from '../report/evidence.js';
 import type { Finding } from '../report/types.js';
-import type { AuditReport } from '../walker/audit.js';
+import type { AuditReport } from '../report/audit-report.js';
 import { ciPath } from './paths.js';
 import type { Formatter, FormatterOptions } from './types.js';
 

@@ -1,7 +1,7 @@
 import { codeFrameColumns } from '@babel/code-frame';
 import pc from 'picocolors';
 import type { Finding } from '../report/types.js';
-import type { AuditReport } from '../walker/audit.js';
+import type { AuditReport } from '../report/audit-report.js';
 import { coverageRows, percent } from '../report/coverage.js';
 import { plural } from './markdown.js';
 import type { Formatter } from './types.js';

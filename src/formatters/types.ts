@@ -1,4 +1,4 @@
-import type { AuditReport } from '../walker/audit.js';
+import type { AuditReport } from '../report/audit-report.js';
 
 /** A formatter turns a report into the text written to stdout or a file. */
 export type Formatter = (report: AuditReport, options: FormatterOptions) => string;

@@ -9,6 +9,7 @@ import { auditRoots } from '../config/roots.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
 import { realPath, walkFiles } from '../files/walk.js';
+import type { AuditReport, Diagnostic } from '../report/audit-report.js';
 import type { Finding, IncompleteItem, Report, WriteSite } from '../report/types.js';
 import { incompleteFindings, sortIncomplete } from '../report/incomplete.js';
 import { packAudit, type PackAuditResult } from '../packs/audit.js';
@@ -50,25 +51,6 @@ export type ProgressEvent =
   | { phase: 'parse'; parsed: number; total: number }
   | { phase: 'analyze'; files: number }
   | { phase: 'done'; files: number; writeSites: number; /** Deterministic work counters (facts computed, bodies interpreted, steps). */ work?: CoreResult['work'] };
-
-export interface Diagnostic {
-  file: string;
-  message: string;
-}
-
-type AuditSite = WriteSite & { evidence: string; callPath: string[]; crossFile: boolean; sql: string[] };
-
-export interface AuditReport extends Report {
-  /** Inputs that could not be read or parsed; the audit went on without them. */
-  diagnostics: Diagnostic[];
-  writeSites: AuditSite[];
-  /** Writes in tests, seeds and code migrations, left out of `writeSites` and the summary's counts (see `includeWritesFrom`). */
-  setAsideWriteSites?: (AuditSite & { setAside: SetAsideKind })[];
-  /** Findings an inline suppression silenced, each with its reason; never counted in the summary. */
-  suppressedFindings: (Finding & { suppressed: { reason: string } })[];
-  /** Set when a baseline was applied: what it hid and which of its entries no longer occur. */
-  baseline?: BaselineOutcome;
-}
 
 export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
   return auditSync(options);

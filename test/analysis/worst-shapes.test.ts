@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ShapeSizes, worstShapes, writeCorpus } from '../../bench/worst-shapes.js';
 import type { CoreResult } from '../../src/analysis/index.js';
-import { type AuditReport, auditSync } from '../../src/walker/audit.js';
+import { auditSync } from '../../src/walker/audit.js';
+import type { AuditReport } from '../../src/report/audit-report.js';
 
 // The shapes that made the analysis exponential (chains of functions returning calls of
 // others), cyclic (mutual recursion), crash (nesting deeper than a recursive walk) or

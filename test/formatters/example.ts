@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FormatterOptions } from '../../src/formatters/index.js';
-import { auditSync, type AuditReport } from '../../src/walker/audit.js';
+import { auditSync } from '../../src/walker/audit.js';
+import type { AuditReport } from '../../src/report/audit-report.js';
 
 // The bundled example app, audited once per test file, and formatter options as the CLI
 // would pass them from the repository root.

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AuditReport } from '../../src/walker/audit.js';
+import type { AuditReport } from '../../src/report/audit-report.js';
 import { runCli } from '../support/cli.js';
 import { SCHEMA, writeProject } from '../support/project.js';
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { auditSync, type AuditReport } from '../../src/walker/audit.js';
+import { auditSync } from '../../src/walker/audit.js';
+import type { AuditReport } from '../../src/report/audit-report.js';
 
 // Corrupting an input at a random point must never make writes disappear silently: the
 // corrupted run reports at least the clean run's write findings, or says it is incomplete.

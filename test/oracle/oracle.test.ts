@@ -2,7 +2,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { readMigrations } from '../../src/schema/load.js';
-import { auditSync, type AuditReport } from '../../src/walker/audit.js';
+import { auditSync } from '../../src/walker/audit.js';
+import type { AuditReport } from '../../src/report/audit-report.js';
 import { Oracle } from '../support/oracle.js';
 import { runOracle } from '../support/oracle-verdicts.js';
 

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditSync, type AuditReport } from '../../src/walker/audit.js';
+import { auditSync } from '../../src/walker/audit.js';
+import type { AuditReport } from '../../src/report/audit-report.js';
 import { expectValidReport } from '../support/report-schema.js';
 
 // The walker over fixtures/deploy: one file per deployment format, a user pack from the

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { auditSync, type AuditReport } from '../../src/walker/audit.js';
+import { auditSync } from '../../src/walker/audit.js';
+import type { AuditReport } from '../../src/report/audit-report.js';
 import { codeFindings, SCHEMA, writeProject } from '../support/project.js';
 
 // The pack pass in the walker on small projects: the same findings whether or not the

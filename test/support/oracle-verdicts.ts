@@ -1,4 +1,4 @@
-import type { AuditReport } from '../../src/walker/audit.js';
+import type { AuditReport } from '../../src/report/audit-report.js';
 import { parseSql } from '../../src/sql/parser.js';
 import { Oracle, renumberHoles, type Run, type Shape, type Site, stringConstants } from './oracle.js';
 

@@ -1,5 +1,5 @@
 import { scanSync } from 'libpg-query';
-import type { AuditReport } from '../../src/walker/audit.js';
+import type { AuditReport } from '../../src/report/audit-report.js';
 import { openEmbeddedPostgres, replayMigrations } from '../../src/schema/replay.js';
 import type { MigrationFile } from '../../src/schema/model.js';
 import { parseSql } from '../../src/sql/parser.js';

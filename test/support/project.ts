@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type AuditOptions, auditSync, type AuditReport } from '../../src/walker/audit.js';
+import { type AuditOptions, auditSync } from '../../src/walker/audit.js';
+import type { AuditReport } from '../../src/report/audit-report.js';
 
 /** Writes a throwaway project (path → contents) and returns its folder. */
 export function writeProject(files: Record<string, string>): string {
