@@ -66,6 +66,15 @@ describe('deployment scanners on any input', () => {
     );
   });
 
+  it('Dockerfile: a heredoc body is RUN input, not instructions; one ARG declares several names', () => {
+    const text = 'FROM node:20\nRUN <<EOF\nENV HIDDEN=1\nEOF\nARG A=1 B\nenv LEGACY two words\n';
+    const scan = scanDockerfile(text);
+    expect(scan.vars.map((v) => [v.name, v.value])).toEqual([['A', '1'], ['B', undefined], ['LEGACY', 'two words']]);
+    expect(scan.vars.map((v) => at(text, v.nameSpan))).toEqual(['A', 'B', 'LEGACY']);
+    expect(at(text, scan.vars[2]!.valueSpan!)).toBe('two words');
+    expect(scanDockerfile('FROM node:20\nENV\n').diagnostics).toEqual(['line 2: ENV without arguments']);
+  });
+
   it('YAML: compose lists, Kubernetes env lists and maps read back at their positions, with templates masked', () => {
     fc.assert(
       fc.property(vars, fc.constantFrom('compose', 'k8s', 'map'), fc.boolean(), (pairs, shape, templated) => {
