@@ -5,6 +5,7 @@ import { adapters } from './adapters/index.js';
 import { SOURCE_EXTENSIONS } from './files/source.js';
 import { walkFiles } from './files/walk.js';
 import { readManifest } from './resolve/workspaces.js';
+import { toPosixRelative } from './files/paths.js';
 
 // What `rls-guard init` proposes beyond the libraries and helpers it sees directly: the
 // migration folders (only folders whose SQL defines schema, never the whole repository),
@@ -31,7 +32,7 @@ export function isTestPath(relPath: string): boolean {
 export function proposeMigrations(root: string, sqlFiles: readonly string[]): string[] {
   const holding = new Set<string>();
   for (const file of sqlFiles) {
-    const relPath = rel(root, file);
+    const relPath = toPosixRelative(root, file);
     if (isTestPath(relPath) || !DDL.test(readText(file))) continue;
     holding.add(path.posix.dirname(relPath) === '.' ? relPath : path.posix.dirname(relPath));
   }
@@ -43,7 +44,7 @@ export function proposeMigrations(root: string, sqlFiles: readonly string[]): st
 export function foldersEnablingRls(root: string): string[] {
   const files = walkFiles([root], { extensions: ['.sql', ...SOURCE_EXTENSIONS] }, root).files;
   const folders = new Set<string>();
-  for (const file of files) if (ENABLES_RLS.test(readText(file))) folders.add(path.posix.dirname(rel(root, file)));
+  for (const file of files) if (ENABLES_RLS.test(readText(file))) folders.add(path.posix.dirname(toPosixRelative(root, file)));
   return [...folders].sort();
 }
 
@@ -98,6 +99,3 @@ function readText(file: string): string {
   }
 }
 
-function rel(root: string, file: string): string {
-  return path.relative(root, file).split(path.sep).join('/');
-}

@@ -13,6 +13,7 @@ import { loadModel } from './schema/load.js';
 import { auditSync } from './walker/audit.js';
 import { foldersEnablingRls, isTestPath, proposeLibraryAliases, proposeMigrations } from './init-proposals.js';
 import { readManifest, workspaceOf } from './resolve/workspaces.js';
+import { toPosixRelative } from './files/paths.js';
 
 // `rls-guard init`: looks at a project (its package.json, imports, .sql files and helper
 // functions) and writes a starting configuration, so the ESLint plugin, which sees one file
@@ -63,12 +64,12 @@ export function detect(root: string): Detection {
     sources.push(sf);
     for (const specifier of moduleSpecifiers(sf)) seen(packageName(specifier), 'imports');
     // A helper defined in a test is a test's, and an anonymous one cannot be named in a config.
-    if (isTestPath(rel(root, file))) continue;
+    if (isTestPath(toPosixRelative(root, file))) continue;
     visitFunctions(sf, (fn) => {
       const name = functionName(fn);
       if (name === '<anonymous>' || BUILT_IN_HELPERS.has(name) || helpers.has(name) || !callsAParameter(fn) || !fn.body || !setsContext.test(fn.body.getText(sf))) return;
       const { line } = sf.getLineAndCharacterOfPosition(fn.getStart(sf));
-      helpers.set(name, { name, file: rel(root, file), line: line + 1, why: 'calls its callback and sets the org context in its body' });
+      helpers.set(name, { name, file: toPosixRelative(root, file), line: line + 1, why: 'calls its callback and sets the org context in its body' });
     });
   }
   // What the walker infers across files (helpers whose callers' writes it found covered).
@@ -183,9 +184,6 @@ function callsAParameter(fn: ts.FunctionLikeDeclaration): boolean {
   return found;
 }
 
-function rel(root: string, file: string): string {
-  return path.relative(root, file).split(path.sep).join('/');
-}
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -16,6 +16,7 @@ import { selectedBy } from './providers/conditional.js';
 import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
 import { factoryCallOfHook, tenantFromConfig } from './providers/tenant-pools.js';
 import { type SetterEffect, setterFact } from './providers/setters.js';
+import { toPosixRelative } from '../files/paths.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -37,7 +38,7 @@ export type Handle =
 export function where(node: ts.Node, root: string): string {
   const sf = node.getSourceFile();
   const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
-  return `${path.relative(root, sf.fileName).split(path.sep).join('/')}:${line + 1}`;
+  return `${toPosixRelative(root, sf.fileName)}:${line + 1}`;
 }
 
 export class HandleResolver {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import ts from 'typescript';
 import { RULES, type RuleId } from '../../rules/catalog.js';
 import { fingerprint, FingerprintCounter, normalizeCode } from '../report/fingerprint.js';
@@ -17,6 +16,7 @@ import type { SourceHost } from '../code/source-host.js';
 import { SqlTextFolder } from '../code/sql-text.js';
 import { Facts } from '../code/fixpoint.js';
 import type { TypeEvidence } from './type-evidence.js';
+import { toPosixRelative as relative } from '../files/paths.js';
 
 // The one analysis core. The walker passes every file (wholeProgram); the ESLint plugin
 // passes the file being linted. Both get the same sites, verdicts and findings for
@@ -263,8 +263,5 @@ function enclosingName(node: ts.Node): string {
   return names.join('>') || '<module>';
 }
 
-export function relative(root: string, file: string): string {
-  return path.relative(root, file).split(path.sep).join('/');
-}
 
 export { fingerprint };

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { prismaModels } from '../adapters/prisma-schema.js';
-import { analyze, relative, type CoreFinding } from '../analysis/index.js';
+import { analyze, type CoreFinding } from '../analysis/index.js';
+import { toPosixRelative } from '../files/paths.js';
 import type { AnalysisConfig } from '../analysis/config.js';
 import { FileSystemSourceHost } from '../code/source-host.js';
 import { parseSource, readSource, SOURCE_EXTENSIONS } from '../files/source.js';
@@ -121,7 +122,7 @@ class ProjectIndex {
    * files in that time); how far it got when the deadline passed.
    */
   private view(input: ProjectInput, late: () => boolean): View | { read: number; total: number } {
-    const self = relative(this.root, input.file);
+    const self = toPosixRelative(this.root, input.file);
     this.relist(input.loaded);
     this.syncFromDisk();
     if (performance.now() - this.refreshedAt >= RELIST_MS) {
@@ -252,7 +253,7 @@ class ProjectIndex {
   private relist(loaded: LoadedConfig): void {
     if (performance.now() - this.listedAt < RELIST_MS) return;
     const walked = walkFiles([this.root], { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, this.root);
-    const list = walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e))).map((f) => relative(this.root, f));
+    const list = walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e))).map((f) => toPosixRelative(this.root, f));
     if (list.join('\n') !== this.list.join('\n')) this.graph = this.lastView = undefined;
     this.list = list;
     this.listedAt = performance.now();
@@ -286,7 +287,7 @@ class ProjectIndex {
     const out = new Set<string>();
     for (const ref of ts.preProcessFile(text, true, true).importedFiles) {
       const target = this.host.resolveModule(abs, ref.fileName);
-      if (target) out.add(relative(this.root, target));
+      if (target) out.add(toPosixRelative(this.root, target));
     }
     return [...out];
   }

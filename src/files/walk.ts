@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { toPosixRelative } from './paths.js';
 
 // Finds the files an audit reads: skips dependency and build folders, honours .gitignore
 // at every level, survives symlink loops, and reports what it skipped instead of failing.
@@ -44,7 +45,7 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
   const matchesExt = (name: string): boolean => options.extensions.some((e) => name.endsWith(e)) && !name.endsWith('.d.ts');
   const ignored = (abs: string, isDir: boolean, rules: Rules[]): boolean =>
     rules.some((r) => {
-      const rel = path.relative(r.base, abs).split(path.sep).join('/');
+      const rel = toPosixRelative(r.base, abs);
       if (!rel || rel.startsWith('..')) return false;
       return r.ig.ignores(isDir ? `${rel}/` : rel);
     });

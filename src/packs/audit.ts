@@ -11,6 +11,7 @@ import type { Finding, SourceKind } from '../report/types.js';
 import { scanCode } from './code.js';
 import type { PackSet } from './load.js';
 import { matcherFor } from './matcher.js';
+import { toPosixRelative } from '../files/paths.js';
 
 // The walker's pack pass: the pack rules over every parsed source file, and over the
 // deployment files under the audited paths (.env*, YAML, Dockerfiles, JSON config).
@@ -38,7 +39,7 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
   const m = matcherFor(input.packs);
   const result: PackAuditResult = { findings: [], diagnostics: [], usedSuppressions: new Set(), deployFiles: 0, sources: packSources(input) };
   for (const sf of input.sourceFiles) {
-    const file = rel(input.root, sf.fileName);
+    const file = toPosixRelative(input.root, sf.fileName);
     const suppressions = findSuppressions(sf);
     const ids = new FingerprintCounter();
     let matches: ReturnType<typeof scanCode>;
@@ -74,7 +75,7 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
   for (const abs of walked.files) {
     const format = deployFormat(abs);
     if (!format || packFiles.has(abs) || (format !== 'dotenv' && !tracked.has(abs))) continue;
-    const file = rel(input.root, abs);
+    const file = toPosixRelative(input.root, abs);
     const read = readSource(abs);
     if (!read.ok) {
       result.diagnostics.push({ file, message: read.reason });
@@ -129,6 +130,3 @@ function packSources(input: PackAuditInput): { kind: SourceKind; ref: string }[]
   return input.packs.packs.map((p) => ({ kind: 'pack' as const, ref: p.id }));
 }
 
-function rel(root: string, file: string): string {
-  return path.relative(root, file).split(path.sep).join('/');
-}

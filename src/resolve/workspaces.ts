@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ALWAYS_SKIPPED } from '../files/walk.js';
+import { toPosixRelative } from '../files/paths.js';
 
 // npm, yarn and pnpm workspaces: which folders are packages of the repository and what
 // each is called. A bare checkout has no node_modules, so an import of a sibling package
@@ -85,7 +86,7 @@ function expand(root: string, patterns: string[]): WorkspacePackage[] {
   for (const pattern of include) for (const d of matchDirs(root, pattern.replace(/^\.\//, '').replace(/\/+$/, '').split('/'), 0)) dirs.add(d);
   const out: WorkspacePackage[] = [];
   for (const dir of [...dirs].sort()) {
-    const rel = path.relative(root, dir).split(path.sep).join('/');
+    const rel = toPosixRelative(root, dir);
     if (exclude.some((re) => re.test(rel))) continue;
     const manifest = readManifest(dir);
     if (manifest?.name) out.push({ name: manifest.name, dir, manifest });

@@ -4,6 +4,7 @@ import { walkFiles } from '../files/walk.js';
 import { isCodeMigrationPath } from './code-migrations.js';
 import { composeInitScripts } from './init-scripts.js';
 import type { SchemaDiagnostic } from './types.js';
+import { toPosixRelative } from '../files/paths.js';
 
 // Migration files in the order they are applied: a database image's init scripts first (they
 // run before anything connects), then the configured folders in the order the config lists
@@ -14,7 +15,7 @@ export function discoverMigrations(root: string, options: { migrations?: string[
   const configured = !!options.migrations?.length;
   const roots = configured ? options.migrations!.map((m) => path.resolve(root, m)) : [root];
   const walked = walkFiles(roots, { extensions: ['.sql', ...SOURCE_EXTENSIONS], ignore: options.ignore ?? [] }, root);
-  const rel = (f: string): string => path.relative(root, f).split(path.sep).join('/');
+  const rel = (f: string): string => toPosixRelative(root, f);
   const found = walked.files
     .filter((f) => (f.endsWith('.sql') ? !isDownMigration(rel(f)) : isCodeMigrationPath(rel(f)) || (configured && !/\.d\.[cm]?ts$/.test(f))))
     .sort((a, b) => rootIndex(roots, a) - rootIndex(roots, b) || naturalCompare(rel(a), rel(b)));

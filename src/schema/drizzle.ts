@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import ts from 'typescript';
 import { SOURCE_EXTENSIONS } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { parseSql } from '../sql/parser.js';
 import { expressionReads } from './model.js';
+import { toPosixRelative } from '../files/paths.js';
 
 // Drizzle schemas declare RLS in code: pgTable('t', cols).enableRLS(), pgTable.withRLS(…),
 // or policies in the table's extra config (pgPolicy(…), which enables RLS by itself).
@@ -48,7 +48,7 @@ export function drizzleRlsTables(root: string, ignore: readonly string[]): Drizz
 
 function scan(root: string, file: string, text: string): DrizzleRls[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
-  const rel = path.relative(root, file).split(path.sep).join('/');
+  const rel = toPosixRelative(root, file);
   const schemas = new Map<string, string>();
   const out: DrizzleRls[] = [];
   const line = (n: ts.Node): number => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;

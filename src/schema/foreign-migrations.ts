@@ -3,6 +3,7 @@ import ts from 'typescript';
 import { readSource } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { sqliteOnlySyntax } from '../sql/dialect.js';
+import { toPosixRelative } from '../files/paths.js';
 
 // Migration folders of another database. One repository may keep an on-device SQLite (or a
 // MySQL) database beside its Postgres one; replaying its migrations into the Postgres model
@@ -59,8 +60,8 @@ function drizzleConfigs(root: string, ignore: readonly string[]): ForeignFolder[
     const options = configOptions(file, read.text);
     const dialect = options.dialect ?? (options.driver ? LEGACY_DRIVERS[options.driver] : undefined);
     if (!dialect || !NOT_POSTGRES.has(dialect)) continue;
-    const rel = path.relative(root, path.resolve(path.dirname(file), options.out ?? 'drizzle')).split(path.sep).join('/') || '.';
-    found.push({ folder: rel, dialect, evidence: `${path.relative(root, file).split(path.sep).join('/')} says dialect '${options.dialect ?? options.driver}'` });
+    const rel = toPosixRelative(root, path.resolve(path.dirname(file), options.out ?? 'drizzle')) || '.';
+    found.push({ folder: rel, dialect, evidence: `${toPosixRelative(root, file)} says dialect '${options.dialect ?? options.driver}'` });
   }
   return found;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { isFile } from '../files/walk.js';
 import { naturalCompare } from './discover.js';
+import { toPosixRelative } from '../files/paths.js';
 
 // The SQL a database image runs before any migration: files a compose file mounts into the
 // Postgres image's /docker-entrypoint-initdb.d (a single file, or a folder of them). The
@@ -31,7 +32,7 @@ export function composeInitScripts(root: string): string[] {
         if (!mount || !(mount.target === INITDB || mount.target.startsWith(`${INITDB}/`))) continue;
         const source = path.resolve(root, mount.source);
         if (isFile(source)) mounted.push({ file: source, name: mount.target === INITDB ? path.basename(source) : mount.target.slice(INITDB.length + 1) });
-        else for (const f of sqlFilesIn(source)) mounted.push({ file: f, name: path.relative(source, f).split(path.sep).join('/') });
+        else for (const f of sqlFilesIn(source)) mounted.push({ file: f, name: toPosixRelative(source, f) });
       }
     }
   }

@@ -14,6 +14,7 @@ import { migrationsHash, readCache, replayCacheKey, runWorker, writeCache } from
 import { fromSnapshot, type Snapshot } from './snapshot.js';
 import { databaseModel, replayedModel } from './sources.js';
 import type { RlsModel, SchemaDiagnostic } from './types.js';
+import { toPosixRelative } from '../files/paths.js';
 
 // The model for an audit root. Sources, best first under "auto": a snapshot file that still
 // matches the migrations; the migrations replayed in embedded Postgres (cached on disk by
@@ -45,7 +46,7 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
   const diagnostics = [...discovered.diagnostics];
   const stamps: string[] = [];
   for (const f of discovered.files) {
-    const rel = path.relative(root, f).split(path.sep).join('/');
+    const rel = toPosixRelative(root, f);
     try {
       const st = fs.statSync(f);
       stamps.push(`${f}:${st.size}:${st.mtimeMs}`);
@@ -126,7 +127,7 @@ function modelFrom(root: string, config: RlsGuardConfig, source: SchemaSourceCho
   const notes: SchemaDiagnostic[] = [];
   if (source === 'snapshot' || source === 'auto') {
     const snapshot = readSnapshot(snapshotFile);
-    const rel = path.relative(root, snapshotFile).split(path.sep).join('/');
+    const rel = toPosixRelative(root, snapshotFile);
     if (snapshot instanceof Error) {
       if (source === 'snapshot' || fs.existsSync(snapshotFile)) notes.push({ file: rel, line: 1, message: `schema snapshot not used: ${snapshot.message}` });
       if (source === 'snapshot') throw new SchemaSourceError(`${rel}: ${snapshot.message}`);

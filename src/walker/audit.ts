@@ -22,6 +22,7 @@ import { otherDatabaseOf } from '../report/other-database.js';
 import { partitionSetAside, setAsideNote, type SetAsideKind } from '../report/set-aside.js';
 import type { TypeEvidence } from '../analysis/type-evidence.js';
 import { createTypedProgram, hasInstalledTypes } from './typed-program.js';
+import { toPosixRelative } from '../files/paths.js';
 
 // The walker: every source file under the audited paths, parsed once, analysed as one
 // program so helpers' callers are followed across files.
@@ -64,7 +65,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const { root, config: rooted } = auditRoots(loaded, paths[0]!, !!options.configFile);
   setPrismaSchemaPaths(root, rooted.prismaSchema);
   const incomplete: IncompleteItem[] = [];
-  if (loaded.refused) incomplete.push({ file: rel(root, loaded.refused.file), kind: 'config', reason: loaded.refused.reason });
+  if (loaded.refused) incomplete.push({ file: toPosixRelative(root, loaded.refused.file), kind: 'config', reason: loaded.refused.reason });
   const model = loadModel(root, rooted, {
     ...(options.schemaSource ? { source: options.schemaSource } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
@@ -76,8 +77,8 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const maxBytes = rooted.maxFileBytes;
 
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
-  const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: rel(root, d.file), message: d.message }));
-  for (const d of walked.diagnostics) if (d.incomplete) incomplete.push({ file: rel(root, d.file), kind: 'source', reason: d.message });
+  const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: toPosixRelative(root, d.file), message: d.message }));
+  for (const d of walked.diagnostics) if (d.incomplete) incomplete.push({ file: toPosixRelative(root, d.file), kind: 'source', reason: d.message });
   // Migration discovery walks the same tree: a link it trips over is listed once.
   const walkedAlready = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
   for (const d of model.diagnostics) if (!walkedAlready.has(`${d.file}\0${d.message}`)) diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
@@ -88,8 +89,8 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
     const read = readSource(file, maxBytes);
     if (read.ok) readable.push({ file, text: read.text });
     else {
-      diagnostics.push({ file: rel(root, file), message: read.reason });
-      incomplete.push({ file: rel(root, file), kind: 'source', reason: read.reason });
+      diagnostics.push({ file: toPosixRelative(root, file), message: read.reason });
+      incomplete.push({ file: toPosixRelative(root, file), kind: 'source', reason: read.reason });
     }
   }
   // Each file is parsed once: by ts-morph when the checker is wanted, else directly.
@@ -109,8 +110,8 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
         // The parser recurses: code nested deeply enough overflows the stack.
         // TypeScript's own parser recurses: a few thousand nested brackets overflow its stack.
         const reason = error instanceof RangeError ? 'cannot be parsed: it nests deeper than the TypeScript parser can follow; none of its writes were checked' : `not parsed (${(error as Error).message}); none of its writes were checked`;
-        diagnostics.push({ file: rel(root, r.file), message: reason });
-        incomplete.push({ file: rel(root, r.file), kind: 'source', reason });
+        diagnostics.push({ file: toPosixRelative(root, r.file), message: reason });
+        incomplete.push({ file: toPosixRelative(root, r.file), kind: 'source', reason });
         return [];
       }
     });
@@ -137,9 +138,9 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const otherDatabase = new Map<string, string>();
   for (const sf of files) {
     const other = otherDatabaseOf(sf);
-    if (other) otherDatabase.set(rel(root, sf.fileName), other);
+    if (other) otherDatabase.set(toPosixRelative(root, sf.fileName), other);
   }
-  return buildReport({ root, model, result, packs, files: files.map((f) => rel(root, f.fileName)), include: rooted.includeWritesFrom ?? [], otherDatabase, diagnostics, incomplete, allowIncomplete: options.allowIncomplete ?? false, configFile: loaded.file, durationMs: performance.now() - started });
+  return buildReport({ root, model, result, packs, files: files.map((f) => toPosixRelative(root, f.fileName)), include: rooted.includeWritesFrom ?? [], otherDatabase, diagnostics, incomplete, allowIncomplete: options.allowIncomplete ?? false, configFile: loaded.file, durationMs: performance.now() - started });
 }
 
 /**
@@ -213,7 +214,7 @@ function buildReport(input: {
   const gatedSites = writeSites.filter((s) => s.coverage !== 'not-gated');
   const covered = gatedSites.filter((s) => s.coverage === 'org-scope' || s.coverage === 'security-definer' || s.coverage === 'admin-pool').length;
   const sources: Report['schema']['sources'] = (model.sources ?? []).map((s) => ({ ...s }));
-  if (input.configFile) sources.push({ kind: 'config', ref: rel(input.root, input.configFile) });
+  if (input.configFile) sources.push({ kind: 'config', ref: toPosixRelative(input.root, input.configFile) });
   sources.push(...input.packs.sources);
   return {
     tool: { name: 'rls-guard', version: VERSION },
@@ -253,6 +254,3 @@ function primaryContextSetting(configured: string[] | undefined, policySettings:
   return policySettings.has(DEFAULT_CONTEXT_SETTING) || policySettings.size === 0 ? DEFAULT_CONTEXT_SETTING : [...policySettings].sort()[0]!;
 }
 
-function rel(root: string, file: string): string {
-  return path.relative(root, file).split(path.sep).join('/');
-}

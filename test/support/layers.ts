@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { toPosixRelative } from '../../src/files/paths.js';
 
 // The project's own import graph, folded to layers, for test/layers.test.ts. Specifiers are
 // read from TypeScript's syntax tree (static imports and exports, `import type`, `import()`)
@@ -24,7 +25,7 @@ export function importEdges(root: string, dirs: readonly string[], options: ts.C
     for (const specifier of moduleSpecifiers(sf)) {
       const resolved = ts.resolveModuleName(specifier, file, options, ts.sys, cache).resolvedModule;
       if (!resolved || resolved.isExternalLibraryImport) continue;
-      edges.push({ from: posix(root, file), to: posix(root, resolved.resolvedFileName), specifier });
+      edges.push({ from: toPosixRelative(root, file), to: toPosixRelative(root, resolved.resolvedFileName), specifier });
     }
   }
   return edges;
@@ -86,8 +87,4 @@ function sourceFiles(dir: string): string[] {
     if (e.isDirectory()) return sourceFiles(p);
     return /\.[cm]?ts$/.test(e.name) && !e.name.endsWith('.d.ts') ? [p] : [];
   });
-}
-
-function posix(root: string, file: string): string {
-  return path.relative(root, file).split(path.sep).join('/');
 }
