@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isFile } from '../files/walk.js';
 import { evaluateConfigFile, SCRIPT_CONFIG } from './evaluate.js';
-import { parseJson } from './json.js';
+import { parseJson } from '../files/json.js';
 import type { RlsGuardConfig } from './types.js';
 import { ConfigError, validateConfig } from './validate.js';
 

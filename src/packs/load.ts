@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigError } from '../config/load.js';
+import { readJsonFile } from '../files/json.js';
 import { RULES } from '../../rules/catalog.js';
 import { ruleFor, type ActiveEntry, type Pack, type PackEntry } from './types.js';
 
@@ -22,7 +23,7 @@ function findBuiltinDir(): string {
 let validator: ValidateFunction | undefined;
 
 function validate(raw: unknown, file: string): Pack {
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(BUILTIN_DIR, 'pack.schema.json'), 'utf8')) as object);
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(readJsonFile(path.join(BUILTIN_DIR, 'pack.schema.json'), 'pack schema') as object);
   if (!validator(raw)) throw new ConfigError(`${file}: not a valid rls-guard pack: ${describeErrors(validator.errors ?? [])}`);
   const pack = raw as Pack;
   for (const [i, e] of pack.entries.entries()) {
@@ -47,13 +48,7 @@ function describeErrors(errors: ErrorObject[]): string {
 }
 
 export function readPack(file: string): Pack {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`${file}: cannot read pack: ${(error as Error).message}`);
-  }
-  return validate(raw, file);
+  return validate(readJsonFile(file, 'pack', ConfigError), file);
 }
 
 const builtinCache: { packs?: Pack[] } = {};

@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import { parseJson } from '../config/json.js';
+import { readJsonFile } from '../files/json.js';
 import type { Finding, Report } from './types.js';
 
 // A baseline records the findings a team accepts for now, so CI fails only on new ones.
@@ -80,13 +79,7 @@ export function serializeBaseline(baseline: Baseline): string {
 }
 
 export function readBaseline(file: string): Baseline {
-  let raw: unknown;
-  try {
-    raw = parseJson(fs.readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new BaselineError(`${file}: cannot read the baseline: ${(error as Error).message}`);
-  }
-  return parseBaseline(raw, file);
+  return parseBaseline(readJsonFile(file, 'baseline', BaselineError), file);
 }
 
 /** Checks a baseline's shape, naming the path to the first bad value. */

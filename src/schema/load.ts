@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseJson } from '../config/json.js';
+import { parseJson } from '../files/json.js';
 import type { RlsGuardConfig } from '../config/types.js';
 import { readSource } from '../files/source.js';
 import { readCodeMigration } from './code-migrations.js';

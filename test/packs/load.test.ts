@@ -62,7 +62,7 @@ describe('pack loading', () => {
     expect(() => loadPacks(dir, ['nope.json'])).toThrow(/no such pack file/);
     expect(() => loadPacks(dir, [write('dup.json', pack({ id: 'flowx-5.5' }))])).toThrow(/two packs have the id "flowx-5.5"/);
     expect(() => loadPacks(dir, [write('inc.json', pack({ id: 'acme-inc', includes: ['acme-1'] }))])).toThrow(/includes unknown pack "acme-1"/);
-    expect(() => loadPacks(dir, [write('broken.json', '{ "id": ')])).toThrow(/cannot read pack/);
+    expect(() => loadPacks(dir, [write('broken.json', '{ "id": ')])).toThrow(/broken.json: cannot read the pack: invalid JSON at line 1, column 9: the file ends too early/);
   });
 
   it('checks the config key', () => {
