@@ -10,7 +10,7 @@ import { slonikAdapter } from './slonik.js';
 import { typeormAdapter } from './typeorm.js';
 import type { DbAdapter } from './types.js';
 
-export type { BuilderContext, BuilderWrite, DbAdapter, ExecutorKind, ExportKind, QueryMethod } from './types.js';
+export type { BuilderContext, BuilderWrite, DbAdapter, ExecutorKind, ExportKind } from './types.js';
 
 /** Every supported database library. Adding one is one module and one line here. */
 export const adapters: readonly DbAdapter[] = [pgAdapter, postgresAdapter, knexAdapter, kyselyAdapter, drizzleAdapter, prismaAdapter, typeormAdapter, slonikAdapter, neonAdapter, vercelPostgresAdapter, pgPromiseAdapter];

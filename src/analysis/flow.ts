@@ -901,7 +901,6 @@ export function describe(handle: Handle): string {
   }
 }
 
-export { where, shortText };
 
 /** A parser message names the placeholder a hole became (`"$901"`); the user wrote an interpolation. */
 function withoutHoles(error: string): string {

@@ -262,6 +262,3 @@ function enclosingName(node: ts.Node): string {
   }
   return names.join('>') || '<module>';
 }
-
-
-export { fingerprint };

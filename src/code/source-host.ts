@@ -38,10 +38,6 @@ export class FileSystemSourceHost implements SourceHost {
     return libraryFor(this.libraries, fromFile, specifier, (f, s) => this.resolveModule(f, s));
   }
 
-  add(sf: ts.SourceFile): void {
-    this.files.set(path.resolve(sf.fileName), sf);
-  }
-
   getSourceFile(absPath: string): ts.SourceFile | undefined {
     if (this.files.has(absPath)) return this.files.get(absPath);
     const read = readSource(absPath, this.maxBytes);

@@ -424,11 +424,6 @@ export function storeLocalFindings(input: ProjectInput, findings: CoreFinding[])
   indexFor(input.loaded.dir).storeLocal(input, findings);
 }
 
-/** Where the index of a project is cached on disk (docs/eslint.md tells users how to clear it). */
-export function indexCacheDir(root: string): string {
-  return cacheDir(root);
-}
-
 /** Writes every index to disk now and forgets the in-process ones (tests, and the bench's "new process"). */
 export function resetProjectIndexes(): void {
   for (const index of indexes.values()) index.save();

@@ -559,5 +559,3 @@ export function forcedTables(model: RlsModel): string[] {
 export function definerFunctions(model: RlsModel): string[] {
   return [...model.functions.values()].filter((f) => f.securityDefiner).map((f) => f.name).sort();
 }
-
-export { normalizeQualifiedName, qualify, rangeVarName };

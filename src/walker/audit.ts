@@ -15,6 +15,7 @@ import { incompleteFindings, sortIncomplete } from '../report/incomplete.js';
 import { packAudit, type PackAuditResult } from '../packs/audit.js';
 import { loadPacks } from '../packs/load.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
+import { definerFunctions, forcedTables, gatedTables } from '../schema/model.js';
 import type { RlsModel } from '../schema/types.js';
 import type { BaselineOutcome } from '../report/baseline.js';
 import { VERSION } from '../version.js';
@@ -220,9 +221,9 @@ function buildReport(input: {
     tool: { name: 'rls-guard', version: VERSION },
     root: input.root,
     schema: {
-      gatedTables: [...model.tables.values()].filter((t) => t.rlsEnabled).map((t) => t.name).sort(),
-      forcedTables: [...model.tables.values()].filter((t) => t.rlsEnabled && t.forced).map((t) => t.name).sort(),
-      securityDefinerFunctions: [...model.functions.values()].filter((f) => f.securityDefiner).map((f) => f.name).sort(),
+      gatedTables: gatedTables(model),
+      forcedTables: forcedTables(model),
+      securityDefinerFunctions: definerFunctions(model),
       sources,
     },
     writeSites,

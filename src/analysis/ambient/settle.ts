@@ -140,5 +140,3 @@ function noun(kind: string, n: number): string {
   const word = { route: 'route', middleware: 'middleware', job: 'job', timer: 'timer', module: 'module', exported: 'exported function', unknown: 'unfollowable path' }[kind] ?? kind;
   return n === 1 || kind === 'middleware' ? word : `${word}s`;
 }
-
-export { path };

@@ -179,5 +179,3 @@ export function passedTo(fn: ts.SignatureDeclaration, origins: OriginResolver): 
   const target = origins.expr(call.expression);
   return target.kind === 'function' ? { call, argIndex, helper: target.decl } : undefined;
 }
-
-export { functionName };

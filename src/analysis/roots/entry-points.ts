@@ -331,5 +331,3 @@ function importOf(id: ts.Identifier): { name: string; module: string } | undefin
   }
   return undefined;
 }
-
-export { isFunctionLike };
