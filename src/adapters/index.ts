@@ -13,7 +13,19 @@ import type { DbAdapter } from './types.js';
 export type { BuilderContext, BuilderWrite, DbAdapter, ExecutorKind, ExportKind } from './types.js';
 
 /** Every supported database library. Adding one is one module and one line here. */
-export const adapters: readonly DbAdapter[] = [pgAdapter, postgresAdapter, knexAdapter, kyselyAdapter, drizzleAdapter, prismaAdapter, typeormAdapter, slonikAdapter, neonAdapter, vercelPostgresAdapter, pgPromiseAdapter];
+export const adapters: readonly DbAdapter[] = [
+  pgAdapter,
+  postgresAdapter,
+  knexAdapter,
+  kyselyAdapter,
+  drizzleAdapter,
+  prismaAdapter,
+  typeormAdapter,
+  slonikAdapter,
+  neonAdapter,
+  vercelPostgresAdapter,
+  pgPromiseAdapter,
+];
 
 export function adapterForModule(specifier: string): DbAdapter | undefined {
   return adapters.find((a) => a.modules.includes(specifier) || a.modulePrefixes?.some((p) => specifier.startsWith(p)));

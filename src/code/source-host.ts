@@ -53,7 +53,10 @@ export class FileSystemSourceHost implements SourceHost {
     // TypeScript does not resolve .mjs/.cjs siblings of a .js specifier, nor files its
     // options leave out (allowJs off); the plain relative lookup still finds them.
     if (!resolved && (specifier.startsWith('.') || path.isAbsolute(specifier))) {
-      resolved = resolveRelative(path.resolve(path.dirname(fromFile), specifier), (f) => this.files.has(f) || isFile(f));
+      resolved = resolveRelative(
+        path.resolve(path.dirname(fromFile), specifier),
+        (f) => this.files.has(f) || isFile(f),
+      );
     }
     this.resolutions.set(key, resolved);
     return resolved;
@@ -61,7 +64,12 @@ export class FileSystemSourceHost implements SourceHost {
 }
 
 /** A configured alias first; else a relative or aliased import of a generated Prisma client. */
-export function libraryFor(libraries: LibraryAliases | undefined, fromFile: string, specifier: string, resolve?: (fromFile: string, specifier: string) => string | undefined): string | undefined {
+export function libraryFor(
+  libraries: LibraryAliases | undefined,
+  fromFile: string,
+  specifier: string,
+  resolve?: (fromFile: string, specifier: string) => string | undefined,
+): string | undefined {
   return aliasedLibrary(libraries, specifier) ?? prismaClientModule(fromFile, specifier, resolve);
 }
 

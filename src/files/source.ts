@@ -7,7 +7,9 @@ import ts from 'typescript';
 // a reason instead of an exception, and text is decoded as TypeScript decodes it.
 
 export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
-/** Files larger than this are skipped (and reported as incomplete) unless the config's `maxFileBytes` says otherwise. */
+/**
+ * Files larger than this are skipped (and reported as incomplete) unless the config's `maxFileBytes` says otherwise.
+ */
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 export function scriptKind(file: string): ts.ScriptKind {
@@ -18,7 +20,13 @@ export function scriptKind(file: string): ts.ScriptKind {
 }
 
 export function parseSource(file: string, text: string): ts.SourceFile {
-  return ts.createSourceFile(file, text, { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone }, true, scriptKind(file));
+  return ts.createSourceFile(
+    file,
+    text,
+    { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone },
+    true,
+    scriptKind(file),
+  );
 }
 
 export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: string };
@@ -36,7 +44,11 @@ export function readSource(file: string, maxBytes: number = DEFAULT_MAX_FILE_BYT
   } catch (error) {
     // Node reads directory entries as UTF-8: a name that is not UTF-8 comes back with U+FFFD
     // in it and no longer names the file.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path.basename(file).includes('\uFFFD')) return { ok: false, reason: 'unreadable: its name is not valid UTF-8, so it cannot be opened by that name; rename it' };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path.basename(file).includes('\uFFFD'))
+      return {
+        ok: false,
+        reason: 'unreadable: its name is not valid UTF-8, so it cannot be opened by that name; rename it',
+      };
     return { ok: false, reason: `unreadable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
   }
 }
@@ -56,6 +68,7 @@ export function decodeSource(buffer: Buffer): string {
     return swapped.swap16().toString('utf16le');
   }
   if (buffer.length >= 2 && buffer[0] === 0xff && buffer[1] === 0xfe) return buffer.toString('utf16le', 2);
-  if (buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) return buffer.toString('utf8', 3);
+  if (buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf)
+    return buffer.toString('utf8', 3);
   return buffer.toString('utf8');
 }

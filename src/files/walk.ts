@@ -6,7 +6,18 @@ import { toPosixRelative } from './paths.js';
 // Finds the files an audit reads: skips dependency and build folders, honours .gitignore
 // at every level, survives symlink loops, and reports what it skipped instead of failing.
 
-export const ALWAYS_SKIPPED = new Set(['node_modules', '.git', 'dist', 'build', 'out', 'coverage', '.next', '.turbo', '.cache', '.rls-guard-cache']);
+export const ALWAYS_SKIPPED = new Set([
+  'node_modules',
+  '.git',
+  'dist',
+  'build',
+  'out',
+  'coverage',
+  '.next',
+  '.turbo',
+  '.cache',
+  '.rls-guard-cache',
+]);
 
 export interface WalkOptions {
   /** File name suffixes to collect, e.g. ['.ts', '.sql']. */
@@ -42,7 +53,8 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
   const base = path.resolve(ignoreRoot ?? roots[0] ?? '.');
   const userRules: Rules = { base, ig: ignore().add([...(options.ignore ?? [])]) };
 
-  const matchesExt = (name: string): boolean => options.extensions.some((e) => name.endsWith(e)) && !name.endsWith('.d.ts');
+  const matchesExt = (name: string): boolean =>
+    options.extensions.some((e) => name.endsWith(e)) && !name.endsWith('.d.ts');
   const ignored = (abs: string, isDir: boolean, rules: Rules[]): boolean =>
     rules.some((r) => {
       const rel = toPosixRelative(r.base, abs);
@@ -57,11 +69,18 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
     try {
       real = fs.realpathSync(dir);
     } catch (error) {
-      diagnostics.push({ file: dir, message: `cannot read directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, incomplete: true });
+      diagnostics.push({
+        file: dir,
+        message: `cannot read directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        incomplete: true,
+      });
       return;
     }
     if (chain.includes(real)) {
-      diagnostics.push({ file: dir, message: `symbolic link loop: leads back to ${real}, which is already being read; not followed` });
+      diagnostics.push({
+        file: dir,
+        message: `symbolic link loop: leads back to ${real}, which is already being read; not followed`,
+      });
       return;
     }
     if (visited.has(real)) return; // a folder reached twice through links: its files are already in
@@ -70,7 +89,11 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (error) {
-      diagnostics.push({ file: dir, message: `cannot read directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, incomplete: true });
+      diagnostics.push({
+        file: dir,
+        message: `cannot read directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        incomplete: true,
+      });
       return;
     }
     const here = options.gitignore === false ? undefined : gitignoreAt(dir, diagnostics);
@@ -86,7 +109,12 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
           isFile = st.isFile();
         } catch (error) {
           const loop = (error as NodeJS.ErrnoException).code === 'ELOOP';
-          diagnostics.push({ file: abs, message: loop ? 'symbolic link loop: the link leads back to itself through other links' : 'broken symbolic link: its target does not exist' });
+          diagnostics.push({
+            file: abs,
+            message: loop
+              ? 'symbolic link loop: the link leads back to itself through other links'
+              : 'broken symbolic link: its target does not exist',
+          });
           continue;
         }
       }
@@ -108,7 +136,12 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
       diagnostics.push({ file: abs, message: 'no such file or directory' });
       continue;
     }
-    if (st.isDirectory()) visitDir(abs, [userRules, ...(options.gitignore === false ? [] : ancestorGitignores(abs, base, diagnostics))], []);
+    if (st.isDirectory())
+      visitDir(
+        abs,
+        [userRules, ...(options.gitignore === false ? [] : ancestorGitignores(abs, base, diagnostics))],
+        [],
+      );
     else files.add(realFile(abs));
   }
   return { files: [...files].sort(), diagnostics };

@@ -14,7 +14,10 @@ export const github: Formatter = (report, options) => {
   const lines = report.findings.map((f) => command(f, report, options));
   const s = report.summary;
   const gaps = s.incomplete ? `; INCOMPLETE: ${plural(s.incomplete, 'input')} skipped or read in part` : '';
-  lines.push(`::notice title=rls-guard::${escapeData(`${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}; write-path coverage ${percent(s.covered, s.gatedWriteSites)} (${s.covered}/${s.gatedWriteSites})${gaps}${s.baselined ? `; ${plural(s.baselined, 'finding')} hidden by the baseline` : ''}`)}`);
+  const counts = `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}`;
+  const coverage = `write-path coverage ${percent(s.covered, s.gatedWriteSites)} (${s.covered}/${s.gatedWriteSites})`;
+  const hidden = s.baselined ? `; ${plural(s.baselined, 'finding')} hidden by the baseline` : '';
+  lines.push(`::notice title=rls-guard::${escapeData(`${counts}; ${coverage}${gaps}${hidden}`)}`);
   return `${lines.join('\n')}\n`;
 };
 
@@ -31,7 +34,11 @@ function command(f: Finding, report: AuditReport, options: FormatterOptions): st
 }
 
 /** Appends the markdown summary to $GITHUB_STEP_SUMMARY when the job has one; returns whether it did. */
-export function writeStepSummary(report: AuditReport, options: FormatterOptions, env: NodeJS.ProcessEnv = process.env): boolean {
+export function writeStepSummary(
+  report: AuditReport,
+  options: FormatterOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return false;
   fs.appendFileSync(file, `${markdownSummary(report, options)}\n`);
@@ -46,5 +53,7 @@ export function escapeData(s: string): string {
 
 function escapeProperty(kv: string): string {
   const eq = kv.indexOf('=');
-  return `${kv.slice(0, eq)}=${escapeData(kv.slice(eq + 1)).replace(/:/g, '%3A').replace(/,/g, '%2C')}`;
+  return `${kv.slice(0, eq)}=${escapeData(kv.slice(eq + 1))
+    .replace(/:/g, '%3A')
+    .replace(/,/g, '%2C')}`;
 }

@@ -21,7 +21,10 @@ export interface HtmlData {
   tables: ReturnType<typeof coverageRows>;
   folders: { path: string; counts: CoverageCounts }[];
   files: { path: string; counts: CoverageCounts; errors: number; warnings: number }[];
-  sites: (Pick<AuditReport['writeSites'][number], 'file' | 'line' | 'column' | 'endLine' | 'operation' | 'tables' | 'coverage' | 'via' | 'evidence' | 'callPath'> & { suppressed: string | null })[];
+  sites: (Pick<
+    AuditReport['writeSites'][number],
+    'file' | 'line' | 'column' | 'endLine' | 'operation' | 'tables' | 'coverage' | 'via' | 'evidence' | 'callPath'
+  > & { suppressed: string | null })[];
   findings: (Finding & { docs: string; evidence: EvidenceLocation[]; suppressedBy: string | null })[];
   sources: Record<string, string | null>;
   diagnostics: AuditReport['diagnostics'];
@@ -31,7 +34,9 @@ export interface HtmlData {
 export const html: Formatter = (report, options) => {
   const data = htmlData(report, options);
   // `</script` inside the JSON would end the script element early; `<\/` is the same JSON.
-  const json = JSON.stringify(data).replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+  const json = JSON.stringify(data)
+    .replace(/<\/(script)/gi, '<\\/$1')
+    .replace(/<!--/g, '<\\!--');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -57,28 +62,55 @@ export function htmlData(report: AuditReport, options: FormatterOptions): HtmlDa
   const all = [
     ...report.findings.map((f) => ({ f, suppressedBy: null as string | null })),
     ...report.suppressedFindings.map((f) => ({ f, suppressedBy: `suppressed: ${f.suppressed.reason}` })),
-    ...(report.baseline?.hidden ?? []).map((f) => ({ f, suppressedBy: `recorded in the baseline ${report.baseline!.file}` })),
+    ...(report.baseline?.hidden ?? []).map((f) => ({
+      f,
+      suppressedBy: `recorded in the baseline ${report.baseline!.file}`,
+    })),
   ];
-  const findings = all.map(({ f, suppressedBy }) => ({ ...f, docs: docsUrl(f.ruleId), evidence: evidenceFor(f, report.writeSites), suppressedBy }));
+  const findings = all.map(({ f, suppressedBy }) => ({
+    ...f,
+    docs: docsUrl(f.ruleId),
+    evidence: evidenceFor(f, report.writeSites),
+    suppressedBy,
+  }));
   // A file with findings but no write site (a misplaced set_config, a bad suppression) is listed too.
   for (const f of findings) if (!files.has(f.file) && !f.file.endsWith('.sql')) files.set(f.file, emptyCounts());
-  const wanted = new Set<string>([...files.keys(), ...findings.flatMap((f) => [f.file, ...f.evidence.map((e) => e.file)])]);
+  const wanted = new Set<string>([
+    ...files.keys(),
+    ...findings.flatMap((f) => [f.file, ...f.evidence.map((e) => e.file)]),
+  ]);
   const sources: Record<string, string | null> = {};
   for (const file of [...wanted].sort()) sources[file] = options.readSource(file) ?? null;
-  const count = (file: string, severity: string): number => report.findings.filter((f) => f.file === file && f.severity === severity).length;
+  const count = (file: string, severity: string): number =>
+    report.findings.filter((f) => f.file === file && f.severity === severity).length;
+  const coverage = report.summary.coverage;
+  const covered = coverage === null ? 'no gated writes' : `${(coverage * 100).toFixed(1)}% of gated writes covered`;
   return {
-    title: `rls-guard: ${path.basename(report.root)}, ${report.summary.coverage === null ? 'no gated writes' : `${(report.summary.coverage * 100).toFixed(1)}% of gated writes covered`}${report.incomplete.length ? ' (INCOMPLETE)' : ''}`,
+    title: `rls-guard: ${path.basename(report.root)}, ${covered}${report.incomplete.length ? ' (INCOMPLETE)' : ''}`,
     incomplete: report.incomplete,
     tool: report.tool,
     summary: report.summary,
     suppressed: report.suppressedFindings.length,
-    baseline: report.baseline ? { file: report.baseline.file, hidden: report.baseline.hidden.length, stale: report.baseline.stale.length } : null,
+    baseline: report.baseline
+      ? { file: report.baseline.file, hidden: report.baseline.hidden.length, stale: report.baseline.stale.length }
+      : null,
     tables: coverageRows(report),
     folders: [...folders].map(([p, counts]) => ({ path: p, counts })).sort((a, b) => a.path.localeCompare(b.path)),
-    files: [...files].map(([p, counts]) => ({ path: p, counts, errors: count(p, 'error'), warnings: count(p, 'warning') })).sort((a, b) => a.path.localeCompare(b.path)),
+    files: [...files]
+      .map(([p, counts]) => ({ path: p, counts, errors: count(p, 'error'), warnings: count(p, 'warning') }))
+      .sort((a, b) => a.path.localeCompare(b.path)),
     sites: report.writeSites.map((s) => ({
-      file: s.file, line: s.line, column: s.column, endLine: s.endLine, operation: s.operation, tables: s.tables,
-      coverage: s.coverage, via: s.via, evidence: s.evidence, callPath: s.callPath, suppressed: s.suppressed?.reason ?? null,
+      file: s.file,
+      line: s.line,
+      column: s.column,
+      endLine: s.endLine,
+      operation: s.operation,
+      tables: s.tables,
+      coverage: s.coverage,
+      via: s.via,
+      evidence: s.evidence,
+      callPath: s.callPath,
+      suppressed: s.suppressed?.reason ?? null,
     })),
     findings,
     sources,

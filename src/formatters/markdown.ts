@@ -16,31 +16,44 @@ export function markdownSummary(report: AuditReport, options: FormatterOptions):
   const s = report.summary;
   const out: string[] = [];
   const status = s.errors > 0 ? '❌' : s.warnings > 0 || s.incomplete > 0 ? '⚠️' : '✅';
-  out.push(`### ${status} rls-guard: ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}${s.incomplete ? `, incomplete audit` : ''}`);
+  const counts = `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}`;
+  out.push(`### ${status} rls-guard: ${counts}${s.incomplete ? `, incomplete audit` : ''}`);
   out.push('');
   if (report.incomplete.length) {
-    out.push(`**Incomplete audit**: ${plural(report.incomplete.length, 'input')} skipped or read in part, so writes there were not checked:`, '');
-    for (const i of report.incomplete.slice(0, MAX_LISTED)) out.push(`- \`${ciPath(report, i.file, options)}${i.line ? `:${i.line}` : ''}\` (${i.kind}): ${inline(i.reason)}`);
-    if (report.incomplete.length > MAX_LISTED) out.push(`- … and ${report.incomplete.length - MAX_LISTED} more (see the full report)`);
+    const inputs = plural(report.incomplete.length, 'input');
+    out.push(`**Incomplete audit**: ${inputs} skipped or read in part, so writes there were not checked:`, '');
+    for (const i of report.incomplete.slice(0, MAX_LISTED))
+      out.push(
+        `- \`${ciPath(report, i.file, options)}${i.line ? `:${i.line}` : ''}\` (${i.kind}): ${inline(i.reason)}`,
+      );
+    if (report.incomplete.length > MAX_LISTED)
+      out.push(`- … and ${report.incomplete.length - MAX_LISTED} more (see the full report)`);
     out.push('');
   }
   const hides = s.baselined ? `; the baseline hides ${plural(s.baselined, 'known finding')}` : '';
-  out.push(`**Write-path coverage ${percent(s.covered, s.gatedWriteSites)}**: ${s.covered} of ${s.gatedWriteSites} writes to RLS-gated tables run in org context (${plural(s.writeSites, 'write')} in ${plural(s.files, 'file')}${hides}).`);
+  const scope = `${plural(s.writeSites, 'write')} in ${plural(s.files, 'file')}${hides}`;
+  out.push(
+    `**Write-path coverage ${percent(s.covered, s.gatedWriteSites)}**: ` +
+      `${s.covered} of ${s.gatedWriteSites} writes to RLS-gated tables run in org context (${scope}).`,
+  );
   out.push('');
   out.push(`#### ${report.baseline ? 'New findings' : 'Findings'} (${report.findings.length})`);
   out.push('');
   if (report.findings.length === 0) out.push(report.baseline ? 'None: nothing beyond the baseline.' : 'None.');
   for (const f of report.findings.slice(0, MAX_LISTED)) out.push(findingLine(f, report, options));
-  if (report.findings.length > MAX_LISTED) out.push(`- … and ${report.findings.length - MAX_LISTED} more (see the full report)`);
+  if (report.findings.length > MAX_LISTED)
+    out.push(`- … and ${report.findings.length - MAX_LISTED} more (see the full report)`);
   out.push('');
   out.push('#### Coverage per table');
   out.push('');
   out.push('| Table | Writes | Org scope | Definer | Admin | Unscoped | Unresolved | Coverage |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of coverageRows(report)) {
-    out.push(`| \`${cell(r.table)}\` | ${r.sites} | ${r.orgScope} | ${r.definer} | ${r.admin} | ${r.unscoped} | ${r.unresolved} | ${percent(r.covered, r.sites)} |`);
+    const counts = [r.sites, r.orgScope, r.definer, r.admin, r.unscoped, r.unresolved, percent(r.covered, r.sites)];
+    out.push(`| \`${cell(r.table)}\` | ${counts.join(' | ')} |`);
   }
-  out.push(`| **All gated write paths** | **${s.gatedWriteSites}** | | | | | | **${percent(s.covered, s.gatedWriteSites)}** |`);
+  const all = percent(s.covered, s.gatedWriteSites);
+  out.push(`| **All gated write paths** | **${s.gatedWriteSites}** | | | | | | **${all}** |`);
   if (report.baseline) out.push('', ...baselineSection(report, options));
   const suppressed = report.suppressedFindings.length;
   if (suppressed) out.push('', `${plural(suppressed, 'finding')} suppressed inline with a reason.`);
@@ -49,7 +62,8 @@ export function markdownSummary(report: AuditReport, options: FormatterOptions):
 
 function findingLine(f: Finding, report: AuditReport, options: FormatterOptions): string {
   const icon = f.severity === 'error' ? '❌' : '⚠️';
-  return `- ${icon} \`${ciPath(report, f.file, options)}:${f.line}\` [${f.ruleId}](${docsUrl(f.ruleId)}): ${inline(f.message)}`;
+  const at = `${ciPath(report, f.file, options)}:${f.line}`;
+  return `- ${icon} \`${at}\` [${f.ruleId}](${docsUrl(f.ruleId)}): ${inline(f.message)}`;
 }
 
 function baselineSection(report: AuditReport, options: FormatterOptions): string[] {
@@ -58,7 +72,8 @@ function baselineSection(report: AuditReport, options: FormatterOptions): string
   if (b.hidden.length === 0) out.push(`The baseline \`${b.file}\` hides nothing.`);
   else {
     const errors = b.hidden.filter((f) => f.severity === 'error').length;
-    out.push(`The baseline \`${b.file}\` hides ${plural(b.hidden.length, 'known finding')} (${plural(errors, 'error')}, ${plural(b.hidden.length - errors, 'warning')}):`, '');
+    const split = `${plural(errors, 'error')}, ${plural(b.hidden.length - errors, 'warning')}`;
+    out.push(`The baseline \`${b.file}\` hides ${plural(b.hidden.length, 'known finding')} (${split}):`, '');
     out.push('| File | Rule | Hidden |', '| --- | --- | ---: |');
     const counts = new Map<string, number>();
     for (const f of b.hidden) {
@@ -68,7 +83,10 @@ function baselineSection(report: AuditReport, options: FormatterOptions): string
     for (const [k, n] of [...counts].sort(([a], [c]) => a.localeCompare(c))) out.push(`| ${k} | ${n} |`);
   }
   if (b.stale.length) {
-    out.push('', `${plural(b.stale.length, 'baseline entry', 'baseline entries')} no longer occur${b.stale.length === 1 ? 's' : ''} (fixed): drop ${b.stale.length === 1 ? 'it' : 'them'} with \`rls-guard audit --baseline ${b.file} --prune-baseline\`.`);
+    const one = b.stale.length === 1;
+    const entries = `${plural(b.stale.length, 'baseline entry', 'baseline entries')} no longer occur${one ? 's' : ''}`;
+    const prune = `\`rls-guard audit --baseline ${b.file} --prune-baseline\``;
+    out.push('', `${entries} (fixed): drop ${one ? 'it' : 'them'} with ${prune}.`);
   }
   return out;
 }

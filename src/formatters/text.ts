@@ -20,8 +20,20 @@ export const text: Formatter = (report, options) => {
       const sev = f.severity === 'error' ? c.red('error') : c.yellow('warning');
       out.push(`  ${c.dim(`${f.line}:${f.column}`)}  ${sev}  ${f.message}  ${c.dim(f.ruleId)}`);
       if (source !== undefined) {
-        const frame = codeFrameColumns(source, { start: { line: f.line, column: f.column }, end: { line: f.endLine ?? f.line, column: f.endColumn ?? f.column } }, { highlightCode: options.color, linesAbove: 1, linesBelow: 1 });
-        out.push(frame.split('\n').map((l) => `    ${l}`).join('\n'));
+        const frame = codeFrameColumns(
+          source,
+          {
+            start: { line: f.line, column: f.column },
+            end: { line: f.endLine ?? f.line, column: f.endColumn ?? f.column },
+          },
+          { highlightCode: options.color, linesAbove: 1, linesBelow: 1 },
+        );
+        out.push(
+          frame
+            .split('\n')
+            .map((l) => `    ${l}`)
+            .join('\n'),
+        );
       }
       out.push('');
     }
@@ -33,7 +45,11 @@ export const text: Formatter = (report, options) => {
     out.push('');
   }
   const gapKeys = new Set(report.incomplete.map((i) => `${i.file}\0${i.reason}`));
-  const notes = report.diagnostics.filter((d) => !gapKeys.has(`${d.file}\0${d.message}`) && !report.incomplete.some((i) => i.file === d.file && d.message.endsWith(i.reason)));
+  const notes = report.diagnostics.filter(
+    (d) =>
+      !gapKeys.has(`${d.file}\0${d.message}`) &&
+      !report.incomplete.some((i) => i.file === d.file && d.message.endsWith(i.reason)),
+  );
   if (notes.length > 0) {
     out.push(c.bold('Notes on the inputs'));
     for (const d of notes) out.push(`  ${d.file}: ${d.message}`);
@@ -43,26 +59,60 @@ export const text: Formatter = (report, options) => {
   const { errors, warnings } = report.summary;
   const suppressed = report.writeSites.filter((s) => s.suppressed).length;
   const baselined = report.summary.baselined;
-  const gaps = report.summary.incomplete ? `, INCOMPLETE (${plural(report.summary.incomplete, 'input')} skipped or read in part)` : '';
-  const tail = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}${suppressed ? `, ${suppressed} suppressed` : ''}${baselined ? `, ${baselined} hidden by the baseline` : ''}${gaps} in ${plural(report.summary.files, 'file')} (${report.summary.durationMs} ms)`;
+  const gaps = report.summary.incomplete
+    ? `, INCOMPLETE (${plural(report.summary.incomplete, 'input')} skipped or read in part)`
+    : '';
+  const hidden =
+    (suppressed ? `, ${suppressed} suppressed` : '') + (baselined ? `, ${baselined} hidden by the baseline` : '');
+  const where = `in ${plural(report.summary.files, 'file')} (${report.summary.durationMs} ms)`;
+  const tail = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}${hidden}${gaps} ${where}`;
   const stale = report.baseline?.stale.length ?? 0;
-  if (stale) out.push(c.yellow(`${stale} baseline entr${stale === 1 ? 'y no longer occurs' : 'ies no longer occur'} (fixed): drop ${stale === 1 ? 'it' : 'them'} with --baseline ${report.baseline!.file} --prune-baseline`));
+  if (stale) {
+    const entries = `${stale} baseline entr${stale === 1 ? 'y no longer occurs' : 'ies no longer occur'}`;
+    const prune = `--baseline ${report.baseline!.file} --prune-baseline`;
+    out.push(c.yellow(`${entries} (fixed): drop ${stale === 1 ? 'it' : 'them'} with ${prune}`));
+  }
   // Never a check mark over an incomplete audit, even when its gaps were allowed.
-  out.push(errors > 0 ? c.red(c.bold(`✖ ${tail}`)) : warnings > 0 || report.summary.incomplete > 0 ? c.yellow(c.bold(`⚠ ${tail}`)) : c.green(c.bold(`✔ ${tail}`)));
+  out.push(
+    errors > 0
+      ? c.red(c.bold(`✖ ${tail}`))
+      : warnings > 0 || report.summary.incomplete > 0
+        ? c.yellow(c.bold(`⚠ ${tail}`))
+        : c.green(c.bold(`✔ ${tail}`)),
+  );
   return `${out.join('\n')}\n`;
 };
 
 function coverageTable(report: AuditReport, c: ReturnType<typeof pc.createColors>): string {
   const rows = coverageRows(report);
   const head = ['table', 'writes', 'org-scope', 'definer', 'admin', 'unscoped', 'unresolved', 'coverage'];
-  const body = rows.map((r) => [r.table, r.sites, r.orgScope, r.definer, r.admin, r.unscoped, r.unresolved, percent(r.covered, r.sites)].map(String));
+  const body = rows.map((r) =>
+    [r.table, r.sites, r.orgScope, r.definer, r.admin, r.unscoped, r.unresolved, percent(r.covered, r.sites)].map(
+      String,
+    ),
+  );
   const s = report.summary;
   const notGated = report.writeSites.filter((w) => w.coverage === 'not-gated').length;
-  const total = ['All gated write paths', s.gatedWriteSites, ...siteCounts(report), percent(s.covered, s.gatedWriteSites)].map(String);
+  const total = [
+    'All gated write paths',
+    s.gatedWriteSites,
+    ...siteCounts(report),
+    percent(s.covered, s.gatedWriteSites),
+  ].map(String);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length), total[i]!.length));
-  const fmt = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const fmt = (cells: string[]): string =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   const rule = widths.map((w) => '─'.repeat(w)).join('  ');
-  return [c.bold('Write-path coverage'), c.bold(fmt(head)), rule, ...body.map(fmt), rule, c.bold(fmt(total)), c.dim(`${plural(s.writeSites, 'write site')} in all; ${notGated} on tables without RLS.`), ''].join('\n');
+  return [
+    c.bold('Write-path coverage'),
+    c.bold(fmt(head)),
+    rule,
+    ...body.map(fmt),
+    rule,
+    c.bold(fmt(total)),
+    c.dim(`${plural(s.writeSites, 'write site')} in all; ${notGated} on tables without RLS.`),
+    '',
+  ].join('\n');
 }
 
 function siteCounts(report: AuditReport): number[] {

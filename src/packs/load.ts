@@ -16,22 +16,28 @@ function findBuiltinDir(): string {
   for (let dir = import.meta.dirname; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'rules', 'packs');
     if (fs.existsSync(path.join(candidate, 'pack.schema.json'))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error('rls-guard: rules/packs/pack.schema.json not found beside the package');
+    if (path.dirname(dir) === dir)
+      throw new Error('rls-guard: rules/packs/pack.schema.json not found beside the package');
   }
 }
 
 let validator: ValidateFunction | undefined;
 
 function validate(raw: unknown, file: string): Pack {
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(readJsonFile(path.join(BUILTIN_DIR, 'pack.schema.json'), 'pack schema') as object);
-  if (!validator(raw)) throw new ConfigError(`${file}: not a valid rls-guard pack: ${describeErrors(validator.errors ?? [])}`);
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(
+    readJsonFile(path.join(BUILTIN_DIR, 'pack.schema.json'), 'pack schema') as object,
+  );
+  if (!validator(raw))
+    throw new ConfigError(`${file}: not a valid rls-guard pack: ${describeErrors(validator.errors ?? [])}`);
   const pack = raw as Pack;
   for (const [i, e] of pack.entries.entries()) {
     if (e.objectPattern !== undefined) {
       try {
         new RegExp(e.objectPattern, 'i');
       } catch (error) {
-        throw new ConfigError(`${file}: entries[${i}].objectPattern is not a valid regular expression: ${(error as Error).message}`);
+        throw new ConfigError(
+          `${file}: entries[${i}].objectPattern is not a valid regular expression: ${(error as Error).message}`,
+        );
       }
     }
   }
@@ -43,8 +49,17 @@ function describeErrors(errors: ErrorObject[]): string {
   const useful = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf');
   return (useful.length ? useful : errors)
     .slice(0, 5)
-    .map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : ''}${e.keyword === 'additionalProperties' ? `: "${String((e.params as { additionalProperty: unknown }).additionalProperty)}"${(e.params as { additionalProperty: unknown }).additionalProperty === 'severity' ? " (a finding's severity is its rule's, from rules/catalog.ts)" : ''}` : ''}`)
+    .map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${errorDetail(e)}`)
     .join('; ');
+}
+
+/** The allowed values of an enum, or the property that is not allowed (and why, for `severity`). */
+function errorDetail(e: ErrorObject): string {
+  if (e.keyword === 'enum') return ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})`;
+  if (e.keyword !== 'additionalProperties') return '';
+  const property = String((e.params as { additionalProperty: unknown }).additionalProperty);
+  const why = property === 'severity' ? " (a finding's severity is its rule's, from rules/catalog.ts)" : '';
+  return `: "${property}"${why}`;
 }
 
 export function readPack(file: string): Pack {
@@ -84,7 +99,8 @@ export function loadPacks(dir: string, userPacks: readonly string[] = []): PackS
     ids.add(p.id);
   }
   for (const p of packs) {
-    for (const inc of p.includes ?? []) if (!ids.has(inc)) throw new ConfigError(`packs: ${p.id} includes unknown pack "${inc}"`);
+    for (const inc of p.includes ?? [])
+      if (!ids.has(inc)) throw new ConfigError(`packs: ${p.id} includes unknown pack "${inc}"`);
   }
   return { packs, entries: activeEntries(packs), userFiles: [...userPacks] };
 }
@@ -95,7 +111,12 @@ function activeEntries(packs: readonly Pack[]): ActiveEntry[] {
   for (const pack of packs) {
     for (const e of pack.entries) {
       if (e.status === 'retained') continue;
-      const key = [e.kind, e.kind === 'header' ? e.name.toLowerCase() : e.name, e.status, (e.when?.values ?? []).join('|')].join('\u0001');
+      const key = [
+        e.kind,
+        e.kind === 'header' ? e.name.toLowerCase() : e.name,
+        e.status,
+        (e.when?.values ?? []).join('|'),
+      ].join('\u0001');
       if (seen.has(key)) continue; // the same change listed by two packs reports once
       seen.add(key);
       // The rule's severity, from the catalogue: the one place both front ends read it

@@ -63,14 +63,21 @@ function fromRefs(refs: readonly BaselineRef[]): Baseline {
   return {
     version: BASELINE_VERSION,
     files: Object.fromEntries(
-      sorted(files).map(([file, rules]) => [file, Object.fromEntries(sorted(rules).map(([rule, prints]) => [rule, { count: prints.size, fingerprints: [...prints].sort() }]))]),
+      sorted(files).map(([file, rules]) => [
+        file,
+        Object.fromEntries(
+          sorted(rules).map(([rule, prints]) => [rule, { count: prints.size, fingerprints: [...prints].sort() }]),
+        ),
+      ]),
     ),
   };
 }
 
 export function baselineRefs(baseline: Baseline): BaselineRef[] {
   return Object.entries(baseline.files).flatMap(([file, rules]) =>
-    Object.entries(rules).flatMap(([ruleId, e]) => e.fingerprints.map((fingerprint) => ({ file, ruleId, fingerprint }))),
+    Object.entries(rules).flatMap(([ruleId, e]) =>
+      e.fingerprints.map((fingerprint) => ({ file, ruleId, fingerprint })),
+    ),
   );
 }
 
@@ -95,10 +102,18 @@ export function parseBaseline(raw: unknown, file: string): Baseline {
     if (!isObject(rules)) return bad(`files["${f}"]`, 'must be an object of rule → entry');
     for (const [ruleId, entry] of Object.entries(rules)) {
       const at = `files["${f}"]["${ruleId}"]`;
-      if (!isObject(entry) || !Array.isArray(entry.fingerprints) || entry.fingerprints.some((x) => typeof x !== 'string')) {
+      if (
+        !isObject(entry) ||
+        !Array.isArray(entry.fingerprints) ||
+        entry.fingerprints.some((x) => typeof x !== 'string')
+      ) {
         return bad(`${at}.fingerprints`, 'must be an array of strings');
       }
-      if (entry.count !== undefined && (typeof entry.count !== 'number' || !Number.isInteger(entry.count) || entry.count < 0)) bad(`${at}.count`, 'must be a whole number ≥ 0');
+      if (
+        entry.count !== undefined &&
+        (typeof entry.count !== 'number' || !Number.isInteger(entry.count) || entry.count < 0)
+      )
+        bad(`${at}.count`, 'must be a whole number ≥ 0');
       for (const fingerprint of entry.fingerprints as string[]) refs.push({ file: f, ruleId, fingerprint });
     }
   }
@@ -109,7 +124,11 @@ export function parseBaseline(raw: unknown, file: string): Baseline {
  * Splits findings into the new ones and those the baseline records. A finding matches an
  * entry of its own file and rule with its fingerprint; each entry hides one finding.
  */
-export function matchBaseline<F extends Finding>(findings: readonly F[], baseline: Baseline, file: string): { fresh: F[]; outcome: BaselineOutcome } {
+export function matchBaseline<F extends Finding>(
+  findings: readonly F[],
+  baseline: Baseline,
+  file: string,
+): { fresh: F[]; outcome: BaselineOutcome } {
   const remaining = new Set(baselineRefs(baseline).map(key));
   const fresh: F[] = [];
   const hidden: Finding[] = [];
@@ -137,7 +156,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** The report with the baseline's findings moved out of `findings` into `summary.baselined` and `baseline`. */
-export function applyBaseline<R extends Report & { baseline?: BaselineOutcome }>(report: R, baseline: Baseline, file: string): R {
+export function applyBaseline<R extends Report & { baseline?: BaselineOutcome }>(
+  report: R,
+  baseline: Baseline,
+  file: string,
+): R {
   const { fresh, outcome } = matchBaseline(report.findings, baseline, file);
   return {
     ...report,

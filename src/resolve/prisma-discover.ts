@@ -13,7 +13,13 @@ export interface PrismaSchemaFiles {
   files: string[];
 }
 
-const PRISMA_CONFIGS = ['prisma.config.ts', 'prisma.config.mts', 'prisma.config.js', 'prisma.config.mjs', 'prisma.config.cjs'];
+const PRISMA_CONFIGS = [
+  'prisma.config.ts',
+  'prisma.config.mts',
+  'prisma.config.js',
+  'prisma.config.mjs',
+  'prisma.config.cjs',
+];
 
 /** Every schema of the project at `root`: its own, each workspace package's, and the explicit ones. */
 export function discoverPrismaSchemas(root: string, explicit: readonly string[] = []): PrismaSchemaFiles[] {
@@ -40,7 +46,11 @@ function packageSchema(dir: string): string[] {
   }
   const fromManifest = readManifest(dir)?.prisma?.schema;
   if (typeof fromManifest === 'string') candidates.push(path.resolve(dir, fromManifest));
-  candidates.push(path.join(dir, 'schema.prisma'), path.join(dir, 'prisma', 'schema.prisma'), path.join(dir, 'prisma', 'schema'));
+  candidates.push(
+    path.join(dir, 'schema.prisma'),
+    path.join(dir, 'prisma', 'schema.prisma'),
+    path.join(dir, 'prisma', 'schema'),
+  );
   for (const c of candidates) {
     const files = prismaFilesAt(c);
     if (files.length) return files;
@@ -62,7 +72,10 @@ function prismaFilesAt(p: string): string[] {
   }
 }
 
-/** The `schema` path a prisma.config.ts declares as a string literal (`defineConfig({ schema: 'prisma/schema.prisma' })`). */
+/**
+ * The `schema` path a prisma.config.ts declares as a string literal (`defineConfig({ schema: 'prisma/schema.prisma'
+ * })`).
+ */
 function schemaOfPrismaConfig(file: string): string | undefined {
   let text: string;
   try {
@@ -77,7 +90,10 @@ function schemaOfPrismaConfig(file: string): string | undefined {
 const outputsCache = new Map<string, { at: number; outputs: string[] }>();
 const RECHECK_MS = 1000;
 
-/** The folders the schemas' generators write their clients to (`output = "../generated/client"`, relative to the schema file). */
+/**
+ * The folders the schemas' generators write their clients to (`output = "../generated/client"`, relative to the schema
+ * file).
+ */
 export function prismaGeneratorOutputs(root: string): string[] {
   const hit = outputsCache.get(root);
   const now = Date.now();

@@ -23,7 +23,9 @@ export function scanDockerfile(text: string): DeployScan {
     }
     for (const p of present) vars.push(variable(p, keyword));
   }
-  const values = vars.filter((v) => v.value !== undefined && v.valueSpan).map((v) => ({ value: v.value!, span: v.valueSpan! }));
+  const values = vars
+    .filter((v) => v.value !== undefined && v.valueSpan)
+    .map((v) => ({ value: v.value!, span: v.valueSpan! }));
   return { vars, values, diagnostics };
 }
 
@@ -33,7 +35,12 @@ function variable(p: Property, keyword: 'ENV' | 'ARG'): DeployVar {
   // default leaves it to the build, so its value is unknown.
   const value = p.getValue() ?? (keyword === 'ENV' ? '' : undefined);
   const hasValue = valueRange !== null && !sameAt(valueRange);
-  return { name: p.getName(), value, nameSpan: span(p.getNameRange()), ...(hasValue ? { valueSpan: span(valueRange) } : {}) };
+  return {
+    name: p.getName(),
+    value,
+    nameSpan: span(p.getNameRange()),
+    ...(hasValue ? { valueSpan: span(valueRange) } : {}),
+  };
 }
 
 /** dockerfile-ast's 0-based LSP range as the report's 1-based span (end still exclusive). */

@@ -16,7 +16,8 @@ export function scanDotenv(text: string): DeployScan {
     const lineEnd = text.indexOf('\n', i) === -1 ? text.length : text.indexOf('\n', i);
     let p = skipBlanks(text, i, lineEnd);
     if (p < lineEnd && text[p] !== '#') {
-      if (text.startsWith('export', p) && (text[p + 6] === ' ' || text[p + 6] === '\t')) p = skipBlanks(text, p + 6, lineEnd);
+      if (text.startsWith('export', p) && (text[p + 6] === ' ' || text[p + 6] === '\t'))
+        p = skipBlanks(text, p + 6, lineEnd);
       const nameStart = p;
       while (p < lineEnd && isNameChar(text[p]!)) p++;
       const nameEnd = p;
@@ -40,11 +41,17 @@ export function scanDotenv(text: string): DeployScan {
     }
     i = lineEnd + 1;
   }
-  const values = vars.filter((v) => v.value !== undefined && v.valueSpan).map((v) => ({ value: v.value!, span: v.valueSpan! }));
+  const values = vars
+    .filter((v) => v.value !== undefined && v.valueSpan)
+    .map((v) => ({ value: v.value!, span: v.valueSpan! }));
   return { vars, values, diagnostics };
 }
 
-function readValue(text: string, start: number, lineEnd: number): { value: string; start: number; end: number; next: number } {
+function readValue(
+  text: string,
+  start: number,
+  lineEnd: number,
+): { value: string; start: number; end: number; next: number } {
   const q = text[start];
   if (q === '"' || q === "'" || q === '`') {
     let p = start + 1;
@@ -70,5 +77,7 @@ function skipBlanks(text: string, p: number, end: number): number {
 }
 
 export function isNameChar(c: string): boolean {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c === '_' || c === '.' || c === '-';
+  return (
+    (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c === '_' || c === '.' || c === '-'
+  );
 }

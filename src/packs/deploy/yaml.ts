@@ -1,4 +1,16 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  visit,
+  type Node,
+  type Pair,
+  type Scalar,
+  type YAMLMap,
+} from 'yaml';
 import type { DeployScan, DeployValue, DeployVar, Span } from './types.js';
 
 // YAML (and JSON, which YAML 1.2 reads) with the `yaml` parser's positions. Variables are
@@ -11,7 +23,10 @@ import type { DeployScan, DeployValue, DeployVar, Span } from './types.js';
 const LIST_KEYS = new Set(['environment', 'env', 'args', 'envs', 'extraenv', 'extraenvvars', 'build_args']);
 
 export interface YamlOptions {
-  /** A Spring Boot config (application.yml): nested keys are properties, bound to env names by Spring's relaxed binding. */
+  /**
+   * A Spring Boot config (application.yml): nested keys are properties, bound to env names by Spring's relaxed
+   * binding.
+   */
   spring?: boolean;
 }
 
@@ -41,23 +56,40 @@ export function scanYaml(text: string, options: YamlOptions = {}): DeployScan {
         if (!isScalar(key) || typeof key.value !== 'string' || !key.range) return;
         values.push({ value: key.value, span: nodeSpan(key) });
         const v = pair.value;
-        const property = options.spring ? [...path.filter(isPair).map((p) => (isScalar(p.key) ? String(p.key.value) : '')), key.value].join('.') : undefined;
+        const property = options.spring
+          ? [...path.filter(isPair).map((p) => (isScalar(p.key) ? String(p.key.value) : '')), key.value].join('.')
+          : undefined;
         const named = property ? { name: springEnvName(property), written: property } : { name: key.value };
         if (v === null || (isScalar(v) && (v.value === null || v.value === undefined))) {
           // docker-compose `environment: { KEY: }` passes the host's value through: set, unknown.
           const parentKey = path.filter(isPair).at(-1)?.key;
           const passThrough = isScalar(parentKey) && parentKey.value === 'environment';
-          vars.push({ ...named, ...(passThrough ? { value: undefined, fromRef: true } : { value: '' }), nameSpan: span(inner(key), inner(key) + key.value.length) });
+          vars.push({
+            ...named,
+            ...(passThrough ? { value: undefined, fromRef: true } : { value: '' }),
+            nameSpan: span(inner(key), inner(key) + key.value.length),
+          });
         } else if (isScalar(v) && v.range) {
           const value = String(v.value);
-          vars.push({ ...named, ...literal(value), nameSpan: span(inner(key), inner(key) + key.value.length), valueSpan: nodeSpan(v) });
+          vars.push({
+            ...named,
+            ...literal(value),
+            nameSpan: span(inner(key), inner(key) + key.value.length),
+            valueSpan: nodeSpan(v),
+          });
         } else if (isMap(v) && v.has('value')) {
           // Heroku app.json and similar: "KEY": { "description": …, "value": … }
           const inner_ = v.get('value', true);
           const value = isScalar(inner_) && inner_.value !== null ? String(inner_.value) : '';
-          vars.push({ ...named, ...literal(value), nameSpan: span(inner(key), inner(key) + key.value.length), ...(isScalar(inner_) && inner_.range ? { valueSpan: nodeSpan(inner_) } : {}) });
+          vars.push({
+            ...named,
+            ...literal(value),
+            nameSpan: span(inner(key), inner(key) + key.value.length),
+            ...(isScalar(inner_) && inner_.range ? { valueSpan: nodeSpan(inner_) } : {}),
+          });
         } else if (isSeq(v) && LIST_KEYS.has(key.value.toLowerCase())) {
-          for (const item of v.items) if (isScalar(item) && typeof item.value === 'string' && item.range) listItem(item);
+          for (const item of v.items)
+            if (isScalar(item) && typeof item.value === 'string' && item.range) listItem(item);
         }
       },
       Map(_, map: YAMLMap) {
@@ -79,7 +111,13 @@ export function scanYaml(text: string, options: YamlOptions = {}): DeployScan {
       },
       Scalar(key, s: Scalar) {
         // Keys are collected with their pair; every other scalar value is kept.
-        if (key === 'key' || !s.range || (typeof s.value !== 'string' && typeof s.value !== 'number' && typeof s.value !== 'boolean') || String(s.value).includes(MASK)) return;
+        if (
+          key === 'key' ||
+          !s.range ||
+          (typeof s.value !== 'string' && typeof s.value !== 'number' && typeof s.value !== 'boolean') ||
+          String(s.value).includes(MASK)
+        )
+          return;
         values.push({ value: String(s.value), span: nodeSpan(s) });
       },
     });
@@ -135,7 +173,14 @@ function literal(value: string): { value: string | undefined; fromRef?: boolean 
   return value.includes(MASK) ? { value: undefined, fromRef: true } : { value };
 }
 
-/** Spring Boot's relaxed binding from a property to its environment variable: security.oauth2.client.client-id → SECURITY_OAUTH2_CLIENT_CLIENTID. */
+/**
+ * Spring Boot's relaxed binding from a property to its environment variable: security.oauth2.client.client-id →
+ * SECURITY_OAUTH2_CLIENT_CLIENTID.
+ */
 export function springEnvName(property: string): string {
-  return property.replace(/\[(\d+)\]/g, '_$1').replace(/-/g, '').replace(/\./g, '_').toUpperCase();
+  return property
+    .replace(/\[(\d+)\]/g, '_$1')
+    .replace(/-/g, '')
+    .replace(/\./g, '_')
+    .toUpperCase();
 }
