@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -69,6 +70,23 @@ describe('the layers of src/', () => {
       return !present || !(coreToRules || onCycle.has(key(a)));
     });
     expect(stale.map((a) => `${key(a)}: no longer needed, remove it from ALLOWED`)).toEqual([]);
+  });
+});
+
+describe('docs/architecture.md', () => {
+  it('names only files and folders that exist (a move updates the map)', () => {
+    const text = fs.readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
+    const named = [...new Set([...text.matchAll(/`((?:src|rules|test)\/[\w./-]*\w\/?)`/g)].map((m) => m[1]!))];
+    expect(named.length).toBeGreaterThan(30);
+    expect(named.filter((p) => !p.includes('<') && !fs.existsSync(path.join(root, p)))).toEqual([]);
+  });
+
+  it('lists every layer in its table of layers', () => {
+    const text = fs.readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
+    const section = text.slice(text.indexOf('## The layers'), text.indexOf('## The pipeline'));
+    const folders = fs.readdirSync(path.join(root, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory());
+    expect(folders.length).toBeGreaterThan(10);
+    expect(folders.map((e) => `src/${e.name}/`).filter((l) => !section.includes(`\`${l}\``))).toEqual([]);
   });
 });
 
