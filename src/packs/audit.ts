@@ -37,13 +37,7 @@ export interface PackAuditResult {
 
 export function packAudit(input: PackAuditInput): PackAuditResult {
   const m = matcherFor(input.packs);
-  const result: PackAuditResult = {
-    findings: [],
-    diagnostics: [],
-    usedSuppressions: new Set(),
-    deployFiles: 0,
-    sources: packSources(input),
-  };
+  const result: PackAuditResult = { findings: [], diagnostics: [], usedSuppressions: new Set(), deployFiles: 0, sources: packSources(input) };
   for (const sf of input.sourceFiles) {
     const file = toPosixRelative(input.root, sf.fileName);
     const suppressions = findSuppressions(sf);
@@ -53,8 +47,7 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
       matches = [...scanCode(sf, m)];
     } catch (error) {
       // Pathologically deep code can overflow the scan's recursion: a gap, not a crash.
-      const why = error instanceof RangeError ? 'the code is nested too deeply' : (error as Error).message;
-      result.diagnostics.push({ file, incomplete: true, message: `the pack rules could not scan this file (${why})` });
+      result.diagnostics.push({ file, incomplete: true, message: `the pack rules could not scan this file (${error instanceof RangeError ? 'the code is nested too deeply' : (error as Error).message})` });
       continue;
     }
     for (const match of matches) {
@@ -69,12 +62,7 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
         endLine: b.line + 1,
         endColumn: b.character + 1,
         message: match.message,
-        fingerprint: ids.next([
-          match.ruleId,
-          file,
-          match.entry.name,
-          normalizeCode(sf.text.slice(match.start, match.end)),
-        ]),
+        fingerprint: ids.next([match.ruleId, file, match.entry.name, normalizeCode(sf.text.slice(match.start, match.end))]),
       };
       if (!suppressed(suppressions, finding, file, result.usedSuppressions)) result.findings.push(finding);
     }
@@ -99,8 +87,7 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
     const scan = scanDeployText(format, read.text);
     for (const d of scan.diagnostics) result.diagnostics.push({ file, message: d });
     const suppressions = hashSuppressions(read.text);
-    for (const f of deployFindings(file, scan, m))
-      if (!suppressed(suppressions, f, file, result.usedSuppressions)) result.findings.push(f);
+    for (const f of deployFindings(file, scan, m)) if (!suppressed(suppressions, f, file, result.usedSuppressions)) result.findings.push(f);
     result.findings.push(...suppressionFindings(suppressions, file));
   }
   return result;
@@ -121,15 +108,7 @@ function hashSuppressions(text: string): Suppression[] {
     const hash = line.indexOf('#');
     if (hash === -1 || line.slice(0, hash).trim() !== '') return;
     const directive = parseDirective(line.slice(hash + 1).trim());
-    if (directive)
-      out.push({
-        line: i + 1,
-        column: hash + 1,
-        endLine: i + 1,
-        endColumn: line.trimEnd().length + 1,
-        ...directive,
-        used: false,
-      });
+    if (directive) out.push({ line: i + 1, column: hash + 1, endLine: i + 1, endColumn: line.trimEnd().length + 1, ...directive, used: false });
   });
   return out;
 }
@@ -143,20 +122,11 @@ function suppressionFindings(suppressions: Suppression[], file: string): Finding
       const message = s.reason
         ? `This rls-guard-ignore-next-line comment (${s.ruleIds.join(',') || 'all rules'}) suppresses nothing on the next line; remove it.`
         : 'This rls-guard-ignore-next-line comment has no reason, so it suppresses nothing. Say why after `--`.';
-      return {
-        ruleId,
-        severity: RULES[ruleId].severity,
-        file,
-        line: s.line,
-        column: s.column,
-        endLine: s.endLine,
-        endColumn: s.endColumn,
-        message,
-        fingerprint: ids.next([ruleId, file, s.ruleIds.join(','), s.reason ?? '']),
-      };
+      return { ruleId, severity: RULES[ruleId].severity, file, line: s.line, column: s.column, endLine: s.endLine, endColumn: s.endColumn, message, fingerprint: ids.next([ruleId, file, s.ruleIds.join(','), s.reason ?? '']) };
     });
 }
 
 function packSources(input: PackAuditInput): { kind: SourceKind; ref: string }[] {
   return input.packs.packs.map((p) => ({ kind: 'pack' as const, ref: p.id }));
 }
+

@@ -52,12 +52,7 @@ export interface AuditOptions {
 export type ProgressEvent =
   | { phase: 'parse'; parsed: number; total: number }
   | { phase: 'analyze'; files: number }
-  | {
-      phase: 'done';
-      files: number;
-      writeSites: number;
-      /** Deterministic work counters (facts computed, bodies interpreted, steps). */ work?: CoreResult['work'];
-    };
+  | { phase: 'done'; files: number; writeSites: number; /** Deterministic work counters (facts computed, bodies interpreted, steps). */ work?: CoreResult['work'] };
 
 export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
   return auditSync(options);
@@ -67,20 +62,11 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const started = performance.now();
   // Real paths, so the root and every file agree however links lead to them.
   const paths = (options.paths?.length ? options.paths : ['.']).map(realPath);
-  const loaded = loadConfig({
-    start: paths[0]!,
-    ...(options.configFile ? { configFile: options.configFile } : {}),
-    ...(options.untrusted ? { untrusted: true } : {}),
-  });
+  const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
   const { root, config: rooted } = auditRoots(loaded, paths[0]!, !!options.configFile);
   setPrismaSchemaPaths(root, rooted.prismaSchema);
   const incomplete: IncompleteItem[] = [];
-  if (loaded.refused)
-    incomplete.push({
-      file: toPosixRelative(root, loaded.refused.file),
-      kind: 'config',
-      reason: loaded.refused.reason,
-    });
+  if (loaded.refused) incomplete.push({ file: toPosixRelative(root, loaded.refused.file), kind: 'config', reason: loaded.refused.reason });
   const model = loadModel(root, rooted, {
     ...(options.schemaSource ? { source: options.schemaSource } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
@@ -92,17 +78,11 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const maxBytes = rooted.maxFileBytes;
 
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
-  const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({
-    file: toPosixRelative(root, d.file),
-    message: d.message,
-  }));
-  for (const d of walked.diagnostics)
-    if (d.incomplete) incomplete.push({ file: toPosixRelative(root, d.file), kind: 'source', reason: d.message });
+  const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: toPosixRelative(root, d.file), message: d.message }));
+  for (const d of walked.diagnostics) if (d.incomplete) incomplete.push({ file: toPosixRelative(root, d.file), kind: 'source', reason: d.message });
   // Migration discovery walks the same tree: a link it trips over is listed once.
   const walkedAlready = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
-  for (const d of model.diagnostics)
-    if (!walkedAlready.has(`${d.file}\0${d.message}`))
-      diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
+  for (const d of model.diagnostics) if (!walkedAlready.has(`${d.file}\0${d.message}`)) diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
   const readable: { file: string; text: string }[] = [];
   // A deployment file named on the command line is read by the pack pass, not parsed as source;
   // the config file is read as configuration, not audited as source.
@@ -117,14 +97,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   // Each file is parsed once: by ts-morph when the checker is wanted, else directly.
   let files: ts.SourceFile[];
   let types: TypeEvidence | undefined;
-  const typed =
-    options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root))
-      ? typedOrNot(
-          root,
-          readable.map((r) => r.file),
-          diagnostics,
-        )
-      : undefined;
+  const typed = options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root)) ? typedOrNot(root, readable.map((r) => r.file), diagnostics) : undefined;
   if (typed) {
     files = typed.files;
     options.onProgress?.({ phase: 'parse', parsed: files.length, total: readable.length });
@@ -135,12 +108,9 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
       try {
         return [parseSource(r.file, r.text)];
       } catch (error) {
+        // The parser recurses: code nested deeply enough overflows the stack.
         // TypeScript's own parser recurses: a few thousand nested brackets overflow its stack.
-        const why =
-          error instanceof RangeError
-            ? 'cannot be parsed: it nests deeper than the TypeScript parser can follow'
-            : `not parsed (${(error as Error).message})`;
-        const reason = `${why}; none of its writes were checked`;
+        const reason = error instanceof RangeError ? 'cannot be parsed: it nests deeper than the TypeScript parser can follow; none of its writes were checked' : `not parsed (${(error as Error).message}); none of its writes were checked`;
         diagnostics.push({ file: toPosixRelative(root, r.file), message: reason });
         incomplete.push({ file: toPosixRelative(root, r.file), kind: 'source', reason });
         return [];
@@ -158,39 +128,20 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   // A write covered by a scope helper proves the context settings are set, even when the
   // helper itself lives outside the audited paths.
   const settingsSet = new Set(result.settingsSet);
-  if (result.sites.some((s) => s.coverage === 'org-scope'))
-    settingsSet.add(primaryContextSetting(loaded.config.contextSettings, model.policySettings));
+  if (result.sites.some((s) => s.coverage === 'org-scope')) settingsSet.add(primaryContextSetting(loaded.config.contextSettings, model.policySettings));
   result.findings.push(...schemaFindings(model, rooted, settingsSet).map((f) => ({ ...f, suppressed: null })));
   options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length, work: result.work });
   const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
   // The pack pass walks the same tree: a link it trips over is already listed.
   const listed = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
-  diagnostics.push(
-    ...packs.diagnostics
-      .filter((d) => !listed.has(`${d.file}\0${d.message}`))
-      .map((d) => ({ file: d.file, message: d.message })),
-  );
-  for (const d of packs.diagnostics)
-    if (d.incomplete) incomplete.push({ file: d.file, kind: 'source', reason: d.message });
+  diagnostics.push(...packs.diagnostics.filter((d) => !listed.has(`${d.file}\0${d.message}`)).map((d) => ({ file: d.file, message: d.message })));
+  for (const d of packs.diagnostics) if (d.incomplete) incomplete.push({ file: d.file, kind: 'source', reason: d.message });
   const otherDatabase = new Map<string, string>();
   for (const sf of files) {
     const other = otherDatabaseOf(sf);
     if (other) otherDatabase.set(toPosixRelative(root, sf.fileName), other);
   }
-  return buildReport({
-    root,
-    model,
-    result,
-    packs,
-    files: files.map((f) => toPosixRelative(root, f.fileName)),
-    include: rooted.includeWritesFrom ?? [],
-    otherDatabase,
-    diagnostics,
-    incomplete,
-    allowIncomplete: options.allowIncomplete ?? false,
-    configFile: loaded.file,
-    durationMs: performance.now() - started,
-  });
+  return buildReport({ root, model, result, packs, files: files.map((f) => toPosixRelative(root, f.fileName)), include: rooted.includeWritesFrom ?? [], otherDatabase, diagnostics, incomplete, allowIncomplete: options.allowIncomplete ?? false, configFile: loaded.file, durationMs: performance.now() - started });
 }
 
 /**
@@ -198,20 +149,11 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
  * recursive parser): the files are then parsed one by one, and a file that still fails is
  * reported on its own.
  */
-function typedOrNot(
-  root: string,
-  files: string[],
-  diagnostics: Diagnostic[],
-): ReturnType<typeof createTypedProgram> | undefined {
+function typedOrNot(root: string, files: string[], diagnostics: Diagnostic[]): ReturnType<typeof createTypedProgram> | undefined {
   try {
     return createTypedProgram(root, files);
   } catch (error) {
-    diagnostics.push({
-      file: '.',
-      message:
-        `the type checker could not be used (${nestedOr(error, 'some code is nested too deeply')}); ` +
-        'the files were analysed without types',
-    });
+    diagnostics.push({ file: '.', message: `the type checker could not be used (${error instanceof RangeError ? 'some code is nested too deeply' : (error as Error).message}); the files were analysed without types` });
     return undefined;
   }
 }
@@ -220,29 +162,13 @@ function typedOrNot(
 function modelGaps(model: RlsModel): IncompleteItem[] {
   const fromDatabase = model.sources?.some((s) => s.method === 'database') ?? false;
   const fromSnapshot = model.sources?.some((s) => s.method === 'snapshot') ?? false;
-  const gaps: IncompleteItem[] = model.diagnostics
-    .filter((d) => d.incomplete)
-    .map((d) => ({ file: d.file, line: d.line, kind: fromDatabase ? 'database' : 'migration', reason: d.message }));
+  const gaps: IncompleteItem[] = model.diagnostics.filter((d) => d.incomplete).map((d) => ({ file: d.file, line: d.line, kind: fromDatabase ? 'database' : 'migration', reason: d.message }));
   const gated = [...model.tables.values()].some((t) => t.rlsEnabled);
   if (!fromDatabase && !fromSnapshot && model.files.length === 0) {
-    gaps.push({
-      file: '.',
-      kind: 'migration',
-      reason:
-        'no migrations found, so no table is known to be RLS-gated and no write can be judged; ' +
-        'name the migration folders with `migrations` in the config, ' +
-        'or read the model from a database with --database-url',
-    });
+    gaps.push({ file: '.', kind: 'migration', reason: 'no migrations found, so no table is known to be RLS-gated and no write can be judged; name the migration folders with `migrations` in the config, or read the model from a database with --database-url' });
   } else if (!gated) {
     const ref = model.sources?.[0]?.ref ?? '.';
-    gaps.push({
-      file: fromDatabase ? '.' : ref,
-      kind: fromDatabase ? 'database' : 'migration',
-      reason:
-        `no RLS-gated tables in the model (${fromDatabase ? 'the database' : `the migrations in ${ref}`} ` +
-        'enable row level security on no table), so no write can be judged; ' +
-        `check that these are the right ${fromDatabase ? 'database' : 'migrations'}`,
-    });
+    gaps.push({ file: fromDatabase ? '.' : ref, kind: fromDatabase ? 'database' : 'migration', reason: `no RLS-gated tables in the model (${fromDatabase ? 'the database' : `the migrations in ${ref}`} enable row level security on no table), so no write can be judged; check that these are the right ${fromDatabase ? 'database' : 'migrations'}` });
   }
   return gaps;
 }
@@ -266,56 +192,28 @@ function buildReport(input: {
     a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
   const incomplete = sortIncomplete(input.incomplete);
   const allSites = result.sites.map(({ deferred: _deferred, ...site }) => site).sort(byPosition);
-  const toFinding = (f: CoreResult['findings'][number]): Finding => ({
-    ruleId: f.ruleId,
-    severity: f.severity,
-    file: f.file,
-    line: f.line,
-    column: f.column,
-    endLine: f.endLine,
-    endColumn: f.endColumn,
-    message: f.message,
-    fingerprint: f.fingerprint,
-  });
+  const toFinding = (f: CoreResult['findings'][number]): Finding => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint });
   const byFinding = (a: Finding, b: Finding): number => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId);
   const allFindings: Finding[] = result.findings
-    .filter(
-      (f) =>
-        !f.suppressed &&
-        !(f.ruleId === 'no-unused-suppression' && input.packs.usedSuppressions.has(`${f.file}:${f.line}`)),
-    )
+    .filter((f) => !f.suppressed && !(f.ruleId === 'no-unused-suppression' && input.packs.usedSuppressions.has(`${f.file}:${f.line}`)))
     .map(toFinding)
     .concat(input.packs.findings)
     .concat(incompleteFindings(incomplete, { allow: input.allowIncomplete }))
     .sort(byFinding);
-  const aside = partitionSetAside({
-    files: input.files,
-    sites: allSites,
-    findings: allFindings,
-    include: input.include,
-    otherDatabase: input.otherDatabase,
-  });
+  const aside = partitionSetAside({ files: input.files, sites: allSites, findings: allFindings, include: input.include, otherDatabase: input.otherDatabase });
   for (const [file, other] of input.otherDatabase) {
     const n = aside.setAsideSites.filter((s) => s.file === file).length;
-    if (n)
-      input.diagnostics.push({
-        file,
-        message: `${n} write site(s) set aside: this file writes to another database (${other}), not to Postgres`,
-      });
+    if (n) input.diagnostics.push({ file, message: `${n} write site(s) set aside: this file writes to another database (${other}), not to Postgres` });
   }
   const writeSites = aside.sites;
   const findings = aside.findings;
   const note = setAsideNote(aside.summary);
   if (note) input.diagnostics.push({ file: '.', message: note });
-  const suppressedFindings = result.findings
-    .flatMap((f) => (f.suppressed ? [{ ...toFinding(f), suppressed: f.suppressed }] : []))
-    .sort(byFinding);
+  const suppressedFindings = result.findings.flatMap((f) => (f.suppressed ? [{ ...toFinding(f), suppressed: f.suppressed }] : [])).sort(byFinding);
   // Unresolved writes may touch gated tables and SECURITY DEFINER calls write them on the
   // caller's behalf: both count, so coverage cannot look better by failing to resolve.
   const gatedSites = writeSites.filter((s) => s.coverage !== 'not-gated');
-  const covered = gatedSites.filter(
-    (s) => s.coverage === 'org-scope' || s.coverage === 'security-definer' || s.coverage === 'admin-pool',
-  ).length;
+  const covered = gatedSites.filter((s) => s.coverage === 'org-scope' || s.coverage === 'security-definer' || s.coverage === 'admin-pool').length;
   const sources: Report['schema']['sources'] = (model.sources ?? []).map((s) => ({ ...s }));
   if (input.configFile) sources.push({ kind: 'config', ref: toPosixRelative(input.root, input.configFile) });
   sources.push(...input.packs.sources);
@@ -351,18 +249,9 @@ function buildReport(input: {
   };
 }
 
-/**
- * The setting a scope helper outside the audited code is assumed to set: the configured one, else the conventional
- * one.
- */
+/** The setting a scope helper outside the audited code is assumed to set: the configured one, else the conventional one. */
 function primaryContextSetting(configured: string[] | undefined, policySettings: ReadonlySet<string>): string {
   if (configured?.[0]) return configured[0].toLowerCase();
-  return policySettings.has(DEFAULT_CONTEXT_SETTING) || policySettings.size === 0
-    ? DEFAULT_CONTEXT_SETTING
-    : [...policySettings].sort()[0]!;
+  return policySettings.has(DEFAULT_CONTEXT_SETTING) || policySettings.size === 0 ? DEFAULT_CONTEXT_SETTING : [...policySettings].sort()[0]!;
 }
 
-/** A stack overflow (deeply nested code) as `nested`, any other error as its message. */
-function nestedOr(error: unknown, nested: string): string {
-  return error instanceof RangeError ? nested : (error as Error).message;
-}
