@@ -4,4 +4,4 @@ export { applyBaseline, createBaseline, pruneBaseline, readBaseline, serializeBa
 export { defineConfig, type RlsGuardConfig, type ScopeHelperSpec, type Specifier } from './config/types.js';
 export { formatters, type Formatter } from './formatters/index.js';
 export type { Coverage, Finding, Operation, Report, Severity, WriteSite } from './report/types.js';
-export { RULES } from '../rules/catalog.js';
+export { RULES, rules } from '../rules/index.js';

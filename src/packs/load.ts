@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigError } from '../config/load.js';
-import { RULES } from '../../rules/catalog.js';
 import { ruleFor, type ActiveEntry, type Pack, type PackEntry } from './types.js';
 
 // Loads the built-in packs (rules/packs/*.json) and the packs a config names, validated
@@ -42,7 +41,7 @@ function describeErrors(errors: ErrorObject[]): string {
   const useful = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf');
   return (useful.length ? useful : errors)
     .slice(0, 5)
-    .map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : ''}${e.keyword === 'additionalProperties' ? `: "${String((e.params as { additionalProperty: unknown }).additionalProperty)}"${(e.params as { additionalProperty: unknown }).additionalProperty === 'severity' ? " (a finding's severity is its rule's, from rules/catalog.ts)" : ''}` : ''}`)
+    .map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : ''}${e.keyword === 'additionalProperties' ? `: "${String((e.params as { additionalProperty: unknown }).additionalProperty)}"${(e.params as { additionalProperty: unknown }).additionalProperty === 'severity' ? " (a finding's severity is its rule's, from its rule module, rules/<id>.ts)" : ''}` : ''}`)
     .join('; ');
 }
 
@@ -103,9 +102,8 @@ function activeEntries(packs: readonly Pack[]): ActiveEntry[] {
       const key = [e.kind, e.kind === 'header' ? e.name.toLowerCase() : e.name, e.status, (e.when?.values ?? []).join('|')].join('\u0001');
       if (seen.has(key)) continue; // the same change listed by two packs reports once
       seen.add(key);
-      // The rule's severity, from the catalogue: the one place both front ends read it
-      // (ESLint gives a rule one severity, so a per-entry one would disagree with the CLI).
-      out.push({ ...e, pack: pack.id, platform: pack.platform, severity: RULES[ruleFor(e.kind)].severity });
+      // No severity per entry: ESLint gives a rule one severity, so the rule's (rules/<id>.ts) applies.
+      out.push({ ...e, pack: pack.id, platform: pack.platform });
     }
   }
   return out;
