@@ -29,7 +29,7 @@ describe('pack loading', () => {
   it('adds a user pack to the built-in ones', () => {
     const set = loadPacks(dir, [write('ok.json', pack())]);
     expect(set.packs.map((p) => p.id)).toContain('acme-2');
-    expect(set.entries.find((e) => e.name === 'OLD_VAR')).toMatchObject({ pack: 'acme-2', severity: 'error' });
+    expect(set.entries.find((e) => e.name === 'OLD_VAR')).toMatchObject({ pack: 'acme-2' });
   });
 
   it("gives no entry a severity of its own: the rule's applies, the one place ESLint's configs read too", () => {

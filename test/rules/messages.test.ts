@@ -71,6 +71,16 @@ describe('message ids', () => {
   });
 });
 
+describe('rule docs', () => {
+  for (const rule of RULES) {
+    it(`docs/rules/${rule.id}.md lists the rule's message ids`, () => {
+      const doc = fs.readFileSync(path.resolve(TESTS, '../docs/rules', `${rule.id}.md`), 'utf8');
+      const listed = doc.split('## Messages')[1]?.split('\n## ')[0] ?? '';
+      expect(Object.keys(rule.messages).filter((id) => !listed.includes(`\`${id}\``))).toEqual([]);
+    });
+  }
+});
+
 describe('the walker renders messages as ESLint interpolates them', () => {
   const word = fc.stringMatching(/^[a-z]{1,6}$/);
   it('for any template and data, the same text', () => {
