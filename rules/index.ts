@@ -6,6 +6,7 @@ import noOwnerBypass from './no-owner-bypass.js';
 import noPoolScopedContext from './no-pool-scoped-context.js';
 import noRemovedApi from './no-removed-api.js';
 import noTruncateGated from './no-truncate-gated.js';
+import noUnboundedWrite from './no-unbounded-write.js';
 import noUnjustifiedSuppression from './no-unjustified-suppression.js';
 import noUnpinnedDefiner from './no-unpinned-definer.js';
 import noUnresolvedWrite from './no-unresolved-write.js';
@@ -31,6 +32,7 @@ export const rules = {
   'no-deprecated-env': noDeprecatedEnv,
   'no-deprecated-header': noDeprecatedHeader,
   'no-incomplete-audit': noIncompleteAudit,
+  'no-unbounded-write': noUnboundedWrite,
 };
 
 export type RuleId = keyof typeof rules;
