@@ -12,12 +12,14 @@ export default createRule<[PackRuleOptions], MessageIds>({
     type: 'problem',
     docs: {
       description:
-        'Environment variables that a platform upgrade removed or deprecated (from the data packs) must not be read or set, in code or in deployment files',
+        'Environment variables that a platform upgrade removed or deprecated (from the data packs) ' +
+        'must not be read or set, in code or in deployment files',
       severity: 'error',
     },
     messages: {
       removedEnv: `Environment variable {{subject}} {{changed}}: {{reason}}. Fix: remove it${FROM_PACK}`,
-      replacedEnv: `Environment variable {{subject}} {{changed}}: {{reason}}. Fix: replace it with {{replacement}}${FROM_PACK}`,
+      replacedEnv:
+        `Environment variable {{subject}} {{changed}}: {{reason}}. Fix: replace it with {{replacement}}${FROM_PACK}`,
       /** A variable whose value needs another one set beside it. */
       missingRequired:
         '{{subject}} without {{requires}} in the same file: {{reason}}. Fix: set {{requires}} beside it ' +

@@ -11,13 +11,15 @@ export default createRule<[PackRuleOptions], MessageIds>({
   meta: {
     type: 'problem',
     docs: {
-      description: 'Deprecated HTTP header names (from the data packs) must be replaced before the version that rejects them',
+      description:
+        'Deprecated HTTP header names (from the data packs) must be replaced before the version that rejects them',
       severity: 'warning',
       strict: 'error',
     },
     fixable: 'code',
     messages: {
-      deprecatedHeader: `HTTP header {{subject}} {{changed}}: {{reason}}. Fix: send and read {{replacement}} instead${FROM_PACK}`,
+      deprecatedHeader:
+        `HTTP header {{subject}} {{changed}}: {{reason}}. Fix: send and read {{replacement}} instead${FROM_PACK}`,
       setup: SETUP_MESSAGE,
     },
     schema: PACK_OPTIONS_SCHEMA,

@@ -19,7 +19,9 @@ export default createRule<[PackRuleOptions], MessageIds>({
   meta: {
     type: 'problem',
     docs: {
-      description: 'Helpers, OAuth clients and payload fields that a platform upgrade removed or renamed (from the data packs) must not be used',
+      description:
+        'Helpers, OAuth clients and payload fields that a platform upgrade removed or renamed (from the data packs) ' +
+        'must not be used',
       severity: 'error',
     },
     hasSuggestions: true,
@@ -27,10 +29,14 @@ export default createRule<[PackRuleOptions], MessageIds>({
       removedApi: `{{subject}} {{changed}}: {{reason}}. Fix: remove the call${FROM_PACK}`,
       replacedApi: `{{subject}} {{changed}}: {{reason}}. Fix: use {{replacement}} instead${FROM_PACK}`,
       removedClient: `OAuth client "{{subject}}" {{changed}}: {{reason}}. Fix: remove it${FROM_PACK}`,
-      replacedClient: `OAuth client "{{subject}}" {{changed}}: {{reason}}. Fix: use {{replacement}} instead${FROM_PACK}`,
-      payloadField: `{{subject}} reads {{name}}, which {{changed}}: {{reason}}. Fix: read {{replacement}} first and fall back to {{name}}${FROM_PACK}`,
+      replacedClient:
+        `OAuth client "{{subject}}" {{changed}}: {{reason}}. Fix: use {{replacement}} instead${FROM_PACK}`,
+      payloadField:
+        '{{subject}} reads {{name}}, which {{changed}}: {{reason}}. ' +
+        `Fix: read {{replacement}} first and fall back to {{name}}${FROM_PACK}`,
       /** Suggestion: call the replacement instead. */
-      replaceCall: "Replace {{name}} with {{replacement}} (check the call's arguments: {{replacement}} takes a callback)",
+      replaceCall:
+        "Replace {{name}} with {{replacement}} (check the call's arguments: {{replacement}} takes a callback)",
       /** Suggestion: read the new field first. */
       readFirst: 'Read {{preferred}} first: {{object}}.{{preferred}} ?? {{read}}',
       setup: SETUP_MESSAGE,

@@ -1,7 +1,9 @@
 import { reportFindings } from '../src/eslint/report-findings.js';
 import { createRule, SETUP_MESSAGE } from './rule.js';
 
-const TRUNCATE = "TRUNCATE on {{tables}}: row-level security never applies to TRUNCATE, so it removes every tenant's rows whatever org context";
+const TRUNCATE =
+  'TRUNCATE on {{tables}}: row-level security never applies to TRUNCATE, ' +
+  "so it removes every tenant's rows whatever org context";
 const FIX =
   'Fix: delete one org\'s rows with DELETE … WHERE (RLS then keeps it to the org in context); ' +
   'run deliberate cross-org maintenance on an admin connection, or suppress with a reason.';
@@ -13,7 +15,8 @@ export default createRule<[], MessageIds>({
   meta: {
     type: 'problem',
     docs: {
-      description: 'TRUNCATE ignores row-level security: app code must not truncate an RLS-gated table, or it wipes every tenant',
+      description:
+        'TRUNCATE ignores row-level security: app code must not truncate an RLS-gated table, or it wipes every tenant',
       severity: 'error',
     },
     messages: {

@@ -16,7 +16,8 @@ const SCOPE: Partial<Record<CoreSite['coverage'], Exclude<MessageIds, 'setup'>>>
   'admin-pool': 'everyRowOfEveryOrg',
 };
 
-const fix = (whole: string): string => `Fix: add the WHERE clause that picks the rows meant, or suppress with the reason the whole ${whole} is meant.`;
+const fix = (whole: string): string =>
+  `Fix: add the WHERE clause that picks the rows meant, or suppress with the reason the whole ${whole} is meant.`;
 
 export const check: SiteCheck = (site) => {
   const messageId = SCOPE[site.coverage];
@@ -38,7 +39,9 @@ function unbounded(stmt: PgNode, tables: readonly string[]): { operation: string
   visitPg(stmt, (key, node) => {
     if (found || (key !== 'UpdateStmt' && key !== 'DeleteStmt') || node.whereClause) return;
     const relation = node.relation as { relname?: string; schemaname?: string } | undefined;
-    const table = relation?.relname && tables.find((t) => (relation.schemaname ? t === `${relation.schemaname}.${relation.relname}` : t.endsWith(`.${relation.relname}`)));
+    const name = relation?.relname;
+    const qualified = relation?.schemaname ? `${relation.schemaname}.${name}` : undefined;
+    const table = name && tables.find((t) => (qualified ? t === qualified : t.endsWith(`.${name}`)));
     if (table) found = { operation: key === 'UpdateStmt' ? 'UPDATE' : 'DELETE', table };
   });
   return found;
@@ -49,14 +52,20 @@ const rule = createRule<[], MessageIds>({
   meta: {
     type: 'problem',
     docs: {
-      description: 'An UPDATE or DELETE of an RLS-gated table needs a WHERE clause: RLS narrows it to the org, or on an admin connection to nothing',
+      description:
+        'An UPDATE or DELETE of an RLS-gated table needs a WHERE clause: ' +
+        'RLS narrows it to the org, or on an admin connection to nothing',
       severity: 'warning',
     },
     messages: {
       /** Org-scoped: RLS keeps it to the org, and it takes all of the org's rows. */
-      everyRowOfOrg: `{{operation}} of {{table}} has no WHERE clause: it runs in an org-scoped transaction ({{via}}), so it takes every row of the org. ${fix('org')}`,
+      everyRowOfOrg:
+        '{{operation}} of {{table}} has no WHERE clause: it runs in an org-scoped transaction ({{via}}), ' +
+        `so it takes every row of the org. ${fix('org')}`,
       /** On an admin (BYPASSRLS) connection: no policy narrows it at all. */
-      everyRowOfEveryOrg: `{{operation}} of {{table}} has no WHERE clause and runs on an admin connection ({{via}}) that bypasses RLS, so it takes every row of every org. ${fix('table')}`,
+      everyRowOfEveryOrg:
+        '{{operation}} of {{table}} has no WHERE clause and runs on an admin connection ({{via}}) that bypasses RLS, ' +
+        `so it takes every row of every org. ${fix('table')}`,
       setup: SETUP_MESSAGE,
     },
     schema: [],

@@ -12,7 +12,8 @@ export default createRule<[], MessageIds>({
     docs: { description: 'An rls-guard-ignore-next-line comment must give its reason after `--`', severity: 'error' },
     messages: {
       noReason:
-        'This rls-guard-ignore-next-line comment has no reason, so it suppresses nothing. Say why the write is safe after `--`, ' +
+        'This rls-guard-ignore-next-line comment has no reason, so it suppresses nothing. ' +
+        'Say why the write is safe after `--`, ' +
         'e.g. `{{marker}} rls-guard-ignore-next-line {{rule}} -- runs once under the migration role`.',
       setup: SETUP_MESSAGE,
     },

@@ -17,7 +17,8 @@ export default createRule<[], MessageIds>({
     messages: {
       /** The core could not resolve the SQL, the table or the connection: it fails closed. */
       cannotVerify:
-        '{{write}} cannot be verified: {{evidence}}. rls-guard fails closed: make the SQL a constant (bind values as $1, $2…) ' +
+        '{{write}} cannot be verified: {{evidence}}. ' +
+        'rls-guard fails closed: make the SQL a constant (bind values as $1, $2…) ' +
         'and run it on a traceable connection, or suppress with a reason if it is safe.',
       /** The plugin's project index, which decides cross-file verdicts, is not built yet. */
       indexBuilding:

@@ -7,8 +7,10 @@ import { createRule, SETUP_MESSAGE } from './rule.js';
 
 const POSTGRES = 'Postgres will {{consequence}}.';
 const FIX =
-  'Fix: run it on the executor a scope helper hands its callback (withOrgScope(ctx, db, orgId, async (tx) => tx.query(…))), ' +
-  "or on a client inside BEGIN … set_config('{{setting}}', $1, true) … COMMIT; use an admin connection only for deliberate cross-org work.";
+  'Fix: run it on the executor a scope helper hands its callback ' +
+  '(withOrgScope(ctx, db, orgId, async (tx) => tx.query(…))), ' +
+  "or on a client inside BEGIN … set_config('{{setting}}', $1, true) … COMMIT; " +
+  'use an admin connection only for deliberate cross-org work.';
 const ON = `{{write}} {{evidence}}. ${POSTGRES} ${FIX}`;
 
 export type MessageIds =
@@ -26,7 +28,9 @@ export default createRule<[], MessageIds>({
   meta: {
     type: 'problem',
     docs: {
-      description: 'Writes to RLS-gated tables must run in an org-scoped transaction, a SECURITY DEFINER function or on an admin connection',
+      description:
+        'Writes to RLS-gated tables must run in an org-scoped transaction, a SECURITY DEFINER function ' +
+        'or on an admin connection',
       severity: 'error',
     },
     messages: {

@@ -16,8 +16,9 @@ export default createRule<[], MessageIds>({
     },
     messages: {
       unsetSetting:
-        "Policy {{policy}} on {{table}} reads current_setting('{{setting}}'), but no code in the audited paths sets {{setting}}: " +
-        'the setting stays empty, so the policy matches no rows (reads come back empty, updates and deletes do nothing, inserts fail). ' +
+        "Policy {{policy}} on {{table}} reads current_setting('{{setting}}'), " +
+        'but no code in the audited paths sets {{setting}}: the setting stays empty, so the policy matches no rows ' +
+        '(reads come back empty, updates and deletes do nothing, inserts fail). ' +
         "Set it with set_config('{{setting}}', …, true) in the same transaction as the org context, " +
         'or list it under "contextSettings" if something outside the code sets it.',
       setup: SETUP_MESSAGE,

@@ -9,7 +9,11 @@ export default createRule<[], MessageIds>({
   name: 'no-unused-suppression',
   meta: {
     type: 'suggestion',
-    docs: { description: 'An rls-guard-ignore-next-line comment that suppresses nothing should be removed', severity: 'warning', strict: 'error' },
+    docs: {
+      description: 'An rls-guard-ignore-next-line comment that suppresses nothing should be removed',
+      severity: 'warning',
+      strict: 'error',
+    },
     messages: {
       unused: 'This rls-guard-ignore-next-line comment ({{rules}}) suppresses nothing on the next line; remove it.',
       setup: SETUP_MESSAGE,

@@ -12,7 +12,9 @@ export const PACK_OPTIONS_SCHEMA: JSONSchema4[] = [
   {
     type: 'object',
     additionalProperties: false,
-    properties: { allow: { type: 'array', items: { type: 'string' }, description: 'Names this project keeps on purpose' } },
+    properties: {
+      allow: { type: 'array', items: { type: 'string' }, description: 'Names this project keeps on purpose' },
+    },
   },
 ];
 

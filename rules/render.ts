@@ -18,7 +18,8 @@ export function interpolate(text: string, data: Readonly<Record<string, string>>
 /** The text of a finding; a message id its rule does not hold says so rather than vanish. */
 export function messageOf(f: Pick<RuleFinding, 'ruleId' | 'messageId' | 'data'>): string {
   const template = ruleInfo(f.ruleId)?.messages[f.messageId];
-  return template === undefined ? `${f.ruleId}: no message "${f.messageId}" (${JSON.stringify(f.data)})` : interpolate(template, f.data);
+  if (template === undefined) return `${f.ruleId}: no message "${f.messageId}" (${JSON.stringify(f.data)})`;
+  return interpolate(template, f.data);
 }
 
 /** A finding as the report has it; undefined when its rule is off. */

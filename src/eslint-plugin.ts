@@ -27,7 +27,8 @@ function ruleSeverities(strict: boolean): TSESLint.FlatConfig.Rules {
   );
 }
 
-plugin.configs.recommended = { name: 'rls-guard/recommended', files: FILES, plugins: { 'rls-guard': pluginRef }, rules: ruleSeverities(false) };
-plugin.configs.strict = { name: 'rls-guard/strict', files: FILES, plugins: { 'rls-guard': pluginRef }, rules: ruleSeverities(true) };
+const plugins = { 'rls-guard': pluginRef };
+plugin.configs.recommended = { name: 'rls-guard/recommended', files: FILES, plugins, rules: ruleSeverities(false) };
+plugin.configs.strict = { name: 'rls-guard/strict', files: FILES, plugins, rules: ruleSeverities(true) };
 
 export default plugin;

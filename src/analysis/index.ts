@@ -176,13 +176,18 @@ function report(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: Co
     // connection (deliberate cross-org maintenance) makes it intended. It replaces the
     // unscoped/unresolved finding when every gated write of the call is a truncate.
     const truncating = raw.truncated.length > 0 && verdict.coverage !== 'admin-pool';
-    if (truncating) addFinding({ ruleId: 'no-truncate-gated', ...truncateFinding(raw, verdict, input), ...about }, loc, `truncate\u0001${scope}\u0001${code}`);
+    const key = `${scope}\u0001${code}`;
+    if (truncating) {
+      const truncate = { ruleId: 'no-truncate-gated', ...truncateFinding(raw, verdict, input), ...about };
+      addFinding(truncate, loc, `truncate\u0001${key}`);
+    }
     if (truncating && raw.gatedTables.every((t) => raw.truncated.includes(t))) continue;
     if (verdict.coverage === 'unscoped') {
-      addFinding({ ruleId: 'no-unscoped-write', ...unscopedFinding(raw, verdict, input), ...about }, loc, `${scope}\u0001${code}`);
+      addFinding({ ruleId: 'no-unscoped-write', ...unscopedFinding(raw, verdict, input), ...about }, loc, key);
     } else if (verdict.coverage === 'unresolved') {
       const write = raw.gatedTables.length ? describeWrite(raw, input) : 'A database write';
-      addFinding({ ruleId: 'no-unresolved-write', messageId: 'cannotVerify', data: { write, evidence: verdict.evidence }, ...about }, loc, `${scope}\u0001${code}`);
+      const data = { write, evidence: verdict.evidence };
+      addFinding({ ruleId: 'no-unresolved-write', messageId: 'cannotVerify', data, ...about }, loc, key);
     }
   }
   for (const f of facts.findings) {
@@ -203,13 +208,16 @@ const CONSEQUENCE: Record<Operation, string> = {
 };
 
 /** The message id is the problem the verdict found (verdict.ts); a verdict without one is "outside any scope". */
-function unscopedFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Pick<RuleFinding, 'messageId' | 'data'> {
+type Fact = Pick<RuleFinding, 'messageId' | 'data'>;
+
+function unscopedFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Fact {
   const setting = [...input.config.contextSettings][0] ?? '';
-  const data = { write: describeWrite(raw, input), evidence: verdict.evidence, consequence: CONSEQUENCE[raw.operation], setting };
+  const write = describeWrite(raw, input);
+  const data = { write, evidence: verdict.evidence, consequence: CONSEQUENCE[raw.operation], setting };
   return { messageId: verdict.problem ?? 'notScoped', data };
 }
 
-function truncateFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Pick<RuleFinding, 'messageId' | 'data'> {
+function truncateFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Fact {
   const tables = raw.truncated.map((t) => {
     const through = raw.through[t];
     return `${t} (${gate(t, input)}${through ? `; truncated by ${through}` : ''})`;
@@ -232,7 +240,8 @@ function gatedEvidence(raw: RawSite, input: CoreInput): string {
   return raw.gatedTables
     .map((t) => {
       const through = raw.through[t];
-      return `${t} (${gate(t, input)}${through ? `; written by ${through}, which runs with the caller's rights (SECURITY INVOKER)` : ''})`;
+      const by = through ? `; written by ${through}, which runs with the caller's rights (SECURITY INVOKER)` : '';
+      return `${t} (${gate(t, input)}${by})`;
     })
     .join(', ');
 }

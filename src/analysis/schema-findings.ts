@@ -8,10 +8,15 @@ import type { RlsModel, TableState } from '../schema/types.js';
 // Findings about the schema itself, reported at the migration line that causes them. Only
 // the walker sees every file, so only it can say that no code sets a setting.
 
-export function schemaFindings(model: RlsModel, config: RlsGuardConfig, settingsSet: ReadonlySet<string>): RuleFinding[] {
+export function schemaFindings(
+  model: RlsModel,
+  config: RlsGuardConfig,
+  settingsSet: ReadonlySet<string>,
+): RuleFinding[] {
   const out: RuleFinding[] = [];
   const ids = new FingerprintCounter();
-  const add = (f: Pick<RuleFinding, 'ruleId' | 'messageId' | 'data'>, at: { file: string; line: number }, key: string): void => {
+  type Fact = Pick<RuleFinding, 'ruleId' | 'messageId' | 'data'>;
+  const add = (f: Fact, at: { file: string; line: number }, key: string): void => {
     const place = { file: at.file, line: at.line, column: 1, endLine: at.line, endColumn: 1 };
     out.push({ ...f, ...place, fingerprint: ids.next([f.ruleId, at.file, key]) });
   };
@@ -22,7 +27,8 @@ export function schemaFindings(model: RlsModel, config: RlsGuardConfig, settings
     const at = t.enabledAt ?? t.createdAt ?? { file: model.files[0] ?? '.', line: 1 };
     const data = { table: t.name, owner, appRole: config.appRole ?? '', quoted: quoteQualified(t.name) };
     // A configured app role is a fact; without one, the owner is only assumed to be the app's role.
-    add({ ruleId: 'no-owner-bypass', messageId: config.appRole ? 'ownerIsAppRole' : 'ownerIsAssumedAppRole', data }, at, `owner:${t.name}`);
+    const messageId = config.appRole ? 'ownerIsAppRole' : 'ownerIsAssumedAppRole';
+    add({ ruleId: 'no-owner-bypass', messageId, data }, at, `owner:${t.name}`);
   }
   const contextSettings = new Set((config.contextSettings ?? []).map((s) => s.toLowerCase()));
   for (const t of tables) {
@@ -31,7 +37,8 @@ export function schemaFindings(model: RlsModel, config: RlsGuardConfig, settings
       for (const setting of p.settings) {
         if (settingsSet.has(setting) || contextSettings.has(setting)) continue;
         const data = { policy: p.name, table: t.name, setting };
-        add({ ruleId: 'no-unset-policy-setting', messageId: 'unsetSetting', data }, p.at, `setting:${t.name}:${p.name}:${setting}`);
+        const key = `setting:${t.name}:${p.name}:${setting}`;
+        add({ ruleId: 'no-unset-policy-setting', messageId: 'unsetSetting', data }, p.at, key);
       }
     }
   }

@@ -21,7 +21,8 @@ export function deployFindings(file: string, input: DeployScan, m: PackMatcher):
     if (seen.has(key)) return;
     seen.add(key);
     const loc: Location = { file, ...span };
-    out.push({ ruleId: rule, ...findingFor(entry, subject), ...loc, fingerprint: ids.next([rule, file, entry.name, subject]) });
+    const fingerprint = ids.next([rule, file, entry.name, subject]);
+    out.push({ ruleId: rule, ...findingFor(entry, subject), ...loc, fingerprint });
   };
 
   for (const v of scan.vars) {

@@ -6,14 +6,17 @@ import type { CoreFinding, CoreResult } from '../analysis/index.js';
 // findings stand. Suppressions apply to these as to every finding (src/eslint/report-findings.ts).
 
 /** Why the index cannot decide: still building (`read`, `total`) or failed (`error`). */
-export type IndexWait = { messageId: 'indexBuilding'; data: { read: string; total: string } } | { messageId: 'indexFailed'; data: { error: string } };
+export type IndexWait =
+  | { messageId: 'indexBuilding'; data: { read: string; total: string } }
+  | { messageId: 'indexFailed'; data: { error: string } };
 
 export function awaitingIndex(local: CoreResult, why: IndexWait): CoreFinding[] {
   const findings = [...local.findings];
   for (const site of local.sites) {
     // An unscoped or unresolved verdict found in this file stands (and is already reported).
     if (!site.crossFile || site.coverage === 'unscoped' || (!site.deferred && site.coverage === 'unresolved')) continue;
-    const write = site.tables.length ? `${site.operation.toUpperCase()} on ${site.tables.join(', ')}` : 'A database write';
+    const operation = site.operation.toUpperCase();
+    const write = site.tables.length ? `${operation} on ${site.tables.join(', ')}` : 'A database write';
     const { file, line, column, endLine, endColumn, fingerprint } = site;
     findings.push({
       ruleId: 'no-unresolved-write',

@@ -34,14 +34,14 @@ const results = new WeakMap<object, FileFindings>();
 export function reportFindings(context: Context, options: ReportOptions = {}): TSESLint.RuleListener {
   const id = context.id.slice(context.id.lastIndexOf('/') + 1);
   if (options.check) {
-    const registered = checks.get(context.sourceCode) ?? checks.set(context.sourceCode, new Map()).get(context.sourceCode)!;
-    registered.set(id, options.check);
+    const registered = checks.get(context.sourceCode) ?? new Map<string, SiteCheck>();
+    checks.set(context.sourceCode, registered.set(id, options.check));
   }
   const allow = new Set((options.allow ?? []).map((a) => a.toLowerCase()));
   return {
     'Program:exit'() {
       const file = fileFindings(context);
-      if (!file.ok) return reportSetupProblem(context as Context & Readonly<TSESLint.RuleContext<'setup', []>>, file.problem);
+      if (!file.ok) return reportSetupProblem(context as Readonly<TSESLint.RuleContext<'setup', []>>, file.problem);
       for (const f of file.findings) {
         if (f.ruleId !== id || (f.data.name !== undefined && allow.has(f.data.name.toLowerCase()))) continue;
         context.report({
@@ -49,7 +49,7 @@ export function reportFindings(context: Context, options: ReportOptions = {}): T
           messageId: f.messageId,
           data: f.data,
           ...(f.fix ? { fix: replace(f.fix) } : {}),
-          ...(f.suggestions ? { suggest: f.suggestions.map((s) => ({ messageId: s.messageId, data: s.data, fix: replace(s.edit) })) } : {}),
+          ...(f.suggestions ? { suggest: f.suggestions.map((s) => ({ ...s, fix: replace(s.edit) })) } : {}),
         });
       }
     },
@@ -101,6 +101,6 @@ function packFinding(sf: ts.SourceFile, file: string, m: CodeMatch): RuleFinding
     // ESLint shows no fingerprint; the walker's pack pass makes the report's.
     fingerprint: '',
     ...(m.fix ? { fix: m.fix } : {}),
-    ...(m.suggestions ? { suggestions: m.suggestions.map((s) => ({ messageId: s.messageId, data: s.data, edit: s.edit })) } : {}),
+    ...(m.suggestions ? { suggestions: m.suggestions } : {}),
   };
 }

@@ -131,7 +131,10 @@ function changed(e: ActiveEntry): string {
 export function findingFor(e: ActiveEntry, subject: string): { messageId: string; data: Record<string, string> } {
   const reps = replacements(e);
   // `name` is the entry's: the pack rules' `allow` option matches it.
-  const data = { subject, name: e.name, changed: changed(e), reason: e.reason, replacement: or(reps), pack: e.pack, source: e.source };
+  const data = {
+    ...{ subject, name: e.name, changed: changed(e), reason: e.reason },
+    ...{ replacement: or(reps), pack: e.pack, source: e.source },
+  };
   // With a replacement the fix names it; without one the fix is to remove the use.
   const replaced = reps.length > 0;
   switch (e.kind) {
@@ -144,7 +147,9 @@ export function findingFor(e: ActiveEntry, subject: string): { messageId: string
     case 'field':
       return { messageId: 'payloadField', data };
     case 'env':
-      if (e.status === 'requires') return { messageId: 'missingRequired', data: { ...data, requires: e.requires ?? '' } };
+      if (e.status === 'requires') {
+        return { messageId: 'missingRequired', data: { ...data, requires: e.requires ?? '' } };
+      }
       return { messageId: replaced ? 'replacedEnv' : 'removedEnv', data };
   }
 }

@@ -43,8 +43,8 @@ export function findSuppressions(sf: ts.SourceFile): Suppression[] {
     if (!directive) continue;
     const start = sf.getLineAndCharacterOfPosition(r.pos);
     const end = sf.getLineAndCharacterOfPosition(r.end);
-    const place = { line: start.line + 1, column: start.character + 1, endLine: end.line + 1, endColumn: end.character + 1 };
-    out.push({ ...place, ...directive });
+    const place = { line: start.line + 1, column: start.character + 1, endLine: end.line + 1 };
+    out.push({ ...place, endColumn: end.character + 1, ...directive });
   }
   return out;
 }
@@ -66,14 +66,21 @@ export function hashSuppressions(text: string): Suppression[] {
     const hash = line.indexOf('#');
     if (hash === -1 || line.slice(0, hash).trim() !== '') return;
     const directive = parseDirective(line.slice(hash + 1).trim());
-    if (directive) out.push({ line: i + 1, column: hash + 1, endLine: i + 1, endColumn: line.trimEnd().length + 1, ...directive });
+    if (directive) {
+      out.push({ line: i + 1, column: hash + 1, endLine: i + 1, endColumn: line.trimEnd().length + 1, ...directive });
+    }
   });
   return out;
 }
 
 /** The suppression that applies to a finding of `ruleId` starting on `line`, if any. */
-export function suppressionFor(suppressions: readonly Suppression[], ruleId: string, line: number): Suppression | undefined {
-  return suppressions.find((s) => s.endLine === line - 1 && s.reason && (s.ruleIds.length === 0 || s.ruleIds.includes(ruleId)));
+export function suppressionFor(
+  suppressions: readonly Suppression[],
+  ruleId: string,
+  line: number,
+): Suppression | undefined {
+  const names = (s: Suppression): boolean => s.ruleIds.length === 0 || s.ruleIds.includes(ruleId);
+  return suppressions.find((s) => s.endLine === line - 1 && s.reason && names(s));
 }
 
 export interface SuppressionOutcome {
@@ -111,7 +118,8 @@ export function applySuppressions(
     if (!s.reason) {
       const data = { marker, rule: s.ruleIds[0] ?? 'no-unscoped-write' };
       const ruleId = 'no-unjustified-suppression';
-      out.findings.push({ ruleId, messageId: 'noReason', data, ...place, fingerprint: ids.next([ruleId, file, `reason:${rules}`]) });
+      const fingerprint = ids.next([ruleId, file, `reason:${rules}`]);
+      out.findings.push({ ruleId, messageId: 'noReason', data, ...place, fingerprint });
     } else if (!used.has(s)) {
       const ruleId = 'no-unused-suppression';
       const fingerprint = ids.next([ruleId, file, `unused:${rules}:${s.reason}`]);
