@@ -542,7 +542,8 @@ class FlowWalker {
       return;
     }
     if (local !== true && !(handle.kind === 'executor' && handle.exec === 'client')) {
-      this.finding('no-pool-scoped-context', call, 'sessionWide', { set: desc, connection: describe(handle) }, `session:${desc}`);
+      const data = { set: desc, connection: describe(handle) };
+      this.finding('no-pool-scoped-context', call, 'sessionWide', data, `session:${desc}`);
     }
   }
 
@@ -552,10 +553,15 @@ class FlowWalker {
    * its own statement. Either way the writes after it are not covered.
    */
   private localOutsideTransaction(call: QueryNode, handle: Handle, ev: ContextEvidence): void {
-    const what = ev.via === 'SET LOCAL' ? `SET LOCAL ${ev.setting}` : ev.via === 'set_config' ? `set_config('${ev.setting}', …, true)` : `${ev.via} (transaction-local)`;
+    const spelled: Record<string, string> = {
+      'SET LOCAL': `SET LOCAL ${ev.setting}`,
+      set_config: `set_config('${ev.setting}', …, true)`,
+    };
+    const what = spelled[ev.via] ?? `${ev.via} (transaction-local)`;
     // SET LOCAL outside a transaction is ignored (with a warning); set_config(…, true) lasts one statement.
     const messageId = ev.via === 'SET LOCAL' ? 'setLocalOutsideTransaction' : 'autocommitSetting';
-    this.finding('no-pool-scoped-context', call, messageId, { set: what, connection: describe(handle) }, `outside-tx:${what}`);
+    const data = { set: what, connection: describe(handle) };
+    this.finding('no-pool-scoped-context', call, messageId, data, `outside-tx:${what}`);
   }
 
   private site(call: QueryNode, handle: Handle, api: string, writes: RawWrite[], definer: string[], sql: string, sqlVariants: string[]): RawSite {
