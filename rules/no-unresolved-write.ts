@@ -1,3 +1,35 @@
-import { coreRule } from '../src/eslint/create-rule.js';
+import { reportFindings } from '../src/eslint/report-findings.js';
+import { createRule, SETUP_MESSAGE } from './rule.js';
 
-export default coreRule('no-unresolved-write');
+const AWAITING = '{{write}} cannot be verified yet: its verdict depends on other files ({{evidence}}), and';
+
+export type MessageIds = 'cannotVerify' | 'indexBuilding' | 'indexFailed' | 'setup';
+
+export default createRule<[], MessageIds>({
+  name: 'no-unresolved-write',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Writes whose SQL, table or connection cannot be determined statically may bypass the org context',
+      severity: 'warning',
+      strict: 'error',
+    },
+    messages: {
+      /** The core could not resolve the SQL, the table or the connection: it fails closed. */
+      cannotVerify:
+        '{{write}} cannot be verified: {{evidence}}. ' +
+        'rls-guard fails closed: make the SQL a constant (bind values as $1, $2…) ' +
+        'and run it on a traceable connection, or suppress with a reason if it is safe.',
+      /** The plugin's project index, which decides cross-file verdicts, is not built yet. */
+      indexBuilding:
+        `${AWAITING} the rls-guard project index is still being built ({{read}} of {{total}} files read). ` +
+        'A later lint decides it; `rls-guard audit` decides it now.',
+      /** The plugin's project index failed. */
+      indexFailed: `${AWAITING} the rls-guard project index failed ({{error}}); \`rls-guard audit\` decides it.`,
+      setup: SETUP_MESSAGE,
+    },
+    schema: [],
+  },
+  defaultOptions: [],
+  create: (context) => reportFindings(context),
+});

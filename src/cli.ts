@@ -67,7 +67,7 @@ export function main(argv: string[], io: CliIO = processIO): number {
     .argument('[paths...]', 'files or folders to audit', ['.'])
     .option('-f, --format <name[=file]>', `output format, repeatable; NAME=FILE writes that format to FILE (${Object.keys(formatters).join(', ')})`, collect, [])
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
-    .option('--strict', 'treat unresolved writes as errors', false)
+    .option('--strict', "the strict severities (as the plugin's strict config): unresolved writes, unused suppressions, deprecated headers are errors", false)
     .option('-c, --config <file>', 'configuration file (default: rls-guard.config.{ts,mjs,json} found upward)')
     .option('--baseline <file>', 'hide the findings this baseline records; fail only on new ones')
     .option('--write-baseline <file>', 'record the current findings as the baseline')

@@ -1,20 +1,13 @@
 import type { TSESLint } from '@typescript-eslint/utils';
-import { RULES, type RuleId } from '../rules/catalog.js';
-import { rules } from '../rules/index.js';
+import { rules, severityOf, type RuleId } from '../rules/index.js';
 import { VERSION } from './version.js';
 
 // The ESLint flat-config plugin: `import rlsGuard from 'rls-guard/eslint-plugin'` and
-// add `rlsGuard.configs.recommended` to eslint.config.js.
+// add `rlsGuard.configs.recommended` to eslint.config.js. Both configs are derived from
+// the rules' own severities (rules/<id>.ts, registered in rules/index.ts).
 
 /** The files the configs apply to: used on their own, ESLint lints only what a config's `files` names. */
 export const FILES = ['**/*.{ts,tsx,mts,cts}'];
-
-type PluginRuleId = keyof typeof rules;
-
-/** The severity ESLint uses for a rule: the catalogue's, the one place the walker reads too. */
-export function eslintSeverity(id: RuleId): 'error' | 'warn' {
-  return RULES[id].severity === 'error' ? 'error' : 'warn';
-}
 
 const plugin = {
   meta: { name: 'rls-guard', version: VERSION },
@@ -22,23 +15,20 @@ const plugin = {
   configs: {} as Record<'recommended' | 'strict', TSESLint.FlatConfig.Config>,
 };
 
-const ids = Object.keys(rules) as PluginRuleId[];
 const pluginRef = plugin as unknown as TSESLint.FlatConfig.Plugin;
 
-plugin.configs.recommended = {
-  name: 'rls-guard/recommended',
-  files: FILES,
-  plugins: { 'rls-guard': pluginRef },
-  rules: Object.fromEntries(ids.map((id) => [`rls-guard/${id}`, eslintSeverity(id)])),
-};
+/** ESLint's severities for one set: recommended, or strict (as `rls-guard audit --strict`). */
+function ruleSeverities(strict: boolean): TSESLint.FlatConfig.Rules {
+  return Object.fromEntries(
+    (Object.keys(rules) as RuleId[]).map((id) => {
+      const severity = severityOf(id, strict);
+      return [`rls-guard/${id}`, severity === 'warning' ? 'warn' : severity];
+    }),
+  );
+}
 
-// strict: unresolved writes fail the build (as `rls-guard audit --strict`), and so do
-// unused suppressions and deprecated headers.
-plugin.configs.strict = {
-  name: 'rls-guard/strict',
-  files: FILES,
-  plugins: { 'rls-guard': pluginRef },
-  rules: { ...plugin.configs.recommended.rules, 'rls-guard/no-unresolved-write': 'error', 'rls-guard/no-unused-suppression': 'error', 'rls-guard/no-deprecated-header': 'error' },
-};
+const plugins = { 'rls-guard': pluginRef };
+plugin.configs.recommended = { name: 'rls-guard/recommended', files: FILES, plugins, rules: ruleSeverities(false) };
+plugin.configs.strict = { name: 'rls-guard/strict', files: FILES, plugins, rules: ruleSeverities(true) };
 
 export default plugin;

@@ -13,4 +13,4 @@ export {
 export { defineConfig, type RlsGuardConfig, type ScopeHelperSpec, type Specifier } from './config/types.js';
 export { formatters, type Formatter } from './formatters/index.js';
 export type { Coverage, Finding, Operation, Report, Severity, WriteSite } from './report/types.js';
-export { RULES } from '../rules/catalog.js';
+export { RULES, rules } from '../rules/index.js';

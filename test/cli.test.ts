@@ -41,7 +41,7 @@ describe('rls-guard audit', () => {
   it('exits 0 when every gated write is covered', () => {
     const dir = writeProject({
       'db/schema.sql': SCHEMA,
-      'src/a.ts': "import { pool } from './db';\nimport { withOrgScope } from './scope';\nexport const a = (c, o) => withOrgScope(c, pool, o, (tx) => tx.query('DELETE FROM projects'));\n",
+      'src/a.ts': "import { pool } from './db';\nimport { withOrgScope } from './scope';\nexport const a = (c, o) => withOrgScope(c, pool, o, (tx) => tx.query('DELETE FROM projects WHERE id = $1', [o]));\n",
     });
     const r = run(['audit', dir]);
     expect(r.stderr).toBe('');

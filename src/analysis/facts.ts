@@ -34,10 +34,22 @@ export interface ConnState {
   capturedBy?: ts.FunctionLikeDeclaration;
 }
 
+/** Why a write is unscoped: the message id of `no-unscoped-write` (rules/no-unscoped-write.ts). */
+export type UnscopedProblem =
+  | 'onPool'
+  | 'beforeContext'
+  | 'autocommitSetting'
+  | 'transactionWithoutContext'
+  | 'notScoped'
+  | 'otherSetting'
+  | 'roleWithoutBypass';
+
 export type Verdict = {
   coverage: Coverage;
   via: string | null;
   evidence: string;
+  /** For an unscoped verdict: which problem leaves the write uncovered. */
+  problem?: UnscopedProblem;
   /** A scope helper recognised by name whose definition is visible: its body is checked too. */
   verify?: { helper: ts.FunctionLikeDeclaration; paramIndex: number; execIndex: number; name: string };
 };
@@ -110,7 +122,9 @@ export type CallbackUse =
 export interface RawFinding {
   ruleId: string;
   node: ts.Node;
-  message: string;
+  /** The rule's message for the problem found, and the values it interpolates (rules/<id>.ts). */
+  messageId: string;
+  data: Record<string, string>;
   /** Stable identity for the fingerprint (no line numbers). */
   key: string;
 }

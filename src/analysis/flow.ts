@@ -493,7 +493,7 @@ class FlowWalker {
     for (const d of unique(definer)) {
       const at = this.deps.config.unpinnedDefiners.get(d);
       if (at) {
-        this.finding('no-unpinned-definer', call, `${d}() is SECURITY DEFINER (declared at ${at.file}:${at.line}) but does not pin search_path: it runs with its owner's rights and resolves unqualified names through the caller's search_path, so a caller who can create objects in a schema on that path can hijack it (for example by shadowing a table or operator) with the owner's privileges. Fix: add \`SET search_path = pg_catalog, public\` (or an empty search_path with qualified names) to the function's definition.`, `unpinned:${d}`);
+        this.finding('no-unpinned-definer', call, 'unpinned', { fn: d, at: `${at.file}:${at.line}` }, `unpinned:${d}`);
       }
     }
     // A definer function whose body only reads makes the call a read, not a write site.
@@ -536,11 +536,14 @@ class FlowWalker {
     const setting = [...this.deps.config.contextSettings][0] ?? 'app.current_org_id';
     const desc = `${ev.via === 'set_config' ? `set_config('${setting}', …, ${local === true ? 'true' : local === false ? 'false' : '?'})` : ev.via}`;
     if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) {
-      this.finding('no-pool-scoped-context', call, `The org context is set on a pool (${handle.label}): ${desc} runs on whichever connection the pool picks${local === true ? ' and ends with that one statement' : ' and stays on that connection for the next borrower'}, so later queries are not covered. Check out a client (pool.connect()), BEGIN, set the context with set_config(…, true) and write on that client, or use withOrgScope.`, `pool:${desc}`);
+      // A local set on a pool ends with its statement; a session one stays for the next borrower.
+      const messageId = local === true ? 'onPoolOneStatement' : 'onPool';
+      this.finding('no-pool-scoped-context', call, messageId, { pool: handle.label, set: desc }, `pool:${desc}`);
       return;
     }
     if (local !== true && !(handle.kind === 'executor' && handle.exec === 'client')) {
-      this.finding('no-pool-scoped-context', call, `The org context is set session-wide (${desc}) on ${describe(handle)}: it outlives the transaction and leaks to the next request that borrows this pooled connection. Set it transaction-locally: set_config(…, true) or SET LOCAL inside BEGIN … COMMIT.`, `session:${desc}`);
+      const data = { set: desc, connection: describe(handle) };
+      this.finding('no-pool-scoped-context', call, 'sessionWide', data, `session:${desc}`);
     }
   }
 
@@ -550,9 +553,15 @@ class FlowWalker {
    * its own statement. Either way the writes after it are not covered.
    */
   private localOutsideTransaction(call: QueryNode, handle: Handle, ev: ContextEvidence): void {
-    const what = ev.via === 'SET LOCAL' ? `SET LOCAL ${ev.setting}` : ev.via === 'set_config' ? `set_config('${ev.setting}', …, true)` : `${ev.via} (transaction-local)`;
-    const effect = ev.via === 'SET LOCAL' ? 'Postgres warns "SET LOCAL can only be used in transaction blocks" and the setting has no effect' : 'the setting lasts only for this one statement';
-    this.finding('no-pool-scoped-context', call, `The org context is set transaction-locally outside any transaction (${what} on ${describe(handle)}): ${effect}, so the writes after it are not covered. Open a transaction first (BEGIN, or the library's transaction), set the context inside it, and write on the same connection before COMMIT.`, `outside-tx:${what}`);
+    const spelled: Record<string, string> = {
+      'SET LOCAL': `SET LOCAL ${ev.setting}`,
+      set_config: `set_config('${ev.setting}', …, true)`,
+    };
+    const what = spelled[ev.via] ?? `${ev.via} (transaction-local)`;
+    // SET LOCAL outside a transaction is ignored (with a warning); set_config(…, true) lasts one statement.
+    const messageId = ev.via === 'SET LOCAL' ? 'setLocalOutsideTransaction' : 'autocommitSetting';
+    const data = { set: what, connection: describe(handle) };
+    this.finding('no-pool-scoped-context', call, messageId, data, `outside-tx:${what}`);
   }
 
   private site(call: QueryNode, handle: Handle, api: string, writes: RawWrite[], definer: string[], sql: string, sqlVariants: string[]): RawSite {
@@ -757,8 +766,8 @@ class FlowWalker {
     });
   }
 
-  private finding(ruleId: string, node: ts.Node, message: string, key: string): void {
-    const f: RawFinding = { ruleId, node, message, key };
+  private finding(ruleId: string, node: ts.Node, messageId: string, data: Record<string, string>, key: string): void {
+    const f: RawFinding = { ruleId, node, messageId, data, key };
     this.facts.findings.push(f);
   }
 }

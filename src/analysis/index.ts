@@ -1,11 +1,10 @@
 import ts from 'typescript';
-import { RULES, type RuleId } from '../../rules/catalog.js';
 import { fingerprint, FingerprintCounter, normalizeCode } from '../report/fingerprint.js';
-import { findSuppressions, suppressionFor, type Suppression } from '../report/suppressions.js';
-import type { Location, Severity, WriteSite } from '../report/types.js';
+import type { RuleFinding } from '../report/rule-finding.js';
+import type { Location, Operation, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
 import type { AnalysisConfig } from './config.js';
-import type { FileFacts, RawFinding, RawSite } from './facts.js';
+import type { FileFacts, RawSite } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { analyzeFlow } from './flow.js';
 import { HandleResolver } from './handles.js';
@@ -46,13 +45,8 @@ export interface CoreSite extends WriteSite {
   sql: string[];
 }
 
-export interface CoreFinding extends Location {
-  ruleId: RuleId;
-  severity: Severity;
-  message: string;
-  fingerprint: string;
-  suppressed: { reason: string } | null;
-}
+/** The core's findings are facts: rule, message id and data; the rules hold the words (rules/<id>.ts). */
+export type CoreFinding = RuleFinding;
 
 export interface CoreResult {
   sites: CoreSite[];
@@ -147,17 +141,10 @@ export function syntaxGap(sf: ts.SourceFile, root: string): SourceGap[] {
 function report(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: CoreInput, out: CoreResult): void {
   const sf = facts.sf;
   const file = relative(input.root, sf.fileName);
-  const suppressions = findSuppressions(sf);
   const siteIds = new FingerprintCounter();
   const findingIds = new FingerprintCounter();
-  const severity = (id: RuleId): Severity => (id === 'no-unresolved-write' && input.config.strict ? 'error' : RULES[id].severity);
-
-  const addFinding = (ruleId: RuleId, loc: Location, message: string, key: string): { reason: string } | null => {
-    const s = suppressionFor(suppressions, ruleId, loc.line);
-    if (s) s.used = true;
-    const suppressed = s?.reason ? { reason: s.reason } : null;
-    out.findings.push({ ruleId, severity: severity(ruleId), ...loc, message, fingerprint: findingIds.next([ruleId, file, key]), suppressed });
-    return suppressed;
+  const addFinding = (f: Omit<RuleFinding, 'fingerprint' | keyof Location>, loc: Location, key: string): void => {
+    out.findings.push({ ...f, ...loc, fingerprint: findingIds.next([f.ruleId, file, key]) });
   };
 
   for (const raw of facts.sites) {
@@ -174,6 +161,7 @@ function report(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: Co
       coverage: verdict.coverage,
       via: verdict.via,
       evidence: verdict.evidence,
+      // The front ends set it when they apply the file's suppressions (src/report/suppressions.ts).
       suppressed: null,
       fingerprint: siteIds.next(['site', file, scope, code]),
       deferred: verdict.deferred,
@@ -183,69 +171,85 @@ function report(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: Co
     };
     out.sites.push(site);
     if (verdict.deferred) continue;
+    const about = { site: site.fingerprint };
     // RLS never applies to TRUNCATE: an org context does not narrow it, so only an admin
     // connection (deliberate cross-org maintenance) makes it intended. It replaces the
     // unscoped/unresolved finding when every gated write of the call is a truncate.
     const truncating = raw.truncated.length > 0 && verdict.coverage !== 'admin-pool';
-    if (truncating) site.suppressed = addFinding('no-truncate-gated', loc, truncateMessage(raw, verdict, input), `truncate\u0001${scope}\u0001${code}`);
+    const key = `${scope}\u0001${code}`;
+    if (truncating) {
+      const truncate = { ruleId: 'no-truncate-gated', ...truncateFinding(raw, verdict, input), ...about };
+      addFinding(truncate, loc, `truncate\u0001${key}`);
+    }
     if (truncating && raw.gatedTables.every((t) => raw.truncated.includes(t))) continue;
     if (verdict.coverage === 'unscoped') {
-      site.suppressed = addFinding('no-unscoped-write', loc, unscopedMessage(raw, verdict, input), `${scope}\u0001${code}`);
+      addFinding({ ruleId: 'no-unscoped-write', ...unscopedFinding(raw, verdict, input), ...about }, loc, key);
     } else if (verdict.coverage === 'unresolved') {
-      site.suppressed = addFinding('no-unresolved-write', loc, unresolvedMessage(raw, verdict, input), `${scope}\u0001${code}`);
+      const write = raw.gatedTables.length ? describeWrite(raw, input) : 'A database write';
+      const data = { write, evidence: verdict.evidence };
+      addFinding({ ruleId: 'no-unresolved-write', messageId: 'cannotVerify', data, ...about }, loc, key);
     }
   }
   for (const f of facts.findings) {
-    addFinding(f.ruleId as RuleId, location(sf, f.node, file), f.message, `${enclosingName(f.node)}\u0001${f.key}\u0001${normalizeCode(f.node.getText(sf))}`);
-  }
-  for (const s of suppressions) checkSuppression(s, file, addFinding);
-}
-
-function checkSuppression(s: Suppression, file: string, add: (id: RuleId, loc: Location, message: string, key: string) => unknown): void {
-  const loc: Location = { file, line: s.line, column: s.column, endLine: s.endLine, endColumn: s.endColumn };
-  const ids = s.ruleIds.join(',');
-  if (!s.reason) {
-    add('no-unjustified-suppression', loc, `This rls-guard-ignore-next-line comment has no reason, so it suppresses nothing. Say why the write is safe after \`--\`, e.g. \`// rls-guard-ignore-next-line ${s.ruleIds[0] ?? 'no-unscoped-write'} -- runs once under the migration role\`.`, `reason:${ids}`);
-  } else if (!s.used) {
-    add('no-unused-suppression', loc, `This rls-guard-ignore-next-line comment (${ids || 'all rules'}) suppresses nothing on the next line; remove it.`, `unused:${ids}:${s.reason}`);
+    const key = `${enclosingName(f.node)}\u0001${f.key}\u0001${normalizeCode(f.node.getText(sf))}`;
+    addFinding({ ruleId: f.ruleId, messageId: f.messageId, data: f.data }, location(sf, f.node, file), key);
   }
 }
 
-function unscopedMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {
-  return `${describeWrite(raw, input)} ${verdict.evidence}. Postgres will ${raw.operation === 'call' ? 'reject its writes or let them match zero rows' : raw.operation === 'delete' || raw.operation === 'update' ? 'match zero rows and report success' : 'reject it with "new row violates row-level security policy"'}. Fix: run it on the executor a scope helper hands its callback (withOrgScope(ctx, db, orgId, async (tx) => tx.query(…))), or on a client inside BEGIN … set_config('${[...input.config.contextSettings][0]}', $1, true) … COMMIT; use an admin connection only for deliberate cross-org work.`;
+/** What Postgres does with a write its policies reject, by operation. */
+const CONSEQUENCE: Record<Operation, string> = {
+  call: 'reject its writes or let them match zero rows',
+  delete: 'match zero rows and report success',
+  update: 'match zero rows and report success',
+  insert: 'reject it with "new row violates row-level security policy"',
+  merge: 'reject it with "new row violates row-level security policy"',
+  copy: 'reject it with "new row violates row-level security policy"',
+  truncate: 'reject it with "new row violates row-level security policy"',
+};
+
+/** The message id is the problem the verdict found (verdict.ts); a verdict without one is "outside any scope". */
+type Fact = Pick<RuleFinding, 'messageId' | 'data'>;
+
+function unscopedFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Fact {
+  const setting = [...input.config.contextSettings][0] ?? '';
+  const write = describeWrite(raw, input);
+  const data = { write, evidence: verdict.evidence, consequence: CONSEQUENCE[raw.operation], setting };
+  return { messageId: verdict.problem ?? 'notScoped', data };
 }
 
-function truncateMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {
+function truncateFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Fact {
   const tables = raw.truncated.map((t) => {
-    const at = input.model.tables.get(t)?.enabledAt;
     const through = raw.through[t];
-    return `${t} (${at ? `RLS enabled at ${at.file}:${at.line}` : 'RLS-gated by configuration'}${through ? `; truncated by ${through}` : ''})`;
+    return `${t} (${gate(t, input)}${through ? `; truncated by ${through}` : ''})`;
   });
-  return `TRUNCATE on ${tables.join(', ')}: row-level security never applies to TRUNCATE, so it removes every tenant's rows whatever org context ${verdict.coverage === 'org-scope' ? `the connection carries (${verdict.via})` : 'is set'}. Fix: delete one org's rows with DELETE … WHERE (RLS then keeps it to the org in context); run deliberate cross-org maintenance on an admin connection, or suppress with a reason.`;
-}
-
-function unresolvedMessage(raw: RawSite, verdict: SiteVerdict, input: CoreInput): string {
-  const what = raw.gatedTables.length ? describeWrite(raw, input) : 'A database write';
-  return `${what} cannot be verified: ${verdict.evidence}. rls-guard fails closed: make the SQL a constant (bind values as $1, $2…) and run it on a traceable connection, or suppress with a reason if it is safe.`;
+  const data = { tables: tables.join(', '), via: verdict.via ?? '' };
+  return { messageId: verdict.coverage === 'org-scope' ? 'truncateDespiteScope' : 'truncate', data };
 }
 
 function describeWrite(raw: RawSite, input: CoreInput): string {
   if (raw.operation === 'call') return `A call that writes ${gatedEvidence(raw, input)}`;
   const direct = raw.tables.filter((t) => !raw.through[t]);
   // A write whose gated tables are all written by triggers: name the statement's own table first.
-  if (raw.gatedTables.every((t) => raw.through[t]) && direct.length) return `${raw.operation.toUpperCase()} on ${direct.join(', ')} writes ${gatedEvidence(raw, input)}`;
+  if (raw.gatedTables.every((t) => raw.through[t]) && direct.length) {
+    return `${raw.operation.toUpperCase()} on ${direct.join(', ')} writes ${gatedEvidence(raw, input)}`;
+  }
   return `${raw.operation.toUpperCase()} on ${gatedEvidence(raw, input)}`;
 }
 
 function gatedEvidence(raw: RawSite, input: CoreInput): string {
   return raw.gatedTables
     .map((t) => {
-      const at = input.model.tables.get(t)?.enabledAt;
-      const gate = at ? `RLS enabled at ${at.file}:${at.line}` : 'RLS-gated by configuration';
       const through = raw.through[t];
-      return `${t} (${gate}${through ? `; written by ${through}, which runs with the caller's rights (SECURITY INVOKER)` : ''})`;
+      const by = through ? `; written by ${through}, which runs with the caller's rights (SECURITY INVOKER)` : '';
+      return `${t} (${gate(t, input)}${by})`;
     })
     .join(', ');
+}
+
+/** Where a table is gated: the migration line that enables RLS, or the configuration. */
+function gate(table: string, input: CoreInput): string {
+  const at = input.model.tables.get(table)?.enabledAt;
+  return at ? `RLS enabled at ${at.file}:${at.line}` : 'RLS-gated by configuration';
 }
 
 function location(sf: ts.SourceFile, node: ts.Node, file: string): Location {

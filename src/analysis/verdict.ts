@@ -1,4 +1,4 @@
-import type { ConnState, ContextEvidence, LocalVerdict } from './facts.js';
+import type { ConnState, ContextEvidence, LocalVerdict, UnscopedProblem } from './facts.js';
 import { type Handle, where } from './handles.js';
 
 // Turns a connection and its state at a write into coverage with its evidence.
@@ -13,7 +13,8 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
   if (state.role && !bypassRoles?.has(state.role.name) && (handle.kind === 'admin' || handle.kind === 'executor')) {
     if (state.ctx && state.ctx !== 'inherited') return covered(state.ctx);
     if (state.session) return covered(state.session);
-    return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a role without BYPASSRLS, so the policies apply and no org context is set` };
+    const evidence = `runs on ${handle.label} after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a role without BYPASSRLS, so the policies apply and no org context is set`;
+    return { coverage: 'unscoped', via: null, evidence, problem: 'roleWithoutBypass' };
   }
   switch (handle.kind) {
     case 'scoped': {
@@ -29,7 +30,7 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
       }
       if (state.session) return covered(state.session);
       if (state.ctx === 'inherited') return { pending: { kind: 'param', binding: handle.binding }, state };
-      return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} ${missing(state, root)}` };
+      return unscopedBy(handle.label, state, root);
     case 'executor':
       if (handle.tenant) return { coverage: 'org-scope', via: handle.tenant.via, evidence: `runs on ${handle.label}, a per-tenant pool whose every connection carries the org setting (${handle.tenant.via} at ${where(handle.tenant.at, root)})` };
       if (state.ctx !== null && state.ctx !== 'inherited') {
@@ -39,9 +40,10 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
       if (state.session) return covered(state.session);
       if (state.ctx === 'inherited' && state.capturedBy) return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle }, state };
       if (handle.exec === 'pool') {
-        return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes whichever connection is free, with no org context` };
+        const evidence = `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes whichever connection is free, with no org context`;
+        return { coverage: 'unscoped', via: null, evidence, problem: 'onPool' };
       }
-      return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} ${missing(state, root)}` };
+      return unscopedBy(handle.label, state, root);
     case 'ambient':
       return { pending: { kind: 'ambient', handle }, state };
     case 'unknown':
@@ -72,15 +74,28 @@ function coveredBy(ev: ContextEvidence, root: string, table: string, tableSettin
   const matching = [ev, ...(ev.also ?? [])].find((x) => !x.setting || !tableSettings || tableSettings.size === 0 || tableSettings.has(x.setting));
   if (matching && matching !== ev) return coveredBy(matching, root, table, tableSettings);
   if (!matching && ev.setting && tableSettings) {
-    return { coverage: 'unscoped', via: null, evidence: `sets ${ev.setting} (${ev.via} at ${at}), but the policies on ${table} read ${[...tableSettings].sort().join(', ')}, which nothing set on this connection` };
+    const read = [...tableSettings].sort().join(', ');
+    const evidence = `sets ${ev.setting} (${ev.via} at ${at}), but the policies on ${table} read ${read}, which nothing set on this connection`;
+    return { coverage: 'unscoped', via: null, evidence, problem: 'otherSetting' };
   }
   if (!ev.local) return { coverage: 'org-scope', via: `session ${ev.via} (${at})`, evidence: `the connection carries a session-wide org context set by ${ev.via} at ${at}` };
   return { coverage: 'org-scope', via: `transaction ${ev.via} (${at})`, evidence: `the transaction set the org context with ${ev.via} at ${at}` };
 }
 
-function missing(state: ConnState, root: string): string {
-  if (state.setLater) return `before the org context is set (${state.setLater.via} at ${where(state.setLater.at, root)} comes after this write)`;
-  if (state.ineffective) return `after ${state.ineffective.via} at ${where(state.ineffective.at, root)} ran outside a transaction, where a transaction-local setting lasts only that one statement`;
-  if (state.tx === true) return 'inside a transaction that has not set the org context';
-  return 'outside any transaction that sets the org context';
+/** A write on a connection that carries no org context, and which of the ways to miss it this is. */
+function unscopedBy(label: string, state: ConnState, root: string): LocalVerdict {
+  const [problem, why] = missing(state, root);
+  return { coverage: 'unscoped', via: null, evidence: `runs on ${label} ${why}`, problem };
+}
+
+function missing(state: ConnState, root: string): [UnscopedProblem, string] {
+  if (state.setLater) {
+    return ['beforeContext', `before the org context is set (${state.setLater.via} at ${where(state.setLater.at, root)} comes after this write)`];
+  }
+  if (state.ineffective) {
+    const at = where(state.ineffective.at, root);
+    return ['autocommitSetting', `after ${state.ineffective.via} at ${at} ran outside a transaction, where a transaction-local setting lasts only that one statement`];
+  }
+  if (state.tx === true) return ['transactionWithoutContext', 'inside a transaction that has not set the org context'];
+  return ['notScoped', 'outside any transaction that sets the org context'];
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TSESLint } from '@typescript-eslint/utils';
 import type ts from 'typescript';
-import { analyze, type CoreFinding, type CoreResult, type SourceGap, syntaxGap } from '../analysis/index.js';
+import { analyze, type CoreFinding, type CoreResult, type CoreSite, type SourceGap, syntaxGap } from '../analysis/index.js';
 import { resolveAnalysisConfig } from '../analysis/config.js';
 import { libraryFor, type SourceHost, FileSystemSourceHost } from '../code/source-host.js';
 import { DEFAULT_MAX_FILE_BYTES, parseSource, tooLarge } from '../files/source.js';
@@ -21,11 +21,11 @@ import { indexBudgetMs, type PluginSettings } from './settings.js';
 // whose verdict other files could change are decided by the project index, as the walker
 // decides them.
 
-/** What the rules of one file report: the core's findings, or why rls-guard cannot check it. */
-export type LintResult = { ok: true; findings: CoreFinding[]; incomplete: SourceGap[] } | { ok: false; problem: string };
+/** What the rules of one file report: the core's findings and sites, or why rls-guard cannot check it. */
+export type LintResult = ({ ok: true } & FileAnalysis) | { ok: false; problem: string };
 
-/** A file's findings and the parts of it rls-guard could not read. */
-type FileAnalysis = { findings: CoreFinding[]; incomplete: SourceGap[] };
+/** A file's findings, its write sites as decided (for the rules' checks) and the parts of it rls-guard could not read. */
+type FileAnalysis = { findings: CoreFinding[]; sites: CoreSite[]; incomplete: SourceGap[] };
 
 const results = new WeakMap<object, LintResult>();
 
@@ -53,7 +53,7 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const limit = loaded.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const size = Buffer.byteLength(sourceCode.text);
   if (size > limit) {
-    return { findings: [], incomplete: [{ file: path.relative(loaded.dir, filename), reason: tooLarge(size, limit) }] };
+    return { findings: [], sites: [], incomplete: [{ file: path.relative(loaded.dir, filename), reason: tooLarge(size, limit) }] };
   }
   const sf = tsSourceFile(sourceCode, filename);
   const incomplete = syntaxGap(sf, loaded.dir);
@@ -68,22 +68,29 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   // An unchanged file (and unchanged imports, callers and helpers) costs a lookup, not an
   // analysis. The index holds verdicts without type evidence: with types, analyse afresh.
   const cached = types ? undefined : cachedFindings(input);
-  if (cached) return { findings: cached, incomplete };
+  if (cached) return { ...cached, incomplete };
   const local = analyze({ root: loaded.dir, files: [sf], host, model, config, wholeProgram: false, ...(types ? { types } : {}) });
   // Most files are decided alone; only sites other files could change need the project.
   if (!local.sites.some((s) => s.crossFile)) {
-    if (!types) storeLocalFindings(input, local.findings);
-    return { findings: local.findings, incomplete: local.incomplete };
+    if (!types) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
+    return { findings: local.findings, sites: local.sites, incomplete: local.incomplete };
   }
   let project: ReturnType<typeof projectFindings>;
   try {
     project = projectFindings(input);
   } catch (error) {
     // The file's own findings stand; the sites the index would decide fail closed, with the reason.
-    return { findings: awaitingIndex(local, sf, config.strict, `the rls-guard project index failed (${error instanceof Error ? error.message : String(error)}); \`rls-guard audit\` decides it`), incomplete: local.incomplete };
+    const failed = { messageId: 'indexFailed' as const, data: { error: error instanceof Error ? error.message : String(error) } };
+    return { findings: awaitingIndex(local, failed), sites: decidedHere(local.sites), incomplete: local.incomplete };
   }
-  if (project.status === 'ready') return { findings: project.findings, incomplete: local.incomplete };
-  return { findings: awaitingIndex(local, sf, config.strict, `the rls-guard project index is still being built (${project.read} of ${project.total} files read). A later lint decides it; \`rls-guard audit\` decides it now`), incomplete: local.incomplete };
+  if (project.status === 'ready') return { findings: project.findings, sites: project.sites, incomplete: local.incomplete };
+  const building = { messageId: 'indexBuilding' as const, data: { read: String(project.read), total: String(project.total) } };
+  return { findings: awaitingIndex(local, building), sites: decidedHere(local.sites), incomplete: local.incomplete };
+}
+
+/** The sites this file decides alone: the ones waiting for the index are judged by no check yet. */
+function decidedHere(sites: CoreSite[]): CoreSite[] {
+  return sites.filter((s) => !s.crossFile);
 }
 
 /** One sentence for a problem that stops rls-guard checking a file (a bad config, a schema it cannot read). */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { prismaModels } from '../adapters/prisma-schema.js';
-import { analyze, type CoreFinding } from '../analysis/index.js';
+import { analyze, type CoreFinding, type CoreSite } from '../analysis/index.js';
 import { toPosixRelative } from '../files/paths.js';
 import type { AnalysisConfig } from '../analysis/config.js';
 import { FileSystemSourceHost } from '../code/source-host.js';
@@ -33,7 +33,7 @@ import { stableHash } from './stable-hash.js';
 // stop at the deadline and resume on the next lint; meanwhile the caller reports the sites
 // that need the index as unresolved, saying it is still being built.
 
-const FORMAT = 1;
+const FORMAT = 2;
 /** Files re-listed at most this often: an editor session creates and deletes files. */
 const RELIST_MS = 2000;
 
@@ -64,9 +64,14 @@ interface View {
   localKey: string;
 }
 
-interface Stored {
+interface Stored extends Decided {
   key: string;
+}
+
+/** What the index keeps of a file: its findings and its write sites as the walker decides them. */
+export interface Decided {
   findings: CoreFinding[];
+  sites: CoreSite[];
 }
 
 interface Persisted {
@@ -88,7 +93,7 @@ export interface ProjectInput {
 }
 
 export type ProjectOutcome =
-  | { status: 'ready'; findings: CoreFinding[]; analysed: number; cached: boolean }
+  | ({ status: 'ready'; analysed: number; cached: boolean } & Decided)
   /** Past the budget: `read` of the `total` files this step needs were read (the next lint goes on). */
   | { status: 'building'; read: number; total: number };
 
@@ -171,19 +176,20 @@ class ProjectIndex {
   }
 
   /** Verdicts an earlier lint (in this process or one before it) found for the same content; undefined otherwise. */
-  cached(input: ProjectInput): CoreFinding[] | undefined {
+  cached(input: ProjectInput): Decided | undefined {
     const deadline = performance.now() + input.budgetMs;
     const view = this.view(input, () => performance.now() > deadline);
     if (!('self' in view)) return undefined;
     const hit = this.results.get(view.self);
-    return hit && (hit.key === view.localKey || hit.key === view.closureKey || hit.key === view.fullKey) ? hit.findings : undefined;
+    const fresh = hit && (hit.key === view.localKey || hit.key === view.closureKey || hit.key === view.fullKey);
+    return fresh ? { findings: hit.findings, sites: hit.sites } : undefined;
   }
 
   /** Keeps the verdicts of a file that was decided alone, keyed by it and what it imports. */
-  storeLocal(input: ProjectInput, findings: CoreFinding[]): void {
+  storeLocal(input: ProjectInput, decided: Decided): void {
     const view = this.view(input, () => false);
     if (!('self' in view)) return;
-    this.results.set(view.self, { key: view.localKey, findings });
+    this.results.set(view.self, { key: view.localKey, ...decided });
     this.dirty = true;
     this.saveSoon();
   }
@@ -195,7 +201,7 @@ class ProjectIndex {
     if (!('self' in view)) return this.stop(input, view.read, view.total);
     const { self, project, needed } = view;
     const hit = this.results.get(self);
-    if (hit && (hit.key === view.fullKey || hit.key === view.closureKey)) return { status: 'ready', findings: hit.findings, analysed: 0, cached: true };
+    if (hit && (hit.key === view.fullKey || hit.key === view.closureKey)) return { status: 'ready', findings: hit.findings, sites: hit.sites, analysed: 0, cached: true };
 
     // Most of the project: analyse it all once (a CLI run then answers every file from it).
     const whole = needed.size * 2 > project.size && !Number.isFinite(input.budgetMs);
@@ -207,13 +213,15 @@ class ProjectIndex {
       if (late()) return this.stop(input, files.length, set.size);
     }
     const result = analyze({ root: this.root, files, host: new FileSystemSourceHost(files, input.loaded.config.libraries, input.loaded.config.maxFileBytes), model: input.model, config: input.config, wholeProgram: true });
-    const byFile = new Map<string, CoreFinding[]>();
-    for (const f of result.findings) (byFile.get(f.file) ?? byFile.set(f.file, []).get(f.file)!).push(f);
+    const byFile = new Map<string, Decided>();
+    const of = (file: string): Decided => byFile.get(file) ?? byFile.set(file, { findings: [], sites: [] }).get(file)!;
+    for (const f of result.findings) of(f.file).findings.push(f);
+    for (const site of result.sites) of(site.file).sites.push(site);
     // A partial set decides only the linted file: the others' callers may lie outside it.
-    for (const rel of whole ? set : [self]) this.results.set(rel, { key: whole ? view.fullKey : view.closureKey, findings: byFile.get(rel) ?? [] });
+    for (const rel of whole ? set : [self]) this.results.set(rel, { key: whole ? view.fullKey : view.closureKey, ...of(rel) });
     this.dirty = true;
     this.saveSoon();
-    return { status: 'ready', findings: byFile.get(self) ?? [], analysed: files.length, cached: false };
+    return { status: 'ready', ...of(self), analysed: files.length, cached: false };
   }
 
   /** The digest of every listed file's hash and who imports whom: recomputed only after a change. */
@@ -415,13 +423,13 @@ export function projectFindings(input: ProjectInput): ProjectOutcome {
 }
 
 /** The findings an earlier lint found for the same content of the file and of the files its verdicts depend on. */
-export function cachedFindings(input: ProjectInput): CoreFinding[] | undefined {
+export function cachedFindings(input: ProjectInput): Decided | undefined {
   return indexFor(input.loaded.dir).cached(input);
 }
 
 /** Keeps the findings of a file decided alone (no site other files could change). */
-export function storeLocalFindings(input: ProjectInput, findings: CoreFinding[]): void {
-  indexFor(input.loaded.dir).storeLocal(input, findings);
+export function storeLocalFindings(input: ProjectInput, decided: Decided): void {
+  indexFor(input.loaded.dir).storeLocal(input, decided);
 }
 
 /** Writes every index to disk now and forgets the in-process ones (tests, and the bench's "new process"). */

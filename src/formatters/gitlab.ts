@@ -1,4 +1,4 @@
-import { docsUrl } from '../../rules/catalog.js';
+import { docsUrl } from '../../rules/rule.js';
 import type { Formatter } from './types.js';
 import { ciPath } from './paths.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { docsUrl } from '../../rules/catalog.js';
+import { docsUrl } from '../../rules/rule.js';
 import { coverageBy, type CoverageCounts, coverageRows, emptyCounts } from '../report/coverage.js';
 import { evidenceFor, type EvidenceLocation } from '../report/evidence.js';
 import type { Finding } from '../report/types.js';

@@ -1,4 +1,4 @@
-import { docsUrl } from '../../rules/catalog.js';
+import { docsUrl } from '../../rules/rule.js';
 import { coverageRows, percent } from '../report/coverage.js';
 import type { Finding } from '../report/types.js';
 import type { AuditReport } from '../report/audit-report.js';

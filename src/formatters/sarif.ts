@@ -1,5 +1,6 @@
 import type { Log, ReportingDescriptor, Result, Location as SarifLocation } from 'sarif';
-import { docsUrl, RULES } from '../../rules/catalog.js';
+import { RULES } from '../../rules/index.js';
+import { docsUrl } from '../../rules/rule.js';
 import { evidenceFor } from '../report/evidence.js';
 import type { Finding } from '../report/types.js';
 import type { AuditReport } from '../report/audit-report.js';
@@ -14,13 +15,13 @@ export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/
 const FINGERPRINT_KEY = 'rlsGuardFingerprint/v1';
 
 export const sarif: Formatter = (report, options) => {
-  const rules: ReportingDescriptor[] = Object.values(RULES).map((r) => ({
-    id: r.id,
-    name: camel(r.id),
-    shortDescription: { text: r.description },
-    helpUri: docsUrl(r.id),
-    help: { text: `${r.description}. See ${docsUrl(r.id)}`, markdown: `${r.description}. [How to fix](${docsUrl(r.id)})` },
-    defaultConfiguration: { level: r.severity },
+  const rules: ReportingDescriptor[] = RULES.map(({ id, docs: { description, severity } }) => ({
+    id,
+    name: camel(id),
+    shortDescription: { text: description },
+    helpUri: docsUrl(id),
+    help: { text: `${description}. See ${docsUrl(id)}`, markdown: `${description}. [How to fix](${docsUrl(id)})` },
+    defaultConfiguration: { level: severity === 'off' ? 'none' : severity },
     properties: { tags: ['security', 'postgres', 'row-level-security'], precision: 'high' },
   }));
   const index = new Map(rules.map((r, i) => [r.id, i]));

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import type ts from 'typescript';
-import { RULES } from '../../rules/catalog.js';
 import { readSource } from '../files/source.js';
 import { deployFindings } from './deploy/check.js';
 import { deployFormat, scanDeployText } from './deploy/formats.js';
 import { walkFiles } from '../files/walk.js';
 import { FingerprintCounter, normalizeCode } from '../report/fingerprint.js';
-import { findSuppressions, parseDirective, suppressionFor, type Suppression } from '../report/suppressions.js';
-import type { Finding, SourceKind } from '../report/types.js';
+import type { RuleFinding } from '../report/rule-finding.js';
+import { hashSuppressions, type Suppression } from '../report/suppressions.js';
+import type { SourceKind } from '../report/types.js';
 import { scanCode } from './code.js';
 import type { PackSet } from './load.js';
 import { matcherFor } from './matcher.js';
@@ -26,21 +26,21 @@ export interface PackAuditInput {
 }
 
 export interface PackAuditResult {
-  findings: Finding[];
+  /** Before suppressions: the walker applies them once, with the core's findings (src/report/suppressions.ts). */
+  findings: RuleFinding[];
   /** `incomplete`: a file the pack rules could not scan in full. */
   diagnostics: { file: string; message: string; incomplete?: boolean }[];
-  /** `file:line` of suppression comments that a pack finding used (the core sees them as unused). */
-  usedSuppressions: Set<string>;
+  /** The `# rls-guard-ignore-next-line` comments of each deployment file read. */
+  deploySuppressions: Map<string, Suppression[]>;
   deployFiles: number;
   sources: { kind: SourceKind; ref: string }[];
 }
 
 export function packAudit(input: PackAuditInput): PackAuditResult {
   const m = matcherFor(input.packs);
-  const result: PackAuditResult = { findings: [], diagnostics: [], usedSuppressions: new Set(), deployFiles: 0, sources: packSources(input) };
+  const result: PackAuditResult = { findings: [], diagnostics: [], deploySuppressions: new Map(), deployFiles: 0, sources: packSources(input) };
   for (const sf of input.sourceFiles) {
     const file = toPosixRelative(input.root, sf.fileName);
-    const suppressions = findSuppressions(sf);
     const ids = new FingerprintCounter();
     let matches: ReturnType<typeof scanCode>;
     try {
@@ -53,18 +53,9 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
     for (const match of matches) {
       const a = sf.getLineAndCharacterOfPosition(match.start);
       const b = sf.getLineAndCharacterOfPosition(match.end);
-      const finding: Finding = {
-        ruleId: match.ruleId,
-        severity: match.severity,
-        file,
-        line: a.line + 1,
-        column: a.character + 1,
-        endLine: b.line + 1,
-        endColumn: b.character + 1,
-        message: match.message,
-        fingerprint: ids.next([match.ruleId, file, match.entry.name, normalizeCode(sf.text.slice(match.start, match.end))]),
-      };
-      if (!suppressed(suppressions, finding, file, result.usedSuppressions)) result.findings.push(finding);
+      const place = { file, line: a.line + 1, column: a.character + 1, endLine: b.line + 1, endColumn: b.character + 1 };
+      const fingerprint = ids.next([match.ruleId, file, match.entry.name, normalizeCode(sf.text.slice(match.start, match.end))]);
+      result.findings.push({ ruleId: match.ruleId, messageId: match.messageId, data: match.data, ...place, fingerprint });
     }
   }
   const packFiles = new Set(input.packs.userFiles.map((f) => path.resolve(input.root, f)));
@@ -86,44 +77,10 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
     result.deployFiles++;
     const scan = scanDeployText(format, read.text);
     for (const d of scan.diagnostics) result.diagnostics.push({ file, message: d });
-    const suppressions = hashSuppressions(read.text);
-    for (const f of deployFindings(file, scan, m)) if (!suppressed(suppressions, f, file, result.usedSuppressions)) result.findings.push(f);
-    result.findings.push(...suppressionFindings(suppressions, file));
+    result.deploySuppressions.set(file, hashSuppressions(read.text));
+    result.findings.push(...deployFindings(file, scan, m));
   }
   return result;
-}
-
-function suppressed(suppressions: Suppression[], f: Finding, file: string, used: Set<string>): boolean {
-  const s = suppressionFor(suppressions, f.ruleId, f.line);
-  if (!s) return false;
-  s.used = true;
-  used.add(`${file}:${s.line}`);
-  return true;
-}
-
-/** `# rls-guard-ignore-next-line <rule> -- <reason>` in .env, YAML and Dockerfiles. */
-function hashSuppressions(text: string): Suppression[] {
-  const out: Suppression[] = [];
-  text.split('\n').forEach((line, i) => {
-    const hash = line.indexOf('#');
-    if (hash === -1 || line.slice(0, hash).trim() !== '') return;
-    const directive = parseDirective(line.slice(hash + 1).trim());
-    if (directive) out.push({ line: i + 1, column: hash + 1, endLine: i + 1, endColumn: line.trimEnd().length + 1, ...directive, used: false });
-  });
-  return out;
-}
-
-function suppressionFindings(suppressions: Suppression[], file: string): Finding[] {
-  const ids = new FingerprintCounter();
-  return suppressions
-    .filter((s) => !s.reason || !s.used)
-    .map((s) => {
-      const ruleId = s.reason ? 'no-unused-suppression' : 'no-unjustified-suppression';
-      const message = s.reason
-        ? `This rls-guard-ignore-next-line comment (${s.ruleIds.join(',') || 'all rules'}) suppresses nothing on the next line; remove it.`
-        : 'This rls-guard-ignore-next-line comment has no reason, so it suppresses nothing. Say why after `--`.';
-      return { ruleId, severity: RULES[ruleId].severity, file, line: s.line, column: s.column, endLine: s.endLine, endColumn: s.endColumn, message, fingerprint: ids.next([ruleId, file, s.ruleIds.join(','), s.reason ?? '']) };
-    });
 }
 
 function packSources(input: PackAuditInput): { kind: SourceKind; ref: string }[] {

@@ -1,6 +1,6 @@
 import ts from 'typescript';
-import type { Severity } from '../report/types.js';
-import { messageFor, replacements, ruleOf, type PackMatcher } from './matcher.js';
+import { findingFor, replacements, ruleOf, type PackMatcher } from './matcher.js';
+import type { TextEdit } from '../report/rule-finding.js';
 import type { ActiveEntry, PackRuleId } from './types.js';
 
 // Finds pack entries in TypeScript/JavaScript source, on the compiler's AST, for both the
@@ -9,24 +9,28 @@ import type { ActiveEntry, PackRuleId } from './types.js';
 // Comments never count, and a string only when the whole string is the name (never a
 // log message that mentions it).
 
-export interface TextEdit {
-  start: number;
-  end: number;
-  text: string;
+export type { TextEdit };
+
+/** A rewrite the user may choose, with the rule's message for it. */
+export interface Suggestion {
+  messageId: string;
+  data: Record<string, string>;
+  edit: TextEdit;
 }
 
 export interface CodeMatch {
   ruleId: PackRuleId;
-  severity: Severity;
   entry: ActiveEntry;
   /** Offsets into the file's text. */
   start: number;
   end: number;
-  message: string;
+  /** The rule's message for the entry (packs/matcher.ts: findingFor) and its data. */
+  messageId: string;
+  data: Record<string, string>;
   /** A safe rewrite (applied by --fix). */
   fix?: TextEdit;
   /** Rewrites the user chooses between. */
-  suggestions?: { desc: string; edit: TextEdit }[];
+  suggestions?: Suggestion[];
 }
 
 export function scanCode(sf: ts.SourceFile, matcher: PackMatcher): CodeMatch[] {
@@ -181,10 +185,14 @@ class CodeScanner {
     return e && !e.modules ? e : undefined; // a global
   }
 
-  private renameSuggestions(entry: ActiveEntry, id: ts.Identifier): { desc: string; edit: TextEdit }[] {
+  private renameSuggestions(entry: ActiveEntry, id: ts.Identifier): Suggestion[] {
     return replacements(entry)
       .filter((r) => /^[A-Za-z_$][\w$]*$/.test(r))
-      .map((r) => ({ desc: `Replace ${id.text} with ${r} (check the call's arguments: ${r} takes a callback)`, edit: { start: id.getStart(this.sf), end: id.getEnd(), text: r } }));
+      .map((r) => ({
+        messageId: 'replaceCall',
+        data: { name: id.text, replacement: r },
+        edit: { start: id.getStart(this.sf), end: id.getEnd(), text: r },
+      }));
   }
 
   private envIdentifier(id: ts.Identifier, parent: ts.Node): void {
@@ -233,9 +241,9 @@ class CodeScanner {
       if (readsFirst(access, reps)) continue;
       const obj = object.getText(this.sf);
       const preferred = reps[0];
-      const suggestions = preferred
-        ? [{ desc: `Read ${preferred} first: ${obj}.${preferred} ?? ${access.getText(this.sf)}`, edit: { start: access.getStart(this.sf), end: access.getEnd(), text: `(${obj}.${preferred} ?? ${access.getText(this.sf)})` } }]
-        : [];
+      const read = access.getText(this.sf);
+      const edit = { start: access.getStart(this.sf), end: access.getEnd(), text: `(${obj}.${preferred} ?? ${read})` };
+      const suggestions: Suggestion[] = preferred ? [{ messageId: 'readFirst', data: { preferred, object: obj, read }, edit }] : [];
       this.report(entry, node, access.getText(this.sf), { suggestions });
     }
   }
@@ -311,18 +319,17 @@ class CodeScanner {
     this.envUse(lit, name, values);
   }
 
-  private report(entry: ActiveEntry, node: ts.Node, subject: string, extra: { fix?: TextEdit; suggestions?: { desc: string; edit: TextEdit }[]; at?: { start: number; end: number } }): void {
+  private report(entry: ActiveEntry, node: ts.Node, subject: string, extra: { fix?: TextEdit; suggestions?: Suggestion[]; at?: { start: number; end: number } }): void {
     const start = extra.at?.start ?? node.getStart(this.sf);
     const key = `${start}:${entry.pack}:${entry.kind}:${entry.name}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
     this.out.push({
       ruleId: ruleOf(entry),
-      severity: entry.severity,
       entry,
       start,
       end: extra.at?.end ?? node.getEnd(),
-      message: messageFor(entry, subject),
+      ...findingFor(entry, subject),
       ...(extra.fix ? { fix: extra.fix } : {}),
       ...(extra.suggestions?.length ? { suggestions: extra.suggestions } : {}),
     });

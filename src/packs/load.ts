@@ -3,7 +3,6 @@ import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigError } from '../config/load.js';
 import { readJsonFile } from '../files/json.js';
-import { RULES } from '../../rules/catalog.js';
 import { ruleFor, type ActiveEntry, type Pack, type PackEntry } from './types.js';
 
 // Loads the built-in packs (rules/packs/*.json) and the packs a config names, validated
@@ -58,7 +57,7 @@ function errorDetail(e: ErrorObject): string {
   if (e.keyword === 'enum') return ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})`;
   if (e.keyword !== 'additionalProperties') return '';
   const property = String((e.params as { additionalProperty: unknown }).additionalProperty);
-  const why = property === 'severity' ? " (a finding's severity is its rule's, from rules/catalog.ts)" : '';
+  const why = property === 'severity' ? " (a finding's severity is its rule's, from its rule module, rules/<id>.ts)" : '';
   return `: "${property}"${why}`;
 }
 
@@ -119,9 +118,8 @@ function activeEntries(packs: readonly Pack[]): ActiveEntry[] {
       ].join('\u0001');
       if (seen.has(key)) continue; // the same change listed by two packs reports once
       seen.add(key);
-      // The rule's severity, from the catalogue: the one place both front ends read it
-      // (ESLint gives a rule one severity, so a per-entry one would disagree with the CLI).
-      out.push({ ...e, pack: pack.id, platform: pack.platform, severity: RULES[ruleFor(e.kind)].severity });
+      // No severity per entry: ESLint gives a rule one severity, so the rule's (rules/<id>.ts) applies.
+      out.push({ ...e, pack: pack.id, platform: pack.platform });
     }
   }
   return out;

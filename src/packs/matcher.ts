@@ -1,8 +1,8 @@
 import type { PackSet } from './load.js';
 import { ruleFor, valueMatches, type ActiveEntry, type PackRuleId } from './types.js';
 
-// Lookups over the active entries, and the message every front end prints for a match:
-// what changed, in which version and pack, why, what to use instead, and the source.
+// Lookups over the active entries, and the facts of a match every front end renders with
+// its rule's message: what changed, in which version and pack, why, what to use instead.
 
 export class PackMatcher {
   private readonly api = new Map<string, ActiveEntry>();
@@ -124,26 +124,33 @@ function changed(e: ActiveEntry): string {
   return `was removed in ${where}`;
 }
 
-function tail(e: ActiveEntry): string {
-  return ` (pack ${e.pack}; ${e.source})`;
-}
-
-/** The finding's message for a matched entry. `subject` is how the code or file spells it. */
-export function messageFor(e: ActiveEntry, subject: string): string {
+/**
+ * The rule's message id and data for a matched entry (the words are in rules/no-removed-api.ts,
+ * no-deprecated-env.ts and no-deprecated-header.ts). `subject` is how the code or file spells it.
+ */
+export function findingFor(e: ActiveEntry, subject: string): { messageId: string; data: Record<string, string> } {
   const reps = replacements(e);
+  // `name` is the entry's: the pack rules' `allow` option matches it.
+  const data = {
+    ...{ subject, name: e.name, changed: changed(e), reason: e.reason },
+    ...{ replacement: or(reps), pack: e.pack, source: e.source },
+  };
+  // With a replacement the fix names it; without one the fix is to remove the use.
+  const replaced = reps.length > 0;
   switch (e.kind) {
     case 'api':
-      return `${subject} ${changed(e)}: ${e.reason}. Fix: ${reps.length ? `use ${or(reps)} instead` : 'remove the call'}${tail(e)}`;
+      return { messageId: replaced ? 'replacedApi' : 'removedApi', data };
     case 'header':
-      return `HTTP header ${subject} ${changed(e)}: ${e.reason}. Fix: send and read ${or(reps)} instead${tail(e)}`;
+      return { messageId: 'deprecatedHeader', data };
     case 'client':
-      return `OAuth client "${subject}" ${changed(e)}: ${e.reason}. Fix: ${reps.length ? `use ${or(reps)} instead` : 'remove it'}${tail(e)}`;
+      return { messageId: replaced ? 'replacedClient' : 'removedClient', data };
     case 'field':
-      return `${subject} reads ${e.name}, which ${changed(e)}: ${e.reason}. Fix: read ${or(reps)} first and fall back to ${e.name}${tail(e)}`;
+      return { messageId: 'payloadField', data };
     case 'env':
-      if (e.status === 'requires')
-        return `${subject} without ${e.requires} in the same file: ${e.reason}. Fix: set ${e.requires} beside it (a secret reference counts; if another file provides it, suppress with that reason)${tail(e)}`;
-      return `Environment variable ${subject} ${changed(e)}: ${e.reason}. Fix: ${reps.length ? `replace it with ${or(reps)}` : 'remove it'}${tail(e)}`;
+      if (e.status === 'requires') {
+        return { messageId: 'missingRequired', data: { ...data, requires: e.requires ?? '' } };
+      }
+      return { messageId: replaced ? 'replacedEnv' : 'removedEnv', data };
   }
 }
 

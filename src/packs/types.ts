@@ -39,11 +39,10 @@ export interface Pack {
   entries: PackEntry[];
 }
 
-/** An entry as the rules use it: with its pack and its resolved severity. */
+/** An entry as the rules use it: with its pack (the severity is its rule's, rules/<id>.ts). */
 export interface ActiveEntry extends PackEntry {
   pack: string;
   platform: string;
-  severity: Severity;
 }
 
 export type PackRuleId = 'no-removed-api' | 'no-deprecated-env' | 'no-deprecated-header';

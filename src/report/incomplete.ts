@@ -1,47 +1,39 @@
-import type { Finding, IncompleteItem } from './types.js';
+import type { RuleFinding } from './rule-finding.js';
+import type { IncompleteItem } from './types.js';
 import { fingerprint } from './fingerprint.js';
 
 // An audit that skipped or only partly read an input cannot vouch for what it did not see:
 // each gap becomes a `no-incomplete-audit` finding, an error unless the user explicitly
-// accepts gaps (`--allow-incomplete`), so an incomplete run is never an all-clear.
+// accepts gaps (`--allow-incomplete`, which the walker applies), so an incomplete run is
+// never an all-clear.
 
-/** What a gap of each kind can hide. */
-const HIDES: Record<IncompleteItem['kind'], string> = {
-  source: 'Writes in the part not read are not checked',
-  migration: 'Tables it would gate may be missing from the RLS model, so writes to them go unchecked',
-  config: 'The scope helpers, admin connections and gated tables it declares are unknown',
-  database: 'Tables it would gate may be missing from the RLS model, so writes to them go unchecked',
+/** The message of each kind of gap (rules/no-incomplete-audit.ts): what it can hide and how to fix it. */
+const MESSAGE: Record<IncompleteItem['kind'], string> = {
+  source: 'sourceGap',
+  migration: 'migrationGap',
+  config: 'configGap',
+  database: 'databaseGap',
 };
 
-const FIX: Record<IncompleteItem['kind'], string> = {
-  source: 'fix the file, raise `maxFileBytes` in the config, or leave it out with `ignore`',
-  migration: 'fix the migration, or point `migrations` in the config at the right files',
-  config: 'use a JSON configuration (rls-guard.config.json)',
-  database: 'check the database the RLS model is read from',
-};
-
-/** The findings that make an incomplete audit fail: one per gap, in report order. */
-export function incompleteFindings(items: readonly IncompleteItem[], options: { allow: boolean }): Finding[] {
+/**
+ * The findings that make an incomplete audit fail: one per gap, in report order. `acceptHint`:
+ * the message mentions --allow-incomplete (the walker's, when gaps are not yet accepted).
+ */
+export function incompleteFindings(items: readonly IncompleteItem[], options: { acceptHint: boolean }): RuleFinding[] {
+  const accept = options.acceptHint ? ' (or accept the gap with --allow-incomplete)' : '';
   return items.map((item) => ({
     ruleId: 'no-incomplete-audit',
-    severity: options.allow ? 'warning' : 'error',
+    // A gap of the whole model (no migrations, no gated tables) names its own cause and fix.
+    messageId: item.file === '.' || item.reason.startsWith('no ') ? 'modelGap' : MESSAGE[item.kind],
+    data: { reason: item.reason, accept },
     file: item.file,
     line: item.line ?? 1,
     column: 1,
     endLine: item.line ?? 1,
     endColumn: 1,
-    message: message(item, options.allow),
     // Reasons carry sizes and line numbers; the kind and file say what the gap is about.
     fingerprint: fingerprint(['no-incomplete-audit', item.kind, item.file, item.reason.replace(/\d+/g, '#')]),
   }));
-}
-
-function message(item: IncompleteItem, allow: boolean): string {
-  const accept = allow ? '' : ' (or accept the gap with --allow-incomplete)';
-  // A gap of the whole model (no migrations, no gated tables) names its own cause and fix.
-  if (item.file === '.' || item.reason.startsWith('no ')) return `The audit is incomplete: ${item.reason}${accept}.`;
-  const noun = item.kind === 'source' ? 'source file' : item.kind === 'config' ? 'configuration' : item.kind;
-  return `The audit did not read all of this ${noun}: ${item.reason}. ${HIDES[item.kind]}, so this run is no all-clear. Fix: ${FIX[item.kind]}${accept}.`;
 }
 
 /** Items deduplicated (one gap per file, line and reason) and in a stable order. */

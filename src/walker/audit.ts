@@ -12,6 +12,11 @@ import { realPath, walkFiles } from '../files/walk.js';
 import type { AuditReport, Diagnostic } from '../report/audit-report.js';
 import type { Finding, IncompleteItem, Report, WriteSite } from '../report/types.js';
 import { incompleteFindings, sortIncomplete } from '../report/incomplete.js';
+import type { RuleFinding, SuppressedFinding } from '../report/rule-finding.js';
+import { siteFindings } from '../analysis/site-checks.js';
+import { applySuppressions, findSuppressions, type Suppression } from '../report/suppressions.js';
+import { RULES, severityOf } from '../../rules/index.js';
+import { renderFinding } from '../../rules/render.js';
 import { packAudit, type PackAuditResult } from '../packs/audit.js';
 import { loadPacks } from '../packs/load.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
@@ -129,7 +134,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   // helper itself lives outside the audited paths.
   const settingsSet = new Set(result.settingsSet);
   if (result.sites.some((s) => s.coverage === 'org-scope')) settingsSet.add(primaryContextSetting(loaded.config.contextSettings, model.policySettings));
-  result.findings.push(...schemaFindings(model, rooted, settingsSet).map((f) => ({ ...f, suppressed: null })));
+  const schema = schemaFindings(model, rooted, settingsSet);
   options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length, work: result.work });
   const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
   // The pack pass walks the same tree: a link it trips over is already listed.
@@ -141,7 +146,64 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
     const other = otherDatabaseOf(sf);
     if (other) otherDatabase.set(toPosixRelative(root, sf.fileName), other);
   }
-  return buildReport({ root, model, result, packs, files: files.map((f) => toPosixRelative(root, f.fileName)), include: rooted.includeWritesFrom ?? [], otherDatabase, diagnostics, incomplete, allowIncomplete: options.allowIncomplete ?? false, configFile: loaded.file, durationMs: performance.now() - started });
+  const strict = options.strict ?? false;
+  const findings = allFindings({ root, result, schema, packs, sourceFiles: files, incomplete, strict, allowIncomplete: options.allowIncomplete ?? false });
+  return buildReport({ root, model, result, findings, packs, files: files.map((f) => toPosixRelative(root, f.fileName)), include: rooted.includeWritesFrom ?? [], otherDatabase, diagnostics, incomplete, configFile: loaded.file, durationMs: performance.now() - started });
+}
+
+/**
+ * Every pass's findings (the core's, the rules' checks, the schema's, the packs', the gaps),
+ * with each file's suppressions applied once, in the rules' words and severities. A site is
+ * suppressed when its finding is.
+ */
+function allFindings(input: {
+  root: string;
+  result: CoreResult;
+  schema: RuleFinding[];
+  packs: PackAuditResult;
+  sourceFiles: readonly ts.SourceFile[];
+  incomplete: IncompleteItem[];
+  strict: boolean;
+  allowIncomplete: boolean;
+}): { findings: Finding[]; suppressed: (Finding & { suppressed: { reason: string } })[] } {
+  const checks = new Map(RULES.flatMap((r) => (r.check && severityOf(r.id, input.strict) !== 'off' ? [[r.id, r.check] as const] : [])));
+  const facts: RuleFinding[] = [
+    ...input.result.findings,
+    ...siteFindings(input.result.sites, checks),
+    ...input.schema,
+    ...input.packs.findings,
+    ...incompleteFindings(sortIncomplete(input.incomplete), { acceptHint: !input.allowIncomplete }),
+  ];
+  const byFile = new Map<string, RuleFinding[]>();
+  for (const f of facts) (byFile.get(f.file) ?? byFile.set(f.file, []).get(f.file)!).push(f);
+  const suppressions = new Map<string, { list: Suppression[]; marker: '//' | '#' }>();
+  for (const sf of input.sourceFiles) suppressions.set(toPosixRelative(input.root, sf.fileName), { list: findSuppressions(sf), marker: '//' });
+  for (const [file, list] of input.packs.deploySuppressions) suppressions.set(file, { list, marker: '#' });
+  const kept: RuleFinding[] = [];
+  const silenced: SuppressedFinding[] = [];
+  for (const file of new Set([...byFile.keys(), ...suppressions.keys()])) {
+    const s = suppressions.get(file);
+    const outcome = applySuppressions(file, byFile.get(file) ?? [], s?.list ?? [], s?.marker ?? '//');
+    kept.push(...outcome.findings);
+    silenced.push(...outcome.suppressed);
+  }
+  // The site takes the suppression of its last finding (the unscoped one after a truncate's).
+  const reasons = new Map(silenced.map((f) => [`${f.ruleId}\0${f.fingerprint}`, f.suppressed]));
+  const bySite = new Map<string, { reason: string } | null>();
+  for (const f of facts) if (f.site) bySite.set(f.site, reasons.get(`${f.ruleId}\0${f.fingerprint}`) ?? null);
+  for (const site of input.result.sites) site.suppressed = bySite.get(site.fingerprint) ?? null;
+  const render = (f: RuleFinding): Finding | undefined => {
+    const out = renderFinding(f, input.strict);
+    // --allow-incomplete accepts the gaps: they stay in the report, as warnings.
+    return out && input.allowIncomplete && f.ruleId === 'no-incomplete-audit' ? { ...out, severity: 'warning' } : out;
+  };
+  return {
+    findings: kept.flatMap((f) => render(f) ?? []),
+    suppressed: silenced.flatMap((f) => {
+      const out = render(f);
+      return out ? [{ ...out, suppressed: f.suppressed }] : [];
+    }),
+  };
 }
 
 /**
@@ -177,13 +239,13 @@ function buildReport(input: {
   root: string;
   model: RlsModel;
   result: CoreResult;
+  findings: ReturnType<typeof allFindings>;
   packs: PackAuditResult;
   files: string[];
   include: readonly SetAsideKind[];
   otherDatabase: ReadonlyMap<string, string>;
   diagnostics: Diagnostic[];
   incomplete: IncompleteItem[];
-  allowIncomplete: boolean;
   configFile: string | null;
   durationMs: number;
 }): AuditReport {
@@ -192,14 +254,8 @@ function buildReport(input: {
     a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
   const incomplete = sortIncomplete(input.incomplete);
   const allSites = result.sites.map(({ deferred: _deferred, ...site }) => site).sort(byPosition);
-  const toFinding = (f: CoreResult['findings'][number]): Finding => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint });
   const byFinding = (a: Finding, b: Finding): number => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId);
-  const allFindings: Finding[] = result.findings
-    .filter((f) => !f.suppressed && !(f.ruleId === 'no-unused-suppression' && input.packs.usedSuppressions.has(`${f.file}:${f.line}`)))
-    .map(toFinding)
-    .concat(input.packs.findings)
-    .concat(incompleteFindings(incomplete, { allow: input.allowIncomplete }))
-    .sort(byFinding);
+  const allFindings: Finding[] = [...input.findings.findings].sort(byFinding);
   const aside = partitionSetAside({ files: input.files, sites: allSites, findings: allFindings, include: input.include, otherDatabase: input.otherDatabase });
   for (const [file, other] of input.otherDatabase) {
     const n = aside.setAsideSites.filter((s) => s.file === file).length;
@@ -209,7 +265,7 @@ function buildReport(input: {
   const findings = aside.findings;
   const note = setAsideNote(aside.summary);
   if (note) input.diagnostics.push({ file: '.', message: note });
-  const suppressedFindings = result.findings.flatMap((f) => (f.suppressed ? [{ ...toFinding(f), suppressed: f.suppressed }] : [])).sort(byFinding);
+  const suppressedFindings = [...input.findings.suppressed].sort(byFinding);
   // Unresolved writes may touch gated tables and SECURITY DEFINER calls write them on the
   // caller's behalf: both count, so coverage cannot look better by failing to resolve.
   const gatedSites = writeSites.filter((s) => s.coverage !== 'not-gated');

@@ -20,7 +20,7 @@ const SCHEMA_FILE = path.join(REPO, 'docs/config.schema.json');
 const HELPER_APP = {
   'db/schema.sql': SCHEMA,
   'src/db.ts': "import { Pool } from 'pg';\nexport const pool = new Pool();\n",
-  'src/app.ts': "import { runAsTenant } from '@acme/tenancy';\nexport const f = (org: string) => runAsTenant(org, (tx) => tx.query('DELETE FROM projects'));\n",
+  'src/app.ts': "import { runAsTenant } from '@acme/tenancy';\nexport const f = (org: string) => runAsTenant(org, (tx) => tx.query('DELETE FROM projects WHERE id = $1', [org]));\n",
 };
 
 describe('the published config schema', () => {

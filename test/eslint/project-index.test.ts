@@ -102,7 +102,7 @@ describe('the project index', () => {
     const loaded = loadConfig({ start: root });
     const model = loadModel(root, loaded.config);
     const input = { loaded, model, config: resolveAnalysisConfig(model, loaded.config), file, text: fs.readFileSync(file, 'utf8'), budgetMs: Infinity };
-    expect(cachedFindings(input)?.map((f) => `${f.line} ${f.ruleId}`)).toEqual(['2 no-unscoped-write']);
+    expect(cachedFindings(input)?.findings.map((f) => `${f.line} ${f.ruleId}`)).toEqual(['2 no-unscoped-write']);
     // The pool now comes from an admin provider: the imported file changed, so the verdict is recomputed.
     touch(path.join(root, 'src/db.ts'), "import { Pool } from 'pg';\nexport const pool = adminPool();\ndeclare function adminPool(): Pool;\n");
     resetProjectIndexes();

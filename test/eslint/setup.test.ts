@@ -4,7 +4,7 @@ import path from 'node:path';
 import tsParser from '@typescript-eslint/parser';
 import { ESLint, Linter } from 'eslint';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RULES } from '../../rules/catalog.js';
+import { RULES } from '../../rules/index.js';
 import plugin from '../../src/eslint-plugin.js';
 
 // Setting the plugin up: its configs used on their own, and a broken rls-guard config, which
@@ -36,11 +36,11 @@ describe('the configs', () => {
     expect(purge.messages.map((m) => `${m.line} ${m.ruleId}`)).toEqual(['5 rls-guard/no-unscoped-write']);
   });
 
-  it('take every severity from the rule catalogue, the one place the walker reads', () => {
-    for (const [id, info] of Object.entries(RULES)) {
-      const severity = plugin.configs.recommended.rules?.[`rls-guard/${id}`];
-      if (severity === undefined) continue; // schema-level rules are the walker's alone
-      expect([id, severity]).toEqual([id, info.severity === 'error' ? 'error' : 'warn']);
+  it("take every severity from the rule's own module, the one place the walker reads", () => {
+    for (const { id, docs } of RULES) {
+      const eslint = (s: string | undefined) => (s === 'warning' ? 'warn' : s);
+      expect([id, plugin.configs.recommended.rules?.[`rls-guard/${id}`]]).toEqual([id, eslint(docs.severity)]);
+      expect([id, plugin.configs.strict.rules?.[`rls-guard/${id}`]]).toEqual([id, eslint(docs.strict ?? docs.severity)]);
     }
     expect(plugin.configs.recommended.rules?.['rls-guard/no-deprecated-env']).toBe('error');
   });

@@ -1,3 +1,4 @@
+import { messageOf } from '../../rules/render.js';
 import { describe, expect, it } from 'vitest';
 import { parseSource } from '../../src/files/source.js';
 import { deployFindings } from '../../src/packs/deploy/check.js';
@@ -20,7 +21,7 @@ const deploy = (format: DeployFormat, text: string) => deployFindings(`case.${fo
 /** Code findings of this entry. */
 const codeHits = (e: PackEntry, text: string) => code(text).filter((m) => m.entry.name === e.name && m.entry.kind === e.kind);
 /** Deployment findings that name this entry. */
-const deployHits = (e: PackEntry, format: DeployFormat, text: string) => deploy(format, text).filter((f) => f.ruleId === ruleFor(e.kind) && f.message.includes(e.name));
+const deployHits = (e: PackEntry, format: DeployFormat, text: string) => deploy(format, text).filter((f) => f.ruleId === ruleFor(e.kind) && messageOf(f).includes(e.name));
 
 const otherValue = (values: string[]) => (values.includes('yes-not-this') ? 'no-not-this' : 'yes-not-this');
 
@@ -31,7 +32,7 @@ for (const pack of builtinPacks()) {
       if (e.status === 'retained') {
         it(`${title} is never flagged`, () => {
           expect(code(`import { ${/^[A-Za-z_$][\w$]*$/.test(e.name) ? e.name : 'x'} } from 'pkg';\nexport const v = process.env.${e.name};\nexport const w = process.env['${e.name}'];`).filter((m) => m.entry.name === e.name && !m.entry.when)).toEqual([]);
-          expect(deploy('dotenv', `${e.name}=some-value\n`).filter((f) => f.message.startsWith(`Environment variable ${e.name} `))).toEqual([]);
+          expect(deploy('dotenv', `${e.name}=some-value\n`).filter((f) => messageOf(f).startsWith(`Environment variable ${e.name} `))).toEqual([]);
         });
         continue;
       }

@@ -6,7 +6,7 @@ import { ConfigError, validateConfig } from '../../src/config/load.js';
 import { builtinPacks, loadPacks, packEntries } from '../../src/packs/load.js';
 import { auditSync } from '../../src/walker/audit.js';
 import plugin from '../../src/eslint-plugin.js';
-import { RULES } from '../../rules/catalog.js';
+import { severityOf } from '../../rules/index.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-packs-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -29,14 +29,14 @@ describe('pack loading', () => {
   it('adds a user pack to the built-in ones', () => {
     const set = loadPacks(dir, [write('ok.json', pack())]);
     expect(set.packs.map((p) => p.id)).toContain('acme-2');
-    expect(set.entries.find((e) => e.name === 'OLD_VAR')).toMatchObject({ pack: 'acme-2', severity: 'error' });
+    expect(set.entries.find((e) => e.name === 'OLD_VAR')).toMatchObject({ pack: 'acme-2' });
   });
 
-  it("gives every entry its rule's severity from the catalogue, the one place ESLint's configs read too", () => {
+  it("gives no entry a severity of its own: the rule's applies, the one place ESLint's configs read too", () => {
     const header = { ...entry, kind: 'header', name: 'X-Old-Header' };
     const set = loadPacks(dir, [write('dep.json', pack({ id: 'acme-dep' }, [{ ...entry, status: 'deprecated' }, { ...entry, name: 'OTHER', status: 'removed' }, { ...header, status: 'deprecated' }]))]);
-    expect(set.entries.filter((e) => e.pack === 'acme-dep').map((e) => e.severity)).toEqual([RULES['no-deprecated-env'].severity, RULES['no-deprecated-env'].severity, RULES['no-deprecated-header'].severity]);
-    expect(plugin.configs.recommended.rules?.['rls-guard/no-deprecated-env']).toBe(RULES['no-deprecated-env'].severity === 'error' ? 'error' : 'warn');
+    expect(set.entries.filter((e) => e.pack === 'acme-dep').map((e) => 'severity' in e)).toEqual([false, false, false]);
+    expect(plugin.configs.recommended.rules?.['rls-guard/no-deprecated-env']).toBe(severityOf('no-deprecated-env', false) === 'error' ? 'error' : 'warn');
   });
 
   it('refuses a per-entry severity, which ESLint could not honour', () => {

@@ -1,7 +1,7 @@
 import rule from '../../rules/no-deprecated-header.js';
 import { filename, ruleTester } from './tester.js';
 
-const err = (line: number, column: number) => ({ messageId: 'finding' as const, line, column });
+const err = (line: number, column: number) => ({ messageId: 'deprecatedHeader' as const, line, column });
 
 ruleTester.run('no-deprecated-header', rule, {
   valid: [

@@ -16,7 +16,7 @@ ruleTester.run('no-incomplete-audit', rule, {
       name: 'a file over maxFileBytes is skipped, and says so instead of passing',
       filename: small,
       code: `${WRITE}${'// padding\n'.repeat(20)}`,
-      errors: [{ messageId: 'incomplete', line: 1, data: { reason: `skipped: ${Buffer.byteLength(`${WRITE}${'// padding\n'.repeat(20)}`)} bytes is over the maxFileBytes limit of 200 bytes` } }],
+      errors: [{ messageId: 'sourceGap', line: 1, data: { accept: '', reason: `skipped: ${Buffer.byteLength(`${WRITE}${'// padding\n'.repeat(20)}`)} bytes is over the maxFileBytes limit of 200 bytes` } }],
     },
   ],
 });

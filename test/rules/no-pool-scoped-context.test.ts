@@ -37,12 +37,32 @@ ruleTester.run('no-pool-scoped-context', rule, {
   ],
   invalid: [
     {
+      name: 'a session-wide set_config on a pool stays on one connection for its next borrower',
+      filename,
+      code: `
+        import { pool } from './db';
+        export const run = (orgId) => pool.query("SELECT set_config('app.current_org_id', $1, false)", [orgId]);`,
+      errors: [{ messageId: 'onPool', line: 3, data: { pool: 'pg Pool created at src/db.ts:3', set: "set_config('app.current_org_id', …, false)" } }],
+    },
+    {
+      name: 'set_config(…, true) on a checked-out client with no transaction open lasts one statement',
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function run(orgId) {
+          const client = await pool.connect();
+          await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+          client.release();
+        }`,
+      errors: [{ messageId: 'autocommitSetting', line: 5 }],
+    },
+    {
       name: 'transaction-local set_config on a pool ends with that statement',
       filename,
       code: `
         import { pool } from './db';
         export const run = (orgId) => pool.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);`,
-      errors: [{ messageId: 'finding', line: 3 }],
+      errors: [{ messageId: 'onPoolOneStatement', line: 3 }],
     },
     {
       name: 'session-wide SET and set_config(…, false) on a pooled client leak to the next borrower',
@@ -55,7 +75,7 @@ ruleTester.run('no-pool-scoped-context', rule, {
           await c.query("SET app.current_org_id = 'abc'");
           c.release();
         }`,
-      errors: [{ messageId: 'finding', line: 5 }, { messageId: 'finding', line: 6 }],
+      errors: [{ messageId: 'sessionWide', line: 5 }, { messageId: 'sessionWide', line: 6 }],
     },
     {
       name: 'SET LOCAL on a checked-out client with no transaction open has no effect',
@@ -67,7 +87,7 @@ ruleTester.run('no-pool-scoped-context', rule, {
           await c.query("SET LOCAL app.current_org_id = 'abc'");
           c.release();
         }`,
-      errors: [{ messageId: 'finding', line: 5 }],
+      errors: [{ messageId: 'setLocalOutsideTransaction', line: 5 }],
     },
   ],
 });

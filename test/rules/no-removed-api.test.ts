@@ -1,13 +1,14 @@
+import path from 'node:path';
 import rule from '../../rules/no-removed-api.js';
-import { filename, ruleTester } from './tester.js';
+import { filename, FIXTURE, ruleTester } from './tester.js';
 
 const toScope = (line: number, column: number, from: string, output: string) => ({
-  messageId: 'finding' as const,
+  messageId: 'replacedApi' as const,
   line,
   column,
   suggestions: [
-    { messageId: 'replace' as const, data: { desc: `Replace ${from} with withRequestOrgScope (check the call's arguments: withRequestOrgScope takes a callback)` }, output: output.replace('§', 'withRequestOrgScope') },
-    { messageId: 'replace' as const, data: { desc: `Replace ${from} with withOrgScope (check the call's arguments: withOrgScope takes a callback)` }, output: output.replace('§', 'withOrgScope') },
+    { messageId: 'replaceCall' as const, data: { name: from, replacement: 'withRequestOrgScope' }, output: output.replace('§', 'withRequestOrgScope') },
+    { messageId: 'replaceCall' as const, data: { name: from, replacement: 'withOrgScope' }, output: output.replace('§', 'withOrgScope') },
   ],
 });
 
@@ -79,6 +80,28 @@ ruleTester.run('no-removed-api', rule, {
   ],
   invalid: [
     {
+      name: "a helper and a client the project's own pack retired with nothing in their place",
+      filename: path.join(FIXTURE, 'own-pack/src/case.ts'),
+      code: `import { legacyTenantSync } from '@acme/sdk';\nexport const client = { clientId: 'acme-legacy-portal' };`,
+      errors: [
+        {
+          messageId: 'removedApi',
+          line: 1,
+          column: 10,
+          data: {
+            subject: 'legacyTenantSync',
+            name: 'legacyTenantSync',
+            changed: 'was removed in Acme 3.0.0',
+            reason: 'Tenant sync now runs in the platform',
+            replacement: '',
+            pack: 'acme-retired',
+            source: 'https://example.com/acme/3.0#sync',
+          },
+        },
+        { messageId: 'removedClient', line: 2, column: 35 },
+      ],
+    },
+    {
       name: 'a call of an imported removed helper, at the import and the call',
       filename,
       code: `import { RLSMiddleware } from '@axonflow/middleware';\napp.use(RLSMiddleware(pool));`,
@@ -130,7 +153,7 @@ ruleTester.run('no-removed-api', rule, {
       name: 'the removed FlowX client as a whole string value',
       filename,
       code: `export const keycloak = { clientId: 'flowx-platform-authorize', realm: 'flowx' };`,
-      errors: [{ messageId: 'finding', line: 1, column: 37 }],
+      errors: [{ messageId: 'replacedClient', line: 1, column: 37 }],
     },
     {
       name: 'a license payload read through org_id, with a suggestion to read deployment_id first',
@@ -138,10 +161,10 @@ ruleTester.run('no-removed-api', rule, {
       code: `const license = decodeLicense(key);\nexport const id = license.org_id;`,
       errors: [
         {
-          messageId: 'finding',
+          messageId: 'payloadField',
           line: 2,
           column: 27,
-          suggestions: [{ messageId: 'replace', data: { desc: 'Read deployment_id first: license.deployment_id ?? license.org_id' }, output: `const license = decodeLicense(key);\nexport const id = (license.deployment_id ?? license.org_id);` }],
+          suggestions: [{ messageId: 'readFirst', data: { preferred: 'deployment_id', object: 'license', read: 'license.org_id' }, output: `const license = decodeLicense(key);\nexport const id = (license.deployment_id ?? license.org_id);` }],
         },
       ],
     },
@@ -149,7 +172,7 @@ ruleTester.run('no-removed-api', rule, {
       name: 'org_id on the result of a license verifier, and destructured alone',
       filename,
       code: `const payload = await verifyLicense(token);\nconst { org_id } = payload;`,
-      errors: [{ messageId: 'finding', line: 2, column: 9 }],
+      errors: [{ messageId: 'payloadField', line: 2, column: 9 }],
     },
   ],
 });

@@ -43,7 +43,7 @@ ruleTester.run('no-truncate-gated', rule, {
       code: `
         import { pool } from './db';
         export const wipe = () => pool.query('TRUNCATE projects');`,
-      errors: [{ messageId: 'finding', line: 3, data: { message: expectMessage('public.projects (RLS enabled at db/schema.sql:9)', 'is set') } }],
+      errors: [{ messageId: 'truncate', line: 3, data: { tables: 'public.projects (RLS enabled at db/schema.sql:9)', via: '' } }],
     },
     {
       name: 'inside the scope helper: the org context does not narrow a TRUNCATE',
@@ -52,7 +52,7 @@ ruleTester.run('no-truncate-gated', rule, {
         import { pool } from './db';
         import { withOrgScope } from './tenancy';
         export const wipe = (ctx, org) => withOrgScope(ctx, pool, org, (tx) => tx.query('TRUNCATE audit_logs, feature_flags'));`,
-      errors: [{ messageId: 'finding', line: 4 }],
+      errors: [{ messageId: 'truncateDespiteScope', line: 4 }],
     },
     {
       name: 'in a multi-statement string with a gated insert: both rules report',
@@ -60,11 +60,7 @@ ruleTester.run('no-truncate-gated', rule, {
       code: `
         import { pool } from './db';
         export const reseed = () => pool.query('TRUNCATE projects; INSERT INTO audit_logs (org_id, action) VALUES (NULL, $$x$$)');`,
-      errors: [{ messageId: 'finding', line: 3 }],
+      errors: [{ messageId: 'truncate', line: 3 }],
     },
   ],
 });
-
-function expectMessage(tables: string, context: string): string {
-  return `TRUNCATE on ${tables}: row-level security never applies to TRUNCATE, so it removes every tenant's rows whatever org context ${context}. Fix: delete one org's rows with DELETE … WHERE (RLS then keeps it to the org in context); run deliberate cross-org maintenance on an admin connection, or suppress with a reason.`;
-}

@@ -33,7 +33,7 @@ ruleTester.run('no-unpinned-definer', rule, {
       code: `
         import { pool } from './db';
         export const purge = (org) => pool.query('SELECT purge_projects($1)', [org]);`,
-      errors: [{ messageId: 'finding', line: 3, data: { message: expectMessage() } }],
+      errors: [{ messageId: 'unpinned', line: 3, data: { fn: 'public.purge_projects', at: 'db/schema.sql:26' } }],
     },
     {
       name: "also inside a scope helper: the hijack risk is the function's, not the caller's",
@@ -42,11 +42,7 @@ ruleTester.run('no-unpinned-definer', rule, {
         import { pool } from './db';
         import { withOrgScope } from './scope';
         export const purge = (ctx, org) => withOrgScope(ctx, pool, org, (tx) => tx.query('SELECT purge_projects($1)', [org]));`,
-      errors: [{ messageId: 'finding', line: 4 }],
+      errors: [{ messageId: 'unpinned', line: 4 }],
     },
   ],
 });
-
-function expectMessage(): string {
-  return "public.purge_projects() is SECURITY DEFINER (declared at db/schema.sql:26) but does not pin search_path: it runs with its owner's rights and resolves unqualified names through the caller's search_path, so a caller who can create objects in a schema on that path can hijack it (for example by shadowing a table or operator) with the owner's privileges. Fix: add `SET search_path = pg_catalog, public` (or an empty search_path with qualified names) to the function's definition.";
-}

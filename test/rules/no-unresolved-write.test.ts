@@ -27,7 +27,7 @@ ruleTester.run('no-unresolved-write', rule, {
         export async function record(client, orgId) {
           await client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);
         }`,
-      errors: [{ messageId: 'finding', line: 3 }],
+      errors: [{ messageId: 'cannotVerify', line: 3 }],
     },
     {
       name: 'a table name from a variable changes the statement',
@@ -35,7 +35,7 @@ ruleTester.run('no-unresolved-write', rule, {
       code: `
         import { pool } from './db';
         export const run = (table) => pool.query(\`DELETE FROM \${table} WHERE id = $1\`, [1]);`,
-      errors: [{ messageId: 'finding', line: 3 }],
+      errors: [{ messageId: 'cannotVerify', line: 3 }],
     },
     {
       name: 'SQL built by a function call',
@@ -44,14 +44,14 @@ ruleTester.run('no-unresolved-write', rule, {
         import { pool } from './db';
         import { buildUpdate } from './sql';
         export const run = (fields) => pool.query(buildUpdate(fields));`,
-      errors: [{ messageId: 'finding', line: 4 }],
+      errors: [{ messageId: 'cannotVerify', line: 4 }],
     },
     {
       name: 'a connection that cannot be traced',
       filename,
       code: `
         export const run = () => globalThis.db.query('INSERT INTO projects (id, org_id) VALUES ($1, $2)', ['p', 'o']);`,
-      errors: [{ messageId: 'finding', line: 2 }],
+      errors: [{ messageId: 'cannotVerify', line: 2 }],
     },
   ],
 });

@@ -2,6 +2,9 @@ import rule from '../../rules/no-unscoped-write.js';
 import path from 'node:path';
 import { filename, FIXTURE, ruleTester } from './tester.js';
 
+/** A project whose migrations add a role without BYPASSRLS and a table gated by another setting. */
+const ROLES_AND_SETTINGS = path.join(FIXTURE, 'roles-and-settings/src/case.ts');
+
 ruleTester.run('no-unscoped-write', rule, {
   valid: [
     {
@@ -154,7 +157,7 @@ ruleTester.run('no-unscoped-write', rule, {
       code: `
         import { pool } from './db';
         export const rename = (id, name) => pool.query('SELECT rename_project($1, $2)', [id, name]);`,
-      errors: [{ messageId: 'finding', line: 3 }],
+      errors: [{ messageId: 'onPool', line: 3 }],
     },
     {
       name: 'an insert into a table without RLS whose trigger writes a gated table, on the pool',
@@ -162,7 +165,7 @@ ruleTester.run('no-unscoped-write', rule, {
       code: `
         import { pool } from './db';
         export const deliver = (org, body) => pool.query('INSERT INTO webhook_deliveries (org_id, body) VALUES ($1, $2)', [org, body]);`,
-      errors: [{ messageId: 'finding', line: 3 }],
+      errors: [{ messageId: 'onPool', line: 3 }],
     },
     {
       name: 'the outer pool inside a scope helper callback is not covered',
@@ -175,7 +178,7 @@ ruleTester.run('no-unscoped-write', rule, {
             await tx.query('SELECT 1');
             await pool.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);
           });`,
-      errors: [{ messageId: 'finding', line: 7 }],
+      errors: [{ messageId: 'onPool', line: 7 }],
     },
     {
       name: 'a plain pool write, through an imported constant and an alias',
@@ -184,7 +187,7 @@ ruleTester.run('no-unscoped-write', rule, {
         import { pool, INSERT_AUDIT } from './db';
         const db = pool;
         export const run = (orgId) => db.query(INSERT_AUDIT, [orgId, 'x']);`,
-      errors: [{ messageId: 'finding', line: 4 }],
+      errors: [{ messageId: 'onPool', line: 4 }],
     },
     {
       name: 'a write before the context is set, and one after COMMIT',
@@ -200,7 +203,7 @@ ruleTester.run('no-unscoped-write', rule, {
           await c.query('COMMIT');
           await c.query('INSERT INTO projects (id, org_id) VALUES ($1, $2)', ['p', orgId]);
         }`,
-      errors: [{ messageId: 'finding', line: 7 }, { messageId: 'finding', line: 10 }],
+      errors: [{ messageId: 'beforeContext', line: 7 }, { messageId: 'notScoped', line: 10 }],
     },
     {
       name: 'a context set on only one branch does not cover the write after it',
@@ -216,7 +219,7 @@ ruleTester.run('no-unscoped-write', rule, {
           }
           await c.query('UPDATE projects SET name = $1', ['x']);
         }`,
-      errors: [{ messageId: 'finding', line: 10 }],
+      errors: [{ messageId: 'transactionWithoutContext', line: 10 }],
     },
     {
       name: 'set_config(…, true) outside a transaction lasts one statement',
@@ -229,7 +232,7 @@ ruleTester.run('no-unscoped-write', rule, {
           await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
           await client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);
         }`,
-      errors: [{ messageId: 'finding', line: 7 }],
+      errors: [{ messageId: 'autocommitSetting', line: 7 }],
     },
     {
       name: 'writable CTEs, MERGE and COPY FROM are writes too',
@@ -241,7 +244,7 @@ ruleTester.run('no-unscoped-write', rule, {
           await pool.query('MERGE INTO projects p USING (SELECT $1::uuid AS id) s ON p.id = s.id WHEN MATCHED THEN DELETE');
           await pool.query('COPY audit_logs (org_id, action) FROM STDIN');
         }`,
-      errors: [{ messageId: 'finding', line: 4 }, { messageId: 'finding', line: 5 }, { messageId: 'finding', line: 6 }],
+      errors: [{ messageId: 'onPool', line: 4 }, { messageId: 'onPool', line: 5 }, { messageId: 'onPool', line: 6 }],
     },
     {
       name: 'a helper in the same file called once with a scoped executor and once with the pool',
@@ -254,7 +257,7 @@ ruleTester.run('no-unscoped-write', rule, {
         }
         export const a = (ctx, orgId) => withOrgScope(ctx, pool, orgId, (tx) => record(tx, orgId));
         export const b = (orgId) => record(pool, orgId);`,
-      errors: [{ messageId: 'finding', line: 5 }],
+      errors: [{ messageId: 'onPool', line: 5 }],
     },
     // Cross-file: the project index follows the helper and the callers into other files,
     // as `rls-guard audit` does (fixtures/rule-tester/src/tx.ts, audit-helper.ts, jobs.ts).
@@ -266,7 +269,7 @@ ruleTester.run('no-unscoped-write', rule, {
         import { withTransaction } from './tx';
         export const rename = (orgId, name) =>
           withTransaction(pool, async (tx) => tx.query('UPDATE projects SET name = $2 WHERE org_id = $1', [orgId, name]));`,
-      errors: [{ messageId: 'finding', line: 5 }],
+      errors: [{ messageId: 'transactionWithoutContext', line: 5 }],
     },
     {
       name: 'a helper writing through its connection parameter whose only caller, in another file, passes the pool',
@@ -275,7 +278,49 @@ ruleTester.run('no-unscoped-write', rule, {
         export async function recordAudit(client, orgId) {
           await client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'edited, unsaved']);
         }`,
-      errors: [{ messageId: 'finding', line: 3 }],
+      errors: [{ messageId: 'onPool', line: 3 }],
+    },
+    {
+      name: 'a transaction that sets a setting the table\'s policies do not read (ledger reads app.current_tenant)',
+      filename: ROLES_AND_SETTINGS,
+      code: `
+        import { Pool } from 'pg';
+        const pool = new Pool();
+        export async function credit(orgId) {
+          const client = await pool.connect();
+          await client.query('BEGIN');
+          await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+          await client.query('INSERT INTO ledger (tenant, amount) VALUES ($1, 1)', [orgId]);
+          await client.query('COMMIT');
+        }`,
+      errors: [{ messageId: 'otherSetting', line: 8 }],
+    },
+    {
+      name: 'SET ROLE to a role without BYPASSRLS, and no org context',
+      filename: ROLES_AND_SETTINGS,
+      code: `
+        import { Pool } from 'pg';
+        const pool = new Pool();
+        export async function note(body) {
+          const client = await pool.connect();
+          await client.query('BEGIN');
+          await client.query('SET LOCAL ROLE app_user');
+          await client.query('INSERT INTO notes (org_id, body) VALUES (gen_random_uuid(), $1)', [body]);
+          await client.query('COMMIT');
+        }`,
+      errors: [
+        {
+          messageId: 'roleWithoutBypass',
+          line: 8,
+          data: {
+            write: 'INSERT on public.notes (RLS enabled at db/schema.sql:6)',
+            evidence: 'runs on pooled client from pool.connect() at src/case.ts:5 after SET ROLE app_user at src/case.ts:7, a role without BYPASSRLS, so the policies apply and no org context is set',
+            consequence: 'reject it with "new row violates row-level security policy"',
+            // The first of the context settings (with none configured, the settings the policies read).
+            setting: 'app.current_tenant',
+          },
+        },
+      ],
     },
   ],
 });

@@ -21,7 +21,7 @@ ruleTester.run('no-unjustified-suppression', noUnjustified, {
         import { pool } from './db';
         // rls-guard-ignore-next-line no-unscoped-write
         export const run = () => pool.query('DELETE FROM projects');`,
-      errors: [{ messageId: 'finding', line: 3 }],
+      errors: [{ messageId: 'noReason', line: 3 }],
     },
   ],
 });
@@ -45,7 +45,7 @@ ruleTester.run('no-unused-suppression', noUnused, {
         import { pool } from './db';
         // rls-guard-ignore-next-line no-unscoped-write -- stale
         export const run = () => pool.query('SELECT auth_touch_api_key($1)', ['k']);`,
-      errors: [{ messageId: 'finding', line: 3 }],
+      errors: [{ messageId: 'unused', line: 3 }],
     },
   ],
 });

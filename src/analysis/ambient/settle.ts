@@ -47,7 +47,9 @@ export class AmbientSettler {
     const rest = others.length ? `; ${others.join('; ')}` : '';
     const bad = worst.verdict.coverage === 'unscoped' || worst.verdict.coverage === 'unresolved';
     if (bad) {
-      return { coverage: worst.verdict.coverage, via: null, evidence: `${worst.verdict.coverage} when reached from ${trail(worst.ctx).join(' → ')}: ${worst.verdict.evidence}${rest}`, callPath: trail(worst.ctx), deferred: false, crossFile: true };
+      const evidence = `${worst.verdict.coverage} when reached from ${trail(worst.ctx).join(' → ')}: ${worst.verdict.evidence}${rest}`;
+      const problem = worst.verdict.problem ? { problem: worst.verdict.problem } : {};
+      return { coverage: worst.verdict.coverage, via: null, evidence, callPath: trail(worst.ctx), deferred: false, crossFile: true, ...problem };
     }
     const vias = [...new Set(judged.map((j) => j.verdict.via).filter((v): v is string => !!v))];
     const all = groups(judged);

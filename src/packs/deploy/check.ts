@@ -1,6 +1,7 @@
 import { FingerprintCounter } from '../../report/fingerprint.js';
-import type { Finding, Location } from '../../report/types.js';
-import { messageFor, ruleOf, type PackMatcher } from '../matcher.js';
+import type { RuleFinding } from '../../report/rule-finding.js';
+import type { Location } from '../../report/types.js';
+import { findingFor, ruleOf, type PackMatcher } from '../matcher.js';
 import { valueMatches, type ActiveEntry } from '../types.js';
 import type { DeployScan, DeployVar, Span } from './types.js';
 
@@ -8,19 +9,20 @@ import type { DeployScan, DeployVar, Span } from './types.js';
 // (with their values where the pack says values matter), cross-variable requirements
 // within the file, and removed client ids or deprecated header names as values.
 
-export function deployFindings(file: string, input: DeployScan, m: PackMatcher): Finding[] {
+export function deployFindings(file: string, input: DeployScan, m: PackMatcher): RuleFinding[] {
   // Spring properties bind loosely: security.oauth2.service-account.admin.client-id is SECURITY_OAUTH2_SERVICE_ACCOUNT_ADMIN_CLIENT_ID.
   const scan = { ...input, vars: input.vars.map((v) => (v.written ? { ...v, name: m.canonicalEnv(v.name) } : v)) };
-  const out: Finding[] = [];
+  const out: RuleFinding[] = [];
   const ids = new FingerprintCounter();
   const seen = new Set<string>();
-  const add = (entry: ActiveEntry, span: Span, subject: string, message = messageFor(entry, subject)): void => {
+  const add = (entry: ActiveEntry, span: Span, subject: string): void => {
     const rule = ruleOf(entry);
     const key = `${rule}:${span.line}:${span.column}:${entry.name}`;
     if (seen.has(key)) return;
     seen.add(key);
     const loc: Location = { file, ...span };
-    out.push({ ruleId: rule, severity: entry.severity, ...loc, message, fingerprint: ids.next([rule, file, entry.name, subject]) });
+    const fingerprint = ids.next([rule, file, entry.name, subject]);
+    out.push({ ruleId: rule, ...findingFor(entry, subject), ...loc, fingerprint });
   };
 
   for (const v of scan.vars) {

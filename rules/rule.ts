@@ -1,0 +1,35 @@
+import { ESLintUtils } from '@typescript-eslint/utils';
+import type { Severity } from '../src/report/types.js';
+
+// What a rule module is: typescript-eslint's rule shape (meta with one message per distinct
+// problem, schema, default options, a small create) plus the rule's default severity, which
+// both the plugin's configs and the walker read from here, and, for a rule that judges the
+// facts the core computes, a `check`.
+
+export const DOCS_BASE = 'https://github.com/rls-guard/rls-guard/blob/main/docs/rules';
+
+export function docsUrl(id: string): string {
+  return `${DOCS_BASE}/${id}.md`;
+}
+
+export interface RuleDocs {
+  description: string;
+  /** The severity of `recommended` and of `rls-guard audit`; 'off': only the strict set reports it. */
+  severity: Severity | 'off';
+  /** The severity under `strict` (the plugin's strict config, `rls-guard audit --strict`), when it differs. */
+  strict?: Severity;
+  /** Reported by the walker only: it needs every file (or the migrations), which a linted file does not show. */
+  walkerOnly?: boolean;
+}
+
+export const createRule = ESLintUtils.RuleCreator<RuleDocs>(docsUrl);
+
+/** The message of a problem that stops rls-guard checking a file; every rule can report it. */
+export const SETUP_MESSAGE = '{{message}}';
+
+/**
+ * A rule that judges the facts the core computed: each decided write site, with its verdict
+ * and evidence; it returns the message id and data of a finding, or nothing. Both front ends
+ * run it (src/analysis/site-checks.ts); its create is `reportFindings(context, { check })`.
+ */
+export type { SiteCheck } from '../src/analysis/site-checks.js';
