@@ -44,7 +44,8 @@ export type Verdict = {
 
 /** A verdict that depends on who calls a function: through a parameter, or a connection a closure captures. */
 export type Pending = (
-  | { kind: 'param'; binding: ParamBinding }
+  /** `path`: a field of the parameter (`opts.pgPool`): each call's argument is read at that path. */
+  | { kind: 'param'; binding: ParamBinding; path?: readonly (string | number)[] }
   | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle }
   /** A connection read from an AsyncLocalStorage: judged per root that reaches the write (ambient/settle.ts). */
   | { kind: 'ambient'; handle: AmbientHandle }
@@ -99,6 +100,8 @@ export interface CallEdge {
   states: Map<ts.Node, ConnState>;
   /** The function the call is in (undefined at module level). */
   root: ts.FunctionLikeDeclaration | undefined;
+  /** What each parameter of the callee receives, when not the call's own arguments (a framework calls a registered plugin as `plugin(instance, options)`). */
+  argExprs?: (ts.Expression | undefined)[];
 }
 
 /** What a function does with a parameter that is a callback: the evidence for inferring scope helpers. */

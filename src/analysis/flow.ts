@@ -17,6 +17,7 @@ import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from 
 import { judge } from './verdict.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
 import { ambientAdapter } from './ambient/providers.js';
+import { isPluginWrapper, pluginRegistration } from './providers/carried.js';
 
 // Walks each function in evaluation order, tracking per connection whether a transaction is
 // open and whether the org context is set in it, joining states where branches meet (a
@@ -611,6 +612,12 @@ class FlowWalker {
       }
       return;
     }
+    const plugin = pluginRegistration(call, this.deps.origins);
+    if (plugin) {
+      // app.register(routes, { pgPool }): the framework calls routes(instance, { pgPool }).
+      this.facts.edges.push({ call, callee: plugin.plugin, args: [], argExprs: plugin.args, states: new Map(state), root: this.root });
+      return;
+    }
     const target = this.deps.origins.expr(call.expression);
     if (target.kind === 'param' && target.path.length === 0) {
       // Calling a parameter: what this function hands its callback.
@@ -670,6 +677,8 @@ class FlowWalker {
     const parent = id.parent;
     if (!parent || !isValuePosition(id, parent)) return;
     if (ts.isCallExpression(parent) && this.deps.handles.scopeHelper(parent)) return;
+    // A plugin registered with the framework: the registration is its call (an edge).
+    if (ts.isCallExpression(parent) && parent.arguments[0] === id && (pluginRegistration(parent, this.deps.origins) || isPluginWrapper(parent, this.deps.origins))) return;
     this.functionNames ??= functionishNames(this.facts.sf);
     if (!this.functionNames.has(id.text)) return;
     const origin = this.deps.origins.identifier(id);

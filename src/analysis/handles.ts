@@ -16,6 +16,8 @@ import { selectedBy } from './providers/conditional.js';
 import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
 import { factoryCallOfHook, tenantFromConfig } from './providers/tenant-pools.js';
 import { type SetterEffect, setterFact } from './providers/setters.js';
+import { FieldKeys, type FieldPath, fieldText, returnTypeOf } from './providers/carried.js';
+import { resolveImport } from './modules.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -27,7 +29,8 @@ export type Handle =
   | { kind: 'executor'; exec: ExecutorKind; adapter: DbAdapter; key: ts.Node; label: string; transaction?: string; tenant?: { via: string; at: ts.Node } }
   | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression; definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number } }
   | { kind: 'admin'; via: string; key: ts.Node; label: string; adapter?: DbAdapter }
-  | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null }
+  /** `path`: a field of the parameter (`opts.pgPool`, `{ pgPool }` destructured), judged at each call by that member of what it passes. */
+  | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null; path?: FieldPath }
   | AmbientHandle
   | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }
   | { kind: 'not-db'; reason: string }
@@ -59,6 +62,7 @@ export class HandleResolver {
   private readonly forwardsKind: FactKind<ts.FunctionLikeDeclaration, ForwardingFact>;
   private readonly settersKind: FactKind<ts.FunctionLikeDeclaration, readonly SetterEffect[]>;
   private readonly returnExpressionsKind = returnExpressionsFact();
+  private readonly fieldKeys = new FieldKeys();
 
   constructor(
     private readonly origins: OriginResolver,
@@ -131,6 +135,13 @@ export class HandleResolver {
     return found;
   }
 
+  /** The connection a field of a value holds (`{ pgPool }` passed where a plugin reads `opts.pgPool`). */
+  memberOf(expr: ts.Expression, path: FieldPath): Handle {
+    let origin = this.origins.expr(expr);
+    for (const key of path) origin = this.origins.member(origin, key);
+    return this.fromOrigin(origin, expr);
+  }
+
   private fromOrigin(origin: Origin, at: ts.Expression): Handle {
     switch (origin.kind) {
       case 'external': {
@@ -153,7 +164,7 @@ export class HandleResolver {
         return { kind: 'not-db', reason: `\`${origin.path.join('.')}\` from '${origin.module}'` };
       }
       case 'param':
-        return this.param(origin.binding, origin.path);
+        return this.param(origin.binding, origin.path, at);
       case 'function':
         return { kind: 'not-db', reason: `function \`${origin.name}\`` };
       case 'class':
@@ -282,8 +293,15 @@ export class HandleResolver {
     return parsed.ok ? parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.config.defaultSchema, setterFunctions: this.config.setterFunctions })) : [];
   }
 
-  private param(binding: ParamBinding, pathKeys: (string | number)[]): Handle {
-    if (pathKeys.length > 0) return { kind: 'unknown', reason: `\`${binding.name}\` is destructured from a parameter` };
+  private param(binding: ParamBinding, pathKeys: (string | number)[], at?: ts.Expression): Handle {
+    if (pathKeys.length > 0) {
+      // A field of a parameter (`opts.pgPool`, `const { ownerPool } = options`): pending, and
+      // judged at each call by that member of what the call passes (program.ts).
+      const param = binding.decl.name;
+      const field = this.fieldKeys.of(binding.decl, pathKeys, at ?? binding.decl);
+      const what = ts.isIdentifier(param) ? `\`${param.text}${fieldText(pathKeys)}\`, a field of` : `\`${binding.name}\`, destructured from`;
+      return { kind: 'param', binding, key: field.node, path: field.path, label: `${what} parameter ${binding.index + 1} of \`${functionName(binding.fn)}\``, typed: null };
+    }
     const scoped = this.scopedCallbackParam(binding) ?? this.adminCallbackParam(binding);
     if (scoped) return scoped;
     const transaction = this.transactionCallbackParam(binding) ?? this.forwardedCallbackParam(binding);
@@ -590,7 +608,25 @@ export class HandleResolver {
     // A type imported from a library alias (a fork's DatabasePool) is the library's type.
     const file = decl.getSourceFile().fileName;
     const canonical = (m: string): string => this.origins.host.libraryFor?.(file, m) ?? m;
-    return executorType(decl.type, 0, canonical) ?? this.subclassType(decl.type);
+    return executorType(decl.type, 0, canonical) ?? this.subclassType(decl.type) ?? this.returnType(decl.type);
+  }
+
+  /** `db: ReturnType<typeof buildClient>` (also through an alias, local or imported): what buildClient returns, when that is a library executor. */
+  private returnType(type: ts.TypeNode, depth = 0): { adapter: DbAdapter; exec: ExecutorKind } | null {
+    const named = returnTypeOf(type);
+    if (named) {
+      const fn = this.origins.expr(named);
+      if (fn.kind !== 'function') return null;
+      const h = this.returned(fn.decl);
+      return h.kind === 'executor' ? { adapter: h.adapter, exec: h.exec } : null;
+    }
+    if (depth > 4 || !ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return null;
+    let b: Binding | undefined = lookup(type.typeName);
+    if (b?.kind === 'import') {
+      const target = resolveImport(this.origins.host, type.getSourceFile().fileName, b);
+      b = target?.kind === 'binding' ? target.binding : undefined;
+    }
+    return b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl) ? this.returnType(b.decl.type, depth + 1) : null;
   }
 
   /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */

@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import type { CallbackUse, CallEdge, ConnState, ContextEvidence, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
-import { freshState, isInlineCallback, rank } from './flow.js';
+import { connectionKey, freshState, isInlineCallback, rank } from './flow.js';
+import { fieldText } from './providers/carried.js';
 import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, ParamBinding } from './handles.js';
 import { where } from './handles.js';
@@ -40,6 +41,8 @@ export interface ProgramOptions {
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
   ambient?: (handle: AmbientHandle, at: ts.Node, table: string) => SiteVerdict;
+  /** The connection a field of an argument holds (`{ pgPool }` passed where the callee reads `opts.pgPool`). */
+  memberOf?: (expr: ts.Expression, path: readonly (string | number)[]) => Handle;
   /** The transactions a helper opens for its callback parameter through a library (`return db.transaction(fn)`), on the path a call selects. */
   forwarded?: (helper: ts.FunctionLikeDeclaration, paramIndex: number, call: ts.CallExpression | undefined, binding: ParamBinding) => Handle[];
 }
@@ -154,7 +157,8 @@ class Settler {
   settlePending(p: CallerPending): SiteVerdict {
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     const next = new Set<ts.Node>([anchor]);
-    if (p.kind === 'param' && isInlineCallback(p.binding.fn)) return this.callback(p, next);
+    // An inline plugin a framework registers (`app.register(async (app, opts) => …, { pgPool })`) has its call edge.
+    if (p.kind === 'param' && isInlineCallback(p.binding.fn) && !this.index.callers.has(p.binding.fn as ts.FunctionLikeDeclaration)) return this.callback(p, next);
     return this.callers(p, next);
   }
 
@@ -182,7 +186,7 @@ class Settler {
     const subject = p.kind === 'param' ? p.binding.decl : p.key;
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     // A transaction-local set the function made on the caller's connection changes the verdict: part of the key.
-    const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1, p.awaitsTransaction?.at ?? null);
+    const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1, p.awaitsTransaction?.at ?? null, p.kind === 'param' && p.path ? p.path.join('\u0000') : null);
     if (!this.memo.pending.has(key)) this.memo.pending.set(key, { settler: this, p });
     const settled = this.memo.facts.get(this.memo.kind, key);
     if (this.memo.foreign.has(key)) this.foreign = true;
@@ -193,11 +197,13 @@ class Settler {
   private callers(p: Exclude<Pending, { kind: 'ambient' }>, seen: Set<ts.Node>): SiteVerdict {
     const fn = (p.kind === 'param' ? p.binding.fn : p.fn) as ts.FunctionLikeDeclaration;
     const name = functionName(fn);
-    const subject = p.kind === 'param' ? `parameter \`${p.binding.name}\` of \`${name}\`` : `a connection that \`${name}\` captures from its enclosing function`;
+    const field = p.kind === 'param' && p.path ? fieldText(p.path) : '';
+    const paramName = p.kind === 'param' && ts.isIdentifier(p.binding.decl.name) ? p.binding.decl.name.text : undefined;
+    const subject = p.kind === 'param' ? (field ? `${paramName ? `\`${paramName}${field}\`, a field of` : `\`${p.binding.name}\`, destructured from`} parameter ${p.binding.index + 1} of \`${name}\`` : `parameter \`${p.binding.name}\` of \`${name}\``) : `a connection that \`${name}\` captures from its enclosing function`;
     const results: SiteVerdict[] = [];
     for (const edge of this.index.callers.get(fn) ?? []) {
       const at = `${where(edge.call, this.options.root)} ${shortText(edge.call, 50)}`;
-      const passed = p.kind === 'param' ? edge.args[p.binding.index] : { handle: p.handle, state: capturedState(edge, p.key) };
+      const passed = p.kind === 'param' ? (p.path ? this.fieldPassed(edge, p.binding.index, p.path) : edge.args[p.binding.index]) : { handle: p.handle, state: capturedState(edge, p.key) };
       if (!passed) {
         results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
         continue;
@@ -229,6 +235,17 @@ class Settler {
     return { coverage: 'unresolved', via: null, evidence: `runs on ${subject}, and ${why}`, callPath: [], deferred: false };
   }
 
+  /** The member a call's argument holds at a parameter's field path, with its state at the call. */
+  private fieldPassed(edge: CallEdge, index: number, path: readonly (string | number)[]): { handle: Handle; state: ConnState } | null {
+    const arg = (edge.argExprs ?? edge.call.arguments ?? [])[index];
+    if (!arg || !this.options.memberOf) return null;
+    const handle = this.options.memberOf(arg, path);
+    if (handle.kind === 'library') return null;
+    if (handle.kind === 'not-db') return { handle: { kind: 'unknown', reason: `\`${shortText(arg, 40)}${fieldText(path)}\` is ${handle.reason}` }, state: freshState(handle) };
+    const key = connectionKey(handle);
+    return { handle, state: (key && edge.states.get(key)) || freshState(handle) };
+  }
+
   /**
    * A write on a callback's parameter: judged by what the function receiving the callback
    * passes it. This recognises scope helpers defined in the codebase, and checks them.
@@ -248,17 +265,17 @@ class Settler {
       // helper may run the callback, so the worse one decides.
       const branches = [chosen.whenTrue, chosen.whenFalse].map((b) => {
         const o = this.index.origins.expr(b);
-        return o.kind === 'function' ? this.helperUses(o.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding) : unresolved(`${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`);
+        return o.kind === 'function' ? this.helperUses(o.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding, undefined, p.path) : unresolved(`${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`);
       });
       return worstOf(branches)!;
     }
     if (receiver.kind !== 'function') {
       return unresolved(`${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an org-scoped transaction, add it to "scopeHelpers" in the config`);
     }
-    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding, call);
+    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding, call, p.path);
   }
 
-  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number, awaits?: ContextEvidence, binding?: ParamBinding, at?: ts.CallExpression): SiteVerdict {
+  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number, awaits?: ContextEvidence, binding?: ParamBinding, at?: ts.CallExpression, field?: readonly (string | number)[]): SiteVerdict {
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
       this.foreign = true;
@@ -270,7 +287,7 @@ class Settler {
     const uses = (this.index.uses.get(helper) ?? []).filter((u) => u.paramIndex === paramIndex && selectedBy(helper, u.call, at));
     const results: SiteVerdict[] = [];
     // A callback handed on to a library's transaction method runs in that transaction.
-    for (const handle of binding && execIndex === 0 ? (this.options.forwarded?.(helper, paramIndex, at, binding) ?? []) : []) {
+    for (const handle of binding && execIndex === 0 && !field ? (this.options.forwarded?.(helper, paramIndex, at, binding) ?? []) : []) {
       const inner = this.settle(judge(handle, withAwaitedSet(freshState(handle), awaits), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, at ?? helper);
       results.push({ ...inner, callPath: [`${where(helper, this.options.root)} ${functionName(helper)}`, ...inner.callPath] });
     }
@@ -279,9 +296,9 @@ class Settler {
       if (use.kind === 'forward-helper') {
         results.push({ coverage: 'org-scope', via: use.helper, evidence: `\`${name}\` hands the callback to ${use.helper}`, callPath: [], deferred: false });
       } else if (use.kind === 'forward') {
-        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits, binding));
+        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits, binding, undefined, field));
       } else {
-        const passed = use.args[execIndex];
+        const passed = field ? this.fieldPassed({ call: use.call, callee: helper, args: use.args, states: new Map(), root: undefined }, execIndex, field) : use.args[execIndex];
         if (!passed) {
           results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes the callback a value that is not a traceable connection`, callPath: [at], deferred: false });
           continue;

@@ -24,11 +24,11 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
       return { coverage: 'admin-pool', via: handle.via, evidence: `runs on ${handle.label} (BYPASSRLS)` };
     case 'param':
       if (state.ctx !== null && state.ctx !== 'inherited') {
-        if (awaitsTransaction(state)) return { pending: { kind: 'param', binding: handle.binding, awaitsTransaction: state.ctx }, state };
+        if (awaitsTransaction(state)) return { pending: { kind: 'param', binding: handle.binding, ...(handle.path ? { path: handle.path } : {}), awaitsTransaction: state.ctx }, state };
         return covered(state.ctx);
       }
       if (state.session) return covered(state.session);
-      if (state.ctx === 'inherited') return { pending: { kind: 'param', binding: handle.binding }, state };
+      if (state.ctx === 'inherited') return { pending: { kind: 'param', binding: handle.binding, ...(handle.path ? { path: handle.path } : {}) }, state };
       return { coverage: 'unscoped', via: null, evidence: `runs on ${handle.label} ${missing(state, root)}` };
     case 'executor':
       if (handle.tenant) return { coverage: 'org-scope', via: handle.tenant.via, evidence: `runs on ${handle.label}, a per-tenant pool whose every connection carries the org setting (${handle.tenant.via} at ${where(handle.tenant.at, root)})` };
