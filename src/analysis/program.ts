@@ -2,6 +2,7 @@ import ts from 'typescript';
 import type { CallbackUse, CallEdge, ConnState, ContextEvidence, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
 import { connectionKey, freshState, isInlineCallback, rank } from './flow.js';
 import { fieldText } from './providers/carried.js';
+import { narrowingAt, reaches } from './providers/guards.js';
 import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, ParamBinding } from './handles.js';
 import { where } from './handles.js';
@@ -174,7 +175,7 @@ class Settler {
       }
       return { ...plain, callPath: [], deferred: false };
     }
-    const p = verdict.pending;
+    let p = verdict.pending;
     if (p.kind === 'ambient') {
       // Which roots reach the write decides it: only the walker sees them all.
       if (!this.options.wholeProgram || !this.options.ambient) {
@@ -183,10 +184,13 @@ class Settler {
       }
       return this.options.ambient(p.handle, at, this.table);
     }
+    // A write inside a runtime guard on the parameter (`typeof db.release === 'function'`) is reached only by callers whose connection passes it.
+    const narrowed = p.kind === 'param' && !p.path && contains(p.binding.fn, at) ? narrowingAt(at, p.binding, this.index.origins) : undefined;
+    if (narrowed && p.kind === 'param') p = { ...p, narrowed };
     const subject = p.kind === 'param' ? p.binding.decl : p.key;
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     // A transaction-local set the function made on the caller's connection changes the verdict: part of the key.
-    const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1, p.awaitsTransaction?.at ?? null, p.kind === 'param' && p.path ? p.path.join('\u0000') : null);
+    const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1, p.awaitsTransaction?.at ?? null, p.kind === 'param' && p.path ? p.path.join('\u0000') : null, narrowed ?? null);
     if (!this.memo.pending.has(key)) this.memo.pending.set(key, { settler: this, p });
     const settled = this.memo.facts.get(this.memo.kind, key);
     if (this.memo.foreign.has(key)) this.foreign = true;
@@ -208,6 +212,7 @@ class Settler {
         results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
         continue;
       }
+      if (p.kind === 'param' && !reaches(p.narrowed, passed.handle)) continue;
       const inner = this.settle(judge(passed.handle, withAwaitedSet(passed.state, p.awaitsTransaction), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, edge.call);
       results.push({ ...inner, callPath: [at, ...inner.callPath] });
     }
@@ -353,3 +358,7 @@ function isExportedFunction(fn: ts.FunctionLikeDeclaration): boolean {
 }
 
 export type { Handle };
+
+function contains(outer: ts.Node, inner: ts.Node): boolean {
+  return outer.getSourceFile() === inner.getSourceFile() && inner.pos >= outer.pos && inner.end <= outer.end;
+}

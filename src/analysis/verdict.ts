@@ -79,6 +79,7 @@ function coveredBy(ev: ContextEvidence, root: string, table: string, tableSettin
 }
 
 function missing(state: ConnState, root: string): string {
+  if (state.released) return `after release() at ${where(state.released, root)} handed the client back to the pool (a session set before it no longer belongs to this code)`;
   if (state.setLater) return `before the org context is set (${state.setLater.via} at ${where(state.setLater.at, root)} comes after this write)`;
   if (state.ineffective) return `after ${state.ineffective.via} at ${where(state.ineffective.at, root)} ran outside a transaction, where a transaction-local setting lasts only that one statement`;
   if (state.tx === true) return 'inside a transaction that has not set the org context';
