@@ -16,6 +16,7 @@ import { selectedBy } from './providers/conditional.js';
 import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
 import { factoryCallOfHook, tenantFromConfig } from './providers/tenant-pools.js';
 import { type SetterEffect, setterFact } from './providers/setters.js';
+import { ExtensionBindings } from './providers/prisma-extensions.js';
 import { FieldKeys, type FieldPath, fieldText, returnTypeOf } from './providers/carried.js';
 import { resolveImport } from './modules.js';
 
@@ -27,7 +28,8 @@ export type ParamBinding = Extract<Binding, { kind: 'parameter' }>;
 
 export type Handle =
   | { kind: 'executor'; exec: ExecutorKind; adapter: DbAdapter; key: ts.Node; label: string; transaction?: string; tenant?: { via: string; at: ts.Node } }
-  | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression; definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number } }
+  /** `settings`: what the provider sets, when known (a table whose policies read none of them is not covered). */
+  | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression; definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number }; settings?: ReadonlySet<string> }
   | { kind: 'admin'; via: string; key: ts.Node; label: string; adapter?: DbAdapter }
   /** `path`: a field of the parameter (`opts.pgPool`, `{ pgPool }` destructured), judged at each call by that member of what it passes. */
   | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null; path?: FieldPath }
@@ -376,6 +378,8 @@ export class HandleResolver {
     if (call.arguments.find((a) => isFunctionLike(skipOuter(a))) !== fn) return undefined;
     const callee = skipOuter(call.expression);
     if (!ts.isPropertyAccessExpression(callee)) return undefined;
+    // A method an extension overrides (`client: { $transaction(fn) { … } }`) is the codebase's: its callers' verdicts read its body.
+    if (this.origins.expr(callee).kind === 'function') return undefined;
     // db.transaction().execute(cb): the method is on the inner call.
     let method = callee.name.text;
     let receiverExpr = callee.expression;
@@ -446,6 +450,8 @@ export class HandleResolver {
     let setsContext = false;
     let provider: string | undefined;
     const followed = new Set<ts.Node>();
+    const bindings = new ExtensionBindings();
+    const settings = new Set<string>();
     const visit = (n: ts.Node): void => {
       if (setsContext) return;
       // The extension is often built elsewhere: forUser(id) returning Prisma.defineExtension(…),
@@ -455,6 +461,7 @@ export class HandleResolver {
         const body = target.kind === 'function' ? target.decl.body : target.kind === 'expr' && target.expr !== n ? target.expr : undefined;
         if (body && !followed.has(body)) {
           followed.add(body);
+          if (target.kind === 'function' && ts.isCallExpression(n)) bindings.bind(n, target.decl);
           visit(body);
           // The function that builds the extension is the provider the report names.
           if (setsContext && target.kind === 'function') provider ??= functionName(target.decl);
@@ -464,7 +471,8 @@ export class HandleResolver {
         const method = (skipOuter(n.expression) as ts.PropertyAccessExpression).name.text;
         const list = n.arguments[0] && skipOuter(n.arguments[0]);
         if (client.adapter.sequenceMethods?.includes(method) && list && ts.isArrayLiteralExpression(list)) {
-          setsContext = list.elements.some((el) => this.setsContextLocally(el));
+          for (const el of list.elements) for (const setting of this.localSettings(el, bindings)) settings.add(setting);
+          setsContext = settings.size > 0;
         }
       }
       ts.forEachChild(n, visit);
@@ -474,7 +482,7 @@ export class HandleResolver {
     let fn: ts.Node | undefined = call.parent;
     while (fn && !isFunctionLike(fn)) fn = fn.parent;
     const via = provider ?? (fn ? functionName(fn as ts.FunctionLikeDeclaration) : '$extends');
-    return { kind: 'scoped', via, key: call, helperCall: call, label: `the client \`${via}\` extends at ${where(call, this.root)}, whose every query runs in a transaction that first sets the org context` };
+    return { kind: 'scoped', via, key: call, helperCall: call, label: `the client \`${via}\` extends at ${where(call, this.root)}, whose every query runs in a transaction that first sets the org context`, settings };
   }
 
   /**
@@ -566,11 +574,12 @@ export class HandleResolver {
   }
 
   /** Whether an expression is a query whose SQL sets an org-context setting transaction-locally. */
-  private setsContextLocally(expr: ts.Expression): boolean {
+  /** The context settings a statement sets transaction-locally (its SQL read through the arguments the extension was built with). */
+  private localSettings(expr: ts.Expression, bindings: ExtensionBindings): string[] {
     const e = skipOuter(expr);
-    const sqlNode = ts.isTaggedTemplateExpression(e) ? e : ts.isCallExpression(e) ? e.arguments[0] : undefined;
-    if (!sqlNode) return false;
-    return this.effects(sqlNode).some((effect) => effect.contextSets.some((c) => c.local === true && this.config.contextSettings.has(c.setting)));
+    const sqlNode = ts.isTaggedTemplateExpression(e) ? e : ts.isCallExpression(e) && e.arguments[0] ? bindings.resolve(e.arguments[0], this.origins) : undefined;
+    if (!sqlNode) return [];
+    return this.effects(sqlNode).flatMap((effect) => effect.contextSets.filter((c) => c.local === true && this.config.contextSettings.has(c.setting)).map((c) => c.setting));
   }
 
   /** The scope helper a call invokes, matched by its imported or declared name (and module, when configured). */

@@ -4,6 +4,7 @@ import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
 import { type Binding, isStableVariable, lookup, skipOuter } from './scope.js';
 import type { SourceHost } from './source-host.js';
 import { constructorAssignment, replacementsOf } from './providers/carried.js';
+import { extensionClientMethod } from './providers/prisma-extensions.js';
 
 // Where a value comes from: follows const bindings, destructuring, object properties,
 // imports, re-exports and require() until it reaches an expression that makes the value.
@@ -136,6 +137,9 @@ export class OriginResolver {
           const el = e.elements[key];
           return el && !ts.isSpreadElement(el) ? this.expr(el, steps + 1) : { kind: 'unknown', reason: 'array element is not static' };
         }
+        // A method the extension's `client` component defines: `$extends({ client: { $transaction } })`.
+        const overridden = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? extensionClientMethod(e, String(key), this) : undefined;
+        if (overridden) return overridden;
         // const { knex } = makeDb(): the property of what an in-repo factory returns.
         const returned = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? this.singleReturn(e, steps) : undefined;
         if (returned) return this.member(this.expr(returned, steps + 1), key, steps + 1);

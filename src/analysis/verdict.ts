@@ -17,6 +17,10 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
   }
   switch (handle.kind) {
     case 'scoped': {
+      const policed = handle.settings && tableSettings && tableSettings.size > 0 ? [...handle.settings].filter((x) => tableSettings.has(x)) : undefined;
+      if (policed && policed.length === 0) {
+        return { coverage: 'unscoped', via: null, evidence: `runs on a client from ${handle.via}, which sets ${[...handle.settings!].sort().join(', ')} (at ${where(handle.helperCall, root)}), but the policies on ${table} read ${[...tableSettings!].sort().join(', ')}, which nothing set on this connection` };
+      }
       const d = handle.definition;
       return { coverage: 'org-scope', via: handle.via, evidence: `runs on ${handle.label}`, ...(d ? { verify: { helper: d.decl, paramIndex: d.argIndex, execIndex: d.execIndex, name: handle.via } } : {}) };
     }
