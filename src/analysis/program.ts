@@ -354,7 +354,18 @@ function isExportedFunction(fn: ts.FunctionLikeDeclaration): boolean {
   if (name === '<anonymous>') return true;
   if (ts.isMethodDeclaration(fn) || ts.isConstructorDeclaration(fn)) return true;
   const sf = fn.getSourceFile();
-  return isExported(sf, name) || (ts.isFunctionDeclaration(fn) && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword));
+  return isExported(sf, name) || (ts.isFunctionDeclaration(fn) && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) || exportedWrapped(sf, name);
+}
+
+/** `export default fp(routes)`: the function leaves the module inside a wrapper's result, so its callers may be in other files. */
+function exportedWrapped(sf: ts.SourceFile, name: string): boolean {
+  const wraps = (e: ts.Expression | undefined): boolean => {
+    const x = e && skipOuter(e);
+    return !!x && ts.isCallExpression(x) && x.arguments.some((a) => ts.isIdentifier(skipOuter(a)) && (skipOuter(a) as ts.Identifier).text === name);
+  };
+  return sf.statements.some((st) =>
+    (ts.isExportAssignment(st) && wraps(st.expression)) ||
+    (ts.isVariableStatement(st) && !!ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) && st.declarationList.declarations.some((d) => wraps(d.initializer))));
 }
 
 export type { Handle };
