@@ -34,6 +34,8 @@ export const kyselyAdapter: DbAdapter = {
   connectMethods: [],
   passthroughMethods: [...PASSTHROUGH, 'execute', 'savepoint', 'releaseSavepoint', 'rollbackToSavepoint'],
   builderCallbacks: ['with', 'withRecursive'],
+  // db.connection().execute(async (conn) => …): one checked-out connection, no transaction.
+  connectionCallbacks: ['connection().execute'],
   sqlExecute(call) {
     const callee = call.expression;
     if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'execute' || call.arguments.length !== 1) return null;

@@ -101,7 +101,7 @@ export interface DbAdapter {
   transactionMethods?: Readonly<Record<string, { then?: string }>>;
   /** Methods whose callback's parameter builds on the same executor (Kysely's writable CTE: db.with('gone', (qb) => qb.deleteFrom('t'))). */
   builderCallbacks?: readonly string[];
-  /** Methods that hand a callback one checked-out connection, outside any transaction (slonik's pool.connect(cb)). */
+  /** Methods that hand a callback one checked-out connection, outside any transaction (slonik's pool.connect(cb)); `a().b` for a chain (Kysely's connection().execute(cb)). */
   connectionCallbacks?: readonly string[];
   /** Methods that run an array of queries in order on one connection, in one transaction (Prisma's $transaction([…])). */
   sequenceMethods?: readonly string[];

@@ -30,6 +30,8 @@ export interface ConnState {
   role?: { name: string; at: ts.Node; local: boolean } | null;
   /** A set that came after a write in the same transaction, for the write's evidence. */
   setLater?: ContextEvidence;
+  /** Where the checked-out client was handed back (`client.release()`): its session state no longer applies to this code. */
+  released?: ts.Node;
   /** A connection this function captures from an enclosing one: its state is the caller's. */
   capturedBy?: ts.FunctionLikeDeclaration;
 }
@@ -56,7 +58,8 @@ export type Verdict = {
 
 /** A verdict that depends on who calls a function: through a parameter, or a connection a closure captures. */
 export type Pending = (
-  | { kind: 'param'; binding: ParamBinding }
+  /** `path`: a field of the parameter (`opts.pgPool`): each call's argument is read at that path. */
+  | { kind: 'param'; binding: ParamBinding; path?: readonly (string | number)[]; narrowed?: 'releasable' | 'not-releasable' }
   | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle }
   /** A connection read from an AsyncLocalStorage: judged per root that reaches the write (ambient/settle.ts). */
   | { kind: 'ambient'; handle: AmbientHandle }
@@ -111,6 +114,8 @@ export interface CallEdge {
   states: Map<ts.Node, ConnState>;
   /** The function the call is in (undefined at module level). */
   root: ts.FunctionLikeDeclaration | undefined;
+  /** What each parameter of the callee receives, when not the call's own arguments (a framework calls a registered plugin as `plugin(instance, options)`). */
+  argExprs?: (ts.Expression | undefined)[];
 }
 
 /** What a function does with a parameter that is a callback: the evidence for inferring scope helpers. */

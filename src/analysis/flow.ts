@@ -17,6 +17,7 @@ import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from 
 import { judge } from './verdict.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
 import { ambientAdapter } from './ambient/providers.js';
+import { isPluginWrapper, pluginRegistration } from '../code/carried.js';
 
 // Walks each function in evaluation order, tracking per connection whether a transaction is
 // open and whether the org context is set in it, joining states where branches meet (a
@@ -125,15 +126,15 @@ class FlowWalker {
       const s = this.expression(st.expression, state);
       const a = this.statement(st.thenStatement, copy(s));
       const b = st.elseStatement ? this.statement(st.elseStatement, copy(s)) : s;
-      return join(a, b, this.untouched);
+      return join(a, b, this.untouched, this.deps.config.bypassRoles);
     }
     if (ts.isTryStatement(st)) {
       const t = this.statements(st.tryBlock.statements, copy(state));
       let result = t;
       if (st.catchClause) {
         // The catch block may start after any statement of the try block; approximate by both ends.
-        const entry = join(copy(state), copy(t), this.untouched);
-        result = join(t, this.statements(st.catchClause.block.statements, entry), this.untouched);
+        const entry = join(copy(state), copy(t), this.untouched, this.deps.config.bypassRoles);
+        result = join(t, this.statements(st.catchClause.block.statements, entry), this.untouched, this.deps.config.bypassRoles);
       }
       if (st.finallyBlock) {
         if (result === null) this.statements(st.finallyBlock.statements, copy(state));
@@ -151,22 +152,22 @@ class FlowWalker {
       }
       const body = this.statement(st.statement, copy(s));
       if (ts.isDoStatement(st)) return body === null ? null : this.expression(st.expression, body);
-      return join(s, body, this.untouched);
+      return join(s, body, this.untouched, this.deps.config.bypassRoles);
     }
     if (ts.isSwitchStatement(st)) {
       const s = this.expression(st.expression, state);
       let result: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
       let fallthrough: State = null;
       for (const clause of st.caseBlock.clauses) {
-        const entry = join(copy(s), fallthrough, this.untouched);
+        const entry = join(copy(s), fallthrough, this.untouched, this.deps.config.bypassRoles);
         const out = this.statements(clause.statements, entry);
         const breaks = clause.statements.some((x) => ts.isBreakStatement(x));
         if (breaks) {
-          result = join(result, out, this.untouched);
+          result = join(result, out, this.untouched, this.deps.config.bypassRoles);
           fallthrough = null;
         } else fallthrough = out;
       }
-      return join(result, fallthrough, this.untouched);
+      return join(result, fallthrough, this.untouched, this.deps.config.bypassRoles);
     }
     if (ts.isLabeledStatement(st)) return this.statement(st.statement, state);
     if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) return state;
@@ -195,7 +196,7 @@ class FlowWalker {
         if (isInlineCallback(node) && node.body) {
           const body = node.body;
           const out = ts.isBlock(body) ? this.statements(body.statements, copy(s)) : this.expression(body, copy(s));
-          s = join(s, out, this.untouched);
+          s = join(s, out, this.untouched, this.deps.config.bypassRoles);
         }
         return;
       }
@@ -208,7 +209,7 @@ class FlowWalker {
         const a = s;
         s = copy(before);
         visit(node.whenFalse);
-        s = join(a, s, this.untouched);
+        s = join(a, s, this.untouched, this.deps.config.bypassRoles);
         return;
       }
       if (ts.isCallExpression(node) && s !== null) {
@@ -245,6 +246,7 @@ class FlowWalker {
         if (raw && this.query(call, raw.executor, raw.sql, adapter, state)) return;
       }
       if (this.transactionControl(call, callee, state)) return;
+      if (this.release(call, callee, state)) return;
       if (this.builder(call, state)) return;
     }
     this.helperCall(call, state);
@@ -261,6 +263,19 @@ class FlowWalker {
     // Rolling back to a savepoint undoes the settings made after it: drop the context (fail closed).
     const toSavepoint = control === 'rollback-to-savepoint';
     this.execute(call, handle, handle.adapter.api, [{ writes: [], calls: [], contextSets: [], contextResets: toSavepoint ? ['*'] : [], transaction: toSavepoint ? null : control, kind: 'TransactionStmt' }], '', [], state);
+    return true;
+  }
+
+  /**
+   * `client.release()`: the checked-out client goes back to the pool. Whatever session state it
+   * carried (a session set_config, SET ROLE) is no longer this code's: a later statement on
+   * it covers nothing (fail closed), and says why.
+   */
+  private release(call: ts.CallExpression, callee: ts.PropertyAccessExpression, state: Map<ts.Node, ConnState>): boolean {
+    if (callee.name.text !== 'release' || call.arguments.length > 1) return false;
+    const handle = this.deps.handles.of(callee.expression);
+    if (handle.kind !== 'executor' || handle.exec !== 'pool-client') return false;
+    state.set(handle.key, { tx: false, ctx: null, session: null, ineffective: null, role: null, released: call });
     return true;
   }
 
@@ -620,6 +635,12 @@ class FlowWalker {
       }
       return;
     }
+    const plugin = pluginRegistration(call, this.deps.origins);
+    if (plugin) {
+      // app.register(routes, { pgPool }): the framework calls routes(instance, { pgPool }).
+      this.facts.edges.push({ call, callee: plugin.plugin, args: [], argExprs: plugin.args, states: new Map(state), root: this.root });
+      return;
+    }
     const target = this.deps.origins.expr(call.expression);
     if (target.kind === 'param' && target.path.length === 0) {
       // Calling a parameter: what this function hands its callback.
@@ -679,6 +700,8 @@ class FlowWalker {
     const parent = id.parent;
     if (!parent || !isValuePosition(id, parent)) return;
     if (ts.isCallExpression(parent) && this.deps.handles.scopeHelper(parent)) return;
+    // A plugin registered with the framework: the registration is its call (an edge).
+    if (ts.isCallExpression(parent) && parent.arguments[0] === id && (pluginRegistration(parent, this.deps.origins) || isPluginWrapper(parent, this.deps.origins))) return;
     this.functionNames ??= functionishNames(this.facts.sf);
     if (!this.functionNames.has(id.text)) return;
     const origin = this.deps.origins.identifier(id);
@@ -861,7 +884,19 @@ function copy(state: State): State {
  * `untouched`: the state a connection starts in on a path that never used it (a transaction
  * callback's connection is in its transaction there, a savepoint's too), as stateOf gave it.
  */
-function join(a: State, b: State, untouched?: ReadonlyMap<ts.Node, ConnState>): State {
+/**
+ * The role both paths leave in force: the same one, else the one under the policies (fail
+ * closed: a path without SET ROLE to a bypassing role, or with SET ROLE to a policed one, is
+ * the worse), or none.
+ */
+function joinRole(x: ConnState['role'], y: ConnState['role'], bypass: ReadonlySet<string> | undefined): ConnState['role'] {
+  if (x === y || (x && y && x.name === y.name && x.local === y.local)) return x ?? null;
+  const policed = [x, y].find((r) => r && !bypass?.has(r.name));
+  if (policed) return policed;
+  return null;
+}
+
+function join(a: State, b: State, untouched?: ReadonlyMap<ts.Node, ConnState>, bypass?: ReadonlySet<string>): State {
   if (a === null) return b;
   if (b === null) return a;
   const out = new Map<ts.Node, ConnState>();
@@ -872,7 +907,7 @@ function join(a: State, b: State, untouched?: ReadonlyMap<ts.Node, ConnState>): 
     if (!x || !y) {
       // Known on one path only: the other path left it untouched (fresh). Keep only what both guarantee.
       const only = (x ?? y)!;
-      out.set(key, { tx: only.tx === 'inherited' ? 'inherited' : false, ctx: only.ctx === 'inherited' ? 'inherited' : null, session: null, ineffective: only.ineffective });
+      out.set(key, { tx: only.tx === 'inherited' ? 'inherited' : false, ctx: only.ctx === 'inherited' ? 'inherited' : null, session: null, ineffective: only.ineffective, role: joinRole(only.role, null, bypass) });
       continue;
     }
     out.set(key, {
@@ -880,6 +915,8 @@ function join(a: State, b: State, untouched?: ReadonlyMap<ts.Node, ConnState>): 
       ctx: x.ctx === y.ctx ? x.ctx : null,
       session: x.session === y.session ? x.session : null,
       ineffective: x.ineffective ?? y.ineffective,
+      role: joinRole(x.role, y.role, bypass),
+      ...(x.released ?? y.released ? { released: x.released ?? y.released } : {}),
     });
   }
   return out;

@@ -17,6 +17,9 @@ import { memberOfCall, returnedMember, returnExpressionsFact } from './providers
 import { factoryCallOfHook, tenantFromConfig } from './providers/tenant-pools.js';
 import { type SetterEffect, setterFact } from './providers/setters.js';
 import { toPosixRelative } from '../files/paths.js';
+import { ExtensionBindings } from '../code/prisma-extensions.js';
+import { FieldKeys, type FieldPath, fieldText, returnTypeOf } from '../code/carried.js';
+import { resolveImport } from '../code/modules.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -26,9 +29,11 @@ export type ParamBinding = Extract<Binding, { kind: 'parameter' }>;
 
 export type Handle =
   | { kind: 'executor'; exec: ExecutorKind; adapter: DbAdapter; key: ts.Node; label: string; transaction?: string; tenant?: { via: string; at: ts.Node } }
-  | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression; definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number } }
+  /** `settings`: what the provider sets, when known (a table whose policies read none of them is not covered). */
+  | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression; definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number }; settings?: ReadonlySet<string> }
   | { kind: 'admin'; via: string; key: ts.Node; label: string; adapter?: DbAdapter }
-  | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null }
+  /** `path`: a field of the parameter (`opts.pgPool`, `{ pgPool }` destructured), judged at each call by that member of what it passes. */
+  | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null; path?: FieldPath }
   | AmbientHandle
   | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }
   | { kind: 'not-db'; reason: string }
@@ -60,6 +65,7 @@ export class HandleResolver {
   private readonly forwardsKind: FactKind<ts.FunctionLikeDeclaration, ForwardingFact>;
   private readonly settersKind: FactKind<ts.FunctionLikeDeclaration, readonly SetterEffect[]>;
   private readonly returnExpressionsKind = returnExpressionsFact();
+  private readonly fieldKeys = new FieldKeys();
 
   constructor(
     private readonly origins: OriginResolver,
@@ -132,6 +138,13 @@ export class HandleResolver {
     return found;
   }
 
+  /** The connection a field of a value holds (`{ pgPool }` passed where a plugin reads `opts.pgPool`). */
+  memberOf(expr: ts.Expression, path: FieldPath): Handle {
+    let origin = this.origins.expr(expr);
+    for (const key of path) origin = this.origins.member(origin, key);
+    return this.fromOrigin(origin, expr);
+  }
+
   private fromOrigin(origin: Origin, at: ts.Expression): Handle {
     switch (origin.kind) {
       case 'external': {
@@ -154,7 +167,7 @@ export class HandleResolver {
         return { kind: 'not-db', reason: `\`${origin.path.join('.')}\` from '${origin.module}'` };
       }
       case 'param':
-        return this.param(origin.binding, origin.path);
+        return this.param(origin.binding, origin.path, at);
       case 'function':
         return { kind: 'not-db', reason: `function \`${origin.name}\`` };
       case 'class':
@@ -283,8 +296,15 @@ export class HandleResolver {
     return parsed.ok ? parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.config.defaultSchema, setterFunctions: this.config.setterFunctions })) : [];
   }
 
-  private param(binding: ParamBinding, pathKeys: (string | number)[]): Handle {
-    if (pathKeys.length > 0) return { kind: 'unknown', reason: `\`${binding.name}\` is destructured from a parameter` };
+  private param(binding: ParamBinding, pathKeys: (string | number)[], at?: ts.Expression): Handle {
+    if (pathKeys.length > 0) {
+      // A field of a parameter (`opts.pgPool`, `const { ownerPool } = options`): pending, and
+      // judged at each call by that member of what the call passes (program.ts).
+      const param = binding.decl.name;
+      const field = this.fieldKeys.of(binding.decl, pathKeys, at ?? binding.decl);
+      const what = ts.isIdentifier(param) ? `\`${param.text}${fieldText(pathKeys)}\`, a field of` : `\`${binding.name}\`, destructured from`;
+      return { kind: 'param', binding, key: field.node, path: field.path, label: `${what} parameter ${binding.index + 1} of \`${functionName(binding.fn)}\``, typed: null };
+    }
     const scoped = this.scopedCallbackParam(binding) ?? this.adminCallbackParam(binding);
     if (scoped) return scoped;
     const transaction = this.transactionCallbackParam(binding) ?? this.forwardedCallbackParam(binding);
@@ -359,6 +379,8 @@ export class HandleResolver {
     if (call.arguments.find((a) => isFunctionLike(skipOuter(a))) !== fn) return undefined;
     const callee = skipOuter(call.expression);
     if (!ts.isPropertyAccessExpression(callee)) return undefined;
+    // A method an extension overrides (`client: { $transaction(fn) { … } }`) is the codebase's: its callers' verdicts read its body.
+    if (this.origins.expr(callee).kind === 'function') return undefined;
     // db.transaction().execute(cb): the method is on the inner call.
     let method = callee.name.text;
     let receiverExpr = callee.expression;
@@ -429,6 +451,8 @@ export class HandleResolver {
     let setsContext = false;
     let provider: string | undefined;
     const followed = new Set<ts.Node>();
+    const bindings = new ExtensionBindings();
+    const settings = new Set<string>();
     const visit = (n: ts.Node): void => {
       if (setsContext) return;
       // The extension is often built elsewhere: forUser(id) returning Prisma.defineExtension(…),
@@ -438,6 +462,7 @@ export class HandleResolver {
         const body = target.kind === 'function' ? target.decl.body : target.kind === 'expr' && target.expr !== n ? target.expr : undefined;
         if (body && !followed.has(body)) {
           followed.add(body);
+          if (target.kind === 'function' && ts.isCallExpression(n)) bindings.bind(n, target.decl);
           visit(body);
           // The function that builds the extension is the provider the report names.
           if (setsContext && target.kind === 'function') provider ??= functionName(target.decl);
@@ -447,7 +472,8 @@ export class HandleResolver {
         const method = (skipOuter(n.expression) as ts.PropertyAccessExpression).name.text;
         const list = n.arguments[0] && skipOuter(n.arguments[0]);
         if (client.adapter.sequenceMethods?.includes(method) && list && ts.isArrayLiteralExpression(list)) {
-          setsContext = list.elements.some((el) => this.setsContextLocally(el));
+          for (const el of list.elements) for (const setting of this.localSettings(el, bindings)) settings.add(setting);
+          setsContext = settings.size > 0;
         }
       }
       ts.forEachChild(n, visit);
@@ -457,7 +483,7 @@ export class HandleResolver {
     let fn: ts.Node | undefined = call.parent;
     while (fn && !isFunctionLike(fn)) fn = fn.parent;
     const via = provider ?? (fn ? functionName(fn as ts.FunctionLikeDeclaration) : '$extends');
-    return { kind: 'scoped', via, key: call, helperCall: call, label: `the client \`${via}\` extends at ${where(call, this.root)}, whose every query runs in a transaction that first sets the org context` };
+    return { kind: 'scoped', via, key: call, helperCall: call, label: `the client \`${via}\` extends at ${where(call, this.root)}, whose every query runs in a transaction that first sets the org context`, settings };
   }
 
   /**
@@ -549,11 +575,12 @@ export class HandleResolver {
   }
 
   /** Whether an expression is a query whose SQL sets an org-context setting transaction-locally. */
-  private setsContextLocally(expr: ts.Expression): boolean {
+  /** The context settings a statement sets transaction-locally (its SQL read through the arguments the extension was built with). */
+  private localSettings(expr: ts.Expression, bindings: ExtensionBindings): string[] {
     const e = skipOuter(expr);
-    const sqlNode = ts.isTaggedTemplateExpression(e) ? e : ts.isCallExpression(e) ? e.arguments[0] : undefined;
-    if (!sqlNode) return false;
-    return this.effects(sqlNode).some((effect) => effect.contextSets.some((c) => c.local === true && this.config.contextSettings.has(c.setting)));
+    const sqlNode = ts.isTaggedTemplateExpression(e) ? e : ts.isCallExpression(e) && e.arguments[0] ? bindings.resolve(e.arguments[0], this.origins) : undefined;
+    if (!sqlNode) return [];
+    return this.effects(sqlNode).flatMap((effect) => effect.contextSets.filter((c) => c.local === true && this.config.contextSettings.has(c.setting)).map((c) => c.setting));
   }
 
   /** The scope helper a call invokes, matched by its imported or declared name (and module, when configured). */
@@ -591,7 +618,25 @@ export class HandleResolver {
     // A type imported from a library alias (a fork's DatabasePool) is the library's type.
     const file = decl.getSourceFile().fileName;
     const canonical = (m: string): string => this.origins.host.libraryFor?.(file, m) ?? m;
-    return executorType(decl.type, 0, canonical) ?? this.subclassType(decl.type);
+    return executorType(decl.type, 0, canonical) ?? this.subclassType(decl.type) ?? this.returnType(decl.type);
+  }
+
+  /** `db: ReturnType<typeof buildClient>` (also through an alias, local or imported): what buildClient returns, when that is a library executor. */
+  private returnType(type: ts.TypeNode, depth = 0): { adapter: DbAdapter; exec: ExecutorKind } | null {
+    const named = returnTypeOf(type);
+    if (named) {
+      const fn = this.origins.expr(named);
+      if (fn.kind !== 'function') return null;
+      const h = this.returned(fn.decl);
+      return h.kind === 'executor' ? { adapter: h.adapter, exec: h.exec } : null;
+    }
+    if (depth > 4 || !ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return null;
+    let b: Binding | undefined = lookup(type.typeName);
+    if (b?.kind === 'import') {
+      const target = resolveImport(this.origins.host, type.getSourceFile().fileName, b);
+      b = target?.kind === 'binding' ? target.binding : undefined;
+    }
+    return b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl) ? this.returnType(b.decl.type, depth + 1) : null;
   }
 
   /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */

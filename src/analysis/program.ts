@@ -1,6 +1,8 @@
 import ts from 'typescript';
 import type { CallbackUse, CallEdge, ConnState, ContextEvidence, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
-import { freshState, isInlineCallback, rank } from './flow.js';
+import { connectionKey, freshState, isInlineCallback, rank } from './flow.js';
+import { fieldText } from '../code/carried.js';
+import { narrowingAt, reaches } from './providers/guards.js';
 import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, ParamBinding } from './handles.js';
 import { where } from './handles.js';
@@ -40,6 +42,8 @@ export interface ProgramOptions {
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
   ambient?: (handle: AmbientHandle, at: ts.Node, table: string) => SiteVerdict;
+  /** The connection a field of an argument holds (`{ pgPool }` passed where the callee reads `opts.pgPool`). */
+  memberOf?: (expr: ts.Expression, path: readonly (string | number)[]) => Handle;
   /** The transactions a helper opens for its callback parameter through a library (`return db.transaction(fn)`), on the path a call selects. */
   forwarded?: (helper: ts.FunctionLikeDeclaration, paramIndex: number, call: ts.CallExpression | undefined, binding: ParamBinding) => Handle[];
 }
@@ -154,7 +158,8 @@ class Settler {
   settlePending(p: CallerPending): SiteVerdict {
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     const next = new Set<ts.Node>([anchor]);
-    if (p.kind === 'param' && isInlineCallback(p.binding.fn)) return this.callback(p, next);
+    // An inline plugin a framework registers (`app.register(async (app, opts) => …, { pgPool })`) has its call edge.
+    if (p.kind === 'param' && isInlineCallback(p.binding.fn) && !this.index.callers.has(p.binding.fn as ts.FunctionLikeDeclaration)) return this.callback(p, next);
     return this.callers(p, next);
   }
 
@@ -170,7 +175,7 @@ class Settler {
       }
       return { ...plain, callPath: [], deferred: false };
     }
-    const p = verdict.pending;
+    let p = verdict.pending;
     if (p.kind === 'ambient') {
       // Which roots reach the write decides it: only the walker sees them all.
       if (!this.options.wholeProgram || !this.options.ambient) {
@@ -179,10 +184,13 @@ class Settler {
       }
       return this.options.ambient(p.handle, at, this.table);
     }
+    // A write inside a runtime guard on the parameter (`typeof db.release === 'function'`) is reached only by callers whose connection passes it.
+    const narrowed = p.kind === 'param' && !p.path && contains(p.binding.fn, at) ? narrowingAt(at, p.binding, this.index.origins) : undefined;
+    if (narrowed && p.kind === 'param') p = { ...p, narrowed };
     const subject = p.kind === 'param' ? p.binding.decl : p.key;
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     // A transaction-local set the function made on the caller's connection changes the verdict: part of the key.
-    const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1, p.awaitsTransaction?.at ?? null);
+    const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1, p.awaitsTransaction?.at ?? null, p.kind === 'param' && p.path ? p.path.join('\u0000') : null, narrowed ?? null);
     if (!this.memo.pending.has(key)) this.memo.pending.set(key, { settler: this, p });
     const settled = this.memo.facts.get(this.memo.kind, key);
     if (this.memo.foreign.has(key)) this.foreign = true;
@@ -193,15 +201,18 @@ class Settler {
   private callers(p: Exclude<Pending, { kind: 'ambient' }>, seen: Set<ts.Node>): SiteVerdict {
     const fn = (p.kind === 'param' ? p.binding.fn : p.fn) as ts.FunctionLikeDeclaration;
     const name = functionName(fn);
-    const subject = p.kind === 'param' ? `parameter \`${p.binding.name}\` of \`${name}\`` : `a connection that \`${name}\` captures from its enclosing function`;
+    const field = p.kind === 'param' && p.path ? fieldText(p.path) : '';
+    const paramName = p.kind === 'param' && ts.isIdentifier(p.binding.decl.name) ? p.binding.decl.name.text : undefined;
+    const subject = p.kind === 'param' ? (field ? `${paramName ? `\`${paramName}${field}\`, a field of` : `\`${p.binding.name}\`, destructured from`} parameter ${p.binding.index + 1} of \`${name}\`` : `parameter \`${p.binding.name}\` of \`${name}\``) : `a connection that \`${name}\` captures from its enclosing function`;
     const results: SiteVerdict[] = [];
     for (const edge of this.index.callers.get(fn) ?? []) {
       const at = `${where(edge.call, this.options.root)} ${shortText(edge.call, 50)}`;
-      const passed = p.kind === 'param' ? edge.args[p.binding.index] : { handle: p.handle, state: capturedState(edge, p.key) };
+      const passed = p.kind === 'param' ? (p.path ? this.fieldPassed(edge, p.binding.index, p.path) : edge.args[p.binding.index]) : { handle: p.handle, state: capturedState(edge, p.key) };
       if (!passed) {
         results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
         continue;
       }
+      if (p.kind === 'param' && !reaches(p.narrowed, passed.handle)) continue;
       const inner = this.settle(judge(passed.handle, withAwaitedSet(passed.state, p.awaitsTransaction), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, edge.call);
       results.push({ ...inner, callPath: [at, ...inner.callPath] });
     }
@@ -229,6 +240,17 @@ class Settler {
     return { coverage: 'unresolved', via: null, evidence: `runs on ${subject}, and ${why}`, callPath: [], deferred: false };
   }
 
+  /** The member a call's argument holds at a parameter's field path, with its state at the call. */
+  private fieldPassed(edge: CallEdge, index: number, path: readonly (string | number)[]): { handle: Handle; state: ConnState } | null {
+    const arg = (edge.argExprs ?? edge.call.arguments ?? [])[index];
+    if (!arg || !this.options.memberOf) return null;
+    const handle = this.options.memberOf(arg, path);
+    if (handle.kind === 'library') return null;
+    if (handle.kind === 'not-db') return { handle: { kind: 'unknown', reason: `\`${shortText(arg, 40)}${fieldText(path)}\` is ${handle.reason}` }, state: freshState(handle) };
+    const key = connectionKey(handle);
+    return { handle, state: (key && edge.states.get(key)) || freshState(handle) };
+  }
+
   /**
    * A write on a callback's parameter: judged by what the function receiving the callback
    * passes it. This recognises scope helpers defined in the codebase, and checks them.
@@ -248,17 +270,17 @@ class Settler {
       // helper may run the callback, so the worse one decides.
       const branches = [chosen.whenTrue, chosen.whenFalse].map((b) => {
         const o = this.index.origins.expr(b);
-        return o.kind === 'function' ? this.helperUses(o.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding) : unresolved(`${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`);
+        return o.kind === 'function' ? this.helperUses(o.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding, undefined, p.path) : unresolved(`${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`);
       });
       return worstOf(branches)!;
     }
     if (receiver.kind !== 'function') {
       return unresolved(`${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an org-scoped transaction, add it to "scopeHelpers" in the config`);
     }
-    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding, call);
+    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding, call, p.path);
   }
 
-  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number, awaits?: ContextEvidence, binding?: ParamBinding, at?: ts.CallExpression): SiteVerdict {
+  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number, awaits?: ContextEvidence, binding?: ParamBinding, at?: ts.CallExpression, field?: readonly (string | number)[]): SiteVerdict {
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
       this.foreign = true;
@@ -270,7 +292,7 @@ class Settler {
     const uses = (this.index.uses.get(helper) ?? []).filter((u) => u.paramIndex === paramIndex && selectedBy(helper, u.call, at));
     const results: SiteVerdict[] = [];
     // A callback handed on to a library's transaction method runs in that transaction.
-    for (const handle of binding && execIndex === 0 ? (this.options.forwarded?.(helper, paramIndex, at, binding) ?? []) : []) {
+    for (const handle of binding && execIndex === 0 && !field ? (this.options.forwarded?.(helper, paramIndex, at, binding) ?? []) : []) {
       const inner = this.settle(judge(handle, withAwaitedSet(freshState(handle), awaits), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, at ?? helper);
       results.push({ ...inner, callPath: [`${where(helper, this.options.root)} ${functionName(helper)}`, ...inner.callPath] });
     }
@@ -279,9 +301,9 @@ class Settler {
       if (use.kind === 'forward-helper') {
         results.push({ coverage: 'org-scope', via: use.helper, evidence: `\`${name}\` hands the callback to ${use.helper}`, callPath: [], deferred: false });
       } else if (use.kind === 'forward') {
-        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits, binding));
+        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits, binding, undefined, field));
       } else {
-        const passed = use.args[execIndex];
+        const passed = field ? this.fieldPassed({ call: use.call, callee: helper, args: use.args, states: new Map(), root: undefined }, execIndex, field) : use.args[execIndex];
         if (!passed) {
           results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes the callback a value that is not a traceable connection`, callPath: [at], deferred: false });
           continue;
@@ -332,7 +354,22 @@ function isExportedFunction(fn: ts.FunctionLikeDeclaration): boolean {
   if (name === '<anonymous>') return true;
   if (ts.isMethodDeclaration(fn) || ts.isConstructorDeclaration(fn)) return true;
   const sf = fn.getSourceFile();
-  return isExported(sf, name) || (ts.isFunctionDeclaration(fn) && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword));
+  return isExported(sf, name) || (ts.isFunctionDeclaration(fn) && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) || exportedWrapped(sf, name);
+}
+
+/** `export default fp(routes)`: the function leaves the module inside a wrapper's result, so its callers may be in other files. */
+function exportedWrapped(sf: ts.SourceFile, name: string): boolean {
+  const wraps = (e: ts.Expression | undefined): boolean => {
+    const x = e && skipOuter(e);
+    return !!x && ts.isCallExpression(x) && x.arguments.some((a) => ts.isIdentifier(skipOuter(a)) && (skipOuter(a) as ts.Identifier).text === name);
+  };
+  return sf.statements.some((st) =>
+    (ts.isExportAssignment(st) && wraps(st.expression)) ||
+    (ts.isVariableStatement(st) && !!ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) && st.declarationList.declarations.some((d) => wraps(d.initializer))));
 }
 
 export type { Handle };
+
+function contains(outer: ts.Node, inner: ts.Node): boolean {
+  return outer.getSourceFile() === inner.getSourceFile() && inner.pos >= outer.pos && inner.end <= outer.end;
+}

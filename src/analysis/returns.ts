@@ -12,8 +12,8 @@ import { walkDescendants } from '../code/walk.js';
 // make (a factory's `if (!orgId) return pool;`) is left to each call, and it is a lookup.
 
 export interface ReturnsFact {
-  /** `if (!p) return x;` statements at the top level, in order: taken when the call leaves `p` out. */
-  guards: { param: number; handle: Handle }[];
+  /** `if (!p) return x;` (taken when the call leaves `p` out) and `if (p) return x;` (taken when it passes `p`) at the top level, in order. */
+  guards: { param: number; when: GuardWhen; handle: Handle }[];
   /** What the function returns when no guard is taken (guards' returns excluded). */
   unguarded: Handle;
   /** What it returns on any path (no call known, or no guards). */
@@ -41,7 +41,7 @@ export function returnsFact(trace: (e: ts.Expression) => Handle): FactKind<ts.Fu
         const into: Handle[] = [];
         returnsIn(st, (e) => into.push(trace(e)));
         all.push(...into);
-        if (guard) guards.push({ param: guard.param, handle: combine(fn, [trace(guard.returns)]) });
+        if (guard) guards.push({ param: guard.param, when: guard.when, handle: combine(fn, [trace(guard.returns)]) });
         else unguarded.push(...into);
       }
       return { guards, unguarded: combine(fn, unguarded), any: combine(fn, all) };
@@ -50,7 +50,7 @@ export function returnsFact(trace: (e: ts.Expression) => Handle): FactKind<ts.Fu
       const h: Handle = { kind: 'unknown', reason: `\`${functionName(fn)}\` returns a connection defined in terms of itself` };
       return { guards: [], unguarded: h, any: h };
     },
-    same: (a, b) => sameHandle(a.any, b.any) && sameHandle(a.unguarded, b.unguarded) && a.guards.length === b.guards.length && a.guards.every((g, i) => g.param === b.guards[i]!.param && sameHandle(g.handle, b.guards[i]!.handle)),
+    same: (a, b) => sameHandle(a.any, b.any) && sameHandle(a.unguarded, b.unguarded) && a.guards.length === b.guards.length && a.guards.every((g, i) => g.param === b.guards[i]!.param && g.when === b.guards[i]!.when && sameHandle(g.handle, b.guards[i]!.handle)),
   };
 }
 
@@ -58,7 +58,7 @@ export function returnsFact(trace: (e: ts.Expression) => Handle): FactKind<ts.Fu
 export function returnedAt(fact: ReturnsFact, fn: ts.FunctionLikeDeclaration, call: ts.CallExpression | undefined): Handle {
   if (!call || fact.guards.length === 0) return fact.any;
   const absent = absentParams(fn, call);
-  return fact.guards.find((g) => absent.has(g.param))?.handle ?? fact.unguarded;
+  return fact.guards.find((g) => guardTaken(g, absent))?.handle ?? fact.unguarded;
 }
 
 /** The return statements of a function's own body (not of nested functions). */
@@ -132,29 +132,60 @@ export function scopedOnReturn(fn: ts.FunctionLikeDeclaration, handleOf: (e: ts.
   return out;
 }
 
-/** Indices of the parameters a call leaves out or passes as undefined/null. */
+/** Indices of the parameters a call leaves out or passes as undefined, null or a falsy literal. */
 export function absentParams(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression): Set<number> {
   const out = new Set<number>();
   fn.parameters.forEach((_, i) => {
     const arg = call.arguments[i] && skipOuter(call.arguments[i]);
-    if (!arg || arg.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(arg) && arg.text === 'undefined')) out.add(i);
+    // A falsy literal (false, 0, '') fails a truthiness guard as a missing argument does.
+    const falsy = arg && (arg.kind === ts.SyntaxKind.FalseKeyword || (ts.isNumericLiteral(arg) && Number(arg.text) === 0) || (ts.isStringLiteralLike(arg) && arg.text === ''));
+    if (!arg || falsy || arg.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(arg) && arg.text === 'undefined')) out.add(i);
   });
   return out;
 }
 
-/** `if (!p) return x;` (or `p == null`, `p === undefined`) at the top of a function: the parameter and what it returns. */
-export function missingArgumentGuard(st: ts.Statement, fn: ts.FunctionLikeDeclaration): { param: number; returns: ts.Expression } | undefined {
+export type GuardWhen = 'absent' | 'present';
+
+/** Whether a call whose absent parameters are `absent` takes the guard's return. */
+export function guardTaken(guard: { param: number; when: GuardWhen }, absent: ReadonlySet<number>): boolean {
+  return guard.when === 'absent' ? absent.has(guard.param) : !absent.has(guard.param);
+}
+
+/**
+ * A guard on an argument at the top of a function, and what it returns: `if (!p) return x;`
+ * (or `p == null`, `p === undefined`) is taken when the call leaves `p` out; written
+ * positively, `if (p) return x;` (or `p != null`, `p?.toString()`), when the call passes it.
+ */
+export function missingArgumentGuard(st: ts.Statement, fn: ts.FunctionLikeDeclaration): { param: number; when: GuardWhen; returns: ts.Expression } | undefined {
   if (!ts.isIfStatement(st) || st.elseStatement) return undefined;
   const then = ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1 ? st.thenStatement.statements[0]! : st.thenStatement;
   if (!ts.isReturnStatement(then) || !then.expression) return undefined;
-  let tested: ts.Expression | undefined;
-  const cond = skipOuter(st.expression);
-  if (ts.isPrefixUnaryExpression(cond) && cond.operator === ts.SyntaxKind.ExclamationToken) tested = skipOuter(cond.operand);
-  else if (ts.isBinaryExpression(cond) && [ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.EqualsEqualsEqualsToken].includes(cond.operatorToken.kind)) {
-    const other = skipOuter(cond.right);
-    if (other.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(other) && other.text === 'undefined')) tested = skipOuter(cond.left);
+  const tested = testedParam(st.expression, 'present');
+  if (!tested) return undefined;
+  const param = fn.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === tested.name.text);
+  return param < 0 ? undefined : { param, when: tested.when, returns: then.expression };
+}
+
+/** The parameter a condition tests for presence, and whether the condition holds when it is present or absent. */
+function testedParam(expr: ts.Expression, when: GuardWhen): { name: ts.Identifier; when: GuardWhen } | undefined {
+  const cond = skipOuter(expr);
+  const flip: GuardWhen = when === 'present' ? 'absent' : 'present';
+  if (ts.isPrefixUnaryExpression(cond) && cond.operator === ts.SyntaxKind.ExclamationToken) return testedParam(cond.operand, flip);
+  if (ts.isIdentifier(cond)) return { name: cond, when };
+  // id?.toString(), id?.trim(): truthy only when the argument is there.
+  if (ts.isCallExpression(cond) && cond.arguments.length === 0 && ts.isPropertyAccessExpression(cond.expression) && cond.questionDotToken === undefined && cond.expression.questionDotToken && ['toString', 'trim'].includes(cond.expression.name.text)) {
+    const target = skipOuter(cond.expression.expression);
+    return ts.isIdentifier(target) ? { name: target, when } : undefined;
   }
-  if (!tested || !ts.isIdentifier(tested)) return undefined;
-  const param = fn.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === (tested as ts.Identifier).text);
-  return param < 0 ? undefined : { param, returns: then.expression };
+  if (ts.isBinaryExpression(cond)) {
+    const k = cond.operatorToken.kind;
+    const equal = k === ts.SyntaxKind.EqualsEqualsToken || k === ts.SyntaxKind.EqualsEqualsEqualsToken;
+    const unequal = k === ts.SyntaxKind.ExclamationEqualsToken || k === ts.SyntaxKind.ExclamationEqualsEqualsToken;
+    const other = skipOuter(cond.right);
+    const left = skipOuter(cond.left);
+    if ((equal || unequal) && ts.isIdentifier(left) && (other.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(other) && other.text === 'undefined'))) {
+      return { name: left, when: equal ? flip : when };
+    }
+  }
+  return undefined;
 }

@@ -18,6 +18,10 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
   }
   switch (handle.kind) {
     case 'scoped': {
+      const policed = handle.settings && tableSettings && tableSettings.size > 0 ? [...handle.settings].filter((x) => tableSettings.has(x)) : undefined;
+      if (policed && policed.length === 0) {
+        return { coverage: 'unscoped', via: null, evidence: `runs on a client from ${handle.via}, which sets ${[...handle.settings!].sort().join(', ')} (at ${where(handle.helperCall, root)}), but the policies on ${table} read ${[...tableSettings!].sort().join(', ')}, which nothing set on this connection` };
+      }
       const d = handle.definition;
       return { coverage: 'org-scope', via: handle.via, evidence: `runs on ${handle.label}`, ...(d ? { verify: { helper: d.decl, paramIndex: d.argIndex, execIndex: d.execIndex, name: handle.via } } : {}) };
     }
@@ -25,11 +29,11 @@ export function judge(handle: Handle, state: ConnState, root: string, table: str
       return { coverage: 'admin-pool', via: handle.via, evidence: `runs on ${handle.label} (BYPASSRLS)` };
     case 'param':
       if (state.ctx !== null && state.ctx !== 'inherited') {
-        if (awaitsTransaction(state)) return { pending: { kind: 'param', binding: handle.binding, awaitsTransaction: state.ctx }, state };
+        if (awaitsTransaction(state)) return { pending: { kind: 'param', binding: handle.binding, ...(handle.path ? { path: handle.path } : {}), awaitsTransaction: state.ctx }, state };
         return covered(state.ctx);
       }
       if (state.session) return covered(state.session);
-      if (state.ctx === 'inherited') return { pending: { kind: 'param', binding: handle.binding }, state };
+      if (state.ctx === 'inherited') return { pending: { kind: 'param', binding: handle.binding, ...(handle.path ? { path: handle.path } : {}) }, state };
       return unscopedBy(handle.label, state, root);
     case 'executor':
       if (handle.tenant) return { coverage: 'org-scope', via: handle.tenant.via, evidence: `runs on ${handle.label}, a per-tenant pool whose every connection carries the org setting (${handle.tenant.via} at ${where(handle.tenant.at, root)})` };
@@ -89,6 +93,10 @@ function unscopedBy(label: string, state: ConnState, root: string): LocalVerdict
 }
 
 function missing(state: ConnState, root: string): [UnscopedProblem, string] {
+  if (state.released) {
+    const at = where(state.released, root);
+    return ['notScoped', `after release() at ${at} handed the client back to the pool (a session set before it no longer belongs to this code)`];
+  }
   if (state.setLater) {
     return ['beforeContext', `before the org context is set (${state.setLater.via} at ${where(state.setLater.at, root)} comes after this write)`];
   }

@@ -123,6 +123,8 @@ function declaresName(st: ts.Statement, name: string): boolean {
     });
   }
   if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) return st.name?.text === name;
+  // A type alias (`export type Db = ReturnType<typeof buildClient>`): read for what it names.
+  if (ts.isTypeAliasDeclaration(st)) return st.name.text === name;
   return false;
 }
 

@@ -3,6 +3,8 @@ import { Facts, type FactKind } from './fixpoint.js';
 import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
 import { type Binding, isStableVariable, lookup, skipOuter } from './scope.js';
 import type { SourceHost } from './source-host.js';
+import { constructorAssignment, replacementsOf } from './carried.js';
+import { extensionClientMethod } from './prisma-extensions.js';
 
 // Where a value comes from: follows const bindings, destructuring, object properties,
 // imports, re-exports and require() until it reaches an expression that makes the value.
@@ -135,6 +137,9 @@ export class OriginResolver {
           const el = e.elements[key];
           return el && !ts.isSpreadElement(el) ? this.expr(el, steps + 1) : { kind: 'unknown', reason: 'array element is not static' };
         }
+        // A method the extension's `client` component defines: `$extends({ client: { $transaction } })`.
+        const overridden = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? extensionClientMethod(e, String(key), this) : undefined;
+        if (overridden) return overridden;
         // const { knex } = makeDb(): the property of what an in-repo factory returns.
         const returned = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? this.singleReturn(e, steps) : undefined;
         if (returned) return this.member(this.expr(returned, steps + 1), key, steps + 1);
@@ -152,6 +157,9 @@ export class OriginResolver {
       if (ts.isSpreadAssignment(p)) return { kind: 'unknown', reason: 'object spread hides the property' };
       const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name)) ? p.name.text : undefined;
       if (name !== key) continue;
+      // `deps.db = pool` after the object was built: not one value (providers/carried.ts).
+      const replaced = replacementsOf(this.facts, obj, key);
+      if (replaced.length > 0) return { kind: 'unknown', reason: `\`${key}\` of the object built at ${lineOf(obj)} is replaced at ${replaced.map((r) => lineOf(r.at)).join(', ')}` };
       if (ts.isPropertyAssignment(p)) return this.expr(p.initializer, steps + 1);
       if (ts.isShorthandPropertyAssignment(p)) return this.identifier(p.name, steps + 1);
       if (ts.isMethodDeclaration(p)) return { kind: 'function', decl: p, name: key };
@@ -168,6 +176,12 @@ export class OriginResolver {
       if (ts.isPropertyDeclaration(m)) {
         if (m.initializer && (ts.isArrowFunction(m.initializer) || ts.isFunctionExpression(m.initializer))) return { kind: 'function', decl: m.initializer, name: key };
         if (m.initializer && m.modifiers?.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword)) return this.expr(m.initializer, steps + 1);
+        // A field the constructor assigns once (`this.db = db`): that value (providers/carried.ts).
+        if (!m.initializer) {
+          const assigned = constructorAssignment(cls, key);
+          if (assigned && 'value' in assigned) return this.expr(assigned.value, steps + 1);
+          if (assigned) return { kind: 'unknown', reason: assigned.reason };
+        }
       }
     }
     const ctor = cls.members.find(ts.isConstructorDeclaration);
@@ -281,4 +295,9 @@ export function onlyReturn(body: ts.ConciseBody): ts.Expression | undefined {
   };
   ts.forEachChild(body, visit);
   return found.length === 1 ? found[0] : undefined;
+}
+
+function lineOf(node: ts.Node): string {
+  const sf = node.getSourceFile();
+  return `line ${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`;
 }

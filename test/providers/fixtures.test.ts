@@ -65,6 +65,33 @@ describe('the runtime oracle on the provider fixtures', () => {
     expect(executed).toBeGreaterThan(10);
   }, 300_000);
 
+  it('agrees on session state: a session-level set lasts through later reads and the catch block, until RESET', async () => {
+    // The statements sessionThroughCatch and afterReset (fixtures/providers/session-state) run
+    // on their one client, in order, up to the write the report judged.
+    const report = reports.get('session-state')!;
+    const lines = fs.readFileSync(path.join(ROOT, 'session-state/src/session.ts'), 'utf8').split('\n');
+    const site = (marker: string) => report.writeSites.find((s) => s.file === 'src/session.ts' && s.line === lines.findIndex((l) => l.includes(`'${marker}'`)) + 1)!;
+    const set = `SELECT set_config('app.current_org_id', '${ORG}', false)`;
+    const watch = report.schema.gatedTables;
+    const cases = [
+      ['session-try', (write: string) => [set, 'SELECT 1', write]],
+      // The catch block after a failed statement in the try: still the same session.
+      ['session-catch', (write: string) => [set, 'SELECT 1', write]],
+      ['after-reset', (write: string) => [set, 'RESET app.current_org_id', write]],
+    ] as const;
+    for (const [marker, statements] of cases) {
+      const s = site(marker);
+      const write = renumberHoles(s.sql[0]!);
+      const constants = stringConstants(s.sql[0]!);
+      const app = await oracle.runOnConnection(statements(write), 'app', { watch, constants });
+      const bypass = await oracle.runOnConnection(statements(write), 'bypass', { watch, constants });
+      expect(bypass.error, marker).toBeNull();
+      const covered = app.error === null && app.changed.join() === bypass.changed.join();
+      expect({ marker, covered }).toEqual({ marker, covered: s.coverage === 'org-scope' });
+    }
+    expect(cases.map(([m]) => site(m).coverage)).toEqual(['org-scope', 'org-scope', 'unscoped']);
+  }, 120_000);
+
   it('agrees on the autocommit case: a transaction-local set with no BEGIN covers nothing', async () => {
     // The statements clientAutocommit and clientWithBegin (fixtures/providers/setters) run on
     // their one client, in order: applyLocal's set_config, then the write the report judged.

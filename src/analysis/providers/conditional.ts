@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import { absentParams, missingArgumentGuard } from '../returns.js';
+import { absentParams, guardTaken, missingArgumentGuard } from '../returns.js';
 
 // Which uses of a callback a call of a helper reaches, when the helper chooses by its
 // arguments (`if (!orgId) return db.transaction(fn); return withRls(orgId, fn);`): the
@@ -21,7 +21,7 @@ export function selectedBy(fn: ts.FunctionLikeDeclaration, node: ts.Node, call: 
       if (st === top) return true;
       continue;
     }
-    const taken = absent.has(guard.param);
+    const taken = guardTaken(guard, absent);
     if (st === top) return taken;
     // The call returns in this guard: nothing after it runs.
     if (taken) return false;

@@ -41,8 +41,8 @@ export function callbackConnection(receiver: Handle, receiverExpr: ts.Expression
     return undefined;
   }
   if (!adapter) return undefined;
-  if (!then && adapter.connectionCallbacks?.includes(method)) {
-    return { kind: 'executor', exec: 'pool-client', adapter, key: binding.decl, label: `\`${binding.name}\`, the connection ${shortText(receiverExpr, 20)}.${method}() checks out at ${where(call, root)}${via}` };
+  if (adapter.connectionCallbacks?.includes(then ? `${method}().${then}` : method)) {
+    return { kind: 'executor', exec: 'pool-client', adapter, key: binding.decl, label: `\`${binding.name}\`, the connection ${shortText(receiverExpr, 20)}.${method}()${then ? `.${then}()` : ''} checks out at ${where(call, root)}${via}` };
   }
   const spec = adapter.transactionMethods?.[method];
   if (!spec || spec.then !== then) return undefined;

@@ -1,0 +1,183 @@
+import ts from 'typescript';
+// Lives in src/code (not src/analysis/providers) because the origin resolver reads it, and
+// src/code sits below the analysis (docs/architecture.md).
+import type { Facts, FactKind } from './fixpoint.js';
+import type { OriginResolver } from './origins.js';
+import { lookup, skipOuter } from './scope.js';
+
+// Connections carried inside objects: a field of a parameter (`opts.pgPool` in a framework
+// plugin, `const { ownerPool } = options` in a callee), a class field a constructor assigns
+// (`this.db = db`), a container object whose member is replaced after it is built. The value
+// is followed from where it is made to where it writes, at every call that passes the object.
+
+export type FieldPath = readonly (string | number)[];
+
+/**
+ * One node per (parameter, field path): the key a parameter's field is tracked under in a
+ * function's connection state, so `opts.client` and `opts.pool` never share a state. The
+ * first expression that reads the field stands for it (a real node of that function).
+ */
+export class FieldKeys {
+  private readonly keys = new Map<ts.Node, Map<string, { node: ts.Node; path: FieldPath }>>();
+
+  of(decl: ts.Node, path: FieldPath, at: ts.Node): { node: ts.Node; path: FieldPath } {
+    let byPath = this.keys.get(decl);
+    if (!byPath) this.keys.set(decl, (byPath = new Map()));
+    const id = path.join('\u0000');
+    let hit = byPath.get(id);
+    if (!hit) byPath.set(id, (hit = { node: at, path: [...path] }));
+    return hit;
+  }
+}
+
+export function fieldText(path: FieldPath): string {
+  return path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+}
+
+/**
+ * A framework plugin registration, `app.register(routes, { pgPool })` (Fastify; also through
+ * `fp(routes)` of fastify-plugin): the framework calls `routes(instance, options)` with the
+ * object passed here, so `routes`' second parameter is this call's second argument.
+ * Recognised by provenance: the receiver is a Fastify instance (made by the `fastify`
+ * package's factory, or a parameter typed with one of its types).
+ */
+export function pluginRegistration(call: ts.CallExpression, origins: OriginResolver): { plugin: ts.FunctionLikeDeclaration; args: (ts.Expression | undefined)[] } | undefined {
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'register' || call.arguments.length < 1) return undefined;
+  if (!isFastifyInstance(callee.expression, origins)) return undefined;
+  const plugin = pluginFunction(call.arguments[0]!, origins);
+  if (!plugin) return undefined;
+  return { plugin, args: [undefined, call.arguments[1]] };
+}
+
+/** `fp(routes)` of fastify-plugin: hands back the plugin itself, so its callers are the registrations. */
+export function isPluginWrapper(call: ts.CallExpression, origins: OriginResolver): boolean {
+  const wrapper = origins.expr(call.expression);
+  return wrapper.kind === 'external' && wrapper.module === 'fastify-plugin';
+}
+
+function pluginFunction(arg: ts.Expression, origins: OriginResolver): ts.FunctionLikeDeclaration | undefined {
+  let e = skipOuter(arg);
+  // fp(routes, { name }) from fastify-plugin: the same function, without encapsulation.
+  if (ts.isCallExpression(e) && e.arguments[0] && isPluginWrapper(e, origins)) e = skipOuter(e.arguments[0]);
+  const o = origins.expr(e);
+  if (o.kind === 'function') return o.decl;
+  if (o.kind === 'expr' && ts.isCallExpression(skipOuter(o.expr))) {
+    const inner = skipOuter(o.expr) as ts.CallExpression;
+    if (isPluginWrapper(inner, origins) && inner.arguments[0]) {
+      const f = origins.expr(inner.arguments[0]);
+      if (f.kind === 'function') return f.decl;
+    }
+  }
+  return undefined;
+}
+
+function isFastifyInstance(e: ts.Expression, origins: OriginResolver): boolean {
+  const o = origins.expr(e);
+  if (o.kind === 'expr') {
+    const made = skipOuter(o.expr);
+    if (ts.isCallExpression(made)) {
+      const factory = origins.expr(made.expression);
+      return factory.kind === 'external' && factory.module === 'fastify' && factory.path.length <= 1;
+    }
+    return false;
+  }
+  if (o.kind === 'param' && o.path.length === 0) {
+    const type = o.binding.decl.type;
+    if (type && ts.isTypeReferenceNode(type)) {
+      const t = origins.expr(ts.isIdentifier(type.typeName) ? type.typeName : type.typeName.right);
+      if (t.kind === 'external' && t.module === 'fastify') return true;
+    }
+    // The first parameter of a plugin is the instance that registered it.
+    return o.binding.index === 0 && !type && isRegisteredPlugin(o.binding.fn as ts.FunctionLikeDeclaration);
+  }
+  return false;
+}
+
+/** A function passed as the first argument of a `.register(…)` call in its own file. */
+function isRegisteredPlugin(fn: ts.FunctionLikeDeclaration): boolean {
+  const parent = fn.parent;
+  return !!parent && ts.isCallExpression(parent) && parent.arguments[0] === fn && ts.isPropertyAccessExpression(parent.expression) && parent.expression.name.text === 'register';
+}
+
+export interface Replacement {
+  value: ts.Expression;
+  at: ts.Node;
+}
+
+/**
+ * Per source file, once: the members of object literals held in a name that the file assigns
+ * again (`deps.db = pool` after `const deps = { db: tx }`). A member replaced after the
+ * object is built is not its initial value everywhere, so a reader of it fails closed.
+ * Syntactic (the name's own declaration, in the same file), so it never depends on other facts.
+ */
+export const replacementsFact: FactKind<ts.SourceFile, ReadonlyMap<ts.ObjectLiteralExpression, ReadonlyMap<string, Replacement[]>>> = {
+  name: 'replaced-members',
+  compute: (sf) => {
+    const out = new Map<ts.ObjectLiteralExpression, Map<string, Replacement[]>>();
+    const visit = (n: ts.Node): void => {
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+        const left = skipOuter(n.left);
+        const key = ts.isPropertyAccessExpression(left) ? left.name.text : ts.isElementAccessExpression(left) && ts.isStringLiteralLike(left.argumentExpression) ? left.argumentExpression.text : undefined;
+        const holder = key !== undefined && (ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left)) ? skipOuter(left.expression) : undefined;
+        const b = holder && ts.isIdentifier(holder) ? lookup(holder) : undefined;
+        const init = b?.kind === 'variable' && b.path.length === 0 && b.decl.initializer ? skipOuter(b.decl.initializer) : undefined;
+        if (key !== undefined && init && ts.isObjectLiteralExpression(init)) {
+          let byKey = out.get(init);
+          if (!byKey) out.set(init, (byKey = new Map()));
+          const list = byKey.get(key) ?? [];
+          list.push({ value: n.right, at: n });
+          byKey.set(key, list);
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+    return out;
+  },
+  conservative: () => new Map(),
+  same: (a, b) => a.size === b.size,
+};
+
+export function replacementsOf(facts: Facts, obj: ts.ObjectLiteralExpression, key: string): Replacement[] {
+  return facts.get(replacementsFact, obj.getSourceFile()).get(obj)?.get(key) ?? [];
+}
+
+/**
+ * `this.db` of a class whose field is assigned once, in its constructor's body, on every path
+ * (`constructor(db: Pool) { this.db = db; }`): the value assigned. Assigned anywhere else in
+ * the class, or only on some path, it is not one value: undefined (the caller fails closed).
+ */
+export function constructorAssignment(cls: ts.ClassLikeDeclaration, key: string): { value: ts.Expression } | { reason: string } | undefined {
+  const ctor = cls.members.find((m): m is ts.ConstructorDeclaration => ts.isConstructorDeclaration(m) && !!m.body);
+  const assignments: ts.BinaryExpression[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isClassLike(n) && n !== cls) return;
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+      const left = skipOuter(n.left);
+      if ((ts.isPropertyAccessExpression(left) && left.name.text === key) && skipOuter(left.expression).kind === ts.SyntaxKind.ThisKeyword) assignments.push(n);
+    }
+    ts.forEachChild(n, visit);
+  };
+  for (const m of cls.members) visit(m);
+  if (assignments.length === 0) return undefined;
+  const only = assignments[0]!;
+  const direct = ctor?.body?.statements.some((st) => ts.isExpressionStatement(st) && skipOuter(st.expression) === only);
+  if (assignments.length > 1 || !direct || only.operatorToken.kind !== ts.SyntaxKind.EqualsToken) {
+    return { reason: `\`this.${key}\` is assigned ${assignments.length > 1 ? `in ${assignments.length} places` : 'outside the constructor body\'s top level'}` };
+  }
+  return { value: only.right };
+}
+
+/** `ReturnType<typeof buildClient>` (directly or through a local alias): the function named. */
+export function returnTypeOf(type: ts.TypeNode, depth = 0): ts.Identifier | undefined {
+  if (depth > 5) return undefined;
+  if (!ts.isTypeReferenceNode(type)) return undefined;
+  if (ts.isIdentifier(type.typeName) && type.typeName.text === 'ReturnType' && type.typeArguments?.length === 1) {
+    const arg = type.typeArguments[0]!;
+    if (ts.isTypeQueryNode(arg) && ts.isIdentifier(arg.exprName)) return arg.exprName;
+    return undefined;
+  }
+  if (ts.isIdentifier(type.typeName) && type.typeName.text === 'Awaited' && type.typeArguments?.length === 1) return returnTypeOf(type.typeArguments[0]!, depth + 1);
+  return undefined;
+}
