@@ -39,7 +39,8 @@ export interface ProgramOptions {
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
-  ambient?: (handle: AmbientHandle, at: ts.Node, table: string) => SiteVerdict;
+  /** `pending` settles what the store holds when that is itself a parameter (a scope helper's callback's `tx`), at its callers. */
+  ambient?: (handle: AmbientHandle, at: ts.Node, table: string, pending: (v: LocalVerdict, at: ts.Node) => SiteVerdict) => SiteVerdict;
   /** The transactions a helper opens for its callback parameter through a library (`return db.transaction(fn)`), on the path a call selects. */
   forwarded?: (helper: ts.FunctionLikeDeclaration, paramIndex: number, call: ts.CallExpression | undefined, binding: ParamBinding) => Handle[];
 }
@@ -177,7 +178,7 @@ class Settler {
         this.foreign = true;
         return { coverage: 'unresolved', via: null, evidence: `runs on ${p.handle.label}, which is decided by the roots that reach it (only the whole-program audit follows them)`, callPath: [], deferred: true };
       }
-      return this.options.ambient(p.handle, at, this.table);
+      return this.options.ambient(p.handle, at, this.table, (v, node) => this.settle(v, seen, node));
     }
     const subject = p.kind === 'param' ? p.binding.decl : p.key;
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;

@@ -206,15 +206,32 @@ export class Reach {
   private middlewareEffects(m: Middleware): Map<StoreKey, Entry>[] {
     const declared = this.deps.declared(m);
     if (declared) return [new Map([['*', { kind: 'declared', name: declared, at: m.expr }]])];
+    if (m.wrapper) {
+      // The handler runs inside the S.run(v, …) its wrapper enters, if it enters one.
+      const w = this.wrapperRun(m.wrapper.fn, m.wrapper.index);
+      return [w ? new Map([[w.store, { kind: 'run', call: w.call, value: substitute(w.value, m.wrapper.fn, m.wrapper.call) }]]) : new Map()];
+    }
     if (m.external) return [new Map()];
     if (!m.fn) return [new Map([['?', { kind: 'unknown', reason: `the middleware \`${m.name}\` cannot be followed` }]])];
     return this.nextEntries(m.fn, m.nextIndex);
   }
 
+  /**
+   * What is entered around each call of a middleware's `next` (parameter `nextIndex`), once per
+   * function. `next(err)` hands the request to the error handler and runs no route. `next`
+   * handed to a function of the codebase (`rlsMiddleware(req, res, next)`, a `done` callback)
+   * continues wherever that function calls it, so its entries compose with what is entered
+   * here; handed anywhere else, it cannot be followed (fail closed).
+   */
   private nextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number): Map<StoreKey, Entry>[] {
     const hit = this.nextMemo.get(fn);
     if (hit) return hit;
+    // A chain that hands `next` back into itself: what the cycle adds cannot be known.
+    this.nextMemo.set(fn, [new Map([['?', { kind: 'unknown', reason: `\`${functionName(fn)}\` hands next() on in a cycle` }]])]);
     const out = new Map<string, Map<StoreKey, Entry>>();
+    const add = (list: Map<StoreKey, Entry>[]): void => {
+      for (const m of list) out.set(this.signature(m), m);
+    };
     const param = fn.parameters[nextIndex];
     const isNext = (e: ts.Expression): boolean => {
       const o = this.deps.origins.expr(e);
@@ -225,14 +242,20 @@ export class Reach {
       out.set('', new Map());
     } else {
       const visit = (n: ts.Node): void => {
-        if (ts.isIdentifier(n) && isNext(n)) {
+        if (ts.isIdentifier(n) && n !== param.name && isNext(n)) {
           const use = n.parent;
-          const called = ts.isCallExpression(use) && use.expression === n;
-          const run = ts.isCallExpression(use) ? this.deps.providers.runCall(use) : undefined;
-          const entered = new Map([...this.enteredBefore(n), ...this.enclosingRuns(n, fn)]);
-          if (run && skipOuter(run.callback) === n) entered.set(run.store, { kind: 'run', call: use as ts.CallExpression, value: run.value });
-          else if (!called) entered.set('?', { kind: 'unknown', reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})` });
-          out.set(this.signature(entered), entered);
+          const around = this.around(n, fn);
+          if (ts.isCallExpression(use) && use.expression === n) {
+            if (continues(use)) add(around);
+          } else if (ts.isCallExpression(use)) {
+            const run = this.deps.providers.runCall(use);
+            const target = this.deps.origins.expr(use.expression);
+            if (run && skipOuter(run.callback) === n) add(around.map((m) => withEntry(m, run.store, { kind: 'run', call: use, value: run.value })));
+            else if (target.kind === 'function') add(product(around, this.nextEntries(target.decl, use.arguments.findIndex((a) => skipOuter(a) === n)), (m) => this.signature(m)));
+            else add(around.map((m) => withEntry(m, '?', { kind: 'unknown', reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})` })));
+          } else {
+            add(around.map((m) => withEntry(m, '?', { kind: 'unknown', reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})` })));
+          }
         }
         ts.forEachChild(n, visit);
       };
@@ -241,6 +264,34 @@ export class Reach {
     const list = [...out.values()];
     this.nextMemo.set(fn, list);
     return list;
+  }
+
+  /**
+   * What is entered at a node of a middleware, from `fn` inwards: `enterWith` before it in each
+   * block, `S.run(v, () => …)` callbacks around it, and callbacks handed to a function of the
+   * codebase (`sessionCheck(req, res, () => …)`), which run where that function continues.
+   */
+  private around(node: ts.Node, fn: ts.FunctionLikeDeclaration): Map<StoreKey, Entry>[] {
+    const layers: Map<StoreKey, Entry>[][] = [];
+    let at: ts.Node = node;
+    for (;;) {
+      layers.push([this.enteredBefore(at)]);
+      let inner: ts.Node | undefined = at.parent;
+      while (inner && !isFunctionLike(inner)) inner = inner.parent;
+      if (!inner || inner === fn || !isFunctionLike(inner)) break;
+      const call = inlineCall(inner);
+      const run = call && ts.isCallExpression(call) ? this.deps.providers.runCall(call) : undefined;
+      if (run && skipOuter(run.callback) === inner) layers.push([new Map([[run.store, { kind: 'run', call: call as ts.CallExpression, value: run.value }]])]);
+      else if (call && ts.isCallExpression(call)) {
+        const target = this.deps.origins.expr(call.expression);
+        if (target.kind === 'function') layers.push(this.nextEntries(target.decl, call.arguments.findIndex((a) => skipOuter(a) === inner)));
+      }
+      at = inner;
+    }
+    // Outermost first, so the innermost entry of a store wins.
+    let states: Map<StoreKey, Entry>[] = [new Map()];
+    for (const layer of layers.reverse()) states = product(states, layer, (m) => this.signature(m));
+    return states;
   }
 
   /**
@@ -263,19 +314,6 @@ export class Reach {
     }
     // A function's own top-level statements: its body block is reached last above.
     return new Map(found);
-  }
-
-  /** The `S.run(v, () => …)` callbacks between a node and the function it is in. */
-  private enclosingRuns(node: ts.Node, until: ts.Node): Map<StoreKey, Entry> {
-    const found: [StoreKey, Entry][] = [];
-    for (let n: ts.Node | undefined = node.parent; n && n !== until; n = n.parent) {
-      if (!isFunctionLike(n)) continue;
-      const call = inlineCall(n);
-      const run = call && ts.isCallExpression(call) ? this.deps.providers.runCall(call) : undefined;
-      if (run && skipOuter(run.callback) === n) found.push([run.store, { kind: 'run', call: call as ts.CallExpression, value: run.value }]);
-    }
-    // Innermost wins: apply outermost first.
-    return new Map(found.reverse());
   }
 
   private ctx(entered: ReadonlyMap<StoreKey, Entry>, root: Root, path: string[]): Ctx {
@@ -314,6 +352,24 @@ function merge(out: Map<string, Ctx>, ctx: Ctx): void {
   const roots = [...have.roots];
   for (const r of ctx.roots) if (roots.length < MAX_ROOTS && !roots.includes(r)) roots.push(r);
   if (roots.length !== have.roots.length) out.set(ctx.key, { ...have, roots });
+}
+
+/** Every outer state with every inner one laid over it, deduplicated. */
+function product(outer: Map<StoreKey, Entry>[], inner: Map<StoreKey, Entry>[], key: (m: Map<StoreKey, Entry>) => string): Map<StoreKey, Entry>[] {
+  const out = new Map<string, Map<StoreKey, Entry>>();
+  for (const o of outer) for (const i of inner) {
+    const m = new Map([...o, ...i]);
+    out.set(key(m), m);
+  }
+  return [...out.values()];
+}
+
+/** `next()` continues to the next handler; `next(err)` goes to the error handler instead ('route'/'router' skip ahead, still handlers). */
+function continues(call: ts.CallExpression): boolean {
+  const arg = call.arguments[0];
+  if (!arg) return true;
+  const e = skipOuter(arg);
+  return ts.isStringLiteral(e) && (e.text === 'route' || e.text === 'router');
 }
 
 function withEntry(entered: ReadonlyMap<StoreKey, Entry>, store: StoreKey, entry: Entry): Map<StoreKey, Entry> {

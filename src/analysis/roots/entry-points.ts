@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { functionName, type OriginResolver, shortText } from '../origins.js';
 import { isFunctionLike, skipOuter } from '../scope.js';
+import { exportedValues, ROUTE_HANDLER_METHODS, routeFilePath, usesServer } from './next.js';
 
 // Entry points: where execution starts without a caller in the codebase. HTTP routes (and
 // the middleware chain each runs behind), queue workers, cron and timer loops. Recognised
@@ -39,9 +40,17 @@ export interface Middleware {
   external: boolean;
   /** Functions passed to the call the middleware or handler is (`asyncHandler(fn)`): they run as it. */
   wrapped: ts.FunctionLikeDeclaration[];
+  /**
+   * A wrapper of the codebase around a handler (`withMiddleware(async (req) => …)`): it runs
+   * the handler (its argument `index`) inside whatever it enters, as a middleware would.
+   */
+  wrapper?: { call: ts.CallExpression; fn: ts.FunctionLikeDeclaration; index: number };
 }
 
-type Framework = { name: 'express' | 'hono' | 'koa-router' | 'fastify'; nextIndex: number };
+type Framework = { name: 'express' | 'hono' | 'koa-router' | 'fastify' | 'next'; nextIndex: number };
+
+/** Handlers a framework calls with no `next` (Next.js route handlers, server actions). */
+const NO_NEXT: Framework = { name: 'next', nextIndex: -1 };
 
 const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'all', 'options', 'head']);
 
@@ -94,6 +103,7 @@ export class EntryPoints {
       visit(sf);
     }
     for (const app of this.apps.values()) if (app.mountedIn === 0) this.routes(app, '', [], new Set());
+    for (const sf of files) this.nextjs(sf);
     return this;
   }
 
@@ -224,7 +234,7 @@ export class EntryPoints {
       handlers.forEach((h, i) => {
         const last = i === handlers.length - 1;
         for (const fn of new Set([h.fn, ...h.wrapped])) {
-          if (fn) this.root(fn, last ? 'route' : 'middleware', last ? `route ${route}` : `middleware ${h.name} of route ${route}`, reg.call, [...chain, ...handlers.slice(0, i)]);
+          if (fn) this.root(fn, last ? 'route' : 'middleware', last ? `route ${route}` : `middleware ${h.name} of route ${route}`, reg.call, [...chain, ...handlers.slice(0, i), ...this.wrapperChain(h.expr, fn)]);
         }
       });
     }
@@ -235,6 +245,48 @@ export class EntryPoints {
     // A package's middleware is named only when imported by name (it may be a configured ambientScope).
     const behind = chain.filter((m) => !m.external || m.module !== undefined).map((m) => m.name);
     this.entries.push({ fn, chain, root: { kind, label: `the ${what} (${this.where(at)})`, node: at, behind } });
+  }
+
+  /** Next.js: route handlers (the HTTP-method exports of app/…/route.ts) and server actions. */
+  private nextjs(sf: ts.SourceFile): void {
+    const route = routeFilePath(sf.fileName);
+    const actions = usesServer(sf.statements);
+    if (route !== undefined || actions) {
+      for (const ex of exportedValues(sf)) {
+        if (route !== undefined && !ROUTE_HANDLER_METHODS.has(ex.name)) continue;
+        this.handler(ex.value, route !== undefined ? `Next.js route handler ${ex.name} ${route}` : `server action ${ex.name}`, ex.node);
+      }
+    }
+    // A function whose own body starts with 'use server' is a server action wherever it is declared.
+    const visit = (n: ts.Node): void => {
+      if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements) && !this.registered.has(n)) this.root(n, 'route', `server action ${functionName(n)}`, n, []);
+      ts.forEachChild(n, visit);
+    };
+    if (!actions) visit(sf);
+  }
+
+  /** A function a framework calls by itself: the function, or a wrapper's call around one. */
+  private handler(value: ts.Expression | ts.FunctionDeclaration, what: string, at: ts.Node): void {
+    if (ts.isFunctionDeclaration(value)) {
+      this.root(value, 'route', what, at, []);
+      return;
+    }
+    const h = this.middleware(value, NO_NEXT);
+    for (const fn of new Set([h.fn, ...h.wrapped])) if (fn) this.root(fn, 'route', what, at, this.wrapperChain(h.expr, fn));
+  }
+
+  /** `wrap(fn)` with `wrap` a function of the codebase: fn runs inside what wrap enters. */
+  private wrapperChain(expr: ts.Expression, fn: ts.FunctionLikeDeclaration): Middleware[] {
+    const e = skipOuter(expr);
+    if (!ts.isCallExpression(e)) return [];
+    const target = this.origins.expr(e.expression);
+    if (target.kind !== 'function') return [];
+    const index = e.arguments.findIndex((a) => {
+      const o = this.origins.expr(a);
+      return o.kind === 'function' && o.decl === fn;
+    });
+    if (index < 0) return [];
+    return [{ expr: e, nextIndex: -1, name: functionName(target.decl), external: false, wrapped: [], wrapper: { call: e, fn: target.decl, index } }];
   }
 
   private middleware(expr: ts.Expression, framework: Framework): Middleware {
