@@ -204,3 +204,71 @@ app.use(api.routes());
     expect(verdicts(report)).toEqual(['src/server.ts:8 unscoped', 'src/server.ts:9 org-scope via withOrgScope']);
   });
 });
+
+describe('framework entry points', () => {
+  const STORE = `import { AsyncLocalStorage } from 'node:async_hooks';
+import { Pool } from 'pg';
+import { withOrgScope } from '@acme/tenancy';
+export const pool = new Pool();
+export const store = new AsyncLocalStorage<{ tx: any }>();
+export const db = () => store.getStore()?.tx ?? pool;
+`;
+
+  it('a NestJS global interceptor covers every controller; one that never calls next.handle() inside the store does not', () => {
+    const report = auditProject({
+      'src/context.ts': STORE,
+      'src/main.ts': `import { NestFactory } from '@nestjs/core';
+import { Controller, Post } from '@nestjs/common';
+import { withOrgScope } from '@acme/tenancy';
+import { db, pool, store } from './context';
+class Scoping {
+  intercept(ctx: any, next: any) { return withOrgScope(null, pool, 'o', (tx) => store.run({ tx }, () => next.handle())); }
+}
+@Controller('a')
+export class A {
+  @Post('x') async x() { await db().query('DELETE FROM projects'); }
+}
+async function main() {
+  const app = await NestFactory.create({});
+  app.useGlobalInterceptors(new Scoping());
+}
+void main();
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/main.ts:10 org-scope via withOrgScope']);
+    expect(report.writeSites[0]!.evidence).toContain('NestJS route POST /a/x, A.x');
+  });
+
+  it("Fastify's app.route({ preHandler, handler }) runs the hook first; an async hook enters with enterWith", () => {
+    const report = auditProject({
+      'src/context.ts': STORE,
+      'src/server.ts': `import fastify from 'fastify';
+import { withOrgScope } from '@acme/tenancy';
+import { db, pool, store } from './context';
+const app = fastify();
+async function enter(req: any) { store.enterWith({ tx: await pool.connect() }); }
+function scoped(req: any, reply: any, done: () => void) { void withOrgScope(null, pool, 'o', (tx) => store.run({ tx }, done)); }
+app.route({ method: 'POST', url: '/a', preHandler: scoped, handler: async () => { await db().query('DELETE FROM projects'); } });
+app.route({ method: 'POST', url: '/b', onRequest: [enter], handler: async () => { await db().query('DELETE FROM audit_logs'); } });
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/server.ts:7 org-scope via withOrgScope', 'src/server.ts:8 unscoped']);
+  });
+
+  it("a Next.js server action declared inline with 'use server' is a root", () => {
+    const report = auditProject({
+      'src/context.ts': STORE,
+      'src/app/page.ts': `import { db } from '../context';
+export default function Page() {
+  async function save() {
+    'use server';
+    await db().query('DELETE FROM projects');
+  }
+  return save;
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/app/page.ts:5 unscoped']);
+    expect(report.writeSites[0]!.evidence).toContain('the server action save');
+  });
+});

@@ -12,12 +12,17 @@ import { isFunctionLike, lookup, skipOuter } from '../scope.js';
 // from node:async_hooks, never a variable called `store`.
 
 const ALS_MODULES = new Set(['node:async_hooks', 'async_hooks']);
+/** cls-hooked namespaces: `createNamespace(name)`, entered by `ns.set(key, v)` inside `ns.run(fn)`, read by `ns.get(key)`. */
+const CLS_MODULES = new Set(['cls-hooked', 'continuation-local-storage']);
+
+/** A store: `new AsyncLocalStorage()`, or a cls-hooked `createNamespace(…)`. */
+export type Store = ts.NewExpression | ts.CallExpression;
 
 /** A connection that depends on the store a path entered. */
 export interface AmbientHandle {
   kind: 'ambient';
   /** The `new AsyncLocalStorage()` expression. */
-  store: ts.NewExpression;
+  store: Store;
   storeName: string;
   /** Members read from the stored value: `getStore()?.tx` → ['tx']. */
   path: string[];
@@ -31,12 +36,12 @@ export interface AmbientHandle {
 
 /** A read of a store's value: `store.getStore()`, `store.getStore()?.tx`, or a const holding one. */
 export interface StoreRead {
-  store: ts.NewExpression;
+  store: Store;
   path: string[];
 }
 
 export class AmbientProviders {
-  private readonly stores = new Map<ts.Node, ts.NewExpression | null>();
+  private readonly stores = new Map<ts.Node, Store | null>();
   private readonly factories = new Map<ts.FunctionLikeDeclaration, AmbientHandle | null>();
 
   constructor(
@@ -46,42 +51,58 @@ export class AmbientProviders {
   ) {}
 
   /** The AsyncLocalStorage an expression is, if it is one. */
-  storeOf(expression: ts.Expression): ts.NewExpression | undefined {
+  storeOf(expression: ts.Expression): Store | undefined {
     const e = skipOuter(expression);
     if (this.stores.has(e)) return this.stores.get(e) ?? undefined;
-    let found: ts.NewExpression | null = null;
+    let found: Store | null = null;
     const origin = this.origins.expr(e);
     if (origin.kind === 'expr' && ts.isNewExpression(origin.expr)) {
       const ctor = this.origins.expr(origin.expr.expression);
       if (ctor.kind === 'external' && ALS_MODULES.has(ctor.module) && ctor.path.length === 1 && ctor.path[0] === 'AsyncLocalStorage') found = origin.expr;
+    }
+    if (origin.kind === 'expr' && ts.isCallExpression(origin.expr)) {
+      const maker = this.origins.expr(origin.expr.expression);
+      if (maker.kind === 'external' && CLS_MODULES.has(maker.module) && maker.path.length === 1 && maker.path[0] === 'createNamespace') found = origin.expr;
     }
     this.stores.set(e, found);
     return found ?? undefined;
   }
 
   /** `S.run(value, fn)` on a store: the store, the value and the callback. */
-  runCall(call: ts.CallExpression): { store: ts.NewExpression; value: ts.Expression; callback: ts.Expression } | undefined {
+  runCall(call: ts.CallExpression): { store: Store; value: ts.Expression; callback: ts.Expression } | undefined {
     const callee = skipOuter(call.expression);
     if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'run' || call.arguments.length < 2) return undefined;
     const store = this.storeOf(callee.expression);
-    return store ? { store, value: call.arguments[0]!, callback: call.arguments[1]! } : undefined;
+    return store && ts.isNewExpression(store) ? { store, value: call.arguments[0]!, callback: call.arguments[1]! } : undefined;
   }
 
-  /** `S.enterWith(value)` as a statement: the store stays entered for the rest of the function and what it calls after. */
-  enterWith(st: ts.Statement): { store: ts.NewExpression; value: ts.Expression; call: ts.CallExpression } | undefined {
+  /**
+   * `S.enterWith(value)` as a statement: the store stays entered for the rest of the function
+   * and what it calls after. A cls-hooked `ns.set('tx', value)` likewise, for that member.
+   */
+  enterWith(st: ts.Statement): { store: Store; value: ts.Expression; call: ts.CallExpression; member?: string } | undefined {
     if (!ts.isExpressionStatement(st)) return undefined;
-    const call = skipOuter(st.expression);
-    if (!ts.isCallExpression(call) || call.arguments.length !== 1) return undefined;
+    let call = skipOuter(st.expression);
+    while (ts.isAwaitExpression(call)) call = skipOuter(call.expression);
+    if (!ts.isCallExpression(call)) return undefined;
     const callee = skipOuter(call.expression);
-    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'enterWith') return undefined;
-    const store = this.storeOf(callee.expression);
-    return store ? { store, value: call.arguments[0]!, call } : undefined;
+    if (!ts.isPropertyAccessExpression(callee)) return undefined;
+    if (callee.name.text === 'enterWith' && call.arguments.length === 1) {
+      const store = this.storeOf(callee.expression);
+      return store && ts.isNewExpression(store) ? { store, value: call.arguments[0]!, call } : undefined;
+    }
+    const key = call.arguments[0] && skipOuter(call.arguments[0]);
+    if (callee.name.text === 'set' && call.arguments.length === 2 && key && ts.isStringLiteral(key)) {
+      const store = this.storeOf(callee.expression);
+      return store && ts.isCallExpression(store) ? { store, value: call.arguments[1]!, call, member: key.text } : undefined;
+    }
+    return undefined;
   }
 
   /** Whether a call enters a store (`S.run(v, fn)` or `S.enterWith(v)`). */
   enters(call: ts.CallExpression): boolean {
     const callee = skipOuter(call.expression);
-    if (!ts.isPropertyAccessExpression(callee) || (callee.name.text !== 'run' && callee.name.text !== 'enterWith')) return false;
+    if (!ts.isPropertyAccessExpression(callee) || !['run', 'enterWith', 'set'].includes(callee.name.text)) return false;
     return this.storeOf(callee.expression) !== undefined;
   }
 
@@ -96,7 +117,14 @@ export class AmbientProviders {
     }
     if (ts.isCallExpression(e)) {
       const callee = skipOuter(e.expression);
-      if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'getStore' || e.arguments.length) return undefined;
+      if (!ts.isPropertyAccessExpression(callee)) return undefined;
+      // cls-hooked: `ns.get('tx')` reads the member `tx`.
+      const key = e.arguments[0] && skipOuter(e.arguments[0]);
+      if (callee.name.text === 'get' && e.arguments.length === 1 && key && ts.isStringLiteral(key)) {
+        const store = this.storeOf(callee.expression);
+        return store && ts.isCallExpression(store) ? { store, path: [key.text, ...path] } : undefined;
+      }
+      if (callee.name.text !== 'getStore' || e.arguments.length) return undefined;
       const store = this.storeOf(callee.expression);
       return store ? { store, path } : undefined;
     }
@@ -241,10 +269,11 @@ export class AmbientProviders {
     return { ...this.make(r, fn, trace(fallback)), entered: trace(entered), label: `the connection \`${functionName(fn)}\` (${this.where(fn, this.root)}) picks from ${this.describeStore(r.store)}` };
   }
 
-  describeStore(store: ts.NewExpression): string {
+  describeStore(store: Store): string {
     const d = store.parent;
-    const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : 'an AsyncLocalStorage';
-    return `the AsyncLocalStorage \`${name}\` (${this.where(store, this.root)})`;
+    const what = ts.isNewExpression(store) ? 'AsyncLocalStorage' : 'cls-hooked namespace';
+    const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : undefined;
+    return name ? `the ${what} \`${name}\` (${this.where(store, this.root)})` : `an ${what} (${this.where(store, this.root)})`;
   }
 
   private make(r: StoreRead, at: ts.Node, fallback: Handle): AmbientHandle {

@@ -5,7 +5,7 @@ import { isExported } from '../modules.js';
 import { functionName, type OriginResolver } from '../origins.js';
 import { isFunctionLike, lookup, skipOuter } from '../scope.js';
 import type { Middleware, Root, RootEntry } from '../roots/entry-points.js';
-import type { AmbientProviders } from './providers.js';
+import type { AmbientProviders, Store } from './providers.js';
 
 // Which stores are entered, with what, on the paths from roots to each function: one fact
 // per function (the Facts engine memoises it and settles recursion by fixed point). A
@@ -16,14 +16,15 @@ import type { AmbientProviders } from './providers.js';
 // each are kept for the evidence.
 
 export type Entry =
-  | { kind: 'run'; call: ts.CallExpression; value: ts.Expression }
+  /** `member`: a cls-hooked `ns.set(member, value)` enters only that member. */
+  | { kind: 'run'; call: ts.CallExpression; value: ts.Expression; member?: string }
   /** A middleware configured in ambientScopes: it enters every store with a scoped value. */
   | { kind: 'declared'; name: string; at: ts.Node }
   /** Something on the path could not be followed (fail closed). */
   | { kind: 'unknown'; reason: string };
 
 /** `'*'`: a configured middleware; `'?'`: an unfollowable step. */
-export type StoreKey = ts.NewExpression | '*' | '?';
+export type StoreKey = Store | '*' | '?';
 
 export interface Ctx {
   entered: ReadonlyMap<StoreKey, Entry>;
@@ -164,10 +165,10 @@ export class Reach {
   }
 
   /** Whether `wrapper` passes its parameter `index` to `S.run(v, param)` (directly, or in a callback that calls it). */
-  private wrapperRun(wrapper: ts.FunctionLikeDeclaration, index: number): { store: ts.NewExpression; value: ts.Expression; call: ts.CallExpression } | undefined {
+  private wrapperRun(wrapper: ts.FunctionLikeDeclaration, index: number): { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined {
     const param = wrapper.parameters[index];
     if (!param || !ts.isIdentifier(param.name) || !wrapper.body) return undefined;
-    let found: { store: ts.NewExpression; value: ts.Expression; call: ts.CallExpression } | undefined;
+    let found: { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined;
     const isParam = (e: ts.Expression): boolean => {
       const o = this.deps.origins.expr(e);
       return o.kind === 'param' && o.binding.fn === wrapper && o.binding.index === index && o.path.length === 0;
@@ -238,15 +239,27 @@ export class Reach {
       return o.kind === 'param' && o.binding.fn === fn && o.binding.index === nextIndex && o.path.length === 0;
     };
     if (!param || !fn.body) {
-      // No next parameter (an async Koa/Hono handler awaits next, or Fastify has none): a pass-through.
-      out.set('', new Map());
+      // No next parameter (an async Fastify hook, a NestJS guard): what runs next runs after
+      // it returns, with whatever its body entered with `S.enterWith(v)` at its top level.
+      const entered = new Map<StoreKey, Entry>();
+      if (fn.body && ts.isBlock(fn.body)) {
+        for (const st of fn.body.statements) {
+          const e = this.deps.providers.enterWith(st);
+          if (e) entered.set(e.store, { kind: 'run', call: e.call, value: e.value, ...(e.member ? { member: e.member } : {}) });
+        }
+      }
+      out.set(this.signature(entered), entered);
     } else {
       const visit = (n: ts.Node): void => {
         if (ts.isIdentifier(n) && n !== param.name && isNext(n)) {
           const use = n.parent;
           const around = this.around(n, fn);
+          // A NestJS interceptor continues with `next.handle()`.
+          const handled = ts.isPropertyAccessExpression(use) && use.expression === n && use.name.text === 'handle' && ts.isCallExpression(use.parent) && use.parent.expression === use;
           if (ts.isCallExpression(use) && use.expression === n) {
             if (continues(use)) add(around);
+          } else if (handled) {
+            add(around);
           } else if (ts.isCallExpression(use)) {
             const run = this.deps.providers.runCall(use);
             const target = this.deps.origins.expr(use.expression);
@@ -308,7 +321,7 @@ export class Reach {
       for (const st of n.statements) {
         if (st === child) break;
         const e = this.deps.providers.enterWith(st);
-        if (e) before.push([e.store, { kind: 'run', call: e.call, value: e.value }]);
+        if (e) before.push([e.store, { kind: 'run', call: e.call, value: e.value, ...(e.member ? { member: e.member } : {}) }]);
       }
       found.unshift(...before);
     }

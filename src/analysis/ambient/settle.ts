@@ -106,7 +106,13 @@ export class AmbientSettler {
     if (e.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(e) && e.text === 'undefined' && !lookup(e)) || (ts.isStringLiteral(e) && e.text === '')) return h.fallback;
     // A tenant store: the factory's branch for a present value.
     if (h.entered) return h.entered;
-    for (const key of h.path) {
+    let path = h.path;
+    if (entry.member !== undefined) {
+      // cls-hooked: the value set is the member itself; another member was not set on this path.
+      if (path[0] !== entry.member) return h.fallback;
+      path = path.slice(1);
+    }
+    for (const key of path) {
       const o = this.deps.origins.expr(e);
       const obj = o.kind === 'expr' ? skipOuter(o.expr) : undefined;
       const prop = obj && ts.isObjectLiteralExpression(obj) ? [...obj.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === key) : undefined;
