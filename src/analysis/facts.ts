@@ -132,4 +132,6 @@ export interface FileFacts {
    * connection put in the store keeps the context set on it before (ambient/settle.ts).
    */
   storeEntries?: Map<ts.CallExpression, Map<ts.Node, ConnState>>;
+  /** Where each of `escapedFunctions` is used as a value (ambient/reach.ts follows those passed to a function of the codebase). */
+  escapes?: Map<ts.FunctionLikeDeclaration, ts.Identifier[]>;
 }

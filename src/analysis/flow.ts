@@ -674,7 +674,12 @@ class FlowWalker {
     this.functionNames ??= functionishNames(this.facts.sf);
     if (!this.functionNames.has(id.text)) return;
     const origin = this.deps.origins.identifier(id);
-    if (origin.kind === 'function') this.facts.escapedFunctions.add(origin.decl);
+    if (origin.kind === 'function') {
+      this.facts.escapedFunctions.add(origin.decl);
+      const at = (this.facts.escapes ??= new Map()).get(origin.decl);
+      if (at) at.push(id);
+      else this.facts.escapes.set(origin.decl, [id]);
+    }
   }
 
   // ---- SQL ----

@@ -272,3 +272,21 @@ export default function Page() {
     expect(report.writeSites[0]!.evidence).toContain('the server action save');
   });
 });
+
+describe('functions passed by name', () => {
+  it('run during the call of the codebase function they are passed to; one also kept as a value stays unresolved', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/script.ts': `import { getDb } from './context';
+async function chunk(): Promise<number> { await getDb().query('DELETE FROM projects'); return 0; }
+async function kept(): Promise<number> { await getDb().query('DELETE FROM audit_logs'); return 0; }
+async function runChunked(label: string, step: () => Promise<number>) { while ((await step()) > 0) console.log(label); }
+export const registry = { kept };
+async function main() { await runChunked('a', chunk); await runChunked('b', kept); }
+void main();
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/script.ts:2 unscoped', 'src/script.ts:3 unresolved']);
+    expect(report.writeSites[0]!.evidence).toContain('the module code of src/script.ts (run at startup) → main()');
+  });
+});

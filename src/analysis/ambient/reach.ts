@@ -55,6 +55,7 @@ type Container = ts.FunctionLikeDeclaration | ts.SourceFile;
 export class Reach {
   private readonly callers = new Map<ts.Node, CallEdge[]>();
   private readonly escaped = new Set<ts.Node>();
+  private readonly escapesOf = new Map<ts.Node, ts.Identifier[]>();
   private readonly rootsOf = new Map<ts.Node, RootEntry[]>();
   /** `S.run(v, f)` with `f` a named function: f runs with S entered. */
   private readonly runTargets = new Map<ts.Node, ts.CallExpression[]>();
@@ -66,6 +67,7 @@ export class Reach {
     for (const f of deps.files) {
       for (const e of f.edges) push(this.callers, e.callee, e);
       for (const fn of f.escapedFunctions) this.escaped.add(fn);
+      for (const [fn, ids] of f.escapes ?? []) for (const id of ids) push(this.escapesOf, fn, id);
       const visit = (n: ts.Node): void => {
         if (ts.isCallExpression(n)) {
           const run = deps.providers.runCall(n);
@@ -127,7 +129,14 @@ export class Reach {
     const passedTo = inlineCall(fn);
     if (passedTo && !this.deps.registered.has(fn)) {
       explained = true;
-      for (const ctx of this.callbackContexts(fn, passedTo)) add(ctx);
+      for (const ctx of this.callbackContexts(fn, passedTo, passedTo.arguments?.findIndex((a) => skipOuter(a) === fn) ?? -1)) add(ctx);
+    }
+    // Passed by name to functions of the codebase (`runChunked('x', backfillChunk)`): it runs
+    // during those calls, as an inline callback would; only if every use as a value is such a pass.
+    const byName = this.deps.registered.has(fn) || this.runTargets.has(fn) ? undefined : this.passedByName(fn);
+    if (byName) {
+      explained = true;
+      for (const { call, index } of byName) for (const ctx of this.callbackContexts(fn, call, index)) add(ctx);
     }
     if (!explained) {
       if (isExportedFunction(fn)) {
@@ -135,25 +144,38 @@ export class Reach {
       } else {
         add(this.unknownCtx(fn, `no caller of \`${functionName(fn)}\` was found`));
       }
-    } else if (this.escaped.has(fn) && !this.deps.registered.has(fn) && !this.runTargets.has(fn)) {
+    } else if (this.escaped.has(fn) && !this.deps.registered.has(fn) && !this.runTargets.has(fn) && !byName) {
       add(this.unknownCtx(fn, `\`${functionName(fn)}\` is also passed around as a value, so not all its callers can be followed`));
     }
     return [...out.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  /** The calls a function is passed to by name, when every use of it as a value is one (to a function of the codebase). */
+  private passedByName(fn: ts.FunctionLikeDeclaration): { call: ts.CallExpression; index: number }[] | undefined {
+    const ids = this.escapesOf.get(fn);
+    if (!ids?.length) return undefined;
+    const out: { call: ts.CallExpression; index: number }[] = [];
+    for (const id of ids) {
+      const call = id.parent;
+      if (!ts.isCallExpression(call) || call.expression === id) return undefined;
+      if (this.deps.origins.expr(call.expression).kind !== 'function') return undefined;
+      out.push({ call, index: call.arguments.indexOf(id) });
+    }
+    return out;
+  }
+
   /** An inline callback runs during the call it is passed to; `S.run(v, cb)` enters S for it. */
-  private callbackContexts(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression | ts.NewExpression): Ctx[] {
+  private callbackContexts(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression | ts.NewExpression, index: number): Ctx[] {
     const outer = this.of(this.container(call));
     const step = (what: string): string => `${what} (${this.deps.where(call)})`;
     if (ts.isCallExpression(call)) {
       const run = this.deps.providers.runCall(call);
-      if (run && skipOuter(run.callback) === fn) {
+      if (run && call.arguments.indexOf(run.callback) === index) {
         return outer.map((ctx) => this.extend(ctx, withEntry(ctx.entered, run.store, { kind: 'run', call, value: run.value }), step(`${run.store.parent && ts.isVariableDeclaration(run.store.parent) ? run.store.parent.name.getText() : 'store'}.run()`)));
       }
       // A wrapper in the codebase that hands its callback parameter to S.run(v, param).
       const target = this.deps.origins.expr(call.expression);
       if (target.kind === 'function') {
-        const index = call.arguments.findIndex((a) => skipOuter(a) === fn);
         const wrapped = this.wrapperRun(target.decl, index);
         if (wrapped) {
           const value = substitute(wrapped.value, target.decl, call);

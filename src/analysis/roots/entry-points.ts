@@ -396,10 +396,23 @@ export class EntryPoints {
     const named = ts.isCallExpression(e) ? skipOuter(e.expression) : e;
     const origin = ts.isIdentifier(named) ? importOf(named) : undefined;
     const source = this.origins.expr(ts.isCallExpression(e) ? e.expression : e);
-    // `const apiLimiter = rateLimit({…})`: what a package's factory made is that package's middleware.
-    const made = source.kind === 'expr' && ts.isCallExpression(skipOuter(source.expr)) ? this.origins.expr((skipOuter(source.expr) as ts.CallExpression).expression) : undefined;
-    const external = source.kind === 'external' || made?.kind === 'external';
+    const external = this.fromPackage(e, 0);
     return { expr: e, nextIndex: framework.nextIndex, name: origin?.name ?? name, external: external && !fn, wrapped, ...(fn ? { fn } : {}), ...(origin ? { module: origin.module } : {}) };
+  }
+
+  /**
+   * Whether a middleware is a package's: imported from one, or made by one
+   * (`const apiLimiter = rateLimit({…})`, `upload.single('file')` with `upload = multer()`).
+   */
+  private fromPackage(expr: ts.Expression, depth: number): boolean {
+    const e = skipOuter(expr);
+    const origin = this.origins.expr(e);
+    if (origin.kind === 'external') return true;
+    if (depth > 4) return false;
+    if (ts.isCallExpression(e)) return this.fromPackage(e.expression, depth + 1);
+    if (ts.isPropertyAccessExpression(e)) return this.fromPackage(e.expression, depth + 1);
+    if (origin.kind === 'expr' && skipOuter(origin.expr) !== e && (ts.isCallExpression(skipOuter(origin.expr)) || ts.isPropertyAccessExpression(skipOuter(origin.expr)))) return this.fromPackage(origin.expr, depth + 1);
+    return false;
   }
 
   /** The functions passed to a call that stands for a handler: `wrap(fn)` runs fn when the route runs. */
@@ -416,7 +429,8 @@ export class EntryPoints {
     const origin = this.origins.expr(expr);
     if (origin.kind === 'function') return origin.decl;
     if (depth > 3) return undefined;
-    const e = skipOuter(expr);
+    // `const prescriber = requireRoles([…])`: the call the name holds.
+    const e = origin.kind === 'expr' && ts.isCallExpression(skipOuter(origin.expr)) ? skipOuter(origin.expr) : skipOuter(expr);
     if (ts.isCallExpression(e)) {
       const factory = this.origins.expr(e.expression);
       if (factory.kind === 'function' && factory.decl.body) {
