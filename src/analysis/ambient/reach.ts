@@ -37,6 +37,8 @@ export interface Ctx {
 }
 
 export const MAX_ROOTS = 64;
+/** How many functions deep a `next` handed from middleware to middleware is followed. */
+const MAX_NEXT_DEPTH = 200;
 
 export interface ReachDeps {
   files: readonly FileFacts[];
@@ -62,6 +64,7 @@ export class Reach {
   private readonly ids = new Map<ts.Node, number>();
   private readonly kind: FactKind<Container, Ctx[]>;
   private readonly nextMemo = new Map<ts.FunctionLikeDeclaration, Map<StoreKey, Entry>[]>();
+  private nextDepth = 0;
 
   constructor(private readonly deps: ReachDeps) {
     for (const f of deps.files) {
@@ -249,6 +252,17 @@ export class Reach {
   private nextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number): Map<StoreKey, Entry>[] {
     const hit = this.nextMemo.get(fn);
     if (hit) return hit;
+    // A chain deeper than the walk follows (never a stack overflow): unknown, and not memoised.
+    if (this.nextDepth > MAX_NEXT_DEPTH) return [new Map([['?', { kind: 'unknown', reason: `\`${functionName(fn)}\` hands next() down a chain too deep to follow` }]])];
+    this.nextDepth++;
+    try {
+      return this.computeNextEntries(fn, nextIndex);
+    } finally {
+      this.nextDepth--;
+    }
+  }
+
+  private computeNextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number): Map<StoreKey, Entry>[] {
     // A chain that hands `next` back into itself: what the cycle adds cannot be known.
     this.nextMemo.set(fn, [new Map([['?', { kind: 'unknown', reason: `\`${functionName(fn)}\` hands next() on in a cycle` }]])]);
     const out = new Map<string, Map<StoreKey, Entry>>();
