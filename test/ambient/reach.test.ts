@@ -290,3 +290,36 @@ void main();
     expect(report.writeSites[0]!.evidence).toContain('the module code of src/script.ts (run at startup) → main()');
   });
 });
+
+describe('inferred ambient providers, for rls-guard init', () => {
+  it('lists the middleware that enter a store with where they are defined, and package middleware with their module', async () => {
+    const { vi } = await import('vitest');
+    const { AmbientSettler } = await import('../../src/analysis/ambient/settle.js');
+    let settler: InstanceType<typeof AmbientSettler> | undefined;
+    const original = AmbientSettler.prototype.settle;
+    const spy = vi.spyOn(AmbientSettler.prototype, 'settle').mockImplementation(function (this: InstanceType<typeof AmbientSettler>, ...args) {
+      settler = this;
+      return original.apply(this, args);
+    });
+    try {
+      auditProject({
+        'src/context.ts': CONTEXT,
+        'src/app.ts': `import express from 'express';
+import { requireTenant } from '@acme/platform';
+import { withOrgScope } from '@acme/tenancy';
+import { getDb, pool, store } from './context';
+const app = express();
+function scope(req: any, res: any, next: any) { void withOrgScope(req, pool, 'o', (tx) => store.run({ tx }, () => next())); }
+app.use('/a', scope);
+app.use('/b', requireTenant());
+app.post('/a/x', async () => { await getDb().query('DELETE FROM projects'); });
+app.post('/b/x', async () => { await getDb().query('DELETE FROM projects'); });
+`,
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    const providers = settler!.inferredProviders().map((p) => `${p.name} ${p.at} ${p.module ?? '-'} ${p.enters.join(',') || '-'} ${p.routes}`);
+    expect(providers).toEqual(['scope src/app.ts:6 - store 1', 'requireTenant src/app.ts:8 @acme/platform - 1']);
+  });
+});

@@ -92,6 +92,30 @@ export class Reach {
     };
   }
 
+  /**
+   * The middleware (and guards, interceptors, hooks, wrappers) the roots run behind that enter
+   * a store, with where each is defined and what it enters: what `rls-guard init` can show
+   * or propose. Package middleware enters nothing the code shows; they are listed with their
+   * module so init can propose them for `ambientScopes`.
+   */
+  providers(): { name: string; at: string; module?: string; enters: string[]; routes: number }[] {
+    const out = new Map<string, { name: string; at: string; module?: string; enters: string[]; routes: number }>();
+    for (const entry of this.deps.entries) {
+      for (const m of entry.chain) {
+        const effects = m.external ? [] : this.middlewareEffects(m);
+        const enters = [...new Set(effects.flatMap((e) => [...e].filter(([, v]) => v.kind === 'run').map(([k]) => (typeof k === 'string' ? k : k.parent && ts.isVariableDeclaration(k.parent) ? k.parent.name.getText() : 'store'))))];
+        if (!enters.length && !m.external) continue;
+        const node = m.wrapper?.fn ?? m.fn ?? m.expr;
+        const at = this.deps.where(node);
+        const key = `${m.name}@${at}`;
+        const have = out.get(key);
+        if (have) have.routes++;
+        else out.set(key, { name: m.name, at, ...(m.module ? { module: m.module } : {}), enters, routes: 1 });
+      }
+    }
+    return [...out.values()];
+  }
+
   /** The contexts a function (or a module's top level) runs in. */
   of(c: Container): Ctx[] {
     return this.deps.facts.get(this.kind, c);

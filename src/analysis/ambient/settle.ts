@@ -60,6 +60,11 @@ export class AmbientSettler {
     return { coverage: worst.verdict.coverage, via: vias.join(', ') || null, evidence: `runs on ${h.label}; ${all.join('; ')}; e.g. from ${trail(worst.ctx).join(' → ')}: ${worst.verdict.evidence}`, callPath: [], deferred: false, crossFile: true };
   }
 
+  /** Inferred ambient providers (middleware that enter a store, package middleware), with file:line: for `rls-guard init`. */
+  inferredProviders(): ReturnType<Reach['providers']> {
+    return (this.reach ??= this.build()).providers();
+  }
+
   private build(): Reach {
     for (const f of this.deps.files) for (const [call, states] of f.storeEntries ?? []) this.entered.set(call, states);
     const w = (n: ts.Node): string => where(n, this.deps.root);
