@@ -146,4 +146,11 @@ export interface FileFacts {
   settingsSet: Set<string>;
   /** Functions the analysis gave up on (budget, nesting): writes there may be missing, so the audit is incomplete. */
   gaveUp: { node: ts.Node; reason: string }[];
+  /**
+   * Every connection's state where a store is entered (`S.run(v, fn)`, `S.enterWith(v)`): the
+   * connection put in the store keeps the context set on it before (ambient/settle.ts).
+   */
+  storeEntries?: Map<ts.CallExpression, Map<ts.Node, ConnState>>;
+  /** Where each of `escapedFunctions` is used as a value (ambient/reach.ts follows those passed to a function of the codebase). */
+  escapes?: Map<ts.FunctionLikeDeclaration, ts.Identifier[]>;
 }

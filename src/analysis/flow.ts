@@ -616,6 +616,7 @@ class FlowWalker {
   // ---- calls of functions in the codebase: the edges that carry connections into helpers ----
 
   private helperCall(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
+    if (this.deps.handles.ambient.enters(call)) (this.facts.storeEntries ??= new Map()).set(call, new Map(state));
     const helper = this.deps.handles.scopeHelper(call);
     if (helper) {
       const index = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
@@ -705,7 +706,12 @@ class FlowWalker {
     this.functionNames ??= functionishNames(this.facts.sf);
     if (!this.functionNames.has(id.text)) return;
     const origin = this.deps.origins.identifier(id);
-    if (origin.kind === 'function') this.facts.escapedFunctions.add(origin.decl);
+    if (origin.kind === 'function') {
+      this.facts.escapedFunctions.add(origin.decl);
+      const at = (this.facts.escapes ??= new Map()).get(origin.decl);
+      if (at) at.push(id);
+      else this.facts.escapes.set(origin.decl, [id]);
+    }
   }
 
   // ---- SQL ----
@@ -912,7 +918,7 @@ function join(a: State, b: State, untouched?: ReadonlyMap<ts.Node, ConnState>, b
     }
     out.set(key, {
       tx: x.tx === y.tx ? x.tx : false,
-      ctx: x.ctx === y.ctx ? x.ctx : null,
+      ctx: sameContext(x.ctx, y.ctx),
       session: x.session === y.session ? x.session : null,
       ineffective: x.ineffective ?? y.ineffective,
       role: joinRole(x.role, y.role, bypass),
@@ -920,6 +926,16 @@ function join(a: State, b: State, untouched?: ReadonlyMap<ts.Node, ConnState>, b
     });
   }
   return out;
+}
+
+/**
+ * Both paths set the org context (`if (loc) set_config(a…, b…) else set_config(a…)`): it is in
+ * force after they meet, whichever statement set it; the evidence names the first path's.
+ */
+function sameContext(x: ConnState['ctx'], y: ConnState['ctx']): ConnState['ctx'] {
+  if (x === y) return x;
+  if (x && y && x !== 'inherited' && y !== 'inherited' && x.local === y.local && x.setting !== undefined && x.setting === y.setting) return x;
+  return null;
 }
 
 function unique<T>(xs: T[]): T[] {

@@ -9,7 +9,7 @@ import { fillHoles, SqlTextFolder } from '../code/sql-text.js';
 import type { Facts, FactKind } from '../code/fixpoint.js';
 import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import { classifyStatement } from '../sql/classify.js';
-import { type AmbientHandle, AmbientProviders } from './ambient/providers.js';
+import { type AmbientHandle, AmbientProviders, transactionOnAmbient } from './ambient/providers.js';
 import { parseSql, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar } from '../sql/parser.js';
 import { callbackConnection, forwardingFact, type ForwardingFact, passedTo } from './providers/transactions.js';
 import { selectedBy } from './providers/conditional.js';
@@ -187,6 +187,8 @@ export class HandleResolver {
     if (ts.isNewExpression(e)) {
       const proxy = this.ambient.proxy(e, (x) => this.trace(x));
       if (proxy) return proxy;
+      const lazy = this.ambient.lazyProxy(e);
+      if (lazy) return this.trace(lazy);
       const ctor = this.trace(e.expression);
       if (ctor.kind === 'library' && ctor.export !== 'namespace' && ctor.export !== 'sql-tag') {
         const what = ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
@@ -392,7 +394,10 @@ export class HandleResolver {
       method = innerCallee.name.text;
       receiverExpr = innerCallee.expression;
     }
-    const tryReceiver = (expr: ts.Expression, m: string, t: string | undefined): Handle | undefined => callbackConnection(this.of(expr), expr, m, t, binding, call, this.root);
+    const tryReceiver = (expr: ts.Expression, m: string, t: string | undefined): Handle | undefined => {
+      const receiver = this.of(expr);
+      return callbackConnection(receiver, expr, m, t, binding, call, this.root) ?? (receiver.kind === 'ambient' && !t ? transactionOnAmbient(receiver, m, `\`${binding.name}\`, the transaction ${shortText(expr, 20)}.${m}() opens at ${where(call, this.root)}`) : undefined);
+    };
     return (then ? tryReceiver(receiverExpr, method, then) : undefined) ?? tryReceiver(callee.expression, callee.name.text, undefined);
   }
 

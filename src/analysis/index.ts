@@ -93,7 +93,7 @@ export function analyze(input: CoreInput): CoreResult {
   const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root });
   let verdicts: Map<RawSite, SiteVerdict>;
   try {
-    verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b), memberOf: (e, path) => handles.memberOf(e, path), facts: engine, ambient: (h, at, table) => ambient.settle(h, at, table), forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b) });
+    verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b), memberOf: (e, path) => handles.memberOf(e, path), facts: engine, ambient: (h, at, table, pending) => ambient.settle(h, at, table, pending), forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b) });
   } catch (error) {
     incomplete.push(...facts.map((f) => ({ file: relative(input.root, f.sf.fileName), reason: `the callers of its writes could not be followed (${gaveUp(error)}); none of its writes were checked` })));
     return { sites: [], findings: [], settingsSet: new Set(), work: work(), incomplete };

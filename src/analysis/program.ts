@@ -41,7 +41,8 @@ export interface ProgramOptions {
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
-  ambient?: (handle: AmbientHandle, at: ts.Node, table: string) => SiteVerdict;
+  /** `pending` settles what the store holds when that is itself a parameter (a scope helper's callback's `tx`), at its callers. */
+  ambient?: (handle: AmbientHandle, at: ts.Node, table: string, pending: (v: LocalVerdict, at: ts.Node) => SiteVerdict) => SiteVerdict;
   /** The connection a field of an argument holds (`{ pgPool }` passed where the callee reads `opts.pgPool`). */
   memberOf?: (expr: ts.Expression, path: readonly (string | number)[]) => Handle;
   /** The transactions a helper opens for its callback parameter through a library (`return db.transaction(fn)`), on the path a call selects. */
@@ -182,7 +183,7 @@ class Settler {
         this.foreign = true;
         return { coverage: 'unresolved', via: null, evidence: `runs on ${p.handle.label}, which is decided by the roots that reach it (only the whole-program audit follows them)`, callPath: [], deferred: true };
       }
-      return this.options.ambient(p.handle, at, this.table);
+      return this.options.ambient(p.handle, at, this.table, (v, node) => this.settle(v, seen, node));
     }
     // A write inside a runtime guard on the parameter (`typeof db.release === 'function'`) is reached only by callers whose connection passes it.
     const narrowed = p.kind === 'param' && !p.path && contains(p.binding.fn, at) ? narrowingAt(at, p.binding, this.index.origins) : undefined;

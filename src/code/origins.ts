@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { globalCacheValue } from './global-cache.js';
 import { Facts, type FactKind } from './fixpoint.js';
 import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
 import { type Binding, isStableVariable, lookup, skipOuter } from './scope.js';
@@ -46,7 +47,11 @@ export class OriginResolver {
 
   private compute(e: ts.Expression, steps = 0): Origin {
     if (ts.isIdentifier(e)) return this.identifier(e, steps + 1);
-    if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.name)) return this.member(this.expr(e.expression, steps + 1), e.name.text, steps + 1);
+    if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.name)) {
+      const cached = globalCacheValue(e);
+      if (cached) return this.expr(cached, steps + 1);
+      return this.member(this.expr(e.expression, steps + 1), e.name.text, steps + 1);
+    }
     if (ts.isElementAccessExpression(e) && (ts.isStringLiteral(e.argumentExpression) || ts.isNoSubstitutionTemplateLiteral(e.argumentExpression))) {
       return this.member(this.expr(e.expression, steps + 1), e.argumentExpression.text, steps + 1);
     }

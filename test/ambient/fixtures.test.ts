@@ -40,7 +40,7 @@ describe.each(apps)('the ambient fixture app %s', (name) => {
   });
 
   it('leaves every ambient write to the walker: the ESLint plugin, seeing one file, cannot see the roots, so its project index decides them as the walker does', async () => {
-    const ambient = report.writeSites.filter((s) => /AsyncLocalStorage|reached from/.test(s.evidence));
+    const ambient = report.writeSites.filter((s) => /AsyncLocalStorage|cls-hooked namespace|reached from/.test(s.evidence));
     expect(ambient.length).toBeGreaterThanOrEqual(3);
     for (const s of ambient) expect(s.crossFile, `${s.file}:${s.line}`).toBe(true);
     const eslint = new ESLint({

@@ -204,3 +204,122 @@ app.use(api.routes());
     expect(verdicts(report)).toEqual(['src/server.ts:8 unscoped', 'src/server.ts:9 org-scope via withOrgScope']);
   });
 });
+
+describe('framework entry points', () => {
+  const STORE = `import { AsyncLocalStorage } from 'node:async_hooks';
+import { Pool } from 'pg';
+import { withOrgScope } from '@acme/tenancy';
+export const pool = new Pool();
+export const store = new AsyncLocalStorage<{ tx: any }>();
+export const db = () => store.getStore()?.tx ?? pool;
+`;
+
+  it('a NestJS global interceptor covers every controller; one that never calls next.handle() inside the store does not', () => {
+    const report = auditProject({
+      'src/context.ts': STORE,
+      'src/main.ts': `import { NestFactory } from '@nestjs/core';
+import { Controller, Post } from '@nestjs/common';
+import { withOrgScope } from '@acme/tenancy';
+import { db, pool, store } from './context';
+class Scoping {
+  intercept(ctx: any, next: any) { return withOrgScope(null, pool, 'o', (tx) => store.run({ tx }, () => next.handle())); }
+}
+@Controller('a')
+export class A {
+  @Post('x') async x() { await db().query('DELETE FROM projects'); }
+}
+async function main() {
+  const app = await NestFactory.create({});
+  app.useGlobalInterceptors(new Scoping());
+}
+void main();
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/main.ts:10 org-scope via withOrgScope']);
+    expect(report.writeSites[0]!.evidence).toContain('NestJS route POST /a/x, A.x');
+  });
+
+  it("Fastify's app.route({ preHandler, handler }) runs the hook first; an async hook enters with enterWith", () => {
+    const report = auditProject({
+      'src/context.ts': STORE,
+      'src/server.ts': `import fastify from 'fastify';
+import { withOrgScope } from '@acme/tenancy';
+import { db, pool, store } from './context';
+const app = fastify();
+async function enter(req: any) { store.enterWith({ tx: await pool.connect() }); }
+function scoped(req: any, reply: any, done: () => void) { void withOrgScope(null, pool, 'o', (tx) => store.run({ tx }, done)); }
+app.route({ method: 'POST', url: '/a', preHandler: scoped, handler: async () => { await db().query('DELETE FROM projects'); } });
+app.route({ method: 'POST', url: '/b', onRequest: [enter], handler: async () => { await db().query('DELETE FROM audit_logs'); } });
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/server.ts:7 org-scope via withOrgScope', 'src/server.ts:8 unscoped']);
+  });
+
+  it("a Next.js server action declared inline with 'use server' is a root", () => {
+    const report = auditProject({
+      'src/context.ts': STORE,
+      'src/app/page.ts': `import { db } from '../context';
+export default function Page() {
+  async function save() {
+    'use server';
+    await db().query('DELETE FROM projects');
+  }
+  return save;
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/app/page.ts:5 unscoped']);
+    expect(report.writeSites[0]!.evidence).toContain('the server action save');
+  });
+});
+
+describe('functions passed by name', () => {
+  it('run during the call of the codebase function they are passed to; one also kept as a value stays unresolved', () => {
+    const report = auditProject({
+      'src/context.ts': CONTEXT,
+      'src/script.ts': `import { getDb } from './context';
+async function chunk(): Promise<number> { await getDb().query('DELETE FROM projects'); return 0; }
+async function kept(): Promise<number> { await getDb().query('DELETE FROM audit_logs'); return 0; }
+async function runChunked(label: string, step: () => Promise<number>) { while ((await step()) > 0) console.log(label); }
+export const registry = { kept };
+async function main() { await runChunked('a', chunk); await runChunked('b', kept); }
+void main();
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/script.ts:2 unscoped', 'src/script.ts:3 unresolved']);
+    expect(report.writeSites[0]!.evidence).toContain('the module code of src/script.ts (run at startup) → main()');
+  });
+});
+
+describe('inferred ambient providers, for rls-guard init', () => {
+  it('lists the middleware that enter a store with where they are defined, and package middleware with their module', async () => {
+    const { vi } = await import('vitest');
+    const { AmbientSettler } = await import('../../src/analysis/ambient/settle.js');
+    let settler: InstanceType<typeof AmbientSettler> | undefined;
+    const original = AmbientSettler.prototype.settle;
+    const spy = vi.spyOn(AmbientSettler.prototype, 'settle').mockImplementation(function (this: InstanceType<typeof AmbientSettler>, ...args) {
+      settler = this;
+      return original.apply(this, args);
+    });
+    try {
+      auditProject({
+        'src/context.ts': CONTEXT,
+        'src/app.ts': `import express from 'express';
+import { requireTenant } from '@acme/platform';
+import { withOrgScope } from '@acme/tenancy';
+import { getDb, pool, store } from './context';
+const app = express();
+function scope(req: any, res: any, next: any) { void withOrgScope(req, pool, 'o', (tx) => store.run({ tx }, () => next())); }
+app.use('/a', scope);
+app.use('/b', requireTenant());
+app.post('/a/x', async () => { await getDb().query('DELETE FROM projects'); });
+app.post('/b/x', async () => { await getDb().query('DELETE FROM projects'); });
+`,
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    const providers = settler!.inferredProviders().map((p) => `${p.name} ${p.at} ${p.module ?? '-'} ${p.enters.join(',') || '-'} ${p.routes}`);
+    expect(providers).toEqual(['scope src/app.ts:6 - store 1', 'requireTenant src/app.ts:8 @acme/platform - 1']);
+  });
+});

@@ -34,3 +34,53 @@ describe('ambient reachability cost', () => {
     expect(large.evidence).toMatch(/org-scope from at least 64 routes behind mw$/);
   }, 120_000);
 });
+
+describe('middleware that hand next() down a chain of functions', () => {
+  // Each middleware's entries are computed once (memoised per function), so a chain of K
+  // functions each handing `next` to the next costs about K, whatever the number of routes.
+  function chainCost(k: number): { calls: number; verdicts: string[] } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-ambient-chain-'));
+    const mws = Array.from({ length: k }, (_, i) =>
+      i === k - 1
+        ? `function mw${i}(req: any, res: any, next: any) { void withOrgScope(req, pool, 'o', (tx) => store.run({ tx }, () => next())); }`
+        : `function mw${i}(req: any, res: any, next: any) { if (req.bad) return next(new Error('x')); mw${i + 1}(req, res, (err?: unknown) => { if (err) return next(err); next(); }); }`,
+    );
+    const routes = Array.from({ length: 20 }, (_, i) => `app.post('/r${i}', async () => { await db().query('DELETE FROM projects'); });`);
+    fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'db/migrations'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"chain","private":true}');
+    fs.writeFileSync(path.join(dir, 'db/migrations/001.sql'), 'CREATE TABLE projects (id uuid PRIMARY KEY, org_id uuid NOT NULL);\nALTER TABLE projects ENABLE ROW LEVEL SECURITY;\nCREATE POLICY p ON projects USING (org_id = current_setting(\'app.current_org_id\')::uuid);\n');
+    fs.writeFileSync(
+      path.join(dir, 'src/app.ts'),
+      `import express from 'express';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Pool } from 'pg';
+import { withOrgScope } from '@acme/tenancy';
+const pool = new Pool();
+const store = new AsyncLocalStorage<{ tx: any }>();
+const db = () => store.getStore()?.tx ?? pool;
+const app = express();
+${mws.join('\n')}
+app.use(mw0);
+${routes.join('\n')}
+`,
+    );
+    const spy = vi.spyOn(Reach.prototype as unknown as { nextEntries: () => unknown }, 'nextEntries');
+    try {
+      const report = auditSync({ paths: [dir], types: false, schemaSource: 'static' });
+      return { calls: spy.mock.calls.length, verdicts: [...new Set(report.writeSites.map((s) => s.coverage))] };
+    } finally {
+      spy.mockRestore();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('costs about the chain length, and the routes behind it are org-scoped', () => {
+    const small = chainCost(25);
+    const large = chainCost(100);
+    console.log(`nextEntries calls: ${small.calls} for a chain of 25, ${large.calls} for 100`);
+    expect(small.verdicts).toEqual(['org-scope']);
+    expect(large.verdicts).toEqual(['org-scope']);
+    expect(large.calls / small.calls).toBeLessThan(4.5);
+  }, 120_000);
+});

@@ -12,12 +12,17 @@ import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
 // from node:async_hooks, never a variable called `store`.
 
 const ALS_MODULES = new Set(['node:async_hooks', 'async_hooks']);
+/** cls-hooked namespaces: `createNamespace(name)`, entered by `ns.set(key, v)` inside `ns.run(fn)`, read by `ns.get(key)`. */
+const CLS_MODULES = new Set(['cls-hooked', 'continuation-local-storage']);
+
+/** A store: `new AsyncLocalStorage()`, or a cls-hooked `createNamespace(…)`. */
+export type Store = ts.NewExpression | ts.CallExpression;
 
 /** A connection that depends on the store a path entered. */
 export interface AmbientHandle {
   kind: 'ambient';
   /** The `new AsyncLocalStorage()` expression. */
-  store: ts.NewExpression;
+  store: Store;
   storeName: string;
   /** Members read from the stored value: `getStore()?.tx` → ['tx']. */
   path: string[];
@@ -31,12 +36,12 @@ export interface AmbientHandle {
 
 /** A read of a store's value: `store.getStore()`, `store.getStore()?.tx`, or a const holding one. */
 export interface StoreRead {
-  store: ts.NewExpression;
+  store: Store;
   path: string[];
 }
 
 export class AmbientProviders {
-  private readonly stores = new Map<ts.Node, ts.NewExpression | null>();
+  private readonly stores = new Map<ts.Node, Store | null>();
   private readonly factories = new Map<ts.FunctionLikeDeclaration, AmbientHandle | null>();
 
   constructor(
@@ -46,36 +51,59 @@ export class AmbientProviders {
   ) {}
 
   /** The AsyncLocalStorage an expression is, if it is one. */
-  storeOf(expression: ts.Expression): ts.NewExpression | undefined {
+  storeOf(expression: ts.Expression): Store | undefined {
     const e = skipOuter(expression);
     if (this.stores.has(e)) return this.stores.get(e) ?? undefined;
-    let found: ts.NewExpression | null = null;
+    let found: Store | null = null;
     const origin = this.origins.expr(e);
     if (origin.kind === 'expr' && ts.isNewExpression(origin.expr)) {
       const ctor = this.origins.expr(origin.expr.expression);
       if (ctor.kind === 'external' && ALS_MODULES.has(ctor.module) && ctor.path.length === 1 && ctor.path[0] === 'AsyncLocalStorage') found = origin.expr;
+    }
+    if (origin.kind === 'expr' && ts.isCallExpression(origin.expr)) {
+      const maker = this.origins.expr(origin.expr.expression);
+      if (maker.kind === 'external' && CLS_MODULES.has(maker.module) && maker.path.length === 1 && maker.path[0] === 'createNamespace') found = origin.expr;
     }
     this.stores.set(e, found);
     return found ?? undefined;
   }
 
   /** `S.run(value, fn)` on a store: the store, the value and the callback. */
-  runCall(call: ts.CallExpression): { store: ts.NewExpression; value: ts.Expression; callback: ts.Expression } | undefined {
+  runCall(call: ts.CallExpression): { store: Store; value: ts.Expression; callback: ts.Expression } | undefined {
     const callee = skipOuter(call.expression);
     if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'run' || call.arguments.length < 2) return undefined;
     const store = this.storeOf(callee.expression);
-    return store ? { store, value: call.arguments[0]!, callback: call.arguments[1]! } : undefined;
+    return store && ts.isNewExpression(store) ? { store, value: call.arguments[0]!, callback: call.arguments[1]! } : undefined;
   }
 
-  /** `S.enterWith(value)` as a statement: the store stays entered for the rest of the function and what it calls after. */
-  enterWith(st: ts.Statement): { store: ts.NewExpression; value: ts.Expression; call: ts.CallExpression } | undefined {
+  /**
+   * `S.enterWith(value)` as a statement: the store stays entered for the rest of the function
+   * and what it calls after. A cls-hooked `ns.set('tx', value)` likewise, for that member.
+   */
+  enterWith(st: ts.Statement): { store: Store; value: ts.Expression; call: ts.CallExpression; member?: string } | undefined {
     if (!ts.isExpressionStatement(st)) return undefined;
-    const call = skipOuter(st.expression);
-    if (!ts.isCallExpression(call) || call.arguments.length !== 1) return undefined;
+    let call = skipOuter(st.expression);
+    while (ts.isAwaitExpression(call)) call = skipOuter(call.expression);
+    if (!ts.isCallExpression(call)) return undefined;
     const callee = skipOuter(call.expression);
-    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'enterWith') return undefined;
-    const store = this.storeOf(callee.expression);
-    return store ? { store, value: call.arguments[0]!, call } : undefined;
+    if (!ts.isPropertyAccessExpression(callee)) return undefined;
+    if (callee.name.text === 'enterWith' && call.arguments.length === 1) {
+      const store = this.storeOf(callee.expression);
+      return store && ts.isNewExpression(store) ? { store, value: call.arguments[0]!, call } : undefined;
+    }
+    const key = call.arguments[0] && skipOuter(call.arguments[0]);
+    if (callee.name.text === 'set' && call.arguments.length === 2 && key && ts.isStringLiteral(key)) {
+      const store = this.storeOf(callee.expression);
+      return store && ts.isCallExpression(store) ? { store, value: call.arguments[1]!, call, member: key.text } : undefined;
+    }
+    return undefined;
+  }
+
+  /** Whether a call enters a store (`S.run(v, fn)` or `S.enterWith(v)`). */
+  enters(call: ts.CallExpression): boolean {
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee) || !['run', 'enterWith', 'set'].includes(callee.name.text)) return false;
+    return this.storeOf(callee.expression) !== undefined;
   }
 
   /** A read of a store's value, following consts and member accesses back to `getStore()`. */
@@ -89,7 +117,14 @@ export class AmbientProviders {
     }
     if (ts.isCallExpression(e)) {
       const callee = skipOuter(e.expression);
-      if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'getStore' || e.arguments.length) return undefined;
+      if (!ts.isPropertyAccessExpression(callee)) return undefined;
+      // cls-hooked: `ns.get('tx')` reads the member `tx`.
+      const key = e.arguments[0] && skipOuter(e.arguments[0]);
+      if (callee.name.text === 'get' && e.arguments.length === 1 && key && ts.isStringLiteral(key)) {
+        const store = this.storeOf(callee.expression);
+        return store && ts.isCallExpression(store) ? { store, path: [key.text, ...path] } : undefined;
+      }
+      if (callee.name.text !== 'getStore' || e.arguments.length) return undefined;
       const store = this.storeOf(callee.expression);
       return store ? { store, path } : undefined;
     }
@@ -122,17 +157,26 @@ export class AmbientProviders {
     return undefined;
   }
 
-  /** `new Proxy(pool, { get(target, prop) { … S.getStore() … } })`: the store's value, else the target. */
+  /**
+   * `new Proxy(pool, { get(target, prop) { … S.getStore() … } })`: the store's value, else the
+   * target. The handler may be a const declared apart (`const handler: ProxyHandler<…> = {…}`),
+   * and its `get` and `apply` traps (db.raw(…), db('t')) must read one store the same way.
+   */
   proxy(created: ts.NewExpression, trace: (e: ts.Expression) => Handle): AmbientHandle | undefined {
-    const ctor = skipOuter(created.expression);
-    if (!ts.isIdentifier(ctor) || ctor.text !== 'Proxy' || lookup(ctor) || created.arguments?.length !== 2) return undefined;
-    const handler = skipOuter(created.arguments[1]!);
-    if (!ts.isObjectLiteralExpression(handler)) return undefined;
-    const trap = handler.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === 'get');
-    const fn = trap && (ts.isMethodDeclaration(trap) ? trap : ts.isPropertyAssignment(trap) ? skipOuter(trap.initializer) : undefined);
-    if (!fn || !isFunctionLike(fn) || !fn.body) return undefined;
-    // The trap's reads of a store must agree on one store and one member path.
+    const traps = proxyTraps(created, this.origins);
+    if (!traps) return undefined;
     const reads: StoreRead[] = [];
+    for (const fn of traps) this.trapReads(fn, reads);
+    if (reads.length === 0) return undefined;
+    const first = reads[0]!;
+    if (!reads.every((r) => r.store === first.store && r.path.join('.') === first.path.join('.'))) {
+      return { ...this.make(first, created, trace(created.arguments![0]!)), fallback: { kind: 'unknown', reason: 'the Proxy trap reads its store in more than one way' } };
+    }
+    return this.make(first, created, trace(created.arguments![0]!));
+  }
+
+  /** The store reads in a trap: `S.getStore()?.tx` inline, or through a local (`const trx = S.getStore(); trx ?? target`). */
+  private trapReads(fn: ts.FunctionLikeDeclaration, reads: StoreRead[]): void {
     const top = (e: ts.Expression): ts.Expression => {
       while (ts.isPropertyAccessExpression(e.parent) || ts.isNonNullExpression(e.parent) || ts.isParenthesizedExpression(e.parent)) e = e.parent as ts.Expression;
       return e;
@@ -140,26 +184,45 @@ export class AmbientProviders {
     const visit = (n: ts.Node): void => {
       if (ts.isCallExpression(n)) {
         const callee = skipOuter(n.expression);
-        // `const ctx = S.getStore()` is read through its uses (`ctx?.tx`), below.
+        // `const ctx = S.getStore()` is read through its uses (`ctx?.tx`, `ctx ?? target`), below.
         const held = ts.isVariableDeclaration(top(n).parent) && (top(n).parent as ts.VariableDeclaration).initializer === top(n);
         if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'getStore' && !held) {
           const r = this.read(top(n));
           if (r) reads.push(r);
         }
       }
-      if (ts.isIdentifier(n) && ts.isPropertyAccessExpression(n.parent) && n.parent.expression === n && lookup(n)?.kind === 'variable') {
+      const declared = ts.isVariableDeclaration(n.parent) && n.parent.name === n;
+      if (ts.isIdentifier(n) && !declared && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !isTest(top(n)) && lookup(n)?.kind === 'variable') {
         const r = this.read(top(n));
         if (r) reads.push(r);
       }
       ts.forEachChild(n, visit);
     };
-    visit(fn.body);
-    if (reads.length === 0) return undefined;
-    const first = reads[0]!;
-    if (!reads.every((r) => r.store === first.store && r.path.join('.') === first.path.join('.'))) {
-      return { ...this.make(first, created, trace(created.arguments[0]!)), fallback: { kind: 'unknown', reason: 'the Proxy trap reads its store in more than one way' } };
+    if (fn.body) visit(fn.body);
+  }
+
+  /**
+   * A Proxy that reads no store but forwards every member to one object it fetches in its
+   * trap (`get(_t, prop) { const instance = getDb(); return Reflect.get(instance, prop) }`): a
+   * lazily made connection, which is whatever that expression is.
+   */
+  lazyProxy(created: ts.NewExpression): ts.Expression | undefined {
+    const traps = proxyTraps(created, this.origins);
+    if (!traps) return undefined;
+    const sources = new Set<ts.Expression>();
+    for (const fn of traps) {
+      const visit = (n: ts.Node): void => {
+        if (ts.isCallExpression(n) && isReflectGet(n) && n.arguments[0]) sources.add(initialValue(n.arguments[0]) ?? n.arguments[0]);
+        ts.forEachChild(n, visit);
+      };
+      if (fn.body) visit(fn.body);
     }
-    return this.make(first, created, trace(created.arguments[0]!));
+    const [only] = sources;
+    if (sources.size !== 1 || !only) return undefined;
+    // Forwarding to the Proxy's own target is no connection of its own.
+    const target = skipOuter(only);
+    if (ts.isIdentifier(target) && lookup(target)?.kind === 'parameter') return undefined;
+    return only;
   }
 
   /**
@@ -206,10 +269,11 @@ export class AmbientProviders {
     return { ...this.make(r, fn, trace(fallback)), entered: trace(entered), label: `the connection \`${functionName(fn)}\` (${this.where(fn, this.root)}) picks from ${this.describeStore(r.store)}` };
   }
 
-  describeStore(store: ts.NewExpression): string {
+  describeStore(store: Store): string {
     const d = store.parent;
-    const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : 'an AsyncLocalStorage';
-    return `the AsyncLocalStorage \`${name}\` (${this.where(store, this.root)})`;
+    const what = ts.isNewExpression(store) ? 'AsyncLocalStorage' : 'cls-hooked namespace';
+    const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : undefined;
+    return name ? `the ${what} \`${name}\` (${this.where(store, this.root)})` : `an ${what} (${this.where(store, this.root)})`;
   }
 
   private make(r: StoreRead, at: ts.Node, fallback: Handle): AmbientHandle {
@@ -221,7 +285,66 @@ export class AmbientProviders {
 }
 
 /** The library an ambient connection belongs to: its fallback's, else the entered one's. */
+/** The `get`/`apply` traps of `new Proxy(target, handler)`, the handler inline or a const. */
+function proxyTraps(created: ts.NewExpression, origins: OriginResolver): ts.FunctionLikeDeclaration[] | undefined {
+  const ctor = skipOuter(created.expression);
+  if (!ts.isIdentifier(ctor) || ctor.text !== 'Proxy' || lookup(ctor) || created.arguments?.length !== 2) return undefined;
+  let handler = skipOuter(created.arguments[1]!);
+  if (!ts.isObjectLiteralExpression(handler)) {
+    const o = origins.expr(handler);
+    handler = o.kind === 'expr' ? skipOuter(o.expr) : handler;
+  }
+  if (!ts.isObjectLiteralExpression(handler)) return undefined;
+  const traps: ts.FunctionLikeDeclaration[] = [];
+  for (const p of handler.properties) {
+    if (!p.name || !ts.isIdentifier(p.name) || (p.name.text !== 'get' && p.name.text !== 'apply')) continue;
+    const fn = ts.isMethodDeclaration(p) ? p : ts.isPropertyAssignment(p) ? skipOuter(p.initializer) : undefined;
+    if (fn && isFunctionLike(fn) && fn.body) traps.push(fn);
+  }
+  return traps.length ? traps : undefined;
+}
+
+/** A value only tested (`ctx ? … : …`, `!ctx`, `if (ctx)`, `ctx && …`, `ctx === x`), not used as the connection. */
+function isTest(e: ts.Expression): boolean {
+  let x: ts.Node = e;
+  while (ts.isParenthesizedExpression(x.parent)) x = x.parent;
+  const p = x.parent;
+  if (ts.isConditionalExpression(p)) return p.condition === x;
+  if (ts.isIfStatement(p)) return p.expression === x;
+  if (ts.isPrefixUnaryExpression(p) || ts.isTypeOfExpression(p)) return true;
+  if (ts.isBinaryExpression(p)) {
+    const k = p.operatorToken.kind;
+    return (k === ts.SyntaxKind.AmpersandAmpersandToken && p.left === x) || k === ts.SyntaxKind.EqualsEqualsEqualsToken || k === ts.SyntaxKind.ExclamationEqualsEqualsToken || k === ts.SyntaxKind.EqualsEqualsToken || k === ts.SyntaxKind.ExclamationEqualsToken;
+  }
+  return false;
+}
+
+/** `Reflect.get(x, prop, …)` on the global Reflect. */
+function isReflectGet(call: ts.CallExpression): boolean {
+  const callee = skipOuter(call.expression);
+  return ts.isPropertyAccessExpression(callee) && callee.name.text === 'get' && ts.isIdentifier(callee.expression) && callee.expression.text === 'Reflect' && !lookup(callee.expression);
+}
+
+/** The initializer of the local const an identifier names, if it is one. */
+function initialValue(e: ts.Expression): ts.Expression | undefined {
+  const x = skipOuter(e);
+  if (!ts.isIdentifier(x)) return undefined;
+  const b = lookup(x);
+  return b?.kind === 'variable' && !b.path.length && b.decl.initializer ? b.decl.initializer : undefined;
+}
+
 export function ambientAdapter(h: AmbientHandle): DbAdapter | undefined {
   for (const x of [h.fallback, h.entered]) if (x && (x.kind === 'executor' || x.kind === 'admin') && x.adapter) return x.adapter;
   return undefined;
+}
+
+/**
+ * `db.transaction(async (trx) => …)` on an ambient `db`: a savepoint of the stored transaction
+ * where a path entered the store (its context carries in), a new transaction on the fallback
+ * otherwise: the same ambient connection, judged per path. A context set on `trx` inside the
+ * callback is not credited (fail closed).
+ */
+export function transactionOnAmbient(receiver: AmbientHandle, method: string, what: string): AmbientHandle | undefined {
+  if (!ambientAdapter(receiver)?.transactionMethods?.[method]) return undefined;
+  return { ...receiver, label: `${what} on ${receiver.label}` };
 }

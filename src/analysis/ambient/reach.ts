@@ -5,7 +5,7 @@ import { isExported } from '../../code/modules.js';
 import { functionName, type OriginResolver } from '../../code/origins.js';
 import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
 import type { Middleware, Root, RootEntry } from '../roots/entry-points.js';
-import type { AmbientProviders } from './providers.js';
+import type { AmbientProviders, Store } from './providers.js';
 
 // Which stores are entered, with what, on the paths from roots to each function: one fact
 // per function (the Facts engine memoises it and settles recursion by fixed point). A
@@ -16,14 +16,15 @@ import type { AmbientProviders } from './providers.js';
 // each are kept for the evidence.
 
 export type Entry =
-  | { kind: 'run'; call: ts.CallExpression; value: ts.Expression }
+  /** `member`: a cls-hooked `ns.set(member, value)` enters only that member. */
+  | { kind: 'run'; call: ts.CallExpression; value: ts.Expression; member?: string }
   /** A middleware configured in ambientScopes: it enters every store with a scoped value. */
   | { kind: 'declared'; name: string; at: ts.Node }
   /** Something on the path could not be followed (fail closed). */
   | { kind: 'unknown'; reason: string };
 
 /** `'*'`: a configured middleware; `'?'`: an unfollowable step. */
-export type StoreKey = ts.NewExpression | '*' | '?';
+export type StoreKey = Store | '*' | '?';
 
 export interface Ctx {
   entered: ReadonlyMap<StoreKey, Entry>;
@@ -36,6 +37,8 @@ export interface Ctx {
 }
 
 export const MAX_ROOTS = 64;
+/** How many functions deep a `next` handed from middleware to middleware is followed. */
+const MAX_NEXT_DEPTH = 200;
 
 export interface ReachDeps {
   files: readonly FileFacts[];
@@ -54,17 +57,20 @@ type Container = ts.FunctionLikeDeclaration | ts.SourceFile;
 export class Reach {
   private readonly callers = new Map<ts.Node, CallEdge[]>();
   private readonly escaped = new Set<ts.Node>();
+  private readonly escapesOf = new Map<ts.Node, ts.Identifier[]>();
   private readonly rootsOf = new Map<ts.Node, RootEntry[]>();
   /** `S.run(v, f)` with `f` a named function: f runs with S entered. */
   private readonly runTargets = new Map<ts.Node, ts.CallExpression[]>();
   private readonly ids = new Map<ts.Node, number>();
   private readonly kind: FactKind<Container, Ctx[]>;
   private readonly nextMemo = new Map<ts.FunctionLikeDeclaration, Map<StoreKey, Entry>[]>();
+  private nextDepth = 0;
 
   constructor(private readonly deps: ReachDeps) {
     for (const f of deps.files) {
       for (const e of f.edges) push(this.callers, e.callee, e);
       for (const fn of f.escapedFunctions) this.escaped.add(fn);
+      for (const [fn, ids] of f.escapes ?? []) for (const id of ids) push(this.escapesOf, fn, id);
       const visit = (n: ts.Node): void => {
         if (ts.isCallExpression(n)) {
           const run = deps.providers.runCall(n);
@@ -84,6 +90,30 @@ export class Reach {
       conservative: (c, why) => (why === 'cycle' ? [] : [this.unknownCtx(c, why === 'depth' ? 'the call path is too deep to follow' : 'the contexts reaching it do not settle')]),
       same: (a, b) => a.length === b.length && a.every((x, i) => x.key === b[i]!.key && x.roots.length === b[i]!.roots.length),
     };
+  }
+
+  /**
+   * The middleware (and guards, interceptors, hooks, wrappers) the roots run behind that enter
+   * a store, with where each is defined and what it enters: what `rls-guard init` can show
+   * or propose. Package middleware enters nothing the code shows; they are listed with their
+   * module so init can propose them for `ambientScopes`.
+   */
+  providers(): { name: string; at: string; module?: string; enters: string[]; routes: number }[] {
+    const out = new Map<string, { name: string; at: string; module?: string; enters: string[]; routes: number }>();
+    for (const entry of this.deps.entries) {
+      for (const m of entry.chain) {
+        const effects = m.external ? [] : this.middlewareEffects(m);
+        const enters = [...new Set(effects.flatMap((e) => [...e].filter(([, v]) => v.kind === 'run').map(([k]) => (typeof k === 'string' ? k : k.parent && ts.isVariableDeclaration(k.parent) ? k.parent.name.getText() : 'store'))))];
+        if (!enters.length && !m.external) continue;
+        const node = m.wrapper?.fn ?? m.fn ?? m.expr;
+        const at = this.deps.where(node);
+        const key = `${m.name}@${at}`;
+        const have = out.get(key);
+        if (have) have.routes++;
+        else out.set(key, { name: m.name, at, ...(m.module ? { module: m.module } : {}), enters, routes: 1 });
+      }
+    }
+    return [...out.values()];
   }
 
   /** The contexts a function (or a module's top level) runs in. */
@@ -126,7 +156,14 @@ export class Reach {
     const passedTo = inlineCall(fn);
     if (passedTo && !this.deps.registered.has(fn)) {
       explained = true;
-      for (const ctx of this.callbackContexts(fn, passedTo)) add(ctx);
+      for (const ctx of this.callbackContexts(fn, passedTo, passedTo.arguments?.findIndex((a) => skipOuter(a) === fn) ?? -1)) add(ctx);
+    }
+    // Passed by name to functions of the codebase (`runChunked('x', backfillChunk)`): it runs
+    // during those calls, as an inline callback would; only if every use as a value is such a pass.
+    const byName = this.deps.registered.has(fn) || this.runTargets.has(fn) ? undefined : this.passedByName(fn);
+    if (byName) {
+      explained = true;
+      for (const { call, index } of byName) for (const ctx of this.callbackContexts(fn, call, index)) add(ctx);
     }
     if (!explained) {
       if (isExportedFunction(fn)) {
@@ -134,25 +171,38 @@ export class Reach {
       } else {
         add(this.unknownCtx(fn, `no caller of \`${functionName(fn)}\` was found`));
       }
-    } else if (this.escaped.has(fn) && !this.deps.registered.has(fn) && !this.runTargets.has(fn)) {
+    } else if (this.escaped.has(fn) && !this.deps.registered.has(fn) && !this.runTargets.has(fn) && !byName) {
       add(this.unknownCtx(fn, `\`${functionName(fn)}\` is also passed around as a value, so not all its callers can be followed`));
     }
     return [...out.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  /** The calls a function is passed to by name, when every use of it as a value is one (to a function of the codebase). */
+  private passedByName(fn: ts.FunctionLikeDeclaration): { call: ts.CallExpression; index: number }[] | undefined {
+    const ids = this.escapesOf.get(fn);
+    if (!ids?.length) return undefined;
+    const out: { call: ts.CallExpression; index: number }[] = [];
+    for (const id of ids) {
+      const call = id.parent;
+      if (!ts.isCallExpression(call) || call.expression === id) return undefined;
+      if (this.deps.origins.expr(call.expression).kind !== 'function') return undefined;
+      out.push({ call, index: call.arguments.indexOf(id) });
+    }
+    return out;
+  }
+
   /** An inline callback runs during the call it is passed to; `S.run(v, cb)` enters S for it. */
-  private callbackContexts(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression | ts.NewExpression): Ctx[] {
+  private callbackContexts(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression | ts.NewExpression, index: number): Ctx[] {
     const outer = this.of(this.container(call));
     const step = (what: string): string => `${what} (${this.deps.where(call)})`;
     if (ts.isCallExpression(call)) {
       const run = this.deps.providers.runCall(call);
-      if (run && skipOuter(run.callback) === fn) {
+      if (run && call.arguments.indexOf(run.callback) === index) {
         return outer.map((ctx) => this.extend(ctx, withEntry(ctx.entered, run.store, { kind: 'run', call, value: run.value }), step(`${run.store.parent && ts.isVariableDeclaration(run.store.parent) ? run.store.parent.name.getText() : 'store'}.run()`)));
       }
       // A wrapper in the codebase that hands its callback parameter to S.run(v, param).
       const target = this.deps.origins.expr(call.expression);
       if (target.kind === 'function') {
-        const index = call.arguments.findIndex((a) => skipOuter(a) === fn);
         const wrapped = this.wrapperRun(target.decl, index);
         if (wrapped) {
           const value = substitute(wrapped.value, target.decl, call);
@@ -164,10 +214,10 @@ export class Reach {
   }
 
   /** Whether `wrapper` passes its parameter `index` to `S.run(v, param)` (directly, or in a callback that calls it). */
-  private wrapperRun(wrapper: ts.FunctionLikeDeclaration, index: number): { store: ts.NewExpression; value: ts.Expression; call: ts.CallExpression } | undefined {
+  private wrapperRun(wrapper: ts.FunctionLikeDeclaration, index: number): { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined {
     const param = wrapper.parameters[index];
     if (!param || !ts.isIdentifier(param.name) || !wrapper.body) return undefined;
-    let found: { store: ts.NewExpression; value: ts.Expression; call: ts.CallExpression } | undefined;
+    let found: { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined;
     const isParam = (e: ts.Expression): boolean => {
       const o = this.deps.origins.expr(e);
       return o.kind === 'param' && o.binding.fn === wrapper && o.binding.index === index && o.path.length === 0;
@@ -206,33 +256,79 @@ export class Reach {
   private middlewareEffects(m: Middleware): Map<StoreKey, Entry>[] {
     const declared = this.deps.declared(m);
     if (declared) return [new Map([['*', { kind: 'declared', name: declared, at: m.expr }]])];
+    if (m.wrapper) {
+      // The handler runs inside the S.run(v, …) its wrapper enters, if it enters one.
+      const w = this.wrapperRun(m.wrapper.fn, m.wrapper.index);
+      return [w ? new Map([[w.store, { kind: 'run', call: w.call, value: substitute(w.value, m.wrapper.fn, m.wrapper.call) }]]) : new Map()];
+    }
     if (m.external) return [new Map()];
     if (!m.fn) return [new Map([['?', { kind: 'unknown', reason: `the middleware \`${m.name}\` cannot be followed` }]])];
     return this.nextEntries(m.fn, m.nextIndex);
   }
 
+  /**
+   * What is entered around each call of a middleware's `next` (parameter `nextIndex`), once per
+   * function. `next(err)` hands the request to the error handler and runs no route. `next`
+   * handed to a function of the codebase (`rlsMiddleware(req, res, next)`, a `done` callback)
+   * continues wherever that function calls it, so its entries compose with what is entered
+   * here; handed anywhere else, it cannot be followed (fail closed).
+   */
   private nextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number): Map<StoreKey, Entry>[] {
     const hit = this.nextMemo.get(fn);
     if (hit) return hit;
+    // A chain deeper than the walk follows (never a stack overflow): unknown, and not memoised.
+    if (this.nextDepth > MAX_NEXT_DEPTH) return [new Map([['?', { kind: 'unknown', reason: `\`${functionName(fn)}\` hands next() down a chain too deep to follow` }]])];
+    this.nextDepth++;
+    try {
+      return this.computeNextEntries(fn, nextIndex);
+    } finally {
+      this.nextDepth--;
+    }
+  }
+
+  private computeNextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number): Map<StoreKey, Entry>[] {
+    // A chain that hands `next` back into itself: what the cycle adds cannot be known.
+    this.nextMemo.set(fn, [new Map([['?', { kind: 'unknown', reason: `\`${functionName(fn)}\` hands next() on in a cycle` }]])]);
     const out = new Map<string, Map<StoreKey, Entry>>();
+    const add = (list: Map<StoreKey, Entry>[]): void => {
+      for (const m of list) out.set(this.signature(m), m);
+    };
     const param = fn.parameters[nextIndex];
     const isNext = (e: ts.Expression): boolean => {
       const o = this.deps.origins.expr(e);
       return o.kind === 'param' && o.binding.fn === fn && o.binding.index === nextIndex && o.path.length === 0;
     };
     if (!param || !fn.body) {
-      // No next parameter (an async Koa/Hono handler awaits next, or Fastify has none): a pass-through.
-      out.set('', new Map());
+      // No next parameter (an async Fastify hook, a NestJS guard): what runs next runs after
+      // it returns, with whatever its body entered with `S.enterWith(v)` at its top level.
+      const entered = new Map<StoreKey, Entry>();
+      if (fn.body && ts.isBlock(fn.body)) {
+        for (const st of fn.body.statements) {
+          const e = this.deps.providers.enterWith(st);
+          if (e) entered.set(e.store, { kind: 'run', call: e.call, value: e.value, ...(e.member ? { member: e.member } : {}) });
+        }
+      }
+      out.set(this.signature(entered), entered);
     } else {
       const visit = (n: ts.Node): void => {
-        if (ts.isIdentifier(n) && isNext(n)) {
+        if (ts.isIdentifier(n) && n !== param.name && isNext(n)) {
           const use = n.parent;
-          const called = ts.isCallExpression(use) && use.expression === n;
-          const run = ts.isCallExpression(use) ? this.deps.providers.runCall(use) : undefined;
-          const entered = new Map([...this.enteredBefore(n), ...this.enclosingRuns(n, fn)]);
-          if (run && skipOuter(run.callback) === n) entered.set(run.store, { kind: 'run', call: use as ts.CallExpression, value: run.value });
-          else if (!called) entered.set('?', { kind: 'unknown', reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})` });
-          out.set(this.signature(entered), entered);
+          const around = this.around(n, fn);
+          // A NestJS interceptor continues with `next.handle()`.
+          const handled = ts.isPropertyAccessExpression(use) && use.expression === n && use.name.text === 'handle' && ts.isCallExpression(use.parent) && use.parent.expression === use;
+          if (ts.isCallExpression(use) && use.expression === n) {
+            if (continues(use)) add(around);
+          } else if (handled) {
+            add(around);
+          } else if (ts.isCallExpression(use)) {
+            const run = this.deps.providers.runCall(use);
+            const target = this.deps.origins.expr(use.expression);
+            if (run && skipOuter(run.callback) === n) add(around.map((m) => withEntry(m, run.store, { kind: 'run', call: use, value: run.value })));
+            else if (target.kind === 'function') add(product(around, this.nextEntries(target.decl, use.arguments.findIndex((a) => skipOuter(a) === n)), (m) => this.signature(m)));
+            else add(around.map((m) => withEntry(m, '?', { kind: 'unknown', reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})` })));
+          } else {
+            add(around.map((m) => withEntry(m, '?', { kind: 'unknown', reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})` })));
+          }
         }
         ts.forEachChild(n, visit);
       };
@@ -241,6 +337,34 @@ export class Reach {
     const list = [...out.values()];
     this.nextMemo.set(fn, list);
     return list;
+  }
+
+  /**
+   * What is entered at a node of a middleware, from `fn` inwards: `enterWith` before it in each
+   * block, `S.run(v, () => …)` callbacks around it, and callbacks handed to a function of the
+   * codebase (`sessionCheck(req, res, () => …)`), which run where that function continues.
+   */
+  private around(node: ts.Node, fn: ts.FunctionLikeDeclaration): Map<StoreKey, Entry>[] {
+    const layers: Map<StoreKey, Entry>[][] = [];
+    let at: ts.Node = node;
+    for (;;) {
+      layers.push([this.enteredBefore(at)]);
+      let inner: ts.Node | undefined = at.parent;
+      while (inner && !isFunctionLike(inner)) inner = inner.parent;
+      if (!inner || inner === fn || !isFunctionLike(inner)) break;
+      const call = inlineCall(inner);
+      const run = call && ts.isCallExpression(call) ? this.deps.providers.runCall(call) : undefined;
+      if (run && skipOuter(run.callback) === inner) layers.push([new Map([[run.store, { kind: 'run', call: call as ts.CallExpression, value: run.value }]])]);
+      else if (call && ts.isCallExpression(call)) {
+        const target = this.deps.origins.expr(call.expression);
+        if (target.kind === 'function') layers.push(this.nextEntries(target.decl, call.arguments.findIndex((a) => skipOuter(a) === inner)));
+      }
+      at = inner;
+    }
+    // Outermost first, so the innermost entry of a store wins.
+    let states: Map<StoreKey, Entry>[] = [new Map()];
+    for (const layer of layers.reverse()) states = product(states, layer, (m) => this.signature(m));
+    return states;
   }
 
   /**
@@ -257,25 +381,12 @@ export class Reach {
       for (const st of n.statements) {
         if (st === child) break;
         const e = this.deps.providers.enterWith(st);
-        if (e) before.push([e.store, { kind: 'run', call: e.call, value: e.value }]);
+        if (e) before.push([e.store, { kind: 'run', call: e.call, value: e.value, ...(e.member ? { member: e.member } : {}) }]);
       }
       found.unshift(...before);
     }
     // A function's own top-level statements: its body block is reached last above.
     return new Map(found);
-  }
-
-  /** The `S.run(v, () => …)` callbacks between a node and the function it is in. */
-  private enclosingRuns(node: ts.Node, until: ts.Node): Map<StoreKey, Entry> {
-    const found: [StoreKey, Entry][] = [];
-    for (let n: ts.Node | undefined = node.parent; n && n !== until; n = n.parent) {
-      if (!isFunctionLike(n)) continue;
-      const call = inlineCall(n);
-      const run = call && ts.isCallExpression(call) ? this.deps.providers.runCall(call) : undefined;
-      if (run && skipOuter(run.callback) === n) found.push([run.store, { kind: 'run', call: call as ts.CallExpression, value: run.value }]);
-    }
-    // Innermost wins: apply outermost first.
-    return new Map(found.reverse());
   }
 
   private ctx(entered: ReadonlyMap<StoreKey, Entry>, root: Root, path: string[]): Ctx {
@@ -314,6 +425,24 @@ function merge(out: Map<string, Ctx>, ctx: Ctx): void {
   const roots = [...have.roots];
   for (const r of ctx.roots) if (roots.length < MAX_ROOTS && !roots.includes(r)) roots.push(r);
   if (roots.length !== have.roots.length) out.set(ctx.key, { ...have, roots });
+}
+
+/** Every outer state with every inner one laid over it, deduplicated. */
+function product(outer: Map<StoreKey, Entry>[], inner: Map<StoreKey, Entry>[], key: (m: Map<StoreKey, Entry>) => string): Map<StoreKey, Entry>[] {
+  const out = new Map<string, Map<StoreKey, Entry>>();
+  for (const o of outer) for (const i of inner) {
+    const m = new Map([...o, ...i]);
+    out.set(key(m), m);
+  }
+  return [...out.values()];
+}
+
+/** `next()` continues to the next handler; `next(err)` goes to the error handler instead ('route'/'router' skip ahead, still handlers). */
+function continues(call: ts.CallExpression): boolean {
+  const arg = call.arguments[0];
+  if (!arg) return true;
+  const e = skipOuter(arg);
+  return ts.isStringLiteral(e) && (e.text === 'route' || e.text === 'router');
 }
 
 function withEntry(entered: ReadonlyMap<StoreKey, Entry>, store: StoreKey, entry: Entry): Map<StoreKey, Entry> {

@@ -2,8 +2,8 @@ import path from 'node:path';
 import ts from 'typescript';
 import type { AnalysisConfig } from '../config.js';
 import { matchesSpec } from '../config.js';
-import type { FileFacts, Verdict } from '../facts.js';
-import { freshState, rank } from '../flow.js';
+import type { ConnState, FileFacts, LocalVerdict, Verdict } from '../facts.js';
+import { connectionKey, freshState, rank } from '../flow.js';
 import { type Handle, type HandleResolver, where } from '../handles.js';
 import type { OriginResolver } from '../../code/origins.js';
 import { shortText } from '../../code/origins.js';
@@ -28,10 +28,16 @@ export interface AmbientDeps {
 
 export class AmbientSettler {
   private reach: Reach | undefined;
+  /** Connection states where each store was entered (recorded by the flow walk). */
+  private readonly entered = new Map<ts.CallExpression, Map<ts.Node, ConnState>>();
 
   constructor(private readonly deps: AmbientDeps) {}
 
-  settle(h: AmbientHandle, at: ts.Node, table: string): SiteVerdict {
+  /** Settles what the store holds when it is a parameter (`tx` of a scope helper's callback), at that function's callers. */
+  private pending: ((v: LocalVerdict, at: ts.Node) => SiteVerdict) | undefined;
+
+  settle(h: AmbientHandle, at: ts.Node, table: string, pending?: (v: LocalVerdict, at: ts.Node) => SiteVerdict): SiteVerdict {
+    this.pending = pending;
     const reach = (this.reach ??= this.build());
     const ctxs = reach.of(reach.container(at));
     if (ctxs.length === 0) {
@@ -56,7 +62,13 @@ export class AmbientSettler {
     return { coverage: worst.verdict.coverage, via: vias.join(', ') || null, evidence: `runs on ${h.label}; ${all.join('; ')}; e.g. from ${trail(worst.ctx).join(' → ')}: ${worst.verdict.evidence}`, callPath: [], deferred: false, crossFile: true };
   }
 
+  /** Inferred ambient providers (middleware that enter a store, package middleware), with file:line: for `rls-guard init`. */
+  inferredProviders(): ReturnType<Reach['providers']> {
+    return (this.reach ??= this.build()).providers();
+  }
+
   private build(): Reach {
+    for (const f of this.deps.files) for (const [call, states] of f.storeEntries ?? []) this.entered.set(call, states);
     const w = (n: ts.Node): string => where(n, this.deps.root);
     const callsTo = new Map<ts.FunctionLikeDeclaration, (ts.CallExpression | ts.NewExpression)[]>();
     for (const f of this.deps.files) {
@@ -88,7 +100,10 @@ export class AmbientSettler {
     if (entry.kind === 'declared') return { coverage: 'org-scope', via: entry.name, evidence: `the middleware \`${entry.name}\` (ambientScopes in the configuration) enters an org-scoped context for it` };
     if (entry.kind === 'unknown') return { coverage: 'unresolved', via: null, evidence: entry.reason };
     const entered = `\`${h.storeName}\` was entered at ${where(entry.call, this.deps.root)}: `;
-    return this.judgeHandle(this.held(h, entry), table, entered);
+    const held = this.held(h, entry);
+    // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's transaction).
+    const key = connectionKey(held);
+    return this.judgeHandle(held, table, entered, key ? this.entered.get(entry.call)?.get(key) : undefined, entry.call);
   }
 
   /** The connection the accessor gives inside `S.run(value, …)`. */
@@ -98,7 +113,13 @@ export class AmbientSettler {
     if (e.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(e) && e.text === 'undefined' && !lookup(e)) || (ts.isStringLiteral(e) && e.text === '')) return h.fallback;
     // A tenant store: the factory's branch for a present value.
     if (h.entered) return h.entered;
-    for (const key of h.path) {
+    let path = h.path;
+    if (entry.member !== undefined) {
+      // cls-hooked: the value set is the member itself; another member was not set on this path.
+      if (path[0] !== entry.member) return h.fallback;
+      path = path.slice(1);
+    }
+    for (const key of path) {
       const o = this.deps.origins.expr(e);
       const obj = o.kind === 'expr' ? skipOuter(o.expr) : undefined;
       const prop = obj && ts.isObjectLiteralExpression(obj) ? [...obj.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === key) : undefined;
@@ -110,10 +131,16 @@ export class AmbientSettler {
     return this.deps.handles.of(e);
   }
 
-  private judgeHandle(handle: Handle, table: string, how: string): Verdict {
+  private judgeHandle(handle: Handle, table: string, how: string, state?: ConnState, at?: ts.Node): Verdict {
     const { root, config } = this.deps;
-    const v = judge(handle, freshState(handle), root, table, config.tableSettings.get(table), config.bypassRoles);
-    if ('pending' in v) return { coverage: 'unresolved', via: null, evidence: `the store holds ${handle.kind === 'param' ? handle.label : 'a connection'} that cannot be traced further (${how.replace(/: $/, '')})` };
+    const v = judge(handle, state ?? freshState(handle), root, table, config.tableSettings.get(table), config.bypassRoles);
+    if ('pending' in v) {
+      // `S.run({ tx }, …)` inside a helper's callback: `tx` is what that helper hands it, at its callers.
+      const node = at ?? connectionKey(handle);
+      const settled = this.pending && node && v.pending.kind !== 'ambient' ? this.pending(v, node) : undefined;
+      if (settled && settled.coverage !== 'unresolved') return { coverage: settled.coverage, via: settled.via, evidence: `${how}${settled.evidence}` };
+      return { coverage: 'unresolved', via: null, evidence: `the store holds ${handle.kind === 'param' ? handle.label : 'a connection'} that cannot be traced further (${how.replace(/: $/, '')})${settled ? `: ${settled.evidence}` : ''}` };
+    }
     const { verify: _verify, ...plain } = v;
     return { ...plain, evidence: `${how}${plain.evidence}` };
   }

@@ -1,6 +1,8 @@
 import ts from 'typescript';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, skipOuter } from '../../code/scope.js';
+import { NestRoutes } from './nest.js';
+import { exportedValues, ROUTE_HANDLER_METHODS, routeFilePath, usesServer } from './next.js';
 
 // Entry points: where execution starts without a caller in the codebase. HTTP routes (and
 // the middleware chain each runs behind), queue workers, cron and timer loops. Recognised
@@ -39,9 +41,17 @@ export interface Middleware {
   external: boolean;
   /** Functions passed to the call the middleware or handler is (`asyncHandler(fn)`): they run as it. */
   wrapped: ts.FunctionLikeDeclaration[];
+  /**
+   * A wrapper of the codebase around a handler (`withMiddleware(async (req) => …)`): it runs
+   * the handler (its argument `index`) inside whatever it enters, as a middleware would.
+   */
+  wrapper?: { call: ts.CallExpression; fn: ts.FunctionLikeDeclaration; index: number };
 }
 
-type Framework = { name: 'express' | 'hono' | 'koa-router' | 'fastify'; nextIndex: number };
+type Framework = { name: 'express' | 'hono' | 'koa-router' | 'fastify' | 'next'; nextIndex: number };
+
+/** Handlers a framework calls with no `next` (Next.js route handlers, server actions). */
+const NO_NEXT: Framework = { name: 'next', nextIndex: -1 };
 
 const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'all', 'options', 'head']);
 
@@ -94,6 +104,8 @@ export class EntryPoints {
       visit(sf);
     }
     for (const app of this.apps.values()) if (app.mountedIn === 0) this.routes(app, '', [], new Set());
+    for (const sf of files) this.nextjs(sf);
+    this.nest(files);
     return this;
   }
 
@@ -118,7 +130,7 @@ export class EntryPoints {
     const callee = skipOuter(call.expression);
     if (ts.isPropertyAccessExpression(callee)) {
       const method = callee.name.text;
-      if (method === 'use' || method === 'route' || ROUTE_METHODS.has(method)) {
+      if (method === 'addHook' || method === 'use' || method === 'route' || ROUTE_METHODS.has(method)) {
         const apps = this.appsOf(callee.expression, 0);
         for (const { app, order } of apps) this.register(app, method, call, [...order, this.seq.get(call) ?? 0]);
         if (apps.length) return;
@@ -132,10 +144,38 @@ export class EntryPoints {
       }
       return;
     }
+    // graphile-worker: run({ taskList: { name: fn } }) / runOnce(…).
+    if (ts.isIdentifier(callee) || ts.isPropertyAccessExpression(callee)) {
+      const fn = this.origins.expr(callee);
+      if (fn.kind === 'external' && fn.module === 'graphile-worker' && ['run', 'runOnce'].includes(fn.path[fn.path.length - 1] ?? '')) this.taskList(call);
+    }
     // Global timers: setInterval(fn, ms) and friends (not shadowed by a local binding).
     if (ts.isIdentifier(callee) && ['setInterval', 'setTimeout', 'setImmediate'].includes(callee.text) && this.origins.expr(callee).kind === 'unknown') {
       this.job('timer', `${callee.text} loop`, call, call.arguments[0]);
     }
+  }
+
+  private taskList(call: ts.CallExpression): void {
+    const options = call.arguments[0] && this.objectOf(call.arguments[0]);
+    const list = options && propertyOf(options, 'taskList');
+    const tasks = list && this.objectOf(list);
+    if (!tasks) return;
+    for (const p of tasks.properties) {
+      const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : '?';
+      const value = ts.isPropertyAssignment(p) ? p.initializer : ts.isShorthandPropertyAssignment(p) ? p.name : ts.isMethodDeclaration(p) ? undefined : undefined;
+      if (ts.isMethodDeclaration(p)) {
+        this.registered.add(p);
+        this.entries.push({ fn: p, chain: [], root: { kind: 'job', label: `the graphile-worker task '${name}' (${this.where(call)})`, node: call, behind: [] } });
+      } else if (value) this.job('job', `graphile-worker task '${name}'`, call, value);
+    }
+  }
+
+  /** An object literal, inline or through a const. */
+  private objectOf(expr: ts.Expression): ts.ObjectLiteralExpression | undefined {
+    const e = skipOuter(expr);
+    if (ts.isObjectLiteralExpression(e)) return e;
+    const o = this.origins.expr(e);
+    return o.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(o.expr)) ? (skipOuter(o.expr) as ts.ObjectLiteralExpression) : undefined;
   }
 
   private construct(created: ts.NewExpression): void {
@@ -172,13 +212,34 @@ export class EntryPoints {
   }
 
   private register(app: AppObject, method: string, call: ts.CallExpression, order: number[]): void {
+    if (app.framework.name === 'fastify' && method === 'addHook') {
+      // Fastify's request hooks run before every route of the instance, as middleware.
+      const hook = literal(call.arguments[0]);
+      if (hook && FASTIFY_REQUEST_HOOKS.has(hook) && call.arguments[1]) app.regs.push({ kind: 'use', method, prefix: '', args: [call.arguments[1]], call, order });
+      return;
+    }
+    if (method === 'addHook') return;
+    if (app.framework.name === 'fastify' && method === 'route') {
+      // app.route({ method, url, preHandler, handler })
+      const options = call.arguments[0] && skipOuter(call.arguments[0]);
+      if (!options || !ts.isObjectLiteralExpression(options)) return;
+      const url = literal(propertyOf(options, 'url'));
+      const handler = propertyOf(options, 'handler');
+      const verb = literal(propertyOf(options, 'method')) ?? 'route';
+      if (url === undefined || !handler) return;
+      app.regs.push({ kind: 'route', method: verb.toLowerCase(), prefix: url, args: [...routeHooks(options), handler], call, order });
+      return;
+    }
     let args = call.arguments.flatMap((a) => {
       const e = skipOuter(a);
       return ts.isArrayLiteralExpression(e) ? e.elements.filter((x): x is ts.Expression => !ts.isSpreadElement(x)) : [a];
     });
-    // Fastify's route options (`app.get(path, { schema }, handler)`) are not middleware.
-    args = args.filter((a) => !ts.isObjectLiteralExpression(skipOuter(a)));
-    const first = args[0] && literal(args[0]);
+    // Fastify's route options (`app.get(path, { schema, preHandler }, handler)`): their hooks run before the handler.
+    args = args.flatMap((a) => {
+      const e = skipOuter(a);
+      return ts.isObjectLiteralExpression(e) ? routeHooks(e) : [a];
+    });
+    const first = args[0] && this.pathOf(args[0]);
     const prefix = first !== undefined ? first : '';
     const rest = first !== undefined ? args.slice(1) : args;
     const kind = method === 'use' || method === 'route' ? 'use' : 'route';
@@ -188,6 +249,31 @@ export class EntryPoints {
       const child = this.appOf(a) ?? this.routerOf(a);
       if (child) child.mountedIn++;
     }
+  }
+
+  /**
+   * A route path or mount prefix: a literal, or a template whose parts are constants
+   * (`${API}/fhir` with `const API = '/api/v1'`). One that cannot be folded keeps its
+   * source text, so it still reads as a path (never as a middleware) and matches itself.
+   */
+  private pathOf(expr: ts.Expression, depth = 0): string | undefined {
+    const e = skipOuter(expr);
+    const text = literal(e);
+    if (text !== undefined) return text;
+    if (ts.isTemplateExpression(e)) {
+      let out = e.head.text;
+      for (const span of e.templateSpans) out += (this.pathOf(span.expression, depth + 1) ?? `\${${span.expression.getText()}}`) + span.literal.text;
+      return out;
+    }
+    if (ts.isIdentifier(e) && depth < 4) {
+      const o = this.origins.expr(e);
+      if (o.kind === 'expr' && skipOuter(o.expr) !== e) {
+        const folded = this.pathOf(o.expr, depth + 1);
+        if (folded !== undefined && depth > 0) return folded;
+        if (folded !== undefined && (ts.isStringLiteral(skipOuter(o.expr)) || ts.isTemplateExpression(skipOuter(o.expr)) || ts.isNoSubstitutionTemplateLiteral(skipOuter(o.expr)))) return folded;
+      }
+    }
+    return undefined;
   }
 
   /** Koa: `app.use(router.routes())` mounts the router. */
@@ -224,7 +310,7 @@ export class EntryPoints {
       handlers.forEach((h, i) => {
         const last = i === handlers.length - 1;
         for (const fn of new Set([h.fn, ...h.wrapped])) {
-          if (fn) this.root(fn, last ? 'route' : 'middleware', last ? `route ${route}` : `middleware ${h.name} of route ${route}`, reg.call, [...chain, ...handlers.slice(0, i)]);
+          if (fn) this.root(fn, last ? 'route' : 'middleware', last ? `route ${route}` : `middleware ${h.name} of route ${route}`, reg.call, [...chain, ...handlers.slice(0, i), ...this.wrapperChain(h.expr, fn)]);
         }
       });
     }
@@ -235,6 +321,68 @@ export class EntryPoints {
     // A package's middleware is named only when imported by name (it may be a configured ambientScope).
     const behind = chain.filter((m) => !m.external || m.module !== undefined).map((m) => m.name);
     this.entries.push({ fn, chain, root: { kind, label: `the ${what} (${this.where(at)})`, node: at, behind } });
+  }
+
+  /** Next.js: route handlers (the HTTP-method exports of app/…/route.ts) and server actions. */
+  private nextjs(sf: ts.SourceFile): void {
+    const route = routeFilePath(sf.fileName);
+    const actions = usesServer(sf.statements);
+    if (route !== undefined || actions) {
+      for (const ex of exportedValues(sf)) {
+        if (route !== undefined && !ROUTE_HANDLER_METHODS.has(ex.name)) continue;
+        this.handler(ex.value, route !== undefined ? `Next.js route handler ${ex.name} ${route}` : `server action ${ex.name}`, ex.node);
+      }
+    }
+    // A function whose own body starts with 'use server' is a server action wherever it is declared.
+    const visit = (n: ts.Node): void => {
+      if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements) && !this.registered.has(n)) this.root(n, 'route', `server action ${functionName(n)}`, n, []);
+      ts.forEachChild(n, visit);
+    };
+    if (!actions) visit(sf);
+  }
+
+  /** NestJS controllers: global guards and interceptors first (wherever registered), then each route. */
+  private nest(files: readonly ts.SourceFile[]): void {
+    const nest = new NestRoutes(this.origins);
+    const classes: ts.ClassDeclaration[] = [];
+    for (const sf of files) {
+      const visit = (n: ts.Node): void => {
+        if (ts.isCallExpression(n)) nest.global(n);
+        else if (ts.isClassDeclaration(n) && ts.getDecorators(n)?.length) classes.push(n);
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+    for (const cls of classes) {
+      for (const r of nest.routes(cls)) {
+        const chain: Middleware[] = r.chain.map((st) => ({ expr: st.expr, nextIndex: st.nextIndex, name: st.name, external: !st.fn, wrapped: [], ...(st.fn ? { fn: st.fn } : {}) }));
+        this.root(r.fn, 'route', r.what, r.fn, chain);
+      }
+    }
+  }
+
+  /** A function a framework calls by itself: the function, or a wrapper's call around one. */
+  private handler(value: ts.Expression | ts.FunctionDeclaration, what: string, at: ts.Node): void {
+    if (ts.isFunctionDeclaration(value)) {
+      this.root(value, 'route', what, at, []);
+      return;
+    }
+    const h = this.middleware(value, NO_NEXT);
+    for (const fn of new Set([h.fn, ...h.wrapped])) if (fn) this.root(fn, 'route', what, at, this.wrapperChain(h.expr, fn));
+  }
+
+  /** `wrap(fn)` with `wrap` a function of the codebase: fn runs inside what wrap enters. */
+  private wrapperChain(expr: ts.Expression, fn: ts.FunctionLikeDeclaration): Middleware[] {
+    const e = skipOuter(expr);
+    if (!ts.isCallExpression(e)) return [];
+    const target = this.origins.expr(e.expression);
+    if (target.kind !== 'function') return [];
+    const index = e.arguments.findIndex((a) => {
+      const o = this.origins.expr(a);
+      return o.kind === 'function' && o.decl === fn;
+    });
+    if (index < 0) return [];
+    return [{ expr: e, nextIndex: -1, name: functionName(target.decl), external: false, wrapped: [], wrapper: { call: e, fn: target.decl, index } }];
   }
 
   private middleware(expr: ts.Expression, framework: Framework): Middleware {
@@ -248,8 +396,23 @@ export class EntryPoints {
     const named = ts.isCallExpression(e) ? skipOuter(e.expression) : e;
     const origin = ts.isIdentifier(named) ? importOf(named) : undefined;
     const source = this.origins.expr(ts.isCallExpression(e) ? e.expression : e);
-    const external = source.kind === 'external';
+    const external = this.fromPackage(e, 0);
     return { expr: e, nextIndex: framework.nextIndex, name: origin?.name ?? name, external: external && !fn, wrapped, ...(fn ? { fn } : {}), ...(origin ? { module: origin.module } : {}) };
+  }
+
+  /**
+   * Whether a middleware is a package's: imported from one, or made by one
+   * (`const apiLimiter = rateLimit({…})`, `upload.single('file')` with `upload = multer()`).
+   */
+  private fromPackage(expr: ts.Expression, depth: number): boolean {
+    const e = skipOuter(expr);
+    const origin = this.origins.expr(e);
+    if (origin.kind === 'external') return true;
+    if (depth > 4) return false;
+    if (ts.isCallExpression(e)) return this.fromPackage(e.expression, depth + 1);
+    if (ts.isPropertyAccessExpression(e)) return this.fromPackage(e.expression, depth + 1);
+    if (origin.kind === 'expr' && skipOuter(origin.expr) !== e && (ts.isCallExpression(skipOuter(origin.expr)) || ts.isPropertyAccessExpression(skipOuter(origin.expr)))) return this.fromPackage(origin.expr, depth + 1);
+    return false;
   }
 
   /** The functions passed to a call that stands for a handler: `wrap(fn)` runs fn when the route runs. */
@@ -262,19 +425,19 @@ export class EntryPoints {
   }
 
   /** The function an expression is: a function, a name bound to one, or a call of a factory that returns one. */
-  functionOf(expr: ts.Expression): ts.FunctionLikeDeclaration | undefined {
+  functionOf(expr: ts.Expression, depth = 0): ts.FunctionLikeDeclaration | undefined {
     const origin = this.origins.expr(expr);
     if (origin.kind === 'function') return origin.decl;
-    const e = skipOuter(expr);
+    if (depth > 3) return undefined;
+    // `const prescriber = requireRoles([…])`: the call the name holds.
+    const e = origin.kind === 'expr' && ts.isCallExpression(skipOuter(origin.expr)) ? skipOuter(origin.expr) : skipOuter(expr);
     if (ts.isCallExpression(e)) {
       const factory = this.origins.expr(e.expression);
       if (factory.kind === 'function' && factory.decl.body) {
         const body = factory.decl.body;
         const returned = ts.isBlock(body) ? body.statements.filter(ts.isReturnStatement).map((r) => r.expression) : [body];
-        if (returned.length === 1 && returned[0]) {
-          const inner = this.origins.expr(returned[0]);
-          if (inner.kind === 'function') return inner.decl;
-        }
+        // A factory may return another factory's result: `requireRole(r) { return requireRoles([r]) }`.
+        if (returned.length === 1 && returned[0]) return this.functionOf(returned[0], depth + 1);
       }
     }
     return undefined;
@@ -293,7 +456,8 @@ function frameworkOf(module: string, path: string[]): Framework | undefined {
   if (module === 'hono' && p === 'Hono') return { name: 'hono', nextIndex: 1 };
   if ((module === '@koa/router' || module === 'koa-router') && p === '') return { name: 'koa-router', nextIndex: 1 };
   if (module === 'koa' && p === '') return { name: 'koa-router', nextIndex: 1 };
-  if (module === 'fastify' && (p === '' || p === 'fastify')) return { name: 'fastify', nextIndex: -1 };
+  // A Fastify hook is (request, reply, done); an async one has no done.
+  if (module === 'fastify' && (p === '' || p === 'fastify' || p === 'default')) return { name: 'fastify', nextIndex: 2 };
   return undefined;
 }
 
@@ -306,6 +470,29 @@ function matchesPrefix(path: string, prefix: string): boolean {
 
 function join(a: string, b: string): string {
   return `${a.replace(/\/$/, '')}${b === '/' && a ? '' : b}`;
+}
+
+/** Fastify's hooks that run before a route's handler, in the order they run. */
+const FASTIFY_REQUEST_HOOKS = new Set(['onRequest', 'preParsing', 'preValidation', 'preHandler']);
+
+/** The request hooks in a Fastify route's options, in the order they run (arrays flattened). */
+function routeHooks(options: ts.ObjectLiteralExpression): ts.Expression[] {
+  return [...FASTIFY_REQUEST_HOOKS].flatMap((name) => {
+    const v = propertyOf(options, name);
+    const e = v && skipOuter(v);
+    if (!e) return [];
+    return ts.isArrayLiteralExpression(e) ? e.elements.filter((x): x is ts.Expression => !ts.isSpreadElement(x)) : [e];
+  });
+}
+
+function propertyOf(obj: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
+  for (const p of obj.properties) {
+    if (!p.name || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) || p.name.text !== name) continue;
+    if (ts.isPropertyAssignment(p)) return p.initializer;
+    if (ts.isShorthandPropertyAssignment(p)) return p.name;
+    if (ts.isMethodDeclaration(p)) return undefined;
+  }
+  return undefined;
 }
 
 function literal(e: ts.Expression | undefined): string | undefined {

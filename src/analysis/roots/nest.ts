@@ -1,0 +1,104 @@
+import ts from 'typescript';
+import type { OriginResolver } from '../../code/origins.js';
+import { skipOuter } from '../../code/scope.js';
+
+// NestJS entry points: the route methods of `@Controller` classes, and the guards and
+// interceptors each runs behind (global `app.useGlobalGuards/useGlobalInterceptors`, then the
+// class's `@UseGuards/@UseInterceptors`, then the method's; guards before interceptors). An
+// interceptor's `intercept(context, next)` continues with `next.handle()`; a guard's
+// `canActivate` has no continuation, only what it entered before returning. Recognised by
+// the decorators' provenance ('@nestjs/common'), never by a class's name.
+
+const NEST = '@nestjs/common';
+const VERBS: Record<string, string> = { Get: 'GET', Post: 'POST', Put: 'PUT', Patch: 'PATCH', Delete: 'DELETE', All: 'ALL', Options: 'OPTIONS', Head: 'HEAD' };
+
+export interface NestStep {
+  /** The class whose method runs (`intercept` or `canActivate`). */
+  expr: ts.Expression;
+  name: string;
+  fn: ts.MethodDeclaration | undefined;
+  /** Index of `next` (the CallHandler) for an interceptor; -1 for a guard. */
+  nextIndex: number;
+}
+
+export interface NestRoute {
+  fn: ts.MethodDeclaration;
+  what: string;
+  chain: NestStep[];
+}
+
+export class NestRoutes {
+  private readonly globalGuards: NestStep[] = [];
+  private readonly globalInterceptors: NestStep[] = [];
+
+  constructor(private readonly origins: OriginResolver) {}
+
+  /** `app.useGlobalGuards(new AuthGuard())`, `app.useGlobalInterceptors(new TenantInterceptor())`. */
+  global(call: ts.CallExpression): void {
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee)) return;
+    if (callee.name.text === 'useGlobalGuards') this.globalGuards.push(...call.arguments.map((a) => this.step(a, 'canActivate')));
+    if (callee.name.text === 'useGlobalInterceptors') this.globalInterceptors.push(...call.arguments.map((a) => this.step(a, 'intercept')));
+  }
+
+  /** The routes of a `@Controller` class. */
+  routes(cls: ts.ClassDeclaration): NestRoute[] {
+    const controller = this.decorator(cls, 'Controller');
+    if (!controller) return [];
+    const base = literalArg(controller) ?? '';
+    const name = cls.name?.text ?? 'controller';
+    const out: NestRoute[] = [];
+    for (const m of cls.members) {
+      if (!ts.isMethodDeclaration(m) || !m.body) continue;
+      const verb = Object.keys(VERBS).map((v) => [v, this.decorator(m, v)] as const).find(([, d]) => d);
+      if (!verb) continue;
+      const path = join(base, literalArg(verb[1]!) ?? '');
+      const method = ts.isIdentifier(m.name) ? m.name.text : '?';
+      const chain = [
+        ...this.globalGuards,
+        ...this.uses(cls, 'UseGuards', 'canActivate'),
+        ...this.uses(m, 'UseGuards', 'canActivate'),
+        ...this.globalInterceptors,
+        ...this.uses(cls, 'UseInterceptors', 'intercept'),
+        ...this.uses(m, 'UseInterceptors', 'intercept'),
+      ];
+      out.push({ fn: m, what: `NestJS route ${VERBS[verb[0]]} ${path}, ${name}.${method}`, chain });
+    }
+    return out;
+  }
+
+  private uses(node: ts.HasDecorators, decorator: string, method: string): NestStep[] {
+    const d = this.decorator(node, decorator);
+    return d ? d.arguments.map((a) => this.step(a, method)) : [];
+  }
+
+  private step(arg: ts.Expression, method: string): NestStep {
+    const e = skipOuter(arg);
+    const origin = this.origins.expr(ts.isNewExpression(e) ? e.expression : e);
+    const cls = origin.kind === 'class' && ts.isClassDeclaration(origin.decl) ? origin.decl : undefined;
+    const fn = cls?.members.find((m): m is ts.MethodDeclaration => ts.isMethodDeclaration(m) && ts.isIdentifier(m.name) && m.name.text === method && !!m.body);
+    const name = cls?.name?.text ?? e.getText().slice(0, 30);
+    return { expr: e, name, fn, nextIndex: method === 'intercept' ? 1 : -1 };
+  }
+
+  /** The call of a '@nestjs/common' decorator on a node, by what it is imported as. */
+  private decorator(node: ts.HasDecorators, name: string): ts.CallExpression | undefined {
+    for (const d of ts.getDecorators(node) ?? []) {
+      const e = skipOuter(d.expression);
+      if (!ts.isCallExpression(e)) continue;
+      const o = this.origins.expr(e.expression);
+      if (o.kind === 'external' && o.module === NEST && o.path.length === 1 && o.path[0] === name) return e;
+    }
+    return undefined;
+  }
+}
+
+function literalArg(call: ts.CallExpression): string | undefined {
+  const a = call.arguments[0] && skipOuter(call.arguments[0]);
+  return a && (ts.isStringLiteral(a) || ts.isNoSubstitutionTemplateLiteral(a)) ? a.text : undefined;
+}
+
+function join(a: string, b: string): string {
+  const parts = [a, b].map((x) => x.replace(/^\/+|\/+$/g, '')).filter(Boolean);
+  return `/${parts.join('/')}`;
+}

@@ -1,0 +1,52 @@
+import ts from 'typescript';
+import { lookup, skipOuter } from './scope.js';
+
+// A connection cached on the global object so hot reloads reuse it:
+//   const g = globalThis as unknown as { __db?: Db };
+//   function getDb() { if (!g.__db) g.__db = drizzle(client); return g.__db; }
+// A read of `g.__db` is the value the same module stores there. Resets to `undefined` or
+// `null` are not values; two different stored values leave the read untraced (fail closed).
+
+const stored = new WeakMap<ts.SourceFile, Map<string, ts.Expression[]>>();
+
+/** The one value a module stores in a property of the global object, for a read of it. */
+export function globalCacheValue(read: ts.PropertyAccessExpression): ts.Expression | undefined {
+  if (!isGlobalObject(read.expression, 0)) return undefined;
+  const values = storedIn(read.getSourceFile()).get(read.name.text) ?? [];
+  const distinct = [...new Set(values.map((v) => v.getText()))];
+  return distinct.length === 1 ? values[0] : undefined;
+}
+
+function storedIn(sf: ts.SourceFile): Map<string, ts.Expression[]> {
+  let map = stored.get(sf);
+  if (map) return map;
+  map = new Map();
+  const found = map;
+  const visit = (n: ts.Node): void => {
+    if (ts.isBinaryExpression(n) && ASSIGN.has(n.operatorToken.kind)) {
+      const left = skipOuter(n.left);
+      const value = skipOuter(n.right);
+      const reset = value.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(value) && value.text === 'undefined');
+      if (ts.isPropertyAccessExpression(left) && !reset && isGlobalObject(left.expression, 0)) {
+        const list = found.get(left.name.text) ?? [];
+        list.push(n.right);
+        found.set(left.name.text, list);
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  stored.set(sf, map);
+  return map;
+}
+
+const ASSIGN = new Set([ts.SyntaxKind.EqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken, ts.SyntaxKind.BarBarEqualsToken]);
+
+/** `globalThis`, `global`, or a const bound to one of them (through casts). */
+function isGlobalObject(expression: ts.Expression, depth: number): boolean {
+  const e = skipOuter(expression);
+  if (!ts.isIdentifier(e) || depth > 4) return false;
+  const b = lookup(e);
+  if (!b) return e.text === 'globalThis' || e.text === 'global';
+  return b.kind === 'variable' && b.flags === 'const' && !b.path.length && !!b.decl.initializer && isGlobalObject(b.decl.initializer, depth + 1);
+}
