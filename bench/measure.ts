@@ -1,7 +1,12 @@
 // One measurement in its own process, so its peak memory is its own:
 //   measure.ts floor DIR   read and parse every source file the audit would, one thread
 //   measure.ts audit DIR   the whole audit as the CLI runs it (no types, static schema)
-// Prints one JSON line: { ms, peakRssMb, files, ... }.
+// Prints one JSON line: { ms, cpuMs, peakRssMb, files, ... }. cpuMs is the process's CPU time
+// over the same span: on a shared machine wall time measures the neighbours too, CPU time
+// much less so (both measurements are single-threaded, so their CPU ratio is comparable).
+// The audit also splits its CPU time by phase, from its progress events: setup (config,
+// migrations, file walk, reading), parse, analysis (flow, verdicts, schema findings), and
+// the rest (the pack pass and the report).
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseSource, SOURCE_EXTENSIONS } from '../src/files/source.js';
@@ -14,6 +19,10 @@ const [mode, dirArg] = process.argv.slice(2);
 if (!dirArg || (mode !== 'floor' && mode !== 'audit')) throw new Error('usage: measure.ts floor|audit DIR');
 const dir = path.resolve(dirArg);
 const peakRssMb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 if (mode === 'floor') {
   // The same files the audit reads (its walker, its ignores); the walk itself is not timed.
@@ -22,6 +31,7 @@ if (mode === 'floor') {
   let lines = 0;
   let unparsable = 0;
   const t = performance.now();
+  const cpu0 = cpuNow();
   for (const f of files) {
     const text = fs.readFileSync(f, 'utf8');
     lines += text.split('\n').length;
@@ -32,14 +42,25 @@ if (mode === 'floor') {
     }
   }
   const ms = performance.now() - t;
-  console.log(JSON.stringify({ ms: Math.round(ms), peakRssMb: peakRssMb(), files: files.length, kloc: Math.round(lines / 1000), unparsable }));
+  const cpuMs = cpuNow() - cpu0;
+  console.log(JSON.stringify({ ms: Math.round(ms), cpuMs: Math.round(cpuMs), peakRssMb: peakRssMb(), files: files.length, kloc: Math.round(lines / 1000), unparsable }));
 } else {
   let work: CoreResult['work'] | undefined;
   const t = performance.now();
+  const cpu0 = cpuNow();
+  // CPU time at each phase boundary the progress events mark.
+  const marks: Partial<Record<'parse' | 'analyze' | 'done', number>> = {};
   const report = auditSync({ paths: [dir], types: false, schemaSource: 'static', onProgress: (e) => {
+    if (!(e.phase in marks)) marks[e.phase] = cpuNow();
     if (e.phase === 'done') work = e.work;
   } });
   const ms = performance.now() - t;
+  const cpuMs = cpuNow() - cpu0;
+  const end = cpu0 + cpuMs;
+  const parseAt = marks.parse ?? marks.analyze ?? end;
+  const analyzeAt = marks.analyze ?? end;
+  const doneAt = marks.done ?? end;
+  const phasesCpuMs = { setup: Math.round(parseAt - cpu0), parse: Math.round(analyzeAt - parseAt), analysis: Math.round(doneAt - analyzeAt), packsAndReport: Math.round(end - doneAt) };
   const budget = report.writeSites.filter((s) => /analysis budget exceeded|nests too deeply/.test(s.evidence)).length;
-  console.log(JSON.stringify({ ms: Math.round(ms), peakRssMb: peakRssMb(), files: report.summary.files, writeSites: report.summary.writeSites, unresolved: report.writeSites.filter((s) => s.coverage === 'unresolved').length, gaveUp: budget, diagnostics: report.diagnostics.length, work }));
+  console.log(JSON.stringify({ ms: Math.round(ms), cpuMs: Math.round(cpuMs), phasesCpuMs, peakRssMb: peakRssMb(), files: report.summary.files, writeSites: report.summary.writeSites, unresolved: report.writeSites.filter((s) => s.coverage === 'unresolved').length, gaveUp: budget, diagnostics: report.diagnostics.length, work }));
 }

@@ -140,6 +140,8 @@ const result: Record<string, unknown> = {
   floor,
   audit: auditRun,
   ratio: ok(floor) && ok(auditRun) ? Math.round((auditRun.ms / floor.ms) * 100) / 100 : null,
+  // The same ratio in CPU time: steadier than wall time when other processes share the cores.
+  cpuRatio: ok(floor) && ok(auditRun) && typeof floor.cpuMs === 'number' && typeof auditRun.cpuMs === 'number' ? Math.round((auditRun.cpuMs / floor.cpuMs) * 100) / 100 : null,
 };
 
 // ---- the ESLint plugin on the same files (it adds a config and cross-file jobs to the corpus) ----
