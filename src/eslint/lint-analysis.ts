@@ -3,15 +3,17 @@ import path from 'node:path';
 import type { TSESLint } from '@typescript-eslint/utils';
 import type ts from 'typescript';
 import { analyze, type CoreFinding, type CoreResult, type SourceGap, syntaxGap } from '../analysis/index.js';
-import { resolveAnalysisConfig } from '../analysis/config.js';
+import { type AnalysisConfig, resolveAnalysisConfig } from '../analysis/config.js';
 import { DEFAULT_MAX_FILE_BYTES, libraryFor, parseSource, type SourceHost, FileSystemSourceHost, tooLarge } from '../analysis/source-host.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import type { LibraryAliases } from '../resolve/libraries.js';
 import { checkerEvidence } from '../analysis/type-evidence.js';
 import { ConfigError, findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel, SchemaSourceError } from '../schema/load.js';
+import type { RlsModel } from '../schema/types.js';
 import { awaitingIndex } from './awaiting-index.js';
 import { cachedFindings, projectFindings, storeLocalFindings } from './project-index.js';
+import { Recheck } from './recheck.js';
 import { indexBudgetMs, type PluginSettings } from './settings.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
@@ -56,9 +58,9 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   }
   const sf = tsSourceFile(sourceCode, filename);
   const incomplete = syntaxGap(sf, loaded.dir);
-  const model = loadModel(loaded.dir, loaded.config);
+  const model = modelFor(loaded);
   const settings = (context.settings?.['rls-guard'] ?? {}) as PluginSettings;
-  const config = resolveAnalysisConfig(model, loaded.config, { strict: settings.strict === true });
+  const config = analysisConfigFor(model, loaded, settings.strict === true);
   const host = new OverlayHost(sharedHost, sf, loaded.config.libraries);
   // With typed linting, the checker adds evidence; the AST is the program's, so nodes match.
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
@@ -81,8 +83,13 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     // The file's own findings stand; the sites the index would decide fail closed, with the reason.
     return { findings: awaitingIndex(local, sf, config.strict, `the rls-guard project index failed (${error instanceof Error ? error.message : String(error)}); \`rls-guard audit\` decides it`), incomplete: local.incomplete };
   }
+  if (project.status === 'ready' && project.unseen) {
+    // Callers in a file nobody can read could make a passing verdict fail (never the reverse).
+    return { findings: awaitingIndex(local, sf, config.strict, `the rls-guard project index cannot check every caller: ${project.unseen}`, project.findings), incomplete: local.incomplete };
+  }
   if (project.status === 'ready') return { findings: project.findings, incomplete: local.incomplete };
-  return { findings: awaitingIndex(local, sf, config.strict, `the rls-guard project index is still being built (${project.read} of ${project.total} files read). A later lint decides it; \`rls-guard audit\` decides it now`), incomplete: local.incomplete };
+  const builder = project.builderFailed ? `; its background build failed (${project.builderFailed}), so each lint goes on building it within its time budget` : '';
+  return { findings: awaitingIndex(local, sf, config.strict, `the rls-guard project index is still being built (${project.read} of ${project.total} files read${builder}). A later lint decides it; \`rls-guard audit\` decides it now`), incomplete: local.incomplete };
 }
 
 /** One sentence for a problem that stops rls-guard checking a file (a bad config, a schema it cannot read). */
@@ -121,6 +128,41 @@ export function configFor(dir: string): LoadedConfig {
   const loaded = loadConfig({ start: dir });
   configs.set(dir, { checkedAt: now, stamp, loaded });
   return loaded;
+}
+
+const models = new WeakMap<LoadedConfig, { recheck: Recheck; model: RlsModel }>();
+
+/**
+ * The RLS model for a config, once per process and looked at again only every few seconds
+ * (recheck.ts): `loadModel` lists the project's migrations to see whether they changed, a
+ * walk of the project that per linted file cost more than the lint. A config that changed is
+ * a new LoadedConfig, so its model is read afresh. A model that cannot be read is not kept:
+ * every lint reports it until it is fixed.
+ */
+export function modelFor(loaded: LoadedConfig): RlsModel {
+  const hit = models.get(loaded);
+  if (hit && !hit.recheck.due()) return hit.model;
+  const started = performance.now();
+  const model = loadModel(loaded.dir, loaded.config);
+  const entry = hit ?? { recheck: new Recheck(), model };
+  entry.model = model;
+  entry.recheck.done(performance.now() - started);
+  models.set(loaded, entry);
+  return model;
+}
+
+const analysisConfigs = new WeakMap<RlsModel, Map<string, { loaded: LoadedConfig; config: AnalysisConfig }>>();
+
+/** The analysis config, once per model, config and strictness (not once per linted file). */
+function analysisConfigFor(model: RlsModel, loaded: LoadedConfig, strict: boolean): AnalysisConfig {
+  let byStrict = analysisConfigs.get(model);
+  if (!byStrict) analysisConfigs.set(model, (byStrict = new Map()));
+  const key = String(strict);
+  const hit = byStrict.get(key);
+  if (hit && hit.loaded === loaded) return hit.config;
+  const config = resolveAnalysisConfig(model, loaded.config, { strict });
+  byStrict.set(key, { loaded, config });
+  return config;
 }
 
 function fileStamp(file: string): string {
