@@ -125,10 +125,18 @@ export function configFor(dir: string): LoadedConfig {
   }
   // Not cached when invalid: every lint reports it until it is fixed.
   configs.delete(dir);
-  const loaded = loadConfig({ start: dir });
+  // One LoadedConfig per config file (or, without one, per project root), shared by every
+  // folder under it: the model and the analysis config are cached by it, once per project.
+  const known = file ? sharedConfigs.get(`${file}\0${stamp}`) : undefined;
+  const fresh = known ?? loadConfig({ start: dir });
+  const key = `${fresh.file ?? `none:${fresh.dir}`}\0${stamp}`;
+  const loaded = sharedConfigs.get(key) ?? fresh;
+  sharedConfigs.set(key, loaded);
   configs.set(dir, { checkedAt: now, stamp, loaded });
   return loaded;
 }
+
+const sharedConfigs = new Map<string, LoadedConfig>();
 
 const models = new WeakMap<LoadedConfig, { recheck: Recheck; model: RlsModel }>();
 

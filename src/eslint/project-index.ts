@@ -118,6 +118,8 @@ class ProjectIndex {
   private readonly parsed = new Map<string, { hash: string; sf: ts.SourceFile }>();
   private readonly host = new FileSystemSourceHost();
   private dirty = false;
+  /** Files analysed so far for sets smaller than the project (see query). */
+  private closureWork = 0;
 
   constructor(root: string) {
     this.root = root;
@@ -230,11 +232,16 @@ class ProjectIndex {
     const hit = this.results.get(self);
     if (hit && (hit.key === view.fullKey || hit.key === view.closureKey)) return { status: 'ready', findings: hit.findings, analysed: 0, cached: true, ...unseen };
 
-    // Without a budget (the command line, the background build), analyse the whole project
-    // once: every file's verdicts are kept, so the other files of the run answer from the
-    // index instead of each analysing its own overlapping set (one audit, not one per file).
-    // Within a budget (an editor), only the set the file needs.
-    const whole = !Number.isFinite(input.budgetMs);
+    // Without a budget (the command line, the background build), a small set is analysed
+    // alone (the other files keep the cheaper analysis on ESLint's own AST), but once the
+    // sets analysed so far add up to half the project, or this one is most of it, the whole
+    // project is analysed once and every file's verdicts kept: the files after it answer from
+    // the index instead of each analysing its own overlapping set, so a run costs at most
+    // about one and a half audits' analysis, never one per importer set. Within a budget (an
+    // editor), only the set the file needs.
+    const unbounded = !Number.isFinite(input.budgetMs);
+    const whole = unbounded && (needed.size * 2 > project.size || (this.closureWork + needed.size) * 2 > project.size);
+    if (unbounded && !whole) this.closureWork += needed.size;
     const set = whole ? project : needed;
     const files: ts.SourceFile[] = [];
     for (const rel of [...set].sort()) {
