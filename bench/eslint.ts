@@ -4,6 +4,7 @@
 // reading it from disk); a re-lint of one changed file in a warm process (an editor after an
 // edit); and ESLint with the same parser and no rls-guard rules, for the plugin's overhead.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import tsParser from '@typescript-eslint/parser';
 import { ESLint } from 'eslint';
@@ -11,9 +12,8 @@ import plugin from '../src/eslint-plugin.js';
 import { resetProjectIndexes } from '../src/eslint/project-index.js';
 import { auditSync } from '../src/walker/audit.js';
 
-export interface EslintBench {
-  /** Files added for cross-file verdicts (jobs calling a helper that writes through its parameter). */
-  crossFileJobs: number;
+/** What both benches measure (CPU milliseconds, see `timed`). */
+export interface LintFigures {
   auditMs: number;
   eslintBaselineMs: number;
   eslintColdMs: number;
@@ -23,8 +23,27 @@ export interface EslintBench {
   eslintWarmIndexMs: number;
   overheadWarmPct: number;
   relintChangedFileMs: number;
-  relintCrossFileMs: number;
   indexKb: number;
+}
+
+export type EslintBench = LintFigures & {
+  /** Files added for cross-file verdicts (jobs calling a helper that writes through its parameter). */
+  crossFileJobs: number;
+  relintCrossFileMs: number;
+};
+
+function figures(m: { audit: number; baseline: number; cold: number; warm: number; relint: number; indexBytes: number }): LintFigures {
+  return {
+    auditMs: Math.round(m.audit),
+    eslintBaselineMs: Math.round(m.baseline),
+    eslintColdMs: Math.round(m.cold),
+    coldVsAudit: Math.round((m.cold / m.audit) * 100) / 100,
+    pluginColdVsAudit: Math.round(((m.cold - m.baseline) / m.audit) * 100) / 100,
+    eslintWarmIndexMs: Math.round(m.warm),
+    overheadWarmPct: Math.round(((m.warm - m.baseline) / m.baseline) * 100),
+    relintChangedFileMs: Math.round(m.relint),
+    indexKb: Math.round(m.indexBytes / 1024),
+  };
 }
 
 /**
@@ -43,9 +62,69 @@ function addCrossFileJobs(dir: string, count: number): void {
   }
 }
 
-function eslint(dir: string, withPlugin: boolean): ESLint {
-  const config = [{ files: ['**/*.ts'], languageOptions: { parser: tsParser } }, ...(withPlugin ? [plugin.configs.recommended] : [])];
-  return new ESLint({ cwd: dir, overrideConfigFile: true, overrideConfig: config as ESLint.Options['overrideConfig'] });
+function eslint(dir: string, withPlugin: boolean, settings: Record<string, unknown> = {}): ESLint {
+  const config = [{ files: ['**/*.{ts,tsx,mts,cts}'], languageOptions: { parser: tsParser }, settings: { 'rls-guard': settings } }, ...(withPlugin ? [plugin.configs.recommended] : [])];
+  // No config file of the project is read, and nothing is written into it (--dir is read-only).
+  return new ESLint({ cwd: dir, overrideConfigFile: true, overrideConfig: config as ESLint.Options['overrideConfig'], cache: false });
+}
+
+/** Where the index goes for a measurement: a fresh folder, outside the project (RLS_GUARD_INDEX_DIR). */
+function freshIndexDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-bench-index-'));
+  process.env.RLS_GUARD_INDEX_DIR = dir;
+  return dir;
+}
+
+export type EslintDirBench = LintFigures & {
+  files: number;
+  /** The file re-linted after an edit (the largest one with a database write in it). */
+  relintFile: string;
+  /** Its first edit in the warm process (the one that parses what its cross-file sites need); the next edit is `relintChangedFileMs`. */
+  firstEditMs: number;
+};
+
+/**
+ * The same rows on a real repository, read-only: the audit of the folder, then ESLint over
+ * it without and with the plugin (cold: an empty index folder; warm: a new index read from
+ * it), and a re-lint of one edited file in the warm process with an editor's budget. The
+ * index lives in a temporary folder (RLS_GUARD_INDEX_DIR); nothing is written into `dir`.
+ */
+export async function eslintDirBench(dir: string): Promise<EslintDirBench> {
+  const auditMs = await timed(async () => auditSync({ paths: [dir], types: false }));
+  await eslint(dir, false).lintFiles(['.']); // warm-up, untimed (as on the synthetic corpus)
+  let files = 0;
+  const baseline = await timed(async () => (files = (await eslint(dir, false).lintFiles(['.'])).length));
+  const indexDir = freshIndexDir();
+  resetProjectIndexes();
+  const cold = await timed(() => eslint(dir, true).lintFiles(['.']));
+  resetProjectIndexes();
+  const warm = await timed(() => eslint(dir, true).lintFiles(['.']));
+  const target = writingFile(dir);
+  const editor = eslint(dir, true, { indexBudgetMs: 1500 });
+  const text = fs.readFileSync(target, 'utf8');
+  await editor.lintText(text, { filePath: target }); // the file as opened
+  // The first edit parses the files its cross-file sites need (kept for the next ones): both.
+  const firstEdit = await timed(() => editor.lintText(`${text}\n// edited\n`, { filePath: target }));
+  const relint = await timed(() => editor.lintText(`${text}\n// edited again\n`, { filePath: target }));
+  resetProjectIndexes();
+  const indexBytes = fs.readdirSync(indexDir).reduce((n, f) => n + fs.statSync(path.join(indexDir, f)).size, 0);
+  fs.rmSync(indexDir, { recursive: true, force: true });
+  delete process.env.RLS_GUARD_INDEX_DIR;
+  return { files, relintFile: path.relative(dir, target), firstEditMs: Math.round(firstEdit), ...figures({ audit: auditMs, baseline, cold, warm, relint, indexBytes }) };
+}
+
+/** The largest TypeScript file that writes to the database (by its text), outside node_modules. */
+function writingFile(dir: string): string {
+  let best: { file: string; size: number } | undefined;
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const file = path.join(entry.parentPath, entry.name);
+    if (!entry.isFile() || !/\.(ts|tsx|mts|cts)$/.test(entry.name) || /node_modules|\/dist\/|\.d\.ts$/.test(file)) continue;
+    const size = fs.statSync(file).size;
+    if (size > 200_000 || (best && size <= best.size)) continue;
+    if (/\b(INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b|\.(insert|update|delete)\(/i.test(fs.readFileSync(file, 'utf8'))) best = { file, size };
+  }
+  if (!best) throw new Error(`no file with a database write under ${dir}`);
+  return best.file;
 }
 
 /**
@@ -78,26 +157,14 @@ export async function eslintBench(dir: string, sources: string[]): Promise<Eslin
   // An edit in the editor: the same process, one file's unsaved text changed.
   const file = sources[Math.floor(sources.length / 2)]!;
   const edited = fs.readFileSync(file, 'utf8').replace("'op0'", "'op0-edited'");
-  const editor = eslint(dir, true);
+  const editor = eslint(dir, true, { indexBudgetMs: 1500 });
   const relint = await timed(() => editor.lintText(edited, { filePath: file }));
   // The helper's importers are every job: its re-lint analyses them all.
   const helper = path.join(dir, 'src/db/audit-helper.ts');
   const relintCrossFile = await timed(() => editor.lintText(fs.readFileSync(helper, 'utf8').replace('$2)', '$2) '), { filePath: helper }));
   const cache = path.join(dir, 'node_modules/.cache/rls-guard');
   const indexBytes = (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((f) => f.startsWith('eslint-index-')).reduce((n, f) => n + fs.statSync(path.join(cache, f)).size, 0);
-  return {
-    crossFileJobs: jobs,
-    auditMs: Math.round(auditMs),
-    eslintBaselineMs: Math.round(baseline),
-    eslintColdMs: Math.round(cold),
-    coldVsAudit: Math.round((cold / auditMs) * 100) / 100,
-    pluginColdVsAudit: Math.round(((cold - baseline) / auditMs) * 100) / 100,
-    eslintWarmIndexMs: Math.round(warm),
-    overheadWarmPct: Math.round(((warm - baseline) / baseline) * 100),
-    relintChangedFileMs: Math.round(relint),
-    relintCrossFileMs: Math.round(relintCrossFile),
-    indexKb: Math.round(indexBytes / 1024),
-  };
+  return { crossFileJobs: jobs, relintCrossFileMs: Math.round(relintCrossFile), ...figures({ audit: auditMs, baseline, cold, warm, relint, indexBytes }) };
 }
 
 /** Appends a row to the "ESLint plugin" table of docs/performance.md. */
@@ -105,4 +172,11 @@ export function appendEslintRow(docs: string, date: string, files: number, kloc:
   const row = `| ${date} | ${files} + ${r.crossFileJobs} jobs | ${kloc} | ${r.auditMs} | ${r.eslintBaselineMs} | ${r.eslintColdMs} | ${r.coldVsAudit}× | ${r.pluginColdVsAudit}× | ${r.eslintWarmIndexMs} | ${r.overheadWarmPct} % | ${r.relintChangedFileMs} | ${r.relintCrossFileMs} | ${r.indexKb} |`;
   const text = fs.readFileSync(docs, 'utf8');
   fs.writeFileSync(docs, text.replace('<!-- eslint bench rows -->', `<!-- eslint bench rows -->\n${row}`));
+}
+
+/** Appends a row to the "ESLint plugin, real repositories" table of docs/performance.md. */
+export function appendEslintDirRow(docs: string, date: string, name: string, kloc: number, r: EslintDirBench): void {
+  const row = `| ${date} | ${name} | ${r.files} | ${kloc} | ${r.auditMs} | ${r.eslintBaselineMs} | ${r.eslintColdMs} | ${r.coldVsAudit}× | ${r.pluginColdVsAudit}× | ${r.eslintWarmIndexMs} | ${r.overheadWarmPct} % | ${r.firstEditMs} / ${r.relintChangedFileMs} (${r.relintFile}) | ${r.indexKb} |`;
+  const text = fs.readFileSync(docs, 'utf8');
+  fs.writeFileSync(docs, text.replace('<!-- eslint dir bench rows -->', `<!-- eslint dir bench rows -->\n${row}`));
 }

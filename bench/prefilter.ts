@@ -21,7 +21,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { adapters } from '../src/adapters/index.js';
-import { FileSystemSourceHost, SOURCE_EXTENSIONS } from '../src/analysis/source-host.js';
+import { FileSystemSourceHost } from '../src/code/source-host.js';
+import { SOURCE_EXTENSIONS } from '../src/files/source.js';
 import { loadConfig } from '../src/config/load.js';
 import { walkFiles } from '../src/files/walk.js';
 

@@ -15,7 +15,7 @@ import { loadConfig } from '../src/config/load.js';
 import { readMigrations, replayed } from '../src/schema/load.js';
 import { replayMigrations } from '../src/schema/replay.js';
 import { worstShapes, writeCorpus } from './worst-shapes.js';
-import { appendEslintRow, type EslintBench, eslintBench } from './eslint.js';
+import { appendEslintDirRow, appendEslintRow, type EslintBench, eslintBench, type EslintDirBench, eslintDirBench } from './eslint.js';
 import { generateAmbientApp } from './ambient.js';
 
 const args = process.argv.slice(2);
@@ -153,6 +153,13 @@ if (!dirOption && !args.includes('--no-eslint')) {
   result.eslint = eslintRow;
 }
 
+// On a real repository (read-only: the index goes to a temporary folder).
+let eslintDirRow: EslintDirBench | undefined;
+if (dirOption && !args.includes('--no-eslint')) {
+  eslintDirRow = await eslintDirBench(target);
+  result.eslint = eslintDirRow;
+}
+
 // ---- the worst shapes, at growing sizes ----
 
 if (!args.includes('--no-shapes')) {
@@ -207,5 +214,6 @@ if (write && ok(floor) && ok(auditRun)) {
   const text = fs.readFileSync(docs, 'utf8');
   fs.writeFileSync(docs, text.replace('<!-- bench rows -->', `<!-- bench rows -->\n${row}`));
   if (eslintRow) appendEslintRow(docs, String(result.date), floor.files, Number(floor.kloc), eslintRow);
+  if (eslintDirRow) appendEslintDirRow(docs, String(result.date), path.basename(target), Number(floor.kloc), eslintDirRow);
   console.log(`appended to ${docs}`);
 }

@@ -18,6 +18,10 @@ if (requestFile) {
     const config = resolveAnalysisConfig(model, loaded.config, { strict: request.strict });
     projectFindings({ loaded, model, config, file: request.file, text: request.text, budgetMs: Infinity });
     resetProjectIndexes(); // writes the index
+  } catch (error) {
+    // The parent reads the last line (background-build.ts) and reports it with the sites that waited.
+    process.stderr.write(`\nthe build failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
   } finally {
     fs.rmSync(path.dirname(requestFile), { recursive: true, force: true });
   }

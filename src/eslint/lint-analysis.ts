@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { TSESLint } from '@typescript-eslint/utils';
 import type ts from 'typescript';
 import { analyze, type CoreFinding, type CoreResult, type CoreSite, type SourceGap, syntaxGap } from '../analysis/index.js';
-import { resolveAnalysisConfig } from '../analysis/config.js';
+import { type AnalysisConfig, resolveAnalysisConfig } from '../analysis/config.js';
 import { libraryFor, type SourceHost, FileSystemSourceHost } from '../code/source-host.js';
 import { DEFAULT_MAX_FILE_BYTES, parseSource, tooLarge } from '../files/source.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
@@ -11,8 +11,10 @@ import type { LibraryAliases } from '../adapters/libraries.js';
 import { checkerEvidence } from '../analysis/type-evidence.js';
 import { ConfigError, findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel, SchemaSourceError } from '../schema/load.js';
+import type { RlsModel } from '../schema/types.js';
 import { awaitingIndex } from './awaiting-index.js';
 import { cachedFindings, projectFindings, storeLocalFindings } from './project-index.js';
+import { Recheck } from './recheck.js';
 import { indexBudgetMs, type PluginSettings } from './settings.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
@@ -57,9 +59,9 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   }
   const sf = tsSourceFile(sourceCode, filename);
   const incomplete = syntaxGap(sf, loaded.dir);
-  const model = loadModel(loaded.dir, loaded.config);
+  const model = modelFor(loaded);
   const settings = (context.settings?.['rls-guard'] ?? {}) as PluginSettings;
-  const config = resolveAnalysisConfig(model, loaded.config, { strict: settings.strict === true });
+  const config = analysisConfigFor(model, loaded, settings.strict === true);
   const host = new OverlayHost(sharedHost, sf, loaded.config.libraries);
   // With typed linting, the checker adds evidence; the AST is the program's, so nodes match.
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
@@ -83,8 +85,19 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     const failed = { messageId: 'indexFailed' as const, data: { error: error instanceof Error ? error.message : String(error) } };
     return { findings: awaitingIndex(local, failed), sites: decidedHere(local.sites), incomplete: local.incomplete };
   }
+  if (project.status === 'ready' && project.unseen) {
+    // Callers in a file nobody can read could make a passing verdict fail (never the reverse).
+    const unseen = { messageId: 'indexUnseen' as const, data: { unseen: project.unseen } };
+    return { findings: awaitingIndex(local, unseen, project.findings), sites: decidedHere(local.sites), incomplete: local.incomplete };
+  }
   if (project.status === 'ready') return { findings: project.findings, sites: project.sites, incomplete: local.incomplete };
-  const building = { messageId: 'indexBuilding' as const, data: { read: String(project.read), total: String(project.total) } };
+  const builder = project.builderFailed
+    ? `; its background build failed (${project.builderFailed}), so each lint goes on building it within its time budget`
+    : '';
+  const building = {
+    messageId: 'indexBuilding' as const,
+    data: { read: String(project.read), total: String(project.total), builder },
+  };
   return { findings: awaitingIndex(local, building), sites: decidedHere(local.sites), incomplete: local.incomplete };
 }
 
@@ -126,9 +139,52 @@ export function configFor(dir: string): LoadedConfig {
   }
   // Not cached when invalid: every lint reports it until it is fixed.
   configs.delete(dir);
-  const loaded = loadConfig({ start: dir });
+  // One LoadedConfig per config file (or, without one, per project root), shared by every
+  // folder under it: the model and the analysis config are cached by it, once per project.
+  const known = file ? sharedConfigs.get(`${file}\0${stamp}`) : undefined;
+  const fresh = known ?? loadConfig({ start: dir });
+  const key = `${fresh.file ?? `none:${fresh.dir}`}\0${stamp}`;
+  const loaded = sharedConfigs.get(key) ?? fresh;
+  sharedConfigs.set(key, loaded);
   configs.set(dir, { checkedAt: now, stamp, loaded });
   return loaded;
+}
+
+const sharedConfigs = new Map<string, LoadedConfig>();
+
+const models = new WeakMap<LoadedConfig, { recheck: Recheck; model: RlsModel }>();
+
+/**
+ * The RLS model for a config, once per process and looked at again only every few seconds
+ * (recheck.ts): `loadModel` lists the project's migrations to see whether they changed, a
+ * walk of the project that per linted file cost more than the lint. A config that changed is
+ * a new LoadedConfig, so its model is read afresh. A model that cannot be read is not kept:
+ * every lint reports it until it is fixed.
+ */
+export function modelFor(loaded: LoadedConfig): RlsModel {
+  const hit = models.get(loaded);
+  if (hit && !hit.recheck.due()) return hit.model;
+  const started = performance.now();
+  const model = loadModel(loaded.dir, loaded.config);
+  const entry = hit ?? { recheck: new Recheck(), model };
+  entry.model = model;
+  entry.recheck.done(performance.now() - started);
+  models.set(loaded, entry);
+  return model;
+}
+
+const analysisConfigs = new WeakMap<RlsModel, Map<string, { loaded: LoadedConfig; config: AnalysisConfig }>>();
+
+/** The analysis config, once per model, config and strictness (not once per linted file). */
+function analysisConfigFor(model: RlsModel, loaded: LoadedConfig, strict: boolean): AnalysisConfig {
+  let byStrict = analysisConfigs.get(model);
+  if (!byStrict) analysisConfigs.set(model, (byStrict = new Map()));
+  const key = String(strict);
+  const hit = byStrict.get(key);
+  if (hit && hit.loaded === loaded) return hit.config;
+  const config = resolveAnalysisConfig(model, loaded.config, { strict });
+  byStrict.set(key, { loaded, config });
+  return config;
 }
 
 function fileStamp(file: string): string {

@@ -14,6 +14,7 @@ import { cacheDir } from '../schema/run-worker.js';
 import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
 import { startBuilder } from './background-build.js';
+import { Recheck } from './recheck.js';
 import { stableHash } from './stable-hash.js';
 
 // The plugin's project index: what a verdict that depends on other files needs, so the
@@ -33,9 +34,8 @@ import { stableHash } from './stable-hash.js';
 // stop at the deadline and resume on the next lint; meanwhile the caller reports the sites
 // that need the index as unresolved, saying it is still being built.
 
-const FORMAT = 2;
-/** Files re-listed at most this often: an editor session creates and deletes files. */
-const RELIST_MS = 2000;
+// 3: entries hold write sites (the rule checks judge them) and the look schedule changed.
+const FORMAT = 3;
 
 interface Entry {
   mtimeMs: number;
@@ -93,9 +93,16 @@ export interface ProjectInput {
 }
 
 export type ProjectOutcome =
-  | ({ status: 'ready'; analysed: number; cached: boolean } & Decided)
-  /** Past the budget: `read` of the `total` files this step needs were read (the next lint goes on). */
-  | { status: 'building'; read: number; total: number };
+  /**
+   * `unseen`: project files the index could not read (binary, too large, unreadable), which
+   * may call the file's functions: a verdict that found no problem is not a pass.
+   */
+  | ({ status: 'ready'; analysed: number; cached: boolean; unseen?: string } & Decided)
+  /**
+   * Past the budget: `read` of the `total` files this step needs were read (the next lint
+   * goes on); `builderFailed` says why the background build for this text will not finish it.
+   */
+  | { status: 'building'; read: number; total: number; builderFailed?: string };
 
 class ProjectIndex {
   readonly root: string;
@@ -103,55 +110,79 @@ class ProjectIndex {
   private entries = new Map<string, Entry>();
   private results = new Map<string, Stored>();
   private list: string[] = [];
-  private listedAt = -Infinity;
-  private refreshedAt = -Infinity;
+  /** When to look at the project again (recheck.ts), and the cost so far of a look the budget cut short. */
+  private readonly look = new Recheck();
+  private lookCostMs: number | undefined;
+  private baseMemo: { model: RlsModel; config: object; strict: boolean; prisma: unknown; value: string } | undefined;
   private graph: Graph | undefined;
   private lastView: View | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   private syncedMtimeMs = -1;
-  /** Background builds started, by file and content hash, and when. */
+  /** Background builds started, by file and content hash, and when; and why those that failed did. */
   private readonly builds = new Map<string, number>();
+  private readonly buildFailures = new Map<string, string>();
+  /** Project files that exist but cannot be read (binary, too large, unreadable), and why: callers the index cannot see. */
+  private readonly unreadable = new Map<string, string>();
   private readonly parsed = new Map<string, { hash: string; sf: ts.SourceFile }>();
   private readonly host = new FileSystemSourceHost();
   private dirty = false;
+  /** Files analysed so far for sets smaller than the project (see query). */
+  private closureWork = 0;
 
   constructor(root: string) {
     this.root = root;
-    this.cacheFile = path.join(cacheDir(root), `eslint-index-${crypto.createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`);
+    this.cacheFile = path.join(indexCacheDir(root), `eslint-index-${crypto.createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`);
     this.load();
   }
 
   /**
    * The linted file's keys, with every project file's hash and imports brought up to date
-   * first (stat-only for unchanged files, at most every RELIST_MS: a CLI run lints many
+   * first (stat-only for unchanged files, at most every few seconds, recheck.ts: a CLI run lints many
    * files in that time); how far it got when the deadline passed.
    */
   private view(input: ProjectInput, late: () => boolean): View | { read: number; total: number } {
     const self = toPosixRelative(this.root, input.file);
-    this.relist(input.loaded);
     this.syncFromDisk();
-    if (performance.now() - this.refreshedAt >= RELIST_MS) {
+    if (this.lookCostMs !== undefined || this.look.due()) {
+      // A look at the project: list it, stat every file, read the changed ones. It may span
+      // several lints when the budget runs out; only its own work counts as its cost.
+      const started = performance.now();
+      if (this.lookCostMs === undefined) {
+        this.lookCostMs = 0;
+        this.relist(input.loaded);
+      }
       let read = 0;
+      // What a look costs again is the listing and the stats: reading changed files is not repeated.
+      let readingMs = 0;
       for (const rel of this.list) {
+        const before = performance.now();
         const done = this.refresh(rel);
         if (!done) continue;
         read++;
+        if (done !== 'read') continue;
+        readingMs += performance.now() - before;
         // Stats are cheap; only reading a file counts against the budget.
-        if (done === 'read' && late()) return { read, total: this.list.length };
+        if (late()) {
+          this.lookCostMs += performance.now() - started - readingMs;
+          return { read, total: this.list.length };
+        }
       }
-      this.refreshedAt = performance.now();
+      this.look.done(this.lookCostMs + performance.now() - started - readingMs);
+      this.lookCostMs = undefined;
       this.lastView = undefined;
     }
     const selfHash = sha(input.text);
+    const base = this.base(input);
     const last = this.lastView;
-    if (last && last.self === self && last.selfHash === selfHash && last.base === this.base(input)) return last;
+    if (last && last.self === self && last.selfHash === selfHash && last.base === base) return last;
     const graph = this.currentGraph();
-    const selfImports = this.importsOf(input.file, input.text);
+    // The saved file's edges are known; unsaved text is scanned for its own.
+    const savedEntry = this.entries.get(self);
+    const selfImports = savedEntry?.hash === selfHash ? savedEntry.imports : this.importsOf(input.file, input.text);
     const hashOf = (rel: string): string => (rel === self ? selfHash : this.entries.get(rel)?.hash ?? 'missing');
     const importsOf = (rel: string): string[] => (rel === self ? selfImports : this.entries.get(rel)?.imports ?? []);
     const project = new Set(this.list);
     project.add(self);
-    const base = this.base(input);
     const keyOf = (prefix: string, files: Iterable<string>): string => sha(`${prefix}\n${base}\n${[...files].sort().map((f) => `${f}\0${hashOf(f)}`).join('\n')}`);
     // The project as on disk, or with the linted file's unsaved text in place of its saved one.
     const onDisk = this.entries.get(self)?.hash === selfHash && graph.listed.has(self);
@@ -172,14 +203,20 @@ class ProjectIndex {
 
   private base(input: ProjectInput): string {
     // Besides the source files, the analysis reads the Prisma schema (model names to tables).
-    return stableHash([VERSION, FORMAT, codeStamp(), modelHash(input.model), input.loaded.config, input.config.strict, prismaModels(this.root)]);
+    const prisma = prismaModels(this.root);
+    const memo = this.baseMemo;
+    if (memo && memo.model === input.model && memo.config === input.loaded.config && memo.strict === input.config.strict && memo.prisma === prisma) return memo.value;
+    const value = stableHash([VERSION, FORMAT, codeStamp(), modelHash(input.model), input.loaded.config, input.config.strict, prisma]);
+    this.baseMemo = { model: input.model, config: input.loaded.config, strict: input.config.strict, prisma, value };
+    return value;
   }
 
   /** Verdicts an earlier lint (in this process or one before it) found for the same content; undefined otherwise. */
   cached(input: ProjectInput): Decided | undefined {
     const deadline = performance.now() + input.budgetMs;
     const view = this.view(input, () => performance.now() > deadline);
-    if (!('self' in view)) return undefined;
+    // With a project file unreadable, a cross-file verdict needs the query's caveat.
+    if (!('self' in view) || this.unseen(view.self).unseen) return undefined;
     const hit = this.results.get(view.self);
     const fresh = hit && (hit.key === view.localKey || hit.key === view.closureKey || hit.key === view.fullKey);
     return fresh ? { findings: hit.findings, sites: hit.sites } : undefined;
@@ -200,11 +237,22 @@ class ProjectIndex {
     const view = this.view(input, late);
     if (!('self' in view)) return this.stop(input, view.read, view.total);
     const { self, project, needed } = view;
+    const unseen = this.unseen(self);
     const hit = this.results.get(self);
-    if (hit && (hit.key === view.fullKey || hit.key === view.closureKey)) return { status: 'ready', findings: hit.findings, sites: hit.sites, analysed: 0, cached: true };
+    if (hit && (hit.key === view.fullKey || hit.key === view.closureKey)) {
+      return { status: 'ready', findings: hit.findings, sites: hit.sites, analysed: 0, cached: true, ...unseen };
+    }
 
-    // Most of the project: analyse it all once (a CLI run then answers every file from it).
-    const whole = needed.size * 2 > project.size && !Number.isFinite(input.budgetMs);
+    // Without a budget (the command line, the background build), a small set is analysed
+    // alone (the other files keep the cheaper analysis on ESLint's own AST), but once the
+    // sets analysed so far add up to half the project, or this one is most of it, the whole
+    // project is analysed once and every file's verdicts kept: the files after it answer from
+    // the index instead of each analysing its own overlapping set, so a run costs at most
+    // about one and a half audits' analysis, never one per importer set. Within a budget (an
+    // editor), only the set the file needs.
+    const unbounded = !Number.isFinite(input.budgetMs);
+    const whole = unbounded && (needed.size * 2 > project.size || (this.closureWork + needed.size) * 2 > project.size);
+    if (unbounded && !whole) this.closureWork += needed.size;
     const set = whole ? project : needed;
     const files: ts.SourceFile[] = [];
     for (const rel of [...set].sort()) {
@@ -221,7 +269,18 @@ class ProjectIndex {
     for (const rel of whole ? set : [self]) this.results.set(rel, { key: whole ? view.fullKey : view.closureKey, ...of(rel) });
     this.dirty = true;
     this.saveSoon();
-    return { status: 'ready', ...of(self), analysed: files.length, cached: false };
+    return { status: 'ready', ...of(self), analysed: files.length, cached: false, ...unseen };
+  }
+
+  /**
+   * The project files that exist but cannot be read: callers the analysis cannot see, so the
+   * linted file's cross-file verdicts may be better than they are (the audit lists them as incomplete).
+   */
+  private unseen(self: string): { unseen?: string } {
+    const files = [...this.unreadable].filter(([rel]) => rel !== self);
+    if (!files.length) return {};
+    const [rel, why] = files[0]!;
+    return { unseen: `${rel} cannot be read (${why})${files.length > 1 ? ` and neither can ${files.length - 1} other project file(s)` : ''}` };
   }
 
   /** The digest of every listed file's hash and who imports whom: recomputed only after a change. */
@@ -240,8 +299,9 @@ class ProjectIndex {
 
   private stop(input: ProjectInput, read: number, total = this.list.length): ProjectOutcome {
     this.save();
-    this.buildInBackground(input);
-    return { status: 'building', read, total };
+    const key = this.buildInBackground(input);
+    const failed = this.buildFailures.get(key);
+    return failed ? { status: 'building', read, total, builderFailed: failed } : { status: 'building', read, total };
   }
 
   /**
@@ -250,21 +310,23 @@ class ProjectIndex {
    * finds it: the editor is never blocked by a large project. At most one per file content
    * a minute.
    */
-  private buildInBackground(input: ProjectInput): void {
+  private buildInBackground(input: ProjectInput): string {
     const key = `${input.file}\0${sha(input.text)}`;
     const started = this.builds.get(key);
-    if (started !== undefined && performance.now() - started < 60_000) return;
+    if (started !== undefined && performance.now() - started < 60_000) return key;
     this.builds.set(key, performance.now());
-    startBuilder({ file: input.file, text: input.text, strict: input.config.strict });
+    startBuilder({ file: input.file, text: input.text, strict: input.config.strict }, (why) => {
+      this.buildFailures.set(key, why);
+      // Tried again after the minute; meanwhile the lints go on within their budget.
+    });
+    return key;
   }
 
   private relist(loaded: LoadedConfig): void {
-    if (performance.now() - this.listedAt < RELIST_MS) return;
     const walked = walkFiles([this.root], { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, this.root);
     const list = walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e))).map((f) => toPosixRelative(this.root, f));
     if (list.join('\n') !== this.list.join('\n')) this.graph = this.lastView = undefined;
     this.list = list;
-    this.listedAt = performance.now();
   }
 
   /** Brings one file's entry up to date: 'read' when it had to be read, false when it cannot be (the walker skips it too). */
@@ -274,6 +336,7 @@ class ProjectIndex {
     try {
       st = fs.statSync(abs);
     } catch {
+      this.unreadable.delete(rel);
       if (this.entries.delete(rel)) this.graph = undefined;
       return false;
     }
@@ -281,9 +344,11 @@ class ProjectIndex {
     if (known && known.mtimeMs === st.mtimeMs && known.size === st.size) return 'known';
     const read = readSource(abs);
     if (!read.ok) {
+      this.unreadable.set(rel, read.reason);
       if (this.entries.delete(rel)) this.graph = undefined;
       return false;
     }
+    this.unreadable.delete(rel);
     this.entries.set(rel, { mtimeMs: st.mtimeMs, size: st.size, hash: sha(read.text), imports: this.importsOf(abs, read.text) });
     this.dirty = true;
     this.graph = undefined;
@@ -333,14 +398,17 @@ class ProjectIndex {
     this.syncedMtimeMs = mtimeMs;
     try {
       const data = JSON.parse(fs.readFileSync(this.cacheFile, 'utf8')) as Persisted;
-      if (data.format !== FORMAT || data.version !== VERSION) return;
-      for (const [rel, entry] of Object.entries(data.files)) {
+      if (data?.format !== FORMAT || data.version !== VERSION) return;
+      // Only well-formed entries: a damaged file (a crash mid-write by another tool, an edit)
+      // must cost a rebuild of what it lost, never a wrong verdict or a crash in a rule.
+      for (const [rel, entry] of Object.entries(data.files ?? {})) {
+        if (!isEntry(entry)) continue;
         if (!this.entries.has(rel)) {
           this.entries.set(rel, entry);
           this.graph = this.lastView = undefined;
         }
       }
-      for (const [rel, stored] of Object.entries(data.results)) if (!this.results.has(rel) || this.results.get(rel)!.key !== stored.key) this.results.set(rel, stored);
+      for (const [rel, stored] of Object.entries(data.results ?? {})) if (isStored(stored) && (!this.results.has(rel) || this.results.get(rel)!.key !== stored.key)) this.results.set(rel, stored);
     } catch {
       // no index yet, or an unreadable one: build afresh
     }
@@ -405,6 +473,20 @@ export function reachable(start: string, importsOf: (rel: string) => string[], p
   return walk(walk([start], (r) => importers.get(r) ?? []), importsOf);
 }
 
+function isEntry(x: unknown): x is Entry {
+  const e = x as Entry;
+  return typeof e === 'object' && e !== null && typeof e.mtimeMs === 'number' && typeof e.size === 'number' && typeof e.hash === 'string' && Array.isArray(e.imports) && e.imports.every((i) => typeof i === 'string');
+}
+
+const NUMBERS = ['line', 'column', 'endLine', 'endColumn'] as const;
+
+/** A stored verdict the rules can report as it is: every field a report reads, of its type. */
+function isStored(x: unknown): x is Stored {
+  const s = x as Stored;
+  if (typeof s !== 'object' || s === null || typeof s.key !== 'string' || !Array.isArray(s.findings)) return false;
+  return s.findings.every((f) => typeof f === 'object' && f !== null && typeof f.ruleId === 'string' && typeof f.messageId === 'string' && typeof f.file === 'string' && NUMBERS.every((k) => Number.isInteger(f[k]) && f[k] > 0));
+}
+
 const indexes = new Map<string, ProjectIndex>();
 const pending = new Set<ProjectIndex>();
 process.on('exit', () => {
@@ -430,6 +512,15 @@ export function cachedFindings(input: ProjectInput): Decided | undefined {
 /** Keeps the findings of a file decided alone (no site other files could change). */
 export function storeLocalFindings(input: ProjectInput, decided: Decided): void {
   indexFor(input.loaded.dir).storeLocal(input, decided);
+}
+
+/**
+ * Where the index of a project is cached on disk (docs/eslint.md tells users how to clear
+ * it): beside the migration replays, or where RLS_GUARD_INDEX_DIR says (a read-only
+ * checkout, a measurement that must not write into the project).
+ */
+export function indexCacheDir(root: string): string {
+  return process.env.RLS_GUARD_INDEX_DIR ? path.resolve(process.env.RLS_GUARD_INDEX_DIR) : cacheDir(root);
 }
 
 /** Writes every index to disk now and forgets the in-process ones (tests, and the bench's "new process"). */

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { type ExportTarget, resolveExport } from '../../src/analysis/modules.js';
-import { moduleBinding } from '../../src/analysis/modules.js';
-import { parseSource, type SourceHost } from '../../src/analysis/source-host.js';
+import { type ExportTarget, resolveExport } from '../../src/code/modules.js';
+import { moduleBinding } from '../../src/code/modules.js';
+import { type SourceHost } from '../../src/code/source-host.js';
+import { parseSource } from '../../src/files/source.js';
 
 // resolveExport answers from a per-module index (the first statement exporting each name,
 // the `export *` sources in order) instead of scanning the module's statements for every

@@ -7,6 +7,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveAnalysisConfig } from '../../src/analysis/config.js';
 import { loadConfig } from '../../src/config/load.js';
 import plugin from '../../src/eslint-plugin.js';
+import { runningBuilds } from '../../src/eslint/background-build.js';
 import { cachedFindings, projectFindings, reachable, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { loadModel } from '../../src/schema/load.js';
 
@@ -130,4 +131,81 @@ describe('the project index', () => {
     const set = reachable('c.ts', (f) => graph[f] ?? [], new Set(Object.keys(graph)));
     expect([...set].sort()).toEqual(['a.ts', 'b.ts', 'c.ts', 'f.ts', 'g.ts']);
   });
+});
+
+/** Makes src/jobs.ts call the helper inside a scope helper's callback: the helper's write is covered. */
+function coverTheCaller(root: string): void {
+  touch(
+    path.join(root, 'src/jobs.ts'),
+    `import { recordAudit } from './audit-helper.js';\nimport { pool } from './db.js';\nimport { inTenant } from './tenancy.js';\n\nexport async function nightly(orgId: string): Promise<void> {\n  await inTenant(pool, async (tx) => recordAudit(tx, orgId));\n}\n`,
+  );
+  fs.writeFileSync(path.join(root, 'src/tenancy.ts'), `export async function inTenant(pool: unknown, fn: (tx: unknown) => Promise<void>): Promise<void> {}\n`);
+}
+
+function indexFile(root: string): string {
+  const dir = path.join(root, 'node_modules/.cache/rls-guard');
+  const [name] = fs.readdirSync(dir).filter((f) => f.startsWith('eslint-index-') && f.endsWith('.json'));
+  return path.join(dir, name!);
+}
+
+const UNSCOPED_BY_JOBS = /^5 rls-guard\/no-unscoped-write .*the call at src\/jobs\.ts:5 recordAudit\(pool, orgId\)/;
+
+describe('when the project index cannot be built or trusted, the cross-file sites fail closed, saying why', () => {
+  it('a cache file that is not JSON is rebuilt: the same verdict, no crash', async () => {
+    const root = project();
+    expect(await messages(eslintFor(root), root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(UNSCOPED_BY_JOBS)]);
+    resetProjectIndexes();
+    fs.writeFileSync(indexFile(root), '{"format": 1, "files": {"src/jobs.ts": ');
+    expect(await messages(eslintFor(root), root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(UNSCOPED_BY_JOBS)]);
+    resetProjectIndexes();
+    expect(() => JSON.parse(fs.readFileSync(indexFile(root), 'utf8'))).not.toThrow();
+  });
+
+  it('a damaged entry of a well-formed cache file is ignored, never reported as it is', async () => {
+    const root = project();
+    expect(await messages(eslintFor(root), root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(UNSCOPED_BY_JOBS)]);
+    resetProjectIndexes();
+    // Same keys (so they would be answers), findings without positions, and a file entry of the wrong shape.
+    const data = JSON.parse(fs.readFileSync(indexFile(root), 'utf8')) as { files: Record<string, unknown>; results: Record<string, { findings: unknown[] }> };
+    for (const stored of Object.values(data.results)) stored.findings = [{ ruleId: 'no-unscoped-write', message: 'damaged', file: 'src/audit-helper.ts', line: 'one' }];
+    data.files['src/jobs.ts'] = { hash: 42 };
+    fs.writeFileSync(indexFile(root), JSON.stringify(data));
+    expect(await messages(eslintFor(root), root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(UNSCOPED_BY_JOBS)]);
+  });
+
+  it('a project file that cannot be read turns a passing cross-file verdict into unresolved, naming the file', async () => {
+    const root = project();
+    coverTheCaller(root);
+    expect(await messages(eslintFor(root), root, 'src/audit-helper.ts')).toEqual([]);
+    // A binary file (as the audit skips it): it could call recordAudit on the pool.
+    fs.writeFileSync(path.join(root, 'src/generated.ts'), 'export const x = 1;\0\0');
+    resetProjectIndexes();
+    expect(await messages(eslintFor(root), root, 'src/audit-helper.ts')).toEqual([
+      expect.stringMatching(/^5 rls-guard\/no-unresolved-write INSERT on public\.audit_logs cannot be verified yet: its verdict depends on other files \(.*\), and the rls-guard project index cannot check every caller: src\/generated\.ts cannot be read \(skipped: binary file/),
+    ]);
+    // A file decided alone is not affected.
+    expect(await messages(eslintFor(root), root, 'src/db.ts')).toEqual([]);
+  });
+
+  it('a project file that cannot be read leaves a failing cross-file verdict as it is', async () => {
+    const root = project();
+    fs.writeFileSync(path.join(root, 'src/generated.ts'), 'export const x = 1;\0\0');
+    expect(await messages(eslintFor(root), root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(UNSCOPED_BY_JOBS)]);
+  });
+
+  it('a background build that crashes is named in the message, and the lints go on building within their budget', async () => {
+    const root = project();
+    const eslint = eslintFor(root, { indexBudgetMs: 0 });
+    const earlier = new Set(runningBuilds()); // another test's build may still be writing
+    expect(await messages(eslint, root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(/still being built \(\d+ of \d+ files read\)\. A later lint/)]);
+    const builds = runningBuilds().filter((pid) => !earlier.has(pid));
+    expect(builds).toHaveLength(1);
+    process.kill(builds[0]!, 'SIGKILL');
+    for (let i = 0; i < 100 && runningBuilds().includes(builds[0]!); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await messages(eslint, root, 'src/audit-helper.ts')).toEqual([
+      expect.stringMatching(/^5 rls-guard\/no-unresolved-write .*still being built \(\d+ of \d+ files read; its background build failed \(it was killed \(SIGKILL\)\), so each lint goes on building it within its time budget\)/),
+    ]);
+    // With time to spare, the lint in the editor finishes the build itself.
+    expect(await messages(eslintFor(root), root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(UNSCOPED_BY_JOBS)]);
+  }, 30_000);
 });

@@ -77,7 +77,7 @@ describe('the project index at work (the plugin)', () => {
   const local = { sites: [site], findings: [] } as unknown as CoreResult;
 
   it('still building: the site is unresolved until a later lint, and says how far the build is', () => {
-    const [f] = awaitingIndex(local, { messageId: 'indexBuilding', data: { read: '3', total: '9' } });
+    const [f] = awaitingIndex(local, { messageId: 'indexBuilding', data: { read: '3', total: '9', builder: '' } });
     expect(pick(f!)).toEqual({ ruleId: 'no-unresolved-write', messageId: 'indexBuilding' });
     expect(messageOf(f!)).toBe(
       'INSERT on public.audit_logs cannot be verified yet: its verdict depends on other files (runs on client, whose callers are in other files), ' +
@@ -89,5 +89,17 @@ describe('the project index at work (the plugin)', () => {
     const [f] = awaitingIndex(local, { messageId: 'indexFailed', data: { error: 'EACCES' } });
     expect(pick(f!)).toEqual({ ruleId: 'no-unresolved-write', messageId: 'indexFailed' });
     expect(messageOf(f!)).toMatch(/, and the rls-guard project index failed \(EACCES\); `rls-guard audit` decides it\.$/);
+  });
+
+  it('blind to a caller: a site the index passed is unresolved, naming the file it cannot read', () => {
+    const [f] = awaitingIndex(local, { messageId: 'indexUnseen', data: { unseen: 'src/big.ts cannot be read (too large)' } }, []);
+    expect(pick(f!)).toEqual({ ruleId: 'no-unresolved-write', messageId: 'indexUnseen' });
+    expect(messageOf(f!)).toMatch(/, and the rls-guard project index cannot check every caller: src\/big\.ts cannot be read \(too large\)\.$/);
+  });
+
+  it('blind to a caller: a site the index already reported stands as reported', () => {
+    const reported = { ruleId: 'no-unscoped-write', messageId: 'notScoped', data: {}, file: site.file, line: 5, column: 3, endLine: 5, endColumn: 40, fingerprint: 'x' };
+    const out = awaitingIndex(local, { messageId: 'indexUnseen', data: { unseen: 'src/big.ts cannot be read (too large)' } }, [reported as never]);
+    expect(out.map(pick)).toEqual([{ ruleId: 'no-unscoped-write', messageId: 'notScoped' }]);
   });
 });
