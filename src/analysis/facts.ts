@@ -88,6 +88,10 @@ export interface RawSite {
   /** The SQL text each variant of the call runs (holes as $901…), for evidence and the oracle. */
   sqlVariants: string[];
   verdict: LocalVerdict;
+  /** A write in a table-generic builder whose table comes from a parameter: judged at each call (table-builders.ts); the builder's outermost function. */
+  template?: ts.FunctionLikeDeclaration;
+  /** A write made at a call of a table-generic builder: the builder, for the evidence. */
+  builtBy?: string;
 }
 
 export interface CallEdge {
@@ -127,4 +131,6 @@ export interface FileFacts {
   settingsSet: Set<string>;
   /** Functions the analysis gave up on (budget, nesting): writes there may be missing, so the audit is incomplete. */
   gaveUp: { node: ts.Node; reason: string }[];
+  /** Writes of table-generic builders made at this file's calls: the builder's write (the template) and the call of the builder that started it. */
+  instantiations: { template: ts.Node; headCall: ts.CallExpression }[];
 }

@@ -17,6 +17,7 @@ import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from 
 import { judge } from './verdict.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
 import { ambientAdapter } from './ambient/providers.js';
+import { bindingsOf, builderCall, builderLabel, ownerOf, readsParameter, templateKind, throughBindings } from './table-builders.js';
 
 // Walks each function in evaluation order, tracking per connection whether a transaction is
 // open and whether the org context is set in it, joining states where branches meet (a
@@ -39,7 +40,7 @@ type ResolvedSql =
   | { ok: false; reason: string; parseError: boolean };
 
 export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
-  const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set(), settingsSet: new Set(), gaveUp: [] };
+  const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set(), settingsSet: new Set(), gaveUp: [], instantiations: [] };
   new FlowWalker(deps, facts).run();
   return facts;
 }
@@ -247,6 +248,7 @@ class FlowWalker {
       if (this.transactionControl(call, callee, state)) return;
       if (this.builder(call, state)) return;
     }
+    this.builderInstances(call, state);
     this.helperCall(call, state);
   }
 
@@ -323,7 +325,9 @@ class FlowWalker {
     const api = handle.kind === 'not-db' ? 'other' : adapter.api;
     if (!sql.ok && method !== undefined && ts.isCallExpression(call) && this.builderFragment(call, adapter, method)) return true;
     if (!sql.ok) {
-      this.facts.sites.push(this.unresolvedSqlSite(call, handle, api, sql.reason));
+      // SQL naming its table through a builder's parameter: judged at each call (table-builders.ts).
+      const template = ts.isCallExpression(call) && readsParameter(sqlArg) ? ownerOf(call) : undefined;
+      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, api, sql.reason), ...(template ? { template } : {}) });
       return true;
     }
     this.execute(call, handle, api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
@@ -630,6 +634,37 @@ class FlowWalker {
     this.facts.edges.push({ call, callee: target.decl, args: this.connectionArgs(call.arguments, state), states: new Map(state), root: this.root });
     this.applySetters(call, target.decl, state);
   }
+
+  /**
+   * A call of a table-generic builder (`buildInsert(pool)(Users)`): each write its body makes
+   * on a table named by a parameter is a write here, its SQL folded with the parameters bound
+   * to this call's arguments and run on the connection this call passes (table-builders.ts).
+   */
+  private builderInstances(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
+    const chain = builderCall(call, this.deps.origins);
+    if (!chain) return;
+    for (const t of this.deps.origins.facts.get(this.templates ??= templateKind(this.deps.origins), chain.fn)) {
+      const bound = bindingsOf(chain, t);
+      const handle = this.deps.handles.of(throughBindings(t.receiver, bound, this.deps.origins));
+      if (handle.kind === 'library' || handle.kind === 'not-db') continue;
+      const own = handle.kind === 'executor' || handle.kind === 'admin' ? handle.adapter : handle.kind === 'param' && handle.typed ? handle.typed.adapter : undefined;
+      const adapter = own && own.queryMethods[t.method] ? own : t.adapter;
+      // A parameter used as a bound value leaves the builder's SQL resolved: its own site then.
+      if (this.resolveSql(t.sqlArg, t.values, adapter.placeholders).ok) continue;
+      const sql = this.deps.folder.withArgs(bound, () => this.resolveSql(t.sqlArg, t.values, adapter.placeholders));
+      this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
+      const builtBy = builderLabel(chain, t, this.deps.root);
+      const before = this.facts.sites.length;
+      if (!sql.ok) {
+        // Named through this function's own parameter: a template again, for its callers.
+        const template = call.arguments.some((a) => readsParameter(a)) ? ownerOf(call) : undefined;
+        this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, `the table ${builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}`, 'the write'), ...(template ? { template } : {}) });
+      } else this.execute(call, handle, adapter.api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
+      for (const site of this.facts.sites.slice(before)) site.builtBy = builtBy;
+    }
+  }
+
+  private templates: ReturnType<typeof templateKind> | undefined;
 
   /** A setter of the codebase (`await applyTenant(tx, orgId)`): its sets apply to the connection this call passes. */
   private applySetters(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined, state: Map<ts.Node, ConnState>): void {

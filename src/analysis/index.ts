@@ -16,6 +16,7 @@ import { isFunctionLike } from './scope.js';
 import type { SourceHost } from './source-host.js';
 import { SqlTextFolder } from './sql-text.js';
 import { Facts } from './fixpoint.js';
+import { settleTemplates } from './table-builders.js';
 import type { TypeEvidence } from './type-evidence.js';
 
 // The one analysis core. The walker passes every file (wholeProgram); the ESLint plugin
@@ -104,6 +105,7 @@ export function analyze(input: CoreInput): CoreResult {
     incomplete.push(...facts.map((f) => ({ file: relative(input.root, f.sf.fileName), reason: `the callers of its writes could not be followed (${gaveUp(error)}); none of its writes were checked` })));
     return { sites: [], findings: [], settingsSet: new Set(), work: work(), incomplete };
   }
+  settleTemplates(facts, verdicts, input.wholeProgram, input.root);
   const result: CoreResult = { sites: [], findings: [], settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])), work: work(), incomplete };
   for (const f of facts) {
     try {
