@@ -35,6 +35,15 @@ export interface FlowDeps {
   folder: SqlTextFolder;
 }
 
+/** A table-generic builder's write made at one of its calls. */
+interface Instance {
+  handle: Handle;
+  bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>;
+  /** The query call in the builder's body. */
+  query: ts.CallExpression;
+  builtBy: string;
+}
+
 type ResolvedSql =
   | { ok: true; statements: { effect: StatementEffect; text: string }[]; normalized: string; variants: string[] }
   | { ok: false; reason: string; parseError: boolean };
@@ -308,29 +317,35 @@ class FlowWalker {
 
   // ---- a query call ----
 
-  private query(call: QueryNode, receiver: ts.Expression, sqlArg: ts.Expression, asked: DbAdapter, state: Map<ts.Node, ConnState>, method?: string): boolean {
-    const handle = this.deps.handles.of(receiver);
+  /** `instance`: a write of a table-generic builder's body made at a call of it, its parameters bound to that call's arguments (table-builders.ts). */
+  private query(call: QueryNode, receiver: ts.Expression, sqlArg: ts.Expression, asked: DbAdapter, state: Map<ts.Node, ConnState>, method?: string, instance?: Instance): boolean {
+    const handle = instance?.handle ?? this.deps.handles.of(receiver);
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package'))) return false;
     // The executor's own library decides what its methods do (TypeORM's query() is not knex's).
     const own = handle.kind === 'executor' ? handle.adapter : handle.kind === 'param' && handle.typed ? handle.typed.adapter : handle.kind === 'admin' ? handle.adapter : handle.kind === 'ambient' ? ambientAdapter(handle) : undefined;
-    if (own && own !== asked && method !== undefined) return own.queryMethods[method] !== undefined && this.query(call, receiver, sqlArg, own, state);
+    if (own && own !== asked && method !== undefined) return own.queryMethods[method] !== undefined && this.query(call, receiver, sqlArg, own, state, method, instance);
     const adapter = own ?? asked;
-    const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null) || (handle.kind === 'ambient' && own !== undefined);
-    const values = ts.isCallExpression(call) ? call.arguments[call.arguments.indexOf(sqlArg) + 1] : undefined;
-    const sql = this.resolveSql(sqlArg, values, adapter.placeholders);
+    // An instance is trusted as its builder's own query is (a typed parameter), or as the connection this call passes.
+    const trusted = isTrusted(handle, own) || (instance !== undefined && isTrusted(this.deps.handles.of(receiver), own));
+    const queryCall = instance?.query ?? call;
+    const values = ts.isCallExpression(queryCall) ? queryCall.arguments[queryCall.arguments.indexOf(sqlArg) + 1] : undefined;
+    if (instance && this.resolveSql(sqlArg, values, adapter.placeholders).ok) return false; // the parameter is a bound value: the builder's own site
+    const sql = instance ? this.deps.folder.withArgs(instance.bound, () => this.resolveSql(sqlArg, values, adapter.placeholders)) : this.resolveSql(sqlArg, values, adapter.placeholders);
     if (!sql.ok && !trusted) return false;
     if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).some((d) => !this.deps.config.readOnlyDefiners.has(d)))) {
       return false;
     }
     const api = handle.kind === 'not-db' ? 'other' : adapter.api;
-    if (!sql.ok && method !== undefined && ts.isCallExpression(call) && this.builderFragment(call, adapter, method)) return true;
+    if (!sql.ok && method !== undefined && ts.isCallExpression(queryCall) && this.builderFragment(queryCall, adapter, method)) return true;
+    const before = this.facts.sites.length;
     if (!sql.ok) {
       // SQL naming its table through a builder's parameter: judged at each call (table-builders.ts).
-      const template = ts.isCallExpression(call) && readsParameter(sqlArg) ? ownerOf(call) : undefined;
-      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, api, sql.reason), ...(template ? { template } : {}) });
-      return true;
-    }
-    this.execute(call, handle, api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
+      const readsParam = instance ? ts.isCallExpression(call) && call.arguments.some((a) => readsParameter(a)) : readsParameter(sqlArg);
+      const template = ts.isCallExpression(call) && readsParam ? ownerOf(call) : undefined;
+      const reason = instance ? `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}` : sql.reason;
+      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, api, reason, instance ? 'the write' : undefined), ...(template ? { template } : {}) });
+    } else this.execute(call, handle, api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
+    if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
     return true;
   }
 
@@ -417,6 +432,7 @@ class FlowWalker {
         return o.kind === 'param' && o.path.length === 0 ? o.binding.decl.type : undefined;
       },
       qualify: (name, schema) => normalizeQualifiedName(schema ? `${schema}.${name}` : name, defaultSchema),
+      tableExists: (qualified) => this.deps.config.knownTables?.has(qualified) ?? false,
       construction: (executor) => constructionOf(executor, this.deps.handles),
       packageExport: (expr) => {
         const o = origins.expr(expr);
@@ -646,21 +662,8 @@ class FlowWalker {
     for (const t of this.deps.origins.facts.get(this.templates ??= templateKind(this.deps.origins), chain.fn)) {
       const bound = bindingsOf(chain, t);
       const handle = this.deps.handles.of(throughBindings(t.receiver, bound, this.deps.origins));
-      if (handle.kind === 'library' || handle.kind === 'not-db') continue;
-      const own = handle.kind === 'executor' || handle.kind === 'admin' ? handle.adapter : handle.kind === 'param' && handle.typed ? handle.typed.adapter : undefined;
-      const adapter = own && own.queryMethods[t.method] ? own : t.adapter;
-      // A parameter used as a bound value leaves the builder's SQL resolved: its own site then.
-      if (this.resolveSql(t.sqlArg, t.values, adapter.placeholders).ok) continue;
-      const sql = this.deps.folder.withArgs(bound, () => this.resolveSql(t.sqlArg, t.values, adapter.placeholders));
-      this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
-      const builtBy = builderLabel(chain, t, this.deps.root);
-      const before = this.facts.sites.length;
-      if (!sql.ok) {
-        // Named through this function's own parameter: a template again, for its callers.
-        const template = call.arguments.some((a) => readsParameter(a)) ? ownerOf(call) : undefined;
-        this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, `the table ${builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}`, 'the write'), ...(template ? { template } : {}) });
-      } else this.execute(call, handle, adapter.api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
-      for (const site of this.facts.sites.slice(before)) site.builtBy = builtBy;
+      const instance: Instance = { handle, bound, query: t.query, builtBy: builderLabel(chain, t, this.deps.root) };
+      if (this.query(call, t.receiver, t.sqlArg, t.adapter, state, t.method, instance)) this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
     }
   }
 
@@ -804,6 +807,11 @@ class FlowWalker {
  * mistaken for a table called `audit_$901`.
  */
 /** A connection provenance gave up on: not traced to anything, or to a package rls-guard cannot read. */
+/** A connection whose library is known: its query calls run SQL, whatever the text. */
+function isTrusted(handle: Handle, own: DbAdapter | undefined): boolean {
+  return handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null) || (handle.kind === 'ambient' && own !== undefined);
+}
+
 function isUntraced(handle: Handle): boolean {
   return handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
 }
