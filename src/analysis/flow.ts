@@ -9,7 +9,7 @@ import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFin
 import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
-import { isInstalledPackage, usesLibrary } from './library-evidence.js';
+import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { type OriginResolver, shortText } from './origins.js';
 import { isFunctionLike, skipOuter } from './scope.js';
 import { setterVia } from './providers/setters.js';
@@ -331,7 +331,9 @@ class FlowWalker {
     const values = ts.isCallExpression(queryCall) ? queryCall.arguments[queryCall.arguments.indexOf(sqlArg) + 1] : undefined;
     if (instance && this.resolveSql(sqlArg, values, adapter.placeholders).ok) return false; // the parameter is a bound value: the builder's own site
     const sql = instance ? this.deps.folder.withArgs(instance.bound, () => this.resolveSql(sqlArg, values, adapter.placeholders)) : this.resolveSql(sqlArg, values, adapter.placeholders);
-    if (!sql.ok && !trusted) return false;
+    // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
+    // imports the library whose query method this is; otherwise nothing says it runs SQL.
+    if (!sql.ok && !trusted && !(isUntraced(handle) && importedLibraries(this.facts.sf).has(adapter))) return false;
     if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).some((d) => !this.deps.config.readOnlyDefiners.has(d)))) {
       return false;
     }
@@ -342,7 +344,8 @@ class FlowWalker {
       // SQL naming its table through a builder's parameter: judged at each call (table-builders.ts).
       const readsParam = instance ? ts.isCallExpression(call) && call.arguments.some((a) => readsParameter(a)) : readsParameter(sqlArg);
       const template = ts.isCallExpression(call) && readsParam ? ownerOf(call) : undefined;
-      const reason = instance ? `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}` : sql.reason;
+      const untraced = !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
+      const reason = `${instance ? `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}` : sql.reason}${untraced}`;
       this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, api, reason, instance ? 'the write' : undefined), ...(template ? { template } : {}) });
     } else this.execute(call, handle, api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
     if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
