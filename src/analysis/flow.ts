@@ -332,8 +332,9 @@ class FlowWalker {
     if (instance && this.resolveSql(sqlArg, values, adapter.placeholders).ok) return false; // the parameter is a bound value: the builder's own site
     const sql = instance ? this.deps.folder.withArgs(instance.bound, () => this.resolveSql(sqlArg, values, adapter.placeholders)) : this.resolveSql(sqlArg, values, adapter.placeholders);
     // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
-    // imports the library whose query method this is; otherwise nothing says it runs SQL.
-    if (!sql.ok && !trusted && !(isUntraced(handle) && importedLibraries(this.facts.sf).has(adapter))) return false;
+    // imports the library whose query method this is and the method is not one of the
+    // codebase's own (`this.query(db, …)` of a repository class); otherwise nothing says it runs SQL.
+    if (!sql.ok && !trusted && !(isUntraced(handle) && importedLibraries(this.facts.sf).has(adapter) && !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function'))) return false;
     if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).some((d) => !this.deps.config.readOnlyDefiners.has(d)))) {
       return false;
     }

@@ -11,6 +11,7 @@ import { realPath, walkFiles } from '../files/walk.js';
 import type { Finding, IncompleteItem, Report, WriteSite } from '../report/types.js';
 import { incompleteFindings, sortIncomplete } from '../report/incomplete.js';
 import { packAudit, type PackAuditResult } from '../packs/audit.js';
+import type { RlsGuardConfig } from '../config/types.js';
 import { loadPacks } from '../packs/load.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import type { RlsModel } from '../schema/types.js';
@@ -43,6 +44,11 @@ export interface AuditOptions {
   untrusted?: boolean;
   /** Called as the audit goes, for progress displays. */
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * `rls-guard init`: audit with this configuration (the proposal) instead of a config file,
+   * skip the pack pass, and hand over the parsed files, so init costs one audit, not two.
+   */
+  proposal?: { config: RlsGuardConfig; onParsed: (files: readonly ts.SourceFile[]) => void };
 }
 
 export type ProgressEvent =
@@ -77,7 +83,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const started = performance.now();
   // Real paths, so the root and every file agree however links lead to them.
   const paths = (options.paths?.length ? options.paths : ['.']).map(realPath);
-  const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
+  const loaded = options.proposal ? { config: options.proposal.config, file: null, dir: paths[0]! } : loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
   const { root, config: rooted } = auditRoots(loaded, paths[0]!, !!options.configFile);
   setPrismaSchemaPaths(root, rooted.prismaSchema);
   const incomplete: IncompleteItem[] = [];
@@ -133,6 +139,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
     });
   }
 
+  options.proposal?.onParsed(files);
   const host = new FileSystemSourceHost(files, rooted.libraries, maxBytes);
   options.onProgress?.({ phase: 'analyze', files: files.length });
   const result = analyze({ root, files, host, model, config, wholeProgram: true, ...(types ? { types } : {}) });
@@ -146,7 +153,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   if (result.sites.some((s) => s.coverage === 'org-scope')) settingsSet.add(primaryContextSetting(loaded.config.contextSettings, model.policySettings));
   result.findings.push(...schemaFindings(model, rooted, settingsSet).map((f) => ({ ...f, suppressed: null })));
   options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length, work: result.work });
-  const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
+  const packs = options.proposal ? NO_PACKS : packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
   // The pack pass walks the same tree: a link it trips over is already listed.
   const listed = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
   diagnostics.push(...packs.diagnostics.filter((d) => !listed.has(`${d.file}\0${d.message}`)).map((d) => ({ file: d.file, message: d.message })));
@@ -164,6 +171,9 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
  * recursive parser): the files are then parsed one by one, and a file that still fails is
  * reported on its own.
  */
+/** What the pack pass yields when it does not run (init's proposal audit). */
+const NO_PACKS: PackAuditResult = { findings: [], diagnostics: [], usedSuppressions: new Set(), deployFiles: 0, sources: [] };
+
 function typedOrNot(root: string, files: string[], diagnostics: Diagnostic[]): ReturnType<typeof createTypedProgram> | undefined {
   try {
     return createTypedProgram(root, files);
