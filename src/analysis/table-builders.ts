@@ -10,6 +10,7 @@ import { isExported } from './modules.js';
 import { functionName, type OriginResolver } from './origins.js';
 import type { SiteVerdict } from './program.js';
 import { isFunctionLike, lookup, skipOuter } from './scope.js';
+import { walkDescendants } from './walk.js';
 
 // Table-generic builders: an in-repo helper that writes on whatever table it is handed
 // (`buildInsert(pool)(Users)`, `insertInto(Users, pool, row)`). Its body alone names no
@@ -133,8 +134,8 @@ export function throughBindings(expr: ts.Expression, bound: ReadonlyMap<ts.Param
 
 function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Template[] {
   const out: Template[] = [];
-  const visit = (n: ts.Node): void => {
-    if (isFunctionLike(n) && !isInlineCallback(n)) return;
+  const visit = (n: ts.Node): boolean => {
+    if (isFunctionLike(n) && !isInlineCallback(n)) return false;
     if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
       const callee = skipOuter(n.expression) as ts.PropertyAccessExpression;
       const method = callee.name.text;
@@ -150,30 +151,35 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
       const inner = builderCall(n, origins);
       if (inner) for (const t of origins.facts.get(kindFor(origins), inner.fn)) out.push({ ...t, node: n, via: [inner, ...t.via] });
     }
-    ts.forEachChild(n, visit);
+    return true;
   };
-  if (fn.body) ts.forEachChild(fn.body, visit);
+  // An explicit stack (walk.ts): bodies nest deeper than a recursive walk can follow.
+  if (fn.body && visit(fn.body)) walkDescendants(fn.body, visit);
   return out;
 }
 
 /** Does the SQL argument read a parameter (of a function that is not an inline callback), directly or through local consts? */
 export function readsParameter(expr: ts.Expression): boolean {
+  // An explicit stack: SQL built from thousands of `+` terms nests as deep as it is long.
   const seen = new Set<ts.Node>();
-  let found = false;
-  const visit = (n: ts.Node): void => {
-    if (found || seen.has(n)) return;
+  const work: ts.Node[] = [expr];
+  while (work.length) {
+    const n = work.pop()!;
+    if (seen.has(n)) continue;
     seen.add(n);
-    if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n)) {
+    if (ts.isIdentifier(n)) {
+      if (ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) continue;
       const b = lookup(n);
-      if (b?.kind === 'parameter' && !isInlineCallback(b.fn)) found = true;
-      else if (b?.kind === 'variable' && b.decl.initializer && b.decl.getSourceFile() === expr.getSourceFile()) visit(b.decl.initializer);
-      return;
+      if (b?.kind === 'parameter' && !isInlineCallback(b.fn)) return true;
+      if (b?.kind === 'variable' && b.decl.initializer && b.decl.getSourceFile() === expr.getSourceFile()) work.push(b.decl.initializer);
+      continue;
     }
-    if (isFunctionLike(n)) return;
-    ts.forEachChild(n, visit);
-  };
-  visit(expr);
-  return found;
+    if (isFunctionLike(n)) continue;
+    ts.forEachChild(n, (c) => {
+      work.push(c);
+    });
+  }
+  return false;
 }
 
 /** The outermost function (not an inline callback) enclosing a node: the one whose callers instantiate its templates. */
