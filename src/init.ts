@@ -3,15 +3,13 @@ import path from 'node:path';
 import ts from 'typescript';
 import { adapters } from './adapters/index.js';
 import { resolveAnalysisConfig } from './analysis/config.js';
-import { functionName } from './code/origins.js';
-import { isFunctionLike } from './code/scope.js';
-import { parseSource, readSource, SOURCE_EXTENSIONS } from './files/source.js';
 import { CONFIG_FILES } from './config/load.js';
 import type { RlsGuardConfig } from './config/types.js';
 import { walkFiles } from './files/walk.js';
 import { loadModel } from './schema/load.js';
 import { auditSync } from './walker/audit.js';
-import { foldersEnablingRls, isTestPath, proposeLibraryAliases, proposeMigrations } from './init-proposals.js';
+import { foldersEnablingRls, proposeLibraryAliases, proposeMigrations } from './init-proposals.js';
+import { inferProviders, type ProposedProvider } from './init-providers.js';
 import { readManifest, workspaceOf } from './resolve/workspaces.js';
 import { toPosixRelative } from './files/paths.js';
 
@@ -31,7 +29,11 @@ export interface Detection {
   gatedTables: number;
   /** When the proposal gates nothing: folders whose files switch RLS on. */
   rlsFolders: string[];
-  scopeHelpers: { name: string; file: string; line: number; why: string }[];
+  scopeHelpers: ProposedProvider[];
+  /** Functions that set the org context on the connection they are given (`setterHelpers`). */
+  setterHelpers: ProposedProvider[];
+  /** Helpers not proposed, and why (one that resets the role to the owner is never a scope helper). */
+  rejected: ProposedProvider[];
   config: RlsGuardConfig;
 }
 
@@ -47,44 +49,28 @@ export function detect(root: string): Detection {
   const sql = walkFiles([root], { extensions: ['.sql'] }, root).files;
   const migrations = proposeMigrations(root, sql);
   const migrationFolders = migrations;
-
-  // The proposal is replayed, as the audit will: its gated tables are what the config yields.
-  const model = loadModel(root, migrations.length ? { migrations } : {});
-  const gatedTables = [...model.tables.values()].filter((t) => t.rlsEnabled).length;
-  const rlsFolders = gatedTables === 0 ? foldersEnablingRls(root) : [];
-  const setters = [...resolveAnalysisConfig(model, {}).setterFunctions.keys()].map((n) => n.split('.').pop()!);
-  const setsContext = new RegExp(`set_config\\s*\\(|\\bset\\s+local\\b${setters.map((s) => `|\\b${escapeRegExp(s)}\\s*\\(`).join('')}`, 'i');
-
-  const helpers = new Map<string, Detection['scopeHelpers'][number]>();
-  const sources: ts.SourceFile[] = [];
-  for (const file of walkFiles([root], { extensions: SOURCE_EXTENSIONS }, root).files) {
-    const read = readSource(file);
-    if (!read.ok) continue;
-    const sf = parseSource(file, read.text);
-    sources.push(sf);
-    for (const specifier of moduleSpecifiers(sf)) seen(packageName(specifier), 'imports');
-    // A helper defined in a test is a test's, and an anonymous one cannot be named in a config.
-    if (isTestPath(toPosixRelative(root, file))) continue;
-    visitFunctions(sf, (fn) => {
-      const name = functionName(fn);
-      if (name === '<anonymous>' || BUILT_IN_HELPERS.has(name) || helpers.has(name) || !callsAParameter(fn) || !fn.body || !setsContext.test(fn.body.getText(sf))) return;
-      const { line } = sf.getLineAndCharacterOfPosition(fn.getStart(sf));
-      helpers.set(name, { name, file: toPosixRelative(root, file), line: line + 1, why: 'calls its callback and sets the org context in its body' });
-    });
-  }
-  // What the walker infers across files (helpers whose callers' writes it found covered).
-  const report = auditSync({ paths: [root], types: false });
-  for (const s of report.writeSites) {
-    if (s.coverage !== 'org-scope' || !s.via || !/^[A-Za-z_$][\w$]*$/.test(s.via) || BUILT_IN_HELPERS.has(s.via) || helpers.has(s.via) || isTestPath(s.file)) continue;
-    helpers.set(s.via, { name: s.via, file: s.file, line: s.line, why: 'covers writes the audit found, inferred from its body' });
-  }
-
-  const scopeHelpers = [...helpers.values()].sort((a, b) => a.name.localeCompare(b.name));
   const config: RlsGuardConfig = {};
   if (migrations.length) config.migrations = migrations;
+  const forks = proposeLibraryAliases(root, dependencies, []);
+  if (Object.keys(forks).length) config.libraries = forks;
+
+  // One audit of the proposal (one parse, one replay, one analysis): what it finds covered
+  // names the helpers, its schema counts the gated tables, its parsed files give the imports.
+  let sources: readonly ts.SourceFile[] = [];
+  const report = auditSync({ paths: [root], types: false, proposal: { config, onParsed: (files) => (sources = files) } });
+  const gatedTables = report.schema.gatedTables.length;
+  const rlsFolders = gatedTables === 0 ? foldersEnablingRls(root) : [];
+  for (const sf of sources) for (const specifier of moduleSpecifiers(sf)) seen(packageName(specifier), 'imports');
+
+  const model = loadModel(root, migrations.length ? { migrations } : {}); // the audit's, from the per-process cache
+  const analysis = resolveAnalysisConfig(model, {});
+  const found = inferProviders(root, sources, report, { setterFunctions: analysis.setterFunctions, bypassRoles: analysis.bypassRoles, defaultSchema: analysis.defaultSchema, builtIn: BUILT_IN_HELPERS });
+  const scopeHelpers = found.scopeHelpers;
   if (scopeHelpers.length) config.scopeHelpers = scopeHelpers.map((h) => h.name);
-  const aliases = proposeLibraryAliases(root, dependencies, sources);
+  if (found.setterHelpers.length) config.setterHelpers = found.setterHelpers.map((h) => h.name);
+  const aliases = { ...forks, ...proposeLibraryAliases(root, {}, sources) };
   if (Object.keys(aliases).length) config.libraries = aliases;
+  else delete config.libraries;
   return {
     root,
     gatedTables,
@@ -92,6 +78,8 @@ export function detect(root: string): Detection {
     libraries: [...libraries].map(([name, where]) => ({ name, supported: supported.has(name), seenIn: [...where].sort() })).sort((a, b) => a.name.localeCompare(b.name)),
     migrationFolders,
     scopeHelpers,
+    setterHelpers: found.setterHelpers,
+    rejected: found.rejected,
     config,
   };
 }
@@ -123,6 +111,8 @@ export function describeDetection(d: Detection, written: string): string {
   }
   if (d.config.libraries) out.push(`Library aliases: ${Object.entries(d.config.libraries).map(([m, lib]) => `${m} read as ${lib}`).join(', ')}`);
   out.push(`Scope helpers: ${d.scopeHelpers.length ? d.scopeHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ') : 'none beyond withOrgScope and withRequestOrgScope'}`);
+  if (d.setterHelpers.length) out.push(`Setter helpers: ${d.setterHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ')}`);
+  for (const r of d.rejected) out.push(`Not proposed: ${r.name} (${r.file}:${r.line}): ${r.why}`);
   out.push('', `Wrote ${written}. Review it, then run: npx rls-guard audit`, '', 'Add the ESLint plugin to your flat config:', '', ESLINT_SNIPPET);
   return `${out.join('\n')}\n`;
 }
@@ -163,28 +153,6 @@ function packageName(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
-function visitFunctions(sf: ts.SourceFile, fn: (f: ts.FunctionLikeDeclaration) => void): void {
-  const visit = (node: ts.Node): void => {
-    if (isFunctionLike(node)) fn(node);
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
-}
-
-/** Does the function call one of its own parameters (a callback)? */
-function callsAParameter(fn: ts.FunctionLikeDeclaration): boolean {
-  const params = new Set(fn.parameters.flatMap((p) => (ts.isIdentifier(p.name) ? [p.name.text] : [])));
-  let found = false;
-  const visit = (node: ts.Node): void => {
-    if (found) return;
-    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && params.has(node.expression.text)) found = true;
-    else if (!isFunctionLike(node) || node === fn) ts.forEachChild(node, visit);
-  };
-  visit(fn);
-  return found;
-}
 
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+

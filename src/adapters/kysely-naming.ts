@@ -59,9 +59,15 @@ export function renamed(reference: string, naming: Naming): { name: string } | {
   if (naming.kind === 'as-written') return { name: reference };
   if (naming.kind === 'snake') return { name: parts.map((p) => (naming.options.upperCase ? `"${snakeCase(p, naming.options)}"` : snakeCase(p, naming.options))).join('.') };
   // Unknown naming matters only when some option set would change the name.
-  const variants = [false, true].flatMap((a) => [false, true].map((b) => parts.map((p) => snakeCase(p, { upperCase: false, underscoreBeforeDigits: a, underscoreBetweenUppercaseLetters: b })).join('.')));
+  const variants = readings(reference).slice(1);
   if (variants.every((v) => v === reference.toLowerCase()) && reference === reference.toLowerCase()) return { name: reference };
   return { unresolved: `the table '${reference}' is '${variants[0]}' if the Kysely instance uses CamelCasePlugin, and ${naming.reason}` };
+}
+
+/** The names a reference may reach Postgres as: as written, then CamelCasePlugin's lower-case readings (per option set). */
+export function readings(reference: string): string[] {
+  const parts = reference.split('.');
+  return [reference, ...[false, true].flatMap((a) => [false, true].map((b) => parts.map((p) => snakeCase(p, { upperCase: false, underscoreBeforeDigits: a, underscoreBetweenUppercaseLetters: b })).join('.')))];
 }
 
 function instanceNaming(executor: ts.Expression, ctx: BuilderContext): Naming {

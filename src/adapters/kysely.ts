@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { verbCall } from './chain.js';
-import { namingOf, renamed } from './kysely-naming.js';
-import type { BuilderWrite, DbAdapter } from './types.js';
+import { namingOf, readings, renamed } from './kysely-naming.js';
+import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
 
 // Kysely: `new Kysely<DB>({ dialect })`; writes start on the instance or a transaction:
 // db.insertInto('t'), db.updateTable('t'), db.deleteFrom('t'), db.mergeInto('t'),
@@ -55,10 +55,21 @@ export const kyselyAdapter: DbAdapter = {
     if (text === undefined) return { executor, operation, table: { unresolved: `the table passed to ${verb}() is not a constant` }, distinctive: true };
     // Kysely table references: "schema.table" and "table as alias"; CamelCasePlugin renames both parts.
     const naming = namingOf(chain, executor, ctx);
-    const table = renamed(text.split(/\s+as\s+/i)[0]!.trim(), naming);
+    const reference = text.split(/\s+as\s+/i)[0]!.trim();
+    const table = naming.kind === 'unknown' && schema === undefined ? (existingReading(reference, ctx) ?? renamed(reference, naming)) : renamed(reference, naming);
     const schemaName = schema === undefined ? undefined : renamed(schema, naming);
     if ('unresolved' in table) return { executor, operation, table, distinctive: true };
     if (schemaName && 'unresolved' in schemaName) return { executor, operation, table: schemaName, distinctive: true };
     return { executor, operation, table: { name: ctx.qualify(table.name, schemaName?.name) }, distinctive: true };
   },
 };
+
+/**
+ * When the instance's naming cannot be traced, the reading (as written, or renamed by
+ * CamelCasePlugin) that names the one table the schema has: the other would fail at run time.
+ */
+function existingReading(reference: string, ctx: BuilderContext): { name: string } | undefined {
+  if (!ctx.tableExists) return undefined;
+  const found = [...new Set(readings(reference))].filter((r) => ctx.tableExists!(ctx.qualify(r)));
+  return found.length === 1 ? { name: found[0]! } : undefined;
+}

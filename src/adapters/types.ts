@@ -58,6 +58,8 @@ export interface BuilderContext {
   packageExport?(expr: ts.Expression): { module: string; path: string[] } | undefined;
   /** What a call of an in-repo function returns (`createCamelCasePlugin()`), or undefined when the callee is not a traceable function or has several returns. */
   returnedBy?(call: ts.CallExpression): ts.Expression | undefined;
+  /** Whether the schema model knows a table (qualified name), when it was read. */
+  tableExists?(qualified: string): boolean;
   /** The audited project's root, for schema files an ORM keeps beside the code. */
   root: string;
 }

@@ -41,6 +41,8 @@ export interface AnalysisConfig {
   /** SECURITY DEFINER functions whose body is known and writes nothing (nor do the functions it calls): a call of one is a read. */
   readOnlyDefiners: Set<string>;
   gatedTables: Set<string>;
+  /** Every table the schema model knows (gated or not): tells a Kysely CamelCasePlugin rename from the name as written when only one exists. */
+  knownTables?: ReadonlySet<string>;
   /** Tables an invoker SQL function writes when called, following nested calls and triggers. */
   functionWrites: Map<string, ThroughWrite[]>;
   /** Writes that triggers on a table add to a statement writing it, keyed by "table event". */
@@ -118,6 +120,7 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     definerFunctions,
     readOnlyDefiners: readOnlyDefiners(model, definerFunctions),
     gatedTables,
+    knownTables: new Set(model.tables.keys()),
     functionWrites: indirect.functionWrites,
     triggerWrites: indirect.triggerWrites,
     unpinnedDefiners,

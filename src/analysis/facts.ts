@@ -103,6 +103,10 @@ export interface RawSite {
   /** The SQL text each variant of the call runs (holes as $901…), for evidence and the oracle. */
   sqlVariants: string[];
   verdict: LocalVerdict;
+  /** A write in a table-generic builder whose table comes from a parameter: judged at each call (table-builders.ts); the builder's outermost function. */
+  template?: ts.FunctionLikeDeclaration;
+  /** A write made at a call of a table-generic builder: the builder, for the evidence. */
+  builtBy?: string;
 }
 
 export interface CallEdge {
@@ -153,4 +157,6 @@ export interface FileFacts {
   storeEntries?: Map<ts.CallExpression, Map<ts.Node, ConnState>>;
   /** Where each of `escapedFunctions` is used as a value (ambient/reach.ts follows those passed to a function of the codebase). */
   escapes?: Map<ts.FunctionLikeDeclaration, ts.Identifier[]>;
+  /** Writes of table-generic builders made at this file's calls: the builder's write (the template) and the call of the builder that started it. */
+  instantiations: { template: ts.Node; headCall: ts.CallExpression }[];
 }

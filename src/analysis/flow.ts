@@ -9,7 +9,7 @@ import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFin
 import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
-import { isInstalledPackage, usesLibrary } from './library-evidence.js';
+import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { type OriginResolver, shortText } from '../code/origins.js';
 import { isFunctionLike, skipOuter } from '../code/scope.js';
 import { setterVia } from './providers/setters.js';
@@ -18,6 +18,7 @@ import { judge } from './verdict.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
 import { ambientAdapter } from './ambient/providers.js';
 import { isPluginWrapper, pluginRegistration } from '../code/carried.js';
+import { bindingsOf, builderCall, builderLabel, ownerOf, readsParameter, templateKind, throughBindings } from './table-builders.js';
 
 // Walks each function in evaluation order, tracking per connection whether a transaction is
 // open and whether the org context is set in it, joining states where branches meet (a
@@ -35,12 +36,21 @@ export interface FlowDeps {
   folder: SqlTextFolder;
 }
 
+/** A table-generic builder's write made at one of its calls. */
+interface Instance {
+  handle: Handle;
+  bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>;
+  /** The query call in the builder's body. */
+  query: ts.CallExpression;
+  builtBy: string;
+}
+
 type ResolvedSql =
   | { ok: true; statements: { effect: StatementEffect; text: string }[]; normalized: string; variants: string[] }
   | { ok: false; reason: string; parseError: boolean };
 
 export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
-  const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set(), settingsSet: new Set(), gaveUp: [] };
+  const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set(), settingsSet: new Set(), gaveUp: [], instantiations: [] };
   new FlowWalker(deps, facts).run();
   return facts;
 }
@@ -249,6 +259,7 @@ class FlowWalker {
       if (this.release(call, callee, state)) return;
       if (this.builder(call, state)) return;
     }
+    this.builderInstances(call, state);
     this.helperCall(call, state);
   }
 
@@ -321,27 +332,39 @@ class FlowWalker {
 
   // ---- a query call ----
 
-  private query(call: QueryNode, receiver: ts.Expression, sqlArg: ts.Expression, asked: DbAdapter, state: Map<ts.Node, ConnState>, method?: string): boolean {
-    const handle = this.deps.handles.of(receiver);
+  /** `instance`: a write of a table-generic builder's body made at a call of it, its parameters bound to that call's arguments (table-builders.ts). */
+  private query(call: QueryNode, receiver: ts.Expression, sqlArg: ts.Expression, asked: DbAdapter, state: Map<ts.Node, ConnState>, method?: string, instance?: Instance): boolean {
+    const handle = instance?.handle ?? this.deps.handles.of(receiver);
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package'))) return false;
     // The executor's own library decides what its methods do (TypeORM's query() is not knex's).
     const own = handle.kind === 'executor' ? handle.adapter : handle.kind === 'param' && handle.typed ? handle.typed.adapter : handle.kind === 'admin' ? handle.adapter : handle.kind === 'ambient' ? ambientAdapter(handle) : undefined;
-    if (own && own !== asked && method !== undefined) return own.queryMethods[method] !== undefined && this.query(call, receiver, sqlArg, own, state);
+    if (own && own !== asked && method !== undefined) return own.queryMethods[method] !== undefined && this.query(call, receiver, sqlArg, own, state, method, instance);
     const adapter = own ?? asked;
-    const trusted = handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null) || (handle.kind === 'ambient' && own !== undefined);
-    const values = ts.isCallExpression(call) ? call.arguments[call.arguments.indexOf(sqlArg) + 1] : undefined;
-    const sql = this.resolveSql(sqlArg, values, adapter.placeholders);
-    if (!sql.ok && !trusted) return false;
+    // An instance is trusted as its builder's own query is (a typed parameter), or as the connection this call passes.
+    const trusted = isTrusted(handle, own) || (instance !== undefined && isTrusted(this.deps.handles.of(receiver), own));
+    const queryCall = instance?.query ?? call;
+    const values = ts.isCallExpression(queryCall) ? queryCall.arguments[queryCall.arguments.indexOf(sqlArg) + 1] : undefined;
+    if (instance && this.resolveSql(sqlArg, values, adapter.placeholders).ok) return false; // the parameter is a bound value: the builder's own site
+    const sql = instance ? this.deps.folder.withArgs(instance.bound, () => this.resolveSql(sqlArg, values, adapter.placeholders)) : this.resolveSql(sqlArg, values, adapter.placeholders);
+    // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
+    // imports the library whose query method this is and the method is not one of the
+    // codebase's own (`this.query(db, …)` of a repository class); otherwise nothing says it runs SQL.
+    if (!sql.ok && !trusted && !(isUntraced(handle) && importedLibraries(this.facts.sf).has(adapter) && !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function'))) return false;
     if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).some((d) => !this.deps.config.readOnlyDefiners.has(d)))) {
       return false;
     }
     const api = handle.kind === 'not-db' ? 'other' : adapter.api;
-    if (!sql.ok && method !== undefined && ts.isCallExpression(call) && this.builderFragment(call, adapter, method)) return true;
+    if (!sql.ok && method !== undefined && ts.isCallExpression(queryCall) && this.builderFragment(queryCall, adapter, method)) return true;
+    const before = this.facts.sites.length;
     if (!sql.ok) {
-      this.facts.sites.push(this.unresolvedSqlSite(call, handle, api, sql.reason));
-      return true;
-    }
-    this.execute(call, handle, api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
+      // SQL naming its table through a builder's parameter: judged at each call (table-builders.ts).
+      const readsParam = instance ? ts.isCallExpression(call) && call.arguments.some((a) => readsParameter(a)) : readsParameter(sqlArg);
+      const template = ts.isCallExpression(call) && readsParam ? ownerOf(call) : undefined;
+      const untraced = !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
+      const reason = `${instance ? `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}` : sql.reason}${untraced}`;
+      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, api, reason, instance ? 'the write' : undefined), ...(template ? { template } : {}) });
+    } else this.execute(call, handle, api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
+    if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
     return true;
   }
 
@@ -428,6 +451,7 @@ class FlowWalker {
         return o.kind === 'param' && o.path.length === 0 ? o.binding.decl.type : undefined;
       },
       qualify: (name, schema) => normalizeQualifiedName(schema ? `${schema}.${name}` : name, defaultSchema),
+      tableExists: (qualified) => this.deps.config.knownTables?.has(qualified) ?? false,
       construction: (executor) => constructionOf(executor, this.deps.handles),
       packageExport: (expr) => {
         const o = origins.expr(expr);
@@ -662,6 +686,24 @@ class FlowWalker {
     this.applySetters(call, target.decl, state);
   }
 
+  /**
+   * A call of a table-generic builder (`buildInsert(pool)(Users)`): each write its body makes
+   * on a table named by a parameter is a write here, its SQL folded with the parameters bound
+   * to this call's arguments and run on the connection this call passes (table-builders.ts).
+   */
+  private builderInstances(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
+    const chain = builderCall(call, this.deps.origins);
+    if (!chain) return;
+    for (const t of this.deps.origins.facts.get(this.templates ??= templateKind(this.deps.origins), chain.fn)) {
+      const bound = bindingsOf(chain, t);
+      const handle = this.deps.handles.of(throughBindings(t.receiver, bound, this.deps.origins));
+      const instance: Instance = { handle, bound, query: t.query, builtBy: builderLabel(chain, t, this.deps.root) };
+      if (this.query(call, t.receiver, t.sqlArg, t.adapter, state, t.method, instance)) this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
+    }
+  }
+
+  private templates: ReturnType<typeof templateKind> | undefined;
+
   /** A setter of the codebase (`await applyTenant(tx, orgId)`): its sets apply to the connection this call passes. */
   private applySetters(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined, state: Map<ts.Node, ConnState>): void {
     for (const set of this.deps.handles.settersAt(call, fn)) {
@@ -807,6 +849,11 @@ class FlowWalker {
  * mistaken for a table called `audit_$901`.
  */
 /** A connection provenance gave up on: not traced to anything, or to a package rls-guard cannot read. */
+/** A connection whose library is known: its query calls run SQL, whatever the text. */
+function isTrusted(handle: Handle, own: DbAdapter | undefined): boolean {
+  return handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null) || (handle.kind === 'ambient' && own !== undefined);
+}
+
 function isUntraced(handle: Handle): boolean {
   return handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
 }

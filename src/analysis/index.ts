@@ -14,6 +14,7 @@ import { isFunctionLike } from '../code/scope.js';
 import type { SourceHost } from '../code/source-host.js';
 import { SqlTextFolder } from '../code/sql-text.js';
 import { Facts } from '../code/fixpoint.js';
+import { settleTemplates } from './table-builders.js';
 import type { TypeEvidence } from './type-evidence.js';
 import { toPosixRelative as relative } from '../files/paths.js';
 
@@ -98,6 +99,7 @@ export function analyze(input: CoreInput): CoreResult {
     incomplete.push(...facts.map((f) => ({ file: relative(input.root, f.sf.fileName), reason: `the callers of its writes could not be followed (${gaveUp(error)}); none of its writes were checked` })));
     return { sites: [], findings: [], settingsSet: new Set(), work: work(), incomplete };
   }
+  settleTemplates(facts, verdicts, input.wholeProgram, input.root);
   const result: CoreResult = { sites: [], findings: [], settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])), work: work(), incomplete };
   for (const f of facts) {
     try {

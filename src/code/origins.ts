@@ -2,7 +2,7 @@ import ts from 'typescript';
 import { globalCacheValue } from './global-cache.js';
 import { Facts, type FactKind } from './fixpoint.js';
 import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
-import { type Binding, isStableVariable, lookup, skipOuter } from './scope.js';
+import { type Binding, isStableVariable, lazySingletonValue, lookup, skipOuter } from './scope.js';
 import type { SourceHost } from './source-host.js';
 import { constructorAssignment, replacementsOf } from './carried.js';
 import { extensionClientMethod } from './prisma-extensions.js';
@@ -80,7 +80,10 @@ export class OriginResolver {
   binding(binding: Binding, sf: ts.SourceFile, steps = 0): Origin {
     switch (binding.kind) {
       case 'variable': {
-        if (!isStableVariable(binding)) return { kind: 'unknown', reason: `\`${(binding as Binding).name}\` is reassigned` };
+        if (!isStableVariable(binding)) {
+          const lazy = lazySingletonValue(binding);
+          return lazy ? this.expr(lazy, steps + 1) : { kind: 'unknown', reason: `\`${(binding as Binding).name}\` is reassigned` };
+        }
         const init = binding.decl.initializer;
         if (!init) return { kind: 'unknown', reason: `\`${binding.name}\` has no initializer` };
         let origin = this.expr(init, steps + 1);

@@ -205,6 +205,37 @@ function isReassigned(binding: Extract<Binding, { kind: 'variable' }>): boolean 
   return names.has(binding.name);
 }
 
+/**
+ * A lazily initialised singleton (`let db = null; … if (!db) db = makeDb(); return db`): a
+ * `let` without a value (or null/undefined) assigned once with `=`. Its value, wherever it is
+ * read non-null, is that assignment's right-hand side.
+ */
+export function lazySingletonValue(binding: Binding): ts.Expression | undefined {
+  if (binding.kind !== 'variable' || binding.flags === 'const' || binding.path.length > 0) return undefined;
+  // Once per declaration: a module-level `let` read a thousand times is scanned once.
+  if (lazyCache.has(binding.decl)) return lazyCache.get(binding.decl);
+  const value = lazyValue(binding);
+  lazyCache.set(binding.decl, value);
+  return value;
+}
+
+const lazyCache = new WeakMap<ts.VariableDeclaration, ts.Expression | undefined>();
+
+function lazyValue(binding: Extract<Binding, { kind: 'variable' }>): ts.Expression | undefined {
+  const init = binding.decl.initializer && skipOuter(binding.decl.initializer);
+  if (init && init.kind !== ts.SyntaxKind.NullKeyword && !(ts.isIdentifier(init) && init.text === 'undefined')) return undefined;
+  const assigned: ts.Expression[] = [];
+  let other = false;
+  const decl = binding.decl;
+  walkDescendants(findScopeRoot(decl), (node) => {
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && node.operatorToken.kind <= ts.SyntaxKind.LastAssignment && ts.isIdentifier(node.left) && lookup(node.left)?.decl === decl) {
+      if (node.operatorToken.kind === ts.SyntaxKind.EqualsToken) assigned.push(node.right);
+      else other = true;
+    } else if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken) && ts.isIdentifier(node.operand) && lookup(node.operand)?.decl === decl) other = true;
+  });
+  return !other && assigned.length === 1 ? assigned[0] : undefined;
+}
+
 function findScopeRoot(node: ts.Node): ts.Node {
   let n: ts.Node = node;
   while (n.parent && !isFunctionLike(n) && !ts.isSourceFile(n)) n = n.parent;

@@ -52,6 +52,17 @@ export class SqlTextFolder {
     }
   }
 
+  /** Runs `fn` with these parameters bound to these arguments (a table-generic builder's body, folded for one of its calls). */
+  withArgs<T>(args: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>, fn: () => T): T {
+    const saved = this.args;
+    this.args = new Map([...saved, ...args]);
+    try {
+      return fn();
+    } finally {
+      this.args = saved;
+    }
+  }
+
   /** Folds a whole SQL argument; interpolations that are not constants become holes. */
   sql(expr: ts.Expression): Folded {
     return this.fold(expr, true, 0);
@@ -140,7 +151,12 @@ export class SqlTextFolder {
       if (origin.kind === 'unknown') return { ok: false, reason: origin.reason };
       if (origin.kind === 'param') {
         // Inside an identifier helper called with a constant table (ident(Users)): its argument.
-        const arg = this.args.get(origin.binding.decl);
+        let arg = this.args.get(origin.binding.decl);
+        // A builder's parameter bound to its caller's own parameter, bound in turn (save(t) → insertInto(t, …)).
+        for (let i = 0, o = arg && this.origins.expr(arg); arg && o && o.kind === 'param' && o.path.length === 0 && this.args.has(o.binding.decl) && i < this.args.size; i++) {
+          arg = this.args.get(o.binding.decl)!;
+          o = this.origins.expr(arg);
+        }
         if (arg && origin.binding.path.length === 0) {
           let at = this.origins.expr(arg);
           for (const key of origin.path) at = this.origins.member(at, key);

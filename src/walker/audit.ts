@@ -18,6 +18,7 @@ import { applySuppressions, findSuppressions, type Suppression } from '../report
 import { RULES, severityOf } from '../../rules/index.js';
 import { renderFinding } from '../../rules/render.js';
 import { packAudit, type PackAuditResult } from '../packs/audit.js';
+import type { RlsGuardConfig } from '../config/types.js';
 import { loadPacks } from '../packs/load.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import { definerFunctions, forcedTables, gatedTables } from '../schema/model.js';
@@ -52,6 +53,11 @@ export interface AuditOptions {
   untrusted?: boolean;
   /** Called as the audit goes, for progress displays. */
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * `rls-guard init`: audit with this configuration (the proposal) instead of a config file,
+   * skip the pack pass, and hand over the parsed files, so init costs one audit, not two.
+   */
+  proposal?: { config: RlsGuardConfig; onParsed: (files: readonly ts.SourceFile[]) => void };
 }
 
 export type ProgressEvent =
@@ -67,7 +73,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const started = performance.now();
   // Real paths, so the root and every file agree however links lead to them.
   const paths = (options.paths?.length ? options.paths : ['.']).map(realPath);
-  const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
+  const loaded = options.proposal ? { config: options.proposal.config, file: null, dir: paths[0]! } : loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
   const { root, config: rooted } = auditRoots(loaded, paths[0]!, !!options.configFile);
   setPrismaSchemaPaths(root, rooted.prismaSchema);
   const incomplete: IncompleteItem[] = [];
@@ -123,6 +129,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
     });
   }
 
+  options.proposal?.onParsed(files);
   const host = new FileSystemSourceHost(files, rooted.libraries, maxBytes);
   options.onProgress?.({ phase: 'analyze', files: files.length });
   const result = analyze({ root, files, host, model, config, wholeProgram: true, ...(types ? { types } : {}) });
@@ -136,7 +143,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   if (result.sites.some((s) => s.coverage === 'org-scope')) settingsSet.add(primaryContextSetting(loaded.config.contextSettings, model.policySettings));
   const schema = schemaFindings(model, rooted, settingsSet);
   options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length, work: result.work });
-  const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
+  const packs = options.proposal ? NO_PACKS : packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
   // The pack pass walks the same tree: a link it trips over is already listed.
   const listed = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
   diagnostics.push(...packs.diagnostics.filter((d) => !listed.has(`${d.file}\0${d.message}`)).map((d) => ({ file: d.file, message: d.message })));
@@ -205,6 +212,9 @@ function allFindings(input: {
     }),
   };
 }
+
+/** What the pack pass yields when it does not run (init's proposal audit). */
+const NO_PACKS: PackAuditResult = { findings: [], diagnostics: [], deploySuppressions: new Map(), deployFiles: 0, sources: [] };
 
 /**
  * The ts-morph program, or undefined when building it failed (code nested too deeply for its

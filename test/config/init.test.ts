@@ -120,4 +120,55 @@ describe('rls-guard init', () => {
     const { $schema: _, ...mine } = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
     expect(mine).toEqual({ migrations: theirs.migrations, libraries: theirs.libraries });
   }, 180_000);
+
+  it('proposes scope and setter helpers with the line that proves each, never one that hands the connection back to the owner, nor a test helper', () => {
+    const dir = writeProject({
+      'package.json': '{ "name": "x", "dependencies": { "pg": "^8.0.0" } }',
+      'migrations/001.sql': SCHEMA,
+      'src/db.ts': "import pg from 'pg';\nexport const pool = new pg.Pool();\n",
+      'src/tenancy.ts': [
+        "import type { PoolClient } from 'pg';",
+        'export async function inOrg(client: PoolClient, org: string, work: (c: PoolClient) => Promise<void>) {',
+        "  await client.query('BEGIN');",
+        "  await client.query(\"SELECT set_config('app.current_org_id', $1, true)\", [org]);",
+        '  await work(client);',
+        "  await client.query('COMMIT');",
+        '}',
+        '// Decoy: sets the org, then RESET ROLE hands the connection back to the owner, which bypasses RLS.',
+        'export async function inOrgAsOwner(client: PoolClient, org: string, work: (c: PoolClient) => Promise<void>) {',
+        "  await client.query('BEGIN');",
+        "  await client.query(\"SELECT set_config('app.current_org_id', $1, true)\", [org]);",
+        "  await client.query('RESET ROLE');",
+        '  await work(client);',
+        "  await client.query('COMMIT');",
+        '}',
+        'export async function applyOrg(client: PoolClient, org: string) {',
+        "  await client.query(\"SELECT set_config('app.current_org_id', $1, true)\", [org]);",
+        '}',
+        '',
+      ].join('\n'),
+      'src/projects.ts': [
+        "import { pool } from './db.js';",
+        "import { applyOrg } from './tenancy.js';",
+        'export async function rename(org: string, id: number, name: string) {',
+        '  const client = await pool.connect();',
+        "  await client.query('BEGIN');",
+        '  await applyOrg(client, org);',
+        "  await client.query('UPDATE projects SET name = $1 WHERE id = $2', [name, id]);",
+        "  await client.query('COMMIT');",
+        '}',
+        '',
+      ].join('\n'),
+      'test/helpers.ts': "export async function inTestOrg(c: any, org: string, work: (c: any) => Promise<void>) {\n  await c.query(\"SELECT set_config('app.current_org_id', $1, true)\", [org]);\n  await work(c);\n}\n",
+    });
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    expect(written.scopeHelpers).toEqual(['inOrg']);
+    expect(written.setterHelpers).toEqual(['applyOrg']);
+    expect(r.stdout).toContain('Scope helpers: inOrg (src/tenancy.ts:2, sets the org context (src/tenancy.ts:4) and runs its callback)');
+    expect(r.stdout).toContain('Setter helpers: applyOrg (src/tenancy.ts:16, sets the org context on the connection it is given (src/tenancy.ts:17); covers src/projects.ts:7)');
+    expect(r.stdout).toContain('Not proposed: inOrgAsOwner (src/tenancy.ts:9): runs its callback after RESET ROLE (src/tenancy.ts:12)');
+    expect(r.stdout).not.toContain('inTestOrg');
+  }, 120_000);
 });

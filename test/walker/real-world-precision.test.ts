@@ -104,9 +104,11 @@ describe('Kysely CamelCasePlugin', () => {
   it('maps the tables of writes through an instance built with the plugin, by provenance', () => {
     const report = expectAnnotated('kysely-camel');
     const tables = report.writeSites.map((s) => `${s.line} ${s.tables.join(',')}`);
-    expect(tables).toEqual(['7 public.push_tokens', '12 public.push_tokens', '19 public.user_settings', '26 public.pushtokens', '29 public.pushtokens', '35 ']);
+    expect(tables).toEqual(['7 public.push_tokens', '12 public.push_tokens', '19 public.user_settings', '26 public.pushtokens', '29 public.pushtokens', '35 ', '42 public.user_settings']);
     const unresolved = report.writeSites.find((s) => s.line === 35)!;
     expect(unresolved.evidence).toContain("'pushTokens' is 'push_tokens' if the Kysely instance uses CamelCasePlugin");
+    // Only the connection is unknown at line 42: the one reading the schema has names the table.
+    expect(report.writeSites.find((s) => s.line === 42)!.evidence).toContain('no call of `settingsWith` was found');
   });
 
   it('converts names as the plugin does, per option', () => {
@@ -123,7 +125,8 @@ describe('Kysely CamelCasePlugin', () => {
 
   it('reads the plugin behind an in-repo factory with its options', () => {
     const dir = writeProject({
-      'db/migrations/001.sql': 'CREATE TABLE s_s_o_links (id int); ALTER TABLE s_s_o_links ENABLE ROW LEVEL SECURITY;',
+      // Both readings of SSOLinks exist, so the schema cannot tell which one an unknown option set reaches.
+      'db/migrations/001.sql': 'CREATE TABLE s_s_o_links (id int); ALTER TABLE s_s_o_links ENABLE ROW LEVEL SECURITY; CREATE TABLE ssolinks (id int);',
       'src/db.ts': `import { CamelCasePlugin, Kysely } from 'kysely';
 const make = () => new CamelCasePlugin({ underscoreBetweenUppercaseLetters: true });
 export const db = new Kysely<any>({ dialect: {} as any, plugins: [make()] });
@@ -136,7 +139,8 @@ export const a = () => db.deleteFrom('SSOLinks').execute();
 
   it('reads options spread from a const, and gives up on options it cannot read', () => {
     const dir = writeProject({
-      'db/migrations/001.sql': 'CREATE TABLE s_s_o_links (id int); ALTER TABLE s_s_o_links ENABLE ROW LEVEL SECURITY;',
+      // Both readings of SSOLinks exist, so the schema cannot tell which one an unknown option set reaches.
+      'db/migrations/001.sql': 'CREATE TABLE s_s_o_links (id int); ALTER TABLE s_s_o_links ENABLE ROW LEVEL SECURITY; CREATE TABLE ssolinks (id int);',
       'src/db.ts': `import { CamelCasePlugin, Kysely } from 'kysely';
 const OPTS = { underscoreBetweenUppercaseLetters: true } as const;
 export const db = new Kysely<any>({ dialect: {} as any, plugins: [new CamelCasePlugin({ ...OPTS })] });

@@ -1,0 +1,247 @@
+import ts from 'typescript';
+import { adapters } from '../adapters/index.js';
+import type { DbAdapter } from '../adapters/types.js';
+import { soleReturn } from './construction.js';
+import type { FileFacts, RawSite } from './facts.js';
+import { isInlineCallback } from './flow.js';
+import type { FactKind } from '../code/fixpoint.js';
+import { where } from './handles.js';
+import { isExported } from '../code/modules.js';
+import { functionName, type OriginResolver } from '../code/origins.js';
+import type { SiteVerdict } from './program.js';
+import { isFunctionLike, lookup, skipOuter } from '../code/scope.js';
+import { walkDescendants } from '../code/walk.js';
+
+// Table-generic builders: an in-repo helper that writes on whatever table it is handed
+// (`buildInsert(pool)(Users)`, `insertInto(Users, pool, row)`). Its body alone names no
+// table, so the write is judged where the builder is called: each complete call is a write
+// site of its own, on the table that call's arguments name (the flow re-folds the builder's
+// SQL with its parameters bound to those arguments). The body's own site is a *template*:
+// dropped once every call of the builder has been instantiated, and otherwise left
+// unresolved with the call that could not be (fail closed).
+
+/** A query call in a builder whose SQL text reads one of the builder's parameters. */
+export interface Template {
+  query: ts.CallExpression;
+  receiver: ts.Expression;
+  sqlArg: ts.Expression;
+  values: ts.Expression | undefined;
+  method: string;
+  adapter: DbAdapter;
+  /** The node of the function's own body that stands for the write: the query, or the call of an inner builder that makes it. */
+  node: ts.CallExpression;
+  /** Inner builders called on the way to the query (`function save(t) { return insertInto(t, …) }`), outermost first. */
+  via: BuilderCall[];
+}
+
+/** A call that runs a function's body, with the curried calls that led to it (`b(pool)(T)(row)`). */
+export interface BuilderCall {
+  /** The outermost function of the chain (the one named at the call). */
+  head: ts.FunctionLikeDeclaration;
+  /** The function whose body this call runs. */
+  fn: ts.FunctionLikeDeclaration;
+  /** The call of `head` that starts the chain. */
+  headCall: ts.CallExpression;
+  /** Each function's parameters bound to the arguments its call passed. */
+  bound: Map<ts.ParameterDeclaration, ts.Expression>;
+}
+
+const MAX_CHAIN = 6;
+
+/**
+ * The function a call runs and the chain of calls that produced it: `f(a)(b)` runs what
+ * `f` returns; `const g = f(a); g(b)` too (by provenance of `g`).
+ */
+export function builderCall(call: ts.CallExpression, origins: OriginResolver): BuilderCall | undefined {
+  const calls: ts.CallExpression[] = [call];
+  for (let e = skipOuter(call.expression); calls.length <= MAX_CHAIN; ) {
+    if (ts.isCallExpression(e)) {
+      calls.unshift(e);
+      e = skipOuter(e.expression);
+      continue;
+    }
+    if (!ts.isIdentifier(e)) break;
+    const o = origins.expr(e);
+    if (o.kind !== 'expr' || !ts.isCallExpression(skipOuter(o.expr))) break;
+    e = skipOuter(o.expr);
+  }
+  const headCall = calls[0]!;
+  const target = origins.expr(headCall.expression);
+  if (target.kind !== 'function') return undefined;
+  const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+  let fn: ts.FunctionLikeDeclaration = target.decl;
+  for (let i = 0; ; i++) {
+    const c = calls[i]!;
+    fn.parameters.forEach((p, j) => {
+      const a = c.arguments[j];
+      if (a && !ts.isSpreadElement(a)) bound.set(p, a);
+    });
+    if (i === calls.length - 1) break;
+    const next = returnedFunction(fn, origins);
+    if (!next) return undefined;
+    fn = next;
+  }
+  return { head: target.decl, fn, headCall, bound };
+}
+
+function returnedFunction(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): ts.FunctionLikeDeclaration | undefined {
+  const returned = soleReturn(fn);
+  const r = returned && skipOuter(returned);
+  if (!r) return undefined;
+  if (ts.isArrowFunction(r) || ts.isFunctionExpression(r)) return r;
+  const o = origins.expr(r);
+  return o.kind === 'function' ? o.decl : undefined;
+}
+
+/** The query calls a function's own body runs (inline callbacks included) whose SQL reads a parameter of it or of a function enclosing it. */
+export function templateKind(origins: OriginResolver): FactKind<ts.FunctionLikeDeclaration, Template[]> {
+  return kindFor(origins);
+}
+
+const kinds = new WeakMap<OriginResolver, FactKind<ts.FunctionLikeDeclaration, Template[]>>();
+
+function kindFor(origins: OriginResolver): FactKind<ts.FunctionLikeDeclaration, Template[]> {
+  const known = kinds.get(origins);
+  if (known) return known;
+  const kind: FactKind<ts.FunctionLikeDeclaration, Template[]> = {
+    name: 'table-builder-templates',
+    compute: (fn) => templates(fn, origins),
+    conservative: () => [],
+    same: (a, b) => a.length === b.length && a.every((t, i) => t.query === b[i]!.query && t.node === b[i]!.node),
+  };
+  kinds.set(origins, kind);
+  return kind;
+}
+
+/** Every parameter binding on the way from a call to a template's query: the call's own, then each inner builder's. */
+export function bindingsOf(chain: BuilderCall, t: Template): Map<ts.ParameterDeclaration, ts.Expression> {
+  const out = new Map(chain.bound);
+  for (const v of t.via) for (const [p, a] of v.bound) out.set(p, a);
+  return out;
+}
+
+/** What an expression of the builder's body stands for at the call: parameters replaced by the arguments bound to them, as far as they go. */
+export function throughBindings(expr: ts.Expression, bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>, origins: OriginResolver): ts.Expression {
+  let e = expr;
+  for (let i = 0; i <= bound.size; i++) {
+    const o = origins.expr(e);
+    const next = o.kind === 'param' && o.path.length === 0 ? bound.get(o.binding.decl) : undefined;
+    if (!next) return e;
+    e = next;
+  }
+  return e;
+}
+
+function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Template[] {
+  const out: Template[] = [];
+  const visit = (n: ts.Node): boolean => {
+    if (isFunctionLike(n) && !isInlineCallback(n)) return false;
+    if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
+      const callee = skipOuter(n.expression) as ts.PropertyAccessExpression;
+      const method = callee.name.text;
+      const adapter = adapters.find((a) => a.queryMethods[method]);
+      const qm = adapter?.queryMethods[method];
+      const sqlArg = qm ? n.arguments[qm.sqlArg] : undefined;
+      if (adapter && qm && sqlArg && readsParameter(sqlArg)) {
+        out.push({ query: n, receiver: callee.expression, sqlArg, values: n.arguments[qm.sqlArg + 1], method, adapter, node: n, via: [] });
+      }
+    }
+    // A builder called with this function's parameters: its writes are this function's to instantiate.
+    if (ts.isCallExpression(n) && n.arguments.some((a) => readsParameter(a))) {
+      const inner = builderCall(n, origins);
+      if (inner) for (const t of origins.facts.get(kindFor(origins), inner.fn)) out.push({ ...t, node: n, via: [inner, ...t.via] });
+    }
+    return true;
+  };
+  // An explicit stack (walk.ts): bodies nest deeper than a recursive walk can follow.
+  if (fn.body && visit(fn.body)) walkDescendants(fn.body, visit);
+  return out;
+}
+
+/** Does the SQL argument read a parameter (of a function that is not an inline callback), directly or through local consts? */
+export function readsParameter(expr: ts.Expression): boolean {
+  // An explicit stack: SQL built from thousands of `+` terms nests as deep as it is long.
+  const seen = new Set<ts.Node>();
+  const work: ts.Node[] = [expr];
+  while (work.length) {
+    const n = work.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (ts.isIdentifier(n)) {
+      if (ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) continue;
+      const b = lookup(n);
+      if (b?.kind === 'parameter' && !isInlineCallback(b.fn)) return true;
+      if (b?.kind === 'variable' && b.decl.initializer && b.decl.getSourceFile() === expr.getSourceFile()) work.push(b.decl.initializer);
+      continue;
+    }
+    if (isFunctionLike(n)) continue;
+    ts.forEachChild(n, (c) => {
+      work.push(c);
+    });
+  }
+  return false;
+}
+
+/** The outermost function (not an inline callback) enclosing a node: the one whose callers instantiate its templates. */
+export function ownerOf(node: ts.Node): ts.FunctionLikeDeclaration | undefined {
+  let owner: ts.FunctionLikeDeclaration | undefined;
+  for (let n = node.parent; n; n = n.parent) if (isFunctionLike(n) && !isInlineCallback(n)) owner = n;
+  return owner;
+}
+
+/** How a builder is named in evidence: `buildInsert` (src/builders.ts:9). */
+export function builderLabel(chain: BuilderCall, t: Template, root: string): string {
+  const names = [chain.head, ...t.via.map((v) => v.head)].map((f) => `\`${functionName(f)}\``);
+  return `the table-generic builder ${names.join(' → ')} (${where(t.query, root)})`;
+}
+
+/**
+ * After verdicts: a template whose builder's every call was instantiated is dropped (each
+ * call is its own site); one whose builder is called where no instance could be made, or
+ * whose callers cannot all be seen, stays unresolved and says why. Sites made at a caller
+ * carry the builder in their evidence.
+ */
+export function settleTemplates(files: FileFacts[], verdicts: Map<RawSite, SiteVerdict>, wholeProgram: boolean, root: string): void {
+  const instantiated = new Map<ts.Node, Set<ts.Node>>();
+  const callers = new Map<ts.FunctionLikeDeclaration, ts.Node[]>();
+  const escaped = new Set<ts.FunctionLikeDeclaration>();
+  for (const f of files) {
+    for (const i of f.instantiations) {
+      const set = instantiated.get(i.template) ?? new Set();
+      instantiated.set(i.template, set.add(i.headCall));
+    }
+    for (const e of f.edges) callers.set(e.callee, [...(callers.get(e.callee) ?? []), e.call]);
+    for (const fn of f.escapedFunctions) escaped.add(fn);
+  }
+  for (const f of files) {
+    f.sites = f.sites.filter((site) => {
+      const verdict = verdicts.get(site);
+      if (!verdict) return true;
+      if (site.builtBy && !verdict.evidence.includes(site.builtBy)) verdicts.set(site, { ...verdict, evidence: `${verdict.evidence}; written by ${site.builtBy}` });
+      const owner = site.template;
+      if (!owner) return true;
+      const name = functionName(owner);
+      const calls = callers.get(owner) ?? [];
+      const made = instantiated.get(site.call) ?? new Set();
+      const missed = calls.find((c) => !made.has(c));
+      const mayBeElsewhere = escaped.has(owner) || (!wholeProgram && isExportedOwner(owner));
+      if (calls.length > 0 && !missed && !mayBeElsewhere) return false;
+      const why = escaped.has(owner)
+        ? `\`${name}\` is passed around as a value, so the calls that name its table cannot all be followed`
+        : missed
+          ? `the call at ${where(missed, root)} does not complete it into a write rls-guard can follow`
+          : mayBeElsewhere
+            ? `its calls are in other files`
+            : `no call of \`${name}\` was found`;
+      const deferred = !wholeProgram && mayBeElsewhere && !escaped.has(owner);
+      verdicts.set(site, { ...verdict, coverage: 'unresolved', via: null, evidence: `${verdicts.get(site)!.evidence}; the table comes from a parameter of \`${name}\`, which is judged at each call that names it, and ${why}`, deferred, crossFile: isExportedOwner(owner) });
+      return true;
+    });
+  }
+}
+
+function isExportedOwner(fn: ts.FunctionLikeDeclaration): boolean {
+  const name = functionName(fn);
+  if (name === '<anonymous>' || ts.isMethodDeclaration(fn)) return true;
+  return isExported(fn.getSourceFile(), name) || !!ts.getModifiers(fn as ts.FunctionDeclaration)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+}
