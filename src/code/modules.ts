@@ -157,6 +157,8 @@ function declaredNames(st: ts.Statement): string[] {
     return names;
   }
   if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) && st.name) return [st.name.text];
+  // A type alias (`export type Db = ReturnType<typeof buildClient>`): read for what it names.
+  if (ts.isTypeAliasDeclaration(st)) return [st.name.text];
   return [];
 }
 
