@@ -9,11 +9,12 @@ import type { RlsModel, TableState } from '../schema/types.js';
 // Findings about the schema itself, reported at the migration line that causes them. Only
 // the walker sees every file, so only it can say that no code sets a setting.
 
-export function schemaFindings(model: RlsModel, config: RlsGuardConfig, settingsSet: ReadonlySet<string>): (Finding & { ruleId: RuleId })[] {
-  const out: (Finding & { ruleId: RuleId })[] = [];
+/** `setting`: the setting whose absence from the code raised the finding (a sharded audit settles it when the shards merge). */
+export function schemaFindings(model: RlsModel, config: RlsGuardConfig, settingsSet: ReadonlySet<string>): (Finding & { ruleId: RuleId; setting?: string })[] {
+  const out: (Finding & { ruleId: RuleId; setting?: string })[] = [];
   const ids = new FingerprintCounter();
-  const add = (ruleId: RuleId, at: { file: string; line: number }, message: string, key: string): void => {
-    out.push({ ruleId, severity: RULES[ruleId].severity, file: at.file, line: at.line, column: 1, endLine: at.line, endColumn: 1, message, fingerprint: ids.next([ruleId, at.file, key]) });
+  const add = (ruleId: RuleId, at: { file: string; line: number }, message: string, key: string, setting?: string): void => {
+    out.push({ ruleId, severity: RULES[ruleId].severity, file: at.file, line: at.line, column: 1, endLine: at.line, endColumn: 1, message, fingerprint: ids.next([ruleId, at.file, key]), ...(setting ? { setting } : {}) });
   };
   const tables = [...model.tables.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const t of tables) {
@@ -37,6 +38,7 @@ export function schemaFindings(model: RlsModel, config: RlsGuardConfig, settings
           p.at,
           `Policy ${p.name} on ${t.name} reads current_setting('${setting}'), but no code in the audited paths sets ${setting}: the setting stays empty, so the policy matches no rows (reads come back empty, updates and deletes do nothing, inserts fail). Set it with set_config('${setting}', …, true) in the same transaction as the org context, or list it under "contextSettings" if something outside the code sets it.`,
           `setting:${t.name}:${p.name}:${setting}`,
+          setting,
         );
       }
     }

@@ -22,6 +22,8 @@ export interface PackAuditInput {
   packs: PackSet;
   /** Source files the walker already parsed. */
   sourceFiles: readonly ts.SourceFile[];
+  /** False: the source files only (the audit cache scans deployment files once per run, source files once per content). */
+  deploy?: boolean;
 }
 
 export interface PackAuditResult {
@@ -66,6 +68,7 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
       if (!suppressed(suppressions, finding, file, result.usedSuppressions)) result.findings.push(finding);
     }
   }
+  if (input.deploy === false) return result;
   const packFiles = new Set(input.packs.userFiles.map((f) => path.resolve(input.root, f)));
   // .env files are usually git-ignored, yet they are what the service boots with: they are
   // read even then. Every other deployment file follows .gitignore like the sources.

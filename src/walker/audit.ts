@@ -1,25 +1,28 @@
 import path from 'node:path';
-import type ts from 'typescript';
-import { analyze, type CoreResult } from '../analysis/index.js';
+import type { CoreResult } from '../analysis/index.js';
 import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/config.js';
-import { FileSystemSourceHost, parseSource, readSource, SOURCE_EXTENSIONS } from '../analysis/source-host.js';
+import { readSource, SOURCE_EXTENSIONS } from '../analysis/source-host.js';
 import { loadConfig } from '../config/load.js';
 import { auditRoots } from '../config/roots.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
 import { realPath, walkFiles } from '../files/walk.js';
 import type { Finding, IncompleteItem, Report, WriteSite } from '../report/types.js';
-import { incompleteFindings, sortIncomplete } from '../report/incomplete.js';
-import { packAudit, type PackAuditResult } from '../packs/audit.js';
+import { packAudit } from '../packs/audit.js';
 import { loadPacks } from '../packs/load.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import type { RlsModel } from '../schema/types.js';
 import type { BaselineOutcome } from '../report/baseline.js';
 import { VERSION } from '../version.js';
-import { otherDatabaseOf } from '../report/other-database.js';
-import { partitionSetAside, setAsideNote, type SetAsideKind } from '../report/set-aside.js';
-import type { TypeEvidence } from '../analysis/type-evidence.js';
-import { createTypedProgram, hasInstalledTypes } from './typed-program.js';
+import type { SetAsideKind } from '../report/set-aside.js';
+import { cachePlace } from '../cache/location.js';
+import { incrementalAudit, type CacheReport } from '../cache/audit-cache.js';
+import type { FileResult } from '../cache/store.js';
+import { fileParts, type ReportHeader } from './assemble.js';
+import { analyseFiles } from './file-results.js';
+import { auditScope, scopedReport, type PartialReport } from './scope.js';
+import { hasInstalledTypes } from './typed-program.js';
+import { stableHash } from '../eslint/stable-hash.js';
 
 // The walker: every source file under the audited paths, parsed once, analysed as one
 // program so helpers' callers are followed across files.
@@ -43,6 +46,14 @@ export interface AuditOptions {
   untrusted?: boolean;
   /** Called as the audit goes, for progress displays. */
   onProgress?: (event: ProgressEvent) => void;
+  /** The on-disk cache of per-file results (see docs/cache.md). Off unless enabled; the CLI enables it. */
+  cache?: { enabled: boolean; location?: string };
+  /** Analyse and report only shard `index` (1-based) of `count`: a partial report for `rls-guard merge`. */
+  shard?: { index: number; count: number };
+  /** Report only the files changed since this git ref (committed on HEAD since their merge base, or uncommitted). */
+  changedSince?: string;
+  /** Told how many files the cache answered. */
+  onCache?: (stats: CacheReport) => void;
 }
 
 export type ProgressEvent =
@@ -67,6 +78,10 @@ export interface AuditReport extends Report {
   suppressedFindings: (Finding & { suppressed: { reason: string } })[];
   /** Set when a baseline was applied: what it hid and which of its entries no longer occur. */
   baseline?: BaselineOutcome;
+  /** A shard's report: what `rls-guard merge` needs to rebuild the whole report. */
+  partial?: PartialReport;
+  /** With --changed-since: the ref and the files the report covers. */
+  changedSince?: { ref: string; files: string[] };
 }
 
 export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
@@ -109,68 +124,62 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
       incomplete.push({ file: rel(root, file), kind: 'source', reason: read.reason });
     }
   }
-  // Each file is parsed once: by ts-morph when the checker is wanted, else directly.
-  let files: ts.SourceFile[];
-  let types: TypeEvidence | undefined;
-  const typed = options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root)) ? typedOrNot(root, readable.map((r) => r.file), diagnostics) : undefined;
-  if (typed) {
-    files = typed.files;
-    options.onProgress?.({ phase: 'parse', parsed: files.length, total: readable.length });
-    types = typed.types;
+  const typed = options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root));
+  const sources = readable.map((r) => ({ ...r, rel: rel(root, r.file) }));
+  const scope = auditScope(root, sources.map((s) => s.rel), options);
+  const runDiagnostics: Diagnostic[] = [];
+  let analysedSites = 0;
+  let work: CoreResult['work'] | undefined;
+  const analyse = (set: readonly { file: string; text: string }[], want: ReadonlySet<string>): Map<string, FileResult> => {
+    const out = analyseFiles({ root, files: set, want, model, config, libraries: rooted.libraries, maxBytes, typed, packs: packSet, paths, ignore: loaded.config.ignore ?? [], onParsed: (parsed, total) => options.onProgress?.({ phase: 'parse', parsed, total }), onAnalyse: (files) => options.onProgress?.({ phase: 'analyze', files }) });
+    runDiagnostics.push(...out.diagnostics);
+    analysedSites += out.sites;
+    work = out.work;
+    return out.results;
+  };
+  const place = cachePlace(root, { enabled: options.cache?.enabled ?? false, ...(options.cache?.location ? { location: options.cache.location } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
+  let results: Map<string, FileResult>;
+  if (!place.dir && scope.targets.size === sources.length) {
+    // Everything, nothing cached: one run, no module graph to work out.
+    results = analyse(sources, scope.targets);
+    options.onCache?.({ reused: 0, analysed: sources.length, context: 0, location: null, why: (place as { why: string }).why });
   } else {
-    files = readable.flatMap((r, i) => {
-      options.onProgress?.({ phase: 'parse', parsed: i + 1, total: readable.length });
-      try {
-        return [parseSource(r.file, r.text)];
-      } catch (error) {
-        // The parser recurses: code nested deeply enough overflows the stack.
-        // TypeScript's own parser recurses: a few thousand nested brackets overflow its stack.
-        const reason = error instanceof RangeError ? 'cannot be parsed: it nests deeper than the TypeScript parser can follow; none of its writes were checked' : `not parsed (${(error as Error).message}); none of its writes were checked`;
-        diagnostics.push({ file: rel(root, r.file), message: reason });
-        incomplete.push({ file: rel(root, r.file), kind: 'source', reason });
-        return [];
-      }
-    });
+    const run = incrementalAudit({ root, files: sources, targets: scope.targets, cacheDir: place.dir, key: [VERSION, model, rooted, config.strict, typed, options.allowIncomplete ?? false], analyse });
+    results = run.results;
+    options.onCache?.({ ...run.stats, location: place.dir, ...(place.dir ? {} : { why: (place as { why: string }).why }) });
   }
+  options.onProgress?.({ phase: 'done', files: sources.length, writeSites: analysedSites, ...(work ? { work } : {}) });
 
-  const host = new FileSystemSourceHost(files, rooted.libraries, maxBytes);
-  options.onProgress?.({ phase: 'analyze', files: files.length });
-  const result = analyze({ root, files, host, model, config, wholeProgram: true, ...(types ? { types } : {}) });
-  for (const gap of result.incomplete) {
-    diagnostics.push({ file: gap.file, message: gap.reason });
-    incomplete.push({ ...gap, kind: 'source' });
-  }
-  // A write covered by a scope helper proves the context settings are set, even when the
-  // helper itself lives outside the audited paths.
-  const settingsSet = new Set(result.settingsSet);
-  if (result.sites.some((s) => s.coverage === 'org-scope')) settingsSet.add(primaryContextSetting(loaded.config.contextSettings, model.policySettings));
-  result.findings.push(...schemaFindings(model, rooted, settingsSet).map((f) => ({ ...f, suppressed: null })));
-  options.onProgress?.({ phase: 'done', files: files.length, writeSites: result.sites.length, work: result.work });
-  const packs = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: files });
+  // Per file, in a fixed order: what it contributed (computed now or read from the cache).
+  const parts = fileParts([...scope.targets].sort(), results);
+  parts.diagnostics.unshift(...diagnostics, ...runDiagnostics);
+  parts.incomplete.unshift(...incomplete);
+  parts.primarySetting = primaryContextSetting(loaded.config.contextSettings, model.policySettings);
+  parts.schemaCandidates = schemaFindings(model, rooted, new Set());
+  parts.include = [...(rooted.includeWritesFrom ?? [])];
+  parts.allowIncomplete = options.allowIncomplete ?? false;
+  // Deployment files once per run; source files were scanned with their analysis.
+  const deploy = packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: [] });
   // The pack pass walks the same tree: a link it trips over is already listed.
-  const listed = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
-  diagnostics.push(...packs.diagnostics.filter((d) => !listed.has(`${d.file}\0${d.message}`)).map((d) => ({ file: d.file, message: d.message })));
-  for (const d of packs.diagnostics) if (d.incomplete) incomplete.push({ file: d.file, kind: 'source', reason: d.message });
-  const otherDatabase = new Map<string, string>();
-  for (const sf of files) {
-    const other = otherDatabaseOf(sf);
-    if (other) otherDatabase.set(rel(root, sf.fileName), other);
-  }
-  return buildReport({ root, model, result, packs, files: files.map((f) => rel(root, f.fileName)), include: rooted.includeWritesFrom ?? [], otherDatabase, diagnostics, incomplete, allowIncomplete: options.allowIncomplete ?? false, configFile: loaded.file, durationMs: performance.now() - started });
-}
-
-/**
- * The ts-morph program, or undefined when building it failed (code nested too deeply for its
- * recursive parser): the files are then parsed one by one, and a file that still fails is
- * reported on its own.
- */
-function typedOrNot(root: string, files: string[], diagnostics: Diagnostic[]): ReturnType<typeof createTypedProgram> | undefined {
-  try {
-    return createTypedProgram(root, files);
-  } catch (error) {
-    diagnostics.push({ file: '.', message: `the type checker could not be used (${error instanceof RangeError ? 'some code is nested too deeply' : (error as Error).message}); the files were analysed without types` });
-    return undefined;
-  }
+  const listed = new Set(parts.diagnostics.map((d) => `${d.file}\0${d.message}`));
+  parts.diagnostics.push(...deploy.diagnostics.filter((d) => !listed.has(`${d.file}\0${d.message}`)).map((d) => ({ file: d.file, message: d.message })));
+  for (const d of deploy.diagnostics) if (d.incomplete) parts.incomplete.push({ file: d.file, kind: 'source', reason: d.message });
+  parts.packFindings.push(...deploy.findings);
+  parts.packUsed.push(...deploy.usedSuppressions);
+  const sourcesOfSchema: Report['schema']['sources'] = (model.sources ?? []).map((s) => ({ ...s }));
+  if (loaded.file) sourcesOfSchema.push({ kind: 'config', ref: rel(root, loaded.file) });
+  sourcesOfSchema.push(...deploy.sources);
+  const header: ReportHeader = {
+    tool: { name: 'rls-guard', version: VERSION },
+    root,
+    schema: {
+      gatedTables: [...model.tables.values()].filter((t) => t.rlsEnabled).map((t) => t.name).sort(),
+      forcedTables: [...model.tables.values()].filter((t) => t.rlsEnabled && t.forced).map((t) => t.name).sort(),
+      securityDefinerFunctions: [...model.functions.values()].filter((f) => f.securityDefiner).map((f) => f.name).sort(),
+      sources: sourcesOfSchema,
+    },
+  };
+  return scopedReport(header, parts, scope, stableHash([VERSION, model, rooted, config.strict, typed, parts.allowIncomplete]), performance.now() - started);
 }
 
 /** What the RLS model could not see: migration input read in part, no migrations, no gated tables. */
@@ -188,88 +197,12 @@ function modelGaps(model: RlsModel): IncompleteItem[] {
   return gaps;
 }
 
-function buildReport(input: {
-  root: string;
-  model: RlsModel;
-  result: CoreResult;
-  packs: PackAuditResult;
-  files: string[];
-  include: readonly SetAsideKind[];
-  otherDatabase: ReadonlyMap<string, string>;
-  diagnostics: Diagnostic[];
-  incomplete: IncompleteItem[];
-  allowIncomplete: boolean;
-  configFile: string | null;
-  durationMs: number;
-}): AuditReport {
-  const { model, result } = input;
-  const byPosition = <T extends { file: string; line: number; column: number }>(a: T, b: T): number =>
-    a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
-  const incomplete = sortIncomplete(input.incomplete);
-  const allSites = result.sites.map(({ deferred: _deferred, ...site }) => site).sort(byPosition);
-  const toFinding = (f: CoreResult['findings'][number]): Finding => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, message: f.message, fingerprint: f.fingerprint });
-  const byFinding = (a: Finding, b: Finding): number => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId);
-  const allFindings: Finding[] = result.findings
-    .filter((f) => !f.suppressed && !(f.ruleId === 'no-unused-suppression' && input.packs.usedSuppressions.has(`${f.file}:${f.line}`)))
-    .map(toFinding)
-    .concat(input.packs.findings)
-    .concat(incompleteFindings(incomplete, { allow: input.allowIncomplete }))
-    .sort(byFinding);
-  const aside = partitionSetAside({ files: input.files, sites: allSites, findings: allFindings, include: input.include, otherDatabase: input.otherDatabase });
-  for (const [file, other] of input.otherDatabase) {
-    const n = aside.setAsideSites.filter((s) => s.file === file).length;
-    if (n) input.diagnostics.push({ file, message: `${n} write site(s) set aside: this file writes to another database (${other}), not to Postgres` });
-  }
-  const writeSites = aside.sites;
-  const findings = aside.findings;
-  const note = setAsideNote(aside.summary);
-  if (note) input.diagnostics.push({ file: '.', message: note });
-  const suppressedFindings = result.findings.flatMap((f) => (f.suppressed ? [{ ...toFinding(f), suppressed: f.suppressed }] : [])).sort(byFinding);
-  // Unresolved writes may touch gated tables and SECURITY DEFINER calls write them on the
-  // caller's behalf: both count, so coverage cannot look better by failing to resolve.
-  const gatedSites = writeSites.filter((s) => s.coverage !== 'not-gated');
-  const covered = gatedSites.filter((s) => s.coverage === 'org-scope' || s.coverage === 'security-definer' || s.coverage === 'admin-pool').length;
-  const sources: Report['schema']['sources'] = (model.sources ?? []).map((s) => ({ ...s }));
-  if (input.configFile) sources.push({ kind: 'config', ref: rel(input.root, input.configFile) });
-  sources.push(...input.packs.sources);
-  return {
-    tool: { name: 'rls-guard', version: VERSION },
-    root: input.root,
-    schema: {
-      gatedTables: [...model.tables.values()].filter((t) => t.rlsEnabled).map((t) => t.name).sort(),
-      forcedTables: [...model.tables.values()].filter((t) => t.rlsEnabled && t.forced).map((t) => t.name).sort(),
-      securityDefinerFunctions: [...model.functions.values()].filter((f) => f.securityDefiner).map((f) => f.name).sort(),
-      sources,
-    },
-    writeSites,
-    findings,
-    incomplete,
-    suppressedFindings,
-    summary: {
-      files: input.files.length,
-      writeSites: writeSites.length,
-      gatedWriteSites: gatedSites.length,
-      covered,
-      // Nothing to cover is not full coverage: with no gated writes there is no ratio.
-      coverage: gatedSites.length === 0 ? null : Math.round((covered / gatedSites.length) * 1000) / 1000,
-      incomplete: incomplete.length,
-      errors: findings.filter((f) => f.severity === 'error').length,
-      warnings: findings.filter((f) => f.severity === 'warning').length,
-      baselined: 0,
-      durationMs: Math.round(input.durationMs),
-      ...(note ? { setAside: aside.summary } : {}),
-    },
-    ...(aside.setAsideSites.length ? { setAsideWriteSites: aside.setAsideSites } : {}),
-    diagnostics: input.diagnostics,
-  };
-}
-
 /** The setting a scope helper outside the audited code is assumed to set: the configured one, else the conventional one. */
 function primaryContextSetting(configured: string[] | undefined, policySettings: ReadonlySet<string>): string {
   if (configured?.[0]) return configured[0].toLowerCase();
   return policySettings.has(DEFAULT_CONTEXT_SETTING) || policySettings.size === 0 ? DEFAULT_CONTEXT_SETTING : [...policySettings].sort()[0]!;
 }
 
-function rel(root: string, file: string): string {
+export function rel(root: string, file: string): string {
   return path.relative(root, file).split(path.sep).join('/');
 }

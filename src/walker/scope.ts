@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { buildReport, type ReportHeader, type ReportParts } from './assemble.js';
+import type { AuditReport } from './audit.js';
+
+// What part of the project an audit reports: everything, one shard of it (`--shard i/n`,
+// for `rls-guard merge`), or the files changed since a git ref (`--changed-since`). The
+// analysis still reads whatever those files' verdicts depend on (src/cache/incremental.ts).
+
+export interface AuditScope {
+  /** Source files (root-relative) whose sites and findings are reported. */
+  targets: Set<string>;
+  shard?: { index: number; count: number };
+  changed?: { ref: string; files: Set<string> };
+  sources: Set<string>;
+}
+
+/** What `rls-guard merge` checks and reads back from each shard's report. */
+export interface PartialReport {
+  shard: { index: number; count: number };
+  /** Tool version, config, RLS model and options: shards of one audit share it. */
+  key: string;
+  parts: ReportParts;
+}
+
+export class ScopeError extends Error {}
+
+export function auditScope(root: string, sources: readonly string[], options: { shard?: { index: number; count: number }; changedSince?: string }): AuditScope {
+  const all = new Set(sources);
+  if (options.shard && options.changedSince) throw new ScopeError('--shard and --changed-since cannot be used together');
+  if (options.shard) {
+    const { index, count } = options.shard;
+    if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 1 || index > count) throw new ScopeError(`--shard ${index}/${count}: give i/n with 1 ≤ i ≤ n`);
+    return { targets: new Set(sources.filter((f) => shardOf(f, count) === index)), shard: { index, count }, sources: all };
+  }
+  if (options.changedSince !== undefined) {
+    const files = changedFiles(root, options.changedSince);
+    return { targets: new Set(sources.filter((f) => files.has(f))), changed: { ref: options.changedSince, files }, sources: all };
+  }
+  return { targets: all, sources: all };
+}
+
+/**
+ * The shard (1-based) a path belongs to: a hash of its POSIX path relative to the root, so
+ * every machine puts every file in the same shard and shards come out about equal.
+ */
+export function shardOf(file: string, count: number): number {
+  return (crypto.createHash('sha256').update(file).digest().readUInt32BE(0) % count) + 1;
+}
+
+/** The report of the scope's files: the parts are cut to what the scope owns. */
+export function scopedReport(header: ReportHeader, parts: ReportParts, scope: AuditScope, key: string, durationMs: number): AuditReport {
+  if (scope.shard) {
+    const { count, index } = scope.shard;
+    // Everything that is not a source file (the model's gaps, migrations, deployment files) belongs to a shard by its path too, so it appears once after the merge.
+    const mine = (file: string): boolean => shardOf(file, count) === index;
+    const own: ReportParts = {
+      ...parts,
+      diagnostics: parts.diagnostics.filter((d) => mine(d.file)),
+      incomplete: parts.incomplete.filter((g) => mine(g.file)),
+      packFindings: parts.packFindings.filter((f) => mine(f.file)),
+      packUsed: parts.packUsed.filter((u) => mine(u.slice(0, u.lastIndexOf(':')))),
+      schemaCandidates: parts.schemaCandidates.filter((f) => mine(f.file)),
+    };
+    // A setting another shard's code sets is only known after the merge: the shard reports no such finding.
+    const report = buildReport(header, { ...own, schemaCandidates: own.schemaCandidates.filter((f) => !f.setting) }, durationMs);
+    return { ...report, partial: { shard: { index, count }, key, parts: own } };
+  }
+  if (scope.changed) {
+    const { files, ref } = scope.changed;
+    // Gaps outside the source files (the model, the config) stay: a run that did not see everything says so.
+    const keep = (file: string): boolean => files.has(file) || !scope.sources.has(file);
+    const own: ReportParts = {
+      ...parts,
+      diagnostics: parts.diagnostics.filter((d) => keep(d.file)),
+      incomplete: parts.incomplete.filter((g) => keep(g.file)),
+      packFindings: parts.packFindings.filter((f) => files.has(f.file)),
+      schemaCandidates: parts.schemaCandidates.filter((f) => files.has(f.file)),
+    };
+    return { ...buildReport(header, own, durationMs), changedSince: { ref, files: [...scope.targets].sort() } };
+  }
+  return buildReport(header, parts, durationMs);
+}
+
+/**
+ * Files changed since `ref`: committed on HEAD since the merge base (`ref...HEAD`), staged,
+ * unstaged and untracked, as root-relative POSIX paths.
+ */
+export function changedFiles(root: string, ref: string): Set<string> {
+  if (!ref || ref.startsWith('-')) throw new ScopeError(`--changed-since: "${ref}" is not a git ref`);
+  const git = (args: string[]): string => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+  let top: string;
+  try {
+    top = git(['rev-parse', '--show-toplevel']).trim();
+  } catch {
+    throw new ScopeError(`--changed-since: ${root} is not inside a git repository (or git is not installed)`);
+  }
+  try {
+    git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  } catch {
+    throw new ScopeError(`--changed-since: unknown git ref "${ref}" (fetch it first: shallow CI checkouts need fetch-depth: 0 or a fetch of the base branch)`);
+  }
+  const names = (args: string[]): string[] => git(args).split('\0').filter(Boolean);
+  let listed: string[];
+  try {
+    // Paths relative to the repository's top: diff names them so, ls-files with --full-name.
+    listed = [...names(['diff', '--name-only', '-z', '--no-renames', `${ref}...HEAD`, '--']), ...names(['diff', '--name-only', '-z', '--no-renames', 'HEAD', '--']), ...names(['ls-files', '--others', '--exclude-standard', '-z', '--full-name'])];
+  } catch (error) {
+    throw new ScopeError(`--changed-since: git could not list the changes since "${ref}" (${(error as Error).message.split('\n')[0]})`);
+  }
+  return new Set(listed.map((name) => path.relative(root, path.join(top, name)).split(path.sep).join('/')));
+}
