@@ -20,7 +20,7 @@ import { incrementalAudit, type CacheReport } from '../cache/audit-cache.js';
 import type { FileResult } from '../cache/store.js';
 import { fileParts, type ReportHeader } from './assemble.js';
 import { analyseFiles } from './file-results.js';
-import { auditScope, scopedReport, type PartialReport } from './scope.js';
+import { auditScope, scopedReport, scopeRequest, type PartialReport } from './scope.js';
 import { hasInstalledTypes } from './typed-program.js';
 import { stableHash } from '../eslint/stable-hash.js';
 
@@ -95,6 +95,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const loaded = loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
   const { root, config: rooted } = auditRoots(loaded, paths[0]!, !!options.configFile);
   setPrismaSchemaPaths(root, rooted.prismaSchema);
+  const request = scopeRequest(root, options);
   const incomplete: IncompleteItem[] = [];
   if (loaded.refused) incomplete.push({ file: rel(root, loaded.refused.file), kind: 'config', reason: loaded.refused.reason });
   const model = loadModel(root, rooted, {
@@ -126,7 +127,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   }
   const typed = options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root));
   const sources = readable.map((r) => ({ ...r, rel: rel(root, r.file) }));
-  const scope = auditScope(root, sources.map((s) => s.rel), options);
+  const scope = auditScope(sources.map((s) => s.rel), request);
   const runDiagnostics: Diagnostic[] = [];
   let analysedSites = 0;
   let work: CoreResult['work'] | undefined;

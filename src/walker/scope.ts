@@ -26,18 +26,25 @@ export interface PartialReport {
 
 export class ScopeError extends Error {}
 
-export function auditScope(root: string, sources: readonly string[], options: { shard?: { index: number; count: number }; changedSince?: string }): AuditScope {
-  const all = new Set(sources);
-  if (options.shard && options.changedSince) throw new ScopeError('--shard and --changed-since cannot be used together');
+/** Checked before any work: a wrong --shard or --changed-since fails at once (exit 2). */
+export function scopeRequest(root: string, options: { shard?: { index: number; count: number }; changedSince?: string }): { shard?: { index: number; count: number }; changed?: { ref: string; files: Set<string> } } {
+  if (options.shard && options.changedSince !== undefined) throw new ScopeError('--shard and --changed-since cannot be used together');
   if (options.shard) {
     const { index, count } = options.shard;
     if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 1 || index > count) throw new ScopeError(`--shard ${index}/${count}: give i/n with 1 ≤ i ≤ n`);
-    return { targets: new Set(sources.filter((f) => shardOf(f, count) === index)), shard: { index, count }, sources: all };
+    return { shard: { index, count } };
   }
-  if (options.changedSince !== undefined) {
-    const files = changedFiles(root, options.changedSince);
-    return { targets: new Set(sources.filter((f) => files.has(f))), changed: { ref: options.changedSince, files }, sources: all };
+  if (options.changedSince !== undefined) return { changed: { ref: options.changedSince, files: changedFiles(root, options.changedSince) } };
+  return {};
+}
+
+export function auditScope(sources: readonly string[], request: ReturnType<typeof scopeRequest>): AuditScope {
+  const all = new Set(sources);
+  if (request.shard) {
+    const { index, count } = request.shard;
+    return { targets: new Set(sources.filter((f) => shardOf(f, count) === index)), shard: request.shard, sources: all };
   }
+  if (request.changed) return { targets: new Set(sources.filter((f) => request.changed!.files.has(f))), changed: request.changed, sources: all };
   return { targets: all, sources: all };
 }
 
