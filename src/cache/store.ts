@@ -63,6 +63,8 @@ export interface CacheStats {
 export class AuditCache {
   private data: Persisted | undefined;
   private readonly file: string;
+  /** Nothing changed since the cache was written and every entry held: no need to write it again. */
+  private untouched = false;
 
   constructor(
     dir: string,
@@ -132,6 +134,7 @@ export class AuditCache {
       if (entry.callers !== undefined && (!intact(entry.callers) || touched(entry.callers))) continue;
       out.set(rel, entry.result);
     }
+    this.untouched = changed.size === 0 && d.resolution === this.resolution && out.size === Object.keys(d.files).length;
     return out;
   }
 
@@ -141,6 +144,7 @@ export class AuditCache {
    * dependencies were not checked this run.
    */
   save(graph: ModuleGraph, results: ReadonlyMap<string, FileResult>): void {
+    if (this.untouched && results.size === Object.keys(this.data?.files ?? {}).length) return;
     const paths = [...graph.nodes.keys()].sort();
     const index = new Map(paths.map((p, i) => [p, i]));
     const groups: number[][] = [];
