@@ -165,9 +165,6 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
     cache: { enabled: opts.cache, ...(opts.cacheLocation ? { location: opts.cacheLocation } : {}) },
     ...(opts.shard ? { shard: opts.shard } : {}),
     ...(opts.changedSince !== undefined ? { changedSince: opts.changedSince } : {}),
-    onCache: (stats) => {
-      if (progress && stats.location) io.err(`rls-guard: cache ${stats.location}: ${stats.reused} file(s) reused, ${stats.analysed} analysed (${stats.context} more read for their verdicts)\n`);
-    },
   });
   for (const gap of report.incomplete) if (gap.kind === 'config') io.err(`rls-guard: ${gap.file}: ${gap.reason}\n`);
 

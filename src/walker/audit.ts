@@ -59,7 +59,7 @@ export interface AuditOptions {
 export type ProgressEvent =
   | { phase: 'parse'; parsed: number; total: number }
   | { phase: 'analyze'; files: number }
-  | { phase: 'done'; files: number; writeSites: number; /** Deterministic work counters (facts computed, bodies interpreted, steps). */ work?: CoreResult['work'] };
+  | { phase: 'done'; files: number; writeSites: number; /** Files whose results came from the cache. */ cached?: number; /** Deterministic work counters (facts computed, bodies interpreted, steps). */ work?: CoreResult['work'] };
 
 export interface Diagnostic {
   file: string;
@@ -129,17 +129,16 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const sources = readable.map((r) => ({ ...r, rel: rel(root, r.file) }));
   const scope = auditScope(sources.map((s) => s.rel), request);
   const runDiagnostics: Diagnostic[] = [];
-  let analysedSites = 0;
   let work: CoreResult['work'] | undefined;
   const analyse = (set: readonly { file: string; text: string }[], want: ReadonlySet<string>): Map<string, FileResult> => {
     const out = analyseFiles({ root, files: set, want, model, config, libraries: rooted.libraries, maxBytes, typed, packs: packSet, paths, ignore: loaded.config.ignore ?? [], onParsed: (parsed, total) => options.onProgress?.({ phase: 'parse', parsed, total }), onAnalyse: (files) => options.onProgress?.({ phase: 'analyze', files }) });
     runDiagnostics.push(...out.diagnostics);
-    analysedSites += out.sites;
     work = out.work;
     return out.results;
   };
   const place = cachePlace(root, { enabled: options.cache?.enabled ?? false, ...(options.cache?.location ? { location: options.cache.location } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
   let results: Map<string, FileResult>;
+  let cached = 0;
   if (!place.dir && scope.targets.size === sources.length) {
     // Everything, nothing cached: one run, no module graph to work out.
     results = analyse(sources, scope.targets);
@@ -147,9 +146,12 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   } else {
     const run = incrementalAudit({ root, files: sources, targets: scope.targets, cacheDir: place.dir, key: [VERSION, model, rooted, config.strict, typed, options.allowIncomplete ?? false], analyse });
     results = run.results;
+    cached = run.stats.reused;
     options.onCache?.({ ...run.stats, location: place.dir, ...(place.dir ? {} : { why: (place as { why: string }).why }) });
   }
-  options.onProgress?.({ phase: 'done', files: sources.length, writeSites: analysedSites, ...(work ? { work } : {}) });
+  let writeSites = 0;
+  for (const rel of scope.targets) writeSites += results.get(rel)?.sites.length ?? 0;
+  options.onProgress?.({ phase: 'done', files: scope.targets.size, writeSites, ...(cached ? { cached } : {}), ...(work ? { work } : {}) });
 
   // Per file, in a fixed order: what it contributed (computed now or read from the cache).
   const parts = fileParts([...scope.targets].sort(), results);

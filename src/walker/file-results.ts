@@ -40,7 +40,6 @@ export interface AnalyseOutput {
   /** About the run, not a file (the type checker could not be used). */
   diagnostics: { file: string; message: string }[];
   work: CoreResult['work'];
-  sites: number;
 }
 
 export function analyseFiles(input: AnalyseInput): AnalyseOutput {
@@ -94,7 +93,7 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
     const other = otherDatabaseOf(sf);
     if (other) of(rel(root, sf.fileName))!.otherDatabase = other;
   }
-  return { results, diagnostics, work: result.work, sites: result.sites.filter((s) => want.has(s.file)).length };
+  return { results, diagnostics, work: result.work };
 }
 
 /**

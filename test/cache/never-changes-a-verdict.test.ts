@@ -92,6 +92,10 @@ describe('the audit cache never changes a verdict', () => {
     expect(cold).toMatchObject({ reused: 0, location: cache });
     const files = cold.analysed;
     expect(audit(dir, cache).stats).toMatchObject({ reused: files, analysed: 0 });
+    // Progress totals count the cached files' writes too, and say how many came from the cache.
+    const done: unknown[] = [];
+    auditSync({ paths: [dir], types: false, schemaSource: 'static', cache: { enabled: true, location: cache }, onProgress: (e) => e.phase === 'done' && done.push(e) });
+    expect(done).toEqual([expect.objectContaining({ files, cached: files, writeSites: audit(dir).report.summary.writeSites })]);
     // A route nobody imports, decided on its own: only it is analysed again (with what it imports).
     fs.appendFileSync(path.join(dir, 'src/routes/route3.ts'), '// edited\n');
     const stats = expectSameAsCold(dir, cache);
