@@ -90,8 +90,8 @@ export class AuditCache {
   knownImports(rel: string, hash: string): string[] | undefined {
     const d = this.data;
     if (!d || d.resolution !== this.resolution) return undefined;
-    const known = d.imports[rel];
-    return known?.hash === hash ? known.to : undefined;
+    const known = d.imports?.[rel];
+    return known?.hash === hash && Array.isArray(known.to) && known.to.every((t) => typeof t === 'string') ? known.to : undefined;
   }
 
   /**
@@ -101,6 +101,16 @@ export class AuditCache {
    * files that could call it.
    */
   valid(graph: ModuleGraph): Map<string, FileResult> {
+    try {
+      return this.check(graph);
+    } catch {
+      // A cache file of the right key but the wrong shape (edited, truncated by hand): none of it is used.
+      this.data = undefined;
+      return new Map();
+    }
+  }
+
+  private check(graph: ModuleGraph): Map<string, FileResult> {
     const out = new Map<string, FileResult>();
     const d = this.data;
     if (!d) return out;
@@ -132,6 +142,7 @@ export class AuditCache {
     for (const [rel, entry] of Object.entries(d.files)) {
       if (graph.nodes.get(rel)?.hash !== entry.hash || !intact(entry.deps)) continue;
       if (entry.callers !== undefined && (!intact(entry.callers) || touched(entry.callers))) continue;
+      if (!wellFormed(entry.result)) throw new Error(`malformed cache entry for ${rel}`);
       out.set(rel, entry.result);
     }
     this.untouched = changed.size === 0 && d.resolution === this.resolution && out.size === Object.keys(d.files).length;
@@ -191,4 +202,9 @@ export class AuditCache {
       // a read-only checkout: the audit is still right, only not faster next time
     }
   }
+}
+
+/** The arrays the report is assembled from are arrays: enough for a malformed file to be dropped rather than crash the audit. */
+function wellFormed(r: FileResult | undefined): boolean {
+  return !!r && typeof r === 'object' && [r.sites, r.findings, r.gaps, r.settings, r.packFindings, r.packUsed, r.packGaps].every(Array.isArray);
 }

@@ -136,6 +136,20 @@ describe('the audit cache never changes a verdict', () => {
   });
 });
 
+describe('a damaged cache', () => {
+  it.each([
+    ['not JSON', () => '{"format": 1, '],
+    ['entries of the wrong shape', (text: string) => text.replace(/"sites":\[/g, '"sites":7,"x":[')],
+    ['dependency groups of the wrong shape', (text: string) => text.replace(/"groups":\[/, '"groups":[{"a":1},')],
+    ['import edges of the wrong shape', (text: string) => text.replace(/"to":\[/g, '"to":{"a":[')],
+  ])('is ignored when it is %s, never a crash or a different report', (_name, damage) => {
+    const { dir, cache } = tempApp(initialState());
+    audit(dir, cache);
+    for (const name of fs.readdirSync(cache)) fs.writeFileSync(path.join(cache, name), damage(fs.readFileSync(path.join(cache, name), 'utf8')));
+    expectSameAsCold(dir, cache);
+  });
+});
+
 describe('the cache under --untrusted', () => {
   it('is not read from inside the audited tree (its author could have written it)', () => {
     const state = initialState();
