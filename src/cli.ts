@@ -85,6 +85,7 @@ export function main(argv: string[], io: CliIO = processIO): number {
     .option('--schema-source <source>', 'where the RLS model comes from: auto, replay, static, snapshot, database')
     .option('--allow-incomplete', 'report inputs skipped or read in part as warnings, not errors (the audit can then pass)', false)
     .option('--untrusted', 'audit a repository you do not trust (a fork): run no code from it; a .ts/.mjs config there is refused, JSON is read', false)
+    .option('--cache', 'reuse per-file results cached on disk while nothing they depend on changed (default)')
     .option('--no-cache', 'neither read nor write the cache of per-file results')
     .option('--cache-location <dir>', 'the cache folder (default: node_modules/.cache/rls-guard, else .rls-guard/cache)')
     .option('--shard <i/n>', 'analyse and report the i-th of n shards of the files; combine the reports with `rls-guard merge`', shardSpec)

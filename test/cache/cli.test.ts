@@ -47,6 +47,8 @@ describe('rls-guard audit --shard and rls-guard merge', () => {
     fs.writeFileSync(broken, '{"partial": ');
     expect(runCli(['merge', a, broken])).toMatchObject({ code: 2 });
     expect(runCli(['audit', APP, ...base, '--shard', '3/2']).code).toBe(2);
+    expect(runCli(['audit', APP, '--schema-source', 'static', '--cache', '--cache-location', path.join(out, 'cache'), '--format', 'json']).code).toBe(1);
+    expect(fs.readdirSync(path.join(out, 'cache'))).toHaveLength(1);
     expect(runCli(['audit', APP, ...base, '--shard', '1/2', '--changed-since', 'HEAD']).stderr).toContain('cannot be used together');
   });
 });
