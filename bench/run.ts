@@ -1,8 +1,9 @@
-// npm run bench [-- --files N] [-- --dir PATH] [-- --sizes 1,2,4] [-- --no-shapes] [-- --replay] [-- --timeout S] [-- --write]
+// npm run bench [-- --files N] [-- --dir PATH] [-- --sizes 1,2,4] [-- --no-shapes] [-- --no-cache-bench] [-- --verify-cache] [-- --replay] [-- --timeout S] [-- --write]
 // Measures, each in its own process (so peak memory is its own):
 // - the floor: reading and parsing every source file once with ts.createSourceFile, one thread;
 // - the audit: the whole pipeline as the CLI runs it (no types, static schema reading);
-// their ratio, and each one's peak RSS; on a synthetic multi-tenant codebase (services,
+// their ratio, and each one's peak RSS; the cached re-audit (bench/cached.ts: cold, warm,
+// one file changed); on a synthetic multi-tenant codebase (services,
 // helpers, SQL constants, decoys), or on any directory given with --dir.
 // Then the worst shapes (bench/worst-shapes.ts) at growing sizes: time and counted work
 // per size, which must grow linearly. On the synthetic corpus, the ESLint plugin too
@@ -17,6 +18,7 @@ import { replayMigrations } from '../src/schema/replay.js';
 import { worstShapes, writeCorpus } from './worst-shapes.js';
 import { appendEslintDirRow, appendEslintRow, type EslintBench, eslintBench, type EslintDirBench, eslintDirBench } from './eslint.js';
 import { generateAmbientApp } from './ambient.js';
+import { cachedBench, copyTree, type Measure } from './cached.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -34,9 +36,9 @@ interface Measured {
 }
 
 /** Runs bench/measure.ts in a child process; undefined (with a message) when it times out or fails. */
-function measure(mode: 'floor' | 'audit', dir: string): Measured | { failed: string } {
+function measure(mode: 'floor' | 'audit' | 'cached', dir: string, cacheDir?: string): Measured | { failed: string } {
   const script = path.join(import.meta.dirname, 'measure.ts');
-  const child = spawnSync(process.execPath, ['--import', 'tsx', script, mode, dir], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script, mode, dir, ...(cacheDir ? [cacheDir] : [])], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 });
   if (child.error || child.status !== 0) {
     const why = child.signal === 'SIGTERM' ? `timed out after ${timeoutMs / 1000} s` : `${child.error?.message ?? `exit ${child.status}`}: ${child.stderr.split('\n').slice(-5).join(' ')}`;
     return { failed: why };
@@ -143,6 +145,17 @@ const result: Record<string, unknown> = {
   // The same ratio in CPU time: steadier than wall time when other processes share the cores.
   cpuRatio: ok(floor) && ok(auditRun) && typeof floor.cpuMs === 'number' && typeof auditRun.cpuMs === 'number' ? Math.round((auditRun.cpuMs / floor.cpuMs) * 100) / 100 : null,
 };
+
+// ---- the cached re-audit: cold, warm, one file changed (on a copy of --dir: it is edited) ----
+
+if (!args.includes('--no-cache-bench')) {
+  let dir = target;
+  if (dirOption) {
+    dir = tempDir('rls-guard-bench-copy-');
+    copyTree(target, dir);
+  }
+  result.cached = cachedBench(dir, (mode, d, c) => measure(mode, d, c) as ReturnType<Measure>, args.includes('--verify-cache'));
+}
 
 // ---- the ESLint plugin on the same files (it adds a config and cross-file jobs to the corpus) ----
 

@@ -13,6 +13,8 @@ import { applyBaseline, BaselineError, baselineRefs, createBaseline, pruneBaseli
 import { VERSION } from './version.js';
 import { auditSync } from './walker/audit.js';
 import type { AuditReport } from './report/audit-report.js';
+import { MergeError, mergeReports } from './walker/merge.js';
+import { ScopeError } from './walker/scope.js';
 
 // Exit codes, as ESLint: 0 no finding the exit policy fails on, 1 such findings, 2 the run itself failed.
 
@@ -52,6 +54,10 @@ interface AuditFlags {
   schemaSource?: string;
   allowIncomplete: boolean;
   untrusted: boolean;
+  cache: boolean;
+  cacheLocation?: string;
+  shard?: { index: number; count: number };
+  changedSince?: string;
 }
 
 export function main(argv: string[], io: CliIO = processIO): number {
@@ -80,8 +86,25 @@ export function main(argv: string[], io: CliIO = processIO): number {
     .option('--schema-source <source>', 'where the RLS model comes from: auto, replay, static, snapshot, database')
     .option('--allow-incomplete', 'report inputs skipped or read in part as warnings, not errors (the audit can then pass)', false)
     .option('--untrusted', 'audit a repository you do not trust (a fork): run no code from it; a .ts/.mjs config there is refused, JSON is read', false)
+    .option('--cache', 'reuse per-file results cached on disk while nothing they depend on changed (default)')
+    .option('--no-cache', 'neither read nor write the cache of per-file results')
+    .option('--cache-location <dir>', 'the cache folder (default: node_modules/.cache/rls-guard, else .rls-guard/cache)')
+    .option('--shard <i/n>', 'analyse and report the i-th of n shards of the files; combine the reports with `rls-guard merge`', shardSpec)
+    .option('--changed-since <ref>', 'report only the files changed since this git ref (and uncommitted changes); what they depend on is still analysed')
     .action((paths: string[], opts: AuditFlags) => {
       code = runAudit(paths, opts, io);
+    });
+  program
+    .command('merge')
+    .description('combine the partial reports of `audit --shard i/n` (JSON) into the report of the whole audit')
+    .argument('<reports...>', 'the shards\' JSON reports, one per shard')
+    .option('-f, --format <name[=file]>', `output format, repeatable (${Object.keys(formatters).join(', ')}); default json`, collect, [])
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .addOption(new Option('--fail-on <level>', 'lowest severity that fails the run').choices(['error', 'warning', 'none']).default('error'))
+    .option('--max-warnings <n>', 'also fail when there are more than N warnings', nonNegativeInt)
+    .option('--no-color', 'disable colours')
+    .action((files: string[], opts: MergeFlags) => {
+      code = runMerge(files, opts, io);
     });
   program
     .command('init')
@@ -116,7 +139,7 @@ export function main(argv: string[], io: CliIO = processIO): number {
     return code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof UsageError || error instanceof ConfigError || error instanceof BaselineError || error instanceof SchemaSourceError) {
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof BaselineError || error instanceof SchemaSourceError || error instanceof ScopeError || error instanceof MergeError) {
       io.err(`rls-guard: ${error.message}\n`);
       return 2;
     }
@@ -133,7 +156,18 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
   const baseline = opts.baseline ? loadBaseline(opts.baseline) : undefined;
 
   const progress = io.errIsTTY && !opts.quiet ? progressReporter({ write: io.err, ...(io.progressDelayMs !== undefined ? { delayMs: io.progressDelayMs } : {}) }) : undefined;
-  let report: AuditReport = auditSync({ paths, strict: opts.strict, allowIncomplete: opts.allowIncomplete, untrusted: opts.untrusted, ...(opts.config ? { configFile: opts.config } : {}), ...schemaOptions(opts), ...(progress ? { onProgress: progress } : {}) });
+  let report: AuditReport = auditSync({
+    paths,
+    strict: opts.strict,
+    allowIncomplete: opts.allowIncomplete,
+    untrusted: opts.untrusted,
+    ...(opts.config ? { configFile: opts.config } : {}),
+    ...schemaOptions(opts),
+    ...(progress ? { onProgress: progress } : {}),
+    cache: { enabled: opts.cache, ...(opts.cacheLocation ? { location: opts.cacheLocation } : {}) },
+    ...(opts.shard ? { shard: opts.shard } : {}),
+    ...(opts.changedSince !== undefined ? { changedSince: opts.changedSince } : {}),
+  });
   for (const gap of report.incomplete) if (gap.kind === 'config') io.err(`rls-guard: ${gap.file}: ${gap.reason}\n`);
 
   if (opts.writeBaseline) {
@@ -152,6 +186,37 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
     }
   }
 
+  return writeOutputs(report, outputs, opts, io);
+}
+
+interface MergeFlags {
+  format: string[];
+  output?: string;
+  failOn: 'error' | 'warning' | 'none';
+  maxWarnings?: number;
+  color: boolean;
+}
+
+function runMerge(files: string[], opts: MergeFlags, io: CliIO): number {
+  const outputs = planOutputs({ ...opts, format: opts.format.length ? opts.format : ['json'] });
+  const reports = files.map((file) => {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    try {
+      return { file, report: JSON.parse(text) as unknown };
+    } catch {
+      throw new MergeError(`${file} is not a JSON report (write shards with --format json)`);
+    }
+  });
+  return writeOutputs(mergeReports(reports), outputs, { ...opts, quiet: false }, io);
+}
+
+/** Each output in its format, then the exit policy. */
+function writeOutputs(report: AuditReport, outputs: { format: string; file?: string }[], opts: { color: boolean; quiet: boolean; failOn: 'error' | 'warning' | 'none'; maxWarnings?: number }, io: CliIO): number {
   const env = io.env ?? {};
   const color = opts.color && io.isTTY && !env.NO_COLOR;
   const base: FormatterOptions = {
@@ -207,7 +272,7 @@ export function exitCode(report: Pick<AuditReport, 'summary'>, policy: { failOn:
 }
 
 /** `--format a --format b=file`: at most one format without a file goes to --output or stdout. */
-function planOutputs(opts: AuditFlags): { format: string; file?: string }[] {
+function planOutputs(opts: { format: string[]; output?: string }): { format: string; file?: string }[] {
   const specs = opts.format.length ? opts.format : ['text'];
   const outputs = specs.map((spec) => {
     const eq = spec.indexOf('=');
@@ -239,6 +304,14 @@ function writeFile(file: string, text: string): void {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function shardSpec(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) throw new InvalidArgumentError('give i/n with 1 ≤ i ≤ n, e.g. 2/8');
+  return { index, count };
 }
 
 function nonNegativeInt(value: string): number {

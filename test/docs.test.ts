@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,10 +14,22 @@ const EXAMPLE = path.join(REPO, 'fixtures/example-app');
 function documentedCommands(file: string): string[][] {
   const text = fs.readFileSync(path.join(REPO, file), 'utf8');
   // Command lines only (in code blocks or YAML steps), not mentions in the prose.
-  return [...text.matchAll(/^\s*(?:-\s+)?(?:run:\s+)?npx rls-guard (audit[^\n#]*)/gm)].map((m) => m[1]!.trim().split(/\s+/));
+  // A sharded job's CI variables become the first of its shards.
+  const ci = (line: string): string => line.replace(/\$\{\{ matrix\.shard \}\}/g, '1').replace(/\$CI_NODE_INDEX/g, '1').replace(/\$CI_NODE_TOTAL/g, '4');
+  return [...text.matchAll(/^\s*(?:-\s+)?(?:run:\s+)?npx rls-guard (audit[^\n#]*)/gm)].map((m) => ci(m[1]!.trim()).split(/\s+/));
 }
 
-const TAKES_VALUE = new Set(['--format', '-f', '--output', '-o', '--baseline', '--write-baseline', '--fail-on', '--max-warnings', '--config', '-c']);
+const TAKES_VALUE = new Set(['--format', '-f', '--output', '-o', '--baseline', '--write-baseline', '--fail-on', '--max-warnings', '--config', '-c', '--changed-since', '--shard', '--cache-location']);
+
+/** The copy as a git checkout whose `ref` (origin/main in the docs) is its first commit, and one file changed since. */
+function asCheckout(app: string, ref: string): void {
+  const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=docs', '-c', 'user.email=docs@example.com', ...args], { cwd: app, encoding: 'utf8' });
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'base');
+  git('update-ref', ref.includes('/') ? `refs/remotes/${ref}` : `refs/heads/${ref}`, 'HEAD');
+  fs.appendFileSync(path.join(app, 'src/db/pool.ts'), '\n');
+}
 
 describe.each(['docs/ci.md', 'README.md'])('%s', (doc) => {
   const commands = documentedCommands(doc);
@@ -39,6 +52,8 @@ describe.each(['docs/ci.md', 'README.md'])('%s', (doc) => {
       if (all[i - 1] === '--format' && eq > 0) return `${a.slice(0, eq)}=${path.join(scratch, a.slice(eq + 1))}`;
       return a;
     });
+    const since = rewritten.indexOf('--changed-since');
+    if (since >= 0) asCheckout(app, rewritten[since + 1]!);
     if (rewritten.includes('--baseline')) expect(runCli(['audit', app, '--write-baseline', baseline]).code).toBe(0);
     const r = runCli([...rewritten, app], { env: { GITHUB_STEP_SUMMARY: path.join(scratch, 'summary.md') } });
     expect(r.stderr).not.toMatch(/rls-guard: (?!wrote|pruned)/);

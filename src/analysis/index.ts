@@ -58,6 +58,8 @@ export interface CoreResult {
   work: { facts: number; bodies: number; steps: number };
   /** Files the analysis read only in part (a syntax error, an analysis that gave up): writes there may be missing. */
   incomplete: SourceGap[];
+  /** Per analysed file: the settings it sets, and whether any of its writes waited for callers or roots (the audit cache's dependency class). */
+  perFile?: Map<string, { settings: string[]; pending: boolean }>;
 }
 
 export interface SourceGap {
@@ -101,6 +103,7 @@ export function analyze(input: CoreInput): CoreResult {
   }
   settleTemplates(facts, verdicts, input.wholeProgram, input.root);
   const result: CoreResult = { sites: [], findings: [], settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])), work: work(), incomplete };
+  result.perFile = new Map(facts.map((f) => [relative(input.root, f.sf.fileName), { settings: [...f.settingsSet], pending: f.sites.some((s) => 'pending' in s.verdict) }]));
   for (const f of facts) {
     try {
       report(f, verdicts, input, result);

@@ -15,7 +15,8 @@ import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
 import { startBuilder } from './background-build.js';
 import { Recheck } from './recheck.js';
-import { stableHash } from './stable-hash.js';
+import { stableHash } from '../cache/stable-hash.js';
+import { codeStamp, sha } from '../cache/code-stamp.js';
 
 // The plugin's project index: what a verdict that depends on other files needs, so the
 // editor decides every site the way `rls-guard audit` does. It holds, per project file (the
@@ -535,38 +536,4 @@ function modelHash(model: RlsModel): string {
   let h = modelHashes.get(model);
   if (!h) modelHashes.set(model, (h = stableHash(model)));
   return h;
-}
-
-let stamp: string | undefined;
-
-/**
- * rls-guard's own code, by file sizes and times: verdicts cached by one build of the
- * analysis are never read back by another (the version alone does not change in development).
- */
-function codeStamp(): string {
-  if (stamp) return stamp;
-  const src = path.dirname(import.meta.dirname);
-  const parts: string[] = [];
-  // All of rls-guard's code (src/ and the rule catalogue beside it): about 150 stats, once per process.
-  for (const dir of [src, path.join(path.dirname(src), 'rules')]) {
-    let names: string[] = [];
-    try {
-      names = (fs.readdirSync(dir, { recursive: true }) as string[]).filter((n) => /\.[cm]?[jt]s$/.test(n)).sort();
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      try {
-        const st = fs.statSync(path.join(dir, name));
-        parts.push(`${name}:${st.size}:${st.mtimeMs}`);
-      } catch {
-        // a file removed while listing: leave it out
-      }
-    }
-  }
-  return (stamp = sha(parts.join('\n')));
-}
-
-function sha(text: string): string {
-  return crypto.createHash('sha256').update(text).digest('hex').slice(0, 32);
 }

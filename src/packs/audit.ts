@@ -23,6 +23,8 @@ export interface PackAuditInput {
   packs: PackSet;
   /** Source files the walker already parsed. */
   sourceFiles: readonly ts.SourceFile[];
+  /** False: the source files only (the audit cache scans deployment files once per run, source files once per content). */
+  deploy?: boolean;
 }
 
 export interface PackAuditResult {
@@ -58,6 +60,7 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
       result.findings.push({ ruleId: match.ruleId, messageId: match.messageId, data: match.data, ...place, fingerprint });
     }
   }
+  if (input.deploy === false) return result;
   const packFiles = new Set(input.packs.userFiles.map((f) => path.resolve(input.root, f)));
   // .env files are usually git-ignored, yet they are what the service boots with: they are
   // read even then. Every other deployment file follows .gitignore like the sources.

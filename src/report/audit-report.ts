@@ -23,4 +23,11 @@ export interface AuditReport extends Report {
   suppressedFindings: (Finding & { suppressed: { reason: string } })[];
   /** Set when a baseline was applied: what it hid and which of its entries no longer occur. */
   baseline?: BaselineOutcome;
+  /**
+   * A shard's report (`--shard i/n`): what `rls-guard merge` needs to rebuild the whole report.
+   * `parts` are the walker's report parts (src/walker/assemble.ts), plain data.
+   */
+  partial?: { shard: { index: number; count: number }; key: string; parts: unknown };
+  /** With --changed-since: the ref and the files the report covers. */
+  changedSince?: { ref: string; files: string[] };
 }

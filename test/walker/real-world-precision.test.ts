@@ -201,8 +201,8 @@ describe('another database in the same repository (SQLite, MySQL)', () => {
     expect(report.schema.gatedTables).toEqual(['public.notes']);
     const notes = report.diagnostics.filter((d) => d.message.includes('set aside from the Postgres RLS model')).map((d) => d.message.replace(/^line 1: /, ''));
     expect(notes).toEqual([
-      "set aside from the Postgres RLS model: 1 migration file(s) in apps/mobile/drizzle are for sqlite (apps/mobile/drizzle.config.ts says dialect 'sqlite')",
       'set aside from the Postgres RLS model: 1 migration file(s) in apps/desktop/src-tauri/migrations are for sqlite (apps/desktop/src-tauri/migrations/001_init.sql uses PRIMARY KEY AUTOINCREMENT at line 1, which only SQLite has)',
+      "set aside from the Postgres RLS model: 1 migration file(s) in apps/mobile/drizzle are for sqlite (apps/mobile/drizzle.config.ts says dialect 'sqlite')",
     ]);
     expect(report.diagnostics.some((d) => /AUTOINCREMENT|syntax error/i.test(d.message) && !d.message.includes('set aside'))).toBe(false);
   });

@@ -1,0 +1,38 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+// What a cached result must be keyed by besides its inputs: the build of rls-guard that
+// computed it. The version alone does not change in development, so the code's own files
+// (by size and time) are part of every key: a result of one build is never read by another.
+
+let stamp: string | undefined;
+
+/** rls-guard's own code (src/ and the rule catalogue beside it), by file sizes and times: about 150 stats, once per process. */
+export function codeStamp(): string {
+  if (stamp) return stamp;
+  const src = path.dirname(import.meta.dirname);
+  const parts: string[] = [];
+  for (const dir of [src, path.join(path.dirname(src), 'rules')]) {
+    let names: string[] = [];
+    try {
+      names = (fs.readdirSync(dir, { recursive: true }) as string[]).filter((n) => /\.[cm]?[jt]s$/.test(n)).sort();
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      try {
+        const st = fs.statSync(path.join(dir, name));
+        parts.push(`${name}:${st.size}:${st.mtimeMs}`);
+      } catch {
+        // a file removed while listing: leave it out
+      }
+    }
+  }
+  return (stamp = sha(parts.join('\n')));
+}
+
+/** A short content hash (128 bits of SHA-256). */
+export function sha(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('hex').slice(0, 32);
+}

@@ -1,0 +1,110 @@
+import path from 'node:path';
+import ts from 'typescript';
+import { readSource } from '../files/source.js';
+import type { SourceHost } from '../code/source-host.js';
+import { sha } from './code-stamp.js';
+
+// The module graph the cache reasons with: per file, its content hash and the files it
+// imports (imports, re-exports, require, import(), read by the scanner without a parse,
+// resolved as the analysis resolves them). The analysis reads other files only through these
+// edges (an imported helper, constant or pool) or through callers, which import what they
+// call; so the files a file's results can depend on are found here (see docs/cache.md).
+
+export interface Node {
+  /** Content hash. */
+  hash: string;
+  /** Files it imports, root-relative (POSIX), or absolute when outside the root. */
+  imports: string[];
+}
+
+/** A node's state: its content and where its imports lead. A dependency is unchanged only when both are. */
+export function stateOf(node: Node): string {
+  return sha(`${node.hash}\n${node.imports.join('\n')}`);
+}
+
+export class ModuleGraph {
+  readonly nodes = new Map<string, Node>();
+  private importersOf: Map<string, string[]> | undefined;
+
+  constructor(
+    private readonly root: string,
+    private readonly host: SourceHost,
+    /** Edges known from an earlier run, by file, valid while the content hash and the resolution key hold. */
+    private readonly known: (rel: string, hash: string) => string[] | undefined,
+  ) {}
+
+  /** Adds the audited files, then what they import from outside the listed files (not packages): those are read by the analysis too. */
+  build(files: readonly { rel: string; text: string; hash: string }[]): this {
+    for (const f of files) this.add(f.rel, f.text, f.hash);
+    const queue = [...this.nodes.values()].flatMap((n) => n.imports);
+    while (queue.length) {
+      const rel = queue.pop()!;
+      if (this.nodes.has(rel)) continue;
+      const read = readSource(this.abs(rel));
+      // An import the analysis could not read either: a node with no content, so a later read differs.
+      const node = read.ok ? this.add(rel, read.text, sha(read.text)) : this.setNode(rel, { hash: 'unreadable', imports: [] });
+      queue.push(...node.imports);
+    }
+    return this;
+  }
+
+  abs(rel: string): string {
+    return path.isAbsolute(rel) ? rel : path.join(this.root, rel);
+  }
+
+  private add(rel: string, text: string, hash: string): Node {
+    const imports = this.known(rel, hash) ?? this.scan(rel, text);
+    return this.setNode(rel, { hash, imports });
+  }
+
+  private setNode(rel: string, node: Node): Node {
+    this.nodes.set(rel, node);
+    this.importersOf = undefined;
+    return node;
+  }
+
+  private scan(rel: string, text: string): string[] {
+    const from = this.abs(rel);
+    const out = new Set<string>();
+    for (const ref of ts.preProcessFile(text, true, true).importedFiles) {
+      const target = this.host.resolveModule(from, ref.fileName);
+      // A package is read as a library, never as code the analysis follows.
+      if (!target || target.split(path.sep).includes('node_modules')) continue;
+      const r = path.relative(this.root, target);
+      out.add(r.startsWith('..') || path.isAbsolute(r) ? target : r.split(path.sep).join('/'));
+    }
+    return [...out].sort();
+  }
+
+  importers(): Map<string, string[]> {
+    if (this.importersOf) return this.importersOf;
+    const map = new Map<string, string[]>();
+    for (const [rel, node] of this.nodes) for (const to of node.imports) (map.get(to) ?? map.set(to, []).get(to)!).push(rel);
+    return (this.importersOf = map);
+  }
+
+  /** `start` and everything it imports, transitively: what a file decided on its own reads. */
+  importClosure(start: Iterable<string>): Set<string> {
+    return walk(start, (r) => this.nodes.get(r)?.imports ?? []);
+  }
+
+  /** `start` and everything that imports it, transitively: where its functions' callers can be. */
+  importerClosure(start: Iterable<string>): Set<string> {
+    const importers = this.importers();
+    return walk(start, (r) => importers.get(r) ?? []);
+  }
+}
+
+function walk(start: Iterable<string>, next: (rel: string) => readonly string[]): Set<string> {
+  const seen = new Set(start);
+  const queue = [...seen];
+  while (queue.length) {
+    for (const n of next(queue.pop()!)) {
+      if (!seen.has(n)) {
+        seen.add(n);
+        queue.push(n);
+      }
+    }
+  }
+  return seen;
+}

@@ -1,0 +1,74 @@
+import type { FileResult } from './store.js';
+import type { AuditCache, CacheStats } from './store.js';
+import type { ModuleGraph } from './graph.js';
+
+// Which files to analyse, and with which others, so that the wanted files' results are what
+// a whole-program analysis of everything gives them. A file decided on its own needs what it
+// imports (transitively); a file with a write waiting for its callers needs every file that
+// can call it (those that import it, transitively) and what those import. The analysis runs
+// on that set; a file whose writes turn out to wait for callers when that was not expected
+// widens the set and runs again (at most twice; then everything).
+
+/** Past this share of the files, one run over all of them is cheaper than working out less. */
+const MOST = 0.6;
+
+export interface IncrementalInput<F extends { rel: string }> {
+  files: readonly F[];
+  /** The files whose results are wanted (all of them unless sharded or scoped). */
+  targets: ReadonlySet<string>;
+  graph: ModuleGraph;
+  cache: AuditCache | undefined;
+  analyse: (files: readonly F[], want: ReadonlySet<string>) => Map<string, FileResult>;
+}
+
+export interface IncrementalOutput {
+  results: Map<string, FileResult>;
+  /** Every result valid after this run (reused and computed), for the cache. */
+  valid: Map<string, FileResult>;
+  stats: CacheStats;
+}
+
+export function incremental<F extends { rel: string }>(input: IncrementalInput<F>): IncrementalOutput {
+  const { graph, targets } = input;
+  const listed = new Set(input.files.map((f) => f.rel));
+  const valid = input.cache?.valid(graph) ?? new Map<string, FileResult>();
+  for (const rel of valid.keys()) if (!listed.has(rel)) valid.delete(rel);
+  const need = new Set([...targets].filter((rel) => !valid.has(rel)));
+  const stats: CacheStats = { reused: targets.size - need.size, analysed: 0, context: 0 };
+  const results = new Map<string, FileResult>();
+  for (const rel of targets) if (valid.has(rel)) results.set(rel, valid.get(rel)!);
+  if (need.size === 0) return { results, valid, stats };
+
+  const requirement = (rel: string, pending: boolean): Set<string> => (pending ? graph.importClosure(graph.importerClosure([rel])) : graph.importClosure([rel]));
+  const set = new Set<string>();
+  for (const rel of need) for (const r of requirement(rel, input.cache?.wasPending(rel) ?? false)) if (listed.has(r)) set.add(r);
+  let fresh = new Map<string, FileResult>();
+  for (let round = 0; ; round++) {
+    const all = round >= 2 || set.size >= listed.size * MOST;
+    const chosen = all ? input.files : input.files.filter((f) => set.has(f.rel));
+    // A run over every file decides every file: keep them all.
+    fresh = input.analyse(chosen, all ? listed : need);
+    stats.analysed = need.size;
+    stats.context = chosen.length - need.size;
+    if (all) {
+      for (const [rel, r] of fresh) valid.set(rel, r);
+      break;
+    }
+    let widened = false;
+    for (const rel of need) {
+      if (!fresh.get(rel)?.pending) continue;
+      for (const r of requirement(rel, true)) {
+        if (listed.has(r) && !set.has(r)) {
+          set.add(r);
+          widened = true;
+        }
+      }
+    }
+    if (!widened) {
+      for (const rel of need) valid.set(rel, fresh.get(rel)!);
+      break;
+    }
+  }
+  for (const rel of need) results.set(rel, fresh.get(rel)!);
+  return { results, valid, stats };
+}

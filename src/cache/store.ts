@@ -1,0 +1,213 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CoreFinding, CoreSite, SourceGap } from '../analysis/index.js';
+import type { RuleFinding } from '../report/rule-finding.js';
+import type { Suppression } from '../report/suppressions.js';
+import { sha } from './code-stamp.js';
+import { stateOf, type ModuleGraph } from './graph.js';
+
+// The audit cache on disk: per file, its results and the files they were computed from.
+// One JSON file per audited root, holding the key it was written under (tool build, config,
+// RLS model, …): a different key discards it whole. An entry is reused only when its file
+// and every file it depends on are unchanged (see validEntries).
+
+// 2: findings are rule facts (message ids, data) before suppressions, kept with the file's suppression comments.
+const FORMAT = 2;
+
+/** Everything the audit reports about one file, as the analysis of a whole program left it. */
+export interface FileResult {
+  sites: CoreSite[];
+  findings: CoreFinding[];
+  gaps: SourceGap[];
+  settings: string[];
+  /** Some write waited for its callers or roots: its results depend on who imports the file. */
+  pending: boolean;
+  /** The pack pass's findings in this file (before suppressions), its gaps. */
+  packFindings: RuleFinding[];
+  /** The file's `// rls-guard-ignore-next-line` comments: the report applies them to every pass's findings. */
+  suppressions: Suppression[];
+  packGaps: { message: string; incomplete?: boolean }[];
+  otherDatabase?: string;
+  /** The file could not be parsed: the reason (a diagnostic and a gap), and nothing else. */
+  parseError?: string;
+}
+
+interface Entry {
+  hash: string;
+  result: FileResult;
+  /** Indexes into `groups`: the files its results were computed from; for a pending file, also the ones that import it (its callers). */
+  deps: number;
+  callers?: number;
+}
+
+interface Persisted {
+  format: number;
+  key: string;
+  /** What module resolution depended on (the file list, tsconfig and package.json files): cached edges hold while it does. */
+  resolution: string;
+  paths: string[];
+  /** Per path index: its state (content and imports) when written. */
+  states: string[];
+  /** Per path: the content hash its import edges were read from, and the edges. */
+  imports: Record<string, { hash: string; to: string[] }>;
+  groups: number[][];
+  files: Record<string, Entry>;
+}
+
+export interface CacheStats {
+  /** Files whose results came from the cache. */
+  reused: number;
+  /** Files analysed this run for their own results. */
+  analysed: number;
+  /** Files analysed only because those needed them. */
+  context: number;
+}
+
+export class AuditCache {
+  private data: Persisted | undefined;
+  private readonly file: string;
+  /** Nothing changed since the cache was written and every entry held: no need to write it again. */
+  private untouched = false;
+
+  constructor(
+    dir: string,
+    root: string,
+    private readonly key: string,
+    private readonly resolution: string,
+  ) {
+    this.file = path.join(dir, `audit-${sha(root).slice(0, 16)}.json`);
+    try {
+      const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Persisted;
+      if (data.format === FORMAT && data.key === key && Array.isArray(data.paths) && Array.isArray(data.states) && Array.isArray(data.groups) && data.files && typeof data.files === 'object') this.data = data;
+    } catch {
+      // no cache yet, or one that cannot be read: everything is analysed
+    }
+  }
+
+  /** Whether the file's writes waited for callers when it was last analysed (a guess of what it needs, checked after the analysis). */
+  wasPending(rel: string): boolean {
+    return this.data?.files[rel]?.result.pending ?? false;
+  }
+
+  /** Import edges recorded for this content, while resolution's inputs are unchanged. */
+  knownImports(rel: string, hash: string): string[] | undefined {
+    const d = this.data;
+    if (!d || d.resolution !== this.resolution) return undefined;
+    const known = d.imports?.[rel];
+    return known?.hash === hash && Array.isArray(known.to) && known.to.every((t) => typeof t === 'string') ? known.to : undefined;
+  }
+
+  /**
+   * The cached results still valid against the current graph: the file's content is the same,
+   * no file its results were computed from changed (content or imports) or disappeared, and,
+   * for a file whose writes waited for callers, no changed or new file now imports one of the
+   * files that could call it.
+   */
+  valid(graph: ModuleGraph): Map<string, FileResult> {
+    try {
+      return this.check(graph);
+    } catch {
+      // A cache file of the right key but the wrong shape (edited, truncated by hand): none of it is used.
+      this.data = undefined;
+      return new Map();
+    }
+  }
+
+  private check(graph: ModuleGraph): Map<string, FileResult> {
+    const out = new Map<string, FileResult>();
+    const d = this.data;
+    if (!d) return out;
+    const current = new Map<string, string>();
+    for (const [rel, node] of graph.nodes) current.set(rel, stateOf(node));
+    const before = new Map(d.paths.map((p, i) => [p, d.states[i]]));
+    // Changed, new or removed: a few files after a small edit.
+    const changed = new Set<string>();
+    for (const [rel, state] of current) if (before.get(rel) !== state) changed.add(rel);
+    for (const rel of before.keys()) if (!current.has(rel)) changed.add(rel);
+    // Files a changed or new file imports: a new caller of theirs may have appeared.
+    const newlyImported = new Set<string>();
+    for (const rel of changed) for (const to of graph.nodes.get(rel)?.imports ?? []) newlyImported.add(to);
+    const groupOk = new Map<number, boolean>();
+    const intact = (g: number): boolean => {
+      let ok = groupOk.get(g);
+      if (ok === undefined) groupOk.set(g, (ok = (d.groups[g] ?? [-1]).every((i) => d.paths[i] !== undefined && !changed.has(d.paths[i]!))));
+      return ok;
+    };
+    const calledAnew = new Map<number, boolean>();
+    const touched = (g: number): boolean => {
+      let hit = calledAnew.get(g);
+      if (hit === undefined) {
+        const members = new Set((d.groups[g] ?? []).map((i) => d.paths[i]));
+        calledAnew.set(g, (hit = [...newlyImported].some((rel) => members.has(rel))));
+      }
+      return hit;
+    };
+    for (const [rel, entry] of Object.entries(d.files)) {
+      if (graph.nodes.get(rel)?.hash !== entry.hash || !intact(entry.deps)) continue;
+      if (entry.callers !== undefined && (!intact(entry.callers) || touched(entry.callers))) continue;
+      if (!wellFormed(entry.result)) throw new Error(`malformed cache entry for ${rel}`);
+      out.set(rel, entry.result);
+    }
+    this.untouched = changed.size === 0 && d.resolution === this.resolution && out.size === Object.keys(d.files).length;
+    return out;
+  }
+
+  /**
+   * Writes the results valid now: those reused and those just computed, each with the files
+   * it depends on. Entries that are neither (a shard's other files) are dropped: their
+   * dependencies were not checked this run.
+   */
+  save(graph: ModuleGraph, results: ReadonlyMap<string, FileResult>): void {
+    if (this.untouched && results.size === Object.keys(this.data?.files ?? {}).length) return;
+    const paths = [...graph.nodes.keys()].sort();
+    const index = new Map(paths.map((p, i) => [p, i]));
+    const groups: number[][] = [];
+    const groupIds = new Map<string, number>();
+    const group = (members: Set<string>): number => {
+      const list = [...members].map((m) => index.get(m)).filter((i): i is number => i !== undefined).sort((a, b) => a - b);
+      const id = list.join(',');
+      let g = groupIds.get(id);
+      if (g === undefined) {
+        groupIds.set(id, (g = groups.length));
+        groups.push(list);
+      }
+      return g;
+    };
+    const files: Record<string, Entry> = {};
+    for (const [rel, result] of results) {
+      const node = graph.nodes.get(rel);
+      if (!node) continue;
+      if (result.pending) {
+        // Callers import what they call, and what they pass comes from what they import.
+        const callers = graph.importerClosure([rel]);
+        files[rel] = { hash: node.hash, result, deps: group(graph.importClosure(callers)), callers: group(callers) };
+      } else {
+        files[rel] = { hash: node.hash, result, deps: group(graph.importClosure([rel])) };
+      }
+    }
+    const data: Persisted = {
+      format: FORMAT,
+      key: this.key,
+      resolution: this.resolution,
+      paths,
+      states: paths.map((p) => stateOf(graph.nodes.get(p)!)),
+      imports: Object.fromEntries(paths.map((p) => [p, { hash: graph.nodes.get(p)!.hash, to: graph.nodes.get(p)!.imports }])),
+      groups,
+      files,
+    };
+    try {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      // Write then rename: a concurrent audit never reads half a file.
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(data));
+      fs.renameSync(tmp, this.file);
+    } catch {
+      // a read-only checkout: the audit is still right, only not faster next time
+    }
+  }
+}
+
+/** The arrays the report is assembled from are arrays: enough for a malformed file to be dropped rather than crash the audit. */
+function wellFormed(r: FileResult | undefined): boolean {
+  return !!r && typeof r === 'object' && [r.sites, r.findings, r.gaps, r.settings, r.packFindings, r.suppressions, r.packGaps].every(Array.isArray);
+}
