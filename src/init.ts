@@ -3,6 +3,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { adapters } from './adapters/index.js';
 import { resolveAnalysisConfig } from './analysis/config.js';
+import type { AmbientProvider } from './analysis/index.js';
 import { CONFIG_FILES } from './config/load.js';
 import type { RlsGuardConfig } from './config/types.js';
 import { walkFiles } from './files/walk.js';
@@ -34,6 +35,12 @@ export interface Detection {
   setterHelpers: ProposedProvider[];
   /** Helpers not proposed, and why (one that resets the role to the owner is never a scope helper). */
   rejected: ProposedProvider[];
+  /**
+   * Middleware routes run behind, as the audit inferred them: those that enter a store (read
+   * from their code: nothing to declare), and package middleware whose code the audit cannot
+   * see (declare one under `ambientScopes` only if it enters an org-scoped context).
+   */
+  ambient: { inferred: AmbientProvider[]; packages: AmbientProvider[] };
   config: RlsGuardConfig;
 }
 
@@ -57,7 +64,9 @@ export function detect(root: string): Detection {
   // One audit of the proposal (one parse, one replay, one analysis): what it finds covered
   // names the helpers, its schema counts the gated tables, its parsed files give the imports.
   let sources: readonly ts.SourceFile[] = [];
-  const report = auditSync({ paths: [root], types: false, proposal: { config, onParsed: (files) => (sources = files) } });
+  let ambient: AmbientProvider[] = [];
+  const proposal = { config, onParsed: (files: readonly ts.SourceFile[]) => (sources = files), onAmbient: (p: AmbientProvider[]) => (ambient = p) };
+  const report = auditSync({ paths: [root], types: false, proposal });
   const gatedTables = report.schema.gatedTables.length;
   const rlsFolders = gatedTables === 0 ? foldersEnablingRls(root) : [];
   for (const sf of sources) for (const specifier of moduleSpecifiers(sf)) seen(packageName(specifier), 'imports');
@@ -80,7 +89,23 @@ export function detect(root: string): Detection {
     scopeHelpers,
     setterHelpers: found.setterHelpers,
     rejected: found.rejected,
+    ambient: ambientProposal(ambient),
     config,
+  };
+}
+
+/**
+ * The middleware the audit found in front of routes. Nothing is added to the config: one read
+ * from code is followed better than a declaration would be (a declared middleware counts as
+ * scoping every route behind it, even where its code calls next() outside the store), and
+ * whether a package's middleware scopes is not something init can see.
+ */
+function ambientProposal(providers: readonly AmbientProvider[]): Detection['ambient'] {
+  const byName = (a: AmbientProvider, b: AmbientProvider): number => a.name.localeCompare(b.name) || a.at.localeCompare(b.at);
+  return {
+    inferred: providers.filter((p) => !p.external && p.enters.length > 0).sort(byName),
+    // A package's middleware the routes import by name (`express.json()` and the like are made inline, never org scopes).
+    packages: providers.filter((p) => p.external && p.module !== undefined).sort(byName),
   };
 }
 
@@ -113,6 +138,13 @@ export function describeDetection(d: Detection, written: string): string {
   out.push(`Scope helpers: ${d.scopeHelpers.length ? d.scopeHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ') : 'none beyond withOrgScope and withRequestOrgScope'}`);
   if (d.setterHelpers.length) out.push(`Setter helpers: ${d.setterHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ')}`);
   for (const r of d.rejected) out.push(`Not proposed: ${r.name} (${r.file}:${r.line}): ${r.why}`);
+  for (const p of d.ambient.inferred) {
+    out.push(`Ambient scope (read from its code, nothing to declare): ${p.name} (${p.at}) enters ${p.enters.join(', ')} for ${p.routes} route(s)`);
+  }
+  for (const p of d.ambient.packages) {
+    const spec = JSON.stringify({ middleware: p.name, from: p.module });
+    out.push(`Package middleware in front of ${p.routes} route(s): ${p.name} from ${p.module} (${p.at}); if it runs next() inside an org-scoped context, add ${spec} to "ambientScopes"`);
+  }
   out.push('', `Wrote ${written}. Review it, then run: npx rls-guard audit`, '', 'Add the ESLint plugin to your flat config:', '', ESLINT_SNIPPET);
   return `${out.join('\n')}\n`;
 }

@@ -31,6 +31,22 @@ export interface CoreInput {
   wholeProgram: boolean;
   /** The type checker's evidence, when the audited project's types are available. */
   types?: TypeEvidence;
+  /** `rls-guard init`: also list the ambient providers the entry points run behind. */
+  ambientProviders?: boolean;
+}
+
+/** Middleware (or a guard, hook, wrapper) that routes run behind: what it enters, where, how many routes. */
+export interface AmbientProvider {
+  name: string;
+  /** `file:line` of its definition (or of its use, for a package's). */
+  at: string;
+  /** The module it is imported from, as the routes import it. */
+  module?: string;
+  /** Its code is in a package the audit cannot see into. */
+  external: boolean;
+  /** The AsyncLocalStorage (or cls) stores it enters. */
+  enters: string[];
+  routes: number;
 }
 
 /** A write site as the report has it, plus what the front ends need to know about its verdict. */
@@ -60,6 +76,8 @@ export interface CoreResult {
   incomplete: SourceGap[];
   /** Per analysed file: the settings it sets, and whether any of its writes waited for callers or roots (the audit cache's dependency class). */
   perFile?: Map<string, { settings: string[]; pending: boolean }>;
+  /** With `ambientProviders`: the middleware routes run behind (ambient/reach.ts). */
+  ambientProviders?: AmbientProvider[];
 }
 
 export interface SourceGap {
@@ -103,6 +121,7 @@ export function analyze(input: CoreInput): CoreResult {
   }
   settleTemplates(facts, verdicts, input.wholeProgram, input.root);
   const result: CoreResult = { sites: [], findings: [], settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])), work: work(), incomplete };
+  if (input.ambientProviders) result.ambientProviders = ambient.inferredProviders();
   result.perFile = new Map(facts.map((f) => [relative(input.root, f.sf.fileName), { settings: [...f.settingsSet], pending: f.sites.some((s) => 'pending' in s.verdict) }]));
   for (const f of facts) {
     try {

@@ -1,5 +1,5 @@
 import type ts from 'typescript';
-import type { CoreResult } from '../analysis/index.js';
+import type { AmbientProvider, CoreResult } from '../analysis/index.js';
 import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/config.js';
 import { readSource, SOURCE_EXTENSIONS } from '../files/source.js';
 import { loadConfig } from '../config/load.js';
@@ -50,7 +50,11 @@ export interface AuditOptions {
    * `rls-guard init`: audit with this configuration (the proposal) instead of a config file,
    * skip the pack pass, and hand over the parsed files, so init costs one audit, not two.
    */
-  proposal?: { config: RlsGuardConfig; onParsed: (files: readonly ts.SourceFile[]) => void };
+  proposal?: {
+    config: RlsGuardConfig;
+    onParsed: (files: readonly ts.SourceFile[]) => void;
+    onAmbient?: (providers: AmbientProvider[]) => void;
+  };
   /** Called as the audit goes, for progress displays. */
   onProgress?: (event: ProgressEvent) => void;
   /** The on-disk cache of per-file results (see docs/cache.md). Off unless enabled; the CLI enables it. */
@@ -117,7 +121,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const runDiagnostics: Diagnostic[] = [];
   let work: CoreResult['work'] | undefined;
   const analyse = (set: readonly { file: string; text: string }[], want: ReadonlySet<string>): Map<string, FileResult> => {
-    const out = analyseFiles({ root, files: set, want, model, config, libraries: rooted.libraries, maxBytes, typed, packs: options.proposal ? undefined : packSet, paths, ignore: loaded.config.ignore ?? [], onParsed: (parsed, total) => options.onProgress?.({ phase: 'parse', parsed, total }), onAnalyse: (files) => options.onProgress?.({ phase: 'analyze', files }), ...(options.proposal ? { onFiles: options.proposal.onParsed } : {}) });
+    const out = analyseFiles({ root, files: set, want, model, config, libraries: rooted.libraries, maxBytes, typed, packs: options.proposal ? undefined : packSet, paths, ignore: loaded.config.ignore ?? [], onParsed: (parsed, total) => options.onProgress?.({ phase: 'parse', parsed, total }), onAnalyse: (files) => options.onProgress?.({ phase: 'analyze', files }), ...(options.proposal ? { onFiles: options.proposal.onParsed, ...(options.proposal.onAmbient ? { onAmbient: options.proposal.onAmbient } : {}) } : {}) });
     runDiagnostics.push(...out.diagnostics);
     work = out.work;
     return out.results;

@@ -1,5 +1,5 @@
 import type ts from 'typescript';
-import { analyze, type CoreResult } from '../analysis/index.js';
+import { type AmbientProvider, analyze, type CoreResult } from '../analysis/index.js';
 import type { AnalysisConfig } from '../analysis/config.js';
 import { FileSystemSourceHost } from '../code/source-host.js';
 import { toPosixRelative as rel } from '../files/paths.js';
@@ -38,6 +38,8 @@ export interface AnalyseInput {
   onAnalyse?: (files: number) => void;
   /** Hands over the parsed files (init reads their imports). */
   onFiles?: (files: readonly ts.SourceFile[]) => void;
+  /** Hands over the middleware the entry points run behind (init lists them). */
+  onAmbient?: (providers: AmbientProvider[]) => void;
 }
 
 export interface AnalyseOutput {
@@ -79,7 +81,8 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
   input.onFiles?.(files);
   const host = new FileSystemSourceHost(files, input.libraries, input.maxBytes);
   input.onAnalyse?.(files.length);
-  const result = analyze({ root, files, host, model: input.model, config: input.config, wholeProgram: true, ...(types ? { types } : {}) });
+  const result = analyze({ root, files, host, model: input.model, config: input.config, wholeProgram: true, ...(types ? { types } : {}), ...(input.onAmbient ? { ambientProviders: true } : {}) });
+  if (input.onAmbient) input.onAmbient(result.ambientProviders ?? []);
   for (const site of result.sites) of(site.file)?.sites.push(site);
   for (const f of result.findings) of(f.file)?.findings.push(f);
   for (const gap of result.incomplete) of(gap.file)?.gaps.push(gap);

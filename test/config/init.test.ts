@@ -171,4 +171,25 @@ describe('rls-guard init', () => {
     expect(r.stdout).toContain('Not proposed: inOrgAsOwner (src/tenancy.ts:9): runs its callback after RESET ROLE (src/tenancy.ts:12)');
     expect(r.stdout).not.toContain('inTestOrg');
   }, 120_000);
+
+  it('lists the middleware routes run behind: those that enter a store from their code (nothing to declare), and package middleware to declare only if it scopes', () => {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-init-')), 'app');
+    fs.cpSync(path.resolve(import.meta.dirname, '../../fixtures/ambient/express-proxy'), dir, { recursive: true });
+    fs.rmSync(path.join(dir, 'rls-guard.config.json'), { force: true });
+    fs.mkdirSync(path.join(dir, 'node_modules/@acme/tenancy'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'src/extra-routes.ts'), [
+      "import { requireTenant } from '@acme/tenancy';",
+      "import { app } from './app.js';",
+      "app.post('/extra', requireTenant, (_req, res) => res.end());",
+      '',
+    ].join('\n'));
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Ambient scope \(read from its code, nothing to declare\): authMiddleware \(src\/middleware\.ts:\d+\) enters requestContext for \d+ route\(s\)/);
+    expect(r.stdout).toContain('Package middleware in front of 1 route(s): requireTenant from @acme/tenancy');
+    expect(r.stdout).toContain('add {"middleware":"requireTenant","from":"@acme/tenancy"} to "ambientScopes"');
+    // Nothing is declared for them: the audit follows the code better than a declaration would.
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    expect(written.ambientScopes).toBeUndefined();
+  });
 });

@@ -98,8 +98,8 @@ export class Reach {
    * or propose. Package middleware enters nothing the code shows; they are listed with their
    * module so init can propose them for `ambientScopes`.
    */
-  providers(): { name: string; at: string; module?: string; enters: string[]; routes: number }[] {
-    const out = new Map<string, { name: string; at: string; module?: string; enters: string[]; routes: number }>();
+  providers(): { name: string; at: string; module?: string; external: boolean; enters: string[]; routes: number }[] {
+    const out = new Map<string, { name: string; at: string; module?: string; external: boolean; enters: string[]; routes: number }>();
     for (const entry of this.deps.entries) {
       for (const m of entry.chain) {
         const effects = m.external ? [] : this.middlewareEffects(m);
@@ -110,7 +110,7 @@ export class Reach {
         const key = `${m.name}@${at}`;
         const have = out.get(key);
         if (have) have.routes++;
-        else out.set(key, { name: m.name, at, ...(m.module ? { module: m.module } : {}), enters, routes: 1 });
+        else out.set(key, { name: m.name, at, ...(m.module ? { module: m.module } : {}), external: !!m.external, enters, routes: 1 });
       }
     }
     return [...out.values()];
