@@ -20,7 +20,8 @@ export function constructionOf(expr: ts.Expression, handles: HandleResolver, dep
   // A transaction's or connection's callback parameter: the instance the chain starts on.
   if (ts.isParameter(key)) {
     const call = key.parent.parent;
-    const direct = call && ts.isCallExpression(call) ? constructionOf(chainRoot(call.expression), handles, depth + 1) : undefined;
+    const direct =
+      call && ts.isCallExpression(call) ? constructionOf(chainRoot(call.expression), handles, depth + 1) : undefined;
     if (direct) return direct;
     // Handed on by a pass-through helper (`withTx(ky, async (trx) => …)`): the instance the
     // helper opens the transaction on, when every path it may take agrees.

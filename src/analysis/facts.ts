@@ -59,7 +59,12 @@ export type Verdict = {
 /** A verdict that depends on who calls a function: through a parameter, or a connection a closure captures. */
 export type Pending = (
   /** `path`: a field of the parameter (`opts.pgPool`): each call's argument is read at that path. */
-  | { kind: 'param'; binding: ParamBinding; path?: readonly (string | number)[]; narrowed?: 'releasable' | 'not-releasable' }
+  | {
+      kind: 'param';
+      binding: ParamBinding;
+      path?: readonly (string | number)[];
+      narrowed?: 'releasable' | 'not-releasable';
+    }
   | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle }
   /** A connection read from an AsyncLocalStorage: judged per root that reaches the write (ambient/settle.ts). */
   | { kind: 'ambient'; handle: AmbientHandle }
@@ -124,9 +129,28 @@ export interface CallEdge {
 
 /** What a function does with a parameter that is a callback: the evidence for inferring scope helpers. */
 export type CallbackUse =
-  | { kind: 'invoke'; fn: ts.FunctionLikeDeclaration; paramIndex: number; call: ts.CallExpression; args: ({ handle: Handle; state: ConnState } | null)[] }
-  | { kind: 'forward-helper'; fn: ts.FunctionLikeDeclaration; paramIndex: number; call: ts.CallExpression; helper: string }
-  | { kind: 'forward'; fn: ts.FunctionLikeDeclaration; paramIndex: number; call: ts.CallExpression; to: ts.FunctionLikeDeclaration; argIndex: number };
+  | {
+      kind: 'invoke';
+      fn: ts.FunctionLikeDeclaration;
+      paramIndex: number;
+      call: ts.CallExpression;
+      args: ({ handle: Handle; state: ConnState } | null)[];
+    }
+  | {
+      kind: 'forward-helper';
+      fn: ts.FunctionLikeDeclaration;
+      paramIndex: number;
+      call: ts.CallExpression;
+      helper: string;
+    }
+  | {
+      kind: 'forward';
+      fn: ts.FunctionLikeDeclaration;
+      paramIndex: number;
+      call: ts.CallExpression;
+      to: ts.FunctionLikeDeclaration;
+      argIndex: number;
+    };
 
 export interface RawFinding {
   ruleId: string;

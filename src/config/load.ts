@@ -9,7 +9,14 @@ import { ConfigError, validateConfig } from './validate.js';
 // Finds and validates rls-guard.config.{ts,mts,mjs,js,cjs,json} (or the "rls-guard" key of
 // package.json) by walking up from the audited path. Synchronous: the ESLint plugin reads it too.
 
-export const CONFIG_FILES = ['rls-guard.config.ts', 'rls-guard.config.mts', 'rls-guard.config.mjs', 'rls-guard.config.js', 'rls-guard.config.cjs', 'rls-guard.config.json'];
+export const CONFIG_FILES = [
+  'rls-guard.config.ts',
+  'rls-guard.config.mts',
+  'rls-guard.config.mjs',
+  'rls-guard.config.js',
+  'rls-guard.config.cjs',
+  'rls-guard.config.json',
+];
 
 export { ConfigError, validateConfig };
 
@@ -29,7 +36,10 @@ export function findConfigFile(start: string): string | null {
   for (;;) {
     const found = CONFIG_FILES.map((name) => path.join(dir, name)).filter(isFile);
     // Two config files in one folder: which one wins would be a guess, so refuse.
-    if (found.length > 1) throw new ConfigError(`${dir}: several configuration files (${found.map((f) => path.basename(f)).join(', ')}); keep one`);
+    if (found.length > 1)
+      throw new ConfigError(
+        `${dir}: several configuration files (${found.map((f) => path.basename(f)).join(', ')}); keep one`,
+      );
     if (found[0]) return found[0];
     const pkg = path.join(dir, 'package.json');
     if (isFile(pkg) && readPackageKey(pkg) !== undefined) return pkg;

@@ -22,7 +22,9 @@ export type IndexWait =
  */
 export function awaitingIndex(local: CoreResult, why: IndexWait, decided?: CoreFinding[]): CoreFinding[] {
   const findings = [...(decided ?? local.findings)];
-  const reported = new Set((decided ?? []).filter((f) => WRITE_RULES.has(f.ruleId)).map((f) => `${f.line}:${f.column}`));
+  const reported = new Set(
+    (decided ?? []).filter((f) => WRITE_RULES.has(f.ruleId)).map((f) => `${f.line}:${f.column}`),
+  );
   for (const site of local.sites) {
     if (!site.crossFile) continue;
     // A verdict that fails stands (and is already reported): unscoped or unresolved in this file, or in the index's analysis.

@@ -41,7 +41,12 @@ export interface ReportSchema {
   forcedTables: string[];
   securityDefinerFunctions: string[];
   /** Which source each fact came from: `method` says how it was read; `facts` lists the objects a fallback source supplied. */
-  sources: { kind: SourceKind; ref: string; method?: 'replay' | 'static' | 'database' | 'snapshot'; facts?: string[] }[];
+  sources: {
+    kind: SourceKind;
+    ref: string;
+    method?: 'replay' | 'static' | 'database' | 'snapshot';
+    facts?: string[];
+  }[];
 }
 
 export interface Summary {

@@ -66,7 +66,11 @@ export class ResolutionFs implements ts.ModuleResolutionHost {
   directoryExists = (dir: string): boolean => {
     let hit = this.dirs.get(dir);
     if (hit === undefined) {
-      hit = isDir(dir) || this.isVirtualDir(dir) || (this.toReal(dir) !== undefined && isDir(this.toReal(dir)!)) || this.isGenerated(dir, 'dir');
+      hit =
+        isDir(dir) ||
+        this.isVirtualDir(dir) ||
+        (this.toReal(dir) !== undefined && isDir(this.toReal(dir)!)) ||
+        this.isGenerated(dir, 'dir');
       this.dirs.set(dir, hit);
     }
     return hit;

@@ -62,7 +62,8 @@ export interface Catalog {
 
 const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
 // Objects an extension created are the extension's business, not the app's.
-const NOT_EXTENSION = (cls: string, oid: string): string => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+const NOT_EXTENSION = (cls: string, oid: string): string =>
+  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
 
 export const CATALOG_QUERIES = {
   tables: `SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS force, pg_get_userbyid(c.relowner) AS owner
@@ -92,7 +93,10 @@ export async function readCatalog(query: (text: string) => Promise<{ rows: unkno
   return {
     tables: await rows<CatalogTable>(CATALOG_QUERIES.tables),
     policies: (await rows<CatalogPolicy>(CATALOG_QUERIES.policies)).map((p) => ({ ...p, roles: pgArray(p.roles) })),
-    functions: (await rows<CatalogFunction>(CATALOG_QUERIES.functions)).map((f) => ({ ...f, config: f.config === null ? null : pgArray(f.config) })),
+    functions: (await rows<CatalogFunction>(CATALOG_QUERIES.functions)).map((f) => ({
+      ...f,
+      config: f.config === null ? null : pgArray(f.config),
+    })),
     triggers: await rows<CatalogTrigger>(CATALOG_QUERIES.triggers),
     roles: await rows<CatalogRole>(CATALOG_QUERIES.roles),
     currentUser: user?.currentUser ?? '',
@@ -114,17 +118,37 @@ export interface CatalogLocations {
   functions: Record<string, SchemaLocation>;
 }
 
-const TRIGGER_BITS: [number, TriggerEvent][] = [[4, 'insert'], [8, 'delete'], [16, 'update'], [32, 'truncate']];
-const COMMANDS: Record<string, PolicyCommand> = { ALL: 'all', SELECT: 'select', INSERT: 'insert', UPDATE: 'update', DELETE: 'delete' };
+const TRIGGER_BITS: [number, TriggerEvent][] = [
+  [4, 'insert'],
+  [8, 'delete'],
+  [16, 'update'],
+  [32, 'truncate'],
+];
+const COMMANDS: Record<string, PolicyCommand> = {
+  ALL: 'all',
+  SELECT: 'select',
+  INSERT: 'insert',
+  UPDATE: 'update',
+  DELETE: 'delete',
+};
 
 /**
  * The model from catalog rows. Locations come from the replay when it tracked them, else
  * from the static reading (`fallback`), else point at the source itself.
  */
-export function modelFromCatalog(catalog: Catalog, options: { locations?: CatalogLocations; fallback?: RlsModel; sourceRef: string; files?: string[] }): RlsModel {
+export function modelFromCatalog(
+  catalog: Catalog,
+  options: { locations?: CatalogLocations; fallback?: RlsModel; sourceRef: string; files?: string[] },
+): RlsModel {
   const { locations, fallback } = options;
   const nowhere: SchemaLocation = { file: options.sourceRef, line: 1 };
-  const model: RlsModel = { tables: new Map(), functions: new Map(), policySettings: new Set(), files: options.files ?? [], diagnostics: [] };
+  const model: RlsModel = {
+    tables: new Map(),
+    functions: new Map(),
+    policySettings: new Set(),
+    files: options.files ?? [],
+    diagnostics: [],
+  };
   for (const t of catalog.tables) {
     const name = `${t.schema}.${t.name}`;
     const loc = locations?.tables[name];
@@ -149,7 +173,8 @@ export function modelFromCatalog(catalog: Catalog, options: { locations?: Catalo
     for (const text of [p.qual, p.withCheck]) {
       if (!text) continue;
       const parsed = parseSql(`SELECT 1 WHERE ${text}`);
-      if (parsed.ok) exprs.push((parsed.statements[0]?.stmt as { SelectStmt?: { whereClause?: unknown } }).SelectStmt?.whereClause);
+      if (parsed.ok)
+        exprs.push((parsed.statements[0]?.stmt as { SelectStmt?: { whereClause?: unknown } }).SelectStmt?.whereClause);
     }
     const reads = expressionReads(exprs, { searchPath: p.schema });
     table.policies.push({
@@ -174,7 +199,9 @@ export function modelFromCatalog(catalog: Catalog, options: { locations?: Catalo
         language: f.language,
         searchPathPinned: pinned !== undefined,
         body: f.source,
-        bodySchema: pinned ? (pinned.slice('search_path='.length).split(',')[0]?.trim().replace(/^"|"$/g, '') || f.schema) : f.schema,
+        bodySchema: pinned
+          ? pinned.slice('search_path='.length).split(',')[0]?.trim().replace(/^"|"$/g, '') || f.schema
+          : f.schema,
         at: locations?.functions[name] ?? fallback?.functions.get(name)?.at ?? nowhere,
       }),
     );

@@ -11,7 +11,12 @@ import type { RlsModel, SchemaSource } from './types.js';
  * static reading of the migrations is the better witness (the statement never ran).
  */
 export function replayedModel(replay: ReplayResult, staticModel: RlsModel, ref: string): RlsModel {
-  const model = modelFromCatalog(replay.catalog, { locations: replay.locations, fallback: staticModel, sourceRef: ref, files: staticModel.files });
+  const model = modelFromCatalog(replay.catalog, {
+    locations: replay.locations,
+    fallback: staticModel,
+    sourceRef: ref,
+    files: staticModel.files,
+  });
   const fallback = new Set(replay.failures.flatMap((f) => f.objects));
   for (const name of fallback) {
     const table = staticModel.tables.get(name);

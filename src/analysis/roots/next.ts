@@ -26,14 +26,17 @@ export function usesServer(statements: readonly ts.Statement[]): boolean {
 }
 
 /** A module's exported values by name: `export function GET`, `export const POST = …`, `export { x as GET }` is not followed. */
-export function exportedValues(sf: ts.SourceFile): { name: string; node: ts.Node; value: ts.Expression | ts.FunctionDeclaration }[] {
+export function exportedValues(
+  sf: ts.SourceFile,
+): { name: string; node: ts.Node; value: ts.Expression | ts.FunctionDeclaration }[] {
   const out: { name: string; node: ts.Node; value: ts.Expression | ts.FunctionDeclaration }[] = [];
   for (const st of sf.statements) {
     const exported = ts.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
     if (!exported) continue;
     if (ts.isFunctionDeclaration(st) && st.name && st.body) out.push({ name: st.name.text, node: st, value: st });
     if (ts.isVariableStatement(st)) {
-      for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name) && d.initializer) out.push({ name: d.name.text, node: d, value: d.initializer });
+      for (const d of st.declarationList.declarations)
+        if (ts.isIdentifier(d.name) && d.initializer) out.push({ name: d.name.text, node: d, value: d.initializer });
     }
   }
   return out;
