@@ -88,7 +88,8 @@ export function main(argv: string[], io: CliIO = processIO): number {
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option(
       '--strict',
-      "the strict severities (as the plugin's strict config): unresolved writes, unused suppressions, deprecated headers are errors",
+      "the strict severities (as the plugin's strict config): unresolved writes, unused suppressions, deprecated " +
+      "headers are errors",
       false,
     )
     .option('-c, --config <file>', 'configuration file (default: rls-guard.config.{ts,mjs,json} found upward)')
@@ -112,7 +113,8 @@ export function main(argv: string[], io: CliIO = processIO): number {
     )
     .option(
       '--untrusted',
-      'audit a repository you do not trust (a fork): run no code from it; a .ts/.mjs config there is refused, JSON is read',
+      'audit a repository you do not trust (a fork): run no code from it; a .ts/.mjs config there is refused, JSON ' +
+      'is read',
       false,
     )
     .option('--cache', 'reuse per-file results cached on disk while nothing they depend on changed (default)')
@@ -128,7 +130,8 @@ export function main(argv: string[], io: CliIO = processIO): number {
     )
     .option(
       '--changed-since <ref>',
-      'report only the files changed since this git ref (and uncommitted changes); what they depend on is still analysed',
+      'report only the files changed since this git ref (and uncommitted changes); what they depend on is still ' +
+      'analysed',
     )
     .action((paths: string[], opts: AuditFlags) => {
       code = runAudit(paths, opts, io);
@@ -171,7 +174,8 @@ export function main(argv: string[], io: CliIO = processIO): number {
     .argument('[path]', 'the project (its config and migrations are found from here)', '.')
     .option(
       '--from <source>',
-      'migrations (replayed in embedded Postgres; same as replay), static (migrations read without running them) or database',
+      'migrations (replayed in embedded Postgres; same as replay), static (migrations read without running them) or ' +
+      'database',
     )
     .option('--database-url <url>', 'introspect a live database (read-only)')
     .option('-c, --config <file>', 'configuration file')
@@ -338,7 +342,8 @@ function writeOutputs(
       } catch (error) {
         // The annotations are out already; a missing job summary should not fail the audit.
         io.err(
-          `rls-guard: cannot append the job summary to ${env.GITHUB_STEP_SUMMARY}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`,
+          `rls-guard: cannot append the job summary to ${env.GITHUB_STEP_SUMMARY}: ` +
+          `${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`,
         );
       }
     }

@@ -63,7 +63,10 @@ export function proposeMigrations(root: string, sqlFiles: readonly string[]): st
   return list.filter((f) => !list.some((o) => o !== f && f.startsWith(`${o}/`)));
 }
 
-/** Folders whose files switch RLS on (`ENABLE ROW LEVEL SECURITY` in SQL, Drizzle `pgPolicy`/`.enableRLS()`), for the 0-gated-tables warning. */
+/**
+ * Folders whose files switch RLS on (`ENABLE ROW LEVEL SECURITY` in SQL, Drizzle `pgPolicy`/`.enableRLS()`), for the
+ * 0-gated-tables warning.
+ */
 export function foldersEnablingRls(root: string): string[] {
   const files = walkFiles([root], { extensions: ['.sql', ...SOURCE_EXTENSIONS] }, root).files;
   const folders = new Set<string>();

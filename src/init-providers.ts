@@ -66,7 +66,9 @@ export function inferProviders(
     rejected.set(name, {
       name,
       ...at(f.fn),
-      why: `runs its callback after ${f.resetsRole!.what} (${where(root, f.resetsRole!.at)}), which hands the connection back to the owner, so RLS does not apply to the callback's writes: not a scope helper (declare it under "adminProviders" if that is deliberate)`,
+      why: `runs its callback after ${f.resetsRole!.what} (${where(root, f.resetsRole!.at)}), which hands the ` +
+        `connection back to the owner, so RLS does not apply to the callback's writes: not a scope helper (declare ` +
+        `it under "adminProviders" if that is deliberate)`,
     });
   };
   // Helpers whose own body shows it: they set the context and run their callback.
@@ -118,7 +120,10 @@ export function inferProviders(
   return { scopeHelpers: sorted(scope), setterHelpers: sorted(setters), rejected: sorted(rejected) };
 }
 
-/** What a function's own body (inline callbacks included) does: calls a parameter, runs constant SQL that sets the context or hands the connection to the owner. */
+/**
+ * What a function's own body (inline callbacks included) does: calls a parameter, runs constant SQL that sets the
+ * context or hands the connection to the owner.
+ */
 function bodyFacts(fn: ts.FunctionLikeDeclaration, options: InferOptions): BodyFacts {
   const params = new Set(fn.parameters.flatMap((p) => (ts.isIdentifier(p.name) ? [p.name.text] : [])));
   const facts: BodyFacts = { fn, callsCallback: false };

@@ -113,7 +113,8 @@ export function renderConfig(config: RlsGuardConfig, kind: 'json' | 'ts'): strin
   if (kind === 'json')
     return `${JSON.stringify({ $schema: './node_modules/rls-guard/docs/config.schema.json', ...config }, null, 2)}\n`;
   // JSON is valid TypeScript, whatever the folder and helper names hold.
-  return `import { defineConfig } from 'rls-guard';\n\nexport default defineConfig(${JSON.stringify(config, null, 2)});\n`;
+  return `import { defineConfig } from 'rls-guard';\n\nexport default ` +
+    `defineConfig(${JSON.stringify(config, null, 2)});\n`;
 }
 
 export const ESLINT_SNIPPET = `// eslint.config.js
@@ -137,7 +138,8 @@ export function describeDetection(d: Detection, written: string): string {
   if (d.gatedTables > 0) out.push(`Gated tables: ${d.gatedTables} (the proposed migrations, replayed)`);
   else {
     const where = d.rlsFolders.length
-      ? `ENABLE ROW LEVEL SECURITY or pgPolicy appears in: ${d.rlsFolders.join(', ')}; add the folders that create those tables to "migrations"`
+      ? `ENABLE ROW LEVEL SECURITY or pgPolicy appears in: ${d.rlsFolders.join(', ')}; add the folders that create ` +
+        `those tables to "migrations"`
       : 'nothing in the repository enables RLS; list gated tables under "gatedTables.add"';
     out.push(`Warning: the proposed migrations give 0 gated tables, so the audit would find no gated writes. ${where}`);
   }

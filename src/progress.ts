@@ -31,7 +31,8 @@ export function progressReporter(sink: ProgressSink): (event: ProgressEvent) => 
     else if (e.phase === 'analyze') draw(`rls-guard: analysing ${plural(e.files, 'file')}…`, true);
     else if (drawn)
       sink.write(
-        `\r\x1b[2Krls-guard: ${plural(e.files, 'file')}${e.cached ? ` (${e.cached} from the cache)` : ''}, ${plural(e.writeSites, 'write site')} found\n`,
+        `\r\x1b[2Krls-guard: ${plural(e.files, 'file')}${e.cached ? ` (${e.cached} from the cache)` : ''}, ` +
+        `${plural(e.writeSites, 'write site')} found\n`,
       );
   };
 }

@@ -70,11 +70,14 @@ export function renamed(reference: string, naming: Naming): { name: string } | {
   if (variants.every((v) => v === reference.toLowerCase()) && reference === reference.toLowerCase())
     return { name: reference };
   return {
-    unresolved: `the table '${reference}' is '${variants[0]}' if the Kysely instance uses CamelCasePlugin, and ${naming.reason}`,
+    unresolved: `the table '${reference}' is '${variants[0]}' if the Kysely instance uses CamelCasePlugin, and ` +
+      `${naming.reason}`,
   };
 }
 
-/** The names a reference may reach Postgres as: as written, then CamelCasePlugin's lower-case readings (per option set). */
+/**
+ * The names a reference may reach Postgres as: as written, then CamelCasePlugin's lower-case readings (per option set).
+ */
 export function readings(reference: string): string[] {
   const parts = reference.split('.');
   return [
@@ -125,7 +128,10 @@ function instanceNaming(executor: ts.Expression, ctx: BuilderContext): Naming {
   return naming;
 }
 
-/** What one plugin does to table names: CamelCasePlugin snake-cases, kysely's other plugins leave them, an unknown one may rename. */
+/**
+ * What one plugin does to table names: CamelCasePlugin snake-cases, kysely's other plugins leave them, an unknown one
+ * may rename.
+ */
 function plugin(expr: ts.Expression | undefined, ctx: BuilderContext): Naming {
   if (!expr) return AS_WRITTEN;
   let e: ts.Expression = expr;

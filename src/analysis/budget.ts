@@ -49,7 +49,8 @@ export function withinBudget(facts: Facts, file: FileBudget, node: ts.Node, body
     if (error instanceof BudgetExceeded) {
       if (error.scope === 'file') file.exhausted = true;
       return error.scope === 'file'
-        ? `analysis budget exceeded in file ${node.getSourceFile().fileName.split(/[\\/]/).pop()} at ${name}; the rest of the file is not analysed`
+        ? `analysis budget exceeded in file ${node.getSourceFile().fileName.split(/[\\/]/).pop()} at ${name}; the ` +
+          `rest of the file is not analysed`
         : `analysis budget exceeded in ${name}`;
     }
     if (error instanceof RangeError && /call stack/i.test(error.message))

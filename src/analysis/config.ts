@@ -8,7 +8,9 @@ export interface NamedSpec {
   from?: string;
 }
 
-/** An admin provider; as a callback helper, which argument is the callback and which of its parameters the connection. */
+/**
+ * An admin provider; as a callback helper, which argument is the callback and which of its parameters the connection.
+ */
 export interface ResolvedAdminProvider extends NamedSpec {
   callbackArg: number;
   executorParam: number;
@@ -38,10 +40,16 @@ export interface AnalysisConfig {
   setterHelpers: ResolvedSetterHelper[];
   setterFunctions: Map<string, { setting: string; local: boolean | null }[]>;
   definerFunctions: Set<string>;
-  /** SECURITY DEFINER functions whose body is known and writes nothing (nor do the functions it calls): a call of one is a read. */
+  /**
+   * SECURITY DEFINER functions whose body is known and writes nothing (nor do the functions it calls): a call of one is
+   * a read.
+   */
   readOnlyDefiners: Set<string>;
   gatedTables: Set<string>;
-  /** Every table the schema model knows (gated or not): tells a Kysely CamelCasePlugin rename from the name as written when only one exists. */
+  /**
+   * Every table the schema model knows (gated or not): tells a Kysely CamelCasePlugin rename from the name as written
+   * when only one exists.
+   */
   knownTables?: ReadonlySet<string>;
   /** Tables an invoker SQL function writes when called, following nested calls and triggers. */
   functionWrites: Map<string, ThroughWrite[]>;

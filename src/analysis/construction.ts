@@ -4,7 +4,9 @@ import { skipOuter } from '../code/scope.js';
 
 // Where the instance behind an executor was constructed (`new Kysely({ … })`), by the same
 // provenance the connection is traced with: through consts and imports, transactions opened
-// on it (`db.transaction().execute(trx => …)`, also through a pass-through helper), connections it checks out. What an instance
+// on it (`db.transaction().execute(trx => …)`, also through a pass-through helper), connections it checks out. What
+// an
+// instance
 // was built with (a Kysely plugin that renames tables) then applies to every write through it.
 
 const MAX_DEPTH = 8;

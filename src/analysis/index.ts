@@ -58,7 +58,10 @@ export interface CoreResult {
   work: { facts: number; bodies: number; steps: number };
   /** Files the analysis read only in part (a syntax error, an analysis that gave up): writes there may be missing. */
   incomplete: SourceGap[];
-  /** Per analysed file: the settings it sets, and whether any of its writes waited for callers or roots (the audit cache's dependency class). */
+  /**
+   * Per analysed file: the settings it sets, and whether any of its writes waited for callers or roots (the audit
+   * cache's dependency class).
+   */
   perFile?: Map<string, { settings: string[]; pending: boolean }>;
 }
 

@@ -51,7 +51,10 @@ export interface ProgramOptions {
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
-  /** `pending` settles what the store holds when that is itself a parameter (a scope helper's callback's `tx`), at its callers. */
+  /**
+   * `pending` settles what the store holds when that is itself a parameter (a scope helper's callback's `tx`), at its
+   * callers.
+   */
   ambient?: (
     handle: AmbientHandle,
     at: ts.Node,
@@ -60,7 +63,10 @@ export interface ProgramOptions {
   ) => SiteVerdict;
   /** The connection a field of an argument holds (`{ pgPool }` passed where the callee reads `opts.pgPool`). */
   memberOf?: (expr: ts.Expression, path: readonly (string | number)[]) => Handle;
-  /** The transactions a helper opens for its callback parameter through a library (`return db.transaction(fn)`), on the path a call selects. */
+  /**
+   * The transactions a helper opens for its callback parameter through a library (`return db.transaction(fn)`), on the
+   * path a call selects.
+   */
   forwarded?: (
     helper: ts.FunctionLikeDeclaration,
     paramIndex: number,
@@ -195,7 +201,10 @@ class SettleMemo {
 }
 
 class Settler {
-  /** Set when the verdict depended on something other files could change (callers elsewhere, a helper defined elsewhere). */
+  /**
+   * Set when the verdict depended on something other files could change (callers elsewhere, a helper defined
+   * elsewhere).
+   */
   foreign = false;
 
   constructor(
@@ -248,14 +257,16 @@ class Settler {
         return {
           coverage: 'unresolved',
           via: null,
-          evidence: `runs on ${p.handle.label}, which is decided by the roots that reach it (only the whole-program audit follows them)`,
+          evidence: `runs on ${p.handle.label}, which is decided by the roots that reach it (only the whole-program ` +
+            `audit follows them)`,
           callPath: [],
           deferred: true,
         };
       }
       return this.options.ambient(p.handle, at, this.table, (v, node) => this.settle(v, seen, node));
     }
-    // A write inside a runtime guard on the parameter (`typeof db.release === 'function'`) is reached only by callers whose connection passes it.
+    // A write inside a runtime guard on the parameter (`typeof db.release === 'function'`) is reached only by callers
+    // whose connection passes it.
     const narrowed =
       p.kind === 'param' && !p.path && contains(p.binding.fn, at)
         ? narrowingAt(at, p.binding, this.index.origins)
@@ -292,7 +303,8 @@ class Settler {
     const subject =
       p.kind === 'param'
         ? field
-          ? `${paramName ? `\`${paramName}${field}\`, a field of` : `\`${p.binding.name}\`, destructured from`} parameter ${p.binding.index + 1} of \`${name}\``
+          ? `${paramName ? `\`${paramName}${field}\`, a field of` : `\`${p.binding.name}\`, destructured from`} ` +
+            `parameter ${p.binding.index + 1} of \`${name}\``
           : `parameter \`${p.binding.name}\` of \`${name}\``
         : `a connection that \`${name}\` captures from its enclosing function`;
     const results: SiteVerdict[] = [];
@@ -341,7 +353,8 @@ class Settler {
       return {
         coverage: worst.coverage,
         via: joinVias(results, worst),
-        evidence: `runs on ${subject}; all ${results.length} call${results.length === 1 ? '' : 's'} pass a covered connection`,
+        evidence: `runs on ${subject}; all ${results.length} call${results.length === 1 ? '' : 's'} pass a covered ` +
+          `connection`,
         callPath: [],
         deferred: false,
       };
@@ -451,7 +464,8 @@ class Settler {
     }
     if (receiver.kind !== 'function') {
       return unresolved(
-        `${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an org-scoped transaction, add it to "scopeHelpers" in the config`,
+        `${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an ` +
+        `org-scoped transaction, add it to "scopeHelpers" in the config`,
       );
     }
     return this.helperUses(
@@ -569,7 +583,8 @@ class Settler {
     if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
       return {
         ...worst,
-        evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which calls it at ${worst.callPath[0] ?? 'a call'} on a connection that ${worst.evidence}`,
+        evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which calls it at ` +
+          `${worst.callPath[0] ?? 'a call'} on a connection that ${worst.evidence}`,
       };
     }
     if (worst.deferred) return worst;
@@ -578,7 +593,8 @@ class Settler {
     return {
       coverage: worst.coverage,
       via,
-      evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which runs it in a transaction with the org context set`,
+      evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which runs it in a ` +
+        `transaction with the org context set`,
       callPath: [],
       deferred: false,
     };
@@ -622,7 +638,10 @@ function isExportedFunction(fn: ts.FunctionLikeDeclaration): boolean {
   );
 }
 
-/** `export default fp(routes)`: the function leaves the module inside a wrapper's result, so its callers may be in other files. */
+/**
+ * `export default fp(routes)`: the function leaves the module inside a wrapper's result, so its callers may be in other
+ * files.
+ */
 function exportedWrapped(sf: ts.SourceFile, name: string): boolean {
   const wraps = (e: ts.Expression | undefined): boolean => {
     const x = e && skipOuter(e);

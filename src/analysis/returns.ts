@@ -12,7 +12,10 @@ import { walkDescendants } from '../code/walk.js';
 // make (a factory's `if (!orgId) return pool;`) is left to each call, and it is a lookup.
 
 export interface ReturnsFact {
-  /** `if (!p) return x;` (taken when the call leaves `p` out) and `if (p) return x;` (taken when it passes `p`) at the top level, in order. */
+  /**
+   * `if (!p) return x;` (taken when the call leaves `p` out) and `if (p) return x;` (taken when it passes `p`) at the
+   * top level, in order.
+   */
   guards: { param: number; when: GuardWhen; handle: Handle }[];
   /** What the function returns when no guard is taken (guards' returns excluded). */
   unguarded: Handle;

@@ -28,9 +28,14 @@ export interface Template {
   values: ts.Expression | undefined;
   method: string;
   adapter: DbAdapter;
-  /** The node of the function's own body that stands for the write: the query, or the call of an inner builder that makes it. */
+  /**
+   * The node of the function's own body that stands for the write: the query, or the call of an inner builder that
+   * makes it.
+   */
   node: ts.CallExpression;
-  /** Inner builders called on the way to the query (`function save(t) { return insertInto(t, …) }`), outermost first. */
+  /**
+   * Inner builders called on the way to the query (`function save(t) { return insertInto(t, …) }`), outermost first.
+   */
   via: BuilderCall[];
 }
 
@@ -96,7 +101,10 @@ function returnedFunction(
   return o.kind === 'function' ? o.decl : undefined;
 }
 
-/** The query calls a function's own body runs (inline callbacks included) whose SQL reads a parameter of it or of a function enclosing it. */
+/**
+ * The query calls a function's own body runs (inline callbacks included) whose SQL reads a parameter of it or of a
+ * function enclosing it.
+ */
 export function templateKind(origins: OriginResolver): FactKind<ts.FunctionLikeDeclaration, Template[]> {
   return kindFor(origins);
 }
@@ -123,7 +131,10 @@ export function bindingsOf(chain: BuilderCall, t: Template): Map<ts.ParameterDec
   return out;
 }
 
-/** What an expression of the builder's body stands for at the call: parameters replaced by the arguments bound to them, as far as they go. */
+/**
+ * What an expression of the builder's body stands for at the call: parameters replaced by the arguments bound to them,
+ * as far as they go.
+ */
 export function throughBindings(
   expr: ts.Expression,
   bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>,
@@ -176,7 +187,10 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
   return out;
 }
 
-/** Does the SQL argument read a parameter (of a function that is not an inline callback), directly or through local consts? */
+/**
+ * Does the SQL argument read a parameter (of a function that is not an inline callback), directly or through local
+ * consts?
+ */
 export function readsParameter(expr: ts.Expression): boolean {
   // An explicit stack: SQL built from thousands of `+` terms nests as deep as it is long.
   const seen = new Set<ts.Node>();
@@ -201,7 +215,9 @@ export function readsParameter(expr: ts.Expression): boolean {
   return false;
 }
 
-/** The outermost function (not an inline callback) enclosing a node: the one whose callers instantiate its templates. */
+/**
+ * The outermost function (not an inline callback) enclosing a node: the one whose callers instantiate its templates.
+ */
 export function ownerOf(node: ts.Node): ts.FunctionLikeDeclaration | undefined {
   let owner: ts.FunctionLikeDeclaration | undefined;
   for (let n = node.parent; n; n = n.parent) if (isFunctionLike(n) && !isInlineCallback(n)) owner = n;
@@ -263,7 +279,8 @@ export function settleTemplates(
         ...verdict,
         coverage: 'unresolved',
         via: null,
-        evidence: `${verdicts.get(site)!.evidence}; the table comes from a parameter of \`${name}\`, which is judged at each call that names it, and ${why}`,
+        evidence: `${verdicts.get(site)!.evidence}; the table comes from a parameter of \`${name}\`, which is judged ` +
+          `at each call that names it, and ${why}`,
         deferred,
         crossFile: isExportedOwner(owner),
       });

@@ -24,7 +24,8 @@ export function judge(
   if (state.role && !bypassRoles?.has(state.role.name) && (handle.kind === 'admin' || handle.kind === 'executor')) {
     if (state.ctx && state.ctx !== 'inherited') return covered(state.ctx);
     if (state.session) return covered(state.session);
-    const evidence = `runs on ${handle.label} after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a role without BYPASSRLS, so the policies apply and no org context is set`;
+    const evidence = `runs on ${handle.label} after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a ` +
+      `role without BYPASSRLS, so the policies apply and no org context is set`;
     return { coverage: 'unscoped', via: null, evidence, problem: 'roleWithoutBypass' };
   }
   switch (handle.kind) {
@@ -37,7 +38,9 @@ export function judge(
         return {
           coverage: 'unscoped',
           via: null,
-          evidence: `runs on a client from ${handle.via}, which sets ${[...handle.settings!].sort().join(', ')} (at ${where(handle.helperCall, root)}), but the policies on ${table} read ${[...tableSettings!].sort().join(', ')}, which nothing set on this connection`,
+          evidence: `runs on a client from ${handle.via}, which sets ${[...handle.settings!].sort().join(', ')} (at ` +
+            `${where(handle.helperCall, root)}), but the policies on ${table} read ` +
+            `${[...tableSettings!].sort().join(', ')}, which nothing set on this connection`,
         };
       }
       const d = handle.definition;
@@ -76,7 +79,8 @@ export function judge(
         return {
           coverage: 'org-scope',
           via: handle.tenant.via,
-          evidence: `runs on ${handle.label}, a per-tenant pool whose every connection carries the org setting (${handle.tenant.via} at ${where(handle.tenant.at, root)})`,
+          evidence: `runs on ${handle.label}, a per-tenant pool whose every connection carries the org setting ` +
+            `(${handle.tenant.via} at ${where(handle.tenant.at, root)})`,
         };
       if (state.ctx !== null && state.ctx !== 'inherited') {
         if (awaitsTransaction(state) && state.capturedBy)
@@ -90,7 +94,8 @@ export function judge(
       if (state.ctx === 'inherited' && state.capturedBy)
         return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle }, state };
       if (handle.exec === 'pool') {
-        const evidence = `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes whichever connection is free, with no org context`;
+        const evidence = `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes ` +
+          `whichever connection is free, with no org context`;
         return { coverage: 'unscoped', via: null, evidence, problem: 'onPool' };
       }
       return unscopedBy(handle.label, state, root);
@@ -106,7 +111,8 @@ export function judge(
       return {
         coverage: 'unresolved',
         via: null,
-        evidence: `the write to ${table} runs on ${handle.kind === 'not-db' ? handle.reason : 'a library object'}, which rls-guard has no adapter for`,
+        evidence: `the write to ${table} runs on ${handle.kind === 'not-db' ? handle.reason : 'a library object'}, ` +
+          `which rls-guard has no adapter for`,
       };
   }
 }
@@ -140,7 +146,8 @@ function coveredBy(
   if (matching && matching !== ev) return coveredBy(matching, root, table, tableSettings);
   if (!matching && ev.setting && tableSettings) {
     const read = [...tableSettings].sort().join(', ');
-    const evidence = `sets ${ev.setting} (${ev.via} at ${at}), but the policies on ${table} read ${read}, which nothing set on this connection`;
+    const evidence = `sets ${ev.setting} (${ev.via} at ${at}), but the policies on ${table} read ${read}, which ` +
+      `nothing set on this connection`;
     return { coverage: 'unscoped', via: null, evidence, problem: 'otherSetting' };
   }
   if (!ev.local)
@@ -167,20 +174,23 @@ function missing(state: ConnState, root: string): [UnscopedProblem, string] {
     const at = where(state.released, root);
     return [
       'notScoped',
-      `after release() at ${at} handed the client back to the pool (a session set before it no longer belongs to this code)`,
+      `after release() at ${at} handed the client back to the pool (a session set before it no longer belongs to ` +
+      `this code)`,
     ];
   }
   if (state.setLater) {
     return [
       'beforeContext',
-      `before the org context is set (${state.setLater.via} at ${where(state.setLater.at, root)} comes after this write)`,
+      `before the org context is set (${state.setLater.via} at ${where(state.setLater.at, root)} comes after this ` +
+      `write)`,
     ];
   }
   if (state.ineffective) {
     const at = where(state.ineffective.at, root);
     return [
       'autocommitSetting',
-      `after ${state.ineffective.via} at ${at} ran outside a transaction, where a transaction-local setting lasts only that one statement`,
+      `after ${state.ineffective.via} at ${at} ran outside a transaction, where a transaction-local setting lasts ` +
+      `only that one statement`,
     ];
   }
   if (state.tx === true) return ['transactionWithoutContext', 'inside a transaction that has not set the org context'];

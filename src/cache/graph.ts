@@ -33,7 +33,10 @@ export class ModuleGraph {
     private readonly known: (rel: string, hash: string) => string[] | undefined,
   ) {}
 
-  /** Adds the audited files, then what they import from outside the listed files (not packages): those are read by the analysis too. */
+  /**
+   * Adds the audited files, then what they import from outside the listed files (not packages): those are read by the
+   * analysis too.
+   */
   build(files: readonly { rel: string; text: string; hash: string }[]): this {
     for (const f of files) this.add(f.rel, f.text, f.hash);
     const queue = [...this.nodes.values()].flatMap((n) => n.imports);

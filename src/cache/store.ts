@@ -35,7 +35,10 @@ export interface FileResult {
 interface Entry {
   hash: string;
   result: FileResult;
-  /** Indexes into `groups`: the files its results were computed from; for a pending file, also the ones that import it (its callers). */
+  /**
+   * Indexes into `groups`: the files its results were computed from; for a pending file, also the ones that import it
+   * (its callers).
+   */
   deps: number;
   callers?: number;
 }
@@ -43,7 +46,10 @@ interface Entry {
 interface Persisted {
   format: number;
   key: string;
-  /** What module resolution depended on (the file list, tsconfig and package.json files): cached edges hold while it does. */
+  /**
+   * What module resolution depended on (the file list, tsconfig and package.json files): cached edges hold while it
+   * does.
+   */
   resolution: string;
   paths: string[];
   /** Per path index: its state (content and imports) when written. */
@@ -93,7 +99,10 @@ export class AuditCache {
     }
   }
 
-  /** Whether the file's writes waited for callers when it was last analysed (a guess of what it needs, checked after the analysis). */
+  /**
+   * Whether the file's writes waited for callers when it was last analysed (a guess of what it needs, checked after the
+   * analysis).
+   */
   wasPending(rel: string): boolean {
     return this.data?.files[rel]?.result.pending ?? false;
   }
@@ -227,7 +236,10 @@ export class AuditCache {
   }
 }
 
-/** The arrays the report is assembled from are arrays: enough for a malformed file to be dropped rather than crash the audit. */
+/**
+ * The arrays the report is assembled from are arrays: enough for a malformed file to be dropped rather than crash the
+ * audit.
+ */
 function wellFormed(r: FileResult | undefined): boolean {
   return (
     !!r &&

@@ -204,7 +204,8 @@ export function constructorAssignment(
   const direct = ctor?.body?.statements.some((st) => ts.isExpressionStatement(st) && skipOuter(st.expression) === only);
   if (assignments.length > 1 || !direct || only.operatorToken.kind !== ts.SyntaxKind.EqualsToken) {
     return {
-      reason: `\`this.${key}\` is assigned ${assignments.length > 1 ? `in ${assignments.length} places` : "outside the constructor body's top level"}`,
+      reason: `\`this.${key}\` is assigned ` +
+        `${assignments.length > 1 ? `in ${assignments.length} places` : "outside the constructor body's top level"}`,
     };
   }
   return { value: only.right };

@@ -138,7 +138,10 @@ export class OriginResolver {
     }
   }
 
-  /** The one expression a called in-repo function returns (an arrow's body, or its only return statement), if there is exactly one. */
+  /**
+   * The one expression a called in-repo function returns (an arrow's body, or its only return statement), if there is
+   * exactly one.
+   */
   private singleReturn(call: ts.Expression, steps: number): ts.Expression | undefined {
     let e = skipOuter(call);
     while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
@@ -210,7 +213,8 @@ export class OriginResolver {
       if (replaced.length > 0)
         return {
           kind: 'unknown',
-          reason: `\`${key}\` of the object built at ${lineOf(obj)} is replaced at ${replaced.map((r) => lineOf(r.at)).join(', ')}`,
+          reason: `\`${key}\` of the object built at ${lineOf(obj)} is replaced at ` +
+            `${replaced.map((r) => lineOf(r.at)).join(', ')}`,
         };
       if (ts.isPropertyAssignment(p)) return this.expr(p.initializer, steps + 1);
       if (ts.isShorthandPropertyAssignment(p)) return this.identifier(p.name, steps + 1);
@@ -354,7 +358,10 @@ function withoutComments(node: ts.Node, max: number): string {
   return out;
 }
 
-/** What a function body returns when it has one return: an arrow's expression, or a block's only return statement's (nested functions aside). */
+/**
+ * What a function body returns when it has one return: an arrow's expression, or a block's only return statement's
+ * (nested functions aside).
+ */
 export function onlyReturn(body: ts.ConciseBody): ts.Expression | undefined {
   if (!ts.isBlock(body)) return body;
   const found: ts.Expression[] = [];

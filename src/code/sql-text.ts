@@ -41,7 +41,9 @@ export class SqlTextFolder {
 
   /** Arguments of the helper whose returned fragment is being folded, by parameter (identifier helpers). */
   private args = new Map<ts.ParameterDeclaration, ts.Expression>();
-  /** Constant values of parameters and loop variables, while a caller evaluates code for given values (code migrations). */
+  /**
+   * Constant values of parameters and loop variables, while a caller evaluates code for given values (code migrations).
+   */
   private bindings = new Map<ts.Node, string>();
 
   /** Runs `fn` with these declarations (parameters, loop variables) holding these constant strings. */
@@ -55,7 +57,10 @@ export class SqlTextFolder {
     }
   }
 
-  /** Runs `fn` with these parameters bound to these arguments (a table-generic builder's body, folded for one of its calls). */
+  /**
+   * Runs `fn` with these parameters bound to these arguments (a table-generic builder's body, folded for one of its
+   * calls).
+   */
   withArgs<T>(args: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>, fn: () => T): T {
     const saved = this.args;
     this.args = new Map([...saved, ...args]);
@@ -127,7 +132,8 @@ export class SqlTextFolder {
         if (!part.ok && fragment)
           return {
             ok: false,
-            reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a constant`,
+            reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a ` +
+              `constant`,
           };
         acc = concat(concat(acc, part), text(span.literal.text));
       }

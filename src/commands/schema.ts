@@ -55,7 +55,9 @@ export function schemaCommand(opts: SchemaCommandOptions, out: (text: string) =>
     const target = file(opts.write);
     fs.writeFileSync(target, text);
     out(
-      `wrote ${path.relative(process.cwd(), target) || target}: ${plural(model.tables.size, 'table')}, ${[...model.tables.values()].filter((t) => t.rlsEnabled).length} gated, ${plural(model.functions.size, 'function')}\n`,
+      `wrote ${path.relative(process.cwd(), target) || target}: ${plural(model.tables.size, 'table')}, ` +
+      `${[...model.tables.values()].filter((t) => t.rlsEnabled).length} gated, ` +
+      `${plural(model.functions.size, 'function')}\n`,
     );
     return 0;
   }

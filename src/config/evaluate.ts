@@ -52,7 +52,8 @@ export function evaluateConfigFile(file: string): unknown {
   const exported = 'default' in module.exports ? module.exports.default : module.exports;
   if (exported instanceof Promise || typeof (exported as { then?: unknown } | null)?.then === 'function') {
     throw new Error(
-      'the default export is a Promise; export the configuration object itself (top-level await is not supported, because the ESLint plugin reads it synchronously)',
+      'the default export is a Promise; export the configuration object itself (top-level await is not supported, ' +
+      'because the ESLint plugin reads it synchronously)',
     );
   }
   if (typeof exported === 'function')

@@ -54,7 +54,8 @@ export function loadConfig(options: { configFile?: string; start: string; untrus
   if (!file) return { config: {}, file: null, dir: defaultRoot(options.start) };
   // A script config is code from the audited tree: under --untrusted it is never run.
   if (options.untrusted && SCRIPT_CONFIG.test(file)) {
-    const reason = `${path.basename(file)} was not run: --untrusted never executes code from the audited tree, so the audit used the default configuration; put the configuration in rls-guard.config.json to have it read`;
+    const reason = `${path.basename(file)} was not run: --untrusted never executes code from the audited tree, so ` +
+      `the audit used the default configuration; put the configuration in rls-guard.config.json to have it read`;
     if (options.configFile) throw new ConfigError(`${file}: ${reason}`);
     return { config: {}, file: null, dir: path.dirname(file), refused: { file, reason } };
   }

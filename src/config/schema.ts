@@ -44,7 +44,8 @@ const scopeHelper = nameOr(
 
 // An admin provider is a connection, a function returning one, or a callback helper handing one out.
 const adminProvider = nameOr(
-  'An exported name, matched wherever it is imported from: a connection, a function returning one, or a callback helper handing one to its last argument.',
+  'An exported name, matched wherever it is imported from: a connection, a function returning one, or a callback ' +
+  'helper handing one to its last argument.',
   {
     ...helperProperties,
     executorParam: {
@@ -84,7 +85,8 @@ export const CONFIG_SCHEMA = {
   $id: 'https://github.com/rls-guard/rls-guard/blob/main/docs/config.schema.json',
   title: 'rls-guard configuration',
   description:
-    'rls-guard.config.{ts,mjs,json}, or the "rls-guard" key of package.json. Shared by `rls-guard audit` and the ESLint plugin. Every key is optional.',
+    'rls-guard.config.{ts,mjs,json}, or the "rls-guard" key of package.json. Shared by `rls-guard audit` and the ' +
+    'ESLint plugin. Every key is optional.',
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -97,13 +99,15 @@ export const CONFIG_SCHEMA = {
     contextSettings: {
       ...names,
       description:
-        'Settings whose transaction-local value carries the org context. Default: those the policies read, else app.current_org_id.',
+        'Settings whose transaction-local value carries the org context. Default: those the policies read, else ' +
+        'app.current_org_id.',
     },
     scopeHelpers: {
       type: 'array',
       items: scopeHelper,
       description:
-        'Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and withRequestOrgScope.',
+        'Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and ' +
+        'withRequestOrgScope.',
     },
     adminProviders: {
       type: 'array',
@@ -114,7 +118,8 @@ export const CONFIG_SCHEMA = {
     ambientScopes: {
       type: 'array',
       description:
-        'Middleware that runs next() inside an org-scoped context the code cannot show (defined in a package you do not have): every handler behind it is org-scoped.',
+        'Middleware that runs next() inside an org-scoped context the code cannot show (defined in a package you do ' +
+        'not have): every handler behind it is org-scoped.',
       items: {
         type: 'object',
         additionalProperties: false,
@@ -137,7 +142,8 @@ export const CONFIG_SCHEMA = {
       type: 'array',
       items: setterHelper,
       description:
-        'TypeScript functions that set the org context on the connection they are passed (applyTenant(tx, orgId)), for those whose body rls-guard cannot read.',
+        'TypeScript functions that set the org context on the connection they are passed (applyTenant(tx, orgId)), ' +
+        'for those whose body rls-guard cannot read.',
     },
     definerFunctions: {
       ...names,
@@ -162,7 +168,8 @@ export const CONFIG_SCHEMA = {
       uniqueItems: true,
       items: { enum: ['tests', 'seeds', 'migrations'] },
       description:
-        'Non-app code whose writes are judged as app code: "tests", "seeds", "migrations". Default none: their writes are set aside and counted in summary.setAside.',
+        'Non-app code whose writes are judged as app code: "tests", "seeds", "migrations". Default none: their ' +
+        'writes are set aside and counted in summary.setAside.',
     },
     defaultSchema: {
       type: 'string',
@@ -172,7 +179,8 @@ export const CONFIG_SCHEMA = {
     schemaSource: {
       enum: ['auto', 'replay', 'static', 'snapshot', 'database'],
       description:
-        'Where the RLS model comes from. "auto" (default): a fresh snapshot file if there is one, else the migrations replayed in embedded Postgres (cached), else their static reading.',
+        'Where the RLS model comes from. "auto" (default): a fresh snapshot file if there is one, else the ' +
+        'migrations replayed in embedded Postgres (cached), else their static reading.',
     },
     databaseUrl: {
       type: 'string',
@@ -194,23 +202,28 @@ export const CONFIG_SCHEMA = {
       type: 'integer',
       minimum: 1,
       description:
-        'Source and migration files larger than this many bytes are skipped and reported as incomplete (the audit then fails). Default 2097152 (2 MiB).',
+        'Source and migration files larger than this many bytes are skipped and reported as incomplete (the audit ' +
+        'then fails). Default 2097152 (2 MiB).',
     },
     packs: {
       ...names,
       description:
-        'Extra data packs (removed APIs, deprecated env vars and headers), paths relative to the config file; added to the built-in packs.',
+        'Extra data packs (removed APIs, deprecated env vars and headers), paths relative to the config file; added ' +
+        'to the built-in packs.',
     },
     libraries: {
       type: 'object',
       additionalProperties: { enum: SUPPORTED_MODULES },
       description:
-        'Modules to read as a supported database library: a fork or wrapper package name mapped to the library it stands for, e.g. { "@acme/slonik": "slonik" }. Subpaths follow (`@acme/slonik/utils` reads as `slonik/utils`).',
+        'Modules to read as a supported database library: a fork or wrapper package name mapped to the library it ' +
+        'stands for, e.g. { "@acme/slonik": "slonik" }. Subpaths follow (`@acme/slonik/utils` reads as ' +
+        '`slonik/utils`).',
     },
     prismaSchema: {
       ...names,
       description:
-        'Prisma schema files or multi-file schema folders, relative to the config file, read before those found in the usual places of every workspace package.',
+        'Prisma schema files or multi-file schema folders, relative to the config file, read before those found in ' +
+        'the usual places of every workspace package.',
     },
   },
 } as const;

@@ -33,7 +33,9 @@ import { indexBudgetMs, type PluginSettings } from './settings.js';
 /** What the rules of one file report: the core's findings and sites, or why rls-guard cannot check it. */
 export type LintResult = ({ ok: true } & FileAnalysis) | { ok: false; problem: string };
 
-/** A file's findings, its write sites as decided (for the rules' checks) and the parts of it rls-guard could not read. */
+/**
+ * A file's findings, its write sites as decided (for the rules' checks) and the parts of it rls-guard could not read.
+ */
 type FileAnalysis = { findings: CoreFinding[]; sites: CoreSite[]; incomplete: SourceGap[] };
 
 const results = new WeakMap<object, LintResult>();
@@ -120,7 +122,8 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   if (project.status === 'ready')
     return { findings: project.findings, sites: project.sites, incomplete: local.incomplete };
   const builder = project.builderFailed
-    ? `; its background build failed (${project.builderFailed}), so each lint goes on building it within its time budget`
+    ? `; its background build failed (${project.builderFailed}), so each lint goes on building it within its time ` +
+      `budget`
     : '';
   const building = {
     messageId: 'indexBuilding' as const,
@@ -139,7 +142,8 @@ export function setupProblem(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const known = error instanceof ConfigError || error instanceof SchemaSourceError;
   return known
-    ? `rls-guard cannot check this file: ${message}. Fix it; until then no rls-guard rule runs (other ESLint rules are unaffected).`
+    ? `rls-guard cannot check this file: ${message}. Fix it; until then no rls-guard rule runs (other ESLint rules ` +
+      `are unaffected).`
     : `rls-guard failed on this file (${message}); no rls-guard rule ran on it. Please report this with the file.`;
 }
 

@@ -122,7 +122,9 @@ class ProjectIndex {
   /** Background builds started, by file and content hash, and when; and why those that failed did. */
   private readonly builds = new Map<string, number>();
   private readonly buildFailures = new Map<string, string>();
-  /** Project files that exist but cannot be read (binary, too large, unreadable), and why: callers the index cannot see. */
+  /**
+   * Project files that exist but cannot be read (binary, too large, unreadable), and why: callers the index cannot see.
+   */
   private readonly unreadable = new Map<string, string>();
   private readonly parsed = new Map<string, { hash: string; sf: ts.SourceFile }>();
   private readonly host = new FileSystemSourceHost();
@@ -314,7 +316,8 @@ class ProjectIndex {
     if (!files.length) return {};
     const [rel, why] = files[0]!;
     return {
-      unseen: `${rel} cannot be read (${why})${files.length > 1 ? ` and neither can ${files.length - 1} other project file(s)` : ''}`,
+      unseen: `${rel} cannot be read ` +
+        `(${why})${files.length > 1 ? ` and neither can ${files.length - 1} other project file(s)` : ''}`,
     };
   }
 
@@ -370,7 +373,10 @@ class ProjectIndex {
     this.list = list;
   }
 
-  /** Brings one file's entry up to date: 'read' when it had to be read, false when it cannot be (the walker skips it too). */
+  /**
+   * Brings one file's entry up to date: 'read' when it had to be read, false when it cannot be (the walker skips it
+   * too).
+   */
   private refresh(rel: string): 'known' | 'read' | false {
     const abs = path.join(this.root, rel);
     let st: fs.Stats;

@@ -23,7 +23,9 @@ export interface PackAuditInput {
   packs: PackSet;
   /** Source files the walker already parsed. */
   sourceFiles: readonly ts.SourceFile[];
-  /** False: the source files only (the audit cache scans deployment files once per run, source files once per content). */
+  /**
+   * False: the source files only (the audit cache scans deployment files once per run, source files once per content).
+   */
   deploy?: boolean;
 }
 
@@ -58,7 +60,8 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
       result.diagnostics.push({
         file,
         incomplete: true,
-        message: `the pack rules could not scan this file (${error instanceof RangeError ? 'the code is nested too deeply' : (error as Error).message})`,
+        message: `the pack rules could not scan this file ` +
+          `(${error instanceof RangeError ? 'the code is nested too deeply' : (error as Error).message})`,
       });
       continue;
     }

@@ -62,7 +62,9 @@ class CodeScanner {
   private readonly out: CodeMatch[] = [];
   private readonly reported = new Set<string>();
   private readonly imports = new Map<string, ImportBinding>();
-  /** Names declared in the file other than by import: a local copy of a removed helper is reported at its declaration. */
+  /**
+   * Names declared in the file other than by import: a local copy of a removed helper is reported at its declaration.
+   */
   private readonly localDecls = new Set<string>();
   /** Variable initializers by name, in source order. */
   private readonly initializers = new Map<string, { end: number; init: ts.Expression }[]>();
@@ -145,7 +147,7 @@ class CodeScanner {
     else if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) this.stringLiteral(node);
   }
 
-  // ── removed APIs and env keys spelled as identifiers ─────────────────────────────
+  // ── removed APIs and env keys spelled as identifiers ───────────────────
 
   private identifier(id: ts.Identifier): void {
     const name = id.text;
@@ -257,7 +259,7 @@ class CodeScanner {
     }
   }
 
-  // ── license payload fields ──────────────────────────────────────────────────────
+  // ── license payload fields ────────────────────────────
 
   private fieldIdentifier(id: ts.Identifier, parent: ts.Node): void {
     if (ts.isPropertyAccessExpression(parent) && parent.name === id)
@@ -337,7 +339,7 @@ class CodeScanner {
     return before.at(-1)?.init;
   }
 
-  // ── strings: header names, env keys, client ids ─────────────────────────────────
+  // ── strings: header names, env keys, client ids ─────────────────────
 
   private stringLiteral(lit: ts.StringLiteral | ts.NoSubstitutionTemplateLiteral): void {
     const text = lit.text;

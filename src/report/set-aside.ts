@@ -94,5 +94,7 @@ export function setAsideNote(summary: SetAsideSummary): string | null {
     (k) => summary.files[k] > 0 && (summary.writeSites[k] > 0 || summary.findings > 0),
   ).map((k) => `${summary.files[k]} ${k} file(s) with ${summary.writeSites[k]} write site(s)`);
   if (!parts.length) return null;
-  return `set aside from the app's verdicts and coverage: ${parts.join(', ')} and ${summary.findings} finding(s); they are listed in setAsideWriteSites. List "tests", "seeds" or "migrations" in "includeWritesFrom" in the config to judge those as app code`;
+  return `set aside from the app's verdicts and coverage: ${parts.join(', ')} and ${summary.findings} finding(s); ` +
+    `they are listed in setAsideWriteSites. List "tests", "seeds" or "migrations" in "includeWritesFrom" in the ` +
+    `config to judge those as app code`;
 }

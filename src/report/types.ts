@@ -40,7 +40,10 @@ export interface ReportSchema {
   gatedTables: string[];
   forcedTables: string[];
   securityDefinerFunctions: string[];
-  /** Which source each fact came from: `method` says how it was read; `facts` lists the objects a fallback source supplied. */
+  /**
+   * Which source each fact came from: `method` says how it was read; `facts` lists the objects a fallback source
+   * supplied.
+   */
   sources: {
     kind: SourceKind;
     ref: string;

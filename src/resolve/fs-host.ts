@@ -139,7 +139,11 @@ export class ResolutionFs implements ts.ModuleResolutionHost {
     for (const out of OUTPUT_DIRS) this.addOutput(path.join(dir, out), src);
   }
 
-  /** The source a build output is made from: `dist/x.js` → `src/x.ts`, `dist/x.d.ts` → `src/x.ts`, else the same name under `src/`. */
+  /**
+   * The source a build output is made from: `dist/x.js` → `src/x.ts`, `dist/x.d.ts` → `src/x.ts`, else the same
+   * name
+   * under `src/`.
+   */
   sourceOfOutput(p: string): string | undefined {
     for (const [out, src] of this.outputs) {
       if (p !== out && !p.startsWith(out + path.sep)) continue;

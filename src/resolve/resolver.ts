@@ -29,10 +29,15 @@ export class ModuleResolver {
   private readonly projects = new Map<string, ProjectOptions>();
   private readonly configs = new Map<string, ts.CompilerOptions | null>();
   private readonly references = new Map<string, string[]>();
-  /** TypeScript's own cache per option set: a package found under node_modules is looked up once for every folder below. */
+  /**
+   * TypeScript's own cache per option set: a package found under node_modules is looked up once for every folder below.
+   */
   private readonly tsCaches = new Map<ts.CompilerOptions, ts.ModuleResolutionCache>();
 
-  /** The project file a specifier names from a file, or undefined (a package, or not found). Cached per (folder, specifier). */
+  /**
+   * The project file a specifier names from a file, or undefined (a package, or not found). Cached per (folder,
+   * specifier).
+   */
   resolve(fromFile: string, specifier: string): string | undefined {
     const dir = path.dirname(fromFile);
     const key = `${dir}\0${specifier}`;

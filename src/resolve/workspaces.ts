@@ -152,7 +152,10 @@ function globRegExp(glob: string): RegExp {
 
 const projectRoots = new Map<string, string>();
 
-/** Where a folder's project starts: its workspace root, else the nearest folder with a package.json, else itself. Cached per folder. */
+/**
+ * Where a folder's project starts: its workspace root, else the nearest folder with a package.json, else itself. Cached
+ * per folder.
+ */
 export function projectRootOf(dir: string): string {
   let root = projectRoots.get(dir);
   if (root === undefined) {

@@ -60,10 +60,12 @@ export interface Catalog {
   currentUser: string;
 }
 
-const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
+const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND ` +
+  `n.nspname NOT LIKE 'pg\\_temp%'`;
 // Objects an extension created are the extension's business, not the app's.
 const NOT_EXTENSION = (cls: string, oid: string): string =>
-  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} AND d.deptype = ` +
+  `'e')`;
 
 export const CATALOG_QUERIES = {
   tables: `SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS force, pg_get_userbyid(c.relowner) AS owner
@@ -82,7 +84,8 @@ export const CATALOG_QUERIES = {
     JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace fn ON fn.oid = p.pronamespace
     WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND ${USER_SCHEMAS}
     ORDER BY 1, 2, 3`,
-  roles: `SELECT rolname AS name, rolsuper AS superuser, rolbypassrls AS "bypassRls" FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%' ORDER BY 1`,
+  roles: `SELECT rolname AS name, rolsuper AS superuser, rolbypassrls AS "bypassRls" FROM pg_roles WHERE rolname NOT ` +
+    `LIKE 'pg\\_%' ORDER BY 1`,
   currentUser: `SELECT current_user AS "currentUser"`,
 } as const;
 

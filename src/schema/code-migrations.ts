@@ -266,5 +266,7 @@ function nameOf(n: ts.Node): string | undefined {
 /** The diagnostic for a schema statement whose target name is not a constant. */
 function notUnderstood(holes: readonly string[], variant: string): string {
   const shown = variant.trim().split('\n')[0]!.slice(0, 80).split(HOLE).join('${…}');
-  return `schema statement not understood: \`${holes.join('`, `')}\` names an object but cannot be folded to a constant (in \`${shown}\`), so what this statement enables (row level security, a policy) is not in the model. Call the helper with constant names, or list the tables under "gatedTables.add" in the config.`;
+  return `schema statement not understood: \`${holes.join('`, `')}\` names an object but cannot be folded to a ` +
+    `constant (in \`${shown}\`), so what this statement enables (row level security, a policy) is not in the model. ` +
+    `Call the helper with constant names, or list the tables under "gatedTables.add" in the config.`;
 }

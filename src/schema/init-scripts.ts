@@ -50,7 +50,10 @@ export function composeInitScripts(root: string): string[] {
   ];
 }
 
-/** `./db/init.sql:/docker-entrypoint-initdb.d/1.sql:ro`, or the long form `{ source, target }`; named volumes are not files. */
+/**
+ * `./db/init.sql:/docker-entrypoint-initdb.d/1.sql:ro`, or the long form `{ source, target }`; named volumes are not
+ * files.
+ */
 function parseVolume(volume: unknown): { source: string; target: string } | undefined {
   if (typeof volume === 'string') {
     const [source, target] = volume.split(':');

@@ -75,7 +75,8 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
       diagnostics.push({
         file: x.folder,
         line: 1,
-        message: `set aside from the Postgres RLS model: ${count} migration file(s) in ${x.folder} are for ${x.dialect} (${x.evidence})`,
+        message: `set aside from the Postgres RLS model: ${count} migration file(s) in ${x.folder} are for ` +
+          `${x.dialect} (${x.evidence})`,
       });
   }
   return { files: kept, diagnostics, stamp: stamps.join('\n') };
@@ -97,7 +98,8 @@ export function loadModel(root: string, config: RlsGuardConfig, options: ModelOp
   const source = options.source ?? config.schemaSource ?? 'auto';
   if (options.untrusted && source === 'database' && !options.databaseUrl && config.databaseUrl) {
     throw new SchemaSourceError(
-      'the configuration reads the RLS model from a database, but under --untrusted its databaseUrl is ignored; pass --database-url yourself, or --schema-source replay to read the migrations',
+      'the configuration reads the RLS model from a database, but under --untrusted its databaseUrl is ignored; pass ' +
+      '--database-url yourself, or --schema-source replay to read the migrations',
     );
   }
   // An untrusted config could point the introspection at a server of its choosing.
@@ -187,7 +189,8 @@ function modelFrom(
         file: rel,
         line: 1,
         message:
-          'schema snapshot is stale (the migrations changed since it was written) and was not used; run `rls-guard schema --write`',
+          'schema snapshot is stale (the migrations changed since it was written) and was not used; run `rls-guard ' +
+          'schema --write`',
       });
     }
   }
@@ -288,7 +291,8 @@ export function databaseUrl(value: string | undefined): string | undefined {
   const url = expandEnv(value);
   if (variable && !url)
     throw new SchemaSourceError(
-      `databaseUrl is "${value}" but the environment variable ${variable} is not set (or empty); set it, or remove databaseUrl to read the RLS model from the migrations`,
+      `databaseUrl is "${value}" but the environment variable ${variable} is not set (or empty); set it, or remove ` +
+      `databaseUrl to read the RLS model from the migrations`,
     );
   let parsed: URL | undefined;
   try {
@@ -298,7 +302,8 @@ export function databaseUrl(value: string | undefined): string | undefined {
   }
   if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
     throw new SchemaSourceError(
-      `the database URL ${variable ? `in ${variable} ` : ''}is not a PostgreSQL URL; write it as postgres://user:password@host:5432/database`,
+      `the database URL ${variable ? `in ${variable} ` : ''}is not a PostgreSQL URL; write it as ` +
+      `postgres://user:password@host:5432/database`,
     );
   }
   return url;

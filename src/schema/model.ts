@@ -67,7 +67,8 @@ export function buildModel(files: readonly MigrationFile[], options: { defaultSc
         file: file.path,
         line: from,
         incomplete: true,
-        message: `SQL syntax error: ${span.reason}; ${lines} ${span.to === null || from !== to ? 'were' : 'was'} not read, the rest of the file was applied`,
+        message: `SQL syntax error: ${span.reason}; ${lines} ${span.to === null || from !== to ? 'were' : 'was'} not ` +
+          `read, the rest of the file was applied`,
       });
     }
   }
@@ -436,7 +437,8 @@ function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
       file: at.file,
       line: at.line,
       incomplete: true,
-      message: `the body of function ${name} does not parse (${unread}), so what it writes and which context it sets are unknown`,
+      message: `the body of function ${name} does not parse (${unread}), so what it writes and which context it sets ` +
+        `are unknown`,
     });
 }
 

@@ -27,7 +27,8 @@ export function runWorker(request: WorkerRequest): WorkerResponse {
     const e = error as { stderr?: string; message?: string };
     return {
       ok: false,
-      error: `the schema worker failed: ${(e.stderr || e.message || String(error)).trim().split('\n').slice(0, 3).join(' ')}`,
+      error: `the schema worker failed: ` +
+        `${(e.stderr || e.message || String(error)).trim().split('\n').slice(0, 3).join(' ')}`,
     };
   }
 }

@@ -37,7 +37,8 @@ export function replayedModel(replay: ReplayResult, staticModel: RlsModel, ref: 
       // The static reading stands in for what it names, but the replay's view of the
       // statement (and of everything a DO block or function call would have done) is lost.
       incomplete: true,
-      message: `did not replay in embedded Postgres (${f.reason}): ${f.statement}${f.objects.length ? `; facts for ${f.objects.join(', ')} come from the static reading` : ''}`,
+      message: `did not replay in embedded Postgres (${f.reason}): ` +
+        `${f.statement}${f.objects.length ? `; facts for ${f.objects.join(', ')} come from the static reading` : ''}`,
     })),
   ];
   const sources: SchemaSource[] = [{ kind: 'migrations', ref, method: 'replay' }];

@@ -23,7 +23,9 @@ export interface ReportParts {
   findings: CoreFinding[];
   /** Pack findings (source and deployment files), before suppressions. */
   packFindings: RuleFinding[];
-  /** Each file's suppression comments (`//` in source, `#` in deployment files), applied once to every pass's findings. */
+  /**
+   * Each file's suppression comments (`//` in source, `#` in deployment files), applied once to every pass's findings.
+   */
   suppressions: [file: string, list: Suppression[], marker: '//' | '#'][];
   incomplete: IncompleteItem[];
   /** Before the report's own notes (other databases, set-aside counts). */
@@ -31,7 +33,10 @@ export interface ReportParts {
   otherDatabase: [string, string][];
   /** Settings the audited code sets. */
   settings: string[];
-  /** A write was covered by a scope helper: the primary context setting counts as set (the helper may live outside the audited paths). */
+  /**
+   * A write was covered by a scope helper: the primary context setting counts as set (the helper may live outside the
+   * audited paths).
+   */
   orgScoped: boolean;
   primarySetting: string;
   /** Schema findings before the settings are known: those with a `setting` are dropped when some code sets it. */
@@ -178,7 +183,10 @@ function judged(
   };
 }
 
-/** The parts the given files contributed, in their order; the run's own parts (walk, model, deployment files) are added by the caller. */
+/**
+ * The parts the given files contributed, in their order; the run's own parts (walk, model, deployment files) are added
+ * by the caller.
+ */
 export function fileParts(files: readonly string[], results: ReadonlyMap<string, FileResult>): ReportParts {
   const parts: ReportParts = {
     files: [],

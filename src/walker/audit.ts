@@ -273,20 +273,25 @@ function modelGaps(model: RlsModel): IncompleteItem[] {
       file: '.',
       kind: 'migration',
       reason:
-        'no migrations found, so no table is known to be RLS-gated and no write can be judged; name the migration folders with `migrations` in the config, or read the model from a database with --database-url',
+        'no migrations found, so no table is known to be RLS-gated and no write can be judged; name the migration ' +
+        'folders with `migrations` in the config, or read the model from a database with --database-url',
     });
   } else if (!gated) {
     const ref = model.sources?.[0]?.ref ?? '.';
     gaps.push({
       file: fromDatabase ? '.' : ref,
       kind: fromDatabase ? 'database' : 'migration',
-      reason: `no RLS-gated tables in the model (${fromDatabase ? 'the database' : `the migrations in ${ref}`} enable row level security on no table), so no write can be judged; check that these are the right ${fromDatabase ? 'database' : 'migrations'}`,
+      reason: `no RLS-gated tables in the model (${fromDatabase ? 'the database' : `the migrations in ${ref}`} ` +
+        `enable row level security on no table), so no write can be judged; check that these are the right ` +
+        `${fromDatabase ? 'database' : 'migrations'}`,
     });
   }
   return gaps;
 }
 
-/** The setting a scope helper outside the audited code is assumed to set: the configured one, else the conventional one. */
+/**
+ * The setting a scope helper outside the audited code is assumed to set: the configured one, else the conventional one.
+ */
 function primaryContextSetting(configured: string[] | undefined, policySettings: ReadonlySet<string>): string {
   if (configured?.[0]) return configured[0].toLowerCase();
   return policySettings.has(DEFAULT_CONTEXT_SETTING) || policySettings.size === 0

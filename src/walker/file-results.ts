@@ -145,7 +145,9 @@ function typedOrNot(
   } catch (error) {
     diagnostics.push({
       file: '.',
-      message: `the type checker could not be used (${error instanceof RangeError ? 'some code is nested too deeply' : (error as Error).message}); the files were analysed without types`,
+      message: `the type checker could not be used ` +
+        `(${error instanceof RangeError ? 'some code is nested too deeply' : (error as Error).message}); the files ` +
+        `were analysed without types`,
     });
     return undefined;
   }

@@ -35,15 +35,18 @@ export function mergeReports(inputs: readonly { file: string; report: unknown }[
   for (const s of shards) {
     if (s.report.tool?.version !== first.report.tool?.version)
       throw new MergeError(
-        `${s.file} was written by rls-guard ${s.report.tool?.version}, ${first.file} by ${first.report.tool?.version}: shards of one audit come from one version`,
+        `${s.file} was written by rls-guard ${s.report.tool?.version}, ${first.file} by ` +
+        `${first.report.tool?.version}: shards of one audit come from one version`,
       );
     if (s.partial.key !== first.partial.key)
       throw new MergeError(
-        `${s.file} and ${first.file} audited with a different config, RLS model or options: they are not shards of one audit`,
+        `${s.file} and ${first.file} audited with a different config, RLS model or options: they are not shards of ` +
+        `one audit`,
       );
     if (s.partial.shard.count !== count)
       throw new MergeError(
-        `${s.file} is shard ${s.partial.shard.index}/${s.partial.shard.count}, ${first.file} is one of ${count}: shards of one audit share n`,
+        `${s.file} is shard ${s.partial.shard.index}/${s.partial.shard.count}, ${first.file} is one of ${count}: ` +
+        `shards of one audit share n`,
       );
   }
   const seen = new Map<number, string>();
@@ -55,7 +58,8 @@ export function mergeReports(inputs: readonly { file: string; report: unknown }[
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seen.has(i));
   if (missing.length)
     throw new MergeError(
-      `missing shard${missing.length === 1 ? '' : 's'} ${missing.map((i) => `${i}/${count}`).join(', ')}: every shard's report is needed`,
+      `missing shard${missing.length === 1 ? '' : 's'} ${missing.map((i) => `${i}/${count}`).join(', ')}: every ` +
+      `shard's report is needed`,
     );
 
   const ordered = shards.sort((a, b) => a.partial.shard.index - b.partial.shard.index).map((s) => s.partial.parts);

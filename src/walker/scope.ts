@@ -77,7 +77,8 @@ export function scopedReport(
 ): AuditReport {
   if (scope.shard) {
     const { count, index } = scope.shard;
-    // Everything that is not a source file (the model's gaps, migrations, deployment files) belongs to a shard by its path too, so it appears once after the merge.
+    // Everything that is not a source file (the model's gaps, migrations, deployment files) belongs to a shard by its
+    // path too, so it appears once after the merge.
     const mine = (file: string): boolean => shardOf(file, count) === index;
     const own: ReportParts = {
       ...parts,
@@ -134,7 +135,8 @@ export function changedFiles(root: string, ref: string): Set<string> {
     git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   } catch {
     throw new ScopeError(
-      `--changed-since: unknown git ref "${ref}" (fetch it first: shallow CI checkouts need fetch-depth: 0 or a fetch of the base branch)`,
+      `--changed-since: unknown git ref "${ref}" (fetch it first: shallow CI checkouts need fetch-depth: 0 or a ` +
+      `fetch of the base branch)`,
     );
   }
   const names = (args: string[]): string[] => git(args).split('\0').filter(Boolean);

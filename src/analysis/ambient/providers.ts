@@ -12,7 +12,10 @@ import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
 // from node:async_hooks, never a variable called `store`.
 
 const ALS_MODULES = new Set(['node:async_hooks', 'async_hooks']);
-/** cls-hooked namespaces: `createNamespace(name)`, entered by `ns.set(key, v)` inside `ns.run(fn)`, read by `ns.get(key)`. */
+/**
+ * cls-hooked namespaces: `createNamespace(name)`, entered by `ns.set(key, v)` inside `ns.run(fn)`, read by
+ * `ns.get(key)`.
+ */
 const CLS_MODULES = new Set(['cls-hooked', 'continuation-local-storage']);
 
 /** A store: `new AsyncLocalStorage()`, or a cls-hooked `createNamespace(…)`. */
@@ -205,7 +208,10 @@ export class AmbientProviders {
     return this.make(first, created, trace(created.arguments![0]!));
   }
 
-  /** The store reads in a trap: `S.getStore()?.tx` inline, or through a local (`const trx = S.getStore(); trx ?? target`). */
+  /**
+   * The store reads in a trap: `S.getStore()?.tx` inline, or through a local (`const trx = S.getStore(); trx ??
+   * target`).
+   */
   private trapReads(fn: ts.FunctionLikeDeclaration, reads: StoreRead[]): void {
     const top = (e: ts.Expression): ts.Expression => {
       while (
@@ -326,7 +332,8 @@ export class AmbientProviders {
     return {
       ...this.make(r, fn, trace(fallback)),
       entered: trace(entered),
-      label: `the connection \`${functionName(fn)}\` (${this.where(fn, this.root)}) picks from ${this.describeStore(r.store)}`,
+      label: `the connection \`${functionName(fn)}\` (${this.where(fn, this.root)}) picks from ` +
+        `${this.describeStore(r.store)}`,
     };
   }
 
@@ -376,7 +383,9 @@ function proxyTraps(created: ts.NewExpression, origins: OriginResolver): ts.Func
   return traps.length ? traps : undefined;
 }
 
-/** A value only tested (`ctx ? … : …`, `!ctx`, `if (ctx)`, `ctx && …`, `ctx === x`), not used as the connection. */
+/**
+ * A value only tested (`ctx ? … : …`, `!ctx`, `if (ctx)`, `ctx && …`, `ctx === x`), not used as the connection.
+ */
 function isTest(e: ts.Expression): boolean {
   let x: ts.Node = e;
   while (ts.isParenthesizedExpression(x.parent)) x = x.parent;

@@ -207,7 +207,8 @@ export class Reach {
             new Map(),
             {
               kind: 'exported',
-              label: `the exported function ${functionName(fn)} (${this.deps.where(fn)}), which nothing in the audited code calls`,
+              label: `the exported function ${functionName(fn)} (${this.deps.where(fn)}), which nothing in the ` +
+                `audited code calls`,
               node: fn,
               behind: [],
             },
@@ -228,7 +229,9 @@ export class Reach {
     return [...out.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  /** The calls a function is passed to by name, when every use of it as a value is one (to a function of the codebase). */
+  /**
+   * The calls a function is passed to by name, when every use of it as a value is one (to a function of the codebase).
+   */
   private passedByName(fn: ts.FunctionLikeDeclaration): { call: ts.CallExpression; index: number }[] | undefined {
     const ids = this.escapesOf.get(fn);
     if (!ids?.length) return undefined;
@@ -439,7 +442,8 @@ export class Reach {
                 around.map((m) =>
                   withEntry(m, '?', {
                     kind: 'unknown',
-                    reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})`,
+                    reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed ` +
+                      `(${this.deps.where(n)})`,
                   }),
                 ),
               );
@@ -448,7 +452,8 @@ export class Reach {
               around.map((m) =>
                 withEntry(m, '?', {
                   kind: 'unknown',
-                  reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})`,
+                  reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed ` +
+                    `(${this.deps.where(n)})`,
                 }),
               ),
             );
@@ -583,7 +588,10 @@ function product(
   return [...out.values()];
 }
 
-/** `next()` continues to the next handler; `next(err)` goes to the error handler instead ('route'/'router' skip ahead, still handlers). */
+/**
+ * `next()` continues to the next handler; `next(err)` goes to the error handler instead ('route'/'router' skip ahead,
+ * still handlers).
+ */
 function continues(call: ts.CallExpression): boolean {
   const arg = call.arguments[0];
   if (!arg) return true;

@@ -33,7 +33,10 @@ export class AmbientSettler {
 
   constructor(private readonly deps: AmbientDeps) {}
 
-  /** Settles what the store holds when it is a parameter (`tx` of a scope helper's callback), at that function's callers. */
+  /**
+   * Settles what the store holds when it is a parameter (`tx` of a scope helper's callback), at that function's
+   * callers.
+   */
   private pending: ((v: LocalVerdict, at: ts.Node) => SiteVerdict) | undefined;
 
   settle(
@@ -68,7 +71,8 @@ export class AmbientSettler {
     const rest = others.length ? `; ${others.join('; ')}` : '';
     const bad = worst.verdict.coverage === 'unscoped' || worst.verdict.coverage === 'unresolved';
     if (bad) {
-      const evidence = `${worst.verdict.coverage} when reached from ${trail(worst.ctx).join(' → ')}: ${worst.verdict.evidence}${rest}`;
+      const evidence = `${worst.verdict.coverage} when reached from ${trail(worst.ctx).join(' → ')}: ` +
+        `${worst.verdict.evidence}${rest}`;
       const problem = worst.verdict.problem ? { problem: worst.verdict.problem } : {};
       return {
         coverage: worst.verdict.coverage,
@@ -85,14 +89,18 @@ export class AmbientSettler {
     return {
       coverage: worst.verdict.coverage,
       via: vias.join(', ') || null,
-      evidence: `runs on ${h.label}; ${all.join('; ')}; e.g. from ${trail(worst.ctx).join(' → ')}: ${worst.verdict.evidence}`,
+      evidence: `runs on ${h.label}; ${all.join('; ')}; e.g. from ${trail(worst.ctx).join(' → ')}: ` +
+        `${worst.verdict.evidence}`,
       callPath: [],
       deferred: false,
       crossFile: true,
     };
   }
 
-  /** Inferred ambient providers (middleware that enter a store, package middleware), with file:line: for `rls-guard init`. */
+  /**
+   * Inferred ambient providers (middleware that enter a store, package middleware), with file:line: for `rls-guard
+   * init`.
+   */
   inferredProviders(): ReturnType<Reach['providers']> {
     return (this.reach ??= this.build()).providers();
   }
@@ -130,18 +138,21 @@ export class AmbientSettler {
       return this.judgeHandle(
         h.fallback,
         table,
-        `nothing on this path entered \`${h.storeName}\`, so the accessor at ${where(h.key, this.deps.root)} falls back to its default: `,
+        `nothing on this path entered \`${h.storeName}\`, so the accessor at ${where(h.key, this.deps.root)} falls ` +
+        `back to its default: `,
       );
     if (entry.kind === 'declared')
       return {
         coverage: 'org-scope',
         via: entry.name,
-        evidence: `the middleware \`${entry.name}\` (ambientScopes in the configuration) enters an org-scoped context for it`,
+        evidence: `the middleware \`${entry.name}\` (ambientScopes in the configuration) enters an org-scoped ` +
+          `context for it`,
       };
     if (entry.kind === 'unknown') return { coverage: 'unresolved', via: null, evidence: entry.reason };
     const entered = `\`${h.storeName}\` was entered at ${where(entry.call, this.deps.root)}: `;
     const held = this.held(h, entry);
-    // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's transaction).
+    // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's
+    // transaction).
     const key = connectionKey(held);
     return this.judgeHandle(held, table, entered, key ? this.entered.get(entry.call)?.get(key) : undefined, entry.call);
   }
@@ -201,7 +212,8 @@ export class AmbientSettler {
       return {
         coverage: 'unresolved',
         via: null,
-        evidence: `the store holds ${handle.kind === 'param' ? handle.label : 'a connection'} that cannot be traced further (${how.replace(/: $/, '')})${settled ? `: ${settled.evidence}` : ''}`,
+        evidence: `the store holds ${handle.kind === 'param' ? handle.label : 'a connection'} that cannot be traced ` +
+          `further (${how.replace(/: $/, '')})${settled ? `: ${settled.evidence}` : ''}`,
       };
     }
     const { verify: _verify, ...plain } = v;
@@ -224,7 +236,8 @@ function groups(judged: { ctx: Ctx; verdict: Verdict }[]): string[] {
     for (const r of roots) kinds.set(r.kind, (kinds.get(r.kind) ?? 0) + 1);
     const what = [...kinds].map(([k, n]) => `${n} ${noun(k, n)}`).join(', ');
     const behind = [...new Set([...roots].flatMap((r) => r.behind))];
-    return `${coverage} from ${capped.has(coverage) ? 'at least ' : ''}${what}${behind.length ? ` behind ${behind.join(', ')}` : ''}`;
+    return `${coverage} from ` +
+      `${capped.has(coverage) ? 'at least ' : ''}${what}${behind.length ? ` behind ${behind.join(', ')}` : ''}`;
   });
 }
 

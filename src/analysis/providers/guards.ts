@@ -39,7 +39,10 @@ export function narrowingAt(at: ts.Node, binding: ParamBinding, origins: OriginR
   return undefined;
 }
 
-/** False when the connection a call passes cannot take the branch: a pool in the client branch, a checked-out client in the pool branch. */
+/**
+ * False when the connection a call passes cannot take the branch: a pool in the client branch, a checked-out client in
+ * the pool branch.
+ */
 export function reaches(narrowed: Narrowed | undefined, passed: Handle): boolean {
   if (!narrowed || passed.kind !== 'executor') return true;
   if (passed.exec === 'pool') return narrowed === 'not-releasable';

@@ -43,7 +43,8 @@ export function callbackConnection(
     const what = receiver.kind === 'admin' ? 'a transaction' : 'a savepoint';
     return {
       ...receiver,
-      label: `\`${binding.name}\`, ${what} that ${shortText(receiverExpr, 20)}.${method}() opens at ${where(call, root)}${via} on ${receiver.label}`,
+      label: `\`${binding.name}\`, ${what} that ${shortText(receiverExpr, 20)}.${method}() opens at ` +
+        `${where(call, root)}${via} on ${receiver.label}`,
     } as Handle;
   }
   if (receiver.kind !== 'executor' && !(receiver.kind === 'param' && receiver.typed)) {
@@ -52,7 +53,8 @@ export function callbackConnection(
     if (receiver.kind === 'param' && nestedMethod)
       return {
         ...receiver,
-        label: `\`${binding.name}\`, the transaction or savepoint ${shortText(receiverExpr, 20)}.${method}() opens on ${receiver.label}`,
+        label: `\`${binding.name}\`, the transaction or savepoint ${shortText(receiverExpr, 20)}.${method}() opens ` +
+          `on ${receiver.label}`,
       };
     return undefined;
   }
@@ -63,7 +65,9 @@ export function callbackConnection(
       exec: 'pool-client',
       adapter,
       key: binding.decl,
-      label: `\`${binding.name}\`, the connection ${shortText(receiverExpr, 20)}.${method}()${then ? `.${then}()` : ''} checks out at ${where(call, root)}${via}`,
+      label: `\`${binding.name}\`, the connection ` +
+        `${shortText(receiverExpr, 20)}.${method}()${then ? `.${then}()` : ''} checks out at ` +
+        `${where(call, root)}${via}`,
     };
   }
   const spec = adapter.transactionMethods?.[method];
@@ -74,7 +78,8 @@ export function callbackConnection(
     adapter,
     key: binding.decl,
     transaction: `${shortText(receiverExpr, 20)}.${method}()`,
-    label: `\`${binding.name}\`, the transaction ${shortText(receiverExpr, 20)}.${method}() opens at ${where(call, root)}${via}`,
+    label: `\`${binding.name}\`, the transaction ${shortText(receiverExpr, 20)}.${method}() opens at ` +
+      `${where(call, root)}${via}`,
   };
 }
 
@@ -109,7 +114,10 @@ function inTransaction(h: Receiver): boolean {
 
 // ---- pass-through helpers ----
 
-/** A function that hands its callback parameter `param` to `receiver.method(…)`: the receiver is one of its parameters or an expression in its body. */
+/**
+ * A function that hands its callback parameter `param` to `receiver.method(…)`: the receiver is one of its parameters
+ * or an expression in its body.
+ */
 export interface Forwarding {
   param: number;
   receiver: { param: number } | { expr: ts.Expression };

@@ -10,7 +10,8 @@ import type { DeployScan, DeployVar, Span } from './types.js';
 // within the file, and removed client ids or deprecated header names as values.
 
 export function deployFindings(file: string, input: DeployScan, m: PackMatcher): RuleFinding[] {
-  // Spring properties bind loosely: security.oauth2.service-account.admin.client-id is SECURITY_OAUTH2_SERVICE_ACCOUNT_ADMIN_CLIENT_ID.
+  // Spring properties bind loosely: security.oauth2.service-account.admin.client-id is
+  // SECURITY_OAUTH2_SERVICE_ACCOUNT_ADMIN_CLIENT_ID.
   const scan = { ...input, vars: input.vars.map((v) => (v.written ? { ...v, name: m.canonicalEnv(v.name) } : v)) };
   const out: RuleFinding[] = [];
   const ids = new FingerprintCounter();
