@@ -268,7 +268,9 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
     writeFile(opts.writeBaseline, serializeBaseline(written));
     const recorded = baselineRefs(written).length;
     io.err(
-      `rls-guard: wrote ${recorded} finding${recorded === 1 ? '' : 's'} to the baseline ${opts.writeBaseline}${report.incomplete.length ? ' (gaps in the audit are never recorded: they still fail the run)' : ''}\n`,
+      `rls-guard: wrote ${recorded} finding${recorded === 1 ? '' : 's'} to the baseline ${opts.writeBaseline}` +
+        (report.incomplete.length ? ' (gaps in the audit are never recorded: they still fail the run)' : '') +
+        '\n',
     );
     report = applyBaseline(report, written, opts.writeBaseline);
   } else if (baseline && opts.baseline) {

@@ -14,8 +14,11 @@ import { toPosixRelative } from './files/paths.js';
 
 const TEST_PATH = /(^|\/)(test|tests|__tests__|__mocks__|spec|e2e|fixtures?)(\/|$)|\.(test|spec)\.[cm]?[jt]sx?$/;
 /** SQL that builds a schema: what a migration holds and a query file or seed does not. */
-const DDL =
-  /\b(create\s+(or\s+replace\s+)?(table|policy|function|schema|view|type|index|trigger)|alter\s+table|enable\s+row\s+level\s+security)\b/i;
+const DDL = new RegExp(
+  String.raw`\b(create\s+(or\s+replace\s+)?(table|policy|function|schema|view|type|index|trigger)` +
+    String.raw`|alter\s+table|enable\s+row\s+level\s+security)\b`,
+  'i',
+);
 const ENABLES_RLS = /enable\s+row\s+level\s+security|\bpgPolicy\s*\(|\.enableRLS\s*\(/i;
 
 /** Words that make a package an add-on of a library (an interceptor, a type generator), not a fork of it. */

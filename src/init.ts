@@ -129,12 +129,13 @@ export default [
 
 export function describeDetection(d: Detection, written: string): string {
   const out: string[] = [];
+  const unsupported = '; not analysed yet: its writes will be reported as unresolved';
+  const libraries = d.libraries.map((l) => `${l.name} (${l.seenIn.join(', ')}${l.supported ? '' : unsupported})`);
   out.push(
-    `Database libraries: ${d.libraries.length ? d.libraries.map((l) => `${l.name} (${l.seenIn.join(', ')}${l.supported ? '' : '; not analysed yet: its writes will be reported as unresolved'})`).join(', ') : 'none found (rls-guard recognises pg imports)'}`,
+    `Database libraries: ${libraries.length ? libraries.join(', ') : 'none found (rls-guard recognises pg imports)'}`,
   );
-  out.push(
-    `Migrations: ${d.migrationFolders.length ? d.migrationFolders.join(', ') : 'no .sql migrations found; add "migrations" or "gatedTables" by hand'}`,
-  );
+  const noMigrations = 'no .sql migrations found; add "migrations" or "gatedTables" by hand';
+  out.push(`Migrations: ${d.migrationFolders.length ? d.migrationFolders.join(', ') : noMigrations}`);
   if (d.gatedTables > 0) out.push(`Gated tables: ${d.gatedTables} (the proposed migrations, replayed)`);
   else {
     const where = d.rlsFolders.length
@@ -149,9 +150,9 @@ export function describeDetection(d: Detection, written: string): string {
         .map(([m, lib]) => `${m} read as ${lib}`)
         .join(', ')}`,
     );
-  out.push(
-    `Scope helpers: ${d.scopeHelpers.length ? d.scopeHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ') : 'none beyond withOrgScope and withRequestOrgScope'}`,
-  );
+  const scopeHelpers = d.scopeHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`);
+  const noScopeHelpers = 'none beyond withOrgScope and withRequestOrgScope';
+  out.push(`Scope helpers: ${scopeHelpers.length ? scopeHelpers.join('; ') : noScopeHelpers}`);
   if (d.setterHelpers.length)
     out.push(`Setter helpers: ${d.setterHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ')}`);
   for (const r of d.rejected) out.push(`Not proposed: ${r.name} (${r.file}:${r.line}): ${r.why}`);

@@ -47,7 +47,9 @@ export function schemaCommand(opts: SchemaCommandOptions, out: (text: string) =>
       return 0;
     }
     out(
-      `${rel} is stale: it no longer matches the ${source === 'database' ? 'database' : 'migrations'}.\n${describeDrift(JSON.parse(current) as Snapshot, JSON.parse(text) as Snapshot)}Run \`rls-guard schema --write\` and commit the result.\n`,
+      `${rel} is stale: it no longer matches the ${source === 'database' ? 'database' : 'migrations'}.\n` +
+        describeDrift(JSON.parse(current) as Snapshot, JSON.parse(text) as Snapshot) +
+        'Run `rls-guard schema --write` and commit the result.\n',
     );
     return 1;
   }
@@ -94,8 +96,11 @@ function describeModel(model: RlsModel): string {
     const policies = t.policies
       .map((p) => `${p.name} [${p.command}${p.settings.length ? `; reads ${p.settings.join(', ')}` : ''}]`)
       .join(', ');
+    const owner = t.owner ? `, owner ${t.owner}` : '';
+    const enabledAt = t.enabledAt ? `, enabled at ${t.enabledAt.file}:${t.enabledAt.line}` : '';
     lines.push(
-      `  ${t.name}${t.forced ? ' (forced)' : ''}${t.owner ? `, owner ${t.owner}` : ''}${t.enabledAt ? `, enabled at ${t.enabledAt.file}:${t.enabledAt.line}` : ''}: ${policies || 'no policies (denies everything but the owner)'}`,
+      `  ${t.name}${t.forced ? ' (forced)' : ''}${owner}${enabledAt}: ` +
+        (policies || 'no policies (denies everything but the owner)'),
     );
   }
   const definers = [...model.functions.values()]

@@ -26,10 +26,22 @@ const OTHER_DATABASES: Record<string, string> = {
   'mysql2/promise': 'mysql',
   '@planetscale/database': 'mysql',
 };
-const DRIZZLE_OTHER =
-  /^drizzle-orm\/(expo-sqlite|better-sqlite3|sqlite-core|libsql|op-sqlite|bun-sqlite|d1|sql-js|sqlite-proxy|durable-sqlite|mysql2|mysql-core|planetscale-serverless|tidb-serverless|singlestore(-core)?)(\/|$)/;
-const POSTGRES =
-  /^(pg|pg-pool|postgres|pg-promise|slonik|@neondatabase\/serverless|@vercel\/postgres|@electric-sql\/pglite|drizzle-orm\/(node-postgres|postgres-js|pg-core|neon-http|neon-serverless|vercel-postgres|pglite|pg-proxy|xata-http|aws-data-api\/pg))(\/|$)/;
+// The module lists are alternatives of a regular expression (`singlestore(-core)?` is a pattern), kept as lists
+// so that no line of the pattern runs past 120 characters.
+const DRIZZLE_OTHER_DRIVERS = [
+  'expo-sqlite', 'better-sqlite3', 'sqlite-core', 'libsql', 'op-sqlite', 'bun-sqlite', 'd1', 'sql-js', 'sqlite-proxy',
+  'durable-sqlite', 'mysql2', 'mysql-core', 'planetscale-serverless', 'tidb-serverless', 'singlestore(-core)?',
+];
+const DRIZZLE_OTHER = new RegExp(`^drizzle-orm/(${DRIZZLE_OTHER_DRIVERS.join('|')})(/|$)`);
+const DRIZZLE_POSTGRES_DRIVERS = [
+  'node-postgres', 'postgres-js', 'pg-core', 'neon-http', 'neon-serverless', 'vercel-postgres', 'pglite', 'pg-proxy',
+  'xata-http', 'aws-data-api/pg',
+];
+const POSTGRES_MODULES = [
+  'pg', 'pg-pool', 'postgres', 'pg-promise', 'slonik', '@neondatabase/serverless', '@vercel/postgres',
+  '@electric-sql/pglite', `drizzle-orm/(${DRIZZLE_POSTGRES_DRIVERS.join('|')})`,
+];
+const POSTGRES = new RegExp(`^(${POSTGRES_MODULES.join('|')})(/|$)`);
 
 /** The other database a file writes to (`sqlite via 'expo-sqlite'`), or null. */
 export function otherDatabaseOf(sf: ts.SourceFile): string | null {

@@ -64,28 +64,32 @@ const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND 
   `n.nspname NOT LIKE 'pg\\_temp%'`;
 // Objects an extension created are the extension's business, not the app's.
 const NOT_EXTENSION = (cls: string, oid: string): string =>
-  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} AND d.deptype = ` +
-  `'e')`;
+  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} ` +
+  `AND d.deptype = 'e')`;
 
 export const CATALOG_QUERIES = {
-  tables: `SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS force, pg_get_userbyid(c.relowner) AS owner
+  tables: `SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS force,
+      pg_get_userbyid(c.relowner) AS owner
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMAS} AND ${NOT_EXTENSION('pg_class', 'c.oid')}
     ORDER BY 1, 2`,
-  policies: `SELECT schemaname AS schema, tablename AS table, policyname AS name, permissive, roles::text[] AS roles, cmd, qual, with_check AS "withCheck"
+  policies: `SELECT schemaname AS schema, tablename AS table, policyname AS name, permissive, roles::text[] AS roles,
+      cmd, qual, with_check AS "withCheck"
     FROM pg_policies ORDER BY 1, 2, 3`,
-  functions: `SELECT n.nspname AS schema, p.proname AS name, p.prosecdef AS "securityDefiner", p.proconfig AS config, l.lanname AS language,
+  functions: `SELECT n.nspname AS schema, p.proname AS name, p.prosecdef AS "securityDefiner", p.proconfig AS config,
+      l.lanname AS language,
       CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN p.prosrc END AS source, pg_get_userbyid(p.proowner) AS owner
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
     WHERE ${USER_SCHEMAS} AND ${NOT_EXTENSION('pg_proc', 'p.oid')}
     ORDER BY 1, 2`,
-  triggers: `SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, fn.nspname AS "functionSchema", p.proname AS "functionName", t.tgtype::int AS type
+  triggers: `SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, fn.nspname AS "functionSchema",
+      p.proname AS "functionName", t.tgtype::int AS type
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace fn ON fn.oid = p.pronamespace
     WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND ${USER_SCHEMAS}
     ORDER BY 1, 2, 3`,
-  roles: `SELECT rolname AS name, rolsuper AS superuser, rolbypassrls AS "bypassRls" FROM pg_roles WHERE rolname NOT ` +
-    `LIKE 'pg\\_%' ORDER BY 1`,
+  roles: `SELECT rolname AS name, rolsuper AS superuser, rolbypassrls AS "bypassRls"
+    FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%' ORDER BY 1`,
   currentUser: `SELECT current_user AS "currentUser"`,
 } as const;
 

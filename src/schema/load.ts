@@ -107,7 +107,9 @@ export function loadModel(root: string, config: RlsGuardConfig, options: ModelOp
   const snapshotFile = path.resolve(root, config.schemaSnapshot ?? 'rls-guard.schema.json');
   const migrations = readMigrations(root, config);
   const snapshotStamp = fileStamp(snapshotFile);
-  const key = `${source}\n${url ?? ''}\n${options.untrusted ? 'untrusted' : ''}\n${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.stamp}`;
+  const key =
+    `${source}\n${url ?? ''}\n${options.untrusted ? 'untrusted' : ''}\n` +
+    `${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.stamp}`;
   const hit = cache.get(root);
   if (hit && hit.key === key) return hit.model;
   const stated = rlsStatedBy(staticReading(migrations, config));

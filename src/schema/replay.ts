@@ -70,11 +70,13 @@ const INERT = new Set([
   'ViewStmt',
 ]);
 
-const TRACK_TABLES = `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS force
+const TRACK_TABLES = `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS rls,
+    c.relforcerowsecurity AS force
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`;
 const TRACK_FUNCTIONS = `SELECT n.nspname || '.' || p.proname AS name, p.xmin::text AS version
-  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')`;
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')`;
 
 export async function replayMigrations(files: readonly MigrationFile[], db?: Db): Promise<ReplayResult> {
   const started = performance.now();

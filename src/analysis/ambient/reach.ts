@@ -256,13 +256,13 @@ export class Reach {
     if (ts.isCallExpression(call)) {
       const run = this.deps.providers.runCall(call);
       if (run && call.arguments.indexOf(run.callback) === index) {
+        const parent = run.store.parent;
+        const storeName = parent && ts.isVariableDeclaration(parent) ? parent.name.getText() : 'store';
         return outer.map((ctx) =>
           this.extend(
             ctx,
             withEntry(ctx.entered, run.store, { kind: 'run', call, value: run.value }),
-            step(
-              `${run.store.parent && ts.isVariableDeclaration(run.store.parent) ? run.store.parent.name.getText() : 'store'}.run()`,
-            ),
+            step(`${storeName}.run()`),
           ),
         );
       }
@@ -548,10 +548,10 @@ export class Reach {
 
   private signature(entered: ReadonlyMap<StoreKey, Entry>): string {
     return [...entered]
-      .map(
-        ([k, e]) =>
-          `${typeof k === 'string' ? k : this.id(k)}=${e.kind === 'run' ? this.id(e.call) : e.kind === 'declared' ? `d:${e.name}` : `?${e.reason}`}`,
-      )
+      .map(([k, e]) => {
+        const entry = e.kind === 'run' ? this.id(e.call) : e.kind === 'declared' ? `d:${e.name}` : `?${e.reason}`;
+        return `${typeof k === 'string' ? k : this.id(k)}=${entry}`;
+      })
       .sort()
       .join(',');
   }
