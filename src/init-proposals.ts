@@ -14,11 +14,37 @@ import { toPosixRelative } from './files/paths.js';
 
 const TEST_PATH = /(^|\/)(test|tests|__tests__|__mocks__|spec|e2e|fixtures?)(\/|$)|\.(test|spec)\.[cm]?[jt]sx?$/;
 /** SQL that builds a schema: what a migration holds and a query file or seed does not. */
-const DDL = /\b(create\s+(or\s+replace\s+)?(table|policy|function|schema|view|type|index|trigger)|alter\s+table|enable\s+row\s+level\s+security)\b/i;
+const DDL = new RegExp(
+  String.raw`\b(create\s+(or\s+replace\s+)?(table|policy|function|schema|view|type|index|trigger)` +
+    String.raw`|alter\s+table|enable\s+row\s+level\s+security)\b`,
+  'i',
+);
 const ENABLES_RLS = /enable\s+row\s+level\s+security|\bpgPolicy\s*\(|\.enableRLS\s*\(/i;
 
 /** Words that make a package an add-on of a library (an interceptor, a type generator), not a fork of it. */
-const ADD_ON_WORDS = new Set(['interceptor', 'interceptors', 'plugin', 'plugins', 'utils', 'util', 'types', 'typegen', 'codegen', 'migrate', 'migrations', 'migrator', 'adapter', 'dialect', 'zod', 'generator', 'cli', 'mock', 'test', 'testing', 'eslint']);
+const ADD_ON_WORDS = new Set([
+  'interceptor',
+  'interceptors',
+  'plugin',
+  'plugins',
+  'utils',
+  'util',
+  'types',
+  'typegen',
+  'codegen',
+  'migrate',
+  'migrations',
+  'migrator',
+  'adapter',
+  'dialect',
+  'zod',
+  'generator',
+  'cli',
+  'mock',
+  'test',
+  'testing',
+  'eslint',
+]);
 
 export function isTestPath(relPath: string): boolean {
   return TEST_PATH.test(relPath);
@@ -40,11 +66,15 @@ export function proposeMigrations(root: string, sqlFiles: readonly string[]): st
   return list.filter((f) => !list.some((o) => o !== f && f.startsWith(`${o}/`)));
 }
 
-/** Folders whose files switch RLS on (`ENABLE ROW LEVEL SECURITY` in SQL, Drizzle `pgPolicy`/`.enableRLS()`), for the 0-gated-tables warning. */
+/**
+ * Folders whose files switch RLS on (`ENABLE ROW LEVEL SECURITY` in SQL, Drizzle `pgPolicy`/`.enableRLS()`), for the
+ * 0-gated-tables warning.
+ */
 export function foldersEnablingRls(root: string): string[] {
   const files = walkFiles([root], { extensions: ['.sql', ...SOURCE_EXTENSIONS] }, root).files;
   const folders = new Set<string>();
-  for (const file of files) if (ENABLES_RLS.test(readText(file))) folders.add(path.posix.dirname(toPosixRelative(root, file)));
+  for (const file of files)
+    if (ENABLES_RLS.test(readText(file))) folders.add(path.posix.dirname(toPosixRelative(root, file)));
   return [...folders].sort();
 }
 
@@ -53,7 +83,11 @@ export function foldersEnablingRls(root: string): string[] {
  * library's, or an `npm:slonik@…` alias) and packages of the repository whose module only
  * re-exports one (`export * from 'slonik'`).
  */
-export function proposeLibraryAliases(root: string, dependencies: Record<string, string>, sources: readonly ts.SourceFile[]): Record<string, string> {
+export function proposeLibraryAliases(
+  root: string,
+  dependencies: Record<string, string>,
+  sources: readonly ts.SourceFile[],
+): Record<string, string> {
   const supported = [...new Set(adapters.flatMap((a) => a.modules))].sort((a, b) => b.length - a.length);
   const out: Record<string, string> = {};
   for (const [name, version] of Object.entries(dependencies)) {
@@ -61,7 +95,12 @@ export function proposeLibraryAliases(root: string, dependencies: Record<string,
     const aliased = /^npm:((?:@[^/@]+\/)?[^@]+)@/.exec(version)?.[1];
     const words = name.split(/[/@-]/);
     const plugin = words.some((w) => ADD_ON_WORDS.has(w));
-    const target = aliased && supported.includes(aliased) ? aliased : plugin ? undefined : supported.find((lib) => !lib.startsWith('@') && lib.length > 3 && words.includes(lib));
+    const target =
+      aliased && supported.includes(aliased)
+        ? aliased
+        : plugin
+          ? undefined
+          : supported.find((lib) => !lib.startsWith('@') && lib.length > 3 && words.includes(lib));
     if (target) out[name] = target;
   }
   const rootName = readManifest(root)?.name;

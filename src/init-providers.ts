@@ -36,14 +36,20 @@ interface BodyFacts {
   resetsRole?: { at: ts.Node; what: string };
 }
 
-export function inferProviders(root: string, sources: readonly ts.SourceFile[], report: AuditReport, options: InferOptions): { scopeHelpers: ProposedProvider[]; setterHelpers: ProposedProvider[]; rejected: ProposedProvider[] } {
+export function inferProviders(
+  root: string,
+  sources: readonly ts.SourceFile[],
+  report: AuditReport,
+  options: InferOptions,
+): { scopeHelpers: ProposedProvider[]; setterHelpers: ProposedProvider[]; rejected: ProposedProvider[] } {
   const byName = new Map<string, BodyFacts[]>();
   for (const sf of sources) {
     if (isTestPath(rel(root, sf.fileName))) continue;
     const visit = (node: ts.Node): void => {
       if (isFunctionLike(node) && node.body) {
         const name = functionName(node);
-        if (name !== '<anonymous>' && !options.builtIn.has(name)) byName.set(name, [...(byName.get(name) ?? []), bodyFacts(node, options)]);
+        if (name !== '<anonymous>' && !options.builtIn.has(name))
+          byName.set(name, [...(byName.get(name) ?? []), bodyFacts(node, options)]);
       }
       ts.forEachChild(node, visit);
     };
@@ -57,54 +63,89 @@ export function inferProviders(root: string, sources: readonly ts.SourceFile[], 
     return { file: rel(root, sf.fileName), line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1 };
   };
   const reject = (name: string, f: BodyFacts): void => {
-    rejected.set(name, { name, ...at(f.fn), why: `runs its callback after ${f.resetsRole!.what} (${where(root, f.resetsRole!.at)}), which hands the connection back to the owner, so RLS does not apply to the callback's writes: not a scope helper (declare it under "adminProviders" if that is deliberate)` });
+    rejected.set(name, {
+      name,
+      ...at(f.fn),
+      why: `runs its callback after ${f.resetsRole!.what} (${where(root, f.resetsRole!.at)}), which hands the ` +
+        `connection back to the owner, so RLS does not apply to the callback's writes: not a scope helper (declare ` +
+        `it under "adminProviders" if that is deliberate)`,
+    });
   };
   // Helpers whose own body shows it: they set the context and run their callback.
   for (const [name, facts] of byName) {
     for (const f of facts) {
       if (!f.callsCallback || !f.sets) continue;
       if (f.resetsRole) reject(name, f);
-      else if (!scope.has(name)) scope.set(name, { name, ...at(f.fn), why: `sets the org context (${where(root, f.sets)}) and runs its callback` });
+      else if (!scope.has(name))
+        scope.set(name, {
+          name,
+          ...at(f.fn),
+          why: `sets the org context (${where(root, f.sets)}) and runs its callback`,
+        });
     }
   }
   // Helpers the audit inferred from the writes they cover.
   const covered = report.writeSites.filter((s) => s.coverage === 'org-scope' && s.via && !isTestPath(s.file));
   for (const s of covered) {
     const name = s.via!;
-    if (!/^[A-Za-z_$][\w$]*$/.test(name) || options.builtIn.has(name) || scope.has(name) || rejected.has(name)) continue;
+    if (!/^[A-Za-z_$][\w$]*$/.test(name) || options.builtIn.has(name) || scope.has(name) || rejected.has(name))
+      continue;
     const defs = byName.get(name) ?? [];
     const owner = defs.find((f) => f.resetsRole);
     if (owner) reject(name, owner);
-    else if (defs[0]) scope.set(name, { name, ...at(defs[0].fn), why: `covers writes the audit found (e.g. ${s.file}:${s.line})` });
+    else if (defs[0])
+      scope.set(name, { name, ...at(defs[0].fn), why: `covers writes the audit found (e.g. ${s.file}:${s.line})` });
   }
   // Setters: a function that sets the context on the connection it is given, used as such.
   for (const s of covered) {
     for (const [name, facts] of byName) {
       const f = facts.find((x) => x.sets && !x.callsCallback);
-      if (!f || setters.has(name) || scope.has(name) || !s.via!.replace(/^(transaction|session) /, '').startsWith(`${name}() (`)) continue;
+      if (
+        !f ||
+        setters.has(name) ||
+        scope.has(name) ||
+        !s.via!.replace(/^(transaction|session) /, '').startsWith(`${name}() (`)
+      )
+        continue;
       if (f.resetsRole) continue;
-      setters.set(name, { name, ...at(f.fn), why: `sets the org context on the connection it is given (${where(root, f.sets!)}); covers ${s.file}:${s.line}` });
+      setters.set(name, {
+        name,
+        ...at(f.fn),
+        why: `sets the org context on the connection it is given (${where(root, f.sets!)}); covers ${s.file}:${s.line}`,
+      });
     }
   }
-  const sorted = (m: Map<string, ProposedProvider>): ProposedProvider[] => [...m.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const sorted = (m: Map<string, ProposedProvider>): ProposedProvider[] =>
+    [...m.values()].sort((a, b) => a.name.localeCompare(b.name));
   return { scopeHelpers: sorted(scope), setterHelpers: sorted(setters), rejected: sorted(rejected) };
 }
 
-/** What a function's own body (inline callbacks included) does: calls a parameter, runs constant SQL that sets the context or hands the connection to the owner. */
+/**
+ * What a function's own body (inline callbacks included) does: calls a parameter, runs constant SQL that sets the
+ * context or hands the connection to the owner.
+ */
 function bodyFacts(fn: ts.FunctionLikeDeclaration, options: InferOptions): BodyFacts {
   const params = new Set(fn.parameters.flatMap((p) => (ts.isIdentifier(p.name) ? [p.name.text] : [])));
   const facts: BodyFacts = { fn, callsCallback: false };
   const visit = (node: ts.Node): void => {
     if (node !== fn && isFunctionLike(node) && !isArgument(node)) return;
-    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && params.has(node.expression.text)) facts.callsCallback = true;
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && params.has(node.expression.text))
+      facts.callsCallback = true;
     const text = sqlText(node);
     if (text !== undefined) {
       const parsed = parseSql(text);
       if (parsed.ok) {
         for (const st of parsed.statements) {
-          const effect = classifyStatement(st, { defaultSchema: options.defaultSchema, setterFunctions: options.setterFunctions });
+          const effect = classifyStatement(st, {
+            defaultSchema: options.defaultSchema,
+            setterFunctions: options.setterFunctions,
+          });
           if (effect.contextSets.length > 0) facts.sets ??= node;
-          if (effect.role && (effect.role.name === null || options.bypassRoles.has(effect.role.name))) facts.resetsRole ??= { at: node, what: effect.role.name === null ? 'RESET ROLE' : `SET ROLE ${effect.role.name}` };
+          if (effect.role && (effect.role.name === null || options.bypassRoles.has(effect.role.name)))
+            facts.resetsRole ??= {
+              at: node,
+              what: effect.role.name === null ? 'RESET ROLE' : `SET ROLE ${effect.role.name}`,
+            };
         }
       }
     }
@@ -116,8 +157,10 @@ function bodyFacts(fn: ts.FunctionLikeDeclaration, options: InferOptions): BodyF
 
 /** The SQL a string or template stands for, interpolations read as bind parameters; undefined for anything else. */
 function sqlText(node: ts.Node): string | undefined {
-  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return ts.isTaggedTemplateExpression(node.parent) ? undefined : node.text;
-  if (ts.isTaggedTemplateExpression(node)) return ts.isNoSubstitutionTemplateLiteral(node.template) ? node.template.text : templateText(node.template);
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node))
+    return ts.isTaggedTemplateExpression(node.parent) ? undefined : node.text;
+  if (ts.isTaggedTemplateExpression(node))
+    return ts.isNoSubstitutionTemplateLiteral(node.template) ? node.template.text : templateText(node.template);
   if (ts.isTemplateExpression(node) && !ts.isTaggedTemplateExpression(node.parent)) return templateText(node);
   return undefined;
 }
@@ -129,7 +172,9 @@ function templateText(t: ts.TemplateExpression): string {
 function isArgument(fn: ts.Node): boolean {
   let parent = fn.parent;
   while (parent && (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent))) parent = parent.parent;
-  return !!parent && ts.isCallExpression(parent) && parent.arguments.some((a) => a === fn || ts.isParenthesizedExpression(a));
+  return (
+    !!parent && ts.isCallExpression(parent) && parent.arguments.some((a) => a === fn || ts.isParenthesizedExpression(a))
+  );
 }
 
 function where(root: string, node: ts.Node): string {

@@ -19,7 +19,21 @@ import { toPosixRelative } from './files/paths.js';
 // at a time, knows the scope helpers the walker infers across files.
 
 /** Database libraries worth naming; those with an adapter are analysed, the rest are reported. */
-const KNOWN_LIBRARIES = ['pg', 'pg-pool', 'postgres', 'slonik', 'knex', 'kysely', 'drizzle-orm', '@prisma/client', 'typeorm', 'pg-promise', 'sequelize', '@neondatabase/serverless', '@vercel/postgres'];
+const KNOWN_LIBRARIES = [
+  'pg',
+  'pg-pool',
+  'postgres',
+  'slonik',
+  'knex',
+  'kysely',
+  'drizzle-orm',
+  '@prisma/client',
+  'typeorm',
+  'pg-promise',
+  'sequelize',
+  '@neondatabase/serverless',
+  '@vercel/postgres',
+];
 const BUILT_IN_HELPERS = new Set(['withOrgScope', 'withRequestOrgScope']);
 
 export interface Detection {
@@ -65,7 +79,11 @@ export function detect(root: string): Detection {
   // names the helpers, its schema counts the gated tables, its parsed files give the imports.
   let sources: readonly ts.SourceFile[] = [];
   let ambient: AmbientProvider[] = [];
-  const proposal = { config, onParsed: (files: readonly ts.SourceFile[]) => (sources = files), onAmbient: (p: AmbientProvider[]) => (ambient = p) };
+  const proposal = {
+    config,
+    onParsed: (files: readonly ts.SourceFile[]) => (sources = files),
+    onAmbient: (p: AmbientProvider[]) => (ambient = p),
+  };
   const report = auditSync({ paths: [root], types: false, proposal });
   const gatedTables = report.schema.gatedTables.length;
   const rlsFolders = gatedTables === 0 ? foldersEnablingRls(root) : [];
@@ -73,7 +91,12 @@ export function detect(root: string): Detection {
 
   const model = loadModel(root, migrations.length ? { migrations } : {}); // the audit's, from the per-process cache
   const analysis = resolveAnalysisConfig(model, {});
-  const found = inferProviders(root, sources, report, { setterFunctions: analysis.setterFunctions, bypassRoles: analysis.bypassRoles, defaultSchema: analysis.defaultSchema, builtIn: BUILT_IN_HELPERS });
+  const found = inferProviders(root, sources, report, {
+    setterFunctions: analysis.setterFunctions,
+    bypassRoles: analysis.bypassRoles,
+    defaultSchema: analysis.defaultSchema,
+    builtIn: BUILT_IN_HELPERS,
+  });
   const scopeHelpers = found.scopeHelpers;
   if (scopeHelpers.length) config.scopeHelpers = scopeHelpers.map((h) => h.name);
   if (found.setterHelpers.length) config.setterHelpers = found.setterHelpers.map((h) => h.name);
@@ -84,7 +107,9 @@ export function detect(root: string): Detection {
     root,
     gatedTables,
     rlsFolders,
-    libraries: [...libraries].map(([name, where]) => ({ name, supported: supported.has(name), seenIn: [...where].sort() })).sort((a, b) => a.name.localeCompare(b.name)),
+    libraries: [...libraries]
+      .map(([name, where]) => ({ name, supported: supported.has(name), seenIn: [...where].sort() }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
     migrationFolders,
     scopeHelpers,
     setterHelpers: found.setterHelpers,
@@ -101,18 +126,22 @@ export function detect(root: string): Detection {
  * whether a package's middleware scopes is not something init can see.
  */
 function ambientProposal(providers: readonly AmbientProvider[]): Detection['ambient'] {
-  const byName = (a: AmbientProvider, b: AmbientProvider): number => a.name.localeCompare(b.name) || a.at.localeCompare(b.at);
+  const byName = (a: AmbientProvider, b: AmbientProvider): number =>
+    a.name.localeCompare(b.name) || a.at.localeCompare(b.at);
   return {
     inferred: providers.filter((p) => !p.external && p.enters.length > 0).sort(byName),
-    // A package's middleware the routes import by name (`express.json()` and the like are made inline, never org scopes).
+    // A package's middleware the routes import by name (`express.json()` and the like are
+    // made inline, never org scopes).
     packages: providers.filter((p) => p.external && p.module !== undefined).sort(byName),
   };
 }
 
 export function renderConfig(config: RlsGuardConfig, kind: 'json' | 'ts'): string {
-  if (kind === 'json') return `${JSON.stringify({ $schema: './node_modules/rls-guard/docs/config.schema.json', ...config }, null, 2)}\n`;
+  if (kind === 'json')
+    return `${JSON.stringify({ $schema: './node_modules/rls-guard/docs/config.schema.json', ...config }, null, 2)}\n`;
   // JSON is valid TypeScript, whatever the folder and helper names hold.
-  return `import { defineConfig } from 'rls-guard';\n\nexport default defineConfig(${JSON.stringify(config, null, 2)});\n`;
+  return `import { defineConfig } from 'rls-guard';\n\nexport default ` +
+    `defineConfig(${JSON.stringify(config, null, 2)});\n`;
 }
 
 export const ESLINT_SNIPPET = `// eslint.config.js
@@ -127,25 +156,52 @@ export default [
 
 export function describeDetection(d: Detection, written: string): string {
   const out: string[] = [];
-  out.push(`Database libraries: ${d.libraries.length ? d.libraries.map((l) => `${l.name} (${l.seenIn.join(', ')}${l.supported ? '' : '; not analysed yet: its writes will be reported as unresolved'})`).join(', ') : 'none found (rls-guard recognises pg imports)'}`);
-  out.push(`Migrations: ${d.migrationFolders.length ? d.migrationFolders.join(', ') : 'no .sql migrations found; add "migrations" or "gatedTables" by hand'}`);
+  const unsupported = '; not analysed yet: its writes will be reported as unresolved';
+  const libraries = d.libraries.map((l) => `${l.name} (${l.seenIn.join(', ')}${l.supported ? '' : unsupported})`);
+  out.push(
+    `Database libraries: ${libraries.length ? libraries.join(', ') : 'none found (rls-guard recognises pg imports)'}`,
+  );
+  const noMigrations = 'no .sql migrations found; add "migrations" or "gatedTables" by hand';
+  out.push(`Migrations: ${d.migrationFolders.length ? d.migrationFolders.join(', ') : noMigrations}`);
   if (d.gatedTables > 0) out.push(`Gated tables: ${d.gatedTables} (the proposed migrations, replayed)`);
   else {
-    const where = d.rlsFolders.length ? `ENABLE ROW LEVEL SECURITY or pgPolicy appears in: ${d.rlsFolders.join(', ')}; add the folders that create those tables to "migrations"` : 'nothing in the repository enables RLS; list gated tables under "gatedTables.add"';
+    const where = d.rlsFolders.length
+      ? `ENABLE ROW LEVEL SECURITY or pgPolicy appears in: ${d.rlsFolders.join(', ')}; add the folders that create ` +
+        `those tables to "migrations"`
+      : 'nothing in the repository enables RLS; list gated tables under "gatedTables.add"';
     out.push(`Warning: the proposed migrations give 0 gated tables, so the audit would find no gated writes. ${where}`);
   }
-  if (d.config.libraries) out.push(`Library aliases: ${Object.entries(d.config.libraries).map(([m, lib]) => `${m} read as ${lib}`).join(', ')}`);
-  out.push(`Scope helpers: ${d.scopeHelpers.length ? d.scopeHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ') : 'none beyond withOrgScope and withRequestOrgScope'}`);
-  if (d.setterHelpers.length) out.push(`Setter helpers: ${d.setterHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ')}`);
+  if (d.config.libraries)
+    out.push(
+      `Library aliases: ${Object.entries(d.config.libraries)
+        .map(([m, lib]) => `${m} read as ${lib}`)
+        .join(', ')}`,
+    );
+  const scopeHelpers = d.scopeHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`);
+  const noScopeHelpers = 'none beyond withOrgScope and withRequestOrgScope';
+  out.push(`Scope helpers: ${scopeHelpers.length ? scopeHelpers.join('; ') : noScopeHelpers}`);
+  if (d.setterHelpers.length)
+    out.push(`Setter helpers: ${d.setterHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ')}`);
   for (const r of d.rejected) out.push(`Not proposed: ${r.name} (${r.file}:${r.line}): ${r.why}`);
   for (const p of d.ambient.inferred) {
-    out.push(`Ambient scope (read from its code, nothing to declare): ${p.name} (${p.at}) enters ${p.enters.join(', ')} for ${p.routes} route(s)`);
+    const where = `${p.name} (${p.at}) enters ${p.enters.join(', ')} for ${p.routes} route(s)`;
+    out.push(`Ambient scope (read from its code, nothing to declare): ${where}`);
   }
   for (const p of d.ambient.packages) {
     const spec = JSON.stringify({ middleware: p.name, from: p.module });
-    out.push(`Package middleware in front of ${p.routes} route(s): ${p.name} from ${p.module} (${p.at}); if it runs next() inside an org-scoped context, add ${spec} to "ambientScopes"`);
+    out.push(
+      `Package middleware in front of ${p.routes} route(s): ${p.name} from ${p.module} (${p.at}); ` +
+        `if it runs next() inside an org-scoped context, add ${spec} to "ambientScopes"`,
+    );
   }
-  out.push('', `Wrote ${written}. Review it, then run: npx rls-guard audit`, '', 'Add the ESLint plugin to your flat config:', '', ESLINT_SNIPPET);
+  out.push(
+    '',
+    `Wrote ${written}. Review it, then run: npx rls-guard audit`,
+    '',
+    'Add the ESLint plugin to your flat config:',
+    '',
+    ESLINT_SNIPPET,
+  );
   return `${out.join('\n')}\n`;
 }
 
@@ -161,7 +217,8 @@ function packageDependencies(root: string): Record<string, string> {
     const pkg = readManifest(dir) as Record<string, unknown> | null;
     for (const k of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
       const deps = pkg?.[k];
-      if (deps && typeof deps === 'object') for (const [name, version] of Object.entries(deps)) if (typeof version === 'string') out[name] ??= version;
+      if (deps && typeof deps === 'object')
+        for (const [name, version] of Object.entries(deps)) if (typeof version === 'string') out[name] ??= version;
     }
   }
   return out;
@@ -170,8 +227,19 @@ function packageDependencies(root: string): Record<string, string> {
 function moduleSpecifiers(sf: ts.SourceFile): string[] {
   const out: string[] = [];
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) out.push(node.moduleSpecifier.text);
-    else if (ts.isCallExpression(node) && node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0]!) && ((ts.isIdentifier(node.expression) && node.expression.text === 'require') || node.expression.kind === ts.SyntaxKind.ImportKeyword)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    )
+      out.push(node.moduleSpecifier.text);
+    else if (
+      ts.isCallExpression(node) &&
+      node.arguments.length === 1 &&
+      ts.isStringLiteral(node.arguments[0]!) &&
+      ((ts.isIdentifier(node.expression) && node.expression.text === 'require') ||
+        node.expression.kind === ts.SyntaxKind.ImportKeyword)
+    ) {
       out.push(node.arguments[0].text);
     }
     ts.forEachChild(node, visit);

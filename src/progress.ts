@@ -29,6 +29,10 @@ export function progressReporter(sink: ProgressSink): (event: ProgressEvent) => 
   return (e) => {
     if (e.phase === 'parse') draw(`rls-guard: parsed ${e.parsed}/${e.total} files`, e.parsed === e.total);
     else if (e.phase === 'analyze') draw(`rls-guard: analysing ${plural(e.files, 'file')}…`, true);
-    else if (drawn) sink.write(`\r\x1b[2Krls-guard: ${plural(e.files, 'file')}${e.cached ? ` (${e.cached} from the cache)` : ''}, ${plural(e.writeSites, 'write site')} found\n`);
+    else if (drawn)
+      sink.write(
+        `\r\x1b[2Krls-guard: ${plural(e.files, 'file')}${e.cached ? ` (${e.cached} from the cache)` : ''}, ` +
+        `${plural(e.writeSites, 'write site')} found\n`,
+      );
   };
 }

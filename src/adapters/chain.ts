@@ -20,7 +20,14 @@ export interface Chain {
 
 function strip(e: ts.Expression): ts.Expression {
   let x = e;
-  while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isNonNullExpression(x) || ts.isAwaitExpression(x) || ts.isSatisfiesExpression(x)) x = x.expression;
+  while (
+    ts.isParenthesizedExpression(x) ||
+    ts.isAsExpression(x) ||
+    ts.isNonNullExpression(x) ||
+    ts.isAwaitExpression(x) ||
+    ts.isSatisfiesExpression(x)
+  )
+    x = x.expression;
   return x;
 }
 
@@ -45,7 +52,9 @@ export function outerCall(call: ts.CallExpression): ChainLink | undefined {
   const access = call.parent;
   if (!access || !ts.isPropertyAccessExpression(access) || access.expression !== call) return undefined;
   const outer = access.parent;
-  return outer && ts.isCallExpression(outer) && outer.expression === access ? { name: access.name.text, call: outer } : undefined;
+  return outer && ts.isCallExpression(outer) && outer.expression === access
+    ? { name: access.name.text, call: outer }
+    : undefined;
 }
 
 /** Every call further out along the chain, innermost first. */
@@ -61,7 +70,10 @@ export function methodName(call: ts.CallExpression): string | undefined {
 }
 
 /** A call of one of a builder's write verbs, its operation and its chain; null for any other call. */
-export function verbCall<Op>(call: ts.CallExpression, verbs: Readonly<Record<string, Op>>): { verb: string; operation: Op; chain: Chain } | null {
+export function verbCall<Op>(
+  call: ts.CallExpression,
+  verbs: Readonly<Record<string, Op>>,
+): { verb: string; operation: Op; chain: Chain } | null {
   const verb = methodName(call);
   const operation = verb !== undefined && Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
   return verb !== undefined && operation !== undefined ? { verb, operation, chain: methodChain(call) } : null;

@@ -28,7 +28,14 @@ export const drizzleAdapter: DbAdapter = {
     const table = tableName(call.arguments[0]!, ctx);
     // Only a pgTable object makes db.delete(x) a Drizzle write on its own; the core still
     // requires db to be a Drizzle executor.
-    if (!table) return { executor: chain.base, operation, table: { unresolved: `\`${call.arguments[0]!.getText().slice(0, 40)}\` cannot be traced to a pgTable(…) declaration` } };
+    if (!table)
+      return {
+        executor: chain.base,
+        operation,
+        table: {
+          unresolved: `\`${call.arguments[0]!.getText().slice(0, 40)}\` cannot be traced to a pgTable(…) declaration`,
+        },
+      };
     return { executor: chain.base, operation, table: { name: table }, distinctive: true };
   },
 };
@@ -37,16 +44,33 @@ export const drizzleAdapter: DbAdapter = {
 function tableName(expr: ts.Expression, ctx: BuilderContext): string | undefined {
   let def = ctx.definition(expr) ?? expr;
   // pgTable(…).enableRLS() is the same table.
-  if (ts.isCallExpression(def) && ts.isPropertyAccessExpression(def.expression) && def.expression.name.text === 'enableRLS') def = def.expression.expression;
+  if (
+    ts.isCallExpression(def) &&
+    ts.isPropertyAccessExpression(def.expression) &&
+    def.expression.name.text === 'enableRLS'
+  )
+    def = def.expression.expression;
   if (!ts.isCallExpression(def) || def.arguments.length === 0) return undefined;
   const name = ctx.constant(def.arguments[0]!);
   if (name === undefined) return undefined;
   const callee = def.expression;
-  if (ts.isIdentifier(callee) && /^(pg|postgres)Table(WithSchema)?$/.test(callee.text)) return ctx.qualify(`"${name.replace(/"/g, '""')}"`);
-  if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'withRLS' && ts.isIdentifier(callee.expression) && callee.expression.text === 'pgTable') return ctx.qualify(`"${name.replace(/"/g, '""')}"`);
+  if (ts.isIdentifier(callee) && /^(pg|postgres)Table(WithSchema)?$/.test(callee.text))
+    return ctx.qualify(`"${name.replace(/"/g, '""')}"`);
+  if (
+    ts.isPropertyAccessExpression(callee) &&
+    callee.name.text === 'withRLS' &&
+    ts.isIdentifier(callee.expression) &&
+    callee.expression.text === 'pgTable'
+  )
+    return ctx.qualify(`"${name.replace(/"/g, '""')}"`);
   if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'table') {
     const schemaCall = ctx.definition(callee.expression) ?? callee.expression;
-    if (ts.isCallExpression(schemaCall) && ts.isIdentifier(schemaCall.expression) && schemaCall.expression.text === 'pgSchema' && schemaCall.arguments[0]) {
+    if (
+      ts.isCallExpression(schemaCall) &&
+      ts.isIdentifier(schemaCall.expression) &&
+      schemaCall.expression.text === 'pgSchema' &&
+      schemaCall.arguments[0]
+    ) {
       const schema = ctx.constant(schemaCall.arguments[0]);
       if (schema !== undefined) return `${schema}.${name}`;
     }

@@ -43,15 +43,26 @@ export const knexAdapter: DbAdapter = {
     const after = outerCalls(call);
     const transacting = [...before, ...after].find((l) => l.name === 'transacting');
     const executor = transacting?.call.arguments[0] ?? chain.base;
-    return { executor, operation, table: tableOf(chain, before, after, ctx), distinctive: chain.rootCall !== undefined || before.some((l) => TABLE_METHODS.has(l.name)) };
+    return {
+      executor,
+      operation,
+      table: tableOf(chain, before, after, ctx),
+      distinctive: chain.rootCall !== undefined || before.some((l) => TABLE_METHODS.has(l.name)),
+    };
   },
 };
 
-function tableOf(chain: Chain, before: Chain['links'], after: Chain['links'], ctx: BuilderContext): BuilderWrite['table'] {
+function tableOf(
+  chain: Chain,
+  before: Chain['links'],
+  after: Chain['links'],
+  ctx: BuilderContext,
+): BuilderWrite['table'] {
   const schemaArg = before.find((l) => l.name === 'withSchema')?.call.arguments[0];
   const schema = schemaArg ? ctx.constant(schemaArg) : undefined;
   if (schemaArg && schema === undefined) return { unresolved: 'the schema passed to withSchema() is not a constant' };
-  const named: ts.Expression | undefined = chain.rootCall?.arguments[0] ?? [...before, ...after].find((l) => TABLE_METHODS.has(l.name))?.call.arguments[0];
+  const named: ts.Expression | undefined =
+    chain.rootCall?.arguments[0] ?? [...before, ...after].find((l) => TABLE_METHODS.has(l.name))?.call.arguments[0];
   if (!named) return { unresolved: 'the query names no table (knex(…), .table(), .into() or .from())' };
   const text = ctx.constant(named);
   if (text === undefined) return { unresolved: `the table \`${named.getText().slice(0, 40)}\` is not a constant` };

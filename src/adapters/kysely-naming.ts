@@ -15,7 +15,8 @@ export interface SnakeOptions {
   underscoreBetweenUppercaseLetters: boolean;
 }
 
-export type Naming = { kind: 'as-written' } | { kind: 'snake'; options: SnakeOptions } | { kind: 'unknown'; reason: string };
+export type Naming =
+  { kind: 'as-written' } | { kind: 'snake'; options: SnakeOptions } | { kind: 'unknown'; reason: string };
 
 const AS_WRITTEN: Naming = { kind: 'as-written' };
 
@@ -34,7 +35,8 @@ export function snakeCase(name: string, options: SnakeOptions): string {
     const c = name[i]!;
     const prev = name[i - 1]!;
     if (options.underscoreBeforeDigits && isDigit(c) && !isDigit(prev)) out += `_${c}`;
-    else if (isUpper(c)) out += options.underscoreBetweenUppercaseLetters || !isUpper(prev) ? `_${c.toLowerCase()}` : c.toLowerCase();
+    else if (isUpper(c))
+      out += options.underscoreBetweenUppercaseLetters || !isUpper(prev) ? `_${c.toLowerCase()}` : c.toLowerCase();
     else out += c;
   }
   return options.upperCase ? out.toUpperCase() : out;
@@ -57,34 +59,79 @@ export function namingOf(chain: Chain, executor: ts.Expression, ctx: BuilderCont
 export function renamed(reference: string, naming: Naming): { name: string } | { unresolved: string } {
   const parts = reference.split('.');
   if (naming.kind === 'as-written') return { name: reference };
-  if (naming.kind === 'snake') return { name: parts.map((p) => (naming.options.upperCase ? `"${snakeCase(p, naming.options)}"` : snakeCase(p, naming.options))).join('.') };
+  if (naming.kind === 'snake')
+    return {
+      name: parts
+        .map((p) => (naming.options.upperCase ? `"${snakeCase(p, naming.options)}"` : snakeCase(p, naming.options)))
+        .join('.'),
+    };
   // Unknown naming matters only when some option set would change the name.
   const variants = readings(reference).slice(1);
-  if (variants.every((v) => v === reference.toLowerCase()) && reference === reference.toLowerCase()) return { name: reference };
-  return { unresolved: `the table '${reference}' is '${variants[0]}' if the Kysely instance uses CamelCasePlugin, and ${naming.reason}` };
+  if (variants.every((v) => v === reference.toLowerCase()) && reference === reference.toLowerCase())
+    return { name: reference };
+  return {
+    unresolved: `the table '${reference}' is '${variants[0]}' if the Kysely instance uses CamelCasePlugin, and ` +
+      `${naming.reason}`,
+  };
 }
 
-/** The names a reference may reach Postgres as: as written, then CamelCasePlugin's lower-case readings (per option set). */
+/**
+ * The names a reference may reach Postgres as: as written, then CamelCasePlugin's lower-case readings (per option set).
+ */
 export function readings(reference: string): string[] {
   const parts = reference.split('.');
-  return [reference, ...[false, true].flatMap((a) => [false, true].map((b) => parts.map((p) => snakeCase(p, { upperCase: false, underscoreBeforeDigits: a, underscoreBetweenUppercaseLetters: b })).join('.')))];
+  return [
+    reference,
+    ...[false, true].flatMap((a) =>
+      [false, true].map((b) =>
+        parts
+          .map((p) =>
+            snakeCase(p, { upperCase: false, underscoreBeforeDigits: a, underscoreBetweenUppercaseLetters: b }),
+          )
+          .join('.'),
+      ),
+    ),
+  ];
 }
 
 function instanceNaming(executor: ts.Expression, ctx: BuilderContext): Naming {
   const made = ctx.construction?.(executor);
-  if (!made) return { kind: 'unknown', reason: `the instance \`${executor.getText().slice(0, 30)}\` runs on cannot be traced to its \`new Kysely(…)\`` };
+  if (!made)
+    return {
+      kind: 'unknown',
+      reason: `the instance \`${executor.getText().slice(0, 30)}\` runs on cannot be traced to its \`new Kysely(…)\``,
+    };
   const options = objectOf(made.arguments?.[0], ctx);
-  if (!options) return made.arguments?.length ? { kind: 'unknown', reason: `the options of the \`new Kysely(…)\` at line ${line(made)} are not an object literal` } : AS_WRITTEN;
+  if (!options)
+    return made.arguments?.length
+      ? {
+          kind: 'unknown',
+          reason: `the options of the \`new Kysely(…)\` at line ${line(made)} are not an object literal`,
+        }
+      : AS_WRITTEN;
   const plugins = property(options, 'plugins');
   if (!plugins) return AS_WRITTEN;
   const list = ts.isArrayLiteralExpression(plugins) ? plugins : (ctx.definition(plugins) as ts.Expression | undefined);
-  if (!list || !ts.isArrayLiteralExpression(list)) return { kind: 'unknown', reason: `the plugins of the \`new Kysely(…)\` at line ${line(made)} are not an array literal` };
+  if (!list || !ts.isArrayLiteralExpression(list))
+    return {
+      kind: 'unknown',
+      reason: `the plugins of the \`new Kysely(…)\` at line ${line(made)} are not an array literal`,
+    };
   let naming: Naming = AS_WRITTEN;
-  for (const el of list.elements) naming = combine(naming, ts.isSpreadElement(el) ? { kind: 'unknown', reason: `a plugin list of the \`new Kysely(…)\` at line ${line(made)} is spread` } : plugin(el, ctx));
+  for (const el of list.elements)
+    naming = combine(
+      naming,
+      ts.isSpreadElement(el)
+        ? { kind: 'unknown', reason: `a plugin list of the \`new Kysely(…)\` at line ${line(made)} is spread` }
+        : plugin(el, ctx),
+    );
   return naming;
 }
 
-/** What one plugin does to table names: CamelCasePlugin snake-cases, kysely's other plugins leave them, an unknown one may rename. */
+/**
+ * What one plugin does to table names: CamelCasePlugin snake-cases, kysely's other plugins leave them, an unknown one
+ * may rename.
+ */
 function plugin(expr: ts.Expression | undefined, ctx: BuilderContext): Naming {
   if (!expr) return AS_WRITTEN;
   let e: ts.Expression = expr;
@@ -94,15 +141,29 @@ function plugin(expr: ts.Expression | undefined, ctx: BuilderContext): Naming {
     else if (ts.isCallExpression(e) && ctx.returnedBy?.(e)) e = ctx.returnedBy(e)!;
     else break;
   }
-  if (!ts.isNewExpression(e)) return { kind: 'unknown', reason: `the plugin \`${expr.getText().slice(0, 40)}\` cannot be traced to its construction` };
+  if (!ts.isNewExpression(e))
+    return {
+      kind: 'unknown',
+      reason: `the plugin \`${expr.getText().slice(0, 40)}\` cannot be traced to its construction`,
+    };
   const exported = ctx.packageExport?.(e.expression);
-  if (!exported || exported.module !== 'kysely') return { kind: 'unknown', reason: `the plugin \`${e.expression.getText().slice(0, 40)}\` is not one of kysely's own, and may rename tables` };
+  if (!exported || exported.module !== 'kysely')
+    return {
+      kind: 'unknown',
+      reason: `the plugin \`${e.expression.getText().slice(0, 40)}\` is not one of kysely's own, and may rename tables`,
+    };
   if (exported.path[0] !== 'CamelCasePlugin') return AS_WRITTEN;
   const opts = e.arguments?.[0];
-  const options: SnakeOptions = { upperCase: false, underscoreBeforeDigits: false, underscoreBetweenUppercaseLetters: false };
+  const options: SnakeOptions = {
+    upperCase: false,
+    underscoreBeforeDigits: false,
+    underscoreBetweenUppercaseLetters: false,
+  };
   if (!opts) return { kind: 'snake', options };
   const read = readOptions(opts, options, ctx, 0);
-  return read === true ? { kind: 'snake', options } : { kind: 'unknown', reason: `CamelCasePlugin's options at line ${line(e)}: ${read}` };
+  return read === true
+    ? { kind: 'snake', options }
+    : { kind: 'unknown', reason: `CamelCasePlugin's options at line ${line(e)}: ${read}` };
 }
 
 /** Reads the boolean options of an object literal, spreads of const objects included; true, or why not. */
@@ -115,7 +176,8 @@ function readOptions(expr: ts.Expression, options: SnakeOptions, ctx: BuilderCon
       if (inner !== true) return inner;
       continue;
     }
-    if (!ts.isPropertyAssignment(p) || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return 'a property is not a plain assignment';
+    if (!ts.isPropertyAssignment(p) || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)))
+      return 'a property is not a plain assignment';
     const key = p.name.text;
     if (!(key in options)) continue;
     const v = unwrap(p.initializer);
@@ -128,7 +190,13 @@ function readOptions(expr: ts.Expression, options: SnakeOptions, ctx: BuilderCon
 
 /** `x as const`, `(x)`, `x satisfies T` → x. */
 function unwrap(e: ts.Expression): ts.Expression {
-  while (ts.isAsExpression(e) || ts.isParenthesizedExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
+  while (
+    ts.isAsExpression(e) ||
+    ts.isParenthesizedExpression(e) ||
+    ts.isSatisfiesExpression(e) ||
+    ts.isTypeAssertionExpression(e)
+  )
+    e = e.expression;
   return e;
 }
 
@@ -149,7 +217,8 @@ function objectOf(expr: ts.Expression | undefined, ctx: BuilderContext): ts.Obje
 
 function property(obj: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
   for (const p of obj.properties) {
-    if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) && p.name.text === name) return p.initializer;
+    if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) && p.name.text === name)
+      return p.initializer;
     if (ts.isShorthandPropertyAssignment(p) && p.name.text === name) return p.name;
   }
   return undefined;

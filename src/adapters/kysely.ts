@@ -38,7 +38,8 @@ export const kyselyAdapter: DbAdapter = {
   connectionCallbacks: ['connection().execute'],
   sqlExecute(call) {
     const callee = call.expression;
-    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'execute' || call.arguments.length !== 1) return null;
+    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'execute' || call.arguments.length !== 1)
+      return null;
     const template = callee.expression;
     return ts.isTaggedTemplateExpression(template) ? { executor: call.arguments[0]!, sql: template } : null;
   },
@@ -52,11 +53,20 @@ export const kyselyAdapter: DbAdapter = {
     const arg = call.arguments[0];
     const text = arg ? ctx.constant(arg) : undefined;
     const executor = chain.rootCall ?? chain.base;
-    if (text === undefined) return { executor, operation, table: { unresolved: `the table passed to ${verb}() is not a constant` }, distinctive: true };
+    if (text === undefined)
+      return {
+        executor,
+        operation,
+        table: { unresolved: `the table passed to ${verb}() is not a constant` },
+        distinctive: true,
+      };
     // Kysely table references: "schema.table" and "table as alias"; CamelCasePlugin renames both parts.
     const naming = namingOf(chain, executor, ctx);
     const reference = text.split(/\s+as\s+/i)[0]!.trim();
-    const table = naming.kind === 'unknown' && schema === undefined ? (existingReading(reference, ctx) ?? renamed(reference, naming)) : renamed(reference, naming);
+    const table =
+      naming.kind === 'unknown' && schema === undefined
+        ? (existingReading(reference, ctx) ?? renamed(reference, naming))
+        : renamed(reference, naming);
     const schemaName = schema === undefined ? undefined : renamed(schema, naming);
     if ('unresolved' in table) return { executor, operation, table, distinctive: true };
     if (schemaName && 'unresolved' in schemaName) return { executor, operation, table: schemaName, distinctive: true };

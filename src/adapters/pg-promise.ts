@@ -5,7 +5,20 @@ import type { DbAdapter } from './types.js';
 // db.tx(async (t) => …) runs a transaction on one connection, db.task(async (t) => …) one
 // connection without a transaction.
 
-const RUNNERS = ['none', 'one', 'oneOrNone', 'many', 'manyOrNone', 'any', 'result', 'query', 'multi', 'multiResult', 'each', 'map'];
+const RUNNERS = [
+  'none',
+  'one',
+  'oneOrNone',
+  'many',
+  'manyOrNone',
+  'any',
+  'result',
+  'query',
+  'multi',
+  'multiResult',
+  'each',
+  'map',
+];
 
 export const pgPromiseAdapter: DbAdapter = {
   api: 'pg-promise',

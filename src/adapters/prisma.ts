@@ -26,7 +26,12 @@ export const prismaAdapter: DbAdapter = {
   modulePrefixes: ['@prisma/client/'],
   exports: { PrismaClient: 'pool', Prisma: 'namespace', '*': 'namespace' },
   executorTypes: { PrismaClient: 'pool', TransactionClient: 'client' },
-  queryMethods: { $executeRawUnsafe: { sqlArg: 0 }, $queryRawUnsafe: { sqlArg: 0 }, $executeRaw: { sqlArg: 0 }, $queryRaw: { sqlArg: 0 } },
+  queryMethods: {
+    $executeRawUnsafe: { sqlArg: 0 },
+    $queryRawUnsafe: { sqlArg: 0 },
+    $executeRaw: { sqlArg: 0 },
+    $queryRaw: { sqlArg: 0 },
+  },
   tagMethods: ['$executeRaw', '$queryRaw'],
   transactionMethods: { $transaction: {} },
   sequenceMethods: ['$transaction'],
@@ -40,9 +45,27 @@ export const prismaAdapter: DbAdapter = {
     const models = prismaModels(ctx.root);
     const model = models?.get(delegate.name.text);
     if (!model) {
-      return { executor: delegate.expression, operation, table: { unresolved: models ? `schema.prisma has no model for \`${delegate.name.text}\`` : 'no schema.prisma was found to map the model to its table' } };
+      return {
+        executor: delegate.expression,
+        operation,
+        table: {
+          unresolved: models
+            ? `schema.prisma has no model for \`${delegate.name.text}\``
+            : 'no schema.prisma was found to map the model to its table',
+        },
+      };
     }
-    if (model.ambiguous) return { executor: delegate.expression, operation, table: { unresolved: `two Prisma schemas of the project map \`${delegate.name.text}\` to different tables` } };
-    return { executor: delegate.expression, operation, table: { name: ctx.qualify(`"${model.table.replace(/"/g, '""')}"`, model.schema ?? undefined) }, distinctive: true };
+    if (model.ambiguous)
+      return {
+        executor: delegate.expression,
+        operation,
+        table: { unresolved: `two Prisma schemas of the project map \`${delegate.name.text}\` to different tables` },
+      };
+    return {
+      executor: delegate.expression,
+      operation,
+      table: { name: ctx.qualify(`"${model.table.replace(/"/g, '""')}"`, model.schema ?? undefined) },
+      distinctive: true,
+    };
   },
 };

@@ -5,7 +5,19 @@ import type { DbAdapter } from './types.js';
 // pool.transaction(async (tx) => …) runs on one connection in a transaction, and
 // pool.connect(async (connection) => …) on one connection without one.
 
-const RUNNERS = ['query', 'one', 'oneFirst', 'maybeOne', 'maybeOneFirst', 'many', 'manyFirst', 'any', 'anyFirst', 'exists', 'stream'];
+const RUNNERS = [
+  'query',
+  'one',
+  'oneFirst',
+  'maybeOne',
+  'maybeOneFirst',
+  'many',
+  'manyFirst',
+  'any',
+  'anyFirst',
+  'exists',
+  'stream',
+];
 
 export const slonikAdapter: DbAdapter = {
   api: 'slonik',
@@ -13,7 +25,12 @@ export const slonikAdapter: DbAdapter = {
   modulePrefixes: ['@slonik/'],
   exports: { sql: 'sql-tag', '*': 'namespace' },
   factories: { createPool: 'pool' },
-  executorTypes: { DatabasePool: 'pool', DatabaseTransactionConnection: 'client', DatabasePoolConnection: 'pool-client', CommonQueryMethods: 'pool' },
+  executorTypes: {
+    DatabasePool: 'pool',
+    DatabaseTransactionConnection: 'client',
+    DatabasePoolConnection: 'pool-client',
+    CommonQueryMethods: 'pool',
+  },
   queryMethods: Object.fromEntries(RUNNERS.map((m) => [m, { sqlArg: 0 }])),
   transactionMethods: { transaction: {} },
   connectionCallbacks: ['connect'],

@@ -30,7 +30,13 @@ export const typeormAdapter: DbAdapter = {
   modules: ['typeorm'],
   exports: { DataSource: 'pool', Connection: 'pool', '*': 'namespace' },
   factories: { createConnection: 'pool' },
-  executorTypes: { DataSource: 'pool', EntityManager: 'pool', QueryRunner: 'pool-client', Repository: 'pool', TreeRepository: 'pool' },
+  executorTypes: {
+    DataSource: 'pool',
+    EntityManager: 'pool',
+    QueryRunner: 'pool-client',
+    Repository: 'pool',
+    TreeRepository: 'pool',
+  },
   queryMethods: { query: { sqlArg: 0 } },
   transactionMethods: { transaction: {} },
   transactionControl: { startTransaction: 'begin', commitTransaction: 'commit', rollbackTransaction: 'rollback' },
@@ -45,15 +51,26 @@ export const typeormAdapter: DbAdapter = {
     // Query builder: X.createQueryBuilder(…).insert().into(E) / .update(E) / .delete().from(E).
     const qb = before.findIndex((l) => l.name === 'createQueryBuilder');
     if (qb >= 0) {
-      const operation = ({ insert: 'insert', update: 'update', delete: 'delete', softDelete: 'update' } as const)[verb as 'insert'];
-      if (!operation || before.slice(qb + 1).some((l) => ['insert', 'update', 'delete', 'softDelete'].includes(l.name))) return null;
+      const operation = ({ insert: 'insert', update: 'update', delete: 'delete', softDelete: 'update' } as const)[
+        verb as 'insert'
+      ];
+      if (!operation || before.slice(qb + 1).some((l) => ['insert', 'update', 'delete', 'softDelete'].includes(l.name)))
+        return null;
       const root = chain.links[qb]!.call;
       const target =
-        verb === 'update' ? call.arguments[0] : outerCalls(call).find((l) => l.name === (verb === 'insert' ? 'into' : 'from'))?.call.arguments[0] ?? (verb === 'delete' ? undefined : undefined);
+        verb === 'update'
+          ? call.arguments[0]
+          : (outerCalls(call).find((l) => l.name === (verb === 'insert' ? 'into' : 'from'))?.call.arguments[0] ??
+            (verb === 'delete' ? undefined : undefined));
       const receiver = (root.expression as ts.PropertyAccessExpression).expression;
       const fromRepo = repositoryOf(receiver, ctx);
       const entity = target ?? fromRepo?.entity;
-      return { executor: fromRepo?.executor ?? receiver, operation, table: entity ? tableOf(entity, ctx) : { unresolved: 'the query builder names no entity' }, distinctive: true };
+      return {
+        executor: fromRepo?.executor ?? receiver,
+        operation,
+        table: entity ? tableOf(entity, ctx) : { unresolved: 'the query builder names no entity' },
+        distinctive: true,
+      };
     }
     const operation = REPOSITORY_VERBS[verb];
     if (!operation || before.length > 1) return null;
@@ -63,17 +80,32 @@ export const typeormAdapter: DbAdapter = {
     // EntityManager: manager.delete(Project, …); manager.save(entity) names no class.
     const first = call.arguments[0];
     const entity = first && (ctx.classOf(first) ? first : ts.isNewExpression(first) ? first.expression : undefined);
-    return { executor: receiver, operation, table: entity ? tableOf(entity, ctx) : { unresolved: `${verb}() is not given an entity class, so its table is unknown` } };
+    return {
+      executor: receiver,
+      operation,
+      table: entity
+        ? tableOf(entity, ctx)
+        : { unresolved: `${verb}() is not given an entity class, so its table is unknown` },
+    };
   },
 };
 
 /** X.getRepository(Entity), directly or through the variable it was assigned to. */
-function repositoryOf(expr: ts.Expression, ctx: BuilderContext): { executor: ts.Expression; entity: ts.Expression } | undefined {
+function repositoryOf(
+  expr: ts.Expression,
+  ctx: BuilderContext,
+): { executor: ts.Expression; entity: ts.Expression } | undefined {
   // An injected repository: `@InjectRepository(Project) private repo: Repository<Project>`.
   const declared = ctx.declaredType(expr);
-  if (declared && ts.isTypeReferenceNode(declared) && ts.isIdentifier(declared.typeName) && /^(Tree|Mongo)?Repository$/.test(declared.typeName.text)) {
+  if (
+    declared &&
+    ts.isTypeReferenceNode(declared) &&
+    ts.isIdentifier(declared.typeName) &&
+    /^(Tree|Mongo)?Repository$/.test(declared.typeName.text)
+  ) {
     const arg = declared.typeArguments?.[0];
-    if (arg && ts.isTypeReferenceNode(arg) && ts.isIdentifier(arg.typeName)) return { executor: expr, entity: arg.typeName };
+    if (arg && ts.isTypeReferenceNode(arg) && ts.isIdentifier(arg.typeName))
+      return { executor: expr, entity: arg.typeName };
   }
   const def = ts.isCallExpression(expr) ? expr : ctx.definition(expr);
   let e = def;
@@ -87,7 +119,12 @@ function repositoryOf(expr: ts.Expression, ctx: BuilderContext): { executor: ts.
 function tableOf(entity: ts.Expression, ctx: BuilderContext): BuilderWrite['table'] {
   const cls = ctx.classOf(entity);
   if (!cls) return { unresolved: `\`${entity.getText().slice(0, 40)}\` cannot be traced to an @Entity class` };
-  const decorator = (ts.canHaveDecorators(cls) ? ts.getDecorators(cls) ?? [] : []).find((d) => ts.isCallExpression(d.expression) && ts.isIdentifier(d.expression.expression) && (d.expression.expression.text === 'Entity' || d.expression.expression.text === 'ViewEntity'));
+  const decorator = (ts.canHaveDecorators(cls) ? (ts.getDecorators(cls) ?? []) : []).find(
+    (d) =>
+      ts.isCallExpression(d.expression) &&
+      ts.isIdentifier(d.expression.expression) &&
+      (d.expression.expression.text === 'Entity' || d.expression.expression.text === 'ViewEntity'),
+  );
   if (!decorator) return { unresolved: `${cls.name?.text ?? 'the class'} has no @Entity decorator` };
   const args = (decorator.expression as ts.CallExpression).arguments;
   let name: string | undefined;
@@ -100,7 +137,8 @@ function tableOf(entity: ts.Expression, ctx: BuilderContext): BuilderWrite['tabl
       if (p.name.text === 'schema') schema = ctx.constant(p.initializer);
     }
   } else if (first) name = ctx.constant(first);
-  if (first && !ts.isObjectLiteralExpression(first) && name === undefined) return { unresolved: 'the @Entity name is not a constant' };
+  if (first && !ts.isObjectLiteralExpression(first) && name === undefined)
+    return { unresolved: 'the @Entity name is not a constant' };
   const table = name ?? snakeCase(cls.name?.text ?? '');
   return { name: ctx.qualify(`"${table.replace(/"/g, '""')}"`, schema) };
 }

@@ -52,11 +52,20 @@ export interface BuilderContext {
   declaredType(expr: ts.Expression): ts.TypeNode | undefined;
   /** Qualifies a table name written as in SQL (`"Billing"."Ledger"`, `audit_logs`). */
   qualify(name: string, schema?: string): string;
-  /** The `new X(…)` the executor's instance was constructed with, traced by provenance (through consts, imports, transactions and connections opened on it), or undefined. */
+  /**
+   * The `new X(…)` the executor's instance was constructed with, traced by provenance (through consts, imports,
+   * transactions and connections opened on it), or undefined.
+   */
   construction?(executor: ts.Expression): ts.NewExpression | undefined;
-  /** The package export an expression is (`CamelCasePlugin` imported from 'kysely' → { module: 'kysely', path: ['CamelCasePlugin'] }), or undefined. */
+  /**
+   * The package export an expression is (`CamelCasePlugin` imported from 'kysely' → { module: 'kysely', path:
+   * ['CamelCasePlugin'] }), or undefined.
+   */
   packageExport?(expr: ts.Expression): { module: string; path: string[] } | undefined;
-  /** What a call of an in-repo function returns (`createCamelCasePlugin()`), or undefined when the callee is not a traceable function or has several returns. */
+  /**
+   * What a call of an in-repo function returns (`createCamelCasePlugin()`), or undefined when the callee is not a
+   * traceable function or has several returns.
+   */
   returnedBy?(call: ts.CallExpression): ts.Expression | undefined;
   /** Whether the schema model knows a table (qualified name), when it was read. */
   tableExists?(qualified: string): boolean;
@@ -87,9 +96,14 @@ export interface DbAdapter {
    * part of that statement, not a query of its own.
    */
   fragmentMethods?: readonly string[];
-  /** Raw SQL's placeholder style, rewritten to $1, $2… before parsing: `?` (knex.raw) or pg-promise's ($1:csv, ${name}). */
+  /**
+   * Raw SQL's placeholder style, rewritten to $1, $2… before parsing: `?` (knex.raw) or pg-promise's ($1:csv,
+   * ${name}).
+   */
   placeholders?: 'question' | 'pg-promise';
-  /** Exports that, called, return a factory of executors (pg-promise: pgPromise() returns pgp; pgp(cn) is the database). */
+  /**
+   * Exports that, called, return a factory of executors (pg-promise: pgPromise() returns pgp; pgp(cn) is the database).
+   */
   factoryFactories?: readonly string[];
   /** The executor itself is a template tag that runs SQL (postgres.js: sql`…`). */
   executorIsTag?: boolean;
@@ -101,13 +115,24 @@ export interface DbAdapter {
    * for builders that need one (Kysely: db.transaction().execute(trx => …)).
    */
   transactionMethods?: Readonly<Record<string, { then?: string }>>;
-  /** Methods whose callback's parameter builds on the same executor (Kysely's writable CTE: db.with('gone', (qb) => qb.deleteFrom('t'))). */
+  /**
+   * Methods whose callback's parameter builds on the same executor (Kysely's writable CTE: db.with('gone', (qb) =>
+   * qb.deleteFrom('t'))).
+   */
   builderCallbacks?: readonly string[];
-  /** Methods that hand a callback one checked-out connection, outside any transaction (slonik's pool.connect(cb)); `a().b` for a chain (Kysely's connection().execute(cb)). */
+  /**
+   * Methods that hand a callback one checked-out connection, outside any transaction (slonik's pool.connect(cb));
+   * `a().b` for a chain (Kysely's connection().execute(cb)).
+   */
   connectionCallbacks?: readonly string[];
-  /** Methods that run an array of queries in order on one connection, in one transaction (Prisma's $transaction([…])). */
+  /**
+   * Methods that run an array of queries in order on one connection, in one transaction (Prisma's $transaction([…])).
+   */
   sequenceMethods?: readonly string[];
-  /** Methods of a transaction that run a callback in a SAVEPOINT on the same connection (postgres.js `sql.savepoint(cb)`). */
+  /**
+   * Methods of a transaction that run a callback in a SAVEPOINT on the same connection (postgres.js
+   * `sql.savepoint(cb)`).
+   */
   savepointMethods?: readonly string[];
   /** Methods of a connection that open or end a transaction (TypeORM's queryRunner.startTransaction()). */
   transactionControl?: Readonly<Record<string, 'begin' | 'commit' | 'rollback' | 'rollback-to-savepoint'>>;

@@ -13,7 +13,12 @@ import { walkDescendants } from '../code/walk.js';
  * Steps per character of text, and floors (a small function may call into a long chain of
  * others the first time, and pays for computing their facts). Mutable for tests only.
  */
-export const BUDGET = { functionStepsPerChar: 40, functionStepsFloor: 200_000, fileStepsPerChar: 40, fileStepsFloor: 2_000_000 };
+export const BUDGET = {
+  functionStepsPerChar: 40,
+  functionStepsFloor: 200_000,
+  fileStepsPerChar: 40,
+  fileStepsFloor: 2_000_000,
+};
 
 export interface FileBudget {
   /** The step count at which the file's budget runs out. */
@@ -44,10 +49,12 @@ export function withinBudget(facts: Facts, file: FileBudget, node: ts.Node, body
     if (error instanceof BudgetExceeded) {
       if (error.scope === 'file') file.exhausted = true;
       return error.scope === 'file'
-        ? `analysis budget exceeded in file ${node.getSourceFile().fileName.split(/[\\/]/).pop()} at ${name}; the rest of the file is not analysed`
+        ? `analysis budget exceeded in file ${node.getSourceFile().fileName.split(/[\\/]/).pop()} at ${name}; the ` +
+          `rest of the file is not analysed`
         : `analysis budget exceeded in ${name}`;
     }
-    if (error instanceof RangeError && /call stack/i.test(error.message)) return `${name} nests too deeply for the analysis to follow`;
+    if (error instanceof RangeError && /call stack/i.test(error.message))
+      return `${name} nests too deeply for the analysis to follow`;
     throw error;
   } finally {
     facts.limit = saved.limit;
@@ -56,7 +63,11 @@ export function withinBudget(facts: Facts, file: FileBudget, node: ts.Node, body
 }
 
 /** Functions that are not inline callbacks, in source order, found without recursion on the JS stack. */
-export function functionRoots(sf: ts.SourceFile, isRoot: (fn: ts.FunctionLikeDeclaration) => boolean, isFunction: (n: ts.Node) => n is ts.FunctionLikeDeclaration): ts.FunctionLikeDeclaration[] {
+export function functionRoots(
+  sf: ts.SourceFile,
+  isRoot: (fn: ts.FunctionLikeDeclaration) => boolean,
+  isFunction: (n: ts.Node) => n is ts.FunctionLikeDeclaration,
+): ts.FunctionLikeDeclaration[] {
   const out: ts.FunctionLikeDeclaration[] = [];
   walkDescendants(sf, (n) => {
     if (isFunction(n) && n.body && isRoot(n)) out.push(n);

@@ -8,7 +8,9 @@ export interface NamedSpec {
   from?: string;
 }
 
-/** An admin provider; as a callback helper, which argument is the callback and which of its parameters the connection. */
+/**
+ * An admin provider; as a callback helper, which argument is the callback and which of its parameters the connection.
+ */
 export interface ResolvedAdminProvider extends NamedSpec {
   callbackArg: number;
   executorParam: number;
@@ -38,10 +40,16 @@ export interface AnalysisConfig {
   setterHelpers: ResolvedSetterHelper[];
   setterFunctions: Map<string, { setting: string; local: boolean | null }[]>;
   definerFunctions: Set<string>;
-  /** SECURITY DEFINER functions whose body is known and writes nothing (nor do the functions it calls): a call of one is a read. */
+  /**
+   * SECURITY DEFINER functions whose body is known and writes nothing (nor do the functions it calls): a call of one is
+   * a read.
+   */
   readOnlyDefiners: Set<string>;
   gatedTables: Set<string>;
-  /** Every table the schema model knows (gated or not): tells a Kysely CamelCasePlugin rename from the name as written when only one exists. */
+  /**
+   * Every table the schema model knows (gated or not): tells a Kysely CamelCasePlugin rename from the name as written
+   * when only one exists.
+   */
   knownTables?: ReadonlySet<string>;
   /** Tables an invoker SQL function writes when called, following nested calls and triggers. */
   functionWrites: Map<string, ThroughWrite[]>;
@@ -74,7 +82,11 @@ function helper(s: string | ScopeHelperSpec): ResolvedScopeHelper {
   return { ...spec(h), callbackArg: h.callbackArg ?? -1, executorParam: h.executorParam ?? 0 };
 }
 
-export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, options: { strict?: boolean } = {}): AnalysisConfig {
+export function resolveAnalysisConfig(
+  model: RlsModel,
+  config: RlsGuardConfig,
+  options: { strict?: boolean } = {},
+): AnalysisConfig {
   const defaultSchema = config.defaultSchema ?? 'public';
   const contextSettings = new Set((config.contextSettings ?? []).map((s) => s.toLowerCase()));
   if (contextSettings.size === 0) {
@@ -84,13 +96,19 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
   const setterFunctions = new Map<string, { setting: string; local: boolean | null }[]>();
   const definerFunctions = new Set<string>();
   for (const fn of model.functions.values()) {
-    if (fn.setsContext.length > 0) setterFunctions.set(fn.name, fn.setsContext.map((c) => ({ setting: c.setting.toLowerCase(), local: c.local })));
+    if (fn.setsContext.length > 0)
+      setterFunctions.set(
+        fn.name,
+        fn.setsContext.map((c) => ({ setting: c.setting.toLowerCase(), local: c.local })),
+      );
     if (fn.securityDefiner) definerFunctions.add(fn.name);
   }
   const gatedTables = new Set<string>();
   for (const t of model.tables.values()) if (t.rlsEnabled) gatedTables.add(t.name);
   const unpinnedDefiners = new Map<string, SchemaLocation>();
-  for (const fn of model.functions.values()) if (fn.securityDefiner && !fn.searchPathPinned && fn.language !== 'internal' && fn.language !== 'c') unpinnedDefiners.set(fn.name, fn.at);
+  for (const fn of model.functions.values())
+    if (fn.securityDefiner && !fn.searchPathPinned && fn.language !== 'internal' && fn.language !== 'c')
+      unpinnedDefiners.set(fn.name, fn.at);
   const indirect = indirectWrites(model);
   const tableSettings = new Map<string, Set<string>>();
   for (const t of model.tables.values()) {
@@ -98,7 +116,8 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
     const settings = new Set<string>();
     for (const p of t.policies) {
       for (const st of p.settings) settings.add(st.toLowerCase());
-      for (const f of p.functions) for (const st of model.functions.get(f)?.bodyReadsSettings ?? []) settings.add(st.toLowerCase());
+      for (const f of p.functions)
+        for (const st of model.functions.get(f)?.bodyReadsSettings ?? []) settings.add(st.toLowerCase());
     }
     tableSettings.set(t.name, settings);
   }
@@ -111,10 +130,17 @@ export function resolveAnalysisConfig(model: RlsModel, config: RlsGuardConfig, o
       const h = typeof s === 'string' ? { name: s } : s;
       return { ...spec(h), callbackArg: h.callbackArg ?? -1, executorParam: h.executorParam ?? 0 };
     }),
-    ambientScopes: (config.ambientScopes ?? []).map((a) => spec({ name: a.middleware, ...(a.from ? { from: a.from } : {}) })),
+    ambientScopes: (config.ambientScopes ?? []).map((a) =>
+      spec({ name: a.middleware, ...(a.from ? { from: a.from } : {}) }),
+    ),
     setterHelpers: (config.setterHelpers ?? []).map((s) => {
       const h = typeof s === 'string' ? { name: s } : s;
-      return { ...spec(h), connectionArg: h.connectionArg ?? 0, setting: h.setting?.toLowerCase() ?? null, local: h.local ?? true };
+      return {
+        ...spec(h),
+        connectionArg: h.connectionArg ?? 0,
+        setting: h.setting?.toLowerCase() ?? null,
+        local: h.local ?? true,
+      };
     }),
     setterFunctions,
     definerFunctions,
@@ -143,7 +169,8 @@ function readOnlyDefiners(model: RlsModel, definers: Set<string>): Set<string> {
     const fn = model.functions.get(name);
     if (!fn) return true;
     memo.set(name, true); // a recursive call adds nothing the body does not already do
-    const result = fn.writes !== undefined && fn.writes.length === 0 && !fn.opaqueBody && (fn.calls ?? []).every(writesNothing);
+    const result =
+      fn.writes !== undefined && fn.writes.length === 0 && !fn.opaqueBody && (fn.calls ?? []).every(writesNothing);
     memo.set(name, result);
     return result;
   };
@@ -151,7 +178,12 @@ function readOnlyDefiners(model: RlsModel, definers: Set<string>): Set<string> {
 }
 
 const EVENTS: Record<FunctionWrite['operation'], string[]> = {
-  insert: ['insert'], copy: ['insert'], update: ['update'], delete: ['delete'], truncate: ['truncate'], merge: ['insert', 'update', 'delete'],
+  insert: ['insert'],
+  copy: ['insert'],
+  update: ['update'],
+  delete: ['delete'],
+  truncate: ['truncate'],
+  merge: ['insert', 'update', 'delete'],
 };
 
 /**
@@ -159,7 +191,10 @@ const EVENTS: Record<FunctionWrite['operation'], string[]> = {
  * function runs with its owner's rights, so what it writes (and what that fires) is covered
  * and left out; an invoker function's writes are judged like the caller's own.
  */
-function indirectWrites(model: RlsModel): { functionWrites: Map<string, ThroughWrite[]>; triggerWrites: Map<string, ThroughWrite[]> } {
+function indirectWrites(model: RlsModel): {
+  functionWrites: Map<string, ThroughWrite[]>;
+  triggerWrites: Map<string, ThroughWrite[]>;
+} {
   const functionWrites = new Map<string, ThroughWrite[]>();
   const triggerWrites = new Map<string, ThroughWrite[]>();
   const byFunction = (name: string, through: string, seen: Set<string>): ThroughWrite[] => {
@@ -196,7 +231,11 @@ function indirectWrites(model: RlsModel): { functionWrites: Map<string, ThroughW
 }
 
 /** Does an imported or declared name match a specifier? `from` matches the import's module specifier or its tail. */
-export function matchesSpec(specs: readonly NamedSpec[], name: string, module: string | undefined): NamedSpec | undefined {
+export function matchesSpec(
+  specs: readonly NamedSpec[],
+  name: string,
+  module: string | undefined,
+): NamedSpec | undefined {
   return specs.find((s) => s.name === name && (!s.from || (module !== undefined && sameModule(s.from, module))));
 }
 

@@ -4,7 +4,9 @@ import { skipOuter } from '../code/scope.js';
 
 // Where the instance behind an executor was constructed (`new Kysely({ … })`), by the same
 // provenance the connection is traced with: through consts and imports, transactions opened
-// on it (`db.transaction().execute(trx => …)`, also through a pass-through helper), connections it checks out. What an instance
+// on it (`db.transaction().execute(trx => …)`, also through a pass-through helper), connections it checks out. What
+// an
+// instance
 // was built with (a Kysely plugin that renames tables) then applies to every write through it.
 
 const MAX_DEPTH = 8;
@@ -20,7 +22,8 @@ export function constructionOf(expr: ts.Expression, handles: HandleResolver, dep
   // A transaction's or connection's callback parameter: the instance the chain starts on.
   if (ts.isParameter(key)) {
     const call = key.parent.parent;
-    const direct = call && ts.isCallExpression(call) ? constructionOf(chainRoot(call.expression), handles, depth + 1) : undefined;
+    const direct =
+      call && ts.isCallExpression(call) ? constructionOf(chainRoot(call.expression), handles, depth + 1) : undefined;
     if (direct) return direct;
     // Handed on by a pass-through helper (`withTx(ky, async (trx) => …)`): the instance the
     // helper opens the transaction on, when every path it may take agrees.

@@ -30,7 +30,10 @@ export interface ConnState {
   role?: { name: string; at: ts.Node; local: boolean } | null;
   /** A set that came after a write in the same transaction, for the write's evidence. */
   setLater?: ContextEvidence;
-  /** Where the checked-out client was handed back (`client.release()`): its session state no longer applies to this code. */
+  /**
+   * Where the checked-out client was handed back (`client.release()`): its session state no longer applies to this
+   * code.
+   */
   released?: ts.Node;
   /** A connection this function captures from an enclosing one: its state is the caller's. */
   capturedBy?: ts.FunctionLikeDeclaration;
@@ -59,7 +62,12 @@ export type Verdict = {
 /** A verdict that depends on who calls a function: through a parameter, or a connection a closure captures. */
 export type Pending = (
   /** `path`: a field of the parameter (`opts.pgPool`): each call's argument is read at that path. */
-  | { kind: 'param'; binding: ParamBinding; path?: readonly (string | number)[]; narrowed?: 'releasable' | 'not-releasable' }
+  | {
+      kind: 'param';
+      binding: ParamBinding;
+      path?: readonly (string | number)[];
+      narrowed?: 'releasable' | 'not-releasable';
+    }
   | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle }
   /** A connection read from an AsyncLocalStorage: judged per root that reaches the write (ambient/settle.ts). */
   | { kind: 'ambient'; handle: AmbientHandle }
@@ -103,7 +111,10 @@ export interface RawSite {
   /** The SQL text each variant of the call runs (holes as $901…), for evidence and the oracle. */
   sqlVariants: string[];
   verdict: LocalVerdict;
-  /** A write in a table-generic builder whose table comes from a parameter: judged at each call (table-builders.ts); the builder's outermost function. */
+  /**
+   * A write in a table-generic builder whose table comes from a parameter: judged at each call (table-builders.ts); the
+   * builder's outermost function.
+   */
   template?: ts.FunctionLikeDeclaration;
   /** A write made at a call of a table-generic builder: the builder, for the evidence. */
   builtBy?: string;
@@ -118,15 +129,37 @@ export interface CallEdge {
   states: Map<ts.Node, ConnState>;
   /** The function the call is in (undefined at module level). */
   root: ts.FunctionLikeDeclaration | undefined;
-  /** What each parameter of the callee receives, when not the call's own arguments (a framework calls a registered plugin as `plugin(instance, options)`). */
+  /**
+   * What each parameter of the callee receives, when not the call's own arguments (a framework calls a registered
+   * plugin as `plugin(instance, options)`).
+   */
   argExprs?: (ts.Expression | undefined)[];
 }
 
 /** What a function does with a parameter that is a callback: the evidence for inferring scope helpers. */
 export type CallbackUse =
-  | { kind: 'invoke'; fn: ts.FunctionLikeDeclaration; paramIndex: number; call: ts.CallExpression; args: ({ handle: Handle; state: ConnState } | null)[] }
-  | { kind: 'forward-helper'; fn: ts.FunctionLikeDeclaration; paramIndex: number; call: ts.CallExpression; helper: string }
-  | { kind: 'forward'; fn: ts.FunctionLikeDeclaration; paramIndex: number; call: ts.CallExpression; to: ts.FunctionLikeDeclaration; argIndex: number };
+  | {
+      kind: 'invoke';
+      fn: ts.FunctionLikeDeclaration;
+      paramIndex: number;
+      call: ts.CallExpression;
+      args: ({ handle: Handle; state: ConnState } | null)[];
+    }
+  | {
+      kind: 'forward-helper';
+      fn: ts.FunctionLikeDeclaration;
+      paramIndex: number;
+      call: ts.CallExpression;
+      helper: string;
+    }
+  | {
+      kind: 'forward';
+      fn: ts.FunctionLikeDeclaration;
+      paramIndex: number;
+      call: ts.CallExpression;
+      to: ts.FunctionLikeDeclaration;
+      argIndex: number;
+    };
 
 export interface RawFinding {
   ruleId: string;
@@ -155,8 +188,14 @@ export interface FileFacts {
    * connection put in the store keeps the context set on it before (ambient/settle.ts).
    */
   storeEntries?: Map<ts.CallExpression, Map<ts.Node, ConnState>>;
-  /** Where each of `escapedFunctions` is used as a value (ambient/reach.ts follows those passed to a function of the codebase). */
+  /**
+   * Where each of `escapedFunctions` is used as a value (ambient/reach.ts follows those passed to a function of the
+   * codebase).
+   */
   escapes?: Map<ts.FunctionLikeDeclaration, ts.Identifier[]>;
-  /** Writes of table-generic builders made at this file's calls: the builder's write (the template) and the call of the builder that started it. */
+  /**
+   * Writes of table-generic builders made at this file's calls: the builder's write (the template) and the call of the
+   * builder that started it.
+   */
   instantiations: { template: ts.Node; headCall: ts.CallExpression }[];
 }

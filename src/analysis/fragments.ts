@@ -10,11 +10,18 @@ import { methodChain } from '../adapters/chain.js';
 export function embeddingCall(node: ts.Expression): ts.CallExpression | undefined {
   let n: ts.Node = node;
   for (let p = n.parent; p; n = p, p = p.parent) {
-    if (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isNonNullExpression(p) || ts.isSatisfiesExpression(p)) continue;
+    if (
+      ts.isParenthesizedExpression(p) ||
+      ts.isAsExpression(p) ||
+      ts.isNonNullExpression(p) ||
+      ts.isSatisfiesExpression(p)
+    )
+      continue;
     if (ts.isConditionalExpression(p) && p.condition !== n) continue;
     if (ts.isArrayLiteralExpression(p) || ts.isObjectLiteralExpression(p)) continue;
     if (ts.isPropertyAssignment(p) && p.initializer === n) continue;
-    if (ts.isCallExpression(p) && p.arguments.includes(n as ts.Expression)) return ts.isPropertyAccessExpression(p.expression) || ts.isCallExpression(p.expression) ? p : undefined;
+    if (ts.isCallExpression(p) && p.arguments.includes(n as ts.Expression))
+      return ts.isPropertyAccessExpression(p.expression) || ts.isCallExpression(p.expression) ? p : undefined;
     return undefined;
   }
   return undefined;

@@ -74,7 +74,10 @@ export interface CoreResult {
   work: { facts: number; bodies: number; steps: number };
   /** Files the analysis read only in part (a syntax error, an analysis that gave up): writes there may be missing. */
   incomplete: SourceGap[];
-  /** Per analysed file: the settings it sets, and whether any of its writes waited for callers or roots (the audit cache's dependency class). */
+  /**
+   * Per analysed file: the settings it sets, and whether any of its writes waited for callers or roots (the audit
+   * cache's dependency class).
+   */
   perFile?: Map<string, { settings: string[]; pending: boolean }>;
   /** With `ambientProviders`: the middleware routes run behind (ambient/reach.ts). */
   ambientProviders?: AmbientProvider[];
@@ -100,7 +103,10 @@ export function analyze(input: CoreInput): CoreResult {
     try {
       return [analyzeFlow(sf, { root: input.root, config: input.config, origins, handles, folder })];
     } catch (error) {
-      incomplete.push({ file: relative(input.root, sf.fileName), reason: `the analysis gave up on this file (${gaveUp(error)}); none of its writes were checked` });
+      incomplete.push({
+        file: relative(input.root, sf.fileName),
+        reason: `the analysis gave up on this file (${gaveUp(error)}); none of its writes were checked`,
+      });
       return [];
     }
   });
@@ -108,26 +114,59 @@ export function analyze(input: CoreInput): CoreResult {
   for (const f of facts) {
     for (const g of f.gaveUp) {
       const { line } = f.sf.getLineAndCharacterOfPosition(g.node === f.sf ? 0 : g.node.getStart(f.sf));
-      incomplete.push({ file: relative(input.root, f.sf.fileName), line: line + 1, reason: `${g.reason}; writes there may be missing` });
+      incomplete.push({
+        file: relative(input.root, f.sf.fileName),
+        line: line + 1,
+        reason: `${g.reason}; writes there may be missing`,
+      });
     }
   }
   const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root });
   let verdicts: Map<RawSite, SiteVerdict>;
   try {
-    verdicts = resolveVerdicts(facts, origins, { root: input.root, wholeProgram: input.wholeProgram, tableSettings: input.config.tableSettings, bypassRoles: input.config.bypassRoles, injected: (b) => handles.injected(b), memberOf: (e, path) => handles.memberOf(e, path), facts: engine, ambient: (h, at, table, pending) => ambient.settle(h, at, table, pending), forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b) });
+    verdicts = resolveVerdicts(facts, origins, {
+      root: input.root,
+      wholeProgram: input.wholeProgram,
+      tableSettings: input.config.tableSettings,
+      bypassRoles: input.config.bypassRoles,
+      injected: (b) => handles.injected(b),
+      memberOf: (e, path) => handles.memberOf(e, path),
+      facts: engine,
+      ambient: (h, at, table, pending) => ambient.settle(h, at, table, pending),
+      forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b),
+    });
   } catch (error) {
-    incomplete.push(...facts.map((f) => ({ file: relative(input.root, f.sf.fileName), reason: `the callers of its writes could not be followed (${gaveUp(error)}); none of its writes were checked` })));
+    incomplete.push(
+      ...facts.map((f) => ({
+        file: relative(input.root, f.sf.fileName),
+        reason: `the callers of its writes could not be followed (${gaveUp(error)}); none of its writes were checked`,
+      })),
+    );
     return { sites: [], findings: [], settingsSet: new Set(), work: work(), incomplete };
   }
   settleTemplates(facts, verdicts, input.wholeProgram, input.root);
-  const result: CoreResult = { sites: [], findings: [], settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])), work: work(), incomplete };
+  const result: CoreResult = {
+    sites: [],
+    findings: [],
+    settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])),
+    work: work(),
+    incomplete,
+  };
   if (input.ambientProviders) result.ambientProviders = ambient.inferredProviders();
-  result.perFile = new Map(facts.map((f) => [relative(input.root, f.sf.fileName), { settings: [...f.settingsSet], pending: f.sites.some((s) => 'pending' in s.verdict) }]));
+  result.perFile = new Map(
+    facts.map((f) => [
+      relative(input.root, f.sf.fileName),
+      { settings: [...f.settingsSet], pending: f.sites.some((s) => 'pending' in s.verdict) },
+    ]),
+  );
   for (const f of facts) {
     try {
       report(f, verdicts, input, result);
     } catch (error) {
-      incomplete.push({ file: relative(input.root, f.sf.fileName), reason: `its findings could not be reported (${gaveUp(error)})` });
+      incomplete.push({
+        file: relative(input.root, f.sf.fileName),
+        reason: `its findings could not be reported (${gaveUp(error)})`,
+      });
     }
   }
   return result;
@@ -159,7 +198,13 @@ export function syntaxGap(sf: ts.SourceFile, root: string): SourceGap[] {
   const line = sf.getLineAndCharacterOfPosition(opened ?? first.start).line + 1;
   const message = ts.flattenDiagnosticMessageText(first.messageText, ' ');
   const text = opened === undefined ? message : `a /* comment is never closed (${message})`;
-  return [{ file: relative(root, sf.fileName), line, reason: `syntax error at line ${line}: ${text}; the code after it may have been misread or not read at all` }];
+  return [
+    {
+      file: relative(root, sf.fileName),
+      line,
+      reason: `syntax error at line ${line}: ${text}; the code after it may have been misread or not read at all`,
+    },
+  ];
 }
 
 function report(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: CoreInput, out: CoreResult): void {
@@ -279,7 +324,13 @@ function gate(table: string, input: CoreInput): string {
 function location(sf: ts.SourceFile, node: ts.Node, file: string): Location {
   const start = sf.getLineAndCharacterOfPosition(node.getStart(sf));
   const end = sf.getLineAndCharacterOfPosition(node.getEnd());
-  return { file, line: start.line + 1, column: start.character + 1, endLine: end.line + 1, endColumn: end.character + 1 };
+  return {
+    file,
+    line: start.line + 1,
+    column: start.character + 1,
+    endLine: end.line + 1,
+    endColumn: end.character + 1,
+  };
 }
 
 function enclosingName(node: ts.Node): string {

@@ -28,12 +28,21 @@ export function importedLibraries(sf: ts.SourceFile): Set<DbAdapter> {
     if (a) found!.add(a);
   };
   for (const st of sf.statements) {
-    if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) add(st.moduleSpecifier.text);
+    if (
+      (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) &&
+      st.moduleSpecifier &&
+      ts.isStringLiteral(st.moduleSpecifier)
+    )
+      add(st.moduleSpecifier.text);
   }
   // require('knex') and import('knex') anywhere in the file.
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n) && n.arguments.length === 1 && ts.isStringLiteralLike(n.arguments[0]!)) {
-      if ((ts.isIdentifier(n.expression) && n.expression.text === 'require') || n.expression.kind === ts.SyntaxKind.ImportKeyword) add(n.arguments[0].text);
+      if (
+        (ts.isIdentifier(n.expression) && n.expression.text === 'require') ||
+        n.expression.kind === ts.SyntaxKind.ImportKeyword
+      )
+        add(n.arguments[0].text);
     }
     ts.forEachChild(n, visit);
   };

@@ -1,5 +1,15 @@
 import ts from 'typescript';
-import type { CallbackUse, CallEdge, ConnState, ContextEvidence, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
+import type {
+  CallbackUse,
+  CallEdge,
+  ConnState,
+  ContextEvidence,
+  FileFacts,
+  LocalVerdict,
+  Pending,
+  RawSite,
+  Verdict,
+} from './facts.js';
 import { connectionKey, freshState, isInlineCallback, rank } from './flow.js';
 import { fieldText } from '../code/carried.js';
 import { narrowingAt, reaches } from './providers/guards.js';
@@ -41,12 +51,28 @@ export interface ProgramOptions {
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
-  /** `pending` settles what the store holds when that is itself a parameter (a scope helper's callback's `tx`), at its callers. */
-  ambient?: (handle: AmbientHandle, at: ts.Node, table: string, pending: (v: LocalVerdict, at: ts.Node) => SiteVerdict) => SiteVerdict;
+  /**
+   * `pending` settles what the store holds when that is itself a parameter (a scope helper's callback's `tx`), at its
+   * callers.
+   */
+  ambient?: (
+    handle: AmbientHandle,
+    at: ts.Node,
+    table: string,
+    pending: (v: LocalVerdict, at: ts.Node) => SiteVerdict,
+  ) => SiteVerdict;
   /** The connection a field of an argument holds (`{ pgPool }` passed where the callee reads `opts.pgPool`). */
   memberOf?: (expr: ts.Expression, path: readonly (string | number)[]) => Handle;
-  /** The transactions a helper opens for its callback parameter through a library (`return db.transaction(fn)`), on the path a call selects. */
-  forwarded?: (helper: ts.FunctionLikeDeclaration, paramIndex: number, call: ts.CallExpression | undefined, binding: ParamBinding) => Handle[];
+  /**
+   * The transactions a helper opens for its callback parameter through a library (`return db.transaction(fn)`), on the
+   * path a call selects.
+   */
+  forwarded?: (
+    helper: ts.FunctionLikeDeclaration,
+    paramIndex: number,
+    call: ts.CallExpression | undefined,
+    binding: ParamBinding,
+  ) => Handle[];
 }
 
 interface Index {
@@ -57,8 +83,18 @@ interface Index {
   origins: OriginResolver;
 }
 
-export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, options: ProgramOptions): Map<RawSite, SiteVerdict> {
-  const index: Index = { callers: new Map(), uses: new Map(), escaped: new Set(), files: new Set(files.map((f) => f.sf)), origins };
+export function resolveVerdicts(
+  files: FileFacts[],
+  origins: OriginResolver,
+  options: ProgramOptions,
+): Map<RawSite, SiteVerdict> {
+  const index: Index = {
+    callers: new Map(),
+    uses: new Map(),
+    escaped: new Set(),
+    files: new Set(files.map((f) => f.sf)),
+    origins,
+  };
   for (const f of files) {
     for (const e of f.edges) push(index.callers, e.callee, e);
     for (const u of f.callbackUses) push(index.uses, u.fn, u);
@@ -83,7 +119,11 @@ export function resolveVerdicts(files: FileFacts[], origins: OriginResolver, opt
           callers: groupBy(f.edges, (e) => e.callee),
           uses: groupBy(f.callbackUses, (u) => u.fn),
         };
-        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, memo, f.sf).settle(site.verdict, new Set(), site.call).deferred;
+        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, memo, f.sf).settle(
+          site.verdict,
+          new Set(),
+          site.call,
+        ).deferred;
       }
       out.set(site, verdict);
     }
@@ -134,17 +174,37 @@ class SettleMemo {
       const { p } = this.pending.get(key)!;
       const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
       return why === 'depth'
-        ? { coverage: 'unresolved', via: null, evidence: `the connection passes through too many calls to reach \`${functionName(anchor)}\``, callPath: [], deferred: false }
-        : { coverage: 'unresolved', via: null, evidence: `the connection reaches \`${functionName(anchor)}\` recursively`, callPath: [], deferred: false };
+        ? {
+            coverage: 'unresolved',
+            via: null,
+            evidence: `the connection passes through too many calls to reach \`${functionName(anchor)}\``,
+            callPath: [],
+            deferred: false,
+          }
+        : {
+            coverage: 'unresolved',
+            via: null,
+            evidence: `the connection reaches \`${functionName(anchor)}\` recursively`,
+            callPath: [],
+            deferred: false,
+          };
     },
-    same: (a, b) => a.coverage === b.coverage && a.via === b.via && a.evidence === b.evidence && a.deferred === b.deferred && a.callPath.join('\n') === b.callPath.join('\n'),
+    same: (a, b) =>
+      a.coverage === b.coverage &&
+      a.via === b.via &&
+      a.evidence === b.evidence &&
+      a.deferred === b.deferred &&
+      a.callPath.join('\n') === b.callPath.join('\n'),
   };
 
   constructor(readonly facts: Facts) {}
 }
 
 class Settler {
-  /** Set when the verdict depended on something other files could change (callers elsewhere, a helper defined elsewhere). */
+  /**
+   * Set when the verdict depended on something other files could change (callers elsewhere, a helper defined
+   * elsewhere).
+   */
   foreign = false;
 
   constructor(
@@ -160,7 +220,12 @@ class Settler {
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     const next = new Set<ts.Node>([anchor]);
     // An inline plugin a framework registers (`app.register(async (app, opts) => …, { pgPool })`) has its call edge.
-    if (p.kind === 'param' && isInlineCallback(p.binding.fn) && !this.index.callers.has(p.binding.fn as ts.FunctionLikeDeclaration)) return this.callback(p, next);
+    if (
+      p.kind === 'param' &&
+      isInlineCallback(p.binding.fn) &&
+      !this.index.callers.has(p.binding.fn as ts.FunctionLikeDeclaration)
+    )
+      return this.callback(p, next);
     return this.callers(p, next);
   }
 
@@ -171,8 +236,16 @@ class Settler {
       if (verify && !seen.has(verify.helper)) {
         // Trust a helper's name only as far as its body bears it out: a visible definition
         // that hands the callback a connection without org context is a bug in every caller.
-        const checked = this.helperUses(verify.helper, verify.paramIndex, verify.execIndex, `the executor ${verify.name} hands its callback`, new Set([...seen, verify.helper]), 0);
-        if (checked.coverage === 'unscoped') return { ...checked, crossFile: verify.helper.getSourceFile() !== this.siteFile };
+        const checked = this.helperUses(
+          verify.helper,
+          verify.paramIndex,
+          verify.execIndex,
+          `the executor ${verify.name} hands its callback`,
+          new Set([...seen, verify.helper]),
+          0,
+        );
+        if (checked.coverage === 'unscoped')
+          return { ...checked, crossFile: verify.helper.getSourceFile() !== this.siteFile };
       }
       return { ...plain, callPath: [], deferred: false };
     }
@@ -181,17 +254,40 @@ class Settler {
       // Which roots reach the write decides it: only the walker sees them all.
       if (!this.options.wholeProgram || !this.options.ambient) {
         this.foreign = true;
-        return { coverage: 'unresolved', via: null, evidence: `runs on ${p.handle.label}, which is decided by the roots that reach it (only the whole-program audit follows them)`, callPath: [], deferred: true };
+        return {
+          coverage: 'unresolved',
+          via: null,
+          evidence: `runs on ${p.handle.label}, which is decided by the roots that reach it (only the whole-program ` +
+            `audit follows them)`,
+          callPath: [],
+          deferred: true,
+        };
       }
       return this.options.ambient(p.handle, at, this.table, (v, node) => this.settle(v, seen, node));
     }
-    // A write inside a runtime guard on the parameter (`typeof db.release === 'function'`) is reached only by callers whose connection passes it.
-    const narrowed = p.kind === 'param' && !p.path && contains(p.binding.fn, at) ? narrowingAt(at, p.binding, this.index.origins) : undefined;
+    // A write inside a runtime guard on the parameter (`typeof db.release === 'function'`) is reached only by callers
+    // whose connection passes it.
+    const narrowed =
+      p.kind === 'param' && !p.path && contains(p.binding.fn, at)
+        ? narrowingAt(at, p.binding, this.index.origins)
+        : undefined;
     if (narrowed && p.kind === 'param') p = { ...p, narrowed };
     const subject = p.kind === 'param' ? p.binding.decl : p.key;
     const anchor = p.kind === 'param' ? p.binding.fn : p.fn;
     // A transaction-local set the function made on the caller's connection changes the verdict: part of the key.
-    const key = this.memo.keys.key(this.index, this.options.wholeProgram, this.table, this.siteFile, p.kind, anchor, subject, p.kind === 'param' ? p.binding.index : -1, p.awaitsTransaction?.at ?? null, p.kind === 'param' && p.path ? p.path.join('\u0000') : null, narrowed ?? null);
+    const key = this.memo.keys.key(
+      this.index,
+      this.options.wholeProgram,
+      this.table,
+      this.siteFile,
+      p.kind,
+      anchor,
+      subject,
+      p.kind === 'param' ? p.binding.index : -1,
+      p.awaitsTransaction?.at ?? null,
+      p.kind === 'param' && p.path ? p.path.join('\u0000') : null,
+      narrowed ?? null,
+    );
     if (!this.memo.pending.has(key)) this.memo.pending.set(key, { settler: this, p });
     const settled = this.memo.facts.get(this.memo.kind, key);
     if (this.memo.foreign.has(key)) this.foreign = true;
@@ -204,17 +300,45 @@ class Settler {
     const name = functionName(fn);
     const field = p.kind === 'param' && p.path ? fieldText(p.path) : '';
     const paramName = p.kind === 'param' && ts.isIdentifier(p.binding.decl.name) ? p.binding.decl.name.text : undefined;
-    const subject = p.kind === 'param' ? (field ? `${paramName ? `\`${paramName}${field}\`, a field of` : `\`${p.binding.name}\`, destructured from`} parameter ${p.binding.index + 1} of \`${name}\`` : `parameter \`${p.binding.name}\` of \`${name}\``) : `a connection that \`${name}\` captures from its enclosing function`;
+    const subject =
+      p.kind === 'param'
+        ? field
+          ? `${paramName ? `\`${paramName}${field}\`, a field of` : `\`${p.binding.name}\`, destructured from`} ` +
+            `parameter ${p.binding.index + 1} of \`${name}\``
+          : `parameter \`${p.binding.name}\` of \`${name}\``
+        : `a connection that \`${name}\` captures from its enclosing function`;
     const results: SiteVerdict[] = [];
     for (const edge of this.index.callers.get(fn) ?? []) {
       const at = `${where(edge.call, this.options.root)} ${shortText(edge.call, 50)}`;
-      const passed = p.kind === 'param' ? (p.path ? this.fieldPassed(edge, p.binding.index, p.path) : edge.args[p.binding.index]) : { handle: p.handle, state: capturedState(edge, p.key) };
+      const passed =
+        p.kind === 'param'
+          ? p.path
+            ? this.fieldPassed(edge, p.binding.index, p.path)
+            : edge.args[p.binding.index]
+          : { handle: p.handle, state: capturedState(edge, p.key) };
       if (!passed) {
-        results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes a value that is not a traceable connection`, callPath: [at], deferred: false });
+        results.push({
+          coverage: 'unresolved',
+          via: null,
+          evidence: `${at} passes a value that is not a traceable connection`,
+          callPath: [at],
+          deferred: false,
+        });
         continue;
       }
       if (p.kind === 'param' && !reaches(p.narrowed, passed.handle)) continue;
-      const inner = this.settle(judge(passed.handle, withAwaitedSet(passed.state, p.awaitsTransaction), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, edge.call);
+      const inner = this.settle(
+        judge(
+          passed.handle,
+          withAwaitedSet(passed.state, p.awaitsTransaction),
+          this.options.root,
+          this.table,
+          this.options.tableSettings.get(this.table),
+          this.options.bypassRoles,
+        ),
+        seen,
+        edge.call,
+      );
       results.push({ ...inner, callPath: [at, ...inner.callPath] });
     }
     const exported = isExportedFunction(fn);
@@ -226,28 +350,78 @@ class Settler {
       if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
         return { ...worst, evidence: `runs on ${subject}, and the call at ${worst.callPath[0]} ${worst.evidence}` };
       }
-      return { coverage: worst.coverage, via: joinVias(results, worst), evidence: `runs on ${subject}; all ${results.length} call${results.length === 1 ? '' : 's'} pass a covered connection`, callPath: [], deferred: false };
+      return {
+        coverage: worst.coverage,
+        via: joinVias(results, worst),
+        evidence: `runs on ${subject}; all ${results.length} call${results.length === 1 ? '' : 's'} pass a covered ` +
+          `connection`,
+        callPath: [],
+        deferred: false,
+      };
     }
     if (!this.options.wholeProgram && callersMayBeElsewhere) {
-      return { coverage: 'unresolved', via: null, evidence: `runs on ${subject}, whose callers are in other files`, callPath: [], deferred: true };
+      return {
+        coverage: 'unresolved',
+        via: null,
+        evidence: `runs on ${subject}, whose callers are in other files`,
+        callPath: [],
+        deferred: true,
+      };
     }
     // Dependency injection: a constructor nobody calls, whose parameter is typed as a library's
     // pool (a PrismaService, a DataSource), receives the app's pool from the container.
-    if (results.length === 0 && !escaped && p.kind === 'param' && ts.isConstructorDeclaration(fn) && this.options.injected) {
+    if (
+      results.length === 0 &&
+      !escaped &&
+      p.kind === 'param' &&
+      ts.isConstructorDeclaration(fn) &&
+      this.options.injected
+    ) {
       const injected = this.options.injected(p.binding);
-      if (injected) return { ...this.settle(judge(injected, freshState(injected), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, fn), callPath: [] };
+      if (injected)
+        return {
+          ...this.settle(
+            judge(
+              injected,
+              freshState(injected),
+              this.options.root,
+              this.table,
+              this.options.tableSettings.get(this.table),
+              this.options.bypassRoles,
+            ),
+            seen,
+            fn,
+          ),
+          callPath: [],
+        };
     }
-    const why = escaped ? `\`${name}\` is passed around as a value, so its callers cannot be followed` : `no call of \`${name}\` was found`;
-    return { coverage: 'unresolved', via: null, evidence: `runs on ${subject}, and ${why}`, callPath: [], deferred: false };
+    const why = escaped
+      ? `\`${name}\` is passed around as a value, so its callers cannot be followed`
+      : `no call of \`${name}\` was found`;
+    return {
+      coverage: 'unresolved',
+      via: null,
+      evidence: `runs on ${subject}, and ${why}`,
+      callPath: [],
+      deferred: false,
+    };
   }
 
   /** The member a call's argument holds at a parameter's field path, with its state at the call. */
-  private fieldPassed(edge: CallEdge, index: number, path: readonly (string | number)[]): { handle: Handle; state: ConnState } | null {
+  private fieldPassed(
+    edge: CallEdge,
+    index: number,
+    path: readonly (string | number)[],
+  ): { handle: Handle; state: ConnState } | null {
     const arg = (edge.argExprs ?? edge.call.arguments ?? [])[index];
     if (!arg || !this.options.memberOf) return null;
     const handle = this.options.memberOf(arg, path);
     if (handle.kind === 'library') return null;
-    if (handle.kind === 'not-db') return { handle: { kind: 'unknown', reason: `\`${shortText(arg, 40)}${fieldText(path)}\` is ${handle.reason}` }, state: freshState(handle) };
+    if (handle.kind === 'not-db')
+      return {
+        handle: { kind: 'unknown', reason: `\`${shortText(arg, 40)}${fieldText(path)}\` is ${handle.reason}` },
+        state: freshState(handle),
+      };
     const key = connectionKey(handle);
     return { handle, state: (key && edge.states.get(key)) || freshState(handle) };
   }
@@ -271,67 +445,169 @@ class Settler {
       // helper may run the callback, so the worse one decides.
       const branches = [chosen.whenTrue, chosen.whenFalse].map((b) => {
         const o = this.index.origins.expr(b);
-        return o.kind === 'function' ? this.helperUses(o.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding, undefined, p.path) : unresolved(`${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`);
+        return o.kind === 'function'
+          ? this.helperUses(
+              o.decl,
+              argIndex,
+              p.binding.index,
+              subject,
+              seen,
+              0,
+              p.awaitsTransaction,
+              p.binding,
+              undefined,
+              p.path,
+            )
+          : unresolved(`${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`);
       });
       return worstOf(branches)!;
     }
     if (receiver.kind !== 'function') {
-      return unresolved(`${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an org-scoped transaction, add it to "scopeHelpers" in the config`);
+      return unresolved(
+        `${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an ` +
+        `org-scoped transaction, add it to "scopeHelpers" in the config`,
+      );
     }
-    return this.helperUses(receiver.decl, argIndex, p.binding.index, subject, seen, 0, p.awaitsTransaction, p.binding, call, p.path);
+    return this.helperUses(
+      receiver.decl,
+      argIndex,
+      p.binding.index,
+      subject,
+      seen,
+      0,
+      p.awaitsTransaction,
+      p.binding,
+      call,
+      p.path,
+    );
   }
 
-  private helperUses(helper: ts.FunctionLikeDeclaration, paramIndex: number, execIndex: number, subject: string, seen: Set<ts.Node>, depth: number, awaits?: ContextEvidence, binding?: ParamBinding, at?: ts.CallExpression, field?: readonly (string | number)[]): SiteVerdict {
+  private helperUses(
+    helper: ts.FunctionLikeDeclaration,
+    paramIndex: number,
+    execIndex: number,
+    subject: string,
+    seen: Set<ts.Node>,
+    depth: number,
+    awaits?: ContextEvidence,
+    binding?: ParamBinding,
+    at?: ts.CallExpression,
+    field?: readonly (string | number)[],
+  ): SiteVerdict {
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
       this.foreign = true;
-      if (!this.options.wholeProgram) return { ...unresolved(`${subject} passed to \`${name}\`, defined in another file`), deferred: true };
+      if (!this.options.wholeProgram)
+        return { ...unresolved(`${subject} passed to \`${name}\`, defined in another file`), deferred: true };
       return unresolved(`${subject} passed to \`${name}\`, which is outside the audited files`);
     }
     if (depth > MAX_DEPTH) return unresolved(`${subject} is forwarded through too many helpers`);
     // Only the uses on the path this call selects (a guard on a missing argument), when known.
-    const uses = (this.index.uses.get(helper) ?? []).filter((u) => u.paramIndex === paramIndex && selectedBy(helper, u.call, at));
+    const uses = (this.index.uses.get(helper) ?? []).filter(
+      (u) => u.paramIndex === paramIndex && selectedBy(helper, u.call, at),
+    );
     const results: SiteVerdict[] = [];
     // A callback handed on to a library's transaction method runs in that transaction.
-    for (const handle of binding && execIndex === 0 && !field ? (this.options.forwarded?.(helper, paramIndex, at, binding) ?? []) : []) {
-      const inner = this.settle(judge(handle, withAwaitedSet(freshState(handle), awaits), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), seen, at ?? helper);
-      results.push({ ...inner, callPath: [`${where(helper, this.options.root)} ${functionName(helper)}`, ...inner.callPath] });
+    for (const handle of binding && execIndex === 0 && !field
+      ? (this.options.forwarded?.(helper, paramIndex, at, binding) ?? [])
+      : []) {
+      const inner = this.settle(
+        judge(
+          handle,
+          withAwaitedSet(freshState(handle), awaits),
+          this.options.root,
+          this.table,
+          this.options.tableSettings.get(this.table),
+          this.options.bypassRoles,
+        ),
+        seen,
+        at ?? helper,
+      );
+      results.push({
+        ...inner,
+        callPath: [`${where(helper, this.options.root)} ${functionName(helper)}`, ...inner.callPath],
+      });
     }
     for (const use of uses) {
       const at = `${where(use.call, this.options.root)} ${shortText(use.call, 50)}`;
       if (use.kind === 'forward-helper') {
-        results.push({ coverage: 'org-scope', via: use.helper, evidence: `\`${name}\` hands the callback to ${use.helper}`, callPath: [], deferred: false });
+        results.push({
+          coverage: 'org-scope',
+          via: use.helper,
+          evidence: `\`${name}\` hands the callback to ${use.helper}`,
+          callPath: [],
+          deferred: false,
+        });
       } else if (use.kind === 'forward') {
-        results.push(this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits, binding, undefined, field));
+        results.push(
+          this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits, binding, undefined, field),
+        );
       } else {
-        const passed = field ? this.fieldPassed({ call: use.call, callee: helper, args: use.args, states: new Map(), root: undefined }, execIndex, field) : use.args[execIndex];
+        const passed = field
+          ? this.fieldPassed(
+              { call: use.call, callee: helper, args: use.args, states: new Map(), root: undefined },
+              execIndex,
+              field,
+            )
+          : use.args[execIndex];
         if (!passed) {
-          results.push({ coverage: 'unresolved', via: null, evidence: `${at} passes the callback a value that is not a traceable connection`, callPath: [at], deferred: false });
+          results.push({
+            coverage: 'unresolved',
+            via: null,
+            evidence: `${at} passes the callback a value that is not a traceable connection`,
+            callPath: [at],
+            deferred: false,
+          });
           continue;
         }
         // The callback may run on the helper's own parameter (`cb(conn)`): its callers decide that
         // (a pending verdict, memoised by the engine, which cuts recursion); `seen` only keeps a
         // named helper's body from being verified again inside itself.
-        const inner = this.settle(judge(passed.handle, withAwaitedSet(passed.state, awaits), this.options.root, this.table, this.options.tableSettings.get(this.table), this.options.bypassRoles), new Set([...seen, helper, use.call]), use.call);
+        const inner = this.settle(
+          judge(
+            passed.handle,
+            withAwaitedSet(passed.state, awaits),
+            this.options.root,
+            this.table,
+            this.options.tableSettings.get(this.table),
+            this.options.bypassRoles,
+          ),
+          new Set([...seen, helper, use.call]),
+          use.call,
+        );
         results.push({ ...inner, callPath: [at, ...inner.callPath] });
       }
     }
     const worst = worstOf(results);
     if (!worst) return unresolved(`${subject} passed to \`${name}\`, which never calls it where rls-guard can see`);
     if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
-      return { ...worst, evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which calls it at ${worst.callPath[0] ?? 'a call'} on a connection that ${worst.evidence}` };
+      return {
+        ...worst,
+        evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which calls it at ` +
+          `${worst.callPath[0] ?? 'a call'} on a connection that ${worst.evidence}`,
+      };
     }
     if (worst.deferred) return worst;
     // An inferred scope helper: named by the function that provides the transaction.
     const via = results.every((r) => r.via && !r.via.startsWith('transaction ')) ? joinVias(results, worst) : name;
-    return { coverage: worst.coverage, via, evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which runs it in a transaction with the org context set`, callPath: [], deferred: false };
+    return {
+      coverage: worst.coverage,
+      via,
+      evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which runs it in a ` +
+        `transaction with the org context set`,
+      callPath: [],
+      deferred: false,
+    };
   }
 }
 
 function capturedState(edge: CallEdge, key: ts.Node): ConnState {
   const known = edge.states.get(key);
   if (known) return { ...known };
-  if (edge.root && !(key.pos >= edge.root.pos && key.end <= edge.root.end && key.getSourceFile() === edge.root.getSourceFile())) {
+  if (
+    edge.root &&
+    !(key.pos >= edge.root.pos && key.end <= edge.root.end && key.getSourceFile() === edge.root.getSourceFile())
+  ) {
     return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null, capturedBy: edge.root };
   }
   return { tx: false, ctx: null, session: null, ineffective: null };
@@ -355,18 +631,33 @@ function isExportedFunction(fn: ts.FunctionLikeDeclaration): boolean {
   if (name === '<anonymous>') return true;
   if (ts.isMethodDeclaration(fn) || ts.isConstructorDeclaration(fn)) return true;
   const sf = fn.getSourceFile();
-  return isExported(sf, name) || (ts.isFunctionDeclaration(fn) && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) || exportedWrapped(sf, name);
+  return (
+    isExported(sf, name) ||
+    (ts.isFunctionDeclaration(fn) && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) ||
+    exportedWrapped(sf, name)
+  );
 }
 
-/** `export default fp(routes)`: the function leaves the module inside a wrapper's result, so its callers may be in other files. */
+/**
+ * `export default fp(routes)`: the function leaves the module inside a wrapper's result, so its callers may be in other
+ * files.
+ */
 function exportedWrapped(sf: ts.SourceFile, name: string): boolean {
   const wraps = (e: ts.Expression | undefined): boolean => {
     const x = e && skipOuter(e);
-    return !!x && ts.isCallExpression(x) && x.arguments.some((a) => ts.isIdentifier(skipOuter(a)) && (skipOuter(a) as ts.Identifier).text === name);
+    return (
+      !!x &&
+      ts.isCallExpression(x) &&
+      x.arguments.some((a) => ts.isIdentifier(skipOuter(a)) && (skipOuter(a) as ts.Identifier).text === name)
+    );
   };
-  return sf.statements.some((st) =>
-    (ts.isExportAssignment(st) && wraps(st.expression)) ||
-    (ts.isVariableStatement(st) && !!ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) && st.declarationList.declarations.some((d) => wraps(d.initializer))));
+  return sf.statements.some(
+    (st) =>
+      (ts.isExportAssignment(st) && wraps(st.expression)) ||
+      (ts.isVariableStatement(st) &&
+        !!ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) &&
+        st.declarationList.declarations.some((d) => wraps(d.initializer))),
+  );
 }
 
 export type { Handle };

@@ -12,7 +12,10 @@ import { walkDescendants } from '../code/walk.js';
 // make (a factory's `if (!orgId) return pool;`) is left to each call, and it is a lookup.
 
 export interface ReturnsFact {
-  /** `if (!p) return x;` (taken when the call leaves `p` out) and `if (p) return x;` (taken when it passes `p`) at the top level, in order. */
+  /**
+   * `if (!p) return x;` (taken when the call leaves `p` out) and `if (p) return x;` (taken when it passes `p`) at the
+   * top level, in order.
+   */
   guards: { param: number; when: GuardWhen; handle: Handle }[];
   /** What the function returns when no guard is taken (guards' returns excluded). */
   unguarded: Handle;
@@ -47,15 +50,29 @@ export function returnsFact(trace: (e: ts.Expression) => Handle): FactKind<ts.Fu
       return { guards, unguarded: combine(fn, unguarded), any: combine(fn, all) };
     },
     conservative: (fn) => {
-      const h: Handle = { kind: 'unknown', reason: `\`${functionName(fn)}\` returns a connection defined in terms of itself` };
+      const h: Handle = {
+        kind: 'unknown',
+        reason: `\`${functionName(fn)}\` returns a connection defined in terms of itself`,
+      };
       return { guards: [], unguarded: h, any: h };
     },
-    same: (a, b) => sameHandle(a.any, b.any) && sameHandle(a.unguarded, b.unguarded) && a.guards.length === b.guards.length && a.guards.every((g, i) => g.param === b.guards[i]!.param && g.when === b.guards[i]!.when && sameHandle(g.handle, b.guards[i]!.handle)),
+    same: (a, b) =>
+      sameHandle(a.any, b.any) &&
+      sameHandle(a.unguarded, b.unguarded) &&
+      a.guards.length === b.guards.length &&
+      a.guards.every(
+        (g, i) =>
+          g.param === b.guards[i]!.param && g.when === b.guards[i]!.when && sameHandle(g.handle, b.guards[i]!.handle),
+      ),
   };
 }
 
 /** What a call of the function returns: the guard its missing arguments select, if any. */
-export function returnedAt(fact: ReturnsFact, fn: ts.FunctionLikeDeclaration, call: ts.CallExpression | undefined): Handle {
+export function returnedAt(
+  fact: ReturnsFact,
+  fn: ts.FunctionLikeDeclaration,
+  call: ts.CallExpression | undefined,
+): Handle {
   if (!call || fact.guards.length === 0) return fact.any;
   const absent = absentParams(fn, call);
   return fact.guards.find((g) => guardTaken(g, absent))?.handle ?? fact.unguarded;
@@ -75,10 +92,22 @@ function returnsIn(root: ts.Node, found: (e: ts.Expression) => void): void {
 function combine(fn: ts.FunctionLikeDeclaration, results: Handle[]): Handle {
   const first = results[0];
   if (!first) return { kind: 'not-db', reason: `\`${functionName(fn)}\` returns nothing` };
-  if (results.every((r) => r.kind === first.kind && r.kind !== 'param' && ('key' in r ? r.key === (first as { key: ts.Node }).key : true))) return first;
+  if (
+    results.every(
+      (r) =>
+        r.kind === first.kind && r.kind !== 'param' && ('key' in r ? r.key === (first as { key: ts.Node }).key : true),
+    )
+  )
+    return first;
   // The libraries some returns come from: a write on it is still that library's write (unresolved, never dropped).
-  const libraries = [...new Set(results.flatMap((r) => ((r.kind === 'executor' || r.kind === 'admin') && r.adapter ? [r.adapter] : [])))];
-  return { kind: 'unknown', reason: `\`${functionName(fn)}\` returns different connections`, ...(libraries.length ? { libraries } : {}) };
+  const libraries = [
+    ...new Set(results.flatMap((r) => ((r.kind === 'executor' || r.kind === 'admin') && r.adapter ? [r.adapter] : []))),
+  ];
+  return {
+    kind: 'unknown',
+    reason: `\`${functionName(fn)}\` returns different connections`,
+    ...(libraries.length ? { libraries } : {}),
+  };
 }
 
 export function sameHandle(a: Handle, b: Handle): boolean {
@@ -97,7 +126,12 @@ type Effects = ReturnType<typeof classifyStatement>[];
  * org context in transaction-locally, with no COMMIT before its first top-level return: a
  * connection it returns from among these is org-scoped. Once per function.
  */
-export function scopedOnReturn(fn: ts.FunctionLikeDeclaration, handleOf: (e: ts.Expression) => Handle, effects: (sql: ts.Expression | undefined) => Effects, settings: ReadonlySet<string>): ReadonlySet<ts.Node> {
+export function scopedOnReturn(
+  fn: ts.FunctionLikeDeclaration,
+  handleOf: (e: ts.Expression) => Handle,
+  effects: (sql: ts.Expression | undefined) => Effects,
+  settings: ReadonlySet<string>,
+): ReadonlySet<ts.Node> {
   const out = new Set<ts.Node>();
   if (!fn.body || !ts.isBlock(fn.body)) return out;
   const state = new Map<ts.Node, { tx: boolean; ctx: boolean }>();
@@ -114,7 +148,14 @@ export function scopedOnReturn(fn: ts.FunctionLikeDeclaration, handleOf: (e: ts.
     const s = state.get(h.key) ?? { tx: false, ctx: false };
     const control = adapter.transactionControl?.[method];
     if (control === 'rollback-to-savepoint') s.ctx = false;
-    const list: Effects = control ? [{ transaction: control === 'rollback-to-savepoint' ? null : control, contextSets: [] } as unknown as Effects[number]] : effects(n.arguments[adapter.queryMethods[method]?.sqlArg ?? 0]);
+    const list: Effects = control
+      ? [
+          {
+            transaction: control === 'rollback-to-savepoint' ? null : control,
+            contextSets: [],
+          } as unknown as Effects[number],
+        ]
+      : effects(n.arguments[adapter.queryMethods[method]?.sqlArg ?? 0]);
     for (const effect of list) {
       if (effect.transaction === 'begin') s.tx = true;
       if (effect.transaction === 'commit' || effect.transaction === 'rollback') s.tx = s.ctx = false;
@@ -138,8 +179,13 @@ export function absentParams(fn: ts.FunctionLikeDeclaration, call: ts.CallExpres
   fn.parameters.forEach((_, i) => {
     const arg = call.arguments[i] && skipOuter(call.arguments[i]);
     // A falsy literal (false, 0, '') fails a truthiness guard as a missing argument does.
-    const falsy = arg && (arg.kind === ts.SyntaxKind.FalseKeyword || (ts.isNumericLiteral(arg) && Number(arg.text) === 0) || (ts.isStringLiteralLike(arg) && arg.text === ''));
-    if (!arg || falsy || arg.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(arg) && arg.text === 'undefined')) out.add(i);
+    const falsy =
+      arg &&
+      (arg.kind === ts.SyntaxKind.FalseKeyword ||
+        (ts.isNumericLiteral(arg) && Number(arg.text) === 0) ||
+        (ts.isStringLiteralLike(arg) && arg.text === ''));
+    if (!arg || falsy || arg.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(arg) && arg.text === 'undefined'))
+      out.add(i);
   });
   return out;
 }
@@ -156,9 +202,15 @@ export function guardTaken(guard: { param: number; when: GuardWhen }, absent: Re
  * (or `p == null`, `p === undefined`) is taken when the call leaves `p` out; written
  * positively, `if (p) return x;` (or `p != null`, `p?.toString()`), when the call passes it.
  */
-export function missingArgumentGuard(st: ts.Statement, fn: ts.FunctionLikeDeclaration): { param: number; when: GuardWhen; returns: ts.Expression } | undefined {
+export function missingArgumentGuard(
+  st: ts.Statement,
+  fn: ts.FunctionLikeDeclaration,
+): { param: number; when: GuardWhen; returns: ts.Expression } | undefined {
   if (!ts.isIfStatement(st) || st.elseStatement) return undefined;
-  const then = ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1 ? st.thenStatement.statements[0]! : st.thenStatement;
+  const then =
+    ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1
+      ? st.thenStatement.statements[0]!
+      : st.thenStatement;
   if (!ts.isReturnStatement(then) || !then.expression) return undefined;
   const tested = testedParam(st.expression, 'present');
   if (!tested) return undefined;
@@ -170,10 +222,18 @@ export function missingArgumentGuard(st: ts.Statement, fn: ts.FunctionLikeDeclar
 function testedParam(expr: ts.Expression, when: GuardWhen): { name: ts.Identifier; when: GuardWhen } | undefined {
   const cond = skipOuter(expr);
   const flip: GuardWhen = when === 'present' ? 'absent' : 'present';
-  if (ts.isPrefixUnaryExpression(cond) && cond.operator === ts.SyntaxKind.ExclamationToken) return testedParam(cond.operand, flip);
+  if (ts.isPrefixUnaryExpression(cond) && cond.operator === ts.SyntaxKind.ExclamationToken)
+    return testedParam(cond.operand, flip);
   if (ts.isIdentifier(cond)) return { name: cond, when };
   // id?.toString(), id?.trim(): truthy only when the argument is there.
-  if (ts.isCallExpression(cond) && cond.arguments.length === 0 && ts.isPropertyAccessExpression(cond.expression) && cond.questionDotToken === undefined && cond.expression.questionDotToken && ['toString', 'trim'].includes(cond.expression.name.text)) {
+  if (
+    ts.isCallExpression(cond) &&
+    cond.arguments.length === 0 &&
+    ts.isPropertyAccessExpression(cond.expression) &&
+    cond.questionDotToken === undefined &&
+    cond.expression.questionDotToken &&
+    ['toString', 'trim'].includes(cond.expression.name.text)
+  ) {
     const target = skipOuter(cond.expression.expression);
     return ts.isIdentifier(target) ? { name: target, when } : undefined;
   }
@@ -183,7 +243,11 @@ function testedParam(expr: ts.Expression, when: GuardWhen): { name: ts.Identifie
     const unequal = k === ts.SyntaxKind.ExclamationEqualsToken || k === ts.SyntaxKind.ExclamationEqualsEqualsToken;
     const other = skipOuter(cond.right);
     const left = skipOuter(cond.left);
-    if ((equal || unequal) && ts.isIdentifier(left) && (other.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(other) && other.text === 'undefined'))) {
+    if (
+      (equal || unequal) &&
+      ts.isIdentifier(left) &&
+      (other.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(other) && other.text === 'undefined'))
+    ) {
       return { name: left, when: equal ? flip : when };
     }
   }

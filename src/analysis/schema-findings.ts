@@ -49,5 +49,9 @@ function ownedByApp(t: TableState, model: RlsModel, config: RlsGuardConfig): boo
   if (config.appRole) return t.owner === config.appRole;
   // Without an app role, assume the common setup: the app connects as the role that owns
   // what the migrations created (the introspected role for a live database).
-  return t.owner === null || t.owner === model.migrationRole || (model.connectedAs !== undefined && t.owner === model.connectedAs);
+  return (
+    t.owner === null ||
+    t.owner === model.migrationRole ||
+    (model.connectedAs !== undefined && t.owner === model.connectedAs)
+  );
 }

@@ -28,9 +28,14 @@ export interface Template {
   values: ts.Expression | undefined;
   method: string;
   adapter: DbAdapter;
-  /** The node of the function's own body that stands for the write: the query, or the call of an inner builder that makes it. */
+  /**
+   * The node of the function's own body that stands for the write: the query, or the call of an inner builder that
+   * makes it.
+   */
   node: ts.CallExpression;
-  /** Inner builders called on the way to the query (`function save(t) { return insertInto(t, …) }`), outermost first. */
+  /**
+   * Inner builders called on the way to the query (`function save(t) { return insertInto(t, …) }`), outermost first.
+   */
   via: BuilderCall[];
 }
 
@@ -84,7 +89,10 @@ export function builderCall(call: ts.CallExpression, origins: OriginResolver): B
   return { head: target.decl, fn, headCall, bound };
 }
 
-function returnedFunction(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): ts.FunctionLikeDeclaration | undefined {
+function returnedFunction(
+  fn: ts.FunctionLikeDeclaration,
+  origins: OriginResolver,
+): ts.FunctionLikeDeclaration | undefined {
   const returned = soleReturn(fn);
   const r = returned && skipOuter(returned);
   if (!r) return undefined;
@@ -93,7 +101,10 @@ function returnedFunction(fn: ts.FunctionLikeDeclaration, origins: OriginResolve
   return o.kind === 'function' ? o.decl : undefined;
 }
 
-/** The query calls a function's own body runs (inline callbacks included) whose SQL reads a parameter of it or of a function enclosing it. */
+/**
+ * The query calls a function's own body runs (inline callbacks included) whose SQL reads a parameter of it or of a
+ * function enclosing it.
+ */
 export function templateKind(origins: OriginResolver): FactKind<ts.FunctionLikeDeclaration, Template[]> {
   return kindFor(origins);
 }
@@ -120,8 +131,15 @@ export function bindingsOf(chain: BuilderCall, t: Template): Map<ts.ParameterDec
   return out;
 }
 
-/** What an expression of the builder's body stands for at the call: parameters replaced by the arguments bound to them, as far as they go. */
-export function throughBindings(expr: ts.Expression, bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>, origins: OriginResolver): ts.Expression {
+/**
+ * What an expression of the builder's body stands for at the call: parameters replaced by the arguments bound to them,
+ * as far as they go.
+ */
+export function throughBindings(
+  expr: ts.Expression,
+  bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>,
+  origins: OriginResolver,
+): ts.Expression {
   let e = expr;
   for (let i = 0; i <= bound.size; i++) {
     const o = origins.expr(e);
@@ -143,13 +161,24 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
       const qm = adapter?.queryMethods[method];
       const sqlArg = qm ? n.arguments[qm.sqlArg] : undefined;
       if (adapter && qm && sqlArg && readsParameter(sqlArg)) {
-        out.push({ query: n, receiver: callee.expression, sqlArg, values: n.arguments[qm.sqlArg + 1], method, adapter, node: n, via: [] });
+        out.push({
+          query: n,
+          receiver: callee.expression,
+          sqlArg,
+          values: n.arguments[qm.sqlArg + 1],
+          method,
+          adapter,
+          node: n,
+          via: [],
+        });
       }
     }
     // A builder called with this function's parameters: its writes are this function's to instantiate.
     if (ts.isCallExpression(n) && n.arguments.some((a) => readsParameter(a))) {
       const inner = builderCall(n, origins);
-      if (inner) for (const t of origins.facts.get(kindFor(origins), inner.fn)) out.push({ ...t, node: n, via: [inner, ...t.via] });
+      if (inner)
+        for (const t of origins.facts.get(kindFor(origins), inner.fn))
+          out.push({ ...t, node: n, via: [inner, ...t.via] });
     }
     return true;
   };
@@ -158,7 +187,10 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
   return out;
 }
 
-/** Does the SQL argument read a parameter (of a function that is not an inline callback), directly or through local consts? */
+/**
+ * Does the SQL argument read a parameter (of a function that is not an inline callback), directly or through local
+ * consts?
+ */
 export function readsParameter(expr: ts.Expression): boolean {
   // An explicit stack: SQL built from thousands of `+` terms nests as deep as it is long.
   const seen = new Set<ts.Node>();
@@ -171,7 +203,8 @@ export function readsParameter(expr: ts.Expression): boolean {
       if (ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) continue;
       const b = lookup(n);
       if (b?.kind === 'parameter' && !isInlineCallback(b.fn)) return true;
-      if (b?.kind === 'variable' && b.decl.initializer && b.decl.getSourceFile() === expr.getSourceFile()) work.push(b.decl.initializer);
+      if (b?.kind === 'variable' && b.decl.initializer && b.decl.getSourceFile() === expr.getSourceFile())
+        work.push(b.decl.initializer);
       continue;
     }
     if (isFunctionLike(n)) continue;
@@ -182,7 +215,9 @@ export function readsParameter(expr: ts.Expression): boolean {
   return false;
 }
 
-/** The outermost function (not an inline callback) enclosing a node: the one whose callers instantiate its templates. */
+/**
+ * The outermost function (not an inline callback) enclosing a node: the one whose callers instantiate its templates.
+ */
 export function ownerOf(node: ts.Node): ts.FunctionLikeDeclaration | undefined {
   let owner: ts.FunctionLikeDeclaration | undefined;
   for (let n = node.parent; n; n = n.parent) if (isFunctionLike(n) && !isInlineCallback(n)) owner = n;
@@ -201,7 +236,12 @@ export function builderLabel(chain: BuilderCall, t: Template, root: string): str
  * whose callers cannot all be seen, stays unresolved and says why. Sites made at a caller
  * carry the builder in their evidence.
  */
-export function settleTemplates(files: FileFacts[], verdicts: Map<RawSite, SiteVerdict>, wholeProgram: boolean, root: string): void {
+export function settleTemplates(
+  files: FileFacts[],
+  verdicts: Map<RawSite, SiteVerdict>,
+  wholeProgram: boolean,
+  root: string,
+): void {
   const instantiated = new Map<ts.Node, Set<ts.Node>>();
   const callers = new Map<ts.FunctionLikeDeclaration, ts.Node[]>();
   const escaped = new Set<ts.FunctionLikeDeclaration>();
@@ -217,7 +257,8 @@ export function settleTemplates(files: FileFacts[], verdicts: Map<RawSite, SiteV
     f.sites = f.sites.filter((site) => {
       const verdict = verdicts.get(site);
       if (!verdict) return true;
-      if (site.builtBy && !verdict.evidence.includes(site.builtBy)) verdicts.set(site, { ...verdict, evidence: `${verdict.evidence}; written by ${site.builtBy}` });
+      if (site.builtBy && !verdict.evidence.includes(site.builtBy))
+        verdicts.set(site, { ...verdict, evidence: `${verdict.evidence}; written by ${site.builtBy}` });
       const owner = site.template;
       if (!owner) return true;
       const name = functionName(owner);
@@ -234,7 +275,15 @@ export function settleTemplates(files: FileFacts[], verdicts: Map<RawSite, SiteV
             ? `its calls are in other files`
             : `no call of \`${name}\` was found`;
       const deferred = !wholeProgram && mayBeElsewhere && !escaped.has(owner);
-      verdicts.set(site, { ...verdict, coverage: 'unresolved', via: null, evidence: `${verdicts.get(site)!.evidence}; the table comes from a parameter of \`${name}\`, which is judged at each call that names it, and ${why}`, deferred, crossFile: isExportedOwner(owner) });
+      verdicts.set(site, {
+        ...verdict,
+        coverage: 'unresolved',
+        via: null,
+        evidence: `${verdicts.get(site)!.evidence}; the table comes from a parameter of \`${name}\`, which is judged ` +
+          `at each call that names it, and ${why}`,
+        deferred,
+        crossFile: isExportedOwner(owner),
+      });
       return true;
     });
   }
@@ -243,5 +292,8 @@ export function settleTemplates(files: FileFacts[], verdicts: Map<RawSite, SiteV
 function isExportedOwner(fn: ts.FunctionLikeDeclaration): boolean {
   const name = functionName(fn);
   if (name === '<anonymous>' || ts.isMethodDeclaration(fn)) return true;
-  return isExported(fn.getSourceFile(), name) || !!ts.getModifiers(fn as ts.FunctionDeclaration)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  return (
+    isExported(fn.getSourceFile(), name) ||
+    !!ts.getModifiers(fn as ts.FunctionDeclaration)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
+  );
 }

@@ -36,7 +36,10 @@ function fromSymbol(symbol: ts.Symbol): { adapter: DbAdapter; exec: ExecutorKind
   if (!file) return undefined;
   for (const adapter of adapters) {
     const exec = adapter.executorTypes[name];
-    if (exec && adapter.modules.some((m) => file.includes(`/node_modules/${m}/`) || file.includes(`/node_modules/@types/${m}/`))) {
+    if (
+      exec &&
+      adapter.modules.some((m) => file.includes(`/node_modules/${m}/`) || file.includes(`/node_modules/@types/${m}/`))
+    ) {
       return { adapter, exec, typeName: name };
     }
   }

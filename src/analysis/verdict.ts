@@ -3,57 +3,117 @@ import { type Handle, where } from './handles.js';
 
 // Turns a connection and its state at a write into coverage with its evidence.
 
-export function judge(handle: Handle, state: ConnState, root: string, table: string, tableSettings?: ReadonlySet<string>, bypassRoles?: ReadonlySet<string>): LocalVerdict {
+export function judge(
+  handle: Handle,
+  state: ConnState,
+  root: string,
+  table: string,
+  tableSettings?: ReadonlySet<string>,
+  bypassRoles?: ReadonlySet<string>,
+): LocalVerdict {
   const covered = (ev: ContextEvidence): LocalVerdict => coveredBy(ev, root, table, tableSettings);
   // SET ROLE to a role that does not bypass RLS: even an admin connection is then subject
   // to the policies, and needs the org context like any other.
   if (state.role && bypassRoles?.has(state.role.name) && (handle.kind === 'executor' || handle.kind === 'param')) {
-    return { coverage: 'admin-pool', via: `SET ROLE ${state.role.name}`, evidence: `runs after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a role that bypasses RLS` };
+    return {
+      coverage: 'admin-pool',
+      via: `SET ROLE ${state.role.name}`,
+      evidence: `runs after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a role that bypasses RLS`,
+    };
   }
   if (state.role && !bypassRoles?.has(state.role.name) && (handle.kind === 'admin' || handle.kind === 'executor')) {
     if (state.ctx && state.ctx !== 'inherited') return covered(state.ctx);
     if (state.session) return covered(state.session);
-    const evidence = `runs on ${handle.label} after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a role without BYPASSRLS, so the policies apply and no org context is set`;
+    const evidence = `runs on ${handle.label} after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a ` +
+      `role without BYPASSRLS, so the policies apply and no org context is set`;
     return { coverage: 'unscoped', via: null, evidence, problem: 'roleWithoutBypass' };
   }
   switch (handle.kind) {
     case 'scoped': {
-      const policed = handle.settings && tableSettings && tableSettings.size > 0 ? [...handle.settings].filter((x) => tableSettings.has(x)) : undefined;
+      const policed =
+        handle.settings && tableSettings && tableSettings.size > 0
+          ? [...handle.settings].filter((x) => tableSettings.has(x))
+          : undefined;
       if (policed && policed.length === 0) {
-        return { coverage: 'unscoped', via: null, evidence: `runs on a client from ${handle.via}, which sets ${[...handle.settings!].sort().join(', ')} (at ${where(handle.helperCall, root)}), but the policies on ${table} read ${[...tableSettings!].sort().join(', ')}, which nothing set on this connection` };
+        return {
+          coverage: 'unscoped',
+          via: null,
+          evidence: `runs on a client from ${handle.via}, which sets ${[...handle.settings!].sort().join(', ')} (at ` +
+            `${where(handle.helperCall, root)}), but the policies on ${table} read ` +
+            `${[...tableSettings!].sort().join(', ')}, which nothing set on this connection`,
+        };
       }
       const d = handle.definition;
-      return { coverage: 'org-scope', via: handle.via, evidence: `runs on ${handle.label}`, ...(d ? { verify: { helper: d.decl, paramIndex: d.argIndex, execIndex: d.execIndex, name: handle.via } } : {}) };
+      return {
+        coverage: 'org-scope',
+        via: handle.via,
+        evidence: `runs on ${handle.label}`,
+        ...(d ? { verify: { helper: d.decl, paramIndex: d.argIndex, execIndex: d.execIndex, name: handle.via } } : {}),
+      };
     }
     case 'admin':
       return { coverage: 'admin-pool', via: handle.via, evidence: `runs on ${handle.label} (BYPASSRLS)` };
     case 'param':
       if (state.ctx !== null && state.ctx !== 'inherited') {
-        if (awaitsTransaction(state)) return { pending: { kind: 'param', binding: handle.binding, ...(handle.path ? { path: handle.path } : {}), awaitsTransaction: state.ctx }, state };
+        if (awaitsTransaction(state))
+          return {
+            pending: {
+              kind: 'param',
+              binding: handle.binding,
+              ...(handle.path ? { path: handle.path } : {}),
+              awaitsTransaction: state.ctx,
+            },
+            state,
+          };
         return covered(state.ctx);
       }
       if (state.session) return covered(state.session);
-      if (state.ctx === 'inherited') return { pending: { kind: 'param', binding: handle.binding, ...(handle.path ? { path: handle.path } : {}) }, state };
+      if (state.ctx === 'inherited')
+        return {
+          pending: { kind: 'param', binding: handle.binding, ...(handle.path ? { path: handle.path } : {}) },
+          state,
+        };
       return unscopedBy(handle.label, state, root);
     case 'executor':
-      if (handle.tenant) return { coverage: 'org-scope', via: handle.tenant.via, evidence: `runs on ${handle.label}, a per-tenant pool whose every connection carries the org setting (${handle.tenant.via} at ${where(handle.tenant.at, root)})` };
+      if (handle.tenant)
+        return {
+          coverage: 'org-scope',
+          via: handle.tenant.via,
+          evidence: `runs on ${handle.label}, a per-tenant pool whose every connection carries the org setting ` +
+            `(${handle.tenant.via} at ${where(handle.tenant.at, root)})`,
+        };
       if (state.ctx !== null && state.ctx !== 'inherited') {
-        if (awaitsTransaction(state) && state.capturedBy) return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle, awaitsTransaction: state.ctx }, state };
+        if (awaitsTransaction(state) && state.capturedBy)
+          return {
+            pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle, awaitsTransaction: state.ctx },
+            state,
+          };
         return covered(state.ctx);
       }
       if (state.session) return covered(state.session);
-      if (state.ctx === 'inherited' && state.capturedBy) return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle }, state };
+      if (state.ctx === 'inherited' && state.capturedBy)
+        return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle }, state };
       if (handle.exec === 'pool') {
-        const evidence = `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes whichever connection is free, with no org context`;
+        const evidence = `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes ` +
+          `whichever connection is free, with no org context`;
         return { coverage: 'unscoped', via: null, evidence, problem: 'onPool' };
       }
       return unscopedBy(handle.label, state, root);
     case 'ambient':
       return { pending: { kind: 'ambient', handle }, state };
     case 'unknown':
-      return { coverage: 'unresolved', via: null, evidence: `the connection that runs this write cannot be traced: ${handle.reason}` };
+      return {
+        coverage: 'unresolved',
+        via: null,
+        evidence: `the connection that runs this write cannot be traced: ${handle.reason}`,
+      };
     default:
-      return { coverage: 'unresolved', via: null, evidence: `the write to ${table} runs on ${handle.kind === 'not-db' ? handle.reason : 'a library object'}, which rls-guard has no adapter for` };
+      return {
+        coverage: 'unresolved',
+        via: null,
+        evidence: `the write to ${table} runs on ${handle.kind === 'not-db' ? handle.reason : 'a library object'}, ` +
+          `which rls-guard has no adapter for`,
+      };
   }
 }
 
@@ -72,18 +132,35 @@ export function withAwaitedSet(state: ConnState, set: ContextEvidence | undefine
   return { ...state, ineffective: set };
 }
 
-function coveredBy(ev: ContextEvidence, root: string, table: string, tableSettings: ReadonlySet<string> | undefined): LocalVerdict {
+function coveredBy(
+  ev: ContextEvidence,
+  root: string,
+  table: string,
+  tableSettings: ReadonlySet<string> | undefined,
+): LocalVerdict {
   const at = where(ev.at, root);
   // The policy decides what "scoped" means: a context its policies never read covers nothing.
-  const matching = [ev, ...(ev.also ?? [])].find((x) => !x.setting || !tableSettings || tableSettings.size === 0 || tableSettings.has(x.setting));
+  const matching = [ev, ...(ev.also ?? [])].find(
+    (x) => !x.setting || !tableSettings || tableSettings.size === 0 || tableSettings.has(x.setting),
+  );
   if (matching && matching !== ev) return coveredBy(matching, root, table, tableSettings);
   if (!matching && ev.setting && tableSettings) {
     const read = [...tableSettings].sort().join(', ');
-    const evidence = `sets ${ev.setting} (${ev.via} at ${at}), but the policies on ${table} read ${read}, which nothing set on this connection`;
+    const evidence = `sets ${ev.setting} (${ev.via} at ${at}), but the policies on ${table} read ${read}, which ` +
+      `nothing set on this connection`;
     return { coverage: 'unscoped', via: null, evidence, problem: 'otherSetting' };
   }
-  if (!ev.local) return { coverage: 'org-scope', via: `session ${ev.via} (${at})`, evidence: `the connection carries a session-wide org context set by ${ev.via} at ${at}` };
-  return { coverage: 'org-scope', via: `transaction ${ev.via} (${at})`, evidence: `the transaction set the org context with ${ev.via} at ${at}` };
+  if (!ev.local)
+    return {
+      coverage: 'org-scope',
+      via: `session ${ev.via} (${at})`,
+      evidence: `the connection carries a session-wide org context set by ${ev.via} at ${at}`,
+    };
+  return {
+    coverage: 'org-scope',
+    via: `transaction ${ev.via} (${at})`,
+    evidence: `the transaction set the org context with ${ev.via} at ${at}`,
+  };
 }
 
 /** A write on a connection that carries no org context, and which of the ways to miss it this is. */
@@ -95,14 +172,26 @@ function unscopedBy(label: string, state: ConnState, root: string): LocalVerdict
 function missing(state: ConnState, root: string): [UnscopedProblem, string] {
   if (state.released) {
     const at = where(state.released, root);
-    return ['notScoped', `after release() at ${at} handed the client back to the pool (a session set before it no longer belongs to this code)`];
+    return [
+      'notScoped',
+      `after release() at ${at} handed the client back to the pool (a session set before it no longer belongs to ` +
+      `this code)`,
+    ];
   }
   if (state.setLater) {
-    return ['beforeContext', `before the org context is set (${state.setLater.via} at ${where(state.setLater.at, root)} comes after this write)`];
+    return [
+      'beforeContext',
+      `before the org context is set (${state.setLater.via} at ${where(state.setLater.at, root)} comes after this ` +
+      `write)`,
+    ];
   }
   if (state.ineffective) {
     const at = where(state.ineffective.at, root);
-    return ['autocommitSetting', `after ${state.ineffective.via} at ${at} ran outside a transaction, where a transaction-local setting lasts only that one statement`];
+    return [
+      'autocommitSetting',
+      `after ${state.ineffective.via} at ${at} ran outside a transaction, where a transaction-local setting lasts ` +
+      `only that one statement`,
+    ];
   }
   if (state.tx === true) return ['transactionWithoutContext', 'inside a transaction that has not set the org context'];
   return ['notScoped', 'outside any transaction that sets the org context'];

@@ -25,15 +25,31 @@ export interface IncrementalAuditInput {
   cacheDir: string | null;
   /** What every file's results depend on besides source files: tool version, model, config, options. */
   key: unknown[];
-  analyse: (files: readonly { file: string; rel: string; text: string }[], want: ReadonlySet<string>) => Map<string, FileResult>;
+  analyse: (
+    files: readonly { file: string; rel: string; text: string }[],
+    want: ReadonlySet<string>,
+  ) => Map<string, FileResult>;
 }
 
-export function incrementalAudit(input: IncrementalAuditInput): { results: Map<string, FileResult>; stats: CacheStats } {
+export function incrementalAudit(input: IncrementalAuditInput): {
+  results: Map<string, FileResult>;
+  stats: CacheStats;
+} {
   const { root } = input;
   const cache = input.cacheDir
-    ? new AuditCache(input.cacheDir, root, stableHash([...input.key, codeStamp(), prismaModels(root), lockfiles(root)]), resolutionKey(root, input.files.map((f) => f.rel)))
+    ? new AuditCache(
+        input.cacheDir,
+        root,
+        stableHash([...input.key, codeStamp(), prismaModels(root), lockfiles(root)]),
+        resolutionKey(
+          root,
+          input.files.map((f) => f.rel),
+        ),
+      )
     : undefined;
-  const graph = new ModuleGraph(root, new FileSystemSourceHost(), (rel, hash) => cache?.knownImports(rel, hash)).build(input.files.map((f) => ({ rel: f.rel, text: f.text, hash: sha(f.text) })));
+  const graph = new ModuleGraph(root, new FileSystemSourceHost(), (rel, hash) => cache?.knownImports(rel, hash)).build(
+    input.files.map((f) => ({ rel: f.rel, text: f.text, hash: sha(f.text) })),
+  );
   const out = incremental({ files: input.files, targets: input.targets, graph, cache, analyse: input.analyse });
   cache?.save(graph, out.valid);
   return { results: out.results, stats: out.stats };
@@ -48,12 +64,18 @@ const RESOLUTION_INPUT = /^(?:(?:tsconfig|jsconfig)(?:\..+)?\.json|package\.json
 function resolutionKey(root: string, files: readonly string[]): string {
   const walked = walkFiles([root], { extensions: ['.json', '.yaml'] }, root);
   const inputs = walked.files.filter((f) => RESOLUTION_INPUT.test(path.basename(f))).sort();
-  return sha([...files].sort().join('\n') + '\n--\n' + inputs.map((f) => `${path.relative(root, f)}\0${readOr(f)}`).join('\n'));
+  return sha(
+    [...files].sort().join('\n') + '\n--\n' + inputs.map((f) => `${path.relative(root, f)}\0${readOr(f)}`).join('\n'),
+  );
 }
 
 /** With the type checker, installed types decide evidence too: the lockfiles stand for them. */
 function lockfiles(root: string): string {
-  return sha(['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lockb'].map((f) => readOr(path.join(root, f))).join('\0'));
+  return sha(
+    ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lockb']
+      .map((f) => readOr(path.join(root, f)))
+      .join('\0'),
+  );
 }
 
 function readOr(file: string): string {

@@ -8,7 +8,10 @@ import path from 'node:path';
 
 let stamp: string | undefined;
 
-/** rls-guard's own code (src/ and the rule catalogue beside it), by file sizes and times: about 150 stats, once per process. */
+/**
+ * rls-guard's own code (src/ and the rule catalogue beside it), by file sizes and times: about 150 stats, once per
+ * process.
+ */
 export function codeStamp(): string {
   if (stamp) return stamp;
   const src = path.dirname(import.meta.dirname);

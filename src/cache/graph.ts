@@ -33,7 +33,10 @@ export class ModuleGraph {
     private readonly known: (rel: string, hash: string) => string[] | undefined,
   ) {}
 
-  /** Adds the audited files, then what they import from outside the listed files (not packages): those are read by the analysis too. */
+  /**
+   * Adds the audited files, then what they import from outside the listed files (not packages): those are read by the
+   * analysis too.
+   */
   build(files: readonly { rel: string; text: string; hash: string }[]): this {
     for (const f of files) this.add(f.rel, f.text, f.hash);
     const queue = [...this.nodes.values()].flatMap((n) => n.imports);
@@ -42,7 +45,9 @@ export class ModuleGraph {
       if (this.nodes.has(rel)) continue;
       const read = readSource(this.abs(rel));
       // An import the analysis could not read either: a node with no content, so a later read differs.
-      const node = read.ok ? this.add(rel, read.text, sha(read.text)) : this.setNode(rel, { hash: 'unreadable', imports: [] });
+      const node = read.ok
+        ? this.add(rel, read.text, sha(read.text))
+        : this.setNode(rel, { hash: 'unreadable', imports: [] });
       queue.push(...node.imports);
     }
     return this;
@@ -79,7 +84,8 @@ export class ModuleGraph {
   importers(): Map<string, string[]> {
     if (this.importersOf) return this.importersOf;
     const map = new Map<string, string[]>();
-    for (const [rel, node] of this.nodes) for (const to of node.imports) (map.get(to) ?? map.set(to, []).get(to)!).push(rel);
+    for (const [rel, node] of this.nodes)
+      for (const to of node.imports) (map.get(to) ?? map.set(to, []).get(to)!).push(rel);
     return (this.importersOf = map);
   }
 

@@ -39,9 +39,11 @@ export function incremental<F extends { rel: string }>(input: IncrementalInput<F
   for (const rel of targets) if (valid.has(rel)) results.set(rel, valid.get(rel)!);
   if (need.size === 0) return { results, valid, stats };
 
-  const requirement = (rel: string, pending: boolean): Set<string> => (pending ? graph.importClosure(graph.importerClosure([rel])) : graph.importClosure([rel]));
+  const requirement = (rel: string, pending: boolean): Set<string> =>
+    pending ? graph.importClosure(graph.importerClosure([rel])) : graph.importClosure([rel]);
   const set = new Set<string>();
-  for (const rel of need) for (const r of requirement(rel, input.cache?.wasPending(rel) ?? false)) if (listed.has(r)) set.add(r);
+  for (const rel of need)
+    for (const r of requirement(rel, input.cache?.wasPending(rel) ?? false)) if (listed.has(r)) set.add(r);
   let fresh = new Map<string, FileResult>();
   for (let round = 0; ; round++) {
     const all = round >= 2 || set.size >= listed.size * MOST;

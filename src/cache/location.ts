@@ -20,7 +20,11 @@ export function cachePlace(root: string, choice: CacheChoice): CachePlace {
   const dir = choice.location ? path.resolve(choice.location) : defaultCacheDir(root);
   // Under --untrusted a cache inside the audited tree could have been written by whoever
   // wrote the tree, with results that pass their writes: it is neither read nor written.
-  if (choice.untrusted && isInside(dir, root)) return { dir: null, why: `not used under --untrusted: ${dir} is inside the audited tree (give --cache-location outside it)` };
+  if (choice.untrusted && isInside(dir, root))
+    return {
+      dir: null,
+      why: `not used under --untrusted: ${dir} is inside the audited tree (give --cache-location outside it)`,
+    };
   return { dir };
 }
 

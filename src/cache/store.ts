@@ -35,7 +35,10 @@ export interface FileResult {
 interface Entry {
   hash: string;
   result: FileResult;
-  /** Indexes into `groups`: the files its results were computed from; for a pending file, also the ones that import it (its callers). */
+  /**
+   * Indexes into `groups`: the files its results were computed from; for a pending file, also the ones that import it
+   * (its callers).
+   */
   deps: number;
   callers?: number;
 }
@@ -43,7 +46,10 @@ interface Entry {
 interface Persisted {
   format: number;
   key: string;
-  /** What module resolution depended on (the file list, tsconfig and package.json files): cached edges hold while it does. */
+  /**
+   * What module resolution depended on (the file list, tsconfig and package.json files): cached edges hold while it
+   * does.
+   */
   resolution: string;
   paths: string[];
   /** Per path index: its state (content and imports) when written. */
@@ -78,13 +84,25 @@ export class AuditCache {
     this.file = path.join(dir, `audit-${sha(root).slice(0, 16)}.json`);
     try {
       const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Persisted;
-      if (data.format === FORMAT && data.key === key && Array.isArray(data.paths) && Array.isArray(data.states) && Array.isArray(data.groups) && data.files && typeof data.files === 'object') this.data = data;
+      if (
+        data.format === FORMAT &&
+        data.key === key &&
+        Array.isArray(data.paths) &&
+        Array.isArray(data.states) &&
+        Array.isArray(data.groups) &&
+        data.files &&
+        typeof data.files === 'object'
+      )
+        this.data = data;
     } catch {
       // no cache yet, or one that cannot be read: everything is analysed
     }
   }
 
-  /** Whether the file's writes waited for callers when it was last analysed (a guess of what it needs, checked after the analysis). */
+  /**
+   * Whether the file's writes waited for callers when it was last analysed (a guess of what it needs, checked after the
+   * analysis).
+   */
   wasPending(rel: string): boolean {
     return this.data?.files[rel]?.result.pending ?? false;
   }
@@ -94,7 +112,9 @@ export class AuditCache {
     const d = this.data;
     if (!d || d.resolution !== this.resolution) return undefined;
     const known = d.imports?.[rel];
-    return known?.hash === hash && Array.isArray(known.to) && known.to.every((t) => typeof t === 'string') ? known.to : undefined;
+    return known?.hash === hash && Array.isArray(known.to) && known.to.every((t) => typeof t === 'string')
+      ? known.to
+      : undefined;
   }
 
   /**
@@ -130,7 +150,11 @@ export class AuditCache {
     const groupOk = new Map<number, boolean>();
     const intact = (g: number): boolean => {
       let ok = groupOk.get(g);
-      if (ok === undefined) groupOk.set(g, (ok = (d.groups[g] ?? [-1]).every((i) => d.paths[i] !== undefined && !changed.has(d.paths[i]!))));
+      if (ok === undefined)
+        groupOk.set(
+          g,
+          (ok = (d.groups[g] ?? [-1]).every((i) => d.paths[i] !== undefined && !changed.has(d.paths[i]!))),
+        );
       return ok;
     };
     const calledAnew = new Map<number, boolean>();
@@ -164,7 +188,10 @@ export class AuditCache {
     const groups: number[][] = [];
     const groupIds = new Map<string, number>();
     const group = (members: Set<string>): number => {
-      const list = [...members].map((m) => index.get(m)).filter((i): i is number => i !== undefined).sort((a, b) => a - b);
+      const list = [...members]
+        .map((m) => index.get(m))
+        .filter((i): i is number => i !== undefined)
+        .sort((a, b) => a - b);
       const id = list.join(',');
       let g = groupIds.get(id);
       if (g === undefined) {
@@ -191,7 +218,9 @@ export class AuditCache {
       resolution: this.resolution,
       paths,
       states: paths.map((p) => stateOf(graph.nodes.get(p)!)),
-      imports: Object.fromEntries(paths.map((p) => [p, { hash: graph.nodes.get(p)!.hash, to: graph.nodes.get(p)!.imports }])),
+      imports: Object.fromEntries(
+        paths.map((p) => [p, { hash: graph.nodes.get(p)!.hash, to: graph.nodes.get(p)!.imports }]),
+      ),
       groups,
       files,
     };
@@ -207,7 +236,14 @@ export class AuditCache {
   }
 }
 
-/** The arrays the report is assembled from are arrays: enough for a malformed file to be dropped rather than crash the audit. */
+/**
+ * The arrays the report is assembled from are arrays: enough for a malformed file to be dropped rather than crash the
+ * audit.
+ */
 function wellFormed(r: FileResult | undefined): boolean {
-  return !!r && typeof r === 'object' && [r.sites, r.findings, r.gaps, r.settings, r.packFindings, r.suppressions, r.packGaps].every(Array.isArray);
+  return (
+    !!r &&
+    typeof r === 'object' &&
+    [r.sites, r.findings, r.gaps, r.settings, r.packFindings, r.suppressions, r.packGaps].every(Array.isArray)
+  );
 }

@@ -41,9 +41,13 @@ export function fieldText(path: FieldPath): string {
  * Recognised by provenance: the receiver is a Fastify instance (made by the `fastify`
  * package's factory, or a parameter typed with one of its types).
  */
-export function pluginRegistration(call: ts.CallExpression, origins: OriginResolver): { plugin: ts.FunctionLikeDeclaration; args: (ts.Expression | undefined)[] } | undefined {
+export function pluginRegistration(
+  call: ts.CallExpression,
+  origins: OriginResolver,
+): { plugin: ts.FunctionLikeDeclaration; args: (ts.Expression | undefined)[] } | undefined {
   const callee = skipOuter(call.expression);
-  if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'register' || call.arguments.length < 1) return undefined;
+  if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'register' || call.arguments.length < 1)
+    return undefined;
   if (!isFastifyInstance(callee.expression, origins)) return undefined;
   const plugin = pluginFunction(call.arguments[0]!, origins);
   if (!plugin) return undefined;
@@ -97,7 +101,13 @@ function isFastifyInstance(e: ts.Expression, origins: OriginResolver): boolean {
 /** A function passed as the first argument of a `.register(…)` call in its own file. */
 function isRegisteredPlugin(fn: ts.FunctionLikeDeclaration): boolean {
   const parent = fn.parent;
-  return !!parent && ts.isCallExpression(parent) && parent.arguments[0] === fn && ts.isPropertyAccessExpression(parent.expression) && parent.expression.name.text === 'register';
+  return (
+    !!parent &&
+    ts.isCallExpression(parent) &&
+    parent.arguments[0] === fn &&
+    ts.isPropertyAccessExpression(parent.expression) &&
+    parent.expression.name.text === 'register'
+  );
 }
 
 export interface Replacement {
@@ -111,17 +121,34 @@ export interface Replacement {
  * object is built is not its initial value everywhere, so a reader of it fails closed.
  * Syntactic (the name's own declaration, in the same file), so it never depends on other facts.
  */
-export const replacementsFact: FactKind<ts.SourceFile, ReadonlyMap<ts.ObjectLiteralExpression, ReadonlyMap<string, Replacement[]>>> = {
+export const replacementsFact: FactKind<
+  ts.SourceFile,
+  ReadonlyMap<ts.ObjectLiteralExpression, ReadonlyMap<string, Replacement[]>>
+> = {
   name: 'replaced-members',
   compute: (sf) => {
     const out = new Map<ts.ObjectLiteralExpression, Map<string, Replacement[]>>();
     const visit = (n: ts.Node): void => {
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+      if (
+        ts.isBinaryExpression(n) &&
+        n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+        n.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+      ) {
         const left = skipOuter(n.left);
-        const key = ts.isPropertyAccessExpression(left) ? left.name.text : ts.isElementAccessExpression(left) && ts.isStringLiteralLike(left.argumentExpression) ? left.argumentExpression.text : undefined;
-        const holder = key !== undefined && (ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left)) ? skipOuter(left.expression) : undefined;
+        const key = ts.isPropertyAccessExpression(left)
+          ? left.name.text
+          : ts.isElementAccessExpression(left) && ts.isStringLiteralLike(left.argumentExpression)
+            ? left.argumentExpression.text
+            : undefined;
+        const holder =
+          key !== undefined && (ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left))
+            ? skipOuter(left.expression)
+            : undefined;
         const b = holder && ts.isIdentifier(holder) ? lookup(holder) : undefined;
-        const init = b?.kind === 'variable' && b.path.length === 0 && b.decl.initializer ? skipOuter(b.decl.initializer) : undefined;
+        const init =
+          b?.kind === 'variable' && b.path.length === 0 && b.decl.initializer
+            ? skipOuter(b.decl.initializer)
+            : undefined;
         if (key !== undefined && init && ts.isObjectLiteralExpression(init)) {
           let byKey = out.get(init);
           if (!byKey) out.set(init, (byKey = new Map()));
@@ -148,14 +175,26 @@ export function replacementsOf(facts: Facts, obj: ts.ObjectLiteralExpression, ke
  * (`constructor(db: Pool) { this.db = db; }`): the value assigned. Assigned anywhere else in
  * the class, or only on some path, it is not one value: undefined (the caller fails closed).
  */
-export function constructorAssignment(cls: ts.ClassLikeDeclaration, key: string): { value: ts.Expression } | { reason: string } | undefined {
+export function constructorAssignment(
+  cls: ts.ClassLikeDeclaration,
+  key: string,
+): { value: ts.Expression } | { reason: string } | undefined {
   const ctor = cls.members.find((m): m is ts.ConstructorDeclaration => ts.isConstructorDeclaration(m) && !!m.body);
   const assignments: ts.BinaryExpression[] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isClassLike(n) && n !== cls) return;
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+    if (
+      ts.isBinaryExpression(n) &&
+      n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+      n.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+    ) {
       const left = skipOuter(n.left);
-      if ((ts.isPropertyAccessExpression(left) && left.name.text === key) && skipOuter(left.expression).kind === ts.SyntaxKind.ThisKeyword) assignments.push(n);
+      if (
+        ts.isPropertyAccessExpression(left) &&
+        left.name.text === key &&
+        skipOuter(left.expression).kind === ts.SyntaxKind.ThisKeyword
+      )
+        assignments.push(n);
     }
     ts.forEachChild(n, visit);
   };
@@ -164,7 +203,10 @@ export function constructorAssignment(cls: ts.ClassLikeDeclaration, key: string)
   const only = assignments[0]!;
   const direct = ctor?.body?.statements.some((st) => ts.isExpressionStatement(st) && skipOuter(st.expression) === only);
   if (assignments.length > 1 || !direct || only.operatorToken.kind !== ts.SyntaxKind.EqualsToken) {
-    return { reason: `\`this.${key}\` is assigned ${assignments.length > 1 ? `in ${assignments.length} places` : 'outside the constructor body\'s top level'}` };
+    return {
+      reason: `\`this.${key}\` is assigned ` +
+        `${assignments.length > 1 ? `in ${assignments.length} places` : "outside the constructor body's top level"}`,
+    };
   }
   return { value: only.right };
 }
@@ -178,6 +220,7 @@ export function returnTypeOf(type: ts.TypeNode, depth = 0): ts.Identifier | unde
     if (ts.isTypeQueryNode(arg) && ts.isIdentifier(arg.exprName)) return arg.exprName;
     return undefined;
   }
-  if (ts.isIdentifier(type.typeName) && type.typeName.text === 'Awaited' && type.typeArguments?.length === 1) return returnTypeOf(type.typeArguments[0]!, depth + 1);
+  if (ts.isIdentifier(type.typeName) && type.typeName.text === 'Awaited' && type.typeArguments?.length === 1)
+    return returnTypeOf(type.typeArguments[0]!, depth + 1);
   return undefined;
 }

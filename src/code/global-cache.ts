@@ -40,7 +40,11 @@ function storedIn(sf: ts.SourceFile): Map<string, ts.Expression[]> {
   return map;
 }
 
-const ASSIGN = new Set([ts.SyntaxKind.EqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken, ts.SyntaxKind.BarBarEqualsToken]);
+const ASSIGN = new Set([
+  ts.SyntaxKind.EqualsToken,
+  ts.SyntaxKind.QuestionQuestionEqualsToken,
+  ts.SyntaxKind.BarBarEqualsToken,
+]);
 
 /** `globalThis`, `global`, or a const bound to one of them (through casts). */
 function isGlobalObject(expression: ts.Expression, depth: number): boolean {
@@ -48,5 +52,11 @@ function isGlobalObject(expression: ts.Expression, depth: number): boolean {
   if (!ts.isIdentifier(e) || depth > 4) return false;
   const b = lookup(e);
   if (!b) return e.text === 'globalThis' || e.text === 'global';
-  return b.kind === 'variable' && b.flags === 'const' && !b.path.length && !!b.decl.initializer && isGlobalObject(b.decl.initializer, depth + 1);
+  return (
+    b.kind === 'variable' &&
+    b.flags === 'const' &&
+    !b.path.length &&
+    !!b.decl.initializer &&
+    isGlobalObject(b.decl.initializer, depth + 1)
+  );
 }

@@ -14,7 +14,11 @@ export type ExportTarget =
 const MAX_DEPTH = 12;
 
 /** Resolves an import binding to what the imported module exports under that name. */
-export function resolveImport(host: SourceHost, fromFile: string, binding: Extract<Binding, { kind: 'import' }>): ExportTarget | undefined {
+export function resolveImport(
+  host: SourceHost,
+  fromFile: string,
+  binding: Extract<Binding, { kind: 'import' }>,
+): ExportTarget | undefined {
   const library = host.libraryFor?.(fromFile, binding.module);
   if (library) return { kind: 'external', module: library, name: binding.imported };
   const target = host.resolveModule(fromFile, binding.module);
@@ -28,7 +32,12 @@ export function resolveImport(host: SourceHost, fromFile: string, binding: Extra
   return resolveExport(host, sf, binding.imported, 0);
 }
 
-export function resolveExport(host: SourceHost, sf: ts.SourceFile, name: string, depth: number): ExportTarget | undefined {
+export function resolveExport(
+  host: SourceHost,
+  sf: ts.SourceFile,
+  name: string,
+  depth: number,
+): ExportTarget | undefined {
   if (depth > MAX_DEPTH) return undefined;
   const index = exportIndex(sf);
   const st = index.first.get(name);
@@ -89,7 +98,13 @@ function exportedNames(st: ts.Statement, starSources: string[]): string[] {
 }
 
 /** What the statement `exportedNames` listed under `name` exports under it. */
-function exportedBy(host: SourceHost, sf: ts.SourceFile, st: ts.Statement, name: string, depth: number): ExportTarget | undefined {
+function exportedBy(
+  host: SourceHost,
+  sf: ts.SourceFile,
+  st: ts.Statement,
+  name: string,
+  depth: number,
+): ExportTarget | undefined {
   if (ts.isExportDeclaration(st)) {
     const from = st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : undefined;
     const library = from ? host.libraryFor?.(sf.fileName, from) : undefined;
@@ -98,7 +113,11 @@ function exportedBy(host: SourceHost, sf: ts.SourceFile, st: ts.Statement, name:
       if (library) return { kind: 'external', module: library, name: '*' };
       const file = host.resolveModule(sf.fileName, from);
       const target = file ? host.getSourceFile(file) : undefined;
-      return target ? { kind: 'module', sf: target } : from.startsWith('.') ? undefined : { kind: 'external', module: from, name: '*' };
+      return target
+        ? { kind: 'module', sf: target }
+        : from.startsWith('.')
+          ? undefined
+          : { kind: 'external', module: from, name: '*' };
     }
     const el = st.exportClause?.elements.find((e) => e.name.text === name);
     if (!el) return undefined;
@@ -156,7 +175,8 @@ function declaredNames(st: ts.Statement): string[] {
     for (const d of st.declarationList.declarations) collect(d.name);
     return names;
   }
-  if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) && st.name) return [st.name.text];
+  if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) && st.name)
+    return [st.name.text];
   // A type alias (`export type Db = ReturnType<typeof buildClient>`): read for what it names.
   if (ts.isTypeAliasDeclaration(st)) return [st.name.text];
   return [];
@@ -174,7 +194,8 @@ function declaresName(st: ts.Statement, name: string): boolean {
       return found;
     });
   }
-  if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) return st.name?.text === name;
+  if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st))
+    return st.name?.text === name;
   // A type alias (`export type Db = ReturnType<typeof buildClient>`): read for what it names.
   if (ts.isTypeAliasDeclaration(st)) return st.name.text === name;
   return false;

@@ -25,7 +25,11 @@ export class OriginResolver {
   private readonly originKind: FactKind<ts.Expression, Origin> = {
     name: 'origin',
     compute: (e) => this.compute(e),
-    conservative: (_e, why) => ({ kind: 'unknown', reason: why === 'depth' ? 'the value passes through too many bindings' : 'the value is defined in terms of itself' }),
+    conservative: (_e, why) => ({
+      kind: 'unknown',
+      reason:
+        why === 'depth' ? 'the value passes through too many bindings' : 'the value is defined in terms of itself',
+    }),
     same: sameOrigin,
   };
   /** What an import names, once per importing file, module and name (re-exports are read once). */
@@ -41,7 +45,14 @@ export class OriginResolver {
     const e = skipOuter(expression);
     // Only names and member reads follow bindings; anything else is its own origin, and
     // remembering it would only cost memory.
-    if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) || ts.isCallExpression(e) || ts.isAwaitExpression(e)) return this.facts.get(this.originKind, e);
+    if (
+      ts.isIdentifier(e) ||
+      ts.isPropertyAccessExpression(e) ||
+      ts.isElementAccessExpression(e) ||
+      ts.isCallExpression(e) ||
+      ts.isAwaitExpression(e)
+    )
+      return this.facts.get(this.originKind, e);
     return this.compute(e);
   }
 
@@ -52,21 +63,34 @@ export class OriginResolver {
       if (cached) return this.expr(cached, steps + 1);
       return this.member(this.expr(e.expression, steps + 1), e.name.text, steps + 1);
     }
-    if (ts.isElementAccessExpression(e) && (ts.isStringLiteral(e.argumentExpression) || ts.isNoSubstitutionTemplateLiteral(e.argumentExpression))) {
+    if (
+      ts.isElementAccessExpression(e) &&
+      (ts.isStringLiteral(e.argumentExpression) || ts.isNoSubstitutionTemplateLiteral(e.argumentExpression))
+    ) {
       return this.member(this.expr(e.expression, steps + 1), e.argumentExpression.text, steps + 1);
     }
-    if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'require' && !lookup(e.expression)) {
+    if (
+      ts.isCallExpression(e) &&
+      ts.isIdentifier(e.expression) &&
+      e.expression.text === 'require' &&
+      !lookup(e.expression)
+    ) {
       const arg = e.arguments[0];
       if (arg && ts.isStringLiteral(arg)) return this.moduleOrigin(e.getSourceFile(), arg.text);
     }
     if (ts.isAwaitExpression(e) && ts.isCallExpression(skipOuter(e.expression))) {
       const inner = skipOuter(e.expression) as ts.CallExpression;
       // `await import('pg')`
-      if (inner.expression.kind === ts.SyntaxKind.ImportKeyword && inner.arguments[0] && ts.isStringLiteral(inner.arguments[0])) {
+      if (
+        inner.expression.kind === ts.SyntaxKind.ImportKeyword &&
+        inner.arguments[0] &&
+        ts.isStringLiteral(inner.arguments[0])
+      ) {
         return this.moduleOrigin(e.getSourceFile(), inner.arguments[0].text);
       }
     }
-    if (ts.isFunctionExpression(e) || ts.isArrowFunction(e)) return { kind: 'function', decl: e, name: functionName(e) };
+    if (ts.isFunctionExpression(e) || ts.isArrowFunction(e))
+      return { kind: 'function', decl: e, name: functionName(e) };
     if (ts.isClassExpression(e)) return { kind: 'class', decl: e };
     return { kind: 'expr', expr: e };
   }
@@ -82,7 +106,9 @@ export class OriginResolver {
       case 'variable': {
         if (!isStableVariable(binding)) {
           const lazy = lazySingletonValue(binding);
-          return lazy ? this.expr(lazy, steps + 1) : { kind: 'unknown', reason: `\`${(binding as Binding).name}\` is reassigned` };
+          return lazy
+            ? this.expr(lazy, steps + 1)
+            : { kind: 'unknown', reason: `\`${(binding as Binding).name}\` is reassigned` };
         }
         const init = binding.decl.initializer;
         if (!init) return { kind: 'unknown', reason: `\`${binding.name}\` has no initializer` };
@@ -100,7 +126,11 @@ export class OriginResolver {
         const id = `${sf.fileName}\u0000${binding.module}\u0000${binding.imported}`;
         if (!this.imports.has(id)) this.imports.set(id, resolveImport(this.host, sf.fileName, binding));
         const target = this.imports.get(id);
-        if (!target) return { kind: 'unknown', reason: `cannot resolve import of \`${binding.imported}\` from '${binding.module}'` };
+        if (!target)
+          return {
+            kind: 'unknown',
+            reason: `cannot resolve import of \`${binding.imported}\` from '${binding.module}'`,
+          };
         return this.exportTarget(target, steps);
       }
       default:
@@ -108,7 +138,10 @@ export class OriginResolver {
     }
   }
 
-  /** The one expression a called in-repo function returns (an arrow's body, or its only return statement), if there is exactly one. */
+  /**
+   * The one expression a called in-repo function returns (an arrow's body, or its only return statement), if there is
+   * exactly one.
+   */
   private singleReturn(call: ts.Expression, steps: number): ts.Expression | undefined {
     let e = skipOuter(call);
     while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
@@ -128,14 +161,18 @@ export class OriginResolver {
         const id = `${origin.sf.fileName}\u0000.\u0000${key}`;
         if (!this.imports.has(id)) this.imports.set(id, resolveExport(this.host, origin.sf, String(key), 0));
         const target = this.imports.get(id);
-        return target ? this.exportTarget(target, steps) : { kind: 'unknown', reason: `module ${origin.sf.fileName} has no export \`${key}\`` };
+        return target
+          ? this.exportTarget(target, steps)
+          : { kind: 'unknown', reason: `module ${origin.sf.fileName} has no export \`${key}\`` };
       }
       case 'expr': {
         const e = skipOuter(origin.expr);
         if (ts.isObjectLiteralExpression(e)) return this.property(e, String(key), steps);
         if (e.kind === ts.SyntaxKind.ThisKeyword) {
           const cls = enclosingClass(e);
-          return cls ? this.classMember(cls, String(key), steps) : { kind: 'unknown', reason: '`this` outside a class' };
+          return cls
+            ? this.classMember(cls, String(key), steps)
+            : { kind: 'unknown', reason: '`this` outside a class' };
         }
         if (ts.isNewExpression(e)) {
           const cls = this.expr(e.expression, steps + 1);
@@ -143,10 +180,13 @@ export class OriginResolver {
         }
         if (ts.isArrayLiteralExpression(e) && typeof key === 'number') {
           const el = e.elements[key];
-          return el && !ts.isSpreadElement(el) ? this.expr(el, steps + 1) : { kind: 'unknown', reason: 'array element is not static' };
+          return el && !ts.isSpreadElement(el)
+            ? this.expr(el, steps + 1)
+            : { kind: 'unknown', reason: 'array element is not static' };
         }
         // A method the extension's `client` component defines: `$extends({ client: { $transaction } })`.
-        const overridden = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? extensionClientMethod(e, String(key), this) : undefined;
+        const overridden =
+          ts.isCallExpression(e) || ts.isAwaitExpression(e) ? extensionClientMethod(e, String(key), this) : undefined;
         if (overridden) return overridden;
         // const { knex } = makeDb(): the property of what an in-repo factory returns.
         const returned = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? this.singleReturn(e, steps) : undefined;
@@ -163,11 +203,19 @@ export class OriginResolver {
     for (let i = obj.properties.length - 1; i >= 0; i--) {
       const p = obj.properties[i]!;
       if (ts.isSpreadAssignment(p)) return { kind: 'unknown', reason: 'object spread hides the property' };
-      const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name)) ? p.name.text : undefined;
+      const name =
+        p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name))
+          ? p.name.text
+          : undefined;
       if (name !== key) continue;
       // `deps.db = pool` after the object was built: not one value (providers/carried.ts).
       const replaced = replacementsOf(this.facts, obj, key);
-      if (replaced.length > 0) return { kind: 'unknown', reason: `\`${key}\` of the object built at ${lineOf(obj)} is replaced at ${replaced.map((r) => lineOf(r.at)).join(', ')}` };
+      if (replaced.length > 0)
+        return {
+          kind: 'unknown',
+          reason: `\`${key}\` of the object built at ${lineOf(obj)} is replaced at ` +
+            `${replaced.map((r) => lineOf(r.at)).join(', ')}`,
+        };
       if (ts.isPropertyAssignment(p)) return this.expr(p.initializer, steps + 1);
       if (ts.isShorthandPropertyAssignment(p)) return this.identifier(p.name, steps + 1);
       if (ts.isMethodDeclaration(p)) return { kind: 'function', decl: p, name: key };
@@ -182,8 +230,10 @@ export class OriginResolver {
       if (!m.name || m.name.getText() !== key) continue;
       if (ts.isMethodDeclaration(m)) return { kind: 'function', decl: m, name: key };
       if (ts.isPropertyDeclaration(m)) {
-        if (m.initializer && (ts.isArrowFunction(m.initializer) || ts.isFunctionExpression(m.initializer))) return { kind: 'function', decl: m.initializer, name: key };
-        if (m.initializer && m.modifiers?.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword)) return this.expr(m.initializer, steps + 1);
+        if (m.initializer && (ts.isArrowFunction(m.initializer) || ts.isFunctionExpression(m.initializer)))
+          return { kind: 'function', decl: m.initializer, name: key };
+        if (m.initializer && m.modifiers?.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword))
+          return this.expr(m.initializer, steps + 1);
         // A field the constructor assigns once (`this.db = db`): that value (providers/carried.ts).
         if (!m.initializer) {
           const assigned = constructorAssignment(cls, key);
@@ -193,7 +243,9 @@ export class OriginResolver {
       }
     }
     const ctor = cls.members.find(ts.isConstructorDeclaration);
-    const index = ctor ? ctor.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === key && !!ts.getModifiers(p)?.length) : -1;
+    const index = ctor
+      ? ctor.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === key && !!ts.getModifiers(p)?.length)
+      : -1;
     if (ctor && index >= 0) {
       const decl = ctor.parameters[index]!;
       return { kind: 'param', binding: { kind: 'parameter', name: key, decl, fn: ctor, index, path: [] }, path: [] };
@@ -210,7 +262,11 @@ export class OriginResolver {
       case 'module':
         return { kind: 'module', sf: target.sf };
       case 'external':
-        return { kind: 'external', module: target.module, path: target.name === '*' || target.name === 'default' ? [] : [target.name] };
+        return {
+          kind: 'external',
+          module: target.module,
+          path: target.name === '*' || target.name === 'default' ? [] : [target.name],
+        };
     }
   }
 
@@ -222,7 +278,9 @@ export class OriginResolver {
       const target = this.host.getSourceFile(file);
       return target ? { kind: 'module', sf: target } : { kind: 'unknown', reason: `cannot read ${specifier}` };
     }
-    return specifier.startsWith('.') ? { kind: 'unknown', reason: `cannot resolve '${specifier}'` } : { kind: 'external', module: specifier, path: [] };
+    return specifier.startsWith('.')
+      ? { kind: 'unknown', reason: `cannot resolve '${specifier}'` }
+      : { kind: 'external', module: specifier, path: [] };
   }
 }
 
@@ -233,7 +291,15 @@ function enclosingClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {
 }
 
 export function functionName(fn: ts.Node): string {
-  if ((ts.isFunctionDeclaration(fn) || ts.isFunctionExpression(fn) || ts.isMethodDeclaration(fn) || ts.isClassDeclaration(fn)) && fn.name && ts.isIdentifier(fn.name)) return fn.name.text;
+  if (
+    (ts.isFunctionDeclaration(fn) ||
+      ts.isFunctionExpression(fn) ||
+      ts.isMethodDeclaration(fn) ||
+      ts.isClassDeclaration(fn)) &&
+    fn.name &&
+    ts.isIdentifier(fn.name)
+  )
+    return fn.name.text;
   const parent = fn.parent;
   if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
   if (parent && ts.isPropertyAssignment(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
@@ -292,7 +358,10 @@ function withoutComments(node: ts.Node, max: number): string {
   return out;
 }
 
-/** What a function body returns when it has one return: an arrow's expression, or a block's only return statement's (nested functions aside). */
+/**
+ * What a function body returns when it has one return: an arrow's expression, or a block's only return statement's
+ * (nested functions aside).
+ */
 export function onlyReturn(body: ts.ConciseBody): ts.Expression | undefined {
   if (!ts.isBlock(body)) return body;
   const found: ts.Expression[] = [];

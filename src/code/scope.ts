@@ -10,7 +10,14 @@ export type BindingPath = (string | number)[];
 
 export type Binding =
   | { kind: 'variable'; name: string; decl: ts.VariableDeclaration; flags: 'const' | 'let' | 'var'; path: BindingPath }
-  | { kind: 'parameter'; name: string; decl: ts.ParameterDeclaration; fn: ts.SignatureDeclaration; index: number; path: BindingPath }
+  | {
+      kind: 'parameter';
+      name: string;
+      decl: ts.ParameterDeclaration;
+      fn: ts.SignatureDeclaration;
+      index: number;
+      path: BindingPath;
+    }
   | { kind: 'function'; name: string; decl: ts.FunctionDeclaration | ts.FunctionExpression }
   | { kind: 'class'; name: string; decl: ts.ClassDeclaration }
   | { kind: 'import'; name: string; module: string; imported: string; decl: ts.Node }
@@ -69,8 +76,10 @@ const SCOPE_KINDS = new Set([
 ]);
 
 function isScope(node: ts.Node, from: ts.Node): boolean {
-  if (node.kind === ts.SyntaxKind.Block) return !(node.parent && isFunctionLike(node.parent) && node.parent.body === node);
-  if (node.kind === ts.SyntaxKind.ClassDeclaration || node.kind === ts.SyntaxKind.ClassExpression) return from !== (node as ts.ClassLikeDeclaration).name;
+  if (node.kind === ts.SyntaxKind.Block)
+    return !(node.parent && isFunctionLike(node.parent) && node.parent.body === node);
+  if (node.kind === ts.SyntaxKind.ClassDeclaration || node.kind === ts.SyntaxKind.ClassExpression)
+    return from !== (node as ts.ClassLikeDeclaration).name;
   return SCOPE_KINDS.has(node.kind);
 }
 
@@ -88,8 +97,13 @@ function collect(scope: ts.Node, map: Map<string, Binding>): void {
     collectStatements(scope.statements, map, true);
     collectVars(scope, map);
   } else if (isFunctionLike(scope)) {
-    if (ts.isFunctionExpression(scope) && scope.name) map.set(scope.name.text, { kind: 'function', name: scope.name.text, decl: scope });
-    scope.parameters.forEach((p, index) => bindPattern(p.name, [], (name, path) => map.set(name, { kind: 'parameter', name, decl: p, fn: scope, index, path })));
+    if (ts.isFunctionExpression(scope) && scope.name)
+      map.set(scope.name.text, { kind: 'function', name: scope.name.text, decl: scope });
+    scope.parameters.forEach((p, index) =>
+      bindPattern(p.name, [], (name, path) =>
+        map.set(name, { kind: 'parameter', name, decl: p, fn: scope, index, path }),
+      ),
+    );
     if (scope.body && ts.isBlock(scope.body)) {
       collectStatements(scope.body.statements, map, false);
       collectVars(scope.body, map);
@@ -109,7 +123,11 @@ function collect(scope: ts.Node, map: Map<string, Binding>): void {
   }
 }
 
-function collectStatements(statements: ts.NodeArray<ts.Statement>, map: Map<string, Binding>, moduleLevel: boolean): void {
+function collectStatements(
+  statements: ts.NodeArray<ts.Statement>,
+  map: Map<string, Binding>,
+  moduleLevel: boolean,
+): void {
   for (const st of statements) {
     if (ts.isVariableStatement(st)) {
       if (st.declarationList.flags & ts.NodeFlags.BlockScoped) bindList(st.declarationList, map);
@@ -117,25 +135,43 @@ function collectStatements(statements: ts.NodeArray<ts.Statement>, map: Map<stri
       map.set(st.name.text, { kind: 'function', name: st.name.text, decl: st });
     } else if (ts.isClassDeclaration(st) && st.name) {
       map.set(st.name.text, { kind: 'class', name: st.name.text, decl: st });
-    } else if (ts.isEnumDeclaration(st) || ts.isModuleDeclaration(st) || ts.isTypeAliasDeclaration(st) || ts.isInterfaceDeclaration(st)) {
+    } else if (
+      ts.isEnumDeclaration(st) ||
+      ts.isModuleDeclaration(st) ||
+      ts.isTypeAliasDeclaration(st) ||
+      ts.isInterfaceDeclaration(st)
+    ) {
       if (ts.isIdentifier(st.name)) map.set(st.name.text, { kind: 'other', name: st.name.text, decl: st });
     } else if (moduleLevel && ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier)) {
       const module = st.moduleSpecifier.text;
       const clause = st.importClause;
       if (!clause) continue;
-      if (clause.name) map.set(clause.name.text, { kind: 'import', name: clause.name.text, module, imported: 'default', decl: st });
+      if (clause.name)
+        map.set(clause.name.text, { kind: 'import', name: clause.name.text, module, imported: 'default', decl: st });
       const bindings = clause.namedBindings;
       if (bindings && ts.isNamespaceImport(bindings)) {
         map.set(bindings.name.text, { kind: 'import', name: bindings.name.text, module, imported: '*', decl: st });
       } else if (bindings) {
         for (const el of bindings.elements) {
-          map.set(el.name.text, { kind: 'import', name: el.name.text, module, imported: (el.propertyName ?? el.name).text, decl: st });
+          map.set(el.name.text, {
+            kind: 'import',
+            name: el.name.text,
+            module,
+            imported: (el.propertyName ?? el.name).text,
+            decl: st,
+          });
         }
       }
     } else if (moduleLevel && ts.isImportEqualsDeclaration(st)) {
       const ref = st.moduleReference;
       if (ts.isExternalModuleReference(ref) && ts.isStringLiteral(ref.expression)) {
-        map.set(st.name.text, { kind: 'import', name: st.name.text, module: ref.expression.text, imported: '*', decl: st });
+        map.set(st.name.text, {
+          kind: 'import',
+          name: st.name.text,
+          module: ref.expression.text,
+          imported: '*',
+          decl: st,
+        });
       }
     }
   }
@@ -158,14 +194,23 @@ function bindList(list: ts.VariableDeclarationList, map: Map<string, Binding>): 
   }
 }
 
-export function bindPattern(name: ts.BindingName, path: BindingPath, bind: (name: string, path: BindingPath) => void): void {
+export function bindPattern(
+  name: ts.BindingName,
+  path: BindingPath,
+  bind: (name: string, path: BindingPath) => void,
+): void {
   if (ts.isIdentifier(name)) {
     bind(name.text, path);
   } else if (ts.isObjectBindingPattern(name)) {
     for (const el of name.elements) {
       if (el.dotDotDotToken) continue;
       const prop = el.propertyName ?? el.name;
-      const key = ts.isIdentifier(prop) || ts.isStringLiteral(prop) ? prop.text : ts.isComputedPropertyName(prop) && ts.isStringLiteral(prop.expression) ? prop.expression.text : '?';
+      const key =
+        ts.isIdentifier(prop) || ts.isStringLiteral(prop)
+          ? prop.text
+          : ts.isComputedPropertyName(prop) && ts.isStringLiteral(prop.expression)
+            ? prop.expression.text
+            : '?';
       bindPattern(el.name, [...path, key], bind);
     }
   } else {
@@ -192,9 +237,17 @@ function isReassigned(binding: Extract<Binding, { kind: 'variable' }>): boolean 
     const scopeRoot = findScopeRoot(decl);
     const found = names;
     const visit = (node: ts.Node): void => {
-      if (ts.isBinaryExpression(node) && node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && node.operatorToken.kind <= ts.SyntaxKind.LastAssignment && ts.isIdentifier(node.left)) {
+      if (
+        ts.isBinaryExpression(node) &&
+        node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+        node.operatorToken.kind <= ts.SyntaxKind.LastAssignment &&
+        ts.isIdentifier(node.left)
+      ) {
         if (lookup(node.left)?.decl === decl) found.add(node.left.text);
-      } else if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && ts.isIdentifier(node.operand)) {
+      } else if (
+        (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) &&
+        ts.isIdentifier(node.operand)
+      ) {
         if (lookup(node.operand)?.decl === decl) found.add(node.operand.text);
       }
     };
@@ -223,15 +276,28 @@ const lazyCache = new WeakMap<ts.VariableDeclaration, ts.Expression | undefined>
 
 function lazyValue(binding: Extract<Binding, { kind: 'variable' }>): ts.Expression | undefined {
   const init = binding.decl.initializer && skipOuter(binding.decl.initializer);
-  if (init && init.kind !== ts.SyntaxKind.NullKeyword && !(ts.isIdentifier(init) && init.text === 'undefined')) return undefined;
+  if (init && init.kind !== ts.SyntaxKind.NullKeyword && !(ts.isIdentifier(init) && init.text === 'undefined'))
+    return undefined;
   const assigned: ts.Expression[] = [];
   let other = false;
   const decl = binding.decl;
   walkDescendants(findScopeRoot(decl), (node) => {
-    if (ts.isBinaryExpression(node) && node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && node.operatorToken.kind <= ts.SyntaxKind.LastAssignment && ts.isIdentifier(node.left) && lookup(node.left)?.decl === decl) {
+    if (
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+      node.operatorToken.kind <= ts.SyntaxKind.LastAssignment &&
+      ts.isIdentifier(node.left) &&
+      lookup(node.left)?.decl === decl
+    ) {
       if (node.operatorToken.kind === ts.SyntaxKind.EqualsToken) assigned.push(node.right);
       else other = true;
-    } else if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken) && ts.isIdentifier(node.operand) && lookup(node.operand)?.decl === decl) other = true;
+    } else if (
+      (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) &&
+      (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken) &&
+      ts.isIdentifier(node.operand) &&
+      lookup(node.operand)?.decl === decl
+    )
+      other = true;
   });
   return !other && assigned.length === 1 ? assigned[0] : undefined;
 }
@@ -246,7 +312,14 @@ function findScopeRoot(node: ts.Node): ts.Node {
 export function skipOuter(expr: ts.Expression): ts.Expression {
   let e = expr;
   for (;;) {
-    if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
+    if (
+      ts.isParenthesizedExpression(e) ||
+      ts.isAsExpression(e) ||
+      ts.isSatisfiesExpression(e) ||
+      ts.isNonNullExpression(e) ||
+      ts.isTypeAssertionExpression(e)
+    )
+      e = e.expression;
     else return e;
   }
 }

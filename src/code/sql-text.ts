@@ -30,7 +30,10 @@ export class SqlTextFolder {
     const kind = (allowHoles: boolean): FactKind<ts.Expression, Folded> => ({
       name: allowHoles ? 'sql-text' : 'sql-constant',
       compute: (e) => this.compute(e, allowHoles, 0),
-      conservative: (_e, why) => ({ ok: false, reason: why === 'depth' ? 'the SQL text is built too deeply' : 'the SQL text is defined in terms of itself' }),
+      conservative: (_e, why) => ({
+        ok: false,
+        reason: why === 'depth' ? 'the SQL text is built too deeply' : 'the SQL text is defined in terms of itself',
+      }),
       same: sameFolded,
     });
     this.kinds = { holes: kind(true), constant: kind(false) };
@@ -38,7 +41,9 @@ export class SqlTextFolder {
 
   /** Arguments of the helper whose returned fragment is being folded, by parameter (identifier helpers). */
   private args = new Map<ts.ParameterDeclaration, ts.Expression>();
-  /** Constant values of parameters and loop variables, while a caller evaluates code for given values (code migrations). */
+  /**
+   * Constant values of parameters and loop variables, while a caller evaluates code for given values (code migrations).
+   */
   private bindings = new Map<ts.Node, string>();
 
   /** Runs `fn` with these declarations (parameters, loop variables) holding these constant strings. */
@@ -52,7 +57,10 @@ export class SqlTextFolder {
     }
   }
 
-  /** Runs `fn` with these parameters bound to these arguments (a table-generic builder's body, folded for one of its calls). */
+  /**
+   * Runs `fn` with these parameters bound to these arguments (a table-generic builder's body, folded for one of its
+   * calls).
+   */
   withArgs<T>(args: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>, fn: () => T): T {
     const saved = this.args;
     this.args = new Map([...saved, ...args]);
@@ -98,7 +106,11 @@ export class SqlTextFolder {
       let acc: Folded = text(e.template.head.text);
       for (const span of e.template.templateSpans) {
         const e = skipOuter(span.expression);
-        if (ts.isCallExpression(e) && !ts.isPropertyAccessExpression(e.expression) && this.fromDbLibrary(e.expression, 0)) {
+        if (
+          ts.isCallExpression(e) &&
+          !ts.isPropertyAccessExpression(e.expression) &&
+          this.fromDbLibrary(e.expression, 0)
+        ) {
           acc = concat(concat(acc, { ok: true, variants: [HELPER], holes: [] }), text(span.literal.text));
           continue;
         }
@@ -106,12 +118,23 @@ export class SqlTextFolder {
         const fragment = found?.fragment;
         const saved = this.args;
         if (found) this.args = found.args;
-        let part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : fragment.join ? this.libraryJoin(fragment.join, depth) : this.fold(fragment.text ?? span.expression, false, depth + 1)) : this.part(span.expression, true, depth);
+        let part = fragment
+          ? fragment.identifier
+            ? this.identifier(fragment.identifier, depth)
+            : fragment.join
+              ? this.libraryJoin(fragment.join, depth)
+              : this.fold(fragment.text ?? span.expression, false, depth + 1)
+          : this.part(span.expression, true, depth);
         // `SET LOCAL app.x = '${sql.raw(id)}'`: a raw splice inside a quoted literal is that
         // literal's value; the parser then checks the hole really lands in a string constant.
         if (!part.ok && fragment?.text && insideQuotes(acc)) part = this.part(fragment.text, true, depth);
         this.args = saved;
-        if (!part.ok && fragment) return { ok: false, reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a constant` };
+        if (!part.ok && fragment)
+          return {
+            ok: false,
+            reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a ` +
+              `constant`,
+          };
         acc = concat(concat(acc, part), text(span.literal.text));
       }
       return acc;
@@ -137,12 +160,17 @@ export class SqlTextFolder {
         const inner = this.fold(target, allowHoles, depth + 1);
         return inner.ok ? { ok: true, variants: inner.variants.map((v) => v[method]()), holes: inner.holes } : inner;
       }
-      if (method === 'join' && ts.isArrayLiteralExpression(target)) return this.join(target, e.arguments[0], allowHoles, depth);
+      if (method === 'join' && ts.isArrayLiteralExpression(target))
+        return this.join(target, e.arguments[0], allowHoles, depth);
     }
-    if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && e.arguments?.[0] && this.isSqlWrapper(e.expression)) return this.fold(e.arguments[0], allowHoles, depth + 1);
+    if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && e.arguments?.[0] && this.isSqlWrapper(e.expression))
+      return this.fold(e.arguments[0], allowHoles, depth + 1);
     if (ts.isIdentifier(e) && this.bindings.size > 0) {
       const b = lookup(e);
-      const bound = b && (b.kind === 'parameter' || b.kind === 'variable') && b.path.length === 0 ? this.bindings.get(b.decl) : undefined;
+      const bound =
+        b && (b.kind === 'parameter' || b.kind === 'variable') && b.path.length === 0
+          ? this.bindings.get(b.decl)
+          : undefined;
       if (bound !== undefined) return text(bound);
     }
     if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
@@ -153,7 +181,11 @@ export class SqlTextFolder {
         // Inside an identifier helper called with a constant table (ident(Users)): its argument.
         let arg = this.args.get(origin.binding.decl);
         // A builder's parameter bound to its caller's own parameter, bound in turn (save(t) → insertInto(t, …)).
-        for (let i = 0, o = arg && this.origins.expr(arg); arg && o && o.kind === 'param' && o.path.length === 0 && this.args.has(o.binding.decl) && i < this.args.size; i++) {
+        for (
+          let i = 0, o = arg && this.origins.expr(arg);
+          arg && o && o.kind === 'param' && o.path.length === 0 && this.args.has(o.binding.decl) && i < this.args.size;
+          i++
+        ) {
           arg = this.args.get(o.binding.decl)!;
           o = this.origins.expr(arg);
         }
@@ -176,14 +208,19 @@ export class SqlTextFolder {
     const dotted = ['table', 'ref'].includes((call.expression as ts.PropertyAccessExpression).name.text);
     const parts: string[] = [];
     for (const arg of call.arguments) {
-      const items = ts.isArrayLiteralExpression(skipOuter(arg)) ? (skipOuter(arg) as ts.ArrayLiteralExpression).elements : [arg];
+      const items = ts.isArrayLiteralExpression(skipOuter(arg))
+        ? (skipOuter(arg) as ts.ArrayLiteralExpression).elements
+        : [arg];
       for (const item of items) {
         const f = this.fold(item as ts.Expression, false, depth + 1);
-        if (!f.ok || f.variants.length !== 1) return { ok: false, reason: `\`${shortText(call, 40)}\` names an identifier that is not a constant` };
+        if (!f.ok || f.variants.length !== 1)
+          return { ok: false, reason: `\`${shortText(call, 40)}\` names an identifier that is not a constant` };
         parts.push(...(dotted ? f.variants[0]!.split('.') : [f.variants[0]!]));
       }
     }
-    return parts.length ? text(parts.map((p) => `"${p.replace(/"/g, '""')}"`).join('.')) : { ok: false, reason: `\`${shortText(call, 40)}\` names no identifier` };
+    return parts.length
+      ? text(parts.map((p) => `"${p.replace(/"/g, '""')}"`).join('.'))
+      : { ok: false, reason: `\`${shortText(call, 40)}\` names no identifier` };
   }
 
   /**
@@ -200,17 +237,27 @@ export class SqlTextFolder {
       const sepArg = call.arguments[1];
       const sepFragment = sepArg ? rawFragment(sepArg, (x) => this.fromDbLibrary(x, 0)) : undefined;
       const sep = sepArg ? this.fold(sepFragment?.text ?? sepArg, false, depth + 1) : text(',');
-      if (!sep.ok || sep.variants.length !== 1) return { ok: false, reason: 'the separator of sql.join() is not a constant' };
+      if (!sep.ok || sep.variants.length !== 1)
+        return { ok: false, reason: 'the separator of sql.join() is not a constant' };
       let acc: Folded | undefined;
       for (const el of list.elements) {
         if (ts.isSpreadElement(el)) return { ok: false, reason: 'array spread in sql.join()' };
         const fragment = rawFragment(el, (x) => this.fromDbLibrary(x, 0));
-        const part = fragment ? (fragment.identifier ? this.identifier(fragment.identifier, depth) : this.fold(fragment.text ?? el, true, depth + 1)) : this.part(el, true, depth);
+        const part = fragment
+          ? fragment.identifier
+            ? this.identifier(fragment.identifier, depth)
+            : this.fold(fragment.text ?? el, true, depth + 1)
+          : this.part(el, true, depth);
         acc = acc ? concat(concat(acc, sep), part) : part;
       }
       return acc ?? text('');
     }
-    if (ts.isCallExpression(list) && ts.isPropertyAccessExpression(list.expression) && list.expression.name.text === 'map' && mapsToFragments(list, (x) => this.fromDbLibrary(x, 0))) {
+    if (
+      ts.isCallExpression(list) &&
+      ts.isPropertyAccessExpression(list.expression) &&
+      list.expression.name.text === 'map' &&
+      mapsToFragments(list, (x) => this.fromDbLibrary(x, 0))
+    ) {
       return { ok: false, reason: `\`${shortText(call, 40)}\` joins SQL fragments built per element` };
     }
     return { ok: true, variants: [HOLE], holes: [shortText(listArg, 40)] };
@@ -222,7 +269,12 @@ export class SqlTextFolder {
    * arguments given (const ident = (t) => sql.identifier([t.name]); ident(Users)), with
    * the helper's parameters bound to those arguments.
    */
-  private fragmentOf(expr: ts.Expression, depth: number): { fragment: NonNullable<ReturnType<typeof rawFragment>>; args: Map<ts.ParameterDeclaration, ts.Expression> } | undefined {
+  private fragmentOf(
+    expr: ts.Expression,
+    depth: number,
+  ):
+    | { fragment: NonNullable<ReturnType<typeof rawFragment>>; args: Map<ts.ParameterDeclaration, ts.Expression> }
+    | undefined {
     const isLib = (x: ts.Expression): boolean => this.fromDbLibrary(x, 0);
     let e = skipOuter(expr);
     let args = this.args;
@@ -271,7 +323,12 @@ export class SqlTextFolder {
     // A callback's parameter handed out by a library value: sql.begin(async (tx) => …).
     if (origin.kind === 'param') {
       const call = origin.binding.fn.parent;
-      return !!call && ts.isCallExpression(call) && ts.isPropertyAccessExpression(skipOuter(call.expression)) && this.fromDbLibrary((skipOuter(call.expression) as ts.PropertyAccessExpression).expression, depth + 1);
+      return (
+        !!call &&
+        ts.isCallExpression(call) &&
+        ts.isPropertyAccessExpression(skipOuter(call.expression)) &&
+        this.fromDbLibrary((skipOuter(call.expression) as ts.PropertyAccessExpression).expression, depth + 1)
+      );
     }
     if (origin.kind !== 'expr') return false;
     const value = skipOuter(origin.expr);
@@ -285,7 +342,12 @@ export class SqlTextFolder {
     return { ok: true, variants: [HOLE], holes: [shortText(expr, 40)] };
   }
 
-  private join(array: ts.ArrayLiteralExpression, sepExpr: ts.Expression | undefined, allowHoles: boolean, depth: number): Folded {
+  private join(
+    array: ts.ArrayLiteralExpression,
+    sepExpr: ts.Expression | undefined,
+    allowHoles: boolean,
+    depth: number,
+  ): Folded {
     const sep = sepExpr ? this.fold(sepExpr, false, depth + 1) : text(',');
     if (!sep.ok || sep.variants.length !== 1) return { ok: false, reason: 'join separator is not a constant' };
     let acc: Folded | undefined;
@@ -298,7 +360,19 @@ export class SqlTextFolder {
   }
 }
 
-const RAW_METHODS = new Set(['raw', 'unsafe', 'identifier', 'id', 'ref', 'table', 'lit', 'literal', 'join', 'fragment', 'empty']);
+const RAW_METHODS = new Set([
+  'raw',
+  'unsafe',
+  'identifier',
+  'id',
+  'ref',
+  'table',
+  'lit',
+  'literal',
+  'join',
+  'fragment',
+  'empty',
+]);
 
 /**
  * An interpolation that splices SQL rather than binding a value: sql.raw(text),
@@ -307,10 +381,18 @@ const RAW_METHODS = new Set(['raw', 'unsafe', 'identifier', 'id', 'ref', 'table'
  */
 const IDENTIFIER_METHODS = new Set(['table', 'id', 'ref', 'identifier']);
 
-function rawFragment(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => boolean): { text?: ts.Expression; identifier?: ts.CallExpression; join?: ts.CallExpression } | undefined {
+function rawFragment(
+  expr: ts.Expression,
+  fromDbLibrary: (e: ts.Expression) => boolean,
+): { text?: ts.Expression; identifier?: ts.CallExpression; join?: ts.CallExpression } | undefined {
   const e = skipOuter(expr);
   if (ts.isTaggedTemplateExpression(e)) return { text: e.template };
-  if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && RAW_METHODS.has(e.expression.name.text) && fromDbLibrary(e.expression.expression)) {
+  if (
+    ts.isCallExpression(e) &&
+    ts.isPropertyAccessExpression(e.expression) &&
+    RAW_METHODS.has(e.expression.name.text) &&
+    fromDbLibrary(e.expression.expression)
+  ) {
     const arg = e.arguments[0];
     const method = e.expression.name.text;
     if (IDENTIFIER_METHODS.has(method)) return { identifier: e };
@@ -349,8 +431,10 @@ function concat(a: Folded, b: Folded): Folded {
   if (!b.ok) return b;
   const variants: string[] = [];
   for (const x of a.variants) for (const y of b.variants) variants.push(x + y);
-  if (variants.some((v) => v.length > MAX_TEXT)) return { ok: false, reason: `the SQL text is longer than ${MAX_TEXT} characters` };
-  if (variants.length > MAX_VARIANTS) return { ok: false, reason: `the SQL text has more than ${MAX_VARIANTS} variants` };
+  if (variants.some((v) => v.length > MAX_TEXT))
+    return { ok: false, reason: `the SQL text is longer than ${MAX_TEXT} characters` };
+  if (variants.length > MAX_VARIANTS)
+    return { ok: false, reason: `the SQL text has more than ${MAX_VARIANTS} variants` };
   return { ok: true, variants, holes: [...a.holes, ...b.holes] };
 }
 
@@ -358,7 +442,8 @@ function union(a: Folded, b: Folded): Folded {
   if (!a.ok) return a;
   if (!b.ok) return b;
   const variants = [...new Set([...a.variants, ...b.variants])];
-  if (variants.length > MAX_VARIANTS) return { ok: false, reason: `the SQL text has more than ${MAX_VARIANTS} variants` };
+  if (variants.length > MAX_VARIANTS)
+    return { ok: false, reason: `the SQL text has more than ${MAX_VARIANTS} variants` };
   return { ok: true, variants, holes: [...a.holes, ...b.holes] };
 }
 
@@ -385,7 +470,8 @@ export function expandHelpers(variant: string): string | null {
   const combos = HELPER_SHAPES.length ** count;
   for (let c = 0; c < combos; c++) {
     let out = parts[0]!;
-    for (let i = 0, k = c; i < count; i++, k = Math.floor(k / HELPER_SHAPES.length)) out += HELPER_SHAPES[k % HELPER_SHAPES.length]! + parts[i + 1]!;
+    for (let i = 0, k = c; i < count; i++, k = Math.floor(k / HELPER_SHAPES.length))
+      out += HELPER_SHAPES[k % HELPER_SHAPES.length]! + parts[i + 1]!;
     if (parseSql(fillHoles(out)).ok) return out;
   }
   return null;
@@ -393,5 +479,9 @@ export function expandHelpers(variant: string): string | null {
 
 function sameFolded(a: Folded, b: Folded): boolean {
   if (!a.ok || !b.ok) return a.ok === b.ok && (a.ok || a.reason === (b as typeof a).reason);
-  return a.variants.length === b.variants.length && a.variants.every((v, i) => v === b.variants[i]) && a.holes.join('\u0000') === b.holes.join('\u0000');
+  return (
+    a.variants.length === b.variants.length &&
+    a.variants.every((v, i) => v === b.variants[i]) &&
+    a.holes.join('\u0000') === b.holes.join('\u0000')
+  );
 }

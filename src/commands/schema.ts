@@ -25,9 +25,13 @@ export function schemaCommand(opts: SchemaCommandOptions, out: (text: string) =>
   // The same root and config paths as `audit` (a config kept outside the tree describes it).
   const { root, config } = auditRoots(loaded, path.resolve(opts.path), !!opts.config);
   const source = opts.from ?? (opts.databaseUrl || config.databaseUrl ? 'database' : 'replay');
-  const { model, migrationsHash } = sourceModel(root, config, { source, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) });
+  const { model, migrationsHash } = sourceModel(root, config, {
+    source,
+    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+  });
   const text = serializeSnapshot(toSnapshot(model, migrationsHash));
-  const file = (v: string | boolean | undefined): string => path.resolve(root, typeof v === 'string' ? v : (config.schemaSnapshot ?? 'rls-guard.schema.json'));
+  const file = (v: string | boolean | undefined): string =>
+    path.resolve(root, typeof v === 'string' ? v : (config.schemaSnapshot ?? 'rls-guard.schema.json'));
   if (opts.check) {
     const target = file(opts.check);
     const rel = path.relative(process.cwd(), target) || target;
@@ -42,13 +46,21 @@ export function schemaCommand(opts: SchemaCommandOptions, out: (text: string) =>
       out(`${rel} matches the ${source === 'database' ? 'database' : 'migrations'}.\n`);
       return 0;
     }
-    out(`${rel} is stale: it no longer matches the ${source === 'database' ? 'database' : 'migrations'}.\n${describeDrift(JSON.parse(current) as Snapshot, JSON.parse(text) as Snapshot)}Run \`rls-guard schema --write\` and commit the result.\n`);
+    out(
+      `${rel} is stale: it no longer matches the ${source === 'database' ? 'database' : 'migrations'}.\n` +
+        describeDrift(JSON.parse(current) as Snapshot, JSON.parse(text) as Snapshot) +
+        'Run `rls-guard schema --write` and commit the result.\n',
+    );
     return 1;
   }
   if (opts.write) {
     const target = file(opts.write);
     fs.writeFileSync(target, text);
-    out(`wrote ${path.relative(process.cwd(), target) || target}: ${plural(model.tables.size, 'table')}, ${[...model.tables.values()].filter((t) => t.rlsEnabled).length} gated, ${plural(model.functions.size, 'function')}\n`);
+    out(
+      `wrote ${path.relative(process.cwd(), target) || target}: ${plural(model.tables.size, 'table')}, ` +
+      `${[...model.tables.values()].filter((t) => t.rlsEnabled).length} gated, ` +
+      `${plural(model.functions.size, 'function')}\n`,
+    );
     return 0;
   }
   out(opts.format === 'json' ? text : describeModel(model));
@@ -68,24 +80,36 @@ function describeDrift(before: Snapshot, after: Snapshot): string {
   };
   diff('table', before.tables ?? [], after.tables);
   diff('function', before.functions ?? [], after.functions);
-  if (before.migrationsHash !== after.migrationsHash) lines.push(`  migrations hash ${before.migrationsHash ?? 'none'} → ${after.migrationsHash ?? 'none'}`);
+  if (before.migrationsHash !== after.migrationsHash)
+    lines.push(`  migrations hash ${before.migrationsHash ?? 'none'} → ${after.migrationsHash ?? 'none'}`);
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
 function describeModel(model: RlsModel): string {
   const lines: string[] = [];
-  for (const s of model.sources ?? []) lines.push(`source: ${s.kind} ${s.ref} (${s.method})${s.facts ? ` for ${s.facts.join(', ')}` : ''}`);
+  for (const s of model.sources ?? [])
+    lines.push(`source: ${s.kind} ${s.ref} (${s.method})${s.facts ? ` for ${s.facts.join(', ')}` : ''}`);
   const gated = [...model.tables.values()].filter((t) => t.rlsEnabled).length;
   lines.push('', gated ? 'tables with row level security:' : 'tables with row level security: none');
   for (const t of [...model.tables.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     if (!t.rlsEnabled) continue;
-    const policies = t.policies.map((p) => `${p.name} [${p.command}${p.settings.length ? `; reads ${p.settings.join(', ')}` : ''}]`).join(', ');
-    lines.push(`  ${t.name}${t.forced ? ' (forced)' : ''}${t.owner ? `, owner ${t.owner}` : ''}${t.enabledAt ? `, enabled at ${t.enabledAt.file}:${t.enabledAt.line}` : ''}: ${policies || 'no policies (denies everything but the owner)'}`);
+    const policies = t.policies
+      .map((p) => `${p.name} [${p.command}${p.settings.length ? `; reads ${p.settings.join(', ')}` : ''}]`)
+      .join(', ');
+    const owner = t.owner ? `, owner ${t.owner}` : '';
+    const enabledAt = t.enabledAt ? `, enabled at ${t.enabledAt.file}:${t.enabledAt.line}` : '';
+    lines.push(
+      `  ${t.name}${t.forced ? ' (forced)' : ''}${owner}${enabledAt}: ` +
+        (policies || 'no policies (denies everything but the owner)'),
+    );
   }
-  const definers = [...model.functions.values()].filter((f) => f.securityDefiner).sort((a, b) => a.name.localeCompare(b.name));
+  const definers = [...model.functions.values()]
+    .filter((f) => f.securityDefiner)
+    .sort((a, b) => a.name.localeCompare(b.name));
   // No heading over nothing: say so in one line instead.
   lines.push('', definers.length ? 'SECURITY DEFINER functions:' : 'SECURITY DEFINER functions: none');
-  for (const f of definers) lines.push(`  ${f.name}()${f.searchPathPinned ? '' : ' (search_path not pinned)'} at ${f.at.file}:${f.at.line}`);
+  for (const f of definers)
+    lines.push(`  ${f.name}()${f.searchPathPinned ? '' : ' (search_path not pinned)'} at ${f.at.file}:${f.at.line}`);
   const writers = [...model.functions.values()].filter((f) => !f.securityDefiner && (f.writes?.length ?? 0) > 0);
   if (writers.length) {
     lines.push('', 'SECURITY INVOKER functions that write:');

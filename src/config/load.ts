@@ -9,7 +9,14 @@ import { ConfigError, validateConfig } from './validate.js';
 // Finds and validates rls-guard.config.{ts,mts,mjs,js,cjs,json} (or the "rls-guard" key of
 // package.json) by walking up from the audited path. Synchronous: the ESLint plugin reads it too.
 
-export const CONFIG_FILES = ['rls-guard.config.ts', 'rls-guard.config.mts', 'rls-guard.config.mjs', 'rls-guard.config.js', 'rls-guard.config.cjs', 'rls-guard.config.json'];
+export const CONFIG_FILES = [
+  'rls-guard.config.ts',
+  'rls-guard.config.mts',
+  'rls-guard.config.mjs',
+  'rls-guard.config.js',
+  'rls-guard.config.cjs',
+  'rls-guard.config.json',
+];
 
 export { ConfigError, validateConfig };
 
@@ -29,7 +36,10 @@ export function findConfigFile(start: string): string | null {
   for (;;) {
     const found = CONFIG_FILES.map((name) => path.join(dir, name)).filter(isFile);
     // Two config files in one folder: which one wins would be a guess, so refuse.
-    if (found.length > 1) throw new ConfigError(`${dir}: several configuration files (${found.map((f) => path.basename(f)).join(', ')}); keep one`);
+    if (found.length > 1)
+      throw new ConfigError(
+        `${dir}: several configuration files (${found.map((f) => path.basename(f)).join(', ')}); keep one`,
+      );
     if (found[0]) return found[0];
     const pkg = path.join(dir, 'package.json');
     if (isFile(pkg) && readPackageKey(pkg) !== undefined) return pkg;
@@ -44,7 +54,8 @@ export function loadConfig(options: { configFile?: string; start: string; untrus
   if (!file) return { config: {}, file: null, dir: defaultRoot(options.start) };
   // A script config is code from the audited tree: under --untrusted it is never run.
   if (options.untrusted && SCRIPT_CONFIG.test(file)) {
-    const reason = `${path.basename(file)} was not run: --untrusted never executes code from the audited tree, so the audit used the default configuration; put the configuration in rls-guard.config.json to have it read`;
+    const reason = `${path.basename(file)} was not run: --untrusted never executes code from the audited tree, so ` +
+      `the audit used the default configuration; put the configuration in rls-guard.config.json to have it read`;
     if (options.configFile) throw new ConfigError(`${file}: ${reason}`);
     return { config: {}, file: null, dir: path.dirname(file), refused: { file, reason } };
   }

@@ -47,15 +47,27 @@ export interface RlsGuardConfig {
   $schema?: string;
   /** Folders or files holding migrations, relative to the config file. Default: every .sql file under the root. */
   migrations?: string[];
-  /** Settings whose transaction-local value carries the org context. Default: those the policies read, else app.current_org_id. */
+  /**
+   * Settings whose transaction-local value carries the org context. Default: those the policies read, else
+   * app.current_org_id.
+   */
   contextSettings?: string[];
-  /** Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and withRequestOrgScope. */
+  /**
+   * Callback helpers that run their callback in an org-scoped transaction, added to withOrgScope and
+   * withRequestOrgScope.
+   */
   scopeHelpers?: (string | ScopeHelperSpec)[];
   /** Functions returning, or variables holding, a BYPASSRLS connection, added to openPlatformAdminConnection. */
   adminProviders?: (string | AdminProviderSpec)[];
-  /** Middleware that runs next() inside an org-scoped context the code cannot show (defined in a package you do not have): every handler behind it is org-scoped. */
+  /**
+   * Middleware that runs next() inside an org-scoped context the code cannot show (defined in a package you do not
+   * have): every handler behind it is org-scoped.
+   */
   ambientScopes?: AmbientScopeSpec[];
-  /** TypeScript functions that set the org context on the connection they are passed (applyTenant(tx, orgId)), for those whose body rls-guard cannot read. */
+  /**
+   * TypeScript functions that set the org context on the connection they are passed (applyTenant(tx, orgId)), for those
+   * whose body rls-guard cannot read.
+   */
   setterHelpers?: (string | SetterHelperSpec)[];
   /** SQL functions to treat as SECURITY DEFINER even if no migration declares them. */
   definerFunctions?: string[];
@@ -70,11 +82,17 @@ export interface RlsGuardConfig {
   };
   /** Globs (relative to the root) of files to leave out of the audit. */
   ignore?: string[];
-  /** Non-app code whose writes are judged as app code: "tests", "seeds", "migrations". Default none: their writes are set aside and counted in summary.setAside. */
+  /**
+   * Non-app code whose writes are judged as app code: "tests", "seeds", "migrations". Default none: their writes are
+   * set aside and counted in summary.setAside.
+   */
   includeWritesFrom?: ('tests' | 'seeds' | 'migrations')[];
   /** Schema used for unqualified table names. Default "public". */
   defaultSchema?: string;
-  /** Where the RLS model comes from. "auto" (default): a fresh snapshot file if there is one, else the migrations replayed in embedded Postgres (cached), else their static reading. */
+  /**
+   * Where the RLS model comes from. "auto" (default): a fresh snapshot file if there is one, else the migrations
+   * replayed in embedded Postgres (cached), else their static reading.
+   */
   schemaSource?: 'auto' | 'replay' | 'static' | 'snapshot' | 'database';
   /** A live database to introspect (read-only) instead of the migrations; "$NAME" reads an environment variable. */
   databaseUrl?: string;
@@ -82,13 +100,25 @@ export interface RlsGuardConfig {
   schemaSnapshot?: string;
   /** The role the app connects as, for owner-bypass checks. Default: the role that runs the migrations. */
   appRole?: string;
-  /** Source and migration files larger than this many bytes are skipped and reported as incomplete (the audit then fails). Default 2097152 (2 MiB). */
+  /**
+   * Source and migration files larger than this many bytes are skipped and reported as incomplete (the audit then
+   * fails). Default 2097152 (2 MiB).
+   */
   maxFileBytes?: number;
-  /** Extra data packs (removed APIs, deprecated env vars and headers), paths relative to the config file; added to the built-in packs. */
+  /**
+   * Extra data packs (removed APIs, deprecated env vars and headers), paths relative to the config file; added to the
+   * built-in packs.
+   */
   packs?: string[];
-  /** Modules to read as a supported database library: a fork or wrapper package name mapped to the library it stands for, e.g. { "@acme/slonik": "slonik" }. Subpaths follow (`@acme/slonik/utils` reads as `slonik/utils`). */
+  /**
+   * Modules to read as a supported database library: a fork or wrapper package name mapped to the library it stands
+   * for, e.g. { "@acme/slonik": "slonik" }. Subpaths follow (`@acme/slonik/utils` reads as `slonik/utils`).
+   */
   libraries?: Record<string, string>;
-  /** Prisma schema files or multi-file schema folders, relative to the config file, read before those found in the usual places of every workspace package. */
+  /**
+   * Prisma schema files or multi-file schema folders, relative to the config file, read before those found in the usual
+   * places of every workspace package.
+   */
   prismaSchema?: string[];
 }
 

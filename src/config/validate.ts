@@ -12,18 +12,24 @@ let compiled: ValidateFunction | undefined;
 
 export function validateConfig(raw: unknown, file: string): RlsGuardConfig {
   compiled ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(CONFIG_SCHEMA);
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: the configuration must be an object`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(`${file}: the configuration must be an object`);
   if (compiled(raw)) return raw as RlsGuardConfig;
   throw new ConfigError(`${file}: ${describe(pickError(compiled.errors ?? []))}`);
 }
 
 /** The most specific error: the deepest path, and a real constraint over "matches no branch". */
 function pickError(errors: ErrorObject[]): ErrorObject {
-  const depth = (e: ErrorObject): number => e.instancePath.split('/').length + (e.keyword === 'additionalProperties' || e.keyword === 'required' ? 1 : 0);
+  const depth = (e: ErrorObject): number =>
+    e.instancePath.split('/').length + (e.keyword === 'additionalProperties' || e.keyword === 'required' ? 1 : 0);
   const branchy = (e: ErrorObject): boolean => e.keyword === 'oneOf' || e.keyword === 'anyOf';
   // Inside a oneOf of "a name or an object", a value that is an object failed the object branch.
-  const relevant = errors.filter((e) => !(e.keyword === 'type' && e.params.type === 'string' && e.schemaPath.includes('/oneOf/0/')));
-  return [...(relevant.length ? relevant : errors)].sort((a, b) => Number(branchy(a)) - Number(branchy(b)) || depth(b) - depth(a))[0]!;
+  const relevant = errors.filter(
+    (e) => !(e.keyword === 'type' && e.params.type === 'string' && e.schemaPath.includes('/oneOf/0/')),
+  );
+  return [...(relevant.length ? relevant : errors)].sort(
+    (a, b) => Number(branchy(a)) - Number(branchy(b)) || depth(b) - depth(a),
+  )[0]!;
 }
 
 function describe(e: ErrorObject): string {
@@ -31,7 +37,9 @@ function describe(e: ErrorObject): string {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty);
-      const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).filter((k) => k !== '$schema');
+      const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).filter(
+        (k) => k !== '$schema',
+      );
       return `${at ? `${at}.` : ''}"${key}" is not a known option (known: ${known.join(', ')})`;
     }
     case 'required':

@@ -9,7 +9,9 @@ const WRITE_RULES = new Set(['no-unscoped-write', 'no-unresolved-write']);
 // (a passing verdict is not proven). Suppressions apply to these as to every finding
 // (src/eslint/report-findings.ts).
 
-/** Why the index cannot decide: still building (`read`, `total`), failed (`error`), or blind to some callers (`unseen`). */
+/**
+ * Why the index cannot decide: still building (`read`, `total`), failed (`error`), or blind to some callers (`unseen`).
+ */
 export type IndexWait =
   | { messageId: 'indexBuilding'; data: { read: string; total: string; builder: string } }
   | { messageId: 'indexFailed'; data: { error: string } }
@@ -22,10 +24,13 @@ export type IndexWait =
  */
 export function awaitingIndex(local: CoreResult, why: IndexWait, decided?: CoreFinding[]): CoreFinding[] {
   const findings = [...(decided ?? local.findings)];
-  const reported = new Set((decided ?? []).filter((f) => WRITE_RULES.has(f.ruleId)).map((f) => `${f.line}:${f.column}`));
+  const reported = new Set(
+    (decided ?? []).filter((f) => WRITE_RULES.has(f.ruleId)).map((f) => `${f.line}:${f.column}`),
+  );
   for (const site of local.sites) {
     if (!site.crossFile) continue;
-    // A verdict that fails stands (and is already reported): unscoped or unresolved in this file, or in the index's analysis.
+    // A verdict that fails stands (and is already reported): unscoped or unresolved in this file, or in the index's
+    // analysis.
     const stands = decided
       ? reported.has(`${site.line}:${site.column}`)
       : site.coverage === 'unscoped' || (!site.deferred && site.coverage === 'unresolved');

@@ -48,7 +48,8 @@ export function startBuilder(request: BuildRequest, onFailure: (why: BuildFailur
     child.stderr?.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
     (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
     if (child.pid !== undefined) running.add(child.pid);
-    child.on('error', (error) => onFailure(`it could not start: ${error.message}`)); // no node to start: the lints go on building within their budget
+    // no node to start: the lints go on building within their budget
+    child.on('error', (error) => onFailure(`it could not start: ${error.message}`));
     child.on('exit', (code, signal) => {
       if (child.pid !== undefined) running.delete(child.pid);
       if (code === 0) return;

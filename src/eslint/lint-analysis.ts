@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TSESLint } from '@typescript-eslint/utils';
 import type ts from 'typescript';
-import { analyze, type CoreFinding, type CoreResult, type CoreSite, type SourceGap, syntaxGap } from '../analysis/index.js';
+import {
+  analyze,
+  type CoreFinding,
+  type CoreResult,
+  type CoreSite,
+  type SourceGap,
+  syntaxGap,
+} from '../analysis/index.js';
 import { type AnalysisConfig, resolveAnalysisConfig } from '../analysis/config.js';
 import { libraryFor, type SourceHost, FileSystemSourceHost } from '../code/source-host.js';
 import { DEFAULT_MAX_FILE_BYTES, parseSource, tooLarge } from '../files/source.js';
@@ -26,7 +33,9 @@ import { indexBudgetMs, type PluginSettings } from './settings.js';
 /** What the rules of one file report: the core's findings and sites, or why rls-guard cannot check it. */
 export type LintResult = ({ ok: true } & FileAnalysis) | { ok: false; problem: string };
 
-/** A file's findings, its write sites as decided (for the rules' checks) and the parts of it rls-guard could not read. */
+/**
+ * A file's findings, its write sites as decided (for the rules' checks) and the parts of it rls-guard could not read.
+ */
 type FileAnalysis = { findings: CoreFinding[]; sites: CoreSite[]; incomplete: SourceGap[] };
 
 const results = new WeakMap<object, LintResult>();
@@ -55,7 +64,11 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const limit = loaded.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const size = Buffer.byteLength(sourceCode.text);
   if (size > limit) {
-    return { findings: [], sites: [], incomplete: [{ file: path.relative(loaded.dir, filename), reason: tooLarge(size, limit) }] };
+    return {
+      findings: [],
+      sites: [],
+      incomplete: [{ file: path.relative(loaded.dir, filename), reason: tooLarge(size, limit) }],
+    };
   }
   const sf = tsSourceFile(sourceCode, filename);
   const incomplete = syntaxGap(sf, loaded.dir);
@@ -65,13 +78,22 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const host = new OverlayHost(sharedHost, sf, loaded.config.libraries);
   // With typed linting, the checker adds evidence; the AST is the program's, so nodes match.
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
-  const types = program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
+  const types =
+    program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
   const input = { loaded, model, config, file: filename, text: sourceCode.text, budgetMs: indexBudgetMs(settings) };
   // An unchanged file (and unchanged imports, callers and helpers) costs a lookup, not an
   // analysis. The index holds verdicts without type evidence: with types, analyse afresh.
   const cached = types ? undefined : cachedFindings(input);
   if (cached) return { ...cached, incomplete };
-  const local = analyze({ root: loaded.dir, files: [sf], host, model, config, wholeProgram: false, ...(types ? { types } : {}) });
+  const local = analyze({
+    root: loaded.dir,
+    files: [sf],
+    host,
+    model,
+    config,
+    wholeProgram: false,
+    ...(types ? { types } : {}),
+  });
   // Most files are decided alone; only sites other files could change need the project.
   if (!local.sites.some((s) => s.crossFile)) {
     if (!types) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
@@ -82,17 +104,26 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     project = projectFindings(input);
   } catch (error) {
     // The file's own findings stand; the sites the index would decide fail closed, with the reason.
-    const failed = { messageId: 'indexFailed' as const, data: { error: error instanceof Error ? error.message : String(error) } };
+    const failed = {
+      messageId: 'indexFailed' as const,
+      data: { error: error instanceof Error ? error.message : String(error) },
+    };
     return { findings: awaitingIndex(local, failed), sites: decidedHere(local.sites), incomplete: local.incomplete };
   }
   if (project.status === 'ready' && project.unseen) {
     // Callers in a file nobody can read could make a passing verdict fail (never the reverse).
     const unseen = { messageId: 'indexUnseen' as const, data: { unseen: project.unseen } };
-    return { findings: awaitingIndex(local, unseen, project.findings), sites: decidedHere(local.sites), incomplete: local.incomplete };
+    return {
+      findings: awaitingIndex(local, unseen, project.findings),
+      sites: decidedHere(local.sites),
+      incomplete: local.incomplete,
+    };
   }
-  if (project.status === 'ready') return { findings: project.findings, sites: project.sites, incomplete: local.incomplete };
+  if (project.status === 'ready')
+    return { findings: project.findings, sites: project.sites, incomplete: local.incomplete };
   const builder = project.builderFailed
-    ? `; its background build failed (${project.builderFailed}), so each lint goes on building it within its time budget`
+    ? `; its background build failed (${project.builderFailed}), so each lint goes on building it within its time ` +
+      `budget`
     : '';
   const building = {
     messageId: 'indexBuilding' as const,
@@ -111,14 +142,20 @@ export function setupProblem(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const known = error instanceof ConfigError || error instanceof SchemaSourceError;
   return known
-    ? `rls-guard cannot check this file: ${message}. Fix it; until then no rls-guard rule runs (other ESLint rules are unaffected).`
+    ? `rls-guard cannot check this file: ${message}. Fix it; until then no rls-guard rule runs (other ESLint rules ` +
+      `are unaffected).`
     : `rls-guard failed on this file (${message}); no rls-guard rule ran on it. Please report this with the file.`;
 }
 
 export function tsSourceFile(sourceCode: TSESLint.SourceCode, filename: string): ts.SourceFile {
   const map = sourceCode.parserServices?.esTreeNodeToTSNodeMap;
   const fromParser = map?.get(sourceCode.ast as never) as ts.Node | undefined;
-  if (fromParser && (fromParser as ts.SourceFile).statements !== undefined && (fromParser as ts.SourceFile).text === sourceCode.text) return fromParser as ts.SourceFile;
+  if (
+    fromParser &&
+    (fromParser as ts.SourceFile).statements !== undefined &&
+    (fromParser as ts.SourceFile).text === sourceCode.text
+  )
+    return fromParser as ts.SourceFile;
   return parseSource(filename, sourceCode.text);
 }
 

@@ -122,7 +122,9 @@ class ProjectIndex {
   /** Background builds started, by file and content hash, and when; and why those that failed did. */
   private readonly builds = new Map<string, number>();
   private readonly buildFailures = new Map<string, string>();
-  /** Project files that exist but cannot be read (binary, too large, unreadable), and why: callers the index cannot see. */
+  /**
+   * Project files that exist but cannot be read (binary, too large, unreadable), and why: callers the index cannot see.
+   */
   private readonly unreadable = new Map<string, string>();
   private readonly parsed = new Map<string, { hash: string; sf: ts.SourceFile }>();
   private readonly host = new FileSystemSourceHost();
@@ -132,7 +134,10 @@ class ProjectIndex {
 
   constructor(root: string) {
     this.root = root;
-    this.cacheFile = path.join(indexCacheDir(root), `eslint-index-${crypto.createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`);
+    this.cacheFile = path.join(
+      indexCacheDir(root),
+      `eslint-index-${crypto.createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`,
+    );
     this.load();
   }
 
@@ -184,7 +189,13 @@ class ProjectIndex {
     const importsOf = (rel: string): string[] => (rel === self ? selfImports : this.entries.get(rel)?.imports ?? []);
     const project = new Set(this.list);
     project.add(self);
-    const keyOf = (prefix: string, files: Iterable<string>): string => sha(`${prefix}\n${base}\n${[...files].sort().map((f) => `${f}\0${hashOf(f)}`).join('\n')}`);
+    const keyOf = (prefix: string, files: Iterable<string>): string =>
+      sha(
+        `${prefix}\n${base}\n${[...files]
+          .sort()
+          .map((f) => `${f}\0${hashOf(f)}`)
+          .join('\n')}`,
+      );
     // The project as on disk, or with the linted file's unsaved text in place of its saved one.
     const onDisk = this.entries.get(self)?.hash === selfHash && graph.listed.has(self);
     const needed = reachable(self, importsOf, project, graph.importers);
@@ -206,8 +217,23 @@ class ProjectIndex {
     // Besides the source files, the analysis reads the Prisma schema (model names to tables).
     const prisma = prismaModels(this.root);
     const memo = this.baseMemo;
-    if (memo && memo.model === input.model && memo.config === input.loaded.config && memo.strict === input.config.strict && memo.prisma === prisma) return memo.value;
-    const value = stableHash([VERSION, FORMAT, codeStamp(), modelHash(input.model), input.loaded.config, input.config.strict, prisma]);
+    if (
+      memo &&
+      memo.model === input.model &&
+      memo.config === input.loaded.config &&
+      memo.strict === input.config.strict &&
+      memo.prisma === prisma
+    )
+      return memo.value;
+    const value = stableHash([
+      VERSION,
+      FORMAT,
+      codeStamp(),
+      modelHash(input.model),
+      input.loaded.config,
+      input.config.strict,
+      prisma,
+    ]);
     this.baseMemo = { model: input.model, config: input.loaded.config, strict: input.config.strict, prisma, value };
     return value;
   }
@@ -261,13 +287,21 @@ class ProjectIndex {
       if (sf) files.push(sf);
       if (late()) return this.stop(input, files.length, set.size);
     }
-    const result = analyze({ root: this.root, files, host: new FileSystemSourceHost(files, input.loaded.config.libraries, input.loaded.config.maxFileBytes), model: input.model, config: input.config, wholeProgram: true });
+    const result = analyze({
+      root: this.root,
+      files,
+      host: new FileSystemSourceHost(files, input.loaded.config.libraries, input.loaded.config.maxFileBytes),
+      model: input.model,
+      config: input.config,
+      wholeProgram: true,
+    });
     const byFile = new Map<string, Decided>();
     const of = (file: string): Decided => byFile.get(file) ?? byFile.set(file, { findings: [], sites: [] }).get(file)!;
     for (const f of result.findings) of(f.file).findings.push(f);
     for (const site of result.sites) of(site.file).sites.push(site);
     // A partial set decides only the linted file: the others' callers may lie outside it.
-    for (const rel of whole ? set : [self]) this.results.set(rel, { key: whole ? view.fullKey : view.closureKey, ...of(rel) });
+    for (const rel of whole ? set : [self])
+      this.results.set(rel, { key: whole ? view.fullKey : view.closureKey, ...of(rel) });
     this.dirty = true;
     this.saveSoon();
     return { status: 'ready', ...of(self), analysed: files.length, cached: false, ...unseen };
@@ -281,7 +315,10 @@ class ProjectIndex {
     const files = [...this.unreadable].filter(([rel]) => rel !== self);
     if (!files.length) return {};
     const [rel, why] = files[0]!;
-    return { unseen: `${rel} cannot be read (${why})${files.length > 1 ? ` and neither can ${files.length - 1} other project file(s)` : ''}` };
+    return {
+      unseen: `${rel} cannot be read ` +
+        `(${why})${files.length > 1 ? ` and neither can ${files.length - 1} other project file(s)` : ''}`,
+    };
   }
 
   /** The digest of every listed file's hash and who imports whom: recomputed only after a change. */
@@ -324,13 +361,22 @@ class ProjectIndex {
   }
 
   private relist(loaded: LoadedConfig): void {
-    const walked = walkFiles([this.root], { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, this.root);
-    const list = walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e))).map((f) => toPosixRelative(this.root, f));
+    const walked = walkFiles(
+      [this.root],
+      { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] },
+      this.root,
+    );
+    const list = walked.files
+      .filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)))
+      .map((f) => toPosixRelative(this.root, f));
     if (list.join('\n') !== this.list.join('\n')) this.graph = this.lastView = undefined;
     this.list = list;
   }
 
-  /** Brings one file's entry up to date: 'read' when it had to be read, false when it cannot be (the walker skips it too). */
+  /**
+   * Brings one file's entry up to date: 'read' when it had to be read, false when it cannot be (the walker skips it
+   * too).
+   */
   private refresh(rel: string): 'known' | 'read' | false {
     const abs = path.join(this.root, rel);
     let st: fs.Stats;
@@ -350,7 +396,12 @@ class ProjectIndex {
       return false;
     }
     this.unreadable.delete(rel);
-    this.entries.set(rel, { mtimeMs: st.mtimeMs, size: st.size, hash: sha(read.text), imports: this.importsOf(abs, read.text) });
+    this.entries.set(rel, {
+      mtimeMs: st.mtimeMs,
+      size: st.size,
+      hash: sha(read.text),
+      imports: this.importsOf(abs, read.text),
+    });
     this.dirty = true;
     this.graph = undefined;
     return 'read';
@@ -409,7 +460,9 @@ class ProjectIndex {
           this.graph = this.lastView = undefined;
         }
       }
-      for (const [rel, stored] of Object.entries(data.results ?? {})) if (isStored(stored) && (!this.results.has(rel) || this.results.get(rel)!.key !== stored.key)) this.results.set(rel, stored);
+      for (const [rel, stored] of Object.entries(data.results ?? {}))
+        if (isStored(stored) && (!this.results.has(rel) || this.results.get(rel)!.key !== stored.key))
+          this.results.set(rel, stored);
     } catch {
       // no index yet, or an unreadable one: build afresh
     }
@@ -458,7 +511,12 @@ class ProjectIndex {
  * The files whose analysis decides `start`'s verdicts: everything that imports it,
  * transitively (its callers, and theirs), then everything those import (the helpers).
  */
-export function reachable(start: string, importsOf: (rel: string) => string[], project: ReadonlySet<string>, known?: ReadonlyMap<string, readonly string[]>): Set<string> {
+export function reachable(
+  start: string,
+  importsOf: (rel: string) => string[],
+  project: ReadonlySet<string>,
+  known?: ReadonlyMap<string, readonly string[]>,
+): Set<string> {
   let importers = known;
   if (!importers) {
     const built = new Map<string, string[]>();
@@ -468,7 +526,8 @@ export function reachable(start: string, importsOf: (rel: string) => string[], p
   const walk = (from: Iterable<string>, next: (rel: string) => readonly string[]): Set<string> => {
     const seen = new Set(from);
     const queue = [...seen];
-    while (queue.length) for (const n of next(queue.pop()!)) if (project.has(n) && !seen.has(n)) seen.add(n), queue.push(n);
+    while (queue.length)
+      for (const n of next(queue.pop()!)) if (project.has(n) && !seen.has(n)) (seen.add(n), queue.push(n));
     return seen;
   };
   return walk(walk([start], (r) => importers.get(r) ?? []), importsOf);
@@ -476,7 +535,15 @@ export function reachable(start: string, importsOf: (rel: string) => string[], p
 
 function isEntry(x: unknown): x is Entry {
   const e = x as Entry;
-  return typeof e === 'object' && e !== null && typeof e.mtimeMs === 'number' && typeof e.size === 'number' && typeof e.hash === 'string' && Array.isArray(e.imports) && e.imports.every((i) => typeof i === 'string');
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.mtimeMs === 'number' &&
+    typeof e.size === 'number' &&
+    typeof e.hash === 'string' &&
+    Array.isArray(e.imports) &&
+    e.imports.every((i) => typeof i === 'string')
+  );
 }
 
 const NUMBERS = ['line', 'column', 'endLine', 'endColumn'] as const;
@@ -485,7 +552,15 @@ const NUMBERS = ['line', 'column', 'endLine', 'endColumn'] as const;
 function isStored(x: unknown): x is Stored {
   const s = x as Stored;
   if (typeof s !== 'object' || s === null || typeof s.key !== 'string' || !Array.isArray(s.findings)) return false;
-  return s.findings.every((f) => typeof f === 'object' && f !== null && typeof f.ruleId === 'string' && typeof f.messageId === 'string' && typeof f.file === 'string' && NUMBERS.every((k) => Number.isInteger(f[k]) && f[k] > 0));
+  return s.findings.every(
+    (f) =>
+      typeof f === 'object' &&
+      f !== null &&
+      typeof f.ruleId === 'string' &&
+      typeof f.messageId === 'string' &&
+      typeof f.file === 'string' &&
+      NUMBERS.every((k) => Number.isInteger(f[k]) && f[k] > 0),
+  );
 }
 
 const indexes = new Map<string, ProjectIndex>();

@@ -6,10 +6,17 @@ import type { TSESLint } from '@typescript-eslint/utils';
 
 const reported = new WeakSet<object>();
 
-export function reportSetupProblem(context: Readonly<TSESLint.RuleContext<'setup', readonly unknown[]>>, problem: string): void {
+export function reportSetupProblem(
+  context: Readonly<TSESLint.RuleContext<'setup', readonly unknown[]>>,
+  problem: string,
+): void {
   if (reported.has(context.sourceCode)) return;
   reported.add(context.sourceCode);
-  context.report({ loc: { start: { line: 1, column: 0 }, end: { line: 1, column: 0 } }, messageId: 'setup', data: { message: problem } });
+  context.report({
+    loc: { start: { line: 1, column: 0 }, end: { line: 1, column: 0 } },
+    messageId: 'setup',
+    data: { message: problem },
+  });
 }
 
 /** The message of the setup problem, shared by every rule's meta. */

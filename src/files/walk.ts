@@ -6,7 +6,19 @@ import { toPosixRelative } from './paths.js';
 // Finds the files an audit reads: skips dependency and build folders, honours .gitignore
 // at every level, survives symlink loops, and reports what it skipped instead of failing.
 
-export const ALWAYS_SKIPPED = new Set(['node_modules', '.git', 'dist', 'build', 'out', 'coverage', '.next', '.turbo', '.cache', '.rls-guard-cache', '.rls-guard']);
+export const ALWAYS_SKIPPED = new Set([
+  'node_modules',
+  '.git',
+  'dist',
+  'build',
+  'out',
+  'coverage',
+  '.next',
+  '.turbo',
+  '.cache',
+  '.rls-guard-cache',
+  '.rls-guard',
+]);
 
 export interface WalkOptions {
   /** File name suffixes to collect, e.g. ['.ts', '.sql']. */

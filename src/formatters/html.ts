@@ -7,6 +7,10 @@ import type { AuditReport } from '../report/audit-report.js';
 import { HTML_SCRIPT, HTML_STYLE } from './html-assets.js';
 import type { Formatter, FormatterOptions } from './types.js';
 
+// Nothing but the inlined style and script, and images as data URLs: the page loads nothing from anywhere.
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+
 // One self-contained page that reads like a test-coverage report: totals, then coverage per
 // table, folder and file, drilling down to the source with every write site marked covered
 // (and by what) or not, and the findings with their evidence. No network, no external
@@ -42,7 +46,7 @@ export const html: Formatter = (report, options) => {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
 <title>${escapeHtml(data.title)}</title>
 <style>${HTML_STYLE}</style>
 </head>

@@ -11,7 +11,8 @@ import type { Formatter, FormatterOptions } from './types.js';
 // evidence as related locations and a line-independent partial fingerprint. Suppressed
 // findings stay in, marked with their reason (inline) or the baseline that holds them.
 
-export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
+export const SARIF_SCHEMA_URI =
+  'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 const FINGERPRINT_KEY = 'rlsGuardFingerprint/v1';
 
 export const sarif: Formatter = (report, options) => {
@@ -27,10 +28,19 @@ export const sarif: Formatter = (report, options) => {
   const index = new Map(rules.map((r, i) => [r.id, i]));
   const results: Result[] = [
     ...report.findings.map((f) => result(f, report, options, index)),
-    ...report.suppressedFindings.map((f) => ({ ...result(f, report, options, index), suppressions: [{ kind: 'inSource' as const, status: 'accepted' as const, justification: f.suppressed.reason }] })),
+    ...report.suppressedFindings.map((f) => ({
+      ...result(f, report, options, index),
+      suppressions: [{ kind: 'inSource' as const, status: 'accepted' as const, justification: f.suppressed.reason }],
+    })),
     ...(report.baseline?.hidden ?? []).map((f) => ({
       ...result(f, report, options, index),
-      suppressions: [{ kind: 'external' as const, status: 'accepted' as const, justification: `recorded in the baseline ${report.baseline!.file}` }],
+      suppressions: [
+        {
+          kind: 'external' as const,
+          status: 'accepted' as const,
+          justification: `recorded in the baseline ${report.baseline!.file}`,
+        },
+      ],
     })),
   ];
   const log: Log = {
@@ -38,7 +48,15 @@ export const sarif: Formatter = (report, options) => {
     version: '2.1.0',
     runs: [
       {
-        tool: { driver: { name: 'rls-guard', version: report.tool.version, semanticVersion: report.tool.version, informationUri: 'https://github.com/rls-guard/rls-guard', rules } },
+        tool: {
+          driver: {
+            name: 'rls-guard',
+            version: report.tool.version,
+            semanticVersion: report.tool.version,
+            informationUri: 'https://github.com/rls-guard/rls-guard',
+            rules,
+          },
+        },
         invocations: [
           {
             // An audit that skipped input did not do all it was asked to.

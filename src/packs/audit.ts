@@ -23,7 +23,9 @@ export interface PackAuditInput {
   packs: PackSet;
   /** Source files the walker already parsed. */
   sourceFiles: readonly ts.SourceFile[];
-  /** False: the source files only (the audit cache scans deployment files once per run, source files once per content). */
+  /**
+   * False: the source files only (the audit cache scans deployment files once per run, source files once per content).
+   */
   deploy?: boolean;
 }
 
@@ -40,7 +42,13 @@ export interface PackAuditResult {
 
 export function packAudit(input: PackAuditInput): PackAuditResult {
   const m = matcherFor(input.packs);
-  const result: PackAuditResult = { findings: [], diagnostics: [], deploySuppressions: new Map(), deployFiles: 0, sources: packSources(input) };
+  const result: PackAuditResult = {
+    findings: [],
+    diagnostics: [],
+    deploySuppressions: new Map(),
+    deployFiles: 0,
+    sources: packSources(input),
+  };
   for (const sf of input.sourceFiles) {
     const file = toPosixRelative(input.root, sf.fileName);
     const ids = new FingerprintCounter();
@@ -49,15 +57,37 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
       matches = [...scanCode(sf, m)];
     } catch (error) {
       // Pathologically deep code can overflow the scan's recursion: a gap, not a crash.
-      result.diagnostics.push({ file, incomplete: true, message: `the pack rules could not scan this file (${error instanceof RangeError ? 'the code is nested too deeply' : (error as Error).message})` });
+      result.diagnostics.push({
+        file,
+        incomplete: true,
+        message: `the pack rules could not scan this file ` +
+          `(${error instanceof RangeError ? 'the code is nested too deeply' : (error as Error).message})`,
+      });
       continue;
     }
     for (const match of matches) {
       const a = sf.getLineAndCharacterOfPosition(match.start);
       const b = sf.getLineAndCharacterOfPosition(match.end);
-      const place = { file, line: a.line + 1, column: a.character + 1, endLine: b.line + 1, endColumn: b.character + 1 };
-      const fingerprint = ids.next([match.ruleId, file, match.entry.name, normalizeCode(sf.text.slice(match.start, match.end))]);
-      result.findings.push({ ruleId: match.ruleId, messageId: match.messageId, data: match.data, ...place, fingerprint });
+      const place = {
+        file,
+        line: a.line + 1,
+        column: a.character + 1,
+        endLine: b.line + 1,
+        endColumn: b.character + 1,
+      };
+      const fingerprint = ids.next([
+        match.ruleId,
+        file,
+        match.entry.name,
+        normalizeCode(sf.text.slice(match.start, match.end)),
+      ]);
+      result.findings.push({
+        ruleId: match.ruleId,
+        messageId: match.messageId,
+        data: match.data,
+        ...place,
+        fingerprint,
+      });
     }
   }
   if (input.deploy === false) return result;

@@ -45,13 +45,26 @@ interface ImportBinding {
 
 const PAYLOAD_VERBS = /^(decode|verify|parse|validate|read|load|get|check|fetch|open|unpack|extract)/i;
 
-const LOG_METHODS = new Set(['log', 'info', 'warn', 'warning', 'error', 'debug', 'trace', 'fatal', 'verbose', 'notice']);
+const LOG_METHODS = new Set([
+  'log',
+  'info',
+  'warn',
+  'warning',
+  'error',
+  'debug',
+  'trace',
+  'fatal',
+  'verbose',
+  'notice',
+]);
 
 class CodeScanner {
   private readonly out: CodeMatch[] = [];
   private readonly reported = new Set<string>();
   private readonly imports = new Map<string, ImportBinding>();
-  /** Names declared in the file other than by import: a local copy of a removed helper is reported at its declaration. */
+  /**
+   * Names declared in the file other than by import: a local copy of a removed helper is reported at its declaration.
+   */
   private readonly localDecls = new Set<string>();
   /** Variable initializers by name, in source order. */
   private readonly initializers = new Map<string, { end: number; init: ts.Expression }[]>();
@@ -79,21 +92,41 @@ class CodeScanner {
         if (clause.name) this.imports.set(clause.name.text, { module, imported: 'default' });
         const nb = clause.namedBindings;
         if (nb && ts.isNamespaceImport(nb)) this.imports.set(nb.name.text, { module, imported: '*' });
-        if (nb && ts.isNamedImports(nb)) for (const s of nb.elements) this.imports.set(s.name.text, { module, imported: (s.propertyName ?? s.name).text });
-      } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+        if (nb && ts.isNamedImports(nb))
+          for (const s of nb.elements)
+            this.imports.set(s.name.text, { module, imported: (s.propertyName ?? s.name).text });
+      } else if (
+        ts.isImportEqualsDeclaration(node) &&
+        ts.isExternalModuleReference(node.moduleReference) &&
+        ts.isStringLiteral(node.moduleReference.expression)
+      ) {
         this.imports.set(node.name.text, { module: node.moduleReference.expression.text, imported: '*' });
-      } else if (ts.isVariableDeclaration(node) && node.initializer && requireSpecifier(node.initializer) !== undefined) {
+      } else if (
+        ts.isVariableDeclaration(node) &&
+        node.initializer &&
+        requireSpecifier(node.initializer) !== undefined
+      ) {
         const module = requireSpecifier(node.initializer)!;
         if (ts.isIdentifier(node.name)) this.imports.set(node.name.text, { module, imported: '*' });
         else if (ts.isObjectBindingPattern(node.name))
           for (const el of node.name.elements) {
-            const key = el.propertyName && ts.isIdentifier(el.propertyName) ? el.propertyName.text : ts.isIdentifier(el.name) ? el.name.text : undefined;
+            const key =
+              el.propertyName && ts.isIdentifier(el.propertyName)
+                ? el.propertyName.text
+                : ts.isIdentifier(el.name)
+                  ? el.name.text
+                  : undefined;
             if (key && ts.isIdentifier(el.name)) this.imports.set(el.name.text, { module, imported: key });
           }
       } else if ((ts.isBindingElement(node) || ts.isParameter(node)) && ts.isIdentifier(node.name)) {
         this.localDecls.add(node.name.text);
       } else if (
-        (ts.isFunctionDeclaration(node) || ts.isClassDeclaration(node) || ts.isVariableDeclaration(node) || ts.isMethodDeclaration(node) || ts.isFunctionExpression(node) || ts.isClassExpression(node)) &&
+        (ts.isFunctionDeclaration(node) ||
+          ts.isClassDeclaration(node) ||
+          ts.isVariableDeclaration(node) ||
+          ts.isMethodDeclaration(node) ||
+          ts.isFunctionExpression(node) ||
+          ts.isClassExpression(node)) &&
         node.name &&
         ts.isIdentifier(node.name)
       ) {
@@ -114,7 +147,7 @@ class CodeScanner {
     else if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) this.stringLiteral(node);
   }
 
-  // ── removed APIs and env keys spelled as identifiers ─────────────────────────────
+  // ── removed APIs and env keys spelled as identifiers ───────────────────
 
   private identifier(id: ts.Identifier): void {
     const name = id.text;
@@ -130,7 +163,12 @@ class CodeScanner {
   private apiEntryFor(id: ts.Identifier): ActiveEntry | undefined {
     const parent = id.parent;
     // Object keys and labels are not uses of a binding.
-    if ((ts.isPropertyAssignment(parent) && parent.name === id) || ts.isLabeledStatement(parent) || ts.isBreakOrContinueStatement(parent)) return undefined;
+    if (
+      (ts.isPropertyAssignment(parent) && parent.name === id) ||
+      ts.isLabeledStatement(parent) ||
+      ts.isBreakOrContinueStatement(parent)
+    )
+      return undefined;
     if (ts.isPropertyAccessExpression(parent) && parent.name === id) {
       // A member: ns.WithRLS(), db.RLSMiddleware(), middleware.RLSMiddleware.
       const e = this.m.apiEntry(id.text);
@@ -144,7 +182,8 @@ class CodeScanner {
       // Report the imported name; the local alias (if any) is reported at its uses.
       if ((parent.propertyName ?? parent.name) !== id) return undefined;
       const decl = parent.parent.parent.parent;
-      const module = ts.isImportDeclaration(decl) && ts.isStringLiteral(decl.moduleSpecifier) ? decl.moduleSpecifier.text : '';
+      const module =
+        ts.isImportDeclaration(decl) && ts.isStringLiteral(decl.moduleSpecifier) ? decl.moduleSpecifier.text : '';
       const e = this.m.apiEntry(id.text);
       return e && moduleAllowed(e, module) ? e : undefined;
     }
@@ -165,7 +204,8 @@ class CodeScanner {
     }
     if (isDeclarationName(id)) {
       // A local definition of a removed helper (a fork's copy): reported once, here.
-      if (ts.isParameter(parent) || (ts.isMethodDeclaration(parent) && ts.isObjectLiteralExpression(parent.parent))) return undefined;
+      if (ts.isParameter(parent) || (ts.isMethodDeclaration(parent) && ts.isObjectLiteralExpression(parent.parent)))
+        return undefined;
       const e = this.m.apiEntry(id.text);
       return e && !e.modules ? e : undefined;
     }
@@ -198,12 +238,15 @@ class CodeScanner {
   private envIdentifier(id: ts.Identifier, parent: ts.Node): void {
     if (!this.m.knowsEnv(id.text)) return;
     // process.env.X, env.X, import.meta.env.X, config.X
-    if (ts.isPropertyAccessExpression(parent) && parent.name === id) return this.envUse(id, id.text, valueAround(parent));
+    if (ts.isPropertyAccessExpression(parent) && parent.name === id)
+      return this.envUse(id, id.text, valueAround(parent));
     // { X: 'value' } in an env object, a schema or spawn options; { X } shorthand
-    if (ts.isPropertyAssignment(parent) && parent.name === id) return this.envUse(id, id.text, listed(literalText(parent.initializer)));
+    if (ts.isPropertyAssignment(parent) && parent.name === id)
+      return this.envUse(id, id.text, listed(literalText(parent.initializer)));
     if (ts.isShorthandPropertyAssignment(parent) && parent.name === id) return this.envUse(id, id.text, []);
     // const { X = 'default' } = process.env
-    if (ts.isBindingElement(parent) && (parent.propertyName ?? parent.name) === id) return this.envUse(id, id.text, parent.initializer ? listed(literalText(parent.initializer)) : []);
+    if (ts.isBindingElement(parent) && (parent.propertyName ?? parent.name) === id)
+      return this.envUse(id, id.text, parent.initializer ? listed(literalText(parent.initializer)) : []);
   }
 
   /** A use of the variable; `values` are the literals it is set to or compared with, where visible. */
@@ -216,10 +259,11 @@ class CodeScanner {
     }
   }
 
-  // ── license payload fields ──────────────────────────────────────────────────────
+  // ── license payload fields ────────────────────────────
 
   private fieldIdentifier(id: ts.Identifier, parent: ts.Node): void {
-    if (ts.isPropertyAccessExpression(parent) && parent.name === id) this.fieldRead(id, id.text, parent, parent.expression);
+    if (ts.isPropertyAccessExpression(parent) && parent.name === id)
+      this.fieldRead(id, id.text, parent, parent.expression);
     else if (ts.isBindingElement(parent) && (parent.propertyName ?? parent.name) === id) {
       const pattern = parent.parent;
       const decl = pattern.parent;
@@ -228,7 +272,11 @@ class CodeScanner {
         if (entry.name !== id.text || !this.objectMatches(decl.initializer, re)) continue;
         // Destructuring both names leaves the order to the code that follows: not flagged.
         const reps = replacements(entry);
-        if (ts.isObjectBindingPattern(pattern) && pattern.elements.some((el) => reps.includes(((el.propertyName ?? el.name) as ts.Identifier).text ?? ''))) continue;
+        if (
+          ts.isObjectBindingPattern(pattern) &&
+          pattern.elements.some((el) => reps.includes(((el.propertyName ?? el.name) as ts.Identifier).text ?? ''))
+        )
+          continue;
         this.report(entry, id, `Destructuring ${decl.initializer.getText(this.sf)}`, {});
       }
     }
@@ -243,7 +291,9 @@ class CodeScanner {
       const preferred = reps[0];
       const read = access.getText(this.sf);
       const edit = { start: access.getStart(this.sf), end: access.getEnd(), text: `(${obj}.${preferred} ?? ${read})` };
-      const suggestions: Suggestion[] = preferred ? [{ messageId: 'readFirst', data: { preferred, object: obj, read }, edit }] : [];
+      const suggestions: Suggestion[] = preferred
+        ? [{ messageId: 'readFirst', data: { preferred, object: obj, read }, edit }]
+        : [];
       this.report(entry, node, access.getText(this.sf), { suggestions });
     }
   }
@@ -266,10 +316,17 @@ class CodeScanner {
         // decodeLicense(k), license.decode(), jwt.verify(licenseToken, key): a payload. A lookup by
         // license (orgs.findByLicense(id)) returns a row, not a payload.
         const callee = skipWrappers(e.expression);
-        const verb = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+        const verb = ts.isIdentifier(callee)
+          ? callee.text
+          : ts.isPropertyAccessExpression(callee)
+            ? callee.name.text
+            : '';
         if (!PAYLOAD_VERBS.test(verb)) return false;
         if (re.test(verb)) return true;
-        return (ts.isPropertyAccessExpression(callee) && check(callee.expression)) || e.arguments.some((a) => ts.isIdentifier(a) && re.test(a.text));
+        return (
+          (ts.isPropertyAccessExpression(callee) && check(callee.expression)) ||
+          e.arguments.some((a) => ts.isIdentifier(a) && re.test(a.text))
+        );
       }
       return false;
     };
@@ -282,7 +339,7 @@ class CodeScanner {
     return before.at(-1)?.init;
   }
 
-  // ── strings: header names, env keys, client ids ─────────────────────────────────
+  // ── strings: header names, env keys, client ids ─────────────────────
 
   private stringLiteral(lit: ts.StringLiteral | ts.NoSubstitutionTemplateLiteral): void {
     const text = lit.text;
@@ -292,7 +349,8 @@ class CodeScanner {
     for (const h of this.m.headersIn(text)) {
       const rep = replacements(h.entry)[0];
       const name = text.slice(h.start, h.end);
-      const fix = rep && raw !== undefined ? { start: raw + h.start, end: raw + h.end, text: matchCase(name, rep) } : undefined;
+      const fix =
+        rep && raw !== undefined ? { start: raw + h.start, end: raw + h.end, text: matchCase(name, rep) } : undefined;
       // An item of a list is reported at the item itself.
       const at = raw !== undefined && name !== text ? { start: raw + h.start, end: raw + h.end } : undefined;
       this.report(h.entry, lit, name, { ...(fix ? { fix } : {}), ...(at ? { at } : {}) });
@@ -301,7 +359,8 @@ class CodeScanner {
     if (client && text.trim() === text) this.report(client, lit, text, {});
     if (this.m.knowsEnv(text)) this.envString(lit, text);
     const parent = lit.parent;
-    if (ts.isElementAccessExpression(parent) && parent.argumentExpression === lit) this.fieldRead(lit, text, parent, parent.expression);
+    if (ts.isElementAccessExpression(parent) && parent.argumentExpression === lit)
+      this.fieldRead(lit, text, parent, parent.expression);
   }
 
   private envString(lit: ts.StringLiteral | ts.NoSubstitutionTemplateLiteral, name: string): void {
@@ -319,7 +378,12 @@ class CodeScanner {
     this.envUse(lit, name, values);
   }
 
-  private report(entry: ActiveEntry, node: ts.Node, subject: string, extra: { fix?: TextEdit; suggestions?: Suggestion[]; at?: { start: number; end: number } }): void {
+  private report(
+    entry: ActiveEntry,
+    node: ts.Node,
+    subject: string,
+    extra: { fix?: TextEdit; suggestions?: Suggestion[]; at?: { start: number; end: number } },
+  ): void {
     const start = extra.at?.start ?? node.getStart(this.sf);
     const key = `${start}:${entry.pack}:${entry.kind}:${entry.name}`;
     if (this.reported.has(key)) return;
@@ -338,7 +402,14 @@ class CodeScanner {
 
 function requireSpecifier(e: ts.Expression): string | undefined {
   e = skipWrappers(e);
-  if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'require' && e.arguments.length === 1 && ts.isStringLiteral(e.arguments[0]!)) return e.arguments[0].text;
+  if (
+    ts.isCallExpression(e) &&
+    ts.isIdentifier(e.expression) &&
+    e.expression.text === 'require' &&
+    e.arguments.length === 1 &&
+    ts.isStringLiteral(e.arguments[0]!)
+  )
+    return e.arguments[0].text;
   return undefined;
 }
 
@@ -348,29 +419,57 @@ function moduleAllowed(e: ActiveEntry, module: string): boolean {
 
 function rootIdentifier(e: ts.Expression): ts.Identifier | undefined {
   e = skipWrappers(e);
-  while (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) || ts.isCallExpression(e)) e = skipWrappers(e.expression);
+  while (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) || ts.isCallExpression(e))
+    e = skipWrappers(e.expression);
   return ts.isIdentifier(e) ? e : undefined;
 }
 
 function skipWrappers(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e) || ts.isAwaitExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
+  while (
+    ts.isParenthesizedExpression(e) ||
+    ts.isAwaitExpression(e) ||
+    ts.isNonNullExpression(e) ||
+    ts.isAsExpression(e) ||
+    ts.isSatisfiesExpression(e) ||
+    ts.isTypeAssertionExpression(e)
+  )
+    e = e.expression;
   return e;
 }
 
 function isDeclarationName(id: ts.Identifier): boolean {
   const p = id.parent;
   const declares =
-    ts.isFunctionDeclaration(p) || ts.isFunctionExpression(p) || ts.isClassDeclaration(p) || ts.isClassExpression(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p) ||
-    ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isInterfaceDeclaration(p) || ts.isTypeAliasDeclaration(p) || ts.isEnumDeclaration(p);
+    ts.isFunctionDeclaration(p) ||
+    ts.isFunctionExpression(p) ||
+    ts.isClassDeclaration(p) ||
+    ts.isClassExpression(p) ||
+    ts.isMethodDeclaration(p) ||
+    ts.isPropertyDeclaration(p) ||
+    ts.isVariableDeclaration(p) ||
+    ts.isParameter(p) ||
+    ts.isInterfaceDeclaration(p) ||
+    ts.isTypeAliasDeclaration(p) ||
+    ts.isEnumDeclaration(p);
   return declares && p.name === id;
 }
 
 /** The literal values an expression is compared with, assigned, defaulted to, or switched over. */
 function valueAround(expr: ts.Expression): string[] {
   let node: ts.Node = expr;
-  while (ts.isParenthesizedExpression(node.parent) || ts.isNonNullExpression(node.parent) || (ts.isCallExpression(node.parent) && isCaseFold(node.parent))) node = node.parent;
+  while (
+    ts.isParenthesizedExpression(node.parent) ||
+    ts.isNonNullExpression(node.parent) ||
+    (ts.isCallExpression(node.parent) && isCaseFold(node.parent))
+  )
+    node = node.parent;
   // process.env.X?.toLowerCase() === 'oauth2'
-  if (ts.isPropertyAccessExpression(node.parent) && ts.isCallExpression(node.parent.parent) && isCaseFold(node.parent.parent)) node = node.parent.parent;
+  if (
+    ts.isPropertyAccessExpression(node.parent) &&
+    ts.isCallExpression(node.parent.parent) &&
+    isCaseFold(node.parent.parent)
+  )
+    node = node.parent.parent;
   const p = node.parent;
   if (ts.isBinaryExpression(p)) {
     const op = p.operatorToken.kind;
@@ -386,7 +485,8 @@ function valueAround(expr: ts.Expression): string[] {
     )
       return listed(literalText(other));
   }
-  if (ts.isSwitchStatement(p) && p.expression === node) return p.caseBlock.clauses.flatMap((c) => (ts.isCaseClause(c) ? listed(literalText(c.expression)) : []));
+  if (ts.isSwitchStatement(p) && p.expression === node)
+    return p.caseBlock.clauses.flatMap((c) => (ts.isCaseClause(c) ? listed(literalText(c.expression)) : []));
   return [];
 }
 
@@ -395,14 +495,18 @@ function listed(value: string | undefined): string[] {
 }
 
 function isCaseFold(call: ts.CallExpression): boolean {
-  return ts.isPropertyAccessExpression(call.expression) && /^(toLowerCase|toUpperCase|trim|toLocaleLowerCase|toLocaleUpperCase)$/.test(call.expression.name.text);
+  return (
+    ts.isPropertyAccessExpression(call.expression) &&
+    /^(toLowerCase|toUpperCase|trim|toLocaleLowerCase|toLocaleUpperCase)$/.test(call.expression.name.text)
+  );
 }
 
 function literalText(e: ts.Node): string | undefined {
   if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) || ts.isNumericLiteral(e)) return e.text;
   if (e.kind === ts.SyntaxKind.TrueKeyword) return 'true';
   if (e.kind === ts.SyntaxKind.FalseKeyword) return 'false';
-  if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) return literalText(e.expression);
+  if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e))
+    return literalText(e.expression);
   return undefined;
 }
 
@@ -421,7 +525,12 @@ function readsFirst(access: ts.Expression, preferred: readonly string[]): boolea
     visit(n);
     return hit;
   };
-  if (ts.isBinaryExpression(p) && p.right === node && (p.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || p.operatorToken.kind === ts.SyntaxKind.BarBarToken)) return mentions(p.left);
+  if (
+    ts.isBinaryExpression(p) &&
+    p.right === node &&
+    (p.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || p.operatorToken.kind === ts.SyntaxKind.BarBarToken)
+  )
+    return mentions(p.left);
   if (ts.isConditionalExpression(p) && p.whenFalse === node) return mentions(p.condition) || mentions(p.whenTrue);
   return false;
 }
@@ -438,7 +547,11 @@ function inLoggingCall(lit: ts.Node): boolean {
     if (!((ts.isCallExpression(p) || ts.isNewExpression(p)) && p.arguments?.includes(n as ts.Expression))) continue;
     const callee = p.expression;
     if (ts.isIdentifier(callee) && /^(expect|it|test|describe|assert)$/.test(callee.text)) return true;
-    if (ts.isPropertyAccessExpression(callee) && /^(to[A-Z]\w*|each|only|skip|equal|deepEqual|strictEqual|ok|match|include|contains?)$/.test(callee.name.text)) return true;
+    if (
+      ts.isPropertyAccessExpression(callee) &&
+      /^(to[A-Z]\w*|each|only|skip|equal|deepEqual|strictEqual|ok|match|include|contains?)$/.test(callee.name.text)
+    )
+      return true;
     // Only the call that receives the string decides for logs: logger.info(config.get('X')) reads X.
     if (first && isLogging(p)) return true;
     first = false;
@@ -458,7 +571,13 @@ function isLogging(call: ts.CallExpression | ts.NewExpression): boolean {
 
 function isModuleSpecifier(lit: ts.Node): boolean {
   const p = lit.parent;
-  return ts.isImportDeclaration(p) || ts.isExportDeclaration(p) || ts.isExternalModuleReference(p) || (ts.isCallExpression(p) && ts.isIdentifier(p.expression) && p.expression.text === 'require') || ts.isImportTypeNode(p.parent ?? p);
+  return (
+    ts.isImportDeclaration(p) ||
+    ts.isExportDeclaration(p) ||
+    ts.isExternalModuleReference(p) ||
+    (ts.isCallExpression(p) && ts.isIdentifier(p.expression) && p.expression.text === 'require') ||
+    ts.isImportTypeNode(p.parent ?? p)
+  );
 }
 
 /** The replacement spelled in the case style of the original: x-tenant-id → x-client-id. */

@@ -57,7 +57,8 @@ function errorDetail(e: ErrorObject): string {
   if (e.keyword === 'enum') return ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})`;
   if (e.keyword !== 'additionalProperties') return '';
   const property = String((e.params as { additionalProperty: unknown }).additionalProperty);
-  const why = property === 'severity' ? " (a finding's severity is its rule's, from its rule module, rules/<id>.ts)" : '';
+  const why =
+    property === 'severity' ? " (a finding's severity is its rule's, from its rule module, rules/<id>.ts)" : '';
   return `: "${property}"${why}`;
 }
 

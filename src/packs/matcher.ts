@@ -22,7 +22,8 @@ export class PackMatcher {
       else if (e.kind === 'field') this.fields.push({ entry: e, pattern: new RegExp(e.objectPattern ?? '.', 'i') });
       else if (e.status === 'requires') this.requirements.push(e);
       else this.env.set(e.name, [...(this.env.get(e.name) ?? []), e]);
-      if (e.kind === 'env') for (const n of [e.name, e.requires, e.unless?.name]) if (n) this.squashed.set(squash(n), n);
+      if (e.kind === 'env')
+        for (const n of [e.name, e.requires, e.unless?.name]) if (n) this.squashed.set(squash(n), n);
     }
   }
 
@@ -31,11 +32,15 @@ export class PackMatcher {
    * digits only, any case), occurs in it. Most files name none, and skip the scan.
    */
   mayOccurIn(text: string): boolean {
-    this.needles ??= this.set.entries.filter((e) => e.status !== 'retained').flatMap((e) => {
-      const names = [e.name, e.kind === 'env' ? e.requires : undefined, e.kind === 'env' ? e.unless?.name : undefined].filter((n): n is string => !!n).map(squash);
-      const pattern = e.kind === 'field' ? new RegExp(e.objectPattern ?? '.', 'i') : undefined;
-      return names.map((n) => ({ name: n, pattern }));
-    });
+    this.needles ??= this.set.entries
+      .filter((e) => e.status !== 'retained')
+      .flatMap((e) => {
+        const names = [e.name, e.kind === 'env' ? e.requires : undefined, e.kind === 'env' ? e.unless?.name : undefined]
+          .filter((n): n is string => !!n)
+          .map(squash);
+        const pattern = e.kind === 'field' ? new RegExp(e.objectPattern ?? '.', 'i') : undefined;
+        return names.map((n) => ({ name: n, pattern }));
+      });
     const squashed = squash(text);
     return this.needles.some((n) => squashed.includes(n.name) && (!n.pattern || n.pattern.test(text)));
   }
@@ -119,7 +124,8 @@ const or = (xs: string[]): string => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.sli
 
 function changed(e: ActiveEntry): string {
   const where = `${e.platform} ${e.version}`;
-  if (e.status === 'deprecated') return `is deprecated since ${where}${e.removedIn ? ` and rejected from ${e.removedIn}` : ''}`;
+  if (e.status === 'deprecated')
+    return `is deprecated since ${where}${e.removedIn ? ` and rejected from ${e.removedIn}` : ''}`;
   if (e.status === 'renamed') return `was renamed in ${where}`;
   return `was removed in ${where}`;
 }

@@ -17,7 +17,10 @@ export interface AuditReport extends Report {
   /** Inputs that could not be read or parsed; the audit went on without them. */
   diagnostics: Diagnostic[];
   writeSites: AuditSite[];
-  /** Writes in tests, seeds and code migrations, left out of `writeSites` and the summary's counts (see `includeWritesFrom`). */
+  /**
+   * Writes in tests, seeds and code migrations, left out of `writeSites` and the summary's counts (see
+   * `includeWritesFrom`).
+   */
   setAsideWriteSites?: (AuditSite & { setAside: SetAsideKind })[];
   /** Findings an inline suppression silenced, each with its reason; never counted in the summary. */
   suppressedFindings: (Finding & { suppressed: { reason: string } })[];

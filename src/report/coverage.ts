@@ -39,7 +39,8 @@ export function coverageRows(report: Pick<Report, 'schema' | 'writeSites'>): Cov
   const gated = new Set(report.schema.gatedTables);
   for (const s of report.writeSites) {
     if (s.coverage === 'not-gated') continue;
-    const tables = s.coverage === 'security-definer' ? [`${s.via ?? 'definer'}()`] : s.tables.filter((t) => gated.has(t));
+    const tables =
+      s.coverage === 'security-definer' ? [`${s.via ?? 'definer'}()`] : s.tables.filter((t) => gated.has(t));
     for (const table of tables.length ? tables : ['(unknown table)']) {
       let r = rows.get(table);
       if (!r) rows.set(table, (r = { table, ...emptyCounts() }));
@@ -50,7 +51,10 @@ export function coverageRows(report: Pick<Report, 'schema' | 'writeSites'>): Cov
 }
 
 /** Coverage of the sites grouped by a key (a file, a folder); groups without gated writes are kept. */
-export function coverageBy<S extends Pick<WriteSite, 'coverage'>>(sites: readonly S[], keys: (site: S) => string[]): Map<string, CoverageCounts> {
+export function coverageBy<S extends Pick<WriteSite, 'coverage'>>(
+  sites: readonly S[],
+  keys: (site: S) => string[],
+): Map<string, CoverageCounts> {
   const groups = new Map<string, CoverageCounts>();
   for (const s of sites) {
     for (const k of keys(s)) {

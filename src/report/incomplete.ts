@@ -46,5 +46,7 @@ export function sortIncomplete(items: readonly IncompleteItem[]): IncompleteItem
     seen.add(key);
     out.push(i);
   }
-  return out.sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || a.reason.localeCompare(b.reason));
+  return out.sort(
+    (a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || a.reason.localeCompare(b.reason),
+  );
 }

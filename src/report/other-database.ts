@@ -7,12 +7,41 @@ import ts from 'typescript';
 // library and no Postgres one has its writes set aside, reported with the library's name.
 
 const OTHER_DATABASES: Record<string, string> = {
-  'expo-sqlite': 'sqlite', 'expo-sqlite/next': 'sqlite', 'better-sqlite3': 'sqlite', sqlite3: 'sqlite', sqlite: 'sqlite', 'bun:sqlite': 'sqlite', 'node:sqlite': 'sqlite', 'sql.js': 'sqlite',
-  '@tauri-apps/plugin-sql': 'sqlite', 'tauri-plugin-sql-api': 'sqlite', '@op-engineering/op-sqlite': 'sqlite', 'react-native-sqlite-storage': 'sqlite', 'react-native-quick-sqlite': 'sqlite', '@libsql/client': 'sqlite',
-  mysql: 'mysql', mysql2: 'mysql', 'mysql2/promise': 'mysql', '@planetscale/database': 'mysql',
+  'expo-sqlite': 'sqlite',
+  'expo-sqlite/next': 'sqlite',
+  'better-sqlite3': 'sqlite',
+  sqlite3: 'sqlite',
+  sqlite: 'sqlite',
+  'bun:sqlite': 'sqlite',
+  'node:sqlite': 'sqlite',
+  'sql.js': 'sqlite',
+  '@tauri-apps/plugin-sql': 'sqlite',
+  'tauri-plugin-sql-api': 'sqlite',
+  '@op-engineering/op-sqlite': 'sqlite',
+  'react-native-sqlite-storage': 'sqlite',
+  'react-native-quick-sqlite': 'sqlite',
+  '@libsql/client': 'sqlite',
+  mysql: 'mysql',
+  mysql2: 'mysql',
+  'mysql2/promise': 'mysql',
+  '@planetscale/database': 'mysql',
 };
-const DRIZZLE_OTHER = /^drizzle-orm\/(expo-sqlite|better-sqlite3|sqlite-core|libsql|op-sqlite|bun-sqlite|d1|sql-js|sqlite-proxy|durable-sqlite|mysql2|mysql-core|planetscale-serverless|tidb-serverless|singlestore(-core)?)(\/|$)/;
-const POSTGRES = /^(pg|pg-pool|postgres|pg-promise|slonik|@neondatabase\/serverless|@vercel\/postgres|@electric-sql\/pglite|drizzle-orm\/(node-postgres|postgres-js|pg-core|neon-http|neon-serverless|vercel-postgres|pglite|pg-proxy|xata-http|aws-data-api\/pg))(\/|$)/;
+// The module lists are alternatives of a regular expression (`singlestore(-core)?` is a pattern), kept as lists
+// so that no line of the pattern runs past 120 characters.
+const DRIZZLE_OTHER_DRIVERS = [
+  'expo-sqlite', 'better-sqlite3', 'sqlite-core', 'libsql', 'op-sqlite', 'bun-sqlite', 'd1', 'sql-js', 'sqlite-proxy',
+  'durable-sqlite', 'mysql2', 'mysql-core', 'planetscale-serverless', 'tidb-serverless', 'singlestore(-core)?',
+];
+const DRIZZLE_OTHER = new RegExp(`^drizzle-orm/(${DRIZZLE_OTHER_DRIVERS.join('|')})(/|$)`);
+const DRIZZLE_POSTGRES_DRIVERS = [
+  'node-postgres', 'postgres-js', 'pg-core', 'neon-http', 'neon-serverless', 'vercel-postgres', 'pglite', 'pg-proxy',
+  'xata-http', 'aws-data-api/pg',
+];
+const POSTGRES_MODULES = [
+  'pg', 'pg-pool', 'postgres', 'pg-promise', 'slonik', '@neondatabase/serverless', '@vercel/postgres',
+  '@electric-sql/pglite', `drizzle-orm/(${DRIZZLE_POSTGRES_DRIVERS.join('|')})`,
+];
+const POSTGRES = new RegExp(`^(${POSTGRES_MODULES.join('|')})(/|$)`);
 
 /** The other database a file writes to (`sqlite via 'expo-sqlite'`), or null. */
 export function otherDatabaseOf(sf: ts.SourceFile): string | null {
@@ -20,19 +49,38 @@ export function otherDatabaseOf(sf: ts.SourceFile): string | null {
   let postgres = false;
   const note = (spec: string): void => {
     if (POSTGRES.test(spec)) postgres = true;
-    const dialect = OTHER_DATABASES[spec] ?? (DRIZZLE_OTHER.test(spec) ? (/mysql|planetscale|tidb|singlestore/.test(spec) ? 'mysql' : 'sqlite') : undefined);
+    const dialect =
+      OTHER_DATABASES[spec] ??
+      (DRIZZLE_OTHER.test(spec) ? (/mysql|planetscale|tidb|singlestore/.test(spec) ? 'mysql' : 'sqlite') : undefined);
     if (dialect && !other) other = `${dialect} via '${spec}'`;
   };
   for (const st of sf.statements) {
-    if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) note(st.moduleSpecifier.text);
-    if (ts.isImportEqualsDeclaration(st) && ts.isExternalModuleReference(st.moduleReference) && ts.isStringLiteral(st.moduleReference.expression)) note(st.moduleReference.expression.text);
+    if (
+      (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) &&
+      st.moduleSpecifier &&
+      ts.isStringLiteral(st.moduleSpecifier)
+    )
+      note(st.moduleSpecifier.text);
+    if (
+      ts.isImportEqualsDeclaration(st) &&
+      ts.isExternalModuleReference(st.moduleReference) &&
+      ts.isStringLiteral(st.moduleReference.expression)
+    )
+      note(st.moduleReference.expression.text);
   }
   // require()/import() anywhere in the file; an explicit stack, since generated code can nest
   // deeper than the JS stack allows (a 100,000-level expression).
   if (sf.text.includes('require') || sf.text.includes('import(')) {
     const stack: ts.Node[] = [sf];
     for (let n = stack.pop(); n; n = stack.pop()) {
-      if (ts.isCallExpression(n) && n.arguments[0] && ts.isStringLiteral(n.arguments[0]) && ((ts.isIdentifier(n.expression) && n.expression.text === 'require') || n.expression.kind === ts.SyntaxKind.ImportKeyword)) note(n.arguments[0].text);
+      if (
+        ts.isCallExpression(n) &&
+        n.arguments[0] &&
+        ts.isStringLiteral(n.arguments[0]) &&
+        ((ts.isIdentifier(n.expression) && n.expression.text === 'require') ||
+          n.expression.kind === ts.SyntaxKind.ImportKeyword)
+      )
+        note(n.arguments[0].text);
       ts.forEachChild(n, (c) => {
         stack.push(c);
       });

@@ -47,9 +47,13 @@ export interface SetAsideSummary {
 /** Rules about the RLS model and the audit itself, not a write path: never set aside. */
 const MODEL_RULES = new Set(['no-owner-bypass', 'no-unset-policy-setting', 'no-incomplete-audit']);
 
-export function partitionSetAside<S extends { file: string }, F extends { file: string; ruleId: string }>(
-  input: { files: readonly string[]; sites: readonly S[]; findings: readonly F[]; include: readonly SetAsideKind[]; otherDatabase?: ReadonlyMap<string, string> },
-): { sites: S[]; findings: F[]; setAsideSites: (S & { setAside: SetAsideKind })[]; summary: SetAsideSummary } {
+export function partitionSetAside<S extends { file: string }, F extends { file: string; ruleId: string }>(input: {
+  files: readonly string[];
+  sites: readonly S[];
+  findings: readonly F[];
+  include: readonly SetAsideKind[];
+  otherDatabase?: ReadonlyMap<string, string>;
+}): { sites: S[]; findings: F[]; setAsideSites: (S & { setAside: SetAsideKind })[]; summary: SetAsideSummary } {
   const kindOf = (file: string): SetAsideKind | null => {
     // Another database's code is never judged against the Postgres model, whatever `include` says.
     if (input.otherDatabase?.has(file)) return 'other-database';
@@ -86,7 +90,11 @@ export function partitionSetAside<S extends { file: string }, F extends { file: 
 // (other-database files are named one by one by the walker, with the library that says so)
 export function setAsideNote(summary: SetAsideSummary): string | null {
   // Files that held nothing to set aside (a migration with no writes) need no sentence.
-  const parts = SET_ASIDE_KINDS.filter((k) => summary.files[k] > 0 && (summary.writeSites[k] > 0 || summary.findings > 0)).map((k) => `${summary.files[k]} ${k} file(s) with ${summary.writeSites[k]} write site(s)`);
+  const parts = SET_ASIDE_KINDS.filter(
+    (k) => summary.files[k] > 0 && (summary.writeSites[k] > 0 || summary.findings > 0),
+  ).map((k) => `${summary.files[k]} ${k} file(s) with ${summary.writeSites[k]} write site(s)`);
   if (!parts.length) return null;
-  return `set aside from the app's verdicts and coverage: ${parts.join(', ')} and ${summary.findings} finding(s); they are listed in setAsideWriteSites. List "tests", "seeds" or "migrations" in "includeWritesFrom" in the config to judge those as app code`;
+  return `set aside from the app's verdicts and coverage: ${parts.join(', ')} and ${summary.findings} finding(s); ` +
+    `they are listed in setAsideWriteSites. List "tests", "seeds" or "migrations" in "includeWritesFrom" in the ` +
+    `config to judge those as app code`;
 }

@@ -40,8 +40,16 @@ export interface ReportSchema {
   gatedTables: string[];
   forcedTables: string[];
   securityDefinerFunctions: string[];
-  /** Which source each fact came from: `method` says how it was read; `facts` lists the objects a fallback source supplied. */
-  sources: { kind: SourceKind; ref: string; method?: 'replay' | 'static' | 'database' | 'snapshot'; facts?: string[] }[];
+  /**
+   * Which source each fact came from: `method` says how it was read; `facts` lists the objects a fallback source
+   * supplied.
+   */
+  sources: {
+    kind: SourceKind;
+    ref: string;
+    method?: 'replay' | 'static' | 'database' | 'snapshot';
+    facts?: string[];
+  }[];
 }
 
 export interface Summary {

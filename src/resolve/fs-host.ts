@@ -66,7 +66,11 @@ export class ResolutionFs implements ts.ModuleResolutionHost {
   directoryExists = (dir: string): boolean => {
     let hit = this.dirs.get(dir);
     if (hit === undefined) {
-      hit = isDir(dir) || this.isVirtualDir(dir) || (this.toReal(dir) !== undefined && isDir(this.toReal(dir)!)) || this.isGenerated(dir, 'dir');
+      hit =
+        isDir(dir) ||
+        this.isVirtualDir(dir) ||
+        (this.toReal(dir) !== undefined && isDir(this.toReal(dir)!)) ||
+        this.isGenerated(dir, 'dir');
       this.dirs.set(dir, hit);
     }
     return hit;
@@ -135,7 +139,11 @@ export class ResolutionFs implements ts.ModuleResolutionHost {
     for (const out of OUTPUT_DIRS) this.addOutput(path.join(dir, out), src);
   }
 
-  /** The source a build output is made from: `dist/x.js` → `src/x.ts`, `dist/x.d.ts` → `src/x.ts`, else the same name under `src/`. */
+  /**
+   * The source a build output is made from: `dist/x.js` → `src/x.ts`, `dist/x.d.ts` → `src/x.ts`, else the same
+   * name
+   * under `src/`.
+   */
   sourceOfOutput(p: string): string | undefined {
     for (const [out, src] of this.outputs) {
       if (p !== out && !p.startsWith(out + path.sep)) continue;

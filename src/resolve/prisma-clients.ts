@@ -14,10 +14,16 @@ const PRISMA_CLIENT = '@prisma/client';
  * generator's output, or any other specifier (a tsconfig path alias) that `resolve` maps
  * there. The resolver sees generated clients as present (fs-host.ts), so aliases resolve.
  */
-export function prismaClientModule(fromFile: string, specifier: string, resolve?: (fromFile: string, specifier: string) => string | undefined): string | undefined {
+export function prismaClientModule(
+  fromFile: string,
+  specifier: string,
+  resolve?: (fromFile: string, specifier: string) => string | undefined,
+): string | undefined {
   const outputs = prismaGeneratorOutputs(projectRootOf(path.dirname(fromFile)));
   if (outputs.length === 0) return undefined;
-  const resolved = specifier.startsWith('.') ? path.resolve(path.dirname(fromFile), specifier) : resolve?.(fromFile, specifier);
+  const resolved = specifier.startsWith('.')
+    ? path.resolve(path.dirname(fromFile), specifier)
+    : resolve?.(fromFile, specifier);
   if (!resolved) return undefined;
   const target = resolved.replace(/(\/index)?(\.d)?\.[cm]?[jt]sx?$/, '');
   return outputs.some((out) => target === out || target.startsWith(out + path.sep)) ? PRISMA_CLIENT : undefined;

@@ -17,7 +17,11 @@ interface ProjectOptions {
   candidates: ts.CompilerOptions[];
 }
 
-const DEFAULT_OPTIONS: ts.CompilerOptions = { moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext, allowJs: true };
+const DEFAULT_OPTIONS: ts.CompilerOptions = {
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  module: ts.ModuleKind.ESNext,
+  allowJs: true,
+};
 
 export class ModuleResolver {
   readonly fs = new ResolutionFs();
@@ -25,10 +29,15 @@ export class ModuleResolver {
   private readonly projects = new Map<string, ProjectOptions>();
   private readonly configs = new Map<string, ts.CompilerOptions | null>();
   private readonly references = new Map<string, string[]>();
-  /** TypeScript's own cache per option set: a package found under node_modules is looked up once for every folder below. */
+  /**
+   * TypeScript's own cache per option set: a package found under node_modules is looked up once for every folder below.
+   */
   private readonly tsCaches = new Map<ts.CompilerOptions, ts.ModuleResolutionCache>();
 
-  /** The project file a specifier names from a file, or undefined (a package, or not found). Cached per (folder, specifier). */
+  /**
+   * The project file a specifier names from a file, or undefined (a package, or not found). Cached per (folder,
+   * specifier).
+   */
   resolve(fromFile: string, specifier: string): string | undefined {
     const dir = path.dirname(fromFile);
     const key = `${dir}\0${specifier}`;
@@ -46,7 +55,15 @@ export class ModuleResolver {
     for (const options of this.attempts(project)) {
       let result: ts.ResolvedModuleWithFailedLookupLocations;
       try {
-        result = ts.resolveModuleName(specifier, fromFile, options, this.fs, this.tsCache(options), undefined, ts.ModuleKind.ESNext);
+        result = ts.resolveModuleName(
+          specifier,
+          fromFile,
+          options,
+          this.fs,
+          this.tsCache(options),
+          undefined,
+          ts.ModuleKind.ESNext,
+        );
       } catch {
         continue; // a malformed package.json or tsconfig: try the next option set, then fail closed
       }
@@ -64,7 +81,9 @@ export class ModuleResolver {
     let list = this.attemptLists.get(project);
     if (!list) {
       const own = project.candidates.map(forResolution);
-      const bundler = own.filter((o) => o.moduleResolution !== ts.ModuleResolutionKind.Bundler).map((o) => ({ ...o, moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext }));
+      const bundler = own
+        .filter((o) => o.moduleResolution !== ts.ModuleResolutionKind.Bundler)
+        .map((o) => ({ ...o, moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext }));
       list = [...own, ...bundler];
       this.attemptLists.set(project, list);
     }
@@ -96,7 +115,9 @@ export class ModuleResolver {
     const here = path.join(dir, 'tsconfig.json');
     const options = fs.existsSync(here) ? this.configOptions(here) : undefined;
     if (options) {
-      const referenced = (this.references.get(here) ?? []).map((r) => this.configOptions(r)).filter((o): o is ts.CompilerOptions => !!o);
+      const referenced = (this.references.get(here) ?? [])
+        .map((r) => this.configOptions(r))
+        .filter((o): o is ts.CompilerOptions => !!o);
       project = { candidates: [options, ...referenced] };
     } else {
       const parent = path.dirname(dir);
@@ -115,9 +136,20 @@ export class ModuleResolver {
     try {
       const read = ts.readConfigFile(configPath, this.fs.readFile);
       if (!read.error && read.config) {
-        const parsed = ts.parseJsonConfigFileContent(read.config, this.fs, path.dirname(configPath), undefined, configPath);
+        const parsed = ts.parseJsonConfigFileContent(
+          read.config,
+          this.fs,
+          path.dirname(configPath),
+          undefined,
+          configPath,
+        );
         options = parsed.options;
-        this.references.set(configPath, (parsed.projectReferences ?? []).map((r) => (r.path.endsWith('.json') ? r.path : path.join(r.path, 'tsconfig.json'))));
+        this.references.set(
+          configPath,
+          (parsed.projectReferences ?? []).map((r) =>
+            r.path.endsWith('.json') ? r.path : path.join(r.path, 'tsconfig.json'),
+          ),
+        );
         // A referenced project's build output stands for its sources when it was never built.
         if (options.outDir) this.fs.addOutput(options.outDir, options.rootDir ?? path.dirname(configPath));
       }
@@ -131,6 +163,13 @@ export class ModuleResolver {
 
 function forResolution(options: ts.CompilerOptions): ts.CompilerOptions {
   const kind = options.moduleResolution;
-  const modern = kind === ts.ModuleResolutionKind.Bundler || kind === ts.ModuleResolutionKind.Node16 || kind === ts.ModuleResolutionKind.NodeNext;
-  return { ...options, allowJs: true, ...(modern ? {} : { moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext }) };
+  const modern =
+    kind === ts.ModuleResolutionKind.Bundler ||
+    kind === ts.ModuleResolutionKind.Node16 ||
+    kind === ts.ModuleResolutionKind.NodeNext;
+  return {
+    ...options,
+    allowJs: true,
+    ...(modern ? {} : { moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext }),
+  };
 }

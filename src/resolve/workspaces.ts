@@ -63,7 +63,9 @@ export function readManifest(dir: string): PackageManifest | null {
 /** The package globs a folder declares, if it is a workspace root. */
 function workspacePatterns(dir: string): string[] | null {
   try {
-    const yaml = parseYaml(fs.readFileSync(path.join(dir, 'pnpm-workspace.yaml'), 'utf8')) as { packages?: unknown } | null;
+    const yaml = parseYaml(fs.readFileSync(path.join(dir, 'pnpm-workspace.yaml'), 'utf8')) as {
+      packages?: unknown;
+    } | null;
     const list = Array.isArray(yaml?.packages) ? yaml.packages.filter((p): p is string => typeof p === 'string') : [];
     return list;
   } catch {
@@ -83,7 +85,8 @@ function expand(root: string, patterns: string[]): WorkspacePackage[] {
   const include = patterns.filter((p) => !p.startsWith('!'));
   const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => globRegExp(p.slice(1)));
   const dirs = new Set<string>();
-  for (const pattern of include) for (const d of matchDirs(root, pattern.replace(/^\.\//, '').replace(/\/+$/, '').split('/'), 0)) dirs.add(d);
+  for (const pattern of include)
+    for (const d of matchDirs(root, pattern.replace(/^\.\//, '').replace(/\/+$/, '').split('/'), 0)) dirs.add(d);
   const out: WorkspacePackage[] = [];
   for (const dir of [...dirs].sort()) {
     const rel = toPosixRelative(root, dir);
@@ -149,7 +152,10 @@ function globRegExp(glob: string): RegExp {
 
 const projectRoots = new Map<string, string>();
 
-/** Where a folder's project starts: its workspace root, else the nearest folder with a package.json, else itself. Cached per folder. */
+/**
+ * Where a folder's project starts: its workspace root, else the nearest folder with a package.json, else itself. Cached
+ * per folder.
+ */
 export function projectRootOf(dir: string): string {
   let root = projectRoots.get(dir);
   if (root === undefined) {

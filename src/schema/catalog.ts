@@ -60,28 +60,36 @@ export interface Catalog {
   currentUser: string;
 }
 
-const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
+const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND ` +
+  `n.nspname NOT LIKE 'pg\\_temp%'`;
 // Objects an extension created are the extension's business, not the app's.
-const NOT_EXTENSION = (cls: string, oid: string): string => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+const NOT_EXTENSION = (cls: string, oid: string): string =>
+  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} ` +
+  `AND d.deptype = 'e')`;
 
 export const CATALOG_QUERIES = {
-  tables: `SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS force, pg_get_userbyid(c.relowner) AS owner
+  tables: `SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS force,
+      pg_get_userbyid(c.relowner) AS owner
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMAS} AND ${NOT_EXTENSION('pg_class', 'c.oid')}
     ORDER BY 1, 2`,
-  policies: `SELECT schemaname AS schema, tablename AS table, policyname AS name, permissive, roles::text[] AS roles, cmd, qual, with_check AS "withCheck"
+  policies: `SELECT schemaname AS schema, tablename AS table, policyname AS name, permissive, roles::text[] AS roles,
+      cmd, qual, with_check AS "withCheck"
     FROM pg_policies ORDER BY 1, 2, 3`,
-  functions: `SELECT n.nspname AS schema, p.proname AS name, p.prosecdef AS "securityDefiner", p.proconfig AS config, l.lanname AS language,
+  functions: `SELECT n.nspname AS schema, p.proname AS name, p.prosecdef AS "securityDefiner", p.proconfig AS config,
+      l.lanname AS language,
       CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN p.prosrc END AS source, pg_get_userbyid(p.proowner) AS owner
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
     WHERE ${USER_SCHEMAS} AND ${NOT_EXTENSION('pg_proc', 'p.oid')}
     ORDER BY 1, 2`,
-  triggers: `SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, fn.nspname AS "functionSchema", p.proname AS "functionName", t.tgtype::int AS type
+  triggers: `SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, fn.nspname AS "functionSchema",
+      p.proname AS "functionName", t.tgtype::int AS type
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace fn ON fn.oid = p.pronamespace
     WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND ${USER_SCHEMAS}
     ORDER BY 1, 2, 3`,
-  roles: `SELECT rolname AS name, rolsuper AS superuser, rolbypassrls AS "bypassRls" FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%' ORDER BY 1`,
+  roles: `SELECT rolname AS name, rolsuper AS superuser, rolbypassrls AS "bypassRls"
+    FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%' ORDER BY 1`,
   currentUser: `SELECT current_user AS "currentUser"`,
 } as const;
 
@@ -92,7 +100,10 @@ export async function readCatalog(query: (text: string) => Promise<{ rows: unkno
   return {
     tables: await rows<CatalogTable>(CATALOG_QUERIES.tables),
     policies: (await rows<CatalogPolicy>(CATALOG_QUERIES.policies)).map((p) => ({ ...p, roles: pgArray(p.roles) })),
-    functions: (await rows<CatalogFunction>(CATALOG_QUERIES.functions)).map((f) => ({ ...f, config: f.config === null ? null : pgArray(f.config) })),
+    functions: (await rows<CatalogFunction>(CATALOG_QUERIES.functions)).map((f) => ({
+      ...f,
+      config: f.config === null ? null : pgArray(f.config),
+    })),
     triggers: await rows<CatalogTrigger>(CATALOG_QUERIES.triggers),
     roles: await rows<CatalogRole>(CATALOG_QUERIES.roles),
     currentUser: user?.currentUser ?? '',
@@ -114,17 +125,37 @@ export interface CatalogLocations {
   functions: Record<string, SchemaLocation>;
 }
 
-const TRIGGER_BITS: [number, TriggerEvent][] = [[4, 'insert'], [8, 'delete'], [16, 'update'], [32, 'truncate']];
-const COMMANDS: Record<string, PolicyCommand> = { ALL: 'all', SELECT: 'select', INSERT: 'insert', UPDATE: 'update', DELETE: 'delete' };
+const TRIGGER_BITS: [number, TriggerEvent][] = [
+  [4, 'insert'],
+  [8, 'delete'],
+  [16, 'update'],
+  [32, 'truncate'],
+];
+const COMMANDS: Record<string, PolicyCommand> = {
+  ALL: 'all',
+  SELECT: 'select',
+  INSERT: 'insert',
+  UPDATE: 'update',
+  DELETE: 'delete',
+};
 
 /**
  * The model from catalog rows. Locations come from the replay when it tracked them, else
  * from the static reading (`fallback`), else point at the source itself.
  */
-export function modelFromCatalog(catalog: Catalog, options: { locations?: CatalogLocations; fallback?: RlsModel; sourceRef: string; files?: string[] }): RlsModel {
+export function modelFromCatalog(
+  catalog: Catalog,
+  options: { locations?: CatalogLocations; fallback?: RlsModel; sourceRef: string; files?: string[] },
+): RlsModel {
   const { locations, fallback } = options;
   const nowhere: SchemaLocation = { file: options.sourceRef, line: 1 };
-  const model: RlsModel = { tables: new Map(), functions: new Map(), policySettings: new Set(), files: options.files ?? [], diagnostics: [] };
+  const model: RlsModel = {
+    tables: new Map(),
+    functions: new Map(),
+    policySettings: new Set(),
+    files: options.files ?? [],
+    diagnostics: [],
+  };
   for (const t of catalog.tables) {
     const name = `${t.schema}.${t.name}`;
     const loc = locations?.tables[name];
@@ -149,7 +180,8 @@ export function modelFromCatalog(catalog: Catalog, options: { locations?: Catalo
     for (const text of [p.qual, p.withCheck]) {
       if (!text) continue;
       const parsed = parseSql(`SELECT 1 WHERE ${text}`);
-      if (parsed.ok) exprs.push((parsed.statements[0]?.stmt as { SelectStmt?: { whereClause?: unknown } }).SelectStmt?.whereClause);
+      if (parsed.ok)
+        exprs.push((parsed.statements[0]?.stmt as { SelectStmt?: { whereClause?: unknown } }).SelectStmt?.whereClause);
     }
     const reads = expressionReads(exprs, { searchPath: p.schema });
     table.policies.push({
@@ -174,7 +206,9 @@ export function modelFromCatalog(catalog: Catalog, options: { locations?: Catalo
         language: f.language,
         searchPathPinned: pinned !== undefined,
         body: f.source,
-        bodySchema: pinned ? (pinned.slice('search_path='.length).split(',')[0]?.trim().replace(/^"|"$/g, '') || f.schema) : f.schema,
+        bodySchema: pinned
+          ? pinned.slice('search_path='.length).split(',')[0]?.trim().replace(/^"|"$/g, '') || f.schema
+          : f.schema,
         at: locations?.functions[name] ?? fallback?.functions.get(name)?.at ?? nowhere,
       }),
     );

@@ -89,7 +89,14 @@ class MigrationEvaluator {
     if (ts.isCallExpression(n)) {
       if (this.iteration(n)) return;
       for (const arg of n.arguments) {
-        if (ts.isStringLiteralLike(arg) || ts.isTemplateExpression(arg) || ts.isTaggedTemplateExpression(arg) || ts.isBinaryExpression(arg) || ts.isIdentifier(arg)) this.statement(arg);
+        if (
+          ts.isStringLiteralLike(arg) ||
+          ts.isTemplateExpression(arg) ||
+          ts.isTaggedTemplateExpression(arg) ||
+          ts.isBinaryExpression(arg) ||
+          ts.isIdentifier(arg)
+        )
+          this.statement(arg);
       }
       this.helper(n);
     } else if (ts.isTaggedTemplateExpression(n)) {
@@ -127,7 +134,8 @@ class MigrationEvaluator {
 
   /** for (const t of ['a', 'b']) …: the body once per constant element. */
   private loop(init: ts.ForInitializer, list: ts.Expression, body: ts.Node): boolean {
-    const decl = ts.isVariableDeclarationList(init) && init.declarations.length === 1 ? init.declarations[0]! : undefined;
+    const decl =
+      ts.isVariableDeclarationList(init) && init.declarations.length === 1 ? init.declarations[0]! : undefined;
     const values = this.constantList(list);
     if (!decl || !ts.isIdentifier(decl.name) || !values) return false;
     for (const v of values) this.folder.withBindings(new Map([[decl, v]]), () => this.visit(body));
@@ -138,8 +146,14 @@ class MigrationEvaluator {
   private iteration(call: ts.CallExpression): boolean {
     const callee = call.expression;
     const cb = call.arguments[0];
-    if (!ts.isPropertyAccessExpression(callee) || !['forEach', 'map', 'flatMap'].includes(callee.name.text) || !cb) return false;
-    if (!(ts.isArrowFunction(cb) || ts.isFunctionExpression(cb)) || !cb.parameters[0] || !ts.isIdentifier(cb.parameters[0].name)) return false;
+    if (!ts.isPropertyAccessExpression(callee) || !['forEach', 'map', 'flatMap'].includes(callee.name.text) || !cb)
+      return false;
+    if (
+      !(ts.isArrowFunction(cb) || ts.isFunctionExpression(cb)) ||
+      !cb.parameters[0] ||
+      !ts.isIdentifier(cb.parameters[0].name)
+    )
+      return false;
     const values = this.constantList(callee.expression);
     if (!values) return false;
     const param = cb.parameters[0];
@@ -188,8 +202,23 @@ class MigrationEvaluator {
 
 /** Statements that shape the schema; data changes in a migration do not matter here. */
 const SCHEMA_KINDS = new Set([
-  'CreateStmt', 'AlterTableStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'DropStmt', 'RenameStmt', 'CreateFunctionStmt', 'AlterFunctionStmt',
-  'CreateTrigStmt', 'DoStmt', 'CreateSchemaStmt', 'AlterObjectSchemaStmt', 'VariableSetStmt', 'GrantStmt', 'CreateRoleStmt', 'AlterOwnerStmt', 'CreateExtensionStmt',
+  'CreateStmt',
+  'AlterTableStmt',
+  'CreatePolicyStmt',
+  'AlterPolicyStmt',
+  'DropStmt',
+  'RenameStmt',
+  'CreateFunctionStmt',
+  'AlterFunctionStmt',
+  'CreateTrigStmt',
+  'DoStmt',
+  'CreateSchemaStmt',
+  'AlterObjectSchemaStmt',
+  'VariableSetStmt',
+  'GrantStmt',
+  'CreateRoleStmt',
+  'AlterOwnerStmt',
+  'CreateExtensionStmt',
 ]);
 
 /** The `up` of a migration: exports.up, export function up, a class's `up` method, { up() {} }. */
@@ -198,7 +227,10 @@ function findUp(sf: ts.SourceFile): ts.Node | undefined {
   const visit = (n: ts.Node): void => {
     if (found) return;
     const name = nameOf(n);
-    if (name === 'up' && (ts.isFunctionLike(n) || ts.isPropertyAssignment(n) || ts.isVariableDeclaration(n) || ts.isBinaryExpression(n))) {
+    if (
+      name === 'up' &&
+      (ts.isFunctionLike(n) || ts.isPropertyAssignment(n) || ts.isVariableDeclaration(n) || ts.isBinaryExpression(n))
+    ) {
       found = n;
       return;
     }
@@ -213,13 +245,28 @@ function isDown(n: ts.Node): boolean {
 }
 
 function nameOf(n: ts.Node): string | undefined {
-  if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isPropertyAssignment(n) || ts.isVariableDeclaration(n)) && n.name && ts.isIdentifier(n.name)) return n.name.text;
-  if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isPropertyAccessExpression(n.left)) return n.left.name.text;
+  if (
+    (ts.isFunctionDeclaration(n) ||
+      ts.isMethodDeclaration(n) ||
+      ts.isPropertyAssignment(n) ||
+      ts.isVariableDeclaration(n)) &&
+    n.name &&
+    ts.isIdentifier(n.name)
+  )
+    return n.name.text;
+  if (
+    ts.isBinaryExpression(n) &&
+    n.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+    ts.isPropertyAccessExpression(n.left)
+  )
+    return n.left.name.text;
   return undefined;
 }
 
 /** The diagnostic for a schema statement whose target name is not a constant. */
 function notUnderstood(holes: readonly string[], variant: string): string {
   const shown = variant.trim().split('\n')[0]!.slice(0, 80).split(HOLE).join('${…}');
-  return `schema statement not understood: \`${holes.join('`, `')}\` names an object but cannot be folded to a constant (in \`${shown}\`), so what this statement enables (row level security, a policy) is not in the model. Call the helper with constant names, or list the tables under "gatedTables.add" in the config.`;
+  return `schema statement not understood: \`${holes.join('`, `')}\` names an object but cannot be folded to a ` +
+    `constant (in \`${shown}\`), so what this statement enables (row level security, a policy) is not in the model. ` +
+    `Call the helper with constant names, or list the tables under "gatedTables.add" in the config.`;
 }

@@ -11,13 +11,20 @@ import { toPosixRelative } from '../files/paths.js';
 // them, each in a natural sort of its paths, segment by segment, so 2_x.sql < 10_x.sql and
 // V2__a.sql < V10__a.sql.
 
-export function discoverMigrations(root: string, options: { migrations?: string[]; ignore?: string[] } = {}): { files: string[]; diagnostics: SchemaDiagnostic[] } {
+export function discoverMigrations(
+  root: string,
+  options: { migrations?: string[]; ignore?: string[] } = {},
+): { files: string[]; diagnostics: SchemaDiagnostic[] } {
   const configured = !!options.migrations?.length;
   const roots = configured ? options.migrations!.map((m) => path.resolve(root, m)) : [root];
   const walked = walkFiles(roots, { extensions: ['.sql', ...SOURCE_EXTENSIONS], ignore: options.ignore ?? [] }, root);
   const rel = (f: string): string => toPosixRelative(root, f);
   const found = walked.files
-    .filter((f) => (f.endsWith('.sql') ? !isDownMigration(rel(f)) : isCodeMigrationPath(rel(f)) || (configured && !/\.d\.[cm]?ts$/.test(f))))
+    .filter((f) =>
+      f.endsWith('.sql')
+        ? !isDownMigration(rel(f))
+        : isCodeMigrationPath(rel(f)) || (configured && !/\.d\.[cm]?ts$/.test(f)),
+    )
     .sort((a, b) => rootIndex(roots, a) - rootIndex(roots, b) || naturalCompare(rel(a), rel(b)));
   const init = composeInitScripts(root);
   const files = [...init, ...found.filter((f) => !init.includes(f))];

@@ -14,7 +14,11 @@ import type { DrizzleRls } from './drizzle.js';
  * migrations: ENABLE, DISABLE and policies, wherever the final model came from). A live
  * database is the truth about itself: against it only unknown tables are added.
  */
-export function mergeDrizzleRls(model: RlsModel, found: readonly DrizzleRls[], stated: (table: string) => boolean): RlsModel {
+export function mergeDrizzleRls(
+  model: RlsModel,
+  found: readonly DrizzleRls[],
+  stated: (table: string) => boolean,
+): RlsModel {
   const fromDatabase = (model.sources ?? []).some((s) => s.kind === 'database');
   const added = found.filter((d) => {
     const known = model.tables.get(d.table);
@@ -25,17 +29,44 @@ export function mergeDrizzleRls(model: RlsModel, found: readonly DrizzleRls[], s
   const tables = new Map(model.tables);
   for (const d of added) {
     const known = tables.get(d.table);
-    const policies: PolicyState[] = d.policies.map((p) => ({ name: p.name, table: d.table, command: 'all', permissive: true, roles: ['public'], settings: p.settings, functions: p.functions, at: d.at }));
+    const policies: PolicyState[] = d.policies.map((p) => ({
+      name: p.name,
+      table: d.table,
+      command: 'all',
+      permissive: true,
+      roles: ['public'],
+      settings: p.settings,
+      functions: p.functions,
+      at: d.at,
+    }));
     // What the migrations know (creation, owner, FORCE, triggers) stays; RLS and policies come from the schema.
     const state: TableState = known
       ? { ...known, rlsEnabled: true, enabledAt: d.at, policies }
-      : { name: d.table, rlsEnabled: true, forced: false, enabledAt: d.at, forcedAt: null, createdAt: d.at, owner: null, policies, triggers: [] };
+      : {
+          name: d.table,
+          rlsEnabled: true,
+          forced: false,
+          enabledAt: d.at,
+          forcedAt: null,
+          createdAt: d.at,
+          owner: null,
+          policies,
+          triggers: [],
+        };
     tables.set(d.table, state);
   }
   const policySettings = new Set(model.policySettings);
   for (const d of added) for (const p of d.policies) for (const s of p.settings) policySettings.add(s);
   const files = [...new Set(added.map((d) => d.at.file))].sort();
-  return { ...model, tables, policySettings, sources: [...(model.sources ?? []), { kind: 'migrations', ref: files.join(', '), method: 'static', facts: added.map((d) => d.table).sort() }] };
+  return {
+    ...model,
+    tables,
+    policySettings,
+    sources: [
+      ...(model.sources ?? []),
+      { kind: 'migrations', ref: files.join(', '), method: 'static', facts: added.map((d) => d.table).sort() },
+    ],
+  };
 }
 
 /** Whether the migrations' static reading states the table's RLS (enabled, disabled, or a policy). */

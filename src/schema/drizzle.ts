@@ -57,7 +57,13 @@ function scan(root: string, file: string, text: string): DrizzleRls[] {
   const visit = (n: ts.Node): void => {
     if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isCallExpression(n.initializer)) {
       const c = n.initializer;
-      if (ts.isIdentifier(c.expression) && c.expression.text === 'pgSchema' && c.arguments[0] && ts.isStringLiteralLike(c.arguments[0])) schemas.set(n.name.text, c.arguments[0].text);
+      if (
+        ts.isIdentifier(c.expression) &&
+        c.expression.text === 'pgSchema' &&
+        c.arguments[0] &&
+        ts.isStringLiteralLike(c.arguments[0])
+      )
+        schemas.set(n.name.text, c.arguments[0].text);
     }
     if (ts.isCallExpression(n)) {
       const table = tableCall(n, schemas);
@@ -70,7 +76,13 @@ function scan(root: string, file: string, text: string): DrizzleRls[] {
       }
       // pgPolicy('p', {…}).link(orders): a policy declared apart from its table enables RLS on it too.
       const callee = n.expression;
-      if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'link' && n.arguments[0] && ts.isIdentifier(n.arguments[0]) && isPolicyCall(callee.expression)) {
+      if (
+        ts.isPropertyAccessExpression(callee) &&
+        callee.name.text === 'link' &&
+        n.arguments[0] &&
+        ts.isIdentifier(n.arguments[0]) &&
+        isPolicyCall(callee.expression)
+      ) {
         linked.push({ variable: n.arguments[0].text, call: n });
       }
     }
@@ -84,15 +96,20 @@ function scan(root: string, file: string, text: string): DrizzleRls[] {
   return out;
 }
 
-function tableCall(call: ts.CallExpression, schemas: Map<string, string>): { name: string; withRls: boolean } | undefined {
+function tableCall(
+  call: ts.CallExpression,
+  schemas: Map<string, string>,
+): { name: string; withRls: boolean } | undefined {
   const first = call.arguments[0];
   if (!first || !ts.isStringLiteralLike(first)) return undefined;
   const callee = call.expression;
   if (ts.isIdentifier(callee) && callee.text === 'pgTable') return { name: `public.${first.text}`, withRls: false };
   if (ts.isPropertyAccessExpression(callee)) {
     const base = callee.expression;
-    if (ts.isIdentifier(base) && base.text === 'pgTable' && callee.name.text === 'withRLS') return { name: `public.${first.text}`, withRls: true };
-    if (callee.name.text === 'table' && ts.isIdentifier(base) && schemas.has(base.text)) return { name: `${schemas.get(base.text)}.${first.text}`, withRls: false };
+    if (ts.isIdentifier(base) && base.text === 'pgTable' && callee.name.text === 'withRLS')
+      return { name: `public.${first.text}`, withRls: true };
+    if (callee.name.text === 'table' && ts.isIdentifier(base) && schemas.has(base.text))
+      return { name: `${schemas.get(base.text)}.${first.text}`, withRls: false };
   }
   return undefined;
 }
@@ -100,8 +117,14 @@ function tableCall(call: ts.CallExpression, schemas: Map<string, string>): { nam
 /** The variable a table declaration is assigned to (`export const orders = pgTable(…).enableRLS()`). */
 function declaredAs(call: ts.CallExpression): string | undefined {
   let n: ts.Node = call;
-  while (n.parent && (ts.isPropertyAccessExpression(n.parent) || (ts.isCallExpression(n.parent) && n.parent.expression === n))) n = n.parent;
-  return n.parent && ts.isVariableDeclaration(n.parent) && ts.isIdentifier(n.parent.name) ? n.parent.name.text : undefined;
+  while (
+    n.parent &&
+    (ts.isPropertyAccessExpression(n.parent) || (ts.isCallExpression(n.parent) && n.parent.expression === n))
+  )
+    n = n.parent;
+  return n.parent && ts.isVariableDeclaration(n.parent) && ts.isIdentifier(n.parent.name)
+    ? n.parent.name.text
+    : undefined;
 }
 
 function isPolicyCall(e: ts.Expression): boolean {
@@ -111,7 +134,13 @@ function isPolicyCall(e: ts.Expression): boolean {
 /** pgTable(…).enableRLS() */
 function isEnableRls(call: ts.CallExpression): boolean {
   const access = call.parent;
-  return !!access && ts.isPropertyAccessExpression(access) && access.name.text === 'enableRLS' && !!access.parent && ts.isCallExpression(access.parent);
+  return (
+    !!access &&
+    ts.isPropertyAccessExpression(access) &&
+    access.name.text === 'enableRLS' &&
+    !!access.parent &&
+    ts.isCallExpression(access.parent)
+  );
 }
 
 function policiesIn(extra: ts.Expression | undefined, sf: ts.SourceFile): DrizzleRls['policies'] {
@@ -128,10 +157,16 @@ function policiesIn(extra: ts.Expression | undefined, sf: ts.SourceFile): Drizzl
           if (!ts.isPropertyAssignment(p) || !['using', 'withCheck'].includes(p.name.getText(sf))) continue;
           const sqlText = templateText(p.initializer);
           const parsed = sqlText === undefined ? undefined : parseSql(`SELECT 1 WHERE ${sqlText}`);
-          if (parsed?.ok) exprs.push((parsed.statements[0]?.stmt as { SelectStmt?: { whereClause?: unknown } }).SelectStmt?.whereClause);
+          if (parsed?.ok)
+            exprs.push(
+              (parsed.statements[0]?.stmt as { SelectStmt?: { whereClause?: unknown } }).SelectStmt?.whereClause,
+            );
         }
       }
-      out.push({ name: ts.isStringLiteralLike(nameArg) ? nameArg.text : nameArg.getText(sf), ...expressionReads(exprs, { searchPath: 'public' }) });
+      out.push({
+        name: ts.isStringLiteralLike(nameArg) ? nameArg.text : nameArg.getText(sf),
+        ...expressionReads(exprs, { searchPath: 'public' }),
+      });
     }
     ts.forEachChild(n, visit);
   };

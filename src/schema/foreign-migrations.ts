@@ -22,9 +22,21 @@ export interface ForeignFolder {
 const CONFIG_NAME = /^drizzle\.config\.([cm]?[jt]s|json)$/;
 const NOT_POSTGRES = new Set(['sqlite', 'turso', 'mysql', 'singlestore']);
 // drizzle-kit before 0.21 named the driver instead of the dialect.
-const LEGACY_DRIVERS: Record<string, string> = { 'better-sqlite': 'sqlite', libsql: 'sqlite', turso: 'sqlite', expo: 'sqlite', d1: 'sqlite', 'd1-http': 'sqlite', mysql2: 'mysql' };
+const LEGACY_DRIVERS: Record<string, string> = {
+  'better-sqlite': 'sqlite',
+  libsql: 'sqlite',
+  turso: 'sqlite',
+  expo: 'sqlite',
+  d1: 'sqlite',
+  'd1-http': 'sqlite',
+  mysql2: 'mysql',
+};
 
-export function foreignMigrationFolders(root: string, sqlFiles: readonly { path: string; text: string }[], ignore: readonly string[]): ForeignFolder[] {
+export function foreignMigrationFolders(
+  root: string,
+  sqlFiles: readonly { path: string; text: string }[],
+  ignore: readonly string[],
+): ForeignFolder[] {
   const out = new Map<string, ForeignFolder>();
   for (const f of drizzleConfigs(root, ignore)) if (!out.has(f.folder)) out.set(f.folder, f);
   const byFolder = new Map<string, { path: string; text: string }[]>();
@@ -51,7 +63,11 @@ export function within(file: string, folder: string): boolean {
 }
 
 function drizzleConfigs(root: string, ignore: readonly string[]): ForeignFolder[] {
-  const walked = walkFiles([root], { extensions: ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json'], ignore: [...ignore] }, root);
+  const walked = walkFiles(
+    [root],
+    { extensions: ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json'], ignore: [...ignore] },
+    root,
+  );
   const found: ForeignFolder[] = [];
   for (const file of walked.files) {
     if (!CONFIG_NAME.test(path.basename(file))) continue;
@@ -61,7 +77,11 @@ function drizzleConfigs(root: string, ignore: readonly string[]): ForeignFolder[
     const dialect = options.dialect ?? (options.driver ? LEGACY_DRIVERS[options.driver] : undefined);
     if (!dialect || !NOT_POSTGRES.has(dialect)) continue;
     const rel = toPosixRelative(root, path.resolve(path.dirname(file), options.out ?? 'drizzle')) || '.';
-    found.push({ folder: rel, dialect, evidence: `${toPosixRelative(root, file)} says dialect '${options.dialect ?? options.driver}'` });
+    found.push({
+      folder: rel,
+      dialect,
+      evidence: `${toPosixRelative(root, file)} says dialect '${options.dialect ?? options.driver}'`,
+    });
   }
   return found;
 }
@@ -71,9 +91,14 @@ function configOptions(file: string, text: string): { dialect?: string; driver?:
   const sf = ts.createSourceFile(file, file.endsWith('.json') ? `(${text})` : text, ts.ScriptTarget.Latest, true);
   const options: { dialect?: string; driver?: string; out?: string } = {};
   const visit = (n: ts.Node): void => {
-    if (ts.isPropertyAssignment(n) && (ts.isIdentifier(n.name) || ts.isStringLiteral(n.name)) && ts.isStringLiteralLike(n.initializer)) {
+    if (
+      ts.isPropertyAssignment(n) &&
+      (ts.isIdentifier(n.name) || ts.isStringLiteral(n.name)) &&
+      ts.isStringLiteralLike(n.initializer)
+    ) {
       const key = n.name.text;
-      if ((key === 'dialect' || key === 'driver' || key === 'out') && options[key] === undefined) options[key] = n.initializer.text;
+      if ((key === 'dialect' || key === 'driver' || key === 'out') && options[key] === undefined)
+        options[key] = n.initializer.text;
     }
     ts.forEachChild(n, visit);
   };

@@ -31,15 +31,29 @@ export function composeInitScripts(root: string): string[] {
         const mount = parseVolume(volume);
         if (!mount || !(mount.target === INITDB || mount.target.startsWith(`${INITDB}/`))) continue;
         const source = path.resolve(root, mount.source);
-        if (isFile(source)) mounted.push({ file: source, name: mount.target === INITDB ? path.basename(source) : mount.target.slice(INITDB.length + 1) });
+        if (isFile(source))
+          mounted.push({
+            file: source,
+            name: mount.target === INITDB ? path.basename(source) : mount.target.slice(INITDB.length + 1),
+          });
         else for (const f of sqlFilesIn(source)) mounted.push({ file: f, name: toPosixRelative(source, f) });
       }
     }
   }
-  return [...new Map(mounted.filter((m) => m.file.endsWith('.sql')).sort((a, b) => naturalCompare(a.name, b.name)).map((m) => [m.file, m.file])).keys()];
+  return [
+    ...new Map(
+      mounted
+        .filter((m) => m.file.endsWith('.sql'))
+        .sort((a, b) => naturalCompare(a.name, b.name))
+        .map((m) => [m.file, m.file]),
+    ).keys(),
+  ];
 }
 
-/** `./db/init.sql:/docker-entrypoint-initdb.d/1.sql:ro`, or the long form `{ source, target }`; named volumes are not files. */
+/**
+ * `./db/init.sql:/docker-entrypoint-initdb.d/1.sql:ro`, or the long form `{ source, target }`; named volumes are not
+ * files.
+ */
 function parseVolume(volume: unknown): { source: string; target: string } | undefined {
   if (typeof volume === 'string') {
     const [source, target] = volume.split(':');
@@ -47,7 +61,8 @@ function parseVolume(volume: unknown): { source: string; target: string } | unde
   }
   if (volume && typeof volume === 'object') {
     const v = volume as { type?: string; source?: unknown; target?: unknown };
-    if (v.type === 'bind' && typeof v.source === 'string' && typeof v.target === 'string') return { source: v.source, target: v.target };
+    if (v.type === 'bind' && typeof v.source === 'string' && typeof v.target === 'string')
+      return { source: v.source, target: v.target };
   }
   return undefined;
 }

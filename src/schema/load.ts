@@ -41,7 +41,10 @@ export interface Migrations {
 }
 
 export function readMigrations(root: string, config: RlsGuardConfig): Migrations {
-  const discovered = discoverMigrations(root, { ...(config.migrations ? { migrations: config.migrations } : {}), ...(config.ignore ? { ignore: config.ignore } : {}) });
+  const discovered = discoverMigrations(root, {
+    ...(config.migrations ? { migrations: config.migrations } : {}),
+    ...(config.ignore ? { ignore: config.ignore } : {}),
+  });
   const files: MigrationFile[] = [];
   const diagnostics = [...discovered.diagnostics];
   const stamps: string[] = [];
@@ -68,7 +71,13 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
   const kept = files.filter((f) => !foreign.some((x) => within(f.path, x.folder)));
   for (const x of foreign) {
     const count = files.filter((f) => within(f.path, x.folder)).length;
-    if (count) diagnostics.push({ file: x.folder, line: 1, message: `set aside from the Postgres RLS model: ${count} migration file(s) in ${x.folder} are for ${x.dialect} (${x.evidence})` });
+    if (count)
+      diagnostics.push({
+        file: x.folder,
+        line: 1,
+        message: `set aside from the Postgres RLS model: ${count} migration file(s) in ${x.folder} are for ` +
+          `${x.dialect} (${x.evidence})`,
+      });
   }
   return { files: kept, diagnostics, stamp: stamps.join('\n') };
 }
@@ -88,18 +97,30 @@ function foreignFolders(root: string, config: RlsGuardConfig, files: MigrationFi
 export function loadModel(root: string, config: RlsGuardConfig, options: ModelOptions = {}): RlsModel {
   const source = options.source ?? config.schemaSource ?? 'auto';
   if (options.untrusted && source === 'database' && !options.databaseUrl && config.databaseUrl) {
-    throw new SchemaSourceError('the configuration reads the RLS model from a database, but under --untrusted its databaseUrl is ignored; pass --database-url yourself, or --schema-source replay to read the migrations');
+    throw new SchemaSourceError(
+      'the configuration reads the RLS model from a database, but under --untrusted its databaseUrl is ignored; pass ' +
+      '--database-url yourself, or --schema-source replay to read the migrations',
+    );
   }
   // An untrusted config could point the introspection at a server of its choosing.
   const url = databaseUrl(options.databaseUrl ?? (options.untrusted ? undefined : config.databaseUrl));
   const snapshotFile = path.resolve(root, config.schemaSnapshot ?? 'rls-guard.schema.json');
   const migrations = readMigrations(root, config);
   const snapshotStamp = fileStamp(snapshotFile);
-  const key = `${source}\n${url ?? ''}\n${options.untrusted ? 'untrusted' : ''}\n${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.stamp}`;
+  const key =
+    `${source}\n${url ?? ''}\n${options.untrusted ? 'untrusted' : ''}\n` +
+    `${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.stamp}`;
   const hit = cache.get(root);
   if (hit && hit.key === key) return hit.model;
   const stated = rlsStatedBy(staticReading(migrations, config));
-  const model = applyConfig(mergeDrizzleRls(modelFrom(root, config, source, url, snapshotFile, migrations, !options.untrusted), drizzleRlsTables(root, config.ignore ?? []), stated), config);
+  const model = applyConfig(
+    mergeDrizzleRls(
+      modelFrom(root, config, source, url, snapshotFile, migrations, !options.untrusted),
+      drizzleRlsTables(root, config.ignore ?? []),
+      stated,
+    ),
+    config,
+  );
   cache.set(root, { key, model });
   return model;
 }
@@ -108,20 +129,38 @@ export function loadModel(root: string, config: RlsGuardConfig, options: ModelOp
  * The model as its source reports it, before the config's additions: what a snapshot holds.
  * Never read from a snapshot itself, so `schema --check` compares against the real source.
  */
-export function sourceModel(root: string, config: RlsGuardConfig, options: { source: 'replay' | 'static' | 'database'; databaseUrl?: string }): { model: RlsModel; migrationsHash: string | null } {
+export function sourceModel(
+  root: string,
+  config: RlsGuardConfig,
+  options: { source: 'replay' | 'static' | 'database'; databaseUrl?: string },
+): { model: RlsModel; migrationsHash: string | null } {
   const migrations = readMigrations(root, config);
   const url = databaseUrl(options.databaseUrl ?? config.databaseUrl);
   const model = modelFrom(root, config, options.source, url, '', migrations, true);
   return { model, migrationsHash: options.source === 'database' ? null : migrationsHash(migrations.files) };
 }
 
-function modelFrom(root: string, config: RlsGuardConfig, source: SchemaSourceChoice, url: string | undefined, snapshotFile: string, migrations: Migrations, useCache: boolean): RlsModel {
+function modelFrom(
+  root: string,
+  config: RlsGuardConfig,
+  source: SchemaSourceChoice,
+  url: string | undefined,
+  snapshotFile: string,
+  migrations: Migrations,
+  useCache: boolean,
+): RlsModel {
   const staticModel = staticReading(migrations, config);
   const ref = migrationsRef(staticModel.files);
   if (source === 'database' || (source === 'auto' && url)) {
-    if (!url) throw new SchemaSourceError('schemaSource is "database" but no databaseUrl is configured (or its environment variable is empty)');
+    if (!url)
+      throw new SchemaSourceError(
+        'schemaSource is "database" but no databaseUrl is configured (or its environment variable is empty)',
+      );
     const response = runWorker({ kind: 'database', url });
-    if (!response.ok || response.kind !== 'database') throw new SchemaSourceError(`cannot introspect the database: ${response.ok ? 'unexpected response' : response.error}`);
+    if (!response.ok || response.kind !== 'database')
+      throw new SchemaSourceError(
+        `cannot introspect the database: ${response.ok ? 'unexpected response' : response.error}`,
+      );
     return databaseModel(response.result.catalog, staticModel, redact(url));
   }
   const notes: SchemaDiagnostic[] = [];
@@ -129,16 +168,32 @@ function modelFrom(root: string, config: RlsGuardConfig, source: SchemaSourceCho
     const snapshot = readSnapshot(snapshotFile);
     const rel = toPosixRelative(root, snapshotFile);
     if (snapshot instanceof Error) {
-      if (source === 'snapshot' || fs.existsSync(snapshotFile)) notes.push({ file: rel, line: 1, message: `schema snapshot not used: ${snapshot.message}` });
+      if (source === 'snapshot' || fs.existsSync(snapshotFile))
+        notes.push({ file: rel, line: 1, message: `schema snapshot not used: ${snapshot.message}` });
       if (source === 'snapshot') throw new SchemaSourceError(`${rel}: ${snapshot.message}`);
-    } else if (snapshot.migrationsHash === null || snapshot.migrationsHash === migrationsHash(migrations.files) || source === 'snapshot') {
+    } else if (
+      snapshot.migrationsHash === null ||
+      snapshot.migrationsHash === migrationsHash(migrations.files) ||
+      source === 'snapshot'
+    ) {
       const model = fromSnapshot(snapshot, staticModel.files);
       if (snapshot.migrationsHash !== null && snapshot.migrationsHash !== migrationsHash(migrations.files)) {
-        model.diagnostics.push({ file: rel, line: 1, message: 'schema snapshot is stale: the migrations changed since it was written; run `rls-guard schema --write`' });
+        model.diagnostics.push({
+          file: rel,
+          line: 1,
+          message:
+            'schema snapshot is stale: the migrations changed since it was written; run `rls-guard schema --write`',
+        });
       }
       return model;
     } else {
-      notes.push({ file: rel, line: 1, message: 'schema snapshot is stale (the migrations changed since it was written) and was not used; run `rls-guard schema --write`' });
+      notes.push({
+        file: rel,
+        line: 1,
+        message:
+          'schema snapshot is stale (the migrations changed since it was written) and was not used; run `rls-guard ' +
+          'schema --write`',
+      });
     }
   }
   if ((source === 'replay' || source === 'auto') && migrations.files.length > 0) {
@@ -148,9 +203,17 @@ function modelFrom(root: string, config: RlsGuardConfig, source: SchemaSourceCho
       model.diagnostics.unshift(...notes);
       return model;
     }
-    notes.push({ file: ref, line: 1, message: `migrations were not replayed (${replay.error}); the model comes from their static reading` });
+    notes.push({
+      file: ref,
+      line: 1,
+      message: `migrations were not replayed (${replay.error}); the model comes from their static reading`,
+    });
   }
-  return { ...staticModel, diagnostics: [...notes, ...staticModel.diagnostics], sources: [{ kind: 'migrations', ref, method: 'static' }] };
+  return {
+    ...staticModel,
+    diagnostics: [...notes, ...staticModel.diagnostics],
+    sources: [{ kind: 'migrations', ref, method: 'static' }],
+  };
 }
 
 /**
@@ -177,7 +240,11 @@ export function staticReading(migrations: Migrations, config: RlsGuardConfig): R
   return model;
 }
 
-export function replayed(root: string, files: MigrationFile[], useCache = true): { ok: true; result: ReplayResult } | { ok: false; error: string } {
+export function replayed(
+  root: string,
+  files: MigrationFile[],
+  useCache = true,
+): { ok: true; result: ReplayResult } | { ok: false; error: string } {
   const key = `replay-${replayCacheKey(files)}`;
   // The cache may live in the audited tree's node_modules: an untrusted tree could plant one.
   const cached = useCache ? readCache<ReplayResult>(root, key) : undefined;
@@ -193,7 +260,11 @@ function readSnapshot(file: string): Snapshot | Error {
   try {
     return parseJson(fs.readFileSync(file, 'utf8')) as Snapshot;
   } catch (error) {
-    return new Error((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no snapshot file' : `cannot read it: ${(error as Error).message}`);
+    return new Error(
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no snapshot file'
+        : `cannot read it: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -220,7 +291,11 @@ export function databaseUrl(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const variable = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(value)?.[1];
   const url = expandEnv(value);
-  if (variable && !url) throw new SchemaSourceError(`databaseUrl is "${value}" but the environment variable ${variable} is not set (or empty); set it, or remove databaseUrl to read the RLS model from the migrations`);
+  if (variable && !url)
+    throw new SchemaSourceError(
+      `databaseUrl is "${value}" but the environment variable ${variable} is not set (or empty); set it, or remove ` +
+      `databaseUrl to read the RLS model from the migrations`,
+    );
   let parsed: URL | undefined;
   try {
     parsed = new URL(url!);
@@ -228,7 +303,10 @@ export function databaseUrl(value: string | undefined): string | undefined {
     parsed = undefined;
   }
   if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
-    throw new SchemaSourceError(`the database URL ${variable ? `in ${variable} ` : ''}is not a PostgreSQL URL; write it as postgres://user:password@host:5432/database`);
+    throw new SchemaSourceError(
+      `the database URL ${variable ? `in ${variable} ` : ''}is not a PostgreSQL URL; write it as ` +
+      `postgres://user:password@host:5432/database`,
+    );
   }
   return url;
 }

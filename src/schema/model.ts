@@ -2,7 +2,17 @@ import type { RlsGuardConfig } from '../config/types.js';
 import { classifyStatement, constBool, constString, functionName } from '../sql/classify.js';
 import { type PgNode, parsePlpgsql, parseSql, recoverStatements, visitPg } from '../sql/parser.js';
 import { normalizeQualifiedName, qualify, rangeVarName } from './names.js';
-import type { ContextSet, FunctionState, FunctionWrite, PolicyCommand, PolicyState, RlsModel, SchemaLocation, TableState, TriggerEvent } from './types.js';
+import type {
+  ContextSet,
+  FunctionState,
+  FunctionWrite,
+  PolicyCommand,
+  PolicyState,
+  RlsModel,
+  SchemaLocation,
+  TableState,
+  TriggerEvent,
+} from './types.js';
 
 // Applies migrations in order to get the final RLS state. Per-file analysis gets this wrong
 // (a later migration drops or replaces a policy); the whole ordered history gets it right.
@@ -47,8 +57,19 @@ export function buildModel(files: readonly MigrationFile[], options: { defaultSc
     for (const span of recovered.lost) {
       const from = lineOfByte(text, span.from + 1);
       const to = span.to === null ? lastLine : Math.max(from, lineOfByte(file.text, span.to));
-      const lines = span.to === null ? `everything from line ${from} to the end of the file (line ${lastLine})` : from === to ? `the statement at line ${from}` : `lines ${from}–${to}`;
-      model.diagnostics.push({ file: file.path, line: from, incomplete: true, message: `SQL syntax error: ${span.reason}; ${lines} ${span.to === null || from !== to ? 'were' : 'was'} not read, the rest of the file was applied` });
+      const lines =
+        span.to === null
+          ? `everything from line ${from} to the end of the file (line ${lastLine})`
+          : from === to
+            ? `the statement at line ${from}`
+            : `lines ${from}–${to}`;
+      model.diagnostics.push({
+        file: file.path,
+        line: from,
+        incomplete: true,
+        message: `SQL syntax error: ${span.reason}; ${lines} ${span.to === null || from !== to ? 'were' : 'was'} not ` +
+          `read, the rest of the file was applied`,
+      });
     }
   }
   model.policySettings = collectPolicySettings(model);
@@ -106,7 +127,12 @@ function apply(stmt: PgNode, offset: number, ctx: Ctx): void {
       rename(node, ctx);
       break;
     case 'AlterObjectSchemaStmt':
-      if (node.objectType === 'OBJECT_TABLE' && node.relation) moveTable(relName(node.relation, ctx), qualify(node.newschema as string, (node.relation as { relname: string }).relname, ctx.defaultSchema), ctx);
+      if (node.objectType === 'OBJECT_TABLE' && node.relation)
+        moveTable(
+          relName(node.relation, ctx),
+          qualify(node.newschema as string, (node.relation as { relname: string }).relname, ctx.defaultSchema),
+          ctx,
+        );
       break;
     case 'DropStmt':
       drop(node, ctx);
@@ -128,7 +154,13 @@ function apply(stmt: PgNode, offset: number, ctx: Ctx): void {
       break;
     case 'CreateRoleStmt':
     case 'AlterRoleStmt':
-      role(kind === 'CreateRoleStmt' ? (node.role as string) : ((node.role as { rolename?: string } | undefined)?.rolename ?? ''), node, ctx);
+      role(
+        kind === 'CreateRoleStmt'
+          ? (node.role as string)
+          : ((node.role as { rolename?: string } | undefined)?.rolename ?? ''),
+        node,
+        ctx,
+      );
       break;
     case 'VariableSetStmt':
       if (node.name === 'search_path' && Array.isArray(node.args)) {
@@ -148,7 +180,16 @@ function table(name: string, ctx: Ctx): TableState {
   let t = ctx.model.tables.get(name);
   if (!t) {
     // A migration may alter a table created elsewhere (an extension, an older dump): track it anyway.
-    t = { name, rlsEnabled: false, forced: false, enabledAt: null, forcedAt: null, createdAt: null, owner: null, policies: [] };
+    t = {
+      name,
+      rlsEnabled: false,
+      forced: false,
+      enabledAt: null,
+      forcedAt: null,
+      createdAt: null,
+      owner: null,
+      policies: [],
+    };
     ctx.model.tables.set(name, t);
   }
   return t;
@@ -239,18 +280,27 @@ function drop(node: PgNode, ctx: Ctx): void {
     const names = listNames(o);
     switch (node.removeType) {
       case 'OBJECT_TABLE':
-        if (names.length) ctx.model.tables.delete(names.length > 1 ? `${names[names.length - 2]}.${names[names.length - 1]}` : qualify(undefined, names[0]!, ctx.searchPath));
+        if (names.length)
+          ctx.model.tables.delete(
+            names.length > 1
+              ? `${names[names.length - 2]}.${names[names.length - 1]}`
+              : qualify(undefined, names[0]!, ctx.searchPath),
+          );
         break;
       case 'OBJECT_SCHEMA':
         for (const t of [...ctx.model.tables.keys()]) if (t.startsWith(`${names[0]}.`)) ctx.model.tables.delete(t);
-        for (const f of [...ctx.model.functions.keys()]) if (f.startsWith(`${names[0]}.`)) ctx.model.functions.delete(f);
+        for (const f of [...ctx.model.functions.keys()])
+          if (f.startsWith(`${names[0]}.`)) ctx.model.functions.delete(f);
         break;
       case 'OBJECT_POLICY':
       case 'OBJECT_TRIGGER': {
         // objects: [table…, policy or trigger]
         const member = names[names.length - 1];
         const tableParts = names.slice(0, -1);
-        const tname = tableParts.length > 1 ? `${tableParts[0]}.${tableParts[1]}` : qualify(undefined, tableParts[0] ?? '', ctx.searchPath);
+        const tname =
+          tableParts.length > 1
+            ? `${tableParts[0]}.${tableParts[1]}`
+            : qualify(undefined, tableParts[0] ?? '', ctx.searchPath);
         const t = ctx.model.tables.get(tname);
         if (t && node.removeType === 'OBJECT_POLICY') t.policies = t.policies.filter((p) => p.name !== member);
         else if (t?.triggers) t.triggers = t.triggers.filter((tr) => tr.name !== member);
@@ -278,7 +328,13 @@ function objectFunctionName(o: unknown, ctx: Ctx): string | null {
   return owa ? functionName(owa.objname, ctx.searchPath) : null;
 }
 
-const COMMANDS: Record<string, PolicyCommand> = { all: 'all', select: 'select', insert: 'insert', update: 'update', delete: 'delete' };
+const COMMANDS: Record<string, PolicyCommand> = {
+  all: 'all',
+  select: 'select',
+  insert: 'insert',
+  update: 'update',
+  delete: 'delete',
+};
 
 function createPolicy(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
   const t = table(relName(node.table, ctx), ctx);
@@ -311,12 +367,17 @@ function alterPolicy(node: PgNode, ctx: Ctx): void {
 
 function roles(list: unknown): string[] {
   return ((list as { RoleSpec?: { roletype?: string; rolename?: string } }[] | undefined) ?? []).map((r) =>
-    r.RoleSpec?.roletype === 'ROLESPEC_PUBLIC' ? 'public' : (r.RoleSpec?.rolename ?? r.RoleSpec?.roletype?.replace('ROLESPEC_', '').toLowerCase() ?? '?'),
+    r.RoleSpec?.roletype === 'ROLESPEC_PUBLIC'
+      ? 'public'
+      : (r.RoleSpec?.rolename ?? r.RoleSpec?.roletype?.replace('ROLESPEC_', '').toLowerCase() ?? '?'),
   );
 }
 
 /** Settings read through current_setting('…') and functions called, in policy expressions. */
-export function expressionReads(nodes: unknown[], ctx: { searchPath: string }): { settings: string[]; functions: string[] } {
+export function expressionReads(
+  nodes: unknown[],
+  ctx: { searchPath: string },
+): { settings: string[]; functions: string[] } {
   const settings = new Set<string>();
   const functions = new Set<string>();
   for (const n of nodes) {
@@ -348,19 +409,37 @@ function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
   for (const o of (node.options as { DefElem?: PgNode }[] | undefined) ?? []) {
     const d = o.DefElem;
     if (!d) continue;
-    if (d.defname === 'security') securityDefiner = (d.arg as { Boolean?: { boolval?: boolean } }).Boolean?.boolval === true;
-    else if (d.defname === 'language') language = ((d.arg as { String?: { sval?: string } }).String?.sval ?? 'sql').toLowerCase();
-    else if (d.defname === 'set' && (d.arg as { VariableSetStmt?: { name?: string } }).VariableSetStmt?.name === 'search_path') {
+    if (d.defname === 'security')
+      securityDefiner = (d.arg as { Boolean?: { boolval?: boolean } }).Boolean?.boolval === true;
+    else if (d.defname === 'language')
+      language = ((d.arg as { String?: { sval?: string } }).String?.sval ?? 'sql').toLowerCase();
+    else if (
+      d.defname === 'set' &&
+      (d.arg as { VariableSetStmt?: { name?: string } }).VariableSetStmt?.name === 'search_path'
+    ) {
       searchPathPinned = true;
-      const first = (((d.arg as { VariableSetStmt: { args?: unknown[] } }).VariableSetStmt.args ?? [])[0] as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
+      const first = (
+        ((d.arg as { VariableSetStmt: { args?: unknown[] } }).VariableSetStmt.args ?? [])[0] as
+          { A_Const?: { sval?: { sval?: string } } } | undefined
+      )?.A_Const?.sval?.sval;
       if (first) bodySchema = first.split(',')[0]!.trim();
     } else if (d.defname === 'as') body = listNames(d.arg)[0] ?? null;
   }
-  ctx.model.functions.set(name, functionState({ name, securityDefiner, language, searchPathPinned, body, bodySchema, at }));
+  ctx.model.functions.set(
+    name,
+    functionState({ name, securityDefiner, language, searchPathPinned, body, bodySchema, at }),
+  );
   // A body that does not parse hides what the function writes: a call of it could write a
   // gated table unseen.
   const unread = bodyError(language, body, name);
-  if (unread) ctx.model.diagnostics.push({ file: at.file, line: at.line, incomplete: true, message: `the body of function ${name} does not parse (${unread}), so what it writes and which context it sets are unknown` });
+  if (unread)
+    ctx.model.diagnostics.push({
+      file: at.file,
+      line: at.line,
+      incomplete: true,
+      message: `the body of function ${name} does not parse (${unread}), so what it writes and which context it sets ` +
+        `are unknown`,
+    });
 }
 
 function bodyError(language: string, body: string | null, name: string): string | null {
@@ -379,7 +458,9 @@ function plpgsqlTree(body: string, name: string): ReturnType<typeof parsePlpgsql
   const tag = '$rlsguard$';
   let parsed: ReturnType<typeof parsePlpgsql> = { ok: false, error: '' };
   for (const returns of ['record', 'SETOF record', 'void']) {
-    parsed = parsePlpgsql(`CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS ${returns} LANGUAGE plpgsql AS ${tag}${body}${tag}`);
+    parsed = parsePlpgsql(
+      `CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS ${returns} LANGUAGE plpgsql AS ${tag}${body}${tag}`,
+    );
     if (parsed.ok) break;
   }
   return parsed;
@@ -403,7 +484,8 @@ export function functionState(def: {
   const calls = new Set<string>();
   const body = bodyStatements(language, def.body, name);
   let opaque = body.opaque;
-  for (const sql of body.statements) if (!collectBodyEffects(sql, def.bodySchema, { sets: fn.setsContext, reads, writes, calls })) opaque = true;
+  for (const sql of body.statements)
+    if (!collectBodyEffects(sql, def.bodySchema, { sets: fn.setsContext, reads, writes, calls })) opaque = true;
   // What the body writes is unknown: a call of it must not be taken for a read.
   if (opaque) fn.opaqueBody = true;
   fn.bodyReadsSettings = [...reads];
@@ -418,7 +500,11 @@ export function functionState(def: {
  * for plpgsql. `opaque` when some of it cannot be read: another language, no source, a body
  * that does not parse, or dynamic SQL (EXECUTE).
  */
-function bodyStatements(language: string, body: string | null, name: string): { statements: string[]; opaque: boolean } {
+function bodyStatements(
+  language: string,
+  body: string | null,
+  name: string,
+): { statements: string[]; opaque: boolean } {
   if (language === 'sql') return { statements: body ? [body] : [], opaque: !body };
   if (language !== 'plpgsql' || body === null) return { statements: [], opaque: true };
   const parsed = plpgsqlTree(body, name);
@@ -427,7 +513,8 @@ function bodyStatements(language: string, body: string | null, name: string): { 
   let opaque = false;
   visitPg(parsed.result, (key, value) => {
     if (key === 'PLpgSQL_stmt_dynexecute') opaque = true;
-    if (key === 'PLpgSQL_expr' && typeof value.query === 'string') out.push(value.parseMode === 0 || value.parseMode === undefined ? value.query : `SELECT ${value.query}`);
+    if (key === 'PLpgSQL_expr' && typeof value.query === 'string')
+      out.push(value.parseMode === 0 || value.parseMode === undefined ? value.query : `SELECT ${value.query}`);
   });
   return { statements: out, opaque };
 }
@@ -458,7 +545,8 @@ function collectBodyEffects(sql: string, schema: string, { sets, reads, writes, 
       }
     });
     const set = (st.stmt as { VariableSetStmt?: PgNode }).VariableSetStmt;
-    if (set && set.kind === 'VAR_SET_VALUE' && typeof set.name === 'string' && set.name.includes('.')) sets.push({ setting: set.name.toLowerCase(), local: set.is_local === true });
+    if (set && set.kind === 'VAR_SET_VALUE' && typeof set.name === 'string' && set.name.includes('.'))
+      sets.push({ setting: set.name.toLowerCase(), local: set.is_local === true });
   }
   return true;
 }
@@ -502,8 +590,13 @@ function alterFunction(node: PgNode, ctx: Ctx): void {
   if (!fn) return;
   for (const a of (node.actions as { DefElem?: PgNode }[] | undefined) ?? []) {
     const d = a.DefElem;
-    if (d?.defname === 'security') fn.securityDefiner = (d.arg as { Boolean?: { boolval?: boolean } }).Boolean?.boolval === true;
-    if (d?.defname === 'set' && (d.arg as { VariableSetStmt?: { name?: string } }).VariableSetStmt?.name === 'search_path') fn.searchPathPinned = true;
+    if (d?.defname === 'security')
+      fn.securityDefiner = (d.arg as { Boolean?: { boolval?: boolean } }).Boolean?.boolval === true;
+    if (
+      d?.defname === 'set' &&
+      (d.arg as { VariableSetStmt?: { name?: string } }).VariableSetStmt?.name === 'search_path'
+    )
+      fn.searchPathPinned = true;
   }
 }
 
@@ -526,7 +619,16 @@ export function applyConfig(model: RlsModel, config: RlsGuardConfig): RlsModel {
   const functions = new Map([...model.functions].map(([k, f]) => [k, { ...f }]));
   for (const raw of config.gatedTables?.add ?? []) {
     const name = normalizeQualifiedName(raw, defaultSchema);
-    const t = tables.get(name) ?? { name, rlsEnabled: false, forced: false, enabledAt: null, forcedAt: null, createdAt: null, owner: null, policies: [] };
+    const t = tables.get(name) ?? {
+      name,
+      rlsEnabled: false,
+      forced: false,
+      enabledAt: null,
+      forcedAt: null,
+      createdAt: null,
+      owner: null,
+      policies: [],
+    };
     tables.set(name, { ...t, rlsEnabled: true });
   }
   for (const raw of config.gatedTables?.remove ?? []) {
@@ -536,14 +638,31 @@ export function applyConfig(model: RlsModel, config: RlsGuardConfig): RlsModel {
   const configAt: SchemaLocation = { file: 'rls-guard.config.json', line: 1 };
   for (const raw of config.definerFunctions ?? []) {
     const name = normalizeQualifiedName(raw, defaultSchema);
-    const f = functions.get(name) ?? { name, securityDefiner: true, language: 'sql', searchPathPinned: false, setsContext: [], at: configAt };
+    const f = functions.get(name) ?? {
+      name,
+      securityDefiner: true,
+      language: 'sql',
+      searchPathPinned: false,
+      setsContext: [],
+      at: configAt,
+    };
     functions.set(name, { ...f, securityDefiner: true });
   }
   const setting = (config.contextSettings?.[0] ?? [...model.policySettings][0] ?? 'app.current_org_id').toLowerCase();
   for (const raw of config.setterFunctions ?? []) {
     const name = normalizeQualifiedName(raw, defaultSchema);
-    const f = functions.get(name) ?? { name, securityDefiner: false, language: 'sql', searchPathPinned: false, setsContext: [], at: configAt };
-    functions.set(name, { ...f, setsContext: [...f.setsContext.filter((s) => s.setting !== setting), { setting, local: true }] });
+    const f = functions.get(name) ?? {
+      name,
+      securityDefiner: false,
+      language: 'sql',
+      searchPathPinned: false,
+      setsContext: [],
+      at: configAt,
+    };
+    functions.set(name, {
+      ...f,
+      setsContext: [...f.setsContext.filter((s) => s.setting !== setting), { setting, local: true }],
+    });
   }
   return { ...model, tables, functions };
 }

@@ -36,7 +36,14 @@ interface Db {
 export async function openEmbeddedPostgres(): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   const extensions: Record<string, unknown> = {};
-  for (const [name, mod] of [['pgcrypto', 'pgcrypto'], ['uuid_ossp', 'uuid_ossp'], ['citext', 'citext'], ['pg_trgm', 'pg_trgm'], ['btree_gist', 'btree_gist'], ['hstore', 'hstore']] as const) {
+  for (const [name, mod] of [
+    ['pgcrypto', 'pgcrypto'],
+    ['uuid_ossp', 'uuid_ossp'],
+    ['citext', 'citext'],
+    ['pg_trgm', 'pg_trgm'],
+    ['btree_gist', 'btree_gist'],
+    ['hstore', 'hstore'],
+  ] as const) {
     try {
       extensions[name] = ((await import(`@electric-sql/pglite/contrib/${mod}`)) as Record<string, unknown>)[name];
     } catch {
@@ -46,13 +53,30 @@ export async function openEmbeddedPostgres(): Promise<Db> {
   return (await PGlite.create({ extensions: extensions as never })) as unknown as Db;
 }
 
-const INERT = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'CopyStmt', 'IndexStmt', 'GrantStmt', 'GrantRoleStmt', 'CommentStmt', 'VacuumStmt', 'ExplainStmt', 'NotifyStmt', 'CreateSeqStmt', 'AlterSeqStmt', 'ViewStmt']);
+const INERT = new Set([
+  'InsertStmt',
+  'UpdateStmt',
+  'DeleteStmt',
+  'CopyStmt',
+  'IndexStmt',
+  'GrantStmt',
+  'GrantRoleStmt',
+  'CommentStmt',
+  'VacuumStmt',
+  'ExplainStmt',
+  'NotifyStmt',
+  'CreateSeqStmt',
+  'AlterSeqStmt',
+  'ViewStmt',
+]);
 
-const TRACK_TABLES = `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS force
+const TRACK_TABLES = `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS rls,
+    c.relforcerowsecurity AS force
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`;
 const TRACK_FUNCTIONS = `SELECT n.nspname || '.' || p.proname AS name, p.xmin::text AS version
-  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')`;
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')`;
 
 export async function replayMigrations(files: readonly MigrationFile[], db?: Db): Promise<ReplayResult> {
   const started = performance.now();
@@ -75,7 +99,12 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         const error = await execWithProvidedRoles(pg, piece.text, providedRoles);
         if (error) {
           const touched = buildModel([{ path: file.path, text: piece.text }]);
-          failures.push({ ...at, statement: shorten(piece.text), reason: error, objects: [...touched.tables.keys(), ...touched.functions.keys()] });
+          failures.push({
+            ...at,
+            statement: shorten(piece.text),
+            reason: error,
+            objects: [...touched.tables.keys(), ...touched.functions.keys()],
+          });
           continue;
         }
         // Statements that cannot change tables' RLS or functions (seed data, indexes, grants,
@@ -83,7 +112,9 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         // is checked: it may call a function that runs DDL (SELECT enable_rls_everywhere()).
         if (parsed.ok && parsed.statements.every((st) => INERT.has(Object.keys(st.stmt)[0]!))) continue;
         // What changed, and where: the evidence a finding cites, even for a DO block.
-        const nowTables = new Map((await pg.query<{ name: string; rls: boolean; force: boolean }>(TRACK_TABLES)).rows.map((r) => [r.name, r]));
+        const nowTables = new Map(
+          (await pg.query<{ name: string; rls: boolean; force: boolean }>(TRACK_TABLES)).rows.map((r) => [r.name, r]),
+        );
         for (const [name, t] of nowTables) {
           const before = tables.get(name);
           const loc = (locations.tables[name] ??= {});
@@ -92,13 +123,21 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
           if (t.force && !before?.force) loc.forcedAt = at;
         }
         tables = nowTables;
-        const nowFunctions = new Map((await pg.query<{ name: string; version: string }>(TRACK_FUNCTIONS)).rows.map((r) => [r.name, r.version]));
+        const nowFunctions = new Map(
+          (await pg.query<{ name: string; version: string }>(TRACK_FUNCTIONS)).rows.map((r) => [r.name, r.version]),
+        );
         for (const [name, version] of nowFunctions) if (functions.get(name) !== version) locations.functions[name] = at;
         functions = nowFunctions;
       }
     }
     const catalog = await readCatalog((text) => pg.query(text));
-    return { catalog, locations, failures, providedRoles: [...providedRoles].sort(), durationMs: performance.now() - started };
+    return {
+      catalog,
+      locations,
+      failures,
+      providedRoles: [...providedRoles].sort(),
+      durationMs: performance.now() - started,
+    };
   } finally {
     if (!db) await pg.close();
   }

@@ -25,7 +25,11 @@ export function runWorker(request: WorkerRequest): WorkerResponse {
     return JSON.parse(out) as WorkerResponse;
   } catch (error) {
     const e = error as { stderr?: string; message?: string };
-    return { ok: false, error: `the schema worker failed: ${(e.stderr || e.message || String(error)).trim().split('\n').slice(0, 3).join(' ')}` };
+    return {
+      ok: false,
+      error: `the schema worker failed: ` +
+        `${(e.stderr || e.message || String(error)).trim().split('\n').slice(0, 3).join(' ')}`,
+    };
   }
 }
 
@@ -38,7 +42,11 @@ export function migrationsHash(files: readonly { path: string; text: string }[])
 
 /** The replay cache key also changes with rls-guard's version (its catalog reading may change). */
 export function replayCacheKey(files: readonly { path: string; text: string }[]): string {
-  return crypto.createHash('sha256').update(`rls-guard ${VERSION} replay v1\n${migrationsHash(files)}`).digest('hex').slice(0, 32);
+  return crypto
+    .createHash('sha256')
+    .update(`rls-guard ${VERSION} replay v1\n${migrationsHash(files)}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export function cacheDir(root: string): string {

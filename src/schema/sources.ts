@@ -11,7 +11,12 @@ import type { RlsModel, SchemaSource } from './types.js';
  * static reading of the migrations is the better witness (the statement never ran).
  */
 export function replayedModel(replay: ReplayResult, staticModel: RlsModel, ref: string): RlsModel {
-  const model = modelFromCatalog(replay.catalog, { locations: replay.locations, fallback: staticModel, sourceRef: ref, files: staticModel.files });
+  const model = modelFromCatalog(replay.catalog, {
+    locations: replay.locations,
+    fallback: staticModel,
+    sourceRef: ref,
+    files: staticModel.files,
+  });
   const fallback = new Set(replay.failures.flatMap((f) => f.objects));
   for (const name of fallback) {
     const table = staticModel.tables.get(name);
@@ -32,7 +37,8 @@ export function replayedModel(replay: ReplayResult, staticModel: RlsModel, ref: 
       // The static reading stands in for what it names, but the replay's view of the
       // statement (and of everything a DO block or function call would have done) is lost.
       incomplete: true,
-      message: `did not replay in embedded Postgres (${f.reason}): ${f.statement}${f.objects.length ? `; facts for ${f.objects.join(', ')} come from the static reading` : ''}`,
+      message: `did not replay in embedded Postgres (${f.reason}): ` +
+        `${f.statement}${f.objects.length ? `; facts for ${f.objects.join(', ')} come from the static reading` : ''}`,
     })),
   ];
   const sources: SchemaSource[] = [{ kind: 'migrations', ref, method: 'replay' }];

@@ -25,14 +25,19 @@ export interface PolicyState {
 }
 
 export interface TableState {
-  /** Qualified, case-folded like Postgres does: "public.audit_logs", "app.\"Mixed\"" keeps quotes' case without quotes. */
+  /**
+   * Qualified, case-folded like Postgres does: "public.audit_logs", "app.\"Mixed\"" keeps quotes' case without quotes.
+   */
   name: string;
   rlsEnabled: boolean;
   forced: boolean;
   /** Where RLS was (last) enabled; the evidence a finding cites. */
   enabledAt: SchemaLocation | null;
   forcedAt: SchemaLocation | null;
-  /** Where a migration last disabled RLS (static reading): the migrations then state the table's RLS, so a Drizzle declaration does not override it. */
+  /**
+   * Where a migration last disabled RLS (static reading): the migrations then state the table's RLS, so a Drizzle
+   * declaration does not override it.
+   */
   disabledAt?: SchemaLocation;
   createdAt: SchemaLocation | null;
   owner: string | null;
@@ -62,7 +67,9 @@ export interface FunctionState {
   writes?: FunctionWrite[];
   /** Functions its body calls (qualified), to follow writes through nested calls. */
   calls?: string[];
-  /** Its body could not be read in full (another language, a parse failure, dynamic EXECUTE): what it writes is unknown. */
+  /**
+   * Its body could not be read in full (another language, a parse failure, dynamic EXECUTE): what it writes is unknown.
+   */
   opaqueBody?: boolean;
   at: SchemaLocation;
 }

@@ -9,7 +9,12 @@ async function handle(request: WorkerRequest): Promise<WorkerResponse> {
   if (request.kind === 'replay') return { ok: true, kind: 'replay', result: await replayMigrations(request.files) };
   const started = performance.now();
   const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: request.url, application_name: 'rls-guard', statement_timeout: 30_000, connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({
+    connectionString: request.url,
+    application_name: 'rls-guard',
+    statement_timeout: 30_000,
+    connectionTimeoutMillis: 10_000,
+  });
   await client.connect();
   try {
     // Read-only by construction: nothing here can change the database it inspects.
@@ -27,6 +32,9 @@ process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => (input += chunk));
 process.stdin.on('end', () => {
   handle(JSON.parse(input) as WorkerRequest)
-    .catch((error: unknown): WorkerResponse => ({ ok: false, error: error instanceof Error ? error.message : String(error) }))
+    .catch((error: unknown): WorkerResponse => ({
+      ok: false,
+      error: error instanceof Error ? error.message : String(error),
+    }))
     .then((response) => process.stdout.write(JSON.stringify(response)));
 });

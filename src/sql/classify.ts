@@ -54,7 +54,10 @@ export function functionName(funcname: unknown, defaultSchema: string): string |
   if (!Array.isArray(funcname)) return null;
   const parts = funcname.map((p) => (p as { String?: { sval?: string } }).String?.sval).filter((s): s is string => !!s);
   if (parts.length === 0) return null;
-  if (parts.length === 1) return parts[0] === 'set_config' || parts[0] === 'current_setting' ? `pg_catalog.${parts[0]}` : `${defaultSchema}.${parts[0]}`;
+  if (parts.length === 1)
+    return parts[0] === 'set_config' || parts[0] === 'current_setting'
+      ? `pg_catalog.${parts[0]}`
+      : `${defaultSchema}.${parts[0]}`;
   return parts.slice(-2).join('.');
 }
 
@@ -97,7 +100,14 @@ const WRITE_NODES: Record<string, Exclude<Operation, 'call' | 'truncate' | 'copy
 export function classifyStatement(statement: ParsedStatement, options: ClassifyOptions): StatementEffect {
   const { stmt } = statement;
   const kind = Object.keys(stmt)[0] ?? 'Unknown';
-  const effect: StatementEffect = { writes: [], calls: [], contextSets: [], contextResets: [], transaction: null, kind };
+  const effect: StatementEffect = {
+    writes: [],
+    calls: [],
+    contextSets: [],
+    contextResets: [],
+    transaction: null,
+    kind,
+  };
   const inspect = (key: string, node: PgNode): void => {
     const op = WRITE_NODES[key];
     if (op) {
@@ -107,11 +117,13 @@ export function classifyStatement(statement: ParsedStatement, options: ClassifyO
     }
     if (key === 'TruncateStmt') {
       for (const rel of (node.relations as { RangeVar?: RangeVarNode }[] | undefined) ?? []) {
-        if (rel.RangeVar) effect.writes.push({ operation: 'truncate', table: qualifyRangeVar(rel.RangeVar, options.defaultSchema) });
+        if (rel.RangeVar)
+          effect.writes.push({ operation: 'truncate', table: qualifyRangeVar(rel.RangeVar, options.defaultSchema) });
       }
     } else if (key === 'CopyStmt') {
       const relation = node.relation as RangeVarNode | undefined;
-      if (node.is_from === true && relation) effect.writes.push({ operation: 'copy', table: qualifyRangeVar(relation, options.defaultSchema) });
+      if (node.is_from === true && relation)
+        effect.writes.push({ operation: 'copy', table: qualifyRangeVar(relation, options.defaultSchema) });
     } else if (key === 'FuncCall') {
       inspectCall(node, effect, options);
     } else if (key === 'VariableSetStmt') {
@@ -136,7 +148,12 @@ function inspectCall(node: PgNode, effect: StatementEffect, options: ClassifyOpt
   const args = (node.args as unknown[] | undefined) ?? [];
   if (name === 'pg_catalog.set_config') {
     const setting = constString(args[0], options.params);
-    if (setting !== null) effect.contextSets.push({ setting: setting.toLowerCase(), local: constBool(args[2], options.params), via: 'set_config' });
+    if (setting !== null)
+      effect.contextSets.push({
+        setting: setting.toLowerCase(),
+        local: constBool(args[2], options.params),
+        via: 'set_config',
+      });
     return;
   }
   const sets = options.setterFunctions.get(name);
@@ -150,7 +167,10 @@ function inspectVariableSet(node: PgNode, effect: StatementEffect): void {
   const name = typeof node.name === 'string' ? node.name.toLowerCase() : null;
   if (name === 'role') {
     const value = node.kind === 'VAR_SET_VALUE' ? constString(((node.args as unknown[] | undefined) ?? [])[0]) : null;
-    effect.role = { name: value === null || value.toLowerCase() === 'none' ? null : value, local: node.is_local === true };
+    effect.role = {
+      name: value === null || value.toLowerCase() === 'none' ? null : value,
+      local: node.is_local === true,
+    };
     return;
   }
   switch (node.kind) {

@@ -106,7 +106,10 @@ export function questionPlaceholdersToDollar(text: string): string {
   const tokens = tokensOf(text);
   if (!tokens) return text;
   let n = 0;
-  return splice(text, tokens.filter((t) => t.text === '?').map((t) => ({ start: t.start, end: t.end, text: `$${++n}` })));
+  return splice(
+    text,
+    tokens.filter((t) => t.text === '?').map((t) => ({ start: t.start, end: t.end, text: `$${++n}` })),
+  );
 }
 
 export type Token = { start: number; end: number; text: string };
@@ -154,7 +157,16 @@ export function pgPromisePlaceholdersToDollar(text: string): string | null {
     let number: number | undefined;
     const close = t.text === '$' ? OPENERS[tokens[i + 1]?.text ?? ''] : undefined;
     // ${name}, ${name:mod}, ${name^}: the modifier may sit inside the brackets too.
-    const inner = close && tokens[i + 2] ? (tokens[i + 3]?.text === close ? 0 : tokens[i + 3]?.text === ':' && tokens[i + 5]?.text === close ? 2 : ['^', '~', '#'].includes(tokens[i + 3]?.text ?? '') && tokens[i + 4]?.text === close ? 1 : -1) : -1;
+    const inner =
+      close && tokens[i + 2]
+        ? tokens[i + 3]?.text === close
+          ? 0
+          : tokens[i + 3]?.text === ':' && tokens[i + 5]?.text === close
+            ? 2
+            : ['^', '~', '#'].includes(tokens[i + 3]?.text ?? '') && tokens[i + 4]?.text === close
+              ? 1
+              : -1
+        : -1;
     if (close && inner >= 0) {
       const modifier = inner === 2 ? tokens[i + 4]!.text.toLowerCase() : inner === 1 ? tokens[i + 3]!.text : undefined;
       if (modifier && STRUCTURAL_MODIFIERS.has(modifier)) return null;
@@ -202,13 +214,22 @@ export function errorByteOffset(text: string, position: number | undefined): num
  * statements before it are kept and reading resumes at the first later statement boundary
  * (a `;` at the end of a line) after which the next statement scans cleanly.
  */
-export function recoverStatements(text: string): { statements: { stmt: PgNode; location: number }[]; lost: LostSpan[] } {
+export function recoverStatements(text: string): {
+  statements: { stmt: PgNode; location: number }[];
+  lost: LostSpan[];
+} {
   const { pieces, lost } = recoverPieces(text);
   const statements: { stmt: PgNode; location: number }[] = [];
   for (const piece of pieces) {
     const one = parseSql(piece.text);
-    if (one.ok) for (const st of one.statements) statements.push({ stmt: st.stmt, location: piece.offset + st.location });
-    else lost.push({ from: piece.offset + leadingSpace(piece.text), to: piece.offset + Buffer.byteLength(piece.text), reason: one.error });
+    if (one.ok)
+      for (const st of one.statements) statements.push({ stmt: st.stmt, location: piece.offset + st.location });
+    else
+      lost.push({
+        from: piece.offset + leadingSpace(piece.text),
+        to: piece.offset + Buffer.byteLength(piece.text),
+        reason: one.error,
+      });
   }
   lost.sort((a, b) => a.from - b.from);
   return { statements, lost };
@@ -287,7 +308,11 @@ function nextBoundary(bytes: Buffer, from: number): number | null {
  */
 function resumeAfter(bytes: Buffer, errorAt: number): number | null {
   const boundaries: number[] = [];
-  for (let i = bytes.indexOf(';', errorAt); i >= 0 && boundaries.length < MAX_RESUME_TRIES; i = bytes.indexOf(';', i + 1)) {
+  for (
+    let i = bytes.indexOf(';', errorAt);
+    i >= 0 && boundaries.length < MAX_RESUME_TRIES;
+    i = bytes.indexOf(';', i + 1)
+  ) {
     const next = bytes[i + 1];
     if (next === undefined || next === 10 || next === 13) boundaries.push(i + 1);
   }

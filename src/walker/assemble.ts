@@ -23,7 +23,9 @@ export interface ReportParts {
   findings: CoreFinding[];
   /** Pack findings (source and deployment files), before suppressions. */
   packFindings: RuleFinding[];
-  /** Each file's suppression comments (`//` in source, `#` in deployment files), applied once to every pass's findings. */
+  /**
+   * Each file's suppression comments (`//` in source, `#` in deployment files), applied once to every pass's findings.
+   */
   suppressions: [file: string, list: Suppression[], marker: '//' | '#'][];
   incomplete: IncompleteItem[];
   /** Before the report's own notes (other databases, set-aside counts). */
@@ -31,7 +33,10 @@ export interface ReportParts {
   otherDatabase: [string, string][];
   /** Settings the audited code sets. */
   settings: string[];
-  /** A write was covered by a scope helper: the primary context setting counts as set (the helper may live outside the audited paths). */
+  /**
+   * A write was covered by a scope helper: the primary context setting counts as set (the helper may live outside the
+   * audited paths).
+   */
   orgScoped: boolean;
   primarySetting: string;
   /** Schema findings before the settings are known: those with a `setting` are dropped when some code sets it. */
@@ -63,10 +68,20 @@ export function buildReport(header: ReportHeader, parts: ReportParts, durationMs
   const allSites = sites.map((site) => ({ ...site, suppressed: siteSuppressions.get(site.fingerprint) ?? null }));
   const allFindings: Finding[] = rendered.sort(byFinding);
   const otherDatabase = new Map([...parts.otherDatabase].sort(([a], [b]) => a.localeCompare(b)));
-  const aside = partitionSetAside({ files: parts.files, sites: allSites, findings: allFindings, include: parts.include, otherDatabase });
+  const aside = partitionSetAside({
+    files: parts.files,
+    sites: allSites,
+    findings: allFindings,
+    include: parts.include,
+    otherDatabase,
+  });
   for (const [file, other] of otherDatabase) {
     const n = aside.setAsideSites.filter((s) => s.file === file).length;
-    if (n) diagnostics.push({ file, message: `${n} write site(s) set aside: this file writes to another database (${other}), not to Postgres` });
+    if (n)
+      diagnostics.push({
+        file,
+        message: `${n} write site(s) set aside: this file writes to another database (${other}), not to Postgres`,
+      });
   }
   const writeSites = aside.sites;
   const findings = aside.findings;
@@ -76,7 +91,9 @@ export function buildReport(header: ReportHeader, parts: ReportParts, durationMs
   // Unresolved writes may touch gated tables and SECURITY DEFINER calls write them on the
   // caller's behalf: both count, so coverage cannot look better by failing to resolve.
   const gatedSites = writeSites.filter((s) => s.coverage !== 'not-gated');
-  const covered = gatedSites.filter((s) => s.coverage === 'org-scope' || s.coverage === 'security-definer' || s.coverage === 'admin-pool').length;
+  const covered = gatedSites.filter(
+    (s) => s.coverage === 'org-scope' || s.coverage === 'security-definer' || s.coverage === 'admin-pool',
+  ).length;
   return {
     tool: header.tool,
     root: header.root,
@@ -101,7 +118,10 @@ export function buildReport(header: ReportHeader, parts: ReportParts, durationMs
     },
     ...(aside.setAsideSites.length ? { setAsideWriteSites: aside.setAsideSites } : {}),
     // Sorted by file (stably): a merged report lists them as an unsharded one does.
-    diagnostics: diagnostics.map((d, i) => ({ d, i })).sort((a, b) => (a.d.file < b.d.file ? -1 : a.d.file > b.d.file ? 1 : a.i - b.i)).map(({ d }) => d),
+    diagnostics: diagnostics
+      .map((d, i) => ({ d, i }))
+      .sort((a, b) => (a.d.file < b.d.file ? -1 : a.d.file > b.d.file ? 1 : a.i - b.i))
+      .map(({ d }) => d),
   };
 }
 
@@ -115,8 +135,14 @@ function judged(
   sites: readonly CoreSite[],
   incomplete: readonly IncompleteItem[],
   settingsSet: ReadonlySet<string>,
-): { findings: Finding[]; suppressed: (Finding & { suppressed: { reason: string } })[]; siteSuppressions: Map<string, { reason: string } | null> } {
-  const checks = new Map(RULES.flatMap((r) => (r.check && severityOf(r.id, parts.strict) !== 'off' ? [[r.id, r.check] as const] : [])));
+): {
+  findings: Finding[];
+  suppressed: (Finding & { suppressed: { reason: string } })[];
+  siteSuppressions: Map<string, { reason: string } | null>;
+} {
+  const checks = new Map(
+    RULES.flatMap((r) => (r.check && severityOf(r.id, parts.strict) !== 'off' ? [[r.id, r.check] as const] : [])),
+  );
   const schema = parts.schemaCandidates.filter((f) => {
     const setting = unsetSetting(f);
     return !setting || !settingsSet.has(setting);
@@ -157,9 +183,28 @@ function judged(
   };
 }
 
-/** The parts the given files contributed, in their order; the run's own parts (walk, model, deployment files) are added by the caller. */
+/**
+ * The parts the given files contributed, in their order; the run's own parts (walk, model, deployment files) are added
+ * by the caller.
+ */
 export function fileParts(files: readonly string[], results: ReadonlyMap<string, FileResult>): ReportParts {
-  const parts: ReportParts = { files: [], sites: [], findings: [], packFindings: [], suppressions: [], incomplete: [], diagnostics: [], otherDatabase: [], settings: [], orgScoped: false, primarySetting: '', schemaCandidates: [], include: [], allowIncomplete: false, strict: false };
+  const parts: ReportParts = {
+    files: [],
+    sites: [],
+    findings: [],
+    packFindings: [],
+    suppressions: [],
+    incomplete: [],
+    diagnostics: [],
+    otherDatabase: [],
+    settings: [],
+    orgScoped: false,
+    primarySetting: '',
+    schemaCandidates: [],
+    include: [],
+    allowIncomplete: false,
+    strict: false,
+  };
   const settings = new Set<string>();
   for (const file of files) {
     const r = results.get(file);

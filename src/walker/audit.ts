@@ -70,7 +70,13 @@ export interface AuditOptions {
 export type ProgressEvent =
   | { phase: 'parse'; parsed: number; total: number }
   | { phase: 'analyze'; files: number }
-  | { phase: 'done'; files: number; writeSites: number; /** Files whose results came from the cache. */ cached?: number; /** Deterministic work counters (facts computed, bodies interpreted, steps). */ work?: CoreResult['work'] };
+  | {
+      phase: 'done';
+      files: number;
+      writeSites: number;
+      /** Files whose results came from the cache. */ cached?: number;
+      /** Deterministic work counters (facts computed, bodies interpreted, steps). */ work?: CoreResult['work'];
+    };
 
 export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
   return auditSync(options);
@@ -82,12 +88,21 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const paths = (options.paths?.length ? options.paths : ['.']).map(realPath);
   const loaded = options.proposal
     ? { config: options.proposal.config, file: null, dir: paths[0]!, refused: undefined }
-    : loadConfig({ start: paths[0]!, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
+    : loadConfig({
+        start: paths[0]!,
+        ...(options.configFile ? { configFile: options.configFile } : {}),
+        ...(options.untrusted ? { untrusted: true } : {}),
+      });
   const { root, config: rooted } = auditRoots(loaded, paths[0]!, !!options.configFile);
   setPrismaSchemaPaths(root, rooted.prismaSchema);
   const request = scopeRequest(root, options);
   const incomplete: IncompleteItem[] = [];
-  if (loaded.refused) incomplete.push({ file: toPosixRelative(root, loaded.refused.file), kind: 'config', reason: loaded.refused.reason });
+  if (loaded.refused)
+    incomplete.push({
+      file: toPosixRelative(root, loaded.refused.file),
+      kind: 'config',
+      reason: loaded.refused.reason,
+    });
   const model = loadModel(root, rooted, {
     ...(options.schemaSource ? { source: options.schemaSource } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
@@ -99,11 +114,17 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const maxBytes = rooted.maxFileBytes;
 
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
-  const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({ file: toPosixRelative(root, d.file), message: d.message }));
-  for (const d of walked.diagnostics) if (d.incomplete) incomplete.push({ file: toPosixRelative(root, d.file), kind: 'source', reason: d.message });
+  const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({
+    file: toPosixRelative(root, d.file),
+    message: d.message,
+  }));
+  for (const d of walked.diagnostics)
+    if (d.incomplete) incomplete.push({ file: toPosixRelative(root, d.file), kind: 'source', reason: d.message });
   // Migration discovery walks the same tree: a link it trips over is listed once.
   const walkedAlready = new Set(diagnostics.map((d) => `${d.file}\0${d.message}`));
-  for (const d of model.diagnostics) if (!walkedAlready.has(`${d.file}\0${d.message}`)) diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
+  for (const d of model.diagnostics)
+    if (!walkedAlready.has(`${d.file}\0${d.message}`))
+      diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
   const readable: { file: string; text: string }[] = [];
   // A deployment file named on the command line is read by the pack pass, not parsed as source;
   // the config file is read as configuration, not audited as source.
@@ -120,28 +141,73 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   const scope = auditScope(sources.map((s) => s.rel), request);
   const runDiagnostics: Diagnostic[] = [];
   let work: CoreResult['work'] | undefined;
-  const analyse = (set: readonly { file: string; text: string }[], want: ReadonlySet<string>): Map<string, FileResult> => {
-    const out = analyseFiles({ root, files: set, want, model, config, libraries: rooted.libraries, maxBytes, typed, packs: options.proposal ? undefined : packSet, paths, ignore: loaded.config.ignore ?? [], onParsed: (parsed, total) => options.onProgress?.({ phase: 'parse', parsed, total }), onAnalyse: (files) => options.onProgress?.({ phase: 'analyze', files }), ...(options.proposal ? { onFiles: options.proposal.onParsed, ...(options.proposal.onAmbient ? { onAmbient: options.proposal.onAmbient } : {}) } : {}) });
+  const analyse = (
+    set: readonly { file: string; text: string }[],
+    want: ReadonlySet<string>,
+  ): Map<string, FileResult> => {
+    const out = analyseFiles({
+      root,
+      files: set,
+      want,
+      model,
+      config,
+      libraries: rooted.libraries,
+      maxBytes,
+      typed,
+      packs: options.proposal ? undefined : packSet,
+      paths,
+      ignore: loaded.config.ignore ?? [],
+      onParsed: (parsed, total) => options.onProgress?.({ phase: 'parse', parsed, total }),
+      onAnalyse: (files) => options.onProgress?.({ phase: 'analyze', files }),
+      ...(options.proposal ? proposalHooks(options.proposal) : {}),
+    });
     runDiagnostics.push(...out.diagnostics);
     work = out.work;
     return out.results;
   };
-  const place = cachePlace(root, { enabled: options.cache?.enabled ?? false, ...(options.cache?.location ? { location: options.cache.location } : {}), ...(options.untrusted ? { untrusted: true } : {}) });
+  const place = cachePlace(root, {
+    enabled: options.cache?.enabled ?? false,
+    ...(options.cache?.location ? { location: options.cache.location } : {}),
+    ...(options.untrusted ? { untrusted: true } : {}),
+  });
   let results: Map<string, FileResult>;
   let cached = 0;
   if (!place.dir && scope.targets.size === sources.length) {
     // Everything, nothing cached: one run, no module graph to work out.
     results = analyse(sources, scope.targets);
-    options.onCache?.({ reused: 0, analysed: sources.length, context: 0, location: null, why: (place as { why: string }).why });
+    options.onCache?.({
+      reused: 0,
+      analysed: sources.length,
+      context: 0,
+      location: null,
+      why: (place as { why: string }).why,
+    });
   } else {
-    const run = incrementalAudit({ root, files: sources, targets: scope.targets, cacheDir: place.dir, key: [VERSION, model, rooted, config.strict, typed, options.allowIncomplete ?? false], analyse });
+    const run = incrementalAudit({
+      root,
+      files: sources,
+      targets: scope.targets,
+      cacheDir: place.dir,
+      key: [VERSION, model, rooted, config.strict, typed, options.allowIncomplete ?? false],
+      analyse,
+    });
     results = run.results;
     cached = run.stats.reused;
-    options.onCache?.({ ...run.stats, location: place.dir, ...(place.dir ? {} : { why: (place as { why: string }).why }) });
+    options.onCache?.({
+      ...run.stats,
+      location: place.dir,
+      ...(place.dir ? {} : { why: (place as { why: string }).why }),
+    });
   }
   let writeSites = 0;
   for (const rel of scope.targets) writeSites += results.get(rel)?.sites.length ?? 0;
-  options.onProgress?.({ phase: 'done', files: scope.targets.size, writeSites, ...(cached ? { cached } : {}), ...(work ? { work } : {}) });
+  options.onProgress?.({
+    phase: 'done',
+    files: scope.targets.size,
+    writeSites,
+    ...(cached ? { cached } : {}),
+    ...(work ? { work } : {}),
+  });
 
   // Per file, in a fixed order: what it contributed (computed now or read from the cache).
   const parts = fileParts([...scope.targets].sort(), results);
@@ -153,11 +219,18 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   parts.allowIncomplete = options.allowIncomplete ?? false;
   parts.strict = options.strict ?? false;
   // Deployment files once per run; source files were scanned with their analysis.
-  const deploy = options.proposal ? NO_PACKS : packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: [] });
+  const deploy = options.proposal
+    ? NO_PACKS
+    : packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: [] });
   // The pack pass walks the same tree: a link it trips over is already listed.
   const listed = new Set(parts.diagnostics.map((d) => `${d.file}\0${d.message}`));
-  parts.diagnostics.push(...deploy.diagnostics.filter((d) => !listed.has(`${d.file}\0${d.message}`)).map((d) => ({ file: d.file, message: d.message })));
-  for (const d of deploy.diagnostics) if (d.incomplete) parts.incomplete.push({ file: d.file, kind: 'source', reason: d.message });
+  parts.diagnostics.push(
+    ...deploy.diagnostics
+      .filter((d) => !listed.has(`${d.file}\0${d.message}`))
+      .map((d) => ({ file: d.file, message: d.message })),
+  );
+  for (const d of deploy.diagnostics)
+    if (d.incomplete) parts.incomplete.push({ file: d.file, kind: 'source', reason: d.message });
   parts.packFindings.push(...deploy.findings);
   for (const [file, list] of deploy.deploySuppressions) parts.suppressions.push([file, list, '#']);
   const sourcesOfSchema: Report['schema']['sources'] = (model.sources ?? []).map((s) => ({ ...s }));
@@ -173,29 +246,67 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
       sources: sourcesOfSchema,
     },
   };
-  return scopedReport(header, parts, scope, stableHash([VERSION, model, rooted, config.strict, typed, parts.allowIncomplete]), performance.now() - started);
+  return scopedReport(
+    header,
+    parts,
+    scope,
+    stableHash([VERSION, model, rooted, config.strict, typed, parts.allowIncomplete]),
+    performance.now() - started,
+  );
 }
 
 /** What the pack pass yields when it does not run (init's proposal audit). */
-const NO_PACKS: PackAuditResult = { findings: [], diagnostics: [], deploySuppressions: new Map(), deployFiles: 0, sources: [] };
+const NO_PACKS: PackAuditResult = {
+  findings: [],
+  diagnostics: [],
+  deploySuppressions: new Map(),
+  deployFiles: 0,
+  sources: [],
+};
 
 /** What the RLS model could not see: migration input read in part, no migrations, no gated tables. */
 function modelGaps(model: RlsModel): IncompleteItem[] {
   const fromDatabase = model.sources?.some((s) => s.method === 'database') ?? false;
   const fromSnapshot = model.sources?.some((s) => s.method === 'snapshot') ?? false;
-  const gaps: IncompleteItem[] = model.diagnostics.filter((d) => d.incomplete).map((d) => ({ file: d.file, line: d.line, kind: fromDatabase ? 'database' : 'migration', reason: d.message }));
+  const gaps: IncompleteItem[] = model.diagnostics
+    .filter((d) => d.incomplete)
+    .map((d) => ({ file: d.file, line: d.line, kind: fromDatabase ? 'database' : 'migration', reason: d.message }));
   const gated = [...model.tables.values()].some((t) => t.rlsEnabled);
   if (!fromDatabase && !fromSnapshot && model.files.length === 0) {
-    gaps.push({ file: '.', kind: 'migration', reason: 'no migrations found, so no table is known to be RLS-gated and no write can be judged; name the migration folders with `migrations` in the config, or read the model from a database with --database-url' });
+    gaps.push({
+      file: '.',
+      kind: 'migration',
+      reason:
+        'no migrations found, so no table is known to be RLS-gated and no write can be judged; name the migration ' +
+        'folders with `migrations` in the config, or read the model from a database with --database-url',
+    });
   } else if (!gated) {
     const ref = model.sources?.[0]?.ref ?? '.';
-    gaps.push({ file: fromDatabase ? '.' : ref, kind: fromDatabase ? 'database' : 'migration', reason: `no RLS-gated tables in the model (${fromDatabase ? 'the database' : `the migrations in ${ref}`} enable row level security on no table), so no write can be judged; check that these are the right ${fromDatabase ? 'database' : 'migrations'}` });
+    gaps.push({
+      file: fromDatabase ? '.' : ref,
+      kind: fromDatabase ? 'database' : 'migration',
+      reason: `no RLS-gated tables in the model (${fromDatabase ? 'the database' : `the migrations in ${ref}`} ` +
+        `enable row level security on no table), so no write can be judged; check that these are the right ` +
+        `${fromDatabase ? 'database' : 'migrations'}`,
+    });
   }
   return gaps;
 }
 
-/** The setting a scope helper outside the audited code is assumed to set: the configured one, else the conventional one. */
+/**
+ * The setting a scope helper outside the audited code is assumed to set: the configured one, else the conventional one.
+ */
 function primaryContextSetting(configured: string[] | undefined, policySettings: ReadonlySet<string>): string {
   if (configured?.[0]) return configured[0].toLowerCase();
-  return policySettings.has(DEFAULT_CONTEXT_SETTING) || policySettings.size === 0 ? DEFAULT_CONTEXT_SETTING : [...policySettings].sort()[0]!;
+  return policySettings.has(DEFAULT_CONTEXT_SETTING) || policySettings.size === 0
+    ? DEFAULT_CONTEXT_SETTING
+    : [...policySettings].sort()[0]!;
+}
+
+/** What init's proposal audit hands back: the parsed files, and the middleware the routes run behind. */
+function proposalHooks(proposal: NonNullable<AuditOptions['proposal']>): {
+  onFiles: (files: readonly ts.SourceFile[]) => void;
+  onAmbient?: (providers: AmbientProvider[]) => void;
+} {
+  return { onFiles: proposal.onParsed, ...(proposal.onAmbient ? { onAmbient: proposal.onAmbient } : {}) };
 }

@@ -53,8 +53,18 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
   const { root, want } = input;
   const diagnostics: AnalyseOutput['diagnostics'] = [];
   const results = new Map<string, FileResult>();
-  const blank = (): FileResult => ({ sites: [], findings: [], gaps: [], settings: [], pending: false, packFindings: [], suppressions: [], packGaps: [] });
-  const of = (file: string): FileResult | undefined => (want.has(file) ? (results.get(file) ?? results.set(file, blank()).get(file)!) : undefined);
+  const blank = (): FileResult => ({
+    sites: [],
+    findings: [],
+    gaps: [],
+    settings: [],
+    pending: false,
+    packFindings: [],
+    suppressions: [],
+    packGaps: [],
+  });
+  const of = (file: string): FileResult | undefined =>
+    want.has(file) ? (results.get(file) ?? results.set(file, blank()).get(file)!) : undefined;
   for (const rel of want) of(rel);
   // Each file is parsed once: by ts-morph when the checker is wanted, else directly.
   let files: ts.SourceFile[];
@@ -71,7 +81,10 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
         return [parseSource(r.file, r.text)];
       } catch (error) {
         // TypeScript's own parser recurses: a few thousand nested brackets overflow its stack.
-        const reason = error instanceof RangeError ? 'cannot be parsed: it nests deeper than the TypeScript parser can follow; none of its writes were checked' : `not parsed (${(error as Error).message}); none of its writes were checked`;
+        const reason =
+          error instanceof RangeError
+            ? 'cannot be parsed: it nests deeper than the TypeScript parser can follow; none of its writes were checked'
+            : `not parsed (${(error as Error).message}); none of its writes were checked`;
         const mine = of(rel(root, r.file));
         if (mine) mine.parseError = reason;
         return [];
@@ -81,7 +94,16 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
   input.onFiles?.(files);
   const host = new FileSystemSourceHost(files, input.libraries, input.maxBytes);
   input.onAnalyse?.(files.length);
-  const result = analyze({ root, files, host, model: input.model, config: input.config, wholeProgram: true, ...(types ? { types } : {}), ...(input.onAmbient ? { ambientProviders: true } : {}) });
+  const result = analyze({
+    root,
+    files,
+    host,
+    model: input.model,
+    config: input.config,
+    wholeProgram: true,
+    ...(types ? { types } : {}),
+    ...(input.onAmbient ? { ambientProviders: true } : {}),
+  });
   if (input.onAmbient) input.onAmbient(result.ambientProviders ?? []);
   for (const site of result.sites) of(site.file)?.sites.push(site);
   for (const f of result.findings) of(f.file)?.findings.push(f);
@@ -93,9 +115,17 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
   const wanted = files.filter((sf) => want.has(rel(root, sf.fileName)));
   for (const sf of wanted) of(rel(root, sf.fileName))!.suppressions = findSuppressions(sf);
   if (input.packs) {
-    const packs = packAudit({ root, paths: input.paths, ignore: input.ignore, packs: input.packs, sourceFiles: wanted, deploy: false });
+    const packs = packAudit({
+      root,
+      paths: input.paths,
+      ignore: input.ignore,
+      packs: input.packs,
+      sourceFiles: wanted,
+      deploy: false,
+    });
     for (const f of packs.findings) of(f.file)?.packFindings.push(f);
-    for (const d of packs.diagnostics) of(d.file)?.packGaps.push({ message: d.message, ...(d.incomplete ? { incomplete: true } : {}) });
+    for (const d of packs.diagnostics)
+      of(d.file)?.packGaps.push({ message: d.message, ...(d.incomplete ? { incomplete: true } : {}) });
   }
   for (const sf of wanted) {
     const other = otherDatabaseOf(sf);
@@ -109,11 +139,20 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
  * recursive parser): the files are then parsed one by one, and a file that still fails is
  * reported on its own.
  */
-function typedOrNot(root: string, files: string[], diagnostics: AnalyseOutput['diagnostics']): ReturnType<typeof createTypedProgram> | undefined {
+function typedOrNot(
+  root: string,
+  files: string[],
+  diagnostics: AnalyseOutput['diagnostics'],
+): ReturnType<typeof createTypedProgram> | undefined {
   try {
     return createTypedProgram(root, files);
   } catch (error) {
-    diagnostics.push({ file: '.', message: `the type checker could not be used (${error instanceof RangeError ? 'some code is nested too deeply' : (error as Error).message}); the files were analysed without types` });
+    diagnostics.push({
+      file: '.',
+      message: `the type checker could not be used ` +
+        `(${error instanceof RangeError ? 'some code is nested too deeply' : (error as Error).message}); the files ` +
+        `were analysed without types`,
+    });
     return undefined;
   }
 }

@@ -15,17 +15,39 @@ export function mergeReports(inputs: readonly { file: string; report: unknown }[
   const shards = inputs.map(({ file, report }) => {
     const r = report as Partial<AuditReport> | null;
     const p = r?.partial as Partial<PartialReport> | undefined;
-    if (!r || typeof r !== 'object' || !p || typeof p !== 'object' || !p.shard || !p.parts || typeof p.key !== 'string') {
-      throw new MergeError(`${file} is not a shard's report (write it with \`rls-guard audit --shard i/n --format json\`)`);
+    if (
+      !r ||
+      typeof r !== 'object' ||
+      !p ||
+      typeof p !== 'object' ||
+      !p.shard ||
+      !p.parts ||
+      typeof p.key !== 'string'
+    ) {
+      throw new MergeError(
+        `${file} is not a shard's report (write it with \`rls-guard audit --shard i/n --format json\`)`,
+      );
     }
     return { file, report: r as AuditReport, partial: p as PartialReport };
   });
   const first = shards[0]!;
   const count = first.partial.shard.count;
   for (const s of shards) {
-    if (s.report.tool?.version !== first.report.tool?.version) throw new MergeError(`${s.file} was written by rls-guard ${s.report.tool?.version}, ${first.file} by ${first.report.tool?.version}: shards of one audit come from one version`);
-    if (s.partial.key !== first.partial.key) throw new MergeError(`${s.file} and ${first.file} audited with a different config, RLS model or options: they are not shards of one audit`);
-    if (s.partial.shard.count !== count) throw new MergeError(`${s.file} is shard ${s.partial.shard.index}/${s.partial.shard.count}, ${first.file} is one of ${count}: shards of one audit share n`);
+    if (s.report.tool?.version !== first.report.tool?.version)
+      throw new MergeError(
+        `${s.file} was written by rls-guard ${s.report.tool?.version}, ${first.file} by ` +
+        `${first.report.tool?.version}: shards of one audit come from one version`,
+      );
+    if (s.partial.key !== first.partial.key)
+      throw new MergeError(
+        `${s.file} and ${first.file} audited with a different config, RLS model or options: they are not shards of ` +
+        `one audit`,
+      );
+    if (s.partial.shard.count !== count)
+      throw new MergeError(
+        `${s.file} is shard ${s.partial.shard.index}/${s.partial.shard.count}, ${first.file} is one of ${count}: ` +
+        `shards of one audit share n`,
+      );
   }
   const seen = new Map<number, string>();
   for (const s of shards) {
@@ -34,7 +56,11 @@ export function mergeReports(inputs: readonly { file: string; report: unknown }[
     seen.set(s.partial.shard.index, s.file);
   }
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seen.has(i));
-  if (missing.length) throw new MergeError(`missing shard${missing.length === 1 ? '' : 's'} ${missing.map((i) => `${i}/${count}`).join(', ')}: every shard's report is needed`);
+  if (missing.length)
+    throw new MergeError(
+      `missing shard${missing.length === 1 ? '' : 's'} ${missing.map((i) => `${i}/${count}`).join(', ')}: every ` +
+      `shard's report is needed`,
+    );
 
   const ordered = shards.sort((a, b) => a.partial.shard.index - b.partial.shard.index).map((s) => s.partial.parts);
   const joined: ReportParts = {

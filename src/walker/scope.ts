@@ -27,14 +27,20 @@ export interface PartialReport {
 export class ScopeError extends Error {}
 
 /** Checked before any work: a wrong --shard or --changed-since fails at once (exit 2). */
-export function scopeRequest(root: string, options: { shard?: { index: number; count: number }; changedSince?: string }): { shard?: { index: number; count: number }; changed?: { ref: string; files: Set<string> } } {
-  if (options.shard && options.changedSince !== undefined) throw new ScopeError('--shard and --changed-since cannot be used together');
+export function scopeRequest(
+  root: string,
+  options: { shard?: { index: number; count: number }; changedSince?: string },
+): { shard?: { index: number; count: number }; changed?: { ref: string; files: Set<string> } } {
+  if (options.shard && options.changedSince !== undefined)
+    throw new ScopeError('--shard and --changed-since cannot be used together');
   if (options.shard) {
     const { index, count } = options.shard;
-    if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 1 || index > count) throw new ScopeError(`--shard ${index}/${count}: give i/n with 1 ≤ i ≤ n`);
+    if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 1 || index > count)
+      throw new ScopeError(`--shard ${index}/${count}: give i/n with 1 ≤ i ≤ n`);
     return { shard: { index, count } };
   }
-  if (options.changedSince !== undefined) return { changed: { ref: options.changedSince, files: changedFiles(root, options.changedSince) } };
+  if (options.changedSince !== undefined)
+    return { changed: { ref: options.changedSince, files: changedFiles(root, options.changedSince) } };
   return {};
 }
 
@@ -44,7 +50,12 @@ export function auditScope(sources: readonly string[], request: ReturnType<typeo
     const { index, count } = request.shard;
     return { targets: new Set(sources.filter((f) => shardOf(f, count) === index)), shard: request.shard, sources: all };
   }
-  if (request.changed) return { targets: new Set(sources.filter((f) => request.changed!.files.has(f))), changed: request.changed, sources: all };
+  if (request.changed)
+    return {
+      targets: new Set(sources.filter((f) => request.changed!.files.has(f))),
+      changed: request.changed,
+      sources: all,
+    };
   return { targets: all, sources: all };
 }
 
@@ -57,10 +68,17 @@ export function shardOf(file: string, count: number): number {
 }
 
 /** The report of the scope's files: the parts are cut to what the scope owns. */
-export function scopedReport(header: ReportHeader, parts: ReportParts, scope: AuditScope, key: string, durationMs: number): AuditReport {
+export function scopedReport(
+  header: ReportHeader,
+  parts: ReportParts,
+  scope: AuditScope,
+  key: string,
+  durationMs: number,
+): AuditReport {
   if (scope.shard) {
     const { count, index } = scope.shard;
-    // Everything that is not a source file (the model's gaps, migrations, deployment files) belongs to a shard by its path too, so it appears once after the merge.
+    // Everything that is not a source file (the model's gaps, migrations, deployment files) belongs to a shard by its
+    // path too, so it appears once after the merge.
     const mine = (file: string): boolean => shardOf(file, count) === index;
     const own: ReportParts = {
       ...parts,
@@ -71,7 +89,11 @@ export function scopedReport(header: ReportHeader, parts: ReportParts, scope: Au
       schemaCandidates: parts.schemaCandidates.filter((f) => mine(f.file)),
     };
     // A setting another shard's code sets is only known after the merge: the shard reports no such finding.
-    const report = buildReport(header, { ...own, schemaCandidates: own.schemaCandidates.filter((f) => !unsetSetting(f)) }, durationMs);
+    const report = buildReport(
+      header,
+      { ...own, schemaCandidates: own.schemaCandidates.filter((f) => !unsetSetting(f)) },
+      durationMs,
+    );
     return { ...report, partial: { shard: { index, count }, key, parts: own } };
   }
   if (scope.changed) {
@@ -96,7 +118,13 @@ export function scopedReport(header: ReportHeader, parts: ReportParts, scope: Au
  */
 export function changedFiles(root: string, ref: string): Set<string> {
   if (!ref || ref.startsWith('-')) throw new ScopeError(`--changed-since: "${ref}" is not a git ref`);
-  const git = (args: string[]): string => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+  const git = (args: string[]): string =>
+    execFileSync('git', args, {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 256 * 1024 * 1024,
+    });
   let top: string;
   try {
     top = git(['rev-parse', '--show-toplevel']).trim();
@@ -106,15 +134,24 @@ export function changedFiles(root: string, ref: string): Set<string> {
   try {
     git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   } catch {
-    throw new ScopeError(`--changed-since: unknown git ref "${ref}" (fetch it first: shallow CI checkouts need fetch-depth: 0 or a fetch of the base branch)`);
+    throw new ScopeError(
+      `--changed-since: unknown git ref "${ref}" (fetch it first: shallow CI checkouts need fetch-depth: 0 or a ` +
+      `fetch of the base branch)`,
+    );
   }
   const names = (args: string[]): string[] => git(args).split('\0').filter(Boolean);
   let listed: string[];
   try {
     // Paths relative to the repository's top: diff names them so, ls-files with --full-name.
-    listed = [...names(['diff', '--name-only', '-z', '--no-renames', `${ref}...HEAD`, '--']), ...names(['diff', '--name-only', '-z', '--no-renames', 'HEAD', '--']), ...names(['ls-files', '--others', '--exclude-standard', '-z', '--full-name'])];
+    listed = [
+      ...names(['diff', '--name-only', '-z', '--no-renames', `${ref}...HEAD`, '--']),
+      ...names(['diff', '--name-only', '-z', '--no-renames', 'HEAD', '--']),
+      ...names(['ls-files', '--others', '--exclude-standard', '-z', '--full-name']),
+    ];
   } catch (error) {
-    throw new ScopeError(`--changed-since: git could not list the changes since "${ref}" (${(error as Error).message.split('\n')[0]})`);
+    throw new ScopeError(
+      `--changed-since: git could not list the changes since "${ref}" (${(error as Error).message.split('\n')[0]})`,
+    );
   }
   return new Set(listed.map((name) => path.relative(root, path.join(top, name)).split(path.sep).join('/')));
 }

@@ -17,7 +17,8 @@ export function hasInstalledTypes(root: string): boolean {
     // audited project: skip the checkout rls-guard itself runs from.
     if (dir !== PACKAGE_ROOT) for (const adapter of adapters) {
       for (const m of adapter.modules) {
-        if (fs.existsSync(path.join(dir, 'node_modules', m, 'package.json')) || fs.existsSync(path.join(dir, 'node_modules', '@types', m, 'package.json'))) return true;
+        const installed = (...parts: string[]): boolean => fs.existsSync(path.join(dir, 'node_modules', ...parts));
+        if (installed(m, 'package.json') || installed('@types', m, 'package.json')) return true;
       }
     }
     if (path.dirname(dir) === dir) return false;
@@ -33,7 +34,9 @@ export interface TypedProgram {
 export function createTypedProgram(root: string, files: string[]): TypedProgram {
   const tsconfig = path.join(root, 'tsconfig.json');
   const project = new Project({
-    ...(fs.existsSync(tsconfig) ? { tsConfigFilePath: tsconfig } : { compilerOptions: { allowJs: true, strict: true, target: 99, module: 199, moduleResolution: 99 } }),
+    ...(fs.existsSync(tsconfig)
+      ? { tsConfigFilePath: tsconfig }
+      : { compilerOptions: { allowJs: true, strict: true, target: 99, module: 199, moduleResolution: 99 } }),
     skipAddingFilesFromTsConfig: true,
   });
   for (const f of files) project.addSourceFileAtPath(f);

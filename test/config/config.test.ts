@@ -50,7 +50,8 @@ describe('the published config schema', () => {
       const props = describeType(type);
       expect(Object.keys(props).sort(), where).toEqual(Object.keys(schema.properties).sort());
       for (const [key, s] of Object.entries(schema.properties)) {
-        if (s.description) expect(props[key]!.doc, `${where}.${key}`).toBe(s.description);
+        // A JSDoc wrapped to stay under 120 characters a line reads as one paragraph: its line breaks are spaces.
+        if (s.description) expect(props[key]!.doc.replace(/\n/g, ' '), `${where}.${key}`).toBe(s.description);
         if (s.type) expect(props[key]!.kind, `${where}.${key}`).toBe(s.type);
       }
       return props;

@@ -12,7 +12,10 @@ import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
 // from node:async_hooks, never a variable called `store`.
 
 const ALS_MODULES = new Set(['node:async_hooks', 'async_hooks']);
-/** cls-hooked namespaces: `createNamespace(name)`, entered by `ns.set(key, v)` inside `ns.run(fn)`, read by `ns.get(key)`. */
+/**
+ * cls-hooked namespaces: `createNamespace(name)`, entered by `ns.set(key, v)` inside `ns.run(fn)`, read by
+ * `ns.get(key)`.
+ */
 const CLS_MODULES = new Set(['cls-hooked', 'continuation-local-storage']);
 
 /** A store: `new AsyncLocalStorage()`, or a cls-hooked `createNamespace(…)`. */
@@ -58,11 +61,23 @@ export class AmbientProviders {
     const origin = this.origins.expr(e);
     if (origin.kind === 'expr' && ts.isNewExpression(origin.expr)) {
       const ctor = this.origins.expr(origin.expr.expression);
-      if (ctor.kind === 'external' && ALS_MODULES.has(ctor.module) && ctor.path.length === 1 && ctor.path[0] === 'AsyncLocalStorage') found = origin.expr;
+      if (
+        ctor.kind === 'external' &&
+        ALS_MODULES.has(ctor.module) &&
+        ctor.path.length === 1 &&
+        ctor.path[0] === 'AsyncLocalStorage'
+      )
+        found = origin.expr;
     }
     if (origin.kind === 'expr' && ts.isCallExpression(origin.expr)) {
       const maker = this.origins.expr(origin.expr.expression);
-      if (maker.kind === 'external' && CLS_MODULES.has(maker.module) && maker.path.length === 1 && maker.path[0] === 'createNamespace') found = origin.expr;
+      if (
+        maker.kind === 'external' &&
+        CLS_MODULES.has(maker.module) &&
+        maker.path.length === 1 &&
+        maker.path[0] === 'createNamespace'
+      )
+        found = origin.expr;
     }
     this.stores.set(e, found);
     return found ?? undefined;
@@ -71,16 +86,21 @@ export class AmbientProviders {
   /** `S.run(value, fn)` on a store: the store, the value and the callback. */
   runCall(call: ts.CallExpression): { store: Store; value: ts.Expression; callback: ts.Expression } | undefined {
     const callee = skipOuter(call.expression);
-    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'run' || call.arguments.length < 2) return undefined;
+    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'run' || call.arguments.length < 2)
+      return undefined;
     const store = this.storeOf(callee.expression);
-    return store && ts.isNewExpression(store) ? { store, value: call.arguments[0]!, callback: call.arguments[1]! } : undefined;
+    return store && ts.isNewExpression(store)
+      ? { store, value: call.arguments[0]!, callback: call.arguments[1]! }
+      : undefined;
   }
 
   /**
    * `S.enterWith(value)` as a statement: the store stays entered for the rest of the function
    * and what it calls after. A cls-hooked `ns.set('tx', value)` likewise, for that member.
    */
-  enterWith(st: ts.Statement): { store: Store; value: ts.Expression; call: ts.CallExpression; member?: string } | undefined {
+  enterWith(
+    st: ts.Statement,
+  ): { store: Store; value: ts.Expression; call: ts.CallExpression; member?: string } | undefined {
     if (!ts.isExpressionStatement(st)) return undefined;
     let call = skipOuter(st.expression);
     while (ts.isAwaitExpression(call)) call = skipOuter(call.expression);
@@ -94,7 +114,9 @@ export class AmbientProviders {
     const key = call.arguments[0] && skipOuter(call.arguments[0]);
     if (callee.name.text === 'set' && call.arguments.length === 2 && key && ts.isStringLiteral(key)) {
       const store = this.storeOf(callee.expression);
-      return store && ts.isCallExpression(store) ? { store, value: call.arguments[1]!, call, member: key.text } : undefined;
+      return store && ts.isCallExpression(store)
+        ? { store, value: call.arguments[1]!, call, member: key.text }
+        : undefined;
     }
     return undefined;
   }
@@ -143,7 +165,11 @@ export class AmbientProviders {
    */
   accessor(expression: ts.Expression, trace: (e: ts.Expression) => Handle): AmbientHandle | undefined {
     const e = skipOuter(expression);
-    if (ts.isBinaryExpression(e) && (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || e.operatorToken.kind === ts.SyntaxKind.BarBarToken)) {
+    if (
+      ts.isBinaryExpression(e) &&
+      (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
+        e.operatorToken.kind === ts.SyntaxKind.BarBarToken)
+    ) {
       const r = this.read(e.left);
       if (r) return this.make(r, e, trace(e.right));
     }
@@ -153,7 +179,11 @@ export class AmbientProviders {
       if (test && then && then.store === test.store) return this.make(then, e, trace(e.whenFalse));
     }
     const r = this.read(e);
-    if (r) return this.make(r, e, { kind: 'unknown', reason: `\`${shortText(e, 40)}\` is undefined where no path entered the store` });
+    if (r)
+      return this.make(r, e, {
+        kind: 'unknown',
+        reason: `\`${shortText(e, 40)}\` is undefined where no path entered the store`,
+      });
     return undefined;
   }
 
@@ -170,29 +200,47 @@ export class AmbientProviders {
     if (reads.length === 0) return undefined;
     const first = reads[0]!;
     if (!reads.every((r) => r.store === first.store && r.path.join('.') === first.path.join('.'))) {
-      return { ...this.make(first, created, trace(created.arguments![0]!)), fallback: { kind: 'unknown', reason: 'the Proxy trap reads its store in more than one way' } };
+      return {
+        ...this.make(first, created, trace(created.arguments![0]!)),
+        fallback: { kind: 'unknown', reason: 'the Proxy trap reads its store in more than one way' },
+      };
     }
     return this.make(first, created, trace(created.arguments![0]!));
   }
 
-  /** The store reads in a trap: `S.getStore()?.tx` inline, or through a local (`const trx = S.getStore(); trx ?? target`). */
+  /**
+   * The store reads in a trap: `S.getStore()?.tx` inline, or through a local (`const trx = S.getStore(); trx ??
+   * target`).
+   */
   private trapReads(fn: ts.FunctionLikeDeclaration, reads: StoreRead[]): void {
     const top = (e: ts.Expression): ts.Expression => {
-      while (ts.isPropertyAccessExpression(e.parent) || ts.isNonNullExpression(e.parent) || ts.isParenthesizedExpression(e.parent)) e = e.parent as ts.Expression;
+      while (
+        ts.isPropertyAccessExpression(e.parent) ||
+        ts.isNonNullExpression(e.parent) ||
+        ts.isParenthesizedExpression(e.parent)
+      )
+        e = e.parent as ts.Expression;
       return e;
     };
     const visit = (n: ts.Node): void => {
       if (ts.isCallExpression(n)) {
         const callee = skipOuter(n.expression);
         // `const ctx = S.getStore()` is read through its uses (`ctx?.tx`, `ctx ?? target`), below.
-        const held = ts.isVariableDeclaration(top(n).parent) && (top(n).parent as ts.VariableDeclaration).initializer === top(n);
+        const held =
+          ts.isVariableDeclaration(top(n).parent) && (top(n).parent as ts.VariableDeclaration).initializer === top(n);
         if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'getStore' && !held) {
           const r = this.read(top(n));
           if (r) reads.push(r);
         }
       }
       const declared = ts.isVariableDeclaration(n.parent) && n.parent.name === n;
-      if (ts.isIdentifier(n) && !declared && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !isTest(top(n)) && lookup(n)?.kind === 'variable') {
+      if (
+        ts.isIdentifier(n) &&
+        !declared &&
+        !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) &&
+        !isTest(top(n)) &&
+        lookup(n)?.kind === 'variable'
+      ) {
         const r = this.read(top(n));
         if (r) reads.push(r);
       }
@@ -212,7 +260,8 @@ export class AmbientProviders {
     const sources = new Set<ts.Expression>();
     for (const fn of traps) {
       const visit = (n: ts.Node): void => {
-        if (ts.isCallExpression(n) && isReflectGet(n) && n.arguments[0]) sources.add(initialValue(n.arguments[0]) ?? n.arguments[0]);
+        if (ts.isCallExpression(n) && isReflectGet(n) && n.arguments[0])
+          sources.add(initialValue(n.arguments[0]) ?? n.arguments[0]);
         ts.forEachChild(n, visit);
       };
       if (fn.body) visit(fn.body);
@@ -240,18 +289,32 @@ export class AmbientProviders {
   private findFactory(fn: ts.FunctionLikeDeclaration, trace: (e: ts.Expression) => Handle): AmbientHandle | undefined {
     if (!fn.body || !ts.isBlock(fn.body)) return undefined;
     const stmts = fn.body.statements;
-    const decl = stmts.find(ts.isVariableStatement)?.declarationList.declarations.find((d) => d.initializer && this.read(d.initializer));
+    const decl = stmts
+      .find(ts.isVariableStatement)
+      ?.declarationList.declarations.find((d) => d.initializer && this.read(d.initializer));
     if (!decl || !ts.isIdentifier(decl.name)) return undefined;
     const local = decl.name.text;
     const r = this.read(decl.initializer!)!;
-    const isLocal = (x: ts.Expression): boolean => ts.isIdentifier(skipOuter(x)) && (skipOuter(x) as ts.Identifier).text === local && lookup(skipOuter(x) as ts.Identifier)?.kind === 'variable';
+    const isLocal = (x: ts.Expression): boolean =>
+      ts.isIdentifier(skipOuter(x)) &&
+      (skipOuter(x) as ts.Identifier).text === local &&
+      lookup(skipOuter(x) as ts.Identifier)?.kind === 'variable';
     let fallback: ts.Expression | undefined;
     let entered: ts.Expression | undefined;
     for (const st of stmts) {
       if (ts.isIfStatement(st) && !st.elseStatement) {
         const cond = skipOuter(st.expression);
-        const then = ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1 ? st.thenStatement.statements[0]! : st.thenStatement;
-        if (ts.isPrefixUnaryExpression(cond) && cond.operator === ts.SyntaxKind.ExclamationToken && isLocal(cond.operand) && ts.isReturnStatement(then) && then.expression) {
+        const then =
+          ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1
+            ? st.thenStatement.statements[0]!
+            : st.thenStatement;
+        if (
+          ts.isPrefixUnaryExpression(cond) &&
+          cond.operator === ts.SyntaxKind.ExclamationToken &&
+          isLocal(cond.operand) &&
+          ts.isReturnStatement(then) &&
+          then.expression
+        ) {
           fallback = then.expression;
           continue;
         }
@@ -266,21 +329,36 @@ export class AmbientProviders {
       }
     }
     if (!fallback || !entered) return undefined;
-    return { ...this.make(r, fn, trace(fallback)), entered: trace(entered), label: `the connection \`${functionName(fn)}\` (${this.where(fn, this.root)}) picks from ${this.describeStore(r.store)}` };
+    return {
+      ...this.make(r, fn, trace(fallback)),
+      entered: trace(entered),
+      label: `the connection \`${functionName(fn)}\` (${this.where(fn, this.root)}) picks from ` +
+        `${this.describeStore(r.store)}`,
+    };
   }
 
   describeStore(store: Store): string {
     const d = store.parent;
     const what = ts.isNewExpression(store) ? 'AsyncLocalStorage' : 'cls-hooked namespace';
     const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : undefined;
-    return name ? `the ${what} \`${name}\` (${this.where(store, this.root)})` : `an ${what} (${this.where(store, this.root)})`;
+    return name
+      ? `the ${what} \`${name}\` (${this.where(store, this.root)})`
+      : `an ${what} (${this.where(store, this.root)})`;
   }
 
   private make(r: StoreRead, at: ts.Node, fallback: Handle): AmbientHandle {
     const d = r.store.parent;
     const storeName = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : 'AsyncLocalStorage';
     const member = r.path.length ? ` (its \`${r.path.join('.')}\`)` : '';
-    return { kind: 'ambient', store: r.store, storeName, path: r.path, fallback, key: at, label: `the connection ${this.describeStore(r.store)} holds${member}, read at ${this.where(at, this.root)}` };
+    return {
+      kind: 'ambient',
+      store: r.store,
+      storeName,
+      path: r.path,
+      fallback,
+      key: at,
+      label: `the connection ${this.describeStore(r.store)} holds${member}, read at ${this.where(at, this.root)}`,
+    };
   }
 }
 
@@ -288,7 +366,8 @@ export class AmbientProviders {
 /** The `get`/`apply` traps of `new Proxy(target, handler)`, the handler inline or a const. */
 function proxyTraps(created: ts.NewExpression, origins: OriginResolver): ts.FunctionLikeDeclaration[] | undefined {
   const ctor = skipOuter(created.expression);
-  if (!ts.isIdentifier(ctor) || ctor.text !== 'Proxy' || lookup(ctor) || created.arguments?.length !== 2) return undefined;
+  if (!ts.isIdentifier(ctor) || ctor.text !== 'Proxy' || lookup(ctor) || created.arguments?.length !== 2)
+    return undefined;
   let handler = skipOuter(created.arguments[1]!);
   if (!ts.isObjectLiteralExpression(handler)) {
     const o = origins.expr(handler);
@@ -304,7 +383,9 @@ function proxyTraps(created: ts.NewExpression, origins: OriginResolver): ts.Func
   return traps.length ? traps : undefined;
 }
 
-/** A value only tested (`ctx ? … : …`, `!ctx`, `if (ctx)`, `ctx && …`, `ctx === x`), not used as the connection. */
+/**
+ * A value only tested (`ctx ? … : …`, `!ctx`, `if (ctx)`, `ctx && …`, `ctx === x`), not used as the connection.
+ */
 function isTest(e: ts.Expression): boolean {
   let x: ts.Node = e;
   while (ts.isParenthesizedExpression(x.parent)) x = x.parent;
@@ -314,7 +395,13 @@ function isTest(e: ts.Expression): boolean {
   if (ts.isPrefixUnaryExpression(p) || ts.isTypeOfExpression(p)) return true;
   if (ts.isBinaryExpression(p)) {
     const k = p.operatorToken.kind;
-    return (k === ts.SyntaxKind.AmpersandAmpersandToken && p.left === x) || k === ts.SyntaxKind.EqualsEqualsEqualsToken || k === ts.SyntaxKind.ExclamationEqualsEqualsToken || k === ts.SyntaxKind.EqualsEqualsToken || k === ts.SyntaxKind.ExclamationEqualsToken;
+    return (
+      (k === ts.SyntaxKind.AmpersandAmpersandToken && p.left === x) ||
+      k === ts.SyntaxKind.EqualsEqualsEqualsToken ||
+      k === ts.SyntaxKind.ExclamationEqualsEqualsToken ||
+      k === ts.SyntaxKind.EqualsEqualsToken ||
+      k === ts.SyntaxKind.ExclamationEqualsToken
+    );
   }
   return false;
 }
@@ -322,7 +409,13 @@ function isTest(e: ts.Expression): boolean {
 /** `Reflect.get(x, prop, …)` on the global Reflect. */
 function isReflectGet(call: ts.CallExpression): boolean {
   const callee = skipOuter(call.expression);
-  return ts.isPropertyAccessExpression(callee) && callee.name.text === 'get' && ts.isIdentifier(callee.expression) && callee.expression.text === 'Reflect' && !lookup(callee.expression);
+  return (
+    ts.isPropertyAccessExpression(callee) &&
+    callee.name.text === 'get' &&
+    ts.isIdentifier(callee.expression) &&
+    callee.expression.text === 'Reflect' &&
+    !lookup(callee.expression)
+  );
 }
 
 /** The initializer of the local const an identifier names, if it is one. */
@@ -334,7 +427,8 @@ function initialValue(e: ts.Expression): ts.Expression | undefined {
 }
 
 export function ambientAdapter(h: AmbientHandle): DbAdapter | undefined {
-  for (const x of [h.fallback, h.entered]) if (x && (x.kind === 'executor' || x.kind === 'admin') && x.adapter) return x.adapter;
+  for (const x of [h.fallback, h.entered])
+    if (x && (x.kind === 'executor' || x.kind === 'admin') && x.adapter) return x.adapter;
   return undefined;
 }
 

@@ -54,6 +54,17 @@ export interface ReachDeps {
 
 type Container = ts.FunctionLikeDeclaration | ts.SourceFile;
 
+
+/** A middleware the roots run behind: where it is, what it enters, how many routes (for `rls-guard init`). */
+export interface AmbientProviderFact {
+  name: string;
+  at: string;
+  module?: string;
+  external: boolean;
+  enters: string[];
+  routes: number;
+}
+
 export class Reach {
   private readonly callers = new Map<ts.Node, CallEdge[]>();
   private readonly escaped = new Set<ts.Node>();
@@ -87,8 +98,17 @@ export class Reach {
     this.kind = {
       name: 'ambient-reach',
       compute: (c) => this.compute(c),
-      conservative: (c, why) => (why === 'cycle' ? [] : [this.unknownCtx(c, why === 'depth' ? 'the call path is too deep to follow' : 'the contexts reaching it do not settle')]),
-      same: (a, b) => a.length === b.length && a.every((x, i) => x.key === b[i]!.key && x.roots.length === b[i]!.roots.length),
+      conservative: (c, why) =>
+        why === 'cycle'
+          ? []
+          : [
+              this.unknownCtx(
+                c,
+                why === 'depth' ? 'the call path is too deep to follow' : 'the contexts reaching it do not settle',
+              ),
+            ],
+      same: (a, b) =>
+        a.length === b.length && a.every((x, i) => x.key === b[i]!.key && x.roots.length === b[i]!.roots.length),
     };
   }
 
@@ -98,19 +118,34 @@ export class Reach {
    * or propose. Package middleware enters nothing the code shows; they are listed with their
    * module so init can propose them for `ambientScopes`.
    */
-  providers(): { name: string; at: string; module?: string; external: boolean; enters: string[]; routes: number }[] {
-    const out = new Map<string, { name: string; at: string; module?: string; external: boolean; enters: string[]; routes: number }>();
+  providers(): AmbientProviderFact[] {
+    const out = new Map<string, AmbientProviderFact>();
     for (const entry of this.deps.entries) {
       for (const m of entry.chain) {
         const effects = m.external ? [] : this.middlewareEffects(m);
-        const enters = [...new Set(effects.flatMap((e) => [...e].filter(([, v]) => v.kind === 'run').map(([k]) => (typeof k === 'string' ? k : k.parent && ts.isVariableDeclaration(k.parent) ? k.parent.name.getText() : 'store'))))];
+        const enters = [
+          ...new Set(
+            effects.flatMap((e) =>
+              [...e]
+                .filter(([, v]) => v.kind === 'run')
+                .map(([k]) =>
+                  typeof k === 'string'
+                    ? k
+                    : k.parent && ts.isVariableDeclaration(k.parent)
+                      ? k.parent.name.getText()
+                      : 'store',
+                ),
+            ),
+          ),
+        ];
         if (!enters.length && !m.external) continue;
         const node = m.wrapper?.fn ?? m.fn ?? m.expr;
         const at = this.deps.where(node);
         const key = `${m.name}@${at}`;
         const have = out.get(key);
+        const module = m.module ? { module: m.module } : {};
         if (have) have.routes++;
-        else out.set(key, { name: m.name, at, ...(m.module ? { module: m.module } : {}), external: !!m.external, enters, routes: 1 });
+        else out.set(key, { name: m.name, at, ...module, external: !!m.external, enters, routes: 1 });
       }
     }
     return [...out.values()];
@@ -131,7 +166,12 @@ export class Reach {
     const out = new Map<string, Ctx>();
     const add = (ctx: Ctx): void => merge(out, ctx);
     if (ts.isSourceFile(c)) {
-      const root: Root = { kind: 'module', label: `the module code of ${this.deps.where(c).replace(/:\d+$/, '')} (run at startup)`, node: c, behind: [] };
+      const root: Root = {
+        kind: 'module',
+        label: `the module code of ${this.deps.where(c).replace(/:\d+$/, '')} (run at startup)`,
+        node: c,
+        behind: [],
+      };
       add(this.ctx(new Map(), root, []));
       return [...out.values()];
     }
@@ -145,18 +185,25 @@ export class Reach {
       explained = true;
       const step = `${functionName(fn)}() (${this.deps.where(edge.call)})`;
       const entered = this.enteredBefore(edge.call);
-      for (const ctx of this.of(this.container(edge.call))) add(this.extend(ctx, entered.size ? new Map([...ctx.entered, ...entered]) : ctx.entered, step));
+      for (const ctx of this.of(this.container(edge.call)))
+        add(this.extend(ctx, entered.size ? new Map([...ctx.entered, ...entered]) : ctx.entered, step));
     }
     for (const run of this.runTargets.get(fn) ?? []) {
       explained = true;
       const r = this.deps.providers.runCall(run)!;
       const step = `${functionName(fn)}() (${this.deps.where(run)})`;
-      for (const ctx of this.of(this.container(run))) add(this.extend(ctx, withEntry(ctx.entered, r.store, { kind: 'run', call: run, value: r.value }), step));
+      for (const ctx of this.of(this.container(run)))
+        add(this.extend(ctx, withEntry(ctx.entered, r.store, { kind: 'run', call: run, value: r.value }), step));
     }
     const passedTo = inlineCall(fn);
     if (passedTo && !this.deps.registered.has(fn)) {
       explained = true;
-      for (const ctx of this.callbackContexts(fn, passedTo, passedTo.arguments?.findIndex((a) => skipOuter(a) === fn) ?? -1)) add(ctx);
+      for (const ctx of this.callbackContexts(
+        fn,
+        passedTo,
+        passedTo.arguments?.findIndex((a) => skipOuter(a) === fn) ?? -1,
+      ))
+        add(ctx);
     }
     // Passed by name to functions of the codebase (`runChunked('x', backfillChunk)`): it runs
     // during those calls, as an inline callback would; only if every use as a value is such a pass.
@@ -167,17 +214,36 @@ export class Reach {
     }
     if (!explained) {
       if (isExportedFunction(fn)) {
-        add(this.ctx(new Map(), { kind: 'exported', label: `the exported function ${functionName(fn)} (${this.deps.where(fn)}), which nothing in the audited code calls`, node: fn, behind: [] }, []));
+        add(
+          this.ctx(
+            new Map(),
+            {
+              kind: 'exported',
+              label: `the exported function ${functionName(fn)} (${this.deps.where(fn)}), which nothing in the ` +
+                `audited code calls`,
+              node: fn,
+              behind: [],
+            },
+            [],
+          ),
+        );
       } else {
         add(this.unknownCtx(fn, `no caller of \`${functionName(fn)}\` was found`));
       }
     } else if (this.escaped.has(fn) && !this.deps.registered.has(fn) && !this.runTargets.has(fn) && !byName) {
-      add(this.unknownCtx(fn, `\`${functionName(fn)}\` is also passed around as a value, so not all its callers can be followed`));
+      add(
+        this.unknownCtx(
+          fn,
+          `\`${functionName(fn)}\` is also passed around as a value, so not all its callers can be followed`,
+        ),
+      );
     }
     return [...out.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  /** The calls a function is passed to by name, when every use of it as a value is one (to a function of the codebase). */
+  /**
+   * The calls a function is passed to by name, when every use of it as a value is one (to a function of the codebase).
+   */
   private passedByName(fn: ts.FunctionLikeDeclaration): { call: ts.CallExpression; index: number }[] | undefined {
     const ids = this.escapesOf.get(fn);
     if (!ids?.length) return undefined;
@@ -192,13 +258,25 @@ export class Reach {
   }
 
   /** An inline callback runs during the call it is passed to; `S.run(v, cb)` enters S for it. */
-  private callbackContexts(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression | ts.NewExpression, index: number): Ctx[] {
+  private callbackContexts(
+    fn: ts.FunctionLikeDeclaration,
+    call: ts.CallExpression | ts.NewExpression,
+    index: number,
+  ): Ctx[] {
     const outer = this.of(this.container(call));
     const step = (what: string): string => `${what} (${this.deps.where(call)})`;
     if (ts.isCallExpression(call)) {
       const run = this.deps.providers.runCall(call);
       if (run && call.arguments.indexOf(run.callback) === index) {
-        return outer.map((ctx) => this.extend(ctx, withEntry(ctx.entered, run.store, { kind: 'run', call, value: run.value }), step(`${run.store.parent && ts.isVariableDeclaration(run.store.parent) ? run.store.parent.name.getText() : 'store'}.run()`)));
+        const parent = run.store.parent;
+        const storeName = parent && ts.isVariableDeclaration(parent) ? parent.name.getText() : 'store';
+        return outer.map((ctx) =>
+          this.extend(
+            ctx,
+            withEntry(ctx.entered, run.store, { kind: 'run', call, value: run.value }),
+            step(`${storeName}.run()`),
+          ),
+        );
       }
       // A wrapper in the codebase that hands its callback parameter to S.run(v, param).
       const target = this.deps.origins.expr(call.expression);
@@ -206,7 +284,13 @@ export class Reach {
         const wrapped = this.wrapperRun(target.decl, index);
         if (wrapped) {
           const value = substitute(wrapped.value, target.decl, call);
-          return outer.map((ctx) => this.extend(ctx, withEntry(ctx.entered, wrapped.store, { kind: 'run', call: wrapped.call, value }), step(`${functionName(target.decl)}()`)));
+          return outer.map((ctx) =>
+            this.extend(
+              ctx,
+              withEntry(ctx.entered, wrapped.store, { kind: 'run', call: wrapped.call, value }),
+              step(`${functionName(target.decl)}()`),
+            ),
+          );
         }
       }
     }
@@ -214,7 +298,10 @@ export class Reach {
   }
 
   /** Whether `wrapper` passes its parameter `index` to `S.run(v, param)` (directly, or in a callback that calls it). */
-  private wrapperRun(wrapper: ts.FunctionLikeDeclaration, index: number): { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined {
+  private wrapperRun(
+    wrapper: ts.FunctionLikeDeclaration,
+    index: number,
+  ): { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined {
     const param = wrapper.parameters[index];
     if (!param || !ts.isIdentifier(param.name) || !wrapper.body) return undefined;
     let found: { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined;
@@ -227,7 +314,8 @@ export class Reach {
       if (ts.isCallExpression(n)) {
         const run = this.deps.providers.runCall(n);
         const cb = run && skipOuter(run.callback);
-        if (run && cb && (isParam(cb) || (isFunctionLike(cb) && calls(cb, isParam)))) found = { store: run.store, value: run.value, call: n };
+        if (run && cb && (isParam(cb) || (isFunctionLike(cb) && calls(cb, isParam))))
+          found = { store: run.store, value: run.value, call: n };
       }
       ts.forEachChild(n, visit);
     };
@@ -259,10 +347,17 @@ export class Reach {
     if (m.wrapper) {
       // The handler runs inside the S.run(v, …) its wrapper enters, if it enters one.
       const w = this.wrapperRun(m.wrapper.fn, m.wrapper.index);
-      return [w ? new Map([[w.store, { kind: 'run', call: w.call, value: substitute(w.value, m.wrapper.fn, m.wrapper.call) }]]) : new Map()];
+      return [
+        w
+          ? new Map([
+              [w.store, { kind: 'run', call: w.call, value: substitute(w.value, m.wrapper.fn, m.wrapper.call) }],
+            ])
+          : new Map(),
+      ];
     }
     if (m.external) return [new Map()];
-    if (!m.fn) return [new Map([['?', { kind: 'unknown', reason: `the middleware \`${m.name}\` cannot be followed` }]])];
+    if (!m.fn)
+      return [new Map([['?', { kind: 'unknown', reason: `the middleware \`${m.name}\` cannot be followed` }]])];
     return this.nextEntries(m.fn, m.nextIndex);
   }
 
@@ -277,7 +372,12 @@ export class Reach {
     const hit = this.nextMemo.get(fn);
     if (hit) return hit;
     // A chain deeper than the walk follows (never a stack overflow): unknown, and not memoised.
-    if (this.nextDepth > MAX_NEXT_DEPTH) return [new Map([['?', { kind: 'unknown', reason: `\`${functionName(fn)}\` hands next() down a chain too deep to follow` }]])];
+    if (this.nextDepth > MAX_NEXT_DEPTH)
+      return [
+        new Map([
+          ['?', { kind: 'unknown', reason: `\`${functionName(fn)}\` hands next() down a chain too deep to follow` }],
+        ]),
+      ];
     this.nextDepth++;
     try {
       return this.computeNextEntries(fn, nextIndex);
@@ -288,7 +388,9 @@ export class Reach {
 
   private computeNextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number): Map<StoreKey, Entry>[] {
     // A chain that hands `next` back into itself: what the cycle adds cannot be known.
-    this.nextMemo.set(fn, [new Map([['?', { kind: 'unknown', reason: `\`${functionName(fn)}\` hands next() on in a cycle` }]])]);
+    this.nextMemo.set(fn, [
+      new Map([['?', { kind: 'unknown', reason: `\`${functionName(fn)}\` hands next() on in a cycle` }]]),
+    ]);
     const out = new Map<string, Map<StoreKey, Entry>>();
     const add = (list: Map<StoreKey, Entry>[]): void => {
       for (const m of list) out.set(this.signature(m), m);
@@ -305,7 +407,13 @@ export class Reach {
       if (fn.body && ts.isBlock(fn.body)) {
         for (const st of fn.body.statements) {
           const e = this.deps.providers.enterWith(st);
-          if (e) entered.set(e.store, { kind: 'run', call: e.call, value: e.value, ...(e.member ? { member: e.member } : {}) });
+          if (e)
+            entered.set(e.store, {
+              kind: 'run',
+              call: e.call,
+              value: e.value,
+              ...(e.member ? { member: e.member } : {}),
+            });
         }
       }
       out.set(this.signature(entered), entered);
@@ -315,7 +423,12 @@ export class Reach {
           const use = n.parent;
           const around = this.around(n, fn);
           // A NestJS interceptor continues with `next.handle()`.
-          const handled = ts.isPropertyAccessExpression(use) && use.expression === n && use.name.text === 'handle' && ts.isCallExpression(use.parent) && use.parent.expression === use;
+          const handled =
+            ts.isPropertyAccessExpression(use) &&
+            use.expression === n &&
+            use.name.text === 'handle' &&
+            ts.isCallExpression(use.parent) &&
+            use.parent.expression === use;
           if (ts.isCallExpression(use) && use.expression === n) {
             if (continues(use)) add(around);
           } else if (handled) {
@@ -323,11 +436,39 @@ export class Reach {
           } else if (ts.isCallExpression(use)) {
             const run = this.deps.providers.runCall(use);
             const target = this.deps.origins.expr(use.expression);
-            if (run && skipOuter(run.callback) === n) add(around.map((m) => withEntry(m, run.store, { kind: 'run', call: use, value: run.value })));
-            else if (target.kind === 'function') add(product(around, this.nextEntries(target.decl, use.arguments.findIndex((a) => skipOuter(a) === n)), (m) => this.signature(m)));
-            else add(around.map((m) => withEntry(m, '?', { kind: 'unknown', reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})` })));
+            if (run && skipOuter(run.callback) === n)
+              add(around.map((m) => withEntry(m, run.store, { kind: 'run', call: use, value: run.value })));
+            else if (target.kind === 'function')
+              add(
+                product(
+                  around,
+                  this.nextEntries(
+                    target.decl,
+                    use.arguments.findIndex((a) => skipOuter(a) === n),
+                  ),
+                  (m) => this.signature(m),
+                ),
+              );
+            else
+              add(
+                around.map((m) =>
+                  withEntry(m, '?', {
+                    kind: 'unknown',
+                    reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed ` +
+                      `(${this.deps.where(n)})`,
+                  }),
+                ),
+              );
           } else {
-            add(around.map((m) => withEntry(m, '?', { kind: 'unknown', reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})` })));
+            add(
+              around.map((m) =>
+                withEntry(m, '?', {
+                  kind: 'unknown',
+                  reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed ` +
+                    `(${this.deps.where(n)})`,
+                }),
+              ),
+            );
           }
         }
         ts.forEachChild(n, visit);
@@ -354,10 +495,17 @@ export class Reach {
       if (!inner || inner === fn || !isFunctionLike(inner)) break;
       const call = inlineCall(inner);
       const run = call && ts.isCallExpression(call) ? this.deps.providers.runCall(call) : undefined;
-      if (run && skipOuter(run.callback) === inner) layers.push([new Map([[run.store, { kind: 'run', call: call as ts.CallExpression, value: run.value }]])]);
+      if (run && skipOuter(run.callback) === inner)
+        layers.push([new Map([[run.store, { kind: 'run', call: call as ts.CallExpression, value: run.value }]])]);
       else if (call && ts.isCallExpression(call)) {
         const target = this.deps.origins.expr(call.expression);
-        if (target.kind === 'function') layers.push(this.nextEntries(target.decl, call.arguments.findIndex((a) => skipOuter(a) === inner)));
+        if (target.kind === 'function')
+          layers.push(
+            this.nextEntries(
+              target.decl,
+              call.arguments.findIndex((a) => skipOuter(a) === inner),
+            ),
+          );
       }
       at = inner;
     }
@@ -375,13 +523,21 @@ export class Reach {
   enteredBefore(node: ts.Node): Map<StoreKey, Entry> {
     const found: [StoreKey, Entry][] = [];
     let child: ts.Node = node;
-    for (let n: ts.Node | undefined = node.parent; n && !isFunctionLike(n) && !ts.isSourceFile(n); child = n, n = n.parent) {
+    for (
+      let n: ts.Node | undefined = node.parent;
+      n && !isFunctionLike(n) && !ts.isSourceFile(n);
+      child = n, n = n.parent
+    ) {
       if (!ts.isBlock(n)) continue;
       const before: [StoreKey, Entry][] = [];
       for (const st of n.statements) {
         if (st === child) break;
         const e = this.deps.providers.enterWith(st);
-        if (e) before.push([e.store, { kind: 'run', call: e.call, value: e.value, ...(e.member ? { member: e.member } : {}) }]);
+        if (e)
+          before.push([
+            e.store,
+            { kind: 'run', call: e.call, value: e.value, ...(e.member ? { member: e.member } : {}) },
+          ]);
       }
       found.unshift(...before);
     }
@@ -404,7 +560,10 @@ export class Reach {
 
   private signature(entered: ReadonlyMap<StoreKey, Entry>): string {
     return [...entered]
-      .map(([k, e]) => `${typeof k === 'string' ? k : this.id(k)}=${e.kind === 'run' ? this.id(e.call) : e.kind === 'declared' ? `d:${e.name}` : `?${e.reason}`}`)
+      .map(([k, e]) => {
+        const entry = e.kind === 'run' ? this.id(e.call) : e.kind === 'declared' ? `d:${e.name}` : `?${e.reason}`;
+        return `${typeof k === 'string' ? k : this.id(k)}=${entry}`;
+      })
       .sort()
       .join(',');
   }
@@ -428,7 +587,11 @@ function merge(out: Map<string, Ctx>, ctx: Ctx): void {
 }
 
 /** Every outer state with every inner one laid over it, deduplicated. */
-function product(outer: Map<StoreKey, Entry>[], inner: Map<StoreKey, Entry>[], key: (m: Map<StoreKey, Entry>) => string): Map<StoreKey, Entry>[] {
+function product(
+  outer: Map<StoreKey, Entry>[],
+  inner: Map<StoreKey, Entry>[],
+  key: (m: Map<StoreKey, Entry>) => string,
+): Map<StoreKey, Entry>[] {
   const out = new Map<string, Map<StoreKey, Entry>>();
   for (const o of outer) for (const i of inner) {
     const m = new Map([...o, ...i]);
@@ -437,7 +600,10 @@ function product(outer: Map<StoreKey, Entry>[], inner: Map<StoreKey, Entry>[], k
   return [...out.values()];
 }
 
-/** `next()` continues to the next handler; `next(err)` goes to the error handler instead ('route'/'router' skip ahead, still handlers). */
+/**
+ * `next()` continues to the next handler; `next(err)` goes to the error handler instead ('route'/'router' skip ahead,
+ * still handlers).
+ */
 function continues(call: ts.CallExpression): boolean {
   const arg = call.arguments[0];
   if (!arg) return true;
@@ -456,7 +622,9 @@ function inlineCall(fn: ts.Node): ts.CallExpression | ts.NewExpression | undefin
   if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
   let p = fn.parent;
   while (p && (ts.isParenthesizedExpression(p) || ts.isAsExpression(p))) p = p.parent;
-  return p && (ts.isCallExpression(p) || ts.isNewExpression(p)) && (p.arguments ?? []).some((a) => skipOuter(a) === fn) ? p : undefined;
+  return p && (ts.isCallExpression(p) || ts.isNewExpression(p)) && (p.arguments ?? []).some((a) => skipOuter(a) === fn)
+    ? p
+    : undefined;
 }
 
 /** Whether a function body calls something `test` accepts. */
@@ -483,7 +651,10 @@ function isExportedFunction(fn: ts.FunctionLikeDeclaration): boolean {
   const name = functionName(fn);
   if (name === '<anonymous>') return false;
   const sf = fn.getSourceFile();
-  return isExported(sf, name) || (ts.isFunctionDeclaration(fn) && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword));
+  return (
+    isExported(sf, name) ||
+    (ts.isFunctionDeclaration(fn) && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword))
+  );
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

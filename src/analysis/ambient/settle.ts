@@ -33,19 +33,37 @@ export class AmbientSettler {
 
   constructor(private readonly deps: AmbientDeps) {}
 
-  /** Settles what the store holds when it is a parameter (`tx` of a scope helper's callback), at that function's callers. */
+  /**
+   * Settles what the store holds when it is a parameter (`tx` of a scope helper's callback), at that function's
+   * callers.
+   */
   private pending: ((v: LocalVerdict, at: ts.Node) => SiteVerdict) | undefined;
 
-  settle(h: AmbientHandle, at: ts.Node, table: string, pending?: (v: LocalVerdict, at: ts.Node) => SiteVerdict): SiteVerdict {
+  settle(
+    h: AmbientHandle,
+    at: ts.Node,
+    table: string,
+    pending?: (v: LocalVerdict, at: ts.Node) => SiteVerdict,
+  ): SiteVerdict {
     this.pending = pending;
     const reach = (this.reach ??= this.build());
     const ctxs = reach.of(reach.container(at));
     if (ctxs.length === 0) {
-      return { coverage: 'unresolved', via: null, evidence: `runs on ${h.label}, and no entry point (route, job, script or exported function) reaches it`, callPath: [], deferred: false, crossFile: true };
+      return {
+        coverage: 'unresolved',
+        via: null,
+        evidence: `runs on ${h.label}, and no entry point (route, job, script or exported function) reaches it`,
+        callPath: [],
+        deferred: false,
+        crossFile: true,
+      };
     }
     // `S.enterWith(v)` earlier in the write's own function applies on every path into it.
     const here = reach.enteredBefore(at);
-    const judged = ctxs.map((ctx) => ({ ctx, verdict: this.judgeIn(h, here.size ? { ...ctx, entered: new Map([...ctx.entered, ...here]) } : ctx, table) }));
+    const judged = ctxs.map((ctx) => ({
+      ctx,
+      verdict: this.judgeIn(h, here.size ? { ...ctx, entered: new Map([...ctx.entered, ...here]) } : ctx, table),
+    }));
     judged.sort((a, b) => rank(a.verdict) - rank(b.verdict));
     const worst = judged[0]!;
     const trail = (ctx: Ctx): string[] => [ctx.root.label, ...ctx.path];
@@ -53,16 +71,36 @@ export class AmbientSettler {
     const rest = others.length ? `; ${others.join('; ')}` : '';
     const bad = worst.verdict.coverage === 'unscoped' || worst.verdict.coverage === 'unresolved';
     if (bad) {
-      const evidence = `${worst.verdict.coverage} when reached from ${trail(worst.ctx).join(' → ')}: ${worst.verdict.evidence}${rest}`;
+      const evidence = `${worst.verdict.coverage} when reached from ${trail(worst.ctx).join(' → ')}: ` +
+        `${worst.verdict.evidence}${rest}`;
       const problem = worst.verdict.problem ? { problem: worst.verdict.problem } : {};
-      return { coverage: worst.verdict.coverage, via: null, evidence, callPath: trail(worst.ctx), deferred: false, crossFile: true, ...problem };
+      return {
+        coverage: worst.verdict.coverage,
+        via: null,
+        evidence,
+        callPath: trail(worst.ctx),
+        deferred: false,
+        crossFile: true,
+        ...problem,
+      };
     }
     const vias = [...new Set(judged.map((j) => j.verdict.via).filter((v): v is string => !!v))];
     const all = groups(judged);
-    return { coverage: worst.verdict.coverage, via: vias.join(', ') || null, evidence: `runs on ${h.label}; ${all.join('; ')}; e.g. from ${trail(worst.ctx).join(' → ')}: ${worst.verdict.evidence}`, callPath: [], deferred: false, crossFile: true };
+    return {
+      coverage: worst.verdict.coverage,
+      via: vias.join(', ') || null,
+      evidence: `runs on ${h.label}; ${all.join('; ')}; e.g. from ${trail(worst.ctx).join(' → ')}: ` +
+        `${worst.verdict.evidence}`,
+      callPath: [],
+      deferred: false,
+      crossFile: true,
+    };
   }
 
-  /** Inferred ambient providers (middleware that enter a store, package middleware), with file:line: for `rls-guard init`. */
+  /**
+   * Inferred ambient providers (middleware that enter a store, package middleware), with file:line: for `rls-guard
+   * init`.
+   */
   inferredProviders(): ReturnType<Reach['providers']> {
     return (this.reach ??= this.build()).providers();
   }
@@ -96,12 +134,25 @@ export class AmbientSettler {
     const unknown = ctx.entered.get('?');
     if (unknown && unknown.kind === 'unknown') return { coverage: 'unresolved', via: null, evidence: unknown.reason };
     const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
-    if (!entry) return this.judgeHandle(h.fallback, table, `nothing on this path entered \`${h.storeName}\`, so the accessor at ${where(h.key, this.deps.root)} falls back to its default: `);
-    if (entry.kind === 'declared') return { coverage: 'org-scope', via: entry.name, evidence: `the middleware \`${entry.name}\` (ambientScopes in the configuration) enters an org-scoped context for it` };
+    if (!entry)
+      return this.judgeHandle(
+        h.fallback,
+        table,
+        `nothing on this path entered \`${h.storeName}\`, so the accessor at ${where(h.key, this.deps.root)} falls ` +
+        `back to its default: `,
+      );
+    if (entry.kind === 'declared')
+      return {
+        coverage: 'org-scope',
+        via: entry.name,
+        evidence: `the middleware \`${entry.name}\` (ambientScopes in the configuration) enters an org-scoped ` +
+          `context for it`,
+      };
     if (entry.kind === 'unknown') return { coverage: 'unresolved', via: null, evidence: entry.reason };
     const entered = `\`${h.storeName}\` was entered at ${where(entry.call, this.deps.root)}: `;
     const held = this.held(h, entry);
-    // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's transaction).
+    // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's
+    // transaction).
     const key = connectionKey(held);
     return this.judgeHandle(held, table, entered, key ? this.entered.get(entry.call)?.get(key) : undefined, entry.call);
   }
@@ -110,7 +161,12 @@ export class AmbientSettler {
   private held(h: AmbientHandle, entry: Extract<Entry, { kind: 'run' }>): Handle {
     let e = skipOuter(entry.value);
     // No value (null, the global undefined, ''): the accessor falls back.
-    if (e.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(e) && e.text === 'undefined' && !lookup(e)) || (ts.isStringLiteral(e) && e.text === '')) return h.fallback;
+    if (
+      e.kind === ts.SyntaxKind.NullKeyword ||
+      (ts.isIdentifier(e) && e.text === 'undefined' && !lookup(e)) ||
+      (ts.isStringLiteral(e) && e.text === '')
+    )
+      return h.fallback;
     // A tenant store: the factory's branch for a present value.
     if (h.entered) return h.entered;
     let path = h.path;
@@ -122,9 +178,15 @@ export class AmbientSettler {
     for (const key of path) {
       const o = this.deps.origins.expr(e);
       const obj = o.kind === 'expr' ? skipOuter(o.expr) : undefined;
-      const prop = obj && ts.isObjectLiteralExpression(obj) ? [...obj.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === key) : undefined;
+      const prop =
+        obj && ts.isObjectLiteralExpression(obj)
+          ? [...obj.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === key)
+          : undefined;
       if (!prop || (!ts.isPropertyAssignment(prop) && !ts.isShorthandPropertyAssignment(prop))) {
-        return { kind: 'unknown', reason: `the store is entered with \`${shortText(entry.value, 40)}\`, whose \`${key}\` cannot be traced` };
+        return {
+          kind: 'unknown',
+          reason: `the store is entered with \`${shortText(entry.value, 40)}\`, whose \`${key}\` cannot be traced`,
+        };
       }
       e = skipOuter(ts.isPropertyAssignment(prop) ? prop.initializer : prop.name);
     }
@@ -133,13 +195,26 @@ export class AmbientSettler {
 
   private judgeHandle(handle: Handle, table: string, how: string, state?: ConnState, at?: ts.Node): Verdict {
     const { root, config } = this.deps;
-    const v = judge(handle, state ?? freshState(handle), root, table, config.tableSettings.get(table), config.bypassRoles);
+    const v = judge(
+      handle,
+      state ?? freshState(handle),
+      root,
+      table,
+      config.tableSettings.get(table),
+      config.bypassRoles,
+    );
     if ('pending' in v) {
       // `S.run({ tx }, …)` inside a helper's callback: `tx` is what that helper hands it, at its callers.
       const node = at ?? connectionKey(handle);
       const settled = this.pending && node && v.pending.kind !== 'ambient' ? this.pending(v, node) : undefined;
-      if (settled && settled.coverage !== 'unresolved') return { coverage: settled.coverage, via: settled.via, evidence: `${how}${settled.evidence}` };
-      return { coverage: 'unresolved', via: null, evidence: `the store holds ${handle.kind === 'param' ? handle.label : 'a connection'} that cannot be traced further (${how.replace(/: $/, '')})${settled ? `: ${settled.evidence}` : ''}` };
+      if (settled && settled.coverage !== 'unresolved')
+        return { coverage: settled.coverage, via: settled.via, evidence: `${how}${settled.evidence}` };
+      return {
+        coverage: 'unresolved',
+        via: null,
+        evidence: `the store holds ${handle.kind === 'param' ? handle.label : 'a connection'} that cannot be traced ` +
+          `further (${how.replace(/: $/, '')})${settled ? `: ${settled.evidence}` : ''}`,
+      };
     }
     const { verify: _verify, ...plain } = v;
     return { ...plain, evidence: `${how}${plain.evidence}` };
@@ -161,11 +236,21 @@ function groups(judged: { ctx: Ctx; verdict: Verdict }[]): string[] {
     for (const r of roots) kinds.set(r.kind, (kinds.get(r.kind) ?? 0) + 1);
     const what = [...kinds].map(([k, n]) => `${n} ${noun(k, n)}`).join(', ');
     const behind = [...new Set([...roots].flatMap((r) => r.behind))];
-    return `${coverage} from ${capped.has(coverage) ? 'at least ' : ''}${what}${behind.length ? ` behind ${behind.join(', ')}` : ''}`;
+    return `${coverage} from ` +
+      `${capped.has(coverage) ? 'at least ' : ''}${what}${behind.length ? ` behind ${behind.join(', ')}` : ''}`;
   });
 }
 
 function noun(kind: string, n: number): string {
-  const word = { route: 'route', middleware: 'middleware', job: 'job', timer: 'timer', module: 'module', exported: 'exported function', unknown: 'unfollowable path' }[kind] ?? kind;
+  const word =
+    {
+      route: 'route',
+      middleware: 'middleware',
+      job: 'job',
+      timer: 'timer',
+      module: 'module',
+      exported: 'exported function',
+      unknown: 'unfollowable path',
+    }[kind] ?? kind;
   return n === 1 || kind === 'middleware' ? word : `${word}s`;
 }

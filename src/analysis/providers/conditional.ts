@@ -8,7 +8,11 @@ import { absentParams, guardTaken, missingArgumentGuard } from '../returns.js';
 // Without a call (or with no guards) every use counts: the worst branch decides.
 
 /** Whether the use at `node`, in `fn`'s body, is on the path `call` selects. */
-export function selectedBy(fn: ts.FunctionLikeDeclaration, node: ts.Node, call: ts.CallExpression | undefined): boolean {
+export function selectedBy(
+  fn: ts.FunctionLikeDeclaration,
+  node: ts.Node,
+  call: ts.CallExpression | undefined,
+): boolean {
   const body = fn.body;
   if (!call || !body || !ts.isBlock(body)) return true;
   let top: ts.Node = node;

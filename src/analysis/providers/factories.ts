@@ -22,8 +22,13 @@ export function memberOfCall(expr: ts.Expression): { call: ts.CallExpression; pa
     const call = callOf(b.decl.initializer);
     return call && b.path.length > 0 ? { call, path: [...b.path] } : undefined;
   }
-  if (ts.isPropertyAccessExpression(e) || (ts.isElementAccessExpression(e) && ts.isNumericLiteral(e.argumentExpression))) {
-    const key = ts.isPropertyAccessExpression(e) ? e.name.text : Number((e.argumentExpression as ts.NumericLiteral).text);
+  if (
+    ts.isPropertyAccessExpression(e) ||
+    (ts.isElementAccessExpression(e) && ts.isNumericLiteral(e.argumentExpression))
+  ) {
+    const key = ts.isPropertyAccessExpression(e)
+      ? e.name.text
+      : Number((e.argumentExpression as ts.NumericLiteral).text);
     const inner = skipOuter(e.expression);
     const base = memberOfCall(inner);
     if (base) return { call: base.call, path: [...base.path, key] };
@@ -71,7 +76,13 @@ export function returnExpressionsFact(): FactKind<ts.FunctionLikeDeclaration, re
  * per-function fact above; `handleOf` turns an origin into a handle (the resolver's own,
  * memoised), so each return is traced once per node; only the guard a call selects is per call.
  */
-export function returnedMember(origins: OriginResolver, found: { call: ts.CallExpression; path: (string | number)[] }, returnsOf: (fn: ts.FunctionLikeDeclaration) => readonly ts.Expression[], handleOf: (o: Origin, at: ts.Expression) => Handle, root: string): Handle | undefined {
+export function returnedMember(
+  origins: OriginResolver,
+  found: { call: ts.CallExpression; path: (string | number)[] },
+  returnsOf: (fn: ts.FunctionLikeDeclaration) => readonly ts.Expression[],
+  handleOf: (o: Origin, at: ts.Expression) => Handle,
+  root: string,
+): Handle | undefined {
   const target = origins.expr(found.call.expression);
   if (target.kind !== 'function' || !target.decl.body) return undefined;
   const fn = target.decl;
@@ -81,17 +92,34 @@ export function returnedMember(origins: OriginResolver, found: { call: ts.CallEx
   const member = found.path.join('.');
   const handles = returns.map((r) => {
     let o: Origin = origins.expr(r);
-    if (o.kind === 'expr' && ts.isAwaitExpression(skipOuter(o.expr))) o = origins.expr((skipOuter(o.expr) as ts.AwaitExpression).expression);
+    if (o.kind === 'expr' && ts.isAwaitExpression(skipOuter(o.expr)))
+      o = origins.expr((skipOuter(o.expr) as ts.AwaitExpression).expression);
     for (const key of found.path) o = origins.member(o, key);
     return handleOf(o, r);
   });
   const first = handles[0];
   if (!first) return undefined;
-  const same = handles.every((h) => h.kind === first.kind && ('key' in h ? h.key === (first as { key: ts.Node }).key : h.kind !== 'unknown'));
+  const same = handles.every(
+    (h) => h.kind === first.kind && ('key' in h ? h.key === (first as { key: ts.Node }).key : h.kind !== 'unknown'),
+  );
   if (!same) {
     // The libraries the returns come from: a write on it is still that library's write (unresolved, never dropped).
-    const libraries = [...new Set(handles.flatMap((h) => ((h.kind === 'executor' || h.kind === 'admin') && h.adapter ? [h.adapter] : h.kind === 'unknown' ? (h.libraries ?? []) : [])))];
-    return { kind: 'unknown', reason: `\`${name}\` returns different connections as \`${member}\``, ...(libraries.length ? { libraries } : {}) };
+    const libraries = [
+      ...new Set(
+        handles.flatMap((h) =>
+          (h.kind === 'executor' || h.kind === 'admin') && h.adapter
+            ? [h.adapter]
+            : h.kind === 'unknown'
+              ? (h.libraries ?? [])
+              : [],
+        ),
+      ),
+    ];
+    return {
+      kind: 'unknown',
+      reason: `\`${name}\` returns different connections as \`${member}\``,
+      ...(libraries.length ? { libraries } : {}),
+    };
   }
   if (!('label' in first)) return first;
   // The chain, for the evidence: which member of which call, then where that connection comes from.

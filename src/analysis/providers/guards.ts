@@ -39,7 +39,10 @@ export function narrowingAt(at: ts.Node, binding: ParamBinding, origins: OriginR
   return undefined;
 }
 
-/** False when the connection a call passes cannot take the branch: a pool in the client branch, a checked-out client in the pool branch. */
+/**
+ * False when the connection a call passes cannot take the branch: a pool in the client branch, a checked-out client in
+ * the pool branch.
+ */
 export function reaches(narrowed: Narrowed | undefined, passed: Handle): boolean {
   if (!narrowed || passed.kind !== 'executor') return true;
   if (passed.exec === 'pool') return narrowed === 'not-releasable';
@@ -68,11 +71,13 @@ function guardOf(cond: ts.Expression, binding: ParamBinding, origins: OriginReso
     return g && flip(g);
   }
   // if (db.release): a method only a checked-out client has.
-  if (ts.isPropertyAccessExpression(e) && e.name.text === 'release') return isParam(e.expression, binding, origins) ? 'releasable' : undefined;
+  if (ts.isPropertyAccessExpression(e) && e.name.text === 'release')
+    return isParam(e.expression, binding, origins) ? 'releasable' : undefined;
   if (!ts.isBinaryExpression(e)) return undefined;
   const op = e.operatorToken.kind;
   // 'release' in db
-  if (op === ts.SyntaxKind.InKeyword && ts.isStringLiteralLike(e.left) && e.left.text === 'release') return isParam(e.right, binding, origins) ? 'releasable' : undefined;
+  if (op === ts.SyntaxKind.InKeyword && ts.isStringLiteralLike(e.left) && e.left.text === 'release')
+    return isParam(e.right, binding, origins) ? 'releasable' : undefined;
   const equal = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
   const unequal = op === ts.SyntaxKind.ExclamationEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken;
   if (!equal && !unequal) return undefined;
@@ -82,8 +87,14 @@ function guardOf(cond: ts.Expression, binding: ParamBinding, origins: OriginReso
     const lit = skipOuter(b);
     if (!ts.isTypeOfExpression(t) || !ts.isStringLiteralLike(lit)) continue;
     const target = skipOuter(t.expression);
-    if (!ts.isPropertyAccessExpression(target) || target.name.text !== 'release' || !isParam(target.expression, binding, origins)) continue;
-    const present: Narrowed = lit.text === 'function' ? 'releasable' : lit.text === 'undefined' ? 'not-releasable' : 'releasable';
+    if (
+      !ts.isPropertyAccessExpression(target) ||
+      target.name.text !== 'release' ||
+      !isParam(target.expression, binding, origins)
+    )
+      continue;
+    const present: Narrowed =
+      lit.text === 'function' ? 'releasable' : lit.text === 'undefined' ? 'not-releasable' : 'releasable';
     if (lit.text !== 'function' && lit.text !== 'undefined') return undefined;
     return equal ? present : flip(present);
   }

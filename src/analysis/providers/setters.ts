@@ -33,7 +33,10 @@ export interface SetterDeps {
   effects(sql: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): StatementEffect[];
 }
 
-export function setterFact(deps: SetterDeps, get: (fn: ts.FunctionLikeDeclaration) => readonly SetterEffect[]): FactKind<ts.FunctionLikeDeclaration, readonly SetterEffect[]> {
+export function setterFact(
+  deps: SetterDeps,
+  get: (fn: ts.FunctionLikeDeclaration) => readonly SetterEffect[],
+): FactKind<ts.FunctionLikeDeclaration, readonly SetterEffect[]> {
   return {
     name: 'sets-context-on-param',
     compute: (fn) => {
@@ -52,9 +55,12 @@ export function setterFact(deps: SetterDeps, get: (fn: ts.FunctionLikeDeclaratio
           const p = paramIndex(q.receiver);
           if (p === undefined) return;
           for (const effect of deps.effects(q.sql, q.placeholders)) {
-            for (const c of effect.contextSets) out.push({ param: p, setting: c.setting, local: c.local, at: n, via: c.via });
+            for (const c of effect.contextSets)
+              out.push({ param: p, setting: c.setting, local: c.local, at: n, via: c.via });
             // A reset after the set undoes it.
-            for (const r of effect.contextResets) for (let i = out.length - 1; i >= 0; i--) if (out[i]!.param === p && (r === '*' || out[i]!.setting === r)) out.splice(i, 1);
+            for (const r of effect.contextResets)
+              for (let i = out.length - 1; i >= 0; i--)
+                if (out[i]!.param === p && (r === '*' || out[i]!.setting === r)) out.splice(i, 1);
           }
           return;
         }
@@ -86,16 +92,24 @@ export function setterFact(deps: SetterDeps, get: (fn: ts.FunctionLikeDeclaratio
       return out;
     },
     conservative: () => [],
-    same: (a, b) => a.length === b.length && a.every((x, i) => x.param === b[i]!.param && x.setting === b[i]!.setting && x.local === b[i]!.local && x.at === b[i]!.at),
+    same: (a, b) =>
+      a.length === b.length &&
+      a.every(
+        (x, i) =>
+          x.param === b[i]!.param && x.setting === b[i]!.setting && x.local === b[i]!.local && x.at === b[i]!.at,
+      ),
   };
 }
 
 /** A call or tagged template that runs SQL on a receiver: `tx.raw(text)`, tx`…`, sql`…`.execute(tx). */
-function queryOf(n: ts.Node): { receiver: ts.Expression; sql: ts.Expression; placeholders?: DbAdapter['placeholders'] } | undefined {
+function queryOf(
+  n: ts.Node,
+): { receiver: ts.Expression; sql: ts.Expression; placeholders?: DbAdapter['placeholders'] } | undefined {
   if (ts.isTaggedTemplateExpression(n)) {
     const tag = skipOuter(n.tag);
     if (ts.isTemplateSpan(n.parent)) return undefined;
-    if (ts.isPropertyAccessExpression(tag) && adapters.some((a) => a.tagMethods?.includes(tag.name.text))) return { receiver: tag.expression, sql: n };
+    if (ts.isPropertyAccessExpression(tag) && adapters.some((a) => a.tagMethods?.includes(tag.name.text)))
+      return { receiver: tag.expression, sql: n };
     // The executor as a tag (postgres.js): whether `tag` is one is the receiver's trace.
     if (ts.isIdentifier(tag) && adapters.some((a) => a.executorIsTag)) return { receiver: tag, sql: n };
     return undefined;
@@ -125,7 +139,12 @@ function mayReturn(st: ts.Node): boolean {
 }
 
 /** How a setter's set reads in the evidence: `applyTenant() (set_config at src/tenant.ts:8)`. */
-export function setterVia(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined, set: SetterEffect, at: string): string {
+export function setterVia(
+  call: ts.CallExpression,
+  fn: ts.FunctionLikeDeclaration | undefined,
+  set: SetterEffect,
+  at: string,
+): string {
   const name = fn ? functionName(fn) : call.expression.getText().slice(0, 40);
   // A declared setter's evidence is the call itself.
   return set.at === call ? `${name}() (${set.via})` : `${name}() (${set.via} at ${at})`;

@@ -10,20 +10,27 @@ import { isFunctionLike, skipOuter } from '../../code/scope.js';
 //  - knex: `knex({ pool: { afterCreate(conn, done) { conn.query("SET app.current_org_id = …", …) } } })`;
 //  - postgres.js: `postgres(url, { connection: { 'app.current_org_id': orgId } })` (startup parameters).
 
-export function tenantFromConfig(call: ts.CallExpression, settings: ReadonlySet<string>, effects: (sql: ts.Expression) => StatementEffect[], root: string): { via: string; at: ts.Node } | undefined {
+export function tenantFromConfig(
+  call: ts.CallExpression,
+  settings: ReadonlySet<string>,
+  effects: (sql: ts.Expression) => StatementEffect[],
+  root: string,
+): { via: string; at: ts.Node } | undefined {
   for (const arg of call.arguments) {
     const config = skipOuter(arg);
     if (!ts.isObjectLiteralExpression(config)) continue;
     const connection = property(config, 'connection');
     if (connection && ts.isObjectLiteralExpression(connection)) {
       for (const p of connection.properties) {
-        const name = p.name && (ts.isStringLiteral(p.name) || ts.isIdentifier(p.name)) ? p.name.text.toLowerCase() : undefined;
+        const name =
+          p.name && (ts.isStringLiteral(p.name) || ts.isIdentifier(p.name)) ? p.name.text.toLowerCase() : undefined;
         if (name && settings.has(name)) return { via: `tenant pool (connection parameter ${name})`, at: p };
       }
     }
     const pool = property(config, 'pool');
     const hook = pool && ts.isObjectLiteralExpression(pool) ? hookOf(pool, 'afterCreate') : undefined;
-    if (hook && setsContext(hook, settings, effects)) return { via: `tenant pool (afterCreate hook at ${where(hook, root)})`, at: hook };
+    if (hook && setsContext(hook, settings, effects))
+      return { via: `tenant pool (afterCreate hook at ${where(hook, root)})`, at: hook };
   }
   return undefined;
 }
@@ -47,7 +54,11 @@ function hookOf(obj: ts.ObjectLiteralExpression, key: string): ts.FunctionLikeDe
 }
 
 /** The hook runs SQL that sets one of the settings on the connection it is handed. */
-function setsContext(fn: ts.FunctionLikeDeclaration, settings: ReadonlySet<string>, effects: (sql: ts.Expression) => StatementEffect[]): boolean {
+function setsContext(
+  fn: ts.FunctionLikeDeclaration,
+  settings: ReadonlySet<string>,
+  effects: (sql: ts.Expression) => StatementEffect[],
+): boolean {
   const conn = fn.parameters[0];
   if (!conn || !ts.isIdentifier(conn.name) || !fn.body) return false;
   const name = conn.name.text;
@@ -59,7 +70,8 @@ function setsContext(fn: ts.FunctionLikeDeclaration, settings: ReadonlySet<strin
       const receiver = skipOuter(callee.expression);
       const method = adapters.map((a) => a.queryMethods[callee.name.text]).find((m) => m);
       const sql = method && n.arguments[method.sqlArg];
-      if (sql && ts.isIdentifier(receiver) && receiver.text === name) sets = effects(sql).some((e) => e.contextSets.some((c) => settings.has(c.setting)));
+      if (sql && ts.isIdentifier(receiver) && receiver.text === name)
+        sets = effects(sql).some((e) => e.contextSets.some((c) => settings.has(c.setting)));
     }
     ts.forEachChild(n, visit);
   };
@@ -74,8 +86,15 @@ export function factoryCallOfHook(fn: ts.Node): ts.CallExpression | undefined {
   const name = (n as ts.PropertyAssignment | ts.MethodDeclaration).name;
   if (!name || name.getText() !== 'afterCreate') return undefined;
   const pool = n.parent;
-  if (!pool || !ts.isObjectLiteralExpression(pool) || !ts.isPropertyAssignment(pool.parent) || pool.parent.name.getText() !== 'pool') return undefined;
+  if (
+    !pool ||
+    !ts.isObjectLiteralExpression(pool) ||
+    !ts.isPropertyAssignment(pool.parent) ||
+    pool.parent.name.getText() !== 'pool'
+  )
+    return undefined;
   let config: ts.Node = pool.parent.parent;
-  while (config.parent && (ts.isParenthesizedExpression(config.parent) || ts.isAsExpression(config.parent))) config = config.parent;
+  while (config.parent && (ts.isParenthesizedExpression(config.parent) || ts.isAsExpression(config.parent)))
+    config = config.parent;
   return config.parent && ts.isCallExpression(config.parent) ? config.parent : undefined;
 }

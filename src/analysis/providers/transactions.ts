@@ -24,7 +24,16 @@ type Receiver = Extract<Handle, { kind: 'executor' | 'scoped' | 'admin' | 'param
  * `receiver.method().then(cb)`), or undefined when the method is no transaction or
  * connection callback of the receiver's library.
  */
-export function callbackConnection(receiver: Handle, receiverExpr: ts.Expression, method: string, then: string | undefined, binding: ParamBinding, call: ts.CallExpression, root: string, through?: string): Handle | undefined {
+export function callbackConnection(
+  receiver: Handle,
+  receiverExpr: ts.Expression,
+  method: string,
+  then: string | undefined,
+  binding: ParamBinding,
+  call: ts.CallExpression,
+  root: string,
+  through?: string,
+): Handle | undefined {
   if (!isReceiver(receiver)) return undefined;
   const adapter = adapterOf(receiver);
   const nestedMethod = isNestedMethod(adapter, method, then);
@@ -32,21 +41,46 @@ export function callbackConnection(receiver: Handle, receiverExpr: ts.Expression
   if (nestedMethod && inTransaction(receiver)) {
     // A savepoint on the same connection: the outer handle itself, so its state carries in.
     const what = receiver.kind === 'admin' ? 'a transaction' : 'a savepoint';
-    return { ...receiver, label: `\`${binding.name}\`, ${what} that ${shortText(receiverExpr, 20)}.${method}() opens at ${where(call, root)}${via} on ${receiver.label}` } as Handle;
+    return {
+      ...receiver,
+      label: `\`${binding.name}\`, ${what} that ${shortText(receiverExpr, 20)}.${method}() opens at ` +
+        `${where(call, root)}${via} on ${receiver.label}`,
+    } as Handle;
   }
   if (receiver.kind !== 'executor' && !(receiver.kind === 'param' && receiver.typed)) {
     // A parameter of unknown kind: its callers decide whether this is a new transaction (a
     // pool's) or a savepoint (a transaction's); either way it runs on what they pass.
-    if (receiver.kind === 'param' && nestedMethod) return { ...receiver, label: `\`${binding.name}\`, the transaction or savepoint ${shortText(receiverExpr, 20)}.${method}() opens on ${receiver.label}` };
+    if (receiver.kind === 'param' && nestedMethod)
+      return {
+        ...receiver,
+        label: `\`${binding.name}\`, the transaction or savepoint ${shortText(receiverExpr, 20)}.${method}() opens ` +
+          `on ${receiver.label}`,
+      };
     return undefined;
   }
   if (!adapter) return undefined;
   if (adapter.connectionCallbacks?.includes(then ? `${method}().${then}` : method)) {
-    return { kind: 'executor', exec: 'pool-client', adapter, key: binding.decl, label: `\`${binding.name}\`, the connection ${shortText(receiverExpr, 20)}.${method}()${then ? `.${then}()` : ''} checks out at ${where(call, root)}${via}` };
+    return {
+      kind: 'executor',
+      exec: 'pool-client',
+      adapter,
+      key: binding.decl,
+      label: `\`${binding.name}\`, the connection ` +
+        `${shortText(receiverExpr, 20)}.${method}()${then ? `.${then}()` : ''} checks out at ` +
+        `${where(call, root)}${via}`,
+    };
   }
   const spec = adapter.transactionMethods?.[method];
   if (!spec || spec.then !== then) return undefined;
-  return { kind: 'executor', exec: 'client', adapter, key: binding.decl, transaction: `${shortText(receiverExpr, 20)}.${method}()`, label: `\`${binding.name}\`, the transaction ${shortText(receiverExpr, 20)}.${method}() opens at ${where(call, root)}${via}` };
+  return {
+    kind: 'executor',
+    exec: 'client',
+    adapter,
+    key: binding.decl,
+    transaction: `${shortText(receiverExpr, 20)}.${method}()`,
+    label: `\`${binding.name}\`, the transaction ${shortText(receiverExpr, 20)}.${method}() opens at ` +
+      `${where(call, root)}${via}`,
+  };
 }
 
 function isReceiver(h: Handle): h is Receiver {
@@ -63,7 +97,11 @@ function adapterOf(h: Receiver): DbAdapter | undefined {
 /** A transaction, savepoint or connection-callback method of the receiver's library (or of any, when unknown). */
 function isNestedMethod(adapter: DbAdapter | undefined, method: string, then: string | undefined): boolean {
   const candidates = adapter ? [adapter] : adapters;
-  return candidates.some((a) => (a.transactionMethods?.[method] && a.transactionMethods[method]!.then === then) || (!then && (a.connectionCallbacks?.includes(method) || a.savepointMethods?.includes(method))));
+  return candidates.some(
+    (a) =>
+      (a.transactionMethods?.[method] && a.transactionMethods[method]!.then === then) ||
+      (!then && (a.connectionCallbacks?.includes(method) || a.savepointMethods?.includes(method))),
+  );
 }
 
 /** The connection is known to be inside a transaction: a library transaction, a scope helper's, an admin one. */
@@ -76,7 +114,10 @@ function inTransaction(h: Receiver): boolean {
 
 // ---- pass-through helpers ----
 
-/** A function that hands its callback parameter `param` to `receiver.method(…)`: the receiver is one of its parameters or an expression in its body. */
+/**
+ * A function that hands its callback parameter `param` to `receiver.method(…)`: the receiver is one of its parameters
+ * or an expression in its body.
+ */
 export interface Forwarding {
   param: number;
   receiver: { param: number } | { expr: ts.Expression };
@@ -95,13 +136,22 @@ export interface ForwardingFact {
   others: Map<number, ts.Node[]>;
 }
 
-const TX_METHODS = new Set(adapters.flatMap((a) => [...Object.keys(a.transactionMethods ?? {}), ...(a.connectionCallbacks ?? []), ...(a.savepointMethods ?? [])]));
+const TX_METHODS = new Set(
+  adapters.flatMap((a) => [
+    ...Object.keys(a.transactionMethods ?? {}),
+    ...(a.connectionCallbacks ?? []),
+    ...(a.savepointMethods ?? []),
+  ]),
+);
 
 /**
  * Per function, once (through the fact engine): which callback parameters it passes,
  * untouched, to a library's transaction method, directly or through another such function.
  */
-export function forwardingFact(origins: OriginResolver, get: (fn: ts.FunctionLikeDeclaration) => ForwardingFact): FactKind<ts.FunctionLikeDeclaration, ForwardingFact> {
+export function forwardingFact(
+  origins: OriginResolver,
+  get: (fn: ts.FunctionLikeDeclaration) => ForwardingFact,
+): FactKind<ts.FunctionLikeDeclaration, ForwardingFact> {
   const paramOf = (fn: ts.FunctionLikeDeclaration, e: ts.Expression): number | undefined => {
     const o = origins.expr(e);
     return o.kind === 'param' && o.path.length === 0 && o.binding.fn === fn ? o.binding.index : undefined;
@@ -115,7 +165,12 @@ export function forwardingFact(origins: OriginResolver, get: (fn: ts.FunctionLik
       const forwarded = new Set<ts.Node>();
       const visit = (n: ts.Node): void => {
         // Any other reference to a parameter (also inside a nested function) is another use.
-        if (ts.isIdentifier(n) && !forwarded.has(n) && !ts.isParameter(n.parent) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n)) {
+        if (
+          ts.isIdentifier(n) &&
+          !forwarded.has(n) &&
+          !ts.isParameter(n.parent) &&
+          !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n)
+        ) {
           const p = paramOf(fn, n);
           if (p !== undefined) others.set(p, [...(others.get(p) ?? []), n]);
         }
@@ -130,7 +185,14 @@ export function forwardingFact(origins: OriginResolver, get: (fn: ts.FunctionLik
           const shape = ts.isPropertyAccessExpression(callee) ? libraryCall(callee) : undefined;
           if (shape) {
             const r = paramOf(fn, shape.receiver);
-            out.push({ param: p, receiver: r !== undefined ? { param: r } : { expr: shape.receiver }, method: shape.method, then: shape.then, at: n, ref: n });
+            out.push({
+              param: p,
+              receiver: r !== undefined ? { param: r } : { expr: shape.receiver },
+              method: shape.method,
+              then: shape.then,
+              at: n,
+              ref: n,
+            });
             forwarded.add(skipOuter(arg));
             return;
           }
@@ -155,22 +217,35 @@ export function forwardingFact(origins: OriginResolver, get: (fn: ts.FunctionLik
       return { forwards: out, others };
     },
     conservative: () => ({ forwards: [], others: new Map() }),
-    same: (a, b) => a.forwards.length === b.forwards.length && a.forwards.every((x, i) => x.param === b.forwards[i]!.param && x.method === b.forwards[i]!.method && x.at === b.forwards[i]!.at) && a.others.size === b.others.size,
+    same: (a, b) =>
+      a.forwards.length === b.forwards.length &&
+      a.forwards.every(
+        (x, i) => x.param === b.forwards[i]!.param && x.method === b.forwards[i]!.method && x.at === b.forwards[i]!.at,
+      ) &&
+      a.others.size === b.others.size,
   };
 }
 
 /** `r.m(cb)` or `r.m().then(cb)` (Kysely's db.transaction().execute(cb)): the receiver and the method names. */
-function libraryCall(callee: ts.PropertyAccessExpression): { receiver: ts.Expression; method: string; then: string | undefined } | undefined {
+function libraryCall(
+  callee: ts.PropertyAccessExpression,
+): { receiver: ts.Expression; method: string; then: string | undefined } | undefined {
   const inner = skipOuter(callee.expression);
   if (ts.isCallExpression(inner) && ts.isPropertyAccessExpression(skipOuter(inner.expression))) {
     const innerCallee = skipOuter(inner.expression) as ts.PropertyAccessExpression;
-    if (adapters.some((a) => a.transactionMethods?.[innerCallee.name.text]?.then === callee.name.text)) return { receiver: innerCallee.expression, method: innerCallee.name.text, then: callee.name.text };
+    if (adapters.some((a) => a.transactionMethods?.[innerCallee.name.text]?.then === callee.name.text))
+      return { receiver: innerCallee.expression, method: innerCallee.name.text, then: callee.name.text };
   }
-  return TX_METHODS.has(callee.name.text) ? { receiver: callee.expression, method: callee.name.text, then: undefined } : undefined;
+  return TX_METHODS.has(callee.name.text)
+    ? { receiver: callee.expression, method: callee.name.text, then: undefined }
+    : undefined;
 }
 
 /** The helper a call passes an inline callback to, and which of its parameters that is. */
-export function passedTo(fn: ts.SignatureDeclaration, origins: OriginResolver): { call: ts.CallExpression; argIndex: number; helper: ts.FunctionLikeDeclaration } | undefined {
+export function passedTo(
+  fn: ts.SignatureDeclaration,
+  origins: OriginResolver,
+): { call: ts.CallExpression; argIndex: number; helper: ts.FunctionLikeDeclaration } | undefined {
   let call: ts.Node = fn.parent;
   while (call && (ts.isParenthesizedExpression(call) || ts.isAsExpression(call))) call = call.parent;
   if (!call || !ts.isCallExpression(call)) return undefined;

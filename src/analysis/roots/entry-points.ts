@@ -84,7 +84,10 @@ export class EntryPoints {
     private readonly origins: OriginResolver,
     private readonly where: (n: ts.Node) => string,
     /** The calls of each function in the codebase (the flow walk's call edges). */
-    private readonly callsTo: ReadonlyMap<ts.FunctionLikeDeclaration, readonly (ts.CallExpression | ts.NewExpression)[]> = new Map(),
+    private readonly callsTo: ReadonlyMap<
+      ts.FunctionLikeDeclaration,
+      readonly (ts.CallExpression | ts.NewExpression)[]
+    > = new Map(),
   ) {}
 
   scan(files: readonly ts.SourceFile[]): this {
@@ -137,20 +140,36 @@ export class EntryPoints {
       }
       // node-cron's cron.schedule(expr, fn); pg-boss's boss.work(queue, fn).
       const target = this.origins.expr(callee.expression);
-      if (method === 'schedule' && target.kind === 'external' && target.module === 'node-cron') this.job('timer', `cron ${literal(call.arguments[0]) ?? ''}`.trim(), call, call.arguments[1]);
+      if (method === 'schedule' && target.kind === 'external' && target.module === 'node-cron')
+        this.job('timer', `cron ${literal(call.arguments[0]) ?? ''}`.trim(), call, call.arguments[1]);
       if (method === 'work' && target.kind === 'expr' && ts.isNewExpression(skipOuter(target.expr))) {
         const ctor = this.origins.expr((skipOuter(target.expr) as ts.NewExpression).expression);
-        if (ctor.kind === 'external' && ctor.module === 'pg-boss') this.job('job', `job '${literal(call.arguments[0]) ?? '?'}'`, call, call.arguments[call.arguments.length - 1]);
+        if (ctor.kind === 'external' && ctor.module === 'pg-boss')
+          this.job(
+            'job',
+            `job '${literal(call.arguments[0]) ?? '?'}'`,
+            call,
+            call.arguments[call.arguments.length - 1],
+          );
       }
       return;
     }
     // graphile-worker: run({ taskList: { name: fn } }) / runOnce(…).
     if (ts.isIdentifier(callee) || ts.isPropertyAccessExpression(callee)) {
       const fn = this.origins.expr(callee);
-      if (fn.kind === 'external' && fn.module === 'graphile-worker' && ['run', 'runOnce'].includes(fn.path[fn.path.length - 1] ?? '')) this.taskList(call);
+      if (
+        fn.kind === 'external' &&
+        fn.module === 'graphile-worker' &&
+        ['run', 'runOnce'].includes(fn.path[fn.path.length - 1] ?? '')
+      )
+        this.taskList(call);
     }
     // Global timers: setInterval(fn, ms) and friends (not shadowed by a local binding).
-    if (ts.isIdentifier(callee) && ['setInterval', 'setTimeout', 'setImmediate'].includes(callee.text) && this.origins.expr(callee).kind === 'unknown') {
+    if (
+      ts.isIdentifier(callee) &&
+      ['setInterval', 'setTimeout', 'setImmediate'].includes(callee.text) &&
+      this.origins.expr(callee).kind === 'unknown'
+    ) {
       this.job('timer', `${callee.text} loop`, call, call.arguments[0]);
     }
   }
@@ -162,10 +181,25 @@ export class EntryPoints {
     if (!tasks) return;
     for (const p of tasks.properties) {
       const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : '?';
-      const value = ts.isPropertyAssignment(p) ? p.initializer : ts.isShorthandPropertyAssignment(p) ? p.name : ts.isMethodDeclaration(p) ? undefined : undefined;
+      const value = ts.isPropertyAssignment(p)
+        ? p.initializer
+        : ts.isShorthandPropertyAssignment(p)
+          ? p.name
+          : ts.isMethodDeclaration(p)
+            ? undefined
+            : undefined;
       if (ts.isMethodDeclaration(p)) {
         this.registered.add(p);
-        this.entries.push({ fn: p, chain: [], root: { kind: 'job', label: `the graphile-worker task '${name}' (${this.where(call)})`, node: call, behind: [] } });
+        this.entries.push({
+          fn: p,
+          chain: [],
+          root: {
+            kind: 'job',
+            label: `the graphile-worker task '${name}' (${this.where(call)})`,
+            node: call,
+            behind: [],
+          },
+        });
       } else if (value) this.job('job', `graphile-worker task '${name}'`, call, value);
     }
   }
@@ -175,7 +209,9 @@ export class EntryPoints {
     const e = skipOuter(expr);
     if (ts.isObjectLiteralExpression(e)) return e;
     const o = this.origins.expr(e);
-    return o.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(o.expr)) ? (skipOuter(o.expr) as ts.ObjectLiteralExpression) : undefined;
+    return o.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(o.expr))
+      ? (skipOuter(o.expr) as ts.ObjectLiteralExpression)
+      : undefined;
   }
 
   private construct(created: ts.NewExpression): void {
@@ -190,7 +226,11 @@ export class EntryPoints {
     if (!fn) return;
     const name = isNamed(fn) ? `${functionName(fn)}, ` : '';
     this.registered.add(fn);
-    this.entries.push({ fn, chain: [], root: { kind, label: `the ${what} (${name}${this.where(at)})`, node: at, behind: [] } });
+    this.entries.push({
+      fn,
+      chain: [],
+      root: { kind, label: `the ${what} (${name}${this.where(at)})`, node: at, behind: [] },
+    });
   }
 
   /**
@@ -206,7 +246,8 @@ export class EntryPoints {
     for (const call of this.callsTo.get(o.binding.fn as ts.FunctionLikeDeclaration) ?? []) {
       const arg = call.arguments?.[o.binding.index];
       if (!arg || !ts.isCallExpression(call)) continue;
-      for (const a of this.appsOf(arg, depth + 1)) out.push({ app: a.app, order: [...a.order, this.seq.get(call) ?? 0] });
+      for (const a of this.appsOf(arg, depth + 1))
+        out.push({ app: a.app, order: [...a.order, this.seq.get(call) ?? 0] });
     }
     return out;
   }
@@ -215,7 +256,8 @@ export class EntryPoints {
     if (app.framework.name === 'fastify' && method === 'addHook') {
       // Fastify's request hooks run before every route of the instance, as middleware.
       const hook = literal(call.arguments[0]);
-      if (hook && FASTIFY_REQUEST_HOOKS.has(hook) && call.arguments[1]) app.regs.push({ kind: 'use', method, prefix: '', args: [call.arguments[1]], call, order });
+      if (hook && FASTIFY_REQUEST_HOOKS.has(hook) && call.arguments[1])
+        app.regs.push({ kind: 'use', method, prefix: '', args: [call.arguments[1]], call, order });
       return;
     }
     if (method === 'addHook') return;
@@ -227,12 +269,21 @@ export class EntryPoints {
       const handler = propertyOf(options, 'handler');
       const verb = literal(propertyOf(options, 'method')) ?? 'route';
       if (url === undefined || !handler) return;
-      app.regs.push({ kind: 'route', method: verb.toLowerCase(), prefix: url, args: [...routeHooks(options), handler], call, order });
+      app.regs.push({
+        kind: 'route',
+        method: verb.toLowerCase(),
+        prefix: url,
+        args: [...routeHooks(options), handler],
+        call,
+        order,
+      });
       return;
     }
     let args = call.arguments.flatMap((a) => {
       const e = skipOuter(a);
-      return ts.isArrayLiteralExpression(e) ? e.elements.filter((x): x is ts.Expression => !ts.isSpreadElement(x)) : [a];
+      return ts.isArrayLiteralExpression(e)
+        ? e.elements.filter((x): x is ts.Expression => !ts.isSpreadElement(x))
+        : [a];
     });
     // Fastify's route options (`app.get(path, { schema, preHandler }, handler)`): their hooks run before the handler.
     args = args.flatMap((a) => {
@@ -262,7 +313,8 @@ export class EntryPoints {
     if (text !== undefined) return text;
     if (ts.isTemplateExpression(e)) {
       let out = e.head.text;
-      for (const span of e.templateSpans) out += (this.pathOf(span.expression, depth + 1) ?? `\${${span.expression.getText()}}`) + span.literal.text;
+      for (const span of e.templateSpans)
+        out += (this.pathOf(span.expression, depth + 1) ?? `\${${span.expression.getText()}}`) + span.literal.text;
       return out;
     }
     if (ts.isIdentifier(e) && depth < 4) {
@@ -270,7 +322,13 @@ export class EntryPoints {
       if (o.kind === 'expr' && skipOuter(o.expr) !== e) {
         const folded = this.pathOf(o.expr, depth + 1);
         if (folded !== undefined && depth > 0) return folded;
-        if (folded !== undefined && (ts.isStringLiteral(skipOuter(o.expr)) || ts.isTemplateExpression(skipOuter(o.expr)) || ts.isNoSubstitutionTemplateLiteral(skipOuter(o.expr)))) return folded;
+        if (
+          folded !== undefined &&
+          (ts.isStringLiteral(skipOuter(o.expr)) ||
+            ts.isTemplateExpression(skipOuter(o.expr)) ||
+            ts.isNoSubstitutionTemplateLiteral(skipOuter(o.expr)))
+        )
+          return folded;
       }
     }
     return undefined;
@@ -290,7 +348,12 @@ export class EntryPoints {
     const inside = new Set([...seen, app]);
     const applies = (reg: Registration, path: string): boolean => reg.kind === 'use' && matchesPrefix(path, reg.prefix);
     for (const reg of app.regs) {
-      const before = (path: string): Middleware[] => app.regs.filter((r) => earlier(r.order, reg.order) && applies(r, path)).flatMap((r) => r.args.filter((a) => !this.appOf(a) && !this.routerOf(a)).map((a) => this.middleware(a, app.framework)));
+      const before = (path: string): Middleware[] =>
+        app.regs
+          .filter((r) => earlier(r.order, reg.order) && applies(r, path))
+          .flatMap((r) =>
+            r.args.filter((a) => !this.appOf(a) && !this.routerOf(a)).map((a) => this.middleware(a, app.framework)),
+          );
       if (reg.kind === 'use') {
         for (const a of reg.args) {
           const child = this.appOf(a) ?? this.routerOf(a);
@@ -299,7 +362,12 @@ export class EntryPoints {
             this.routes(child, join(base, reg.prefix), [...outer, ...before(reg.prefix)], inside);
           } else {
             const mw = this.middleware(a, app.framework);
-            for (const fn of new Set([mw.fn, ...mw.wrapped])) if (fn) this.root(fn, 'middleware', `middleware ${mw.name} for ${join(base, reg.prefix) || '/'}`, reg.call, [...outer, ...before(reg.prefix)]);
+            for (const fn of new Set([mw.fn, ...mw.wrapped]))
+              if (fn)
+                this.root(fn, 'middleware', `middleware ${mw.name} for ${join(base, reg.prefix) || '/'}`, reg.call, [
+                  ...outer,
+                  ...before(reg.prefix),
+                ]);
           }
         }
         continue;
@@ -310,13 +378,26 @@ export class EntryPoints {
       handlers.forEach((h, i) => {
         const last = i === handlers.length - 1;
         for (const fn of new Set([h.fn, ...h.wrapped])) {
-          if (fn) this.root(fn, last ? 'route' : 'middleware', last ? `route ${route}` : `middleware ${h.name} of route ${route}`, reg.call, [...chain, ...handlers.slice(0, i), ...this.wrapperChain(h.expr, fn)]);
+          if (fn)
+            this.root(
+              fn,
+              last ? 'route' : 'middleware',
+              last ? `route ${route}` : `middleware ${h.name} of route ${route}`,
+              reg.call,
+              [...chain, ...handlers.slice(0, i), ...this.wrapperChain(h.expr, fn)],
+            );
         }
       });
     }
   }
 
-  private root(fn: ts.FunctionLikeDeclaration, kind: Root['kind'], what: string, at: ts.Node, chain: Middleware[]): void {
+  private root(
+    fn: ts.FunctionLikeDeclaration,
+    kind: Root['kind'],
+    what: string,
+    at: ts.Node,
+    chain: Middleware[],
+  ): void {
     this.registered.add(fn);
     // A package's middleware is named only when imported by name (it may be a configured ambientScope).
     const behind = chain.filter((m) => !m.external || m.module !== undefined).map((m) => m.name);
@@ -330,12 +411,17 @@ export class EntryPoints {
     if (route !== undefined || actions) {
       for (const ex of exportedValues(sf)) {
         if (route !== undefined && !ROUTE_HANDLER_METHODS.has(ex.name)) continue;
-        this.handler(ex.value, route !== undefined ? `Next.js route handler ${ex.name} ${route}` : `server action ${ex.name}`, ex.node);
+        this.handler(
+          ex.value,
+          route !== undefined ? `Next.js route handler ${ex.name} ${route}` : `server action ${ex.name}`,
+          ex.node,
+        );
       }
     }
     // A function whose own body starts with 'use server' is a server action wherever it is declared.
     const visit = (n: ts.Node): void => {
-      if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements) && !this.registered.has(n)) this.root(n, 'route', `server action ${functionName(n)}`, n, []);
+      if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements) && !this.registered.has(n))
+        this.root(n, 'route', `server action ${functionName(n)}`, n, []);
       ts.forEachChild(n, visit);
     };
     if (!actions) visit(sf);
@@ -355,7 +441,14 @@ export class EntryPoints {
     }
     for (const cls of classes) {
       for (const r of nest.routes(cls)) {
-        const chain: Middleware[] = r.chain.map((st) => ({ expr: st.expr, nextIndex: st.nextIndex, name: st.name, external: !st.fn, wrapped: [], ...(st.fn ? { fn: st.fn } : {}) }));
+        const chain: Middleware[] = r.chain.map((st) => ({
+          expr: st.expr,
+          nextIndex: st.nextIndex,
+          name: st.name,
+          external: !st.fn,
+          wrapped: [],
+          ...(st.fn ? { fn: st.fn } : {}),
+        }));
         this.root(r.fn, 'route', r.what, r.fn, chain);
       }
     }
@@ -368,7 +461,8 @@ export class EntryPoints {
       return;
     }
     const h = this.middleware(value, NO_NEXT);
-    for (const fn of new Set([h.fn, ...h.wrapped])) if (fn) this.root(fn, 'route', what, at, this.wrapperChain(h.expr, fn));
+    for (const fn of new Set([h.fn, ...h.wrapped]))
+      if (fn) this.root(fn, 'route', what, at, this.wrapperChain(h.expr, fn));
   }
 
   /** `wrap(fn)` with `wrap` a function of the codebase: fn runs inside what wrap enters. */
@@ -382,7 +476,16 @@ export class EntryPoints {
       return o.kind === 'function' && o.decl === fn;
     });
     if (index < 0) return [];
-    return [{ expr: e, nextIndex: -1, name: functionName(target.decl), external: false, wrapped: [], wrapper: { call: e, fn: target.decl, index } }];
+    return [
+      {
+        expr: e,
+        nextIndex: -1,
+        name: functionName(target.decl),
+        external: false,
+        wrapped: [],
+        wrapper: { call: e, fn: target.decl, index },
+      },
+    ];
   }
 
   private middleware(expr: ts.Expression, framework: Framework): Middleware {
@@ -397,7 +500,15 @@ export class EntryPoints {
     const origin = ts.isIdentifier(named) ? importOf(named) : undefined;
     const source = this.origins.expr(ts.isCallExpression(e) ? e.expression : e);
     const external = this.fromPackage(e, 0);
-    return { expr: e, nextIndex: framework.nextIndex, name: origin?.name ?? name, external: external && !fn, wrapped, ...(fn ? { fn } : {}), ...(origin ? { module: origin.module } : {}) };
+    return {
+      expr: e,
+      nextIndex: framework.nextIndex,
+      name: origin?.name ?? name,
+      external: external && !fn,
+      wrapped,
+      ...(fn ? { fn } : {}),
+      ...(origin ? { module: origin.module } : {}),
+    };
   }
 
   /**
@@ -411,7 +522,12 @@ export class EntryPoints {
     if (depth > 4) return false;
     if (ts.isCallExpression(e)) return this.fromPackage(e.expression, depth + 1);
     if (ts.isPropertyAccessExpression(e)) return this.fromPackage(e.expression, depth + 1);
-    if (origin.kind === 'expr' && skipOuter(origin.expr) !== e && (ts.isCallExpression(skipOuter(origin.expr)) || ts.isPropertyAccessExpression(skipOuter(origin.expr)))) return this.fromPackage(origin.expr, depth + 1);
+    if (
+      origin.kind === 'expr' &&
+      skipOuter(origin.expr) !== e &&
+      (ts.isCallExpression(skipOuter(origin.expr)) || ts.isPropertyAccessExpression(skipOuter(origin.expr)))
+    )
+      return this.fromPackage(origin.expr, depth + 1);
     return false;
   }
 
@@ -430,12 +546,15 @@ export class EntryPoints {
     if (origin.kind === 'function') return origin.decl;
     if (depth > 3) return undefined;
     // `const prescriber = requireRoles([…])`: the call the name holds.
-    const e = origin.kind === 'expr' && ts.isCallExpression(skipOuter(origin.expr)) ? skipOuter(origin.expr) : skipOuter(expr);
+    const e =
+      origin.kind === 'expr' && ts.isCallExpression(skipOuter(origin.expr)) ? skipOuter(origin.expr) : skipOuter(expr);
     if (ts.isCallExpression(e)) {
       const factory = this.origins.expr(e.expression);
       if (factory.kind === 'function' && factory.decl.body) {
         const body = factory.decl.body;
-        const returned = ts.isBlock(body) ? body.statements.filter(ts.isReturnStatement).map((r) => r.expression) : [body];
+        const returned = ts.isBlock(body)
+          ? body.statements.filter(ts.isReturnStatement).map((r) => r.expression)
+          : [body];
         // A factory may return another factory's result: `requireRole(r) { return requireRoles([r]) }`.
         if (returned.length === 1 && returned[0]) return this.functionOf(returned[0], depth + 1);
       }
@@ -457,7 +576,8 @@ function frameworkOf(module: string, path: string[]): Framework | undefined {
   if ((module === '@koa/router' || module === 'koa-router') && p === '') return { name: 'koa-router', nextIndex: 1 };
   if (module === 'koa' && p === '') return { name: 'koa-router', nextIndex: 1 };
   // A Fastify hook is (request, reply, done); an async one has no done.
-  if (module === 'fastify' && (p === '' || p === 'fastify' || p === 'default')) return { name: 'fastify', nextIndex: 2 };
+  if (module === 'fastify' && (p === '' || p === 'fastify' || p === 'default'))
+    return { name: 'fastify', nextIndex: 2 };
   return undefined;
 }
 

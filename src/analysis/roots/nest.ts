@@ -10,7 +10,16 @@ import { skipOuter } from '../../code/scope.js';
 // the decorators' provenance ('@nestjs/common'), never by a class's name.
 
 const NEST = '@nestjs/common';
-const VERBS: Record<string, string> = { Get: 'GET', Post: 'POST', Put: 'PUT', Patch: 'PATCH', Delete: 'DELETE', All: 'ALL', Options: 'OPTIONS', Head: 'HEAD' };
+const VERBS: Record<string, string> = {
+  Get: 'GET',
+  Post: 'POST',
+  Put: 'PUT',
+  Patch: 'PATCH',
+  Delete: 'DELETE',
+  All: 'ALL',
+  Options: 'OPTIONS',
+  Head: 'HEAD',
+};
 
 export interface NestStep {
   /** The class whose method runs (`intercept` or `canActivate`). */
@@ -37,8 +46,10 @@ export class NestRoutes {
   global(call: ts.CallExpression): void {
     const callee = skipOuter(call.expression);
     if (!ts.isPropertyAccessExpression(callee)) return;
-    if (callee.name.text === 'useGlobalGuards') this.globalGuards.push(...call.arguments.map((a) => this.step(a, 'canActivate')));
-    if (callee.name.text === 'useGlobalInterceptors') this.globalInterceptors.push(...call.arguments.map((a) => this.step(a, 'intercept')));
+    if (callee.name.text === 'useGlobalGuards')
+      this.globalGuards.push(...call.arguments.map((a) => this.step(a, 'canActivate')));
+    if (callee.name.text === 'useGlobalInterceptors')
+      this.globalInterceptors.push(...call.arguments.map((a) => this.step(a, 'intercept')));
   }
 
   /** The routes of a `@Controller` class. */
@@ -76,7 +87,10 @@ export class NestRoutes {
     const e = skipOuter(arg);
     const origin = this.origins.expr(ts.isNewExpression(e) ? e.expression : e);
     const cls = origin.kind === 'class' && ts.isClassDeclaration(origin.decl) ? origin.decl : undefined;
-    const fn = cls?.members.find((m): m is ts.MethodDeclaration => ts.isMethodDeclaration(m) && ts.isIdentifier(m.name) && m.name.text === method && !!m.body);
+    const fn = cls?.members.find(
+      (m): m is ts.MethodDeclaration =>
+        ts.isMethodDeclaration(m) && ts.isIdentifier(m.name) && m.name.text === method && !!m.body,
+    );
     const name = cls?.name?.text ?? e.getText().slice(0, 30);
     return { expr: e, name, fn, nextIndex: method === 'intercept' ? 1 : -1 };
   }

@@ -7,7 +7,10 @@ import ts from 'typescript';
 
 export const ROUTE_HANDLER_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
-/** The URL path of an App Router route file (`src/app/api/projects/[id]/route.ts` → `/api/projects/[id]`), or undefined. */
+/**
+ * The URL path of an App Router route file (`src/app/api/projects/[id]/route.ts` → `/api/projects/[id]`), or
+ * undefined.
+ */
 export function routeFilePath(fileName: string): string | undefined {
   const m = /(?:^|\/)app((?:\/[^/]+)*)\/route\.[cm]?[jt]sx?$/.exec(fileName.replace(/\\/g, '/'));
   if (!m) return undefined;
@@ -25,15 +28,21 @@ export function usesServer(statements: readonly ts.Statement[]): boolean {
   return false;
 }
 
-/** A module's exported values by name: `export function GET`, `export const POST = …`, `export { x as GET }` is not followed. */
-export function exportedValues(sf: ts.SourceFile): { name: string; node: ts.Node; value: ts.Expression | ts.FunctionDeclaration }[] {
+/**
+ * A module's exported values by name: `export function GET`, `export const POST = …`, `export { x as GET }` is not
+ * followed.
+ */
+export function exportedValues(
+  sf: ts.SourceFile,
+): { name: string; node: ts.Node; value: ts.Expression | ts.FunctionDeclaration }[] {
   const out: { name: string; node: ts.Node; value: ts.Expression | ts.FunctionDeclaration }[] = [];
   for (const st of sf.statements) {
     const exported = ts.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
     if (!exported) continue;
     if (ts.isFunctionDeclaration(st) && st.name && st.body) out.push({ name: st.name.text, node: st, value: st });
     if (ts.isVariableStatement(st)) {
-      for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name) && d.initializer) out.push({ name: d.name.text, node: d, value: d.initializer });
+      for (const d of st.declarationList.declarations)
+        if (ts.isIdentifier(d.name) && d.initializer) out.push({ name: d.name.text, node: d, value: d.initializer });
     }
   }
   return out;

@@ -10,7 +10,8 @@ import type { DeployScan, DeployVar, Span } from './types.js';
 // within the file, and removed client ids or deprecated header names as values.
 
 export function deployFindings(file: string, input: DeployScan, m: PackMatcher): RuleFinding[] {
-  // Spring properties bind loosely: security.oauth2.service-account.admin.client-id is SECURITY_OAUTH2_SERVICE_ACCOUNT_ADMIN_CLIENT_ID.
+  // Spring properties bind loosely: security.oauth2.service-account.admin.client-id is
+  // SECURITY_OAUTH2_SERVICE_ACCOUNT_ADMIN_CLIENT_ID.
   const scan = { ...input, vars: input.vars.map((v) => (v.written ? { ...v, name: m.canonicalEnv(v.name) } : v)) };
   const out: RuleFinding[] = [];
   const ids = new FingerprintCounter();
@@ -27,13 +28,16 @@ export function deployFindings(file: string, input: DeployScan, m: PackMatcher):
 
   for (const v of scan.vars) {
     const entry = m.envEntry(v.name, v.value);
-    if (entry) add(entry, entry.when ? through(v) : v.nameSpan, entry.when ? `${spelled(v)}=${v.value ?? ''}` : spelled(v));
+    if (entry)
+      add(entry, entry.when ? through(v) : v.nameSpan, entry.when ? `${spelled(v)}=${v.value ?? ''}` : spelled(v));
   }
   for (const r of m.requirements) {
     const triggers = scan.vars.filter((v) => v.name === r.name && valueMatches(r.when?.values ?? [], v.value));
     if (triggers.length === 0) continue;
     const satisfied = scan.vars.some((v) => v.name === r.requires && (v.fromRef || (v.value ?? '').trim() !== ''));
-    const exempt = r.unless ? scan.vars.some((v) => v.name === r.unless!.name && valueMatches(r.unless!.values, v.value)) : false;
+    const exempt = r.unless
+      ? scan.vars.some((v) => v.name === r.unless!.name && valueMatches(r.unless!.values, v.value))
+      : false;
     if (satisfied || exempt) continue;
     for (const t of triggers) add(r, through(t), `${spelled(t)}=${t.value ?? ''}`);
   }
