@@ -2,8 +2,7 @@ import ts from 'typescript';
 import { adapterForModule, adapters, type BuilderContext, type BuilderWrite, type DbAdapter } from '../adapters/index.js';
 import { normalizeQualifiedName } from '../schema/names.js';
 import type { Operation } from '../report/types.js';
-import { classifyStatement, type StatementEffect } from '../sql/classify.js';
-import { parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar, visitPg } from '../sql/parser.js';
+import type { StatementEffect } from '../sql/classify.js';
 import type { AnalysisConfig } from './config.js';
 import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
 import { constructionOf, soleReturn } from './construction.js';
@@ -13,8 +12,10 @@ import { importedLibraries, isInstalledPackage, usesLibrary } from './library-ev
 import { type OriginResolver, shortText } from '../code/origins.js';
 import { isFunctionLike, skipOuter } from '../code/scope.js';
 import { setterVia } from './providers/setters.js';
-import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from '../code/sql-text.js';
+import type { SqlTextFolder } from '../code/sql-text.js';
 import { judge } from './verdict.js';
+import { connectionKey, copy, freshState, join, type State } from './connection-state.js';
+import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
 import { ambientAdapter } from './ambient/providers.js';
 import { isPluginWrapper, pluginRegistration } from '../code/carried.js';
@@ -24,9 +25,7 @@ import { bindingsOf, builderCall, builderLabel, ownerOf, readsParameter, templat
 // open and whether the org context is set in it, joining states where branches meet (a
 // context set on only one branch does not cover a write after the branch).
 
-type State = Map<ts.Node, ConnState> | null;
-
-const TRANSACTION_CONTROL = new Set(adapters.flatMap((a) => Object.keys(a.transactionControl ?? {}))); // null: unreachable (after return/throw)
+const TRANSACTION_CONTROL = new Set(adapters.flatMap((a) => Object.keys(a.transactionControl ?? {})));
 
 export interface FlowDeps {
   root: string;
@@ -44,10 +43,6 @@ interface Instance {
   query: ts.CallExpression;
   builtBy: string;
 }
-
-type ResolvedSql =
-  | { ok: true; statements: { effect: StatementEffect; text: string }[]; normalized: string; variants: string[] }
-  | { ok: false; reason: string; parseError: boolean };
 
 export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
   const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set(), settingsSet: new Set(), gaveUp: [], instantiations: [] };
@@ -344,13 +339,13 @@ class FlowWalker {
     const trusted = isTrusted(handle, own) || (instance !== undefined && isTrusted(this.deps.handles.of(receiver), own));
     const queryCall = instance?.query ?? call;
     const values = ts.isCallExpression(queryCall) ? queryCall.arguments[queryCall.arguments.indexOf(sqlArg) + 1] : undefined;
-    if (instance && this.resolveSql(sqlArg, values, adapter.placeholders).ok) return false; // the parameter is a bound value: the builder's own site
-    const sql = instance ? this.deps.folder.withArgs(instance.bound, () => this.resolveSql(sqlArg, values, adapter.placeholders)) : this.resolveSql(sqlArg, values, adapter.placeholders);
+    if (instance && resolveSql(this.deps, sqlArg, values, adapter.placeholders).ok) return false; // the parameter is a bound value: the builder's own site
+    const sql = instance ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlArg, values, adapter.placeholders)) : resolveSql(this.deps, sqlArg, values, adapter.placeholders);
     // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
     // imports the library whose query method this is and the method is not one of the
     // codebase's own (`this.query(db, …)` of a repository class); otherwise nothing says it runs SQL.
     if (!sql.ok && !trusted && !(isUntraced(handle) && importedLibraries(this.facts.sf).has(adapter) && !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function'))) return false;
-    if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).some((d) => !this.deps.config.readOnlyDefiners.has(d)))) {
+    if (sql.ok && !trusted && !sql.statements.some((st) => effectWrites(st.effect, this.deps.config).length > 0 || st.effect.contextSets.length > 0 || definerCalls(st.effect, this.deps.config).some((d) => !this.deps.config.readOnlyDefiners.has(d)))) {
       return false;
     }
     const api = handle.kind === 'not-db' ? 'other' : adapter.api;
@@ -514,12 +509,12 @@ class FlowWalker {
           conn.session = null;
         }
       }
-      for (const w of this.effectWrites(effect)) {
+      for (const w of effectWrites(effect, this.deps.config)) {
         const write: RawWrite = { ...w, state: { ...conn } };
         writes.push(write);
         if (conn.tx === true || implicit) pendingWrites.push(write);
       }
-      definer.push(...this.definerCalls(effect));
+      definer.push(...definerCalls(effect, this.deps.config));
     }
     if (implicit) {
       conn.ctx = null;
@@ -554,19 +549,6 @@ class FlowWalker {
     // Where another path never touched this connection, it is still in this state (join).
     if (!this.untouched.has(key)) this.untouched.set(key, start);
     return { ...start };
-  }
-
-  /** A statement's writes: its own, those of the invoker functions it calls, and those its triggers add. */
-  private effectWrites(effect: StatementEffect): Omit<RawWrite, 'state'>[] {
-    const { functionWrites, triggerWrites } = this.deps.config;
-    const out: Omit<RawWrite, 'state'>[] = [];
-    for (const w of effect.writes) out.push(w, ...(triggerWrites.get(`${w.table} ${w.operation}`) ?? []));
-    for (const c of effect.calls) out.push(...(functionWrites.get(c) ?? []));
-    return out;
-  }
-
-  private definerCalls(effect: StatementEffect): string[] {
-    return effect.calls.filter((c) => this.deps.config.definerFunctions.has(c));
   }
 
   private contextSet(call: QueryNode, handle: Handle, local: boolean | null, ev: ContextEvidence, implicit: boolean): void {
@@ -756,98 +738,12 @@ class FlowWalker {
     }
   }
 
-  // ---- SQL ----
-
-  /** The statements' effects with every hole read as a name, when none of them writes (itself or through a function) or sets anything. */
-  private inertWithNames(variant: string, placeholders: DbAdapter['placeholders']): StatementEffect[] | undefined {
-    const text = rewritePlaceholders(variant.split(HOLE).join('rlsguard_name'), placeholders);
-    const parsed = text === null ? undefined : parseSql(text);
-    if (!parsed?.ok) return undefined;
-    const effects = parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.deps.config.defaultSchema, setterFunctions: this.deps.config.setterFunctions }));
-    // A hole that names a function (SELECT ${fn}()) could name one that writes: not inert.
-    const inert = effects.every((e) => !e.calls.some((c) => c.endsWith('.rlsguard_name')) && this.effectWrites(e).length === 0 && this.definerCalls(e).length === 0 && e.contextSets.length === 0 && e.contextResets.length === 0 && e.transaction === null && !e.role);
-    return inert ? effects : undefined;
-  }
-
-  private resolveSql(arg: ts.Expression, valuesArg: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): ResolvedSql {
-    const e = skipOuter(arg);
-    let textExpr: ts.Expression = e;
-    let values = valuesArg;
-    if (ts.isObjectLiteralExpression(e)) {
-      const textProp = this.deps.origins.member({ kind: 'expr', expr: e }, 'text');
-      if (textProp.kind !== 'expr') return { ok: false, reason: 'the query object has no resolvable `text`', parseError: false };
-      textExpr = textProp.expr;
-      const valuesProp = this.deps.origins.member({ kind: 'expr', expr: e }, 'values');
-      if (valuesProp.kind === 'expr') values = valuesProp.expr;
-    } else if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
-      const origin = this.deps.origins.expr(e);
-      if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr))) return this.resolveSql(origin.expr, valuesArg, placeholders);
-    }
-    const params = this.constantValues(values);
-    const folded: Folded = this.deps.folder.sql(textExpr);
-    if (!folded.ok) return { ok: false, reason: folded.reason, parseError: false };
-    const statements: { effect: StatementEffect; text: string }[] = [];
-    const expanded = folded.variants.map(expandHelpers);
-    if (expanded.some((v) => v === null)) return { ok: false, reason: 'a values helper (sql(rows)) sits where no list of columns or values fits', parseError: true };
-    for (const variant of expanded as string[]) {
-      if (variant.split(HOLE).every((part) => part.trim() === '')) return { ok: false, reason: `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``, parseError: false };
-      const text = rewritePlaceholders(fillHoles(variant), placeholders);
-      if (text === null) return { ok: false, reason: 'a raw or identifier placeholder (:raw, ^, :name, ~) splices text into the statement', parseError: true };
-      const parsed = parseSql(text);
-      if (!parsed.ok) {
-        const holes = variant.split(HOLE).length - 1;
-        // A hole where a name goes (ALTER TABLE ${t} …, SELECT … FROM ${t}): whatever the
-        // name, a statement that writes, calls and sets nothing is not a write site.
-        const inert = holes > 0 ? this.inertWithNames(variant, placeholders) : undefined;
-        if (inert) {
-          statements.push(...inert.map((effect) => ({ effect, text })));
-          continue;
-        }
-        return holes > 0
-          ? { ok: false, reason: `the interpolation \`\${${folded.holes[0]}}\` changes the statement's structure (${withoutHoles(parsed.error)}); make it a constant or a bind parameter`, parseError: true }
-          : { ok: false, reason: `the SQL does not parse: ${withoutHoles(parsed.error)}`, parseError: true };
-      }
-      const holes = variant.split(HOLE).length - 1;
-      if (holes > 0 && countHoleParams(parsed.statements) !== holes) {
-        return { ok: false, reason: `the interpolation \`\${${folded.holes[0]}}\` is part of a name, not a value; make it a constant`, parseError: true };
-      }
-      for (const st of parsed.statements) {
-        statements.push({
-          effect: classifyStatement(st, { defaultSchema: this.deps.config.defaultSchema, setterFunctions: this.deps.config.setterFunctions, params }),
-          text: statementText(text, st),
-        });
-      }
-    }
-    const variants = (expanded as string[]).map((v) => rewritePlaceholders(fillHoles(v), placeholders) ?? fillHoles(v));
-    return { ok: true, statements, normalized: variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | '), variants };
-  }
-
-  /** Constant bind values (`['app.current_org_id', orgId, true]` → ['app.current_org_id', null, 'true']). */
-  private constantValues(values: ts.Expression | undefined): (string | null)[] {
-    if (!values) return [];
-    const origin = this.deps.origins.expr(values);
-    const arr = origin.kind === 'expr' ? skipOuter(origin.expr) : undefined;
-    if (!arr || !ts.isArrayLiteralExpression(arr)) return [];
-    return arr.elements.map((el) => {
-      const v = skipOuter(el as ts.Expression);
-      if (v.kind === ts.SyntaxKind.TrueKeyword) return 'true';
-      if (v.kind === ts.SyntaxKind.FalseKeyword) return 'false';
-      const folded = ts.isSpreadElement(el) ? null : this.deps.folder.constant(el);
-      return folded && folded.ok && folded.variants.length === 1 ? folded.variants[0]! : null;
-    });
-  }
-
   private finding(ruleId: string, node: ts.Node, messageId: string, data: Record<string, string>, key: string): void {
     const f: RawFinding = { ruleId, node, messageId, data, key };
     this.facts.findings.push(f);
   }
 }
 
-/**
- * Holes that landed where a value goes: a bind parameter, or inside a string constant
- * (`'${id}'`). A hole glued into a name (`audit_${suffix}`) is neither, and must not be
- * mistaken for a table called `audit_$901`.
- */
 /** A connection provenance gave up on: not traced to anything, or to a package rls-guard cannot read. */
 /** A connection whose library is known: its query calls run SQL, whatever the text. */
 function isTrusted(handle: Handle, own: DbAdapter | undefined): boolean {
@@ -858,43 +754,11 @@ function isUntraced(handle: Handle): boolean {
   return handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
 }
 
-function countHoleParams(statements: ParsedStatement[]): number {
-  let n = 0;
-  for (const st of statements) {
-    visitPg(st.stmt, (key, node) => {
-      if (key === 'ParamRef' && typeof node.number === 'number' && node.number > 900) n++;
-      if (key === 'sval' && typeof node.sval === 'string') n += (node.sval.match(/\$9\d\d/g) ?? []).length;
-    });
-  }
-  return n;
-}
-
-function statementText(text: string, st: ParsedStatement): string {
-  return Buffer.from(text).subarray(st.location, st.length === undefined ? undefined : st.location + st.length).toString().trim();
-}
-
 export function isInlineCallback(fn: ts.Node): boolean {
   if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return false;
   let parent = fn.parent;
   while (parent && (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent))) parent = parent.parent;
   return !!parent && (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && (parent.arguments ?? []).some((a) => skipOuter(a) === fn);
-}
-
-export function connectionKey(handle: Handle): ts.Node | undefined {
-  return handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || handle.kind === 'param' ? handle.key : undefined;
-}
-
-function rewritePlaceholders(text: string, style: DbAdapter['placeholders']): string | null {
-  if (style === 'question') return questionPlaceholdersToDollar(text);
-  if (style === 'pg-promise') return pgPromisePlaceholdersToDollar(text);
-  return text;
-}
-
-export function freshState(handle: Handle): ConnState {
-  if (handle.kind === 'param') return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null };
-  if (handle.kind === 'scoped') return { tx: true, ctx: { via: handle.via, at: handle.helperCall, local: true }, session: null, ineffective: null };
-  if (handle.kind === 'executor' && handle.transaction) return { tx: true, ctx: null, session: null, ineffective: null };
-  return { tx: false, ctx: null, session: null, ineffective: null };
 }
 
 /** Where a function name is used as a value rather than called or declared. */
@@ -929,62 +793,6 @@ function contains(outer: ts.Node, inner: ts.Node): boolean {
   return inner.pos >= outer.pos && inner.end <= outer.end && inner.getSourceFile() === outer.getSourceFile();
 }
 
-function copy(state: State): State {
-  return state === null ? null : new Map(state);
-}
-
-/**
- * `untouched`: the state a connection starts in on a path that never used it (a transaction
- * callback's connection is in its transaction there, a savepoint's too), as stateOf gave it.
- */
-/**
- * The role both paths leave in force: the same one, else the one under the policies (fail
- * closed: a path without SET ROLE to a bypassing role, or with SET ROLE to a policed one, is
- * the worse), or none.
- */
-function joinRole(x: ConnState['role'], y: ConnState['role'], bypass: ReadonlySet<string> | undefined): ConnState['role'] {
-  if (x === y || (x && y && x.name === y.name && x.local === y.local)) return x ?? null;
-  const policed = [x, y].find((r) => r && !bypass?.has(r.name));
-  if (policed) return policed;
-  return null;
-}
-
-function join(a: State, b: State, untouched?: ReadonlyMap<ts.Node, ConnState>, bypass?: ReadonlySet<string>): State {
-  if (a === null) return b;
-  if (b === null) return a;
-  const out = new Map<ts.Node, ConnState>();
-  for (const key of new Set([...a.keys(), ...b.keys()])) {
-    const start = untouched?.get(key);
-    const x = a.get(key) ?? (start && { ...start });
-    const y = b.get(key) ?? (start && { ...start });
-    if (!x || !y) {
-      // Known on one path only: the other path left it untouched (fresh). Keep only what both guarantee.
-      const only = (x ?? y)!;
-      out.set(key, { tx: only.tx === 'inherited' ? 'inherited' : false, ctx: only.ctx === 'inherited' ? 'inherited' : null, session: null, ineffective: only.ineffective, role: joinRole(only.role, null, bypass) });
-      continue;
-    }
-    out.set(key, {
-      tx: x.tx === y.tx ? x.tx : false,
-      ctx: sameContext(x.ctx, y.ctx),
-      session: x.session === y.session ? x.session : null,
-      ineffective: x.ineffective ?? y.ineffective,
-      role: joinRole(x.role, y.role, bypass),
-      ...(x.released ?? y.released ? { released: x.released ?? y.released } : {}),
-    });
-  }
-  return out;
-}
-
-/**
- * Both paths set the org context (`if (loc) set_config(a…, b…) else set_config(a…)`): it is in
- * force after they meet, whichever statement set it; the evidence names the first path's.
- */
-function sameContext(x: ConnState['ctx'], y: ConnState['ctx']): ConnState['ctx'] {
-  if (x === y) return x;
-  if (x && y && x !== 'inherited' && y !== 'inherited' && x.local === y.local && x.setting !== undefined && x.setting === y.setting) return x;
-  return null;
-}
-
 function unique<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
@@ -1010,8 +818,3 @@ export function describe(handle: Handle): string {
   }
 }
 
-
-/** A parser message names the placeholder a hole became (`"$901"`); the user wrote an interpolation. */
-function withoutHoles(error: string): string {
-  return error.replace(/"\$9\d\d"/g, 'an interpolated value');
-}

@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import type { CallbackUse, CallEdge, ConnState, ContextEvidence, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
-import { connectionKey, freshState, isInlineCallback, rank } from './flow.js';
+import { isInlineCallback, rank } from './flow.js';
+import { connectionKey, freshState } from './connection-state.js';
 import { fieldText } from '../code/carried.js';
 import { narrowingAt, reaches } from './providers/guards.js';
 import type { AmbientHandle } from './ambient/providers.js';
