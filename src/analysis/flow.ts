@@ -14,6 +14,7 @@ import { isFunctionLike, skipOuter } from '../code/scope.js';
 import { setterVia } from './providers/setters.js';
 import type { SqlTextFolder } from '../code/sql-text.js';
 import { judge } from './verdict.js';
+import { scopeHelper } from './config-match.js';
 import { connectionKey, copy, freshState, join, type State } from './connection-state.js';
 import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
@@ -623,7 +624,7 @@ class FlowWalker {
 
   private helperCall(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
     if (this.deps.handles.ambient.enters(call)) (this.facts.storeEntries ??= new Map()).set(call, new Map(state));
-    const helper = this.deps.handles.scopeHelper(call);
+    const helper = scopeHelper(this.deps.config, call);
     if (helper) {
       const index = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
       const arg = call.arguments[index];
@@ -724,7 +725,7 @@ class FlowWalker {
   private noteEscape(id: ts.Identifier): void {
     const parent = id.parent;
     if (!parent || !isValuePosition(id, parent)) return;
-    if (ts.isCallExpression(parent) && this.deps.handles.scopeHelper(parent)) return;
+    if (ts.isCallExpression(parent) && scopeHelper(this.deps.config, parent)) return;
     // A plugin registered with the framework: the registration is its call (an edge).
     if (ts.isCallExpression(parent) && parent.arguments[0] === id && (pluginRegistration(parent, this.deps.origins) || isPluginWrapper(parent, this.deps.origins))) return;
     this.functionNames ??= functionishNames(this.facts.sf);
