@@ -1,10 +1,9 @@
 import ts from 'typescript';
 import { adapterForModule, adapters, type BuilderContext, type BuilderWrite, type DbAdapter } from '../adapters/index.js';
 import { normalizeQualifiedName } from '../schema/names.js';
-import type { Operation } from '../report/types.js';
 import type { StatementEffect } from '../sql/classify.js';
 import type { AnalysisConfig } from './config.js';
-import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
+import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawSite, RawWrite } from './facts.js';
 import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
@@ -13,7 +12,8 @@ import { type OriginResolver, shortText } from '../code/origins.js';
 import { isFunctionLike, skipOuter } from '../code/scope.js';
 import { setterVia } from './providers/setters.js';
 import type { SqlTextFolder } from '../code/sql-text.js';
-import { judge } from './verdict.js';
+import { contextSetFinding, localOutsideTransaction, type Report } from './context-findings.js';
+import { draftSite, gaveUpSite, siteVerdict, unique, unresolvedSqlSite } from './write-sites.js';
 import { scopeHelper } from './config-match.js';
 import { connectionKey, copy, freshState, join, type State } from './connection-state.js';
 import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
@@ -62,6 +62,9 @@ class FlowWalker {
   private root: ts.FunctionLikeDeclaration | undefined;
   /** Each connection's state before the current root first used it (per root: captured-ness depends on it). */
   private readonly untouched = new Map<ts.Node, ConnState>();
+  private readonly report: Report = (ruleId, node, messageId, data, key) => {
+    this.facts.findings.push({ ruleId, node, messageId, data, key });
+  };
 
   constructor(
     private readonly deps: FlowDeps,
@@ -78,7 +81,7 @@ class FlowWalker {
       const stopped = withinBudget(facts, budget, node, body);
       if (stopped) {
         this.redirect = undefined; // an interrupted prisma.$transaction([…]) did not restore it
-        this.facts.sites.push(this.gaveUp(node, stopped));
+        this.facts.sites.push(gaveUpSite(node, stopped));
         this.facts.gaveUp.push({ node, reason: stopped });
       }
     };
@@ -94,16 +97,7 @@ class FlowWalker {
       });
       this.root = undefined;
     }
-    for (const { site, writes } of this.drafts) site.verdict = this.verdict(site, writes);
-  }
-
-  /** The site standing for the writes of a function the analysis could not finish (fail closed). */
-  private gaveUp(node: ts.Node, reason: string): RawSite {
-    const handle: Handle = { kind: 'unknown', reason };
-    return {
-      call: node as QueryNode, api: 'other', handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {}, truncated: [],
-      verdict: { coverage: 'unresolved', via: null, evidence: `${reason}: its writes cannot all be found or judged` },
-    };
+    for (const { site, writes } of this.drafts) site.verdict = siteVerdict(this.deps, site, writes);
   }
 
   // ---- statements: a small abstract interpreter over the control-flow structure ----
@@ -358,7 +352,7 @@ class FlowWalker {
       const template = ts.isCallExpression(call) && readsParam ? ownerOf(call) : undefined;
       const untraced = !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
       const reason = `${instance ? `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}` : sql.reason}${untraced}`;
-      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, api, reason, instance ? 'the write' : undefined), ...(template ? { template } : {}) });
+      this.facts.sites.push({ ...unresolvedSqlSite(call, handle, api, reason, instance ? 'the write' : undefined), ...(template ? { template } : {}) });
     } else this.execute(call, handle, api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
     if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
     return true;
@@ -417,7 +411,7 @@ class FlowWalker {
     if ('unresolved' in w.table) {
       // Name every missing piece: the table, and the connection when it is untraced too.
       const reason = isUntraced(handle) && 'reason' in handle ? `${w.table.unresolved}; nor can the connection that runs it be traced: ${handle.reason}` : w.table.unresolved;
-      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, reason, 'the write'), operation: w.operation });
+      this.facts.sites.push({ ...unresolvedSqlSite(call, handle, adapter.api, reason, 'the write'), operation: w.operation });
       return;
     }
     const effect: StatementEffect = { writes: [{ operation: w.operation, table: w.table.name }], calls: [], contextSets: [], contextResets: [], transaction: null, kind: 'builder' };
@@ -489,7 +483,7 @@ class FlowWalker {
         if (!this.deps.config.contextSettings.has(set.setting)) continue;
         const ev: ContextEvidence = { via: set.via, at: call, local: set.local === true, setting: set.setting };
         // A setter's session-wide set is reported in its body; only a pool it is handed is news here.
-        if (!bySetter || (handle.kind === 'executor' && handle.exec === 'pool')) this.contextSet(call, handle, set.local, ev, implicit);
+        if (!bySetter || (handle.kind === 'executor' && handle.exec === 'pool')) contextSetFinding(this.deps, this.report, call, handle, set.local, ev, implicit);
         if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) continue;
         if (set.local === true) {
           if (conn.tx === true || conn.tx === 'inherited' || implicit) {
@@ -498,7 +492,7 @@ class FlowWalker {
             for (const w of pendingWrites) w.state.setLater ??= ev;
           } else {
             conn.ineffective = ev;
-            if (conn.tx === false && handle.kind === 'executor') this.localOutsideTransaction(call, handle, ev);
+            if (conn.tx === false && handle.kind === 'executor') localOutsideTransaction(this.report, call, handle, ev);
           }
         } else {
           conn.session = ev;
@@ -528,13 +522,13 @@ class FlowWalker {
     for (const d of unique(definer)) {
       const at = this.deps.config.unpinnedDefiners.get(d);
       if (at) {
-        this.finding('no-unpinned-definer', call, 'unpinned', { fn: d, at: `${at.file}:${at.line}` }, `unpinned:${d}`);
+        this.report('no-unpinned-definer', call, 'unpinned', { fn: d, at: `${at.file}:${at.line}` }, `unpinned:${d}`);
       }
     }
     // A definer function whose body only reads makes the call a read, not a write site.
     const writingDefiners = unique(definer).filter((d) => !this.deps.config.readOnlyDefiners.has(d));
     if (writes.length === 0 && writingDefiners.length === 0) return; // a read or a context change: not a write site
-    const site = this.site(call, handle, api, writes, writingDefiners, normalized, variants);
+    const site = draftSite(this.deps.config, call, handle, api, writes, writingDefiners, normalized, variants);
     this.facts.sites.push(site);
     this.drafts.push({ site, writes });
   }
@@ -550,74 +544,6 @@ class FlowWalker {
     // Where another path never touched this connection, it is still in this state (join).
     if (!this.untouched.has(key)) this.untouched.set(key, start);
     return { ...start };
-  }
-
-  private contextSet(call: QueryNode, handle: Handle, local: boolean | null, ev: ContextEvidence, implicit: boolean): void {
-    // A per-tenant pool's connect hook sets the context session-wide on purpose.
-    for (let n: ts.Node | undefined = call.parent; n; n = n.parent) if (isFunctionLike(n) && this.deps.handles.isTenantHook(n)) return;
-    const setting = [...this.deps.config.contextSettings][0] ?? 'app.current_org_id';
-    const desc = `${ev.via === 'set_config' ? `set_config('${setting}', …, ${local === true ? 'true' : local === false ? 'false' : '?'})` : ev.via}`;
-    if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) {
-      // A local set on a pool ends with its statement; a session one stays for the next borrower.
-      const messageId = local === true ? 'onPoolOneStatement' : 'onPool';
-      this.finding('no-pool-scoped-context', call, messageId, { pool: handle.label, set: desc }, `pool:${desc}`);
-      return;
-    }
-    if (local !== true && !(handle.kind === 'executor' && handle.exec === 'client')) {
-      const data = { set: desc, connection: describe(handle) };
-      this.finding('no-pool-scoped-context', call, 'sessionWide', data, `session:${desc}`);
-    }
-  }
-
-  /**
-   * A transaction-local setting with no transaction open: Postgres warns for SET LOCAL ("can
-   * only be used in transaction blocks") and ignores it; set_config(…, true) lasts only for
-   * its own statement. Either way the writes after it are not covered.
-   */
-  private localOutsideTransaction(call: QueryNode, handle: Handle, ev: ContextEvidence): void {
-    const spelled: Record<string, string> = {
-      'SET LOCAL': `SET LOCAL ${ev.setting}`,
-      set_config: `set_config('${ev.setting}', …, true)`,
-    };
-    const what = spelled[ev.via] ?? `${ev.via} (transaction-local)`;
-    // SET LOCAL outside a transaction is ignored (with a warning); set_config(…, true) lasts one statement.
-    const messageId = ev.via === 'SET LOCAL' ? 'setLocalOutsideTransaction' : 'autocommitSetting';
-    const data = { set: what, connection: describe(handle) };
-    this.finding('no-pool-scoped-context', call, messageId, data, `outside-tx:${what}`);
-  }
-
-  private site(call: QueryNode, handle: Handle, api: string, writes: RawWrite[], definer: string[], sql: string, sqlVariants: string[]): RawSite {
-    const tables = unique(writes.map((w) => w.table));
-    const gated = tables.filter((t) => this.deps.config.gatedTables.has(t));
-    const operation: Operation = writes.find((w) => !w.through)?.operation ?? 'call';
-    const verdict: RawSite['verdict'] = { coverage: 'unresolved', via: null, evidence: 'not yet judged' };
-    const through: Record<string, string> = {};
-    for (const w of writes) if (w.through && !writes.some((d) => !d.through && d.table === w.table)) through[w.table] ??= w.through;
-    const truncated = unique(writes.filter((w) => w.operation === 'truncate' && gated.includes(w.table)).map((w) => w.table));
-    return { call, api, handle, operation, tables, gatedTables: gated, definerCalls: definer, sql, sqlVariants, verdict, through, truncated };
-  }
-
-  private verdict(site: RawSite, writes: RawWrite[]): RawSite['verdict'] {
-    const { handle, tables, definerCalls: definer } = site;
-    const gatedWrites = writes.filter((w) => this.deps.config.gatedTables.has(w.table));
-    let verdict: RawSite['verdict'];
-    if (gatedWrites.length === 0) {
-      verdict = definer.length > 0 && writes.length === 0
-        ? { coverage: 'security-definer', via: definer[0]!, evidence: `calls SECURITY DEFINER function ${definer[0]}, which runs with its owner's rights` }
-        : { coverage: 'not-gated', via: null, evidence: tables.length ? `${tables.join(', ')} ${tables.length > 1 ? 'have' : 'has'} no row-level security` : 'no table written' };
-    } else {
-      // Every gated write must be covered; the site takes the worst verdict among them.
-      const verdicts = gatedWrites.map((w) => judge(handle, w.state, this.deps.root, w.table, this.deps.config.tableSettings.get(w.table), this.deps.config.bypassRoles));
-      verdict = verdicts.reduce((worst, v) => (rank(v) < rank(worst) ? v : worst));
-    }
-    return verdict;
-  }
-
-  private unresolvedSqlSite(call: QueryNode, handle: Handle, api: string, reason: string, what = 'the SQL text'): RawSite {
-    return {
-      call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {}, truncated: [],
-      verdict: { coverage: 'unresolved', via: null, evidence: `${what} cannot be resolved statically: ${reason}` },
-    };
   }
 
   // ---- calls of functions in the codebase: the edges that carry connections into helpers ----
@@ -739,10 +665,6 @@ class FlowWalker {
     }
   }
 
-  private finding(ruleId: string, node: ts.Node, messageId: string, data: Record<string, string>, key: string): void {
-    const f: RawFinding = { ruleId, node, messageId, data, key };
-    this.facts.findings.push(f);
-  }
 }
 
 /** A connection provenance gave up on: not traced to anything, or to a package rls-guard cannot read. */
@@ -792,30 +714,5 @@ function functionishNames(sf: ts.SourceFile): Set<string> {
 
 function contains(outer: ts.Node, inner: ts.Node): boolean {
   return inner.pos >= outer.pos && inner.end <= outer.end && inner.getSourceFile() === outer.getSourceFile();
-}
-
-function unique<T>(xs: T[]): T[] {
-  return [...new Set(xs)];
-}
-
-const RANK: Record<string, number> = { unscoped: 0, unresolved: 1, 'not-gated': 5, 'org-scope': 4, 'security-definer': 4, 'admin-pool': 4 };
-
-export function rank(v: RawSite['verdict']): number {
-  if ('pending' in v) return 2;
-  return RANK[v.coverage] ?? 3;
-}
-
-export function describe(handle: Handle): string {
-  switch (handle.kind) {
-    case 'executor':
-    case 'scoped':
-    case 'admin':
-    case 'param':
-      return handle.label;
-    case 'unknown':
-      return `an untraceable connection (${handle.reason})`;
-    default:
-      return 'a value that is not a known database connection';
-  }
 }
 

@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import type { CallbackUse, CallEdge, ConnState, ContextEvidence, FileFacts, LocalVerdict, Pending, RawSite, Verdict } from './facts.js';
-import { isInlineCallback, rank } from './flow.js';
+import { isInlineCallback } from './flow.js';
+import { rank } from './write-sites.js';
 import { connectionKey, freshState } from './connection-state.js';
 import { fieldText } from '../code/carried.js';
 import { narrowingAt, reaches } from './providers/guards.js';

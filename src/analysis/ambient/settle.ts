@@ -3,7 +3,7 @@ import ts from 'typescript';
 import type { AnalysisConfig } from '../config.js';
 import { matchesSpec } from '../config.js';
 import type { ConnState, FileFacts, LocalVerdict, Verdict } from '../facts.js';
-import { rank } from '../flow.js';
+import { rank } from '../write-sites.js';
 import { connectionKey, freshState } from '../connection-state.js';
 import { type Handle, type HandleResolver, where } from '../handles.js';
 import type { OriginResolver } from '../../code/origins.js';
