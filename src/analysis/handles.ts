@@ -5,12 +5,12 @@ import { type AnalysisConfig, matchesSpec, type ResolvedAdminProvider, type Reso
 import { functionName, type Origin, type OriginResolver, shortText } from '../code/origins.js';
 import { type Binding, isFunctionLike, lookup, skipOuter } from '../code/scope.js';
 import type { TypeEvidence } from './type-evidence.js';
-import { fillHoles, SqlTextFolder } from '../code/sql-text.js';
+import { SqlTextFolder } from '../code/sql-text.js';
 import type { Facts, FactKind } from '../code/fixpoint.js';
 import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
-import { classifyStatement } from '../sql/classify.js';
+import type { StatementEffect } from '../sql/classify.js';
 import { type AmbientHandle, AmbientProviders, transactionOnAmbient } from './ambient/providers.js';
-import { parseSql, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar } from '../sql/parser.js';
+import { type SqlDeps, statementEffects } from './sql-resolution.js';
 import { callbackConnection, forwardingFact, type ForwardingFact, passedTo } from './providers/transactions.js';
 import { selectedBy } from './providers/conditional.js';
 import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
@@ -50,7 +50,7 @@ export function where(node: ts.Node, root: string): string {
 
 export class HandleResolver {
   private readonly memo = new Map<ts.Node, Handle>();
-  private folder: SqlTextFolder | undefined;
+  private readonly sqlDeps: SqlDeps;
   private readonly tenants = new Map<ts.NewExpression, { via: string; at: ts.Node } | undefined>();
 
   // Each fact once per node, cycles settled by the engine (see fixpoint.ts).
@@ -80,11 +80,12 @@ export class HandleResolver {
     readonly facts: Facts = origins.facts,
   ) {
     this.returnsKind = returnsFact((e) => this.trace(e));
+    this.sqlDeps = { origins, config, folder: new SqlTextFolder(origins) };
     this.typeReader = { origins, returned: (fn) => this.returned(fn), trace: (e) => this.trace(e) };
     this.tenantDeps = {
       root,
       config,
-      folder: () => (this.folder ??= new SqlTextFolder(origins)),
+      folder: this.sqlDeps.folder,
       effects: (sql) => this.effects(sql),
     };
     this.ambient = new AmbientProviders(origins, root, where);
@@ -298,15 +299,9 @@ export class HandleResolver {
     return first;
   }
 
-  private effects(sqlNode: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): ReturnType<typeof classifyStatement>[] {
-    if (!sqlNode) return [];
-    const folded = (this.folder ??= new SqlTextFolder(this.origins)).sql(sqlNode);
-    if (!folded.ok || folded.variants.length !== 1) return [];
-    const filled = fillHoles(folded.variants[0]!);
-    const text = placeholders === 'question' ? questionPlaceholdersToDollar(filled) : placeholders === 'pg-promise' ? pgPromisePlaceholdersToDollar(filled) : filled;
-    if (text === null) return [];
-    const parsed = parseSql(text);
-    return parsed.ok ? parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.config.defaultSchema, setterFunctions: this.config.setterFunctions })) : [];
+  /** What a query in a helper's body runs: through the same resolution as the flow's query calls. */
+  private effects(sqlNode: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): StatementEffect[] {
+    return statementEffects(this.sqlDeps, sqlNode, placeholders);
   }
 
   private param(binding: ParamBinding, pathKeys: (string | number)[], at?: ts.Expression): Handle {

@@ -134,6 +134,21 @@ export function resolveSql(
   return { ok: true, statements, normalized: variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | '), variants };
 }
 
+/**
+ * The effects of the one text a SQL argument folds to, for what reads a helper's body (setters,
+ * connect hooks, factories that scope what they return): none when the text has variants or
+ * does not resolve, so what they look for is not taken as shown.
+ */
+export function statementEffects(
+  deps: SqlDeps,
+  sql: ts.Expression | undefined,
+  placeholders?: DbAdapter['placeholders'],
+): StatementEffect[] {
+  if (!sql) return [];
+  const resolved = resolveSql(deps, sql, undefined, placeholders);
+  return resolved.ok && resolved.variants.length === 1 ? resolved.statements.map((st) => st.effect) : [];
+}
+
 /** Constant bind values (`['app.current_org_id', orgId, true]` → ['app.current_org_id', null, 'true']). */
 function constantValues(deps: SqlDeps, values: ts.Expression | undefined): (string | null)[] {
   if (!values) return [];

@@ -13,7 +13,7 @@ import { where } from './handles.js';
 export interface TenantDeps {
   root: string;
   config: AnalysisConfig;
-  folder(): SqlTextFolder;
+  folder: SqlTextFolder;
   effects(sql: ts.Expression | undefined): StatementEffect[];
 }
 
@@ -51,7 +51,7 @@ export function tenantOptions(deps: TenantDeps, arg: ts.Expression | undefined):
       if (inner) return inner;
     }
     if (p.name.getText() !== 'options') continue;
-    const folded = deps.folder().sql(p.initializer);
+    const folded = deps.folder.sql(p.initializer);
     if (!folded.ok) continue;
     const settings = folded.variants.map((v) => optionSetting(v, deps.config.contextSettings));
     const setting = settings.find((x) => x !== undefined);
