@@ -3,7 +3,7 @@ import { adapterForModule, adapters, type BuilderContext, type BuilderWrite, typ
 import { normalizeQualifiedName } from '../schema/names.js';
 import type { StatementEffect } from '../sql/classify.js';
 import type { AnalysisConfig } from './config.js';
-import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawSite, RawWrite } from './facts.js';
+import type { ConnState, ContextEvidence, FileFacts, QueryNode, RawSite, RawWrite } from './facts.js';
 import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
@@ -14,12 +14,11 @@ import { setterVia } from './providers/setters.js';
 import type { SqlTextFolder } from '../code/sql-text.js';
 import { contextSetFinding, localOutsideTransaction, type Report } from './context-findings.js';
 import { draftSite, gaveUpSite, siteVerdict, unique, unresolvedSqlSite } from './write-sites.js';
-import { scopeHelper } from './config-match.js';
+import { CallEdges, type EdgeWalker } from './call-edges.js';
 import { connectionKey, copy, freshState, join, type State } from './connection-state.js';
 import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
 import { ambientAdapter } from './ambient/providers.js';
-import { isPluginWrapper, pluginRegistration } from '../code/carried.js';
 import { bindingsOf, builderCall, builderLabel, ownerOf, readsParameter, templateKind, throughBindings } from './table-builders.js';
 
 // Walks each function in evaluation order, tracking per connection whether a transaction is
@@ -51,7 +50,7 @@ export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
   return facts;
 }
 
-class FlowWalker {
+class FlowWalker implements EdgeWalker {
   /** Writes made so far in each connection's open transaction, to say "the context was set only later". */
   private readonly txWrites = new Map<ts.Node, RawWrite[]>();
   private readonly drafts: { site: RawSite; writes: RawWrite[] }[] = [];
@@ -59,17 +58,22 @@ class FlowWalker {
   /** Inside prisma.$transaction([…]): queries on the client run on the transaction instead. */
   private redirect: { from: ts.Node; to: Handle } | undefined;
   /** The function being interpreted (inline callbacks belong to it); undefined at module level. */
-  private root: ts.FunctionLikeDeclaration | undefined;
+  root: ts.FunctionLikeDeclaration | undefined;
   /** Each connection's state before the current root first used it (per root: captured-ness depends on it). */
   private readonly untouched = new Map<ts.Node, ConnState>();
   private readonly report: Report = (ruleId, node, messageId, data, key) => {
     this.facts.findings.push({ ruleId, node, messageId, data, key });
   };
 
+  /** Calls of the codebase's functions: the edges that carry connections into them. */
+  private readonly edges: CallEdges;
+
   constructor(
     private readonly deps: FlowDeps,
     private readonly facts: FileFacts,
-  ) {}
+  ) {
+    this.edges = new CallEdges(deps, facts, this);
+  }
 
   run(): void {
     const sf = this.facts.sf;
@@ -222,8 +226,8 @@ class FlowWalker {
       ts.forEachChild(node, visit);
       if (ts.isCallExpression(node)) this.call(node, s);
       else if (ts.isTaggedTemplateExpression(node)) this.tagged(node, s);
-      else if (ts.isNewExpression(node)) this.construct(node, s);
-      else if (ts.isIdentifier(node)) this.noteEscape(node);
+      else if (ts.isNewExpression(node)) this.edges.construct(node, s);
+      else if (ts.isIdentifier(node)) this.edges.noteEscape(node);
     };
     visit(expr);
     return s;
@@ -250,7 +254,7 @@ class FlowWalker {
       if (this.builder(call, state)) return;
     }
     this.builderInstances(call, state);
-    this.helperCall(call, state);
+    this.edges.helperCall(call, state);
   }
 
   /** queryRunner.startTransaction() and friends: BEGIN, COMMIT and ROLLBACK as method calls. */
@@ -534,7 +538,7 @@ class FlowWalker {
   }
 
   /** A connection's state here; one made outside this function is the caller's (captured). */
-  private stateOf(state: Map<ts.Node, ConnState>, key: ts.Node, handle: Handle): ConnState {
+  stateOf(state: Map<ts.Node, ConnState>, key: ts.Node, handle: Handle): ConnState {
     const existing = state.get(key);
     if (existing) return { ...existing };
     const start: ConnState =
@@ -544,55 +548,6 @@ class FlowWalker {
     // Where another path never touched this connection, it is still in this state (join).
     if (!this.untouched.has(key)) this.untouched.set(key, start);
     return { ...start };
-  }
-
-  // ---- calls of functions in the codebase: the edges that carry connections into helpers ----
-
-  private helperCall(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
-    if (this.deps.handles.ambient.enters(call)) (this.facts.storeEntries ??= new Map()).set(call, new Map(state));
-    const helper = scopeHelper(this.deps.config, call);
-    if (helper) {
-      const index = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
-      const arg = call.arguments[index];
-      if (arg && !isFunctionLike(skipOuter(arg))) {
-        const target = this.deps.origins.expr(arg);
-        if (target.kind === 'function') {
-          // A function passed by name as the helper's callback is called with the scoped executor.
-          const args: CallEdge['args'] = [];
-          const scoped: Handle = { kind: 'scoped', via: helper.name, key: call, label: `the executor ${helper.name} hands its callback`, helperCall: call };
-          args[helper.executorParam] = { handle: scoped, state: freshState(scoped) };
-          this.facts.edges.push({ call, callee: target.decl, args, states: new Map(state), root: this.root });
-        } else if (target.kind === 'param' && target.path.length === 0) {
-          // This function hands its own callback parameter to a scope helper: it is one too.
-          this.facts.callbackUses.push({ kind: 'forward-helper', fn: target.binding.fn as ts.FunctionLikeDeclaration, paramIndex: target.binding.index, call, helper: helper.name });
-        }
-      }
-      return;
-    }
-    const plugin = pluginRegistration(call, this.deps.origins);
-    if (plugin) {
-      // app.register(routes, { pgPool }): the framework calls routes(instance, { pgPool }).
-      this.facts.edges.push({ call, callee: plugin.plugin, args: [], argExprs: plugin.args, states: new Map(state), root: this.root });
-      return;
-    }
-    const target = this.deps.origins.expr(call.expression);
-    if (target.kind === 'param' && target.path.length === 0) {
-      // Calling a parameter: what this function hands its callback.
-      this.facts.callbackUses.push({ kind: 'invoke', fn: target.binding.fn as ts.FunctionLikeDeclaration, paramIndex: target.binding.index, call, args: this.connectionArgs(call.arguments, state) });
-      return;
-    }
-    if (target.kind !== 'function') {
-      this.applySetters(call, undefined, state);
-      return;
-    }
-    call.arguments.forEach((a, argIndex) => {
-      const passed = this.deps.origins.expr(a);
-      if (passed.kind === 'param' && passed.path.length === 0) {
-        this.facts.callbackUses.push({ kind: 'forward', fn: passed.binding.fn as ts.FunctionLikeDeclaration, paramIndex: passed.binding.index, call, to: target.decl, argIndex });
-      }
-    });
-    this.facts.edges.push({ call, callee: target.decl, args: this.connectionArgs(call.arguments, state), states: new Map(state), root: this.root });
-    this.applySetters(call, target.decl, state);
   }
 
   /**
@@ -614,7 +569,7 @@ class FlowWalker {
   private templates: ReturnType<typeof templateKind> | undefined;
 
   /** A setter of the codebase (`await applyTenant(tx, orgId)`): its sets apply to the connection this call passes. */
-  private applySetters(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined, state: Map<ts.Node, ConnState>): void {
+  applySetters(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined, state: Map<ts.Node, ConnState>): void {
     for (const set of this.deps.handles.settersAt(call, fn)) {
       const arg = call.arguments[set.param];
       const handle = arg ? this.deps.handles.of(arg) : undefined;
@@ -622,46 +577,6 @@ class FlowWalker {
       const via = setterVia(call, fn, set, where(set.at, this.deps.root));
       const effect: StatementEffect = { writes: [], calls: [], contextSets: [{ setting: set.setting, local: set.local, via }], contextResets: [], transaction: null, kind: 'setter' };
       this.execute(call, handle, 'other', [effect], '', [], state, true);
-    }
-  }
-
-  /** `new Repository(pool)`: the constructor is called with these connections. */
-  private construct(call: ts.NewExpression, state: State): void {
-    if (state === null || !call.arguments?.length) return;
-    const target = this.deps.origins.expr(call.expression);
-    if (target.kind !== 'class') return;
-    const ctor = target.decl.members.find((m): m is ts.ConstructorDeclaration => ts.isConstructorDeclaration(m) && !!m.body);
-    if (!ctor) return;
-    this.facts.edges.push({ call, callee: ctor, args: this.connectionArgs(call.arguments, state), states: new Map(state), root: this.root });
-  }
-
-  private connectionArgs(args: readonly ts.Expression[], state: Map<ts.Node, ConnState>): CallEdge['args'] {
-    return args.map((a) => {
-      const h = this.deps.handles.of(a);
-      if (h.kind === 'not-db' || h.kind === 'library') return null;
-      const key = connectionKey(h);
-      return { handle: h, state: key ? this.stateOf(state, key, h) : freshState(h) };
-    });
-  }
-
-  /** Names that may refer to a function (declared or imported here): only these can escape. */
-  private functionNames: Set<string> | undefined;
-
-  /** A function passed or stored as a value: its callers cannot all be seen. */
-  private noteEscape(id: ts.Identifier): void {
-    const parent = id.parent;
-    if (!parent || !isValuePosition(id, parent)) return;
-    if (ts.isCallExpression(parent) && scopeHelper(this.deps.config, parent)) return;
-    // A plugin registered with the framework: the registration is its call (an edge).
-    if (ts.isCallExpression(parent) && parent.arguments[0] === id && (pluginRegistration(parent, this.deps.origins) || isPluginWrapper(parent, this.deps.origins))) return;
-    this.functionNames ??= functionishNames(this.facts.sf);
-    if (!this.functionNames.has(id.text)) return;
-    const origin = this.deps.origins.identifier(id);
-    if (origin.kind === 'function') {
-      this.facts.escapedFunctions.add(origin.decl);
-      const at = (this.facts.escapes ??= new Map()).get(origin.decl);
-      if (at) at.push(id);
-      else this.facts.escapes.set(origin.decl, [id]);
     }
   }
 
@@ -682,34 +597,6 @@ export function isInlineCallback(fn: ts.Node): boolean {
   let parent = fn.parent;
   while (parent && (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent))) parent = parent.parent;
   return !!parent && (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && (parent.arguments ?? []).some((a) => skipOuter(a) === fn);
-}
-
-/** Where a function name is used as a value rather than called or declared. */
-function isValuePosition(id: ts.Identifier, parent: ts.Node): boolean {
-  if (ts.isCallExpression(parent) || ts.isNewExpression(parent)) return parent.expression !== id;
-  if (ts.isPropertyAssignment(parent)) return parent.initializer === id;
-  if (ts.isVariableDeclaration(parent)) return parent.initializer === id;
-  if (ts.isBinaryExpression(parent)) return parent.right === id;
-  return ts.isShorthandPropertyAssignment(parent) || ts.isArrayLiteralExpression(parent) || ts.isReturnStatement(parent) || ts.isConditionalExpression(parent) || ts.isSpreadElement(parent) || ts.isArrowFunction(parent);
-}
-
-/** Module-level names that may refer to a function: its declarations and its imports. */
-function functionishNames(sf: ts.SourceFile): Set<string> {
-  const names = new Set<string>();
-  for (const st of sf.statements) {
-    if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) names.add(st.name.text);
-    else if (ts.isVariableStatement(st)) {
-      for (const d of st.declarationList.declarations) {
-        const init = d.initializer && skipOuter(d.initializer);
-        if (ts.isIdentifier(d.name) && init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) names.add(d.name.text);
-      }
-    } else if (ts.isImportDeclaration(st) && st.importClause) {
-      const c = st.importClause;
-      if (c.name) names.add(c.name.text);
-      if (c.namedBindings && ts.isNamedImports(c.namedBindings)) for (const el of c.namedBindings.elements) names.add(el.name.text);
-    }
-  }
-  return names;
 }
 
 function contains(outer: ts.Node, inner: ts.Node): boolean {
