@@ -1,11 +1,9 @@
 import ts from 'typescript';
 import { adapterForModule, adapters, type BuilderContext, type BuilderWrite, type DbAdapter } from '../adapters/index.js';
 import { normalizeQualifiedName } from '../schema/names.js';
-import type { Operation } from '../report/types.js';
-import { classifyStatement, type StatementEffect } from '../sql/classify.js';
-import { parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar, visitPg } from '../sql/parser.js';
+import type { StatementEffect } from '../sql/classify.js';
 import type { AnalysisConfig } from './config.js';
-import type { CallEdge, ConnState, ContextEvidence, FileFacts, QueryNode, RawFinding, RawSite, RawWrite } from './facts.js';
+import type { ConnState, ContextEvidence, FileFacts, QueryNode, RawSite, RawWrite } from './facts.js';
 import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
@@ -13,20 +11,21 @@ import { importedLibraries, isInstalledPackage, usesLibrary } from './library-ev
 import { type OriginResolver, shortText } from '../code/origins.js';
 import { isFunctionLike, skipOuter } from '../code/scope.js';
 import { setterVia } from './providers/setters.js';
-import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from '../code/sql-text.js';
-import { judge } from './verdict.js';
+import type { SqlTextFolder } from '../code/sql-text.js';
+import { contextSetFinding, localOutsideTransaction, type Report } from './context-findings.js';
+import { draftSite, gaveUpSite, siteVerdict, unique, unresolvedSqlSite } from './write-sites.js';
+import { CallEdges, type EdgeWalker } from './call-edges.js';
+import { connectionKey, copy, freshState, join, type State } from './connection-state.js';
+import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
 import { ambientAdapter } from './ambient/providers.js';
-import { isPluginWrapper, pluginRegistration } from '../code/carried.js';
 import { bindingsOf, builderCall, builderLabel, ownerOf, readsParameter, templateKind, throughBindings } from './table-builders.js';
 
 // Walks each function in evaluation order, tracking per connection whether a transaction is
 // open and whether the org context is set in it, joining states where branches meet (a
 // context set on only one branch does not cover a write after the branch).
 
-type State = Map<ts.Node, ConnState> | null;
-
-const TRANSACTION_CONTROL = new Set(adapters.flatMap((a) => Object.keys(a.transactionControl ?? {}))); // null: unreachable (after return/throw)
+const TRANSACTION_CONTROL = new Set(adapters.flatMap((a) => Object.keys(a.transactionControl ?? {})));
 
 export interface FlowDeps {
   root: string;
@@ -45,17 +44,13 @@ interface Instance {
   builtBy: string;
 }
 
-type ResolvedSql =
-  | { ok: true; statements: { effect: StatementEffect; text: string }[]; normalized: string; variants: string[] }
-  | { ok: false; reason: string; parseError: boolean };
-
 export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
   const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set(), settingsSet: new Set(), gaveUp: [], instantiations: [] };
   new FlowWalker(deps, facts).run();
   return facts;
 }
 
-class FlowWalker {
+class FlowWalker implements EdgeWalker {
   /** Writes made so far in each connection's open transaction, to say "the context was set only later". */
   private readonly txWrites = new Map<ts.Node, RawWrite[]>();
   private readonly drafts: { site: RawSite; writes: RawWrite[] }[] = [];
@@ -63,14 +58,22 @@ class FlowWalker {
   /** Inside prisma.$transaction([…]): queries on the client run on the transaction instead. */
   private redirect: { from: ts.Node; to: Handle } | undefined;
   /** The function being interpreted (inline callbacks belong to it); undefined at module level. */
-  private root: ts.FunctionLikeDeclaration | undefined;
+  root: ts.FunctionLikeDeclaration | undefined;
   /** Each connection's state before the current root first used it (per root: captured-ness depends on it). */
   private readonly untouched = new Map<ts.Node, ConnState>();
+  private readonly report: Report = (ruleId, node, messageId, data, key) => {
+    this.facts.findings.push({ ruleId, node, messageId, data, key });
+  };
+
+  /** Calls of the codebase's functions: the edges that carry connections into them. */
+  private readonly edges: CallEdges;
 
   constructor(
     private readonly deps: FlowDeps,
     private readonly facts: FileFacts,
-  ) {}
+  ) {
+    this.edges = new CallEdges(deps, facts, this);
+  }
 
   run(): void {
     const sf = this.facts.sf;
@@ -82,7 +85,7 @@ class FlowWalker {
       const stopped = withinBudget(facts, budget, node, body);
       if (stopped) {
         this.redirect = undefined; // an interrupted prisma.$transaction([…]) did not restore it
-        this.facts.sites.push(this.gaveUp(node, stopped));
+        this.facts.sites.push(gaveUpSite(node, stopped));
         this.facts.gaveUp.push({ node, reason: stopped });
       }
     };
@@ -98,16 +101,7 @@ class FlowWalker {
       });
       this.root = undefined;
     }
-    for (const { site, writes } of this.drafts) site.verdict = this.verdict(site, writes);
-  }
-
-  /** The site standing for the writes of a function the analysis could not finish (fail closed). */
-  private gaveUp(node: ts.Node, reason: string): RawSite {
-    const handle: Handle = { kind: 'unknown', reason };
-    return {
-      call: node as QueryNode, api: 'other', handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {}, truncated: [],
-      verdict: { coverage: 'unresolved', via: null, evidence: `${reason}: its writes cannot all be found or judged` },
-    };
+    for (const { site, writes } of this.drafts) site.verdict = siteVerdict(this.deps, site, writes);
   }
 
   // ---- statements: a small abstract interpreter over the control-flow structure ----
@@ -232,8 +226,8 @@ class FlowWalker {
       ts.forEachChild(node, visit);
       if (ts.isCallExpression(node)) this.call(node, s);
       else if (ts.isTaggedTemplateExpression(node)) this.tagged(node, s);
-      else if (ts.isNewExpression(node)) this.construct(node, s);
-      else if (ts.isIdentifier(node)) this.noteEscape(node);
+      else if (ts.isNewExpression(node)) this.edges.construct(node, s);
+      else if (ts.isIdentifier(node)) this.edges.noteEscape(node);
     };
     visit(expr);
     return s;
@@ -260,7 +254,7 @@ class FlowWalker {
       if (this.builder(call, state)) return;
     }
     this.builderInstances(call, state);
-    this.helperCall(call, state);
+    this.edges.helperCall(call, state);
   }
 
   /** queryRunner.startTransaction() and friends: BEGIN, COMMIT and ROLLBACK as method calls. */
@@ -344,13 +338,13 @@ class FlowWalker {
     const trusted = isTrusted(handle, own) || (instance !== undefined && isTrusted(this.deps.handles.of(receiver), own));
     const queryCall = instance?.query ?? call;
     const values = ts.isCallExpression(queryCall) ? queryCall.arguments[queryCall.arguments.indexOf(sqlArg) + 1] : undefined;
-    if (instance && this.resolveSql(sqlArg, values, adapter.placeholders).ok) return false; // the parameter is a bound value: the builder's own site
-    const sql = instance ? this.deps.folder.withArgs(instance.bound, () => this.resolveSql(sqlArg, values, adapter.placeholders)) : this.resolveSql(sqlArg, values, adapter.placeholders);
+    if (instance && resolveSql(this.deps, sqlArg, values, adapter.placeholders).ok) return false; // the parameter is a bound value: the builder's own site
+    const sql = instance ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlArg, values, adapter.placeholders)) : resolveSql(this.deps, sqlArg, values, adapter.placeholders);
     // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
     // imports the library whose query method this is and the method is not one of the
     // codebase's own (`this.query(db, …)` of a repository class); otherwise nothing says it runs SQL.
     if (!sql.ok && !trusted && !(isUntraced(handle) && importedLibraries(this.facts.sf).has(adapter) && !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function'))) return false;
-    if (sql.ok && !trusted && !sql.statements.some((st) => this.effectWrites(st.effect).length > 0 || st.effect.contextSets.length > 0 || this.definerCalls(st.effect).some((d) => !this.deps.config.readOnlyDefiners.has(d)))) {
+    if (sql.ok && !trusted && !sql.statements.some((st) => effectWrites(st.effect, this.deps.config).length > 0 || st.effect.contextSets.length > 0 || definerCalls(st.effect, this.deps.config).some((d) => !this.deps.config.readOnlyDefiners.has(d)))) {
       return false;
     }
     const api = handle.kind === 'not-db' ? 'other' : adapter.api;
@@ -362,7 +356,7 @@ class FlowWalker {
       const template = ts.isCallExpression(call) && readsParam ? ownerOf(call) : undefined;
       const untraced = !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
       const reason = `${instance ? `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}` : sql.reason}${untraced}`;
-      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, api, reason, instance ? 'the write' : undefined), ...(template ? { template } : {}) });
+      this.facts.sites.push({ ...unresolvedSqlSite(call, handle, api, reason, instance ? 'the write' : undefined), ...(template ? { template } : {}) });
     } else this.execute(call, handle, api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
     if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
     return true;
@@ -421,7 +415,7 @@ class FlowWalker {
     if ('unresolved' in w.table) {
       // Name every missing piece: the table, and the connection when it is untraced too.
       const reason = isUntraced(handle) && 'reason' in handle ? `${w.table.unresolved}; nor can the connection that runs it be traced: ${handle.reason}` : w.table.unresolved;
-      this.facts.sites.push({ ...this.unresolvedSqlSite(call, handle, adapter.api, reason, 'the write'), operation: w.operation });
+      this.facts.sites.push({ ...unresolvedSqlSite(call, handle, adapter.api, reason, 'the write'), operation: w.operation });
       return;
     }
     const effect: StatementEffect = { writes: [{ operation: w.operation, table: w.table.name }], calls: [], contextSets: [], contextResets: [], transaction: null, kind: 'builder' };
@@ -493,7 +487,7 @@ class FlowWalker {
         if (!this.deps.config.contextSettings.has(set.setting)) continue;
         const ev: ContextEvidence = { via: set.via, at: call, local: set.local === true, setting: set.setting };
         // A setter's session-wide set is reported in its body; only a pool it is handed is news here.
-        if (!bySetter || (handle.kind === 'executor' && handle.exec === 'pool')) this.contextSet(call, handle, set.local, ev, implicit);
+        if (!bySetter || (handle.kind === 'executor' && handle.exec === 'pool')) contextSetFinding(this.deps, this.report, call, handle, set.local, ev, implicit);
         if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) continue;
         if (set.local === true) {
           if (conn.tx === true || conn.tx === 'inherited' || implicit) {
@@ -502,7 +496,7 @@ class FlowWalker {
             for (const w of pendingWrites) w.state.setLater ??= ev;
           } else {
             conn.ineffective = ev;
-            if (conn.tx === false && handle.kind === 'executor') this.localOutsideTransaction(call, handle, ev);
+            if (conn.tx === false && handle.kind === 'executor') localOutsideTransaction(this.report, call, handle, ev);
           }
         } else {
           conn.session = ev;
@@ -514,12 +508,12 @@ class FlowWalker {
           conn.session = null;
         }
       }
-      for (const w of this.effectWrites(effect)) {
+      for (const w of effectWrites(effect, this.deps.config)) {
         const write: RawWrite = { ...w, state: { ...conn } };
         writes.push(write);
         if (conn.tx === true || implicit) pendingWrites.push(write);
       }
-      definer.push(...this.definerCalls(effect));
+      definer.push(...definerCalls(effect, this.deps.config));
     }
     if (implicit) {
       conn.ctx = null;
@@ -532,19 +526,19 @@ class FlowWalker {
     for (const d of unique(definer)) {
       const at = this.deps.config.unpinnedDefiners.get(d);
       if (at) {
-        this.finding('no-unpinned-definer', call, 'unpinned', { fn: d, at: `${at.file}:${at.line}` }, `unpinned:${d}`);
+        this.report('no-unpinned-definer', call, 'unpinned', { fn: d, at: `${at.file}:${at.line}` }, `unpinned:${d}`);
       }
     }
     // A definer function whose body only reads makes the call a read, not a write site.
     const writingDefiners = unique(definer).filter((d) => !this.deps.config.readOnlyDefiners.has(d));
     if (writes.length === 0 && writingDefiners.length === 0) return; // a read or a context change: not a write site
-    const site = this.site(call, handle, api, writes, writingDefiners, normalized, variants);
+    const site = draftSite(this.deps.config, call, handle, api, writes, writingDefiners, normalized, variants);
     this.facts.sites.push(site);
     this.drafts.push({ site, writes });
   }
 
   /** A connection's state here; one made outside this function is the caller's (captured). */
-  private stateOf(state: Map<ts.Node, ConnState>, key: ts.Node, handle: Handle): ConnState {
+  stateOf(state: Map<ts.Node, ConnState>, key: ts.Node, handle: Handle): ConnState {
     const existing = state.get(key);
     if (existing) return { ...existing };
     const start: ConnState =
@@ -554,136 +548,6 @@ class FlowWalker {
     // Where another path never touched this connection, it is still in this state (join).
     if (!this.untouched.has(key)) this.untouched.set(key, start);
     return { ...start };
-  }
-
-  /** A statement's writes: its own, those of the invoker functions it calls, and those its triggers add. */
-  private effectWrites(effect: StatementEffect): Omit<RawWrite, 'state'>[] {
-    const { functionWrites, triggerWrites } = this.deps.config;
-    const out: Omit<RawWrite, 'state'>[] = [];
-    for (const w of effect.writes) out.push(w, ...(triggerWrites.get(`${w.table} ${w.operation}`) ?? []));
-    for (const c of effect.calls) out.push(...(functionWrites.get(c) ?? []));
-    return out;
-  }
-
-  private definerCalls(effect: StatementEffect): string[] {
-    return effect.calls.filter((c) => this.deps.config.definerFunctions.has(c));
-  }
-
-  private contextSet(call: QueryNode, handle: Handle, local: boolean | null, ev: ContextEvidence, implicit: boolean): void {
-    // A per-tenant pool's connect hook sets the context session-wide on purpose.
-    for (let n: ts.Node | undefined = call.parent; n; n = n.parent) if (isFunctionLike(n) && this.deps.handles.isTenantHook(n)) return;
-    const setting = [...this.deps.config.contextSettings][0] ?? 'app.current_org_id';
-    const desc = `${ev.via === 'set_config' ? `set_config('${setting}', …, ${local === true ? 'true' : local === false ? 'false' : '?'})` : ev.via}`;
-    if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) {
-      // A local set on a pool ends with its statement; a session one stays for the next borrower.
-      const messageId = local === true ? 'onPoolOneStatement' : 'onPool';
-      this.finding('no-pool-scoped-context', call, messageId, { pool: handle.label, set: desc }, `pool:${desc}`);
-      return;
-    }
-    if (local !== true && !(handle.kind === 'executor' && handle.exec === 'client')) {
-      const data = { set: desc, connection: describe(handle) };
-      this.finding('no-pool-scoped-context', call, 'sessionWide', data, `session:${desc}`);
-    }
-  }
-
-  /**
-   * A transaction-local setting with no transaction open: Postgres warns for SET LOCAL ("can
-   * only be used in transaction blocks") and ignores it; set_config(…, true) lasts only for
-   * its own statement. Either way the writes after it are not covered.
-   */
-  private localOutsideTransaction(call: QueryNode, handle: Handle, ev: ContextEvidence): void {
-    const spelled: Record<string, string> = {
-      'SET LOCAL': `SET LOCAL ${ev.setting}`,
-      set_config: `set_config('${ev.setting}', …, true)`,
-    };
-    const what = spelled[ev.via] ?? `${ev.via} (transaction-local)`;
-    // SET LOCAL outside a transaction is ignored (with a warning); set_config(…, true) lasts one statement.
-    const messageId = ev.via === 'SET LOCAL' ? 'setLocalOutsideTransaction' : 'autocommitSetting';
-    const data = { set: what, connection: describe(handle) };
-    this.finding('no-pool-scoped-context', call, messageId, data, `outside-tx:${what}`);
-  }
-
-  private site(call: QueryNode, handle: Handle, api: string, writes: RawWrite[], definer: string[], sql: string, sqlVariants: string[]): RawSite {
-    const tables = unique(writes.map((w) => w.table));
-    const gated = tables.filter((t) => this.deps.config.gatedTables.has(t));
-    const operation: Operation = writes.find((w) => !w.through)?.operation ?? 'call';
-    const verdict: RawSite['verdict'] = { coverage: 'unresolved', via: null, evidence: 'not yet judged' };
-    const through: Record<string, string> = {};
-    for (const w of writes) if (w.through && !writes.some((d) => !d.through && d.table === w.table)) through[w.table] ??= w.through;
-    const truncated = unique(writes.filter((w) => w.operation === 'truncate' && gated.includes(w.table)).map((w) => w.table));
-    return { call, api, handle, operation, tables, gatedTables: gated, definerCalls: definer, sql, sqlVariants, verdict, through, truncated };
-  }
-
-  private verdict(site: RawSite, writes: RawWrite[]): RawSite['verdict'] {
-    const { handle, tables, definerCalls: definer } = site;
-    const gatedWrites = writes.filter((w) => this.deps.config.gatedTables.has(w.table));
-    let verdict: RawSite['verdict'];
-    if (gatedWrites.length === 0) {
-      verdict = definer.length > 0 && writes.length === 0
-        ? { coverage: 'security-definer', via: definer[0]!, evidence: `calls SECURITY DEFINER function ${definer[0]}, which runs with its owner's rights` }
-        : { coverage: 'not-gated', via: null, evidence: tables.length ? `${tables.join(', ')} ${tables.length > 1 ? 'have' : 'has'} no row-level security` : 'no table written' };
-    } else {
-      // Every gated write must be covered; the site takes the worst verdict among them.
-      const verdicts = gatedWrites.map((w) => judge(handle, w.state, this.deps.root, w.table, this.deps.config.tableSettings.get(w.table), this.deps.config.bypassRoles));
-      verdict = verdicts.reduce((worst, v) => (rank(v) < rank(worst) ? v : worst));
-    }
-    return verdict;
-  }
-
-  private unresolvedSqlSite(call: QueryNode, handle: Handle, api: string, reason: string, what = 'the SQL text'): RawSite {
-    return {
-      call, api, handle, operation: 'insert', tables: [], gatedTables: [], definerCalls: [], sql: null, sqlVariants: [], through: {}, truncated: [],
-      verdict: { coverage: 'unresolved', via: null, evidence: `${what} cannot be resolved statically: ${reason}` },
-    };
-  }
-
-  // ---- calls of functions in the codebase: the edges that carry connections into helpers ----
-
-  private helperCall(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
-    if (this.deps.handles.ambient.enters(call)) (this.facts.storeEntries ??= new Map()).set(call, new Map(state));
-    const helper = this.deps.handles.scopeHelper(call);
-    if (helper) {
-      const index = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
-      const arg = call.arguments[index];
-      if (arg && !isFunctionLike(skipOuter(arg))) {
-        const target = this.deps.origins.expr(arg);
-        if (target.kind === 'function') {
-          // A function passed by name as the helper's callback is called with the scoped executor.
-          const args: CallEdge['args'] = [];
-          const scoped: Handle = { kind: 'scoped', via: helper.name, key: call, label: `the executor ${helper.name} hands its callback`, helperCall: call };
-          args[helper.executorParam] = { handle: scoped, state: freshState(scoped) };
-          this.facts.edges.push({ call, callee: target.decl, args, states: new Map(state), root: this.root });
-        } else if (target.kind === 'param' && target.path.length === 0) {
-          // This function hands its own callback parameter to a scope helper: it is one too.
-          this.facts.callbackUses.push({ kind: 'forward-helper', fn: target.binding.fn as ts.FunctionLikeDeclaration, paramIndex: target.binding.index, call, helper: helper.name });
-        }
-      }
-      return;
-    }
-    const plugin = pluginRegistration(call, this.deps.origins);
-    if (plugin) {
-      // app.register(routes, { pgPool }): the framework calls routes(instance, { pgPool }).
-      this.facts.edges.push({ call, callee: plugin.plugin, args: [], argExprs: plugin.args, states: new Map(state), root: this.root });
-      return;
-    }
-    const target = this.deps.origins.expr(call.expression);
-    if (target.kind === 'param' && target.path.length === 0) {
-      // Calling a parameter: what this function hands its callback.
-      this.facts.callbackUses.push({ kind: 'invoke', fn: target.binding.fn as ts.FunctionLikeDeclaration, paramIndex: target.binding.index, call, args: this.connectionArgs(call.arguments, state) });
-      return;
-    }
-    if (target.kind !== 'function') {
-      this.applySetters(call, undefined, state);
-      return;
-    }
-    call.arguments.forEach((a, argIndex) => {
-      const passed = this.deps.origins.expr(a);
-      if (passed.kind === 'param' && passed.path.length === 0) {
-        this.facts.callbackUses.push({ kind: 'forward', fn: passed.binding.fn as ts.FunctionLikeDeclaration, paramIndex: passed.binding.index, call, to: target.decl, argIndex });
-      }
-    });
-    this.facts.edges.push({ call, callee: target.decl, args: this.connectionArgs(call.arguments, state), states: new Map(state), root: this.root });
-    this.applySetters(call, target.decl, state);
   }
 
   /**
@@ -705,7 +569,7 @@ class FlowWalker {
   private templates: ReturnType<typeof templateKind> | undefined;
 
   /** A setter of the codebase (`await applyTenant(tx, orgId)`): its sets apply to the connection this call passes. */
-  private applySetters(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined, state: Map<ts.Node, ConnState>): void {
+  applySetters(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined, state: Map<ts.Node, ConnState>): void {
     for (const set of this.deps.handles.settersAt(call, fn)) {
       const arg = call.arguments[set.param];
       const handle = arg ? this.deps.handles.of(arg) : undefined;
@@ -716,138 +580,8 @@ class FlowWalker {
     }
   }
 
-  /** `new Repository(pool)`: the constructor is called with these connections. */
-  private construct(call: ts.NewExpression, state: State): void {
-    if (state === null || !call.arguments?.length) return;
-    const target = this.deps.origins.expr(call.expression);
-    if (target.kind !== 'class') return;
-    const ctor = target.decl.members.find((m): m is ts.ConstructorDeclaration => ts.isConstructorDeclaration(m) && !!m.body);
-    if (!ctor) return;
-    this.facts.edges.push({ call, callee: ctor, args: this.connectionArgs(call.arguments, state), states: new Map(state), root: this.root });
-  }
-
-  private connectionArgs(args: readonly ts.Expression[], state: Map<ts.Node, ConnState>): CallEdge['args'] {
-    return args.map((a) => {
-      const h = this.deps.handles.of(a);
-      if (h.kind === 'not-db' || h.kind === 'library') return null;
-      const key = connectionKey(h);
-      return { handle: h, state: key ? this.stateOf(state, key, h) : freshState(h) };
-    });
-  }
-
-  /** Names that may refer to a function (declared or imported here): only these can escape. */
-  private functionNames: Set<string> | undefined;
-
-  /** A function passed or stored as a value: its callers cannot all be seen. */
-  private noteEscape(id: ts.Identifier): void {
-    const parent = id.parent;
-    if (!parent || !isValuePosition(id, parent)) return;
-    if (ts.isCallExpression(parent) && this.deps.handles.scopeHelper(parent)) return;
-    // A plugin registered with the framework: the registration is its call (an edge).
-    if (ts.isCallExpression(parent) && parent.arguments[0] === id && (pluginRegistration(parent, this.deps.origins) || isPluginWrapper(parent, this.deps.origins))) return;
-    this.functionNames ??= functionishNames(this.facts.sf);
-    if (!this.functionNames.has(id.text)) return;
-    const origin = this.deps.origins.identifier(id);
-    if (origin.kind === 'function') {
-      this.facts.escapedFunctions.add(origin.decl);
-      const at = (this.facts.escapes ??= new Map()).get(origin.decl);
-      if (at) at.push(id);
-      else this.facts.escapes.set(origin.decl, [id]);
-    }
-  }
-
-  // ---- SQL ----
-
-  /** The statements' effects with every hole read as a name, when none of them writes (itself or through a function) or sets anything. */
-  private inertWithNames(variant: string, placeholders: DbAdapter['placeholders']): StatementEffect[] | undefined {
-    const text = rewritePlaceholders(variant.split(HOLE).join('rlsguard_name'), placeholders);
-    const parsed = text === null ? undefined : parseSql(text);
-    if (!parsed?.ok) return undefined;
-    const effects = parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.deps.config.defaultSchema, setterFunctions: this.deps.config.setterFunctions }));
-    // A hole that names a function (SELECT ${fn}()) could name one that writes: not inert.
-    const inert = effects.every((e) => !e.calls.some((c) => c.endsWith('.rlsguard_name')) && this.effectWrites(e).length === 0 && this.definerCalls(e).length === 0 && e.contextSets.length === 0 && e.contextResets.length === 0 && e.transaction === null && !e.role);
-    return inert ? effects : undefined;
-  }
-
-  private resolveSql(arg: ts.Expression, valuesArg: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): ResolvedSql {
-    const e = skipOuter(arg);
-    let textExpr: ts.Expression = e;
-    let values = valuesArg;
-    if (ts.isObjectLiteralExpression(e)) {
-      const textProp = this.deps.origins.member({ kind: 'expr', expr: e }, 'text');
-      if (textProp.kind !== 'expr') return { ok: false, reason: 'the query object has no resolvable `text`', parseError: false };
-      textExpr = textProp.expr;
-      const valuesProp = this.deps.origins.member({ kind: 'expr', expr: e }, 'values');
-      if (valuesProp.kind === 'expr') values = valuesProp.expr;
-    } else if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
-      const origin = this.deps.origins.expr(e);
-      if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr))) return this.resolveSql(origin.expr, valuesArg, placeholders);
-    }
-    const params = this.constantValues(values);
-    const folded: Folded = this.deps.folder.sql(textExpr);
-    if (!folded.ok) return { ok: false, reason: folded.reason, parseError: false };
-    const statements: { effect: StatementEffect; text: string }[] = [];
-    const expanded = folded.variants.map(expandHelpers);
-    if (expanded.some((v) => v === null)) return { ok: false, reason: 'a values helper (sql(rows)) sits where no list of columns or values fits', parseError: true };
-    for (const variant of expanded as string[]) {
-      if (variant.split(HOLE).every((part) => part.trim() === '')) return { ok: false, reason: `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``, parseError: false };
-      const text = rewritePlaceholders(fillHoles(variant), placeholders);
-      if (text === null) return { ok: false, reason: 'a raw or identifier placeholder (:raw, ^, :name, ~) splices text into the statement', parseError: true };
-      const parsed = parseSql(text);
-      if (!parsed.ok) {
-        const holes = variant.split(HOLE).length - 1;
-        // A hole where a name goes (ALTER TABLE ${t} …, SELECT … FROM ${t}): whatever the
-        // name, a statement that writes, calls and sets nothing is not a write site.
-        const inert = holes > 0 ? this.inertWithNames(variant, placeholders) : undefined;
-        if (inert) {
-          statements.push(...inert.map((effect) => ({ effect, text })));
-          continue;
-        }
-        return holes > 0
-          ? { ok: false, reason: `the interpolation \`\${${folded.holes[0]}}\` changes the statement's structure (${withoutHoles(parsed.error)}); make it a constant or a bind parameter`, parseError: true }
-          : { ok: false, reason: `the SQL does not parse: ${withoutHoles(parsed.error)}`, parseError: true };
-      }
-      const holes = variant.split(HOLE).length - 1;
-      if (holes > 0 && countHoleParams(parsed.statements) !== holes) {
-        return { ok: false, reason: `the interpolation \`\${${folded.holes[0]}}\` is part of a name, not a value; make it a constant`, parseError: true };
-      }
-      for (const st of parsed.statements) {
-        statements.push({
-          effect: classifyStatement(st, { defaultSchema: this.deps.config.defaultSchema, setterFunctions: this.deps.config.setterFunctions, params }),
-          text: statementText(text, st),
-        });
-      }
-    }
-    const variants = (expanded as string[]).map((v) => rewritePlaceholders(fillHoles(v), placeholders) ?? fillHoles(v));
-    return { ok: true, statements, normalized: variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | '), variants };
-  }
-
-  /** Constant bind values (`['app.current_org_id', orgId, true]` → ['app.current_org_id', null, 'true']). */
-  private constantValues(values: ts.Expression | undefined): (string | null)[] {
-    if (!values) return [];
-    const origin = this.deps.origins.expr(values);
-    const arr = origin.kind === 'expr' ? skipOuter(origin.expr) : undefined;
-    if (!arr || !ts.isArrayLiteralExpression(arr)) return [];
-    return arr.elements.map((el) => {
-      const v = skipOuter(el as ts.Expression);
-      if (v.kind === ts.SyntaxKind.TrueKeyword) return 'true';
-      if (v.kind === ts.SyntaxKind.FalseKeyword) return 'false';
-      const folded = ts.isSpreadElement(el) ? null : this.deps.folder.constant(el);
-      return folded && folded.ok && folded.variants.length === 1 ? folded.variants[0]! : null;
-    });
-  }
-
-  private finding(ruleId: string, node: ts.Node, messageId: string, data: Record<string, string>, key: string): void {
-    const f: RawFinding = { ruleId, node, messageId, data, key };
-    this.facts.findings.push(f);
-  }
 }
 
-/**
- * Holes that landed where a value goes: a bind parameter, or inside a string constant
- * (`'${id}'`). A hole glued into a name (`audit_${suffix}`) is neither, and must not be
- * mistaken for a table called `audit_$901`.
- */
 /** A connection provenance gave up on: not traced to anything, or to a package rls-guard cannot read. */
 /** A connection whose library is known: its query calls run SQL, whatever the text. */
 function isTrusted(handle: Handle, own: DbAdapter | undefined): boolean {
@@ -858,21 +592,6 @@ function isUntraced(handle: Handle): boolean {
   return handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
 }
 
-function countHoleParams(statements: ParsedStatement[]): number {
-  let n = 0;
-  for (const st of statements) {
-    visitPg(st.stmt, (key, node) => {
-      if (key === 'ParamRef' && typeof node.number === 'number' && node.number > 900) n++;
-      if (key === 'sval' && typeof node.sval === 'string') n += (node.sval.match(/\$9\d\d/g) ?? []).length;
-    });
-  }
-  return n;
-}
-
-function statementText(text: string, st: ParsedStatement): string {
-  return Buffer.from(text).subarray(st.location, st.length === undefined ? undefined : st.location + st.length).toString().trim();
-}
-
 export function isInlineCallback(fn: ts.Node): boolean {
   if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return false;
   let parent = fn.parent;
@@ -880,138 +599,7 @@ export function isInlineCallback(fn: ts.Node): boolean {
   return !!parent && (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && (parent.arguments ?? []).some((a) => skipOuter(a) === fn);
 }
 
-export function connectionKey(handle: Handle): ts.Node | undefined {
-  return handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || handle.kind === 'param' ? handle.key : undefined;
-}
-
-function rewritePlaceholders(text: string, style: DbAdapter['placeholders']): string | null {
-  if (style === 'question') return questionPlaceholdersToDollar(text);
-  if (style === 'pg-promise') return pgPromisePlaceholdersToDollar(text);
-  return text;
-}
-
-export function freshState(handle: Handle): ConnState {
-  if (handle.kind === 'param') return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null };
-  if (handle.kind === 'scoped') return { tx: true, ctx: { via: handle.via, at: handle.helperCall, local: true }, session: null, ineffective: null };
-  if (handle.kind === 'executor' && handle.transaction) return { tx: true, ctx: null, session: null, ineffective: null };
-  return { tx: false, ctx: null, session: null, ineffective: null };
-}
-
-/** Where a function name is used as a value rather than called or declared. */
-function isValuePosition(id: ts.Identifier, parent: ts.Node): boolean {
-  if (ts.isCallExpression(parent) || ts.isNewExpression(parent)) return parent.expression !== id;
-  if (ts.isPropertyAssignment(parent)) return parent.initializer === id;
-  if (ts.isVariableDeclaration(parent)) return parent.initializer === id;
-  if (ts.isBinaryExpression(parent)) return parent.right === id;
-  return ts.isShorthandPropertyAssignment(parent) || ts.isArrayLiteralExpression(parent) || ts.isReturnStatement(parent) || ts.isConditionalExpression(parent) || ts.isSpreadElement(parent) || ts.isArrowFunction(parent);
-}
-
-/** Module-level names that may refer to a function: its declarations and its imports. */
-function functionishNames(sf: ts.SourceFile): Set<string> {
-  const names = new Set<string>();
-  for (const st of sf.statements) {
-    if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) names.add(st.name.text);
-    else if (ts.isVariableStatement(st)) {
-      for (const d of st.declarationList.declarations) {
-        const init = d.initializer && skipOuter(d.initializer);
-        if (ts.isIdentifier(d.name) && init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) names.add(d.name.text);
-      }
-    } else if (ts.isImportDeclaration(st) && st.importClause) {
-      const c = st.importClause;
-      if (c.name) names.add(c.name.text);
-      if (c.namedBindings && ts.isNamedImports(c.namedBindings)) for (const el of c.namedBindings.elements) names.add(el.name.text);
-    }
-  }
-  return names;
-}
-
 function contains(outer: ts.Node, inner: ts.Node): boolean {
   return inner.pos >= outer.pos && inner.end <= outer.end && inner.getSourceFile() === outer.getSourceFile();
 }
 
-function copy(state: State): State {
-  return state === null ? null : new Map(state);
-}
-
-/**
- * `untouched`: the state a connection starts in on a path that never used it (a transaction
- * callback's connection is in its transaction there, a savepoint's too), as stateOf gave it.
- */
-/**
- * The role both paths leave in force: the same one, else the one under the policies (fail
- * closed: a path without SET ROLE to a bypassing role, or with SET ROLE to a policed one, is
- * the worse), or none.
- */
-function joinRole(x: ConnState['role'], y: ConnState['role'], bypass: ReadonlySet<string> | undefined): ConnState['role'] {
-  if (x === y || (x && y && x.name === y.name && x.local === y.local)) return x ?? null;
-  const policed = [x, y].find((r) => r && !bypass?.has(r.name));
-  if (policed) return policed;
-  return null;
-}
-
-function join(a: State, b: State, untouched?: ReadonlyMap<ts.Node, ConnState>, bypass?: ReadonlySet<string>): State {
-  if (a === null) return b;
-  if (b === null) return a;
-  const out = new Map<ts.Node, ConnState>();
-  for (const key of new Set([...a.keys(), ...b.keys()])) {
-    const start = untouched?.get(key);
-    const x = a.get(key) ?? (start && { ...start });
-    const y = b.get(key) ?? (start && { ...start });
-    if (!x || !y) {
-      // Known on one path only: the other path left it untouched (fresh). Keep only what both guarantee.
-      const only = (x ?? y)!;
-      out.set(key, { tx: only.tx === 'inherited' ? 'inherited' : false, ctx: only.ctx === 'inherited' ? 'inherited' : null, session: null, ineffective: only.ineffective, role: joinRole(only.role, null, bypass) });
-      continue;
-    }
-    out.set(key, {
-      tx: x.tx === y.tx ? x.tx : false,
-      ctx: sameContext(x.ctx, y.ctx),
-      session: x.session === y.session ? x.session : null,
-      ineffective: x.ineffective ?? y.ineffective,
-      role: joinRole(x.role, y.role, bypass),
-      ...(x.released ?? y.released ? { released: x.released ?? y.released } : {}),
-    });
-  }
-  return out;
-}
-
-/**
- * Both paths set the org context (`if (loc) set_config(a…, b…) else set_config(a…)`): it is in
- * force after they meet, whichever statement set it; the evidence names the first path's.
- */
-function sameContext(x: ConnState['ctx'], y: ConnState['ctx']): ConnState['ctx'] {
-  if (x === y) return x;
-  if (x && y && x !== 'inherited' && y !== 'inherited' && x.local === y.local && x.setting !== undefined && x.setting === y.setting) return x;
-  return null;
-}
-
-function unique<T>(xs: T[]): T[] {
-  return [...new Set(xs)];
-}
-
-const RANK: Record<string, number> = { unscoped: 0, unresolved: 1, 'not-gated': 5, 'org-scope': 4, 'security-definer': 4, 'admin-pool': 4 };
-
-export function rank(v: RawSite['verdict']): number {
-  if ('pending' in v) return 2;
-  return RANK[v.coverage] ?? 3;
-}
-
-export function describe(handle: Handle): string {
-  switch (handle.kind) {
-    case 'executor':
-    case 'scoped':
-    case 'admin':
-    case 'param':
-      return handle.label;
-    case 'unknown':
-      return `an untraceable connection (${handle.reason})`;
-    default:
-      return 'a value that is not a known database connection';
-  }
-}
-
-
-/** A parser message names the placeholder a hole became (`"$901"`); the user wrote an interpolation. */
-function withoutHoles(error: string): string {
-  return error.replace(/"\$9\d\d"/g, 'an interpolated value');
-}

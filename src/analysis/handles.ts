@@ -1,16 +1,16 @@
 import path from 'node:path';
 import ts from 'typescript';
 import { adapterForModule, adapters, type DbAdapter, type ExecutorKind, type ExportKind } from '../adapters/index.js';
-import { type AnalysisConfig, matchesSpec, type ResolvedAdminProvider, type ResolvedScopeHelper, type ResolvedSetterHelper } from './config.js';
+import { type AnalysisConfig, matchesSpec, type ResolvedAdminProvider, type ResolvedSetterHelper } from './config.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../code/origins.js';
 import { type Binding, isFunctionLike, lookup, skipOuter } from '../code/scope.js';
 import type { TypeEvidence } from './type-evidence.js';
-import { fillHoles, SqlTextFolder } from '../code/sql-text.js';
+import { SqlTextFolder } from '../code/sql-text.js';
 import type { Facts, FactKind } from '../code/fixpoint.js';
 import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
-import { classifyStatement } from '../sql/classify.js';
+import type { StatementEffect } from '../sql/classify.js';
 import { type AmbientHandle, AmbientProviders, transactionOnAmbient } from './ambient/providers.js';
-import { parseSql, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar } from '../sql/parser.js';
+import { type SqlDeps, statementEffects } from './sql-resolution.js';
 import { callbackConnection, forwardingFact, type ForwardingFact, passedTo } from './providers/transactions.js';
 import { selectedBy } from './providers/conditional.js';
 import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
@@ -18,8 +18,10 @@ import { factoryCallOfHook, tenantFromConfig } from './providers/tenant-pools.js
 import { type SetterEffect, setterFact } from './providers/setters.js';
 import { toPosixRelative } from '../files/paths.js';
 import { ExtensionBindings } from '../code/prisma-extensions.js';
-import { FieldKeys, type FieldPath, fieldText, returnTypeOf } from '../code/carried.js';
-import { resolveImport } from '../code/modules.js';
+import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
+import { adminCall, calleeName, importedName, importModule, scopeHelper } from './config-match.js';
+import { type TypeReader, typeOfParam } from './declared-types.js';
+import { findTenantBinding, type TenantDeps, tenantOptions } from './tenant-binding.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -48,7 +50,7 @@ export function where(node: ts.Node, root: string): string {
 
 export class HandleResolver {
   private readonly memo = new Map<ts.Node, Handle>();
-  private folder: SqlTextFolder | undefined;
+  private readonly sqlDeps: SqlDeps;
   private readonly tenants = new Map<ts.NewExpression, { via: string; at: ts.Node } | undefined>();
 
   // Each fact once per node, cycles settled by the engine (see fixpoint.ts).
@@ -66,6 +68,8 @@ export class HandleResolver {
   private readonly settersKind: FactKind<ts.FunctionLikeDeclaration, readonly SetterEffect[]>;
   private readonly returnExpressionsKind = returnExpressionsFact();
   private readonly fieldKeys = new FieldKeys();
+  private readonly typeReader: TypeReader;
+  private readonly tenantDeps: TenantDeps;
 
   constructor(
     private readonly origins: OriginResolver,
@@ -76,6 +80,14 @@ export class HandleResolver {
     readonly facts: Facts = origins.facts,
   ) {
     this.returnsKind = returnsFact((e) => this.trace(e));
+    this.sqlDeps = { origins, config, folder: new SqlTextFolder(origins) };
+    this.typeReader = { origins, returned: (fn) => this.returned(fn), trace: (e) => this.trace(e) };
+    this.tenantDeps = {
+      root,
+      config,
+      folder: this.sqlDeps.folder,
+      effects: (sql) => this.effects(sql),
+    };
     this.ambient = new AmbientProviders(origins, root, where);
     this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
     this.settersKind = setterFact({ origins, handleOf: (e) => this.of(e), effects: (sql, placeholders) => this.effects(sql, placeholders) }, (fn) => this.facts.get(this.settersKind, fn));
@@ -210,7 +222,7 @@ export class HandleResolver {
     const callee = skipOuter(call.expression);
     const name = calleeName(callee);
     if (name) {
-      const admin = this.adminCall(callee, name);
+      const admin = adminCall(this.config, callee, name);
       if (admin) return { kind: 'admin', via: admin, key: call, label: `admin connection from ${admin}() at ${where(call, this.root)}` };
     }
     // A library's factory: postgres(url), knex(config), drizzle(pool), createPool(dsn).
@@ -221,7 +233,7 @@ export class HandleResolver {
       if (exec) {
         // knex({ pool: { afterCreate } }) and postgres.js connection parameters; knex({ connection:
         // { options: '-c app.current_org_id=…' } }): a per-tenant pool too.
-        const options = this.tenantOptions(call.arguments[0]);
+        const options = tenantOptions(this.tenantDeps, call.arguments[0]);
         const tenant = tenantFromConfig(call, this.config.contextSettings, (sql) => this.effects(sql), this.root) ?? (options ? { ...options, at: call } : undefined);
         return { kind: 'executor', exec, adapter: factory.adapter, key: call, label: `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} from ${shortText(callee, 30)}() at ${where(call, this.root)}`, ...(tenant ? { tenant } : {}) };
       }
@@ -287,15 +299,9 @@ export class HandleResolver {
     return first;
   }
 
-  private effects(sqlNode: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): ReturnType<typeof classifyStatement>[] {
-    if (!sqlNode) return [];
-    const folded = (this.folder ??= new SqlTextFolder(this.origins)).sql(sqlNode);
-    if (!folded.ok || folded.variants.length !== 1) return [];
-    const filled = fillHoles(folded.variants[0]!);
-    const text = placeholders === 'question' ? questionPlaceholdersToDollar(filled) : placeholders === 'pg-promise' ? pgPromisePlaceholdersToDollar(filled) : filled;
-    if (text === null) return [];
-    const parsed = parseSql(text);
-    return parsed.ok ? parsed.statements.map((st) => classifyStatement(st, { defaultSchema: this.config.defaultSchema, setterFunctions: this.config.setterFunctions })) : [];
+  /** What a query in a helper's body runs: through the same resolution as the flow's query calls. */
+  private effects(sqlNode: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): StatementEffect[] {
+    return statementEffects(this.sqlDeps, sqlNode, placeholders);
   }
 
   private param(binding: ParamBinding, pathKeys: (string | number)[], at?: ts.Expression): Handle {
@@ -313,7 +319,7 @@ export class HandleResolver {
     if (transaction) return transaction;
     const builder = this.builderCallbackParam(binding);
     if (builder) return builder;
-    const typed = this.typeOfParam(binding.decl);
+    const typed = typeOfParam(this.typeReader, binding.decl);
     return {
       kind: 'param',
       binding,
@@ -343,7 +349,7 @@ export class HandleResolver {
     if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
     const argIndex = call.arguments.indexOf(fn as ts.Expression);
     if (argIndex < 0) return undefined;
-    const helper = this.scopeHelper(call);
+    const helper = scopeHelper(this.config, call);
     if (!helper) return undefined;
     const expectedArg = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
     if (argIndex !== expectedArg || binding.index !== helper.executorParam) return undefined;
@@ -499,69 +505,9 @@ export class HandleResolver {
   private tenantBinding(created: ts.NewExpression): { via: string; at: ts.Node } | undefined {
     // It reads the whole file for a connect hook: once per pool, not once per use of it.
     if (this.tenants.has(created)) return this.tenants.get(created);
-    const found = this.findTenantBinding(created);
+    const found = findTenantBinding(this.tenantDeps, created);
     this.tenants.set(created, found);
     return found;
-  }
-
-  private findTenantBinding(created: ts.NewExpression): { via: string; at: ts.Node } | undefined {
-    const options = this.tenantOptions(created.arguments?.[0]);
-    if (options) return { ...options, at: created };
-    const decl = created.parent;
-    if (!decl || !ts.isVariableDeclaration(decl) || !ts.isIdentifier(decl.name)) return undefined;
-    let hook: { via: string; at: ts.Node } | undefined;
-    const visit = (n: ts.Node): void => {
-      if (hook) return;
-      if (ts.isCallExpression(n) && this.isConnectHook(n, decl)) {
-        const fn = n.arguments[1] && skipOuter(n.arguments[1]);
-        if (fn && isFunctionLike(fn) && fn.parameters[0] && this.hookSetsContext(fn)) hook = { via: `tenant pool (connect hook at ${where(n, this.root)})`, at: n };
-      }
-      ts.forEachChild(n, visit);
-    };
-    visit(created.getSourceFile());
-    return hook;
-  }
-
-  /** Connection options that set the org setting for every connection: `{ options }` or `{ connection: { options } }`. */
-  private tenantOptions(arg: ts.Expression | undefined): { via: string } | undefined {
-    const config = arg && skipOuter(arg);
-    if (!config || !ts.isObjectLiteralExpression(config)) return undefined;
-    for (const p of config.properties) {
-      if (!ts.isPropertyAssignment(p)) continue;
-      if (p.name.getText() === 'connection') {
-        const inner = this.tenantOptions(p.initializer);
-        if (inner) return inner;
-      }
-      if (p.name.getText() !== 'options') continue;
-      const folded = (this.folder ??= new SqlTextFolder(this.origins)).sql(p.initializer);
-      if (!folded.ok) continue;
-      const setting = folded.variants.map((v) => optionSetting(v, this.config.contextSettings)).find((x) => x !== undefined);
-      if (setting && folded.variants.every((v) => optionSetting(v, this.config.contextSettings) === setting)) return { via: `tenant pool (options -c ${setting})` };
-    }
-    return undefined;
-  }
-
-  private isConnectHook(call: ts.CallExpression, decl: ts.VariableDeclaration): boolean {
-    const callee = skipOuter(call.expression);
-    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'on' || !ts.isIdentifier(callee.expression)) return false;
-    const event = call.arguments[0];
-    return !!event && ts.isStringLiteral(event) && event.text === 'connect' && lookup(callee.expression)?.decl === decl;
-  }
-
-  private hookSetsContext(fn: ts.FunctionLikeDeclaration): boolean {
-    let sets = false;
-    const visit = (n: ts.Node): void => {
-      if (sets) return;
-      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
-        const callee = skipOuter(n.expression) as ts.PropertyAccessExpression;
-        if (adapters.some((a) => a.queryMethods[callee.name.text])) {
-          sets = this.effects(n.arguments[0]).some((e) => e.contextSets.some((c) => this.config.contextSettings.has(c.setting)));
-        }
-      }
-      ts.forEachChild(n, visit);
-    };
-    if (fn.body) visit(fn.body);
-    return sets;
   }
 
   /** Whether a function is the connect hook of a per-tenant pool (its session-wide set is the point). */
@@ -588,19 +534,6 @@ export class HandleResolver {
     return this.effects(sqlNode).flatMap((effect) => effect.contextSets.filter((c) => c.local === true && this.config.contextSettings.has(c.setting)).map((c) => c.setting));
   }
 
-  /** The scope helper a call invokes, matched by its imported or declared name (and module, when configured). */
-  scopeHelper(call: ts.CallExpression): ResolvedScopeHelper | undefined {
-    const callee = skipOuter(call.expression);
-    const name = calleeName(callee);
-    if (!name) return undefined;
-    const module = ts.isIdentifier(callee) ? importModule(lookup(callee)) : undefined;
-    const original = ts.isIdentifier(callee) ? importedName(lookup(callee)) ?? name : name;
-    const exact = matchesSpec(this.config.scopeHelpers, original, module);
-    if (exact) return exact as ResolvedScopeHelper;
-    const prefix = this.config.scopeHelperPrefixes.find((p) => original.startsWith(p));
-    return prefix ? { name: original, callbackArg: -1, executorParam: 0 } : undefined;
-  }
-
   private adminBinding(id: ts.Identifier): Handle | undefined {
     const b = lookup(id);
     if (!b || b.kind === 'parameter') return undefined;
@@ -612,113 +545,14 @@ export class HandleResolver {
     return { kind: 'admin', via: hit.name, key: b.decl, label: `admin connection \`${hit.name}\``, ...(under.kind === 'executor' ? { adapter: under.adapter } : {}) };
   }
 
-  private adminCall(callee: ts.Expression, name: string): string | undefined {
-    const b = ts.isIdentifier(callee) ? lookup(callee) : undefined;
-    const original = importedName(b) ?? name;
-    return matchesSpec(this.config.adminProviders, original, importModule(b))?.name;
-  }
-
-  private typeOfParam(decl: ts.ParameterDeclaration): { adapter: DbAdapter; exec: ExecutorKind } | null {
-    if (!decl.type) return null;
-    // A type imported from a library alias (a fork's DatabasePool) is the library's type.
-    const file = decl.getSourceFile().fileName;
-    const canonical = (m: string): string => this.origins.host.libraryFor?.(file, m) ?? m;
-    return executorType(decl.type, 0, canonical) ?? this.subclassType(decl.type) ?? this.returnType(decl.type);
-  }
-
-  /** `db: ReturnType<typeof buildClient>` (also through an alias, local or imported): what buildClient returns, when that is a library executor. */
-  private returnType(type: ts.TypeNode, depth = 0): { adapter: DbAdapter; exec: ExecutorKind } | null {
-    const named = returnTypeOf(type);
-    if (named) {
-      const fn = this.origins.expr(named);
-      if (fn.kind !== 'function') return null;
-      const h = this.returned(fn.decl);
-      return h.kind === 'executor' ? { adapter: h.adapter, exec: h.exec } : null;
-    }
-    if (depth > 4 || !ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return null;
-    let b: Binding | undefined = lookup(type.typeName);
-    if (b?.kind === 'import') {
-      const target = resolveImport(this.origins.host, type.getSourceFile().fileName, b);
-      b = target?.kind === 'binding' ? target.binding : undefined;
-    }
-    return b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl) ? this.returnType(b.decl.type, depth + 1) : null;
-  }
-
   /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */
   injected(binding: ParamBinding): Handle | undefined {
-    const typed = this.typeOfParam(binding.decl);
+    const typed = typeOfParam(this.typeReader, binding.decl);
     if (!typed || typed.exec !== 'pool') return undefined;
     const cls = binding.fn.parent;
     const owner = cls && ts.isClassLike(cls) && cls.name ? cls.name.text : 'its class';
     return { kind: 'executor', exec: 'pool', adapter: typed.adapter, key: binding.decl, label: `\`${binding.name}\`, the ${typed.adapter.api} client injected into ${owner} (its constructor is never called in the code, so a container passes the app's pool)` };
   }
 
-  /** A class of the codebase that extends a library's executor (NestJS: class PrismaService extends PrismaClient). */
-  private subclassType(type: ts.TypeNode): { adapter: DbAdapter; exec: ExecutorKind } | null {
-    if (!ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return null;
-    const origin = this.origins.expr(type.typeName);
-    if (origin.kind !== 'class') return null;
-    for (const clause of origin.decl.heritageClauses ?? []) {
-      if (clause.token !== ts.SyntaxKind.ExtendsKeyword) continue;
-      const base = clause.types[0]?.expression;
-      const h = base ? this.trace(base) : undefined;
-      if (h?.kind === 'library' && h.export !== 'namespace' && h.export !== 'sql-tag') return { adapter: h.adapter, exec: h.export };
-    }
-    return null;
-  }
 }
 
-/** A type annotation naming a database executor type (directly, qualified, through a local alias, or in a union). */
-function executorType(type: ts.TypeNode, depth: number, canonical: (module: string) => string): { adapter: DbAdapter; exec: ExecutorKind } | null {
-  if (depth > 5) return null;
-  if (ts.isUnionTypeNode(type)) {
-    for (const t of type.types) {
-      const found = executorType(t, depth + 1, canonical);
-      if (found) return found;
-    }
-    return null;
-  }
-  if (!ts.isTypeReferenceNode(type)) return null;
-  const name = type.typeName;
-  if (ts.isQualifiedName(name) && ts.isIdentifier(name.left)) {
-    const adapter = adapterForModule(canonical(importModule(lookup(name.left)) ?? ''));
-    const exec = adapter?.executorTypes[name.right.text];
-    return adapter && exec ? { adapter, exec } : null;
-  }
-  if (!ts.isIdentifier(name)) return null;
-  const b = lookup(name);
-  if (b?.kind === 'import') {
-    const adapter = adapterForModule(canonical(b.module));
-    const exec = adapter?.executorTypes[b.imported];
-    return adapter && exec ? { adapter, exec } : null;
-  }
-  if (b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl)) return executorType(b.decl.type, depth + 1, canonical);
-  return null;
-}
-
-export function calleeName(callee: ts.Expression): string | undefined {
-  if (ts.isIdentifier(callee)) return callee.text;
-  if (ts.isPropertyAccessExpression(callee)) return callee.name.text;
-  return undefined;
-}
-
-function importedName(b: Binding | undefined): string | undefined {
-  return b?.kind === 'import' && b.imported !== '*' && b.imported !== 'default' ? b.imported : undefined;
-}
-
-function importModule(b: Binding | undefined): string | undefined {
-  return b?.kind === 'import' ? b.module : undefined;
-}
-
-
-/** The context setting a libpq `options` string sets (`-c app.current_org_id=…`), if any. */
-function optionSetting(options: string, settings: ReadonlySet<string>): string | undefined {
-  const words = options.split(/\s+/).filter(Boolean);
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    const assignment = w === '-c' ? words[i + 1] : w.startsWith('-c') ? w.slice(2) : w.startsWith('--') ? w.slice(2) : undefined;
-    const name = assignment?.split('=')[0]?.toLowerCase();
-    if (name && assignment!.includes('=') && settings.has(name)) return name;
-  }
-  return undefined;
-}

@@ -10,7 +10,9 @@ import type {
   RawSite,
   Verdict,
 } from './facts.js';
-import { connectionKey, freshState, isInlineCallback, rank } from './flow.js';
+import { isInlineCallback } from './flow.js';
+import { rank } from './write-sites.js';
+import { connectionKey, freshState } from './connection-state.js';
 import { fieldText } from '../code/carried.js';
 import { narrowingAt, reaches } from './providers/guards.js';
 import type { AmbientHandle } from './ambient/providers.js';

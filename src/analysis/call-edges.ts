@@ -1,0 +1,179 @@
+import ts from 'typescript';
+import { isPluginWrapper, pluginRegistration } from '../code/carried.js';
+import type { OriginResolver } from '../code/origins.js';
+import { isFunctionLike, skipOuter } from '../code/scope.js';
+import type { AnalysisConfig } from './config.js';
+import { scopeHelper } from './config-match.js';
+import { connectionKey, freshState, type State } from './connection-state.js';
+import type { CallEdge, ConnState, FileFacts } from './facts.js';
+import type { Handle, HandleResolver } from './handles.js';
+
+// Calls of functions in the codebase: the edges that carry connections (and their states) into
+// helpers, callbacks and constructors, and the functions that escape as values (their callers
+// cannot all be seen). program.ts follows the edges across files.
+
+/** What recording a call asks of the interpreter walking the function that makes it. */
+export interface EdgeWalker {
+  /** The function being interpreted; undefined at module level. */
+  readonly root: ts.FunctionLikeDeclaration | undefined;
+  stateOf(state: Map<ts.Node, ConnState>, key: ts.Node, handle: Handle): ConnState;
+  applySetters(
+    call: ts.CallExpression,
+    fn: ts.FunctionLikeDeclaration | undefined,
+    state: Map<ts.Node, ConnState>,
+  ): void;
+}
+
+export interface EdgeDeps {
+  config: AnalysisConfig;
+  origins: OriginResolver;
+  handles: HandleResolver;
+}
+
+export class CallEdges {
+  constructor(
+    private readonly deps: EdgeDeps,
+    private readonly facts: FileFacts,
+    private readonly walker: EdgeWalker,
+  ) {}
+
+  helperCall(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
+    if (this.deps.handles.ambient.enters(call)) (this.facts.storeEntries ??= new Map()).set(call, new Map(state));
+    const helper = scopeHelper(this.deps.config, call);
+    if (helper) {
+      const index = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
+      const arg = call.arguments[index];
+      if (arg && !isFunctionLike(skipOuter(arg))) {
+        const target = this.deps.origins.expr(arg);
+        if (target.kind === 'function') {
+          // A function passed by name as the helper's callback is called with the scoped executor.
+          const args: CallEdge['args'] = [];
+          const label = `the executor ${helper.name} hands its callback`;
+          const scoped: Handle = { kind: 'scoped', via: helper.name, key: call, label, helperCall: call };
+          args[helper.executorParam] = { handle: scoped, state: freshState(scoped) };
+          this.facts.edges.push({ call, callee: target.decl, args, states: new Map(state), root: this.walker.root });
+        } else if (target.kind === 'param' && target.path.length === 0) {
+          // This function hands its own callback parameter to a scope helper: it is one too.
+          const fn = target.binding.fn as ts.FunctionLikeDeclaration;
+          const paramIndex = target.binding.index;
+          this.facts.callbackUses.push({ kind: 'forward-helper', fn, paramIndex, call, helper: helper.name });
+        }
+      }
+      return;
+    }
+    const plugin = pluginRegistration(call, this.deps.origins);
+    if (plugin) {
+      // app.register(routes, { pgPool }): the framework calls routes(instance, { pgPool }).
+      const states = new Map(state);
+      const root = this.walker.root;
+      this.facts.edges.push({ call, callee: plugin.plugin, args: [], argExprs: plugin.args, states, root });
+      return;
+    }
+    const target = this.deps.origins.expr(call.expression);
+    if (target.kind === 'param' && target.path.length === 0) {
+      // Calling a parameter: what this function hands its callback.
+      const fn = target.binding.fn as ts.FunctionLikeDeclaration;
+      const args = this.connectionArgs(call.arguments, state);
+      this.facts.callbackUses.push({ kind: 'invoke', fn, paramIndex: target.binding.index, call, args });
+      return;
+    }
+    if (target.kind !== 'function') {
+      this.walker.applySetters(call, undefined, state);
+      return;
+    }
+    call.arguments.forEach((a, argIndex) => {
+      const passed = this.deps.origins.expr(a);
+      if (passed.kind === 'param' && passed.path.length === 0) {
+        const fn = passed.binding.fn as ts.FunctionLikeDeclaration;
+        const paramIndex = passed.binding.index;
+        this.facts.callbackUses.push({ kind: 'forward', fn, paramIndex, call, to: target.decl, argIndex });
+      }
+    });
+    const args = this.connectionArgs(call.arguments, state);
+    this.facts.edges.push({ call, callee: target.decl, args, states: new Map(state), root: this.walker.root });
+    this.walker.applySetters(call, target.decl, state);
+  }
+
+  /** `new Repository(pool)`: the constructor is called with these connections. */
+  construct(call: ts.NewExpression, state: State): void {
+    if (state === null || !call.arguments?.length) return;
+    const target = this.deps.origins.expr(call.expression);
+    if (target.kind !== 'class') return;
+    const ctor = target.decl.members.find(
+      (m): m is ts.ConstructorDeclaration => ts.isConstructorDeclaration(m) && !!m.body,
+    );
+    if (!ctor) return;
+    const args = this.connectionArgs(call.arguments, state);
+    this.facts.edges.push({ call, callee: ctor, args, states: new Map(state), root: this.walker.root });
+  }
+
+  connectionArgs(args: readonly ts.Expression[], state: Map<ts.Node, ConnState>): CallEdge['args'] {
+    return args.map((a) => {
+      const h = this.deps.handles.of(a);
+      if (h.kind === 'not-db' || h.kind === 'library') return null;
+      const key = connectionKey(h);
+      return { handle: h, state: key ? this.walker.stateOf(state, key, h) : freshState(h) };
+    });
+  }
+
+  /** Names that may refer to a function (declared or imported here): only these can escape. */
+  private functionNames: Set<string> | undefined;
+
+  /** A function passed or stored as a value: its callers cannot all be seen. */
+  noteEscape(id: ts.Identifier): void {
+    const parent = id.parent;
+    if (!parent || !isValuePosition(id, parent)) return;
+    if (ts.isCallExpression(parent) && scopeHelper(this.deps.config, parent)) return;
+    // A plugin registered with the framework: the registration is its call (an edge).
+    if (ts.isCallExpression(parent) && parent.arguments[0] === id) {
+      if (pluginRegistration(parent, this.deps.origins) || isPluginWrapper(parent, this.deps.origins)) return;
+    }
+    this.functionNames ??= functionishNames(this.facts.sf);
+    if (!this.functionNames.has(id.text)) return;
+    const origin = this.deps.origins.identifier(id);
+    if (origin.kind === 'function') {
+      this.facts.escapedFunctions.add(origin.decl);
+      const at = (this.facts.escapes ??= new Map()).get(origin.decl);
+      if (at) at.push(id);
+      else this.facts.escapes.set(origin.decl, [id]);
+    }
+  }
+}
+
+/** Where a function name is used as a value rather than called or declared. */
+function isValuePosition(id: ts.Identifier, parent: ts.Node): boolean {
+  if (ts.isCallExpression(parent) || ts.isNewExpression(parent)) return parent.expression !== id;
+  if (ts.isPropertyAssignment(parent)) return parent.initializer === id;
+  if (ts.isVariableDeclaration(parent)) return parent.initializer === id;
+  if (ts.isBinaryExpression(parent)) return parent.right === id;
+  return (
+    ts.isShorthandPropertyAssignment(parent) ||
+    ts.isArrayLiteralExpression(parent) ||
+    ts.isReturnStatement(parent) ||
+    ts.isConditionalExpression(parent) ||
+    ts.isSpreadElement(parent) ||
+    ts.isArrowFunction(parent)
+  );
+}
+
+/** Module-level names that may refer to a function: its declarations and its imports. */
+function functionishNames(sf: ts.SourceFile): Set<string> {
+  const names = new Set<string>();
+  for (const st of sf.statements) {
+    if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) names.add(st.name.text);
+    else if (ts.isVariableStatement(st)) {
+      for (const d of st.declarationList.declarations) {
+        const init = d.initializer && skipOuter(d.initializer);
+        const fnInit = init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init));
+        if (ts.isIdentifier(d.name) && fnInit) names.add(d.name.text);
+      }
+    } else if (ts.isImportDeclaration(st) && st.importClause) {
+      const c = st.importClause;
+      if (c.name) names.add(c.name.text);
+      if (c.namedBindings && ts.isNamedImports(c.namedBindings)) {
+        for (const el of c.namedBindings.elements) names.add(el.name.text);
+      }
+    }
+  }
+  return names;
+}

@@ -1,0 +1,97 @@
+import ts from 'typescript';
+import type { ConnState } from './facts.js';
+import type { Handle } from './handles.js';
+
+// The per-connection state the flow carries (transaction open, org context set, role) and
+// how two paths' states join where they meet: only what both guarantee survives.
+
+/** Per connection key; null: unreachable (after return/throw). */
+export type State = Map<ts.Node, ConnState> | null;
+
+export function connectionKey(handle: Handle): ts.Node | undefined {
+  const kind = handle.kind;
+  return kind === 'executor' || kind === 'scoped' || kind === 'admin' || kind === 'param' ? handle.key : undefined;
+}
+
+export function freshState(handle: Handle): ConnState {
+  if (handle.kind === 'param') return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null };
+  if (handle.kind === 'scoped') {
+    return { tx: true, ctx: { via: handle.via, at: handle.helperCall, local: true }, session: null, ineffective: null };
+  }
+  if (handle.kind === 'executor' && handle.transaction) {
+    return { tx: true, ctx: null, session: null, ineffective: null };
+  }
+  return { tx: false, ctx: null, session: null, ineffective: null };
+}
+
+export function copy(state: State): State {
+  return state === null ? null : new Map(state);
+}
+
+/**
+ * `untouched`: the state a connection starts in on a path that never used it (a transaction
+ * callback's connection is in its transaction there, a savepoint's too), as stateOf gave it.
+ */
+/**
+ * The role both paths leave in force: the same one, else the one under the policies (fail
+ * closed: a path without SET ROLE to a bypassing role, or with SET ROLE to a policed one, is
+ * the worse), or none.
+ */
+function joinRole(
+  x: ConnState['role'],
+  y: ConnState['role'],
+  bypass: ReadonlySet<string> | undefined,
+): ConnState['role'] {
+  if (x === y || (x && y && x.name === y.name && x.local === y.local)) return x ?? null;
+  const policed = [x, y].find((r) => r && !bypass?.has(r.name));
+  if (policed) return policed;
+  return null;
+}
+
+export function join(
+  a: State,
+  b: State,
+  untouched?: ReadonlyMap<ts.Node, ConnState>,
+  bypass?: ReadonlySet<string>,
+): State {
+  if (a === null) return b;
+  if (b === null) return a;
+  const out = new Map<ts.Node, ConnState>();
+  for (const key of new Set([...a.keys(), ...b.keys()])) {
+    const start = untouched?.get(key);
+    const x = a.get(key) ?? (start && { ...start });
+    const y = b.get(key) ?? (start && { ...start });
+    if (!x || !y) {
+      // Known on one path only: the other path left it untouched (fresh). Keep only what both guarantee.
+      const only = (x ?? y)!;
+      out.set(key, {
+        tx: only.tx === 'inherited' ? 'inherited' : false,
+        ctx: only.ctx === 'inherited' ? 'inherited' : null,
+        session: null,
+        ineffective: only.ineffective,
+        role: joinRole(only.role, null, bypass),
+      });
+      continue;
+    }
+    out.set(key, {
+      tx: x.tx === y.tx ? x.tx : false,
+      ctx: sameContext(x.ctx, y.ctx),
+      session: x.session === y.session ? x.session : null,
+      ineffective: x.ineffective ?? y.ineffective,
+      role: joinRole(x.role, y.role, bypass),
+      ...(x.released ?? y.released ? { released: x.released ?? y.released } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * Both paths set the org context (`if (loc) set_config(a…, b…) else set_config(a…)`): it is in
+ * force after they meet, whichever statement set it; the evidence names the first path's.
+ */
+function sameContext(x: ConnState['ctx'], y: ConnState['ctx']): ConnState['ctx'] {
+  if (x === y) return x;
+  const both = x && y && x !== 'inherited' && y !== 'inherited';
+  if (both && x.local === y.local && x.setting !== undefined && x.setting === y.setting) return x;
+  return null;
+}

@@ -1,0 +1,101 @@
+import ts from 'typescript';
+import { adapterForModule, type DbAdapter, type ExecutorKind } from '../adapters/index.js';
+import { returnTypeOf } from '../code/carried.js';
+import { resolveImport } from '../code/modules.js';
+import type { OriginResolver } from '../code/origins.js';
+import { type Binding, lookup } from '../code/scope.js';
+import { importModule } from './config-match.js';
+import type { Handle } from './handles.js';
+
+// A parameter's declared type, read as a database executor: a library's type (also through an
+// alias or a union), a class of the codebase that extends one, or ReturnType of a factory.
+
+export interface DeclaredExecutor {
+  adapter: DbAdapter;
+  exec: ExecutorKind;
+}
+
+/** What reading a declared type asks of provenance. */
+export interface TypeReader {
+  origins: OriginResolver;
+  returned(fn: ts.FunctionLikeDeclaration): Handle;
+  trace(expression: ts.Expression): Handle;
+}
+
+/** The executor a parameter's declared type names, if any. */
+export function typeOfParam(reader: TypeReader, decl: ts.ParameterDeclaration): DeclaredExecutor | null {
+  if (!decl.type) return null;
+  // A type imported from a library alias (a fork's DatabasePool) is the library's type.
+  const file = decl.getSourceFile().fileName;
+  const canonical = (m: string): string => reader.origins.host.libraryFor?.(file, m) ?? m;
+  return executorType(decl.type, 0, canonical) ?? subclassType(reader, decl.type) ?? returnType(reader, decl.type);
+}
+
+/**
+ * `db: ReturnType<typeof buildClient>` (also through an alias, local or imported): what
+ * buildClient returns, when that is a library executor.
+ */
+function returnType(reader: TypeReader, type: ts.TypeNode, depth = 0): DeclaredExecutor | null {
+  const named = returnTypeOf(type);
+  if (named) {
+    const fn = reader.origins.expr(named);
+    if (fn.kind !== 'function') return null;
+    const h = reader.returned(fn.decl);
+    return h.kind === 'executor' ? { adapter: h.adapter, exec: h.exec } : null;
+  }
+  if (depth > 4 || !ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return null;
+  let b: Binding | undefined = lookup(type.typeName);
+  if (b?.kind === 'import') {
+    const target = resolveImport(reader.origins.host, type.getSourceFile().fileName, b);
+    b = target?.kind === 'binding' ? target.binding : undefined;
+  }
+  return b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl) ? returnType(reader, b.decl.type, depth + 1) : null;
+}
+
+/** A class of the codebase that extends a library's executor (NestJS: class PrismaService extends PrismaClient). */
+function subclassType(reader: TypeReader, type: ts.TypeNode): DeclaredExecutor | null {
+  if (!ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return null;
+  const origin = reader.origins.expr(type.typeName);
+  if (origin.kind !== 'class') return null;
+  for (const clause of origin.decl.heritageClauses ?? []) {
+    if (clause.token !== ts.SyntaxKind.ExtendsKeyword) continue;
+    const base = clause.types[0]?.expression;
+    const h = base ? reader.trace(base) : undefined;
+    if (h?.kind === 'library' && h.export !== 'namespace' && h.export !== 'sql-tag') {
+      return { adapter: h.adapter, exec: h.export };
+    }
+  }
+  return null;
+}
+
+/** A type annotation naming a database executor type (directly, qualified, through a local alias, or in a union). */
+function executorType(
+  type: ts.TypeNode,
+  depth: number,
+  canonical: (module: string) => string,
+): DeclaredExecutor | null {
+  if (depth > 5) return null;
+  if (ts.isUnionTypeNode(type)) {
+    for (const t of type.types) {
+      const found = executorType(t, depth + 1, canonical);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (!ts.isTypeReferenceNode(type)) return null;
+  const name = type.typeName;
+  if (ts.isQualifiedName(name) && ts.isIdentifier(name.left)) {
+    const adapter = adapterForModule(canonical(importModule(lookup(name.left)) ?? ''));
+    const exec = adapter?.executorTypes[name.right.text];
+    return adapter && exec ? { adapter, exec } : null;
+  }
+  if (!ts.isIdentifier(name)) return null;
+  const b = lookup(name);
+  if (b?.kind === 'import') {
+    const adapter = adapterForModule(canonical(b.module));
+    const exec = adapter?.executorTypes[b.imported];
+    return adapter && exec ? { adapter, exec } : null;
+  }
+  if (b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl)) return executorType(b.decl.type, depth + 1, canonical);
+  return null;
+}

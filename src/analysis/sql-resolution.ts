@@ -1,0 +1,210 @@
+import ts from 'typescript';
+import type { DbAdapter } from '../adapters/index.js';
+import type { OriginResolver } from '../code/origins.js';
+import { skipOuter } from '../code/scope.js';
+import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from '../code/sql-text.js';
+import { classifyStatement, type StatementEffect } from '../sql/classify.js';
+import {
+  parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar, visitPg,
+} from '../sql/parser.js';
+import type { AnalysisConfig } from './config.js';
+import type { RawWrite } from './facts.js';
+
+// The one path from a query call's SQL argument to the statements it runs and their
+// effects: fold the text, fill holes with bind parameters, parse, classify.
+
+/** What resolving SQL reads: where values come from, how text folds, the schema's functions. */
+export interface SqlDeps {
+  origins: OriginResolver;
+  folder: SqlTextFolder;
+  config: AnalysisConfig;
+}
+
+export type ResolvedSql =
+  | { ok: true; statements: { effect: StatementEffect; text: string }[]; normalized: string; variants: string[] }
+  | { ok: false; reason: string; parseError: boolean };
+
+/**
+ * The statements' effects with every hole read as a name, when none of them writes (itself or
+ * through a function) or sets anything.
+ */
+function inertWithNames(
+  deps: SqlDeps,
+  variant: string,
+  placeholders: DbAdapter['placeholders'],
+): StatementEffect[] | undefined {
+  const text = rewritePlaceholders(variant.split(HOLE).join('rlsguard_name'), placeholders);
+  const parsed = text === null ? undefined : parseSql(text);
+  if (!parsed?.ok) return undefined;
+  const { defaultSchema, setterFunctions } = deps.config;
+  const effects = parsed.statements.map((st) => classifyStatement(st, { defaultSchema, setterFunctions }));
+  // A hole that names a function (SELECT ${fn}()) could name one that writes: not inert.
+  const inert = effects.every(
+    (e) =>
+      !e.calls.some((c) => c.endsWith('.rlsguard_name')) &&
+      effectWrites(e, deps.config).length === 0 &&
+      definerCalls(e, deps.config).length === 0 &&
+      e.contextSets.length === 0 &&
+      e.contextResets.length === 0 &&
+      e.transaction === null &&
+      !e.role,
+  );
+  return inert ? effects : undefined;
+}
+
+export function resolveSql(
+  deps: SqlDeps,
+  arg: ts.Expression,
+  valuesArg: ts.Expression | undefined,
+  placeholders?: DbAdapter['placeholders'],
+): ResolvedSql {
+  const e = skipOuter(arg);
+  let textExpr: ts.Expression = e;
+  let values = valuesArg;
+  if (ts.isObjectLiteralExpression(e)) {
+    const textProp = deps.origins.member({ kind: 'expr', expr: e }, 'text');
+    if (textProp.kind !== 'expr') {
+      return { ok: false, reason: 'the query object has no resolvable `text`', parseError: false };
+    }
+    textExpr = textProp.expr;
+    const valuesProp = deps.origins.member({ kind: 'expr', expr: e }, 'values');
+    if (valuesProp.kind === 'expr') values = valuesProp.expr;
+  } else if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
+    const origin = deps.origins.expr(e);
+    if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr))) {
+      return resolveSql(deps, origin.expr, valuesArg, placeholders);
+    }
+  }
+  const params = constantValues(deps, values);
+  const folded: Folded = deps.folder.sql(textExpr);
+  if (!folded.ok) return { ok: false, reason: folded.reason, parseError: false };
+  const statements: { effect: StatementEffect; text: string }[] = [];
+  const expanded = folded.variants.map(expandHelpers);
+  if (expanded.some((v) => v === null)) {
+    const reason = 'a values helper (sql(rows)) sits where no list of columns or values fits';
+    return { ok: false, reason, parseError: true };
+  }
+  for (const variant of expanded as string[]) {
+    if (variant.split(HOLE).every((part) => part.trim() === '')) {
+      const reason = `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``;
+      return { ok: false, reason, parseError: false };
+    }
+    const text = rewritePlaceholders(fillHoles(variant), placeholders);
+    if (text === null) {
+      const reason = 'a raw or identifier placeholder (:raw, ^, :name, ~) splices text into the statement';
+      return { ok: false, reason, parseError: true };
+    }
+    const parsed = parseSql(text);
+    if (!parsed.ok) {
+      const holes = variant.split(HOLE).length - 1;
+      // A hole where a name goes (ALTER TABLE ${t} …, SELECT … FROM ${t}): whatever the
+      // name, a statement that writes, calls and sets nothing is not a write site.
+      const inert = holes > 0 ? inertWithNames(deps, variant, placeholders) : undefined;
+      if (inert) {
+        statements.push(...inert.map((effect) => ({ effect, text })));
+        continue;
+      }
+      return holes > 0
+        ? {
+            ok: false,
+            reason:
+              `the interpolation \`\${${folded.holes[0]}}\` changes the statement's structure ` +
+              `(${withoutHoles(parsed.error)}); make it a constant or a bind parameter`,
+            parseError: true,
+          }
+        : { ok: false, reason: `the SQL does not parse: ${withoutHoles(parsed.error)}`, parseError: true };
+    }
+    const holes = variant.split(HOLE).length - 1;
+    if (holes > 0 && countHoleParams(parsed.statements) !== holes) {
+      const reason = `the interpolation \`\${${folded.holes[0]}}\` is part of a name, not a value; make it a constant`;
+      return { ok: false, reason, parseError: true };
+    }
+    for (const st of parsed.statements) {
+      statements.push({
+        effect: classifyStatement(st, {
+          defaultSchema: deps.config.defaultSchema,
+          setterFunctions: deps.config.setterFunctions,
+          params,
+        }),
+        text: statementText(text, st),
+      });
+    }
+  }
+  const variants = (expanded as string[]).map((v) => rewritePlaceholders(fillHoles(v), placeholders) ?? fillHoles(v));
+  return { ok: true, statements, normalized: variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | '), variants };
+}
+
+/**
+ * The effects of the one text a SQL argument folds to, for what reads a helper's body (setters,
+ * connect hooks, factories that scope what they return): none when the text has variants or
+ * does not resolve, so what they look for is not taken as shown.
+ */
+export function statementEffects(
+  deps: SqlDeps,
+  sql: ts.Expression | undefined,
+  placeholders?: DbAdapter['placeholders'],
+): StatementEffect[] {
+  if (!sql) return [];
+  const resolved = resolveSql(deps, sql, undefined, placeholders);
+  return resolved.ok && resolved.variants.length === 1 ? resolved.statements.map((st) => st.effect) : [];
+}
+
+/** Constant bind values (`['app.current_org_id', orgId, true]` → ['app.current_org_id', null, 'true']). */
+function constantValues(deps: SqlDeps, values: ts.Expression | undefined): (string | null)[] {
+  if (!values) return [];
+  const origin = deps.origins.expr(values);
+  const arr = origin.kind === 'expr' ? skipOuter(origin.expr) : undefined;
+  if (!arr || !ts.isArrayLiteralExpression(arr)) return [];
+  return arr.elements.map((el) => {
+    const v = skipOuter(el as ts.Expression);
+    if (v.kind === ts.SyntaxKind.TrueKeyword) return 'true';
+    if (v.kind === ts.SyntaxKind.FalseKeyword) return 'false';
+    const folded = ts.isSpreadElement(el) ? null : deps.folder.constant(el);
+    return folded && folded.ok && folded.variants.length === 1 ? folded.variants[0]! : null;
+  });
+}
+
+/** A statement's writes: its own, those of the invoker functions it calls, and those its triggers add. */
+export function effectWrites(effect: StatementEffect, config: AnalysisConfig): Omit<RawWrite, 'state'>[] {
+  const { functionWrites, triggerWrites } = config;
+  const out: Omit<RawWrite, 'state'>[] = [];
+  for (const w of effect.writes) out.push(w, ...(triggerWrites.get(`${w.table} ${w.operation}`) ?? []));
+  for (const c of effect.calls) out.push(...(functionWrites.get(c) ?? []));
+  return out;
+}
+
+export function definerCalls(effect: StatementEffect, config: AnalysisConfig): string[] {
+  return effect.calls.filter((c) => config.definerFunctions.has(c));
+}
+
+/**
+ * Holes that landed where a value goes: a bind parameter, or inside a string constant
+ * (`'${id}'`). A hole glued into a name (`audit_${suffix}`) is neither, and must not be
+ * mistaken for a table called `audit_$901`.
+ */
+function countHoleParams(statements: ParsedStatement[]): number {
+  let n = 0;
+  for (const st of statements) {
+    visitPg(st.stmt, (key, node) => {
+      if (key === 'ParamRef' && typeof node.number === 'number' && node.number > 900) n++;
+      if (key === 'sval' && typeof node.sval === 'string') n += (node.sval.match(/\$9\d\d/g) ?? []).length;
+    });
+  }
+  return n;
+}
+
+function statementText(text: string, st: ParsedStatement): string {
+  const end = st.length === undefined ? undefined : st.location + st.length;
+  return Buffer.from(text).subarray(st.location, end).toString().trim();
+}
+
+function rewritePlaceholders(text: string, style: DbAdapter['placeholders']): string | null {
+  if (style === 'question') return questionPlaceholdersToDollar(text);
+  if (style === 'pg-promise') return pgPromisePlaceholdersToDollar(text);
+  return text;
+}
+
+/** A parser message names the placeholder a hole became (`"$901"`); the user wrote an interpolation. */
+function withoutHoles(error: string): string {
+  return error.replace(/"\$9\d\d"/g, 'an interpolated value');
+}

@@ -1,0 +1,129 @@
+import type ts from 'typescript';
+import type { Operation } from '../report/types.js';
+import type { AnalysisConfig } from './config.js';
+import type { QueryNode, RawSite, RawWrite } from './facts.js';
+import type { Handle } from './handles.js';
+import { judge } from './verdict.js';
+
+// The write sites the flow records: one per query call that writes, one standing for SQL or a
+// function the analysis could not resolve (fail closed), and each site's verdict.
+
+/** A site whose writes are unknown: unresolved, with the evidence saying why (fail closed). */
+function unresolvedSite(call: QueryNode, api: string, handle: Handle, evidence: string): RawSite {
+  return {
+    call,
+    api,
+    handle,
+    operation: 'insert',
+    tables: [],
+    gatedTables: [],
+    definerCalls: [],
+    sql: null,
+    sqlVariants: [],
+    through: {},
+    truncated: [],
+    verdict: { coverage: 'unresolved', via: null, evidence },
+  };
+}
+
+/** The site standing for the writes of a function the analysis could not finish (fail closed). */
+export function gaveUpSite(node: ts.Node, reason: string): RawSite {
+  const handle: Handle = { kind: 'unknown', reason };
+  return unresolvedSite(node as QueryNode, 'other', handle, `${reason}: its writes cannot all be found or judged`);
+}
+
+export function unresolvedSqlSite(
+  call: QueryNode,
+  handle: Handle,
+  api: string,
+  reason: string,
+  what = 'the SQL text',
+): RawSite {
+  return unresolvedSite(call, api, handle, `${what} cannot be resolved statically: ${reason}`);
+}
+
+/** A write site with its tables; its verdict comes once the whole file is walked (siteVerdict). */
+export function draftSite(
+  config: AnalysisConfig,
+  call: QueryNode,
+  handle: Handle,
+  api: string,
+  writes: RawWrite[],
+  definer: string[],
+  sql: string,
+  sqlVariants: string[],
+): RawSite {
+  const tables = unique(writes.map((w) => w.table));
+  const gated = tables.filter((t) => config.gatedTables.has(t));
+  const operation: Operation = writes.find((w) => !w.through)?.operation ?? 'call';
+  const verdict: RawSite['verdict'] = { coverage: 'unresolved', via: null, evidence: 'not yet judged' };
+  const through: Record<string, string> = {};
+  for (const w of writes) {
+    if (w.through && !writes.some((d) => !d.through && d.table === w.table)) through[w.table] ??= w.through;
+  }
+  const truncating = writes.filter((w) => w.operation === 'truncate' && gated.includes(w.table));
+  const truncated = unique(truncating.map((w) => w.table));
+  return {
+    call,
+    api,
+    handle,
+    operation,
+    tables,
+    gatedTables: gated,
+    definerCalls: definer,
+    sql,
+    sqlVariants,
+    verdict,
+    through,
+    truncated,
+  };
+}
+
+/** The worst verdict among a site's writes to gated tables, else why it needs none. */
+export function siteVerdict(
+  deps: { config: AnalysisConfig; root: string },
+  site: RawSite,
+  writes: RawWrite[],
+): RawSite['verdict'] {
+  const { handle, tables, definerCalls: definer } = site;
+  const gatedWrites = writes.filter((w) => deps.config.gatedTables.has(w.table));
+  let verdict: RawSite['verdict'];
+  if (gatedWrites.length === 0) {
+    const ungated = tables.length
+      ? `${tables.join(', ')} ${tables.length > 1 ? 'have' : 'has'} no row-level security`
+      : 'no table written';
+    verdict = definer.length > 0 && writes.length === 0
+      ? {
+          coverage: 'security-definer',
+          via: definer[0]!,
+          evidence: `calls SECURITY DEFINER function ${definer[0]}, which runs with its owner's rights`,
+        }
+      : { coverage: 'not-gated', via: null, evidence: ungated };
+  } else {
+    // Every gated write must be covered; the site takes the worst verdict among them.
+    const { tableSettings, bypassRoles } = deps.config;
+    const verdicts = gatedWrites.map((w) =>
+      judge(handle, w.state, deps.root, w.table, tableSettings.get(w.table), bypassRoles),
+    );
+    verdict = verdicts.reduce((worst, v) => (rank(v) < rank(worst) ? v : worst));
+  }
+  return verdict;
+}
+
+const RANK: Record<string, number> = {
+  unscoped: 0,
+  unresolved: 1,
+  'not-gated': 5,
+  'org-scope': 4,
+  'security-definer': 4,
+  'admin-pool': 4,
+};
+
+export function rank(v: RawSite['verdict']): number {
+  if ('pending' in v) return 2;
+  return RANK[v.coverage] ?? 3;
+}
+
+export function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
