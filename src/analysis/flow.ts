@@ -1,5 +1,11 @@
 import ts from 'typescript';
-import { adapterForModule, adapters, type BuilderContext, type BuilderWrite, type DbAdapter } from '../adapters/index.js';
+import {
+  adapterForModule,
+  adapters,
+  type BuilderContext,
+  type BuilderWrite,
+  type DbAdapter,
+} from '../adapters/index.js';
 import { normalizeQualifiedName } from '../schema/names.js';
 import type { StatementEffect } from '../sql/classify.js';
 import type { AnalysisConfig } from './config.js';
@@ -19,7 +25,15 @@ import { connectionKey, copy, freshState, join, type State } from './connection-
 import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
 import { ambientAdapter } from './ambient/providers.js';
-import { bindingsOf, builderCall, builderLabel, ownerOf, readsParameter, templateKind, throughBindings } from './table-builders.js';
+import {
+  bindingsOf,
+  builderCall,
+  builderLabel,
+  ownerOf,
+  readsParameter,
+  templateKind,
+  throughBindings,
+} from './table-builders.js';
 
 // Walks each function in evaluation order, tracking per connection whether a transaction is
 // open and whether the org context is set in it, joining states where branches meet (a
@@ -45,7 +59,17 @@ interface Instance {
 }
 
 export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
-  const facts: FileFacts = { sf, sites: [], edges: [], callbackUses: [], findings: [], escapedFunctions: new Set(), settingsSet: new Set(), gaveUp: [], instantiations: [] };
+  const facts: FileFacts = {
+    sf,
+    sites: [],
+    edges: [],
+    callbackUses: [],
+    findings: [],
+    escapedFunctions: new Set(),
+    settingsSet: new Set(),
+    gaveUp: [],
+    instantiations: [],
+  };
   new FlowWalker(deps, facts).run();
   return facts;
 }
@@ -138,7 +162,12 @@ class FlowWalker implements EdgeWalker {
       if (st.catchClause) {
         // The catch block may start after any statement of the try block; approximate by both ends.
         const entry = join(copy(state), copy(t), this.untouched, this.deps.config.bypassRoles);
-        result = join(t, this.statements(st.catchClause.block.statements, entry), this.untouched, this.deps.config.bypassRoles);
+        result = join(
+          t,
+          this.statements(st.catchClause.block.statements, entry),
+          this.untouched,
+          this.deps.config.bypassRoles,
+        );
       }
       if (st.finallyBlock) {
         if (result === null) this.statements(st.finallyBlock.statements, copy(state));
@@ -146,10 +175,19 @@ class FlowWalker implements EdgeWalker {
       }
       return result;
     }
-    if (ts.isForStatement(st) || ts.isForOfStatement(st) || ts.isForInStatement(st) || ts.isWhileStatement(st) || ts.isDoStatement(st)) {
+    if (
+      ts.isForStatement(st) ||
+      ts.isForOfStatement(st) ||
+      ts.isForInStatement(st) ||
+      ts.isWhileStatement(st) ||
+      ts.isDoStatement(st)
+    ) {
       let s: State = state;
       if (ts.isForStatement(st)) {
-        if (st.initializer) s = ts.isVariableDeclarationList(st.initializer) ? this.declarations(st.initializer, s) : this.expression(st.initializer, s);
+        if (st.initializer)
+          s = ts.isVariableDeclarationList(st.initializer)
+            ? this.declarations(st.initializer, s)
+            : this.expression(st.initializer, s);
         if (st.condition) s = this.expression(st.condition, s);
       } else if (ts.isForOfStatement(st) || ts.isForInStatement(st) || ts.isWhileStatement(st)) {
         s = this.expression(st.expression, s);
@@ -258,7 +296,11 @@ class FlowWalker implements EdgeWalker {
   }
 
   /** queryRunner.startTransaction() and friends: BEGIN, COMMIT and ROLLBACK as method calls. */
-  private transactionControl(call: ts.CallExpression, callee: ts.PropertyAccessExpression, state: Map<ts.Node, ConnState>): boolean {
+  private transactionControl(
+    call: ts.CallExpression,
+    callee: ts.PropertyAccessExpression,
+    state: Map<ts.Node, ConnState>,
+  ): boolean {
     // Every method call passes here: trace the receiver only for a transaction-control name.
     if (!TRANSACTION_CONTROL.has(callee.name.text)) return false;
     const handle = this.deps.handles.of(callee.expression);
@@ -267,7 +309,24 @@ class FlowWalker implements EdgeWalker {
     if (!control) return false;
     // Rolling back to a savepoint undoes the settings made after it: drop the context (fail closed).
     const toSavepoint = control === 'rollback-to-savepoint';
-    this.execute(call, handle, handle.adapter.api, [{ writes: [], calls: [], contextSets: [], contextResets: toSavepoint ? ['*'] : [], transaction: toSavepoint ? null : control, kind: 'TransactionStmt' }], '', [], state);
+    this.execute(
+      call,
+      handle,
+      handle.adapter.api,
+      [
+        {
+          writes: [],
+          calls: [],
+          contextSets: [],
+          contextResets: toSavepoint ? ['*'] : [],
+          transaction: toSavepoint ? null : control,
+          kind: 'TransactionStmt',
+        },
+      ],
+      '',
+      [],
+      state,
+    );
     return true;
   }
 
@@ -276,7 +335,11 @@ class FlowWalker implements EdgeWalker {
    * carried (a session set_config, SET ROLE) is no longer this code's: a later statement on
    * it covers nothing (fail closed), and says why.
    */
-  private release(call: ts.CallExpression, callee: ts.PropertyAccessExpression, state: Map<ts.Node, ConnState>): boolean {
+  private release(
+    call: ts.CallExpression,
+    callee: ts.PropertyAccessExpression,
+    state: Map<ts.Node, ConnState>,
+  ): boolean {
     if (callee.name.text !== 'release' || call.arguments.length > 1) return false;
     const handle = this.deps.handles.of(callee.expression);
     if (handle.kind !== 'executor' || handle.exec !== 'pool-client') return false;
@@ -294,7 +357,13 @@ class FlowWalker implements EdgeWalker {
     if (!ts.isPropertyAccessExpression(callee) || !list || !ts.isArrayLiteralExpression(list)) return undefined;
     const handle = this.deps.handles.of(callee.expression);
     if (handle.kind !== 'executor' || !handle.adapter.sequenceMethods?.includes(callee.name.text)) return undefined;
-    const tx: Handle = { ...handle, exec: 'client', key: call, transaction: `${callee.name.text}([…])`, label: `the transaction ${shortText(callee, 30)}([…]) at ${where(call, this.deps.root)}` };
+    const tx: Handle = {
+      ...handle,
+      exec: 'client',
+      key: call,
+      transaction: `${callee.name.text}([…])`,
+      label: `the transaction ${shortText(callee, 30)}([…]) at ${where(call, this.deps.root)}`,
+    };
     const saved = this.redirect;
     this.redirect = { from: handle.key, to: tx };
     let s: State = state;
@@ -318,7 +387,11 @@ class FlowWalker implements EdgeWalker {
     }
     const handle = this.deps.handles.of(tag);
     if (handle.kind === 'executor' && handle.adapter.executorIsTag) this.query(node, tag, node, handle.adapter, state);
-    else if ((handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed?.adapter.executorIsTag))) {
+    else if (
+      handle.kind === 'scoped' ||
+      handle.kind === 'admin' ||
+      (handle.kind === 'param' && handle.typed?.adapter.executorIsTag)
+    ) {
       const adapter = adapters.find((a) => a.executorIsTag);
       if (adapter) this.query(node, tag, node, adapter, state);
     }
@@ -326,38 +399,108 @@ class FlowWalker implements EdgeWalker {
 
   // ---- a query call ----
 
-  /** `instance`: a write of a table-generic builder's body made at a call of it, its parameters bound to that call's arguments (table-builders.ts). */
-  private query(call: QueryNode, receiver: ts.Expression, sqlArg: ts.Expression, asked: DbAdapter, state: Map<ts.Node, ConnState>, method?: string, instance?: Instance): boolean {
+  /**
+   * `instance`: a write of a table-generic builder's body made at a call of it, its parameters
+   * bound to that call's arguments (table-builders.ts).
+   */
+  private query(
+    call: QueryNode,
+    receiver: ts.Expression,
+    sqlArg: ts.Expression,
+    asked: DbAdapter,
+    state: Map<ts.Node, ConnState>,
+    method?: string,
+    instance?: Instance,
+  ): boolean {
     const handle = instance?.handle ?? this.deps.handles.of(receiver);
-    if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package'))) return false;
+    if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package')))
+      return false;
     // The executor's own library decides what its methods do (TypeORM's query() is not knex's).
-    const own = handle.kind === 'executor' ? handle.adapter : handle.kind === 'param' && handle.typed ? handle.typed.adapter : handle.kind === 'admin' ? handle.adapter : handle.kind === 'ambient' ? ambientAdapter(handle) : undefined;
-    if (own && own !== asked && method !== undefined) return own.queryMethods[method] !== undefined && this.query(call, receiver, sqlArg, own, state, method, instance);
+    const own =
+      handle.kind === 'executor'
+        ? handle.adapter
+        : handle.kind === 'param' && handle.typed
+          ? handle.typed.adapter
+          : handle.kind === 'admin'
+            ? handle.adapter
+            : handle.kind === 'ambient'
+              ? ambientAdapter(handle)
+              : undefined;
+    if (own && own !== asked && method !== undefined)
+      return own.queryMethods[method] !== undefined && this.query(call, receiver, sqlArg, own, state, method, instance);
     const adapter = own ?? asked;
     // An instance is trusted as its builder's own query is (a typed parameter), or as the connection this call passes.
-    const trusted = isTrusted(handle, own) || (instance !== undefined && isTrusted(this.deps.handles.of(receiver), own));
+    const trusted =
+      isTrusted(handle, own) || (instance !== undefined && isTrusted(this.deps.handles.of(receiver), own));
     const queryCall = instance?.query ?? call;
-    const values = ts.isCallExpression(queryCall) ? queryCall.arguments[queryCall.arguments.indexOf(sqlArg) + 1] : undefined;
-    if (instance && resolveSql(this.deps, sqlArg, values, adapter.placeholders).ok) return false; // the parameter is a bound value: the builder's own site
-    const sql = instance ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlArg, values, adapter.placeholders)) : resolveSql(this.deps, sqlArg, values, adapter.placeholders);
+    const values = ts.isCallExpression(queryCall)
+      ? queryCall.arguments[queryCall.arguments.indexOf(sqlArg) + 1]
+      : undefined;
+    // The parameter is a bound value: the builder's own site.
+    if (instance && resolveSql(this.deps, sqlArg, values, adapter.placeholders).ok) return false;
+    const sql = instance
+      ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlArg, values, adapter.placeholders))
+      : resolveSql(this.deps, sqlArg, values, adapter.placeholders);
     // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
     // imports the library whose query method this is and the method is not one of the
     // codebase's own (`this.query(db, …)` of a repository class); otherwise nothing says it runs SQL.
-    if (!sql.ok && !trusted && !(isUntraced(handle) && importedLibraries(this.facts.sf).has(adapter) && !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function'))) return false;
-    if (sql.ok && !trusted && !sql.statements.some((st) => effectWrites(st.effect, this.deps.config).length > 0 || st.effect.contextSets.length > 0 || definerCalls(st.effect, this.deps.config).some((d) => !this.deps.config.readOnlyDefiners.has(d)))) {
+    if (
+      !sql.ok &&
+      !trusted &&
+      !(
+        isUntraced(handle) &&
+        importedLibraries(this.facts.sf).has(adapter) &&
+        !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function')
+      )
+    )
+      return false;
+    if (
+      sql.ok &&
+      !trusted &&
+      !sql.statements.some(
+        (st) =>
+          effectWrites(st.effect, this.deps.config).length > 0 ||
+          st.effect.contextSets.length > 0 ||
+          definerCalls(st.effect, this.deps.config).some((d) => !this.deps.config.readOnlyDefiners.has(d)),
+      )
+    ) {
       return false;
     }
     const api = handle.kind === 'not-db' ? 'other' : adapter.api;
-    if (!sql.ok && method !== undefined && ts.isCallExpression(queryCall) && this.builderFragment(queryCall, adapter, method)) return true;
+    if (
+      !sql.ok &&
+      method !== undefined &&
+      ts.isCallExpression(queryCall) &&
+      this.builderFragment(queryCall, adapter, method)
+    )
+      return true;
     const before = this.facts.sites.length;
     if (!sql.ok) {
       // SQL naming its table through a builder's parameter: judged at each call (table-builders.ts).
-      const readsParam = instance ? ts.isCallExpression(call) && call.arguments.some((a) => readsParameter(a)) : readsParameter(sqlArg);
+      const readsParam = instance
+        ? ts.isCallExpression(call) && call.arguments.some((a) => readsParameter(a))
+        : readsParameter(sqlArg);
       const template = ts.isCallExpression(call) && readsParam ? ownerOf(call) : undefined;
-      const untraced = !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
-      const reason = `${instance ? `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}` : sql.reason}${untraced}`;
-      this.facts.sites.push({ ...unresolvedSqlSite(call, handle, api, reason, instance ? 'the write' : undefined), ...(template ? { template } : {}) });
-    } else this.execute(call, handle, api, sql.statements.map((st) => st.effect), sql.normalized, sql.variants, state);
+      const untraced =
+        !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
+      const why = instance
+        ? `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}`
+        : sql.reason;
+      const reason = `${why}${untraced}`;
+      this.facts.sites.push({
+        ...unresolvedSqlSite(call, handle, api, reason, instance ? 'the write' : undefined),
+        ...(template ? { template } : {}),
+      });
+    } else
+      this.execute(
+        call,
+        handle,
+        api,
+        sql.statements.map((st) => st.effect),
+        sql.normalized,
+        sql.variants,
+        state,
+      );
     if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
     return true;
   }
@@ -382,7 +525,10 @@ class FlowWalker implements EdgeWalker {
       const w = adapter.builderWrite?.(call, this.builderContext);
       if (!w) continue;
       const handle = this.deps.handles.of(w.executor);
-      const ours = ((handle.kind === 'executor' || handle.kind === 'admin') && handle.adapter === adapter) || (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true)) || (handle.kind === 'ambient' && ambientAdapter(handle) === adapter);
+      const ours =
+        ((handle.kind === 'executor' || handle.kind === 'admin') && handle.adapter === adapter) ||
+        (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true)) ||
+        (handle.kind === 'ambient' && ambientAdapter(handle) === adapter);
       // Scope helpers and admin providers hand out whatever their library's executor is: the
       // call's shape must then say which library it is.
       if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) {
@@ -392,7 +538,15 @@ class FlowWalker implements EdgeWalker {
         // from this repository's code that did not resolve (a path alias, a workspace package),
         // never on a global or an installed package's value (a Map's or Headers' .delete()).
         // Of several libraries whose shape fits (db.insert(x): knex and Drizzle), the one whose shape is distinctive.
-        if ((!untraced || (w.distinctive && !untraced.w.distinctive)) && isUntraced(handle) && usesLibrary(this.facts.sf, adapter) && (w.distinctive === true || (handle.kind === 'unknown' && handle.libraries?.includes(adapter)) || this.fromUnresolvedCode(w.executor))) untraced = { adapter, w, handle };
+        if (
+          (!untraced || (w.distinctive && !untraced.w.distinctive)) &&
+          isUntraced(handle) &&
+          usesLibrary(this.facts.sf, adapter) &&
+          (w.distinctive === true ||
+            (handle.kind === 'unknown' && handle.libraries?.includes(adapter)) ||
+            this.fromUnresolvedCode(w.executor))
+        )
+          untraced = { adapter, w, handle };
         continue;
       }
       this.builderSite(call, adapter, w, handle, state);
@@ -408,17 +562,38 @@ class FlowWalker implements EdgeWalker {
     while (ts.isPropertyAccessExpression(e)) e = skipOuter(e.expression);
     const o = this.deps.origins.expr(e);
     if (o.kind === 'unknown') return o.reason.startsWith('cannot resolve');
-    return o.kind === 'external' && !adapterForModule(o.module) && !isInstalledPackage(this.facts.sf.fileName, o.module);
+    return (
+      o.kind === 'external' && !adapterForModule(o.module) && !isInstalledPackage(this.facts.sf.fileName, o.module)
+    );
   }
 
-  private builderSite(call: ts.CallExpression, adapter: DbAdapter, w: BuilderWrite, handle: Handle, state: Map<ts.Node, ConnState>): void {
+  private builderSite(
+    call: ts.CallExpression,
+    adapter: DbAdapter,
+    w: BuilderWrite,
+    handle: Handle,
+    state: Map<ts.Node, ConnState>,
+  ): void {
     if ('unresolved' in w.table) {
       // Name every missing piece: the table, and the connection when it is untraced too.
-      const reason = isUntraced(handle) && 'reason' in handle ? `${w.table.unresolved}; nor can the connection that runs it be traced: ${handle.reason}` : w.table.unresolved;
-      this.facts.sites.push({ ...unresolvedSqlSite(call, handle, adapter.api, reason, 'the write'), operation: w.operation });
+      const reason =
+        isUntraced(handle) && 'reason' in handle
+          ? `${w.table.unresolved}; nor can the connection that runs it be traced: ${handle.reason}`
+          : w.table.unresolved;
+      this.facts.sites.push({
+        ...unresolvedSqlSite(call, handle, adapter.api, reason, 'the write'),
+        operation: w.operation,
+      });
       return;
     }
-    const effect: StatementEffect = { writes: [{ operation: w.operation, table: w.table.name }], calls: [], contextSets: [], contextResets: [], transaction: null, kind: 'builder' };
+    const effect: StatementEffect = {
+      writes: [{ operation: w.operation, table: w.table.name }],
+      calls: [],
+      contextSets: [],
+      contextResets: [],
+      transaction: null,
+      kind: 'builder',
+    };
     this.execute(call, handle, adapter.api, [effect], `${adapter.api}:${w.operation}:${w.table.name}`, [], state);
   }
 
@@ -459,8 +634,20 @@ class FlowWalker implements EdgeWalker {
   }
 
   /** Applies the statements a call runs to its connection's state, and records the write site. */
-  private execute(call: QueryNode, original: Handle, api: string, effects: StatementEffect[], normalized: string, variants: string[], state: Map<ts.Node, ConnState>, bySetter = false): void {
-    const handle = this.redirect && original.kind === 'executor' && original.key === this.redirect.from ? this.redirect.to : original;
+  private execute(
+    call: QueryNode,
+    original: Handle,
+    api: string,
+    effects: StatementEffect[],
+    normalized: string,
+    variants: string[],
+    state: Map<ts.Node, ConnState>,
+    bySetter = false,
+  ): void {
+    const handle =
+      this.redirect && original.kind === 'executor' && original.key === this.redirect.from
+        ? this.redirect.to
+        : original;
     const key = connectionKey(handle);
     const conn = key ? this.stateOf(state, key, handle) : freshState(handle);
     const writes: RawWrite[] = [];
@@ -481,17 +668,22 @@ class FlowWalker implements EdgeWalker {
         if (conn.role?.local) conn.role = null;
         pendingWrites = [];
       }
-      if (effect.role) conn.role = effect.role.name === null ? null : { name: effect.role.name, at: call, local: effect.role.local };
+      if (effect.role)
+        conn.role = effect.role.name === null ? null : { name: effect.role.name, at: call, local: effect.role.local };
       for (const set of effect.contextSets) {
         this.facts.settingsSet.add(set.setting);
         if (!this.deps.config.contextSettings.has(set.setting)) continue;
         const ev: ContextEvidence = { via: set.via, at: call, local: set.local === true, setting: set.setting };
         // A setter's session-wide set is reported in its body; only a pool it is handed is news here.
-        if (!bySetter || (handle.kind === 'executor' && handle.exec === 'pool')) contextSetFinding(this.deps, this.report, call, handle, set.local, ev, implicit);
+        if (!bySetter || (handle.kind === 'executor' && handle.exec === 'pool'))
+          contextSetFinding(this.deps, this.report, call, handle, set.local, ev, implicit);
         if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) continue;
         if (set.local === true) {
           if (conn.tx === true || conn.tx === 'inherited' || implicit) {
-            const earlier = conn.ctx && conn.ctx !== 'inherited' && conn.ctx.setting !== ev.setting ? [conn.ctx, ...(conn.ctx.also ?? [])].filter((x) => x.setting !== ev.setting) : [];
+            const earlier =
+              conn.ctx && conn.ctx !== 'inherited' && conn.ctx.setting !== ev.setting
+                ? [conn.ctx, ...(conn.ctx.also ?? [])].filter((x) => x.setting !== ev.setting)
+                : [];
             conn.ctx = earlier.length ? { ...ev, also: earlier } : ev;
             for (const w of pendingWrites) w.state.setLater ??= ev;
           } else {
@@ -558,34 +750,51 @@ class FlowWalker implements EdgeWalker {
   private builderInstances(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
     const chain = builderCall(call, this.deps.origins);
     if (!chain) return;
-    for (const t of this.deps.origins.facts.get(this.templates ??= templateKind(this.deps.origins), chain.fn)) {
+    for (const t of this.deps.origins.facts.get((this.templates ??= templateKind(this.deps.origins)), chain.fn)) {
       const bound = bindingsOf(chain, t);
       const handle = this.deps.handles.of(throughBindings(t.receiver, bound, this.deps.origins));
       const instance: Instance = { handle, bound, query: t.query, builtBy: builderLabel(chain, t, this.deps.root) };
-      if (this.query(call, t.receiver, t.sqlArg, t.adapter, state, t.method, instance)) this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
+      if (this.query(call, t.receiver, t.sqlArg, t.adapter, state, t.method, instance))
+        this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
     }
   }
 
   private templates: ReturnType<typeof templateKind> | undefined;
 
   /** A setter of the codebase (`await applyTenant(tx, orgId)`): its sets apply to the connection this call passes. */
-  applySetters(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration | undefined, state: Map<ts.Node, ConnState>): void {
+  applySetters(
+    call: ts.CallExpression,
+    fn: ts.FunctionLikeDeclaration | undefined,
+    state: Map<ts.Node, ConnState>,
+  ): void {
     for (const set of this.deps.handles.settersAt(call, fn)) {
       const arg = call.arguments[set.param];
       const handle = arg ? this.deps.handles.of(arg) : undefined;
       if (!handle || !connectionKey(handle)) continue;
       const via = setterVia(call, fn, set, where(set.at, this.deps.root));
-      const effect: StatementEffect = { writes: [], calls: [], contextSets: [{ setting: set.setting, local: set.local, via }], contextResets: [], transaction: null, kind: 'setter' };
+      const effect: StatementEffect = {
+        writes: [],
+        calls: [],
+        contextSets: [{ setting: set.setting, local: set.local, via }],
+        contextResets: [],
+        transaction: null,
+        kind: 'setter',
+      };
       this.execute(call, handle, 'other', [effect], '', [], state, true);
     }
   }
-
 }
 
 /** A connection provenance gave up on: not traced to anything, or to a package rls-guard cannot read. */
 /** A connection whose library is known: its query calls run SQL, whatever the text. */
 function isTrusted(handle: Handle, own: DbAdapter | undefined): boolean {
-  return handle.kind === 'executor' || handle.kind === 'scoped' || handle.kind === 'admin' || (handle.kind === 'param' && handle.typed !== null) || (handle.kind === 'ambient' && own !== undefined);
+  return (
+    handle.kind === 'executor' ||
+    handle.kind === 'scoped' ||
+    handle.kind === 'admin' ||
+    (handle.kind === 'param' && handle.typed !== null) ||
+    (handle.kind === 'ambient' && own !== undefined)
+  );
 }
 
 function isUntraced(handle: Handle): boolean {
@@ -596,10 +805,13 @@ export function isInlineCallback(fn: ts.Node): boolean {
   if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return false;
   let parent = fn.parent;
   while (parent && (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent))) parent = parent.parent;
-  return !!parent && (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && (parent.arguments ?? []).some((a) => skipOuter(a) === fn);
+  return (
+    !!parent &&
+    (ts.isCallExpression(parent) || ts.isNewExpression(parent)) &&
+    (parent.arguments ?? []).some((a) => skipOuter(a) === fn)
+  );
 }
 
 function contains(outer: ts.Node, inner: ts.Node): boolean {
   return inner.pos >= outer.pos && inner.end <= outer.end && inner.getSourceFile() === outer.getSourceFile();
 }
-

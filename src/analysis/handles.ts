@@ -30,12 +30,38 @@ import { findTenantBinding, type TenantDeps, tenantOptions } from './tenant-bind
 export type ParamBinding = Extract<Binding, { kind: 'parameter' }>;
 
 export type Handle =
-  | { kind: 'executor'; exec: ExecutorKind; adapter: DbAdapter; key: ts.Node; label: string; transaction?: string; tenant?: { via: string; at: ts.Node } }
+  | {
+      kind: 'executor';
+      exec: ExecutorKind;
+      adapter: DbAdapter;
+      key: ts.Node;
+      label: string;
+      transaction?: string;
+      tenant?: { via: string; at: ts.Node };
+    }
   /** `settings`: what the provider sets, when known (a table whose policies read none of them is not covered). */
-  | { kind: 'scoped'; via: string; key: ts.Node; label: string; helperCall: ts.CallExpression; definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number }; settings?: ReadonlySet<string> }
+  | {
+      kind: 'scoped';
+      via: string;
+      key: ts.Node;
+      label: string;
+      helperCall: ts.CallExpression;
+      definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number };
+      settings?: ReadonlySet<string>;
+    }
   | { kind: 'admin'; via: string; key: ts.Node; label: string; adapter?: DbAdapter }
-  /** `path`: a field of the parameter (`opts.pgPool`, `{ pgPool }` destructured), judged at each call by that member of what it passes. */
-  | { kind: 'param'; binding: ParamBinding; key: ts.Node; label: string; typed: { adapter: DbAdapter; exec: ExecutorKind } | null; path?: FieldPath }
+  /**
+   * `path`: a field of the parameter (`opts.pgPool`, `{ pgPool }` destructured), judged at each
+   * call by that member of what it passes.
+   */
+  | {
+      kind: 'param';
+      binding: ParamBinding;
+      key: ts.Node;
+      label: string;
+      typed: { adapter: DbAdapter; exec: ExecutorKind } | null;
+      path?: FieldPath;
+    }
   | AmbientHandle
   | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }
   | { kind: 'not-db'; reason: string }
@@ -57,7 +83,10 @@ export class HandleResolver {
   private readonly handleKind: FactKind<ts.Expression, Handle> = {
     name: 'handle',
     compute: (e) => this.compute(e),
-    conservative: (_e, why) => ({ kind: 'unknown', reason: why === 'depth' ? 'the connection is passed through too many calls' : 'cyclic definition' }),
+    conservative: (_e, why) => ({
+      kind: 'unknown',
+      reason: why === 'depth' ? 'the connection is passed through too many calls' : 'cyclic definition',
+    }),
     same: sameHandle,
   };
   private readonly returnsKind: FactKind<ts.FunctionLikeDeclaration, ReturnsFact>;
@@ -90,10 +119,19 @@ export class HandleResolver {
     };
     this.ambient = new AmbientProviders(origins, root, where);
     this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
-    this.settersKind = setterFact({ origins, handleOf: (e) => this.of(e), effects: (sql, placeholders) => this.effects(sql, placeholders) }, (fn) => this.facts.get(this.settersKind, fn));
+    this.settersKind = setterFact(
+      { origins, handleOf: (e) => this.of(e), effects: (sql, placeholders) => this.effects(sql, placeholders) },
+      (fn) => this.facts.get(this.settersKind, fn),
+    );
     this.scopedKind = {
       name: 'scoped-on-return',
-      compute: (fn) => scopedOnReturn(fn, (e) => this.of(e), (sql) => this.effects(sql), config.contextSettings),
+      compute: (fn) =>
+        scopedOnReturn(
+          fn,
+          (e) => this.of(e),
+          (sql) => this.effects(sql),
+          config.contextSettings,
+        ),
       conservative: () => new Set(),
       same: (a, b) => a.size === b.size && [...a].every((k) => b.has(k)),
     };
@@ -117,14 +155,21 @@ export class HandleResolver {
   /** Where provenance runs out, the checker's type (when types are installed) may still say what it is. */
   private withTypes(expression: ts.Expression, handle: Handle): Handle {
     if (!this.types) return handle;
-    const untraced = handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
+    const untraced =
+      handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
     if (!untraced && !(handle.kind === 'param' && handle.typed === null)) return handle;
     const found = this.types.executorOf(expression);
     if (!found) return handle;
     if (handle.kind === 'param') return { ...handle, typed: { adapter: found.adapter, exec: found.exec } };
     const e = skipOuter(expression);
     const key = (ts.isIdentifier(e) && lookup(e)?.decl) || e;
-    return { kind: 'executor', exec: found.exec, adapter: found.adapter, key, label: `\`${shortText(e, 30)}\` (a ${found.adapter.api} ${found.typeName}, by its type)` };
+    return {
+      kind: 'executor',
+      exec: found.exec,
+      adapter: found.adapter,
+      key,
+      label: `\`${shortText(e, 30)}\` (a ${found.adapter.api} ${found.typeName}, by its type)`,
+    };
   }
 
   private compute(expression: ts.Expression): Handle {
@@ -137,16 +182,29 @@ export class HandleResolver {
     // queryRunner.manager: the same connection under another API.
     if (ts.isPropertyAccessExpression(e) && adapters.some((a) => a.passthroughProperties?.includes(e.name.text))) {
       const receiver = this.trace(e.expression);
-      if (receiver.kind === 'executor' && receiver.adapter.passthroughProperties?.includes(e.name.text)) return receiver;
+      if (receiver.kind === 'executor' && receiver.adapter.passthroughProperties?.includes(e.name.text))
+        return receiver;
     }
     const found = this.fromOrigin(this.origins.expr(e), e);
     // A member of what a factory of the codebase returns: `const { knex } = await tenantDb()`.
     // Read per call (the returns its arguments select), with the chain in the evidence, also
     // where the origin resolver follows a single return to the same connection.
     const member = found.kind === 'unknown' || 'key' in found ? memberOfCall(e) : undefined;
-    const returned = member && returnedMember(this.origins, member, (fn) => this.facts.get(this.returnExpressionsKind, fn), (o, at) => this.fromOrigin(o, at), this.root);
-    if (returned && found.kind === 'unknown') return returned.kind === 'unknown' && found.libraries && !returned.libraries ? { ...returned, libraries: found.libraries } : returned;
-    if (returned && 'key' in returned && 'key' in found && returned.key === found.key && returned.kind === found.kind) return returned;
+    const returned =
+      member &&
+      returnedMember(
+        this.origins,
+        member,
+        (fn) => this.facts.get(this.returnExpressionsKind, fn),
+        (o, at) => this.fromOrigin(o, at),
+        this.root,
+      );
+    if (returned && found.kind === 'unknown')
+      return returned.kind === 'unknown' && found.libraries && !returned.libraries
+        ? { ...returned, libraries: found.libraries }
+        : returned;
+    if (returned && 'key' in returned && 'key' in found && returned.key === found.key && returned.kind === found.kind)
+      return returned;
     return found;
   }
 
@@ -167,9 +225,18 @@ export class HandleResolver {
         const instance = origin.path.length === 1 ? adapter.instances?.[first] : undefined;
         if (instance) {
           const key = (ts.isIdentifier(at) && lookup(at)?.decl) || at;
-          return { kind: 'executor', exec: instance, adapter, key, label: `${adapter.api} \`${first}\` (a ready-made ${instance} from '${origin.module}')` };
+          return {
+            kind: 'executor',
+            exec: instance,
+            adapter,
+            key,
+            label: `${adapter.api} \`${first}\` (a ready-made ${instance} from '${origin.module}')`,
+          };
         }
-        const exported = origin.path.length === 1 ? (adapter.exports[first] ?? (adapter.factories?.[first] ? 'namespace' : undefined)) : undefined;
+        const exported =
+          origin.path.length === 1
+            ? (adapter.exports[first] ?? (adapter.factories?.[first] ? 'namespace' : undefined))
+            : undefined;
         if (exported) return { kind: 'library', adapter, export: exported, name: first };
         if (origin.path.length === 2 && adapter.exports[first] === 'namespace') {
           const second = String(origin.path[1]);
@@ -203,14 +270,27 @@ export class HandleResolver {
       if (lazy) return this.trace(lazy);
       const ctor = this.trace(e.expression);
       if (ctor.kind === 'library' && ctor.export !== 'namespace' && ctor.export !== 'sql-tag') {
-        const what = ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
+        const what =
+          ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
         const tenant = this.tenantBinding(e);
-        return { kind: 'executor', exec: ctor.export, adapter: ctor.adapter, key: e, label: `${ctor.adapter.api} ${what} created at ${where(e, this.root)}`, ...(tenant ? { tenant } : {}) };
+        return {
+          kind: 'executor',
+          exec: ctor.export,
+          adapter: ctor.adapter,
+          key: e,
+          label: `${ctor.adapter.api} ${what} created at ${where(e, this.root)}`,
+          ...(tenant ? { tenant } : {}),
+        };
       }
       return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };
     }
     if (ts.isCallExpression(e)) return this.fromCall(e);
-    if (ts.isLiteralExpression(e) || ts.isObjectLiteralExpression(e) || ts.isArrayLiteralExpression(e) || ts.isTemplateExpression(e)) {
+    if (
+      ts.isLiteralExpression(e) ||
+      ts.isObjectLiteralExpression(e) ||
+      ts.isArrayLiteralExpression(e) ||
+      ts.isTemplateExpression(e)
+    ) {
       return { kind: 'not-db', reason: 'a literal' };
     }
     const ambient = this.ambient.accessor(e, (x) => this.trace(x));
@@ -223,41 +303,89 @@ export class HandleResolver {
     const name = calleeName(callee);
     if (name) {
       const admin = adminCall(this.config, callee, name);
-      if (admin) return { kind: 'admin', via: admin, key: call, label: `admin connection from ${admin}() at ${where(call, this.root)}` };
+      if (admin)
+        return {
+          kind: 'admin',
+          via: admin,
+          key: call,
+          label: `admin connection from ${admin}() at ${where(call, this.root)}`,
+        };
     }
     // A library's factory: postgres(url), knex(config), drizzle(pool), createPool(dsn).
     const factory = this.trace(callee);
     if (factory.kind === 'library') {
-      if (factory.adapter.factoryFactories?.includes(factory.name)) return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
+      if (factory.adapter.factoryFactories?.includes(factory.name))
+        return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
       const exec = factory.adapter.factories?.[factory.name];
       if (exec) {
         // knex({ pool: { afterCreate } }) and postgres.js connection parameters; knex({ connection:
         // { options: '-c app.current_org_id=…' } }): a per-tenant pool too.
         const options = tenantOptions(this.tenantDeps, call.arguments[0]);
-        const tenant = tenantFromConfig(call, this.config.contextSettings, (sql) => this.effects(sql), this.root) ?? (options ? { ...options, at: call } : undefined);
-        return { kind: 'executor', exec, adapter: factory.adapter, key: call, label: `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} from ${shortText(callee, 30)}() at ${where(call, this.root)}`, ...(tenant ? { tenant } : {}) };
+        const tenant =
+          tenantFromConfig(call, this.config.contextSettings, (sql) => this.effects(sql), this.root) ??
+          (options ? { ...options, at: call } : undefined);
+        return {
+          kind: 'executor',
+          exec,
+          adapter: factory.adapter,
+          key: call,
+          label:
+            `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} ` +
+            `from ${shortText(callee, 30)}() at ${where(call, this.root)}`,
+          ...(tenant ? { tenant } : {}),
+        };
       }
     }
     if (ts.isPropertyAccessExpression(callee)) {
       const receiver = this.trace(callee.expression);
       // Derived handles that still run on the same executor: knex.withSchema('s'), trx('t').
-      if (receiver.kind === 'executor' && receiver.adapter.passthroughMethods?.includes(callee.name.text)) return receiver;
+      if (receiver.kind === 'executor' && receiver.adapter.passthroughMethods?.includes(callee.name.text))
+        return receiver;
       // A client extension that wraps every query in a transaction setting the org context
       // (Prisma's $extends with $transaction([set_config…, query(args)])) is a scoped client.
-      if (receiver.kind === 'executor' && callee.name.text === '$extends') return this.scopedExtension(call, receiver) ?? receiver;
+      if (receiver.kind === 'executor' && callee.name.text === '$extends')
+        return this.scopedExtension(call, receiver) ?? receiver;
       // `const trx = await db.transaction()`: a transaction object, committed by hand.
-      if (receiver.kind === 'executor' && receiver.adapter.transactionMethods?.[callee.name.text]?.then === undefined && receiver.adapter.transactionMethods?.[callee.name.text] && !call.arguments.some((a) => isFunctionLike(skipOuter(a)))) {
-        return { kind: 'executor', exec: 'client', adapter: receiver.adapter, key: call, transaction: `${shortText(callee, 30)}()`, label: `the transaction ${shortText(callee, 30)}() opens at ${where(call, this.root)}` };
+      if (
+        receiver.kind === 'executor' &&
+        receiver.adapter.transactionMethods?.[callee.name.text]?.then === undefined &&
+        receiver.adapter.transactionMethods?.[callee.name.text] &&
+        !call.arguments.some((a) => isFunctionLike(skipOuter(a)))
+      ) {
+        return {
+          kind: 'executor',
+          exec: 'client',
+          adapter: receiver.adapter,
+          key: call,
+          transaction: `${shortText(callee, 30)}()`,
+          label: `the transaction ${shortText(callee, 30)}() opens at ${where(call, this.root)}`,
+        };
       }
-      if (receiver.kind === 'executor' && receiver.exec === 'pool' && receiver.adapter.connectMethods.includes(callee.name.text)) {
-        return { kind: 'executor', exec: 'pool-client', adapter: receiver.adapter, key: call, label: `pooled client from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
+      if (
+        receiver.kind === 'executor' &&
+        receiver.exec === 'pool' &&
+        receiver.adapter.connectMethods.includes(callee.name.text)
+      ) {
+        return {
+          kind: 'executor',
+          exec: 'pool-client',
+          adapter: receiver.adapter,
+          key: call,
+          label: `pooled client from ${shortText(callee, 30)}() at ${where(call, this.root)}`,
+        };
       }
       if (receiver.kind === 'admin' && callee.name.text === 'connect') return { ...receiver, key: call };
       // A helper's pool parameter: whatever pool the caller passes, connect() checks out one connection.
       if (receiver.kind === 'param' && (receiver.typed === null || receiver.typed.exec === 'pool')) {
         const adapter = receiver.typed?.adapter ?? adapters.find((a) => a.connectMethods.includes(callee.name.text));
         if (adapter && adapter.connectMethods.includes(callee.name.text)) {
-          return { kind: 'executor', exec: 'pool-client', adapter, key: call, label: `pooled client from ${shortText(callee, 30)}() at ${where(call, this.root)}` };
+          return {
+            kind: 'executor',
+            exec: 'pool-client',
+            adapter,
+            key: call,
+            label: `pooled client from ${shortText(callee, 30)}() at ${where(call, this.root)}`,
+          };
         }
       }
       if (receiver.kind === 'unknown') return receiver;
@@ -277,10 +405,17 @@ export class HandleResolver {
     const name = calleeName(callee);
     if (name && this.config.setterHelpers.length > 0) {
       const b = ts.isIdentifier(callee) ? lookup(callee) : undefined;
-      const hit = matchesSpec(this.config.setterHelpers, importedName(b) ?? name, importModule(b)) as ResolvedSetterHelper | undefined;
+      const hit = matchesSpec(this.config.setterHelpers, importedName(b) ?? name, importModule(b)) as
+        ResolvedSetterHelper | undefined;
       if (hit) {
         const settings = hit.setting ? [hit.setting] : [...this.config.contextSettings];
-        return settings.map((setting) => ({ param: hit.connectionArg, setting, local: hit.local, at: call, via: 'declared in the config' }));
+        return settings.map((setting) => ({
+          param: hit.connectionArg,
+          setting,
+          local: hit.local,
+          at: call,
+          via: 'declared in the config',
+        }));
       }
     }
     return fn ? this.facts.get(this.settersKind, fn) : [];
@@ -292,9 +427,22 @@ export class HandleResolver {
     if (ambient) return ambient;
     const first = returnedAt(this.facts.get(this.returnsKind, fn), fn, call);
     // A factory that opens a transaction and sets the org context on the connection it returns.
-    if (call && first.kind === 'executor' && first.exec !== 'pool' && this.facts.get(this.scopedKind, fn).has(first.key)) {
+    if (
+      call &&
+      first.kind === 'executor' &&
+      first.exec !== 'pool' &&
+      this.facts.get(this.scopedKind, fn).has(first.key)
+    ) {
       const via = functionName(fn);
-      return { kind: 'scoped', via, key: first.key, helperCall: call, label: `the connection \`${via}\` returns (${where(fn, this.root)}), inside a transaction that set the org context` };
+      return {
+        kind: 'scoped',
+        via,
+        key: first.key,
+        helperCall: call,
+        label:
+          `the connection \`${via}\` returns (${where(fn, this.root)}), ` +
+          'inside a transaction that set the org context',
+      };
     }
     return first;
   }
@@ -310,8 +458,17 @@ export class HandleResolver {
       // judged at each call by that member of what the call passes (program.ts).
       const param = binding.decl.name;
       const field = this.fieldKeys.of(binding.decl, pathKeys, at ?? binding.decl);
-      const what = ts.isIdentifier(param) ? `\`${param.text}${fieldText(pathKeys)}\`, a field of` : `\`${binding.name}\`, destructured from`;
-      return { kind: 'param', binding, key: field.node, path: field.path, label: `${what} parameter ${binding.index + 1} of \`${functionName(binding.fn)}\``, typed: null };
+      const what = ts.isIdentifier(param)
+        ? `\`${param.text}${fieldText(pathKeys)}\`, a field of`
+        : `\`${binding.name}\`, destructured from`;
+      return {
+        kind: 'param',
+        binding,
+        key: field.node,
+        path: field.path,
+        label: `${what} parameter ${binding.index + 1} of \`${functionName(binding.fn)}\``,
+        typed: null,
+      };
     }
     const scoped = this.scopedCallbackParam(binding) ?? this.adminCallbackParam(binding);
     if (scoped) return scoped;
@@ -333,12 +490,22 @@ export class HandleResolver {
   private builderCallbackParam(binding: ParamBinding): Handle | undefined {
     const fn = binding.fn;
     const call = fn.parent;
-    if (binding.index !== 0 || !call || !ts.isCallExpression(call) || !call.arguments.includes(fn as ts.Expression)) return undefined;
+    if (binding.index !== 0 || !call || !ts.isCallExpression(call) || !call.arguments.includes(fn as ts.Expression))
+      return undefined;
     const callee = skipOuter(call.expression);
-    if (!ts.isPropertyAccessExpression(callee) || !adapters.some((a) => a.builderCallbacks?.includes(callee.name.text))) return undefined;
+    if (!ts.isPropertyAccessExpression(callee) || !adapters.some((a) => a.builderCallbacks?.includes(callee.name.text)))
+      return undefined;
     const receiver = this.of(callee.expression);
-    const adapter = receiver.kind === 'executor' ? receiver.adapter : receiver.kind === 'param' ? receiver.typed?.adapter : receiver.kind === 'admin' ? receiver.adapter : undefined;
-    if (receiver.kind === 'scoped' || (adapter && adapter.builderCallbacks?.includes(callee.name.text))) return receiver;
+    const adapter =
+      receiver.kind === 'executor'
+        ? receiver.adapter
+        : receiver.kind === 'param'
+          ? receiver.typed?.adapter
+          : receiver.kind === 'admin'
+            ? receiver.adapter
+            : undefined;
+    if (receiver.kind === 'scoped' || (adapter && adapter.builderCallbacks?.includes(callee.name.text)))
+      return receiver;
     return undefined;
   }
 
@@ -346,7 +513,8 @@ export class HandleResolver {
   private scopedCallbackParam(binding: ParamBinding): Handle | undefined {
     const fn = binding.fn;
     const call = fn.parent;
-    if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+    if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)))
+      return undefined;
     const argIndex = call.arguments.indexOf(fn as ts.Expression);
     if (argIndex < 0) return undefined;
     const helper = scopeHelper(this.config, call);
@@ -354,25 +522,43 @@ export class HandleResolver {
     const expectedArg = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
     if (argIndex !== expectedArg || binding.index !== helper.executorParam) return undefined;
     const target = this.origins.expr(call.expression);
-    const definition = target.kind === 'function' ? { decl: target.decl, argIndex, execIndex: binding.index } : undefined;
-    return { kind: 'scoped', via: helper.name, key: binding.decl, label: `\`${binding.name}\`, the executor ${helper.name} hands its callback`, helperCall: call, ...(definition ? { definition } : {}) };
+    const definition =
+      target.kind === 'function' ? { decl: target.decl, argIndex, execIndex: binding.index } : undefined;
+    return {
+      kind: 'scoped',
+      via: helper.name,
+      key: binding.decl,
+      label: `\`${binding.name}\`, the executor ${helper.name} hands its callback`,
+      helperCall: call,
+      ...(definition ? { definition } : {}),
+    };
   }
 
-  /** A parameter of a callback passed to an admin provider that is a callback helper (withPgClient(async (client) => …)). */
+  /**
+   * A parameter of a callback passed to an admin provider that is a callback helper
+   * (withPgClient(async (client) => …)).
+   */
   private adminCallbackParam(binding: ParamBinding): Handle | undefined {
     const fn = binding.fn;
     const call = fn.parent;
-    if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+    if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)))
+      return undefined;
     const callee = skipOuter(call.expression);
     const name = calleeName(callee);
     if (!name) return undefined;
     const b = ts.isIdentifier(callee) ? lookup(callee) : undefined;
-    const hit = matchesSpec(this.config.adminProviders, importedName(b) ?? name, importModule(b)) as ResolvedAdminProvider | undefined;
+    const hit = matchesSpec(this.config.adminProviders, importedName(b) ?? name, importModule(b)) as
+      ResolvedAdminProvider | undefined;
     if (!hit) return undefined;
     const argIndex = call.arguments.indexOf(fn as ts.Expression);
     const expected = hit.callbackArg < 0 ? call.arguments.length + hit.callbackArg : hit.callbackArg;
     if (argIndex !== expected || binding.index !== hit.executorParam) return undefined;
-    return { kind: 'admin', via: hit.name, key: binding.decl, label: `\`${binding.name}\`, the admin connection ${hit.name}() hands its callback at ${where(call, this.root)}` };
+    return {
+      kind: 'admin',
+      via: hit.name,
+      key: binding.decl,
+      label: `\`${binding.name}\`, the admin connection ${hit.name}() hands its callback at ${where(call, this.root)}`,
+    };
   }
 
   /**
@@ -383,11 +569,18 @@ export class HandleResolver {
   private transactionCallbackParam(binding: ParamBinding): Handle | undefined {
     const fn = binding.fn;
     const call = fn.parent;
-    if (binding.index !== 0 || !call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+    if (
+      binding.index !== 0 ||
+      !call ||
+      !ts.isCallExpression(call) ||
+      !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))
+    )
+      return undefined;
     if (call.arguments.find((a) => isFunctionLike(skipOuter(a))) !== fn) return undefined;
     const callee = skipOuter(call.expression);
     if (!ts.isPropertyAccessExpression(callee)) return undefined;
-    // A method an extension overrides (`client: { $transaction(fn) { … } }`) is the codebase's: its callers' verdicts read its body.
+    // A method an extension overrides (`client: { $transaction(fn) { … } }`) is the codebase's:
+    // its callers' verdicts read its body.
     if (this.origins.expr(callee).kind === 'function') return undefined;
     // db.transaction().execute(cb): the method is on the inner call.
     let method = callee.name.text;
@@ -402,9 +595,21 @@ export class HandleResolver {
     }
     const tryReceiver = (expr: ts.Expression, m: string, t: string | undefined): Handle | undefined => {
       const receiver = this.of(expr);
-      return callbackConnection(receiver, expr, m, t, binding, call, this.root) ?? (receiver.kind === 'ambient' && !t ? transactionOnAmbient(receiver, m, `\`${binding.name}\`, the transaction ${shortText(expr, 20)}.${m}() opens at ${where(call, this.root)}`) : undefined);
+      return (
+        callbackConnection(receiver, expr, m, t, binding, call, this.root) ??
+        (receiver.kind === 'ambient' && !t
+          ? transactionOnAmbient(
+              receiver,
+              m,
+              `\`${binding.name}\`, the transaction ${shortText(expr, 20)}.${m}() opens at ${where(call, this.root)}`,
+            )
+          : undefined)
+      );
     };
-    return (then ? tryReceiver(receiverExpr, method, then) : undefined) ?? tryReceiver(callee.expression, callee.name.text, undefined);
+    return (
+      (then ? tryReceiver(receiverExpr, method, then) : undefined) ??
+      tryReceiver(callee.expression, callee.name.text, undefined)
+    );
   }
 
   /**
@@ -413,12 +618,14 @@ export class HandleResolver {
    * the transaction opened on whatever connection this call passes. Once per helper.
    */
   private forwardedCallbackParam(binding: ParamBinding): Handle | undefined {
-    if (binding.index !== 0 || !(ts.isArrowFunction(binding.fn) || ts.isFunctionExpression(binding.fn))) return undefined;
+    if (binding.index !== 0 || !(ts.isArrowFunction(binding.fn) || ts.isFunctionExpression(binding.fn)))
+      return undefined;
     const passed = passedTo(binding.fn, this.origins);
     if (!passed) return undefined;
     const fact = this.facts.get(this.forwardsKind, passed.helper);
     // Used otherwise too on the path this call selects: judged through every use at the helper.
-    if ((fact.others.get(passed.argIndex) ?? []).some((n) => selectedBy(passed.helper, n, passed.call))) return undefined;
+    if ((fact.others.get(passed.argIndex) ?? []).some((n) => selectedBy(passed.helper, n, passed.call)))
+      return undefined;
     return this.forwardedConnections(passed.helper, passed.argIndex, passed.call, binding)[0];
   }
 
@@ -441,19 +648,44 @@ export class HandleResolver {
     return out;
   }
 
-  /** The transactions a helper opens for its callback parameter by handing it to a library (on the path `call` selects). */
-  forwardedConnections(helper: ts.FunctionLikeDeclaration, paramIndex: number, call: ts.CallExpression | undefined, binding: ParamBinding): Handle[] {
+  /**
+   * The transactions a helper opens for its callback parameter by handing it to a library (on
+   * the path `call` selects).
+   */
+  forwardedConnections(
+    helper: ts.FunctionLikeDeclaration,
+    paramIndex: number,
+    call: ts.CallExpression | undefined,
+    binding: ParamBinding,
+  ): Handle[] {
     const out: Handle[] = [];
     for (const f of this.facts.get(this.forwardsKind, helper).forwards) {
       if (f.param !== paramIndex || !selectedBy(helper, f.ref, call)) continue;
       const receiver = 'expr' in f.receiver ? f.receiver.expr : call?.arguments[f.receiver.param];
       if (!receiver) {
-        out.push({ kind: 'unknown', reason: `\`${functionName(helper)}\` opens the callback's transaction on a connection its caller passes` });
+        out.push({
+          kind: 'unknown',
+          reason: `\`${functionName(helper)}\` opens the callback's transaction on a connection its caller passes`,
+        });
         continue;
       }
       const through = `${functionName(helper)}() (${where(f.at, this.root)})`;
-      const handle = callbackConnection(this.of(receiver), receiver, f.method, f.then, binding, call ?? f.at, this.root, through);
-      out.push(handle ?? { kind: 'unknown', reason: `the connection ${functionName(helper)}() hands its callback cannot be traced` });
+      const handle = callbackConnection(
+        this.of(receiver),
+        receiver,
+        f.method,
+        f.then,
+        binding,
+        call ?? f.at,
+        this.root,
+        through,
+      );
+      out.push(
+        handle ?? {
+          kind: 'unknown',
+          reason: `the connection ${functionName(helper)}() hands its callback cannot be traced`,
+        },
+      );
     }
     return out;
   }
@@ -470,7 +702,12 @@ export class HandleResolver {
       // or a const holding it. Follow calls of local functions and names, once each.
       if ((ts.isCallExpression(n) || ts.isIdentifier(n)) && followed.size < 16) {
         const target = this.origins.expr(ts.isCallExpression(n) ? n.expression : n);
-        const body = target.kind === 'function' ? target.decl.body : target.kind === 'expr' && target.expr !== n ? target.expr : undefined;
+        const body =
+          target.kind === 'function'
+            ? target.decl.body
+            : target.kind === 'expr' && target.expr !== n
+              ? target.expr
+              : undefined;
         if (body && !followed.has(body)) {
           followed.add(body);
           if (target.kind === 'function' && ts.isCallExpression(n)) bindings.bind(n, target.decl);
@@ -494,7 +731,16 @@ export class HandleResolver {
     let fn: ts.Node | undefined = call.parent;
     while (fn && !isFunctionLike(fn)) fn = fn.parent;
     const via = provider ?? (fn ? functionName(fn as ts.FunctionLikeDeclaration) : '$extends');
-    return { kind: 'scoped', via, key: call, helperCall: call, label: `the client \`${via}\` extends at ${where(call, this.root)}, whose every query runs in a transaction that first sets the org context`, settings };
+    return {
+      kind: 'scoped',
+      via,
+      key: call,
+      helperCall: call,
+      label:
+        `the client \`${via}\` extends at ${where(call, this.root)}, ` +
+        'whose every query runs in a transaction that first sets the org context',
+      settings,
+    };
   }
 
   /**
@@ -526,12 +772,23 @@ export class HandleResolver {
   }
 
   /** Whether an expression is a query whose SQL sets an org-context setting transaction-locally. */
-  /** The context settings a statement sets transaction-locally (its SQL read through the arguments the extension was built with). */
+  /**
+   * The context settings a statement sets transaction-locally (its SQL read through the
+   * arguments the extension was built with).
+   */
   private localSettings(expr: ts.Expression, bindings: ExtensionBindings): string[] {
     const e = skipOuter(expr);
-    const sqlNode = ts.isTaggedTemplateExpression(e) ? e : ts.isCallExpression(e) && e.arguments[0] ? bindings.resolve(e.arguments[0], this.origins) : undefined;
+    const sqlNode = ts.isTaggedTemplateExpression(e)
+      ? e
+      : ts.isCallExpression(e) && e.arguments[0]
+        ? bindings.resolve(e.arguments[0], this.origins)
+        : undefined;
     if (!sqlNode) return [];
-    return this.effects(sqlNode).flatMap((effect) => effect.contextSets.filter((c) => c.local === true && this.config.contextSettings.has(c.setting)).map((c) => c.setting));
+    return this.effects(sqlNode).flatMap((effect) =>
+      effect.contextSets
+        .filter((c) => c.local === true && this.config.contextSettings.has(c.setting))
+        .map((c) => c.setting),
+    );
   }
 
   private adminBinding(id: ts.Identifier): Handle | undefined {
@@ -542,7 +799,13 @@ export class HandleResolver {
     if (!hit || b.kind === 'function') return undefined;
     // Which library the admin connection is, when its definition says: for the report's api.
     const under = this.fromOrigin(this.origins.expr(id), id);
-    return { kind: 'admin', via: hit.name, key: b.decl, label: `admin connection \`${hit.name}\``, ...(under.kind === 'executor' ? { adapter: under.adapter } : {}) };
+    return {
+      kind: 'admin',
+      via: hit.name,
+      key: b.decl,
+      label: `admin connection \`${hit.name}\``,
+      ...(under.kind === 'executor' ? { adapter: under.adapter } : {}),
+    };
   }
 
   /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */
@@ -551,8 +814,14 @@ export class HandleResolver {
     if (!typed || typed.exec !== 'pool') return undefined;
     const cls = binding.fn.parent;
     const owner = cls && ts.isClassLike(cls) && cls.name ? cls.name.text : 'its class';
-    return { kind: 'executor', exec: 'pool', adapter: typed.adapter, key: binding.decl, label: `\`${binding.name}\`, the ${typed.adapter.api} client injected into ${owner} (its constructor is never called in the code, so a container passes the app's pool)` };
+    return {
+      kind: 'executor',
+      exec: 'pool',
+      adapter: typed.adapter,
+      key: binding.decl,
+      label:
+        `\`${binding.name}\`, the ${typed.adapter.api} client injected into ${owner} ` +
+        "(its constructor is never called in the code, so a container passes the app's pool)",
+    };
   }
-
 }
-
