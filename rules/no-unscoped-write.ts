@@ -1,3 +1,4 @@
+import type { UnscopedProblem } from '../src/analysis/facts.js';
 import { reportFindings } from '../src/eslint/report-findings.js';
 import { createRule, SETUP_MESSAGE } from './rule.js';
 
@@ -13,15 +14,8 @@ const FIX =
   'use an admin connection only for deliberate cross-org work.';
 const ON = `{{write}} {{evidence}}. ${POSTGRES} ${FIX}`;
 
-export type MessageIds =
-  | 'onPool'
-  | 'beforeContext'
-  | 'autocommitSetting'
-  | 'transactionWithoutContext'
-  | 'notScoped'
-  | 'otherSetting'
-  | 'roleWithoutBypass'
-  | 'setup';
+// The core names the problem (src/analysis/facts.ts); this rule holds the words for each.
+export type MessageIds = UnscopedProblem | 'setup';
 
 export default createRule<[], MessageIds>({
   name: 'no-unscoped-write',

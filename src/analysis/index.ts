@@ -35,19 +35,9 @@ export interface CoreInput {
   ambientProviders?: boolean;
 }
 
-/** Middleware (or a guard, hook, wrapper) that routes run behind: what it enters, where, how many routes. */
-export interface AmbientProvider {
-  name: string;
-  /** `file:line` of its definition (or of its use, for a package's). */
-  at: string;
-  /** The module it is imported from, as the routes import it. */
-  module?: string;
-  /** Its code is in a package the audit cannot see into. */
-  external: boolean;
-  /** The AsyncLocalStorage (or cls) stores it enters. */
-  enters: string[];
-  routes: number;
-}
+import type { AmbientProvider } from './ambient/reach.js';
+
+export type { AmbientProvider };
 
 /** A write site as the report has it, plus what the front ends need to know about its verdict. */
 export interface CoreSite extends WriteSite {

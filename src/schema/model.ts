@@ -176,20 +176,25 @@ function relName(rv: unknown, ctx: Ctx): string {
   return rangeVarName(r, ctx.searchPath);
 }
 
+/** A table no migration created (or altered yet): no RLS, no owner, no policies. */
+function untrackedTable(name: string): TableState {
+  return {
+    name,
+    rlsEnabled: false,
+    forced: false,
+    enabledAt: null,
+    forcedAt: null,
+    createdAt: null,
+    owner: null,
+    policies: [],
+  };
+}
+
 function table(name: string, ctx: Ctx): TableState {
   let t = ctx.model.tables.get(name);
   if (!t) {
     // A migration may alter a table created elsewhere (an extension, an older dump): track it anyway.
-    t = {
-      name,
-      rlsEnabled: false,
-      forced: false,
-      enabledAt: null,
-      forcedAt: null,
-      createdAt: null,
-      owner: null,
-      policies: [],
-    };
+    t = untrackedTable(name);
     ctx.model.tables.set(name, t);
   }
   return t;
@@ -619,16 +624,7 @@ export function applyConfig(model: RlsModel, config: RlsGuardConfig): RlsModel {
   const functions = new Map([...model.functions].map(([k, f]) => [k, { ...f }]));
   for (const raw of config.gatedTables?.add ?? []) {
     const name = normalizeQualifiedName(raw, defaultSchema);
-    const t = tables.get(name) ?? {
-      name,
-      rlsEnabled: false,
-      forced: false,
-      enabledAt: null,
-      forcedAt: null,
-      createdAt: null,
-      owner: null,
-      policies: [],
-    };
+    const t = tables.get(name) ?? untrackedTable(name);
     tables.set(name, { ...t, rlsEnabled: true });
   }
   for (const raw of config.gatedTables?.remove ?? []) {

@@ -55,12 +55,16 @@ export interface ReachDeps {
 type Container = ts.FunctionLikeDeclaration | ts.SourceFile;
 
 
-/** A middleware the roots run behind: where it is, what it enters, how many routes (for `rls-guard init`). */
-export interface AmbientProviderFact {
+/** Middleware (or a guard, hook, wrapper) that routes run behind: what it enters, where, how many routes. */
+export interface AmbientProvider {
   name: string;
+  /** `file:line` of its definition (or of its use, for a package's). */
   at: string;
+  /** The module it is imported from, as the routes import it. */
   module?: string;
+  /** Its code is in a package the audit cannot see into. */
   external: boolean;
+  /** The AsyncLocalStorage (or cls) stores it enters. */
   enters: string[];
   routes: number;
 }
@@ -118,8 +122,8 @@ export class Reach {
    * or propose. Package middleware enters nothing the code shows; they are listed with their
    * module so init can propose them for `ambientScopes`.
    */
-  providers(): AmbientProviderFact[] {
-    const out = new Map<string, AmbientProviderFact>();
+  providers(): AmbientProvider[] {
+    const out = new Map<string, AmbientProvider>();
     for (const entry of this.deps.entries) {
       for (const m of entry.chain) {
         const effects = m.external ? [] : this.middlewareEffects(m);
@@ -422,6 +426,14 @@ export class Reach {
         if (ts.isIdentifier(n) && n !== param.name && isNext(n)) {
           const use = n.parent;
           const around = this.around(n, fn);
+          // next() handed on where the analysis cannot follow it: the routes behind run in an unknown context.
+          const unfollowed = (): typeof around =>
+            around.map((m) =>
+              withEntry(m, '?', {
+                kind: 'unknown',
+                reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed (${this.deps.where(n)})`,
+              }),
+            );
           // A NestJS interceptor continues with `next.handle()`.
           const handled =
             ts.isPropertyAccessExpression(use) &&
@@ -450,25 +462,9 @@ export class Reach {
                 ),
               );
             else
-              add(
-                around.map((m) =>
-                  withEntry(m, '?', {
-                    kind: 'unknown',
-                    reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed ` +
-                      `(${this.deps.where(n)})`,
-                  }),
-                ),
-              );
+              add(unfollowed());
           } else {
-            add(
-              around.map((m) =>
-                withEntry(m, '?', {
-                  kind: 'unknown',
-                  reason: `\`${functionName(fn)}\` passes next() on where it cannot be followed ` +
-                    `(${this.deps.where(n)})`,
-                }),
-              ),
-            );
+            add(unfollowed());
           }
         }
         ts.forEachChild(n, visit);
