@@ -16,6 +16,7 @@ export type MessageIds =
   | 'sessionWide'
   | 'autocommitSetting'
   | 'setLocalOutsideTransaction'
+  | 'setWithBindParameter'
   | 'setup';
 
 export default createRule<[], MessageIds>({
@@ -39,6 +40,10 @@ export default createRule<[], MessageIds>({
       setLocalOutsideTransaction:
         `${OUTSIDE} Postgres warns "SET LOCAL can only be used in transaction blocks" ` +
         `and the setting has no effect, ${OPEN_FIRST}`,
+      setWithBindParameter:
+        'The org context is set with a bind parameter ({{set}}): Postgres rejects parameters in SET ' +
+        '("syntax error at or near $1"), so the context is never set and the statement fails. ' +
+        'Use SELECT {{fix}}, which takes the value as a parameter.',
       setup: SETUP_MESSAGE,
     },
     schema: [],

@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { isFunctionLike } from '../code/scope.js';
 import type { AnalysisConfig } from './config.js';
+import type { ContextChange } from '../sql/classify.js';
 import type { ContextEvidence, QueryNode } from './facts.js';
 import type { Handle, HandleResolver } from './handles.js';
 
@@ -64,6 +65,16 @@ export function localOutsideTransaction(report: Report, call: QueryNode, handle:
   const messageId = ev.via === 'SET LOCAL' ? 'setLocalOutsideTransaction' : 'autocommitSetting';
   const data = { set: what, connection: describe(handle) };
   report('no-pool-scoped-context', call, messageId, data, `outside-tx:${what}`);
+}
+
+/**
+ * `SET LOCAL app.x = $1` with the value as a bind parameter: the server rejects it (SET takes
+ * no parameters), so the context is never set and the transaction fails. set_config(…) takes one.
+ */
+export function boundParameterSet(report: Report, call: QueryNode, set: ContextChange): void {
+  const spelled = `${set.via} ${set.setting} = $n`;
+  const fix = `set_config('${set.setting}', $n, ${set.local === true ? 'true' : 'false'})`;
+  report('no-pool-scoped-context', call, 'setWithBindParameter', { set: spelled, fix }, `bound:${set.setting}`);
 }
 
 /** A connection as the findings name it. */

@@ -18,7 +18,7 @@ import { type OriginResolver, shortText } from '../code/origins.js';
 import { isFunctionLike, skipOuter } from '../code/scope.js';
 import { setterVia } from './providers/setters.js';
 import type { SqlTextFolder } from '../code/sql-text.js';
-import { contextSetFinding, localOutsideTransaction, type Report } from './context-findings.js';
+import { boundParameterSet, contextSetFinding, localOutsideTransaction, type Report } from './context-findings.js';
 import { draftSite, gaveUpSite, siteVerdict, unique, unresolvedSqlSite } from './write-sites.js';
 import { CallEdges, type EdgeWalker } from './call-edges.js';
 import { connectionKey, copy, freshState, join, type State } from './connection-state.js';
@@ -461,6 +461,7 @@ class FlowWalker implements EdgeWalker {
         (st) =>
           effectWrites(st.effect, this.deps.config).length > 0 ||
           st.effect.contextSets.length > 0 ||
+          (st.effect.boundSets?.length ?? 0) > 0 ||
           definerCalls(st.effect, this.deps.config).some((d) => !this.deps.config.readOnlyDefiners.has(d)),
       )
     ) {
@@ -693,6 +694,9 @@ class FlowWalker implements EdgeWalker {
         } else {
           conn.session = ev;
         }
+      }
+      for (const set of effect.boundSets ?? []) {
+        if (this.deps.config.contextSettings.has(set.setting)) boundParameterSet(this.report, call, set);
       }
       for (const r of effect.contextResets) {
         if (r === '*' || this.deps.config.contextSettings.has(r)) {

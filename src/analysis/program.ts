@@ -24,6 +24,7 @@ import { skipOuter } from '../code/scope.js';
 import { judge, withAwaitedSet } from './verdict.js';
 import { Facts, type FactKind, Interner } from '../code/fixpoint.js';
 import { selectedBy } from './providers/conditional.js';
+import { declaredClassMethod } from './declared-methods.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -464,14 +465,16 @@ class Settler {
       });
       return worstOf(branches)!;
     }
-    if (receiver.kind !== 'function') {
+    // `this.db.withTenant(…)` with `db: TenantDb` a parameter: the method of its declared class.
+    const target = receiver.kind === 'function' ? receiver : declaredClassMethod(this.index.origins, receiver);
+    if (!target) {
       return unresolved(
         `${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an ` +
         `org-scoped transaction, add it to "scopeHelpers" in the config`,
       );
     }
     return this.helperUses(
-      receiver.decl,
+      target.decl,
       argIndex,
       p.binding.index,
       subject,

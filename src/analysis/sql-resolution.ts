@@ -2,7 +2,7 @@ import ts from 'typescript';
 import type { DbAdapter } from '../adapters/index.js';
 import type { OriginResolver } from '../code/origins.js';
 import { skipOuter } from '../code/scope.js';
-import { expandHelpers, fillHoles, type Folded, HOLE, type SqlTextFolder } from '../code/sql-text.js';
+import { expandHelpers, fillHoles, type Folded, HOLE, HOLE_BASE, type SqlTextFolder } from '../code/sql-text.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
 import {
   parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar, visitPg,
@@ -76,6 +76,7 @@ export function resolveSql(
     }
   }
   const params = constantValues(deps, values);
+  const sentAsBind = bindPolicy(deps, textExpr, placeholders);
   const folded: Folded = deps.folder.sql(textExpr);
   if (!folded.ok) return { ok: false, reason: folded.reason, parseError: false };
   const statements: { effect: StatementEffect; text: string }[] = [];
@@ -125,6 +126,7 @@ export function resolveSql(
           defaultSchema: deps.config.defaultSchema,
           setterFunctions: deps.config.setterFunctions,
           params,
+          sentAsBind,
         }),
         text: statementText(text, st),
       });
@@ -147,6 +149,23 @@ export function statementEffects(
   if (!sql) return [];
   const resolved = resolveSql(deps, sql, undefined, placeholders);
   return resolved.ok && resolved.variants.length === 1 ? resolved.statements.map((st) => st.effect) : [];
+}
+
+/**
+ * Which $n reach the server as bind parameters: those written in the text, unless the driver
+ * formats them in itself (pg-promise); holes ($901…) only when they are a tagged template's
+ * values (sql`…${v}`), not text spliced into a plain string.
+ */
+function bindPolicy(
+  deps: SqlDeps,
+  textExpr: ts.Expression,
+  placeholders: DbAdapter['placeholders'],
+): (n: number) => boolean {
+  const origin = ts.isIdentifier(textExpr) ? deps.origins.expr(textExpr) : undefined;
+  const text = origin?.kind === 'expr' ? skipOuter(origin.expr) : textExpr;
+  const tagged = ts.isTaggedTemplateExpression(text);
+  const inText = placeholders !== 'pg-promise';
+  return (n) => (n > HOLE_BASE ? tagged : inText);
 }
 
 /** Constant bind values (`['app.current_org_id', orgId, true]` → ['app.current_org_id', null, 'true']). */

@@ -11,6 +11,8 @@ import { lookup, skipOuter } from './scope.js';
 // parser decides whether the statement's structure still stands.
 
 export const HOLE = '\u0000';
+/** Holes become $901, $902, …: above any placeholder a real statement writes. */
+export const HOLE_BASE = 900;
 /** Where a driver's helper builds SQL from values (postgres.js: sql(rows), sql(obj, 'a', 'b')). */
 export const HELPER = '\u0001';
 const MAX_VARIANTS = 16;
@@ -450,7 +452,7 @@ function union(a: Folded, b: Folded): Folded {
 /** Replaces holes with bind parameters numbered after any the text already uses. */
 export function fillHoles(variant: string): string {
   if (!variant.includes(HOLE)) return variant;
-  let n = 900;
+  let n = HOLE_BASE;
   return variant.split(HOLE).reduce((acc, part) => `${acc}$${++n}${part}`);
 }
 

@@ -31,6 +31,11 @@ export interface StatementEffect {
   transaction: TransactionControl;
   /** The statement's top-level node kind, e.g. "InsertStmt". */
   kind: string;
+  /**
+   * `SET [LOCAL] app.x = $1` where $1 goes to the server as a bind parameter: Postgres rejects
+   * it (a utility statement takes no parameters), so the setting is never made.
+   */
+  boundSets?: ContextChange[];
 }
 
 export interface ClassifyOptions {
@@ -39,6 +44,11 @@ export interface ClassifyOptions {
   params?: readonly (string | null)[];
   /** SQL functions (qualified) that set context settings when called. */
   setterFunctions: ReadonlyMap<string, readonly { setting: string; local: boolean | null }[]>;
+  /**
+   * Whether the driver sends $n to the server as a bind parameter (pg, knex, Prisma, a tagged
+   * template's value) rather than formatting it into the text (pg-promise). Unset: never.
+   */
+  sentAsBind?: (n: number) => boolean;
 }
 
 interface RangeVarNode {
@@ -127,7 +137,7 @@ export function classifyStatement(statement: ParsedStatement, options: ClassifyO
     } else if (key === 'FuncCall') {
       inspectCall(node, effect, options);
     } else if (key === 'VariableSetStmt') {
-      inspectVariableSet(node, effect);
+      inspectVariableSet(node, effect, options);
     } else if (key === 'TransactionStmt') {
       effect.transaction = transactionControl(node.kind as string | undefined, effect.transaction);
     } else if (key === 'DiscardStmt') {
@@ -163,7 +173,7 @@ function inspectCall(node: PgNode, effect: StatementEffect, options: ClassifyOpt
   }
 }
 
-function inspectVariableSet(node: PgNode, effect: StatementEffect): void {
+function inspectVariableSet(node: PgNode, effect: StatementEffect, options: ClassifyOptions): void {
   const name = typeof node.name === 'string' ? node.name.toLowerCase() : null;
   if (name === 'role') {
     const value = node.kind === 'VAR_SET_VALUE' ? constString(((node.args as unknown[] | undefined) ?? [])[0]) : null;
@@ -178,7 +188,11 @@ function inspectVariableSet(node: PgNode, effect: StatementEffect): void {
     case 'VAR_SET_CURRENT':
       if (name && name.includes('.')) {
         const local = node.is_local === true;
-        effect.contextSets.push({ setting: name, local, via: local ? 'SET LOCAL' : 'SET' });
+        const set = { setting: name, local, via: local ? 'SET LOCAL' : 'SET' };
+        // libpg-query accepts `SET x = $1` (its grammar allows parameters there, for
+        // normalising); the server's does not, and the statement fails.
+        if (boundParameter(node.args, options)) (effect.boundSets ??= []).push(set);
+        else effect.contextSets.push(set);
       }
       break;
     case 'VAR_SET_DEFAULT':
@@ -189,6 +203,14 @@ function inspectVariableSet(node: PgNode, effect: StatementEffect): void {
       effect.contextResets.push('*');
       break;
   }
+}
+
+function boundParameter(args: unknown, options: ClassifyOptions): boolean {
+  if (!options.sentAsBind || !Array.isArray(args)) return false;
+  return args.some((a) => {
+    const ref = (a as { ParamRef?: { number?: number } }).ParamRef;
+    return typeof ref?.number === 'number' && options.sentAsBind!(ref.number);
+  });
 }
 
 function transactionControl(kind: string | undefined, current: TransactionControl): TransactionControl {

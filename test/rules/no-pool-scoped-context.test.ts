@@ -34,6 +34,29 @@ ruleTester.run('no-pool-scoped-context', rule, {
           await c.end();
         }`,
     },
+    {
+      name: 'pg-promise formats $1 into the text itself, so SET LOCAL with $1 sets the context',
+      filename,
+      code: `
+        import pgp from 'pg-promise';
+        const db = pgp()(process.env.DATABASE_URL);
+        export const run = (orgId) =>
+          db.tx(async (t) => {
+            await t.none('SET LOCAL app.current_org_id = $1', [orgId]);
+          });`,
+    },
+    {
+      name: 'a plain string splices the value into the text: not a bind parameter',
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function run(orgId: number) {
+          const c = await pool.connect();
+          await c.query('BEGIN');
+          await c.query(\`SET LOCAL app.current_org_id = \${orgId}\`);
+          await c.query('COMMIT');
+        }`,
+    },
   ],
   invalid: [
     {
@@ -88,6 +111,49 @@ ruleTester.run('no-pool-scoped-context', rule, {
           c.release();
         }`,
       errors: [{ messageId: 'setLocalOutsideTransaction', line: 5 }],
+    },
+    {
+      name: 'SET LOCAL with $1 as a pg bind parameter: the server rejects it, the context is never set',
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function run(orgId) {
+          const c = await pool.connect();
+          await c.query('BEGIN');
+          await c.query('SET LOCAL app.current_org_id = $1', [orgId]);
+          await c.query('COMMIT');
+        }`,
+      errors: [
+        {
+          messageId: 'setWithBindParameter',
+          line: 6,
+          data: { set: 'SET LOCAL app.current_org_id = $n', fix: "set_config('app.current_org_id', $n, true)" },
+        },
+      ],
+    },
+    {
+      name: "a tagged template's value is a bind parameter too (postgres.js)",
+      filename,
+      code: `
+        import postgres from 'postgres';
+        const sql = postgres();
+        export const run = (orgId) =>
+          sql.begin(async (tx) => {
+            await tx\`SET LOCAL app.current_org_id = \${orgId}\`;
+          });`,
+      errors: [{ messageId: 'setWithBindParameter', line: 6 }],
+    },
+    {
+      name: "knex's ? placeholder is sent as a bind parameter",
+      filename,
+      code: `
+        import knex from 'knex';
+        const db = knex({ client: 'pg' });
+        export const run = (orgId) =>
+          db.transaction(async (trx) => {
+            await trx.raw('SET app.current_org_id = ?', [orgId]);
+          });`,
+      errors: [{ messageId: 'setWithBindParameter', line: 6, data: { set: 'SET app.current_org_id = $n', fix: "set_config('app.current_org_id', $n, false)" } }],
     },
   ],
 });

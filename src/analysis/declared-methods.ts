@@ -1,0 +1,30 @@
+import ts from 'typescript';
+import type { Origin, OriginResolver } from '../code/origins.js';
+
+// A method read off a parameter whose declared type is a class of the codebase:
+// `constructor(private readonly db: TenantDb) {}` … `this.db.withTenant(id, async (c) => …)`.
+// Nothing in view says which instance arrives, but its declared class says which method
+// runs, so a scope helper written as a method is checked like a function helper.
+
+/** The method `param.path[0]` of the parameter's declared class, or null when that is not known. */
+export function declaredClassMethod(
+  origins: OriginResolver,
+  origin: Origin,
+): Extract<Origin, { kind: 'function' }> | null {
+  if (origin.kind !== 'param' || origin.path.length !== 1 || typeof origin.path[0] !== 'string') return null;
+  const decl = origin.binding.decl;
+  if (!ts.isParameter(decl) || !decl.type || !ts.isTypeReferenceNode(decl.type)) return null;
+  if (!ts.isIdentifier(decl.type.typeName)) return null;
+  const cls = origins.expr(decl.type.typeName);
+  if (cls.kind !== 'class') return null;
+  const name = origin.path[0];
+  for (const m of cls.decl.members) {
+    if (!m.name || !ts.isIdentifier(m.name) || m.name.text !== name) continue;
+    // An abstract or overloaded-only member has no body to read: what runs is a subclass's.
+    if (ts.isMethodDeclaration(m) && m.body) return { kind: 'function', decl: m, name };
+    if (ts.isPropertyDeclaration(m) && m.initializer && ts.isArrowFunction(m.initializer))
+      return { kind: 'function', decl: m.initializer, name };
+    return null;
+  }
+  return null;
+}
