@@ -3,7 +3,8 @@ import { adapterForModule, type DbAdapter, type ExecutorKind } from '../adapters
 import { returnTypeOf } from '../code/carried.js';
 import { resolveImport } from '../code/modules.js';
 import type { OriginResolver } from '../code/origins.js';
-import { type Binding, lookup } from '../code/scope.js';
+import { type Binding, lookup, skipOuter } from '../code/scope.js';
+import { declaredClassMethod } from './declared-methods.js';
 import { importModule } from './config-match.js';
 import type { Handle } from './handles.js';
 
@@ -24,11 +25,33 @@ export interface TypeReader {
 
 /** The executor a parameter's declared type names, if any. */
 export function typeOfParam(reader: TypeReader, decl: ts.ParameterDeclaration): DeclaredExecutor | null {
-  if (!decl.type) return null;
+  const type = decl.type ?? callbackParamType(reader, decl);
+  if (!type) return null;
   // A type imported from a library alias (a fork's DatabasePool) is the library's type.
-  const file = decl.getSourceFile().fileName;
+  const file = type.getSourceFile().fileName;
   const canonical = (m: string): string => reader.origins.host.libraryFor?.(file, m) ?? m;
-  return executorType(decl.type, 0, canonical) ?? subclassType(reader, decl.type) ?? returnType(reader, decl.type);
+  return executorType(type, 0, canonical) ?? subclassType(reader, type) ?? returnType(reader, type);
+}
+
+/**
+ * An unannotated parameter of a callback takes its type from the function it is handed to:
+ * `inOrg(id, async (client) => …)` with `work: (client: PoolClient) => Promise<T>` makes
+ * `client` a PoolClient, as the compiler would (contextual typing), without types installed.
+ */
+function callbackParamType(reader: TypeReader, decl: ts.ParameterDeclaration): ts.TypeNode | undefined {
+  const fn = decl.parent;
+  if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return undefined;
+  let call: ts.Node = fn.parent;
+  while (ts.isParenthesizedExpression(call) || ts.isAsExpression(call)) call = call.parent;
+  if (!ts.isCallExpression(call)) return undefined;
+  const argIndex = call.arguments.findIndex((a) => skipOuter(a) === fn);
+  const callee = reader.origins.expr(call.expression);
+  const target = callee.kind === 'function' ? callee : declaredClassMethod(reader.origins, callee);
+  const slot = target?.decl.parameters[argIndex];
+  if (!slot?.type || slot.dotDotDotToken) return undefined;
+  const signature = slot.type;
+  if (!ts.isFunctionTypeNode(signature)) return undefined;
+  return signature.parameters[fn.parameters.indexOf(decl)]?.type;
 }
 
 /**

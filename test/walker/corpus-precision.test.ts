@@ -17,7 +17,7 @@ describe('a scope helper written as a method of a class of the codebase', () => 
     const report = auditSync({ paths: [root], types: false, schemaSource: 'static' });
     const expectations = readExpectations(root, sourceFiles(root));
     const { actual, wanted } = annotatedVerdicts(report, expectations);
-    expect(wanted.length).toBe(4);
+    expect(wanted.length).toBe(5);
     expect(actual).toEqual(wanted);
     const wantedFindings = expectations.filter((e) => e.kind === 'finding').map((e) => `${e.file}:${e.line}`);
     const got = report.findings.filter((f) => f.ruleId === 'no-pool-scoped-context').map((f) => `${f.file}:${f.line}`);
