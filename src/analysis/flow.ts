@@ -19,7 +19,7 @@ import { isFunctionLike, skipOuter } from '../code/scope.js';
 import { setterVia } from './providers/setters.js';
 import type { SqlTextFolder } from '../code/sql-text.js';
 import { boundParameterSet, contextSetFinding, localOutsideTransaction, type Report } from './context-findings.js';
-import { draftSite, gaveUpSite, siteVerdict, unique, unresolvedSqlSite } from './write-sites.js';
+import { draftSite, gaveUpSite, settingsProvided, siteVerdict, unique, unresolvedSqlSite } from './write-sites.js';
 import { CallEdges, type EdgeWalker } from './call-edges.js';
 import { connectionKey, copy, freshState, join, type State } from './connection-state.js';
 import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
@@ -125,7 +125,10 @@ class FlowWalker implements EdgeWalker {
       });
       this.root = undefined;
     }
-    for (const { site, writes } of this.drafts) site.verdict = siteVerdict(this.deps, site, writes);
+    for (const { site, writes } of this.drafts) {
+      site.verdict = siteVerdict(this.deps, site, writes);
+      for (const setting of settingsProvided(site)) this.facts.settingsSet.add(setting);
+    }
   }
 
   // ---- statements: a small abstract interpreter over the control-flow structure ----

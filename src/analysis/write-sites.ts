@@ -110,6 +110,15 @@ export function siteVerdict(
   return verdict;
 }
 
+/**
+ * The settings a write's connection is known to carry from how it was made (a Prisma client
+ * extension whose every query first runs set_config on them): set by the code, even though
+ * no query call in view spells the set, so no-unset-policy-setting must not call them unset.
+ */
+export function settingsProvided(site: RawSite): readonly string[] {
+  return site.handle.kind === 'scoped' && site.handle.settings ? [...site.handle.settings] : [];
+}
+
 const RANK: Record<string, number> = {
   unscoped: 0,
   unresolved: 1,
