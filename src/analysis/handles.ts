@@ -20,7 +20,7 @@ import { toPosixRelative } from '../files/paths.js';
 import { ExtensionBindings } from '../code/prisma-extensions.js';
 import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
 import { adminCall, calleeName, importedName, importModule, scopeHelper } from './config-match.js';
-import { type TypeReader, typeOfParam } from './declared-types.js';
+import { thisExecutor, type TypeReader, typeOfParam } from './declared-types.js';
 import { findTenantBinding, type TenantDeps, tenantOptions } from './tenant-binding.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -295,6 +295,9 @@ export class HandleResolver {
     }
     const ambient = this.ambient.accessor(e, (x) => this.trace(x));
     if (ambient) return ambient;
+    // `this` in a class that extends a library's client (NestJS's PrismaService): that client.
+    const self = e.kind === ts.SyntaxKind.ThisKeyword ? thisExecutor(this.typeReader, e, (n) => where(n, this.root)) : undefined;
+    if (self) return self;
     return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
   }
 

@@ -1,0 +1,59 @@
+import ts from 'typescript';
+import type { Origin } from './origins.js';
+import { skipOuter } from './scope.js';
+
+// The class a constructor parameter property holds when a DI container (NestJS) builds the
+// object: `constructor(private readonly users: UsersService)` or `@Inject(UsersService) users`.
+// Whatever the container passes is an instance of that class (Nest resolves a class token to
+// the class, or to a `useClass` subclass whose inherited methods are the same), so
+// `this.users.create(…)` calls UsersService.create: a call edge like any other, found without
+// asking the container. Only methods with a body count; anything else (`this.prisma.user`, a
+// library class's member) stays the parameter it was, for the connection providers to read.
+
+/** What reading a parameter's class asks of provenance. */
+export interface ClassReader {
+  expr(e: ts.Expression): Origin;
+}
+
+/** The class of the codebase a constructor parameter property is declared (or injected) as. */
+export function injectedClass(reader: ClassReader, param: ts.ParameterDeclaration): ts.ClassLikeDeclaration | undefined {
+  if (!ts.isConstructorDeclaration(param.parent)) return undefined;
+  const token = injectToken(param);
+  const named = token ?? typeName(param.type);
+  if (!named) return undefined;
+  const origin = reader.expr(named);
+  return origin.kind === 'class' ? origin.decl : undefined;
+}
+
+/** `@Inject(TOKEN)`'s argument (any package's `Inject`: Nest's own and its wrappers take the token first). */
+export function injectToken(param: ts.ParameterDeclaration): ts.Expression | undefined {
+  for (const d of ts.getDecorators(param) ?? []) {
+    const e = skipOuter(d.expression);
+    if (!ts.isCallExpression(e) || !e.arguments[0]) continue;
+    const callee = skipOuter(e.expression);
+    const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+    if (name === 'Inject') return e.arguments[0];
+  }
+  return undefined;
+}
+
+/** The identifier a type reference names (`UsersService`, `TransactionHost<…>`), if it is one. */
+export function typeName(type: ts.TypeNode | undefined): ts.Identifier | undefined {
+  return type && ts.isTypeReferenceNode(type) && ts.isIdentifier(type.typeName) ? type.typeName : undefined;
+}
+
+/** A method with a body that a class (or a class of the codebase it extends) defines. */
+export function classMethod(
+  reader: ClassReader,
+  cls: ts.ClassLikeDeclaration,
+  key: string,
+  depth = 0,
+): ts.MethodDeclaration | undefined {
+  for (const m of cls.members) {
+    if (ts.isMethodDeclaration(m) && m.body && m.name.getText() === key) return m;
+  }
+  if (depth > 4) return undefined;
+  const base = cls.heritageClauses?.find((c) => c.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
+  const origin = base ? reader.expr(base) : undefined;
+  return origin?.kind === 'class' ? classMethod(reader, origin.decl, key, depth + 1) : undefined;
+}
