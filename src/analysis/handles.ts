@@ -20,7 +20,7 @@ import { toPosixRelative } from '../files/paths.js';
 import { ExtensionBindings } from '../code/prisma-extensions.js';
 import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
 import { adminCall, calleeName, importedName, importModule, scopeHelper } from './config-match.js';
-import { thisExecutor, type TypeReader, typeOfParam } from './declared-types.js';
+import { executorSubclass, thisExecutor, type TypeReader, typeOfParam } from './declared-types.js';
 import { findTenantBinding, type TenantDeps, tenantOptions } from './tenant-binding.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -779,7 +779,8 @@ export class HandleResolver {
    * The context settings a statement sets transaction-locally (its SQL read through the
    * arguments the extension was built with).
    */
-  private localSettings(expr: ts.Expression, bindings: ExtensionBindings): string[] {
+  /** The settings policies read that a query call or tagged template sets transaction-locally. */
+  localSettings(expr: ts.Expression, bindings = new ExtensionBindings()): string[] {
     const e = skipOuter(expr);
     const sqlNode = ts.isTaggedTemplateExpression(e)
       ? e
@@ -809,6 +810,14 @@ export class HandleResolver {
       label: `admin connection \`${hit.name}\``,
       ...(under.kind === 'executor' ? { adapter: under.adapter } : {}),
     };
+  }
+
+  /** A class of the codebase that extends a library's client, as the client a container makes of it. */
+  classClient(cls: ts.ClassLikeDeclaration): Handle | undefined {
+    const t = executorSubclass(this.typeReader, cls);
+    if (!t) return undefined;
+    const name = cls.name?.text ?? 'a class';
+    return { kind: 'executor', exec: t.exec, adapter: t.adapter, key: cls, label: `${name}, a ${t.adapter.api} client (${where(cls, this.root)})` };
   }
 
   /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */

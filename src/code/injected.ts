@@ -18,11 +18,13 @@ export interface ClassReader {
 /** The class of the codebase a constructor parameter property is declared (or injected) as. */
 export function injectedClass(reader: ClassReader, param: ts.ParameterDeclaration): ts.ClassLikeDeclaration | undefined {
   if (!ts.isConstructorDeclaration(param.parent)) return undefined;
-  const token = injectToken(param);
-  const named = token ?? typeName(param.type);
-  if (!named) return undefined;
-  const origin = reader.expr(named);
-  return origin.kind === 'class' ? origin.decl : undefined;
+  // A class token names the class; a string or symbol token (`@Inject('UsersService')`) leaves the declared type,
+  // which the calls type-check against: the provided class is it or a subclass.
+  for (const named of [injectToken(param), typeName(param.type)]) {
+    const origin = named && reader.expr(named);
+    if (origin?.kind === 'class') return origin.decl;
+  }
+  return undefined;
 }
 
 /** `@Inject(TOKEN)`'s argument (any package's `Inject`: Nest's own and its wrappers take the token first). */
@@ -56,4 +58,19 @@ export function classMethod(
   const base = cls.heritageClauses?.find((c) => c.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
   const origin = base ? reader.expr(base) : undefined;
   return origin?.kind === 'class' ? classMethod(reader, origin.decl, key, depth + 1) : undefined;
+}
+
+/**
+ * A public method of an exported class the code never constructs but decorates for a container (`@Injectable()`): the
+ * container makes it and anything may call the method, as anything may call an exported function. The class, when it
+ * is one.
+ */
+export function containerMethod(fn: ts.Node): ts.ClassDeclaration | undefined {
+  if (!ts.isMethodDeclaration(fn) || !ts.isIdentifier(fn.name)) return undefined;
+  const hidden = ts.getModifiers(fn)?.some((m) =>
+    [ts.SyntaxKind.PrivateKeyword, ts.SyntaxKind.ProtectedKeyword, ts.SyntaxKind.StaticKeyword].includes(m.kind),
+  );
+  const cls = fn.parent;
+  if (hidden || !ts.isClassDeclaration(cls) || !ts.getDecorators(cls)?.length) return undefined;
+  return ts.getModifiers(cls)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) ? cls : undefined;
 }
