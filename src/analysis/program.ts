@@ -319,6 +319,8 @@ class Settler {
     if (p.kind !== 'param' || !ts.isConstructorDeclaration(p.binding.fn) || !this.options.injected) return undefined;
     const fn = p.binding.fn as ts.FunctionLikeDeclaration;
     if (this.index.callers.get(fn)?.length || this.index.escaped.has(fn)) return undefined;
+    // Seeing one file, an exported class may be constructed elsewhere: its callers decide (callers() defers).
+    if (!this.options.wholeProgram && isExportedFunction(fn)) return undefined;
     return this.options.injected(p.binding, p.path ?? [], at);
   }
 

@@ -101,7 +101,7 @@ export class NestContainer {
       const at = `${shortText(token, 30)} (provided at ${this.deps.where(p.literal)})`;
       switch (p.kind) {
         case 'useExisting':
-          return this.token(p.value);
+          return relabel(this.token(p.value), `${at}, an alias of `);
         case 'useValue':
           return relabel(this.deps.of(p.value), `${at} → `);
         case 'useClass': {
