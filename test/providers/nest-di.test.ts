@@ -17,10 +17,10 @@ describe('a client provided by token through nestjs-cls', () => {
   it('names the provider chain: adapter token, provider, factory, extension and the setting it sets', () => {
     const s = site(23);
     expect(s.coverage).toBe('org-scope');
-    expect(s.evidence).toContain('prismaInjectionToken TENANT_CLIENT at src/app.module.ts:18');
+    expect(s.evidence).toContain('prismaInjectionToken TENANT_CLIENT at src/app.module.ts:19');
     expect(s.evidence).toContain('TENANT_CLIENT (provided at src/tenant-client.ts:31) → tenantClientFactory (src/tenant-client.ts:5)');
     expect(s.evidence).toContain('which sets app.current_org_id (src/tenant-client.ts:13) when the CLS holds `ORG_ID`');
-    expect(s.evidence).toContain('`nestjs-cls ORG_ID` was entered at src/projects.controller.ts:14');
+    expect(s.evidence).toContain('`nestjs-cls ORG_ID` was entered at src/projects.controller.ts:17');
   });
 
   it('is unscoped from a route that never puts the org in the CLS, naming that route', () => {
@@ -36,12 +36,22 @@ describe('a client provided by token through nestjs-cls', () => {
   });
 
   it('follows useExisting and useFactory decoys to what they provide', () => {
-    expect(site(36).evidence).toContain('SCOPED_ALIAS (provided at src/app.module.ts:28), an alias of TENANT_CLIENT');
-    expect(site(70).evidence).toMatch(/^runs on PLAIN_CLIENT \(provided at src\/app\.module\.ts:29\) → useFactory/);
+    expect(site(36).evidence).toContain('SCOPED_ALIAS (provided at src/app.module.ts:29), an alias of TENANT_CLIENT');
+    expect(site(70).evidence).toMatch(/^runs on PLAIN_CLIENT \(provided at src\/app\.module\.ts:30\) → useFactory/);
   });
 
   it('reads a method of the injected PrismaService as the scope helper it is, with no declaration', () => {
     expect(site(49)).toMatchObject({ coverage: 'org-scope', via: 'withOrg' });
+  });
+});
+
+describe('NestJS events', () => {
+  const listener = (line: number) => report.writeSites.find((s) => s.file === 'src/project-events.ts' && s.line === line)!;
+
+  it('runs an @OnEvent listener during the emit, in the context of the route that emitted it', () => {
+    expect(listener(20)).toMatchObject({ coverage: 'org-scope', via: 'tenantClientFactory' });
+    expect(listener(27).coverage).toBe('unscoped');
+    expect(listener(27).evidence).toMatch(/^unscoped when reached from the NestJS route POST \/projects\/:id\/archive, ProjectsController\.archive \(src\/projects\.controller\.ts:24\) → onArchived\(\)/);
   });
 });
 

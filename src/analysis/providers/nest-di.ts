@@ -23,6 +23,8 @@ const TRANSACTIONAL = '@nestjs-cls/transactional';
 const PRISMA_ADAPTER = '@nestjs-cls/transactional-adapter-prisma';
 /** nestjs-prisma's PrismaService is a PrismaClient. */
 const NESTJS_PRISMA = 'nestjs-prisma';
+/** `eventEmitter.emit(E, …)` / `emitAsync` runs every `@OnEvent(E)` method, during the call. */
+const EVENT_EMITTER = '@nestjs/event-emitter';
 
 interface ProviderLiteral {
   literal: ts.ObjectLiteralExpression;
@@ -44,7 +46,14 @@ export interface NestDeps {
 }
 
 export class NestContainer {
-  private index: { providers: Map<unknown, ProviderLiteral>; adapterToken?: ts.Expression; cls?: ts.CallExpression } | undefined;
+  private index:
+    | {
+        providers: Map<unknown, ProviderLiteral>;
+        adapterToken?: ts.Expression;
+        cls?: ts.CallExpression;
+        listeners: Map<string, ts.MethodDeclaration[]>;
+      }
+    | undefined;
   private readonly resolving = new Set<unknown>();
   /** Clients made by a `$allModels` hook: the client each extends, for the raw queries the hook does not see. */
   private readonly modelHooks = new WeakMap<Handle, { base: Handle; where: string }>();
@@ -262,9 +271,10 @@ export class NestContainer {
 
   private read(): NonNullable<NestContainer['index']> {
     if (this.index) return this.index;
-    const index: NonNullable<NestContainer['index']> = { providers: new Map() };
+    const index: NonNullable<NestContainer['index']> = { providers: new Map(), listeners: new Map() };
     const visit = (n: ts.Node): void => {
       if (ts.isObjectLiteralExpression(n)) this.provider(n, index.providers);
+      if (ts.isMethodDeclaration(n) && n.body) this.listener(n, index.listeners);
       if (ts.isNewExpression(n) && n.arguments?.[0]) {
         if (isExternal(this.deps.origins.expr(n.expression), PRISMA_ADAPTER, 'TransactionalAdapterPrisma')) {
           const opts = skipOuter(n.arguments[0]);
@@ -279,6 +289,30 @@ export class NestContainer {
     };
     for (const sf of this.deps.files) visit(sf);
     return (this.index = index);
+  }
+
+  /**
+   * The `@OnEvent(E)` methods an emit on `@nestjs/event-emitter`'s EventEmitter2 runs: they run during the call (with
+   * its request context), like functions it calls. Empty when the event name is not a constant.
+   */
+  listenersOf(call: ts.CallExpression): ts.MethodDeclaration[] {
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee) || !['emit', 'emitAsync'].includes(callee.name.text)) return [];
+    const recv = this.deps.origins.expr(callee.expression);
+    const t = recv.kind === 'param' && recv.path.length === 0 ? typeName(recv.binding.decl.type) : undefined;
+    if (!t || !isExternal(this.deps.origins.expr(t), EVENT_EMITTER, 'EventEmitter2') || !call.arguments[0]) return [];
+    const name = constantKey(call.arguments[0], this.deps.origins);
+    return name === undefined ? [] : (this.read().listeners.get(name) ?? []);
+  }
+
+  private listener(m: ts.MethodDeclaration, into: Map<string, ts.MethodDeclaration[]>): void {
+    for (const d of ts.getDecorators(m) ?? []) {
+      const e = skipOuter(d.expression);
+      if (!ts.isCallExpression(e) || !e.arguments[0]) continue;
+      if (!isExternal(this.deps.origins.expr(e.expression), EVENT_EMITTER, 'OnEvent')) continue;
+      const name = constantKey(e.arguments[0], this.deps.origins);
+      if (name !== undefined) into.set(name, [...(into.get(name) ?? []), m]);
+    }
   }
 
   private provider(lit: ts.ObjectLiteralExpression, into: Map<unknown, ProviderLiteral>): void {
