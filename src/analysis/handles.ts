@@ -296,7 +296,8 @@ export class HandleResolver {
     const ambient = this.ambient.accessor(e, (x) => this.trace(x));
     if (ambient) return ambient;
     // `this` in a class that extends a library's client (NestJS's PrismaService): that client.
-    const self = e.kind === ts.SyntaxKind.ThisKeyword ? thisExecutor(this.typeReader, e, (n) => where(n, this.root)) : undefined;
+    const self =
+      e.kind === ts.SyntaxKind.ThisKeyword ? thisExecutor(this.typeReader, e, (n) => where(n, this.root)) : undefined;
     if (self) return self;
     return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
   }
@@ -817,7 +818,8 @@ export class HandleResolver {
     const t = executorSubclass(this.typeReader, cls);
     if (!t) return undefined;
     const name = cls.name?.text ?? 'a class';
-    return { kind: 'executor', exec: t.exec, adapter: t.adapter, key: cls, label: `${name}, a ${t.adapter.api} client (${where(cls, this.root)})` };
+    const label = `${name}, a ${t.adapter.api} client (${where(cls, this.root)})`;
+    return { kind: 'executor', exec: t.exec, adapter: t.adapter, key: cls, label };
   }
 
   /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */

@@ -16,7 +16,10 @@ export interface ClassReader {
 }
 
 /** The class of the codebase a constructor parameter property is declared (or injected) as. */
-export function injectedClass(reader: ClassReader, param: ts.ParameterDeclaration): ts.ClassLikeDeclaration | undefined {
+export function injectedClass(
+  reader: ClassReader,
+  param: ts.ParameterDeclaration,
+): ts.ClassLikeDeclaration | undefined {
   if (!ts.isConstructorDeclaration(param.parent)) return undefined;
   // A class token names the class; a string or symbol token (`@Inject('UsersService')`) leaves the declared type,
   // which the calls type-check against: the provided class is it or a subclass.

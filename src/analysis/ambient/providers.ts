@@ -84,7 +84,8 @@ export class AmbientProviders {
         found = origin.expr;
     }
     // An injected nestjs-cls ClsService: `cls.set(KEY, v)` enters KEY for the rest of the request, like cls-hooked.
-    if (origin.kind === 'param' && origin.path.length === 0 && this.nest?.isClsService(origin.binding.decl as ts.ParameterDeclaration))
+    const param = origin.kind === 'param' && origin.path.length === 0 ? origin.binding.decl : undefined;
+    if (param && ts.isParameter(param) && this.nest?.isClsService(param))
       found = this.nest.clsStore() ?? null;
     this.stores.set(e, found);
     return found ?? undefined;

@@ -80,8 +80,8 @@ export class NestContainer {
       const token = this.read().adapterToken;
       if (!token) return undefined;
       const h = this.forQuery(this.token(token), at);
-      return h && relabel(h, `\`${binding.name}.tx\` (TransactionHost of the ClsPluginTransactional, prismaInjectionToken ` +
-        `${shortText(token, 30)} at ${this.deps.where(token)}) → `);
+      const via = `prismaInjectionToken ${shortText(token, 30)} at ${this.deps.where(token)}`;
+      return h && relabel(h, `\`${binding.name}.tx\` (TransactionHost of the ClsPluginTransactional, ${via}) → `);
     }
     if (path.length) return undefined;
     const token = injectToken(decl);
@@ -130,7 +130,8 @@ export class NestContainer {
     const o = this.deps.origins.expr(token);
     if (isExternal(o, NESTJS_PRISMA, 'PrismaService')) {
       const adapter = adapterForModule('@prisma/client')!;
-      return { kind: 'executor', exec: 'pool', adapter, key: token, label: "nestjs-prisma's PrismaService (a PrismaClient)" };
+      const label = "nestjs-prisma's PrismaService (a PrismaClient)";
+      return { kind: 'executor', exec: 'pool', adapter, key: token, label };
     }
     return o.kind === 'class' ? this.deps.classHandle(o.decl, token) : undefined;
   }
@@ -144,10 +145,12 @@ export class NestContainer {
     if (!fn || !returned) return undefined;
     const chain = `${at} → ${functionName(fn)} (${this.deps.where(fn)})`;
     const call = skipOuter(returned);
-    if (ts.isCallExpression(call) && ts.isPropertyAccessExpression(call.expression) && call.expression.name.text === '$extends') {
-      const base = this.parameterHandle(fn, p, call.expression.expression);
+    const method =
+      ts.isCallExpression(call) && ts.isPropertyAccessExpression(call.expression) ? call.expression : undefined;
+    if (method && method.name.text === '$extends') {
+      const base = this.parameterHandle(fn, p, method.expression);
       if (!base || base.kind !== 'executor') return base;
-      return this.extension(call, base, chain);
+      return this.extension(call as ts.CallExpression, base, chain);
     }
     const inner = this.parameterHandle(fn, p, call) ?? this.deps.of(call);
     return relabel(inner, `${chain} → `);
@@ -198,7 +201,9 @@ export class NestContainer {
     if (!key || !store) {
       return {
         kind: 'unknown',
-        reason: `${where} sets ${setting} only when \`${shortText(guards[0]!, 40)}\`, a condition rls-guard cannot decide`,
+        reason:
+          `${where} sets ${setting} only when \`${shortText(guards[0]!, 40)}\`, a condition rls-guard cannot ` +
+          'decide',
       };
     }
     const ambient: AmbientHandle = {
@@ -282,9 +287,9 @@ export class NestContainer {
           if (token) index.adapterToken = token;
         }
       }
-      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === 'forRoot') {
-        if (isExternal(this.deps.origins.expr(n.expression.expression), NESTJS_CLS, 'ClsModule')) index.cls ??= n;
-      }
+      const forRoot = ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) ? n.expression : undefined;
+      const cls = forRoot?.name.text === 'forRoot' ? this.deps.origins.expr(forRoot.expression) : undefined;
+      if (cls && isExternal(cls, NESTJS_CLS, 'ClsModule')) index.cls ??= n as ts.CallExpression;
       ts.forEachChild(n, visit);
     };
     for (const sf of this.deps.files) visit(sf);
@@ -322,7 +327,8 @@ export class NestContainer {
       const value = member(lit, kind);
       if (!value) continue;
       const list = member(lit, 'inject');
-      const inject = list && ts.isArrayLiteralExpression(skipOuter(list)) ? (skipOuter(list) as ts.ArrayLiteralExpression).elements : [];
+      const array = list && skipOuter(list);
+      const inject = array && ts.isArrayLiteralExpression(array) ? array.elements : [];
       const key = this.key(provide);
       if (key !== undefined) into.set(key, { literal: lit, kind, value, inject });
       return;
@@ -365,7 +371,10 @@ function onlyReturned(fn: ts.FunctionLikeDeclaration): ts.Expression | undefined
 }
 
 /** `{ query: { $allModels: { $allOperations } } }` of an `$extends` argument (inline or a const). */
-function allOperations(arg: ts.Expression | undefined, origins: OriginResolver): ts.FunctionLikeDeclaration | undefined {
+function allOperations(
+  arg: ts.Expression | undefined,
+  origins: OriginResolver,
+): ts.FunctionLikeDeclaration | undefined {
   if (!arg) return undefined;
   let o = origins.expr(arg);
   for (const key of ['query', '$allModels', '$allOperations']) o = origins.member(o, key);
