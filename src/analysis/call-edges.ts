@@ -78,6 +78,9 @@ export class CallEdges {
       return;
     }
     if (target.kind !== 'function') {
+      // NestJS events: the listeners run during the emit, in its request context (providers/nest-di.ts).
+      for (const listener of this.deps.handles.ambient.nest?.listenersOf(call) ?? [])
+        this.facts.edges.push({ call, callee: listener, args: [], states: new Map(state), root: this.walker.root });
       this.walker.applySetters(call, undefined, state);
       return;
     }

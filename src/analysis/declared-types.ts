@@ -79,8 +79,12 @@ function returnType(reader: TypeReader, type: ts.TypeNode, depth = 0): DeclaredE
 function subclassType(reader: TypeReader, type: ts.TypeNode): DeclaredExecutor | null {
   if (!ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return null;
   const origin = reader.origins.expr(type.typeName);
-  if (origin.kind !== 'class') return null;
-  for (const clause of origin.decl.heritageClauses ?? []) {
+  return origin.kind === 'class' ? executorSubclass(reader, origin.decl) : null;
+}
+
+/** The library executor a class of the codebase extends (`class PrismaService extends PrismaClient`), if any. */
+export function executorSubclass(reader: TypeReader, cls: ts.ClassLikeDeclaration): DeclaredExecutor | null {
+  for (const clause of cls.heritageClauses ?? []) {
     if (clause.token !== ts.SyntaxKind.ExtendsKeyword) continue;
     const base = clause.types[0]?.expression;
     const h = base ? reader.trace(base) : undefined;
@@ -121,4 +125,31 @@ function executorType(
   }
   if (b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl)) return executorType(b.decl.type, depth + 1, canonical);
   return null;
+}
+
+/**
+ * `this` inside a class that extends a library's client: that client, made when the container (or `new`) builds the
+ * class. Its methods (`withRls(id, fn)` running `this.$transaction(…)`) are then read like any helper's.
+ */
+export function thisExecutor(
+  reader: TypeReader,
+  self: ts.Expression,
+  at: (n: ts.Node) => string,
+): Handle | undefined {
+  let n: ts.Node | undefined = self.parent;
+  // An arrow keeps the method's `this`; a function expression has its own.
+  while (n && !ts.isClassLike(n)) {
+    if (ts.isFunctionExpression(n) || ts.isFunctionDeclaration(n)) return undefined;
+    n = n.parent;
+  }
+  const found = n && executorSubclass(reader, n);
+  if (!n || !found) return undefined;
+  const name = n.name?.text ?? 'a class';
+  return {
+    kind: 'executor',
+    exec: found.exec,
+    adapter: found.adapter,
+    key: n,
+    label: `\`this\`, the ${found.adapter.api} client ${name} extends (${at(n)})`,
+  };
 }

@@ -20,7 +20,7 @@ import { toPosixRelative } from '../files/paths.js';
 import { ExtensionBindings } from '../code/prisma-extensions.js';
 import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
 import { adminCall, calleeName, importedName, importModule, scopeHelper } from './config-match.js';
-import { type TypeReader, typeOfParam } from './declared-types.js';
+import { executorSubclass, thisExecutor, type TypeReader, typeOfParam } from './declared-types.js';
 import { findTenantBinding, type TenantDeps, tenantOptions } from './tenant-binding.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -295,6 +295,10 @@ export class HandleResolver {
     }
     const ambient = this.ambient.accessor(e, (x) => this.trace(x));
     if (ambient) return ambient;
+    // `this` in a class that extends a library's client (NestJS's PrismaService): that client.
+    const self =
+      e.kind === ts.SyntaxKind.ThisKeyword ? thisExecutor(this.typeReader, e, (n) => where(n, this.root)) : undefined;
+    if (self) return self;
     return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
   }
 
@@ -776,7 +780,8 @@ export class HandleResolver {
    * The context settings a statement sets transaction-locally (its SQL read through the
    * arguments the extension was built with).
    */
-  private localSettings(expr: ts.Expression, bindings: ExtensionBindings): string[] {
+  /** The settings policies read that a query call or tagged template sets transaction-locally. */
+  localSettings(expr: ts.Expression, bindings = new ExtensionBindings()): string[] {
     const e = skipOuter(expr);
     const sqlNode = ts.isTaggedTemplateExpression(e)
       ? e
@@ -806,6 +811,15 @@ export class HandleResolver {
       label: `admin connection \`${hit.name}\``,
       ...(under.kind === 'executor' ? { adapter: under.adapter } : {}),
     };
+  }
+
+  /** A class of the codebase that extends a library's client, as the client a container makes of it. */
+  classClient(cls: ts.ClassLikeDeclaration): Handle | undefined {
+    const t = executorSubclass(this.typeReader, cls);
+    if (!t) return undefined;
+    const name = cls.name?.text ?? 'a class';
+    const label = `${name}, a ${t.adapter.api} client (${where(cls, this.root)})`;
+    return { kind: 'executor', exec: t.exec, adapter: t.adapter, key: cls, label };
   }
 
   /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */

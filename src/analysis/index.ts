@@ -7,13 +7,14 @@ import type { AnalysisConfig } from './config.js';
 import type { FileFacts, RawSite } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { analyzeFlow } from './flow.js';
-import { HandleResolver } from './handles.js';
+import { HandleResolver, where } from './handles.js';
 import { functionName, OriginResolver } from '../code/origins.js';
 import { resolveVerdicts, type SiteVerdict } from './program.js';
 import { isFunctionLike } from '../code/scope.js';
 import type { SourceHost } from '../code/source-host.js';
 import { SqlTextFolder } from '../code/sql-text.js';
 import { Facts } from '../code/fixpoint.js';
+import { NestContainer } from './providers/nest-di.js';
 import { settleTemplates } from './table-builders.js';
 import type { TypeEvidence } from './type-evidence.js';
 import { toPosixRelative as relative } from '../files/paths.js';
@@ -84,6 +85,16 @@ export function analyze(input: CoreInput): CoreResult {
   const engine = new Facts();
   const origins = new OriginResolver(input.host, engine);
   const handles = new HandleResolver(origins, input.config, input.root, input.types);
+  // NestJS providers (tokens, factories, nestjs-cls): read from every file, once, when first asked.
+  const nest = new NestContainer({
+    origins,
+    files: input.files,
+    where: (n) => where(n, input.root),
+    of: (e) => handles.of(e),
+    settings: (e) => handles.localSettings(e),
+    classHandle: (cls) => handles.classClient(cls),
+  });
+  handles.ambient.nest = nest;
   const folder = new SqlTextFolder(origins);
   const incomplete: SourceGap[] = input.files.flatMap((sf) => syntaxGap(sf, input.root));
   const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
@@ -119,7 +130,7 @@ export function analyze(input: CoreInput): CoreResult {
       wholeProgram: input.wholeProgram,
       tableSettings: input.config.tableSettings,
       bypassRoles: input.config.bypassRoles,
-      injected: (b) => handles.injected(b),
+      injected: (b, path, at) => nest.injected(b, path, at) ?? handles.injected(b),
       memberOf: (e, path) => handles.memberOf(e, path),
       facts: engine,
       ambient: (h, at, table, pending) => ambient.settle(h, at, table, pending),

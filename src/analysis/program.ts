@@ -50,7 +50,7 @@ export interface ProgramOptions {
   /** Roles that bypass RLS (superusers, BYPASSRLS), as far as the model knows. */
   bypassRoles?: ReadonlySet<string>;
   /** The executor a container injects into a constructor parameter typed as a library's pool, if it is one. */
-  injected?: (binding: ParamBinding) => Handle | undefined;
+  injected?: (binding: ParamBinding, path: readonly (string | number)[], at: ts.Node) => Handle | undefined;
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
@@ -268,6 +268,20 @@ class Settler {
       }
       return this.options.ambient(p.handle, at, this.table, (v, node) => this.settle(v, seen, node));
     }
+    // A container-made object whose injected client depends on the request's context (nestjs-cls): judged where the
+    // write is, per root, not once per constructor.
+    const injected = this.injectedAt(p, at);
+    if (injected) {
+      const v = judge(
+        injected,
+        freshState(injected),
+        this.options.root,
+        this.table,
+        this.options.tableSettings.get(this.table),
+        this.options.bypassRoles,
+      );
+      return { ...this.settle(v, seen, at), callPath: [] };
+    }
     // A write inside a runtime guard on the parameter (`typeof db.release === 'function'`) is reached only by callers
     // whose connection passes it.
     const narrowed =
@@ -295,6 +309,20 @@ class Settler {
     const settled = this.memo.facts.get(this.memo.kind, key);
     if (this.memo.foreign.has(key)) this.foreign = true;
     return settled;
+  }
+
+  /**
+   * Dependency injection: a constructor nobody calls, whose parameter the container fills (a library's pool by its
+   * type, a token's provider: providers/nest-di.ts). Judged per site: a provider's client may depend on the request's
+   * context (nestjs-cls) or on the kind of query (an extension hooking model operations only).
+   */
+  private injectedAt(p: Exclude<Pending, { kind: 'ambient' }>, at: ts.Node): Handle | undefined {
+    if (p.kind !== 'param' || !ts.isConstructorDeclaration(p.binding.fn) || !this.options.injected) return undefined;
+    const fn = p.binding.fn as ts.FunctionLikeDeclaration;
+    if (this.index.callers.get(fn)?.length || this.index.escaped.has(fn)) return undefined;
+    // Seeing one file, an exported class may be constructed elsewhere: its callers decide (callers() defers).
+    if (!this.options.wholeProgram && isExportedFunction(fn)) return undefined;
+    return this.options.injected(p.binding, p.path ?? [], at);
   }
 
   /** A write on a parameter or captured connection: judged at every call of the function. */
@@ -370,33 +398,6 @@ class Settler {
         callPath: [],
         deferred: true,
       };
-    }
-    // Dependency injection: a constructor nobody calls, whose parameter is typed as a library's
-    // pool (a PrismaService, a DataSource), receives the app's pool from the container.
-    if (
-      results.length === 0 &&
-      !escaped &&
-      p.kind === 'param' &&
-      ts.isConstructorDeclaration(fn) &&
-      this.options.injected
-    ) {
-      const injected = this.options.injected(p.binding);
-      if (injected)
-        return {
-          ...this.settle(
-            judge(
-              injected,
-              freshState(injected),
-              this.options.root,
-              this.table,
-              this.options.tableSettings.get(this.table),
-              this.options.bypassRoles,
-            ),
-            seen,
-            fn,
-          ),
-          callPath: [],
-        };
     }
     const why = escaped
       ? `\`${name}\` is passed around as a value, so its callers cannot be followed`

@@ -6,6 +6,7 @@ import { type Binding, isStableVariable, lazySingletonValue, lookup, skipOuter }
 import type { SourceHost } from './source-host.js';
 import { constructorAssignment, replacementsOf } from './carried.js';
 import { extensionClientMethod } from './prisma-extensions.js';
+import { classMethod, injectedClass } from './injected.js';
 
 // Where a value comes from: follows const bindings, destructuring, object properties,
 // imports, re-exports and require() until it reaches an expression that makes the value.
@@ -155,8 +156,13 @@ export class OriginResolver {
     switch (origin.kind) {
       case 'external':
         return { kind: 'external', module: origin.module, path: [...origin.path, String(key)] };
-      case 'param':
+      case 'param': {
+        // `this.users.create` where the container injects a UsersService: that method (code/injected.ts).
+        const cls = origin.path.length === 0 ? injectedClass(this, origin.binding.decl) : undefined;
+        const method = cls && classMethod(this, cls, String(key));
+        if (method) return { kind: 'function', decl: method, name: String(key) };
         return { kind: 'param', binding: origin.binding, path: [...origin.path, key] };
+      }
       case 'module': {
         const id = `${origin.sf.fileName}\u0000.\u0000${key}`;
         if (!this.imports.has(id)) this.imports.set(id, resolveExport(this.host, origin.sf, String(key), 0));

@@ -87,6 +87,9 @@ function schemaOfPrismaConfig(file: string): string | undefined {
   return m?.[2];
 }
 
+/** The generators that write a Prisma client (`prisma-client` is Prisma 6.6+'s new one). */
+const CLIENT_GENERATORS = new Set(['prisma-client-js', 'prisma-client']);
+
 const outputsCache = new Map<string, { at: number; outputs: string[] }>();
 const RECHECK_MS = 1000;
 
@@ -108,7 +111,12 @@ export function prismaGeneratorOutputs(root: string): string[] {
         continue;
       }
       for (const block of text.matchAll(/^\s*generator\s+\w+\s*\{([^}]*)\}/gm)) {
-        const output = /^\s*output\s*=\s*"([^"]+)"/m.exec(block[1]!.replace(/\/\/.*$/gm, ''));
+        const body = block[1]!.replace(/\/\/.*$/gm, '');
+        // Only a client generator writes a client there; others (prisma-generator-nestjs-dto with `output = "../src"`)
+        // write into the app's own sources, which must stay the app's.
+        const provider = /^\s*provider\s*=\s*"([^"]+)"/m.exec(body)?.[1];
+        if (provider && !CLIENT_GENERATORS.has(provider)) continue;
+        const output = /^\s*output\s*=\s*"([^"]+)"/m.exec(body);
         if (output) outputs.push(path.resolve(path.dirname(file), output[1]!));
       }
     }

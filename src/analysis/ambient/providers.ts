@@ -3,6 +3,7 @@ import type { DbAdapter } from '../../adapters/index.js';
 import type { Handle } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+import { constantKey, type NestContainer } from '../providers/nest-di.js';
 
 // Ambient providers: an AsyncLocalStorage holds the org-scoped connection (or a tenant id)
 // for whatever runs inside `store.run(value, fn)`, and an accessor reads it back. Which
@@ -47,6 +48,9 @@ export class AmbientProviders {
   private readonly stores = new Map<ts.Node, Store | null>();
   private readonly factories = new Map<ts.FunctionLikeDeclaration, AmbientHandle | null>();
 
+  /** NestJS's providers: a nestjs-cls `ClsService` is the store `ClsModule.forRoot(…)` sets up. */
+  nest: NestContainer | undefined;
+
   constructor(
     private readonly origins: OriginResolver,
     private readonly root: string,
@@ -79,6 +83,10 @@ export class AmbientProviders {
       )
         found = origin.expr;
     }
+    // An injected nestjs-cls ClsService: `cls.set(KEY, v)` enters KEY for the rest of the request, like cls-hooked.
+    const param = origin.kind === 'param' && origin.path.length === 0 ? origin.binding.decl : undefined;
+    if (param && ts.isParameter(param) && this.nest?.isClsService(param))
+      found = this.nest.clsStore() ?? null;
     this.stores.set(e, found);
     return found ?? undefined;
   }
@@ -100,6 +108,7 @@ export class AmbientProviders {
    */
   enterWith(
     st: ts.Statement,
+    depth = 0,
   ): { store: Store; value: ts.Expression; call: ts.CallExpression; member?: string } | undefined {
     if (!ts.isExpressionStatement(st)) return undefined;
     let call = skipOuter(st.expression);
@@ -111,12 +120,29 @@ export class AmbientProviders {
       const store = this.storeOf(callee.expression);
       return store && ts.isNewExpression(store) ? { store, value: call.arguments[0]!, call } : undefined;
     }
-    const key = call.arguments[0] && skipOuter(call.arguments[0]);
-    if (callee.name.text === 'set' && call.arguments.length === 2 && key && ts.isStringLiteral(key)) {
+    const key = call.arguments[0] && constantKey(call.arguments[0], this.origins);
+    if (callee.name.text === 'set' && call.arguments.length === 2 && key !== undefined) {
       const store = this.storeOf(callee.expression);
-      return store && ts.isCallExpression(store)
-        ? { store, value: call.arguments[1]!, call, member: key.text }
-        : undefined;
+      return store && ts.isCallExpression(store) ? { store, value: call.arguments[1]!, call, member: key } : undefined;
+    }
+    return this.setterCall(call, depth);
+  }
+
+  /**
+   * `this.tenancy.setTenantId(id)`: a method of the codebase whose body sets a store member at its top level enters it
+   * for its caller (nestjs-cls and cls-hooked values live as long as the request, not the call).
+   */
+  private setterCall(
+    call: ts.CallExpression,
+    depth: number,
+  ): { store: Store; value: ts.Expression; call: ts.CallExpression; member?: string } | undefined {
+    if (depth > 3) return undefined;
+    const target = this.origins.expr(call.expression);
+    const body = target.kind === 'function' ? target.decl.body : undefined;
+    if (!body || !ts.isBlock(body)) return undefined;
+    for (const st of body.statements) {
+      const inner = this.enterWith(st, depth + 1);
+      if (inner?.member !== undefined) return { ...inner, call };
     }
     return undefined;
   }

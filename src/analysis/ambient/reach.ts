@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { containerMethod } from '../../code/injected.js';
 import type { CallEdge, FileFacts } from '../facts.js';
 import type { Facts, FactKind } from '../../code/fixpoint.js';
 import { isExported } from '../../code/modules.js';
@@ -216,8 +217,13 @@ export class Reach {
       explained = true;
       for (const { call, index } of byName) for (const ctx of this.callbackContexts(fn, call, index)) add(ctx);
     }
+    const service = explained ? undefined : containerMethod(fn);
     if (!explained) {
-      if (isExportedFunction(fn)) {
+      if (service) {
+        const label = `the public method ${service.name?.text ?? 'of a class'}.${functionName(fn)} ` +
+          `(${this.deps.where(fn)}) of a container-made class, which nothing in the audited code calls`;
+        add(this.ctx(new Map(), { kind: 'exported', label, node: fn, behind: [] }, []));
+      } else if (isExportedFunction(fn)) {
         add(
           this.ctx(
             new Map(),

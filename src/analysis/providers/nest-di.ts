@@ -1,0 +1,429 @@
+import ts from 'typescript';
+import { adapterForModule } from '../../adapters/index.js';
+import { classMethod, injectToken, typeName } from '../../code/injected.js';
+import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
+import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+import type { AmbientHandle } from '../ambient/providers.js';
+import type { Handle, ParamBinding } from '../handles.js';
+
+// NestJS dependency injection: what the container passes to a constructor parameter that is
+// bound by a token rather than by a class the code constructs. The providers are read from
+// the code, wherever they are written (`providers: [{ provide: TOKEN, useFactory, inject }]`,
+// a const holding the literal), by the provenance of their tokens (a class, a `Symbol(…)`, a
+// string): useFactory (what the factory returns, its parameters bound to `inject`), useClass,
+// useValue, useExisting. nestjs-cls's transactional plugin makes `txHost.tx` the client
+// provided under the adapter's `prismaInjectionToken`. A factory that extends a Prisma client
+// with `$allOperations` running `set_config(…, true)` gives a scoped client, or, when the hook
+// sets it only if a value read from nestjs-cls is present, an ambient one: org-scoped on the
+// paths that `cls.set(KEY, …)` before, the bare client elsewhere (settled per root, like an
+// AsyncLocalStorage accessor: ambient/settle.ts).
+
+const NESTJS_CLS = 'nestjs-cls';
+const TRANSACTIONAL = '@nestjs-cls/transactional';
+const PRISMA_ADAPTER = '@nestjs-cls/transactional-adapter-prisma';
+/** nestjs-prisma's PrismaService is a PrismaClient. */
+const NESTJS_PRISMA = 'nestjs-prisma';
+/** `eventEmitter.emit(E, …)` / `emitAsync` runs every `@OnEvent(E)` method, during the call. */
+const EVENT_EMITTER = '@nestjs/event-emitter';
+
+interface ProviderLiteral {
+  literal: ts.ObjectLiteralExpression;
+  kind: 'useFactory' | 'useClass' | 'useValue' | 'useExisting';
+  value: ts.Expression;
+  inject: readonly ts.Expression[];
+}
+
+export interface NestDeps {
+  origins: OriginResolver;
+  files: readonly ts.SourceFile[];
+  where: (n: ts.Node) => string;
+  /** The handle an expression is (a useValue, what a factory returns). */
+  of: (e: ts.Expression) => Handle;
+  /** The local settings (`set_config(…, true)`) a query call or tagged template sets, that policies read. */
+  settings: (e: ts.Expression) => string[];
+  /** The handle a class token stands for when nothing provides it (a class extending PrismaClient). */
+  classHandle: (cls: ts.ClassLikeDeclaration, at: ts.Node) => Handle | undefined;
+}
+
+export class NestContainer {
+  private index:
+    | {
+        providers: Map<unknown, ProviderLiteral>;
+        adapterToken?: ts.Expression;
+        cls?: ts.CallExpression;
+        listeners: Map<string, ts.MethodDeclaration[]>;
+      }
+    | undefined;
+  private readonly resolving = new Set<unknown>();
+  /** Clients made by a `$allModels` hook: the client each extends, for the raw queries the hook does not see. */
+  private readonly modelHooks = new WeakMap<Handle, { base: Handle; where: string }>();
+
+  constructor(private readonly deps: NestDeps) {}
+
+  /** The `ClsModule.forRoot(…)` call: the one nestjs-cls store of the application. */
+  clsStore(): ts.CallExpression | undefined {
+    return this.read().cls;
+  }
+
+  /** Whether a parameter is nestjs-cls's ClsService (the store, read by `get`, entered by `set`). */
+  isClsService(decl: ts.ParameterDeclaration): boolean {
+    const t = typeName(decl.type);
+    return !!t && isExternal(this.deps.origins.expr(t), NESTJS_CLS, 'ClsService');
+  }
+
+  /** What the container passes to a constructor parameter, read at `path` (`txHost.tx`), when a provider says. */
+  injected(binding: ParamBinding, path: readonly (string | number)[], at?: ts.Node): Handle | undefined {
+    const decl = binding.decl;
+    const t = typeName(decl.type);
+    if (t && isExternal(this.deps.origins.expr(t), TRANSACTIONAL, 'TransactionHost')) {
+      if (path.length !== 1 || path[0] !== 'tx') return undefined;
+      const token = this.read().adapterToken;
+      if (!token) return undefined;
+      const h = this.forQuery(this.token(token), at);
+      const via = `prismaInjectionToken ${shortText(token, 30)} at ${this.deps.where(token)}`;
+      return h && relabel(h, `\`${binding.name}.tx\` (TransactionHost of the ClsPluginTransactional, ${via}) → `);
+    }
+    if (path.length) return undefined;
+    const token = injectToken(decl);
+    return token ? this.forQuery(this.token(token), at) : undefined;
+  }
+
+  /**
+   * A `query: { $allModels: … }` hook runs for model operations only: a raw query (`$executeRaw`) on the extended
+   * client runs as on the client it extends.
+   */
+  private forQuery(h: Handle | undefined, at: ts.Node | undefined): Handle | undefined {
+    const hooked = h && this.modelHooks.get(h);
+    if (!hooked || !at || !clientLevelCall(at)) return h;
+    return relabel(hooked.base, `${hooked.where} (a model-operation hook, which a raw query such as ` +
+      `\`${shortText(at, 30)}\` does not run): `);
+  }
+
+  /** The connection a token is provided as. */
+  private token(token: ts.Expression): Handle | undefined {
+    const key = this.key(token);
+    if (key === undefined || this.resolving.has(key)) return undefined;
+    this.resolving.add(key);
+    try {
+      const p = this.read().providers.get(key);
+      if (!p) return this.unprovided(token);
+      const at = `${shortText(token, 30)} (provided at ${this.deps.where(p.literal)})`;
+      switch (p.kind) {
+        case 'useExisting':
+          return relabel(this.token(p.value), `${at}, an alias of `);
+        case 'useValue':
+          return relabel(this.deps.of(p.value), `${at} → `);
+        case 'useClass': {
+          const o = this.deps.origins.expr(p.value);
+          return o.kind === 'class' ? this.deps.classHandle(o.decl, p.value) : undefined;
+        }
+        case 'useFactory':
+          return this.factory(p, at);
+      }
+    } finally {
+      this.resolving.delete(key);
+    }
+  }
+
+  /** A class token nothing provides explicitly: the class itself (`providers: [PrismaService]`). */
+  private unprovided(token: ts.Expression): Handle | undefined {
+    const o = this.deps.origins.expr(token);
+    if (isExternal(o, NESTJS_PRISMA, 'PrismaService')) {
+      const adapter = adapterForModule('@prisma/client')!;
+      const label = "nestjs-prisma's PrismaService (a PrismaClient)";
+      return { kind: 'executor', exec: 'pool', adapter, key: token, label };
+    }
+    return o.kind === 'class' ? this.deps.classHandle(o.decl, token) : undefined;
+  }
+
+  /** What a `useFactory` returns: `base.$extends({ query: { $allModels: { $allOperations } } })` or a plain value. */
+  private factory(p: ProviderLiteral, at: string): Handle | undefined {
+    const f = this.deps.origins.expr(p.value);
+    const made = f.kind === 'expr' ? skipOuter(f.expr) : skipOuter(p.value);
+    const fn = f.kind === 'function' ? f.decl : isFunctionLike(made) ? (made as ts.FunctionLikeDeclaration) : undefined;
+    const returned = fn && onlyReturned(fn);
+    if (!fn || !returned) return undefined;
+    const chain = `${at} → ${functionName(fn)} (${this.deps.where(fn)})`;
+    const call = skipOuter(returned);
+    const method =
+      ts.isCallExpression(call) && ts.isPropertyAccessExpression(call.expression) ? call.expression : undefined;
+    if (method && method.name.text === '$extends') {
+      const base = this.parameterHandle(fn, p, method.expression);
+      if (!base || base.kind !== 'executor') return base;
+      return this.extension(call as ts.CallExpression, base, chain);
+    }
+    const inner = this.parameterHandle(fn, p, call) ?? this.deps.of(call);
+    return relabel(inner, `${chain} → `);
+  }
+
+  /** A factory's parameter, bound to the token `inject` lists at its position (or its declared class). */
+  private parameterHandle(fn: ts.FunctionLikeDeclaration, p: ProviderLiteral, e: ts.Expression): Handle | undefined {
+    const id = skipOuter(e);
+    const b = ts.isIdentifier(id) ? lookup(id) : undefined;
+    if (!b || b.kind !== 'parameter' || b.fn !== fn || b.path.length) return undefined;
+    const injected = p.inject[b.index];
+    if (injected) return this.token(injected);
+    const t = typeName(b.decl.type);
+    return t ? this.token(t) : undefined;
+  }
+
+  /** The client an extension makes: scoped, ambient on a nestjs-cls value, or the base when it sets nothing. */
+  private extension(call: ts.CallExpression, base: Extract<Handle, { kind: 'executor' }>, chain: string): Handle {
+    const hook = allOperations(call.arguments[0], this.deps.origins);
+    if (!hook?.body) return relabel(base, `${chain}, which extends ${base.label} without a query hook: `);
+    const sets: { node: ts.Node; settings: string[] }[] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isTaggedTemplateExpression(n) || ts.isCallExpression(n)) {
+        const s = this.deps.settings(n as ts.Expression);
+        if (s.length) sets.push({ node: n, settings: s });
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(hook.body);
+    const where = `${chain} extends ${base.label} with $allOperations (${this.deps.where(hook)})`;
+    if (!sets.length) return relabel(base, `${where}, which sets no context: `);
+    const first = sets[0]!;
+    const setting = first.settings.join(', ');
+    const scoped: Handle = {
+      kind: 'scoped',
+      via: functionName(enclosingFunction(call) ?? hook),
+      key: call,
+      helperCall: call,
+      label: `${where}, which sets ${setting} (${this.deps.where(first.node)}) with every query`,
+      settings: new Set(first.settings),
+    };
+    // Which condition each set runs under; none: every query is scoped.
+    const guards = sets.flatMap((s) => conditionsOf(s.node, hook));
+    if (!guards.length) return this.hooked(scoped, base, where);
+    const keys = new Set(guards.map((g) => this.clsRead(g, 0)));
+    const key = keys.size === 1 ? [...keys][0] : undefined;
+    const store = this.clsStore();
+    if (!key || !store) {
+      return {
+        kind: 'unknown',
+        reason:
+          `${where} sets ${setting} only when \`${shortText(guards[0]!, 40)}\`, a condition rls-guard cannot ` +
+          'decide',
+      };
+    }
+    const ambient: AmbientHandle = {
+      kind: 'ambient',
+      store,
+      storeName: `nestjs-cls ${key}`,
+      path: [key],
+      entered: scoped,
+      fallback: relabel(base, `${where}, whose hook sets nothing when the CLS holds no \`${key}\`: `),
+      key: call,
+      label: `${where}, which sets ${setting} (${this.deps.where(first.node)}) when the CLS holds \`${key}\``,
+    };
+    return this.hooked(ambient, base, where);
+  }
+
+  private hooked(h: Handle, base: Handle, where: string): Handle {
+    this.modelHooks.set(h, { base, where });
+    return h;
+  }
+
+  /** The nestjs-cls key a condition reads (`Number.isFinite(tenantPk)` with `tenantPk = svc.getTenantId()`). */
+  private clsRead(e: ts.Node, depth: number): string | undefined {
+    if (depth > 6) return undefined;
+    if (ts.isIdentifier(e)) {
+      const b = lookup(e);
+      return b?.kind === 'variable' && b.decl.initializer ? this.clsRead(b.decl.initializer, depth + 1) : undefined;
+    }
+    if (ts.isCallExpression(e)) {
+      const callee = skipOuter(e.expression);
+      if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'get' && e.arguments[0]) {
+        const o = this.deps.origins.expr(callee.expression);
+        if (o.kind === 'param' && o.path.length === 0 && this.isClsService(o.binding.decl as ts.ParameterDeclaration))
+          return constantKey(e.arguments[0], this.deps.origins);
+      }
+      const target = this.method(e.expression);
+      const returned = target ? onlyReturned(target) : undefined;
+      if (returned) return this.clsRead(skipOuter(returned), depth + 1);
+    }
+    let found: string | undefined;
+    ts.forEachChild(e, (c) => {
+      found ??= this.clsRead(c, depth + 1);
+    });
+    return found;
+  }
+
+  /** The function a callee is: by provenance, or a method of the class a (factory's) parameter is declared as. */
+  private method(callee: ts.Expression): ts.FunctionLikeDeclaration | undefined {
+    const o = this.deps.origins.expr(callee);
+    if (o.kind === 'function') return o.decl;
+    const e = skipOuter(callee);
+    if (!ts.isPropertyAccessExpression(e)) return undefined;
+    const recv = this.deps.origins.expr(e.expression);
+    const t = recv.kind === 'param' && recv.path.length === 0 ? typeName(recv.binding.decl.type) : undefined;
+    const cls = t ? this.deps.origins.expr(t) : undefined;
+    return cls?.kind === 'class' ? classMethod(this.deps.origins, cls.decl, e.name.text) : undefined;
+  }
+
+  private key(token: ts.Expression): unknown {
+    const e = skipOuter(token);
+    if (ts.isStringLiteral(e)) return `s:${e.text}`;
+    const o = this.deps.origins.expr(e);
+    if (o.kind === 'class' || o.kind === 'function') return o.decl;
+    if (o.kind === 'expr') {
+      const x = skipOuter(o.expr);
+      return ts.isStringLiteral(x) ? `s:${x.text}` : x;
+    }
+    if (o.kind === 'external') return `x:${o.module}:${o.path.join('.')}`;
+    return undefined;
+  }
+
+  private read(): NonNullable<NestContainer['index']> {
+    if (this.index) return this.index;
+    const index: NonNullable<NestContainer['index']> = { providers: new Map(), listeners: new Map() };
+    const visit = (n: ts.Node): void => {
+      if (ts.isObjectLiteralExpression(n)) this.provider(n, index.providers);
+      if (ts.isMethodDeclaration(n) && n.body) this.listener(n, index.listeners);
+      if (ts.isNewExpression(n) && n.arguments?.[0]) {
+        if (isExternal(this.deps.origins.expr(n.expression), PRISMA_ADAPTER, 'TransactionalAdapterPrisma')) {
+          const opts = skipOuter(n.arguments[0]);
+          const token = ts.isObjectLiteralExpression(opts) ? member(opts, 'prismaInjectionToken') : undefined;
+          if (token) index.adapterToken = token;
+        }
+      }
+      const forRoot = ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) ? n.expression : undefined;
+      const cls = forRoot?.name.text === 'forRoot' ? this.deps.origins.expr(forRoot.expression) : undefined;
+      if (cls && isExternal(cls, NESTJS_CLS, 'ClsModule')) index.cls ??= n as ts.CallExpression;
+      ts.forEachChild(n, visit);
+    };
+    for (const sf of this.deps.files) visit(sf);
+    return (this.index = index);
+  }
+
+  /**
+   * The `@OnEvent(E)` methods an emit on `@nestjs/event-emitter`'s EventEmitter2 runs: they run during the call (with
+   * its request context), like functions it calls. Empty when the event name is not a constant.
+   */
+  listenersOf(call: ts.CallExpression): ts.MethodDeclaration[] {
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee) || !['emit', 'emitAsync'].includes(callee.name.text)) return [];
+    const recv = this.deps.origins.expr(callee.expression);
+    const t = recv.kind === 'param' && recv.path.length === 0 ? typeName(recv.binding.decl.type) : undefined;
+    if (!t || !isExternal(this.deps.origins.expr(t), EVENT_EMITTER, 'EventEmitter2') || !call.arguments[0]) return [];
+    const name = constantKey(call.arguments[0], this.deps.origins);
+    return name === undefined ? [] : (this.read().listeners.get(name) ?? []);
+  }
+
+  private listener(m: ts.MethodDeclaration, into: Map<string, ts.MethodDeclaration[]>): void {
+    for (const d of ts.getDecorators(m) ?? []) {
+      const e = skipOuter(d.expression);
+      if (!ts.isCallExpression(e) || !e.arguments[0]) continue;
+      if (!isExternal(this.deps.origins.expr(e.expression), EVENT_EMITTER, 'OnEvent')) continue;
+      const name = constantKey(e.arguments[0], this.deps.origins);
+      if (name !== undefined) into.set(name, [...(into.get(name) ?? []), m]);
+    }
+  }
+
+  private provider(lit: ts.ObjectLiteralExpression, into: Map<unknown, ProviderLiteral>): void {
+    const provide = member(lit, 'provide');
+    if (!provide) return;
+    for (const kind of ['useFactory', 'useClass', 'useValue', 'useExisting'] as const) {
+      const value = member(lit, kind);
+      if (!value) continue;
+      const list = member(lit, 'inject');
+      const array = list && skipOuter(list);
+      const inject = array && ts.isArrayLiteralExpression(array) ? array.elements : [];
+      const key = this.key(provide);
+      if (key !== undefined) into.set(key, { literal: lit, kind, value, inject });
+      return;
+    }
+  }
+}
+
+/** A call of a client-level method (`prisma.$executeRaw\`…\``, `$queryRawUnsafe(…)`), not of a model's. */
+function clientLevelCall(at: ts.Node): boolean {
+  const e = ts.isTaggedTemplateExpression(at) ? at.tag : ts.isCallExpression(at) ? at.expression : undefined;
+  const callee = e && skipOuter(e);
+  return !!callee && ts.isPropertyAccessExpression(callee) && callee.name.text.startsWith('$');
+}
+
+function isExternal(o: Origin, module: string, name: string): boolean {
+  return o.kind === 'external' && o.module === module && o.path.length === 1 && o.path[0] === name;
+}
+
+function member(lit: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
+  for (const p of lit.properties) {
+    if (!p.name || !ts.isIdentifier(p.name) || p.name.text !== name) continue;
+    if (ts.isPropertyAssignment(p)) return p.initializer;
+    if (ts.isShorthandPropertyAssignment(p)) return p.name;
+  }
+  return undefined;
+}
+
+/** The one expression a function returns (an arrow's body, or its only `return`). */
+function onlyReturned(fn: ts.FunctionLikeDeclaration): ts.Expression | undefined {
+  const body = fn.body;
+  if (!body) return undefined;
+  if (!ts.isBlock(body)) return body;
+  const returns: ts.ReturnStatement[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isReturnStatement(n)) returns.push(n);
+    else if (!isFunctionLike(n)) ts.forEachChild(n, visit);
+  };
+  visit(body);
+  return returns.length === 1 ? returns[0]!.expression : undefined;
+}
+
+/** `{ query: { $allModels: { $allOperations } } }` of an `$extends` argument (inline or a const). */
+function allOperations(
+  arg: ts.Expression | undefined,
+  origins: OriginResolver,
+): ts.FunctionLikeDeclaration | undefined {
+  if (!arg) return undefined;
+  let o = origins.expr(arg);
+  for (const key of ['query', '$allModels', '$allOperations']) o = origins.member(o, key);
+  return o.kind === 'function' ? o.decl : undefined;
+}
+
+/** The conditions of the `if`s (and `&&`, `?:`) between a node and the hook's body. */
+function conditionsOf(node: ts.Node, hook: ts.Node): ts.Expression[] {
+  const out: ts.Expression[] = [];
+  let child: ts.Node = node;
+  for (let n = node.parent; n && n !== hook; child = n, n = n.parent) {
+    if (ts.isIfStatement(n) && child !== n.expression) out.push(n.expression);
+    if (ts.isConditionalExpression(n) && child !== n.condition) out.push(n.condition);
+    if (ts.isBinaryExpression(n) && n.right === child && n.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken)
+      out.push(n.left);
+  }
+  return out;
+}
+
+function enclosingFunction(n: ts.Node): ts.FunctionLikeDeclaration | undefined {
+  for (let p = n.parent; p; p = p.parent) if (isFunctionLike(p)) return p as ts.FunctionLikeDeclaration;
+  return undefined;
+}
+
+/** A constant key: `'TENANT_ID'`, a const holding one, or a class's `static readonly KEY = '…'`. */
+export function constantKey(e: ts.Expression, origins: OriginResolver): string | undefined {
+  const x = skipOuter(e);
+  if (ts.isStringLiteral(x) || ts.isNoSubstitutionTemplateLiteral(x)) return x.text;
+  if (ts.isPropertyAccessExpression(x)) {
+    const cls = origins.expr(x.expression);
+    if (cls.kind !== 'class') return undefined;
+    const m = cls.decl.members.find(
+      (m): m is ts.PropertyDeclaration =>
+        ts.isPropertyDeclaration(m) && m.name.getText() === x.name.text && !!m.initializer &&
+        !!m.modifiers?.some((k) => k.kind === ts.SyntaxKind.StaticKeyword) &&
+        !!m.modifiers?.some((k) => k.kind === ts.SyntaxKind.ReadonlyKeyword),
+    );
+    const init = m?.initializer && skipOuter(m.initializer);
+    return init && ts.isStringLiteral(init) ? init.text : undefined;
+  }
+  const o = origins.expr(x);
+  const v = o.kind === 'expr' ? skipOuter(o.expr) : undefined;
+  return v && ts.isStringLiteral(v) ? v.text : undefined;
+}
+
+/** The same connection, its label prefixed with the provider chain that reached it. */
+function relabel(h: Handle, prefix: string): Handle;
+function relabel(h: Handle | undefined, prefix: string): Handle | undefined;
+function relabel(h: Handle | undefined, prefix: string): Handle | undefined {
+  if (!h || !('label' in h) || typeof h.label !== 'string') return h;
+  return { ...h, label: `${prefix}${h.label}` } as Handle;
+}
