@@ -8,6 +8,7 @@ import type {
   LocalVerdict,
   Pending,
   RawSite,
+  UnresolvedProblem,
   Verdict,
 } from './facts.js';
 import { isInlineCallback } from './flow.js';
@@ -180,6 +181,7 @@ class SettleMemo {
             coverage: 'unresolved',
             via: null,
             evidence: `the connection passes through too many calls to reach \`${functionName(anchor)}\``,
+            problem: 'budgetExceeded',
             callPath: [],
             deferred: false,
           }
@@ -187,6 +189,7 @@ class SettleMemo {
             coverage: 'unresolved',
             via: null,
             evidence: `the connection reaches \`${functionName(anchor)}\` recursively`,
+            problem: 'callersUnknown',
             callPath: [],
             deferred: false,
           };
@@ -261,6 +264,7 @@ class Settler {
           via: null,
           evidence: `runs on ${p.handle.label}, which is decided by the roots that reach it (only the whole-program ` +
             `audit follows them)`,
+          problem: 'callersUnknown',
           callPath: [],
           deferred: true,
         };
@@ -323,6 +327,7 @@ class Settler {
           coverage: 'unresolved',
           via: null,
           evidence: `${at} passes a value that is not a traceable connection`,
+          problem: 'connectionUnknown',
           callPath: [at],
           deferred: false,
         });
@@ -366,6 +371,7 @@ class Settler {
         coverage: 'unresolved',
         via: null,
         evidence: `runs on ${subject}, whose callers are in other files`,
+        problem: 'callersUnknown',
         callPath: [],
         deferred: true,
       };
@@ -404,6 +410,7 @@ class Settler {
       coverage: 'unresolved',
       via: null,
       evidence: `runs on ${subject}, and ${why}`,
+      problem: 'callersUnknown',
       callPath: [],
       deferred: false,
     };
@@ -437,7 +444,7 @@ class Settler {
     let call: ts.Node = fn.parent;
     while (ts.isParenthesizedExpression(call) || ts.isAsExpression(call)) call = call.parent;
     const subject = `\`${p.binding.name}\`, a parameter of a callback`;
-    if (!ts.isCallExpression(call)) return unresolved(`${subject} that is constructed, not called`);
+    if (!ts.isCallExpression(call)) return unresolved(`${subject} that is constructed, not called`, 'helperUnknown');
     const argIndex = call.arguments.findIndex((a) => skipOuter(a) === fn);
     const receiver = this.index.origins.expr(call.expression);
     const callee = shortText(call.expression, 40);
@@ -460,7 +467,10 @@ class Settler {
               undefined,
               p.path,
             )
-          : unresolved(`${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`);
+          : unresolved(
+              `${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`,
+              'helperUnknown',
+            );
       });
       return worstOf(branches)!;
     }
@@ -468,6 +478,7 @@ class Settler {
       return unresolved(
         `${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an ` +
         `org-scoped transaction, add it to "scopeHelpers" in the config`,
+        'helperUnknown',
       );
     }
     return this.helperUses(
@@ -500,10 +511,13 @@ class Settler {
     if (!this.index.files.has(helper.getSourceFile())) {
       this.foreign = true;
       if (!this.options.wholeProgram)
-        return { ...unresolved(`${subject} passed to \`${name}\`, defined in another file`), deferred: true };
-      return unresolved(`${subject} passed to \`${name}\`, which is outside the audited files`);
+        return {
+          ...unresolved(`${subject} passed to \`${name}\`, defined in another file`, 'helperUnknown'),
+          deferred: true,
+        };
+      return unresolved(`${subject} passed to \`${name}\`, which is outside the audited files`, 'helperUnknown');
     }
-    if (depth > MAX_DEPTH) return unresolved(`${subject} is forwarded through too many helpers`);
+    if (depth > MAX_DEPTH) return unresolved(`${subject} is forwarded through too many helpers`, 'budgetExceeded');
     // Only the uses on the path this call selects (a guard on a missing argument), when known.
     const uses = (this.index.uses.get(helper) ?? []).filter(
       (u) => u.paramIndex === paramIndex && selectedBy(helper, u.call, at),
@@ -557,6 +571,7 @@ class Settler {
             coverage: 'unresolved',
             via: null,
             evidence: `${at} passes the callback a value that is not a traceable connection`,
+            problem: 'connectionUnknown',
             callPath: [at],
             deferred: false,
           });
@@ -581,7 +596,10 @@ class Settler {
       }
     }
     const worst = worstOf(results);
-    if (!worst) return unresolved(`${subject} passed to \`${name}\`, which never calls it where rls-guard can see`);
+    if (!worst) {
+      const evidence = `${subject} passed to \`${name}\`, which never calls it where rls-guard can see`;
+      return unresolved(evidence, 'helperUnknown');
+    }
     if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
       return {
         ...worst,
@@ -615,8 +633,9 @@ function capturedState(edge: CallEdge, key: ts.Node): ConnState {
   return { tx: false, ctx: null, session: null, ineffective: null };
 }
 
-function unresolved(evidence: string): SiteVerdict {
-  return { coverage: 'unresolved', via: null, evidence, callPath: [], deferred: false };
+/** An unresolved verdict; most of this module's are callbacks handed to a function it cannot see into. */
+function unresolved(evidence: string, problem: UnresolvedProblem): SiteVerdict {
+  return { coverage: 'unresolved', via: null, evidence, problem, callPath: [], deferred: false };
 }
 
 function worstOf(results: SiteVerdict[]): SiteVerdict | undefined {
