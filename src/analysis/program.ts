@@ -148,6 +148,28 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 const MAX_DEPTH = 12;
 
+/** What `helperUses` checks: the callback a helper receives, and the executor the callback is handed. */
+interface HelperUse {
+  /** The helper's parameter that receives the callback. */
+  paramIndex: number;
+  /** The callback's parameter that receives the executor. */
+  execIndex: number;
+  /** What the evidence calls that executor. */
+  subject: string;
+  /** Helpers being checked already: a named helper's body is not verified again inside itself. */
+  seen: Set<ts.Node>;
+  /** How many helpers the callback has been forwarded through (bounded by MAX_DEPTH). */
+  depth: number;
+  /** A transaction-local set the callback's function made on the executor, pending its transaction. */
+  awaits?: ContextEvidence;
+  /** The callback's parameter: a callback handed on to a library's transaction method runs in it. */
+  binding?: ParamBinding;
+  /** The call of the helper, when known: only the uses on the path it selects count. */
+  at?: ts.CallExpression;
+  /** The field of the executor the write runs on (`opts.db`), when not the executor itself. */
+  field?: readonly (string | number)[];
+}
+
 /**
  * What a write through a function's parameter (or captured connection) comes to, once per
  * function, parameter, table and view of the program: a chain of helpers each called from
@@ -241,14 +263,13 @@ class Settler {
       if (verify && !seen.has(verify.helper)) {
         // Trust a helper's name only as far as its body bears it out: a visible definition
         // that hands the callback a connection without org context is a bug in every caller.
-        const checked = this.helperUses(
-          verify.helper,
-          verify.paramIndex,
-          verify.execIndex,
-          `the executor ${verify.name} hands its callback`,
-          new Set([...seen, verify.helper]),
-          0,
-        );
+        const checked = this.helperUses(verify.helper, {
+          paramIndex: verify.paramIndex,
+          execIndex: verify.execIndex,
+          subject: `the executor ${verify.name} hands its callback`,
+          seen: new Set([...seen, verify.helper]),
+          depth: 0,
+        });
         if (checked.coverage === 'unscoped')
           return { ...checked, crossFile: verify.helper.getSourceFile() !== this.siteFile };
       }
@@ -446,6 +467,16 @@ class Settler {
     const subject = `\`${p.binding.name}\`, a parameter of a callback`;
     if (!ts.isCallExpression(call)) return unresolved(`${subject} that is constructed, not called`, 'helperUnknown');
     const argIndex = call.arguments.findIndex((a) => skipOuter(a) === fn);
+    const fromCallback: HelperUse = {
+      paramIndex: argIndex,
+      execIndex: p.binding.index,
+      subject,
+      seen,
+      depth: 0,
+      awaits: p.awaitsTransaction,
+      binding: p.binding,
+      field: p.path,
+    };
     const receiver = this.index.origins.expr(call.expression);
     const callee = shortText(call.expression, 40);
     const chosen = receiver.kind === 'expr' ? skipOuter(receiver.expr) : undefined;
@@ -455,18 +486,7 @@ class Settler {
       const branches = [chosen.whenTrue, chosen.whenFalse].map((b) => {
         const o = this.index.origins.expr(b);
         return o.kind === 'function'
-          ? this.helperUses(
-              o.decl,
-              argIndex,
-              p.binding.index,
-              subject,
-              seen,
-              0,
-              p.awaitsTransaction,
-              p.binding,
-              undefined,
-              p.path,
-            )
+          ? this.helperUses(o.decl, { ...fromCallback, at: undefined })
           : unresolved(
               `${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`,
               'helperUnknown',
@@ -481,32 +501,12 @@ class Settler {
         'helperUnknown',
       );
     }
-    return this.helperUses(
-      receiver.decl,
-      argIndex,
-      p.binding.index,
-      subject,
-      seen,
-      0,
-      p.awaitsTransaction,
-      p.binding,
-      call,
-      p.path,
-    );
+    return this.helperUses(receiver.decl, { ...fromCallback, at: call });
   }
 
-  private helperUses(
-    helper: ts.FunctionLikeDeclaration,
-    paramIndex: number,
-    execIndex: number,
-    subject: string,
-    seen: Set<ts.Node>,
-    depth: number,
-    awaits?: ContextEvidence,
-    binding?: ParamBinding,
-    at?: ts.CallExpression,
-    field?: readonly (string | number)[],
-  ): SiteVerdict {
+  /** What a helper does with the callback it is handed (see HelperUse): the worst of its calls of it. */
+  private helperUses(helper: ts.FunctionLikeDeclaration, ask: HelperUse): SiteVerdict {
+    const { paramIndex, execIndex, subject, seen, depth, awaits, binding, at, field } = ask;
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
       this.foreign = true;
@@ -556,7 +556,7 @@ class Settler {
         });
       } else if (use.kind === 'forward') {
         results.push(
-          this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits, binding, undefined, field),
+          this.helperUses(use.to, { ...ask, paramIndex: use.argIndex, depth: depth + 1, at: undefined }),
         );
       } else {
         const passed = field
