@@ -2,17 +2,15 @@ import type { UnscopedProblem } from '../src/analysis/facts.js';
 import { reportFindings } from '../src/eslint/report-findings.js';
 import { createRule, SETUP_MESSAGE } from './rule.js';
 
-// The core's verdict says which problem leaves a write uncovered (src/analysis/verdict.ts);
-// each has its message. `write` names the statement and the migration line gating each
-// table, `evidence` the connection and where its state comes from.
+// The core's verdict says which problem leaves a write uncovered (src/analysis/verdict.ts,
+// src/analysis/outer-pool.ts); each has its message, saying what went wrong and the fix for
+// that problem. `write` names the statement and the migration line gating each table,
+// `evidence` the connection and where its state comes from, `setting` the org setting.
 
-const POSTGRES = 'Postgres will {{consequence}}.';
-const FIX =
-  'Fix: run it on the executor a scope helper hands its callback ' +
-  '(withOrgScope(ctx, db, orgId, async (tx) => tx.query(…))), ' +
-  "or on a client inside BEGIN … set_config('{{setting}}', $1, true) … COMMIT; " +
-  'use an admin connection only for deliberate cross-org work.';
-const ON = `{{write}} {{evidence}}. ${POSTGRES} ${FIX}`;
+/** What was written, why it is uncovered, and what Postgres then does; each message adds its problem and fix. */
+const HEAD = '{{write}} {{evidence}}. Postgres will {{consequence}}.';
+const SCOPE_HELPER = 'withOrgScope(ctx, db, orgId, async (tx) => tx.query(…))';
+const ADMIN = 'Use an admin connection only for deliberate cross-org work.';
 
 // The core names the problem (src/analysis/facts.ts); this rule holds the words for each.
 export type MessageIds = UnscopedProblem | 'setup';
@@ -29,19 +27,46 @@ export default createRule<[], MessageIds>({
     },
     messages: {
       /** On a pool, outside any org-scoped transaction: each query takes whichever connection is free. */
-      onPool: ON,
+      onPool:
+        `${HEAD} A context set by another pool query would be on another connection. ` +
+        `Fix: run it on the executor a scope helper hands its callback (${SCOPE_HELPER}), ` +
+        "or check out a client and run BEGIN, set_config('{{setting}}', $1, true), the write and COMMIT on it. " +
+        ADMIN,
       /** The context is set on the connection, but only after the write. */
-      beforeContext: ON,
+      beforeContext:
+        `${HEAD} The org context is set on this connection only after the write. ` +
+        "Fix: move the set_config('{{setting}}', $1, true) (or SET LOCAL) before the write, " +
+        'after BEGIN in the same transaction.',
       /** set_config(…, true) ran outside a transaction, so it lasted one statement. */
-      autocommitSetting: ON,
+      autocommitSetting:
+        `${HEAD} set_config(…, true) outside BEGIN … COMMIT lasts only its own statement. ` +
+        "Fix: run BEGIN before set_config('{{setting}}', $1, true) and COMMIT after the write, " +
+        `so the setting and the write share one transaction, or use a scope helper (${SCOPE_HELPER}).`,
       /** A transaction is open on the connection, and nothing set the context in it. */
-      transactionWithoutContext: ON,
+      transactionWithoutContext:
+        `${HEAD} The transaction is open, but nothing in it sets the org context. ` +
+        "Fix: add set_config('{{setting}}', $1, true) (or SET LOCAL) after BEGIN, before the write.",
       /** Outside any transaction that sets the context. */
-      notScoped: ON,
+      notScoped:
+        `${HEAD} Nothing sets the org context on this connection. ` +
+        `Fix: run it on the executor a scope helper hands its callback (${SCOPE_HELPER}), ` +
+        "or inside BEGIN … set_config('{{setting}}', $1, true) … COMMIT on the same client. " +
+        ADMIN,
       /** The connection sets a setting, but not the one the table's policies read. */
-      otherSetting: ON,
+      otherSetting:
+        `${HEAD} The connection sets a setting the table's policies do not read. ` +
+        'Fix: set the setting the policies read (named above) on this connection, in the same transaction, ' +
+        'or make the policies read the setting the code sets.',
       /** SET ROLE to a role without BYPASSRLS, with no context set. */
-      roleWithoutBypass: ON,
+      roleWithoutBypass:
+        `${HEAD} After SET ROLE to a role without BYPASSRLS the policies apply, and they need the org context. ` +
+        "Fix: set it in the same transaction (set_config('{{setting}}', $1, true)), " +
+        'or, for deliberate cross-org work, switch to a role with BYPASSRLS.',
+      /** On the outer pool inside a scope helper's callback, whose scoped executor is right there. */
+      outerPoolInScope:
+        `${HEAD} The write is inside a scope helper's callback but does not use the executor it hands in. ` +
+        "Fix: run it on the callback's own executor (`async (tx) => tx.query(…)`, not `pool.query(…)`): " +
+        'only that connection is in the org-scoped transaction.',
       setup: SETUP_MESSAGE,
     },
     schema: [],

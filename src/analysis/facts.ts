@@ -47,17 +47,46 @@ export type UnscopedProblem =
   | 'transactionWithoutContext'
   | 'notScoped'
   | 'otherSetting'
-  | 'roleWithoutBypass';
+  | 'roleWithoutBypass'
+  /** On the outer pool inside a scope helper's callback, whose scoped executor is right there. */
+  | 'outerPoolInScope';
 
-export type Verdict = {
-  coverage: Coverage;
+/**
+ * Why a write is unresolved: the message id of `no-unresolved-write` (rules/no-unresolved-write.ts). Each is a
+ * different missing piece, with a different fix.
+ */
+export type UnresolvedProblem =
+  /** The SQL text is built at run time (or comes whole from an expression) and cannot be folded to a statement. */
+  | 'sqlNotConstant'
+  /** The SQL text is known but libpg-query does not parse it. */
+  | 'sqlUnparsable'
+  /** The statement or builder names no table rls-guard can trace (a builder's table from a parameter, a model). */
+  | 'tableUnknown'
+  /** The executor cannot be traced to a pool, client, scope helper or admin connection. */
+  | 'connectionUnknown'
+  /** The connection is a parameter (or captured, or in a store) and its callers or entry points cannot all be seen. */
+  | 'callersUnknown'
+  /** The write is in a callback handed to a function rls-guard cannot see into. */
+  | 'helperUnknown'
+  /** The write runs on a library object rls-guard has no adapter for. */
+  | 'unsupportedLibrary'
+  /** The analysis stopped: its work budget, or its depth limit, ran out. */
+  | 'budgetExceeded';
+
+interface VerdictBase {
   via: string | null;
   evidence: string;
-  /** For an unscoped verdict: which problem leaves the write uncovered. */
-  problem?: UnscopedProblem;
   /** A scope helper recognised by name whose definition is visible: its body is checked too. */
   verify?: { helper: ts.FunctionLikeDeclaration; paramIndex: number; execIndex: number; name: string };
-};
+}
+
+/** A write's coverage; an uncovered one names its problem (the message id of its rule). */
+export type Verdict = VerdictBase &
+  (
+    | { coverage: Exclude<Coverage, 'unscoped' | 'unresolved'>; problem?: undefined }
+    | { coverage: 'unscoped'; problem: UnscopedProblem }
+    | { coverage: 'unresolved'; problem: UnresolvedProblem }
+  );
 
 /** A verdict that depends on who calls a function: through a parameter, or a connection a closure captures. */
 export type Pending = (

@@ -4,7 +4,7 @@ import type { RuleFinding } from '../report/rule-finding.js';
 import type { Location, Operation, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
 import type { AnalysisConfig } from './config.js';
-import type { FileFacts, RawSite } from './facts.js';
+import type { FileFacts, RawSite, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { analyzeFlow } from './flow.js';
 import { HandleResolver, where } from './handles.js';
@@ -16,6 +16,7 @@ import { SqlTextFolder } from '../code/sql-text.js';
 import { Facts } from '../code/fixpoint.js';
 import { NestContainer } from './providers/nest-di.js';
 import { settleTemplates } from './table-builders.js';
+import { markOuterPoolWrites } from './outer-pool.js';
 import type { TypeEvidence } from './type-evidence.js';
 import { toPosixRelative as relative } from '../files/paths.js';
 
@@ -146,6 +147,7 @@ export function analyze(input: CoreInput): CoreResult {
     return { sites: [], findings: [], settingsSet: new Set(), work: work(), incomplete };
   }
   settleTemplates(facts, verdicts, input.wholeProgram, input.root);
+  markOuterPoolWrites(facts, verdicts, input.config, input.root);
   const result: CoreResult = {
     sites: [],
     findings: [],
@@ -253,11 +255,13 @@ function report(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: Co
     }
     if (truncating && raw.gatedTables.every((t) => raw.truncated.includes(t))) continue;
     if (verdict.coverage === 'unscoped') {
-      addFinding({ ruleId: 'no-unscoped-write', ...unscopedFinding(raw, verdict, input), ...about }, loc, key);
+      const fact = unscopedFinding(raw, verdict.problem, verdict.evidence, input);
+      addFinding({ ruleId: 'no-unscoped-write', ...fact, ...about }, loc, key);
     } else if (verdict.coverage === 'unresolved') {
+      // The message id is the piece the core could not resolve (UnresolvedProblem in facts.ts).
       const write = raw.gatedTables.length ? describeWrite(raw, input) : 'A database write';
       const data = { write, evidence: verdict.evidence };
-      addFinding({ ruleId: 'no-unresolved-write', messageId: 'cannotVerify', data, ...about }, loc, key);
+      addFinding({ ruleId: 'no-unresolved-write', messageId: verdict.problem, data, ...about }, loc, key);
     }
   }
   for (const f of facts.findings) {
@@ -277,14 +281,13 @@ const CONSEQUENCE: Record<Operation, string> = {
   truncate: 'reject it with "new row violates row-level security policy"',
 };
 
-/** The message id is the problem the verdict found (verdict.ts); a verdict without one is "outside any scope". */
 type Fact = Pick<RuleFinding, 'messageId' | 'data'>;
 
-function unscopedFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Fact {
+/** The message id is the problem the verdict found (verdict.ts). */
+function unscopedFinding(raw: RawSite, problem: UnscopedProblem, evidence: string, input: CoreInput): Fact {
   const setting = [...input.config.contextSettings][0] ?? '';
   const write = describeWrite(raw, input);
-  const data = { write, evidence: verdict.evidence, consequence: CONSEQUENCE[raw.operation], setting };
-  return { messageId: verdict.problem ?? 'notScoped', data };
+  return { messageId: problem, data: { write, evidence, consequence: CONSEQUENCE[raw.operation], setting } };
 }
 
 function truncateFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Fact {

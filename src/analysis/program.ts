@@ -8,6 +8,7 @@ import type {
   LocalVerdict,
   Pending,
   RawSite,
+  UnresolvedProblem,
   Verdict,
 } from './facts.js';
 import { isInlineCallback } from './flow.js';
@@ -148,6 +149,28 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 const MAX_DEPTH = 12;
 
+/** What `helperUses` checks: the callback a helper receives, and the executor the callback is handed. */
+interface HelperUse {
+  /** The helper's parameter that receives the callback. */
+  paramIndex: number;
+  /** The callback's parameter that receives the executor. */
+  execIndex: number;
+  /** What the evidence calls that executor. */
+  subject: string;
+  /** Helpers being checked already: a named helper's body is not verified again inside itself. */
+  seen: Set<ts.Node>;
+  /** How many helpers the callback has been forwarded through (bounded by MAX_DEPTH). */
+  depth: number;
+  /** A transaction-local set the callback's function made on the executor, pending its transaction. */
+  awaits?: ContextEvidence;
+  /** The callback's parameter: a callback handed on to a library's transaction method runs in it. */
+  binding?: ParamBinding;
+  /** The call of the helper, when known: only the uses on the path it selects count. */
+  at?: ts.CallExpression;
+  /** The field of the executor the write runs on (`opts.db`), when not the executor itself. */
+  field?: readonly (string | number)[];
+}
+
 /**
  * What a write through a function's parameter (or captured connection) comes to, once per
  * function, parameter, table and view of the program: a chain of helpers each called from
@@ -181,6 +204,7 @@ class SettleMemo {
             coverage: 'unresolved',
             via: null,
             evidence: `the connection passes through too many calls to reach \`${functionName(anchor)}\``,
+            problem: 'budgetExceeded',
             callPath: [],
             deferred: false,
           }
@@ -188,6 +212,7 @@ class SettleMemo {
             coverage: 'unresolved',
             via: null,
             evidence: `the connection reaches \`${functionName(anchor)}\` recursively`,
+            problem: 'callersUnknown',
             callPath: [],
             deferred: false,
           };
@@ -239,14 +264,13 @@ class Settler {
       if (verify && !seen.has(verify.helper)) {
         // Trust a helper's name only as far as its body bears it out: a visible definition
         // that hands the callback a connection without org context is a bug in every caller.
-        const checked = this.helperUses(
-          verify.helper,
-          verify.paramIndex,
-          verify.execIndex,
-          `the executor ${verify.name} hands its callback`,
-          new Set([...seen, verify.helper]),
-          0,
-        );
+        const checked = this.helperUses(verify.helper, {
+          paramIndex: verify.paramIndex,
+          execIndex: verify.execIndex,
+          subject: `the executor ${verify.name} hands its callback`,
+          seen: new Set([...seen, verify.helper]),
+          depth: 0,
+        });
         if (checked.coverage === 'unscoped')
           return { ...checked, crossFile: verify.helper.getSourceFile() !== this.siteFile };
       }
@@ -262,6 +286,7 @@ class Settler {
           via: null,
           evidence: `runs on ${p.handle.label}, which is decided by the roots that reach it (only the whole-program ` +
             `audit follows them)`,
+          problem: 'callersUnknown',
           callPath: [],
           deferred: true,
         };
@@ -352,6 +377,7 @@ class Settler {
           coverage: 'unresolved',
           via: null,
           evidence: `${at} passes a value that is not a traceable connection`,
+          problem: 'connectionUnknown',
           callPath: [at],
           deferred: false,
         });
@@ -395,6 +421,7 @@ class Settler {
         coverage: 'unresolved',
         via: null,
         evidence: `runs on ${subject}, whose callers are in other files`,
+        problem: 'callersUnknown',
         callPath: [],
         deferred: true,
       };
@@ -406,6 +433,7 @@ class Settler {
       coverage: 'unresolved',
       via: null,
       evidence: `runs on ${subject}, and ${why}`,
+      problem: 'callersUnknown',
       callPath: [],
       deferred: false,
     };
@@ -439,8 +467,18 @@ class Settler {
     let call: ts.Node = fn.parent;
     while (ts.isParenthesizedExpression(call) || ts.isAsExpression(call)) call = call.parent;
     const subject = `\`${p.binding.name}\`, a parameter of a callback`;
-    if (!ts.isCallExpression(call)) return unresolved(`${subject} that is constructed, not called`);
+    if (!ts.isCallExpression(call)) return unresolved(`${subject} that is constructed, not called`, 'helperUnknown');
     const argIndex = call.arguments.findIndex((a) => skipOuter(a) === fn);
+    const fromCallback: HelperUse = {
+      paramIndex: argIndex,
+      execIndex: p.binding.index,
+      subject,
+      seen,
+      depth: 0,
+      awaits: p.awaitsTransaction,
+      binding: p.binding,
+      field: p.path,
+    };
     const receiver = this.index.origins.expr(call.expression);
     const callee = shortText(call.expression, 40);
     const chosen = receiver.kind === 'expr' ? skipOuter(receiver.expr) : undefined;
@@ -450,19 +488,11 @@ class Settler {
       const branches = [chosen.whenTrue, chosen.whenFalse].map((b) => {
         const o = this.index.origins.expr(b);
         return o.kind === 'function'
-          ? this.helperUses(
-              o.decl,
-              argIndex,
-              p.binding.index,
-              subject,
-              seen,
-              0,
-              p.awaitsTransaction,
-              p.binding,
-              undefined,
-              p.path,
-            )
-          : unresolved(`${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`);
+          ? this.helperUses(o.decl, { ...fromCallback, at: undefined })
+          : unresolved(
+              `${subject} passed to \`${callee}\`, one branch of which rls-guard cannot see into`,
+              'helperUnknown',
+            );
       });
       return worstOf(branches)!;
     }
@@ -472,42 +502,26 @@ class Settler {
       return unresolved(
         `${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an ` +
         `org-scoped transaction, add it to "scopeHelpers" in the config`,
+        'helperUnknown',
       );
     }
-    return this.helperUses(
-      target.decl,
-      argIndex,
-      p.binding.index,
-      subject,
-      seen,
-      0,
-      p.awaitsTransaction,
-      p.binding,
-      call,
-      p.path,
-    );
+    return this.helperUses(target.decl, { ...fromCallback, at: call });
   }
 
-  private helperUses(
-    helper: ts.FunctionLikeDeclaration,
-    paramIndex: number,
-    execIndex: number,
-    subject: string,
-    seen: Set<ts.Node>,
-    depth: number,
-    awaits?: ContextEvidence,
-    binding?: ParamBinding,
-    at?: ts.CallExpression,
-    field?: readonly (string | number)[],
-  ): SiteVerdict {
+  /** What a helper does with the callback it is handed (see HelperUse): the worst of its calls of it. */
+  private helperUses(helper: ts.FunctionLikeDeclaration, ask: HelperUse): SiteVerdict {
+    const { paramIndex, execIndex, subject, seen, depth, awaits, binding, at, field } = ask;
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
       this.foreign = true;
       if (!this.options.wholeProgram)
-        return { ...unresolved(`${subject} passed to \`${name}\`, defined in another file`), deferred: true };
-      return unresolved(`${subject} passed to \`${name}\`, which is outside the audited files`);
+        return {
+          ...unresolved(`${subject} passed to \`${name}\`, defined in another file`, 'helperUnknown'),
+          deferred: true,
+        };
+      return unresolved(`${subject} passed to \`${name}\`, which is outside the audited files`, 'helperUnknown');
     }
-    if (depth > MAX_DEPTH) return unresolved(`${subject} is forwarded through too many helpers`);
+    if (depth > MAX_DEPTH) return unresolved(`${subject} is forwarded through too many helpers`, 'budgetExceeded');
     // Only the uses on the path this call selects (a guard on a missing argument), when known.
     const uses = (this.index.uses.get(helper) ?? []).filter(
       (u) => u.paramIndex === paramIndex && selectedBy(helper, u.call, at),
@@ -546,7 +560,7 @@ class Settler {
         });
       } else if (use.kind === 'forward') {
         results.push(
-          this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits, binding, undefined, field),
+          this.helperUses(use.to, { ...ask, paramIndex: use.argIndex, depth: depth + 1, at: undefined }),
         );
       } else {
         const passed = field
@@ -561,6 +575,7 @@ class Settler {
             coverage: 'unresolved',
             via: null,
             evidence: `${at} passes the callback a value that is not a traceable connection`,
+            problem: 'connectionUnknown',
             callPath: [at],
             deferred: false,
           });
@@ -585,7 +600,10 @@ class Settler {
       }
     }
     const worst = worstOf(results);
-    if (!worst) return unresolved(`${subject} passed to \`${name}\`, which never calls it where rls-guard can see`);
+    if (!worst) {
+      const evidence = `${subject} passed to \`${name}\`, which never calls it where rls-guard can see`;
+      return unresolved(evidence, 'helperUnknown');
+    }
     if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
       return {
         ...worst,
@@ -619,8 +637,9 @@ function capturedState(edge: CallEdge, key: ts.Node): ConnState {
   return { tx: false, ctx: null, session: null, ineffective: null };
 }
 
-function unresolved(evidence: string): SiteVerdict {
-  return { coverage: 'unresolved', via: null, evidence, callPath: [], deferred: false };
+/** An unresolved verdict; most of this module's are callbacks handed to a function it cannot see into. */
+function unresolved(evidence: string, problem: UnresolvedProblem): SiteVerdict {
+  return { coverage: 'unresolved', via: null, evidence, problem, callPath: [], deferred: false };
 }
 
 function worstOf(results: SiteVerdict[]): SiteVerdict | undefined {

@@ -22,7 +22,8 @@ export interface SqlDeps {
 
 export type ResolvedSql =
   | { ok: true; statements: { effect: StatementEffect; text: string }[]; normalized: string; variants: string[] }
-  | { ok: false; reason: string; parseError: boolean };
+  /** `unparsable`: the text is known but does not parse; otherwise it is built at run time and cannot be folded. */
+  | { ok: false; reason: string; parseError: boolean; unparsable?: true };
 
 /**
  * The statements' effects with every hole read as a name, when none of them writes (itself or
@@ -113,7 +114,12 @@ export function resolveSql(
               `(${withoutHoles(parsed.error)}); make it a constant or a bind parameter`,
             parseError: true,
           }
-        : { ok: false, reason: `the SQL does not parse: ${withoutHoles(parsed.error)}`, parseError: true };
+        : {
+            ok: false,
+            reason: `the SQL does not parse: ${withoutHoles(parsed.error)}`,
+            parseError: true,
+            unparsable: true,
+          };
     }
     const holes = variant.split(HOLE).length - 1;
     if (holes > 0 && countHoleParams(parsed.statements) !== holes) {

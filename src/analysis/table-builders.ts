@@ -278,6 +278,8 @@ export function settleTemplates(
       verdicts.set(site, {
         ...verdict,
         coverage: 'unresolved',
+        // The template's own problem (its SQL, or its builder's table), which the calls could not settle.
+        problem: verdict.coverage === 'unresolved' ? verdict.problem : 'tableUnknown',
         via: null,
         evidence: `${verdicts.get(site)!.evidence}; the table comes from a parameter of \`${name}\`, which is judged ` +
           `at each call that names it, and ${why}`,

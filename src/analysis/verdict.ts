@@ -41,6 +41,7 @@ export function judge(
           evidence: `runs on a client from ${handle.via}, which sets ${[...handle.settings!].sort().join(', ')} (at ` +
             `${where(handle.helperCall, root)}), but the policies on ${table} read ` +
             `${[...tableSettings!].sort().join(', ')}, which nothing set on this connection`,
+          problem: 'otherSetting',
         };
       }
       const d = handle.definition;
@@ -106,6 +107,7 @@ export function judge(
         coverage: 'unresolved',
         via: null,
         evidence: `the connection that runs this write cannot be traced: ${handle.reason}`,
+        problem: 'connectionUnknown',
       };
     default:
       return {
@@ -113,6 +115,10 @@ export function judge(
         via: null,
         evidence: `the write to ${table} runs on ${handle.kind === 'not-db' ? handle.reason : 'a library object'}, ` +
           `which rls-guard has no adapter for`,
+        // A value of some package, or a library's object that is no executor, versus a value that is no connection.
+        problem: handle.kind === 'library' || handle.reason.startsWith('a value from package')
+          ? 'unsupportedLibrary'
+          : 'connectionUnknown',
       };
   }
 }

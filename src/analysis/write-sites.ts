@@ -1,15 +1,21 @@
 import type ts from 'typescript';
 import type { Operation } from '../report/types.js';
 import type { AnalysisConfig } from './config.js';
-import type { QueryNode, RawSite, RawWrite } from './facts.js';
+import type { QueryNode, RawSite, RawWrite, UnresolvedProblem } from './facts.js';
 import type { Handle } from './handles.js';
 import { judge } from './verdict.js';
 
 // The write sites the flow records: one per query call that writes, one standing for SQL or a
 // function the analysis could not resolve (fail closed), and each site's verdict.
 
-/** A site whose writes are unknown: unresolved, with the evidence saying why (fail closed). */
-function unresolvedSite(call: QueryNode, api: string, handle: Handle, evidence: string): RawSite {
+/** A site whose writes are unknown: unresolved, with the problem and the evidence saying why (fail closed). */
+function unresolvedSite(
+  call: QueryNode,
+  api: string,
+  handle: Handle,
+  problem: UnresolvedProblem,
+  evidence: string,
+): RawSite {
   return {
     call,
     api,
@@ -22,24 +28,30 @@ function unresolvedSite(call: QueryNode, api: string, handle: Handle, evidence: 
     sqlVariants: [],
     through: {},
     truncated: [],
-    verdict: { coverage: 'unresolved', via: null, evidence },
+    verdict: { coverage: 'unresolved', via: null, evidence, problem },
   };
 }
 
 /** The site standing for the writes of a function the analysis could not finish (fail closed). */
 export function gaveUpSite(node: ts.Node, reason: string): RawSite {
   const handle: Handle = { kind: 'unknown', reason };
-  return unresolvedSite(node as QueryNode, 'other', handle, `${reason}: its writes cannot all be found or judged`);
+  const evidence = `${reason}: its writes cannot all be found or judged`;
+  return unresolvedSite(node as QueryNode, 'other', handle, 'budgetExceeded', evidence);
 }
 
+/**
+ * A write whose statement cannot be resolved: its SQL is not constant or does not parse, or
+ * (`what` the write) its builder's table cannot be traced.
+ */
 export function unresolvedSqlSite(
   call: QueryNode,
   handle: Handle,
   api: string,
+  problem: UnresolvedProblem,
   reason: string,
   what = 'the SQL text',
 ): RawSite {
-  return unresolvedSite(call, api, handle, `${what} cannot be resolved statically: ${reason}`);
+  return unresolvedSite(call, api, handle, problem, `${what} cannot be resolved statically: ${reason}`);
 }
 
 /** A write site with its tables; its verdict comes once the whole file is walked (siteVerdict). */
@@ -56,7 +68,13 @@ export function draftSite(
   const tables = unique(writes.map((w) => w.table));
   const gated = tables.filter((t) => config.gatedTables.has(t));
   const operation: Operation = writes.find((w) => !w.through)?.operation ?? 'call';
-  const verdict: RawSite['verdict'] = { coverage: 'unresolved', via: null, evidence: 'not yet judged' };
+  // A placeholder siteVerdict replaces once the whole file is walked.
+  const verdict: RawSite['verdict'] = {
+    coverage: 'unresolved',
+    via: null,
+    evidence: 'not yet judged',
+    problem: 'connectionUnknown',
+  };
   const through: Record<string, string> = {};
   for (const w of writes) {
     if (w.through && !writes.some((d) => !d.through && d.table === w.table)) through[w.table] ??= w.through;

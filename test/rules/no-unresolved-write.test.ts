@@ -1,6 +1,12 @@
 import rule from '../../rules/no-unresolved-write.js';
 import { filename, ruleTester } from './tester.js';
 
+/** Helpers h0…h14, each handing its callback to the next, h0 running it on the pool: deeper than the core follows. */
+const CHAIN = Array.from(
+  { length: 15 },
+  (_, i) => `function h${i}(cb) { return ${i === 0 ? 'cb(pool)' : `h${i - 1}(cb)`}; }`,
+).join('\n');
+
 ruleTester.run('no-unresolved-write', rule, {
   valid: [
     {
@@ -27,7 +33,7 @@ ruleTester.run('no-unresolved-write', rule, {
         export async function record(client, orgId) {
           await client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);
         }`,
-      errors: [{ messageId: 'cannotVerify', line: 3 }],
+      errors: [{ messageId: 'callersUnknown', line: 3 }],
     },
     {
       name: 'a table name from a variable changes the statement',
@@ -35,7 +41,7 @@ ruleTester.run('no-unresolved-write', rule, {
       code: `
         import { pool } from './db';
         export const run = (table) => pool.query(\`DELETE FROM \${table} WHERE id = $1\`, [1]);`,
-      errors: [{ messageId: 'cannotVerify', line: 3 }],
+      errors: [{ messageId: 'sqlNotConstant', line: 3 }],
     },
     {
       name: 'SQL built by a function call',
@@ -44,14 +50,65 @@ ruleTester.run('no-unresolved-write', rule, {
         import { pool } from './db';
         import { buildUpdate } from './sql';
         export const run = (fields) => pool.query(buildUpdate(fields));`,
-      errors: [{ messageId: 'cannotVerify', line: 4 }],
+      errors: [{ messageId: 'sqlNotConstant', line: 4 }],
     },
     {
       name: 'a connection that cannot be traced',
       filename,
       code: `
         export const run = () => globalThis.db.query('INSERT INTO projects (id, org_id) VALUES ($1, $2)', ['p', 'o']);`,
-      errors: [{ messageId: 'cannotVerify', line: 2 }],
+      errors: [{ messageId: 'connectionUnknown', line: 2 }],
+    },
+    {
+      name: 'constant SQL that does not parse',
+      filename,
+      code: `
+        import { pool } from './db';
+        export const run = (orgId) => pool.query('INSERT INTO audit_logs (org_id VALUES ($1)', [orgId]);`,
+      errors: [{ messageId: 'sqlUnparsable', line: 3 }],
+    },
+    {
+      name: 'a knex builder that names no table',
+      filename,
+      code: `
+        import knex from 'knex';
+        const db = knex({ client: 'pg' });
+        export const run = (orgId) => db.insert({ org_id: orgId });`,
+      errors: [{ messageId: 'tableUnknown', line: 4 }],
+    },
+    {
+      name: 'a knex builder whose schema is not a constant',
+      filename,
+      code: `
+        import knex from 'knex';
+        const db = knex({ client: 'pg' });
+        export const run = (schema, orgId) => db.withSchema(schema).insert({ org_id: orgId }).into('audit_logs');`,
+      errors: [{ messageId: 'tableUnknown', line: 4 }],
+    },
+    {
+      name: 'a write in a callback handed to a package function rls-guard cannot see into',
+      filename,
+      code: `
+        import { runInTx } from 'tx-lib';
+        export const run = (orgId) =>
+          runInTx(async (tx) => { await tx.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']); });`,
+      errors: [{ messageId: 'helperUnknown', line: 4 }],
+    },
+    {
+      name: 'a write on a value of a package rls-guard has no adapter for',
+      filename,
+      code: `
+        import { client } from 'some-db';
+        export const run = (orgId) => client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);`,
+      errors: [{ messageId: 'unsupportedLibrary', line: 3 }],
+    },
+    {
+      name: 'a callback forwarded through more helpers than the analysis follows',
+      filename,
+      code: `import { pool } from './db';
+${CHAIN}
+export const run = (orgId) => h14(async (c) => { await c.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']); });`,
+      errors: [{ messageId: 'budgetExceeded', line: 17 }],
     },
   ],
 });

@@ -178,7 +178,35 @@ ruleTester.run('no-unscoped-write', rule, {
             await tx.query('SELECT 1');
             await pool.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);
           });`,
-      errors: [{ messageId: 'onPool', line: 7 }],
+      errors: [{ messageId: 'outerPoolInScope', line: 7 }],
+    },
+    {
+      name: 'a client checked out of the outer pool inside a scope helper callback is not its executor',
+      filename,
+      code: `
+        import { pool } from './db';
+        import { withOrgScope } from './tenancy';
+        export const run = (ctx, orgId) =>
+          withOrgScope(ctx, pool, orgId, async (tx) => {
+            const c = await pool.connect();
+            await c.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);
+          });`,
+      errors: [{ messageId: 'outerPoolInScope', line: 7 }],
+    },
+    {
+      name: 'the pool in a callback of an ordinary function, or of a scope helper whose callback takes no executor',
+      filename,
+      code: `
+        import { pool } from './db';
+        import { inTenant } from './tenancy';
+        export const many = (orgIds) =>
+          orgIds.map((orgId) => pool.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']));
+        export const bare = (orgId) =>
+          inTenant(orgId, async () => { await pool.query('INSERT INTO audit_logs (org_id) VALUES ($1)', [orgId]); }, {});`,
+      errors: [
+        { messageId: 'onPool', line: 5 },
+        { messageId: 'onPool', line: 7 },
+      ],
     },
     {
       name: 'a plain pool write, through an imported constant and an alias',

@@ -54,6 +54,7 @@ export class AmbientSettler {
         coverage: 'unresolved',
         via: null,
         evidence: `runs on ${h.label}, and no entry point (route, job, script or exported function) reaches it`,
+        problem: 'callersUnknown',
         callPath: [],
         deferred: false,
         crossFile: true,
@@ -70,25 +71,16 @@ export class AmbientSettler {
     const trail = (ctx: Ctx): string[] => [ctx.root.label, ...ctx.path];
     const others = groups(judged.filter((j) => j.verdict.coverage !== worst.verdict.coverage));
     const rest = others.length ? `; ${others.join('; ')}` : '';
-    const bad = worst.verdict.coverage === 'unscoped' || worst.verdict.coverage === 'unresolved';
-    if (bad) {
-      const evidence = `${worst.verdict.coverage} when reached from ${trail(worst.ctx).join(' → ')}: ` +
-        `${worst.verdict.evidence}${rest}`;
-      const problem = worst.verdict.problem ? { problem: worst.verdict.problem } : {};
-      return {
-        coverage: worst.verdict.coverage,
-        via: null,
-        evidence,
-        callPath: trail(worst.ctx),
-        deferred: false,
-        crossFile: true,
-        ...problem,
-      };
+    const v = worst.verdict;
+    if (v.coverage === 'unscoped' || v.coverage === 'unresolved') {
+      const evidence = `${v.coverage} when reached from ${trail(worst.ctx).join(' → ')}: ${v.evidence}${rest}`;
+      // The worst context's coverage and problem (its message id), with the trail that leads to it.
+      return { ...v, via: null, evidence, callPath: trail(worst.ctx), deferred: false, crossFile: true };
     }
     const vias = [...new Set(judged.map((j) => j.verdict.via).filter((v): v is string => !!v))];
     const all = groups(judged);
     return {
-      coverage: worst.verdict.coverage,
+      ...v,
       via: vias.join(', ') || null,
       evidence: `runs on ${h.label}; ${all.join('; ')}; e.g. from ${trail(worst.ctx).join(' → ')}: ` +
         `${worst.verdict.evidence}`,
@@ -133,7 +125,9 @@ export class AmbientSettler {
   /** The verdict the write gets in one context. */
   private judgeIn(h: AmbientHandle, ctx: Ctx, table: string): Verdict {
     const unknown = ctx.entered.get('?');
-    if (unknown && unknown.kind === 'unknown') return { coverage: 'unresolved', via: null, evidence: unknown.reason };
+    // A middleware, or a next() chain, on the way from the entry point that cannot be followed.
+    if (unknown && unknown.kind === 'unknown')
+      return { coverage: 'unresolved', via: null, evidence: unknown.reason, problem: 'callersUnknown' };
     const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
     if (!entry)
       return this.judgeHandle(
@@ -149,7 +143,8 @@ export class AmbientSettler {
         evidence: `the middleware \`${entry.name}\` (ambientScopes in the configuration) enters an org-scoped ` +
           `context for it`,
       };
-    if (entry.kind === 'unknown') return { coverage: 'unresolved', via: null, evidence: entry.reason };
+    if (entry.kind === 'unknown')
+      return { coverage: 'unresolved', via: null, evidence: entry.reason, problem: 'callersUnknown' };
     const entered = `\`${h.storeName}\` was entered at ${where(entry.call, this.deps.root)}: `;
     const held = this.held(h, entry);
     // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's
@@ -208,10 +203,13 @@ export class AmbientSettler {
       // `S.run({ tx }, …)` inside a helper's callback: `tx` is what that helper hands it, at its callers.
       const node = at ?? connectionKey(handle);
       const settled = this.pending && node && v.pending.kind !== 'ambient' ? this.pending(v, node) : undefined;
-      if (settled && settled.coverage !== 'unresolved')
-        return { coverage: settled.coverage, via: settled.via, evidence: `${how}${settled.evidence}` };
+      if (settled && settled.coverage !== 'unresolved') {
+        const { callPath: _path, deferred: _deferred, crossFile: _crossFile, ...verdict } = settled;
+        return { ...verdict, evidence: `${how}${settled.evidence}` };
+      }
       return {
         coverage: 'unresolved',
+        problem: settled?.problem ?? 'connectionUnknown',
         via: null,
         evidence: `the store holds ${handle.kind === 'param' ? handle.label : 'a connection'} that cannot be traced ` +
           `further (${how.replace(/: $/, '')})${settled ? `: ${settled.evidence}` : ''}`,

@@ -1,0 +1,444 @@
+import ts from 'typescript';
+import {
+  adapterForModule,
+  adapters,
+  type BuilderContext,
+  type BuilderWrite,
+  type DbAdapter,
+} from '../adapters/index.js';
+import { normalizeQualifiedName } from '../schema/names.js';
+import type { StatementEffect } from '../sql/classify.js';
+import type { ConnState, FileFacts, QueryNode } from './facts.js';
+import { constructionOf, soleReturn } from './construction.js';
+import type { Handle } from './handles.js';
+import { chainRoot, embeddingCall } from './fragments.js';
+import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
+import { skipOuter } from '../code/scope.js';
+import { unresolvedSqlSite } from './write-sites.js';
+import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
+import { ambientAdapter } from './ambient/providers.js';
+import type { FlowDeps } from './flow.js';
+import {
+  bindingsOf,
+  builderCall,
+  builderLabel,
+  ownerOf,
+  readsParameter,
+  templateKind,
+  throughBindings,
+} from './table-builders.js';
+
+// The call recognisers: which database library call a call or tagged template is (a query
+// method, a raw-SQL execute, a builder or ORM write, transaction control, a client's
+// release(), a table-generic builder's call), traced to its executor and resolved to the
+// statements it runs. What those statements do to the connection's state is the
+// interpreter's (flow.ts), which this module hands them to.
+
+const TRANSACTION_CONTROL = new Set(adapters.flatMap((a) => Object.keys(a.transactionControl ?? {})));
+
+/** The interpreter's side: applies the statements a call runs to its connection's state and records the site. */
+export interface StatementRunner {
+  execute(
+    call: QueryNode,
+    handle: Handle,
+    api: string,
+    effects: StatementEffect[],
+    normalized: string,
+    variants: string[],
+    state: Map<ts.Node, ConnState>,
+  ): void;
+}
+
+/** A table-generic builder's write made at one of its calls. */
+interface Instance {
+  handle: Handle;
+  bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>;
+  /** The query call in the builder's body. */
+  query: ts.CallExpression;
+  builtBy: string;
+}
+
+export class AdapterCalls {
+  private builderCtx: BuilderContext | undefined;
+
+  constructor(
+    private readonly deps: FlowDeps,
+    private readonly facts: FileFacts,
+    private readonly runner: StatementRunner,
+  ) {}
+
+  /**
+   * A method call some adapter knows (a query, a raw execute, transaction control, release(),
+   * a builder write): handled, and true; otherwise false, for the interpreter to follow it
+   * as a call of the codebase.
+   */
+  adapterCall(call: ts.CallExpression, state: Map<ts.Node, ConnState>): boolean {
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee)) return false;
+    const method = callee.name.text;
+    for (const adapter of adapters) {
+      const qm = adapter.queryMethods[method];
+      if (qm) {
+        const arg = call.arguments[qm.sqlArg];
+        if (arg && this.query(call, callee.expression, arg, adapter, state, method)) return true;
+      }
+    }
+    for (const adapter of adapters) {
+      const raw = adapter.sqlExecute?.(call);
+      if (raw && this.query(call, raw.executor, raw.sql, adapter, state)) return true;
+    }
+    return (
+      this.transactionControl(call, callee, state) || this.release(call, callee, state) || this.builder(call, state)
+    );
+  }
+
+  /** queryRunner.startTransaction() and friends: BEGIN, COMMIT and ROLLBACK as method calls. */
+  private transactionControl(
+    call: ts.CallExpression,
+    callee: ts.PropertyAccessExpression,
+    state: Map<ts.Node, ConnState>,
+  ): boolean {
+    // Every method call passes here: trace the receiver only for a transaction-control name.
+    if (!TRANSACTION_CONTROL.has(callee.name.text)) return false;
+    const handle = this.deps.handles.of(callee.expression);
+    if (handle.kind !== 'executor') return false;
+    const control = handle.adapter.transactionControl?.[callee.name.text];
+    if (!control) return false;
+    // Rolling back to a savepoint undoes the settings made after it: drop the context (fail closed).
+    const toSavepoint = control === 'rollback-to-savepoint';
+    this.runner.execute(
+      call,
+      handle,
+      handle.adapter.api,
+      [
+        {
+          writes: [],
+          calls: [],
+          contextSets: [],
+          contextResets: toSavepoint ? ['*'] : [],
+          transaction: toSavepoint ? null : control,
+          kind: 'TransactionStmt',
+        },
+      ],
+      '',
+      [],
+      state,
+    );
+    return true;
+  }
+
+  /**
+   * `client.release()`: the checked-out client goes back to the pool. Whatever session state it
+   * carried (a session set_config, SET ROLE) is no longer this code's: a later statement on
+   * it covers nothing (fail closed), and says why.
+   */
+  private release(
+    call: ts.CallExpression,
+    callee: ts.PropertyAccessExpression,
+    state: Map<ts.Node, ConnState>,
+  ): boolean {
+    if (callee.name.text !== 'release' || call.arguments.length > 1) return false;
+    const handle = this.deps.handles.of(callee.expression);
+    if (handle.kind !== 'executor' || handle.exec !== 'pool-client') return false;
+    state.set(handle.key, { tx: false, ctx: null, session: null, ineffective: null, role: null, released: call });
+    return true;
+  }
+
+  /** sql`…` on a postgres.js executor, prisma.$executeRaw`…`: a template that runs SQL. */
+  tagged(node: ts.TaggedTemplateExpression, state: Map<ts.Node, ConnState>): void {
+    // A template inside another's interpolation is a fragment of that query, not a query.
+    if (ts.isTemplateSpan(node.parent)) return;
+    const tag = skipOuter(node.tag);
+    if (ts.isPropertyAccessExpression(tag)) {
+      const method = tag.name.text;
+      for (const adapter of adapters) {
+        if (adapter.tagMethods?.includes(method) && this.query(node, tag.expression, node, adapter, state)) return;
+      }
+    }
+    const handle = this.deps.handles.of(tag);
+    if (handle.kind === 'executor' && handle.adapter.executorIsTag) this.query(node, tag, node, handle.adapter, state);
+    else if (
+      handle.kind === 'scoped' ||
+      handle.kind === 'admin' ||
+      (handle.kind === 'param' && handle.typed?.adapter.executorIsTag)
+    ) {
+      const adapter = adapters.find((a) => a.executorIsTag);
+      if (adapter) this.query(node, tag, node, adapter, state);
+    }
+  }
+
+  // ---- a query call ----
+
+  /**
+   * `instance`: a write of a table-generic builder's body made at a call of it, its parameters
+   * bound to that call's arguments (table-builders.ts).
+   */
+  private query(
+    call: QueryNode,
+    receiver: ts.Expression,
+    sqlArg: ts.Expression,
+    asked: DbAdapter,
+    state: Map<ts.Node, ConnState>,
+    method?: string,
+    instance?: Instance,
+  ): boolean {
+    const handle = instance?.handle ?? this.deps.handles.of(receiver);
+    if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package')))
+      return false;
+    // The executor's own library decides what its methods do (TypeORM's query() is not knex's).
+    const own =
+      handle.kind === 'executor'
+        ? handle.adapter
+        : handle.kind === 'param' && handle.typed
+          ? handle.typed.adapter
+          : handle.kind === 'admin'
+            ? handle.adapter
+            : handle.kind === 'ambient'
+              ? ambientAdapter(handle)
+              : undefined;
+    if (own && own !== asked && method !== undefined)
+      return own.queryMethods[method] !== undefined && this.query(call, receiver, sqlArg, own, state, method, instance);
+    const adapter = own ?? asked;
+    // An instance is trusted as its builder's own query is (a typed parameter), or as the connection this call passes.
+    const trusted =
+      isTrusted(handle, own) || (instance !== undefined && isTrusted(this.deps.handles.of(receiver), own));
+    const queryCall = instance?.query ?? call;
+    const values = ts.isCallExpression(queryCall)
+      ? queryCall.arguments[queryCall.arguments.indexOf(sqlArg) + 1]
+      : undefined;
+    // The parameter is a bound value: the builder's own site.
+    if (instance && resolveSql(this.deps, sqlArg, values, adapter.placeholders).ok) return false;
+    const sql = instance
+      ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlArg, values, adapter.placeholders))
+      : resolveSql(this.deps, sqlArg, values, adapter.placeholders);
+    // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
+    // imports the library whose query method this is and the method is not one of the
+    // codebase's own (`this.query(db, …)` of a repository class); otherwise nothing says it runs SQL.
+    if (
+      !sql.ok &&
+      !trusted &&
+      !(
+        isUntraced(handle) &&
+        importedLibraries(this.facts.sf).has(adapter) &&
+        !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function')
+      )
+    )
+      return false;
+    if (
+      sql.ok &&
+      !trusted &&
+      !sql.statements.some(
+        (st) =>
+          effectWrites(st.effect, this.deps.config).length > 0 ||
+          st.effect.contextSets.length > 0 ||
+          (st.effect.boundSets?.length ?? 0) > 0 ||
+          definerCalls(st.effect, this.deps.config).some((d) => !this.deps.config.readOnlyDefiners.has(d)),
+      )
+    ) {
+      return false;
+    }
+    const api = handle.kind === 'not-db' ? 'other' : adapter.api;
+    if (
+      !sql.ok &&
+      method !== undefined &&
+      ts.isCallExpression(queryCall) &&
+      this.builderFragment(queryCall, adapter, method)
+    )
+      return true;
+    const before = this.facts.sites.length;
+    if (!sql.ok) {
+      // SQL naming its table through a builder's parameter: judged at each call (table-builders.ts).
+      const readsParam = instance
+        ? ts.isCallExpression(call) && call.arguments.some((a) => readsParameter(a))
+        : readsParameter(sqlArg);
+      const template = ts.isCallExpression(call) && readsParam ? ownerOf(call) : undefined;
+      const untraced =
+        !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
+      const why = instance
+        ? `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}`
+        : sql.reason;
+      const reason = `${why}${untraced}`;
+      this.facts.sites.push({
+        ...(instance
+          ? unresolvedSqlSite(call, handle, api, 'tableUnknown', reason, 'the write')
+          : unresolvedSqlSite(call, handle, api, sql.unparsable ? 'sqlUnparsable' : 'sqlNotConstant', reason)),
+        ...(template ? { template } : {}),
+      });
+    } else
+      this.runner.execute(
+        call,
+        handle,
+        api,
+        sql.statements.map((st) => st.effect),
+        sql.normalized,
+        sql.variants,
+        state,
+      );
+    if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
+    return true;
+  }
+
+  /**
+   * knex.raw('count(*)') inside .select(…), a value object or .where(…) of a builder on a
+   * database connection: a fragment of that builder's statement (reported by its verb), not a
+   * query. Only when its text is not a whole statement: a raw DELETE passed anywhere still runs.
+   */
+  private builderFragment(call: ts.CallExpression, adapter: DbAdapter, method: string): boolean {
+    if (!adapter.fragmentMethods?.includes(method)) return false;
+    const outer = embeddingCall(call);
+    if (!outer) return false;
+    const root = this.deps.handles.of(chainRoot(outer));
+    return root.kind === 'executor' || root.kind === 'scoped' || root.kind === 'admin' || root.kind === 'param';
+  }
+
+  /** A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. */
+  private builder(call: ts.CallExpression, state: Map<ts.Node, ConnState>): boolean {
+    let untraced: { adapter: DbAdapter; w: BuilderWrite; handle: Handle } | undefined;
+    for (const adapter of adapters) {
+      const w = adapter.builderWrite?.(call, this.builderContext);
+      if (!w) continue;
+      const handle = this.deps.handles.of(w.executor);
+      const ours =
+        ((handle.kind === 'executor' || handle.kind === 'admin') && handle.adapter === adapter) ||
+        (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true)) ||
+        (handle.kind === 'ambient' && ambientAdapter(handle) === adapter);
+      // Scope helpers and admin providers hand out whatever their library's executor is: the
+      // call's shape must then say which library it is.
+      if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) {
+        // Fail closed: a write whose shape is the library's own, in a file that uses the
+        // library, on a connection that cannot be traced, is reported unresolved rather than
+        // dropped (library-evidence.ts). A bare db.delete(x) qualifies only on a value imported
+        // from this repository's code that did not resolve (a path alias, a workspace package),
+        // never on a global or an installed package's value (a Map's or Headers' .delete()).
+        // Of several libraries whose shape fits (db.insert(x): knex and Drizzle), the one whose shape is distinctive.
+        if (
+          (!untraced || (w.distinctive && !untraced.w.distinctive)) &&
+          isUntraced(handle) &&
+          usesLibrary(this.facts.sf, adapter) &&
+          (w.distinctive === true ||
+            (handle.kind === 'unknown' && handle.libraries?.includes(adapter)) ||
+            this.fromUnresolvedCode(w.executor))
+        )
+          untraced = { adapter, w, handle };
+        continue;
+      }
+      this.builderSite(call, adapter, w, handle, state);
+      return true;
+    }
+    if (!untraced) return false;
+    this.builderSite(call, untraced.adapter, untraced.w, untraced.handle, state);
+    return true;
+  }
+
+  private fromUnresolvedCode(executor: ts.Expression): boolean {
+    let e = skipOuter(executor);
+    while (ts.isPropertyAccessExpression(e)) e = skipOuter(e.expression);
+    const o = this.deps.origins.expr(e);
+    if (o.kind === 'unknown') return o.reason.startsWith('cannot resolve');
+    return (
+      o.kind === 'external' && !adapterForModule(o.module) && !isInstalledPackage(this.facts.sf.fileName, o.module)
+    );
+  }
+
+  private builderSite(
+    call: ts.CallExpression,
+    adapter: DbAdapter,
+    w: BuilderWrite,
+    handle: Handle,
+    state: Map<ts.Node, ConnState>,
+  ): void {
+    if ('unresolved' in w.table) {
+      // Name every missing piece: the table, and the connection when it is untraced too.
+      const reason =
+        isUntraced(handle) && 'reason' in handle
+          ? `${w.table.unresolved}; nor can the connection that runs it be traced: ${handle.reason}`
+          : w.table.unresolved;
+      this.facts.sites.push({
+        ...unresolvedSqlSite(call, handle, adapter.api, 'tableUnknown', reason, 'the write'),
+        operation: w.operation,
+      });
+      return;
+    }
+    const effect: StatementEffect = {
+      writes: [{ operation: w.operation, table: w.table.name }],
+      calls: [],
+      contextSets: [],
+      contextResets: [],
+      transaction: null,
+      kind: 'builder',
+    };
+    const normalized = `${adapter.api}:${w.operation}:${w.table.name}`;
+    this.runner.execute(call, handle, adapter.api, [effect], normalized, [], state);
+  }
+
+  private get builderContext(): BuilderContext {
+    const origins = this.deps.origins;
+    const folder = this.deps.folder;
+    const defaultSchema = this.deps.config.defaultSchema;
+    return (this.builderCtx ??= {
+      root: this.deps.root,
+      constant: (expr) => {
+        const f = folder.constant(expr);
+        return f.ok && f.variants.length === 1 ? f.variants[0] : undefined;
+      },
+      definition: (expr) => {
+        const o = origins.expr(expr);
+        return o.kind === 'expr' ? o.expr : undefined;
+      },
+      classOf: (expr) => {
+        const o = origins.expr(expr);
+        return o.kind === 'class' ? o.decl : undefined;
+      },
+      declaredType: (expr) => {
+        const o = origins.expr(expr);
+        return o.kind === 'param' && o.path.length === 0 ? o.binding.decl.type : undefined;
+      },
+      qualify: (name, schema) => normalizeQualifiedName(schema ? `${schema}.${name}` : name, defaultSchema),
+      tableExists: (qualified) => this.deps.config.knownTables?.has(qualified) ?? false,
+      construction: (executor) => constructionOf(executor, this.deps.handles),
+      packageExport: (expr) => {
+        const o = origins.expr(expr);
+        return o.kind === 'external' ? { module: o.module, path: o.path } : undefined;
+      },
+      returnedBy: (call) => {
+        const o = origins.expr(call.expression);
+        return o.kind === 'function' ? soleReturn(o.decl) : undefined;
+      },
+    });
+  }
+
+  /**
+   * A call of a table-generic builder (`buildInsert(pool)(Users)`): each write its body makes
+   * on a table named by a parameter is a write here, its SQL folded with the parameters bound
+   * to this call's arguments and run on the connection this call passes (table-builders.ts).
+   */
+  builderInstances(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
+    const chain = builderCall(call, this.deps.origins);
+    if (!chain) return;
+    for (const t of this.deps.origins.facts.get((this.templates ??= templateKind(this.deps.origins)), chain.fn)) {
+      const bound = bindingsOf(chain, t);
+      const handle = this.deps.handles.of(throughBindings(t.receiver, bound, this.deps.origins));
+      const instance: Instance = { handle, bound, query: t.query, builtBy: builderLabel(chain, t, this.deps.root) };
+      if (this.query(call, t.receiver, t.sqlArg, t.adapter, state, t.method, instance))
+        this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
+    }
+  }
+
+  private templates: ReturnType<typeof templateKind> | undefined;
+}
+
+/** A connection whose library is known: its query calls run SQL, whatever the text. */
+function isTrusted(handle: Handle, own: DbAdapter | undefined): boolean {
+  return (
+    handle.kind === 'executor' ||
+    handle.kind === 'scoped' ||
+    handle.kind === 'admin' ||
+    (handle.kind === 'param' && handle.typed !== null) ||
+    (handle.kind === 'ambient' && own !== undefined)
+  );
+}
+
+/** A connection provenance gave up on: not traced to anything, or to a package rls-guard cannot read. */
+export function isUntraced(handle: Handle): boolean {
+  return handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
+}
