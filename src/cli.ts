@@ -62,7 +62,7 @@ interface AuditFlags {
   schemaSource?: string;
   allowIncomplete: boolean;
   untrusted: boolean;
-  cache: boolean;
+  cache?: boolean;
   cacheLocation?: string;
   shard?: { index: number; count: number };
   changedSince?: string;
@@ -257,7 +257,8 @@ function runAudit(paths: string[], opts: AuditFlags, io: CliIO): number {
     ...(opts.config ? { configFile: opts.config } : {}),
     ...schemaOptions(opts),
     ...(progress ? { onProgress: progress } : {}),
-    cache: { enabled: opts.cache, ...(opts.cacheLocation ? { location: opts.cacheLocation } : {}) },
+    // Commander leaves `cache` unset unless --cache or --no-cache is given: on unless refused.
+    cache: { enabled: opts.cache !== false, ...(opts.cacheLocation ? { location: opts.cacheLocation } : {}) },
     ...(opts.shard ? { shard: opts.shard } : {}),
     ...(opts.changedSince !== undefined ? { changedSince: opts.changedSince } : {}),
   });

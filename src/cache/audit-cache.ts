@@ -16,6 +16,11 @@ export interface CacheReport extends CacheStats {
   /** The cache folder, or null when none was used (then `why`). */
   location: string | null;
   why?: string;
+  /**
+   * Files outside the analysis (migrations, Drizzle schemas, deployment files, the snapshot) that had to be read to
+   * know their content: the others' stat matched what was recorded.
+   */
+  inputsRead?: number;
 }
 
 export interface IncrementalAuditInput {

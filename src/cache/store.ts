@@ -5,6 +5,7 @@ import type { RuleFinding } from '../report/rule-finding.js';
 import type { Suppression } from '../report/suppressions.js';
 import { sha } from './code-stamp.js';
 import { stateOf, type ModuleGraph } from './graph.js';
+import { writeCacheFile } from './write-file.js';
 
 // The audit cache on disk: per file, its results and the files they were computed from.
 // One JSON file per audited root, holding the key it was written under (tool build, config,
@@ -74,6 +75,12 @@ export class AuditCache {
   private readonly file: string;
   /** Nothing changed since the cache was written and every entry held: no need to write it again. */
   private untouched = false;
+  /**
+   * Entries found valid: every file in their groups is unchanged (content and imports), and no changed file imports
+   * their callers, so the groups worked out anew would be the same; saving copies them instead of walking the graph
+   * once per file again.
+   */
+  private readonly kept = new Map<string, Entry>();
 
   constructor(
     dir: string,
@@ -171,6 +178,7 @@ export class AuditCache {
       if (entry.callers !== undefined && (!intact(entry.callers) || touched(entry.callers))) continue;
       if (!wellFormed(entry.result)) throw new Error(`malformed cache entry for ${rel}`);
       out.set(rel, entry.result);
+      this.kept.set(rel, entry);
     }
     this.untouched = changed.size === 0 && d.resolution === this.resolution && out.size === Object.keys(d.files).length;
     return out;
@@ -201,10 +209,25 @@ export class AuditCache {
       return g;
     };
     const files: Record<string, Entry> = {};
+    const before = this.data;
+    const seen = new Map<number, Set<string>>();
+    const members = (g: number): Set<string> => {
+      let m = seen.get(g);
+      if (!m) seen.set(g, (m = new Set((before?.groups[g] ?? []).map((i) => before!.paths[i]!))));
+      return m;
+    };
     for (const [rel, result] of results) {
       const node = graph.nodes.get(rel);
       if (!node) continue;
-      if (result.pending) {
+      const old = this.kept.get(rel);
+      if (old && old.result === result) {
+        files[rel] = {
+          hash: node.hash,
+          result,
+          deps: group(members(old.deps)),
+          ...(old.callers !== undefined ? { callers: group(members(old.callers)) } : {}),
+        };
+      } else if (result.pending) {
         // Callers import what they call, and what they pass comes from what they import.
         const callers = graph.importerClosure([rel]);
         files[rel] = { hash: node.hash, result, deps: group(graph.importClosure(callers)), callers: group(callers) };
@@ -224,15 +247,7 @@ export class AuditCache {
       groups,
       files,
     };
-    try {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      // Write then rename: a concurrent audit never reads half a file.
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(data));
-      fs.renameSync(tmp, this.file);
-    } catch {
-      // a read-only checkout: the audit is still right, only not faster next time
-    }
+    writeCacheFile(this.file, JSON.stringify(data));
   }
 }
 

@@ -31,8 +31,28 @@ export function parseSource(file: string, text: string): ts.SourceFile {
 
 export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: string };
 
+let recording: Set<string> | undefined;
+
+/**
+ * Runs `fn` and lists every file `readSource` was asked for meanwhile: what a value computed from code (a code
+ * migration following an imported constant) depends on besides its own file, so a cached copy can be checked against
+ * them.
+ */
+export function recordingReads<T>(fn: () => T): { value: T; read: Set<string> } {
+  const outer = recording;
+  const read = new Set<string>();
+  recording = read;
+  try {
+    return { value: fn(), read };
+  } finally {
+    recording = outer;
+    if (outer) for (const f of read) outer.add(f);
+  }
+}
+
 /** Reads a source file, refusing huge and binary files with a reason instead of throwing. */
 export function readSource(file: string, maxBytes: number = DEFAULT_MAX_FILE_BYTES): ReadOutcome {
+  recording?.add(path.resolve(file));
   try {
     const stat = fs.statSync(file);
     if (!stat.isFile()) return { ok: false, reason: 'not a regular file' };

@@ -3,6 +3,8 @@ import type ts from 'typescript';
 import { readSource } from '../files/source.js';
 import { deployFindings } from './deploy/check.js';
 import { deployFormat, scanDeployText } from './deploy/formats.js';
+import type { DeployFormat, DeployScan } from './deploy/types.js';
+import type { InputStore } from '../files/input-store.js';
 import { walkFiles } from '../files/walk.js';
 import { FingerprintCounter, normalizeCode } from '../report/fingerprint.js';
 import type { RuleFinding } from '../report/rule-finding.js';
@@ -27,6 +29,8 @@ export interface PackAuditInput {
    * False: the source files only (the audit cache scans deployment files once per run, source files once per content).
    */
   deploy?: boolean;
+  /** The audit's cache: each deployment file's scan kept by its content, so an unchanged file is not read. */
+  inputs?: InputStore;
 }
 
 export interface PackAuditResult {
@@ -100,20 +104,42 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
     const format = deployFormat(abs);
     if (!format || packFiles.has(abs) || (format !== 'dotenv' && !tracked.has(abs))) continue;
     const file = toPosixRelative(input.root, abs);
-    const read = readSource(abs);
+    const read = scanned(abs, format, input.inputs);
     if (!read.ok) {
       result.diagnostics.push({ file, message: read.reason });
       continue;
     }
     // A pack file lists the names it flags; it is not a deployment.
-    if (format === 'json' && read.text.includes('pack.schema.json')) continue;
+    if (read.packFile) continue;
     result.deployFiles++;
-    const scan = scanDeployText(format, read.text);
-    for (const d of scan.diagnostics) result.diagnostics.push({ file, message: d });
-    result.deploySuppressions.set(file, hashSuppressions(read.text));
-    result.findings.push(...deployFindings(file, scan, m));
+    for (const d of read.scan.diagnostics) result.diagnostics.push({ file, message: d });
+    result.deploySuppressions.set(file, read.suppressions);
+    result.findings.push(...deployFindings(file, read.scan, m));
   }
   return result;
+}
+
+type Scanned =
+  | { ok: true; packFile: boolean; scan: DeployScan; suppressions: Suppression[] }
+  | { ok: false; reason: string };
+
+/** A deployment file read and scanned (what its text alone decides), from the cache by its content if there is one. */
+function scanned(abs: string, format: DeployFormat, inputs: InputStore | undefined): Scanned {
+  const compute = (): Scanned => {
+    const read = readSource(abs);
+    if (!read.ok) return read;
+    const packFile = format === 'json' && read.text.includes('pack.schema.json');
+    return {
+      ok: true,
+      packFile,
+      scan: packFile ? { vars: [], values: [], diagnostics: [] } : scanDeployText(format, read.text),
+      suppressions: packFile ? [] : hashSuppressions(read.text),
+    };
+  };
+  const d = inputs?.digest(abs);
+  // Unreadable now: read again, for the reason (it may be one that does not last).
+  if (!inputs || !d) return compute();
+  return inputs.remember('deploy', `${format}\0${d.hash}`, compute, (r) => r.ok);
 }
 
 function packSources(input: PackAuditInput): { kind: SourceKind; ref: string }[] {

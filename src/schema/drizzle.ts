@@ -5,6 +5,7 @@ import { walkFiles } from '../files/walk.js';
 import { parseSql } from '../sql/parser.js';
 import { expressionReads } from './model.js';
 import { toPosixRelative } from '../files/paths.js';
+import type { InputStore } from '../files/input-store.js';
 
 // Drizzle schemas declare RLS in code: pgTable('t', cols).enableRLS(), pgTable.withRLS(…),
 // or policies in the table's extra config (pgPolicy(…), which enables RLS by itself).
@@ -20,8 +21,9 @@ export interface DrizzleRls {
 const cache = new Map<string, { stamp: string; found: DrizzleRls[] }>();
 const MAX_BYTES = 2_000_000;
 
-export function drizzleRlsTables(root: string, ignore: readonly string[]): DrizzleRls[] {
+export function drizzleRlsTables(root: string, ignore: readonly string[], inputs?: InputStore): DrizzleRls[] {
   const walked = walkFiles([root], { extensions: SOURCE_EXTENSIONS, ignore: [...ignore] }, root);
+  if (inputs) return walked.files.flatMap((file) => remembered(root, file, inputs));
   const candidates: { file: string; text: string }[] = [];
   const stamps: string[] = [];
   for (const file of walked.files) {
@@ -44,6 +46,21 @@ export function drizzleRlsTables(root: string, ignore: readonly string[]): Drizz
   for (const c of candidates) found.push(...scan(root, c.file, c.text));
   cache.set(root, { stamp, found });
   return found;
+}
+
+/** One file's tables, remembered by its path and content: unchanged files are not read. */
+function remembered(root: string, file: string, inputs: InputStore): DrizzleRls[] {
+  const d = inputs.digest(file);
+  if (!d || d.size > MAX_BYTES) return [];
+  return inputs.remember('drizzle', `${toPosixRelative(root, file)}\0${d.hash}`, () => {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return [];
+    }
+    return text.includes('drizzle-orm/pg-core') ? scan(root, file, text) : [];
+  });
 }
 
 function scan(root: string, file: string, text: string): DrizzleRls[] {

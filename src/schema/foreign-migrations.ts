@@ -62,15 +62,19 @@ export function within(file: string, folder: string): boolean {
   return folder === '.' || file === folder || file.startsWith(`${folder}/`);
 }
 
-function drizzleConfigs(root: string, ignore: readonly string[]): ForeignFolder[] {
+/** The drizzle-kit config files under the root (each can say its migrations are for another database). */
+export function drizzleConfigFiles(root: string, ignore: readonly string[]): string[] {
   const walked = walkFiles(
     [root],
     { extensions: ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json'], ignore: [...ignore] },
     root,
   );
+  return walked.files.filter((file) => CONFIG_NAME.test(path.basename(file)));
+}
+
+function drizzleConfigs(root: string, ignore: readonly string[]): ForeignFolder[] {
   const found: ForeignFolder[] = [];
-  for (const file of walked.files) {
-    if (!CONFIG_NAME.test(path.basename(file))) continue;
+  for (const file of drizzleConfigFiles(root, ignore)) {
     const read = readSource(file);
     if (!read.ok) continue;
     const options = configOptions(file, read.text);

@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseJson } from '../files/json.js';
 import type { RlsGuardConfig } from '../config/types.js';
-import { readSource } from '../files/source.js';
+import { readSource, recordingReads, SOURCE_EXTENSIONS } from '../files/source.js';
+import type { InputStore } from '../files/input-store.js';
+import { walkFiles } from '../files/walk.js';
 import { readCodeMigration } from './code-migrations.js';
 import { discoverMigrations } from './discover.js';
-import { type ForeignFolder, foreignMigrationFolders, within } from './foreign-migrations.js';
+import { drizzleConfigFiles, type ForeignFolder, foreignMigrationFolders, within } from './foreign-migrations.js';
 import { drizzleRlsTables } from './drizzle.js';
 import { mergeDrizzleRls, rlsStatedBy } from './drizzle-merge.js';
 import { applyConfig, buildModel, type MigrationFile } from './model.js';
@@ -28,6 +31,8 @@ export interface ModelOptions {
   databaseUrl?: string;
   /** The audited tree is not trusted: its config's databaseUrl and on-disk replay caches are not used. */
   untrusted?: boolean;
+  /** The audit's cache: the model is kept by the content of its inputs (not for a database, which changes unseen). */
+  inputs?: InputStore;
 }
 
 export class SchemaSourceError extends Error {}
@@ -38,6 +43,8 @@ export interface Migrations {
   files: MigrationFile[];
   diagnostics: SchemaDiagnostic[];
   stamp: string;
+  /** A hash of what was read (the SQL of every migration, the diagnostics): what models are cached by in a process. */
+  content: string;
 }
 
 export function readMigrations(root: string, config: RlsGuardConfig): Migrations {
@@ -79,7 +86,9 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
           `${x.dialect} (${x.evidence})`,
       });
   }
-  return { files: kept, diagnostics, stamp: stamps.join('\n') };
+  // By content, not stamps: a code migration's SQL can come from a file it imports, which no stamp here covers.
+  const content = createHash('sha256').update(JSON.stringify([kept, diagnostics])).digest('hex');
+  return { files: kept, diagnostics, stamp: stamps.join('\n'), content };
 }
 
 const foreignCache = new Map<string, { key: string; folders: ForeignFolder[] }>();
@@ -105,11 +114,13 @@ export function loadModel(root: string, config: RlsGuardConfig, options: ModelOp
   // An untrusted config could point the introspection at a server of its choosing.
   const url = databaseUrl(options.databaseUrl ?? (options.untrusted ? undefined : config.databaseUrl));
   const snapshotFile = path.resolve(root, config.schemaSnapshot ?? 'rls-guard.schema.json');
+  if (options.inputs && source !== 'database' && !(source === 'auto' && url))
+    return persistedModel(root, config, source, snapshotFile, !!options.untrusted, options.inputs);
   const migrations = readMigrations(root, config);
   const snapshotStamp = fileStamp(snapshotFile);
   const key =
     `${source}\n${url ?? ''}\n${options.untrusted ? 'untrusted' : ''}\n` +
-    `${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.stamp}`;
+    `${snapshotStamp}\n${JSON.stringify(config)}\n${migrations.content}`;
   const hit = cache.get(root);
   if (hit && hit.key === key) return hit.model;
   const stated = rlsStatedBy(staticReading(migrations, config));
@@ -123,6 +134,86 @@ export function loadModel(root: string, config: RlsGuardConfig, options: ModelOp
   );
   cache.set(root, { key, model });
   return model;
+}
+
+interface PersistedModel {
+  model: RlsModel;
+  /** Tables whose RLS the migrations state (enable, disable, a policy): Drizzle declarations do not override them. */
+  stated: string[];
+  /** Files read while computing it besides the keyed ones (what code migrations import), with their hashes. */
+  deps: [string, string][];
+  /** Where imports resolved, when any file was followed through one. */
+  resolution: string;
+}
+
+/**
+ * The model from the audit's cache when none of its inputs changed: the migrations found (paths and contents), the
+ * snapshot, the drizzle-kit configs, the config, the source chosen; and what code migrations imported. Unchanged
+ * migrations are not even read (their stat says so). The Drizzle schemas are scanned per file, by content.
+ */
+function persistedModel(
+  root: string,
+  config: RlsGuardConfig,
+  source: SchemaSourceChoice,
+  snapshotFile: string,
+  untrusted: boolean,
+  inputs: InputStore,
+): RlsModel {
+  const digest = (f: string): string => inputs.digest(f)?.hash ?? 'unreadable';
+  const discovered = discoverMigrations(root, {
+    ...(config.migrations ? { migrations: config.migrations } : {}),
+    ...(config.ignore ? { ignore: config.ignore } : {}),
+  });
+  const configs = drizzleConfigFiles(root, config.ignore ?? []);
+  const keyed = [...discovered.files, ...configs, snapshotFile];
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify([
+        source,
+        untrusted,
+        config,
+        discovered.diagnostics,
+        keyed.map((f) => [toPosixRelative(root, f), digest(f)]),
+      ]),
+    )
+    .digest('hex');
+  const base = inputs.remember<PersistedModel>(
+    'model',
+    key,
+    () => {
+      const { value, read } = recordingReads(() => {
+        const migrations = readMigrations(root, config);
+        const staticModel = staticReading(migrations, config);
+        const stated = rlsStatedBy(staticModel);
+        return {
+          model: modelFrom(root, config, source, undefined, snapshotFile, migrations, !untrusted),
+          stated: [...staticModel.tables.keys()].filter(stated),
+        };
+      });
+      const primary = new Set(keyed.map((f) => path.resolve(f)));
+      const deps = [...read].filter((f) => !primary.has(f)).sort().map((f): [string, string] => [f, digest(f)]);
+      return { ...value, deps, resolution: deps.length ? resolutionStamp(root, config, digest) : '' };
+    },
+    // A replay that failed (the worker, not the migrations) may succeed next time.
+    (v) => !v.model.diagnostics.some((d) => d.message.startsWith('migrations were not replayed')),
+    (v) =>
+      v.deps.every(([f, h]) => digest(f) === h) &&
+      (v.deps.length === 0 || v.resolution === resolutionStamp(root, config, digest)),
+  );
+  const stated = new Set(base.stated);
+  return applyConfig(
+    mergeDrizzleRls(base.model, drizzleRlsTables(root, config.ignore ?? [], inputs), (t) => stated.has(t)),
+    config,
+  );
+}
+
+const RESOLUTION_INPUT = /^(?:(?:tsconfig|jsconfig)(?:\..+)?\.json|package\.json)$/;
+
+/** Where an import leads depends on which files exist and on the tsconfig and package.json files. */
+function resolutionStamp(root: string, config: RlsGuardConfig, digest: (f: string) => string): string {
+  const walked = walkFiles([root], { extensions: [...SOURCE_EXTENSIONS, '.json'], ignore: config.ignore ?? [] }, root);
+  const parts = walked.files.map((f) => (RESOLUTION_INPUT.test(path.basename(f)) ? `${f}\0${digest(f)}` : f));
+  return createHash('sha256').update(parts.join('\n')).digest('hex');
 }
 
 /**
@@ -231,7 +322,7 @@ const statics = new Map<string, { key: string; model: RlsModel }>();
 
 /** The migrations read statically: always computed, it is the fallback for facts a replay misses. */
 export function staticReading(migrations: Migrations, config: RlsGuardConfig): RlsModel {
-  const key = `${config.defaultSchema ?? ''}\n${migrations.stamp}`;
+  const key = `${config.defaultSchema ?? ''}\n${migrations.content}`;
   const hit = statics.get(key);
   if (hit) return hit.model;
   const built = buildModel(migrations.files, config.defaultSchema ? { defaultSchema: config.defaultSchema } : {});

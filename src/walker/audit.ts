@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.js';
 import { auditRoots } from '../config/roots.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
-import { realPath, walkFiles } from '../files/walk.js';
+import { realPath, walkFiles, withSharedWalks } from '../files/walk.js';
 import type { AuditReport, Diagnostic } from '../report/audit-report.js';
 import type { IncompleteItem, Report } from '../report/types.js';
 import type { RlsGuardConfig } from '../config/types.js';
@@ -17,6 +17,7 @@ import { definerFunctions, forcedTables, gatedTables } from '../schema/model.js'
 import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
 import { cachePlace } from '../cache/location.js';
+import { InputCache } from '../cache/inputs.js';
 import { incrementalAudit, type CacheReport } from '../cache/audit-cache.js';
 import type { FileResult } from '../cache/store.js';
 import { fileParts, type ReportHeader } from './assemble.js';
@@ -83,6 +84,11 @@ export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
 }
 
 export function auditSync(options: AuditOptions = {}): AuditReport {
+  // One listing of the tree for the sources, the migrations, the Drizzle scan and the pack pass.
+  return withSharedWalks(() => auditOnce(options));
+}
+
+function auditOnce(options: AuditOptions): AuditReport {
   const started = performance.now();
   // Real paths, so the root and every file agree however links lead to them.
   const paths = (options.paths?.length ? options.paths : ['.']).map(realPath);
@@ -103,7 +109,15 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
       kind: 'config',
       reason: loaded.refused.reason,
     });
+  const place = cachePlace(root, {
+    enabled: options.cache?.enabled ?? false,
+    ...(options.cache?.location ? { location: options.cache.location } : {}),
+    ...(options.untrusted ? { untrusted: true } : {}),
+  });
+  // The model and the deployment files' scans, kept by the content of what they are computed from.
+  const inputs = place.dir ? new InputCache(place.dir, root) : undefined;
   const model = loadModel(root, rooted, {
+    ...(inputs ? { inputs } : {}),
     ...(options.schemaSource ? { source: options.schemaSource } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.untrusted ? { untrusted: true } : {}),
@@ -165,23 +179,19 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
     work = out.work;
     return out.results;
   };
-  const place = cachePlace(root, {
-    enabled: options.cache?.enabled ?? false,
-    ...(options.cache?.location ? { location: options.cache.location } : {}),
-    ...(options.untrusted ? { untrusted: true } : {}),
-  });
   let results: Map<string, FileResult>;
+  let cacheReport: CacheReport;
   let cached = 0;
   if (!place.dir && scope.targets.size === sources.length) {
     // Everything, nothing cached: one run, no module graph to work out.
     results = analyse(sources, scope.targets);
-    options.onCache?.({
+    cacheReport = {
       reused: 0,
       analysed: sources.length,
       context: 0,
       location: null,
       why: (place as { why: string }).why,
-    });
+    };
   } else {
     const run = incrementalAudit({
       root,
@@ -193,11 +203,11 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
     });
     results = run.results;
     cached = run.stats.reused;
-    options.onCache?.({
+    cacheReport = {
       ...run.stats,
       location: place.dir,
       ...(place.dir ? {} : { why: (place as { why: string }).why }),
-    });
+    };
   }
   let writeSites = 0;
   for (const rel of scope.targets) writeSites += results.get(rel)?.sites.length ?? 0;
@@ -221,7 +231,16 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
   // Deployment files once per run; source files were scanned with their analysis.
   const deploy = options.proposal
     ? NO_PACKS
-    : packAudit({ root, paths, ignore: loaded.config.ignore ?? [], packs: packSet, sourceFiles: [] });
+    : packAudit({
+        root,
+        paths,
+        ignore: loaded.config.ignore ?? [],
+        packs: packSet,
+        sourceFiles: [],
+        ...(inputs ? { inputs } : {}),
+      });
+  inputs?.save();
+  options.onCache?.({ ...cacheReport, ...(inputs ? { inputsRead: inputs.read } : {}) });
   // The pack pass walks the same tree: a link it trips over is already listed.
   const listed = new Set(parts.diagnostics.map((d) => `${d.file}\0${d.message}`));
   parts.diagnostics.push(

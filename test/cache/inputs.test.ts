@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CacheReport } from '../../src/cache/audit-cache.js';
+import { auditSync } from '../../src/walker/audit.js';
+import { untimed } from '../support/fixture-apps.js';
+import { initialState, writeApp } from './small-app.js';
+
+// What the cache keeps besides per-file results (src/cache/inputs.ts): the RLS model by the
+// content of its inputs, the deployment files' scans by content, and file contents known
+// from their stat. None of it may change a verdict: audit cold, edit one input of one kind,
+// audit warm, and compare with a cold audit of the edited tree. The files are dated in the
+// past first, as a checkout is, so the stat pre-check is what decides (a file modified in
+// the last seconds is always read again), and each edit dates its file anew.
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const temp = (prefix: string): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+
+/** Every file of the tree dated an hour ago, as after a checkout. */
+function age(dir: string, seconds = 3600): void {
+  const when = new Date(Date.now() - seconds * 1000);
+  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    if (e.isFile()) fs.utimesSync(path.join(e.parentPath, e.name), when, when);
+}
+
+/** Edits a file and dates it in the past too (older than the racy window, unlike what it was). */
+function edit(dir: string, file: string, change: (text: string) => string): void {
+  const abs = path.join(dir, file);
+  fs.writeFileSync(abs, change(fs.readFileSync(abs, 'utf8')));
+  const when = new Date(Date.now() - 1800 * 1000);
+  fs.utimesSync(abs, when, when);
+}
+
+function audit(dir: string, cache?: string): { report: ReturnType<typeof auditSync>; stats: CacheReport | undefined } {
+  let stats: CacheReport | undefined;
+  const report = auditSync({
+    paths: [dir],
+    types: false,
+    schemaSource: 'static',
+    ...(cache ? { cache: { enabled: true, location: cache }, onCache: (s: CacheReport) => (stats = s) } : {}),
+  });
+  return { report, stats };
+}
+
+/** Cold with the cache, then warm: the warm run reads no input file (their stats are unchanged) and reports the same. */
+function warmedUp(dir: string): { cache: string; cold: ReturnType<typeof auditSync> } {
+  age(dir);
+  const cache = temp('rls-guard-inputs-cache-');
+  const cold = audit(dir, cache);
+  expect(cold.stats?.inputsRead).toBeGreaterThan(0);
+  const warm = audit(dir, cache);
+  expect(warm.stats).toMatchObject({ inputsRead: 0, analysed: 0 });
+  expect(untimed(warm.report)).toBe(untimed(cold.report));
+  return { cache, cold: cold.report };
+}
+
+/** After an edit: the warm audit equals a cold audit without the cache, and read the edited input again. */
+function expectSameAsCold(dir: string, cache: string): ReturnType<typeof auditSync> {
+  const warm = audit(dir, cache);
+  const cold = audit(dir);
+  expect(untimed(warm.report)).toBe(untimed(cold.report));
+  expect(warm.stats?.inputsRead).toBeGreaterThan(0);
+  return cold.report;
+}
+
+const verdictOf = (report: ReturnType<typeof auditSync>, file: string): string | undefined =>
+  report.writeSites.find((s) => s.file === file)?.coverage;
+
+describe('the cached model and deployment scans never change a verdict', () => {
+  it('a migration changed (read again by its stat, the model recomputed)', () => {
+    const dir = temp('rls-guard-inputs-app-');
+    writeApp(dir, initialState());
+    const { cache, cold } = warmedUp(dir);
+    expect(verdictOf(cold, 'src/helpers/save2.ts')).toBe('not-gated');
+    edit(dir, 'db/migrations/001_schema.sql', (t) => t + 'ALTER TABLE notes ENABLE ROW LEVEL SECURITY;\n');
+    expect(verdictOf(expectSameAsCold(dir, cache), 'src/helpers/save2.ts')).toBe('unscoped');
+  });
+
+  it('the config changed (the model and every result are keyed by it)', () => {
+    const dir = temp('rls-guard-inputs-app-');
+    writeApp(dir, initialState());
+    const { cache, cold } = warmedUp(dir);
+    expect(verdictOf(cold, 'src/helpers/save2.ts')).toBe('not-gated');
+    edit(dir, 'rls-guard.config.json', () => '{"migrations":["db/migrations"],"gatedTables":{"add":["notes"]}}\n');
+    const warm = audit(dir, cache);
+    expect(untimed(warm.report)).toBe(untimed(audit(dir).report));
+    expect(verdictOf(warm.report, 'src/helpers/save2.ts')).toBe('unscoped');
+  });
+
+  it("a constant a code migration imports changed (a file the model read that is not a migration)", () => {
+    const dir = temp('rls-guard-inputs-app-');
+    writeApp(dir, initialState());
+    fs.writeFileSync(path.join(dir, 'db/tables.ts'), "export const LATE = 'logs';\n");
+    fs.writeFileSync(
+      path.join(dir, 'db/migrations/002_late.ts'),
+      "import type { Knex } from 'knex';\nimport { LATE } from '../tables';\n" +
+        'export async function up(knex: Knex): Promise<void> {\n' +
+        "  await knex.raw(`ALTER TABLE ${LATE} ENABLE ROW LEVEL SECURITY`);\n" +
+        "  await knex.raw(`CREATE POLICY late ON ${LATE} USING (org_id = current_setting('app.current_org_id', true)::uuid)`);\n}\n",
+    );
+    const { cache, cold } = warmedUp(dir);
+    expect(verdictOf(cold, 'src/helpers/save2.ts')).toBe('not-gated');
+    edit(dir, 'db/tables.ts', () => "export const LATE = 'notes';\n");
+    expect(verdictOf(expectSameAsCold(dir, cache), 'src/helpers/save2.ts')).toBe('unscoped');
+  });
+
+  it('a deployment file changed (its scan read again by its stat, the others kept)', () => {
+    const dir = temp('rls-guard-inputs-deploy-');
+    fs.cpSync(path.resolve(import.meta.dirname, '../../fixtures/deploy'), dir, { recursive: true });
+    const { cache, cold } = warmedUp(dir);
+    const at = (r: ReturnType<typeof auditSync>): string[] =>
+      r.findings.filter((f) => f.file === '.env.workers').map((f) => `${f.line}:${f.ruleId}`);
+    expect(at(cold)).not.toEqual([]);
+    // The offending lines become comments: the file's findings go, its line count stays.
+    edit(dir, '.env.workers', (t) => t.replace(/^(?!#)(\S)/gm, '# $1'));
+    const after = expectSameAsCold(dir, cache);
+    expect(at(after)).toEqual([]);
+    expect(after.findings.length).toBeLessThan(cold.findings.length);
+  });
+});
