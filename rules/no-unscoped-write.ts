@@ -42,6 +42,11 @@ export default createRule<[], MessageIds>({
       otherSetting: ON,
       /** SET ROLE to a role without BYPASSRLS, with no context set. */
       roleWithoutBypass: ON,
+      /** The table's policies key on the login role, and the connection runs as one role for every request. */
+      sharedLoginRole:
+        `{{write}} {{evidence}}. ${POSTGRES} Fix: run it on a pool that logs in as the tenant's own role ` +
+        "(new Pool({ user: `tenant_${orgId}` })), or SET ROLE to that role on the checked-out connection first; " +
+        'use an admin connection only for deliberate cross-org work.',
       setup: SETUP_MESSAGE,
     },
     schema: [],

@@ -47,7 +47,8 @@ export type UnscopedProblem =
   | 'transactionWithoutContext'
   | 'notScoped'
   | 'otherSetting'
-  | 'roleWithoutBypass';
+  | 'roleWithoutBypass'
+  | 'sharedLoginRole';
 
 export type Verdict = {
   coverage: Coverage;

@@ -119,6 +119,7 @@ export function analyze(input: CoreInput): CoreResult {
       wholeProgram: input.wholeProgram,
       tableSettings: input.config.tableSettings,
       bypassRoles: input.config.bypassRoles,
+      roleKeyedTables: input.config.roleKeyedTables,
       injected: (b) => handles.injected(b),
       memberOf: (e, path) => handles.memberOf(e, path),
       facts: engine,

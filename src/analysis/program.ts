@@ -1,3 +1,4 @@
+import type { RoleKey } from './login-verdict.js';
 import ts from 'typescript';
 import type {
   CallbackUse,
@@ -48,6 +49,8 @@ export interface ProgramOptions {
   tableSettings: ReadonlyMap<string, ReadonlySet<string>>;
   /** Roles that bypass RLS (superusers, BYPASSRLS), as far as the model knows. */
   bypassRoles?: ReadonlySet<string>;
+  /** Tables whose policies key on the login role (current_user), with that policy. */
+  roleKeyedTables?: ReadonlyMap<string, RoleKey>;
   /** The executor a container injects into a constructor parameter typed as a library's pool, if it is one. */
   injected?: (binding: ParamBinding) => Handle | undefined;
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
@@ -337,6 +340,7 @@ class Settler {
           this.table,
           this.options.tableSettings.get(this.table),
           this.options.bypassRoles,
+          this.options.roleKeyedTables?.get(this.table),
         ),
         seen,
         edge.call,
@@ -390,6 +394,7 @@ class Settler {
               this.table,
               this.options.tableSettings.get(this.table),
               this.options.bypassRoles,
+              this.options.roleKeyedTables?.get(this.table),
             ),
             seen,
             fn,
@@ -521,6 +526,7 @@ class Settler {
           this.table,
           this.options.tableSettings.get(this.table),
           this.options.bypassRoles,
+          this.options.roleKeyedTables?.get(this.table),
         ),
         seen,
         at ?? helper,
@@ -573,6 +579,7 @@ class Settler {
             this.table,
             this.options.tableSettings.get(this.table),
             this.options.bypassRoles,
+            this.options.roleKeyedTables?.get(this.table),
           ),
           new Set([...seen, helper, use.call]),
           use.call,
