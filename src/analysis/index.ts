@@ -83,6 +83,7 @@ export function analyze(input: CoreInput): CoreResult {
   // One fact engine for the whole analysis: every per-node and per-function fact is computed once.
   const engine = new Facts();
   const origins = new OriginResolver(input.host, engine);
+  origins.registerForeignReplacements(input.files);
   const handles = new HandleResolver(origins, input.config, input.root, input.types);
   const folder = new SqlTextFolder(origins);
   const incomplete: SourceGap[] = input.files.flatMap((sf) => syntaxGap(sf, input.root));

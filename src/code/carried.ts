@@ -170,6 +170,41 @@ export function replacementsOf(facts: Facts, obj: ts.ObjectLiteralExpression, ke
   return facts.get(replacementsFact, obj.getSourceFile()).get(obj)?.get(key) ?? [];
 }
 
+/** An assignment to a member of an imported binding (`container.db = pool` where `container` is imported). */
+export interface ForeignAssignment {
+  holder: ts.Identifier;
+  key: string;
+  replacement: Replacement;
+}
+
+/**
+ * The assignments a file makes to members of what it imports: a container object built in
+ * another module and replaced from here. Syntactic, one walk of the file; the caller resolves
+ * each holder to the object it names (OriginResolver.registerForeignReplacements).
+ */
+export function foreignAssignments(sf: ts.SourceFile): ForeignAssignment[] {
+  const out: ForeignAssignment[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      const left = skipOuter(n.left);
+      const key = ts.isPropertyAccessExpression(left)
+        ? left.name.text
+        : ts.isElementAccessExpression(left) && ts.isStringLiteralLike(left.argumentExpression)
+          ? left.argumentExpression.text
+          : undefined;
+      const holder =
+        key !== undefined && (ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left))
+          ? skipOuter(left.expression)
+          : undefined;
+      if (key !== undefined && holder && ts.isIdentifier(holder) && lookup(holder)?.kind === 'import')
+        out.push({ holder, key, replacement: { value: n.right, at: n } });
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
 /**
  * `this.db` of a class whose field is assigned once, in its constructor's body, on every path
  * (`constructor(db: Pool) { this.db = db; }`): the value assigned. Assigned anywhere else in
