@@ -130,7 +130,8 @@ export function resolveAnalysisConfig(
     const keyed = t.policies.filter((p) => p.loginRole);
     const first = keyed.find((p) => p.loginRole === 'current_user') ?? keyed[0];
     // SET ROLE counts only where some policy reads current_user; session_user is the login's.
-    if (first) roleKeyedTables.set(t.name, { policy: first.name, at: first.at, setRoleCounts: first.loginRole === 'current_user' });
+    const setRoleCounts = first?.loginRole === 'current_user';
+    if (first) roleKeyedTables.set(t.name, { policy: first.name, at: first.at, setRoleCounts });
   }
   return {
     defaultSchema,

@@ -24,7 +24,9 @@ export function judge(
       evidence: `runs after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a role that bypasses RLS`,
     };
   }
-  const byRole = adminByLogin(handle, state, root, bypassRoles) ?? (roleKey && judgeLoginRole(handle, state, root, table, roleKey, tableSettings, bypassRoles));
+  const byRole =
+    adminByLogin(handle, state, root, bypassRoles) ??
+    (roleKey && judgeLoginRole(handle, state, root, table, roleKey, tableSettings, bypassRoles));
   if (byRole) return byRole;
   if (state.role && !bypassRoles?.has(state.role.name) && (handle.kind === 'admin' || handle.kind === 'executor')) {
     if (state.ctx && state.ctx !== 'inherited') return covered(state.ctx);

@@ -54,9 +54,7 @@ function fromValue(arg: ts.Expression, folder: SqlTextFolder, inner: InnerLogin,
   }
   if (isStringy(e, folder)) return fromDsn(e, folder);
   if (ts.isIdentifier(e) && e.text === 'undefined') return undefined;
-  return (
-    inner(e) ?? { kind: 'untraceable', reason: `its connection config \`${shortText(arg, 40)}\` cannot be read`, at: arg }
-  );
+  return inner(e) ?? untraceable(`its connection config \`${shortText(arg, 40)}\` cannot be read`, arg);
 }
 
 /** An object literal or text a `const` holds, else the expression itself. */
@@ -90,12 +88,13 @@ function fromObject(
     if (!key || !value) continue;
     if (USER_KEYS.has(key)) user = fromName(value, folder);
     else if (DSN_KEYS.has(key) && isStringy(skipOuter(value), folder)) dsn = fromDsn(value, folder);
-    else if (WRAPPED_KEYS.has(key) && !isStringy(skipOuter(value), folder)) wrapped = fromValue(value, folder, inner, depth + 1) ?? wrapped;
+    else if (WRAPPED_KEYS.has(key) && !isStringy(skipOuter(value), folder))
+      wrapped = fromValue(value, folder, inner, depth + 1) ?? wrapped;
   }
   // An explicit user wins over the DSN's (pg and knex merge them that way).
   const found = user ?? dsn ?? wrapped;
   if (!found && spread)
-    return { kind: 'untraceable', reason: `its config spreads \`${shortText(spread, 40)}\`, whose user cannot be read`, at: spread };
+    return untraceable(`its config spreads \`${shortText(spread, 40)}\`, whose user cannot be read`, spread);
   return found;
 }
 
@@ -115,7 +114,7 @@ function isStringy(e: ts.Expression, folder: SqlTextFolder): boolean {
 function fromName(value: ts.Expression, folder: SqlTextFolder): LoginRole {
   if (readsEnvironment(value)) return { kind: 'environment', at: value };
   const folded = folder.sql(value);
-  if (!folded.ok) return { kind: 'untraceable', reason: `its user \`${shortText(value, 40)}\`: ${folded.reason}`, at: value };
+  if (!folded.ok) return untraceable(`its user \`${shortText(value, 40)}\`: ${folded.reason}`, value);
   return classify(folded.variants, value, `user \`${shortText(value, 40)}\``);
 }
 
@@ -123,13 +122,13 @@ function fromName(value: ts.Expression, folder: SqlTextFolder): LoginRole {
 function fromDsn(value: ts.Expression, folder: SqlTextFolder): LoginRole {
   if (readsEnvironment(value)) return { kind: 'environment', at: value };
   const folded = folder.sql(value);
-  if (!folded.ok) return { kind: 'untraceable', reason: `its DSN \`${shortText(value, 40)}\`: ${folded.reason}`, at: value };
+  if (!folded.ok) return untraceable(`its DSN \`${shortText(value, 40)}\`: ${folded.reason}`, value);
   const users: string[] = [];
   for (const v of folded.variants) {
     const user = dsnUser(v);
     if (user === undefined) return { kind: 'environment', at: value };
     if (user === null)
-      return { kind: 'untraceable', reason: `the user of its DSN \`${shortText(value, 40)}\` cannot be read`, at: value };
+      return untraceable(`the user of its DSN \`${shortText(value, 40)}\` cannot be read`, value);
     users.push(user);
   }
   return classify(users, value, `DSN \`${shortText(value, 40)}\``);
@@ -175,6 +174,10 @@ function classify(names: readonly string[], at: ts.Expression, what: string): Lo
   return { kind: 'per-tenant', text: first.replaceAll(HOLE, '${…}'), at };
 }
 
+function untraceable(reason: string, at: ts.Node): LoginRole {
+  return { kind: 'untraceable', reason, at };
+}
+
 /** `process.env.X`, `process.env['X']`, also through a const that holds one. */
 function readsEnvironment(expr: ts.Expression): boolean {
   let e = skipOuter(expr);
@@ -185,7 +188,8 @@ function readsEnvironment(expr: ts.Expression): boolean {
   }
   while (ts.isBinaryExpression(e) && (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
     e.operatorToken.kind === ts.SyntaxKind.BarBarToken)) e = skipOuter(e.left);
-  const target = ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) ? skipOuter(e.expression) : undefined;
+  const target =
+    ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) ? skipOuter(e.expression) : undefined;
   return (
     !!target &&
     ts.isPropertyAccessExpression(target) &&
