@@ -91,7 +91,7 @@ export function adminByLogin(
   if (!bypassRoles?.has(name)) return undefined;
   return {
     coverage: 'admin-pool',
-    via: `login role ${name}`,
+    via: `login role ${name} (${where(at, root)})`,
     evidence: `runs on ${handle.label}, which logs in as ${name} (at ${where(at, root)}), a role that bypasses RLS`,
   };
 }
