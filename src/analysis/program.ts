@@ -1,5 +1,6 @@
-import type { RoleKey } from './login-verdict.js';
 import ts from 'typescript';
+import type { RoleKey } from './login-verdict.js';
+import { scopedElsewhere } from './other-connection.js';
 import type {
   CallbackUse,
   CallEdge,
@@ -345,7 +346,8 @@ class Settler {
         seen,
         edge.call,
       );
-      results.push({ ...inner, callPath: [at, ...inner.callPath] });
+      const elsewhere = inner.coverage === 'unscoped' ? scopedElsewhere(edge, passed.handle, this.options.root) : '';
+      results.push({ ...inner, evidence: inner.evidence + elsewhere, callPath: [at, ...inner.callPath] });
     }
     const exported = isExportedFunction(fn);
     const escaped = this.index.escaped.has(fn);
