@@ -5,7 +5,7 @@ import { type Handle, where } from './handles.js';
 // another (the pool) to the function that writes: the write is unscoped, and the evidence
 // names both lines, so the fix (pass the client) is plain.
 
-/** ", while the org context was set on another connection (…)" when the call passed a pool and another connection was scoped. */
+/** What the caller set on another connection, when the call passed a pool: for the unscoped evidence. */
 export function scopedElsewhere(edge: CallEdge, passed: Handle, root: string): string {
   if (passed.kind !== 'executor' || passed.exec !== 'pool') return '';
   let found: ContextEvidence | undefined;
