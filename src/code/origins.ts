@@ -51,6 +51,7 @@ export class OriginResolver {
   registerForeignReplacements(files: readonly ts.SourceFile[]): void {
     for (const sf of files)
       for (const a of foreignAssignments(sf)) {
+        // The import's origin is followed by the fact engine (cycles and depth cut there).
         const origin = this.expr(a.holder);
         if (origin.kind !== 'expr') continue;
         const obj = skipOuter(origin.expr);
