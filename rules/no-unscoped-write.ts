@@ -67,6 +67,12 @@ export default createRule<[], MessageIds>({
         `${HEAD} The write is inside a scope helper's callback but does not use the executor it hands in. ` +
         "Fix: run it on the callback's own executor (`async (tx) => tx.query(…)`, not `pool.query(…)`): " +
         'only that connection is in the org-scoped transaction.',
+      /** The table's policies key on the login role, and the connection runs as one role for every request. */
+      sharedLoginRole:
+        `${HEAD} The table's policies key on the login role (current_user), and this connection logs in as one ` +
+        'role for every tenant. Fix: run it on a pool that logs in as the tenant\'s own role ' +
+        "(new Pool({ user: `tenant_${orgId}` })), or SET ROLE to that role on the checked-out connection first; " +
+        'use an admin connection only for deliberate cross-org work.',
       setup: SETUP_MESSAGE,
     },
     schema: [],

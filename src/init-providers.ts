@@ -13,7 +13,10 @@ import { parseSql } from './sql/parser.js';
 // the connection it is given, which the audit found covering writes). The SQL each body runs
 // is read with the real parser; a helper that resets the role to the owner (RESET ROLE,
 // SET ROLE NONE, SET ROLE to a role that bypasses RLS) is never proposed as a scope helper:
-// its callback runs with RLS bypassed.
+// its callback runs with RLS bypassed. Admin providers: a helper that switches to a role the
+// migrations make BYPASSRLS and runs its callback (proposed under `adminProviders` with its
+// callback's position), and pools the audit found logging in as such a role (nothing to
+// declare: listed with the line that makes them).
 
 export interface ProposedProvider {
   name: string;
@@ -28,9 +31,16 @@ export interface InferOptions extends Pick<ClassifyOptions, 'setterFunctions' | 
   builtIn: ReadonlySet<string>;
 }
 
+/** The `via` of a write on a pool that logs in as a bypassing role (src/analysis/login-verdict.ts). */
+const ADMIN_LOGIN = /^login role (\S+) \(((.+):(\d+))\)$/;
+
 interface BodyFacts {
   fn: ts.FunctionLikeDeclaration;
   callsCallback: boolean;
+  /** Which parameter it calls (the callback's position, for `callbackArg`). */
+  callbackIndex?: number;
+  /** The first SET ROLE to a role that bypasses RLS. */
+  bypassRole?: { at: ts.Node; name: string };
   /** The first statement that sets the org context, and the first that hands the connection back to the owner. */
   sets?: ts.Node;
   resetsRole?: { at: ts.Node; what: string };
@@ -41,7 +51,13 @@ export function inferProviders(
   sources: readonly ts.SourceFile[],
   report: AuditReport,
   options: InferOptions,
-): { scopeHelpers: ProposedProvider[]; setterHelpers: ProposedProvider[]; rejected: ProposedProvider[] } {
+): {
+  scopeHelpers: ProposedProvider[];
+  setterHelpers: ProposedProvider[];
+  rejected: ProposedProvider[];
+  adminHelpers: (ProposedProvider & { callbackArg: number })[];
+  adminPools: ProposedProvider[];
+} {
   const byName = new Map<string, BodyFacts[]>();
   for (const sf of sources) {
     if (isTestPath(rel(root, sf.fileName))) continue;
@@ -115,9 +131,41 @@ export function inferProviders(
       });
     }
   }
-  const sorted = (m: Map<string, ProposedProvider>): ProposedProvider[] =>
-    [...m.values()].sort((a, b) => a.name.localeCompare(b.name));
-  return { scopeHelpers: sorted(scope), setterHelpers: sorted(setters), rejected: sorted(rejected) };
+  // Admin callback helpers: they switch to a bypassing role and run their callback.
+  const adminHelpers = new Map<string, ProposedProvider & { callbackArg: number }>();
+  for (const [name, facts] of byName) {
+    const f = facts.find((x) => x.callsCallback && x.bypassRole && x.callbackIndex !== undefined);
+    if (!f || adminHelpers.has(name)) continue;
+    adminHelpers.set(name, {
+      name,
+      ...at(f.fn),
+      callbackArg: f.callbackIndex!,
+      why: `runs its callback after SET ROLE ${f.bypassRole!.name} (${where(root, f.bypassRole!.at)}), a role that ` +
+        'bypasses RLS',
+    });
+  }
+  // Admin pools: the audit found writes on a pool that logs in as a bypassing role.
+  const adminPools = new Map<string, ProposedProvider>();
+  for (const s of report.writeSites) {
+    const pool = s.coverage === 'admin-pool' && !isTestPath(s.file) ? ADMIN_LOGIN.exec(s.via ?? '') : null;
+    if (!pool || adminPools.has(pool[2]!)) continue;
+    adminPools.set(pool[2]!, {
+      name: pool[1]!,
+      file: pool[3]!,
+      line: Number(pool[4]),
+      why: `a pool that logs in as ${pool[1]}, a role that bypasses RLS (its writes are admin writes, e.g. ` +
+        `${s.file}:${s.line}; read from its config, nothing to declare)`,
+    });
+  }
+  const sorted = <T extends ProposedProvider>(m: Map<string, T>): T[] =>
+    [...m.values()].sort((a, b) => a.name.localeCompare(b.name) || a.file.localeCompare(b.file) || a.line - b.line);
+  return {
+    scopeHelpers: sorted(scope),
+    setterHelpers: sorted(setters),
+    rejected: sorted(rejected),
+    adminHelpers: sorted(adminHelpers),
+    adminPools: sorted(adminPools),
+  };
 }
 
 /**
@@ -129,8 +177,11 @@ function bodyFacts(fn: ts.FunctionLikeDeclaration, options: InferOptions): BodyF
   const facts: BodyFacts = { fn, callsCallback: false };
   const visit = (node: ts.Node): void => {
     if (node !== fn && isFunctionLike(node) && !isArgument(node)) return;
-    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && params.has(node.expression.text))
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && params.has(node.expression.text)) {
       facts.callsCallback = true;
+      const callee = node.expression.text;
+      facts.callbackIndex ??= fn.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === callee);
+    }
     const text = sqlText(node);
     if (text !== undefined) {
       const parsed = parseSql(text);
@@ -141,6 +192,8 @@ function bodyFacts(fn: ts.FunctionLikeDeclaration, options: InferOptions): BodyF
             setterFunctions: options.setterFunctions,
           });
           if (effect.contextSets.length > 0) facts.sets ??= node;
+          if (effect.role?.name && options.bypassRoles.has(effect.role.name))
+            facts.bypassRole ??= { at: node, name: effect.role.name };
           if (effect.role && (effect.role.name === null || options.bypassRoles.has(effect.role.name)))
             facts.resetsRole ??= {
               at: node,

@@ -49,6 +49,10 @@ export interface Detection {
   setterHelpers: ProposedProvider[];
   /** Helpers not proposed, and why (one that resets the role to the owner is never a scope helper). */
   rejected: ProposedProvider[];
+  /** Callback helpers that switch to a role bypassing RLS (`adminProviders`, with their callback's position). */
+  adminHelpers: (ProposedProvider & { callbackArg: number })[];
+  /** Pools the audit found logging in as a role that bypasses RLS: admin without any declaration. */
+  adminPools: ProposedProvider[];
   /**
    * Middleware routes run behind, as the audit inferred them: those that enter a store (read
    * from their code: nothing to declare), and package middleware whose code the audit cannot
@@ -100,6 +104,8 @@ export function detect(root: string): Detection {
   const scopeHelpers = found.scopeHelpers;
   if (scopeHelpers.length) config.scopeHelpers = scopeHelpers.map((h) => h.name);
   if (found.setterHelpers.length) config.setterHelpers = found.setterHelpers.map((h) => h.name);
+  if (found.adminHelpers.length)
+    config.adminProviders = found.adminHelpers.map((h) => ({ name: h.name, callbackArg: h.callbackArg }));
   const aliases = { ...forks, ...proposeLibraryAliases(root, {}, sources) };
   if (Object.keys(aliases).length) config.libraries = aliases;
   else delete config.libraries;
@@ -114,6 +120,8 @@ export function detect(root: string): Detection {
     scopeHelpers,
     setterHelpers: found.setterHelpers,
     rejected: found.rejected,
+    adminHelpers: found.adminHelpers,
+    adminPools: found.adminPools,
     ambient: ambientProposal(ambient),
     config,
   };
@@ -182,6 +190,9 @@ export function describeDetection(d: Detection, written: string): string {
   out.push(`Scope helpers: ${scopeHelpers.length ? scopeHelpers.join('; ') : noScopeHelpers}`);
   if (d.setterHelpers.length)
     out.push(`Setter helpers: ${d.setterHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ')}`);
+  if (d.adminHelpers.length)
+    out.push(`Admin providers: ${d.adminHelpers.map((h) => `${h.name} (${h.file}:${h.line}, ${h.why})`).join('; ')}`);
+  for (const p of d.adminPools) out.push(`Admin pool (inferred): ${p.file}:${p.line}, ${p.why}`);
   for (const r of d.rejected) out.push(`Not proposed: ${r.name} (${r.file}:${r.line}): ${r.why}`);
   for (const p of d.ambient.inferred) {
     const where = `${p.name} (${p.at}) enters ${p.enters.join(', ')} for ${p.routes} route(s)`;

@@ -1,3 +1,4 @@
+import type { RoleKey } from './login-verdict.js';
 import type { RlsGuardConfig, ScopeHelperSpec, Specifier } from '../config/types.js';
 import type { FunctionWrite, RlsModel, SchemaLocation } from '../schema/types.js';
 
@@ -59,6 +60,11 @@ export interface AnalysisConfig {
   bypassRoles: Set<string>;
   /** The settings each gated table's policies read (directly or through functions), lower-cased. */
   tableSettings: Map<string, Set<string>>;
+  /**
+   * Gated tables a policy of which reads the role the statement runs as (current_user, session_user), with that
+   * policy: on them the connection's login role (or SET ROLE) decides, not only a setting.
+   */
+  roleKeyedTables: Map<string, RoleKey>;
   /** SECURITY DEFINER functions without a pinned search_path, and where they are declared. */
   unpinnedDefiners: Map<string, SchemaLocation>;
   strict: boolean;
@@ -111,6 +117,7 @@ export function resolveAnalysisConfig(
       unpinnedDefiners.set(fn.name, fn.at);
   const indirect = indirectWrites(model);
   const tableSettings = new Map<string, Set<string>>();
+  const roleKeyedTables = new Map<string, RoleKey>();
   for (const t of model.tables.values()) {
     if (!t.rlsEnabled) continue;
     const settings = new Set<string>();
@@ -120,6 +127,11 @@ export function resolveAnalysisConfig(
         for (const st of model.functions.get(f)?.bodyReadsSettings ?? []) settings.add(st.toLowerCase());
     }
     tableSettings.set(t.name, settings);
+    const keyed = t.policies.filter((p) => p.loginRole);
+    const first = keyed.find((p) => p.loginRole === 'current_user') ?? keyed[0];
+    // SET ROLE counts only where some policy reads current_user; session_user is the login's.
+    const setRoleCounts = first?.loginRole === 'current_user';
+    if (first) roleKeyedTables.set(t.name, { policy: first.name, at: first.at, setRoleCounts });
   }
   return {
     defaultSchema,
@@ -151,6 +163,7 @@ export function resolveAnalysisConfig(
     triggerWrites: indirect.triggerWrites,
     unpinnedDefiners,
     tableSettings,
+    roleKeyedTables,
     bypassRoles: new Set((model.roles ?? []).filter((r) => r.superuser || r.bypassRls).map((r) => r.name)),
     strict: options.strict ?? false,
   };

@@ -49,7 +49,9 @@ export type UnscopedProblem =
   | 'otherSetting'
   | 'roleWithoutBypass'
   /** On the outer pool inside a scope helper's callback, whose scoped executor is right there. */
-  | 'outerPoolInScope';
+  | 'outerPoolInScope'
+  /** The table's policies key on the login role, and the connection logs in as one role for every tenant. */
+  | 'sharedLoginRole';
 
 /**
  * Why a write is unresolved: the message id of `no-unresolved-write` (rules/no-unresolved-write.ts). Each is a

@@ -22,6 +22,7 @@ import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
 import { adminCall, calleeName, importedName, importModule, scopeHelper } from './config-match.js';
 import { executorSubclass, thisExecutor, type TypeReader, typeOfParam } from './declared-types.js';
 import { findTenantBinding, type TenantDeps, tenantOptions } from './tenant-binding.js';
+import { type LoginRole, loginRoleOf } from './providers/login-roles.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -38,6 +39,8 @@ export type Handle =
       label: string;
       transaction?: string;
       tenant?: { via: string; at: ts.Node };
+      /** The role it logs in as, read where the schema has policies keyed on the login role. */
+      login?: LoginRole;
     }
   /** `settings`: what the provider sets, when known (a table whose policies read none of them is not covered). */
   | {
@@ -273,6 +276,7 @@ export class HandleResolver {
         const what =
           ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
         const tenant = this.tenantBinding(e);
+        const login = this.loginRole(e.arguments ?? [], e);
         return {
           kind: 'executor',
           exec: ctor.export,
@@ -280,6 +284,7 @@ export class HandleResolver {
           key: e,
           label: `${ctor.adapter.api} ${what} created at ${where(e, this.root)}`,
           ...(tenant ? { tenant } : {}),
+          ...(login ? { login } : {}),
         };
       }
       return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };
@@ -328,6 +333,7 @@ export class HandleResolver {
         const tenant =
           tenantFromConfig(call, this.config.contextSettings, (sql) => this.effects(sql), this.root) ??
           (options ? { ...options, at: call } : undefined);
+        const login = this.loginRole(call.arguments, call);
         return {
           kind: 'executor',
           exec,
@@ -337,6 +343,7 @@ export class HandleResolver {
             `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} ` +
             `from ${shortText(callee, 30)}() at ${where(call, this.root)}`,
           ...(tenant ? { tenant } : {}),
+          ...(login ? { login } : {}),
         };
       }
     }
@@ -363,6 +370,7 @@ export class HandleResolver {
           key: call,
           transaction: `${shortText(callee, 30)}()`,
           label: `the transaction ${shortText(callee, 30)}() opens at ${where(call, this.root)}`,
+          ...(receiver.login ? { login: receiver.login } : {}),
         };
       }
       if (
@@ -376,6 +384,7 @@ export class HandleResolver {
           adapter: receiver.adapter,
           key: call,
           label: `pooled client from ${shortText(callee, 30)}() at ${where(call, this.root)}`,
+          ...(receiver.login ? { login: receiver.login } : {}),
         };
       }
       if (receiver.kind === 'admin' && callee.name.text === 'connect') return { ...receiver, key: call };
@@ -758,6 +767,18 @@ export class HandleResolver {
     const found = findTenantBinding(this.tenantDeps, created);
     this.tenants.set(created, found);
     return found;
+  }
+
+  /**
+   * The role a pool or client made with these arguments logs in as: read only when some policy keys on the login
+   * role or some role bypasses RLS (otherwise no verdict depends on it), once per creation (handles are memoised).
+   */
+  private loginRole(args: readonly ts.Expression[], made: ts.Node): LoginRole | undefined {
+    if (this.config.roleKeyedTables.size === 0 && this.config.bypassRoles.size === 0) return undefined;
+    return loginRoleOf(args, this.sqlDeps.folder, (e) => {
+      const h = this.trace(e);
+      return h.kind === 'executor' ? h.login : undefined;
+    }, made);
   }
 
   /** Whether a function is the connect hook of a per-tenant pool (its session-wide set is the point). */

@@ -85,6 +85,7 @@ export function analyze(input: CoreInput): CoreResult {
   // One fact engine for the whole analysis: every per-node and per-function fact is computed once.
   const engine = new Facts();
   const origins = new OriginResolver(input.host, engine);
+  origins.registerForeignReplacements(input.files);
   const handles = new HandleResolver(origins, input.config, input.root, input.types);
   // NestJS providers (tokens, factories, nestjs-cls): read from every file, once, when first asked.
   const nest = new NestContainer({
@@ -131,6 +132,7 @@ export function analyze(input: CoreInput): CoreResult {
       wholeProgram: input.wholeProgram,
       tableSettings: input.config.tableSettings,
       bypassRoles: input.config.bypassRoles,
+      roleKeyedTables: input.config.roleKeyedTables,
       injected: (b, path, at) => nest.injected(b, path, at) ?? handles.injected(b),
       memberOf: (e, path) => handles.memberOf(e, path),
       facts: engine,

@@ -1,4 +1,6 @@
 import ts from 'typescript';
+import type { RoleKey } from './login-verdict.js';
+import { scopedElsewhere } from './other-connection.js';
 import type {
   CallbackUse,
   CallEdge,
@@ -50,6 +52,8 @@ export interface ProgramOptions {
   tableSettings: ReadonlyMap<string, ReadonlySet<string>>;
   /** Roles that bypass RLS (superusers, BYPASSRLS), as far as the model knows. */
   bypassRoles?: ReadonlySet<string>;
+  /** Tables whose policies key on the login role (current_user), with that policy. */
+  roleKeyedTables?: ReadonlyMap<string, RoleKey>;
   /** The executor a container injects into a constructor parameter typed as a library's pool, if it is one. */
   injected?: (binding: ParamBinding, path: readonly (string | number)[], at: ts.Node) => Handle | undefined;
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
@@ -304,6 +308,7 @@ class Settler {
         this.table,
         this.options.tableSettings.get(this.table),
         this.options.bypassRoles,
+        this.options.roleKeyedTables?.get(this.table),
       );
       return { ...this.settle(v, seen, at), callPath: [] };
     }
@@ -392,11 +397,13 @@ class Settler {
           this.table,
           this.options.tableSettings.get(this.table),
           this.options.bypassRoles,
+          this.options.roleKeyedTables?.get(this.table),
         ),
         seen,
         edge.call,
       );
-      results.push({ ...inner, callPath: [at, ...inner.callPath] });
+      const elsewhere = inner.coverage === 'unscoped' ? scopedElsewhere(edge, passed.handle, this.options.root) : '';
+      results.push({ ...inner, evidence: inner.evidence + elsewhere, callPath: [at, ...inner.callPath] });
     }
     const exported = isExportedFunction(fn);
     const escaped = this.index.escaped.has(fn);
@@ -539,6 +546,7 @@ class Settler {
           this.table,
           this.options.tableSettings.get(this.table),
           this.options.bypassRoles,
+          this.options.roleKeyedTables?.get(this.table),
         ),
         seen,
         at ?? helper,
@@ -592,6 +600,7 @@ class Settler {
             this.table,
             this.options.tableSettings.get(this.table),
             this.options.bypassRoles,
+            this.options.roleKeyedTables?.get(this.table),
           ),
           new Set([...seen, helper, use.call]),
           use.call,

@@ -1,5 +1,6 @@
 import type { ConnState, ContextEvidence, LocalVerdict, UnscopedProblem } from './facts.js';
 import { type Handle, where } from './handles.js';
+import { adminByLogin, judgeLoginRole, type RoleKey } from './login-verdict.js';
 
 // Turns a connection and its state at a write into coverage with its evidence.
 
@@ -10,6 +11,8 @@ export function judge(
   table: string,
   tableSettings?: ReadonlySet<string>,
   bypassRoles?: ReadonlySet<string>,
+  /** Set when a policy of the table keys on the login role (current_user): the role decides. */
+  roleKey?: RoleKey,
 ): LocalVerdict {
   const covered = (ev: ContextEvidence): LocalVerdict => coveredBy(ev, root, table, tableSettings);
   // SET ROLE to a role that does not bypass RLS: even an admin connection is then subject
@@ -21,6 +24,10 @@ export function judge(
       evidence: `runs after SET ROLE ${state.role.name} at ${where(state.role.at, root)}, a role that bypasses RLS`,
     };
   }
+  const byRole =
+    adminByLogin(handle, state, root, bypassRoles) ??
+    (roleKey && judgeLoginRole(handle, state, root, table, roleKey, tableSettings, bypassRoles));
+  if (byRole) return byRole;
   if (state.role && !bypassRoles?.has(state.role.name) && (handle.kind === 'admin' || handle.kind === 'executor')) {
     if (state.ctx && state.ctx !== 'inherited') return covered(state.ctx);
     if (state.session) return covered(state.session);

@@ -129,31 +129,19 @@ export const replacementsFact: FactKind<
   compute: (sf) => {
     const out = new Map<ts.ObjectLiteralExpression, Map<string, Replacement[]>>();
     const visit = (n: ts.Node): void => {
-      if (
-        ts.isBinaryExpression(n) &&
-        n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
-        n.operatorToken.kind <= ts.SyntaxKind.LastAssignment
-      ) {
-        const left = skipOuter(n.left);
-        const key = ts.isPropertyAccessExpression(left)
-          ? left.name.text
-          : ts.isElementAccessExpression(left) && ts.isStringLiteralLike(left.argumentExpression)
-            ? left.argumentExpression.text
-            : undefined;
-        const holder =
-          key !== undefined && (ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left))
-            ? skipOuter(left.expression)
-            : undefined;
-        const b = holder && ts.isIdentifier(holder) ? lookup(holder) : undefined;
+      const assigned = memberAssignment(n);
+      if (assigned) {
+        const { key, holder, value } = assigned;
+        const b = ts.isIdentifier(holder) ? lookup(holder) : undefined;
         const init =
           b?.kind === 'variable' && b.path.length === 0 && b.decl.initializer
             ? skipOuter(b.decl.initializer)
             : undefined;
-        if (key !== undefined && init && ts.isObjectLiteralExpression(init)) {
+        if (init && ts.isObjectLiteralExpression(init)) {
           let byKey = out.get(init);
           if (!byKey) out.set(init, (byKey = new Map()));
           const list = byKey.get(key) ?? [];
-          list.push({ value: n.right, at: n });
+          list.push({ value, at: n });
           byKey.set(key, list);
         }
       }
@@ -168,6 +156,51 @@ export const replacementsFact: FactKind<
 
 export function replacementsOf(facts: Facts, obj: ts.ObjectLiteralExpression, key: string): Replacement[] {
   return facts.get(replacementsFact, obj.getSourceFile()).get(obj)?.get(key) ?? [];
+}
+
+/** `holder.key = value` (or `holder['key'] op= value`): the member an assignment writes. */
+function memberAssignment(n: ts.Node): { holder: ts.Expression; key: string; value: ts.Expression } | undefined {
+  if (
+    !ts.isBinaryExpression(n) ||
+    n.operatorToken.kind < ts.SyntaxKind.FirstAssignment ||
+    n.operatorToken.kind > ts.SyntaxKind.LastAssignment
+  )
+    return undefined;
+  const left = skipOuter(n.left);
+  if (ts.isPropertyAccessExpression(left))
+    return { holder: skipOuter(left.expression), key: left.name.text, value: n.right };
+  if (ts.isElementAccessExpression(left) && ts.isStringLiteralLike(left.argumentExpression))
+    return { holder: skipOuter(left.expression), key: left.argumentExpression.text, value: n.right };
+  return undefined;
+}
+
+/** An assignment to a member of an imported binding (`container.db = pool` where `container` is imported). */
+export interface ForeignAssignment {
+  holder: ts.Identifier;
+  key: string;
+  replacement: Replacement;
+}
+
+/**
+ * The assignments a file makes to members of what it imports: a container object built in
+ * another module and replaced from here. Syntactic, one walk of the file; the caller resolves
+ * each holder to the object it names (OriginResolver.registerForeignReplacements).
+ */
+export function foreignAssignments(sf: ts.SourceFile): ForeignAssignment[] {
+  const out: ForeignAssignment[] = [];
+  // An explicit stack: it runs before the per-file analysis, on code of any depth (a chain of
+  // 100,000 `+` must not overflow the call stack here).
+  const stack: ts.Node[] = [sf];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    const assigned = memberAssignment(n);
+    if (assigned && ts.isIdentifier(assigned.holder) && lookup(assigned.holder)?.kind === 'import')
+      out.push({ holder: assigned.holder, key: assigned.key, replacement: { value: assigned.value, at: n } });
+    ts.forEachChild(n, (c) => {
+      stack.push(c);
+    });
+  }
+  return out;
 }
 
 /**

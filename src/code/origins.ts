@@ -1,10 +1,11 @@
+import path from 'node:path';
 import ts from 'typescript';
 import { globalCacheValue } from './global-cache.js';
 import { Facts, type FactKind } from './fixpoint.js';
 import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
 import { type Binding, isStableVariable, lazySingletonValue, lookup, skipOuter } from './scope.js';
 import type { SourceHost } from './source-host.js';
-import { constructorAssignment, replacementsOf } from './carried.js';
+import { constructorAssignment, foreignAssignments, type Replacement, replacementsOf } from './carried.js';
 import { extensionClientMethod } from './prisma-extensions.js';
 import { classMethod, injectedClass } from './injected.js';
 
@@ -36,10 +37,31 @@ export class OriginResolver {
   /** What an import names, once per importing file, module and name (re-exports are read once). */
   private readonly imports = new Map<string, ExportTarget | undefined>();
 
+  /** Members of object literals that other modules replace (`container.db = pool`), by object and key. */
+  private readonly foreign = new Map<ts.ObjectLiteralExpression, Map<string, Replacement[]>>();
+
   constructor(
     readonly host: SourceHost,
     readonly facts: Facts = new Facts(),
   ) {}
+
+  /**
+   * Reads, before any origin is asked for, the members these files replace on objects they
+   * import: a reader of that member then sees it is not one value, in whichever file it reads.
+   */
+  registerForeignReplacements(files: readonly ts.SourceFile[]): void {
+    for (const sf of files)
+      for (const a of foreignAssignments(sf)) {
+        // The import's origin is followed by the fact engine (cycles and depth cut there).
+        const origin = this.expr(a.holder);
+        if (origin.kind !== 'expr') continue;
+        const obj = skipOuter(origin.expr);
+        if (!ts.isObjectLiteralExpression(obj)) continue;
+        let byKey = this.foreign.get(obj);
+        if (!byKey) this.foreign.set(obj, (byKey = new Map()));
+        byKey.set(a.key, [...(byKey.get(a.key) ?? []), a.replacement]);
+      }
+  }
 
   /** `_steps` is ignored: cycles and depth are the fact engine's (kept for callers' signatures). */
   expr(expression: ts.Expression, _steps = 0): Origin {
@@ -214,13 +236,14 @@ export class OriginResolver {
           ? p.name.text
           : undefined;
       if (name !== key) continue;
-      // `deps.db = pool` after the object was built: not one value (providers/carried.ts).
-      const replaced = replacementsOf(this.facts, obj, key);
+      // `deps.db = pool` after the object was built, in its file or (`container.db = pool`)
+      // in a module that imports it: not one value (code/carried.ts).
+      const replaced = [...replacementsOf(this.facts, obj, key), ...(this.foreign.get(obj)?.get(key) ?? [])];
       if (replaced.length > 0)
         return {
           kind: 'unknown',
-          reason: `\`${key}\` of the object built at ${lineOf(obj)} is replaced at ` +
-            `${replaced.map((r) => lineOf(r.at)).join(', ')}`,
+          reason: `\`${key}\` of the object built at ${placeOf(obj, replaced)} is replaced at ` +
+            `${replaced.map((r) => placeOf(r.at, [{ value: obj, at: obj }])).join(', ')}`,
         };
       if (ts.isPropertyAssignment(p)) return this.expr(p.initializer, steps + 1);
       if (ts.isShorthandPropertyAssignment(p)) return this.identifier(p.name, steps + 1);
@@ -378,6 +401,13 @@ export function onlyReturn(body: ts.ConciseBody): ts.Expression | undefined {
   };
   ts.forEachChild(body, visit);
   return found.length === 1 ? found[0] : undefined;
+}
+
+/** `line N`, with the file's name when the others are elsewhere (a replacement from another module). */
+function placeOf(node: ts.Node, others: readonly Replacement[]): string {
+  const sf = node.getSourceFile();
+  if (others.every((o) => o.at.getSourceFile() === sf)) return lineOf(node);
+  return `${path.basename(sf.fileName)} ${lineOf(node)}`;
 }
 
 function lineOf(node: ts.Node): string {

@@ -192,6 +192,7 @@ export function modelFromCatalog(
       roles: p.roles,
       settings: reads.settings,
       functions: reads.functions,
+      ...(reads.loginRole ? { loginRole: reads.loginRole } : {}),
       at: fallback?.tables.get(table.name)?.policies.find((x) => x.name === p.name)?.at ?? table.enabledAt ?? nowhere,
     });
   }

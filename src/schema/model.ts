@@ -352,6 +352,7 @@ function createPolicy(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
     roles: roles(node.roles),
     settings: reads.settings,
     functions: reads.functions,
+    ...(reads.loginRole ? { loginRole: reads.loginRole } : {}),
     at,
   };
   t.policies = t.policies.filter((p) => p.name !== policy.name);
@@ -367,6 +368,8 @@ function alterPolicy(node: PgNode, ctx: Ctx): void {
     const reads = expressionReads([node.qual, node.with_check], ctx);
     p.settings = reads.settings;
     p.functions = reads.functions;
+    if (reads.loginRole) p.loginRole = reads.loginRole;
+    else delete p.loginRole;
   }
 }
 
@@ -378,16 +381,26 @@ function roles(list: unknown): string[] {
   );
 }
 
-/** Settings read through current_setting('…') and functions called, in policy expressions. */
+/** The SQL value functions that name the role a statement runs as (SET ROLE changes it) or logged in as. */
+const CURRENT_ROLE_FUNCTIONS = new Set(['SVFOP_CURRENT_USER', 'SVFOP_CURRENT_ROLE', 'SVFOP_USER']);
+const SESSION_ROLE_FUNCTIONS = new Set(['SVFOP_SESSION_USER']);
+
+/**
+ * Settings read through current_setting('…'), functions called, and whether the expression reads the role it runs
+ * as (current_user, session_user, current_role, user; also inside a lookup subquery), in policy expressions.
+ */
 export function expressionReads(
   nodes: unknown[],
   ctx: { searchPath: string },
-): { settings: string[]; functions: string[] } {
+): { settings: string[]; functions: string[]; loginRole: PolicyState['loginRole'] } {
   const settings = new Set<string>();
   const functions = new Set<string>();
+  let loginRole: PolicyState['loginRole'];
   for (const n of nodes) {
     if (!n) continue;
     const visitCall = (key: string, value: PgNode): void => {
+      if (key === 'SQLValueFunction' && CURRENT_ROLE_FUNCTIONS.has(value.op as string)) loginRole = 'current_user';
+      if (key === 'SQLValueFunction' && SESSION_ROLE_FUNCTIONS.has(value.op as string)) loginRole ??= 'session_user';
       if (key !== 'FuncCall') return;
       const name = functionName(value.funcname, ctx.searchPath);
       if (!name) return;
@@ -400,7 +413,7 @@ export function expressionReads(
     visitCall(Object.keys(n as PgNode)[0] ?? '', (n as PgNode)[Object.keys(n as PgNode)[0] ?? ''] as PgNode);
     visitPg(n, visitCall);
   }
-  return { settings: [...settings], functions: [...functions] };
+  return { settings: [...settings], functions: [...functions], loginRole };
 }
 
 function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {

@@ -21,6 +21,12 @@ export interface PolicyState {
   settings: string[];
   /** Functions called in USING / WITH CHECK (qualified when written qualified, else as written, lower-cased). */
   functions: string[];
+  /**
+   * USING / WITH CHECK read the role the statement runs as: `current_user` (also current_role, user: SET ROLE
+   * changes it) or only `session_user` (the role the connection logged in as). That role decides which rows the
+   * connection may write, not a setting.
+   */
+  loginRole?: 'current_user' | 'session_user';
   at: SchemaLocation;
 }
 

@@ -172,6 +172,57 @@ describe('rls-guard init', () => {
     expect(r.stdout).not.toContain('inTestOrg');
   }, 120_000);
 
+  it('proposes the admin providers it inferred with the line that proves each: a callback helper that switches to a bypassing role, a pool that logs in as one', () => {
+    const dir = writeProject({
+      'package.json': '{ "name": "x", "dependencies": { "pg": "^8.0.0" } }',
+      'migrations/001.sql': `${SCHEMA}\nCREATE ROLE ops_admin BYPASSRLS;\nCREATE ROLE app_user;\n`,
+      'src/db.ts': [
+        "import pg from 'pg';",
+        'export const pool = new pg.Pool();',
+        "export const ops = new pg.Pool({ connectionString: 'postgres://ops_admin@db.internal/app' });",
+        '',
+      ].join('\n'),
+      'src/admin.ts': [
+        "import type { PoolClient } from 'pg';",
+        "import { ops, pool } from './db.js';",
+        'export async function asOperator(label: string, work: (c: PoolClient) => Promise<void>) {',
+        '  const client = await pool.connect();',
+        "  await client.query('SET ROLE ops_admin');",
+        '  try {',
+        '    await work(client);',
+        '  } finally {',
+        "    await client.query('RESET ROLE');",
+        '    client.release();',
+        '  }',
+        '}',
+        '// Decoy: switches to a role under the policies: not an admin provider.',
+        'export async function asAppUser(work: (c: PoolClient) => Promise<void>) {',
+        '  const client = await pool.connect();',
+        "  await client.query('SET ROLE app_user');",
+        '  await work(client);',
+        '  client.release();',
+        '}',
+        'export async function purge() {',
+        "  await ops.query(\"DELETE FROM projects WHERE name = 'stale'\");",
+        '}',
+        '',
+      ].join('\n'),
+      'test/helpers.ts': "export async function asTestOwner(c: any, work: (c: any) => Promise<void>) {\n  await c.query('SET ROLE ops_admin');\n  await work(c);\n}\n",
+    });
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    expect(written.adminProviders).toEqual([{ name: 'asOperator', callbackArg: 1 }]);
+    expect(written.scopeHelpers).toBeUndefined();
+    expect(r.stdout).toContain('Admin providers: asOperator (src/admin.ts:3, runs its callback after SET ROLE ops_admin (src/admin.ts:5), a role that bypasses RLS)');
+    expect(r.stdout).toContain('Admin pool (inferred): src/db.ts:3, a pool that logs in as ops_admin, a role that bypasses RLS (its writes are admin writes, e.g. src/admin.ts:21;');
+    expect(r.stdout).not.toContain('asAppUser');
+    expect(r.stdout).not.toContain('asTestOwner');
+    // The written config loads and the audit with it keeps the pool's write admin.
+    const report = auditSync({ paths: [dir], types: false });
+    expect(report.writeSites.map((w) => `${w.file}:${w.line} ${w.coverage}`)).toEqual(['src/admin.ts:21 admin-pool']);
+  }, 120_000);
+
   it('lists the middleware routes run behind: those that enter a store from their code (nothing to declare), and package middleware to declare only if it scopes', () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-init-')), 'app');
     fs.cpSync(path.resolve(import.meta.dirname, '../../fixtures/ambient/express-proxy'), dir, { recursive: true });

@@ -17,6 +17,9 @@ import { runOracle } from '../support/oracle-verdicts.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../fixtures/providers');
 const apps = fs.readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('_')).map((d) => d.name).sort();
+// Apps whose policies key on the login role: Postgres judges them by the role a connection
+// logs in as, which the oracle of test/providers/login-roles.test.ts does (with their schema).
+const LOGIN_ROLE_APPS = new Set(['login-roles']);
 const comparable = (r: { writeSites: unknown; findings: unknown }) => ({ writeSites: r.writeSites, findings: r.findings });
 
 describe.each(apps)('the %s provider fixture', (name) => {
@@ -44,7 +47,7 @@ describe('the runtime oracle on the provider fixtures', () => {
   const reports = new Map<string, AuditReport>();
 
   beforeAll(async () => {
-    for (const name of apps) reports.set(name, auditSync({ paths: [path.join(ROOT, name)], types: false, schemaSource: 'static' }));
+    for (const name of apps.filter((a) => !LOGIN_ROLE_APPS.has(a))) reports.set(name, auditSync({ paths: [path.join(ROOT, name)], types: false, schemaSource: 'static' }));
     const loaded = loadConfig({ start: path.join(ROOT, apps[0]!) });
     oracle = await Oracle.create(readMigrations(path.join(ROOT, apps[0]!), loaded.config).files, reports.get(apps[0]!)!.schema.gatedTables);
   }, 120_000);

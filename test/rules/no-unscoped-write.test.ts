@@ -8,6 +8,16 @@ const ROLES_AND_SETTINGS = path.join(FIXTURE, 'roles-and-settings/src/case.ts');
 ruleTester.run('no-unscoped-write', rule, {
   valid: [
     {
+      name: 'a write on a pool that logs in as the tenant\'s own role, where the policy keys on current_user',
+      filename: ROLES_AND_SETTINGS,
+      code: `
+        import { Pool } from 'pg';
+        export async function rename(tenant, name) {
+          const pool = new Pool({ user: \`tenant_\${tenant}\` });
+          await pool.query('UPDATE files SET name = $1', [name]);
+        }`,
+    },
+    {
       name: 'a call of an ordinary function that writes a gated table, inside the scope helper',
       filename,
       code: `
@@ -345,6 +355,30 @@ ruleTester.run('no-unscoped-write', rule, {
             evidence: 'runs on pooled client from pool.connect() at src/case.ts:5 after SET ROLE app_user at src/case.ts:7, a role without BYPASSRLS, so the policies apply and no org context is set',
             consequence: 'reject it with "new row violates row-level security policy"',
             // The first of the context settings (with none configured, the settings the policies read).
+            setting: 'app.current_tenant',
+          },
+        },
+      ],
+    },
+    {
+      name: 'a write on a pool that logs in as one shared role, where the policy keys on current_user',
+      filename: ROLES_AND_SETTINGS,
+      code: `
+        import { Pool } from 'pg';
+        const pool = new Pool({ user: 'app_user' });
+        export async function rename(name) {
+          await pool.query('UPDATE files SET name = $1', [name]);
+        }`,
+      errors: [
+        {
+          messageId: 'sharedLoginRole',
+          line: 5,
+          data: {
+            write: 'UPDATE on public.files (RLS enabled at db/schema.sql:15)',
+            evidence: 'runs on pg Pool created at src/case.ts:3 as the role app_user (at src/case.ts:3), one role for ' +
+              'every request, and the policy files_owner on public.files (db/schema.sql:16) keys on the login role ' +
+              '(current_user); no org setting is read by its policies, so only a per-tenant role scopes the write',
+            consequence: 'match zero rows and report success',
             setting: 'app.current_tenant',
           },
         },

@@ -14,6 +14,18 @@ describe('the RLS model is the final state of all migrations in order', () => {
     expect(m.tables.get('Billing.LedgerEntries')!.forced).toBe(true);
   });
 
+  it('marks policies that key on the role a statement runs as: current_user (SET ROLE changes it) or only session_user', () => {
+    const m = model(`CREATE TABLE a (o text); CREATE TABLE b (o text); CREATE TABLE c (o text); CREATE TABLE r (n text);
+      ALTER TABLE a ENABLE ROW LEVEL SECURITY; ALTER TABLE b ENABLE ROW LEVEL SECURITY; ALTER TABLE c ENABLE ROW LEVEL SECURITY;
+      CREATE POLICY a_p ON a USING (o = current_user);
+      CREATE POLICY b_p ON b USING (o IN (SELECT n FROM r WHERE n = session_user));
+      CREATE POLICY c_p ON c USING (o = current_setting('app.x', true));`);
+    const policy = (t: string) => m.tables.get(`public.${t}`)!.policies[0]!;
+    expect([policy('a').loginRole, policy('b').loginRole, policy('c').loginRole]).toEqual(['current_user', 'session_user', undefined]);
+    const altered = model(`CREATE TABLE c (o text); CREATE POLICY c_p ON c USING (o = current_user);`, `ALTER POLICY c_p ON c USING (o = current_setting('app.x', true));`);
+    expect(altered.tables.get('public.c')!.policies[0]!.loginRole).toBeUndefined();
+  });
+
   it('follows renames, schema moves and drops', () => {
     const m = model(
       'CREATE TABLE tenant_notes (id int); ALTER TABLE tenant_notes ENABLE ROW LEVEL SECURITY;',

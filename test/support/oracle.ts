@@ -79,6 +79,11 @@ export class Oracle {
     return new Oracle(db, tables, settings);
   }
 
+  /** Runs setup SQL as the superuser (roles a fixture's connections log in as, their grants). */
+  async prepare(sql: string): Promise<void> {
+    await this.db.exec(sql);
+  }
+
   async close(): Promise<void> {
     await this.db.close();
   }
@@ -134,14 +139,22 @@ export class Oracle {
    * statement), as the app role or (`bypass`) the BYPASSRLS one. Seeds are committed first and
    * every table emptied after, so nothing outlives the run.
    */
-  async runOnConnection(statements: readonly string[], shape: 'app' | 'bypass', options: { watch: readonly string[]; constants: readonly string[] }): Promise<Run> {
+  async runOnConnection(
+    statements: readonly string[],
+    shape: 'app' | 'bypass',
+    options: { watch: readonly string[]; constants: readonly string[]; login?: string; setup?: readonly string[] },
+  ): Promise<Run> {
     let outcome: Run = { error: null, changed: [] };
     await this.db.exec('BEGIN; SET LOCAL session_replication_role = replica');
     for (const [table, columns] of this.tables) for (const [i, text] of ['x', ...options.constants].entries()) await this.seed(table, columns, text, i);
+    for (const st of options.setup ?? []) await this.db.exec(st);
     await this.db.exec('COMMIT');
     const before = await this.versions(options.watch);
     try {
-      await this.db.exec(`SET ROLE ${shape === 'bypass' ? ADMIN_ROLE : APP_ROLE}`);
+      // `login`: the role the connection runs as, for policies on current_user (PGlite cannot undo
+      // SET SESSION AUTHORIZATION, so session_user stays the superuser's).
+      const role = options.login && shape === 'app' ? `"${options.login.replace(/"/g, '""')}"` : shape === 'bypass' ? ADMIN_ROLE : APP_ROLE;
+      await this.db.exec(`SET ROLE ${role}`);
       for (const st of statements) await this.db.exec(st);
     } catch (error) {
       outcome = { error: (error as Error).message, changed: [] };

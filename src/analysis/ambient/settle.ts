@@ -198,6 +198,7 @@ export class AmbientSettler {
       table,
       config.tableSettings.get(table),
       config.bypassRoles,
+      config.roleKeyedTables.get(table),
     );
     if ('pending' in v) {
       // `S.run({ tx }, …)` inside a helper's callback: `tx` is what that helper hands it, at its callers.

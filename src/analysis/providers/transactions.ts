@@ -1,3 +1,4 @@
+import type { LoginRole } from './login-roles.js';
 import ts from 'typescript';
 import { adapters, type DbAdapter } from '../../adapters/index.js';
 import type { FactKind } from '../../code/fixpoint.js';
@@ -68,6 +69,7 @@ export function callbackConnection(
       label: `\`${binding.name}\`, the connection ` +
         `${shortText(receiverExpr, 20)}.${method}()${then ? `.${then}()` : ''} checks out at ` +
         `${where(call, root)}${via}`,
+      ...loginOf(receiver),
     };
   }
   const spec = adapter.transactionMethods?.[method];
@@ -80,7 +82,13 @@ export function callbackConnection(
     transaction: `${shortText(receiverExpr, 20)}.${method}()`,
     label: `\`${binding.name}\`, the transaction ${shortText(receiverExpr, 20)}.${method}() opens at ` +
       `${where(call, root)}${via}`,
+    ...loginOf(receiver),
   };
+}
+
+/** A connection checked out of a pool logs in as the pool does. */
+function loginOf(receiver: Handle): { login?: LoginRole } {
+  return receiver.kind === 'executor' && receiver.login ? { login: receiver.login } : {};
 }
 
 function isReceiver(h: Handle): h is Receiver {

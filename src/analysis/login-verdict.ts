@@ -1,0 +1,98 @@
+import type { SchemaLocation } from '../schema/types.js';
+import type { ConnState, LocalVerdict } from './facts.js';
+import { type Handle, where } from './handles.js';
+import type { LoginRole } from './providers/login-roles.js';
+
+// A write on a table whose policies key on the role a statement runs as (current_user,
+// session_user): the role the connection logs in as (or SET ROLE in force) decides which
+// rows it may write. A per-tenant role is the org scope; one role for every request is not;
+// a role that cannot be read leaves the write unresolved. A context setting covers such a
+// table only when one of its policies also reads it (the caller judges that case as usual).
+
+export interface RoleKey {
+  /** The policy that reads the login role, and where the migrations create it. */
+  policy: string;
+  at: SchemaLocation;
+  /** A policy reads current_user, which SET ROLE changes; false when they read only session_user (the login's). */
+  setRoleCounts: boolean;
+}
+
+export function judgeLoginRole(
+  handle: Handle,
+  state: ConnState,
+  root: string,
+  table: string,
+  key: RoleKey,
+  tableSettings: ReadonlySet<string> | undefined,
+  bypassRoles: ReadonlySet<string> | undefined,
+): LocalVerdict | undefined {
+  const role = roleInForce(handle, state, key.setRoleCounts);
+  if (!role) return undefined;
+  const reads = key.setRoleCounts ? 'current_user' : 'session_user';
+  const policy = `the policy ${key.policy} on ${table} (${key.at.file}:${key.at.line}) keys on the login role ` +
+    `(${reads})`;
+  const on = handle.kind === 'executor' || handle.kind === 'admin' ? handle.label : 'this connection';
+  switch (role.kind) {
+    case 'per-tenant':
+      return {
+        coverage: 'org-scope',
+        via: `per-tenant login role ${role.text}`,
+        evidence: `runs on ${on}, which logs in as a per-tenant role (${role.text} at ${where(role.at, root)}), and ` +
+          policy,
+      };
+    case 'untraceable':
+      return {
+        coverage: 'unresolved',
+        problem: 'connectionUnknown',
+        via: null,
+        evidence: `${policy}, and the role ${on} logs in as cannot be read: ${role.reason} (${where(role.at, root)})`,
+      };
+    case 'fixed':
+      if (bypassRoles?.has(role.name)) return undefined; // an admin role: judged as one
+      break;
+    case 'environment':
+      break;
+  }
+  // One role for every request: a setting covers only a table one of whose policies reads it.
+  if (tableSettings && tableSettings.size > 0) return undefined;
+  const named =
+    role.kind === 'fixed'
+      ? `${state.role ? 'SET ROLE ' : 'the role '}${role.name} (at ${where(role.at, root)})`
+      : `the role its environment names (PGUSER or the DSN it is given; no user in its config at ` +
+        `${where(role.at, root)})`;
+  return {
+    coverage: 'unscoped',
+    via: null,
+    evidence: `runs on ${on} as ${named}, one role for every request, and ${policy}; no org setting is read ` +
+      'by its policies, so only a per-tenant role scopes the write',
+    problem: 'sharedLoginRole',
+  };
+}
+
+/** SET ROLE in force, else the role the executor logs in as; undefined where neither is this code's to read. */
+function roleInForce(handle: Handle, state: ConnState, setRoleCounts: boolean): LoginRole | undefined {
+  if (state.role && setRoleCounts) return { kind: 'fixed', name: state.role.name, at: state.role.at };
+  if (handle.kind !== 'executor') return undefined;
+  return handle.login ?? { kind: 'untraceable', reason: 'where it logs in is not in the code', at: handle.key };
+}
+
+/**
+ * A pool or client that logs in as a role the migrations (or the database) make BYPASSRLS or
+ * SUPERUSER: an admin connection, whatever the table (`new Pool({ user: 'ops_admin' })`, a DSN
+ * naming that role). SET ROLE in force is judged by the caller instead.
+ */
+export function adminByLogin(
+  handle: Handle,
+  state: ConnState,
+  root: string,
+  bypassRoles: ReadonlySet<string> | undefined,
+): LocalVerdict | undefined {
+  if (handle.kind !== 'executor' || state.role || handle.login?.kind !== 'fixed') return undefined;
+  const { name, at } = handle.login;
+  if (!bypassRoles?.has(name)) return undefined;
+  return {
+    coverage: 'admin-pool',
+    via: `login role ${name} (${where(at, root)})`,
+    evidence: `runs on ${handle.label}, which logs in as ${name} (at ${where(at, root)}), a role that bypasses RLS`,
+  };
+}

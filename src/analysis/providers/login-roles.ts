@@ -1,0 +1,200 @@
+import ts from 'typescript';
+import { HOLE, type SqlTextFolder } from '../../code/sql-text.js';
+import { lookup, skipOuter } from '../../code/scope.js';
+import { shortText } from '../../code/origins.js';
+
+// The role a pool logs in as, read from the config it is made with. Policies that key on
+// the login role (`USING (owner_role = current_user)`, a lookup keyed on current_user) see
+// the rows of whichever role the connection runs as, so on those tables the role decides:
+//  - pg `new Pool({ user })`, `{ connectionString }`; knex `knex({ connection: { user } | dsn })`;
+//    postgres.js `postgres(url, { username })`; a DSN's user (`postgres://tenant_${id}:…@…`);
+//    a Kysely dialect's or Drizzle's `pool`/`client` is read through the pool it wraps.
+//  - A name built from a value (`tenant_${id}`) is a per-tenant role: each pool logs in as
+//    its tenant's role. A constant name, or none (the environment's PGUSER/DATABASE_URL), is
+//    one role for every request. A name that is only a run-time value (a parameter, a call)
+//    cannot be told apart: the write is unresolved, with that reason.
+
+export type LoginRole =
+  | { kind: 'per-tenant'; text: string; at: ts.Node }
+  | { kind: 'fixed'; name: string; at: ts.Node }
+  | { kind: 'environment'; at: ts.Node }
+  | { kind: 'untraceable'; reason: string; at: ts.Node };
+
+/** How a config value that is another pool (a dialect's `pool`, Drizzle's `client`) is read. */
+export type InnerLogin = (expr: ts.Expression) => LoginRole | undefined;
+
+const USER_KEYS = new Set(['user', 'username']);
+const DSN_KEYS = new Set(['connectionString', 'connection', 'url', 'uri']);
+const WRAPPED_KEYS = new Set(['pool', 'client', 'dialect', 'connection']);
+
+/** The login role of a pool or client made with these arguments (`new Pool(config)`, `postgres(url, options)`). */
+export function loginRoleOf(
+  args: readonly ts.Expression[],
+  folder: SqlTextFolder,
+  inner: InnerLogin,
+  made: ts.Node,
+): LoginRole {
+  let found: LoginRole | undefined;
+  // Later arguments override earlier ones (postgres.js: `postgres(url, { username })`).
+  for (const arg of args) found = fromValue(arg, folder, inner, 0) ?? found;
+  return found ?? { kind: 'environment', at: made };
+}
+
+function fromValue(arg: ts.Expression, folder: SqlTextFolder, inner: InnerLogin, depth: number): LoginRole | undefined {
+  if (depth > 4) return undefined;
+  const e = constValue(arg);
+  if (ts.isObjectLiteralExpression(e)) return fromObject(e, folder, inner, depth);
+  if (ts.isNewExpression(e) && depth > 0) {
+    // `dialect: new PostgresDialect({ pool })`: the pool inside decides.
+    for (const a of e.arguments ?? []) {
+      const r = fromValue(a, folder, inner, depth + 1);
+      if (r) return r;
+    }
+    return inner(e);
+  }
+  if (isStringy(e, folder)) return fromDsn(e, folder);
+  if (ts.isIdentifier(e) && e.text === 'undefined') return undefined;
+  return inner(e) ?? untraceable(`its connection config \`${shortText(arg, 40)}\` cannot be read`, arg);
+}
+
+/** An object literal or text a `const` holds, else the expression itself. */
+function constValue(expr: ts.Expression): ts.Expression {
+  let e = skipOuter(expr);
+  for (let i = 0; i < 4 && ts.isIdentifier(e); i++) {
+    const decl = lookup(e)?.decl;
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isIdentifier(decl.name)) break;
+    if (!(ts.getCombinedNodeFlags(decl) & ts.NodeFlags.Const)) break;
+    const init = skipOuter(decl.initializer);
+    if (!ts.isObjectLiteralExpression(init)) break;
+    e = init;
+  }
+  return e;
+}
+
+function fromObject(
+  obj: ts.ObjectLiteralExpression,
+  folder: SqlTextFolder,
+  inner: InnerLogin,
+  depth: number,
+): LoginRole | undefined {
+  let dsn: LoginRole | undefined;
+  let user: LoginRole | undefined;
+  let wrapped: LoginRole | undefined;
+  let spread: ts.Node | undefined;
+  for (const p of obj.properties) {
+    if (ts.isSpreadAssignment(p)) spread = p;
+    const key = propertyKey(p);
+    const value = ts.isPropertyAssignment(p) ? p.initializer : ts.isShorthandPropertyAssignment(p) ? p.name : undefined;
+    if (!key || !value) continue;
+    if (USER_KEYS.has(key)) user = fromName(value, folder);
+    else if (DSN_KEYS.has(key) && isStringy(skipOuter(value), folder)) dsn = fromDsn(value, folder);
+    else if (WRAPPED_KEYS.has(key) && !isStringy(skipOuter(value), folder))
+      wrapped = fromValue(value, folder, inner, depth + 1) ?? wrapped;
+  }
+  // An explicit user wins over the DSN's (pg and knex merge them that way).
+  const found = user ?? dsn ?? wrapped;
+  if (!found && spread)
+    return untraceable(`its config spreads \`${shortText(spread, 40)}\`, whose user cannot be read`, spread);
+  return found;
+}
+
+function propertyKey(p: ts.ObjectLiteralElementLike): string | undefined {
+  const n = p.name;
+  return n && (ts.isIdentifier(n) || ts.isStringLiteral(n)) ? n.text : undefined;
+}
+
+/** A value that folds to text, or reads the environment (a DSN or a user name). */
+function isStringy(e: ts.Expression, folder: SqlTextFolder): boolean {
+  if (readsEnvironment(e)) return true;
+  const folded = folder.sql(e);
+  return folded.ok && folded.variants.some((v) => v.replaceAll(HOLE, '').length > 0);
+}
+
+/** The role named by a `user`/`username` value. */
+function fromName(value: ts.Expression, folder: SqlTextFolder): LoginRole {
+  if (readsEnvironment(value)) return { kind: 'environment', at: value };
+  const folded = folder.sql(value);
+  if (!folded.ok) return untraceable(`its user \`${shortText(value, 40)}\`: ${folded.reason}`, value);
+  return classify(folded.variants, value, `user \`${shortText(value, 40)}\``);
+}
+
+/** The user of a DSN (`postgres://user:pw@host/db`, or libpq's `user=… dbname=…`). */
+function fromDsn(value: ts.Expression, folder: SqlTextFolder): LoginRole {
+  if (readsEnvironment(value)) return { kind: 'environment', at: value };
+  const folded = folder.sql(value);
+  if (!folded.ok) return untraceable(`its DSN \`${shortText(value, 40)}\`: ${folded.reason}`, value);
+  const users: string[] = [];
+  for (const v of folded.variants) {
+    const user = dsnUser(v);
+    if (user === undefined) return { kind: 'environment', at: value };
+    if (user === null)
+      return untraceable(`the user of its DSN \`${shortText(value, 40)}\` cannot be read`, value);
+    users.push(user);
+  }
+  return classify(users, value, `DSN \`${shortText(value, 40)}\``);
+}
+
+/**
+ * The user part of a DSN variant (holes as HOLE): undefined when the DSN names none (libpq
+ * then takes PGUSER), null when the text is not a DSN.
+ */
+export function dsnUser(dsn: string): string | null | undefined {
+  // The hole is not a URL character: stand in a marker URL parsing keeps as it is.
+  const marker = 'zzholezz';
+  const text = dsn.replaceAll(HOLE, marker);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return null;
+    }
+    if (!url.username) return undefined;
+    return decodeURIComponent(url.username).replaceAll(marker, HOLE);
+  }
+  if (!text.includes('=')) return null;
+  // libpq keyword/value form: `host=… user=tenant_x dbname=…`.
+  for (const word of text.split(/\s+/)) {
+    const [k, ...rest] = word.split('=');
+    if (k === 'user') return rest.join('=').replace(/^'|'$/g, '').replaceAll(marker, HOLE);
+  }
+  return undefined;
+}
+
+function classify(names: readonly string[], at: ts.Expression, what: string): LoginRole {
+  const first = names[0];
+  if (first === undefined) return { kind: 'untraceable', reason: `${what} takes no value`, at };
+  if (names.every((n) => !n.includes(HOLE))) {
+    if (names.every((n) => n === first)) return { kind: 'fixed', name: first, at };
+    return { kind: 'untraceable', reason: `${what} names several roles (${names.join(', ')})`, at };
+  }
+  // A name that is only a run-time value: nothing says it differs per tenant.
+  if (names.some((n) => n.replaceAll(HOLE, '').length === 0))
+    return { kind: 'untraceable', reason: `${what} is a run-time value whose role cannot be read`, at };
+  return { kind: 'per-tenant', text: first.replaceAll(HOLE, '${…}'), at };
+}
+
+function untraceable(reason: string, at: ts.Node): LoginRole {
+  return { kind: 'untraceable', reason, at };
+}
+
+/** `process.env.X`, `process.env['X']`, also through a const that holds one. */
+function readsEnvironment(expr: ts.Expression): boolean {
+  let e = skipOuter(expr);
+  for (let i = 0; i < 4 && ts.isIdentifier(e); i++) {
+    const decl = lookup(e)?.decl;
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isIdentifier(decl.name)) return false;
+    e = skipOuter(decl.initializer);
+  }
+  while (ts.isBinaryExpression(e) && (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
+    e.operatorToken.kind === ts.SyntaxKind.BarBarToken)) e = skipOuter(e.left);
+  const target =
+    ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) ? skipOuter(e.expression) : undefined;
+  return (
+    !!target &&
+    ts.isPropertyAccessExpression(target) &&
+    target.name.text === 'env' &&
+    ts.isIdentifier(target.expression) &&
+    target.expression.text === 'process'
+  );
+}
