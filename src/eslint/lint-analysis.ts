@@ -80,7 +80,7 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
   const types =
     program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
-  const input = { loaded, model, config, file: filename, text: sourceCode.text, budgetMs: indexBudgetMs(settings) };
+  const input = { loaded, model, config, file: filename, text: sourceCode.text, sf, budgetMs: indexBudgetMs(settings) };
   // An unchanged file (and unchanged imports, callers and helpers) costs a lookup, not an
   // analysis. The index holds verdicts without type evidence: with types, analyse afresh.
   const cached = types ? undefined : cachedFindings(input);

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { prismaModels } from '../adapters/prisma-schema.js';
-import { analyze, type CoreFinding, type CoreSite } from '../analysis/index.js';
+import type { CoreFinding, CoreSite } from '../analysis/index.js';
+import { AnalysisSession } from '../analysis/session.js';
 import { toPosixRelative } from '../files/paths.js';
 import type { AnalysisConfig } from '../analysis/config.js';
 import { FileSystemSourceHost } from '../code/source-host.js';
@@ -63,6 +64,9 @@ interface View {
   fullKey: string;
   closureKey: string;
   localKey: string;
+  /** Content hash and module edges of a project file as this lint sees it (the linted file's unsaved text). */
+  hashOf: (rel: string) => string;
+  importsOf: (rel: string) => string[];
 }
 
 interface Stored extends Decided {
@@ -89,6 +93,8 @@ export interface ProjectInput {
   /** The linted file (absolute) and its text, which may be unsaved. */
   file: string;
   text: string;
+  /** Its parse, when the linter has one (ESLint's own TypeScript AST): not parsed again. */
+  sf?: ts.SourceFile;
   /** Milliseconds this call may spend reading and parsing before giving up until the next lint. */
   budgetMs: number;
 }
@@ -131,6 +137,12 @@ class ProjectIndex {
   private dirty = false;
   /** Files analysed so far for sets smaller than the project (see query). */
   private closureWork = 0;
+  /**
+   * The analysis kept between queries (src/analysis/session.ts): an edit re-analyses the edited
+   * file and its importers, not the whole set. Replaced when the model, config or file list
+   * changes, or when it is worn.
+   */
+  private session: { base: string; list: string[]; analysis: AnalysisSession } | undefined;
 
   constructor(root: string) {
     this.root = root;
@@ -209,6 +221,8 @@ class ProjectIndex {
       closureKey: keyOf('closure', needed),
       // Decided alone, a file's verdicts depend on it and on what it imports, transitively.
       localKey: keyOf('local', reachable(self, importsOf, project, new Map())),
+      hashOf,
+      importsOf,
     };
     return (this.lastView = view);
   }
@@ -281,19 +295,27 @@ class ProjectIndex {
     const whole = unbounded && (needed.size * 2 > project.size || (this.closureWork + needed.size) * 2 > project.size);
     if (unbounded && !whole) this.closureWork += needed.size;
     const set = whole ? project : needed;
-    const files: ts.SourceFile[] = [];
-    for (const rel of [...set].sort()) {
-      const sf = rel === self ? parseSource(input.file, input.text) : this.parse(rel);
-      if (sf) files.push(sf);
-      if (late()) return this.stop(input, files.length, set.size);
+    const session = this.sessionFor(input, view.base);
+    const files = [...set].sort();
+    let parsed = 0;
+    for (const rel of files) {
+      // Files the session holds are not parsed again; only parsing counts against the budget.
+      if (rel === self || session.knows(rel, view.hashOf(rel))) continue;
+      this.parse(rel);
+      parsed++;
+      if (late()) return this.stop(input, parsed, set.size);
     }
-    const result = analyze({
-      root: this.root,
+    const selfSf = input.sf ?? parseSource(input.file, input.text);
+    const result = session.analyse({
       files,
-      host: new FileSystemSourceHost(files, input.loaded.config.libraries, input.loaded.config.maxFileBytes),
-      model: input.model,
-      config: input.config,
-      wholeProgram: true,
+      current: (rel) => {
+        if (rel === self) return { hash: view.selfHash, sf: () => selfSf };
+        const entry = this.entries.get(rel);
+        return entry ? { hash: entry.hash, sf: () => this.parse(rel) } : undefined;
+      },
+      importsOf: view.importsOf,
+      // A partial set decides only the linted file: the others' callers may lie outside it.
+      ...(whole ? {} : { report: new Set([self]) }),
     });
     const byFile = new Map<string, Decided>();
     const of = (file: string): Decided => byFile.get(file) ?? byFile.set(file, { findings: [], sites: [] }).get(file)!;
@@ -304,7 +326,22 @@ class ProjectIndex {
       this.results.set(rel, { key: whole ? view.fullKey : view.closureKey, ...of(rel) });
     this.dirty = true;
     this.saveSoon();
-    return { status: 'ready', ...of(self), analysed: files.length, cached: false, ...unseen };
+    return { status: 'ready', ...of(self), analysed: session.lastAnalysed.length, cached: false, ...unseen };
+  }
+
+  /** The analysis session for this model, config and file list (a new one when any changed, or it is worn). */
+  private sessionFor(input: ProjectInput, base: string): AnalysisSession {
+    const kept = this.session;
+    if (kept && kept.base === base && kept.list === this.list && !kept.analysis.worn) return kept.analysis;
+    const analysis = new AnalysisSession({
+      root: this.root,
+      host: new FileSystemSourceHost([], input.loaded.config.libraries, input.loaded.config.maxFileBytes),
+      model: input.model,
+      config: input.config,
+      wholeProgram: true,
+    });
+    this.session = { base, list: this.list, analysis };
+    return analysis;
   }
 
   /**
@@ -369,7 +406,9 @@ class ProjectIndex {
     const list = walked.files
       .filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)))
       .map((f) => toPosixRelative(this.root, f));
-    if (list.join('\n') !== this.list.join('\n')) this.graph = this.lastView = undefined;
+    // The same array while the list is the same: the analysis session is kept for it.
+    if (list.join('\n') === this.list.join('\n')) return;
+    this.graph = this.lastView = undefined;
     this.list = list;
   }
 
