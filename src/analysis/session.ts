@@ -46,6 +46,11 @@ export interface SessionProgram {
   importsOf: (rel: string) => readonly string[];
   /** The files whose sites are settled and reported; every file's when absent. */
   report?: ReadonlySet<string>;
+  /**
+   * True once the caller's time is up: no further file is analysed and `analyse` returns
+   * undefined (the files done are kept, so the next call goes on from there).
+   */
+  late?: () => boolean;
 }
 
 interface Known {
@@ -83,7 +88,12 @@ export class AnalysisSession {
     return this.known.get(rel)?.hash === hash;
   }
 
-  analyse(program: SessionProgram): CoreResult {
+  /** How many of these files the session holds the facts of (progress of an analysis cut short). */
+  knownOf(files: readonly string[]): number {
+    return files.filter((rel) => this.known.has(rel)).length;
+  }
+
+  analyse(program: SessionProgram): CoreResult | undefined {
     this.forgetChanged(program);
     this.largest = Math.max(this.largest, program.files.length);
     this.lastAnalysed = [];
@@ -107,6 +117,7 @@ export class AnalysisSession {
     const report = program.report ? new Set<ts.SourceFile>() : undefined;
     for (const e of entries) {
       if (!e.analysed) {
+        if (program.late?.()) return undefined;
         e.analysed = analyseFile(e.sf, this.input, this.context);
         this.known.set(e.rel, { hash: e.hash, sf: e.sf, analysed: e.analysed });
         this.analysedFiles++;

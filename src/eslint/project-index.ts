@@ -177,6 +177,11 @@ class ProjectIndex {
         const done = this.refresh(rel);
         if (!done) continue;
         read++;
+        // A stat is cheap, but thousands of them on a slow disk are not: checked every 256.
+        if (done !== 'read' && (read & 255) === 0 && late()) {
+          this.lookCostMs += performance.now() - started - readingMs;
+          return { read, total: this.list.length };
+        }
         if (done !== 'read') continue;
         readingMs += performance.now() - before;
         // Stats are cheap; only reading a file counts against the budget.
@@ -265,7 +270,12 @@ class ProjectIndex {
 
   /** Keeps the verdicts of a file that was decided alone, keyed by it and what it imports. */
   storeLocal(input: ProjectInput, decided: Decided): void {
-    const view = this.view(input, () => false);
+    // Within the lint's budget: when the look at the project is not done, the verdict is not
+    // stored (it was found; storing it only saves a later lint the analysis), and the look
+    // goes on at the next lint. Unbounded here, an editor's first lint of a large project
+    // read every file of it after `cached` had stopped at the budget.
+    const deadline = performance.now() + input.budgetMs;
+    const view = this.view(input, () => performance.now() > deadline);
     if (!('self' in view)) return;
     this.results.set(view.self, { key: view.localKey, ...decided });
     this.dirty = true;
@@ -306,6 +316,8 @@ class ProjectIndex {
       if (late()) return this.stop(input, parsed, set.size);
     }
     const selfSf = input.sf ?? parseSource(input.file, input.text);
+    // The flow facts of each file count against the budget too (the session keeps those done,
+    // so the next lint goes on from there); settling the verdicts at the end does not.
     const result = session.analyse({
       files,
       current: (rel) => {
@@ -316,7 +328,9 @@ class ProjectIndex {
       importsOf: view.importsOf,
       // A partial set decides only the linted file: the others' callers may lie outside it.
       ...(whole ? {} : { report: new Set([self]) }),
+      late,
     });
+    if (!result) return this.stop(input, session.knownOf(files), set.size);
     const byFile = new Map<string, Decided>();
     const of = (file: string): Decided => byFile.get(file) ?? byFile.set(file, { findings: [], sites: [] }).get(file)!;
     for (const f of result.findings) of(f.file).findings.push(f);

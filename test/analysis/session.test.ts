@@ -178,8 +178,10 @@ class App {
     return path.join(this.dir, rel);
   }
 
-  incremental(report?: ReadonlySet<string>): CoreResult {
+  /** The session's analysis (undefined when `late` cut it short). */
+  incremental(report?: ReadonlySet<string>, late?: () => boolean): CoreResult {
     return this.session.analyse({
+      ...(late ? { late } : {}),
       files: SOURCES(this.text),
       current: (rel) => {
         const text = this.text.get(rel);
@@ -192,7 +194,7 @@ class App {
           .filter((f): f is string => !!f)
           .map((f) => path.relative(this.dir, f).split(path.sep).join('/')),
       ...(report ? { report } : {}),
-    });
+    }) as CoreResult;
   }
 
   fresh(): CoreResult {
@@ -273,6 +275,15 @@ describe('the analysis session', () => {
       'src/routes/use-conn.ts',
       'src/service.ts',
     ]);
+  });
+
+  it("stops between files when the caller's time is up, and goes on from there", () => {
+    const app = new App(initial());
+    let calls = 0;
+    expect(app.incremental(undefined, () => ++calls > 3)).toBeUndefined();
+    expect(app.session.lastAnalysed).toHaveLength(3);
+    expect(verdicts(app.incremental())).toBe(verdicts(app.fresh()));
+    expect(app.session.lastAnalysed).toHaveLength(SOURCES(files(initial())).length - 3);
   });
 
   it('settles only the files asked about, with the same verdicts', () => {
