@@ -14,7 +14,7 @@ import { walkFiles } from '../files/walk.js';
 import { cacheDir } from '../schema/run-worker.js';
 import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
-import { startBuilder } from './background-build.js';
+import { runningBuilds, startBuilder } from './background-build.js';
 import { Recheck } from './recheck.js';
 import { stableHash } from '../cache/stable-hash.js';
 import { codeStamp, sha } from '../cache/code-stamp.js';
@@ -58,7 +58,7 @@ interface View {
   self: string;
   selfHash: string;
   base: string;
-  project: Set<string>;
+  project: ReadonlySet<string>;
   /** The files whose whole-program analysis decides the linted file's cross-file verdicts. */
   needed: Set<string>;
   fullKey: string;
@@ -128,6 +128,8 @@ class ProjectIndex {
   /** Background builds started, by file and content hash, and when; and why those that failed did. */
   private readonly builds = new Map<string, number>();
   private readonly buildFailures = new Map<string, string>();
+  /** The process id of this index's background build, while it may still run. */
+  private builder: number | undefined;
   /**
    * Project files that exist but cannot be read (binary, too large, unreadable), and why: callers the index cannot see.
    */
@@ -143,6 +145,7 @@ class ProjectIndex {
    * changes, or when it is worn.
    */
   private session: { base: string; list: string[]; analysis: AnalysisSession } | undefined;
+  private listSet: { list: string[]; set: Set<string> } | undefined;
 
   constructor(root: string) {
     this.root = root;
@@ -204,8 +207,9 @@ class ProjectIndex {
     const selfImports = savedEntry?.hash === selfHash ? savedEntry.imports : this.importsOf(input.file, input.text);
     const hashOf = (rel: string): string => (rel === self ? selfHash : this.entries.get(rel)?.hash ?? 'missing');
     const importsOf = (rel: string): string[] => (rel === self ? selfImports : this.entries.get(rel)?.imports ?? []);
-    const project = new Set(this.list);
-    project.add(self);
+    // One set per file list (a command-line run builds a view per file).
+    if (this.listSet?.list !== this.list) this.listSet = { list: this.list, set: new Set(this.list) };
+    const project = this.listSet.set.has(self) ? this.listSet.set : new Set([...this.list, self]);
     const keyOf = (prefix: string, files: Iterable<string>): string =>
       sha(
         `${prefix}\n${base}\n${[...files]
@@ -215,17 +219,31 @@ class ProjectIndex {
       );
     // The project as on disk, or with the linted file's unsaved text in place of its saved one.
     const onDisk = this.entries.get(self)?.hash === selfHash && graph.listed.has(self);
-    const needed = reachable(self, importsOf, project, graph.importers);
+    // The keys are computed when asked for: a file decided alone is answered by its local key
+    // (it and what it imports), without walking everything that imports it, which for a
+    // widely imported file is most of the project, per lint (per file of a command-line run).
+    const once = <T>(make: () => T): (() => T) => {
+      let value: { v: T } | undefined;
+      return () => (value ??= { v: make() }).v;
+    };
+    const needed = once(() => reachable(self, importsOf, project, graph.importers));
+    const closureKey = once(() => keyOf('closure', needed()));
+    const localKey = once(() => keyOf('local', reachable(self, importsOf, project, new Map())));
     const view: View = {
       self,
       selfHash,
       base,
       project,
-      needed,
+      get needed() {
+        return needed();
+      },
       fullKey: sha(`whole\n${base}\n${graph.digest}${onDisk ? '' : `\n${self}\0${selfHash}`}`),
-      closureKey: keyOf('closure', needed),
-      // Decided alone, a file's verdicts depend on it and on what it imports, transitively.
-      localKey: keyOf('local', reachable(self, importsOf, project, new Map())),
+      get closureKey() {
+        return closureKey();
+      },
+      get localKey() {
+        return localKey();
+      },
       hashOf,
       importsOf,
     };
@@ -264,7 +282,8 @@ class ProjectIndex {
     // With a project file unreadable, a cross-file verdict needs the query's caveat.
     if (!('self' in view) || this.unseen(view.self).unseen) return undefined;
     const hit = this.results.get(view.self);
-    const fresh = hit && (hit.key === view.localKey || hit.key === view.closureKey || hit.key === view.fullKey);
+    // The cheap keys first: the closure's is computed only for a verdict stored under it.
+    const fresh = hit && (hit.key === view.localKey || hit.key === view.fullKey || hit.key === view.closureKey);
     return fresh ? { findings: hit.findings, sites: hit.sites } : undefined;
   }
 
@@ -403,8 +422,12 @@ class ProjectIndex {
     const key = `${input.file}\0${sha(input.text)}`;
     const started = this.builds.get(key);
     if (started !== undefined && performance.now() - started < 60_000) return key;
+    // One build at a time: an editor lints a new text after every edit, and a build per text
+    // would run as many whole-project analyses side by side. The lints go on within their
+    // budget meanwhile (the analysis session keeps their progress).
+    if (this.builder !== undefined && runningBuilds().includes(this.builder)) return key;
     this.builds.set(key, performance.now());
-    startBuilder({ file: input.file, text: input.text, strict: input.config.strict }, (why) => {
+    this.builder = startBuilder({ file: input.file, text: input.text, strict: input.config.strict }, (why) => {
       this.buildFailures.set(key, why);
       // Tried again after the minute; meanwhile the lints go on within their budget.
     });
