@@ -118,7 +118,11 @@ export interface AnalysedFile {
  * cannot finish (a stack overflow on pathologically deep code) is reported as read in part;
  * a function it gave up on stands as an unresolved site, and the file is read in part.
  */
-export function analyseFile(sf: ts.SourceFile, input: Pick<CoreInput, 'root' | 'config'>, ctx: CoreContext): AnalysedFile {
+export function analyseFile(
+  sf: ts.SourceFile,
+  input: Pick<CoreInput, 'root' | 'config'>,
+  ctx: CoreContext,
+): AnalysedFile {
   const file = relative(input.root, sf.fileName);
   const syntax = syntaxGap(sf, input.root);
   let facts: FileFacts;

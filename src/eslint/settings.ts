@@ -4,9 +4,9 @@ export interface PluginSettings {
   /** Unresolved writes are errors in the findings' severity (as `rls-guard audit --strict`). */
   strict?: boolean;
   /**
-   * Milliseconds one lint may spend reading and parsing project files for the project index
+   * Milliseconds one lint may spend on the project index (looking at the project, reading, parsing and analysing files)
    * before reporting the sites that need it as unresolved (the next lint continues the build).
-   * Default: 1500 in an editor, unlimited on the command line and in CI.
+   * Default: 1500 in an editor or another long-lived process, unlimited on the command line and in CI.
    */
   indexBudgetMs?: number;
 }
