@@ -83,47 +83,115 @@ export interface SourceGap {
 
 export function analyze(input: CoreInput): CoreResult {
   // One fact engine for the whole analysis: every per-node and per-function fact is computed once.
+  const context = coreContext(input);
+  const analysed = input.files.map((sf) => analyseFile(sf, input, context));
+  return conclude(input, context, analysed);
+}
+
+/** What one analysis shares between its files: the fact engine and the resolvers that memoise in it. */
+export interface CoreContext {
+  engine: Facts;
+  origins: OriginResolver;
+  handles: HandleResolver;
+  folder: SqlTextFolder;
+  /** The files of the program being analysed (useFiles). */
+  files: readonly ts.SourceFile[];
+}
+
+export function coreContext(
+  input: Pick<CoreInput, 'host' | 'config' | 'root' | 'types'> & { files?: readonly ts.SourceFile[] },
+): CoreContext {
   const engine = new Facts();
   const origins = new OriginResolver(input.host, engine);
-  origins.registerForeignReplacements(input.files);
   const handles = new HandleResolver(origins, input.config, input.root, input.types);
-  // NestJS providers (tokens, factories, nestjs-cls): read from every file, once, when first asked.
+  const context: CoreContext = { engine, origins, handles, folder: new SqlTextFolder(origins), files: [] };
+  // NestJS providers (tokens, factories, nestjs-cls): read from the program's files when first asked.
   const nest = new NestContainer({
     origins,
-    files: input.files,
+    files: () => context.files,
     where: (n) => where(n, input.root),
     of: (e) => handles.of(e),
     settings: (e) => handles.localSettings(e),
     classHandle: (cls) => handles.classClient(cls),
   });
   handles.ambient.nest = nest;
-  const folder = new SqlTextFolder(origins);
-  const incomplete: SourceGap[] = input.files.flatMap((sf) => syntaxGap(sf, input.root));
-  const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
-  // A file the analysis cannot finish (a stack overflow on pathologically deep code) is
-  // reported as read in part; the other files are still analysed.
-  const facts: FileFacts[] = input.files.flatMap((sf) => {
-    try {
-      return [analyzeFlow(sf, { root: input.root, config: input.config, origins, handles, folder })];
-    } catch (error) {
-      incomplete.push({
-        file: relative(input.root, sf.fileName),
-        reason: `the analysis gave up on this file (${gaveUp(error)}); none of its writes were checked`,
-      });
-      return [];
-    }
-  });
-  // A function the analysis gave up on stands as an unresolved site, and the file is read in part.
-  for (const f of facts) {
-    for (const g of f.gaveUp) {
-      const { line } = f.sf.getLineAndCharacterOfPosition(g.node === f.sf ? 0 : g.node.getStart(f.sf));
-      incomplete.push({
-        file: relative(input.root, f.sf.fileName),
-        line: line + 1,
-        reason: `${g.reason}; writes there may be missing`,
-      });
-    }
+  if (input.files) useFiles(context, input.files);
+  return context;
+}
+
+/**
+ * The program's files, before any of them is analysed: the NestJS container reads its
+ * providers from them, and assignments that replace an imported object's member are noted.
+ * `added`: the files new to the context (an editor session's changed ones); all when absent.
+ */
+export function useFiles(
+  context: CoreContext,
+  files: readonly ts.SourceFile[],
+  added: readonly ts.SourceFile[] = files,
+): void {
+  context.files = files;
+  context.origins.registerForeignReplacements(added);
+}
+
+/**
+ * One file's flow facts (undefined when the analysis gave up on it) and the parts of it not
+ * read: a syntax error, the walk giving up on the file, on some of its functions.
+ */
+export interface AnalysedFile {
+  sf: ts.SourceFile;
+  facts: FileFacts | undefined;
+  syntax: SourceGap[];
+  thrown: SourceGap[];
+  gaveUp: SourceGap[];
+}
+
+/**
+ * The flow walk of one file: what it learns without other files' verdicts. A file the analysis
+ * cannot finish (a stack overflow on pathologically deep code) is reported as read in part;
+ * a function it gave up on stands as an unresolved site, and the file is read in part.
+ */
+export function analyseFile(
+  sf: ts.SourceFile,
+  input: Pick<CoreInput, 'root' | 'config'>,
+  ctx: CoreContext,
+): AnalysedFile {
+  const file = relative(input.root, sf.fileName);
+  const syntax = syntaxGap(sf, input.root);
+  let facts: FileFacts;
+  try {
+    facts = analyzeFlow(sf, { root: input.root, config: input.config, ...ctx });
+  } catch (error) {
+    const reason = `the analysis gave up on this file (${gaveUp(error)}); none of its writes were checked`;
+    return { sf, facts: undefined, syntax, thrown: [{ file, reason }], gaveUp: [] };
   }
+  const gaps = facts.gaveUp.map((g) => {
+    const { line } = facts.sf.getLineAndCharacterOfPosition(g.node === facts.sf ? 0 : g.node.getStart(facts.sf));
+    return { file, line: line + 1, reason: `${g.reason}; writes there may be missing` };
+  });
+  return { sf, facts, syntax, thrown: [], gaveUp: gaps };
+}
+
+/**
+ * Verdicts that need other functions, and the findings. `report`: only these files' sites are
+ * settled and reported (an editor's re-lint needs the linted file's; the others' facts still
+ * serve as its callers and helpers); every file's when absent.
+ */
+export function conclude(
+  input: CoreInput,
+  ctx: CoreContext,
+  analysed: readonly AnalysedFile[],
+  report?: ReadonlySet<ts.SourceFile>,
+): CoreResult {
+  const { engine, origins, handles } = ctx;
+  const reported = report ? analysed.filter((a) => report.has(a.sf)) : analysed;
+  const incomplete: SourceGap[] = [
+    ...reported.flatMap((a) => a.syntax),
+    ...reported.flatMap((a) => a.thrown),
+    ...reported.flatMap((a) => a.gaveUp),
+  ];
+  // settleTemplates narrows each file's sites: a copy, so facts kept between analyses stay whole.
+  const facts: FileFacts[] = analysed.flatMap((a) => (a.facts ? [{ ...a.facts }] : []));
+  const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
   const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root });
   let verdicts: Map<RawSite, SiteVerdict>;
   try {
@@ -133,11 +201,12 @@ export function analyze(input: CoreInput): CoreResult {
       tableSettings: input.config.tableSettings,
       bypassRoles: input.config.bypassRoles,
       roleKeyedTables: input.config.roleKeyedTables,
-      injected: (b, path, at) => nest.injected(b, path, at) ?? handles.injected(b),
+      injected: (b, path, at) => handles.ambient.nest?.injected(b, path, at) ?? handles.injected(b),
       memberOf: (e, path) => handles.memberOf(e, path),
       facts: engine,
       ambient: (h, at, table, pending) => ambient.settle(h, at, table, pending),
       forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b),
+      ...(report ? { report } : {}),
     });
   } catch (error) {
     incomplete.push(
@@ -165,8 +234,9 @@ export function analyze(input: CoreInput): CoreResult {
     ]),
   );
   for (const f of facts) {
+    if (report && !report.has(f.sf)) continue;
     try {
-      report(f, verdicts, input, result);
+      reportFile(f, verdicts, input, result);
     } catch (error) {
       incomplete.push({
         file: relative(input.root, f.sf.fileName),
@@ -212,7 +282,7 @@ export function syntaxGap(sf: ts.SourceFile, root: string): SourceGap[] {
   ];
 }
 
-function report(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: CoreInput, out: CoreResult): void {
+function reportFile(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: CoreInput, out: CoreResult): void {
   const sf = facts.sf;
   const file = relative(input.root, sf.fileName);
   const siteIds = new FingerprintCounter();

@@ -81,6 +81,8 @@ export interface ProgramOptions {
     call: ts.CallExpression | undefined,
     binding: ParamBinding,
   ) => Handle[];
+  /** Only these files' sites are settled (the others serve as callers and helpers); every file's when absent. */
+  report?: ReadonlySet<ts.SourceFile>;
 }
 
 interface Index {
@@ -111,6 +113,7 @@ export function resolveVerdicts(
   const out = new Map<RawSite, SiteVerdict>();
   const memo = new SettleMemo(options.facts ?? new Facts());
   for (const f of files) {
+    if (options.report && !options.report.has(f.sf)) continue;
     let alone: Index | undefined;
     for (const site of f.sites) {
       const table = site.gatedTables[0] ?? '';

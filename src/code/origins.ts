@@ -34,8 +34,18 @@ export class OriginResolver {
     }),
     same: sameOrigin,
   };
-  /** What an import names, once per importing file, module and name (re-exports are read once). */
-  private readonly imports = new Map<string, ExportTarget | undefined>();
+  /**
+   * What an import names, once per importing file, module and name (re-exports are read once).
+   * Keyed by the file object, not its path: an analysis session (session.ts) replaces a changed
+   * file with a new parse, whose imports must be resolved again.
+   */
+  private readonly imports = new WeakMap<ts.SourceFile, Map<string, ExportTarget | undefined>>();
+
+  private importsOf(sf: ts.SourceFile): Map<string, ExportTarget | undefined> {
+    let map = this.imports.get(sf);
+    if (!map) this.imports.set(sf, (map = new Map()));
+    return map;
+  }
 
   /** Members of object literals that other modules replace (`container.db = pool`), by object and key. */
   private readonly foreign = new Map<ts.ObjectLiteralExpression, Map<string, Replacement[]>>();
@@ -146,9 +156,10 @@ export class OriginResolver {
       case 'class':
         return { kind: 'class', decl: binding.decl };
       case 'import': {
-        const id = `${sf.fileName}\u0000${binding.module}\u0000${binding.imported}`;
-        if (!this.imports.has(id)) this.imports.set(id, resolveImport(this.host, sf.fileName, binding));
-        const target = this.imports.get(id);
+        const id = `${binding.module}\u0000${binding.imported}`;
+        const imports = this.importsOf(sf);
+        if (!imports.has(id)) imports.set(id, resolveImport(this.host, sf.fileName, binding));
+        const target = imports.get(id);
         if (!target)
           return {
             kind: 'unknown',
@@ -186,9 +197,10 @@ export class OriginResolver {
         return { kind: 'param', binding: origin.binding, path: [...origin.path, key] };
       }
       case 'module': {
-        const id = `${origin.sf.fileName}\u0000.\u0000${key}`;
-        if (!this.imports.has(id)) this.imports.set(id, resolveExport(this.host, origin.sf, String(key), 0));
-        const target = this.imports.get(id);
+        const id = `.\u0000${key}`;
+        const imports = this.importsOf(origin.sf);
+        if (!imports.has(id)) imports.set(id, resolveExport(this.host, origin.sf, String(key), 0));
+        const target = imports.get(id);
         return target
           ? this.exportTarget(target, steps)
           : { kind: 'unknown', reason: `module ${origin.sf.fileName} has no export \`${key}\`` };

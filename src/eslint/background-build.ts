@@ -31,7 +31,10 @@ export function runningBuilds(): number[] {
  * Starts a build; `onFailure` is called if the child exits other than cleanly (an exception,
  * a crash, killed for memory), so the lints that wait for it can say why it will not come.
  */
-export function startBuilder(request: BuildRequest, onFailure: (why: BuildFailure) => void = () => undefined): void {
+export function startBuilder(
+  request: BuildRequest,
+  onFailure: (why: BuildFailure) => void = () => undefined,
+): number | undefined {
   try {
     const fromSource = import.meta.url.endsWith('.ts');
     const builder = fileURLToPath(new URL(fromSource ? './index-builder.ts' : './index-builder.js', import.meta.url));
@@ -59,8 +62,10 @@ export function startBuilder(request: BuildRequest, onFailure: (why: BuildFailur
       onFailure(`${signal ? `it was killed (${signal})` : `it exited with code ${code}`}${said ? `: ${said}` : ''}`);
     });
     child.unref();
+    return child.pid;
   } catch (error) {
     // a read-only temp folder: the lints go on building within their budget
     onFailure(`it could not start: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
   }
 }

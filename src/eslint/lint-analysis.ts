@@ -22,7 +22,7 @@ import type { RlsModel } from '../schema/types.js';
 import { awaitingIndex } from './awaiting-index.js';
 import { cachedFindings, projectFindings, storeLocalFindings } from './project-index.js';
 import { Recheck } from './recheck.js';
-import { indexBudgetMs, type PluginSettings } from './settings.js';
+import { indexBudgetMs, noteLint, type PluginSettings } from './settings.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
 // TypeScript AST when there is one, so nothing is parsed twice), the config and the
@@ -58,6 +58,7 @@ export function lintAnalysis(context: Readonly<TSESLint.RuleContext<string, read
 function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unknown[]>>): FileAnalysis {
   const sourceCode = context.sourceCode;
   const filename = path.resolve(context.physicalFilename ?? context.filename);
+  noteLint(filename);
   const loaded = configFor(path.dirname(filename));
   setPrismaSchemaPaths(loaded.dir, loaded.config.prismaSchema?.map((p) => path.resolve(loaded.dir, p)));
   // The same limit as the walker's, so the two front ends agree on what they skip.
@@ -80,7 +81,7 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
   const types =
     program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
-  const input = { loaded, model, config, file: filename, text: sourceCode.text, budgetMs: indexBudgetMs(settings) };
+  const input = { loaded, model, config, file: filename, text: sourceCode.text, sf, budgetMs: indexBudgetMs(settings) };
   // An unchanged file (and unchanged imports, callers and helpers) costs a lookup, not an
   // analysis. The index holds verdicts without type evidence: with types, analyse afresh.
   const cached = types ? undefined : cachedFindings(input);

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { prismaModels } from '../adapters/prisma-schema.js';
-import { analyze, type CoreFinding, type CoreSite } from '../analysis/index.js';
+import type { CoreFinding, CoreSite } from '../analysis/index.js';
+import { AnalysisSession } from '../analysis/session.js';
 import { toPosixRelative } from '../files/paths.js';
 import type { AnalysisConfig } from '../analysis/config.js';
 import { FileSystemSourceHost } from '../code/source-host.js';
@@ -13,7 +14,7 @@ import { walkFiles } from '../files/walk.js';
 import { cacheDir } from '../schema/run-worker.js';
 import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
-import { startBuilder } from './background-build.js';
+import { runningBuilds, startBuilder } from './background-build.js';
 import { Recheck } from './recheck.js';
 import { stableHash } from '../cache/stable-hash.js';
 import { codeStamp, sha } from '../cache/code-stamp.js';
@@ -57,12 +58,15 @@ interface View {
   self: string;
   selfHash: string;
   base: string;
-  project: Set<string>;
+  project: ReadonlySet<string>;
   /** The files whose whole-program analysis decides the linted file's cross-file verdicts. */
   needed: Set<string>;
   fullKey: string;
   closureKey: string;
   localKey: string;
+  /** Content hash and module edges of a project file as this lint sees it (the linted file's unsaved text). */
+  hashOf: (rel: string) => string;
+  importsOf: (rel: string) => string[];
 }
 
 interface Stored extends Decided {
@@ -89,6 +93,8 @@ export interface ProjectInput {
   /** The linted file (absolute) and its text, which may be unsaved. */
   file: string;
   text: string;
+  /** Its parse, when the linter has one (ESLint's own TypeScript AST): not parsed again. */
+  sf?: ts.SourceFile;
   /** Milliseconds this call may spend reading and parsing before giving up until the next lint. */
   budgetMs: number;
 }
@@ -122,6 +128,8 @@ class ProjectIndex {
   /** Background builds started, by file and content hash, and when; and why those that failed did. */
   private readonly builds = new Map<string, number>();
   private readonly buildFailures = new Map<string, string>();
+  /** The process id of this index's background build, while it may still run. */
+  private builder: number | undefined;
   /**
    * Project files that exist but cannot be read (binary, too large, unreadable), and why: callers the index cannot see.
    */
@@ -131,6 +139,13 @@ class ProjectIndex {
   private dirty = false;
   /** Files analysed so far for sets smaller than the project (see query). */
   private closureWork = 0;
+  /**
+   * The analysis kept between queries (src/analysis/session.ts): an edit re-analyses the edited
+   * file and its importers, not the whole set. Replaced when the model, config or file list
+   * changes, or when it is worn.
+   */
+  private session: { base: string; list: string[]; analysis: AnalysisSession } | undefined;
+  private listSet: { list: string[]; set: Set<string> } | undefined;
 
   constructor(root: string) {
     this.root = root;
@@ -165,6 +180,11 @@ class ProjectIndex {
         const done = this.refresh(rel);
         if (!done) continue;
         read++;
+        // A stat is cheap, but thousands of them on a slow disk are not: checked every 256.
+        if (done !== 'read' && (read & 255) === 0 && late()) {
+          this.lookCostMs += performance.now() - started - readingMs;
+          return { read, total: this.list.length };
+        }
         if (done !== 'read') continue;
         readingMs += performance.now() - before;
         // Stats are cheap; only reading a file counts against the budget.
@@ -187,8 +207,9 @@ class ProjectIndex {
     const selfImports = savedEntry?.hash === selfHash ? savedEntry.imports : this.importsOf(input.file, input.text);
     const hashOf = (rel: string): string => (rel === self ? selfHash : this.entries.get(rel)?.hash ?? 'missing');
     const importsOf = (rel: string): string[] => (rel === self ? selfImports : this.entries.get(rel)?.imports ?? []);
-    const project = new Set(this.list);
-    project.add(self);
+    // One set per file list (a command-line run builds a view per file).
+    if (this.listSet?.list !== this.list) this.listSet = { list: this.list, set: new Set(this.list) };
+    const project = this.listSet.set.has(self) ? this.listSet.set : new Set([...this.list, self]);
     const keyOf = (prefix: string, files: Iterable<string>): string =>
       sha(
         `${prefix}\n${base}\n${[...files]
@@ -198,17 +219,33 @@ class ProjectIndex {
       );
     // The project as on disk, or with the linted file's unsaved text in place of its saved one.
     const onDisk = this.entries.get(self)?.hash === selfHash && graph.listed.has(self);
-    const needed = reachable(self, importsOf, project, graph.importers);
+    // The keys are computed when asked for: a file decided alone is answered by its local key
+    // (it and what it imports), without walking everything that imports it, which for a
+    // widely imported file is most of the project, per lint (per file of a command-line run).
+    const once = <T>(make: () => T): (() => T) => {
+      let value: { v: T } | undefined;
+      return () => (value ??= { v: make() }).v;
+    };
+    const needed = once(() => reachable(self, importsOf, project, graph.importers));
+    const closureKey = once(() => keyOf('closure', needed()));
+    const localKey = once(() => keyOf('local', reachable(self, importsOf, project, new Map())));
     const view: View = {
       self,
       selfHash,
       base,
       project,
-      needed,
+      get needed() {
+        return needed();
+      },
       fullKey: sha(`whole\n${base}\n${graph.digest}${onDisk ? '' : `\n${self}\0${selfHash}`}`),
-      closureKey: keyOf('closure', needed),
-      // Decided alone, a file's verdicts depend on it and on what it imports, transitively.
-      localKey: keyOf('local', reachable(self, importsOf, project, new Map())),
+      get closureKey() {
+        return closureKey();
+      },
+      get localKey() {
+        return localKey();
+      },
+      hashOf,
+      importsOf,
     };
     return (this.lastView = view);
   }
@@ -245,13 +282,19 @@ class ProjectIndex {
     // With a project file unreadable, a cross-file verdict needs the query's caveat.
     if (!('self' in view) || this.unseen(view.self).unseen) return undefined;
     const hit = this.results.get(view.self);
-    const fresh = hit && (hit.key === view.localKey || hit.key === view.closureKey || hit.key === view.fullKey);
+    // The cheap keys first: the closure's is computed only for a verdict stored under it.
+    const fresh = hit && (hit.key === view.localKey || hit.key === view.fullKey || hit.key === view.closureKey);
     return fresh ? { findings: hit.findings, sites: hit.sites } : undefined;
   }
 
   /** Keeps the verdicts of a file that was decided alone, keyed by it and what it imports. */
   storeLocal(input: ProjectInput, decided: Decided): void {
-    const view = this.view(input, () => false);
+    // Within the lint's budget: when the look at the project is not done, the verdict is not
+    // stored (it was found; storing it only saves a later lint the analysis), and the look
+    // goes on at the next lint. Unbounded here, an editor's first lint of a large project
+    // read every file of it after `cached` had stopped at the budget.
+    const deadline = performance.now() + input.budgetMs;
+    const view = this.view(input, () => performance.now() > deadline);
     if (!('self' in view)) return;
     this.results.set(view.self, { key: view.localKey, ...decided });
     this.dirty = true;
@@ -281,20 +324,32 @@ class ProjectIndex {
     const whole = unbounded && (needed.size * 2 > project.size || (this.closureWork + needed.size) * 2 > project.size);
     if (unbounded && !whole) this.closureWork += needed.size;
     const set = whole ? project : needed;
-    const files: ts.SourceFile[] = [];
-    for (const rel of [...set].sort()) {
-      const sf = rel === self ? parseSource(input.file, input.text) : this.parse(rel);
-      if (sf) files.push(sf);
-      if (late()) return this.stop(input, files.length, set.size);
+    const session = this.sessionFor(input, view.base);
+    const files = [...set].sort();
+    let parsed = 0;
+    for (const rel of files) {
+      // Files the session holds are not parsed again; only parsing counts against the budget.
+      if (rel === self || session.knows(rel, view.hashOf(rel))) continue;
+      this.parse(rel);
+      parsed++;
+      if (late()) return this.stop(input, parsed, set.size);
     }
-    const result = analyze({
-      root: this.root,
+    const selfSf = input.sf ?? parseSource(input.file, input.text);
+    // The flow facts of each file count against the budget too (the session keeps those done,
+    // so the next lint goes on from there); settling the verdicts at the end does not.
+    const result = session.analyse({
       files,
-      host: new FileSystemSourceHost(files, input.loaded.config.libraries, input.loaded.config.maxFileBytes),
-      model: input.model,
-      config: input.config,
-      wholeProgram: true,
+      current: (rel) => {
+        if (rel === self) return { hash: view.selfHash, sf: () => selfSf };
+        const entry = this.entries.get(rel);
+        return entry ? { hash: entry.hash, sf: () => this.parse(rel) } : undefined;
+      },
+      importsOf: view.importsOf,
+      // A partial set decides only the linted file: the others' callers may lie outside it.
+      ...(whole ? {} : { report: new Set([self]) }),
+      late,
     });
+    if (!result) return this.stop(input, session.knownOf(files), set.size);
     const byFile = new Map<string, Decided>();
     const of = (file: string): Decided => byFile.get(file) ?? byFile.set(file, { findings: [], sites: [] }).get(file)!;
     for (const f of result.findings) of(f.file).findings.push(f);
@@ -304,7 +359,22 @@ class ProjectIndex {
       this.results.set(rel, { key: whole ? view.fullKey : view.closureKey, ...of(rel) });
     this.dirty = true;
     this.saveSoon();
-    return { status: 'ready', ...of(self), analysed: files.length, cached: false, ...unseen };
+    return { status: 'ready', ...of(self), analysed: session.lastAnalysed.length, cached: false, ...unseen };
+  }
+
+  /** The analysis session for this model, config and file list (a new one when any changed, or it is worn). */
+  private sessionFor(input: ProjectInput, base: string): AnalysisSession {
+    const kept = this.session;
+    if (kept && kept.base === base && kept.list === this.list && !kept.analysis.worn) return kept.analysis;
+    const analysis = new AnalysisSession({
+      root: this.root,
+      host: new FileSystemSourceHost([], input.loaded.config.libraries, input.loaded.config.maxFileBytes),
+      model: input.model,
+      config: input.config,
+      wholeProgram: true,
+    });
+    this.session = { base, list: this.list, analysis };
+    return analysis;
   }
 
   /**
@@ -352,8 +422,12 @@ class ProjectIndex {
     const key = `${input.file}\0${sha(input.text)}`;
     const started = this.builds.get(key);
     if (started !== undefined && performance.now() - started < 60_000) return key;
+    // One build at a time: an editor lints a new text after every edit, and a build per text
+    // would run as many whole-project analyses side by side. The lints go on within their
+    // budget meanwhile (the analysis session keeps their progress).
+    if (this.builder !== undefined && runningBuilds().includes(this.builder)) return key;
     this.builds.set(key, performance.now());
-    startBuilder({ file: input.file, text: input.text, strict: input.config.strict }, (why) => {
+    this.builder = startBuilder({ file: input.file, text: input.text, strict: input.config.strict }, (why) => {
       this.buildFailures.set(key, why);
       // Tried again after the minute; meanwhile the lints go on within their budget.
     });
@@ -369,7 +443,9 @@ class ProjectIndex {
     const list = walked.files
       .filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)))
       .map((f) => toPosixRelative(this.root, f));
-    if (list.join('\n') !== this.list.join('\n')) this.graph = this.lastView = undefined;
+    // The same array while the list is the same: the analysis session is kept for it.
+    if (list.join('\n') === this.list.join('\n')) return;
+    this.graph = this.lastView = undefined;
     this.list = list;
   }
 

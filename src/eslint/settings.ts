@@ -4,9 +4,9 @@ export interface PluginSettings {
   /** Unresolved writes are errors in the findings' severity (as `rls-guard audit --strict`). */
   strict?: boolean;
   /**
-   * Milliseconds one lint may spend reading and parsing project files for the project index
+   * Milliseconds one lint may spend on the project index (looking at the project, reading, parsing and analysing files)
    * before reporting the sites that need it as unresolved (the next lint continues the build).
-   * Default: 1500 in an editor, unlimited on the command line and in CI.
+   * Default: 1500 in an editor or another long-lived process, unlimited on the command line and in CI.
    */
   indexBudgetMs?: number;
 }
@@ -19,8 +19,41 @@ export function inEditor(env: NodeJS.ProcessEnv = process.env): boolean {
   return !!(env.VSCODE_PID || env.VSCODE_CWD || env.VSCODE_IPC_HOOK || env.JB_IDE_PORT || env.NVIM || env.VIM);
 }
 
-export function indexBudgetMs(settings: PluginSettings, env: NodeJS.ProcessEnv = process.env): number {
+export function indexBudgetMs(
+  settings: PluginSettings,
+  env: NodeJS.ProcessEnv = process.env,
+  relints: LintHistory = history,
+): number {
   const set = settings.indexBudgetMs;
   if (typeof set === 'number' && set >= 0) return set;
-  return inEditor(env) ? EDITOR_BUDGET_MS : Infinity;
+  if (env.CI) return Infinity;
+  return inEditor(env) || relints.longLived ? EDITOR_BUDGET_MS : Infinity;
+}
+
+/** A file linted again at least this long after its last lint: a person edited it (not a --fix pass). */
+export const RELINT_GAP_MS = 1000;
+
+/**
+ * Which files this process linted and when. A process that lints a file again a while later
+ * is long-lived (eslint_d, an editor's ESLint server whose environment `inEditor` does not
+ * recognise): from then on the lints get the editor's budget, so a refresh of the project
+ * index never blocks one for long. A command-line run lints each file once (`--fix` lints a
+ * file again at once, which does not count).
+ */
+export class LintHistory {
+  private readonly last = new Map<string, number>();
+  longLived = false;
+
+  note(file: string, now = performance.now()): void {
+    const before = this.last.get(file);
+    if (before !== undefined && now - before >= RELINT_GAP_MS) this.longLived = true;
+    this.last.set(file, now);
+  }
+}
+
+const history = new LintHistory();
+
+/** Records a lint of `file` by this process (lint-analysis.ts, once per linted text). */
+export function noteLint(file: string): void {
+  history.note(file);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EDITOR_BUDGET_MS, inEditor, indexBudgetMs } from '../../src/eslint/settings.js';
+import { EDITOR_BUDGET_MS, inEditor, indexBudgetMs, LintHistory, RELINT_GAP_MS } from '../../src/eslint/settings.js';
 
 // The project index's time budget: bounded in an editor, none on the command line or in CI.
 
@@ -19,5 +19,18 @@ describe('indexBudgetMs', () => {
     expect(indexBudgetMs({ indexBudgetMs: 250 }, {})).toBe(250);
     expect(indexBudgetMs({ indexBudgetMs: 0 }, { VSCODE_PID: '1' })).toBe(0);
     expect(indexBudgetMs({ indexBudgetMs: -5 }, { VSCODE_PID: '1' })).toBe(EDITOR_BUDGET_MS);
+  });
+
+  it("is bounded in a long-lived process the environment does not name (eslint_d): a file linted again later", () => {
+    const h = new LintHistory();
+    h.note('/app/a.ts', 0);
+    h.note('/app/b.ts', 10);
+    // --fix lints a file again at once: still a command-line run.
+    h.note('/app/a.ts', 20);
+    expect(indexBudgetMs({}, {}, h)).toBe(Infinity);
+    h.note('/app/a.ts', 20 + RELINT_GAP_MS);
+    expect(indexBudgetMs({}, {}, h)).toBe(EDITOR_BUDGET_MS);
+    expect(indexBudgetMs({}, { CI: 'true' }, h)).toBe(Infinity);
+    expect(indexBudgetMs({ indexBudgetMs: 0 }, {}, h)).toBe(0);
   });
 });

@@ -35,7 +35,8 @@ interface ProviderLiteral {
 
 export interface NestDeps {
   origins: OriginResolver;
-  files: readonly ts.SourceFile[];
+  /** The program's files; a new list (an editor session's next program) rebuilds the provider index. */
+  files: () => readonly ts.SourceFile[];
   where: (n: ts.Node) => string;
   /** The handle an expression is (a useValue, what a factory returns). */
   of: (e: ts.Expression) => Handle;
@@ -54,6 +55,7 @@ export class NestContainer {
         listeners: Map<string, ts.MethodDeclaration[]>;
       }
     | undefined;
+  private indexed: readonly ts.SourceFile[] | undefined;
   private readonly resolving = new Set<unknown>();
   /** Clients made by a `$allModels` hook: the client each extends, for the raw queries the hook does not see. */
   private readonly modelHooks = new WeakMap<Handle, { base: Handle; where: string }>();
@@ -275,7 +277,9 @@ export class NestContainer {
   }
 
   private read(): NonNullable<NestContainer['index']> {
-    if (this.index) return this.index;
+    const files = this.deps.files();
+    if (this.index && this.indexed === files) return this.index;
+    this.indexed = files;
     const index: NonNullable<NestContainer['index']> = { providers: new Map(), listeners: new Map() };
     const visit = (n: ts.Node): void => {
       if (ts.isObjectLiteralExpression(n)) this.provider(n, index.providers);
@@ -292,7 +296,7 @@ export class NestContainer {
       if (cls && isExternal(cls, NESTJS_CLS, 'ClsModule')) index.cls ??= n as ts.CallExpression;
       ts.forEachChild(n, visit);
     };
-    for (const sf of this.deps.files) visit(sf);
+    for (const sf of files) visit(sf);
     return (this.index = index);
   }
 

@@ -72,6 +72,26 @@ interface AppObject {
   mountedIn: number;
 }
 
+/**
+ * A file's calls and `new` expressions in source order (the order the scan numbers them), once
+ * per parse: an editor's analysis session (analysis/session.ts) scans the same unchanged files
+ * after every edit.
+ */
+const calls = new WeakMap<ts.SourceFile, (ts.CallExpression | ts.NewExpression)[]>();
+
+function callsIn(sf: ts.SourceFile): (ts.CallExpression | ts.NewExpression)[] {
+  let list = calls.get(sf);
+  if (list) return list;
+  const found: (ts.CallExpression | ts.NewExpression)[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n) || ts.isNewExpression(n)) found.push(n);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  calls.set(sf, (list = found));
+  return list;
+}
+
 export class EntryPoints {
   private readonly apps = new Map<ts.Node, AppObject>();
   readonly entries: RootEntry[] = [];
@@ -91,21 +111,12 @@ export class EntryPoints {
   ) {}
 
   scan(files: readonly ts.SourceFile[]): this {
-    for (const sf of files) {
-      const number = (n: ts.Node): void => {
-        if (ts.isCallExpression(n)) this.seq.set(n, this.seq.size);
-        ts.forEachChild(n, number);
-      };
-      number(sf);
-    }
-    for (const sf of files) {
-      const visit = (n: ts.Node): void => {
+    for (const sf of files) for (const n of callsIn(sf)) if (ts.isCallExpression(n)) this.seq.set(n, this.seq.size);
+    for (const sf of files)
+      for (const n of callsIn(sf)) {
         if (ts.isCallExpression(n)) this.call(n);
-        else if (ts.isNewExpression(n)) this.construct(n);
-        ts.forEachChild(n, visit);
-      };
-      visit(sf);
-    }
+        else this.construct(n);
+      }
     for (const app of this.apps.values()) if (app.mountedIn === 0) this.routes(app, '', [], new Set());
     for (const sf of files) this.nextjs(sf);
     this.nest(files);

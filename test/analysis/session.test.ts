@@ -1,0 +1,314 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import ts from 'typescript';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyze, type CoreResult } from '../../src/analysis/index.js';
+import { resolveAnalysisConfig } from '../../src/analysis/config.js';
+import { AnalysisSession } from '../../src/analysis/session.js';
+import { FileSystemSourceHost } from '../../src/code/source-host.js';
+import { loadConfig } from '../../src/config/load.js';
+import { parseSource } from '../../src/files/source.js';
+import { loadModel } from '../../src/schema/load.js';
+
+// The analysis session (src/analysis/session.ts) keeps facts between analyses and re-analyses
+// only the files an edit can have changed. It must never change a verdict: after every edit
+// of a random sequence, the session's findings and sites equal a fresh analysis of the same
+// files. The edits are the ones whose effect crosses functions and files: a write inserted or
+// deleted, a set_config line added or removed, a helper that changes the table it writes or
+// sets the context itself, a caller that passes the pool instead of the scoped client, and a
+// function in the edited file whose return value a file importing it writes through.
+
+interface Fn {
+  /** 'pool': writes on the pool; 'manual': checks out a client, BEGIN, optional set_config, write, COMMIT; 'scoped': inside withOrg; 'helper': calls a helper. */
+  kind: 'pool' | 'manual' | 'scoped' | 'helper';
+  setConfig: boolean;
+  table: 'items' | 'notes';
+  helper: number;
+  onPool: boolean;
+}
+
+interface State {
+  service: Fn[];
+  helpers: { table: 'items' | 'notes'; setsContext: boolean }[];
+  /** What `conn()` in the service returns, which src/routes/use-conn.ts writes through. */
+  conn: 'pool' | 'unknown';
+}
+
+const initial = (): State => ({
+  service: [
+    { kind: 'pool', setConfig: false, table: 'items', helper: 0, onPool: false },
+    { kind: 'manual', setConfig: true, table: 'items', helper: 0, onPool: false },
+    { kind: 'helper', setConfig: false, table: 'items', helper: 1, onPool: false },
+  ],
+  helpers: [
+    { table: 'items', setsContext: false },
+    { table: 'notes', setsContext: false },
+  ],
+  conn: 'pool',
+});
+
+function fnText(f: Fn, i: number, helpers: number): string {
+  const insert = `'INSERT INTO ${f.table} (org_id) VALUES ($1)', [orgId]`;
+  const set = f.setConfig ? `    await c.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);\n` : '';
+  const h = f.helper % helpers;
+  switch (f.kind) {
+    case 'pool':
+      return `export async function op${i}(orgId: string): Promise<void> {\n  await pool.query(${insert});\n}\n`;
+    case 'manual':
+      return (
+        `export async function op${i}(orgId: string): Promise<void> {\n  const c = await pool.connect();\n  try {\n` +
+        `    await c.query('BEGIN');\n${set}    await c.query(${insert});\n    await c.query('COMMIT');\n` +
+        `  } finally {\n    c.release();\n  }\n}\n`
+      );
+    case 'scoped':
+      return `export async function op${i}(orgId: string): Promise<void> {\n  await withOrg(orgId, async (c) => {\n    await c.query(${insert});\n  });\n}\n`;
+    case 'helper':
+      return f.onPool
+        ? `export async function op${i}(orgId: string): Promise<void> {\n  await save${h}(pool, orgId);\n}\n`
+        : `export async function op${i}(orgId: string): Promise<void> {\n  await withOrg(orgId, (c) => save${h}(c, orgId));\n}\n`;
+  }
+}
+
+function files(s: State): Map<string, string> {
+  const out = new Map<string, string>();
+  out.set('package.json', '{"name":"session-app","private":true}\n');
+  out.set('rls-guard.config.json', '{"migrations":["db/migrations"],"schemaSource":"static"}\n');
+  out.set(
+    'db/migrations/001_schema.sql',
+    [
+      'CREATE TABLE items (id bigserial PRIMARY KEY, org_id uuid NOT NULL);',
+      'ALTER TABLE items ENABLE ROW LEVEL SECURITY;',
+      "CREATE POLICY i ON items USING (org_id = current_setting('app.current_org_id', true)::uuid);",
+      'CREATE TABLE notes (id bigserial PRIMARY KEY, org_id uuid NOT NULL);',
+      'ALTER TABLE notes ENABLE ROW LEVEL SECURITY;',
+      "CREATE POLICY n ON notes USING (org_id = current_setting('app.current_org_id', true)::uuid);",
+      '',
+    ].join('\n'),
+  );
+  out.set('src/db.ts', "import { Pool } from 'pg';\nexport const pool = new Pool();\n");
+  out.set(
+    'src/scope.ts',
+    "import type { PoolClient } from 'pg';\nimport { pool } from './db';\n" +
+      'export async function withOrg<T>(orgId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {\n' +
+      "  const client = await pool.connect();\n  try {\n    await client.query('BEGIN');\n" +
+      "    await client.query(\"SELECT set_config('app.current_org_id', $1, true)\", [orgId]);\n" +
+      "    const result = await fn(client);\n    await client.query('COMMIT');\n    return result;\n" +
+      '  } finally {\n    client.release();\n  }\n}\n',
+  );
+  s.helpers.forEach((h, i) => {
+    const set = h.setsContext ? `  await db.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);\n` : '';
+    out.set(
+      `src/helpers/save${i}.ts`,
+      `import type { Pool, PoolClient } from 'pg';\nexport async function save${i}(db: Pool | PoolClient, orgId: string): Promise<void> {\n` +
+        `${set}  await db.query('INSERT INTO ${h.table} (org_id) VALUES ($1)', [orgId]);\n}\n`,
+    );
+  });
+  const conn = s.conn === 'pool' ? 'return pool;' : 'return (globalThis as any).somewhere;';
+  out.set(
+    'src/service.ts',
+    "import { pool } from './db';\nimport { withOrg } from './scope';\n" +
+      s.helpers.map((_, i) => `import { save${i} } from './helpers/save${i}';\n`).join('') +
+      `export function conn() {\n  ${conn}\n}\n` +
+      s.service.map((f, i) => fnText(f, i, s.helpers.length)).join(''),
+  );
+  // An importer of the edited file: its own write's verdict depends on what conn() returns there.
+  out.set(
+    'src/routes/use-conn.ts',
+    "import { conn } from '../service';\nexport async function touch(orgId: string): Promise<void> {\n" +
+      "  await conn().query('UPDATE items SET org_id = $1', [orgId]);\n}\n",
+  );
+  // Callers of a helper in another file: the helper's verdict is settled at them.
+  out.set(
+    'src/routes/jobs.ts',
+    "import { pool } from '../db';\nimport { save0 } from '../helpers/save0';\n" +
+      'export async function nightly(orgId: string): Promise<void> {\n  await save0(pool, orgId);\n}\n',
+  );
+  return out;
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const sha = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
+const SOURCES = (m: Map<string, string>): string[] => [...m.keys()].filter((f) => f.endsWith('.ts')).sort();
+
+/** What a reported file gets: its findings and its sites' verdicts, in a comparable form. */
+function verdicts(result: CoreResult, only?: ReadonlySet<string>): string {
+  const keep = (file: string): boolean => !only || only.has(file);
+  const findings = result.findings
+    .filter((f) => keep(f.file))
+    .map((f) => JSON.stringify([f.file, f.line, f.column, f.ruleId, f.messageId, f.data, f.fingerprint]));
+  const sites = result.sites
+    .filter((s) => keep(s.file))
+    .map((s) => JSON.stringify([s.file, s.line, s.column, s.coverage, s.via, s.evidence, s.crossFile, s.callPath]));
+  return [...findings.sort(), ...sites.sort()].join('\n');
+}
+
+class App {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-session-'));
+  private readonly resolver = new FileSystemSourceHost();
+  private text = new Map<string, string>();
+  readonly session: AnalysisSession;
+  private readonly setup: { model: ReturnType<typeof loadModel>; config: ReturnType<typeof resolveAnalysisConfig> };
+
+  constructor(state: State) {
+    dirs.push(this.dir);
+    this.write(state);
+    const loaded = loadConfig({ start: this.dir });
+    const model = loadModel(this.dir, loaded.config);
+    this.setup = { model, config: resolveAnalysisConfig(model, loaded.config) };
+    this.session = new AnalysisSession({ root: this.dir, host: new FileSystemSourceHost(), ...this.setup, wholeProgram: true });
+  }
+
+  write(state: State): void {
+    this.text = files(state);
+    for (const [rel, text] of this.text) {
+      const abs = path.join(this.dir, rel);
+      fs.mkdirSync(path.dirname(abs), { recursive: true });
+      fs.writeFileSync(abs, text);
+    }
+  }
+
+  private abs(rel: string): string {
+    return path.join(this.dir, rel);
+  }
+
+  /** The session's analysis (undefined when `late` cut it short). */
+  incremental(report?: ReadonlySet<string>, late?: () => boolean): CoreResult {
+    return this.session.analyse({
+      ...(late ? { late } : {}),
+      files: SOURCES(this.text),
+      current: (rel) => {
+        const text = this.text.get(rel);
+        return text === undefined ? undefined : { hash: sha(text), sf: () => parseSource(this.abs(rel), text) };
+      },
+      importsOf: (rel) =>
+        ts
+          .preProcessFile(this.text.get(rel) ?? '', true, true)
+          .importedFiles.map((r) => this.resolver.resolveModule(this.abs(rel), r.fileName))
+          .filter((f): f is string => !!f)
+          .map((f) => path.relative(this.dir, f).split(path.sep).join('/')),
+      ...(report ? { report } : {}),
+    }) as CoreResult;
+  }
+
+  fresh(): CoreResult {
+    const sfs = SOURCES(this.text).map((rel) => parseSource(this.abs(rel), this.text.get(rel)!));
+    return analyze({ root: this.dir, files: sfs, host: new FileSystemSourceHost(sfs), ...this.setup, wholeProgram: true });
+  }
+}
+
+type Edit =
+  | { kind: 'insert'; at: number; fn: Fn }
+  | { kind: 'delete'; at: number }
+  | { kind: 'setConfig'; at: number }
+  | { kind: 'helperTable'; i: number }
+  | { kind: 'helperContext'; i: number }
+  | { kind: 'onPool'; at: number }
+  | { kind: 'conn' };
+
+function apply(s: State, e: Edit): void {
+  const fn = s.service.length ? s.service[('at' in e ? e.at : 0) % s.service.length] : undefined;
+  if (e.kind === 'insert') s.service.splice(e.at % (s.service.length + 1), 0, e.fn);
+  if (e.kind === 'delete' && fn) s.service.splice(s.service.indexOf(fn), 1);
+  if (e.kind === 'setConfig' && fn) fn.setConfig = !fn.setConfig;
+  if (e.kind === 'onPool' && fn) fn.onPool = !fn.onPool;
+  if (e.kind === 'helperTable') {
+    const h = s.helpers[e.i % s.helpers.length]!;
+    h.table = h.table === 'items' ? 'notes' : 'items';
+  }
+  if (e.kind === 'helperContext') {
+    const h = s.helpers[e.i % s.helpers.length]!;
+    h.setsContext = !h.setsContext;
+  }
+  if (e.kind === 'conn') s.conn = s.conn === 'pool' ? 'unknown' : 'pool';
+}
+
+const fnArb: fc.Arbitrary<Fn> = fc.record({
+  kind: fc.constantFrom('pool' as const, 'manual' as const, 'scoped' as const, 'helper' as const),
+  setConfig: fc.boolean(),
+  table: fc.constantFrom('items' as const, 'notes' as const),
+  helper: fc.nat(3),
+  onPool: fc.boolean(),
+});
+
+const editArb: fc.Arbitrary<Edit> = fc.oneof(
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(6), fn: fnArb }),
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(6) }),
+  fc.record({ kind: fc.constant('setConfig' as const), at: fc.nat(6) }),
+  fc.record({ kind: fc.constant('helperTable' as const), i: fc.nat(3) }),
+  fc.record({ kind: fc.constant('helperContext' as const), i: fc.nat(3) }),
+  fc.record({ kind: fc.constant('onPool' as const), at: fc.nat(6) }),
+  fc.record({ kind: fc.constant('conn' as const) }),
+);
+
+describe('the analysis session', () => {
+  it('re-analyses the changed file and its importers only, and agrees with a fresh analysis', () => {
+    const state = initial();
+    const app = new App(state);
+    expect(verdicts(app.incremental())).toBe(verdicts(app.fresh()));
+    const all = app.session.lastAnalysed.length;
+    expect(all).toBe(SOURCES(files(state)).length);
+    // Nothing changed: nothing is analysed again.
+    expect(verdicts(app.incremental())).toBe(verdicts(app.fresh()));
+    expect(app.session.lastAnalysed).toEqual([]);
+    // conn() now returns something untraceable: the importer's write must follow.
+    state.conn = 'unknown';
+    app.write(state);
+    const before = verdicts(app.fresh());
+    expect(verdicts(app.incremental())).toBe(before);
+    expect(app.session.lastAnalysed.sort()).toEqual(['src/routes/use-conn.ts', 'src/service.ts']);
+    expect(before).toMatch(/src\/routes\/use-conn\.ts.*"unresolved"/);
+    // A helper's body: the helper and the files importing it (transitively) are analysed again;
+    // the rest (the pool, the scope helper, the other helper) is kept.
+    state.helpers[0]!.setsContext = true;
+    app.write(state);
+    expect(verdicts(app.incremental())).toBe(verdicts(app.fresh()));
+    expect(app.session.lastAnalysed.sort()).toEqual([
+      'src/helpers/save0.ts',
+      'src/routes/jobs.ts',
+      'src/routes/use-conn.ts',
+      'src/service.ts',
+    ]);
+  });
+
+  it("stops between files when the caller's time is up, and goes on from there", () => {
+    const app = new App(initial());
+    let calls = 0;
+    expect(app.incremental(undefined, () => ++calls > 3)).toBeUndefined();
+    expect(app.session.lastAnalysed).toHaveLength(3);
+    expect(verdicts(app.incremental())).toBe(verdicts(app.fresh()));
+    expect(app.session.lastAnalysed).toHaveLength(SOURCES(files(initial())).length - 3);
+  });
+
+  it('settles only the files asked about, with the same verdicts', () => {
+    const state = initial();
+    const app = new App(state);
+    const only = new Set(['src/helpers/save0.ts']);
+    const result = app.incremental(only);
+    expect(result.sites.map((s) => s.file)).toEqual(['src/helpers/save0.ts']);
+    expect(verdicts(result)).toBe(verdicts(app.fresh(), only));
+  });
+
+  it('never changes a verdict over random sequences of edits', () => {
+    fc.assert(
+      fc.property(fc.array(editArb, { minLength: 1, maxLength: 5 }), fc.boolean(), (edits, partial) => {
+        const state = initial();
+        const app = new App(state);
+        app.incremental();
+        for (const e of edits) {
+          apply(state, e);
+          app.write(state);
+          const only = partial ? new Set(['src/service.ts', 'src/routes/use-conn.ts']) : undefined;
+          expect(verdicts(app.incremental(only))).toBe(verdicts(app.fresh(), only));
+        }
+      }),
+      { numRuns: 15, seed: 13 },
+    );
+  });
+});
