@@ -22,6 +22,8 @@ import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
 import { adminCall, calleeName, importedName, importModule, scopeHelper } from './config-match.js';
 import { type TypeReader, typeOfParam } from './declared-types.js';
 import { findTenantBinding, type TenantDeps, tenantOptions } from './tenant-binding.js';
+import { replicaPrimary } from './context/replicas.js';
+import { augmentedTarget } from './providers/augmented.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -311,6 +313,17 @@ export class HandleResolver {
           label: `admin connection from ${admin}() at ${where(call, this.root)}`,
         };
     }
+    // withReplicas(primary, [replicas]): every write goes to the primary (context/replicas.ts).
+    const replica = replicaPrimary(call, this.origins);
+    if (replica) {
+      const primary = this.trace(replica.primary);
+      return 'label' in primary
+        ? { ...primary, label: `${primary.label}, the primary of ${replica.label} at ${where(call, this.root)}` }
+        : primary;
+    }
+    // Object.assign(db, { extra }): db itself, unless a write method is replaced (providers/augmented.ts).
+    const augmented = augmentedTarget(call);
+    if (augmented) return 'reason' in augmented ? { kind: 'unknown', reason: augmented.reason } : this.trace(augmented);
     // A library's factory: postgres(url), knex(config), drizzle(pool), createPool(dsn).
     const factory = this.trace(callee);
     if (factory.kind === 'library') {

@@ -6,6 +6,7 @@ import type { RlsModel } from '../schema/types.js';
 import type { AnalysisConfig } from './config.js';
 import type { FileFacts, RawSite } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
+import { TrpcContexts } from './context/trpc.js';
 import { analyzeFlow } from './flow.js';
 import { HandleResolver } from './handles.js';
 import { functionName, OriginResolver } from '../code/origins.js';
@@ -111,6 +112,7 @@ export function analyze(input: CoreInput): CoreResult {
       });
     }
   }
+  const trpc = new TrpcContexts(input.files, origins, (e) => handles.of(e), input.root);
   const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root });
   let verdicts: Map<RawSite, SiteVerdict>;
   try {
@@ -124,6 +126,7 @@ export function analyze(input: CoreInput): CoreResult {
       facts: engine,
       ambient: (h, at, table, pending) => ambient.settle(h, at, table, pending),
       forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b),
+      carried: (call, arg, param, path) => trpc.resolverMember(call, arg, param, path),
     });
   } catch (error) {
     incomplete.push(
