@@ -798,7 +798,12 @@ function isTrusted(handle: Handle, own: DbAdapter | undefined): boolean {
 }
 
 function isUntraced(handle: Handle): boolean {
-  return handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
+  return (
+    handle.kind === 'unknown' ||
+    (handle.kind === 'not-db' && handle.reason.startsWith('a value from package')) ||
+    // A context variable no path shows the library of (Hono's `c.get('db')`): judged per path, never dropped.
+    (handle.kind === 'ambient' && !ambientAdapter(handle))
+  );
 }
 
 export function isInlineCallback(fn: ts.Node): boolean {

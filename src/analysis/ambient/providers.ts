@@ -3,6 +3,7 @@ import type { DbAdapter } from '../../adapters/index.js';
 import type { Handle } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+import { HONO_CONTEXT, HONO_CONTEXT_NAME, isHonoContext } from '../context/hono-vars.js';
 
 // Ambient providers: an AsyncLocalStorage holds the org-scoped connection (or a tenant id)
 // for whatever runs inside `store.run(value, fn)`, and an accessor reads it back. Which
@@ -58,6 +59,11 @@ export class AmbientProviders {
     const e = skipOuter(expression);
     if (this.stores.has(e)) return this.stores.get(e) ?? undefined;
     let found: Store | null = null;
+    // Hono's request context: one store for the program, its variables members (context/hono-vars.ts).
+    if (isHonoContext(e, this.origins)) {
+      this.stores.set(e, HONO_CONTEXT);
+      return HONO_CONTEXT;
+    }
     const origin = this.origins.expr(e);
     if (origin.kind === 'expr' && ts.isNewExpression(origin.expr)) {
       const ctor = this.origins.expr(origin.expr.expression);
@@ -151,6 +157,9 @@ export class AmbientProviders {
       return store ? { store, path } : undefined;
     }
     if (ts.isIdentifier(e)) {
+      // Hono: `c.var.db` reads the variable `db`.
+      if (path[0] === 'var' && path.length > 1 && this.storeOf(e) === HONO_CONTEXT)
+        return { store: HONO_CONTEXT, path: path.slice(1) };
       const b = lookup(e);
       if (b?.kind !== 'variable' || b.path.length || !b.decl.initializer) return undefined;
       const inner = this.read(b.decl.initializer, depth + 1);
@@ -338,6 +347,7 @@ export class AmbientProviders {
   }
 
   describeStore(store: Store): string {
+    if (store === HONO_CONTEXT) return HONO_CONTEXT_NAME;
     const d = store.parent;
     const what = ts.isNewExpression(store) ? 'AsyncLocalStorage' : 'cls-hooked namespace';
     const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : undefined;
@@ -348,7 +358,12 @@ export class AmbientProviders {
 
   private make(r: StoreRead, at: ts.Node, fallback: Handle): AmbientHandle {
     const d = r.store.parent;
-    const storeName = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : 'AsyncLocalStorage';
+    const storeName =
+      r.store === HONO_CONTEXT
+        ? 'c.var'
+        : d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name)
+          ? d.name.text
+          : 'AsyncLocalStorage';
     const member = r.path.length ? ` (its \`${r.path.join('.')}\`)` : '';
     return {
       kind: 'ambient',

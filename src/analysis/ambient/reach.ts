@@ -79,6 +79,8 @@ export class Reach {
   private readonly ids = new Map<ts.Node, number>();
   private readonly kind: FactKind<Container, Ctx[]>;
   private readonly nextMemo = new Map<ts.FunctionLikeDeclaration, Map<StoreKey, Entry>[]>();
+  /** The same, for a helper's callback parameter (any call of it runs the callback). */
+  private readonly callbackMemo = new Map<ts.FunctionLikeDeclaration, Map<StoreKey, Entry>[]>();
   private nextDepth = 0;
 
   constructor(private readonly deps: ReachDeps) {
@@ -372,8 +374,9 @@ export class Reach {
    * continues wherever that function calls it, so its entries compose with what is entered
    * here; handed anywhere else, it cannot be followed (fail closed).
    */
-  private nextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number): Map<StoreKey, Entry>[] {
-    const hit = this.nextMemo.get(fn);
+  private nextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number, runsCallback = false): Map<StoreKey, Entry>[] {
+    const memo = runsCallback ? this.callbackMemo : this.nextMemo;
+    const hit = memo.get(fn);
     if (hit) return hit;
     // A chain deeper than the walk follows (never a stack overflow): unknown, and not memoised.
     if (this.nextDepth > MAX_NEXT_DEPTH)
@@ -384,15 +387,20 @@ export class Reach {
       ];
     this.nextDepth++;
     try {
-      return this.computeNextEntries(fn, nextIndex);
+      return this.computeNextEntries(fn, nextIndex, runsCallback);
     } finally {
       this.nextDepth--;
     }
   }
 
-  private computeNextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number): Map<StoreKey, Entry>[] {
+  private computeNextEntries(
+    fn: ts.FunctionLikeDeclaration,
+    nextIndex: number,
+    runsCallback: boolean,
+  ): Map<StoreKey, Entry>[] {
+    const memo = runsCallback ? this.callbackMemo : this.nextMemo;
     // A chain that hands `next` back into itself: what the cycle adds cannot be known.
-    this.nextMemo.set(fn, [
+    memo.set(fn, [
       new Map([['?', { kind: 'unknown', reason: `\`${functionName(fn)}\` hands next() on in a cycle` }]]),
     ]);
     const out = new Map<string, Map<StoreKey, Entry>>();
@@ -442,7 +450,9 @@ export class Reach {
             ts.isCallExpression(use.parent) &&
             use.parent.expression === use;
           if (ts.isCallExpression(use) && use.expression === n) {
-            if (continues(use)) add(around);
+            // A callback handed to a helper (`withOrgScope(org, async (tx) => { …; await next(); })`) runs with what it
+            // is given; called with an error being made (`done(new Error(…))`) it takes the error path, as `next(err)`.
+            if (continues(use) || (runsCallback && !makesError(use))) add(around);
           } else if (handled) {
             add(around);
           } else if (ts.isCallExpression(use)) {
@@ -472,7 +482,7 @@ export class Reach {
       visit(fn.body);
     }
     const list = [...out.values()];
-    this.nextMemo.set(fn, list);
+    memo.set(fn, list);
     return list;
   }
 
@@ -500,6 +510,7 @@ export class Reach {
             this.nextEntries(
               target.decl,
               call.arguments.findIndex((a) => skipOuter(a) === inner),
+              true,
             ),
           );
       }
@@ -600,6 +611,12 @@ function product(
  * `next()` continues to the next handler; `next(err)` goes to the error handler instead ('route'/'router' skip ahead,
  * still handlers).
  */
+/** `cb(new Error(…))`: the err-first convention's error path. */
+function makesError(call: ts.CallExpression): boolean {
+  const arg = call.arguments[0];
+  return !!arg && ts.isNewExpression(skipOuter(arg));
+}
+
 function continues(call: ts.CallExpression): boolean {
   const arg = call.arguments[0];
   if (!arg) return true;

@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import type { OriginResolver } from '../../code/origins.js';
+import { type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
 import { collectReturns } from '../providers/factories.js';
 
@@ -21,17 +21,30 @@ export interface ReplicaPrimary {
   label: string;
 }
 
-/** The primary of a replica set a call makes, if it makes one. */
-export function replicaPrimary(call: ts.CallExpression, origins: OriginResolver): ReplicaPrimary | undefined {
+/**
+ * The primary of a replica set a call makes, if it makes one; a reason when the call makes an
+ * object that spreads its first argument but sends a write member elsewhere (never read as
+ * the spread connection, never dropped).
+ */
+export function replicaPrimary(
+  call: ts.CallExpression,
+  origins: OriginResolver,
+): ReplicaPrimary | { reason: string } | undefined {
   const first = call.arguments[0];
   if (!first) return undefined;
   const callee = origins.expr(call.expression);
   if (callee.kind === 'external' && DRIZZLE_CORES.test(callee.module) && callee.path.join('.') === 'withReplicas')
     return { primary: first, label: `drizzle's withReplicas` };
-  if (callee.kind === 'function' && replicaWrapper(callee.decl))
-    return { primary: first, label: `the read-replica wrapper \`${callee.name}\`` };
-  return undefined;
+  if (callee.kind !== 'function') return undefined;
+  if (wrapperShape(callee.decl)) return { primary: first, label: `the read-replica wrapper \`${callee.name}\`` };
+  const elsewhere = routedElsewhere.get(callee.decl);
+  return elsewhere
+    ? { reason: `\`${callee.name}\` spreads \`${shortText(first, 30)}\` but sends its \`${elsewhere}\` elsewhere` }
+    : undefined;
 }
+
+/** Wrappers that spread their first parameter but define a write member on something else: that member. */
+const routedElsewhere = new WeakMap<ts.FunctionLikeDeclaration, string>();
 
 /**
  * A member read from a replica set that is the set again, restricted to the primary
@@ -66,10 +79,6 @@ interface Shape {
   objects: ts.ObjectLiteralExpression[];
 }
 
-function replicaWrapper(fn: ts.FunctionLikeDeclaration): boolean {
-  return wrapperShape(fn) !== undefined;
-}
-
 function wrapperShape(fn: ts.FunctionLikeDeclaration): Shape | undefined {
   if (shapes.has(fn)) return shapes.get(fn) ?? undefined;
   shapes.set(fn, null);
@@ -82,7 +91,12 @@ function wrapperShape(fn: ts.FunctionLikeDeclaration): Shape | undefined {
     if (!shape.objects.includes(obj)) shape.objects.push(obj);
   }
   if (shape.objects.length === 0) return undefined;
-  for (const obj of shape.objects) if (!writesGoToPrimary(obj, primary)) return undefined;
+  for (const obj of shape.objects) {
+    const off = offPrimary(obj, primary);
+    if (off === undefined) continue;
+    if (off) routedElsewhere.set(fn, off);
+    return undefined;
+  }
   shapes.set(fn, shape);
   return shape;
 }
@@ -99,12 +113,15 @@ function objectOf(e: ts.Expression, shape: Shape, depth: number): ts.ObjectLiter
   return only && objects.every((o) => o === only) ? only : undefined;
 }
 
-/** `{ ...primary, … }` whose write members, where defined, read only `primary`. */
-function writesGoToPrimary(obj: ts.ObjectLiteralExpression, primary: ts.ParameterDeclaration): boolean {
-  if (!obj.properties.some((p) => ts.isSpreadAssignment(p) && isParam(p.expression, primary))) return false;
+/**
+ * For `{ ...primary, … }`: undefined when its write members, where defined, read only `primary`;
+ * else the first member that does not. '' when the object does not spread `primary` at all.
+ */
+function offPrimary(obj: ts.ObjectLiteralExpression, primary: ts.ParameterDeclaration): string | undefined {
+  if (!obj.properties.some((p) => ts.isSpreadAssignment(p) && isParam(p.expression, primary))) return '';
   for (const p of obj.properties) {
     if (!p.name || !ts.isIdentifier(p.name) || !WRITE_MEMBERS.includes(p.name.text)) continue;
-    if (ts.isShorthandPropertyAssignment(p)) return false;
+    if (ts.isShorthandPropertyAssignment(p)) return p.name.text;
     const body = ts.isPropertyAssignment(p) ? p.initializer : p;
     let onlyPrimary = true;
     let reads = 0;
@@ -116,9 +133,9 @@ function writesGoToPrimary(obj: ts.ObjectLiteralExpression, primary: ts.Paramete
       ts.forEachChild(n, visit);
     };
     visit(body);
-    if (!onlyPrimary || reads === 0) return false;
+    if (!onlyPrimary || reads === 0) return p.name.text;
   }
-  return true;
+  return undefined;
 }
 
 function isParam(e: ts.Expression, param: ts.ParameterDeclaration): boolean {

@@ -132,13 +132,10 @@ export class TrpcContexts {
     const out: Value[] = [];
     for (const fn of factories) {
       const name = `\`${functionName(fn)}\``;
-      const returns: ts.Expression[] = [];
-      if (fn.body && !ts.isBlock(fn.body)) returns.push(fn.body);
-      else if (fn.body) collectReturns(fn.body, (r) => r.expression && returns.push(r.expression));
+      const returns = this.contexts(fn, 0);
       if (returns.length === 0) return `the tRPC context factory ${name} (${where(fn, this.root)}) returns nothing`;
       for (const r of returns) {
-        let obj = skipOuter(r);
-        while (ts.isAwaitExpression(obj)) obj = skipOuter(obj.expression);
+        const obj = skipOuter(r);
         const at = `${where(r, this.root)}`;
         if (!ts.isObjectLiteralExpression(obj))
           return `the tRPC context factory ${name} returns \`${shortText(r, 40)}\` at ${at}, not an object`;
@@ -150,6 +147,22 @@ export class TrpcContexts {
       }
     }
     return out;
+  }
+
+  /**
+   * The objects a factory returns: its return expressions, and through a factory that only
+   * calls another function of the codebase (`createContext: (o) => makeContext(o.req)`) that one's.
+   */
+  private contexts(fn: ts.FunctionLikeDeclaration, depth: number): ts.Expression[] {
+    const returns: ts.Expression[] = [];
+    if (fn.body && !ts.isBlock(fn.body)) returns.push(fn.body);
+    else if (fn.body) collectReturns(fn.body, (r) => r.expression && returns.push(r.expression));
+    return returns.flatMap((r) => {
+      let e = skipOuter(r);
+      while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
+      const inner = ts.isCallExpression(e) && depth < 4 ? this.functionOf(e.expression) : undefined;
+      return inner?.body ? this.contexts(inner, depth + 1) : [e];
+    });
   }
 
   /** Context factories: functions handed to a tRPC adapter as `createContext`, found once. */
