@@ -23,7 +23,7 @@ import { adminCall, calleeName, importedName, importModule, scopeHelper } from '
 import { type TypeReader, typeOfParam } from './declared-types.js';
 import { findTenantBinding, type TenantDeps, tenantOptions } from './tenant-binding.js';
 import { replicaPrimary } from './context/replicas.js';
-import { HONO_CONTEXT } from './context/hono-vars.js';
+import { isHonoStore } from './context/hono-vars.js';
 import { augmentedTarget } from './providers/augmented.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -189,7 +189,7 @@ export class HandleResolver {
         return receiver;
     }
     // Hono: `c.var.db`, a variable of the request context (context/hono-vars.ts), judged per path.
-    if ((ts.isPropertyAccessExpression(e) || ts.isIdentifier(e)) && this.ambient.read(e)?.store === HONO_CONTEXT) {
+    if ((ts.isPropertyAccessExpression(e) || ts.isIdentifier(e)) && isHonoStore(this.ambient.read(e)?.store ?? e)) {
       const read = this.ambient.accessor(e, (x) => this.trace(x));
       if (read) return read;
     }

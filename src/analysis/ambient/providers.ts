@@ -3,7 +3,7 @@ import type { DbAdapter } from '../../adapters/index.js';
 import type { Handle } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
-import { HONO_CONTEXT, HONO_CONTEXT_NAME, isHonoContext } from '../context/hono-vars.js';
+import { HONO_CONTEXT, HONO_CONTEXT_NAME, honoVariable, honoVariableName, isHonoContext, isHonoStore } from '../context/hono-vars.js';
 
 // Ambient providers: an AsyncLocalStorage holds the org-scoped connection (or a tenant id)
 // for whatever runs inside `store.run(value, fn)`, and an accessor reads it back. Which
@@ -120,6 +120,7 @@ export class AmbientProviders {
     const key = call.arguments[0] && skipOuter(call.arguments[0]);
     if (callee.name.text === 'set' && call.arguments.length === 2 && key && ts.isStringLiteral(key)) {
       const store = this.storeOf(callee.expression);
+      if (store === HONO_CONTEXT) return { store: honoVariable(key.text), value: call.arguments[1]!, call, member: key.text };
       return store && ts.isCallExpression(store)
         ? { store, value: call.arguments[1]!, call, member: key.text }
         : undefined;
@@ -150,6 +151,7 @@ export class AmbientProviders {
       const key = e.arguments[0] && skipOuter(e.arguments[0]);
       if (callee.name.text === 'get' && e.arguments.length === 1 && key && ts.isStringLiteral(key)) {
         const store = this.storeOf(callee.expression);
+        if (store === HONO_CONTEXT) return { store: honoVariable(key.text), path: [key.text, ...path] };
         return store && ts.isCallExpression(store) ? { store, path: [key.text, ...path] } : undefined;
       }
       if (callee.name.text !== 'getStore' || e.arguments.length) return undefined;
@@ -159,7 +161,7 @@ export class AmbientProviders {
     if (ts.isIdentifier(e)) {
       // Hono: `c.var.db` reads the variable `db`.
       if (path[0] === 'var' && path.length > 1 && this.storeOf(e) === HONO_CONTEXT)
-        return { store: HONO_CONTEXT, path: path.slice(1) };
+        return { store: honoVariable(path[1]!), path: path.slice(1) };
       const b = lookup(e);
       if (b?.kind !== 'variable' || b.path.length || !b.decl.initializer) return undefined;
       const inner = this.read(b.decl.initializer, depth + 1);
@@ -347,7 +349,7 @@ export class AmbientProviders {
   }
 
   describeStore(store: Store): string {
-    if (store === HONO_CONTEXT) return HONO_CONTEXT_NAME;
+    if (isHonoStore(store)) return `\`${honoVariableName(store)}\` of ${HONO_CONTEXT_NAME}`;
     const d = store.parent;
     const what = ts.isNewExpression(store) ? 'AsyncLocalStorage' : 'cls-hooked namespace';
     const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : undefined;
@@ -359,8 +361,8 @@ export class AmbientProviders {
   private make(r: StoreRead, at: ts.Node, fallback: Handle): AmbientHandle {
     const d = r.store.parent;
     const storeName =
-      r.store === HONO_CONTEXT
-        ? 'c.var'
+      isHonoStore(r.store)
+        ? `c.var.${honoVariableName(r.store)}`
         : d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name)
           ? d.name.text
           : 'AsyncLocalStorage';

@@ -211,6 +211,14 @@ export class Reach {
       ))
         add(ctx);
     }
+    // A callback in the options a package's call is given (`createUIMessageStream({ execute:
+    // async () => … })`): it runs during or after that call, in its caller's contexts.
+    const option = passedTo ? undefined : optionOfPackageCall(fn, this.deps.origins);
+    if (option && !this.deps.registered.has(fn)) {
+      explained = true;
+      const step = `${functionName(fn)}() (${this.deps.where(option)})`;
+      for (const ctx of this.of(this.container(option))) add(this.extend(ctx, ctx.entered, step));
+    }
     // Passed by name to functions of the codebase (`runChunked('x', backfillChunk)`): it runs
     // during those calls, as an inline callback would; only if every use as a value is such a pass.
     const byName = this.deps.registered.has(fn) || this.runTargets.has(fn) ? undefined : this.passedByName(fn);
@@ -638,6 +646,22 @@ function inlineCall(fn: ts.Node): ts.CallExpression | ts.NewExpression | undefin
   return p && (ts.isCallExpression(p) || ts.isNewExpression(p)) && (p.arguments ?? []).some((a) => skipOuter(a) === fn)
     ? p
     : undefined;
+}
+
+/**
+ * The package call whose inline options object holds this function as a member (`{ execute: async () => … }`,
+ * `{ execute() { … } }`). Only a package's: a function of the codebase decides itself when it calls its options.
+ */
+function optionOfPackageCall(fn: ts.Node, origins: OriginResolver): ts.CallExpression | ts.NewExpression | undefined {
+  const member = ts.isMethodDeclaration(fn) ? fn : ts.isPropertyAssignment(fn.parent) ? fn.parent : undefined;
+  if (!member || (!ts.isMethodDeclaration(fn) && !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)))) return undefined;
+  let obj: ts.Node = member.parent;
+  if (!ts.isObjectLiteralExpression(obj)) return undefined;
+  while (ts.isParenthesizedExpression(obj.parent) || ts.isAsExpression(obj.parent)) obj = obj.parent;
+  const call = obj.parent;
+  if (!call || !(ts.isCallExpression(call) || ts.isNewExpression(call))) return undefined;
+  if (!(call.arguments ?? []).some((a) => a === obj)) return undefined;
+  return origins.expr(call.expression).kind === 'external' ? call : undefined;
 }
 
 /** Whether a function body calls something `test` accepts. */

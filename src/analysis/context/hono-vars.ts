@@ -18,6 +18,37 @@ export const HONO_CONTEXT: ts.CallExpression = ts.factory.createCallExpression(
 
 export const HONO_CONTEXT_NAME = 'the Hono request context';
 
+// Each variable is its own store: `c.set('session', s)` after `c.set('db', tx)` must not hide
+// the `db` the path entered (entries are kept per store).
+const variables = new Map<string, ts.CallExpression>();
+
+/** The store one variable of the Hono context is (`c.set('db', …)` / `c.get('db')`). */
+export function honoVariable(name: string): ts.CallExpression {
+  let v = variables.get(name);
+  if (!v) {
+    v = ts.factory.createCallExpression(ts.factory.createIdentifier('HonoContext'), undefined, [
+      ts.factory.createStringLiteral(name),
+    ]);
+    variables.set(name, v);
+  }
+  return v;
+}
+
+/** Whether a store is the Hono context or one of its variables. */
+export function isHonoStore(store: ts.Node): boolean {
+  return store === HONO_CONTEXT || (ts.isCallExpression(store) && !store.parent && variables.get(nameOf(store)) === store);
+}
+
+/** The variable a Hono store stands for ('' for the context itself). */
+export function honoVariableName(store: ts.Node): string {
+  return store === HONO_CONTEXT ? '' : nameOf(store as ts.CallExpression);
+}
+
+function nameOf(store: ts.CallExpression): string {
+  const a = store.arguments[0];
+  return a && ts.isStringLiteral(a) ? a.text : '';
+}
+
 const HONO_MODULES = new Set(['hono', '@hono/zod-openapi']);
 const APP_CLASSES = new Set(['Hono', 'OpenAPIHono']);
 const HANDLER_TYPES = new Set(['MiddlewareHandler', 'Handler']);
