@@ -296,13 +296,16 @@ export class HandleResolver {
     // `{ ...db, get insert() { … } }`: a wrapper of a connection that is not a read-replica set
     // (context/replicas.ts): untraced, so its writes are reported, never dropped as "a literal".
     const spread = ts.isObjectLiteralExpression(e)
-      ? e.properties.find((p): p is ts.SpreadAssignment => ts.isSpreadAssignment(p) && isConnection(this.trace(p.expression)))
+      ? e.properties.find(
+          (p): p is ts.SpreadAssignment => ts.isSpreadAssignment(p) && isConnection(this.trace(p.expression)),
+        )
       : undefined;
     if (spread)
       return {
         kind: 'unknown',
-        reason: `\`${shortText(at, 40)}\` is an object that spreads the connection \`${shortText(spread.expression, 30)}\` ` +
-          `and may replace its write methods`,
+        reason:
+          `\`${shortText(at, 40)}\` is an object that spreads the connection ` +
+          `\`${shortText(spread.expression, 30)}\` and may replace its write methods`,
       };
     if (
       ts.isLiteralExpression(e) ||
@@ -864,5 +867,5 @@ export class HandleResolver {
 
 /** A handle that stands for a connection (traced or pending), not a library export or a non-database value. */
 function isConnection(h: Handle): boolean {
-  return h.kind === 'executor' || h.kind === 'admin' || h.kind === 'scoped' || h.kind === 'param' || h.kind === 'ambient';
+  return ['executor', 'admin', 'scoped', 'param', 'ambient'].includes(h.kind);
 }

@@ -3,7 +3,14 @@ import type { DbAdapter } from '../../adapters/index.js';
 import type { Handle } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
-import { HONO_CONTEXT, HONO_CONTEXT_NAME, honoVariable, honoVariableName, isHonoContext, isHonoStore } from '../context/hono-vars.js';
+import {
+  HONO_CONTEXT,
+  HONO_CONTEXT_NAME,
+  honoVariable,
+  honoVariableName,
+  isHonoContext,
+  isHonoStore,
+} from '../context/hono-vars.js';
 
 // Ambient providers: an AsyncLocalStorage holds the org-scoped connection (or a tenant id)
 // for whatever runs inside `store.run(value, fn)`, and an accessor reads it back. Which
@@ -120,7 +127,8 @@ export class AmbientProviders {
     const key = call.arguments[0] && skipOuter(call.arguments[0]);
     if (callee.name.text === 'set' && call.arguments.length === 2 && key && ts.isStringLiteral(key)) {
       const store = this.storeOf(callee.expression);
-      if (store === HONO_CONTEXT) return { store: honoVariable(key.text), value: call.arguments[1]!, call, member: key.text };
+      if (store === HONO_CONTEXT)
+        return { store: honoVariable(key.text), value: call.arguments[1]!, call, member: key.text };
       return store && ts.isCallExpression(store)
         ? { store, value: call.arguments[1]!, call, member: key.text }
         : undefined;

@@ -458,8 +458,8 @@ export class Reach {
             ts.isCallExpression(use.parent) &&
             use.parent.expression === use;
           if (ts.isCallExpression(use) && use.expression === n) {
-            // A callback handed to a helper (`withOrgScope(org, async (tx) => { …; await next(); })`) runs with what it
-            // is given; called with an error being made (`done(new Error(…))`) it takes the error path, as `next(err)`.
+            // A callback handed to a helper (`withOrgScope(org, async (tx) => { …; await next(); })`) runs with
+            // what it is given; called with an error being made (`done(new Error(…))`) it takes the error path.
             if (continues(use) || (runsCallback && !makesError(use))) add(around);
           } else if (handled) {
             add(around);
@@ -654,7 +654,8 @@ function inlineCall(fn: ts.Node): ts.CallExpression | ts.NewExpression | undefin
  */
 function optionOfPackageCall(fn: ts.Node, origins: OriginResolver): ts.CallExpression | ts.NewExpression | undefined {
   const member = ts.isMethodDeclaration(fn) ? fn : ts.isPropertyAssignment(fn.parent) ? fn.parent : undefined;
-  if (!member || (!ts.isMethodDeclaration(fn) && !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)))) return undefined;
+  const inline = ts.isArrowFunction(fn) || ts.isFunctionExpression(fn);
+  if (!member || (!ts.isMethodDeclaration(fn) && !inline)) return undefined;
   let obj: ts.Node = member.parent;
   if (!ts.isObjectLiteralExpression(obj)) return undefined;
   while (ts.isParenthesizedExpression(obj.parent) || ts.isAsExpression(obj.parent)) obj = obj.parent;

@@ -36,7 +36,8 @@ export function honoVariable(name: string): ts.CallExpression {
 
 /** Whether a store is the Hono context or one of its variables. */
 export function isHonoStore(store: ts.Node): boolean {
-  return store === HONO_CONTEXT || (ts.isCallExpression(store) && !store.parent && variables.get(nameOf(store)) === store);
+  if (store === HONO_CONTEXT) return true;
+  return ts.isCallExpression(store) && !store.parent && variables.get(nameOf(store)) === store;
 }
 
 /** The variable a Hono store stands for ('' for the context itself). */

@@ -67,7 +67,11 @@ export class TrpcContexts {
     const subject = `the tRPC context of \`${shortText(call.expression, 40)}\` (${where(call, this.root)})`;
     const member = path[1];
     if (typeof member !== 'string' || path.length !== 2)
-      return { subject, unresolved: `the connection is \`ctx${path.slice(1).map((k) => `.${k}`).join('')}\`, not a member the context factory returns` };
+      return {
+        subject,
+        unresolved: `the connection is \`ctx${path.slice(1).map((k) => `.${k}`).join('')}\`, ` +
+          `not a member the context factory returns`,
+      };
     let values: Value[] | string = this.factoryValues(member);
     for (const mw of chain.middlewares) {
       if (typeof values === 'string') break;
@@ -220,7 +224,8 @@ export class TrpcContexts {
     for (const set of effect.sets) {
       const derived = this.derivedMember(set.expr);
       if (!derived) {
-        out.push({ expr: set.expr, from: `\`${member}\` set by the tRPC middleware ${name} (${where(set.at, this.root)})` });
+        const at = where(set.at, this.root);
+        out.push({ expr: set.expr, from: `\`${member}\` set by the tRPC middleware ${name} (${at})` });
         continue;
       }
       // `ctx.db = ctx.db.usePrimaryOnly()`: a variant of each incoming value, when the wrapper shows it is.
@@ -270,7 +275,9 @@ export class TrpcContexts {
       const o = this.origins.expr(skipOuter(e));
       if (o.kind !== 'param' || o.binding.fn !== fn || o.binding.index !== 0) return undefined;
       const p = o.path.join('.');
-      return p === '' ? 'opts' : p === 'next' ? 'next' : p === 'ctx' ? 'ctx' : p === `ctx.${member}` ? 'member' : undefined;
+      if (p === '') return 'opts';
+      if (p === 'next' || p === 'ctx') return p;
+      return p === `ctx.${member}` ? 'member' : undefined;
     };
     const visit = (n: ts.Node): void => {
       if (problem) return;
@@ -297,7 +304,8 @@ export class TrpcContexts {
         } else {
           const handed = this.handedTo(n, role);
           if (handed === 'unreadable')
-            problem = `hands \`next\` to \`${shortText(n.expression, 30)}\` (${where(n, this.root)}), which cannot be read`;
+            problem =
+              `hands \`next\` to \`${shortText(n.expression, 30)}\` (${where(n, this.root)}), which cannot be read`;
           else if (handed) {
             if (depth >= MAX_HELPER_DEPTH) problem = `hands \`next\` down too many helpers (${where(n, this.root)})`;
             else {
@@ -390,7 +398,7 @@ export class TrpcContexts {
   }
 }
 
-/** An object literal's own value for a key: the initializer, the shorthand name, 'spread' if only a spread may hold it. */
+/** An object literal's own value for a key: the initializer, the shorthand name, 'spread' if a spread may hold it. */
 function ownMember(obj: ts.ObjectLiteralExpression, key: string): ts.Expression | 'spread' | undefined {
   let found: ts.Expression | 'spread' | undefined;
   for (const p of obj.properties) {

@@ -596,7 +596,8 @@ export class EntryPoints {
     if (ts.isCallExpression(e)) {
       const factory = this.origins.expr(e.expression);
       // Hono's `createMiddleware(fn)` (hono/factory) is `fn`, typed.
-      if (factory.kind === 'external' && factory.module === 'hono/factory' && factory.path.join('.') === 'createMiddleware')
+      const hono = factory.kind === 'external' && factory.module === 'hono/factory';
+      if (hono && factory.path.join('.') === 'createMiddleware')
         return e.arguments[0] ? this.functionOf(e.arguments[0], depth + 1) : undefined;
       if (factory.kind === 'function' && factory.decl.body) {
         const body = factory.decl.body;
