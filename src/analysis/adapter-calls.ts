@@ -440,5 +440,10 @@ function isTrusted(handle: Handle, own: DbAdapter | undefined): boolean {
 
 /** A connection provenance gave up on: not traced to anything, or to a package rls-guard cannot read. */
 export function isUntraced(handle: Handle): boolean {
-  return handle.kind === 'unknown' || (handle.kind === 'not-db' && handle.reason.startsWith('a value from package'));
+  return (
+    handle.kind === 'unknown' ||
+    (handle.kind === 'not-db' && handle.reason.startsWith('a value from package')) ||
+    // A context variable no path shows the library of (Hono's `c.get('db')`): judged per path, never dropped.
+    (handle.kind === 'ambient' && !ambientAdapter(handle))
+  );
 }

@@ -23,6 +23,9 @@ import { adminCall, calleeName, importedName, importModule, scopeHelper } from '
 import { executorSubclass, thisExecutor, type TypeReader, typeOfParam } from './declared-types.js';
 import { findTenantBinding, type TenantDeps, tenantOptions } from './tenant-binding.js';
 import { type LoginRole, loginRoleOf } from './providers/login-roles.js';
+import { replicaPrimary } from './context/replicas.js';
+import { isHonoStore } from './context/hono-vars.js';
+import { augmentedTarget } from './providers/augmented.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -188,6 +191,11 @@ export class HandleResolver {
       if (receiver.kind === 'executor' && receiver.adapter.passthroughProperties?.includes(e.name.text))
         return receiver;
     }
+    // Hono: `c.var.db`, a variable of the request context (context/hono-vars.ts), judged per path.
+    if ((ts.isPropertyAccessExpression(e) || ts.isIdentifier(e)) && isHonoStore(this.ambient.read(e)?.store ?? e)) {
+      const read = this.ambient.accessor(e, (x) => this.trace(x));
+      if (read) return read;
+    }
     const found = this.fromOrigin(this.origins.expr(e), e);
     // A member of what a factory of the codebase returns: `const { knex } = await tenantDb()`.
     // Read per call (the returns its arguments select), with the chain in the evidence, also
@@ -290,6 +298,20 @@ export class HandleResolver {
       return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };
     }
     if (ts.isCallExpression(e)) return this.fromCall(e);
+    // `{ ...db, get insert() { … } }`: a wrapper of a connection that is not a read-replica set
+    // (context/replicas.ts): untraced, so its writes are reported, never dropped as "a literal".
+    const spread = ts.isObjectLiteralExpression(e)
+      ? e.properties.find(
+          (p): p is ts.SpreadAssignment => ts.isSpreadAssignment(p) && isConnection(this.trace(p.expression)),
+        )
+      : undefined;
+    if (spread)
+      return {
+        kind: 'unknown',
+        reason:
+          `\`${shortText(at, 40)}\` is an object that spreads the connection ` +
+          `\`${shortText(spread.expression, 30)}\` and may replace its write methods`,
+      };
     if (
       ts.isLiteralExpression(e) ||
       ts.isObjectLiteralExpression(e) ||
@@ -308,6 +330,11 @@ export class HandleResolver {
   }
 
   private fromCall(call: ts.CallExpression): Handle {
+    // A bare read of a store's member (`c.get('db')`, `ns.get('tx')`): nothing where no path set it.
+    if (this.ambient.read(call)) {
+      const read = this.ambient.accessor(call, (x) => this.trace(x));
+      if (read) return read;
+    }
     const callee = skipOuter(call.expression);
     const name = calleeName(callee);
     if (name) {
@@ -320,6 +347,18 @@ export class HandleResolver {
           label: `admin connection from ${admin}() at ${where(call, this.root)}`,
         };
     }
+    // withReplicas(primary, [replicas]): every write goes to the primary (context/replicas.ts).
+    const replica = replicaPrimary(call, this.origins);
+    if (replica && 'reason' in replica) return { kind: 'unknown', reason: replica.reason };
+    if (replica) {
+      const primary = this.trace(replica.primary);
+      return 'label' in primary
+        ? { ...primary, label: `${primary.label}, the primary of ${replica.label} at ${where(call, this.root)}` }
+        : primary;
+    }
+    // Object.assign(db, { extra }): db itself, unless a write method is replaced (providers/augmented.ts).
+    const augmented = augmentedTarget(call);
+    if (augmented) return 'reason' in augmented ? { kind: 'unknown', reason: augmented.reason } : this.trace(augmented);
     // A library's factory: postgres(url), knex(config), drizzle(pool), createPool(dsn).
     const factory = this.trace(callee);
     if (factory.kind === 'library') {
@@ -859,4 +898,9 @@ export class HandleResolver {
         "(its constructor is never called in the code, so a container passes the app's pool)",
     };
   }
+}
+
+/** A handle that stands for a connection (traced or pending), not a library export or a non-database value. */
+function isConnection(h: Handle): boolean {
+  return ['executor', 'admin', 'scoped', 'param', 'ambient'].includes(h.kind);
 }

@@ -6,6 +6,7 @@ import type { RlsModel } from '../schema/types.js';
 import type { AnalysisConfig } from './config.js';
 import type { FileFacts, RawSite, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
+import { TrpcContexts } from './context/trpc.js';
 import { analyzeFlow } from './flow.js';
 import { HandleResolver, where } from './handles.js';
 import { functionName, OriginResolver } from '../code/origins.js';
@@ -192,6 +193,7 @@ export function conclude(
   // settleTemplates narrows each file's sites: a copy, so facts kept between analyses stay whole.
   const facts: FileFacts[] = analysed.flatMap((a) => (a.facts ? [{ ...a.facts }] : []));
   const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
+  const trpc = new TrpcContexts(input.files, origins, (e) => handles.of(e), input.root);
   const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root });
   let verdicts: Map<RawSite, SiteVerdict>;
   try {
@@ -207,6 +209,7 @@ export function conclude(
       ambient: (h, at, table, pending) => ambient.settle(h, at, table, pending),
       forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b),
       ...(report ? { report } : {}),
+      carried: (call, arg, param, path) => trpc.resolverMember(call, arg, param, path),
     });
   } catch (error) {
     incomplete.push(

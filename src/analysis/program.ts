@@ -28,6 +28,8 @@ import { judge, withAwaitedSet } from './verdict.js';
 import { Facts, type FactKind, Interner } from '../code/fixpoint.js';
 import { selectedBy } from './providers/conditional.js';
 import { declaredClassMethod } from './declared-methods.js';
+import type { Carried } from './context/trpc.js';
+import { carriedVerdict } from './context/verdict.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -75,6 +77,12 @@ export interface ProgramOptions {
    * The transactions a helper opens for its callback parameter through a library (`return db.transaction(fn)`), on the
    * path a call selects.
    */
+  /**
+   * The values a framework's request context carries into a callback's parameter (a tRPC
+   * resolver's `ctx.db`: context/trpc.ts), undefined when the call is not such a framework's.
+   */
+  carried?: (call: ts.CallExpression, argIndex: number, paramIndex: number, path: readonly (string | number)[]) =>
+    Carried | undefined;
   forwarded?: (
     helper: ts.FunctionLikeDeclaration,
     paramIndex: number,
@@ -508,6 +516,18 @@ class Settler {
     }
     // `this.db.withTenant(…)` with `db: TenantDb` a parameter: the method of its declared class.
     const target = receiver.kind === 'function' ? receiver : declaredClassMethod(this.index.origins, receiver);
+    const carried =
+      receiver.kind !== 'function' &&
+      this.options.carried?.(call, argIndex, p.binding.index, p.path ?? p.binding.path);
+    if (carried)
+      return carriedVerdict(carried, (h) =>
+        this.settle(
+          judge(h, freshState(h), this.options.root, this.table, this.options.tableSettings.get(this.table),
+            this.options.bypassRoles, this.options.roleKeyedTables?.get(this.table)),
+          seen,
+          call,
+        ),
+      );
     if (!target) {
       return unresolved(
         `${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an ` +

@@ -7,7 +7,7 @@ import type { AuditOptions } from '../../src/walker/audit.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures');
 const SINGLE = ['example-app', 'rule-tester', 'deploy', 'writes/shapes'];
-const FAMILIES = ['adapters', 'ambient', 'layouts', 'precision', 'providers'];
+const FAMILIES = ['adapters', 'ambient', 'context', 'layouts', 'precision', 'providers'];
 
 export interface FixtureApp {
   name: string;

@@ -4,6 +4,14 @@ import type { Handle } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
 import { constantKey, type NestContainer } from '../providers/nest-di.js';
+import {
+  HONO_CONTEXT,
+  HONO_CONTEXT_NAME,
+  honoVariable,
+  honoVariableName,
+  isHonoContext,
+  isHonoStore,
+} from '../context/hono-vars.js';
 
 // Ambient providers: an AsyncLocalStorage holds the org-scoped connection (or a tenant id)
 // for whatever runs inside `store.run(value, fn)`, and an accessor reads it back. Which
@@ -62,6 +70,11 @@ export class AmbientProviders {
     const e = skipOuter(expression);
     if (this.stores.has(e)) return this.stores.get(e) ?? undefined;
     let found: Store | null = null;
+    // Hono's request context: one store for the program, its variables members (context/hono-vars.ts).
+    if (isHonoContext(e, this.origins)) {
+      this.stores.set(e, HONO_CONTEXT);
+      return HONO_CONTEXT;
+    }
     const origin = this.origins.expr(e);
     if (origin.kind === 'expr' && ts.isNewExpression(origin.expr)) {
       const ctor = this.origins.expr(origin.expr.expression);
@@ -123,6 +136,7 @@ export class AmbientProviders {
     const key = call.arguments[0] && constantKey(call.arguments[0], this.origins);
     if (callee.name.text === 'set' && call.arguments.length === 2 && key !== undefined) {
       const store = this.storeOf(callee.expression);
+      if (store === HONO_CONTEXT) return { store: honoVariable(key), value: call.arguments[1]!, call, member: key };
       return store && ts.isCallExpression(store) ? { store, value: call.arguments[1]!, call, member: key } : undefined;
     }
     return this.setterCall(call, depth);
@@ -170,6 +184,7 @@ export class AmbientProviders {
       const key = e.arguments[0] && skipOuter(e.arguments[0]);
       if (callee.name.text === 'get' && e.arguments.length === 1 && key && ts.isStringLiteral(key)) {
         const store = this.storeOf(callee.expression);
+        if (store === HONO_CONTEXT) return { store: honoVariable(key.text), path: [key.text, ...path] };
         return store && ts.isCallExpression(store) ? { store, path: [key.text, ...path] } : undefined;
       }
       if (callee.name.text !== 'getStore' || e.arguments.length) return undefined;
@@ -177,6 +192,9 @@ export class AmbientProviders {
       return store ? { store, path } : undefined;
     }
     if (ts.isIdentifier(e)) {
+      // Hono: `c.var.db` reads the variable `db`.
+      if (path[0] === 'var' && path.length > 1 && this.storeOf(e) === HONO_CONTEXT)
+        return { store: honoVariable(path[1]!), path: path.slice(1) };
       const b = lookup(e);
       if (b?.kind !== 'variable' || b.path.length || !b.decl.initializer) return undefined;
       const inner = this.read(b.decl.initializer, depth + 1);
@@ -364,6 +382,7 @@ export class AmbientProviders {
   }
 
   describeStore(store: Store): string {
+    if (isHonoStore(store)) return `\`${honoVariableName(store)}\` of ${HONO_CONTEXT_NAME}`;
     const d = store.parent;
     const what = ts.isNewExpression(store) ? 'AsyncLocalStorage' : 'cls-hooked namespace';
     const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : undefined;
@@ -374,7 +393,12 @@ export class AmbientProviders {
 
   private make(r: StoreRead, at: ts.Node, fallback: Handle): AmbientHandle {
     const d = r.store.parent;
-    const storeName = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : 'AsyncLocalStorage';
+    const storeName =
+      isHonoStore(r.store)
+        ? `c.var.${honoVariableName(r.store)}`
+        : d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name)
+          ? d.name.text
+          : 'AsyncLocalStorage';
     const member = r.path.length ? ` (its \`${r.path.join('.')}\`)` : '';
     return {
       kind: 'ambient',

@@ -80,6 +80,8 @@ export class Reach {
   private readonly ids = new Map<ts.Node, number>();
   private readonly kind: FactKind<Container, Ctx[]>;
   private readonly nextMemo = new Map<ts.FunctionLikeDeclaration, Map<StoreKey, Entry>[]>();
+  /** The same, for a helper's callback parameter (any call of it runs the callback). */
+  private readonly callbackMemo = new Map<ts.FunctionLikeDeclaration, Map<StoreKey, Entry>[]>();
   private nextDepth = 0;
 
   constructor(private readonly deps: ReachDeps) {
@@ -209,6 +211,14 @@ export class Reach {
         passedTo.arguments?.findIndex((a) => skipOuter(a) === fn) ?? -1,
       ))
         add(ctx);
+    }
+    // A callback in the options a package's call is given (`createUIMessageStream({ execute:
+    // async () => … })`): it runs during or after that call, in its caller's contexts.
+    const option = passedTo ? undefined : optionOfPackageCall(fn, this.deps.origins);
+    if (option && !this.deps.registered.has(fn)) {
+      explained = true;
+      const step = `${functionName(fn)}() (${this.deps.where(option)})`;
+      for (const ctx of this.of(this.container(option))) add(this.extend(ctx, ctx.entered, step));
     }
     // Passed by name to functions of the codebase (`runChunked('x', backfillChunk)`): it runs
     // during those calls, as an inline callback would; only if every use as a value is such a pass.
@@ -378,8 +388,9 @@ export class Reach {
    * continues wherever that function calls it, so its entries compose with what is entered
    * here; handed anywhere else, it cannot be followed (fail closed).
    */
-  private nextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number): Map<StoreKey, Entry>[] {
-    const hit = this.nextMemo.get(fn);
+  private nextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number, runsCallback = false): Map<StoreKey, Entry>[] {
+    const memo = runsCallback ? this.callbackMemo : this.nextMemo;
+    const hit = memo.get(fn);
     if (hit) return hit;
     // A chain deeper than the walk follows (never a stack overflow): unknown, and not memoised.
     if (this.nextDepth > MAX_NEXT_DEPTH)
@@ -390,15 +401,20 @@ export class Reach {
       ];
     this.nextDepth++;
     try {
-      return this.computeNextEntries(fn, nextIndex);
+      return this.computeNextEntries(fn, nextIndex, runsCallback);
     } finally {
       this.nextDepth--;
     }
   }
 
-  private computeNextEntries(fn: ts.FunctionLikeDeclaration, nextIndex: number): Map<StoreKey, Entry>[] {
+  private computeNextEntries(
+    fn: ts.FunctionLikeDeclaration,
+    nextIndex: number,
+    runsCallback: boolean,
+  ): Map<StoreKey, Entry>[] {
+    const memo = runsCallback ? this.callbackMemo : this.nextMemo;
     // A chain that hands `next` back into itself: what the cycle adds cannot be known.
-    this.nextMemo.set(fn, [
+    memo.set(fn, [
       new Map([['?', { kind: 'unknown', reason: `\`${functionName(fn)}\` hands next() on in a cycle` }]]),
     ]);
     const out = new Map<string, Map<StoreKey, Entry>>();
@@ -448,7 +464,9 @@ export class Reach {
             ts.isCallExpression(use.parent) &&
             use.parent.expression === use;
           if (ts.isCallExpression(use) && use.expression === n) {
-            if (continues(use)) add(around);
+            // A callback handed to a helper (`withOrgScope(org, async (tx) => { …; await next(); })`) runs with
+            // what it is given; called with an error being made (`done(new Error(…))`) it takes the error path.
+            if (continues(use) || (runsCallback && !makesError(use))) add(around);
           } else if (handled) {
             add(around);
           } else if (ts.isCallExpression(use)) {
@@ -478,7 +496,7 @@ export class Reach {
       visit(fn.body);
     }
     const list = [...out.values()];
-    this.nextMemo.set(fn, list);
+    memo.set(fn, list);
     return list;
   }
 
@@ -506,6 +524,7 @@ export class Reach {
             this.nextEntries(
               target.decl,
               call.arguments.findIndex((a) => skipOuter(a) === inner),
+              true,
             ),
           );
       }
@@ -606,6 +625,12 @@ function product(
  * `next()` continues to the next handler; `next(err)` goes to the error handler instead ('route'/'router' skip ahead,
  * still handlers).
  */
+/** `cb(new Error(…))`: the err-first convention's error path. */
+function makesError(call: ts.CallExpression): boolean {
+  const arg = call.arguments[0];
+  return !!arg && ts.isNewExpression(skipOuter(arg));
+}
+
 function continues(call: ts.CallExpression): boolean {
   const arg = call.arguments[0];
   if (!arg) return true;
@@ -627,6 +652,23 @@ function inlineCall(fn: ts.Node): ts.CallExpression | ts.NewExpression | undefin
   return p && (ts.isCallExpression(p) || ts.isNewExpression(p)) && (p.arguments ?? []).some((a) => skipOuter(a) === fn)
     ? p
     : undefined;
+}
+
+/**
+ * The package call whose inline options object holds this function as a member (`{ execute: async () => … }`,
+ * `{ execute() { … } }`). Only a package's: a function of the codebase decides itself when it calls its options.
+ */
+function optionOfPackageCall(fn: ts.Node, origins: OriginResolver): ts.CallExpression | ts.NewExpression | undefined {
+  const member = ts.isMethodDeclaration(fn) ? fn : ts.isPropertyAssignment(fn.parent) ? fn.parent : undefined;
+  const inline = ts.isArrowFunction(fn) || ts.isFunctionExpression(fn);
+  if (!member || (!ts.isMethodDeclaration(fn) && !inline)) return undefined;
+  let obj: ts.Node = member.parent;
+  if (!ts.isObjectLiteralExpression(obj)) return undefined;
+  while (ts.isParenthesizedExpression(obj.parent) || ts.isAsExpression(obj.parent)) obj = obj.parent;
+  const call = obj.parent;
+  if (!call || !(ts.isCallExpression(call) || ts.isNewExpression(call))) return undefined;
+  if (!(call.arguments ?? []).some((a) => a === obj)) return undefined;
+  return origins.expr(call.expression).kind === 'external' ? call : undefined;
 }
 
 /** Whether a function body calls something `test` accepts. */

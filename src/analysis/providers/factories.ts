@@ -126,7 +126,7 @@ export function returnedMember(
   return { ...first, label: `\`${member}\` from ${name}() at ${where(found.call, root)}, ${first.label}` } as Handle;
 }
 
-function collectReturns(body: ts.Node, found: (r: ts.ReturnStatement) => void): void {
+export function collectReturns(body: ts.Node, found: (r: ts.ReturnStatement) => void): void {
   const check = (n: ts.Node): boolean => {
     if (isFunctionLike(n)) return false;
     if (ts.isReturnStatement(n)) found(n);

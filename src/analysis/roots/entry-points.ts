@@ -144,7 +144,13 @@ export class EntryPoints {
     const callee = skipOuter(call.expression);
     if (ts.isPropertyAccessExpression(callee)) {
       const method = callee.name.text;
-      if (method === 'addHook' || method === 'use' || method === 'route' || ROUTE_METHODS.has(method)) {
+      if (
+        method === 'addHook' ||
+        method === 'use' ||
+        method === 'route' ||
+        method === 'openapi' ||
+        ROUTE_METHODS.has(method)
+      ) {
         const apps = this.appsOf(callee.expression, 0);
         for (const { app, order } of apps) this.register(app, method, call, [...order, this.seq.get(call) ?? 0]);
         if (apps.length) return;
@@ -213,6 +219,32 @@ export class EntryPoints {
         });
       } else if (value) this.job('job', `graphile-worker task '${name}'`, call, value);
     }
+  }
+
+  /**
+   * The middleware an argument stands for: the elements of an array literal (inline or a const,
+   * spreads followed), else the expression itself. A spread that cannot be read stays one opaque
+   * middleware, which cannot be followed (never dropped).
+   */
+  private elements(expr: ts.Expression, depth = 0): ts.Expression[] {
+    const e = skipOuter(expr);
+    let array = ts.isArrayLiteralExpression(e) ? e : undefined;
+    if (!array && ts.isIdentifier(e)) {
+      const o = this.origins.expr(e);
+      const made = o.kind === 'expr' ? skipOuter(o.expr) : undefined;
+      if (made && ts.isArrayLiteralExpression(made)) array = made;
+    }
+    if (!array || depth > 4) return [expr];
+    return array.elements.flatMap((x) => (ts.isSpreadElement(x) ? this.elements(x.expression, depth + 1) : [x]));
+  }
+
+  /** `createRoute({ … })` (or the object itself): a route's configuration. */
+  private routeConfig(expr: ts.Expression): ts.ObjectLiteralExpression | undefined {
+    const e = skipOuter(expr);
+    const o = this.origins.expr(e);
+    const made = ts.isCallExpression(e) ? e : o.kind === 'expr' ? skipOuter(o.expr) : e;
+    if (ts.isCallExpression(made) && made.arguments[0]) return this.objectOf(made.arguments[0]);
+    return this.objectOf(e);
   }
 
   /** An object literal, inline or through a const. */
@@ -290,12 +322,25 @@ export class EntryPoints {
       });
       return;
     }
-    let args = call.arguments.flatMap((a) => {
-      const e = skipOuter(a);
-      return ts.isArrayLiteralExpression(e)
-        ? e.elements.filter((x): x is ts.Expression => !ts.isSpreadElement(x))
-        : [a];
-    });
+    if (method === 'openapi') {
+      // @hono/zod-openapi: app.openapi(createRoute({ method, path, middleware: […] }), handler).
+      const route = call.arguments[0] && this.routeConfig(call.arguments[0]);
+      const handler = call.arguments[1];
+      const url = route && literal(propertyOf(route, 'path'));
+      if (!route || !handler || url === undefined) return;
+      const before = propertyOf(route, 'middleware');
+      app.regs.push({
+        kind: 'route',
+        method: (literal(propertyOf(route, 'method')) ?? 'route').toLowerCase(),
+        prefix: url,
+        args: [...(before ? this.elements(before) : []), handler],
+        call,
+        order,
+      });
+      return;
+    }
+    // Arrays of middleware (inline, a const, spread into the call) are flattened.
+    let args = call.arguments.flatMap((a) => (ts.isSpreadElement(a) ? this.elements(a.expression) : this.elements(a)));
     // Fastify's route options (`app.get(path, { schema, preHandler }, handler)`): their hooks run before the handler.
     args = args.flatMap((a) => {
       const e = skipOuter(a);
@@ -561,6 +606,10 @@ export class EntryPoints {
       origin.kind === 'expr' && ts.isCallExpression(skipOuter(origin.expr)) ? skipOuter(origin.expr) : skipOuter(expr);
     if (ts.isCallExpression(e)) {
       const factory = this.origins.expr(e.expression);
+      // Hono's `createMiddleware(fn)` (hono/factory) is `fn`, typed.
+      const hono = factory.kind === 'external' && factory.module === 'hono/factory';
+      if (hono && factory.path.join('.') === 'createMiddleware')
+        return e.arguments[0] ? this.functionOf(e.arguments[0], depth + 1) : undefined;
       if (factory.kind === 'function' && factory.decl.body) {
         const body = factory.decl.body;
         const returned = ts.isBlock(body)
@@ -583,7 +632,8 @@ function earlier(a: readonly number[], b: readonly number[]): boolean {
 function frameworkOf(module: string, path: string[]): Framework | undefined {
   const p = path.join('.');
   if (module === 'express' && (p === '' || p === 'Router')) return { name: 'express', nextIndex: 2 };
-  if (module === 'hono' && p === 'Hono') return { name: 'hono', nextIndex: 1 };
+  if ((module === 'hono' && p === 'Hono') || (module === '@hono/zod-openapi' && p === 'OpenAPIHono'))
+    return { name: 'hono', nextIndex: 1 };
   if ((module === '@koa/router' || module === 'koa-router') && p === '') return { name: 'koa-router', nextIndex: 1 };
   if (module === 'koa' && p === '') return { name: 'koa-router', nextIndex: 1 };
   // A Fastify hook is (request, reply, done); an async one has no done.

@@ -1,0 +1,94 @@
+import ts from 'typescript';
+import type { OriginResolver } from '../../code/origins.js';
+import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+
+// Hono's request context `c` carries variables from middleware to handlers: `c.set('db', tx)`
+// before `await next()` makes `c.get('db')` (and `c.var.db`) that value in everything that
+// runs behind the middleware, and nothing where no middleware on the path set it. That is the
+// shape of a cls-hooked namespace (`ns.set(key, v)` / `ns.get(key)`), so the ambient
+// machinery (ambient/reach.ts over roots/entry-points.ts) judges it per path: the request
+// context is one store for the whole program, each variable a member of it.
+
+/** The one store standing for every Hono request context (a marker node, never printed by position). */
+export const HONO_CONTEXT: ts.CallExpression = ts.factory.createCallExpression(
+  ts.factory.createIdentifier('HonoContext'),
+  undefined,
+  [],
+);
+
+export const HONO_CONTEXT_NAME = 'the Hono request context';
+
+// Each variable is its own store: `c.set('session', s)` after `c.set('db', tx)` must not hide
+// the `db` the path entered (entries are kept per store).
+const variables = new Map<string, ts.CallExpression>();
+
+/** The store one variable of the Hono context is (`c.set('db', …)` / `c.get('db')`). */
+export function honoVariable(name: string): ts.CallExpression {
+  let v = variables.get(name);
+  if (!v) {
+    v = ts.factory.createCallExpression(ts.factory.createIdentifier('HonoContext'), undefined, [
+      ts.factory.createStringLiteral(name),
+    ]);
+    variables.set(name, v);
+  }
+  return v;
+}
+
+/** Whether a store is the Hono context or one of its variables. */
+export function isHonoStore(store: ts.Node): boolean {
+  if (store === HONO_CONTEXT) return true;
+  return ts.isCallExpression(store) && !store.parent && variables.get(nameOf(store)) === store;
+}
+
+/** The variable a Hono store stands for ('' for the context itself). */
+export function honoVariableName(store: ts.Node): string {
+  return store === HONO_CONTEXT ? '' : nameOf(store as ts.CallExpression);
+}
+
+function nameOf(store: ts.CallExpression): string {
+  const a = store.arguments[0];
+  return a && ts.isStringLiteral(a) ? a.text : '';
+}
+
+const HONO_MODULES = new Set(['hono', '@hono/zod-openapi']);
+const APP_CLASSES = new Set(['Hono', 'OpenAPIHono']);
+const HANDLER_TYPES = new Set(['MiddlewareHandler', 'Handler']);
+
+/**
+ * Whether an expression is a Hono context: the first parameter of a function typed as
+ * Hono's `MiddlewareHandler`/`Handler` (the variable's type), whose parameter is typed
+ * `Context` from 'hono', made by `createMiddleware(fn)` from 'hono/factory', or passed inline to
+ * a method of a Hono app (`app.get('/x', async (c) => …)`, `app.openapi(route, (c) => …)`).
+ */
+export function isHonoContext(expr: ts.Expression, origins: OriginResolver): boolean {
+  const e = skipOuter(expr);
+  if (!ts.isIdentifier(e)) return false;
+  const b = lookup(e);
+  if (b?.kind !== 'parameter' || b.index !== 0 || b.path.length) return false;
+  const fn = b.fn;
+  if (!isFunctionLike(fn)) return false;
+  if (typeFromHono(b.decl.type, ['Context'])) return true;
+  const holder = fn.parent;
+  if (ts.isVariableDeclaration(holder) && holder.initializer === fn && typeFromHono(holder.type, [...HANDLER_TYPES]))
+    return true;
+  let call: ts.Node = fn.parent;
+  while (ts.isParenthesizedExpression(call) || ts.isAsExpression(call)) call = call.parent;
+  if (!ts.isCallExpression(call)) return false;
+  const callee = skipOuter(call.expression);
+  const made = origins.expr(callee);
+  if (made.kind === 'external' && made.module === 'hono/factory' && made.path.join('.') === 'createMiddleware')
+    return true;
+  if (!ts.isPropertyAccessExpression(callee)) return false;
+  const app = origins.expr(callee.expression);
+  if (app.kind !== 'expr') return false;
+  const created = skipOuter(app.expr);
+  if (!ts.isNewExpression(created)) return false;
+  const ctor = origins.expr(created.expression);
+  return ctor.kind === 'external' && HONO_MODULES.has(ctor.module) && APP_CLASSES.has(ctor.path.join('.'));
+}
+
+function typeFromHono(type: ts.TypeNode | undefined, names: string[]): boolean {
+  if (!type || !ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return false;
+  const b = lookup(type.typeName);
+  return b?.kind === 'import' && HONO_MODULES.has(b.module) && names.includes(b.imported);
+}

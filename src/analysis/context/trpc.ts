@@ -1,0 +1,414 @@
+import ts from 'typescript';
+import type { Handle } from '../handles.js';
+import { where } from '../handles.js';
+import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
+import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+import { collectReturns } from '../providers/factories.js';
+import { primaryVariant } from './replicas.js';
+
+// tRPC carries the connection in its request context: the context factory handed to the
+// adapter (`createContext: createTRPCContext`) returns `{ db, … }`, each middleware of a
+// procedure's builder chain (`t.procedure.use(mw).use(…)`) may replace it (`next({ ctx: {
+// …ctx, db: tx } })`, or `ctx.db = x` before `next({ ctx })`), and the resolver passed to
+// `.mutation/.query/.subscription` reads `ctx.db`. The connection a resolver's write runs on
+// is therefore what the factory returned, as the middlewares of *that* procedure's chain
+// left it: a procedure built without the scoping middleware gets the factory's value. Every
+// step is read from the code (by provenance: `initTRPC` from '@trpc/server'); a middleware
+// or factory that cannot be read leaves the write unresolved, naming it.
+
+/** One value the context member can hold when the resolver runs, and where it came from. */
+export interface CarriedValue {
+  handle: Handle;
+  from: string;
+}
+
+/** The values a context member can hold, or why they cannot be known. */
+export type Carried = { values: CarriedValue[]; subject: string } | { unresolved: string; subject: string };
+
+const RESOLVERS = new Set(['query', 'mutation', 'subscription']);
+const PASS_THROUGH_STEPS = new Set(['input', 'output', 'meta']);
+const MAX_CHAIN = 64;
+const MAX_HELPER_DEPTH = 3;
+
+interface Value {
+  expr: ts.Expression;
+  from: string;
+}
+
+type Effect = { passes: boolean; sets: { expr: ts.Expression; at: ts.Node }[] } | { unresolved: string };
+
+export class TrpcContexts {
+  private factoryList?: ts.FunctionLikeDeclaration[];
+  private readonly effects = new Map<string, Effect>();
+
+  constructor(
+    private readonly files: readonly ts.SourceFile[],
+    private readonly origins: OriginResolver,
+    private readonly handleOf: (e: ts.Expression) => Handle,
+    private readonly root: string,
+  ) {}
+
+  /**
+   * The connection `ctx.<member>` holds in a resolver: `fn` passed as `argIndex` of `call`,
+   * its parameter `paramIndex` read at `path` (`['ctx', 'db']`). Undefined when the call is not
+   * a tRPC procedure's resolver.
+   */
+  resolverMember(
+    call: ts.CallExpression,
+    argIndex: number,
+    paramIndex: number,
+    path: readonly (string | number)[],
+  ): Carried | undefined {
+    const callee = skipOuter(call.expression);
+    if (!ts.isPropertyAccessExpression(callee) || !RESOLVERS.has(callee.name.text)) return undefined;
+    if (argIndex !== 0 || paramIndex !== 0 || path[0] !== 'ctx') return undefined;
+    const chain = this.chain(callee.expression);
+    if (!chain) return undefined;
+    const subject = `the tRPC context of \`${shortText(call.expression, 40)}\` (${where(call, this.root)})`;
+    const member = path[1];
+    if (typeof member !== 'string' || path.length !== 2)
+      return {
+        subject,
+        unresolved: `the connection is \`ctx${path.slice(1).map((k) => `.${k}`).join('')}\`, ` +
+          `not a member the context factory returns`,
+      };
+    let values: Value[] | string = this.factoryValues(member);
+    for (const mw of chain.middlewares) {
+      if (typeof values === 'string') break;
+      values = this.apply(mw, member, values);
+    }
+    if (typeof values === 'string') return { subject, unresolved: values };
+    // One value reaching the resolver by several middlewares' paths is judged once.
+    const distinct = values.filter((v, i, all) => all.findIndex((w) => w.expr === v.expr) === i);
+    return { subject, values: distinct.map((v) => ({ handle: this.handleOf(v.expr), from: v.from })) };
+  }
+
+  /** The builder chain behind a resolver: its middlewares outermost first, if it starts at a tRPC instance. */
+  private chain(receiver: ts.Expression): { middlewares: ts.Expression[] } | undefined {
+    const middlewares: ts.Expression[] = [];
+    let e = receiver;
+    for (let steps = 0; steps < MAX_CHAIN; steps++) {
+      e = skipOuter(e);
+      if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(skipOuter(e.expression))) {
+        const step = skipOuter(e.expression) as ts.PropertyAccessExpression;
+        if (step.name.text === 'use' && e.arguments.length === 1) middlewares.unshift(e.arguments[0]!);
+        else if (!PASS_THROUGH_STEPS.has(step.name.text)) return undefined;
+        e = step.expression;
+        continue;
+      }
+      if (ts.isPropertyAccessExpression(e) && e.name.text === 'procedure')
+        return this.isInstance(e.expression) ? { middlewares } : undefined;
+      if (!ts.isIdentifier(e)) return undefined;
+      const o = this.origins.expr(e);
+      if (o.kind !== 'expr') return undefined;
+      e = o.expr;
+    }
+    return undefined;
+  }
+
+  /** `initTRPC.create()`, `initTRPC.context<C>().create(…)`, `initTRPC.meta<M>().context<C>().create()`. */
+  private isInstance(expr: ts.Expression): boolean {
+    let e = skipOuter(expr);
+    if (ts.isIdentifier(e)) {
+      const o = this.origins.expr(e);
+      if (o.kind !== 'expr') return false;
+      e = skipOuter(o.expr);
+    }
+    if (!ts.isCallExpression(e)) return false;
+    const create = skipOuter(e.expression);
+    if (!ts.isPropertyAccessExpression(create) || create.name.text !== 'create') return false;
+    let base = skipOuter(create.expression);
+    for (let step = skipOuter(create.expression); ts.isCallExpression(step); step = skipOuter(base)) {
+      const callee = skipOuter(step.expression);
+      if (!ts.isPropertyAccessExpression(callee)) return false;
+      base = callee.expression;
+    }
+    base = skipOuter(base);
+    const o = this.origins.expr(base);
+    return o.kind === 'external' && o.module === '@trpc/server' && o.path.join('.') === 'initTRPC';
+  }
+
+  /** What every context factory returns as `member`. */
+  private factoryValues(member: string): Value[] | string {
+    const factories = this.factories();
+    if (factories.length === 0)
+      return 'no tRPC context factory (`createContext` handed to a tRPC adapter) was found';
+    const out: Value[] = [];
+    for (const fn of factories) {
+      const name = `\`${functionName(fn)}\``;
+      const returns = this.contexts(fn, 0);
+      if (returns.length === 0) return `the tRPC context factory ${name} (${where(fn, this.root)}) returns nothing`;
+      for (const r of returns) {
+        const obj = skipOuter(r);
+        const at = `${where(r, this.root)}`;
+        if (!ts.isObjectLiteralExpression(obj))
+          return `the tRPC context factory ${name} returns \`${shortText(r, 40)}\` at ${at}, not an object`;
+        const value = ownMember(obj, member);
+        if (value === 'spread')
+          return `the tRPC context factory ${name} spreads another object into its context at ${at}`;
+        if (!value) return `the tRPC context factory ${name} returns no \`${member}\` at ${at}`;
+        out.push({ expr: value, from: `\`${member}\` returned by the tRPC context factory ${name} (${at})` });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The objects a factory returns: its return expressions, and through a factory that only
+   * calls another function of the codebase (`createContext: (o) => makeContext(o.req)`) that one's.
+   */
+  private contexts(fn: ts.FunctionLikeDeclaration, depth: number): ts.Expression[] {
+    const returns: ts.Expression[] = [];
+    if (fn.body && !ts.isBlock(fn.body)) returns.push(fn.body);
+    else if (fn.body) collectReturns(fn.body, (r) => r.expression && returns.push(r.expression));
+    return returns.flatMap((r) => {
+      let e = skipOuter(r);
+      while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
+      const inner = ts.isCallExpression(e) && depth < 4 ? this.functionOf(e.expression) : undefined;
+      return inner?.body ? this.contexts(inner, depth + 1) : [e];
+    });
+  }
+
+  /** Context factories: functions handed to a tRPC adapter as `createContext`, found once. */
+  private factories(): ts.FunctionLikeDeclaration[] {
+    if (this.factoryList) return this.factoryList;
+    const found = new Set<ts.FunctionLikeDeclaration>();
+    const visit = (n: ts.Node): void => {
+      if (ts.isCallExpression(n)) {
+        for (const arg of n.arguments) {
+          const a = skipOuter(arg);
+          if (!ts.isObjectLiteralExpression(a)) continue;
+          const value = ownMember(a, 'createContext');
+          if (!value || value === 'spread' || !this.fromTrpc(n.expression)) continue;
+          const fn = this.functionOf(value);
+          if (fn) found.add(fn);
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    for (const sf of this.files) visit(sf);
+    this.factoryList = [...found];
+    return this.factoryList;
+  }
+
+  /** A tRPC adapter: an export of '@trpc/server/adapters/…' or another package whose name holds "trpc". */
+  private fromTrpc(callee: ts.Expression): boolean {
+    const o = this.origins.expr(callee);
+    return o.kind === 'external' && /(^|[/@-])trpc([/-]|$)/.test(o.module);
+  }
+
+  private functionOf(e: ts.Expression, depth = 0): ts.FunctionLikeDeclaration | undefined {
+    const x = skipOuter(e);
+    if (isFunctionLike(x)) return x;
+    if (depth > 4) return undefined;
+    const o: Origin = this.origins.expr(x);
+    if (o.kind === 'function') return o.decl;
+    if (o.kind === 'expr' && o.expr !== x) return this.functionOf(o.expr, depth + 1);
+    return undefined;
+  }
+
+  /** The values the member holds after a middleware: what it passes on, and what it sets. */
+  private apply(mwExpr: ts.Expression, member: string, incoming: Value[]): Value[] | string {
+    const mw = this.middlewareFunction(mwExpr);
+    const name = `\`${shortText(mwExpr, 40)}\``;
+    if (!mw) return `the tRPC middleware ${name} (${where(mwExpr, this.root)}) cannot be read`;
+    const key = `${member}\0${mw.pos}\0${mw.getSourceFile().fileName}`;
+    let effect = this.effects.get(key);
+    if (!effect) {
+      effect = this.effect(mw, member, 0);
+      this.effects.set(key, effect);
+    }
+    if ('unresolved' in effect)
+      return `the tRPC middleware ${name} (${where(mw, this.root)}) ${effect.unresolved}`;
+    const out: Value[] = effect.passes ? [...incoming] : [];
+    for (const set of effect.sets) {
+      const derived = this.derivedMember(set.expr);
+      if (!derived) {
+        const at = where(set.at, this.root);
+        out.push({ expr: set.expr, from: `\`${member}\` set by the tRPC middleware ${name} (${at})` });
+        continue;
+      }
+      // `ctx.db = ctx.db.usePrimaryOnly()`: a variant of each incoming value, when the wrapper shows it is.
+      for (const v of incoming) {
+        if (!this.isVariant(v.expr, derived)) {
+          return `the tRPC middleware ${name} sets \`${member}\` to \`${shortText(set.expr, 40)}\` ` +
+            `(${where(set.at, this.root)}), a member of the incoming connection this analysis cannot read`;
+        }
+        out.push({ expr: v.expr, from: `${v.from}, its primary via \`${derived}\` (${where(set.at, this.root)})` });
+      }
+    }
+    return out;
+  }
+
+  private middlewareFunction(e: ts.Expression): ts.FunctionLikeDeclaration | undefined {
+    let x = skipOuter(e);
+    for (let i = 0; i < 4; i++) {
+      if (isFunctionLike(x)) return x;
+      // `t.middleware(fn)`: the function it is given.
+      if (ts.isCallExpression(x)) {
+        const callee = skipOuter(x.expression);
+        if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'middleware' && x.arguments.length === 1) {
+          x = skipOuter(x.arguments[0]!);
+          continue;
+        }
+        return undefined;
+      }
+      const o = this.origins.expr(x);
+      if (o.kind === 'function') return o.decl;
+      if (o.kind !== 'expr' || o.expr === x) return undefined;
+      x = skipOuter(o.expr);
+    }
+    return undefined;
+  }
+
+  /**
+   * What a middleware (or a helper it hands its options to) does with `ctx.<member>`: whether
+   * some `next(…)` passes it on unchanged, and the values it sets, by `next({ ctx: { member: v } })`
+   * or by assigning `ctx.member = v`.
+   */
+  private effect(fn: ts.FunctionLikeDeclaration, member: string, depth: number): Effect {
+    let passes = false;
+    let nexts = 0;
+    const sets: { expr: ts.Expression; at: ts.Node }[] = [];
+    let problem: string | undefined;
+    const role = (e: ts.Expression): 'next' | 'ctx' | 'opts' | 'member' | undefined => {
+      const o = this.origins.expr(skipOuter(e));
+      if (o.kind !== 'param' || o.binding.fn !== fn || o.binding.index !== 0) return undefined;
+      const p = o.path.join('.');
+      if (p === '') return 'opts';
+      if (p === 'next' || p === 'ctx') return p;
+      return p === `ctx.${member}` ? 'member' : undefined;
+    };
+    const visit = (n: ts.Node): void => {
+      if (problem) return;
+      if (ts.isCallExpression(n)) {
+        if (role(n.expression) === 'next') {
+          nexts++;
+          const arg = n.arguments[0] && skipOuter(n.arguments[0]);
+          if (!arg || role(arg) === 'opts') passes = true;
+          else if (ts.isObjectLiteralExpression(arg)) {
+            const ctx = ownMember(arg, 'ctx');
+            if (!ctx) passes = true;
+            else if (ctx === 'spread') problem = `calls next() with options it spreads (${where(n, this.root)})`;
+            else {
+              const c = skipOuter(ctx);
+              if (role(c) === 'ctx') passes = true;
+              else if (ts.isObjectLiteralExpression(c)) {
+                const v = ownMember(c, member);
+                // `db: ctx.db` hands the incoming value on.
+                if (v && v !== 'spread' && role(skipOuter(v)) !== 'member') sets.push({ expr: v, at: v });
+                else passes = true;
+              } else problem = `calls next() with a context it builds elsewhere (${where(n, this.root)})`;
+            }
+          } else problem = `calls next() with \`${shortText(arg, 30)}\` (${where(n, this.root)})`;
+        } else {
+          const handed = this.handedTo(n, role);
+          if (handed === 'unreadable')
+            problem =
+              `hands \`next\` to \`${shortText(n.expression, 30)}\` (${where(n, this.root)}), which cannot be read`;
+          else if (handed) {
+            if (depth >= MAX_HELPER_DEPTH) problem = `hands \`next\` down too many helpers (${where(n, this.root)})`;
+            else {
+              const inner = this.effect(handed, member, depth + 1);
+              if ('unresolved' in inner) problem = inner.unresolved;
+              else {
+                nexts++;
+                passes ||= inner.passes;
+                sets.push(...inner.sets);
+              }
+            }
+          }
+        }
+      }
+      if (
+        ts.isBinaryExpression(n) &&
+        n.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+        ts.isPropertyAccessExpression(skipOuter(n.left))
+      ) {
+        const left = skipOuter(n.left) as ts.PropertyAccessExpression;
+        if (left.name.text === member && role(left.expression) === 'ctx') sets.push({ expr: n.right, at: n });
+      }
+      ts.forEachChild(n, visit);
+    };
+    if (fn.body) visit(fn.body);
+    if (problem) return { unresolved: problem };
+    if (nexts === 0) return { unresolved: 'never calls next() where this analysis can see it' };
+    return { passes, sets };
+  }
+
+  /**
+   * A call that hands the middleware's options (or `{ ctx, next }` built from them) to a
+   * function of the codebase, whose first parameter then plays the options: that function,
+   * 'unreadable' when `next` goes anywhere else, undefined when `next` is not handed on.
+   */
+  private handedTo(
+    call: ts.CallExpression,
+    role: (e: ts.Expression) => 'next' | 'ctx' | 'opts' | 'member' | undefined,
+  ): ts.FunctionLikeDeclaration | 'unreadable' | undefined {
+    let handsNext = false;
+    let asOptions = false;
+    call.arguments.forEach((a, i) => {
+      const x = skipOuter(a);
+      const r = role(x);
+      if (r === 'next' || r === 'opts') {
+        handsNext = true;
+        asOptions ||= r === 'opts' && i === 0;
+      } else if (ts.isObjectLiteralExpression(x)) {
+        const next = ownMember(x, 'next');
+        const ctx = ownMember(x, 'ctx');
+        if (next && next !== 'spread' && role(skipOuter(next)) === 'next') {
+          handsNext = true;
+          asOptions ||= i === 0 && (!ctx || (ctx !== 'spread' && role(skipOuter(ctx)) === 'ctx'));
+        }
+      }
+    });
+    if (!handsNext) return undefined;
+    const fn = this.functionOf(call.expression);
+    return fn && asOptions && fn.body ? fn : 'unreadable';
+  }
+
+  /** `ctx.db.m()` or `const f = ctx.db.m; f()` (through local consts and casts): the member `m`. */
+  private derivedMember(expr: ts.Expression): string | undefined {
+    let e = this.localValue(expr);
+    if (!ts.isCallExpression(e) || e.arguments.length) return undefined;
+    e = this.localValue(e.expression);
+    if (!ts.isPropertyAccessExpression(e)) return undefined;
+    const o = this.origins.expr(skipOuter(e.expression));
+    return o.kind === 'param' && o.path.length === 2 && o.path[0] === 'ctx' ? e.name.text : undefined;
+  }
+
+  private localValue(expr: ts.Expression): ts.Expression {
+    let e = skipOuter(expr);
+    for (let i = 0; i < 4 && ts.isIdentifier(e); i++) {
+      const b = lookup(e);
+      if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length || !b.decl.initializer) break;
+      e = skipOuter(b.decl.initializer);
+    }
+    return e;
+  }
+
+  /** Whether `value.member()` is the same replica set restricted to its primary (replicas.ts). */
+  private isVariant(value: ts.Expression, member: string): boolean {
+    const o = this.origins.expr(skipOuter(value));
+    if (o.kind !== 'expr') return false;
+    const made = skipOuter(o.expr);
+    if (!ts.isCallExpression(made)) return false;
+    const wrapper = this.origins.expr(made.expression);
+    return wrapper.kind === 'function' && primaryVariant(wrapper.decl, member);
+  }
+}
+
+/** An object literal's own value for a key: the initializer, the shorthand name, 'spread' if a spread may hold it. */
+function ownMember(obj: ts.ObjectLiteralExpression, key: string): ts.Expression | 'spread' | undefined {
+  let found: ts.Expression | 'spread' | undefined;
+  for (const p of obj.properties) {
+    if (ts.isSpreadAssignment(p)) {
+      found = 'spread';
+      continue;
+    }
+    if (!p.name || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) || p.name.text !== key) continue;
+    if (ts.isPropertyAssignment(p)) found = p.initializer;
+    else if (ts.isShorthandPropertyAssignment(p)) found = p.name;
+  }
+  return found;
+}

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { readMigrations } from '../../src/schema/load.js';
+import { auditSync } from '../../src/walker/audit.js';
+import { readExpectations, sourceFiles } from '../support/annotations.js';
+import { itMatchesAnnotations } from '../support/annotated-cases.js';
+import { Oracle } from '../support/oracle.js';
+import { runOracle } from '../support/oracle-verdicts.js';
+
+// Apps whose connection travels in a web framework's request context (fixtures/context/<app>):
+// a tRPC context factory and middlewares that swap the context's `db`, Hono middleware that
+// `c.set('db', …)` on some paths and not others, read-replica wrappers. Annotated site by
+// site with decoys, a committed report, and the raw-SQL sites executed in Postgres.
+
+const ROOT = path.resolve(import.meta.dirname, '../../fixtures/context');
+const apps = fs.readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const audit = (name: string) => auditSync({ paths: [path.join(ROOT, name)], types: false, schemaSource: 'static' });
+const comparable = (r: { writeSites: unknown; findings: unknown }) => ({ writeSites: r.writeSites, findings: r.findings });
+
+describe.each(apps)('the context fixture app %s', (name) => {
+  const root = path.join(ROOT, name);
+  const report = audit(name);
+  const expectations = readExpectations(root, sourceFiles(root));
+
+  it('has org-scoped, admin and unscoped (decoy) writes', () => {
+    const coverages = new Set(expectations.filter((e) => e.kind === 'site').map((e) => e.coverage));
+    for (const c of ['org-scope', 'unscoped', 'admin-pool']) expect(coverages, c).toContain(c);
+  });
+
+  itMatchesAnnotations(report, expectations);
+
+  it('matches the expected report committed beside the app', () => {
+    const file = path.join(root, 'expected-report.json');
+    if (process.env.UPDATE_EXPECTED) fs.writeFileSync(file, `${JSON.stringify(comparable(report), null, 2)}\n`);
+    expect(comparable(report)).toEqual(comparable(JSON.parse(fs.readFileSync(file, 'utf8'))));
+  });
+});
+
+describe('evidence for a connection carried in a request context', () => {
+  const trpc = audit('trpc-drizzle');
+  const hono = audit('hono-vars');
+  const at = (r: typeof trpc, file: string, line: number) => r.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it('names the middleware that swapped in the scoped transaction, where the resolver reads it', () => {
+    expect(at(trpc, 'src/trpc/router.ts', 16).evidence).toMatch(
+      /^runs on `db` set by the tRPC middleware `orgScoped` \(src\/trpc\/init\.ts:27\), which the tRPC context of `orgProcedure/,
+    );
+  });
+
+  it('names the context factory, and the primary of withReplicas, for a procedure built without the scoping middleware', () => {
+    const decoy = at(trpc, 'src/queries/projects.ts', 14);
+    expect(decoy.coverage).toBe('unscoped');
+    expect(decoy.evidence).toContain("the call at src/trpc/router.ts:21 logAction(ctx.db, input.orgId, 'feedback') runs on `db` returned by the tRPC context factory `createContext` (src/trpc/init.ts:9)");
+    expect(decoy.evidence).toContain("the primary of drizzle's withReplicas at src/db/client.ts:10");
+  });
+
+  it('judges a Hono context variable per route: the middleware that set it, or nothing on a path without one', () => {
+    expect(at(hono, 'src/app.ts', 16).evidence).toMatch(/org-scope from 1 route behind orgDb; e\.g\. from the route POST \/org\/projects \(src\/app\.ts:12\): `c\.var\.db` was entered at src\/middleware\.ts:10/);
+    expect(at(hono, 'src/actions.ts', 8).evidence).toContain('unscoped when reached from the route POST /public/feedback (src/app.ts:21): `c.var.db` was entered at src/middleware.ts:17');
+    expect(at(hono, 'src/actions.ts', 8).evidence).toContain('the primary of the read-replica wrapper `withReadReplica`');
+    expect(at(hono, 'src/app.ts', 35).evidence).toMatch(/^unresolved when reached from the route POST \/health\/touch \(src\/app\.ts:32\): nothing on this path entered `c\.var\.db`/);
+  });
+
+  it('reads a wrapper that sends a write elsewhere as untraced, never as its spread connection', () => {
+    expect(at(hono, 'src/actions.ts', 19).evidence).toBe('the connection that runs this write cannot be traced: `mirrored` spreads `primaryDb` but sends its `insert` elsewhere');
+  });
+});
+
+describe('the runtime oracle on the context apps', () => {
+  let oracle: Oracle;
+  const reports = apps.map((name) => ({ name, report: audit(name) }));
+  beforeAll(async () => {
+    const loaded = loadConfig({ start: path.join(ROOT, apps[0]!) });
+    oracle = await Oracle.create(readMigrations(path.join(ROOT, apps[0]!), loaded.config).files, reports[0]!.report.schema.gatedTables);
+  }, 120_000);
+  afterAll(async () => {
+    await oracle?.close();
+  });
+
+  it('confirms every raw-SQL verdict in Postgres', async () => {
+    let executed = 0;
+    for (const { name, report } of reports) {
+      const verdicts = await runOracle(oracle, report);
+      expect(verdicts.filter((v) => v.outcome !== 'agrees').map((p) => `${name}/${p.site} ${p.outcome}: ${p.detail}`)).toEqual([]);
+      executed += verdicts.length;
+    }
+    expect(executed).toBeGreaterThanOrEqual(3);
+  }, 300_000);
+});
