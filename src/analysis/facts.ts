@@ -159,6 +159,18 @@ export type CallbackUse =
       call: ts.CallExpression;
       to: ts.FunctionLikeDeclaration;
       argIndex: number;
+    }
+  /**
+   * The callback is passed to a call whose callee is a value rather than a function of the codebase: a helper a factory
+   * made (`createForTenant(db)(id, fn)`), a parameter or a field of one (`forTenant(id, fn)` inside the factory that
+   * received `forTenant`). program.ts resolves the callee to the functions it can be (providers/helper-values.ts).
+   */
+  | {
+      kind: 'forward-value';
+      fn: ts.FunctionLikeDeclaration;
+      paramIndex: number;
+      call: ts.CallExpression;
+      argIndex: number;
     };
 
 export interface RawFinding {

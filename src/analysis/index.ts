@@ -84,7 +84,7 @@ export function analyze(input: CoreInput): CoreResult {
   const engine = new Facts();
   const origins = new OriginResolver(input.host, engine);
   const handles = new HandleResolver(origins, input.config, input.root, input.types);
-  const folder = new SqlTextFolder(origins);
+  const folder = new SqlTextFolder(origins, { runTimeNames: true });
   const incomplete: SourceGap[] = input.files.flatMap((sf) => syntaxGap(sf, input.root));
   const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
   // A file the analysis cannot finish (a stack overflow on pathologically deep code) is

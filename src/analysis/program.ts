@@ -24,6 +24,7 @@ import { skipOuter } from '../code/scope.js';
 import { judge, withAwaitedSet } from './verdict.js';
 import { Facts, type FactKind, Interner } from '../code/fixpoint.js';
 import { selectedBy } from './providers/conditional.js';
+import { denotedHelpers, type Made } from './providers/helper-values.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -465,6 +466,9 @@ class Settler {
       return worstOf(branches)!;
     }
     if (receiver.kind !== 'function') {
+      // A helper a factory made, a parameter or a field of one: the functions it can be.
+      const valued = this.valueHelpers(call, argIndex, p, subject, seen, 0);
+      if (valued) return valued;
       return unresolved(
         `${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an ` +
         `org-scoped transaction, add it to "scopeHelpers" in the config`,
@@ -484,6 +488,60 @@ class Settler {
     );
   }
 
+  /**
+   * A callback passed to a callee that is a value (a helper a factory made, a parameter or a field holding one): judged
+   * in every function the callee can be, the worst first; undefined when it can be none rls-guard follows.
+   */
+  private valueHelpers(
+    call: ts.CallExpression,
+    argIndex: number,
+    p: { binding?: ParamBinding; awaitsTransaction?: ContextEvidence; path?: readonly (string | number)[] },
+    subject: string,
+    seen: Set<ts.Node>,
+    depth: number,
+    made?: Made,
+    execIndex = p.binding?.index ?? 0,
+  ): SiteVerdict | undefined {
+    const denoted = denotedHelpers(
+      {
+        origins: this.index.origins,
+        root: this.options.root,
+        callers: (fn) => this.index.callers.get(fn) ?? [],
+        wholeProgram: this.options.wholeProgram,
+      },
+      call.expression,
+      made,
+    );
+    if (denoted.helpers.length === 0) {
+      if (denoted.foreign) {
+        this.foreign = true;
+        return { ...unresolved(`${subject} passed to \`${shortText(call.expression, 40)}\`, whose value comes from ` +
+          'callers in other files'), deferred: true };
+      }
+      return undefined;
+    }
+    if (denoted.foreign) this.foreign = true;
+    const callee = shortText(call.expression, 40);
+    const results = denoted.helpers.map((h) => {
+      const verdict = this.helperUses(h.fn, argIndex, execIndex, subject, seen, depth + 1, p.awaitsTransaction,
+        p.binding, call, p.path, h.made);
+      if (h.chain.length === 0 || verdict.coverage === 'unresolved' || verdict.coverage === 'unscoped') return verdict;
+      // A helper a factory returns has no name of its own: the callee names it.
+      const named = functionName(h.fn);
+      const what = named === '<anonymous>' ? `the function ${h.made ? `${functionName(h.made.fn)}() returns` : 'it holds'}`
+        : `\`${named}\``;
+      return {
+        ...verdict,
+        via: verdict.via === '<anonymous>' ? (h.made ? `${functionName(h.made.fn)}()` : callee) : verdict.via,
+        evidence: `${verdict.evidence} (\`${callee}\` is ${what}, reached through ${h.chain.join(' ← ')})`,
+      };
+    });
+    for (const gap of denoted.gaps)
+      results.push(unresolved(`${subject} passed to \`${shortText(call.expression, 40)}\`, which may be a value ` +
+        `rls-guard cannot follow: ${gap}`));
+    return worstOf(results);
+  }
+
   private helperUses(
     helper: ts.FunctionLikeDeclaration,
     paramIndex: number,
@@ -495,6 +553,7 @@ class Settler {
     binding?: ParamBinding,
     at?: ts.CallExpression,
     field?: readonly (string | number)[],
+    made?: Made,
   ): SiteVerdict {
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
@@ -543,6 +602,13 @@ class Settler {
       } else if (use.kind === 'forward') {
         results.push(
           this.helperUses(use.to, use.argIndex, execIndex, subject, seen, depth + 1, awaits, binding, undefined, field),
+        );
+      } else if (use.kind === 'forward-value') {
+        const p = { binding, awaitsTransaction: awaits, path: field };
+        results.push(
+          this.valueHelpers(use.call, use.argIndex, p, subject, seen, depth + 1, made, execIndex) ??
+            unresolved(`${at} hands the callback to \`${shortText(use.call.expression, 40)}\`, which rls-guard ` +
+              'cannot follow'),
         );
       } else {
         const passed = field

@@ -26,7 +26,15 @@ export class SqlTextFolder {
   // engine: an imported constant used by a thousand queries is folded once.
   private readonly kinds: Record<'holes' | 'constant', FactKind<ts.Expression, Folded>>;
 
-  constructor(private readonly origins: OriginResolver) {
+  /**
+   * `runTimeNames`: an identifier helper with a name chosen at run time (sql.id(role)) becomes a hole where a name
+   * goes, for the parser to judge (the analysis); off, it leaves the text unfolded (code migrations, whose helpers are
+   * folded again with the constant arguments each call gives them).
+   */
+  constructor(
+    private readonly origins: OriginResolver,
+    private readonly options: { runTimeNames?: boolean } = {},
+  ) {
     const kind = (allowHoles: boolean): FactKind<ts.Expression, Folded> => ({
       name: allowHoles ? 'sql-text' : 'sql-constant',
       compute: (e) => this.compute(e, allowHoles, 0),
@@ -213,8 +221,12 @@ export class SqlTextFolder {
         : [arg];
       for (const item of items) {
         const f = this.fold(item as ts.Expression, false, depth + 1);
+        // A name chosen at run time is a hole where a name goes: the parser then decides whether
+        // it changes what the statement writes (INSERT INTO ${id}: unresolved) or not (SET ROLE ${id}).
         if (!f.ok || f.variants.length !== 1)
-          return { ok: false, reason: `\`${shortText(call, 40)}\` names an identifier that is not a constant` };
+          return this.options.runTimeNames
+            ? { ok: true, variants: [HOLE], holes: [shortText(call, 40)] }
+            : { ok: false, reason: `\`${shortText(call, 40)}\` names an identifier that is not a constant` };
         parts.push(...(dotted ? f.variants[0]!.split('.') : [f.variants[0]!]));
       }
     }
