@@ -161,6 +161,17 @@ export class SqlTextFolder {
     if (ts.isConditionalExpression(e)) {
       return union(this.fold(e.whenTrue, allowHoles, depth + 1), this.fold(e.whenFalse, allowHoles, depth + 1));
     }
+    if (
+      ts.isBinaryExpression(e) &&
+      (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || e.operatorToken.kind === ts.SyntaxKind.BarBarToken)
+    ) {
+      // `options.column ?? 'tenant_id'`: a constant string on the left is never nullish (nor empty, for
+      // `||`, once folded to non-empty text); an option the bound argument does not have falls back.
+      const left = this.fold(e.left, allowHoles, depth + 1);
+      if (left.ok && left.holes.length === 0 && left.variants.every((v) => v !== '')) return left;
+      if (this.absent(e.left)) return this.fold(e.right, allowHoles, depth + 1);
+      return left.ok ? union(left, this.fold(e.right, allowHoles, depth + 1)) : left;
+    }
     if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression)) {
       const method = e.expression.name.text;
       const target = skipOuter(e.expression.expression);
@@ -206,6 +217,29 @@ export class SqlTextFolder {
       }
     }
     return { ok: false, reason: `\`${shortText(e)}\` is not a constant` };
+  }
+
+  /**
+   * `options.column` where `options` is bound to an object literal (an argument, or the parameter's default when the
+   * call passes none) that has no such property, nor a spread that could add one: undefined at run time.
+   */
+  private absent(expr: ts.Expression): boolean {
+    const e = skipOuter(expr);
+    if (!ts.isPropertyAccessExpression(e)) return false;
+    const origin = this.origins.expr(e);
+    if (origin.kind !== 'param' || origin.binding.path.length > 0 || origin.path.length !== 1) return false;
+    let at = this.args.has(origin.binding.decl) ? this.origins.expr(this.args.get(origin.binding.decl)!) : undefined;
+    // Bound to the caller's own parameter, bound in turn (secureTable(db, t, options) → enableRls(db, t, options)).
+    for (let i = 0; at?.kind === 'param' && at.path.length === 0 && this.args.has(at.binding.decl) && i < this.args.size;
+      i++)
+      at = this.origins.expr(this.args.get(at.binding.decl)!);
+    const obj = at?.kind === 'expr' ? skipOuter(at.expr) : undefined;
+    if (!obj || !ts.isObjectLiteralExpression(obj)) return false;
+    const key = String(origin.path[0]);
+    return obj.properties.every(
+      (p) => !ts.isSpreadAssignment(p) && !(p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) &&
+        p.name.text === key),
+    );
   }
 
   /**
