@@ -319,6 +319,9 @@ class Settler {
             ? this.fieldPassed(edge, p.binding.index, p.path)
             : edge.args[p.binding.index]
           : { handle: p.handle, state: capturedState(edge, p.key) };
+      // A recursive call handing the function its own parameter, untouched (`return retry(db, params)`): it runs on
+      // what the outer callers passed, so it adds no case of its own.
+      if (p.kind === 'param' && !p.path && passed && unchangedParam(passed, p.binding)) continue;
       if (!passed) {
         results.push({
           coverage: 'unresolved',
@@ -518,7 +521,8 @@ class Settler {
         return { ...unresolved(`${subject} passed to \`${shortText(call.expression, 40)}\`, whose value comes from ` +
           'callers in other files'), deferred: true };
       }
-      return undefined;
+      // Nothing found and no reason why: the caller's generic message.
+      if (denoted.gaps.length === 0) return undefined;
     }
     if (denoted.foreign) this.foreign = true;
     const callee = shortText(call.expression, 40);
@@ -537,8 +541,8 @@ class Settler {
       };
     });
     for (const gap of denoted.gaps)
-      results.push(unresolved(`${subject} passed to \`${shortText(call.expression, 40)}\`, which may be a value ` +
-        `rls-guard cannot follow: ${gap}`));
+      results.push(unresolved(`${subject} passed to \`${callee}\`, which may be a value rls-guard cannot follow ` +
+        `(${gap}); if it runs its callback in an org-scoped transaction, add it to "scopeHelpers" in the config`));
     return worstOf(results);
   }
 
@@ -667,6 +671,22 @@ class Settler {
       deferred: false,
     };
   }
+}
+
+/** The parameter itself, in the state it arrived in (no transaction opened or ended, nothing set, no role). */
+function unchangedParam(passed: { handle: Handle; state: ConnState }, binding: ParamBinding): boolean {
+  const st = passed.state;
+  return (
+    passed.handle.kind === 'param' &&
+    passed.handle.binding.decl === binding.decl &&
+    !passed.handle.path &&
+    st.tx === 'inherited' &&
+    st.ctx === 'inherited' &&
+    !st.session &&
+    !st.ineffective &&
+    !st.role &&
+    !st.released
+  );
 }
 
 function capturedState(edge: CallEdge, key: ts.Node): ConnState {

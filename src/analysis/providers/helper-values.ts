@@ -54,7 +54,10 @@ export interface Denoted {
   foreign: boolean;
 }
 
-const MAX_STEPS = 12;
+// Each step is one binding, member, branch, return or call followed; the seen set makes each
+// (expression, member path, factory call) visited once per question, so this bounds only a
+// chain's length (a DI container's deps object is often 20 links from its route).
+const MAX_STEPS = 64;
 
 const none = (): Denoted => ({ helpers: [], gaps: [], absent: false, foreign: false });
 
@@ -107,6 +110,9 @@ class Follower {
         if (unwrap(o.expr) === e) break;
         return this.value(o.expr, keys, made, steps + 1, chain);
       case 'unknown':
+        // `deps.forTenant` where deps is an object with spreads: read the member here (member() looks into them).
+        if (ts.isPropertyAccessExpression(e))
+          return this.value(e.expression, [e.name.text, ...keys], made, steps + 1, chain);
         return { ...none(), gaps: [o.reason] };
       default:
         break;
