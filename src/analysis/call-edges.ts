@@ -79,6 +79,9 @@ export class CallEdges {
       return;
     }
     if (target.kind !== 'function') {
+      const args = this.connectionArgs(call.arguments, state);
+      if (args.some((a) => a !== null))
+        (this.facts.valueCalls ??= []).push({ call, args, states: new Map(state), root: this.walker.root });
       this.walker.applySetters(call, undefined, state);
       return;
     }

@@ -188,6 +188,11 @@ export interface FileFacts {
   sites: RawSite[];
   edges: CallEdge[];
   callbackUses: CallbackUse[];
+  /**
+   * Calls whose callee is a value (a field of an injected deps object, what a factory returned) passing connections:
+   * program.ts makes them edges to the functions the callee can be (providers/helper-values.ts).
+   */
+  valueCalls?: Omit<CallEdge, 'callee'>[];
   findings: RawFinding[];
   /** Functions passed as values somewhere other than a direct call (their callers are unknowable). */
   escapedFunctions: Set<ts.FunctionLikeDeclaration>;

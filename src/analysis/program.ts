@@ -103,6 +103,22 @@ export function resolveVerdicts(
     for (const u of f.callbackUses) push(index.uses, u.fn, u);
     for (const fn of f.escapedFunctions) index.escaped.add(fn);
   }
+  if (options.wholeProgram) {
+    // Calls of a function value (`deps.detectConflicts(db, …)`, what a factory returned): edges to every function the
+    // value can be, found over the direct edges only (so the order files come in does not matter).
+    const deps = {
+      origins,
+      root: options.root,
+      callers: (fn: ts.FunctionLikeDeclaration) => index.callers.get(fn) ?? [],
+      wholeProgram: true,
+    };
+    const valueEdges = files.flatMap((f) =>
+      (f.valueCalls ?? []).flatMap((c) =>
+        denotedHelpers(deps, (c.call as ts.CallExpression).expression).helpers.map((h) => ({ ...c, callee: h.fn })),
+      ),
+    );
+    for (const e of valueEdges) push(index.callers, e.callee, e);
+  }
   const out = new Map<RawSite, SiteVerdict>();
   const memo = new SettleMemo(options.facts ?? new Facts());
   for (const f of files) {
