@@ -548,8 +548,8 @@ class Settler {
       if (h.chain.length === 0 || verdict.coverage === 'unresolved' || verdict.coverage === 'unscoped') return verdict;
       // A helper a factory returns has no name of its own: the callee names it.
       const named = functionName(h.fn);
-      const what = named === '<anonymous>' ? `the function ${h.made ? `${functionName(h.made.fn)}() returns` : 'it holds'}`
-        : `\`${named}\``;
+      const maker = h.made ? `${functionName(h.made.fn)}() returns` : 'it holds';
+      const what = named === '<anonymous>' ? `the function ${maker}` : `\`${named}\``;
       return {
         ...verdict,
         via: verdict.via === '<anonymous>' ? (h.made ? `${functionName(h.made.fn)}()` : callee) : verdict.via,

@@ -163,7 +163,8 @@ export class SqlTextFolder {
     }
     if (
       ts.isBinaryExpression(e) &&
-      (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || e.operatorToken.kind === ts.SyntaxKind.BarBarToken)
+      (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
+        e.operatorToken.kind === ts.SyntaxKind.BarBarToken)
     ) {
       // `options.column ?? 'tenant_id'`: a constant string on the left is never nullish (nor empty, for
       // `||`, once folded to non-empty text); an option the bound argument does not have falls back.
@@ -230,9 +231,9 @@ export class SqlTextFolder {
     if (origin.kind !== 'param' || origin.binding.path.length > 0 || origin.path.length !== 1) return false;
     let at = this.args.has(origin.binding.decl) ? this.origins.expr(this.args.get(origin.binding.decl)!) : undefined;
     // Bound to the caller's own parameter, bound in turn (secureTable(db, t, options) → enableRls(db, t, options)).
-    for (let i = 0; at?.kind === 'param' && at.path.length === 0 && this.args.has(at.binding.decl) && i < this.args.size;
-      i++)
-      at = this.origins.expr(this.args.get(at.binding.decl)!);
+    const bound = (o: typeof at): o is Extract<typeof at, { kind: 'param' }> =>
+      o?.kind === 'param' && o.path.length === 0 && this.args.has(o.binding.decl);
+    for (let i = 0; bound(at) && i < this.args.size; i++) at = this.origins.expr(this.args.get(at.binding.decl)!);
     const obj = at?.kind === 'expr' ? skipOuter(at.expr) : undefined;
     if (!obj || !ts.isObjectLiteralExpression(obj)) return false;
     const key = String(origin.path[0]);

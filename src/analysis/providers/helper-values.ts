@@ -199,7 +199,8 @@ class Follower {
 
 function unwrap(expr: ts.Expression): ts.Expression {
   let e = skipOuter(expr);
-  while (ts.isAwaitExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e)) e = skipOuter(e.expression);
+  while (ts.isAwaitExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e))
+    e = skipOuter(e.expression);
   return e;
 }
 
