@@ -70,6 +70,7 @@ export class CallEdges {
       return;
     }
     const target = this.deps.origins.expr(call.expression);
+    if (target.kind !== 'function') this.forwardsToValue(call);
     if (target.kind === 'param' && target.path.length === 0) {
       // Calling a parameter: what this function hands its callback.
       const fn = target.binding.fn as ts.FunctionLikeDeclaration;
@@ -81,6 +82,9 @@ export class CallEdges {
       // NestJS events: the listeners run during the emit, in its request context (providers/nest-di.ts).
       for (const listener of this.deps.handles.ambient.nest?.listenersOf(call) ?? [])
         this.facts.edges.push({ call, callee: listener, args: [], states: new Map(state), root: this.walker.root });
+      const args = this.connectionArgs(call.arguments, state);
+      if (args.some((a) => a !== null))
+        (this.facts.valueCalls ??= []).push({ call, args, states: new Map(state), root: this.walker.root });
       this.walker.applySetters(call, undefined, state);
       return;
     }
@@ -95,6 +99,20 @@ export class CallEdges {
     const args = this.connectionArgs(call.arguments, state);
     this.facts.edges.push({ call, callee: target.decl, args, states: new Map(state), root: this.walker.root });
     this.walker.applySetters(call, target.decl, state);
+  }
+
+  /**
+   * A parameter passed on to a callee that is a value, not a function of the codebase (`createForTenant(db)(id, fn)`,
+   * `forTenant(id, fn)` on a factory's parameter, `deps.forTenant(id, fn)`): the settler resolves the callee.
+   */
+  private forwardsToValue(call: ts.CallExpression): void {
+    call.arguments.forEach((a, argIndex) => {
+      if (isFunctionLike(skipOuter(a))) return;
+      const passed = this.deps.origins.expr(a);
+      if (passed.kind !== 'param' || passed.path.length > 0) return;
+      const fn = passed.binding.fn as ts.FunctionLikeDeclaration;
+      this.facts.callbackUses.push({ kind: 'forward-value', fn, paramIndex: passed.binding.index, call, argIndex });
+    });
   }
 
   /** `new Repository(pool)`: the constructor is called with these connections. */

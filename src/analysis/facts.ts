@@ -190,6 +190,18 @@ export type CallbackUse =
       call: ts.CallExpression;
       to: ts.FunctionLikeDeclaration;
       argIndex: number;
+    }
+  /**
+   * The callback is passed to a call whose callee is a value rather than a function of the codebase: a helper a factory
+   * made (`createForTenant(db)(id, fn)`), a parameter or a field of one (`forTenant(id, fn)` inside the factory that
+   * received `forTenant`). program.ts resolves the callee to the functions it can be (providers/helper-values.ts).
+   */
+  | {
+      kind: 'forward-value';
+      fn: ts.FunctionLikeDeclaration;
+      paramIndex: number;
+      call: ts.CallExpression;
+      argIndex: number;
     };
 
 export interface RawFinding {
@@ -207,6 +219,11 @@ export interface FileFacts {
   sites: RawSite[];
   edges: CallEdge[];
   callbackUses: CallbackUse[];
+  /**
+   * Calls whose callee is a value (a field of an injected deps object, what a factory returned) passing connections:
+   * program.ts makes them edges to the functions the callee can be (providers/helper-values.ts).
+   */
+  valueCalls?: Omit<CallEdge, 'callee'>[];
   findings: RawFinding[];
   /** Functions passed as values somewhere other than a direct call (their callers are unknowable). */
   escapedFunctions: Set<ts.FunctionLikeDeclaration>;

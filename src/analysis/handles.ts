@@ -115,7 +115,7 @@ export class HandleResolver {
     readonly facts: Facts = origins.facts,
   ) {
     this.returnsKind = returnsFact((e) => this.trace(e));
-    this.sqlDeps = { origins, config, folder: new SqlTextFolder(origins) };
+    this.sqlDeps = { origins, config, folder: new SqlTextFolder(origins, { runTimeNames: true }) };
     this.typeReader = { origins, returned: (fn) => this.returned(fn), trace: (e) => this.trace(e) };
     this.tenantDeps = {
       root,

@@ -105,7 +105,8 @@ export function coreContext(
   const engine = new Facts();
   const origins = new OriginResolver(input.host, engine);
   const handles = new HandleResolver(origins, input.config, input.root, input.types);
-  const context: CoreContext = { engine, origins, handles, folder: new SqlTextFolder(origins), files: [] };
+  const folder = new SqlTextFolder(origins, { runTimeNames: true });
+  const context: CoreContext = { engine, origins, handles, folder, files: [] };
   // NestJS providers (tokens, factories, nestjs-cls): read from the program's files when first asked.
   const nest = new NestContainer({
     origins,

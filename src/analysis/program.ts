@@ -30,6 +30,7 @@ import { selectedBy } from './providers/conditional.js';
 import { declaredClassMethod } from './declared-methods.js';
 import type { Carried } from './context/trpc.js';
 import { carriedVerdict } from './context/verdict.js';
+import { denotedHelpers, type Made } from './providers/helper-values.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -118,6 +119,22 @@ export function resolveVerdicts(
     for (const u of f.callbackUses) push(index.uses, u.fn, u);
     for (const fn of f.escapedFunctions) index.escaped.add(fn);
   }
+  if (options.wholeProgram) {
+    // Calls of a function value (`deps.detectConflicts(db, …)`, what a factory returned): edges to every function the
+    // value can be, found over the direct edges only (so the order files come in does not matter).
+    const deps = {
+      origins,
+      root: options.root,
+      callers: (fn: ts.FunctionLikeDeclaration) => index.callers.get(fn) ?? [],
+      wholeProgram: true,
+    };
+    const valueEdges = files.flatMap((f) =>
+      (f.valueCalls ?? []).flatMap((c) =>
+        denotedHelpers(deps, (c.call as ts.CallExpression).expression).helpers.map((h) => ({ ...c, callee: h.fn })),
+      ),
+    );
+    for (const e of valueEdges) push(index.callers, e.callee, e);
+  }
   const out = new Map<RawSite, SiteVerdict>();
   const memo = new SettleMemo(options.facts ?? new Facts());
   for (const f of files) {
@@ -184,6 +201,8 @@ interface HelperUse {
   at?: ts.CallExpression;
   /** The field of the executor the write runs on (`opts.db`), when not the executor itself. */
   field?: readonly (string | number)[];
+  /** The call of the factory that made the helper, when it is a function a factory returned (helper-values.ts). */
+  made?: Made;
 }
 
 /**
@@ -388,6 +407,9 @@ class Settler {
             ? this.fieldPassed(edge, p.binding.index, p.path)
             : edge.args[p.binding.index]
           : { handle: p.handle, state: capturedState(edge, p.key) };
+      // A recursive call handing the function its own parameter, untouched (`return retry(db, params)`): it runs on
+      // what the outer callers passed, so it adds no case of its own.
+      if (p.kind === 'param' && !p.path && passed && unchangedParam(passed, p.binding)) continue;
       if (!passed) {
         results.push({
           coverage: 'unresolved',
@@ -529,6 +551,9 @@ class Settler {
         ),
       );
     if (!target) {
+      // A helper a factory made, a parameter or a field of one: the functions it can be.
+      const valued = this.valueHelpers(call, argIndex, p, subject, seen, 0);
+      if (valued) return valued;
       return unresolved(
         `${subject} passed to \`${callee}\`, which rls-guard cannot see into; if it runs its callback in an ` +
         `org-scoped transaction, add it to "scopeHelpers" in the config`,
@@ -538,9 +563,75 @@ class Settler {
     return this.helperUses(target.decl, { ...fromCallback, at: call });
   }
 
+  /**
+   * A callback passed to a callee that is a value (a helper a factory made, a parameter or a field holding one): judged
+   * in every function the callee can be, the worst first; undefined when it can be none rls-guard follows.
+   */
+  private valueHelpers(
+    call: ts.CallExpression,
+    argIndex: number,
+    p: { binding?: ParamBinding; awaitsTransaction?: ContextEvidence; path?: readonly (string | number)[] },
+    subject: string,
+    seen: Set<ts.Node>,
+    depth: number,
+    made?: Made,
+    execIndex = p.binding?.index ?? 0,
+  ): SiteVerdict | undefined {
+    const denoted = denotedHelpers(
+      {
+        origins: this.index.origins,
+        root: this.options.root,
+        callers: (fn) => this.index.callers.get(fn) ?? [],
+        wholeProgram: this.options.wholeProgram,
+      },
+      call.expression,
+      made,
+    );
+    if (denoted.helpers.length === 0) {
+      if (denoted.foreign) {
+        this.foreign = true;
+        return { ...unresolved(`${subject} passed to \`${shortText(call.expression, 40)}\`, whose value comes from ` +
+          'callers in other files', 'callersUnknown'), deferred: true };
+      }
+      // Nothing found and no reason why: the caller's generic message.
+      if (denoted.gaps.length === 0) return undefined;
+    }
+    if (denoted.foreign) this.foreign = true;
+    const callee = shortText(call.expression, 40);
+    const results = denoted.helpers.map((h) => {
+      const verdict = this.helperUses(h.fn, {
+        paramIndex: argIndex,
+        execIndex,
+        subject,
+        seen,
+        depth: depth + 1,
+        awaits: p.awaitsTransaction,
+        binding: p.binding,
+        at: call,
+        field: p.path,
+        made: h.made,
+      });
+      if (h.chain.length === 0 || verdict.coverage === 'unresolved' || verdict.coverage === 'unscoped') return verdict;
+      // A helper a factory returns has no name of its own: the callee names it.
+      const named = functionName(h.fn);
+      const maker = h.made ? `${functionName(h.made.fn)}() returns` : 'it holds';
+      const what = named === '<anonymous>' ? `the function ${maker}` : `\`${named}\``;
+      return {
+        ...verdict,
+        via: verdict.via === '<anonymous>' ? (h.made ? `${functionName(h.made.fn)}()` : callee) : verdict.via,
+        evidence: `${verdict.evidence} (\`${callee}\` is ${what}, reached through ${h.chain.join(' ← ')})`,
+      };
+    });
+    for (const gap of denoted.gaps)
+      results.push(unresolved(`${subject} passed to \`${callee}\`, which may be a value rls-guard cannot follow ` +
+        `(${gap}); if it runs its callback in an org-scoped transaction, add it to "scopeHelpers" in the config`,
+        'helperUnknown'));
+    return worstOf(results);
+  }
+
   /** What a helper does with the callback it is handed (see HelperUse): the worst of its calls of it. */
   private helperUses(helper: ts.FunctionLikeDeclaration, ask: HelperUse): SiteVerdict {
-    const { paramIndex, execIndex, subject, seen, depth, awaits, binding, at, field } = ask;
+    const { paramIndex, execIndex, subject, seen, depth, awaits, binding, at, field, made } = ask;
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
       this.foreign = true;
@@ -592,6 +683,13 @@ class Settler {
       } else if (use.kind === 'forward') {
         results.push(
           this.helperUses(use.to, { ...ask, paramIndex: use.argIndex, depth: depth + 1, at: undefined }),
+        );
+      } else if (use.kind === 'forward-value') {
+        const p = { binding, awaitsTransaction: awaits, path: field };
+        results.push(
+          this.valueHelpers(use.call, use.argIndex, p, subject, seen, depth + 1, made, execIndex) ??
+            unresolved(`\`${name}\` hands the callback to \`${shortText(use.call.expression, 40)}\`, which rls-guard ` +
+              'cannot follow', 'helperUnknown'),
         );
       } else {
         const passed = field
@@ -655,6 +753,22 @@ class Settler {
       deferred: false,
     };
   }
+}
+
+/** The parameter itself, in the state it arrived in (no transaction opened or ended, nothing set, no role). */
+function unchangedParam(passed: { handle: Handle; state: ConnState }, binding: ParamBinding): boolean {
+  const st = passed.state;
+  return (
+    passed.handle.kind === 'param' &&
+    passed.handle.binding.decl === binding.decl &&
+    !passed.handle.path &&
+    st.tx === 'inherited' &&
+    st.ctx === 'inherited' &&
+    !st.session &&
+    !st.ineffective &&
+    !st.role &&
+    !st.released
+  );
 }
 
 function capturedState(edge: CallEdge, key: ts.Node): ConnState {

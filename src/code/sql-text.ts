@@ -28,7 +28,15 @@ export class SqlTextFolder {
   // engine: an imported constant used by a thousand queries is folded once.
   private readonly kinds: Record<'holes' | 'constant', FactKind<ts.Expression, Folded>>;
 
-  constructor(private readonly origins: OriginResolver) {
+  /**
+   * `runTimeNames`: an identifier helper with a name chosen at run time (sql.id(role)) becomes a hole where a name
+   * goes, for the parser to judge (the analysis); off, it leaves the text unfolded (code migrations, whose helpers are
+   * folded again with the constant arguments each call gives them).
+   */
+  constructor(
+    private readonly origins: OriginResolver,
+    private readonly options: { runTimeNames?: boolean } = {},
+  ) {
     const kind = (allowHoles: boolean): FactKind<ts.Expression, Folded> => ({
       name: allowHoles ? 'sql-text' : 'sql-constant',
       compute: (e) => this.compute(e, allowHoles, 0),
@@ -155,6 +163,18 @@ export class SqlTextFolder {
     if (ts.isConditionalExpression(e)) {
       return union(this.fold(e.whenTrue, allowHoles, depth + 1), this.fold(e.whenFalse, allowHoles, depth + 1));
     }
+    if (
+      ts.isBinaryExpression(e) &&
+      (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
+        e.operatorToken.kind === ts.SyntaxKind.BarBarToken)
+    ) {
+      // `options.column ?? 'tenant_id'`: a constant string on the left is never nullish (nor empty, for
+      // `||`, once folded to non-empty text); an option the bound argument does not have falls back.
+      const left = this.fold(e.left, allowHoles, depth + 1);
+      if (left.ok && left.holes.length === 0 && left.variants.every((v) => v !== '')) return left;
+      if (this.absent(e.left)) return this.fold(e.right, allowHoles, depth + 1);
+      return left.ok ? union(left, this.fold(e.right, allowHoles, depth + 1)) : left;
+    }
     if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression)) {
       const method = e.expression.name.text;
       const target = skipOuter(e.expression.expression);
@@ -203,6 +223,29 @@ export class SqlTextFolder {
   }
 
   /**
+   * `options.column` where `options` is bound to an object literal (an argument, or the parameter's default when the
+   * call passes none) that has no such property, nor a spread that could add one: undefined at run time.
+   */
+  private absent(expr: ts.Expression): boolean {
+    const e = skipOuter(expr);
+    if (!ts.isPropertyAccessExpression(e)) return false;
+    const origin = this.origins.expr(e);
+    if (origin.kind !== 'param' || origin.binding.path.length > 0 || origin.path.length !== 1) return false;
+    let at = this.args.has(origin.binding.decl) ? this.origins.expr(this.args.get(origin.binding.decl)!) : undefined;
+    // Bound to the caller's own parameter, bound in turn (secureTable(db, t, options) → enableRls(db, t, options)).
+    const bound = (o: typeof at): o is Extract<typeof at, { kind: 'param' }> =>
+      o?.kind === 'param' && o.path.length === 0 && this.args.has(o.binding.decl);
+    for (let i = 0; bound(at) && i < this.args.size; i++) at = this.origins.expr(this.args.get(at.binding.decl)!);
+    const obj = at?.kind === 'expr' ? skipOuter(at.expr) : undefined;
+    if (!obj || !ts.isObjectLiteralExpression(obj)) return false;
+    const key = String(origin.path[0]);
+    return obj.properties.every(
+      (p) => !ts.isSpreadAssignment(p) && !(p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) &&
+        p.name.text === key),
+    );
+  }
+
+  /**
    * sql.table('public.person'), sql.id('a', 'b'), sql.ref('t.col') (Kysely) and
    * sql.identifier(['public', 'person']) (slonik) with constant names: the quoted identifier.
    */
@@ -215,8 +258,12 @@ export class SqlTextFolder {
         : [arg];
       for (const item of items) {
         const f = this.fold(item as ts.Expression, false, depth + 1);
+        // A name chosen at run time is a hole where a name goes: the parser then decides whether
+        // it changes what the statement writes (INSERT INTO ${id}: unresolved) or not (SET ROLE ${id}).
         if (!f.ok || f.variants.length !== 1)
-          return { ok: false, reason: `\`${shortText(call, 40)}\` names an identifier that is not a constant` };
+          return this.options.runTimeNames
+            ? { ok: true, variants: [HOLE], holes: [shortText(call, 40)] }
+            : { ok: false, reason: `\`${shortText(call, 40)}\` names an identifier that is not a constant` };
         parts.push(...(dotted ? f.variants[0]!.split('.') : [f.variants[0]!]));
       }
     }

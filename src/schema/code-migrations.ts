@@ -185,16 +185,20 @@ class MigrationEvaluator {
     const target = this.origins.expr(call.expression);
     if (target.kind !== 'function' || !target.decl.body || this.stack.includes(target.decl)) return;
     const bindings = new Map<ts.Node, string>();
+    // Arguments that are no constant string (an options object, or the parameter's default when the call passes
+    // none) are bound as expressions: `options.column ?? 'tenant_id'` then folds per call.
+    const args = new Map<ts.ParameterDeclaration, ts.Expression>();
     target.decl.parameters.forEach((p, i) => {
       const arg = call.arguments[i];
       const f = arg ? this.folder.constant(arg) : undefined;
       if (f?.ok && f.variants.length === 1) bindings.set(p, f.variants[0]!);
+      else if (arg ?? p.initializer) args.set(p, (arg ?? p.initializer)!);
     });
     const outer = this.at;
     this.at ??= this.sf.getLineAndCharacterOfPosition(call.getStart(this.sf)).line + 1;
     this.stack.push(target.decl);
     // A helper in another module is placed at the call: evidence points at the migration.
-    this.folder.withBindings(bindings, () => this.visit(target.decl.body!));
+    this.folder.withBindings(bindings, () => this.folder.withArgs(args, () => this.visit(target.decl.body!)));
     this.stack.pop();
     this.at = outer;
   }

@@ -173,12 +173,19 @@ function inspectCall(node: PgNode, effect: StatementEffect, options: ClassifyOpt
   }
 }
 
+/** The name a role set from a bind parameter gets: no role can be called this, so none bypasses RLS by name. */
+export const RUN_TIME_ROLE = '(a role named at run time)';
+
 function inspectVariableSet(node: PgNode, effect: StatementEffect, options: ClassifyOptions): void {
   const name = typeof node.name === 'string' ? node.name.toLowerCase() : null;
   if (name === 'role') {
-    const value = node.kind === 'VAR_SET_VALUE' ? constString(((node.args as unknown[] | undefined) ?? [])[0]) : null;
+    const arg = ((node.args as unknown[] | undefined) ?? [])[0];
+    const value = node.kind === 'VAR_SET_VALUE' ? constString(arg) : null;
+    // SET ROLE $1 (a role named at run time) switches to some role: never a reset to the
+    // session's own role, which is what RESET ROLE and SET ROLE NONE do.
+    const chosenAtRunTime = node.kind === 'VAR_SET_VALUE' && value === null && arg !== undefined;
     effect.role = {
-      name: value === null || value.toLowerCase() === 'none' ? null : value,
+      name: chosenAtRunTime ? RUN_TIME_ROLE : value === null || value.toLowerCase() === 'none' ? null : value,
       local: node.is_local === true,
     };
     return;

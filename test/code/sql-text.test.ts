@@ -27,6 +27,17 @@ describe('folding SQL text from TypeScript expressions', () => {
     expect(r.ok && r.variants).toEqual([`DELETE FROM t WHERE id = ${HOLE}`]);
   });
 
+  it('makes a Kysely identifier named at run time a hole in the analysis, and leaves it unfolded for code migrations', () => {
+    const code = "import { sql } from 'kysely'; declare const role: string; const q = sql`SET LOCAL ROLE ${sql.id(role)}`;";
+    const sf = parseSource('/virtual/snippet.ts', code);
+    const last = sf.statements[sf.statements.length - 1] as ts.VariableStatement;
+    const init = last.declarationList.declarations[0]!.initializer!;
+    const origins = new OriginResolver(new FileSystemSourceHost([sf]));
+    const analysis = new SqlTextFolder(origins, { runTimeNames: true }).sql(init);
+    expect(analysis.ok && analysis.variants).toEqual([`SET LOCAL ROLE ${HOLE}`]);
+    expect(new SqlTextFolder(origins).sql(init).ok).toBe(false);
+  });
+
   it('keeps both branches of a ternary as variants', () => {
     const r = fold("declare const hard: boolean; const q = hard ? 'DELETE FROM t' : 'UPDATE t SET deleted = true';");
     expect(r.ok && r.variants).toEqual(['DELETE FROM t', 'UPDATE t SET deleted = true']);

@@ -223,6 +223,23 @@ describe('rls-guard init', () => {
     expect(report.writeSites.map((w) => `${w.file}:${w.line} ${w.coverage}`)).toEqual(['src/admin.ts:21 admin-pool']);
   }, 120_000);
 
+  it('proposes the scope helper a factory returns, even one that may switch to a role named at run time', () => {
+    // fixtures/providers/factory-helpers: createForTenant(db, { role }) returns `forTenant`, which may run
+    // SET LOCAL ROLE ${sql.id(role)} before its set_config: a switch to some role, not RESET ROLE.
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-init-')), 'app');
+    fs.cpSync(path.resolve(import.meta.dirname, '../../fixtures/providers/factory-helpers'), dir, { recursive: true });
+    fs.rmSync(path.join(dir, 'rls-guard.config.json'), { force: true });
+    fs.rmSync(path.join(dir, 'expected-report.json'), { force: true });
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'Scope helpers: forTenant (src/for-tenant.ts:15, sets the org context (src/for-tenant.ts:18) and runs its callback)',
+    );
+    expect(r.stdout).not.toContain('Not proposed: forTenant');
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    expect(written.scopeHelpers).toEqual(['forTenant']);
+  }, 120_000);
+
   it('lists the middleware routes run behind: those that enter a store from their code (nothing to declare), and package middleware to declare only if it scopes', () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-init-')), 'app');
     fs.cpSync(path.resolve(import.meta.dirname, '../../fixtures/ambient/express-proxy'), dir, { recursive: true });

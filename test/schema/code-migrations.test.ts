@@ -117,6 +117,36 @@ export async function down(knex: Knex): Promise<void> {
     expect(schemaNotes(report)).toEqual([]);
   });
 
+  it('folds the options object a helper is given, and its `??` defaults when the call passes none, into the policy it creates', () => {
+    const dir = writeProject({
+      'db/migrations/lib/secure.ts': `import { sql, type Kysely } from 'kysely';
+export async function enableRls(db: Kysely<any>, table: string, options: { column?: string; policy?: string } = {}) {
+  const column = options.column ?? 'org_id';
+  const policy = options.policy || 'org_isolation';
+  await sql\`ALTER TABLE \${sql.table(table)} ENABLE ROW LEVEL SECURITY\`.execute(db);
+  await sql\`CREATE POLICY \${sql.id(policy)} ON \${sql.table(table)}
+    USING (\${sql.ref(column)} = current_setting('app.tenant_id')::uuid)\`.execute(db);
+}
+export async function secureTable(db: Kysely<any>, table: string, options: { column?: string; policy?: string } = {}) {
+  await enableRls(db, table, options);
+}
+`,
+      'db/migrations/001_code.ts': `import { sql, type Kysely } from 'kysely';
+import { secureTable } from './lib/secure';
+export async function up(db: Kysely<any>): Promise<void> {
+  await sql\`CREATE TABLE tenants (id uuid PRIMARY KEY); CREATE TABLE orders (id int, org_id uuid)\`.execute(db);
+  await secureTable(db, 'tenants', { column: 'id', policy: 'tenant_self' });
+  await secureTable(db, 'orders');
+}
+`,
+    });
+    const model = loadModel(dir, { schemaSource: 'static' });
+    const policies = (t: string) => model.tables.get(t)?.policies.map((p) => p.name);
+    expect(policies('public.tenants')).toEqual(['tenant_self']);
+    expect(policies('public.orders')).toEqual(['org_isolation']);
+    expect([...model.policySettings]).toEqual(['app.tenant_id']);
+  });
+
   it('reports a schema statement whose table name cannot be folded, and config fills the gap', () => {
     const migration = `import type { Knex } from 'knex';
 export async function up(knex: Knex): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyStatement, type StatementEffect } from '../../src/sql/classify.js';
+import { classifyStatement, RUN_TIME_ROLE, type StatementEffect } from '../../src/sql/classify.js';
 import { parseSql } from '../../src/sql/parser.js';
 
 const options = {
@@ -31,6 +31,13 @@ describe('classifying statements with the PostgreSQL parser', () => {
     ['insert into AUDIT_LOGS (a) values (1)', ['insert public.audit_logs']],
   ])('%s', (sql, expected) => {
     expect(writes(sql)).toEqual(expected);
+  });
+
+  it('reads SET ROLE to a role named at run time as a switch to some role, never as RESET ROLE', () => {
+    expect(effects('SET LOCAL ROLE $1')[0]!.role).toEqual({ name: RUN_TIME_ROLE, local: true });
+    expect(effects('SET ROLE app_user')[0]!.role).toEqual({ name: 'app_user', local: false });
+    expect(effects('SET ROLE NONE')[0]!.role).toEqual({ name: null, local: false });
+    expect(effects('RESET ROLE')[0]!.role).toEqual({ name: null, local: false });
   });
 
   it('finds writes nested in writable CTEs, in the order the tree holds them', () => {

@@ -56,15 +56,7 @@ function callOf(init: ts.Expression): ts.CallExpression | undefined {
 export function returnExpressionsFact(): FactKind<ts.FunctionLikeDeclaration, readonly ts.Expression[]> {
   return {
     name: 'return-expressions',
-    compute: (fn) => {
-      if (!fn.body) return [];
-      if (!ts.isBlock(fn.body)) return [fn.body as ts.Expression];
-      const out: ts.Expression[] = [];
-      collectReturns(fn.body, (r) => {
-        if (r.expression) out.push(r.expression);
-      });
-      return out;
-    },
+    compute: ownReturns,
     // Nothing found: the member stays untraced (unknown), never a connection.
     conservative: () => [],
     same: (a, b) => a.length === b.length && a.every((x, i) => x === b[i]),
@@ -124,6 +116,17 @@ export function returnedMember(
   if (!('label' in first)) return first;
   // The chain, for the evidence: which member of which call, then where that connection comes from.
   return { ...first, label: `\`${member}\` from ${name}() at ${where(found.call, root)}, ${first.label}` } as Handle;
+}
+
+/** The expressions a function returns from its own body (an expression body is its one return). */
+export function ownReturns(fn: ts.FunctionLikeDeclaration): ts.Expression[] {
+  if (!fn.body) return [];
+  if (!ts.isBlock(fn.body)) return [fn.body as ts.Expression];
+  const out: ts.Expression[] = [];
+  collectReturns(fn.body, (r) => {
+    if (r.expression) out.push(r.expression);
+  });
+  return out;
 }
 
 export function collectReturns(body: ts.Node, found: (r: ts.ReturnStatement) => void): void {
