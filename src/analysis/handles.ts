@@ -1,7 +1,6 @@
-import path from 'node:path';
 import ts from 'typescript';
 import { adapterForModule, adapters, type DbAdapter, type ExecutorKind, type ExportKind } from '../adapters/index.js';
-import { type AnalysisConfig, matchesSpec, type ResolvedAdminProvider, type ResolvedSetterHelper } from './config.js';
+import { type AnalysisConfig, matchesSpec, type ResolvedSetterHelper } from './config.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../code/origins.js';
 import { type Binding, isFunctionLike, lookup, skipOuter } from '../code/scope.js';
 import type { TypeEvidence } from './type-evidence.js';
@@ -9,20 +8,20 @@ import { SqlTextFolder } from '../code/sql-text.js';
 import type { Facts, FactKind } from '../code/fixpoint.js';
 import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import type { StatementEffect } from '../sql/classify.js';
-import { type AmbientHandle, AmbientProviders, transactionOnAmbient } from './ambient/providers.js';
+import { type AmbientHandle, AmbientProviders } from './ambient/providers.js';
 import { type SqlDeps, statementEffects } from './sql-resolution.js';
-import { callbackConnection, forwardingFact, type ForwardingFact, passedTo } from './providers/transactions.js';
-import { selectedBy } from './providers/conditional.js';
+import { forwardingFact, type ForwardingFact } from './providers/transactions.js';
 import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
 import { factoryCallOfHook, tenantFromConfig } from './providers/tenant-pools.js';
 import { type SetterEffect, setterFact } from './providers/setters.js';
 import { toPosixRelative } from '../files/paths.js';
-import { ExtensionBindings } from '../code/prisma-extensions.js';
 import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
-import { adminCall, calleeName, importedName, importModule, scopeHelper } from './config-match.js';
-import { executorSubclass, thisExecutor, type TypeReader, typeOfParam } from './declared-types.js';
-import { findTenantBinding, type TenantDeps, tenantOptions } from './tenant-binding.js';
-import { type LoginRole, loginRoleOf } from './providers/login-roles.js';
+import { adminCall, calleeName, importedName, importModule } from './config-match.js';
+import { thisExecutor, type TypeReader, typeOfParam } from './declared-types.js';
+import { callbackParam, type CallbackDeps, forwardedConnections, forwardedReceivers } from './callback-params.js';
+import { ClientFactories } from './client-factories.js';
+import { type TenantDeps, tenantOptions } from './tenant-binding.js';
+import type { LoginRole } from './providers/login-roles.js';
 import { replicaPrimary } from './context/replicas.js';
 import { isHonoStore } from './context/hono-vars.js';
 import { augmentedTarget } from './providers/augmented.js';
@@ -83,7 +82,6 @@ export function where(node: ts.Node, root: string): string {
 export class HandleResolver {
   private readonly memo = new Map<ts.Node, Handle>();
   private readonly sqlDeps: SqlDeps;
-  private readonly tenants = new Map<ts.NewExpression, { via: string; at: ts.Node } | undefined>();
 
   // Each fact once per node, cycles settled by the engine (see fixpoint.ts).
   private readonly handleKind: FactKind<ts.Expression, Handle> = {
@@ -105,6 +103,9 @@ export class HandleResolver {
   private readonly fieldKeys = new FieldKeys();
   private readonly typeReader: TypeReader;
   private readonly tenantDeps: TenantDeps;
+  /** Callback parameters (callback-params.ts) and clients beyond a library's factories (client-factories.ts). */
+  private readonly callbacks: CallbackDeps;
+  private readonly clients: ClientFactories;
 
   constructor(
     private readonly origins: OriginResolver,
@@ -123,8 +124,20 @@ export class HandleResolver {
       folder: this.sqlDeps.folder,
       effects: (sql) => this.effects(sql),
     };
+    this.clients = new ClientFactories({
+      ...this.tenantDeps,
+      ...this.typeReader,
+      fromOrigin: (o, at) => this.fromOrigin(o, at),
+    });
     this.ambient = new AmbientProviders(origins, root, where);
     this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
+    this.callbacks = {
+      origins,
+      config,
+      root,
+      of: (e) => this.of(e),
+      forwards: (fn) => this.facts.get(this.forwardsKind, fn),
+    };
     this.settersKind = setterFact(
       { origins, handleOf: (e) => this.of(e), effects: (sql, placeholders) => this.effects(sql, placeholders) },
       (fn) => this.facts.get(this.settersKind, fn),
@@ -182,7 +195,7 @@ export class HandleResolver {
     let e = skipOuter(expression);
     while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
     if (ts.isIdentifier(e)) {
-      const admin = this.adminBinding(e);
+      const admin = this.clients.adminBinding(e);
       if (admin) return admin;
     }
     // queryRunner.manager: the same connection under another API.
@@ -283,8 +296,8 @@ export class HandleResolver {
       if (ctor.kind === 'library' && ctor.export !== 'namespace' && ctor.export !== 'sql-tag') {
         const what =
           ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
-        const tenant = this.tenantBinding(e);
-        const login = this.loginRole(e.arguments ?? [], e);
+        const tenant = this.clients.tenantBinding(e);
+        const login = this.clients.loginRole(e.arguments ?? [], e);
         return {
           kind: 'executor',
           exec: ctor.export,
@@ -372,7 +385,7 @@ export class HandleResolver {
         const tenant =
           tenantFromConfig(call, this.config.contextSettings, (sql) => this.effects(sql), this.root) ??
           (options ? { ...options, at: call } : undefined);
-        const login = this.loginRole(call.arguments, call);
+        const login = this.clients.loginRole(call.arguments, call);
         return {
           kind: 'executor',
           exec,
@@ -394,7 +407,7 @@ export class HandleResolver {
       // A client extension that wraps every query in a transaction setting the org context
       // (Prisma's $extends with $transaction([set_config…, query(args)])) is a scoped client.
       if (receiver.kind === 'executor' && callee.name.text === '$extends')
-        return this.scopedExtension(call, receiver) ?? receiver;
+        return this.clients.scopedExtension(call, receiver) ?? receiver;
       // `const trx = await db.transaction()`: a transaction object, committed by hand.
       if (
         receiver.kind === 'executor' &&
@@ -522,12 +535,8 @@ export class HandleResolver {
         typed: null,
       };
     }
-    const scoped = this.scopedCallbackParam(binding) ?? this.adminCallbackParam(binding);
-    if (scoped) return scoped;
-    const transaction = this.transactionCallbackParam(binding) ?? this.forwardedCallbackParam(binding);
-    if (transaction) return transaction;
-    const builder = this.builderCallbackParam(binding);
-    if (builder) return builder;
+    const received = callbackParam(this.callbacks, binding);
+    if (received) return received;
     const typed = typeOfParam(this.typeReader, binding.decl);
     return {
       kind: 'param',
@@ -538,286 +547,22 @@ export class HandleResolver {
     };
   }
 
-  /** db.with('gone', (qb) => …): the callback's query builder runs in db's statement, on db's connection. */
-  private builderCallbackParam(binding: ParamBinding): Handle | undefined {
-    const fn = binding.fn;
-    const call = fn.parent;
-    if (binding.index !== 0 || !call || !ts.isCallExpression(call) || !call.arguments.includes(fn as ts.Expression))
-      return undefined;
-    const callee = skipOuter(call.expression);
-    if (!ts.isPropertyAccessExpression(callee) || !adapters.some((a) => a.builderCallbacks?.includes(callee.name.text)))
-      return undefined;
-    const receiver = this.of(callee.expression);
-    const adapter =
-      receiver.kind === 'executor'
-        ? receiver.adapter
-        : receiver.kind === 'param'
-          ? receiver.typed?.adapter
-          : receiver.kind === 'admin'
-            ? receiver.adapter
-            : undefined;
-    if (receiver.kind === 'scoped' || (adapter && adapter.builderCallbacks?.includes(callee.name.text)))
-      return receiver;
-    return undefined;
-  }
-
-  /** A parameter of a callback passed to a scope helper receives the scoped executor. */
-  private scopedCallbackParam(binding: ParamBinding): Handle | undefined {
-    const fn = binding.fn;
-    const call = fn.parent;
-    if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)))
-      return undefined;
-    const argIndex = call.arguments.indexOf(fn as ts.Expression);
-    if (argIndex < 0) return undefined;
-    const helper = scopeHelper(this.config, call);
-    if (!helper) return undefined;
-    const expectedArg = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
-    if (argIndex !== expectedArg || binding.index !== helper.executorParam) return undefined;
-    const target = this.origins.expr(call.expression);
-    const definition =
-      target.kind === 'function' ? { decl: target.decl, argIndex, execIndex: binding.index } : undefined;
-    return {
-      kind: 'scoped',
-      via: helper.name,
-      key: binding.decl,
-      label: `\`${binding.name}\`, the executor ${helper.name} hands its callback`,
-      helperCall: call,
-      ...(definition ? { definition } : {}),
-    };
-  }
-
-  /**
-   * A parameter of a callback passed to an admin provider that is a callback helper
-   * (withPgClient(async (client) => …)).
-   */
-  private adminCallbackParam(binding: ParamBinding): Handle | undefined {
-    const fn = binding.fn;
-    const call = fn.parent;
-    if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)))
-      return undefined;
-    const callee = skipOuter(call.expression);
-    const name = calleeName(callee);
-    if (!name) return undefined;
-    const b = ts.isIdentifier(callee) ? lookup(callee) : undefined;
-    const hit = matchesSpec(this.config.adminProviders, importedName(b) ?? name, importModule(b)) as
-      ResolvedAdminProvider | undefined;
-    if (!hit) return undefined;
-    const argIndex = call.arguments.indexOf(fn as ts.Expression);
-    const expected = hit.callbackArg < 0 ? call.arguments.length + hit.callbackArg : hit.callbackArg;
-    if (argIndex !== expected || binding.index !== hit.executorParam) return undefined;
-    return {
-      kind: 'admin',
-      via: hit.name,
-      key: binding.decl,
-      label: `\`${binding.name}\`, the admin connection ${hit.name}() hands its callback at ${where(call, this.root)}`,
-    };
-  }
-
-  /**
-   * The first parameter of a callback a library runs in a transaction (knex.transaction(trx
-   * => …), sql.begin(sql => …), db.transaction().execute(trx => …)): one connection with a
-   * transaction open and, until the callback sets it, no org context.
-   */
-  private transactionCallbackParam(binding: ParamBinding): Handle | undefined {
-    const fn = binding.fn;
-    const call = fn.parent;
-    if (
-      binding.index !== 0 ||
-      !call ||
-      !ts.isCallExpression(call) ||
-      !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))
-    )
-      return undefined;
-    if (call.arguments.find((a) => isFunctionLike(skipOuter(a))) !== fn) return undefined;
-    const callee = skipOuter(call.expression);
-    if (!ts.isPropertyAccessExpression(callee)) return undefined;
-    // A method an extension overrides (`client: { $transaction(fn) { … } }`) is the codebase's:
-    // its callers' verdicts read its body.
-    if (this.origins.expr(callee).kind === 'function') return undefined;
-    // db.transaction().execute(cb): the method is on the inner call.
-    let method = callee.name.text;
-    let receiverExpr = callee.expression;
-    let then: string | undefined;
-    const inner = skipOuter(callee.expression);
-    if (ts.isCallExpression(inner) && ts.isPropertyAccessExpression(skipOuter(inner.expression))) {
-      const innerCallee = skipOuter(inner.expression) as ts.PropertyAccessExpression;
-      then = method;
-      method = innerCallee.name.text;
-      receiverExpr = innerCallee.expression;
-    }
-    const tryReceiver = (expr: ts.Expression, m: string, t: string | undefined): Handle | undefined => {
-      const receiver = this.of(expr);
-      return (
-        callbackConnection(receiver, expr, m, t, binding, call, this.root) ??
-        (receiver.kind === 'ambient' && !t
-          ? transactionOnAmbient(
-              receiver,
-              m,
-              `\`${binding.name}\`, the transaction ${shortText(expr, 20)}.${m}() opens at ${where(call, this.root)}`,
-            )
-          : undefined)
-      );
-    };
-    return (
-      (then ? tryReceiver(receiverExpr, method, then) : undefined) ??
-      tryReceiver(callee.expression, callee.name.text, undefined)
-    );
-  }
-
-  /**
-   * The first parameter of a callback passed to a function of the codebase that hands it on
-   * to a library's transaction method (`withTransaction(knex, cb)` → `knex.transaction(cb)`):
-   * the transaction opened on whatever connection this call passes. Once per helper.
-   */
-  private forwardedCallbackParam(binding: ParamBinding): Handle | undefined {
-    if (binding.index !== 0 || !(ts.isArrowFunction(binding.fn) || ts.isFunctionExpression(binding.fn)))
-      return undefined;
-    const passed = passedTo(binding.fn, this.origins);
-    if (!passed) return undefined;
-    const fact = this.facts.get(this.forwardsKind, passed.helper);
-    // Used otherwise too on the path this call selects: judged through every use at the helper.
-    if ((fact.others.get(passed.argIndex) ?? []).some((n) => selectedBy(passed.helper, n, passed.call)))
-      return undefined;
-    return this.forwardedConnections(passed.helper, passed.argIndex, passed.call, binding)[0];
-  }
-
   /**
    * The connections a pass-through helper opens the transaction on for the callback whose
-   * first parameter is `param` (`withTx(ky, async (trx) => …)` → `ky`), on the path the call
-   * selects: where the instance behind `trx` was built (construction.ts).
+   * first parameter is `param` (callback-params.ts).
    */
   forwardedReceivers(param: ts.ParameterDeclaration): ts.Expression[] {
-    const fn = param.parent;
-    if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) || fn.parameters[0] !== param) return [];
-    const passed = passedTo(fn, this.origins);
-    if (!passed) return [];
-    const out: ts.Expression[] = [];
-    for (const f of this.facts.get(this.forwardsKind, passed.helper).forwards) {
-      if (f.param !== passed.argIndex || !selectedBy(passed.helper, f.ref, passed.call)) continue;
-      const receiver = 'expr' in f.receiver ? f.receiver.expr : passed.call.arguments[f.receiver.param];
-      if (receiver) out.push(receiver);
-    }
-    return out;
+    return forwardedReceivers(this.callbacks, param);
   }
 
-  /**
-   * The transactions a helper opens for its callback parameter by handing it to a library (on
-   * the path `call` selects).
-   */
+  /** The transactions a helper opens for its callback parameter (callback-params.ts). */
   forwardedConnections(
     helper: ts.FunctionLikeDeclaration,
     paramIndex: number,
     call: ts.CallExpression | undefined,
     binding: ParamBinding,
   ): Handle[] {
-    const out: Handle[] = [];
-    for (const f of this.facts.get(this.forwardsKind, helper).forwards) {
-      if (f.param !== paramIndex || !selectedBy(helper, f.ref, call)) continue;
-      const receiver = 'expr' in f.receiver ? f.receiver.expr : call?.arguments[f.receiver.param];
-      if (!receiver) {
-        out.push({
-          kind: 'unknown',
-          reason: `\`${functionName(helper)}\` opens the callback's transaction on a connection its caller passes`,
-        });
-        continue;
-      }
-      const through = `${functionName(helper)}() (${where(f.at, this.root)})`;
-      const handle = callbackConnection(
-        this.of(receiver),
-        receiver,
-        f.method,
-        f.then,
-        binding,
-        call ?? f.at,
-        this.root,
-        through,
-      );
-      out.push(
-        handle ?? {
-          kind: 'unknown',
-          reason: `the connection ${functionName(helper)}() hands its callback cannot be traced`,
-        },
-      );
-    }
-    return out;
-  }
-
-  private scopedExtension(call: ts.CallExpression, client: Extract<Handle, { kind: 'executor' }>): Handle | undefined {
-    let setsContext = false;
-    let provider: string | undefined;
-    const followed = new Set<ts.Node>();
-    const bindings = new ExtensionBindings();
-    const settings = new Set<string>();
-    const visit = (n: ts.Node): void => {
-      if (setsContext) return;
-      // The extension is often built elsewhere: forUser(id) returning Prisma.defineExtension(…),
-      // or a const holding it. Follow calls of local functions and names, once each.
-      if ((ts.isCallExpression(n) || ts.isIdentifier(n)) && followed.size < 16) {
-        const target = this.origins.expr(ts.isCallExpression(n) ? n.expression : n);
-        const body =
-          target.kind === 'function'
-            ? target.decl.body
-            : target.kind === 'expr' && target.expr !== n
-              ? target.expr
-              : undefined;
-        if (body && !followed.has(body)) {
-          followed.add(body);
-          if (target.kind === 'function' && ts.isCallExpression(n)) bindings.bind(n, target.decl);
-          visit(body);
-          // The function that builds the extension is the provider the report names.
-          if (setsContext && target.kind === 'function') provider ??= functionName(target.decl);
-        }
-      }
-      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
-        const method = (skipOuter(n.expression) as ts.PropertyAccessExpression).name.text;
-        const list = n.arguments[0] && skipOuter(n.arguments[0]);
-        if (client.adapter.sequenceMethods?.includes(method) && list && ts.isArrayLiteralExpression(list)) {
-          for (const el of list.elements) for (const setting of this.localSettings(el, bindings)) settings.add(setting);
-          setsContext = settings.size > 0;
-        }
-      }
-      ts.forEachChild(n, visit);
-    };
-    for (const a of call.arguments) visit(a);
-    if (!setsContext) return undefined;
-    let fn: ts.Node | undefined = call.parent;
-    while (fn && !isFunctionLike(fn)) fn = fn.parent;
-    const via = provider ?? (fn ? functionName(fn as ts.FunctionLikeDeclaration) : '$extends');
-    return {
-      kind: 'scoped',
-      via,
-      key: call,
-      helperCall: call,
-      label:
-        `the client \`${via}\` extends at ${where(call, this.root)}, ` +
-        'whose every query runs in a transaction that first sets the org context',
-      settings,
-    };
-  }
-
-  /**
-   * A per-tenant pool: its every connection carries the org setting, from the connection
-   * options (`options: '-c app.current_org_id=' + orgId`) or a connect hook that sets it
-   * (`pool.on('connect', (c) => c.query("SET app.current_org_id = …"))`).
-   */
-  private tenantBinding(created: ts.NewExpression): { via: string; at: ts.Node } | undefined {
-    // It reads the whole file for a connect hook: once per pool, not once per use of it.
-    if (this.tenants.has(created)) return this.tenants.get(created);
-    const found = findTenantBinding(this.tenantDeps, created);
-    this.tenants.set(created, found);
-    return found;
-  }
-
-  /**
-   * The role a pool or client made with these arguments logs in as: read only when some policy keys on the login
-   * role or some role bypasses RLS (otherwise no verdict depends on it), once per creation (handles are memoised).
-   */
-  private loginRole(args: readonly ts.Expression[], made: ts.Node): LoginRole | undefined {
-    if (this.config.roleKeyedTables.size === 0 && this.config.bypassRoles.size === 0) return undefined;
-    return loginRoleOf(args, this.sqlDeps.folder, (e) => {
-      const h = this.trace(e);
-      return h.kind === 'executor' ? h.login : undefined;
-    }, made);
+    return forwardedConnections(this.callbacks, helper, paramIndex, call, binding);
   }
 
   /** Whether a function is the connect hook of a per-tenant pool (its session-wide set is the point). */
@@ -835,68 +580,19 @@ export class HandleResolver {
     return pool.kind === 'executor' && pool.tenant !== undefined;
   }
 
-  /** Whether an expression is a query whose SQL sets an org-context setting transaction-locally. */
-  /**
-   * The context settings a statement sets transaction-locally (its SQL read through the
-   * arguments the extension was built with).
-   */
-  /** The settings policies read that a query call or tagged template sets transaction-locally. */
-  localSettings(expr: ts.Expression, bindings = new ExtensionBindings()): string[] {
-    const e = skipOuter(expr);
-    const sqlNode = ts.isTaggedTemplateExpression(e)
-      ? e
-      : ts.isCallExpression(e) && e.arguments[0]
-        ? bindings.resolve(e.arguments[0], this.origins)
-        : undefined;
-    if (!sqlNode) return [];
-    return this.effects(sqlNode).flatMap((effect) =>
-      effect.contextSets
-        .filter((c) => c.local === true && this.config.contextSettings.has(c.setting))
-        .map((c) => c.setting),
-    );
+  /** The settings policies read that a query sets transaction-locally (client-factories.ts). */
+  localSettings(expr: ts.Expression): string[] {
+    return this.clients.localSettings(expr);
   }
 
-  private adminBinding(id: ts.Identifier): Handle | undefined {
-    const b = lookup(id);
-    if (!b || b.kind === 'parameter') return undefined;
-    const original = importedName(b) ?? b.name;
-    const hit = matchesSpec(this.config.adminProviders, original, importModule(b));
-    if (!hit || b.kind === 'function') return undefined;
-    // Which library the admin connection is, when its definition says: for the report's api.
-    const under = this.fromOrigin(this.origins.expr(id), id);
-    return {
-      kind: 'admin',
-      via: hit.name,
-      key: b.decl,
-      label: `admin connection \`${hit.name}\``,
-      ...(under.kind === 'executor' ? { adapter: under.adapter } : {}),
-    };
-  }
-
-  /** A class of the codebase that extends a library's client, as the client a container makes of it. */
+  /** A class of the codebase that extends a library's client (client-factories.ts). */
   classClient(cls: ts.ClassLikeDeclaration): Handle | undefined {
-    const t = executorSubclass(this.typeReader, cls);
-    if (!t) return undefined;
-    const name = cls.name?.text ?? 'a class';
-    const label = `${name}, a ${t.adapter.api} client (${where(cls, this.root)})`;
-    return { kind: 'executor', exec: t.exec, adapter: t.adapter, key: cls, label };
+    return this.clients.classClient(cls);
   }
 
-  /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */
+  /** What a DI container passes to a constructor parameter typed as a library's pool (client-factories.ts). */
   injected(binding: ParamBinding): Handle | undefined {
-    const typed = typeOfParam(this.typeReader, binding.decl);
-    if (!typed || typed.exec !== 'pool') return undefined;
-    const cls = binding.fn.parent;
-    const owner = cls && ts.isClassLike(cls) && cls.name ? cls.name.text : 'its class';
-    return {
-      kind: 'executor',
-      exec: 'pool',
-      adapter: typed.adapter,
-      key: binding.decl,
-      label:
-        `\`${binding.name}\`, the ${typed.adapter.api} client injected into ${owner} ` +
-        "(its constructor is never called in the code, so a container passes the app's pool)",
-    };
+    return this.clients.injected(binding);
   }
 }
 

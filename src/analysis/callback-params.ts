@@ -1,0 +1,245 @@
+import ts from 'typescript';
+import { adapters } from '../adapters/index.js';
+import { type AnalysisConfig, matchesSpec, type ResolvedAdminProvider } from './config.js';
+import { functionName, type OriginResolver, shortText } from '../code/origins.js';
+import { isFunctionLike, lookup, skipOuter } from '../code/scope.js';
+import { transactionOnAmbient } from './ambient/providers.js';
+import { callbackConnection, type ForwardingFact, passedTo } from './providers/transactions.js';
+import { selectedBy } from './providers/conditional.js';
+import { calleeName, importedName, importModule, scopeHelper } from './config-match.js';
+import { type Handle, type ParamBinding, where } from './handles.js';
+
+// The connection a callback's parameter receives from the call it is passed to: a scope
+// helper's scoped executor, an admin provider's connection, a library's transaction (also
+// through a helper of the codebase that forwards the callback), a query builder's receiver.
+
+/** What reading a callback's parameter asks of provenance (HandleResolver gives it). */
+export interface CallbackDeps {
+  origins: OriginResolver;
+  config: AnalysisConfig;
+  root: string;
+  /** The handle an expression is (types included): the call's receiver. */
+  of(expression: ts.Expression): Handle;
+  /** The forwarding fact of a pass-through helper (providers/transactions.ts), once per helper. */
+  forwards(fn: ts.FunctionLikeDeclaration): ForwardingFact;
+}
+
+/**
+ * The handle a callback's parameter is by the call it is passed to, in the order the
+ * resolver has always tried them: scope helper, admin provider, library transaction,
+ * forwarded transaction, query builder. Undefined when none applies (a plain parameter).
+ */
+export function callbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+  return (
+    scopedCallbackParam(deps, binding) ??
+    adminCallbackParam(deps, binding) ??
+    transactionCallbackParam(deps, binding) ??
+    forwardedCallbackParam(deps, binding) ??
+    builderCallbackParam(deps, binding)
+  );
+}
+
+/** db.with('gone', (qb) => …): the callback's query builder runs in db's statement, on db's connection. */
+function builderCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+  const fn = binding.fn;
+  const call = fn.parent;
+  if (binding.index !== 0 || !call || !ts.isCallExpression(call) || !call.arguments.includes(fn as ts.Expression))
+    return undefined;
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee) || !adapters.some((a) => a.builderCallbacks?.includes(callee.name.text)))
+    return undefined;
+  const receiver = deps.of(callee.expression);
+  const adapter =
+    receiver.kind === 'executor'
+      ? receiver.adapter
+      : receiver.kind === 'param'
+        ? receiver.typed?.adapter
+        : receiver.kind === 'admin'
+          ? receiver.adapter
+          : undefined;
+  if (receiver.kind === 'scoped' || (adapter && adapter.builderCallbacks?.includes(callee.name.text)))
+    return receiver;
+  return undefined;
+}
+
+/** A parameter of a callback passed to a scope helper receives the scoped executor. */
+function scopedCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+  const fn = binding.fn;
+  const call = fn.parent;
+  if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)))
+    return undefined;
+  const argIndex = call.arguments.indexOf(fn as ts.Expression);
+  if (argIndex < 0) return undefined;
+  const helper = scopeHelper(deps.config, call);
+  if (!helper) return undefined;
+  const expectedArg = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;
+  if (argIndex !== expectedArg || binding.index !== helper.executorParam) return undefined;
+  const target = deps.origins.expr(call.expression);
+  const definition =
+    target.kind === 'function' ? { decl: target.decl, argIndex, execIndex: binding.index } : undefined;
+  return {
+    kind: 'scoped',
+    via: helper.name,
+    key: binding.decl,
+    label: `\`${binding.name}\`, the executor ${helper.name} hands its callback`,
+    helperCall: call,
+    ...(definition ? { definition } : {}),
+  };
+}
+
+/**
+ * A parameter of a callback passed to an admin provider that is a callback helper
+ * (withPgClient(async (client) => …)).
+ */
+function adminCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+  const fn = binding.fn;
+  const call = fn.parent;
+  if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)))
+    return undefined;
+  const callee = skipOuter(call.expression);
+  const name = calleeName(callee);
+  if (!name) return undefined;
+  const b = ts.isIdentifier(callee) ? lookup(callee) : undefined;
+  const hit = matchesSpec(deps.config.adminProviders, importedName(b) ?? name, importModule(b)) as
+    ResolvedAdminProvider | undefined;
+  if (!hit) return undefined;
+  const argIndex = call.arguments.indexOf(fn as ts.Expression);
+  const expected = hit.callbackArg < 0 ? call.arguments.length + hit.callbackArg : hit.callbackArg;
+  if (argIndex !== expected || binding.index !== hit.executorParam) return undefined;
+  return {
+    kind: 'admin',
+    via: hit.name,
+    key: binding.decl,
+    label: `\`${binding.name}\`, the admin connection ${hit.name}() hands its callback at ${where(call, deps.root)}`,
+  };
+}
+
+/**
+ * The first parameter of a callback a library runs in a transaction (knex.transaction(trx
+ * => …), sql.begin(sql => …), db.transaction().execute(trx => …)): one connection with a
+ * transaction open and, until the callback sets it, no org context.
+ */
+function transactionCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+  const fn = binding.fn;
+  const call = fn.parent;
+  if (
+    binding.index !== 0 ||
+    !call ||
+    !ts.isCallExpression(call) ||
+    !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))
+  )
+    return undefined;
+  if (call.arguments.find((a) => isFunctionLike(skipOuter(a))) !== fn) return undefined;
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  // A method an extension overrides (`client: { $transaction(fn) { … } }`) is the codebase's:
+  // its callers' verdicts read its body.
+  if (deps.origins.expr(callee).kind === 'function') return undefined;
+  // db.transaction().execute(cb): the method is on the inner call.
+  let method = callee.name.text;
+  let receiverExpr = callee.expression;
+  let then: string | undefined;
+  const inner = skipOuter(callee.expression);
+  if (ts.isCallExpression(inner) && ts.isPropertyAccessExpression(skipOuter(inner.expression))) {
+    const innerCallee = skipOuter(inner.expression) as ts.PropertyAccessExpression;
+    then = method;
+    method = innerCallee.name.text;
+    receiverExpr = innerCallee.expression;
+  }
+  const tryReceiver = (expr: ts.Expression, m: string, t: string | undefined): Handle | undefined => {
+    const receiver = deps.of(expr);
+    return (
+      callbackConnection(receiver, expr, m, t, binding, call, deps.root) ??
+      (receiver.kind === 'ambient' && !t
+        ? transactionOnAmbient(
+            receiver,
+            m,
+            `\`${binding.name}\`, the transaction ${shortText(expr, 20)}.${m}() opens at ${where(call, deps.root)}`,
+          )
+        : undefined)
+    );
+  };
+  return (
+    (then ? tryReceiver(receiverExpr, method, then) : undefined) ??
+    tryReceiver(callee.expression, callee.name.text, undefined)
+  );
+}
+
+/**
+ * The first parameter of a callback passed to a function of the codebase that hands it on
+ * to a library's transaction method (`withTransaction(knex, cb)` → `knex.transaction(cb)`):
+ * the transaction opened on whatever connection this call passes. Once per helper.
+ */
+function forwardedCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+  if (binding.index !== 0 || !(ts.isArrowFunction(binding.fn) || ts.isFunctionExpression(binding.fn)))
+    return undefined;
+  const passed = passedTo(binding.fn, deps.origins);
+  if (!passed) return undefined;
+  const fact = deps.forwards(passed.helper);
+  // Used otherwise too on the path this call selects: judged through every use at the helper.
+  if ((fact.others.get(passed.argIndex) ?? []).some((n) => selectedBy(passed.helper, n, passed.call)))
+    return undefined;
+  return forwardedConnections(deps, passed.helper, passed.argIndex, passed.call, binding)[0];
+}
+
+/**
+ * The connections a pass-through helper opens the transaction on for the callback whose
+ * first parameter is `param` (`withTx(ky, async (trx) => …)` → `ky`), on the path the call
+ * selects: where the instance behind `trx` was built (construction.ts).
+ */
+export function forwardedReceivers(deps: CallbackDeps, param: ts.ParameterDeclaration): ts.Expression[] {
+  const fn = param.parent;
+  if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) || fn.parameters[0] !== param) return [];
+  const passed = passedTo(fn, deps.origins);
+  if (!passed) return [];
+  const out: ts.Expression[] = [];
+  for (const f of deps.forwards(passed.helper).forwards) {
+    if (f.param !== passed.argIndex || !selectedBy(passed.helper, f.ref, passed.call)) continue;
+    const receiver = 'expr' in f.receiver ? f.receiver.expr : passed.call.arguments[f.receiver.param];
+    if (receiver) out.push(receiver);
+  }
+  return out;
+}
+
+/**
+ * The transactions a helper opens for its callback parameter by handing it to a library (on
+ * the path `call` selects).
+ */
+export function forwardedConnections(
+  deps: CallbackDeps,
+  helper: ts.FunctionLikeDeclaration,
+  paramIndex: number,
+  call: ts.CallExpression | undefined,
+  binding: ParamBinding,
+): Handle[] {
+  const out: Handle[] = [];
+  for (const f of deps.forwards(helper).forwards) {
+    if (f.param !== paramIndex || !selectedBy(helper, f.ref, call)) continue;
+    const receiver = 'expr' in f.receiver ? f.receiver.expr : call?.arguments[f.receiver.param];
+    if (!receiver) {
+      out.push({
+        kind: 'unknown',
+        reason: `\`${functionName(helper)}\` opens the callback's transaction on a connection its caller passes`,
+      });
+      continue;
+    }
+    const through = `${functionName(helper)}() (${where(f.at, deps.root)})`;
+    const handle = callbackConnection(
+      deps.of(receiver),
+      receiver,
+      f.method,
+      f.then,
+      binding,
+      call ?? f.at,
+      deps.root,
+      through,
+    );
+    out.push(
+      handle ?? {
+        kind: 'unknown',
+        reason: `the connection ${functionName(helper)}() hands its callback cannot be traced`,
+      },
+    );
+  }
+  return out;
+}

@@ -1,0 +1,170 @@
+import ts from 'typescript';
+import { matchesSpec } from './config.js';
+import { functionName, type Origin } from '../code/origins.js';
+import { isFunctionLike, lookup, skipOuter } from '../code/scope.js';
+import { ExtensionBindings } from '../code/prisma-extensions.js';
+import { importedName, importModule } from './config-match.js';
+import { executorSubclass, type TypeReader, typeOfParam } from './declared-types.js';
+import { findTenantBinding, type TenantDeps } from './tenant-binding.js';
+import { type LoginRole, loginRoleOf } from './providers/login-roles.js';
+import { type Handle, type ParamBinding, where } from './handles.js';
+
+// The clients the code makes beyond a library's plain factories: a client extension that
+// scopes every query, a per-tenant pool, the role a client logs in as, an admin provider
+// named in the config, a class that extends a library's client, what a DI container injects.
+
+/** What these clients ask of provenance: a tenant pool's and a declared type's needs, and an origin read. */
+export interface FactoryDeps extends TenantDeps, TypeReader {
+  /** The handle an origin is, by provenance alone (no types). */
+  fromOrigin(origin: Origin, at: ts.Expression): Handle;
+}
+
+export class ClientFactories {
+  private readonly tenants = new Map<ts.NewExpression, { via: string; at: ts.Node } | undefined>();
+
+  constructor(private readonly deps: FactoryDeps) {}
+
+  /**
+   * A client extension that wraps every query in a transaction setting the org context
+   * (Prisma's `$extends` with `$transaction([set_config…, query(args)])`): a scoped client.
+   */
+  scopedExtension(call: ts.CallExpression, client: Extract<Handle, { kind: 'executor' }>): Handle | undefined {
+    let setsContext = false;
+    let provider: string | undefined;
+    const followed = new Set<ts.Node>();
+    const bindings = new ExtensionBindings();
+    const settings = new Set<string>();
+    const visit = (n: ts.Node): void => {
+      if (setsContext) return;
+      // The extension is often built elsewhere: forUser(id) returning Prisma.defineExtension(…),
+      // or a const holding it. Follow calls of local functions and names, once each.
+      if ((ts.isCallExpression(n) || ts.isIdentifier(n)) && followed.size < 16) {
+        const target = this.deps.origins.expr(ts.isCallExpression(n) ? n.expression : n);
+        const body =
+          target.kind === 'function'
+            ? target.decl.body
+            : target.kind === 'expr' && target.expr !== n
+              ? target.expr
+              : undefined;
+        if (body && !followed.has(body)) {
+          followed.add(body);
+          if (target.kind === 'function' && ts.isCallExpression(n)) bindings.bind(n, target.decl);
+          visit(body);
+          // The function that builds the extension is the provider the report names.
+          if (setsContext && target.kind === 'function') provider ??= functionName(target.decl);
+        }
+      }
+      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
+        const method = (skipOuter(n.expression) as ts.PropertyAccessExpression).name.text;
+        const list = n.arguments[0] && skipOuter(n.arguments[0]);
+        if (client.adapter.sequenceMethods?.includes(method) && list && ts.isArrayLiteralExpression(list)) {
+          for (const el of list.elements) for (const setting of this.localSettings(el, bindings)) settings.add(setting);
+          setsContext = settings.size > 0;
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    for (const a of call.arguments) visit(a);
+    if (!setsContext) return undefined;
+    let fn: ts.Node | undefined = call.parent;
+    while (fn && !isFunctionLike(fn)) fn = fn.parent;
+    const via = provider ?? (fn ? functionName(fn as ts.FunctionLikeDeclaration) : '$extends');
+    return {
+      kind: 'scoped',
+      via,
+      key: call,
+      helperCall: call,
+      label:
+        `the client \`${via}\` extends at ${where(call, this.deps.root)}, ` +
+        'whose every query runs in a transaction that first sets the org context',
+      settings,
+    };
+  }
+
+  /**
+   * A per-tenant pool: its every connection carries the org setting, from the connection
+   * options (`options: '-c app.current_org_id=' + orgId`) or a connect hook that sets it
+   * (`pool.on('connect', (c) => c.query("SET app.current_org_id = …"))`).
+   */
+  tenantBinding(created: ts.NewExpression): { via: string; at: ts.Node } | undefined {
+    // It reads the whole file for a connect hook: once per pool, not once per use of it.
+    if (this.tenants.has(created)) return this.tenants.get(created);
+    const found = findTenantBinding(this.deps, created);
+    this.tenants.set(created, found);
+    return found;
+  }
+
+  /**
+   * The role a pool or client made with these arguments logs in as: read only when some policy keys on the login
+   * role or some role bypasses RLS (otherwise no verdict depends on it), once per creation (handles are memoised).
+   */
+  loginRole(args: readonly ts.Expression[], made: ts.Node): LoginRole | undefined {
+    if (this.deps.config.roleKeyedTables.size === 0 && this.deps.config.bypassRoles.size === 0) return undefined;
+    return loginRoleOf(args, this.deps.folder, (e) => {
+      const h = this.deps.trace(e);
+      return h.kind === 'executor' ? h.login : undefined;
+    }, made);
+  }
+
+  /**
+   * The context settings policies read that a query call or tagged template sets
+   * transaction-locally (its SQL read through the arguments the extension was built with).
+   */
+  localSettings(expr: ts.Expression, bindings = new ExtensionBindings()): string[] {
+    const e = skipOuter(expr);
+    const sqlNode = ts.isTaggedTemplateExpression(e)
+      ? e
+      : ts.isCallExpression(e) && e.arguments[0]
+        ? bindings.resolve(e.arguments[0], this.deps.origins)
+        : undefined;
+    if (!sqlNode) return [];
+    return this.deps.effects(sqlNode).flatMap((effect) =>
+      effect.contextSets
+        .filter((c) => c.local === true && this.deps.config.contextSettings.has(c.setting))
+        .map((c) => c.setting),
+    );
+  }
+
+  adminBinding(id: ts.Identifier): Handle | undefined {
+    const b = lookup(id);
+    if (!b || b.kind === 'parameter') return undefined;
+    const original = importedName(b) ?? b.name;
+    const hit = matchesSpec(this.deps.config.adminProviders, original, importModule(b));
+    if (!hit || b.kind === 'function') return undefined;
+    // Which library the admin connection is, when its definition says: for the report's api.
+    const under = this.deps.fromOrigin(this.deps.origins.expr(id), id);
+    return {
+      kind: 'admin',
+      via: hit.name,
+      key: b.decl,
+      label: `admin connection \`${hit.name}\``,
+      ...(under.kind === 'executor' ? { adapter: under.adapter } : {}),
+    };
+  }
+
+  /** A class of the codebase that extends a library's client, as the client a container makes of it. */
+  classClient(cls: ts.ClassLikeDeclaration): Handle | undefined {
+    const t = executorSubclass(this.deps, cls);
+    if (!t) return undefined;
+    const name = cls.name?.text ?? 'a class';
+    const label = `${name}, a ${t.adapter.api} client (${where(cls, this.deps.root)})`;
+    return { kind: 'executor', exec: t.exec, adapter: t.adapter, key: cls, label };
+  }
+
+  /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */
+  injected(binding: ParamBinding): Handle | undefined {
+    const typed = typeOfParam(this.deps, binding.decl);
+    if (!typed || typed.exec !== 'pool') return undefined;
+    const cls = binding.fn.parent;
+    const owner = cls && ts.isClassLike(cls) && cls.name ? cls.name.text : 'its class';
+    return {
+      kind: 'executor',
+      exec: 'pool',
+      adapter: typed.adapter,
+      key: binding.decl,
+      label:
+        `\`${binding.name}\`, the ${typed.adapter.api} client injected into ${owner} ` +
+        "(its constructor is never called in the code, so a container passes the app's pool)",
+    };
+  }
+}
