@@ -15,8 +15,7 @@ import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { skipOuter } from '../code/scope.js';
 import { unresolvedSqlSite } from './write-sites.js';
-import { declaredTypeNote, parsesAsWrite } from './write-text.js';
-import { shortText } from '../code/origins.js';
+import { parsesAsWrite } from './write-text.js';
 import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
 import { ambientAdapter } from './ambient/providers.js';
 import type { FlowDeps } from './flow.js';
@@ -186,17 +185,9 @@ export class AdapterCalls {
     method?: string,
     instance?: Instance,
   ): boolean {
-    let handle = instance?.handle ?? this.deps.handles.of(receiver);
-    if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package'))) {
-      // A receiver of the codebase's own (an interface or class wrapping a connection) that
-      // provenance does not follow: its SQL that writes is still a write, on an unknown connection.
-      const sqlExpr = instance ? throughBindings(sqlArg, instance.bound, this.deps.origins) : sqlArg;
-      if (handle.kind === 'library' || !parsesAsWrite(this.deps, sqlExpr, asked.placeholders)) return false;
-      handle = {
-        kind: 'unknown',
-        reason: `\`${shortText(skipOuter(receiver), 40)}\` is ${handle.reason}${declaredTypeNote(receiver)}, not a connection rls-guard can follow`,
-      };
-    }
+    const handle = instance?.handle ?? this.deps.handles.of(receiver);
+    if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package')))
+      return false;
     // The executor's own library decides what its methods do (TypeORM's query() is not knex's).
     const own =
       handle.kind === 'executor'
@@ -222,11 +213,10 @@ export class AdapterCalls {
     if (instance && resolveSql(this.deps, sqlArg, values, adapter.placeholders).ok) return false;
     // A statement object (`{ text, values }`) handed to the builder is read at this call: the
     // folder binds parameters inside strings only, so the parameter is replaced by its argument.
+    const sqlExpr = instance ? throughBindings(sqlArg, instance.bound, this.deps.origins) : sqlArg;
     const sql = instance
-      ? this.deps.folder.withArgs(instance.bound, () =>
-          resolveSql(this.deps, throughBindings(sqlArg, instance.bound, this.deps.origins), values, adapter.placeholders),
-        )
-      : resolveSql(this.deps, sqlArg, values, adapter.placeholders);
+      ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlExpr, values, adapter.placeholders))
+      : resolveSql(this.deps, sqlExpr, values, adapter.placeholders);
     // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
     // imports the library whose query method this is and the method is not one of the
     // codebase's own (`this.query(db, …)` of a repository class); otherwise nothing says it runs SQL.
@@ -239,7 +229,7 @@ export class AdapterCalls {
         importedLibraries(this.facts.sf).has(adapter) &&
         !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function')
       ) &&
-      !parsesAsWrite(this.deps, instance ? throughBindings(sqlArg, instance.bound, this.deps.origins) : sqlArg, adapter.placeholders)
+      !parsesAsWrite(this.deps, sqlExpr, adapter.placeholders)
     )
       return false;
     if (
