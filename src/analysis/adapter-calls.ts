@@ -15,6 +15,7 @@ import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { skipOuter } from '../code/scope.js';
 import { unresolvedSqlSite } from './write-sites.js';
+import { parsesAsWrite } from './write-text.js';
 import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
 import { ambientAdapter } from './ambient/providers.js';
 import type { FlowDeps } from './flow.js';
@@ -25,6 +26,8 @@ import {
   ownerOf,
   readsParameter,
   templateKind,
+  type BuilderCall,
+  type Template,
   throughBindings,
 } from './table-builders.js';
 
@@ -208,12 +211,16 @@ export class AdapterCalls {
       : undefined;
     // The parameter is a bound value: the builder's own site.
     if (instance && resolveSql(this.deps, sqlArg, values, adapter.placeholders).ok) return false;
+    // A statement object (`{ text, values }`) handed to the builder is read at this call: the
+    // folder binds parameters inside strings only, so the parameter is replaced by its argument.
+    const sqlExpr = instance ? throughBindings(sqlArg, instance.bound, this.deps.origins) : sqlArg;
     const sql = instance
-      ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlArg, values, adapter.placeholders))
-      : resolveSql(this.deps, sqlArg, values, adapter.placeholders);
+      ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlExpr, values, adapter.placeholders))
+      : resolveSql(this.deps, sqlExpr, values, adapter.placeholders);
     // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
     // imports the library whose query method this is and the method is not one of the
     // codebase's own (`this.query(db, …)` of a repository class); otherwise nothing says it runs SQL.
+    // Text that parses as a write whatever its interpolations name is a site all the same.
     if (
       !sql.ok &&
       !trusted &&
@@ -221,7 +228,8 @@ export class AdapterCalls {
         isUntraced(handle) &&
         importedLibraries(this.facts.sf).has(adapter) &&
         !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function')
-      )
+      ) &&
+      !parsesAsWrite(this.deps, sqlExpr, adapter.placeholders)
     )
       return false;
     if (
@@ -415,13 +423,35 @@ export class AdapterCalls {
   builderInstances(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
     const chain = builderCall(call, this.deps.origins);
     if (!chain) return;
+    // Two query calls of one builder running the same statement (`signal ? db.query(s, o) :
+    // db.query(s)`) are one write at this call, not two.
+    const seen = new Set<string>();
     for (const t of this.deps.origins.facts.get((this.templates ??= templateKind(this.deps.origins)), chain.fn)) {
-      const bound = bindingsOf(chain, t);
-      const handle = this.deps.handles.of(throughBindings(t.receiver, bound, this.deps.origins));
-      const instance: Instance = { handle, bound, query: t.query, builtBy: builderLabel(chain, t, this.deps.root) };
-      if (this.query(call, t.receiver, t.sqlArg, t.adapter, state, t.method, instance))
-        this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
+      const before = this.facts.sites.length;
+      this.instantiate(call, chain, t, state);
+      const fresh = this.facts.sites.splice(before).filter((site) => {
+        // The builder's label names each query call's line: the same write whichever call ran it.
+        const evidence = 'evidence' in site.verdict ? site.verdict.evidence : '';
+        const key = [site.sql, ...site.sqlVariants, evidence.split(site.builtBy ?? '\u0000').join('')].join('\u0000');
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      this.facts.sites.push(...fresh);
     }
+  }
+
+  private instantiate(
+    call: ts.CallExpression,
+    chain: BuilderCall,
+    t: Template,
+    state: Map<ts.Node, ConnState>,
+  ): void {
+    const bound = bindingsOf(chain, t);
+    const handle = this.deps.handles.of(throughBindings(t.receiver, bound, this.deps.origins));
+    const instance: Instance = { handle, bound, query: t.query, builtBy: builderLabel(chain, t, this.deps.root) };
+    if (this.query(call, t.receiver, t.sqlArg, t.adapter, state, t.method, instance))
+      this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
   }
 
   private templates: ReturnType<typeof templateKind> | undefined;

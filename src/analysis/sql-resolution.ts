@@ -34,11 +34,8 @@ function inertWithNames(
   variant: string,
   placeholders: DbAdapter['placeholders'],
 ): StatementEffect[] | undefined {
-  const text = rewritePlaceholders(variant.split(HOLE).join('rlsguard_name'), placeholders);
-  const parsed = text === null ? undefined : parseSql(text);
-  if (!parsed?.ok) return undefined;
-  const { defaultSchema, setterFunctions } = deps.config;
-  const effects = parsed.statements.map((st) => classifyStatement(st, { defaultSchema, setterFunctions }));
+  const effects = effectsWithNames(deps, variant, placeholders);
+  if (!effects) return undefined;
   // A hole that names a function (SELECT ${fn}()) could name one that writes: not inert.
   const inert = effects.every(
     (e) =>
@@ -51,6 +48,34 @@ function inertWithNames(
       !e.role,
   );
   return inert ? effects : undefined;
+}
+
+/** The statements' effects with every hole read as a name, when the text then parses. */
+export function effectsWithNames(
+  deps: SqlDeps,
+  variant: string,
+  placeholders: DbAdapter['placeholders'],
+): StatementEffect[] | undefined {
+  const text = rewritePlaceholders(variant.split(HOLE).join('rlsguard_name'), placeholders);
+  const parsed = text === null ? undefined : parseSql(text);
+  if (!parsed?.ok) return undefined;
+  const { defaultSchema, setterFunctions } = deps.config;
+  return parsed.statements.map((st) => classifyStatement(st, { defaultSchema, setterFunctions }));
+}
+
+/** The expression holding a query's text: itself, or the `text` of a statement object (`{ text, values }`). */
+export function statementTextExpr(deps: SqlDeps, arg: ts.Expression): ts.Expression | undefined {
+  const e = skipOuter(arg);
+  if (ts.isObjectLiteralExpression(e)) {
+    const textProp = deps.origins.member({ kind: 'expr', expr: e }, 'text');
+    return textProp.kind === 'expr' ? textProp.expr : undefined;
+  }
+  if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
+    const origin = deps.origins.expr(e);
+    if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr)))
+      return statementTextExpr(deps, origin.expr);
+  }
+  return e;
 }
 
 export function resolveSql(
