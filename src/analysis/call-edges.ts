@@ -7,6 +7,7 @@ import { scopeHelper } from './config-match.js';
 import { connectionKey, freshState, type State } from './connection-state.js';
 import type { CallEdge, ConnState, FileFacts } from './facts.js';
 import type { Handle, HandleResolver } from './handles.js';
+import { contractCallee } from './interface-calls.js';
 
 // Calls of functions in the codebase: the edges that carry connections (and their states) into
 // helpers, callbacks and constructors, and the functions that escape as values (their callers
@@ -83,6 +84,12 @@ export class CallEdges {
       for (const listener of this.deps.handles.ambient.nest?.listenersOf(call) ?? [])
         this.facts.edges.push({ call, callee: listener, args: [], states: new Map(state), root: this.walker.root });
       const args = this.connectionArgs(call.arguments, state);
+      // `this.db.createObject(…)` with `db: Database`: an edge to each implementation, once all files are known.
+      const contract = contractCallee(this.deps.origins, call);
+      if (contract) {
+        const root = this.walker.root;
+        (this.facts.contractCalls ??= []).push({ ...contract, call, args, states: new Map(state), root });
+      }
       if (args.some((a) => a !== null))
         (this.facts.valueCalls ??= []).push({ call, args, states: new Map(state), root: this.walker.root });
       this.walker.applySetters(call, undefined, state);

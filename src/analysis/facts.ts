@@ -1,3 +1,4 @@
+import type { ContractCall } from './interface-calls.js';
 import type ts from 'typescript';
 import type { Coverage, Operation } from '../report/types.js';
 import type { AmbientHandle } from './ambient/providers.js';
@@ -224,6 +225,8 @@ export interface FileFacts {
    * program.ts makes them edges to the functions the callee can be (providers/helper-values.ts).
    */
   valueCalls?: Omit<CallEdge, 'callee'>[];
+  /** Calls of a method on a receiver typed by a codebase interface or abstract class: interface-calls.ts links them. */
+  contractCalls?: ContractCall[];
   findings: RawFinding[];
   /** Functions passed as values somewhere other than a direct call (their callers are unknowable). */
   escapedFunctions: Set<ts.FunctionLikeDeclaration>;

@@ -20,6 +20,7 @@ import { settleTemplates } from './table-builders.js';
 import { markOuterPoolWrites } from './outer-pool.js';
 import type { TypeEvidence } from './type-evidence.js';
 import { toPosixRelative as relative } from '../files/paths.js';
+import { linkContractCalls } from './interface-calls.js';
 
 // The one analysis core. The walker passes every file (wholeProgram); the ESLint plugin
 // passes the file being linted. Both get the same sites, verdicts and findings for
@@ -192,7 +193,10 @@ export function conclude(
     ...reported.flatMap((a) => a.gaveUp),
   ];
   // settleTemplates narrows each file's sites: a copy, so facts kept between analyses stay whole.
-  const facts: FileFacts[] = analysed.flatMap((a) => (a.facts ? [{ ...a.facts }] : []));
+  const facts: FileFacts[] = linkContractCalls(
+    analysed.flatMap((a) => (a.facts ? [{ ...a.facts }] : [])),
+    origins,
+  );
   const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
   const trpc = new TrpcContexts(input.files, origins, (e) => handles.of(e), input.root);
   const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root });

@@ -178,7 +178,8 @@ function declaredNames(st: ts.Statement): string[] {
   if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) && st.name)
     return [st.name.text];
   // A type alias (`export type Db = ReturnType<typeof buildClient>`): read for what it names.
-  if (ts.isTypeAliasDeclaration(st)) return [st.name.text];
+  // An interface (`export interface Database`): read for the classes that implement it (analysis/interface-calls.ts).
+  if (ts.isTypeAliasDeclaration(st) || ts.isInterfaceDeclaration(st)) return [st.name.text];
   return [];
 }
 

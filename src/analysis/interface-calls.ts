@@ -1,0 +1,125 @@
+import ts from 'typescript';
+import { resolveImport } from '../code/modules.js';
+import { classMethod, typeName } from '../code/injected.js';
+import type { OriginResolver } from '../code/origins.js';
+import { lookup } from '../code/scope.js';
+import type { CallEdge, FileFacts } from './facts.js';
+
+// A method called on a receiver typed by a codebase interface or abstract class
+// (`constructor(private readonly db: Database)` … `this.db.createObject(…)`): nothing in view
+// says which instance arrives, but it is one of the classes that implement or extend that type,
+// so the call is an edge to that method of every one of them, and a write judged at the method's
+// callers takes the worst. Found once per run over all files: linear in classes and calls.
+
+/** A declaration a receiver may be typed by: an interface, or an abstract class (whose methods subclasses supply). */
+export type Contract = ts.InterfaceDeclaration | ts.ClassDeclaration;
+
+/** A call through a contract, recorded where the call is made and linked once every file is known. */
+export type ContractCall = Omit<CallEdge, 'callee'> & { contract: Contract; method: string };
+
+/** The declaration a type name (`Database`, imported or local) denotes in the codebase, if any. */
+function declarationOf(origins: OriginResolver, name: ts.Identifier): ts.Node | undefined {
+  let b = lookup(name);
+  if (b?.kind === 'import') {
+    const target = resolveImport(origins.host, name.getSourceFile().fileName, b);
+    b = target?.kind === 'binding' ? target.binding : undefined;
+  }
+  return b?.kind === 'other' || b?.kind === 'class' ? b.decl : undefined;
+}
+
+function isContract(node: ts.Node | undefined): node is Contract {
+  if (!node) return false;
+  if (ts.isInterfaceDeclaration(node)) return true;
+  return ts.isClassDeclaration(node) && !!ts.getModifiers(node)?.some((m) => m.kind === ts.SyntaxKind.AbstractKeyword);
+}
+
+/** `db.createObject` / `this.db.createObject` on a parameter typed by a contract: the contract and the method. */
+export function contractCallee(
+  origins: OriginResolver,
+  call: ts.CallExpression,
+): { contract: Contract; method: string } | undefined {
+  const o = origins.expr(call.expression);
+  if (o.kind !== 'param' || o.path.length !== 1 || typeof o.path[0] !== 'string') return undefined;
+  const decl = o.binding.decl;
+  if (!ts.isParameter(decl)) return undefined;
+  const name = typeName(decl.type);
+  const contract = name && declarationOf(origins, name);
+  return isContract(contract) ? { contract, method: o.path[0] } : undefined;
+}
+
+/** Every class of these files under each contract or class it implements or extends, directly. */
+function subtypes(files: readonly FileFacts[], origins: OriginResolver): Map<ts.Node, ts.ClassDeclaration[]> {
+  const out = new Map<ts.Node, ts.ClassDeclaration[]>();
+  for (const f of files) {
+    for (const st of f.sf.statements) {
+      if (!ts.isClassDeclaration(st)) continue;
+      for (const clause of st.heritageClauses ?? [])
+        for (const t of clause.types) {
+          if (!ts.isIdentifier(t.expression)) continue;
+          const base = declarationOf(origins, t.expression);
+          if (!base) continue;
+          const list = out.get(base);
+          if (list) list.push(st);
+          else out.set(base, [st]);
+        }
+    }
+  }
+  return out;
+}
+
+/** The concrete classes under a contract, through subclasses of its implementations. */
+function implementations(contract: Contract, subs: Map<ts.Node, ts.ClassDeclaration[]>): ts.ClassDeclaration[] {
+  const seen = new Set<ts.Node>([contract]);
+  const work = [contract as ts.Node];
+  const out: ts.ClassDeclaration[] = [];
+  while (work.length) {
+    for (const cls of subs.get(work.pop()!) ?? []) {
+      if (seen.has(cls)) continue;
+      seen.add(cls);
+      out.push(cls);
+      work.push(cls);
+    }
+  }
+  return out;
+}
+
+/**
+ * The edges of the calls made through contracts, to every implementation's method. A contract none of the files
+ * implements adds no edge: what the method's callers decide is then left unresolved where it is judged.
+ */
+export function contractEdges(files: readonly FileFacts[], origins: OriginResolver): CallEdge[] {
+  const calls = files.flatMap((f) => f.contractCalls ?? []);
+  if (calls.length === 0) return [];
+  const subs = subtypes(files, origins);
+  const methods = new Map<string, ts.FunctionLikeDeclaration[]>();
+  const out: CallEdge[] = [];
+  const ids = new Map<ts.Node, number>();
+  for (const { contract, method, ...edge } of calls) {
+    const id = ids.get(contract) ?? ids.set(contract, ids.size).get(contract)!;
+    const key = `${id}\u0000${method}`;
+    let targets = methods.get(key);
+    if (!targets) {
+      targets = implementations(contract, subs).flatMap((cls) => {
+        const m = classMethod(origins, cls, method);
+        return m ? [m] : [];
+      });
+      methods.set(key, targets);
+    }
+    for (const callee of targets) out.push({ ...edge, callee });
+  }
+  return out;
+}
+
+/** The files' facts with the edges of their contract calls added (copies where edges are added: facts stay whole). */
+export function linkContractCalls(files: FileFacts[], origins: OriginResolver): FileFacts[] {
+  const bySource = new Map<ts.SourceFile, CallEdge[]>();
+  for (const e of contractEdges(files, origins)) {
+    const sf = e.call.getSourceFile();
+    const list = bySource.get(sf);
+    if (list) list.push(e);
+    else bySource.set(sf, [e]);
+  }
+  return bySource.size === 0
+    ? files
+    : files.map((f) => (bySource.has(f.sf) ? { ...f, edges: [...f.edges, ...bySource.get(f.sf)!] } : f));
+}
