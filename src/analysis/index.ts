@@ -225,7 +225,7 @@ export function conclude(
     );
     return { sites: [], findings: [], settingsSet: new Set(), work: work(), incomplete };
   }
-  settleTemplates(facts, verdicts, input.wholeProgram, input.root);
+  settleTemplates(facts, verdicts, input.wholeProgram, input.root, origins);
   markOuterPoolWrites(facts, verdicts, input.config, input.root);
   const result: CoreResult = {
     sites: [],

@@ -123,3 +123,21 @@ export function linkContractCalls(files: FileFacts[], origins: OriginResolver): 
     ? files
     : files.map((f) => (bySource.has(f.sf) ? { ...f, edges: [...f.edges, ...bySource.get(f.sf)!] } : f));
 }
+
+/**
+ * The contract a method's class implements that no declaration of the codebase stands for (`implements
+ * Pick<Store, 'put'>`, a library's interface): calls through it cannot be tied to this method, so the calls seen
+ * are not all of its calls. The type's text, or undefined when every implemented type is followed.
+ */
+export function unfollowedContract(origins: OriginResolver, fn: ts.FunctionLikeDeclaration): string | undefined {
+  const cls = fn.parent;
+  if (!ts.isMethodDeclaration(fn) || !ts.isClassDeclaration(cls)) return undefined;
+  for (const clause of cls.heritageClauses ?? []) {
+    if (clause.token !== ts.SyntaxKind.ImplementsKeyword) continue;
+    for (const t of clause.types) {
+      const followed = ts.isIdentifier(t.expression) && !t.typeArguments && declarationOf(origins, t.expression);
+      if (!followed) return t.getText();
+    }
+  }
+  return undefined;
+}

@@ -4,6 +4,7 @@ import type { DbAdapter } from '../adapters/types.js';
 import { soleReturn } from './construction.js';
 import type { FileFacts, RawSite } from './facts.js';
 import { isInlineCallback } from './flow.js';
+import { unfollowedContract } from './interface-calls.js';
 import type { FactKind } from '../code/fixpoint.js';
 import { where } from './handles.js';
 import { isExported } from '../code/modules.js';
@@ -241,6 +242,7 @@ export function settleTemplates(
   verdicts: Map<RawSite, SiteVerdict>,
   wholeProgram: boolean,
   root: string,
+  origins?: OriginResolver,
 ): void {
   const instantiated = new Map<ts.Node, Set<ts.Node>>();
   const callers = new Map<ts.FunctionLikeDeclaration, ts.Node[]>();
@@ -265,21 +267,30 @@ export function settleTemplates(
       const calls = callers.get(owner) ?? [];
       const made = instantiated.get(site.call) ?? new Set();
       const missed = calls.find((c) => !made.has(c));
+      // `class C implements Pick<Store, 'put'>`: calls through that type reach the method unseen.
+      const contract = origins && unfollowedContract(origins, owner);
       const mayBeElsewhere = escaped.has(owner) || (!wholeProgram && isExportedOwner(owner));
-      if (calls.length > 0 && !missed && !mayBeElsewhere) return false;
+      if (calls.length > 0 && !missed && !mayBeElsewhere && !contract) return false;
       const why = escaped.has(owner)
         ? `\`${name}\` is passed around as a value, so the calls that name its table cannot all be followed`
         : missed
           ? `the call at ${where(missed, root)} does not complete it into a write rls-guard can follow`
           : mayBeElsewhere
             ? `its calls are in other files`
-            : `no call of \`${name}\` was found`;
+            : contract
+              ? `its class implements \`${contract}\`, through which its callers cannot all be followed`
+              : `no call of \`${name}\` was found`;
       const deferred = !wholeProgram && mayBeElsewhere && !escaped.has(owner);
       verdicts.set(site, {
         ...verdict,
         coverage: 'unresolved',
         // The template's own problem (its SQL, or its builder's table), which the calls could not settle.
-        problem: verdict.coverage === 'unresolved' ? verdict.problem : 'tableUnknown',
+        problem:
+          contract && !missed
+            ? 'callersUnknown'
+            : verdict.coverage === 'unresolved'
+              ? verdict.problem
+              : 'tableUnknown',
         via: null,
         evidence: `${verdicts.get(site)!.evidence}; the table comes from a parameter of \`${name}\`, which is judged ` +
           `at each call that names it, and ${why}`,
