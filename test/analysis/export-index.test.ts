@@ -83,6 +83,9 @@ function scanned(h: SourceHost, sf: ts.SourceFile, name: string, depth: number):
       for (const d of st.declarationList.declarations) collect(d.name);
       return names.includes(name);
     }
+    // Type aliases and interfaces are exported names too (the index reads them: a `ReturnType` alias, the classes
+    // implementing an interface), and a local one shadows the same name from an `export *`.
+    if (ts.isTypeAliasDeclaration(st) || ts.isInterfaceDeclaration(st)) return st.name.text === name;
     return (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) && st.name?.text === name;
   };
   const local = (n: string): ExportTarget | undefined => {
