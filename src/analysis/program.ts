@@ -263,6 +263,19 @@ class SettleMemo {
 }
 
 class Settler {
+  /** The verdict of a write on this table over a connection in a state: judge() with the table's policies. */
+  private judged(handle: Handle, state: ConnState): LocalVerdict {
+    return judge(
+      handle,
+      state,
+      this.options.root,
+      this.table,
+      this.options.tableSettings.get(this.table),
+      this.options.bypassRoles,
+      this.options.roleKeyedTables?.get(this.table),
+    );
+  }
+
   /**
    * Set when the verdict depended on something other files could change (callers elsewhere, a helper defined
    * elsewhere).
@@ -331,15 +344,7 @@ class Settler {
     // write is, per root, not once per constructor.
     const injected = this.injectedAt(p, at);
     if (injected) {
-      const v = judge(
-        injected,
-        freshState(injected),
-        this.options.root,
-        this.table,
-        this.options.tableSettings.get(this.table),
-        this.options.bypassRoles,
-        this.options.roleKeyedTables?.get(this.table),
-      );
+      const v = this.judged(injected, freshState(injected));
       return { ...this.settle(v, seen, at), callPath: [] };
     }
     // A write inside a runtime guard on the parameter (`typeof db.release === 'function'`) is reached only by callers
@@ -423,15 +428,7 @@ class Settler {
       }
       if (p.kind === 'param' && !reaches(p.narrowed, passed.handle)) continue;
       const inner = this.settle(
-        judge(
-          passed.handle,
-          withAwaitedSet(passed.state, p.awaitsTransaction),
-          this.options.root,
-          this.table,
-          this.options.tableSettings.get(this.table),
-          this.options.bypassRoles,
-          this.options.roleKeyedTables?.get(this.table),
-        ),
+        this.judged(passed.handle, withAwaitedSet(passed.state, p.awaitsTransaction)),
         seen,
         edge.call,
       );
@@ -542,14 +539,7 @@ class Settler {
       receiver.kind !== 'function' &&
       this.options.carried?.(call, argIndex, p.binding.index, p.path ?? p.binding.path);
     if (carried)
-      return carriedVerdict(carried, (h) =>
-        this.settle(
-          judge(h, freshState(h), this.options.root, this.table, this.options.tableSettings.get(this.table),
-            this.options.bypassRoles, this.options.roleKeyedTables?.get(this.table)),
-          seen,
-          call,
-        ),
-      );
+      return carriedVerdict(carried, (h) => this.settle(this.judged(h, freshState(h)), seen, call));
     if (!target) {
       // A helper a factory made, a parameter or a field of one: the functions it can be.
       const valued = this.valueHelpers(call, argIndex, p, subject, seen, 0);
@@ -653,15 +643,7 @@ class Settler {
       ? (this.options.forwarded?.(helper, paramIndex, at, binding) ?? [])
       : []) {
       const inner = this.settle(
-        judge(
-          handle,
-          withAwaitedSet(freshState(handle), awaits),
-          this.options.root,
-          this.table,
-          this.options.tableSettings.get(this.table),
-          this.options.bypassRoles,
-          this.options.roleKeyedTables?.get(this.table),
-        ),
+        this.judged(handle, withAwaitedSet(freshState(handle), awaits)),
         seen,
         at ?? helper,
       );
@@ -714,15 +696,7 @@ class Settler {
         // (a pending verdict, memoised by the engine, which cuts recursion); `seen` only keeps a
         // named helper's body from being verified again inside itself.
         const inner = this.settle(
-          judge(
-            passed.handle,
-            withAwaitedSet(passed.state, awaits),
-            this.options.root,
-            this.table,
-            this.options.tableSettings.get(this.table),
-            this.options.bypassRoles,
-            this.options.roleKeyedTables?.get(this.table),
-          ),
+          this.judged(passed.handle, withAwaitedSet(passed.state, awaits)),
           new Set([...seen, helper, use.call]),
           use.call,
         );
