@@ -1,4 +1,5 @@
-import { ESLintUtils } from '@typescript-eslint/utils';
+// The subpath, not the package's index: the index loads ESLint itself (0.2 s at every start of the CLI).
+import { RuleCreator } from '@typescript-eslint/utils/eslint-utils';
 import type { Severity } from '../src/report/types.js';
 
 // What a rule module is: typescript-eslint's rule shape (meta with one message per distinct
@@ -22,7 +23,7 @@ export interface RuleDocs {
   walkerOnly?: boolean;
 }
 
-export const createRule = ESLintUtils.RuleCreator<RuleDocs>(docsUrl);
+export const createRule = RuleCreator<RuleDocs>(docsUrl);
 
 /** The message of a problem that stops rls-guard checking a file; every rule can report it. */
 export const SETUP_MESSAGE = '{{message}}';

@@ -7,6 +7,7 @@ import { walkFiles } from '../files/walk.js';
 import { codeStamp, sha } from './code-stamp.js';
 import { ModuleGraph } from './graph.js';
 import { incremental } from './incremental.js';
+import type { ListedSource } from './sources.js';
 import { AuditCache, type CacheStats, type FileResult } from './store.js';
 
 // The walker's use of the cache: the key every entry is written under, the module graph of
@@ -21,17 +22,20 @@ export interface CacheReport extends CacheStats {
    * know their content: the others' stat matched what was recorded.
    */
   inputsRead?: number;
+  /** Source files whose text was read to know their content (the others' stat matched); more are read if analysed. */
+  sourcesRead?: number;
 }
 
 export interface IncrementalAuditInput {
   root: string;
-  files: readonly { file: string; rel: string; text: string }[];
+  /** The sources: `text` is read only when asked for (see sources.ts). */
+  files: readonly ListedSource[];
   targets: ReadonlySet<string>;
   cacheDir: string | null;
   /** What every file's results depend on besides source files: tool version, model, config, options. */
   key: unknown[];
   analyse: (
-    files: readonly { file: string; rel: string; text: string }[],
+    files: readonly ListedSource[],
     want: ReadonlySet<string>,
   ) => Map<string, FileResult>;
 }
@@ -53,7 +57,7 @@ export function incrementalAudit(input: IncrementalAuditInput): {
       )
     : undefined;
   const graph = new ModuleGraph(root, new FileSystemSourceHost(), (rel, hash) => cache?.knownImports(rel, hash)).build(
-    input.files.map((f) => ({ rel: f.rel, text: f.text, hash: sha(f.text) })),
+    input.files,
   );
   const out = incremental({ files: input.files, targets: input.targets, graph, cache, analyse: input.analyse });
   cache?.save(graph, out.valid);

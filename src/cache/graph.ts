@@ -37,8 +37,9 @@ export class ModuleGraph {
    * Adds the audited files, then what they import from outside the listed files (not packages): those are read by the
    * analysis too.
    */
-  build(files: readonly { rel: string; text: string; hash: string }[]): this {
-    for (const f of files) this.add(f.rel, f.text, f.hash);
+  build(files: readonly { rel: string; readonly text: string; hash: string }[]): this {
+    // `text` may be read lazily (sources.ts): it is asked for only when the edges are not known.
+    for (const f of files) this.add(f.rel, f.hash, () => f.text);
     const queue = [...this.nodes.values()].flatMap((n) => n.imports);
     while (queue.length) {
       const rel = queue.pop()!;
@@ -46,7 +47,7 @@ export class ModuleGraph {
       const read = readSource(this.abs(rel));
       // An import the analysis could not read either: a node with no content, so a later read differs.
       const node = read.ok
-        ? this.add(rel, read.text, sha(read.text))
+        ? this.add(rel, sha(read.text), () => read.text)
         : this.setNode(rel, { hash: 'unreadable', imports: [] });
       queue.push(...node.imports);
     }
@@ -57,8 +58,8 @@ export class ModuleGraph {
     return path.isAbsolute(rel) ? rel : path.join(this.root, rel);
   }
 
-  private add(rel: string, text: string, hash: string): Node {
-    const imports = this.known(rel, hash) ?? this.scan(rel, text);
+  private add(rel: string, hash: string, text: () => string): Node {
+    const imports = this.known(rel, hash) ?? this.scan(rel, text());
     return this.setNode(rel, { hash, imports });
   }
 

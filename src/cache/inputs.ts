@@ -14,7 +14,8 @@ import { writeCacheFile } from './write-file.js';
 // read and hashed again. A computed value is stored as JSON at once, so a caller that
 // changes it afterwards does not change what is stored; a read gives a fresh copy.
 
-const FORMAT = 1;
+// 2: source files' stamps (the hash of their decoded text, for the module graph and the per-file results).
+const FORMAT = 2;
 /** A file modified this close to when its stamp was taken may be modified again unseen. */
 const RACY_MS = 3000;
 
@@ -29,6 +30,8 @@ interface Persisted {
   format: number;
   key: string;
   stamps: Record<string, Stamp>;
+  /** Source files: the hash is of the decoded text (what the analysis and the module graph read). */
+  sources: Record<string, Stamp>;
   memo: Record<string, string>;
 }
 
@@ -42,6 +45,8 @@ export class InputCache {
   private readonly memo = new Map<string, string>();
   /** Entries used or written this run: only they are written back, so the file does not grow with history. */
   private readonly usedStamps = new Map<string, Stamp>();
+  private readonly sources = new Map<string, Stamp>();
+  private readonly usedSources = new Map<string, Stamp>();
   private readonly usedMemo = new Map<string, string>();
   private dirty = false;
   private readonly file: string;
@@ -57,6 +62,7 @@ export class InputCache {
       const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Persisted;
       if (data.format === FORMAT && data.key === this.key && data.stamps && data.memo) {
         for (const [k, v] of Object.entries(data.stamps)) this.stamps.set(k, v);
+        for (const [k, v] of Object.entries(data.sources ?? {})) this.sources.set(k, v);
         for (const [k, v] of Object.entries(data.memo)) if (typeof v === 'string') this.memo.set(k, v);
       }
     } catch {
@@ -96,6 +102,24 @@ export class InputCache {
     return { hash, size: st.size };
   }
 
+  /** A source file's text hash recorded for exactly this stat (path, size, modification time, inode), if any. */
+  sourceHash(abs: string, st: fs.Stats): string | undefined {
+    const known = this.sources.get(abs);
+    if (!known || known.size !== st.size || known.mtimeMs !== st.mtimeMs || known.ino !== st.ino) return undefined;
+    this.usedSources.set(abs, known);
+    return known.hash;
+  }
+
+  /** Records a source file's text hash against the stat taken before it was read (unless the file is too fresh). */
+  noteSource(abs: string, st: fs.Stats, hash: string): void {
+    // Racy: a later edit within the clock's resolution would leave this stamp matching.
+    if (Date.now() - st.mtimeMs <= RACY_MS) return;
+    const stamp = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash };
+    this.sources.set(abs, stamp);
+    this.usedSources.set(abs, stamp);
+    this.dirty = true;
+  }
+
   /**
    * The value stored under `section` and `key` (a key must name every input of the value), else `compute()`, stored
    * when `keep(value)` says it may be (a value from a failure that may not repeat is not).
@@ -132,11 +156,18 @@ export class InputCache {
   }
 
   save(): void {
-    if (!this.dirty && this.usedMemo.size === this.memo.size && this.usedStamps.size === this.stamps.size) return;
+    if (
+      !this.dirty &&
+      this.usedMemo.size === this.memo.size &&
+      this.usedStamps.size === this.stamps.size &&
+      this.usedSources.size === this.sources.size
+    )
+      return;
     const data: Persisted = {
       format: FORMAT,
       key: this.key,
       stamps: Object.fromEntries(this.usedStamps),
+      sources: Object.fromEntries(this.usedSources),
       memo: Object.fromEntries(this.usedMemo),
     };
     writeCacheFile(this.file, JSON.stringify(data));
@@ -153,12 +184,31 @@ export function toJson(value: unknown): string {
 }
 
 export function fromJson(text: string): unknown {
-  return JSON.parse(text, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const keys = Object.keys(v);
-      if (keys.length === 1 && keys[0] === '<map>') return new Map((v as { '<map>': [unknown, unknown][] })['<map>']);
-      if (keys.length === 1 && keys[0] === '<set>') return new Set((v as { '<set>': unknown[] })['<set>']);
+  // A plain parse, then one walk turning the tagged objects back into Maps and Sets: a reviver
+  // function called for every value cost several times the parse on a large RLS model.
+  return revive(JSON.parse(text));
+}
+
+function revive(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (x !== null && typeof x === 'object') v[i] = revive(x);
     }
     return v;
-  });
+  }
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length === 1 && keys[0] === '<map>' && Array.isArray(o['<map>']))
+    return new Map(revive(o['<map>']) as [unknown, unknown][]);
+  if (keys.length === 1 && keys[0] === '<set>' && Array.isArray(o['<set>'])) return new Set(revive(o['<set>']) as unknown[]);
+  for (const k of keys) {
+    const x = o[k];
+    if (x === null || typeof x !== 'object') continue;
+    const r = revive(x);
+    // defineProperty: a key named __proto__ stays a key, as JSON.parse made it.
+    if (r !== x) Object.defineProperty(o, k, { value: r, writable: true, enumerable: true, configurable: true });
+  }
+  return v;
 }

@@ -210,11 +210,14 @@ export class AuditCache {
     };
     const files: Record<string, Entry> = {};
     const before = this.data;
-    const seen = new Map<number, Set<string>>();
-    const members = (g: number): Set<string> => {
-      let m = seen.get(g);
-      if (!m) seen.set(g, (m = new Set((before?.groups[g] ?? []).map((i) => before!.paths[i]!))));
-      return m;
+    // A kept entry's group is carried over once per group, not once per entry: thousands of
+    // entries share a few large groups (the importers of a helper waiting for its callers).
+    const carried = new Map<number, number>();
+    const carry = (g: number): number => {
+      let to = carried.get(g);
+      if (to === undefined)
+        carried.set(g, (to = group(new Set((before?.groups[g] ?? []).map((i) => before!.paths[i]!)))));
+      return to;
     };
     for (const [rel, result] of results) {
       const node = graph.nodes.get(rel);
@@ -224,8 +227,8 @@ export class AuditCache {
         files[rel] = {
           hash: node.hash,
           result,
-          deps: group(members(old.deps)),
-          ...(old.callers !== undefined ? { callers: group(members(old.callers)) } : {}),
+          deps: carry(old.deps),
+          ...(old.callers !== undefined ? { callers: carry(old.callers) } : {}),
         };
       } else if (result.pending) {
         // Callers import what they call, and what they pass comes from what they import.

@@ -101,12 +101,13 @@ function list(
   const diagnostics: WalkDiagnostic[] = [];
   const visited = new Set<string>();
   const base = path.resolve(ignoreRoot ?? roots[0] ?? '.');
-  const userRules: Rules = { base, ig: ignore().add([...(options.ignore ?? [])]) };
+  // No patterns, no rule set: matching is most of a walk's time, paid per entry and per set.
+  const userRules: Rules[] = options.ignore?.length ? [{ base, ig: ignore().add([...options.ignore]) }] : [];
 
   const matchesExt = (name: string): boolean => extensions.some((e) => name.endsWith(e)) && !name.endsWith('.d.ts');
   const ignored = (abs: string, isDir: boolean, rules: Rules[]): boolean =>
     rules.some((r) => {
-      const rel = toPosixRelative(r.base, abs);
+      const rel = relativeBelow(r.base, abs);
       if (!rel || rel.startsWith('..')) return false;
       return r.ig.ignores(isDir ? `${rel}/` : rel);
     });
@@ -190,12 +191,21 @@ function list(
     if (st.isDirectory())
       visitDir(
         abs,
-        [userRules, ...(options.gitignore === false ? [] : ancestorGitignores(abs, base, diagnostics))],
+        [...userRules, ...(options.gitignore === false ? [] : ancestorGitignores(abs, base, diagnostics))],
         [],
       );
     else found.push({ file: realFile(abs), name: null });
   }
   return { found, diagnostics };
+}
+
+/** `abs` relative to `base` (POSIX): a plain slice for a path below it, the common case of a walk. */
+function relativeBelow(base: string, abs: string): string {
+  if (abs.length > base.length + 1 && abs.startsWith(base) && abs[base.length] === path.sep) {
+    const rel = abs.slice(base.length + 1);
+    return path.sep === '/' ? rel : rel.split(path.sep).join('/');
+  }
+  return toPosixRelative(base, abs);
 }
 
 function realFile(file: string): string {

@@ -1,7 +1,7 @@
 import type ts from 'typescript';
 import type { AmbientProvider, CoreResult } from '../analysis/index.js';
 import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/config.js';
-import { readSource, SOURCE_EXTENSIONS } from '../files/source.js';
+import { SOURCE_EXTENSIONS } from '../files/source.js';
 import { loadConfig } from '../config/load.js';
 import { auditRoots } from '../config/roots.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
@@ -18,6 +18,7 @@ import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
 import { cachePlace } from '../cache/location.js';
 import { InputCache } from '../cache/inputs.js';
+import { listSources } from '../cache/sources.js';
 import { incrementalAudit, type CacheReport } from '../cache/audit-cache.js';
 import type { FileResult } from '../cache/store.js';
 import { fileParts, type ReportHeader } from './assemble.js';
@@ -139,19 +140,21 @@ function auditOnce(options: AuditOptions): AuditReport {
   for (const d of model.diagnostics)
     if (!walkedAlready.has(`${d.file}\0${d.message}`))
       diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
-  const readable: { file: string; text: string }[] = [];
   // A deployment file named on the command line is read by the pack pass, not parsed as source;
-  // the config file is read as configuration, not audited as source.
-  for (const file of walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)) && f !== loaded.file)) {
-    const read = readSource(file, maxBytes);
-    if (read.ok) readable.push({ file, text: read.text });
-    else {
-      diagnostics.push({ file: toPosixRelative(root, file), message: read.reason });
-      incomplete.push({ file: toPosixRelative(root, file), kind: 'source', reason: read.reason });
-    }
+  // the config file is read as configuration, not audited as source. With the cache, files
+  // whose stat is unchanged are read only if they are analysed again.
+  const listing = listSources(
+    root,
+    walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)) && f !== loaded.file),
+    maxBytes,
+    inputs,
+  );
+  for (const { file, reason } of listing.failed) {
+    diagnostics.push({ file: toPosixRelative(root, file), message: reason });
+    incomplete.push({ file: toPosixRelative(root, file), kind: 'source', reason });
   }
   const typed = options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root));
-  const sources = readable.map((r) => ({ ...r, rel: toPosixRelative(root, r.file) }));
+  const sources = listing.sources;
   const scope = auditScope(sources.map((s) => s.rel), request);
   const runDiagnostics: Diagnostic[] = [];
   let work: CoreResult['work'] | undefined;
@@ -240,7 +243,7 @@ function auditOnce(options: AuditOptions): AuditReport {
         ...(inputs ? { inputs } : {}),
       });
   inputs?.save();
-  options.onCache?.({ ...cacheReport, ...(inputs ? { inputsRead: inputs.read } : {}) });
+  options.onCache?.({ ...cacheReport, ...(inputs ? { inputsRead: inputs.read, sourcesRead: listing.read } : {}) });
   // The pack pass walks the same tree: a link it trips over is already listed.
   const listed = new Set(parts.diagnostics.map((d) => `${d.file}\0${d.message}`));
   parts.diagnostics.push(

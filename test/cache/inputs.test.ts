@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CacheReport } from '../../src/cache/audit-cache.js';
+import { fromJson, toJson } from '../../src/cache/inputs.js';
 import { auditSync } from '../../src/walker/audit.js';
 import { untimed } from '../support/fixture-apps.js';
 import { initialState, writeApp } from './small-app.js';
@@ -57,8 +58,9 @@ function warmedUp(dir: string): { cache: string; cold: ReturnType<typeof auditSy
   const cache = temp('rls-guard-inputs-cache-');
   const cold = audit(dir, cache);
   expect(cold.stats?.inputsRead).toBeGreaterThan(0);
+  expect(cold.stats?.sourcesRead).toBeGreaterThan(0);
   const warm = audit(dir, cache);
-  expect(warm.stats).toMatchObject({ inputsRead: 0, analysed: 0 });
+  expect(warm.stats).toMatchObject({ inputsRead: 0, sourcesRead: 0, analysed: 0 });
   expect(untimed(warm.report)).toBe(untimed(cold.report));
   return { cache, cold: cold.report };
 }
@@ -83,6 +85,40 @@ describe('the cached model and deployment scans never change a verdict', () => {
     expect(verdictOf(cold, 'src/helpers/save2.ts')).toBe('not-gated');
     edit(dir, 'db/migrations/001_schema.sql', (t) => t + 'ALTER TABLE notes ENABLE ROW LEVEL SECURITY;\n');
     expect(verdictOf(expectSameAsCold(dir, cache), 'src/helpers/save2.ts')).toBe('unscoped');
+  });
+
+  it('a source file changed: only it is read again (by its stat), and it is analysed as a cold run would', () => {
+    const dir = temp('rls-guard-inputs-app-');
+    writeApp(dir, initialState());
+    const { cache, cold } = warmedUp(dir);
+    expect(verdictOf(cold, 'src/routes/direct.ts')).toBe('unscoped');
+    // The same size: only the modification time tells the stat pre-check.
+    edit(dir, 'src/routes/direct.ts', (t) => t.replace('function audit(', 'function audiT('));
+    edit(dir, 'src/sql.ts', (t) => t.replace("'INSERT INTO logs", "'INSERT INTO notes"));
+    const warm = audit(dir, cache);
+    expect(untimed(warm.report)).toBe(untimed(audit(dir).report));
+    expect(warm.stats).toMatchObject({ sourcesRead: 2 });
+    expect(verdictOf(warm.report, 'src/routes/direct.ts')).toBe('not-gated');
+  });
+
+  it('a source file modified within the racy window is read on every run, never trusted by its stat', () => {
+    const dir = temp('rls-guard-inputs-app-');
+    writeApp(dir, initialState());
+    const { cache } = warmedUp(dir);
+    // Written now: a second edit in the same clock tick could keep its size and time.
+    fs.appendFileSync(path.join(dir, 'src/db.ts'), '// touched\n');
+    expect(audit(dir, cache).stats).toMatchObject({ sourcesRead: 1 });
+    expect(audit(dir, cache).stats).toMatchObject({ sourcesRead: 1 });
+  });
+
+  it('a source file over maxFileBytes is refused by its size, whatever its recorded stat says', () => {
+    const dir = temp('rls-guard-inputs-app-');
+    writeApp(dir, initialState());
+    const { cache } = warmedUp(dir);
+    edit(dir, 'rls-guard.config.json', () => '{"migrations":["db/migrations"],"maxFileBytes":100}\n');
+    const warm = audit(dir, cache);
+    expect(untimed(warm.report)).toBe(untimed(audit(dir).report));
+    expect(warm.report.incomplete.some((i) => i.file === 'src/scope.ts' && /maxFileBytes/.test(i.reason))).toBe(true);
   });
 
   it('the config changed (the model and every result are keyed by it)', () => {
@@ -125,5 +161,25 @@ describe('the cached model and deployment scans never change a verdict', () => {
     const after = expectSameAsCold(dir, cache);
     expect(at(after)).toEqual([]);
     expect(after.findings.length).toBeLessThan(cold.findings.length);
+  });
+});
+
+describe('the JSON the input cache stores', () => {
+  it('gives back Maps and Sets at any depth, and keys named like them or __proto__ as plain keys', () => {
+    const value = {
+      tables: new Map<string, unknown>([
+        ['items', { policies: new Set(['p1', 'p2']), columns: new Map([['org_id', { type: 'uuid' }]]) }],
+        ['notes', { policies: new Set<string>(), columns: new Map() }],
+      ]),
+      list: [new Map([[1, new Set([2])]]), null, 'text', 3],
+      ['<map>']: 'a key named like the tag, among others',
+      nested: JSON.parse('{"__proto__": {"polluted": true}}') as unknown,
+    };
+    const back = fromJson(toJson(value)) as typeof value;
+    expect(back).toEqual(value);
+    expect(back.tables.get('items')).toMatchObject({ policies: new Set(['p1', 'p2']) });
+    expect(back.list[0]).toBeInstanceOf(Map);
+    expect(Object.getPrototypeOf(back.nested)).toBe(Object.prototype);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 });
