@@ -212,11 +212,19 @@ export class AuditCache {
     const before = this.data;
     // A kept entry's group is carried over once per group, not once per entry: thousands of
     // entries share a few large groups (the importers of a helper waiting for its callers).
+    // When the list of files is the one written before, a group's indexes are unchanged and it is
+    // copied as it is (not looked up by its members: a carried group may then repeat a new one,
+    // which costs space, never a wrong entry).
+    const samePaths =
+      !!before && before.paths.length === paths.length && before.paths.every((p, i) => p === paths[i]);
     const carried = new Map<number, number>();
     const carry = (g: number): number => {
       let to = carried.get(g);
-      if (to === undefined)
-        carried.set(g, (to = group(new Set((before?.groups[g] ?? []).map((i) => before!.paths[i]!)))));
+      if (to === undefined) {
+        if (samePaths) to = groups.push(before.groups[g] ?? []) - 1;
+        else to = group(new Set((before?.groups[g] ?? []).map((i) => before!.paths[i]!)));
+        carried.set(g, to);
+      }
       return to;
     };
     for (const [rel, result] of results) {
