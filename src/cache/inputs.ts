@@ -7,7 +7,8 @@ import { writeCacheFile } from './write-file.js';
 
 // What an audit computes from files other than its per-file analysis (the RLS model, the
 // Drizzle schema scan, the deployment files' scan), kept on disk between runs and keyed by
-// the content of what it was computed from. Contents are known without reading a file
+// the content of what it was computed from; and the audited sources' text hashes, so that a
+// warm run reads only the sources whose stat changed (sources.ts). Contents are known without reading a file
 // while its path, size, modification time and inode are those recorded with its hash
 // (the stat pre-check); a file touched within the last seconds of being recorded is not
 // trusted that way (a second edit in the same clock tick keeps size and time), so it is
