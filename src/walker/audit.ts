@@ -125,7 +125,7 @@ function auditOnce(options: AuditOptions): AuditReport {
   });
   incomplete.push(...modelGaps(model));
   const config = resolveAnalysisConfig(model, rooted, { strict: options.strict ?? false });
-  const packSet = loadPacks(root, rooted.packs);
+  const packSet = loadPacks(root, rooted.packs, inputs);
   const maxBytes = rooted.maxFileBytes;
 
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);

@@ -164,6 +164,23 @@ describe('the cached model and deployment scans never change a verdict', () => {
   });
 });
 
+describe('the packs, remembered by the content of their files', () => {
+  it('a pack file edited to be invalid is refused by the warm run as by a cold one', () => {
+    const dir = temp('rls-guard-inputs-app-');
+    writeApp(dir, initialState());
+    const builtin = JSON.parse(
+      fs.readFileSync(path.resolve(import.meta.dirname, '../../rules/packs/flowx-5.5.json'), 'utf8'),
+    ) as { id: string; $schema?: string };
+    delete builtin.$schema;
+    fs.writeFileSync(path.join(dir, 'my-pack.json'), JSON.stringify({ ...builtin, id: 'my-pack' }));
+    fs.writeFileSync(path.join(dir, 'rls-guard.config.json'), '{"migrations":["db/migrations"],"packs":["my-pack.json"]}\n');
+    const { cache } = warmedUp(dir);
+    edit(dir, 'my-pack.json', (t) => t.replace('"entries":[{', '"entries":[{"severity":"error",'));
+    expect(() => audit(dir)).toThrow(/not a valid rls-guard pack/);
+    expect(() => audit(dir, cache)).toThrow(/not a valid rls-guard pack/);
+  });
+});
+
 describe('the JSON the input cache stores', () => {
   it('gives back Maps and Sets at any depth, and keys named like them or __proto__ as plain keys', () => {
     const value = {
