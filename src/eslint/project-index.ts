@@ -302,6 +302,7 @@ class ProjectIndex {
   }
 
   query(input: ProjectInput): ProjectOutcome {
+    lastWork = { analysed: 0, dropped: 0 };
     const deadline = performance.now() + input.budgetMs;
     const late = (): boolean => performance.now() > deadline;
     const view = this.view(input, late);
@@ -344,11 +345,11 @@ class ProjectIndex {
         const entry = this.entries.get(rel);
         return entry ? { hash: entry.hash, sf: () => this.parse(rel) } : undefined;
       },
-      importsOf: view.importsOf,
       // A partial set decides only the linted file: the others' callers may lie outside it.
       ...(whole ? {} : { report: new Set([self]) }),
       late,
     });
+    lastWork = { analysed: session.lastAnalysed.length, dropped: session.lastDropped.length };
     if (!result) return this.stop(input, session.knownOf(files), set.size);
     const byFile = new Map<string, Decided>();
     const of = (file: string): Decided => byFile.get(file) ?? byFile.set(file, { findings: [], sites: [] }).get(file)!;
@@ -640,6 +641,12 @@ function isStored(x: unknown): x is Stored {
 }
 
 const indexes = new Map<string, ProjectIndex>();
+let lastWork = { analysed: 0, dropped: 0 };
+
+/** What the last query of an index analysed (files whose facts it computed) and dropped (the bench reports it). */
+export function lastIndexWork(): { analysed: number; dropped: number } {
+  return lastWork;
+}
 const pending = new Set<ProjectIndex>();
 process.on('exit', () => {
   for (const index of [...pending]) index.save();
