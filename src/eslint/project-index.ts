@@ -15,6 +15,7 @@ import { cacheDir } from '../schema/run-worker.js';
 import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
 import { runningBuilds, startBuilder } from './background-build.js';
+import { LocalKeys } from './local-keys.js';
 import { Recheck } from './recheck.js';
 import { stableHash } from '../cache/stable-hash.js';
 import { codeStamp, sha } from '../cache/code-stamp.js';
@@ -52,6 +53,8 @@ interface Graph {
   /** Who imports each file: the way to its callers. */
   importers: Map<string, string[]>;
   digest: string;
+  /** Local keys of the files as on disk, per base (local-keys.ts). */
+  localKeys?: { base: string; keys: LocalKeys };
 }
 
 interface View {
@@ -228,7 +231,10 @@ class ProjectIndex {
     };
     const needed = once(() => reachable(self, importsOf, project, graph.importers));
     const closureKey = once(() => keyOf('closure', needed()));
-    const localKey = once(() => keyOf('local', reachable(self, importsOf, project, new Map())));
+    const localKey = once(() => {
+      const keys = this.localKeys(graph, base);
+      return onDisk ? keys.of(self) : keys.unsaved(self, selfHash, selfImports);
+    });
     const view: View = {
       self,
       selfHash,
@@ -248,6 +254,19 @@ class ProjectIndex {
       importsOf,
     };
     return (this.lastView = view);
+  }
+
+  private localKeys(graph: Graph, base: string): LocalKeys {
+    if (graph.localKeys?.base !== base) {
+      const keys = new LocalKeys(
+        base,
+        (rel) => this.entries.get(rel)?.hash ?? 'missing',
+        (rel) => this.entries.get(rel)?.imports ?? [],
+        (rel) => graph.listed.has(rel),
+      );
+      graph.localKeys = { base, keys };
+    }
+    return graph.localKeys.keys;
   }
 
   private base(input: ProjectInput): string {
