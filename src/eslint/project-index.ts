@@ -296,6 +296,7 @@ class ProjectIndex {
 
   /** Verdicts an earlier lint (in this process or one before it) found for the same content; undefined otherwise. */
   cached(input: ProjectInput): Decided | undefined {
+    lastWork = { analysed: 0, dropped: 0 };
     const deadline = performance.now() + input.budgetMs;
     const view = this.view(input, () => performance.now() > deadline);
     // With a project file unreadable, a cross-file verdict needs the query's caveat.
