@@ -25,9 +25,8 @@ import {
 // whichever file's analysis asked. When files change, the facts that may be stale are those
 // of the changed files and of every file that *followed* an import into one of them,
 // directly or through other such files. A file that imports a changed one without the
-// analysis ever having read it (an integration test importing the server only to start it,
-// a type-only use, an import whose names no fact needed) keeps its facts: none of them can
-// hold a node of the old text. The dropped files are parsed again: new nodes, so nothing the
+// analysis ever having read it (a side-effect import, an import whose names no fact needed)
+// keeps its facts: none of them can hold a node of the old text. The dropped files are parsed again: new nodes, so nothing the
 // engine remembered about the old ones is read again (keys are nodes). Every other file
 // keeps its parse, its flow facts and the engine's facts about its nodes. Verdicts that need
 // callers (resolveVerdicts, the ambient roots) are settled afresh on every analysis, over
