@@ -64,14 +64,14 @@ function addCrossFileJobs(dir: string, count: number): void {
 
 // A command-line run unless told otherwise: the bench lints the same files in one process, which
 // the plugin would otherwise take for a long-lived one (src/eslint/settings.ts) and budget.
-function eslint(dir: string, withPlugin: boolean, settings: Record<string, unknown> = { indexBudgetMs: Infinity }): ESLint {
+export function eslint(dir: string, withPlugin: boolean, settings: Record<string, unknown> = { indexBudgetMs: Infinity }): ESLint {
   const config = [{ files: ['**/*.{ts,tsx,mts,cts}'], languageOptions: { parser: tsParser }, settings: { 'rls-guard': settings } }, ...(withPlugin ? [plugin.configs.recommended] : [])];
   // No config file of the project is read, and nothing is written into it (--dir is read-only).
   return new ESLint({ cwd: dir, overrideConfigFile: true, overrideConfig: config as ESLint.Options['overrideConfig'], cache: false });
 }
 
 /** Where the index goes for a measurement: a fresh folder, outside the project (RLS_GUARD_INDEX_DIR). */
-function freshIndexDir(): string {
+export function freshIndexDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-bench-index-'));
   process.env.RLS_GUARD_INDEX_DIR = dir;
   return dir;
@@ -141,7 +141,7 @@ function writingFile(dir: string): string {
  * the neighbours (the same lint has taken 2× to 5× longer under load); everything here runs
  * on the main thread, so CPU time is the cost.
  */
-async function timed(fn: () => Promise<unknown>): Promise<number> {
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = process.cpuUsage();
   await fn();
   const used = process.cpuUsage(start);

@@ -1,4 +1,5 @@
 // npm run bench [-- --files N] [-- --dir PATH] [-- --sizes 1,2,4] [-- --no-shapes] [-- --no-cache-bench] [-- --verify-cache] [-- --replay] [-- --timeout S] [-- --write]
+// npm run bench -- --dir PATH --relint FILE: only the editor's re-lint of FILE (bench/relint.ts).
 // Measures, each in its own process (so peak memory is its own):
 // - the floor: reading and parsing every source file once with ts.createSourceFile, one thread;
 // - the audit: the whole pipeline as the CLI runs it (no types, static schema reading);
@@ -19,6 +20,7 @@ import { worstShapes, writeCorpus } from './worst-shapes.js';
 import { appendEslintDirRow, appendEslintRow, type EslintBench, eslintBench, type EslintDirBench, eslintDirBench } from './eslint.js';
 import { generateAmbientApp } from './ambient.js';
 import { cachedBench, copyTree, type Measure } from './cached.js';
+import { relintBench } from './relint.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -27,6 +29,12 @@ const dirOption = option('--dir');
 const sizes = (option('--sizes') ?? '1,2,4').split(',').map(Number).filter((n) => n > 0);
 const timeoutMs = (Number(option('--timeout')) || 600) * 1000;
 const write = args.includes('--write');
+const relintOption = option('--relint');
+if (relintOption) {
+  if (!dirOption) throw new Error('--relint FILE needs --dir PATH');
+  console.log(JSON.stringify(await relintBench(path.resolve(dirOption), relintOption), null, 2));
+  process.exit(0);
+}
 
 interface Measured {
   ms: number;

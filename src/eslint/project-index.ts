@@ -15,6 +15,7 @@ import { cacheDir } from '../schema/run-worker.js';
 import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
 import { runningBuilds, startBuilder } from './background-build.js';
+import { LocalKeys } from './local-keys.js';
 import { Recheck } from './recheck.js';
 import { stableHash } from '../cache/stable-hash.js';
 import { codeStamp, sha } from '../cache/code-stamp.js';
@@ -52,6 +53,8 @@ interface Graph {
   /** Who imports each file: the way to its callers. */
   importers: Map<string, string[]>;
   digest: string;
+  /** Local keys of the files as on disk, per base (local-keys.ts). */
+  localKeys?: { base: string; keys: LocalKeys };
 }
 
 interface View {
@@ -228,7 +231,10 @@ class ProjectIndex {
     };
     const needed = once(() => reachable(self, importsOf, project, graph.importers));
     const closureKey = once(() => keyOf('closure', needed()));
-    const localKey = once(() => keyOf('local', reachable(self, importsOf, project, new Map())));
+    const localKey = once(() => {
+      const keys = this.localKeys(graph, base);
+      return onDisk ? keys.of(self) : keys.unsaved(self, selfHash, selfImports);
+    });
     const view: View = {
       self,
       selfHash,
@@ -248,6 +254,19 @@ class ProjectIndex {
       importsOf,
     };
     return (this.lastView = view);
+  }
+
+  private localKeys(graph: Graph, base: string): LocalKeys {
+    if (graph.localKeys?.base !== base) {
+      const keys = new LocalKeys(
+        base,
+        (rel) => this.entries.get(rel)?.hash ?? 'missing',
+        (rel) => this.entries.get(rel)?.imports ?? [],
+        (rel) => graph.listed.has(rel),
+      );
+      graph.localKeys = { base, keys };
+    }
+    return graph.localKeys.keys;
   }
 
   private base(input: ProjectInput): string {
@@ -277,6 +296,7 @@ class ProjectIndex {
 
   /** Verdicts an earlier lint (in this process or one before it) found for the same content; undefined otherwise. */
   cached(input: ProjectInput): Decided | undefined {
+    lastWork = { analysed: 0, dropped: 0 };
     const deadline = performance.now() + input.budgetMs;
     const view = this.view(input, () => performance.now() > deadline);
     // With a project file unreadable, a cross-file verdict needs the query's caveat.
@@ -302,6 +322,7 @@ class ProjectIndex {
   }
 
   query(input: ProjectInput): ProjectOutcome {
+    lastWork = { analysed: 0, dropped: 0 };
     const deadline = performance.now() + input.budgetMs;
     const late = (): boolean => performance.now() > deadline;
     const view = this.view(input, late);
@@ -344,11 +365,11 @@ class ProjectIndex {
         const entry = this.entries.get(rel);
         return entry ? { hash: entry.hash, sf: () => this.parse(rel) } : undefined;
       },
-      importsOf: view.importsOf,
       // A partial set decides only the linted file: the others' callers may lie outside it.
       ...(whole ? {} : { report: new Set([self]) }),
       late,
     });
+    lastWork = { analysed: session.lastAnalysed.length, dropped: session.lastDropped.length };
     if (!result) return this.stop(input, session.knownOf(files), set.size);
     const byFile = new Map<string, Decided>();
     const of = (file: string): Decided => byFile.get(file) ?? byFile.set(file, { findings: [], sites: [] }).get(file)!;
@@ -640,6 +661,12 @@ function isStored(x: unknown): x is Stored {
 }
 
 const indexes = new Map<string, ProjectIndex>();
+let lastWork = { analysed: 0, dropped: 0 };
+
+/** What the last query of an index analysed (files whose facts it computed) and dropped (the bench reports it). */
+export function lastIndexWork(): { analysed: number; dropped: number } {
+  return lastWork;
+}
 const pending = new Set<ProjectIndex>();
 process.on('exit', () => {
   for (const index of [...pending]) index.save();

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type CoreResult } from '../../src/analysis/index.js';
 import { resolveAnalysisConfig } from '../../src/analysis/config.js';
@@ -19,7 +18,10 @@ import { loadModel } from '../../src/schema/load.js';
 // files. The edits are the ones whose effect crosses functions and files: a write inserted or
 // deleted, a set_config line added or removed, a helper that changes the table it writes or
 // sets the context itself, a caller that passes the pool instead of the scoped client, and a
-// function in the edited file whose return value a file importing it writes through.
+// function in the edited file whose return value a file importing it writes through; and
+// edits that change nothing another file reads (a comment line, a local variable), after
+// which files importing the edited one keep their facts when they never read it and are
+// analysed again when they did (their facts hold nodes of the old text, its lines).
 
 interface Fn {
   /** 'pool': writes on the pool; 'manual': checks out a client, BEGIN, optional set_config, write, COMMIT; 'scoped': inside withOrg; 'helper': calls a helper. */
@@ -32,12 +34,17 @@ interface Fn {
 
 interface State {
   service: Fn[];
+  /** Comment lines at the top of service.ts's functions, and locals declared in the helpers: what no other file reads. */
+  comments: number;
+  locals: number;
   helpers: { table: 'items' | 'notes'; setsContext: boolean }[];
   /** What `conn()` in the service returns, which src/routes/use-conn.ts writes through. */
   conn: 'pool' | 'unknown';
 }
 
 const initial = (): State => ({
+  comments: 0,
+  locals: 0,
   service: [
     { kind: 'pool', setConfig: false, table: 'items', helper: 0, onPool: false },
     { kind: 'manual', setConfig: true, table: 'items', helper: 0, onPool: false },
@@ -50,7 +57,11 @@ const initial = (): State => ({
   conn: 'pool',
 });
 
-function fnText(f: Fn, i: number, helpers: number): string {
+function fnText(f: Fn, i: number, helpers: number, comments: number): string {
+  return fnBody(f, i, helpers).replace('{\n', `{\n${'  // note\n'.repeat(comments)}`);
+}
+
+function fnBody(f: Fn, i: number, helpers: number): string {
   const insert = `'INSERT INTO ${f.table} (org_id) VALUES ($1)', [orgId]`;
   const set = f.setConfig ? `    await c.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);\n` : '';
   const h = f.helper % helpers;
@@ -100,10 +111,11 @@ function files(s: State): Map<string, string> {
   );
   s.helpers.forEach((h, i) => {
     const set = h.setsContext ? `  await db.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);\n` : '';
+    const locals = Array.from({ length: s.locals }, (_, k) => `  const local${k} = orgId.length + ${k};\n`).join('');
     out.set(
       `src/helpers/save${i}.ts`,
       `import type { Pool, PoolClient } from 'pg';\nexport async function save${i}(db: Pool | PoolClient, orgId: string): Promise<void> {\n` +
-        `${set}  await db.query('INSERT INTO ${h.table} (org_id) VALUES ($1)', [orgId]);\n}\n`,
+        `${locals}${set}  await db.query('INSERT INTO ${h.table} (org_id) VALUES ($1)', [orgId]);\n}\n`,
     );
   });
   const conn = s.conn === 'pool' ? 'return pool;' : 'return (globalThis as any).somewhere;';
@@ -112,13 +124,20 @@ function files(s: State): Map<string, string> {
     "import { pool } from './db';\nimport { withOrg } from './scope';\n" +
       s.helpers.map((_, i) => `import { save${i} } from './helpers/save${i}';\n`).join('') +
       `export function conn() {\n  ${conn}\n}\n` +
-      s.service.map((f, i) => fnText(f, i, s.helpers.length)).join(''),
+      s.service.map((f, i) => fnText(f, i, s.helpers.length, s.comments)).join(''),
   );
   // An importer of the edited file: its own write's verdict depends on what conn() returns there.
   out.set(
     'src/routes/use-conn.ts',
     "import { conn } from '../service';\nexport async function touch(orgId: string): Promise<void> {\n" +
       "  await conn().query('UPDATE items SET org_id = $1', [orgId]);\n}\n",
+  );
+  // An importer of the edited file whose analysis never reads it (imported for its side
+  // effects, as a server imports its routes): an edit of the service leaves its facts.
+  out.set(
+    'src/routes/health.ts',
+    "import { pool } from '../db';\nimport '../service';\nexport async function ping(orgId: string): Promise<void> {\n" +
+      "  await pool.query('INSERT INTO items (org_id) VALUES ($1)', [orgId]);\n}\n",
   );
   // Callers of a helper in another file: the helper's verdict is settled at them.
   out.set(
@@ -151,9 +170,10 @@ function verdicts(result: CoreResult, only?: ReadonlySet<string>): string {
 
 class App {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-session-'));
-  private readonly resolver = new FileSystemSourceHost();
   private text = new Map<string, string>();
   readonly session: AnalysisSession;
+  /** Parses the session asked for (its callers' parses are what an editor's lint pays for). */
+  parses = 0;
   private readonly setup: { model: ReturnType<typeof loadModel>; config: ReturnType<typeof resolveAnalysisConfig> };
 
   constructor(state: State) {
@@ -185,14 +205,10 @@ class App {
       files: SOURCES(this.text),
       current: (rel) => {
         const text = this.text.get(rel);
-        return text === undefined ? undefined : { hash: sha(text), sf: () => parseSource(this.abs(rel), text) };
+        return text === undefined
+          ? undefined
+          : { hash: sha(text), sf: () => (this.parses++, parseSource(this.abs(rel), text)) };
       },
-      importsOf: (rel) =>
-        ts
-          .preProcessFile(this.text.get(rel) ?? '', true, true)
-          .importedFiles.map((r) => this.resolver.resolveModule(this.abs(rel), r.fileName))
-          .filter((f): f is string => !!f)
-          .map((f) => path.relative(this.dir, f).split(path.sep).join('/')),
       ...(report ? { report } : {}),
     }) as CoreResult;
   }
@@ -210,7 +226,9 @@ type Edit =
   | { kind: 'helperTable'; i: number }
   | { kind: 'helperContext'; i: number }
   | { kind: 'onPool'; at: number }
-  | { kind: 'conn' };
+  | { kind: 'conn' }
+  | { kind: 'comment' }
+  | { kind: 'local' };
 
 function apply(s: State, e: Edit): void {
   const fn = s.service.length ? s.service[('at' in e ? e.at : 0) % s.service.length] : undefined;
@@ -227,6 +245,8 @@ function apply(s: State, e: Edit): void {
     h.setsContext = !h.setsContext;
   }
   if (e.kind === 'conn') s.conn = s.conn === 'pool' ? 'unknown' : 'pool';
+  if (e.kind === 'comment') s.comments = (s.comments + 1) % 3;
+  if (e.kind === 'local') s.locals = (s.locals + 1) % 3;
 }
 
 const fnArb: fc.Arbitrary<Fn> = fc.record({
@@ -245,6 +265,8 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ kind: fc.constant('helperContext' as const), i: fc.nat(3) }),
   fc.record({ kind: fc.constant('onPool' as const), at: fc.nat(6) }),
   fc.record({ kind: fc.constant('conn' as const) }),
+  fc.record({ kind: fc.constant('comment' as const) }),
+  fc.record({ kind: fc.constant('local' as const) }),
 );
 
 describe('the analysis session', () => {
@@ -262,19 +284,22 @@ describe('the analysis session', () => {
     app.write(state);
     const before = verdicts(app.fresh());
     expect(verdicts(app.incremental())).toBe(before);
+    // health.ts imports the service too, but nothing in it was ever read: it keeps its facts.
     expect(app.session.lastAnalysed.sort()).toEqual(['src/routes/use-conn.ts', 'src/service.ts']);
     expect(before).toMatch(/src\/routes\/use-conn\.ts.*"unresolved"/);
-    // A helper's body: the helper and the files importing it (transitively) are analysed again;
-    // the rest (the pool, the scope helper, the other helper) is kept.
+    // A comment line in each of the service's functions: no fact another file reads changed,
+    // but use-conn.ts read conn() from the old text (its nodes), so it is analysed again.
+    state.comments = 1;
+    app.write(state);
+    expect(verdicts(app.incremental())).toBe(verdicts(app.fresh()));
+    expect(app.session.lastDropped.sort()).toEqual(['src/routes/use-conn.ts', 'src/service.ts']);
+    // A helper's body: the helper and the files that read it (jobs.ts calls it) are analysed
+    // again; the service imports it but calls only save1, so it keeps its facts, and so does
+    // use-conn.ts, which read only the service.
     state.helpers[0]!.setsContext = true;
     app.write(state);
     expect(verdicts(app.incremental())).toBe(verdicts(app.fresh()));
-    expect(app.session.lastAnalysed.sort()).toEqual([
-      'src/helpers/save0.ts',
-      'src/routes/jobs.ts',
-      'src/routes/use-conn.ts',
-      'src/service.ts',
-    ]);
+    expect(app.session.lastAnalysed.sort()).toEqual(['src/helpers/save0.ts', 'src/routes/jobs.ts']);
   });
 
   it("stops between files when the caller's time is up, and goes on from there", () => {
@@ -282,7 +307,11 @@ describe('the analysis session', () => {
     let calls = 0;
     expect(app.incremental(undefined, () => ++calls > 3)).toBeUndefined();
     expect(app.session.lastAnalysed).toHaveLength(3);
+    // The next lint goes on with the parses the first one placed: none is asked for again (an
+    // editor's lint that re-parsed them would spend its budget before analysing anything).
+    const parsed = app.parses;
     expect(verdicts(app.incremental())).toBe(verdicts(app.fresh()));
+    expect(app.parses).toBe(parsed);
     expect(app.session.lastAnalysed).toHaveLength(SOURCES(files(initial())).length - 3);
   });
 

@@ -1,0 +1,67 @@
+// The editor's re-lint of one file of a real repository (`npm run bench -- --dir PATH --relint
+// FILE`), apart from the whole-project rows (which take most of an hour on a 500 KLOC
+// repository): a long-lived ESLint process lints FILE without a budget (the warm state an
+// editor reaches once the background build is done), then edits of its unsaved text are
+// linted with the editor's budget, each timed in CPU. The edits are the kinds an editor sees:
+// a comment at the end, a line inside the body of the file's first function (every line below
+// it moves), and the same text again.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ESLint } from 'eslint';
+import { lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.js';
+import { eslint, freshIndexDir, timed } from './eslint.js';
+
+export interface RelintEdit {
+  edit: string;
+  cpuMs: number;
+  /** Files the index analysed for it (the edited file and those whose facts had read it), and the files dropped. */
+  analysed: number;
+  dropped: number;
+  /** False when a cross-file site of the file was still "being built" after this lint. */
+  decided: boolean;
+}
+
+export interface RelintBench {
+  file: string;
+  /** The first lint, unbounded (the whole set its cross-file sites need). */
+  openMs: number;
+  edits: RelintEdit[];
+}
+
+export async function relintBench(dir: string, file: string): Promise<RelintBench> {
+  const target = path.resolve(dir, file);
+  const indexDir = freshIndexDir();
+  resetProjectIndexes();
+  const text = fs.readFileSync(target, 'utf8');
+  const open = eslint(dir, true, { indexBudgetMs: Infinity });
+  const openMs = await timed(() => open.lintText(text, { filePath: target }));
+  const editor = eslint(dir, true, { indexBudgetMs: 1500 });
+  const building = (r: ESLint.LintResult[]): boolean =>
+    r.some((f) => f.messages.some((m) => m.messageId === 'indexBuilding'));
+  const body = insideFirstFunction(text);
+  const edits: [string, string][] = [
+    ['comment at the end', `${text}\n// edited\n`],
+    ['comment at the end, again', `${text}\n// edited again\n`],
+    ['line inside the first function', body],
+    ['the same text again', body],
+    ['back to the saved text', text],
+  ];
+  const out: RelintEdit[] = [];
+  for (const [edit, next] of edits) {
+    let results: ESLint.LintResult[] = [];
+    const cpuMs = await timed(async () => (results = await editor.lintText(next, { filePath: target })));
+    out.push({ edit, cpuMs: Math.round(cpuMs), ...lastIndexWork(), decided: !building(results) });
+  }
+  resetProjectIndexes();
+  fs.rmSync(indexDir, { recursive: true, force: true });
+  delete process.env.RLS_GUARD_INDEX_DIR;
+  return { file, openMs: Math.round(openMs), edits: out };
+}
+
+/** The text with a line added after the opening brace of the first function body (every line below moves). */
+function insideFirstFunction(text: string): string {
+  const at = text.search(/(=>|\))\s*(:\s*[^{=]+)?\{\n/);
+  if (at < 0) return `// edited\n${text}`;
+  const brace = text.indexOf('{\n', at);
+  return `${text.slice(0, brace + 2)}  const editedHere = 1;\n${text.slice(brace + 2)}`;
+}
