@@ -203,7 +203,8 @@ function revive(v: unknown): unknown {
   const keys = Object.keys(o);
   if (keys.length === 1 && keys[0] === '<map>' && Array.isArray(o['<map>']))
     return new Map(revive(o['<map>']) as [unknown, unknown][]);
-  if (keys.length === 1 && keys[0] === '<set>' && Array.isArray(o['<set>'])) return new Set(revive(o['<set>']) as unknown[]);
+  if (keys.length === 1 && keys[0] === '<set>' && Array.isArray(o['<set>']))
+    return new Set(revive(o['<set>']) as unknown[]);
   for (const k of keys) {
     const x = o[k];
     if (x === null || typeof x !== 'object') continue;
