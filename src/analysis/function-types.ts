@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { resolveImport } from '../code/modules.js';
 import type { OriginResolver } from '../code/origins.js';
 import { lookup, skipOuter } from '../code/scope.js';
 import type { CallEdge, FileFacts } from './facts.js';
@@ -15,7 +16,7 @@ import { isTestFile } from './providers/helper-values.js';
 // such call keeps its callers unknown. Found once per run over all files: linear in declarations
 // and value calls.
 
-/** A codebase declaration of a function type: `type Applier = (db, op) => …` or an interface with a call signature. */
+/** A function type the codebase declares: `type Applier = (db, op) => …`, or an interface with a call signature. */
 export type FunctionType = ts.TypeAliasDeclaration | ts.InterfaceDeclaration;
 
 function isFunctionType(node: ts.Node | undefined): node is FunctionType {
@@ -57,7 +58,12 @@ export function declaredType(origins: OriginResolver, expr: ts.Expression, steps
   while (ts.isNonNullExpression(e) || ts.isParenthesizedExpression(e)) e = e.expression;
   if (ts.isAsExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) return e.type;
   if (ts.isIdentifier(e)) {
-    const b = lookup(e);
+    let b = lookup(e);
+    if (b?.kind === 'import') {
+      // `import { appliers } from './ops.js'`: the exporting module's declaration.
+      const target = resolveImport(origins.host, e.getSourceFile().fileName, b);
+      b = target?.kind === 'binding' ? target.binding : undefined;
+    }
     if (b?.kind === 'parameter' && b.path.length === 0) return b.decl.type;
     if (b?.kind === 'variable' && b.path.length === 0 && b.flags === 'const')
       return b.decl.type ?? (b.decl.initializer && declaredType(origins, b.decl.initializer, steps + 1));
@@ -133,7 +139,10 @@ export function calleeFunctionType(origins: OriginResolver, callee: ts.Expressio
 }
 
 /** Every function of these files declared with a function type of the codebase: `const f: T = (…) => …`. */
-function typedFunctions(files: readonly FileFacts[], origins: OriginResolver): Map<FunctionType, ts.FunctionLikeDeclaration[]> {
+function typedFunctions(
+  files: readonly FileFacts[],
+  origins: OriginResolver,
+): Map<FunctionType, ts.FunctionLikeDeclaration[]> {
   const out = new Map<FunctionType, ts.FunctionLikeDeclaration[]>();
   for (const f of files) {
     for (const st of f.sf.statements) {

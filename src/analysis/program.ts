@@ -141,7 +141,8 @@ export function resolveVerdicts(
     // function declared with that type, whose callers are then known.
     const typed = typedValueEdges(files, origins, options.root);
     const linked = groupBy(valueEdges, (e) => e.call);
-    for (const e of typed.edges) if (!linked.get(e.call)?.some((v) => v.callee === e.callee)) push(index.callers, e.callee, e);
+    for (const e of typed.edges)
+      if (!linked.get(e.call)?.some((v) => v.callee === e.callee)) push(index.callers, e.callee, e);
     index.dispatched = typed.dispatched;
   }
   const out = new Map<RawSite, SiteVerdict>();
