@@ -84,21 +84,41 @@ function typeFromExpress(type: ts.TypeNode | undefined, names: ReadonlySet<strin
 
 /**
  * The Express property an expression reads or writes, with the members read beyond it:
- * `req.db` → (req.db, []), `res.locals.db.tx` → (res.locals.db, ['tx']).
+ * `req.db` → (req.db, []), `res.locals.db.tx` → (res.locals.db, ['tx']), and a const
+ * destructured from either (`const { db } = req`).
  */
 export function expressAccess(
   expression: ts.Expression,
   origins: OriginResolver,
 ): { store: ts.CallExpression; member: string; rest: string[] } | undefined {
+  const { root, path } = memberPath(expression);
+  const direct = accessOn(root, path, origins);
+  if (direct) return direct;
+  const b = ts.isIdentifier(root) ? lookup(root) : undefined;
+  const key = b?.kind === 'variable' && b.flags === 'const' && b.path.length === 1 ? b.path[0] : undefined;
+  if (b?.kind !== 'variable' || typeof key !== 'string' || !b.decl.initializer) return undefined;
+  const from = memberPath(b.decl.initializer);
+  return accessOn(from.root, [...from.path, key, ...path], origins);
+}
+
+function memberPath(expression: ts.Expression): { root: ts.Expression; path: string[] } {
   const path: string[] = [];
   let e = skipOuter(expression);
   while (ts.isPropertyAccessExpression(e) || ts.isNonNullExpression(e)) {
     if (ts.isPropertyAccessExpression(e)) path.unshift(e.name.text);
     e = skipOuter(e.expression);
   }
-  if (path.length >= 1 && isExpressParam(e, 0, origins))
+  return { root: e, path };
+}
+
+function accessOn(
+  root: ts.Expression,
+  path: string[],
+  origins: OriginResolver,
+): { store: ts.CallExpression; member: string; rest: string[] } | undefined {
+  if (path.length >= 1 && isExpressParam(root, 0, origins))
     return { store: expressVariable(path[0]!, false), member: path[0]!, rest: path.slice(1) };
-  if (path.length >= 2 && path[0] === 'locals' && isExpressParam(e, 1, origins))
+  if (path.length >= 2 && path[0] === 'locals' && isExpressParam(root, 1, origins))
     return { store: expressVariable(path[1]!, true), member: path[1]!, rest: path.slice(2) };
   return undefined;
 }
