@@ -122,6 +122,16 @@ export class CallEdges {
     });
   }
 
+  /**
+   * `req.db = client;`: a request property entered with a connection (context/express-vars.ts), whose state there
+   * (a session set_config on the client before it) the write behind the middleware keeps.
+   */
+  assignment(node: ts.BinaryExpression, state: Map<ts.Node, ConnState>): void {
+    if (node.operatorToken.kind !== ts.SyntaxKind.EqualsToken || !ts.isExpressionStatement(node.parent)) return;
+    const entered = this.deps.handles.ambient.enterWith(node.parent);
+    if (entered) (this.facts.storeEntries ??= new Map()).set(entered.call, new Map(state));
+  }
+
   /** `new Repository(pool)`: the constructor is called with these connections. */
   construct(call: ts.NewExpression, state: State): void {
     if (state === null || !call.arguments?.length) return;

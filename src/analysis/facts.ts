@@ -238,7 +238,7 @@ export interface FileFacts {
    * Every connection's state where a store is entered (`S.run(v, fn)`, `S.enterWith(v)`): the
    * connection put in the store keeps the context set on it before (ambient/settle.ts).
    */
-  storeEntries?: Map<ts.CallExpression, Map<ts.Node, ConnState>>;
+  storeEntries?: Map<ts.Expression, Map<ts.Node, ConnState>>;
   /**
    * Where each of `escapedFunctions` is used as a value (ambient/reach.ts follows those passed to a function of the
    * codebase).

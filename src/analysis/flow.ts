@@ -241,6 +241,7 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       else if (ts.isTaggedTemplateExpression(node) && s !== null) this.calls.tagged(node, s);
       else if (ts.isNewExpression(node)) this.edges.construct(node, s);
       else if (ts.isIdentifier(node)) this.edges.noteEscape(node);
+      else if (ts.isBinaryExpression(node) && s !== null) this.edges.assignment(node, s);
     };
     visit(expr);
     return s;

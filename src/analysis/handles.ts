@@ -6,7 +6,7 @@ import { type Binding, isFunctionLike, lookup, skipOuter } from '../code/scope.j
 import type { TypeEvidence } from './type-evidence.js';
 import { SqlTextFolder } from '../code/sql-text.js';
 import type { Facts, FactKind } from '../code/fixpoint.js';
-import { returnedAt, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
+import { returnedAt, returnedParam, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import type { StatementEffect } from '../sql/classify.js';
 import { type AmbientHandle, AmbientProviders } from './ambient/providers.js';
 import { type SqlDeps, statementEffects } from './sql-resolution.js';
@@ -24,6 +24,7 @@ import { type TenantDeps, tenantOptions } from './tenant-binding.js';
 import type { LoginRole } from './providers/login-roles.js';
 import { replicaPrimary } from './context/replicas.js';
 import { isHonoStore } from './context/hono-vars.js';
+import { isExpressStore } from './context/express-vars.js';
 import { augmentedTarget } from './providers/augmented.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -204,8 +205,10 @@ export class HandleResolver {
       if (receiver.kind === 'executor' && receiver.adapter.passthroughProperties?.includes(e.name.text))
         return receiver;
     }
-    // Hono: `c.var.db`, a variable of the request context (context/hono-vars.ts), judged per path.
-    if ((ts.isPropertyAccessExpression(e) || ts.isIdentifier(e)) && isHonoStore(this.ambient.read(e)?.store ?? e)) {
+    // Hono: `c.var.db`, a variable of the request context (context/hono-vars.ts), judged per path; Express's `req.db`
+    // and `res.locals.db` likewise (context/express-vars.ts).
+    const requestStore = (ts.isPropertyAccessExpression(e) || ts.isIdentifier(e)) && this.ambient.read(e)?.store;
+    if (requestStore && (isHonoStore(requestStore) || isExpressStore(requestStore))) {
       const read = this.ambient.accessor(e, (x) => this.trace(x));
       if (read) return read;
     }
@@ -490,6 +493,10 @@ export class HandleResolver {
   private returned(fn: ts.FunctionLikeDeclaration, call?: ts.CallExpression): Handle {
     const ambient = this.ambient.factory(fn, (x) => this.trace(x));
     if (ambient) return ambient;
+    // `bookkeepingHandle(deps.db)`, a function that only retypes its parameter: the call is its argument.
+    const same = call ? returnedParam(fn) : undefined;
+    const arg = same !== undefined ? call?.arguments[same] : undefined;
+    if (arg && !ts.isSpreadElement(arg)) return this.trace(arg);
     const first = returnedAt(this.facts.get(this.returnsKind, fn), fn, call);
     // A factory that opens a transaction and sets the org context on the connection it returns.
     if (

@@ -18,7 +18,7 @@ export type Contract = ts.InterfaceDeclaration | ts.ClassDeclaration;
 export type ContractCall = Omit<CallEdge, 'callee'> & { contract: Contract; method: string };
 
 /** The declaration a type name (`Database`, imported or local) denotes in the codebase, if any. */
-function declarationOf(origins: OriginResolver, name: ts.Identifier): ts.Node | undefined {
+export function declarationOf(origins: OriginResolver, name: ts.Identifier): ts.Node | undefined {
   let b = lookup(name);
   if (b?.kind === 'import') {
     const target = resolveImport(origins.host, name.getSourceFile().fileName, b);

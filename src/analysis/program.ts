@@ -30,7 +30,8 @@ import { selectedBy } from './providers/conditional.js';
 import { declaredClassMethod } from './declared-methods.js';
 import type { Carried } from './context/trpc.js';
 import { carriedVerdict } from './context/verdict.js';
-import { denotedHelpers, type Made } from './providers/helper-values.js';
+import { denotedHelpers, isTestFile, type Made } from './providers/helper-values.js';
+import { typedValueEdges } from './function-types.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -98,6 +99,8 @@ interface Index {
   callers: Map<ts.FunctionLikeDeclaration, CallEdge[]>;
   uses: Map<ts.FunctionLikeDeclaration, CallbackUse[]>;
   escaped: Set<ts.FunctionLikeDeclaration>;
+  /** Escaped functions declared with a function type whose calls were all linked (function-types.ts): whole program. */
+  dispatched?: Set<ts.FunctionLikeDeclaration>;
   files: Set<ts.SourceFile>;
   origins: OriginResolver;
 }
@@ -134,6 +137,13 @@ export function resolveVerdicts(
       ),
     );
     for (const e of valueEdges) push(index.callers, e.callee, e);
+    // Calls through a value declared with a function type (`module.appliers[op.type](trx, op)`): edges to every
+    // function declared with that type, whose callers are then known.
+    const typed = typedValueEdges(files, origins, options.root);
+    const linked = groupBy(valueEdges, (e) => e.call);
+    for (const e of typed.edges)
+      if (!linked.get(e.call)?.some((v) => v.callee === e.callee)) push(index.callers, e.callee, e);
+    index.dispatched = typed.dispatched;
   }
   const out = new Map<RawSite, SiteVerdict>();
   const memo = new SettleMemo(options.facts ?? new Facts());
@@ -404,7 +414,12 @@ class Settler {
           : `parameter \`${p.binding.name}\` of \`${name}\``
         : `a connection that \`${name}\` captures from its enclosing function`;
     const results: SiteVerdict[] = [];
-    for (const edge of this.index.callers.get(fn) ?? []) {
+    // A test's call hands production code a test's connection: it says nothing of what production runs on (the
+    // tests' own writes are set aside the same way, report/set-aside.ts).
+    const all = this.index.callers.get(fn) ?? [];
+    const inTest = isTestFile(fn, this.options.root);
+    const edges = inTest ? all : all.filter((e) => !isTestFile(e.call, this.options.root));
+    for (const edge of edges) {
       const at = `${where(edge.call, this.options.root)} ${shortText(edge.call, 50)}`;
       const passed =
         p.kind === 'param'
@@ -436,7 +451,8 @@ class Settler {
       results.push({ ...inner, evidence: inner.evidence + elsewhere, callPath: [at, ...inner.callPath] });
     }
     const exported = isExportedFunction(fn);
-    const escaped = this.index.escaped.has(fn);
+    const escaped =
+      this.index.escaped.has(fn) && !(this.options.wholeProgram && this.index.dispatched?.has(fn));
     const callersMayBeElsewhere = escaped || (!this.options.wholeProgram && (exported || p.kind === 'captured'));
     if (callersMayBeElsewhere) this.foreign = true;
     const worst = worstOf(results);
@@ -465,7 +481,9 @@ class Settler {
     }
     const why = escaped
       ? `\`${name}\` is passed around as a value, so its callers cannot be followed`
-      : `no call of \`${name}\` was found`;
+      : edges.length < all.length
+        ? `\`${name}\` is called only from tests`
+        : `no call of \`${name}\` was found`;
     return {
       coverage: 'unresolved',
       via: null,

@@ -4,7 +4,7 @@ import type { classifyStatement } from '../sql/classify.js';
 import type { FactKind } from '../code/fixpoint.js';
 import type { Handle } from './handles.js';
 import { functionName } from '../code/origins.js';
-import { isFunctionLike, skipOuter } from '../code/scope.js';
+import { isFunctionLike, lookup, skipOuter } from '../code/scope.js';
 import { walkDescendants } from '../code/walk.js';
 
 // What a function returns, as a per-function fact: its return statements are found and
@@ -76,6 +76,44 @@ export function returnedAt(
   if (!call || fact.guards.length === 0) return fact.any;
   const absent = absentParams(fn, call);
   return fact.guards.find((g) => guardTaken(g, absent))?.handle ?? fact.unguarded;
+}
+
+/**
+ * The parameter a function returns unchanged on every path, only retyped (`(db) => db as unknown as Kysely<X>`): a
+ * call of it is its argument. Undefined when some return is anything else or the parameter is reassigned.
+ */
+export function returnedParam(fn: ts.FunctionLikeDeclaration): number | undefined {
+  // Once per function, however many of its calls are traced.
+  if (!returnedParams.has(fn)) returnedParams.set(fn, computeReturnedParam(fn));
+  return returnedParams.get(fn);
+}
+
+const returnedParams = new WeakMap<ts.FunctionLikeDeclaration, number | undefined>();
+
+function computeReturnedParam(fn: ts.FunctionLikeDeclaration): number | undefined {
+  const body = fn.body;
+  if (!body) return undefined;
+  const exprs: ts.Expression[] = [];
+  if (ts.isBlock(body)) returnsIn(body, (e) => exprs.push(e));
+  else exprs.push(body);
+  let index: number | undefined;
+  for (const e of exprs) {
+    const x = skipOuter(e);
+    const b = ts.isIdentifier(x) ? lookup(x) : undefined;
+    if (b?.kind !== 'parameter' || b.fn !== fn || b.path.length || (index !== undefined && index !== b.index))
+      return undefined;
+    index = b.index;
+  }
+  if (index === undefined || !ts.isBlock(body)) return index;
+  const name = fn.parameters[index]?.name;
+  let reassigned = false;
+  walkDescendants(body, (n) => {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left) &&
+      name && ts.isIdentifier(name) && n.left.text === name.text)
+      reassigned = true;
+    return !reassigned;
+  });
+  return reassigned ? undefined : index;
 }
 
 /** The return statements of a function's own body (not of nested functions). */

@@ -242,7 +242,11 @@ export class OriginResolver {
     // Last definition wins, as at run time; a spread after it could override, so give up then.
     for (let i = obj.properties.length - 1; i >= 0; i--) {
       const p = obj.properties[i]!;
-      if (ts.isSpreadAssignment(p)) return { kind: 'unknown', reason: 'object spread hides the property' };
+      if (ts.isSpreadAssignment(p)) {
+        // `...(opts.x !== undefined ? { x: opts.x } : {})`: literals that do not define the key cannot override it.
+        if (spreadLacks(p.expression, key)) continue;
+        return { kind: 'unknown', reason: 'object spread hides the property' };
+      }
       const name =
         p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name))
           ? p.name.text
@@ -425,4 +429,29 @@ function placeOf(node: ts.Node, others: readonly Replacement[]): string {
 function lineOf(node: ts.Node): string {
   const sf = node.getSourceFile();
   return `line ${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`;
+}
+
+/**
+ * Whether spreading an expression cannot define `key`: an object literal without it (no spreads, no computed names),
+ * or a choice between such literals (`c ? { a } : {}`, `c && { a }`, `x ?? { a }` when both sides are literals).
+ */
+function spreadLacks(expr: ts.Expression, key: string): boolean {
+  const e = skipOuter(expr);
+  if (ts.isObjectLiteralExpression(e))
+    return e.properties.every(
+      (p) =>
+        !ts.isSpreadAssignment(p) &&
+        !!p.name &&
+        (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name)) &&
+        p.name.text !== key,
+    );
+  if (ts.isConditionalExpression(e)) return spreadLacks(e.whenTrue, key) && spreadLacks(e.whenFalse, key);
+  if (ts.isBinaryExpression(e)) {
+    const op = e.operatorToken.kind;
+    // `c && { a }` spreads nothing when c is falsy (a falsy primitive has no own properties).
+    if (op === ts.SyntaxKind.AmpersandAmpersandToken) return spreadLacks(e.right, key);
+    if (op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken)
+      return spreadLacks(e.left, key) && spreadLacks(e.right, key);
+  }
+  return false;
 }

@@ -63,6 +63,16 @@ describe('evidence for a connection carried in a request context', () => {
     expect(at(hono, 'src/app.ts', 35).evidence).toMatch(/^unresolved when reached from the route POST \/health\/touch \(src\/app\.ts:32\): nothing on this path entered `c\.var\.db`/);
   });
 
+  it('judges an Express request property per route: the middleware that assigned it, or nothing where none did', () => {
+    const express = audit('express-locals');
+    expect(at(express, 'src/app.ts', 15).evidence).toMatch(/org-scope from 1 route behind orgDb; e\.g\. from the route POST \/org\/projects \(src\/app\.ts:12\): `req\.db` was entered at src\/middleware\.ts:12/);
+    expect(at(express, 'src/actions.ts', 6).evidence).toContain('unscoped when reached from the route POST /public/feedback (src/app.ts:27): `req.db` was entered at src/middleware.ts:31');
+    // The session set on the client before `res.locals.db = client` stays with it.
+    expect(at(express, 'src/app.ts', 23).via).toBe('withOrgScope'); // `const { db } = req`
+    expect(at(express, 'src/app.ts', 35).via).toBe('session set_config (src/middleware.ts:21)');
+    expect(at(express, 'src/app.ts', 48).evidence).toMatch(/^unresolved when reached from the route POST \/reports\/touch \(src\/app\.ts:46\): nothing on this path entered `req\.db`/);
+  });
+
   it('reads a wrapper that sends a write elsewhere as untraced, never as its spread connection', () => {
     expect(at(hono, 'src/actions.ts', 19).evidence).toBe('the connection that runs this write cannot be traced: `mirrored` spreads `primaryDb` but sends its `insert` elsewhere');
   });

@@ -12,6 +12,13 @@ import {
   isHonoContext,
   isHonoStore,
 } from '../context/hono-vars.js';
+import {
+  EXPRESS_CONTEXT_NAME,
+  expressAccess,
+  expressAssignment,
+  expressVariableName,
+  isExpressStore,
+} from '../context/express-vars.js';
 
 // Ambient providers: an AsyncLocalStorage holds the org-scoped connection (or a tenant id)
 // for whatever runs inside `store.run(value, fn)`, and an accessor reads it back. Which
@@ -122,8 +129,11 @@ export class AmbientProviders {
   enterWith(
     st: ts.Statement,
     depth = 0,
-  ): { store: Store; value: ts.Expression; call: ts.CallExpression; member?: string } | undefined {
+  ): { store: Store; value: ts.Expression; call: ts.Expression; member?: string } | undefined {
     if (!ts.isExpressionStatement(st)) return undefined;
+    // Express: `req.db = tx;` / `res.locals.db = client;` (context/express-vars.ts).
+    const assigned = expressAssignment(st, this.origins);
+    if (assigned) return { store: assigned.store, value: assigned.value, call: assigned.at, member: assigned.member };
     let call = skipOuter(st.expression);
     while (ts.isAwaitExpression(call)) call = skipOuter(call.expression);
     if (!ts.isCallExpression(call)) return undefined;
@@ -149,7 +159,7 @@ export class AmbientProviders {
   private setterCall(
     call: ts.CallExpression,
     depth: number,
-  ): { store: Store; value: ts.Expression; call: ts.CallExpression; member?: string } | undefined {
+  ): { store: Store; value: ts.Expression; call: ts.Expression; member?: string } | undefined {
     if (depth > 3) return undefined;
     const target = this.origins.expr(call.expression);
     const body = target.kind === 'function' ? target.decl.body : undefined;
@@ -171,6 +181,9 @@ export class AmbientProviders {
   /** A read of a store's value, following consts and member accesses back to `getStore()`. */
   read(expression: ts.Expression, depth = 0): StoreRead | undefined {
     if (depth > 8) return undefined;
+    // Express: `req.db`, `res.locals.db` read the property's store (context/express-vars.ts).
+    const express = expressAccess(expression, this.origins);
+    if (express) return { store: express.store, path: [express.member, ...express.rest] };
     let e = skipOuter(expression);
     const path: string[] = [];
     while (ts.isPropertyAccessExpression(e) || ts.isNonNullExpression(e)) {
@@ -383,6 +396,7 @@ export class AmbientProviders {
 
   describeStore(store: Store): string {
     if (isHonoStore(store)) return `\`${honoVariableName(store)}\` of ${HONO_CONTEXT_NAME}`;
+    if (isExpressStore(store)) return `\`${expressVariableName(store)}\` of ${EXPRESS_CONTEXT_NAME}`;
     const d = store.parent;
     const what = ts.isNewExpression(store) ? 'AsyncLocalStorage' : 'cls-hooked namespace';
     const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : undefined;
@@ -396,7 +410,9 @@ export class AmbientProviders {
     const storeName =
       isHonoStore(r.store)
         ? `c.var.${honoVariableName(r.store)}`
-        : d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name)
+        : isExpressStore(r.store)
+          ? expressVariableName(r.store)
+          : d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name)
           ? d.name.text
           : 'AsyncLocalStorage';
     const member = r.path.length ? ` (its \`${r.path.join('.')}\`)` : '';

@@ -18,7 +18,7 @@ import type { AmbientProviders, Store } from './providers.js';
 
 export type Entry =
   /** `member`: a cls-hooked `ns.set(member, value)` enters only that member. */
-  | { kind: 'run'; call: ts.CallExpression; value: ts.Expression; member?: string }
+  | { kind: 'run'; call: ts.Expression; value: ts.Expression; member?: string }
   /** A middleware configured in ambientScopes: it enters every store with a scoped value. */
   | { kind: 'declared'; name: string; at: ts.Node }
   /** Something on the path could not be followed (fail closed). */

@@ -30,7 +30,7 @@ export interface AmbientDeps {
 export class AmbientSettler {
   private reach: Reach | undefined;
   /** Connection states where each store was entered (recorded by the flow walk). */
-  private readonly entered = new Map<ts.CallExpression, Map<ts.Node, ConnState>>();
+  private readonly entered = new Map<ts.Expression, Map<ts.Node, ConnState>>();
 
   constructor(private readonly deps: AmbientDeps) {}
 

@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import type { OriginResolver } from '../../code/origins.js';
 import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+import { contextMarker, markerName } from './markers.js';
 
 // Hono's request context `c` carries variables from middleware to handlers: `c.set('db', tx)`
 // before `await next()` makes `c.get('db')` (and `c.var.db`) that value in everything that
@@ -20,34 +21,21 @@ export const HONO_CONTEXT_NAME = 'the Hono request context';
 
 // Each variable is its own store: `c.set('session', s)` after `c.set('db', tx)` must not hide
 // the `db` the path entered (entries are kept per store).
-const variables = new Map<string, ts.CallExpression>();
+const FAMILY = 'HonoContext';
 
 /** The store one variable of the Hono context is (`c.set('db', …)` / `c.get('db')`). */
 export function honoVariable(name: string): ts.CallExpression {
-  let v = variables.get(name);
-  if (!v) {
-    v = ts.factory.createCallExpression(ts.factory.createIdentifier('HonoContext'), undefined, [
-      ts.factory.createStringLiteral(name),
-    ]);
-    variables.set(name, v);
-  }
-  return v;
+  return contextMarker(FAMILY, name);
 }
 
 /** Whether a store is the Hono context or one of its variables. */
 export function isHonoStore(store: ts.Node): boolean {
-  if (store === HONO_CONTEXT) return true;
-  return ts.isCallExpression(store) && !store.parent && variables.get(nameOf(store)) === store;
+  return store === HONO_CONTEXT || markerName(store, FAMILY) !== undefined;
 }
 
 /** The variable a Hono store stands for ('' for the context itself). */
 export function honoVariableName(store: ts.Node): string {
-  return store === HONO_CONTEXT ? '' : nameOf(store as ts.CallExpression);
-}
-
-function nameOf(store: ts.CallExpression): string {
-  const a = store.arguments[0];
-  return a && ts.isStringLiteral(a) ? a.text : '';
+  return markerName(store, FAMILY) ?? '';
 }
 
 const HONO_MODULES = new Set(['hono', '@hono/zod-openapi']);

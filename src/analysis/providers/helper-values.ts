@@ -214,7 +214,8 @@ function madeKey(made: Made | undefined): string {
   return out.join('/');
 }
 
-function isTestFile(node: ts.Node, root: string): boolean {
+/** Whether a node is in a test file (set aside from the report: report/set-aside.ts). */
+export function isTestFile(node: ts.Node, root: string): boolean {
   const rel = path.relative(root, node.getSourceFile().fileName).split(path.sep).join('/');
   return setAsideKind(rel) === 'tests';
 }

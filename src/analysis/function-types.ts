@@ -1,0 +1,190 @@
+import ts from 'typescript';
+import { resolveImport } from '../code/modules.js';
+import type { OriginResolver } from '../code/origins.js';
+import { lookup, skipOuter } from '../code/scope.js';
+import type { CallEdge, FileFacts } from './facts.js';
+import { declarationOf as typeDeclaration } from './interface-calls.js';
+import { isTestFile } from './providers/helper-values.js';
+
+// Functions declared with a function type of the codebase (`export const noteCreated: Applier =
+// async (db, op) => …`) that escape as values, stored in an op-type → function table and called
+// through a run-time key (`module.appliers[op.type](trx, op)`, `(appliers[t] as Applier)(trx, op)`):
+// nothing follows the value from the table to the call, but the call's callee is declared with that
+// same type, so the call is an edge to every function declared with it, each receiving the
+// caller's connection. The callee's type is read from declarations only (annotations, `as`, an
+// interface's property, a `Record<K, T>`'s values), never guessed; a function whose type has no
+// such call keeps its callers unknown. Found once per run over all files: linear in declarations
+// and value calls.
+
+/** A function type the codebase declares: `type Applier = (db, op) => …`, or an interface with a call signature. */
+export type FunctionType = ts.TypeAliasDeclaration | ts.InterfaceDeclaration;
+
+function isFunctionType(node: ts.Node | undefined): node is FunctionType {
+  if (!node) return false;
+  if (ts.isTypeAliasDeclaration(node)) return ts.isFunctionTypeNode(node.type);
+  return ts.isInterfaceDeclaration(node) && node.members.some(ts.isCallSignatureDeclaration);
+}
+
+/** The function type of the codebase a type node names (`Applier`, `Applier<DB>`), if it names one. */
+function functionTypeOf(origins: OriginResolver, type: ts.TypeNode | undefined): FunctionType | undefined {
+  const t = type && stripType(type);
+  if (!t || !ts.isTypeReferenceNode(t) || !ts.isIdentifier(t.typeName)) return undefined;
+  const decl = typeDeclaration(origins, t.typeName);
+  return isFunctionType(decl) ? decl : undefined;
+}
+
+function stripType(type: ts.TypeNode): ts.TypeNode {
+  let t = type;
+  while (ts.isParenthesizedTypeNode(t)) t = t.type;
+  return t;
+}
+
+// Wrappers that keep a type's members (`Readonly<Manifest>`): the member is read through them.
+const TRANSPARENT = new Set(['Readonly', 'Partial', 'Required', 'NonNullable']);
+
+// A declared type is followed through at most this many names, members and aliases: a bound on
+// one question, not on the program (each question is one callee).
+const MAX_STEPS = 16;
+
+/**
+ * The type a callee expression is declared with, read from declarations: `x as T`, a const or
+ * parameter annotated `T` (or a const's initializer), `o.p` / `o[k]` through the declared type of
+ * `o` (an interface's or type literal's property, a `Record<K, T>`'s or index signature's values,
+ * an array's elements), `this.p` through the class's property. Undefined when any step is not declared.
+ */
+export function declaredType(origins: OriginResolver, expr: ts.Expression, steps = 0): ts.TypeNode | undefined {
+  if (steps > MAX_STEPS) return undefined;
+  let e = expr;
+  while (ts.isNonNullExpression(e) || ts.isParenthesizedExpression(e)) e = e.expression;
+  if (ts.isAsExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) return e.type;
+  if (ts.isIdentifier(e)) {
+    let b = lookup(e);
+    if (b?.kind === 'import') {
+      // `import { appliers } from './ops.js'`: the exporting module's declaration.
+      const target = resolveImport(origins.host, e.getSourceFile().fileName, b);
+      b = target?.kind === 'binding' ? target.binding : undefined;
+    }
+    if (b?.kind === 'parameter' && b.path.length === 0) return b.decl.type;
+    if (b?.kind === 'variable' && b.path.length === 0 && b.flags === 'const')
+      return b.decl.type ?? (b.decl.initializer && declaredType(origins, b.decl.initializer, steps + 1));
+    return undefined;
+  }
+  if (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
+    const key = ts.isPropertyAccessExpression(e) ? e.name.text : constantKey(e.argumentExpression);
+    if (e.expression.kind === ts.SyntaxKind.ThisKeyword && key !== undefined) return thisProperty(e, key);
+    const owner = declaredType(origins, e.expression, steps + 1);
+    return owner && memberType(origins, owner, key, steps + 1);
+  }
+  return undefined;
+}
+
+/** A string literal key (`o['a']`); undefined for a key known only at run time. */
+function constantKey(arg: ts.Expression): string | undefined {
+  const a = skipOuter(arg);
+  return ts.isStringLiteral(a) || ts.isNoSubstitutionTemplateLiteral(a) ? a.text : undefined;
+}
+
+function thisProperty(e: ts.Node, key: string): ts.TypeNode | undefined {
+  let cls: ts.Node | undefined = e.parent;
+  while (cls && !ts.isClassLike(cls)) cls = cls.parent;
+  if (!cls) return undefined;
+  for (const m of (cls as ts.ClassLikeDeclaration).members) {
+    if (ts.isPropertyDeclaration(m) && m.name.getText() === key) return m.type;
+  }
+  const ctor = (cls as ts.ClassLikeDeclaration).members.find(ts.isConstructorDeclaration);
+  return ctor?.parameters.find((p) => ts.getModifiers(p)?.length && p.name.getText() === key)?.type;
+}
+
+/** The type of member `key` (undefined: a key known only at run time) of a declared type. */
+function memberType(origins: OriginResolver, owner: ts.TypeNode, key: string | undefined,
+  steps: number): ts.TypeNode | undefined {
+  if (steps > MAX_STEPS) return undefined;
+  const t = stripType(owner);
+  if (ts.isArrayTypeNode(t)) return key === undefined || /^\d+$/.test(key) ? t.elementType : undefined;
+  if (ts.isTypeLiteralNode(t)) return membersType(t.members, key);
+  if (ts.isUnionTypeNode(t)) {
+    // `T | undefined`: the member of the one declared side.
+    const sides = t.types.filter((s) => s.kind !== ts.SyntaxKind.UndefinedKeyword && !isNullType(s));
+    return sides.length === 1 ? memberType(origins, sides[0]!, key, steps + 1) : undefined;
+  }
+  if (!ts.isTypeReferenceNode(t) || !ts.isIdentifier(t.typeName)) return undefined;
+  const name = t.typeName.text;
+  const args = t.typeArguments ?? [];
+  const decl = typeDeclaration(origins, t.typeName);
+  if (!decl && TRANSPARENT.has(name) && args.length === 1) return memberType(origins, args[0]!, key, steps + 1);
+  if (!decl && name === 'Record' && args.length === 2) return args[1];
+  if (!decl && (name === 'ReadonlyArray' || name === 'Array') && args.length === 1) return args[0];
+  if (!decl && (name === 'Map' || name === 'ReadonlyMap')) return undefined;
+  if (decl && ts.isInterfaceDeclaration(decl)) return membersType(decl.members, key);
+  if (decl && ts.isTypeAliasDeclaration(decl)) return memberType(origins, decl.type, key, steps + 1);
+  return undefined;
+}
+
+function isNullType(t: ts.TypeNode): boolean {
+  return ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword;
+}
+
+/** A property's type, else the index signature's (`[type: string]: Applier`). */
+function membersType(members: ts.NodeArray<ts.TypeElement>, key: string | undefined): ts.TypeNode | undefined {
+  if (key !== undefined) {
+    const prop = members.find((m): m is ts.PropertySignature => ts.isPropertySignature(m) && m.name.getText() === key);
+    if (prop) return prop.type;
+  }
+  return members.find(ts.isIndexSignatureDeclaration)?.type;
+}
+
+/** The function type a callee is declared with, when the codebase declares it. */
+export function calleeFunctionType(origins: OriginResolver, callee: ts.Expression): FunctionType | undefined {
+  return functionTypeOf(origins, declaredType(origins, callee));
+}
+
+/** Every function of these files declared with a function type of the codebase: `const f: T = (…) => …`. */
+function typedFunctions(
+  files: readonly FileFacts[],
+  origins: OriginResolver,
+): Map<FunctionType, ts.FunctionLikeDeclaration[]> {
+  const out = new Map<FunctionType, ts.FunctionLikeDeclaration[]>();
+  for (const f of files) {
+    for (const st of f.sf.statements) {
+      if (!ts.isVariableStatement(st)) continue;
+      for (const d of st.declarationList.declarations) {
+        const init = d.initializer && skipOuter(d.initializer);
+        if (!init || !(ts.isArrowFunction(init) || ts.isFunctionExpression(init))) continue;
+        const type = functionTypeOf(origins, d.type);
+        if (!type) continue;
+        const list = out.get(type);
+        if (list) list.push(init);
+        else out.set(type, [init]);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The edges of the calls made through values declared with a function type, to every function declared with it,
+ * and the functions so reached (their callers are those calls, not unknown). Calls in test files reach only the
+ * functions of test files: a test's call does not say what production code runs on.
+ */
+export function typedValueEdges(files: readonly FileFacts[], origins: OriginResolver,
+  root: string): { edges: CallEdge[]; dispatched: Set<ts.FunctionLikeDeclaration> } {
+  const edges: CallEdge[] = [];
+  const dispatched = new Set<ts.FunctionLikeDeclaration>();
+  const calls = files.flatMap((f) => f.valueCalls ?? []);
+  if (calls.length === 0) return { edges, dispatched };
+  const byType = typedFunctions(files, origins);
+  if (byType.size === 0) return { edges, dispatched };
+  for (const c of calls) {
+    const call = c.call as ts.CallExpression;
+    const type = calleeFunctionType(origins, call.expression);
+    const targets = type && byType.get(type);
+    if (!targets) continue;
+    const fromTest = isTestFile(call, root);
+    for (const callee of targets) {
+      if (fromTest && !isTestFile(callee, root)) continue;
+      edges.push({ ...c, callee });
+      dispatched.add(callee);
+    }
+  }
+  return { edges, dispatched };
+}
