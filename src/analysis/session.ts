@@ -26,8 +26,9 @@ import {
 // of the changed files and of every file that *followed* an import into one of them,
 // directly or through other such files. A file that imports a changed one without the
 // analysis ever having read it (a side-effect import, an import whose names no fact needed)
-// keeps its facts: none of them can hold a node of the old text. The dropped files are parsed again: new nodes, so nothing the
-// engine remembered about the old ones is read again (keys are nodes). Every other file
+// keeps its facts: none of them can hold a node of the old text. The dropped files are
+// parsed again: new nodes, so nothing the engine remembered about the old ones is read
+// again (keys are nodes). Every other file
 // keeps its parse, its flow facts and the engine's facts about its nodes. Verdicts that need
 // callers (resolveVerdicts, the ambient roots) are settled afresh on every analysis, over
 // every file's facts, for the files asked about.
