@@ -271,7 +271,8 @@ export class AdapterCalls {
         ? sql.reason
         : tables.length > 0
           ? `the SQL ${instance.builtBy} runs is completed by this call's arguments: ${sql.reason}`
-          : `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}`;
+          : `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ` +
+            sql.reason;
       const reason = `${why}${untraced}`;
       const site =
         instance && tables.length === 0

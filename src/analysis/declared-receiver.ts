@@ -37,7 +37,11 @@ function typeDecl(origins: OriginResolver, type: ts.TypeNode | undefined, awaite
   if (ts.isUnionTypeNode(type)) {
     // `Database | undefined` / `| null`: one declaration among nullish members.
     const named = type.types.filter(
-      (t) => !(t.kind === ts.SyntaxKind.UndefinedKeyword || (ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword)),
+      (t) =>
+        !(
+          t.kind === ts.SyntaxKind.UndefinedKeyword ||
+          (ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword)
+        ),
     );
     return named.length === 1 ? typeDecl(origins, named[0], awaited) : undefined;
   }
@@ -57,7 +61,8 @@ function thisClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {
 }
 
 function memberName(name: ts.PropertyName | ts.BindingName | undefined): string | undefined {
-  return name && (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isPrivateIdentifier(name)) ? name.text : undefined;
+  if (!name) return undefined;
+  return ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isPrivateIdentifier(name) ? name.text : undefined;
 }
 
 /** A member named `key` of the declaration or of what it extends (bounded), with the type it is declared by. */
@@ -93,7 +98,8 @@ function constructedReturn(origins: OriginResolver, fn: ts.MethodDeclaration): T
     if (mixed || (n !== fn && isFunctionLike(n))) return;
     if (ts.isReturnStatement(n)) {
       const e = n.expression && skipOuter(n.expression);
-      const cls = e && ts.isNewExpression(e) && ts.isIdentifier(e.expression) ? declarationOf(origins, e.expression) : undefined;
+      const cls =
+        e && ts.isNewExpression(e) && ts.isIdentifier(e.expression) ? declarationOf(origins, e.expression) : undefined;
       if (!isTypeDecl(cls) || (out && out !== cls)) mixed = true;
       else out = cls;
       return;
@@ -123,7 +129,8 @@ function memberType(
     }
     return undefined;
   }
-  if (ts.isPropertySignature(m) || ts.isPropertyDeclaration(m) || ts.isParameter(m)) return typeDecl(origins, m.type, awaited);
+  if (ts.isPropertySignature(m) || ts.isPropertyDeclaration(m) || ts.isParameter(m))
+    return typeDecl(origins, m.type, awaited);
   if (ts.isGetAccessorDeclaration(m)) return typeDecl(origins, m.type, awaited);
   return undefined;
 }
@@ -132,7 +139,11 @@ function memberType(
  * The type an unannotated callback parameter takes from the method it is passed to:
  * `this.db.withTransaction(async (db) => …)` with `withTransaction(fn: (db: Database) => …)` gives `Database`.
  */
-function contextualType(origins: OriginResolver, param: ts.ParameterDeclaration, steps: number): ts.TypeNode | undefined {
+function contextualType(
+  origins: OriginResolver,
+  param: ts.ParameterDeclaration,
+  steps: number,
+): ts.TypeNode | undefined {
   const fn = param.parent;
   if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return undefined;
   const call = fn.parent;
@@ -148,7 +159,12 @@ function contextualType(origins: OriginResolver, param: ts.ParameterDeclaration,
 }
 
 /** The declaration `expr` is declared as, when the annotations along it name one. */
-export function declaredTypeOf(origins: OriginResolver, expr: ts.Expression, steps = 0, awaited = false): TypeDecl | undefined {
+export function declaredTypeOf(
+  origins: OriginResolver,
+  expr: ts.Expression,
+  steps = 0,
+  awaited = false,
+): TypeDecl | undefined {
   if (steps > STEPS) return undefined;
   const e = skipOuter(expr);
   if (ts.isAwaitExpression(e)) return declaredTypeOf(origins, e.expression, steps + 1, true);

@@ -3,7 +3,9 @@ import type { DbAdapter } from '../adapters/index.js';
 import type { Operation } from '../report/types.js';
 import type { StatementEffect } from '../sql/classify.js';
 import { HOLE_NAME, parseWithHoleForms } from './hole-forms.js';
-import { classifyWithNames, effectsWithNames, effectWrites, rewritePlaceholders, type SqlDeps, statementTextExpr } from './sql-resolution.js';
+import {
+  classifyWithNames, effectsWithNames, effectWrites, rewritePlaceholders, type SqlDeps, statementTextExpr,
+} from './sql-resolution.js';
 
 /**
  * The statements' effects with every hole read as a name or, when the text does not parse so,
