@@ -15,7 +15,7 @@ import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { skipOuter } from '../code/scope.js';
 import { unresolvedSqlSite } from './write-sites.js';
-import { parsesAsWrite } from './write-text.js';
+import { writeWithHoles } from './write-text.js';
 import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
 import { ambientAdapter } from './ambient/providers.js';
 import type { FlowDeps } from './flow.js';
@@ -217,6 +217,8 @@ export class AdapterCalls {
     const sql = instance
       ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlExpr, values, adapter.placeholders))
       : resolveSql(this.deps, sqlExpr, values, adapter.placeholders);
+    // What unresolvable text still says it writes, read once (write-text.ts).
+    let written: ReturnType<typeof writeWithHoles>;
     // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
     // imports the library whose query method this is and the method is not one of the
     // codebase's own (`this.query(db, …)` of a repository class); otherwise nothing says it runs SQL.
@@ -229,7 +231,7 @@ export class AdapterCalls {
         importedLibraries(this.facts.sf).has(adapter) &&
         !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function')
       ) &&
-      !parsesAsWrite(this.deps, sqlExpr, adapter.placeholders)
+      !(written ??= writeWithHoles(this.deps, sqlExpr, adapter.placeholders))
     )
       return false;
     if (
@@ -262,16 +264,26 @@ export class AdapterCalls {
       const template = ts.isCallExpression(call) && readsParam ? ownerOf(call) : undefined;
       const untraced =
         !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
-      const why = instance
-        ? `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}`
-        : sql.reason;
+      // The tables the constant rest of the text names (`UPDATE media.files SET ${…}`): the site is theirs.
+      const named = (written ??= writeWithHoles(this.deps, sqlExpr, adapter.placeholders));
+      const tables = named?.tables ?? [];
+      const why = !instance
+        ? sql.reason
+        : tables.length > 0
+          ? `the SQL ${instance.builtBy} runs is completed by this call's arguments: ${sql.reason}`
+          : `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ` +
+            sql.reason;
       const reason = `${why}${untraced}`;
-      this.facts.sites.push({
-        ...(instance
+      const site =
+        instance && tables.length === 0
           ? unresolvedSqlSite(call, handle, api, 'tableUnknown', reason, 'the write')
-          : unresolvedSqlSite(call, handle, api, sql.unparsable ? 'sqlUnparsable' : 'sqlNotConstant', reason)),
-        ...(template ? { template } : {}),
-      });
+          : unresolvedSqlSite(call, handle, api, sql.unparsable ? 'sqlUnparsable' : 'sqlNotConstant', reason);
+      if (named && tables.length > 0) {
+        site.operation = named.operation;
+        site.tables = tables;
+        site.gatedTables = tables.filter((t) => this.deps.config.gatedTables.has(t));
+      }
+      this.facts.sites.push({ ...site, ...(template ? { template } : {}) });
     } else
       this.runner.execute(
         call,

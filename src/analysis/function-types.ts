@@ -3,7 +3,7 @@ import { resolveImport } from '../code/modules.js';
 import type { OriginResolver } from '../code/origins.js';
 import { lookup, skipOuter } from '../code/scope.js';
 import type { CallEdge, FileFacts } from './facts.js';
-import { declarationOf as typeDeclaration } from './interface-calls.js';
+import { declarationOf as typeDeclaration } from './declared-receiver.js';
 import { isTestFile } from './providers/helper-values.js';
 
 // Functions declared with a function type of the codebase (`export const noteCreated: Applier =

@@ -1,8 +1,8 @@
 import ts from 'typescript';
-import { resolveImport } from '../code/modules.js';
 import { classMethod, typeName } from '../code/injected.js';
 import type { OriginResolver } from '../code/origins.js';
-import { lookup } from '../code/scope.js';
+import { skipOuter } from '../code/scope.js';
+import { declarationOf, declaredTypeOf } from './declared-receiver.js';
 import type { CallEdge, FileFacts } from './facts.js';
 
 // A method called on a receiver typed by a codebase interface or abstract class
@@ -17,34 +17,32 @@ export type Contract = ts.InterfaceDeclaration | ts.ClassDeclaration;
 /** A call through a contract, recorded where the call is made and linked once every file is known. */
 export type ContractCall = Omit<CallEdge, 'callee'> & { contract: Contract; method: string };
 
-/** The declaration a type name (`Database`, imported or local) denotes in the codebase, if any. */
-export function declarationOf(origins: OriginResolver, name: ts.Identifier): ts.Node | undefined {
-  let b = lookup(name);
-  if (b?.kind === 'import') {
-    const target = resolveImport(origins.host, name.getSourceFile().fileName, b);
-    b = target?.kind === 'binding' ? target.binding : undefined;
-  }
-  return b?.kind === 'other' || b?.kind === 'class' ? b.decl : undefined;
-}
-
 function isContract(node: ts.Node | undefined): node is Contract {
   if (!node) return false;
   if (ts.isInterfaceDeclaration(node)) return true;
   return ts.isClassDeclaration(node) && !!ts.getModifiers(node)?.some((m) => m.kind === ts.SyntaxKind.AbstractKeyword);
 }
 
-/** `db.createObject` / `this.db.createObject` on a parameter typed by a contract: the contract and the method. */
+/**
+ * `db.createObject` / `this.db.createObject` on a parameter typed by a contract, or any receiver whose annotations
+ * declare it one (declared-receiver.ts): the contract and the method.
+ */
 export function contractCallee(
   origins: OriginResolver,
   call: ts.CallExpression,
 ): { contract: Contract; method: string } | undefined {
   const o = origins.expr(call.expression);
-  if (o.kind !== 'param' || o.path.length !== 1 || typeof o.path[0] !== 'string') return undefined;
-  const decl = o.binding.decl;
-  if (!ts.isParameter(decl)) return undefined;
-  const name = typeName(decl.type);
-  const contract = name && declarationOf(origins, name);
-  return isContract(contract) ? { contract, method: o.path[0] } : undefined;
+  if (o.kind === 'param' && o.path.length === 1 && typeof o.path[0] === 'string' && ts.isParameter(o.binding.decl)) {
+    const name = typeName(o.binding.decl.type);
+    const contract = name && declarationOf(origins, name);
+    if (isContract(contract)) return { contract, method: o.path[0] };
+  }
+  // A receiver provenance cannot follow (a method's result, a field of a field) declared as a contract:
+  // `this.storage.db.asSuperUser().insertPart(…)` with `asSuperUser(): Database`.
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  const contract = declaredTypeOf(origins, callee.expression);
+  return isContract(contract) ? { contract, method: callee.name.text } : undefined;
 }
 
 /** Every class of these files under each contract or class it implements or extends, directly. */

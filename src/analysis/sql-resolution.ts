@@ -58,9 +58,13 @@ export function effectsWithNames(
 ): StatementEffect[] | undefined {
   const text = rewritePlaceholders(variant.split(HOLE).join('rlsguard_name'), placeholders);
   const parsed = text === null ? undefined : parseSql(text);
-  if (!parsed?.ok) return undefined;
+  return parsed?.ok ? classifyWithNames(deps, parsed.statements) : undefined;
+}
+
+/** Statements read with holes as names: their effects, no bind values known. */
+export function classifyWithNames(deps: SqlDeps, statements: ParsedStatement[]): StatementEffect[] {
   const { defaultSchema, setterFunctions } = deps.config;
-  return parsed.statements.map((st) => classifyStatement(st, { defaultSchema, setterFunctions }));
+  return statements.map((st) => classifyStatement(st, { defaultSchema, setterFunctions }));
 }
 
 /** The expression holding a query's text: itself, or the `text` of a statement object (`{ text, values }`). */
@@ -248,7 +252,7 @@ function statementText(text: string, st: ParsedStatement): string {
   return Buffer.from(text).subarray(st.location, end).toString().trim();
 }
 
-function rewritePlaceholders(text: string, style: DbAdapter['placeholders']): string | null {
+export function rewritePlaceholders(text: string, style: DbAdapter['placeholders']): string | null {
   if (style === 'question') return questionPlaceholdersToDollar(text);
   if (style === 'pg-promise') return pgPromisePlaceholdersToDollar(text);
   return text;

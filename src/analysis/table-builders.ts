@@ -155,6 +155,15 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
   const out: Template[] = [];
   const visit = (n: ts.Node): boolean => {
     if (isFunctionLike(n) && !isInlineCallback(n)) return false;
+    // A builder called with this function's parameters: its writes are this function's to instantiate.
+    // Its queries stand for the call, also when the call has a query method's shape itself
+    // (`this.query({ text }, …)` of a repository class): one write, not a second on `this`.
+    if (ts.isCallExpression(n) && n.arguments.some((a) => readsParameter(a))) {
+      const inner = builderCall(n, origins);
+      const nested = inner ? origins.facts.get(kindFor(origins), inner.fn) : [];
+      for (const t of nested) out.push({ ...t, node: n, via: [inner!, ...t.via] });
+      if (nested.length > 0) return true;
+    }
     if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
       const callee = skipOuter(n.expression) as ts.PropertyAccessExpression;
       const method = callee.name.text;
@@ -173,13 +182,6 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
           via: [],
         });
       }
-    }
-    // A builder called with this function's parameters: its writes are this function's to instantiate.
-    if (ts.isCallExpression(n) && n.arguments.some((a) => readsParameter(a))) {
-      const inner = builderCall(n, origins);
-      if (inner)
-        for (const t of origins.facts.get(kindFor(origins), inner.fn))
-          out.push({ ...t, node: n, via: [inner, ...t.via] });
     }
     return true;
   };

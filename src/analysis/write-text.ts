@@ -1,22 +1,54 @@
 import type ts from 'typescript';
 import type { DbAdapter } from '../adapters/index.js';
-import { effectsWithNames, effectWrites, type SqlDeps, statementTextExpr } from './sql-resolution.js';
+import type { Operation } from '../report/types.js';
+import type { StatementEffect } from '../sql/classify.js';
+import { HOLE_NAME, parseWithHoleForms } from './hole-forms.js';
+import {
+  classifyWithNames, effectsWithNames, effectWrites, rewritePlaceholders, type SqlDeps, statementTextExpr,
+} from './sql-resolution.js';
 
 /**
- * Whether a query call's argument is SQL that writes, whatever its interpolations name: its text
- * folds (holes read as names) to statements libpg-query parses, and one of them writes a table
+ * The statements' effects with every hole read as a name or, when the text does not parse so,
+ * each hole in the form its position takes (a SET list, a row of VALUES: hole-forms.ts).
+ */
+function effectsWithHoles(
+  deps: SqlDeps,
+  variant: string,
+  placeholders: DbAdapter['placeholders'],
+): StatementEffect[] | undefined {
+  const named = effectsWithNames(deps, variant, placeholders);
+  if (named) return named;
+  const read = parseWithHoleForms(variant, (text) => rewritePlaceholders(text, placeholders));
+  return read && classifyWithNames(deps, read.parsed.statements);
+}
+
+/**
+ * What a query call's argument writes, whatever its interpolations stand for: its text folds
+ * (holes read by position) to statements libpg-query parses, and one of them writes a table
  * (INSERT/UPDATE/DELETE/MERGE, a data-modifying CTE). Such a call on a receiver whose library is
  * not known (a parameter typed by a codebase interface) is a write site even when an
  * interpolation keeps its text from resolving: reported unresolved, never dropped. Reads and text
- * that is no SQL (GraphQL, URL queries) do not parse as a write, so they stay no site.
+ * that is no SQL (GraphQL, URL queries) do not parse as a write, so they are no site.
+ * Undefined when it does not parse as a write; else the tables the constant rest of it names
+ * (none when a hole stands for the table).
  */
-export function parsesAsWrite(deps: SqlDeps, arg: ts.Expression, placeholders: DbAdapter['placeholders']): boolean {
+export function writeWithHoles(
+  deps: SqlDeps,
+  arg: ts.Expression,
+  placeholders: DbAdapter['placeholders'],
+): { tables: string[]; operation: Operation } | undefined {
   const textExpr = statementTextExpr(deps, arg);
-  if (!textExpr) return false;
+  if (!textExpr) return undefined;
   const folded = deps.folder.sql(textExpr);
-  if (!folded.ok) return false;
-  return folded.variants.some((variant) =>
-    (effectsWithNames(deps, variant, placeholders) ?? []).some((e) => effectWrites(e, deps.config).length > 0),
-  );
+  if (!folded.ok) return undefined;
+  let operation: Operation | undefined;
+  const tables = new Set<string>();
+  for (const variant of folded.variants) {
+    for (const e of effectsWithHoles(deps, variant, placeholders) ?? []) {
+      const written = effectWrites(e, deps.config);
+      operation ??= written.find((w) => !w.through)?.operation ?? (written.length > 0 ? 'call' : undefined);
+      for (const w of written) if (!w.table.includes(HOLE_NAME)) tables.add(w.table);
+    }
+  }
+  return operation ? { tables: [...tables].sort(), operation } : undefined;
 }
-

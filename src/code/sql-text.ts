@@ -388,6 +388,17 @@ export class SqlTextFolder {
   private part(expr: ts.Expression, allowHoles: boolean, depth: number): Folded {
     const folded = this.fold(expr, false, depth + 1);
     if (folded.ok || !allowHoles) return folded;
+    // `${updates ? `DO UPDATE SET ${updates}` : 'DO NOTHING'}`: each branch is text of its own,
+    // holes and all, so what the statement is stays readable; one hole when they do not fold.
+    const e = skipOuter(expr);
+    if (ts.isConditionalExpression(e)) {
+      const branch = (b: ts.Expression): Folded => {
+        const f = this.fold(b, true, depth + 1);
+        return f.ok ? f : { ok: true, variants: [HOLE], holes: [shortText(b, 40)] };
+      };
+      const both = union(branch(e.whenTrue), branch(e.whenFalse));
+      if (both.ok) return both;
+    }
     return { ok: true, variants: [HOLE], holes: [shortText(expr, 40)] };
   }
 

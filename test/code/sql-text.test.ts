@@ -38,6 +38,16 @@ describe('folding SQL text from TypeScript expressions', () => {
     expect(new SqlTextFolder(origins).sql(init).ok).toBe(false);
   });
 
+  it('keeps the branches of a ternary spliced into a template as variants, holes and all', () => {
+    // Neither branch is constant text, so the whole span used to become one hole that hid the statement's shape.
+    const r = fold(`declare const updates: string;
+      const q = \`INSERT INTO t (a) VALUES ($1) ON CONFLICT (a) \${updates ? \`DO UPDATE SET \${updates}\` : 'DO NOTHING'}\`;`);
+    expect(r.ok && r.variants).toEqual([
+      `INSERT INTO t (a) VALUES ($1) ON CONFLICT (a) DO UPDATE SET ${HOLE}`,
+      'INSERT INTO t (a) VALUES ($1) ON CONFLICT (a) DO NOTHING',
+    ]);
+  });
+
   it('keeps both branches of a ternary as variants', () => {
     const r = fold("declare const hard: boolean; const q = hard ? 'DELETE FROM t' : 'UPDATE t SET deleted = true';");
     expect(r.ok && r.variants).toEqual(['DELETE FROM t', 'UPDATE t SET deleted = true']);

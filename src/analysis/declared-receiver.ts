@@ -1,0 +1,201 @@
+import ts from 'typescript';
+import { resolveImport } from '../code/modules.js';
+import type { OriginResolver } from '../code/origins.js';
+import { isFunctionLike, lookup, skipOuter } from '../code/scope.js';
+
+// The codebase declaration (an interface or a class) a receiver expression is declared as, read
+// from the annotations along it, without a type checker: `this.storage.db.asSuperUser()` with
+// `storage: Storage`, `Storage.db: Database` and `Database.asSuperUser(): Database` is a
+// `Database`. Provenance cannot say which object such a chain holds (a method's result, a field of
+// an injected object), but its declared type says which methods a call on it may run.
+// Each step reads one annotation; chains and the bindings followed are bounded by STEPS, so the
+// cost per call is constant.
+
+/** A declaration a value may be typed by. */
+export type TypeDecl = ts.InterfaceDeclaration | ts.ClassLikeDeclaration;
+
+const STEPS = 12;
+
+/** The declaration a type name (`Database`, imported or local) denotes in the codebase, if any. */
+export function declarationOf(origins: OriginResolver, name: ts.Identifier): ts.Node | undefined {
+  let b = lookup(name);
+  if (b?.kind === 'import') {
+    const target = resolveImport(origins.host, name.getSourceFile().fileName, b);
+    b = target?.kind === 'binding' ? target.binding : undefined;
+  }
+  return b?.kind === 'other' || b?.kind === 'class' ? b.decl : undefined;
+}
+
+function isTypeDecl(node: ts.Node | undefined): node is TypeDecl {
+  return !!node && (ts.isInterfaceDeclaration(node) || ts.isClassDeclaration(node) || ts.isClassExpression(node));
+}
+
+/** `Database`, `Promise<Database>` (what an await gives), `Database | undefined`: the declaration named. */
+function typeDecl(origins: OriginResolver, type: ts.TypeNode | undefined, awaited = false): TypeDecl | undefined {
+  if (!type) return undefined;
+  if (ts.isParenthesizedTypeNode(type)) return typeDecl(origins, type.type, awaited);
+  if (ts.isUnionTypeNode(type)) {
+    // `Database | undefined` / `| null`: one declaration among nullish members.
+    const named = type.types.filter(
+      (t) =>
+        !(
+          t.kind === ts.SyntaxKind.UndefinedKeyword ||
+          (ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword)
+        ),
+    );
+    return named.length === 1 ? typeDecl(origins, named[0], awaited) : undefined;
+  }
+  if (!ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return undefined;
+  if (awaited && type.typeName.text === 'Promise') return typeDecl(origins, type.typeArguments?.[0]);
+  const decl = declarationOf(origins, type.typeName);
+  return isTypeDecl(decl) ? decl : undefined;
+}
+
+/** The class whose method or constructor `this` is in (arrow functions keep the outer `this`). */
+function thisClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {
+  for (let n = node.parent; n; n = n.parent) {
+    if (ts.isClassDeclaration(n) || ts.isClassExpression(n)) return n;
+    if (isFunctionLike(n) && !ts.isArrowFunction(n) && !ts.isClassLike(n.parent)) return undefined;
+  }
+  return undefined;
+}
+
+function memberName(name: ts.PropertyName | ts.BindingName | undefined): string | undefined {
+  if (!name) return undefined;
+  return ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isPrivateIdentifier(name) ? name.text : undefined;
+}
+
+/** A member named `key` of the declaration or of what it extends (bounded), with the type it is declared by. */
+function member(
+  origins: OriginResolver,
+  decl: TypeDecl,
+  key: string,
+  steps: number,
+): ts.ClassElement | ts.TypeElement | ts.ParameterDeclaration | undefined {
+  for (const m of decl.members as ts.NodeArray<ts.ClassElement | ts.TypeElement>) {
+    if (memberName(m.name) === key) return m;
+    // `constructor(public readonly db: Database)`: a parameter property.
+    if (ts.isConstructorDeclaration(m))
+      for (const p of m.parameters)
+        if (ts.getModifiers(p)?.length && memberName(p.name) === key) return p;
+  }
+  if (steps >= STEPS) return undefined;
+  for (const clause of decl.heritageClauses ?? []) {
+    for (const t of clause.types) {
+      const base = ts.isIdentifier(t.expression) ? declarationOf(origins, t.expression) : undefined;
+      const found = isTypeDecl(base) ? member(origins, base, key, steps + 1) : undefined;
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** What a method without a return annotation returns when every `return` is `new C(…)` of one class. */
+function constructedReturn(origins: OriginResolver, fn: ts.MethodDeclaration): TypeDecl | undefined {
+  let out: TypeDecl | undefined;
+  let mixed = false;
+  const visit = (n: ts.Node): void => {
+    if (mixed || (n !== fn && isFunctionLike(n))) return;
+    if (ts.isReturnStatement(n)) {
+      const e = n.expression && skipOuter(n.expression);
+      const cls =
+        e && ts.isNewExpression(e) && ts.isIdentifier(e.expression) ? declarationOf(origins, e.expression) : undefined;
+      if (!isTypeDecl(cls) || (out && out !== cls)) mixed = true;
+      else out = cls;
+      return;
+    }
+    ts.forEachChild(n, visit);
+  };
+  if (fn.body) visit(fn.body);
+  return mixed ? undefined : out;
+}
+
+/** The declared type of `recv.key` (a property) or, when `called`, of what `recv.key(…)` returns. */
+function memberType(
+  origins: OriginResolver,
+  owner: TypeDecl,
+  key: string,
+  called: boolean,
+  awaited: boolean,
+  steps: number,
+): TypeDecl | undefined {
+  const m = member(origins, owner, key, steps);
+  if (!m) return undefined;
+  if (called) {
+    if (ts.isMethodSignature(m) || ts.isMethodDeclaration(m)) {
+      const declared = typeDecl(origins, m.type, awaited);
+      if (declared || m.type) return declared;
+      return ts.isMethodDeclaration(m) && !awaited ? constructedReturn(origins, m) : undefined;
+    }
+    return undefined;
+  }
+  if (ts.isPropertySignature(m) || ts.isPropertyDeclaration(m) || ts.isParameter(m))
+    return typeDecl(origins, m.type, awaited);
+  if (ts.isGetAccessorDeclaration(m)) return typeDecl(origins, m.type, awaited);
+  return undefined;
+}
+
+/**
+ * The type an unannotated callback parameter takes from the method it is passed to:
+ * `this.db.withTransaction(async (db) => …)` with `withTransaction(fn: (db: Database) => …)` gives `Database`.
+ */
+function contextualType(
+  origins: OriginResolver,
+  param: ts.ParameterDeclaration,
+  steps: number,
+): ts.TypeNode | undefined {
+  const fn = param.parent;
+  if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return undefined;
+  const call = fn.parent;
+  if (!ts.isCallExpression(call) || !ts.isPropertyAccessExpression(skipOuter(call.expression))) return undefined;
+  const argIndex = call.arguments.indexOf(fn);
+  const callee = skipOuter(call.expression) as ts.PropertyAccessExpression;
+  const owner = declaredTypeOf(origins, callee.expression, steps + 1);
+  const m = owner && member(origins, owner, callee.name.text, steps);
+  if (!m || !(ts.isMethodSignature(m) || ts.isMethodDeclaration(m))) return undefined;
+  const expected = m.parameters[argIndex]?.type;
+  if (!expected || !ts.isFunctionTypeNode(expected)) return undefined;
+  return expected.parameters[fn.parameters.indexOf(param)]?.type;
+}
+
+/** The declaration `expr` is declared as, when the annotations along it name one. */
+export function declaredTypeOf(
+  origins: OriginResolver,
+  expr: ts.Expression,
+  steps = 0,
+  awaited = false,
+): TypeDecl | undefined {
+  if (steps > STEPS) return undefined;
+  const e = skipOuter(expr);
+  if (ts.isAwaitExpression(e)) return declaredTypeOf(origins, e.expression, steps + 1, true);
+  if (e.kind === ts.SyntaxKind.ThisKeyword) return awaited ? undefined : thisClass(e);
+  if (ts.isNewExpression(e) && ts.isIdentifier(e.expression)) {
+    const cls = declarationOf(origins, e.expression);
+    return !awaited && isTypeDecl(cls) ? cls : undefined;
+  }
+  if (ts.isIdentifier(e)) {
+    const b = lookup(e);
+    if (b?.kind === 'parameter' && b.path.length === 0)
+      return b.decl.type
+        ? typeDecl(origins, b.decl.type, awaited)
+        : typeDecl(origins, contextualType(origins, b.decl, steps), awaited);
+    if (b?.kind === 'variable' && b.path.length === 0) {
+      if (b.decl.type) return typeDecl(origins, b.decl.type, awaited);
+      // `const db = this.db.asSuperUser()`: a const holds what its initializer is declared as.
+      return b.flags === 'const' && b.decl.initializer
+        ? declaredTypeOf(origins, b.decl.initializer, steps + 1, awaited)
+        : undefined;
+    }
+    return undefined;
+  }
+  if (ts.isPropertyAccessExpression(e)) {
+    const owner = declaredTypeOf(origins, e.expression, steps + 1);
+    return owner && memberType(origins, owner, e.name.text, false, awaited, steps);
+  }
+  if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(skipOuter(e.expression))) {
+    const callee = skipOuter(e.expression) as ts.PropertyAccessExpression;
+    const owner = declaredTypeOf(origins, callee.expression, steps + 1);
+    return owner && memberType(origins, owner, callee.name.text, true, awaited, steps);
+  }
+  return undefined;
+}
