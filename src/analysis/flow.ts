@@ -318,7 +318,8 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       if (effect.role) {
         // A pool's next query may take another connection (a multi-statement string runs on one).
         const pool = handle.kind === 'executor' && handle.exec === 'pool' && effects.length === 1;
-        conn.role = roleAfter(effect.role, call, conn, { pool, inTransaction: conn.tx !== false || implicit }, this.deps);
+        const inTransaction = conn.tx !== false || implicit;
+        conn.role = roleAfter(effect.role, call, conn, { pool, inTransaction }, this.deps);
       }
       for (const set of effect.contextSets) {
         this.facts.settingsSet.add(set.setting);

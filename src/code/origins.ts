@@ -256,7 +256,11 @@ export class OriginResolver {
       // in a module that imports it: not one value (code/carried.ts).
       const replaced = [...replacementsOf(this.facts, obj, key), ...(this.foreign.get(obj)?.get(key) ?? [])];
       if (replaced.length > 0) {
-        const initial = ts.isPropertyAssignment(p) ? p.initializer : ts.isShorthandPropertyAssignment(p) ? p.name : undefined;
+        const initial = ts.isPropertyAssignment(p)
+          ? p.initializer
+          : ts.isShorthandPropertyAssignment(p)
+            ? p.name
+            : undefined;
         return {
           kind: 'unknown',
           reason: `\`${key}\` of the object built at ${placeOf(obj, replaced)} is replaced at ` +

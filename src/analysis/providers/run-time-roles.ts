@@ -47,7 +47,12 @@ function holeShape(name: string): string | undefined {
 }
 
 function chosenAtRunTime(set: NonNullable<StatementEffect['role']>, call: QueryNode, deps: RoleDeps): Role {
-  const unread = (reason: string): Role => ({ name: RUN_TIME_ROLE, at: call, local: set.local, chosen: { unread: reason } });
+  const unread = (reason: string): Role => ({
+    name: RUN_TIME_ROLE,
+    at: call,
+    local: set.local,
+    chosen: { unread: reason },
+  });
   const expr = set.param === undefined ? undefined : roleExpression(call, set.param, deps);
   if (!expr) return unread('the value it names cannot be found in the code');
   const folded = deps.folder.sql(expr);
