@@ -1,4 +1,5 @@
 import type { Severity } from '../src/report/types.js';
+import noAdminOnRequestPath from './no-admin-on-request-path.js';
 import noDeprecatedEnv from './no-deprecated-env.js';
 import noDeprecatedHeader from './no-deprecated-header.js';
 import noIncompleteAudit from './no-incomplete-audit.js';
@@ -33,6 +34,7 @@ export const rules = {
   'no-deprecated-header': noDeprecatedHeader,
   'no-incomplete-audit': noIncompleteAudit,
   'no-unbounded-write': noUnboundedWrite,
+  'no-admin-on-request-path': noAdminOnRequestPath,
 };
 
 export type RuleId = keyof typeof rules;

@@ -43,8 +43,13 @@ function joinRole(
   bypass: ReadonlySet<string> | undefined,
 ): ConnState['role'] {
   if (x === y || (x && y && x.name === y.name && x.local === y.local)) return x ?? null;
-  const policed = [x, y].find((r) => r && !bypass?.has(r.name));
-  if (policed) return policed;
+  // Under the policies, worst first: a constant role, then one that cannot be read, then a per-tenant one.
+  const policed = [x, y].filter((r) => r && !bypass?.has(r.name));
+  const worst =
+    policed.find((r) => !r!.chosen) ?? policed.find((r) => 'unread' in r!.chosen!) ?? policed[0];
+  // A path that switched to no role runs as the login role: a per-tenant switch on the other path does not cover it.
+  if (worst?.chosen && 'perTenant' in worst.chosen && (!x || !y)) return null;
+  if (worst) return worst;
   return null;
 }
 

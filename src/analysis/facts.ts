@@ -28,7 +28,13 @@ export interface ConnState {
   /** A transaction-local set that ran outside a transaction and so lasted one statement. */
   ineffective: ContextEvidence | null;
   /** SET ROLE in force on this connection: the role and where it was set. */
-  role?: { name: string; at: ts.Node; local: boolean } | null;
+  role?: {
+    name: string;
+    at: ts.Node;
+    local: boolean;
+    /** A role named at run time: per tenant (`name` is its shape, `tenant_${…}`), or why it cannot be read. */
+    chosen?: { perTenant: true } | { unread: string };
+  } | null;
   /** A set that came after a write in the same transaction, for the write's evidence. */
   setLater?: ContextEvidence;
   /**

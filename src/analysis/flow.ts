@@ -12,6 +12,7 @@ import { draftSite, gaveUpSite, settingsProvided, siteVerdict, unique } from './
 import { CallEdges, type EdgeWalker } from './call-edges.js';
 import { AdapterCalls, type StatementRunner } from './adapter-calls.js';
 import { connectionKey, copy, freshState, join, type State } from './connection-state.js';
+import { roleAfter } from './providers/run-time-roles.js';
 import { definerCalls, effectWrites } from './sql-resolution.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
 
@@ -315,8 +316,12 @@ class FlowWalker implements EdgeWalker, StatementRunner {
         if (conn.role?.local) conn.role = null;
         pendingWrites = [];
       }
-      if (effect.role)
-        conn.role = effect.role.name === null ? null : { name: effect.role.name, at: call, local: effect.role.local };
+      if (effect.role) {
+        // A pool's next query may take another connection (a multi-statement string runs on one).
+        const pool = handle.kind === 'executor' && handle.exec === 'pool' && effects.length === 1;
+        const inTransaction = conn.tx !== false || implicit;
+        conn.role = roleAfter(effect.role, call, conn, { pool, inTransaction }, this.deps);
+      }
       for (const set of effect.contextSets) {
         this.facts.settingsSet.add(set.setting);
         if (!this.deps.config.contextSettings.has(set.setting)) continue;

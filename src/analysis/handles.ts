@@ -13,6 +13,7 @@ import { type SqlDeps, statementEffects } from './sql-resolution.js';
 import { forwardingFact, type ForwardingFact } from './providers/transactions.js';
 import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
 import { factoryCallOfHook, tenantFromConfig } from './providers/tenant-pools.js';
+import { type OpenContainer, openContainerRead, replacedMember } from './providers/replaced-members.js';
 import { type SetterEffect, setterFact } from './providers/setters.js';
 import { toPosixRelative } from '../files/paths.js';
 import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
@@ -44,6 +45,7 @@ export type Handle =
       tenant?: { via: string; at: ts.Node };
       /** The role it logs in as, read where the schema has policies keyed on the login role. */
       login?: LoginRole;
+      open?: OpenContainer;
     }
   /** `settings`: what the provider sets, when known (a table whose policies read none of them is not covered). */
   | {
@@ -54,8 +56,9 @@ export type Handle =
       helperCall: ts.CallExpression;
       definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number };
       settings?: ReadonlySet<string>;
+      open?: OpenContainer;
     }
-  | { kind: 'admin'; via: string; key: ts.Node; label: string; adapter?: DbAdapter }
+  | { kind: 'admin'; via: string; key: ts.Node; label: string; adapter?: DbAdapter; open?: OpenContainer }
   /**
    * `path`: a field of the parameter (`opts.pgPool`, `{ pgPool }` destructured), judged at each
    * call by that member of what it passes.
@@ -212,7 +215,7 @@ export class HandleResolver {
       const read = this.ambient.accessor(e, (x) => this.trace(x));
       if (read) return read;
     }
-    const found = this.fromOrigin(this.origins.expr(e), e);
+    const found = openContainerRead(this.fromOrigin(this.origins.expr(e), e), e, this.origins);
     // A member of what a factory of the codebase returns: `const { knex } = await tenantDb()`.
     // Read per call (the returns its arguments select), with the chain in the evidence, also
     // where the origin resolver follows a single return to the same connection.
@@ -279,8 +282,11 @@ export class HandleResolver {
       case 'class':
       case 'module':
         return { kind: 'not-db', reason: 'a class or module' };
-      case 'unknown':
-        return { kind: 'unknown', reason: origin.reason };
+      case 'unknown': {
+        // A container member replaced after it was built: the worst of its values (providers/replaced-members.ts).
+        const replaced = origin.values && replacedMember(origin.values, origin.reason, (e) => this.trace(e), this.root);
+        return replaced ?? { kind: 'unknown', reason: origin.reason };
+      }
       case 'expr':
         return this.fromExpression(origin.expr, at);
     }

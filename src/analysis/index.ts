@@ -11,6 +11,7 @@ import { analyzeFlow } from './flow.js';
 import { HandleResolver, where } from './handles.js';
 import { functionName, OriginResolver } from '../code/origins.js';
 import { resolveVerdicts, type SiteVerdict } from './program.js';
+import { adminRequestPath } from './request-path.js';
 import { isFunctionLike } from '../code/scope.js';
 import type { SourceHost } from '../code/source-host.js';
 import { SqlTextFolder } from '../code/sql-text.js';
@@ -54,6 +55,11 @@ export interface CoreSite extends WriteSite {
   callPath: string[];
   /** The SQL the call runs, one text per variant; empty when unresolved. */
   sql: string[];
+  /**
+   * An admin write no route of the files analysed reaches, which a route in another file could (the plugin's analysis
+   * of one file only; the project index decides it). Never set by a whole-program analysis.
+   */
+  routesElsewhere?: true;
 }
 
 /** The core's findings are facts: rule, message id and data; the rules hold the words (rules/<id>.ts). */
@@ -238,13 +244,19 @@ export function conclude(
   result.perFile = new Map(
     facts.map((f) => [
       relative(input.root, f.sf.fileName),
-      { settings: [...f.settingsSet], pending: f.sites.some((s) => 'pending' in s.verdict) },
+      {
+        settings: [...f.settingsSet],
+        // An admin write waits for the routes that reach it (no-admin-on-request-path): in the files importing it.
+        pending: f.sites.some(
+          (s) => 'pending' in s.verdict || (s.gatedTables.length > 0 && verdicts.get(s)?.coverage === 'admin-pool'),
+        ),
+      },
     ]),
   );
   for (const f of facts) {
     if (report && !report.has(f.sf)) continue;
     try {
-      reportFile(f, verdicts, input, result);
+      reportFile(f, verdicts, input, result, ambient);
     } catch (error) {
       incomplete.push({
         file: relative(input.root, f.sf.fileName),
@@ -290,7 +302,13 @@ export function syntaxGap(sf: ts.SourceFile, root: string): SourceGap[] {
   ];
 }
 
-function reportFile(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input: CoreInput, out: CoreResult): void {
+function reportFile(
+  facts: FileFacts,
+  verdicts: Map<RawSite, SiteVerdict>,
+  input: CoreInput,
+  out: CoreResult,
+  ambient: AmbientSettler,
+): void {
   const sf = facts.sf;
   const file = relative(input.root, sf.fileName);
   const siteIds = new FingerprintCounter();
@@ -342,6 +360,11 @@ function reportFile(facts: FileFacts, verdicts: Map<RawSite, SiteVerdict>, input
       const write = raw.gatedTables.length ? describeWrite(raw, input) : 'A database write';
       const data = { write, evidence: verdict.evidence };
       addFinding({ ruleId: 'no-unresolved-write', messageId: verdict.problem, data, ...about }, loc, key);
+    } else if (verdict.coverage === 'admin-pool' && raw.gatedTables.length) {
+      const onRequest = adminRequestPath(ambient, raw.call, describeWrite(raw, input), verdict.via, input.wholeProgram);
+      if (onRequest.kind === 'reached') addFinding({ ...onRequest.fact, ...about }, loc, `request\u0001${key}`);
+      // The plugin asks its project index, which sees the routes in the files that import this one.
+      if (onRequest.kind === 'elsewhere') site.routesElsewhere = true;
     }
   }
   for (const f of facts.findings) {

@@ -26,14 +26,23 @@ export function judgeLoginRole(
   tableSettings: ReadonlySet<string> | undefined,
   bypassRoles: ReadonlySet<string> | undefined,
 ): LocalVerdict | undefined {
-  const role = roleInForce(handle, state, key.setRoleCounts);
+  const role = roleInForce(handle, state, key.setRoleCounts, bypassRoles);
   if (!role) return undefined;
   const reads = key.setRoleCounts ? 'current_user' : 'session_user';
   const policy = `the policy ${key.policy} on ${table} (${key.at.file}:${key.at.line}) keys on the login role ` +
     `(${reads})`;
   const on = handle.kind === 'executor' || handle.kind === 'admin' ? handle.label : 'this connection';
+  const switched = state.role && key.setRoleCounts ? state.role : undefined;
   switch (role.kind) {
     case 'per-tenant':
+      if (switched)
+        return {
+          coverage: 'org-scope',
+          via: `SET ROLE ${role.text}`,
+          evidence: `runs on ${on} after ${switched.local ? 'SET LOCAL ROLE' : 'SET ROLE'} to a per-tenant role ` +
+            `(${role.text} at ${where(role.at, root)}), which no role that bypasses RLS matches` +
+            `${bypassRoles?.size ? ` (${[...bypassRoles].sort().join(', ')})` : ''}, and ${policy}`,
+        };
       return {
         coverage: 'org-scope',
         via: `per-tenant login role ${role.text}`,
@@ -45,7 +54,10 @@ export function judgeLoginRole(
         coverage: 'unresolved',
         problem: 'connectionUnknown',
         via: null,
-        evidence: `${policy}, and the role ${on} logs in as cannot be read: ${role.reason} (${where(role.at, root)})`,
+        evidence: switched
+          ? `${policy}, and the role ${on} switches to with SET ROLE cannot be read: ${role.reason} ` +
+            `(${where(role.at, root)})`
+          : `${policy}, and the role ${on} logs in as cannot be read: ${role.reason} (${where(role.at, root)})`,
       };
     case 'fixed':
       if (bypassRoles?.has(role.name)) return undefined; // an admin role: judged as one
@@ -70,8 +82,28 @@ export function judgeLoginRole(
 }
 
 /** SET ROLE in force, else the role the executor logs in as; undefined where neither is this code's to read. */
-function roleInForce(handle: Handle, state: ConnState, setRoleCounts: boolean): LoginRole | undefined {
-  if (state.role && setRoleCounts) return { kind: 'fixed', name: state.role.name, at: state.role.at };
+function roleInForce(
+  handle: Handle,
+  state: ConnState,
+  setRoleCounts: boolean,
+  bypassRoles: ReadonlySet<string> | undefined,
+): LoginRole | undefined {
+  if (state.role && setRoleCounts) {
+    const { name, at, chosen } = state.role;
+    if (chosen && 'unread' in chosen) return { kind: 'untraceable', reason: chosen.unread, at };
+    if (!chosen) return { kind: 'fixed', name, at };
+    // Per-tenant roles are made at run time, not in the migrations: covered only if no role that bypasses RLS has a
+    // name of the same shape.
+    const shape = new RegExp(`^${name.split('${…}').map(escape).join('.+')}$`, 'i');
+    const bypassing = [...(bypassRoles ?? [])].filter((r) => shape.test(r)).sort();
+    if (bypassing.length)
+      return {
+        kind: 'untraceable',
+        reason: `${name} could name ${bypassing.join(', ')}, which bypass${bypassing.length === 1 ? 'es' : ''} RLS`,
+        at,
+      };
+    return { kind: 'per-tenant', text: name, at };
+  }
   if (handle.kind !== 'executor') return undefined;
   return handle.login ?? { kind: 'untraceable', reason: 'where it logs in is not in the code', at: handle.key };
 }
@@ -95,4 +127,8 @@ export function adminByLogin(
     via: `login role ${name} (${where(at, root)})`,
     evidence: `runs on ${handle.label}, which logs in as ${name} (at ${where(at, root)}), a role that bypasses RLS`,
   };
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

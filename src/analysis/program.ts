@@ -157,6 +157,8 @@ export function resolveVerdicts(
       const verdict = { ...settler.settle(site.verdict, new Set(), site.call) };
       // The plugin's question: could other files change this verdict? Then its project index decides.
       if (!options.wholeProgram) verdict.crossFile = settler.foreign;
+      // Read from a member of an exported container: a module the plugin does not read may replace it.
+      if (openRead(site.handle)) verdict.crossFile = true;
       if (options.wholeProgram && 'pending' in site.verdict) {
         // What the ESLint plugin, seeing only this file, would conclude: the parity contract.
         alone ??= {
@@ -442,6 +444,7 @@ class Settler {
         continue;
       }
       if (p.kind === 'param' && !reaches(p.narrowed, passed.handle)) continue;
+      if (openRead(passed.handle)) this.foreign = true;
       const inner = this.settle(
         this.judged(passed.handle, withAwaitedSet(passed.state, p.awaitsTransaction)),
         seen,
@@ -827,4 +830,9 @@ export type { Handle };
 
 function contains(outer: ts.Node, inner: ts.Node): boolean {
   return outer.getSourceFile() === inner.getSourceFile() && inner.pos >= outer.pos && inner.end <= outer.end;
+}
+
+/** A connection read from a member of an exported container object (providers/replaced-members.ts). */
+function openRead(h: Handle): boolean {
+  return (h.kind === 'executor' || h.kind === 'scoped' || h.kind === 'admin') && h.open !== undefined;
 }

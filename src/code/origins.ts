@@ -19,7 +19,11 @@ export type Origin =
   | { kind: 'param'; binding: Extract<Binding, { kind: 'parameter' }>; path: (string | number)[] }
   | { kind: 'function'; decl: ts.FunctionLikeDeclaration; name: string }
   | { kind: 'class'; decl: ts.ClassLikeDeclaration }
-  | { kind: 'unknown'; reason: string };
+  /**
+   * `values`: a member replaced after its object was built (`deps.db = pool`) is each of these, the initial value
+   * first (analysis/providers/replaced-members.ts judges the worst).
+   */
+  | { kind: 'unknown'; reason: string; values?: Replacement[] };
 
 export class OriginResolver {
   // Where each expression comes from, once per node: a constant used at a thousand queries
@@ -255,12 +259,19 @@ export class OriginResolver {
       // `deps.db = pool` after the object was built, in its file or (`container.db = pool`)
       // in a module that imports it: not one value (code/carried.ts).
       const replaced = [...replacementsOf(this.facts, obj, key), ...(this.foreign.get(obj)?.get(key) ?? [])];
-      if (replaced.length > 0)
+      if (replaced.length > 0) {
+        const initial = ts.isPropertyAssignment(p)
+          ? p.initializer
+          : ts.isShorthandPropertyAssignment(p)
+            ? p.name
+            : undefined;
         return {
           kind: 'unknown',
           reason: `\`${key}\` of the object built at ${placeOf(obj, replaced)} is replaced at ` +
             `${replaced.map((r) => placeOf(r.at, [{ value: obj, at: obj }])).join(', ')}`,
+          ...(initial ? { values: [{ value: initial, at: p }, ...replaced] } : {}),
         };
+      }
       if (ts.isPropertyAssignment(p)) return this.expr(p.initializer, steps + 1);
       if (ts.isShorthandPropertyAssignment(p)) return this.identifier(p.name, steps + 1);
       if (ts.isMethodDeclaration(p)) return { kind: 'function', decl: p, name: key };

@@ -96,7 +96,8 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     ...(types ? { types } : {}),
   });
   // Most files are decided alone; only sites other files could change need the project.
-  if (!local.sites.some((s) => s.crossFile)) {
+  // (An admin write no route of this file reaches may be reached from a route in a file that imports it.)
+  if (!local.sites.some((s) => s.crossFile || s.routesElsewhere)) {
     if (!types) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
     return { findings: local.findings, sites: local.sites, incomplete: local.incomplete };
   }

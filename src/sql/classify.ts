@@ -26,8 +26,12 @@ export interface StatementEffect {
   contextSets: ContextChange[];
   /** Settings reset; "*" for RESET ALL / DISCARD ALL. */
   contextResets: string[];
-  /** SET [LOCAL] ROLE x (name) or RESET ROLE / SET ROLE NONE (null): who the connection acts as. */
-  role?: { name: string | null; local: boolean };
+  /**
+   * SET [LOCAL] ROLE x (name) or RESET ROLE / SET ROLE NONE (null): who the connection acts as; also
+   * `set_config('role', x, is_local)`, which is the same. `param`: the bind parameter ($n) that names a role chosen at
+   * run time, for the caller to read.
+   */
+  role?: { name: string | null; local: boolean; param?: number };
   transaction: TransactionControl;
   /** The statement's top-level node kind, e.g. "InsertStmt". */
   kind: string;
@@ -83,6 +87,14 @@ export function constString(node: unknown, params?: readonly (string | null)[]):
   if (bound !== null) return bound;
   const cast = (node as { TypeCast?: { arg?: unknown } } | undefined)?.TypeCast;
   return cast ? constString(cast.arg, params) : null;
+}
+
+/** The number of a bind parameter ($n), also under a cast. */
+function paramNumber(node: unknown): number | undefined {
+  const ref = (node as { ParamRef?: { number?: number } } | undefined)?.ParamRef;
+  if (ref) return ref.number;
+  const cast = (node as { TypeCast?: { arg?: unknown } } | undefined)?.TypeCast;
+  return cast ? paramNumber(cast.arg) : undefined;
 }
 
 export function constBool(node: unknown, params?: readonly (string | null)[]): boolean | null {
@@ -158,6 +170,16 @@ function inspectCall(node: PgNode, effect: StatementEffect, options: ClassifyOpt
   const args = (node.args as unknown[] | undefined) ?? [];
   if (name === 'pg_catalog.set_config') {
     const setting = constString(args[0], options.params);
+    // set_config('role', x, is_local) is SET [LOCAL] ROLE x (and '' or 'none' resets it).
+    if (setting?.toLowerCase() === 'role') {
+      const value = constString(args[1], options.params);
+      const param = paramNumber(args[1]);
+      effect.role = {
+        name: value === null ? RUN_TIME_ROLE : value === '' || value.toLowerCase() === 'none' ? null : value,
+        local: constBool(args[2], options.params) === true,
+        ...(value === null && param !== undefined ? { param } : {}),
+      };
+    }
     if (setting !== null)
       effect.contextSets.push({
         setting: setting.toLowerCase(),
@@ -184,9 +206,11 @@ function inspectVariableSet(node: PgNode, effect: StatementEffect, options: Clas
     // SET ROLE $1 (a role named at run time) switches to some role: never a reset to the
     // session's own role, which is what RESET ROLE and SET ROLE NONE do.
     const chosenAtRunTime = node.kind === 'VAR_SET_VALUE' && value === null && arg !== undefined;
+    const param = chosenAtRunTime ? paramNumber(arg) : undefined;
     effect.role = {
       name: chosenAtRunTime ? RUN_TIME_ROLE : value === null || value.toLowerCase() === 'none' ? null : value,
       local: node.is_local === true,
+      ...(param !== undefined ? { param } : {}),
     };
     return;
   }

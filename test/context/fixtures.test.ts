@@ -74,7 +74,7 @@ describe('evidence for a connection carried in a request context', () => {
   });
 
   it('reads a wrapper that sends a write elsewhere as untraced, never as its spread connection', () => {
-    expect(at(hono, 'src/actions.ts', 19).evidence).toBe('the connection that runs this write cannot be traced: `mirrored` spreads `primaryDb` but sends its `insert` elsewhere');
+    expect(at(hono, 'src/actions.ts', 20).evidence).toBe('the connection that runs this write cannot be traced: `mirrored` spreads `primaryDb` but sends its `insert` elsewhere');
   });
 });
 

@@ -81,4 +81,28 @@ describe('the login-roles fixture in Postgres', () => {
     // Each kind of verdict, each kind of role, was run.
     expect(new Set(seen)).toEqual(new Set(['org-scope as tenant_acme', 'unscoped as app_shared', 'admin-pool as ops_admin']));
   }, 120_000);
+
+  it('agrees on a role switched to at run time: SET LOCAL ROLE in a transaction scopes the write, outside one it does nothing', async () => {
+    // The statements each function of src/set-role.ts runs on its one client, logged in as app_shared, up to the write.
+    const watch = report.schema.gatedTables;
+    const sequences: Record<string, (write: string) => string[]> = {
+      'in-tx': (w) => ['BEGIN', `SET LOCAL ROLE ${TENANT}`, w, 'COMMIT'],
+      'set-config': (w) => ['BEGIN', `SELECT set_config('role', '${TENANT}', true)`, w, 'COMMIT'],
+      'no-tx': (w) => [`SET LOCAL ROLE ${TENANT}`, w],
+    };
+    const setup = [`UPDATE tenant_documents SET owner_role = '${TENANT}'`];
+    const judged: string[] = [];
+    for (const [marker, sequence] of Object.entries(sequences)) {
+      const site = report.writeSites.find((x) => x.file === 'src/set-role.ts' && x.sql[0]?.includes(`'${marker}'`))!;
+      const write = renumberHoles(site.sql[0]!).replace(/\$\d+/g, "'x'");
+      const constants = stringConstants(site.sql[0]!);
+      const app = await oracle.runOnConnection(sequence(write), 'app', { watch, constants, login: ENVIRONMENT_ROLE, setup });
+      const bypass = await oracle.runOnConnection([write], 'bypass', { watch, constants, setup });
+      expect(bypass.changed.length, marker).toBeGreaterThan(0);
+      const covered = app.error === null && app.changed.join() === bypass.changed.join();
+      expect({ marker, covered }).toEqual({ marker, covered: site.coverage === 'org-scope' });
+      judged.push(`${marker} ${site.coverage}`);
+    }
+    expect(judged).toEqual(['in-tx org-scope', 'set-config org-scope', 'no-tx unscoped']);
+  }, 120_000);
 });

@@ -3,8 +3,9 @@ import { auditProject, verdicts } from '../support/project.js';
 
 // A scoped client put in a container object, then replaced by the pool from *another* module
 // (`container.db = pool` in a file that imports the container): the member is not one value,
-// so every write through it is unresolved and names both lines (the object and the
-// replacement), as for a replacement in the container's own file.
+// so every write through it gets the worst of its values (the bare pool: unscoped) and names
+// both lines (the object and the replacement), as for a replacement in the container's own
+// file. A mix whose worst cannot be told from the connections alone stays unresolved.
 
 const DB = `
 import { Pool, type PoolClient } from 'pg';
@@ -37,16 +38,42 @@ describe('a container member replaced from another file', () => {
     expect(verdicts(r)).toEqual(['src/container.ts:8 org-scope via scopedClient', 'src/container.ts:12 org-scope via scopedClient']);
   });
 
-  it('is unresolved at every write through it once another module assigns the pool, naming both lines', () => {
+  it('is unscoped at every write through it once another module assigns the pool, naming both lines', () => {
     const r = auditProject({
       'package.json': '{"name":"t","private":true,"dependencies":{"pg":"^8"}}',
       'src/db.ts': DB,
       'src/container.ts': CONTAINER,
       'src/override.ts': `import { pool } from './db.js';\nimport { container } from './container.js';\n\ncontainer.db = pool;\n`,
     });
+    expect(verdicts(r)).toEqual(['src/container.ts:8 unscoped', 'src/container.ts:12 unscoped']);
+    for (const s of r.writeSites) {
+      expect(s.evidence).toContain('`db` of the object built at container.ts line 4 is replaced at override.ts line 4');
+      expect(s.evidence).toContain("`await scopedClient('org')` from src/container.ts:4 or `pool` from src/override.ts:4");
+    }
+    expect(r.findings.filter((f) => f.ruleId === 'no-unscoped-write').map((f) => `${f.file}:${f.line}`)).toEqual(['src/container.ts:8', 'src/container.ts:12']);
+  });
+
+  it('stays unresolved when no value is the bare pool (a scoped client replaced by an admin pool)', () => {
+    const r = auditProject({
+      'package.json': '{"name":"t","private":true,"dependencies":{"pg":"^8"}}',
+      'rls-guard.config.json': '{"adminProviders":["ownerPool"]}',
+      'src/db.ts': `${DB}\nexport const ownerPool = new Pool({ connectionString: process.env.OWNER_URL });`,
+      'src/container.ts': CONTAINER,
+      'src/override.ts': `import { ownerPool } from './db.js';\nimport { container } from './container.js';\n\ncontainer.db = ownerPool;\n`,
+    });
     expect(verdicts(r)).toEqual(['src/container.ts:8 unresolved', 'src/container.ts:12 unresolved']);
-    for (const s of r.writeSites) expect(s.evidence).toContain('`db` of the object built at container.ts line 4 is replaced at override.ts line 4');
-    expect(r.findings.filter((f) => f.ruleId === 'no-unresolved-write').map((f) => `${f.file}:${f.line}`)).toEqual(['src/container.ts:8', 'src/container.ts:12']);
+    for (const s of r.writeSites) expect(s.evidence).toContain('is replaced at override.ts line 4');
+  });
+
+  it('is the one connection when every value is the same one', () => {
+    const r = auditProject({
+      'package.json': '{"name":"t","private":true,"dependencies":{"pg":"^8"}}',
+      'src/db.ts': DB,
+      'src/container.ts': CONTAINER.replace("{ db: await scopedClient('org') }", '{ db: pool }').replace("import { scopedClient } from './db.js';", "import { pool } from './db.js';"),
+      'src/override.ts': `import { pool } from './db.js';\nimport { container } from './container.js';\n\ncontainer.db = pool;\n`,
+    });
+    expect(verdicts(r)).toEqual(['src/container.ts:8 unscoped', 'src/container.ts:12 unscoped']);
+    for (const s of r.writeSites) expect(s.evidence).not.toContain('is replaced');
   });
 
   it('does not take an assignment to a local object of the same name for a replacement', () => {

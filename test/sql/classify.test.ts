@@ -34,10 +34,17 @@ describe('classifying statements with the PostgreSQL parser', () => {
   });
 
   it('reads SET ROLE to a role named at run time as a switch to some role, never as RESET ROLE', () => {
-    expect(effects('SET LOCAL ROLE $1')[0]!.role).toEqual({ name: RUN_TIME_ROLE, local: true });
+    expect(effects('SET LOCAL ROLE $1')[0]!.role).toEqual({ name: RUN_TIME_ROLE, local: true, param: 1 });
     expect(effects('SET ROLE app_user')[0]!.role).toEqual({ name: 'app_user', local: false });
     expect(effects('SET ROLE NONE')[0]!.role).toEqual({ name: null, local: false });
     expect(effects('RESET ROLE')[0]!.role).toEqual({ name: null, local: false });
+  });
+
+  it("reads set_config('role', x, is_local) as SET [LOCAL] ROLE x", () => {
+    expect(effects("SELECT set_config('role', 'tenant_a', true)")[0]!.role).toEqual({ name: 'tenant_a', local: true });
+    expect(effects("SELECT set_config('role', $2, false)")[0]!.role).toEqual({ name: RUN_TIME_ROLE, local: false, param: 2 });
+    expect(effects("SELECT set_config('role', '', false)")[0]!.role).toEqual({ name: null, local: false });
+    expect(effects("SELECT set_config('app.current_org_id', $1, true)")[0]!.role).toBeUndefined();
   });
 
   it('finds writes nested in writable CTEs, in the order the tree holds them', () => {

@@ -91,6 +91,23 @@ export class AmbientSettler {
   }
 
   /**
+   * A request entry point (an HTTP route, or middleware of one) among the roots whose paths reach the function `at`
+   * runs in, with the call path from it when it is the context's first root; the first in the contexts' stable order.
+   */
+  requestRoot(at: ts.Node): { root: Root; path: string[] } | undefined {
+    const reach = (this.reach ??= this.build());
+    const request = (r: Root): boolean => r.kind === 'route' || r.kind === 'middleware';
+    const ctxs = reach.of(reach.container(at));
+    const first = ctxs.find((c) => request(c.root));
+    if (first) return { root: first.root, path: first.path };
+    for (const c of ctxs) {
+      const root = c.roots.find(request);
+      if (root) return { root, path: [] };
+    }
+    return undefined;
+  }
+
+  /**
    * Inferred ambient providers (middleware that enter a store, package middleware), with file:line: for `rls-guard
    * init`.
    */

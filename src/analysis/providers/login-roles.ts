@@ -161,7 +161,11 @@ export function dsnUser(dsn: string): string | null | undefined {
   return undefined;
 }
 
-function classify(names: readonly string[], at: ts.Expression, what: string): LoginRole {
+/**
+ * The role a list of names (one per variant, holes as HOLE) stands for: one constant role, a per-tenant one (a constant
+ * part and a run-time one: `tenant_${id}`), or one that cannot be read (only a run-time value, or several roles).
+ */
+export function classify(names: readonly string[], at: ts.Expression, what: string): LoginRole {
   const first = names[0];
   if (first === undefined) return { kind: 'untraceable', reason: `${what} takes no value`, at };
   if (names.every((n) => !n.includes(HOLE))) {
