@@ -153,10 +153,16 @@ export class AmbientProviders {
     if (depth > 3) return undefined;
     const target = this.origins.expr(call.expression);
     const body = target.kind === 'function' ? target.decl.body : undefined;
-    if (!body || !ts.isBlock(body)) return undefined;
-    for (const st of body.statements) {
-      const inner = this.enterWith(st, depth + 1);
-      if (inner?.member !== undefined) return { ...inner, call };
+    // An emit on @nestjs/event-emitter's EventEmitter2 runs its `@OnEvent` listeners during the
+    // call (a passport strategy's validate() announcing the login): a listener that sets the
+    // member at its top level sets it for the emitter's caller too.
+    const bodies = body ? [body] : (this.nest?.listenersOf(call) ?? []).flatMap((m) => (m.body ? [m.body] : []));
+    for (const b of bodies) {
+      if (!ts.isBlock(b)) continue;
+      for (const st of b.statements) {
+        const inner = this.enterWith(st, depth + 1);
+        if (inner?.member !== undefined) return { ...inner, call };
+      }
     }
     return undefined;
   }
