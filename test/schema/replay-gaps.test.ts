@@ -40,3 +40,13 @@ describe('replay gaps', () => {
     expect(incomplete[1]!.message).toMatch(/^did not replay in embedded Postgres \(function create_hypertable.*\): SELECT create_hypertable\('t7'.*; facts for public\.other come from the static reading$/);
   });
 });
+
+describe('the statement a replay failure quotes', () => {
+  it("is the statement, without pg_dump's `-- Name: …` header lines", async () => {
+    const { replayMigrations } = await import('../../src/schema/replay.js');
+    const replay = await replayMigrations([
+      { path: 'db/dump.sql', text: '--\n-- Name: timescaledb; Type: EXTENSION; Schema: -; Owner: -\n--\n\nCREATE EXTENSION IF NOT EXISTS timescaledb;\n' },
+    ]);
+    expect(replay.failures.map((f) => f.statement)).toEqual(['CREATE EXTENSION IF NOT EXISTS timescaledb']);
+  }, 120_000);
+});
