@@ -123,8 +123,15 @@ export class AmbientProviders {
     st: ts.Statement,
     depth = 0,
   ): { store: Store; value: ts.Expression; call: ts.CallExpression; member?: string } | undefined {
-    if (!ts.isExpressionStatement(st)) return undefined;
-    let call = skipOuter(st.expression);
+    return ts.isExpressionStatement(st) ? this.enterWithExpr(st.expression, depth) : undefined;
+  }
+
+  /** `enterWith` of the expression of an expression statement. */
+  private enterWithExpr(
+    expr: ts.Expression,
+    depth = 0,
+  ): { store: Store; value: ts.Expression; call: ts.CallExpression; member?: string } | undefined {
+    let call = skipOuter(expr);
     while (ts.isAwaitExpression(call)) call = skipOuter(call.expression);
     if (!ts.isCallExpression(call)) return undefined;
     const callee = skipOuter(call.expression);
@@ -146,6 +153,45 @@ export class AmbientProviders {
    * `this.tenancy.setTenantId(id)`: a method of the codebase whose body sets a store member at its top level enters it
    * for its caller (nestjs-cls and cls-hooked values live as long as the request, not the call).
    */
+  /**
+   * A member set only under a condition at a function's top level (`if (payload.tenantId)
+   * this.tenancy.setTenantId(payload.tenantId)`, `event.user?.tenantPk && set(…)`), also in
+   * a setter or a listener the statement calls: the other branch enters nothing. Undefined
+   * for an unconditional set (enterWith) and for anything else.
+   */
+  conditionalSet(st: ts.Statement, depth = 0): { store: Store; call: ts.CallExpression; member: string; condition: ts.Expression } | undefined {
+    if (depth > 3) return undefined;
+    const guarded = (cond: ts.Expression, inner: ts.Expression[]) => {
+      for (const i of inner) {
+        const e = this.enterWithExpr(i);
+        if (e?.member !== undefined) return { store: e.store, call: e.call, member: e.member, condition: cond };
+      }
+      return undefined;
+    };
+    if (ts.isIfStatement(st) && !st.elseStatement) {
+      const inner = ts.isBlock(st.thenStatement) ? [...st.thenStatement.statements] : [st.thenStatement];
+      return guarded(st.expression, inner.filter(ts.isExpressionStatement).map((x) => x.expression));
+    }
+    if (!ts.isExpressionStatement(st)) return undefined;
+    let e = skipOuter(st.expression);
+    while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
+    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken)
+      return guarded(e.left, [e.right]);
+    // A setter or listener whose own top level sets under a condition.
+    if (!ts.isCallExpression(e)) return undefined;
+    const target = this.origins.expr(e.expression);
+    const body = target.kind === 'function' ? target.decl.body : undefined;
+    const bodies = body ? [body] : (this.nest?.listenersOf(e) ?? []).flatMap((m) => (m.body ? [m.body] : []));
+    for (const b of bodies) {
+      if (!ts.isBlock(b)) continue;
+      for (const inner of b.statements) {
+        const c = this.conditionalSet(inner, depth + 1);
+        if (c) return c;
+      }
+    }
+    return undefined;
+  }
+
   private setterCall(
     call: ts.CallExpression,
     depth: number,
