@@ -179,17 +179,23 @@ export class AmbientProviders {
       return guarded(e.left, [e.right]);
     // A setter or listener whose own top level sets under a condition.
     if (!ts.isCallExpression(e)) return undefined;
-    const target = this.origins.expr(e.expression);
-    const body = target.kind === 'function' ? target.decl.body : undefined;
-    const bodies = body ? [body] : (this.nest?.listenersOf(e) ?? []).flatMap((m) => (m.body ? [m.body] : []));
-    for (const b of bodies) {
-      if (!ts.isBlock(b)) continue;
-      for (const inner of b.statements) {
-        const c = this.conditionalSet(inner, depth + 1);
-        if (c) return c;
-      }
+    for (const inner of this.calleeStatements(e)) {
+      const c = this.conditionalSet(inner, depth + 1);
+      if (c) return c;
     }
     return undefined;
+  }
+
+  /**
+   * The top-level statements a call runs: its callee's body when it is a function of the
+   * codebase; for an emit on @nestjs/event-emitter's EventEmitter2, those of every `@OnEvent`
+   * listener it runs during the call (a passport strategy's validate() announcing the login).
+   */
+  private calleeStatements(call: ts.CallExpression): ts.Statement[] {
+    const target = this.origins.expr(call.expression);
+    const body = target.kind === 'function' ? target.decl.body : undefined;
+    const bodies = body ? [body] : (this.nest?.listenersOf(call) ?? []).flatMap((m) => (m.body ? [m.body] : []));
+    return bodies.flatMap((b) => (ts.isBlock(b) ? [...b.statements] : []));
   }
 
   private setterCall(
@@ -197,18 +203,10 @@ export class AmbientProviders {
     depth: number,
   ): { store: Store; value: ts.Expression; call: ts.CallExpression; member?: string } | undefined {
     if (depth > 3) return undefined;
-    const target = this.origins.expr(call.expression);
-    const body = target.kind === 'function' ? target.decl.body : undefined;
-    // An emit on @nestjs/event-emitter's EventEmitter2 runs its `@OnEvent` listeners during the
-    // call (a passport strategy's validate() announcing the login): a listener that sets the
-    // member at its top level sets it for the emitter's caller too.
-    const bodies = body ? [body] : (this.nest?.listenersOf(call) ?? []).flatMap((m) => (m.body ? [m.body] : []));
-    for (const b of bodies) {
-      if (!ts.isBlock(b)) continue;
-      for (const st of b.statements) {
-        const inner = this.enterWith(st, depth + 1);
-        if (inner?.member !== undefined) return { ...inner, call };
-      }
+    // A listener that sets the member at its top level sets it for the emitter's caller too.
+    for (const st of this.calleeStatements(call)) {
+      const inner = this.enterWith(st, depth + 1);
+      if (inner?.member !== undefined) return { ...inner, call };
     }
     return undefined;
   }
