@@ -154,39 +154,6 @@ export class AmbientProviders {
    * for its caller (nestjs-cls and cls-hooked values live as long as the request, not the call).
    */
   /**
-   * A member set only under a condition at a function's top level (`if (payload.tenantId)
-   * this.tenancy.setTenantId(payload.tenantId)`, `event.user?.tenantPk && set(…)`), also in
-   * a setter or a listener the statement calls: the other branch enters nothing. Undefined
-   * for an unconditional set (enterWith) and for anything else.
-   */
-  conditionalSet(st: ts.Statement, depth = 0): { store: Store; call: ts.CallExpression; member: string; condition: ts.Expression } | undefined {
-    if (depth > 3) return undefined;
-    const guarded = (cond: ts.Expression, inner: ts.Expression[]) => {
-      for (const i of inner) {
-        const e = this.enterWithExpr(i);
-        if (e?.member !== undefined) return { store: e.store, call: e.call, member: e.member, condition: cond };
-      }
-      return undefined;
-    };
-    if (ts.isIfStatement(st) && !st.elseStatement) {
-      const inner = ts.isBlock(st.thenStatement) ? [...st.thenStatement.statements] : [st.thenStatement];
-      return guarded(st.expression, inner.filter(ts.isExpressionStatement).map((x) => x.expression));
-    }
-    if (!ts.isExpressionStatement(st)) return undefined;
-    let e = skipOuter(st.expression);
-    while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
-    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken)
-      return guarded(e.left, [e.right]);
-    // A setter or listener whose own top level sets under a condition.
-    if (!ts.isCallExpression(e)) return undefined;
-    for (const inner of this.calleeStatements(e)) {
-      const c = this.conditionalSet(inner, depth + 1);
-      if (c) return c;
-    }
-    return undefined;
-  }
-
-  /**
    * The top-level statements a call runs: its callee's body when it is a function of the
    * codebase; for an emit on @nestjs/event-emitter's EventEmitter2, those of every `@OnEvent`
    * listener it runs during the call (a passport strategy's validate() announcing the login).

@@ -22,12 +22,7 @@ export type Entry =
   /** A middleware configured in ambientScopes: it enters every store with a scoped value. */
   | { kind: 'declared'; name: string; at: ts.Node }
   /** Something on the path could not be followed (fail closed). */
-  | { kind: 'unknown'; reason: string }
-  /**
-   * Entered only under `condition` (a guard's `if (payload.tenantId) setTenantId(…)`): judged on
-   * the branch where it was not, the worse one, with the condition in the evidence.
-   */
-  | { kind: 'absent'; call: ts.CallExpression; condition: ts.Expression };
+  | { kind: 'unknown'; reason: string };
 
 /** `'*'`: a configured middleware; `'?'`: an unfollowable step. */
 export type StoreKey = Store | '*' | '?';
@@ -445,8 +440,6 @@ export class Reach {
               value: e.value,
               ...(e.member ? { member: e.member } : {}),
             });
-          const c = e ? undefined : this.deps.providers.conditionalSet(st);
-          if (c && !entered.has(c.store)) entered.set(c.store, { kind: 'absent', call: c.call, condition: c.condition });
         }
       }
       out.set(this.signature(entered), entered);
@@ -589,14 +582,7 @@ export class Reach {
   private signature(entered: ReadonlyMap<StoreKey, Entry>): string {
     return [...entered]
       .map(([k, e]) => {
-        const entry =
-          e.kind === 'run'
-            ? this.id(e.call)
-            : e.kind === 'declared'
-              ? `d:${e.name}`
-              : e.kind === 'absent'
-                ? `a:${this.id(e.call)}`
-                : `?${e.reason}`;
+        const entry = e.kind === 'run' ? this.id(e.call) : e.kind === 'declared' ? `d:${e.name}` : `?${e.reason}`;
         return `${typeof k === 'string' ? k : this.id(k)}=${entry}`;
       })
       .sort()

@@ -136,14 +136,6 @@ export class AmbientSettler {
         `nothing on this path entered \`${h.storeName}\`, so the accessor at ${where(h.key, this.deps.root)} falls ` +
         `back to its default: `,
       );
-    if (entry.kind === 'absent')
-      return this.judgeHandle(
-        h.fallback,
-        table,
-        `\`${h.storeName}\` is entered at ${where(entry.call, this.deps.root)} only when ` +
-          `\`${shortText(entry.condition, 40)}\` holds; on the path where it does not (the worse branch), nothing ` +
-          `entered it, so the accessor at ${where(h.key, this.deps.root)} falls back to its default: `,
-      );
     if (entry.kind === 'declared')
       return {
         coverage: 'org-scope',
