@@ -71,7 +71,8 @@ export default createRule<[], MessageIds>({
       outerPoolInTransaction:
         `${HEAD} The write is inside a transaction's callback but does not use the handle it hands in, so it runs ` +
         'on another connection, outside that transaction. ' +
-        "Fix: run it on the callback's own handle (`db.transaction(async (tx) => tx.insert(…))`, not `db.insert(…)`) " +
+        "Fix: run it on the callback's own handle " +
+        '(`db.transaction(async (tx) => tx.insert(…))`, not `db.insert(…)`) ' +
         "and set the org context in that transaction (set_config('{{setting}}', $1, true) first), " +
         `or use a scope helper (${SCOPE_HELPER}).`,
       /** The table's policies key on the login role, and the connection runs as one role for every request. */

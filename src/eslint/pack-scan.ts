@@ -50,7 +50,7 @@ function scanFile(context: Readonly<TSESLint.RuleContext<string, readonly unknow
 
 const uses = new WeakMap<LoadedConfig, PlatformUse>();
 
-/** Which packs apply to the project of the config (once per config and process): as the walker decides, from its folder. */
+/** Which packs apply to the project of the config (once per config and process), as the walker decides. */
 function usesFor(loaded: LoadedConfig, packs: PackSet): PlatformUse {
   let use = uses.get(loaded);
   if (!use) uses.set(loaded, (use = platformUse(packs, loaded.dir, [loaded.dir], loaded.config.ignore ?? [])));

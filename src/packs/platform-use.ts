@@ -23,7 +23,12 @@ export interface PlatformUse {
 }
 
 /** Which packs apply to the tree under `paths` (root-relative evidence), reading package.json and deployment files. */
-export function platformUse(set: PackSet, root: string, paths: readonly string[], ignore: readonly string[]): PlatformUse {
+export function platformUse(
+  set: PackSet,
+  root: string,
+  paths: readonly string[],
+  ignore: readonly string[],
+): PlatformUse {
   const conditional = set.packs.filter((p) => p.uses);
   const applies = new Set(set.packs.filter((p) => !p.uses).map((p) => p.id));
   const evidence = new Map<string, string>();

@@ -118,12 +118,21 @@ export class NestRoutes {
     const name = cls?.name?.text ?? e.getText().slice(0, 30);
     if (!fn && method === 'canActivate') {
       // A passport guard: what runs is its strategy's validate().
-      const guard = cls ? this.heritageCall(cls, 'AuthGuard') : ts.isCallExpression(e) ? this.passportCall(e, 'AuthGuard') : undefined;
+      const guard = cls
+        ? this.heritageCall(cls, 'AuthGuard')
+        : ts.isCallExpression(e)
+          ? this.passportCall(e, 'AuthGuard')
+          : undefined;
       const strategyName = guard?.arguments[0] && literalOf(guard.arguments[0]);
       const strategy = strategyName !== undefined ? this.strategies.get(strategyName) : undefined;
       const validate = strategy && methodOf(strategy, 'validate');
       if (validate)
-        return { expr: e, name: `${name} → ${strategy.name?.text ?? strategyName}.validate`, fn: validate, nextIndex: -1 };
+        return {
+          expr: e,
+          name: `${name} → ${strategy.name?.text ?? strategyName}.validate`,
+          fn: validate,
+          nextIndex: -1,
+        };
     }
     return { expr: e, name, fn, nextIndex: method === 'intercept' ? 1 : -1 };
   }
@@ -140,7 +149,8 @@ export class NestRoutes {
 
   private passportCall(call: ts.CallExpression, name: string): ts.CallExpression | undefined {
     const o = this.origins.expr(call.expression);
-    return o.kind === 'external' && o.module === PASSPORT && o.path.length === 1 && o.path[0] === name ? call : undefined;
+    const hit = o.kind === 'external' && o.module === PASSPORT && o.path.length === 1 && o.path[0] === name;
+    return hit ? call : undefined;
   }
 
   /** The call of a '@nestjs/common' decorator on a node, by what it is imported as. */
@@ -157,7 +167,8 @@ export class NestRoutes {
 
 function methodOf(cls: ts.ClassDeclaration, name: string): ts.MethodDeclaration | undefined {
   return cls.members.find(
-    (m): m is ts.MethodDeclaration => ts.isMethodDeclaration(m) && ts.isIdentifier(m.name) && m.name.text === name && !!m.body,
+    (m): m is ts.MethodDeclaration =>
+      ts.isMethodDeclaration(m) && ts.isIdentifier(m.name) && m.name.text === name && !!m.body,
   );
 }
 
