@@ -67,6 +67,14 @@ export default createRule<[], MessageIds>({
         `${HEAD} The write is inside a scope helper's callback but does not use the executor it hands in. ` +
         "Fix: run it on the callback's own executor (`async (tx) => tx.query(…)`, not `pool.query(…)`): " +
         'only that connection is in the org-scoped transaction.',
+      /** On the outer pool inside a library transaction's callback, whose own handle is right there. */
+      outerPoolInTransaction:
+        `${HEAD} The write is inside a transaction's callback but does not use the handle it hands in, so it runs ` +
+        'on another connection, outside that transaction. ' +
+        "Fix: run it on the callback's own handle " +
+        '(`db.transaction(async (tx) => tx.insert(…))`, not `db.insert(…)`) ' +
+        "and set the org context in that transaction (set_config('{{setting}}', $1, true) first), " +
+        `or use a scope helper (${SCOPE_HELPER}).`,
       /** The table's policies key on the login role, and the connection runs as one role for every request. */
       sharedLoginRole:
         `${HEAD} The table's policies key on the login role (current_user), and this connection logs in as one ` +

@@ -57,6 +57,8 @@ export type UnscopedProblem =
   | 'roleWithoutBypass'
   /** On the outer pool inside a scope helper's callback, whose scoped executor is right there. */
   | 'outerPoolInScope'
+  /** On the outer pool inside a library transaction's callback (`sql.begin`, `db.transaction`). */
+  | 'outerPoolInTransaction'
   /** The table's policies key on the login role, and the connection logs in as one role for every tenant. */
   | 'sharedLoginRole';
 

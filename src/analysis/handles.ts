@@ -530,6 +530,16 @@ export class HandleResolver {
     return statementEffects(this.sqlDeps, sqlNode, placeholders);
   }
 
+  /**
+   * What the callback `fn` receives as its parameter `index` from the call it is passed to (a
+   * scope helper's executor, a library transaction, …), or undefined for a plain parameter.
+   */
+  callbackHandle(fn: ts.ArrowFunction | ts.FunctionExpression, index: number): Handle | undefined {
+    const decl = fn.parameters[index];
+    if (!decl || !ts.isIdentifier(decl.name)) return undefined;
+    return callbackParam(this.callbacks, { kind: 'parameter', name: decl.name.text, decl, fn, index, path: [] });
+  }
+
   private param(binding: ParamBinding, pathKeys: (string | number)[], at?: ts.Expression): Handle {
     if (pathKeys.length > 0) {
       // A field of a parameter (`opts.pgPool`, `const { ownerPool } = options`): pending, and

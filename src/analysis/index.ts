@@ -232,7 +232,7 @@ export function conclude(
     return { sites: [], findings: [], settingsSet: new Set(), work: work(), incomplete };
   }
   settleTemplates(facts, verdicts, input.wholeProgram, input.root, origins);
-  markOuterPoolWrites(facts, verdicts, input.config, input.root);
+  markOuterPoolWrites(facts, verdicts, input.config, input.root, (fn, i) => handles.callbackHandle(fn, i));
   const result: CoreResult = {
     sites: [],
     findings: [],

@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { scanCode, type CodeMatch } from '../packs/code.js';
 import { loadPacks, type PackSet } from '../packs/load.js';
 import { matcherFor } from '../packs/matcher.js';
+import { platformUse, type PlatformUse } from '../packs/platform-use.js';
 import { configFor, setupProblem, tsSourceFile } from './lint-analysis.js';
 
 // One pack scan of the linted file per lint run, shared by the three pack rules. The file's
@@ -41,5 +42,17 @@ export function packScan(context: Readonly<TSESLint.RuleContext<string, readonly
 function scanFile(context: Readonly<TSESLint.RuleContext<string, readonly unknown[]>>): PackScan {
   const filename = path.resolve(context.physicalFilename ?? context.filename);
   const sf = tsSourceFile(context.sourceCode, filename);
-  return { matches: scanCode(sf, matcherFor(packsFor(configFor(path.dirname(filename))))) };
+  const loaded = configFor(path.dirname(filename));
+  const packs = packsFor(loaded);
+  const use = usesFor(loaded, packs);
+  return { matches: scanCode(sf, matcherFor(packs)).filter((m) => use.applies.has(m.entry.pack)) };
+}
+
+const uses = new WeakMap<LoadedConfig, PlatformUse>();
+
+/** Which packs apply to the project of the config (once per config and process), as the walker decides. */
+function usesFor(loaded: LoadedConfig, packs: PackSet): PlatformUse {
+  let use = uses.get(loaded);
+  if (!use) uses.set(loaded, (use = platformUse(packs, loaded.dir, [loaded.dir], loaded.config.ignore ?? [])));
+  return use;
 }

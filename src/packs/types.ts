@@ -29,6 +29,13 @@ export interface PackEntry {
   objectPattern?: string;
 }
 
+export interface PackUses {
+  /** npm packages a package.json depends on; `@scope/*` for a whole scope. */
+  packages?: string[];
+  /** Prefixes of environment variables a deployment file sets. */
+  env?: string[];
+}
+
 export interface Pack {
   id: string;
   platform: string;
@@ -36,6 +43,8 @@ export interface Pack {
   title: string;
   source: string;
   includes?: string[];
+  /** How a codebase shows it runs on the platform: with it, the pack applies only where one shows (platform-use.ts). */
+  uses?: PackUses;
   entries: PackEntry[];
 }
 

@@ -164,6 +164,9 @@ async function execWithProvidedRoles(pg: Db, sql: string, provided: Set<string>)
 }
 
 function shorten(sql: string): string {
-  const one = sql.trim().split(/\s+/).join(' ');
+  // pg_dump heads every statement with `-- Name: …; Type: …` lines: the message quotes the statement.
+  const lines = sql.trim().split('\n');
+  const start = lines.findIndex((l) => l.trim() !== '' && !l.trim().startsWith('--'));
+  const one = (start < 0 ? lines : lines.slice(start)).join('\n').trim().split(/\s+/).join(' ');
   return one.length > 160 ? `${one.slice(0, 157)}…` : one;
 }

@@ -1,6 +1,7 @@
 import { type Catalog, modelFromCatalog } from './catalog.js';
 import { collectPolicySettings } from './model.js';
 import type { ReplayResult } from './replay.js';
+import { replayGaps } from './replay-gaps.js';
 import type { RlsModel, SchemaSource } from './types.js';
 
 // Assembling the model from the source that saw the most: the catalog of a replay or a live
@@ -31,15 +32,7 @@ export function replayedModel(replay: ReplayResult, staticModel: RlsModel, ref: 
   model.migrationRole = replay.catalog.currentUser;
   model.diagnostics = [
     ...staticModel.diagnostics,
-    ...replay.failures.map((f) => ({
-      file: f.file,
-      line: f.line,
-      // The static reading stands in for what it names, but the replay's view of the
-      // statement (and of everything a DO block or function call would have done) is lost.
-      incomplete: true,
-      message: `did not replay in embedded Postgres (${f.reason}): ` +
-        `${f.statement}${f.objects.length ? `; facts for ${f.objects.join(', ')} come from the static reading` : ''}`,
-    })),
+    ...replayGaps(replay.failures),
   ];
   const sources: SchemaSource[] = [{ kind: 'migrations', ref, method: 'replay' }];
   if (fallback.size) sources.push({ kind: 'migrations', ref, method: 'static', facts: [...fallback].sort() });

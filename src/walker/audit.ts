@@ -12,6 +12,7 @@ import type { IncompleteItem, Report } from '../report/types.js';
 import type { RlsGuardConfig } from '../config/types.js';
 import { packAudit, type PackAuditResult } from '../packs/audit.js';
 import { loadPacks } from '../packs/load.js';
+import { platformUse } from '../packs/platform-use.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import { definerFunctions, forcedTables, gatedTables } from '../schema/model.js';
 import type { RlsModel } from '../schema/types.js';
@@ -254,6 +255,11 @@ function auditOnce(options: AuditOptions): AuditReport {
   for (const d of deploy.diagnostics)
     if (d.incomplete) parts.incomplete.push({ file: d.file, kind: 'source', reason: d.message });
   parts.packFindings.push(...deploy.findings);
+  if (!options.proposal) {
+    // A platform's pack applies only to a tree that shows it runs on the platform (platform-use.ts).
+    const use = platformUse(packSet, root, paths, loaded.config.ignore ?? []);
+    parts.packFindings = parts.packFindings.filter((f) => use.applies.has(String(f.data?.['pack'])));
+  }
   for (const [file, list] of deploy.deploySuppressions) parts.suppressions.push([file, list, '#']);
   const sourcesOfSchema: Report['schema']['sources'] = (model.sources ?? []).map((s) => ({ ...s }));
   if (loaded.file) sourcesOfSchema.push({ kind: 'config', ref: toPosixRelative(root, loaded.file) });

@@ -62,3 +62,23 @@ export const c = (orgId) => globalThis.db.query('INSERT INTO audit_logs (org_id)
     expect(byLine.get(5)).toContain('rls-guard fails closed: the connection that runs it cannot be traced to a pool');
   });
 });
+
+describe('outerPoolInTransaction', () => {
+  const report = auditProject({
+    'src/app.ts': `import postgres from 'postgres';
+const sql = postgres();
+export const run = (orgId) =>
+  sql.begin(async (tx) => {
+    await tx\`SELECT set_config('app.current_org_id', \${orgId}, true)\`;
+    await sql\`INSERT INTO audit_logs (org_id, action) VALUES (\${orgId}, 'x')\`;
+  });
+`,
+  });
+  const [finding] = codeFindings(report);
+
+  it('names the transaction, where its callback runs, and the handle to use', () => {
+    expect(verdicts(report)).toEqual(['src/app.ts:6 unscoped']);
+    expect(finding!.message).toContain('inside the callback of sql.begin() at src/app.ts:4, whose `tx` is the connection');
+    expect(finding!.message).toContain("Fix: run it on the callback's own handle");
+  });
+});

@@ -158,8 +158,16 @@ describe('an incomplete audit is never a pass', () => {
     const { code, stdout } = runCli(['audit', dir, '--format', 'json', '-q', '--schema-source', 'replay']);
     const report = JSON.parse(stdout) as AuditReport;
     expect(code).toBe(1);
-    expect(report.incomplete.map((i) => `${i.file}:${i.line} ${i.kind}`)).toEqual([`db/migrations/001.sql:${line} migration`, `db/migrations/001.sql:${line + 1} migration`]);
-    expect(report.incomplete[0]!.reason).toMatch(/^did not replay in embedded Postgres \(.*no_such_access_method.*\): CREATE TABLE notes .*; facts for public\.notes come from the static reading$/);
+    // One gap per migration file, at its first failed statement, counting and quoting them;
+    // each statement is a note of its own in the diagnostics.
+    expect(report.incomplete.map((i) => `${i.file}:${i.line} ${i.kind}`)).toEqual([`db/migrations/001.sql:${line} migration`]);
+    expect(report.incomplete[0]!.reason).toMatch(
+      new RegExp(`^2 statements did not replay in embedded Postgres: line ${line} \\(.*no_such_access_method.*: CREATE TABLE notes .*\\), line ${line + 1} \\(.*\\) \\(each is listed in the report's diagnostics\\); facts for 1 objects they touch come from the static reading$`),
+    );
+    expect(report.findings.filter((f) => f.ruleId === 'no-incomplete-audit')).toHaveLength(1);
+    const notes = report.diagnostics.filter((d) => /^line \d+: did not replay/.test(d.message));
+    expect(notes.map((d) => d.message.slice(0, d.message.indexOf(':')))).toEqual([`line ${line}`, `line ${line + 1}`]);
+    expect(notes[0]!.message).toMatch(/^line \d+: did not replay in embedded Postgres \(.*no_such_access_method.*\): CREATE TABLE notes .*; facts for public\.notes come from the static reading$/);
     expect(report.schema.gatedTables).toContain('public.notes');
   }, 120_000);
 

@@ -16,8 +16,12 @@ export const realm = process.env.SECURITY_OAUTH2_REALM;
 export const client = process.env.SECURITY_OAUTH2_CLIENT_CLIENTID;
 `;
 
+/** The project runs on FlowX (its package.json); its .env.production shows AxonFlow (AXONFLOW_…). */
+const ON_PLATFORMS = { 'package.json': '{ "name": "app", "dependencies": { "@flowx/ui-sdk": "5.9.0" } }' };
+
 function project(withTypes: boolean): string {
   return writeProject({
+    ...ON_PLATFORMS,
     'db/schema.sql': SCHEMA,
     'src/app.ts': APP,
     '.env.production': 'ENABLE_NODE_MONITOR=true\nAXONFLOW_DB_PLATFORM_ADMIN_URL=postgres://admin@db/app\nSECURITY_TYPE=oauth2\n',
@@ -47,7 +51,7 @@ describe('the pack pass in the walker', () => {
   });
 
   it('audits a deployment file named on its own, without parsing it as source', () => {
-    const root = writeProject({ 'deploy/prod.env': 'export SECURITY_OAUTH2_CLIENT_CLIENT_ID="flowx-platform-authorize"\n' });
+    const root = writeProject({ ...ON_PLATFORMS, 'deploy/prod.env': 'export SECURITY_OAUTH2_CLIENT_CLIENT_ID="flowx-platform-authorize"\n' });
     const report = auditSync({ paths: [`${root}/deploy/prod.env`], types: false });
     expect(report.diagnostics).toEqual([]);
     expect(packFindings(report).map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId}`)).toEqual(['deploy/prod.env:1:8 no-deprecated-env', 'deploy/prod.env:1:41 no-removed-api']);
@@ -56,6 +60,7 @@ describe('the pack pass in the walker', () => {
 
   it('reads git-ignored .env files (what the service boots with), but no other git-ignored file', () => {
     const root = writeProject({
+      ...ON_PLATFORMS,
       '.gitignore': '.env\n.env.local\nsecret-values.yaml\n',
       '.env': 'SECURITY_OAUTH2_REALM=flowx\n',
       '.env.local': 'FLOWX_CLIENT_NAME=dev\n',
@@ -66,6 +71,29 @@ describe('the pack pass in the walker', () => {
     expect(files).toEqual(['.env:1', '.env.local:1', 'values.yaml:2']);
   });
 
+
+  it('applies a platform pack only to a tree that shows the platform (a dependency, or a variable its deployment sets)', () => {
+    // An app that never ran on AxonFlow or FlowX: its own x-tenant-id header, SECURITY_TYPE and a
+    // helper that happens to be called WithRLS are its business, not a platform migration's.
+    const files = {
+      'db/schema.sql': SCHEMA,
+      'src/app.ts': APP,
+      '.env.production': 'SECURITY_TYPE=oauth2\nDATABASE_URL=postgres://app@db/app\n',
+    };
+    const off = auditSync({ paths: [writeProject({ ...files, 'package.json': '{ "name": "app", "dependencies": { "pg": "8" } }' })], types: false });
+    const PACK_RULES = ['no-removed-api', 'no-deprecated-env', 'no-deprecated-header'];
+    expect(off.findings.filter((f) => PACK_RULES.includes(f.ruleId))).toEqual([]);
+    // The same app depending on the platform's SDK in a workspace package: AxonFlow's pack applies, FlowX's does not.
+    const on = auditSync({
+      paths: [writeProject({ ...files, 'packages/api/package.json': '{ "name": "api", "dependencies": { "@axonflow/sdk": "8" } }' })],
+      types: false,
+    });
+    expect(on.findings.filter((f) => PACK_RULES.includes(f.ruleId)).map((f) => `${f.file}:${f.line} ${f.ruleId}`)).toEqual([
+      'src/app.ts:1 no-removed-api',
+      'src/app.ts:4 no-removed-api',
+      'src/app.ts:4 no-deprecated-header',
+    ]);
+  }, 120_000);
 
   it('finds the same things with and without installed types, honouring suppressions', () => {
     const expected = ['.env.production:3:1 no-deprecated-env', 'src/app.ts:1:10 no-removed-api', 'src/app.ts:4:26 no-removed-api', 'src/app.ts:4:77 no-deprecated-header', 'src/app.ts:7:35 no-deprecated-env'];

@@ -73,3 +73,23 @@ describe('Prisma generator outputs', () => {
     }
   });
 });
+
+describe('passport guards (src/analysis/roots/nest.ts)', () => {
+  const guarded = (line: number) => report.writeSites.find((s) => s.file === 'src/guarded.service.ts' && s.line === line)!;
+
+  it("enters what the strategy's validate() sets, directly or through an @OnEvent listener of an event it emits", () => {
+    expect(guarded(13).coverage).toBe('org-scope');
+    expect(guarded(13).evidence).toContain('`nestjs-cls ORG_ID` was entered at src/auth/jwt.strategy.ts:14');
+    expect(guarded(19).coverage).toBe('org-scope');
+    expect(guarded(19).evidence).toContain('`nestjs-cls ORG_ID` was entered at src/auth/key.strategy.ts:20');
+  });
+
+  it('enters nothing from a set under a presence check: the branch where it did not run is the verdict', () => {
+    expect(guarded(25).coverage).toBe('unscoped');
+    expect(guarded(25).evidence).toContain('nothing on this path entered `nestjs-cls ORG_ID`');
+  });
+
+  it('follows no strategy the codebase does not define', () => {
+    expect(guarded(37).evidence).toContain('nothing on this path entered `nestjs-cls ORG_ID`');
+  });
+});

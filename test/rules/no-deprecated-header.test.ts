@@ -1,10 +1,21 @@
 import rule from '../../rules/no-deprecated-header.js';
-import { filename, ruleTester } from './tester.js';
+import path from 'node:path';
+import { filename, FIXTURE, ruleTester } from './tester.js';
+
+/** A project of its own (its config folder) whose tree shows neither AxonFlow nor FlowX: their packs do not apply. */
+const OFF_PLATFORM = path.join(FIXTURE, 'roles-and-settings/src/case.ts');
 
 const err = (line: number, column: number) => ({ messageId: 'deprecatedHeader' as const, line, column });
 
 ruleTester.run('no-deprecated-header', rule, {
   valid: [
+    {
+      name: 'x-tenant-id in an app that does not run on AxonFlow (no dependency, no AXONFLOW_ variable): the pack is off',
+      filename: OFF_PLATFORM,
+      code: `
+        export const tenant = (req) => req.headers['x-tenant-id'];
+        fetch(url, { headers: { 'X-Tenant-ID': tenantId } });`,
+    },
     {
       name: 'the replacement header and look-alike headers',
       filename,

@@ -8,6 +8,20 @@ const ROLES_AND_SETTINGS = path.join(FIXTURE, 'roles-and-settings/src/case.ts');
 ruleTester.run('no-unscoped-write', rule, {
   valid: [
     {
+      name: 'the outer transaction inside its own savepoint callback is the same connection, with its context',
+      filename,
+      code: `
+        import { drizzle } from 'drizzle-orm/node-postgres';
+        import { sql } from 'drizzle-orm';
+        const db = drizzle(process.env.DB);
+        export const run = (org) => db.transaction(async (tx) => {
+          await tx.execute(sql\`SELECT set_config('app.current_org_id', \${org}, true)\`);
+          await tx.transaction(async (sp) => {
+            await tx.execute(sql\`INSERT INTO audit_logs (org_id, action) VALUES (\${org}, 'x')\`);
+          });
+        });`,
+    },
+    {
       name: 'a write on a pool that logs in as the tenant\'s own role, where the policy keys on current_user',
       filename: ROLES_AND_SETTINGS,
       code: `
@@ -161,6 +175,69 @@ ruleTester.run('no-unscoped-write', rule, {
     },
   ],
   invalid: [
+    // A write on the outer handle inside a library's transaction callback runs on another
+    // connection, outside that transaction: one case per library that hands its callback one.
+    ...[
+      ['postgres.js sql.begin', `import postgres from 'postgres';
+        const sql = postgres();
+        export const run = (org) => sql.begin(async (tx) => {
+          await tx\`SELECT 1\`;
+          await sql\`INSERT INTO audit_logs (org_id, action) VALUES (\${org}, 'x')\`;
+        });`],
+      ['Drizzle db.transaction', `import { drizzle } from 'drizzle-orm/node-postgres';
+        import { sql } from 'drizzle-orm';
+        const db = drizzle(process.env.DB);
+        export const run = (org) => db.transaction(async (tx) => {
+          await tx.execute(sql\`SELECT 1\`);
+          await db.execute(sql\`INSERT INTO audit_logs (org_id, action) VALUES (\${org}, 'x')\`);
+        });`],
+      ['knex db.transaction', `import knex from 'knex';
+        const db = knex({ client: 'pg' });
+        export const run = (org) => db.transaction(async (trx) => {
+          await trx.raw('SELECT 1');
+          await db.raw('INSERT INTO audit_logs (org_id, action) VALUES (?, ?)', [org, 'x']);
+        });`],
+      ['Kysely db.transaction().execute', `import { Kysely, sql } from 'kysely';
+        const db = new Kysely({});
+        export const run = (org) => db.transaction().execute(async (trx) => {
+          await sql\`SELECT 1\`.execute(trx);
+          await sql\`INSERT INTO audit_logs (org_id, action) VALUES (\${org}, 'x')\`.execute(db);
+        });`],
+      ['Prisma $transaction(callback)', `import { PrismaClient } from '@prisma/client';
+        const prisma = new PrismaClient();
+        export const run = (org) => prisma.$transaction(async (tx) => {
+          await tx.$executeRaw\`SELECT 1\`;
+          await prisma.$executeRaw\`INSERT INTO audit_logs (org_id, action) VALUES (\${org}, 'x')\`;
+        });`],
+      ['slonik pool.transaction', `import { createPool, sql } from 'slonik';
+        const pool = await createPool('postgres://');
+        export const run = (org) => pool.transaction(async (trx) => {
+          await trx.query(sql.unsafe\`SELECT 1\`);
+          await pool.query(sql.unsafe\`INSERT INTO audit_logs (org_id, action) VALUES (\${org}, 'x')\`);
+        });`],
+      ['TypeORM dataSource.transaction', `import { DataSource } from 'typeorm';
+        const ds = new DataSource({ type: 'postgres' });
+        export const run = (org) => ds.transaction(async (manager) => {
+          await manager.query('SELECT 1');
+          await ds.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [org, 'x']);
+        });`],
+    ].map(([name, code]) => ({
+      name: `the outer handle inside ${name}'s callback is outside that transaction`,
+      filename,
+      code: code!,
+      errors: [{ messageId: 'outerPoolInTransaction' as const, line: code!.split('\n').findIndex((l) => l.includes('audit_logs')) + 1 }],
+    })),
+    {
+      name: 'the outer pool inside a callback that is no transaction (Array.map) keeps the pool message',
+      filename,
+      code: `
+        import postgres from 'postgres';
+        const sql = postgres();
+        export const run = (orgs) => orgs.map(async (org) => {
+          await sql\`INSERT INTO audit_logs (org_id, action) VALUES (\${org}, 'x')\`;
+        });`,
+      errors: [{ messageId: 'onPool', line: 5 }],
+    },
     {
       name: 'a call of an ordinary (SECURITY INVOKER) function that writes a gated table, on the pool',
       filename,

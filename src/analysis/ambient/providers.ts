@@ -134,7 +134,15 @@ export class AmbientProviders {
     // Express: `req.db = tx;` / `res.locals.db = client;` (context/express-vars.ts).
     const assigned = expressAssignment(st, this.origins);
     if (assigned) return { store: assigned.store, value: assigned.value, call: assigned.at, member: assigned.member };
-    let call = skipOuter(st.expression);
+    return this.enterWithExpr(st.expression, depth);
+  }
+
+  /** `enterWith` of the expression of an expression statement. */
+  private enterWithExpr(
+    expr: ts.Expression,
+    depth = 0,
+  ): { store: Store; value: ts.Expression; call: ts.Expression; member?: string } | undefined {
+    let call = skipOuter(expr);
     while (ts.isAwaitExpression(call)) call = skipOuter(call.expression);
     if (!ts.isCallExpression(call)) return undefined;
     const callee = skipOuter(call.expression);
@@ -156,15 +164,25 @@ export class AmbientProviders {
    * `this.tenancy.setTenantId(id)`: a method of the codebase whose body sets a store member at its top level enters it
    * for its caller (nestjs-cls and cls-hooked values live as long as the request, not the call).
    */
+  /**
+   * The top-level statements a call runs: its callee's body when it is a function of the
+   * codebase; for an emit on @nestjs/event-emitter's EventEmitter2, those of every `@OnEvent`
+   * listener it runs during the call (a passport strategy's validate() announcing the login).
+   */
+  private calleeStatements(call: ts.CallExpression): ts.Statement[] {
+    const target = this.origins.expr(call.expression);
+    const body = target.kind === 'function' ? target.decl.body : undefined;
+    const bodies = body ? [body] : (this.nest?.listenersOf(call) ?? []).flatMap((m) => (m.body ? [m.body] : []));
+    return bodies.flatMap((b) => (ts.isBlock(b) ? [...b.statements] : []));
+  }
+
   private setterCall(
     call: ts.CallExpression,
     depth: number,
   ): { store: Store; value: ts.Expression; call: ts.Expression; member?: string } | undefined {
     if (depth > 3) return undefined;
-    const target = this.origins.expr(call.expression);
-    const body = target.kind === 'function' ? target.decl.body : undefined;
-    if (!body || !ts.isBlock(body)) return undefined;
-    for (const st of body.statements) {
+    // A listener that sets the member at its top level sets it for the emitter's caller too.
+    for (const st of this.calleeStatements(call)) {
       const inner = this.enterWith(st, depth + 1);
       if (inner?.member !== undefined) return { ...inner, call };
     }

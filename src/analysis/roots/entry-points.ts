@@ -495,6 +495,7 @@ export class EntryPoints {
       };
       visit(sf);
     }
+    for (const cls of classes) nest.strategy(cls);
     for (const cls of classes) {
       for (const r of nest.routes(cls)) {
         const chain: Middleware[] = r.chain.map((st) => ({

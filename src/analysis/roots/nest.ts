@@ -8,8 +8,23 @@ import { skipOuter } from '../../code/scope.js';
 // interceptor's `intercept(context, next)` continues with `next.handle()`; a guard's
 // `canActivate` has no continuation, only what it entered before returning. Recognised by
 // the decorators' provenance ('@nestjs/common'), never by a class's name.
+// A passport guard (`class JwtGuard extends AuthGuard('jwt') {}`, or `@UseGuards(AuthGuard('jwt'))`,
+// from '@nestjs/passport') that does not override `canActivate` runs the `validate()` of the
+// codebase's strategy of that name (`class JwtStrategy extends PassportStrategy(Strategy)`, named
+// by its second argument or its passport package's default): that is what the guard enters.
 
 const NEST = '@nestjs/common';
+const PASSPORT = '@nestjs/passport';
+/** The name a passport strategy registers under when `PassportStrategy(Strategy)` gives none. */
+const DEFAULT_STRATEGY_NAMES: Record<string, string> = {
+  'passport-jwt': 'jwt',
+  'passport-local': 'local',
+  'passport-http-bearer': 'bearer',
+  'passport-headerapikey': 'headerapikey',
+  'passport-custom': 'custom',
+  'passport-google-oauth20': 'google',
+  'passport-github2': 'github',
+};
 const VERBS: Record<string, string> = {
   Get: 'GET',
   Post: 'POST',
@@ -39,6 +54,8 @@ export interface NestRoute {
 export class NestRoutes {
   private readonly globalGuards: NestStep[] = [];
   private readonly globalInterceptors: NestStep[] = [];
+  /** The codebase's passport strategies by the name they register under. */
+  private readonly strategies = new Map<string, ts.ClassDeclaration>();
 
   constructor(private readonly origins: OriginResolver) {}
 
@@ -50,6 +67,16 @@ export class NestRoutes {
       this.globalGuards.push(...call.arguments.map((a) => this.step(a, 'canActivate')));
     if (callee.name.text === 'useGlobalInterceptors')
       this.globalInterceptors.push(...call.arguments.map((a) => this.step(a, 'intercept')));
+  }
+
+  /** `class JwtStrategy extends PassportStrategy(Strategy, 'jwt')`: registered under its name, for the guards. */
+  strategy(cls: ts.ClassDeclaration): void {
+    const base = this.heritageCall(cls, 'PassportStrategy');
+    if (!base) return;
+    const named = base.arguments[1] && literalOf(base.arguments[1]);
+    const strategy = base.arguments[0] && this.origins.expr(base.arguments[0]);
+    const name = named ?? (strategy?.kind === 'external' ? DEFAULT_STRATEGY_NAMES[strategy.module] : undefined);
+    if (name !== undefined && !this.strategies.has(name)) this.strategies.set(name, cls);
   }
 
   /** The routes of a `@Controller` class. */
@@ -87,12 +114,43 @@ export class NestRoutes {
     const e = skipOuter(arg);
     const origin = this.origins.expr(ts.isNewExpression(e) ? e.expression : e);
     const cls = origin.kind === 'class' && ts.isClassDeclaration(origin.decl) ? origin.decl : undefined;
-    const fn = cls?.members.find(
-      (m): m is ts.MethodDeclaration =>
-        ts.isMethodDeclaration(m) && ts.isIdentifier(m.name) && m.name.text === method && !!m.body,
-    );
+    const fn = cls && methodOf(cls, method);
     const name = cls?.name?.text ?? e.getText().slice(0, 30);
+    if (!fn && method === 'canActivate') {
+      // A passport guard: what runs is its strategy's validate().
+      const guard = cls
+        ? this.heritageCall(cls, 'AuthGuard')
+        : ts.isCallExpression(e)
+          ? this.passportCall(e, 'AuthGuard')
+          : undefined;
+      const strategyName = guard?.arguments[0] && literalOf(guard.arguments[0]);
+      const strategy = strategyName !== undefined ? this.strategies.get(strategyName) : undefined;
+      const validate = strategy && methodOf(strategy, 'validate');
+      if (validate)
+        return {
+          expr: e,
+          name: `${name} → ${strategy.name?.text ?? strategyName}.validate`,
+          fn: validate,
+          nextIndex: -1,
+        };
+    }
     return { expr: e, name, fn, nextIndex: method === 'intercept' ? 1 : -1 };
+  }
+
+  /** `extends X(…)` where X is '@nestjs/passport''s export `name`. */
+  private heritageCall(cls: ts.ClassDeclaration, name: string): ts.CallExpression | undefined {
+    for (const h of cls.heritageClauses ?? []) {
+      if (h.token !== ts.SyntaxKind.ExtendsKeyword) continue;
+      const e = h.types[0] && skipOuter(h.types[0].expression);
+      if (e && ts.isCallExpression(e)) return this.passportCall(e, name);
+    }
+    return undefined;
+  }
+
+  private passportCall(call: ts.CallExpression, name: string): ts.CallExpression | undefined {
+    const o = this.origins.expr(call.expression);
+    const hit = o.kind === 'external' && o.module === PASSPORT && o.path.length === 1 && o.path[0] === name;
+    return hit ? call : undefined;
   }
 
   /** The call of a '@nestjs/common' decorator on a node, by what it is imported as. */
@@ -105,6 +163,18 @@ export class NestRoutes {
     }
     return undefined;
   }
+}
+
+function methodOf(cls: ts.ClassDeclaration, name: string): ts.MethodDeclaration | undefined {
+  return cls.members.find(
+    (m): m is ts.MethodDeclaration =>
+      ts.isMethodDeclaration(m) && ts.isIdentifier(m.name) && m.name.text === name && !!m.body,
+  );
+}
+
+function literalOf(e: ts.Expression): string | undefined {
+  const a = skipOuter(e);
+  return ts.isStringLiteral(a) || ts.isNoSubstitutionTemplateLiteral(a) ? a.text : undefined;
 }
 
 function literalArg(call: ts.CallExpression): string | undefined {
