@@ -124,6 +124,11 @@ export class SqlTextFolder {
           acc = concat(concat(acc, { ok: true, variants: [HELPER], holes: [] }), text(span.literal.text));
           continue;
         }
+        const choice = this.fragmentChoice(span.expression, depth);
+        if (choice) {
+          acc = concat(concat(acc, choice), text(span.literal.text));
+          continue;
+        }
         const found = this.fragmentOf(span.expression, depth);
         const fragment = found?.fragment;
         const saved = this.args;
@@ -354,6 +359,31 @@ export class SqlTextFolder {
       return undefined;
     }
     return undefined;
+  }
+
+  /**
+   * An interpolation that is one of two SQL fragments chosen at run time (`cond ? Prisma.sql`…`
+   * : Prisma.empty`, directly or through a const): each branch's text, the tagged fragment's own
+   * interpolations bound values as in any sql`…`. Undefined unless both branches are fragments
+   * of a database library: anything else (raw text from a caller) keeps the usual handling.
+   */
+  private fragmentChoice(expr: ts.Expression, depth: number): Folded | undefined {
+    let e = skipOuter(expr);
+    for (let step = 0; step < 4 && (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)); step++) {
+      const origin = this.origins.expr(e);
+      if (origin.kind !== 'expr' || origin.expr === e) return undefined;
+      e = skipOuter(origin.expr);
+    }
+    if (!ts.isConditionalExpression(e) || depth > MAX_BOUND_DEPTH) return undefined;
+    const branch = (b: ts.Expression): Folded | undefined => {
+      const x = skipOuter(b);
+      if (ts.isPropertyAccessExpression(x) && x.name.text === 'empty' && this.fromDbLibrary(x.expression, 0)) return text('');
+      if (ts.isTaggedTemplateExpression(x) && this.fromDbLibrary(x.tag, 0)) return this.fold(x, true, depth + 1);
+      return undefined;
+    };
+    const whenTrue = branch(e.whenTrue);
+    const whenFalse = whenTrue && branch(e.whenFalse);
+    return whenTrue && whenFalse ? union(whenTrue, whenFalse) : undefined;
   }
 
   /** copyFrom of pg-copy-streams, new QueryStream(…): a companion package's wrapper around SQL text. */

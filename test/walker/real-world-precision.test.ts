@@ -223,3 +223,13 @@ describe('another database in the same repository (SQLite, MySQL)', () => {
     expect(sqliteOnlySyntax('CREATE TABLE pragma (autoincrement int);')).toBeNull();
   });
 });
+
+describe('a run-time choice between two SQL fragments (cmms-iot dashboard.service.ts:304)', () => {
+  it('folds `cond ? Prisma.sql`…` : Prisma.empty` as both texts: a SELECT is no site, an UPDATE keeps its table, raw text stays unresolved', () => {
+    const report = expectAnnotated('prisma-fragments');
+    expect(report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
+      '30 update public.work_orders unscoped',
+      '37 insert  unresolved',
+    ]);
+  });
+});
