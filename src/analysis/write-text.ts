@@ -1,5 +1,7 @@
-import type ts from 'typescript';
+import ts from 'typescript';
 import type { DbAdapter } from '../adapters/index.js';
+import { HOLE } from '../code/sql-text.js';
+import { skipOuter } from '../code/scope.js';
 import { effectsWithNames, effectWrites, type SqlDeps, statementTextExpr } from './sql-resolution.js';
 
 /**
@@ -14,9 +16,25 @@ export function parsesAsWrite(deps: SqlDeps, arg: ts.Expression, placeholders: D
   const textExpr = statementTextExpr(deps, arg);
   if (!textExpr) return false;
   const folded = deps.folder.sql(textExpr);
-  if (!folded.ok) return false;
-  return folded.variants.some((variant) =>
+  const variants = folded.ok ? folded.variants : holesForInterpolations(deps, textExpr);
+  return variants.some((variant) =>
     (effectsWithNames(deps, variant, placeholders) ?? []).some((e) => effectWrites(e, deps.config).length > 0),
   );
 }
 
+
+/**
+ * A tagged template (sql`DELETE FROM t WHERE id IN (${sql.join(ids.map((id) => sql`${id}`))})`,
+ * directly or through a const) whose folding failed on an interpolation that is SQL rather than
+ * a value: its literal text with every interpolation read as a hole, so the statement around a
+ * fragment the folder cannot read is still seen to write (Oppsera's import rollback routes).
+ */
+function holesForInterpolations(deps: SqlDeps, textExpr: ts.Expression): string[] {
+  let e = skipOuter(textExpr);
+  if (ts.isIdentifier(e)) {
+    const origin = deps.origins.expr(e);
+    if (origin.kind === 'expr') e = skipOuter(origin.expr);
+  }
+  if (!ts.isTaggedTemplateExpression(e) || ts.isNoSubstitutionTemplateLiteral(e.template)) return [];
+  return [e.template.head.text + e.template.templateSpans.map((span) => HOLE + span.literal.text).join('')];
+}

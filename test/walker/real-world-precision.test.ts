@@ -233,3 +233,17 @@ describe('a run-time choice between two SQL fragments (cmms-iot dashboard.servic
     ]);
   });
 });
+
+describe('sql.join of bound values inside a scope helper (Oppsera import rollback routes)', () => {
+  it('reads a list of sql`${id}` (or rows of values) as a value list, and keeps a write whose fragments are SQL as an unresolved site', () => {
+    const report = expectAnnotated('drizzle-joins');
+    expect(report.writeSites.map((s) => `${s.line} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
+      '10 public.customer_contacts org-scope',
+      '12 public.customers org-scope',
+      '21 public.customer_contacts org-scope',
+      '28 public.customers unscoped',
+      '35  unresolved',
+      '43  unresolved',
+    ]);
+  });
+});
