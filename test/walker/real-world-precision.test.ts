@@ -247,3 +247,13 @@ describe('sql.join of bound values inside a scope helper (Oppsera import rollbac
     ]);
   });
 });
+
+describe('a lazy Proxy that forwards by index (b2b-startkit packages/database/src/client.ts)', () => {
+  it('reads `get(_, prop) { return getDb().drizzle[prop] }` as the client it forwards to, and a helper that sets the org on another connection covers nothing', () => {
+    const report = expectAnnotated('proxy-index');
+    expect(report.writeSites.map((s) => `${s.line} ${s.coverage} ${s.evidence.split(',')[0]}`)).toEqual([
+      '8 unscoped runs on drizzle pool from drizzle() at src/client.ts:11',
+      '14 unscoped runs on drizzle pool from drizzle() at src/client.ts:11',
+    ]);
+  });
+});
