@@ -314,7 +314,8 @@ export class SqlTextFolder {
     ) {
       return { ok: false, reason: `\`${shortText(call, 40)}\` joins SQL fragments built per element` };
     }
-    // Rows of bound values (`VALUES ${sql.join(rows.map((r) => sql`(${r.a}, ${r.b})`), sql`, `)}`): a row where one goes.
+    // Rows of bound values (`VALUES ${sql.join(rows.map((r) => sql`(${r.a}, ${r.b})`), sql`, `)}`):
+    // a row where one goes.
     const mapped =
       ts.isCallExpression(list) && ts.isPropertyAccessExpression(list.expression) && list.expression.name.text === 'map'
         ? mappedResults(list)
@@ -383,7 +384,8 @@ export class SqlTextFolder {
     if (!ts.isConditionalExpression(e) || depth > MAX_BOUND_DEPTH) return undefined;
     const branch = (b: ts.Expression): Folded | undefined => {
       const x = skipOuter(b);
-      if (ts.isPropertyAccessExpression(x) && x.name.text === 'empty' && this.fromDbLibrary(x.expression, 0)) return text('');
+      if (ts.isPropertyAccessExpression(x) && x.name.text === 'empty' && this.fromDbLibrary(x.expression, 0))
+        return text('');
       if (ts.isTaggedTemplateExpression(x) && this.fromDbLibrary(x.tag, 0)) return this.fold(x, true, depth + 1);
       return undefined;
     };
@@ -505,7 +507,11 @@ function mappedResults(call: ts.CallExpression): ts.Expression[] | undefined {
 /** sql`(${a}, ${b})`: a parenthesised row of bound values (checked as values by the caller). */
 function rowOfValues(expr: ts.Expression): boolean {
   const e = skipOuter(expr);
-  return ts.isTaggedTemplateExpression(e) && !ts.isNoSubstitutionTemplateLiteral(e.template) && e.template.head.text.trim().startsWith('(');
+  return (
+    ts.isTaggedTemplateExpression(e) &&
+    !ts.isNoSubstitutionTemplateLiteral(e.template) &&
+    e.template.head.text.trim().startsWith('(')
+  );
 }
 
 /** list.map((x) => sql`…`) or .map((x) => sql.identifier(…)): each element becomes SQL. */
