@@ -1,5 +1,7 @@
-import type ts from 'typescript';
+import ts from 'typescript';
 import type { DbAdapter } from '../adapters/index.js';
+import { HOLE } from '../code/sql-text.js';
+import { skipOuter } from '../code/scope.js';
 import type { Operation } from '../report/types.js';
 import type { StatementEffect } from '../sql/classify.js';
 import { HOLE_NAME, parseWithHoleForms } from './hole-forms.js';
@@ -40,10 +42,10 @@ export function writeWithHoles(
   const textExpr = statementTextExpr(deps, arg);
   if (!textExpr) return undefined;
   const folded = deps.folder.sql(textExpr);
-  if (!folded.ok) return undefined;
+  const variants = folded.ok ? folded.variants : holesForInterpolations(deps, textExpr);
   let operation: Operation | undefined;
   const tables = new Set<string>();
-  for (const variant of folded.variants) {
+  for (const variant of variants) {
     for (const e of effectsWithHoles(deps, variant, placeholders) ?? []) {
       const written = effectWrites(e, deps.config);
       operation ??= written.find((w) => !w.through)?.operation ?? (written.length > 0 ? 'call' : undefined);
@@ -51,4 +53,20 @@ export function writeWithHoles(
     }
   }
   return operation ? { tables: [...tables].sort(), operation } : undefined;
+}
+
+/**
+ * A tagged template (sql`DELETE FROM t WHERE id IN (${sql.join(ids.map((id) => sql`${id}`))})`,
+ * directly or through a const) whose folding failed on an interpolation that is SQL rather than
+ * a value: its literal text with every interpolation read as a hole, so the statement around a
+ * fragment the folder cannot read is still seen to write (Oppsera's import rollback routes).
+ */
+function holesForInterpolations(deps: SqlDeps, textExpr: ts.Expression): string[] {
+  let e = skipOuter(textExpr);
+  if (ts.isIdentifier(e)) {
+    const origin = deps.origins.expr(e);
+    if (origin.kind === 'expr') e = skipOuter(origin.expr);
+  }
+  if (!ts.isTaggedTemplateExpression(e) || ts.isNoSubstitutionTemplateLiteral(e.template)) return [];
+  return [e.template.head.text + e.template.templateSpans.map((span) => HOLE + span.literal.text).join('')];
 }

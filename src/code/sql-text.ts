@@ -124,6 +124,11 @@ export class SqlTextFolder {
           acc = concat(concat(acc, { ok: true, variants: [HELPER], holes: [] }), text(span.literal.text));
           continue;
         }
+        const choice = this.fragmentChoice(span.expression, depth);
+        if (choice) {
+          acc = concat(concat(acc, choice), text(span.literal.text));
+          continue;
+        }
         const found = this.fragmentOf(span.expression, depth);
         const fragment = found?.fragment;
         const saved = this.args;
@@ -309,7 +314,14 @@ export class SqlTextFolder {
     ) {
       return { ok: false, reason: `\`${shortText(call, 40)}\` joins SQL fragments built per element` };
     }
-    return { ok: true, variants: [HOLE], holes: [shortText(listArg, 40)] };
+    // Rows of bound values (`VALUES ${sql.join(rows.map((r) => sql`(${r.a}, ${r.b})`), sql`, `)}`):
+    // a row where one goes.
+    const mapped =
+      ts.isCallExpression(list) && ts.isPropertyAccessExpression(list.expression) && list.expression.name.text === 'map'
+        ? mappedResults(list)
+        : undefined;
+    const rows = !!mapped?.length && mapped.every((r) => rowOfValues(r));
+    return { ok: true, variants: [rows ? `(${HOLE})` : HOLE], holes: [shortText(listArg, 40)] };
   }
 
   /**
@@ -354,6 +366,32 @@ export class SqlTextFolder {
       return undefined;
     }
     return undefined;
+  }
+
+  /**
+   * An interpolation that is one of two SQL fragments chosen at run time (`cond ? Prisma.sql`…`
+   * : Prisma.empty`, directly or through a const): each branch's text, the tagged fragment's own
+   * interpolations bound values as in any sql`…`. Undefined unless both branches are fragments
+   * of a database library: anything else (raw text from a caller) keeps the usual handling.
+   */
+  private fragmentChoice(expr: ts.Expression, depth: number): Folded | undefined {
+    let e = skipOuter(expr);
+    for (let step = 0; step < 4 && (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)); step++) {
+      const origin = this.origins.expr(e);
+      if (origin.kind !== 'expr' || origin.expr === e) return undefined;
+      e = skipOuter(origin.expr);
+    }
+    if (!ts.isConditionalExpression(e) || depth > MAX_BOUND_DEPTH) return undefined;
+    const branch = (b: ts.Expression): Folded | undefined => {
+      const x = skipOuter(b);
+      if (ts.isPropertyAccessExpression(x) && x.name.text === 'empty' && this.fromDbLibrary(x.expression, 0))
+        return text('');
+      if (ts.isTaggedTemplateExpression(x) && this.fromDbLibrary(x.tag, 0)) return this.fold(x, true, depth + 1);
+      return undefined;
+    };
+    const whenTrue = branch(e.whenTrue);
+    const whenFalse = whenTrue && branch(e.whenFalse);
+    return whenTrue && whenFalse ? union(whenTrue, whenFalse) : undefined;
   }
 
   /** copyFrom of pg-copy-streams, new QueryStream(…): a companion package's wrapper around SQL text. */
@@ -462,10 +500,10 @@ function rawFragment(
   return undefined;
 }
 
-/** list.map((x) => sql`…`) or .map((x) => sql.identifier(…)): each element becomes SQL. */
-function mapsToFragments(call: ts.CallExpression, fromDbLibrary: (e: ts.Expression) => boolean): boolean {
+/** What a `.map(cb)` callback returns, each return; undefined for a named mapper (not read). */
+function mappedResults(call: ts.CallExpression): ts.Expression[] | undefined {
   const cb = call.arguments[0] && skipOuter(call.arguments[0]);
-  if (!cb || !(ts.isArrowFunction(cb) || ts.isFunctionExpression(cb))) return true; // a named mapper: assume the worst
+  if (!cb || !(ts.isArrowFunction(cb) || ts.isFunctionExpression(cb))) return undefined;
   const results: ts.Expression[] = [];
   if (ts.isBlock(cb.body)) {
     const visit = (n: ts.Node): void => {
@@ -474,7 +512,41 @@ function mapsToFragments(call: ts.CallExpression, fromDbLibrary: (e: ts.Expressi
     };
     visit(cb.body);
   } else results.push(cb.body);
-  return results.some((r) => rawFragment(r, fromDbLibrary) !== undefined);
+  return results;
+}
+
+/** sql`(${a}, ${b})`: a parenthesised row of bound values (checked as values by the caller). */
+function rowOfValues(expr: ts.Expression): boolean {
+  const e = skipOuter(expr);
+  return (
+    ts.isTaggedTemplateExpression(e) &&
+    !ts.isNoSubstitutionTemplateLiteral(e.template) &&
+    e.template.head.text.trim().startsWith('(')
+  );
+}
+
+/** list.map((x) => sql`…`) or .map((x) => sql.identifier(…)): each element becomes SQL. */
+function mapsToFragments(call: ts.CallExpression, fromDbLibrary: (e: ts.Expression) => boolean): boolean {
+  const results = mappedResults(call);
+  if (!results) return true; // a named mapper: assume the worst
+  return results.some((r) => rawFragment(r, fromDbLibrary) !== undefined && !boundValues(r, fromDbLibrary));
+}
+
+/**
+ * sql`${id}` or sql`(${a}, ${b})`: a fragment whose own text is only parentheses and commas
+ * around bound values is a value (or a row of values), not SQL: a list mapped to it and joined
+ * is a value list (`IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`).
+ */
+function boundValues(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => boolean): boolean {
+  const e = skipOuter(expr);
+  if (!ts.isTaggedTemplateExpression(e) || ts.isNoSubstitutionTemplateLiteral(e.template)) return false;
+  const punctuation = (t: string): boolean => /^[\s(),]*$/.test(t);
+  return (
+    punctuation(e.template.head.text) &&
+    e.template.templateSpans.every(
+      (span) => punctuation(span.literal.text) && rawFragment(span.expression, fromDbLibrary) === undefined,
+    )
+  );
 }
 
 /** Every variant so far ends inside an open '…' literal. */

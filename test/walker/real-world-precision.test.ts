@@ -223,3 +223,37 @@ describe('another database in the same repository (SQLite, MySQL)', () => {
     expect(sqliteOnlySyntax('CREATE TABLE pragma (autoincrement int);')).toBeNull();
   });
 });
+
+describe('a run-time choice between two SQL fragments (cmms-iot dashboard.service.ts:304)', () => {
+  it('folds `cond ? Prisma.sql`…` : Prisma.empty` as both texts: a SELECT is no site, an UPDATE keeps its table, raw text stays unresolved', () => {
+    const report = expectAnnotated('prisma-fragments');
+    expect(report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
+      '30 update public.work_orders unscoped',
+      '37 insert  unresolved',
+    ]);
+  });
+});
+
+describe('sql.join of bound values inside a scope helper (Oppsera import rollback routes)', () => {
+  it('reads a list of sql`${id}` (or rows of values) as a value list, and keeps a write whose fragments are SQL as an unresolved site', () => {
+    const report = expectAnnotated('drizzle-joins');
+    expect(report.writeSites.map((s) => `${s.line} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
+      '10 public.customer_contacts org-scope',
+      '12 public.customers org-scope',
+      '21 public.customer_contacts org-scope',
+      '28 public.customers unscoped',
+      '35  unresolved',
+      '43  unresolved',
+    ]);
+  });
+});
+
+describe('a lazy Proxy that forwards by index (b2b-startkit packages/database/src/client.ts)', () => {
+  it('reads `get(_, prop) { return getDb().drizzle[prop] }` as the client it forwards to, and a helper that sets the org on another connection covers nothing', () => {
+    const report = expectAnnotated('proxy-index');
+    expect(report.writeSites.map((s) => `${s.line} ${s.coverage} ${s.evidence.split(',')[0]}`)).toEqual([
+      '8 unscoped runs on drizzle pool from drizzle() at src/client.ts:11',
+      '14 unscoped runs on drizzle pool from drizzle() at src/client.ts:11',
+    ]);
+  });
+});

@@ -337,6 +337,9 @@ export class AmbientProviders {
       const visit = (n: ts.Node): void => {
         if (ts.isCallExpression(n) && isReflectGet(n) && n.arguments[0])
           sources.add(initialValue(n.arguments[0]) ?? n.arguments[0]);
+        // `return getDb().drizzle[prop as keyof Db]`: the same forwarding, written as an index by the trap's key.
+        if (ts.isElementAccessExpression(n) && isTrapKey(n.argumentExpression, fn))
+          sources.add(initialValue(n.expression) ?? n.expression);
         ts.forEachChild(n, visit);
       };
       if (fn.body) visit(fn.body);
@@ -447,6 +450,13 @@ export class AmbientProviders {
 }
 
 /** The library an ambient connection belongs to: its fallback's, else the entered one's. */
+/** The property key a `get(target, prop)` trap is given, read as `prop` (or `prop as keyof T`). */
+function isTrapKey(arg: ts.Expression, trap: ts.FunctionLikeDeclaration): boolean {
+  const key = trap.parameters[1]?.name;
+  const e = skipOuter(arg);
+  return !!key && ts.isIdentifier(key) && ts.isIdentifier(e) && e.text === key.text && lookup(e)?.kind === 'parameter';
+}
+
 /** The `get`/`apply` traps of `new Proxy(target, handler)`, the handler inline or a const. */
 function proxyTraps(created: ts.NewExpression, origins: OriginResolver): ts.FunctionLikeDeclaration[] | undefined {
   const ctor = skipOuter(created.expression);
