@@ -13,7 +13,7 @@ import { constructionOf, soleReturn } from './construction.js';
 import type { Handle } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
-import { skipOuter } from '../code/scope.js';
+import { lookup, skipOuter } from '../code/scope.js';
 import { unresolvedSqlSite } from './write-sites.js';
 import { parsesAsWrite } from './write-text.js';
 import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
@@ -265,11 +265,15 @@ export class AdapterCalls {
       const why = instance
         ? `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ${sql.reason}`
         : sql.reason;
-      const reason = `${why}${untraced}`;
+      // The report's `operation` must hold one of the contract's kinds: a statement no reading of its text shows the
+      // kind of says so rather than let `insert` pass for a known verb.
+      const kind = sql.operation ? '' : `; the statement's kind is unknown too${sql.kindUnknown ? ` (${sql.kindUnknown})` : ''}, so its \`operation\` only stands in`;
+      const reason = `${why}${untraced}${kind}`;
       this.facts.sites.push({
         ...(instance
           ? unresolvedSqlSite(call, handle, api, 'tableUnknown', reason, 'the write')
           : unresolvedSqlSite(call, handle, api, sql.unparsable ? 'sqlUnparsable' : 'sqlNotConstant', reason)),
+        ...(sql.operation ? { operation: sql.operation } : {}),
         ...(template ? { template } : {}),
       });
     } else
@@ -295,8 +299,13 @@ export class AdapterCalls {
     if (!adapter.fragmentMethods?.includes(method)) return false;
     const outer = embeddingCall(call);
     if (!outer) return false;
-    const root = this.deps.handles.of(chainRoot(outer));
-    return root.kind === 'executor' || root.kind === 'scoped' || root.kind === 'admin' || root.kind === 'param';
+    const base = chainRoot(outer);
+    const root = this.deps.handles.of(base);
+    // A connection an ambient accessor hands out (`db('t').insert({ id: db.raw('gen_random_uuid()') })` with `db`
+    // read from a store) builds the same statement: one site, the builder's, not a second one for its fragment.
+    if (['executor', 'scoped', 'admin', 'param', 'ambient'].includes(root.kind)) return true;
+    // Whatever the connection is, a fragment made by the very value the builder chain starts from is that chain's.
+    return sameBinding(skipOuter((call.expression as ts.PropertyAccessExpression).expression), base);
   }
 
   /** A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. */
@@ -455,6 +464,15 @@ export class AdapterCalls {
   }
 
   private templates: ReturnType<typeof templateKind> | undefined;
+}
+
+/** Two identifiers naming one declaration (`db.raw(…)` inside a chain that starts at that `db`). */
+function sameBinding(a: ts.Expression, b: ts.Expression): boolean {
+  if (!ts.isIdentifier(a) || !ts.isIdentifier(skipOuter(b))) return false;
+  const x = lookup(a);
+  const y = lookup(skipOuter(b) as ts.Identifier);
+  const path = (v: typeof x): string => (v && 'path' in v ? v.path.join('.') : '');
+  return !!x && !!y && x.decl === y.decl && path(x) === path(y);
 }
 
 /** A connection whose library is known: its query calls run SQL, whatever the text. */

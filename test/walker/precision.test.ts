@@ -298,3 +298,19 @@ export async function save(org: string, ws: string) {
     expect(codeFindings(report)[0]!.message).toContain('sets app.current_org_id (set_config at src/a.ts:5), but the policies on public.documents read app.current_workspace_id');
   });
 });
+
+describe('one statement, one site (issue 10: duplicate sites at one line)', () => {
+  it('reads a knex.raw fragment made by the value the builder chain starts from as part of that builder, whatever the connection', () => {
+    const report = auditProject({
+      'package.json': JSON.stringify({ dependencies: { knex: '^3.0.0' } }),
+      'src/a.ts': `import type { Knex } from 'knex';
+import { db } from '@acme/db';
+export async function stamp(orgId: string) {
+  await db('audit_logs').insert({ org_id: orgId, action: db.raw("concat('x', gen_random_uuid())") });
+}
+`,
+    });
+    // The builder's site (its connection untraced), and no second one for the fragment at column 58.
+    expect(report.writeSites.map((s) => `${s.line}:${s.column} ${s.coverage} ${s.tables.join(',')}`)).toEqual(['4:9 unresolved public.audit_logs']);
+  });
+});
