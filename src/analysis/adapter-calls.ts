@@ -435,10 +435,17 @@ export class AdapterCalls {
     // Two query calls of one builder running the same statement (`signal ? db.query(s, o) :
     // db.query(s)`) are one write at this call, not two.
     const seen = new Set<string>();
+    // One query call of the builder reached along several paths (`mode` calling `exec` twice, each with text this
+    // call leaves unresolved) is one unresolved write here: which path's text it runs is what cannot be known.
+    const unresolvedQueries = new Set<ts.Node>();
     for (const t of this.deps.origins.facts.get((this.templates ??= templateKind(this.deps.origins)), chain.fn)) {
       const before = this.facts.sites.length;
       this.instantiate(call, chain, t, state);
       const fresh = this.facts.sites.splice(before).filter((site) => {
+        if (site.sql === null) {
+          if (unresolvedQueries.has(t.query)) return false;
+          unresolvedQueries.add(t.query);
+        }
         // The builder's label names each query call's line: the same write whichever call ran it.
         const evidence = 'evidence' in site.verdict ? site.verdict.evidence : '';
         const key = [site.sql, ...site.sqlVariants, evidence.split(site.builtBy ?? '\u0000').join('')].join('\u0000');

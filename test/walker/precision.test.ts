@@ -313,4 +313,24 @@ export async function stamp(orgId: string) {
     // The builder's site (its connection untraced), and no second one for the fragment at column 58.
     expect(report.writeSites.map((s) => `${s.line}:${s.column} ${s.coverage} ${s.tables.join(',')}`)).toEqual(['4:9 unresolved public.audit_logs']);
   });
+
+  it('reports one unresolved write per query call of a table-generic builder, however many paths reach it from a call', () => {
+    const report = auditProject({
+      'src/a.ts': `${pool}
+async function exec(db: typeof pool, text: string) {
+  await db.query(text);
+}
+async function mode(db: typeof pool, q: string) {
+  await exec(db, q);
+  await exec(db, q + ' LIMIT 1');
+}
+export async function route(q: string) {
+  await mode(pool, q);
+}
+`,
+    });
+    // Two paths (both calls of exec) reach the one query at line 5 from line 12: one site there.
+    expect(verdicts(report)).toEqual(['src/a.ts:12 unresolved']);
+    expect(report.writeSites[0]!.evidence).toContain('the table-generic builder `mode` → `exec` (src/a.ts:5)');
+  });
 });
