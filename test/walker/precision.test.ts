@@ -333,4 +333,35 @@ export async function route(q: string) {
     expect(verdicts(report)).toEqual(['src/a.ts:12 unresolved']);
     expect(report.writeSites[0]!.evidence).toContain('the table-generic builder `mode` → `exec` (src/a.ts:5)');
   });
+
+  it('reads a store method named like a library query (`this.query({ text, values })` wrapping `this.db.query`) as a builder, not also as a query', () => {
+    const report = auditProject({
+      'src/store.ts': `import type { Pool } from 'pg';
+export class JobStore {
+  constructor(private readonly db: Pool, private readonly table: string) {}
+  async complete(name: string): Promise<number> {
+    const result = await this.query({
+      text: \`UPDATE \${this.table} SET state = 'done' WHERE name = $1\`,
+      values: [name],
+    });
+    return result.rowCount ?? 0;
+  }
+  private query(statement: { text: string; values: unknown[] }) {
+    return this.db.query(statement);
+  }
+}
+`,
+      'src/route.ts': `import { Pool } from 'pg';
+import { JobStore } from './store';
+const store = new JobStore(new Pool(), 'jobs');
+export async function finish(name: string) {
+  return store.complete(name);
+}
+`,
+    });
+    // One UPDATE at the call (through `complete` → `query`), not a second one reading `this.query(…)` as pg's.
+    const atCall = report.writeSites.filter((s) => s.file === 'src/route.ts');
+    expect(atCall.map((s) => `${s.line}:${s.column} ${s.operation} ${s.coverage}`)).toEqual(['5:10 update unresolved']);
+    expect(atCall[0]!.evidence).toContain('the table-generic builder `complete` → `query` (src/store.ts:12)');
+  });
 });
