@@ -28,7 +28,8 @@ export const drizzleAdapter: DbAdapter = {
     // The verb starts the chain (`db.insert(t)`), or is called on what a call returned (Hono's
     // `c.get('db').insert(t)`, `ctx.db().delete(t)`): that result is the executor, for the core to trace.
     const receiver = receiverOf(call);
-    const executor = chain.links.length === 1 ? chain.base : receiver && ts.isCallExpression(receiver) ? receiver : null;
+    const fromCall = receiver && ts.isCallExpression(receiver) ? receiver : null;
+    const executor = chain.links.length === 1 ? chain.base : fromCall;
     if (!executor) return null;
     const table = tableName(call.arguments[0]!, ctx);
     // Only a pgTable object makes db.delete(x) a Drizzle write on its own; the core still

@@ -267,7 +267,10 @@ export class AdapterCalls {
         : sql.reason;
       // The report's `operation` must hold one of the contract's kinds: a statement no reading of its text shows the
       // kind of says so rather than let `insert` pass for a known verb.
-      const kind = sql.operation ? '' : `; the statement's kind is unknown too${sql.kindUnknown ? ` (${sql.kindUnknown})` : ''}, so its \`operation\` only stands in`;
+      const unknownWhy = sql.kindUnknown ? ` (${sql.kindUnknown})` : '';
+      const kind = sql.operation
+        ? ''
+        : `; the statement's kind is unknown too${unknownWhy}, so its \`operation\` only stands in`;
       const reason = `${why}${untraced}${kind}`;
       this.facts.sites.push({
         ...(instance

@@ -82,7 +82,10 @@ function variantShape(deps: SqlDeps, variant: string, placeholders: DbAdapter['p
   const written = effects.flatMap((e) => effectWrites(e, deps.config));
   if (written.length > 0) return { kind: 'write', operation: written[0]!.operation };
   if (!effects.every((e) => inert(deps, e)))
-    return { kind: 'unknown', why: 'read with placeholders it calls a function, sets a setting or opens a transaction' };
+    return {
+      kind: 'unknown',
+      why: 'read with placeholders it calls a function, sets a setting or opens a transaction',
+    };
   return intruded(parts, readings, placeholders) ? { kind: 'unknown', why: INTRUDED } : { kind: 'read', effects, text };
 }
 

@@ -181,7 +181,8 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
     }
     // A builder called with this function's parameters: its writes are this function's to instantiate.
     if (inner && call)
-      for (const t of origins.facts.get(kindFor(origins), inner.fn)) out.push({ ...t, node: call, via: [inner, ...t.via] });
+      for (const t of origins.facts.get(kindFor(origins), inner.fn))
+        out.push({ ...t, node: call, via: [inner, ...t.via] });
     return true;
   };
   // An explicit stack (walk.ts): bodies nest deeper than a recursive walk can follow.

@@ -31,7 +31,10 @@ export type Folded = { ok: true; variants: string[]; holes: string[] } | { ok: f
 export class SqlTextFolder {
   // Each expression folded once per mode (holes allowed or not), through the origins' fact
   // engine: an imported constant used by a thousand queries is folded once.
-  private readonly kinds: Record<'holes' | 'constant' | 'shapeHoles' | 'shapeConstant', FactKind<ts.Expression, Folded>>;
+  private readonly kinds: Record<
+    'holes' | 'constant' | 'shapeHoles' | 'shapeConstant',
+    FactKind<ts.Expression, Folded>
+  >;
   /** In a shape fold: unfoldable fragments become RAW, in-repo helpers returning SQL are followed. */
   private shapes = false;
 
@@ -53,7 +56,12 @@ export class SqlTextFolder {
       }),
       same: sameFolded,
     });
-    this.kinds = { holes: kind(true), constant: kind(false), shapeHoles: kind(true, true), shapeConstant: kind(false, true) };
+    this.kinds = {
+      holes: kind(true),
+      constant: kind(false),
+      shapeHoles: kind(true, true),
+      shapeConstant: kind(false, true),
+    };
   }
 
   /** Arguments of the helper whose returned fragment is being folded, by parameter (identifier helpers). */
@@ -95,9 +103,9 @@ export class SqlTextFolder {
 
   /**
    * The statement's shape when `sql()` cannot fold it: a library fragment that does not fold (`Prisma.join(list)` of a
-   * list built at run time, a conditional fragment, `Prisma.raw(x)`) is a RAW hole, a nested sql`…` keeps its values as
-   * holes, and an in-repo helper that returns SQL is followed with its parameters bound. Only for deciding what kind of
-   * statement it is (sql-shape.ts), never for what it writes.
+   * list built at run time, a conditional fragment, `Prisma.raw(x)`) is a RAW hole, a nested sql`…` keeps its values
+   * as holes, and an in-repo helper that returns SQL is followed with its parameters bound. Only for deciding what
+   * kind of statement it is (sql-shape.ts), never for what it writes.
    */
   shape(expr: ts.Expression): Folded {
     const saved = this.shapes;
@@ -320,8 +328,10 @@ export class SqlTextFolder {
     if (!listArg) return { ok: false, reason: `\`${shortText(call, 40)}\` joins nothing` };
     const origin = this.origins.expr(skipOuter(listArg));
     const list = origin.kind === 'expr' ? skipOuter(origin.expr) : skipOuter(listArg);
-    // A list held in a variable may have grown since its literal (`conditions.push(…)`): a shape fold reads it as SQL.
-    if (this.shapes && list !== skipOuter(listArg)) return { ok: true, variants: [RAW], holes: [shortText(listArg, 40)] };
+    // A list held in a variable may have grown since its literal (`conditions.push(…)`): a shape fold reads it as
+    // SQL.
+    if (this.shapes && list !== skipOuter(listArg))
+      return { ok: true, variants: [RAW], holes: [shortText(listArg, 40)] };
     if (ts.isArrayLiteralExpression(list)) {
       const sepArg = call.arguments[1];
       const sepFragment = sepArg ? rawFragment(sepArg, (x) => this.fromDbLibrary(x, 0)) : undefined;
