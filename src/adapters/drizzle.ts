@@ -23,22 +23,39 @@ export const drizzleAdapter: DbAdapter = {
   passthroughMethods: ['$with'],
   builderWrite(call, ctx) {
     const found = verbCall(call, VERBS);
-    if (!found || call.arguments.length !== 1 || found.chain.links.length !== 1) return null;
+    if (!found || call.arguments.length !== 1) return null;
     const { operation, chain } = found;
+    // The verb starts the chain (`db.insert(t)`), or is called on what a call returned (Hono's
+    // `c.get('db').insert(t)`, `ctx.db().delete(t)`): that result is the executor, for the core to trace.
+    const receiver = receiverOf(call);
+    const fromCall = receiver && ts.isCallExpression(receiver) ? receiver : null;
+    const executor = chain.links.length === 1 ? chain.base : fromCall;
+    if (!executor) return null;
     const table = tableName(call.arguments[0]!, ctx);
     // Only a pgTable object makes db.delete(x) a Drizzle write on its own; the core still
     // requires db to be a Drizzle executor.
     if (!table)
       return {
-        executor: chain.base,
+        executor,
         operation,
         table: {
           unresolved: `\`${call.arguments[0]!.getText().slice(0, 40)}\` cannot be traced to a pgTable(…) declaration`,
         },
       };
-    return { executor: chain.base, operation, table: { name: table }, distinctive: true };
+    return { executor, operation, table: { name: table }, distinctive: true };
   },
 };
+
+/** `x` of `x.insert(t)`. */
+function receiverOf(call: ts.CallExpression): ts.Expression | undefined {
+  let callee: ts.Expression = call.expression;
+  while (ts.isParenthesizedExpression(callee) || ts.isNonNullExpression(callee)) callee = callee.expression;
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  let receiver: ts.Expression = callee.expression;
+  while (ts.isParenthesizedExpression(receiver) || ts.isNonNullExpression(receiver) || ts.isAsExpression(receiver))
+    receiver = receiver.expression;
+  return receiver;
+}
 
 /** pgTable('name', …) → public.name; pgSchema('s').table('name', …) or s.table('name', …) → s.name. */
 function tableName(expr: ts.Expression, ctx: BuilderContext): string | undefined {

@@ -13,7 +13,7 @@ import { constructionOf, soleReturn } from './construction.js';
 import type { Handle } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
-import { skipOuter } from '../code/scope.js';
+import { lookup, skipOuter } from '../code/scope.js';
 import { unresolvedSqlSite } from './write-sites.js';
 import { writeWithHoles } from './write-text.js';
 import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
@@ -273,13 +273,18 @@ export class AdapterCalls {
           ? `the SQL ${instance.builtBy} runs is completed by this call's arguments: ${sql.reason}`
           : `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ` +
             sql.reason;
-      const reason = `${why}${untraced}`;
+      // The report's `operation` must hold one of the contract's kinds: a statement no reading of its text shows the
+      // kind of says so rather than let `insert` pass for a known verb.
+      const operation = named?.operation ?? sql.operation;
+      const unknownWhy = sql.kindUnknown ? ` (${sql.kindUnknown})` : '';
+      const kind = operation ? '' : `; the statement's kind is unknown too${unknownWhy}, so its \`operation\` only stands in`;
+      const reason = `${why}${untraced}${kind}`;
       const site =
         instance && tables.length === 0
           ? unresolvedSqlSite(call, handle, api, 'tableUnknown', reason, 'the write')
           : unresolvedSqlSite(call, handle, api, sql.unparsable ? 'sqlUnparsable' : 'sqlNotConstant', reason);
-      if (named && tables.length > 0) {
-        site.operation = named.operation;
+      if (operation) site.operation = operation;
+      if (tables.length > 0) {
         site.tables = tables;
         site.gatedTables = tables.filter((t) => this.deps.config.gatedTables.has(t));
       }
@@ -307,8 +312,13 @@ export class AdapterCalls {
     if (!adapter.fragmentMethods?.includes(method)) return false;
     const outer = embeddingCall(call);
     if (!outer) return false;
-    const root = this.deps.handles.of(chainRoot(outer));
-    return root.kind === 'executor' || root.kind === 'scoped' || root.kind === 'admin' || root.kind === 'param';
+    const base = chainRoot(outer);
+    const root = this.deps.handles.of(base);
+    // A connection an ambient accessor hands out (`db('t').insert({ id: db.raw('gen_random_uuid()') })` with `db`
+    // read from a store) builds the same statement: one site, the builder's, not a second one for its fragment.
+    if (['executor', 'scoped', 'admin', 'param', 'ambient'].includes(root.kind)) return true;
+    // Whatever the connection is, a fragment made by the very value the builder chain starts from is that chain's.
+    return sameBinding(skipOuter((call.expression as ts.PropertyAccessExpression).expression), base);
   }
 
   /** A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. */
@@ -438,10 +448,17 @@ export class AdapterCalls {
     // Two query calls of one builder running the same statement (`signal ? db.query(s, o) :
     // db.query(s)`) are one write at this call, not two.
     const seen = new Set<string>();
+    // One query call of the builder reached along several paths (`mode` calling `exec` twice, each with text this
+    // call leaves unresolved) is one unresolved write here: which path's text it runs is what cannot be known.
+    const unresolvedQueries = new Set<ts.Node>();
     for (const t of this.deps.origins.facts.get((this.templates ??= templateKind(this.deps.origins)), chain.fn)) {
       const before = this.facts.sites.length;
       this.instantiate(call, chain, t, state);
       const fresh = this.facts.sites.splice(before).filter((site) => {
+        if (site.sql === null) {
+          if (unresolvedQueries.has(t.query)) return false;
+          unresolvedQueries.add(t.query);
+        }
         // The builder's label names each query call's line: the same write whichever call ran it.
         const evidence = 'evidence' in site.verdict ? site.verdict.evidence : '';
         const key = [site.sql, ...site.sqlVariants, evidence.split(site.builtBy ?? '\u0000').join('')].join('\u0000');
@@ -467,6 +484,15 @@ export class AdapterCalls {
   }
 
   private templates: ReturnType<typeof templateKind> | undefined;
+}
+
+/** Two identifiers naming one declaration (`db.raw(…)` inside a chain that starts at that `db`). */
+function sameBinding(a: ts.Expression, b: ts.Expression): boolean {
+  if (!ts.isIdentifier(a) || !ts.isIdentifier(skipOuter(b))) return false;
+  const x = lookup(a);
+  const y = lookup(skipOuter(b) as ts.Identifier);
+  const path = (v: typeof x): string => (v && 'path' in v ? v.path.join('.') : '');
+  return !!x && !!y && x.decl === y.decl && path(x) === path(y);
 }
 
 /** A connection whose library is known: its query calls run SQL, whatever the text. */

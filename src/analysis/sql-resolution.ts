@@ -9,6 +9,8 @@ import {
 } from '../sql/parser.js';
 import type { AnalysisConfig } from './config.js';
 import type { RawWrite } from './facts.js';
+import type { Operation } from '../report/types.js';
+import { sqlShape } from './sql-shape.js';
 
 // The one path from a query call's SQL argument to the statements it runs and their
 // effects: fold the text, fill holes with bind parameters, parse, classify.
@@ -22,8 +24,12 @@ export interface SqlDeps {
 
 export type ResolvedSql =
   | { ok: true; statements: { effect: StatementEffect; text: string }[]; normalized: string; variants: string[] }
-  /** `unparsable`: the text is known but does not parse; otherwise it is built at run time and cannot be folded. */
-  | { ok: false; reason: string; parseError: boolean; unparsable?: true };
+  /**
+   * `unparsable`: the text is known but does not parse; otherwise it is built at run time and cannot be folded.
+   * `operation`: what the statement is when a reading of its fragments parses as a write (sql-shape.ts), absent when
+   * even that is unknown.
+   */
+  | { ok: false; reason: string; parseError: boolean; unparsable?: true; operation?: Operation; kindUnknown?: string };
 
 /**
  * The statements' effects with every hole read as a name, when none of them writes (itself or
@@ -105,6 +111,24 @@ export function resolveSql(
       return resolveSql(deps, origin.expr, valuesArg, placeholders);
     }
   }
+  const resolved = resolveText(deps, textExpr, values, placeholders);
+  if (resolved.ok) return resolved;
+  // Text the folder cannot fold or the parser cannot read with values in its holes: what the statement is, read
+  // through placeholders for its fragments; a read is no write, a write keeps its kind (sql-shape.ts).
+  const shape = sqlShape(deps, textExpr, placeholders);
+  if (shape.kind === 'read') {
+    const statements = shape.effects.map((effect) => ({ effect, text: shape.text }));
+    return { ok: true, statements, normalized: shape.text.replace(/\s+/g, ' ').trim(), variants: [shape.text] };
+  }
+  return shape.kind === 'write' ? { ...resolved, operation: shape.operation } : { ...resolved, kindUnknown: shape.why };
+}
+
+function resolveText(
+  deps: SqlDeps,
+  textExpr: ts.Expression,
+  values: ts.Expression | undefined,
+  placeholders?: DbAdapter['placeholders'],
+): ResolvedSql {
   const params = constantValues(deps, values);
   const sentAsBind = bindPolicy(deps, textExpr, placeholders);
   const folded: Folded = deps.folder.sql(textExpr);

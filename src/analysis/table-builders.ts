@@ -155,16 +155,12 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
   const out: Template[] = [];
   const visit = (n: ts.Node): boolean => {
     if (isFunctionLike(n) && !isInlineCallback(n)) return false;
-    // A builder called with this function's parameters: its writes are this function's to instantiate.
-    // Its queries stand for the call, also when the call has a query method's shape itself
-    // (`this.query({ text }, …)` of a repository class): one write, not a second on `this`.
-    if (ts.isCallExpression(n) && n.arguments.some((a) => readsParameter(a))) {
-      const inner = builderCall(n, origins);
-      const nested = inner ? origins.facts.get(kindFor(origins), inner.fn) : [];
-      for (const t of nested) out.push({ ...t, node: n, via: [inner!, ...t.via] });
-      if (nested.length > 0) return true;
-    }
-    if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
+    // A method of the codebase named like a library's (`this.query({ text, values })` of a store class that wraps
+    // `this.db.query(statement)`) is a builder call, followed below, not a query: read as both, its one write would
+    // be two sites at every call.
+    const call = ts.isCallExpression(n) ? n : undefined;
+    const inner = call && call.arguments.some((a) => readsParameter(a)) ? builderCall(call, origins) : undefined;
+    if (!inner && ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
       const callee = skipOuter(n.expression) as ts.PropertyAccessExpression;
       const method = callee.name.text;
       const adapter = adapters.find((a) => a.queryMethods[method]);
@@ -183,6 +179,10 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
         });
       }
     }
+    // A builder called with this function's parameters: its writes are this function's to instantiate.
+    if (inner && call)
+      for (const t of origins.facts.get(kindFor(origins), inner.fn))
+        out.push({ ...t, node: call, via: [inner, ...t.via] });
     return true;
   };
   // An explicit stack (walk.ts): bodies nest deeper than a recursive walk can follow.

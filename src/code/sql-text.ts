@@ -15,6 +15,11 @@ export const HOLE = '\u0000';
 export const HOLE_BASE = 900;
 /** Where a driver's helper builds SQL from values (postgres.js: sql(rows), sql(obj, 'a', 'b')). */
 export const HELPER = '\u0001';
+/**
+ * Where a library's SQL fragment that cannot be folded sits, in a *shape* fold only (`shape()`): any SQL at all, for
+ * the readings of sql-shape.ts to place (a value, a name, nothing).
+ */
+export const RAW = '\u0002';
 const MAX_VARIANTS = 16;
 /** Longer than any real statement: text doubling through `const b = a + a` stops here. */
 const MAX_TEXT = 1 << 20;
@@ -26,7 +31,12 @@ export type Folded = { ok: true; variants: string[]; holes: string[] } | { ok: f
 export class SqlTextFolder {
   // Each expression folded once per mode (holes allowed or not), through the origins' fact
   // engine: an imported constant used by a thousand queries is folded once.
-  private readonly kinds: Record<'holes' | 'constant', FactKind<ts.Expression, Folded>>;
+  private readonly kinds: Record<
+    'holes' | 'constant' | 'shapeHoles' | 'shapeConstant',
+    FactKind<ts.Expression, Folded>
+  >;
+  /** In a shape fold: unfoldable fragments become RAW, in-repo helpers returning SQL are followed. */
+  private shapes = false;
 
   /**
    * `runTimeNames`: an identifier helper with a name chosen at run time (sql.id(role)) becomes a hole where a name
@@ -37,8 +47,8 @@ export class SqlTextFolder {
     private readonly origins: OriginResolver,
     private readonly options: { runTimeNames?: boolean } = {},
   ) {
-    const kind = (allowHoles: boolean): FactKind<ts.Expression, Folded> => ({
-      name: allowHoles ? 'sql-text' : 'sql-constant',
+    const kind = (allowHoles: boolean, shape = false): FactKind<ts.Expression, Folded> => ({
+      name: `${allowHoles ? 'sql-text' : 'sql-constant'}${shape ? '-shape' : ''}`,
       compute: (e) => this.compute(e, allowHoles, 0),
       conservative: (_e, why) => ({
         ok: false,
@@ -46,7 +56,12 @@ export class SqlTextFolder {
       }),
       same: sameFolded,
     });
-    this.kinds = { holes: kind(true), constant: kind(false) };
+    this.kinds = {
+      holes: kind(true),
+      constant: kind(false),
+      shapeHoles: kind(true, true),
+      shapeConstant: kind(false, true),
+    };
   }
 
   /** Arguments of the helper whose returned fragment is being folded, by parameter (identifier helpers). */
@@ -86,6 +101,22 @@ export class SqlTextFolder {
     return this.fold(expr, true, 0);
   }
 
+  /**
+   * The statement's shape when `sql()` cannot fold it: a library fragment that does not fold (`Prisma.join(list)` of a
+   * list built at run time, a conditional fragment, `Prisma.raw(x)`) is a RAW hole, a nested sql`…` keeps its values
+   * as holes, and an in-repo helper that returns SQL is followed with its parameters bound. Only for deciding what
+   * kind of statement it is (sql-shape.ts), never for what it writes.
+   */
+  shape(expr: ts.Expression): Folded {
+    const saved = this.shapes;
+    this.shapes = true;
+    try {
+      return this.fold(expr, true, 0);
+    } finally {
+      this.shapes = saved;
+    }
+  }
+
   /** Folds an expression that must be a constant string. */
   constant(expr: ts.Expression): Folded {
     return this.fold(expr, false, 0);
@@ -103,7 +134,10 @@ export class SqlTextFolder {
       if (depth > MAX_BOUND_DEPTH) return { ok: false, reason: 'the SQL text is built too deeply' };
       return this.compute(e, allowHoles, depth);
     }
-    return this.origins.facts.get(allowHoles ? this.kinds.holes : this.kinds.constant, e);
+    const kind = this.shapes
+      ? allowHoles ? this.kinds.shapeHoles : this.kinds.shapeConstant
+      : allowHoles ? this.kinds.holes : this.kinds.constant;
+    return this.origins.facts.get(kind, e);
   }
 
   private compute(e: ts.Expression, allowHoles: boolean, depth: number): Folded {
@@ -139,10 +173,18 @@ export class SqlTextFolder {
             : fragment.join
               ? this.libraryJoin(fragment.join, depth)
               : this.fold(fragment.text ?? span.expression, false, depth + 1)
-          : this.part(span.expression, true, depth);
+          : this.shapes
+            ? this.shapePart(span.expression, depth)
+            : this.part(span.expression, true, depth);
         // `SET LOCAL app.x = '${sql.raw(id)}'`: a raw splice inside a quoted literal is that
         // literal's value; the parser then checks the hole really lands in a string constant.
         if (!part.ok && fragment?.text && insideQuotes(acc)) part = this.part(fragment.text, true, depth);
+        // A shape fold: a nested sql`…` binds its own values; any other fragment that does not fold is some SQL.
+        if (!part.ok && fragment && this.shapes) {
+          const nested = skipOuter(span.expression);
+          const tagged = ts.isTaggedTemplateExpression(nested) ? this.fold(nested, true, depth + 1) : part;
+          part = tagged.ok ? tagged : { ok: true, variants: [RAW], holes: [shortText(span.expression, 40)] };
+        }
         this.args = saved;
         if (!part.ok && fragment)
           return {
@@ -192,6 +234,10 @@ export class SqlTextFolder {
     }
     if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && e.arguments?.[0] && this.isSqlWrapper(e.expression))
       return this.fold(e.arguments[0], allowHoles, depth + 1);
+    if (this.shapes && allowHoles && ts.isCallExpression(e)) {
+      const returned = this.returnedFragment(e, depth);
+      if (returned) return returned;
+    }
     if (ts.isIdentifier(e) && this.bindings.size > 0) {
       const b = lookup(e);
       const bound =
@@ -287,6 +333,10 @@ export class SqlTextFolder {
     if (!listArg) return { ok: false, reason: `\`${shortText(call, 40)}\` joins nothing` };
     const origin = this.origins.expr(skipOuter(listArg));
     const list = origin.kind === 'expr' ? skipOuter(origin.expr) : skipOuter(listArg);
+    // A list held in a variable may have grown since its literal (`conditions.push(…)`): a shape fold reads it as
+    // SQL.
+    if (this.shapes && list !== skipOuter(listArg))
+      return { ok: true, variants: [RAW], holes: [shortText(listArg, 40)] };
     if (ts.isArrayLiteralExpression(list)) {
       const sepArg = call.arguments[1];
       const sepFragment = sepArg ? rawFragment(sepArg, (x) => this.fromDbLibrary(x, 0)) : undefined;
@@ -315,13 +365,14 @@ export class SqlTextFolder {
       return { ok: false, reason: `\`${shortText(call, 40)}\` joins SQL fragments built per element` };
     }
     // Rows of bound values (`VALUES ${sql.join(rows.map((r) => sql`(${r.a}, ${r.b})`), sql`, `)}`):
-    // a row where one goes.
+    // a row where one goes. A shape fold reads the list as any SQL (a SET list, columns), not only
+    // values: the parser places it.
     const mapped =
       ts.isCallExpression(list) && ts.isPropertyAccessExpression(list.expression) && list.expression.name.text === 'map'
         ? mappedResults(list)
         : undefined;
     const rows = !!mapped?.length && mapped.every((r) => rowOfValues(r));
-    return { ok: true, variants: [rows ? `(${HOLE})` : HOLE], holes: [shortText(listArg, 40)] };
+    return { ok: true, variants: [this.shapes ? RAW : rows ? `(${HOLE})` : HOLE], holes: [shortText(listArg, 40)] };
   }
 
   /**
@@ -394,6 +445,31 @@ export class SqlTextFolder {
     return whenTrue && whenFalse ? union(whenTrue, whenFalse) : undefined;
   }
 
+  /**
+   * A shape fold of `buildQuery(filters)`: the SQL an in-repo helper returns (its only return, a library's sql`…`),
+   * its parameters bound to the call's arguments.
+   */
+  private returnedFragment(call: ts.CallExpression, depth: number): Folded | undefined {
+    if (depth > MAX_BOUND_DEPTH) return undefined;
+    const target = this.origins.expr(call.expression);
+    if (target.kind !== 'function' || !target.decl.body) return undefined;
+    const returned = onlyReturn(target.decl.body);
+    if (!returned || !ts.isTaggedTemplateExpression(skipOuter(returned))) return undefined;
+    const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+    target.decl.parameters.forEach((p, i) => {
+      const a = call.arguments[i];
+      if (a && !ts.isSpreadElement(a)) bound.set(p, a);
+    });
+    const saved = this.args;
+    this.args = new Map([...saved, ...bound]);
+    try {
+      const folded = this.fold(returned, true, depth + 1);
+      return folded.ok ? folded : undefined;
+    } finally {
+      this.args = saved;
+    }
+  }
+
   /** copyFrom of pg-copy-streams, new QueryStream(…): a companion package's wrapper around SQL text. */
   private isSqlWrapper(callee: ts.Expression): boolean {
     const origin = this.origins.expr(skipOuter(callee));
@@ -421,6 +497,15 @@ export class SqlTextFolder {
     const value = skipOuter(origin.expr);
     if (ts.isCallExpression(value) || ts.isNewExpression(value)) return this.fromDbLibrary(value.expression, depth + 1);
     return value !== skipOuter(expr) && this.fromDbLibrary(value, depth + 1);
+  }
+
+  /**
+   * In a shape fold, an interpolation of a library's sql`…` that does not fold may be a value or a fragment held in a
+   * variable (`${teamFilter}`, a `Prisma.Sql` parameter): any SQL of one statement, for the readings to place.
+   */
+  private shapePart(expr: ts.Expression, depth: number): Folded {
+    const folded = this.fold(expr, false, depth + 1);
+    return folded.ok ? folded : { ok: true, variants: [RAW], holes: [shortText(expr, 40)] };
   }
 
   private part(expr: ts.Expression, allowHoles: boolean, depth: number): Folded {

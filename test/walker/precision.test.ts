@@ -298,3 +298,70 @@ export async function save(org: string, ws: string) {
     expect(codeFindings(report)[0]!.message).toContain('sets app.current_org_id (set_config at src/a.ts:5), but the policies on public.documents read app.current_workspace_id');
   });
 });
+
+describe('one statement, one site (issue 10: duplicate sites at one line)', () => {
+  it('reads a knex.raw fragment made by the value the builder chain starts from as part of that builder, whatever the connection', () => {
+    const report = auditProject({
+      'package.json': JSON.stringify({ dependencies: { knex: '^3.0.0' } }),
+      'src/a.ts': `import type { Knex } from 'knex';
+import { db } from '@acme/db';
+export async function stamp(orgId: string) {
+  await db('audit_logs').insert({ org_id: orgId, action: db.raw("concat('x', gen_random_uuid())") });
+}
+`,
+    });
+    // The builder's site (its connection untraced), and no second one for the fragment at column 58.
+    expect(report.writeSites.map((s) => `${s.line}:${s.column} ${s.coverage} ${s.tables.join(',')}`)).toEqual(['4:9 unresolved public.audit_logs']);
+  });
+
+  it('reports one unresolved write per query call of a table-generic builder, however many paths reach it from a call', () => {
+    const report = auditProject({
+      'src/a.ts': `${pool}
+async function exec(db: typeof pool, text: string) {
+  await db.query(text);
+}
+async function mode(db: typeof pool, q: string) {
+  await exec(db, q);
+  await exec(db, q + ' LIMIT 1');
+}
+export async function route(q: string) {
+  await mode(pool, q);
+}
+`,
+    });
+    // Two paths (both calls of exec) reach the one query at line 5 from line 12: one site there.
+    expect(verdicts(report)).toEqual(['src/a.ts:12 unresolved']);
+    expect(report.writeSites[0]!.evidence).toContain('the table-generic builder `mode` → `exec` (src/a.ts:5)');
+  });
+
+  it('reads a store method named like a library query (`this.query({ text, values })` wrapping `this.db.query`) as a builder, not also as a query', () => {
+    const report = auditProject({
+      'src/store.ts': `import type { Pool } from 'pg';
+export class JobStore {
+  constructor(private readonly db: Pool, private readonly table: string) {}
+  async complete(name: string): Promise<number> {
+    const result = await this.query({
+      text: \`UPDATE \${this.table} SET state = 'done' WHERE name = $1\`,
+      values: [name],
+    });
+    return result.rowCount ?? 0;
+  }
+  private query(statement: { text: string; values: unknown[] }) {
+    return this.db.query(statement);
+  }
+}
+`,
+      'src/route.ts': `import { Pool } from 'pg';
+import { JobStore } from './store';
+const store = new JobStore(new Pool(), 'jobs');
+export async function finish(name: string) {
+  return store.complete(name);
+}
+`,
+    });
+    // One UPDATE at the call (through `complete` → `query`), not a second one reading `this.query(…)` as pg's.
+    const atCall = report.writeSites.filter((s) => s.file === 'src/route.ts');
+    expect(atCall.map((s) => `${s.line}:${s.column} ${s.operation} ${s.coverage}`)).toEqual(['5:10 update unresolved']);
+    expect(atCall[0]!.evidence).toContain('the table-generic builder `complete` → `query` (src/store.ts:12)');
+  });
+});
