@@ -74,7 +74,7 @@ describe('evidence for a connection carried in a request context', () => {
     // The session set on the client before `res.locals.db = client` stays with it.
     expect(at(express, 'src/app.ts', 23).via).toBe('withOrgScope'); // `const { db } = req`
     expect(at(express, 'src/app.ts', 35).via).toBe('session set_config (src/middleware.ts:21)');
-    expect(at(express, 'src/app.ts', 48).evidence).toMatch(/^unresolved when reached from the route POST \/reports\/touch \(src\/app\.ts:46\): nothing on this path entered `req\.db`/);
+    expect(at(express, 'src/app.ts', 49).evidence).toMatch(/^unresolved when reached from the route POST \/reports\/touch \(src\/app\.ts:47\): nothing on this path entered `req\.db`/);
   });
 
   it('reads a wrapper that sends a write elsewhere as untraced, never as its spread connection', () => {

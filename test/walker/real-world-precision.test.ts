@@ -229,7 +229,7 @@ describe('a run-time choice between two SQL fragments (cmms-iot dashboard.servic
     const report = expectAnnotated('prisma-fragments');
     expect(report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
       '30 update public.work_orders unscoped',
-      '37 insert  unresolved',
+      '37 update public.work_orders unresolved',
     ]);
   });
 });
@@ -242,8 +242,8 @@ describe('sql.join of bound values inside a scope helper (Oppsera import rollbac
       '12 public.customers org-scope',
       '21 public.customer_contacts org-scope',
       '28 public.customers unscoped',
-      '35  unresolved',
-      '43  unresolved',
+      '35 public.customers unresolved',
+      '43 public.customers unresolved',
     ]);
   });
 });
