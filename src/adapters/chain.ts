@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { skipOuterAndAwait } from '../syntax/wrappers.js';
 
 // Query builders are method chains: knex('t').where(…).update(…), db.insertInto('t').values(…).
 // These helpers read a chain from its call back to its root, syntactically; the core then
@@ -18,26 +19,13 @@ export interface Chain {
   rootCall?: ts.CallExpression;
 }
 
-function strip(e: ts.Expression): ts.Expression {
-  let x = e;
-  while (
-    ts.isParenthesizedExpression(x) ||
-    ts.isAsExpression(x) ||
-    ts.isNonNullExpression(x) ||
-    ts.isAwaitExpression(x) ||
-    ts.isSatisfiesExpression(x)
-  )
-    x = x.expression;
-  return x;
-}
-
 export function methodChain(call: ts.CallExpression): Chain {
   const links: ChainLink[] = [];
   let e: ts.Expression = call;
   for (;;) {
-    const c = strip(e);
+    const c = skipOuterAndAwait(e);
     if (!ts.isCallExpression(c)) return { links: links.reverse(), base: c };
-    const callee = strip(c.expression);
+    const callee = skipOuterAndAwait(c.expression);
     if (ts.isPropertyAccessExpression(callee)) {
       links.push({ name: callee.name.text, call: c });
       e = callee.expression;
@@ -65,7 +53,7 @@ export function outerCalls(call: ts.CallExpression): ChainLink[] {
 }
 
 export function methodName(call: ts.CallExpression): string | undefined {
-  const callee = strip(call.expression);
+  const callee = skipOuterAndAwait(call.expression);
   return ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
 }
 

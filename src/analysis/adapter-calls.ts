@@ -13,7 +13,8 @@ import { constructionOf, soleReturn } from './construction.js';
 import type { Handle } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
-import { lookup, skipOuter } from '../code/scope.js';
+import { lookup } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { unresolvedSqlSite } from './write-sites.js';
 import { writeWithHoles } from './write-text.js';
 import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
@@ -277,7 +278,9 @@ export class AdapterCalls {
       // kind of says so rather than let `insert` pass for a known verb.
       const operation = named?.operation ?? sql.operation;
       const unknownWhy = sql.kindUnknown ? ` (${sql.kindUnknown})` : '';
-      const kind = operation ? '' : `; the statement's kind is unknown too${unknownWhy}, so its \`operation\` only stands in`;
+      const kind = operation
+        ? ''
+        : `; the statement's kind is unknown too${unknownWhy}, so its \`operation\` only stands in`;
       const reason = `${why}${untraced}${kind}`;
       const site =
         instance && tables.length === 0

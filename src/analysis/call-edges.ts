@@ -1,7 +1,8 @@
 import ts from 'typescript';
 import { isPluginWrapper, pluginRegistration } from '../code/carried.js';
 import type { OriginResolver } from '../code/origins.js';
-import { isFunctionLike, skipOuter } from '../code/scope.js';
+import { isFunctionLike } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import type { AnalysisConfig } from './config.js';
 import { scopeHelper } from './config-match.js';
 import { connectionKey, freshState, type State } from './connection-state.js';

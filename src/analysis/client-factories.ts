@@ -1,7 +1,8 @@
 import ts from 'typescript';
 import { matchesSpec } from './config.js';
 import { functionName, type Origin } from '../code/origins.js';
-import { isFunctionLike, lookup, skipOuter } from '../code/scope.js';
+import { isFunctionLike, lookup } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { ExtensionBindings } from '../code/prisma-extensions.js';
 import { importedName, importModule } from './config-match.js';
 import { executorSubclass, type TypeReader, typeOfParam } from './declared-types.js';

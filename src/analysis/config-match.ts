@@ -1,5 +1,6 @@
 import ts from 'typescript';
-import { type Binding, lookup, skipOuter } from '../code/scope.js';
+import { type Binding, lookup } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { type AnalysisConfig, matchesSpec, type ResolvedScopeHelper } from './config.js';
 
 // Matching a call to the helpers the config declares (scope helpers, admin providers, setters):

@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import type { HandleResolver } from './handles.js';
-import { skipOuter } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 
 // Where the instance behind an executor was constructed (`new Kysely({ … })`), by the same
 // provenance the connection is traced with: through consts and imports, transactions opened

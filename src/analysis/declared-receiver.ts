@@ -1,7 +1,8 @@
 import ts from 'typescript';
 import { resolveImport } from '../code/modules.js';
 import type { OriginResolver } from '../code/origins.js';
-import { isFunctionLike, lookup, skipOuter } from '../code/scope.js';
+import { isFunctionLike, lookup } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 
 // The codebase declaration (an interface or a class) a receiver expression is declared as, read
 // from the annotations along it, without a type checker: `this.storage.db.asSuperUser()` with

@@ -3,7 +3,8 @@ import { adapterForModule, type DbAdapter, type ExecutorKind } from '../adapters
 import { returnTypeOf } from '../code/carried.js';
 import { resolveImport } from '../code/modules.js';
 import type { OriginResolver } from '../code/origins.js';
-import { type Binding, lookup, skipOuter } from '../code/scope.js';
+import { type Binding, lookup } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { declaredClassMethod } from './declared-methods.js';
 import { importModule } from './config-match.js';
 import type { Handle } from './handles.js';

@@ -1,7 +1,8 @@
 import ts from 'typescript';
 import { resolveImport } from '../code/modules.js';
 import type { OriginResolver } from '../code/origins.js';
-import { lookup, skipOuter } from '../code/scope.js';
+import { lookup } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import type { CallEdge, FileFacts } from './facts.js';
 import { declarationOf as typeDeclaration } from './declared-receiver.js';
 import { isTestFile } from './providers/helper-values.js';

@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { classMethod, typeName } from '../code/injected.js';
 import type { OriginResolver } from '../code/origins.js';
-import { skipOuter } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { declarationOf, declaredTypeOf } from './declared-receiver.js';
 import type { CallEdge, FileFacts } from './facts.js';
 

@@ -23,7 +23,7 @@ import type { Handle, ParamBinding } from './handles.js';
 import { where } from './handles.js';
 import { isExported } from '../code/modules.js';
 import { functionName, type OriginResolver, shortText } from '../code/origins.js';
-import { skipOuter } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { judge, withAwaitedSet } from './verdict.js';
 import { Facts, type FactKind, Interner } from '../code/fixpoint.js';
 import { selectedBy } from './providers/conditional.js';

@@ -4,7 +4,8 @@ import type { classifyStatement } from '../sql/classify.js';
 import type { FactKind } from '../code/fixpoint.js';
 import type { Handle } from './handles.js';
 import { functionName } from '../code/origins.js';
-import { isFunctionLike, lookup, skipOuter } from '../code/scope.js';
+import { isFunctionLike, lookup } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from '../code/walk.js';
 
 // What a function returns, as a per-function fact: its return statements are found and

@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import type { DbAdapter } from '../adapters/index.js';
 import type { OriginResolver } from '../code/origins.js';
-import { skipOuter } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { expandHelpers, fillHoles, type Folded, HOLE, HOLE_BASE, type SqlTextFolder } from '../code/sql-text.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
 import {

@@ -10,7 +10,8 @@ import { where } from './handles.js';
 import { isExported } from '../code/modules.js';
 import { functionName, type OriginResolver } from '../code/origins.js';
 import type { SiteVerdict } from './program.js';
-import { isFunctionLike, lookup, skipOuter } from '../code/scope.js';
+import { isFunctionLike, lookup } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from '../code/walk.js';
 
 // Table-generic builders: an in-repo helper that writes on whatever table it is handed

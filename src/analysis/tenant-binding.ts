@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { adapters } from '../adapters/index.js';
-import { isFunctionLike, lookup, skipOuter } from '../code/scope.js';
+import { isFunctionLike, lookup } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import type { SqlTextFolder } from '../code/sql-text.js';
 import type { StatementEffect } from '../sql/classify.js';
 import type { AnalysisConfig } from './config.js';

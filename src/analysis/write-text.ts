@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import type { DbAdapter } from '../adapters/index.js';
 import { HOLE } from '../code/sql-text.js';
-import { skipOuter } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import type { Operation } from '../report/types.js';
 import type { StatementEffect } from '../sql/classify.js';
 import { HOLE_NAME, parseWithHoleForms } from './hole-forms.js';

@@ -3,7 +3,8 @@ import ts from 'typescript';
 // src/code sits below the analysis (docs/architecture.md).
 import type { Facts, FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
-import { lookup, skipOuter } from './scope.js';
+import { lookup } from './scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 
 // Connections carried inside objects: a field of a parameter (`opts.pgPool` in a framework
 // plugin, `const { ownerPool } = options` in a callee), a class field a constructor assigns

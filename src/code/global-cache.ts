@@ -1,5 +1,6 @@
 import ts from 'typescript';
-import { lookup, skipOuter } from './scope.js';
+import { lookup } from './scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 
 // A connection cached on the global object so hot reloads reuse it:
 //   const g = globalThis as unknown as { __db?: Db };

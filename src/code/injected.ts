@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import type { Origin } from './origins.js';
-import { skipOuter } from './scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 
 // The class a constructor parameter property holds when a DI container (NestJS) builds the
 // object: `constructor(private readonly users: UsersService)` or `@Inject(UsersService) users`.

@@ -2,7 +2,7 @@ import ts from 'typescript';
 // Lives in src/code (not src/analysis/providers) because the origin resolver reads it, and
 // src/code sits below the analysis (docs/architecture.md).
 import type { Origin, OriginResolver } from './origins.js';
-import { skipOuter } from './scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 
 // Prisma client extensions as codebases build them: a factory that takes the statement
 // setting the org as an argument (`prisma.$extends(rlsExtension(sql))`), and an extension

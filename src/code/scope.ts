@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from './walk.js';
 
 // Lazy lexical name resolution over compiler nodes (parent pointers set): an identifier is
@@ -308,18 +309,3 @@ function findScopeRoot(node: ts.Node): ts.Node {
   return n;
 }
 
-/** Strips parentheses, `as`, `satisfies`, non-null assertions and type assertions. */
-export function skipOuter(expr: ts.Expression): ts.Expression {
-  let e = expr;
-  for (;;) {
-    if (
-      ts.isParenthesizedExpression(e) ||
-      ts.isAsExpression(e) ||
-      ts.isSatisfiesExpression(e) ||
-      ts.isNonNullExpression(e) ||
-      ts.isTypeAssertionExpression(e)
-    )
-      e = e.expression;
-    else return e;
-  }
-}

@@ -4,7 +4,8 @@ import { parseSql } from '../sql/parser.js';
 import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
-import { lookup, skipOuter } from './scope.js';
+import { lookup } from './scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
 // interpolation becomes a hole; holes are later replaced by bind parameters and the real

@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { skipOuterAndAwait } from '../syntax/wrappers.js';
 import { findingFor, replacements, ruleOf, type PackMatcher } from './matcher.js';
 import type { TextEdit } from '../report/rule-finding.js';
 import type { ActiveEntry, PackRuleId } from './types.js';
@@ -304,7 +305,7 @@ class CodeScanner {
     const check = (e: ts.Expression): boolean => {
       if (seen.has(e)) return false;
       seen.add(e);
-      e = skipWrappers(e);
+      e = skipOuterAndAwait(e);
       if (ts.isIdentifier(e)) {
         if (re.test(e.text)) return true;
         const init = this.constInitializer(e);
@@ -315,7 +316,7 @@ class CodeScanner {
       if (ts.isCallExpression(e)) {
         // decodeLicense(k), license.decode(), jwt.verify(licenseToken, key): a payload. A lookup by
         // license (orgs.findByLicense(id)) returns a row, not a payload.
-        const callee = skipWrappers(e.expression);
+        const callee = skipOuterAndAwait(e.expression);
         const verb = ts.isIdentifier(callee)
           ? callee.text
           : ts.isPropertyAccessExpression(callee)
@@ -401,7 +402,7 @@ class CodeScanner {
 }
 
 function requireSpecifier(e: ts.Expression): string | undefined {
-  e = skipWrappers(e);
+  e = skipOuterAndAwait(e);
   if (
     ts.isCallExpression(e) &&
     ts.isIdentifier(e.expression) &&
@@ -418,23 +419,10 @@ function moduleAllowed(e: ActiveEntry, module: string): boolean {
 }
 
 function rootIdentifier(e: ts.Expression): ts.Identifier | undefined {
-  e = skipWrappers(e);
+  e = skipOuterAndAwait(e);
   while (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) || ts.isCallExpression(e))
-    e = skipWrappers(e.expression);
+    e = skipOuterAndAwait(e.expression);
   return ts.isIdentifier(e) ? e : undefined;
-}
-
-function skipWrappers(e: ts.Expression): ts.Expression {
-  while (
-    ts.isParenthesizedExpression(e) ||
-    ts.isAwaitExpression(e) ||
-    ts.isNonNullExpression(e) ||
-    ts.isAsExpression(e) ||
-    ts.isSatisfiesExpression(e) ||
-    ts.isTypeAssertionExpression(e)
-  )
-    e = e.expression;
-  return e;
 }
 
 function isDeclarationName(id: ts.Identifier): boolean {

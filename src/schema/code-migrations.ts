@@ -3,7 +3,7 @@ import { OriginResolver } from '../code/origins.js';
 import { FileSystemSourceHost } from '../code/source-host.js';
 import { parseSource } from '../files/source.js';
 import { fillHoles, HOLE, SqlTextFolder } from '../code/sql-text.js';
-import { skipOuter } from '../code/scope.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { parseSql } from '../sql/parser.js';
 import { holeInIdentifier } from './holes.js';
 

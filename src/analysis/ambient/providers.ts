@@ -2,7 +2,8 @@ import ts from 'typescript';
 import type { DbAdapter } from '../../adapters/index.js';
 import type { Handle } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
-import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+import { isFunctionLike, lookup } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import { constantKey, type NestContainer } from '../providers/nest-di.js';
 import {
   HONO_CONTEXT,

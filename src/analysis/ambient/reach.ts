@@ -4,7 +4,8 @@ import type { CallEdge, FileFacts } from '../facts.js';
 import type { Facts, FactKind } from '../../code/fixpoint.js';
 import { isExported } from '../../code/modules.js';
 import { functionName, type OriginResolver } from '../../code/origins.js';
-import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+import { isFunctionLike, lookup } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import type { Middleware, Root, RootEntry } from '../roots/entry-points.js';
 import type { AmbientProviders, Store } from './providers.js';
 

@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import type { OriginResolver } from '../../code/origins.js';
-import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+import { isFunctionLike, lookup } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import { contextMarker, markerName } from './markers.js';
 
 // Hono's request context `c` carries variables from middleware to handlers: `c.set('db', tx)`

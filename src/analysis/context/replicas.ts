@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { type OriginResolver, shortText } from '../../code/origins.js';
-import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+import { isFunctionLike, lookup } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import { collectReturns } from '../providers/factories.js';
 
 // Read replicas: Drizzle's `withReplicas(primary, [replicas], pick?)` (from drizzle-orm's

@@ -2,7 +2,8 @@ import ts from 'typescript';
 import type { Handle } from '../handles.js';
 import { where } from '../handles.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
-import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+import { isFunctionLike, lookup } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import { collectReturns } from '../providers/factories.js';
 import { primaryVariant } from './replicas.js';
 

@@ -1,5 +1,6 @@
 import ts from 'typescript';
-import { lookup, skipOuter } from '../../code/scope.js';
+import { lookup } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import { WRITE_MEMBERS } from '../context/replicas.js';
 
 // `Object.assign(db, { executeOnReplica, … })` returns `db` itself with members added: the

@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import type { Handle, ParamBinding } from '../handles.js';
 import type { OriginResolver } from '../../code/origins.js';
-import { skipOuter } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 
 // Runtime guards that tell a pool from a checked-out client, as TypeScript narrows the union
 // `Pool | PoolClient`: `typeof db.release === 'function'`, `'release' in db`, `if (db.release)`

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import ts from 'typescript';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
-import { skipOuter } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import { setAsideKind } from '../../report/set-aside.js';
 import type { CallEdge } from '../facts.js';
 import { where } from '../handles.js';

@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { HOLE, type SqlTextFolder } from '../../code/sql-text.js';
-import { lookup, skipOuter } from '../../code/scope.js';
+import { lookup } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import { shortText } from '../../code/origins.js';
 
 // The role a pool logs in as, read from the config it is made with. Policies that key on

@@ -2,7 +2,8 @@ import ts from 'typescript';
 import { adapterForModule } from '../../adapters/index.js';
 import { classMethod, injectToken, typeName } from '../../code/injected.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
-import { isFunctionLike, lookup, skipOuter } from '../../code/scope.js';
+import { isFunctionLike, lookup } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import type { AmbientHandle } from '../ambient/providers.js';
 import type { Handle, ParamBinding } from '../handles.js';
 

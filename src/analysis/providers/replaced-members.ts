@@ -2,7 +2,8 @@ import ts from 'typescript';
 import type { Replacement } from '../../code/carried.js';
 import { isExported } from '../../code/modules.js';
 import { type OriginResolver, shortText } from '../../code/origins.js';
-import { lookup, skipOuter } from '../../code/scope.js';
+import { lookup } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import { type Handle, where } from '../handles.js';
 
 // A container member replaced after the container was built (`deps.db = pool` after

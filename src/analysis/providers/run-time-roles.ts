@@ -2,7 +2,7 @@ import ts from 'typescript';
 import { HOLE, HOLE_BASE, type SqlTextFolder } from '../../code/sql-text.js';
 import type { OriginResolver } from '../../code/origins.js';
 import { shortText } from '../../code/origins.js';
-import { skipOuter } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import { RUN_TIME_ROLE, type StatementEffect } from '../../sql/classify.js';
 import type { ConnState, QueryNode } from '../facts.js';
 import { classify } from './login-roles.js';

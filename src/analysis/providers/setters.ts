@@ -4,7 +4,8 @@ import type { StatementEffect } from '../../sql/classify.js';
 import type { FactKind } from '../../code/fixpoint.js';
 import type { Handle } from '../handles.js';
 import { functionName, type OriginResolver } from '../../code/origins.js';
-import { isFunctionLike, skipOuter } from '../../code/scope.js';
+import { isFunctionLike } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 
 // Setter functions of the codebase: `await applyTenant(tx, orgId)` whose body runs
 // `set_config(…)`/`SET LOCAL …` on its parameter. Read once per function (a fact of the

@@ -2,7 +2,8 @@ import ts from 'typescript';
 import { adapters } from '../../adapters/index.js';
 import type { StatementEffect } from '../../sql/classify.js';
 import { where } from '../handles.js';
-import { isFunctionLike, skipOuter } from '../../code/scope.js';
+import { isFunctionLike } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 
 // Per-tenant pools made by a library factory: every connection the pool opens carries the
 // org setting, so every write on it is covered (and the hook's session-wide set is the

@@ -5,7 +5,8 @@ import type { FactKind } from '../../code/fixpoint.js';
 import type { Handle, ParamBinding } from '../handles.js';
 import { where } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
-import { isFunctionLike, skipOuter } from '../../code/scope.js';
+import { isFunctionLike } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 
 // What a library hands the callback of a transaction method, and functions of the codebase
 // that only pass a callback through to one (`withTransaction(knex, cb)` whose body is

@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
-import { isFunctionLike, skipOuter } from '../../code/scope.js';
+import { isFunctionLike } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 import { NestRoutes } from './nest.js';
 import { exportedValues, ROUTE_HANDLER_METHODS, routeFilePath, usesServer } from './next.js';
 

@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import type { OriginResolver } from '../../code/origins.js';
-import { skipOuter } from '../../code/scope.js';
+import { skipOuter } from '../../syntax/wrappers.js';
 
 // NestJS entry points: the route methods of `@Controller` classes, and the guards and
 // interceptors each runs behind (global `app.useGlobalGuards/useGlobalInterceptors`, then the

@@ -1,0 +1,33 @@
+import ts from 'typescript';
+
+// The syntax layer: readings of TypeScript's tree that need nothing else of the project, so the
+// adapters, the code model and the packs (which sit in different layers) share one definition.
+
+/**
+ * Strips the wrappers that change no value: parentheses, `as`, `satisfies`, non-null assertions
+ * and `<T>` type assertions.
+ */
+export function skipOuter(expr: ts.Expression): ts.Expression {
+  let e = expr;
+  for (;;) {
+    if (
+      ts.isParenthesizedExpression(e) ||
+      ts.isAsExpression(e) ||
+      ts.isSatisfiesExpression(e) ||
+      ts.isNonNullExpression(e) ||
+      ts.isTypeAssertionExpression(e)
+    )
+      e = e.expression;
+    else return e;
+  }
+}
+
+/**
+ * `skipOuter`, and `await` too: for readers that ask what an expression is made of (a chain's
+ * links, a call's callee, a header name's origin), not when its value is ready.
+ */
+export function skipOuterAndAwait(expr: ts.Expression): ts.Expression {
+  let e = skipOuter(expr);
+  while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
+  return e;
+}
