@@ -1,5 +1,6 @@
-import type ts from 'typescript';
-import { type Chain, outerCalls, verbCall } from './chain.js';
+import ts from 'typescript';
+import { skipOuterAndAwait } from '../syntax/wrappers.js';
+import { type Chain, methodChain, outerCalls, verbCall } from './chain.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
 
 // knex: `const db = knex(config)`; writes are chains on the instance or a transaction:
@@ -36,18 +37,43 @@ export const knexAdapter: DbAdapter = {
   builderWrite(call, ctx) {
     const found = verbCall(call, VERBS);
     if (!found) return null;
-    const { operation, chain } = found;
+    const { operation } = found;
+    // `const q = trx('t').where(…); await q.update(…)`: a builder held in a const is the chain it was built by.
+    let chain = found.chain;
+    const held = !chain.rootCall && ts.isIdentifier(chain.base) ? ctx.definition(chain.base) : undefined;
+    const heldCall = held && skipOuterAndAwait(held);
+    const inner = heldCall && ts.isCallExpression(heldCall) ? methodChain(heldCall) : undefined;
+    // Only a builder that names its table (trx('t'), db.table('t')): `const db = knex({…})` or
+    // `const router = Router()` hold no query.
+    const namesTable = (c: Chain): boolean => {
+      // trx('t'), or args.trx('t') (a field read as a root call, below)
+      const arg = (c.rootCall ?? c.links[0]?.call)?.arguments[0];
+      return (arg !== undefined && ctx.constant(arg) !== undefined) || c.links.some((l) => TABLE_METHODS.has(l.name));
+    };
+    if (inner && namesTable(inner)) chain = { ...inner, links: [...inner.links, ...chain.links] };
     const before = chain.links.slice(0, -1);
     // A write verb inside the chain is only one write: insert(…).onConflict().merge() is the insert.
     if (before.some((l) => VERBS[l.name])) return null;
     const after = outerCalls(call);
     const transacting = [...before, ...after].find((l) => l.name === 'transacting');
     const executor = transacting?.call.arguments[0] ?? chain.base;
+    const first = before[0];
+    const field = skipOuterAndAwait(first?.call.expression ?? call);
+    // `args.trx('t').where(…).update(…)`: read as a root call of the field `args.trx` too.
+    const fieldCall: BuilderWrite | undefined =
+      first && !chain.rootCall && !transacting && ts.isPropertyAccessExpression(field)
+        ? {
+            executor: field,
+            operation,
+            table: tableOf({ links: before.slice(1), base: field, rootCall: first.call }, before.slice(1), after, ctx),
+          }
+        : undefined;
     return {
       executor,
       operation,
       table: tableOf(chain, before, after, ctx),
       distinctive: chain.rootCall !== undefined || before.some((l) => TABLE_METHODS.has(l.name)),
+      ...(fieldCall ? { fieldCall } : {}),
     };
   },
 };

@@ -38,6 +38,13 @@ export interface BuilderWrite {
    * so an untyped helper parameter as its executor is a database handle, judged by callers.
    */
   distinctive?: boolean;
+  /**
+   * The same call read with its first method as a callable executor held in a field
+   * (`args.trx('episodes').update(…)`: `args.trx` is a knex transaction, not a method of
+   * `args`). The syntax cannot tell the two apart; the core takes this reading only when the
+   * field traces to this library's executor and the first reading does not.
+   */
+  fieldCall?: BuilderWrite;
 }
 
 /** What an adapter may ask of the core while recognising a builder write. */

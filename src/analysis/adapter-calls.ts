@@ -328,13 +328,20 @@ export class AdapterCalls {
   private builder(call: ts.CallExpression, state: Map<ts.Node, ConnState>): boolean {
     let untraced: { adapter: DbAdapter; w: BuilderWrite; handle: Handle } | undefined;
     for (const adapter of adapters) {
-      const w = adapter.builderWrite?.(call, this.builderContext);
-      if (!w) continue;
-      const handle = this.deps.handles.of(w.executor);
-      const ours =
-        ((handle.kind === 'executor' || handle.kind === 'admin') && handle.adapter === adapter) ||
-        (handle.kind === 'param' && (handle.typed ? handle.typed.adapter === adapter : w.distinctive === true)) ||
-        (handle.kind === 'ambient' && ambientAdapter(handle) === adapter);
+      const read = adapter.builderWrite?.(call, this.builderContext);
+      if (!read) continue;
+      const isOurs = (h: Handle, distinctive: boolean | undefined): boolean =>
+        ((h.kind === 'executor' || h.kind === 'admin') && h.adapter === adapter) ||
+        (h.kind === 'param' && (h.typed ? h.typed.adapter === adapter : distinctive === true)) ||
+        (h.kind === 'ambient' && ambientAdapter(h) === adapter);
+      let w = read;
+      let handle = this.deps.handles.of(read.executor);
+      let ours = isOurs(handle, read.distinctive);
+      // `args.trx('t').update(…)`: the field is the library's executor (its declared type says so), not `args`.
+      if (!ours && read.fieldCall) {
+        const field = this.deps.handles.of(read.fieldCall.executor);
+        if (isOurs(field, false)) [w, handle, ours] = [read.fieldCall, field, true];
+      }
       // Scope helpers and admin providers hand out whatever their library's executor is: the
       // call's shape must then say which library it is.
       if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) {

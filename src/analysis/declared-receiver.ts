@@ -200,3 +200,30 @@ export function declaredTypeOf(
   }
   return undefined;
 }
+
+/**
+ * The declared type of a parameter's field (`args.trx` with `args: MutationArgs` and
+ * `interface MutationArgs { trx: Knex.Transaction }`, or a type literal): each key's member
+ * annotation in turn, through interfaces and classes of the codebase. Undefined where an
+ * annotation is missing or a key is computed.
+ */
+export function fieldTypeNode(
+  origins: OriginResolver,
+  type: ts.TypeNode | undefined,
+  path: readonly (string | number)[],
+): ts.TypeNode | undefined {
+  let t = type;
+  for (const key of path) {
+    if (!t || typeof key !== 'string') return undefined;
+    while (ts.isParenthesizedTypeNode(t)) t = t.type;
+    let m: ts.Node | undefined;
+    if (ts.isTypeLiteralNode(t)) m = t.members.find((x) => memberName(x.name) === key);
+    else {
+      const owner = typeDecl(origins, t);
+      m = owner && member(origins, owner, key, 0);
+    }
+    if (!m || !(ts.isPropertySignature(m) || ts.isPropertyDeclaration(m) || ts.isParameter(m))) return undefined;
+    t = m.type;
+  }
+  return t;
+}

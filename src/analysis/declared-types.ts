@@ -6,6 +6,7 @@ import type { OriginResolver } from '../code/origins.js';
 import { type Binding, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { declaredClassMethod } from './declared-methods.js';
+import { fieldTypeNode } from './declared-receiver.js';
 import { importModule } from './config-match.js';
 import type { Handle } from './handles.js';
 
@@ -27,7 +28,24 @@ export interface TypeReader {
 /** The executor a parameter's declared type names, if any. */
 export function typeOfParam(reader: TypeReader, decl: ts.ParameterDeclaration): DeclaredExecutor | null {
   const type = decl.type ?? callbackParamType(reader, decl);
-  if (!type) return null;
+  return type ? typeOfNode(reader, type) : null;
+}
+
+/**
+ * The executor a field of a parameter is declared as (`args.trx`, `{ trx }` destructured, with
+ * `trx: Knex.Transaction` in the parameter's interface or type literal), if any: without it a
+ * builder call on the field (`args.trx('episodes').update(…)`) is no recognisable write at all.
+ */
+export function typeOfField(
+  reader: TypeReader,
+  decl: ts.ParameterDeclaration,
+  path: readonly (string | number)[],
+): DeclaredExecutor | null {
+  const type = fieldTypeNode(reader.origins, decl.type ?? callbackParamType(reader, decl), path);
+  return type ? typeOfNode(reader, type) : null;
+}
+
+function typeOfNode(reader: TypeReader, type: ts.TypeNode): DeclaredExecutor | null {
   // A type imported from a library alias (a fork's DatabasePool) is the library's type.
   const file = type.getSourceFile().fileName;
   const canonical = (m: string): string => reader.origins.host.libraryFor?.(file, m) ?? m;

@@ -19,7 +19,7 @@ import { type SetterEffect, setterFact } from './providers/setters.js';
 import { toPosixRelative } from '../files/paths.js';
 import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
 import { adminCall, calleeName, importedName, importModule } from './config-match.js';
-import { thisExecutor, type TypeReader, typeOfParam } from './declared-types.js';
+import { thisExecutor, type TypeReader, typeOfField, typeOfParam } from './declared-types.js';
 import { callbackParam, type CallbackDeps, forwardedConnections, forwardedReceivers } from './callback-params.js';
 import { ClientFactories } from './client-factories.js';
 import { type TenantDeps, tenantOptions } from './tenant-binding.js';
@@ -556,7 +556,7 @@ export class HandleResolver {
         key: field.node,
         path: field.path,
         label: `${what} parameter ${binding.index + 1} of \`${functionName(binding.fn)}\``,
-        typed: null,
+        typed: typeOfField(this.typeReader, binding.decl, pathKeys),
       };
     }
     const received = callbackParam(this.callbacks, binding);

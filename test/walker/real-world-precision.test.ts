@@ -271,3 +271,15 @@ describe('Prisma reads built from fragments (only writes are writes)', () => {
     expect(evidence(88)).toContain('(the whole statement is a fragment)');
   });
 });
+
+describe('a knex transaction carried as a field of an argument object (signacare allocationMutationCore.ts)', () => {
+  it('reads `args.trx(…)` as a root call of the field, also through a const-held builder and a destructured field', () => {
+    const report = expectAnnotated('knex-field-executor');
+    expect(report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
+      '11 update public.episodes org-scope',
+      '18 update public.episodes org-scope',
+      '24 delete public.episodes unscoped',
+    ]);
+    expect(report.writeSites[0]!.evidence).toContain('`args.trx`, a field of parameter 1 of `closeEpisode`');
+  });
+});
