@@ -1,26 +1,139 @@
-import { HOLE } from '../code/sql-text.js';
-import { parseSql, type ParseOutcome } from '../sql/parser.js';
+import { HOLE, HOLE_BASE, RAW } from '../code/sql-text.js';
+import { parseSql, type ParsedStatement } from '../sql/parser.js';
 
-// Text whose interpolations splice SQL structure (`UPDATE t SET ${assignments} WHERE …`,
-// `VALUES ${rows}`) cannot be resolved, but it still says what kind of statement it is, and
-// often which table: the rest of it is constant. To read that, each hole is given the form
-// that fits where it stands, decided by the real parser, never by patterns over the text:
-// holes are tried left to right, and each takes the form after which the parser reads
-// furthest (the text after the hole is the same for every form, so how far past the hole
-// the first error lies compares the forms). What a hole then stands for is a placeholder
+// The one search that reads SQL text with holes (interpolations the folder could not fold, or
+// fragments a shape fold kept apart) by the real parser, never by patterns over the text. Text
+// whose interpolations splice SQL structure (`UPDATE t SET ${assignments} WHERE …`, `VALUES
+// ${rows}`, `$${values.length + 1}`) cannot be resolved, but it still says what kind of
+// statement it is, and often which table: the rest of it is constant. To read that, each hole
+// is given the form that fits where it stands: holes are tried left to right, and each takes
+// the form after which the parser reads furthest (the text after the hole is the same for
+// every form, so how far past the hole the first error lies compares the forms; a tie keeps
+// the earlier form, so the caller's order says which reading it prefers). A hole whose first
+// form lets the parser read on into the next hole keeps it: that error is a later hole's.
+// Each hole's form is chosen once, so at most holes × forms parses. What a hole then stands for is a placeholder
 // name, so a table spliced in by a hole reads as `rlsguard_name`, never as a real table.
+// Two callers: write-text.ts (what an unresolved call writes, its tables) and sql-shape.ts
+// (whether a statement built of fragments is a read, a write, or unknown).
 
 /** The name a hole reads as; also the table a statement names when a hole stands for it. */
 export const HOLE_NAME = 'rlsguard_name';
 
-/**
- * The forms a hole may take, by where it stands: a name or expression, an assignment list after
- * SET, a row of VALUES, a bind parameter's number after `$` (`$${values.length + 1}`).
- */
-const FORMS = [HOLE_NAME, `${HOLE_NAME} = NULL`, '(NULL)', '1'];
+/** What a hole may stand for, by where it stands. */
+export type HoleForm = 'param' | 'name' | 'assignment' | 'row' | 'number' | 'empty' | 'columns-values';
 
-/** Holes past this many keep the name form: the parse attempts per text stay bounded. */
-const MAX_TRIED = 16;
+/** The text each form reads as (a `param` is numbered: see `assembleHoles`). */
+const PIECES: Record<Exclude<HoleForm, 'param'>, string> = {
+  /** A name or expression: a table, a column, a function. */
+  name: HOLE_NAME,
+  /** A SET list (`UPDATE t SET ${assignments}`). */
+  assignment: `${HOLE_NAME} = NULL`,
+  /** A parenthesised value list: a row of VALUES, an IN list. */
+  row: '(NULL)',
+  /** A bind parameter's number after `$` (`$${values.length + 1}`), a LIMIT. */
+  number: '1',
+  /** A fragment that may be nothing (`Prisma.empty`, an optional clause). */
+  empty: ' ',
+  /** An INSERT's columns and VALUES together (a values helper's shape, sql-text.ts). */
+  'columns-values': `(${HOLE_NAME}) VALUES (NULL)`,
+};
+
+/** Holes past this many keep their first form: the parse attempts per text stay bounded. */
+export const MAX_SEARCHED_HOLES = 24;
+
+/** Text split at its holes: `parts` has one more entry than `holes` (each HOLE or RAW). */
+export function splitHoles(variant: string): { parts: string[]; holes: string[] } {
+  const parts: string[] = [];
+  const holes: string[] = [];
+  let start = 0;
+  for (let i = 0; i < variant.length; i++) {
+    const c = variant[i];
+    if (c !== HOLE && c !== RAW) continue;
+    parts.push(variant.slice(start, i));
+    holes.push(c);
+    start = i + 1;
+  }
+  parts.push(variant.slice(start));
+  return { parts, holes };
+}
+
+/**
+ * The text with each hole in the given form (bind parameters numbered `$901`… in order), hole
+ * `at` replaced by `instead` when given, and where each hole's piece ends.
+ */
+export function assembleHoles(
+  parts: readonly string[],
+  forms: readonly HoleForm[],
+  at = -1,
+  instead = '',
+): { text: string; ends: number[] } {
+  let n = HOLE_BASE;
+  let text = parts[0]!;
+  const ends: number[] = [];
+  forms.forEach((form, i) => {
+    text += i === at ? ` ${instead} ` : form === 'param' ? `$${++n}` : PIECES[form];
+    ends.push(text.length);
+    text += parts[i + 1]!;
+  });
+  return { text, ends };
+}
+
+export interface HoleReading {
+  forms: HoleForm[];
+  /** The text as parsed (placeholders rewritten). */
+  text: string;
+  statements: ParsedStatement[];
+}
+
+/**
+ * A form for every hole under which the text parses, each hole's form taken from its `choices`
+ * (the first is the form it keeps until its turn). `rewrite` turns the driver's placeholders into
+ * `$n` (null: it cannot, and the search gives up). Undefined when no choice of forms parses.
+ */
+export function readHoles(
+  parts: readonly string[],
+  choices: readonly (readonly HoleForm[])[],
+  rewrite: (text: string) => string | null,
+): HoleReading | undefined {
+  const forms = choices.map((c) => c[0]!);
+  const attempt = () => {
+    const { text: assembled, ends } = assembleHoles(parts, forms);
+    const text = rewrite(assembled);
+    return text === null ? undefined : { assembled, ends, text, parsed: parseSql(text) };
+  };
+  const first = attempt();
+  if (!first) return undefined;
+  if (first.parsed.ok) return { forms, text: first.text, statements: first.parsed.statements };
+  const searched = Math.min(choices.length, MAX_SEARCHED_HOLES);
+  for (let i = 0; i < searched; i++) {
+    let best: { form: HoleForm; reach: number } | undefined;
+    for (const form of choices[i]!) {
+      forms[i] = form;
+      const tried = attempt();
+      if (!tried) return undefined;
+      if (tried.parsed.ok) return { forms, text: tried.text, statements: tried.parsed.statements };
+      // Offsets in the text as parsed (the parser counts characters; a prefix rewrites to the
+      // same placeholders as the whole).
+      const upTo = (n: number) => rewrite(tried.assembled.slice(0, n))?.length ?? 0;
+      const errorAt = tried.parsed.position ?? -1;
+      // The parser read past this hole into the next one: the error is a later hole's, this
+      // hole keeps its first form (a later form could parse only by swallowing that error).
+      if (form === choices[i]![0] && i + 1 < choices.length && errorAt >= upTo(tried.ends[i]! + parts[i + 1]!.length))
+        break;
+      // How far past this hole the parser read before failing.
+      const reach = errorAt - upTo(tried.ends[i]!);
+      if (!best || reach > best.reach) best = { form, reach };
+    }
+    forms[i] = best?.form ?? choices[i]![0]!;
+  }
+  return undefined;
+}
+
+/**
+ * A hole of folded SQL is any interpolation (a name, a SET list, a row, a value): every form,
+ * the name first (the text was already tried with every hole a name, sql-resolution.ts).
+ */
+const ANY_HOLE: readonly HoleForm[] = ['name', 'assignment', 'row', 'number', 'param', 'empty', 'columns-values'];
 
 /**
  * The text with each hole in the form its position takes, when the whole then parses; the
@@ -29,31 +142,8 @@ const MAX_TRIED = 16;
 export function parseWithHoleForms(
   variant: string,
   rewrite: (text: string) => string | null,
-): { text: string; parsed: Extract<ParseOutcome, { ok: true }> } | undefined {
-  const parts = variant.split(HOLE);
-  const holes = parts.length - 1;
-  if (holes === 0) return undefined;
-  const chosen: string[] = [];
-  const attempt = (forms: string[]) => {
-    let text = parts[0]!;
-    for (let i = 0; i < holes; i++) text += (forms[i] ?? HOLE_NAME) + parts[i + 1]!;
-    const sql = rewrite(text);
-    return sql === null ? undefined : { text: sql, parsed: parseSql(sql) };
-  };
-  for (let i = 0; i < Math.min(holes, MAX_TRIED); i++) {
-    let best: { form: string; reach: number } | undefined;
-    for (const form of FORMS) {
-      const tried = attempt([...chosen, form]);
-      if (!tried) return undefined;
-      if (tried.parsed.ok) return { text: tried.text, parsed: tried.parsed };
-      // How far past this hole the parser read before failing (bytes, as the parser counts).
-      let prefix = parts[0]!;
-      for (let k = 0; k < i; k++) prefix += chosen[k]! + parts[k + 1]!;
-      const end = Buffer.byteLength(rewrite(prefix + form) ?? '');
-      const reach = (tried.parsed.position ?? -1) - end;
-      if (!best || reach > best.reach) best = { form, reach };
-    }
-    chosen.push(best!.form);
-  }
-  return undefined;
+): HoleReading | undefined {
+  const { parts, holes } = splitHoles(variant);
+  if (holes.length === 0) return undefined;
+  return readHoles(parts, holes.map(() => ANY_HOLE), rewrite);
 }

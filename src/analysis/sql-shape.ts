@@ -1,9 +1,10 @@
 import type ts from 'typescript';
 import type { DbAdapter } from '../adapters/index.js';
-import { expandHelpers, HOLE, HOLE_BASE, RAW } from '../code/sql-text.js';
+import { expandHelpers, RAW } from '../code/sql-text.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
-import { parseSql, type ParsedStatement, type PgNode } from '../sql/parser.js';
+import { parseSql, type PgNode } from '../sql/parser.js';
 import type { Operation } from '../report/types.js';
+import { assembleHoles, type HoleForm, MAX_SEARCHED_HOLES as MAX_HOLES, readHoles, splitHoles } from './hole-forms.js';
 import { definerCalls, effectWrites, rewritePlaceholders, type SqlDeps } from './sql-resolution.js';
 
 // What kind of statement a query runs when its SQL text cannot be folded (a fragment built at run
@@ -24,20 +25,15 @@ export type Shape =
   /** `why`: what keeps the kind unknown, for the site's evidence. */
   | { kind: 'unknown'; why: string };
 
-type Reading = 'param' | 'name' | 'empty' | 'assignment' | 'values';
-/** A value hole (an interpolation the folder saw as a bound value) is a value or a name; a fragment may be nothing. */
-const VALUE_READINGS: readonly Reading[] = ['param', 'name'];
-/** A fragment may also be a SET list or an INSERT's columns and VALUES (the shapes of a values helper, sql-text.ts). */
-const RAW_READINGS: readonly Reading[] = ['param', 'name', 'empty', 'assignment', 'values'];
-const PIECES: Record<Exclude<Reading, 'param'>, string> = {
-  name: 'rlsguard_name',
-  empty: ' ',
-  assignment: 'rlsguard_col = 0',
-  values: '(rlsguard_col) VALUES (0)',
-};
+/**
+ * A value hole (an interpolation the folder saw as a bound value) is a value, a name, a number (`$${n}`) or a list;
+ * a fragment may also be nothing, a SET list, or an INSERT's columns and VALUES (a values helper's shape,
+ * sql-text.ts). The forms are hole-forms.ts's, read by its one search.
+ */
+const VALUE_FORMS: readonly HoleForm[] = ['param', 'name', 'number', 'row'];
+const RAW_FORMS: readonly HoleForm[] = ['param', 'name', 'empty', 'assignment', 'columns-values', 'row', 'number'];
 const NO_READING = 'no reading of its text parses';
 const INTRUDED = 'a fragment sits where it could add a write: a data-modifying WITH, or a verb ahead of the SELECT';
-const MAX_HOLES = 24;
 /** Fragments that would make a SELECT a write: a data-modifying CTE (first, later, or the whole WITH), or a verb. */
 const INTRUDERS = [
   'WITH rlsguard_w AS (DELETE FROM rlsguard_t RETURNING 1)',
@@ -69,14 +65,15 @@ export function sqlShape(deps: SqlDeps, textExpr: ts.Expression, placeholders: D
 }
 
 function variantShape(deps: SqlDeps, variant: string, placeholders: DbAdapter['placeholders']): Shape {
-  const { parts, holes } = split(variant);
+  const { parts, holes } = splitHoles(variant);
   // The whole statement is a fragment: nothing around it says what it is.
   if (parts.every((p) => p.trim() === '')) return { kind: 'unknown', why: 'the whole statement is a fragment' };
   // Past this many holes the readings and intruders tried would grow with the text times its holes.
   if (holes.length > MAX_HOLES) return { kind: 'unknown', why: `it has more than ${MAX_HOLES} fragments` };
-  const found = reading(parts, holes, placeholders);
+  const rewrite = (text: string) => rewritePlaceholders(text, placeholders);
+  const found = readHoles(parts, holes.map((h) => (h === RAW ? RAW_FORMS : VALUE_FORMS)), rewrite);
   if (!found) return { kind: 'unknown', why: NO_READING };
-  const { readings, text, statements } = found;
+  const { forms, text, statements } = found;
   const { defaultSchema, setterFunctions } = deps.config;
   const effects = statements.map((st) => classifyStatement(st, { defaultSchema, setterFunctions }));
   const written = effects.flatMap((e) => effectWrites(e, deps.config));
@@ -86,38 +83,7 @@ function variantShape(deps: SqlDeps, variant: string, placeholders: DbAdapter['p
       kind: 'unknown',
       why: 'read with placeholders it calls a function, sets a setting or opens a transaction',
     };
-  return intruded(parts, readings, placeholders) ? { kind: 'unknown', why: INTRUDED } : { kind: 'read', effects, text };
-}
-
-/**
- * A reading of every hole under which the text parses, found the way a person would: all values first, then, at each
- * syntax error, the next reading of the hole the error follows. Each hole's reading only moves forward, so at most
- * holes × readings parses.
- */
-function reading(
-  parts: string[],
-  holes: string[],
-  placeholders: DbAdapter['placeholders'],
-): { readings: Reading[]; text: string; statements: ParsedStatement[] } | undefined {
-  const choices = holes.map((h) => (h === RAW ? RAW_READINGS : VALUE_READINGS));
-  const at = holes.map(() => 0);
-  for (let tries = 0; tries <= holes.length * RAW_READINGS.length; tries++) {
-    const readings = at.map((k, i) => choices[i]![k]!);
-    const { text: assembled, starts } = assembleAt(parts, readings);
-    const text = rewritePlaceholders(assembled, placeholders);
-    if (text === null) return undefined;
-    const parsed = parseSql(text);
-    if (parsed.ok) return { readings, text, statements: parsed.statements };
-    // The parser's position counts bytes of the text it was given; placeholder rewriting keeps holes' offsets only
-    // when it changed nothing.
-    if (parsed.position === undefined || text !== assembled) return undefined;
-    const errorAt = Buffer.from(text).subarray(0, parsed.position).toString().length;
-    let hole = -1;
-    for (let i = 0; i < starts.length && starts[i]! <= errorAt; i++) hole = i;
-    if (hole < 0 || at[hole]! + 1 >= choices[hole]!.length) return undefined;
-    at[hole]!++;
-  }
-  return undefined;
+  return intruded(parts, forms, placeholders) ? { kind: 'unknown', why: INTRUDED } : { kind: 'read', effects, text };
 }
 
 /** Nothing written, no definer called, no function named by a hole, no context or transaction change. */
@@ -135,10 +101,10 @@ function inert(deps: SqlDeps, e: StatementEffect): boolean {
 }
 
 /** Could any one hole, the others read as chosen, hold a write the statement would then run? */
-function intruded(parts: string[], readings: Reading[], placeholders: DbAdapter['placeholders']): boolean {
-  for (let i = 0; i < readings.length; i++) {
+function intruded(parts: string[], forms: HoleForm[], placeholders: DbAdapter['placeholders']): boolean {
+  for (let i = 0; i < forms.length; i++) {
     for (const intruder of INTRUDERS) {
-      const text = rewritePlaceholders(assemble(parts, readings, i, intruder), placeholders);
+      const text = rewritePlaceholders(assembleHoles(parts, forms, i, intruder).text, placeholders);
       const parsed = text === null ? undefined : parseSql(text);
       if (parsed?.ok && parsed.statements.some((st) => topLevelWrite(st.stmt))) return true;
     }
@@ -153,36 +119,4 @@ function topLevelWrite(stmt: PgNode): boolean {
     key === 'MergeStmt';
   const select = stmt.SelectStmt as { withClause?: { ctes?: { CommonTableExpr?: { ctename?: string } }[] } };
   return (select.withClause?.ctes ?? []).some((c) => c.CommonTableExpr?.ctename === 'rlsguard_w');
-}
-
-function split(variant: string): { parts: string[]; holes: string[] } {
-  const parts: string[] = [];
-  const holes: string[] = [];
-  let start = 0;
-  for (let i = 0; i < variant.length; i++) {
-    const c = variant[i];
-    if (c !== HOLE && c !== RAW) continue;
-    parts.push(variant.slice(start, i));
-    holes.push(c);
-    start = i + 1;
-  }
-  parts.push(variant.slice(start));
-  return { parts, holes };
-}
-
-function assemble(parts: string[], readings: Reading[], at = -1, intruder = ''): string {
-  return assembleAt(parts, readings, at, intruder).text;
-}
-
-/** The text with each hole read as given (`at` replaced by an intruder), and where each hole's piece starts. */
-function assembleAt(parts: string[], readings: Reading[], at = -1, intruder = ''): { text: string; starts: number[] } {
-  let n = HOLE_BASE;
-  let out = parts[0]!;
-  const starts: number[] = [];
-  readings.forEach((r, i) => {
-    const piece = i === at ? ` ${intruder} ` : r === 'param' ? `$${++n}` : PIECES[r];
-    starts.push(out.length);
-    out += piece + parts[i + 1]!;
-  });
-  return { text: out, starts };
 }

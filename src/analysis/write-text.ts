@@ -21,7 +21,7 @@ function effectsWithHoles(
   const named = effectsWithNames(deps, variant, placeholders);
   if (named) return named;
   const read = parseWithHoleForms(variant, (text) => rewritePlaceholders(text, placeholders));
-  return read && classifyWithNames(deps, read.parsed.statements);
+  return read && classifyWithNames(deps, read.statements);
 }
 
 /**
