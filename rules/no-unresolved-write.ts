@@ -23,7 +23,7 @@ export default createRule<[], MessageIds>({
     messages: {
       /** The SQL is built at run time (or comes whole from an expression) and cannot be folded. */
       sqlNotConstant:
-        `${HEAD} its SQL is built at run time, so the tables it writes cannot be known. ` +
+        `${HEAD} its SQL is built at run time ({{part}} is not a constant), so {{unknown}}. ` +
         'Fix: make the statement text a constant (a string literal, or constants joined) ' +
         'and pass values as bind parameters ($1, $2…).',
       /** The SQL text is known but does not parse. */

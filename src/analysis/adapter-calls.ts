@@ -13,6 +13,7 @@ import { constructionOf, soleReturn } from './construction.js';
 import type { Handle } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
+import { shortText } from '../code/origins.js';
 import { lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { unresolvedSqlSite } from './write-sites.js';
@@ -287,6 +288,8 @@ export class AdapterCalls {
           ? unresolvedSqlSite(call, handle, api, 'tableUnknown', reason, 'the write')
           : unresolvedSqlSite(call, handle, api, sql.unparsable ? 'sqlUnparsable' : 'sqlNotConstant', reason);
       if (operation) site.operation = operation;
+      // The piece its message names as not constant: the interpolation, else the whole argument (`buildUpdate(f)`).
+      if ('problem' in site.verdict && site.verdict.problem === 'sqlNotConstant') site.notConstant = sql.part ?? `\`${shortText(sqlArg, 40)}\``;
       if (tables.length > 0) {
         site.tables = tables;
         site.gatedTables = tables.filter((t) => this.deps.config.gatedTables.has(t));

@@ -158,6 +158,8 @@ export interface RawSite {
   template?: ts.FunctionLikeDeclaration;
   /** A write made at a call of a table-generic builder: the builder, for the evidence. */
   builtBy?: string;
+  /** `sqlNotConstant`: the piece of the SQL that is not a constant, as written (`${fields}`), for the message. */
+  notConstant?: string;
 }
 
 export interface CallEdge {

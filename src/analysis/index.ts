@@ -4,7 +4,7 @@ import type { RuleFinding } from '../report/rule-finding.js';
 import type { Location, Operation, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
 import type { AnalysisConfig } from './config.js';
-import type { FileFacts, RawSite, UnscopedProblem } from './facts.js';
+import type { FileFacts, RawSite, UnresolvedProblem, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { TrpcContexts } from './context/trpc.js';
 import { analyzeFlow } from './flow.js';
@@ -358,7 +358,7 @@ function reportFile(
     } else if (verdict.coverage === 'unresolved') {
       // The message id is the piece the core could not resolve (UnresolvedProblem in facts.ts).
       const write = raw.gatedTables.length ? describeWrite(raw, input) : 'A database write';
-      const data = { write, evidence: verdict.evidence };
+      const data = { write, evidence: verdict.evidence, ...notConstantData(raw, verdict.problem) };
       addFinding({ ruleId: 'no-unresolved-write', messageId: verdict.problem, data, ...about }, loc, key);
     } else if (verdict.coverage === 'admin-pool' && raw.gatedTables.length) {
       const onRequest = adminRequestPath(ambient, raw.call, describeWrite(raw, input), verdict.via, input.wholeProgram);
@@ -371,6 +371,20 @@ function reportFile(
     const key = `${enclosingName(f.node)}\u0001${f.key}\u0001${normalizeCode(f.node.getText(sf))}`;
     addFinding({ ruleId: f.ruleId, messageId: f.messageId, data: f.data }, location(sf, f.node, file), key);
   }
+}
+
+/**
+ * `sqlNotConstant`: which piece of the SQL is not a constant, and what is known all the same: the tables its constant
+ * text writes (`UPDATE funds SET ${updates.join(', ')}`), or none.
+ */
+function notConstantData(raw: RawSite, problem: UnresolvedProblem): Record<string, string> {
+  if (problem !== 'sqlNotConstant') return {};
+  const part = raw.notConstant ?? 'its text';
+  const unknown = raw.tables.length
+    ? `its constant text writes ${raw.tables.join(', ')}, but what ${part} adds (another table, a function that ` +
+      'writes) cannot be known'
+    : 'the tables it writes cannot be known';
+  return { part, unknown };
 }
 
 /** What Postgres does with a write its policies reject, by operation. */

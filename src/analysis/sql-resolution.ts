@@ -27,9 +27,17 @@ export type ResolvedSql =
   /**
    * `unparsable`: the text is known but does not parse; otherwise it is built at run time and cannot be folded.
    * `operation`: what the statement is when a reading of its fragments parses as a write (sql-shape.ts), absent when
-   * even that is unknown.
+   * even that is unknown. `part`: the piece of the text that is not a constant, as written (`${fields}`), when known.
    */
-  | { ok: false; reason: string; parseError: boolean; unparsable?: true; operation?: Operation; kindUnknown?: string };
+  | {
+      ok: false;
+      reason: string;
+      parseError: boolean;
+      unparsable?: true;
+      operation?: Operation;
+      kindUnknown?: string;
+      part?: string;
+    };
 
 /**
  * The statements' effects with every hole read as a name, when none of them writes (itself or
@@ -142,7 +150,7 @@ function resolveText(
   for (const variant of expanded as string[]) {
     if (variant.split(HOLE).every((part) => part.trim() === '')) {
       const reason = `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``;
-      return { ok: false, reason, parseError: false };
+      return { ok: false, reason, parseError: false, ...(folded.holes[0] ? { part: `\`${folded.holes[0]}\`` } : {}) };
     }
     const text = rewritePlaceholders(fillHoles(variant), placeholders);
     if (text === null) {
@@ -166,6 +174,7 @@ function resolveText(
               `the interpolation \`\${${folded.holes[0]}}\` changes the statement's structure ` +
               `(${withoutHoles(parsed.error)}); make it a constant or a bind parameter`,
             parseError: true,
+            part: `\`\${${folded.holes[0]}}\``,
           }
         : {
             ok: false,
@@ -177,7 +186,7 @@ function resolveText(
     const holes = variant.split(HOLE).length - 1;
     if (holes > 0 && countHoleParams(parsed.statements) !== holes) {
       const reason = `the interpolation \`\${${folded.holes[0]}}\` is part of a name, not a value; make it a constant`;
-      return { ok: false, reason, parseError: true };
+      return { ok: false, reason, parseError: true, part: `\`\${${folded.holes[0]}}\`` };
     }
     for (const st of parsed.statements) {
       statements.push({

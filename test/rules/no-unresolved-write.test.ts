@@ -7,6 +7,10 @@ const CHAIN = Array.from(
   (_, i) => `function h${i}(cb) { return ${i === 0 ? 'cb(pool)' : `h${i - 1}(cb)`}; }`,
 ).join('\n');
 
+/** The evidence's end for a write in an exported arrow whose interpolation reads its parameter, which nothing calls. */
+const PARAMETER_TABLE =
+  'the table comes from a parameter of `run`, which is judged at each call that names it, and no call of `run` was found';
+
 ruleTester.run('no-unresolved-write', rule, {
   valid: [
     {
@@ -41,7 +45,21 @@ ruleTester.run('no-unresolved-write', rule, {
       code: `
         import { pool } from './db';
         export const run = (table) => pool.query(\`DELETE FROM \${table} WHERE id = $1\`, [1]);`,
-      errors: [{ messageId: 'sqlNotConstant', line: 3 }],
+      errors: [
+        {
+          messageId: 'sqlNotConstant',
+          line: 3,
+          data: {
+            write: 'A database write',
+            evidence:
+              "the SQL text cannot be resolved statically: the interpolation `${table}` changes the statement's " +
+              'structure (syntax error at or near an interpolated value); make it a constant or a bind parameter; ' +
+              PARAMETER_TABLE,
+            part: '`${table}`',
+            unknown: 'the tables it writes cannot be known',
+          },
+        },
+      ],
     },
     {
       name: 'SQL built by a function call',
@@ -50,7 +68,47 @@ ruleTester.run('no-unresolved-write', rule, {
         import { pool } from './db';
         import { buildUpdate } from './sql';
         export const run = (fields) => pool.query(buildUpdate(fields));`,
-      errors: [{ messageId: 'sqlNotConstant', line: 4 }],
+      errors: [
+        {
+          messageId: 'sqlNotConstant',
+          line: 4,
+          data: {
+            write: 'A database write',
+            evidence:
+              'the SQL text cannot be resolved statically: `buildUpdate(fields)` is not a constant; the ' +
+              "statement's kind is unknown too, so its `operation` only stands in; " +
+              PARAMETER_TABLE,
+            part: '`buildUpdate(fields)`',
+            unknown: 'the tables it writes cannot be known',
+          },
+        },
+      ],
+    },
+    {
+      // The constant text names the table: the message says so, and which interpolation is not constant.
+      name: 'a SET list spliced into an UPDATE whose table is constant',
+      filename,
+      code: `
+        import { pool } from './db';
+        export const run = (sets, id) => pool.query(\`UPDATE projects SET \${sets.join(', ')} WHERE id = $1\`, [id]);`,
+      errors: [
+        {
+          messageId: 'sqlNotConstant',
+          line: 3,
+          data: {
+            write: 'UPDATE on public.projects (RLS enabled at db/schema.sql:9)',
+            evidence:
+              "the SQL text cannot be resolved statically: the interpolation `${sets.join(', ')}` changes the " +
+              "statement's structure (syntax error at or near an interpolated value); make it a constant or a bind " +
+              'parameter; ' +
+              PARAMETER_TABLE,
+            part: "`${sets.join(', ')}`",
+            unknown:
+              "its constant text writes public.projects, but what `${sets.join(', ')}` adds (another table, a " +
+              'function that writes) cannot be known',
+          },
+        },
+      ],
     },
     {
       name: 'a connection that cannot be traced',
