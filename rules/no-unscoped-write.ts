@@ -75,6 +75,12 @@ export default createRule<[], MessageIds>({
         '(`db.transaction(async (tx) => tx.insert(…))`, not `db.insert(…)`) ' +
         "and set the org context in that transaction (set_config('{{setting}}', $1, true) first), " +
         `or use a scope helper (${SCOPE_HELPER}).`,
+      /** In a callback a timer or an event runs later, after the transaction that set the context has ended. */
+      afterTransaction:
+        `${HEAD} The write runs later than where it is written: a timer or event callback runs after the ` +
+        'transaction that set the org context has ended, and a transaction-local setting ends with it. ' +
+        'Fix: await the write inside the transaction, or open an org-scoped transaction in the callback ' +
+        `(${SCOPE_HELPER}).`,
       /** The table's policies key on the login role, and the connection runs as one role for every request. */
       sharedLoginRole:
         `${HEAD} The table's policies key on the login role (current_user), and this connection logs in as one ` +

@@ -75,6 +75,7 @@ export function join(
         session: null,
         ineffective: only.ineffective,
         role: joinRole(only.role, null, bypass),
+        ...(only.deferred ? { deferred: only.deferred } : {}),
       });
       continue;
     }
@@ -85,6 +86,7 @@ export function join(
       ineffective: x.ineffective ?? y.ineffective,
       role: joinRole(x.role, y.role, bypass),
       ...(x.released ?? y.released ? { released: x.released ?? y.released } : {}),
+      ...(x.deferred ?? y.deferred ? { deferred: x.deferred ?? y.deferred } : {}),
     });
   }
   return out;

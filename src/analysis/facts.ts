@@ -44,6 +44,11 @@ export interface ConnState {
   released?: ts.Node;
   /** A connection this function captures from an enclosing one: its state is the caller's. */
   capturedBy?: ts.FunctionLikeDeclaration;
+  /**
+   * The write runs in a callback a timer or an event runs later (`setTimeout`, `res.on('finish', …)`): where it is
+   * registered and by what. The transaction open where it was registered has ended by then (flow.ts, deferral).
+   */
+  deferred?: { at: ts.Node; by: string };
 }
 
 /** Why a write is unscoped: the message id of `no-unscoped-write` (rules/no-unscoped-write.ts). */
@@ -59,6 +64,8 @@ export type UnscopedProblem =
   | 'outerPoolInScope'
   /** On the outer pool inside a library transaction's callback (`sql.begin`, `db.transaction`). */
   | 'outerPoolInTransaction'
+  /** In a callback a timer or an event runs later, on a connection whose org context was its transaction's. */
+  | 'afterTransaction'
   /** The table's policies key on the login role, and the connection logs in as one role for every tenant. */
   | 'sharedLoginRole';
 

@@ -16,6 +16,7 @@ import { connectionKey, copy, freshState, join, type State } from './connection-
 import { roleAfter } from './providers/run-time-roles.js';
 import { definerCalls, effectWrites } from './sql-resolution.js';
 import { fileBudget, functionRoots, withinBudget } from './budget.js';
+import { afterTransactionEnds, deferralOf } from './deferred-callbacks.js';
 
 // Walks each function in evaluation order, tracking per connection whether a transaction is
 // open and whether the org context is set in it, joining states where branches meet (a
@@ -54,6 +55,13 @@ class FlowWalker implements EdgeWalker, StatementRunner {
   private redirect: { from: ts.Node; to: Handle } | undefined;
   /** The function being interpreted (inline callbacks belong to it); undefined at module level. */
   root: ts.FunctionLikeDeclaration | undefined;
+  /**
+   * Inside a callback run later (a timer, an event listener): where it was registered, by what, and the connections
+   * already moved past their transaction's end in it (deferred-callbacks.ts).
+   */
+  private deferred: { fn: ts.Node; at: ts.Node; by: string; moved: Set<ts.Node> } | undefined;
+  /** Microtask callbacks registered since the last await: they run at the next await or return. */
+  private microtasks: { fn: ts.ArrowFunction | ts.FunctionExpression; state: Map<ts.Node, ConnState> }[] = [];
   /** Each connection's state before the current root first used it (per root: captured-ness depends on it). */
   private readonly untouched = new Map<ts.Node, ConnState>();
   private readonly report: Report = (ruleId, node, messageId, data, key) => {
@@ -87,15 +95,15 @@ class FlowWalker implements EdgeWalker, StatementRunner {
         this.facts.gaveUp.push({ node, reason: stopped });
       }
     };
-    guarded(sf, () => this.statements(sf.statements, new Map()));
+    guarded(sf, () => this.ran(this.statements(sf.statements, new Map())));
     this.untouched.clear();
     for (const fn of functionRoots(sf, (n) => !isInlineCallback(n), isFunctionLike)) {
       if (budget.exhausted) break;
       this.root = fn;
       this.untouched.clear();
       guarded(fn, () => {
-        if (ts.isBlock(fn.body!)) this.statements(fn.body.statements, new Map());
-        else this.expression(fn.body!, new Map());
+        this.microtasks = [];
+        this.ran(ts.isBlock(fn.body!) ? this.statements(fn.body.statements, new Map()) : this.expression(fn.body!, new Map()));
       });
       this.root = undefined;
     }
@@ -124,7 +132,8 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       return s;
     }
     if (ts.isReturnStatement(st) || ts.isThrowStatement(st)) {
-      if (st.expression) this.expression(st.expression, state);
+      // Microtasks queued so far run once this function returns, in the state it returns in.
+      this.ran(st.expression ? this.expression(st.expression, state) : state);
       return null;
     }
     if (ts.isIfStatement(st)) {
@@ -211,12 +220,26 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     const visit = (node: ts.Node): void => {
       this.deps.origins.facts.step();
       if (isFunctionLike(node)) {
-        // Inline callbacks run where they are passed (map, forEach, transaction helpers).
-        if (isInlineCallback(node) && node.body) {
-          const body = node.body;
-          const out = ts.isBlock(body) ? this.statements(body.statements, copy(s)) : this.expression(body, copy(s));
-          s = join(s, out, this.untouched, this.deps.config.bypassRoles);
+        // Inline callbacks run where they are passed (map, forEach, transaction helpers), but for those a timer, an
+        // event or the microtask queue runs later (deferred-callbacks.ts).
+        if (isInlineCallback(node) && node.body && s !== null) {
+          const fn = node as ts.ArrowFunction | ts.FunctionExpression;
+          const later = deferralOf(fn, this.deps.origins);
+          if (later?.kind === 'microtask') this.microtasks.push({ fn, state: copy(s)! });
+          else if (later) {
+            // Run after this function moved on: its effects do not reach the code after the registration.
+            const saved = this.deferred;
+            this.deferred = { fn, at: fn.parent, by: later.by, moved: new Set() };
+            this.callback(fn, copy(s));
+            this.deferred = saved;
+          } else s = join(s, this.callback(fn, copy(s)), this.untouched, this.deps.config.bypassRoles);
         }
+        return;
+      }
+      if (ts.isAwaitExpression(node)) {
+        // The awaited call has issued its queries; the microtasks queued before it run now, ahead of what follows.
+        ts.forEachChild(node, visit);
+        if (s !== null && this.microtasks.length > 0) s = this.ran(s);
         return;
       }
       if (ts.isClassLike(node)) return;
@@ -246,6 +269,33 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       else if (ts.isBinaryExpression(node) && s !== null) this.edges.assignment(node, s);
     };
     visit(expr);
+    return s;
+  }
+
+  /** An inline callback's body from `state`, with the microtasks it queues run when it returns. */
+  private callback(fn: ts.ArrowFunction | ts.FunctionExpression, state: State): State {
+    const outer = this.microtasks;
+    this.microtasks = [];
+    const body = fn.body;
+    const out = this.ran(ts.isBlock(body) ? this.statements(body.statements, state) : this.expression(body, state));
+    this.microtasks = outer;
+    return out;
+  }
+
+  /**
+   * Runs the microtasks queued so far (at an await, a return or the end of a body): each from `state` (from where it
+   * was queued when the code after it is unreachable), their effects joined into what follows.
+   */
+  private ran(state: State): State {
+    let s = state;
+    while (this.microtasks.length > 0) {
+      const queued = this.microtasks;
+      this.microtasks = [];
+      for (const task of queued) {
+        const out = this.callback(task.fn, copy(s ?? task.state));
+        if (s !== null) s = join(s, out, this.untouched, this.deps.config.bypassRoles);
+      }
+    }
     return s;
   }
 
@@ -388,6 +438,14 @@ class FlowWalker implements EdgeWalker, StatementRunner {
   /** A connection's state here; one made outside this function is the caller's (captured). */
   stateOf(state: Map<ts.Node, ConnState>, key: ts.Node, handle: Handle): ConnState {
     const existing = state.get(key);
+    // In a callback run later, a connection from outside it is past the end of its transaction (once: a transaction
+    // the callback opens itself is its own).
+    const later = this.deferred;
+    if (later && !later.moved.has(key) && !contains(later.fn, key)) {
+      later.moved.add(key);
+      const before = existing ? { ...existing } : this.stateOf(new Map(), key, handle);
+      return afterTransactionEnds(before, handle, later.at, later.by);
+    }
     if (existing) return { ...existing };
     const start: ConnState =
       handle.kind === 'executor' && handle.exec !== 'pool' && this.root && !contains(this.root, key)

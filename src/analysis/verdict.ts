@@ -37,6 +37,7 @@ export function judge(
   }
   switch (handle.kind) {
     case 'scoped': {
+      if (state.deferred) return afterTransaction(`runs on ${handle.label}`, state.deferred, root);
       const policed =
         handle.settings && tableSettings && tableSettings.size > 0
           ? [...handle.settings].filter((x) => tableSettings.has(x))
@@ -178,8 +179,20 @@ function coveredBy(
 
 /** A write on a connection that carries no org context, and which of the ways to miss it this is. */
 function unscopedBy(label: string, state: ConnState, root: string): LocalVerdict {
+  if (state.deferred) return afterTransaction(`runs on ${label}`, state.deferred, root);
   const [problem, why] = missing(state, root);
   return { coverage: 'unscoped', via: null, evidence: `runs on ${label} ${why}`, problem };
+}
+
+/** A write in a callback run later, on a connection whose transaction (and its SET LOCAL) has ended by then. */
+function afterTransaction(runsOn: string, deferred: NonNullable<ConnState['deferred']>, root: string): LocalVerdict {
+  return {
+    coverage: 'unscoped',
+    via: null,
+    evidence: `${runsOn}, in a callback that ${deferred.by} at ${where(deferred.at, root)}: it runs later, after ` +
+      "the transaction ends, where that transaction's org context no longer applies",
+    problem: 'afterTransaction',
+  };
 }
 
 function missing(state: ConnState, root: string): [UnscopedProblem, string] {

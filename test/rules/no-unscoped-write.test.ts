@@ -268,6 +268,20 @@ ruleTester.run('no-unscoped-write', rule, {
       errors: [{ messageId: 'outerPoolInScope', line: 7 }],
     },
     {
+      // deferred-callbacks.ts: the listener runs after the helper committed; the awaited write does not.
+      name: "the scope helper's executor in a callback a listener runs later",
+      filename,
+      code: `
+        import { pool } from './db';
+        import { withOrgScope } from './tenancy';
+        export const run = (ctx, res, orgId) =>
+          withOrgScope(ctx, pool, orgId, async (tx) => {
+            res.on('finish', () => tx.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']));
+            await tx.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'y']);
+          });`,
+      errors: [{ messageId: 'afterTransaction', line: 6 }],
+    },
+    {
       name: 'a client checked out of the outer pool inside a scope helper callback is not its executor',
       filename,
       code: `
