@@ -4,6 +4,7 @@ import { type AnalysisConfig, matchesSpec, type ResolvedSetterHelper } from './c
 import { functionName, type Origin, type OriginResolver, shortText } from '../code/origins.js';
 import { type Binding, isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
+import { kyselyOtherDialect } from './other-dialect.js';
 import type { TypeEvidence } from './type-evidence.js';
 import { SqlTextFolder } from '../code/sql-text.js';
 import type { Facts, FactKind } from '../code/fixpoint.js';
@@ -46,6 +47,8 @@ export type Handle =
       tenant?: { via: string; at: ts.Node };
       /** The role it logs in as, read where the schema has policies keyed on the login role. */
       login?: LoginRole;
+      /** Not Postgres: the database its dialect speaks to, as evidence (other-dialect.ts). */
+      otherDatabase?: string;
       open?: OpenContainer;
     }
   /** `settings`: what the provider sets, when known (a table whose policies read none of them is not covered). */
@@ -77,6 +80,15 @@ export type Handle =
   | { kind: 'not-db'; reason: string }
   /** `libraries`: the database libraries some of its possible values come from (a factory with mixed returns). */
   | { kind: 'unknown'; reason: string; libraries?: DbAdapter[] };
+
+/** What a connection derived from an executor (its transaction, a checked-out client) keeps of it. */
+export function carriedBy(receiver: Handle): { login?: LoginRole; otherDatabase?: string } {
+  if (receiver.kind !== 'executor') return {};
+  return {
+    ...(receiver.login ? { login: receiver.login } : {}),
+    ...(receiver.otherDatabase ? { otherDatabase: receiver.otherDatabase } : {}),
+  };
+}
 
 export function where(node: ts.Node, root: string): string {
   const sf = node.getSourceFile();
@@ -308,6 +320,7 @@ export class HandleResolver {
           ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
         const tenant = this.clients.tenantBinding(e);
         const login = this.clients.loginRole(e.arguments ?? [], e);
+        const otherDatabase = ctor.adapter.api === 'kysely' ? kyselyOtherDialect(this.origins, e, this.root) : undefined;
         return {
           kind: 'executor',
           exec: ctor.export,
@@ -316,6 +329,7 @@ export class HandleResolver {
           label: `${ctor.adapter.api} ${what} created at ${where(e, this.root)}`,
           ...(tenant ? { tenant } : {}),
           ...(login ? { login } : {}),
+          ...(otherDatabase ? { otherDatabase } : {}),
         };
       }
       return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };
@@ -432,7 +446,7 @@ export class HandleResolver {
           key: call,
           transaction: `${shortText(callee, 30)}()`,
           label: `the transaction ${shortText(callee, 30)}() opens at ${where(call, this.root)}`,
-          ...(receiver.login ? { login: receiver.login } : {}),
+          ...carriedBy(receiver),
         };
       }
       if (
@@ -446,7 +460,7 @@ export class HandleResolver {
           adapter: receiver.adapter,
           key: call,
           label: `pooled client from ${shortText(callee, 30)}() at ${where(call, this.root)}`,
-          ...(receiver.login ? { login: receiver.login } : {}),
+          ...carriedBy(receiver),
         };
       }
       if (receiver.kind === 'admin' && callee.name.text === 'connect') return { ...receiver, key: call };

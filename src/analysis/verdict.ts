@@ -84,6 +84,7 @@ export function judge(
         };
       return unscopedBy(handle.label, state, root);
     case 'executor':
+      if (handle.otherDatabase) return otherDatabase(handle.label, handle.otherDatabase);
       if (handle.tenant)
         return {
           coverage: 'org-scope',
@@ -182,6 +183,15 @@ function unscopedBy(label: string, state: ConnState, root: string): LocalVerdict
   if (state.deferred) return afterTransaction(`runs on ${label}`, state.deferred, root);
   const [problem, why] = missing(state, root);
   return { coverage: 'unscoped', via: null, evidence: `runs on ${label} ${why}`, problem };
+}
+
+/** A write on a connection to another database (a Kysely instance with a SQLite dialect): no RLS applies there. */
+export function otherDatabase(label: string, dialect: string): LocalVerdict {
+  return {
+    coverage: 'not-gated',
+    via: null,
+    evidence: `runs on ${label}, whose dialect is ${dialect}: not Postgres, so no row-level security applies`,
+  };
 }
 
 /** A write in a callback run later, on a connection whose transaction (and its SET LOCAL) has ended by then. */

@@ -3,7 +3,7 @@ import type { Operation } from '../report/types.js';
 import type { AnalysisConfig } from './config.js';
 import type { QueryNode, RawSite, RawWrite, UnresolvedProblem } from './facts.js';
 import type { Handle } from './handles.js';
-import { judge } from './verdict.js';
+import { judge, otherDatabase } from './verdict.js';
 
 // The write sites the flow records: one per query call that writes, one standing for SQL or a
 // function the analysis could not resolve (fail closed), and each site's verdict.
@@ -66,7 +66,8 @@ export function draftSite(
   sqlVariants: string[],
 ): RawSite {
   const tables = unique(writes.map((w) => w.table));
-  const gated = tables.filter((t) => config.gatedTables.has(t));
+  // Another database's tables are not the Postgres tables of the same name.
+  const gated = handle.kind === 'executor' && handle.otherDatabase ? [] : tables.filter((t) => config.gatedTables.has(t));
   const operation: Operation = writes.find((w) => !w.through)?.operation ?? 'call';
   // A placeholder siteVerdict replaces once the whole file is walked.
   const verdict: RawSite['verdict'] = {
@@ -104,6 +105,7 @@ export function siteVerdict(
   writes: RawWrite[],
 ): RawSite['verdict'] {
   const { handle, tables, definerCalls: definer } = site;
+  if (handle.kind === 'executor' && handle.otherDatabase) return otherDatabase(handle.label, handle.otherDatabase);
   const gatedWrites = writes.filter((w) => deps.config.gatedTables.has(w.table));
   let verdict: RawSite['verdict'];
   if (gatedWrites.length === 0) {

@@ -3,7 +3,7 @@ import ts from 'typescript';
 import { adapters, type DbAdapter } from '../../adapters/index.js';
 import type { FactKind } from '../../code/fixpoint.js';
 import type { Handle, ParamBinding } from '../handles.js';
-import { where } from '../handles.js';
+import { carriedBy, where } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
@@ -87,9 +87,9 @@ export function callbackConnection(
   };
 }
 
-/** A connection checked out of a pool logs in as the pool does. */
-function loginOf(receiver: Handle): { login?: LoginRole } {
-  return receiver.kind === 'executor' && receiver.login ? { login: receiver.login } : {};
+/** A connection checked out of a pool logs in as the pool does, and speaks to the same database. */
+function loginOf(receiver: Handle): { login?: LoginRole; otherDatabase?: string } {
+  return carriedBy(receiver);
 }
 
 function isReceiver(h: Handle): h is Receiver {
