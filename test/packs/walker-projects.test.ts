@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
 import type { AuditReport } from '../../src/report/audit-report.js';
@@ -102,4 +105,31 @@ describe('the pack pass in the walker', () => {
     // Two replays of the migrations in embedded Postgres: ~28 s alone, more on a shared machine.
     // The typed pass builds a ts-morph program: past the 30 s default on a loaded 2-core runner.
   }, 120_000);
+});
+
+describe("a platform's pack on a monorepo that never used the platform (arda-vibe's shape)", () => {
+  // npm workspaces, an own `x-tenant-id` header in a service, a generated OpenAPI file and a
+  // compose file that name it: before platform-use.ts these were AxonFlow findings (37 on
+  // khenson99/arda-vibe). The same tree depending on @axonflow/sdk in one workspace gets them.
+  const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/precision/platform-header');
+  const HEADER_RULES = ['no-deprecated-header', 'no-removed-api', 'no-deprecated-env'];
+  const packed = (report: AuditReport) =>
+    report.findings.filter((f) => HEADER_RULES.includes(f.ruleId)).map((f) => `${f.file}:${f.line} ${f.ruleId}`);
+
+  it('raises none of the pack rules', () => {
+    const report = auditSync({ paths: [FIXTURE], types: false, schemaSource: 'static' });
+    expect(packed(report)).toEqual([]);
+    expect(report.writeSites).toEqual([]);
+  });
+
+  it('raises them once a workspace depends on the platform', () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-platform-'));
+    fs.cpSync(FIXTURE, copy, { recursive: true });
+    const manifest = path.join(copy, 'services/orders/package.json');
+    fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace('"pg"', '"@axonflow/sdk": "^8.0.0", "pg"'));
+    const report = auditSync({ paths: [copy], types: false, schemaSource: 'static' });
+    const found = packed(report);
+    expect(found).toContain('services/orders/src/forward.ts:3 no-deprecated-header');
+    expect(found.filter((f) => f.startsWith('output/orders-openapi.json')).length).toBeGreaterThan(0);
+  });
 });
