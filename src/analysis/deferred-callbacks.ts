@@ -43,9 +43,9 @@ export function deferralOf(fn: ts.Node, origins: OriginResolver): Deferral | und
   const index = call.arguments.findIndex((a) => skipOuter(a) === fn);
   const callee = skipOuter(call.expression);
   const global = (id: ts.Identifier) => origins.expr(id).kind === 'unknown';
-  if (ts.isIdentifier(callee) && index === 0 && global(callee)) {
-    if (TIMERS.has(callee.text)) return { kind: 'later', by: `${callee.text}() schedules` };
-    if (callee.text === 'queueMicrotask') return { kind: 'microtask', by: 'queueMicrotask() queues' };
+  if (ts.isIdentifier(callee) && index === 0) {
+    if (TIMERS.has(callee.text) && global(callee)) return { kind: 'later', by: `${callee.text}() schedules` };
+    if (callee.text === 'queueMicrotask' && global(callee)) return { kind: 'microtask', by: 'queueMicrotask() queues' };
   }
   if (!ts.isPropertyAccessExpression(callee)) return undefined;
   const method = callee.name.text;
