@@ -289,7 +289,8 @@ export class AdapterCalls {
           : unresolvedSqlSite(call, handle, api, sql.unparsable ? 'sqlUnparsable' : 'sqlNotConstant', reason);
       if (operation) site.operation = operation;
       // The piece its message names as not constant: the interpolation, else the whole argument (`buildUpdate(f)`).
-      if ('problem' in site.verdict && site.verdict.problem === 'sqlNotConstant') site.notConstant = sql.part ?? `\`${shortText(sqlArg, 40)}\``;
+      if ('problem' in site.verdict && site.verdict.problem === 'sqlNotConstant')
+        site.notConstant = sql.part ?? `\`${shortText(sqlArg, 40)}\``;
       if (tables.length > 0) {
         site.tables = tables;
         site.gatedTables = tables.filter((t) => this.deps.config.gatedTables.has(t));

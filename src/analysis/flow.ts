@@ -103,7 +103,8 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       this.untouched.clear();
       guarded(fn, () => {
         this.microtasks = [];
-        this.ran(ts.isBlock(fn.body!) ? this.statements(fn.body.statements, new Map()) : this.expression(fn.body!, new Map()));
+        const body = fn.body!;
+        this.ran(ts.isBlock(body) ? this.statements(body.statements, new Map()) : this.expression(body, new Map()));
       });
       this.root = undefined;
     }

@@ -320,7 +320,8 @@ export class HandleResolver {
           ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
         const tenant = this.clients.tenantBinding(e);
         const login = this.clients.loginRole(e.arguments ?? [], e);
-        const otherDatabase = ctor.adapter.api === 'kysely' ? kyselyOtherDialect(this.origins, e, this.root) : undefined;
+        const otherDatabase =
+          ctor.adapter.api === 'kysely' ? kyselyOtherDialect(this.origins, e, this.root) : undefined;
         return {
           kind: 'executor',
           exec: ctor.export,

@@ -67,7 +67,8 @@ export function draftSite(
 ): RawSite {
   const tables = unique(writes.map((w) => w.table));
   // Another database's tables are not the Postgres tables of the same name.
-  const gated = handle.kind === 'executor' && handle.otherDatabase ? [] : tables.filter((t) => config.gatedTables.has(t));
+  const other = handle.kind === 'executor' && handle.otherDatabase;
+  const gated = other ? [] : tables.filter((t) => config.gatedTables.has(t));
   const operation: Operation = writes.find((w) => !w.through)?.operation ?? 'call';
   // A placeholder siteVerdict replaces once the whole file is walked.
   const verdict: RawSite['verdict'] = {
