@@ -20,7 +20,10 @@ import type { Handle } from './handles.js';
 //   session-wide setting, an admin or per-tenant connection, and an AsyncLocalStorage store
 //   (Node carries the store into timers and listeners registered inside `als.run`; a
 //   connection read from it is judged as an ambient one, but a transaction held in the store
-//   has ended all the same: not modelled here).
+//   has ended all the same: not modelled here). Except where the code waits for it: a timer or
+//   listener registered in the executor of a `new Promise(…)` (`await new Promise((resolve) =>
+//   { rows.on('data', …); rows.on('end', resolve); })`, a stream read inside the transaction)
+//   runs before that promise settles, so it is read where it is passed, as before.
 // - A microtask (process.nextTick, queueMicrotask) runs once the current synchronous run
 //   ends: at the function's next `await`, or when it returns. Its first queries are queued
 //   after every query the code issued before that point (a COMMIT there precedes them) and
@@ -40,6 +43,7 @@ export function deferralOf(fn: ts.Node, origins: OriginResolver): Deferral | und
   while (parent && (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent))) parent = parent.parent;
   if (!parent || !ts.isCallExpression(parent)) return undefined;
   const call = parent;
+  if (awaitedExecutor(call)) return undefined;
   const index = call.arguments.findIndex((a) => skipOuter(a) === fn);
   const callee = skipOuter(call.expression);
   const global = (id: ts.Identifier) => origins.expr(id).kind === 'unknown';
@@ -56,6 +60,21 @@ export function deferralOf(fn: ts.Node, origins: OriginResolver): Deferral | und
   if (LISTENERS.has(method) && index === 1 && event && ts.isStringLiteralLike(event))
     return { kind: 'later', by: `\`${method}('${event.text}', …)\` registers` };
   return undefined;
+}
+
+/** Is `call` made in the executor of a `new Promise(…)`, which the code can wait on? */
+function awaitedExecutor(call: ts.CallExpression): boolean {
+  let fn: ts.Node | undefined = call.parent;
+  while (fn && !ts.isFunctionLike(fn)) fn = fn.parent;
+  let parent = fn?.parent;
+  while (parent && (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent))) parent = parent.parent;
+  return (
+    !!parent &&
+    ts.isNewExpression(parent) &&
+    ts.isIdentifier(parent.expression) &&
+    parent.expression.text === 'Promise' &&
+    skipOuter(parent.arguments?.[0] ?? parent.expression) === fn
+  );
 }
 
 /**
