@@ -174,6 +174,9 @@ export class HandleResolver {
   }
 
   of(expression: ts.Expression): Handle {
+    // Without types the handle is the engine's fact itself, which the engine keeps: a second map of every expression
+    // asked about would only hold memory (a large share of the analysis's own, beyond the trees).
+    if (!this.types) return this.trace(expression);
     const hit = this.memo.get(expression);
     if (hit) return hit;
     const result = this.withTypes(expression, this.trace(expression));

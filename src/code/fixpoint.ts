@@ -26,7 +26,9 @@ export interface FactKind<K, V> {
 interface Frame {
   kind: FactKind<unknown, unknown>;
   key: unknown;
+  /** What readers of the fact in progress get: its conservative value, made when first read (most facts never are). */
   assumed: unknown;
+  hasAssumed: boolean;
   /** The lowest stack index of an in-progress fact this computation read (Infinity: none). */
   low: number;
   /** Whether a fact deeper on the stack read this one (a cycle through it). */
@@ -68,13 +70,20 @@ export class Facts {
 
   get<K, V>(kindArg: FactKind<K, V>, key: K): V {
     const kind = kindArg as FactKind<unknown, unknown>;
-    const done = this.final.get(kind)?.get(key);
-    if (done !== undefined || this.final.get(kind)?.has(key)) return done as V;
+    const final = this.final.get(kind);
+    if (final) {
+      const done = final.get(key);
+      if (done !== undefined || final.has(key)) return done as V;
+    }
     const at = this.onStack.get(kind)?.get(key);
     if (at !== undefined) {
       const frame = this.stack[at]!;
       frame.read = true;
       this.lower(at);
+      if (!frame.hasAssumed) {
+        frame.assumed = kind.conservative(key, 'cycle');
+        frame.hasAssumed = true;
+      }
       return frame.assumed as V;
     }
     const pending = this.provisional.get(kind)?.get(key);
@@ -92,7 +101,7 @@ export class Facts {
 
   private evaluate(kind: FactKind<unknown, unknown>, key: unknown): unknown {
     const index = this.stack.length;
-    const frame: Frame = { kind, key, assumed: kind.conservative(key, 'cycle'), low: Infinity, read: false };
+    const frame: Frame = { kind, key, assumed: undefined, hasAssumed: false, low: Infinity, read: false };
     this.stack.push(frame);
     mapOf(this.onStack, kind).set(key, index);
     const mark = this.log.length;
@@ -112,6 +121,7 @@ export class Facts {
           break;
         }
         frame.assumed = value;
+        frame.hasAssumed = true;
         this.dropSince(mark);
       }
     } catch (error) {

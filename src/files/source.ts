@@ -19,7 +19,38 @@ export function scriptKind(file: string): ts.ScriptKind {
   return ts.ScriptKind.TS;
 }
 
+/**
+ * Parses a file; within `withSharedParses`, the same file with the same text is parsed once however many readers ask
+ * (the code migrations and the Drizzle scan read source files the audit parses again afterwards).
+ */
 export function parseSource(file: string, text: string): ts.SourceFile {
+  if (!parses) return parseNow(file, text);
+  const key = path.resolve(file);
+  const known = parses.get(key);
+  if (known && known.text === text) return known;
+  const sf = parseNow(file, text);
+  parses.set(key, sf);
+  return sf;
+}
+
+let parses: Map<string, ts.SourceFile> | undefined;
+
+/**
+ * Runs `fn` with parses shared by path and text, for the span of one run (a tree is immutable, and every reader keys
+ * what it derives from it by node, so one tree serves all). Not for a reader that needs a new tree of the same text
+ * (the analysis session replaces retired parses): it runs outside.
+ */
+export function withSharedParses<T>(fn: () => T): T {
+  if (parses) return fn();
+  parses = new Map();
+  try {
+    return fn();
+  } finally {
+    parses = undefined;
+  }
+}
+
+function parseNow(file: string, text: string): ts.SourceFile {
   return ts.createSourceFile(
     file,
     text,

@@ -42,6 +42,19 @@ export interface PackAuditResult {
   deploySuppressions: Map<string, Suppression[]>;
   deployFiles: number;
   sources: { kind: SourceKind; ref: string }[];
+  /**
+   * The deployment files this pass read and scanned itself (not answered from the cache), by absolute path: the
+   * platform check (platform-use.ts) reads the same files for the variables they set, and takes these scans instead
+   * of reading and parsing each file (its YAML above all) a second time.
+   */
+  deployScans?: Map<string, ReadDeployFile>;
+}
+
+/** A deployment file's scan, and whether its text names the pack schema (a pack file, not a deployment). */
+export interface ReadDeployFile {
+  format: DeployFormat;
+  mentionsPackSchema: boolean;
+  scan: DeployScan;
 }
 
 export function packAudit(input: PackAuditInput): PackAuditResult {
@@ -53,6 +66,7 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
     deployFiles: 0,
     sources: packSources(input),
   };
+  const deployScans = new Map<string, ReadDeployFile>();
   for (const sf of input.sourceFiles) {
     const file = toPosixRelative(input.root, sf.fileName);
     const ids = new FingerprintCounter();
@@ -104,7 +118,7 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
     const format = deployFormat(abs);
     if (!format || packFiles.has(abs) || (format !== 'dotenv' && !tracked.has(abs))) continue;
     const file = toPosixRelative(input.root, abs);
-    const read = scanned(abs, format, input.inputs);
+    const read = scanned(abs, format, input.inputs, deployScans);
     if (!read.ok) {
       result.diagnostics.push({ file, message: read.reason });
       continue;
@@ -116,6 +130,7 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
     result.deploySuppressions.set(file, read.suppressions);
     result.findings.push(...deployFindings(file, read.scan, m));
   }
+  result.deployScans = deployScans;
   return result;
 }
 
@@ -124,17 +139,20 @@ type Scanned =
   | { ok: false; reason: string };
 
 /** A deployment file read and scanned (what its text alone decides), from the cache by its content if there is one. */
-function scanned(abs: string, format: DeployFormat, inputs: InputStore | undefined): Scanned {
+function scanned(
+  abs: string,
+  format: DeployFormat,
+  inputs: InputStore | undefined,
+  read: Map<string, ReadDeployFile>,
+): Scanned {
   const compute = (): Scanned => {
-    const read = readSource(abs);
-    if (!read.ok) return read;
-    const packFile = format === 'json' && read.text.includes('pack.schema.json');
-    return {
-      ok: true,
-      packFile,
-      scan: packFile ? { vars: [], values: [], diagnostics: [] } : scanDeployText(format, read.text),
-      suppressions: packFile ? [] : hashSuppressions(read.text),
-    };
+    const source = readSource(abs);
+    if (!source.ok) return source;
+    const mentionsPackSchema = source.text.includes('pack.schema.json');
+    const packFile = format === 'json' && mentionsPackSchema;
+    const scan = packFile ? { vars: [], values: [], diagnostics: [] } : scanDeployText(format, source.text);
+    if (!packFile) read.set(abs, { format, mentionsPackSchema, scan });
+    return { ok: true, packFile, scan, suppressions: packFile ? [] : hashSuppressions(source.text) };
   };
   const d = inputs?.digest(abs);
   // Unreadable now: read again, for the reason (it may be one that does not last).

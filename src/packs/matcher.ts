@@ -41,11 +41,19 @@ export class PackMatcher {
         const pattern = e.kind === 'field' ? new RegExp(e.objectPattern ?? '.', 'i') : undefined;
         return names.map((n) => ({ name: n, pattern }));
       });
+    // One pass for "no name at all", which is most files, before a search per name: an alternation matches somewhere
+    // exactly when some name occurs somewhere.
+    this.anyNeedle ??= new RegExp(
+      [...new Set(this.needles.map((n) => n.name))].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') ||
+        '(?!)',
+    );
     const squashed = squash(text);
+    if (!this.anyNeedle.test(squashed)) return false;
     return this.needles.some((n) => squashed.includes(n.name) && (!n.pattern || n.pattern.test(text)));
   }
 
   private needles: { name: string; pattern: RegExp | undefined }[] | undefined;
+  private anyNeedle: RegExp | undefined;
 
   /** The pack's spelling of a loosely bound name (service-account → SERVICE_ACCOUNT), or the name itself. */
   canonicalEnv(name: string): string {
@@ -104,7 +112,7 @@ export class PackMatcher {
 const HEADER_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 function squash(name: string): string {
-  return name.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
+  return name.replace(/[^A-Za-z0-9]+/g, '').toUpperCase();
 }
 
 const matchers = new WeakMap<PackSet, PackMatcher>();

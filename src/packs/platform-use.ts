@@ -3,6 +3,8 @@ import { parseJson } from '../files/json.js';
 import { readSource } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { deployFormat, scanDeployText } from './deploy/formats.js';
+import type { DeployScan } from './deploy/types.js';
+import type { ReadDeployFile } from './audit.js';
 import type { PackSet } from './load.js';
 import type { Pack } from './types.js';
 
@@ -22,12 +24,17 @@ export interface PlatformUse {
   evidence: ReadonlyMap<string, string>;
 }
 
-/** Which packs apply to the tree under `paths` (root-relative evidence), reading package.json and deployment files. */
+/**
+ * Which packs apply to the tree under `paths` (root-relative evidence), reading package.json and deployment files.
+ * `scanned`: deployment files the pack pass of the same run already read and scanned (by absolute path), taken as they
+ * are instead of being read and parsed again.
+ */
 export function platformUse(
   set: PackSet,
   root: string,
   paths: readonly string[],
   ignore: readonly string[],
+  scanned?: ReadonlyMap<string, ReadDeployFile>,
 ): PlatformUse {
   const conditional = set.packs.filter((p) => p.uses);
   const applies = new Set(set.packs.filter((p) => !p.uses).map((p) => p.id));
@@ -51,9 +58,17 @@ export function platformUse(
     }
     const format = deployFormat(abs);
     if (!format || !conditional.some((p) => p.uses!.env?.length && !applies.has(p.id))) continue;
-    const text = readText(abs);
-    if (text === undefined || text.includes('pack.schema.json')) continue;
-    for (const v of scanDeployText(format, text).vars)
+    const known = scanned?.get(abs);
+    let vars: DeployScan['vars'];
+    if (known && known.format === format) {
+      if (known.mentionsPackSchema) continue;
+      vars = known.scan.vars;
+    } else {
+      const text = readText(abs);
+      if (text === undefined || text.includes('pack.schema.json')) continue;
+      vars = scanDeployText(format, text).vars;
+    }
+    for (const v of vars)
       for (const pack of conditional)
         if (pack.uses!.env?.some((prefix) => v.name.startsWith(prefix))) found(pack, `${rel} sets ${v.name}`);
   }

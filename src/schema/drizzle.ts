@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import ts from 'typescript';
-import { SOURCE_EXTENSIONS } from '../files/source.js';
+import { parseSource, SOURCE_EXTENSIONS } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { parseSql } from '../sql/parser.js';
 import { expressionReads } from './model.js';
@@ -64,7 +64,8 @@ function remembered(root: string, file: string, inputs: InputStore): DrizzleRls[
 }
 
 function scan(root: string, file: string, text: string): DrizzleRls[] {
-  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  // The audit's own parse of the file (shared within a run): the scan reads no JSDoc.
+  const sf = parseSource(file, text);
   const rel = toPosixRelative(root, file);
   const schemas = new Map<string, string>();
   const out: DrizzleRls[] = [];

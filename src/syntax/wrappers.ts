@@ -8,17 +8,20 @@ import ts from 'typescript';
  * and `<T>` type assertions.
  */
 export function skipOuter(expr: ts.Expression): ts.Expression {
+  // One switch on the kind rather than five type guards: called for nearly every expression the analysis reads.
   let e = expr;
   for (;;) {
-    if (
-      ts.isParenthesizedExpression(e) ||
-      ts.isAsExpression(e) ||
-      ts.isSatisfiesExpression(e) ||
-      ts.isNonNullExpression(e) ||
-      ts.isTypeAssertionExpression(e)
-    )
-      e = e.expression;
-    else return e;
+    switch (e.kind) {
+      case ts.SyntaxKind.ParenthesizedExpression:
+      case ts.SyntaxKind.AsExpression:
+      case ts.SyntaxKind.SatisfiesExpression:
+      case ts.SyntaxKind.NonNullExpression:
+      case ts.SyntaxKind.TypeAssertionExpression:
+        e = (e as ts.ParenthesizedExpression | ts.AsExpression | ts.SatisfiesExpression | ts.NonNullExpression | ts.TypeAssertion).expression;
+        continue;
+      default:
+        return e;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import type ts from 'typescript';
 import type { AmbientProvider, CoreResult } from '../analysis/index.js';
 import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/config.js';
-import { SOURCE_EXTENSIONS } from '../files/source.js';
+import { SOURCE_EXTENSIONS, withSharedParses } from '../files/source.js';
 import { loadConfig } from '../config/load.js';
 import { auditRoots } from '../config/roots.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
@@ -86,8 +86,9 @@ export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
 }
 
 export function auditSync(options: AuditOptions = {}): AuditReport {
-  // One listing of the tree for the sources, the migrations, the Drizzle scan and the pack pass.
-  return withSharedWalks(() => auditOnce(options));
+  // One listing of the tree for the sources, the migrations, the Drizzle scan and the pack pass; one parse of a file
+  // that is both a code migration (or a Drizzle schema) and a source.
+  return withSharedWalks(() => withSharedParses(() => auditOnce(options)));
 }
 
 function auditOnce(options: AuditOptions): AuditReport {
@@ -257,7 +258,7 @@ function auditOnce(options: AuditOptions): AuditReport {
   parts.packFindings.push(...deploy.findings);
   if (!options.proposal) {
     // A platform's pack applies only to a tree that shows it runs on the platform (platform-use.ts).
-    const use = platformUse(packSet, root, paths, loaded.config.ignore ?? []);
+    const use = platformUse(packSet, root, paths, loaded.config.ignore ?? [], deploy.deployScans);
     parts.packFindings = parts.packFindings.filter((f) => use.applies.has(String(f.data?.['pack'])));
   }
   for (const [file, list] of deploy.deploySuppressions) parts.suppressions.push([file, list, '#']);
