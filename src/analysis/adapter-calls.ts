@@ -168,6 +168,13 @@ export class AdapterCalls {
     ) {
       const adapter = adapters.find((a) => a.executorIsTag);
       if (adapter) this.query(node, tag, node, adapter, state);
+    } else if ((handle.kind === 'param' && !handle.typed) || isUntraced(handle)) {
+      // A parameter or value nothing types, used as a tag (`async function insertEntry(tx, …) { await tx`INSERT …` }`)
+      // in a file that imports a library whose executor is a tag (postgres.js, neon): that library's query, judged
+      // through the callers like any parameter. query() keeps only text that writes, so a tag of another kind that
+      // happens to sit in such a file adds nothing unless its text is a write.
+      const adapter = [...importedLibraries(this.facts.sf)].find((a) => a.executorIsTag);
+      if (adapter) this.query(node, tag, node, adapter, state);
     }
   }
 
