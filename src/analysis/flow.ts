@@ -56,6 +56,13 @@ class FlowWalker implements EdgeWalker, StatementRunner {
   root: ts.FunctionLikeDeclaration | undefined;
   /** Each connection's state before the current root first used it (per root: captured-ness depends on it). */
   private readonly untouched = new Map<ts.Node, ConnState>();
+  /**
+   * The states at each unlabeled `break` of the innermost loop or switch being read: they leave it there, so they
+   * join its exit, and the path past a `break` goes no further (`case 'a': { x = 1; break; } default: throw …` exits
+   * the switch by the break: with breaks read only as a clause's own statements, the code after it was unreachable
+   * and its writes dropped).
+   */
+  private readonly breaks: State[][] = [];
   private readonly report: Report = (ruleId, node, messageId, data, key) => {
     this.facts.findings.push({ ruleId, node, messageId, data, key });
   };
@@ -169,24 +176,35 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       } else if (ts.isForOfStatement(st) || ts.isForInStatement(st) || ts.isWhileStatement(st)) {
         s = this.expression(st.expression, s);
       }
+      this.breaks.push([]);
       const body = this.statement(st.statement, copy(s));
-      if (ts.isDoStatement(st)) return body === null ? null : this.expression(st.expression, body);
-      return join(s, body, this.untouched, this.deps.config.bypassRoles);
+      const exits = this.breaks.pop()!;
+      // A do-while's body runs once before its test; a break skips the test.
+      const after = ts.isDoStatement(st)
+        ? body === null
+          ? null
+          : this.expression(st.expression, body)
+        : join(s, body, this.untouched, this.deps.config.bypassRoles);
+      return this.joinAll(after, exits);
     }
     if (ts.isSwitchStatement(st)) {
       const s = this.expression(st.expression, state);
-      let result: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
+      // Without a default clause, no case may match.
+      const unmatched: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
       let fallthrough: State = null;
+      this.breaks.push([]);
       for (const clause of st.caseBlock.clauses) {
         const entry = join(copy(s), fallthrough, this.untouched, this.deps.config.bypassRoles);
-        const out = this.statements(clause.statements, entry);
-        const breaks = clause.statements.some((x) => ts.isBreakStatement(x));
-        if (breaks) {
-          result = join(result, out, this.untouched, this.deps.config.bypassRoles);
-          fallthrough = null;
-        } else fallthrough = out;
+        fallthrough = this.statements(clause.statements, entry);
       }
-      return join(result, fallthrough, this.untouched, this.deps.config.bypassRoles);
+      const exits = this.breaks.pop()!;
+      return this.joinAll(join(unmatched, fallthrough, this.untouched, this.deps.config.bypassRoles), exits);
+    }
+    if (ts.isBreakStatement(st) && !st.label) {
+      const target = this.breaks[this.breaks.length - 1];
+      if (!target) return state;
+      target.push(copy(state));
+      return null;
     }
     if (ts.isLabeledStatement(st)) return this.statement(st.statement, state);
     if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) return state;
@@ -195,6 +213,10 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       if (ts.isExpression(child)) s = this.expression(child, s);
     });
     return s;
+  }
+
+  private joinAll(state: State, others: readonly State[]): State {
+    return others.reduce((acc, o) => join(acc, o, this.untouched, this.deps.config.bypassRoles), state);
   }
 
   private declarations(list: ts.VariableDeclarationList, state: State): State {
