@@ -283,3 +283,26 @@ describe('a knex transaction carried as a field of an argument object (signacare
     expect(report.writeSites[0]!.evidence).toContain('`args.trx`, a field of parameter 1 of `closeEpisode`');
   });
 });
+
+describe('SQL built at run time whose writes had no site (Oppsera fnb, inventory, accounting commands; backfill script)', () => {
+  it('reads a let given a statement per branch, a SET list grown by push, constants as bound values, a switch left by break, and a tag on an untyped parameter', () => {
+    const report = expectAnnotated('drizzle-run-time-sql');
+    expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
+      'scripts/backfill-moves.js:9 insert public.stock_moves unscoped',
+      'src/menu.ts:18 delete public.menu_rules org-scope',
+      'src/menu.ts:41 update public.menu_rules unresolved',
+      'src/menu.ts:55 update public.menu_rules unresolved',
+      'src/menu.ts:63 insert public.stock_moves org-scope',
+      'src/menu.ts:73 update public.menu_rules org-scope',
+      'src/menu.ts:98 update public.menu_rules org-scope',
+      'src/menu.ts:112 delete public.menu_rules unscoped',
+    ]);
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    // The three DELETEs the let may hold are the one call's statements.
+    expect(at('src/menu.ts', 18).sql).toHaveLength(3);
+    // The pushed list is SQL no fold reads: said so, and the table still named.
+    expect(at('src/menu.ts', 41).evidence).toContain('`${setList}` is raw SQL');
+    // The helper's write is judged at its callers: the bare pool's call decides.
+    expect(at('scripts/backfill-moves.js', 9).evidence).toContain('insertMove(sql, orgId, move)');
+  });
+});
