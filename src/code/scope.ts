@@ -353,8 +353,8 @@ const additionsCache = new WeakMap<ts.VariableDeclaration, readonly ts.Expressio
 
 /**
  * What is added in place to the array a variable holds, in its function (`list.push(x)`, `list.unshift(x)`,
- * `list.splice(i, 0, x)`, `list[i] = x`): the added expressions, or undefined when nothing adds to it (its literal is
- * then all it holds). Read once per declaration.
+ * `list.splice(i, 0, x)`, `list[i] = x`): the added expressions (a spread argument as its SpreadElement), in the order
+ * of the code, or undefined when nothing adds to it (its literal is then all it holds). Read once per declaration.
  */
 export function arrayAdditions(decl: ts.VariableDeclaration): readonly ts.Expression[] | undefined {
   if (!additionsCache.has(decl)) {
@@ -373,7 +373,7 @@ export function arrayAdditions(decl: ts.VariableDeclaration): readonly ts.Expres
       ) {
         grows = true;
         const args = node.expression.name.text === 'splice' ? node.arguments.slice(2) : node.arguments;
-        for (const a of args) added.push(ts.isSpreadElement(a) ? a.expression : a);
+        added.push(...args);
       } else if (
         ts.isBinaryExpression(node) &&
         node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&

@@ -343,24 +343,18 @@ export class SqlTextFolder {
     // SQL.
     if (this.shapes && list !== skipOuter(listArg))
       return { ok: true, variants: [RAW], holes: [shortText(listArg, 40)] };
-    // `const sets = []; if (x) sets.push(sql`a = ${x}`); … sql.join(sets, sql`, `)`: the literal is not all it holds.
-    // Fragments added at run time are SQL no fold can read; added values keep it a value list.
-    const grown = list !== skipOuter(listArg) && ts.isArrayLiteralExpression(list) ? this.grownList(listArg) : undefined;
-    if (grown) {
-      const isLib = (x: ts.Expression): boolean => this.fromDbLibrary(x, 0);
-      const elements = [...(list as ts.ArrayLiteralExpression).elements, ...grown];
-      return elements.some((x) => rawFragment(ts.isSpreadElement(x) ? x.expression : x, isLib))
-        ? { ok: false, reason: `\`${shortText(listArg, 40)}\` is a list of SQL fragments added to at run time` }
-        : { ok: true, variants: [HOLE], holes: [shortText(listArg, 40)] };
-    }
     if (ts.isArrayLiteralExpression(list)) {
+      // `const sets = []; if (x) sets.push(sql`a = ${x}`); … sql.join(sets, sql`, `)`: the literal is not all the
+      // list holds. Read with every element ever added, in the order of the code: whichever of them a run adds, the
+      // statement around the list writes the same tables (a SET list, a condition or value list cannot add a write).
+      const added = list !== skipOuter(listArg) ? this.grownList(listArg) : undefined;
       const sepArg = call.arguments[1];
       const sepFragment = sepArg ? rawFragment(sepArg, (x) => this.fromDbLibrary(x, 0)) : undefined;
       const sep = sepArg ? this.fold(sepFragment?.text ?? sepArg, false, depth + 1) : text(',');
       if (!sep.ok || sep.variants.length !== 1)
         return { ok: false, reason: 'the separator of sql.join() is not a constant' };
       let acc: Folded | undefined;
-      for (const el of list.elements) {
+      for (const el of [...list.elements, ...(added ?? [])]) {
         if (ts.isSpreadElement(el)) return { ok: false, reason: 'array spread in sql.join()' };
         const fragment = rawFragment(el, (x) => this.fromDbLibrary(x, 0));
         const part = fragment

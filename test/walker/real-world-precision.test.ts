@@ -290,18 +290,25 @@ describe('SQL built at run time whose writes had no site (Oppsera fnb, inventory
     expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
       'scripts/backfill-moves.js:9 insert public.stock_moves unscoped',
       'src/menu.ts:18 delete public.menu_rules org-scope',
-      'src/menu.ts:41 update public.menu_rules unresolved',
-      'src/menu.ts:55 update public.menu_rules unresolved',
-      'src/menu.ts:63 insert public.stock_moves org-scope',
-      'src/menu.ts:73 update public.menu_rules org-scope',
-      'src/menu.ts:98 update public.menu_rules org-scope',
-      'src/menu.ts:112 delete public.menu_rules unscoped',
+      'src/menu.ts:42 update public.menu_rules org-scope',
+      'src/menu.ts:56 update public.menu_rules org-scope',
+      'src/menu.ts:66 update public.menu_rules unresolved',
+      'src/menu.ts:74 insert public.stock_moves org-scope',
+      'src/menu.ts:84 update public.menu_rules org-scope',
+      'src/menu.ts:109 update public.menu_rules org-scope',
+      'src/menu.ts:123 delete public.menu_rules unscoped',
     ]);
     const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
     // The three DELETEs the let may hold are the one call's statements.
     expect(at('src/menu.ts', 18).sql).toHaveLength(3);
-    // The pushed list is SQL no fold reads: said so, and the table still named.
-    expect(at('src/menu.ts', 41).evidence).toContain('`${setList}` is raw SQL');
+    // The pushed list is read with every element it may hold, in the order of the code.
+    expect(at('src/menu.ts', 42).sql[0]!.replace(/\s+/g, ' ').trim()).toBe(
+      'UPDATE menu_rules SET note = $901, scope = $902, version = version + 1 WHERE id = $903 AND tenant_id = $904',
+    );
+    // Constants inside sql`…` are parameters, not text.
+    expect(at('src/menu.ts', 74).sql).toEqual(['INSERT INTO stock_moves (id, tenant_id, kind, ref_type, qty) VALUES ($901, $902, $903, $904, $905)']);
+    // Raw text pushed from a caller: said so.
+    expect(at('src/menu.ts', 66).evidence).toContain('`${sql.join(sets, sql`, `)}` is raw SQL');
     // The helper's write is judged at its callers: the bare pool's call decides.
     expect(at('scripts/backfill-moves.js', 9).evidence).toContain('insertMove(sql, orgId, move)');
   });
