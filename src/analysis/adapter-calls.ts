@@ -50,6 +50,9 @@ export interface StatementRunner {
     normalized: string,
     variants: string[],
     state: Map<ts.Node, ConnState>,
+    bySetter?: boolean,
+    /** How many of `effects` each text variant holds: alternatives, each run from the state before the call. */
+    variantSizes?: readonly number[],
   ): void;
 }
 
@@ -308,6 +311,8 @@ export class AdapterCalls {
         sql.normalized,
         sql.variants,
         state,
+        false,
+        sql.variantSizes,
       );
     if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
     return true;

@@ -314,19 +314,72 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     variants: string[],
     state: Map<ts.Node, ConnState>,
     bySetter = false,
+    variantSizes?: readonly number[],
   ): void {
     const handle =
       this.redirect && original.kind === 'executor' && original.key === this.redirect.from
         ? this.redirect.to
         : original;
     const key = connectionKey(handle);
-    const conn = key ? this.stateOf(state, key, handle) : freshState(handle);
+    const start = key ? this.stateOf(state, key, handle) : freshState(handle);
+    const pendingStart: RawWrite[] = (key && this.txWrites.get(key)) || [];
+    // The texts a call may send (`let q` given a statement per branch, a choice of fragments) are alternatives:
+    // each runs from the state before the call and the states join after it, as branches do. Run in sequence,
+    // three DELETE variants were one multi-statement string, an implicit transaction that ended the caller's.
+    const sizes =
+      variantSizes && variantSizes.length > 1 && variantSizes.reduce((a, b) => a + b, 0) === effects.length
+        ? variantSizes
+        : [effects.length];
+    const writes: RawWrite[] = [];
+    const definer: string[] = [];
+    let conn: ConnState | undefined;
+    let pendingWrites: RawWrite[] = [];
+    let at = 0;
+    for (const size of sizes) {
+      const out = this.apply(call, handle, effects.slice(at, at + size), { ...start }, pendingStart, bySetter);
+      at += size;
+      writes.push(...out.writes);
+      definer.push(...out.definer);
+      pendingWrites = conn ? [...new Set([...pendingWrites, ...out.pendingWrites])] : out.pendingWrites;
+      conn =
+        conn && key
+          ? join(new Map([[key, conn]]), new Map([[key, out.conn]]), this.untouched, this.deps.config.bypassRoles)!
+              .get(key)!
+          : out.conn;
+    }
+    if (key) {
+      state.set(key, conn!);
+      this.txWrites.set(key, conn!.tx === true ? pendingWrites : []);
+    }
+    for (const d of unique(definer)) {
+      const at = this.deps.config.unpinnedDefiners.get(d);
+      if (at) {
+        this.report('no-unpinned-definer', call, 'unpinned', { fn: d, at: `${at.file}:${at.line}` }, `unpinned:${d}`);
+      }
+    }
+    // A definer function whose body only reads makes the call a read, not a write site.
+    const writingDefiners = unique(definer).filter((d) => !this.deps.config.readOnlyDefiners.has(d));
+    if (writes.length === 0 && writingDefiners.length === 0) return; // a read or a context change: not a write site
+    const site = draftSite(this.deps.config, call, handle, api, writes, writingDefiners, normalized, variants);
+    this.facts.sites.push(site);
+    this.drafts.push({ site, writes });
+  }
+
+  /** One text's statements applied in order to a connection's state: what they write, and the state after. */
+  private apply(
+    call: QueryNode,
+    handle: Handle,
+    effects: StatementEffect[],
+    conn: ConnState,
+    pendingStart: RawWrite[],
+    bySetter: boolean,
+  ): { conn: ConnState; writes: RawWrite[]; definer: string[]; pendingWrites: RawWrite[] } {
     const writes: RawWrite[] = [];
     const definer: string[] = [];
     // Several statements in one simple-protocol string run as one implicit transaction,
     // unless the string opens an explicit one (then the transaction outlives the call).
     let implicit = effects.length > 1 && conn.tx !== true;
-    let pendingWrites: RawWrite[] = (key && this.txWrites.get(key)) || [];
+    let pendingWrites = [...pendingStart];
     for (const effect of effects) {
       if (effect.transaction === 'begin') {
         conn.tx = true;
@@ -389,22 +442,7 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       conn.ctx = null;
       if (conn.tx !== 'inherited') conn.tx = false;
     }
-    if (key) {
-      state.set(key, conn);
-      this.txWrites.set(key, conn.tx === true ? pendingWrites : []);
-    }
-    for (const d of unique(definer)) {
-      const at = this.deps.config.unpinnedDefiners.get(d);
-      if (at) {
-        this.report('no-unpinned-definer', call, 'unpinned', { fn: d, at: `${at.file}:${at.line}` }, `unpinned:${d}`);
-      }
-    }
-    // A definer function whose body only reads makes the call a read, not a write site.
-    const writingDefiners = unique(definer).filter((d) => !this.deps.config.readOnlyDefiners.has(d));
-    if (writes.length === 0 && writingDefiners.length === 0) return; // a read or a context change: not a write site
-    const site = draftSite(this.deps.config, call, handle, api, writes, writingDefiners, normalized, variants);
-    this.facts.sites.push(site);
-    this.drafts.push({ site, writes });
+    return { conn, writes, definer, pendingWrites };
   }
 
   /** A connection's state here; one made outside this function is the caller's (captured). */
