@@ -51,6 +51,9 @@ export interface StatementRunner {
     normalized: string,
     variants: string[],
     state: Map<ts.Node, ConnState>,
+    bySetter?: boolean,
+    /** How many of `effects` each text variant holds: alternatives, each run from the state before the call. */
+    variantSizes?: readonly number[],
   ): void;
 }
 
@@ -168,6 +171,13 @@ export class AdapterCalls {
       (handle.kind === 'param' && handle.typed?.adapter.executorIsTag)
     ) {
       const adapter = adapters.find((a) => a.executorIsTag);
+      if (adapter) this.query(node, tag, node, adapter, state);
+    } else if ((handle.kind === 'param' && !handle.typed) || isUntraced(handle)) {
+      // A parameter or value nothing types, used as a tag (`async function insertEntry(tx, …) { await tx`INSERT …` }`)
+      // in a file that imports a library whose executor is a tag (postgres.js, neon): that library's query, judged
+      // through the callers like any parameter. query() keeps only text that writes, so a tag of another kind that
+      // happens to sit in such a file adds nothing unless its text is a write.
+      const adapter = [...importedLibraries(this.facts.sf)].find((a) => a.executorIsTag);
       if (adapter) this.query(node, tag, node, adapter, state);
     }
   }
@@ -305,6 +315,8 @@ export class AdapterCalls {
         sql.normalized,
         sql.variants,
         state,
+        false,
+        sql.variantSizes,
       );
     if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
     return true;

@@ -64,6 +64,13 @@ class FlowWalker implements EdgeWalker, StatementRunner {
   private microtasks: { fn: ts.ArrowFunction | ts.FunctionExpression; state: Map<ts.Node, ConnState> }[] = [];
   /** Each connection's state before the current root first used it (per root: captured-ness depends on it). */
   private readonly untouched = new Map<ts.Node, ConnState>();
+  /**
+   * The states at each unlabeled `break` of the innermost loop or switch being read: they leave it there, so they
+   * join its exit, and the path past a `break` goes no further (`case 'a': { x = 1; break; } default: throw …` exits
+   * the switch by the break: with breaks read only as a clause's own statements, the code after it was unreachable
+   * and its writes dropped).
+   */
+  private readonly breaks: State[][] = [];
   private readonly report: Report = (ruleId, node, messageId, data, key) => {
     this.facts.findings.push({ ruleId, node, messageId, data, key });
   };
@@ -179,24 +186,35 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       } else if (ts.isForOfStatement(st) || ts.isForInStatement(st) || ts.isWhileStatement(st)) {
         s = this.expression(st.expression, s);
       }
+      this.breaks.push([]);
       const body = this.statement(st.statement, copy(s));
-      if (ts.isDoStatement(st)) return body === null ? null : this.expression(st.expression, body);
-      return join(s, body, this.untouched, this.deps.config.bypassRoles);
+      const exits = this.breaks.pop()!;
+      // A do-while's body runs once before its test; a break skips the test.
+      const after = ts.isDoStatement(st)
+        ? body === null
+          ? null
+          : this.expression(st.expression, body)
+        : join(s, body, this.untouched, this.deps.config.bypassRoles);
+      return this.joinAll(after, exits);
     }
     if (ts.isSwitchStatement(st)) {
       const s = this.expression(st.expression, state);
-      let result: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
+      // Without a default clause, no case may match.
+      const unmatched: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
       let fallthrough: State = null;
+      this.breaks.push([]);
       for (const clause of st.caseBlock.clauses) {
         const entry = join(copy(s), fallthrough, this.untouched, this.deps.config.bypassRoles);
-        const out = this.statements(clause.statements, entry);
-        const breaks = clause.statements.some((x) => ts.isBreakStatement(x));
-        if (breaks) {
-          result = join(result, out, this.untouched, this.deps.config.bypassRoles);
-          fallthrough = null;
-        } else fallthrough = out;
+        fallthrough = this.statements(clause.statements, entry);
       }
-      return join(result, fallthrough, this.untouched, this.deps.config.bypassRoles);
+      const exits = this.breaks.pop()!;
+      return this.joinAll(join(unmatched, fallthrough, this.untouched, this.deps.config.bypassRoles), exits);
+    }
+    if (ts.isBreakStatement(st) && !st.label) {
+      const target = this.breaks[this.breaks.length - 1];
+      if (!target) return state;
+      target.push(copy(state));
+      return null;
     }
     if (ts.isLabeledStatement(st)) return this.statement(st.statement, state);
     if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) return state;
@@ -205,6 +223,10 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       if (ts.isExpression(child)) s = this.expression(child, s);
     });
     return s;
+  }
+
+  private joinAll(state: State, others: readonly State[]): State {
+    return others.reduce((acc, o) => join(acc, o, this.untouched, this.deps.config.bypassRoles), state);
   }
 
   private declarations(list: ts.VariableDeclarationList, state: State): State {
@@ -343,19 +365,72 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     variants: string[],
     state: Map<ts.Node, ConnState>,
     bySetter = false,
+    variantSizes?: readonly number[],
   ): void {
     const handle =
       this.redirect && original.kind === 'executor' && original.key === this.redirect.from
         ? this.redirect.to
         : original;
     const key = connectionKey(handle);
-    const conn = key ? this.stateOf(state, key, handle) : freshState(handle);
+    const start = key ? this.stateOf(state, key, handle) : freshState(handle);
+    const pendingStart: RawWrite[] = (key && this.txWrites.get(key)) || [];
+    // The texts a call may send (`let q` given a statement per branch, a choice of fragments) are alternatives:
+    // each runs from the state before the call and the states join after it, as branches do. Run in sequence,
+    // three DELETE variants were one multi-statement string, an implicit transaction that ended the caller's.
+    const sizes =
+      variantSizes && variantSizes.length > 1 && variantSizes.reduce((a, b) => a + b, 0) === effects.length
+        ? variantSizes
+        : [effects.length];
+    const writes: RawWrite[] = [];
+    const definer: string[] = [];
+    let conn: ConnState | undefined;
+    let pendingWrites: RawWrite[] = [];
+    let at = 0;
+    for (const size of sizes) {
+      const out = this.apply(call, handle, effects.slice(at, at + size), { ...start }, pendingStart, bySetter);
+      at += size;
+      writes.push(...out.writes);
+      definer.push(...out.definer);
+      pendingWrites = conn ? [...new Set([...pendingWrites, ...out.pendingWrites])] : out.pendingWrites;
+      conn =
+        conn && key
+          ? join(new Map([[key, conn]]), new Map([[key, out.conn]]), this.untouched, this.deps.config.bypassRoles)!
+              .get(key)!
+          : out.conn;
+    }
+    if (key) {
+      state.set(key, conn!);
+      this.txWrites.set(key, conn!.tx === true ? pendingWrites : []);
+    }
+    for (const d of unique(definer)) {
+      const at = this.deps.config.unpinnedDefiners.get(d);
+      if (at) {
+        this.report('no-unpinned-definer', call, 'unpinned', { fn: d, at: `${at.file}:${at.line}` }, `unpinned:${d}`);
+      }
+    }
+    // A definer function whose body only reads makes the call a read, not a write site.
+    const writingDefiners = unique(definer).filter((d) => !this.deps.config.readOnlyDefiners.has(d));
+    if (writes.length === 0 && writingDefiners.length === 0) return; // a read or a context change: not a write site
+    const site = draftSite(this.deps.config, call, handle, api, writes, writingDefiners, normalized, variants);
+    this.facts.sites.push(site);
+    this.drafts.push({ site, writes });
+  }
+
+  /** One text's statements applied in order to a connection's state: what they write, and the state after. */
+  private apply(
+    call: QueryNode,
+    handle: Handle,
+    effects: StatementEffect[],
+    conn: ConnState,
+    pendingStart: RawWrite[],
+    bySetter: boolean,
+  ): { conn: ConnState; writes: RawWrite[]; definer: string[]; pendingWrites: RawWrite[] } {
     const writes: RawWrite[] = [];
     const definer: string[] = [];
     // Several statements in one simple-protocol string run as one implicit transaction,
     // unless the string opens an explicit one (then the transaction outlives the call).
     let implicit = effects.length > 1 && conn.tx !== true;
-    let pendingWrites: RawWrite[] = (key && this.txWrites.get(key)) || [];
+    let pendingWrites = [...pendingStart];
     for (const effect of effects) {
       if (effect.transaction === 'begin') {
         conn.tx = true;
@@ -418,22 +493,7 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       conn.ctx = null;
       if (conn.tx !== 'inherited') conn.tx = false;
     }
-    if (key) {
-      state.set(key, conn);
-      this.txWrites.set(key, conn.tx === true ? pendingWrites : []);
-    }
-    for (const d of unique(definer)) {
-      const at = this.deps.config.unpinnedDefiners.get(d);
-      if (at) {
-        this.report('no-unpinned-definer', call, 'unpinned', { fn: d, at: `${at.file}:${at.line}` }, `unpinned:${d}`);
-      }
-    }
-    // A definer function whose body only reads makes the call a read, not a write site.
-    const writingDefiners = unique(definer).filter((d) => !this.deps.config.readOnlyDefiners.has(d));
-    if (writes.length === 0 && writingDefiners.length === 0) return; // a read or a context change: not a write site
-    const site = draftSite(this.deps.config, call, handle, api, writes, writingDefiners, normalized, variants);
-    this.facts.sites.push(site);
-    this.drafts.push({ site, writes });
+    return { conn, writes, definer, pendingWrites };
   }
 
   /** A connection's state here; one made outside this function is the caller's (captured). */

@@ -23,7 +23,14 @@ export interface SqlDeps {
 }
 
 export type ResolvedSql =
-  | { ok: true; statements: { effect: StatementEffect; text: string }[]; normalized: string; variants: string[] }
+  | {
+      ok: true;
+      statements: { effect: StatementEffect; text: string }[];
+      normalized: string;
+      variants: string[];
+      /** How many of `statements` each variant holds, in order: the variants are alternatives, not a sequence. */
+      variantSizes?: number[];
+    }
   /**
    * `unparsable`: the text is known but does not parse; otherwise it is built at run time and cannot be folded.
    * `operation`: what the statement is when a reading of its fragments parses as a write (sql-shape.ts), absent when
@@ -147,7 +154,9 @@ function resolveText(
     const reason = 'a values helper (sql(rows)) sits where no list of columns or values fits';
     return { ok: false, reason, parseError: true };
   }
+  const variantSizes: number[] = [];
   for (const variant of expanded as string[]) {
+    variantSizes.push(statements.length);
     if (variant.split(HOLE).every((part) => part.trim() === '')) {
       const reason = `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``;
       return { ok: false, reason, parseError: false, ...(folded.holes[0] ? { part: `\`${folded.holes[0]}\`` } : {}) };
@@ -201,7 +210,10 @@ function resolveText(
     }
   }
   const variants = (expanded as string[]).map((v) => rewritePlaceholders(fillHoles(v), placeholders) ?? fillHoles(v));
-  return { ok: true, statements, normalized: variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | '), variants };
+  // Start offsets to counts.
+  const sizes = variantSizes.map((from, i) => (variantSizes[i + 1] ?? statements.length) - from);
+  const normalized = variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | ');
+  return { ok: true, statements, normalized, variants, variantSizes: sizes };
 }
 
 /**

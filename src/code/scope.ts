@@ -309,3 +309,82 @@ function findScopeRoot(node: ts.Node): ts.Node {
   return n;
 }
 
+
+const assignedCache = new WeakMap<ts.VariableDeclaration, readonly ts.Expression[] | null>();
+
+/**
+ * Every value a `let` or `var` is given in its function: its initializer, if any, and the right-hand side of each
+ * plain `=` to it (`let q; if (a) q = sql`…`; else q = sql`…`;`). Undefined when it is also changed another way
+ * (`+=`, `++`) or bound by destructuring. Flow-insensitive: each value is one the variable may hold where it is read.
+ * Read once per declaration.
+ */
+export function assignedValues(binding: Binding): readonly ts.Expression[] | undefined {
+  if (binding.kind !== 'variable' || binding.flags === 'const' || binding.path.length > 0) return undefined;
+  const decl = binding.decl;
+  if (!assignedCache.has(decl)) {
+    const values: ts.Expression[] = decl.initializer ? [decl.initializer] : [];
+    let other = false;
+    walkDescendants(findScopeRoot(decl), (node) => {
+      if (
+        ts.isBinaryExpression(node) &&
+        node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+        node.operatorToken.kind <= ts.SyntaxKind.LastAssignment &&
+        ts.isIdentifier(node.left) &&
+        lookup(node.left)?.decl === decl
+      ) {
+        if (node.operatorToken.kind === ts.SyntaxKind.EqualsToken) values.push(node.right);
+        else other = true;
+      } else if (
+        (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) &&
+        ts.isIdentifier(node.operand) &&
+        lookup(node.operand)?.decl === decl
+      )
+        other = true;
+    });
+    assignedCache.set(decl, other ? null : values);
+  }
+  return assignedCache.get(decl) ?? undefined;
+}
+
+/** Array methods that add elements in place. */
+const GROWING_METHODS = new Set(['push', 'unshift', 'splice']);
+
+const additionsCache = new WeakMap<ts.VariableDeclaration, readonly ts.Expression[] | null>();
+
+/**
+ * What is added in place to the array a variable holds, in its function (`list.push(x)`, `list.unshift(x)`,
+ * `list.splice(i, 0, x)`, `list[i] = x`): the added expressions (a spread argument as its SpreadElement), in the order
+ * of the code, or undefined when nothing adds to it (its literal is then all it holds). Read once per declaration.
+ */
+export function arrayAdditions(decl: ts.VariableDeclaration): readonly ts.Expression[] | undefined {
+  if (!additionsCache.has(decl)) {
+    const added: ts.Expression[] = [];
+    let grows = false;
+    const isThis = (e: ts.Expression): boolean => {
+      const x = skipOuter(e);
+      return ts.isIdentifier(x) && lookup(x)?.decl === decl;
+    };
+    walkDescendants(findScopeRoot(decl), (node) => {
+      if (
+        ts.isCallExpression(node) &&
+        ts.isPropertyAccessExpression(node.expression) &&
+        GROWING_METHODS.has(node.expression.name.text) &&
+        isThis(node.expression.expression)
+      ) {
+        grows = true;
+        const args = node.expression.name.text === 'splice' ? node.arguments.slice(2) : node.arguments;
+        added.push(...args);
+      } else if (
+        ts.isBinaryExpression(node) &&
+        node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+        ts.isElementAccessExpression(node.left) &&
+        isThis(node.left.expression)
+      ) {
+        grows = true;
+        added.push(node.right);
+      }
+    });
+    additionsCache.set(decl, grows ? added : null);
+  }
+  return additionsCache.get(decl) ?? undefined;
+}

@@ -4,7 +4,7 @@ import { parseSql } from '../sql/parser.js';
 import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
-import { lookup } from './scope.js';
+import { arrayAdditions, assignedValues, lookup } from './scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
@@ -148,6 +148,9 @@ export class SqlTextFolder {
     // except raw fragments (sql.raw(x), sql.identifier(…), a nested sql`…`), which are SQL.
     if (ts.isTaggedTemplateExpression(e) && allowHoles) {
       if (ts.isNoSubstitutionTemplateLiteral(e.template)) return text(e.template.text);
+      // A library's tag sends every interpolation that is no fragment as a bound value, constants too; an in-repo
+      // tag function may splice them (its text is what it returns).
+      const libraryTag = this.origins.expr(skipOuter(e.tag)).kind !== 'function';
       let acc: Folded = text(e.template.head.text);
       for (const span of e.template.templateSpans) {
         const e = skipOuter(span.expression);
@@ -174,9 +177,11 @@ export class SqlTextFolder {
             : fragment.join
               ? this.libraryJoin(fragment.join, depth)
               : this.fold(fragment.text ?? span.expression, false, depth + 1)
-          : this.shapes
-            ? this.shapePart(span.expression, depth)
-            : this.part(span.expression, true, depth);
+          : libraryTag && this.boundValue(span.expression)
+            ? valueHole(span.expression)
+            : this.shapes
+              ? this.shapePart(span.expression, depth)
+              : this.part(span.expression, true, depth);
         // `SET LOCAL app.x = '${sql.raw(id)}'`: a raw splice inside a quoted literal is that
         // literal's value; the parser then checks the hole really lands in a string constant.
         if (!part.ok && fragment?.text && insideQuotes(acc)) part = this.part(fragment.text, true, depth);
@@ -250,7 +255,7 @@ export class SqlTextFolder {
     if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
       const origin = this.origins.expr(e);
       if (origin.kind === 'expr' && origin.expr !== e) return this.fold(origin.expr, allowHoles, depth + 1);
-      if (origin.kind === 'unknown') return { ok: false, reason: origin.reason };
+      if (origin.kind === 'unknown') return (ts.isIdentifier(e) && this.letChoice(e, allowHoles, depth)) || { ok: false, reason: origin.reason };
       if (origin.kind === 'param') {
         // Inside an identifier helper called with a constant table (ident(Users)): its argument.
         let arg = this.args.get(origin.binding.decl);
@@ -339,13 +344,17 @@ export class SqlTextFolder {
     if (this.shapes && list !== skipOuter(listArg))
       return { ok: true, variants: [RAW], holes: [shortText(listArg, 40)] };
     if (ts.isArrayLiteralExpression(list)) {
+      // `const sets = []; if (x) sets.push(sql`a = ${x}`); … sql.join(sets, sql`, `)`: the literal is not all the
+      // list holds. Read with every element ever added, in the order of the code: whichever of them a run adds, the
+      // statement around the list writes the same tables (a SET list, a condition or value list cannot add a write).
+      const added = list !== skipOuter(listArg) ? this.grownList(listArg) : undefined;
       const sepArg = call.arguments[1];
       const sepFragment = sepArg ? rawFragment(sepArg, (x) => this.fromDbLibrary(x, 0)) : undefined;
       const sep = sepArg ? this.fold(sepFragment?.text ?? sepArg, false, depth + 1) : text(',');
       if (!sep.ok || sep.variants.length !== 1)
         return { ok: false, reason: 'the separator of sql.join() is not a constant' };
       let acc: Folded | undefined;
-      for (const el of list.elements) {
+      for (const el of [...list.elements, ...(added ?? [])]) {
         if (ts.isSpreadElement(el)) return { ok: false, reason: 'array spread in sql.join()' };
         const fragment = rawFragment(el, (x) => this.fromDbLibrary(x, 0));
         const part = fragment
@@ -374,6 +383,27 @@ export class SqlTextFolder {
         : undefined;
     const rows = !!mapped?.length && mapped.every((r) => rowOfValues(r));
     return { ok: true, variants: [this.shapes ? RAW : rows ? `(${HOLE})` : HOLE], holes: [shortText(listArg, 40)] };
+  }
+
+  /** What is added in place to the array literal a variable (`sets`) holds; undefined when nothing is. */
+  private grownList(listArg: ts.Expression): readonly ts.Expression[] | undefined {
+    const id = skipOuter(listArg);
+    const binding = ts.isIdentifier(id) ? lookup(id) : undefined;
+    return binding?.kind === 'variable' && binding.path.length === 0 ? arrayAdditions(binding.decl) : undefined;
+  }
+
+  /**
+   * A `let` given a library's sql`…` in each branch (`let q; if (a) q = sql`DELETE …`; else q = sql`DELETE …`;
+   * await tx.execute(q)`): every text it may hold, as variants. Undefined unless each value it is given is a library's
+   * tagged template, so no other value (a string built by hand, a fragment from a caller) is read this way.
+   */
+  private letChoice(id: ts.Identifier, allowHoles: boolean, depth: number): Folded | undefined {
+    const binding = lookup(id);
+    const values = binding ? assignedValues(binding) : undefined;
+    if (!values?.length || depth > MAX_BOUND_DEPTH) return undefined;
+    const tagged = values.map((v) => skipOuter(v));
+    if (!tagged.every((v) => ts.isTaggedTemplateExpression(v) && this.fromDbLibrary(v.tag, 0))) return undefined;
+    return tagged.map((v) => this.fold(v, allowHoles, depth + 1)).reduce(union);
   }
 
   /**
@@ -498,6 +528,33 @@ export class SqlTextFolder {
     const value = skipOuter(origin.expr);
     if (ts.isCallExpression(value) || ts.isNewExpression(value)) return this.fromDbLibrary(value.expression, depth + 1);
     return value !== skipOuter(expr) && this.fromDbLibrary(value, depth + 1);
+  }
+
+  /**
+   * An interpolation of a library's sql`…` that is a bound value whatever it folds to: a constant (`${'sale'}` is sent
+   * as a parameter, never spliced: read as text, `VALUES (…, ${'order'}, …)` did not parse and the write was dropped),
+   * or a choice between values (`${e instanceof Error ? e.message : 'Unknown'}`). A variable may hold a fragment, and
+   * a choice with a fragment branch (`${v ?? sql`col`}`) keeps the usual handling.
+   */
+  private boundValue(expr: ts.Expression): boolean {
+    const e = skipOuter(expr);
+    if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) || ts.isNumericLiteral(e)) return true;
+    if (ts.isTemplateExpression(e)) return true;
+    if (ts.isConditionalExpression(e)) {
+      const value = (b: ts.Expression): boolean => {
+        const x = skipOuter(b);
+        return ts.isStringLiteral(x) || ts.isNoSubstitutionTemplateLiteral(x) || ts.isNumericLiteral(x) ||
+          ts.isTemplateExpression(x) || (ts.isPropertyAccessExpression(x) && !this.fromDbLibrary(x.expression, 0) &&
+            !rawFragment(x, (y) => this.fromDbLibrary(y, 0)));
+      };
+      const constant = (b: ts.Expression): boolean => {
+        const x = skipOuter(b);
+        return ts.isStringLiteral(x) || ts.isNoSubstitutionTemplateLiteral(x) || ts.isNumericLiteral(x);
+      };
+      // At least one branch a constant: the other a literal or a property read (never a fragment held elsewhere).
+      return (constant(e.whenTrue) || constant(e.whenFalse)) && value(e.whenTrue) && value(e.whenFalse);
+    }
+    return false;
   }
 
   /**
@@ -638,6 +695,11 @@ function boundValues(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => b
 /** Every variant so far ends inside an open '…' literal. */
 function insideQuotes(acc: Folded): boolean {
   return acc.ok && acc.variants.every((v) => (v.match(/'/g)?.length ?? 0) % 2 === 1);
+}
+
+/** One bound value. */
+function valueHole(expr: ts.Expression): Folded {
+  return { ok: true, variants: [HOLE], holes: [shortText(expr, 40)] };
 }
 
 function text(value: string): Folded {

@@ -283,3 +283,34 @@ describe('a knex transaction carried as a field of an argument object (signacare
     expect(report.writeSites[0]!.evidence).toContain('`args.trx`, a field of parameter 1 of `closeEpisode`');
   });
 });
+
+describe('SQL built at run time whose writes had no site (Oppsera fnb, inventory, accounting commands; backfill script)', () => {
+  it('reads a let given a statement per branch (alternatives, not a sequence), a SET list grown by push, constants as bound values, a switch left by break, and a tag on an untyped parameter', () => {
+    const report = expectAnnotated('drizzle-run-time-sql');
+    expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
+      'scripts/backfill-moves.js:9 insert public.stock_moves unscoped',
+      'src/menu.ts:18 delete public.menu_rules org-scope',
+      'src/menu.ts:21 update public.menu_rules org-scope',
+      'src/menu.ts:45 update public.menu_rules org-scope',
+      'src/menu.ts:59 update public.menu_rules org-scope',
+      'src/menu.ts:69 update public.menu_rules unresolved',
+      'src/menu.ts:77 insert public.stock_moves org-scope',
+      'src/menu.ts:87 update public.menu_rules org-scope',
+      'src/menu.ts:112 update public.menu_rules org-scope',
+      'src/menu.ts:126 delete public.menu_rules unscoped',
+    ]);
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    // The three DELETEs the let may hold are the one call's statements.
+    expect(at('src/menu.ts', 18).sql).toHaveLength(3);
+    // The pushed list is read with every element it may hold, in the order of the code.
+    expect(at('src/menu.ts', 45).sql[0]!.replace(/\s+/g, ' ').trim()).toBe(
+      'UPDATE menu_rules SET note = $901, scope = $902, version = version + 1 WHERE id = $903 AND tenant_id = $904',
+    );
+    // Constants inside sql`…` are parameters, not text.
+    expect(at('src/menu.ts', 77).sql).toEqual(['INSERT INTO stock_moves (id, tenant_id, kind, ref_type, qty) VALUES ($901, $902, $903, $904, $905)']);
+    // Raw text pushed from a caller: said so.
+    expect(at('src/menu.ts', 69).evidence).toContain('`${sql.join(sets, sql`, `)}` is raw SQL');
+    // The helper's write is judged at its callers: the bare pool's call decides.
+    expect(at('scripts/backfill-moves.js', 9).evidence).toContain('insertMove(sql, orgId, move)');
+  });
+});
