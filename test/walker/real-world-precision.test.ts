@@ -193,6 +193,17 @@ describe('SET LOCAL or set_config(…, true) outside any transaction', () => {
   });
 });
 
+describe('a lazily made pool with a shutdown and a test reset (nudge, docs/real-world.md)', () => {
+  it('is the pool its getter makes: resets to undefined, null or void 0 are not other values', () => {
+    const report = expectAnnotated('lazy-reset');
+    const evidence = (line: number) => report.writeSites.find((s) => s.file === 'src/shipments.ts' && s.line === line)!.evidence;
+    expect(evidence(5)).toContain('src/pools.ts:9');
+    expect(evidence(23)).toContain('src/pools.ts:14');
+    // Two different pools assigned to one `let` stay unknown, with the reason.
+    expect(evidence(28)).toContain('`current` is reassigned');
+  });
+});
+
 describe('another database in the same repository (SQLite, MySQL)', () => {
   it.each(['static', 'replay'] as const)('keeps its migrations out of the Postgres model, on evidence, and says so (%s)', (schemaSource) => {
     const root = path.join(ROOT, 'other-database');
