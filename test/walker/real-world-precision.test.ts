@@ -204,6 +204,17 @@ describe('a lazily made pool with a shutdown and a test reset (nudge, docs/real-
   });
 });
 
+describe('a connection a factory checks out and returns (avnz-portal, docs/real-world.md)', () => {
+  it('starts fresh at each call, not as a connection captured from an enclosing function', () => {
+    const report = expectAnnotated('checkout-factory');
+    const evidence = (line: number) => report.writeSites.find((s) => s.file === 'src/tickets.ts' && s.line === line)!.evidence;
+    expect(evidence(7)).toContain('pooled client from pool.connect() at src/db.ts:7 outside any transaction');
+    expect(evidence(17)).toContain('pooled client from pool.connect() at src/db.ts:13 outside any transaction');
+    // The closure still runs on what its enclosing function set up, judged at its calls.
+    expect(evidence(38)).toContain('a connection that `one` captures from its enclosing function; all 1 call pass a covered connection');
+  });
+});
+
 describe('another database in the same repository (SQLite, MySQL)', () => {
   it.each(['static', 'replay'] as const)('keeps its migrations out of the Postgres model, on evidence, and says so (%s)', (schemaSource) => {
     const root = path.join(ROOT, 'other-database');
