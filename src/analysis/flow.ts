@@ -307,9 +307,14 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     let pendingWrites: RawWrite[] = (key && this.txWrites.get(key)) || [];
     for (const effect of effects) {
       if (effect.transaction === 'begin') {
-        conn.tx = true;
-        conn.ctx = null;
-        pendingWrites = [];
+        // BEGIN inside an open transaction is a warning and a no-op in Postgres ("there is already a transaction
+        // in progress"): the transaction goes on with what it set. On a connection the callers hand in, whether one
+        // is open is theirs to say, so the state stays theirs.
+        if (conn.tx !== true && conn.tx !== 'inherited') {
+          conn.tx = true;
+          conn.ctx = null;
+          pendingWrites = [];
+        }
         implicit = false;
       } else if (effect.transaction === 'commit' || effect.transaction === 'rollback') {
         conn.tx = false;

@@ -215,6 +215,16 @@ describe('a connection a factory checks out and returns (avnz-portal, docs/real-
   });
 });
 
+describe('a BEGIN inside a transaction a helper opened (nudge, docs/real-world.md)', () => {
+  it('is a no-op, as in Postgres: the writes run in the helper\'s transaction with its org set', () => {
+    const report = expectAnnotated('nested-begin');
+    const site = (line: number) => report.writeSites.find((s) => s.file === 'src/teams.ts' && s.line === line)!;
+    expect(site(9).evidence).toContain('a parameter of a callback passed to `inOrg` (src/scope.ts:6), which runs it in a transaction with the org context set');
+    // After the callback's own COMMIT, a BEGIN opens a new transaction with nothing set.
+    expect(site(29).evidence).toContain('inside a transaction that has not set the org context');
+  });
+});
+
 describe('another database in the same repository (SQLite, MySQL)', () => {
   it.each(['static', 'replay'] as const)('keeps its migrations out of the Postgres model, on evidence, and says so (%s)', (schemaSource) => {
     const root = path.join(ROOT, 'other-database');
