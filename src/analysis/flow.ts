@@ -308,9 +308,11 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     for (const effect of effects) {
       if (effect.transaction === 'begin') {
         // BEGIN inside an open transaction is a warning and a no-op in Postgres ("there is already a transaction
-        // in progress"): the transaction goes on with what it set. On a connection the callers hand in, whether one
-        // is open is theirs to say, so the state stays theirs.
-        if (conn.tx !== true && conn.tx !== 'inherited') {
+        // in progress"): the transaction goes on with what it set. On a connection the callers hand in, a
+        // transaction is open after it either way, and its setting is the caller's: one the caller set in its
+        // own transaction, or none (a caller outside a transaction has no transaction-local setting left).
+        if (conn.tx === 'inherited') conn.tx = true;
+        else if (conn.tx !== true) {
           conn.tx = true;
           conn.ctx = null;
           pendingWrites = [];
