@@ -433,9 +433,16 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     let pendingWrites = [...pendingStart];
     for (const effect of effects) {
       if (effect.transaction === 'begin') {
-        conn.tx = true;
-        conn.ctx = null;
-        pendingWrites = [];
+        // BEGIN inside an open transaction is a warning and a no-op in Postgres ("there is already a transaction
+        // in progress"): the transaction goes on with what it set. On a connection the callers hand in, a
+        // transaction is open after it either way, and its setting is the caller's: one the caller set in its
+        // own transaction, or none (a caller outside a transaction has no transaction-local setting left).
+        if (conn.tx === 'inherited') conn.tx = true;
+        else if (conn.tx !== true) {
+          conn.tx = true;
+          conn.ctx = null;
+          pendingWrites = [];
+        }
         implicit = false;
       } else if (effect.transaction === 'commit' || effect.transaction === 'rollback') {
         conn.tx = false;
@@ -496,7 +503,11 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     return { conn, writes, definer, pendingWrites };
   }
 
-  /** A connection's state here; one made outside this function is the caller's (captured). */
+  /**
+   * A connection's state here; one made in a function enclosing this one is the caller's (captured). One made
+   * inside another function that does not enclose this one (`async function checkout() { return pool.connect() }`)
+   * reached it through that function's return: each call checks out a new connection, so it starts fresh.
+   */
   stateOf(state: Map<ts.Node, ConnState>, key: ts.Node, handle: Handle): ConnState {
     const existing = state.get(key);
     // In a callback run later, a connection from outside it is past the end of its transaction (once: a transaction
@@ -509,7 +520,11 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     }
     if (existing) return { ...existing };
     const start: ConnState =
-      handle.kind === 'executor' && handle.exec !== 'pool' && this.root && !contains(this.root, key)
+      handle.kind === 'executor' &&
+      handle.exec !== 'pool' &&
+      this.root &&
+      !contains(this.root, key) &&
+      !madeByAnotherCall(key, this.root)
         ? { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null, capturedBy: this.root }
         : freshState(handle);
     // Where another path never touched this connection, it is still in this state (join).
@@ -550,6 +565,21 @@ export function isInlineCallback(fn: ts.Node): boolean {
     (ts.isCallExpression(parent) || ts.isNewExpression(parent)) &&
     (parent.arguments ?? []).some((a) => skipOuter(a) === fn)
   );
+}
+
+/**
+ * Made inside a function that does not enclose `root`, and `root` is enclosed by no function: a call of that
+ * function returned the connection, since there is no enclosing function to capture it from. (A module-level
+ * connection is shared, and a nested function may hold its enclosing function's checkout: both stay captured.)
+ */
+function madeByAnotherCall(key: ts.Node, root: ts.Node): boolean {
+  const enclosingFunction = (n: ts.Node): ts.Node | undefined => {
+    let fn: ts.Node | undefined = n.parent;
+    while (fn && !isFunctionLike(fn)) fn = fn.parent;
+    return fn;
+  };
+  const maker = enclosingFunction(key);
+  return !!maker && !contains(maker, root) && !enclosingFunction(root);
 }
 
 function contains(outer: ts.Node, inner: ts.Node): boolean {

@@ -262,7 +262,9 @@ function isReassigned(binding: Extract<Binding, { kind: 'variable' }>): boolean 
 /**
  * A lazily initialised singleton (`let db = null; … if (!db) db = makeDb(); return db`): a
  * `let` without a value (or null/undefined) assigned once with `=`. Its value, wherever it is
- * read non-null, is that assignment's right-hand side.
+ * read non-null, is that assignment's right-hand side. Resets to null/undefined (a `closePools()`
+ * or a test's `resetPools()`) do not count: after one, the getter makes the same value again, and
+ * a reader that does not re-make it has nothing to run a write on.
  */
 export function lazySingletonValue(binding: Binding): ts.Expression | undefined {
   if (binding.kind !== 'variable' || binding.flags === 'const' || binding.path.length > 0) return undefined;
@@ -276,9 +278,7 @@ export function lazySingletonValue(binding: Binding): ts.Expression | undefined 
 const lazyCache = new WeakMap<ts.VariableDeclaration, ts.Expression | undefined>();
 
 function lazyValue(binding: Extract<Binding, { kind: 'variable' }>): ts.Expression | undefined {
-  const init = binding.decl.initializer && skipOuter(binding.decl.initializer);
-  if (init && init.kind !== ts.SyntaxKind.NullKeyword && !(ts.isIdentifier(init) && init.text === 'undefined'))
-    return undefined;
+  if (binding.decl.initializer && !isEmptyValue(binding.decl.initializer)) return undefined;
   const assigned: ts.Expression[] = [];
   let other = false;
   const decl = binding.decl;
@@ -290,8 +290,8 @@ function lazyValue(binding: Extract<Binding, { kind: 'variable' }>): ts.Expressi
       ts.isIdentifier(node.left) &&
       lookup(node.left)?.decl === decl
     ) {
-      if (node.operatorToken.kind === ts.SyntaxKind.EqualsToken) assigned.push(node.right);
-      else other = true;
+      if (node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) other = true;
+      else if (!isEmptyValue(node.right)) assigned.push(node.right);
     } else if (
       (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) &&
       (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken) &&
@@ -301,6 +301,16 @@ function lazyValue(binding: Extract<Binding, { kind: 'variable' }>): ts.Expressi
       other = true;
   });
   return !other && assigned.length === 1 ? assigned[0] : undefined;
+}
+
+/** `null`, `undefined` or `void 0`: no value. */
+function isEmptyValue(expression: ts.Expression): boolean {
+  const e = skipOuter(expression);
+  return (
+    e.kind === ts.SyntaxKind.NullKeyword ||
+    (ts.isIdentifier(e) && e.text === 'undefined') ||
+    (ts.isVoidExpression(e) && ts.isNumericLiteral(skipOuter(e.expression)))
+  );
 }
 
 function findScopeRoot(node: ts.Node): ts.Node {

@@ -162,6 +162,9 @@ function apply(stmt: PgNode, offset: number, ctx: Ctx): void {
         ctx,
       );
       break;
+    case 'DoStmt':
+      applyDoBlock(node, ctx);
+      break;
     case 'VariableSetStmt':
       if (node.name === 'search_path' && Array.isArray(node.args)) {
         const first = (node.args[0] as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
@@ -169,6 +172,37 @@ function apply(stmt: PgNode, offset: number, ctx: Ctx): void {
       }
       break;
   }
+}
+
+/**
+ * The static SQL of a DO block, applied where it stands. Postgres has no `CREATE POLICY IF NOT
+ * EXISTS`, so migrations make their RLS DDL idempotent inside DO blocks: `DO $$ BEGIN ALTER TABLE t
+ * ENABLE ROW LEVEL SECURITY; EXCEPTION WHEN undefined_table THEN NULL; END $$`, or `IF NOT EXISTS
+ * (SELECT … FROM pg_policies …) THEN CREATE POLICY … END IF`. Read as never run, the table stays
+ * ungated wherever the static reading stands in for the replay (a replay gap on the table hands
+ * its facts to this reading): the audit would fail open. A guard's condition is taken as met (what
+ * it guards is the migration's intent); dynamic SQL (EXECUTE) cannot be read and is left out.
+ */
+function applyDoBlock(node: PgNode, ctx: Ctx): void {
+  const args = (node.args as { DefElem?: { defname?: string; arg?: { String?: { sval?: string } }; location?: number } }[] | undefined) ?? [];
+  const option = (name: string) => args.find((a) => a.DefElem?.defname === name)?.DefElem;
+  const language = option('language')?.arg?.String?.sval ?? 'plpgsql';
+  const as = option('as');
+  const body = as?.arg?.String?.sval;
+  if (language.toLowerCase() !== 'plpgsql' || body === undefined || as?.location === undefined) return;
+  const tree = plpgsqlTree(body, 'do_block');
+  if (!tree.ok) return;
+  // Line 1 of the body is the line its opening dollar quote is on.
+  const bodyLine = ctx.lineAt(as.location);
+  visitPg(tree.result, (key, value) => {
+    if (key !== 'PLpgSQL_stmt_execsql') return;
+    const query = (value.sqlstmt as { PLpgSQL_expr?: { query?: unknown } } | undefined)?.PLpgSQL_expr?.query;
+    if (typeof query !== 'string') return;
+    const parsed = parseSql(query);
+    if (!parsed.ok) return;
+    const line = bodyLine + (typeof value.lineno === 'number' ? value.lineno - 1 : 0);
+    for (const st of parsed.statements) apply(st.stmt, 0, { ...ctx, lineAt: () => line });
+  });
 }
 
 function relName(rv: unknown, ctx: Ctx): string {

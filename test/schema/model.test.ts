@@ -44,6 +44,33 @@ describe('the RLS model is the final state of all migrations in order', () => {
     expect(m.tables.get('public.b')).toMatchObject({ forced: false, enabledAt: { file: 'db/001.sql', line: 4 } });
   });
 
+  it('applies the static SQL of DO blocks, the idempotent form of RLS DDL, at the line it is on', () => {
+    const m = model(
+      [
+        'CREATE TABLE ledgers (org_id uuid);',
+        'CREATE TABLE receipts (org_id uuid);',
+        'CREATE TABLE drafts (org_id uuid);',
+        'DO $$ BEGIN',
+        '  ALTER TABLE ledgers ENABLE ROW LEVEL SECURITY; EXCEPTION WHEN undefined_table THEN NULL; END $$;',
+        'DO $guard$',
+        'BEGIN',
+        "  IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE policyname = 'receipts_org') THEN",
+        '    ALTER TABLE receipts ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;',
+        "    CREATE POLICY receipts_org ON receipts USING (org_id = current_setting('app.org_ref', true)::uuid);",
+        '  END IF;',
+        'END $guard$;',
+        // Dynamic SQL cannot be read; another language is not plpgsql.
+        "DO $$ BEGIN EXECUTE 'ALTER TABLE drafts ENABLE ROW LEVEL SECURITY'; END $$;",
+        "DO LANGUAGE plperl $$ spi_exec_query('ALTER TABLE drafts ENABLE ROW LEVEL SECURITY') $$;",
+      ].join('\n'),
+    );
+    expect(gatedTables(m)).toEqual(['public.ledgers', 'public.receipts']);
+    expect(m.tables.get('public.ledgers')!.enabledAt).toEqual({ file: 'db/001.sql', line: 5 });
+    expect(m.tables.get('public.receipts')).toMatchObject({ forced: true, enabledAt: { file: 'db/001.sql', line: 9 } });
+    expect(m.tables.get('public.receipts')!.policies.map((p) => p.name)).toEqual(['receipts_org']);
+    expect([...m.policySettings]).toEqual(['app.org_ref']);
+  });
+
   it('reports lines right after non-ASCII comments', () => {
     const m = model('-- Mandanten­trennung für Rechnungen: ünïcödé ✓\n-- zweite Zeile\n\nCREATE TABLE invoices (id int);\n/* ✓ */ ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;');
     expect(m.tables.get('public.invoices')!.enabledAt).toEqual({ file: 'db/001.sql', line: 5 });

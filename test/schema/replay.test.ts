@@ -94,6 +94,34 @@ describe('replaying migrations in embedded Postgres', () => {
   });
 });
 
+describe('a replay gap on a table a DO block gated', () => {
+  // The replay gates the table, then a later statement on it fails (an extension's type), so its
+  // facts come from the static reading: that reading must see the DO block too, or the table
+  // would lose its RLS and every write on it would pass as not gated.
+  const files = [
+    {
+      path: 'db/001.sql',
+      text: `CREATE TABLE invoices (id bigserial PRIMARY KEY, org_id uuid NOT NULL);
+DO $$ BEGIN
+  ALTER TABLE invoices ENABLE ROW LEVEL SECURITY; EXCEPTION WHEN undefined_table THEN NULL; END $$;
+DO $$ BEGIN
+  CREATE POLICY invoices_org ON invoices USING (org_id = current_setting('app.org', true)::uuid);
+EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+ALTER TABLE invoices ADD COLUMN shape geometry(Point, 4326);
+`,
+    },
+  ];
+
+  it('keeps the table gated', async () => {
+    const gap = await replayMigrations(files);
+    expect(gap.failures.map((f) => f.objects)).toEqual([['public.invoices']]);
+    const m = replayedModel(gap, buildModel(files), 'db');
+    expect(m.sources?.[1]).toMatchObject({ method: 'static', facts: ['public.invoices'] });
+    expect(m.tables.get('public.invoices')).toMatchObject({ rlsEnabled: true, enabledAt: { file: 'db/001.sql', line: 3 } });
+    expect(m.tables.get('public.invoices')!.policies.map((p) => p.name)).toEqual(['invoices_org']);
+  });
+});
+
 describe('choosing the schema source', () => {
   const project = (): string =>
     writeProject(Object.fromEntries(MIGRATIONS.map((m) => [m.path, m.text])));

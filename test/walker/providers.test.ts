@@ -80,7 +80,9 @@ export async function a(org: string) {
 `,
     });
     // The trap: getDb() without the org returns the bare pool; with it, a scoped connection.
-    expect(verdicts(report).map((v) => v.replace(/ via .*/, ''))).toEqual(['src/app.ts:4 org-scope', 'src/app.ts:6 unresolved', 'src/app.ts:8 unscoped', 'src/app.ts:10 org-scope']);
+    // committedClient() hands out its checkout after COMMIT, when the local setting has lapsed.
+    expect(verdicts(report).map((v) => v.replace(/ via .*/, ''))).toEqual(['src/app.ts:4 org-scope', 'src/app.ts:6 unscoped', 'src/app.ts:8 unscoped', 'src/app.ts:10 org-scope']);
+    expect(report.writeSites[1]!.evidence).toContain('outside any transaction that sets the org context');
     expect(report.writeSites[3]!.via).toBe('getDb');
     expect(report.writeSites[0]!.via).toBe('orgClient');
   });

@@ -193,6 +193,38 @@ describe('SET LOCAL or set_config(…, true) outside any transaction', () => {
   });
 });
 
+describe('a lazily made pool with a shutdown and a test reset (nudge, docs/real-world.md)', () => {
+  it('is the pool its getter makes: resets to undefined, null or void 0 are not other values', () => {
+    const report = expectAnnotated('lazy-reset');
+    const evidence = (line: number) => report.writeSites.find((s) => s.file === 'src/shipments.ts' && s.line === line)!.evidence;
+    expect(evidence(5)).toContain('src/pools.ts:9');
+    expect(evidence(23)).toContain('src/pools.ts:14');
+    // Two different pools assigned to one `let` stay unknown, with the reason.
+    expect(evidence(28)).toContain('`current` is reassigned');
+  });
+});
+
+describe('a connection a factory checks out and returns (avnz-portal, docs/real-world.md)', () => {
+  it('starts fresh at each call, not as a connection captured from an enclosing function', () => {
+    const report = expectAnnotated('checkout-factory');
+    const evidence = (line: number) => report.writeSites.find((s) => s.file === 'src/tickets.ts' && s.line === line)!.evidence;
+    expect(evidence(7)).toContain('pooled client from pool.connect() at src/db.ts:7 outside any transaction');
+    expect(evidence(17)).toContain('pooled client from pool.connect() at src/db.ts:13 outside any transaction');
+    // The closure still runs on what its enclosing function set up, judged at its calls.
+    expect(evidence(38)).toContain('a connection that `one` captures from its enclosing function; all 1 call pass a covered connection');
+  });
+});
+
+describe('a BEGIN inside a transaction a helper opened (nudge, docs/real-world.md)', () => {
+  it('is a no-op, as in Postgres: the writes run in the helper\'s transaction with its org set', () => {
+    const report = expectAnnotated('nested-begin');
+    const site = (line: number) => report.writeSites.find((s) => s.file === 'src/teams.ts' && s.line === line)!;
+    expect(site(9).evidence).toContain('a parameter of a callback passed to `inOrg` (src/scope.ts:6), which runs it in a transaction with the org context set');
+    // After the callback's own COMMIT, a BEGIN opens a new transaction with nothing set.
+    expect(site(29).evidence).toContain('inside a transaction that has not set the org context');
+  });
+});
+
 describe('another database in the same repository (SQLite, MySQL)', () => {
   it.each(['static', 'replay'] as const)('keeps its migrations out of the Postgres model, on evidence, and says so (%s)', (schemaSource) => {
     const root = path.join(ROOT, 'other-database');
