@@ -184,7 +184,8 @@ function apply(stmt: PgNode, offset: number, ctx: Ctx): void {
  * it guards is the migration's intent); dynamic SQL (EXECUTE) cannot be read and is left out.
  */
 function applyDoBlock(node: PgNode, ctx: Ctx): void {
-  const args = (node.args as { DefElem?: { defname?: string; arg?: { String?: { sval?: string } }; location?: number } }[] | undefined) ?? [];
+  type Option = { DefElem?: { defname?: string; arg?: { String?: { sval?: string } }; location?: number } };
+  const args = (node.args as Option[] | undefined) ?? [];
   const option = (name: string) => args.find((a) => a.DefElem?.defname === name)?.DefElem;
   const language = option('language')?.arg?.String?.sval ?? 'plpgsql';
   const as = option('as');
