@@ -30,7 +30,7 @@ import { selectedBy } from './providers/conditional.js';
 import { declaredClassMethod } from './declared-methods.js';
 import type { Carried } from './context/trpc.js';
 import { carriedVerdict } from './context/verdict.js';
-import { denotedHelpers, isTestFile, type Made } from './providers/helper-values.js';
+import { denotedHelpers, escapedOutsideTests, isTestFile, type Made } from './providers/helper-values.js';
 import { typedValueEdges } from './function-types.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
@@ -120,7 +120,7 @@ export function resolveVerdicts(
   for (const f of files) {
     for (const e of f.edges) push(index.callers, e.callee, e);
     for (const u of f.callbackUses) push(index.uses, u.fn, u);
-    for (const fn of f.escapedFunctions) index.escaped.add(fn);
+    for (const fn of escapedOutsideTests(f, options.root)) index.escaped.add(fn);
   }
   if (options.wholeProgram) {
     // Calls of a function value (`deps.detectConflicts(db, …)`, what a factory returned): edges to every function the

@@ -56,6 +56,8 @@ export interface ReachDeps {
   /** Configured middleware that enter a scoped context the code cannot show. */
   declared: (m: Middleware) => string | undefined;
   where: (n: ts.Node) => string;
+  /** The functions a file passes around as values (its tests' uses of app functions left out). */
+  escaped: (f: FileFacts) => Iterable<ts.FunctionLikeDeclaration>;
 }
 
 type Container = ts.FunctionLikeDeclaration | ts.SourceFile;
@@ -92,8 +94,9 @@ export class Reach {
   constructor(private readonly deps: ReachDeps) {
     for (const f of deps.files) {
       for (const e of f.edges) push(this.callers, e.callee, e);
-      for (const fn of f.escapedFunctions) this.escaped.add(fn);
-      for (const [fn, ids] of f.escapes ?? []) for (const id of ids) push(this.escapesOf, fn, id);
+      const kept = new Set(deps.escaped(f));
+      for (const fn of kept) this.escaped.add(fn);
+      for (const [fn, ids] of f.escapes ?? []) if (kept.has(fn)) for (const id of ids) push(this.escapesOf, fn, id);
       const visit = (n: ts.Node): void => {
         if (ts.isCallExpression(n)) {
           const run = deps.providers.runCall(n);
