@@ -297,7 +297,10 @@ export class HandleResolver {
         return replaced ?? { kind: 'unknown', reason: origin.reason };
       }
       case 'expr':
-        return this.fromExpression(origin.expr, at);
+        return (
+          this.clients.adminInitializer(origin.expr, () => this.fromExpression(origin.expr, at)) ??
+          this.fromExpression(origin.expr, at)
+        );
     }
   }
 

@@ -474,7 +474,7 @@ class Settler {
         coverage: worst.coverage,
         via: joinVias(results, worst),
         evidence: `runs on ${subject}; all ${results.length} call${results.length === 1 ? '' : 's'} pass a covered ` +
-          `connection`,
+          `connection${stubs ? ` (and ${stubs} an empty object, a stub that cannot write)` : ''}`,
         callPath: [],
         deferred: false,
       };
