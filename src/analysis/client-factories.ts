@@ -158,7 +158,8 @@ export class ClientFactories {
     )
       n = n.parent;
     const decl = n.parent;
-    if (!decl || !ts.isVariableDeclaration(decl) || decl.initializer !== n || !ts.isIdentifier(decl.name)) return undefined;
+    if (!decl || !ts.isVariableDeclaration(decl) || decl.initializer !== n || !ts.isIdentifier(decl.name))
+      return undefined;
     return this.adminBinding(decl.name, definition);
   }
 

@@ -242,8 +242,8 @@ export class OriginResolver {
         if (from?.kind === 'external')
           return {
             kind: 'unknown',
-            reason: `cannot read \`${key}\` of \`${shortText(e)}\`, a value package '${from.module}' hands back at run ` +
-              `time (set elsewhere, e.g. by its middleware: not traced)`,
+            reason: `cannot read \`${key}\` of \`${shortText(e)}\`, a value package '${from.module}' hands back ` +
+              `at run time (set elsewhere, e.g. by its middleware: not traced)`,
           };
         return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(e)}\`` };
       }
@@ -356,7 +356,10 @@ export class OriginResolver {
 }
 
 /** The class of the codebase a class extends (`class A extends Base`), if it is one. */
-function baseClass(cls: ts.ClassLikeDeclaration, origin: (e: ts.Expression) => Origin): ts.ClassLikeDeclaration | undefined {
+function baseClass(
+  cls: ts.ClassLikeDeclaration,
+  origin: (e: ts.Expression) => Origin,
+): ts.ClassLikeDeclaration | undefined {
   const clause = cls.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword);
   const type = clause?.types[0];
   if (!type) return undefined;

@@ -99,8 +99,7 @@ function localValues(id: ts.Identifier): ts.Expression[] | undefined {
       const p = n.parent;
       if (ts.isBinaryExpression(p) && p.left === n) {
         if (p.operatorToken.kind === ts.SyntaxKind.EqualsToken) values.push(p.right);
-        else if (p.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && p.operatorToken.kind <= ts.SyntaxKind.LastAssignment)
-          other = true;
+        else if (isAssignment(p.operatorToken.kind)) other = true;
       } else if (
         (ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) &&
         (p.operator === ts.SyntaxKind.PlusPlusToken || p.operator === ts.SyntaxKind.MinusMinusToken)
@@ -125,10 +124,17 @@ function isDestructuringTarget(n: ts.Node): boolean {
     ts.isSpreadAssignment(x.parent)
   )
     x = x.parent;
-  return x !== n && ts.isBinaryExpression(x.parent) && x.parent.left === x && x.parent.operatorToken.kind === ts.SyntaxKind.EqualsToken;
+  const p = x.parent;
+  return x !== n && ts.isBinaryExpression(p) && p.left === x && p.operatorToken.kind === ts.SyntaxKind.EqualsToken;
 }
 
-/** `held.m()` or `const f = held.m; f()` (consts and casts between): `m`, when every value of `held` reads the member. */
+function isAssignment(kind: ts.SyntaxKind): boolean {
+  return kind >= ts.SyntaxKind.FirstAssignment && kind <= ts.SyntaxKind.LastAssignment;
+}
+
+/**
+ * `held.m()` or `const f = held.m; f()` (consts and casts between): `m`, when every value of `held` reads the member.
+ */
 function heldMemberCall(e: ts.Expression, readsItself: (e: ts.Expression) => boolean): string | undefined {
   if (!ts.isCallExpression(e) || e.arguments.length) return undefined;
   const callee = constValue(e.expression);

@@ -210,7 +210,8 @@ export class AmbientSettler {
         // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's
         // transaction).
         const key = connectionKey(held);
-        return this.judgeHandle(held, table, entered, key ? this.entered.get(entry.call)?.get(key) : undefined, entry.call);
+        const state = key ? this.entered.get(entry.call)?.get(key) : undefined;
+        return this.judgeHandle(held, table, entered, state, entry.call);
       }
       const next = v.kind === 'variant' ? { member: v.member, at: v.at } : variant;
       const again = `\`${h.storeName}\` is set again at ${w(entry.call)} from its own earlier value ` +
@@ -227,7 +228,8 @@ export class AmbientSettler {
       const before = this.judgeEntry(h, entry.prior, table, next, depth + 1);
       return { ...before, evidence: `${again}, which is: ${before.evidence}` } as Verdict;
     });
-    return joinValues(verdicts, `\`${h.storeName}\` is entered at ${w(entry.call)} with one of ${values.length} values`);
+    const head = `\`${h.storeName}\` is entered at ${w(entry.call)} with one of ${values.length} values`;
+    return joinValues(verdicts, head);
   }
 
   /** `earlier.usePrimaryOnly()` on a value not known to be a read-replica set that keeps its primary there. */
@@ -322,7 +324,8 @@ function joinValues(verdicts: Verdict[], head: string): Verdict {
   const listing = verdicts.map((v, i) => `(${i + 1}) ${v.coverage}: ${v.evidence}`).join('; ');
   if (verdicts.every((v) => v.coverage === worst.coverage)) {
     const vias = [...new Set(verdicts.map((v) => v.via).filter((v): v is string => !!v))];
-    return { ...worst, via: vias.join(', ') || null, evidence: `${head}, each ${worst.coverage}: ${listing}` } as Verdict;
+    const evidence = `${head}, each ${worst.coverage}: ${listing}`;
+    return { ...worst, via: vias.join(', ') || null, evidence } as Verdict;
   }
   if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved')
     return { ...worst, evidence: `${head}; the worst decides: ${listing}` } as Verdict;
