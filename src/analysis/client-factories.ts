@@ -139,7 +139,8 @@ export class ClientFactories {
       via: hit.name,
       key: b.decl,
       label: `admin connection \`${hit.name}\``,
-      ...(under.kind === 'executor' ? { adapter: under.adapter } : {}),
+      // (The definition read from the identifier is this same admin connection: adminInitializer.)
+      ...((under.kind === 'executor' || under.kind === 'admin') && under.adapter ? { adapter: under.adapter } : {}),
     };
   }
 
