@@ -126,21 +126,42 @@ export class ClientFactories {
     );
   }
 
-  adminBinding(id: ts.Identifier): Handle | undefined {
+  adminBinding(id: ts.Identifier, definition?: () => Handle): Handle | undefined {
     const b = lookup(id);
     if (!b || b.kind === 'parameter') return undefined;
     const original = importedName(b) ?? b.name;
     const hit = matchesSpec(this.deps.config.adminProviders, original, importModule(b));
     if (!hit || b.kind === 'function') return undefined;
     // Which library the admin connection is, when its definition says: for the report's api.
-    const under = this.deps.fromOrigin(this.deps.origins.expr(id), id);
+    const under = definition ? definition() : this.deps.fromOrigin(this.deps.origins.expr(id), id);
     return {
       kind: 'admin',
       via: hit.name,
       key: b.decl,
       label: `admin connection \`${hit.name}\``,
-      ...(under.kind === 'executor' ? { adapter: under.adapter } : {}),
+      // (The definition read from the identifier is this same admin connection: adminInitializer.)
+      ...((under.kind === 'executor' || under.kind === 'admin') && under.adapter ? { adapter: under.adapter } : {}),
     };
+  }
+
+  /**
+   * The initializer of a variable declared as an admin provider (`export const ownerDb = drizzle(pool)`), reached
+   * through an alias, an import or an object's field (`{ db: ownerDb }` read as `ctx.db`): that admin connection.
+   */
+  adminInitializer(init: ts.Expression, definition: () => Handle): Handle | undefined {
+    let n: ts.Node = init;
+    while (
+      ts.isParenthesizedExpression(n.parent) ||
+      ts.isAsExpression(n.parent) ||
+      ts.isSatisfiesExpression(n.parent) ||
+      ts.isNonNullExpression(n.parent) ||
+      ts.isAwaitExpression(n.parent)
+    )
+      n = n.parent;
+    const decl = n.parent;
+    if (!decl || !ts.isVariableDeclaration(decl) || decl.initializer !== n || !ts.isIdentifier(decl.name))
+      return undefined;
+    return this.adminBinding(decl.name, definition);
   }
 
   /** A class of the codebase that extends a library's client, as the client a container makes of it. */

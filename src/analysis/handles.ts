@@ -90,6 +90,14 @@ export function carriedBy(receiver: Handle): { login?: LoginRole; otherDatabase?
   };
 }
 
+/** The reason of the not-db handle an empty object literal is: a stub, with no method to write with. */
+export const EMPTY_STUB = 'an empty object, which has no method to write with';
+
+/** Whether a handle is an empty object literal standing in for a connection (`{} as Db`). */
+export function isEmptyStub(h: Handle): boolean {
+  return h.kind === 'not-db' && h.reason === EMPTY_STUB;
+}
+
 export function where(node: ts.Node, root: string): string {
   const sf = node.getSourceFile();
   const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
@@ -304,7 +312,10 @@ export class HandleResolver {
         return replaced ?? { kind: 'unknown', reason: origin.reason };
       }
       case 'expr':
-        return this.fromExpression(origin.expr, at);
+        return (
+          this.clients.adminInitializer(origin.expr, () => this.fromExpression(origin.expr, at)) ??
+          this.fromExpression(origin.expr, at)
+        );
     }
   }
 
@@ -353,6 +364,9 @@ export class HandleResolver {
           `\`${shortText(at, 40)}\` is an object that spreads the connection ` +
           `\`${shortText(spread.expression, 30)}\` and may replace its write methods`,
       };
+    // `{} as Db`: a stub handed where a connection is expected (a warm-up that only lists an API's tools). A write
+    // through it calls a method `{}` does not have and throws before any query is sent (program.ts skips such calls).
+    if (ts.isObjectLiteralExpression(e) && e.properties.length === 0) return { kind: 'not-db', reason: EMPTY_STUB };
     if (
       ts.isLiteralExpression(e) ||
       ts.isObjectLiteralExpression(e) ||

@@ -20,7 +20,7 @@ import { fieldText } from '../code/carried.js';
 import { narrowingAt, reaches } from './providers/guards.js';
 import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, ParamBinding } from './handles.js';
-import { where } from './handles.js';
+import { isEmptyStub, where } from './handles.js';
 import { isExported } from '../code/modules.js';
 import { functionName, type OriginResolver, shortText } from '../code/origins.js';
 import { skipOuter } from '../syntax/wrappers.js';
@@ -30,7 +30,7 @@ import { selectedBy } from './providers/conditional.js';
 import { declaredClassMethod } from './declared-methods.js';
 import type { Carried } from './context/trpc.js';
 import { carriedVerdict } from './context/verdict.js';
-import { denotedHelpers, isTestFile, type Made } from './providers/helper-values.js';
+import { denotedHelpers, escapedOutsideTests, isTestFile, type Made } from './providers/helper-values.js';
 import { typedValueEdges } from './function-types.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
@@ -120,7 +120,7 @@ export function resolveVerdicts(
   for (const f of files) {
     for (const e of f.edges) push(index.callers, e.callee, e);
     for (const u of f.callbackUses) push(index.uses, u.fn, u);
-    for (const fn of f.escapedFunctions) index.escaped.add(fn);
+    for (const fn of escapedOutsideTests(f, options.root)) index.escaped.add(fn);
   }
   if (options.wholeProgram) {
     // Calls of a function value (`deps.detectConflicts(db, …)`, what a factory returned): edges to every function the
@@ -421,6 +421,9 @@ class Settler {
     const all = this.index.callers.get(fn) ?? [];
     const inTest = isTestFile(fn, this.options.root);
     const edges = inTest ? all : all.filter((e) => !isTestFile(e.call, this.options.root));
+    // Calls that pass an empty object as the connection (`{} as Db`, a warm-up's stub): a write through it throws
+    // before any query is sent, so they add no case; counted, so a function given only stubs stays unresolved.
+    let stubs = 0;
     for (const edge of edges) {
       const at = `${where(edge.call, this.options.root)} ${shortText(edge.call, 50)}`;
       const passed =
@@ -441,6 +444,10 @@ class Settler {
           callPath: [at],
           deferred: false,
         });
+        continue;
+      }
+      if (p.kind === 'param' && isEmptyStub(passed.handle)) {
+        stubs++;
         continue;
       }
       if (p.kind === 'param' && !reaches(p.narrowed, passed.handle)) continue;
@@ -467,7 +474,7 @@ class Settler {
         coverage: worst.coverage,
         via: joinVias(results, worst),
         evidence: `runs on ${subject}; all ${results.length} call${results.length === 1 ? '' : 's'} pass a covered ` +
-          `connection`,
+          `connection${stubs ? ` (and ${stubs} an empty object, a stub that cannot write)` : ''}`,
         callPath: [],
         deferred: false,
       };
@@ -484,6 +491,8 @@ class Settler {
     }
     const why = escaped
       ? `\`${name}\` is passed around as a value, so its callers cannot be followed`
+      : stubs > 0 && stubs === edges.length
+        ? `every call of \`${name}\` passes an empty object (a stub) for it`
       : edges.length < all.length
         ? `\`${name}\` is called only from tests`
         : `no call of \`${name}\` was found`;
@@ -507,6 +516,7 @@ class Settler {
     if (!arg || !this.options.memberOf) return null;
     const handle = this.options.memberOf(arg, path);
     if (handle.kind === 'library') return null;
+    if (isEmptyStub(handle)) return { handle, state: freshState(handle) };
     if (handle.kind === 'not-db')
       return {
         handle: { kind: 'unknown', reason: `\`${shortText(arg, 40)}${fieldText(path)}\` is ${handle.reason}` },

@@ -96,7 +96,8 @@ export class OriginResolver {
 
   private compute(e: ts.Expression, steps = 0): Origin {
     if (ts.isIdentifier(e)) return this.identifier(e, steps + 1);
-    if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.name)) {
+    // `this.#db`: an ECMAScript private field reads like any other member (its key keeps the `#`).
+    if (ts.isPropertyAccessExpression(e) && (ts.isIdentifier(e.name) || ts.isPrivateIdentifier(e.name))) {
       const cached = globalCacheValue(e);
       if (cached) return this.expr(cached, steps + 1);
       return this.member(this.expr(e.expression, steps + 1), e.name.text, steps + 1);
@@ -236,6 +237,14 @@ export class OriginResolver {
         // const { knex } = makeDb(): the property of what an in-repo factory returns.
         const returned = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? this.singleReturn(e, steps) : undefined;
         if (returned) return this.member(this.expr(returned, steps + 1), key, steps + 1);
+        // `locals.get(DbLocal).db`: what a package's function returns is whatever was put in it at run time.
+        const from = ts.isCallExpression(e) ? this.expr(e.expression, steps + 1) : undefined;
+        if (from?.kind === 'external')
+          return {
+            kind: 'unknown',
+            reason: `cannot read \`${key}\` of \`${shortText(e)}\`, a value package '${from.module}' hands back ` +
+              `at run time (set elsewhere, e.g. by its middleware: not traced)`,
+          };
         return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(e)}\`` };
       }
       default:
@@ -282,7 +291,7 @@ export class OriginResolver {
   }
 
   /** A member of a class instance: a method, an initialised property, or a constructor parameter property. */
-  private classMember(cls: ts.ClassLikeDeclaration, key: string, steps: number): Origin {
+  private classMember(cls: ts.ClassLikeDeclaration, key: string, steps: number, depth = 0): Origin {
     for (const m of cls.members) {
       if (!m.name || m.name.getText() !== key) continue;
       if (ts.isMethodDeclaration(m)) return { kind: 'function', decl: m, name: key };
@@ -307,6 +316,11 @@ export class OriginResolver {
       const decl = ctor.parameters[index]!;
       return { kind: 'param', binding: { kind: 'parameter', name: key, decl, fn: ctor, index, path: [] }, path: [] };
     }
+    // Not declared here at all: the member the class inherits from a base class of the codebase
+    // (`this.initializeProvider(…)` in a subclass of the processor base that defines it).
+    const declared = cls.members.some((m) => m.name?.getText() === key);
+    const base = declared || depth > 8 ? undefined : baseClass(cls, (e) => this.expr(e, steps + 1));
+    if (base) return this.classMember(base, key, steps, depth + 1);
     return { kind: 'unknown', reason: `\`this.${key}\` is not initialised from a traceable value` };
   }
 
@@ -339,6 +353,18 @@ export class OriginResolver {
       ? { kind: 'unknown', reason: `cannot resolve '${specifier}'` }
       : { kind: 'external', module: specifier, path: [] };
   }
+}
+
+/** The class of the codebase a class extends (`class A extends Base`), if it is one. */
+function baseClass(
+  cls: ts.ClassLikeDeclaration,
+  origin: (e: ts.Expression) => Origin,
+): ts.ClassLikeDeclaration | undefined {
+  const clause = cls.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword);
+  const type = clause?.types[0];
+  if (!type) return undefined;
+  const o = origin(type.expression);
+  return o.kind === 'class' ? o.decl : undefined;
 }
 
 function enclosingClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {

@@ -77,6 +77,33 @@ describe('evidence for a connection carried in a request context', () => {
     expect(at(express, 'src/app.ts', 49).evidence).toMatch(/^unresolved when reached from the route POST \/reports\/touch \(src\/app\.ts:47\): nothing on this path entered `req\.db`/);
   });
 
+  it('judges each value a Hono middleware may set again: its own earlier value, that value\'s primary-only variant, a ternary', () => {
+    const primary = audit('hono-primary');
+    // withDb's replicated set, kept or swapped for its primary-only variant by pinAfterWrite: the owner pool either way.
+    const pinned = at(primary, 'src/app.ts', 16);
+    expect(pinned.coverage).toBe('admin-pool');
+    expect(pinned.evidence).toContain('`c.var.db` is entered at src/middleware.ts:24 with one of 2 values, each admin-pool');
+    expect(pinned.evidence).toContain("set again at src/middleware.ts:24 from its own earlier value (`c.get('db')`), which is: `c.var.db` was entered at src/middleware.ts:8");
+    expect(pinned.evidence).toContain("(`primaryOnly()`, its `usePrimaryOnly`), which is: `c.var.db` was entered at src/middleware.ts:8 with `db`, whose `usePrimaryOnly` (src/middleware.ts:22) keeps its primary");
+    // A bare pool among the values decides; an untraced one leaves it unresolved, naming it.
+    expect(at(primary, 'src/app.ts', 39).evidence).toMatch(/with one of 2 values; the worst decides: \(1\) unscoped: .*`reportingDb`.*\(2\) admin-pool/);
+    expect(at(primary, 'src/app.ts', 53).evidence).toContain('(1) unresolved: `c.var.db` was entered at src/middleware.ts:59 with `(shards.for(region) as Database)`');
+    // Admin on one value and org-scoped on the other: not one coverage.
+    expect(at(primary, 'src/app.ts', 75).evidence).toContain('with one of 2 values, which differ (admin-pool, org-scope)');
+    // Nothing set before it on this path: its own earlier value is undefined.
+    expect(at(primary, 'src/app.ts', 61).evidence).toContain('and nothing on this path entered it before');
+  });
+
+  it('traces worker connections from an inherited method and a private field; a package registry stays unresolved', () => {
+    const worker = audit('worker-db');
+    expect(at(worker, 'src/processors/export.ts', 10).evidence).toContain('runs on `db` from connect() at src/processors/export.ts:8, drizzle pool from drizzle() at src/db.ts:9');
+    expect(at(worker, 'src/mailbox.ts', 14).evidence).toBe('runs on parameter `db` of `Mailbox.constructor`; all 1 call pass a covered connection');
+    expect(at(worker, 'src/worker.ts', 23).evidence).toContain("cannot read `db` of `registry.get(DbSlot)`, a value package '@acme/job-runtime' hands back at run time");
+    // The warm-up's `{} as Database` adds no case; a function given only stubs stays unresolved.
+    expect(at(worker, 'src/digest.ts', 12).evidence).toContain('(and 1 an empty object, a stub that cannot write)');
+    expect(at(worker, 'src/digest.ts', 18).evidence).toContain('every call of `writePreview` passes an empty object (a stub) for it');
+  });
+
   it('reads a wrapper that sends a write elsewhere as untraced, never as its spread connection', () => {
     expect(at(hono, 'src/actions.ts', 20).evidence).toBe('the connection that runs this write cannot be traced: `mirrored` spreads `primaryDb` but sends its `insert` elsewhere');
   });

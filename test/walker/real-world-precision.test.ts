@@ -77,6 +77,7 @@ describe('tests, seeds and code migrations are not app write paths', () => {
   it('classifies paths, not names of variables', () => {
     const cases: [string, string | null][] = [
       ['src/a.spec.ts', 'tests'], ['packages/x/tests/util.ts', 'tests'], ['vitest.setup.ts', 'tests'], ['e2e/flow.ts', 'tests'],
+      ['apps/api/evals/tool-selection.eval.ts', 'tests'], ['src/evaluate.ts', null], ['src/eval.ts', null],
       ['scripts/seed-demo.ts', 'seeds'], ['db/seeds/01.ts', 'seeds'], ['prisma/seed.ts', 'seeds'],
       ['apps/api/migrations/1.ts', 'migrations'], ['apps/api/migrations.archive/2.ts', 'migrations'], ['src/migration/x.ts', 'migrations'],
       ['src/testing-utils.ts', null], ['src/seedling.tsx', null], ['src/services/latest.ts', null], ['src/migrate.ts', null],

@@ -5,6 +5,7 @@ import { functionName, type OriginResolver, shortText } from '../../code/origins
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { constantKey, type NestContainer } from '../providers/nest-di.js';
+import { type ResetValue, resetValues } from './reset-values.js';
 import {
   HONO_CONTEXT,
   HONO_CONTEXT_NAME,
@@ -196,6 +197,36 @@ export class AmbientProviders {
     if (!ts.isPropertyAccessExpression(callee) || !['run', 'enterWith', 'set'].includes(callee.name.text)) return false;
     return this.storeOf(callee.expression) !== undefined;
   }
+
+  /**
+   * The values a store (or its `member`) is entered with by `value`: several when the middleware picks one at run
+   * time, the member's own earlier value among them when it sets it again from itself (reset-values.ts). Once per
+   * value and store.
+   */
+  entryValues(value: ts.Expression, store: Store, member: string | undefined): ResetValue[] {
+    const key = `${member ?? ''}`;
+    let byStore = this.resets.get(value);
+    if (!byStore) this.resets.set(value, (byStore = new Map()));
+    const have = byStore.get(store)?.get(key);
+    if (have) return have;
+    const readsItself = (e: ts.Expression): boolean => {
+      const r = this.read(e);
+      if (!r || r.store !== store) return false;
+      return member === undefined ? r.path.length === 0 : r.path.length === 1 && r.path[0] === member;
+    };
+    const found = resetValues(value, readsItself);
+    let byMember = byStore.get(store);
+    if (!byMember) byStore.set(store, (byMember = new Map()));
+    byMember.set(key, found);
+    return found;
+  }
+
+  /** Whether entering `value` reads the member's own earlier value (so what the path held before matters). */
+  readsEarlier(value: ts.Expression, store: Store, member: string | undefined): boolean {
+    return this.entryValues(value, store, member).some((v) => v.kind !== 'value');
+  }
+
+  private readonly resets = new Map<ts.Expression, Map<Store, Map<string, ResetValue[]>>>();
 
   /** A read of a store's value, following consts and member accesses back to `getStore()`. */
   read(expression: ts.Expression, depth = 0): StoreRead | undefined {

@@ -18,8 +18,12 @@ import type { AmbientProviders, Store } from './providers.js';
 // each are kept for the evidence.
 
 export type Entry =
-  /** `member`: a cls-hooked `ns.set(member, value)` enters only that member. */
-  | { kind: 'run'; call: ts.Expression; value: ts.Expression; member?: string }
+  /**
+   * `member`: a cls-hooked `ns.set(member, value)` enters only that member. `prior`: for a value that reads the
+   * member's own earlier value (`c.set('db', pick(c.get('db')))`, reset-values.ts), the entry the path held before
+   * it, null when it held none; undefined until the entry is laid over a path's entries (`overlay`).
+   */
+  | { kind: 'run'; call: ts.Expression; value: ts.Expression; member?: string; prior?: Entry | null }
   /** A middleware configured in ambientScopes: it enters every store with a scoped value. */
   | { kind: 'declared'; name: string; at: ts.Node }
   /** Something on the path could not be followed (fail closed). */
@@ -52,6 +56,8 @@ export interface ReachDeps {
   /** Configured middleware that enter a scoped context the code cannot show. */
   declared: (m: Middleware) => string | undefined;
   where: (n: ts.Node) => string;
+  /** The functions a file passes around as values (its tests' uses of app functions left out). */
+  escaped: (f: FileFacts) => Iterable<ts.FunctionLikeDeclaration>;
 }
 
 type Container = ts.FunctionLikeDeclaration | ts.SourceFile;
@@ -88,8 +94,9 @@ export class Reach {
   constructor(private readonly deps: ReachDeps) {
     for (const f of deps.files) {
       for (const e of f.edges) push(this.callers, e.callee, e);
-      for (const fn of f.escapedFunctions) this.escaped.add(fn);
-      for (const [fn, ids] of f.escapes ?? []) for (const id of ids) push(this.escapesOf, fn, id);
+      const kept = new Set(deps.escaped(f));
+      for (const fn of kept) this.escaped.add(fn);
+      for (const [fn, ids] of f.escapes ?? []) if (kept.has(fn)) for (const id of ids) push(this.escapesOf, fn, id);
       const visit = (n: ts.Node): void => {
         if (ts.isCallExpression(n)) {
           const run = deps.providers.runCall(n);
@@ -194,7 +201,7 @@ export class Reach {
       const step = `${functionName(fn)}() (${this.deps.where(edge.call)})`;
       const entered = this.enteredBefore(edge.call);
       for (const ctx of this.of(this.container(edge.call)))
-        add(this.extend(ctx, entered.size ? new Map([...ctx.entered, ...entered]) : ctx.entered, step));
+        add(this.extend(ctx, entered.size ? this.overlay(ctx.entered, entered, true) : ctx.entered, step));
     }
     for (const run of this.runTargets.get(fn) ?? []) {
       explained = true;
@@ -352,7 +359,7 @@ export class Reach {
       const next = new Map<string, Map<StoreKey, Entry>>();
       for (const s of states) {
         for (const e of effects) {
-          const merged = new Map([...s, ...e]);
+          const merged = this.overlay(s, e, true);
           next.set(this.signature(merged), merged);
         }
       }
@@ -484,6 +491,7 @@ export class Reach {
                     use.arguments.findIndex((a) => skipOuter(a) === n),
                   ),
                   (m) => this.signature(m),
+                  (o, i) => this.overlay(o, i, false),
                 ),
               );
             else
@@ -533,7 +541,8 @@ export class Reach {
     }
     // Outermost first, so the innermost entry of a store wins.
     let states: Map<StoreKey, Entry>[] = [new Map()];
-    for (const layer of layers.reverse()) states = product(states, layer, (m) => this.signature(m));
+    for (const layer of layers.reverse())
+      states = product(states, layer, (m) => this.signature(m), (o, i) => this.overlay(o, i, false));
     return states;
   }
 
@@ -567,6 +576,30 @@ export class Reach {
     return new Map(found);
   }
 
+  /**
+   * `layer`'s entries laid over `prior`'s: an entry whose value reads the member's own earlier value keeps the entry
+   * it replaces as its `prior` (null when `complete`, the entries of a whole path so far, has none; left open inside
+   * one middleware, whose outer layers are not the whole path).
+   */
+  overlay(
+    prior: ReadonlyMap<StoreKey, Entry>,
+    layer: ReadonlyMap<StoreKey, Entry>,
+    complete: boolean,
+  ): Map<StoreKey, Entry> {
+    const m = new Map(prior);
+    for (const [k, e] of layer) {
+      if (e.kind === 'run' && e.prior === undefined && typeof k !== 'string') {
+        const before = prior.get(k);
+        if ((before || complete) && this.deps.providers.readsEarlier(e.value, k, e.member)) {
+          m.set(k, { ...e, prior: before ?? null });
+          continue;
+        }
+      }
+      m.set(k, e);
+    }
+    return m;
+  }
+
   private ctx(entered: ReadonlyMap<StoreKey, Entry>, root: Root, path: string[]): Ctx {
     return { entered, root, path, roots: [root], key: this.signature(entered) };
   }
@@ -582,12 +615,16 @@ export class Reach {
 
   private signature(entered: ReadonlyMap<StoreKey, Entry>): string {
     return [...entered]
-      .map(([k, e]) => {
-        const entry = e.kind === 'run' ? this.id(e.call) : e.kind === 'declared' ? `d:${e.name}` : `?${e.reason}`;
-        return `${typeof k === 'string' ? k : this.id(k)}=${entry}`;
-      })
+      .map(([k, e]) => `${typeof k === 'string' ? k : this.id(k)}=${this.entrySignature(e)}`)
       .sort()
       .join(',');
+  }
+
+  private entrySignature(e: Entry): string {
+    if (e.kind === 'declared') return `d:${e.name}`;
+    if (e.kind === 'unknown') return `?${e.reason}`;
+    const prior = e.prior === undefined ? '' : e.prior === null ? '<0' : `<(${this.entrySignature(e.prior)})`;
+    return `${this.id(e.call)}${prior}`;
   }
 
   private id(n: ts.Node): number {
@@ -613,10 +650,11 @@ function product(
   outer: Map<StoreKey, Entry>[],
   inner: Map<StoreKey, Entry>[],
   key: (m: Map<StoreKey, Entry>) => string,
+  lay: (o: Map<StoreKey, Entry>, i: Map<StoreKey, Entry>) => Map<StoreKey, Entry>,
 ): Map<StoreKey, Entry>[] {
   const out = new Map<string, Map<StoreKey, Entry>>();
   for (const o of outer) for (const i of inner) {
-    const m = new Map([...o, ...i]);
+    const m = lay(o, i);
     out.set(key(m), m);
   }
   return [...out.values()];

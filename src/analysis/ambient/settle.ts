@@ -15,6 +15,8 @@ import { skipOuter } from '../../syntax/wrappers.js';
 import { judge } from '../verdict.js';
 import type { AmbientHandle } from './providers.js';
 import { type Ctx, type Entry, MAX_ROOTS, Reach } from './reach.js';
+import { isPrimaryVariant } from '../context/replicas.js';
+import { escapedOutsideTests } from '../providers/helper-values.js';
 
 // A write through an ambient accessor is judged once per distinct context that reaches it
 // (which stores the path entered, and with what), and takes the worst; the evidence names
@@ -65,7 +67,7 @@ export class AmbientSettler {
     const here = reach.enteredBefore(at);
     const judged = ctxs.map((ctx) => ({
       ctx,
-      verdict: this.judgeIn(h, here.size ? { ...ctx, entered: new Map([...ctx.entered, ...here]) } : ctx, table),
+      verdict: this.judgeIn(h, here.size ? { ...ctx, entered: reach.overlay(ctx.entered, here, true) } : ctx, table),
     }));
     judged.sort((a, b) => rank(a.verdict) - rank(b.verdict));
     const worst = judged[0]!;
@@ -137,6 +139,7 @@ export class AmbientSettler {
       registered: entries.registered,
       declared: (m) => matchesSpec(this.deps.config.ambientScopes, m.name, m.module)?.name,
       where: w,
+      escaped: (f) => escapedOutsideTests(f, this.deps.root),
     });
   }
 
@@ -163,12 +166,81 @@ export class AmbientSettler {
       };
     if (entry.kind === 'unknown')
       return { coverage: 'unresolved', via: null, evidence: entry.reason, problem: 'callersUnknown' };
-    const entered = `\`${h.storeName}\` was entered at ${where(entry.call, this.deps.root)}: `;
-    const held = this.held(h, entry);
-    // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's
-    // transaction).
-    const key = connectionKey(held);
-    return this.judgeHandle(held, table, entered, key ? this.entered.get(entry.call)?.get(key) : undefined, entry.call);
+    return this.judgeEntry(h, entry, table, undefined, 0);
+  }
+
+  /**
+   * The verdict for what a store entry holds. A middleware that picks one of several values at run time
+   * (`c.set('db', cond ? primaryDb : db)`, a `let` it reassigns) enters each: each is judged, and they join as paths
+   * do (one coverage for all: that one; a bare pool or an untraced value among them: the worst; another mix:
+   * unresolved, naming each). A value that is the member's own earlier value is the entry the path held before
+   * (`prior`); `earlier.usePrimaryOnly()` is that entry when the read-replica wrapper that made it keeps its
+   * primary there (`variant`), and untraced otherwise.
+   */
+  private judgeEntry(
+    h: AmbientHandle,
+    entry: Entry,
+    table: string,
+    variant: { member: string; at: ts.Expression } | undefined,
+    depth: number,
+  ): Verdict {
+    if (entry.kind === 'unknown')
+      return { coverage: 'unresolved', via: null, evidence: entry.reason, problem: 'callersUnknown' };
+    if (entry.kind === 'declared') {
+      if (!variant)
+        return {
+          coverage: 'org-scope',
+          via: entry.name,
+          evidence: `the middleware \`${entry.name}\` (ambientScopes in the configuration) enters an org-scoped ` +
+            `context for it`,
+        };
+      return this.notVariant(variant, `what the middleware \`${entry.name}\` (ambientScopes) entered`);
+    }
+    const w = (n: ts.Node): string => where(n, this.deps.root);
+    const values = this.deps.handles.ambient.entryValues(entry.value, h.store, entry.member);
+    const verdicts = values.map((v): Verdict => {
+      if (v.kind === 'value') {
+        if (variant && !isPrimaryVariant(v.expr, variant.member, this.deps.origins))
+          return this.notVariant(variant, `\`${shortText(v.expr, 40)}\` (${w(entry.call)})`);
+        const one = values.length === 1 && !variant;
+        const entered =
+          `\`${h.storeName}\` was entered at ${w(entry.call)}${one ? '' : ` with \`${shortText(v.expr, 40)}\``}` +
+          `${variant ? `, whose \`${variant.member}\` (${w(variant.at)}) keeps its primary` : ''}: `;
+        const held = this.held(h, one ? entry : { ...entry, value: v.expr });
+        // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's
+        // transaction).
+        const key = connectionKey(held);
+        const state = key ? this.entered.get(entry.call)?.get(key) : undefined;
+        return this.judgeHandle(held, table, entered, state, entry.call);
+      }
+      const next = v.kind === 'variant' ? { member: v.member, at: v.at } : variant;
+      const again = `\`${h.storeName}\` is set again at ${w(entry.call)} from its own earlier value ` +
+        `(\`${shortText(v.at, 40)}\`${v.kind === 'variant' ? `, its \`${v.member}\`` : ''})`;
+      if (entry.prior === undefined || depth > 8)
+        return {
+          coverage: 'unresolved',
+          via: null,
+          problem: 'callersUnknown',
+          evidence: `${again}, which this analysis cannot follow on this path`,
+        };
+      if (entry.prior === null)
+        return this.judgeHandle(h.fallback, table, `${again}, and nothing on this path entered it before: `);
+      const before = this.judgeEntry(h, entry.prior, table, next, depth + 1);
+      return { ...before, evidence: `${again}, which is: ${before.evidence}` } as Verdict;
+    });
+    const head = `\`${h.storeName}\` is entered at ${w(entry.call)} with one of ${values.length} values`;
+    return joinValues(verdicts, head);
+  }
+
+  /** `earlier.usePrimaryOnly()` on a value not known to be a read-replica set that keeps its primary there. */
+  private notVariant(variant: { member: string; at: ts.Expression }, what: string): Verdict {
+    return {
+      coverage: 'unresolved',
+      via: null,
+      problem: 'connectionUnknown',
+      evidence: `\`${shortText(variant.at, 40)}\` (${where(variant.at, this.deps.root)}) calls \`${variant.member}\` ` +
+        `of ${what}, which is not known to be a read-replica set whose \`${variant.member}\` keeps its primary`,
+    };
   }
 
   /** The connection the accessor gives inside `S.run(value, …)`. */
@@ -237,6 +309,32 @@ export class AmbientSettler {
     const { verify: _verify, ...plain } = v;
     return { ...plain, evidence: `${how}${plain.evidence}` };
   }
+}
+
+/**
+ * The verdicts of the values one entry may hold, joined as paths are: all one coverage, that one (its vias joined);
+ * a bare pool or an untraced value among them, the worst; another mix (admin and org-scoped), unresolved. The
+ * evidence names each value.
+ */
+function joinValues(verdicts: Verdict[], head: string): Verdict {
+  const [first] = verdicts;
+  if (verdicts.length === 1 && first) return first;
+  const sorted = [...verdicts].sort((a, b) => rank(a) - rank(b));
+  const worst = sorted[0]!;
+  const listing = verdicts.map((v, i) => `(${i + 1}) ${v.coverage}: ${v.evidence}`).join('; ');
+  if (verdicts.every((v) => v.coverage === worst.coverage)) {
+    const vias = [...new Set(verdicts.map((v) => v.via).filter((v): v is string => !!v))];
+    const evidence = `${head}, each ${worst.coverage}: ${listing}`;
+    return { ...worst, via: vias.join(', ') || null, evidence } as Verdict;
+  }
+  if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved')
+    return { ...worst, evidence: `${head}; the worst decides: ${listing}` } as Verdict;
+  return {
+    coverage: 'unresolved',
+    via: null,
+    problem: 'connectionUnknown',
+    evidence: `${head}, which differ (${[...new Set(verdicts.map((v) => v.coverage))].join(', ')}): ${listing}`,
+  };
 }
 
 /** "org-scope from 3 routes behind authMiddleware", one per coverage. */

@@ -171,3 +171,16 @@ function returnsOf(fn: ts.FunctionLikeDeclaration): ts.Expression[] {
   });
   return out;
 }
+
+/**
+ * Whether `value.member()` is the replica set `value` is, restricted to its primary: `value` is made by a wrapper of
+ * the codebase whose `member` returns another object of the same wrapper (`usePrimaryOnly: () => make(true)`).
+ */
+export function isPrimaryVariant(value: ts.Expression, member: string, origins: OriginResolver): boolean {
+  const o = origins.expr(skipOuter(value));
+  if (o.kind !== 'expr') return false;
+  const made = skipOuter(o.expr);
+  if (!ts.isCallExpression(made)) return false;
+  const wrapper = origins.expr(made.expression);
+  return wrapper.kind === 'function' && primaryVariant(wrapper.decl, member);
+}

@@ -5,7 +5,7 @@ import { functionName, type Origin, type OriginResolver, shortText } from '../..
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { collectReturns } from '../providers/factories.js';
-import { primaryVariant } from './replicas.js';
+import { isPrimaryVariant } from './replicas.js';
 
 // tRPC carries the connection in its request context: the context factory handed to the
 // adapter (`createContext: createTRPCContext`) returns `{ db, … }`, each middleware of a
@@ -390,12 +390,7 @@ export class TrpcContexts {
 
   /** Whether `value.member()` is the same replica set restricted to its primary (replicas.ts). */
   private isVariant(value: ts.Expression, member: string): boolean {
-    const o = this.origins.expr(skipOuter(value));
-    if (o.kind !== 'expr') return false;
-    const made = skipOuter(o.expr);
-    if (!ts.isCallExpression(made)) return false;
-    const wrapper = this.origins.expr(made.expression);
-    return wrapper.kind === 'function' && primaryVariant(wrapper.decl, member);
+    return isPrimaryVariant(value, member, this.origins);
   }
 }
 

@@ -214,6 +214,19 @@ function madeKey(made: Made | undefined): string {
   return out.join('/');
 }
 
+/**
+ * The functions a file passes around as values. A test file's uses of a function that is not a test's own
+ * (`asMock(createTag).mockReset()`, a spy) say nothing of who calls it in production, like a test's calls
+ * (program.ts): they are left out.
+ */
+export function escapedOutsideTests(
+  f: { sf: ts.SourceFile; escapedFunctions: ReadonlySet<ts.FunctionLikeDeclaration> },
+  root: string,
+): Iterable<ts.FunctionLikeDeclaration> {
+  if (!isTestFile(f.sf, root)) return f.escapedFunctions;
+  return [...f.escapedFunctions].filter((fn) => isTestFile(fn, root));
+}
+
 /** Whether a node is in a test file (set aside from the report: report/set-aside.ts). */
 export function isTestFile(node: ts.Node, root: string): boolean {
   const rel = path.relative(root, node.getSourceFile().fileName).split(path.sep).join('/');
