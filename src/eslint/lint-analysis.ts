@@ -18,9 +18,12 @@ import type { LibraryAliases } from '../adapters/libraries.js';
 import { checkerEvidence } from '../analysis/type-evidence.js';
 import { ConfigError, findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel, SchemaSourceError } from '../schema/load.js';
+import { InputCache } from '../cache/inputs.js';
+import { stableHash } from '../cache/stable-hash.js';
+import { withSharedWalks } from '../files/walk.js';
 import type { RlsModel } from '../schema/types.js';
 import { awaitingIndex } from './awaiting-index.js';
-import { cachedFindings, projectFindings, storeLocalFindings } from './project-index.js';
+import { cachedFindings, indexCacheDir, projectFindings, storeLocalFindings } from './project-index.js';
 import { Recheck } from './recheck.js';
 import { indexBudgetMs, noteLint, type PluginSettings } from './settings.js';
 
@@ -191,7 +194,7 @@ export function configFor(dir: string): LoadedConfig {
 
 const sharedConfigs = new Map<string, LoadedConfig>();
 
-const models = new WeakMap<LoadedConfig, { recheck: Recheck; model: RlsModel }>();
+const models = new WeakMap<LoadedConfig, { recheck: Recheck; model: RlsModel; hash: string }>();
 
 /**
  * The RLS model for a config, once per process and looked at again only every few seconds
@@ -204,11 +207,29 @@ export function modelFor(loaded: LoadedConfig): RlsModel {
   const hit = models.get(loaded);
   if (hit && !hit.recheck.due()) return hit.model;
   const started = performance.now();
-  const model = loadModel(loaded.dir, loaded.config);
-  const entry = hit ?? { recheck: new Recheck(), model };
+  const read = readModel(loaded);
+  // The same model keeps its identity: the analysis config, the index's keys and the analysis
+  // session are kept per model object, and a look that found nothing changed must not drop them.
+  const hash = stableHash(read);
+  const model = hit && hit.hash === hash ? hit.model : read;
+  const entry = hit ?? { recheck: new Recheck(), model, hash };
   entry.model = model;
+  entry.hash = hash;
   entry.recheck.done(performance.now() - started);
   models.set(loaded, entry);
+  return model;
+}
+
+/**
+ * The model through an input cache beside the index (src/cache/inputs.ts, its own file): a new lint process reads it
+ * back while the migrations, drizzle-kit configs and Drizzle schemas are unchanged (their stats say so) instead of
+ * reading every migration and scanning every source file for Drizzle tables, which on a large project cost more than a
+ * second per process. One listing of the tree serves the model's walks.
+ */
+function readModel(loaded: LoadedConfig): RlsModel {
+  const inputs = new InputCache(indexCacheDir(loaded.dir), loaded.dir, 'eslint-inputs');
+  const model = withSharedWalks(() => loadModel(loaded.dir, loaded.config, { inputs }));
+  inputs.save();
   return model;
 }
 
