@@ -55,7 +55,7 @@ export class InputCache {
   /** Reads counted for the tests and the bench: files whose content had to be read to be hashed. */
   read = 0;
 
-  /** `name`: the ESLint plugin keeps its own file, so that the audit and the linter do not evict each other's entries. */
+  /** `name`: the ESLint plugin keeps a file of its own (the audit and the linter do not evict each other's entries). */
   constructor(dir: string, root: string, name = 'inputs') {
     this.file = path.join(dir, `${name}-${sha(root).slice(0, 16)}.json`);
     // A value computed by one build of rls-guard is never read by another.

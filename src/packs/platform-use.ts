@@ -78,7 +78,7 @@ function byContent<T>(inputs: InputStore | undefined, abs: string, section: stri
   return inputs.remember(section, `${kind}\0${d.hash}`, compute);
 }
 
-/** The names of the variables a deployment file sets (none for a file naming the pack schema: a pack, not a deployment). */
+/** The names of the variables a deployment file sets (none for a file naming the pack schema: a pack). */
 function variablesSet(abs: string, format: DeployFormat): string[] {
   const text = readText(abs);
   if (text === undefined || text.includes('pack.schema.json')) return [];

@@ -27,7 +27,8 @@ export function composeInitScripts(root: string, inputs?: InputStore): string[] 
     const compose = path.join(root, name);
     if (!isFile(compose)) continue;
     const d = inputs?.digest(compose);
-    const mounts = inputs && d ? inputs.remember('compose-mounts', d.hash, () => initMounts(compose)) : initMounts(compose);
+    const mounts =
+      inputs && d ? inputs.remember('compose-mounts', d.hash, () => initMounts(compose)) : initMounts(compose);
     for (const mount of mounts) {
       const source = path.resolve(root, mount.source);
       if (isFile(source))

@@ -152,10 +152,14 @@ describe('platform use from the input cache', () => {
 
 describe('compose init scripts from the input cache', () => {
   const compose = (target: string): string =>
-    `services:\n  db:\n    image: postgres:16\n    volumes:\n      - ./db/init.sql:${target}\n      - pgdata:/var/lib/postgresql/data\n`;
+    'services:\n  db:\n    image: postgres:16\n    volumes:\n' +
+    `      - ./db/init.sql:${target}\n      - pgdata:/var/lib/postgresql/data\n`;
 
   it('a warm run parses no compose file; an edit of it, or of what it mounts, is seen', () => {
-    const dir = tree({ 'docker-compose.yml': compose('/docker-entrypoint-initdb.d/1.sql'), 'db/init.sql': 'SELECT 1;\n' });
+    const dir = tree({
+      'docker-compose.yml': compose('/docker-entrypoint-initdb.d/1.sql'),
+      'db/init.sql': 'SELECT 1;\n',
+    });
     const cacheDir = tree({});
     const cold = new InputCache(cacheDir, dir);
     const first = composeInitScripts(dir, cold);
