@@ -15,7 +15,8 @@ export class ConfigError extends Error {}
 let compiled: ValidateFunction | undefined;
 
 export function validateConfig(raw: unknown, file: string): RlsGuardConfig {
-  compiled ??= new (ajv().Ajv)({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(CONFIG_SCHEMA);
+  const { Ajv } = ajv();
+  compiled ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(CONFIG_SCHEMA);
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigError(`${file}: the configuration must be an object`);
   if (compiled(raw)) return raw as RlsGuardConfig;
