@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
+import ts from './ts.js';
 import { adapters } from './adapters/index.js';
 import { SOURCE_EXTENSIONS } from './files/source.js';
 import { walkFiles } from './files/walk.js';

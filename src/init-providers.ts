@@ -1,5 +1,5 @@
 import path from 'node:path';
-import ts from 'typescript';
+import ts from './ts.js';
 import { functionName } from './code/origins.js';
 import { isFunctionLike } from './code/scope.js';
 import { isTestPath } from './init-proposals.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
+import ts from './ts.js';
 import { adapters } from './adapters/index.js';
 import { resolveAnalysisConfig } from './analysis/config.js';
 import type { AmbientProvider } from './analysis/index.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { skipOuterAndAwait } from '../syntax/wrappers.js';
 
 // Query builders are method chains: knex('t').where(…).update(…), db.insertInto('t').values(…).

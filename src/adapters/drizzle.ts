@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { verbCall } from './chain.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
 

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { skipOuterAndAwait } from '../syntax/wrappers.js';
 import { type Chain, methodChain, outerCalls, verbCall } from './chain.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import type { Chain } from './chain.js';
 import type { BuilderContext } from './types.js';
 

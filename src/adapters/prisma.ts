@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { prismaModels } from './prisma-schema.js';
 import type { BuilderWrite, DbAdapter } from './types.js';
 

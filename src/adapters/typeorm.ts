@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { methodChain, methodName, outerCalls } from './chain.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
 

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { BudgetExceeded, type Facts } from '../code/fixpoint.js';
 import { functionName } from '../code/origins.js';
 import { walkDescendants } from '../code/walk.js';

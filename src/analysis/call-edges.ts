@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { isPluginWrapper, pluginRegistration } from '../code/carried.js';
 import type { OriginResolver } from '../code/origins.js';
 import { isFunctionLike } from '../code/scope.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { adapters } from '../adapters/index.js';
 import { type AnalysisConfig, matchesSpec, type ResolvedAdminProvider } from './config.js';
 import { functionName, type OriginResolver, shortText } from '../code/origins.js';

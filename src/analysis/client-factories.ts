@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { matchesSpec } from './config.js';
 import { functionName, type Origin } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';

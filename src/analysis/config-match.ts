@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { type Binding, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { type AnalysisConfig, matchesSpec, type ResolvedScopeHelper } from './config.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import type { ConnState } from './facts.js';
 import type { Handle } from './handles.js';
 

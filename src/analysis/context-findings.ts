@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { isFunctionLike } from '../code/scope.js';
 import type { AnalysisConfig } from './config.js';
 import type { ContextChange } from '../sql/classify.js';

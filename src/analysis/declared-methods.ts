@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import type { Origin, OriginResolver } from '../code/origins.js';
 
 // A method read off a parameter whose declared type is a class of the codebase:

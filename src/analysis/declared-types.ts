@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { adapterForModule, type DbAdapter, type ExecutorKind } from '../adapters/index.js';
 import { returnTypeOf } from '../code/carried.js';
 import { resolveImport } from '../code/modules.js';

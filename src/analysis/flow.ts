@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import type { StatementEffect } from '../sql/classify.js';
 import type { AnalysisConfig } from './config.js';
 import type { ConnState, ContextEvidence, FileFacts, QueryNode, RawSite, RawWrite } from './facts.js';

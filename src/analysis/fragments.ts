@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { methodChain } from '../adapters/chain.js';
 
 // knex.raw('count(*)') is both a query method and a fragment builder: awaited on its own it

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { resolveImport } from '../code/modules.js';
 import type { OriginResolver } from '../code/origins.js';
 import { lookup } from '../code/scope.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { adapterForModule, adapters, type DbAdapter, type ExecutorKind, type ExportKind } from '../adapters/index.js';
 import { type AnalysisConfig, matchesSpec, type ResolvedSetterHelper } from './config.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../code/origins.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { fingerprint, FingerprintCounter, normalizeCode } from '../report/fingerprint.js';
 import type { RuleFinding } from '../report/rule-finding.js';
 import type { Location, Operation, WriteSite } from '../report/types.js';

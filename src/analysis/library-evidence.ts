@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../ts.js';
 import { adapterForModule, type DbAdapter } from '../adapters/index.js';
 
 // Which database libraries a file can be using, from imports and dependencies, never from

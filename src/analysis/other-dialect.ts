@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import type { OriginResolver } from '../code/origins.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { toPosixRelative } from '../files/paths.js';

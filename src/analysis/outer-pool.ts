@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { scopeHelper } from './config-match.js';
 import type { AnalysisConfig } from './config.js';
 import type { FileFacts, RawSite } from './facts.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import type { RoleKey } from './login-verdict.js';
 import { scopedElsewhere } from './other-connection.js';
 import type {

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { adapters } from '../adapters/index.js';
 import type { classifyStatement } from '../sql/classify.js';
 import type { FactKind } from '../code/fixpoint.js';

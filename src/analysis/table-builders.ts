@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { adapters } from '../adapters/index.js';
 import type { DbAdapter } from '../adapters/types.js';
 import { soleReturn } from './construction.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { adapters } from '../adapters/index.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { adapters, type DbAdapter, type ExecutorKind } from '../adapters/index.js';
 
 // Extra evidence from the type checker, when the audited project has its types installed:

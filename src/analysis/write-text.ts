@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import type { DbAdapter } from '../adapters/index.js';
 import { HOLE } from '../code/sql-text.js';
 import { skipOuter } from '../syntax/wrappers.js';

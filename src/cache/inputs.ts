@@ -55,8 +55,9 @@ export class InputCache {
   /** Reads counted for the tests and the bench: files whose content had to be read to be hashed. */
   read = 0;
 
-  constructor(dir: string, root: string) {
-    this.file = path.join(dir, `inputs-${sha(root).slice(0, 16)}.json`);
+  /** `name`: the ESLint plugin keeps a file of its own (the audit and the linter do not evict each other's entries). */
+  constructor(dir: string, root: string, name = 'inputs') {
+    this.file = path.join(dir, `${name}-${sha(root).slice(0, 16)}.json`);
     // A value computed by one build of rls-guard is never read by another.
     this.key = sha(`${VERSION}\n${codeStamp()}`);
     try {

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { type Binding, lookup } from './scope.js';
 import { isLibraryModule } from '../adapters/libraries.js';
 import type { SourceHost } from './source-host.js';

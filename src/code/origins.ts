@@ -1,5 +1,5 @@
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../ts.js';
 import { globalCacheValue } from './global-cache.js';
 import { Facts, type FactKind } from './fixpoint.js';
 import { type ExportTarget, resolveExport, resolveImport } from './modules.js';

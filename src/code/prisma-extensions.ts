@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 // Lives in src/code (not src/analysis/providers) because the origin resolver reads it, and
 // src/code sits below the analysis (docs/architecture.md).
 import type { Origin, OriginResolver } from './origins.js';

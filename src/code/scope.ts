@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from './walk.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../ts.js';
 import { DEFAULT_MAX_FILE_BYTES, parseSource, readSource, SOURCE_EXTENSIONS } from '../files/source.js';
 import { isFile } from '../files/walk.js';
 import { aliasedLibrary, type LibraryAliases } from '../adapters/libraries.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { adapterForModule, adapters } from '../adapters/index.js';
 import { parseSql } from '../sql/parser.js';
 import type { FactKind } from './fixpoint.js';

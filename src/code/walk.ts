@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 
 // A pre-order walk of a syntax tree on an explicit stack. TypeScript's parser accepts
 // nesting a couple of thousand levels deep, and a recursive walk through forEachChild

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../ts.js';
 import { defineConfig } from './types.js';
 
 // Loads rls-guard.config.{ts,mts,mjs,js,cjs} synchronously, because ESLint rules are

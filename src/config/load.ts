@@ -34,19 +34,26 @@ export function findConfigFile(start: string): string | null {
   let dir = path.resolve(start);
   if (isFile(dir)) dir = path.dirname(dir);
   for (;;) {
-    const found = CONFIG_FILES.map((name) => path.join(dir, name)).filter(isFile);
-    // Two config files in one folder: which one wins would be a guess, so refuse.
-    if (found.length > 1)
-      throw new ConfigError(
-        `${dir}: several configuration files (${found.map((f) => path.basename(f)).join(', ')}); keep one`,
-      );
-    if (found[0]) return found[0];
-    const pkg = path.join(dir, 'package.json');
-    if (isFile(pkg) && readPackageKey(pkg) !== undefined) return pkg;
+    const found = configFileIn(dir);
+    if (found) return found;
     const parent = path.dirname(dir);
     if (parent === dir) return null;
     dir = parent;
   }
+}
+
+/** The config file in this very folder (not above it), if any; throws ConfigError when there are several. */
+export function configFileIn(dir: string): string | undefined {
+  const found = CONFIG_FILES.map((name) => path.join(dir, name)).filter(isFile);
+  // Two config files in one folder: which one wins would be a guess, so refuse.
+  if (found.length > 1)
+    throw new ConfigError(
+      `${dir}: several configuration files (${found.map((f) => path.basename(f)).join(', ')}); keep one`,
+    );
+  if (found[0]) return found[0];
+  const pkg = path.join(dir, 'package.json');
+  if (isFile(pkg) && readPackageKey(pkg) !== undefined) return pkg;
+  return undefined;
 }
 
 export function loadConfig(options: { configFile?: string; start: string; untrusted?: boolean }): LoadedConfig {
@@ -71,7 +78,7 @@ export function loadConfig(options: { configFile?: string; start: string; untrus
 }
 
 /** Without a config file, the project root: the nearest folder with a package.json or .git. */
-function defaultRoot(start: string): string {
+export function defaultRoot(start: string): string {
   const abs = path.resolve(start);
   const from = isFile(abs) ? path.dirname(abs) : abs;
   for (let dir = from; ; dir = path.dirname(dir)) {

@@ -1,6 +1,10 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type * as AjvModule from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { lazyRequire } from '../lazy-require.js';
 import { CONFIG_SCHEMA } from './schema.js';
 import type { RlsGuardConfig } from './types.js';
+
+const ajv = lazyRequire<typeof AjvModule>('ajv');
 
 // Validates a configuration against the published schema and turns the first error into
 // one sentence that names the path to the bad key, e.g. `scopeHelpers[0].callbackArg must
@@ -11,6 +15,7 @@ export class ConfigError extends Error {}
 let compiled: ValidateFunction | undefined;
 
 export function validateConfig(raw: unknown, file: string): RlsGuardConfig {
+  const { Ajv } = ajv();
   compiled ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(CONFIG_SCHEMA);
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigError(`${file}: the configuration must be an object`);

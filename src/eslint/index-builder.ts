@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resolveAnalysisConfig } from '../analysis/config.js';
 import { loadConfig } from '../config/load.js';
-import { loadModel } from '../schema/load.js';
+import { modelFor } from './lint-analysis.js';
 import type { BuildRequest } from './background-build.js';
 import { projectFindings, resetProjectIndexes } from './project-index.js';
 
@@ -14,7 +14,8 @@ if (requestFile) {
   try {
     const request = JSON.parse(fs.readFileSync(requestFile, 'utf8')) as BuildRequest;
     const loaded = loadConfig({ start: path.dirname(request.file) });
-    const model = loadModel(loaded.dir, loaded.config);
+    // The linter's own model (its input cache): the same content, so the same keys in the index.
+    const model = modelFor(loaded);
     const config = resolveAnalysisConfig(model, loaded.config, { strict: request.strict });
     projectFindings({ loaded, model, config, file: request.file, text: request.text, budgetMs: Infinity });
     resetProjectIndexes(); // writes the index

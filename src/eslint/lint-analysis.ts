@@ -16,11 +16,14 @@ import { DEFAULT_MAX_FILE_BYTES, parseSource, tooLarge } from '../files/source.j
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import type { LibraryAliases } from '../adapters/libraries.js';
 import { checkerEvidence } from '../analysis/type-evidence.js';
-import { ConfigError, findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
+import { ConfigError, configFileIn, defaultRoot, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel, SchemaSourceError } from '../schema/load.js';
+import { InputCache } from '../cache/inputs.js';
+import { stableHash } from '../cache/stable-hash.js';
+import { withSharedWalks } from '../files/walk.js';
 import type { RlsModel } from '../schema/types.js';
 import { awaitingIndex } from './awaiting-index.js';
-import { cachedFindings, projectFindings, storeLocalFindings } from './project-index.js';
+import { cachedFindings, indexCacheDir, projectFindings, storeLocalFindings } from './project-index.js';
 import { Recheck } from './recheck.js';
 import { indexBudgetMs, noteLint, type PluginSettings } from './settings.js';
 
@@ -170,7 +173,7 @@ export function configFor(dir: string): LoadedConfig {
   const hit = configs.get(dir);
   const now = performance.now();
   if (hit && now - hit.checkedAt < RECHECK_MS) return hit.loaded;
-  const file = findConfigFile(dir);
+  const file = configFileAbove(dir, now);
   const stamp = file ? fileStamp(file) : 'none';
   if (hit && hit.stamp === stamp) {
     hit.checkedAt = now;
@@ -181,7 +184,8 @@ export function configFor(dir: string): LoadedConfig {
   // One LoadedConfig per config file (or, without one, per project root), shared by every
   // folder under it: the model and the analysis config are cached by it, once per project.
   const known = file ? sharedConfigs.get(`${file}\0${stamp}`) : undefined;
-  const fresh = known ?? loadConfig({ start: dir });
+  // Without a config file, what loadConfig would find without looking up the folders again.
+  const fresh = known ?? (file ? loadConfig({ start: dir }) : { config: {}, file: null, dir: defaultRoot(dir) });
   const key = `${fresh.file ?? `none:${fresh.dir}`}\0${stamp}`;
   const loaded = sharedConfigs.get(key) ?? fresh;
   sharedConfigs.set(key, loaded);
@@ -191,7 +195,23 @@ export function configFor(dir: string): LoadedConfig {
 
 const sharedConfigs = new Map<string, LoadedConfig>();
 
-const models = new WeakMap<LoadedConfig, { recheck: Recheck; model: RlsModel }>();
+const lookedUp = new Map<string, { at: number; file: string | null }>();
+
+/**
+ * `findConfigFile` with each folder's answer kept for RECHECK_MS: the folders of a project share their ancestors, and
+ * looking at every ancestor (six names and a package.json read each) again for every folder, every second, was a
+ * tenth of a warm lint's overhead. A config that cannot be read (several in one folder) throws, and is not kept.
+ */
+function configFileAbove(dir: string, now: number): string | null {
+  const hit = lookedUp.get(dir);
+  if (hit && now - hit.at < RECHECK_MS) return hit.file;
+  const parent = path.dirname(dir);
+  const file = configFileIn(dir) ?? (parent === dir ? null : configFileAbove(parent, now));
+  lookedUp.set(dir, { at: now, file });
+  return file;
+}
+
+const models = new WeakMap<LoadedConfig, { recheck: Recheck; model: RlsModel; hash: string }>();
 
 /**
  * The RLS model for a config, once per process and looked at again only every few seconds
@@ -204,11 +224,29 @@ export function modelFor(loaded: LoadedConfig): RlsModel {
   const hit = models.get(loaded);
   if (hit && !hit.recheck.due()) return hit.model;
   const started = performance.now();
-  const model = loadModel(loaded.dir, loaded.config);
-  const entry = hit ?? { recheck: new Recheck(), model };
+  const read = readModel(loaded);
+  // The same model keeps its identity: the analysis config, the index's keys and the analysis
+  // session are kept per model object, and a look that found nothing changed must not drop them.
+  const hash = stableHash(read);
+  const model = hit && hit.hash === hash ? hit.model : read;
+  const entry = hit ?? { recheck: new Recheck(), model, hash };
   entry.model = model;
+  entry.hash = hash;
   entry.recheck.done(performance.now() - started);
   models.set(loaded, entry);
+  return model;
+}
+
+/**
+ * The model through an input cache beside the index (src/cache/inputs.ts, its own file): a new lint process reads it
+ * back while the migrations, drizzle-kit configs and Drizzle schemas are unchanged (their stats say so) instead of
+ * reading every migration and scanning every source file for Drizzle tables, which on a large project cost more than a
+ * second per process. One listing of the tree serves the model's walks.
+ */
+function readModel(loaded: LoadedConfig): RlsModel {
+  const inputs = new InputCache(indexCacheDir(loaded.dir), loaded.dir, 'eslint-inputs');
+  const model = withSharedWalks(() => loadModel(loaded.dir, loaded.config, { inputs }));
+  inputs.save();
   return model;
 }
 

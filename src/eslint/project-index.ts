@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../ts.js';
 import { prismaModels } from '../adapters/prisma-schema.js';
 import type { CoreFinding, CoreSite } from '../analysis/index.js';
 import { AnalysisSession } from '../analysis/session.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../ts.js';
 
 // Reading and parsing one source file, the same way for every reader (the walker, the
 // source host, the packs' scan, the ESLint index): huge, binary and unreadable files become

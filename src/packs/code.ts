@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { skipOuterAndAwait } from '../syntax/wrappers.js';
 import { findingFor, replacements, ruleOf, type PackMatcher } from './matcher.js';
 import type { TextEdit } from '../report/rule-finding.js';

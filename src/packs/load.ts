@@ -1,10 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type * as AjvModule from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { lazyRequire } from '../lazy-require.js';
 import { ConfigError } from '../config/load.js';
 import { readJsonFile } from '../files/json.js';
 import type { InputStore } from '../files/input-store.js';
 import { ruleFor, type ActiveEntry, type Pack, type PackEntry } from './types.js';
+
+const ajv = lazyRequire<typeof AjvModule>('ajv');
 
 // Loads the built-in packs (rules/packs/*.json) and the packs a config names, validated
 // against the pack schema. A bad pack is a configuration error (exit 2), never a crash.
@@ -24,7 +28,7 @@ function findBuiltinDir(): string {
 let validator: ValidateFunction | undefined;
 
 function validate(raw: unknown, file: string): Pack {
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(
+  validator ??= new (ajv().Ajv)({ allErrors: true, strict: false }).compile(
     readJsonFile(path.join(BUILTIN_DIR, 'pack.schema.json'), 'pack schema') as object,
   );
   if (!validator(raw))

@@ -2,8 +2,9 @@ import path from 'node:path';
 import { parseJson } from '../files/json.js';
 import { readSource } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
+import type { InputStore } from '../files/input-store.js';
 import { deployFormat, scanDeployText } from './deploy/formats.js';
-import type { DeployScan } from './deploy/types.js';
+import type { DeployFormat, DeployScan } from './deploy/types.js';
 import type { ReadDeployFile } from './audit.js';
 import type { PackSet } from './load.js';
 import type { Pack } from './types.js';
@@ -26,6 +27,8 @@ export interface PlatformUse {
 
 /**
  * Which packs apply to the tree under `paths` (root-relative evidence), reading package.json and deployment files.
+ * With `inputs`, what each file shows (its dependencies, the variables it sets) is kept by its content: a warm run
+ * reads and parses none of them (the YAML of a large monorepo's deployment was a third of a warm audit).
  * `scanned`: deployment files the pack pass of the same run already read and scanned (by absolute path), taken as they
  * are instead of being read and parsed again.
  */
@@ -34,6 +37,7 @@ export function platformUse(
   root: string,
   paths: readonly string[],
   ignore: readonly string[],
+  inputs?: InputStore,
   scanned?: ReadonlyMap<string, ReadDeployFile>,
 ): PlatformUse {
   const conditional = set.packs.filter((p) => p.uses);
@@ -51,7 +55,7 @@ export function platformUse(
   for (const abs of files.includes(manifest) ? files : [manifest, ...files]) {
     const rel = path.relative(root, abs).split(path.sep).join('/');
     if (path.basename(abs) === 'package.json') {
-      for (const dep of dependencies(abs))
+      for (const dep of byContent(inputs, abs, 'platform-deps', '', () => dependencies(abs)))
         for (const pack of conditional)
           if (pack.uses!.packages?.some((p) => packageMatches(p, dep))) found(pack, `${rel} depends on ${dep}`);
       continue;
@@ -59,18 +63,14 @@ export function platformUse(
     const format = deployFormat(abs);
     if (!format || !conditional.some((p) => p.uses!.env?.length && !applies.has(p.id))) continue;
     const known = scanned?.get(abs);
-    let vars: DeployScan['vars'];
+    let names: readonly string[];
     if (known && known.format === format) {
       if (known.mentionsPackSchema) continue;
-      vars = known.scan.vars;
-    } else {
-      const text = readText(abs);
-      if (text === undefined || text.includes('pack.schema.json')) continue;
-      vars = scanDeployText(format, text).vars;
-    }
-    for (const v of vars)
+      names = known.scan.vars.map((v: DeployScan['vars'][number]) => v.name);
+    } else names = byContent(inputs, abs, 'platform-vars', format, () => variablesSet(abs, format));
+    for (const name of names)
       for (const pack of conditional)
-        if (pack.uses!.env?.some((prefix) => v.name.startsWith(prefix))) found(pack, `${rel} sets ${v.name}`);
+        if (pack.uses!.env?.some((prefix) => name.startsWith(prefix))) found(pack, `${rel} sets ${name}`);
   }
   return { applies, evidence };
 }
@@ -78,6 +78,21 @@ export function platformUse(
 /** `@scope/*` matches every package of the scope; anything else, the package itself. */
 export function packageMatches(pattern: string, dependency: string): boolean {
   return pattern.endsWith('/*') ? dependency.startsWith(pattern.slice(0, -1)) : dependency === pattern;
+}
+
+/** `compute()` (a function of the file's content alone), remembered by that content when there is a store. */
+function byContent<T>(inputs: InputStore | undefined, abs: string, section: string, kind: string, compute: () => T): T {
+  const d = inputs?.digest(abs);
+  // Unreadable (or no store): computed, which reads nothing or sees what it can.
+  if (!inputs || !d) return compute();
+  return inputs.remember(section, `${kind}\0${d.hash}`, compute);
+}
+
+/** The names of the variables a deployment file sets (none for a file naming the pack schema: a pack). */
+function variablesSet(abs: string, format: DeployFormat): string[] {
+  const text = readText(abs);
+  if (text === undefined || text.includes('pack.schema.json')) return [];
+  return scanDeployText(format, text).vars.map((v) => v.name);
 }
 
 function dependencies(file: string): string[] {

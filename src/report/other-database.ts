@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 
 // Code that talks to another database: an on-device SQLite (expo-sqlite, Tauri's SQL plugin,
 // better-sqlite3, drizzle's SQLite drivers) or MySQL. Its writes never reach Postgres, so

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { FingerprintCounter } from './fingerprint.js';
 import type { RuleFinding, SuppressedFinding } from './rule-finding.js';
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../ts.js';
 import { prismaGeneratorOutputs } from './prisma-discover.js';
 import { ResolutionFs } from './fs-host.js';
 import { projectRootOf } from './workspaces.js';

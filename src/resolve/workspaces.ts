@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
+import { lazyRequire } from '../lazy-require.js';
 import { ALWAYS_SKIPPED } from '../files/walk.js';
 import { toPosixRelative } from '../files/paths.js';
+
+const yamlModule = lazyRequire<typeof Yaml>('yaml');
 
 // npm, yarn and pnpm workspaces: which folders are packages of the repository and what
 // each is called. A bare checkout has no node_modules, so an import of a sibling package
@@ -63,7 +66,7 @@ export function readManifest(dir: string): PackageManifest | null {
 /** The package globs a folder declares, if it is a workspace root. */
 function workspacePatterns(dir: string): string[] | null {
   try {
-    const yaml = parseYaml(fs.readFileSync(path.join(dir, 'pnpm-workspace.yaml'), 'utf8')) as {
+    const yaml = yamlModule().parse(fs.readFileSync(path.join(dir, 'pnpm-workspace.yaml'), 'utf8')) as {
       packages?: unknown;
     } | null;
     const list = Array.isArray(yaml?.packages) ? yaml.packages.filter((p): p is string => typeof p === 'string') : [];

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 import { OriginResolver } from '../code/origins.js';
 import { FileSystemSourceHost } from '../code/source-host.js';
 import { parseSource } from '../files/source.js';

@@ -5,6 +5,7 @@ import { isCodeMigrationPath } from './code-migrations.js';
 import { composeInitScripts } from './init-scripts.js';
 import type { SchemaDiagnostic } from './types.js';
 import { toPosixRelative } from '../files/paths.js';
+import type { InputStore } from '../files/input-store.js';
 
 // Migration files in the order they are applied: a database image's init scripts first (they
 // run before anything connects), then the configured folders in the order the config lists
@@ -13,7 +14,7 @@ import { toPosixRelative } from '../files/paths.js';
 
 export function discoverMigrations(
   root: string,
-  options: { migrations?: string[]; ignore?: string[] } = {},
+  options: { migrations?: string[]; ignore?: string[]; inputs?: InputStore } = {},
 ): { files: string[]; diagnostics: SchemaDiagnostic[] } {
   const configured = !!options.migrations?.length;
   const roots = configured ? options.migrations!.map((m) => path.resolve(root, m)) : [root];
@@ -26,7 +27,7 @@ export function discoverMigrations(
         : isCodeMigrationPath(rel(f)) || (configured && !/\.d\.[cm]?ts$/.test(f)),
     )
     .sort((a, b) => rootIndex(roots, a) - rootIndex(roots, b) || naturalCompare(rel(a), rel(b)));
-  const init = composeInitScripts(root);
+  const init = composeInitScripts(root, options.inputs);
   const files = [...init, ...found.filter((f) => !init.includes(f))];
   return { files, diagnostics: walked.diagnostics.map((d) => ({ file: rel(d.file), line: 1, message: d.message })) };
 }

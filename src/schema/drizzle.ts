@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import ts from 'typescript';
+import ts from '../ts.js';
 import { parseSource, SOURCE_EXTENSIONS } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { parseSql } from '../sql/parser.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../ts.js';
 import { readSource } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { sqliteOnlySyntax } from '../sql/dialect.js';

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { InputStore } from '../files/input-store.js';
+import { lazyRequire } from '../lazy-require.js';
 import { isFile } from '../files/walk.js';
 import { naturalCompare } from './discover.js';
 import { toPosixRelative } from '../files/paths.js';
@@ -13,31 +15,28 @@ import { toPosixRelative } from '../files/paths.js';
 const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 const INITDB = '/docker-entrypoint-initdb.d';
 
-/** The .sql init scripts the root's compose files mount, in the order the image runs them. */
-export function composeInitScripts(root: string): string[] {
+const yaml = lazyRequire<typeof Yaml>('yaml');
+
+/**
+ * The .sql init scripts the root's compose files mount, in the order the image runs them. With `inputs`, each compose
+ * file's mounts are kept by its content (a warm run parses no YAML); the mounted files are looked at every time.
+ */
+export function composeInitScripts(root: string, inputs?: InputStore): string[] {
   const mounted: { file: string; name: string }[] = [];
   for (const name of COMPOSE_FILES) {
     const compose = path.join(root, name);
     if (!isFile(compose)) continue;
-    let doc: unknown;
-    try {
-      doc = parseYaml(fs.readFileSync(compose, 'utf8'));
-    } catch {
-      continue; // an unreadable compose file mounts nothing we can know
-    }
-    const services = (doc as { services?: Record<string, { volumes?: unknown[] }> } | null)?.services ?? {};
-    for (const service of Object.values(services)) {
-      for (const volume of service?.volumes ?? []) {
-        const mount = parseVolume(volume);
-        if (!mount || !(mount.target === INITDB || mount.target.startsWith(`${INITDB}/`))) continue;
-        const source = path.resolve(root, mount.source);
-        if (isFile(source))
-          mounted.push({
-            file: source,
-            name: mount.target === INITDB ? path.basename(source) : mount.target.slice(INITDB.length + 1),
-          });
-        else for (const f of sqlFilesIn(source)) mounted.push({ file: f, name: toPosixRelative(source, f) });
-      }
+    const d = inputs?.digest(compose);
+    const mounts =
+      inputs && d ? inputs.remember('compose-mounts', d.hash, () => initMounts(compose)) : initMounts(compose);
+    for (const mount of mounts) {
+      const source = path.resolve(root, mount.source);
+      if (isFile(source))
+        mounted.push({
+          file: source,
+          name: mount.target === INITDB ? path.basename(source) : mount.target.slice(INITDB.length + 1),
+        });
+      else for (const f of sqlFilesIn(source)) mounted.push({ file: f, name: toPosixRelative(source, f) });
     }
   }
   return [
@@ -48,6 +47,24 @@ export function composeInitScripts(root: string): string[] {
         .map((m) => [m.file, m.file]),
     ).keys(),
   ];
+}
+
+/** The bind mounts into the init folder a compose file declares (none when it cannot be read or parsed). */
+function initMounts(compose: string): { source: string; target: string }[] {
+  let doc: unknown;
+  try {
+    doc = yaml().parse(fs.readFileSync(compose, 'utf8'));
+  } catch {
+    return []; // an unreadable compose file mounts nothing we can know
+  }
+  const mounts: { source: string; target: string }[] = [];
+  const services = (doc as { services?: Record<string, { volumes?: unknown[] }> } | null)?.services ?? {};
+  for (const service of Object.values(services))
+    for (const volume of service?.volumes ?? []) {
+      const mount = parseVolume(volume);
+      if (mount && (mount.target === INITDB || mount.target.startsWith(`${INITDB}/`))) mounts.push(mount);
+    }
+  return mounts;
 }
 
 /**

@@ -163,6 +163,7 @@ function persistedModel(
   const discovered = discoverMigrations(root, {
     ...(config.migrations ? { migrations: config.migrations } : {}),
     ...(config.ignore ? { ignore: config.ignore } : {}),
+    inputs,
   });
   const configs = drizzleConfigFiles(root, config.ignore ?? []);
   const keyed = [...discovered.files, ...configs, snapshotFile];

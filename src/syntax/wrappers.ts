@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../ts.js';
 
 // The syntax layer: readings of TypeScript's tree that need nothing else of the project, so the
 // adapters, the code model and the packs (which sit in different layers) share one definition.

@@ -244,6 +244,8 @@ function auditOnce(options: AuditOptions): AuditReport {
         sourceFiles: [],
         ...(inputs ? { inputs } : {}),
       });
+  // A platform's pack applies only to a tree that shows it runs on the platform (platform-use.ts).
+  const use = options.proposal ? undefined : platformUse(packSet, root, paths, loaded.config.ignore ?? [], inputs, deploy.deployScans);
   inputs?.save();
   options.onCache?.({ ...cacheReport, ...(inputs ? { inputsRead: inputs.read, sourcesRead: listing.read } : {}) });
   // The pack pass walks the same tree: a link it trips over is already listed.
@@ -256,11 +258,7 @@ function auditOnce(options: AuditOptions): AuditReport {
   for (const d of deploy.diagnostics)
     if (d.incomplete) parts.incomplete.push({ file: d.file, kind: 'source', reason: d.message });
   parts.packFindings.push(...deploy.findings);
-  if (!options.proposal) {
-    // A platform's pack applies only to a tree that shows it runs on the platform (platform-use.ts).
-    const use = platformUse(packSet, root, paths, loaded.config.ignore ?? [], deploy.deployScans);
-    parts.packFindings = parts.packFindings.filter((f) => use.applies.has(String(f.data?.['pack'])));
-  }
+  if (use) parts.packFindings = parts.packFindings.filter((f) => use.applies.has(String(f.data?.['pack'])));
   for (const [file, list] of deploy.deploySuppressions) parts.suppressions.push([file, list, '#']);
   const sourcesOfSchema: Report['schema']['sources'] = (model.sources ?? []).map((s) => ({ ...s }));
   if (loaded.file) sourcesOfSchema.push({ kind: 'config', ref: toPosixRelative(root, loaded.file) });

@@ -30,7 +30,7 @@ describe('platform check on the pack pass’s scans', () => {
       'docker/Dockerfile',
     ]);
     const fresh = platformUse(packs, root, [root], []);
-    const shared = platformUse(packs, root, [root], [], pass.deployScans);
+    const shared = platformUse(packs, root, [root], [], undefined, pass.deployScans);
     expect([...shared.applies].sort()).toEqual([...fresh.applies].sort());
     expect([...shared.evidence]).toEqual([...fresh.evidence]);
     expect(shared.evidence.get('flowx-5.9')).toBe('deploy/values.yaml sets FLOWX_PROCESS_ENGINE');
@@ -38,7 +38,7 @@ describe('platform check on the pack pass’s scans', () => {
     const blank = new Map(
       [...pass.deployScans!].map(([f, s]) => [f, { ...s, scan: { vars: [], values: [], diagnostics: [] } }]),
     );
-    expect(platformUse(packs, root, [root], [], blank).applies.has('flowx-5.9')).toBe(false);
+    expect(platformUse(packs, root, [root], [], undefined, blank).applies.has('flowx-5.9')).toBe(false);
   });
 });
 

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 import type { DbAdapter } from '../../adapters/index.js';
 import type { Handle } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 import { containerMethod } from '../../code/injected.js';
 import type { CallEdge, FileFacts } from '../facts.js';
 import type { Facts, FactKind } from '../../code/fixpoint.js';

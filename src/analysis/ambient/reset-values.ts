@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter, skipOuterAndAwait } from '../../syntax/wrappers.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../../ts.js';
 import type { AnalysisConfig } from '../config.js';
 import { matchesSpec } from '../config.js';
 import type { ConnState, FileFacts, LocalVerdict, Verdict } from '../facts.js';

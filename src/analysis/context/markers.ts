@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 
 // A variable of a framework's request context (Hono's `c.set('db', …)`, Express's `req.db`) is a
 // store of the ambient machinery with no node of its own in the code: it is stood for by one

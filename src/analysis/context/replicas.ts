@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 import { type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';

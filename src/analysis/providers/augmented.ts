@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 import { lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { WRITE_MEMBERS } from '../context/replicas.js';

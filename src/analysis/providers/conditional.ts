@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 import { absentParams, guardTaken, missingArgumentGuard } from '../returns.js';
 
 // Which uses of a callback a call of a helper reaches, when the helper chooses by its

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 import type { Handle } from '../handles.js';
 import { where } from '../handles.js';
 import { functionName, type Origin, type OriginResolver } from '../../code/origins.js';

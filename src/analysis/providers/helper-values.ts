@@ -1,5 +1,5 @@
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../../ts.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { setAsideKind } from '../../report/set-aside.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 import { HOLE, type SqlTextFolder } from '../../code/sql-text.js';
 import { lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 import { adapterForModule } from '../../adapters/index.js';
 import { classMethod, injectToken, typeName } from '../../code/injected.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 import type { Replacement } from '../../code/carried.js';
 import { isExported } from '../../code/modules.js';
 import { type OriginResolver, shortText } from '../../code/origins.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 import { HOLE, HOLE_BASE, type SqlTextFolder } from '../../code/sql-text.js';
 import type { OriginResolver } from '../../code/origins.js';
 import { shortText } from '../../code/origins.js';

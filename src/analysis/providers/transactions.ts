@@ -1,5 +1,5 @@
 import type { LoginRole } from './login-roles.js';
-import ts from 'typescript';
+import ts from '../../ts.js';
 import { adapters, type DbAdapter } from '../../adapters/index.js';
 import type { FactKind } from '../../code/fixpoint.js';
 import type { Handle, ParamBinding } from '../handles.js';

@@ -1,4 +1,4 @@
-import ts from 'typescript';
+import ts from '../../ts.js';
 
 // Next.js entry points, recognised by where a file sits and what it declares, as Next.js
 // itself finds them: route handlers are the HTTP-method exports of `app/**/route.ts`, server

@@ -1,4 +1,6 @@
-import { DockerfileParser, PropertyInstruction, type Property } from 'dockerfile-ast';
+import type * as DockerfileAst from 'dockerfile-ast';
+import type { Property } from 'dockerfile-ast';
+import { lazyRequire } from '../../lazy-require.js';
 import type { DeployScan, DeployVar, Span } from './types.js';
 
 // Dockerfile ENV and ARG instructions, read by dockerfile-ast (the parser of the VS Code
@@ -9,7 +11,10 @@ import type { DeployScan, DeployVar, Span } from './types.js';
 /** A position range as dockerfile-ast gives it: 0-based lines and characters, end exclusive. */
 type Range = ReturnType<Property['getNameRange']>;
 
+const dockerfileAst = lazyRequire<typeof DockerfileAst>('dockerfile-ast');
+
 export function scanDockerfile(text: string): DeployScan {
+  const { DockerfileParser, PropertyInstruction } = dockerfileAst();
   const vars: DeployVar[] = [];
   const diagnostics: string[] = [];
   for (const instruction of DockerfileParser.parse(text).getInstructions()) {

@@ -1,16 +1,6 @@
-import {
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseAllDocuments,
-  visit,
-  type Node,
-  type Pair,
-  type Scalar,
-  type YAMLMap,
-} from 'yaml';
+import type * as Yaml from 'yaml';
+import type { Node, Pair, Scalar, YAMLMap } from 'yaml';
+import { lazyRequire } from '../../lazy-require.js';
 import type { DeployScan, DeployValue, DeployVar, Span } from './types.js';
 
 // YAML (and JSON, which YAML 1.2 reads) with the `yaml` parser's positions. Variables are
@@ -30,7 +20,10 @@ export interface YamlOptions {
   spring?: boolean;
 }
 
+const yaml = lazyRequire<typeof Yaml>('yaml');
+
 export function scanYaml(text: string, options: YamlOptions = {}): DeployScan {
+  const { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit } = yaml();
   const lc = new LineCounter();
   const vars: DeployVar[] = [];
   const values: DeployValue[] = [];
