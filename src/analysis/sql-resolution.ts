@@ -147,7 +147,8 @@ function resolveText(
   const params = constantValues(deps, values);
   const sentAsBind = bindPolicy(deps, textExpr, placeholders);
   const folded: Folded = deps.folder.sql(textExpr);
-  if (!folded.ok) return { ok: false, reason: folded.reason, parseError: false };
+  if (!folded.ok)
+    return { ok: false, reason: folded.reason, parseError: false, ...(folded.part ? { part: folded.part } : {}) };
   const statements: { effect: StatementEffect; text: string }[] = [];
   const expanded = folded.variants.map(expandHelpers);
   if (expanded.some((v) => v === null)) {

@@ -27,7 +27,8 @@ const MAX_TEXT = 1 << 20;
 /** How deep a fold under bindings may go (those folds bypass the fact engine's cycle cut). */
 const MAX_BOUND_DEPTH = 64;
 
-export type Folded = { ok: true; variants: string[]; holes: string[] } | { ok: false; reason: string };
+/** `part`, on a failure: the piece of the text that is not a constant, as written (`${fields}`), when known. */
+export type Folded = { ok: true; variants: string[]; holes: string[] } | { ok: false; reason: string; part?: string };
 
 export class SqlTextFolder {
   // Each expression folded once per mode (holes allowed or not), through the origins' fact
@@ -197,6 +198,7 @@ export class SqlTextFolder {
             ok: false,
             reason: `the interpolation \`\${${shortText(span.expression, 40)}}\` is raw SQL, not a value; make it a ` +
               `constant`,
+            part: `\`\${${shortText(span.expression, 40)}}\``,
           };
         acc = concat(concat(acc, part), text(span.literal.text));
       }
@@ -273,10 +275,10 @@ export class SqlTextFolder {
           for (const key of origin.path) at = this.origins.member(at, key);
           if (at.kind === 'expr') return this.fold(at.expr, allowHoles, depth + 1);
         }
-        return { ok: false, reason: `\`${shortText(e)}\` is a parameter` };
+        return { ok: false, reason: `\`${shortText(e)}\` is a parameter`, part: `\`${shortText(e)}\`` };
       }
     }
-    return { ok: false, reason: `\`${shortText(e)}\` is not a constant` };
+    return { ok: false, reason: `\`${shortText(e)}\` is not a constant`, part: `\`${shortText(e)}\`` };
   }
 
   /**
@@ -320,13 +322,17 @@ export class SqlTextFolder {
         if (!f.ok || f.variants.length !== 1)
           return this.options.runTimeNames
             ? { ok: true, variants: [HOLE], holes: [shortText(call, 40)] }
-            : { ok: false, reason: `\`${shortText(call, 40)}\` names an identifier that is not a constant` };
+            : {
+                ok: false,
+                reason: `\`${shortText(call, 40)}\` names an identifier that is not a constant`,
+                part: `\`${shortText(call, 40)}\``,
+              };
         parts.push(...(dotted ? f.variants[0]!.split('.') : [f.variants[0]!]));
       }
     }
     return parts.length
       ? text(parts.map((p) => `"${p.replace(/"/g, '""')}"`).join('.'))
-      : { ok: false, reason: `\`${shortText(call, 40)}\` names no identifier` };
+      : { ok: false, reason: `\`${shortText(call, 40)}\` names no identifier`, part: `\`${shortText(call, 40)}\`` };
   }
 
   /**
@@ -372,7 +378,8 @@ export class SqlTextFolder {
       list.expression.name.text === 'map' &&
       mapsToFragments(list, (x) => this.fromDbLibrary(x, 0))
     ) {
-      return { ok: false, reason: `\`${shortText(call, 40)}\` joins SQL fragments built per element` };
+      const part = `\`${shortText(call, 40)}\``;
+      return { ok: false, reason: `${part} joins SQL fragments built per element`, part };
     }
     // Rows of bound values (`VALUES ${sql.join(rows.map((r) => sql`(${r.a}, ${r.b})`), sql`, `)}`):
     // a row where one goes. A shape fold reads the list as any SQL (a SET list, columns), not only

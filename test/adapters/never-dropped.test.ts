@@ -23,7 +23,8 @@ const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures');
 const apps = [
   ...fs.readdirSync(path.join(FIXTURES, 'adapters'), { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('_')).map((d) => path.join(FIXTURES, 'adapters', d.name)),
   path.join(FIXTURES, 'example-app'),
-  ...(fs.existsSync(path.join(FIXTURES, 'writes')) ? fs.readdirSync(path.join(FIXTURES, 'writes'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(FIXTURES, 'writes', d.name)) : []),
+  // writes/_shared holds the executor apps' migration, no app.
+  ...(fs.existsSync(path.join(FIXTURES, 'writes')) ? fs.readdirSync(path.join(FIXTURES, 'writes'), { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('_')).map((d) => path.join(FIXTURES, 'writes', d.name)) : []),
 ];
 
 /** A context that knows only literals: the shapes this recogniser accepts need nothing more. */
