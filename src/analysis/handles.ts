@@ -1,3 +1,4 @@
+import { isBuiltin } from 'node:module';
 import ts from '../ts.js';
 import { adapterForModule, adapters, type DbAdapter, type ExecutorKind, type ExportKind } from '../adapters/index.js';
 import { type AnalysisConfig, matchesSpec, type ResolvedSetterHelper } from './config.js';
@@ -273,6 +274,10 @@ export class HandleResolver {
     switch (origin.kind) {
       case 'external': {
         const adapter = adapterForModule(origin.module);
+        // A value of Node's own modules (`crypto.createHash(…).update(x)`) is never a connection; an installed or
+        // workspace package's may be one rls-guard cannot read.
+        if (!adapter && isBuiltin(origin.module))
+          return { kind: 'not-db', reason: `a value from Node's built-in module '${origin.module}'` };
         if (!adapter) return { kind: 'not-db', reason: `a value from package '${origin.module}'` };
         if (origin.path.length === 0) return { kind: 'library', adapter, export: 'namespace', name: '*' };
         const first = String(origin.path[0]);

@@ -257,7 +257,8 @@ export class SqlTextFolder {
     if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
       const origin = this.origins.expr(e);
       if (origin.kind === 'expr' && origin.expr !== e) return this.fold(origin.expr, allowHoles, depth + 1);
-      if (origin.kind === 'unknown') return (ts.isIdentifier(e) && this.letChoice(e, allowHoles, depth)) || { ok: false, reason: origin.reason };
+      if (origin.kind === 'unknown')
+        return (ts.isIdentifier(e) && this.letChoice(e, allowHoles, depth)) || { ok: false, reason: origin.reason };
       if (origin.kind === 'param') {
         // Inside an identifier helper called with a constant table (ident(Users)): its argument.
         let arg = this.args.get(origin.binding.decl);

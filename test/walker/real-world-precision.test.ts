@@ -318,10 +318,11 @@ describe('a knex transaction carried as a field of an argument object (signacare
 });
 
 describe('SQL built at run time whose writes had no site (Oppsera fnb, inventory, accounting commands; backfill script)', () => {
-  it('reads a let given a statement per branch (alternatives, not a sequence), a SET list grown by push, constants as bound values, a switch left by break, and a tag on an untyped parameter', () => {
+  it('reads a let given a statement per branch (alternatives, not a sequence), a SET list grown by push, constants as bound values, a switch left by break, a tag on an untyped parameter, and no write on a Node built-in', () => {
     const report = expectAnnotated('drizzle-run-time-sql');
     expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
       'scripts/backfill-moves.js:9 insert public.stock_moves unscoped',
+      'src/audit-hash.ts:12 update public.menu_rules unscoped',
       'src/menu.ts:18 delete public.menu_rules org-scope',
       'src/menu.ts:21 update public.menu_rules org-scope',
       'src/menu.ts:45 update public.menu_rules org-scope',
