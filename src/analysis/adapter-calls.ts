@@ -16,8 +16,8 @@ import { importedLibraries, isInstalledPackage, usesLibrary } from './library-ev
 import { lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { unresolvedSqlSite } from './write-sites.js';
-import { writeWithHoles } from './write-text.js';
-import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
+import { fixedTableWrite, writeWithHoles } from './write-text.js';
+import { definerCalls, effectWrites, resolveSql, statementTextExpr } from './sql-resolution.js';
 import { ambientAdapter } from './ambient/providers.js';
 import type { FlowDeps } from './flow.js';
 import {
@@ -215,6 +215,10 @@ export class AdapterCalls {
     // A statement object (`{ text, values }`) handed to the builder is read at this call: the
     // folder binds parameters inside strings only, so the parameter is replaced by its argument.
     const sqlExpr = instance ? throughBindings(sqlArg, instance.bound, this.deps.origins) : sqlArg;
+    // Constant text written in another function than this call's (`deleteFile` → `exec(db, { text })` called from a
+    // route): that function's own call of the builder is the site; this caller names nothing of it.
+    if (instance && !sameOwner(this.deps, sqlExpr, call) && resolveSql(this.deps, sqlExpr, values, adapter.placeholders).ok)
+      return false;
     const sql = instance
       ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlExpr, values, adapter.placeholders))
       : resolveSql(this.deps, sqlExpr, values, adapter.placeholders);
@@ -257,6 +261,22 @@ export class AdapterCalls {
     )
       return true;
     const before = this.facts.sites.length;
+    // A write whose tables its constant text names, interpolations only where no table or second write goes: judged
+    // on its connection where the text is written (write-text.ts). Read without a builder call's bindings: a table
+    // some caller's argument names is a table-generic builder's, below.
+    const fixed = sql.ok ? undefined : fixedTableWrite(this.deps, sqlExpr, adapter.placeholders);
+    if (fixed) {
+      // A builder's caller whose arguments name nothing of the write: the text's own function makes the site.
+      if (instance && !sameOwner(this.deps, sqlExpr, call)) return false;
+      this.runner.execute(call, handle, api, fixed.effects, fixed.variants.map(normalize).join(' | '), fixed.variants,
+        state);
+      const holes = fixed.holes.map((h) => `\`\${${h}}\``).join(', ');
+      for (const site of this.facts.sites.slice(before)) {
+        site.textNote = `its text is completed at run time (${holes}) where no table is named`;
+        if (instance) site.builtBy = instance.builtBy;
+      }
+      return true;
+    }
     if (!sql.ok) {
       // SQL naming its table through a builder's parameter: judged at each call (table-builders.ts).
       const readsParam = instance
@@ -524,4 +544,19 @@ export function isUntraced(handle: Handle): boolean {
     // A context variable no path shows the library of (Hono's `c.get('db')`): judged per path, never dropped.
     (handle.kind === 'ambient' && !ambientAdapter(handle))
   );
+}
+
+function normalize(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** Is the text of a statement (a string, or the `text` of a `{ text, values }` object) written in the call's function? */
+function sameOwner(deps: FlowDeps, sqlExpr: ts.Expression, call: QueryNode): boolean {
+  let text = statementTextExpr(deps, sqlExpr) ?? sqlExpr;
+  const e = skipOuter(text);
+  if (ts.isIdentifier(e)) {
+    const origin = deps.origins.expr(e);
+    if (origin.kind === 'expr') text = origin.expr;
+  }
+  return ownerOf(text) === ownerOf(call);
 }

@@ -158,6 +158,8 @@ export interface RawSite {
   template?: ts.FunctionLikeDeclaration;
   /** A write made at a call of a table-generic builder: the builder, for the evidence. */
   builtBy?: string;
+  /** Text completed at run time where no table is named (write-text.ts fixedTableWrite): said in the evidence. */
+  textNote?: string;
 }
 
 export interface CallEdge {

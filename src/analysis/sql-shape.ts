@@ -39,7 +39,7 @@ const NO_READING = 'no reading of its text parses';
 const INTRUDED = 'a fragment sits where it could add a write: a data-modifying WITH, or a verb ahead of the SELECT';
 const MAX_HOLES = 24;
 /** Fragments that would make a SELECT a write: a data-modifying CTE (first, later, or the whole WITH), or a verb. */
-const INTRUDERS = [
+export const INTRUDERS = [
   'WITH rlsguard_w AS (DELETE FROM rlsguard_t RETURNING 1)',
   'rlsguard_w AS (DELETE FROM rlsguard_t RETURNING 1),',
   ', rlsguard_w AS (DELETE FROM rlsguard_t RETURNING 1)',
