@@ -186,6 +186,11 @@ export class AdapterCalls {
     method?: string,
     instance?: Instance,
   ): boolean {
+    // A method of the codebase named like a library's (`this.query(text, values)` of a store class wrapping
+    // `this.db.query({ text, values })`): a builder call, followed by builderInstances on the connection its body
+    // uses, never a query on the object that owns the method.
+    if (!instance && ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function')
+      return false;
     const handle = instance?.handle ?? this.deps.handles.of(receiver);
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package')))
       return false;
@@ -215,10 +220,12 @@ export class AdapterCalls {
     // A statement object (`{ text, values }`) handed to the builder is read at this call: the
     // folder binds parameters inside strings only, so the parameter is replaced by its argument.
     const sqlExpr = instance ? throughBindings(sqlArg, instance.bound, this.deps.origins) : sqlArg;
-    // Constant text written in another function than this call's (`deleteFile` → `exec(db, { text })` called from a
-    // route): that function's own call of the builder is the site; this caller names nothing of it.
-    if (instance && !sameOwner(this.deps, sqlExpr, call) && resolveSql(this.deps, sqlExpr, values, adapter.placeholders).ok)
-      return false;
+    // Text written in another function than this call's, from none of that function's parameters (`deleteFile` →
+    // `exec(db, { text })` called from a route): that function's own call of the builder is the site; this caller
+    // names nothing of it.
+    const text = instance ? boundText(this.deps, sqlExpr, instance) : undefined;
+    const ownText = !text || ownerOf(text) === ownerOf(call);
+    if (!ownText && !readsParameter(text!)) return false;
     const sql = instance
       ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlExpr, values, adapter.placeholders))
       : resolveSql(this.deps, sqlExpr, values, adapter.placeholders);
@@ -267,7 +274,7 @@ export class AdapterCalls {
     const fixed = sql.ok ? undefined : fixedTableWrite(this.deps, sqlExpr, adapter.placeholders);
     if (fixed) {
       // A builder's caller whose arguments name nothing of the write: the text's own function makes the site.
-      if (instance && !sameOwner(this.deps, sqlExpr, call)) return false;
+      if (!ownText) return false;
       this.runner.execute(call, handle, api, fixed.effects, fixed.variants.map(normalize).join(' | '), fixed.variants,
         state);
       const holes = fixed.holes.map((h) => `\`\${${h}}\``).join(', ');
@@ -279,9 +286,11 @@ export class AdapterCalls {
     }
     if (!sql.ok) {
       // SQL naming its table through a builder's parameter: judged at each call (table-builders.ts).
+      // Only the text can take a table from a parameter: bound values read from one (`values: [tenantId]`) do not.
       const readsParam = instance
-        ? ts.isCallExpression(call) && call.arguments.some((a) => readsParameter(a))
-        : readsParameter(sqlArg);
+        ? ts.isCallExpression(call) &&
+          (ownText ? readsParameter(text!) : call.arguments.some((a) => readsParameter(a)))
+        : readsParameter(statementTextExpr(this.deps, sqlArg) ?? sqlArg);
       const template = ts.isCallExpression(call) && readsParam ? ownerOf(call) : undefined;
       const untraced =
         !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
@@ -551,12 +560,16 @@ function normalize(text: string): string {
 }
 
 /** Is the text of a statement (a string, or the `text` of a `{ text, values }` object) written in the call's function? */
-function sameOwner(deps: FlowDeps, sqlExpr: ts.Expression, call: QueryNode): boolean {
-  let text = statementTextExpr(deps, sqlExpr) ?? sqlExpr;
+/**
+ * Where a builder instance's text is written: the text of its statement (a string, or the `text` of a `{ text, values }`
+ * object, the argument bound to it when a wrapper builds the object from its parameters), through a local const.
+ */
+function boundText(deps: FlowDeps, sqlExpr: ts.Expression, instance: Instance): ts.Expression {
+  let text = throughBindings(statementTextExpr(deps, sqlExpr) ?? sqlExpr, instance.bound, deps.origins);
   const e = skipOuter(text);
   if (ts.isIdentifier(e)) {
     const origin = deps.origins.expr(e);
     if (origin.kind === 'expr') text = origin.expr;
   }
-  return ownerOf(text) === ownerOf(call);
+  return text;
 }
