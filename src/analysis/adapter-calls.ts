@@ -229,8 +229,12 @@ export class AdapterCalls {
     const sql = instance
       ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlExpr, values, adapter.placeholders))
       : resolveSql(this.deps, sqlExpr, values, adapter.placeholders);
-    // What unresolvable text still says it writes, read once (write-text.ts).
+    // What unresolvable text still says it writes, read once (write-text.ts), with an instance's parameters bound.
     let written: ReturnType<typeof writeWithHoles>;
+    const withHoles = () =>
+      instance
+        ? this.deps.folder.withArgs(instance.bound, () => writeWithHoles(this.deps, sqlExpr, adapter.placeholders))
+        : writeWithHoles(this.deps, sqlExpr, adapter.placeholders);
     // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
     // imports the library whose query method this is and the method is not one of the
     // codebase's own (`this.query(db, …)` of a repository class); otherwise nothing says it runs SQL.
@@ -243,7 +247,7 @@ export class AdapterCalls {
         importedLibraries(this.facts.sf).has(adapter) &&
         !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function')
       ) &&
-      !(written ??= writeWithHoles(this.deps, sqlExpr, adapter.placeholders))
+      !(written ??= withHoles())
     )
       return false;
     if (
@@ -271,7 +275,7 @@ export class AdapterCalls {
     // A write whose tables its constant text names, interpolations only where no table or second write goes: judged
     // on its connection where the text is written (write-text.ts). Read without a builder call's bindings: a table
     // some caller's argument names is a table-generic builder's, below.
-    const fixed = sql.ok ? undefined : fixedTableWrite(this.deps, sqlExpr, adapter.placeholders);
+    const fixed = sql.ok ? undefined : fixedTableWrite(this.deps, text ?? sqlExpr, adapter.placeholders);
     if (fixed) {
       // A builder's caller whose arguments name nothing of the write: the text's own function makes the site.
       if (!ownText) return false;
@@ -295,14 +299,19 @@ export class AdapterCalls {
       const untraced =
         !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
       // The tables the constant rest of the text names (`UPDATE media.files SET ${…}`): the site is theirs.
-      const named = (written ??= writeWithHoles(this.deps, sqlExpr, adapter.placeholders));
+      const named = (written ??= withHoles());
       const tables = named?.tables ?? [];
+      // A write whose table an interpolation stands for, where no caller's argument names it (`DELETE FROM
+      // ${this.jobTable}`, `INSERT INTO ${table}` of a function no call completes): said as such.
+      const runTime = named && tables.length === 0 ? 'the table it writes is built at run time: ' : '';
       const why = !instance
-        ? sql.reason
+        ? runTime + sql.reason
         : tables.length > 0
           ? `the SQL ${instance.builtBy} runs is completed by this call's arguments: ${sql.reason}`
-          : `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ` +
-            sql.reason;
+          : ownText && !readsParam
+            ? runTime + sql.reason
+            : `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ` +
+              sql.reason;
       // The report's `operation` must hold one of the contract's kinds: a statement no reading of its text shows the
       // kind of says so rather than let `insert` pass for a known verb.
       const operation = named?.operation ?? sql.operation;
@@ -500,7 +509,11 @@ export class AdapterCalls {
         }
         // The builder's label names each query call's line: the same write whichever call ran it.
         const evidence = 'evidence' in site.verdict ? site.verdict.evidence : '';
-        const key = [site.sql, ...site.sqlVariants, evidence.split(site.builtBy ?? '\u0000').join('')].join('\u0000');
+        // Unresolved writes of different texts (an UPDATE, then an INSERT, on one `${table}`) are different writes.
+        const text = site.sql === null ? textKey(this.deps, t, chain) : '';
+        const key = [site.sql, ...site.sqlVariants, evidence.split(site.builtBy ?? '\u0000').join(''), text].join(
+          '\u0000',
+        );
         if (seen.has(key)) return false;
         seen.add(key);
         return true;
@@ -572,4 +585,14 @@ function boundText(deps: FlowDeps, sqlExpr: ts.Expression, instance: Instance): 
     if (origin.kind === 'expr') text = origin.expr;
   }
   return text;
+}
+
+/** Where the text of a builder's query is written, once its parameters are bound to a call's arguments. */
+function textKey(deps: FlowDeps, t: Template, chain: BuilderCall): string {
+  const e = throughBindings(t.sqlArg, bindingsOf(chain, t), deps.origins);
+  const text = skipOuter(statementTextExpr(deps, e) ?? e);
+  // Only text written out is told apart: a statement a wrapper passes on (`normalize(statement)`) along several paths
+  // is still the one write of that wrapper.
+  const written = ts.isTemplateExpression(text) || ts.isStringLiteral(text) || ts.isNoSubstitutionTemplateLiteral(text);
+  return written ? `${text.getSourceFile().fileName}:${text.pos}` : '';
 }
