@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import type { DbAdapter } from '../adapters/index.js';
-import { expandHelpers, HOLE } from '../code/sql-text.js';
+import { expandHelpers, fillHoles, HOLE } from '../code/sql-text.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import type { Operation } from '../report/types.js';
 import type { StatementEffect } from '../sql/classify.js';
@@ -79,10 +79,11 @@ export function fixedTableWrite(
       }
     }
     effects.push(...read.effects);
-    variants.push(read.text);
+    // As the report shows any text with holes: each a bind parameter past the text's own ($901…).
+    variants.push(rewritePlaceholders(fillHoles(variant), placeholders) ?? fillHoles(variant));
   }
   if (!effects.some((e) => effectWrites(e, deps.config).length > 0)) return undefined;
-  return { effects, variants, holes: folded.holes, textNode: textExpr };
+  return { effects, variants, holes: [...new Set(folded.holes)], textNode: textExpr };
 }
 
 /**
