@@ -35,7 +35,7 @@ function readWithHoles(
 }
 
 /** Past this many holes the intruders tried would grow with the text times its holes (as sql-shape.ts). */
-const MAX_INTRUDED_HOLES = 24;
+const MAX_INTRUDED_HOLES = 16;
 
 /**
  * A write whose every table the constant text names, its interpolations standing only where no
@@ -58,18 +58,25 @@ export function fixedTableWrite(
   if (!folded.ok) return undefined;
   const effects: StatementEffect[] = [];
   const variants: string[] = [];
+  const read: { variant: string; effects: StatementEffect[] }[] = [];
   for (const raw of folded.variants) {
     const variant = expandHelpers(raw);
     if (variant === null) return undefined;
-    const parts = variant.split(HOLE);
-    if (parts.length === 1 || parts.length - 1 > MAX_INTRUDED_HOLES) return undefined;
-    const read = readWithHoles(deps, variant, placeholders);
-    if (!read) return undefined;
-    for (const e of read.effects) {
+    const holes = variant.split(HOLE).length - 1;
+    if (holes === 0 || holes > MAX_INTRUDED_HOLES) return undefined;
+    const got = readWithHoles(deps, variant, placeholders);
+    if (!got) return undefined;
+    for (const e of got.effects) {
       // A table, or a function the statement calls, named by a hole: what it writes is not known.
       if (effectWrites(e, deps.config).some((w) => w.table.includes(HOLE_NAME))) return undefined;
       if (e.calls.some((c) => c.includes(HOLE_NAME))) return undefined;
     }
+    read.push({ variant, effects: got.effects });
+  }
+  // Reads (and text that writes nothing) are not this shape: decided before any intruder is tried.
+  if (!read.some((r) => r.effects.some((e) => effectWrites(e, deps.config).length > 0))) return undefined;
+  for (const { variant, effects: fx } of read) {
+    const parts = variant.split(HOLE);
     for (let i = 0; i < parts.length - 1; i++) {
       for (const intruder of INTRUDERS) {
         const tried = parts.slice(0, i + 1).join(HOLE) + ` ${intruder} ` + parts.slice(i + 1).join(HOLE);
@@ -78,11 +85,10 @@ export function fixedTableWrite(
           return undefined;
       }
     }
-    effects.push(...read.effects);
+    effects.push(...fx);
     // As the report shows any text with holes: each a bind parameter past the text's own ($901…).
     variants.push(rewritePlaceholders(fillHoles(variant), placeholders) ?? fillHoles(variant));
   }
-  if (!effects.some((e) => effectWrites(e, deps.config).length > 0)) return undefined;
   return { effects, variants, holes: [...new Set(folded.holes)], textNode: textExpr };
 }
 
