@@ -189,8 +189,9 @@ export class AdapterCalls {
     // A method of the codebase named like a library's (`this.query(text, values)` of a store class wrapping
     // `this.db.query({ text, values })`): a builder call, followed by builderInstances on the connection its body
     // uses, never a query on the object that owns the method.
-    if (!instance && ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function')
-      return false;
+    const callee = !instance && ts.isCallExpression(call) ? this.deps.origins.expr(call.expression) : undefined;
+    // Only a method with a body to follow: an abstract or declared one is still read as the query it names.
+    if (callee?.kind === 'function' && callee.decl.body) return false;
     const handle = instance?.handle ?? this.deps.handles.of(receiver);
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package')))
       return false;
@@ -572,10 +573,10 @@ function normalize(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-/** Is the text of a statement (a string, or the `text` of a `{ text, values }` object) written in the call's function? */
 /**
- * Where a builder instance's text is written: the text of its statement (a string, or the `text` of a `{ text, values }`
- * object, the argument bound to it when a wrapper builds the object from its parameters), through a local const.
+ * Where a builder instance's text is written: the text of its statement (a string, or the `text` of a
+ * `{ text, values }` object, the argument bound to it when a wrapper builds the object from its parameters), through a
+ * local const.
  */
 function boundText(deps: FlowDeps, sqlExpr: ts.Expression, instance: Instance): ts.Expression {
   let text = throughBindings(statementTextExpr(deps, sqlExpr) ?? sqlExpr, instance.bound, deps.origins);

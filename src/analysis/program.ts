@@ -731,7 +731,9 @@ class Settler {
     }
     if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
       // The inner verdict either says what the connection runs on (`runs on pooled client …`) or why it cannot say.
-      const there = /^(runs|sets) /.test(worst.evidence) ? `on a connection that ${worst.evidence}` : `where ${worst.evidence}`;
+      const there = /^(runs|sets) /.test(worst.evidence)
+        ? `on a connection that ${worst.evidence}`
+        : `where ${worst.evidence}`;
       return {
         ...worst,
         evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which calls it at ` +

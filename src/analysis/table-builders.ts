@@ -264,8 +264,9 @@ export function settleTemplates(
       if (!verdict) return true;
       if (site.textNote && !verdict.evidence.includes(site.textNote))
         verdicts.set(site, { ...verdict, evidence: `${verdict.evidence}; ${site.textNote}` });
-      if (site.builtBy && !verdicts.get(site)!.evidence.includes(site.builtBy))
-        verdicts.set(site, { ...verdicts.get(site)!, evidence: `${verdicts.get(site)!.evidence}; written by ${site.builtBy}` });
+      const noted = verdicts.get(site)!;
+      if (site.builtBy && !noted.evidence.includes(site.builtBy))
+        verdicts.set(site, { ...noted, evidence: `${noted.evidence}; written by ${site.builtBy}` });
       const owner = site.template;
       if (!owner) return true;
       const name = functionName(owner);
