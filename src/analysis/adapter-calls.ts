@@ -17,8 +17,8 @@ import { shortText } from '../code/origins.js';
 import { lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { unresolvedSqlSite } from './write-sites.js';
-import { writeWithHoles } from './write-text.js';
-import { definerCalls, effectWrites, resolveSql } from './sql-resolution.js';
+import { fixedTableWrite, writeWithHoles } from './write-text.js';
+import { definerCalls, effectWrites, resolveSql, statementTextExpr } from './sql-resolution.js';
 import { ambientAdapter } from './ambient/providers.js';
 import type { FlowDeps } from './flow.js';
 import {
@@ -197,6 +197,12 @@ export class AdapterCalls {
     method?: string,
     instance?: Instance,
   ): boolean {
+    // A method of the codebase named like a library's (`this.query(text, values)` of a store class wrapping
+    // `this.db.query({ text, values })`): a builder call, followed by builderInstances on the connection its body
+    // uses, never a query on the object that owns the method.
+    const callee = !instance && ts.isCallExpression(call) ? this.deps.origins.expr(call.expression) : undefined;
+    // Only a method with a body to follow: an abstract or declared one is still read as the query it names.
+    if (callee?.kind === 'function' && callee.decl.body) return false;
     const handle = instance?.handle ?? this.deps.handles.of(receiver);
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package')))
       return false;
@@ -226,11 +232,21 @@ export class AdapterCalls {
     // A statement object (`{ text, values }`) handed to the builder is read at this call: the
     // folder binds parameters inside strings only, so the parameter is replaced by its argument.
     const sqlExpr = instance ? throughBindings(sqlArg, instance.bound, this.deps.origins) : sqlArg;
+    // Text written in another function than this call's, from none of that function's parameters (`deleteFile` →
+    // `exec(db, { text })` called from a route): that function's own call of the builder is the site; this caller
+    // names nothing of it.
+    const text = instance ? boundText(this.deps, sqlExpr, instance) : undefined;
+    const ownText = !text || ownerOf(text) === ownerOf(call);
+    if (!ownText && !readsParameter(text!)) return false;
     const sql = instance
       ? this.deps.folder.withArgs(instance.bound, () => resolveSql(this.deps, sqlExpr, values, adapter.placeholders))
       : resolveSql(this.deps, sqlExpr, values, adapter.placeholders);
-    // What unresolvable text still says it writes, read once (write-text.ts).
+    // What unresolvable text still says it writes, read once (write-text.ts), with an instance's parameters bound.
     let written: ReturnType<typeof writeWithHoles>;
+    const withHoles = () =>
+      instance
+        ? this.deps.folder.withArgs(instance.bound, () => writeWithHoles(this.deps, sqlExpr, adapter.placeholders))
+        : writeWithHoles(this.deps, sqlExpr, adapter.placeholders);
     // Non-constant SQL on a connection that cannot be traced: a site (unresolved) when the file
     // imports the library whose query method this is and the method is not one of the
     // codebase's own (`this.query(db, …)` of a repository class); otherwise nothing says it runs SQL.
@@ -243,7 +259,7 @@ export class AdapterCalls {
         importedLibraries(this.facts.sf).has(adapter) &&
         !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function')
       ) &&
-      !(written ??= writeWithHoles(this.deps, sqlExpr, adapter.placeholders))
+      !(written ??= withHoles())
     )
       return false;
     if (
@@ -268,23 +284,46 @@ export class AdapterCalls {
     )
       return true;
     const before = this.facts.sites.length;
+    // A write whose tables its constant text names, interpolations only where no table or second write goes: judged
+    // on its connection where the text is written (write-text.ts). Read without a builder call's bindings: a table
+    // some caller's argument names is a table-generic builder's, below.
+    const fixed = sql.ok ? undefined : fixedTableWrite(this.deps, text ?? sqlExpr, adapter.placeholders);
+    if (fixed) {
+      // A builder's caller whose arguments name nothing of the write: the text's own function makes the site.
+      if (!ownText) return false;
+      this.runner.execute(call, handle, api, fixed.effects, fixed.variants.map(normalize).join(' | '), fixed.variants,
+        state);
+      const holes = fixed.holes.map((h) => `\`\${${h}}\``).join(', ');
+      for (const site of this.facts.sites.slice(before)) {
+        site.textNote = `its text is completed at run time (${holes}) where no table is named`;
+        if (instance) site.builtBy = instance.builtBy;
+      }
+      return true;
+    }
     if (!sql.ok) {
       // SQL naming its table through a builder's parameter: judged at each call (table-builders.ts).
+      // Only the text can take a table from a parameter: bound values read from one (`values: [tenantId]`) do not.
       const readsParam = instance
-        ? ts.isCallExpression(call) && call.arguments.some((a) => readsParameter(a))
-        : readsParameter(sqlArg);
+        ? ts.isCallExpression(call) &&
+          (ownText ? readsParameter(text!) : call.arguments.some((a) => readsParameter(a)))
+        : readsParameter(statementTextExpr(this.deps, sqlArg) ?? sqlArg);
       const template = ts.isCallExpression(call) && readsParam ? ownerOf(call) : undefined;
       const untraced =
         !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
       // The tables the constant rest of the text names (`UPDATE media.files SET ${…}`): the site is theirs.
-      const named = (written ??= writeWithHoles(this.deps, sqlExpr, adapter.placeholders));
+      const named = (written ??= withHoles());
       const tables = named?.tables ?? [];
+      // A write whose table an interpolation stands for, where no caller's argument names it (`DELETE FROM
+      // ${this.jobTable}`, `INSERT INTO ${table}` of a function no call completes): said as such.
+      const runTime = named && tables.length === 0 ? 'the table it writes is built at run time: ' : '';
       const why = !instance
-        ? sql.reason
+        ? runTime + sql.reason
         : tables.length > 0
           ? `the SQL ${instance.builtBy} runs is completed by this call's arguments: ${sql.reason}`
-          : `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ` +
-            sql.reason;
+          : ownText && !readsParam
+            ? runTime + sql.reason
+            : `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ` +
+              sql.reason;
       // The report's `operation` must hold one of the contract's kinds: a statement no reading of its text shows the
       // kind of says so rather than let `insert` pass for a known verb.
       const operation = named?.operation ?? sql.operation;
@@ -487,7 +526,11 @@ export class AdapterCalls {
         }
         // The builder's label names each query call's line: the same write whichever call ran it.
         const evidence = 'evidence' in site.verdict ? site.verdict.evidence : '';
-        const key = [site.sql, ...site.sqlVariants, evidence.split(site.builtBy ?? '\u0000').join('')].join('\u0000');
+        // Unresolved writes of different texts (an UPDATE, then an INSERT, on one `${table}`) are different writes.
+        const text = site.sql === null ? textKey(this.deps, t, chain) : '';
+        const key = [site.sql, ...site.sqlVariants, evidence.split(site.builtBy ?? '\u0000').join(''), text].join(
+          '\u0000',
+        );
         if (seen.has(key)) return false;
         seen.add(key);
         return true;
@@ -540,4 +583,33 @@ export function isUntraced(handle: Handle): boolean {
     // A context variable no path shows the library of (Hono's `c.get('db')`): judged per path, never dropped.
     (handle.kind === 'ambient' && !ambientAdapter(handle))
   );
+}
+
+function normalize(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Where a builder instance's text is written: the text of its statement (a string, or the `text` of a
+ * `{ text, values }` object, the argument bound to it when a wrapper builds the object from its parameters), through a
+ * local const.
+ */
+function boundText(deps: FlowDeps, sqlExpr: ts.Expression, instance: Instance): ts.Expression {
+  let text = throughBindings(statementTextExpr(deps, sqlExpr) ?? sqlExpr, instance.bound, deps.origins);
+  const e = skipOuter(text);
+  if (ts.isIdentifier(e)) {
+    const origin = deps.origins.expr(e);
+    if (origin.kind === 'expr') text = origin.expr;
+  }
+  return text;
+}
+
+/** Where the text of a builder's query is written, once its parameters are bound to a call's arguments. */
+function textKey(deps: FlowDeps, t: Template, chain: BuilderCall): string {
+  const e = throughBindings(t.sqlArg, bindingsOf(chain, t), deps.origins);
+  const text = skipOuter(statementTextExpr(deps, e) ?? e);
+  // Only text written out is told apart: a statement a wrapper passes on (`normalize(statement)`) along several paths
+  // is still the one write of that wrapper.
+  const written = ts.isTemplateExpression(text) || ts.isStringLiteral(text) || ts.isNoSubstitutionTemplateLiteral(text);
+  return written ? `${text.getSourceFile().fileName}:${text.pos}` : '';
 }

@@ -167,6 +167,8 @@ export interface RawSite {
   builtBy?: string;
   /** `sqlNotConstant`: the piece of the SQL that is not a constant, as written (`${fields}`), for the message. */
   notConstant?: string;
+  /** Text completed at run time where no table is named (write-text.ts fixedTableWrite): said in the evidence. */
+  textNote?: string;
 }
 
 export interface CallEdge {

@@ -740,10 +740,14 @@ class Settler {
       return unresolved(evidence, 'helperUnknown');
     }
     if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
+      // The inner verdict either says what the connection runs on (`runs on pooled client …`) or why it cannot say.
+      const there = /^(runs|sets) /.test(worst.evidence)
+        ? `on a connection that ${worst.evidence}`
+        : `where ${worst.evidence}`;
       return {
         ...worst,
         evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which calls it at ` +
-          `${worst.callPath[0] ?? 'a call'} on a connection that ${worst.evidence}`,
+          `${worst.callPath[0] ?? 'a call'} ${there}`,
       };
     }
     if (worst.deferred) return worst;

@@ -88,13 +88,21 @@ export function classifyWithNames(deps: SqlDeps, statements: ParsedStatement[]):
   return statements.map((st) => classifyStatement(st, { defaultSchema, setterFunctions }));
 }
 
+/**
+ * A member of a statement object: its value, or the variable a shorthand names (`{ text, values }` in a wrapper
+ * whose `text` is a parameter, bound at each call of the wrapper).
+ */
+function statementMember(deps: SqlDeps, obj: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
+  const member = deps.origins.member({ kind: 'expr', expr: obj }, name);
+  if (member.kind === 'expr') return member.expr;
+  const shorthand = obj.properties.find((p) => ts.isShorthandPropertyAssignment(p) && p.name.text === name);
+  return shorthand && ts.isShorthandPropertyAssignment(shorthand) ? shorthand.name : undefined;
+}
+
 /** The expression holding a query's text: itself, or the `text` of a statement object (`{ text, values }`). */
 export function statementTextExpr(deps: SqlDeps, arg: ts.Expression): ts.Expression | undefined {
   const e = skipOuter(arg);
-  if (ts.isObjectLiteralExpression(e)) {
-    const textProp = deps.origins.member({ kind: 'expr', expr: e }, 'text');
-    return textProp.kind === 'expr' ? textProp.expr : undefined;
-  }
+  if (ts.isObjectLiteralExpression(e)) return statementMember(deps, e, 'text');
   if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
     const origin = deps.origins.expr(e);
     if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr)))
@@ -113,13 +121,12 @@ export function resolveSql(
   let textExpr: ts.Expression = e;
   let values = valuesArg;
   if (ts.isObjectLiteralExpression(e)) {
-    const textProp = deps.origins.member({ kind: 'expr', expr: e }, 'text');
-    if (textProp.kind !== 'expr') {
+    const textProp = statementMember(deps, e, 'text');
+    if (!textProp) {
       return { ok: false, reason: 'the query object has no resolvable `text`', parseError: false };
     }
-    textExpr = textProp.expr;
-    const valuesProp = deps.origins.member({ kind: 'expr', expr: e }, 'values');
-    if (valuesProp.kind === 'expr') values = valuesProp.expr;
+    textExpr = textProp;
+    values = statementMember(deps, e, 'values') ?? values;
   } else if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
     const origin = deps.origins.expr(e);
     if (origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr))) {

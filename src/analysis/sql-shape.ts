@@ -35,7 +35,7 @@ const RAW_FORMS: readonly HoleForm[] = ['param', 'name', 'empty', 'assignment', 
 const NO_READING = 'no reading of its text parses';
 const INTRUDED = 'a fragment sits where it could add a write: a data-modifying WITH, or a verb ahead of the SELECT';
 /** Fragments that would make a SELECT a write: a data-modifying CTE (first, later, or the whole WITH), or a verb. */
-const INTRUDERS = [
+export const INTRUDERS = [
   'WITH rlsguard_w AS (DELETE FROM rlsguard_t RETURNING 1)',
   'rlsguard_w AS (DELETE FROM rlsguard_t RETURNING 1),',
   ', rlsguard_w AS (DELETE FROM rlsguard_t RETURNING 1)',

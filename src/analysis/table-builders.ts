@@ -262,8 +262,11 @@ export function settleTemplates(
     f.sites = f.sites.filter((site) => {
       const verdict = verdicts.get(site);
       if (!verdict) return true;
-      if (site.builtBy && !verdict.evidence.includes(site.builtBy))
-        verdicts.set(site, { ...verdict, evidence: `${verdict.evidence}; written by ${site.builtBy}` });
+      if (site.textNote && !verdict.evidence.includes(site.textNote))
+        verdicts.set(site, { ...verdict, evidence: `${verdict.evidence}; ${site.textNote}` });
+      const noted = verdicts.get(site)!;
+      if (site.builtBy && !noted.evidence.includes(site.builtBy))
+        verdicts.set(site, { ...noted, evidence: `${noted.evidence}; written by ${site.builtBy}` });
       const owner = site.template;
       if (!owner) return true;
       const name = functionName(owner);

@@ -1,10 +1,11 @@
 import ts from '../ts.js';
 import type { DbAdapter } from '../adapters/index.js';
-import { HOLE } from '../code/sql-text.js';
+import { expandHelpers, fillHoles, HOLE } from '../code/sql-text.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import type { Operation } from '../report/types.js';
 import type { StatementEffect } from '../sql/classify.js';
 import { HOLE_NAME, parseWithHoleForms } from './hole-forms.js';
+import { INTRUDERS } from './sql-shape.js';
 import {
   classifyWithNames, effectsWithNames, effectWrites, rewritePlaceholders, type SqlDeps, statementTextExpr,
 } from './sql-resolution.js';
@@ -18,10 +19,77 @@ function effectsWithHoles(
   variant: string,
   placeholders: DbAdapter['placeholders'],
 ): StatementEffect[] | undefined {
+  return readWithHoles(deps, variant, placeholders)?.effects;
+}
+
+/** effectsWithHoles, with the text that parsed (each hole in the form it took). */
+function readWithHoles(
+  deps: SqlDeps,
+  variant: string,
+  placeholders: DbAdapter['placeholders'],
+): { effects: StatementEffect[]; text: string } | undefined {
   const named = effectsWithNames(deps, variant, placeholders);
-  if (named) return named;
+  if (named) return { effects: named, text: variant.split(HOLE).join(HOLE_NAME) };
   const read = parseWithHoleForms(variant, (text) => rewritePlaceholders(text, placeholders));
-  return read && classifyWithNames(deps, read.statements);
+  return read && { effects: classifyWithNames(deps, read.statements), text: read.text };
+}
+
+/** Past this many holes the intruders tried would grow with the text times its holes (as sql-shape.ts). */
+const MAX_INTRUDED_HOLES = 16;
+
+/**
+ * A write whose every table the constant text names, its interpolations standing only where no
+ * table and no second write can go: a column list, a SET list, a row of VALUES, an expression
+ * (`INSERT INTO storage.objects (${insert.columns}) VALUES (${insert.placeholders})`,
+ * `UPDATE t SET ${setClause} WHERE id = $1`). What the statement writes does not depend on what
+ * the holes hold, so the write is judged on its connection like a constant one, at the line its
+ * text is written (not at a builder's callers: no caller's argument names its table). Each hole is
+ * tried with a data-modifying WITH or a verb in its place; a hole where one parses is a place a
+ * write could hide, and the text stays unresolved. Undefined unless all of that holds.
+ */
+export function fixedTableWrite(
+  deps: SqlDeps,
+  arg: ts.Expression,
+  placeholders: DbAdapter['placeholders'],
+): { effects: StatementEffect[]; variants: string[]; holes: string[]; textNode: ts.Expression } | undefined {
+  const textExpr = statementTextExpr(deps, arg);
+  if (!textExpr) return undefined;
+  const folded = deps.folder.sql(textExpr);
+  if (!folded.ok) return undefined;
+  const effects: StatementEffect[] = [];
+  const variants: string[] = [];
+  const read: { variant: string; effects: StatementEffect[] }[] = [];
+  for (const raw of folded.variants) {
+    const variant = expandHelpers(raw);
+    if (variant === null) return undefined;
+    const holes = variant.split(HOLE).length - 1;
+    if (holes === 0 || holes > MAX_INTRUDED_HOLES) return undefined;
+    const got = readWithHoles(deps, variant, placeholders);
+    if (!got) return undefined;
+    for (const e of got.effects) {
+      // A table, or a function the statement calls, named by a hole: what it writes is not known.
+      if (effectWrites(e, deps.config).some((w) => w.table.includes(HOLE_NAME))) return undefined;
+      if (e.calls.some((c) => c.includes(HOLE_NAME))) return undefined;
+    }
+    read.push({ variant, effects: got.effects });
+  }
+  // Reads (and text that writes nothing) are not this shape: decided before any intruder is tried.
+  if (!read.some((r) => r.effects.some((e) => effectWrites(e, deps.config).length > 0))) return undefined;
+  for (const { variant, effects: fx } of read) {
+    const parts = variant.split(HOLE);
+    for (let i = 0; i < parts.length - 1; i++) {
+      for (const intruder of INTRUDERS) {
+        const tried = parts.slice(0, i + 1).join(HOLE) + ` ${intruder} ` + parts.slice(i + 1).join(HOLE);
+        const intruded = readWithHoles(deps, tried, placeholders);
+        if (intruded?.effects.some((e) => effectWrites(e, deps.config).some((w) => w.table.endsWith('rlsguard_t'))))
+          return undefined;
+      }
+    }
+    effects.push(...fx);
+    // As the report shows any text with holes: each a bind parameter past the text's own ($901…).
+    variants.push(rewritePlaceholders(fillHoles(variant), placeholders) ?? fillHoles(variant));
+  }
+  return { effects, variants, holes: [...new Set(folded.holes)], textNode: textExpr };
 }
 
 /**

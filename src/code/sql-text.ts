@@ -242,6 +242,13 @@ export class SqlTextFolder {
     }
     if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && e.arguments?.[0] && this.isSqlWrapper(e.expression))
       return this.fold(e.arguments[0], allowHoles, depth + 1);
+    // `tx.query(refillQuery())`: a function of the codebase that takes nothing and returns one text is that text.
+    if (ts.isCallExpression(e) && e.arguments.length === 0) {
+      const target = this.origins.expr(e.expression);
+      const body = target.kind === 'function' && target.decl.parameters.length === 0 ? target.decl.body : undefined;
+      const returned = body ? onlyReturn(body) : undefined;
+      if (returned) return this.fold(returned, allowHoles, depth + 1);
+    }
     if (this.shapes && allowHoles && ts.isCallExpression(e)) {
       const returned = this.returnedFragment(e, depth);
       if (returned) return returned;

@@ -365,10 +365,16 @@ describe('messages for bad input', () => {
   });
 
   it('an interpolation that breaks the SQL is named as such, never as the internal placeholder', () => {
-    const dir = writeProject({ 'db/migrations/001.sql': SCHEMA, 'src/db.ts': `${POOL}export const run = (where: string) => pool.query(\`DELETE FROM projects \${where}\`);\n` });
+    const dir = writeProject({ 'db/migrations/001.sql': SCHEMA, 'src/db.ts': `${POOL}export const run = (t: string) => pool.query(\`DELETE FROM \${t} WHERE id = 1\`);\n` });
     const messages = audit(dir).report.findings.map((f) => f.message).join('\n');
     expect(messages).toContain('syntax error at or near an interpolated value');
+    expect(messages).toContain('the table it writes is built at run time');
     expect(messages).not.toMatch(/\$9\d\d/);
+    // Where the interpolation cannot name the table (`DELETE FROM projects ${where}`), the write is judged, naming it.
+    const fixed = writeProject({ 'db/migrations/001.sql': SCHEMA, 'src/db.ts': `${POOL}export const run = (where: string) => pool.query(\`DELETE FROM projects \${where}\`);\n` });
+    const judged = audit(fixed).report.findings.map((f) => f.message).join('\n');
+    expect(judged).toContain('its text is completed at run time (`${where}`) where no table is named');
+    expect(judged).not.toMatch(/\$9\d\d/);
   });
 
   it('the config file is not counted as an audited file', () => {

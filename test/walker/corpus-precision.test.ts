@@ -26,7 +26,7 @@ describe('a scope helper written as a method of a class of the codebase', () => 
     expect(bound.message).toContain("set_config('app.current_org_id', $n, true)");
     // Each verdict names the method it went through.
     const org = report.writeSites.filter((s) => s.coverage === 'org-scope');
-    expect(org.map((s) => s.via)).toEqual(['inOrg', 'inOrg']);
+    expect(org.map((s) => s.via)).toEqual(['inOrg', 'inOrg', 'inOrg']);
     expect(org[0]!.evidence).toContain('`inOrg` (src/org-db.ts:7)');
   });
 });
