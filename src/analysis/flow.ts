@@ -46,6 +46,25 @@ export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
   return facts;
 }
 
+/** A statement jumps can leave: `break` targets any (a block only by label), `continue` only a loop. */
+interface JumpFrame {
+  kind: 'loop' | 'switch' | 'block';
+  label: string | undefined;
+  breaks: State;
+  continues: State;
+}
+
+function isBreakable(st: ts.Statement): boolean {
+  return (
+    ts.isSwitchStatement(st) ||
+    ts.isForStatement(st) ||
+    ts.isForOfStatement(st) ||
+    ts.isForInStatement(st) ||
+    ts.isWhileStatement(st) ||
+    ts.isDoStatement(st)
+  );
+}
+
 class FlowWalker implements EdgeWalker, StatementRunner {
   /** Writes made so far in each connection's open transaction, to say "the context was set only later". */
   private readonly txWrites = new Map<ts.Node, RawWrite[]>();
@@ -54,6 +73,12 @@ class FlowWalker implements EdgeWalker, StatementRunner {
   private redirect: { from: ts.Node; to: Handle } | undefined;
   /** The function being interpreted (inline callbacks belong to it); undefined at module level. */
   root: ts.FunctionLikeDeclaration | undefined;
+  /**
+   * The loops, switches and labeled blocks around the statement being interpreted, innermost last: a `break` or
+   * `continue` hands its state to its target and cuts the path it stood on (a `break` nested in a case's block
+   * used to fall through to the next clause, and a `default: throw` then made the code after the switch unreachable).
+   */
+  private jumps: JumpFrame[] = [];
   /** Each connection's state before the current root first used it (per root: captured-ness depends on it). */
   private readonly untouched = new Map<ts.Node, ConnState>();
   private readonly report: Report = (ruleId, node, messageId, data, key) => {
@@ -80,6 +105,7 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     // Each function under the work budget: one that runs out (or nests deeper than the walk
     // can follow) becomes an unresolved site naming it; its writes found so far stay.
     const guarded = (node: ts.Node, body: () => void): void => {
+      this.jumps = [];
       const stopped = withinBudget(facts, budget, node, body);
       if (stopped) {
         this.redirect = undefined; // an interrupted prisma.$transaction([…]) did not restore it
@@ -113,7 +139,8 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     return s;
   }
 
-  private statement(st: ts.Statement, state: State): State {
+  /** `label`: the label of a labeled loop or switch, which `break label` / `continue label` target. */
+  private statement(st: ts.Statement, state: State, label?: string): State {
     if (state === null) return null;
     this.deps.origins.facts.step();
     if (ts.isBlock(st)) return this.statements(st.statements, state);
@@ -169,32 +196,79 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       } else if (ts.isForOfStatement(st) || ts.isForInStatement(st) || ts.isWhileStatement(st)) {
         s = this.expression(st.expression, s);
       }
-      const body = this.statement(st.statement, copy(s));
-      if (ts.isDoStatement(st)) return body === null ? null : this.expression(st.expression, body);
-      return join(s, body, this.untouched, this.deps.config.bypassRoles);
+      const frame = this.enter('loop', label);
+      let body: State;
+      try {
+        body = this.statement(st.statement, copy(s));
+      } finally {
+        this.jumps.pop();
+      }
+      // `continue` goes back to the test; `break` leaves the loop (both were cut off where they stood).
+      const next = this.joinAll(body, frame.continues);
+      if (ts.isDoStatement(st)) return this.joinAll(next === null ? null : this.expression(st.expression, next), frame.breaks);
+      return this.joinAll(s, next, frame.breaks);
     }
     if (ts.isSwitchStatement(st)) {
       const s = this.expression(st.expression, state);
-      let result: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
+      // With no `default`, no case may match.
+      const unmatched: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
       let fallthrough: State = null;
-      for (const clause of st.caseBlock.clauses) {
-        const entry = join(copy(s), fallthrough, this.untouched, this.deps.config.bypassRoles);
-        const out = this.statements(clause.statements, entry);
-        const breaks = clause.statements.some((x) => ts.isBreakStatement(x));
-        if (breaks) {
-          result = join(result, out, this.untouched, this.deps.config.bypassRoles);
-          fallthrough = null;
-        } else fallthrough = out;
+      const frame = this.enter('switch', label);
+      try {
+        for (const clause of st.caseBlock.clauses) {
+          const entry = join(copy(s), fallthrough, this.untouched, this.deps.config.bypassRoles);
+          // A clause that ends without a jump falls through into the next one (the last one out of the switch).
+          fallthrough = this.statements(clause.statements, entry);
+        }
+      } finally {
+        this.jumps.pop();
       }
-      return join(result, fallthrough, this.untouched, this.deps.config.bypassRoles);
+      return this.joinAll(unmatched, fallthrough, frame.breaks);
     }
-    if (ts.isLabeledStatement(st)) return this.statement(st.statement, state);
+    if (ts.isBreakStatement(st) || ts.isContinueStatement(st)) {
+      // The state goes to the statement the jump targets, joined there; nothing after it runs.
+      const name = st.label?.text;
+      const isBreak = ts.isBreakStatement(st);
+      for (let i = this.jumps.length - 1; i >= 0; i--) {
+        const f = this.jumps[i]!;
+        if (name !== undefined ? f.label !== name : !isBreak ? f.kind !== 'loop' : f.kind === 'block') continue;
+        if (isBreak) f.breaks = join(f.breaks, state, this.untouched, this.deps.config.bypassRoles);
+        else f.continues = join(f.continues, state, this.untouched, this.deps.config.bypassRoles);
+        return null;
+      }
+      // A jump whose target is not in view (cannot happen in valid code): the state goes on, as before.
+      return state;
+    }
+    if (ts.isLabeledStatement(st)) {
+      const inner = st.statement;
+      if (isBreakable(inner)) return this.statement(inner, state, st.label.text);
+      // `done: { … break done; … }`: a labeled block left by its label.
+      const frame = this.enter('block', st.label.text);
+      let out: State;
+      try {
+        out = this.statement(inner, state);
+      } finally {
+        this.jumps.pop();
+      }
+      return this.joinAll(out, frame.breaks);
+    }
     if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) return state;
     let s: State = state;
     ts.forEachChild(st, (child) => {
       if (ts.isExpression(child)) s = this.expression(child, s);
     });
     return s;
+  }
+
+  /** A statement that `break` / `continue` jump out of, entered: its frame collects the jumps' states. */
+  private enter(kind: JumpFrame['kind'], label: string | undefined): JumpFrame {
+    const frame: JumpFrame = { kind, label, breaks: null, continues: null };
+    this.jumps.push(frame);
+    return frame;
+  }
+
+  private joinAll(...states: State[]): State {
+    return states.reduce<State>((a, b) => join(a, b, this.untouched, this.deps.config.bypassRoles), null);
   }
 
   private declarations(list: ts.VariableDeclarationList, state: State): State {
@@ -214,7 +288,15 @@ class FlowWalker implements EdgeWalker, StatementRunner {
         // Inline callbacks run where they are passed (map, forEach, transaction helpers).
         if (isInlineCallback(node) && node.body) {
           const body = node.body;
-          const out = ts.isBlock(body) ? this.statements(body.statements, copy(s)) : this.expression(body, copy(s));
+          // No jump leaves a function: the callback's loops are its own.
+          const outer = this.jumps;
+          this.jumps = [];
+          let out: State;
+          try {
+            out = ts.isBlock(body) ? this.statements(body.statements, copy(s)) : this.expression(body, copy(s));
+          } finally {
+            this.jumps = outer;
+          }
           s = join(s, out, this.untouched, this.deps.config.bypassRoles);
         }
         return;
