@@ -341,6 +341,10 @@ export class AdapterCalls {
       if (!ours && read.fieldCall) {
         const field = this.deps.handles.of(read.fieldCall.executor);
         if (isOurs(field, false)) [w, handle, ours] = [read.fieldCall, field, true];
+        // `const m = await import(name); m.db('t').insert(…)`: a module of the code that cannot be resolved hands
+        // out the field, so the field's call is the write's shape (unresolved below, never dropped).
+        else if (isUntraced(field) && this.fromUnresolvedCode(read.fieldCall.executor))
+          [w, handle] = [{ ...read.fieldCall, distinctive: true }, field];
       }
       // Scope helpers and admin providers hand out whatever their library's executor is: the
       // call's shape must then say which library it is.

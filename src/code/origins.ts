@@ -118,13 +118,16 @@ export class OriginResolver {
     }
     if (ts.isAwaitExpression(e) && ts.isCallExpression(skipOuter(e.expression))) {
       const inner = skipOuter(e.expression) as ts.CallExpression;
-      // `await import('pg')`
-      if (
-        inner.expression.kind === ts.SyntaxKind.ImportKeyword &&
-        inner.arguments[0] &&
-        ts.isStringLiteral(inner.arguments[0])
-      ) {
-        return this.moduleOrigin(e.getSourceFile(), inner.arguments[0].text);
+      // `await import('pg')`, `(await import('./db')).db`: the module, resolved as a static import is.
+      if (inner.expression.kind === ts.SyntaxKind.ImportKeyword) {
+        const spec = inner.arguments[0] && skipOuter(inner.arguments[0]);
+        if (spec && (ts.isStringLiteral(spec) || ts.isNoSubstitutionTemplateLiteral(spec)))
+          return this.moduleOrigin(e.getSourceFile(), spec.text);
+        // A module chosen at run time: what it exports cannot be known (fail closed: its writes are unresolved).
+        return {
+          kind: 'unknown',
+          reason: `cannot resolve \`${shortText(inner, 40)}\`: the module's name is known only at run time (import it by a constant path for rls-guard to follow it)`,
+        };
       }
     }
     if (ts.isFunctionExpression(e) || ts.isArrowFunction(e))
@@ -238,6 +241,11 @@ export class OriginResolver {
         if (returned) return this.member(this.expr(returned, steps + 1), key, steps + 1);
         return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(e)}\`` };
       }
+      case 'unknown':
+        // What a module chosen at run time exports: say why, not only that it cannot be read.
+        return origin.reason.includes('known only at run time')
+          ? { kind: 'unknown', reason: origin.reason }
+          : { kind: 'unknown', reason: `cannot read \`${key}\` statically` };
       default:
         return { kind: 'unknown', reason: `cannot read \`${key}\` statically` };
     }
