@@ -315,6 +315,11 @@ export class AdapterCalls {
     if (!adapter.fragmentMethods?.includes(method)) return false;
     const outer = embeddingCall(call);
     if (!outer) return false;
+    // `this.select(trx.raw('1'))` in a `whereExists(function () { … })` callback, `q.where(knex.raw(…))`: a value
+    // handed to a builder method of the library is a piece of that builder's statement, not one that is sent.
+    const sink = skipOuter(outer.expression);
+    if (adapter.fragmentSinks && ts.isPropertyAccessExpression(sink) && adapter.fragmentSinks.test(sink.name.text))
+      return true;
     const base = chainRoot(outer);
     const root = this.deps.handles.of(base);
     // A connection an ambient accessor hands out (`db('t').insert({ id: db.raw('gen_random_uuid()') })` with `db`
