@@ -93,6 +93,8 @@ export class CallEdges {
       }
       if (args.some((a) => a !== null))
         (this.facts.valueCalls ??= []).push({ call, args, states: new Map(state), root: this.walker.root });
+      else if (target.kind === 'unknown' && ts.isPropertyAccessExpression(skipOuter(call.expression)))
+        (this.facts.memberCalls ??= []).push({ call, args, states: new Map(state), root: this.walker.root });
       this.walker.applySetters(call, undefined, state);
       return;
     }

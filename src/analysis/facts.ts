@@ -233,6 +233,12 @@ export interface FileFacts {
    * program.ts makes them edges to the functions the callee can be (providers/helper-values.ts).
    */
   valueCalls?: Omit<CallEdge, 'callee'>[];
+  /**
+   * Calls of a member that resolve to no function and pass no connection (`for (const step of steps) await
+   * step.run()`): function-types.ts links those whose member is declared with a function type to the functions
+   * declared with it, so their callers are known.
+   */
+  memberCalls?: Omit<CallEdge, 'callee'>[];
   /** Calls of a method on a receiver typed by a codebase interface or abstract class: interface-calls.ts links them. */
   contractCalls?: ContractCall[];
   findings: RawFinding[];
