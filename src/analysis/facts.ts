@@ -107,6 +107,8 @@ export type Pending = (
       binding: ParamBinding;
       path?: readonly (string | number)[];
       narrowed?: 'releasable' | 'not-releasable';
+      /** `trx ?? db`: what runs the write at a call that leaves the (optional) parameter out. */
+      fallback?: Handle;
     }
   | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle }
   /** A connection read from an AsyncLocalStorage: judged per root that reaches the write (ambient/settle.ts). */

@@ -71,6 +71,11 @@ export type Handle =
       label: string;
       typed: { adapter: DbAdapter; exec: ExecutorKind } | null;
       path?: FieldPath;
+      /**
+       * `trx ?? db` on an optional parameter: what runs the write at a call that does not pass it (judged there, at
+       * each such call), the parameter itself at a call that does.
+       */
+      fallback?: Handle;
     }
   | AmbientHandle
   | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }
@@ -343,6 +348,8 @@ export class HandleResolver {
     ) {
       return { kind: 'not-db', reason: 'a literal' };
     }
+    const optional = this.optionalParam(e);
+    if (optional) return optional;
     const ambient = this.ambient.accessor(e, (x) => this.trace(x));
     if (ambient) return ambient;
     // `this` in a class that extends a library's client (NestJS's PrismaService): that client.
@@ -350,6 +357,26 @@ export class HandleResolver {
       e.kind === ts.SyntaxKind.ThisKeyword ? thisExecutor(this.typeReader, e, (n) => where(n, this.root)) : undefined;
     if (self) return self;
     return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
+  }
+
+  /**
+   * `trx ?? db` / `trx || db` with `trx` an optional parameter (`trx?: Knex.Transaction`, `trx = undefined`) and `db`
+   * a connection: the parameter, judged at each call by what it passes, or by `db` where the call leaves it out.
+   */
+  private optionalParam(e: ts.Expression): Handle | undefined {
+    if (
+      !ts.isBinaryExpression(e) ||
+      (e.operatorToken.kind !== ts.SyntaxKind.QuestionQuestionToken && e.operatorToken.kind !== ts.SyntaxKind.BarBarToken)
+    )
+      return undefined;
+    const given = this.trace(e.left);
+    if (given.kind !== 'param' || given.path?.length || given.fallback || given.binding.path.length) return undefined;
+    const decl = given.binding.decl;
+    if (!decl.questionToken && !(decl.initializer && skipOuter(decl.initializer).getText() === 'undefined')) return undefined;
+    const fallback = this.trace(e.right);
+    if (!isConnection(fallback) || (fallback.kind === 'param' && fallback.fallback)) return undefined;
+    const other = 'label' in fallback ? fallback.label : shortText(e.right, 40);
+    return { ...given, fallback, label: `${given.label}, or ${other} where a call does not pass it` };
   }
 
   private fromCall(call: ts.CallExpression): Handle {
