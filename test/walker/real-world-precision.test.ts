@@ -283,3 +283,21 @@ describe('a knex transaction carried as a field of an argument object (signacare
     expect(report.writeSites[0]!.evidence).toContain('`args.trx`, a field of parameter 1 of `closeEpisode`');
   });
 });
+
+describe('signacare worker and repository shapes (knex, routed Proxy: issue 10)', () => {
+  it('follows dynamic imports, breaks out of switches, raw fragments in builder callbacks, step lists and trx ?? db', () => {
+    const report = expectAnnotated('knex-lazy-worker');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    // A module chosen at run time: unresolved, and the reason says how to fix it.
+    expect(at('src/jobs/record.ts', 28).evidence).toContain('the module\'s name is known only at run time');
+    // The write after a switch whose cases break out of nested blocks and whose default throws has a site.
+    expect(at('src/jobs/provenance.ts', 34).coverage).toBe('org-scope');
+    // Neither `trx.raw('1')` in a whereExists callback nor crypto's `createHash().update()` is a site.
+    expect(report.writeSites.filter((s) => s.file === 'src/jobs/assignments.ts').map((s) => s.line)).toEqual([7, 29]);
+    expect(report.writeSites.some((s) => s.file === 'src/jobs/provenance.ts' && s.operation === 'update')).toBe(false);
+    // `step.run()` over `steps: DemoStep[]` reaches each step's `run`: the module code is the caller.
+    expect(at('src/demo-data/plans.ts', 5).evidence).toContain('main() (src/demo-data/index.ts:');
+    // `trx ?? db`: the call that leaves `trx` out runs on the pool.
+    expect(at('src/repo/plans.ts', 15).evidence).toContain('planRepository.archive(id) runs on knex pool');
+  });
+});
