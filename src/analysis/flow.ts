@@ -179,85 +179,93 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       }
       return result;
     }
-    if (
-      ts.isForStatement(st) ||
-      ts.isForOfStatement(st) ||
-      ts.isForInStatement(st) ||
-      ts.isWhileStatement(st) ||
-      ts.isDoStatement(st)
-    ) {
-      let s: State = state;
-      if (ts.isForStatement(st)) {
-        if (st.initializer)
-          s = ts.isVariableDeclarationList(st.initializer)
-            ? this.declarations(st.initializer, s)
-            : this.expression(st.initializer, s);
-        if (st.condition) s = this.expression(st.condition, s);
-      } else if (ts.isForOfStatement(st) || ts.isForInStatement(st) || ts.isWhileStatement(st)) {
-        s = this.expression(st.expression, s);
-      }
-      const frame = this.enter('loop', label);
-      let body: State;
-      try {
-        body = this.statement(st.statement, copy(s));
-      } finally {
-        this.jumps.pop();
-      }
-      // `continue` goes back to the test; `break` leaves the loop (both were cut off where they stood).
-      const next = this.joinAll(body, frame.continues);
-      if (ts.isDoStatement(st)) return this.joinAll(next === null ? null : this.expression(st.expression, next), frame.breaks);
-      return this.joinAll(s, next, frame.breaks);
-    }
-    if (ts.isSwitchStatement(st)) {
-      const s = this.expression(st.expression, state);
-      // With no `default`, no case may match.
-      const unmatched: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
-      let fallthrough: State = null;
-      const frame = this.enter('switch', label);
-      try {
-        for (const clause of st.caseBlock.clauses) {
-          const entry = join(copy(s), fallthrough, this.untouched, this.deps.config.bypassRoles);
-          // A clause that ends without a jump falls through into the next one (the last one out of the switch).
-          fallthrough = this.statements(clause.statements, entry);
-        }
-      } finally {
-        this.jumps.pop();
-      }
-      return this.joinAll(unmatched, fallthrough, frame.breaks);
-    }
-    if (ts.isBreakStatement(st) || ts.isContinueStatement(st)) {
-      // The state goes to the statement the jump targets, joined there; nothing after it runs.
-      const name = st.label?.text;
-      const isBreak = ts.isBreakStatement(st);
-      for (let i = this.jumps.length - 1; i >= 0; i--) {
-        const f = this.jumps[i]!;
-        if (name !== undefined ? f.label !== name : !isBreak ? f.kind !== 'loop' : f.kind === 'block') continue;
-        if (isBreak) f.breaks = join(f.breaks, state, this.untouched, this.deps.config.bypassRoles);
-        else f.continues = join(f.continues, state, this.untouched, this.deps.config.bypassRoles);
-        return null;
-      }
-      // A jump whose target is not in view (cannot happen in valid code): the state goes on, as before.
-      return state;
-    }
-    if (ts.isLabeledStatement(st)) {
-      const inner = st.statement;
-      if (isBreakable(inner)) return this.statement(inner, state, st.label.text);
-      // `done: { … break done; … }`: a labeled block left by its label.
-      const frame = this.enter('block', st.label.text);
-      let out: State;
-      try {
-        out = this.statement(inner, state);
-      } finally {
-        this.jumps.pop();
-      }
-      return this.joinAll(out, frame.breaks);
-    }
+    // Loops, switches and jumps in methods of their own: this one recurses once per nesting level, so its frame
+    // stays small (1,000 nested `if`s must fit the stack: bench/worst-shapes.ts).
+    if (isBreakable(st)) return this.breakable(st, state, label);
+    if (ts.isBreakStatement(st) || ts.isContinueStatement(st)) return this.jump(st, state);
+    if (ts.isLabeledStatement(st)) return this.labeled(st, state);
     if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) return state;
     let s: State = state;
     ts.forEachChild(st, (child) => {
       if (ts.isExpression(child)) s = this.expression(child, s);
     });
     return s;
+  }
+
+
+  /** A loop or a switch: the state after it joins the paths that leave it (falling out, `break`, `continue`). */
+  private breakable(st: ts.Statement, state: State, label: string | undefined): State {
+    if (ts.isSwitchStatement(st)) return this.switchStatement(st, state, label);
+    const loop = st as ts.IterationStatement;
+    let s: State = state;
+    if (ts.isForStatement(st)) {
+      if (st.initializer)
+        s = ts.isVariableDeclarationList(st.initializer)
+          ? this.declarations(st.initializer, s)
+          : this.expression(st.initializer, s);
+      if (st.condition) s = this.expression(st.condition, s);
+    } else if (ts.isForOfStatement(st) || ts.isForInStatement(st) || ts.isWhileStatement(st)) {
+      s = this.expression(st.expression, s);
+    }
+    const frame = this.enter('loop', label);
+    let body: State;
+    try {
+      body = this.statement(loop.statement, copy(s));
+    } finally {
+      this.jumps.pop();
+    }
+    // `continue` goes back to the test; `break` leaves the loop (both were cut off where they stood).
+    const next = this.joinAll(body, frame.continues);
+    if (ts.isDoStatement(st))
+      return this.joinAll(next === null ? null : this.expression(st.expression, next), frame.breaks);
+    return this.joinAll(s, next, frame.breaks);
+  }
+
+  private switchStatement(st: ts.SwitchStatement, state: State, label: string | undefined): State {
+    const s = this.expression(st.expression, state);
+    // With no `default`, no case may match.
+    const unmatched: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
+    let fallthrough: State = null;
+    const frame = this.enter('switch', label);
+    try {
+      for (const clause of st.caseBlock.clauses) {
+        const entry = join(copy(s), fallthrough, this.untouched, this.deps.config.bypassRoles);
+        // A clause that ends without a jump falls through into the next one (the last one out of the switch).
+        fallthrough = this.statements(clause.statements, entry);
+      }
+    } finally {
+      this.jumps.pop();
+    }
+    return this.joinAll(unmatched, fallthrough, frame.breaks);
+  }
+
+  private jump(st: ts.BreakStatement | ts.ContinueStatement, state: State): State {
+    // The state goes to the statement the jump targets, joined there; nothing after it runs.
+    const name = st.label?.text;
+    const isBreak = ts.isBreakStatement(st);
+    for (let i = this.jumps.length - 1; i >= 0; i--) {
+      const f = this.jumps[i]!;
+      if (name !== undefined ? f.label !== name : !isBreak ? f.kind !== 'loop' : f.kind === 'block') continue;
+      if (isBreak) f.breaks = join(f.breaks, state, this.untouched, this.deps.config.bypassRoles);
+      else f.continues = join(f.continues, state, this.untouched, this.deps.config.bypassRoles);
+      return null;
+    }
+    // A jump whose target is not in view (cannot happen in valid code): the state goes on, as before.
+    return state;
+  }
+
+  private labeled(st: ts.LabeledStatement, state: State): State {
+    const inner = st.statement;
+    if (isBreakable(inner)) return this.statement(inner, state, st.label.text);
+    // `done: { … break done; … }`: a labeled block left by its label.
+    const frame = this.enter('block', st.label.text);
+    let out: State;
+    try {
+      out = this.statement(inner, state);
+    } finally {
+      this.jumps.pop();
+    }
+    return this.joinAll(out, frame.breaks);
   }
 
   /** A statement that `break` / `continue` jump out of, entered: its frame collects the jumps' states. */

@@ -170,13 +170,14 @@ function literalFunctions(origins: OriginResolver, init: ts.Expression, type: ts
   const e = skipOuter(init);
   if (ts.isArrayLiteralExpression(e)) {
     const element = memberType(origins, type, undefined, 0);
-    if (element) for (const el of e.elements) if (!ts.isSpreadElement(el)) literalFunctions(origins, el, element, depth + 1, add);
+    if (!element) return;
+    for (const el of e.elements) if (!ts.isSpreadElement(el)) literalFunctions(origins, el, element, depth + 1, add);
     return;
   }
   if (!ts.isObjectLiteralExpression(e)) return;
   for (const p of e.properties) {
-    if (!(ts.isPropertyAssignment(p) || ts.isMethodDeclaration(p)) || !ts.isIdentifier(p.name) && !ts.isStringLiteral(p.name))
-      continue;
+    if (!(ts.isPropertyAssignment(p) || ts.isMethodDeclaration(p))) continue;
+    if (!ts.isIdentifier(p.name) && !ts.isStringLiteral(p.name)) continue;
     const member = memberType(origins, type, p.name.text, 0);
     if (!member) continue;
     const value = ts.isMethodDeclaration(p) ? p : skipOuter(p.initializer);

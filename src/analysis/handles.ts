@@ -364,15 +364,14 @@ export class HandleResolver {
    * a connection: the parameter, judged at each call by what it passes, or by `db` where the call leaves it out.
    */
   private optionalParam(e: ts.Expression): Handle | undefined {
-    if (
-      !ts.isBinaryExpression(e) ||
-      (e.operatorToken.kind !== ts.SyntaxKind.QuestionQuestionToken && e.operatorToken.kind !== ts.SyntaxKind.BarBarToken)
-    )
-      return undefined;
+    if (!ts.isBinaryExpression(e)) return undefined;
+    const op = e.operatorToken.kind;
+    if (op !== ts.SyntaxKind.QuestionQuestionToken && op !== ts.SyntaxKind.BarBarToken) return undefined;
     const given = this.trace(e.left);
     if (given.kind !== 'param' || given.path?.length || given.fallback || given.binding.path.length) return undefined;
     const decl = given.binding.decl;
-    if (!decl.questionToken && !(decl.initializer && skipOuter(decl.initializer).getText() === 'undefined')) return undefined;
+    const defaultsToUndefined = decl.initializer && skipOuter(decl.initializer).getText() === 'undefined';
+    if (!decl.questionToken && !defaultsToUndefined) return undefined;
     const fallback = this.trace(e.right);
     if (!isConnection(fallback) || (fallback.kind === 'param' && fallback.fallback)) return undefined;
     const other = 'label' in fallback ? fallback.label : shortText(e.right, 40);

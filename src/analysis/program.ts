@@ -382,7 +382,7 @@ class Settler {
       p.awaitsTransaction?.at ?? null,
       p.kind === 'param' && p.path ? p.path.join('\u0000') : null,
       narrowed ?? null,
-      p.kind === 'param' && p.fallback ? (connectionKey(p.fallback) ?? ('key' in p.fallback ? p.fallback.key : null)) : null,
+      p.kind === 'param' && p.fallback ? fallbackKey(p.fallback) : null,
     );
     if (!this.memo.pending.has(key)) this.memo.pending.set(key, { settler: this, p });
     const settled = this.memo.facts.get(this.memo.kind, key);
@@ -856,4 +856,9 @@ function leavesOut(call: ts.CallExpression | ts.NewExpression, index: number): b
 function fallbackState(edge: CallEdge, fallback: Handle): ConnState {
   const key = connectionKey(fallback);
   return (key && edge.states.get(key)) || freshState(fallback);
+}
+
+/** What tells two `trx ?? db` fallbacks apart in the memo's key: the connection's node. */
+function fallbackKey(fallback: Handle): ts.Node | null {
+  return connectionKey(fallback) ?? ('key' in fallback ? fallback.key : null);
 }

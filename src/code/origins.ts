@@ -126,7 +126,9 @@ export class OriginResolver {
         // A module chosen at run time: what it exports cannot be known (fail closed: its writes are unresolved).
         return {
           kind: 'unknown',
-          reason: `cannot resolve \`${shortText(inner, 40)}\`: the module's name is known only at run time (import it by a constant path for rls-guard to follow it)`,
+          reason:
+            `cannot resolve \`${shortText(inner, 40)}\`: the module's name is known only at run time (import it ` +
+            'by a constant path for rls-guard to follow it)',
         };
       }
     }

@@ -254,7 +254,8 @@ export class Reach {
             fn,
             `no caller of \`${functionName(fn)}\` was found in the audited files, nor a route, job or script that ` +
               `reaches it (audit the package that calls it together with this one, or declare the helper that ` +
-              `calls it in \`ambientScopes\` / \`scopeHelpers\`: see docs/config.md; code nothing calls can be removed)`,
+              `calls it in \`ambientScopes\` / \`scopeHelpers\`: see docs/config.md; code nothing calls can be ` +
+              'removed)',
             `no caller of \`${functionName(fn)}\``,
           ),
         );
