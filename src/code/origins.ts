@@ -159,8 +159,16 @@ export class OriginResolver {
         for (const key of binding.path) origin = this.member(origin, key, steps + 1);
         return origin;
       }
-      case 'parameter':
+      case 'parameter': {
+        // `import('./db').then(({ db }) => …)`: the callback's first parameter is the module.
+        const imported = binding.index === 0 ? thenOfImport(binding.fn) : undefined;
+        if (imported) {
+          let origin = this.moduleOrigin(binding.fn.getSourceFile(), imported);
+          for (const key of binding.path) origin = this.member(origin, key, steps + 1);
+          return origin;
+        }
         return { kind: 'param', binding, path: binding.path };
+      }
       case 'function':
         return { kind: 'function', decl: binding.decl, name: binding.name };
       case 'class':
@@ -476,4 +484,19 @@ function spreadLacks(expr: ts.Expression, key: string): boolean {
       return spreadLacks(e.left, key) && spreadLacks(e.right, key);
   }
   return false;
+}
+
+/** The constant specifier of `import(spec)` when `fn` is the callback of its `.then(fn)`. */
+function thenOfImport(fn: ts.SignatureDeclaration): string | undefined {
+  if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+  let n: ts.Node = fn;
+  while (ts.isParenthesizedExpression(n.parent)) n = n.parent;
+  const call = n.parent;
+  if (!ts.isCallExpression(call) || call.arguments[0] !== n) return undefined;
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'then') return undefined;
+  const inner = skipOuter(callee.expression);
+  if (!ts.isCallExpression(inner) || inner.expression.kind !== ts.SyntaxKind.ImportKeyword) return undefined;
+  const spec = inner.arguments[0] && skipOuter(inner.arguments[0]);
+  return spec && (ts.isStringLiteral(spec) || ts.isNoSubstitutionTemplateLiteral(spec)) ? spec.text : undefined;
 }
