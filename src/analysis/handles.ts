@@ -588,12 +588,16 @@ export class HandleResolver {
     const received = callbackParam(this.callbacks, binding);
     if (received) return received;
     const typed = typeOfParam(this.typeReader, binding.decl);
+    // `conn: Knex = db`: where a call leaves the parameter out (or passes `undefined`), the default runs the write.
+    const init = binding.path.length === 0 ? binding.decl.initializer : undefined;
+    const fallback = init ? this.trace(init) : undefined;
     return {
       kind: 'param',
       binding,
       key: binding.decl,
       label: `parameter \`${binding.name}\` of \`${functionName(binding.fn)}\``,
       typed,
+      ...(fallback && isConnection(fallback) && fallback.kind !== 'param' ? { fallback } : {}),
     };
   }
 
