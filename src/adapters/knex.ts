@@ -30,6 +30,18 @@ export const knexAdapter: DbAdapter = {
   executorTypes: { Knex: 'pool', 'Knex.Transaction': 'client', Transaction: 'client' },
   queryMethods: { raw: { sqlArg: 0 } },
   fragmentMethods: ['raw'],
+  fragmentSinks: new RegExp(
+    '^(' +
+      [
+        'select|columns?|first|pluck|distinct(On)?|from(Raw)?|into|table|with(Recursive|Materialized)?',
+        '(and|or)?([wW]here|[hH]aving|[oO]n)[A-Za-z]*',
+        '(inner|left|right|full|cross|outer|leftOuter|rightOuter|fullOuter)?[jJ]oin(Raw)?',
+        '(order|group)By(Raw)?|union(All)?|intersect|except',
+        'insert|update|upsert|returning|onConflict|merge|increment|decrement',
+        'count(Distinct)?|min|max|sum(Distinct)?|avg(Distinct)?|raw',
+      ].join('|') +
+      ')$',
+  ),
   placeholders: 'question',
   transactionMethods: { transaction: {} },
   connectMethods: [],

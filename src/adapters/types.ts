@@ -104,6 +104,12 @@ export interface DbAdapter {
    */
   fragmentMethods?: readonly string[];
   /**
+   * The library's builder methods that take such a fragment as a value (`select`, `where…`, `join…`, `orderBy`…):
+   * a fragment passed to one of them is that builder's piece whatever its receiver is (`this.select(trx.raw('1'))`
+   * inside a `whereExists` callback, where `this` is the subquery), never a statement that is sent.
+   */
+  fragmentSinks?: RegExp;
+  /**
    * Raw SQL's placeholder style, rewritten to $1, $2… before parsing: `?` (knex.raw) or pg-promise's ($1:csv,
    * ${name}).
    */

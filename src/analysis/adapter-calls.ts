@@ -370,6 +370,11 @@ export class AdapterCalls {
     if (!adapter.fragmentMethods?.includes(method)) return false;
     const outer = embeddingCall(call);
     if (!outer) return false;
+    // `this.select(trx.raw('1'))` in a `whereExists(function () { … })` callback, `q.where(knex.raw(…))`: a value
+    // handed to a builder method of the library is a piece of that builder's statement, not one that is sent.
+    const sink = skipOuter(outer.expression);
+    if (adapter.fragmentSinks && ts.isPropertyAccessExpression(sink) && adapter.fragmentSinks.test(sink.name.text))
+      return true;
     const base = chainRoot(outer);
     const root = this.deps.handles.of(base);
     // A connection an ambient accessor hands out (`db('t').insert({ id: db.raw('gen_random_uuid()') })` with `db`
@@ -396,6 +401,10 @@ export class AdapterCalls {
       if (!ours && read.fieldCall) {
         const field = this.deps.handles.of(read.fieldCall.executor);
         if (isOurs(field, false)) [w, handle, ours] = [read.fieldCall, field, true];
+        // `const m = await import(name); m.db('t').insert(…)`: a module of the code that cannot be resolved hands
+        // out the field, so the field's call is the write's shape (unresolved below, never dropped).
+        else if (isUntraced(field) && this.fromUnresolvedCode(read.fieldCall.executor))
+          [w, handle] = [{ ...read.fieldCall, distinctive: true }, field];
       }
       // Scope helpers and admin providers hand out whatever their library's executor is: the
       // call's shape must then say which library it is.

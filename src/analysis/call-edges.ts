@@ -9,6 +9,7 @@ import { connectionKey, freshState, type State } from './connection-state.js';
 import type { CallEdge, ConnState, FileFacts } from './facts.js';
 import type { Handle, HandleResolver } from './handles.js';
 import { contractCallee } from './interface-calls.js';
+import { calleeFunctionType } from './function-types.js';
 
 // Calls of functions in the codebase: the edges that carry connections (and their states) into
 // helpers, callbacks and constructors, and the functions that escape as values (their callers
@@ -93,6 +94,13 @@ export class CallEdges {
       }
       if (args.some((a) => a !== null))
         (this.facts.valueCalls ??= []).push({ call, args, states: new Map(state), root: this.walker.root });
+      else if (
+        target.kind === 'unknown' &&
+        ts.isPropertyAccessExpression(skipOuter(call.expression)) &&
+        // Only a member declared with a function type can be linked: no state copied for `console.log(…)`.
+        calleeFunctionType(this.deps.origins, call.expression)
+      )
+        (this.facts.memberCalls ??= []).push({ call, args, states: new Map(state), root: this.walker.root });
       this.walker.applySetters(call, undefined, state);
       return;
     }

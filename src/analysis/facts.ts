@@ -114,6 +114,8 @@ export type Pending = (
       binding: ParamBinding;
       path?: readonly (string | number)[];
       narrowed?: 'releasable' | 'not-releasable';
+      /** `trx ?? db`: what runs the write at a call that leaves the (optional) parameter out. */
+      fallback?: Handle;
     }
   | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle }
   /** A connection read from an AsyncLocalStorage: judged per root that reaches the write (ambient/settle.ts). */
@@ -244,6 +246,12 @@ export interface FileFacts {
    * program.ts makes them edges to the functions the callee can be (providers/helper-values.ts).
    */
   valueCalls?: Omit<CallEdge, 'callee'>[];
+  /**
+   * Calls of a member that resolve to no function and pass no connection (`for (const step of steps) await
+   * step.run()`): function-types.ts links those whose member is declared with a function type to the functions
+   * declared with it, so their callers are known.
+   */
+  memberCalls?: Omit<CallEdge, 'callee'>[];
   /** Calls of a method on a receiver typed by a codebase interface or abstract class: interface-calls.ts links them. */
   contractCalls?: ContractCall[];
   findings: RawFinding[];

@@ -47,6 +47,25 @@ export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
   return facts;
 }
 
+/** A statement jumps can leave: `break` targets any (a block only by label), `continue` only a loop. */
+interface JumpFrame {
+  kind: 'loop' | 'switch' | 'block';
+  label: string | undefined;
+  breaks: State;
+  continues: State;
+}
+
+function isBreakable(st: ts.Statement): boolean {
+  return (
+    ts.isSwitchStatement(st) ||
+    ts.isForStatement(st) ||
+    ts.isForOfStatement(st) ||
+    ts.isForInStatement(st) ||
+    ts.isWhileStatement(st) ||
+    ts.isDoStatement(st)
+  );
+}
+
 class FlowWalker implements EdgeWalker, StatementRunner {
   /** Writes made so far in each connection's open transaction, to say "the context was set only later". */
   private readonly txWrites = new Map<ts.Node, RawWrite[]>();
@@ -62,15 +81,14 @@ class FlowWalker implements EdgeWalker, StatementRunner {
   private deferred: { fn: ts.Node; at: ts.Node; by: string; moved: Set<ts.Node> } | undefined;
   /** Microtask callbacks registered since the last await: they run at the next await or return. */
   private microtasks: { fn: ts.ArrowFunction | ts.FunctionExpression; state: Map<ts.Node, ConnState> }[] = [];
+  /**
+   * The loops, switches and labeled blocks around the statement being interpreted, innermost last: a `break` or
+   * `continue` hands its state to its target and cuts the path it stood on (a `break` nested in a case's block
+   * used to fall through to the next clause, and a `default: throw` then made the code after the switch unreachable).
+   */
+  private jumps: JumpFrame[] = [];
   /** Each connection's state before the current root first used it (per root: captured-ness depends on it). */
   private readonly untouched = new Map<ts.Node, ConnState>();
-  /**
-   * The states at each unlabeled `break` of the innermost loop or switch being read: they leave it there, so they
-   * join its exit, and the path past a `break` goes no further (`case 'a': { x = 1; break; } default: throw …` exits
-   * the switch by the break: with breaks read only as a clause's own statements, the code after it was unreachable
-   * and its writes dropped).
-   */
-  private readonly breaks: State[][] = [];
   private readonly report: Report = (ruleId, node, messageId, data, key) => {
     this.facts.findings.push({ ruleId, node, messageId, data, key });
   };
@@ -95,6 +113,7 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     // Each function under the work budget: one that runs out (or nests deeper than the walk
     // can follow) becomes an unresolved site naming it; its writes found so far stay.
     const guarded = (node: ts.Node, body: () => void): void => {
+      this.jumps = [];
       const stopped = withinBudget(facts, budget, node, body);
       if (stopped) {
         this.redirect = undefined; // an interrupted prisma.$transaction([…]) did not restore it
@@ -129,7 +148,8 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     return s;
   }
 
-  private statement(st: ts.Statement, state: State): State {
+  /** `label`: the label of a labeled loop or switch, which `break label` / `continue label` target. */
+  private statement(st: ts.Statement, state: State, label?: string): State {
     if (state === null) return null;
     this.deps.origins.facts.step();
     if (ts.isBlock(st)) return this.statements(st.statements, state);
@@ -169,54 +189,11 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       }
       return result;
     }
-    if (
-      ts.isForStatement(st) ||
-      ts.isForOfStatement(st) ||
-      ts.isForInStatement(st) ||
-      ts.isWhileStatement(st) ||
-      ts.isDoStatement(st)
-    ) {
-      let s: State = state;
-      if (ts.isForStatement(st)) {
-        if (st.initializer)
-          s = ts.isVariableDeclarationList(st.initializer)
-            ? this.declarations(st.initializer, s)
-            : this.expression(st.initializer, s);
-        if (st.condition) s = this.expression(st.condition, s);
-      } else if (ts.isForOfStatement(st) || ts.isForInStatement(st) || ts.isWhileStatement(st)) {
-        s = this.expression(st.expression, s);
-      }
-      this.breaks.push([]);
-      const body = this.statement(st.statement, copy(s));
-      const exits = this.breaks.pop()!;
-      // A do-while's body runs once before its test; a break skips the test.
-      const after = ts.isDoStatement(st)
-        ? body === null
-          ? null
-          : this.expression(st.expression, body)
-        : join(s, body, this.untouched, this.deps.config.bypassRoles);
-      return this.joinAll(after, exits);
-    }
-    if (ts.isSwitchStatement(st)) {
-      const s = this.expression(st.expression, state);
-      // Without a default clause, no case may match.
-      const unmatched: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
-      let fallthrough: State = null;
-      this.breaks.push([]);
-      for (const clause of st.caseBlock.clauses) {
-        const entry = join(copy(s), fallthrough, this.untouched, this.deps.config.bypassRoles);
-        fallthrough = this.statements(clause.statements, entry);
-      }
-      const exits = this.breaks.pop()!;
-      return this.joinAll(join(unmatched, fallthrough, this.untouched, this.deps.config.bypassRoles), exits);
-    }
-    if (ts.isBreakStatement(st) && !st.label) {
-      const target = this.breaks[this.breaks.length - 1];
-      if (!target) return state;
-      target.push(copy(state));
-      return null;
-    }
-    if (ts.isLabeledStatement(st)) return this.statement(st.statement, state);
+    // Loops, switches and jumps in methods of their own: this one recurses once per nesting level, so its frame
+    // stays small (1,000 nested `if`s must fit the stack: bench/worst-shapes.ts).
+    if (isBreakable(st)) return this.breakable(st, state, label);
+    if (ts.isBreakStatement(st) || ts.isContinueStatement(st)) return this.jump(st, state);
+    if (ts.isLabeledStatement(st)) return this.labeled(st, state);
     if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) return state;
     let s: State = state;
     ts.forEachChild(st, (child) => {
@@ -225,8 +202,91 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     return s;
   }
 
-  private joinAll(state: State, others: readonly State[]): State {
-    return others.reduce((acc, o) => join(acc, o, this.untouched, this.deps.config.bypassRoles), state);
+
+  /** A loop or a switch: the state after it joins the paths that leave it (falling out, `break`, `continue`). */
+  private breakable(st: ts.Statement, state: State, label: string | undefined): State {
+    if (ts.isSwitchStatement(st)) return this.switchStatement(st, state, label);
+    const loop = st as ts.IterationStatement;
+    let s: State = state;
+    if (ts.isForStatement(st)) {
+      if (st.initializer)
+        s = ts.isVariableDeclarationList(st.initializer)
+          ? this.declarations(st.initializer, s)
+          : this.expression(st.initializer, s);
+      if (st.condition) s = this.expression(st.condition, s);
+    } else if (ts.isForOfStatement(st) || ts.isForInStatement(st) || ts.isWhileStatement(st)) {
+      s = this.expression(st.expression, s);
+    }
+    const frame = this.enter('loop', label);
+    let body: State;
+    try {
+      body = this.statement(loop.statement, copy(s));
+    } finally {
+      this.jumps.pop();
+    }
+    // `continue` goes back to the test; `break` leaves the loop (both were cut off where they stood).
+    const next = this.joinAll(body, frame.continues);
+    if (ts.isDoStatement(st))
+      return this.joinAll(next === null ? null : this.expression(st.expression, next), frame.breaks);
+    return this.joinAll(s, next, frame.breaks);
+  }
+
+  private switchStatement(st: ts.SwitchStatement, state: State, label: string | undefined): State {
+    const s = this.expression(st.expression, state);
+    // With no `default`, no case may match.
+    const unmatched: State = st.caseBlock.clauses.some((c) => ts.isDefaultClause(c)) ? null : s;
+    let fallthrough: State = null;
+    const frame = this.enter('switch', label);
+    try {
+      for (const clause of st.caseBlock.clauses) {
+        const entry = join(copy(s), fallthrough, this.untouched, this.deps.config.bypassRoles);
+        // A clause that ends without a jump falls through into the next one (the last one out of the switch).
+        fallthrough = this.statements(clause.statements, entry);
+      }
+    } finally {
+      this.jumps.pop();
+    }
+    return this.joinAll(unmatched, fallthrough, frame.breaks);
+  }
+
+  private jump(st: ts.BreakStatement | ts.ContinueStatement, state: State): State {
+    // The state goes to the statement the jump targets, joined there; nothing after it runs.
+    const name = st.label?.text;
+    const isBreak = ts.isBreakStatement(st);
+    for (let i = this.jumps.length - 1; i >= 0; i--) {
+      const f = this.jumps[i]!;
+      if (name !== undefined ? f.label !== name : !isBreak ? f.kind !== 'loop' : f.kind === 'block') continue;
+      if (isBreak) f.breaks = join(f.breaks, state, this.untouched, this.deps.config.bypassRoles);
+      else f.continues = join(f.continues, state, this.untouched, this.deps.config.bypassRoles);
+      return null;
+    }
+    // A jump whose target is not in view (cannot happen in valid code): the state goes on, as before.
+    return state;
+  }
+
+  private labeled(st: ts.LabeledStatement, state: State): State {
+    const inner = st.statement;
+    if (isBreakable(inner)) return this.statement(inner, state, st.label.text);
+    // `done: { … break done; … }`: a labeled block left by its label.
+    const frame = this.enter('block', st.label.text);
+    let out: State;
+    try {
+      out = this.statement(inner, state);
+    } finally {
+      this.jumps.pop();
+    }
+    return this.joinAll(out, frame.breaks);
+  }
+
+  /** A statement that `break` / `continue` jump out of, entered: its frame collects the jumps' states. */
+  private enter(kind: JumpFrame['kind'], label: string | undefined): JumpFrame {
+    const frame: JumpFrame = { kind, label, breaks: null, continues: null };
+    this.jumps.push(frame);
+    return frame;
+  }
+
+  private joinAll(...states: State[]): State {
+    return states.reduce<State>((a, b) => join(a, b, this.untouched, this.deps.config.bypassRoles), null);
   }
 
   private declarations(list: ts.VariableDeclarationList, state: State): State {
@@ -299,10 +359,16 @@ class FlowWalker implements EdgeWalker, StatementRunner {
   private callback(fn: ts.ArrowFunction | ts.FunctionExpression, state: State): State {
     const outer = this.microtasks;
     this.microtasks = [];
+    // No jump leaves a function: the callback's loops are its own.
+    const outerJumps = this.jumps;
+    this.jumps = [];
     const body = fn.body;
-    const out = this.ran(ts.isBlock(body) ? this.statements(body.statements, state) : this.expression(body, state));
-    this.microtasks = outer;
-    return out;
+    try {
+      return this.ran(ts.isBlock(body) ? this.statements(body.statements, state) : this.expression(body, state));
+    } finally {
+      this.microtasks = outer;
+      this.jumps = outerJumps;
+    }
   }
 
   /**

@@ -17,8 +17,17 @@ import { isTestFile } from './providers/helper-values.js';
 // such call keeps its callers unknown. Found once per run over all files: linear in declarations
 // and value calls.
 
-/** A function type the codebase declares: `type Applier = (db, op) => …`, or an interface with a call signature. */
-export type FunctionType = ts.TypeAliasDeclaration | ts.InterfaceDeclaration;
+/**
+ * A function type the codebase declares: `type Applier = (db, op) => …`, an interface with a call signature, or the
+ * function type of a member of an interface or type literal (`interface Step { run: () => Promise<void> }`), which
+ * the functions given for that member in literals declared with the type (`const steps: Step[] = [{ run: … }]`) have.
+ */
+export type FunctionType = ts.TypeAliasDeclaration | ts.InterfaceDeclaration | ts.FunctionTypeNode;
+
+/** `run: () => …` of an interface or type literal: the member's own function type. */
+function isMemberFunctionType(t: ts.TypeNode | undefined): t is ts.FunctionTypeNode {
+  return t !== undefined && ts.isFunctionTypeNode(t) && ts.isPropertySignature(t.parent);
+}
 
 function isFunctionType(node: ts.Node | undefined): node is FunctionType {
   if (!node) return false;
@@ -66,8 +75,15 @@ export function declaredType(origins: OriginResolver, expr: ts.Expression, steps
       b = target?.kind === 'binding' ? target.binding : undefined;
     }
     if (b?.kind === 'parameter' && b.path.length === 0) return b.decl.type;
-    if (b?.kind === 'variable' && b.path.length === 0 && b.flags === 'const')
+    if (b?.kind === 'variable' && b.path.length === 0 && b.flags === 'const') {
+      // `for (const step of steps)`: an element of the declared list.
+      const loop = b.decl.parent.parent;
+      if (!b.decl.type && ts.isForOfStatement(loop) && loop.initializer === b.decl.parent) {
+        const list = declaredType(origins, loop.expression, steps + 1);
+        return list && memberType(origins, list, undefined, steps + 1);
+      }
       return b.decl.type ?? (b.decl.initializer && declaredType(origins, b.decl.initializer, steps + 1));
+    }
     return undefined;
   }
   if (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
@@ -136,7 +152,41 @@ function membersType(members: ts.NodeArray<ts.TypeElement>, key: string | undefi
 
 /** The function type a callee is declared with, when the codebase declares it. */
 export function calleeFunctionType(origins: OriginResolver, callee: ts.Expression): FunctionType | undefined {
-  return functionTypeOf(origins, declaredType(origins, callee));
+  const type = declaredType(origins, callee);
+  const t = type && stripType(type);
+  return isMemberFunctionType(t) ? t : functionTypeOf(origins, type);
+}
+
+// Literals nest (an array of objects of objects): a bound on one declaration's walk, not on the program.
+const MAX_LITERAL_DEPTH = 4;
+
+/**
+ * The functions a literal declared with `type` gives for members declared with a function type: `[{ run: () => … }]`
+ * of `Step[]`, `{ run() { … } }` of `Step`.
+ */
+function literalFunctions(origins: OriginResolver, init: ts.Expression, type: ts.TypeNode, depth: number,
+  add: (type: FunctionType, fn: ts.FunctionLikeDeclaration) => void): void {
+  if (depth > MAX_LITERAL_DEPTH) return;
+  const e = skipOuter(init);
+  if (ts.isArrayLiteralExpression(e)) {
+    const element = memberType(origins, type, undefined, 0);
+    if (!element) return;
+    for (const el of e.elements) if (!ts.isSpreadElement(el)) literalFunctions(origins, el, element, depth + 1, add);
+    return;
+  }
+  if (!ts.isObjectLiteralExpression(e)) return;
+  for (const p of e.properties) {
+    if (!(ts.isPropertyAssignment(p) || ts.isMethodDeclaration(p))) continue;
+    if (!ts.isIdentifier(p.name) && !ts.isStringLiteral(p.name)) continue;
+    const member = memberType(origins, type, p.name.text, 0);
+    if (!member) continue;
+    const value = ts.isMethodDeclaration(p) ? p : skipOuter(p.initializer);
+    if (ts.isArrowFunction(value) || ts.isFunctionExpression(value) || ts.isMethodDeclaration(value)) {
+      const t = stripType(member);
+      const fnType = isMemberFunctionType(t) ? t : functionTypeOf(origins, member);
+      if (fnType) add(fnType, value);
+    } else literalFunctions(origins, value, member, depth + 1, add);
+  }
 }
 
 /** Every function of these files declared with a function type of the codebase: `const f: T = (…) => …`. */
@@ -145,17 +195,24 @@ function typedFunctions(
   origins: OriginResolver,
 ): Map<FunctionType, ts.FunctionLikeDeclaration[]> {
   const out = new Map<FunctionType, ts.FunctionLikeDeclaration[]>();
+  const add = (type: FunctionType, fn: ts.FunctionLikeDeclaration): void => {
+    const list = out.get(type);
+    if (list) list.push(fn);
+    else out.set(type, [fn]);
+  };
   for (const f of files) {
     for (const st of f.sf.statements) {
       if (!ts.isVariableStatement(st)) continue;
       for (const d of st.declarationList.declarations) {
         const init = d.initializer && skipOuter(d.initializer);
-        if (!init || !(ts.isArrowFunction(init) || ts.isFunctionExpression(init))) continue;
+        if (!init) continue;
+        if (!(ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
+          // `const steps: Step[] = [{ run: () => … }]`: each member given a function in the literal.
+          if (d.type) literalFunctions(origins, init, d.type, 0, add);
+          continue;
+        }
         const type = functionTypeOf(origins, d.type);
-        if (!type) continue;
-        const list = out.get(type);
-        if (list) list.push(init);
-        else out.set(type, [init]);
+        if (type) add(type, init);
       }
     }
   }
@@ -168,10 +225,12 @@ function typedFunctions(
  * functions of test files: a test's call does not say what production code runs on.
  */
 export function typedValueEdges(files: readonly FileFacts[], origins: OriginResolver,
-  root: string): { edges: CallEdge[]; dispatched: Set<ts.FunctionLikeDeclaration> } {
+  root: string, calls = files.flatMap((f) => f.valueCalls ?? [])): {
+  edges: CallEdge[];
+  dispatched: Set<ts.FunctionLikeDeclaration>;
+} {
   const edges: CallEdge[] = [];
   const dispatched = new Set<ts.FunctionLikeDeclaration>();
-  const calls = files.flatMap((f) => f.valueCalls ?? []);
   if (calls.length === 0) return { edges, dispatched };
   const byType = typedFunctions(files, origins);
   if (byType.size === 0) return { edges, dispatched };
@@ -188,4 +247,24 @@ export function typedValueEdges(files: readonly FileFacts[], origins: OriginReso
     }
   }
   return { edges, dispatched };
+}
+
+/**
+ * The files' facts with the edges of their member calls that pass no connection (`step.run()` over `steps: Step[]`)
+ * added, to each function given for that member: plain edges, so every reader of the call graph (the store reach
+ * of ambient/reach.ts too) sees the callers. Copies where edges are added: facts stay whole.
+ */
+export function linkMemberCalls(files: FileFacts[], origins: OriginResolver, root: string): FileFacts[] {
+  const calls = files.flatMap((f) => f.memberCalls ?? []);
+  if (calls.length === 0) return files;
+  const bySource = new Map<ts.SourceFile, CallEdge[]>();
+  for (const e of typedValueEdges(files, origins, root, calls).edges) {
+    const sf = e.call.getSourceFile();
+    const list = bySource.get(sf);
+    if (list) list.push(e);
+    else bySource.set(sf, [e]);
+  }
+  return bySource.size === 0
+    ? files
+    : files.map((f) => (bySource.has(f.sf) ? { ...f, edges: [...f.edges, ...bySource.get(f.sf)!] } : f));
 }

@@ -75,6 +75,11 @@ export type Handle =
       label: string;
       typed: { adapter: DbAdapter; exec: ExecutorKind } | null;
       path?: FieldPath;
+      /**
+       * `trx ?? db` on an optional parameter: what runs the write at a call that does not pass it (judged there, at
+       * each such call), the parameter itself at a call that does.
+       */
+      fallback?: Handle;
     }
   | AmbientHandle
   | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }
@@ -380,6 +385,8 @@ export class HandleResolver {
     ) {
       return { kind: 'not-db', reason: 'a literal' };
     }
+    const optional = this.optionalParam(e);
+    if (optional) return optional;
     const ambient = this.ambient.accessor(e, (x) => this.trace(x));
     if (ambient) return ambient;
     // `this` in a class that extends a library's client (NestJS's PrismaService): that client.
@@ -387,6 +394,25 @@ export class HandleResolver {
       e.kind === ts.SyntaxKind.ThisKeyword ? thisExecutor(this.typeReader, e, (n) => where(n, this.root)) : undefined;
     if (self) return self;
     return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
+  }
+
+  /**
+   * `trx ?? db` / `trx || db` with `trx` an optional parameter (`trx?: Knex.Transaction`, `trx = undefined`) and `db`
+   * a connection: the parameter, judged at each call by what it passes, or by `db` where the call leaves it out.
+   */
+  private optionalParam(e: ts.Expression): Handle | undefined {
+    if (!ts.isBinaryExpression(e)) return undefined;
+    const op = e.operatorToken.kind;
+    if (op !== ts.SyntaxKind.QuestionQuestionToken && op !== ts.SyntaxKind.BarBarToken) return undefined;
+    const given = this.trace(e.left);
+    if (given.kind !== 'param' || given.path?.length || given.fallback || given.binding.path.length) return undefined;
+    const decl = given.binding.decl;
+    const defaultsToUndefined = decl.initializer && skipOuter(decl.initializer).getText() === 'undefined';
+    if (!decl.questionToken && !defaultsToUndefined) return undefined;
+    const fallback = this.trace(e.right);
+    if (!isConnection(fallback) || (fallback.kind === 'param' && fallback.fallback)) return undefined;
+    const other = 'label' in fallback ? fallback.label : shortText(e.right, 40);
+    return { ...given, fallback, label: `${given.label}, or ${other} where a call does not pass it` };
   }
 
   private fromCall(call: ts.CallExpression): Handle {
@@ -599,12 +625,16 @@ export class HandleResolver {
     const received = callbackParam(this.callbacks, binding);
     if (received) return received;
     const typed = typeOfParam(this.typeReader, binding.decl);
+    // `conn: Knex = db`: where a call leaves the parameter out (or passes `undefined`), the default runs the write.
+    const init = binding.path.length === 0 ? binding.decl.initializer : undefined;
+    const fallback = init ? this.trace(init) : undefined;
     return {
       kind: 'param',
       binding,
       key: binding.decl,
       label: `parameter \`${binding.name}\` of \`${functionName(binding.fn)}\``,
       typed,
+      ...(fallback && isConnection(fallback) && fallback.kind !== 'param' ? { fallback } : {}),
     };
   }
 

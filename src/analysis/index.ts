@@ -22,6 +22,7 @@ import { markOuterPoolWrites } from './outer-pool.js';
 import type { TypeEvidence } from './type-evidence.js';
 import { toPosixRelative as relative } from '../files/paths.js';
 import { linkContractCalls } from './interface-calls.js';
+import { linkMemberCalls } from './function-types.js';
 
 // The one analysis core. The walker passes every file (wholeProgram); the ESLint plugin
 // passes the file being linted. Both get the same sites, verdicts and findings for
@@ -199,9 +200,13 @@ export function conclude(
     ...reported.flatMap((a) => a.gaveUp),
   ];
   // settleTemplates narrows each file's sites: a copy, so facts kept between analyses stay whole.
-  const facts: FileFacts[] = linkContractCalls(
-    analysed.flatMap((a) => (a.facts ? [{ ...a.facts }] : [])),
+  const facts: FileFacts[] = linkMemberCalls(
+    linkContractCalls(
+      analysed.flatMap((a) => (a.facts ? [{ ...a.facts }] : [])),
+      origins,
+    ),
     origins,
+    input.root,
   );
   const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
   const trpc = new TrpcContexts(input.files, origins, (e) => handles.of(e), input.root);

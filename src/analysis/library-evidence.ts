@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import ts from '../ts.js';
 import { adapterForModule, type DbAdapter } from '../adapters/index.js';
@@ -61,7 +62,9 @@ export function dependedLibraries(fileName: string): Set<DbAdapter> {
  * repository's own code that did not resolve (a path alias, a workspace package)?
  */
 export function isInstalledPackage(fileName: string, specifier: string): boolean {
-  if (specifier.startsWith('node:')) return true;
+  // Node's own modules, with or without the `node:` prefix (`import crypto from 'crypto'`:
+  // `createHash(…).update(…)` is no knex update).
+  if (specifier.startsWith('node:') || isBuiltin(specifier)) return true;
   const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
   return dependencies(path.dirname(fileName)).external.has(name);
 }

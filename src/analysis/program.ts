@@ -24,6 +24,7 @@ import { isEmptyStub, where } from './handles.js';
 import { isExported } from '../code/modules.js';
 import { functionName, type OriginResolver, shortText } from '../code/origins.js';
 import { skipOuter } from '../syntax/wrappers.js';
+import { lookup } from '../code/scope.js';
 import { judge, withAwaitedSet } from './verdict.js';
 import { Facts, type FactKind, Interner } from '../code/fixpoint.js';
 import { selectedBy } from './providers/conditional.js';
@@ -381,6 +382,7 @@ class Settler {
       p.awaitsTransaction?.at ?? null,
       p.kind === 'param' && p.path ? p.path.join('\u0000') : null,
       narrowed ?? null,
+      p.kind === 'param' && p.fallback ? fallbackKey(p.fallback) : null,
     );
     if (!this.memo.pending.has(key)) this.memo.pending.set(key, { settler: this, p });
     const settled = this.memo.facts.get(this.memo.kind, key);
@@ -430,7 +432,9 @@ class Settler {
         p.kind === 'param'
           ? p.path
             ? this.fieldPassed(edge, p.binding.index, p.path)
-            : edge.args[p.binding.index]
+            : p.fallback && leavesOut(edge.call, p.binding.index)
+              ? { handle: p.fallback, state: fallbackState(edge, p.fallback) }
+              : edge.args[p.binding.index]
           : { handle: p.handle, state: capturedState(edge, p.key) };
       // A recursive call handing the function its own parameter, untouched (`return retry(db, params)`): it runs on
       // what the outer callers passed, so it adds no case of its own.
@@ -495,7 +499,8 @@ class Settler {
         ? `every call of \`${name}\` passes an empty object (a stub) for it`
       : edges.length < all.length
         ? `\`${name}\` is called only from tests`
-        : `no call of \`${name}\` was found`;
+        : `no call of \`${name}\` was found in the audited files (audit the package that calls it together with ` +
+          `this one, or declare the connection it is given: see docs/config.md; code nothing calls can be removed)`;
     return {
       coverage: 'unresolved',
       via: null,
@@ -849,4 +854,25 @@ function contains(outer: ts.Node, inner: ts.Node): boolean {
 /** A connection read from a member of an exported container object (providers/replaced-members.ts). */
 function openRead(h: Handle): boolean {
   return (h.kind === 'executor' || h.kind === 'scoped' || h.kind === 'admin') && h.open !== undefined;
+}
+
+/** A call that leaves a parameter out: fewer arguments (and no spread), or `undefined` in its place. */
+function leavesOut(call: ts.CallExpression | ts.NewExpression, index: number): boolean {
+  const args = call.arguments ?? [];
+  if (args.some((a) => ts.isSpreadElement(a))) return false;
+  const arg = args[index];
+  if (!arg) return true;
+  const a = skipOuter(arg);
+  return (ts.isIdentifier(a) && a.text === 'undefined' && !lookup(a)) || ts.isVoidExpression(a);
+}
+
+/** The state of `trx ?? db`'s `db` where a call leaves `trx` out: the caller's, as it stood at the call. */
+function fallbackState(edge: CallEdge, fallback: Handle): ConnState {
+  const key = connectionKey(fallback);
+  return (key && edge.states.get(key)) || freshState(fallback);
+}
+
+/** What tells two `trx ?? db` fallbacks apart in the memo's key: the connection's node. */
+function fallbackKey(fallback: Handle): ts.Node | null {
+  return connectionKey(fallback) ?? ('key' in fallback ? fallback.key : null);
 }

@@ -70,6 +70,7 @@ export function judge(
               kind: 'param',
               binding: handle.binding,
               ...(handle.path ? { path: handle.path } : {}),
+              ...(handle.fallback ? { fallback: handle.fallback } : {}),
               awaitsTransaction: state.ctx,
             },
             state,
@@ -79,7 +80,12 @@ export function judge(
       if (state.session) return covered(state.session);
       if (state.ctx === 'inherited')
         return {
-          pending: { kind: 'param', binding: handle.binding, ...(handle.path ? { path: handle.path } : {}) },
+          pending: {
+            kind: 'param',
+            binding: handle.binding,
+            ...(handle.path ? { path: handle.path } : {}),
+            ...(handle.fallback ? { fallback: handle.fallback } : {}),
+          },
           state,
         };
       return unscopedBy(handle.label, state, root);

@@ -119,13 +119,18 @@ export class OriginResolver {
     }
     if (ts.isAwaitExpression(e) && ts.isCallExpression(skipOuter(e.expression))) {
       const inner = skipOuter(e.expression) as ts.CallExpression;
-      // `await import('pg')`
-      if (
-        inner.expression.kind === ts.SyntaxKind.ImportKeyword &&
-        inner.arguments[0] &&
-        ts.isStringLiteral(inner.arguments[0])
-      ) {
-        return this.moduleOrigin(e.getSourceFile(), inner.arguments[0].text);
+      // `await import('pg')`, `(await import('./db')).db`: the module, resolved as a static import is.
+      if (inner.expression.kind === ts.SyntaxKind.ImportKeyword) {
+        const spec = inner.arguments[0] && skipOuter(inner.arguments[0]);
+        if (spec && (ts.isStringLiteral(spec) || ts.isNoSubstitutionTemplateLiteral(spec)))
+          return this.moduleOrigin(e.getSourceFile(), spec.text);
+        // A module chosen at run time: what it exports cannot be known (fail closed: its writes are unresolved).
+        return {
+          kind: 'unknown',
+          reason:
+            `cannot resolve \`${shortText(inner, 40)}\`: the module's name is known only at run time (import it ` +
+            'by a constant path for rls-guard to follow it)',
+        };
       }
     }
     if (ts.isFunctionExpression(e) || ts.isArrowFunction(e))
@@ -155,8 +160,16 @@ export class OriginResolver {
         for (const key of binding.path) origin = this.member(origin, key, steps + 1);
         return origin;
       }
-      case 'parameter':
+      case 'parameter': {
+        // `import('./db').then(({ db }) => …)`: the callback's first parameter is the module.
+        const imported = binding.index === 0 ? thenOfImport(binding.fn) : undefined;
+        if (imported) {
+          let origin = this.moduleOrigin(binding.fn.getSourceFile(), imported);
+          for (const key of binding.path) origin = this.member(origin, key, steps + 1);
+          return origin;
+        }
         return { kind: 'param', binding, path: binding.path };
+      }
       case 'function':
         return { kind: 'function', decl: binding.decl, name: binding.name };
       case 'class':
@@ -247,6 +260,11 @@ export class OriginResolver {
           };
         return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(e)}\`` };
       }
+      case 'unknown':
+        // What a module chosen at run time exports: say why, not only that it cannot be read.
+        return origin.reason.includes('known only at run time')
+          ? { kind: 'unknown', reason: origin.reason }
+          : { kind: 'unknown', reason: `cannot read \`${key}\` statically` };
       default:
         return { kind: 'unknown', reason: `cannot read \`${key}\` statically` };
     }
@@ -492,4 +510,19 @@ function spreadLacks(expr: ts.Expression, key: string): boolean {
       return spreadLacks(e.left, key) && spreadLacks(e.right, key);
   }
   return false;
+}
+
+/** The constant specifier of `import(spec)` when `fn` is the callback of its `.then(fn)`. */
+function thenOfImport(fn: ts.SignatureDeclaration): string | undefined {
+  if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+  let n: ts.Node = fn;
+  while (ts.isParenthesizedExpression(n.parent)) n = n.parent;
+  const call = n.parent;
+  if (!ts.isCallExpression(call) || call.arguments[0] !== n) return undefined;
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'then') return undefined;
+  const inner = skipOuter(callee.expression);
+  if (!ts.isCallExpression(inner) || inner.expression.kind !== ts.SyntaxKind.ImportKeyword) return undefined;
+  const spec = inner.arguments[0] && skipOuter(inner.arguments[0]);
+  return spec && (ts.isStringLiteral(spec) || ts.isNoSubstitutionTemplateLiteral(spec)) ? spec.text : undefined;
 }

@@ -83,7 +83,10 @@ export const registry = { hidden };
     });
     expect(verdicts(report)).toEqual(['src/odd.ts:2 unresolved', 'src/odd.ts:4 unresolved']);
     expect(report.writeSites[0]!.evidence).toContain('cannot be traced');
-    expect(report.writeSites[1]!.evidence).toContain('no caller of `hidden` was found');
+    expect(report.writeSites[1]!.evidence).toContain('no caller of `hidden` was found in the audited files');
+    // It says how to fix it, and names the function once in the trail, not the whole reason twice.
+    expect(report.writeSites[1]!.evidence).toContain('audit the package that calls it together with this one');
+    expect(report.writeSites[1]!.evidence.split('was found').length).toBe(2);
   });
 
   it('a system job entering the store with an admin connection is admin; a queue worker without it is unscoped', () => {

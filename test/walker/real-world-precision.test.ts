@@ -348,3 +348,21 @@ describe('SQL built at run time whose writes had no site (Oppsera fnb, inventory
     expect(at('scripts/backfill-moves.js', 9).evidence).toContain('insertMove(sql, orgId, move)');
   });
 });
+
+describe('signacare worker and repository shapes (knex, routed Proxy: issue 10)', () => {
+  it('follows dynamic imports, breaks out of switches, raw fragments in builder callbacks, step lists and trx ?? db', () => {
+    const report = expectAnnotated('knex-lazy-worker');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    // A module chosen at run time: unresolved, and the reason says how to fix it.
+    expect(at('src/jobs/record.ts', 28).evidence).toContain('the module\'s name is known only at run time');
+    // The write after a switch whose cases break out of nested blocks and whose default throws has a site.
+    expect(at('src/jobs/provenance.ts', 34).coverage).toBe('org-scope');
+    // Neither `trx.raw('1')` in a whereExists callback nor crypto's `createHash().update()` is a site.
+    expect(report.writeSites.filter((s) => s.file === 'src/jobs/assignments.ts').map((s) => s.line)).toEqual([7, 29]);
+    expect(report.writeSites.some((s) => s.file === 'src/jobs/provenance.ts' && s.operation === 'update')).toBe(false);
+    // `step.run()` over `steps: DemoStep[]` reaches each step's `run`: the module code is the caller.
+    expect(at('src/demo-data/plans.ts', 5).evidence).toContain('main() (src/demo-data/index.ts:');
+    // `trx ?? db`: the call that leaves `trx` out runs on the pool.
+    expect(at('src/repo/plans.ts', 15).evidence).toContain('planRepository.archive(id) runs on knex pool');
+  });
+});

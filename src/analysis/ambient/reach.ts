@@ -256,7 +256,16 @@ export class Reach {
           ),
         );
       } else {
-        add(this.unknownCtx(fn, `no caller of \`${functionName(fn)}\` was found`));
+        add(
+          this.unknownCtx(
+            fn,
+            `no caller of \`${functionName(fn)}\` was found in the audited files, nor a route, job or script that ` +
+              `reaches it (audit the package that calls it together with this one, or declare the helper that ` +
+              `calls it in \`ambientScopes\` / \`scopeHelpers\`: see docs/config.md; code nothing calls can be ` +
+              'removed)',
+            `no caller of \`${functionName(fn)}\``,
+          ),
+        );
       }
     } else if (this.escaped.has(fn) && !this.deps.registered.has(fn) && !this.runTargets.has(fn) && !byName) {
       add(
@@ -608,8 +617,9 @@ export class Reach {
     return { entered, root: ctx.root, path: [...ctx.path, step], roots: ctx.roots, key: this.signature(entered) };
   }
 
-  private unknownCtx(c: Container, reason: string): Ctx {
-    const root: Root = { kind: 'unknown', label: reason, node: c, behind: [] };
+  /** `label`: how the trail names this root, when the reason is longer than a trail's step should be. */
+  private unknownCtx(c: Container, reason: string, label = reason): Ctx {
+    const root: Root = { kind: 'unknown', label, node: c, behind: [] };
     return this.ctx(new Map([['?', { kind: 'unknown', reason }]]), root, []);
   }
 
