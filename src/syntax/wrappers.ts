@@ -3,6 +3,14 @@ import ts from '../ts.js';
 // The syntax layer: readings of TypeScript's tree that need nothing else of the project, so the
 // adapters, the code model and the packs (which sit in different layers) share one definition.
 
+/** The nodes `skipOuter` strips. */
+type Wrapper =
+  | ts.ParenthesizedExpression
+  | ts.AsExpression
+  | ts.SatisfiesExpression
+  | ts.NonNullExpression
+  | ts.TypeAssertion;
+
 /**
  * Strips the wrappers that change no value: parentheses, `as`, `satisfies`, non-null assertions
  * and `<T>` type assertions.
@@ -17,7 +25,7 @@ export function skipOuter(expr: ts.Expression): ts.Expression {
       case ts.SyntaxKind.SatisfiesExpression:
       case ts.SyntaxKind.NonNullExpression:
       case ts.SyntaxKind.TypeAssertionExpression:
-        e = (e as ts.ParenthesizedExpression | ts.AsExpression | ts.SatisfiesExpression | ts.NonNullExpression | ts.TypeAssertion).expression;
+        e = (e as Wrapper).expression;
         continue;
       default:
         return e;
