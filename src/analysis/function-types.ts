@@ -4,6 +4,7 @@ import type { OriginResolver } from '../code/origins.js';
 import { lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import type { CallEdge, FileFacts } from './facts.js';
+import { withAddedEdges } from './interface-calls.js';
 import { declarationOf as typeDeclaration } from './declared-receiver.js';
 import { isTestFile } from './providers/helper-values.js';
 
@@ -257,14 +258,5 @@ export function typedValueEdges(files: readonly FileFacts[], origins: OriginReso
 export function linkMemberCalls(files: FileFacts[], origins: OriginResolver, root: string): FileFacts[] {
   const calls = files.flatMap((f) => f.memberCalls ?? []);
   if (calls.length === 0) return files;
-  const bySource = new Map<ts.SourceFile, CallEdge[]>();
-  for (const e of typedValueEdges(files, origins, root, calls).edges) {
-    const sf = e.call.getSourceFile();
-    const list = bySource.get(sf);
-    if (list) list.push(e);
-    else bySource.set(sf, [e]);
-  }
-  return bySource.size === 0
-    ? files
-    : files.map((f) => (bySource.has(f.sf) ? { ...f, edges: [...f.edges, ...bySource.get(f.sf)!] } : f));
+  return withAddedEdges(files, typedValueEdges(files, origins, root, calls).edges);
 }

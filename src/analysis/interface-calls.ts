@@ -110,8 +110,13 @@ export function contractEdges(files: readonly FileFacts[], origins: OriginResolv
 
 /** The files' facts with the edges of their contract calls added (copies where edges are added: facts stay whole). */
 export function linkContractCalls(files: FileFacts[], origins: OriginResolver): FileFacts[] {
+  return withAddedEdges(files, contractEdges(files, origins));
+}
+
+/** The files' facts with `edges` added to the file each call is in (copies where edges are added: facts stay whole). */
+export function withAddedEdges(files: FileFacts[], edges: Iterable<CallEdge>): FileFacts[] {
   const bySource = new Map<ts.SourceFile, CallEdge[]>();
-  for (const e of contractEdges(files, origins)) {
+  for (const e of edges) {
     const sf = e.call.getSourceFile();
     const list = bySource.get(sf);
     if (list) list.push(e);

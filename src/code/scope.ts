@@ -279,28 +279,8 @@ const lazyCache = new WeakMap<ts.VariableDeclaration, ts.Expression | undefined>
 
 function lazyValue(binding: Extract<Binding, { kind: 'variable' }>): ts.Expression | undefined {
   if (binding.decl.initializer && !isEmptyValue(binding.decl.initializer)) return undefined;
-  const assigned: ts.Expression[] = [];
-  let other = false;
-  const decl = binding.decl;
-  walkDescendants(findScopeRoot(decl), (node) => {
-    if (
-      ts.isBinaryExpression(node) &&
-      node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
-      node.operatorToken.kind <= ts.SyntaxKind.LastAssignment &&
-      ts.isIdentifier(node.left) &&
-      lookup(node.left)?.decl === decl
-    ) {
-      if (node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) other = true;
-      else if (!isEmptyValue(node.right)) assigned.push(node.right);
-    } else if (
-      (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) &&
-      (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken) &&
-      ts.isIdentifier(node.operand) &&
-      lookup(node.operand)?.decl === decl
-    )
-      other = true;
-  });
-  return !other && assigned.length === 1 ? assigned[0] : undefined;
+  const assigned = assignedValues(binding)?.filter((v) => !isEmptyValue(v));
+  return assigned?.length === 1 ? assigned[0] : undefined;
 }
 
 /** `null`, `undefined` or `void 0`: no value. */
@@ -325,7 +305,7 @@ const assignedCache = new WeakMap<ts.VariableDeclaration, readonly ts.Expression
 /**
  * Every value a `let` or `var` is given in its function: its initializer, if any, and the right-hand side of each
  * plain `=` to it (`let q; if (a) q = sql`…`; else q = sql`…`;`). Undefined when it is also changed another way
- * (`+=`, `++`) or bound by destructuring. Flow-insensitive: each value is one the variable may hold where it is read.
+ * (`+=`, `++`, a destructuring assignment) or bound by destructuring. Flow-insensitive: each value is one the variable may hold where it is read.
  * Read once per declaration.
  */
 export function assignedValues(binding: Binding): readonly ts.Expression[] | undefined {
@@ -335,21 +315,18 @@ export function assignedValues(binding: Binding): readonly ts.Expression[] | und
     const values: ts.Expression[] = decl.initializer ? [decl.initializer] : [];
     let other = false;
     walkDescendants(findScopeRoot(decl), (node) => {
-      if (
-        ts.isBinaryExpression(node) &&
-        node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
-        node.operatorToken.kind <= ts.SyntaxKind.LastAssignment &&
-        ts.isIdentifier(node.left) &&
-        lookup(node.left)?.decl === decl
-      ) {
-        if (node.operatorToken.kind === ts.SyntaxKind.EqualsToken) values.push(node.right);
+      if (!ts.isIdentifier(node) || node === decl.name || node.text !== binding.name || lookup(node)?.decl !== decl)
+        return;
+      const p = node.parent;
+      if (ts.isBinaryExpression(p) && p.left === node && isAssignmentOperator(p.operatorToken.kind)) {
+        if (p.operatorToken.kind === ts.SyntaxKind.EqualsToken) values.push(p.right);
         else other = true;
       } else if (
-        (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) &&
-        ts.isIdentifier(node.operand) &&
-        lookup(node.operand)?.decl === decl
+        (ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) &&
+        (p.operator === ts.SyntaxKind.PlusPlusToken || p.operator === ts.SyntaxKind.MinusMinusToken)
       )
         other = true;
+      else if (isDestructuringTarget(node)) other = true;
     });
     assignedCache.set(decl, other ? null : values);
   }
@@ -397,4 +374,38 @@ export function arrayAdditions(decl: ts.VariableDeclaration): readonly ts.Expres
     additionsCache.set(decl, grows ? added : null);
   }
   return additionsCache.get(decl) ?? undefined;
+}
+
+/**
+ * An expression through the plain local consts (and casts) that hold it, up to four deep: `const a = b as X; a` is
+ * `b`'s initializer. Destructured consts and `let`s stop it (their value is not one initializer).
+ */
+export function throughLocalConsts(expr: ts.Expression): ts.Expression {
+  let e = skipOuter(expr);
+  for (let i = 0; i < 4 && ts.isIdentifier(e); i++) {
+    const b = lookup(e);
+    if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length || !b.decl.initializer) break;
+    e = skipOuter(b.decl.initializer);
+  }
+  return e;
+}
+
+function isAssignmentOperator(kind: ts.SyntaxKind): boolean {
+  return kind >= ts.SyntaxKind.FirstAssignment && kind <= ts.SyntaxKind.LastAssignment;
+}
+
+/** `[a, x] = …`, `({ x } = …)`: `n` is written by a destructuring assignment. */
+function isDestructuringTarget(n: ts.Node): boolean {
+  let x: ts.Node = n;
+  while (
+    ts.isArrayLiteralExpression(x.parent) ||
+    ts.isObjectLiteralExpression(x.parent) ||
+    ts.isShorthandPropertyAssignment(x.parent) ||
+    ts.isPropertyAssignment(x.parent) ||
+    ts.isSpreadElement(x.parent) ||
+    ts.isSpreadAssignment(x.parent)
+  )
+    x = x.parent;
+  const p = x.parent;
+  return x !== n && ts.isBinaryExpression(p) && p.left === x && p.operatorToken.kind === ts.SyntaxKind.EqualsToken;
 }

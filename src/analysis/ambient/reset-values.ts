@@ -1,5 +1,5 @@
 import ts from '../../ts.js';
-import { isFunctionLike, lookup } from '../../code/scope.js';
+import { assignedValues, isFunctionLike, lookup, throughLocalConsts } from '../../code/scope.js';
 import { skipOuter, skipOuterAndAwait } from '../../syntax/wrappers.js';
 
 // The values a store member is entered with, when the expression handed to `c.set('db', v)`
@@ -84,73 +84,27 @@ function expand(
  * of a function, or is written any other way (`x += …`, destructuring, `x++`), or a `let` with
  * neither initializer nor assignment.
  */
-function localValues(id: ts.Identifier): ts.Expression[] | undefined {
+function localValues(id: ts.Identifier): readonly ts.Expression[] | undefined {
   const b = lookup(id);
   if (b?.kind !== 'variable' || b.path.length) return undefined;
   let fn: ts.Node | undefined = b.decl.parent;
   while (fn && !isFunctionLike(fn)) fn = fn.parent;
   if (!fn || !isFunctionLike(fn) || !fn.body) return undefined;
   if (b.flags === 'const') return b.decl.initializer ? [b.decl.initializer] : undefined;
-  const values: ts.Expression[] = b.decl.initializer ? [b.decl.initializer] : [];
-  let other = false;
-  const visit = (n: ts.Node): void => {
-    if (other) return;
-    if (ts.isIdentifier(n) && n !== b.decl.name && n.text === b.name && lookup(n)?.decl === b.decl) {
-      const p = n.parent;
-      if (ts.isBinaryExpression(p) && p.left === n) {
-        if (p.operatorToken.kind === ts.SyntaxKind.EqualsToken) values.push(p.right);
-        else if (isAssignment(p.operatorToken.kind)) other = true;
-      } else if (
-        (ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) &&
-        (p.operator === ts.SyntaxKind.PlusPlusToken || p.operator === ts.SyntaxKind.MinusMinusToken)
-      )
-        other = true;
-      else if (isDestructuringTarget(n)) other = true;
-    }
-    ts.forEachChild(n, visit);
-  };
-  visit(fn.body);
-  return other || values.length === 0 ? undefined : values;
+  const values = assignedValues(b);
+  return values?.length ? values : undefined;
 }
 
-function isDestructuringTarget(n: ts.Node): boolean {
-  let x: ts.Node = n;
-  while (
-    ts.isArrayLiteralExpression(x.parent) ||
-    ts.isObjectLiteralExpression(x.parent) ||
-    ts.isShorthandPropertyAssignment(x.parent) ||
-    ts.isPropertyAssignment(x.parent) ||
-    ts.isSpreadElement(x.parent) ||
-    ts.isSpreadAssignment(x.parent)
-  )
-    x = x.parent;
-  const p = x.parent;
-  return x !== n && ts.isBinaryExpression(p) && p.left === x && p.operatorToken.kind === ts.SyntaxKind.EqualsToken;
-}
-
-function isAssignment(kind: ts.SyntaxKind): boolean {
-  return kind >= ts.SyntaxKind.FirstAssignment && kind <= ts.SyntaxKind.LastAssignment;
-}
 
 /**
  * `held.m()` or `const f = held.m; f()` (consts and casts between): `m`, when every value of `held` reads the member.
  */
 function heldMemberCall(e: ts.Expression, readsItself: (e: ts.Expression) => boolean): string | undefined {
   if (!ts.isCallExpression(e) || e.arguments.length) return undefined;
-  const callee = constValue(e.expression);
+  const callee = throughLocalConsts(e.expression);
   if (!ts.isPropertyAccessExpression(callee)) return undefined;
   const receivers: ResetValue[] = [];
   expand(callee.expression, readsItself, (v) => receivers.push(v), 0);
   return receivers.length > 0 && receivers.every((r) => r.kind === 'held') ? callee.name.text : undefined;
 }
 
-/** An expression through the local consts (and casts) that hold it. */
-function constValue(expr: ts.Expression): ts.Expression {
-  let e = skipOuter(expr);
-  for (let i = 0; i < 4 && ts.isIdentifier(e); i++) {
-    const b = lookup(e);
-    if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length || !b.decl.initializer) break;
-    e = skipOuter(b.decl.initializer);
-  }
-  return e;
-}

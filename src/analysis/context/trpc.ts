@@ -2,7 +2,7 @@ import ts from '../../ts.js';
 import type { Handle } from '../handles.js';
 import { where } from '../handles.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
-import { isFunctionLike, lookup } from '../../code/scope.js';
+import { isFunctionLike, throughLocalConsts } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { collectReturns } from '../providers/factories.js';
 import { isPrimaryVariant } from './replicas.js';
@@ -370,23 +370,14 @@ export class TrpcContexts {
 
   /** `ctx.db.m()` or `const f = ctx.db.m; f()` (through local consts and casts): the member `m`. */
   private derivedMember(expr: ts.Expression): string | undefined {
-    let e = this.localValue(expr);
+    let e = throughLocalConsts(expr);
     if (!ts.isCallExpression(e) || e.arguments.length) return undefined;
-    e = this.localValue(e.expression);
+    e = throughLocalConsts(e.expression);
     if (!ts.isPropertyAccessExpression(e)) return undefined;
     const o = this.origins.expr(skipOuter(e.expression));
     return o.kind === 'param' && o.path.length === 2 && o.path[0] === 'ctx' ? e.name.text : undefined;
   }
 
-  private localValue(expr: ts.Expression): ts.Expression {
-    let e = skipOuter(expr);
-    for (let i = 0; i < 4 && ts.isIdentifier(e); i++) {
-      const b = lookup(e);
-      if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length || !b.decl.initializer) break;
-      e = skipOuter(b.decl.initializer);
-    }
-    return e;
-  }
 
   /** Whether `value.member()` is the same replica set restricted to its primary (replicas.ts). */
   private isVariant(value: ts.Expression, member: string): boolean {
