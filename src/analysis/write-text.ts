@@ -34,6 +34,12 @@ function readWithHoles(
   return read && { effects: classifyWithNames(deps, read.statements), text: read.text };
 }
 
+/**
+ * What a hole of a fixed-table write is tried with: sql-shape.ts's intruders, and a second statement (`${tail}` at the
+ * end of the text could hold `; DELETE FROM other`; only a text that cannot is judged on its connection alone).
+ */
+const FIXED_TABLE_INTRUDERS = [...INTRUDERS, '; DELETE FROM rlsguard_t'];
+
 /** Past this many holes the intruders tried would grow with the text times its holes (as sql-shape.ts). */
 const MAX_INTRUDED_HOLES = 16;
 
@@ -78,7 +84,7 @@ export function fixedTableWrite(
   for (const { variant, effects: fx } of read) {
     const parts = variant.split(HOLE);
     for (let i = 0; i < parts.length - 1; i++) {
-      for (const intruder of INTRUDERS) {
+      for (const intruder of FIXED_TABLE_INTRUDERS) {
         const tried = parts.slice(0, i + 1).join(HOLE) + ` ${intruder} ` + parts.slice(i + 1).join(HOLE);
         const intruded = readWithHoles(deps, tried, placeholders);
         if (intruded?.effects.some((e) => effectWrites(e, deps.config).some((w) => w.table.endsWith('rlsguard_t'))))

@@ -305,8 +305,8 @@ const assignedCache = new WeakMap<ts.VariableDeclaration, readonly ts.Expression
 /**
  * Every value a `let` or `var` is given in its function: its initializer, if any, and the right-hand side of each
  * plain `=` to it (`let q; if (a) q = sql`…`; else q = sql`…`;`). Undefined when it is also changed another way
- * (`+=`, `++`, a destructuring assignment) or bound by destructuring. Flow-insensitive: each value is one the variable may hold where it is read.
- * Read once per declaration.
+ * (`+=`, `++`, a destructuring assignment) or bound by destructuring. Flow-insensitive: each value is one the
+ * variable may hold where it is read. Read once per declaration.
  */
 export function assignedValues(binding: Binding): readonly ts.Expression[] | undefined {
   if (binding.kind !== 'variable' || binding.flags === 'const' || binding.path.length > 0) return undefined;

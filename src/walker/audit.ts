@@ -245,7 +245,9 @@ function auditOnce(options: AuditOptions): AuditReport {
         ...(inputs ? { inputs } : {}),
       });
   // A platform's pack applies only to a tree that shows it runs on the platform (platform-use.ts).
-  const use = options.proposal ? undefined : platformUse(packSet, root, paths, loaded.config.ignore ?? [], inputs, deploy.deployScans);
+  const use = options.proposal
+    ? undefined
+    : platformUse(packSet, root, paths, loaded.config.ignore ?? [], inputs, deploy.deployScans);
   inputs?.save();
   options.onCache?.({ ...cacheReport, ...(inputs ? { inputsRead: inputs.read, sourcesRead: listing.read } : {}) });
   // The pack pass walks the same tree: a link it trips over is already listed.

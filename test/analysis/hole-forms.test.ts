@@ -94,7 +94,7 @@ describe('one search for both readers of holes', () => {
 });
 
 describe('the shape of a statement read through the shared forms (sql-shape.ts)', () => {
-  it('reads a SELECT whose bind numbers are spliced in ($${n}) as a read: no write site', () => {
+  it('reads a SELECT whose bind numbers are spliced in ($${n}) as a read (no write site), and the DELETE whose constant text names its table as a write on that table, judged on its pool', () => {
     const report = auditProject({
       'src/a.ts': `import { Pool } from 'pg';
 export const pool = new Pool();
@@ -107,6 +107,6 @@ export async function find(ids: string[], kinds: string[]) {
 }
 `,
     });
-    expect(report.writeSites.map((s) => `${s.line} ${s.operation} ${s.coverage}`)).toEqual(['8 delete unresolved']);
+    expect(report.writeSites.map((s) => `${s.line} ${s.operation} ${s.coverage}`)).toEqual(['8 delete unscoped']);
   });
 });
