@@ -370,10 +370,14 @@ describe('messages for bad input', () => {
     expect(messages).toContain('syntax error at or near an interpolated value');
     expect(messages).toContain('the table it writes is built at run time');
     expect(messages).not.toMatch(/\$9\d\d/);
-    // Where the interpolation cannot name the table (`DELETE FROM projects ${where}`), the write is judged, naming it.
-    const fixed = writeProject({ 'db/migrations/001.sql': SCHEMA, 'src/db.ts': `${POOL}export const run = (where: string) => pool.query(\`DELETE FROM projects \${where}\`);\n` });
+    // Where the interpolation can name neither a table nor a second statement (`UPDATE projects SET ${sets}`), the
+    // write is judged, naming it; at the end of the text (`DELETE FROM projects ${where}`) it could hold
+    // `; DELETE FROM other`, and the write stays unresolved.
+    const fixed = writeProject({ 'db/migrations/001.sql': SCHEMA, 'src/db.ts': `${POOL}export const run = (sets: string[]) => pool.query(\`UPDATE projects SET \${sets.join(', ')}\`);\n` });
     const judged = audit(fixed).report.findings.map((f) => f.message).join('\n');
-    expect(judged).toContain('its text is completed at run time (`${where}`) where no table is named');
+    expect(judged).toContain("its text is completed at run time (`${sets.join(', ')}`) where no table is named");
+    const tail = writeProject({ 'db/migrations/001.sql': SCHEMA, 'src/db.ts': `${POOL}export const run = (where: string) => pool.query(\`DELETE FROM projects \${where}\`);\n` });
+    expect(audit(tail).report.writeSites.map((w) => w.coverage)).toEqual(['unresolved']);
     expect(judged).not.toMatch(/\$9\d\d/);
   });
 
