@@ -29,6 +29,7 @@ import type { LoginRole } from './providers/login-roles.js';
 import { replicaPrimary } from './context/replicas.js';
 import { isHonoStore } from './context/hono-vars.js';
 import { isExpressStore } from './context/express-vars.js';
+import { isFastifyStore } from './context/fastify-vars.js';
 import { augmentedTarget } from './providers/augmented.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -241,7 +242,7 @@ export class HandleResolver {
     // Hono: `c.var.db`, a variable of the request context (context/hono-vars.ts), judged per path; Express's `req.db`
     // and `res.locals.db` likewise (context/express-vars.ts).
     const requestStore = (ts.isPropertyAccessExpression(e) || ts.isIdentifier(e)) && this.ambient.read(e)?.store;
-    if (requestStore && (isHonoStore(requestStore) || isExpressStore(requestStore))) {
+    if (requestStore && (isHonoStore(requestStore) || isExpressStore(requestStore) || isFastifyStore(requestStore))) {
       const read = this.ambient.accessor(e, (x) => this.trace(x));
       if (read) return read;
     }
