@@ -611,9 +611,13 @@ export class EntryPoints {
     const origin = ts.isIdentifier(named) ? importOf(named) : undefined;
     const source = this.origins.expr(ts.isCallExpression(e) ? e.expression : e);
     const external = this.fromPackage(e, 0);
+    // An async Fastify hook takes no `done` (its third parameter, if any, is a hook's payload): it continues when it
+    // returns, with what its body entered at its top level.
+    const asyncHook =
+      framework.name === 'fastify' && !!fn && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword);
     return {
       expr: e,
-      nextIndex: framework.nextIndex,
+      nextIndex: asyncHook ? -1 : framework.nextIndex,
       name: origin?.name ?? name,
       external: external && !fn,
       wrapped,
