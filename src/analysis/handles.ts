@@ -559,7 +559,8 @@ export class HandleResolver {
     const via =
       `an instance of \`${made.cls.name?.text ?? 'a class'}\` (${where(made.at, this.root)}), whose \`query\` ` +
       `(${where(forwarded.method, this.root)}) hands each statement to \`${shortText(forwarded.receiver, 30)}\``;
-    if (inner.kind === 'executor' || inner.kind === 'admin') return { ...inner, label: `${inner.label}, through ${via}` };
+    if (inner.kind === 'executor' || inner.kind === 'admin')
+      return { ...inner, label: `${inner.label}, through ${via}` };
     if (inner.kind === 'unknown') return { kind: 'unknown', reason: `${via}: ${inner.reason}` };
     if (inner.kind === 'not-db') return { kind: 'unknown', reason: `${via}, which is ${inner.reason}` };
     return inner;

@@ -77,7 +77,7 @@ function pluginFunction(arg: ts.Expression, origins: OriginResolver): ts.Functio
   return undefined;
 }
 
-/** A Fastify instance: made by the `fastify` factory, a parameter typed with a Fastify type, or a plugin's first parameter. */
+/** A Fastify instance: made by `fastify()`, a parameter typed with its types, or a plugin's first parameter. */
 export function isFastifyInstance(e: ts.Expression, origins: OriginResolver): boolean {
   const o = origins.expr(e);
   if (o.kind === 'expr') {

@@ -51,7 +51,7 @@ export function isFastifyRequest(expr: ts.Expression, origins: OriginResolver): 
   if (typeFromFastify(b.decl.type)) return true;
   let at: ts.Node = fn.parent;
   while (ts.isParenthesizedExpression(at) || ts.isAsExpression(at)) at = at.parent;
-  // A member of an options object (`{ handler: async (req) => … }`, `{ preHandler: [hook] }`) passed to a route method.
+  // A member of an options object passed to a route method (`{ handler: async (req) => … }`, `{ preHandler: [hook] }`).
   if (ts.isPropertyAssignment(at) && ts.isObjectLiteralExpression(at.parent)) at = at.parent.parent;
   else if (ts.isArrayLiteralExpression(at) && ts.isPropertyAssignment(at.parent)) at = at.parent.parent.parent;
   while (ts.isParenthesizedExpression(at) || ts.isAsExpression(at)) at = at.parent;

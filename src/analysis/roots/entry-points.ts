@@ -121,7 +121,9 @@ export class EntryPoints {
     for (const sf of files)
       for (const n of callsIn(sf)) {
         const loaded = ts.isCallExpression(n) ? pluginRegistration(n, this.origins) : undefined;
-        if (loaded) (this.plugins.get(loaded.plugin) ?? this.plugins.set(loaded.plugin, []).get(loaded.plugin)!).push(n as ts.CallExpression);
+        if (!loaded) continue;
+        const loads = this.plugins.get(loaded.plugin) ?? this.plugins.set(loaded.plugin, []).get(loaded.plugin)!;
+        loads.push(n as ts.CallExpression);
       }
     for (const sf of files)
       for (const n of callsIn(sf)) {
