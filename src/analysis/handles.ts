@@ -29,6 +29,8 @@ import type { LoginRole } from './providers/login-roles.js';
 import { replicaPrimary } from './context/replicas.js';
 import { isHonoStore } from './context/hono-vars.js';
 import { isExpressStore } from './context/express-vars.js';
+import { isFastifyStore } from './context/fastify-vars.js';
+import { constructionOf, forwardingQuery } from './executor-classes.js';
 import { augmentedTarget } from './providers/augmented.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -241,7 +243,7 @@ export class HandleResolver {
     // Hono: `c.var.db`, a variable of the request context (context/hono-vars.ts), judged per path; Express's `req.db`
     // and `res.locals.db` likewise (context/express-vars.ts).
     const requestStore = (ts.isPropertyAccessExpression(e) || ts.isIdentifier(e)) && this.ambient.read(e)?.store;
-    if (requestStore && (isHonoStore(requestStore) || isExpressStore(requestStore))) {
+    if (requestStore && (isHonoStore(requestStore) || isExpressStore(requestStore) || isFastifyStore(requestStore))) {
       const read = this.ambient.accessor(e, (x) => this.trace(x));
       if (read) return read;
     }
@@ -357,6 +359,8 @@ export class HandleResolver {
           ...(otherDatabase ? { otherDatabase } : {}),
         };
       }
+      const instance = this.classInstance(e);
+      if (instance) return instance;
       return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };
     }
     if (ts.isCallExpression(e)) return this.fromCall(e);
@@ -530,8 +534,36 @@ export class HandleResolver {
     }
     const target = this.origins.expr(callee);
     if (target.kind === 'function') return this.returned(target.decl, call);
+    // `TenantConnection.create(opts)`: a static factory of a connection class of the codebase (executor-classes.ts).
+    const instance = this.classInstance(call);
+    if (instance) return instance;
     if (target.kind === 'unknown') return { kind: 'unknown', reason: target.reason };
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
+  }
+
+  /**
+   * An instance of a connection class of the codebase whose `query` hands each statement to one
+   * receiver (executor-classes.ts): that receiver, read inside the class; a parameter of its
+   * constructor is what this construction passes. Anything else of the class is not read, so an
+   * untraced receiver is unresolved with the class named, never a class "that is not a connection".
+   */
+  private classInstance(e: ts.Expression): Handle | undefined {
+    const made = constructionOf(e, this.origins);
+    const forwarded = made && forwardingQuery(made.cls);
+    if (!made || !forwarded) return undefined;
+    let inner = this.trace(forwarded.receiver);
+    if (inner.kind === 'param' && !inner.path?.length && ts.isConstructorDeclaration(inner.binding.fn)) {
+      const arg = made.args[inner.binding.index];
+      inner = arg ? this.trace(arg) : { kind: 'unknown', reason: 'the constructor is not given that argument' };
+    }
+    const via =
+      `an instance of \`${made.cls.name?.text ?? 'a class'}\` (${where(made.at, this.root)}), whose \`query\` ` +
+      `(${where(forwarded.method, this.root)}) hands each statement to \`${shortText(forwarded.receiver, 30)}\``;
+    if (inner.kind === 'executor' || inner.kind === 'admin')
+      return { ...inner, label: `${inner.label}, through ${via}` };
+    if (inner.kind === 'unknown') return { kind: 'unknown', reason: `${via}: ${inner.reason}` };
+    if (inner.kind === 'not-db') return { kind: 'unknown', reason: `${via}, which is ${inner.reason}` };
+    return inner;
   }
 
   /**

@@ -77,7 +77,8 @@ function pluginFunction(arg: ts.Expression, origins: OriginResolver): ts.Functio
   return undefined;
 }
 
-function isFastifyInstance(e: ts.Expression, origins: OriginResolver): boolean {
+/** A Fastify instance: made by `fastify()`, a parameter typed with its types, or a plugin's first parameter. */
+export function isFastifyInstance(e: ts.Expression, origins: OriginResolver): boolean {
   const o = origins.expr(e);
   if (o.kind === 'expr') {
     const made = skipOuter(o.expr);
@@ -94,8 +95,31 @@ function isFastifyInstance(e: ts.Expression, origins: OriginResolver): boolean {
       if (t.kind === 'external' && t.module === 'fastify') return true;
     }
     // The first parameter of a plugin is the instance that registered it.
-    return o.binding.index === 0 && !type && isRegisteredPlugin(o.binding.fn as ts.FunctionLikeDeclaration);
+    const fn = o.binding.fn as ts.FunctionLikeDeclaration;
+    return o.binding.index === 0 && !type && (isRegisteredPlugin(fn) || isWrappedPlugin(fn, origins));
   }
+  return false;
+}
+
+/** A function wrapped by fastify-plugin where it is defined (`fp(async function db(fastify) { … })`). */
+function isWrappedPlugin(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): boolean {
+  let at: ts.Node = fn.parent;
+  while (ts.isParenthesizedExpression(at)) at = at.parent;
+  return ts.isCallExpression(at) && at.arguments[0] === fn && isPluginWrapper(at, origins);
+}
+
+/**
+ * Whether the plugin a `register(plugin)` call loads is wrapped by fastify-plugin (inline, or
+ * where the name it is passed by was made): such a plugin adds its hooks and routes to the
+ * registering instance itself, not to an encapsulated child.
+ */
+export function isUnencapsulatedPlugin(arg: ts.Expression, origins: OriginResolver): boolean {
+  const e = skipOuter(arg);
+  if (ts.isCallExpression(e)) return isPluginWrapper(e, origins);
+  const o = origins.expr(e);
+  if (o.kind === 'expr' && ts.isCallExpression(skipOuter(o.expr)))
+    return isPluginWrapper(skipOuter(o.expr) as ts.CallExpression, origins);
+  if (o.kind === 'function') return isWrappedPlugin(o.decl, origins);
   return false;
 }
 

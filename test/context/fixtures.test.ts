@@ -77,6 +77,24 @@ describe('evidence for a connection carried in a request context', () => {
     expect(at(express, 'src/app.ts', 49).evidence).toMatch(/^unresolved when reached from the route POST \/reports\/touch \(src\/app\.ts:47\): nothing on this path entered `req\.db`/);
   });
 
+  it('judges a Fastify request property per route: the hook of the instance (or its fastify-plugin) that assigned it', () => {
+    const fastify = audit('fastify-request-db');
+    // The hook of `orgDb`, a fastify-plugin registered inside the encapsulated `orgRoutes`, precedes its routes.
+    expect(at(fastify, 'src/app.ts', 14).via).toBe('session set_config (src/plugins/db.ts:27)');
+    expect(at(fastify, 'src/app.ts', 14).evidence).toContain('from the route POST /org/projects (src/app.ts:12): `request.db` was entered at src/plugins/db.ts:28');
+    // A later hook of the instance reads it too (the store built over `req.db` there is judged at that construction).
+    expect(at(fastify, 'src/notes.ts', 9).coverage).toBe('org-scope');
+    // `const { db } = request` in `route({ handler })`.
+    expect(at(fastify, 'src/app.ts', 30).evidence).toContain('from the route PUT /org/rename (src/app.ts:24)');
+    // `publicRoutes` is its own encapsulated instance: `orgDb`'s hook does not reach it, `plainDb`'s does.
+    expect(at(fastify, 'src/app.ts', 42).evidence).toContain('unscoped when reached from the route POST /public/feedback (src/app.ts:40): `request.db` was entered at src/plugins/db.ts:18');
+    // A connection class of the codebase (made by its static factory `new this(pool)`) is judged on what its `query` uses.
+    expect(at(fastify, 'src/app.ts', 67).evidence).toContain(
+      '`request.tenant` was entered at src/plugins/db.ts:39: runs on pg Pool created at src/db.ts:3, through an instance of `TenantConnection` (src/tenant-connection.ts:9), whose `query` (src/tenant-connection.ts:12) hands each statement to `this.pool`',
+    );
+    expect(at(fastify, 'src/app.ts', 57).evidence).toMatch(/^unresolved when reached from the route POST \/reports\/touch \(src\/app\.ts:55\): nothing on this path entered `request\.db`/);
+  });
+
   it('judges each value a Hono middleware may set again: its own earlier value, that value\'s primary-only variant, a ternary', () => {
     const primary = audit('hono-primary');
     // withDb's replicated set, kept or swapped for its primary-only variant by pinAfterWrite: the owner pool either way.

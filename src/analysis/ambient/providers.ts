@@ -21,6 +21,13 @@ import {
   expressVariableName,
   isExpressStore,
 } from '../context/express-vars.js';
+import {
+  FASTIFY_CONTEXT_NAME,
+  fastifyAccess,
+  fastifyAssignment,
+  fastifyVariableName,
+  isFastifyStore,
+} from '../context/fastify-vars.js';
 
 // Ambient providers: an AsyncLocalStorage holds the org-scoped connection (or a tenant id)
 // for whatever runs inside `store.run(value, fn)`, and an accessor reads it back. Which
@@ -136,6 +143,10 @@ export class AmbientProviders {
     // Express: `req.db = tx;` / `res.locals.db = client;` (context/express-vars.ts).
     const assigned = expressAssignment(st, this.origins);
     if (assigned) return { store: assigned.store, value: assigned.value, call: assigned.at, member: assigned.member };
+    // Fastify: `request.db = await connect();` in a hook (context/fastify-vars.ts).
+    const decorated = fastifyAssignment(st, this.origins);
+    if (decorated)
+      return { store: decorated.store, value: decorated.value, call: decorated.at, member: decorated.member };
     return this.enterWithExpr(st.expression, depth);
   }
 
@@ -234,6 +245,8 @@ export class AmbientProviders {
     // Express: `req.db`, `res.locals.db` read the property's store (context/express-vars.ts).
     const express = expressAccess(expression, this.origins);
     if (express) return { store: express.store, path: [express.member, ...express.rest] };
+    const fastify = fastifyAccess(expression, this.origins);
+    if (fastify) return { store: fastify.store, path: [fastify.member, ...fastify.rest] };
     let e = skipOuter(expression);
     const path: string[] = [];
     while (ts.isPropertyAccessExpression(e) || ts.isNonNullExpression(e)) {
@@ -450,6 +463,7 @@ export class AmbientProviders {
   describeStore(store: Store): string {
     if (isHonoStore(store)) return `\`${honoVariableName(store)}\` of ${HONO_CONTEXT_NAME}`;
     if (isExpressStore(store)) return `\`${expressVariableName(store)}\` of ${EXPRESS_CONTEXT_NAME}`;
+    if (isFastifyStore(store)) return `\`${fastifyVariableName(store)}\` of ${FASTIFY_CONTEXT_NAME}`;
     const d = store.parent;
     const what = ts.isNewExpression(store) ? 'AsyncLocalStorage' : 'cls-hooked namespace';
     const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : undefined;
@@ -465,6 +479,8 @@ export class AmbientProviders {
         ? `c.var.${honoVariableName(r.store)}`
         : isExpressStore(r.store)
           ? expressVariableName(r.store)
+          : isFastifyStore(r.store)
+          ? fastifyVariableName(r.store)
           : d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name)
           ? d.name.text
           : 'AsyncLocalStorage';

@@ -1,5 +1,6 @@
 import ts from '../../ts.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
+import { isUnencapsulatedPlugin, pluginRegistration } from '../../code/carried.js';
 import { isFunctionLike } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { NestRoutes } from './nest.js';
@@ -100,6 +101,10 @@ export class EntryPoints {
   readonly registered = new Set<ts.FunctionLikeDeclaration>();
   /** Every call's position in the scan, for the order of registrations made through helpers. */
   private readonly seq = new Map<ts.Node, number>();
+  /** Fastify: each plugin function, with the `register(…)` calls that load it. */
+  private readonly plugins = new Map<ts.FunctionLikeDeclaration, ts.CallExpression[]>();
+  /** Fastify: the encapsulated instance an unwrapped plugin gets, by the plugin argument of its `register(…)`. */
+  private readonly children = new Map<ts.Node, AppObject>();
 
   constructor(
     private readonly origins: OriginResolver,
@@ -113,6 +118,13 @@ export class EntryPoints {
 
   scan(files: readonly ts.SourceFile[]): this {
     for (const sf of files) for (const n of callsIn(sf)) if (ts.isCallExpression(n)) this.seq.set(n, this.seq.size);
+    for (const sf of files)
+      for (const n of callsIn(sf)) {
+        const loaded = ts.isCallExpression(n) ? pluginRegistration(n, this.origins) : undefined;
+        if (!loaded) continue;
+        const loads = this.plugins.get(loaded.plugin) ?? this.plugins.set(loaded.plugin, []).get(loaded.plugin)!;
+        loads.push(n as ts.CallExpression);
+      }
     for (const sf of files)
       for (const n of callsIn(sf)) {
         if (ts.isCallExpression(n)) this.call(n);
@@ -150,6 +162,7 @@ export class EntryPoints {
         method === 'use' ||
         method === 'route' ||
         method === 'openapi' ||
+        method === 'register' ||
         ROUTE_METHODS.has(method)
       ) {
         const apps = this.appsOf(callee.expression, 0);
@@ -287,6 +300,20 @@ export class EntryPoints {
     const o = this.origins.expr(expr);
     if (o.kind !== 'param' || o.path.length || depth > 4) return [];
     const out: { app: AppObject; order: number[] }[] = [];
+    // A Fastify plugin's instance: the registering one for a plugin wrapped by fastify-plugin (its hooks and routes
+    // take their place among the registering instance's at the `register` call), else its own encapsulated child.
+    const loads = o.binding.index === 0 ? this.plugins.get(o.binding.fn as ts.FunctionLikeDeclaration) : undefined;
+    for (const call of loads ?? []) {
+      const arg = call.arguments[0]!;
+      if (!isUnencapsulatedPlugin(arg, this.origins)) {
+        out.push({ app: this.child(arg), order: [] });
+        continue;
+      }
+      const receiver = (skipOuter(call.expression) as ts.PropertyAccessExpression).expression;
+      for (const a of this.appsOf(receiver, depth + 1))
+        out.push({ app: a.app, order: [...a.order, this.seq.get(call) ?? 0] });
+    }
+    if (loads) return out;
     for (const call of this.callsTo.get(o.binding.fn as ts.FunctionLikeDeclaration) ?? []) {
       const arg = call.arguments?.[o.binding.index];
       if (!arg || !ts.isCallExpression(call)) continue;
@@ -296,7 +323,35 @@ export class EntryPoints {
     return out;
   }
 
+  /** The encapsulated Fastify instance a plugin registered without fastify-plugin runs with. */
+  private child(arg: ts.Expression): AppObject {
+    let app = this.children.get(arg);
+    if (!app) {
+      app = { node: arg, framework: { name: 'fastify', nextIndex: 2 }, regs: [], mountedIn: 0 };
+      this.children.set(arg, app);
+      this.apps.set(arg, app);
+    }
+    return app;
+  }
+
+  /** An app, router or Fastify plugin instance an argument of a registration mounts. */
+  private mounted(a: ts.Expression): AppObject | undefined {
+    return this.appOf(a) ?? this.routerOf(a) ?? this.children.get(a);
+  }
+
   private register(app: AppObject, method: string, call: ts.CallExpression, order: number[]): void {
+    if (method === 'register') {
+      // Fastify: an encapsulated plugin is a child instance that inherits the hooks added before it (with its
+      // `prefix`); one wrapped by fastify-plugin registers on this instance itself (appsOf).
+      const arg = call.arguments[0];
+      if (app.framework.name !== 'fastify' || !arg || !pluginRegistration(call, this.origins)) return;
+      if (isUnencapsulatedPlugin(arg, this.origins)) return;
+      const options = call.arguments[1] && skipOuter(call.arguments[1]);
+      const prefix = (options && ts.isObjectLiteralExpression(options) && literal(propertyOf(options, 'prefix'))) || '';
+      app.regs.push({ kind: 'use', method: 'use', prefix, args: [arg], call, order });
+      this.child(arg).mountedIn++;
+      return;
+    }
     if (app.framework.name === 'fastify' && method === 'addHook') {
       // Fastify's request hooks run before every route of the instance, as middleware.
       const hook = literal(call.arguments[0]);
@@ -409,11 +464,11 @@ export class EntryPoints {
         app.regs
           .filter((r) => earlier(r.order, reg.order) && applies(r, path))
           .flatMap((r) =>
-            r.args.filter((a) => !this.appOf(a) && !this.routerOf(a)).map((a) => this.middleware(a, app.framework)),
+            r.args.filter((a) => !this.mounted(a)).map((a) => this.middleware(a, app.framework)),
           );
       if (reg.kind === 'use') {
         for (const a of reg.args) {
-          const child = this.appOf(a) ?? this.routerOf(a);
+          const child = this.mounted(a);
           if (child) {
             // Middleware before the mount with a prefix the mount point falls under.
             this.routes(child, join(base, reg.prefix), [...outer, ...before(reg.prefix)], inside);
@@ -558,9 +613,13 @@ export class EntryPoints {
     const origin = ts.isIdentifier(named) ? importOf(named) : undefined;
     const source = this.origins.expr(ts.isCallExpression(e) ? e.expression : e);
     const external = this.fromPackage(e, 0);
+    // An async Fastify hook takes no `done` (its third parameter, if any, is a hook's payload): it continues when it
+    // returns, with what its body entered at its top level.
+    const asyncHook =
+      framework.name === 'fastify' && !!fn && !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword);
     return {
       expr: e,
-      nextIndex: framework.nextIndex,
+      nextIndex: asyncHook ? -1 : framework.nextIndex,
       name: origin?.name ?? name,
       external: external && !fn,
       wrapped,
