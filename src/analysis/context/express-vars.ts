@@ -2,6 +2,12 @@ import ts from '../../ts.js';
 import type { OriginResolver } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
+import {
+  type AccessOn,
+  requestPropertyAccess,
+  requestPropertyAssignment,
+  type RequestPropertyAccess,
+} from './request-props.js';
 import { contextMarker, markerName } from './markers.js';
 
 // Express carries values from middleware to handlers on the request and on `res.locals`:
@@ -84,55 +90,22 @@ function typeFromExpress(type: ts.TypeNode | undefined, names: ReadonlySet<strin
 }
 
 /**
- * The Express property an expression reads or writes, with the members read beyond it:
- * `req.db` → (req.db, []), `res.locals.db.tx` → (res.locals.db, ['tx']), and a const
- * destructured from either (`const { db } = req`).
+ * The Express property an expression reads or writes (request-props.ts): `req.db` → (req.db, []),
+ * `res.locals.db.tx` → (res.locals.db, ['tx']), and a const destructured from either.
  */
-export function expressAccess(
-  expression: ts.Expression,
-  origins: OriginResolver,
-): { store: ts.CallExpression; member: string; rest: string[] } | undefined {
-  const { root, path } = memberPath(expression);
-  const direct = accessOn(root, path, origins);
-  if (direct) return direct;
-  const b = ts.isIdentifier(root) ? lookup(root) : undefined;
-  const key = b?.kind === 'variable' && b.flags === 'const' && b.path.length === 1 ? b.path[0] : undefined;
-  if (b?.kind !== 'variable' || typeof key !== 'string' || !b.decl.initializer) return undefined;
-  const from = memberPath(b.decl.initializer);
-  return accessOn(from.root, [...from.path, key, ...path], origins);
+export function expressAccess(expression: ts.Expression, origins: OriginResolver): RequestPropertyAccess | undefined {
+  return requestPropertyAccess(expression, origins, accessOn);
 }
 
-function memberPath(expression: ts.Expression): { root: ts.Expression; path: string[] } {
-  const path: string[] = [];
-  let e = skipOuter(expression);
-  while (ts.isPropertyAccessExpression(e) || ts.isNonNullExpression(e)) {
-    if (ts.isPropertyAccessExpression(e)) path.unshift(e.name.text);
-    e = skipOuter(e.expression);
-  }
-  return { root: e, path };
-}
-
-function accessOn(
-  root: ts.Expression,
-  path: string[],
-  origins: OriginResolver,
-): { store: ts.CallExpression; member: string; rest: string[] } | undefined {
+const accessOn: AccessOn = (root, path, origins) => {
   if (path.length >= 1 && isExpressParam(root, 0, origins))
     return { store: expressVariable(path[0]!, false), member: path[0]!, rest: path.slice(1) };
   if (path.length >= 2 && path[0] === 'locals' && isExpressParam(root, 1, origins))
     return { store: expressVariable(path[1]!, true), member: path[1]!, rest: path.slice(2) };
   return undefined;
-}
+};
 
 /** `req.db = tx;` / `res.locals.db = client;` as a statement: the store entered and the value. */
-export function expressAssignment(
-  st: ts.Statement,
-  origins: OriginResolver,
-): { store: ts.CallExpression; value: ts.Expression; at: ts.BinaryExpression; member: string } | undefined {
-  if (!ts.isExpressionStatement(st)) return undefined;
-  const e = skipOuter(st.expression);
-  if (!ts.isBinaryExpression(e) || e.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return undefined;
-  const target = expressAccess(e.left, origins);
-  if (!target || target.rest.length) return undefined;
-  return { store: target.store, value: e.right, at: e, member: target.member };
+export function expressAssignment(st: ts.Statement, origins: OriginResolver) {
+  return requestPropertyAssignment(st, origins, expressAccess);
 }

@@ -3,6 +3,12 @@ import { isFastifyInstance } from '../../code/carried.js';
 import type { OriginResolver } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
+import {
+  type AccessOn,
+  requestPropertyAccess,
+  requestPropertyAssignment,
+  type RequestPropertyAccess,
+} from './request-props.js';
 import { contextMarker, markerName } from './markers.js';
 
 // Fastify carries values from its request hooks to the handlers on the request object itself:
@@ -77,53 +83,20 @@ function typeFromFastify(type: ts.TypeNode | undefined): boolean {
 }
 
 /**
- * The request property an expression reads or writes, with the members read beyond it:
- * `request.db` → (request.db, []), `req.db.pool` → (request.db, ['pool']), and a const
- * destructured from the request (`const { db } = request`).
+ * The request property an expression reads or writes (request-props.ts): `request.db` → (request.db, []),
+ * `req.db.pool` → (request.db, ['pool']), and a const destructured from the request.
  */
-export function fastifyAccess(
-  expression: ts.Expression,
-  origins: OriginResolver,
-): { store: ts.CallExpression; member: string; rest: string[] } | undefined {
-  const { root, path } = memberPath(expression);
-  const direct = accessOn(root, path, origins);
-  if (direct) return direct;
-  const b = ts.isIdentifier(root) ? lookup(root) : undefined;
-  const key = b?.kind === 'variable' && b.flags === 'const' && b.path.length === 1 ? b.path[0] : undefined;
-  if (b?.kind !== 'variable' || typeof key !== 'string' || !b.decl.initializer) return undefined;
-  const from = memberPath(b.decl.initializer);
-  return accessOn(from.root, [...from.path, key, ...path], origins);
+export function fastifyAccess(expression: ts.Expression, origins: OriginResolver): RequestPropertyAccess | undefined {
+  return requestPropertyAccess(expression, origins, accessOn);
 }
 
-function memberPath(expression: ts.Expression): { root: ts.Expression; path: string[] } {
-  const path: string[] = [];
-  let e = skipOuter(expression);
-  while (ts.isPropertyAccessExpression(e) || ts.isNonNullExpression(e)) {
-    if (ts.isPropertyAccessExpression(e)) path.unshift(e.name.text);
-    e = skipOuter(e.expression);
-  }
-  return { root: e, path };
-}
-
-function accessOn(
-  root: ts.Expression,
-  path: string[],
-  origins: OriginResolver,
-): { store: ts.CallExpression; member: string; rest: string[] } | undefined {
+const accessOn: AccessOn = (root, path, origins) => {
   if (path.length >= 1 && isFastifyRequest(root, origins))
     return { store: fastifyVariable(path[0]!), member: path[0]!, rest: path.slice(1) };
   return undefined;
-}
+};
 
 /** `request.db = value;` as a statement: the store entered and the value. */
-export function fastifyAssignment(
-  st: ts.Statement,
-  origins: OriginResolver,
-): { store: ts.CallExpression; value: ts.Expression; at: ts.BinaryExpression; member: string } | undefined {
-  if (!ts.isExpressionStatement(st)) return undefined;
-  const e = skipOuter(st.expression);
-  if (!ts.isBinaryExpression(e) || e.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return undefined;
-  const target = fastifyAccess(e.left, origins);
-  if (!target || target.rest.length) return undefined;
-  return { store: target.store, value: e.right, at: e, member: target.member };
+export function fastifyAssignment(st: ts.Statement, origins: OriginResolver) {
+  return requestPropertyAssignment(st, origins, fastifyAccess);
 }
