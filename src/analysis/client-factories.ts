@@ -2,7 +2,7 @@ import ts from '../ts.js';
 import { matchesSpec } from './config.js';
 import { functionName, type Origin } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
-import { skipOuter } from '../syntax/wrappers.js';
+import { outerWrapperOf, skipOuter } from '../syntax/wrappers.js';
 import { ExtensionBindings } from '../code/prisma-extensions.js';
 import { importedName, importModule } from './config-match.js';
 import { executorSubclass, type TypeReader, typeOfParam } from './declared-types.js';
@@ -149,15 +149,7 @@ export class ClientFactories {
    * through an alias, an import or an object's field (`{ db: ownerDb }` read as `ctx.db`): that admin connection.
    */
   adminInitializer(init: ts.Expression, definition: () => Handle): Handle | undefined {
-    let n: ts.Node = init;
-    while (
-      ts.isParenthesizedExpression(n.parent) ||
-      ts.isAsExpression(n.parent) ||
-      ts.isSatisfiesExpression(n.parent) ||
-      ts.isNonNullExpression(n.parent) ||
-      ts.isAwaitExpression(n.parent)
-    )
-      n = n.parent;
+    const n = outerWrapperOf(init);
     const decl = n.parent;
     if (!decl || !ts.isVariableDeclaration(decl) || decl.initializer !== n || !ts.isIdentifier(decl.name))
       return undefined;

@@ -409,3 +409,19 @@ function isDestructuringTarget(n: ts.Node): boolean {
   const p = x.parent;
   return x !== n && ts.isBinaryExpression(p) && p.left === x && p.operatorToken.kind === ts.SyntaxKind.EqualsToken;
 }
+
+/**
+ * The parameter at `index` of a function that an expression names, not destructured (`(req, res) => … req`):
+ * its declaration and its function. How a framework's handler parameter (Express's `req`, Hono's `c`, Fastify's
+ * `request`) is found before the framework's own checks of its type or of where the function is passed.
+ */
+export function plainParameterAt(
+  expr: ts.Expression,
+  index: number,
+): { decl: ts.ParameterDeclaration; fn: ts.FunctionLikeDeclaration } | undefined {
+  const e = skipOuter(expr);
+  if (!ts.isIdentifier(e)) return undefined;
+  const b = lookup(e);
+  if (b?.kind !== 'parameter' || b.index !== index || b.path.length || !isFunctionLike(b.fn)) return undefined;
+  return { decl: b.decl, fn: b.fn };
+}

@@ -42,3 +42,25 @@ export function skipOuterAndAwait(expr: ts.Expression): ts.Expression {
   while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
   return e;
 }
+
+/**
+ * The other way: the outermost node around `node` that `skipOuterAndAwait` would strip down to it
+ * (`(await make()) as Db` from `make()`), for readers that ask where an expression's value goes.
+ */
+export function outerWrapperOf(node: ts.Node): ts.Node {
+  let n = node;
+  for (;;) {
+    switch (n.parent?.kind) {
+      case ts.SyntaxKind.ParenthesizedExpression:
+      case ts.SyntaxKind.AsExpression:
+      case ts.SyntaxKind.SatisfiesExpression:
+      case ts.SyntaxKind.NonNullExpression:
+      case ts.SyntaxKind.TypeAssertionExpression:
+      case ts.SyntaxKind.AwaitExpression:
+        n = n.parent;
+        continue;
+      default:
+        return n;
+    }
+  }
+}

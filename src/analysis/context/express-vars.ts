@@ -1,6 +1,6 @@
 import ts from '../../ts.js';
 import type { OriginResolver } from '../../code/origins.js';
-import { isFunctionLike, lookup } from '../../code/scope.js';
+import { lookup, plainParameterAt } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import {
   type AccessOn,
@@ -48,13 +48,10 @@ const HANDLER_TYPES = new Set(['RequestHandler', 'Handler']);
  * (`app.use((req, res, next) => …)`, `router.post('/x', (req, res) => …)`).
  */
 export function isExpressParam(expr: ts.Expression, index: 0 | 1, origins: OriginResolver): boolean {
-  const e = skipOuter(expr);
-  if (!ts.isIdentifier(e)) return false;
-  const b = lookup(e);
-  if (b?.kind !== 'parameter' || b.index !== index || b.path.length) return false;
-  const fn = b.fn;
-  if (!isFunctionLike(fn)) return false;
-  if (typeFromExpress(b.decl.type, index === 0 ? REQUEST_TYPES : RESPONSE_TYPES)) return true;
+  const param = plainParameterAt(expr, index);
+  if (!param) return false;
+  const { fn, decl } = param;
+  if (typeFromExpress(decl.type, index === 0 ? REQUEST_TYPES : RESPONSE_TYPES)) return true;
   const holder = fn.parent;
   if (ts.isVariableDeclaration(holder) && holder.initializer === fn && typeFromExpress(holder.type, HANDLER_TYPES))
     return true;

@@ -1,7 +1,7 @@
 import ts from '../../ts.js';
 import { isFastifyInstance } from '../../code/carried.js';
 import type { OriginResolver } from '../../code/origins.js';
-import { isFunctionLike, lookup } from '../../code/scope.js';
+import { lookup, plainParameterAt } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import {
   type AccessOn,
@@ -48,13 +48,10 @@ const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 
  * (req, reply) => …)`, the `handler` / hook members of `app.route({ … })` and of a route's options).
  */
 export function isFastifyRequest(expr: ts.Expression, origins: OriginResolver): boolean {
-  const e = skipOuter(expr);
-  if (!ts.isIdentifier(e)) return false;
-  const b = lookup(e);
-  if (b?.kind !== 'parameter' || b.index !== 0 || b.path.length) return false;
-  const fn = b.fn;
-  if (!isFunctionLike(fn)) return false;
-  if (typeFromFastify(b.decl.type)) return true;
+  const param = plainParameterAt(expr, 0);
+  if (!param) return false;
+  const { fn, decl } = param;
+  if (typeFromFastify(decl.type)) return true;
   let at: ts.Node = fn.parent;
   while (ts.isParenthesizedExpression(at) || ts.isAsExpression(at)) at = at.parent;
   // A member of an options object passed to a route method (`{ handler: async (req) => … }`, `{ preHandler: [hook] }`).

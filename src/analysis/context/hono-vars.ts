@@ -1,6 +1,6 @@
 import ts from '../../ts.js';
 import type { OriginResolver } from '../../code/origins.js';
-import { isFunctionLike, lookup } from '../../code/scope.js';
+import { lookup, plainParameterAt } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { contextMarker, markerName } from './markers.js';
 
@@ -50,13 +50,10 @@ const HANDLER_TYPES = new Set(['MiddlewareHandler', 'Handler']);
  * a method of a Hono app (`app.get('/x', async (c) => …)`, `app.openapi(route, (c) => …)`).
  */
 export function isHonoContext(expr: ts.Expression, origins: OriginResolver): boolean {
-  const e = skipOuter(expr);
-  if (!ts.isIdentifier(e)) return false;
-  const b = lookup(e);
-  if (b?.kind !== 'parameter' || b.index !== 0 || b.path.length) return false;
-  const fn = b.fn;
-  if (!isFunctionLike(fn)) return false;
-  if (typeFromHono(b.decl.type, ['Context'])) return true;
+  const param = plainParameterAt(expr, 0);
+  if (!param) return false;
+  const { fn, decl } = param;
+  if (typeFromHono(decl.type, ['Context'])) return true;
   const holder = fn.parent;
   if (ts.isVariableDeclaration(holder) && holder.initializer === fn && typeFromHono(holder.type, [...HANDLER_TYPES]))
     return true;
