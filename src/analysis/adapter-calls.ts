@@ -17,7 +17,7 @@ import { shortText } from '../code/origins.js';
 import { lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { unresolvedSqlSite } from './write-sites.js';
-import { fixedTableWrite, writeWithHoles } from './write-text.js';
+import { fixedTableWrite, namesItsTables, writeWithHoles } from './write-text.js';
 import { definerCalls, effectWrites, resolveSql, statementTextExpr } from './sql-resolution.js';
 import { ambientAdapter } from './ambient/providers.js';
 import type { FlowDeps } from './flow.js';
@@ -227,8 +227,13 @@ export class AdapterCalls {
     const values = ts.isCallExpression(queryCall)
       ? queryCall.arguments[queryCall.arguments.indexOf(sqlArg) + 1]
       : undefined;
-    // The parameter is a bound value: the builder's own site.
-    if (instance && resolveSql(this.deps, sqlArg, values, adapter.placeholders).ok) return false;
+    // The parameter is a bound value, or the builder's own text names every table it writes: the builder's own site.
+    if (
+      instance &&
+      (resolveSql(this.deps, sqlArg, values, adapter.placeholders).ok ||
+        namesItsTables(this.deps, sqlArg, adapter.placeholders))
+    )
+      return false;
     // A statement object (`{ text, values }`) handed to the builder is read at this call: the
     // folder binds parameters inside strings only, so the parameter is replaced by its argument.
     const sqlExpr = instance ? throughBindings(sqlArg, instance.bound, this.deps.origins) : sqlArg;
@@ -307,7 +312,11 @@ export class AdapterCalls {
         ? ts.isCallExpression(call) &&
           (ownText ? readsParameter(text!) : call.arguments.some((a) => readsParameter(a)))
         : readsParameter(statementTextExpr(this.deps, sqlArg) ?? sqlArg);
-      const template = ts.isCallExpression(call) && readsParam ? ownerOf(call) : undefined;
+      // A text that names every table it writes is a helper's with a fixed table, whatever its values read.
+      const template =
+        ts.isCallExpression(call) && readsParam && !namesItsTables(this.deps, sqlArg, adapter.placeholders)
+          ? ownerOf(call)
+          : undefined;
       const untraced =
         !trusted && 'reason' in handle ? `; nor can the connection that runs it be traced: ${handle.reason}` : '';
       // The tables the constant rest of the text names (`UPDATE media.files SET ${…}`): the site is theirs.

@@ -5,6 +5,7 @@ import type { ConnState, ContextEvidence, FileFacts, QueryNode, RawSite, RawWrit
 import { type Handle, type HandleResolver, where } from './handles.js';
 import { type OriginResolver, shortText } from '../code/origins.js';
 import { isFunctionLike } from '../code/scope.js';
+import { walkDescendants } from '../code/walk.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { setterVia } from './providers/setters.js';
 import type { SqlTextFolder } from '../code/sql-text.js';
@@ -590,12 +591,32 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       handle.exec !== 'pool' &&
       this.root &&
       !contains(this.root, key) &&
-      !madeByAnotherCall(key, this.root)
+      !madeByAnotherCall(key, this.root, (fn) => this.ownCalls(fn))
         ? { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null, capturedBy: this.root }
         : freshState(handle);
     // Where another path never touched this connection, it is still in this state (join).
     if (!this.untouched.has(key)) this.untouched.set(key, start);
     return { ...start };
+  }
+
+  /** The codebase's functions a root calls in its own body (its inline callbacks too), once per root. */
+  private readonly calledBy = new Map<ts.Node, ReadonlySet<ts.Node>>();
+  private ownCalls(fn: ts.Node): ReadonlySet<ts.Node> {
+    let called = this.calledBy.get(fn);
+    if (!called) {
+      const found = new Set<ts.Node>();
+      walkDescendants(fn, (n) => {
+        // A nested function that is not an inline callback is a root of its own.
+        if (isFunctionLike(n) && !isInlineCallback(n)) return false;
+        if (ts.isCallExpression(n)) {
+          const target = this.deps.origins.expr(n.expression);
+          if (target.kind === 'function') found.add(target.decl);
+        }
+        return true;
+      });
+      this.calledBy.set(fn, (called = found));
+    }
+    return called;
   }
 
   /** A setter of the codebase (`await applyTenant(tx, orgId)`): its sets apply to the connection this call passes. */
@@ -634,18 +655,26 @@ export function isInlineCallback(fn: ts.Node): boolean {
 }
 
 /**
- * Made inside a function that does not enclose `root`, and `root` is enclosed by no function: a call of that
- * function returned the connection, since there is no enclosing function to capture it from. (A module-level
- * connection is shared, and a nested function may hold its enclosing function's checkout: both stay captured.)
+ * Made inside a function that does not enclose `root`, and a call of that function returned the connection to
+ * `root`: `root` is enclosed by no function (there is none to capture it from), or `root`'s own body calls the
+ * maker (`router.post('/x', handler)` with `const handler = async () => { const c = await checkout(); … }` in a
+ * registering function) and no function enclosing `root` does, so the connection is not one `root` could hold from
+ * around it. (A module-level connection is shared, and a nested function may hold its enclosing function's
+ * checkout: both stay captured.)
  */
-function madeByAnotherCall(key: ts.Node, root: ts.Node): boolean {
+function madeByAnotherCall(key: ts.Node, root: ts.Node, ownCalls: (fn: ts.Node) => ReadonlySet<ts.Node>): boolean {
   const enclosingFunction = (n: ts.Node): ts.Node | undefined => {
     let fn: ts.Node | undefined = n.parent;
     while (fn && !isFunctionLike(fn)) fn = fn.parent;
     return fn;
   };
   const maker = enclosingFunction(key);
-  return !!maker && !contains(maker, root) && !enclosingFunction(root);
+  if (!maker || contains(maker, root)) return false;
+  let outer = enclosingFunction(root);
+  if (!outer) return true;
+  if (!ownCalls(root).has(maker)) return false;
+  for (; outer; outer = enclosingFunction(outer)) if (!isInlineCallback(outer) && ownCalls(outer).has(maker)) return false;
+  return true;
 }
 
 function contains(outer: ts.Node, inner: ts.Node): boolean {

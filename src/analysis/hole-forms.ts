@@ -95,6 +95,9 @@ export function readHoles(
   choices: readonly (readonly HoleForm[])[],
   rewrite: (text: string) => string | null,
 ): HoleReading | undefined {
+  // A hole glued to a `$` is a bind parameter's number (`$${values.length}`): its number form goes first, for a
+  // first form `$901` would make `$$901`, a dollar quote that swallows the text up to the next such hole.
+  choices = choices.map((c, i) => (parts[i]!.endsWith('$') && c.includes('number') ? numberFirst(c) : c));
   const forms = choices.map((c) => c[0]!);
   const attempt = () => {
     const { text: assembled, ends } = assembleHoles(parts, forms);
@@ -127,6 +130,10 @@ export function readHoles(
     forms[i] = best?.form ?? choices[i]![0]!;
   }
   return undefined;
+}
+
+function numberFirst(choices: readonly HoleForm[]): readonly HoleForm[] {
+  return ['number', ...choices.filter((f) => f !== 'number')];
 }
 
 /**

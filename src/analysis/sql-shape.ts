@@ -2,9 +2,11 @@ import type ts from 'typescript';
 import type { DbAdapter } from '../adapters/index.js';
 import { expandHelpers, RAW } from '../code/sql-text.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
-import { parseSql, type PgNode } from '../sql/parser.js';
+import { parseSql, type PgNode, tokensOf } from '../sql/parser.js';
 import type { Operation } from '../report/types.js';
-import { assembleHoles, type HoleForm, MAX_SEARCHED_HOLES as MAX_HOLES, readHoles, splitHoles } from './hole-forms.js';
+import {
+  assembleHoles, HOLE_NAME, type HoleForm, MAX_SEARCHED_HOLES as MAX_HOLES, readHoles, splitHoles,
+} from './hole-forms.js';
 import { definerCalls, effectWrites, rewritePlaceholders, type SqlDeps } from './sql-resolution.js';
 
 // What kind of statement a query runs when its SQL text cannot be folded (a fragment built at run
@@ -54,7 +56,13 @@ export function sqlShape(deps: SqlDeps, textExpr: ts.Expression, placeholders: D
     const variant = expandHelpers(raw);
     if (variant === null) return { kind: 'unknown', why: NO_READING };
     const shape = variantShape(deps, variant, placeholders);
-    if (shape.kind === 'unknown') return shape;
+    if (shape.kind === 'unknown') {
+      // No reading parses, but the text says what it is from its first word (`UPDATE t SET ${…} WHERE …`).
+      const verb = shape.why === NO_READING ? leadingVerb(variant) : undefined;
+      if (!verb) return shape;
+      operation ??= verb;
+      continue;
+    }
     if (shape.kind === 'write') operation ??= shape.operation;
     else {
       effects.push(...shape.effects);
@@ -119,4 +127,21 @@ function topLevelWrite(stmt: PgNode): boolean {
     key === 'MergeStmt';
   const select = stmt.SelectStmt as { withClause?: { ctes?: { CommonTableExpr?: { ctename?: string } }[] } };
   return (select.withClause?.ctes ?? []).some((c) => c.CommonTableExpr?.ctename === 'rlsguard_w');
+}
+
+/** Statement keywords that say, as a text's first word, what it writes (the scanner's tokens, lower-cased). */
+const VERBS: Readonly<Record<string, Operation>> = {
+  insert: 'insert', update: 'update', delete: 'delete', merge: 'merge', truncate: 'truncate', copy: 'copy',
+};
+
+/**
+ * The write a text's first word names (`UPDATE`, `DELETE FROM`, …, past opening parentheses), read by the
+ * PostgreSQL scanner with each hole a name; undefined for any other start (`WITH` may hold anything, `SELECT` is
+ * judged by its readings) or text that does not scan.
+ */
+export function leadingVerb(variant: string): Operation | undefined {
+  const { parts } = splitHoles(variant);
+  const tokens = tokensOf(parts.join(HOLE_NAME));
+  const first = tokens?.find((t) => t.text !== '(');
+  return first ? VERBS[first.text.toLowerCase()] : undefined;
 }

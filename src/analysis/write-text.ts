@@ -130,6 +130,35 @@ export function writeWithHoles(
 }
 
 /**
+ * Whether a statement's own text, read without any call's arguments, fixes the tables it writes: every reading of it
+ * (holes in the forms their positions take) names each table it writes and each function it calls in its constant
+ * text, so no argument of a call can change them (`INSERT INTO gl_accounts (…) VALUES ${rows}` with `rows` built
+ * from a parameter). Also when its text stops at something other than a parameter (a call of an in-repo function, a
+ * reassigned variable): binding the function's parameters to a call's arguments cannot complete such text, so a call
+ * adds nothing the write's own site does not say. Such a write is a helper's with a fixed table: one site, at the
+ * write, judged through its callers' connections (never a table-generic builder judged at each call). False when a
+ * reading puts a hole where a table or a function goes, when no reading parses, or when the text is a parameter.
+ */
+export function namesItsTables(deps: SqlDeps, arg: ts.Expression, placeholders: DbAdapter['placeholders']): boolean {
+  const textExpr = statementTextExpr(deps, arg);
+  if (!textExpr) return false;
+  const folded = deps.folder.sql(textExpr);
+  if (!folded.ok && folded.fromParameter) return false;
+  const variants = folded.ok ? folded.variants : holesForInterpolations(deps, textExpr);
+  for (const raw of variants) {
+    const variant = expandHelpers(raw);
+    if (variant === null) return false;
+    const read = readWithHoles(deps, variant, placeholders);
+    if (!read) return false;
+    for (const e of read.effects) {
+      if (effectWrites(e, deps.config).some((w) => w.table.includes(HOLE_NAME))) return false;
+      if (e.calls.some((c) => c.includes(HOLE_NAME))) return false;
+    }
+  }
+  return true;
+}
+
+/**
  * A tagged template (sql`DELETE FROM t WHERE id IN (${sql.join(ids.map((id) => sql`${id}`))})`,
  * directly or through a const) whose folding failed on an interpolation that is SQL rather than
  * a value: its literal text with every interpolation read as a hole, so the statement around a

@@ -300,7 +300,13 @@ function findScopeRoot(node: ts.Node): ts.Node {
 }
 
 
-const assignedCache = new WeakMap<ts.VariableDeclaration, readonly ts.Expression[] | null>();
+const assignedCache = new WeakMap<ts.VariableDeclaration, Assignments | null>();
+
+/** What a `let` is given: whole values (its initializer, each plain `=`) and what `+=` appends, in code order. */
+export interface Assignments {
+  values: readonly ts.Expression[];
+  appends: readonly ts.Expression[];
+}
 
 /**
  * Every value a `let` or `var` is given in its function: its initializer, if any, and the right-hand side of each
@@ -309,10 +315,20 @@ const assignedCache = new WeakMap<ts.VariableDeclaration, readonly ts.Expression
  * variable may hold where it is read. Read once per declaration.
  */
 export function assignedValues(binding: Binding): readonly ts.Expression[] | undefined {
+  const got = assignmentsOf(binding);
+  return got && got.appends.length === 0 ? got.values : undefined;
+}
+
+/**
+ * assignedValues, with what `+=` appends to it kept apart (`let sql = 'SELECT …'; if (q) sql += ' AND …'`): a text
+ * built in pieces. Undefined when it is changed any other way (`-=`, `++`, a destructuring assignment).
+ */
+export function assignmentsOf(binding: Binding): Assignments | undefined {
   if (binding.kind !== 'variable' || binding.flags === 'const' || binding.path.length > 0) return undefined;
   const decl = binding.decl;
   if (!assignedCache.has(decl)) {
     const values: ts.Expression[] = decl.initializer ? [decl.initializer] : [];
+    const appends: ts.Expression[] = [];
     let other = false;
     walkDescendants(findScopeRoot(decl), (node) => {
       if (!ts.isIdentifier(node) || node === decl.name || node.text !== binding.name || lookup(node)?.decl !== decl)
@@ -320,6 +336,7 @@ export function assignedValues(binding: Binding): readonly ts.Expression[] | und
       const p = node.parent;
       if (ts.isBinaryExpression(p) && p.left === node && isAssignmentOperator(p.operatorToken.kind)) {
         if (p.operatorToken.kind === ts.SyntaxKind.EqualsToken) values.push(p.right);
+        else if (p.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken) appends.push(p.right);
         else other = true;
       } else if (
         (ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) &&
@@ -328,7 +345,7 @@ export function assignedValues(binding: Binding): readonly ts.Expression[] | und
         other = true;
       else if (isDestructuringTarget(node)) other = true;
     });
-    assignedCache.set(decl, other ? null : values);
+    assignedCache.set(decl, other ? null : { values, appends });
   }
   return assignedCache.get(decl) ?? undefined;
 }

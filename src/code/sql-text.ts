@@ -1,10 +1,10 @@
 import ts from '../ts.js';
 import { adapterForModule, adapters } from '../adapters/index.js';
-import { parseSql } from '../sql/parser.js';
+import { parseSql, tokensOf } from '../sql/parser.js';
 import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
-import { arrayAdditions, assignedValues, lookup } from './scope.js';
+import { arrayAdditions, assignedValues, assignmentsOf, lookup } from './scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
@@ -28,7 +28,10 @@ const MAX_TEXT = 1 << 20;
 const MAX_BOUND_DEPTH = 64;
 
 /** `part`, on a failure: the piece of the text that is not a constant, as written (`${fields}`), when known. */
-export type Folded = { ok: true; variants: string[]; holes: string[] } | { ok: false; reason: string; part?: string };
+/** `fromParameter`: the text stops at a parameter of the function it is written in, which a call's argument may complete. */
+export type Folded =
+  | { ok: true; variants: string[]; holes: string[] }
+  | { ok: false; reason: string; part?: string; fromParameter?: true };
 
 export class SqlTextFolder {
   // Each expression folded once per mode (holes allowed or not), through the origins' fact
@@ -265,7 +268,12 @@ export class SqlTextFolder {
       const origin = this.origins.expr(e);
       if (origin.kind === 'expr' && origin.expr !== e) return this.fold(origin.expr, allowHoles, depth + 1);
       if (origin.kind === 'unknown')
-        return (ts.isIdentifier(e) && this.letChoice(e, allowHoles, depth)) || { ok: false, reason: origin.reason };
+        return (
+          (ts.isIdentifier(e) && (this.letChoice(e, allowHoles, depth) || this.builtText(e, allowHoles, depth))) || {
+            ok: false,
+            reason: origin.reason,
+          }
+        );
       if (origin.kind === 'param') {
         // Inside an identifier helper called with a constant table (ident(Users)): its argument.
         let arg = this.args.get(origin.binding.decl);
@@ -283,7 +291,12 @@ export class SqlTextFolder {
           for (const key of origin.path) at = this.origins.member(at, key);
           if (at.kind === 'expr') return this.fold(at.expr, allowHoles, depth + 1);
         }
-        return { ok: false, reason: `\`${shortText(e)}\` is a parameter`, part: `\`${shortText(e)}\`` };
+        return {
+          ok: false,
+          reason: `\`${shortText(e)}\` is a parameter`,
+          part: `\`${shortText(e)}\``,
+          fromParameter: true,
+        };
       }
     }
     return { ok: false, reason: `\`${shortText(e)}\` is not a constant`, part: `\`${shortText(e)}\`` };
@@ -419,6 +432,38 @@ export class SqlTextFolder {
     const tagged = values.map((v) => skipOuter(v));
     if (!tagged.every((v) => ts.isTaggedTemplateExpression(v) && this.fromDbLibrary(v.tag, 0))) return undefined;
     return tagged.map((v) => this.fold(v, allowHoles, depth + 1)).reduce(union);
+  }
+
+  /**
+   * In a shape fold, a `let` holding text built by hand (`let where = 'WHERE org_id = $1'; if (q) where += ' AND …'`,
+   * `let join = ''; if (f) join = 'JOIN …'`): the readings of what it may hold, for sql-shape.ts to judge what kind
+   * of statement it makes, never what it writes. A value it is given (its initializer, a plain `=`) is a start; what
+   * `+=` appends may be there or not, in code order, repeated in a loop. The reading is each start with every piece
+   * appended, so every name, call and clause a piece brings is read. It stands for any subset of the pieces only
+   * when no piece can change what a subset is: each piece scans on its own (it closes its quotes and comments),
+   * none holds a `;` (a second statement) or a line comment (which would hide, in the reading, a later piece a
+   * subset shows), and each start holds a token of its own, so the statement's first word, which fixes its kind,
+   * is the start's. Undefined otherwise, when some value or piece does not fold, or past the variant cap.
+   */
+  private builtText(id: ts.Identifier, allowHoles: boolean, depth: number): Folded | undefined {
+    if (!this.shapes || !allowHoles || depth > MAX_BOUND_DEPTH) return undefined;
+    const binding = lookup(id);
+    const assigned = binding ? assignmentsOf(binding) : undefined;
+    if (!assigned?.values.length) return undefined;
+    const fold = (v: ts.Expression): Folded => this.fold(v, true, depth + 1);
+    const starts = assigned.values.map(fold).reduce(union);
+    if (!starts.ok || assigned.appends.length === 0) return starts.ok ? starts : undefined;
+    const pieces = assigned.appends.map(fold);
+    if (!starts.variants.every((v) => (scanned(v)?.length ?? 0) > 0)) return undefined;
+    for (const piece of pieces) {
+      if (!piece.ok) return undefined;
+      for (const v of piece.variants) {
+        const tokens = scanned(v);
+        if (!tokens || tokens.some((t) => t === ';' || t.startsWith('--'))) return undefined;
+      }
+    }
+    const readings = pieces.reduce(concat, starts);
+    return readings.ok ? readings : undefined;
   }
 
   /**
@@ -584,6 +629,12 @@ export class SqlTextFolder {
   private part(expr: ts.Expression, allowHoles: boolean, depth: number): Folded {
     const folded = this.fold(expr, false, depth + 1);
     if (folded.ok || !allowHoles) return folded;
+    // A shape fold reads text held in a const or a `let` with its own holes (`${baseSql}` of `FROM t WHERE …
+    // ${qClause}`), so what kind of statement it makes is read from the code's own text, not from one hole.
+    if (this.shapes) {
+      const inner = this.fold(expr, true, depth + 1);
+      if (inner.ok) return inner;
+    }
     // `${updates ? `DO UPDATE SET ${updates}` : 'DO NOTHING'}`: each branch is text of its own,
     // holes and all, so what the statement is stays readable; one hole when they do not fold.
     const e = skipOuter(expr);
@@ -779,4 +830,10 @@ function sameFolded(a: Folded, b: Folded): boolean {
     a.variants.every((v, i) => v === b.variants[i]) &&
     a.holes.join('\u0000') === b.holes.join('\u0000')
   );
+}
+
+/** The scanner's token texts of folded text, each marker (a hole, a helper, a fragment) read as a name; null when it does not scan. */
+function scanned(variant: string): string[] | null {
+  const tokens = tokensOf(variant.replace(/[\u0000-\u0002]/g, ' x '));
+  return tokens && tokens.map((t) => t.text);
 }
