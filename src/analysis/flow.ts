@@ -673,7 +673,8 @@ function madeByAnotherCall(key: ts.Node, root: ts.Node, ownCalls: (fn: ts.Node) 
   let outer = enclosingFunction(root);
   if (!outer) return true;
   if (!ownCalls(root).has(maker)) return false;
-  for (; outer; outer = enclosingFunction(outer)) if (!isInlineCallback(outer) && ownCalls(outer).has(maker)) return false;
+  for (; outer; outer = enclosingFunction(outer))
+    if (!isInlineCallback(outer) && ownCalls(outer).has(maker)) return false;
   return true;
 }
 

@@ -28,7 +28,10 @@ const MAX_TEXT = 1 << 20;
 const MAX_BOUND_DEPTH = 64;
 
 /** `part`, on a failure: the piece of the text that is not a constant, as written (`${fields}`), when known. */
-/** `fromParameter`: the text stops at a parameter of the function it is written in, which a call's argument may complete. */
+/**
+ * `fromParameter`: the text stops at a parameter of the function it is written in, which a call's argument may
+ * complete.
+ */
 export type Folded =
   | { ok: true; variants: string[]; holes: string[] }
   | { ok: false; reason: string; part?: string; fromParameter?: true };
@@ -832,7 +835,7 @@ function sameFolded(a: Folded, b: Folded): boolean {
   );
 }
 
-/** The scanner's token texts of folded text, each marker (a hole, a helper, a fragment) read as a name; null when it does not scan. */
+/** The scanner's token texts of folded text, each marker read as a name; null when it does not scan. */
 function scanned(variant: string): string[] | null {
   const tokens = tokensOf(variant.replace(/[\u0000-\u0002]/g, ' x '));
   return tokens && tokens.map((t) => t.text);
