@@ -10,6 +10,7 @@ import { where } from './handles.js';
 import { isExported } from '../code/modules.js';
 import { functionName, type OriginResolver } from '../code/origins.js';
 import type { SiteVerdict } from './program.js';
+import { isTestFile } from './providers/helper-values.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from '../code/walk.js';
@@ -270,7 +271,12 @@ export function settleTemplates(
       const owner = site.template;
       if (!owner) return true;
       const name = functionName(owner);
-      const calls = callers.get(owner) ?? [];
+      const allCalls = callers.get(owner) ?? [];
+      // A test's call judges the test's write, which is set aside: production code called only by tests keeps its
+      // own site, or its write would leave the app's report with the tests (the same rule as a connection
+      // parameter's callers, program.ts).
+      const calls = isTestFile(owner, root) ? allCalls : allCalls.filter((c) => !isTestFile(c, root));
+      const onlyTests = allCalls.length > 0 && calls.length === 0;
       const made = instantiated.get(site.call) ?? new Set();
       const missed = calls.find((c) => !made.has(c));
       // `class C implements Pick<Store, 'put'>`: calls through that type reach the method unseen.
@@ -285,7 +291,9 @@ export function settleTemplates(
             ? `its calls are in other files`
             : contract
               ? `its class implements \`${contract}\`, through which its callers cannot all be followed`
-              : `no call of \`${name}\` was found`;
+              : onlyTests
+                ? `it is called only from tests (${where(allCalls[0]!, root)}), whose writes are set aside`
+                : `no call of \`${name}\` was found`;
       const deferred = !wholeProgram && mayBeElsewhere && !escaped.has(owner);
       verdicts.set(site, {
         ...verdict,
