@@ -4,7 +4,7 @@ import { parseSql, tokensOf } from '../sql/parser.js';
 import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
-import { arrayAdditions, assignedValues, assignmentsOf, lookup } from './scope.js';
+import { arrayAdditions, assignedValues, assignmentsOf, lookup, throughLocalConsts } from './scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
@@ -600,7 +600,9 @@ export class SqlTextFolder {
    * a choice with a fragment branch (`${v ?? sql`col`}`) keeps the usual handling.
    */
   private boundValue(expr: ts.Expression): boolean {
-    const e = skipOuter(expr);
+    // `const inc = bucket === 'a' ? 1 : 0; sql`… ${inc}``: a local const holding a value is that value, a bound
+    // parameter; folded as text it multiplied the statement's variants past the cap (Oppsera, four such consts).
+    const e = throughLocalConsts(expr);
     if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) || ts.isNumericLiteral(e)) return true;
     if (ts.isTemplateExpression(e)) return true;
     if (ts.isConditionalExpression(e)) {

@@ -332,6 +332,8 @@ describe('SQL built at run time whose writes had no site (Oppsera fnb, inventory
       'src/menu.ts:87 update public.menu_rules org-scope',
       'src/menu.ts:112 update public.menu_rules org-scope',
       'src/menu.ts:126 delete public.menu_rules unscoped',
+      // Five local consts of literal ternaries: five bound values, one text (not 32 variants past the cap).
+      'src/menu.ts:139 update public.menu_rules org-scope',
     ]);
     const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
     // The three DELETEs the let may hold are the one call's statements.
