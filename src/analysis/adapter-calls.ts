@@ -24,6 +24,7 @@ import type { FlowDeps } from './flow.js';
 import {
   bindingsOf,
   builderCall,
+  builderCallOf,
   builderLabel,
   ownerOf,
   readsParameter,
@@ -259,6 +260,8 @@ export class AdapterCalls {
         importedLibraries(this.facts.sf).has(adapter) &&
         !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function')
       ) &&
+      // A statement object of a library's statement tag (sql-template-strings) is only ever sent: the call runs SQL.
+      !this.deps.folder.isStatement(sqlExpr) &&
       !(written ??= withHoles())
     )
       return false;
@@ -518,7 +521,18 @@ export class AdapterCalls {
    */
   builderInstances(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
     const chain = builderCall(call, this.deps.origins);
-    if (!chain) return;
+    if (!chain) {
+      // `Mailbox.db.executeSql(text)` on a field given instances of several classes: each one's method is a builder
+      // this call may run, and the write is made here by each (origins.ts `methods`).
+      const target = this.deps.origins.expr(call.expression);
+      if (target.kind === 'unknown' && target.methods)
+        for (const m of target.methods) this.instancesOf(call, builderCallOf(call, m.decl), state);
+      return;
+    }
+    this.instancesOf(call, chain, state);
+  }
+
+  private instancesOf(call: ts.CallExpression, chain: BuilderCall, state: Map<ts.Node, ConnState>): void {
     // Two query calls of one builder running the same statement (`signal ? db.query(s, o) :
     // db.query(s)`) are one write at this call, not two.
     const seen = new Set<string>();

@@ -13,6 +13,7 @@ import type { SiteVerdict } from './program.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from '../code/walk.js';
+import { appendChain, appendsBefore } from '../code/statement-appends.js';
 
 // Table-generic builders: an in-repo helper that writes on whatever table it is handed
 // (`buildInsert(pool)(Users)`, `insertInto(Users, pool, row)`). Its body alone names no
@@ -89,6 +90,16 @@ export function builderCall(call: ts.CallExpression, origins: OriginResolver): B
     fn = next;
   }
   return { head: target.decl, fn, headCall, bound };
+}
+
+/** A call of `fn` itself (one of the methods a call may run), its parameters bound to the call's arguments. */
+export function builderCallOf(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration): BuilderCall {
+  const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+  fn.parameters.forEach((p, j) => {
+    const a = call.arguments[j];
+    if (a && !ts.isSpreadElement(a)) bound.set(p, a);
+  });
+  return { head: fn, fn, headCall: call, bound };
 }
 
 function returnedFunction(
@@ -207,8 +218,14 @@ export function readsParameter(expr: ts.Expression): boolean {
       if (ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) continue;
       const b = lookup(n);
       if (b?.kind === 'parameter' && !isInlineCallback(b.fn)) return true;
-      if (b?.kind === 'variable' && b.decl.initializer && b.decl.getSourceFile() === expr.getSourceFile())
+      if (b?.kind === 'variable' && b.decl.initializer && b.decl.getSourceFile() === expr.getSourceFile()) {
         work.push(b.decl.initializer);
+        // A statement grown in place (`q.append(table)`, statement-appends.ts): its pieces are its text too.
+        if (b.path.length === 0 && (appendChain(b.decl.initializer) || ts.isTaggedTemplateExpression(b.decl.initializer))) {
+          const grown = appendsBefore(b.decl, n);
+          if ('appends' in grown) work.push(...grown.appends.map((a) => a.piece));
+        }
+      }
       continue;
     }
     if (isFunctionLike(n)) continue;
