@@ -89,7 +89,7 @@ export class AdapterCalls {
       const qm = adapter.queryMethods[method];
       if (qm) {
         const arg = call.arguments[qm.sqlArg];
-        if (arg && this.query(call, callee.expression, arg, adapter, state, method)) return true;
+        if (arg && this.query(call, callee.expression, arg, adapter, state, method)) return this.judged(call);
       }
     }
     for (const adapter of adapters) {
@@ -268,6 +268,7 @@ export class AdapterCalls {
     if (
       sql.ok &&
       !trusted &&
+      this.judged(call, !instance) &&
       !sql.statements.some(
         (st) =>
           effectWrites(st.effect, this.deps.config).length > 0 ||
@@ -361,6 +362,15 @@ export class AdapterCalls {
         sql.variantSizes,
       );
     if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
+    return true;
+  }
+
+  /**
+   * Notes a query call as judged where it is made (its statement read there: a site, or text that writes nothing), for
+   * settleTemplates; true, for the caller to go on. `when` false notes nothing.
+   */
+  private judged(call: QueryNode, when = true): true {
+    if (when) (this.facts.judgedCalls ??= new Set()).add(call);
     return true;
   }
 
