@@ -77,7 +77,10 @@ export function forwardingQuery(cls: ts.ClassLikeDeclaration, origins?: OriginRe
   return found;
 }
 
-function findForwarding(cls: ts.ClassLikeDeclaration, origins: OriginResolver | undefined): ForwardingQuery | undefined {
+function findForwarding(
+  cls: ts.ClassLikeDeclaration,
+  origins: OriginResolver | undefined,
+): ForwardingQuery | undefined {
   const method = cls.members.find(
     (m): m is ts.MethodDeclaration =>
       ts.isMethodDeclaration(m) && !isStatic(m) && m.name.getText() === 'query' && !!m.body,
@@ -120,7 +123,11 @@ function findForwarding(cls: ts.ClassLikeDeclaration, origins: OriginResolver | 
  * In a `query` method's body, the one call of a codebase function handed the statement whose body sends what it makes
  * of that parameter with `P.query(…)` on one of its own parameters, P, and nothing else: the argument given for P.
  */
-function helperForwarding(body: ts.Block, statement: ts.ParameterDeclaration, origins: OriginResolver): ts.Expression | undefined {
+function helperForwarding(
+  body: ts.Block,
+  statement: ts.ParameterDeclaration,
+  origins: OriginResolver,
+): ts.Expression | undefined {
   const handed: ts.CallExpression[] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isFunctionLike(n)) return;
@@ -142,7 +149,8 @@ function helperForwarding(body: ts.Block, statement: ts.ParameterDeclaration, or
     if (ts.isFunctionLike(n) && n !== target.decl) return;
     if (ts.isCallExpression(n) && n.arguments.some((a) => reads(a, inner))) {
       const callee = skipOuter(n.expression);
-      const recv = ts.isPropertyAccessExpression(callee) && callee.name.text === 'query' ? skipOuter(callee.expression) : undefined;
+      const sends = ts.isPropertyAccessExpression(callee) && callee.name.text === 'query';
+      const recv = sends ? skipOuter(callee.expression) : undefined;
       const b = recv && ts.isIdentifier(recv) ? lookup(recv) : undefined;
       if (b?.kind === 'parameter' && b.fn === target.decl && b.path.length === 0) receivers.add(b.decl);
       else if (!isStatementNormaliser(n, inner)) other = true;
@@ -172,8 +180,8 @@ function reads(expr: ts.Expression, param: ts.ParameterDeclaration, depth = 0): 
     if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n)) {
       const b = lookup(n);
       if (b?.kind === 'parameter' && b.decl === param) found = true;
-      else if (b?.kind === 'variable' && b.flags === 'const' && b.decl.initializer && reads(b.decl.initializer, param, depth + 1))
-        found = true;
+      else if (b?.kind === 'variable' && b.flags === 'const' && b.decl.initializer)
+        found = reads(b.decl.initializer, param, depth + 1);
     }
     ts.forEachChild(n, visit);
   };

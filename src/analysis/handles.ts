@@ -578,8 +578,9 @@ export class HandleResolver {
    */
   private declaredInstance(call: ts.CallExpression): Handle | undefined {
     const cls = declaredTypeOf(this.origins, call);
-    if (!cls || !ts.isClassDeclaration(cls) || ts.getModifiers(cls)?.some((m) => m.kind === ts.SyntaxKind.AbstractKeyword))
-      return undefined;
+    const abstract = (c: ts.ClassDeclaration): boolean =>
+      !!ts.getModifiers(c)?.some((m) => m.kind === ts.SyntaxKind.AbstractKeyword);
+    if (!cls || !ts.isClassDeclaration(cls) || abstract(cls)) return undefined;
     const forwarded = forwardingQuery(cls, this.origins);
     if (!forwarded) return undefined;
     let inner = this.trace(forwarded.receiver);
@@ -591,15 +592,21 @@ export class HandleResolver {
             exec: inner.typed.exec,
             adapter: inner.typed.adapter,
             key: param,
-            label: `the ${inner.typed.adapter.api} ${inner.typed.exec} its constructor is given (\`${shortText(param, 30)}\`, by its declared type)`,
+            label:
+              `the ${inner.typed.adapter.api} ${inner.typed.exec} its constructor is given ` +
+              `(\`${shortText(param, 30)}\`, by its declared type)`,
           }
-        : { kind: 'unknown', reason: `its constructor's \`${shortText(param.name, 30)}\` is not declared as a connection` };
+        : {
+            kind: 'unknown',
+            reason: `its constructor's \`${shortText(param.name, 30)}\` is not declared as a connection`,
+          };
     }
     const via =
       `\`${shortText(call, 40)}\`, declared an instance of \`${cls.name?.text ?? 'a class'}\` ` +
       `(${where(cls, this.root)}), whose \`query\` (${where(forwarded.method, this.root)}) hands each statement to ` +
       `\`${shortText(forwarded.receiver, 30)}\``;
-    if (inner.kind === 'executor' || inner.kind === 'admin') return { ...inner, label: `${inner.label}, through ${via}` };
+    if (inner.kind === 'executor' || inner.kind === 'admin')
+      return { ...inner, label: `${inner.label}, through ${via}` };
     if (inner.kind === 'unknown') return { kind: 'unknown', reason: `${via}: ${inner.reason}` };
     if (inner.kind === 'not-db') return { kind: 'unknown', reason: `${via}, which is ${inner.reason}` };
     return { kind: 'unknown', reason: `${via}, which depends on where the instance was made` };

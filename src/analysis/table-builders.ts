@@ -221,7 +221,8 @@ export function readsParameter(expr: ts.Expression): boolean {
       if (b?.kind === 'variable' && b.decl.initializer && b.decl.getSourceFile() === expr.getSourceFile()) {
         work.push(b.decl.initializer);
         // A statement grown in place (`q.append(table)`, statement-appends.ts): its pieces are its text too.
-        if (b.path.length === 0 && (appendChain(b.decl.initializer) || ts.isTaggedTemplateExpression(b.decl.initializer))) {
+        const init = b.decl.initializer;
+        if (b.path.length === 0 && (appendChain(init) || ts.isTaggedTemplateExpression(init))) {
           const grown = appendsBefore(b.decl, n);
           if ('appends' in grown) work.push(...grown.appends.map((a) => a.piece));
         }

@@ -280,7 +280,10 @@ export class OriginResolver {
           return {
             kind: 'unknown',
             reason: `\`${key}\` is read off one of several values (${origin.reason})`,
-            methods: methods.map((m) => ({ decl: (m as { decl: ts.FunctionLikeDeclaration }).decl, name: String(key) })),
+            methods: methods.map((m) => ({
+              decl: (m as { decl: ts.FunctionLikeDeclaration }).decl,
+              name: String(key),
+            })),
           };
         // What a module chosen at run time exports: say why, not only that it cannot be read.
         return origin.reason.includes('known only at run time')
@@ -342,7 +345,8 @@ export class OriginResolver {
     if (!ts.isPropertyDeclaration(m)) return { kind: 'unknown', reason: `\`${key}\` is an accessor` };
     if (m.initializer && (ts.isArrowFunction(m.initializer) || ts.isFunctionExpression(m.initializer)))
       return { kind: 'function', decl: m.initializer, name: key };
-    const values = [...(m.initializer ? [{ value: m.initializer, at: m as ts.Node }] : []), ...staticAssignments(cls, key)];
+    const initial: Replacement[] = m.initializer ? [{ value: m.initializer, at: m }] : [];
+    const values = [...initial, ...staticAssignments(cls, key)];
     if (values.length === 1) return this.expr(values[0]!.value, steps + 1);
     const owner = cls.name?.text ?? 'the class';
     return values.length === 0

@@ -303,10 +303,12 @@ export class SqlTextFolder {
   private statementFold(e: ts.Expression, allowHoles: boolean, depth: number): Folded | undefined {
     // SQL`…`: every interpolation is a bound value (a constant too, whatever a builder's argument binds it to), but
     // a nested statement, which is merged with its own values.
-    if (ts.isTaggedTemplateExpression(e) && !ts.isNoSubstitutionTemplateLiteral(e.template) && this.isStatementTag(e.tag)) {
-      if (!allowHoles) return { ok: false, reason: `\`${shortText(e, 40)}\` binds values`, part: `\`${shortText(e, 40)}\`` };
-      let acc: Folded = text(e.template.head.text);
-      for (const span of e.template.templateSpans) {
+    const template = ts.isTaggedTemplateExpression(e) && ts.isTemplateExpression(e.template) ? e.template : undefined;
+    if (template && this.isStatementTag((e as ts.TaggedTemplateExpression).tag)) {
+      const quoted = `\`${shortText(e, 40)}\``;
+      if (!allowHoles) return { ok: false, reason: `${quoted} binds values`, part: quoted };
+      let acc: Folded = text(template.head.text);
+      for (const span of template.templateSpans) {
         const part = this.isStatement(span.expression)
           ? this.fold(span.expression, true, depth + 1)
           : valueHole(span.expression);
@@ -346,12 +348,16 @@ export class SqlTextFolder {
   private appendedPiece(piece: ts.Expression, allowHoles: boolean, depth: number): Folded {
     const e = skipOuter(piece);
     if (ts.isConditionalExpression(e))
-      return union(this.appendedPiece(e.whenTrue, allowHoles, depth + 1), this.appendedPiece(e.whenFalse, allowHoles, depth + 1));
+      return union(
+        this.appendedPiece(e.whenTrue, allowHoles, depth + 1),
+        this.appendedPiece(e.whenFalse, allowHoles, depth + 1),
+      );
     if (this.isStatement(e)) return this.fold(e, allowHoles, depth + 1);
     const f = this.fold(e, false, depth + 1);
     if (f.ok) return f;
     const named = `.append(${shortText(e, 40)})`;
-    if (!allowHoles) return { ok: false, reason: `\`${named}\` appends text that is not a constant`, part: `\`${named}\`` };
+    if (!allowHoles)
+      return { ok: false, reason: `\`${named}\` appends text that is not a constant`, part: `\`${named}\`` };
     return { ok: true, variants: [HOLE], holes: [shortText(e, 40)] };
   }
 
@@ -834,7 +840,10 @@ function union(a: Folded, b: Folded): Folded {
 function parsingVariants(f: Folded): Folded {
   if (!f.ok || f.variants.length < 2) return f;
   const parses = (v: string): boolean =>
-    v.includes(HELPER) || v.includes(RAW) || parseSql(fillHoles(v)).ok || parseSql(v.split(HOLE).join('rlsguard_name')).ok;
+    v.includes(HELPER) ||
+    v.includes(RAW) ||
+    parseSql(fillHoles(v)).ok ||
+    parseSql(v.split(HOLE).join('rlsguard_name')).ok;
   const kept = f.variants.filter(parses);
   return kept.length > 0 && kept.length < f.variants.length ? { ...f, variants: kept } : f;
 }

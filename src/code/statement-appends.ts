@@ -95,7 +95,10 @@ function changesOf(decl: ts.VariableDeclaration): Change[] {
 /** `x.query(q)`, `x.execute(q)`: a call that sends the statement rather than builds it. */
 function isQueryLike(call: ts.CallExpression): boolean {
   const callee = skipOuter(call.expression);
-  return ts.isPropertyAccessExpression(callee) && /^(query|execute|executeSql|run|one|many|any|none)$/i.test(callee.name.text);
+  return (
+    ts.isPropertyAccessExpression(callee) &&
+    /^(query|execute|executeSql|run|one|many|any|none)$/i.test(callee.name.text)
+  );
 }
 
 /** Whether something between `node` and the block declaring the variable runs it conditionally or repeatedly. */
