@@ -160,6 +160,11 @@ export interface DbAdapter {
    * or construction stands for its first argument (pg-copy-streams: client.query(from('COPY t FROM STDIN'))).
    */
   sqlWrappers?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Companion packages whose tag builds a statement object a query method takes (`{ text, values }`), grown in place
+   * by `.append(piece)`, by module and export (sql-template-strings: client.query(SQL`INSERT INTO `.append(t))).
+   */
+  statementTags?: Readonly<Record<string, readonly string[]>>;
   /** Raw SQL run by passing the executor to the SQL (Kysely: sql`…`.execute(db)). */
   sqlExecute?: (call: ts.CallExpression) => { executor: ts.Expression; sql: ts.Expression } | null;
   /** Recognises a query-builder or ORM write from a call's shape; the core checks the executor. */

@@ -24,6 +24,7 @@ import type { FlowDeps } from './flow.js';
 import {
   bindingsOf,
   builderCall,
+  builderCallOf,
   builderLabel,
   ownerOf,
   readsParameter,
@@ -88,7 +89,7 @@ export class AdapterCalls {
       const qm = adapter.queryMethods[method];
       if (qm) {
         const arg = call.arguments[qm.sqlArg];
-        if (arg && this.query(call, callee.expression, arg, adapter, state, method)) return true;
+        if (arg && this.query(call, callee.expression, arg, adapter, state, method)) return this.judged(call);
       }
     }
     for (const adapter of adapters) {
@@ -264,12 +265,15 @@ export class AdapterCalls {
         importedLibraries(this.facts.sf).has(adapter) &&
         !(ts.isCallExpression(call) && this.deps.origins.expr(call.expression).kind === 'function')
       ) &&
+      // A statement object of a library's statement tag (sql-template-strings) is only ever sent: the call runs SQL.
+      !this.deps.folder.isStatement(sqlExpr) &&
       !(written ??= withHoles())
     )
       return false;
     if (
       sql.ok &&
       !trusted &&
+      this.judged(call, !instance) &&
       !sql.statements.some(
         (st) =>
           effectWrites(st.effect, this.deps.config).length > 0 ||
@@ -367,6 +371,15 @@ export class AdapterCalls {
         sql.variantSizes,
       );
     if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
+    return true;
+  }
+
+  /**
+   * Notes a query call as judged where it is made (its statement read there: a site, or text that writes nothing), for
+   * settleTemplates; true, for the caller to go on. `when` false notes nothing.
+   */
+  private judged(call: QueryNode, when = true): true {
+    if (when) (this.facts.judgedCalls ??= new Set()).add(call);
     return true;
   }
 
@@ -527,7 +540,18 @@ export class AdapterCalls {
    */
   builderInstances(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
     const chain = builderCall(call, this.deps.origins);
-    if (!chain) return;
+    if (!chain) {
+      // `Mailbox.db.executeSql(text)` on a field given instances of several classes: each one's method is a builder
+      // this call may run, and the write is made here by each (origins.ts `methods`).
+      const target = this.deps.origins.expr(call.expression);
+      if (target.kind === 'unknown' && target.methods)
+        for (const m of target.methods) this.instancesOf(call, builderCallOf(call, m.decl), state);
+      return;
+    }
+    this.instancesOf(call, chain, state);
+  }
+
+  private instancesOf(call: ts.CallExpression, chain: BuilderCall, state: Map<ts.Node, ConnState>): void {
     // Two query calls of one builder running the same statement (`signal ? db.query(s, o) :
     // db.query(s)`) are one write at this call, not two.
     const seen = new Set<string>();

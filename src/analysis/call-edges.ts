@@ -73,6 +73,14 @@ export class CallEdges {
       return;
     }
     const target = this.deps.origins.expr(call.expression);
+    // `Queue.getDb().executeSql(…)` with the static field given instances of two classes: the call runs one of their
+    // methods, so it is an edge to each (a write they make is judged at this call, the worst first).
+    if (target.kind === 'unknown' && target.methods?.length) {
+      const args = this.connectionArgs(call.arguments, state);
+      for (const m of target.methods)
+        this.facts.edges.push({ call, callee: m.decl, args, states: new Map(state), root: this.walker.root });
+      return;
+    }
     if (target.kind !== 'function') this.forwardsToValue(call);
     if (target.kind === 'param' && target.path.length === 0) {
       // Calling a parameter: what this function hands its callback.

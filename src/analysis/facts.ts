@@ -276,4 +276,11 @@ export interface FileFacts {
    * builder that started it.
    */
   instantiations: { template: ts.Node; headCall: ts.CallExpression }[];
+  /**
+   * Query calls judged where they are made (`this.db.query(stmt)` with `db: DatabaseExecutor`): the statement read at
+   * the call, on the connection its receiver is. Such a call is also an edge to each implementation's `query` (a
+   * pass-through handing the statement on), whose own write the call has already been judged as: not a caller that
+   * pass-through waits on (table-builders.ts settleTemplates).
+   */
+  judgedCalls?: Set<ts.Node>;
 }

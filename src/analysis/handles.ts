@@ -31,6 +31,7 @@ import { isHonoStore } from './context/hono-vars.js';
 import { isExpressStore } from './context/express-vars.js';
 import { isFastifyStore } from './context/fastify-vars.js';
 import { constructionOf, forwardingQuery } from './executor-classes.js';
+import { declaredTypeOf } from './declared-receiver.js';
 import { augmentedTarget } from './providers/augmented.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
@@ -537,6 +538,9 @@ export class HandleResolver {
     // `TenantConnection.create(opts)`: a static factory of a connection class of the codebase (executor-classes.ts).
     const instance = this.classInstance(call);
     if (instance) return instance;
+    // `this.pool.acquire()` that provenance cannot follow, with `acquire(): PgPoolExecutor` declared along the way.
+    const declared = this.declaredInstance(call);
+    if (declared) return declared;
     if (target.kind === 'unknown') return { kind: 'unknown', reason: target.reason };
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
   }
@@ -549,7 +553,7 @@ export class HandleResolver {
    */
   private classInstance(e: ts.Expression): Handle | undefined {
     const made = constructionOf(e, this.origins);
-    const forwarded = made && forwardingQuery(made.cls);
+    const forwarded = made && forwardingQuery(made.cls, this.origins);
     if (!made || !forwarded) return undefined;
     let inner = this.trace(forwarded.receiver);
     if (inner.kind === 'param' && !inner.path?.length && ts.isConstructorDeclaration(inner.binding.fn)) {
@@ -564,6 +568,48 @@ export class HandleResolver {
     if (inner.kind === 'unknown') return { kind: 'unknown', reason: `${via}: ${inner.reason}` };
     if (inner.kind === 'not-db') return { kind: 'unknown', reason: `${via}, which is ${inner.reason}` };
     return inner;
+  }
+
+  /**
+   * A value provenance cannot follow whose annotations declare it an instance of a connection class of the codebase
+   * (`this.pool.acquire()` with `pool: PgPoolStrategy` and `acquire(): PgPoolExecutor`, declared-receiver.ts), whose
+   * `query` hands each statement to one receiver: that receiver, read inside the class. Which instance it is is not
+   * known, so a parameter of its constructor is what that parameter is declared as (a library's pool), or untraced.
+   */
+  private declaredInstance(call: ts.CallExpression): Handle | undefined {
+    const cls = declaredTypeOf(this.origins, call);
+    const abstract = (c: ts.ClassDeclaration): boolean =>
+      !!ts.getModifiers(c)?.some((m) => m.kind === ts.SyntaxKind.AbstractKeyword);
+    if (!cls || !ts.isClassDeclaration(cls) || abstract(cls)) return undefined;
+    const forwarded = forwardingQuery(cls, this.origins);
+    if (!forwarded) return undefined;
+    let inner = this.trace(forwarded.receiver);
+    if (inner.kind === 'param' && !inner.path?.length && ts.isConstructorDeclaration(inner.binding.fn)) {
+      const param = inner.binding.decl;
+      inner = inner.typed
+        ? {
+            kind: 'executor',
+            exec: inner.typed.exec,
+            adapter: inner.typed.adapter,
+            key: param,
+            label:
+              `the ${inner.typed.adapter.api} ${inner.typed.exec} its constructor is given ` +
+              `(\`${shortText(param, 30)}\`, by its declared type)`,
+          }
+        : {
+            kind: 'unknown',
+            reason: `its constructor's \`${shortText(param.name, 30)}\` is not declared as a connection`,
+          };
+    }
+    const via =
+      `\`${shortText(call, 40)}\`, declared an instance of \`${cls.name?.text ?? 'a class'}\` ` +
+      `(${where(cls, this.root)}), whose \`query\` (${where(forwarded.method, this.root)}) hands each statement to ` +
+      `\`${shortText(forwarded.receiver, 30)}\``;
+    if (inner.kind === 'executor' || inner.kind === 'admin')
+      return { ...inner, label: `${inner.label}, through ${via}` };
+    if (inner.kind === 'unknown') return { kind: 'unknown', reason: `${via}: ${inner.reason}` };
+    if (inner.kind === 'not-db') return { kind: 'unknown', reason: `${via}, which is ${inner.reason}` };
+    return { kind: 'unknown', reason: `${via}, which depends on where the instance was made` };
   }
 
   /**

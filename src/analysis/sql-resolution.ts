@@ -251,7 +251,8 @@ function bindPolicy(
 ): (n: number) => boolean {
   const origin = ts.isIdentifier(textExpr) ? deps.origins.expr(textExpr) : undefined;
   const text = origin?.kind === 'expr' ? skipOuter(origin.expr) : textExpr;
-  const tagged = ts.isTaggedTemplateExpression(text);
+  // A statement tag's object (sql-template-strings, grown by `.append()`) binds its interpolations as values too.
+  const tagged = ts.isTaggedTemplateExpression(text) || deps.folder.isStatement(textExpr);
   const inText = placeholders !== 'pg-promise';
   return (n) => (n > HOLE_BASE ? tagged : inText);
 }

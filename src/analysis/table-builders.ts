@@ -14,6 +14,7 @@ import { isTestFile } from './providers/helper-values.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from '../code/walk.js';
+import { appendChain, appendsBefore } from '../code/statement-appends.js';
 
 // Table-generic builders: an in-repo helper that writes on whatever table it is handed
 // (`buildInsert(pool)(Users)`, `insertInto(Users, pool, row)`). Its body alone names no
@@ -90,6 +91,16 @@ export function builderCall(call: ts.CallExpression, origins: OriginResolver): B
     fn = next;
   }
   return { head: target.decl, fn, headCall, bound };
+}
+
+/** A call of `fn` itself (one of the methods a call may run), its parameters bound to the call's arguments. */
+export function builderCallOf(call: ts.CallExpression, fn: ts.FunctionLikeDeclaration): BuilderCall {
+  const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+  fn.parameters.forEach((p, j) => {
+    const a = call.arguments[j];
+    if (a && !ts.isSpreadElement(a)) bound.set(p, a);
+  });
+  return { head: fn, fn, headCall: call, bound };
 }
 
 function returnedFunction(
@@ -208,8 +219,15 @@ export function readsParameter(expr: ts.Expression): boolean {
       if (ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) continue;
       const b = lookup(n);
       if (b?.kind === 'parameter' && !isInlineCallback(b.fn)) return true;
-      if (b?.kind === 'variable' && b.decl.initializer && b.decl.getSourceFile() === expr.getSourceFile())
+      if (b?.kind === 'variable' && b.decl.initializer && b.decl.getSourceFile() === expr.getSourceFile()) {
         work.push(b.decl.initializer);
+        // A statement grown in place (`q.append(table)`, statement-appends.ts): its pieces are its text too.
+        const init = b.decl.initializer;
+        if (b.path.length === 0 && (appendChain(init) || ts.isTaggedTemplateExpression(init))) {
+          const grown = appendsBefore(b.decl, n);
+          if ('appends' in grown) work.push(...grown.appends.map((a) => a.piece));
+        }
+      }
       continue;
     }
     if (isFunctionLike(n)) continue;
@@ -251,7 +269,9 @@ export function settleTemplates(
   const instantiated = new Map<ts.Node, Set<ts.Node>>();
   const callers = new Map<ts.FunctionLikeDeclaration, ts.Node[]>();
   const escaped = new Set<ts.FunctionLikeDeclaration>();
+  const judged = new Set<ts.Node>();
   for (const f of files) {
+    for (const c of f.judgedCalls ?? []) judged.add(c);
     for (const i of f.instantiations) {
       const set = instantiated.get(i.template) ?? new Set();
       instantiated.set(i.template, set.add(i.headCall));
@@ -278,7 +298,9 @@ export function settleTemplates(
       const calls = isTestFile(owner, root) ? allCalls : allCalls.filter((c) => !isTestFile(c, root));
       const onlyTests = allCalls.length > 0 && calls.length === 0;
       const made = instantiated.get(site.call) ?? new Set();
-      const missed = calls.find((c) => !made.has(c));
+      // A call judged as a query where it is made (`this.db.query(stmt)` through an executor interface) has had this
+      // write judged there already, on the connection its receiver is.
+      const missed = calls.find((c) => !made.has(c) && !judged.has(c));
       // `class C implements Pick<Store, 'put'>`: calls through that type reach the method unseen.
       const contract = origins && unfollowedContract(origins, owner);
       const mayBeElsewhere = escaped.has(owner) || (!wholeProgram && isExportedOwner(owner));

@@ -7,6 +7,7 @@ import { type Binding, isStableVariable, lazySingletonValue, lookup } from './sc
 import { skipOuter } from '../syntax/wrappers.js';
 import type { SourceHost } from './source-host.js';
 import { constructorAssignment, foreignAssignments, type Replacement, replacementsOf } from './carried.js';
+import { walkDescendants } from './walk.js';
 import { extensionClientMethod } from './prisma-extensions.js';
 import { classMethod, injectedClass } from './injected.js';
 
@@ -24,7 +25,16 @@ export type Origin =
    * `values`: a member replaced after its object was built (`deps.db = pool`) is each of these, the initial value
    * first (analysis/providers/replaced-members.ts judges the worst).
    */
-  | { kind: 'unknown'; reason: string; values?: Replacement[] };
+  | {
+      kind: 'unknown';
+      reason: string;
+      values?: Replacement[];
+      /**
+       * A method read off a value that is one of several (`Queue.getDb().executeSql` with the static field given two
+       * classes' instances): that method of each, when every value has it; a call runs one of them.
+       */
+      methods?: { decl: ts.FunctionLikeDeclaration; name: string }[];
+    };
 
 export class OriginResolver {
   // Where each expression comes from, once per node: a constant used at a thousand queries
@@ -260,11 +270,26 @@ export class OriginResolver {
           };
         return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(e)}\`` };
       }
-      case 'unknown':
+      case 'class':
+        // `Queue.getDb()`, `Queue.pgBossDb`: a static member of a class of the codebase.
+        return this.staticMember(origin.decl, String(key), steps);
+      case 'unknown': {
+        // One of several values: the method each of them has, for a call to reach every one (call-edges.ts).
+        const methods = origin.values?.map((v) => this.member(this.expr(v.value, steps + 1), key, steps + 1));
+        if (methods?.length && methods.every((m) => m.kind === 'function'))
+          return {
+            kind: 'unknown',
+            reason: `\`${key}\` is read off one of several values (${origin.reason})`,
+            methods: methods.map((m) => ({
+              decl: (m as { decl: ts.FunctionLikeDeclaration }).decl,
+              name: String(key),
+            })),
+          };
         // What a module chosen at run time exports: say why, not only that it cannot be read.
         return origin.reason.includes('known only at run time')
           ? { kind: 'unknown', reason: origin.reason }
           : { kind: 'unknown', reason: `cannot read \`${key}\` statically` };
+      }
       default:
         return { kind: 'unknown', reason: `cannot read \`${key}\` statically` };
     }
@@ -308,10 +333,33 @@ export class OriginResolver {
     return { kind: 'unknown', reason: `object has no property \`${key}\`` };
   }
 
+  /**
+   * A static member of a class: a static method, or a static field, whose value is its initializer when nothing in its
+   * file assigns it, the one value assigned when it has no initializer (`Queue.pgBossDb = new QueueDB(…)` in a static
+   * `start()`), or each value it is given, for the reader to judge (as a replaced member is).
+   */
+  private staticMember(cls: ts.ClassLikeDeclaration, key: string, steps: number): Origin {
+    const m = cls.members.find((x) => x.name?.getText() === key && isStaticMember(x));
+    if (!m) return { kind: 'unknown', reason: `cannot read \`${key}\` statically` };
+    if (ts.isMethodDeclaration(m)) return { kind: 'function', decl: m, name: key };
+    if (!ts.isPropertyDeclaration(m)) return { kind: 'unknown', reason: `\`${key}\` is an accessor` };
+    if (m.initializer && (ts.isArrowFunction(m.initializer) || ts.isFunctionExpression(m.initializer)))
+      return { kind: 'function', decl: m.initializer, name: key };
+    const initial: Replacement[] = m.initializer ? [{ value: m.initializer, at: m }] : [];
+    const values = [...initial, ...staticAssignments(cls, key)];
+    if (values.length === 1) return this.expr(values[0]!.value, steps + 1);
+    const owner = cls.name?.text ?? 'the class';
+    return values.length === 0
+      ? { kind: 'unknown', reason: `\`${owner}.${key}\` is never given a value in its file` }
+      : { kind: 'unknown', reason: `\`${owner}.${key}\` is given a value in ${values.length} places`, values };
+  }
+
   /** A member of a class instance: a method, an initialised property, or a constructor parameter property. */
   private classMember(cls: ts.ClassLikeDeclaration, key: string, steps: number, depth = 0): Origin {
     for (const m of cls.members) {
       if (!m.name || m.name.getText() !== key) continue;
+      // `this.pgBossDb` in a static method reads the static field.
+      if (isStaticMember(m)) return this.staticMember(cls, key, steps);
       if (ts.isMethodDeclaration(m)) return { kind: 'function', decl: m, name: key };
       if (ts.isPropertyDeclaration(m)) {
         if (m.initializer && (ts.isArrowFunction(m.initializer) || ts.isFunctionExpression(m.initializer)))
@@ -383,6 +431,56 @@ function baseClass(
   if (!type) return undefined;
   const o = origin(type.expression);
   return o.kind === 'class' ? o.decl : undefined;
+}
+
+function isStaticMember(m: ts.ClassElement): boolean {
+  return !!ts.canHaveModifiers(m) && !!ts.getModifiers(m)?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword);
+}
+
+const staticAssignmentsCache = new WeakMap<ts.ClassLikeDeclaration, Map<string, Replacement[]>>();
+
+/**
+ * Every `C.key = v` / `this.key = v` (in a static method of C) of the class's file: the values its static fields are
+ * given, by key, read once per class.
+ */
+function staticAssignments(cls: ts.ClassLikeDeclaration, key: string): Replacement[] {
+  let byKey = staticAssignmentsCache.get(cls);
+  if (!byKey) {
+    const found = new Map<string, Replacement[]>();
+    const name = cls.name?.text;
+    const isClass = (e: ts.Expression): boolean => {
+      const x = skipOuter(e);
+      if (x.kind === ts.SyntaxKind.ThisKeyword) {
+        // `this` of a static method (arrows keep the method's `this`).
+        for (let n: ts.Node | undefined = x.parent; n; n = n.parent) {
+          if (ts.isArrowFunction(n)) continue;
+          if (ts.isFunctionLike(n) || ts.isClassStaticBlockDeclaration(n))
+            return n.parent === cls && (ts.isClassStaticBlockDeclaration(n) || isStaticMember(n as ts.ClassElement));
+        }
+        return false;
+      }
+      return !!name && ts.isIdentifier(x) && x.text === name && lookup(x)?.decl === cls;
+    };
+    walkDescendants(cls.getSourceFile(), (n) => {
+      if (
+        ts.isBinaryExpression(n) &&
+        n.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+        ts.isPropertyAccessExpression(skipOuter(n.left)) &&
+        isClass((skipOuter(n.left) as ts.PropertyAccessExpression).expression)
+      ) {
+        const k = (skipOuter(n.left) as ts.PropertyAccessExpression).name.text;
+        // `Queue.db = undefined` in `stop()`: a reset leaves no value to call a method on (a read then throws or
+        // is guarded), so it is not one of the values a reader may get.
+        const right = skipOuter(n.right);
+        const cleared =
+          right.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(right) && right.text === 'undefined') ||
+          ts.isVoidExpression(right);
+        if (!cleared) found.set(k, [...(found.get(k) ?? []), { value: n.right, at: n }]);
+      }
+    });
+    staticAssignmentsCache.set(cls, (byKey = found));
+  }
+  return byKey.get(key) ?? [];
 }
 
 function enclosingClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {

@@ -5,6 +5,7 @@ import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
 import { arrayAdditions, assignedValues, assignmentsOf, lookup, throughLocalConsts } from './scope.js';
+import { appendChain, appendsBefore } from './statement-appends.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
@@ -151,6 +152,8 @@ export class SqlTextFolder {
   private compute(e: ts.Expression, allowHoles: boolean, depth: number): Folded {
     if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return text(e.text);
     if (ts.isNumericLiteral(e)) return text(String(Number(e.text)));
+    const statement = this.statementFold(e, allowHoles, depth);
+    if (statement) return statement;
     // sql`…` of postgres.js, drizzle, kysely, slonik, prisma: interpolations are bound values,
     // except raw fragments (sql.raw(x), sql.identifier(…), a nested sql`…`), which are SQL.
     if (ts.isTaggedTemplateExpression(e) && allowHoles) {
@@ -303,6 +306,94 @@ export class SqlTextFolder {
       }
     }
     return { ok: false, reason: `\`${shortText(e)}\` is not a constant`, part: `\`${shortText(e)}\`` };
+  }
+
+  /**
+   * A statement object of a library's statement tag (sql-template-strings: SQL`…`, its interpolations bound values),
+   * grown by `.append(piece)`: in a chain (`SQL`UPDATE `.append(t).append(SQL` SET …`)`), and in place on the variable
+   * that holds it, every piece appended before this use, in the order of the code (statement-appends.ts). A piece
+   * appended under a condition, in a loop or a callback is there or not: both texts, and of those the ones that parse
+   * (a run whose text Postgres cannot parse writes nothing; `rows.forEach((r, i) => { q.append(row); if (i < n - 1)
+   * q.append(',') })` read once gives `VALUES (…)` and `VALUES (…),`). Undefined for anything else.
+   */
+  private statementFold(e: ts.Expression, allowHoles: boolean, depth: number): Folded | undefined {
+    // SQL`…`: every interpolation is a bound value (a constant too, whatever a builder's argument binds it to), but
+    // a nested statement, which is merged with its own values.
+    const template = ts.isTaggedTemplateExpression(e) && ts.isTemplateExpression(e.template) ? e.template : undefined;
+    if (template && this.isStatementTag((e as ts.TaggedTemplateExpression).tag)) {
+      const quoted = `\`${shortText(e, 40)}\``;
+      if (!allowHoles) return { ok: false, reason: `${quoted} binds values`, part: quoted };
+      let acc: Folded = text(template.head.text);
+      for (const span of template.templateSpans) {
+        const part = this.isStatement(span.expression)
+          ? this.fold(span.expression, true, depth + 1)
+          : valueHole(span.expression);
+        acc = concat(concat(acc, part), text(span.literal.text));
+      }
+      return acc;
+    }
+    if (ts.isCallExpression(e)) {
+      const chain = appendChain(e);
+      if (!chain || !this.isStatement(chain.root)) return undefined;
+      let acc = this.fold(chain.root, allowHoles, depth + 1);
+      for (const piece of chain.pieces) acc = concat(acc, this.appendedPiece(piece, allowHoles, depth));
+      return acc;
+    }
+    if (!ts.isIdentifier(e)) return undefined;
+    const b = lookup(e);
+    if (b?.kind !== 'variable' || b.path.length > 0 || !b.decl.initializer) return undefined;
+    if (b.flags !== 'const' && assignedValues(b)?.length !== 1) return undefined;
+    if (!this.isStatement(b.decl.initializer)) return undefined;
+    const grown = appendsBefore(b.decl, e);
+    if ('escape' in grown) {
+      const part = `\`${shortText(grown.escape, 40)}\``;
+      return { ok: false, reason: `the statement \`${e.text}\` is handed to ${part}, which may append to it`, part };
+    }
+    let acc = this.fold(b.decl.initializer, allowHoles, depth + 1);
+    for (const a of grown.appends) {
+      const piece = this.appendedPiece(a.piece, allowHoles, depth);
+      acc = concat(acc, a.optional ? union(text(''), piece) : piece);
+    }
+    return grown.appends.some((a) => a.optional) ? parsingVariants(acc) : acc;
+  }
+
+  /**
+   * What `.append(piece)` adds: a statement's text with its values bound, or a string, which is SQL (a constant, else a
+   * hole for the parser to place, named by the append).
+   */
+  private appendedPiece(piece: ts.Expression, allowHoles: boolean, depth: number): Folded {
+    const e = skipOuter(piece);
+    if (ts.isConditionalExpression(e))
+      return union(
+        this.appendedPiece(e.whenTrue, allowHoles, depth + 1),
+        this.appendedPiece(e.whenFalse, allowHoles, depth + 1),
+      );
+    if (this.isStatement(e)) return this.fold(e, allowHoles, depth + 1);
+    const f = this.fold(e, false, depth + 1);
+    if (f.ok) return f;
+    const named = `.append(${shortText(e, 40)})`;
+    if (!allowHoles)
+      return { ok: false, reason: `\`${named}\` appends text that is not a constant`, part: `\`${named}\`` };
+    return { ok: true, variants: [HOLE], holes: [shortText(e, 40)] };
+  }
+
+  /** Whether an expression is a statement object of a library's statement tag (or a chain of appends to one). */
+  isStatement(expr: ts.Expression, depth = 0): boolean {
+    let e = skipOuter(expr);
+    const chain = ts.isCallExpression(e) ? appendChain(e) : undefined;
+    if (chain) e = skipOuter(chain.root);
+    if (ts.isTaggedTemplateExpression(e)) return this.isStatementTag(e.tag);
+    if (!ts.isIdentifier(e) || depth > 4) return false;
+    const b = lookup(e);
+    return b?.kind === 'variable' && b.path.length === 0 && !!b.decl.initializer &&
+      this.isStatement(b.decl.initializer, depth + 1);
+  }
+
+  private isStatementTag(tag: ts.Expression): boolean {
+    const origin = this.origins.expr(skipOuter(tag));
+    if (origin.kind !== 'external') return false;
+    const name = origin.path.length === 0 ? 'default' : origin.path.length === 1 ? origin.path[0]! : undefined;
+    return name !== undefined && adapters.some((a) => a.statementTags?.[origin.module]?.includes(name));
   }
 
   /**
@@ -796,6 +887,21 @@ function union(a: Folded, b: Folded): Folded {
   if (variants.length > MAX_VARIANTS)
     return { ok: false, reason: `the SQL text has more than ${MAX_VARIANTS} variants` };
   return { ok: true, variants, holes: [...a.holes, ...b.holes] };
+}
+
+/**
+ * The variants that parse, with holes as values or as names, when some do; all of them otherwise (the parser then says
+ * why none does). Text with a helper or a shape fold's fragment is kept as it is.
+ */
+function parsingVariants(f: Folded): Folded {
+  if (!f.ok || f.variants.length < 2) return f;
+  const parses = (v: string): boolean =>
+    v.includes(HELPER) ||
+    v.includes(RAW) ||
+    parseSql(fillHoles(v)).ok ||
+    parseSql(v.split(HOLE).join('rlsguard_name')).ok;
+  const kept = f.variants.filter(parses);
+  return kept.length > 0 && kept.length < f.variants.length ? { ...f, variants: kept } : f;
 }
 
 /** Replaces holes with bind parameters numbered after any the text already uses. */
