@@ -130,15 +130,31 @@ describe("the tree's listing, kept folder by folder", () => {
     expect(sitesIn(sameAsCold(dir, cache).report, 'src/legacy/')).toEqual([]);
   });
 
+  it('a folder modified within the racy window (or dated ahead of the clock) is read on every run', () => {
+    const { dir, cache } = cachedApp('# nothing ignored\n');
+    // Dated ahead: it stays "just modified" for as long as the test runs, however slowly.
+    const ahead = new Date(Date.now() + 3600_000);
+    fs.utimesSync(path.join(dir, 'src/routes'), ahead, ahead);
+    expect(sameAsCold(dir, cache).stats.foldersRead).toBeGreaterThan(0);
+    expect(sameAsCold(dir, cache).stats.foldersRead).toBeGreaterThan(0);
+  });
+
   it('a folder holding a link is read on every run (where a link leads can change without its folder)', () => {
     const { dir, cache } = cachedApp('# nothing ignored\n');
     fs.mkdirSync(path.join(dir, 'lib/one'), { recursive: true });
     fs.mkdirSync(path.join(dir, 'lib/two'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'lib/two/extra.ts'), fs.readFileSync(path.join(dir, 'src/legacy/deep/old.ts')));
     fs.symlinkSync(path.join(dir, 'lib/one'), path.join(dir, 'src/linked'));
+    // A file known by its link is audited once, under its real path.
+    fs.symlinkSync(path.join(dir, 'lib/two/extra.ts'), path.join(dir, 'src/alias.ts'));
     age(dir);
     sameAsCold(dir, cache);
-    expect(sameAsCold(dir, cache).stats.foldersRead).toBeGreaterThan(0);
+    const again = sameAsCold(dir, cache);
+    expect(again.stats.foldersRead).toBeGreaterThan(0);
+    expect(again.report.writeSites.filter((s) => s.file.endsWith('extra.ts') || s.file.endsWith('alias.ts'))).toEqual([
+      expect.objectContaining({ file: 'lib/two/extra.ts' }),
+    ]);
+    fs.rmSync(path.join(dir, 'src/alias.ts'));
     // The link now leads elsewhere: src/ keeps its time (a link replaced in place by rename changes it; this is the
     // case where it does not matter, since src/ is read anyway).
     fs.rmSync(path.join(dir, 'src/linked'));
