@@ -145,13 +145,32 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
   }
   const wantedKey = `${key}\0${options.extensions.join('\0')}`;
   let out = collected!.get(wantedKey);
-  if (!out) {
-    const wanted = (name: string | null): boolean =>
-      name === null || options.extensions.some((e) => name.endsWith(e));
-    out = collect({ found: listing.found.filter((f) => wanted(f.name)), diagnostics: listing.diagnostics });
-    collected!.set(wantedKey, out);
+  if (!out) collected!.set(wantedKey, (out = { files: wantedFiles(listing, options.extensions), diagnostics: [] }));
+  return { files: [...out.files], diagnostics: [...listing.diagnostics] };
+}
+
+/** Per listing, its entries sorted by file once, each with its name's last extension (a run filters them ten times). */
+const byFile = new WeakMap<Listing, { file: string; name: string | null; ext: string }[]>();
+
+/** The files (sorted, each once) found by a name ending in one of `extensions`. */
+function wantedFiles(listing: Listing, extensions: readonly string[]): string[] {
+  let entries = byFile.get(listing);
+  if (!entries) {
+    entries = listing.found
+      .map((f) => ({ ...f, ext: f.name === null ? '' : f.name.slice(Math.max(0, f.name.lastIndexOf('.'))) }))
+      .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    byFile.set(listing, entries);
   }
-  return { files: [...out.files], diagnostics: [...out.diagnostics] };
+  // `.ts` ends a name exactly when it is the name's last extension: a set lookup instead of a test per extension.
+  const simple = new Set(extensions.filter((e) => /^\.[^.]+$/.test(e)));
+  const other = extensions.filter((e) => !simple.has(e));
+  const files: string[] = [];
+  for (const f of entries) {
+    const wanted = f.name === null || simple.has(f.ext) || other.some((e) => f.name!.endsWith(e));
+    // Sorted: a file found twice (through a link) is found next to itself.
+    if (wanted && files[files.length - 1] !== f.file) files.push(f.file);
+  }
+  return files;
 }
 
 function collect(listing: Listing): WalkResult {
