@@ -24,6 +24,8 @@ export interface CacheReport extends CacheStats {
   inputsRead?: number;
   /** Source files whose text was read to know their content (the others' stat matched); more are read if analysed. */
   sourcesRead?: number;
+  /** Folders whose entries were read (the others' stat matched the last run's listing: see files/walk.ts). */
+  foldersRead?: number;
 }
 
 export interface IncrementalAuditInput {

@@ -19,8 +19,14 @@ export interface Node {
 
 /** A node's state: its content and where its imports lead. A dependency is unchanged only when both are. */
 export function stateOf(node: Node): string {
-  return sha(`${node.hash}\n${node.imports.join('\n')}`);
+  // Asked for every node when the cache is checked and again when it is saved: hashed once per node (a node is not
+  // changed once in the graph).
+  let state = states.get(node);
+  if (state === undefined) states.set(node, (state = sha(`${node.hash}\n${node.imports.join('\n')}`)));
+  return state;
 }
+
+const states = new WeakMap<Node, string>();
 
 export class ModuleGraph {
   readonly nodes = new Map<string, Node>();

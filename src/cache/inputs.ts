@@ -2,8 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { VERSION } from '../version.js';
+import type { FolderRecord, ListingMemory } from '../files/walk.js';
 import { codeStamp, sha } from './code-stamp.js';
-import { writeCacheFile } from './write-file.js';
+import { appendChange, readJournal, shouldFold, writeSnapshot, type Journal } from './journal.js';
 
 // What an audit computes from files other than its per-file analysis (the RLS model, the
 // Drizzle schema scan, the deployment files' scan), kept on disk between runs and keyed by
@@ -16,7 +17,8 @@ import { writeCacheFile } from './write-file.js';
 // changes it afterwards does not change what is stored; a read gives a fresh copy.
 
 // 2: source files' stamps (the hash of their decoded text, for the module graph and the per-file results).
-const FORMAT = 2;
+// 3: a journal (journal.ts): a snapshot line, then one line of changes per run.
+const FORMAT = 3;
 /** A file modified this close to when its stamp was taken may be modified again unseen. */
 const RACY_MS = 3000;
 
@@ -36,6 +38,13 @@ interface Persisted {
   memo: Record<string, string>;
 }
 
+/** One run's changes to the snapshot: entries set, and entries dropped (null). */
+interface Change {
+  stamps?: Record<string, Stamp | null>;
+  sources?: Record<string, Stamp | null>;
+  memo?: Record<string, string | null>;
+}
+
 export interface FileDigest {
   hash: string;
   size: number;
@@ -50,37 +59,41 @@ export class InputCache {
   private readonly usedSources = new Map<string, Stamp>();
   private readonly usedMemo = new Map<string, string>();
   private dirty = false;
+  private readonly stats = new Map<string, fs.Stats | null>();
   private readonly file: string;
   private readonly key: string;
   /** Reads counted for the tests and the bench: files whose content had to be read to be hashed. */
   read = 0;
 
+  /** What the file held when read: a run writes only what differs from it. */
+  private readonly loaded: { stamps: Map<string, Stamp>; sources: Map<string, Stamp>; memo: Map<string, string> };
+  private readonly journal: Journal<Persisted, Change> | undefined;
+
   /** `name`: the ESLint plugin keeps a file of its own (the audit and the linter do not evict each other's entries). */
   constructor(dir: string, root: string, name = 'inputs') {
-    this.file = path.join(dir, `${name}-${sha(root).slice(0, 16)}.json`);
+    this.file = path.join(dir, `${name}-${sha(root).slice(0, 16)}.jsonl`);
     // A value computed by one build of rls-guard is never read by another.
     this.key = sha(`${VERSION}\n${codeStamp()}`);
-    try {
-      const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Persisted;
-      if (data.format === FORMAT && data.key === this.key && data.stamps && data.memo) {
-        for (const [k, v] of Object.entries(data.stamps)) this.stamps.set(k, v);
-        for (const [k, v] of Object.entries(data.sources ?? {})) this.sources.set(k, v);
-        for (const [k, v] of Object.entries(data.memo)) if (typeof v === 'string') this.memo.set(k, v);
+    const journal = readJournal<Persisted, Change>(this.file);
+    const data = journal?.snapshot;
+    if (data && data.format === FORMAT && data.key === this.key && data.stamps && data.memo) {
+      this.journal = journal;
+      for (const [k, v] of Object.entries(data.stamps)) this.stamps.set(k, v);
+      for (const [k, v] of Object.entries(data.sources ?? {})) this.sources.set(k, v);
+      for (const [k, v] of Object.entries(data.memo)) if (typeof v === 'string') this.memo.set(k, v);
+      for (const change of journal.changes) {
+        apply(this.stamps, change.stamps);
+        apply(this.sources, change.sources);
+        apply(this.memo, change.memo);
       }
-    } catch {
-      // none yet, or unreadable: everything is computed
     }
+    this.loaded = { stamps: new Map(this.stamps), sources: new Map(this.sources), memo: new Map(this.memo) };
   }
 
   /** A file's content hash (of its bytes), from the stat pre-check when it holds; undefined when unreadable. */
   digest(abs: string): FileDigest | undefined {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(abs);
-    } catch {
-      return undefined;
-    }
-    if (!st.isFile()) return undefined;
+    const st = this.stat(abs);
+    if (!st?.isFile()) return undefined;
     const known = this.stamps.get(abs);
     if (known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino) {
       this.usedStamps.set(abs, known);
@@ -102,6 +115,23 @@ export class InputCache {
       this.dirty = true;
     }
     return { hash, size: st.size };
+  }
+
+  /**
+   * A file's stat, taken once per run (an instance lives for one run): the sources' listing and the Drizzle scan ask
+   * for the same files, and both must see the same stat.
+   */
+  stat(abs: string): fs.Stats | undefined {
+    let st = this.stats.get(abs);
+    if (st === undefined) {
+      try {
+        st = fs.statSync(abs);
+      } catch {
+        st = null;
+      }
+      this.stats.set(abs, st);
+    }
+    return st ?? undefined;
   }
 
   /** A source file's text hash recorded for exactly this stat (path, size, modification time, inode), if any. */
@@ -157,6 +187,45 @@ export class InputCache {
     return value;
   }
 
+  /**
+   * The value last stored under `section` and `key`, whatever it was computed from: for a caller that checks it against
+   * the files itself and reuses what still holds (the tree's listing). Kept for the next run unless replaced.
+   */
+  recall<T>(section: string, key: string): T | undefined {
+    const id = `${section}\0${key}`;
+    const hit = this.memo.get(id);
+    if (hit === undefined) return undefined;
+    try {
+      const value = fromJson(hit) as T;
+      this.usedMemo.set(id, hit);
+      return value;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The tree's listings, folder by folder (files/walk.ts checks each record against the folder's stat). */
+  listings(): ListingMemory {
+    return {
+      recall: (key) => this.recall<Record<string, FolderRecord>>('listing', key),
+      record: (key, folders) => this.store('listing', key, folders),
+    };
+  }
+
+  /** Stores `value` under `section` and `key`, replacing what was there. */
+  store(section: string, key: string, value: unknown): void {
+    const id = `${section}\0${key}`;
+    const text = toJson(value);
+    if (this.usedMemo.get(id) === text) return;
+    this.memo.set(id, text);
+    this.usedMemo.set(id, text);
+    this.dirty = true;
+  }
+
+  /**
+   * Writes back the entries used or computed this run (so the file does not grow with history): as one line of
+   * changes appended to the file when they are few, else as a new snapshot.
+   */
   save(): void {
     if (
       !this.dirty &&
@@ -165,6 +234,19 @@ export class InputCache {
       this.usedSources.size === this.sources.size
     )
       return;
+    const change: Change = {};
+    const stamps = changes(this.loaded.stamps, this.usedStamps, sameStamp);
+    const sources = changes(this.loaded.sources, this.usedSources, sameStamp);
+    const memo = changes(this.loaded.memo, this.usedMemo, (a, b) => a === b);
+    if (stamps) change.stamps = stamps;
+    if (sources) change.sources = sources;
+    if (memo) change.memo = memo;
+    if (!stamps && !sources && !memo) return;
+    const line = JSON.stringify(change);
+    if (this.journal && !shouldFold(this.journal, line.length + 1)) {
+      appendChange(this.file, change);
+      return;
+    }
     const data: Persisted = {
       format: FORMAT,
       key: this.key,
@@ -172,7 +254,53 @@ export class InputCache {
       sources: Object.fromEntries(this.usedSources),
       memo: Object.fromEntries(this.usedMemo),
     };
-    writeCacheFile(this.file, JSON.stringify(data));
+    writeSnapshot(this.file, data);
+    removeLegacy(this.file);
+  }
+}
+
+/** Applies one line of changes to a map read from the snapshot. */
+function apply<V>(map: Map<string, V>, change: Record<string, V | null> | undefined): void {
+  if (!change || typeof change !== 'object') return;
+  for (const [k, v] of Object.entries(change)) {
+    if (v === null) map.delete(k);
+    else map.set(k, v);
+  }
+}
+
+/** What turns `before` into `after`: entries set (new or different) and dropped (null); undefined when none. */
+function changes<V>(
+  before: ReadonlyMap<string, V>,
+  after: ReadonlyMap<string, V>,
+  same: (a: V, b: V) => boolean,
+): Record<string, V | null> | undefined {
+  const out = Object.create(null) as Record<string, V | null>;
+  let any = false;
+  for (const [k, v] of after) {
+    const was = before.get(k);
+    if (was === undefined || !same(was, v)) {
+      out[k] = v;
+      any = true;
+    }
+  }
+  for (const k of before.keys())
+    if (!after.has(k)) {
+      out[k] = null;
+      any = true;
+    }
+  return any ? out : undefined;
+}
+
+function sameStamp(a: Stamp, b: Stamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && a.hash === b.hash;
+}
+
+/** The file as it was named before it was a journal (`.json`): dead weight once a snapshot is written. */
+export function removeLegacy(file: string): void {
+  try {
+    fs.rmSync(file.replace(/\.jsonl$/, '.json'), { force: true });
+  } catch {
+    // not ours to fail on
   }
 }
 

@@ -40,7 +40,7 @@ export function listSources(
   const out: ListedSources = { sources: [], failed: [], read: 0 };
   for (const file of files) {
     const rel = toPosixRelative(root, file);
-    const st = inputs ? statOf(file) : undefined;
+    const st = inputs ? fileStat(inputs, file) : undefined;
     const known = st && inputs!.sourceHash(file, st);
     // A size over the limit is refused before any read, whatever was recorded (the limit is the config's).
     if (known && (maxBytes === undefined || st.size <= maxBytes)) {
@@ -60,13 +60,9 @@ export function listSources(
   return out;
 }
 
-function statOf(file: string): fs.Stats | undefined {
-  try {
-    const st = fs.statSync(file);
-    return st.isFile() ? st : undefined;
-  } catch {
-    return undefined;
-  }
+function fileStat(inputs: InputCache, file: string): fs.Stats | undefined {
+  const st = inputs.stat(file);
+  return st?.isFile() ? st : undefined;
 }
 
 /** A file read while listing: its hash is taken when first asked for. */

@@ -5,7 +5,8 @@ import type { RuleFinding } from '../report/rule-finding.js';
 import type { Suppression } from '../report/suppressions.js';
 import { sha } from './code-stamp.js';
 import { stateOf, type ModuleGraph } from './graph.js';
-import { writeCacheFile } from './write-file.js';
+import { appendChange, readJournal, shouldFold, writeSnapshot, type Journal } from './journal.js';
+import { removeLegacy } from './inputs.js';
 
 // The audit cache on disk: per file, its results and the files they were computed from.
 // One JSON file per audited root, holding the key it was written under (tool build, config,
@@ -13,7 +14,8 @@ import { writeCacheFile } from './write-file.js';
 // and every file it depends on are unchanged (see validEntries).
 
 // 2: findings are rule facts (message ids, data) before suppressions, kept with the file's suppression comments.
-const FORMAT = 2;
+// 3: a journal (journal.ts): a snapshot line, then one line per run of what it changed.
+const FORMAT = 3;
 
 /** Everything the audit reports about one file, as the analysis of a whole program left it. */
 export interface FileResult {
@@ -61,6 +63,18 @@ interface Persisted {
   files: Record<string, Entry>;
 }
 
+/**
+ * One run's changes to the snapshot, written while the list of files is the snapshot's: states and import edges of the
+ * files that changed, groups added (by their index), entries set or dropped (null).
+ */
+interface Change {
+  resolution?: string;
+  states?: Record<string, string>;
+  imports?: Record<string, { hash: string; to: string[] }>;
+  groups?: Record<string, number[]>;
+  files?: Record<string, Entry | null>;
+}
+
 export interface CacheStats {
   /** Files whose results came from the cache. */
   reused: number;
@@ -81,6 +95,7 @@ export class AuditCache {
    * once per file again.
    */
   private readonly kept = new Map<string, Entry>();
+  private journal: Journal<Persisted, Change> | undefined;
 
   constructor(
     dir: string,
@@ -88,10 +103,12 @@ export class AuditCache {
     private readonly key: string,
     private readonly resolution: string,
   ) {
-    this.file = path.join(dir, `audit-${sha(root).slice(0, 16)}.json`);
+    this.file = path.join(dir, `audit-${sha(root).slice(0, 16)}.jsonl`);
     try {
-      const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Persisted;
+      const journal = readJournal<Persisted, Change>(this.file);
+      const data = journal?.snapshot;
       if (
+        data &&
         data.format === FORMAT &&
         data.key === key &&
         Array.isArray(data.paths) &&
@@ -99,8 +116,11 @@ export class AuditCache {
         Array.isArray(data.groups) &&
         data.files &&
         typeof data.files === 'object'
-      )
+      ) {
+        for (const change of journal.changes) applyChange(data, change);
         this.data = data;
+        this.journal = journal;
+      }
     } catch {
       // no cache yet, or one that cannot be read: everything is analysed
     }
@@ -192,6 +212,71 @@ export class AuditCache {
   save(graph: ModuleGraph, results: ReadonlyMap<string, FileResult>): void {
     if (this.untouched && results.size === Object.keys(this.data?.files ?? {}).length) return;
     const paths = [...graph.nodes.keys()].sort();
+    if (this.appendChanges(graph, paths, results)) return;
+    this.writeAll(graph, paths, results);
+  }
+
+  /**
+   * When the files are those of the snapshot, appends what this run changed: the states and edges of changed files, the
+   * entries computed anew with their groups (new indexes after the last), the entries dropped. Kept entries keep their
+   * groups as they are. False when a new snapshot is due instead (other files, no journal, or changes that outgrew it).
+   */
+  private appendChanges(graph: ModuleGraph, paths: string[], results: ReadonlyMap<string, FileResult>): boolean {
+    const before = this.data;
+    const journal = this.journal;
+    if (!before || !journal || before.paths.length !== paths.length || !before.paths.every((p, i) => p === paths[i]))
+      return false;
+    const change: Change = {};
+    if (before.resolution !== this.resolution) change.resolution = this.resolution;
+    const index = new Map(paths.map((p, i) => [p, i]));
+    for (let i = 0; i < paths.length; i++) {
+      const node = graph.nodes.get(paths[i]!)!;
+      const state = stateOf(node);
+      if (before.states[i] !== state) (change.states ??= Object.create(null) as Record<string, string>)[i] = state;
+      const edges = before.imports?.[paths[i]!];
+      if (!edges || edges.hash !== node.hash || !sameList(edges.to, node.imports))
+        (change.imports ??= Object.create(null) as NonNullable<Change['imports']>)[paths[i]!] = {
+          hash: node.hash,
+          to: node.imports,
+        };
+    }
+    let nextGroup = before.groups.length;
+    const group = (members: Set<string>): number => {
+      const list = [...members]
+        .map((m) => index.get(m))
+        .filter((i): i is number => i !== undefined)
+        .sort((a, b) => a - b);
+      (change.groups ??= Object.create(null) as Record<string, number[]>)[nextGroup] = list;
+      return nextGroup++;
+    };
+    const files = Object.create(null) as Record<string, Entry | null>;
+    let anyFile = false;
+    for (const [rel, result] of results) {
+      const node = graph.nodes.get(rel);
+      if (!node) continue;
+      const old = this.kept.get(rel);
+      if (old && old.result === result && before.files[rel] === old) continue;
+      anyFile = true;
+      if (result.pending) {
+        const callers = graph.importerClosure([rel]);
+        files[rel] = { hash: node.hash, result, deps: group(graph.importClosure(callers)), callers: group(callers) };
+      } else files[rel] = { hash: node.hash, result, deps: group(graph.importClosure([rel])) };
+    }
+    for (const rel of Object.keys(before.files))
+      if (!results.has(rel) || !graph.nodes.has(rel)) {
+        files[rel] = null;
+        anyFile = true;
+      }
+    if (anyFile) change.files = files;
+    if (Object.keys(change).length === 0) return true;
+    const line = JSON.stringify(change);
+    if (shouldFold(journal, line.length + 1)) return false;
+    appendChange(this.file, change);
+    return true;
+  }
+
+  /** A new snapshot of the results valid now: groups numbered afresh, unused ones left out. */
+  private writeAll(graph: ModuleGraph, paths: string[], results: ReadonlyMap<string, FileResult>): void {
     const index = new Map(paths.map((p, i) => [p, i]));
     const groups: number[][] = [];
     const groupIds = new Map<string, number>();
@@ -258,8 +343,26 @@ export class AuditCache {
       groups,
       files,
     };
-    writeCacheFile(this.file, JSON.stringify(data));
+    writeSnapshot(this.file, data);
+    removeLegacy(this.file);
   }
+}
+
+/** One run's changes applied to the snapshot read (the list of files is the snapshot's). */
+function applyChange(data: Persisted, change: Change): void {
+  if (!change || typeof change !== 'object') return;
+  if (typeof change.resolution === 'string') data.resolution = change.resolution;
+  for (const [i, state] of Object.entries(change.states ?? {})) data.states[Number(i)] = state;
+  if (change.imports) data.imports = Object.assign(data.imports ?? {}, change.imports);
+  for (const [g, members] of Object.entries(change.groups ?? {})) data.groups[Number(g)] = members;
+  for (const [rel, entry] of Object.entries(change.files ?? {})) {
+    if (entry === null) delete data.files[rel];
+    else data.files[rel] = entry;
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**

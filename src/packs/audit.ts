@@ -14,6 +14,7 @@ import { scanCode } from './code.js';
 import type { PackSet } from './load.js';
 import { matcherFor } from './matcher.js';
 import { toPosixRelative } from '../files/paths.js';
+import { stableHash } from '../cache/stable-hash.js';
 
 // The walker's pack pass: the pack rules over every parsed source file, and over the
 // deployment files under the audited paths (.env*, YAML, Dockerfiles, JSON config).
@@ -114,50 +115,66 @@ export function packAudit(input: PackAuditInput): PackAuditResult {
   // read even then. Every other deployment file follows .gitignore like the sources.
   const tracked = new Set(walkFiles(input.paths, { extensions: [''], ignore: input.ignore }, input.root).files);
   const walked = walkFiles(input.paths, { extensions: [''], ignore: input.ignore, gitignore: false }, input.root);
+  // The pack rules' findings in a deployment file are a function of its content, its name and the packs: kept by
+  // those, so that a warm run neither reads the file nor holds its scan (every scalar value of a YAML file: 2.3 MB of
+  // the input cache on a 525 KLOC repository, read back on every run).
+  const packsKey = input.inputs ? stableHash(input.packs) : '';
   for (const abs of walked.files) {
     const format = deployFormat(abs);
     if (!format || packFiles.has(abs) || (format !== 'dotenv' && !tracked.has(abs))) continue;
     const file = toPosixRelative(input.root, abs);
-    const read = scanned(abs, format, input.inputs, deployScans);
-    if (!read.ok) {
-      result.diagnostics.push({ file, message: read.reason });
+    const checked = deployChecked(abs, file, format, m, input.inputs, packsKey, deployScans);
+    if (!checked.ok) {
+      result.diagnostics.push({ file, message: checked.reason });
       continue;
     }
     // A pack file lists the names it flags; it is not a deployment.
-    if (read.packFile) continue;
+    if (checked.packFile) continue;
     result.deployFiles++;
-    for (const d of read.scan.diagnostics) result.diagnostics.push({ file, message: d });
-    result.deploySuppressions.set(file, read.suppressions);
-    result.findings.push(...deployFindings(file, read.scan, m));
+    for (const d of checked.diagnostics) result.diagnostics.push({ file, message: d });
+    result.deploySuppressions.set(file, checked.suppressions);
+    result.findings.push(...checked.findings);
   }
   result.deployScans = deployScans;
   return result;
 }
 
-type Scanned =
-  | { ok: true; packFile: boolean; scan: DeployScan; suppressions: Suppression[] }
+type Checked =
+  | { ok: true; packFile: boolean; diagnostics: string[]; suppressions: Suppression[]; findings: RuleFinding[] }
   | { ok: false; reason: string };
 
-/** A deployment file read and scanned (what its text alone decides), from the cache by its content if there is one. */
-function scanned(
+/**
+ * A deployment file read, scanned and checked by the pack rules, from the cache by its content, name and packs if
+ * there is one (an unreadable file is read again next run, for the reason: it may be one that does not last).
+ */
+function deployChecked(
   abs: string,
+  file: string,
   format: DeployFormat,
+  m: ReturnType<typeof matcherFor>,
   inputs: InputStore | undefined,
+  packsKey: string,
   read: Map<string, ReadDeployFile>,
-): Scanned {
-  const compute = (): Scanned => {
+): Checked {
+  const compute = (): Checked => {
     const source = readSource(abs);
     if (!source.ok) return source;
     const mentionsPackSchema = source.text.includes('pack.schema.json');
     const packFile = format === 'json' && mentionsPackSchema;
-    const scan = packFile ? { vars: [], values: [], diagnostics: [] } : scanDeployText(format, source.text);
-    if (!packFile) read.set(abs, { format, mentionsPackSchema, scan });
-    return { ok: true, packFile, scan, suppressions: packFile ? [] : hashSuppressions(source.text) };
+    if (packFile) return { ok: true, packFile, diagnostics: [], suppressions: [], findings: [] };
+    const scan: DeployScan = scanDeployText(format, source.text);
+    read.set(abs, { format, mentionsPackSchema, scan });
+    return {
+      ok: true,
+      packFile,
+      diagnostics: scan.diagnostics,
+      suppressions: hashSuppressions(source.text),
+      findings: deployFindings(file, scan, m),
+    };
   };
   const d = inputs?.digest(abs);
-  // Unreadable now: read again, for the reason (it may be one that does not last).
   if (!inputs || !d) return compute();
-  return inputs.remember('deploy', `${format}\0${d.hash}`, compute, (r) => r.ok);
+  return inputs.remember('deploy-checked', `${format}\0${d.hash}\0${file}\0${packsKey}`, compute, (r) => r.ok);
 }
 
 function packSources(input: PackAuditInput): { kind: SourceKind; ref: string }[] {

@@ -55,11 +55,17 @@ export function partitionSetAside<S extends { file: string }, F extends { file: 
   include: readonly SetAsideKind[];
   otherDatabase?: ReadonlyMap<string, string>;
 }): { sites: S[]; findings: F[]; setAsideSites: (S & { setAside: SetAsideKind })[]; summary: SetAsideSummary } {
+  // Asked for every file, then for every site and finding in them: decided once per file.
+  const kinds = new Map<string, SetAsideKind | null>();
   const kindOf = (file: string): SetAsideKind | null => {
-    // Another database's code is never judged against the Postgres model, whatever `include` says.
-    if (input.otherDatabase?.has(file)) return 'other-database';
-    const k = setAsideKind(file);
-    return k && !input.include.includes(k) ? k : null;
+    let kind = kinds.get(file);
+    if (kind === undefined) {
+      // Another database's code is never judged against the Postgres model, whatever `include` says.
+      const k = input.otherDatabase?.has(file) ? 'other-database' : setAsideKind(file);
+      kind = k && (k === 'other-database' || !input.include.includes(k)) ? k : null;
+      kinds.set(file, kind);
+    }
+    return kind;
   };
   const zero = (): Record<SetAsideKind, number> => ({ tests: 0, seeds: 0, migrations: 0, 'other-database': 0 });
   const summary: SetAsideSummary = { files: zero(), writeSites: zero(), findings: 0 };

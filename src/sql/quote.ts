@@ -18,10 +18,19 @@ export function quoteQualified(name: string): string {
 
 /** Keywords other than unreserved ones cannot stand as a bare table or schema name. */
 function isKeyword(word: string): boolean {
-  try {
-    const token = (scanSync(word) as { tokens: { keywordKind?: number }[] }).tokens[0];
-    return (token?.keywordKind ?? 0) > 1;
-  } catch {
-    return true;
+  // Every table and schema name of the model is quoted for each report: the scanner asked once per word.
+  let keyword = keywords.get(word);
+  if (keyword === undefined) {
+    try {
+      const token = (scanSync(word) as { tokens: { keywordKind?: number }[] }).tokens[0];
+      keyword = (token?.keywordKind ?? 0) > 1;
+    } catch {
+      keyword = true;
+    }
+    if (keywords.size > 10_000) keywords.clear();
+    keywords.set(word, keyword);
   }
+  return keyword;
 }
+
+const keywords = new Map<string, boolean>();

@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.js';
 import { auditRoots } from '../config/roots.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
-import { realPath, walkFiles, withSharedWalks } from '../files/walk.js';
+import { foldersReadThisRun, realPath, rememberListings, walkFiles, withSharedWalks } from '../files/walk.js';
 import type { AuditReport, Diagnostic } from '../report/audit-report.js';
 import type { IncompleteItem, Report } from '../report/types.js';
 import type { RlsGuardConfig } from '../config/types.js';
@@ -119,6 +119,8 @@ function auditOnce(options: AuditOptions): AuditReport {
   });
   // The model and the deployment files' scans, kept by the content of what they are computed from.
   const inputs = place.dir ? new InputCache(place.dir, root) : undefined;
+  // Every walk of this run lists the tree from the last run's listing, folders whose stat is unchanged not read again.
+  rememberListings(inputs?.listings());
   const model = loadModel(root, rooted, {
     ...(inputs ? { inputs } : {}),
     ...(options.schemaSource ? { source: options.schemaSource } : {}),
@@ -203,7 +205,9 @@ function auditOnce(options: AuditOptions): AuditReport {
       files: sources,
       targets: scope.targets,
       cacheDir: place.dir,
-      key: [VERSION, model, rooted, config.strict, typed, options.allowIncomplete ?? false],
+      // The packs as read (a pack file's content can change while the config naming it does not): the source files'
+      // pack findings are kept with their results.
+      key: [VERSION, model, rooted, config.strict, typed, options.allowIncomplete ?? false, packSet],
       analyse,
     });
     results = run.results;
@@ -249,7 +253,10 @@ function auditOnce(options: AuditOptions): AuditReport {
     ? undefined
     : platformUse(packSet, root, paths, loaded.config.ignore ?? [], inputs, deploy.deployScans);
   inputs?.save();
-  options.onCache?.({ ...cacheReport, ...(inputs ? { inputsRead: inputs.read, sourcesRead: listing.read } : {}) });
+  options.onCache?.({
+    ...cacheReport,
+    ...(inputs ? { inputsRead: inputs.read, sourcesRead: listing.read, foldersRead: foldersReadThisRun() } : {}),
+  });
   // The pack pass walks the same tree: a link it trips over is already listed.
   const listed = new Set(parts.diagnostics.map((d) => `${d.file}\0${d.message}`));
   parts.diagnostics.push(

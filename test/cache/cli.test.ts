@@ -48,7 +48,7 @@ describe('rls-guard audit --shard and rls-guard merge', () => {
     expect(runCli(['merge', a, broken])).toMatchObject({ code: 2 });
     expect(runCli(['audit', APP, ...base, '--shard', '3/2']).code).toBe(2);
     expect(runCli(['audit', APP, '--schema-source', 'static', '--cache', '--cache-location', path.join(out, 'cache'), '--format', 'json']).code).toBe(1);
-    expect(fs.readdirSync(path.join(out, 'cache')).sort()).toEqual([expect.stringMatching(/^audit-.*\.json$/), expect.stringMatching(/^inputs-.*\.json$/)]);
+    expect(fs.readdirSync(path.join(out, 'cache')).sort()).toEqual([expect.stringMatching(/^audit-.*\.jsonl$/), expect.stringMatching(/^inputs-.*\.jsonl$/)]);
     // On by default: neither --cache nor --no-cache given, the cache is written.
     runCli(['audit', APP, '--schema-source', 'static', '--quiet', '--cache-location', path.join(out, 'default'), '--format', 'json']);
     expect(fs.readdirSync(path.join(out, 'default'))).toHaveLength(2);

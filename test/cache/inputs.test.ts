@@ -26,11 +26,12 @@ const temp = (prefix: string): string => {
   return d;
 };
 
-/** Every file of the tree dated an hour ago, as after a checkout. */
+/** Every file and folder of the tree dated an hour ago, as after a checkout (a folder's time is its entries'). */
 function age(dir: string, seconds = 3600): void {
   const when = new Date(Date.now() - seconds * 1000);
   for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
-    if (e.isFile()) fs.utimesSync(path.join(e.parentPath, e.name), when, when);
+    if (e.isFile() || e.isDirectory()) fs.utimesSync(path.join(e.parentPath, e.name), when, when);
+  fs.utimesSync(dir, when, when);
 }
 
 /** Edits a file and dates it in the past too (older than the racy window, unlike what it was). */
@@ -60,7 +61,7 @@ function warmedUp(dir: string): { cache: string; cold: ReturnType<typeof auditSy
   expect(cold.stats?.inputsRead).toBeGreaterThan(0);
   expect(cold.stats?.sourcesRead).toBeGreaterThan(0);
   const warm = audit(dir, cache);
-  expect(warm.stats).toMatchObject({ inputsRead: 0, sourcesRead: 0, analysed: 0 });
+  expect(warm.stats).toMatchObject({ inputsRead: 0, sourcesRead: 0, foldersRead: 0, analysed: 0 });
   expect(untimed(warm.report)).toBe(untimed(cold.report));
   return { cache, cold: cold.report };
 }
@@ -165,6 +166,22 @@ describe('the cached model and deployment scans never change a verdict', () => {
 });
 
 describe('the packs, remembered by the content of their files', () => {
+  it("a pack edited (the config unchanged): deployment files' and sources' findings follow it", () => {
+    const dir = temp('rls-guard-inputs-deploy-');
+    fs.cpSync(path.resolve(import.meta.dirname, '../../fixtures/deploy'), dir, { recursive: true });
+    const { cache, cold } = warmedUp(dir);
+    const named = (r: ReturnType<typeof auditSync>, file: string): string[] =>
+      r.findings.filter((f) => f.file === file && /ACME_LEGACY_TOKEN|legacyConnect/.test(f.message)).map((f) => `${f.line}:${f.ruleId}`);
+    expect(named(cold, '.env')).not.toEqual([]);
+    expect(named(cold, 'src/app.ts')).not.toEqual([]);
+    // The pack now names other things: neither file is flagged, though neither changed.
+    edit(dir, 'packs/acme-legacy.json', (t) => t.replace('"ACME_LEGACY_TOKEN"', '"ACME_OTHER_TOKEN"').replace('"legacyConnect"', '"otherConnect"'));
+    const warm = audit(dir, cache);
+    expect(untimed(warm.report)).toBe(untimed(audit(dir).report));
+    expect(named(warm.report, '.env')).toEqual([]);
+    expect(named(warm.report, 'src/app.ts')).toEqual([]);
+  });
+
   it('a pack file edited to be invalid is refused by the warm run as by a cold one', () => {
     const dir = temp('rls-guard-inputs-app-');
     writeApp(dir, initialState());

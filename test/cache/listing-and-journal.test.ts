@@ -1,0 +1,206 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CacheReport } from '../../src/cache/audit-cache.js';
+import { readJournal, shouldFold } from '../../src/cache/journal.js';
+import { auditSync } from '../../src/walker/audit.js';
+import { untimed } from '../support/fixture-apps.js';
+import { initialState, writeApp } from './small-app.js';
+
+// Two things a warm run no longer does (issue 15): list the tree afresh (each folder is known
+// from the last run's listing while its stat is the same: src/files/walk.ts) and rewrite its
+// cache files whole (a run's changes are appended: src/cache/journal.ts). Neither may change a
+// verdict: each edit below is one these shortcuts could miss, and the warm report must be the
+// cold one's. The tree is dated in the past first, folders included, as after a checkout, so
+// that the folders' records are kept (a folder modified in the last seconds is read every run).
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const temp = (prefix: string): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+
+/** Every file and folder dated `seconds` ago. */
+function age(dir: string, seconds = 3600): void {
+  const when = new Date(Date.now() - seconds * 1000);
+  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    if (e.isFile() || e.isDirectory()) fs.utimesSync(path.join(e.parentPath, e.name), when, when);
+  fs.utimesSync(dir, when, when);
+}
+
+/** Rewrites a file in place (its folder's time does not change) and dates it in the past, unlike what it was. */
+function edit(dir: string, file: string, text: string): void {
+  const abs = path.join(dir, file);
+  fs.writeFileSync(abs, text);
+  const when = new Date(Date.now() - 1800 * 1000);
+  fs.utimesSync(abs, when, when);
+}
+
+function audit(dir: string, cache?: string): { report: ReturnType<typeof auditSync>; stats: CacheReport | undefined } {
+  let stats: CacheReport | undefined;
+  const report = auditSync({
+    paths: [dir],
+    types: false,
+    schemaSource: 'static',
+    ...(cache ? { cache: { enabled: true, location: cache }, onCache: (s: CacheReport) => (stats = s) } : {}),
+  });
+  return { report, stats };
+}
+
+/** The warm audit agrees with a cold one without the cache; returns the warm one. */
+function sameAsCold(dir: string, cache: string): { report: ReturnType<typeof auditSync>; stats: CacheReport } {
+  const warm = audit(dir, cache);
+  expect(untimed(warm.report)).toBe(untimed(audit(dir).report));
+  return { report: warm.report, stats: warm.stats! };
+}
+
+const sitesIn = (report: ReturnType<typeof auditSync>, prefix: string): string[] =>
+  report.writeSites.filter((s) => s.file.startsWith(prefix)).map((s) => `${s.file}:${s.coverage}`);
+
+/** The small app, with a write in src/legacy/ that the root .gitignore hides, all dated an hour ago, and cached. */
+function cachedApp(gitignore: string): { dir: string; cache: string } {
+  const dir = temp('rls-guard-listing-app-');
+  writeApp(dir, initialState());
+  fs.writeFileSync(path.join(dir, '.gitignore'), gitignore);
+  fs.mkdirSync(path.join(dir, 'src/legacy/deep'), { recursive: true });
+  const write = (name: string): string =>
+    `import { pool } from '../../db';\nexport async function ${name}(orgId: string): Promise<void> {\n` +
+    `  await pool.query('INSERT INTO items (org_id) VALUES ($1)', [orgId]);\n}\n`;
+  fs.writeFileSync(path.join(dir, 'src/legacy/deep/old.ts'), write('old'));
+  fs.writeFileSync(path.join(dir, 'src/legacy/deep/made.gen.ts'), write('made'));
+  age(dir);
+  const cache = temp('rls-guard-listing-cache-');
+  audit(dir, cache);
+  // Warm: no folder is read, and the report is the cold one's.
+  const warm = sameAsCold(dir, cache);
+  expect(warm.stats).toMatchObject({ foldersRead: 0, analysed: 0 });
+  return { dir, cache };
+}
+
+describe("the tree's listing, kept folder by folder", () => {
+  it('a .gitignore edited in place (its folder keeps its time) is read again, and so is every folder below', () => {
+    const { dir, cache } = cachedApp('src/legacy/\n');
+    expect(sitesIn(audit(dir).report, 'src/legacy/')).toEqual([]);
+    // Nothing ignored now: src/ and src/legacy/ have their times as listed, but were listed under the old rules.
+    edit(dir, '.gitignore', '# nothing ignored\n');
+    const warm = sameAsCold(dir, cache);
+    expect(sitesIn(warm.report, 'src/legacy/')).toEqual([
+      'src/legacy/deep/made.gen.ts:unscoped',
+      'src/legacy/deep/old.ts:unscoped',
+    ]);
+    expect(warm.stats.foldersRead).toBeGreaterThan(0);
+    // Listed anew and kept: the next run reads no folder again.
+    expect(sameAsCold(dir, cache).stats.foldersRead).toBe(0);
+  });
+
+  it('a rule that now ignores a file deep below is applied there, though that folder did not change', () => {
+    const { dir, cache } = cachedApp('# nothing ignored\n');
+    expect(sitesIn(audit(dir).report, 'src/legacy/')).toHaveLength(2);
+    edit(dir, '.gitignore', '*.gen.ts\n');
+    expect(sitesIn(sameAsCold(dir, cache).report, 'src/legacy/')).toEqual(['src/legacy/deep/old.ts:unscoped']);
+  });
+
+  it('a file added, a folder added, a file removed: the folders that hold them are read again', () => {
+    const { dir, cache } = cachedApp('# nothing ignored\n');
+    fs.writeFileSync(
+      path.join(dir, 'src/routes/route9.ts'),
+      "import { pool } from '../db';\nimport { save0 } from '../helpers/save0';\n" +
+        'export async function handle9(orgId: string): Promise<void> {\n  await save0(pool, orgId);\n}\n',
+    );
+    const added = sameAsCold(dir, cache);
+    expect(sitesIn(added.report, 'src/helpers/save0.ts')).toEqual(['src/helpers/save0.ts:unscoped']);
+    expect(added.stats.foldersRead).toBeGreaterThan(0);
+    fs.mkdirSync(path.join(dir, 'src/legacy/deep/deeper'));
+    fs.renameSync(path.join(dir, 'src/legacy/deep/old.ts'), path.join(dir, 'src/legacy/deep/deeper/old.ts'));
+    fs.writeFileSync(
+      path.join(dir, 'src/legacy/deep/deeper/old.ts'),
+      fs.readFileSync(path.join(dir, 'src/legacy/deep/deeper/old.ts'), 'utf8').replaceAll("'../../db'", "'../../../db'"),
+    );
+    expect(sitesIn(sameAsCold(dir, cache).report, 'src/legacy/')).toEqual([
+      'src/legacy/deep/deeper/old.ts:unscoped',
+      'src/legacy/deep/made.gen.ts:unscoped',
+    ]);
+    fs.rmSync(path.join(dir, 'src/legacy'), { recursive: true });
+    expect(sitesIn(sameAsCold(dir, cache).report, 'src/legacy/')).toEqual([]);
+  });
+
+  it('a folder modified within the racy window (or dated ahead of the clock) is read on every run', () => {
+    const { dir, cache } = cachedApp('# nothing ignored\n');
+    // Dated ahead: it stays "just modified" for as long as the test runs, however slowly.
+    const ahead = new Date(Date.now() + 3600_000);
+    fs.utimesSync(path.join(dir, 'src/routes'), ahead, ahead);
+    expect(sameAsCold(dir, cache).stats.foldersRead).toBeGreaterThan(0);
+    expect(sameAsCold(dir, cache).stats.foldersRead).toBeGreaterThan(0);
+  });
+
+  it('a folder holding a link is read on every run (where a link leads can change without its folder)', () => {
+    const { dir, cache } = cachedApp('# nothing ignored\n');
+    fs.mkdirSync(path.join(dir, 'lib/one'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'lib/two'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'lib/two/extra.ts'), fs.readFileSync(path.join(dir, 'src/legacy/deep/old.ts')));
+    fs.symlinkSync(path.join(dir, 'lib/one'), path.join(dir, 'src/linked'));
+    // A file known by its link is audited once, under its real path.
+    fs.symlinkSync(path.join(dir, 'lib/two/extra.ts'), path.join(dir, 'src/alias.ts'));
+    age(dir);
+    sameAsCold(dir, cache);
+    const again = sameAsCold(dir, cache);
+    expect(again.stats.foldersRead).toBeGreaterThan(0);
+    expect(again.report.writeSites.filter((s) => s.file.endsWith('extra.ts') || s.file.endsWith('alias.ts'))).toEqual([
+      expect.objectContaining({ file: 'lib/two/extra.ts' }),
+    ]);
+    fs.rmSync(path.join(dir, 'src/alias.ts'));
+    // The link now leads elsewhere: src/ keeps its time (a link replaced in place by rename changes it; this is the
+    // case where it does not matter, since src/ is read anyway).
+    fs.rmSync(path.join(dir, 'src/linked'));
+    fs.symlinkSync(path.join(dir, 'lib/two'), path.join(dir, 'src/linked'));
+    const warm = sameAsCold(dir, cache);
+    expect(warm.report.writeSites.some((s) => s.file.endsWith('extra.ts'))).toBe(true);
+  });
+});
+
+describe('the cache files as journals', () => {
+  const auditFile = (cache: string): string => path.join(cache, fs.readdirSync(cache).find((f) => f.startsWith('audit-'))!);
+
+  it("a run that changed one file appends its changes; the next run reads them back and reuses that file's results", () => {
+    const { dir, cache } = cachedApp('# nothing ignored\n');
+    const before = fs.readFileSync(auditFile(cache), 'utf8');
+    expect(before.split('\n')).toHaveLength(1);
+    edit(dir, 'src/routes/direct.ts', fs.readFileSync(path.join(dir, 'src/routes/direct.ts'), 'utf8') + '// edited\n');
+    expect(sameAsCold(dir, cache).stats).toMatchObject({ analysed: 1 });
+    const after = fs.readFileSync(auditFile(cache), 'utf8');
+    // The snapshot is as it was, one line of changes after it.
+    expect(after.startsWith(before + '\n')).toBe(true);
+    expect(after.split('\n')).toHaveLength(2);
+    const next = sameAsCold(dir, cache).stats;
+    expect(next.analysed).toBe(0);
+    expect(next.reused).toBeGreaterThan(10);
+  });
+
+  it('a line cut short (a run killed while appending) is ignored, never misread, and the next run writes a snapshot', () => {
+    const { dir, cache } = cachedApp('# nothing ignored\n');
+    edit(dir, 'src/routes/direct.ts', fs.readFileSync(path.join(dir, 'src/routes/direct.ts'), 'utf8') + '// edited\n');
+    sameAsCold(dir, cache);
+    const file = auditFile(cache);
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, text.slice(0, text.length - 40));
+    expect(readJournal(file)).toMatchObject({ damaged: true, changes: [] });
+    // The change is lost: the edited file is analysed again.
+    expect(sameAsCold(dir, cache).stats).toMatchObject({ analysed: 1 });
+    expect(fs.readFileSync(file, 'utf8').split('\n')).toHaveLength(1);
+    expect(readJournal(file)).toMatchObject({ damaged: false });
+  });
+
+  it('folds the changes into a new snapshot once they outgrow a quarter of it', () => {
+    const journal = { snapshot: {}, changes: [{}], snapshotBytes: 1000, changeBytes: 200, damaged: false };
+    expect(shouldFold(journal, 40)).toBe(false);
+    expect(shouldFold(journal, 60)).toBe(true);
+    expect(shouldFold({ ...journal, damaged: true }, 1)).toBe(true);
+    expect(shouldFold(undefined, 1)).toBe(true);
+  });
+});
