@@ -54,6 +54,8 @@ interface Listing {
 }
 
 let shared: Map<string, Listing> | undefined;
+/** The run withSharedWalks is in, numbered: answers looked up on disk within it can be kept for its span. */
+let run = 0;
 
 /**
  * Runs `fn` with the tree's listings shared: within it, walks of the same roots, ignores and
@@ -64,11 +66,21 @@ let shared: Map<string, Listing> | undefined;
 export function withSharedWalks<T>(fn: () => T): T {
   if (shared) return fn();
   shared = new Map();
+  run++;
   try {
     return fn();
   } finally {
     shared = undefined;
   }
+}
+
+/**
+ * The number of the run under way (withSharedWalks), or undefined outside one. A lookup that
+ * re-reads the disk now and then for a long-lived process (ESLint) keeps an answer it got in
+ * the same run for the rest of it: the tree is taken as it was when the run looked.
+ */
+export function currentRun(): number | undefined {
+  return shared ? run : undefined;
 }
 
 export function walkFiles(roots: readonly string[], options: WalkOptions, ignoreRoot?: string): WalkResult {
