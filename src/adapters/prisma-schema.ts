@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { discoverPrismaSchemas } from '../resolve/prisma-discover.js';
+import { currentRun } from '../files/walk.js';
 
 // Prisma's schema language, as far as table names go: `model Name { … @@map("t") @@schema("s") }`.
 // Read from every schema of the project and its workspace packages (prisma-discover.ts).
@@ -27,17 +28,19 @@ function schemaFiles(root: string): string[] {
   return discoverPrismaSchemas(root, explicitSchemas.get(root)).flatMap((s) => s.files);
 }
 
-// Asked for every `x.y.create()`-shaped call: look at the disk at most once a second per root.
+// Asked for every `x.y.create()`-shaped call: look at the disk at most once a second per root,
+// and once per audit run (prisma-discover.ts says why).
 const RECHECK_MS = 1000;
-const checked = new Map<string, { at: number; models: Map<string, PrismaModel> | null }>();
+const checked = new Map<string, { at: number; run: number | undefined; models: Map<string, PrismaModel> | null }>();
 
 /** Models by delegate name (`auditLog` for `model AuditLog`), or null when the project has no schema. */
 export function prismaModels(root: string): Map<string, PrismaModel> | null {
   const recent = checked.get(root);
   const now = Date.now();
-  if (recent && now - recent.at < RECHECK_MS) return recent.models;
+  const run = currentRun();
+  if (recent && ((run !== undefined && recent.run === run) || now - recent.at < RECHECK_MS)) return recent.models;
   const models = readModels(root);
-  checked.set(root, { at: now, models });
+  checked.set(root, { at: now, run, models });
   return models;
 }
 

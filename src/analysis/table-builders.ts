@@ -211,6 +211,9 @@ export function readsParameter(expr: ts.Expression): boolean {
   // An explicit stack: SQL built from thousands of `+` terms nests as deep as it is long.
   const seen = new Set<ts.Node>();
   const work: ts.Node[] = [expr];
+  const push = (c: ts.Node): void => {
+    work.push(c);
+  };
   while (work.length) {
     const n = work.pop()!;
     if (seen.has(n)) continue;
@@ -231,9 +234,7 @@ export function readsParameter(expr: ts.Expression): boolean {
       continue;
     }
     if (isFunctionLike(n)) continue;
-    ts.forEachChild(n, (c) => {
-      work.push(c);
-    });
+    ts.forEachChild(n, push);
   }
   return false;
 }

@@ -216,14 +216,15 @@ export function foreignAssignments(sf: ts.SourceFile): ForeignAssignment[] {
   // An explicit stack: it runs before the per-file analysis, on code of any depth (a chain of
   // 100,000 `+` must not overflow the call stack here).
   const stack: ts.Node[] = [sf];
+  const push = (c: ts.Node): void => {
+    stack.push(c);
+  };
   while (stack.length > 0) {
     const n = stack.pop()!;
     const assigned = memberAssignment(n);
     if (assigned && ts.isIdentifier(assigned.holder) && lookup(assigned.holder)?.kind === 'import')
       out.push({ holder: assigned.holder, key: assigned.key, replacement: { value: assigned.value, at: n } });
-    ts.forEachChild(n, (c) => {
-      stack.push(c);
-    });
+    ts.forEachChild(n, push);
   }
   return out;
 }

@@ -507,6 +507,16 @@ export function functionName(fn: ts.Node): string {
 }
 
 export function shortText(node: ts.Node, max = 60): string {
+  // A long node with no comment marker in its text is quoted from a bounded prefix of it:
+  // collapsing whitespace is a streaming map (the collapse of a prefix is a prefix of the
+  // collapse), so past `max + 1` collapsed characters the rest cannot change the quote, and
+  // reasons quoting a whole function no longer copy and collapse all of it.
+  const full = node.getText(node.getSourceFile());
+  const bound = 4 * max + 64;
+  if (full.length > bound && !full.includes('//') && !full.includes('/*')) {
+    const prefix = full.slice(0, bound).replace(/\s+/g, ' ').trimStart();
+    if (prefix.length > max + 1) return `${prefix.slice(0, max - 1)}…`;
+  }
   const text = withoutComments(node, max).replace(/\s+/g, ' ').trim();
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
@@ -542,12 +552,18 @@ function withoutComments(node: ts.Node, max: number): string {
   if (!full.includes('//') && !full.includes('/*')) return full;
   let out = '';
   // Only the quoted prefix matters: stop once it is long enough (whitespace may still collapse).
-  const enough = (): boolean => out.replace(/\s+/g, ' ').length > max;
+  // Collapsing never lengthens, so a text no longer than `max` is not enough without collapsing
+  // it (the collapse per node visited was a tenth of the audit's string garbage).
+  const enough = (): boolean => out.length > max && out.replace(/\s+/g, ' ').length > max;
   const visit = (n: ts.Node, first: boolean): void => {
     if (enough() || (n.kind >= ts.SyntaxKind.FirstJSDocNode && n.kind <= ts.SyntaxKind.LastJSDocNode)) return;
     const children = n.getChildren(sf);
     if (children.length === 0) {
-      if (!first) out += sf.text.slice(n.getFullStart(), n.getStart(sf)).replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
+      if (!first) {
+        const trivia = sf.text.slice(n.getFullStart(), n.getStart(sf));
+        // Only trivia with a slash can hold a comment (most is a space or nothing).
+        out += trivia.includes('/') ? trivia.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, ' ') : trivia;
+      }
       out += sf.text.slice(n.getStart(sf), n.getEnd());
       return;
     }

@@ -24,6 +24,8 @@ export interface SourceHost {
 export class FileSystemSourceHost implements SourceHost {
   private readonly files = new Map<string, ts.SourceFile | undefined>();
   private readonly resolutions = new Map<string, string | undefined>();
+  /** libraryFor's answers, per (folder, specifier) as resolutions are: it was asked once per import followed. */
+  private readonly libraries_ = new Map<string, string | undefined>();
   private readonly resolver = new ModuleResolver();
 
   constructor(
@@ -35,7 +37,12 @@ export class FileSystemSourceHost implements SourceHost {
   }
 
   libraryFor(fromFile: string, specifier: string): string | undefined {
-    return libraryFor(this.libraries, fromFile, specifier, (f, s) => this.resolveModule(f, s));
+    // What it reads of `fromFile` is its folder (a relative specifier, the project root, the resolution).
+    const key = `${path.dirname(fromFile)}\0${specifier}`;
+    if (this.libraries_.has(key)) return this.libraries_.get(key);
+    const library = libraryFor(this.libraries, fromFile, specifier, (f, s) => this.resolveModule(f, s));
+    this.libraries_.set(key, library);
+    return library;
   }
 
   getSourceFile(absPath: string): ts.SourceFile | undefined {

@@ -86,6 +86,8 @@ let memory: ListingMemory | undefined;
 let collected: Map<string, WalkResult> | undefined;
 /** Folders read (not known from the last run's listing) within withSharedWalks: for the tests and the bench. */
 let foldersRead = 0;
+/** The run withSharedWalks is in, numbered: answers looked up on disk within it can be kept for its span. */
+let run = 0;
 
 /**
  * Runs `fn` with the tree's listings shared: within it, walks of the same roots, ignores and
@@ -98,6 +100,7 @@ export function withSharedWalks<T>(fn: () => T): T {
   shared = new Map();
   collected = new Map();
   foldersRead = 0;
+  run++;
   try {
     return fn();
   } finally {
@@ -119,6 +122,15 @@ export function rememberListings(store: ListingMemory | undefined): void {
 /** How many folders this run has read so far (within withSharedWalks), the others known from the last run. */
 export function foldersReadThisRun(): number {
   return foldersRead;
+}
+
+/**
+ * The number of the run under way (withSharedWalks), or undefined outside one. A lookup that
+ * re-reads the disk now and then for a long-lived process (ESLint) keeps an answer it got in
+ * the same run for the rest of it: the tree is taken as it was when the run looked.
+ */
+export function currentRun(): number | undefined {
+  return shared ? run : undefined;
 }
 
 export function walkFiles(roots: readonly string[], options: WalkOptions, ignoreRoot?: string): WalkResult {

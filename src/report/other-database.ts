@@ -72,6 +72,9 @@ export function otherDatabaseOf(sf: ts.SourceFile): string | null {
   // deeper than the JS stack allows (a 100,000-level expression).
   if (sf.text.includes('require') || sf.text.includes('import(')) {
     const stack: ts.Node[] = [sf];
+    const push = (c: ts.Node): void => {
+      stack.push(c);
+    };
     for (let n = stack.pop(); n; n = stack.pop()) {
       if (
         ts.isCallExpression(n) &&
@@ -81,9 +84,7 @@ export function otherDatabaseOf(sf: ts.SourceFile): string | null {
           n.expression.kind === ts.SyntaxKind.ImportKeyword)
       )
         note(n.arguments[0].text);
-      ts.forEachChild(n, (c) => {
-        stack.push(c);
-      });
+      ts.forEachChild(n, push);
     }
   }
   return postgres ? null : other;

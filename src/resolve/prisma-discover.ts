@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isFile } from '../files/walk.js';
+import { currentRun, isFile } from '../files/walk.js';
 import { isDir, readManifest, workspaceOf } from './workspaces.js';
 
 // Where Prisma keeps its schema, in every package of a workspace, looked up the way the
@@ -90,7 +90,7 @@ function schemaOfPrismaConfig(file: string): string | undefined {
 /** The generators that write a Prisma client (`prisma-client` is Prisma 6.6+'s new one). */
 const CLIENT_GENERATORS = new Set(['prisma-client-js', 'prisma-client']);
 
-const outputsCache = new Map<string, { at: number; outputs: string[] }>();
+const outputsCache = new Map<string, { at: number; run: number | undefined; outputs: string[] }>();
 const RECHECK_MS = 1000;
 
 /**
@@ -100,7 +100,10 @@ const RECHECK_MS = 1000;
 export function prismaGeneratorOutputs(root: string): string[] {
   const hit = outputsCache.get(root);
   const now = Date.now();
-  if (hit && now - hit.at < RECHECK_MS) return hit.outputs;
+  // Within one audit, once (a cold audit of a workspace rediscovered every package's schema
+  // once a second of wall time: 3 % of its CPU on midday, more the more loaded the machine).
+  const run = currentRun();
+  if (hit && ((run !== undefined && hit.run === run) || now - hit.at < RECHECK_MS)) return hit.outputs;
   const outputs: string[] = [];
   for (const schema of discoverPrismaSchemas(root)) {
     for (const file of schema.files) {
@@ -121,6 +124,6 @@ export function prismaGeneratorOutputs(root: string): string[] {
       }
     }
   }
-  outputsCache.set(root, { at: now, outputs });
+  outputsCache.set(root, { at: now, run, outputs });
   return outputs;
 }

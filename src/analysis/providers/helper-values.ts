@@ -229,6 +229,16 @@ export function escapedOutsideTests(
 
 /** Whether a node is in a test file (set aside from the report: report/set-aside.ts). */
 export function isTestFile(node: ts.Node, root: string): boolean {
-  const rel = path.relative(root, node.getSourceFile().fileName).split(path.sep).join('/');
-  return setAsideKind(rel) === 'tests';
+  // Asked for every caller of every parameter traced: once per file and root.
+  const sf = node.getSourceFile();
+  let byRoot = testFiles.get(sf);
+  if (!byRoot) testFiles.set(sf, (byRoot = new Map()));
+  let answer = byRoot.get(root);
+  if (answer === undefined) {
+    answer = setAsideKind(path.relative(root, sf.fileName).split(path.sep).join('/')) === 'tests';
+    byRoot.set(root, answer);
+  }
+  return answer;
 }
+
+const testFiles = new WeakMap<ts.SourceFile, Map<string, boolean>>();
