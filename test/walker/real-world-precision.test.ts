@@ -217,6 +217,23 @@ describe('a hot-reload singleton cached on the global object (pathway, docs/real
   });
 });
 
+describe('TypeORM relation query builders (connect-phone, docs/real-world.md)', () => {
+  it('are writes on the join table or the foreign key\'s table; an inverse side is unresolved, never dropped', () => {
+    const report = expectAnnotated('typeorm-relations');
+    const sites = report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join()}`);
+    expect(sites).toEqual([
+      '9 insert public.article_tags',
+      '14 insert public.article_tags',
+      '19 insert public.articles_labels_tags',
+      '24 update public.articles',
+      '29 update public.comments',
+      '34 insert ',
+      '41 delete public.article_tags',
+    ]);
+    expect(report.writeSites.find((s) => s.line === 34)!.evidence).toContain('the inverse side of a many-to-many relation');
+  });
+});
+
 describe('a connection a factory checks out and returns (avnz-portal, docs/real-world.md)', () => {
   it('starts fresh at each call, not as a connection captured from an enclosing function', () => {
     const report = expectAnnotated('checkout-factory');
