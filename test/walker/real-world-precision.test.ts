@@ -234,6 +234,24 @@ describe('TypeORM relation query builders (connect-phone, docs/real-world.md)', 
   });
 });
 
+describe('a recursive walker whose calls hand on ever longer member paths (qs-pro, docs/real-world.md)', () => {
+  it('is answered within a bounded number of steps, never by exploring every path', () => {
+    const t0 = process.cpuUsage();
+    expectAnnotated('recursive-walker');
+    const used = process.cpuUsage(t0);
+    expect((used.user + used.system) / 1e6).toBeLessThan(15);
+  }, 30_000);
+});
+
+describe('a Proxy that reads its store through a getter of the codebase (qs-pro, docs/real-world.md)', () => {
+  it('is the stored connection where a path entered the store and the target elsewhere; two stores stay unresolved', () => {
+    const report = expectAnnotated('proxy-getter');
+    const evidence = (line: number) => report.writeSites.find((s) => s.file === 'src/server.ts' && s.line === line)!.evidence;
+    expect(evidence(16)).toContain('read at src/db.ts:8');
+    expect(evidence(28)).toContain('nothing on this path entered `storage`');
+  });
+});
+
 describe('a connection a factory checks out and returns (avnz-portal, docs/real-world.md)', () => {
   it('starts fresh at each call, not as a connection captured from an enclosing function', () => {
     const report = expectAnnotated('checkout-factory');
