@@ -25,6 +25,17 @@ const REPOSITORY_VERBS: Record<string, BuilderWrite['operation']> = {
   clear: 'truncate', // Repository.clear() runs TRUNCATE
 };
 
+/**
+ * RelationQueryBuilder (`createQueryBuilder().relation(Post, 'tags').of(post).add(tag)`): a many-to-many relation's
+ * add/remove write its join table; a to-one `set` and a one-to-many add/remove update the foreign key column.
+ */
+const RELATION_VERBS: Record<string, { junction: BuilderWrite['operation']; fk: BuilderWrite['operation'] }> = {
+  add: { junction: 'insert', fk: 'update' },
+  remove: { junction: 'delete', fk: 'update' },
+  addAndRemove: { junction: 'insert', fk: 'update' },
+  set: { junction: 'insert', fk: 'update' },
+};
+
 export const typeormAdapter: DbAdapter = {
   api: 'typeorm',
   modules: ['typeorm'],
@@ -45,9 +56,12 @@ export const typeormAdapter: DbAdapter = {
   builderWrite(call, ctx) {
     const verb = methodName(call);
     // Every method call in the program comes here: read the chain only for a write verb.
-    if (!verb || !Object.hasOwn(REPOSITORY_VERBS, verb)) return null;
+    if (!verb || (!Object.hasOwn(REPOSITORY_VERBS, verb) && !Object.hasOwn(RELATION_VERBS, verb))) return null;
     const chain = methodChain(call);
     const before = chain.links.slice(0, -1);
+    const relation = relationWrite(verb, before, ctx);
+    if (relation !== undefined) return relation;
+    if (!Object.hasOwn(REPOSITORY_VERBS, verb)) return null;
     // Query builder: X.createQueryBuilder(…).insert().into(E) / .update(E) / .delete().from(E).
     const qb = before.findIndex((l) => l.name === 'createQueryBuilder');
     if (qb >= 0) {
@@ -89,6 +103,106 @@ export const typeormAdapter: DbAdapter = {
     };
   },
 };
+
+/**
+ * `X.createQueryBuilder(…).relation(Entity, 'prop').of(id).add(…)` (or `.relation('prop')` on a repository's builder):
+ * a write on the join table of a many-to-many relation (`@JoinTable({ name })`, else TypeORM's default
+ * `<owner table>_<property>_<related table>`), or an update of the table holding a to-one or one-to-many foreign
+ * key. undefined when the call is not on a relation builder; a relation that cannot be read is unresolved, never
+ * dropped.
+ */
+function relationWrite(
+  verb: string,
+  before: { name: string; call: ts.CallExpression }[],
+  ctx: BuilderContext,
+): BuilderWrite | null | undefined {
+  const verbs = RELATION_VERBS[verb];
+  const of = before.length - 1;
+  const rel = of - 1;
+  if (!verbs || before[of]?.name !== 'of' || before[rel]?.name !== 'relation') return undefined;
+  const qb = before.findIndex((l) => l.name === 'createQueryBuilder');
+  if (qb < 0 || qb >= rel) return undefined;
+  const receiver = (before[qb]!.call.expression as ts.PropertyAccessExpression).expression;
+  const fromRepo = repositoryOf(receiver, ctx);
+  const executor = fromRepo?.executor ?? receiver;
+  const args = before[rel]!.call.arguments;
+  const entity = args.length >= 2 ? args[0] : fromRepo?.entity;
+  const property = args.length >= 2 ? args[1] : args[0];
+  const propertyName = property && ctx.constant(property);
+  const unresolved = (why: string): BuilderWrite => ({
+    executor,
+    operation: verbs.junction,
+    table: { unresolved: why },
+    distinctive: true,
+  });
+  if (!entity) return unresolved('the relation builder names no entity');
+  if (propertyName === undefined) return unresolved('the relation name is not a constant');
+  const cls = ctx.classOf(entity);
+  if (!cls) return unresolved(`\`${entity.getText().slice(0, 40)}\` cannot be traced to an @Entity class`);
+  const member = cls.members.find(
+    (m) => ts.isPropertyDeclaration(m) && !!m.name && ts.isIdentifier(m.name) && m.name.text === propertyName,
+  );
+  const decorators = member && ts.canHaveDecorators(member) ? (ts.getDecorators(member) ?? []) : [];
+  const named = (name: string) =>
+    decorators.find(
+      (d) =>
+        ts.isCallExpression(d.expression) && ts.isIdentifier(d.expression.expression) && d.expression.expression.text === name,
+    )?.expression as ts.CallExpression | undefined;
+  const kind = ['ManyToMany', 'ManyToOne', 'OneToOne', 'OneToMany'].find((k) => named(k));
+  if (!kind) return unresolved(`${cls.name?.text ?? 'the entity'}.${propertyName} is not a relation rls-guard can read`);
+  const owner = tableOf(entity, ctx);
+  const related = relatedEntity(named(kind)!);
+  if (kind === 'ManyToOne' || (kind === 'OneToOne' && named('JoinColumn')))
+    return { executor, operation: verbs.fk, table: owner, distinctive: true };
+  if (kind === 'OneToMany' || kind === 'OneToOne') {
+    if (!related) return unresolved(`the entity ${cls.name?.text ?? ''}.${propertyName} relates to is not an arrow to a class`);
+    return { executor, operation: verbs.fk, table: tableOf(related, ctx), distinctive: true };
+  }
+  const join = named('JoinTable');
+  if (!join)
+    return unresolved(
+      `${cls.name?.text ?? 'the entity'}.${propertyName} is the inverse side of a many-to-many relation; its join table ` +
+        'is declared on the other entity',
+    );
+  const options = join.arguments[0];
+  if (options && ts.isObjectLiteralExpression(options)) {
+    let name: string | undefined;
+    let schema: string | undefined;
+    for (const p of options.properties) {
+      if (!ts.isPropertyAssignment(p) || !ts.isIdentifier(p.name)) continue;
+      if (p.name.text === 'name') name = ctx.constant(p.initializer);
+      if (p.name.text === 'schema') schema = ctx.constant(p.initializer);
+    }
+    if (name !== undefined)
+      return {
+        executor,
+        operation: verbs.junction,
+        table: { name: ctx.qualify(`"${name.replace(/"/g, '""')}"`, schema) },
+        distinctive: true,
+      };
+    if (options.properties.some((p) => ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === 'name'))
+      return unresolved('the @JoinTable name is not a constant');
+  }
+  const relatedTable = related ? tableOf(related, ctx) : undefined;
+  if (!('name' in owner) || !relatedTable || !('name' in relatedTable))
+    return unresolved(`the join table of ${cls.name?.text ?? 'the entity'}.${propertyName} cannot be named`);
+  // TypeORM's DefaultNamingStrategy.joinTableName: snake_case(`${ownerTable}_${property}_${relatedTable}`).
+  const bare = (q: string) => q.split('.').pop()!.replace(/^"|"$/g, '').replace(/""/g, '"');
+  const table = snakeCase(`${bare(owner.name)}_${propertyName}_${bare(relatedTable.name)}`);
+  return { executor, operation: verbs.junction, table: { name: ctx.qualify(`"${table}"`) }, distinctive: true };
+}
+
+/** The class of a relation decorator's first argument, `() => Tag` (or `(type) => Tag`). */
+function relatedEntity(decorator: ts.CallExpression): ts.Expression | undefined {
+  const first = decorator.arguments[0];
+  if (!first || !(ts.isArrowFunction(first) || ts.isFunctionExpression(first))) return undefined;
+  const body = first.body;
+  if (ts.isBlock(body)) {
+    const ret = body.statements.find(ts.isReturnStatement);
+    return ret?.expression;
+  }
+  return body;
+}
 
 /** X.getRepository(Entity), directly or through the variable it was assigned to. */
 function repositoryOf(

@@ -8,6 +8,39 @@ import { skipOuter } from '../syntax/wrappers.js';
 // A read of `g.__db` is the value the same module stores there. Resets to `undefined` or
 // `null` are not values; two different stored values leave the read untraced (fail closed).
 
+/**
+ * `g.__db ?? makeDb()` (or `||`) initializing a const that the module stores back (`g.__db = db`), the
+ * hot-reload singleton (Prisma's documented `globalForPrisma.prisma ?? new PrismaClient()`): the cache
+ * only ever holds what this initializer made on an earlier load, so the value is the fallback's. Any
+ * other value stored there, or none, leaves the read as it was (untraced: fail closed).
+ */
+export function globalCacheFallback(e: ts.Expression): ts.Expression | undefined {
+  if (!ts.isBinaryExpression(e)) return undefined;
+  const op = e.operatorToken.kind;
+  if (op !== ts.SyntaxKind.QuestionQuestionToken && op !== ts.SyntaxKind.BarBarToken) return undefined;
+  const read = skipOuter(e.left);
+  if (!ts.isPropertyAccessExpression(read) || !ts.isIdentifier(read.name) || !isGlobalObject(read.expression, 0))
+    return undefined;
+  let n: ts.Node = e;
+  while (
+    ts.isParenthesizedExpression(n.parent) ||
+    ts.isAsExpression(n.parent) ||
+    ts.isSatisfiesExpression(n.parent) ||
+    ts.isNonNullExpression(n.parent) ||
+    ts.isTypeAssertionExpression(n.parent)
+  )
+    n = n.parent;
+  const decl = n.parent;
+  if (!ts.isVariableDeclaration(decl) || decl.initializer !== n || !ts.isIdentifier(decl.name)) return undefined;
+  if (!(ts.getCombinedNodeFlags(decl) & ts.NodeFlags.Const)) return undefined;
+  const values = storedIn(e.getSourceFile()).get(read.name.text) ?? [];
+  const selfOnly = values.every((v) => {
+    const value = skipOuter(v);
+    return ts.isIdentifier(value) && lookup(value)?.decl === decl;
+  });
+  return values.length > 0 && selfOnly ? e.right : undefined;
+}
+
 const stored = new WeakMap<ts.SourceFile, Map<string, ts.Expression[]>>();
 
 /** The one value a module stores in a property of the global object, for a read of it. */

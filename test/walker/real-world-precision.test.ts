@@ -78,6 +78,7 @@ describe('tests, seeds and code migrations are not app write paths', () => {
     const cases: [string, string | null][] = [
       ['src/a.spec.ts', 'tests'], ['packages/x/tests/util.ts', 'tests'], ['vitest.setup.ts', 'tests'], ['e2e/flow.ts', 'tests'],
       ['apps/api/evals/tool-selection.eval.ts', 'tests'], ['src/evaluate.ts', null], ['src/eval.ts', null],
+      ['apps/api/test.global-setup.e2e.ts', 'tests'], ['src/users.e2e.ts', 'tests'], ['src/e2e.ts', null], ['src/e2e-report.ts', null],
       ['scripts/seed-demo.ts', 'seeds'], ['db/seeds/01.ts', 'seeds'], ['prisma/seed.ts', 'seeds'],
       ['apps/api/migrations/1.ts', 'migrations'], ['apps/api/migrations.archive/2.ts', 'migrations'], ['src/migration/x.ts', 'migrations'],
       ['src/testing-utils.ts', null], ['src/seedling.tsx', null], ['src/services/latest.ts', null], ['src/migrate.ts', null],
@@ -202,6 +203,52 @@ describe('a lazily made pool with a shutdown and a test reset (nudge, docs/real-
     expect(evidence(23)).toContain('src/pools.ts:14');
     // Two different pools assigned to one `let` stay unknown, with the reason.
     expect(evidence(28)).toContain('`current` is reassigned');
+  });
+});
+
+describe('a hot-reload singleton cached on the global object (pathway, docs/real-world.md)', () => {
+  it('is the fallback it is stored back from; another value stored, or none, leaves it untraced', () => {
+    const report = expectAnnotated('global-singleton');
+    const evidence = (line: number) => report.writeSites.find((s) => s.file === 'src/invoices.ts' && s.line === line)!.evidence;
+    expect(evidence(5)).toContain('pg Pool created at src/pools.ts:6');
+    expect(evidence(14)).toContain('set_config at src/invoices.ts:12');
+    expect(evidence(23)).toContain('`reportPool` cannot be traced');
+    expect(evidence(28)).toContain('`legacyPool` cannot be traced');
+  });
+});
+
+describe('TypeORM relation query builders (connect-phone, docs/real-world.md)', () => {
+  it('are writes on the join table or the foreign key\'s table; an inverse side is unresolved, never dropped', () => {
+    const report = expectAnnotated('typeorm-relations');
+    const sites = report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join()}`);
+    expect(sites).toEqual([
+      '9 insert public.article_tags',
+      '14 insert public.article_tags',
+      '19 insert public.articles_labels_tags',
+      '24 update public.articles',
+      '29 update public.comments',
+      '34 insert ',
+      '41 delete public.article_tags',
+    ]);
+    expect(report.writeSites.find((s) => s.line === 34)!.evidence).toContain('the inverse side of a many-to-many relation');
+  });
+});
+
+describe('a recursive walker whose calls hand on ever longer member paths (qs-pro, docs/real-world.md)', () => {
+  it('is answered within a bounded number of steps, never by exploring every path', () => {
+    const t0 = process.cpuUsage();
+    expectAnnotated('recursive-walker');
+    const used = process.cpuUsage(t0);
+    expect((used.user + used.system) / 1e6).toBeLessThan(15);
+  }, 30_000);
+});
+
+describe('a Proxy that reads its store through a getter of the codebase (qs-pro, docs/real-world.md)', () => {
+  it('is the stored connection where a path entered the store and the target elsewhere; two stores stay unresolved', () => {
+    const report = expectAnnotated('proxy-getter');
+    const evidence = (line: number) => report.writeSites.find((s) => s.file === 'src/server.ts' && s.line === line)!.evidence;
+    expect(evidence(16)).toContain('read at src/db.ts:8');
+    expect(evidence(28)).toContain('nothing on this path entered `storage`');
   });
 });
 

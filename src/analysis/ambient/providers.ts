@@ -6,6 +6,7 @@ import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { constantKey, type NestContainer } from '../providers/nest-di.js';
 import { type ResetValue, resetValues } from './reset-values.js';
+import { ownReturns } from '../providers/factories.js';
 import {
   HONO_CONTEXT,
   HONO_CONTEXT_NAME,
@@ -255,6 +256,14 @@ export class AmbientProviders {
     }
     if (ts.isCallExpression(e)) {
       const callee = skipOuter(e.expression);
+      // A getter of the codebase (`getDbFromContext()`, whose one return is `storage.getStore()?.db`), called
+      // with no arguments: its return read here.
+      if (ts.isIdentifier(callee) && e.arguments.length === 0) {
+        const origin = this.origins.expr(callee);
+        const returns = origin.kind === 'function' && origin.decl.parameters.length === 0 ? ownReturns(origin.decl) : [];
+        const inner = returns.length === 1 ? this.read(returns[0]!, depth + 1) : undefined;
+        return inner ? { store: inner.store, path: [...inner.path, ...path] } : undefined;
+      }
       if (!ts.isPropertyAccessExpression(callee)) return undefined;
       // cls-hooked: `ns.get('tx')` reads the member `tx`.
       const key = e.arguments[0] && skipOuter(e.arguments[0]);
@@ -329,8 +338,8 @@ export class AmbientProviders {
   }
 
   /**
-   * The store reads in a trap: `S.getStore()?.tx` inline, or through a local (`const trx = S.getStore(); trx ??
-   * target`).
+   * The store reads in a trap: `S.getStore()?.tx` inline, through a local (`const trx = S.getStore(); trx ??
+   * target`), or through a getter of the codebase whose one return is such a read (`getDbFromContext() || target`).
    */
   private trapReads(fn: ts.FunctionLikeDeclaration, reads: StoreRead[]): void {
     const top = (e: ts.Expression): ts.Expression => {
@@ -348,7 +357,9 @@ export class AmbientProviders {
         // `const ctx = S.getStore()` is read through its uses (`ctx?.tx`, `ctx ?? target`), below.
         const held =
           ts.isVariableDeclaration(top(n).parent) && (top(n).parent as ts.VariableDeclaration).initializer === top(n);
-        if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'getStore' && !held) {
+        // A getter of the codebase that returns the store's value (`getDbFromContext()`) reads as the store does.
+        const getter = ts.isIdentifier(callee) && n.arguments.length === 0;
+        if (((ts.isPropertyAccessExpression(callee) && callee.name.text === 'getStore') || getter) && !held) {
           const r = this.read(top(n));
           if (r) reads.push(r);
         }

@@ -58,6 +58,8 @@ export interface ReachDeps {
   where: (n: ts.Node) => string;
   /** The functions a file passes around as values (its tests' uses of app functions left out). */
   escaped: (f: FileFacts) => Iterable<ts.FunctionLikeDeclaration>;
+  /** Whether a node is in a test file (report/set-aside.ts). */
+  inTest: (n: ts.Node) => boolean;
 }
 
 type Container = ts.FunctionLikeDeclaration | ts.SourceFile;
@@ -93,7 +95,10 @@ export class Reach {
 
   constructor(private readonly deps: ReachDeps) {
     for (const f of deps.files) {
-      for (const e of f.edges) push(this.callers, e.callee, e);
+      // A test's call is not a way production reaches app code (as for parameters, program.ts callers()): a test
+      // file's own functions keep their test callers.
+      const fromTest = deps.inTest(f.sf);
+      for (const e of f.edges) if (!fromTest || deps.inTest(e.callee)) push(this.callers, e.callee, e);
       const kept = new Set(deps.escaped(f));
       for (const fn of kept) this.escaped.add(fn);
       for (const [fn, ids] of f.escapes ?? []) if (kept.has(fn)) for (const id of ids) push(this.escapesOf, fn, id);

@@ -16,7 +16,7 @@ import { judge } from '../verdict.js';
 import type { AmbientHandle } from './providers.js';
 import { type Ctx, type Entry, MAX_ROOTS, Reach } from './reach.js';
 import { isPrimaryVariant } from '../context/replicas.js';
-import { escapedOutsideTests } from '../providers/helper-values.js';
+import { escapedOutsideTests, isTestFile } from '../providers/helper-values.js';
 
 // A write through an ambient accessor is judged once per distinct context that reaches it
 // (which stores the path entered, and with what), and takes the worst; the evidence names
@@ -140,6 +140,7 @@ export class AmbientSettler {
       declared: (m) => matchesSpec(this.deps.config.ambientScopes, m.name, m.module)?.name,
       where: w,
       escaped: (f) => escapedOutsideTests(f, this.deps.root),
+      inTest: (n) => isTestFile(n, this.deps.root),
     });
   }
 

@@ -58,6 +58,11 @@ export interface Denoted {
 // (expression, member path, factory call) visited once per question, so this bounds only a
 // chain's length (a DI container's deps object is often 20 links from its route).
 const MAX_STEPS = 64;
+// A member path longer than this is not a dependency object's field: a recursive walker's own data (`node.left.left…`,
+// one more link per recursive call) that would make every visit new and the search exponential.
+const MAX_KEYS = 8;
+// Values one question may visit in all: past it the answer is a gap (unresolved, with the reason), never a hang.
+const MAX_VISITS = 20_000;
 
 const none = (): Denoted => ({ helpers: [], gaps: [], absent: false, foreign: false });
 
@@ -76,12 +81,13 @@ export function denotedHelpers(deps: HelperValueDeps, callee: ts.Expression, mad
 
 class Follower {
   private readonly seen = new Set<string>();
+  private visits = 0;
 
   constructor(private readonly deps: HelperValueDeps) {}
 
   value(expr: ts.Expression, keys: readonly (string | number)[], made: Made | undefined, steps: number,
     chain: string[]): Denoted {
-    if (steps > MAX_STEPS)
+    if (steps > MAX_STEPS || keys.length > MAX_KEYS || ++this.visits > MAX_VISITS)
       return { ...none(), gaps: [`\`${shortText(expr, 40)}\` passes through too many values to follow`] };
     const id = `${expr.getSourceFile().fileName}:${expr.pos}-${expr.end}:${keys.join('.')}:${madeKey(made)}`;
     if (this.seen.has(id)) return none(); // a cycle adds nothing new

@@ -546,6 +546,7 @@ export class EntryPoints {
     for (const sf of files) {
       const visit = (n: ts.Node): void => {
         if (ts.isCallExpression(n)) nest.global(n);
+        else if (ts.isObjectLiteralExpression(n)) nest.provider(n);
         else if (ts.isClassDeclaration(n) && ts.getDecorators(n)?.length) classes.push(n);
         ts.forEachChild(n, visit);
       };

@@ -3,7 +3,8 @@ import type { OriginResolver } from '../../code/origins.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 
 // NestJS entry points: the route methods of `@Controller` classes, and the guards and
-// interceptors each runs behind (global `app.useGlobalGuards/useGlobalInterceptors`, then the
+// interceptors each runs behind (global `app.useGlobalGuards/useGlobalInterceptors` or an `APP_GUARD` /
+// `APP_INTERCEPTOR` provider, then the
 // class's `@UseGuards/@UseInterceptors`, then the method's; guards before interceptors). An
 // interceptor's `intercept(context, next)` continues with `next.handle()`; a guard's
 // `canActivate` has no continuation, only what it entered before returning. Recognised by
@@ -67,6 +68,26 @@ export class NestRoutes {
       this.globalGuards.push(...call.arguments.map((a) => this.step(a, 'canActivate')));
     if (callee.name.text === 'useGlobalInterceptors')
       this.globalInterceptors.push(...call.arguments.map((a) => this.step(a, 'intercept')));
+  }
+
+  /**
+   * `{ provide: APP_GUARD, useClass: RolesGuard }`, `{ provide: APP_INTERCEPTOR, useClass: TenantInterceptor }` in a
+   * module's providers: global like `useGlobalGuards/useGlobalInterceptors`, whichever module lists it (the tokens by
+   * provenance from '@nestjs/core'). `useFactory`/`useExisting` name no class here and add no step.
+   */
+  provider(obj: ts.ObjectLiteralExpression): void {
+    let token: string | undefined;
+    let useClass: ts.Expression | undefined;
+    for (const p of obj.properties) {
+      if (!ts.isPropertyAssignment(p) || !ts.isIdentifier(p.name)) continue;
+      if (p.name.text === 'provide') {
+        const o = this.origins.expr(p.initializer);
+        if (o.kind === 'external' && o.module === '@nestjs/core' && o.path.length === 1) token = String(o.path[0]);
+      } else if (p.name.text === 'useClass') useClass = p.initializer;
+    }
+    if (!useClass) return;
+    if (token === 'APP_GUARD') this.globalGuards.push(this.step(useClass, 'canActivate'));
+    if (token === 'APP_INTERCEPTOR') this.globalInterceptors.push(this.step(useClass, 'intercept'));
   }
 
   /** `class JwtStrategy extends PassportStrategy(Strategy, 'jwt')`: registered under its name, for the guards. */
