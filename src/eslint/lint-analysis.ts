@@ -24,7 +24,7 @@ import { withSharedWalks } from '../files/walk.js';
 import type { RlsModel } from '../schema/types.js';
 import { awaitingIndex } from './awaiting-index.js';
 import { cachedFindings, indexCacheDir, projectFindings, storeLocalFindings } from './project-index.js';
-import { Recheck } from './recheck.js';
+import { cpuMs, Recheck } from './recheck.js';
 import { indexBudgetMs, noteLint, type PluginSettings } from './settings.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
@@ -214,8 +214,8 @@ function configFileAbove(dir: string, now: number): string | null {
 const models = new WeakMap<LoadedConfig, { recheck: Recheck; model: RlsModel; hash: string }>();
 
 /**
- * The RLS model for a config, once per process and looked at again only every few seconds
- * (recheck.ts): `loadModel` lists the project's migrations to see whether they changed, a
+ * The RLS model for a config, once per process and looked at again only on the recheck schedule
+ * (recheck.ts: 50 times the look's CPU cost): `loadModel` lists the project's migrations to see whether they changed, a
  * walk of the project that per linted file cost more than the lint. A config that changed is
  * a new LoadedConfig, so its model is read afresh. A model that cannot be read is not kept:
  * every lint reports it until it is fixed.
@@ -223,7 +223,7 @@ const models = new WeakMap<LoadedConfig, { recheck: Recheck; model: RlsModel; ha
 export function modelFor(loaded: LoadedConfig): RlsModel {
   const hit = models.get(loaded);
   if (hit && !hit.recheck.due()) return hit.model;
-  const started = performance.now();
+  const started = cpuMs();
   const read = readModel(loaded);
   // The same model keeps its identity: the analysis config, the index's keys and the analysis
   // session are kept per model object, and a look that found nothing changed must not drop them.
@@ -232,7 +232,7 @@ export function modelFor(loaded: LoadedConfig): RlsModel {
   const entry = hit ?? { recheck: new Recheck(), model, hash };
   entry.model = model;
   entry.hash = hash;
-  entry.recheck.done(performance.now() - started);
+  entry.recheck.done(cpuMs() - started);
   models.set(loaded, entry);
   return model;
 }

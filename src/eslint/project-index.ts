@@ -16,7 +16,7 @@ import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
 import { runningBuilds, startBuilder } from './background-build.js';
 import { LocalKeys } from './local-keys.js';
-import { Recheck } from './recheck.js';
+import { cpuMs, Recheck } from './recheck.js';
 import { stableHash } from '../cache/stable-hash.js';
 import { codeStamp, sha } from '../cache/code-stamp.js';
 
@@ -38,7 +38,8 @@ import { codeStamp, sha } from '../cache/code-stamp.js';
 // that need the index as unresolved, saying it is still being built.
 
 // 3: entries hold write sites (the rule checks judge them) and the look schedule changed.
-const FORMAT = 3;
+// 4: verdicts are stored as JSON text, parsed when looked up (see Stored); entries hold the pack scan's answer.
+const FORMAT = 4;
 
 interface Entry {
   mtimeMs: number;
@@ -46,6 +47,11 @@ interface Entry {
   hash: string;
   /** Project files this one imports or re-exports from (root-relative). */
   imports: string[];
+  /**
+   * The key of the packs (packPrefilterKey) under which this content was scanned and named no pack entry: the pack
+   * rules then have nothing to say about it, and a later lint of the same text skips the scan (pack-scan.ts).
+   */
+  packFree?: string;
 }
 
 interface Graph {
@@ -72,8 +78,14 @@ interface View {
   importsOf: (rel: string) => string[];
 }
 
-interface Stored extends Decided {
+/**
+ * A file's verdicts under their key. The verdicts are kept as the JSON text they are written as, and parsed only when a
+ * lint looks them up: a warm command-line run reads every file's entry once, and holding them all as objects (5 MB of
+ * JSON on a large project, several times that as a heap) made every garbage collection of ESLint's own work dearer.
+ */
+interface Stored {
   key: string;
+  json: string;
 }
 
 /** What the index keeps of a file: its findings and its write sites as the walker decides them. */
@@ -169,14 +181,15 @@ class ProjectIndex {
     this.syncFromDisk();
     if (this.lookCostMs !== undefined || this.look.due()) {
       // A look at the project: list it, stat every file, read the changed ones. It may span
-      // several lints when the budget runs out; only its own work counts as its cost.
-      const started = performance.now();
+      // several lints when the budget runs out; only its own work counts as its cost (CPU time, recheck.ts).
+      const started = cpuMs();
       if (this.lookCostMs === undefined) {
         this.lookCostMs = 0;
         this.relist(input.loaded);
       }
       let read = 0;
-      // What a look costs again is the listing and the stats: reading changed files is not repeated.
+      // What a look costs again is the listing and the stats: reading changed files is not repeated. (Reading is timed
+      // on the wall clock: asking for the CPU time per file would cost more than the stat.)
       let readingMs = 0;
       for (const rel of this.list) {
         const before = performance.now();
@@ -185,22 +198,23 @@ class ProjectIndex {
         read++;
         // A stat is cheap, but thousands of them on a slow disk are not: checked every 256.
         if (done !== 'read' && (read & 255) === 0 && late()) {
-          this.lookCostMs += performance.now() - started - readingMs;
+          this.lookCostMs += Math.max(0, cpuMs() - started - readingMs);
           return { read, total: this.list.length };
         }
         if (done !== 'read') continue;
         readingMs += performance.now() - before;
         // Stats are cheap; only reading a file counts against the budget.
         if (late()) {
-          this.lookCostMs += performance.now() - started - readingMs;
+          this.lookCostMs += Math.max(0, cpuMs() - started - readingMs);
           return { read, total: this.list.length };
         }
       }
-      this.look.done(this.lookCostMs + performance.now() - started - readingMs);
+      this.look.done(this.lookCostMs + Math.max(0, cpuMs() - started - readingMs));
       this.lookCostMs = undefined;
       this.lastView = undefined;
-    }
-    const selfHash = sha(input.text);
+    } else this.refreshEdited();
+    const selfHash = textHash(input.text);
+    this.noteEdited(self, selfHash);
     const base = this.base(input);
     const last = this.lastView;
     if (last && last.self === self && last.selfHash === selfHash && last.base === base) return last;
@@ -304,7 +318,66 @@ class ProjectIndex {
     const hit = this.results.get(view.self);
     // The cheap keys first: the closure's is computed only for a verdict stored under it.
     const fresh = hit && (hit.key === view.localKey || hit.key === view.fullKey || hit.key === view.closureKey);
-    return fresh ? { findings: hit.findings, sites: hit.sites } : undefined;
+    return fresh ? this.decided(view.self, hit) : undefined;
+  }
+
+  /** A stored verdict, parsed; a damaged one (not JSON, or not what a report reads) is dropped and counts as a miss. */
+  private decided(rel: string, stored: Stored): Decided | undefined {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(stored.json);
+    } catch {
+      parsed = undefined;
+    }
+    if (isDecided(parsed)) return parsed;
+    if (this.results.get(rel) === stored) this.results.delete(rel);
+    return undefined;
+  }
+
+  private store(rel: string, key: string, decided: Decided): void {
+    this.results.set(rel, { key, json: JSON.stringify(decided) });
+  }
+
+  /**
+   * Whether the linted text, as saved, was scanned under `packsKey` and named no pack entry (pack-scan.ts). Only the saved
+   * content is remembered (the entry's hash): unsaved text in an editor is scanned, which is one file.
+   */
+  packFree(file: string, text: string, packsKey: string): boolean {
+    const entry = this.entries.get(toPosixRelative(this.root, file));
+    return entry !== undefined && entry.packFree === packsKey && entry.hash === textHash(text);
+  }
+
+  /** Records that the linted text, when it is the saved one, named no pack entry under `packsKey`. */
+  notePackFree(file: string, text: string, packsKey: string): void {
+    const entry = this.entries.get(toPosixRelative(this.root, file));
+    if (!entry || entry.packFree === packsKey || entry.hash !== textHash(text)) return;
+    entry.packFree = packsKey;
+    this.dirty = true;
+    this.saveSoon();
+  }
+
+  /**
+   * Files this process linted with text other than their saved content (an editor's unsaved buffers), most recent last.
+   * An editor saves them, and the next lint of another file should see the save without waiting for the next look at
+   * the project, whose interval grows with the project (recheck.ts): each is stat'ed again at every lint.
+   */
+  private readonly edited = new Set<string>();
+
+  private noteEdited(self: string, selfHash: string): void {
+    const entry = this.entries.get(self);
+    if (!entry || entry.hash === selfHash) return;
+    this.edited.delete(self);
+    this.edited.add(self);
+    if (this.edited.size > EDITED_KEPT) this.edited.delete(this.edited.values().next().value!);
+  }
+
+  private refreshEdited(): void {
+    if (!this.edited.size) return;
+    if (this.listSet?.list !== this.list) this.listSet = { list: this.list, set: new Set(this.list) };
+    for (const rel of this.edited) {
+      if (!this.listSet.set.has(rel)) continue;
+      if (this.refresh(rel) === 'read') this.lastView = undefined;
+    }
   }
 
   /** Keeps the verdicts of a file that was decided alone, keyed by it and what it imports. */
@@ -316,7 +389,7 @@ class ProjectIndex {
     const deadline = performance.now() + input.budgetMs;
     const view = this.view(input, () => performance.now() > deadline);
     if (!('self' in view)) return;
-    this.results.set(view.self, { key: view.localKey, ...decided });
+    this.store(view.self, view.localKey, decided);
     this.dirty = true;
     this.saveSoon();
   }
@@ -330,9 +403,8 @@ class ProjectIndex {
     const { self, project, needed } = view;
     const unseen = this.unseen(self);
     const hit = this.results.get(self);
-    if (hit && (hit.key === view.fullKey || hit.key === view.closureKey)) {
-      return { status: 'ready', findings: hit.findings, sites: hit.sites, analysed: 0, cached: true, ...unseen };
-    }
+    const stored = hit && (hit.key === view.fullKey || hit.key === view.closureKey) ? this.decided(self, hit) : undefined;
+    if (stored) return { status: 'ready', ...stored, analysed: 0, cached: true, ...unseen };
 
     // Without a budget (the command line, the background build), a small set is analysed
     // alone (the other files keep the cheaper analysis on ESLint's own AST), but once the
@@ -376,8 +448,7 @@ class ProjectIndex {
     for (const f of result.findings) of(f.file).findings.push(f);
     for (const site of result.sites) of(site.file).sites.push(site);
     // A partial set decides only the linted file: the others' callers may lie outside it.
-    for (const rel of whole ? set : [self])
-      this.results.set(rel, { key: whole ? view.fullKey : view.closureKey, ...of(rel) });
+    for (const rel of whole ? set : [self]) this.store(rel, whole ? view.fullKey : view.closureKey, of(rel));
     this.dirty = true;
     this.saveSoon();
     return { status: 'ready', ...of(self), analysed: session.lastAnalysed.length, cached: false, ...unseen };
@@ -639,16 +710,22 @@ function isEntry(x: unknown): x is Entry {
     typeof e.size === 'number' &&
     typeof e.hash === 'string' &&
     Array.isArray(e.imports) &&
-    e.imports.every((i) => typeof i === 'string')
+    e.imports.every((i) => typeof i === 'string') &&
+    (e.packFree === undefined || typeof e.packFree === 'string')
   );
 }
 
 const NUMBERS = ['line', 'column', 'endLine', 'endColumn'] as const;
 
-/** A stored verdict the rules can report as it is: every field a report reads, of its type. */
 function isStored(x: unknown): x is Stored {
   const s = x as Stored;
-  if (typeof s !== 'object' || s === null || typeof s.key !== 'string' || !Array.isArray(s.findings)) return false;
+  return typeof s === 'object' && s !== null && typeof s.key === 'string' && typeof s.json === 'string';
+}
+
+/** A stored verdict the rules can report as it is: every field a report reads, of its type. */
+function isDecided(x: unknown): x is Decided {
+  const s = x as Decided;
+  if (typeof s !== 'object' || s === null || !Array.isArray(s.findings) || !Array.isArray(s.sites)) return false;
   return s.findings.every(
     (f) =>
       typeof f === 'object' &&
@@ -658,6 +735,24 @@ function isStored(x: unknown): x is Stored {
       typeof f.file === 'string' &&
       NUMBERS.every((k) => Number.isInteger(f[k]) && f[k] > 0),
   );
+}
+
+/** How many edited files (unsaved text linted) are stat'ed again at each lint. */
+const EDITED_KEPT = 32;
+
+let lastText: string | undefined;
+let lastTextHash = '';
+
+/**
+ * The content hash of a linted text, once per text: the index's lookup and the pack scan's both ask for it (the same
+ * string, so the comparison is by reference).
+ */
+export function textHash(text: string): string {
+  if (text !== lastText) {
+    lastTextHash = sha(text);
+    lastText = text;
+  }
+  return lastTextHash;
 }
 
 const indexes = new Map<string, ProjectIndex>();
@@ -686,6 +781,16 @@ export function projectFindings(input: ProjectInput): ProjectOutcome {
 /** The findings an earlier lint found for the same content of the file and of the files its verdicts depend on. */
 export function cachedFindings(input: ProjectInput): Decided | undefined {
   return indexFor(input.loaded.dir).cached(input);
+}
+
+/** Whether the pack scan of this saved text found nothing under `packsKey` (see ProjectIndex.packFree). */
+export function packFreeText(root: string, file: string, text: string, packsKey: string): boolean {
+  return indexFor(root).packFree(file, text, packsKey);
+}
+
+/** Records that the pack scan of this text found nothing under `packsKey`, when the text is the file's saved one. */
+export function notePackFreeText(root: string, file: string, text: string, packsKey: string): void {
+  indexFor(root).notePackFree(file, text, packsKey);
 }
 
 /** Keeps the findings of a file decided alone (no site other files could change). */

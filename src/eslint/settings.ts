@@ -53,6 +53,15 @@ export class LintHistory {
 
 const history = new LintHistory();
 
+/** An editor's ESLint server or another process that lints the same file again later: it waits for its user. */
+export function longLivedProcess(): boolean {
+  // The environment once per process: reading process.env is a call into the runtime, and this is asked per lint.
+  editorEnv ??= !process.env.CI && inEditor(process.env);
+  return editorEnv || (history.longLived && !process.env.CI);
+}
+
+let editorEnv: boolean | undefined;
+
 /** Records a lint of `file` by this process (lint-analysis.ts, once per linted text). */
 export function noteLint(file: string): void {
   history.note(file);

@@ -93,13 +93,14 @@ export interface PackSet {
  */
 export function loadPacks(dir: string, userPacks: readonly string[] = [], inputs?: InputStore): PackSet {
   if (!inputs) return readPacks(dir, userPacks);
-  const files = [
-    path.join(BUILTIN_DIR, 'pack.schema.json'),
-    ...builtinFiles(),
-    ...userPacks.map((p) => path.resolve(dir, p)),
-  ];
+  const files = packFiles(dir, userPacks);
   const key = JSON.stringify([dir, userPacks, files.map((f) => [f, inputs.digest(f)?.hash ?? 'unreadable'])]);
   return inputs.remember('packs', key, () => readPacks(dir, userPacks));
+}
+
+/** Every file a pack set is read from: the pack schema, the built-in packs and the config's packs (absolute paths). */
+export function packFiles(dir: string, userPacks: readonly string[] = []): string[] {
+  return [path.join(BUILTIN_DIR, 'pack.schema.json'), ...builtinFiles(), ...userPacks.map((p) => path.resolve(dir, p))];
 }
 
 function builtinFiles(): string[] {

@@ -166,8 +166,8 @@ describe('when the project index cannot be built or trusted, the cross-file site
     expect(await messages(eslintFor(root), root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(UNSCOPED_BY_JOBS)]);
     resetProjectIndexes();
     // Same keys (so they would be answers), findings without positions, and a file entry of the wrong shape.
-    const data = JSON.parse(fs.readFileSync(indexFile(root), 'utf8')) as { files: Record<string, unknown>; results: Record<string, { findings: unknown[] }> };
-    for (const stored of Object.values(data.results)) stored.findings = [{ ruleId: 'no-unscoped-write', message: 'damaged', file: 'src/audit-helper.ts', line: 'one' }];
+    const data = JSON.parse(fs.readFileSync(indexFile(root), 'utf8')) as { files: Record<string, unknown>; results: Record<string, { json: string }> };
+    for (const stored of Object.values(data.results)) stored.json = JSON.stringify({ findings: [{ ruleId: 'no-unscoped-write', message: 'damaged', file: 'src/audit-helper.ts', line: 'one' }], sites: [] });
     data.files['src/jobs.ts'] = { hash: 42 };
     fs.writeFileSync(indexFile(root), JSON.stringify(data));
     expect(await messages(eslintFor(root), root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(UNSCOPED_BY_JOBS)]);

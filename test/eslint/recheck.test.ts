@@ -7,16 +7,38 @@ import { MIN_RECHECK_MS, Recheck } from '../../src/eslint/recheck.js';
 // on a schedule, never per linted file or per folder.
 
 describe('the recheck schedule', () => {
-  it('is due at first, then after the shortest interval, or 50 times what the last look cost', () => {
+  const at = (wall: number, cpu: number) => ({ wall, cpu });
+
+  it('on the command line, is due at first, then after the shortest wall interval and 500 times the last look\'s CPU cost in CPU time', () => {
     const r = new Recheck();
-    expect(r.due(0)).toBe(true);
-    r.done(10, 1000); // a cheap look: the shortest interval
-    expect(r.due(1000 + MIN_RECHECK_MS - 1)).toBe(false);
-    expect(r.due(1000 + MIN_RECHECK_MS)).toBe(true);
-    r.done(400, 5000); // a look that cost 400 ms waits 20 s
-    expect(r.interval()).toBe(20_000);
-    expect(r.due(5000 + 19_999)).toBe(false);
-    expect(r.due(5000 + 20_000)).toBe(true);
+    expect(r.due(at(0, 0), false)).toBe(true);
+    r.done(1, at(1000, 100)); // a cheap look: 500 ms of CPU, and at least the shortest wall interval
+    expect(r.due(at(1000 + MIN_RECHECK_MS - 1, 10_000), false)).toBe(false);
+    expect(r.due(at(1000 + MIN_RECHECK_MS, 599), false)).toBe(false);
+    expect(r.due(at(1000 + MIN_RECHECK_MS, 600), false)).toBe(true);
+    r.done(40, at(5000, 1000)); // a look that cost 40 ms of CPU waits 20 s of CPU
+    expect(r.interval(false)).toBe(20_000);
+    expect(r.due(at(5000 + 60_000, 1000 + 19_999), false)).toBe(false);
+    expect(r.due(at(5000 + 60_000, 1000 + 20_000), false)).toBe(true);
+  });
+
+  it('does not look more often on a loaded machine: wall time passing without CPU time spent is not enough', () => {
+    // At load 30 on two cores a command-line run gets about a fifteenth of a core: 30 s of wall
+    // time is 2 s of CPU. A look costing 10 ms of CPU waits 5 s of CPU, however long that takes.
+    const r = new Recheck();
+    r.done(10, at(0, 0));
+    expect(r.due(at(30_000, 2_000), false)).toBe(false);
+    expect(r.due(at(75_000, 5_000), false)).toBe(true);
+  });
+
+  it('in an editor (a process that waits for its user between lints), counts wall time: waiting costs nothing', () => {
+    const r = new Recheck();
+    r.done(10, at(0, 0));
+    expect(r.due(at(MIN_RECHECK_MS - 1, 0), true)).toBe(false);
+    expect(r.due(at(MIN_RECHECK_MS, 0), true)).toBe(true);
+    r.done(100, at(10_000, 0)); // 5 s of wall time, whatever the CPU did
+    expect(r.due(at(14_999, 0), true)).toBe(false);
+    expect(r.due(at(15_000, 0), true)).toBe(true);
   });
 });
 

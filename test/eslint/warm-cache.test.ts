@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tsParser from '@typescript-eslint/parser';
+import { ESLint } from 'eslint';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import plugin from '../../src/eslint-plugin.js';
+import { packScansRun } from '../../src/eslint/pack-scan.js';
+import { resetProjectIndexes } from '../../src/eslint/project-index.js';
+
+// What a warm lint answers from the project index without computing it again: the pack scan's
+// "nothing here" by content, verdicts parsed only when looked up, and a save of a file the
+// process linted unsaved seen at the next lint (before the next look at the project).
+
+const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/rule-tester');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-warm-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const pack = (names: string[]) => ({
+  id: 'acme-2',
+  platform: 'Acme',
+  version: '2.0.0',
+  title: 'Acme 2',
+  source: 'https://example.com/guide',
+  entries: names.map((name) => ({ name, kind: 'env', status: 'removed', version: '2.0.0', reason: 'gone', source: 'https://example.com/guide' })),
+});
+
+let n = 0;
+/** The RuleTester fixture with a pack of its own (a pack without `uses` always applies) and the scope helper's file. */
+function project(): string {
+  const root = path.join(tmp, `p${n++}`);
+  fs.cpSync(FIXTURE, root, { recursive: true });
+  fs.mkdirSync(path.join(root, 'node_modules'));
+  writeConfig(root);
+  fs.writeFileSync(path.join(root, 'acme.json'), JSON.stringify(pack(['OLD_VAR'])));
+  fs.writeFileSync(path.join(root, 'src/tenancy.ts'), `export async function inTenant(pool: unknown, fn: (tx: unknown) => Promise<void>): Promise<void> {}\n`);
+  return root;
+}
+
+function writeConfig(root: string, extra: Record<string, unknown> = {}): void {
+  const base = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'rls-guard.config.json'), 'utf8')) as object;
+  fs.writeFileSync(path.join(root, 'rls-guard.config.json'), JSON.stringify({ ...base, schemaSource: 'static', packs: ['acme.json'], ...extra }));
+}
+
+function eslintFor(root: string): ESLint {
+  return new ESLint({
+    cwd: root,
+    overrideConfigFile: true,
+    overrideConfig: [plugin.configs.recommended, { languageOptions: { parser: tsParser } }] as ESLint.Options['overrideConfig'],
+  });
+}
+
+async function messages(root: string, rel: string, text?: string, eslint = eslintFor(root)): Promise<string[]> {
+  const file = path.join(root, rel);
+  const [result] = await eslint.lintText(text ?? fs.readFileSync(file, 'utf8'), { filePath: file });
+  return result!.messages.map((m) => `${m.line} ${m.ruleId} ${m.message}`);
+}
+
+function touch(file: string, text: string): void {
+  fs.writeFileSync(file, text);
+  const later = new Date(Date.now() + 5000);
+  fs.utimesSync(file, later, later);
+}
+
+beforeEach(() => resetProjectIndexes());
+
+describe('the pack scan, remembered by content', () => {
+  it('is not run again for a saved text it found nothing in, in a new process; a text with a match is scanned each time', async () => {
+    const root = project();
+    fs.writeFileSync(path.join(root, 'src/plain.ts'), 'export const url = process.env.DATABASE_URL;\n');
+    fs.writeFileSync(path.join(root, 'src/env.ts'), 'export const old = process.env.OLD_VAR;\n');
+    const OLD = /^1 rls-guard\/no-deprecated-env Environment variable OLD_VAR/;
+    let before = packScansRun();
+    expect(await messages(root, 'src/plain.ts')).toEqual([]);
+    expect(await messages(root, 'src/env.ts')).toEqual([expect.stringMatching(OLD)]);
+    expect(packScansRun() - before).toBe(2);
+    resetProjectIndexes(); // a new process: the answer comes from the index on disk
+    before = packScansRun();
+    expect(await messages(root, 'src/plain.ts')).toEqual([]);
+    expect(await messages(root, 'src/env.ts')).toEqual([expect.stringMatching(OLD)]);
+    expect(packScansRun() - before).toBe(1);
+    // Unsaved text is scanned (only the saved content is remembered).
+    before = packScansRun();
+    expect(await messages(root, 'src/plain.ts', 'export const old = process.env.OLD_VAR;\n')).toEqual([expect.stringMatching(OLD)]);
+    expect(packScansRun() - before).toBe(1);
+  });
+
+  it('is run again when a pack file changes: the remembered answer holds for the packs it was found under', async () => {
+    const root = project();
+    fs.writeFileSync(path.join(root, 'src/plain.ts'), 'export const token = process.env.LEGACY_TOKEN;\n');
+    expect(await messages(root, 'src/plain.ts')).toEqual([]);
+    resetProjectIndexes();
+    fs.writeFileSync(path.join(root, 'acme.json'), JSON.stringify(pack(['OLD_VAR', 'LEGACY_TOKEN'])));
+    // The config is read again after its one-second interval (lint-analysis.ts), as in a new process.
+    writeConfig(root, { ignore: ['dist/**'] });
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await messages(root, 'src/plain.ts')).toEqual([expect.stringMatching(/^1 rls-guard\/no-deprecated-env Environment variable LEGACY_TOKEN/)]);
+  });
+});
+
+function indexFile(root: string): string {
+  const dir = path.join(root, 'node_modules/.cache/rls-guard');
+  const [name] = fs.readdirSync(dir).filter((f) => f.startsWith('eslint-index-') && f.endsWith('.json'));
+  return path.join(dir, name!);
+}
+
+describe('stored verdicts, parsed when looked up', () => {
+  it('a stored verdict that is not JSON, or not what a report reads, is a miss: the file is analysed again', async () => {
+    const root = project();
+    const purge = "import { pool } from './db';\nexport const purge = () => pool.query('DELETE FROM audit_logs');\n";
+    fs.writeFileSync(path.join(root, 'src/purge.ts'), purge);
+    const DELETE = /^2 rls-guard\/no-unscoped-write DELETE on public\.audit_logs/;
+    expect(await messages(root, 'src/purge.ts')).toEqual([expect.stringMatching(DELETE)]);
+    for (const damage of ['{"findings": [', JSON.stringify({ findings: [{ ruleId: 'no-unscoped-write', messageId: 'onPool', file: 'src/purge.ts', line: 'one' }], sites: [] }), JSON.stringify({ findings: [] })]) {
+      resetProjectIndexes();
+      const data = JSON.parse(fs.readFileSync(indexFile(root), 'utf8')) as { results: Record<string, { key: string; json: string }> };
+      expect(typeof data.results['src/purge.ts']?.json).toBe('string');
+      data.results['src/purge.ts']!.json = damage; // same key: it would be the answer
+      fs.writeFileSync(indexFile(root), JSON.stringify(data));
+      expect(await messages(root, 'src/purge.ts')).toEqual([expect.stringMatching(DELETE)]);
+    }
+  });
+});
+
+describe('a file this process linted unsaved, then saved', () => {
+  it('is seen at the next lint of another file, before the next look at the project is due', async () => {
+    const root = project();
+    const eslint = eslintFor(root);
+    const UNSCOPED = /^5 rls-guard\/no-unscoped-write .*the call at src\/jobs\.ts:5 recordAudit\(pool, orgId\)/;
+    expect(await messages(root, 'src/audit-helper.ts', undefined, eslint)).toEqual([expect.stringMatching(UNSCOPED)]);
+    const covered = `import { recordAudit } from './audit-helper.js';\nimport { pool } from './db.js';\nimport { inTenant } from './tenancy.js';\n\nexport async function nightly(orgId: string): Promise<void> {\n  await inTenant(pool, async (tx) => recordAudit(tx, orgId));\n}\n`;
+    // Edited in the editor (linted unsaved), then saved; the caller now passes the scope helper's executor.
+    await messages(root, 'src/jobs.ts', covered, eslint);
+    touch(path.join(root, 'src/jobs.ts'), covered);
+    expect(await messages(root, 'src/audit-helper.ts', undefined, eslint)).toEqual([]);
+  });
+});
