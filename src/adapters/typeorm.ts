@@ -146,22 +146,26 @@ function relationWrite(
   const named = (name: string) =>
     decorators.find(
       (d) =>
-        ts.isCallExpression(d.expression) && ts.isIdentifier(d.expression.expression) && d.expression.expression.text === name,
+        ts.isCallExpression(d.expression) &&
+        ts.isIdentifier(d.expression.expression) &&
+        d.expression.expression.text === name,
     )?.expression as ts.CallExpression | undefined;
   const kind = ['ManyToMany', 'ManyToOne', 'OneToOne', 'OneToMany'].find((k) => named(k));
-  if (!kind) return unresolved(`${cls.name?.text ?? 'the entity'}.${propertyName} is not a relation rls-guard can read`);
+  const label = `${cls.name?.text ?? 'the entity'}.${propertyName}`;
+  if (!kind) return unresolved(`${label} is not a relation rls-guard can read`);
   const owner = tableOf(entity, ctx);
   const related = relatedEntity(named(kind)!);
   if (kind === 'ManyToOne' || (kind === 'OneToOne' && named('JoinColumn')))
     return { executor, operation: verbs.fk, table: owner, distinctive: true };
   if (kind === 'OneToMany' || kind === 'OneToOne') {
-    if (!related) return unresolved(`the entity ${cls.name?.text ?? ''}.${propertyName} relates to is not an arrow to a class`);
+    if (!related)
+      return unresolved(`the entity ${cls.name?.text ?? ''}.${propertyName} relates to is not an arrow to a class`);
     return { executor, operation: verbs.fk, table: tableOf(related, ctx), distinctive: true };
   }
   const join = named('JoinTable');
   if (!join)
     return unresolved(
-      `${cls.name?.text ?? 'the entity'}.${propertyName} is the inverse side of a many-to-many relation; its join table ` +
+      `${label} is the inverse side of a many-to-many relation; its join table ` +
         'is declared on the other entity',
     );
   const options = join.arguments[0];

@@ -339,8 +339,8 @@ class ProjectIndex {
   }
 
   /**
-   * Whether the linted text, as saved, was scanned under `packsKey` and named no pack entry (pack-scan.ts). Only the saved
-   * content is remembered (the entry's hash): unsaved text in an editor is scanned, which is one file.
+   * Whether the linted text, as saved, was scanned under `packsKey` and named no pack entry (pack-scan.ts). Only the
+   * saved content is remembered (the entry's hash): unsaved text in an editor is scanned, which is one file.
    */
   packFree(file: string, text: string, packsKey: string): boolean {
     const entry = this.entries.get(toPosixRelative(this.root, file));
@@ -403,7 +403,8 @@ class ProjectIndex {
     const { self, project, needed } = view;
     const unseen = this.unseen(self);
     const hit = this.results.get(self);
-    const stored = hit && (hit.key === view.fullKey || hit.key === view.closureKey) ? this.decided(self, hit) : undefined;
+    const current = hit && (hit.key === view.fullKey || hit.key === view.closureKey);
+    const stored = current ? this.decided(self, hit) : undefined;
     if (stored) return { status: 'ready', ...stored, analysed: 0, cached: true, ...unseen };
 
     // Without a budget (the command line, the background build), a small set is analysed

@@ -260,7 +260,8 @@ export class AmbientProviders {
       // with no arguments: its return read here.
       if (ts.isIdentifier(callee) && e.arguments.length === 0) {
         const origin = this.origins.expr(callee);
-        const returns = origin.kind === 'function' && origin.decl.parameters.length === 0 ? ownReturns(origin.decl) : [];
+        const returns =
+          origin.kind === 'function' && origin.decl.parameters.length === 0 ? ownReturns(origin.decl) : [];
         const inner = returns.length === 1 ? this.read(returns[0]!, depth + 1) : undefined;
         return inner ? { store: inner.store, path: [...inner.path, ...path] } : undefined;
       }
