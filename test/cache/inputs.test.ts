@@ -1,12 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CacheReport } from '../../src/cache/audit-cache.js';
 import { fromJson, toJson } from '../../src/cache/inputs.js';
 import { auditSync } from '../../src/walker/audit.js';
 import { untimed } from '../support/fixture-apps.js';
 import { initialState, writeApp } from './small-app.js';
+import { age, temporaryFolders } from '../support/aged-tree.js';
 
 // What the cache keeps besides per-file results (src/cache/inputs.ts): the RLS model by the
 // content of its inputs, the deployment files' scans by content, and file contents known
@@ -15,24 +15,7 @@ import { initialState, writeApp } from './small-app.js';
 // past first, as a checkout is, so the stat pre-check is what decides (a file modified in
 // the last seconds is always read again), and each edit dates its file anew.
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-const temp = (prefix: string): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-};
-
-/** Every file and folder of the tree dated an hour ago, as after a checkout (a folder's time is its entries'). */
-function age(dir: string, seconds = 3600): void {
-  const when = new Date(Date.now() - seconds * 1000);
-  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
-    if (e.isFile() || e.isDirectory()) fs.utimesSync(path.join(e.parentPath, e.name), when, when);
-  fs.utimesSync(dir, when, when);
-}
+const temp = temporaryFolders();
 
 /** Edits a file and dates it in the past too (older than the racy window, unlike what it was). */
 function edit(dir: string, file: string, change: (text: string) => string): void {

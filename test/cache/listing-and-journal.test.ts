@@ -1,12 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CacheReport } from '../../src/cache/audit-cache.js';
 import { readJournal, shouldFold } from '../../src/cache/journal.js';
 import { auditSync } from '../../src/walker/audit.js';
 import { untimed } from '../support/fixture-apps.js';
 import { initialState, writeApp } from './small-app.js';
+import { age, temporaryFolders } from '../support/aged-tree.js';
 
 // Two things a warm run no longer does (issue 15): list the tree afresh (each folder is known
 // from the last run's listing while its stat is the same: src/files/walk.ts) and rewrite its
@@ -15,24 +15,7 @@ import { initialState, writeApp } from './small-app.js';
 // cold one's. The tree is dated in the past first, folders included, as after a checkout, so
 // that the folders' records are kept (a folder modified in the last seconds is read every run).
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-const temp = (prefix: string): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-};
-
-/** Every file and folder dated `seconds` ago. */
-function age(dir: string, seconds = 3600): void {
-  const when = new Date(Date.now() - seconds * 1000);
-  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
-    if (e.isFile() || e.isDirectory()) fs.utimesSync(path.join(e.parentPath, e.name), when, when);
-  fs.utimesSync(dir, when, when);
-}
+const temp = temporaryFolders();
 
 /** Rewrites a file in place (its folder's time does not change) and dates it in the past, unlike what it was. */
 function edit(dir: string, file: string, text: string): void {
