@@ -6,7 +6,9 @@ import { incompleteFindings } from '../report/incomplete.js';
 import type { RuleFinding } from '../report/rule-finding.js';
 import { siteFindings, type SiteCheck } from '../analysis/site-checks.js';
 import { applySuppressions, findSuppressions } from '../report/suppressions.js';
-import { lintAnalysis, tsSourceFile } from './lint-analysis.js';
+import { configFor, lintAnalysis, tsSourceFile } from './lint-analysis.js';
+import { setAsideUnder, survivesSetAside } from '../report/set-aside.js';
+import { toPosixRelative } from '../files/paths.js';
 import { packScan } from './pack-scan.js';
 import { reportSetupProblem } from './setup-problem.js';
 
@@ -83,7 +85,13 @@ function collect(context: Context): FileFindings {
     // ESLint has no --allow-incomplete: the message does not offer it.
     ...incompleteFindings(analysis.incomplete.map((g) => ({ ...g, kind: 'source' as const })), { acceptHint: false }),
   ];
-  return { ok: true, findings: applySuppressions(file, all, findSuppressions(sf), '//').findings };
+  // A test, seed or migration file's write findings are set aside from the audit's verdicts (report/set-aside.ts):
+  // the editor shows what CI fails on, no more.
+  const loaded = configFor(path.dirname(filename));
+  const aside = setAsideUnder(toPosixRelative(loaded.dir, filename), loaded.config.includeWritesFrom);
+  // Filtered after the suppressions, as the walker does: a suppression of a set-aside finding is not "unused".
+  const judged = applySuppressions(file, all, findSuppressions(sf), '//').findings;
+  return { ok: true, findings: aside ? judged.filter((f) => survivesSetAside({ file: filename, ruleId: f.ruleId })) : judged };
 }
 
 function packFinding(sf: ts.SourceFile, file: string, m: CodeMatch): RuleFinding {

@@ -85,12 +85,24 @@ export function partitionSetAside<S extends { file: string }, F extends { file: 
   }
   const findings: F[] = [];
   for (const f of input.findings) {
-    // Schema findings sit on migrations (.sql, or the line of a code migration that holds the
-    // statement): they are about the model, not a write path, so they always stay.
-    if (kindOf(f.file) && !f.file.endsWith('.sql') && !MODEL_RULES.has(f.ruleId)) summary.findings++;
+    if (kindOf(f.file) && !survivesSetAside(f)) summary.findings++;
     else findings.push(f);
   }
   return { sites, findings, setAsideSites, summary };
+}
+
+/**
+ * Whether a finding in a set-aside file stays in the report: schema findings sit on migrations (.sql, or the line of
+ * a code migration that holds the statement), about the model, not a write path. The ESLint plugin asks the same.
+ */
+export function survivesSetAside(f: { file: string; ruleId: string }): boolean {
+  return f.file.endsWith('.sql') || MODEL_RULES.has(f.ruleId);
+}
+
+/** The kind a file is set aside as under the config's `includeWritesFrom`, or null when it is judged as app code. */
+export function setAsideUnder(relPath: string, include: readonly string[] | undefined): SetAsideKind | null {
+  const kind = setAsideKind(relPath);
+  return kind && !(include ?? []).includes(kind) ? kind : null;
 }
 
 /** One sentence for the diagnostics, or null when nothing was set aside. */

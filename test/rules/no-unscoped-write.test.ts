@@ -5,8 +5,19 @@ import { filename, FIXTURE, ruleTester } from './tester.js';
 /** A project whose migrations add a role without BYPASSRLS and a table gated by another setting. */
 const ROLES_AND_SETTINGS = path.join(FIXTURE, 'roles-and-settings/src/case.ts');
 
+/** A file under a tests folder: its writes are set aside from the audit's verdicts, and so from the editor's. */
+const TEST_FILE = path.join(FIXTURE, 'src/__tests__/case.test.ts');
+const POOL_WRITE = `
+        import { pool } from '../db';
+        export const seedLog = (org) => pool.query("INSERT INTO audit_logs (org_id, action) VALUES ($1, 'x')", [org]);`;
+
 ruleTester.run('no-unscoped-write', rule, {
   valid: [
+    {
+      name: "a test file's write on the pool is set aside, as rls-guard audit sets it aside (includeWritesFrom brings it back)",
+      filename: TEST_FILE,
+      code: POOL_WRITE,
+    },
     {
       name: 'the outer transaction inside its own savepoint callback is the same connection, with its context',
       filename,
@@ -175,6 +186,12 @@ ruleTester.run('no-unscoped-write', rule, {
     },
   ],
   invalid: [
+    {
+      name: 'the same write in an app file is reported',
+      filename: path.join(FIXTURE, 'src/jobs/case.ts'),
+      code: POOL_WRITE,
+      errors: [{ messageId: 'onPool' }],
+    },
     // A write on the outer handle inside a library's transaction callback runs on another
     // connection, outside that transaction: one case per library that hands its callback one.
     ...[
