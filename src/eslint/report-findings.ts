@@ -91,7 +91,8 @@ function collect(context: Context): FileFindings {
   const aside = setAsideUnder(toPosixRelative(loaded.dir, filename), loaded.config.includeWritesFrom);
   // Filtered after the suppressions, as the walker does: a suppression of a set-aside finding is not "unused".
   const judged = applySuppressions(file, all, findSuppressions(sf), '//').findings;
-  return { ok: true, findings: aside ? judged.filter((f) => survivesSetAside({ file: filename, ruleId: f.ruleId })) : judged };
+  const shown = aside ? judged.filter((f) => survivesSetAside({ file: filename, ruleId: f.ruleId })) : judged;
+  return { ok: true, findings: shown };
 }
 
 function packFinding(sf: ts.SourceFile, file: string, m: CodeMatch): RuleFinding {
