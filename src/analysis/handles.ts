@@ -535,6 +535,12 @@ export class HandleResolver {
           };
         }
       }
+      // `this.getDb()`: a method of the class itself, followed to what it returns (`getDbFromContext() ?? this.db`,
+      // each value judged as it would be alone), though `this` is no connection.
+      if (receiver.kind === 'unknown' && skipOuter(callee.expression).kind === ts.SyntaxKind.ThisKeyword) {
+        const own = this.origins.expr(callee);
+        if (own.kind === 'function' && own.decl.body) return this.returned(own.decl, call);
+      }
       if (receiver.kind === 'unknown') return receiver;
     }
     const target = this.origins.expr(callee);
