@@ -22,7 +22,7 @@ import { type SetterEffect, setterFact } from './providers/setters.js';
 import { toPosixRelative } from '../files/paths.js';
 import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
 import { adminCall, calleeName, importedName, importModule } from './config-match.js';
-import { thisExecutor, type TypeReader, typeOfField, typeOfParam } from './declared-types.js';
+import { thisExecutor, typeArgumentExecutor, type TypeReader, typeOfField, typeOfParam } from './declared-types.js';
 import { callbackParam, type CallbackDeps, forwardedConnections, forwardedReceivers } from './callback-params.js';
 import { ClientFactories } from './client-factories.js';
 import { type TenantDeps, tenantOptions } from './tenant-binding.js';
@@ -561,6 +561,16 @@ export class HandleResolver {
     // `this.pool.acquire()` that provenance cannot follow, with `acquire(): PgPoolExecutor` declared along the way.
     const declared = this.declaredInstance(call);
     if (declared) return declared;
+    // `app.get<Sql>('SQL_CLIENT')`: a container lookup typed as a library executor (declared-types.ts).
+    const typed = typeArgumentExecutor(this.typeReader, call);
+    if (typed)
+      return {
+        kind: 'executor',
+        exec: typed.exec,
+        adapter: typed.adapter,
+        key: call,
+        label: `\`${shortText(call, 40)}\` (a ${typed.adapter.api} ${typed.exec}, by its type argument)`,
+      };
     if (target.kind === 'unknown') return { kind: 'unknown', reason: target.reason };
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
   }
