@@ -16,6 +16,8 @@ export const drizzleAdapter: DbAdapter = {
   modulePrefixes: ['drizzle-orm/'],
   exports: { sql: 'sql-tag', '*': 'namespace' },
   factories: { drizzle: 'pool' },
+  // drizzle(reserved) / drizzle({ client: tx }) runs on that one connection.
+  wrappingFactories: ['drizzle'],
   executorTypes: { NodePgDatabase: 'pool', PostgresJsDatabase: 'pool', PgDatabase: 'pool', PgTransaction: 'client' },
   queryMethods: { execute: { sqlArg: 0 } },
   transactionMethods: { transaction: {} },

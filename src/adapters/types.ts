@@ -93,6 +93,12 @@ export interface DbAdapter {
   instances?: Readonly<Record<string, ExecutorKind>>;
   /** Exports that return an executor when called (`postgres(url)`, `knex(config)`, `drizzle(pool)`). */
   factories?: Readonly<Record<string, ExecutorKind>>;
+  /**
+   * Factories whose instance runs on the connection it is given (its first argument, or that object's `client`):
+   * over one client (a reserved or checked-out connection, a transaction) the instance is that client, with
+   * what was set on it; over a pool or a URL, the factory's own kind (wrapped-connections.ts).
+   */
+  wrappingFactories?: readonly string[];
   /** Type names (exported by the module) whose values are executors, for parameters typed with them. */
   executorTypes: Readonly<Record<string, ExecutorKind>>;
   /** Methods of any executor that run SQL. */

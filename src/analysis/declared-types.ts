@@ -45,6 +45,18 @@ export function typeOfField(
   return type ? typeOfNode(reader, type) : null;
 }
 
+/**
+ * `app.get<Sql>('SQL_CLIENT')`, `moduleRef.resolve<Pool>(TOKEN)`: a container lookup whose one type argument names a
+ * library executor type returns that executor, as an annotation on the variable would say. Only `get`/`resolve`
+ * (what DI containers call their lookup), where provenance cannot follow the call.
+ */
+export function typeArgumentExecutor(reader: TypeReader, call: ts.CallExpression): DeclaredExecutor | null {
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee) || !['get', 'resolve'].includes(callee.name.text)) return null;
+  const arg = call.typeArguments?.length === 1 ? call.typeArguments[0]! : undefined;
+  return arg ? typeOfNode(reader, arg) : null;
+}
+
 function typeOfNode(reader: TypeReader, type: ts.TypeNode): DeclaredExecutor | null {
   // A type imported from a library alias (a fork's DatabasePool) is the library's type.
   const file = type.getSourceFile().fileName;

@@ -544,7 +544,13 @@ class FlowWalker implements EdgeWalker, StatementRunner {
             if (conn.tx === false && handle.kind === 'executor') localOutsideTransaction(this.report, call, handle, ev);
           }
         } else {
-          conn.session = ev;
+          // Session-wide sets add up like local ones: `set_config('app.tenant_id', …, false)` then
+          // `set_config('app.mid', …, false)` leaves both in force.
+          const earlier =
+            conn.session && conn.session.setting !== ev.setting
+              ? [conn.session, ...(conn.session.also ?? [])].filter((x) => x.setting !== ev.setting)
+              : [];
+          conn.session = earlier.length ? { ...ev, also: earlier } : ev;
         }
       }
       for (const set of effect.boundSets ?? []) {

@@ -22,7 +22,7 @@ import { type SetterEffect, setterFact } from './providers/setters.js';
 import { toPosixRelative } from '../files/paths.js';
 import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
 import { adminCall, calleeName, importedName, importModule } from './config-match.js';
-import { thisExecutor, type TypeReader, typeOfField, typeOfParam } from './declared-types.js';
+import { thisExecutor, typeArgumentExecutor, type TypeReader, typeOfField, typeOfParam } from './declared-types.js';
 import { callbackParam, type CallbackDeps, forwardedConnections, forwardedReceivers } from './callback-params.js';
 import { ClientFactories } from './client-factories.js';
 import { type TenantDeps, tenantOptions } from './tenant-binding.js';
@@ -34,6 +34,8 @@ import { isFastifyStore } from './context/fastify-vars.js';
 import { constructionOf, forwardingQuery } from './executor-classes.js';
 import { declaredTypeOf } from './declared-receiver.js';
 import { augmentedTarget } from './providers/augmented.js';
+import { wrappedArgument, wrappedParam } from './wrapped-connections.js';
+import { racedValue } from './timeout-race.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -454,11 +456,19 @@ export class HandleResolver {
     // Object.assign(db, { extra }): db itself, unless a write method is replaced (providers/augmented.ts).
     const augmented = augmentedTarget(call);
     if (augmented) return 'reason' in augmented ? { kind: 'unknown', reason: augmented.reason } : this.trace(augmented);
+    // Promise.race([pool.reserve(), timeout]): the connection, or a throw (timeout-race.ts).
+    const raced = racedValue(call);
+    if (raced) return this.trace(raced);
     // A library's factory: postgres(url), knex(config), drizzle(pool), createPool(dsn).
     const factory = this.trace(callee);
     if (factory.kind === 'library') {
       if (factory.adapter.factoryFactories?.includes(factory.name))
         return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
+      // drizzle(reserved): the one connection it is built over, with what was set on it (wrapped-connections.ts).
+      const over = factory.adapter.wrappingFactories?.includes(factory.name)
+        ? this.overConnection(factory.adapter, wrappedArgument(call), call)
+        : undefined;
+      if (over) return over;
       const exec = factory.adapter.factories?.[factory.name];
       if (exec) {
         // knex({ pool: { afterCreate } }) and postgres.js connection parameters; knex({ connection:
@@ -535,6 +545,12 @@ export class HandleResolver {
           };
         }
       }
+      // `this.getDb()`: a method of the class itself, followed to what it returns (`getDbFromContext() ?? this.db`,
+      // each value judged as it would be alone), though `this` is no connection.
+      if (receiver.kind === 'unknown' && skipOuter(callee.expression).kind === ts.SyntaxKind.ThisKeyword) {
+        const own = this.origins.expr(callee);
+        if (own.kind === 'function' && own.decl.body) return this.returned(own.decl, call);
+      }
       if (receiver.kind === 'unknown') return receiver;
     }
     const target = this.origins.expr(callee);
@@ -545,6 +561,16 @@ export class HandleResolver {
     // `this.pool.acquire()` that provenance cannot follow, with `acquire(): PgPoolExecutor` declared along the way.
     const declared = this.declaredInstance(call);
     if (declared) return declared;
+    // `app.get<Sql>('SQL_CLIENT')`: a container lookup typed as a library executor (declared-types.ts).
+    const typed = typeArgumentExecutor(this.typeReader, call);
+    if (typed)
+      return {
+        kind: 'executor',
+        exec: typed.exec,
+        adapter: typed.adapter,
+        key: call,
+        label: `\`${shortText(call, 40)}\` (a ${typed.adapter.api} ${typed.exec}, by its type argument)`,
+      };
     if (target.kind === 'unknown') return { kind: 'unknown', reason: target.reason };
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
   }
@@ -649,6 +675,12 @@ export class HandleResolver {
     const same = call ? returnedParam(fn) : undefined;
     const arg = same !== undefined ? call?.arguments[same] : undefined;
     if (arg && !ts.isSpreadElement(arg)) return this.trace(arg);
+    // `createDb(client)` returning `drizzle(client)`: over the connection this call passes, when that is one client.
+    const wrap = call ? wrappedParam(fn, (callee) => this.wrappingAdapter(callee) !== undefined) : undefined;
+    const wrapped = wrap ? call?.arguments[wrap.index] : undefined;
+    const wrapAdapter = wrap && wrapped && !ts.isSpreadElement(wrapped) ? this.wrappingAdapter(wrap.call.expression) : undefined;
+    const over = wrapAdapter ? this.overConnection(wrapAdapter, wrapped, call!) : undefined;
+    if (over) return over;
     const first = returnedAt(this.facts.get(this.returnsKind, fn), fn, call);
     // A factory that opens a transaction and sets the org context on the connection it returns.
     if (
@@ -669,6 +701,26 @@ export class HandleResolver {
       };
     }
     return first;
+  }
+
+  /** The adapter whose wrapping factory (`drizzle`) `callee` is, if it is one. */
+  private wrappingAdapter(callee: ts.Expression): DbAdapter | undefined {
+    const f = this.trace(skipOuter(callee));
+    return f.kind === 'library' && f.adapter.wrappingFactories?.includes(f.name) ? f.adapter : undefined;
+  }
+
+  /**
+   * An instance of `adapter` built at `at` over `conn`: that connection, under the instance's library, when it is
+   * one client (a reserved or checked-out connection, a transaction, a scope helper's connection), so the flow
+   * keeps one state for both; undefined over a pool, a URL or what cannot be traced (the factory's own kind).
+   */
+  private overConnection(adapter: DbAdapter, conn: ts.Expression | undefined, at: ts.CallExpression): Handle | undefined {
+    if (!conn) return undefined;
+    const inner = this.trace(conn);
+    const label = `the ${adapter.api} instance at ${where(at, this.root)} over `;
+    if (inner.kind === 'executor' && inner.exec !== 'pool') return { ...inner, adapter, label: label + inner.label };
+    if (inner.kind === 'scoped') return { ...inner, label: label + inner.label };
+    return undefined;
   }
 
   /** What a query in a helper's body runs: through the same resolution as the flow's query calls. */

@@ -219,7 +219,9 @@ export function conclude(
       tableSettings: input.config.tableSettings,
       bypassRoles: input.config.bypassRoles,
       roleKeyedTables: input.config.roleKeyedTables,
-      injected: (b, path, at) => handles.ambient.nest?.injected(b, path, at) ?? handles.injected(b),
+      injected: (b, path, at) =>
+        handles.ambient.nest?.injected(b, path, at) ?? (ts.isConstructorDeclaration(b.fn) ? handles.injected(b) : undefined),
+      isFactory: (fn) => !!handles.ambient.nest?.isFactory(fn),
       memberOf: (e, path) => handles.memberOf(e, path),
       facts: engine,
       ambient: (h, at, table, pending) => ambient.settle(h, at, table, pending),

@@ -61,6 +61,8 @@ export interface ProgramOptions {
   roleKeyedTables?: ReadonlyMap<string, RoleKey>;
   /** The executor a container injects into a constructor parameter typed as a library's pool, if it is one. */
   injected?: (binding: ParamBinding, path: readonly (string | number)[], at: ts.Node) => Handle | undefined;
+  /** Whether a function is a DI provider's factory, whose parameters the container fills (`injected`). */
+  isFactory?: (fn: ts.Node) => boolean;
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
@@ -360,6 +362,8 @@ class Settler {
       const v = this.judged(injected, freshState(injected));
       return { ...this.settle(v, seen, at), callPath: [] };
     }
+    const made = this.factoryMadeAt(p, at, seen);
+    if (made) return made;
     // A write inside a runtime guard on the parameter (`typeof db.release === 'function'`) is reached only by callers
     // whose connection passes it.
     const narrowed =
@@ -396,12 +400,49 @@ class Settler {
    * context (nestjs-cls) or on the kind of query (an extension hooking model operations only).
    */
   private injectedAt(p: Exclude<Pending, { kind: 'ambient' }>, at: ts.Node): Handle | undefined {
-    if (p.kind !== 'param' || !ts.isConstructorDeclaration(p.binding.fn) || !this.options.injected) return undefined;
+    if (p.kind !== 'param' || !this.options.injected) return undefined;
     const fn = p.binding.fn as ts.FunctionLikeDeclaration;
-    if (this.index.callers.get(fn)?.length || this.index.escaped.has(fn)) return undefined;
+    // A provider's `useFactory` is called by the container with its `inject` tokens' values (providers/nest-di.ts).
+    const factory = !ts.isConstructorDeclaration(fn) && !!this.options.isFactory?.(fn);
+    if (!ts.isConstructorDeclaration(fn) && !factory) return undefined;
+    if (this.index.callers.get(fn)?.length || (!factory && this.index.escaped.has(fn))) return undefined;
     // Seeing one file, an exported class may be constructed elsewhere: its callers decide (callers() defers).
     if (!this.options.wholeProgram && isExportedFunction(fn)) return undefined;
     return this.options.injected(p.binding, p.path ?? [], at);
+  }
+
+  /**
+   * A class built only inside DI provider factories (`useFactory: (db) => new Repo(db), inject: ['DB']`), handed the
+   * factory's own parameter: the container makes it once, and the value of the injected token is used wherever its
+   * methods run. Judged per site, as a constructor injected by token is (a request-context value, such as a proxy
+   * over an AsyncLocalStorage, is settled by the routes that reach the write, not by the factory nobody calls);
+   * the worst over the factories that build it.
+   */
+  private factoryMadeAt(p: Exclude<Pending, { kind: 'ambient' }>, at: ts.Node, seen: Set<ts.Node>): SiteVerdict | undefined {
+    const isFactory = this.options.isFactory;
+    if (p.kind !== 'param' || p.path?.length || p.fallback || !isFactory || !this.options.injected) return undefined;
+    const fn = p.binding.fn as ts.FunctionLikeDeclaration;
+    if (!ts.isConstructorDeclaration(fn) || this.index.escaped.has(fn)) return undefined;
+    const edges = (this.index.callers.get(fn) ?? []).filter((e) => !isTestFile(e.call, this.options.root));
+    if (!edges.length) return undefined;
+    const given: { edge: CallEdge; binding: ParamBinding }[] = [];
+    for (const edge of edges) {
+      const passed = edge.args[p.binding.index]?.handle;
+      if (passed?.kind !== 'param' || passed.path?.length || passed.fallback || !isFactory(passed.binding.fn))
+        return undefined;
+      given.push({ edge, binding: passed.binding });
+    }
+    const results: SiteVerdict[] = [];
+    for (const { edge, binding } of given) {
+      const h = this.options.injected(binding, [], at);
+      if (!h) return undefined;
+      const v = this.settle(this.judged(h, freshState(h)), seen, at);
+      results.push({ ...v, callPath: [`${where(edge.call, this.options.root)} ${shortText(edge.call, 50)}`] });
+    }
+    const worst = worstOf(results)!;
+    const name = functionName(fn);
+    const ctor = `parameter \`${p.binding.name}\` of \`${name}\`, built by a provider factory at ${worst.callPath[0]}`;
+    return { ...worst, evidence: `runs on ${ctor}: ${worst.evidence}`, callPath: [] };
   }
 
   /** A write on a parameter or captured connection: judged at every call of the function. */

@@ -100,7 +100,7 @@ function computeReturnedParam(fn: ts.FunctionLikeDeclaration): number | undefine
   let index: number | undefined;
   for (const e of exprs) {
     const x = skipOuter(e);
-    const b = ts.isIdentifier(x) ? lookup(x) : undefined;
+    const b = ts.isIdentifier(x) ? aliasedParam(lookup(x)) : undefined;
     if (b?.kind !== 'parameter' || b.fn !== fn || b.path.length || (index !== undefined && index !== b.index))
       return undefined;
     index = b.index;
@@ -117,8 +117,18 @@ function computeReturnedParam(fn: ts.FunctionLikeDeclaration): number | undefine
   return reassigned ? undefined : index;
 }
 
+/**
+ * `const withMeta = reserved as Sql & Meta`: a const that only retypes a parameter is that parameter (a
+ * helper that decorates the connection it is handed and returns it).
+ */
+function aliasedParam(b: ReturnType<typeof lookup>): ReturnType<typeof lookup> {
+  if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length || !b.decl.initializer) return b;
+  const init = skipOuter(b.decl.initializer);
+  return ts.isIdentifier(init) ? lookup(init) : b;
+}
+
 /** The return statements of a function's own body (not of nested functions). */
-function returnsIn(root: ts.Node, found: (e: ts.Expression) => void): void {
+export function returnsIn(root: ts.Node, found: (e: ts.Expression) => void): void {
   const check = (n: ts.Node): boolean => {
     if (isFunctionLike(n)) return false;
     if (ts.isReturnStatement(n) && n.expression) found(n.expression);

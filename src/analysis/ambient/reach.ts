@@ -339,10 +339,34 @@ export class Reach {
     return outer;
   }
 
-  /** Whether `wrapper` passes its parameter `index` to `S.run(v, param)` (directly, or in a callback that calls it). */
+  /**
+   * Whether `wrapper` passes its parameter `index` to `S.run(v, param)` (directly, or in a callback that calls it), or
+   * hands it on, untouched, to a function of the codebase that does (`withOrg(id, fn)` → `this.inner(id, fn)` →
+   * `runInStore(conn, fn)`, an injected service's method included): memoised per wrapper and position, a few levels.
+   */
   private wrapperRun(
     wrapper: ts.FunctionLikeDeclaration,
     index: number,
+    depth = 0,
+  ): { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined {
+    let memo = this.wrapperMemo.get(wrapper);
+    if (!memo) this.wrapperMemo.set(wrapper, (memo = new Map()));
+    if (memo.has(index)) return memo.get(index) ?? undefined;
+    memo.set(index, null); // a cycle of forwarding wrappers enters nothing
+    const found = this.wrapperRunOnce(wrapper, index, depth);
+    memo.set(index, found ?? null);
+    return found;
+  }
+
+  private readonly wrapperMemo = new Map<
+    ts.FunctionLikeDeclaration,
+    Map<number, { store: Store; value: ts.Expression; call: ts.CallExpression } | null>
+  >();
+
+  private wrapperRunOnce(
+    wrapper: ts.FunctionLikeDeclaration,
+    index: number,
+    depth: number,
   ): { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined {
     const param = wrapper.parameters[index];
     if (!param || !ts.isIdentifier(param.name) || !wrapper.body) return undefined;
@@ -358,6 +382,13 @@ export class Reach {
         const cb = run && skipOuter(run.callback);
         if (run && cb && (isParam(cb) || (isFunctionLike(cb) && calls(cb, isParam))))
           found = { store: run.store, value: run.value, call: n };
+        // Handed on to another wrapper of the codebase, which enters the store around it.
+        const at = run || depth >= MAX_FORWARDS ? -1 : n.arguments.findIndex((a) => isParam(a));
+        const next = at >= 0 ? this.deps.origins.expr(n.expression) : undefined;
+        if (!found && next?.kind === 'function' && next.decl !== wrapper) {
+          const inner = this.wrapperRun(next.decl, at, depth + 1);
+          if (inner) found = { ...inner, value: substitute(inner.value, next.decl, n) };
+        }
       }
       ts.forEachChild(n, visit);
     };
@@ -738,6 +769,9 @@ function calls(fn: ts.FunctionLikeDeclaration, test: (e: ts.Expression) => boole
 }
 
 /** A wrapper's run value that is one of its parameters stands for the argument at the call. */
+/** How many wrappers a callback may be handed through before one enters the store (`wrapperRun`). */
+const MAX_FORWARDS = 4;
+
 function substitute(value: ts.Expression, wrapper: ts.FunctionLikeDeclaration, call: ts.CallExpression): ts.Expression {
   const v = skipOuter(value);
   const b = ts.isIdentifier(v) ? lookup(v) : undefined;

@@ -67,7 +67,7 @@ export class AmbientSettler {
     const here = reach.enteredBefore(at);
     const judged = ctxs.map((ctx) => ({
       ctx,
-      verdict: this.judgeIn(h, here.size ? { ...ctx, entered: reach.overlay(ctx.entered, here, true) } : ctx, table),
+      verdict: this.judgeIn(h, here.size ? { ...ctx, entered: reach.overlay(ctx.entered, here, true) } : ctx, table, at),
     }));
     judged.sort((a, b) => rank(a.verdict) - rank(b.verdict));
     const worst = judged[0]!;
@@ -145,7 +145,7 @@ export class AmbientSettler {
   }
 
   /** The verdict the write gets in one context. */
-  private judgeIn(h: AmbientHandle, ctx: Ctx, table: string): Verdict {
+  private judgeIn(h: AmbientHandle, ctx: Ctx, table: string, at: ts.Node): Verdict {
     const unknown = ctx.entered.get('?');
     // A middleware, or a next() chain, on the way from the entry point that cannot be followed.
     if (unknown && unknown.kind === 'unknown')
@@ -157,6 +157,10 @@ export class AmbientSettler {
         table,
         `nothing on this path entered \`${h.storeName}\`, so the accessor at ${where(h.key, this.deps.root)} falls ` +
         `back to its default: `,
+        undefined,
+        // Judged where the write is: a default the container injects (a provider factory's value, itself read from
+        // a store) is settled by the roots that reach the write, not by the constructor nobody calls.
+        at,
       );
     if (entry.kind === 'declared')
       return {

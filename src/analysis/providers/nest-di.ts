@@ -51,6 +51,8 @@ export class NestContainer {
   private index:
     | {
         providers: Map<unknown, ProviderLiteral>;
+        /** Each `useFactory` function (inline, or a function the literal names): its provider. */
+        factories: Map<ts.Node, ProviderLiteral>;
         adapterToken?: ts.Expression;
         cls?: ts.CallExpression;
         listeners: Map<string, ts.MethodDeclaration[]>;
@@ -87,6 +89,7 @@ export class NestContainer {
       return h && relabel(h, `\`${binding.name}.tx\` (TransactionHost of the ClsPluginTransactional, ${via}) → `);
     }
     if (path.length) return undefined;
+    if (!ts.isConstructorDeclaration(binding.fn)) return this.factoryParam(binding, at);
     const token = injectToken(decl);
     return token ? this.forQuery(this.token(token), at) : undefined;
   }
@@ -157,6 +160,33 @@ export class NestContainer {
     }
     const inner = this.parameterHandle(fn, p, call) ?? this.deps.of(call);
     return relabel(inner, `${chain} → `);
+  }
+
+  /** Whether a function is a provider's `useFactory`: the container calls it, with the `inject` tokens' values. */
+  isFactory(fn: ts.Node): boolean {
+    return this.read().factories.has(fn);
+  }
+
+  /**
+   * A parameter of a `useFactory` the container calls: the value of the token `inject` lists at its position (a
+   * string, a symbol, a class), else of its declared class, as a constructor parameter injected by token. A token
+   * with no provider that resolves is untraced, naming it (never the "nobody calls it" of an ordinary function).
+   */
+  private factoryParam(binding: ParamBinding, at: ts.Node | undefined): Handle | undefined {
+    const p = this.read().factories.get(binding.fn);
+    if (!p || binding.path.length) return undefined;
+    const injected = p.inject[binding.index];
+    const t = injected ? undefined : typeName(binding.decl.type);
+    const token = injected && !ts.isSpreadElement(injected) ? injected : t;
+    const provide = member(p.literal, 'provide');
+    const of = `\`${binding.name}\` of the useFactory of ${provide ? shortText(provide, 30) : 'a provider'} ` +
+      `(${this.deps.where(p.literal)})`;
+    if (!token)
+      return { kind: 'unknown', reason: `${of} is not listed in its \`inject\` and has no class type: what the container passes is unknown` };
+    const h = this.forQuery(this.token(token), at);
+    if (!h)
+      return { kind: 'unknown', reason: `${of} is given ${shortText(token, 30)}, whose provider cannot be traced to a connection` };
+    return relabel(h, `${of}, given `);
   }
 
   /** A factory's parameter, bound to the token `inject` lists at its position (or its declared class). */
@@ -281,9 +311,13 @@ export class NestContainer {
     const files = this.deps.files();
     if (this.index && this.indexed === files) return this.index;
     this.indexed = files;
-    const index: NonNullable<NestContainer['index']> = { providers: new Map(), listeners: new Map() };
+    const index: NonNullable<NestContainer['index']> = {
+      providers: new Map(),
+      factories: new Map(),
+      listeners: new Map(),
+    };
     const visit = (n: ts.Node): void => {
-      if (ts.isObjectLiteralExpression(n)) this.provider(n, index.providers);
+      if (ts.isObjectLiteralExpression(n)) this.provider(n, index.providers, index.factories);
       if (ts.isMethodDeclaration(n) && n.body) this.listener(n, index.listeners);
       if (ts.isNewExpression(n) && n.arguments?.[0]) {
         if (isExternal(this.deps.origins.expr(n.expression), PRISMA_ADAPTER, 'TransactionalAdapterPrisma')) {
@@ -325,7 +359,11 @@ export class NestContainer {
     }
   }
 
-  private provider(lit: ts.ObjectLiteralExpression, into: Map<unknown, ProviderLiteral>): void {
+  private provider(
+    lit: ts.ObjectLiteralExpression,
+    into: Map<unknown, ProviderLiteral>,
+    factories: Map<ts.Node, ProviderLiteral>,
+  ): void {
     const provide = member(lit, 'provide');
     if (!provide) return;
     for (const kind of ['useFactory', 'useClass', 'useValue', 'useExisting'] as const) {
@@ -335,7 +373,14 @@ export class NestContainer {
       const array = list && skipOuter(list);
       const inject = array && ts.isArrayLiteralExpression(array) ? array.elements : [];
       const key = this.key(provide);
-      if (key !== undefined) into.set(key, { literal: lit, kind, value, inject });
+      const p: ProviderLiteral = { literal: lit, kind, value, inject };
+      if (key !== undefined) into.set(key, p);
+      if (kind === 'useFactory') {
+        const made = skipOuter(value);
+        const f = isFunctionLike(made) ? undefined : this.deps.origins.expr(value);
+        const fn = isFunctionLike(made) ? made : f?.kind === 'function' ? f.decl : undefined;
+        if (fn) factories.set(fn, p);
+      }
       return;
     }
   }
