@@ -678,7 +678,8 @@ export class HandleResolver {
     // `createDb(client)` returning `drizzle(client)`: over the connection this call passes, when that is one client.
     const wrap = call ? wrappedParam(fn, (callee) => this.wrappingAdapter(callee) !== undefined) : undefined;
     const wrapped = wrap ? call?.arguments[wrap.index] : undefined;
-    const wrapAdapter = wrap && wrapped && !ts.isSpreadElement(wrapped) ? this.wrappingAdapter(wrap.call.expression) : undefined;
+    const wrapAdapter =
+      wrap && wrapped && !ts.isSpreadElement(wrapped) ? this.wrappingAdapter(wrap.call.expression) : undefined;
     const over = wrapAdapter ? this.overConnection(wrapAdapter, wrapped, call!) : undefined;
     if (over) return over;
     const first = returnedAt(this.facts.get(this.returnsKind, fn), fn, call);
@@ -714,7 +715,11 @@ export class HandleResolver {
    * one client (a reserved or checked-out connection, a transaction, a scope helper's connection), so the flow
    * keeps one state for both; undefined over a pool, a URL or what cannot be traced (the factory's own kind).
    */
-  private overConnection(adapter: DbAdapter, conn: ts.Expression | undefined, at: ts.CallExpression): Handle | undefined {
+  private overConnection(
+    adapter: DbAdapter,
+    conn: ts.Expression | undefined,
+    at: ts.CallExpression,
+  ): Handle | undefined {
     if (!conn) return undefined;
     const inner = this.trace(conn);
     const label = `the ${adapter.api} instance at ${where(at, this.root)} over `;

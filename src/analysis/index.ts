@@ -220,7 +220,8 @@ export function conclude(
       bypassRoles: input.config.bypassRoles,
       roleKeyedTables: input.config.roleKeyedTables,
       injected: (b, path, at) =>
-        handles.ambient.nest?.injected(b, path, at) ?? (ts.isConstructorDeclaration(b.fn) ? handles.injected(b) : undefined),
+        handles.ambient.nest?.injected(b, path, at) ??
+        (ts.isConstructorDeclaration(b.fn) ? handles.injected(b) : undefined),
       isFactory: (fn) => !!handles.ambient.nest?.isFactory(fn),
       memberOf: (e, path) => handles.memberOf(e, path),
       facts: engine,

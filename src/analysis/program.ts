@@ -418,7 +418,11 @@ class Settler {
    * over an AsyncLocalStorage, is settled by the routes that reach the write, not by the factory nobody calls);
    * the worst over the factories that build it.
    */
-  private factoryMadeAt(p: Exclude<Pending, { kind: 'ambient' }>, at: ts.Node, seen: Set<ts.Node>): SiteVerdict | undefined {
+  private factoryMadeAt(
+    p: Exclude<Pending, { kind: 'ambient' }>,
+    at: ts.Node,
+    seen: Set<ts.Node>,
+  ): SiteVerdict | undefined {
     const isFactory = this.options.isFactory;
     if (p.kind !== 'param' || p.path?.length || p.fallback || !isFactory || !this.options.injected) return undefined;
     const fn = p.binding.fn as ts.FunctionLikeDeclaration;

@@ -67,7 +67,12 @@ export class AmbientSettler {
     const here = reach.enteredBefore(at);
     const judged = ctxs.map((ctx) => ({
       ctx,
-      verdict: this.judgeIn(h, here.size ? { ...ctx, entered: reach.overlay(ctx.entered, here, true) } : ctx, table, at),
+      verdict: this.judgeIn(
+        h,
+        here.size ? { ...ctx, entered: reach.overlay(ctx.entered, here, true) } : ctx,
+        table,
+        at,
+      ),
     }));
     judged.sort((a, b) => rank(a.verdict) - rank(b.verdict));
     const worst = judged[0]!;

@@ -182,10 +182,16 @@ export class NestContainer {
     const of = `\`${binding.name}\` of the useFactory of ${provide ? shortText(provide, 30) : 'a provider'} ` +
       `(${this.deps.where(p.literal)})`;
     if (!token)
-      return { kind: 'unknown', reason: `${of} is not listed in its \`inject\` and has no class type: what the container passes is unknown` };
+      return {
+        kind: 'unknown',
+        reason: `${of} is not listed in its \`inject\` and has no class type: what the container passes is unknown`,
+      };
     const h = this.forQuery(this.token(token), at);
     if (!h)
-      return { kind: 'unknown', reason: `${of} is given ${shortText(token, 30)}, whose provider cannot be traced to a connection` };
+      return {
+        kind: 'unknown',
+        reason: `${of} is given ${shortText(token, 30)}, whose provider cannot be traced to a connection`,
+      };
     return relabel(h, `${of}, given `);
   }
 
