@@ -4,6 +4,7 @@ import { classMethod, injectToken, typeName } from '../../code/injected.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
+import { walkDescendants } from '../../code/walk.js';
 import type { AmbientHandle } from '../ambient/providers.js';
 import type { Handle, ParamBinding } from '../handles.js';
 
@@ -335,9 +336,10 @@ export class NestContainer {
       const forRoot = ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) ? n.expression : undefined;
       const cls = forRoot?.name.text === 'forRoot' ? this.deps.origins.expr(forRoot.expression) : undefined;
       if (cls && isExternal(cls, NESTJS_CLS, 'ClsModule')) index.cls ??= n as ts.CallExpression;
-      ts.forEachChild(n, visit);
     };
-    for (const sf of files) visit(sf);
+    // Iteratively: since provider factories are asked about for every parameter a write runs on, every file is read,
+    // code nested thousands deep included (a recursive walk overflowed the stack there and lost every verdict).
+    for (const sf of files) walkDescendants(sf, visit);
     return (this.index = index);
   }
 
