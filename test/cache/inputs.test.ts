@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CacheReport } from '../../src/cache/audit-cache.js';
 import { fromJson, toJson } from '../../src/cache/inputs.js';
 import { auditSync } from '../../src/walker/audit.js';
 import { untimed } from '../support/fixture-apps.js';
 import { initialState, writeApp } from './small-app.js';
-import { age, temporaryFolders } from '../support/aged-tree.js';
+import { age, auditWithCache, temporaryFolders } from '../support/aged-tree.js';
 
 // What the cache keeps besides per-file results (src/cache/inputs.ts): the RLS model by the
 // content of its inputs, the deployment files' scans by content, and file contents known
@@ -25,16 +24,7 @@ function edit(dir: string, file: string, change: (text: string) => string): void
   fs.utimesSync(abs, when, when);
 }
 
-function audit(dir: string, cache?: string): { report: ReturnType<typeof auditSync>; stats: CacheReport | undefined } {
-  let stats: CacheReport | undefined;
-  const report = auditSync({
-    paths: [dir],
-    types: false,
-    schemaSource: 'static',
-    ...(cache ? { cache: { enabled: true, location: cache }, onCache: (s: CacheReport) => (stats = s) } : {}),
-  });
-  return { report, stats };
-}
+const audit = auditWithCache;
 
 /** Cold with the cache, then warm: the warm run reads no input file (their stats are unchanged) and reports the same. */
 function warmedUp(dir: string): { cache: string; cold: ReturnType<typeof auditSync> } {

@@ -6,7 +6,7 @@ import { readJournal, shouldFold } from '../../src/cache/journal.js';
 import { auditSync } from '../../src/walker/audit.js';
 import { untimed } from '../support/fixture-apps.js';
 import { initialState, writeApp } from './small-app.js';
-import { age, temporaryFolders } from '../support/aged-tree.js';
+import { age, auditWithCache, temporaryFolders } from '../support/aged-tree.js';
 
 // Two things a warm run no longer does (issue 15): list the tree afresh (each folder is known
 // from the last run's listing while its stat is the same: src/files/walk.ts) and rewrite its
@@ -25,16 +25,7 @@ function edit(dir: string, file: string, text: string): void {
   fs.utimesSync(abs, when, when);
 }
 
-function audit(dir: string, cache?: string): { report: ReturnType<typeof auditSync>; stats: CacheReport | undefined } {
-  let stats: CacheReport | undefined;
-  const report = auditSync({
-    paths: [dir],
-    types: false,
-    schemaSource: 'static',
-    ...(cache ? { cache: { enabled: true, location: cache }, onCache: (s: CacheReport) => (stats = s) } : {}),
-  });
-  return { report, stats };
-}
+const audit = auditWithCache;
 
 /** The warm audit agrees with a cold one without the cache; returns the warm one. */
 function sameAsCold(dir: string, cache: string): { report: ReturnType<typeof auditSync>; stats: CacheReport } {

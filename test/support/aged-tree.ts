@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
+import type { CacheReport } from '../../src/cache/audit-cache.js';
+import { auditSync } from '../../src/walker/audit.js';
 
 // Trees for the cache's tests, dated in the past as after a checkout: the stat pre-checks
 // decide only for files and folders not modified in the last seconds (a racy one is always
@@ -26,4 +28,19 @@ export function age(dir: string, seconds = 3600): void {
   for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
     if (e.isFile() || e.isDirectory()) fs.utimesSync(path.join(e.parentPath, e.name), when, when);
   fs.utimesSync(dir, when, when);
+}
+
+/** A static-schema audit of `dir`, with the cache at `cache` when given, and what the cache reported. */
+export function auditWithCache(
+  dir: string,
+  cache?: string,
+): { report: ReturnType<typeof auditSync>; stats: CacheReport | undefined } {
+  let stats: CacheReport | undefined;
+  const report = auditSync({
+    paths: [dir],
+    types: false,
+    schemaSource: 'static',
+    ...(cache ? { cache: { enabled: true, location: cache }, onCache: (s: CacheReport) => (stats = s) } : {}),
+  });
+  return { report, stats };
 }
