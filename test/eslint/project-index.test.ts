@@ -1,15 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tsParser from '@typescript-eslint/parser';
-import { ESLint } from 'eslint';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveAnalysisConfig } from '../../src/analysis/config.js';
 import { loadConfig } from '../../src/config/load.js';
-import plugin from '../../src/eslint-plugin.js';
 import { runningBuilds } from '../../src/eslint/background-build.js';
 import { cachedFindings, projectFindings, reachable, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { loadModel } from '../../src/schema/load.js';
+import { eslintFor, lintMessages, touch } from '../support/eslint-project.js';
 
 // The plugin's project index: cross-file verdicts in the editor, unsaved text, changes on
 // disk, the on-disk cache, and the time budget.
@@ -28,26 +26,7 @@ function project(): string {
   return root;
 }
 
-function eslintFor(root: string, settings: Record<string, unknown> = {}): ESLint {
-  return new ESLint({
-    cwd: root,
-    overrideConfigFile: true,
-    overrideConfig: [plugin.configs.recommended, { languageOptions: { parser: tsParser }, settings: { 'rls-guard': settings } }] as ESLint.Options['overrideConfig'],
-  });
-}
-
-async function messages(eslint: ESLint, root: string, rel: string, text?: string): Promise<string[]> {
-  const file = path.join(root, rel);
-  const [result] = await eslint.lintText(text ?? fs.readFileSync(file, 'utf8'), { filePath: file });
-  return result!.messages.map((m) => `${m.line} ${m.ruleId} ${m.message}`);
-}
-
-function touch(file: string, text: string): void {
-  fs.writeFileSync(file, text);
-  // A later mtime even on coarse file systems: the index compares stamps, then hashes.
-  const later = new Date(Date.now() + 5000);
-  fs.utimesSync(file, later, later);
-}
+const messages = lintMessages;
 
 beforeEach(() => resetProjectIndexes());
 

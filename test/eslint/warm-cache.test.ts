@@ -1,12 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tsParser from '@typescript-eslint/parser';
-import { ESLint } from 'eslint';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import plugin from '../../src/eslint-plugin.js';
 import { packScansRun } from '../../src/eslint/pack-scan.js';
 import { resetProjectIndexes } from '../../src/eslint/project-index.js';
+import { eslintFor, lintMessages, touch } from '../support/eslint-project.js';
 
 // What a warm lint answers from the project index without computing it again: the pack scan's
 // "nothing here" by content, verdicts parsed only when looked up, and a save of a file the
@@ -42,25 +40,8 @@ function writeConfig(root: string, extra: Record<string, unknown> = {}): void {
   fs.writeFileSync(path.join(root, 'rls-guard.config.json'), JSON.stringify({ ...base, schemaSource: 'static', packs: ['acme.json'], ...extra }));
 }
 
-function eslintFor(root: string): ESLint {
-  return new ESLint({
-    cwd: root,
-    overrideConfigFile: true,
-    overrideConfig: [plugin.configs.recommended, { languageOptions: { parser: tsParser } }] as ESLint.Options['overrideConfig'],
-  });
-}
-
-async function messages(root: string, rel: string, text?: string, eslint = eslintFor(root)): Promise<string[]> {
-  const file = path.join(root, rel);
-  const [result] = await eslint.lintText(text ?? fs.readFileSync(file, 'utf8'), { filePath: file });
-  return result!.messages.map((m) => `${m.line} ${m.ruleId} ${m.message}`);
-}
-
-function touch(file: string, text: string): void {
-  fs.writeFileSync(file, text);
-  const later = new Date(Date.now() + 5000);
-  fs.utimesSync(file, later, later);
-}
+const messages = (root: string, rel: string, text?: string, eslint = eslintFor(root)): Promise<string[]> =>
+  lintMessages(eslint, root, rel, text);
 
 beforeEach(() => resetProjectIndexes());
 

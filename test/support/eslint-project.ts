@@ -1,0 +1,33 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import tsParser from '@typescript-eslint/parser';
+import { ESLint } from 'eslint';
+import plugin from '../../src/eslint-plugin.js';
+
+// The ESLint plugin's project-index tests lint copies of a fixture app the way an editor or
+// `eslint .` does: the recommended config, typescript-eslint's parser, the plugin's settings.
+
+export function eslintFor(root: string, settings: Record<string, unknown> = {}): ESLint {
+  return new ESLint({
+    cwd: root,
+    overrideConfigFile: true,
+    overrideConfig: [
+      plugin.configs.recommended,
+      { languageOptions: { parser: tsParser }, settings: { 'rls-guard': settings } },
+    ] as ESLint.Options['overrideConfig'],
+  });
+}
+
+/** The messages of one lint of `rel` (its text on disk, or unsaved `text`), as "line rule message". */
+export async function lintMessages(eslint: ESLint, root: string, rel: string, text?: string): Promise<string[]> {
+  const file = path.join(root, rel);
+  const [result] = await eslint.lintText(text ?? fs.readFileSync(file, 'utf8'), { filePath: file });
+  return result!.messages.map((m) => `${m.line} ${m.ruleId} ${m.message}`);
+}
+
+/** Writes a file with a later mtime, even on coarse file systems: the index compares stamps, then hashes. */
+export function touch(file: string, text: string): void {
+  fs.writeFileSync(file, text);
+  const later = new Date(Date.now() + 5000);
+  fs.utimesSync(file, later, later);
+}
