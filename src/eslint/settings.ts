@@ -44,6 +44,11 @@ export class LintHistory {
   private readonly last = new Map<string, number>();
   longLived = false;
 
+  reset(): void {
+    this.last.clear();
+    this.longLived = false;
+  }
+
   note(file: string, now = performance.now()): void {
     const before = this.last.get(file);
     if (before !== undefined && now - before >= RELINT_GAP_MS) this.longLived = true;
@@ -61,6 +66,12 @@ export function longLivedProcess(): boolean {
 }
 
 let editorEnv: boolean | undefined;
+
+/** Forgets what this process was taken for (the environment read once, the lint history): for tests that play an editor. */
+export function forgetProcessKind(): void {
+  editorEnv = undefined;
+  history.reset();
+}
 
 /** Records a lint of `file` by this process (lint-analysis.ts, once per linted text). */
 export function noteLint(file: string): void {

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { resolveAnalysisConfig } from '../../src/analysis/config.js';
 import { loadConfig } from '../../src/config/load.js';
+import { forgetProcessKind } from '../../src/eslint/settings.js';
 import { runningBuilds } from '../../src/eslint/background-build.js';
+import { MIN_RECHECK_MS } from '../../src/eslint/recheck.js';
 import { cachedFindings, projectFindings, reachable, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { loadModel } from '../../src/schema/load.js';
 import { eslintFor, lintMessages, touch } from '../support/eslint-project.js';
@@ -31,9 +33,19 @@ const messages = lintMessages;
 beforeEach(() => resetProjectIndexes());
 
 describe('the project index', () => {
-  it("decides a helper's write by its callers in other files, and follows an edit of the caller", async () => {
+  it("decides a helper's write by its callers in other files, and follows an edit of the caller in an editor", async () => {
+    // An editor's ESLint server (outside CI): files on disk are looked at again on a wall-time schedule. On the
+    // command line and in CI the schedule is in CPU time (recheck.ts), which a test that sleeps would not reach.
+    vi.stubEnv('CI', '');
+    vi.stubEnv('VSCODE_PID', '1');
+    forgetProcessKind();
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+      forgetProcessKind();
+    });
     const root = project();
-    const eslint = eslintFor(root);
+    // No time budget: a loaded machine must not turn the answer into "still being built".
+    const eslint = eslintFor(root, { indexBudgetMs: Infinity });
     expect(await messages(eslint, root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(/^5 rls-guard\/no-unscoped-write .*the call at src\/jobs\.ts:5 recordAudit\(pool, orgId\)/)]);
     // The caller now passes the executor the scope helper hands its callback: covered.
     touch(
@@ -41,8 +53,8 @@ describe('the project index', () => {
       `import { recordAudit } from './audit-helper.js';\nimport { pool } from './db.js';\nimport { inTenant } from './tenancy.js';\n\nexport async function nightly(orgId: string): Promise<void> {\n  await inTenant(pool, async (tx) => recordAudit(tx, orgId));\n}\n`,
     );
     fs.writeFileSync(path.join(root, 'src/tenancy.ts'), `export async function inTenant(pool: unknown, fn: (tx: unknown) => Promise<void>): Promise<void> {}\n`);
-    // Files on disk are looked at again at most every 2 s (a CLI run lints many files in that time).
-    await new Promise((r) => setTimeout(r, 2100));
+    // In an editor, files on disk are looked at again after at least MIN_RECHECK_MS of wall time.
+    await new Promise((r) => setTimeout(r, MIN_RECHECK_MS + 100));
     expect(await messages(eslint, root, 'src/audit-helper.ts')).toEqual([]);
   });
 
