@@ -67,7 +67,7 @@ export function longLivedProcess(): boolean {
 
 let editorEnv: boolean | undefined;
 
-/** Forgets what this process was taken for (the environment read once, the lint history): for tests that play an editor. */
+/** Forgets what this process was taken for (the environment, the lint history): for tests that play an editor. */
 export function forgetProcessKind(): void {
   editorEnv = undefined;
   history.reset();
