@@ -460,37 +460,8 @@ export class HandleResolver {
     const raced = racedValue(call);
     if (raced) return this.trace(raced);
     // A library's factory: postgres(url), knex(config), drizzle(pool), createPool(dsn).
-    const factory = this.trace(callee);
-    if (factory.kind === 'library') {
-      if (factory.adapter.factoryFactories?.includes(factory.name))
-        return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
-      // drizzle(reserved): the one connection it is built over, with what was set on it (wrapped-connections.ts).
-      const over = factory.adapter.wrappingFactories?.includes(factory.name)
-        ? this.overConnection(factory.adapter, wrappedArgument(call), call)
-        : undefined;
-      if (over) return over;
-      const exec = factory.adapter.factories?.[factory.name];
-      if (exec) {
-        // knex({ pool: { afterCreate } }) and postgres.js connection parameters; knex({ connection:
-        // { options: '-c app.current_org_id=…' } }): a per-tenant pool too.
-        const options = tenantOptions(this.tenantDeps, call.arguments[0]);
-        const tenant =
-          tenantFromConfig(call, this.config.contextSettings, (sql) => this.effects(sql), this.root) ??
-          (options ? { ...options, at: call } : undefined);
-        const login = this.clients.loginRole(call.arguments, call);
-        return {
-          kind: 'executor',
-          exec,
-          adapter: factory.adapter,
-          key: call,
-          label:
-            `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} ` +
-            `from ${shortText(callee, 30)}() at ${where(call, this.root)}`,
-          ...(tenant ? { tenant } : {}),
-          ...(login ? { login } : {}),
-        };
-      }
-    }
+    const made = this.libraryCall(this.trace(callee), call, callee);
+    if (made) return made;
     if (ts.isPropertyAccessExpression(callee)) {
       const receiver = this.trace(callee.expression);
       // Derived handles that still run on the same executor: knex.withSchema('s'), trx('t').
@@ -545,6 +516,11 @@ export class HandleResolver {
           };
         }
       }
+      // `this.createDb(conn)`: a function the container injects by token, called.
+      if (receiver.kind === 'unknown' && skipOuter(callee.expression).kind === ts.SyntaxKind.ThisKeyword) {
+        const injected = this.injectedCall(callee, call);
+        if (injected) return injected;
+      }
       // `this.getDb()`: a method of the class itself, followed to what it returns (`getDbFromContext() ?? this.db`,
       // each value judged as it would be alone), though `this` is no connection.
       if (receiver.kind === 'unknown' && skipOuter(callee.expression).kind === ts.SyntaxKind.ThisKeyword) {
@@ -573,6 +549,64 @@ export class HandleResolver {
       };
     if (target.kind === 'unknown') return { kind: 'unknown', reason: target.reason };
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
+  }
+
+  /** A call of a library's factory (`postgres(url)`, `drizzle(reserved)`), `callee` naming it; else undefined. */
+  private libraryCall(factory: Handle, call: ts.CallExpression, callee: ts.Expression): Handle | undefined {
+    if (factory.kind === 'library') {
+      if (factory.adapter.factoryFactories?.includes(factory.name))
+        return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
+      // drizzle(reserved): the one connection it is built over, with what was set on it (wrapped-connections.ts).
+      const over = factory.adapter.wrappingFactories?.includes(factory.name)
+        ? this.overConnection(factory.adapter, wrappedArgument(call), call)
+        : undefined;
+      if (over) return over;
+      const exec = factory.adapter.factories?.[factory.name];
+      if (exec) {
+        // knex({ pool: { afterCreate } }) and postgres.js connection parameters; knex({ connection:
+        // { options: '-c app.current_org_id=…' } }): a per-tenant pool too.
+        const options = tenantOptions(this.tenantDeps, call.arguments[0]);
+        const tenant =
+          tenantFromConfig(call, this.config.contextSettings, (sql) => this.effects(sql), this.root) ??
+          (options ? { ...options, at: call } : undefined);
+        const login = this.clients.loginRole(call.arguments, call);
+        return {
+          kind: 'executor',
+          exec,
+          adapter: factory.adapter,
+          key: call,
+          label:
+            `${factory.adapter.api} ${exec === 'pool' ? 'pool' : 'client'} ` +
+            `from ${shortText(callee, 30)}() at ${where(call, this.root)}`,
+          ...(tenant ? { tenant } : {}),
+          ...(login ? { login } : {}),
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * `this.createDb(conn)`, `createDb` a function the NestJS container injects by token (`useValue: createDb`, or a
+   * factory returning it): a call of that function with these arguments, so `(client) => drizzle(client)` over a
+   * reserved connection is that connection (providers/nest-di.ts). Undefined for a parameter not injected by token.
+   */
+  private injectedCall(callee: ts.PropertyAccessExpression, call: ts.CallExpression): Handle | undefined {
+    const o = this.origins.expr(callee);
+    if (o.kind !== 'param' || o.path.length) return undefined;
+    const found = this.ambient.nest?.injectedCallee(o.binding);
+    if (!found) return undefined;
+    if (found.kind === 'unknown') return { kind: 'unknown', reason: found.reason };
+    const h =
+      found.kind === 'function'
+        ? this.returned(found.fn, call)
+        : (this.libraryCall(this.trace(found.value), call, found.value) ?? {
+            kind: 'unknown',
+            reason: `\`${shortText(found.value, 30)}\` is not a factory of a database library`,
+          });
+    const prefix = `${found.label}, called at ${where(call, this.root)}: `;
+    if (h.kind === 'unknown') return { ...h, reason: prefix + h.reason };
+    return 'label' in h && typeof h.label === 'string' ? ({ ...h, label: prefix + h.label } as Handle) : h;
   }
 
   /**

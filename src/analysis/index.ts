@@ -17,6 +17,7 @@ import type { SourceHost } from '../code/source-host.js';
 import { SqlTextFolder } from '../code/sql-text.js';
 import { Facts } from '../code/fixpoint.js';
 import { NestContainer } from './providers/nest-di.js';
+import { isTestFile } from './providers/helper-values.js';
 import { settleTemplates } from './table-builders.js';
 import { markOuterPoolWrites } from './outer-pool.js';
 import type { TypeEvidence } from './type-evidence.js';
@@ -123,6 +124,7 @@ export function coreContext(
     of: (e) => handles.of(e),
     settings: (e) => handles.localSettings(e),
     classHandle: (cls) => handles.classClient(cls),
+    inTest: (n) => isTestFile(n, input.root),
   });
   handles.ambient.nest = nest;
   if (input.files) useFiles(context, input.files);

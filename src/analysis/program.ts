@@ -405,7 +405,11 @@ class Settler {
     // A provider's `useFactory` is called by the container with its `inject` tokens' values (providers/nest-di.ts).
     const factory = !ts.isConstructorDeclaration(fn) && !!this.options.isFactory?.(fn);
     if (!ts.isConstructorDeclaration(fn) && !factory) return undefined;
-    if (this.index.callers.get(fn)?.length || (!factory && this.index.escaped.has(fn))) return undefined;
+    // A test that builds the class by hand (`new InvoicingService(stripe, db, …)` in a spec) says nothing of who makes
+    // it in production: the container, when no production code calls it (as callers() leaves tests' calls out).
+    const inTest = isTestFile(fn, this.options.root);
+    const calls = (this.index.callers.get(fn) ?? []).filter((e) => inTest || !isTestFile(e.call, this.options.root));
+    if (calls.length || (!factory && this.index.escaped.has(fn))) return undefined;
     // Seeing one file, an exported class may be constructed elsewhere: its callers decide (callers() defers).
     if (!this.options.wholeProgram && isExportedFunction(fn)) return undefined;
     return this.options.injected(p.binding, p.path ?? [], at);
@@ -427,15 +431,8 @@ class Settler {
     if (p.kind !== 'param' || p.path?.length || p.fallback || !isFactory || !this.options.injected) return undefined;
     const fn = p.binding.fn as ts.FunctionLikeDeclaration;
     if (!ts.isConstructorDeclaration(fn) || this.index.escaped.has(fn)) return undefined;
-    const edges = (this.index.callers.get(fn) ?? []).filter((e) => !isTestFile(e.call, this.options.root));
-    if (!edges.length) return undefined;
-    const given: { edge: CallEdge; binding: ParamBinding }[] = [];
-    for (const edge of edges) {
-      const passed = edge.args[p.binding.index]?.handle;
-      if (passed?.kind !== 'param' || passed.path?.length || passed.fallback || !isFactory(passed.binding.fn))
-        return undefined;
-      given.push({ edge, binding: passed.binding });
-    }
+    const given = this.factoryGiven(fn, p.binding.index, isFactory, 0);
+    if (!given?.length) return undefined;
     const results: SiteVerdict[] = [];
     for (const { edge, binding } of given) {
       const h = this.options.injected(binding, [], at);
@@ -447,6 +444,37 @@ class Settler {
     const name = functionName(fn);
     const ctor = `parameter \`${p.binding.name}\` of \`${name}\`, built by a provider factory at ${worst.callPath[0]}`;
     return { ...worst, evidence: `runs on ${ctor}: ${worst.evidence}`, callPath: [] };
+  }
+
+  /**
+   * The provider factories' parameters that every production call of `fn` passes as its parameter `index`, directly
+   * (`useFactory: (db) => new Repo(db)`) or through plain functions that hand their own parameter on
+   * (`useFactory: (db) => createRepo(db)`, `createRepo(db)` returning `new Repo(db)`), with the call in the factory;
+   * undefined when some call passes anything else, or a function on the way escapes (is called from unseen places).
+   */
+  private factoryGiven(
+    fn: ts.FunctionLikeDeclaration,
+    index: number,
+    isFactory: (fn: ts.FunctionLikeDeclaration) => boolean,
+    depth: number,
+  ): { edge: CallEdge; binding: ParamBinding }[] | undefined {
+    const edges = (this.index.callers.get(fn) ?? []).filter((e) => !isTestFile(e.call, this.options.root));
+    if (!edges.length || depth > 3) return undefined;
+    const given: { edge: CallEdge; binding: ParamBinding }[] = [];
+    for (const edge of edges) {
+      const passed = edge.args[index]?.handle;
+      if (passed?.kind !== 'param' || passed.path?.length || passed.fallback) return undefined;
+      const outer = passed.binding.fn as ts.FunctionLikeDeclaration;
+      if (isFactory(outer)) {
+        given.push({ edge, binding: passed.binding });
+        continue;
+      }
+      if (ts.isConstructorDeclaration(outer) || this.index.escaped.has(outer)) return undefined;
+      const further = this.factoryGiven(outer, passed.binding.index, isFactory, depth + 1);
+      if (!further) return undefined;
+      given.push(...further);
+    }
+    return given;
   }
 
   /** A write on a parameter or captured connection: judged at every call of the function. */

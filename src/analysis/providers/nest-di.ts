@@ -46,12 +46,26 @@ export interface NestDeps {
   settings: (e: ts.Expression) => string[];
   /** The handle a class token stands for when nothing provides it (a class extending PrismaClient). */
   classHandle: (cls: ts.ClassLikeDeclaration, at: ts.Node) => Handle | undefined;
+  /** Whether a node is in a test file: a testing module's providers stand for no production value. */
+  inTest: (n: ts.Node) => boolean;
 }
+
+/** What the container passes to a constructor parameter the code calls (`this.makeDb(conn)`), by its provider. */
+export type InjectedCallee =
+  | { kind: 'function'; fn: ts.FunctionLikeDeclaration; label: string }
+  /** A value that is not a function of the codebase (a library's factory such as `drizzle`): called as it is. */
+  | { kind: 'value'; value: ts.Expression; label: string }
+  | { kind: 'unknown'; reason: string };
 
 export class NestContainer {
   private index:
     | {
         providers: Map<unknown, ProviderLiteral>;
+        /**
+         * Providers written only in test files (a testing module's `{ provide: TOKEN, useValue: mock }`): they never
+         * stand for what the application's container passes, whichever file is read last.
+         */
+        testProviders: Map<unknown, ProviderLiteral>;
         /** Each `useFactory` function (inline, or a function the literal names): its provider. */
         factories: Map<ts.Node, ProviderLiteral>;
         adapterToken?: ts.Expression;
@@ -113,7 +127,7 @@ export class NestContainer {
     this.resolving.add(key);
     try {
       const p = this.read().providers.get(key);
-      if (!p) return this.unprovided(token);
+      if (!p) return this.testOnly(token) ?? this.unprovided(token);
       const at = `${shortText(token, 30)} (provided at ${this.deps.where(p.literal)})`;
       switch (p.kind) {
         case 'useExisting':
@@ -129,6 +143,78 @@ export class NestContainer {
       }
     } finally {
       this.resolving.delete(key);
+    }
+  }
+
+  /**
+   * A string or symbol token that only test files provide: what the application's container passes for it is not
+   * written in the audited files (a class token is the class itself, as when nothing provides it).
+   */
+  private testOnly(token: ts.Expression): Extract<Handle, { kind: 'unknown' }> | undefined {
+    const key = this.key(token);
+    const p = key === undefined ? undefined : this.read().testProviders.get(key);
+    if (!p || this.deps.origins.expr(token).kind === 'class') return undefined;
+    return {
+      kind: 'unknown',
+      reason:
+        `${shortText(token, 30)} is provided only in a test (${this.deps.where(p.literal)}), so what the ` +
+        "application's container passes for it is unknown (provide it in one of the application's modules, or audit " +
+        'the package whose module provides it together with this one)',
+    };
+  }
+
+  /**
+   * The function the container passes to a constructor parameter injected by token, for a call of it
+   * (`this.createDb(conn)` with `{ provide: 'CREATE_DB', useValue: createDb }`, or a `useFactory` returning one): the
+   * call is a call of that function. Undefined for a parameter not injected by token (a class instance's methods
+   * are call edges: code/injected.ts).
+   */
+  injectedCallee(binding: ParamBinding): InjectedCallee | undefined {
+    if (!ts.isConstructorDeclaration(binding.fn) || binding.path.length) return undefined;
+    const token = injectToken(binding.decl);
+    return token ? this.calleeOf(token, `\`this.${binding.name}\``, 0) : undefined;
+  }
+
+  private calleeOf(token: ts.Expression, what: string, depth: number): InjectedCallee {
+    const name = shortText(token, 30);
+    const key = this.key(token);
+    const index = this.read();
+    const p = key === undefined ? undefined : index.providers.get(key);
+    if (!p || depth > 4) {
+      const reason =
+        this.testOnly(token)?.reason ??
+        (key === undefined
+          ? `${what} is injected under ${name}, a token this analysis cannot read`
+          : `${what} is injected under ${name}, which no provider in the audited files provides`);
+      return { kind: 'unknown', reason };
+    }
+    const at = `${what} (${name}, provided at ${this.deps.where(p.literal)})`;
+    const valueOf = (e: ts.Expression, how: string): InjectedCallee => {
+      const o = this.deps.origins.expr(e);
+      if (o.kind === 'function' && o.decl.body)
+        return { kind: 'function', fn: o.decl, label: `${at}${how} → ${functionName(o.decl)} (${this.deps.where(o.decl)})` };
+      if (o.kind === 'external') return { kind: 'value', value: e, label: `${at}${how} → ${shortText(e, 30)}` };
+      return {
+        kind: 'unknown',
+        reason: `${at}${how} is \`${shortText(e, 40)}\`, which cannot be traced to a function`,
+      };
+    };
+    switch (p.kind) {
+      case 'useExisting':
+        return this.calleeOf(p.value, `${at}, an alias of ${shortText(p.value, 30)}`, depth + 1);
+      case 'useValue':
+        return valueOf(p.value, '');
+      case 'useClass':
+        return { kind: 'unknown', reason: `${at} is an instance of a class, not a function` };
+      case 'useFactory': {
+        const f = this.deps.origins.expr(p.value);
+        const made = skipOuter(p.value);
+        const fn = f.kind === 'function' ? f.decl : isFunctionLike(made) ? (made as ts.FunctionLikeDeclaration) : undefined;
+        const returned = fn && onlyReturned(fn);
+        if (!fn || !returned)
+          return { kind: 'unknown', reason: `${at} is made by a factory whose one returned value cannot be read` };
+        return valueOf(returned, `, returned by its factory ${functionName(fn)} (${this.deps.where(fn)})`);
+      }
     }
   }
 
@@ -320,11 +406,13 @@ export class NestContainer {
     this.indexed = files;
     const index: NonNullable<NestContainer['index']> = {
       providers: new Map(),
+      testProviders: new Map(),
       factories: new Map(),
       listeners: new Map(),
     };
     const visit = (n: ts.Node): void => {
-      if (ts.isObjectLiteralExpression(n)) this.provider(n, index.providers, index.factories);
+      if (ts.isObjectLiteralExpression(n))
+        this.provider(n, this.deps.inTest(n) ? index.testProviders : index.providers, index.factories);
       if (ts.isMethodDeclaration(n) && n.body) this.listener(n, index.listeners);
       if (ts.isNewExpression(n) && n.arguments?.[0]) {
         if (isExternal(this.deps.origins.expr(n.expression), PRISMA_ADAPTER, 'TransactionalAdapterPrisma')) {
