@@ -71,7 +71,7 @@ describe('scanJson', () => {
         if (!(lead + trail).includes('\t') && !json.includes('{{')) expect(readJson(json), json).toBeDefined();
         expect(scanJson(json), json).toEqual(scanYaml(json));
       }),
-      { numRuns: 3000 },
+      { numRuns: Number(process.env.JSON_SCAN_RUNS ?? 3000) },
     );
   });
 
