@@ -2,6 +2,7 @@ import path from 'node:path';
 import { scanDockerfile } from './dockerfile.js';
 import { scanDotenv } from './dotenv.js';
 import type { DeployFormat, DeployScan } from './types.js';
+import { scanJson } from './json.js';
 import { scanYaml, springEnvName } from './yaml.js';
 
 // Which files are deployment files, and the scanner for each format.
@@ -53,8 +54,10 @@ export function scanDeployText(format: DeployFormat, text: string): DeployScan {
     case 'dockerfile':
       return scanDockerfile(text);
     case 'yaml':
-    case 'json':
       return scanYaml(text);
+    case 'json':
+      // The JSON reader gives the YAML reading's scan for less (json.ts); it hands over what it does not read.
+      return scanJson(text);
     case 'spring-yaml':
       return scanYaml(text, { spring: true });
     case 'spring-properties': {

@@ -10,7 +10,7 @@ import type { DeployScan, DeployValue, DeployVar, Span } from './types.js';
 //   docker-compose list form (environment, args)  - KEY=value
 // and every scalar is kept for client ids and header names.
 
-const LIST_KEYS = new Set(['environment', 'env', 'args', 'envs', 'extraenv', 'extraenvvars', 'build_args']);
+export const LIST_KEYS = new Set(['environment', 'env', 'args', 'envs', 'extraenv', 'extraenvvars', 'build_args']);
 
 export interface YamlOptions {
   /**
@@ -140,7 +140,7 @@ export function scanYaml(text: string, options: YamlOptions = {}): DeployScan {
  * and inside a line becomes a placeholder scalar, so every position stays where it was and
  * the YAML around the templates still parses.
  */
-const MASK = '\u00a7';
+export const MASK = '\u00a7';
 
 export function maskTemplates(text: string): string {
   if (!text.includes('{{')) return text;
@@ -162,7 +162,7 @@ export function maskTemplates(text: string): string {
 }
 
 /** A value written by a template is set, but unknown. */
-function literal(value: string): { value: string | undefined; fromRef?: boolean } {
+export function literal(value: string): { value: string | undefined; fromRef?: boolean } {
   return value.includes(MASK) ? { value: undefined, fromRef: true } : { value };
 }
 
