@@ -41,8 +41,8 @@ export function bundleMatches(file: string, stamp: string): boolean {
 
 /**
  * The CLI's bundle `file` when it matches `stamp` (undefined otherwise), loaded through V8's code cache. `argv`: the
- * cache is written after an audit, so that it holds the analysis's functions too (a `--version` would hold only those of
- * starting up); a cache V8 accepted is kept as it is.
+ * cache is written after an audit, so that it holds the analysis's functions too (a `--version` would hold only
+ * those of starting up); a cache V8 accepted is kept as it is.
  */
 export async function loadBundledCli(
   file: string,

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import Module, { createRequire } from 'node:module';
@@ -56,7 +57,9 @@ export function loadWithCodeCache(
   let source: string;
   try {
     st = fs.statSync(file);
-    source = fs.readFileSync(file, 'utf8');
+    // TypeScript's 9 MB are ASCII: decoded as Latin-1 (a copy of the bytes) in a sixth of the time UTF-8 takes.
+    const bytes = fs.readFileSync(file);
+    source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   } catch {
     return { exports: createRequire(file)(file), status: 'skipped', flush: () => false };
   }
