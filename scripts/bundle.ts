@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
-import { BUNDLE_HEADER } from '../src/cli-bundle.js';
+import { BUNDLE_HEADER, distContentStamp } from '../src/cli-bundle.js';
 
 // The CLI as one CommonJS file (dist/bundle/cli.cjs), built from tsc's output in dist/ after
 // `tsc -p tsconfig.build.json` (`npm run build` runs both). dist/src/bin.js loads it through
@@ -19,8 +19,9 @@ import { BUNDLE_HEADER } from '../src/cli-bundle.js';
 // - The one top-level `await` (src/sql/parser.ts loading libpg-query's WebAssembly) cannot
 //   be in a CommonJS file: the launcher loads it before it loads the bundle.
 // - The bundle's first line names the code stamp (src/cache/code-stamp.ts) of the dist/
-//   files it was built from: after a plain `tsc` build the stamp differs and the launcher
-//   runs dist/src/cli.js unbundled, so a stale bundle never runs.
+//   files it was built from, and a hash of their contents (for an installed package, whose
+//   files npm dates alike): after a plain `tsc` build both differ and the launcher runs
+//   dist/src/cli.js unbundled, so a stale bundle never runs.
 
 /** Exactly the statement src/sql/parser.ts awaits at its top level. */
 const PARSER_AWAIT = 'await loadModule();';
@@ -52,10 +53,12 @@ function placement(dist: string): esbuild.Plugin {
 }
 
 /**
- * Bundles `entry` (a module of tsc's output in `dist`) into `out`, a CommonJS file whose first line names `stamp`.
+ * Bundles `entry` (a module of tsc's output in `dist`) into `out`, a CommonJS file whose first line names `stamp` (the
+ * code stamp of dist/) and the content stamp of dist/'s JavaScript (src/cli-bundle.ts).
  * `out` must be in a folder directly below `dist` (its helpers find dist/ as its folder's parent).
  */
 export async function bundleCli(dist: string, entry: string, out: string, stamp: string): Promise<void> {
+  const content = distContentStamp(dist);
   // ES modules are strict code, and esbuild does not say so when it makes them one CommonJS file: the banner does,
   // with only a comment before it (a statement there would void the directive). The helpers are function
   // declarations at the end, hoisted. `__dirname` is the bundle's folder, below dist/.
@@ -71,7 +74,7 @@ export async function bundleCli(dist: string, entry: string, out: string, stamp:
     target: 'node20',
     packages: 'external',
     outfile: out,
-    banner: { js: `${BUNDLE_HEADER}${stamp}\n'use strict';` },
+    banner: { js: `${BUNDLE_HEADER}${stamp} ${content}\n'use strict';` },
     footer: { js: footer },
     plugins: [placement(dist)],
     logLevel: 'silent',

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleCli } from '../../scripts/bundle.js';
 import { codeStamp } from '../../src/cache/code-stamp.js';
-import { BUNDLE_HEADER, bundleMatches, loadBundledCli } from '../../src/cli-bundle.js';
+import { BUNDLE_HEADER, bundleMatches, distContentStamp, loadBundledCli } from '../../src/cli-bundle.js';
 
 // The CLI runs from one bundled CommonJS file (scripts/bundle.ts, src/cli-bundle.ts). A
 // bundle must behave as the modules it was built from: module-relative paths are those of
@@ -47,7 +47,7 @@ describe('the CLI bundle', () => {
     const dist = fakeDist(root);
     const out = path.join(dist, 'bundle', 'cli.cjs');
     await bundleCli(dist, path.join(dist, 'src', 'cli.js'), out, 'stamp-1');
-    expect(fs.readFileSync(out, 'utf8').startsWith(`${BUNDLE_HEADER}stamp-1\n`)).toBe(true);
+    expect(fs.readFileSync(out, 'utf8').startsWith(`${BUNDLE_HEADER}stamp-1 ${distContentStamp(dist)}\n`)).toBe(true);
     // Moved after its build, as a package installed elsewhere is.
     const moved = path.join(tempDir(), 'pkg');
     fs.renameSync(root, moved);
@@ -67,10 +67,15 @@ describe('the CLI bundle', () => {
     const dist = fakeDist(tempDir());
     const out = path.join(dist, 'bundle', 'cli.cjs');
     await bundleCli(dist, path.join(dist, 'src', 'cli.js'), out, 'stamp-1');
-    expect(bundleMatches(out, 'stamp-1')).toBe(true);
-    expect(bundleMatches(out, 'stamp-2')).toBe(false);
-    expect(bundleMatches(out, 'stamp-')).toBe(false);
-    expect(bundleMatches(path.join(dist, 'bundle', 'absent.cjs'), 'stamp-1')).toBe(false);
+    const content = (): string => distContentStamp(dist);
+    expect(bundleMatches(out, 'stamp-1', content)).toBe(true);
+    expect(bundleMatches(path.join(dist, 'bundle', 'absent.cjs'), 'stamp-1', content)).toBe(false);
+    // Another code stamp (the files' dates changed, as npm's install dates them) with the same contents: still the code.
+    expect(bundleMatches(out, 'stamp-2', content)).toBe(true);
+    // A module rebuilt with other content (a plain tsc after an edit): not run, whatever the stamp.
+    fs.appendFileSync(path.join(dist, 'src', 'deep', 'place.js'), '// edited\n');
+    expect(bundleMatches(out, 'stamp-2', content)).toBe(false);
+    expect(bundleMatches(out, 'stamp-', content)).toBe(false);
     expect(await loadBundledCli(out, [], 'stamp-2')).toBeUndefined();
     process.env['RLS_GUARD_BUNDLE'] = '0';
     try {
@@ -96,7 +101,8 @@ describe('the CLI bundle', () => {
     'gives the report the unbundled CLI gives, on the example app',
     async () => {
       const { codeStamp: distStamp } = (await import(pathToFileURL(stampModule).href)) as { codeStamp: () => string };
-      expect(bundleMatches(built, distStamp())).toBe(true); // else this run would compare the modules with themselves
+      // Else this run would compare the modules with themselves.
+      expect(bundleMatches(built, distStamp(), () => 'not-read')).toBe(true);
       const run = (env: Record<string, string>): { status: number | null; report: unknown } => {
         const dir = tempDir();
         const r = spawnSync(
