@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import './code-cache.js';
+import { loadTypeScript } from './code-cache.js';
 // TypeScript, loaded once through `require`. An ESM `import ts from 'typescript'` makes Node
 // scan TypeScript's 9 MB CommonJS file for its export names (cjs-module-lexer) and detect its
 // module format first: about 0.35 s of CPU at every start, a third of a warm audit's process
@@ -8,10 +8,11 @@ import './code-cache.js';
 // 'typescript'` stays as it is, being erased. `tsc` emits its own createRequire for the
 // `import … = require`; the `require` below is for tsx and esbuild, which emit a plain
 // `require(…)` call in its place (the background index build runs under tsx from source).
-// The import of code-cache.js above runs first (imports are evaluated before this module's
-// body): it compiles TypeScript from V8's code cache and puts it in `require`'s cache, where
-// the `require` below finds it.
+// loadTypeScript() compiles TypeScript from V8's code cache and puts it in `require`'s cache,
+// where the `require` below finds it (it is called here rather than when code-cache.ts is
+// evaluated: the CLI's launcher, src/bin.ts, imports that module without needing TypeScript).
 
+loadTypeScript();
 const require = createRequire(import.meta.url);
 import ts = require('typescript');
 export default ts;

@@ -6,15 +6,20 @@ import path from 'node:path';
 // computed it. The version alone does not change in development, so the code's own files
 // (by size and time) are part of every key: a result of one build is never read by another.
 
-let stamp: string | undefined;
+// Kept on the global object, by folder: the CLI's launcher (src/bin.ts) checks its bundle
+// against the stamp, and the bundle holds its own copy of this module, which then need not
+// stat every file again.
+const STAMPS = Symbol.for('rls-guard.code-stamps');
+const stamps = ((globalThis as { [STAMPS]?: Map<string, string> })[STAMPS] ??= new Map<string, string>());
 
 /**
  * rls-guard's own code (src/ and the rule catalogue beside it), by file sizes and times: about 150 stats, once per
  * process.
  */
 export function codeStamp(): string {
-  if (stamp) return stamp;
   const src = path.dirname(import.meta.dirname);
+  const known = stamps.get(src);
+  if (known) return known;
   const parts: string[] = [];
   for (const dir of [src, path.join(path.dirname(src), 'rules')]) {
     let names: string[] = [];
@@ -32,7 +37,9 @@ export function codeStamp(): string {
       }
     }
   }
-  return (stamp = sha(parts.join('\n')));
+  const stamp = sha(parts.join('\n'));
+  stamps.set(src, stamp);
+  return stamp;
 }
 
 /** A short content hash (128 bits of SHA-256). */

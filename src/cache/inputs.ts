@@ -187,6 +187,15 @@ export class InputCache {
     return value;
   }
 
+  /** Keeps the values stored under `section` and these keys for the next run (written back), without reading them. */
+  retain(section: string, keys: readonly string[]): void {
+    for (const key of keys) {
+      const id = `${section}\0${key}`;
+      const hit = this.memo.get(id);
+      if (hit !== undefined) this.usedMemo.set(id, hit);
+    }
+  }
+
   /**
    * The value last stored under `section` and `key`, whatever it was computed from: for a caller that checks it against
    * the files itself and reuses what still holds (the tree's listing). Kept for the next run unless replaced.

@@ -17,4 +17,6 @@ export interface InputStore {
     keep?: (value: T) => boolean,
     valid?: (value: T) => boolean,
   ): T;
+  /** Keeps the values stored under `section` and these keys for later runs, without reading them. */
+  retain?(section: string, keys: readonly string[]): void;
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { fromJson, toJson } from '../../src/cache/inputs.js';
+import { describe, expect, it, vi } from 'vitest';
+import { fromJson, InputCache, toJson } from '../../src/cache/inputs.js';
+import { drizzleRlsTables } from '../../src/schema/drizzle.js';
 import { auditSync } from '../../src/walker/audit.js';
 import { untimed } from '../support/fixture-apps.js';
 import { initialState, writeApp } from './small-app.js';
@@ -188,5 +189,49 @@ describe('the JSON the input cache stores', () => {
     expect(back.list[0]).toBeInstanceOf(Map);
     expect(Object.getPrototypeOf(back.nested)).toBe(Object.prototype);
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+});
+
+describe('the Drizzle scan, kept whole and per file', () => {
+  const schema =
+    "import { pgTable, uuid } from 'drizzle-orm/pg-core';\n" +
+    "export const bills = pgTable('bills', { id: uuid('id').primaryKey() }).enableRLS();\n";
+  const write = (dir: string, files: Record<string, string>): void => {
+    for (const [f, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      fs.writeFileSync(path.join(dir, f), text);
+    }
+  };
+  /** The scan through a fresh InputCache (one per run, as an audit makes), the files it read for their text. */
+  const scan = (dir: string, cache: string): { tables: string[]; read: string[] } => {
+    const inputs = new InputCache(cache, dir);
+    const spy = vi.spyOn(fs, 'readFileSync');
+    try {
+      const tables = drizzleRlsTables(dir, [], inputs).map((t) => `${t.table}@${t.at.file}:${t.at.line}`);
+      const paths = spy.mock.calls.map((c) => String(c[0])).filter((f) => f.startsWith(dir));
+      const read = [...new Set(paths.map((f) => path.relative(dir, f)))];
+      inputs.save();
+      return { tables, read };
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it('a warm run reads no source; after an edit only the edited file is scanned, and the tables are a cold scan\'s', () => {
+    const dir = temp('rls-guard-drizzle-app-');
+    write(dir, { 'src/db/schema.ts': schema, 'src/other.ts': 'export const x = 1;\n' });
+    age(dir);
+    const cache = temp('rls-guard-drizzle-cache-');
+    const cold = scan(dir, cache);
+    expect(cold.tables).toEqual(['public.bills@src/db/schema.ts:2']);
+    expect(cold.read.sort()).toEqual(['src/db/schema.ts', 'src/other.ts']);
+    // Twice: the entries per file, unread on the first warm run, are still there for the edit below.
+    expect(scan(dir, cache)).toEqual({ tables: cold.tables, read: [] });
+    expect(scan(dir, cache)).toEqual({ tables: cold.tables, read: [] });
+    edit(dir, 'src/other.ts', (t) => t + "import { pgTable } from 'drizzle-orm/pg-core';\nexport const t = pgTable('t', {}).enableRLS();\n");
+    const after = scan(dir, cache);
+    expect(after.read).toEqual(['src/other.ts']);
+    expect(after.tables).toEqual(drizzleRlsTables(dir, []).map((t) => `${t.table}@${t.at.file}:${t.at.line}`));
+    expect(after.tables).toHaveLength(2);
   });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CacheReport } from '../../src/cache/audit-cache.js';
-import { readJournal, shouldFold } from '../../src/cache/journal.js';
+import { appendChange, readJournal, shouldFold, writeSnapshot } from '../../src/cache/journal.js';
 import { auditSync } from '../../src/walker/audit.js';
 import { untimed } from '../support/fixture-apps.js';
 import { initialState, writeApp } from './small-app.js';
@@ -168,6 +168,19 @@ describe('the cache files as journals', () => {
     expect(sameAsCold(dir, cache).stats).toMatchObject({ analysed: 1 });
     expect(fs.readFileSync(file, 'utf8').split('\n')).toHaveLength(1);
     expect(readJournal(file)).toMatchObject({ damaged: false });
+  });
+
+  it('are written as ASCII (read back as Latin-1) and give back every character; an older UTF-8 file reads as before', () => {
+    const { cache } = cachedApp('# nothing ignored\n');
+    const file = path.join(cache, 'journal-test.jsonl');
+    const text = 'caf\u00e9 \u2192 \u{1F600} \ud800 \u007f';
+    writeSnapshot(file, { text });
+    appendChange(file, { text: `${text}!` });
+    const bytes = fs.readFileSync(file);
+    expect(bytes.every((b) => b < 0x80)).toBe(true);
+    expect(readJournal(file)).toMatchObject({ snapshot: { text }, changes: [{ text: `${text}!` }] });
+    fs.writeFileSync(file, `${JSON.stringify({ text })}\n${JSON.stringify({ text: 'x\u2192' })}`);
+    expect(readJournal(file)).toMatchObject({ snapshot: { text }, changes: [{ text: 'x\u2192' }] });
   });
 
   it('folds the changes into a new snapshot once they outgrow a quarter of it', () => {
