@@ -11,7 +11,8 @@ import { analyzeFlow } from './flow.js';
 import { HandleResolver, where } from './handles.js';
 import { functionName, OriginResolver } from '../code/origins.js';
 import { resolveVerdicts, type SiteVerdict } from './program.js';
-import { adminRequestPath } from './request-path.js';
+import { adminRequestPath, appRequestRoot } from './request-path.js';
+import { setAsideKind } from '../report/set-aside.js';
 import { isFunctionLike } from '../code/scope.js';
 import type { SourceHost } from '../code/source-host.js';
 import { SqlTextFolder } from '../code/sql-text.js';
@@ -61,6 +62,11 @@ export interface CoreSite extends WriteSite {
    * of one file only; the project index decides it). Never set by a whole-program analysis.
    */
   routesElsewhere?: true;
+  /**
+   * A write in a file set aside by its path (a `seed-*.ts`, a `migrations/` folder) that a route of the app reaches: the
+   * route's label. It is app code whatever its name says, so the report keeps it with the app's writes (set-aside.ts).
+   */
+  reachedFrom?: string;
 }
 
 /** The core's findings are facts: rule, message id and data; the rules hold the words (rules/<id>.ts). */
@@ -319,6 +325,9 @@ function reportFile(
 ): void {
   const sf = facts.sf;
   const file = relative(input.root, sf.fileName);
+  // Seeds and migrations by path: asked whether a route reaches their writes (tests are never on a route's path).
+  const pathKind = setAsideKind(file);
+  const asideByPath = pathKind === 'seeds' || pathKind === 'migrations' ? pathKind : null;
   const siteIds = new FingerprintCounter();
   const findingIds = new FingerprintCounter();
   const addFinding = (f: Omit<RuleFinding, 'fingerprint' | keyof Location>, loc: Location, key: string): void => {
@@ -326,7 +335,13 @@ function reportFile(
   };
 
   for (const raw of facts.sites) {
-    const verdict = verdicts.get(raw)!;
+    let verdict = verdicts.get(raw)!;
+    const reachedFrom = asideByPath && !verdict.deferred ? appRequestRoot(ambient, raw.call, input.root) : undefined;
+    if (reachedFrom)
+      verdict = {
+        ...verdict,
+        evidence: `${verdict.evidence}; judged as app code though its path names ${asideByPath}: ${reachedFrom} reaches it`,
+      };
     const loc = location(sf, raw.call, file);
     const scope = enclosingName(raw.call);
     const code = normalizeCode(raw.call.getText(sf));
@@ -346,9 +361,11 @@ function reportFile(
       crossFile: verdict.crossFile ?? false,
       callPath: verdict.callPath,
       sql: raw.sqlVariants,
+      ...(reachedFrom ? { reachedFrom } : {}),
     };
     out.sites.push(site);
     if (verdict.deferred) continue;
+
     const about = { site: site.fingerprint };
     // RLS never applies to TRUNCATE: an org context does not narrow it, so only an admin
     // connection (deliberate cross-org maintenance) makes it intended. It replaces the

@@ -65,6 +65,16 @@ describe('tests, seeds and code migrations are not app write paths', () => {
     expect(report.diagnostics.find((d) => d.message.startsWith('set aside'))!.message).toContain('3 tests file(s) with 3 write site(s), 1 seeds file(s) with 1 write site(s), 1 migrations file(s) with 1 write site(s)');
   });
 
+  it('keeps a seed file\'s write that a route reaches with the app\'s writes, and its finding', () => {
+    const report = expectAnnotated('seed-on-route');
+    const kept = report.writeSites.find((s) => s.file === 'src/seed-fees.ts')!;
+    expect(kept.coverage).toBe('unscoped');
+    expect(kept.evidence).toContain('judged as app code though its path names seeds: the route POST /fees/seed');
+    expect(report.findings.filter((f) => f.ruleId === 'no-unscoped-write').map((f) => `${f.file}:${f.line}`)).toEqual(['src/seed-fees.ts:6']);
+    expect(report.setAsideWriteSites!.map((s) => `${s.file}:${s.line}`)).toEqual(['scripts/seed-demo.ts:9', 'src/seed-fees.ts:12']);
+    expect(Object.keys(kept)).not.toContain('reachedFrom');
+  });
+
   it('judges the kinds listed in includeWritesFrom as app code', () => {
     const root = writeProject({});
     fs.cpSync(path.join(ROOT, 'set-aside'), root, { recursive: true });
