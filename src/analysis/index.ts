@@ -225,6 +225,7 @@ export function conclude(
       tableSettings: input.config.tableSettings,
       bypassRoles: input.config.bypassRoles,
       roleKeyedTables: input.config.roleKeyedTables,
+      switchSettings: input.config.switchSettings,
       injected: (b, path, at) =>
         handles.ambient.nest?.injected(b, path, at) ??
         (ts.isConstructorDeclaration(b.fn) ? handles.injected(b) : undefined),

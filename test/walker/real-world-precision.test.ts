@@ -50,6 +50,14 @@ describe('a hole never names a table (loop-built RLS in a code migration)', () =
   });
 });
 
+describe('a policy that reads a setting without reading the row is a bypass switch, not an org context', () => {
+  it('judges a write on a connection that turns the switch on as an admin write, table by table', () => {
+    const report = expectAnnotated('bypass-switch');
+    const bypass = report.writeSites.find((s) => s.line === 10)!;
+    expect(bypass.evidence).toContain('but it sets app.bypass_rls, which policy invoices_bypass on public.invoices (db/migrations/001_schema.sql:5) reads without reading the row');
+  });
+});
+
 describe('tests, seeds and code migrations are not app write paths', () => {
   it('sets their writes aside by default, counts them, and says so in a diagnostic', () => {
     const report = expectAnnotated('set-aside');
