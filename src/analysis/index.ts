@@ -63,8 +63,9 @@ export interface CoreSite extends WriteSite {
    */
   routesElsewhere?: true;
   /**
-   * A write in a file set aside by its path (a `seed-*.ts`, a `migrations/` folder) that a route of the app reaches: the
-   * route's label. It is app code whatever its name says, so the report keeps it with the app's writes (set-aside.ts).
+   * A write in a file set aside by its path (a `seed-*.ts`, a `migrations/` folder) that a route of the app reaches:
+   * the route's label. It is app code whatever its name says, so the report keeps it with the app's writes
+   * (set-aside.ts).
    */
   reachedFrom?: string;
 }
@@ -341,7 +342,8 @@ function reportFile(
     if (reachedFrom)
       verdict = {
         ...verdict,
-        evidence: `${verdict.evidence}; judged as app code though its path names ${asideByPath}: ${reachedFrom} reaches it`,
+        evidence:
+          `${verdict.evidence}; judged as app code though its path names ${asideByPath}: ${reachedFrom} reaches it`,
       };
     const loc = location(sf, raw.call, file);
     const scope = enclosingName(raw.call);

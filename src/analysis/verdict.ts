@@ -31,9 +31,9 @@ export function judge(
   return {
     coverage: 'admin-pool',
     via: v.via,
-    evidence: `${v.evidence}; but it sets ${hit}, which policy ${sw.policy} on ${table} (${sw.at.file}:${sw.at.line}) ` +
-      'reads without reading the row: a switch that lets the connection through to every row, so this write ' +
-      'bypasses RLS as an admin connection does',
+    evidence: `${v.evidence}; but it sets ${hit}, which policy ${sw.policy} on ${table} ` +
+      `(${sw.at.file}:${sw.at.line}) reads without reading the row: a switch that lets the connection through to ` +
+      'every row, so this write bypasses RLS as an admin connection does',
   };
 }
 
