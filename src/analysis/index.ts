@@ -262,10 +262,12 @@ export function conclude(
       relative(input.root, f.sf.fileName),
       {
         settings: [...f.settingsSet],
-        // An admin write waits for the routes that reach it (no-admin-on-request-path): in the files importing it.
-        pending: f.sites.some(
-          (s) => 'pending' in s.verdict || (s.gatedTables.length > 0 && verdicts.get(s)?.coverage === 'admin-pool'),
-        ),
+        // An admin write waits for the routes that reach it (no-admin-on-request-path): in the files importing it. So
+        // does a seed or migration file's write (a route that reaches it makes it app code).
+        pending:
+          f.sites.some(
+            (s) => 'pending' in s.verdict || (s.gatedTables.length > 0 && verdicts.get(s)?.coverage === 'admin-pool'),
+          ) || (f.sites.length > 0 && routeDecidesSetAside(relative(input.root, f.sf.fileName))),
       },
     ]),
   );
@@ -328,8 +330,7 @@ function reportFile(
   const sf = facts.sf;
   const file = relative(input.root, sf.fileName);
   // Seeds and migrations by path: asked whether a route reaches their writes (tests are never on a route's path).
-  const pathKind = setAsideKind(file);
-  const asideByPath = pathKind === 'seeds' || pathKind === 'migrations' ? pathKind : null;
+  const asideByPath = routeDecidesSetAside(file) ? setAsideKind(file) : null;
   const siteIds = new FingerprintCounter();
   const findingIds = new FingerprintCounter();
   const addFinding = (f: Omit<RuleFinding, 'fingerprint' | keyof Location>, loc: Location, key: string): void => {
@@ -489,4 +490,10 @@ function enclosingName(node: ts.Node): string {
     else if (ts.isClassLike(n) && n.name) names.unshift(n.name.text);
   }
   return names.join('>') || '<module>';
+}
+
+/** A seed or migration file by its path, whose writes are app code when a route reaches them (report/set-aside.ts). */
+function routeDecidesSetAside(file: string): boolean {
+  const kind = setAsideKind(file);
+  return kind === 'seeds' || kind === 'migrations';
 }
