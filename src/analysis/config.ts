@@ -4,6 +4,12 @@ import type { FunctionWrite, RlsModel, SchemaLocation } from '../schema/types.js
 
 // The configuration with defaults applied, in the shapes the analysis looks things up in.
 
+/** A policy that lets a connection through to every row when a setting holds a value, whatever the row holds. */
+export interface BypassSwitch {
+  policy: string;
+  at: SchemaLocation;
+}
+
 export interface NamedSpec {
   name: string;
   from?: string;
@@ -65,6 +71,12 @@ export interface AnalysisConfig {
    * policy: on them the connection's login role (or SET ROLE) decides, not only a setting.
    */
   roleKeyedTables: Map<string, RoleKey>;
+  /**
+   * Per gated table, the settings its policies read only without reading the row (a bypass switch such as
+   * `current_setting('app.bypass_rls', true) = 'on'`), each with the policy that reads it: a connection that sets one
+   * is let through to every row, so its writes are admin writes, not org-scoped ones.
+   */
+  switchSettings: Map<string, Map<string, BypassSwitch>>;
   /** SECURITY DEFINER functions without a pinned search_path, and where they are declared. */
   unpinnedDefiners: Map<string, SchemaLocation>;
   strict: boolean;
@@ -118,6 +130,7 @@ export function resolveAnalysisConfig(
   const indirect = indirectWrites(model);
   const tableSettings = new Map<string, Set<string>>();
   const roleKeyedTables = new Map<string, RoleKey>();
+  const switchSettings = new Map<string, Map<string, BypassSwitch>>();
   for (const t of model.tables.values()) {
     if (!t.rlsEnabled) continue;
     const settings = new Set<string>();
@@ -132,6 +145,11 @@ export function resolveAnalysisConfig(
     // SET ROLE counts only where some policy reads current_user; session_user is the login's.
     const setRoleCounts = first?.loginRole === 'current_user';
     if (first) roleKeyedTables.set(t.name, { policy: first.name, at: first.at, setRoleCounts });
+    const rowRead = new Set(t.policies.flatMap((p) => p.settings.filter((x) => !p.switches?.includes(x))));
+    const switches = new Map<string, BypassSwitch>();
+    for (const p of t.policies)
+      for (const x of p.switches ?? []) if (!rowRead.has(x)) switches.set(x, { policy: p.name, at: p.at });
+    if (switches.size) switchSettings.set(t.name, switches);
   }
   return {
     defaultSchema,
@@ -164,6 +182,7 @@ export function resolveAnalysisConfig(
     unpinnedDefiners,
     tableSettings,
     roleKeyedTables,
+    switchSettings,
     bypassRoles: new Set((model.roles ?? []).filter((r) => r.superuser || r.bypassRls).map((r) => r.name)),
     strict: options.strict ?? false,
   };

@@ -11,7 +11,8 @@ import { analyzeFlow } from './flow.js';
 import { HandleResolver, where } from './handles.js';
 import { functionName, OriginResolver } from '../code/origins.js';
 import { resolveVerdicts, type SiteVerdict } from './program.js';
-import { adminRequestPath } from './request-path.js';
+import { adminRequestPath, appRequestRoot } from './request-path.js';
+import { setAsideKind } from '../report/set-aside.js';
 import { isFunctionLike } from '../code/scope.js';
 import type { SourceHost } from '../code/source-host.js';
 import { SqlTextFolder } from '../code/sql-text.js';
@@ -62,6 +63,12 @@ export interface CoreSite extends WriteSite {
    * of one file only; the project index decides it). Never set by a whole-program analysis.
    */
   routesElsewhere?: true;
+  /**
+   * A write in a file set aside by its path (a `seed-*.ts`, a `migrations/` folder) that a route of the app reaches:
+   * the route's label. It is app code whatever its name says, so the report keeps it with the app's writes
+   * (set-aside.ts).
+   */
+  reachedFrom?: string;
 }
 
 /** The core's findings are facts: rule, message id and data; the rules hold the words (rules/<id>.ts). */
@@ -221,6 +228,7 @@ export function conclude(
       tableSettings: input.config.tableSettings,
       bypassRoles: input.config.bypassRoles,
       roleKeyedTables: input.config.roleKeyedTables,
+      switchSettings: input.config.switchSettings,
       injected: (b, path, at) =>
         handles.ambient.nest?.injected(b, path, at) ??
         (ts.isConstructorDeclaration(b.fn) ? handles.injected(b) : undefined),
@@ -256,10 +264,12 @@ export function conclude(
       relative(input.root, f.sf.fileName),
       {
         settings: [...f.settingsSet],
-        // An admin write waits for the routes that reach it (no-admin-on-request-path): in the files importing it.
-        pending: f.sites.some(
-          (s) => 'pending' in s.verdict || (s.gatedTables.length > 0 && verdicts.get(s)?.coverage === 'admin-pool'),
-        ),
+        // An admin write waits for the routes that reach it (no-admin-on-request-path): in the files importing it. So
+        // does a seed or migration file's write (a route that reaches it makes it app code).
+        pending:
+          f.sites.some(
+            (s) => 'pending' in s.verdict || (s.gatedTables.length > 0 && verdicts.get(s)?.coverage === 'admin-pool'),
+          ) || (f.sites.length > 0 && routeDecidesSetAside(relative(input.root, f.sf.fileName))),
       },
     ]),
   );
@@ -321,6 +331,8 @@ function reportFile(
 ): void {
   const sf = facts.sf;
   const file = relative(input.root, sf.fileName);
+  // Seeds and migrations by path: asked whether a route reaches their writes (tests are never on a route's path).
+  const asideByPath = routeDecidesSetAside(file) ? setAsideKind(file) : null;
   const siteIds = new FingerprintCounter();
   const findingIds = new FingerprintCounter();
   const addFinding = (f: Omit<RuleFinding, 'fingerprint' | keyof Location>, loc: Location, key: string): void => {
@@ -328,7 +340,14 @@ function reportFile(
   };
 
   for (const raw of facts.sites) {
-    const verdict = verdicts.get(raw)!;
+    let verdict = verdicts.get(raw)!;
+    const reachedFrom = asideByPath && !verdict.deferred ? appRequestRoot(ambient, raw.call, input.root) : undefined;
+    if (reachedFrom)
+      verdict = {
+        ...verdict,
+        evidence:
+          `${verdict.evidence}; judged as app code though its path names ${asideByPath}: ${reachedFrom} reaches it`,
+      };
     const loc = location(sf, raw.call, file);
     const scope = enclosingName(raw.call);
     const code = normalizeCode(raw.call.getText(sf));
@@ -348,9 +367,11 @@ function reportFile(
       crossFile: verdict.crossFile ?? false,
       callPath: verdict.callPath,
       sql: raw.sqlVariants,
+      ...(reachedFrom ? { reachedFrom } : {}),
     };
     out.sites.push(site);
     if (verdict.deferred) continue;
+
     const about = { site: site.fingerprint };
     // RLS never applies to TRUNCATE: an org context does not narrow it, so only an admin
     // connection (deliberate cross-org maintenance) makes it intended. It replaces the
@@ -471,4 +492,10 @@ function enclosingName(node: ts.Node): string {
     else if (ts.isClassLike(n) && n.name) names.unshift(n.name.text);
   }
   return names.join('>') || '<module>';
+}
+
+/** A seed or migration file by its path, whose writes are app code when a route reaches them (report/set-aside.ts). */
+function routeDecidesSetAside(file: string): boolean {
+  const kind = setAsideKind(file);
+  return kind === 'seeds' || kind === 'migrations';
 }

@@ -1,4 +1,5 @@
 import ts from '../ts.js';
+import type { BypassSwitch } from './config.js';
 import type { RoleKey } from './login-verdict.js';
 import { scopedElsewhere } from './other-connection.js';
 import type {
@@ -59,6 +60,7 @@ export interface ProgramOptions {
   bypassRoles?: ReadonlySet<string>;
   /** Tables whose policies key on the login role (current_user), with that policy. */
   roleKeyedTables?: ReadonlyMap<string, RoleKey>;
+  switchSettings?: ReadonlyMap<string, ReadonlyMap<string, BypassSwitch>>;
   /** The executor a container injects into a constructor parameter typed as a library's pool, if it is one. */
   injected?: (binding: ParamBinding, path: readonly (string | number)[], at: ts.Node) => Handle | undefined;
   /** Whether a function is a DI provider's factory, whose parameters the container fills (`injected`). */
@@ -288,6 +290,7 @@ class Settler {
       this.options.tableSettings.get(this.table),
       this.options.bypassRoles,
       this.options.roleKeyedTables?.get(this.table),
+      this.options.switchSettings?.get(this.table),
     );
   }
 
@@ -831,11 +834,15 @@ class Settler {
     if (worst.deferred) return worst;
     // An inferred scope helper: named by the function that provides the transaction.
     const via = results.every((r) => r.via && !r.via.startsWith('transaction ')) ? joinVias(results, worst) : name;
+    // Covered, but not by an org context (an admin connection, a bypass switch): the inner verdict says by what.
+    const how =
+      worst.coverage === 'org-scope'
+        ? 'which runs it in a transaction with the org context set'
+        : `which calls it at ${worst.callPath[0] ?? 'a call'} where ${worst.evidence}`;
     return {
       coverage: worst.coverage,
       via,
-      evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which runs it in a ` +
-        `transaction with the org context set`,
+      evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), ${how}`,
       callPath: [],
       deferred: false,
     };

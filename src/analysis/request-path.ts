@@ -1,6 +1,8 @@
 import type ts from 'typescript';
 import type { RuleFinding } from '../report/rule-finding.js';
 import type { AmbientSettler } from './ambient/settle.js';
+import { setAsideKind } from '../report/set-aside.js';
+import { toPosixRelative } from '../files/paths.js';
 
 // no-admin-on-request-path: an admin (BYPASSRLS) connection bypasses every policy, so a write
 // on one that an HTTP request reaches lets one tenant's request touch every org's rows. The
@@ -29,4 +31,15 @@ export function adminRequestPath(
   const path = reached.path.length ? `, through ${reached.path.join(' → ')}` : '';
   const data = { write, via: via ?? 'an admin connection', route: reached.root.label, path };
   return { kind: 'reached', fact: { ruleId: RULE_ID, messageId: 'adminOnRequestPath', data } };
+}
+
+/**
+ * The route (of a file that is app code by its path) that reaches the write at `call`, as "the route POST /x
+ * (src/routes.ts:12)": a seed or migration module a route calls into runs on the app's request path, whatever its name.
+ */
+export function appRequestRoot(ambient: AmbientSettler, call: ts.Node, root: string): string | undefined {
+  const reached = ambient.requestRoot(call);
+  if (!reached) return undefined;
+  const file = toPosixRelative(root, reached.root.node.getSourceFile().fileName);
+  return setAsideKind(file) ? undefined : reached.root.label;
 }

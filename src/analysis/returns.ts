@@ -7,6 +7,7 @@ import { functionName } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from '../code/walk.js';
+import { argumentPresence, type Presence } from './argument-presence.js';
 
 // What a function returns, as a per-function fact: its return statements are found and
 // traced once, however many calls of it are traced. Only the choice a call's arguments
@@ -75,8 +76,18 @@ export function returnedAt(
   call: ts.CallExpression | undefined,
 ): Handle {
   if (!call || fact.guards.length === 0) return fact.any;
-  const absent = absentParams(fn, call);
-  return fact.guards.find((g) => guardTaken(g, absent))?.handle ?? fact.unguarded;
+  const presence = argumentPresence(fn, call);
+  // A guard an argument may or may not satisfy adds its return to what the call may get; the first one it surely
+  // satisfies ends the list (nothing after it runs).
+  const may: Handle[] = [];
+  for (const g of fact.guards) {
+    const taken = guardTaken(g, presence);
+    if (taken === 'no') continue;
+    may.push(g.handle);
+    if (taken === 'yes') return may.length === 1 ? g.handle : combine(fn, may);
+  }
+  if (!may.length) return fact.unguarded;
+  return combine(fn, [...may, fact.unguarded]);
 }
 
 /**
@@ -222,28 +233,20 @@ export function scopedOnReturn(
   return out;
 }
 
-/** Indices of the parameters a call leaves out or passes as undefined, null or a falsy literal. */
-export function absentParams(fn: ts.FunctionLikeDeclaration, call: ts.CallExpression): Set<number> {
-  const out = new Set<number>();
-  fn.parameters.forEach((_, i) => {
-    const arg = call.arguments[i] && skipOuter(call.arguments[i]);
-    // A falsy literal (false, 0, '') fails a truthiness guard as a missing argument does.
-    const falsy =
-      arg &&
-      (arg.kind === ts.SyntaxKind.FalseKeyword ||
-        (ts.isNumericLiteral(arg) && Number(arg.text) === 0) ||
-        (ts.isStringLiteralLike(arg) && arg.text === ''));
-    if (!arg || falsy || arg.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(arg) && arg.text === 'undefined'))
-      out.add(i);
-  });
-  return out;
-}
-
 export type GuardWhen = 'absent' | 'present';
 
-/** Whether a call whose absent parameters are `absent` takes the guard's return. */
-export function guardTaken(guard: { param: number; when: GuardWhen }, absent: ReadonlySet<number>): boolean {
-  return guard.when === 'absent' ? absent.has(guard.param) : !absent.has(guard.param);
+/**
+ * Whether a call takes the guard's return: surely, surely not, or perhaps (its argument may be missing at run time,
+ * argument-presence.ts).
+ */
+export function guardTaken(
+  guard: { param: number; when: GuardWhen },
+  presence: ReadonlyMap<number, Presence>,
+): 'yes' | 'no' | 'maybe' {
+  const p = presence.get(guard.param);
+  if (p === 'maybe') return 'maybe';
+  const absent = p === 'absent';
+  return (guard.when === 'absent' ? absent : !absent) ? 'yes' : 'no';
 }
 
 /**

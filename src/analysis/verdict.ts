@@ -1,6 +1,7 @@
 import type { ConnState, ContextEvidence, LocalVerdict, UnscopedProblem } from './facts.js';
 import { type Handle, where } from './handles.js';
 import { adminByLogin, judgeLoginRole, type RoleKey } from './login-verdict.js';
+import type { BypassSwitch } from './config.js';
 
 // Turns a connection and its state at a write into coverage with its evidence.
 
@@ -12,6 +13,37 @@ export function judge(
   tableSettings?: ReadonlySet<string>,
   bypassRoles?: ReadonlySet<string>,
   /** Set when a policy of the table keys on the login role (current_user): the role decides. */
+  roleKey?: RoleKey,
+  /** The table's bypass switches (config.ts switchSettings): setting one lets the connection through to every row. */
+  switches?: ReadonlyMap<string, BypassSwitch>,
+): LocalVerdict {
+  const v = judgeConnection(handle, state, root, table, tableSettings, bypassRoles, roleKey);
+  if (!switches?.size || !('coverage' in v) || v.coverage !== 'org-scope') return v;
+  const set =
+    handle.kind === 'scoped' && handle.settings
+      ? [...handle.settings]
+      : [state.ctx, state.session].flatMap((ev) =>
+          ev && ev !== 'inherited' ? [ev, ...(ev.also ?? [])].map((x) => x.setting ?? '') : [],
+        );
+  const hit = set.map((x) => x.toLowerCase()).find((x) => switches.has(x));
+  if (!hit) return v;
+  const sw = switches.get(hit)!;
+  return {
+    coverage: 'admin-pool',
+    via: v.via,
+    evidence: `${v.evidence}; but it sets ${hit}, which policy ${sw.policy} on ${table} ` +
+      `(${sw.at.file}:${sw.at.line}) reads without reading the row: a switch that lets the connection through to ` +
+      'every row, so this write bypasses RLS as an admin connection does',
+  };
+}
+
+function judgeConnection(
+  handle: Handle,
+  state: ConnState,
+  root: string,
+  table: string,
+  tableSettings?: ReadonlySet<string>,
+  bypassRoles?: ReadonlySet<string>,
   roleKey?: RoleKey,
 ): LocalVerdict {
   const covered = (ev: ContextEvidence): LocalVerdict => coveredBy(ev, root, table, tableSettings);

@@ -122,9 +122,18 @@ export function siteVerdict(
       : { coverage: 'not-gated', via: null, evidence: ungated };
   } else {
     // Every gated write must be covered; the site takes the worst verdict among them.
-    const { tableSettings, bypassRoles, roleKeyedTables } = deps.config;
+    const { tableSettings, bypassRoles, roleKeyedTables, switchSettings } = deps.config;
     const verdicts = gatedWrites.map((w) =>
-      judge(handle, w.state, deps.root, w.table, tableSettings.get(w.table), bypassRoles, roleKeyedTables.get(w.table)),
+      judge(
+        handle,
+        w.state,
+        deps.root,
+        w.table,
+        tableSettings.get(w.table),
+        bypassRoles,
+        roleKeyedTables.get(w.table),
+        switchSettings.get(w.table),
+      ),
     );
     verdict = verdicts.reduce((worst, v) => (rank(v) < rank(worst) ? v : worst));
   }

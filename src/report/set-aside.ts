@@ -4,8 +4,10 @@
 // paths: tests run against a throwaway database, seeds and migrations run as the migration
 // role. Their writes are set aside from the app's verdicts and coverage by default (counted in
 // `summary.setAside` and a diagnostic, listed in `setAsideWriteSites`, never silently), and
-// `includeWritesFrom` in the config brings any kind back. Decided by path only: a file's
-// place in the repository is what says it is a test or a migration.
+// `includeWritesFrom` in the config brings any kind back. Decided by path: a file's place in
+// the repository is what says it is a test or a migration; with one exception, a write of a
+// seed or migration file that a route of the app reaches (a `seed-mbs.ts` whose function an
+// onboarding route calls) is on the app's request path, so it stays with the app's writes.
 
 export type SetAsideKind = 'tests' | 'seeds' | 'migrations' | 'other-database';
 
@@ -48,12 +50,17 @@ export interface SetAsideSummary {
 /** Rules about the RLS model and the audit itself, not a write path: never set aside. */
 const MODEL_RULES = new Set(['no-owner-bypass', 'no-unset-policy-setting', 'no-incomplete-audit']);
 
-export function partitionSetAside<S extends { file: string }, F extends { file: string; ruleId: string }>(input: {
+export function partitionSetAside<
+  S extends { file: string; line?: number },
+  F extends { file: string; ruleId: string; line?: number },
+>(input: {
   files: readonly string[];
   sites: readonly S[];
   findings: readonly F[];
   include: readonly SetAsideKind[];
   otherDatabase?: ReadonlyMap<string, string>;
+  /** `file\u0001line` of writes a route of the app reaches: app code whatever their path says (and their findings). */
+  onAppPath?: ReadonlySet<string>;
 }): { sites: S[]; findings: F[]; setAsideSites: (S & { setAside: SetAsideKind })[]; summary: SetAsideSummary } {
   // Asked for every file, then for every site and finding in them: decided once per file.
   const kinds = new Map<string, SetAsideKind | null>();
@@ -75,9 +82,10 @@ export function partitionSetAside<S extends { file: string }, F extends { file: 
   }
   const sites: S[] = [];
   const setAsideSites: (S & { setAside: SetAsideKind })[] = [];
+  const app = (x: { file: string; line?: number }): boolean => !!input.onAppPath?.has(`${x.file}\u0001${x.line}`);
   for (const s of input.sites) {
     const k = kindOf(s.file);
-    if (!k) sites.push(s);
+    if (!k || (k !== 'other-database' && app(s))) sites.push(s);
     else {
       summary.writeSites[k]++;
       setAsideSites.push({ ...s, setAside: k });
@@ -85,7 +93,8 @@ export function partitionSetAside<S extends { file: string }, F extends { file: 
   }
   const findings: F[] = [];
   for (const f of input.findings) {
-    if (kindOf(f.file) && !survivesSetAside(f)) summary.findings++;
+    const k = kindOf(f.file);
+    if (k && !survivesSetAside(f) && (k === 'other-database' || !app(f))) summary.findings++;
     else findings.push(f);
   }
   return { sites, findings, setAsideSites, summary };

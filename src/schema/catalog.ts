@@ -193,6 +193,7 @@ export function modelFromCatalog(
       settings: reads.settings,
       functions: reads.functions,
       ...(reads.loginRole ? { loginRole: reads.loginRole } : {}),
+      ...(reads.switches.length ? { switches: reads.switches } : {}),
       at: fallback?.tables.get(table.name)?.policies.find((x) => x.name === p.name)?.at ?? table.enabledAt ?? nowhere,
     });
   }

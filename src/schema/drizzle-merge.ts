@@ -37,6 +37,7 @@ export function mergeDrizzleRls(
       roles: ['public'],
       settings: p.settings,
       functions: p.functions,
+      ...(p.switches?.length ? { switches: p.switches } : {}),
       at: d.at,
     }));
     // What the migrations know (creation, owner, FORCE, triggers) stays; RLS and policies come from the schema.

@@ -16,7 +16,7 @@ import type { InputStore } from '../files/input-store.js';
 export interface DrizzleRls {
   table: string;
   at: { file: string; line: number };
-  policies: { name: string; settings: string[]; functions: string[] }[];
+  policies: { name: string; settings: string[]; functions: string[]; switches?: string[] }[];
 }
 
 const cache = new Map<string, { stamp: string; found: DrizzleRls[] }>();

@@ -388,6 +388,7 @@ function createPolicy(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
     settings: reads.settings,
     functions: reads.functions,
     ...(reads.loginRole ? { loginRole: reads.loginRole } : {}),
+    ...(reads.switches.length ? { switches: reads.switches } : {}),
     at,
   };
   t.policies = t.policies.filter((p) => p.name !== policy.name);
@@ -405,6 +406,8 @@ function alterPolicy(node: PgNode, ctx: Ctx): void {
     p.functions = reads.functions;
     if (reads.loginRole) p.loginRole = reads.loginRole;
     else delete p.loginRole;
+    if (reads.switches.length) p.switches = reads.switches;
+    else delete p.switches;
   }
 }
 
@@ -427,12 +430,20 @@ const SESSION_ROLE_FUNCTIONS = new Set(['SVFOP_SESSION_USER']);
 export function expressionReads(
   nodes: unknown[],
   ctx: { searchPath: string },
-): { settings: string[]; functions: string[]; loginRole: PolicyState['loginRole'] } {
+): { settings: string[]; functions: string[]; loginRole: PolicyState['loginRole']; switches: string[] } {
   const settings = new Set<string>();
   const functions = new Set<string>();
+  // Settings an expression reads without reading the row (no column anywhere in it): they let a connection through to
+  // every row or to none, a switch (`current_setting('app.bypass_rls', true) = 'on'`), not an org context.
+  const rowFree = new Set<string>();
+  const rowRead = new Set<string>();
   let loginRole: PolicyState['loginRole'];
   for (const n of nodes) {
     if (!n) continue;
+    let readsRow = false;
+    visitPg(n, (key) => {
+      if (key === 'ColumnRef') readsRow = true;
+    });
     const visitCall = (key: string, value: PgNode): void => {
       if (key === 'SQLValueFunction' && CURRENT_ROLE_FUNCTIONS.has(value.op as string)) loginRole = 'current_user';
       if (key === 'SQLValueFunction' && SESSION_ROLE_FUNCTIONS.has(value.op as string)) loginRole ??= 'session_user';
@@ -446,9 +457,19 @@ export function expressionReads(
       } else functions.add(name);
     };
     visitCall(Object.keys(n as PgNode)[0] ?? '', (n as PgNode)[Object.keys(n as PgNode)[0] ?? ''] as PgNode);
+    const local = new Set<string>();
+    const collect = (key: string, value: PgNode): void => {
+      if (key !== 'FuncCall' || functionName(value.funcname, ctx.searchPath) !== 'pg_catalog.current_setting') return;
+      const s = constString(((value.args as unknown[] | undefined) ?? [])[0]);
+      if (s) local.add(s.toLowerCase());
+    };
+    collect(Object.keys(n as PgNode)[0] ?? '', (n as PgNode)[Object.keys(n as PgNode)[0] ?? ''] as PgNode);
     visitPg(n, visitCall);
+    visitPg(n, collect);
+    for (const x of local) (readsRow ? rowRead : rowFree).add(x);
   }
-  return { settings: [...settings], functions: [...functions], loginRole };
+  const switches = [...rowFree].filter((x) => !rowRead.has(x));
+  return { settings: [...settings], functions: [...functions], loginRole, switches };
 }
 
 function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {

@@ -27,6 +27,11 @@ export interface PolicyState {
    * connection may write, not a setting.
    */
   loginRole?: 'current_user' | 'session_user';
+  /**
+   * Settings USING / WITH CHECK read without reading the row (`current_setting('app.bypass_rls', true) = 'on'`): set to
+   * the value the policy wants, every row passes, so setting one is a bypass, not an org context.
+   */
+  switches?: string[];
   at: SchemaLocation;
 }
 

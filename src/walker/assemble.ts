@@ -60,7 +60,9 @@ export function buildReport(header: ReportHeader, parts: ReportParts, durationMs
     a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
   const incomplete = sortIncomplete(parts.incomplete);
   const ordered = [...parts.sites].sort(byPosition);
-  const sites = ordered.map(({ deferred: _deferred, ...site }) => site);
+  const sites = ordered.map(({ deferred: _deferred, reachedFrom: _reachedFrom, ...site }) => site);
+  // Writes of seed and migration files that a route reaches stay with the app's (src/analysis/index.ts).
+  const onAppPath = new Set(ordered.filter((s) => s.reachedFrom).map((s) => `${s.file}\u0001${s.line}`));
   const byFinding = (a: Finding, b: Finding): number => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId);
   const settingsSet = new Set(parts.settings);
   if (parts.orgScoped) settingsSet.add(parts.primarySetting);
@@ -74,6 +76,7 @@ export function buildReport(header: ReportHeader, parts: ReportParts, durationMs
     findings: allFindings,
     include: parts.include,
     otherDatabase,
+    onAppPath,
   });
   for (const [file, other] of otherDatabase) {
     const n = aside.setAsideSites.filter((s) => s.file === file).length;

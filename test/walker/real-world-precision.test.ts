@@ -50,6 +50,14 @@ describe('a hole never names a table (loop-built RLS in a code migration)', () =
   });
 });
 
+describe('a policy that reads a setting without reading the row is a bypass switch, not an org context', () => {
+  it('judges a write on a connection that turns the switch on as an admin write, table by table', () => {
+    const report = expectAnnotated('bypass-switch');
+    const bypass = report.writeSites.find((s) => s.line === 10)!;
+    expect(bypass.evidence).toContain('but it sets app.bypass_rls, which policy invoices_bypass on public.invoices (db/migrations/001_schema.sql:5) reads without reading the row');
+  });
+});
+
 describe('tests, seeds and code migrations are not app write paths', () => {
   it('sets their writes aside by default, counts them, and says so in a diagnostic', () => {
     const report = expectAnnotated('set-aside');
@@ -63,6 +71,16 @@ describe('tests, seeds and code migrations are not app write paths', () => {
     ]);
     expect(report.findings.filter((f) => !f.file.endsWith('.sql')).map((f) => f.file)).toEqual(['src/invoices.ts']);
     expect(report.diagnostics.find((d) => d.message.startsWith('set aside'))!.message).toContain('3 tests file(s) with 3 write site(s), 1 seeds file(s) with 1 write site(s), 1 migrations file(s) with 1 write site(s)');
+  });
+
+  it('keeps a seed file\'s write that a route reaches with the app\'s writes, and its finding', () => {
+    const report = expectAnnotated('seed-on-route');
+    const kept = report.writeSites.find((s) => s.file === 'src/seed-fees.ts')!;
+    expect(kept.coverage).toBe('unscoped');
+    expect(kept.evidence).toContain('judged as app code though its path names seeds: the route POST /fees/seed');
+    expect(report.findings.filter((f) => f.ruleId === 'no-unscoped-write').map((f) => `${f.file}:${f.line}`)).toEqual(['src/seed-fees.ts:6']);
+    expect(report.setAsideWriteSites!.map((s) => `${s.file}:${s.line}`)).toEqual(['scripts/seed-demo.ts:9', 'src/seed-fees.ts:12']);
+    expect(Object.keys(kept)).not.toContain('reachedFrom');
   });
 
   it('judges the kinds listed in includeWritesFrom as app code', () => {

@@ -299,6 +299,7 @@ export class AmbientSettler {
       config.tableSettings.get(table),
       config.bypassRoles,
       config.roleKeyedTables.get(table),
+      config.switchSettings.get(table),
     );
     if ('pending' in v) {
       // `S.run({ tx }, …)` inside a helper's callback: `tx` is what that helper hands it, at its callers.
