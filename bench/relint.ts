@@ -14,6 +14,8 @@ import { eslint, freshIndexDir, timed } from './eslint.js';
 export interface RelintEdit {
   edit: string;
   cpuMs: number;
+  /** The same text linted by ESLint alone (the parser, no rules; warm, the least of three): the floor under cpuMs. */
+  eslintAloneMs: number;
   /** Files the index analysed for it (the edited file and those whose facts had read it), and the files dropped. */
   analysed: number;
   dropped: number;
@@ -36,6 +38,8 @@ export async function relintBench(dir: string, file: string): Promise<RelintBenc
   const open = eslint(dir, true, { indexBudgetMs: Infinity });
   const openMs = await timed(() => open.lintText(text, { filePath: target }));
   const editor = eslint(dir, true, { indexBudgetMs: 1500 });
+  const alone = eslint(dir, false);
+  await alone.lintText(text, { filePath: target }); // warm-up, untimed
   const building = (r: ESLint.LintResult[]): boolean =>
     r.some((f) => f.messages.some((m) => m.messageId === 'indexBuilding'));
   const body = insideFirstFunction(text);
@@ -50,7 +54,10 @@ export async function relintBench(dir: string, file: string): Promise<RelintBenc
   for (const [edit, next] of edits) {
     let results: ESLint.LintResult[] = [];
     const cpuMs = await timed(async () => (results = await editor.lintText(next, { filePath: target })));
-    out.push({ edit, cpuMs: Math.round(cpuMs), ...lastIndexWork(), decided: !building(results) });
+    const work = lastIndexWork();
+    let eslintAloneMs = Infinity;
+    for (let i = 0; i < 3; i++) eslintAloneMs = Math.min(eslintAloneMs, await timed(() => alone.lintText(next, { filePath: target })));
+    out.push({ edit, cpuMs: Math.round(cpuMs), eslintAloneMs: Math.round(eslintAloneMs), ...work, decided: !building(results) });
   }
   resetProjectIndexes();
   fs.rmSync(indexDir, { recursive: true, force: true });

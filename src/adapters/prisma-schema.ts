@@ -33,12 +33,16 @@ function schemaFiles(root: string): string[] {
 const RECHECK_MS = 1000;
 const checked = new Map<string, { at: number; run: number | undefined; models: Map<string, PrismaModel> | null }>();
 
-/** Models by delegate name (`auditLog` for `model AuditLog`), or null when the project has no schema. */
-export function prismaModels(root: string): Map<string, PrismaModel> | null {
+/**
+ * Models by delegate name (`auditLog` for `model AuditLog`), or null when the project has no schema. `maxAgeMs`: how
+ * old an answer may be (the ESLint plugin's index passes Infinity between its own looks at the project, which follow a
+ * CPU-time schedule: once a wall second per linted file was a search of every workspace package per second of a run).
+ */
+export function prismaModels(root: string, maxAgeMs = RECHECK_MS): Map<string, PrismaModel> | null {
   const recent = checked.get(root);
   const now = Date.now();
   const run = currentRun();
-  if (recent && ((run !== undefined && recent.run === run) || now - recent.at < RECHECK_MS)) return recent.models;
+  if (recent && ((run !== undefined && recent.run === run) || now - recent.at < maxAgeMs)) return recent.models;
   const models = readModels(root);
   checked.set(root, { at: now, run, models });
   return models;

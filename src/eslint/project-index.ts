@@ -17,6 +17,7 @@ import { VERSION } from '../version.js';
 import { runningBuilds, startBuilder } from './background-build.js';
 import { LocalKeys } from './local-keys.js';
 import { cpuMs, Recheck } from './recheck.js';
+import { longLivedProcess } from './settings.js';
 import { stableHash } from '../cache/stable-hash.js';
 import { codeStamp, sha } from '../cache/code-stamp.js';
 
@@ -178,14 +179,18 @@ class ProjectIndex {
    */
   private view(input: ProjectInput, late: () => boolean): View | { read: number; total: number } {
     const self = toPosixRelative(this.root, input.file);
-    this.syncFromDisk();
-    if (this.lookCostMs !== undefined || this.look.due()) {
+    const looking = this.lookCostMs !== undefined || this.look.due();
+    // What another process wrote to the index on disk: per lint where a background build may be writing it (an
+    // editor's server, or a process that started one), else with each look (a stat per linted file otherwise).
+    if (looking || this.builder !== undefined || longLivedProcess()) this.syncFromDisk();
+    if (looking) {
       // A look at the project: list it, stat every file, read the changed ones. It may span
       // several lints when the budget runs out; only its own work counts as its cost (CPU time, recheck.ts).
       const started = cpuMs();
       if (this.lookCostMs === undefined) {
         this.lookCostMs = 0;
         this.relist(input.loaded);
+        prismaModels(this.root);
       }
       let read = 0;
       // What a look costs again is the listing and the stats: reading changed files is not repeated. (Reading is timed
@@ -284,8 +289,9 @@ class ProjectIndex {
   }
 
   private base(input: ProjectInput): string {
-    // Besides the source files, the analysis reads the Prisma schema (model names to tables).
-    const prisma = prismaModels(this.root);
+    // Besides the source files, the analysis reads the Prisma schema (model names to tables): looked at with the
+    // project (view), the last answer between looks. (An analysis that reads a newer one makes it the last answer.)
+    const prisma = prismaModels(this.root, Infinity);
     const memo = this.baseMemo;
     if (
       memo &&

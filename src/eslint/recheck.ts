@@ -14,6 +14,7 @@
 // wall time, since waiting costs nothing and a change saved by another tool should show soon.
 // Either way at least MIN_RECHECK_MS of wall time passes between looks.
 
+import os from 'node:os';
 import { longLivedProcess } from './settings.js';
 
 /** The shortest interval (wall time): a change saved by another tool shows within it on a small project. */
@@ -43,9 +44,18 @@ export function instant(): Instant {
   return { wall: performance.now(), cpu: cpuMs() };
 }
 
+/** The most CPU time this process can spend per unit of wall time: one thread per core at most. */
+const CORES = Math.max(1, os.availableParallelism());
+
 export class Recheck {
   private at: Instant = { wall: -Infinity, cpu: -Infinity };
   private costMs = 0;
+  /**
+   * Wall time before which the CPU clock need not be asked again: the last answer said `remaining` ms of CPU were
+   * still to pass, and a process spends at most CORES ms of CPU per ms of wall time. Asked per linted file, the CPU
+   * clock (a system call) was otherwise read for every file once the shortest wall interval had passed.
+   */
+  private cpuNotBefore = -Infinity;
 
   /**
    * True when the last look is older than its interval (or there was none): in CPU time, or in wall time for a
@@ -54,9 +64,15 @@ export class Recheck {
    */
   due(now?: Instant, waits: boolean = longLivedProcess()): boolean {
     // The wall clock first: it is cheap, and asking for the CPU time is a system call (asked per linted file).
-    const wall = (now?.wall ?? performance.now()) - this.at.wall;
+    const wallNow = now?.wall ?? performance.now();
+    const wall = wallNow - this.at.wall;
     if (wall < MIN_RECHECK_MS) return false;
-    return waits ? wall >= this.interval(true) : (now?.cpu ?? cpuMs()) - this.at.cpu >= this.interval(false);
+    if (waits) return wall >= this.interval(true);
+    if (now?.cpu === undefined && wallNow < this.cpuNotBefore) return false;
+    const remaining = this.interval(false) - ((now?.cpu ?? cpuMs()) - this.at.cpu);
+    if (remaining <= 0) return true;
+    this.cpuNotBefore = wallNow + remaining / CORES;
+    return false;
   }
 
   /** The time to let pass between looks: 50 (editor, wall) or 500 (command line, CPU) times what the last look cost. */
@@ -68,10 +84,12 @@ export class Recheck {
   done(costMs: number, now: Instant = instant()): void {
     this.at = now;
     this.costMs = costMs;
+    this.cpuNotBefore = -Infinity;
   }
 
   /** Forgets the last look: the next `due()` is true. */
   reset(): void {
     this.at = { wall: -Infinity, cpu: -Infinity };
+    this.cpuNotBefore = -Infinity;
   }
 }

@@ -5,6 +5,7 @@ import type { CodeMatch } from '../packs/code.js';
 import { incompleteFindings } from '../report/incomplete.js';
 import type { RuleFinding } from '../report/rule-finding.js';
 import { siteFindings, type SiteCheck } from '../analysis/site-checks.js';
+import type { CoreSite } from '../analysis/index.js';
 import { applySuppressions, findSuppressions } from '../report/suppressions.js';
 import { configFor, lintAnalysis, tsSourceFile } from './lint-analysis.js';
 import { setAsideUnder, survivesSetAside } from '../report/set-aside.js';
@@ -14,7 +15,14 @@ import { reportSetupProblem } from './setup-problem.js';
 
 // Every rls-guard rule's `create`: the linted file's findings of every pass (the core, the
 // pack scan, the rules' checks, the parts not read), with the file's suppressions applied
-// once, computed by whichever rule reaches Program:exit first; each rule reports its own.
+// once, computed by whichever rule is created first; each rule reports its own.
+//
+// A rule registers a listener only when it has something to report on the file. Most files of
+// a project have no database code and name no pack entry: there the file's findings are known
+// when the first rule is created (one shared check, answered once for the fifteen rules), and
+// every rule returns no listener, so ESLint has nothing of rls-guard's to call during its
+// traversal. Only a file with write sites waits for Program:exit, since the rules' checks of
+// those sites are registered as ESLint creates each rule, all before any Program:exit.
 
 type Context = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
 
@@ -28,18 +36,63 @@ export interface ReportOptions {
 
 type FileFindings = { ok: true; findings: RuleFinding[] } | { ok: false; problem: string };
 
+/**
+ * What is known of a file when its first rule is created: its findings, final when it has no write site for a check to
+ * judge ("final"), or the parts that do not depend on the checks, to be completed at Program:exit.
+ */
+type Early = { ok: false; problem: string } | { ok: true; final: true; findings: RuleFinding[]; rules: Set<string> } | {
+  ok: true;
+  final: false;
+  parts: Parts;
+};
+
+interface Parts {
+  file: string;
+  filename: string;
+  sf: ts.SourceFile;
+  found: RuleFinding[];
+  sites: CoreSite[];
+}
+
 // ESLint calls every enabled rule's create before any Program:exit: by then each rule with a
 // check has registered it, so the file's findings (and its unused suppressions) count them.
 const checks = new WeakMap<object, Map<string, SiteCheck>>();
+const early = new WeakMap<object, Early>();
 const results = new WeakMap<object, FileFindings>();
 
+/** The rule's name without the plugin's prefix, once per configured id (not once per file and rule). */
+const shortIds = new Map<string, string>();
+
+function shortId(id: string): string {
+  let short = shortIds.get(id);
+  if (short === undefined) shortIds.set(id, (short = id.slice(id.lastIndexOf('/') + 1)));
+  return short;
+}
+
+/** The `allow` option as a set, once per options object (ESLint hands a rule the same one for every file). */
+const allowSets = new WeakMap<readonly string[], Set<string>>();
+const NONE = new Set<string>();
+
+function allowSet(allow: readonly string[] | undefined): Set<string> {
+  if (!allow?.length) return NONE;
+  let set = allowSets.get(allow);
+  if (!set) allowSets.set(allow, (set = new Set(allow.map((a) => a.toLowerCase()))));
+  return set;
+}
+
+const NO_LISTENERS: TSESLint.RuleListener = Object.freeze({});
+
 export function reportFindings(context: Context, options: ReportOptions = {}): TSESLint.RuleListener {
-  const id = context.id.slice(context.id.lastIndexOf('/') + 1);
+  const id = shortId(context.id);
+  const sourceCode = context.sourceCode;
   if (options.check) {
-    const registered = checks.get(context.sourceCode) ?? new Map<string, SiteCheck>();
-    checks.set(context.sourceCode, registered.set(id, options.check));
+    const registered = checks.get(sourceCode) ?? new Map<string, SiteCheck>();
+    checks.set(sourceCode, registered.set(id, options.check));
   }
-  const allow = new Set((options.allow ?? []).map((a) => a.toLowerCase()));
+  const known = earlyFindings(context);
+  // Nothing for this rule on this file: no listener at all.
+  if (known.ok && known.final && !known.rules.has(id)) return NO_LISTENERS;
+  const allow = allowSet(options.allow);
   return {
     'Program:exit'() {
       const file = fileFindings(context);
@@ -65,12 +118,26 @@ function replace(edit: { start: number; end: number; text: string }): TSESLint.R
 function fileFindings(context: Context): FileFindings {
   const hit = results.get(context.sourceCode);
   if (hit) return hit;
-  const result = collect(context);
+  const known = earlyFindings(context);
+  const result: FileFindings = !known.ok
+    ? known
+    : known.final
+      ? { ok: true, findings: known.findings }
+      : { ok: true, findings: judge(known.parts, checks.get(context.sourceCode) ?? new Map()) };
   results.set(context.sourceCode, result);
   return result;
 }
 
-function collect(context: Context): FileFindings {
+/** The file's analysis and pack scan, once per linted text, whichever rule is created first. */
+function earlyFindings(context: Context): Early {
+  const hit = early.get(context.sourceCode);
+  if (hit) return hit;
+  const result = collect(context);
+  early.set(context.sourceCode, result);
+  return result;
+}
+
+function collect(context: Context): Early {
   const analysis = lintAnalysis(context);
   if (!analysis.ok) return analysis;
   const scan = packScan(context);
@@ -78,21 +145,30 @@ function collect(context: Context): FileFindings {
   const filename = path.resolve(context.physicalFilename ?? context.filename);
   const sf = tsSourceFile(context.sourceCode, filename);
   const file = analysis.incomplete[0]?.file ?? path.basename(filename);
-  const all: RuleFinding[] = [
+  const found: RuleFinding[] = [
     ...analysis.findings,
     ...scan.matches.map((m) => packFinding(sf, file, m)),
-    ...siteFindings(analysis.sites, checks.get(context.sourceCode) ?? new Map()),
     // ESLint has no --allow-incomplete: the message does not offer it.
     ...incompleteFindings(analysis.incomplete.map((g) => ({ ...g, kind: 'source' as const })), { acceptHint: false }),
   ];
+  const parts: Parts = { file, filename, sf, found, sites: analysis.sites };
+  // A site a check could judge: the checks are known only once every rule is created.
+  if (analysis.sites.some((s) => !s.deferred)) return { ok: true, final: false, parts };
+  const findings = judge(parts, new Map());
+  return { ok: true, final: true, findings, rules: new Set(findings.map((f) => f.ruleId)) };
+}
+
+/** The file's findings with the checks' and its suppressions applied, as the walker reports them. */
+function judge(parts: Parts, fileChecks: ReadonlyMap<string, SiteCheck>): RuleFinding[] {
+  const { file, filename, sf } = parts;
+  const all = [...parts.found, ...siteFindings(parts.sites, fileChecks)];
   // A test, seed or migration file's write findings are set aside from the audit's verdicts (report/set-aside.ts):
   // the editor shows what CI fails on, no more.
   const loaded = configFor(path.dirname(filename));
   const aside = setAsideUnder(toPosixRelative(loaded.dir, filename), loaded.config.includeWritesFrom);
   // Filtered after the suppressions, as the walker does: a suppression of a set-aside finding is not "unused".
   const judged = applySuppressions(file, all, findSuppressions(sf), '//').findings;
-  const shown = aside ? judged.filter((f) => survivesSetAside({ file: filename, ruleId: f.ruleId })) : judged;
-  return { ok: true, findings: shown };
+  return aside ? judged.filter((f) => survivesSetAside({ file: filename, ruleId: f.ruleId })) : judged;
 }
 
 function packFinding(sf: ts.SourceFile, file: string, m: CodeMatch): RuleFinding {
