@@ -1,5 +1,5 @@
 import { LineIndex, type DeployScan, type DeployValue, type DeployVar, type Span } from './types.js';
-import { LIST_KEYS, MASK, literal, scanYaml } from './yaml.js';
+import { LIST_KEYS, MASK, listEntry, literal, scanYaml } from './yaml.js';
 
 // JSON deployment files (Heroku app.json, ECS task definitions, a tree's JSON data) read by a
 // JSON reader instead of the YAML parser, which reads JSON too but builds a document of
@@ -232,17 +232,10 @@ function scanTree(root: JNode, lines: LineIndex): DeployScan {
 
   const listItem = (item: JScalar): void => {
     const raw = item.value as string;
+    const v = listEntry(raw, inner(item), (from, to) => lines.span(from, to));
+    if (!v) return;
+    vars.push(v);
     const eq = raw.indexOf('=');
-    const name = eq === -1 ? raw : raw.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) return;
-    const start = inner(item);
-    vars.push({
-      name,
-      // `- KEY` alone passes the variable through from the host: set, value unknown.
-      ...(eq === -1 ? { value: undefined, fromRef: true } : literal(raw.slice(eq + 1))),
-      nameSpan: lines.span(start, start + name.length),
-      ...(eq === -1 ? {} : { valueSpan: lines.span(start + eq + 1, start + raw.length) }),
-    });
     values.push({ value: eq === -1 ? raw : raw.slice(eq + 1), span: nodeSpan(item) });
   };
 

@@ -118,21 +118,31 @@ export function scanYaml(text: string, options: YamlOptions = {}): DeployScan {
 
   function listItem(item: Scalar): void {
     const raw = item.value as string;
+    const v = listEntry(raw, inner(item), span);
+    if (!v) return;
+    vars.push(v);
     const eq = raw.indexOf('=');
-    const name = eq === -1 ? raw : raw.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) return;
-    const start = inner(item);
-    vars.push({
-      name,
-      // `- KEY` alone passes the variable through from the host: set, value unknown.
-      ...(eq === -1 ? { value: undefined, fromRef: true } : literal(raw.slice(eq + 1))),
-      nameSpan: span(start, start + name.length),
-      ...(eq === -1 ? {} : { valueSpan: span(start + eq + 1, start + raw.length) }),
-    });
     values.push({ value: eq === -1 ? raw : raw.slice(eq + 1), span: nodeSpan(item) });
   }
 
   return { vars, values, diagnostics };
+}
+
+/**
+ * One entry of a list of variables (`- KEY=value`, or `- KEY` passing the host's value through), whose text
+ * starts at offset `start`; undefined when it does not name a variable. Shared by the YAML and JSON readings.
+ */
+export function listEntry(raw: string, start: number, span: (from: number, to: number) => Span): DeployVar | undefined {
+  const eq = raw.indexOf('=');
+  const name = eq === -1 ? raw : raw.slice(0, eq);
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) return undefined;
+  return {
+    name,
+    // `- KEY` alone passes the variable through from the host: set, value unknown.
+    ...(eq === -1 ? { value: undefined, fromRef: true } : literal(raw.slice(eq + 1))),
+    nameSpan: span(start, start + name.length),
+    ...(eq === -1 ? {} : { valueSpan: span(start + eq + 1, start + raw.length) }),
+  };
 }
 
 /**
