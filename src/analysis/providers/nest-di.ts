@@ -191,8 +191,10 @@ export class NestContainer {
     const at = `${what} (${name}, provided at ${this.deps.where(p.literal)})`;
     const valueOf = (e: ts.Expression, how: string): InjectedCallee => {
       const o = this.deps.origins.expr(e);
-      if (o.kind === 'function' && o.decl.body)
-        return { kind: 'function', fn: o.decl, label: `${at}${how} → ${functionName(o.decl)} (${this.deps.where(o.decl)})` };
+      if (o.kind === 'function' && o.decl.body) {
+        const label = `${at}${how} → ${functionName(o.decl)} (${this.deps.where(o.decl)})`;
+        return { kind: 'function', fn: o.decl, label };
+      }
       if (o.kind === 'external') return { kind: 'value', value: e, label: `${at}${how} → ${shortText(e, 30)}` };
       return {
         kind: 'unknown',
@@ -209,7 +211,8 @@ export class NestContainer {
       case 'useFactory': {
         const f = this.deps.origins.expr(p.value);
         const made = skipOuter(p.value);
-        const fn = f.kind === 'function' ? f.decl : isFunctionLike(made) ? (made as ts.FunctionLikeDeclaration) : undefined;
+        const fn =
+          f.kind === 'function' ? f.decl : isFunctionLike(made) ? (made as ts.FunctionLikeDeclaration) : undefined;
         const returned = fn && onlyReturned(fn);
         if (!fn || !returned)
           return { kind: 'unknown', reason: `${at} is made by a factory whose one returned value cannot be read` };
