@@ -32,9 +32,31 @@ export function discoverPrismaSchemas(root: string, explicit: readonly string[] 
   };
   for (const p of explicit) add(prismaFilesAt(path.resolve(root, p)));
   const ws = workspaceOf(root);
+  const shared = ws ? workspaceSchemas(ws.root, [ws.root, ...ws.packages.map((p) => p.dir)]) : undefined;
   const dirs = [root, ...(ws ? [ws.root, ...ws.packages.map((p) => p.dir)] : [])];
-  for (const dir of [...new Set(dirs)]) add(packageSchema(dir));
+  for (const dir of [...new Set(dirs)]) add(shared?.get(dir) ?? packageSchema(dir));
   return out;
+}
+
+// The workspace's part of the search, shared by every project root inside it. The ESLint
+// plugin has one project per package root (the package a linted file belongs to), and each
+// root's look searched every package of the workspace again: on midday (about thirty packages,
+// a root each) that was a quarter of the plugin's per-file cost. Looked at again on the same
+// schedule as the callers' own answers (once a wall second, once per audit run), so a schema
+// added, moved or edited in any package is seen by every root after the interval.
+const WORKSPACE_RECHECK_MS = 1000;
+const workspaceCache = new Map<string, { at: number; run: number | undefined; byDir: Map<string, string[]> }>();
+
+/** Each workspace folder's schema files (package root, then each package), searched once per interval for all roots. */
+function workspaceSchemas(wsRoot: string, dirs: readonly string[]): Map<string, string[]> {
+  const hit = workspaceCache.get(wsRoot);
+  const now = Date.now();
+  const run = currentRun();
+  if (hit && ((run !== undefined && hit.run === run) || now - hit.at < WORKSPACE_RECHECK_MS)) return hit.byDir;
+  const byDir = new Map<string, string[]>();
+  for (const dir of dirs) if (!byDir.has(dir)) byDir.set(dir, packageSchema(dir));
+  workspaceCache.set(wsRoot, { at: now, run, byDir });
+  return byDir;
 }
 
 /** One package's schema, by the first place Prisma would look that exists. */
