@@ -16,6 +16,7 @@ import type {
 } from './facts.js';
 import { isInlineCallback } from './flow.js';
 import { rank } from './write-sites.js';
+import { coveredCallsEvidence } from './covered-calls.js';
 import { connectionKey, freshState } from './connection-state.js';
 import { fieldText } from '../code/carried.js';
 import { narrowingAt, reaches } from './providers/guards.js';
@@ -494,6 +495,7 @@ class Settler {
           : `parameter \`${p.binding.name}\` of \`${name}\``
         : `a connection that \`${name}\` captures from its enclosing function`;
     const results: SiteVerdict[] = [];
+    const calledAt: string[] = []; // `file:line` of the call each result judged, for the evidence's example
     // A test's call hands production code a test's connection: it says nothing of what production runs on (the
     // tests' own writes are set aside the same way, report/set-aside.ts).
     const all = this.index.callers.get(fn) ?? [];
@@ -524,6 +526,7 @@ class Settler {
           callPath: [at],
           deferred: false,
         });
+        calledAt.push(where(edge.call, this.options.root));
         continue;
       }
       if (p.kind === 'param' && isEmptyStub(passed.handle)) {
@@ -539,6 +542,7 @@ class Settler {
       );
       const elsewhere = inner.coverage === 'unscoped' ? scopedElsewhere(edge, passed.handle, this.options.root) : '';
       results.push({ ...inner, evidence: inner.evidence + elsewhere, callPath: [at, ...inner.callPath] });
+      calledAt.push(where(edge.call, this.options.root));
     }
     const exported = isExportedFunction(fn);
     const escaped =
@@ -553,8 +557,11 @@ class Settler {
       return {
         coverage: worst.coverage,
         via: joinVias(results, worst),
-        evidence: `runs on ${subject}; all ${results.length} call${results.length === 1 ? '' : 's'} pass a covered ` +
-          `connection${stubs ? ` (and ${stubs} an empty object, a stub that cannot write)` : ''}`,
+        evidence: coveredCallsEvidence(
+          subject,
+          results.map((r, i) => ({ at: calledAt[i]!, coverage: r.coverage, via: r.via })),
+          stubs,
+        ),
         callPath: [],
         deferred: false,
       };

@@ -57,7 +57,7 @@ describe('worst shapes', () => {
   it('judges the helper called from everywhere once, across all its callers', () => {
     const helper = two.report.writeSites.find((s) => s.file === 'src/audit/record.ts')!;
     expect(helper.coverage).toBe('org-scope');
-    expect(helper.evidence).toContain(`all ${2 * SIZES.helperCalls} calls pass a covered connection`);
+    expect(helper.evidence).toContain(`its ${2 * SIZES.helperCalls} calls all pass a connection in org context`);
   });
 
   it('fails closed where nesting defeats the walk: an unresolved site or a diagnostic, never a crash', () => {

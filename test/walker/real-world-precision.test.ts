@@ -277,7 +277,7 @@ describe('a connection a factory checks out and returns (avnz-portal, docs/real-
     expect(evidence(7)).toContain('pooled client from pool.connect() at src/db.ts:7 outside any transaction');
     expect(evidence(17)).toContain('pooled client from pool.connect() at src/db.ts:13 outside any transaction');
     // The closure still runs on what its enclosing function set up, judged at its calls.
-    expect(evidence(38)).toContain('a connection that `one` captures from its enclosing function; all 1 call pass a covered connection');
+    expect(evidence(38)).toContain('a connection that `one` captures from its enclosing function; its one call, at src/tickets.ts:40, passes a connection in org context');
   });
 });
 
