@@ -1,6 +1,6 @@
 import ts from '../ts.js';
 import { lookup } from './scope.js';
-import { skipOuter } from '../syntax/wrappers.js';
+import { outerWrapperOf, skipOuter } from '../syntax/wrappers.js';
 
 // A connection cached on the global object so hot reloads reuse it:
 //   const g = globalThis as unknown as { __db?: Db };
@@ -21,15 +21,7 @@ export function globalCacheFallback(e: ts.Expression): ts.Expression | undefined
   const read = skipOuter(e.left);
   if (!ts.isPropertyAccessExpression(read) || !ts.isIdentifier(read.name) || !isGlobalObject(read.expression, 0))
     return undefined;
-  let n: ts.Node = e;
-  while (
-    ts.isParenthesizedExpression(n.parent) ||
-    ts.isAsExpression(n.parent) ||
-    ts.isSatisfiesExpression(n.parent) ||
-    ts.isNonNullExpression(n.parent) ||
-    ts.isTypeAssertionExpression(n.parent)
-  )
-    n = n.parent;
+  const n = outerWrapperOf(e, false);
   const decl = n.parent;
   if (!ts.isVariableDeclaration(decl) || decl.initializer !== n || !ts.isIdentifier(decl.name)) return undefined;
   if (!(ts.getCombinedNodeFlags(decl) & ts.NodeFlags.Const)) return undefined;

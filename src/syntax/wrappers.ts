@@ -45,18 +45,21 @@ export function skipOuterAndAwait(expr: ts.Expression): ts.Expression {
 
 /**
  * The other way: the outermost node around `node` that `skipOuterAndAwait` would strip down to it
- * (`(await make()) as Db` from `make()`), for readers that ask where an expression's value goes.
+ * (`(await make()) as Db` from `make()`), for readers that ask where an expression's value goes;
+ * with `throughAwait` false, the one `skipOuter` would strip (the same value, not a promise's).
  */
-export function outerWrapperOf(node: ts.Node): ts.Node {
+export function outerWrapperOf(node: ts.Node, throughAwait = true): ts.Node {
   let n = node;
   for (;;) {
     switch (n.parent?.kind) {
+      case ts.SyntaxKind.AwaitExpression:
+        if (!throughAwait) return n;
+      // falls through
       case ts.SyntaxKind.ParenthesizedExpression:
       case ts.SyntaxKind.AsExpression:
       case ts.SyntaxKind.SatisfiesExpression:
       case ts.SyntaxKind.NonNullExpression:
       case ts.SyntaxKind.TypeAssertionExpression:
-      case ts.SyntaxKind.AwaitExpression:
         n = n.parent;
         continue;
       default:

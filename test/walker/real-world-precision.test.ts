@@ -216,7 +216,7 @@ describe('SET LOCAL or set_config(…, true) outside any transaction', () => {
 describe('a lazily made pool with a shutdown and a test reset (nudge, docs/real-world.md)', () => {
   it('is the pool its getter makes: resets to undefined, null or void 0 are not other values', () => {
     const report = expectAnnotated('lazy-reset');
-    const evidence = (line: number) => report.writeSites.find((s) => s.file === 'src/shipments.ts' && s.line === line)!.evidence;
+    const evidence = evidenceIn(report, 'src/shipments.ts');
     expect(evidence(5)).toContain('src/pools.ts:9');
     expect(evidence(23)).toContain('src/pools.ts:14');
     // Two different pools assigned to one `let` stay unknown, with the reason.
@@ -227,7 +227,7 @@ describe('a lazily made pool with a shutdown and a test reset (nudge, docs/real-
 describe('a hot-reload singleton cached on the global object (pathway, docs/real-world.md)', () => {
   it('is the fallback it is stored back from; another value stored, or none, leaves it untraced', () => {
     const report = expectAnnotated('global-singleton');
-    const evidence = (line: number) => report.writeSites.find((s) => s.file === 'src/invoices.ts' && s.line === line)!.evidence;
+    const evidence = evidenceIn(report, 'src/invoices.ts');
     expect(evidence(5)).toContain('pg Pool created at src/pools.ts:6');
     expect(evidence(14)).toContain('set_config at src/invoices.ts:12');
     expect(evidence(23)).toContain('`reportPool` cannot be traced');
@@ -264,7 +264,7 @@ describe('a recursive walker whose calls hand on ever longer member paths (qs-pr
 describe('a Proxy that reads its store through a getter of the codebase (qs-pro, docs/real-world.md)', () => {
   it('is the stored connection where a path entered the store and the target elsewhere; two stores stay unresolved', () => {
     const report = expectAnnotated('proxy-getter');
-    const evidence = (line: number) => report.writeSites.find((s) => s.file === 'src/server.ts' && s.line === line)!.evidence;
+    const evidence = evidenceIn(report, 'src/server.ts');
     expect(evidence(16)).toContain('read at src/db.ts:8');
     expect(evidence(28)).toContain('nothing on this path entered `storage`');
   });
@@ -273,7 +273,7 @@ describe('a Proxy that reads its store through a getter of the codebase (qs-pro,
 describe('a connection a factory checks out and returns (avnz-portal, docs/real-world.md)', () => {
   it('starts fresh at each call, not as a connection captured from an enclosing function', () => {
     const report = expectAnnotated('checkout-factory');
-    const evidence = (line: number) => report.writeSites.find((s) => s.file === 'src/tickets.ts' && s.line === line)!.evidence;
+    const evidence = evidenceIn(report, 'src/tickets.ts');
     expect(evidence(7)).toContain('pooled client from pool.connect() at src/db.ts:7 outside any transaction');
     expect(evidence(17)).toContain('pooled client from pool.connect() at src/db.ts:13 outside any transaction');
     // The closure still runs on what its enclosing function set up, judged at its calls.
@@ -361,7 +361,7 @@ describe('Prisma reads built from fragments (only writes are writes)', () => {
     const report = expectAnnotated('prisma-read-shapes');
     const kinds = report.writeSites.map((s) => `${s.line} ${s.operation} ${s.coverage}`);
     expect(kinds).toEqual(['71 update unscoped', '77 insert unresolved', '83 insert unresolved', '89 insert unresolved']);
-    const evidence = (line: number) => report.writeSites.find((s) => s.line === line)!.evidence;
+    const evidence = evidenceIn(report);
     // The UPDATE's kind is known; the others say their `operation` only stands in, and why.
     expect(evidence(71)).toContain('its text is completed at run time (`${sets}`');
     expect(evidence(77)).toContain("the statement's kind is unknown too (a fragment sits where it could add a write");
@@ -433,3 +433,9 @@ describe('signacare worker and repository shapes (knex, routed Proxy: issue 10)'
     expect(at('src/repo/plans.ts', 15).evidence).toContain('planRepository.archive(id) runs on knex pool');
   });
 });
+
+/** The evidence of the write site at a line (of `file`, when given) of a fixture app's report. */
+function evidenceIn(report: { writeSites: { file: string; line: number; evidence: string }[] }, file?: string) {
+  return (line: number): string =>
+    report.writeSites.find((s) => (file === undefined || s.file === file) && s.line === line)!.evidence;
+}
