@@ -4,8 +4,12 @@
 // editor reaches once the background build is done), then edits of its unsaved text are
 // linted with the editor's budget, each timed in CPU. The edits are the kinds an editor sees:
 // a comment at the end, a line inside the body of the file's first function (every line below
-// it moves), and the same text again.
+// it moves), and the same text again. `--repeat N` (env RELINT_REPEAT) adds N more edits, each a
+// distinct text (a comment at the end, then a line inside the first function, alternately), and
+// a summary of them: CPU and wall per edit, least and median, and the load average.
 import fs from 'node:fs';
+import inspector from 'node:inspector';
+import os from 'node:os';
 import path from 'node:path';
 import { ESLint } from 'eslint';
 import { lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.js';
@@ -14,6 +18,7 @@ import { eslint, freshIndexDir, timed } from './eslint.js';
 export interface RelintEdit {
   edit: string;
   cpuMs: number;
+  wallMs: number;
   /** The same text linted by ESLint alone (the parser, no rules; warm, the least of three): the floor under cpuMs. */
   eslintAloneMs: number;
   /** Files the index analysed for it (the edited file and those whose facts had read it), and the files dropped. */
@@ -28,9 +33,11 @@ export interface RelintBench {
   /** The first lint, unbounded (the whole set its cross-file sites need). */
   openMs: number;
   edits: RelintEdit[];
+  /** Over the repeated edits: least and median per edit, how many were decided, and the load average around them. */
+  repeated?: { n: number; cpuMs: [number, number]; wallMs: [number, number]; decided: number; load: [number, number] };
 }
 
-export async function relintBench(dir: string, file: string): Promise<RelintBench> {
+export async function relintBench(dir: string, file: string, repeat = Number(process.env.RELINT_REPEAT) || 0): Promise<RelintBench> {
   const target = path.resolve(dir, file);
   const indexDir = freshIndexDir();
   resetProjectIndexes();
@@ -50,19 +57,62 @@ export async function relintBench(dir: string, file: string): Promise<RelintBenc
     ['the same text again', body],
     ['back to the saved text', text],
   ];
+  for (let i = 0; i < repeat; i++)
+    edits.push(
+      i % 2 === 0
+        ? [`repeat ${i}: comment at the end`, `${text}\n// edit ${i}\n`]
+        : [`repeat ${i}: line inside the first function`, body.replace('const editedHere = 1;', `const editedHere = ${i};`)],
+    );
+  const loadBefore = os.loadavg()[0]!;
+  // RELINT_PROFILE=FILE: a CPU profile of the edits only (not the open), for finding where an edit goes.
+  const profile = process.env.RELINT_PROFILE ? await startProfile() : undefined;
   const out: RelintEdit[] = [];
   for (const [edit, next] of edits) {
     let results: ESLint.LintResult[] = [];
+    const wallStart = performance.now();
     const cpuMs = await timed(async () => (results = await editor.lintText(next, { filePath: target })));
+    const wallMs = performance.now() - wallStart;
     const work = lastIndexWork();
     let eslintAloneMs = Infinity;
     for (let i = 0; i < 3; i++) eslintAloneMs = Math.min(eslintAloneMs, await timed(() => alone.lintText(next, { filePath: target })));
-    out.push({ edit, cpuMs: Math.round(cpuMs), eslintAloneMs: Math.round(eslintAloneMs), ...work, decided: !building(results) });
+    out.push({ edit, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs), eslintAloneMs: Math.round(eslintAloneMs), ...work, decided: !building(results) });
   }
+  const load: [number, number] = [loadBefore, os.loadavg()[0]!];
+  if (profile) fs.writeFileSync(process.env.RELINT_PROFILE!, JSON.stringify(await profile()));
   resetProjectIndexes();
   fs.rmSync(indexDir, { recursive: true, force: true });
   delete process.env.RLS_GUARD_INDEX_DIR;
-  return { file, openMs: Math.round(openMs), edits: out };
+  const rep = out.slice(out.length - repeat);
+  const stat = (xs: number[]): [number, number] => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return [sorted[0] ?? 0, sorted[Math.floor(sorted.length / 2)] ?? 0];
+  };
+  return {
+    file,
+    openMs: Math.round(openMs),
+    edits: out,
+    ...(repeat
+      ? {
+          repeated: {
+            n: repeat,
+            cpuMs: stat(rep.map((e) => e.cpuMs)),
+            wallMs: stat(rep.map((e) => e.wallMs)),
+            decided: rep.filter((e) => e.decided).length,
+            load: load.map((l) => Math.round(l * 10) / 10) as [number, number],
+          },
+        }
+      : {}),
+  };
+}
+
+async function startProfile(): Promise<() => Promise<object>> {
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<any> =>
+    new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return async () => (await post('Profiler.stop')).profile;
 }
 
 /** The text with a line added after the opening brace of the first function body (every line below moves). */

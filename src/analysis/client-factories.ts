@@ -9,6 +9,7 @@ import { executorSubclass, type TypeReader, typeOfParam } from './declared-types
 import { findTenantBinding, type TenantDeps } from './tenant-binding.js';
 import { type LoginRole, loginRoleOf } from './providers/login-roles.js';
 import { type Handle, type ParamBinding, where } from './handles.js';
+import { type Facts, TrackedMemo } from '../code/fixpoint.js';
 
 // The clients the code makes beyond a library's plain factories: a client extension that
 // scopes every query, a per-tenant pool, the role a client logs in as, an admin provider
@@ -21,9 +22,15 @@ export interface FactoryDeps extends TenantDeps, TypeReader {
 }
 
 export class ClientFactories {
-  private readonly tenants = new Map<ts.NewExpression, { via: string; at: ts.Node } | undefined>();
+  // A tracked memo (fixpoint.ts): the connect hook is found through other files.
+  private readonly tenants: TrackedMemo<ts.NewExpression, { via: string; at: ts.Node } | undefined>;
 
-  constructor(private readonly deps: FactoryDeps) {}
+  constructor(
+    private readonly deps: FactoryDeps,
+    facts: Facts,
+  ) {
+    this.tenants = new TrackedMemo(facts);
+  }
 
   /**
    * A client extension that wraps every query in a transaction setting the org context
@@ -89,10 +96,7 @@ export class ClientFactories {
    */
   tenantBinding(created: ts.NewExpression): { via: string; at: ts.Node } | undefined {
     // It reads the whole file for a connect hook: once per pool, not once per use of it.
-    if (this.tenants.has(created)) return this.tenants.get(created);
-    const found = findTenantBinding(this.deps, created);
-    this.tenants.set(created, found);
-    return found;
+    return this.tenants.get(created, () => findTenantBinding(this.deps, created));
   }
 
   /**

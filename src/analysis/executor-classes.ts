@@ -1,4 +1,5 @@
 import ts from '../ts.js';
+import { type Facts, TrackedMemo } from '../code/fixpoint.js';
 import type { OriginResolver } from '../code/origins.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { lookup } from '../code/scope.js';
@@ -69,7 +70,15 @@ export interface ForwardingQuery {
 
 const forwarding = new WeakMap<ts.ClassLikeDeclaration, ForwardingQuery | null>();
 
+/** With origins, per fact engine and tracked (fixpoint.ts): the helper it finds may be in another file. */
+const tracked = new WeakMap<Facts, TrackedMemo<ts.ClassLikeDeclaration, ForwardingQuery | null>>();
+
 export function forwardingQuery(cls: ts.ClassLikeDeclaration, origins?: OriginResolver): ForwardingQuery | undefined {
+  if (origins) {
+    let memo = tracked.get(origins.facts);
+    if (!memo) tracked.set(origins.facts, (memo = new TrackedMemo(origins.facts)));
+    return memo.get(cls, () => findForwarding(cls, origins) ?? null) ?? undefined;
+  }
   const hit = forwarding.get(cls);
   if (hit !== undefined) return hit ?? undefined;
   const found = findForwarding(cls, origins);

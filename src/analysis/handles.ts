@@ -165,7 +165,7 @@ export class HandleResolver {
       ...this.tenantDeps,
       ...this.typeReader,
       fromOrigin: (o, at) => this.fromOrigin(o, at),
-    });
+    }, this.facts);
     this.ambient = new AmbientProviders(origins, root, where);
     this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
     this.callbacks = {

@@ -28,12 +28,12 @@ import { functionName, type OriginResolver, shortText } from '../code/origins.js
 import { skipOuter } from '../syntax/wrappers.js';
 import { lookup } from '../code/scope.js';
 import { judge, withAwaitedSet } from './verdict.js';
-import { Facts, type FactKind, Interner } from '../code/fixpoint.js';
+import { Facts, type FactKind, Interner, TrackedMemo } from '../code/fixpoint.js';
 import { selectedBy } from './providers/conditional.js';
 import { declaredClassMethod } from './declared-methods.js';
 import type { Carried } from './context/trpc.js';
 import { carriedVerdict } from './context/verdict.js';
-import { denotedHelpers, escapedOutsideTests, isTestFile, type Made } from './providers/helper-values.js';
+import { type Denoted, denotedHelpers, escapedOutsideTests, type HelperValueDeps, isTestFile, type Made } from './providers/helper-values.js';
 import { typedValueEdges } from './function-types.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
@@ -111,6 +111,45 @@ interface Index {
   origins: OriginResolver;
 }
 
+/**
+ * What each value call denotes. In an editor session (the engine tracks dependencies) the answer
+ * is remembered between analyses: it rests on facts, which the engine evicts when a file they
+ * read changes, and on the callers of the functions whose parameters it followed, which are
+ * gathered afresh from every file's call edges at each analysis: the answer is reused only while
+ * each of those lists holds the same edges (a re-analysed file's edges are new objects).
+ */
+interface DenotedEntry {
+  helpers: Denoted['helpers'];
+  asked: [ts.FunctionLikeDeclaration, readonly CallEdge[]][];
+}
+const denotedMemos = new WeakMap<Facts, TrackedMemo<ts.CallExpression, DenotedEntry>>();
+
+function valueCallsMemo(
+  facts: Facts | undefined,
+  deps: HelperValueDeps,
+): (call: ts.CallExpression) => Denoted['helpers'] {
+  if (!facts?.tracks) return (call) => denotedHelpers(deps, call.expression).helpers;
+  let memo = denotedMemos.get(facts);
+  if (!memo) denotedMemos.set(facts, (memo = new TrackedMemo(facts)));
+  const m = memo;
+  const same = (a: readonly CallEdge[], b: readonly CallEdge[]): boolean =>
+    a.length === b.length && a.every((e, i) => e === b[i]);
+  return (call) => {
+    const hit = m.lookup(call);
+    if (hit && hit.value.asked.every(([fn, edges]) => same(deps.callers(fn), edges))) return hit.value.helpers;
+    const asked: DenotedEntry['asked'] = [];
+    const traced: HelperValueDeps = {
+      ...deps,
+      callers: (fn) => {
+        const edges = deps.callers(fn);
+        asked.push([fn, [...edges]]);
+        return edges;
+      },
+    };
+    return m.compute(call, () => ({ helpers: denotedHelpers(traced, call.expression).helpers, asked })).helpers;
+  };
+}
+
 export function resolveVerdicts(
   files: FileFacts[],
   origins: OriginResolver,
@@ -137,10 +176,9 @@ export function resolveVerdicts(
       callers: (fn: ts.FunctionLikeDeclaration) => index.callers.get(fn) ?? [],
       wholeProgram: true,
     };
+    const denoted = valueCallsMemo(options.facts, deps);
     const valueEdges = files.flatMap((f) =>
-      (f.valueCalls ?? []).flatMap((c) =>
-        denotedHelpers(deps, (c.call as ts.CallExpression).expression).helpers.map((h) => ({ ...c, callee: h.fn })),
-      ),
+      (f.valueCalls ?? []).flatMap((c) => denoted(c.call as ts.CallExpression).map((h) => ({ ...c, callee: h.fn }))),
     );
     for (const e of valueEdges) push(index.callers, e.callee, e);
     // Calls through a value declared with a function type (`module.appliers[op.type](trx, op)`): edges to every

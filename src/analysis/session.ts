@@ -2,6 +2,7 @@ import path from 'node:path';
 import type ts from 'typescript';
 import { parseSource } from '../files/source.js';
 import type { SourceHost } from '../code/source-host.js';
+import type { DepNode, Facts } from '../code/fixpoint.js';
 import {
   analyseFile,
   type AnalysedFile,
@@ -17,25 +18,24 @@ import {
 // eslint_d): the fact engine, the resolvers and every file's flow facts stay, and a lint
 // after an edit recomputes only what the edit can have changed.
 //
-// What a file's facts can depend on: its own text, and the files it reaches by following
-// imports (a name resolves to its definition through imports, never the other way). Every
-// way from one file's nodes to another's is a module resolution through the session's host
-// (`resolveModule`: imports, re-exports, `require`, declared types), so the host records
-// which file's import was followed into which file (`follows`), as the analysis asks,
-// whichever file's analysis asked. When files change, the facts that may be stale are those
-// of the changed files and of every file that *followed* an import into one of them,
-// directly or through other such files. A file that imports a changed one without the
-// analysis ever having read it (a side-effect import, an import whose names no fact needed)
-// keeps its facts: none of them can hold a node of the old text. The dropped files are
-// parsed again: new nodes, so nothing the engine remembered about the old ones is read
-// again (keys are nodes). Every other file
-// keeps its parse, its flow facts and the engine's facts about its nodes. Verdicts that need
-// callers (resolveVerdicts, the ambient roots) are settled afresh on every analysis, over
-// every file's facts, for the files asked about.
-//
-// A finer cut (keeping the importers that did read the changed file when what they read is
-// unchanged) would need their facts' nodes of the old text mapped onto the new parse: the
-// facts hold nodes (call edges' callees, handles' origins), not names.
+// What a fact can depend on: the nodes of its own file, and what it reaches of other files by
+// following imports (a name resolves to its definition through imports, never the other way).
+// Every way from one file's nodes to another's is a module resolution through the session's
+// host (`resolveModule`: imports, re-exports, `require`, declared types), so the host tells the
+// fact engine, at each one, that the computation in progress read the file it led into
+// (`Facts.touch`); a read of a remembered answer (a fact, or a resolver's tracked memo) links the
+// reader to what that answer read (src/code/fixpoint.ts). Each file's flow analysis runs as one
+// such computation (its scope), and so does each file's registration of the members it replaces
+// on objects it imports. When files change, the engine evicts exactly the computations that read
+// something of them, directly or through others: a file's analysis is done again when it read
+// something of a changed file, on the same parse when its own text is unchanged (its nodes, held
+// by other files' facts, stay valid). Only the changed files are parsed again (new nodes: nothing
+// remembered about the old ones is read again, since whatever reached them is evicted). A file
+// that imports a changed one and read none of it keeps its facts; so does a file that reads an
+// unchanged file that itself read the changed one, when what it read of that file did not (the
+// integration tests that read a server's `app`, when a route the server mounts changes).
+// Verdicts that need callers (resolveVerdicts, the ambient roots) are settled afresh on every
+// analysis, over every file's facts, for the files asked about.
 //
 // Facts about nodes that are no longer analysed stay in the engine until the session is
 // replaced: `worn` says when what it analysed since it began passes a few times its program,
@@ -68,6 +68,10 @@ interface Placed {
   sf: ts.SourceFile;
   /** Its flow facts, once analysed (an analysis cut short leaves files placed, read by others, not analysed). */
   analysed?: AnalysedFile;
+  /** Its analysis as the fact engine's dependency graph knows it: evicted when something it read changes. */
+  scope?: DepNode;
+  /** Whether the members it replaces on imported objects are registered (origins.ts), and what that read. */
+  registered?: DepNode | true;
 }
 
 /** How many programs' worth of files a session analyses before it is replaced (see `worn`). */
@@ -89,12 +93,19 @@ export class AnalysisSession {
   private largest = 0;
   /** Files whose flow facts the last analysis computed (the others were kept): tests and the bench read it. */
   lastAnalysed: string[] = [];
-  /** Files the last change dropped (the changed ones and those that had read them): tests read it. */
+  /** Files whose facts the last change dropped (the changed ones and those whose analysis read them): tests read it. */
   lastDropped: string[] = [];
+  /** Of those, the files parsed again (their text changed); the others keep their parse. */
+  lastReparsed: string[] = [];
+  /** Set by the engine's evictions (onEvict of a scope or a registration), read by forgetChanged. */
+  private readonly staleScopes = new Set<string>();
+  private readonly staleRegistrations = new Set<string>();
 
   constructor(private readonly input: Omit<CoreInput, 'files' | 'wholeProgram' | 'types'> & { wholeProgram: boolean }) {
     this.host = new SessionHost(input.host);
     this.context = coreContext({ ...input, host: this.host });
+    this.context.engine.trackDependencies();
+    this.host.engine = this.context.engine;
   }
 
   /** True once the session has analysed WEAR times its largest program: replace it to let go of stale facts. */
@@ -114,17 +125,17 @@ export class AnalysisSession {
 
   analyse(program: SessionProgram): CoreResult | undefined {
     this.lastDropped = [];
+    this.lastReparsed = [];
     this.forgetChanged(program);
     this.largest = Math.max(this.largest, program.files.length);
     this.lastAnalysed = [];
     // Every file's parse is in the host before any is analysed: an import resolves to the
     // program's own parse of the file, never to a second copy read from disk.
-    const entries: { rel: string; hash: string; sf: ts.SourceFile; analysed?: AnalysedFile }[] = [];
-    const added: ts.SourceFile[] = [];
+    const entries: { rel: string; placed: Placed }[] = [];
     for (const rel of program.files) {
       const kept = this.placed.get(rel);
       if (kept) {
-        entries.push({ rel, ...kept });
+        entries.push({ rel, placed: kept });
         continue;
       }
       const file = program.current(rel);
@@ -132,68 +143,97 @@ export class AnalysisSession {
       if (!file || !sf) continue;
       if (this.retired.has(sf)) sf = parseSource(sf.fileName, sf.text);
       this.host.put(sf);
-      this.placed.set(rel, { hash: file.hash, sf });
-      entries.push({ rel, hash: file.hash, sf });
-      added.push(sf);
+      const placed: Placed = { hash: file.hash, sf };
+      this.placed.set(rel, placed);
+      entries.push({ rel, placed });
     }
+    const { engine, origins } = this.context;
     useFiles(
       this.context,
-      entries.map((e) => e.sf),
-      added,
+      entries.map((e) => e.placed.sf),
+      [],
     );
+    // The members each file replaces on objects it imports, before any origin is asked for
+    // (what a registration read is tracked: when that changes, it is done again).
+    for (const { rel, placed } of entries) {
+      if (placed.registered) continue;
+      const node = engine.newNode(() => this.staleRegistrations.add(rel));
+      engine.within(node, () => origins.registerForeignReplacements([placed.sf]));
+      placed.registered = node ?? true;
+    }
     const analysed: AnalysedFile[] = [];
     const report = program.report ? new Set<ts.SourceFile>() : undefined;
-    for (const e of entries) {
-      if (!e.analysed) {
+    for (const { rel, placed } of entries) {
+      if (!placed.analysed) {
         if (program.late?.()) return undefined;
-        e.analysed = analyseFile(e.sf, this.input, this.context);
-        this.placed.set(e.rel, { hash: e.hash, sf: e.sf, analysed: e.analysed });
+        const scope = engine.newNode(() => this.staleScopes.add(rel));
+        placed.analysed = engine.within(scope, () => analyseFile(placed.sf, this.input, this.context));
+        placed.scope = scope;
         this.analysedFiles++;
-        this.lastAnalysed.push(e.rel);
+        this.lastAnalysed.push(rel);
       }
-      analysed.push(e.analysed);
-      if (program.report?.has(e.rel)) report?.add(e.sf);
+      analysed.push(placed.analysed);
+      if (program.report?.has(rel)) report?.add(placed.sf);
     }
     return conclude({ ...this.input, files: analysed.map((a) => a.sf) }, this.context, analysed, report);
   }
 
   /**
-   * Drops the files whose text changed and every placed file whose analysis followed an import
-   * into a dropped one, transitively: their facts may hold nodes of the old text.
+   * Parses the changed files again, and drops the facts of every file whose analysis read
+   * something of a changed one, directly or through other facts (the engine's evictions): those
+   * files are analysed again on their own parse.
    */
   private forgetChanged(program: SessionProgram): void {
-    const stale: string[] = [];
-    for (const [rel, k] of this.placed) if (program.current(rel)?.hash !== k.hash) stale.push(rel);
-    if (!stale.length) return;
-    const relOf = new Map<string, string>();
-    for (const [rel, k] of this.placed) relOf.set(path.resolve(k.sf.fileName), rel);
-    const followers = this.host.followers();
-    const dropped = new Set(stale);
-    for (const queue = [...stale]; queue.length; ) {
-      const abs = path.resolve(this.placed.get(queue.pop()!)!.sf.fileName);
-      for (const by of followers.get(abs) ?? []) {
-        const rel = relOf.get(by);
-        if (rel !== undefined && !dropped.has(rel)) (dropped.add(rel), queue.push(rel));
-      }
+    const changed: string[] = [];
+    for (const [rel, k] of this.placed) if (program.current(rel)?.hash !== k.hash) changed.push(rel);
+    if (!changed.length) return;
+    const abs = (rel: string): string => path.resolve(this.placed.get(rel)!.sf.fileName);
+    const { engine, origins } = this.context;
+    this.staleScopes.clear();
+    this.staleRegistrations.clear();
+    const reregister = new Set<string>();
+    // A registration that read a changed file is done again, and whatever read the members the
+    // file registered is evicted with it (they touched the registering file): until nothing new.
+    for (let files = changed.map(abs); files.length; ) {
+      engine.invalidate(files);
+      files = [];
+      for (const rel of this.staleRegistrations)
+        if (!reregister.has(rel)) (reregister.add(rel), files.push(abs(rel)));
     }
-    this.lastDropped = [...dropped];
-    for (const rel of dropped) {
+    const changedSet = new Set(changed);
+    const gone = new Set<ts.SourceFile>();
+    for (const rel of changed) {
       const k = this.placed.get(rel)!;
+      gone.add(k.sf);
       this.retired.add(k.sf);
       this.host.drop(k.sf);
       this.placed.delete(rel);
     }
+    for (const rel of reregister) {
+      const k = this.placed.get(rel);
+      if (!k) continue;
+      gone.add(k.sf);
+      k.registered = undefined;
+    }
+    if (gone.size) origins.forgetForeignFrom(gone);
+    for (const rel of this.staleScopes) {
+      const k = this.placed.get(rel);
+      if (!k || changedSet.has(rel)) continue;
+      k.analysed = undefined;
+      k.scope = undefined;
+    }
+    this.lastReparsed = changed;
+    this.lastDropped = [...new Set([...changed, ...[...this.staleScopes].filter((rel) => this.placed.has(rel))])];
   }
 }
 
 /**
  * The session's files by absolute path, over a host that reads (and resolves) the rest; it
- * records which file's imports were followed into which (see the top of this file).
+ * tells the fact engine which file each resolution led into (see the top of this file).
  */
 class SessionHost implements SourceHost {
   private readonly files = new Map<string, ts.SourceFile>();
-  /** Absolute path of an importing file → the files its resolved imports led to. */
-  private readonly follows = new Map<string, Set<string>>();
+  engine: Facts | undefined;
 
   constructor(private readonly base: SourceHost) {}
 
@@ -201,30 +241,20 @@ class SessionHost implements SourceHost {
     this.files.set(path.resolve(sf.fileName), sf);
   }
 
-  /** Forgets a parse: its file's resolutions are recorded again when its next parse follows them. */
+  /** Forgets a parse (its file's next parse is put in its place). */
   drop(sf: ts.SourceFile): void {
     const abs = path.resolve(sf.fileName);
     if (this.files.get(abs) === sf) this.files.delete(abs);
-    this.follows.delete(abs);
-  }
-
-  /** Who followed an import into each file (the reverse of `follows`). */
-  followers(): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    for (const [from, tos] of this.follows) for (const to of tos) (out.get(to) ?? out.set(to, []).get(to)!).push(from);
-    return out;
   }
 
   getSourceFile(absPath: string): ts.SourceFile | undefined {
+    this.engine?.touch(path.resolve(absPath));
     return this.files.get(absPath) ?? this.base.getSourceFile(absPath);
   }
 
   resolveModule(fromFile: string, specifier: string): string | undefined {
     const target = this.base.resolveModule(fromFile, specifier);
-    if (target) {
-      const from = path.resolve(fromFile);
-      (this.follows.get(from) ?? this.follows.set(from, new Set()).get(from)!).add(path.resolve(target));
-    }
+    if (target) this.engine?.touch(path.resolve(target));
     return target;
   }
 

@@ -1,4 +1,5 @@
 import ts from '../ts.js';
+import { type Facts, TrackedMemo } from '../code/fixpoint.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { lookup } from '../code/scope.js';
 import { returnsIn } from './returns.js';
@@ -29,10 +30,22 @@ export function wrappedArgument(call: ts.CallExpression): ts.Expression | undefi
 export function wrappedParam(
   fn: ts.FunctionLikeDeclaration,
   isWrapping: (callee: ts.Expression) => boolean,
+  facts?: Facts,
 ): { index: number; call: ts.CallExpression } | undefined {
+  if (facts) {
+    let m = tracked.get(facts);
+    if (!m) tracked.set(facts, (m = new TrackedMemo(facts)));
+    return m.get(fn, () => compute(fn, isWrapping));
+  }
   if (!memo.has(fn)) memo.set(fn, compute(fn, isWrapping));
   return memo.get(fn);
 }
+
+/** Per fact engine and tracked (fixpoint.ts): `isWrapping` follows imports into other files. */
+const tracked = new WeakMap<
+  Facts,
+  TrackedMemo<ts.FunctionLikeDeclaration, { index: number; call: ts.CallExpression } | undefined>
+>();
 
 const memo = new WeakMap<ts.FunctionLikeDeclaration, { index: number; call: ts.CallExpression } | undefined>();
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import ts from '../ts.js';
 import { globalCacheValue } from './global-cache.js';
-import { Facts, type FactKind } from './fixpoint.js';
+import { Facts, type FactKind, TrackedMemo } from './fixpoint.js';
 import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
 import { type Binding, isStableVariable, lazySingletonValue, lookup } from './scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
@@ -54,11 +54,13 @@ export class OriginResolver {
    * Keyed by the file object, not its path: an analysis session (session.ts) replaces a changed
    * file with a new parse, whose imports must be resolved again.
    */
-  private readonly imports = new WeakMap<ts.SourceFile, Map<string, ExportTarget | undefined>>();
+  // A tracked memo (fixpoint.ts): in a session an unchanged file keeps its parse while a file
+  // it imports from changes, and the answers that read the changed file are evicted.
+  private readonly imports = new WeakMap<ts.SourceFile, TrackedMemo<string, ExportTarget | undefined>>();
 
-  private importsOf(sf: ts.SourceFile): Map<string, ExportTarget | undefined> {
+  private importsOf(sf: ts.SourceFile): TrackedMemo<string, ExportTarget | undefined> {
     let map = this.imports.get(sf);
-    if (!map) this.imports.set(sf, (map = new Map()));
+    if (!map) this.imports.set(sf, (map = new TrackedMemo(this.facts)));
     return map;
   }
 
@@ -86,6 +88,12 @@ export class OriginResolver {
         if (!byKey) this.foreign.set(obj, (byKey = new Map()));
         byKey.set(a.key, [...(byKey.get(a.key) ?? []), a.replacement]);
       }
+  }
+
+  /** Forgets the members these parses replaced (an editor session's: the files register again). */
+  forgetForeignFrom(gone: ReadonlySet<ts.SourceFile>): void {
+    for (const byKey of this.foreign.values())
+      for (const [key, list] of byKey) byKey.set(key, list.filter((r) => !gone.has(r.at.getSourceFile())));
   }
 
   /** `_steps` is ignored: cycles and depth are the fact engine's (kept for callers' signatures). */
@@ -186,9 +194,7 @@ export class OriginResolver {
         return { kind: 'class', decl: binding.decl };
       case 'import': {
         const id = `${binding.module}\u0000${binding.imported}`;
-        const imports = this.importsOf(sf);
-        if (!imports.has(id)) imports.set(id, resolveImport(this.host, sf.fileName, binding));
-        const target = imports.get(id);
+        const target = this.importsOf(sf).get(id, () => resolveImport(this.host, sf.fileName, binding));
         if (!target)
           return {
             kind: 'unknown',
@@ -227,9 +233,7 @@ export class OriginResolver {
       }
       case 'module': {
         const id = `.\u0000${key}`;
-        const imports = this.importsOf(origin.sf);
-        if (!imports.has(id)) imports.set(id, resolveExport(this.host, origin.sf, String(key), 0));
-        const target = imports.get(id);
+        const target = this.importsOf(origin.sf).get(id, () => resolveExport(this.host, origin.sf, String(key), 0));
         return target
           ? this.exportTarget(target, steps)
           : { kind: 'unknown', reason: `module ${origin.sf.fileName} has no export \`${key}\`` };
@@ -311,7 +315,10 @@ export class OriginResolver {
       if (name !== key) continue;
       // `deps.db = pool` after the object was built, in its file or (`container.db = pool`)
       // in a module that imports it: not one value (code/carried.ts).
-      const replaced = [...replacementsOf(this.facts, obj, key), ...(this.foreign.get(obj)?.get(key) ?? [])];
+      const foreign = this.foreign.get(obj)?.get(key) ?? [];
+      // Made by other files: the read depends on them (an editor session evicts it when they change).
+      for (const r of foreign) this.facts.touch(path.resolve(r.at.getSourceFile().fileName));
+      const replaced = [...replacementsOf(this.facts, obj, key), ...foreign];
       if (replaced.length > 0) {
         const initial = ts.isPropertyAssignment(p)
           ? p.initializer

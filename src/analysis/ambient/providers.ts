@@ -4,6 +4,7 @@ import type { Handle } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
+import { TrackedMemo } from '../../code/fixpoint.js';
 import { constantKey, type NestContainer } from '../providers/nest-di.js';
 import { type ResetValue, resetValues } from './reset-values.js';
 import { ownReturns } from '../providers/factories.js';
@@ -70,8 +71,9 @@ export interface StoreRead {
 }
 
 export class AmbientProviders {
-  private readonly stores = new Map<ts.Node, Store | null>();
-  private readonly factories = new Map<ts.FunctionLikeDeclaration, AmbientHandle | null>();
+  // Tracked memos (fixpoint.ts): their answers follow imports into other files.
+  private readonly stores: TrackedMemo<ts.Node, Store | null>;
+  private readonly factories: TrackedMemo<ts.FunctionLikeDeclaration, AmbientHandle | null>;
 
   /** NestJS's providers: a nestjs-cls `ClsService` is the store `ClsModule.forRoot(…)` sets up. */
   nest: NestContainer | undefined;
@@ -80,18 +82,21 @@ export class AmbientProviders {
     private readonly origins: OriginResolver,
     private readonly root: string,
     private readonly where: (n: ts.Node, root: string) => string,
-  ) {}
+  ) {
+    this.stores = new TrackedMemo(origins.facts);
+    this.factories = new TrackedMemo(origins.facts);
+  }
 
   /** The AsyncLocalStorage an expression is, if it is one. */
   storeOf(expression: ts.Expression): Store | undefined {
     const e = skipOuter(expression);
-    if (this.stores.has(e)) return this.stores.get(e) ?? undefined;
+    return this.stores.get(e, () => this.findStore(e)) ?? undefined;
+  }
+
+  private findStore(e: ts.Expression): Store | null {
     let found: Store | null = null;
     // Hono's request context: one store for the program, its variables members (context/hono-vars.ts).
-    if (isHonoContext(e, this.origins)) {
-      this.stores.set(e, HONO_CONTEXT);
-      return HONO_CONTEXT;
-    }
+    if (isHonoContext(e, this.origins)) return HONO_CONTEXT;
     const origin = this.origins.expr(e);
     if (origin.kind === 'expr' && ts.isNewExpression(origin.expr)) {
       const ctor = this.origins.expr(origin.expr.expression);
@@ -117,8 +122,7 @@ export class AmbientProviders {
     const param = origin.kind === 'param' && origin.path.length === 0 ? origin.binding.decl : undefined;
     if (param && ts.isParameter(param) && this.nest?.isClsService(param))
       found = this.nest.clsStore() ?? null;
-    this.stores.set(e, found);
-    return found ?? undefined;
+    return found;
   }
 
   /** `S.run(value, fn)` on a store: the store, the value and the callback. */
@@ -219,18 +223,14 @@ export class AmbientProviders {
     const key = `${member ?? ''}`;
     let byStore = this.resets.get(value);
     if (!byStore) this.resets.set(value, (byStore = new Map()));
-    const have = byStore.get(store)?.get(key);
-    if (have) return have;
+    let byMember = byStore.get(store);
+    if (!byMember) byStore.set(store, (byMember = new TrackedMemo(this.origins.facts)));
     const readsItself = (e: ts.Expression): boolean => {
       const r = this.read(e);
       if (!r || r.store !== store) return false;
       return member === undefined ? r.path.length === 0 : r.path.length === 1 && r.path[0] === member;
     };
-    const found = resetValues(value, readsItself);
-    let byMember = byStore.get(store);
-    if (!byMember) byStore.set(store, (byMember = new Map()));
-    byMember.set(key, found);
-    return found;
+    return byMember.get(key, () => resetValues(value, readsItself));
   }
 
   /** Whether entering `value` reads the member's own earlier value (so what the path held before matters). */
@@ -238,7 +238,7 @@ export class AmbientProviders {
     return this.entryValues(value, store, member).some((v) => v.kind !== 'value');
   }
 
-  private readonly resets = new Map<ts.Expression, Map<Store, Map<string, ResetValue[]>>>();
+  private readonly resets = new Map<ts.Expression, Map<Store, TrackedMemo<string, ResetValue[]>>>();
 
   /** A read of a store's value, following consts and member accesses back to `getStore()`. */
   read(expression: ts.Expression, depth = 0): StoreRead | undefined {
@@ -414,11 +414,7 @@ export class AmbientProviders {
    * return pool; return tenantPool(t);` or `return t ? tenantPool(t) : pool`. Once per function.
    */
   factory(fn: ts.FunctionLikeDeclaration, trace: (e: ts.Expression) => Handle): AmbientHandle | undefined {
-    if (this.factories.has(fn)) return this.factories.get(fn) ?? undefined;
-    this.factories.set(fn, null);
-    const found = this.findFactory(fn, trace);
-    this.factories.set(fn, found ?? null);
-    return found;
+    return this.factories.get(fn, () => this.findFactory(fn, trace) ?? null, { value: null }) ?? undefined;
   }
 
   private findFactory(fn: ts.FunctionLikeDeclaration, trace: (e: ts.Expression) => Handle): AmbientHandle | undefined {

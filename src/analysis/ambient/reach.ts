@@ -6,7 +6,7 @@ import { isExported } from '../../code/modules.js';
 import { functionName, type OriginResolver } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
-import type { Middleware, Root, RootEntry } from '../roots/entry-points.js';
+import { callsIn, type Middleware, type Root, type RootEntry } from '../roots/entry-points.js';
 import type { AmbientProviders, Store } from './providers.js';
 
 // Which stores are entered, with what, on the paths from roots to each function: one fact
@@ -102,17 +102,15 @@ export class Reach {
       const kept = new Set(deps.escaped(f));
       for (const fn of kept) this.escaped.add(fn);
       for (const [fn, ids] of f.escapes ?? []) if (kept.has(fn)) for (const id of ids) push(this.escapesOf, fn, id);
-      const visit = (n: ts.Node): void => {
-        if (ts.isCallExpression(n)) {
-          const run = deps.providers.runCall(n);
-          if (run && !isFunctionLike(skipOuter(run.callback))) {
-            const target = deps.origins.expr(run.callback);
-            if (target.kind === 'function') push(this.runTargets, target.decl, n);
-          }
+      // The file's calls as listed once per parse (entry-points.ts), not a walk of every node per analysis.
+      for (const n of callsIn(f.sf)) {
+        if (!ts.isCallExpression(n)) continue;
+        const run = deps.providers.runCall(n);
+        if (run && !isFunctionLike(skipOuter(run.callback))) {
+          const target = deps.origins.expr(run.callback);
+          if (target.kind === 'function') push(this.runTargets, target.decl, n);
         }
-        ts.forEachChild(n, visit);
-      };
-      visit(f.sf);
+      }
     }
     for (const e of deps.entries) push(this.rootsOf, e.fn, e);
     this.kind = {

@@ -404,6 +404,8 @@ export class NestContainer {
   }
 
   private read(): NonNullable<NestContainer['index']> {
+    // Read from every file of the program: in an editor session any change evicts what read it.
+    this.deps.origins.facts.touch('*');
     const files = this.deps.files();
     if (this.index && this.indexed === files) return this.index;
     this.indexed = files;

@@ -75,23 +75,41 @@ interface AppObject {
 }
 
 /**
- * A file's calls and `new` expressions in source order (the order the scan numbers them), once
- * per parse: an editor's analysis session (analysis/session.ts) scans the same unchanged files
- * after every edit.
+ * What the scan reads of a file by its syntax alone, in source order, once per parse: an
+ * editor's analysis session (analysis/session.ts) scans the same unchanged files after every
+ * edit, and walking every node of every file was most of an edit's cost on a large project.
  */
-const calls = new WeakMap<ts.SourceFile, (ts.CallExpression | ts.NewExpression)[]>();
+interface FileSyntax {
+  /** Calls and `new` expressions (the order the scan numbers them). */
+  calls: (ts.CallExpression | ts.NewExpression)[];
+  /** Calls and object literals, in one pre-order (NestJS's global registrations and providers). */
+  nestNodes: (ts.CallExpression | ts.ObjectLiteralExpression)[];
+  /** Decorated classes (NestJS controllers and strategies). */
+  decorated: ts.ClassDeclaration[];
+  /** Functions whose own body starts with 'use server'. */
+  serverActions: ts.FunctionLikeDeclaration[];
+}
 
-function callsIn(sf: ts.SourceFile): (ts.CallExpression | ts.NewExpression)[] {
-  let list = calls.get(sf);
-  if (list) return list;
-  const found: (ts.CallExpression | ts.NewExpression)[] = [];
+const syntaxes = new WeakMap<ts.SourceFile, FileSyntax>();
+
+function syntaxOf(sf: ts.SourceFile): FileSyntax {
+  let found = syntaxes.get(sf);
+  if (found) return found;
+  const out: FileSyntax = { calls: [], nestNodes: [], decorated: [], serverActions: [] };
   const visit = (n: ts.Node): void => {
-    if (ts.isCallExpression(n) || ts.isNewExpression(n)) found.push(n);
+    if (ts.isCallExpression(n) || ts.isNewExpression(n)) out.calls.push(n);
+    if (ts.isCallExpression(n) || ts.isObjectLiteralExpression(n)) out.nestNodes.push(n);
+    else if (ts.isClassDeclaration(n) && ts.getDecorators(n)?.length) out.decorated.push(n);
+    if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements)) out.serverActions.push(n);
     ts.forEachChild(n, visit);
   };
   visit(sf);
-  calls.set(sf, (list = found));
-  return list;
+  syntaxes.set(sf, (found = out));
+  return found;
+}
+
+export function callsIn(sf: ts.SourceFile): (ts.CallExpression | ts.NewExpression)[] {
+  return syntaxOf(sf).calls;
 }
 
 export class EntryPoints {
@@ -531,12 +549,9 @@ export class EntryPoints {
       }
     }
     // A function whose own body starts with 'use server' is a server action wherever it is declared.
-    const visit = (n: ts.Node): void => {
-      if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements) && !this.registered.has(n))
-        this.root(n, 'route', `server action ${functionName(n)}`, n, []);
-      ts.forEachChild(n, visit);
-    };
-    if (!actions) visit(sf);
+    if (!actions)
+      for (const n of syntaxOf(sf).serverActions)
+        if (!this.registered.has(n)) this.root(n, 'route', `server action ${functionName(n)}`, n, []);
   }
 
   /** NestJS controllers: global guards and interceptors first (wherever registered), then each route. */
@@ -544,13 +559,12 @@ export class EntryPoints {
     const nest = new NestRoutes(this.origins);
     const classes: ts.ClassDeclaration[] = [];
     for (const sf of files) {
-      const visit = (n: ts.Node): void => {
+      const syntax = syntaxOf(sf);
+      for (const n of syntax.nestNodes) {
         if (ts.isCallExpression(n)) nest.global(n);
-        else if (ts.isObjectLiteralExpression(n)) nest.provider(n);
-        else if (ts.isClassDeclaration(n) && ts.getDecorators(n)?.length) classes.push(n);
-        ts.forEachChild(n, visit);
-      };
-      visit(sf);
+        else nest.provider(n);
+      }
+      classes.push(...syntax.decorated);
     }
     for (const cls of classes) nest.strategy(cls);
     for (const cls of classes) {
