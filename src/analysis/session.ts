@@ -78,8 +78,8 @@ interface Placed {
 const WEAR = 3;
 
 export class AnalysisSession {
-  private readonly context: CoreContext;
-  private readonly host: SessionHost;
+  private context: CoreContext;
+  private host: SessionHost;
   /**
    * Every parse in the host, analysed or not: other files' facts may hold its nodes from the
    * moment it is placed, so a change drops it (and those files) whether or not it was analysed;
@@ -101,11 +101,32 @@ export class AnalysisSession {
   private readonly staleScopes = new Set<string>();
   private readonly staleRegistrations = new Set<string>();
 
-  constructor(private readonly input: Omit<CoreInput, 'files' | 'wholeProgram' | 'types'> & { wholeProgram: boolean }) {
+  /** Whether the engine records dependencies (the graph costs CPU and memory in a run that never sees an edit). */
+  private tracked = false;
+
+  constructor(
+    private readonly input: Omit<CoreInput, 'files' | 'wholeProgram' | 'types'> & {
+      wholeProgram: boolean;
+      /**
+       * Whether to keep the dependency graph that lets an edit drop only what read it: yes in a
+       * process that waits for its user (an editor), no on the command line, where files do not
+       * change during the run. Asked again whenever the session starts over.
+       */
+      track?: () => boolean;
+    },
+  ) {
     this.host = new SessionHost(input.host);
-    this.context = coreContext({ ...input, host: this.host });
-    this.context.engine.trackDependencies();
-    this.host.engine = this.context.engine;
+    this.context = this.start();
+  }
+
+  private start(): CoreContext {
+    const context = coreContext({ ...this.input, host: this.host });
+    this.tracked = this.input.track?.() ?? true;
+    if (this.tracked) {
+      context.engine.trackDependencies();
+      this.host.engine = context.engine;
+    }
+    return context;
   }
 
   /** True once the session has analysed WEAR times its largest program: replace it to let go of stale facts. */
@@ -187,6 +208,16 @@ export class AnalysisSession {
     const changed: string[] = [];
     for (const [rel, k] of this.placed) if (program.current(rel)?.hash !== k.hash) changed.push(rel);
     if (!changed.length) return;
+    if (!this.tracked) {
+      // No dependency graph (a command-line run, which a change reaches only through a look at
+      // the project): start over, every parse retired, as a new session would.
+      this.lastReparsed = this.lastDropped = [...this.placed.keys()];
+      for (const k of this.placed.values()) this.retired.add(k.sf);
+      this.placed.clear();
+      this.host = new SessionHost(this.input.host);
+      this.context = this.start();
+      return;
+    }
     const abs = (rel: string): string => path.resolve(this.placed.get(rel)!.sf.fileName);
     const { engine, origins } = this.context;
     this.staleScopes.clear();

@@ -471,6 +471,8 @@ class ProjectIndex {
       model: input.model,
       config: input.config,
       wholeProgram: true,
+      // The per-fact dependency graph only where edits come (session.ts): not in a CLI run.
+      track: longLivedProcess,
     });
     this.session = { base, list: this.list, analysis };
     return analysis;

@@ -213,13 +213,19 @@ class App {
   parses = 0;
   private readonly setup: { model: ReturnType<typeof loadModel>; config: ReturnType<typeof resolveAnalysisConfig> };
 
-  constructor(state: State) {
+  constructor(state: State, track = true) {
     dirs.push(this.dir);
     this.write(state);
     const loaded = loadConfig({ start: this.dir });
     const model = loadModel(this.dir, loaded.config);
     this.setup = { model, config: resolveAnalysisConfig(model, loaded.config) };
-    this.session = new AnalysisSession({ root: this.dir, host: new FileSystemSourceHost(), ...this.setup, wholeProgram: true });
+    this.session = new AnalysisSession({
+      root: this.dir,
+      host: new FileSystemSourceHost(),
+      ...this.setup,
+      wholeProgram: true,
+      track: () => track,
+    });
   }
 
   write(state: State): void {
@@ -368,6 +374,16 @@ describe('the analysis session', () => {
       expect(app.session.lastAnalysed).not.toContain('tests/orders.test.ts');
       expect(app.session.lastAnalysed).not.toContain('src/service.ts');
     }
+  });
+
+  it('without a dependency graph (a command-line run), starts over at a change, with the same verdicts', () => {
+    const state = initial();
+    const app = new App(state, false);
+    expect(verdicts(app.incremental())).toBe(verdicts(app.fresh()));
+    state.route.comments = 1;
+    app.write(state);
+    expect(verdicts(app.incremental())).toBe(verdicts(app.fresh()));
+    expect(app.session.lastAnalysed.sort()).toEqual(SOURCES(files(state)));
   });
 
   it("stops between files when the caller's time is up, and goes on from there", () => {
