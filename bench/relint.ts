@@ -45,7 +45,8 @@ export async function relintBench(dir: string, file: string, repeat = Number(pro
   // An editor's process from the start (as VS Code's ESLint server is recognised): the analysis
   // session keeps the dependency graph an edit needs (session.ts), which a CLI run does not build.
   const editorEnv = process.env.VSCODE_PID;
-  process.env.VSCODE_PID ??= String(process.pid);
+  // RELINT_CLI=1: as a command-line run instead (no graph), to compare the open's cost.
+  if (!process.env.RELINT_CLI) process.env.VSCODE_PID ??= String(process.pid);
   forgetProcessKind();
   const text = fs.readFileSync(target, 'utf8');
   const open = eslint(dir, true, { indexBudgetMs: Infinity });
