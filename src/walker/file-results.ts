@@ -25,6 +25,11 @@ export interface AnalyseInput {
   files: readonly { file: string; text: string }[];
   /** Root-relative paths whose results are wanted. */
   want: ReadonlySet<string>;
+  /**
+   * Only the wanted files' flow is walked; the others are parsed and read as their imports (analysis/index.ts,
+   * `walk`). For wanted files none of which has a write waiting on callers (src/cache/incremental.ts checks it).
+   */
+  walkWantedOnly?: boolean;
   model: RlsModel;
   config: AnalysisConfig;
   libraries: LibraryAliases | undefined;
@@ -103,6 +108,7 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
     wholeProgram: true,
     ...(types ? { types } : {}),
     ...(input.onAmbient ? { ambientProviders: true } : {}),
+    ...(input.walkWantedOnly ? { walk: new Set(files.filter((sf) => want.has(rel(root, sf.fileName)))) } : {}),
   });
   if (input.onAmbient) input.onAmbient(result.ambientProviders ?? []);
   for (const site of result.sites) of(site.file)?.sites.push(site);
