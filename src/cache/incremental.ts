@@ -51,8 +51,10 @@ export function incremental<F extends { rel: string }>(input: IncrementalInput<F
   let narrow = ![...need].some((rel) => input.cache?.wasPending(rel) ?? false);
   let fresh = new Map<string, FileResult>();
   for (let round = 0; ; round++) {
-    // Walking only the needed files is cheaper than walking all of them, however many the set reads.
-    const all = round >= 2 || (!narrow && set.size >= listed.size * MOST);
+    // Kept for narrow runs too, though walking only the needed files would be cheaper: a run over every file also
+    // reads what the module graph does not show (NestJS providers in the modules that import a service), which small
+    // apps' re-audits rely on (docs/cache.md, limits).
+    const all = round >= 2 || set.size >= listed.size * MOST;
     const chosen = all ? input.files : input.files.filter((f) => set.has(f.rel));
     const walkOnlyNeed = narrow && !all;
     // A run over every file decides every file: keep them all.
