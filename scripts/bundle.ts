@@ -26,6 +26,34 @@ import { BUNDLE_HEADER, distContentStamp } from '../src/cli-bundle.js';
 /** Exactly the statement src/sql/parser.ts awaits at its top level. */
 const PARSER_AWAIT = 'await loadModule();';
 
+/**
+ * src/ts.ts in the bundle: TypeScript loaded at its first use, not at start. Every module imports `ts` from there;
+ * `ts` is a live binding (`export { ts as default }`, which esbuild keeps as one variable), first a stand-in whose
+ * first property read loads TypeScript (through its code cache, src/code-cache.ts) and puts it in the binding's
+ * place: every later `ts.x` in every module reads TypeScript itself, with nothing in between. A warm audit with
+ * nothing changed parses nothing and never loads it (about 0.1 s of CPU); src/ts.ts itself stays as it is, for its
+ * types and for the unbundled modules (tsx, `node dist/src/cli.js`), which load it at start.
+ */
+const LAZY_TS = [
+  "import { loadTypeScript } from './code-cache.js';",
+  'let ts = new Proxy({}, {',
+  '  get: (_, key) => Reflect.get(loaded(), key),',
+  '  has: (_, key) => Reflect.has(loaded(), key),',
+  '  ownKeys: () => Reflect.ownKeys(loaded()),',
+  // A proxy may not report a property its target lacks as non-configurable (TypeScript's exports are).
+  '  getOwnPropertyDescriptor: (_, key) => {',
+  '    const d = Reflect.getOwnPropertyDescriptor(loaded(), key);',
+  '    return d && { ...d, configurable: true };',
+  '  },',
+  '});',
+  'function loaded() {',
+  '  ts = loadTypeScript().exports;',
+  '  return ts;',
+  '}',
+  'export { ts as default };',
+  '',
+].join('\n');
+
 /** Module-relative paths of dist/'s modules kept as they were unbundled (see above). */
 function placement(dist: string): esbuild.Plugin {
   return {
@@ -42,6 +70,10 @@ function placement(dist: string): esbuild.Plugin {
           .replaceAll('import.meta.filename', `__rlsgPath(${JSON.stringify(rel)})`);
         // A `#!` line is valid only at the very start of a file, and the bundle is loaded as a function body.
         if (text.startsWith('#!')) text = text.slice(text.indexOf('\n') + 1);
+        if (rel === 'src/ts.js') {
+          if (!/^export default ts;$/m.test(text)) throw new Error(`${rel}: "export default ts;" not found`);
+          text = LAZY_TS;
+        }
         if (rel === 'src/sql/parser.js') {
           if (!text.includes(PARSER_AWAIT)) throw new Error(`${rel}: "${PARSER_AWAIT}" not found (the launcher does it)`);
           text = text.replace(PARSER_AWAIT, '/* libpg-query is loaded by src/cli-bundle.ts before the bundle */');

@@ -41,6 +41,12 @@ export interface CoreInput {
   types?: TypeEvidence;
   /** `rls-guard init`: also list the ambient providers the entry points run behind. */
   ambientProviders?: boolean;
+  /**
+   * The files whose flow is walked (all when absent). The others are read only as the walked files' imports are (their
+   * helpers, constants, pools, NestJS providers): the audit cache passes the files it re-analyses here when none of
+   * them has a write waiting on callers, whose verdicts need no other file's walk (src/cache/incremental.ts).
+   */
+  walk?: ReadonlySet<ts.SourceFile>;
 }
 
 import type { AmbientProvider } from './ambient/reach.js';
@@ -101,7 +107,8 @@ export interface SourceGap {
 export function analyze(input: CoreInput): CoreResult {
   // One fact engine for the whole analysis: every per-node and per-function fact is computed once.
   const context = coreContext(input);
-  const analysed = input.files.map((sf) => analyseFile(sf, input, context));
+  const walked = input.walk ? input.files.filter((sf) => input.walk!.has(sf)) : input.files;
+  const analysed = walked.map((sf) => analyseFile(sf, input, context));
   return conclude(input, context, analysed);
 }
 

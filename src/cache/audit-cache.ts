@@ -39,6 +39,7 @@ export interface IncrementalAuditInput {
   analyse: (
     files: readonly ListedSource[],
     want: ReadonlySet<string>,
+    walkWantedOnly?: boolean,
   ) => Map<string, FileResult>;
 }
 

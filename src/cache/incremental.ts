@@ -9,7 +9,7 @@ import type { ModuleGraph } from './graph.js';
 // on that set; a file whose writes turn out to wait for callers when that was not expected
 // widens the set and runs again (at most twice; then everything).
 
-/** Past this share of the files, one run over all of them is cheaper than working out less. */
+/** Past this share of the files, one run over all of them (every file walked) is cheaper than working out less. */
 const MOST = 0.6;
 
 export interface IncrementalInput<F extends { rel: string }> {
@@ -18,7 +18,8 @@ export interface IncrementalInput<F extends { rel: string }> {
   targets: ReadonlySet<string>;
   graph: ModuleGraph;
   cache: AuditCache | undefined;
-  analyse: (files: readonly F[], want: ReadonlySet<string>) => Map<string, FileResult>;
+  /** `walkOnlyWanted`: only the wanted files' flow is walked, the others read as their imports. */
+  analyse: (files: readonly F[], want: ReadonlySet<string>, walkOnlyWanted: boolean) => Map<string, FileResult>;
 }
 
 export interface IncrementalOutput {
@@ -44,27 +45,44 @@ export function incremental<F extends { rel: string }>(input: IncrementalInput<F
   const set = new Set<string>();
   for (const rel of need)
     for (const r of requirement(rel, input.cache?.wasPending(rel) ?? false)) if (listed.has(r)) set.add(r);
+  // Files none of whose writes wait on callers are decided by their own flow walk: the files they import are read as
+  // imports (parsed, their helpers and pools resolved on demand), not walked. Tried first unless the cache says a
+  // needed file had such a write; a needed file that turns out to have one is analysed again with every file walked.
+  let narrow = ![...need].some((rel) => input.cache?.wasPending(rel) ?? false);
   let fresh = new Map<string, FileResult>();
   for (let round = 0; ; round++) {
+    // Kept for narrow runs too, though walking only the needed files would be cheaper: a run over every file also
+    // reads what the module graph does not show (NestJS providers in the modules that import a service), which small
+    // apps' re-audits rely on (docs/cache.md, limits).
     const all = round >= 2 || set.size >= listed.size * MOST;
     const chosen = all ? input.files : input.files.filter((f) => set.has(f.rel));
+    const walkOnlyNeed = narrow && !all;
     // A run over every file decides every file: keep them all.
-    fresh = input.analyse(chosen, all ? listed : need);
+    fresh = input.analyse(chosen, all ? listed : need, walkOnlyNeed);
     stats.analysed = need.size;
     stats.context = chosen.length - need.size;
+    stats.walked = walkOnlyNeed ? need.size : chosen.length;
     if (all) {
       for (const [rel, r] of fresh) valid.set(rel, r);
       break;
     }
     let widened = false;
+    let waiting = false;
     for (const rel of need) {
       if (!fresh.get(rel)?.pending) continue;
+      waiting = true;
       for (const r of requirement(rel, true)) {
         if (listed.has(r) && !set.has(r)) {
           set.add(r);
           widened = true;
         }
       }
+    }
+    if (walkOnlyNeed && waiting) {
+      // Not a round of widening: the same set, every file walked this time.
+      narrow = false;
+      round--;
+      continue;
     }
     if (!widened) {
       for (const rel of need) valid.set(rel, fresh.get(rel)!);

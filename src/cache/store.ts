@@ -82,6 +82,11 @@ export interface CacheStats {
   analysed: number;
   /** Files analysed only because those needed them. */
   context: number;
+  /**
+   * Files whose flow was walked: the analysed and context files, or only the analysed ones when none of them has a
+   * write waiting on callers (the context files are then read as their imports: src/cache/incremental.ts).
+   */
+  walked?: number;
 }
 
 export class AuditCache {

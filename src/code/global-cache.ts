@@ -49,7 +49,7 @@ function storedIn(sf: ts.SourceFile): Map<string, ts.Expression[]> {
   map = new Map();
   const found = map;
   const visit = (n: ts.Node): void => {
-    if (ts.isBinaryExpression(n) && ASSIGN.has(n.operatorToken.kind)) {
+    if (ts.isBinaryExpression(n) && ASSIGN().has(n.operatorToken.kind)) {
       const left = skipOuter(n.left);
       const value = skipOuter(n.right);
       const reset = value.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(value) && value.text === 'undefined');
@@ -66,11 +66,14 @@ function storedIn(sf: ts.SourceFile): Map<string, ts.Expression[]> {
   return map;
 }
 
-const ASSIGN = new Set([
-  ts.SyntaxKind.EqualsToken,
-  ts.SyntaxKind.QuestionQuestionEqualsToken,
-  ts.SyntaxKind.BarBarEqualsToken,
-]);
+// Built at its first use: TypeScript is loaded only when a run needs it (scripts/bundle.ts).
+let assignKinds: ReadonlySet<ts.SyntaxKind> | undefined;
+const ASSIGN = (): ReadonlySet<ts.SyntaxKind> =>
+  (assignKinds ??= new Set([
+    ts.SyntaxKind.EqualsToken,
+    ts.SyntaxKind.QuestionQuestionEqualsToken,
+    ts.SyntaxKind.BarBarEqualsToken,
+  ]));
 
 /** `globalThis`, `global`, or a const bound to one of them (through casts). */
 function isGlobalObject(expression: ts.Expression, depth: number): boolean {

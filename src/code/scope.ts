@@ -26,18 +26,22 @@ export type Binding =
 
 const scopeCache = new WeakMap<ts.Node, Map<string, Binding>>();
 
-const FUNCTION_KINDS = new Set([
-  ts.SyntaxKind.FunctionDeclaration,
-  ts.SyntaxKind.FunctionExpression,
-  ts.SyntaxKind.ArrowFunction,
-  ts.SyntaxKind.MethodDeclaration,
-  ts.SyntaxKind.Constructor,
-  ts.SyntaxKind.GetAccessor,
-  ts.SyntaxKind.SetAccessor,
-]);
+// Sets of syntax kinds are built at their first use, not when the module loads: TypeScript is loaded only when a
+// run needs it (a warm audit with nothing changed does not; scripts/bundle.ts).
+let functionKinds: ReadonlySet<ts.SyntaxKind> | undefined;
+const FUNCTION_KINDS = (): ReadonlySet<ts.SyntaxKind> =>
+  (functionKinds ??= new Set([
+    ts.SyntaxKind.FunctionDeclaration,
+    ts.SyntaxKind.FunctionExpression,
+    ts.SyntaxKind.ArrowFunction,
+    ts.SyntaxKind.MethodDeclaration,
+    ts.SyntaxKind.Constructor,
+    ts.SyntaxKind.GetAccessor,
+    ts.SyntaxKind.SetAccessor,
+  ]));
 
 export function isFunctionLike(node: ts.Node): node is ts.FunctionLikeDeclaration {
-  return FUNCTION_KINDS.has(node.kind);
+  return FUNCTION_KINDS().has(node.kind);
 }
 
 const lookupCache = new WeakMap<ts.Identifier, Binding | null>();
@@ -65,23 +69,25 @@ function lookupUncached(id: ts.Identifier): Binding | undefined {
   return undefined;
 }
 
-const SCOPE_KINDS = new Set([
-  ...FUNCTION_KINDS,
-  ts.SyntaxKind.SourceFile,
-  ts.SyntaxKind.CaseBlock,
-  ts.SyntaxKind.ForStatement,
-  ts.SyntaxKind.ForInStatement,
-  ts.SyntaxKind.ForOfStatement,
-  ts.SyntaxKind.CatchClause,
-  ts.SyntaxKind.ModuleBlock,
-]);
+let scopeKinds: ReadonlySet<ts.SyntaxKind> | undefined;
+const SCOPE_KINDS = (): ReadonlySet<ts.SyntaxKind> =>
+  (scopeKinds ??= new Set([
+    ...FUNCTION_KINDS(),
+    ts.SyntaxKind.SourceFile,
+    ts.SyntaxKind.CaseBlock,
+    ts.SyntaxKind.ForStatement,
+    ts.SyntaxKind.ForInStatement,
+    ts.SyntaxKind.ForOfStatement,
+    ts.SyntaxKind.CatchClause,
+    ts.SyntaxKind.ModuleBlock,
+  ]));
 
 function isScope(node: ts.Node, from: ts.Node): boolean {
   if (node.kind === ts.SyntaxKind.Block)
     return !(node.parent && isFunctionLike(node.parent) && node.parent.body === node);
   if (node.kind === ts.SyntaxKind.ClassDeclaration || node.kind === ts.SyntaxKind.ClassExpression)
     return from !== (node as ts.ClassLikeDeclaration).name;
-  return SCOPE_KINDS.has(node.kind);
+  return SCOPE_KINDS().has(node.kind);
 }
 
 function declarationsOf(scope: ts.Node): Map<string, Binding> {

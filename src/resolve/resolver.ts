@@ -17,11 +17,15 @@ interface ProjectOptions {
   candidates: ts.CompilerOptions[];
 }
 
-const DEFAULT_OPTIONS: ts.CompilerOptions = {
-  moduleResolution: ts.ModuleResolutionKind.Bundler,
-  module: ts.ModuleKind.ESNext,
-  allowJs: true,
-};
+// One object (TypeScript's resolution caches are kept per option set), made at its first use: TypeScript is loaded
+// only when a run needs it (scripts/bundle.ts).
+let defaultOptions: ts.CompilerOptions | undefined;
+const DEFAULT_OPTIONS = (): ts.CompilerOptions =>
+  (defaultOptions ??= {
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    module: ts.ModuleKind.ESNext,
+    allowJs: true,
+  });
 
 export class ModuleResolver {
   readonly fs = new ResolutionFs();
@@ -121,7 +125,7 @@ export class ModuleResolver {
       project = { candidates: [options, ...referenced] };
     } else {
       const parent = path.dirname(dir);
-      project = parent === dir ? { candidates: [DEFAULT_OPTIONS] } : this.projectOf(parent);
+      project = parent === dir ? { candidates: [DEFAULT_OPTIONS()] } : this.projectOf(parent);
     }
     this.projects.set(dir, project);
     return project;

@@ -1,11 +1,10 @@
 import type { CoreFinding, CoreSite } from '../analysis/index.js';
-import { siteFindings } from '../analysis/site-checks.js';
 import { incompleteFindings, sortIncomplete } from '../report/incomplete.js';
 import type { RuleFinding, SuppressedFinding } from '../report/rule-finding.js';
 import { partitionSetAside, setAsideNote, type SetAsideKind } from '../report/set-aside.js';
 import { applySuppressions, type Suppression } from '../report/suppressions.js';
 import type { Finding, IncompleteItem, Report } from '../report/types.js';
-import { RULES, severityOf } from '../../rules/index.js';
+import { severityOf } from '../../rules/index.js';
 import { renderFinding } from '../../rules/render.js';
 import type { FileResult } from '../cache/store.js';
 import type { AuditReport, Diagnostic } from '../report/audit-report.js';
@@ -66,7 +65,7 @@ export function buildReport(header: ReportHeader, parts: ReportParts, durationMs
   const byFinding = (a: Finding, b: Finding): number => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId);
   const settingsSet = new Set(parts.settings);
   if (parts.orgScoped) settingsSet.add(parts.primarySetting);
-  const { findings: rendered, suppressed, siteSuppressions } = judged(parts, ordered, incomplete, settingsSet);
+  const { findings: rendered, suppressed, siteSuppressions } = judged(parts, incomplete, settingsSet);
   const allSites = sites.map((site) => ({ ...site, suppressed: siteSuppressions.get(site.fingerprint) ?? null }));
   const allFindings: Finding[] = rendered.sort(byFinding);
   const otherDatabase = new Map([...parts.otherDatabase].sort(([a], [b]) => a.localeCompare(b)));
@@ -135,7 +134,6 @@ export function buildReport(header: ReportHeader, parts: ReportParts, durationMs
  */
 function judged(
   parts: ReportParts,
-  sites: readonly CoreSite[],
   incomplete: readonly IncompleteItem[],
   settingsSet: ReadonlySet<string>,
 ): {
@@ -143,16 +141,13 @@ function judged(
   suppressed: (Finding & { suppressed: { reason: string } })[];
   siteSuppressions: Map<string, { reason: string } | null>;
 } {
-  const checks = new Map(
-    RULES.flatMap((r) => (r.check && severityOf(r.id, parts.strict) !== 'off' ? [[r.id, r.check] as const] : [])),
-  );
   const schema = parts.schemaCandidates.filter((f) => {
     const setting = unsetSetting(f);
     return !setting || !settingsSet.has(setting);
   });
   const facts: RuleFinding[] = [
+    // The findings of the rules that judge a decided site are among each file's (walker/file-results.ts).
     ...parts.findings,
-    ...siteFindings(sites, checks),
     ...schema,
     ...parts.packFindings,
     ...incompleteFindings(incomplete, { acceptHint: !parts.allowIncomplete }),

@@ -165,11 +165,13 @@ function auditOnce(options: AuditOptions): AuditReport {
   const analyse = (
     set: readonly { file: string; text: string }[],
     want: ReadonlySet<string>,
+    walkWantedOnly = false,
   ): Map<string, FileResult> => {
     const out = analyseFiles({
       root,
       files: set,
       want,
+      walkWantedOnly,
       model,
       config,
       libraries: rooted.libraries,

@@ -13,6 +13,8 @@ import { otherDatabaseOf } from '../report/other-database.js';
 import type { RlsModel } from '../schema/types.js';
 import type { TypeEvidence } from '../analysis/type-evidence.js';
 import { createTypedProgram } from './typed-program.js';
+import { siteFindings } from '../analysis/site-checks.js';
+import { RULES, severityOf } from '../../rules/index.js';
 
 // One whole-program analysis of a set of files, cut into what each wanted file contributes
 // to the report. The audit assembles its report from these per-file results, whether they
@@ -25,6 +27,11 @@ export interface AnalyseInput {
   files: readonly { file: string; text: string }[];
   /** Root-relative paths whose results are wanted. */
   want: ReadonlySet<string>;
+  /**
+   * Only the wanted files' flow is walked; the others are parsed and read as their imports (analysis/index.ts,
+   * `walk`). For wanted files none of which has a write waiting on callers (src/cache/incremental.ts checks it).
+   */
+  walkWantedOnly?: boolean;
   model: RlsModel;
   config: AnalysisConfig;
   libraries: LibraryAliases | undefined;
@@ -103,6 +110,7 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
     wholeProgram: true,
     ...(types ? { types } : {}),
     ...(input.onAmbient ? { ambientProviders: true } : {}),
+    ...(input.walkWantedOnly ? { walk: new Set(files.filter((sf) => want.has(rel(root, sf.fileName)))) } : {}),
   });
   if (input.onAmbient) input.onAmbient(result.ambientProviders ?? []);
   for (const site of result.sites) of(site.file)?.sites.push(site);
@@ -112,6 +120,14 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
     const mine = of(file);
     if (mine) Object.assign(mine, { settings: facts.settings.sort(), pending: facts.pending });
   }
+  // The rules that judge a decided site (no-unbounded-write parses its SQL) run here, once per analysis of the file:
+  // their findings are kept with the file's, so a re-audit that reuses the file's results parses none of its SQL.
+  const checks = new Map(
+    RULES.flatMap((r) =>
+      r.check && severityOf(r.id, input.config.strict) !== 'off' ? [[r.id, r.check] as const] : [],
+    ),
+  );
+  for (const r of results.values()) r.findings.push(...siteFindings(r.sites, checks));
   const wanted = files.filter((sf) => want.has(rel(root, sf.fileName)));
   for (const sf of wanted) of(rel(root, sf.fileName))!.suppressions = findSuppressions(sf);
   if (input.packs) {

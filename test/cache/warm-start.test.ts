@@ -99,6 +99,46 @@ describe('what a warm run loads', () => {
   });
 });
 
+/**
+ * Reads of `ts.…` a module makes when it is loaded (outside any function body): each would load TypeScript at start in
+ * the CLI's bundle, where `ts` is loaded at its first use (scripts/bundle.ts).
+ */
+function typeScriptAtLoad(fileName: string, text: string): number[] {
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
+  const lines: number[] = [];
+  const visit = (n: ts.Node): void => {
+    // A function's body runs when called; a class's methods too (its static members run at load: visited).
+    if (ts.isFunctionLike(n) && !ts.isClassStaticBlockDeclaration(n)) return;
+    if (ts.isTypeNode(n) || ts.isInterfaceDeclaration(n) || ts.isTypeAliasDeclaration(n)) return;
+    if (ts.isPropertyDeclaration(n) && !n.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)) return;
+    if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'ts')
+      lines.push(sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return lines;
+}
+
+describe('TypeScript is loaded only when a run uses it', () => {
+  it('finds a read of ts at load and passes over those in functions and types', () => {
+    const text =
+      "import ts from './ts.js';\nconst KINDS = new Set([ts.SyntaxKind.Block]);\n" +
+      'function f(n: ts.Node) { return ts.isBlock(n); }\nconst g = () => ts.factory;\n' +
+      'class C { static k = ts.SyntaxKind.Block; m() { return ts.version; } }\n';
+    expect(typeScriptAtLoad('x.ts', text)).toEqual([2, 5]);
+  });
+
+  it('no module reads TypeScript when it is loaded (a warm audit with nothing changed never loads it)', () => {
+    const files = ['src', 'rules']
+      .flatMap((d) => (fs.readdirSync(path.join(root, d), { recursive: true }) as string[]).map((f) => path.join(d, f)))
+      .filter((f) => /\.[cm]?ts$/.test(f) && !f.endsWith('.d.ts'));
+    const offending = files.flatMap((f) =>
+      typeScriptAtLoad(f, fs.readFileSync(path.join(root, f), 'utf8')).map((l) => `${f.split(path.sep).join('/')}:${l}`),
+    );
+    expect(offending).toEqual([]);
+  });
+});
+
 describe('platform use from the input cache', () => {
   const files = {
     'package.json': '{"name":"app","dependencies":{"pg":"^8"}}\n',

@@ -96,7 +96,7 @@ export class AmbientProviders {
   private findStore(e: ts.Expression): Store | null {
     let found: Store | null = null;
     // Hono's request context: one store for the program, its variables members (context/hono-vars.ts).
-    if (isHonoContext(e, this.origins)) return HONO_CONTEXT;
+    if (isHonoContext(e, this.origins)) return HONO_CONTEXT();
     const origin = this.origins.expr(e);
     if (origin.kind === 'expr' && ts.isNewExpression(origin.expr)) {
       const ctor = this.origins.expr(origin.expr.expression);
@@ -172,7 +172,7 @@ export class AmbientProviders {
     const key = call.arguments[0] && constantKey(call.arguments[0], this.origins);
     if (callee.name.text === 'set' && call.arguments.length === 2 && key !== undefined) {
       const store = this.storeOf(callee.expression);
-      if (store === HONO_CONTEXT) return { store: honoVariable(key), value: call.arguments[1]!, call, member: key };
+      if (store === HONO_CONTEXT()) return { store: honoVariable(key), value: call.arguments[1]!, call, member: key };
       return store && ts.isCallExpression(store) ? { store, value: call.arguments[1]!, call, member: key } : undefined;
     }
     return this.setterCall(call, depth);
@@ -270,7 +270,7 @@ export class AmbientProviders {
       const key = e.arguments[0] && skipOuter(e.arguments[0]);
       if (callee.name.text === 'get' && e.arguments.length === 1 && key && ts.isStringLiteral(key)) {
         const store = this.storeOf(callee.expression);
-        if (store === HONO_CONTEXT) return { store: honoVariable(key.text), path: [key.text, ...path] };
+        if (store === HONO_CONTEXT()) return { store: honoVariable(key.text), path: [key.text, ...path] };
         return store && ts.isCallExpression(store) ? { store, path: [key.text, ...path] } : undefined;
       }
       if (callee.name.text !== 'getStore' || e.arguments.length) return undefined;
@@ -279,7 +279,7 @@ export class AmbientProviders {
     }
     if (ts.isIdentifier(e)) {
       // Hono: `c.var.db` reads the variable `db`.
-      if (path[0] === 'var' && path.length > 1 && this.storeOf(e) === HONO_CONTEXT)
+      if (path[0] === 'var' && path.length > 1 && this.storeOf(e) === HONO_CONTEXT())
         return { store: honoVariable(path[1]!), path: path.slice(1) };
       const b = lookup(e);
       if (b?.kind !== 'variable' || b.path.length || !b.decl.initializer) return undefined;

@@ -11,12 +11,13 @@ import { contextMarker, markerName } from './markers.js';
 // machinery (ambient/reach.ts over roots/entry-points.ts) judges it per path: the request
 // context is one store for the whole program, each variable a member of it.
 
-/** The one store standing for every Hono request context (a marker node, never printed by position). */
-export const HONO_CONTEXT: ts.CallExpression = ts.factory.createCallExpression(
-  ts.factory.createIdentifier('HonoContext'),
-  undefined,
-  [],
-);
+let honoContext: ts.CallExpression | undefined;
+/**
+ * The one store standing for every Hono request context (a marker node, never printed by position), made at its first
+ * use: TypeScript is loaded only when a run needs it (scripts/bundle.ts).
+ */
+export const HONO_CONTEXT = (): ts.CallExpression =>
+  (honoContext ??= ts.factory.createCallExpression(ts.factory.createIdentifier('HonoContext'), undefined, []));
 
 export const HONO_CONTEXT_NAME = 'the Hono request context';
 
@@ -31,7 +32,7 @@ export function honoVariable(name: string): ts.CallExpression {
 
 /** Whether a store is the Hono context or one of its variables. */
 export function isHonoStore(store: ts.Node): boolean {
-  return store === HONO_CONTEXT || markerName(store, FAMILY) !== undefined;
+  return store === HONO_CONTEXT() || markerName(store, FAMILY) !== undefined;
 }
 
 /** The variable a Hono store stands for ('' for the context itself). */
