@@ -2,6 +2,7 @@ import ts from '../../ts.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isUnencapsulatedPlugin, pluginRegistration } from '../../code/carried.js';
 import { isFunctionLike } from '../../code/scope.js';
+import { indexedNodes } from '../../code/file-nodes.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { NestRoutes } from './nest.js';
 import { exportedValues, ROUTE_HANDLER_METHODS, routeFilePath, usesServer } from './next.js';
@@ -77,7 +78,7 @@ interface AppObject {
 /**
  * A file's calls and `new` expressions in source order (the order the scan numbers them), once
  * per parse: an editor's analysis session (analysis/session.ts) scans the same unchanged files
- * after every edit.
+ * after every edit. From the file's indexed nodes (file-nodes.ts), not a walk of its own.
  */
 const calls = new WeakMap<ts.SourceFile, (ts.CallExpression | ts.NewExpression)[]>();
 
@@ -85,11 +86,7 @@ function callsIn(sf: ts.SourceFile): (ts.CallExpression | ts.NewExpression)[] {
   let list = calls.get(sf);
   if (list) return list;
   const found: (ts.CallExpression | ts.NewExpression)[] = [];
-  const visit = (n: ts.Node): void => {
-    if (ts.isCallExpression(n) || ts.isNewExpression(n)) found.push(n);
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
+  for (const n of indexedNodes(sf)) if (ts.isCallExpression(n) || ts.isNewExpression(n)) found.push(n);
   calls.set(sf, (list = found));
   return list;
 }
@@ -530,28 +527,25 @@ export class EntryPoints {
         );
       }
     }
-    // A function whose own body starts with 'use server' is a server action wherever it is declared.
-    const visit = (n: ts.Node): void => {
-      if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements) && !this.registered.has(n))
-        this.root(n, 'route', `server action ${functionName(n)}`, n, []);
-      ts.forEachChild(n, visit);
-    };
-    if (!actions) visit(sf);
+    // A function whose own body starts with 'use server' is a server action wherever it is declared (every function
+    // is among the file's indexed nodes, in source order).
+    if (!actions)
+      for (const n of indexedNodes(sf))
+        if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements) && !this.registered.has(n))
+          this.root(n, 'route', `server action ${functionName(n)}`, n, []);
   }
 
   /** NestJS controllers: global guards and interceptors first (wherever registered), then each route. */
   private nest(files: readonly ts.SourceFile[]): void {
     const nest = new NestRoutes(this.origins);
     const classes: ts.ClassDeclaration[] = [];
-    for (const sf of files) {
-      const visit = (n: ts.Node): void => {
+    // Calls, object literals and classes are among the files' indexed nodes, in source order.
+    for (const sf of files)
+      for (const n of indexedNodes(sf)) {
         if (ts.isCallExpression(n)) nest.global(n);
         else if (ts.isObjectLiteralExpression(n)) nest.provider(n);
         else if (ts.isClassDeclaration(n) && ts.getDecorators(n)?.length) classes.push(n);
-        ts.forEachChild(n, visit);
-      };
-      visit(sf);
-    }
+      }
     for (const cls of classes) nest.strategy(cls);
     for (const cls of classes) {
       for (const r of nest.routes(cls)) {
