@@ -530,9 +530,10 @@ export class EntryPoints {
     // A function whose own body starts with 'use server' is a server action wherever it is declared (every function
     // is among the file's indexed nodes, in source order).
     if (!actions)
-      for (const n of indexedNodes(sf))
-        if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements) && !this.registered.has(n))
-          this.root(n, 'route', `server action ${functionName(n)}`, n, []);
+      for (const n of indexedNodes(sf)) {
+        if (!isFunctionLike(n) || !n.body || !ts.isBlock(n.body) || this.registered.has(n)) continue;
+        if (usesServer(n.body.statements)) this.root(n, 'route', `server action ${functionName(n)}`, n, []);
+      }
   }
 
   /** NestJS controllers: global guards and interceptors first (wherever registered), then each route. */
