@@ -1,7 +1,8 @@
 import ts from '../ts.js';
 import { BudgetExceeded, type Facts } from '../code/fixpoint.js';
 import { functionName } from '../code/origins.js';
-import { walkDescendants } from '../code/walk.js';
+import { indexedNodes } from '../code/file-nodes.js';
+import { isFunctionLike } from '../code/scope.js';
 
 // A work budget per function and per file, so pathological code (generated, minified,
 // adversarial) ends as `unresolved` sites that say why, never as a hang; and a stack
@@ -62,15 +63,15 @@ export function withinBudget(facts: Facts, file: FileBudget, node: ts.Node, body
   }
 }
 
-/** Functions that are not inline callbacks, in source order, found without recursion on the JS stack. */
+/**
+ * Functions that are not inline callbacks, in source order: from the file's indexed nodes (file-nodes.ts, one walk
+ * of the tree shared with the other whole-file scans, on an explicit stack).
+ */
 export function functionRoots(
   sf: ts.SourceFile,
   isRoot: (fn: ts.FunctionLikeDeclaration) => boolean,
-  isFunction: (n: ts.Node) => n is ts.FunctionLikeDeclaration,
 ): ts.FunctionLikeDeclaration[] {
   const out: ts.FunctionLikeDeclaration[] = [];
-  walkDescendants(sf, (n) => {
-    if (isFunction(n) && n.body && isRoot(n)) out.push(n);
-  });
+  for (const n of indexedNodes(sf)) if (isFunctionLike(n) && n.body && isRoot(n)) out.push(n);
   return out;
 }

@@ -124,7 +124,7 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     };
     guarded(sf, () => this.ran(this.statements(sf.statements, new Map())));
     this.untouched.clear();
-    for (const fn of functionRoots(sf, (n) => !isInlineCallback(n), isFunctionLike)) {
+    for (const fn of functionRoots(sf, (n) => !isInlineCallback(n))) {
       if (budget.exhausted) break;
       this.root = fn;
       this.untouched.clear();

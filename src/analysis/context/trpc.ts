@@ -3,6 +3,7 @@ import type { Handle } from '../handles.js';
 import { where } from '../handles.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, throughLocalConsts } from '../../code/scope.js';
+import { indexedNodes } from '../../code/file-nodes.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { collectReturns } from '../providers/factories.js';
 import { isPrimaryVariant } from './replicas.js';
@@ -174,8 +175,10 @@ export class TrpcContexts {
   private factories(): ts.FunctionLikeDeclaration[] {
     if (this.factoryList) return this.factoryList;
     const found = new Set<ts.FunctionLikeDeclaration>();
-    const visit = (n: ts.Node): void => {
-      if (ts.isCallExpression(n)) {
+    // Over the files' indexed nodes (file-nodes.ts): every call, in source order.
+    for (const sf of this.files)
+      for (const n of indexedNodes(sf)) {
+        if (!ts.isCallExpression(n)) continue;
         for (const arg of n.arguments) {
           const a = skipOuter(arg);
           if (!ts.isObjectLiteralExpression(a)) continue;
@@ -185,9 +188,6 @@ export class TrpcContexts {
           if (fn) found.add(fn);
         }
       }
-      ts.forEachChild(n, visit);
-    };
-    for (const sf of this.files) visit(sf);
     this.factoryList = [...found];
     return this.factoryList;
   }

@@ -119,16 +119,24 @@ export function returnedMember(
   return { ...first, label: `\`${member}\` from ${name}() at ${where(found.call, root)}, ${first.label}` } as Handle;
 }
 
-/** The expressions a function returns from its own body (an expression body is its one return). */
-export function ownReturns(fn: ts.FunctionLikeDeclaration): ts.Expression[] {
-  if (!fn.body) return [];
-  if (!ts.isBlock(fn.body)) return [fn.body as ts.Expression];
-  const out: ts.Expression[] = [];
-  collectReturns(fn.body, (r) => {
-    if (r.expression) out.push(r.expression);
-  });
+/**
+ * The expressions a function returns from its own body (an expression body is its one return). Once per function:
+ * a helper's returns are read at every call of it that is followed as a value, each a walk of its body.
+ */
+export function ownReturns(fn: ts.FunctionLikeDeclaration): readonly ts.Expression[] {
+  let out = returnsOf.get(fn);
+  if (out) return out;
+  const found: ts.Expression[] = [];
+  if (fn.body && !ts.isBlock(fn.body)) found.push(fn.body as ts.Expression);
+  else if (fn.body)
+    collectReturns(fn.body, (r) => {
+      if (r.expression) found.push(r.expression);
+    });
+  returnsOf.set(fn, (out = found));
   return out;
 }
+
+const returnsOf = new WeakMap<ts.FunctionLikeDeclaration, readonly ts.Expression[]>();
 
 export function collectReturns(body: ts.Node, found: (r: ts.ReturnStatement) => void): void {
   const check = (n: ts.Node): boolean => {

@@ -4,7 +4,7 @@ import { classMethod, injectToken, typeName } from '../../code/injected.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
-import { walkDescendants } from '../../code/walk.js';
+import { indexedNodes } from '../../code/file-nodes.js';
 import type { AmbientHandle } from '../ambient/providers.js';
 import type { Handle, ParamBinding } from '../handles.js';
 
@@ -430,9 +430,10 @@ export class NestContainer {
       const cls = forRoot?.name.text === 'forRoot' ? this.deps.origins.expr(forRoot.expression) : undefined;
       if (cls && isExternal(cls, NESTJS_CLS, 'ClsModule')) index.cls ??= n as ts.CallExpression;
     };
-    // Iteratively: since provider factories are asked about for every parameter a write runs on, every file is read,
-    // code nested thousands deep included (a recursive walk overflowed the stack there and lost every verdict).
-    for (const sf of files) walkDescendants(sf, visit);
+    // Every file is read (provider factories are asked about for every parameter a write runs on), over its indexed
+    // nodes (file-nodes.ts: every node of the kinds visit acts on, in walk order, found on an explicit stack, so code
+    // nested thousands deep is read whole: a recursive walk overflowed the stack there and lost every verdict).
+    for (const sf of files) for (const n of indexedNodes(sf)) visit(n);
     return (this.index = index);
   }
 

@@ -2,6 +2,7 @@ import ts from '../../ts.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isUnencapsulatedPlugin, pluginRegistration } from '../../code/carried.js';
 import { isFunctionLike } from '../../code/scope.js';
+import { indexedNodes } from '../../code/file-nodes.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { NestRoutes } from './nest.js';
 import { exportedValues, ROUTE_HANDLER_METHODS, routeFilePath, usesServer } from './next.js';
@@ -77,7 +78,7 @@ interface AppObject {
 /**
  * What the scan reads of a file by its syntax alone, in source order, once per parse: an
  * editor's analysis session (analysis/session.ts) scans the same unchanged files after every
- * edit, and walking every node of every file was most of an edit's cost on a large project.
+ * edit. Taken from the file's indexed nodes (file-nodes.ts), not a walk of its own.
  */
 interface FileSyntax {
   /** Calls and `new` expressions (the order the scan numbers them). */
@@ -96,14 +97,13 @@ function syntaxOf(sf: ts.SourceFile): FileSyntax {
   let found = syntaxes.get(sf);
   if (found) return found;
   const out: FileSyntax = { calls: [], nestNodes: [], decorated: [], serverActions: [] };
-  const visit = (n: ts.Node): void => {
+  for (const n of indexedNodes(sf)) {
     if (ts.isCallExpression(n) || ts.isNewExpression(n)) out.calls.push(n);
     if (ts.isCallExpression(n) || ts.isObjectLiteralExpression(n)) out.nestNodes.push(n);
     else if (ts.isClassDeclaration(n) && ts.getDecorators(n)?.length) out.decorated.push(n);
-    if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements)) out.serverActions.push(n);
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
+    if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements))
+      out.serverActions.push(n);
+  }
   syntaxes.set(sf, (found = out));
   return found;
 }
