@@ -23,9 +23,16 @@ import { stableHash } from '../cache/stable-hash.js';
 import { withSharedWalks } from '../files/walk.js';
 import type { RlsModel } from '../schema/types.js';
 import { awaitingIndex } from './awaiting-index.js';
-import { cachedFindings, indexCacheDir, projectFindings, storeLocalFindings } from './project-index.js';
+import { cliBuildFor, type CliBuild } from './cli-build.js';
+import {
+  cachedFindings,
+  indexCacheDir,
+  projectFindings,
+  projectIndexCold,
+  storeLocalFindings,
+} from './project-index.js';
 import { cpuMs, Recheck } from './recheck.js';
-import { indexBudgetMs, noteLint, type PluginSettings } from './settings.js';
+import { indexBudgetMs, longLivedProcess, noteLint, type PluginSettings } from './settings.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
 // TypeScript AST when there is one, so nothing is parsed twice), the config and the
@@ -85,9 +92,14 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const types =
     program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
   const input = { loaded, model, config, file: filename, text: sourceCode.text, sf, budgetMs: indexBudgetMs(settings) };
+  // On the command line, a cold index is built by a child process while ESLint parses (cli-build.ts); until it is
+  // done this process does not look at the project (the child reads every file of it), and it decides alone the files
+  // it can.
+  const build = types ? undefined : commandLineBuild(input);
+  const childBuilding = build !== undefined && build.poll().state !== 'done';
   // An unchanged file (and unchanged imports, callers and helpers) costs a lookup, not an
   // analysis. The index holds verdicts without type evidence: with types, analyse afresh.
-  const cached = types ? undefined : cachedFindings(input);
+  const cached = types || childBuilding ? undefined : cachedFindings(input);
   if (cached) return { ...cached, incomplete };
   const local = analyze({
     root: loaded.dir,
@@ -101,8 +113,21 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   // Most files are decided alone; only sites other files could change need the project.
   // (An admin write no route of this file reaches may be reached from a route in a file that imports it.)
   if (!local.sites.some((s) => s.crossFile || s.routesElsewhere)) {
-    if (!types) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
+    // (While the child builds, it stores every file's verdicts.)
+    if (!types && !childBuilding) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
     return { findings: local.findings, sites: local.sites, incomplete: local.incomplete };
+  }
+  if (build && childBuilding) {
+    // The first file that needs other files waits for the child; a child that failed leaves its sites unresolved.
+    const end = build.wait();
+    if (end.state === 'failed') {
+      const failed = {
+        messageId: 'indexFailed' as const,
+        data: { error: `its build in a child process failed: ${end.reason}` },
+      };
+      return { findings: awaitingIndex(local, failed), sites: decidedHere(local.sites), incomplete: local.incomplete };
+    }
+    // Done: the index on disk holds every file's verdicts, which the query below reads.
   }
   let project: ReturnType<typeof projectFindings>;
   try {
@@ -135,6 +160,27 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     data: { read: String(project.read), total: String(project.total), builder },
   };
   return { findings: awaitingIndex(local, building), sites: decidedHere(local.sites), incomplete: local.incomplete };
+}
+
+/**
+ * The child-process build of the linted file's project, on the command line only (no time budget, not an editor's or
+ * another long-lived process, which have the background build of background-build.ts) and only for a cold index.
+ */
+function commandLineBuild(input: {
+  loaded: LoadedConfig;
+  config: AnalysisConfig;
+  file: string;
+  text: string;
+  budgetMs: number;
+}): CliBuild | undefined {
+  if (Number.isFinite(input.budgetMs) || longLivedProcess() || process.env.RLS_GUARD_INDEX_CHILD === '0') return undefined;
+  const root = input.loaded.dir;
+  return cliBuildFor(
+    root,
+    indexCacheDir(root),
+    () => projectIndexCold(root),
+    () => ({ file: input.file, text: input.text, strict: input.config.strict }),
+  );
 }
 
 /** The sites this file decides alone: the ones waiting for the index are judged by no check yet. */

@@ -113,6 +113,10 @@ export interface ProjectInput {
   sf?: ts.SourceFile;
   /** Milliseconds this call may spend reading and parsing before giving up until the next lint. */
   budgetMs: number;
+  /** Analyse the whole project and keep every file's verdicts, whatever the linted file needs (cli-build.ts's child). */
+  wholeProject?: boolean;
+  /** Called as the work goes on (per file listed, read, parsed or analysed): the child's heartbeat. */
+  progress?: () => void;
 }
 
 export type ProjectOutcome =
@@ -153,6 +157,8 @@ class ProjectIndex {
   private readonly parsed = new Map<string, { hash: string; sf: ts.SourceFile }>();
   private readonly host = new FileSystemSourceHost();
   private dirty = false;
+  /** Whether the project was listed (a look began): only then is the index written. */
+  private listed = false;
   /** Files analysed so far for sets smaller than the project (see query). */
   private closureWork = 0;
   /**
@@ -314,6 +320,10 @@ class ProjectIndex {
     return value;
   }
 
+  cold(): boolean {
+    return this.entries.size === 0 || this.results.size * 2 < this.entries.size;
+  }
+
   /** Verdicts an earlier lint (in this process or one before it) found for the same content; undefined otherwise. */
   cached(input: ProjectInput): Decided | undefined {
     lastWork = { analysed: 0, dropped: 0 };
@@ -403,7 +413,10 @@ class ProjectIndex {
   query(input: ProjectInput): ProjectOutcome {
     lastWork = { analysed: 0, dropped: 0 };
     const deadline = performance.now() + input.budgetMs;
-    const late = (): boolean => performance.now() > deadline;
+    const progress = input.progress;
+    const late = progress
+      ? (): boolean => (progress(), performance.now() > deadline)
+      : (): boolean => performance.now() > deadline;
     const view = this.view(input, late);
     if (!('self' in view)) return this.stop(input, view.read, view.total);
     const { self, project, needed } = view;
@@ -421,7 +434,9 @@ class ProjectIndex {
     // about one and a half audits' analysis, never one per importer set. Within a budget (an
     // editor), only the set the file needs.
     const unbounded = !Number.isFinite(input.budgetMs);
-    const whole = unbounded && (needed.size * 2 > project.size || (this.closureWork + needed.size) * 2 > project.size);
+    const whole =
+      (unbounded && input.wholeProject === true) ||
+      (unbounded && (needed.size * 2 > project.size || (this.closureWork + needed.size) * 2 > project.size));
     if (unbounded && !whole) this.closureWork += needed.size;
     const set = whole ? project : needed;
     const session = this.sessionFor(input, view.base);
@@ -542,6 +557,7 @@ class ProjectIndex {
     const list = walked.files
       .filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)))
       .map((f) => toPosixRelative(this.root, f));
+    this.listed = true;
     // The same array while the list is the same: the analysis session is kept for it.
     if (list.join('\n') === this.list.join('\n')) return;
     this.graph = this.lastView = undefined;
@@ -659,7 +675,8 @@ class ProjectIndex {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
     pending.delete(this);
-    if (!this.dirty) return;
+    // Never listed: what it would write is filtered by an empty list (a note made before any look at the project).
+    if (!this.dirty || !this.listed) return;
     this.dirty = false;
     this.syncFromDisk(); // keep what a background build wrote meanwhile
     const live = new Set(this.list);
@@ -798,6 +815,14 @@ export function packFreeText(root: string, file: string, text: string, packsKey:
 /** Records that the pack scan of this text found nothing under `packsKey`, when the text is the file's saved one. */
 export function notePackFreeText(root: string, file: string, text: string, packsKey: string): void {
   indexFor(root).notePackFree(file, text, packsKey);
+}
+
+/**
+ * Whether the project's index on disk is cold: no files, or verdicts for under half of them (the command line then
+ * builds it in a child process, cli-build.ts). What this process's index holds counts too.
+ */
+export function projectIndexCold(root: string): boolean {
+  return indexFor(root).cold();
 }
 
 /** Keeps the findings of a file decided alone (no site other files could change). */
