@@ -32,6 +32,8 @@ export interface BuildStatus {
   reason?: string;
   /** When the child last showed progress (epoch ms). */
   beat: number;
+  /** The child's CPU time (user + system, ms) when it ended: a measurement of the lint counts it. */
+  cpuMs?: number;
 }
 
 export type BuildPoll = { state: 'running' } | { state: 'done' } | { state: 'failed'; reason: string };
@@ -97,10 +99,15 @@ export class CliBuild {
 
   /** Blocks until the build is done or has failed (never longer than a stall: see poll). */
   wait(): BuildPoll {
-    for (;;) {
-      const state = this.poll(true);
-      if (state.state !== 'running') return state;
-      sleep(POLL_MS);
+    const started = performance.now();
+    try {
+      for (;;) {
+        const state = this.poll(true);
+        if (state.state !== 'running') return state;
+        sleep(POLL_MS);
+      }
+    } finally {
+      waitedMs += performance.now() - started;
     }
   }
 }
@@ -175,6 +182,12 @@ export interface WholeBuildRequest {
 }
 
 const builds = new Map<string, CliBuild | null>();
+let waitedMs = 0;
+
+/** How long this thread's lints have waited for builds, in wall milliseconds (the bench reports it). */
+export function cliBuildWaitedMs(): number {
+  return waitedMs;
+}
 let running: CliBuild | undefined;
 
 /** Forgets the builds of this thread (tests). */

@@ -6,6 +6,7 @@ import { modelFor } from './lint-analysis.js';
 import type { BuildRequest } from './background-build.js';
 import { readStatus, writeStatus, type BuildStatus, type WholeBuildRequest } from './cli-build.js';
 import { projectFindings, resetProjectIndexes } from './project-index.js';
+import { cpuMs } from './recheck.js';
 
 // The project index built in a child process: for an editor (background-build.ts), the linted file's project query
 // without a time budget; for the command line (cli-build.ts, `whole`), the whole project's verdicts, with its progress
@@ -32,7 +33,7 @@ if (requestFile) {
       ...(whole ? { wholeProject: true, progress } : {}),
     });
     resetProjectIndexes(); // writes the index
-    if (whole) update(whole.statusFile, { state: 'done' });
+    if (whole) update(whole.statusFile, { state: 'done', cpuMs: Math.round(cpuMs()) });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // The parent reads the last line (background-build.ts) or the status (cli-build.ts) and reports it with the sites
