@@ -29,7 +29,9 @@ import {
   indexCacheDir,
   projectFindings,
   projectIndexCold,
+  projectWouldAnalyseWhole,
   storeLocalFindings,
+  takeInProjectIndex,
 } from './project-index.js';
 import { cpuMs, Recheck } from './recheck.js';
 import { indexBudgetMs, longLivedProcess, noteLint, type PluginSettings } from './settings.js';
@@ -93,10 +95,21 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
   const input = { loaded, model, config, file: filename, text: sourceCode.text, sf, budgetMs: indexBudgetMs(settings) };
   // On the command line, a cold index is built by a child process while ESLint parses (cli-build.ts); until it is
-  // done this process does not look at the project (the child reads every file of it), and it decides alone the files
-  // it can.
+  // done this process decides alone the files it can, without storing them (the child stores every file's verdicts).
   const build = types ? undefined : commandLineBuild(input);
   const childBuilding = build !== undefined && build.poll().state !== 'done';
+  // Without a child (disabled, or another project's build running in this thread), a cold index on the command line is
+  // built here, whole, at the project's first file: the files after it are lookups, and no file is analysed both on
+  // its own (on ESLint's AST) and again in the project's analysis, as the files before the first that needed the
+  // project were.
+  if (!types && !build && commandLine(input) && !builtHere.has(loaded.dir) && projectIndexCold(loaded.dir)) {
+    builtHere.add(loaded.dir);
+    try {
+      projectFindings({ ...input, wholeProject: true });
+    } catch {
+      // the query below fails the same way, closed
+    }
+  }
   // An unchanged file (and unchanged imports, callers and helpers) costs a lookup, not an
   // analysis. The index holds verdicts without type evidence: with types, analyse afresh.
   const cached = types || childBuilding ? undefined : cachedFindings(input);
@@ -117,8 +130,11 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     if (!types && !childBuilding) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
     return { findings: local.findings, sites: local.sites, incomplete: local.incomplete };
   }
-  if (build && childBuilding) {
-    // The first file that needs other files waits for the child; a child that failed leaves its sites unresolved.
+  // While the child builds, a file whose sites need a small part of the project (its importers and what they import)
+  // is decided here, as without a child; the first that needs most of it (or once those parts add up to half the
+  // project) waits for the child. A child that failed leaves the sites that needed it unresolved.
+  const waitForChild = build && (childBuilding || build.poll().state === 'failed') && wouldAnalyseWhole(input);
+  if (build && waitForChild) {
     const end = build.wait();
     if (end.state === 'failed') {
       const failed = {
@@ -128,6 +144,7 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
       return { findings: awaitingIndex(local, failed), sites: decidedHere(local.sites), incomplete: local.incomplete };
     }
     // Done: the index on disk holds every file's verdicts, which the query below reads.
+    takeInProjectIndex(loaded.dir);
   }
   let project: ReturnType<typeof projectFindings>;
   try {
@@ -173,7 +190,7 @@ function commandLineBuild(input: {
   text: string;
   budgetMs: number;
 }): CliBuild | undefined {
-  if (Number.isFinite(input.budgetMs) || longLivedProcess() || process.env.RLS_GUARD_INDEX_CHILD === '0') return undefined;
+  if (!commandLine(input) || process.env.RLS_GUARD_INDEX_CHILD === '0') return undefined;
   const root = input.loaded.dir;
   return cliBuildFor(
     root,
@@ -182,6 +199,23 @@ function commandLineBuild(input: {
     () => ({ file: input.file, text: input.text, strict: input.config.strict }),
   );
 }
+
+/** Whether the query would analyse the whole project; if asking throws, the query below fails the same way, closed. */
+function wouldAnalyseWhole(input: Parameters<typeof projectWouldAnalyseWhole>[0]): boolean {
+  try {
+    return projectWouldAnalyseWhole(input);
+  } catch {
+    return false;
+  }
+}
+
+/** The command line: no time budget, and not an editor's or another long-lived process. */
+function commandLine(input: { budgetMs: number }): boolean {
+  return !Number.isFinite(input.budgetMs) && !longLivedProcess();
+}
+
+/** Projects whose cold index this thread built in its own process (once each: see analyseFile). */
+const builtHere = new Set<string>();
 
 /** The sites this file decides alone: the ones waiting for the index are judged by no check yet. */
 function decidedHere(sites: CoreSite[]): CoreSite[] {

@@ -410,6 +410,26 @@ class ProjectIndex {
     this.saveSoon();
   }
 
+  /**
+   * Whether a query without a budget would analyse the whole project for this file (its set is most of the project, or
+   * the sets analysed so far add up to half of it; see query), rather than answer from the index or analyse a small set.
+   * The command line waits for its child's build of the whole project instead (lint-analysis.ts).
+   */
+  wouldAnalyseWhole(input: ProjectInput): boolean {
+    const view = this.view(input, () => false);
+    if (!('self' in view)) return true;
+    const hit = this.results.get(view.self);
+    if (hit && (hit.key === view.fullKey || hit.key === view.closureKey)) return false;
+    const { needed, project } = view;
+    return needed.size * 2 > project.size || (this.closureWork + needed.size) * 2 > project.size;
+  }
+
+  /** Takes in what another process wrote to the index on disk now (the command line's child, once it is done). */
+  takeInDisk(): void {
+    this.syncFromDisk();
+    this.lastView = undefined;
+  }
+
   query(input: ProjectInput): ProjectOutcome {
     lastWork = { analysed: 0, dropped: 0 };
     const deadline = performance.now() + input.budgetMs;
@@ -823,6 +843,16 @@ export function notePackFreeText(root: string, file: string, text: string, packs
  */
 export function projectIndexCold(root: string): boolean {
   return indexFor(root).cold();
+}
+
+/** Whether the file's query would analyse the whole project (ProjectIndex.wouldAnalyseWhole). */
+export function projectWouldAnalyseWhole(input: ProjectInput): boolean {
+  return indexFor(input.loaded.dir).wouldAnalyseWhole(input);
+}
+
+/** Takes in the index on disk now: what the command line's child build wrote. */
+export function takeInProjectIndex(root: string): void {
+  indexFor(root).takeInDisk();
 }
 
 /** Keeps the findings of a file decided alone (no site other files could change). */
