@@ -53,6 +53,8 @@ export class CliBuild {
   private last: BuildPoll = { state: 'running' };
   private checkedAt = -Infinity;
   private exited: string | undefined;
+  /** The child's CPU time, once it is done (its status says). */
+  childCpuMs = 0;
 
   constructor(
     readonly statusFile: string,
@@ -71,6 +73,7 @@ export class CliBuild {
     if (!now && t - this.checkedAt < CHECK_MS) return this.last;
     this.checkedAt = t;
     const status = readStatus(this.statusFile);
+    this.childCpuMs = status?.cpuMs ?? this.childCpuMs;
     if (status?.state === 'done') return (this.last = { state: 'done' });
     if (status?.state === 'failed') return (this.last = { state: 'failed', reason: status.reason ?? 'it failed' });
     const gone = this.exited ?? (status?.pid !== undefined && !alive(status.pid) ? 'it exited' : undefined);
@@ -189,6 +192,16 @@ export function cliBuildWaitedMs(): number {
   return waitedMs;
 }
 let running: CliBuild | undefined;
+
+/**
+ * Waits for the builds this thread started or followed and returns their children's CPU time (ms): a measurement of a
+ * lint process's CPU (bench/eslint.ts) counts the child it started.
+ */
+export function settleCliBuilds(): number {
+  let cpu = 0;
+  for (const build of builds.values()) if (build) cpu += (build.wait(), build.childCpuMs);
+  return cpu;
+}
 
 /** Forgets the builds of this thread (tests). */
 export function forgetCliBuilds(): void {
