@@ -55,6 +55,9 @@ export class CliBuild {
   private exited: string | undefined;
   /** The child's CPU time, once it is done (its status says). */
   childCpuMs = 0;
+  /** Files linted while this build was known (one poll each), and how many before the first wait (measurements). */
+  files = 0;
+  filesBeforeWait: number | undefined;
 
   constructor(
     readonly statusFile: string,
@@ -68,6 +71,7 @@ export class CliBuild {
 
   /** Where the build is, from the status file (read at most every CHECK_MS unless `now`). */
   poll(now = false): BuildPoll {
+    if (!now) this.files++;
     if (this.last.state !== 'running') return this.last;
     const t = performance.now();
     if (!now && t - this.checkedAt < CHECK_MS) return this.last;
@@ -103,6 +107,7 @@ export class CliBuild {
   /** Blocks until the build is done or has failed (never longer than a stall: see poll). */
   wait(): BuildPoll {
     const started = performance.now();
+    this.filesBeforeWait ??= this.files;
     try {
       for (;;) {
         const state = this.poll(true);
@@ -190,6 +195,11 @@ let waitedMs = 0;
 /** How long this thread's lints have waited for builds, in wall milliseconds (the bench reports it). */
 export function cliBuildWaitedMs(): number {
   return waitedMs;
+}
+
+/** For measurements: per build of this thread, the files linted before its first wait. */
+export function cliBuildWaits(): (number | undefined)[] {
+  return [...builds.values()].map((b) => b?.filesBeforeWait);
 }
 let running: CliBuild | undefined;
 
