@@ -23,9 +23,18 @@ import { stableHash } from '../cache/stable-hash.js';
 import { withSharedWalks } from '../files/walk.js';
 import type { RlsModel } from '../schema/types.js';
 import { awaitingIndex } from './awaiting-index.js';
-import { cachedFindings, indexCacheDir, projectFindings, storeLocalFindings } from './project-index.js';
+import { cliBuildFor, type CliBuild } from './cli-build.js';
+import {
+  cachedFindings,
+  indexCacheDir,
+  projectFindings,
+  projectIndexCold,
+  projectWouldAnalyseWhole,
+  storeLocalFindings,
+  takeInProjectIndex,
+} from './project-index.js';
 import { cpuMs, Recheck } from './recheck.js';
-import { indexBudgetMs, noteLint, type PluginSettings } from './settings.js';
+import { indexBudgetMs, longLivedProcess, noteLint, type PluginSettings } from './settings.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
 // TypeScript AST when there is one, so nothing is parsed twice), the config and the
@@ -85,9 +94,25 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const types =
     program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
   const input = { loaded, model, config, file: filename, text: sourceCode.text, sf, budgetMs: indexBudgetMs(settings) };
+  // On the command line, a cold index is built by a child process while ESLint parses (cli-build.ts); until it is
+  // done this process decides alone the files it can, without storing them (the child stores every file's verdicts).
+  const build = types ? undefined : commandLineBuild(input);
+  const childBuilding = build !== undefined && build.poll().state !== 'done';
+  // Without a child (disabled, or another project's build running in this thread), a cold index on the command line is
+  // built here, whole, at the project's first file: the files after it are lookups, and no file is analysed both on
+  // its own (on ESLint's AST) and again in the project's analysis, as the files before the first that needed the
+  // project were.
+  if (!types && !build && commandLine(input) && !builtHere.has(loaded.dir) && projectIndexCold(loaded.dir)) {
+    builtHere.add(loaded.dir);
+    try {
+      projectFindings({ ...input, wholeProject: true });
+    } catch {
+      // the query below fails the same way, closed
+    }
+  }
   // An unchanged file (and unchanged imports, callers and helpers) costs a lookup, not an
   // analysis. The index holds verdicts without type evidence: with types, analyse afresh.
-  const cached = types ? undefined : cachedFindings(input);
+  const cached = types || childBuilding ? undefined : cachedFindings(input);
   if (cached) return { ...cached, incomplete };
   const local = analyze({
     root: loaded.dir,
@@ -101,8 +126,25 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   // Most files are decided alone; only sites other files could change need the project.
   // (An admin write no route of this file reaches may be reached from a route in a file that imports it.)
   if (!local.sites.some((s) => s.crossFile || s.routesElsewhere)) {
-    if (!types) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
+    // (While the child builds, it stores every file's verdicts.)
+    if (!types && !childBuilding) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
     return { findings: local.findings, sites: local.sites, incomplete: local.incomplete };
+  }
+  // While the child builds, a file whose sites need a small part of the project (its importers and what they import)
+  // is decided here, as without a child; the first that needs most of it (or once those parts add up to half the
+  // project) waits for the child. A child that failed leaves the sites that needed it unresolved.
+  const waitForChild = build && (childBuilding || build.poll().state === 'failed') && wouldAnalyseWhole(input);
+  if (build && waitForChild) {
+    const end = build.wait();
+    if (end.state === 'failed') {
+      const failed = {
+        messageId: 'indexFailed' as const,
+        data: { error: `its build in a child process failed: ${end.reason}` },
+      };
+      return { findings: awaitingIndex(local, failed), sites: decidedHere(local.sites), incomplete: local.incomplete };
+    }
+    // Done: the index on disk holds every file's verdicts, which the query below reads.
+    takeInProjectIndex(loaded.dir);
   }
   let project: ReturnType<typeof projectFindings>;
   try {
@@ -136,6 +178,44 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   };
   return { findings: awaitingIndex(local, building), sites: decidedHere(local.sites), incomplete: local.incomplete };
 }
+
+/**
+ * The child-process build of the linted file's project, on the command line only (no time budget, not an editor's or
+ * another long-lived process, which have the background build of background-build.ts) and only for a cold index.
+ */
+function commandLineBuild(input: {
+  loaded: LoadedConfig;
+  config: AnalysisConfig;
+  file: string;
+  text: string;
+  budgetMs: number;
+}): CliBuild | undefined {
+  if (!commandLine(input) || process.env.RLS_GUARD_INDEX_CHILD === '0') return undefined;
+  const root = input.loaded.dir;
+  return cliBuildFor(
+    root,
+    indexCacheDir(root),
+    () => projectIndexCold(root),
+    () => ({ file: input.file, text: input.text, strict: input.config.strict }),
+  );
+}
+
+/** Whether the query would analyse the whole project; if asking throws, the query below fails the same way, closed. */
+function wouldAnalyseWhole(input: Parameters<typeof projectWouldAnalyseWhole>[0]): boolean {
+  try {
+    return projectWouldAnalyseWhole(input);
+  } catch {
+    return false;
+  }
+}
+
+/** The command line: no time budget, and not an editor's or another long-lived process. */
+function commandLine(input: { budgetMs: number }): boolean {
+  return !Number.isFinite(input.budgetMs) && !longLivedProcess();
+}
+
+/** Projects whose cold index this thread built in its own process (once each: see analyseFile). */
+const builtHere = new Set<string>();
 
 /** The sites this file decides alone: the ones waiting for the index are judged by no check yet. */
 function decidedHere(sites: CoreSite[]): CoreSite[] {

@@ -113,6 +113,10 @@ export interface ProjectInput {
   sf?: ts.SourceFile;
   /** Milliseconds this call may spend reading and parsing before giving up until the next lint. */
   budgetMs: number;
+  /** Analyse the whole project and keep every file's verdicts, whatever the linted file needs (cli-build.ts's child). */
+  wholeProject?: boolean;
+  /** Called as the work goes on (per file listed, read, parsed or analysed): the child's heartbeat. */
+  progress?: () => void;
 }
 
 export type ProjectOutcome =
@@ -153,6 +157,8 @@ class ProjectIndex {
   private readonly parsed = new Map<string, { hash: string; sf: ts.SourceFile }>();
   private readonly host = new FileSystemSourceHost();
   private dirty = false;
+  /** Whether the project was listed (a look began): only then is the index written. */
+  private listed = false;
   /** Files analysed so far for sets smaller than the project (see query). */
   private closureWork = 0;
   /**
@@ -314,6 +320,10 @@ class ProjectIndex {
     return value;
   }
 
+  cold(): boolean {
+    return this.entries.size === 0 || this.results.size * 2 < this.entries.size;
+  }
+
   /** Verdicts an earlier lint (in this process or one before it) found for the same content; undefined otherwise. */
   cached(input: ProjectInput): Decided | undefined {
     lastWork = { analysed: 0, dropped: 0 };
@@ -400,10 +410,33 @@ class ProjectIndex {
     this.saveSoon();
   }
 
+  /**
+   * Whether a query without a budget would analyse the whole project for this file (its set is most of the project, or
+   * the sets analysed so far add up to half of it; see query), rather than answer from the index or analyse a small set.
+   * The command line waits for its child's build of the whole project instead (lint-analysis.ts).
+   */
+  wouldAnalyseWhole(input: ProjectInput): boolean {
+    const view = this.view(input, () => false);
+    if (!('self' in view)) return true;
+    const hit = this.results.get(view.self);
+    if (hit && (hit.key === view.fullKey || hit.key === view.closureKey)) return false;
+    const { needed, project } = view;
+    return needed.size * 2 > project.size || (this.closureWork + needed.size) * 2 > project.size;
+  }
+
+  /** Takes in what another process wrote to the index on disk now (the command line's child, once it is done). */
+  takeInDisk(): void {
+    this.syncFromDisk();
+    this.lastView = undefined;
+  }
+
   query(input: ProjectInput): ProjectOutcome {
     lastWork = { analysed: 0, dropped: 0 };
     const deadline = performance.now() + input.budgetMs;
-    const late = (): boolean => performance.now() > deadline;
+    const progress = input.progress;
+    const late = progress
+      ? (): boolean => (progress(), performance.now() > deadline)
+      : (): boolean => performance.now() > deadline;
     const view = this.view(input, late);
     if (!('self' in view)) return this.stop(input, view.read, view.total);
     const { self, project, needed } = view;
@@ -421,7 +454,9 @@ class ProjectIndex {
     // about one and a half audits' analysis, never one per importer set. Within a budget (an
     // editor), only the set the file needs.
     const unbounded = !Number.isFinite(input.budgetMs);
-    const whole = unbounded && (needed.size * 2 > project.size || (this.closureWork + needed.size) * 2 > project.size);
+    const whole =
+      (unbounded && input.wholeProject === true) ||
+      (unbounded && (needed.size * 2 > project.size || (this.closureWork + needed.size) * 2 > project.size));
     if (unbounded && !whole) this.closureWork += needed.size;
     const set = whole ? project : needed;
     const session = this.sessionFor(input, view.base);
@@ -458,7 +493,15 @@ class ProjectIndex {
     for (const rel of whole ? set : [self]) this.store(rel, whole ? view.fullKey : view.closureKey, of(rel));
     this.dirty = true;
     this.saveSoon();
-    return { status: 'ready', ...of(self), analysed: session.lastAnalysed.length, cached: false, ...unseen };
+    const analysed = session.lastAnalysed.length;
+    // On the command line every file's verdicts are now stored: the session (every file's parse and facts, a gigabyte
+    // on a 300 KLOC project) would only make each of ESLint's garbage collections for the rest of the run dearer. An
+    // editor keeps it for the next edit.
+    if (whole && unbounded && !longLivedProcess()) {
+      this.session = undefined;
+      this.parsed.clear();
+    }
+    return { status: 'ready', ...of(self), analysed, cached: false, ...unseen };
   }
 
   /** The analysis session for this model, config and file list (a new one when any changed, or it is worn). */
@@ -544,6 +587,7 @@ class ProjectIndex {
     const list = walked.files
       .filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)))
       .map((f) => toPosixRelative(this.root, f));
+    this.listed = true;
     // The same array while the list is the same: the analysis session is kept for it.
     if (list.join('\n') === this.list.join('\n')) return;
     this.graph = this.lastView = undefined;
@@ -661,7 +705,8 @@ class ProjectIndex {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
     pending.delete(this);
-    if (!this.dirty) return;
+    // Never listed: what it would write is filtered by an empty list (a note made before any look at the project).
+    if (!this.dirty || !this.listed) return;
     this.dirty = false;
     this.syncFromDisk(); // keep what a background build wrote meanwhile
     const live = new Set(this.list);
@@ -800,6 +845,24 @@ export function packFreeText(root: string, file: string, text: string, packsKey:
 /** Records that the pack scan of this text found nothing under `packsKey`, when the text is the file's saved one. */
 export function notePackFreeText(root: string, file: string, text: string, packsKey: string): void {
   indexFor(root).notePackFree(file, text, packsKey);
+}
+
+/**
+ * Whether the project's index on disk is cold: no files, or verdicts for under half of them (the command line then
+ * builds it in a child process, cli-build.ts). What this process's index holds counts too.
+ */
+export function projectIndexCold(root: string): boolean {
+  return indexFor(root).cold();
+}
+
+/** Whether the file's query would analyse the whole project (ProjectIndex.wouldAnalyseWhole). */
+export function projectWouldAnalyseWhole(input: ProjectInput): boolean {
+  return indexFor(input.loaded.dir).wouldAnalyseWhole(input);
+}
+
+/** Takes in the index on disk now: what the command line's child build wrote. */
+export function takeInProjectIndex(root: string): void {
+  indexFor(root).takeInDisk();
 }
 
 /** Keeps the findings of a file decided alone (no site other files could change). */

@@ -86,6 +86,9 @@ describe('the project index', () => {
   });
 
   it('answers a file decided alone from the cache until it or a file it imports changes', async () => {
+    // The lint process's own store (a cold index on the command line is otherwise built by a child: cli-build.ts).
+    vi.stubEnv('RLS_GUARD_INDEX_CHILD', '0');
+    onTestFinished(() => void vi.unstubAllEnvs());
     const root = project();
     const file = path.join(root, 'src/purge.ts');
     fs.writeFileSync(file, "import { pool } from './db';\nexport const purge = () => pool.query('DELETE FROM audit_logs');\n");
