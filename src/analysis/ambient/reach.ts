@@ -29,6 +29,13 @@ export type Entry =
   /** Something on the path could not be followed (fail closed). */
   | { kind: 'unknown'; reason: string };
 
+/** A middleware that enters a store at `enters` around one `next()`, and calls `next()` outside it at `at`. */
+export interface Skip {
+  fn: ts.FunctionLikeDeclaration;
+  enters: ts.Node;
+  at: ts.Node[];
+}
+
 /** `'*'`: a configured middleware; `'?'`: an unfollowable step. */
 export type StoreKey = Store | '*' | '?';
 
@@ -590,12 +597,24 @@ export class Reach {
    * reaches the root's handler with no entry of `store`: the evidence of a path that entered nothing. Empty when no
    * middleware of the chain enters it at all.
    */
-  skipped(root: Root, store: Store): { fn: ts.FunctionLikeDeclaration; enters: ts.Node; at: ts.Node[] }[] {
+  skipped(root: Root, store: Store): Skip[] {
+    // Once per root and store: every write a root reaches asks the same.
+    const memo = this.skipMemo.get(root)?.get(store);
+    if (memo) return memo;
+    const found = this.findSkipped(root, store);
+    const byStore = this.skipMemo.get(root) ?? new Map<Store, Skip[]>();
+    this.skipMemo.set(root, byStore.set(store, found));
+    return found;
+  }
+
+  private readonly skipMemo = new Map<Root, Map<Store, Skip[]>>();
+
+  private findSkipped(root: Root, store: Store): Skip[] {
     if (!this.chainsOf) {
       this.chainsOf = new Map();
       for (const e of this.deps.entries) push(this.chainsOf, e.root, e.chain);
     }
-    const out: { fn: ts.FunctionLikeDeclaration; enters: ts.Node; at: ts.Node[] }[] = [];
+    const out: Skip[] = [];
     const seen = new Set<ts.FunctionLikeDeclaration>();
     const visit = (fn: ts.FunctionLikeDeclaration): void => {
       if (seen.has(fn)) return;
