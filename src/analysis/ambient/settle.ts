@@ -194,9 +194,13 @@ export class AmbientSettler {
     if (!skips.length) return '';
     const w = (n: ts.Node): string => where(n, this.deps.root);
     return `: ${skips
-      .map(
-        (s) => `\`${qualifiedName(s.fn)}\` enters it at ${w(s.enters)} but calls next() without it at ${lines(s.at, w)}`,
-      )
+      .map((s) => {
+        // Entered in a wrapper it calls (`withTenantRlsContext(…, () => next.handle())`): say through which.
+        const self = `\`${qualifiedName(s.fn)}\``;
+        const by = enteringFunction(s.enters);
+        const through = by === self ? '' : `through ${by} `;
+        return `${self} enters it ${through}at ${w(s.enters)} but calls next() without it at ${lines(s.at, w)}`;
+      })
       .join('; ')}`;
   }
 
