@@ -100,6 +100,7 @@ function judgeConnection(
         evidence: `runs on ${handle.label} (${
           handle.declaredIn ? `declared admin: ${handle.declaredIn}` : 'BYPASSRLS'
         })`,
+        ...(handle.declaredIn ? { declaredIn: handle.declaredIn } : {}),
       };
     case 'param':
       if (state.ctx !== null && state.ctx !== 'inherited') {

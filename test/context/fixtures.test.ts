@@ -115,7 +115,7 @@ describe('evidence for a connection carried in a request context', () => {
   it('traces worker connections from an inherited method and a private field; a package registry stays unresolved', () => {
     const worker = audit('worker-db');
     expect(at(worker, 'src/processors/export.ts', 10).evidence).toContain('runs on `db` from connect() at src/processors/export.ts:8, drizzle pool from drizzle() at src/db.ts:9');
-    expect(at(worker, 'src/mailbox.ts', 14).evidence).toBe('runs on parameter `db` of `Mailbox.constructor`; its one call, at src/worker.ts:13, passes an admin connection via ownerDb');
+    expect(at(worker, 'src/mailbox.ts', 14).evidence).toBe('runs on parameter `db` of `Mailbox.constructor`; its one call, at src/worker.ts:13, passes an admin connection via ownerDb (declared admin: `adminProviders` in rls-guard.config.json)');
     expect(at(worker, 'src/worker.ts', 23).evidence).toContain("cannot read `db` of `registry.get(DbSlot)`, a value package '@acme/job-runtime' hands back at run time");
     // The warm-up's `{} as Database` adds no case; a function given only stubs stays unresolved.
     expect(at(worker, 'src/digest.ts', 12).evidence).toContain('(and 1 more passes an empty object, a stub that cannot write)');
