@@ -112,6 +112,7 @@ function adminCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle |
     via: hit.name,
     key: binding.decl,
     label: `\`${binding.name}\`, the admin connection ${hit.name}() hands its callback at ${where(call, deps.root)}`,
+    ...(hit.declaredIn ? { declaredIn: hit.declaredIn } : {}),
   };
 }
 

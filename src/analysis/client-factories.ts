@@ -1,5 +1,5 @@
 import ts from '../ts.js';
-import { matchesSpec } from './config.js';
+import { matchesSpec, type ResolvedAdminProvider } from './config.js';
 import { functionName, type Origin } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { outerWrapperOf, skipOuter } from '../syntax/wrappers.js';
@@ -134,7 +134,8 @@ export class ClientFactories {
     const b = lookup(id);
     if (!b || b.kind === 'parameter') return undefined;
     const original = importedName(b) ?? b.name;
-    const hit = matchesSpec(this.deps.config.adminProviders, original, importModule(b));
+    const hit = matchesSpec(this.deps.config.adminProviders, original, importModule(b)) as
+      ResolvedAdminProvider | undefined;
     if (!hit || b.kind === 'function') return undefined;
     // Which library the admin connection is, when its definition says: for the report's api.
     const under = definition ? definition() : this.deps.fromOrigin(this.deps.origins.expr(id), id);
@@ -143,6 +144,7 @@ export class ClientFactories {
       via: hit.name,
       key: b.decl,
       label: `admin connection \`${hit.name}\``,
+      ...(hit.declaredIn ? { declaredIn: hit.declaredIn } : {}),
       // (The definition read from the identifier is this same admin connection: adminInitializer.)
       ...((under.kind === 'executor' || under.kind === 'admin') && under.adapter ? { adapter: under.adapter } : {}),
     };

@@ -1,7 +1,7 @@
 import ts from '../ts.js';
 import { type Binding, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
-import { type AnalysisConfig, matchesSpec, type ResolvedScopeHelper } from './config.js';
+import { type AnalysisConfig, matchesSpec, type ResolvedAdminProvider, type ResolvedScopeHelper } from './config.js';
 
 // Matching a call to the helpers the config declares (scope helpers, admin providers, setters):
 // by the name the callee was declared or imported under, and its module when configured.
@@ -20,10 +20,14 @@ export function scopeHelper(config: AnalysisConfig, call: ts.CallExpression): Re
 }
 
 /** The admin provider a call invokes, by its imported or declared name. */
-export function adminCall(config: AnalysisConfig, callee: ts.Expression, name: string): string | undefined {
+export function adminCall(
+  config: AnalysisConfig,
+  callee: ts.Expression,
+  name: string,
+): ResolvedAdminProvider | undefined {
   const b = ts.isIdentifier(callee) ? lookup(callee) : undefined;
   const original = importedName(b) ?? name;
-  return matchesSpec(config.adminProviders, original, importModule(b))?.name;
+  return matchesSpec(config.adminProviders, original, importModule(b)) as ResolvedAdminProvider | undefined;
 }
 
 export function calleeName(callee: ts.Expression): string | undefined {

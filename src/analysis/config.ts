@@ -21,6 +21,12 @@ export interface NamedSpec {
 export interface ResolvedAdminProvider extends NamedSpec {
   callbackArg: number;
   executorParam: number;
+  /**
+   * Where the configuration declares it ("`adminProviders` in rls-guard.config.ts"); absent for the built-in
+   * `openPlatformAdminConnection`, whose name is the convention for a BYPASSRLS connection. A declared provider is
+   * admin because the config says so, not because a role attribute shows it: its evidence says which.
+   */
+  declaredIn?: string;
 }
 
 export interface ResolvedScopeHelper extends NamedSpec {
@@ -103,7 +109,7 @@ function helper(s: string | ScopeHelperSpec): ResolvedScopeHelper {
 export function resolveAnalysisConfig(
   model: RlsModel,
   config: RlsGuardConfig,
-  options: { strict?: boolean } = {},
+  options: { strict?: boolean; /** The config file as the report names it. */ configFile?: string } = {},
 ): AnalysisConfig {
   const defaultSchema = config.defaultSchema ?? 'public';
   const contextSettings = new Set((config.contextSettings ?? []).map((s) => s.toLowerCase()));
@@ -156,9 +162,20 @@ export function resolveAnalysisConfig(
     contextSettings,
     scopeHelpers: [...DEFAULT_SCOPE_HELPERS, ...(config.scopeHelpers ?? [])].map(helper),
     scopeHelperPrefixes: DEFAULT_SCOPE_HELPERS,
-    adminProviders: [...DEFAULT_ADMIN_PROVIDERS, ...(config.adminProviders ?? [])].map((s) => {
+    adminProviders: [
+      ...DEFAULT_ADMIN_PROVIDERS.map((s) => ({ s, declaredIn: undefined })),
+      ...(config.adminProviders ?? []).map((s) => ({
+        s,
+        declaredIn: `\`adminProviders\` in ${options.configFile ?? 'the configuration'}`,
+      })),
+    ].map(({ s, declaredIn }) => {
       const h = typeof s === 'string' ? { name: s } : s;
-      return { ...spec(h), callbackArg: h.callbackArg ?? -1, executorParam: h.executorParam ?? 0 };
+      return {
+        ...spec(h),
+        callbackArg: h.callbackArg ?? -1,
+        executorParam: h.executorParam ?? 0,
+        ...(declaredIn ? { declaredIn } : {}),
+      };
     }),
     ambientScopes: (config.ambientScopes ?? []).map((a) =>
       spec({ name: a.middleware, ...(a.from ? { from: a.from } : {}) }),

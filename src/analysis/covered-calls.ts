@@ -7,6 +7,8 @@ export interface CoveredCall {
   coverage: Coverage;
   /** The provider that covers it (an admin pool, a scope helper), when one is named. */
   via: string | null;
+  /** Where the config declares that admin provider: admin by declaration, not by a role the database shows. */
+  declaredIn?: string;
 }
 
 /**
@@ -55,7 +57,9 @@ function connection(coverage: Coverage): string {
 function vias(group: readonly CoveredCall[]): string {
   const named = [...new Set(group.map((c) => c.via).filter((v): v is string => !!v))];
   if (!named.length) return '';
-  return ` via ${named.length === 1 ? named[0] : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`}`;
+  const declared = [...new Set(group.map((c) => c.declaredIn).filter((d): d is string => !!d))];
+  const how = declared.length ? ` (declared admin: ${declared.join(', ')})` : '';
+  return ` via ${named.length === 1 ? named[0] : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`}${how}`;
 }
 
 function example(group: readonly CoveredCall[]): string {

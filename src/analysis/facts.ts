@@ -96,6 +96,8 @@ interface VerdictBase {
   evidence: string;
   /** A scope helper recognised by name whose definition is visible: its body is checked too. */
   verify?: { helper: ts.FunctionLikeDeclaration; paramIndex: number; execIndex: number; name: string };
+  /** An admin connection the config declares (`adminProviders` in …): a helper's callers' summary says so too. */
+  declaredIn?: string;
 }
 
 /** A write's coverage; an uncovered one names its problem (the message id of its rule). */

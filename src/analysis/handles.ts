@@ -69,7 +69,16 @@ export type Handle =
       settings?: ReadonlySet<string>;
       open?: OpenContainer;
     }
-  | { kind: 'admin'; via: string; key: ts.Node; label: string; adapter?: DbAdapter; open?: OpenContainer }
+  /** `declaredIn`: where the config declares it an admin provider (verdict.ts says so instead of "BYPASSRLS"). */
+  | {
+      kind: 'admin';
+      via: string;
+      key: ts.Node;
+      label: string;
+      adapter?: DbAdapter;
+      open?: OpenContainer;
+      declaredIn?: string;
+    }
   /**
    * `path`: a field of the parameter (`opts.pgPool`, `{ pgPool }` destructured), judged at each
    * call by that member of what it passes.
@@ -439,9 +448,10 @@ export class HandleResolver {
       if (admin)
         return {
           kind: 'admin',
-          via: admin,
+          via: admin.name,
           key: call,
-          label: `admin connection from ${admin}() at ${where(call, this.root)}`,
+          label: `admin connection from ${admin.name}() at ${where(call, this.root)}`,
+          ...(admin.declaredIn ? { declaredIn: admin.declaredIn } : {}),
         };
     }
     // withReplicas(primary, [replicas]): every write goes to the primary (context/replicas.ts).

@@ -592,12 +592,20 @@ class Settler {
       if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
         return { ...worst, evidence: `runs on ${subject}, and the call at ${worst.callPath[0]} ${worst.evidence}` };
       }
+      // A declared admin passed on through another helper's parameter stays declared in that helper's summary.
+      const declaredIn = results.find((r) => r.coverage === 'admin-pool' && r.declaredIn)?.declaredIn;
       return {
         coverage: worst.coverage,
         via: joinVias(results, worst),
+        ...(declaredIn ? { declaredIn } : {}),
         evidence: coveredCallsEvidence(
           subject,
-          results.map((r, i) => ({ at: calledAt[i]!, coverage: r.coverage, via: r.via })),
+          results.map((r, i) => ({
+            at: calledAt[i]!,
+            coverage: r.coverage,
+            via: r.via,
+            ...(r.declaredIn ? { declaredIn: r.declaredIn } : {}),
+          })),
           stubs,
         ),
         callPath: [],

@@ -93,7 +93,15 @@ function judgeConnection(
       };
     }
     case 'admin':
-      return { coverage: 'admin-pool', via: handle.via, evidence: `runs on ${handle.label} (BYPASSRLS)` };
+      // BYPASSRLS only where the convention's name shows it; a provider the config declares is admin by that word.
+      return {
+        coverage: 'admin-pool',
+        via: handle.via,
+        evidence: `runs on ${handle.label} (${
+          handle.declaredIn ? `declared admin: ${handle.declaredIn}` : 'BYPASSRLS'
+        })`,
+        ...(handle.declaredIn ? { declaredIn: handle.declaredIn } : {}),
+      };
     case 'param':
       if (state.ctx !== null && state.ctx !== 'inherited') {
         if (awaitsTransaction(state))

@@ -128,7 +128,12 @@ function auditOnce(options: AuditOptions): AuditReport {
     ...(options.untrusted ? { untrusted: true } : {}),
   });
   incomplete.push(...modelGaps(model));
-  const config = resolveAnalysisConfig(model, rooted, { strict: options.strict ?? false });
+  // The config file as evidence names it (a declared admin provider's verdict says where it is declared).
+  const configFile = loaded.file ? configName(root, loaded.file) : undefined;
+  const config = resolveAnalysisConfig(model, rooted, {
+    strict: options.strict ?? false,
+    ...(configFile ? { configFile } : {}),
+  });
   const packSet = loadPacks(root, rooted.packs, inputs);
   const maxBytes = rooted.maxFileBytes;
 
@@ -209,7 +214,16 @@ function auditOnce(options: AuditOptions): AuditReport {
       cacheDir: place.dir,
       // The packs as read (a pack file's content can change while the config naming it does not): the source files'
       // pack findings are kept with their results.
-      key: [VERSION, model, rooted, config.strict, typed, options.allowIncomplete ?? false, packSet],
+      key: [
+        VERSION,
+        model,
+        rooted,
+        configFile ?? null,
+        config.strict,
+        typed,
+        options.allowIncomplete ?? false,
+        packSet,
+      ],
       analyse,
     });
     results = run.results;
@@ -347,4 +361,9 @@ function proposalHooks(proposal: NonNullable<AuditOptions['proposal']>): {
   onAmbient?: (providers: AmbientProvider[]) => void;
 } {
   return { onFiles: proposal.onParsed, ...(proposal.onAmbient ? { onAmbient: proposal.onAmbient } : {}) };
+}
+
+/** The config file relative to the audit root (`../configs/x.json` when outside it): the same on every machine. */
+function configName(root: string, file: string): string {
+  return toPosixRelative(root, file);
 }

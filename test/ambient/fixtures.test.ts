@@ -64,13 +64,41 @@ describe('evidence for a write reached from several roots', () => {
   it('names the job, its call path and the routes that scope it', () => {
     const site = audit('express-proxy').writeSites.find((s) => s.file === 'src/projects.ts' && s.coverage === 'unscoped')!;
     expect(site.evidence).toMatch(/^unscoped when reached from the job 'sweep' \(src\/jobs\/sweep\.ts:9\) → sweepExpired\(\) \(src\/jobs\/sweep\.ts:10\) → archiveProject\(\) \(src\/jobs\/sweep\.ts:5\): nothing on this path entered `requestContext`/);
-    expect(site.evidence).toMatch(/; org-scope from 1 route behind authMiddleware$/);
+    // What entered the store, not every middleware of the chain.
+    expect(site.evidence).toMatch(/; org-scope from 1 route \(the route [^)]*\)\) where `\w+` enters `requestContext` \(src\/[\w./]+:\d+\)$/);
+  });
+
+  it('names the branches of a middleware that let the request through without entering the store', () => {
+    const sites = audit('skip-branch').writeSites;
+    const at = (line: number) => sites.find((s) => s.file === 'src/notes.ts' && s.line === line)!;
+    // tenantMiddleware calls next() bare when there is no org header and for event streams: both lines named.
+    expect(at(6).coverage).toBe('unscoped');
+    expect(at(6).evidence).toContain(
+      'nothing on this path entered `tenantStore`: `tenantMiddleware` enters it at src/middleware/tenant.ts:27 but calls next() without it at src/middleware/tenant.ts:16, 20, so the accessor',
+    );
+    expect(at(6).evidence).toMatch(/org-scope from 1 route \(the route POST \/api\/notes \(src\/app\.ts:\d+\)\) where `tenantMiddleware` enters `tenantStore` \(src\/middleware\/tenant\.ts:27\)$/);
+    // The decoys: a middleware that refuses instead of skipping; a route no middleware of which enters the store.
+    expect(at(12).coverage).toBe('org-scope');
+    expect(at(12).evidence).toContain('where `strictTenant` enters `tenantStore` (src/middleware/tenant.ts:43)');
+    expect(at(12).evidence).not.toContain('requestLog');
+    expect(at(18).coverage).toBe('unscoped');
+    expect(at(18).evidence).toContain('nothing on this path entered `tenantStore`, so the accessor');
+    expect(at(18).evidence).not.toContain('without it');
+  });
+
+  it('says a declared admin provider is admin because the config declares it, not that the database shows BYPASSRLS', () => {
+    const site = audit('skip-branch').writeSites.find((s) => s.file === 'src/notes.ts' && s.line === 24)!;
+    expect(site.coverage).toBe('admin-pool');
+    expect(site.evidence).toBe('runs on admin connection `ownerPool` (declared admin: `adminProviders` in rls-guard.config.json)');
   });
 
   it('names the startup hook that calls a tenant factory outside runWithTenant', () => {
     const site = audit('knex-tenant').writeSites.find((s) => s.file === 'src/visits.ts' && s.coverage === 'unscoped')!;
     expect(site.evidence).toContain('the module code of src/server.ts (run at startup) → warmUp()');
-    expect(site.evidence).toMatch(/org-scope from 1 route$/);
+    // The route that scopes it, and the wrapper that enters the store there.
+    expect(site.evidence).toMatch(
+      /org-scope from 1 route \(the route POST \/orgs\/:org\/visits\/:page \(src\/server\.ts:8\)\) where `runWithTenant` enters `tenantStore` \(src\/tenant\.ts:12\)$/,
+    );
   });
 });
 

@@ -55,7 +55,13 @@ app.post('/b/x', async (c) => { await getDb().query('DELETE FROM audit_logs'); r
     });
     expect(verdicts(report)).toEqual(['src/app.ts:15 unscoped', 'src/app.ts:16 org-scope via withOrgScope']);
     expect(report.writeSites[0]!.evidence).toContain('the route POST /a/x');
-    expect(report.writeSites[0]!.evidence).toContain('org-scope from 1 route behind leaky');
+    // The branch that lets the request through bare, and the middleware that enters the store on the other.
+    expect(report.writeSites[0]!.evidence).toContain(
+      'nothing on this path entered `store`: `leaky` enters it at src/app.ts:8 but calls next() without it at src/app.ts:7,',
+    );
+    expect(report.writeSites[0]!.evidence).toContain(
+      'org-scope from 1 route (the route POST /a/x (src/app.ts:15)) where `leaky` enters `store` (src/app.ts:8)',
+    );
   });
 
   it('mutual recursion settles by fixed point, each context once', () => {

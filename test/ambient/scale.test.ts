@@ -31,7 +31,7 @@ describe('ambient reachability cost', () => {
     expect(small.computed).toBeGreaterThanOrEqual(100);
     expect(large.computed / small.computed).toBeLessThan(4.5);
     // Past the evidence cap, the count says so.
-    expect(large.evidence).toMatch(/org-scope from at least 64 routes behind mw$/);
+    expect(large.evidence).toMatch(/org-scope from at least 64 routes \(e\.g\. the route [^)]+\)\) where `mw` enters `als` \(src\/context\.ts:6\)$/);
   }, 120_000);
 });
 

@@ -12,6 +12,17 @@ describe('the evidence of a write covered at every call of its helper', () => {
     );
   });
 
+  it('says an admin provider the config declares is admin by that declaration', () => {
+    const calls = [
+      { at: 'src/a.ts:3', coverage: 'admin-pool' as const, via: 'primaryDb', declaredIn: '`adminProviders` in rls-guard.config.json' },
+      { at: 'src/b.ts:9', coverage: 'admin-pool' as const, via: 'primaryDb', declaredIn: '`adminProviders` in rls-guard.config.json' },
+    ];
+    expect(coveredCallsEvidence(subject, calls, 0)).toBe(
+      'runs on parameter `db` of `updateTag`; its 2 calls all pass an admin connection via primaryDb ' +
+        '(declared admin: `adminProviders` in rls-guard.config.json), e.g. the call at src/a.ts:3',
+    );
+  });
+
   it('counts several calls and names the first as an example', () => {
     const calls = [
       { at: 'src/a.ts:3', coverage: 'org-scope' as const, via: 'withOrg' },

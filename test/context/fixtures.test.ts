@@ -57,19 +57,19 @@ describe('evidence for a connection carried in a request context', () => {
   });
 
   it('judges a Hono context variable per route: the middleware that set it, or nothing on a path without one', () => {
-    expect(at(hono, 'src/app.ts', 17).evidence).toMatch(/org-scope from 1 route behind orgDb; e\.g\. from the route POST \/org\/projects \(src\/app\.ts:13\): `c\.var\.db` was entered at src\/middleware\.ts:10/);
+    expect(at(hono, 'src/app.ts', 17).evidence).toMatch(/org-scope from 1 route where `orgDb` enters `c\.var\.db` \(src\/middleware\.ts:10\); e\.g\. from the route POST \/org\/projects \(src\/app\.ts:13\): `c\.var\.db` was entered at src\/middleware\.ts:10/);
     expect(at(hono, 'src/actions.ts', 8).evidence).toContain('unscoped when reached from the route POST /public/feedback (src/app.ts:22): `c.var.db` was entered at src/middleware.ts:17');
     expect(at(hono, 'src/actions.ts', 8).evidence).toContain('the primary of the read-replica wrapper `withReadReplica`');
     expect(at(hono, 'src/app.ts', 36).evidence).toMatch(/^unresolved when reached from the route POST \/health\/touch \(src\/app\.ts:33\): nothing on this path entered `c\.var\.db`/);
     // A builder whose receiver is the getter's result (`c.get('db').insert(t)`) is the same read of the context.
-    expect(at(hono, 'src/app.ts', 43).evidence).toMatch(/org-scope from 1 route behind orgDb; e\.g\. from the route POST \/org\/direct/);
+    expect(at(hono, 'src/app.ts', 43).evidence).toMatch(/org-scope from 1 route where `orgDb` enters `c\.var\.db` \(src\/middleware\.ts:10\); e\.g\. from the route POST \/org\/direct/);
     expect(at(hono, 'src/app.ts', 45).evidence).toContain("`shards.for(c.req.header('x-org-id')!)` returns a value this analysis cannot trace");
     expect(at(hono, 'src/app.ts', 52).evidence).toMatch(/^unresolved when reached from the route POST \/elsewhere\/direct/);
   });
 
   it('judges an Express request property per route: the middleware that assigned it, or nothing where none did', () => {
     const express = audit('express-locals');
-    expect(at(express, 'src/app.ts', 15).evidence).toMatch(/org-scope from 1 route behind orgDb; e\.g\. from the route POST \/org\/projects \(src\/app\.ts:12\): `req\.db` was entered at src\/middleware\.ts:12/);
+    expect(at(express, 'src/app.ts', 15).evidence).toMatch(/org-scope from 1 route where `orgDb` enters `req\.db` \(src\/middleware\.ts:12\); e\.g\. from the route POST \/org\/projects \(src\/app\.ts:12\): `req\.db` was entered at src\/middleware\.ts:12/);
     expect(at(express, 'src/actions.ts', 6).evidence).toContain('unscoped when reached from the route POST /public/feedback (src/app.ts:27): `req.db` was entered at src/middleware.ts:31');
     // The session set on the client before `res.locals.db = client` stays with it.
     expect(at(express, 'src/app.ts', 23).via).toBe('withOrgScope'); // `const { db } = req`
@@ -115,7 +115,7 @@ describe('evidence for a connection carried in a request context', () => {
   it('traces worker connections from an inherited method and a private field; a package registry stays unresolved', () => {
     const worker = audit('worker-db');
     expect(at(worker, 'src/processors/export.ts', 10).evidence).toContain('runs on `db` from connect() at src/processors/export.ts:8, drizzle pool from drizzle() at src/db.ts:9');
-    expect(at(worker, 'src/mailbox.ts', 14).evidence).toBe('runs on parameter `db` of `Mailbox.constructor`; its one call, at src/worker.ts:13, passes an admin connection via ownerDb');
+    expect(at(worker, 'src/mailbox.ts', 14).evidence).toBe('runs on parameter `db` of `Mailbox.constructor`; its one call, at src/worker.ts:13, passes an admin connection via ownerDb (declared admin: `adminProviders` in rls-guard.config.json)');
     expect(at(worker, 'src/worker.ts', 23).evidence).toContain("cannot read `db` of `registry.get(DbSlot)`, a value package '@acme/job-runtime' hands back at run time");
     // The warm-up's `{} as Database` adds no case; a function given only stubs stays unresolved.
     expect(at(worker, 'src/digest.ts', 12).evidence).toContain('(and 1 more passes an empty object, a stub that cannot write)');

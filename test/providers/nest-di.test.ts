@@ -28,7 +28,10 @@ describe('a client provided by token through nestjs-cls', () => {
     expect(s.coverage).toBe('unscoped');
     expect(s.evidence).toMatch(/^unscoped when reached from the NestJS route POST \/projects\/:id\/archive, ProjectsController\.archive/);
     expect(s.evidence).toContain('nothing on this path entered `nestjs-cls ORG_ID`');
-    expect(s.evidence).toMatch(/org-scope from 1 route$/);
+    // The other route, and the handler that puts the org in the CLS there.
+    expect(s.evidence).toMatch(
+      /org-scope from 1 route \(the NestJS route POST \/projects\/:id\/rename, ProjectsController\.rename \(src\/projects\.controller\.ts:15\)\) where `ProjectsController.rename` enters `nestjs-cls ORG_ID` \(src\/projects\.controller\.ts:17\)$/,
+    );
   });
 
   it('runs a raw query on the client the $allModels hook extends', () => {

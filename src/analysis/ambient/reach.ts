@@ -29,6 +29,13 @@ export type Entry =
   /** Something on the path could not be followed (fail closed). */
   | { kind: 'unknown'; reason: string };
 
+/** A middleware that enters a store at `enters` around one `next()`, and calls `next()` outside it at `at`. */
+export interface Skip {
+  fn: ts.FunctionLikeDeclaration;
+  enters: ts.Node;
+  at: ts.Node[];
+}
+
 /** `'*'`: a configured middleware; `'?'`: an unfollowable step. */
 export type StoreKey = Store | '*' | '?';
 
@@ -92,6 +99,16 @@ export class Reach {
   /** The same, for a helper's callback parameter (any call of it runs the callback). */
   private readonly callbackMemo = new Map<ts.FunctionLikeDeclaration, Map<StoreKey, Entry>[]>();
   private nextDepth = 0;
+  /**
+   * Per function walked for its `next`: the calls that continue to what runs next, with what is entered around each,
+   * and the functions it hands `next` on to. Kept for evidence only (`skipped`): a path's key stays what it entered.
+   */
+  private readonly continuations = new Map<
+    ts.FunctionLikeDeclaration,
+    { at: ts.Node; states: Map<StoreKey, Entry>[] }[]
+  >();
+  private readonly handsOn = new Map<ts.FunctionLikeDeclaration, Set<ts.FunctionLikeDeclaration>>();
+  private chainsOf: Map<Root, Middleware[][]> | undefined;
 
   constructor(private readonly deps: ReachDeps) {
     for (const f of deps.files) {
@@ -517,15 +534,23 @@ export class Reach {
           if (ts.isCallExpression(use) && use.expression === n) {
             // A callback handed to a helper (`withOrgScope(org, async (tx) => { …; await next(); })`) runs with
             // what it is given; called with an error being made (`done(new Error(…))`) it takes the error path.
-            if (continues(use) || (runsCallback && !makesError(use))) add(around);
+            if (continues(use) || (runsCallback && !makesError(use))) add(this.continuing(fn, use, around));
           } else if (handled) {
-            add(around);
+            add(this.continuing(fn, use, around));
           } else if (ts.isCallExpression(use)) {
             const run = this.deps.providers.runCall(use);
             const target = this.deps.origins.expr(use.expression);
             if (run && skipOuter(run.callback) === n)
-              add(around.map((m) => withEntry(m, run.store, { kind: 'run', call: use, value: run.value })));
-            else if (target.kind === 'function')
+              add(
+                this.continuing(
+                  fn,
+                  use,
+                  around.map((m) => withEntry(m, run.store, { kind: 'run', call: use, value: run.value })),
+                ),
+              );
+            else if (target.kind === 'function') {
+              const on = this.handsOn.get(fn) ?? new Set();
+              this.handsOn.set(fn, on.add(target.decl));
               add(
                 product(
                   around,
@@ -537,8 +562,7 @@ export class Reach {
                   (o, i) => this.overlay(o, i, false),
                 ),
               );
-            else
-              add(unfollowed());
+            } else add(unfollowed());
           } else {
             add(unfollowed());
           }
@@ -550,6 +574,57 @@ export class Reach {
     const list = [...out.values()];
     memo.set(fn, list);
     return list;
+  }
+
+  /** A call of `fn`'s `next` that continues to what runs next, with the states around it: recorded for `skipped`. */
+  private continuing(
+    fn: ts.FunctionLikeDeclaration,
+    at: ts.Node,
+    states: Map<StoreKey, Entry>[],
+  ): Map<StoreKey, Entry>[] {
+    const list = this.continuations.get(fn) ?? [];
+    if (!list.some((c) => c.at === at)) list.push({ at, states });
+    this.continuations.set(fn, list);
+    return states;
+  }
+
+  /**
+   * Where a root's middleware lets the request through without entering `store`: the `next()` calls, in the chain's
+   * middleware and the functions they hand `next` on to, of a function that continues inside `store` elsewhere
+   * (`rlsMiddleware` runs `next()` in `rlsStore.run(trx, …)`, and bare when `!req.clinicId`). Each is a branch that
+   * reaches the root's handler with no entry of `store`: the evidence of a path that entered nothing. Empty when no
+   * middleware of the chain enters it at all.
+   */
+  skipped(root: Root, store: Store): Skip[] {
+    // Once per root and store: every write a root reaches asks the same.
+    const memo = this.skipMemo.get(root)?.get(store);
+    if (memo) return memo;
+    const found = this.findSkipped(root, store);
+    const byStore = this.skipMemo.get(root) ?? new Map<Store, Skip[]>();
+    this.skipMemo.set(root, byStore.set(store, found));
+    return found;
+  }
+
+  private readonly skipMemo = new Map<Root, Map<Store, Skip[]>>();
+
+  private findSkipped(root: Root, store: Store): Skip[] {
+    if (!this.chainsOf) {
+      this.chainsOf = new Map();
+      for (const e of this.deps.entries) push(this.chainsOf, e.root, e.chain);
+    }
+    const out: Skip[] = [];
+    const seen = new Set<ts.FunctionLikeDeclaration>();
+    const visit = (fn: ts.FunctionLikeDeclaration): void => {
+      if (seen.has(fn)) return;
+      seen.add(fn);
+      const sites = this.continuations.get(fn) ?? [];
+      const inside = sites.flatMap((c) => c.states.map((m) => m.get(store))).find((e) => e?.kind === 'run');
+      const bare = sites.filter((c) => c.states.some((m) => !m.has(store))).map((c) => c.at);
+      if (inside?.kind === 'run' && bare.length) out.push({ fn, enters: inside.call, at: bare });
+      for (const to of this.handsOn.get(fn) ?? []) visit(to);
+    };
+    for (const chain of this.chainsOf.get(root) ?? []) for (const m of chain) if (m.fn) visit(m.fn);
+    return out;
   }
 
   /**

@@ -7,10 +7,10 @@ import { rank } from '../write-sites.js';
 import { connectionKey, freshState } from '../connection-state.js';
 import { type Handle, type HandleResolver, where } from '../handles.js';
 import type { OriginResolver } from '../../code/origins.js';
-import { shortText } from '../../code/origins.js';
+import { functionName, shortText } from '../../code/origins.js';
 import type { SiteVerdict } from '../program.js';
 import { EntryPoints, type Root } from '../roots/entry-points.js';
-import { lookup } from '../../code/scope.js';
+import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { judge } from '../verdict.js';
 import type { AmbientHandle } from './providers.js';
@@ -77,7 +77,11 @@ export class AmbientSettler {
     judged.sort((a, b) => rank(a.verdict) - rank(b.verdict));
     const worst = judged[0]!;
     const trail = (ctx: Ctx): string[] => [ctx.root.label, ...ctx.path];
-    const others = groups(judged.filter((j) => j.verdict.coverage !== worst.verdict.coverage));
+    const how = (ctx: Ctx): string | undefined => this.how(h, ctx);
+    const others = groups(
+      judged.filter((j) => j.verdict.coverage !== worst.verdict.coverage),
+      how,
+    );
     const rest = others.length ? `; ${others.join('; ')}` : '';
     const v = worst.verdict;
     if (v.coverage === 'unscoped' || v.coverage === 'unresolved') {
@@ -86,7 +90,8 @@ export class AmbientSettler {
       return { ...v, via: null, evidence, callPath: trail(worst.ctx), deferred: false, crossFile: true };
     }
     const vias = [...new Set(judged.map((j) => j.verdict.via).filter((v): v is string => !!v))];
-    const all = groups(judged);
+    // The example the trail below gives is not named twice.
+    const all = groups(judged, how, worst.ctx.root);
     return {
       ...v,
       via: vias.join(', ') || null,
@@ -160,8 +165,8 @@ export class AmbientSettler {
       return this.judgeHandle(
         h.fallback,
         table,
-        `nothing on this path entered \`${h.storeName}\`, so the accessor at ${where(h.key, this.deps.root)} falls ` +
-        `back to its default: `,
+        `nothing on this path entered \`${h.storeName}\`${this.branches(h, ctx)}, so the accessor at ` +
+        `${where(h.key, this.deps.root)} falls back to its default: `,
         undefined,
         // Judged where the write is: a default the container injects (a provider factory's value, itself read from
         // a store) is settled by the roots that reach the write, not by the constructor nobody calls.
@@ -177,6 +182,47 @@ export class AmbientSettler {
     if (entry.kind === 'unknown')
       return { coverage: 'unresolved', via: null, evidence: entry.reason, problem: 'callersUnknown' };
     return this.judgeEntry(h, entry, table, undefined, 0);
+  }
+
+  /**
+   * The branches by which a path that entered nothing got through: a middleware of its root that enters the store
+   * around one `next()` and calls another outside it (": `rlsMiddleware` enters it at …:129 but calls next() without
+   * it at …:65, 73"). Empty when no middleware of the root enters the store at all.
+   */
+  private branches(h: AmbientHandle, ctx: Ctx): string {
+    const skips = this.reach!.skipped(ctx.root, h.store);
+    if (!skips.length) return '';
+    const w = (n: ts.Node): string => where(n, this.deps.root);
+    return `: ${skips
+      .map((s) => {
+        // Entered in a wrapper it calls (`withTenantRlsContext(…, () => next.handle())`): say through which.
+        const self = `\`${qualifiedName(s.fn)}\``;
+        const by = enteringFunction(s.enters);
+        const through = by === self ? '' : `through ${by} `;
+        return `${self} enters it ${through}at ${w(s.enters)} but calls next() without it at ${lines(s.at, w)}`;
+      })
+      .join('; ')}`;
+  }
+
+  /**
+   * What entered the store on a context's paths, for a group of roots: the middleware (or function) whose `S.run`
+   * enters it, a configured middleware, or the branches that let the request through without it. Not every
+   * middleware on the way: the one that decides.
+   */
+  private how(h: AmbientHandle, ctx: Ctx): string | undefined {
+    const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
+    const w = (n: ts.Node): string => where(n, this.deps.root);
+    if (!entry) {
+      const skips = this.reach!.skipped(ctx.root, h.store);
+      return skips.length
+        ? `where ${skips
+            .map((s) => `\`${qualifiedName(s.fn)}\` calls next() without \`${h.storeName}\` (${lines(s.at, w)})`)
+            .join(', ')}`
+        : undefined;
+    }
+    if (entry.kind === 'declared') return `behind \`${entry.name}\` (ambientScopes in the configuration)`;
+    if (entry.kind === 'unknown') return undefined;
+    return `where ${enteringFunction(entry.call)} enters \`${h.storeName}\` (${w(entry.call)})`;
   }
 
   /**
@@ -348,25 +394,72 @@ function joinValues(verdicts: Verdict[], head: string): Verdict {
   };
 }
 
-/** "org-scope from 3 routes behind authMiddleware", one per coverage. */
-function groups(judged: { ctx: Ctx; verdict: Verdict }[]): string[] {
+/** `file:line` of the first node, then the lines of the others (their file when it differs). */
+function lines(nodes: readonly ts.Node[], w: (n: ts.Node) => string): string {
+  const first = w(nodes[0]!);
+  const file = first.replace(/:\d+$/, '');
+  const rest = nodes.slice(1).map((n) => {
+    const at = w(n);
+    return at.startsWith(`${file}:`) ? at.slice(file.length + 1) : at;
+  });
+  return [first, ...rest].join(', ');
+}
+
+/** The named function an `S.run(…)` is in (through the inline callbacks around it), as evidence names it. */
+function enteringFunction(call: ts.Node): string {
+  for (let n: ts.Node | undefined = call.parent; n; n = n.parent) {
+    if (!isFunctionLike(n)) continue;
+    const name = qualifiedName(n);
+    if (name !== '<anonymous>') return `\`${name}\``;
+  }
+  return 'the module code';
+}
+
+/** A function's name; a method's with its class (`TenantInterceptor.intercept`: a bare `intercept` names nothing). */
+function qualifiedName(fn: ts.Node): string {
+  const name = functionName(fn);
+  const owner = ts.isMethodDeclaration(fn) && ts.isClassLike(fn.parent) ? fn.parent.name?.text : undefined;
+  return owner && name !== '<anonymous>' ? `${owner}.${name}` : name;
+}
+
+/**
+ * "org-scope from 3 routes (e.g. the route POST /x (…)) where `rlsMiddleware` enters `rlsStore` (…:129)", one per
+ * coverage: what entered the store (or let the request through without it), not every middleware on the way.
+ */
+function groups(
+  judged: { ctx: Ctx; verdict: Verdict }[],
+  how: (ctx: Ctx) => string | undefined,
+  trailed?: Root,
+): string[] {
   const by = new Map<string, Set<Root>>();
+  const hows = new Map<string, Set<string>>();
   // Roots are kept up to MAX_ROOTS per context, for evidence: past that, say "at least".
   const capped = new Set<string>(judged.filter((j) => j.ctx.roots.length >= MAX_ROOTS).map((j) => j.verdict.coverage));
   for (const j of judged) {
     const set = by.get(j.verdict.coverage) ?? new Set<Root>();
     for (const r of j.ctx.roots) set.add(r);
     by.set(j.verdict.coverage, set);
+    const text = how(j.ctx);
+    const said = hows.get(j.verdict.coverage) ?? new Set<string>();
+    if (text) hows.set(j.verdict.coverage, said.add(text));
   }
   return [...by].map(([coverage, roots]) => {
     const kinds = new Map<string, number>();
     for (const r of roots) kinds.set(r.kind, (kinds.get(r.kind) ?? 0) + 1);
     const what = [...kinds].map(([k, n]) => `${n} ${noun(k, n)}`).join(', ');
-    const behind = [...new Set([...roots].flatMap((r) => r.behind))];
-    return `${coverage} from ` +
-      `${capped.has(coverage) ? 'at least ' : ''}${what}${behind.length ? ` behind ${behind.join(', ')}` : ''}`;
+    const [first] = roots;
+    const example = first && !(roots.size === 1 && first === trailed)
+      ? ` (${roots.size > 1 ? 'e.g. ' : ''}${first.label})`
+      : '';
+    const said = [...(hows.get(coverage) ?? [])];
+    const shown =
+      said.slice(0, MAX_HOWS).join('; or ') + (said.length > MAX_HOWS ? `; or ${said.length - MAX_HOWS} more` : '');
+    return `${coverage} from ${capped.has(coverage) ? 'at least ' : ''}${what}${example}${shown ? ` ${shown}` : ''}`;
   });
 }
+
+/** How many ways of entering (or skipping) a store one group names. */
+const MAX_HOWS = 3;
 
 function noun(kind: string, n: number): string {
   const word =
