@@ -33,7 +33,14 @@ import { selectedBy } from './providers/conditional.js';
 import { declaredClassMethod } from './declared-methods.js';
 import type { Carried } from './context/trpc.js';
 import { carriedVerdict } from './context/verdict.js';
-import { type Denoted, denotedHelpers, escapedOutsideTests, type HelperValueDeps, isTestFile, type Made } from './providers/helper-values.js';
+import {
+  type Denoted,
+  denotedHelpers,
+  escapedOutsideTests,
+  type HelperValueDeps,
+  isTestFile,
+  type Made,
+} from './providers/helper-values.js';
 import { typedValueEdges } from './function-types.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at

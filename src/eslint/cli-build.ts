@@ -86,7 +86,8 @@ export class CliBuild {
       const again = readStatus(this.statusFile);
       if (again?.state === 'done') return (this.last = { state: 'done' });
       const said = lastLine(this.logFile);
-      return (this.last = { state: 'failed', reason: `${gone ?? 'its status file is gone'}${said ? `: ${said}` : ''}` });
+      const reason = `${gone ?? 'its status file is gone'}${said ? `: ${said}` : ''}`;
+      return (this.last = { state: 'failed', reason });
     }
     if (Date.now() - status.beat > stallMs()) {
       if (status.pid !== undefined) {
@@ -148,8 +149,8 @@ export function writeStatus(file: string, status: BuildStatus): void {
 }
 
 /**
- * Whether a process still runs. A child that exited while its parent's thread was blocked is a zombie until the parent's
- * event loop reaps it: `kill(pid, 0)` still succeeds, so on Linux its state is read from /proc.
+ * Whether a process still runs. A child that exited while its parent's thread was blocked is a zombie until the
+ * parent's event loop reaps it: `kill(pid, 0)` still succeeds, so on Linux its state is read from /proc.
  */
 function alive(pid: number): boolean {
   try {

@@ -57,7 +57,10 @@ function update(statusFile: string, change: Partial<BuildStatus>): void {
   }
 }
 
-/** Shows progress in the status file, at most once a second (the index calls it per file it lists, reads or analyses). */
+/**
+ * Shows progress in the status file, at most once a second (the index calls it per file it lists, reads or
+ * analyses).
+ */
 function heartbeat(statusFile: string): () => void {
   let last = 0;
   update(statusFile, {});

@@ -113,7 +113,10 @@ export interface ProjectInput {
   sf?: ts.SourceFile;
   /** Milliseconds this call may spend reading and parsing before giving up until the next lint. */
   budgetMs: number;
-  /** Analyse the whole project and keep every file's verdicts, whatever the linted file needs (cli-build.ts's child). */
+  /**
+   * Analyse the whole project and keep every file's verdicts, whatever the linted file needs (cli-build.ts's
+   * child).
+   */
   wholeProject?: boolean;
   /** Called as the work goes on (per file listed, read, parsed or analysed): the child's heartbeat. */
   progress?: () => void;
@@ -411,8 +414,9 @@ class ProjectIndex {
   }
 
   /**
-   * Whether a query without a budget would analyse the whole project for this file (its set is most of the project, or
-   * the sets analysed so far add up to half of it; see query), rather than answer from the index or analyse a small set.
+   * Whether a query without a budget would analyse the whole project for this file (its set is most of the project,
+   * or the sets analysed so far add up to half of it; see query), rather than answer from the index or analyse a
+   * small set.
    * The command line waits for its child's build of the whole project instead (lint-analysis.ts).
    */
   wouldAnalyseWhole(input: ProjectInput): boolean {
