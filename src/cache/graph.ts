@@ -28,6 +28,21 @@ export function stateOf(node: Node): string {
 
 const states = new WeakMap<Node, string>();
 
+/**
+ * Listed among a file's imports when the file may hold something the NestJS container reads (src/analysis/providers/
+ * nest-di.ts reads it from every file of the program): a provider literal (its `provide` member), an `@OnEvent`
+ * listener, `ClsModule.forRoot`, the transactional adapter's `prismaInjectionToken`. No path has a NUL, so it names no
+ * file; being an edge, it is recorded and compared with the file's other edges, and the files holding it are its
+ * importers.
+ */
+export const CONTAINER = '\0nest-container';
+
+/**
+ * The names the container's reading starts from, as words of the text (a comment that mentions one costs a re-analysis,
+ * never a verdict). Not SQL: a file's source text.
+ */
+const CONTAINER_WORDS = /\b(?:provide|OnEvent|forRoot|prismaInjectionToken)\b/;
+
 export class ModuleGraph {
   readonly nodes = new Map<string, Node>();
   private importersOf: Map<string, string[]> | undefined;
@@ -49,7 +64,7 @@ export class ModuleGraph {
     const queue = [...this.nodes.values()].flatMap((n) => n.imports);
     while (queue.length) {
       const rel = queue.pop()!;
-      if (this.nodes.has(rel)) continue;
+      if (this.nodes.has(rel) || rel === CONTAINER) continue;
       const read = readSource(this.abs(rel));
       // An import the analysis could not read either: a node with no content, so a later read differs.
       const node = read.ok
@@ -85,7 +100,16 @@ export class ModuleGraph {
       const r = path.relative(this.root, target);
       out.add(r.startsWith('..') || path.isAbsolute(r) ? target : r.split(path.sep).join('/'));
     }
+    if (CONTAINER_WORDS.test(text)) out.add(CONTAINER);
     return [...out].sort();
+  }
+
+  /**
+   * What a file whose analysis read the NestJS container depends on besides its own imports: the files that may declare
+   * what the container holds, and what they import (a factory's function, a token's constant).
+   */
+  containerClosure(): Set<string> {
+    return this.importClosure(this.importers().get(CONTAINER) ?? []);
   }
 
   importers(): Map<string, string[]> {
