@@ -6,6 +6,7 @@ import type { CacheReport } from '../../src/cache/audit-cache.js';
 import { auditSync, type AuditOptions } from '../../src/walker/audit.js';
 import { mergeReports } from '../../src/walker/merge.js';
 import { untimed } from '../support/fixture-apps.js';
+import { containerReach } from '../../src/cache/container-reach.js';
 
 // A NestJS service's verdicts depend on the providers the container passes to its constructor, and those are declared
 // in the modules that import the service (`providers: [{ provide: PG, useFactory: … }]`), which the module graph does
@@ -57,7 +58,7 @@ function paddedCopy(): string {
   const config = JSON.parse(fs.readFileSync(path.join(app, 'rls-guard.config.json'), 'utf8')) as { migrations: string[] };
   config.migrations = [MIGRATIONS];
   fs.writeFileSync(path.join(app, 'rls-guard.config.json'), JSON.stringify(config));
-  // A service decided on its own (its write runs on the injected pool): only what it imports is analysed with it.
+  // A service whose write runs on what the container injects under PG (a pool: unscoped), listed in the module.
   fs.writeFileSync(path.join(app, REPORTS), REPORTS_TEXT);
   const module = path.join(app, MODULE);
   fs.writeFileSync(
@@ -114,7 +115,7 @@ describe('the NestJS container is part of what a service depends on', () => {
     const before = run(options, cache).report;
     const file = path.join(app, MODULE);
     const text = fs.readFileSync(file, 'utf8');
-    // PG is now a pool the services' scope helpers reserve from as before, but DB_OVER builds over the pool itself.
+    // DB_OVER now builds its database over a pool of its own, not over the connection the scope helpers reserve.
     fs.writeFileSync(file, text.replace('{ provide: DB_OVER, useValue: dbOver }', '{ provide: DB_OVER, useValue: dbOnOwnPool }'));
     const warm = run(options, cache).report;
     const cold = run(options).report;
@@ -131,5 +132,35 @@ describe('the NestJS container is part of what a service depends on', () => {
       const merged = mergeReports(shards.map((s, i) => ({ file: `shard-${i}.json`, report: JSON.parse(JSON.stringify(s)) })));
       expect(untimed(merged), `n = ${count}`).toBe(whole);
     }
+  });
+});
+
+describe('containerReach', () => {
+  it('names what provider literals name, through local declarations, not every service the module lists', () => {
+    const text = [
+      "import { Module } from '@nestjs/common';",
+      "import { ServiceA } from './a.service';",
+      "import { ServiceB } from './b.service';",
+      "import { openPool } from './db';",
+      "import { Repo } from './repo';",
+      "import { TOKEN } from './tokens';",
+      'const makeRepo = (pool: unknown) => new Repo(pool);',
+      '@Module({',
+      '  providers: [ServiceA, ServiceB, { provide: TOKEN, useFactory: () => makeRepo(openPool(process.env.URL)) }],',
+      '})',
+      'export class AppModule {}',
+    ].join('\n');
+    expect(containerReach('/x/app.module.ts', text)).toEqual(['./db', './repo', './tokens']);
+  });
+
+  it('reads a literal built in a function with the whole statement, and a listener or cls file whole', () => {
+    const inFunction = [
+      "import { helper } from './helper';",
+      "import { TOKEN } from './tokens';",
+      'export function providers() { const f = helper; return [{ provide: TOKEN, useFactory: f }]; }',
+    ].join('\n');
+    expect(containerReach('/x/p.ts', inFunction)).toEqual(['./helper', './tokens']);
+    expect(containerReach('/x/l.ts', "import { OnEvent } from '@nestjs/event-emitter';\n")).toBe('*');
+    expect(containerReach('/x/c.ts', "import { ClsModule } from 'nestjs-cls';\n")).toBe('*');
   });
 });
