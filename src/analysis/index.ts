@@ -94,6 +94,8 @@ export interface CoreResult {
    * cache's dependency class).
    */
   perFile?: Map<string, { settings: string[]; pending: boolean }>;
+  /** The NestJS container was asked something (any file's results may rest on the providers it read). */
+  readContainer?: boolean;
   /** With `ambientProviders`: the middleware routes run behind (ambient/reach.ts). */
   ambientProviders?: AmbientProvider[];
 }
@@ -109,7 +111,9 @@ export function analyze(input: CoreInput): CoreResult {
   const context = coreContext(input);
   const walked = input.walk ? input.files.filter((sf) => input.walk!.has(sf)) : input.files;
   const analysed = walked.map((sf) => analyseFile(sf, input, context));
-  return conclude(input, context, analysed);
+  const result = conclude(input, context, analysed);
+  if (context.nest?.wasRead) result.readContainer = true;
+  return result;
 }
 
 /** What one analysis shares between its files: the fact engine and the resolvers that memoise in it. */
@@ -120,6 +124,7 @@ export interface CoreContext {
   folder: SqlTextFolder;
   /** The files of the program being analysed (useFiles). */
   files: readonly ts.SourceFile[];
+  nest?: NestContainer;
 }
 
 export function coreContext(
@@ -141,6 +146,7 @@ export function coreContext(
     inTest: (n) => isTestFile(n, input.root),
   });
   handles.ambient.nest = nest;
+  context.nest = nest;
   if (input.files) useFiles(context, input.files);
   return context;
 }

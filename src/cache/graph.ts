@@ -3,6 +3,7 @@ import ts from '../ts.js';
 import { readSource } from '../files/source.js';
 import type { SourceHost } from '../code/source-host.js';
 import { sha } from './code-stamp.js';
+import { containerReach } from './container-reach.js';
 
 // The module graph the cache reasons with: per file, its content hash and the files it
 // imports (imports, re-exports, require, import(), read by the scanner without a parse,
@@ -28,6 +29,23 @@ export function stateOf(node: Node): string {
 
 const states = new WeakMap<Node, string>();
 
+/**
+ * Listed among a file's imports when the file may hold something the NestJS container reads (src/analysis/providers/
+ * nest-di.ts reads it from every file of the program): a provider literal (its `provide` member), an `@OnEvent`
+ * listener, `ClsModule.forRoot`, the transactional adapter's `prismaInjectionToken`. No path has a NUL, so it names no
+ * file; being an edge, it is recorded and compared with the file's other edges, and the files holding it are its
+ * importers.
+ */
+export const CONTAINER = '\0nest-container';
+/** Prefixes an edge to what a file's provider literals name (container-reach.ts): the container's reading reaches it. */
+const REACH = '\0nest-reach:';
+
+/**
+ * The names the container's reading starts from, as words of the text (a comment that mentions one costs a re-analysis,
+ * never a verdict). Not SQL: a file's source text.
+ */
+const CONTAINER_WORDS = /\b(?:provide|OnEvent|forRoot|prismaInjectionToken)\b/;
+
 export class ModuleGraph {
   readonly nodes = new Map<string, Node>();
   private importersOf: Map<string, string[]> | undefined;
@@ -49,7 +67,7 @@ export class ModuleGraph {
     const queue = [...this.nodes.values()].flatMap((n) => n.imports);
     while (queue.length) {
       const rel = queue.pop()!;
-      if (this.nodes.has(rel)) continue;
+      if (this.nodes.has(rel) || rel.startsWith('\0')) continue;
       const read = readSource(this.abs(rel));
       // An import the analysis could not read either: a node with no content, so a later read differs.
       const node = read.ok
@@ -78,14 +96,47 @@ export class ModuleGraph {
   private scan(rel: string, text: string): string[] {
     const from = this.abs(rel);
     const out = new Set<string>();
-    for (const ref of ts.preProcessFile(text, true, true).importedFiles) {
-      const target = this.host.resolveModule(from, ref.fileName);
+    const resolve = (specifier: string): string | undefined => {
+      const target = this.host.resolveModule(from, specifier);
       // A package is read as a library, never as code the analysis follows.
-      if (!target || target.split(path.sep).includes('node_modules')) continue;
+      if (!target || target.split(path.sep).includes('node_modules')) return undefined;
       const r = path.relative(this.root, target);
-      out.add(r.startsWith('..') || path.isAbsolute(r) ? target : r.split(path.sep).join('/'));
+      return r.startsWith('..') || path.isAbsolute(r) ? target : r.split(path.sep).join('/');
+    };
+    for (const ref of ts.preProcessFile(text, true, true).importedFiles) {
+      const to = resolve(ref.fileName);
+      if (to !== undefined) out.add(to);
+    }
+    if (CONTAINER_WORDS.test(text)) {
+      out.add(CONTAINER);
+      // What the container's reading of this file reaches: recorded as edges of their own (REACH + the file, or
+      // REACH + '*': every import), which name no file either.
+      const reach = containerReach(from, text);
+      if (reach === '*') out.add(`${REACH}*`);
+      else for (const specifier of reach) {
+        const to = resolve(specifier);
+        if (to !== undefined) out.add(`${REACH}${to}`);
+      }
     }
     return [...out].sort();
+  }
+
+  /**
+   * What a file whose analysis read the NestJS container depends on besides its own imports: the files that may declare
+   * what the container holds, and what their provider literals name, with what that imports (a factory's function, a
+   * token's constant); every import of a file whose literals name something this does not place.
+   */
+  containerClosure(): Set<string> {
+    const declaring = this.importers().get(CONTAINER) ?? [];
+    const reached: string[] = [];
+    for (const rel of declaring) {
+      const edges = this.nodes.get(rel)?.imports ?? [];
+      if (edges.includes(`${REACH}*`)) reached.push(...edges);
+      else for (const e of edges) if (e.startsWith(REACH)) reached.push(e.slice(REACH.length));
+    }
+    const out = this.importClosure(reached);
+    for (const rel of declaring) out.add(rel);
+    return out;
   }
 
   importers(): Map<string, string[]> {

@@ -7,7 +7,10 @@ import type { ModuleGraph } from './graph.js';
 // imports (transitively); a file with a write waiting for its callers needs every file that
 // can call it (those that import it, transitively) and what those import. The analysis runs
 // on that set; a file whose writes turn out to wait for callers when that was not expected
-// widens the set and runs again (at most twice; then everything).
+// widens the set and runs again (at most twice; then everything). A file whose analysis reads the NestJS container
+// (what a constructor parameter injected by token is) also needs the files the container is read from: the modules
+// declaring providers, which import the service rather than the other way round (graph.ts, CONTAINER), and what they
+// import. Its last run says whether it did; a run that reads the container without them widens the set the same way.
 
 /** Past this share of the files, one run over all of them (every file walked) is cheaper than working out less. */
 const MOST = 0.6;
@@ -42,18 +45,21 @@ export function incremental<F extends { rel: string }>(input: IncrementalInput<F
 
   const requirement = (rel: string, pending: boolean): Set<string> =>
     pending ? graph.importClosure(graph.importerClosure([rel])) : graph.importClosure([rel]);
+  let container: Set<string> | undefined;
+  const containerFiles = (): Set<string> => (container ??= graph.containerClosure());
   const set = new Set<string>();
-  for (const rel of need)
+  for (const rel of need) {
     for (const r of requirement(rel, input.cache?.wasPending(rel) ?? false)) if (listed.has(r)) set.add(r);
+    if (input.cache?.readContainer(rel)) for (const r of containerFiles()) if (listed.has(r)) set.add(r);
+  }
   // Files none of whose writes wait on callers are decided by their own flow walk: the files they import are read as
   // imports (parsed, their helpers and pools resolved on demand), not walked. Tried first unless the cache says a
   // needed file had such a write; a needed file that turns out to have one is analysed again with every file walked.
   let narrow = ![...need].some((rel) => input.cache?.wasPending(rel) ?? false);
   let fresh = new Map<string, FileResult>();
   for (let round = 0; ; round++) {
-    // Kept for narrow runs too, though walking only the needed files would be cheaper: a run over every file also
-    // reads what the module graph does not show (NestJS providers in the modules that import a service), which small
-    // apps' re-audits rely on (docs/cache.md, limits).
+    // Kept for narrow runs too, though walking only the needed files would be cheaper: a cost rule, not a correctness
+    // one (the NestJS container's files are brought in above and below, test/cache/nest-container.test.ts).
     const all = round >= 2 || set.size >= listed.size * MOST;
     const chosen = all ? input.files : input.files.filter((f) => set.has(f.rel));
     const walkOnlyNeed = narrow && !all;
@@ -68,6 +74,15 @@ export function incremental<F extends { rel: string }>(input: IncrementalInput<F
     }
     let widened = false;
     let waiting = false;
+    // The container was read: the results hold only if every file it is read from was in the program.
+    if ([...need].some((rel) => fresh.get(rel)?.container)) {
+      for (const r of containerFiles()) {
+        if (listed.has(r) && !set.has(r)) {
+          set.add(r);
+          widened = true;
+        }
+      }
+    }
     for (const rel of need) {
       if (!fresh.get(rel)?.pending) continue;
       waiting = true;

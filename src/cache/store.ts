@@ -4,7 +4,7 @@ import type { CoreFinding, CoreSite, SourceGap } from '../analysis/index.js';
 import type { RuleFinding } from '../report/rule-finding.js';
 import type { Suppression } from '../report/suppressions.js';
 import { sha } from './code-stamp.js';
-import { stateOf, type ModuleGraph } from './graph.js';
+import { CONTAINER, stateOf, type ModuleGraph } from './graph.js';
 import { appendChange, readJournal, shouldFold, writeSnapshot, type Journal } from './journal.js';
 import { removeLegacy } from './inputs.js';
 
@@ -33,6 +33,11 @@ export interface FileResult {
   otherDatabase?: string;
   /** The file could not be parsed: the reason (a diagnostic and a gap), and nothing else. */
   parseError?: string;
+  /**
+   * The run that computed it read the NestJS container: its results depend on the files that declare providers
+   * (ModuleGraph.containerFiles) and what they import, besides its own imports.
+   */
+  container?: boolean;
 }
 
 interface Entry {
@@ -44,6 +49,8 @@ interface Entry {
    */
   deps: number;
   callers?: number;
+  /** For a result whose run read the NestJS container: the files it is read from and what they import (one group). */
+  container?: number;
 }
 
 interface Persisted {
@@ -139,6 +146,11 @@ export class AuditCache {
     return this.data?.files[rel]?.result.pending ?? false;
   }
 
+  /** Whether the run that last analysed the file read the NestJS container (a guess, checked after the analysis). */
+  readContainer(rel: string): boolean {
+    return this.data?.files[rel]?.result.container ?? false;
+  }
+
   /** Import edges recorded for this content, while resolution's inputs are unchanged. */
   knownImports(rel: string, hash: string): string[] | undefined {
     const d = this.data;
@@ -179,6 +191,9 @@ export class AuditCache {
     // Files a changed or new file imports: a new caller of theirs may have appeared.
     const newlyImported = new Set<string>();
     for (const rel of changed) for (const to of graph.nodes.get(rel)?.imports ?? []) newlyImported.add(to);
+    // A changed or new file that may declare providers: every result that read the container may read it differently
+    // (one that declared them before and changed is in those results' dependencies already).
+    const containerChanged = newlyImported.has(CONTAINER);
     const groupOk = new Map<number, boolean>();
     const intact = (g: number): boolean => {
       let ok = groupOk.get(g);
@@ -201,6 +216,8 @@ export class AuditCache {
     for (const [rel, entry] of Object.entries(d.files)) {
       if (graph.nodes.get(rel)?.hash !== entry.hash || !intact(entry.deps)) continue;
       if (entry.callers !== undefined && (!intact(entry.callers) || touched(entry.callers))) continue;
+      if (entry.result?.container && (containerChanged || entry.container === undefined || !intact(entry.container)))
+        continue;
       if (!wellFormed(entry.result)) throw new Error(`malformed cache entry for ${rel}`);
       out.set(rel, entry.result);
       this.kept.set(rel, entry);
@@ -254,6 +271,9 @@ export class AuditCache {
       (change.groups ??= Object.create(null) as Record<string, number[]>)[nextGroup] = list;
       return nextGroup++;
     };
+    let containerGroup: number | undefined;
+    const container = (result: FileResult): { container?: number } =>
+      result.container ? { container: (containerGroup ??= group(graph.containerClosure())) } : {};
     const files = Object.create(null) as Record<string, Entry | null>;
     let anyFile = false;
     for (const [rel, result] of results) {
@@ -264,8 +284,14 @@ export class AuditCache {
       anyFile = true;
       if (result.pending) {
         const callers = graph.importerClosure([rel]);
-        files[rel] = { hash: node.hash, result, deps: group(graph.importClosure(callers)), callers: group(callers) };
-      } else files[rel] = { hash: node.hash, result, deps: group(graph.importClosure([rel])) };
+        files[rel] = {
+          hash: node.hash,
+          result,
+          deps: group(graph.importClosure(callers)),
+          callers: group(callers),
+          ...container(result),
+        };
+      } else files[rel] = { hash: node.hash, result, deps: group(graph.importClosure([rel])), ...container(result) };
     }
     for (const rel of Object.keys(before.files))
       if (!results.has(rel) || !graph.nodes.has(rel)) {
@@ -298,6 +324,9 @@ export class AuditCache {
       }
       return g;
     };
+    let containerGroup: number | undefined;
+    const container = (result: FileResult): { container?: number } =>
+      result.container ? { container: (containerGroup ??= group(graph.containerClosure())) } : {};
     const files: Record<string, Entry> = {};
     const before = this.data;
     // A kept entry's group is carried over once per group, not once per entry: thousands of
@@ -327,13 +356,20 @@ export class AuditCache {
           result,
           deps: carry(old.deps),
           ...(old.callers !== undefined ? { callers: carry(old.callers) } : {}),
+          ...(old.container !== undefined ? { container: carry(old.container) } : {}),
         };
       } else if (result.pending) {
         // Callers import what they call, and what they pass comes from what they import.
         const callers = graph.importerClosure([rel]);
-        files[rel] = { hash: node.hash, result, deps: group(graph.importClosure(callers)), callers: group(callers) };
+        files[rel] = {
+          hash: node.hash,
+          result,
+          deps: group(graph.importClosure(callers)),
+          callers: group(callers),
+          ...container(result),
+        };
       } else {
-        files[rel] = { hash: node.hash, result, deps: group(graph.importClosure([rel])) };
+        files[rel] = { hash: node.hash, result, deps: group(graph.importClosure([rel])), ...container(result) };
       }
     }
     const data: Persisted = {

@@ -74,6 +74,11 @@ export class NestContainer {
       }
     | undefined;
   private indexed: readonly ts.SourceFile[] | undefined;
+  /**
+   * Whether anything asked the container this analysis: then the results depend on every file declaring providers,
+   * listeners or nestjs-cls's setup, not only on what the files import (the audit cache: src/cache/incremental.ts).
+   */
+  wasRead = false;
   private readonly resolving = new Set<unknown>();
   /** Clients made by a `$allModels` hook: the client each extends, for the raw queries the hook does not see. */
   private readonly modelHooks = new WeakMap<Handle, { base: Handle; where: string }>();
@@ -406,6 +411,7 @@ export class NestContainer {
   private read(): NonNullable<NestContainer['index']> {
     // Read from every file of the program: in an editor session any change evicts what read it.
     this.deps.origins.facts.touch('*');
+    this.wasRead = true;
     const files = this.deps.files();
     if (this.index && this.indexed === files) return this.index;
     this.indexed = files;
