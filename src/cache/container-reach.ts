@@ -51,7 +51,9 @@ export function containerReach(fileName: string, text: string): readonly string[
     if (n.properties.some((p) => p.name && ts.isComputedPropertyName(p.name))) whole = true;
     if (!n.properties.some((p) => key(p) === 'provide')) return;
     let unit: ts.Node = n;
-    for (let a: ts.Node | undefined = n.parent; a && a !== sf; a = a.parent) if (ts.isFunctionLike(a)) unit = topLevel(a);
+    for (let a: ts.Node | undefined = n.parent; a && a !== sf; a = a.parent) {
+      if (ts.isFunctionLike(a)) unit = topLevel(a);
+    }
     read(unit);
   });
   while (queue.length && !whole) {

@@ -37,7 +37,10 @@ const states = new WeakMap<Node, string>();
  * importers.
  */
 export const CONTAINER = '\0nest-container';
-/** Prefixes an edge to what a file's provider literals name (container-reach.ts): the container's reading reaches it. */
+/**
+ * Prefixes an edge to what a file's provider literals name (container-reach.ts): the container's reading reaches
+ * it.
+ */
 const REACH = '\0nest-reach:';
 
 /**
