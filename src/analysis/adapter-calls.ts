@@ -158,13 +158,23 @@ export class AdapterCalls {
     // A template inside another's interpolation is a fragment of that query, not a query.
     if (ts.isTemplateSpan(node.parent)) return;
     const tag = skipOuter(node.tag);
-    if (ts.isPropertyAccessExpression(tag)) {
-      const method = tag.name.text;
+    const handle = this.deps.handles.of(tag);
+    const tagIsExecutor =
+      (handle.kind === 'executor' && handle.adapter.executorIsTag) ||
+      handle.kind === 'scoped' ||
+      handle.kind === 'admin' ||
+      (handle.kind === 'param' && handle.typed?.adapter.executorIsTag === true);
+    // `this.sql` holding an injected postgres.js client is the tag itself, not Vercel's `pool.sql` method called on
+    // `this`: a tag method is read on its receiver only when that receiver can be traced or the tag is no executor.
+    const method =
+      ts.isPropertyAccessExpression(tag) && !(tagIsExecutor && isUntraced(this.deps.handles.of(tag.expression)))
+        ? tag.name.text
+        : undefined;
+    if (method !== undefined && ts.isPropertyAccessExpression(tag)) {
       for (const adapter of adapters) {
         if (adapter.tagMethods?.includes(method) && this.query(node, tag.expression, node, adapter, state)) return;
       }
     }
-    const handle = this.deps.handles.of(tag);
     if (handle.kind === 'executor' && handle.adapter.executorIsTag) this.query(node, tag, node, handle.adapter, state);
     else if (
       handle.kind === 'scoped' ||
