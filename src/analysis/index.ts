@@ -96,6 +96,8 @@ export interface CoreResult {
   perFile?: Map<string, { settings: string[]; pending: boolean }>;
   /** The NestJS container was asked something (any file's results may rest on the providers it read). */
   readContainer?: boolean;
+  /** What it asked found nothing in the files analysed (which may be a subset: src/cache/incremental.ts). */
+  containerEmpty?: boolean;
   /** With `ambientProviders`: the middleware routes run behind (ambient/reach.ts). */
   ambientProviders?: AmbientProvider[];
 }
@@ -112,7 +114,10 @@ export function analyze(input: CoreInput): CoreResult {
   const walked = input.walk ? input.files.filter((sf) => input.walk!.has(sf)) : input.files;
   const analysed = walked.map((sf) => analyseFile(sf, input, context));
   const result = conclude(input, context, analysed);
-  if (context.nest?.wasRead) result.readContainer = true;
+  if (context.nest?.wasRead) {
+    result.readContainer = true;
+    if (context.nest.holdsNothing()) result.containerEmpty = true;
+  }
   return result;
 }
 

@@ -74,8 +74,12 @@ export function incremental<F extends { rel: string }>(input: IncrementalInput<F
     }
     let widened = false;
     let waiting = false;
-    // The container was read: the results hold only if every file it is read from was in the program.
-    if ([...need].some((rel) => fresh.get(rel)?.container)) {
+    // The container was read: the results hold only if every file it is read from was in the program, unless it held
+    // nothing and is known to hold nothing in the whole program (the file's last run saw it empty with those files,
+    // and no file that may declare providers changed since): a subset's empty container is no evidence by itself.
+    const stillEmpty = (rel: string): boolean =>
+      !!fresh.get(rel)?.containerEmpty && (input.cache?.containerStillEmpty(rel) ?? false);
+    if ([...need].some((rel) => fresh.get(rel)?.container && !stillEmpty(rel))) {
       for (const r of containerFiles()) {
         if (listed.has(r) && !set.has(r)) {
           set.add(r);

@@ -38,6 +38,12 @@ export interface FileResult {
    * (ModuleGraph.containerFiles) and what they import, besides its own imports.
    */
   container?: boolean;
+  /**
+   * The container it read held nothing, with every file it is read from in the run (or known to hold nothing since):
+   * no file is needed as its context, and only a changed or new file that may declare something (CONTAINER among its
+   * imports) can change its answer (src/cache/incremental.ts sets it only when that evidence holds).
+   */
+  containerEmpty?: boolean;
 }
 
 interface Entry {
@@ -148,8 +154,21 @@ export class AuditCache {
 
   /** Whether the run that last analysed the file read the NestJS container (a guess, checked after the analysis). */
   readContainer(rel: string): boolean {
-    return this.data?.files[rel]?.result.container ?? false;
+    const result = this.data?.files[rel]?.result;
+    return !!result?.container && !result.containerEmpty;
   }
+
+  /**
+   * Whether the container the file's last run read held nothing, and no file that may declare providers changed
+   * since: it still holds nothing, whichever files a run of this one includes.
+   */
+  containerStillEmpty(rel: string): boolean {
+    const result = this.data?.files[rel]?.result;
+    return !!result?.container && !!result.containerEmpty && !this.containerChanged;
+  }
+
+  /** A changed or new file may declare providers (set by check; true until a check says otherwise). */
+  private containerChanged = true;
 
   /** Import edges recorded for this content, while resolution's inputs are unchanged. */
   knownImports(rel: string, hash: string): string[] | undefined {
@@ -194,6 +213,7 @@ export class AuditCache {
     // A changed or new file that may declare providers: every result that read the container may read it differently
     // (one that declared them before and changed is in those results' dependencies already).
     const containerChanged = newlyImported.has(CONTAINER);
+    this.containerChanged = containerChanged;
     const groupOk = new Map<number, boolean>();
     const intact = (g: number): boolean => {
       let ok = groupOk.get(g);
@@ -216,8 +236,8 @@ export class AuditCache {
     for (const [rel, entry] of Object.entries(d.files)) {
       if (graph.nodes.get(rel)?.hash !== entry.hash || !intact(entry.deps)) continue;
       if (entry.callers !== undefined && (!intact(entry.callers) || touched(entry.callers))) continue;
-      if (entry.result?.container && (containerChanged || entry.container === undefined || !intact(entry.container)))
-        continue;
+      const groupGone = entry.container === undefined || !intact(entry.container);
+      if (entry.result?.container && (containerChanged || (!entry.result.containerEmpty && groupGone))) continue;
       if (!wellFormed(entry.result)) throw new Error(`malformed cache entry for ${rel}`);
       out.set(rel, entry.result);
       this.kept.set(rel, entry);
@@ -273,7 +293,9 @@ export class AuditCache {
     };
     let containerGroup: number | undefined;
     const container = (result: FileResult): { container?: number } =>
-      result.container ? { container: (containerGroup ??= group(graph.containerClosure())) } : {};
+      result.container && !result.containerEmpty
+        ? { container: (containerGroup ??= group(graph.containerClosure())) }
+        : {};
     const files = Object.create(null) as Record<string, Entry | null>;
     let anyFile = false;
     for (const [rel, result] of results) {
@@ -326,7 +348,9 @@ export class AuditCache {
     };
     let containerGroup: number | undefined;
     const container = (result: FileResult): { container?: number } =>
-      result.container ? { container: (containerGroup ??= group(graph.containerClosure())) } : {};
+      result.container && !result.containerEmpty
+        ? { container: (containerGroup ??= group(graph.containerClosure())) }
+        : {};
     const files: Record<string, Entry> = {};
     const before = this.data;
     // A kept entry's group is carried over once per group, not once per entry: thousands of

@@ -122,7 +122,12 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
   }
   // Which file's facts asked the container is not tracked (facts are shared between files): every file of a run that
   // read it is taken to depend on it, which errs on the side of re-analysing.
-  if (result.readContainer) for (const r of results.values()) r.container = true;
+  if (result.readContainer) {
+    for (const r of results.values()) {
+      r.container = true;
+      if (result.containerEmpty) r.containerEmpty = true;
+    }
+  }
   // The rules that judge a decided site (no-unbounded-write parses its SQL) run here, once per analysis of the file:
   // their findings are kept with the file's, so a re-audit that reuses the file's results parses none of its SQL.
   const checks = new Map(

@@ -164,3 +164,60 @@ describe('containerReach', () => {
     expect(containerReach('/x/c.ts', "import { ClsModule } from 'nestjs-cls';\n")).toBe('*');
   });
 });
+
+describe('a program whose container holds nothing', () => {
+  // A service injected by token with no provider anywhere asks the container and finds nothing: no file is needed as
+  // its context (signacare's pending scripts were re-audited with 149 such files, docs/performance.md), but a new file
+  // that declares the provider must still reach its verdict.
+  const SERVICE = [
+    "import { Inject, Injectable } from '@nestjs/common';",
+    "import type { Sql } from 'postgres';",
+    '@Injectable()',
+    'export class NotesService {',
+    "  constructor(@Inject('SQL') private readonly sql: Sql) {}",
+    '  async add(orgId: string): Promise<void> {',
+    "    await this.sql`INSERT INTO audit_logs (org_id, action) VALUES (${orgId}, 'note')`;",
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  const MODULE_TEXT = [
+    "import postgres from 'postgres';",
+    "import { NotesService } from './notes.service.js';",
+    "const adminSql = postgres(process.env.ADMIN_DATABASE_URL ?? '');",
+    "export const providers = [NotesService, { provide: 'SQL', useValue: adminSql }];",
+    '',
+  ].join('\n');
+
+  function app(): string {
+    const dir = path.join(temp('rls-guard-empty-container-'), 'app');
+    fs.mkdirSync(path.join(dir, 'src/padding'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ dependencies: { postgres: '3' } }));
+    fs.writeFileSync(path.join(dir, 'rls-guard.config.json'), JSON.stringify({ migrations: [MIGRATIONS] }));
+    fs.writeFileSync(path.join(dir, 'src/notes.service.ts'), SERVICE);
+    // A container word in a comment only: a file the container may be read from, holding nothing it reads.
+    fs.writeFileSync(path.join(dir, 'src/words.ts'), '// we provide nothing here\nexport const words = 1;\n');
+    for (let i = 0; i < PADDING; i++)
+      fs.writeFileSync(path.join(dir, `src/padding/pad${i}.ts`), `export const pad${i} = (n: number): number => n + ${i};\n`);
+    return dir;
+  }
+
+  it('re-audits the service without the container files, and a provider added later reaches it', () => {
+    const dir = app();
+    const options: AuditOptions = { paths: [dir], types: false, schemaSource: 'static' };
+    const cache = temp('rls-guard-empty-container-cache-');
+    const before = run(options, cache).report;
+    const service = path.join(dir, 'src/notes.service.ts');
+    fs.writeFileSync(service, `${SERVICE}// edited\n`);
+    const warm = run(options, cache);
+    expect(warm.report).toBe(run(options).report);
+    // words.ts is not brought in: the container held nothing and nothing that may declare providers changed.
+    expect(warm.stats).toMatchObject({ analysed: 1, context: 0 });
+    // The provider appears in a new file: the service's cached result must not survive it.
+    fs.writeFileSync(path.join(dir, 'src/app.module.ts'), MODULE_TEXT);
+    const warmAfter = run(options, cache).report;
+    const coldAfter = run(options).report;
+    expect(coldAfter).not.toBe(before);
+    expect(warmAfter).toBe(coldAfter);
+  });
+});

@@ -408,6 +408,17 @@ export class NestContainer {
     return undefined;
   }
 
+  /**
+   * Whether the container, as read, holds nothing: no provider literal, listener, nestjs-cls setup or adapter token in
+   * the files it was read from (most programs that are not NestJS apps).
+   */
+  holdsNothing(): boolean {
+    const i = this.index;
+    if (!i) return false;
+    const maps = [i.providers, i.testProviders, i.factories, i.listeners];
+    return maps.every((m) => m.size === 0) && !i.adapterToken && !i.cls;
+  }
+
   private read(): NonNullable<NestContainer['index']> {
     // Read from every file of the program: in an editor session any change evicts what read it.
     this.deps.origins.facts.touch('*');
