@@ -304,16 +304,7 @@ export class AuditCache {
       const old = this.kept.get(rel);
       if (old && old.result === result && before.files[rel] === old) continue;
       anyFile = true;
-      if (result.pending) {
-        const callers = graph.importerClosure([rel]);
-        files[rel] = {
-          hash: node.hash,
-          result,
-          deps: group(graph.importClosure(callers)),
-          callers: group(callers),
-          ...container(result),
-        };
-      } else files[rel] = { hash: node.hash, result, deps: group(graph.importClosure([rel])), ...container(result) };
+      files[rel] = newEntry(graph, rel, node.hash, result, group, container);
     }
     for (const rel of Object.keys(before.files))
       if (!results.has(rel) || !graph.nodes.has(rel)) {
@@ -382,19 +373,7 @@ export class AuditCache {
           ...(old.callers !== undefined ? { callers: carry(old.callers) } : {}),
           ...(old.container !== undefined ? { container: carry(old.container) } : {}),
         };
-      } else if (result.pending) {
-        // Callers import what they call, and what they pass comes from what they import.
-        const callers = graph.importerClosure([rel]);
-        files[rel] = {
-          hash: node.hash,
-          result,
-          deps: group(graph.importClosure(callers)),
-          callers: group(callers),
-          ...container(result),
-        };
-      } else {
-        files[rel] = { hash: node.hash, result, deps: group(graph.importClosure([rel])), ...container(result) };
-      }
+      } else files[rel] = newEntry(graph, rel, node.hash, result, group, container);
     }
     const data: Persisted = {
       format: FORMAT,
@@ -434,6 +413,23 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
  * The arrays the report is assembled from are arrays: enough for a malformed file to be dropped rather than crash the
  * audit.
  */
+/**
+ * A result's entry with what it depends on: its import closure, or for a result whose writes wait on callers, its
+ * importers (callers import what they call) and what they import (what they pass comes from there).
+ */
+function newEntry(
+  graph: ModuleGraph,
+  rel: string,
+  hash: string,
+  result: FileResult,
+  group: (members: Set<string>) => number,
+  container: (result: FileResult) => { container?: number },
+): Entry {
+  if (!result.pending) return { hash, result, deps: group(graph.importClosure([rel])), ...container(result) };
+  const callers = graph.importerClosure([rel]);
+  return { hash, result, deps: group(graph.importClosure(callers)), callers: group(callers), ...container(result) };
+}
+
 function wellFormed(r: FileResult | undefined): boolean {
   return (
     !!r &&

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CacheReport } from '../../src/cache/audit-cache.js';
 import { auditSync, type AuditOptions } from '../../src/walker/audit.js';
+import { auditRun } from '../support/audit-run.js';
 import { mergeReports } from '../../src/walker/merge.js';
 import { untimed } from '../support/fixture-apps.js';
 import { containerReach } from '../../src/cache/container-reach.js';
@@ -71,14 +71,7 @@ function paddedCopy(): string {
   return app;
 }
 
-function run(options: AuditOptions, cache?: string): { report: string; stats: CacheReport | undefined } {
-  let stats: CacheReport | undefined;
-  const report = auditSync({
-    ...options,
-    ...(cache ? { cache: { enabled: true, location: cache }, onCache: (s: CacheReport) => (stats = s) } : {}),
-  });
-  return { report: untimed(report), stats };
-}
+const run = auditRun;
 
 const SERVICES: string[] = ['src/padding/pad0.ts', REPORTS, 'src/tenant-scope.service.ts', 'src/projects.repository.ts', 'src/janitor.service.ts', 'src/projects.controller.ts'];
 

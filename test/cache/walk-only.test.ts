@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CacheReport } from '../../src/cache/audit-cache.js';
 import { auditSync, type AuditOptions } from '../../src/walker/audit.js';
+import { auditRun } from '../support/audit-run.js';
 import { fixtureApps, untimed } from '../support/fixture-apps.js';
 import { initialState, writeApp } from './small-app.js';
 
@@ -23,14 +23,7 @@ const temp = (prefix: string): string => {
   return dir;
 };
 
-function run(options: AuditOptions, cache?: string): { report: string; stats: CacheReport | undefined } {
-  let stats: CacheReport | undefined;
-  const report = auditSync({
-    ...options,
-    ...(cache ? { cache: { enabled: true, location: cache }, onCache: (s: CacheReport) => (stats = s) } : {}),
-  });
-  return { report: untimed(report), stats };
-}
+const run = auditRun;
 
 const SOURCE = /\.(?:[cm]?[jt]sx?)$/;
 
