@@ -1,4 +1,5 @@
 import ts from '../ts.js';
+import { returnedExpressions } from '../code/own-returns.js';
 import type { HandleResolver } from './handles.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
@@ -44,15 +45,6 @@ function chainRoot(expr: ts.Expression): ts.Expression {
 
 /** The one expression a function returns (an arrow's body, or a block's single `return x`), or undefined. */
 export function soleReturn(fn: ts.FunctionLikeDeclaration): ts.Expression | undefined {
-  const body = fn.body;
-  if (!body) return undefined;
-  if (!ts.isBlock(body)) return body;
-  const found: ts.Expression[] = [];
-  const visit = (n: ts.Node): void => {
-    if (n !== fn && ts.isFunctionLike(n)) return;
-    if (ts.isReturnStatement(n) && n.expression) found.push(n.expression);
-    ts.forEachChild(n, visit);
-  };
-  ts.forEachChild(body, visit);
+  const found = returnedExpressions(fn);
   return found.length === 1 ? found[0] : undefined;
 }

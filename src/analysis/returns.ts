@@ -1,4 +1,5 @@
 import ts from '../ts.js';
+import { returnedExpressions, returnStatements } from '../code/own-returns.js';
 import { adapters } from '../adapters/index.js';
 import type { classifyStatement } from '../sql/classify.js';
 import type { FactKind } from '../code/fixpoint.js';
@@ -41,10 +42,18 @@ export function returnsFact(trace: (e: ts.Expression) => Handle): FactKind<ts.Fu
       const guards: ReturnsFact['guards'] = [];
       const all: Handle[] = [];
       const unguarded: Handle[] = [];
+      // The body's returns in source order (own-returns.ts), taken statement by statement: a return lies within
+      // exactly one of the body's statements, and those follow each other, so the next return belongs to the
+      // statement it starts before the end of.
+      const returns = returnStatements(fn);
+      let next = 0;
       for (const st of body.statements) {
         const guard = missingArgumentGuard(st, fn);
         const into: Handle[] = [];
-        returnsIn(st, (e) => into.push(trace(e)));
+        for (; next < returns.length && returns[next]!.pos < st.end; next++) {
+          const e = returns[next]!.expression;
+          if (e) into.push(trace(e));
+        }
         all.push(...into);
         if (guard) guards.push({ param: guard.param, when: guard.when, handle: combine(fn, [trace(guard.returns)]) });
         else unguarded.push(...into);
@@ -105,9 +114,7 @@ const returnedParams = new WeakMap<ts.FunctionLikeDeclaration, number | undefine
 function computeReturnedParam(fn: ts.FunctionLikeDeclaration): number | undefined {
   const body = fn.body;
   if (!body) return undefined;
-  const exprs: ts.Expression[] = [];
-  if (ts.isBlock(body)) returnsIn(body, (e) => exprs.push(e));
-  else exprs.push(body);
+  const exprs = returnedExpressions(fn);
   let index: number | undefined;
   for (const e of exprs) {
     const x = skipOuter(e);
@@ -136,16 +143,6 @@ function aliasedParam(b: ReturnType<typeof lookup>): ReturnType<typeof lookup> {
   if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length || !b.decl.initializer) return b;
   const init = skipOuter(b.decl.initializer);
   return ts.isIdentifier(init) ? lookup(init) : b;
-}
-
-/** The return statements of a function's own body (not of nested functions). */
-export function returnsIn(root: ts.Node, found: (e: ts.Expression) => void): void {
-  const check = (n: ts.Node): boolean => {
-    if (isFunctionLike(n)) return false;
-    if (ts.isReturnStatement(n) && n.expression) found(n.expression);
-    return true;
-  };
-  if (check(root)) walkDescendants(root, check);
 }
 
 /** One connection when every return agrees on it; otherwise no single answer. */

@@ -1,8 +1,8 @@
 import ts from '../ts.js';
+import { returnedExpressions } from '../code/own-returns.js';
 import { type Facts, TrackedMemo } from '../code/fixpoint.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { lookup } from '../code/scope.js';
-import { returnsIn } from './returns.js';
 
 // An ORM instance built over a connection the code already holds (`drizzle(reserved)`, `drizzle({ client })` with
 // a postgres.js `reserve()`, a pg `pool.connect()` client, a transaction) sends every query on that one
@@ -53,11 +53,8 @@ function compute(
   fn: ts.FunctionLikeDeclaration,
   isWrapping: (callee: ts.Expression) => boolean,
 ): { index: number; call: ts.CallExpression } | undefined {
-  const body = fn.body;
-  if (!body) return undefined;
-  const exprs: ts.Expression[] = [];
-  if (ts.isBlock(body)) returnsIn(body, (e) => exprs.push(e));
-  else exprs.push(body);
+  if (!fn.body) return undefined;
+  const exprs = returnedExpressions(fn);
   let found: { index: number; call: ts.CallExpression } | undefined;
   for (const e of exprs) {
     const call = skipOuter(e);

@@ -234,35 +234,76 @@ export function isStableVariable(binding: Binding): binding is Extract<Binding, 
   return !isReassigned(binding);
 }
 
-const reassignedCache = new WeakMap<ts.VariableDeclaration, Set<string>>();
+const reassignedCache = new WeakMap<ts.VariableDeclaration, Map<string, boolean>>();
 
 function isReassigned(binding: Extract<Binding, { kind: 'variable' }>): boolean {
   const decl = binding.decl;
-  let names = reassignedCache.get(decl);
-  if (!names) {
-    names = new Set();
-    const scopeRoot = findScopeRoot(decl);
-    const found = names;
-    const visit = (node: ts.Node): void => {
-      if (
-        ts.isBinaryExpression(node) &&
-        node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
-        node.operatorToken.kind <= ts.SyntaxKind.LastAssignment &&
-        ts.isIdentifier(node.left)
-      ) {
-        if (lookup(node.left)?.decl === decl) found.add(node.left.text);
-      } else if (
-        (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) &&
-        ts.isIdentifier(node.operand)
-      ) {
-        if (lookup(node.operand)?.decl === decl) found.add(node.operand.text);
-      }
-    };
-    visit(scopeRoot);
-    walkDescendants(scopeRoot, visit);
-    reassignedCache.set(decl, names);
+  let byName = reassignedCache.get(decl);
+  if (!byName) reassignedCache.set(decl, (byName = new Map()));
+  let found = byName.get(binding.name);
+  if (found === undefined) {
+    // An assignment (`=`, `+=`, …) to the name, or a prefix or postfix operator on it, that resolves to this
+    // declaration, anywhere in its function (or file).
+    found = (writesIn(findScopeRoot(decl)).reassigned.get(binding.name) ?? []).some((id) => lookup(id)?.decl === decl);
+    byName.set(binding.name, found);
   }
-  return names.has(binding.name);
+  return found;
+}
+
+/**
+ * What the per-declaration questions below look for in a function (or a file, for a module-level variable), found by
+ * one walk of it, in source order, however many of its variables are asked about. Each list holds every node that
+ * could answer for some declaration; a question filters its list by the name and by what the name resolves to, exactly
+ * as a walk of its own did.
+ */
+interface ScopeWrites {
+  /** Identifiers on the left of an assignment operator, or the operand of a prefix or postfix operator: by name. */
+  reassigned: Map<string, ts.Identifier[]>;
+  /**
+   * Identifiers on the left of an assignment operator, the operand of a prefix or postfix operator, or the target of a
+   * destructuring assignment: by name (assignmentsOf; any other identifier leaves its answer as it is).
+   */
+  written: Map<string, ts.Identifier[]>;
+  /** `x.push(…)`, `x.unshift(…)`, `x.splice(…)` calls and `x[i] = …` assignments, whatever `x` is (arrayAdditions). */
+  growing: ts.Node[];
+}
+
+const writesCache = new WeakMap<ts.Node, ScopeWrites>();
+
+function writesIn(root: ts.Node): ScopeWrites {
+  let index = writesCache.get(root);
+  if (index) return index;
+  const out: ScopeWrites = { reassigned: new Map(), written: new Map(), growing: [] };
+  const add = (map: Map<string, ts.Identifier[]>, id: ts.Identifier): void => {
+    const list = map.get(id.text);
+    if (list) list.push(id);
+    else map.set(id.text, [id]);
+  };
+  walkDescendants(root, (node) => {
+    if (node.kind === ts.SyntaxKind.Identifier) {
+      const id = node as ts.Identifier;
+      const p = id.parent;
+      const operated =
+        (ts.isBinaryExpression(p) && p.left === id && isAssignmentOperator(p.operatorToken.kind)) ||
+        ((ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) && p.operand === id);
+      if (operated) add(out.reassigned, id);
+      if (operated || isDestructuringTarget(id)) add(out.written, id);
+    } else if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      GROWING_METHODS.has(node.expression.name.text)
+    ) {
+      out.growing.push(node);
+    } else if (
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isElementAccessExpression(node.left)
+    ) {
+      out.growing.push(node);
+    }
+  });
+  writesCache.set(root, (index = out));
+  return index;
 }
 
 /**
@@ -336,9 +377,8 @@ export function assignmentsOf(binding: Binding): Assignments | undefined {
     const values: ts.Expression[] = decl.initializer ? [decl.initializer] : [];
     const appends: ts.Expression[] = [];
     let other = false;
-    walkDescendants(findScopeRoot(decl), (node) => {
-      if (!ts.isIdentifier(node) || node === decl.name || node.text !== binding.name || lookup(node)?.decl !== decl)
-        return;
+    for (const node of writesIn(findScopeRoot(decl)).written.get(binding.name) ?? []) {
+      if (node === decl.name || lookup(node)?.decl !== decl) continue;
       const p = node.parent;
       if (ts.isBinaryExpression(p) && p.left === node && isAssignmentOperator(p.operatorToken.kind)) {
         if (p.operatorToken.kind === ts.SyntaxKind.EqualsToken) values.push(p.right);
@@ -350,7 +390,7 @@ export function assignmentsOf(binding: Binding): Assignments | undefined {
       )
         other = true;
       else if (isDestructuringTarget(node)) other = true;
-    });
+    }
     assignedCache.set(decl, other ? null : { values, appends });
   }
   return assignedCache.get(decl) ?? undefined;
@@ -374,26 +414,20 @@ export function arrayAdditions(decl: ts.VariableDeclaration): readonly ts.Expres
       const x = skipOuter(e);
       return ts.isIdentifier(x) && lookup(x)?.decl === decl;
     };
-    walkDescendants(findScopeRoot(decl), (node) => {
-      if (
-        ts.isCallExpression(node) &&
-        ts.isPropertyAccessExpression(node.expression) &&
-        GROWING_METHODS.has(node.expression.name.text) &&
-        isThis(node.expression.expression)
-      ) {
+    for (const node of writesIn(findScopeRoot(decl)).growing) {
+      if (ts.isCallExpression(node)) {
+        const callee = node.expression as ts.PropertyAccessExpression;
+        if (!isThis(callee.expression)) continue;
         grows = true;
-        const args = node.expression.name.text === 'splice' ? node.arguments.slice(2) : node.arguments;
+        const args = callee.name.text === 'splice' ? node.arguments.slice(2) : node.arguments;
         added.push(...args);
-      } else if (
-        ts.isBinaryExpression(node) &&
-        node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
-        ts.isElementAccessExpression(node.left) &&
-        isThis(node.left.expression)
-      ) {
+      } else {
+        const assignment = node as ts.BinaryExpression;
+        if (!isThis((assignment.left as ts.ElementAccessExpression).expression)) continue;
         grows = true;
-        added.push(node.right);
+        added.push(assignment.right);
       }
-    });
+    }
     additionsCache.set(decl, grows ? added : null);
   }
   return additionsCache.get(decl) ?? undefined;

@@ -2,7 +2,7 @@ import ts from '../../ts.js';
 import { type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
-import { collectReturns } from '../providers/factories.js';
+import { returnedExpressions } from '../../code/own-returns.js';
 
 // Read replicas: Drizzle's `withReplicas(primary, [replicas], pick?)` (from drizzle-orm's
 // `pg-core`) sends reads to a replica and every write (insert, update, delete, execute,
@@ -163,13 +163,7 @@ function isWithin(node: ts.Node, ancestor: ts.Node): boolean {
 }
 
 function returnsOf(fn: ts.FunctionLikeDeclaration): ts.Expression[] {
-  if (!fn.body) return [];
-  if (!ts.isBlock(fn.body)) return [fn.body];
-  const out: ts.Expression[] = [];
-  collectReturns(fn.body, (r) => {
-    if (r.expression) out.push(r.expression);
-  });
-  return out;
+  return [...returnedExpressions(fn)];
 }
 
 /**

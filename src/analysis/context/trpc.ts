@@ -5,7 +5,7 @@ import { functionName, type Origin, type OriginResolver, shortText } from '../..
 import { isFunctionLike, throughLocalConsts } from '../../code/scope.js';
 import { indexedNodes } from '../../code/file-nodes.js';
 import { skipOuter } from '../../syntax/wrappers.js';
-import { collectReturns } from '../providers/factories.js';
+import { returnedExpressions } from '../../code/own-returns.js';
 import { isPrimaryVariant } from './replicas.js';
 
 // tRPC carries the connection in its request context: the context factory handed to the
@@ -160,10 +160,7 @@ export class TrpcContexts {
    * calls another function of the codebase (`createContext: (o) => makeContext(o.req)`) that one's.
    */
   private contexts(fn: ts.FunctionLikeDeclaration, depth: number): ts.Expression[] {
-    const returns: ts.Expression[] = [];
-    if (fn.body && !ts.isBlock(fn.body)) returns.push(fn.body);
-    else if (fn.body) collectReturns(fn.body, (r) => r.expression && returns.push(r.expression));
-    return returns.flatMap((r) => {
+    return returnedExpressions(fn).flatMap((r) => {
       let e = skipOuter(r);
       while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);
       const inner = ts.isCallExpression(e) && depth < 4 ? this.functionOf(e.expression) : undefined;

@@ -2,10 +2,10 @@ import ts from '../../ts.js';
 import type { Handle } from '../handles.js';
 import { where } from '../handles.js';
 import { functionName, type Origin, type OriginResolver } from '../../code/origins.js';
-import { isFunctionLike, isStableVariable, lookup } from '../../code/scope.js';
+import { isStableVariable, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import type { FactKind } from '../../code/fixpoint.js';
-import { walkDescendants } from '../../code/walk.js';
+import { returnedExpressions } from '../../code/own-returns.js';
 import { selectedBy } from './conditional.js';
 
 // Factories that return objects, tuples or class instances holding a connection:
@@ -120,29 +120,9 @@ export function returnedMember(
 }
 
 /**
- * The expressions a function returns from its own body (an expression body is its one return). Once per function:
- * a helper's returns are read at every call of it that is followed as a value, each a walk of its body.
+ * The expressions a function returns from its own body (an expression body is its one return). Once per function
+ * (own-returns.ts): a helper's returns are read at every call of it that is followed as a value.
  */
 export function ownReturns(fn: ts.FunctionLikeDeclaration): readonly ts.Expression[] {
-  let out = returnsOf.get(fn);
-  if (out) return out;
-  const found: ts.Expression[] = [];
-  if (fn.body && !ts.isBlock(fn.body)) found.push(fn.body as ts.Expression);
-  else if (fn.body)
-    collectReturns(fn.body, (r) => {
-      if (r.expression) found.push(r.expression);
-    });
-  returnsOf.set(fn, (out = found));
-  return out;
-}
-
-const returnsOf = new WeakMap<ts.FunctionLikeDeclaration, readonly ts.Expression[]>();
-
-export function collectReturns(body: ts.Node, found: (r: ts.ReturnStatement) => void): void {
-  const check = (n: ts.Node): boolean => {
-    if (isFunctionLike(n)) return false;
-    if (ts.isReturnStatement(n)) found(n);
-    return true;
-  };
-  if (check(body)) walkDescendants(body, check);
+  return returnedExpressions(fn);
 }

@@ -1,4 +1,5 @@
 import ts from '../../ts.js';
+import { returnStatements } from '../../code/own-returns.js';
 import { adapterForModule } from '../../adapters/index.js';
 import { classMethod, injectToken, typeName } from '../../code/injected.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
@@ -530,12 +531,7 @@ function onlyReturned(fn: ts.FunctionLikeDeclaration): ts.Expression | undefined
   const body = fn.body;
   if (!body) return undefined;
   if (!ts.isBlock(body)) return body;
-  const returns: ts.ReturnStatement[] = [];
-  const visit = (n: ts.Node): void => {
-    if (ts.isReturnStatement(n)) returns.push(n);
-    else if (!isFunctionLike(n)) ts.forEachChild(n, visit);
-  };
-  visit(body);
+  const returns = returnStatements(fn);
   return returns.length === 1 ? returns[0]!.expression : undefined;
 }
 
