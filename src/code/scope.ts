@@ -185,11 +185,43 @@ function collectStatements(
 }
 
 function collectVars(root: ts.Node, map: Map<string, Binding>): void {
+  // Most functions declare no `var`: their text says so without a walk of the body (nearly a whole pass over the
+  // program's nodes, one function scope at a time, before this check).
+  if (!mayDeclareVar(root)) return;
   walkDescendants(root, (node) => {
     if (isFunctionLike(node) || ts.isClassLike(node)) return false;
     if (ts.isVariableDeclarationList(node) && !(node.flags & ts.NodeFlags.BlockScoped)) bindList(node, map);
     return true;
   });
+}
+
+/**
+ * Where `var` or a backslash occurs in a file's text, once per file. A `var` declaration list starts with the keyword,
+ * within the text of every node that holds it; TypeScript also reads a keyword spelled with a Unicode escape
+ * (`v\u0061r`, reported as an error but parsed as `var`), hence the backslashes.
+ */
+const varMarks = new WeakMap<ts.SourceFile, number[]>();
+
+/** False only when no `var` declaration can lie within the node's text; true when unsure. */
+function mayDeclareVar(node: ts.Node): boolean {
+  const sf = node.getSourceFile() as ts.SourceFile | undefined;
+  if (!sf || typeof sf.text !== 'string') return true;
+  let marks = varMarks.get(sf);
+  if (!marks) {
+    marks = [];
+    const pattern = /var|\\/g;
+    for (let m = pattern.exec(sf.text); m; m = pattern.exec(sf.text)) marks.push(m.index);
+    varMarks.set(sf, marks);
+  }
+  // The first mark at or after the node's start: inside the node when it is before its end.
+  let lo = 0;
+  let hi = marks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (marks[mid]! < node.pos) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < marks.length && marks[lo]! < node.end;
 }
 
 function bindList(list: ts.VariableDeclarationList, map: Map<string, Binding>): void {
