@@ -186,9 +186,10 @@ function files(s: State): Map<string, string> {
 }
 
 const dirs: string[] = [];
+// Many runs (SESSION_RUNS) leave hundreds of app folders: more than the hook's default 10 s on a loaded machine.
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+}, 120_000);
 
 const sha = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
 const SOURCES = (m: Map<string, string>): string[] => [...m.keys()].filter((f) => f.endsWith('.ts')).sort();
