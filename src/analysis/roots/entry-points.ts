@@ -204,8 +204,10 @@ const scanMemosOf = new WeakMap<Facts, ScanMemos>();
 function scanMemos(facts: Facts): ScanMemos | undefined {
   if (!facts.tracks) return undefined;
   let m = scanMemosOf.get(facts);
-  if (!m)
-    scanMemosOf.set(facts, (m = { scanned: new TrackedMemo(facts), middleware: new TrackedMemo(facts), keys: new Interner() }));
+  if (!m) {
+    m = { scanned: new TrackedMemo(facts), middleware: new TrackedMemo(facts), keys: new Interner() };
+    scanMemosOf.set(facts, m);
+  }
   return m;
 }
 
