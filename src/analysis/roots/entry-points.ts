@@ -100,7 +100,7 @@ interface FileSyntax {
   decorated: ts.ClassDeclaration[];
   /** Functions whose own body starts with 'use server'. */
   serverActions: ts.FunctionLikeDeclaration[];
-  /** Each call's position among the file's calls (`new` left out), made when first asked (`scanOrder`). */
+  /** Each call's position among the file's calls (`new` left out), made when first asked (`positionIn`). */
   order?: Map<ts.Node, number>;
 }
 
@@ -167,7 +167,7 @@ function positionIn(sf: ts.SourceFile, call: ts.Node): number | undefined {
   return syntax.order.get(call);
 }
 
-/** Positions per file: a program has far fewer files than this many calls in one file. */
+/** Positions per file in `order`: more than any file has calls, so a file's calls all come before the next file's. */
 const FILE_STRIDE = 2 ** 24;
 
 /** Global timers: `setInterval(fn, ms)` and friends. */
