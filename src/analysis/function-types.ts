@@ -7,6 +7,7 @@ import type { CallEdge, FileFacts } from './facts.js';
 import { withAddedEdges } from './interface-calls.js';
 import { declarationOf as typeDeclaration } from './declared-receiver.js';
 import { isTestFile } from './providers/helper-values.js';
+import { type Facts, TrackedMemo } from '../code/fixpoint.js';
 
 // Functions declared with a function type of the codebase (`export const noteCreated: Applier =
 // async (db, op) => …`) that escape as values, stored in an op-type → function table and called
@@ -190,6 +191,27 @@ function literalFunctions(origins: OriginResolver, init: ts.Expression, type: ts
   }
 }
 
+/**
+ * In an editor's analysis session (the engine tracks dependencies), what these readings found is remembered between
+ * analyses, per file and per callee: each answer is a tracked memo's entry (fixpoint.ts), evicted when a file it read
+ * through an import changes (the readings reach other files only by resolving imports through the session's host,
+ * which records it). A changed file is a new parse, so its own nodes are new keys. Without tracking, nothing is kept:
+ * a command-line run reads each once or twice.
+ */
+interface Remembered {
+  typed: TrackedMemo<ts.SourceFile, [FunctionType, ts.FunctionLikeDeclaration][]>;
+  callee: TrackedMemo<ts.Expression, FunctionType | undefined>;
+}
+const remembered = new WeakMap<Facts, Remembered>();
+
+function rememberedIn(origins: OriginResolver): Remembered | undefined {
+  const facts = origins.facts;
+  if (!facts.tracks) return undefined;
+  let r = remembered.get(facts);
+  if (!r) remembered.set(facts, (r = { typed: new TrackedMemo(facts), callee: new TrackedMemo(facts) }));
+  return r;
+}
+
 /** Every function of these files declared with a function type of the codebase: `const f: T = (…) => …`. */
 function typedFunctions(
   files: readonly FileFacts[],
@@ -201,23 +223,42 @@ function typedFunctions(
     if (list) list.push(fn);
     else out.set(type, [fn]);
   };
+  const memo = rememberedIn(origins)?.typed;
   for (const f of files) {
-    for (const st of f.sf.statements) {
-      if (!ts.isVariableStatement(st)) continue;
-      for (const d of st.declarationList.declarations) {
-        const init = d.initializer && skipOuter(d.initializer);
-        if (!init) continue;
-        if (!(ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
-          // `const steps: Step[] = [{ run: () => … }]`: each member given a function in the literal.
-          if (d.type) literalFunctions(origins, init, d.type, 0, add);
-          continue;
-        }
-        const type = functionTypeOf(origins, d.type);
-        if (type) add(type, init);
-      }
+    if (!memo) {
+      fileTypedFunctions(f.sf, origins, add);
+      continue;
     }
+    const found = memo.get(f.sf, () => {
+      const list: [FunctionType, ts.FunctionLikeDeclaration][] = [];
+      fileTypedFunctions(f.sf, origins, (type, fn) => list.push([type, fn]));
+      return list;
+    });
+    for (const [type, fn] of found) add(type, fn);
   }
   return out;
+}
+
+/** One file's functions declared with a function type, in source order. */
+function fileTypedFunctions(
+  sf: ts.SourceFile,
+  origins: OriginResolver,
+  add: (type: FunctionType, fn: ts.FunctionLikeDeclaration) => void,
+): void {
+  for (const st of sf.statements) {
+    if (!ts.isVariableStatement(st)) continue;
+    for (const d of st.declarationList.declarations) {
+      const init = d.initializer && skipOuter(d.initializer);
+      if (!init) continue;
+      if (!(ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
+        // `const steps: Step[] = [{ run: () => … }]`: each member given a function in the literal.
+        if (d.type) literalFunctions(origins, init, d.type, 0, add);
+        continue;
+      }
+      const type = functionTypeOf(origins, d.type);
+      if (type) add(type, init);
+    }
+  }
 }
 
 /**
@@ -235,9 +276,12 @@ export function typedValueEdges(files: readonly FileFacts[], origins: OriginReso
   if (calls.length === 0) return { edges, dispatched };
   const byType = typedFunctions(files, origins);
   if (byType.size === 0) return { edges, dispatched };
+  const memo = rememberedIn(origins)?.callee;
   for (const c of calls) {
     const call = c.call as ts.CallExpression;
-    const type = calleeFunctionType(origins, call.expression);
+    const type = memo
+      ? memo.get(call.expression, () => calleeFunctionType(origins, call.expression))
+      : calleeFunctionType(origins, call.expression);
     const targets = type && byType.get(type);
     if (!targets) continue;
     const fromTest = isTestFile(call, root);

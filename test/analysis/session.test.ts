@@ -186,9 +186,10 @@ function files(s: State): Map<string, string> {
 }
 
 const dirs: string[] = [];
+// Many runs (SESSION_RUNS) leave hundreds of app folders: more than the hook's default 10 s on a loaded machine.
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+}, 120_000);
 
 const sha = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
 const SOURCES = (m: Map<string, string>): string[] => [...m.keys()].filter((f) => f.endsWith('.ts')).sort();
@@ -205,7 +206,7 @@ function verdicts(result: CoreResult, only?: ReadonlySet<string>): string {
   return [...findings.sort(), ...sites.sort()].join('\n');
 }
 
-class App {
+class App<S = State> {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-session-'));
   private text = new Map<string, string>();
   readonly session: AnalysisSession;
@@ -213,7 +214,11 @@ class App {
   parses = 0;
   private readonly setup: { model: ReturnType<typeof loadModel>; config: ReturnType<typeof resolveAnalysisConfig> };
 
-  constructor(state: State, track = true) {
+  constructor(
+    state: S,
+    track = true,
+    private readonly render: (s: S) => Map<string, string> = files as unknown as (s: S) => Map<string, string>,
+  ) {
     dirs.push(this.dir);
     this.write(state);
     const loaded = loadConfig({ start: this.dir });
@@ -228,8 +233,8 @@ class App {
     });
   }
 
-  write(state: State): void {
-    this.text = files(state);
+  write(state: S): void {
+    this.text = this.render(state);
     for (const [rel, text] of this.text) {
       const abs = path.join(this.dir, rel);
       fs.mkdirSync(path.dirname(abs), { recursive: true });
@@ -421,6 +426,286 @@ describe('the analysis session', () => {
           expect(verdicts(app.incremental(only))).toBe(verdicts(app.fresh(), only));
         }
       }),
+      { numRuns: Number(process.env.SESSION_RUNS ?? 15), seed: Number(process.env.SESSION_SEED ?? 13) },
+    );
+  });
+});
+
+// The settling over the whole program (entry points, the middleware each runs behind, what it
+// enters: ambient/settle.ts) is gathered again at every analysis from what the session keeps
+// between them: per file, the calls the entry-point scan may act on; per registration argument,
+// the middleware it is; per file and callee, the typed value edges (roots/entry-points.ts,
+// function-types.ts). None of it may go stale: an Express app whose writes run on an
+// AsyncLocalStorage accessor, where edits of the route file and of the middleware file it
+// imports add and remove routes, middleware, registrations made through a helper's parameter,
+// and jobs and timers (entry points), and the server mounts the router or not.
+
+interface Route {
+  behind: 'none' | 'auth' | 'log';
+  write: 'direct' | 'helper';
+}
+
+interface AmbientState {
+  /** The route file's routes, whether its router runs behind `auth`, its job, and comment lines. */
+  routes: Route[];
+  routerUse: boolean;
+  job: 'none' | 'timer' | 'worker';
+  comments: number;
+  /** middleware.ts (imported by the route file): whether `auth` enters the store, what `guard(router)` registers, its timer. */
+  enters: boolean;
+  guard: 'none' | 'use' | 'route';
+  mwTimer: boolean;
+  /** Whether the server mounts the router (through a helper taking the app as a parameter). */
+  mounted: boolean;
+  /** What the route file's `items` is: a router, or a value nothing shows is one (extra.ts registers a route on it). */
+  made: 'router' | 'opaque';
+}
+
+const ambientInitial = (): AmbientState => ({
+  routes: [
+    { behind: 'auth', write: 'direct' },
+    { behind: 'none', write: 'helper' },
+  ],
+  routerUse: false,
+  job: 'none',
+  comments: 0,
+  enters: true,
+  guard: 'none',
+  mwTimer: false,
+  mounted: true,
+  made: 'router',
+});
+
+function ambientFiles(s: AmbientState): Map<string, string> {
+  const out = new Map<string, string>();
+  out.set('package.json', '{"name":"session-ambient-app","private":true}\n');
+  out.set('rls-guard.config.json', '{"migrations":["db/migrations"],"schemaSource":"static"}\n');
+  out.set(
+    'db/migrations/001_schema.sql',
+    [
+      'CREATE TABLE items (id bigserial PRIMARY KEY, org_id uuid NOT NULL);',
+      'ALTER TABLE items ENABLE ROW LEVEL SECURITY;',
+      "CREATE POLICY i ON items USING (org_id = current_setting('app.current_org_id', true)::uuid);",
+      '',
+    ].join('\n'),
+  );
+  out.set(
+    'src/context.ts',
+    "import { AsyncLocalStorage } from 'node:async_hooks';\nimport { Pool, type PoolClient } from 'pg';\n" +
+      'export const pool = new Pool();\nexport const store = new AsyncLocalStorage<{ tx: PoolClient | Pool }>();\n' +
+      'export const db = new Proxy(pool, {\n  get(target, prop) {\n    const active = store.getStore()?.tx ?? target;\n' +
+      '    const value = Reflect.get(active, prop);\n' +
+      "    return typeof value === 'function' ? value.bind(active) : value;\n  },\n});\n",
+  );
+  out.set(
+    'src/scope.ts',
+    "import type { PoolClient } from 'pg';\nimport { pool } from './context';\n" +
+      'export async function withOrg<T>(orgId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {\n' +
+      "  const client = await pool.connect();\n  try {\n    await client.query('BEGIN');\n" +
+      "    await client.query(\"SELECT set_config('app.current_org_id', $1, true)\", [orgId]);\n" +
+      "    const result = await fn(client);\n    await client.query('COMMIT');\n    return result;\n" +
+      '  } finally {\n    client.release();\n  }\n}\n',
+  );
+  out.set(
+    'src/projects.ts',
+    "import { db } from './context';\nexport async function archive(id: string): Promise<void> {\n" +
+      "  await db.query('UPDATE items SET org_id = org_id WHERE id = $1', [id]);\n}\n",
+  );
+  const auth = s.enters
+    ? '  void withOrg(String(req.header(\'x-org-id\')), (tx) => new Promise<void>((resolve) => {\n' +
+      "    store.run({ tx }, () => {\n      res.on('finish', resolve);\n      next();\n    });\n  }));\n"
+    : '  next();\n';
+  const guard = {
+    none: '',
+    use: '  r.use(auth);\n',
+    route: "  r.post('/guarded', async (req: Request, res: Response) => {\n    await archive(String(req.params.id));\n    res.end();\n  });\n",
+  }[s.guard];
+  out.set(
+    'src/middleware.ts',
+    "import type { NextFunction, Request, Response, Router } from 'express';\nimport { store } from './context';\n" +
+      "import { withOrg } from './scope';\nimport { archive } from './projects';\n" +
+      `export function auth(req: Request, res: Response, next: NextFunction): void {\n${auth}}\n` +
+      'export function log(_req: Request, _res: Response, next: NextFunction): void {\n  next();\n}\n' +
+      `export function guard(r: Router): void {\n${guard}}\n` +
+      (s.mwTimer ? "setInterval(() => void archive('sweep'), 60000);\n" : ''),
+  );
+  const routes = s.routes
+    .map((r, i) => {
+      const mw = r.behind === 'none' ? '' : `${r.behind}, `;
+      const body =
+        r.write === 'direct'
+          ? "    await db.query('INSERT INTO items (org_id) VALUES ($1)', [req.body.orgId]);\n"
+          : '    await archive(String(req.params.id));\n';
+      return `items.post('/r${i}', ${mw}async (req: Request, res: Response) => {\n${body}    res.end();\n});\n`;
+    })
+    .join('');
+  const job = {
+    none: '',
+    timer: "setInterval(() => void archive('tick'), 1000);\n",
+    worker: "export const worker = new Worker('q', async () => {\n  await archive('job');\n});\n",
+  }[s.job];
+  out.set(
+    'src/routes/items.ts',
+    "import { Router, type Request, type Response } from 'express';\nimport { Worker } from 'bullmq';\n" +
+      "import { db } from '../context';\nimport { archive } from '../projects';\nimport { auth, guard, log } from '../middleware';\n" +
+      '// note\n'.repeat(s.comments) +
+      (s.made === 'router' ? 'export const items = Router();\n' : 'export const items: Router = (globalThis as any).items;\n') +
+      (s.routerUse ? 'items.use(auth);\n' : '') +
+      'guard(items);\n' +
+      routes +
+      job,
+  );
+  // An unchanged file that registers a route on the route file's `items`: a route only while `items` is a router.
+  out.set(
+    'src/extra.ts',
+    "import type { Request, Response } from 'express';\nimport { items } from './routes/items';\n" +
+      "import { archive } from './projects';\nimport { auth } from './middleware';\n" +
+      "items.get('/extra', auth, async (req: Request, res: Response) => {\n  await archive(String(req.params.id));\n  res.end();\n});\n",
+  );
+  out.set(
+    'src/mount.ts',
+    "import type { Express } from 'express';\nimport { items } from './routes/items';\n" +
+      "export function mountItems(app: Express): void {\n  app.use('/items', items);\n}\n",
+  );
+  out.set(
+    'src/server.ts',
+    "import express from 'express';\nimport { mountItems } from './mount';\n" +
+      'export const app = express();\napp.use(express.json());\n' +
+      (s.mounted ? 'mountItems(app);\n' : '') +
+      'app.listen(3000);\n',
+  );
+  return out;
+}
+
+type AmbientEdit =
+  | { kind: 'addRoute'; at: number; route: Route }
+  | { kind: 'removeRoute'; at: number }
+  | { kind: 'routerUse' }
+  | { kind: 'job'; job: AmbientState['job'] }
+  | { kind: 'comment' }
+  | { kind: 'enters' }
+  | { kind: 'guard'; guard: AmbientState['guard'] }
+  | { kind: 'mwTimer' }
+  | { kind: 'mounted' }
+  | { kind: 'made' };
+
+function applyAmbient(s: AmbientState, e: AmbientEdit): void {
+  if (e.kind === 'addRoute') s.routes.splice(e.at % (s.routes.length + 1), 0, e.route);
+  if (e.kind === 'removeRoute' && s.routes.length) s.routes.splice(e.at % s.routes.length, 1);
+  if (e.kind === 'routerUse') s.routerUse = !s.routerUse;
+  if (e.kind === 'job') s.job = e.job;
+  if (e.kind === 'comment') s.comments = (s.comments + 1) % 3;
+  if (e.kind === 'enters') s.enters = !s.enters;
+  if (e.kind === 'guard') s.guard = e.guard;
+  if (e.kind === 'mwTimer') s.mwTimer = !s.mwTimer;
+  if (e.kind === 'mounted') s.mounted = !s.mounted;
+  if (e.kind === 'made') s.made = s.made === 'router' ? 'opaque' : 'router';
+}
+
+const routeArb: fc.Arbitrary<Route> = fc.record({
+  behind: fc.constantFrom('none' as const, 'auth' as const, 'log' as const),
+  write: fc.constantFrom('direct' as const, 'helper' as const),
+});
+
+const ambientEditArb: fc.Arbitrary<AmbientEdit> = fc.oneof(
+  fc.record({ kind: fc.constant('addRoute' as const), at: fc.nat(4), route: routeArb }),
+  fc.record({ kind: fc.constant('removeRoute' as const), at: fc.nat(4) }),
+  fc.record({ kind: fc.constant('routerUse' as const) }),
+  fc.record({ kind: fc.constant('job' as const), job: fc.constantFrom('none' as const, 'timer' as const, 'worker' as const) }),
+  fc.record({ kind: fc.constant('comment' as const) }),
+  fc.record({ kind: fc.constant('enters' as const) }),
+  fc.record({ kind: fc.constant('guard' as const), guard: fc.constantFrom('none' as const, 'use' as const, 'route' as const) }),
+  fc.record({ kind: fc.constant('mwTimer' as const) }),
+  fc.record({ kind: fc.constant('mounted' as const) }),
+  fc.record({ kind: fc.constant('made' as const) }),
+);
+
+describe('the analysis session, settling over entry points and middleware', () => {
+  const ROUTE = 'src/routes/items.ts';
+  const HELPER = 'src/projects.ts';
+
+  it('settles an edit of the route file and of the middleware it imports as a fresh analysis does', () => {
+    const state = ambientInitial();
+    const app = new App(state, true, ambientFiles);
+    const first = verdicts(app.incremental());
+    expect(first).toBe(verdicts(app.fresh()));
+    // The shapes are what they are meant to be: a route behind `auth` is scoped by what auth
+    // enters, one behind nothing falls back to the pool, and the helper they share is judged
+    // over every root that reaches it.
+    expect(first).toMatch(/src\/routes\/items\.ts.*"org-scope"/);
+    expect(first).toMatch(/src\/projects\.ts.*"unscoped"/);
+    const step = (edit: AmbientEdit, only?: ReadonlySet<string>): string => {
+      applyAmbient(state, edit);
+      app.write(state);
+      const expected = verdicts(app.fresh(), only);
+      expect(verdicts(app.incremental(only), only)).toBe(expected);
+      return expected;
+    };
+    const route = new Set([ROUTE]);
+    const helper = new Set([HELPER]);
+    // The helper's only unscoped root goes: every route reaching it is now behind auth.
+    step({ kind: 'removeRoute', at: 1 }, helper);
+    const scoped = step({ kind: 'addRoute', at: 1, route: { behind: 'auth', write: 'helper' } }, helper);
+    expect(verdicts(app.incremental(helper), helper)).not.toMatch(/"unscoped"/);
+    // An entry point in the route file reaches it with nothing entered, and goes again.
+    expect(step({ kind: 'job', job: 'worker' }, helper)).toMatch(/"unscoped"/);
+    step({ kind: 'job', job: 'timer' }, helper);
+    expect(step({ kind: 'job', job: 'none' }, helper)).toBe(scoped);
+    // A route registered by the imported file's helper, on the router it is handed.
+    expect(step({ kind: 'guard', guard: 'route' }, helper)).toMatch(/"unscoped"/);
+    step({ kind: 'guard', guard: 'none' }, helper);
+    // A timer in the imported file; a middleware registered through the imported helper.
+    expect(step({ kind: 'mwTimer' }, helper)).toMatch(/"unscoped"/);
+    step({ kind: 'mwTimer' }, helper);
+    step({ kind: 'addRoute', at: 0, route: { behind: 'none', write: 'direct' } }, route);
+    expect(step({ kind: 'guard', guard: 'use' }, route)).not.toMatch(/"unscoped"/);
+    step({ kind: 'guard', guard: 'none' }, route);
+    // What the middleware enters, and whether the server mounts the router at all.
+    step({ kind: 'enters' }, route);
+    step({ kind: 'enters' }, route);
+    step({ kind: 'routerUse' }, route);
+    step({ kind: 'mounted' });
+    step({ kind: 'mounted' });
+    // Whether an unchanged file's call registers a route depends on what the edited file's
+    // `items` is: extra.ts's route goes and comes back.
+    const opaque = step({ kind: 'made' }, helper);
+    expect(step({ kind: 'made' }, helper)).not.toBe(opaque);
+  });
+
+  it("finds a route an unchanged file registers once an edit makes what it registers on a router", () => {
+    // The calls the scan may act on are remembered per file: extra.ts's `items.get(…)` is not
+    // one while `items` is opaque, and must become one when the route file makes it a router.
+    const state = { ...ambientInitial(), made: 'opaque' as const };
+    const app = new App<AmbientState>(state, true, ambientFiles);
+    const only = new Set([HELPER]);
+    const before = verdicts(app.incremental(only), only);
+    expect(before).toBe(verdicts(app.fresh(), only));
+    applyAmbient(state, { kind: 'made' });
+    app.write(state);
+    const after = verdicts(app.fresh(), only);
+    expect(after).not.toBe(before);
+    expect(verdicts(app.incremental(only), only)).toBe(after);
+  });
+
+  it('never changes a verdict over random sequences of edits', () => {
+    fc.assert(
+      fc.property(
+        fc.array(ambientEditArb, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom(undefined, ROUTE, HELPER),
+        fc.boolean(),
+        (edits, reported, opaque) => {
+          const state = ambientInitial();
+          if (opaque) state.made = 'opaque';
+          const app = new App(state, true, ambientFiles);
+          app.incremental();
+          for (const e of edits) {
+            applyAmbient(state, e);
+            app.write(state);
+            const only = reported ? new Set([reported]) : undefined;
+            expect(verdicts(app.incremental(only), only)).toBe(verdicts(app.fresh(), only));
+          }
+        },
+      ),
       { numRuns: Number(process.env.SESSION_RUNS ?? 15), seed: Number(process.env.SESSION_SEED ?? 13) },
     );
   });

@@ -6,7 +6,7 @@ import { isExported } from '../../code/modules.js';
 import { functionName, type OriginResolver } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
-import { callsIn, type Middleware, type Root, type RootEntry } from '../roots/entry-points.js';
+import { runCallsIn, type Middleware, type Root, type RootEntry } from '../roots/entry-points.js';
 import type { AmbientProviders, Store } from './providers.js';
 
 // Which stores are entered, with what, on the paths from roots to each function: one fact
@@ -119,9 +119,8 @@ export class Reach {
       const kept = new Set(deps.escaped(f));
       for (const fn of kept) this.escaped.add(fn);
       for (const [fn, ids] of f.escapes ?? []) if (kept.has(fn)) for (const id of ids) push(this.escapesOf, fn, id);
-      // The file's calls as listed once per parse (entry-points.ts), not a walk of every node per analysis.
-      for (const n of callsIn(f.sf)) {
-        if (!ts.isCallExpression(n)) continue;
+      // The file's `S.run(v, cb)`-shaped calls as listed once per parse (entry-points.ts), not a walk of every node.
+      for (const n of runCallsIn(f.sf)) {
         const run = deps.providers.runCall(n);
         if (run && !isFunctionLike(skipOuter(run.callback))) {
           const target = deps.origins.expr(run.callback);

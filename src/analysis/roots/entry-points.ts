@@ -1,9 +1,10 @@
 import ts from '../../ts.js';
-import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
+import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
 import { isUnencapsulatedPlugin, pluginRegistration } from '../../code/carried.js';
 import { isFunctionLike } from '../../code/scope.js';
 import { indexedNodes } from '../../code/file-nodes.js';
 import { skipOuter } from '../../syntax/wrappers.js';
+import { type Facts, Interner, TrackedMemo } from '../../code/fixpoint.js';
 import { NestRoutes } from './nest.js';
 import { exportedValues, ROUTE_HANDLER_METHODS, routeFilePath, usesServer } from './next.js';
 
@@ -78,29 +79,68 @@ interface AppObject {
 /**
  * What the scan reads of a file by its syntax alone, in source order, once per parse: an
  * editor's analysis session (analysis/session.ts) scans the same unchanged files after every
- * edit. Taken from the file's indexed nodes (file-nodes.ts), not a walk of its own.
+ * edit. Taken from the file's indexed nodes (file-nodes.ts), not a walk of its own. Each list
+ * holds the nodes a step of the scan can act on, by a test of their syntax that is a superset
+ * of that step's own (a call named `map.get(…)` is listed, `foo.bar(…)` is not), in the order
+ * the step met them when it looked at every call: the scan does the same in the same order,
+ * without asking what the callee of every call of the program is at every lint.
  */
 interface FileSyntax {
   /** Calls and `new` expressions (the order the scan numbers them). */
   calls: (ts.CallExpression | ts.NewExpression)[];
-  /** Calls and object literals, in one pre-order (NestJS's global registrations and providers). */
+  /** Calls a registration, a job or a timer can be (`call` and `construct` below do nothing with the others). */
+  scanned: (ts.CallExpression | ts.NewExpression)[];
+  /** `x.register(…)` calls (Fastify plugins: pluginRegistration's own test). */
+  registers: ts.CallExpression[];
+  /** `S.run(v, cb)` calls (AsyncLocalStorage: providers.ts runCall's own test). */
+  runs: ts.CallExpression[];
+  /** `useGlobalGuards/useGlobalInterceptors` calls and object literals with `useClass`, in one pre-order (NestJS). */
   nestNodes: (ts.CallExpression | ts.ObjectLiteralExpression)[];
   /** Decorated classes (NestJS controllers and strategies). */
   decorated: ts.ClassDeclaration[];
   /** Functions whose own body starts with 'use server'. */
   serverActions: ts.FunctionLikeDeclaration[];
+  /** Each call's position among the file's calls (`new` left out), made when first asked (`positionIn`). */
+  order?: Map<ts.Node, number>;
 }
 
 const syntaxes = new WeakMap<ts.SourceFile, FileSyntax>();
 
+/** Methods through which `call` registers something on an app, a router or a Fastify instance. */
+const REGISTERING = new Set(['addHook', 'use', 'route', 'openapi', 'register', ...ROUTE_METHODS]);
+/** node-cron's `cron.schedule(expr, fn)`, pg-boss's `boss.work(queue, fn)`. */
+const JOB_METHODS = new Set(['schedule', 'work']);
+
 function syntaxOf(sf: ts.SourceFile): FileSyntax {
   let found = syntaxes.get(sf);
   if (found) return found;
-  const out: FileSyntax = { calls: [], nestNodes: [], decorated: [], serverActions: [] };
+  const out: FileSyntax = {
+    calls: [],
+    scanned: [],
+    registers: [],
+    runs: [],
+    nestNodes: [],
+    decorated: [],
+    serverActions: [],
+  };
   for (const n of indexedNodes(sf)) {
-    if (ts.isCallExpression(n) || ts.isNewExpression(n)) out.calls.push(n);
-    if (ts.isCallExpression(n) || ts.isObjectLiteralExpression(n)) out.nestNodes.push(n);
-    else if (ts.isClassDeclaration(n) && ts.getDecorators(n)?.length) out.decorated.push(n);
+    if (ts.isCallExpression(n)) {
+      out.calls.push(n);
+      const callee = skipOuter(n.expression);
+      if (ts.isPropertyAccessExpression(callee)) {
+        const method = callee.name.text;
+        if (REGISTERING.has(method) || JOB_METHODS.has(method)) out.scanned.push(n);
+        if (method === 'register' && n.arguments.length >= 1) out.registers.push(n);
+        if (method === 'run' && n.arguments.length >= 2) out.runs.push(n);
+        if (method === 'useGlobalGuards' || method === 'useGlobalInterceptors') out.nestNodes.push(n);
+      } else if (ts.isIdentifier(callee)) out.scanned.push(n);
+    } else if (ts.isNewExpression(n)) {
+      out.calls.push(n);
+      out.scanned.push(n);
+    } else if (ts.isObjectLiteralExpression(n)) {
+      if (n.properties.some((p) => ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === 'useClass'))
+        out.nestNodes.push(n);
+    } else if (ts.isClassDeclaration(n) && ts.getDecorators(n)?.length) out.decorated.push(n);
     if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && usesServer(n.body.statements))
       out.serverActions.push(n);
   }
@@ -112,17 +152,81 @@ export function callsIn(sf: ts.SourceFile): (ts.CallExpression | ts.NewExpressio
   return syntaxOf(sf).calls;
 }
 
+/** The file's `S.run(v, cb)`-shaped calls (see FileSyntax). */
+export function runCallsIn(sf: ts.SourceFile): readonly ts.CallExpression[] {
+  return syntaxOf(sf).runs;
+}
+
+/** A call's position among its file's calls (undefined for a `new` expression, as the scan's numbering had it). */
+function positionIn(sf: ts.SourceFile, call: ts.Node): number | undefined {
+  const syntax = syntaxOf(sf);
+  if (!syntax.order) {
+    syntax.order = new Map();
+    for (const n of syntax.calls) if (ts.isCallExpression(n)) syntax.order.set(n, syntax.order.size);
+  }
+  return syntax.order.get(call);
+}
+
+/** Positions per file in `order`: more than any file has calls, so a file's calls all come before the next file's. */
+const FILE_STRIDE = 2 ** 24;
+
+/** Global timers: `setInterval(fn, ms)` and friends. */
+const TIMERS = ['setInterval', 'setTimeout', 'setImmediate'];
+
+function isBullWorker(ctor: Origin): boolean {
+  return ctor.kind === 'external' && ctor.module === 'bullmq' && ctor.path[0] === 'Worker';
+}
+
+/** graphile-worker's `run({ taskList })` / `runOnce(…)`. */
+function isGraphileRun(fn: Origin): boolean {
+  return (
+    fn.kind === 'external' &&
+    fn.module === 'graphile-worker' &&
+    ['run', 'runOnce'].includes(fn.path[fn.path.length - 1] ?? '')
+  );
+}
+
+/**
+ * What an editor's analysis session (the fact engine tracks dependencies: analysis/session.ts) keeps between the
+ * scans of its lints: per file, the calls the scan may act on; per argument of a registration, the middleware it is.
+ * Both are read from the syntax and the origins of the program's nodes only, so each is a tracked memo's entry
+ * (fixpoint.ts): it is evicted when a file it read through an import changes, and a changed file is a new parse
+ * (new keys). What depends on the whole program (which objects are apps, their registrations and mounts, the callers
+ * of registration helpers, Fastify's plugin loads) is gathered again at every scan from these.
+ */
+interface ScanMemos {
+  scanned: TrackedMemo<ts.SourceFile, (ts.CallExpression | ts.NewExpression)[]>;
+  middleware: TrackedMemo<object, Middleware>;
+  keys: Interner;
+}
+const scanMemosOf = new WeakMap<Facts, ScanMemos>();
+
+function scanMemos(facts: Facts): ScanMemos | undefined {
+  if (!facts.tracks) return undefined;
+  let m = scanMemosOf.get(facts);
+  if (!m) {
+    m = { scanned: new TrackedMemo(facts), middleware: new TrackedMemo(facts), keys: new Interner() };
+    scanMemosOf.set(facts, m);
+  }
+  return m;
+}
+
 export class EntryPoints {
   private readonly apps = new Map<ts.Node, AppObject>();
   readonly entries: RootEntry[] = [];
   /** Functions whose being passed as a value is explained by a registration seen here. */
   readonly registered = new Set<ts.FunctionLikeDeclaration>();
-  /** Every call's position in the scan, for the order of registrations made through helpers. */
-  private readonly seq = new Map<ts.Node, number>();
+  /** The middleware each `use` registration adds (`usesOf`). */
+  private readonly uses = new Map<Registration, Middleware[]>();
+  /** Each file's position in the scan, for the order of registrations made through helpers (`order`). */
+  private readonly fileIndex = new Map<ts.SourceFile, number>();
   /** Fastify: each plugin function, with the `register(…)` calls that load it. */
   private readonly plugins = new Map<ts.FunctionLikeDeclaration, ts.CallExpression[]>();
   /** Fastify: the encapsulated instance an unwrapped plugin gets, by the plugin argument of its `register(…)`. */
   private readonly children = new Map<ts.Node, AppObject>();
+
+  /** What is remembered between the scans of an editor's session (undefined elsewhere: see `ScanMemos`). */
+  private readonly memos: ScanMemos | undefined;
 
   constructor(
     private readonly origins: OriginResolver,
@@ -132,19 +236,23 @@ export class EntryPoints {
       ts.FunctionLikeDeclaration,
       readonly (ts.CallExpression | ts.NewExpression)[]
     > = new Map(),
-  ) {}
+  ) {
+    this.memos = scanMemos(origins.facts);
+  }
 
   scan(files: readonly ts.SourceFile[]): this {
-    for (const sf of files) for (const n of callsIn(sf)) if (ts.isCallExpression(n)) this.seq.set(n, this.seq.size);
+    // Calls are numbered in the program's order (file by file, in source order) only when a registration asks
+    // (`order`): numbering every call of the program for the few that register cost a map entry per call per lint.
+    files.forEach((sf, i) => this.fileIndex.set(sf, i));
     for (const sf of files)
-      for (const n of callsIn(sf)) {
-        const loaded = ts.isCallExpression(n) ? pluginRegistration(n, this.origins) : undefined;
+      for (const n of syntaxOf(sf).registers) {
+        const loaded = pluginRegistration(n, this.origins);
         if (!loaded) continue;
         const loads = this.plugins.get(loaded.plugin) ?? this.plugins.set(loaded.plugin, []).get(loaded.plugin)!;
-        loads.push(n as ts.CallExpression);
+        loads.push(n);
       }
     for (const sf of files)
-      for (const n of callsIn(sf)) {
+      for (const n of this.scanned(sf)) {
         if (ts.isCallExpression(n)) this.call(n);
         else this.construct(n);
       }
@@ -152,6 +260,42 @@ export class EntryPoints {
     for (const sf of files) this.nextjs(sf);
     this.nest(files);
     return this;
+  }
+
+  /**
+   * The calls of a file `call` and `construct` may act on. In an editor's session, only those whose callee can be an
+   * app, a router, a registration helper's parameter, a job or a timer (`mayAct`), remembered per parse while what
+   * that read is unchanged (`memos`): an edit's lint then looks at a few calls of each file, not every one.
+   */
+  private scanned(sf: ts.SourceFile): readonly (ts.CallExpression | ts.NewExpression)[] {
+    const all = syntaxOf(sf).scanned;
+    const memo = this.memos?.scanned;
+    return memo ? memo.get(sf, () => all.filter((n) => this.mayAct(n))) : all;
+  }
+
+  /** False only when `call` or `construct` does nothing with this call, whatever the rest of the program holds. */
+  private mayAct(n: ts.CallExpression | ts.NewExpression): boolean {
+    if (ts.isNewExpression(n)) return isBullWorker(this.origins.expr(n.expression));
+    const callee = skipOuter(n.expression);
+    if (ts.isPropertyAccessExpression(callee)) {
+      if (JOB_METHODS.has(callee.name.text)) return true;
+      // `appsOf`: an object made by a call or `new` (`appOf`), or a registration helper's parameter.
+      const o = this.origins.expr(callee.expression);
+      if (o.kind === 'param') return o.path.length === 0;
+      if (o.kind !== 'expr') return false;
+      const made = skipOuter(o.expr);
+      return ts.isCallExpression(made) || ts.isNewExpression(made);
+    }
+    if (!ts.isIdentifier(callee)) return false;
+    return TIMERS.includes(callee.text) || isGraphileRun(this.origins.expr(callee));
+  }
+
+  /** A call's place in the scan (0 for one outside the files scanned, and for a `new` expression). */
+  private order(call: ts.Node): number {
+    const sf = call.getSourceFile();
+    const file = this.fileIndex.get(sf);
+    const at = file === undefined ? undefined : positionIn(sf, call);
+    return at === undefined ? 0 : file! * FILE_STRIDE + at;
   }
 
   /** The framework object (app or router) an expression is, by what made it. */
@@ -184,7 +328,7 @@ export class EntryPoints {
         ROUTE_METHODS.has(method)
       ) {
         const apps = this.appsOf(callee.expression, 0);
-        for (const { app, order } of apps) this.register(app, method, call, [...order, this.seq.get(call) ?? 0]);
+        for (const { app, order } of apps) this.register(app, method, call, [...order, this.order(call)]);
         if (apps.length) return;
       }
       // node-cron's cron.schedule(expr, fn); pg-boss's boss.work(queue, fn).
@@ -205,18 +349,12 @@ export class EntryPoints {
     }
     // graphile-worker: run({ taskList: { name: fn } }) / runOnce(…).
     if (ts.isIdentifier(callee) || ts.isPropertyAccessExpression(callee)) {
-      const fn = this.origins.expr(callee);
-      if (
-        fn.kind === 'external' &&
-        fn.module === 'graphile-worker' &&
-        ['run', 'runOnce'].includes(fn.path[fn.path.length - 1] ?? '')
-      )
-        this.taskList(call);
+      if (isGraphileRun(this.origins.expr(callee))) this.taskList(call);
     }
     // Global timers: setInterval(fn, ms) and friends (not shadowed by a local binding).
     if (
       ts.isIdentifier(callee) &&
-      ['setInterval', 'setTimeout', 'setImmediate'].includes(callee.text) &&
+      TIMERS.includes(callee.text) &&
       this.origins.expr(callee).kind === 'unknown'
     ) {
       this.job('timer', `${callee.text} loop`, call, call.arguments[0]);
@@ -290,8 +428,7 @@ export class EntryPoints {
   }
 
   private construct(created: ts.NewExpression): void {
-    const ctor = this.origins.expr(created.expression);
-    if (ctor.kind === 'external' && ctor.module === 'bullmq' && ctor.path[0] === 'Worker') {
+    if (isBullWorker(this.origins.expr(created.expression))) {
       this.job('job', `job '${literal(created.arguments?.[0]) ?? '?'}'`, created, created.arguments?.[1]);
     }
   }
@@ -329,14 +466,14 @@ export class EntryPoints {
       }
       const receiver = (skipOuter(call.expression) as ts.PropertyAccessExpression).expression;
       for (const a of this.appsOf(receiver, depth + 1))
-        out.push({ app: a.app, order: [...a.order, this.seq.get(call) ?? 0] });
+        out.push({ app: a.app, order: [...a.order, this.order(call)] });
     }
     if (loads) return out;
     for (const call of this.callsTo.get(o.binding.fn as ts.FunctionLikeDeclaration) ?? []) {
       const arg = call.arguments?.[o.binding.index];
       if (!arg || !ts.isCallExpression(call)) continue;
       for (const a of this.appsOf(arg, depth + 1))
-        out.push({ app: a.app, order: [...a.order, this.seq.get(call) ?? 0] });
+        out.push({ app: a.app, order: [...a.order, this.order(call)] });
     }
     return out;
   }
@@ -472,18 +609,32 @@ export class EntryPoints {
     return callee.name.text === 'routes' ? this.appOf(callee.expression) : undefined;
   }
 
+  /**
+   * The middleware a `use` registration adds (its arguments that mount no app or router), read once: every route
+   * registered after it on its object runs behind it, so a router with n routes asked it n times.
+   */
+  private usesOf(reg: Registration, framework: Framework): Middleware[] {
+    let found = this.uses.get(reg);
+    if (!found)
+      this.uses.set(
+        reg,
+        (found = reg.args.filter((a) => !this.mounted(a)).map((a) => this.middleware(a, framework))),
+      );
+    return found;
+  }
+
   /** Every route of an object, with the middleware before it, as roots. */
   private routes(app: AppObject, base: string, outer: Middleware[], seen: Set<AppObject>): void {
     if (seen.has(app)) return;
     const inside = new Set([...seen, app]);
-    const applies = (reg: Registration, path: string): boolean => reg.kind === 'use' && matchesPrefix(path, reg.prefix);
+    // Only `use` registrations run before others (a list of them, not every registration per route: a router with n
+    // routes and a few `use`s costs n times those few, not n²).
+    const useRegs = app.regs.filter((r) => r.kind === 'use');
     for (const reg of app.regs) {
       const before = (path: string): Middleware[] =>
-        app.regs
-          .filter((r) => earlier(r.order, reg.order) && applies(r, path))
-          .flatMap((r) =>
-            r.args.filter((a) => !this.mounted(a)).map((a) => this.middleware(a, app.framework)),
-          );
+        useRegs
+          .filter((r) => earlier(r.order, reg.order) && matchesPrefix(path, r.prefix))
+          .flatMap((r) => this.usesOf(r, app.framework));
       if (reg.kind === 'use') {
         for (const a of reg.args) {
           const child = this.mounted(a);
@@ -617,6 +768,13 @@ export class EntryPoints {
   }
 
   private middleware(expr: ts.Expression, framework: Framework): Middleware {
+    const memos = this.memos;
+    if (!memos) return this.readMiddleware(expr, framework);
+    const key = memos.keys.key(expr, framework.name, framework.nextIndex);
+    return memos.middleware.get(key, () => this.readMiddleware(expr, framework));
+  }
+
+  private readMiddleware(expr: ts.Expression, framework: Framework): Middleware {
     const e = skipOuter(expr);
     const wrapped = this.wrapped(e);
     // A handler wrapped by a package's helper (`asyncHandler(async (req, res) => …)`) is the
