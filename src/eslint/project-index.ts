@@ -335,8 +335,10 @@ class ProjectIndex {
     // With a project file unreadable, a cross-file verdict needs the query's caveat.
     if (!('self' in view) || this.unseen(view.self).unseen) return undefined;
     const hit = this.results.get(view.self);
-    // The cheap keys first: the closure's is computed only for a verdict stored under it.
-    const fresh = hit && (hit.key === view.localKey || hit.key === view.fullKey || hit.key === view.closureKey);
+    // The cheap keys first: the whole project's (computed with the view; what a build of the whole project stored every
+    // verdict under, as the command line's child does), then the file's own (its imports' closure, computed when
+    // asked), and the closure's only for a verdict stored under neither.
+    const fresh = hit && (hit.key === view.fullKey || hit.key === view.localKey || hit.key === view.closureKey);
     return fresh ? this.decided(view.self, hit) : undefined;
   }
 
