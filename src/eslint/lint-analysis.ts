@@ -29,7 +29,6 @@ import {
   indexCacheDir,
   projectFindings,
   projectIndexCold,
-  projectWouldAnalyseWhole,
   storeLocalFindings,
   takeInProjectIndex,
 } from './project-index.js';
@@ -98,6 +97,7 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   // done this process decides alone the files it can, without storing them (the child stores every file's verdicts).
   const build = types ? undefined : commandLineBuild(input);
   const childBuilding = build !== undefined && build.poll().state !== 'done';
+  if (build && !childBuilding) childDone(build, loaded.dir);
   // Without a child (disabled, or another project's build running in this thread), a cold index on the command line is
   // built here, whole, at the project's first file: the files after it are lookups, and no file is analysed both on
   // its own (on ESLint's AST) and again in the project's analysis, as the files before the first that needed the
@@ -130,11 +130,12 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     if (!types && !childBuilding) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
     return { findings: local.findings, sites: local.sites, incomplete: local.incomplete };
   }
-  // While the child builds, a file whose sites need a small part of the project (its importers and what they import)
-  // is decided here, as without a child; the first that needs most of it (or once those parts add up to half the
-  // project) waits for the child. A child that failed leaves the sites that needed it unresolved.
-  const waitForChild = build && (childBuilding || build.poll().state === 'failed') && wouldAnalyseWhole(input);
-  if (build && waitForChild) {
+  // While the child builds, the first file with a site that needs other files waits for it, however small the part of
+  // the project it needs: the child analyses every file, so deciding such a file here too (its importers' analysis, and
+  // the look at the project that finds them) was work done twice, by the lint process, which is the slower of the two,
+  // and whose memory every later garbage collection walked (performance.md, tenth session). A child that failed leaves
+  // the sites that needed it unresolved, with the reason.
+  if (build && childBuilding) {
     const end = build.wait();
     if (end.state === 'failed') {
       const failed = {
@@ -144,7 +145,7 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
       return { findings: awaitingIndex(local, failed), sites: decidedHere(local.sites), incomplete: local.incomplete };
     }
     // Done: the index on disk holds every file's verdicts, which the query below reads.
-    takeInProjectIndex(loaded.dir);
+    childDone(build, loaded.dir);
   }
   let project: ReturnType<typeof projectFindings>;
   try {
@@ -200,18 +201,25 @@ function commandLineBuild(input: {
   );
 }
 
-/** Whether the query would analyse the whole project; if asking throws, the query below fails the same way, closed. */
-function wouldAnalyseWhole(input: Parameters<typeof projectWouldAnalyseWhole>[0]): boolean {
-  try {
-    return projectWouldAnalyseWhole(input);
-  } catch {
-    return false;
-  }
-}
-
 /** The command line: no time budget, and not an editor's or another long-lived process. */
 function commandLine(input: { budgetMs: number }): boolean {
   return !Number.isFinite(input.budgetMs) && !longLivedProcess();
+}
+
+/** The child builds this thread has taken in (once each: see childDone). */
+const takenIn = new WeakSet<CliBuild>();
+
+/**
+ * The child's build of a project is done: its verdicts are taken in from the index on disk (the files linted from here
+ * on are lookups, whether or not a file had to wait for it), and what this process analysed meanwhile is let go (the
+ * index's session, the imported modules' parses kept for the files decided alone), so that ESLint's garbage
+ * collections for the rest of the run no longer walk it.
+ */
+function childDone(build: CliBuild, root: string): void {
+  if (takenIn.has(build)) return;
+  takenIn.add(build);
+  takeInProjectIndex(root);
+  sharedHost.forget();
 }
 
 /** Projects whose cold index this thread built in its own process (once each: see analyseFile). */
@@ -375,6 +383,11 @@ class FreshFileHost implements SourceHost {
 
   resolveModule(fromFile: string, specifier: string): string | undefined {
     return this.fs.resolveModule(fromFile, specifier);
+  }
+
+  /** Lets go of the parses kept (a command-line run whose remaining files are lookups). */
+  forget(): void {
+    this.cache.clear();
   }
 }
 

@@ -335,8 +335,10 @@ class ProjectIndex {
     // With a project file unreadable, a cross-file verdict needs the query's caveat.
     if (!('self' in view) || this.unseen(view.self).unseen) return undefined;
     const hit = this.results.get(view.self);
-    // The cheap keys first: the closure's is computed only for a verdict stored under it.
-    const fresh = hit && (hit.key === view.localKey || hit.key === view.fullKey || hit.key === view.closureKey);
+    // The cheap keys first: the whole project's (computed with the view; what a build of the whole project stored every
+    // verdict under, as the command line's child does), then the file's own (its imports' closure, computed when
+    // asked), and the closure's only for a verdict stored under neither.
+    const fresh = hit && (hit.key === view.fullKey || hit.key === view.localKey || hit.key === view.closureKey);
     return fresh ? this.decided(view.self, hit) : undefined;
   }
 
@@ -414,24 +416,15 @@ class ProjectIndex {
   }
 
   /**
-   * Whether a query without a budget would analyse the whole project for this file (its set is most of the project,
-   * or the sets analysed so far add up to half of it; see query), rather than answer from the index or analyse a
-   * small set.
-   * The command line waits for its child's build of the whole project instead (lint-analysis.ts).
+   * Takes in what another process wrote to the index on disk now (the command line's child, once it is done), and lets
+   * go of any analysis this process holds (a session, parses): from here on every file of the run is a lookup, and what
+   * it holds would only make each of ESLint's garbage collections for the rest of the run dearer.
    */
-  wouldAnalyseWhole(input: ProjectInput): boolean {
-    const view = this.view(input, () => false);
-    if (!('self' in view)) return true;
-    const hit = this.results.get(view.self);
-    if (hit && (hit.key === view.fullKey || hit.key === view.closureKey)) return false;
-    const { needed, project } = view;
-    return needed.size * 2 > project.size || (this.closureWork + needed.size) * 2 > project.size;
-  }
-
-  /** Takes in what another process wrote to the index on disk now (the command line's child, once it is done). */
   takeInDisk(): void {
     this.syncFromDisk();
     this.lastView = undefined;
+    this.session = undefined;
+    this.parsed.clear();
   }
 
   query(input: ProjectInput): ProjectOutcome {
@@ -696,11 +689,14 @@ class ProjectIndex {
   /**
    * Writes the index after the current burst of lints (a CLI run stores a verdict per file:
    * one write, not one per file). The timer does not keep the process alive, so the exit
-   * hook writes what is left.
+   * hook writes what is left. On the command line a burst is the whole run, and each write is the whole index (5 MB on
+   * a 1,600-file project): written again no sooner than 50 times what the last write took, where every 500 ms cost a
+   * cold lint 2 s of CPU (performance.md, tenth session). An editor's lints keep the half second.
    */
   private saveSoon(): void {
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => this.save(), 500);
+    const delay = longLivedProcess() ? 500 : Math.max(500, 50 * this.lastSaveMs);
+    this.saveTimer = setTimeout(() => this.save(), delay);
     this.saveTimer.unref();
     pending.add(this);
   }
@@ -712,6 +708,7 @@ class ProjectIndex {
     // Never listed: what it would write is filtered by an empty list (a note made before any look at the project).
     if (!this.dirty || !this.listed) return;
     this.dirty = false;
+    const started = performance.now();
     this.syncFromDisk(); // keep what a background build wrote meanwhile
     const live = new Set(this.list);
     const data: Persisted = {
@@ -730,7 +727,11 @@ class ProjectIndex {
     } catch {
       // a read-only checkout: the in-process index still works
     }
+    this.lastSaveMs = performance.now() - started;
   }
+
+  /** What the last write of the index took (wall ms): the command line's interval between writes grows with it. */
+  private lastSaveMs = 0;
 }
 
 /**
@@ -857,11 +858,6 @@ export function notePackFreeText(root: string, file: string, text: string, packs
  */
 export function projectIndexCold(root: string): boolean {
   return indexFor(root).cold();
-}
-
-/** Whether the file's query would analyse the whole project (ProjectIndex.wouldAnalyseWhole). */
-export function projectWouldAnalyseWhole(input: ProjectInput): boolean {
-  return indexFor(input.loaded.dir).wouldAnalyseWhole(input);
 }
 
 /** Takes in the index on disk now: what the command line's child build wrote. */

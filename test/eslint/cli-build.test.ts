@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { cliBuildFor, forgetCliBuilds, readStatus } from '../../src/eslint/cli-build.js';
-import { resetProjectIndexes } from '../../src/eslint/project-index.js';
+import { cliBuildFor, cliBuildWaits, forgetCliBuilds, readStatus } from '../../src/eslint/cli-build.js';
+import { lastIndexWork, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
 import { eslintFor, lintMessages } from '../support/eslint-project.js';
 
@@ -58,6 +58,18 @@ describe('the command line builds a cold project index in a child process', () =
     forgetCliBuilds();
     expect(await lintMessages(eslintFor(other), other, 'src/audit-helper.ts')).toEqual([expect.stringMatching(UNSCOPED_BY_JOBS)]);
     expect(statuses(other)).toEqual([]);
+  }, 60_000);
+
+  it('while the child builds, a file whose site needs a small part of the project waits for it, analysing none itself', async () => {
+    const root = project();
+    // Files nobody imports: the helper's callers and what they import are a small part of the project, which the lint
+    // process once analysed itself while the child analysed it too.
+    fs.mkdirSync(path.join(root, 'src/other'));
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(root, `src/other/m${i}.ts`), `export const m${i} = ${i};\n`);
+    expect(await lintMessages(eslintFor(root), root, 'src/audit-helper.ts')).toEqual([expect.stringMatching(UNSCOPED_BY_JOBS)]);
+    // It waited at the first file, and its verdict came from the child's index: no set analysed in this process.
+    expect(cliBuildWaits()).toEqual([1]);
+    expect(lastIndexWork().analysed).toBe(0);
   }, 60_000);
 
   it('starts no child for a warm index', async () => {
