@@ -4,7 +4,7 @@ import type { CoreFinding, CoreSite, SourceGap } from '../analysis/index.js';
 import type { RuleFinding } from '../report/rule-finding.js';
 import type { Suppression } from '../report/suppressions.js';
 import { sha } from './code-stamp.js';
-import { CONTAINER, stateOf, type ModuleGraph } from './graph.js';
+import { CONTAINER, knownState, stateOf, type ModuleGraph } from './graph.js';
 import { appendChange, readJournal, shouldFold, writeSnapshot, type Journal } from './journal.js';
 import { removeLegacy } from './inputs.js';
 
@@ -200,9 +200,17 @@ export class AuditCache {
     const out = new Map<string, FileResult>();
     const d = this.data;
     if (!d) return out;
-    const current = new Map<string, string>();
-    for (const [rel, node] of graph.nodes) current.set(rel, stateOf(node));
     const before = new Map(d.paths.map((p, i) => [p, d.states[i]]));
+    const current = new Map<string, string>();
+    for (const [rel, node] of graph.nodes) {
+      // A node whose edges are the very list the cache recorded (knownImports: same content, same resolution) has the
+      // state recorded with them: states and edges are written from the same node, and changed together.
+      const recorded = d.imports?.[rel];
+      const state = before.get(rel);
+      if (recorded && recorded.to === node.imports && recorded.hash === node.hash && typeof state === 'string')
+        knownState(node, state);
+      current.set(rel, stateOf(node));
+    }
     // Changed, new or removed: a few files after a small edit.
     const changed = new Set<string>();
     for (const [rel, state] of current) if (before.get(rel) !== state) changed.add(rel);
