@@ -253,8 +253,9 @@ function auditOnce(options: AuditOptions): AuditReport {
   parts.primarySetting = primaryContextSetting(loaded.config.contextSettings, model.policySettings);
   // Kept with the inputs by the model and the config: quoting the tables' names asks libpg-query's scanner, which a
   // warm run then need not load.
+  const schemaKey = stableHash([modelHash, rooted]);
   parts.schemaCandidates = inputs
-    ? inputs.remember('schema-findings', stableHash([modelHash, rooted]), () => schemaFindings(model, rooted, new Set()))
+    ? inputs.remember('schema-findings', schemaKey, () => schemaFindings(model, rooted, new Set()))
     : schemaFindings(model, rooted, new Set());
   parts.include = [...(rooted.includeWritesFrom ?? [])];
   parts.allowIncomplete = options.allowIncomplete ?? false;
