@@ -222,23 +222,26 @@ export class AuditCache {
     // (one that declared them before and changed is in those results' dependencies already).
     const containerChanged = newlyImported.has(CONTAINER);
     this.containerChanged = containerChanged;
+    // By index into the paths the groups name: a group (369,000 indexes in all on a 525 KLOC repository) is checked
+    // with an array read per member instead of a path looked up in a set. An index the paths do not have reads
+    // undefined: not intact, as a missing path was.
+    const changedAt = new Uint8Array(d.paths.length);
+    const importedAt = new Uint8Array(d.paths.length);
+    for (let i = 0; i < d.paths.length; i++) {
+      if (changed.has(d.paths[i]!)) changedAt[i] = 1;
+      if (newlyImported.has(d.paths[i]!)) importedAt[i] = 1;
+    }
     const groupOk = new Map<number, boolean>();
     const intact = (g: number): boolean => {
       let ok = groupOk.get(g);
-      if (ok === undefined)
-        groupOk.set(
-          g,
-          (ok = (d.groups[g] ?? [-1]).every((i) => d.paths[i] !== undefined && !changed.has(d.paths[i]!))),
-        );
+      if (ok === undefined) groupOk.set(g, (ok = (d.groups[g] ?? [-1]).every((i) => changedAt[i] === 0)));
       return ok;
     };
     const calledAnew = new Map<number, boolean>();
     const touched = (g: number): boolean => {
+      if (newlyImported.size === 0) return false;
       let hit = calledAnew.get(g);
-      if (hit === undefined) {
-        const members = new Set((d.groups[g] ?? []).map((i) => d.paths[i]));
-        calledAnew.set(g, (hit = [...newlyImported].some((rel) => members.has(rel))));
-      }
+      if (hit === undefined) calledAnew.set(g, (hit = (d.groups[g] ?? []).some((i) => importedAt[i] === 1)));
       return hit;
     };
     for (const [rel, entry] of Object.entries(d.files)) {
