@@ -16,15 +16,12 @@ import { BUNDLE_HEADER, distContentStamp } from '../src/cli-bundle.js';
 //   place (dist/bundle/), so a package moved after its build still finds its files.
 // - Packages stay outside the bundle (`require`d from node_modules as before): TypeScript is
 //   loaded through its own code cache, libpg-query finds its WebAssembly beside itself.
-// - The one top-level `await` (src/sql/parser.ts loading libpg-query's WebAssembly) cannot
-//   be in a CommonJS file: the launcher loads it before it loads the bundle.
+// - No module may `await` at its top level (a CommonJS file cannot): libpg-query's WebAssembly
+//   is instantiated synchronously at its first use (src/sql/libpg.ts), not awaited at start.
 // - The bundle's first line names the code stamp (src/cache/code-stamp.ts) of the dist/
 //   files it was built from, and a hash of their contents (for an installed package, whose
 //   files npm dates alike): after a plain `tsc` build both differ and the launcher runs
 //   dist/src/cli.js unbundled, so a stale bundle never runs.
-
-/** Exactly the statement src/sql/parser.ts awaits at its top level. */
-const PARSER_AWAIT = 'await loadModule();';
 
 /**
  * src/ts.ts in the bundle: TypeScript loaded at its first use, not at start. Every module imports `ts` from there;
@@ -74,10 +71,6 @@ function placement(dist: string): esbuild.Plugin {
           if (!/^export default ts;$/m.test(text)) throw new Error(`${rel}: "export default ts;" not found`);
           text = LAZY_TS;
         }
-        if (rel === 'src/sql/parser.js') {
-          if (!text.includes(PARSER_AWAIT)) throw new Error(`${rel}: "${PARSER_AWAIT}" not found (the launcher does it)`);
-          text = text.replace(PARSER_AWAIT, '/* libpg-query is loaded by src/cli-bundle.ts before the bundle */');
-        }
         return { contents: text, loader: 'js', resolveDir: path.dirname(file) };
       });
     },
@@ -119,6 +112,31 @@ export async function bundleCli(dist: string, entry: string, out: string, stamp:
     throw new Error(`import.meta left in the bundle:\n${left.map((w) => `${w.location?.file}: ${w.text}`).join('\n')}`);
   }
   for (const w of result.warnings) console.warn(`bundle: ${w.location?.file ?? ''}: ${w.text}`);
+  fs.writeFileSync(out, lazyPackages(fs.readFileSync(out, 'utf8')));
+}
+
+/**
+ * Packages only some commands use (the text formatter's code frames and colours), required at their first use: a
+ * `var x = require("p")` (or `__toESM(require("p"), 1)`) at the bundle's top level becomes a stand-in that requires the
+ * package when one of its members is first read. Every use of these is a member read (`import_x.default`, `(0,
+ * import_x.f)(…)`), which the stand-in answers from the package itself.
+ */
+const LAZY_PACKAGES = ['@babel/code-frame', 'picocolors'];
+
+export function lazyPackages(code: string): string {
+  let out = code;
+  for (const pkg of LAZY_PACKAGES) {
+    const name = JSON.stringify(pkg);
+    const statement = new RegExp(
+      `^var (import_\\w+) = ((?:__toESM\\()?require\\(${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)(?:, 1\\))?);$`,
+      'gm',
+    );
+    out = out.replace(statement, (_all, id: string, load: string) => `var ${id} = __rlsgLazy(() => ${load});`);
+  }
+  return out === code
+    ? out
+    : `${out}\nfunction __rlsgLazy(load) { let m; const get = () => (m ??= load()); ` +
+        `return new Proxy({}, { get: (_, k) => get()[k], has: (_, k) => k in get() }); }\n`;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {

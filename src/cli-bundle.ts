@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { codeStamp } from './cache/code-stamp.js';
 import { codeCacheDir, loadWithCodeCache } from './code-cache.js';
@@ -85,16 +84,6 @@ export async function loadBundledCli(
 ): Promise<Cli | undefined> {
   if (process.env['RLS_GUARD_BUNDLE'] === '0') return undefined;
   if (!bundleMatches(file, stamp, () => distContentStamp(path.dirname(path.dirname(file))))) return undefined;
-  // The one top-level `await` of the modules, which a CommonJS file cannot hold (src/sql/parser.ts loading
-  // libpg-query's WebAssembly): done here, on the instance the bundle's `require` will get.
-  const req = createRequire(file);
-  let pg: { loadModule?: () => Promise<unknown> } | undefined;
-  try {
-    pg = req('libpg-query') as { loadModule?: () => Promise<unknown> };
-  } catch {
-    pg = undefined; // a bundle that does not need it (the tests' small ones); the real one fails as unbundled would
-  }
-  await pg?.loadModule?.();
   const dir = codeCacheDir()?.dir ?? path.join(path.dirname(file), '.cache');
   const load = loadWithCodeCache(file, dir, true, { dynamicImport: true });
   if (load.status !== 'cached' && argv[0] === 'audit') process.once('exit', () => load.flush());

@@ -13,7 +13,7 @@ const STAMPS = Symbol.for('rls-guard.code-stamps');
 const stamps = ((globalThis as { [STAMPS]?: Map<string, string> })[STAMPS] ??= new Map<string, string>());
 
 /**
- * rls-guard's own code (src/ and the rule catalogue beside it), by file sizes and times: about 150 stats, once per
+ * rls-guard's own code (src/ and the rule catalogue beside it), by file sizes and times: a stat per module, once per
  * process.
  */
 export function codeStamp(): string {
@@ -22,15 +22,15 @@ export function codeStamp(): string {
   if (known) return known;
   const parts: string[] = [];
   for (const dir of [src, path.join(path.dirname(src), 'rules')]) {
-    let names: string[] = [];
+    let names: string[];
     try {
-      names = (fs.readdirSync(dir, { recursive: true }) as string[]).filter((n) => /\.[cm]?[jt]s$/.test(n)).sort();
+      names = codeFiles(dir, '').sort();
     } catch {
       continue;
     }
     for (const name of names) {
       try {
-        const st = fs.statSync(path.join(dir, name));
+        const st = fs.statSync(dir + path.sep + name);
         parts.push(`${name}:${st.size}:${st.mtimeMs}`);
       } catch {
         // a file removed while listing: leave it out
@@ -40,6 +40,21 @@ export function codeStamp(): string {
   const stamp = sha(parts.join('\n'));
   stamps.set(src, stamp);
   return stamp;
+}
+
+/**
+ * The code files below `dir`, by their path relative to it (`prefix` the part already walked). Not the declaration
+ * files: a change to them alone changes no code that runs, and they were half the stats. Listed by hand rather than by
+ * `readdirSync`'s `recursive`, which resolves and stats every entry again (a third of the stamp's time).
+ */
+function codeFiles(dir: string, prefix: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(prefix ? dir + path.sep + prefix : dir, { withFileTypes: true })) {
+    const rel = prefix ? prefix + path.sep + entry.name : entry.name;
+    if (entry.isDirectory()) out.push(...codeFiles(dir, rel));
+    else if (/\.[cm]?[jt]s$/.test(entry.name) && !/\.d\.[cm]?ts$/.test(entry.name)) out.push(rel);
+  }
+  return out;
 }
 
 /** A short content hash (128 bits of SHA-256). */

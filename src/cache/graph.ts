@@ -30,6 +30,14 @@ export function stateOf(node: Node): string {
 const states = new WeakMap<Node, string>();
 
 /**
+ * Records a node's state as the cache wrote it, for a node built from the edges the cache recorded with that state
+ * (the same content hash, the same list): the hash would be the same, and is not computed again (3,000 hashes a run).
+ */
+export function knownState(node: Node, state: string): void {
+  states.set(node, state);
+}
+
+/**
  * Listed among a file's imports when the file may hold something the NestJS container reads (src/analysis/providers/
  * nest-di.ts reads it from every file of the program): a provider literal (its `provide` member), an `@OnEvent`
  * listener, `ClsModule.forRoot`, the transactional adapter's `prismaInjectionToken`. No path has a NUL, so it names no

@@ -169,7 +169,11 @@ function wantedFiles(listing: Listing, extensions: readonly string[]): string[] 
   let entries = byFile.get(listing);
   if (!entries) {
     entries = listing.found
-      .map((f) => ({ ...f, ext: f.name === null ? '' : f.name.slice(Math.max(0, f.name.lastIndexOf('.'))) }))
+      .map((f) => ({
+        file: f.file,
+        name: f.name,
+        ext: f.name === null ? '' : f.name.slice(Math.max(0, f.name.lastIndexOf('.'))),
+      }))
       .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     byFile.set(listing, entries);
   }
@@ -269,10 +273,13 @@ function list(
       const g = gitignore && before.g ? stampOf(ignoreFile) : null;
       if (sameStamp(g, gitignore ? before.g : null)) {
         records!.next[real] = before;
-        for (const name of before.f) found.push({ file: path.join(real, name), name });
+        // An entry's name is one path segment and `real` a normalised absolute path: joined without path.join's
+        // normalising, which was most of a warm listing's time (4,000 files, twice a run).
+        const into = real.endsWith(path.sep) ? real : real + path.sep;
+        for (const name of before.f) found.push({ file: into + name, name });
         const active = within(rules, dir, !!g);
-        for (const name of before.d)
-          visitDir(path.join(dir, name), path.join(real, name), active, [...chain, real], false);
+        const chained = [...chain, real];
+        for (const name of before.d) visitDir(path.join(dir, name), into + name, active, chained, false);
         return;
       }
     }
@@ -364,7 +371,8 @@ function list(
 
 function statOf(file: string): fs.Stats | undefined {
   try {
-    return fs.statSync(file);
+    // No exception for a missing file (a folder's .gitignore, mostly absent): throwing one costs more than the stat.
+    return fs.statSync(file, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }

@@ -1,8 +1,8 @@
-import { loadModule, parsePlPgSQLSync, parseSync, scanSync } from 'libpg-query';
+import { parsePlPgSQLSync, parseSync, scanSync } from './libpg.js';
 
-// The WASM parser loads once, at module evaluation, so that synchronous callers
-// (ESLint rules) can use parseSync. Every entry point that parses SQL imports this module.
-await loadModule();
+// libpg-query's WebAssembly is instantiated synchronously at the first parse or scan (libpg.ts),
+// so that synchronous callers (ESLint rules, the analysis) can parse without an `await` at start,
+// and a run that parses no SQL never loads it.
 
 export type PgNode = Record<string, unknown>;
 

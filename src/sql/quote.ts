@@ -1,5 +1,4 @@
-import { scanSync } from 'libpg-query';
-import './parser.js'; // loads the WASM module the scanner needs
+import { scanSync } from './libpg.js';
 
 // Identifiers in SQL that rls-guard suggests (a fix to paste), quoted as Postgres's own
 // quote_ident does: only when folding to lower case or a keyword would change the name.

@@ -135,6 +135,8 @@ function auditOnce(options: AuditOptions): AuditReport {
     ...(configFile ? { configFile } : {}),
   });
   const packSet = loadPacks(root, rooted.packs, inputs);
+  // The model's content hash, once: the cache's key, the report's key and the schema findings' memo all name it.
+  const modelHash = stableHash(model);
   const maxBytes = rooted.maxFileBytes;
 
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
@@ -216,7 +218,7 @@ function auditOnce(options: AuditOptions): AuditReport {
       // pack findings are kept with their results.
       key: [
         VERSION,
-        model,
+        modelHash,
         rooted,
         configFile ?? null,
         config.strict,
@@ -249,7 +251,12 @@ function auditOnce(options: AuditOptions): AuditReport {
   parts.diagnostics.unshift(...diagnostics, ...runDiagnostics);
   parts.incomplete.unshift(...incomplete);
   parts.primarySetting = primaryContextSetting(loaded.config.contextSettings, model.policySettings);
-  parts.schemaCandidates = schemaFindings(model, rooted, new Set());
+  // Kept with the inputs by the model and the config: quoting the tables' names asks libpg-query's scanner, which a
+  // warm run then need not load.
+  const schemaKey = stableHash([modelHash, rooted]);
+  parts.schemaCandidates = inputs
+    ? inputs.remember('schema-findings', schemaKey, () => schemaFindings(model, rooted, new Set()))
+    : schemaFindings(model, rooted, new Set());
   parts.include = [...(rooted.includeWritesFrom ?? [])];
   parts.allowIncomplete = options.allowIncomplete ?? false;
   parts.strict = options.strict ?? false;
@@ -302,7 +309,7 @@ function auditOnce(options: AuditOptions): AuditReport {
     header,
     parts,
     scope,
-    stableHash([VERSION, model, rooted, config.strict, typed, parts.allowIncomplete]),
+    stableHash([VERSION, modelHash, rooted, config.strict, typed, parts.allowIncomplete]),
     performance.now() - started,
   );
 }

@@ -1,4 +1,4 @@
-import { scanSync } from 'libpg-query';
+import { scanSync } from '../../src/sql/libpg.js';
 import type { AuditReport } from '../../src/report/audit-report.js';
 import { openEmbeddedPostgres, replayMigrations } from '../../src/schema/replay.js';
 import type { MigrationFile } from '../../src/schema/model.js';
