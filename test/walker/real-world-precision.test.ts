@@ -235,6 +235,18 @@ describe('a hot-reload singleton cached on the global object (pathway, docs/real
   });
 });
 
+describe('a singleton cached under `declare global` (convertr-backend, docs/real-world.md)', () => {
+  it('reads `global` as the global object, not the augmentation block that shares its name; a local `global` stays untraced', () => {
+    const report = expectAnnotated('global-augmentation');
+    const evidence = evidenceIn(report, 'src/leads.ts');
+    expect(evidence(8)).toContain('passed to `withOrg` (src/lib/rls.ts:4)');
+    expect(evidence(14)).toContain('PrismaClient created at src/lib/prisma.ts:8');
+    // Before, the untraced client made this write on an undeclared model vanish from the report.
+    expect(evidence(20)).toContain('schema.prisma has no model for `adSet`');
+    expect(evidence(25)).toContain('`legacy` cannot be traced');
+  });
+});
+
 describe('TypeORM relation query builders (connect-phone, docs/real-world.md)', () => {
   it('are writes on the join table or the foreign key\'s table; an inverse side is unresolved, never dropped', () => {
     const report = expectAnnotated('typeorm-relations');
