@@ -1,6 +1,7 @@
 import type { RoleKey } from './login-verdict.js';
 import type { RlsGuardConfig, ScopeHelperSpec, Specifier } from '../config/types.js';
 import type { FunctionWrite, RlsModel, SchemaLocation } from '../schema/types.js';
+import { droppedStates } from '../schema/dropped.js';
 
 // The configuration with defaults applied, in the shapes the analysis looks things up in.
 
@@ -127,8 +128,11 @@ export function resolveAnalysisConfig(
       );
     if (fn.securityDefiner) definerFunctions.add(fn.name);
   }
+  // A table a migration dropped with its RLS enabled and that the code still writes is judged as it stood before the
+  // drop (a teardown script among the migrations would otherwise make every table it drops ungated: fail open).
+  const judged = [...model.tables.values(), ...droppedStates(model)];
   const gatedTables = new Set<string>();
-  for (const t of model.tables.values()) if (t.rlsEnabled) gatedTables.add(t.name);
+  for (const t of judged) if (t.rlsEnabled) gatedTables.add(t.name);
   const unpinnedDefiners = new Map<string, SchemaLocation>();
   for (const fn of model.functions.values())
     if (fn.securityDefiner && !fn.searchPathPinned && fn.language !== 'internal' && fn.language !== 'c')
@@ -137,7 +141,7 @@ export function resolveAnalysisConfig(
   const tableSettings = new Map<string, Set<string>>();
   const roleKeyedTables = new Map<string, RoleKey>();
   const switchSettings = new Map<string, Map<string, BypassSwitch>>();
-  for (const t of model.tables.values()) {
+  for (const t of judged) {
     if (!t.rlsEnabled) continue;
     const settings = new Set<string>();
     for (const p of t.policies) {

@@ -247,6 +247,27 @@ describe('a singleton cached under `declare global` (convertr-backend, docs/real
   });
 });
 
+describe('a teardown script in the migrations folder (convertr-backend, docs/real-world.md)', () => {
+  const dropNotes = (report: ReturnType<typeof auditSync>) =>
+    report.diagnostics.filter((d) => d.message.includes('no later migration creates it again'));
+
+  it('leaves the tables it drops judged as they stood before, and names the file that dropped them', () => {
+    const report = expectAnnotated('teardown-script');
+    const notes = dropNotes(report);
+    // One note, for the table the code still writes; the legacy table a real migration dropped is written by nothing.
+    expect(notes.map((d) => d.file)).toEqual(['db/migrations/cleanup.sql']);
+    expect(notes[0]!.message).toContain('line 2: drops app.invoices (with its schema) while its row-level security is on, enabled at db/migrations/001_init.sql:3');
+    expect(notes[0]!.message).toContain('add it to "ignore" in the config');
+  });
+
+  it('does the same under the replay, whose catalog keeps no trace of the dropped table', () => {
+    const root = path.join(ROOT, 'teardown-script');
+    const report = auditSync({ paths: [root], types: false, schemaSource: 'replay' });
+    expect(report.writeSites.map((s) => `${s.line} ${s.coverage}`)).toEqual(['9 org-scope', '18 unscoped', '24 not-gated']);
+    expect(dropNotes(report)).toHaveLength(1);
+  });
+});
+
 describe('TypeORM relation query builders (connect-phone, docs/real-world.md)', () => {
   it('are writes on the join table or the foreign key\'s table; an inverse side is unresolved, never dropped', () => {
     const report = expectAnnotated('typeorm-relations');
