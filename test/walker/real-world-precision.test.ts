@@ -268,6 +268,17 @@ describe('a teardown script in the migrations folder (convertr-backend, docs/rea
   });
 });
 
+describe('a connection in an options object with a fallback, `input.tx ?? pool` (builtcrm, docs/real-world.md)', () => {
+  it('is judged at each call by the field its object passes, or by the fallback where the object leaves it out', () => {
+    const report = expectAnnotated('optional-field-connection');
+    const evidence = evidenceIn(report, 'src/privacy.ts');
+    expect(evidence(10)).toContain('`input.tx`, a field of parameter 1 of `logBreach`; its one call, at src/privacy.ts:30');
+    expect(evidence(18)).toContain('the call at src/privacy.ts:37 recordConsent({ orgId, kind: \'marketing\' }) runs on pg Pool');
+    // A computed key may be the field: that call is not read as leaving it out.
+    expect(evidence(24)).toContain('src/privacy.ts:42');
+  });
+});
+
 describe('TypeORM relation query builders (connect-phone, docs/real-world.md)', () => {
   it('are writes on the join table or the foreign key\'s table; an inverse side is unresolved, never dropped', () => {
     const report = expectAnnotated('typeorm-relations');
