@@ -279,6 +279,16 @@ describe('a connection in an options object with a fallback, `input.tx ?? pool` 
   });
 });
 
+describe('a rule table whose members are declared with a function type, some keys quoted (builtcrm, docs/real-world.md)', () => {
+  it('links the call through the declared member to the functions every entry gives, quoted keys included', () => {
+    const report = expectAnnotated('quoted-rule-table');
+    const evidence = evidenceIn(report, 'src/transitions.ts');
+    // Both arrows (under `submit` and under the quoted 'mark-paid') are called from the route's withOrg callback.
+    expect(evidence(15)).toContain('its 2 calls all pass a connection in org context via withOrg');
+    expect(evidence(21)).toContain('`recordConsent` is passed around as a value');
+  });
+});
+
 describe('TypeORM relation query builders (connect-phone, docs/real-world.md)', () => {
   it('are writes on the join table or the foreign key\'s table; an inverse side is unresolved, never dropped', () => {
     const report = expectAnnotated('typeorm-relations');
