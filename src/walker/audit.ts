@@ -380,7 +380,8 @@ function droppedWritten(model: RlsModel, sites: readonly CoreSite[]): Diagnostic
   if (!gone?.size) return [];
   const writers = new Map<string, CoreSite[]>();
   for (const site of sites)
-    for (const t of site.tables) if (gone.has(t) && !model.tables.has(t)) writers.set(t, [...(writers.get(t) ?? []), site]);
+    for (const t of site.tables)
+      if (gone.has(t) && !model.tables.has(t)) writers.set(t, [...(writers.get(t) ?? []), site]);
   return [...writers].sort(([a], [b]) => a.localeCompare(b)).map(([table, written]) => {
     const d = gone.get(table)!;
     const enabled = d.before.enabledAt ? `, enabled at ${d.before.enabledAt.file}:${d.before.enabledAt.line}` : '';
@@ -389,11 +390,11 @@ function droppedWritten(model: RlsModel, sites: readonly CoreSite[]): Diagnostic
     return {
       file: d.droppedAt.file,
       message:
-        `line ${d.droppedAt.line}: drops ${table}${d.by === 'schema' ? ' (with its schema)' : ''} while its row-level ` +
-        `security is on${enabled}, and no later migration creates it again, yet the code writes it (${written.length} ` +
-        `write site(s), e.g. ${first.file}:${first.line}): those writes are judged as the table stood before the drop. ` +
-        'If this file is not a migration (a teardown script), add it to "ignore" in the config, or list the migration ' +
-        'folders in "migrations"',
+        `line ${d.droppedAt.line}: drops ${table}${d.by === 'schema' ? ' (with its schema)' : ''} while its ` +
+        `row-level security is on${enabled}, and no later migration creates it again, yet the code writes it ` +
+        `(${written.length} write site(s), e.g. ${first.file}:${first.line}): those writes are judged as the table ` +
+        'stood before the drop. If this file is not a migration (a teardown script), add it to "ignore" in the ' +
+        'config, or list the migration folders in "migrations"',
     };
   });
 }
