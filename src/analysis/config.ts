@@ -1,6 +1,6 @@
 import type { RoleKey } from './login-verdict.js';
 import type { RlsGuardConfig, ScopeHelperSpec, Specifier } from '../config/types.js';
-import type { FunctionWrite, RlsModel, SchemaLocation } from '../schema/types.js';
+import type { DroppedTable, FunctionWrite, RlsModel, SchemaLocation } from '../schema/types.js';
 import { droppedStates } from '../schema/dropped.js';
 
 // The configuration with defaults applied, in the shapes the analysis looks things up in.
@@ -65,6 +65,8 @@ export interface AnalysisConfig {
    * when only one exists.
    */
   knownTables?: ReadonlySet<string>;
+  /** Tables a migration dropped with RLS on and none creates again, judged as they stood (schema/dropped.ts). */
+  droppedTables?: ReadonlyMap<string, DroppedTable>;
   /** Tables an invoker SQL function writes when called, following nested calls and triggers. */
   functionWrites: Map<string, ThroughWrite[]>;
   /** Writes that triggers on a table add to a statement writing it, keyed by "table event". */
@@ -198,6 +200,7 @@ export function resolveAnalysisConfig(
     readOnlyDefiners: readOnlyDefiners(model, definerFunctions),
     gatedTables,
     knownTables: new Set(model.tables.keys()),
+    droppedTables: new Map([...(model.dropped ?? [])].filter(([name]) => !model.tables.has(name))),
     functionWrites: indirect.functionWrites,
     triggerWrites: indirect.triggerWrites,
     unpinnedDefiners,

@@ -16,8 +16,6 @@ import { platformUse } from '../packs/platform-use.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import { definerFunctions, forcedTables, gatedTables } from '../schema/model.js';
 import type { RlsModel } from '../schema/types.js';
-import type { CoreSite } from '../analysis/index.js';
-import { setAsideKind } from '../report/set-aside.js';
 import { VERSION } from '../version.js';
 import { cachePlace } from '../cache/location.js';
 import { InputCache } from '../cache/inputs.js';
@@ -248,7 +246,7 @@ function auditOnce(options: AuditOptions): AuditReport {
 
   // Per file, in a fixed order: what it contributed (computed now or read from the cache).
   const parts = fileParts([...scope.targets].sort(), results);
-  parts.diagnostics.unshift(...diagnostics, ...runDiagnostics, ...droppedWritten(model, parts.sites));
+  parts.diagnostics.unshift(...diagnostics, ...runDiagnostics);
   parts.incomplete.unshift(...incomplete);
   parts.primarySetting = primaryContextSetting(loaded.config.contextSettings, model.policySettings);
   parts.schemaCandidates = schemaFindings(model, rooted, new Set());
@@ -368,33 +366,4 @@ function proposalHooks(proposal: NonNullable<AuditOptions['proposal']>): {
 /** The config file relative to the audit root (`../configs/x.json` when outside it): the same on every machine. */
 function configName(root: string, file: string): string {
   return toPosixRelative(root, file);
-}
-
-/**
- * One diagnostic per table a migration dropped with its RLS enabled (schema/dropped.ts) that the code still writes:
- * its writes are judged as the table stood before the drop, and the user is told which file dropped it and how to
- * leave that file out if it is not a migration.
- */
-function droppedWritten(model: RlsModel, sites: readonly CoreSite[]): Diagnostic[] {
-  const gone = model.dropped;
-  if (!gone?.size) return [];
-  const writers = new Map<string, CoreSite[]>();
-  for (const site of sites)
-    for (const t of site.tables)
-      if (gone.has(t) && !model.tables.has(t)) writers.set(t, [...(writers.get(t) ?? []), site]);
-  return [...writers].sort(([a], [b]) => a.localeCompare(b)).map(([table, written]) => {
-    const d = gone.get(table)!;
-    const enabled = d.before.enabledAt ? `, enabled at ${d.before.enabledAt.file}:${d.before.enabledAt.line}` : '';
-    // The example is app code where there is some (a seed that writes the table says less).
-    const first = written.find((w) => setAsideKind(w.file) === null) ?? written[0]!;
-    return {
-      file: d.droppedAt.file,
-      message:
-        `line ${d.droppedAt.line}: drops ${table}${d.by === 'schema' ? ' (with its schema)' : ''} while its ` +
-        `row-level security is on${enabled}, and no later migration creates it again, yet the code writes it ` +
-        `(${written.length} write site(s), e.g. ${first.file}:${first.line}): those writes are judged as the table ` +
-        'stood before the drop. If this file is not a migration (a teardown script), add it to "ignore" in the ' +
-        'config, or list the migration folders in "migrations"',
-    };
-  });
 }

@@ -248,23 +248,25 @@ describe('a singleton cached under `declare global` (convertr-backend, docs/real
 });
 
 describe('a teardown script in the migrations folder (convertr-backend, docs/real-world.md)', () => {
-  const dropNotes = (report: ReturnType<typeof auditSync>) =>
-    report.diagnostics.filter((d) => d.message.includes('no later migration creates it again'));
-
-  it('leaves the tables it drops judged as they stood before, and names the file that dropped them', () => {
+  it('leaves the tables it drops judged as they stood before, and each site names the file that dropped them', () => {
     const report = expectAnnotated('teardown-script');
-    const notes = dropNotes(report);
-    // One note, for the table the code still writes; the legacy table a real migration dropped is written by nothing.
-    expect(notes.map((d) => d.file)).toEqual(['db/migrations/cleanup.sql']);
-    expect(notes[0]!.message).toContain('line 2: drops app.invoices (with its schema) while its row-level security is on, enabled at db/migrations/001_init.sql:3');
-    expect(notes[0]!.message).toContain('add it to "ignore" in the config');
+    const evidence = evidenceIn(report, 'src/invoices.ts');
+    for (const line of [9, 18]) {
+      expect(evidence(line)).toContain(
+        'app.invoices (RLS enabled at db/migrations/001_init.sql:3) is judged as it stood before ' +
+          'db/migrations/cleanup.sql:2 dropped it with its schema, since no later migration creates it again',
+      );
+      expect(evidence(line)).toContain('add it to "ignore" in the config');
+    }
+    // The table 003 created again is a new table: nothing about a drop.
+    expect(evidence(24)).toBe('app.tags has no row-level security');
   });
 
   it('does the same under the replay, whose catalog keeps no trace of the dropped table', () => {
     const root = path.join(ROOT, 'teardown-script');
     const report = auditSync({ paths: [root], types: false, schemaSource: 'replay' });
     expect(report.writeSites.map((s) => `${s.line} ${s.coverage}`)).toEqual(['9 org-scope', '18 unscoped', '24 not-gated']);
-    expect(dropNotes(report)).toHaveLength(1);
+    expect(report.writeSites[1]!.evidence).toContain('dropped it with its schema');
   });
 });
 
