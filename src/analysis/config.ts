@@ -1,6 +1,7 @@
 import type { RoleKey } from './login-verdict.js';
 import type { RlsGuardConfig, ScopeHelperSpec, Specifier } from '../config/types.js';
-import type { FunctionWrite, RlsModel, SchemaLocation } from '../schema/types.js';
+import type { DroppedTable, FunctionWrite, RlsModel, SchemaLocation } from '../schema/types.js';
+import { droppedStates } from '../schema/dropped.js';
 
 // The configuration with defaults applied, in the shapes the analysis looks things up in.
 
@@ -64,6 +65,8 @@ export interface AnalysisConfig {
    * when only one exists.
    */
   knownTables?: ReadonlySet<string>;
+  /** Tables a migration dropped with RLS on and none creates again, judged as they stood (schema/dropped.ts). */
+  droppedTables?: ReadonlyMap<string, DroppedTable>;
   /** Tables an invoker SQL function writes when called, following nested calls and triggers. */
   functionWrites: Map<string, ThroughWrite[]>;
   /** Writes that triggers on a table add to a statement writing it, keyed by "table event". */
@@ -127,8 +130,11 @@ export function resolveAnalysisConfig(
       );
     if (fn.securityDefiner) definerFunctions.add(fn.name);
   }
+  // A table a migration dropped with its RLS enabled and that the code still writes is judged as it stood before the
+  // drop (a teardown script among the migrations would otherwise make every table it drops ungated: fail open).
+  const judged = [...model.tables.values(), ...droppedStates(model)];
   const gatedTables = new Set<string>();
-  for (const t of model.tables.values()) if (t.rlsEnabled) gatedTables.add(t.name);
+  for (const t of judged) if (t.rlsEnabled) gatedTables.add(t.name);
   const unpinnedDefiners = new Map<string, SchemaLocation>();
   for (const fn of model.functions.values())
     if (fn.securityDefiner && !fn.searchPathPinned && fn.language !== 'internal' && fn.language !== 'c')
@@ -137,7 +143,7 @@ export function resolveAnalysisConfig(
   const tableSettings = new Map<string, Set<string>>();
   const roleKeyedTables = new Map<string, RoleKey>();
   const switchSettings = new Map<string, Map<string, BypassSwitch>>();
-  for (const t of model.tables.values()) {
+  for (const t of judged) {
     if (!t.rlsEnabled) continue;
     const settings = new Set<string>();
     for (const p of t.policies) {
@@ -194,6 +200,7 @@ export function resolveAnalysisConfig(
     readOnlyDefiners: readOnlyDefiners(model, definerFunctions),
     gatedTables,
     knownTables: new Set(model.tables.keys()),
+    droppedTables: new Map([...(model.dropped ?? [])].filter(([name]) => !model.tables.has(name))),
     functionWrites: indirect.functionWrites,
     triggerWrites: indirect.triggerWrites,
     unpinnedDefiners,

@@ -146,10 +146,15 @@ function isNullType(t: ts.TypeNode): boolean {
 /** A property's type, else the index signature's (`[type: string]: Applier`). */
 function membersType(members: ts.NodeArray<ts.TypeElement>, key: string | undefined): ts.TypeNode | undefined {
   if (key !== undefined) {
-    const prop = members.find((m): m is ts.PropertySignature => ts.isPropertySignature(m) && m.name.getText() === key);
+    // A quoted member (`"mark-paid": Rule`) is named by its text, as the literal's key is (literalFunctions).
+    const prop = members.find((m): m is ts.PropertySignature => ts.isPropertySignature(m) && memberKey(m.name) === key);
     if (prop) return prop.type;
   }
   return members.find(ts.isIndexSignatureDeclaration)?.type;
+}
+
+function memberKey(name: ts.PropertyName): string {
+  return ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) ? name.text : name.getText();
 }
 
 /** The function type a callee is declared with, when the codebase declares it. */

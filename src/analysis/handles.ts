@@ -419,16 +419,21 @@ export class HandleResolver {
   /**
    * `trx ?? db` / `trx || db` with `trx` an optional parameter (`trx?: Knex.Transaction`, `trx = undefined`) and `db`
    * a connection: the parameter, judged at each call by what it passes, or by `db` where the call leaves it out.
+   * Also `input.tx ?? dbAdmin`, an options object's field (builtcrm, signacare): judged at each call by the field the
+   * call's object passes, or by the fallback where its object literal leaves the field out (program.ts).
    */
   private optionalParam(e: ts.Expression): Handle | undefined {
     if (!ts.isBinaryExpression(e)) return undefined;
     const op = e.operatorToken.kind;
     if (op !== ts.SyntaxKind.QuestionQuestionToken && op !== ts.SyntaxKind.BarBarToken) return undefined;
     const given = this.trace(e.left);
-    if (given.kind !== 'param' || given.path?.length || given.fallback || given.binding.path.length) return undefined;
+    if (given.kind !== 'param' || given.fallback || given.binding.path.length) return undefined;
+    const field = given.path?.length === 1 && typeof given.path[0] === 'string';
+    if (given.path?.length && !field) return undefined;
     const decl = given.binding.decl;
     const defaultsToUndefined = decl.initializer && skipOuter(decl.initializer).getText() === 'undefined';
-    if (!decl.questionToken && !defaultsToUndefined) return undefined;
+    // A field may be left out of the object whatever its declared type: each call's object literal says whether it is.
+    if (!field && !decl.questionToken && !defaultsToUndefined) return undefined;
     const fallback = this.trace(e.right);
     if (!isConnection(fallback) || (fallback.kind === 'param' && fallback.fallback)) return undefined;
     const other = 'label' in fallback ? fallback.label : shortText(e.right, 40);

@@ -366,6 +366,8 @@ function reportFile(
         evidence:
           `${verdict.evidence}; judged as app code though its path names ${asideByPath}: ${reachedFrom} reaches it`,
       };
+    const dropped = droppedNote(raw.tables, input.config.droppedTables);
+    if (dropped) verdict = { ...verdict, evidence: `${verdict.evidence}; ${dropped}` };
     const loc = location(sf, raw.call, file);
     const scope = enclosingName(raw.call);
     const code = normalizeCode(raw.call.getText(sf));
@@ -510,6 +512,24 @@ function enclosingName(node: ts.Node): string {
     else if (ts.isClassLike(n) && n.name) names.unshift(n.name.text);
   }
   return names.join('>') || '<module>';
+}
+
+/**
+ * Why a written table counts as gated though the migrations end without it (schema/dropped.ts): the file that dropped
+ * it, and how to leave that file out if it is a teardown script rather than a migration. Carried by each site, so a
+ * shard says it for its own sites.
+ */
+function droppedNote(tables: readonly string[], dropped: AnalysisConfig['droppedTables']): string | undefined {
+  const notes = tables.flatMap((t) => {
+    const d = dropped?.get(t);
+    if (!d) return [];
+    const enabled = d.before.enabledAt ? ` (RLS enabled at ${d.before.enabledAt.file}:${d.before.enabledAt.line})` : '';
+    return [`${t}${enabled} is judged as it stood before ${d.droppedAt.file}:${d.droppedAt.line} dropped it` +
+      `${d.by === 'schema' ? ' with its schema' : ''}, since no later migration creates it again`];
+  });
+  return notes.length
+    ? `${notes.join('; ')}; if that file is not a migration (a teardown script), add it to "ignore" in the config`
+    : undefined;
 }
 
 /** A seed or migration file by its path, whose writes are app code when a route reaches them (report/set-aside.ts). */

@@ -554,7 +554,9 @@ class Settler {
       const passed =
         p.kind === 'param'
           ? p.path
-            ? this.fieldPassed(edge, p.binding.index, p.path)
+            ? p.fallback && leavesOutField(edge, p.binding.index, p.path)
+              ? { handle: p.fallback, state: fallbackState(edge, p.fallback) }
+              : this.fieldPassed(edge, p.binding.index, p.path)
             : p.fallback && leavesOut(edge.call, p.binding.index)
               ? { handle: p.fallback, state: fallbackState(edge, p.fallback) }
               : edge.args[p.binding.index]
@@ -1004,6 +1006,26 @@ function leavesOut(call: ts.CallExpression | ts.NewExpression, index: number): b
   if (!arg) return true;
   const a = skipOuter(arg);
   return (ts.isIdentifier(a) && a.text === 'undefined' && !lookup(a)) || ts.isVoidExpression(a);
+}
+
+/**
+ * Whether a call's object literal leaves out the field `input.tx ?? db` reads (no such property, or `tx: undefined`).
+ * Anything else (a spread, a variable holding the object) is not known to leave it out: the field as passed decides.
+ */
+function leavesOutField(edge: CallEdge, index: number, path: readonly (string | number)[]): boolean {
+  const arg = (edge.argExprs ?? edge.call.arguments ?? [])[index];
+  if (!arg || path.length !== 1) return false;
+  const o = skipOuter(arg);
+  if (!ts.isObjectLiteralExpression(o) || o.properties.some((p) => ts.isSpreadAssignment(p))) return false;
+  const prop = o.properties.find(
+    (p) => p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) && p.name.text === path[0],
+  );
+  // A computed key may be the field: not known to leave it out.
+  if (!prop && o.properties.some((p) => p.name && ts.isComputedPropertyName(p.name))) return false;
+  if (!prop) return true;
+  if (!ts.isPropertyAssignment(prop)) return false;
+  const value = skipOuter(prop.initializer);
+  return (ts.isIdentifier(value) && value.text === 'undefined' && !lookup(value)) || ts.isVoidExpression(value);
 }
 
 /** The state of `trx ?? db`'s `db` where a call leaves `trx` out: the caller's, as it stood at the call. */

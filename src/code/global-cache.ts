@@ -1,5 +1,5 @@
 import ts from '../ts.js';
-import { lookup } from './scope.js';
+import { lookup, type Binding } from './scope.js';
 import { outerWrapperOf, skipOuter } from '../syntax/wrappers.js';
 
 // A connection cached on the global object so hot reloads reuse it:
@@ -80,7 +80,7 @@ function isGlobalObject(expression: ts.Expression, depth: number): boolean {
   const e = skipOuter(expression);
   if (!ts.isIdentifier(e) || depth > 4) return false;
   const b = lookup(e);
-  if (!b) return e.text === 'globalThis' || e.text === 'global';
+  if (!b || isGlobalAugmentation(b)) return e.text === 'globalThis' || e.text === 'global';
   return (
     b.kind === 'variable' &&
     b.flags === 'const' &&
@@ -88,4 +88,13 @@ function isGlobalObject(expression: ts.Expression, depth: number): boolean {
     !!b.decl.initializer &&
     isGlobalObject(b.decl.initializer, depth + 1)
   );
+}
+
+/**
+ * `declare global { var prisma: PrismaClient | undefined }` (Prisma's older documented singleton types the cache
+ * this way) is a module declaration named `global`, so the file's scope binds the name; it declares types on the
+ * global object and no value of its own, so `global.prisma` still reads the global object.
+ */
+function isGlobalAugmentation(b: Binding): boolean {
+  return b.kind === 'other' && ts.isModuleDeclaration(b.decl) && (b.decl.flags & ts.NodeFlags.GlobalAugmentation) !== 0;
 }

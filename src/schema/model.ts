@@ -1,6 +1,7 @@
 import type { RlsGuardConfig } from '../config/types.js';
 import { classifyStatement, constBool, constString, functionName } from '../sql/classify.js';
 import { type PgNode, parsePlpgsql, parseSql, recoverStatements, visitPg } from '../sql/parser.js';
+import { droppedStates } from './dropped.js';
 import { normalizeQualifiedName, qualify, rangeVarName } from './names.js';
 import type {
   ContextSet,
@@ -135,7 +136,7 @@ function apply(stmt: PgNode, offset: number, ctx: Ctx): void {
         );
       break;
     case 'DropStmt':
-      drop(node, ctx);
+      drop(node, at(), ctx);
       break;
     case 'CreatePolicyStmt':
       createPolicy(node, at(), ctx);
@@ -228,6 +229,8 @@ function untrackedTable(name: string): TableState {
 function table(name: string, ctx: Ctx): TableState {
   let t = ctx.model.tables.get(name);
   if (!t) {
+    // Named again after a drop: a new table, with none of the dropped one's state.
+    ctx.model.dropped?.delete(name);
     // A migration may alter a table created elsewhere (an extension, an older dump): track it anyway.
     t = untrackedTable(name);
     ctx.model.tables.set(name, t);
@@ -274,6 +277,7 @@ function moveTable(from: string, to: string, ctx: Ctx): void {
   const t = ctx.model.tables.get(from);
   if (!t) return;
   ctx.model.tables.delete(from);
+  ctx.model.dropped?.delete(to);
   t.name = to;
   for (const p of t.policies) p.table = to;
   ctx.model.tables.set(to, t);
@@ -314,21 +318,24 @@ function rename(node: PgNode, ctx: Ctx): void {
   }
 }
 
-function drop(node: PgNode, ctx: Ctx): void {
+function drop(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
   const objects = (node.objects as unknown[] | undefined) ?? [];
   for (const o of objects) {
     const names = listNames(o);
     switch (node.removeType) {
       case 'OBJECT_TABLE':
         if (names.length)
-          ctx.model.tables.delete(
+          dropTable(
             names.length > 1
               ? `${names[names.length - 2]}.${names[names.length - 1]}`
               : qualify(undefined, names[0]!, ctx.searchPath),
+            at,
+            'table',
+            ctx,
           );
         break;
       case 'OBJECT_SCHEMA':
-        for (const t of [...ctx.model.tables.keys()]) if (t.startsWith(`${names[0]}.`)) ctx.model.tables.delete(t);
+        for (const t of [...ctx.model.tables.keys()]) if (t.startsWith(`${names[0]}.`)) dropTable(t, at, 'schema', ctx);
         for (const f of [...ctx.model.functions.keys()])
           if (f.startsWith(`${names[0]}.`)) ctx.model.functions.delete(f);
         break;
@@ -354,6 +361,14 @@ function drop(node: PgNode, ctx: Ctx): void {
       }
     }
   }
+}
+
+/** A table leaves the model; one whose RLS was enabled is remembered as dropped (types.ts `dropped`). */
+function dropTable(name: string, at: SchemaLocation, by: 'table' | 'schema', ctx: Ctx): void {
+  const t = ctx.model.tables.get(name);
+  if (!t) return;
+  ctx.model.tables.delete(name);
+  if (t.rlsEnabled) (ctx.model.dropped ??= new Map()).set(name, { before: t, droppedAt: at, by });
 }
 
 function listNames(o: unknown): string[] {
@@ -676,7 +691,7 @@ function alterFunction(node: PgNode, ctx: Ctx): void {
 
 export function collectPolicySettings(model: RlsModel): Set<string> {
   const out = new Set<string>();
-  for (const t of model.tables.values()) {
+  for (const t of [...model.tables.values(), ...droppedStates(model)]) {
     for (const p of t.policies) {
       for (const s of p.settings) out.add(s);
       // A policy may read the setting through a helper function such as current_org_id().
@@ -696,9 +711,11 @@ export function applyConfig(model: RlsModel, config: RlsGuardConfig): RlsModel {
     const t = tables.get(name) ?? untrackedTable(name);
     tables.set(name, { ...t, rlsEnabled: true });
   }
+  const dropped = new Map(model.dropped ?? []);
   for (const raw of config.gatedTables?.remove ?? []) {
     const t = tables.get(normalizeQualifiedName(raw, defaultSchema));
     if (t) tables.set(t.name, { ...t, rlsEnabled: false, enabledAt: null });
+    dropped.delete(normalizeQualifiedName(raw, defaultSchema));
   }
   const configAt: SchemaLocation = { file: 'rls-guard.config.json', line: 1 };
   for (const raw of config.definerFunctions ?? []) {
@@ -729,7 +746,7 @@ export function applyConfig(model: RlsModel, config: RlsGuardConfig): RlsModel {
       setsContext: [...f.setsContext.filter((s) => s.setting !== setting), { setting, local: true }],
     });
   }
-  return { ...model, tables, functions };
+  return { ...model, tables, functions, dropped };
 }
 
 export function gatedTables(model: RlsModel): string[] {

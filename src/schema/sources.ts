@@ -27,6 +27,8 @@ export function replayedModel(replay: ReplayResult, staticModel: RlsModel, ref: 
     if (fn) model.functions.set(name, fn);
     else if (!table) model.functions.delete(name);
   }
+  // The replay's catalog holds no trace of a dropped table: the static reading's record of it stands.
+  if (staticModel.dropped?.size) model.dropped = staticModel.dropped;
   model.policySettings = collectPolicySettings(model);
   model.roles = replay.catalog.roles;
   model.migrationRole = replay.catalog.currentUser;

@@ -57,6 +57,14 @@ export interface TableState {
   triggers?: TriggerState[];
 }
 
+export interface DroppedTable {
+  /** The table as it stood when it was dropped. */
+  before: TableState;
+  droppedAt: SchemaLocation;
+  /** The statement's kind: `DROP TABLE` or `DROP SCHEMA … CASCADE`. */
+  by: 'table' | 'schema';
+}
+
 export interface ContextSet {
   setting: string;
   /** is_local argument: true, false, or null when not a constant. */
@@ -111,6 +119,12 @@ export interface SchemaDiagnostic {
 export interface RlsModel {
   /** Keyed by qualified name. Dropped tables are absent. */
   tables: Map<string, TableState>;
+  /**
+   * Tables a migration dropped while their RLS was enabled and that no later migration creates again (static
+   * reading), keyed by qualified name, absent from `tables`. Code that still writes one is judged as the table stood
+   * before the drop (config.ts): a teardown script among the migrations must not make its tables ungated.
+   */
+  dropped?: Map<string, DroppedTable>;
   /** Keyed by qualified name; overloads collapse to the last definition. */
   functions: Map<string, FunctionState>;
   /** Settings read by any policy's expressions (e.g. "app.current_org_id"). */

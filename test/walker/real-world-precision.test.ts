@@ -235,6 +235,62 @@ describe('a hot-reload singleton cached on the global object (pathway, docs/real
   });
 });
 
+describe('a singleton cached under `declare global` (convertr-backend, docs/real-world.md)', () => {
+  it('reads `global` as the global object, not the augmentation block that shares its name; a local `global` stays untraced', () => {
+    const report = expectAnnotated('global-augmentation');
+    const evidence = evidenceIn(report, 'src/leads.ts');
+    expect(evidence(8)).toContain('passed to `withOrg` (src/lib/rls.ts:4)');
+    expect(evidence(14)).toContain('PrismaClient created at src/lib/prisma.ts:8');
+    // Before, the untraced client made this write on an undeclared model vanish from the report.
+    expect(evidence(20)).toContain('schema.prisma has no model for `adSet`');
+    expect(evidence(25)).toContain('`legacy` cannot be traced');
+  });
+});
+
+describe('a teardown script in the migrations folder (convertr-backend, docs/real-world.md)', () => {
+  it('leaves the tables it drops judged as they stood before, and each site names the file that dropped them', () => {
+    const report = expectAnnotated('teardown-script');
+    const evidence = evidenceIn(report, 'src/invoices.ts');
+    for (const line of [9, 18]) {
+      expect(evidence(line)).toContain(
+        'app.invoices (RLS enabled at db/migrations/001_init.sql:3) is judged as it stood before ' +
+          'db/migrations/cleanup.sql:2 dropped it with its schema, since no later migration creates it again',
+      );
+      expect(evidence(line)).toContain('add it to "ignore" in the config');
+    }
+    // The table 003 created again is a new table: nothing about a drop.
+    expect(evidence(24)).toBe('app.tags has no row-level security');
+  });
+
+  it('does the same under the replay, whose catalog keeps no trace of the dropped table', () => {
+    const root = path.join(ROOT, 'teardown-script');
+    const report = auditSync({ paths: [root], types: false, schemaSource: 'replay' });
+    expect(report.writeSites.map((s) => `${s.line} ${s.coverage}`)).toEqual(['9 org-scope', '18 unscoped', '24 not-gated']);
+    expect(report.writeSites[1]!.evidence).toContain('dropped it with its schema');
+  });
+});
+
+describe('a connection in an options object with a fallback, `input.tx ?? pool` (builtcrm, docs/real-world.md)', () => {
+  it('is judged at each call by the field its object passes, or by the fallback where the object leaves it out', () => {
+    const report = expectAnnotated('optional-field-connection');
+    const evidence = evidenceIn(report, 'src/privacy.ts');
+    expect(evidence(10)).toContain('`input.tx`, a field of parameter 1 of `logBreach`; its one call, at src/privacy.ts:30');
+    expect(evidence(18)).toContain('the call at src/privacy.ts:37 recordConsent({ orgId, kind: \'marketing\' }) runs on pg Pool');
+    // A computed key may be the field: that call is not read as leaving it out.
+    expect(evidence(24)).toContain('src/privacy.ts:42');
+  });
+});
+
+describe('a rule table whose members are declared with a function type, some keys quoted (builtcrm, docs/real-world.md)', () => {
+  it('links the call through the declared member to the functions every entry gives, quoted keys included', () => {
+    const report = expectAnnotated('quoted-rule-table');
+    const evidence = evidenceIn(report, 'src/transitions.ts');
+    // Both arrows (under `submit` and under the quoted 'mark-paid') are called from the route's withOrg callback.
+    expect(evidence(15)).toContain('its 2 calls all pass a connection in org context via withOrg');
+    expect(evidence(21)).toContain('`recordConsent` is passed around as a value');
+  });
+});
+
 describe('TypeORM relation query builders (connect-phone, docs/real-world.md)', () => {
   it('are writes on the join table or the foreign key\'s table; an inverse side is unresolved, never dropped', () => {
     const report = expectAnnotated('typeorm-relations');
