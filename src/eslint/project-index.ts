@@ -392,11 +392,15 @@ class ProjectIndex {
     if (this.edited.size > EDITED_KEPT) this.edited.delete(this.edited.values().next().value!);
   }
 
+  private isListed(rel: string): boolean {
+    if (this.listSet?.list !== this.list) this.listSet = { list: this.list, set: new Set(this.list) };
+    return this.listSet.set.has(rel);
+  }
+
   private refreshEdited(): void {
     if (!this.edited.size) return;
-    if (this.listSet?.list !== this.list) this.listSet = { list: this.list, set: new Set(this.list) };
     for (const rel of this.edited) {
-      if (!this.listSet.set.has(rel)) continue;
+      if (!this.isListed(rel)) continue;
       if (this.refresh(rel) === 'read') this.lastView = undefined;
     }
   }
@@ -410,6 +414,10 @@ class ProjectIndex {
     const deadline = performance.now() + input.budgetMs;
     const view = this.view(input, () => performance.now() > deadline);
     if (!('self' in view)) return;
+    // A linted file the project's listing leaves out (a declaration file, which ESLint lints and the audit does not
+    // read) is never saved (save keeps listed files only): storing it marked the index dirty at every lint, and each
+    // warm command-line run re-analysed it and rewrote the whole index (5.4 MB on signacare's API) on exit.
+    if (!this.isListed(view.self)) return;
     this.store(view.self, view.localKey, decided);
     this.dirty = true;
     this.saveSoon();

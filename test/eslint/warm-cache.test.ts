@@ -124,3 +124,28 @@ describe('a file this process linted unsaved, then saved', () => {
     expect(await messages(root, 'src/audit-helper.ts', undefined, eslint)).toEqual([]);
   });
 });
+
+describe('a linted file the project listing leaves out', () => {
+  it('is not stored, so a warm run that lints it again leaves the index on disk as it was', async () => {
+    vi.stubEnv('RLS_GUARD_INDEX_CHILD', '0');
+    onTestFinished(() => void vi.unstubAllEnvs());
+    const root = project();
+    // A declaration file: ESLint lints it (the configs' `files` match .d.ts), the audit's listing leaves it out.
+    fs.mkdirSync(path.join(root, 'src/types'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'src/types/express.d.ts'), 'declare namespace Express {\n  interface Request {\n    orgId?: string;\n  }\n}\n');
+    const purge = "import { pool } from './db';\nexport const purge = () => pool.query('DELETE FROM audit_logs');\n";
+    fs.writeFileSync(path.join(root, 'src/purge.ts'), purge);
+    expect(await messages(root, 'src/purge.ts')).toEqual([expect.stringMatching(/^2 rls-guard\/no-unscoped-write DELETE/)]);
+    expect(await messages(root, 'src/types/express.d.ts')).toEqual([]);
+    resetProjectIndexes();
+    const saved = fs.statSync(indexFile(root)).mtimeMs;
+    const text = fs.readFileSync(indexFile(root), 'utf8');
+    expect(JSON.parse(text).results['src/purge.ts']).toBeDefined();
+    // A new process: both files again, nothing changed.
+    expect(await messages(root, 'src/purge.ts')).toEqual([expect.stringMatching(/^2 rls-guard\/no-unscoped-write DELETE/)]);
+    expect(await messages(root, 'src/types/express.d.ts')).toEqual([]);
+    resetProjectIndexes();
+    expect(fs.statSync(indexFile(root)).mtimeMs).toBe(saved);
+    expect(fs.readFileSync(indexFile(root), 'utf8')).toBe(text);
+  });
+});
