@@ -15,6 +15,8 @@ import type { ParseResult, ScanResult } from 'libpg-query';
 // runtime is ready when the factory returns; the functions below are the package's own synchronous
 // wrappers (wasm/index.cjs of 18.1.x: the same exports called the same way, the same errors), and
 // test/sql/libpg.test.ts checks them against the package's for parses, scans and errors.
+// package.json pins the package's exact version for that reason: a range would let a user's install bring a
+// version whose exports these calls do not match (the test fails if the pin becomes a range).
 
 interface PgModule {
   _malloc(size: number): number;

@@ -44,3 +44,16 @@ describe('libpg-query loaded synchronously (src/sql/libpg.ts)', () => {
     expect(outcome(() => parsePlPgSQLSync(bad))).toEqual(outcome(() => pkg.parsePlPgSQLSync(bad)));
   });
 });
+
+describe('the libpg-query version', () => {
+  it('is pinned exactly: the wrappers call one version\'s WebAssembly exports, and a user\'s install must get that one', async () => {
+    const fs = await import('node:fs');
+    const manifest = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const installed = JSON.parse(
+      fs.readFileSync(new URL('../../node_modules/libpg-query/package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    expect(manifest.dependencies['libpg-query']).toBe(installed.version);
+  });
+});
