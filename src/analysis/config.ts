@@ -1,7 +1,7 @@
 import type { RoleKey } from './login-verdict.js';
 import type { RlsGuardConfig, ScopeHelperSpec, Specifier } from '../config/types.js';
 import type { DroppedTable, FunctionWrite, RlsModel, SchemaLocation } from '../schema/types.js';
-import { droppedStates } from '../schema/dropped.js';
+import { droppedTables } from '../schema/dropped.js';
 
 // The configuration with defaults applied, in the shapes the analysis looks things up in.
 
@@ -132,7 +132,8 @@ export function resolveAnalysisConfig(
   }
   // A table a migration dropped with its RLS enabled and that the code still writes is judged as it stood before the
   // drop (a teardown script among the migrations would otherwise make every table it drops ungated: fail open).
-  const judged = [...model.tables.values(), ...droppedStates(model)];
+  const dropped = droppedTables(model);
+  const judged = [...model.tables.values(), ...[...dropped.values()].map((d) => d.before)];
   const gatedTables = new Set<string>();
   for (const t of judged) if (t.rlsEnabled) gatedTables.add(t.name);
   const unpinnedDefiners = new Map<string, SchemaLocation>();
@@ -200,7 +201,7 @@ export function resolveAnalysisConfig(
     readOnlyDefiners: readOnlyDefiners(model, definerFunctions),
     gatedTables,
     knownTables: new Set(model.tables.keys()),
-    droppedTables: new Map([...(model.dropped ?? [])].filter(([name]) => !model.tables.has(name))),
+    droppedTables: dropped,
     functionWrites: indirect.functionWrites,
     triggerWrites: indirect.triggerWrites,
     unpinnedDefiners,
