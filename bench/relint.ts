@@ -12,6 +12,7 @@ import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { ESLint } from 'eslint';
+import { lastLintAnalysedAlone } from '../src/eslint/lint-analysis.js';
 import { lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.js';
 import { forgetProcessKind } from '../src/eslint/settings.js';
 import { eslint, freshIndexDir, timed } from './eslint.js';
@@ -27,6 +28,8 @@ export interface RelintEdit {
   dropped: number;
   /** False when a cross-file site of the file was still "being built" after this lint. */
   decided: boolean;
+  /** Whether the file was analysed on its own first (in a fresh engine), besides the project's analysis. */
+  alone: boolean;
 }
 
 export interface RelintBench {
@@ -80,9 +83,10 @@ export async function relintBench(dir: string, file: string, repeat = Number(pro
     const cpuMs = await timed(async () => (results = await editor.lintText(next, { filePath: target })));
     const wallMs = performance.now() - wallStart;
     const work = lastIndexWork();
+    const ranAlone = lastLintAnalysedAlone();
     let eslintAloneMs = Infinity;
     for (let i = 0; i < 3; i++) eslintAloneMs = Math.min(eslintAloneMs, await timed(() => alone.lintText(next, { filePath: target })));
-    out.push({ edit, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs), eslintAloneMs: Math.round(eslintAloneMs), ...work, decided: !building(results) });
+    out.push({ edit, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs), eslintAloneMs: Math.round(eslintAloneMs), ...work, decided: !building(results), alone: ranAlone });
   }
   const load: [number, number] = [loadBefore, os.loadavg()[0]!];
   if (profile) fs.writeFileSync(process.env.RELINT_PROFILE!, JSON.stringify(await profile()));

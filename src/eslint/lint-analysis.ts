@@ -29,6 +29,8 @@ import {
   indexCacheDir,
   projectFindings,
   projectIndexCold,
+  projectWarm,
+  type ProjectOutcome,
   storeLocalFindings,
   takeInProjectIndex,
 } from './project-index.js';
@@ -113,7 +115,30 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   // An unchanged file (and unchanged imports, callers and helpers) costs a lookup, not an
   // analysis. The index holds verdicts without type evidence: with types, analyse afresh.
   const cached = types || childBuilding ? undefined : cachedFindings(input);
+  lastAlone = false;
   if (cached) return { ...cached, incomplete };
+  // A file whose last analysis here needed the project, with the project's analysis session holding every file its
+  // verdicts need (an editor's re-lint after an edit): the project's analysis first, which analyses the file once, in
+  // the session, instead of first alone on ESLint's parse in a fresh engine (about as much again: performance.md,
+  // eleventh session). Its verdicts are the walker's, which the file's own analysis agrees with for every site it
+  // decides alone (the parity contract, test/parity.test.ts); what the file could not be read of is the session's
+  // analysis of it. When the project cannot answer now (past the budget, a file it cannot read, a failure), the file's
+  // own analysis runs as below, and the answer already got is used.
+  let early: { outcome: ProjectOutcome } | { error: unknown } | undefined;
+  if (!types && !childBuilding && needsProject.has(filename) && projectWarm(input)) {
+    try {
+      early = { outcome: projectFindings(input) };
+    } catch (error) {
+      early = { error };
+    }
+    const got = 'outcome' in early ? early.outcome : undefined;
+    if (got?.status === 'ready' && !got.unseen && got.incomplete) {
+      // No site left that other files decide: the next lint starts with the file's own analysis again.
+      if (!got.sites.some((s) => s.crossFile)) needsProject.delete(filename);
+      return { findings: got.findings, sites: got.sites, incomplete: got.incomplete };
+    }
+  }
+  lastAlone = true;
   const local = analyze({
     root: loaded.dir,
     files: [sf],
@@ -126,6 +151,7 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   // Most files are decided alone; only sites other files could change need the project.
   // (An admin write no route of this file reaches may be reached from a route in a file that imports it.)
   if (!local.sites.some((s) => s.crossFile || s.routesElsewhere)) {
+    needsProject.delete(filename);
     // (While the child builds, it stores every file's verdicts.)
     if (!types && !childBuilding) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
     return { findings: local.findings, sites: local.sites, incomplete: local.incomplete };
@@ -147,9 +173,11 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     // Done: the index on disk holds every file's verdicts, which the query below reads.
     childDone(build, loaded.dir);
   }
-  let project: ReturnType<typeof projectFindings>;
+  needsProject.add(filename);
+  let project: ProjectOutcome;
   try {
-    project = projectFindings(input);
+    if (early && 'error' in early) throw early.error;
+    project = early?.outcome ?? projectFindings(input);
   } catch (error) {
     // The file's own findings stand; the sites the index would decide fail closed, with the reason.
     const failed = {
@@ -220,6 +248,19 @@ function childDone(build: CliBuild, root: string): void {
   takenIn.add(build);
   takeInProjectIndex(root);
   sharedHost.forget();
+}
+
+/**
+ * Files (absolute) whose last analysis of their own in this thread had a site other files decide: their next lint asks
+ * the project first when its session is warm (see analyseFile).
+ */
+const needsProject = new Set<string>();
+
+let lastAlone = false;
+
+/** Whether the last lint analysed the file on its own (in a fresh engine, on ESLint's parse): the bench and tests. */
+export function lastLintAnalysedAlone(): boolean {
+  return lastAlone;
 }
 
 /** Projects whose cold index this thread built in its own process (once each: see analyseFile). */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from '../ts.js';
 import { prismaModels } from '../adapters/prisma-schema.js';
-import type { CoreFinding, CoreSite } from '../analysis/index.js';
+import type { CoreFinding, CoreSite, SourceGap } from '../analysis/index.js';
 import { AnalysisSession } from '../analysis/session.js';
 import { toPosixRelative } from '../files/paths.js';
 import type { AnalysisConfig } from '../analysis/config.js';
@@ -127,7 +127,17 @@ export type ProjectOutcome =
    * `unseen`: project files the index could not read (binary, too large, unreadable), which
    * may call the file's functions: a verdict that found no problem is not a pass.
    */
-  | ({ status: 'ready'; analysed: number; cached: boolean; unseen?: string } & Decided)
+  | ({
+      status: 'ready';
+      analysed: number;
+      cached: boolean;
+      unseen?: string;
+      /**
+       * Of an analysis done by this query: the parts of the linted file it read only in part (a syntax error, a walk
+       * that gave up), from the session's own analysis of the file.
+       */
+      incomplete?: SourceGap[];
+    } & Decided)
   /**
    * Past the budget: `read` of the `total` files this step needs were read (the next lint
    * goes on); `builderFailed` says why the background build for this text will not finish it.
@@ -506,7 +516,23 @@ class ProjectIndex {
       this.session = undefined;
       this.parsed.clear();
     }
-    return { status: 'ready', ...of(self), analysed, cached: false, ...unseen };
+    const incomplete = result.incomplete.filter((g) => g.file === self);
+    return { status: 'ready', ...of(self), analysed, cached: false, ...unseen, incomplete };
+  }
+
+  /**
+   * Whether the analysis session holds every file the linted file's cross-file verdicts need, the file itself aside,
+   * for the same model, config and file list: a query then parses nothing and analyses only the file and the files
+   * whose facts read it (an editor's re-lint after an edit). Within the lint's budget, like `cached`.
+   */
+  warm(input: ProjectInput): boolean {
+    const kept = this.session;
+    if (!kept || kept.list !== this.list || kept.analysis.worn) return false;
+    const deadline = performance.now() + input.budgetMs;
+    const view = this.view(input, () => performance.now() > deadline);
+    if (!('self' in view) || view.base !== kept.base) return false;
+    for (const rel of view.needed) if (rel !== view.self && !kept.analysis.knows(rel, view.hashOf(rel))) return false;
+    return true;
   }
 
   /** The analysis session for this model, config and file list (a new one when any changed, or it is worn). */
@@ -871,6 +897,11 @@ export function projectIndexCold(root: string): boolean {
 /** Takes in the index on disk now: what the command line's child build wrote. */
 export function takeInProjectIndex(root: string): void {
   indexFor(root).takeInDisk();
+}
+
+/** Whether the project's analysis session holds every file the linted file's verdicts need (ProjectIndex.warm). */
+export function projectWarm(input: ProjectInput): boolean {
+  return indexFor(input.loaded.dir).warm(input);
 }
 
 /** Keeps the findings of a file decided alone (no site other files could change). */

@@ -5,25 +5,16 @@ import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from '
 import { cliBuildFor, cliBuildWaits, forgetCliBuilds, readStatus } from '../../src/eslint/cli-build.js';
 import { lastIndexWork, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
-import { eslintFor, lintMessages } from '../support/eslint-project.js';
+import { eslintFor, lintMessages, ruleTesterCopy } from '../support/eslint-project.js';
 
 // The command line's child-process build of a cold project index (src/eslint/cli-build.ts): the cross-file verdicts
 // come from the child's whole-project analysis, the same as the lint process's own; a child that dies or stalls leaves
 // them unresolved with the reason; a warm index starts no child; threads of one process share one build.
 
-const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/rule-tester');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-cli-build-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-let n = 0;
-function project(): string {
-  const root = path.join(tmp, `p${n++}`);
-  fs.cpSync(FIXTURE, root, { recursive: true });
-  fs.mkdirSync(path.join(root, 'node_modules'));
-  const config = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'rls-guard.config.json'), 'utf8'));
-  fs.writeFileSync(path.join(root, 'rls-guard.config.json'), JSON.stringify({ ...config, schemaSource: 'static' }));
-  return root;
-}
+const project = (): string => ruleTesterCopy(tmp);
 
 const cache = (root: string): string => path.join(root, 'node_modules/.cache/rls-guard');
 const statuses = (root: string): string[] =>

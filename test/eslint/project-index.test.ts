@@ -9,24 +9,16 @@ import { runningBuilds } from '../../src/eslint/background-build.js';
 import { MIN_RECHECK_MS } from '../../src/eslint/recheck.js';
 import { cachedFindings, projectFindings, reachable, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { loadModel } from '../../src/schema/load.js';
-import { eslintFor, lintMessages, touch } from '../support/eslint-project.js';
+import { eslintFor, lintMessages, ruleTesterCopy, touch } from '../support/eslint-project.js';
 
 // The plugin's project index: cross-file verdicts in the editor, unsaved text, changes on
 // disk, the on-disk cache, and the time budget.
 
-const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/rule-tester');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-index-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-let n = 0;
 /** A copy of the RuleTester fixture (helper, caller, plain transaction helper), with node_modules so the cache lives there. */
-function project(): string {
-  const root = path.join(tmp, `p${n++}`);
-  fs.cpSync(FIXTURE, root, { recursive: true });
-  fs.mkdirSync(path.join(root, 'node_modules'));
-  fs.writeFileSync(path.join(root, 'rls-guard.config.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(FIXTURE, 'rls-guard.config.json'), 'utf8')), schemaSource: 'static' }));
-  return root;
-}
+const project = (): string => ruleTesterCopy(tmp);
 
 const messages = lintMessages;
 

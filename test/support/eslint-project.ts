@@ -7,6 +7,22 @@ import plugin from '../../src/eslint-plugin.js';
 // The ESLint plugin's project-index tests lint copies of a fixture app the way an editor or
 // `eslint .` does: the recommended config, typescript-eslint's parser, the plugin's settings.
 
+const RULE_TESTER = path.resolve(import.meta.dirname, '../../fixtures/rule-tester');
+let copies = 0;
+
+/**
+ * A copy of the RuleTester fixture (a helper writing through its parameter, its caller, a plain transaction helper)
+ * under `dir`, with node_modules so the index's cache lives there, and the static schema source.
+ */
+export function ruleTesterCopy(dir: string): string {
+  const root = path.join(dir, `p${copies++}`);
+  fs.cpSync(RULE_TESTER, root, { recursive: true });
+  fs.mkdirSync(path.join(root, 'node_modules'));
+  const config = JSON.parse(fs.readFileSync(path.join(RULE_TESTER, 'rls-guard.config.json'), 'utf8'));
+  fs.writeFileSync(path.join(root, 'rls-guard.config.json'), JSON.stringify({ ...config, schemaSource: 'static' }));
+  return root;
+}
+
 export function eslintFor(root: string, settings: Record<string, unknown> = {}): ESLint {
   return new ESLint({
     cwd: root,

@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { lastLintAnalysedAlone } from '../../src/eslint/lint-analysis.js';
+import { resetProjectIndexes } from '../../src/eslint/project-index.js';
+import { forgetProcessKind } from '../../src/eslint/settings.js';
+import { eslintFor, lintMessages, ruleTesterCopy } from '../support/eslint-project.js';
+
+// An editor's re-lint of a file whose sites other files decide (lint-analysis.ts): once the project's analysis session
+// holds every file the verdicts need, an edit is analysed once, in the session, not first alone in a fresh engine. The
+// answer after every edit must be the one a fresh process gives for the same text: edits that keep the cross-file
+// site, remove it (the file is then decided alone), bring it back, and add a write decided in the file.
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-relint-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function project(): string {
+  const root = ruleTesterCopy(tmp);
+  // Files that import the caller and read nothing of the helper: the program is larger than what an edit re-analyses,
+  // as in a real project, so the session is not worn (replaced) within the edits below (session.ts, WEAR).
+  for (let k = 0; k < 12; k++)
+    fs.writeFileSync(path.join(root, `src/reexport${k}.ts`), `export { nightly as nightly${k} } from './jobs.js';\n`);
+  return root;
+}
+
+/** A new index directory, so that nothing an earlier lint stored answers for this one. */
+function freshIndex(): void {
+  resetProjectIndexes();
+  vi.stubEnv('RLS_GUARD_INDEX_DIR', fs.mkdtempSync(path.join(tmp, 'index-')));
+}
+
+beforeEach(() => {
+  // An editor's ESLint server: the session keeps its dependency graph between lints.
+  vi.stubEnv('CI', '');
+  vi.stubEnv('VSCODE_PID', '1');
+  forgetProcessKind();
+});
+afterEach(() => {
+  resetProjectIndexes();
+  vi.unstubAllEnvs();
+  forgetProcessKind();
+});
+
+const HELPER = 'src/audit-helper.ts';
+const helper = (body: string): string =>
+  `import type { Pool, PoolClient } from 'pg';\nimport { pool } from './db.js';\n\n` +
+  `export async function recordAudit(client: Pool | PoolClient, orgId: string): Promise<void> {\n${body}}\n`;
+const onParameter = "  await client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'nightly']);\n";
+const onPool = "  await pool.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'nightly']);\n";
+
+describe("an editor's re-lint of a file whose verdicts need the project", () => {
+  it('analyses an edit once, in the warm session, and answers as a fresh process does', async () => {
+    const root = project();
+    // [text, whether the lint of it in the warm editor analyses the file on its own first]
+    const edits: [string, boolean][] = [
+      [helper(onParameter), true], // the open: nothing is known yet
+      [`${helper(onParameter)}// edited\n`, false],
+      [helper(`  // a line\n${onParameter}`), false],
+      // The write now runs on the pool: decided in this file, and the project's answer says so (no cross-file site).
+      [helper(onPool), false],
+      [`${helper(onPool)}// again\n`, true],
+      // Back through the parameter: the file's own analysis finds the cross-file site again.
+      [helper(onParameter), true],
+      [helper(`${onParameter}  const late = orgId;\n`), false],
+      // A second write, on the pool: one site decided here, one by the callers.
+      [helper(`${onParameter}${onPool}`), false],
+      [helper(onParameter), false],
+    ];
+    // A fresh process per text: no session, no stored verdict.
+    const fresh: string[][] = [];
+    for (const [text] of edits) {
+      freshIndex();
+      fresh.push(await lintMessages(eslintFor(root, { indexBudgetMs: Infinity }), root, HELPER, text));
+      expect(lastLintAnalysedAlone()).toBe(true);
+    }
+    expect(fresh[1]).toEqual([expect.stringMatching(/^5 rls-guard\/no-unscoped-write .*src\/jobs\.ts:5/)]);
+    expect(fresh[3]).toEqual([expect.stringMatching(/^5 rls-guard\/no-unscoped-write INSERT on public\.audit_logs/)]);
+    expect(fresh[7]).toHaveLength(2);
+    freshIndex();
+    const editor = eslintFor(root, { indexBudgetMs: Infinity });
+    for (const [i, [text, alone]] of edits.entries()) {
+      expect(await lintMessages(editor, root, HELPER, text), `edit ${i}`).toEqual(fresh[i]);
+      expect(lastLintAnalysedAlone(), `edit ${i}`).toBe(alone);
+    }
+  });
+});
