@@ -2,21 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { parseSource, setParents, SOURCE_EXTENSIONS, scriptKind } from '../../src/files/source.js';
+import { parseSource, setParents, scriptKind } from '../../src/files/source.js';
+import { sourcesUnder } from '../support/fixture-sources.js';
 
 // parseSource sets the parents itself (setParents) instead of asking createSourceFile to (TypeScript's
 // setParentRecursive allocated two work-queue entries per node). Every reader of a tree walks up through `parent`, so
 // the trees must be the same: each node's parent, compared with a parse where TypeScript set them.
-
-function sourcesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory() && e.name !== 'node_modules') out.push(...sourcesUnder(p));
-    else if (e.isFile() && SOURCE_EXTENSIONS.some((x) => e.name.endsWith(x))) out.push(p);
-  }
-  return out;
-}
 
 /** Every node in pre-order (JSDoc comments after a node's children), each with its parent's index (-1: none). */
 function parents(sf: ts.Node): number[] {
