@@ -419,20 +419,19 @@ export class AdapterCalls {
   /** A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. */
   private builder(call: ts.CallExpression, state: Map<ts.Node, ConnState>): boolean {
     let untraced: { adapter: DbAdapter; w: BuilderWrite; handle: Handle } | undefined;
+    // Every call passes here, once per adapter: no closure in the loop (a context per adapter and call was a
+    // thirtieth of the audit's garbage on midday).
+    const ctx = this.builderContext;
     for (const adapter of adapters) {
-      const read = adapter.builderWrite?.(call, this.builderContext);
+      const read = adapter.builderWrite?.(call, ctx);
       if (!read) continue;
-      const isOurs = (h: Handle, distinctive: boolean | undefined): boolean =>
-        ((h.kind === 'executor' || h.kind === 'admin') && h.adapter === adapter) ||
-        (h.kind === 'param' && (h.typed ? h.typed.adapter === adapter : distinctive === true)) ||
-        (h.kind === 'ambient' && ambientAdapter(h) === adapter);
       let w = read;
       let handle = this.deps.handles.of(read.executor);
-      let ours = isOurs(handle, read.distinctive);
+      let ours = isOurs(adapter, handle, read.distinctive);
       // `args.trx('t').update(…)`: the field is the library's executor (its declared type says so), not `args`.
       if (!ours && read.fieldCall) {
         const field = this.deps.handles.of(read.fieldCall.executor);
-        if (isOurs(field, false)) [w, handle, ours] = [read.fieldCall, field, true];
+        if (isOurs(adapter, field, false)) [w, handle, ours] = [read.fieldCall, field, true];
         // `const m = await import(name); m.db('t').insert(…)`: a module of the code that cannot be resolved hands
         // out the field, so the field's call is the write's shape (unresolved below, never dropped).
         else if (isUntraced(field) && this.fromUnresolvedCode(read.fieldCall.executor))
@@ -508,10 +507,15 @@ export class AdapterCalls {
   }
 
   private get builderContext(): BuilderContext {
+    // Made once per walker: the closures below capture locals, so building them is kept out of the getter's path.
+    return (this.builderCtx ??= this.newBuilderContext());
+  }
+
+  private newBuilderContext(): BuilderContext {
     const origins = this.deps.origins;
     const folder = this.deps.folder;
     const defaultSchema = this.deps.config.defaultSchema;
-    return (this.builderCtx ??= {
+    return {
       root: this.deps.root,
       constant: (expr) => {
         const f = folder.constant(expr);
@@ -540,7 +544,7 @@ export class AdapterCalls {
         const o = origins.expr(call.expression);
         return o.kind === 'function' ? soleReturn(o.decl) : undefined;
       },
-    });
+    };
   }
 
   /**
@@ -605,6 +609,15 @@ export class AdapterCalls {
   }
 
   private templates: ReturnType<typeof templateKind> | undefined;
+}
+
+/** Whether a builder write's executor is `adapter`'s connection (a parameter typed as one, or distinctive: maybe). */
+function isOurs(adapter: DbAdapter, h: Handle, distinctive: boolean | undefined): boolean {
+  return (
+    ((h.kind === 'executor' || h.kind === 'admin') && h.adapter === adapter) ||
+    (h.kind === 'param' && (h.typed ? h.typed.adapter === adapter : distinctive === true)) ||
+    (h.kind === 'ambient' && ambientAdapter(h) === adapter)
+  );
 }
 
 /** Two identifiers naming one declaration (`db.raw(…)` inside a chain that starts at that `db`). */

@@ -49,17 +49,31 @@ export class DepNode {
   ) {}
 }
 
-interface Frame {
-  kind: FactKind<unknown, unknown>;
-  node: DepNode | undefined;
-  key: unknown;
+/**
+ * A fact in progress. It is its key's entry in the kind's table while it runs (one entry per key, whatever its state),
+ * and the object is reused by the next fact computed at its stack depth.
+ */
+class Frame {
+  constructor(readonly index: number) {}
+  kind: FactKind<unknown, unknown> = undefined as never;
+  node: DepNode | undefined = undefined;
+  key: unknown = undefined;
   /** What readers of the fact in progress get: its conservative value, made when first read (most facts never are). */
-  assumed: unknown;
-  hasAssumed: boolean;
+  assumed: unknown = undefined;
+  hasAssumed = false;
   /** The lowest stack index of an in-progress fact this computation read (Infinity: none). */
-  low: number;
+  low = Infinity;
   /** Whether a fact deeper on the stack read this one (a cycle through it). */
-  read: boolean;
+  read = false;
+}
+
+/** A fact computed on an assumption still in progress at stack index `low`: its key's entry until that head settles. */
+class Provisional {
+  constructor(
+    readonly value: unknown,
+    public low: number,
+    readonly node: DepNode | undefined,
+  ) {}
 }
 
 const MAX_ROUNDS = 4;
@@ -81,11 +95,12 @@ export class Facts {
   /** `steps` beyond which work stops with BudgetExceeded (set by the flow walker per function). */
   limit = Infinity;
   limitScope: 'function' | 'file' = 'function';
-  private readonly final = new Map<FactKind<unknown, unknown>, Map<unknown, unknown>>();
-  private readonly provisional = new Map<
-    FactKind<unknown, unknown>,
-    Map<unknown, { value: unknown; low: number; node: DepNode | undefined }>
-  >();
+  /**
+   * Per kind, one entry per key: the final value, or the Frame of the fact in progress, or a Provisional value (one
+   * map read per fact asked for, and no entry made and deleted per fact computed: a map emptied by a delete is
+   * reallocated smaller, which was a sixtieth of an audit's garbage).
+   */
+  private readonly tables = new Map<FactKind<unknown, unknown>, Map<unknown, unknown>>();
   private tracking = false;
   /** The computations in progress that reads are recorded for (innermost last). */
   private readonly readerStack: DepNode[] = [];
@@ -95,14 +110,15 @@ export class Facts {
   private readonly touched = new Map<string, DepNode[]>();
   /** Provisional entries in the order they were made, to drop or settle a head's round at once. */
   private readonly log: { kind: FactKind<unknown, unknown>; key: unknown }[] = [];
-  private readonly stack: Frame[] = [];
-  private readonly onStack = new Map<FactKind<unknown, unknown>, Map<unknown, number>>();
+  /** Frames by stack depth, reused: `depth` of them are in progress. */
+  private readonly frames: Frame[] = [];
+  private depth = 0;
 
   constructor(readonly maxDepth = 400) {}
 
   /** Whether some fact is being computed (what is learnt now may be provisional). */
   get busy(): boolean {
-    return this.stack.length > 0;
+    return this.depth > 0;
   }
 
   /** From now on, record who read what (see the top of this file); call before any fact is computed. */
@@ -169,7 +185,7 @@ export class Facts {
         const byKey = this.nodes.get(n.kind);
         if (byKey?.get(n.key) === n) {
           byKey.delete(n.key);
-          this.final.get(n.kind)?.delete(n.key);
+          this.tables.get(n.kind)?.delete(n.key);
         }
       }
       n.onEvict?.();
@@ -180,49 +196,51 @@ export class Facts {
 
   get<K, V>(kindArg: FactKind<K, V>, key: K): V {
     const kind = kindArg as FactKind<unknown, unknown>;
-    const final = this.final.get(kind);
-    if (final) {
-      const done = final.get(key);
-      if (done !== undefined || final.has(key)) {
-        if (this.tracking) this.readNode(this.nodes.get(kind)?.get(key));
-        return done as V;
+    const table = this.tables.get(kind);
+    const entry = table?.get(key);
+    if (entry !== undefined || table?.has(key)) {
+      if (entry instanceof Frame) {
+        // In progress: a cycle through it.
+        this.readNode(entry.node);
+        entry.read = true;
+        this.lower(entry.index);
+        if (!entry.hasAssumed) {
+          entry.assumed = kind.conservative(key, 'cycle');
+          entry.hasAssumed = true;
+        }
+        return entry.assumed as V;
       }
-    }
-    const at = this.onStack.get(kind)?.get(key);
-    if (at !== undefined) {
-      const frame = this.stack[at]!;
-      this.readNode(frame.node);
-      frame.read = true;
-      this.lower(at);
-      if (!frame.hasAssumed) {
-        frame.assumed = kind.conservative(key, 'cycle');
-        frame.hasAssumed = true;
+      if (entry instanceof Provisional) {
+        this.readNode(entry.node);
+        this.lower(entry.low);
+        return entry.value as V;
       }
-      return frame.assumed as V;
+      if (this.tracking) this.readNode(this.nodes.get(kind)?.get(key));
+      return entry as V;
     }
-    const pending = this.provisional.get(kind)?.get(key);
-    if (pending) {
-      this.readNode(pending.node);
-      this.lower(pending.low);
-      return pending.value as V;
-    }
-    if (this.stack.length >= this.maxDepth) {
+    if (this.depth >= this.maxDepth) {
       // Too deep to follow on the JS stack: fail closed for this path (not remembered, the
       // caller's fact is, so a long chain costs its length once).
       return kind.conservative(key, 'depth') as V;
     }
-    return this.evaluate(kind, key) as V;
+    return this.evaluate(kind, table ?? mapOf(this.tables, kind), key) as V;
   }
 
-  private evaluate(kind: FactKind<unknown, unknown>, key: unknown): unknown {
-    const index = this.stack.length;
+  private evaluate(kind: FactKind<unknown, unknown>, table: Map<unknown, unknown>, key: unknown): unknown {
+    const index = this.depth;
     const node = this.tracking ? new DepNode(undefined, kind, key) : undefined;
-    const frame: Frame = { kind, key, node, assumed: undefined, hasAssumed: false, low: Infinity, read: false };
-    this.stack.push(frame);
+    const frame = (this.frames[index] ??= new Frame(index));
+    frame.kind = kind;
+    frame.key = key;
+    frame.node = node;
+    frame.assumed = undefined;
+    frame.hasAssumed = false;
+    this.depth++;
     if (node) this.readerStack.push(node);
-    mapOf(this.onStack, kind).set(key, index);
+    table.set(key, frame);
     const mark = this.log.length;
     let value: unknown;
+    let low: number;
     try {
       for (let round = 0; ; round++) {
         frame.low = Infinity;
@@ -244,32 +262,35 @@ export class Facts {
     } catch (error) {
       // An error (the caller turns it into a diagnostic) leaves nothing half-settled behind.
       this.dropSince(mark);
+      table.delete(key);
       throw error;
     } finally {
-      this.stack.pop();
+      low = frame.low;
+      frame.kind = undefined as never;
+      frame.key = frame.assumed = frame.node = undefined;
+      this.depth--;
       if (node) this.readerStack.pop();
-      this.onStack.get(kind)!.delete(key);
     }
-    if (frame.low < index) {
+    if (low < index) {
       // Depends on a fact still in progress further out: provisional until that head is done.
       for (let i = mark; i < this.log.length; i++) {
         const e = this.log[i]!;
-        const p = this.provisional.get(e.kind)!.get(e.key)!;
-        p.low = Math.min(p.low, frame.low);
+        const p = this.tables.get(e.kind)!.get(e.key) as Provisional;
+        p.low = Math.min(p.low, low);
       }
-      mapOf(this.provisional, kind).set(key, { value, low: frame.low, node });
+      table.set(key, new Provisional(value, low, node));
       this.log.push({ kind, key });
-      this.lower(frame.low);
+      this.lower(low);
     } else {
       for (let i = mark; i < this.log.length; i++) {
         const e = this.log[i]!;
-        const p = this.provisional.get(e.kind)!.get(e.key)!;
-        this.provisional.get(e.kind)!.delete(e.key);
-        mapOf(this.final, e.kind).set(e.key, p.value);
+        const t = this.tables.get(e.kind)!;
+        const p = t.get(e.key) as Provisional;
+        t.set(e.key, p.value);
         if (p.node) mapOf(this.nodes, e.kind).set(e.key, p.node);
       }
       this.log.length = mark;
-      mapOf(this.final, kind).set(key, value);
+      table.set(key, value);
       if (node) mapOf(this.nodes, kind).set(key, node);
     }
     this.readNode(node);
@@ -283,14 +304,14 @@ export class Facts {
 
   /** The fact being computed read something in progress at stack index `low`. */
   private lower(low: number): void {
-    const top = this.stack[this.stack.length - 1];
+    const top = this.depth > 0 ? this.frames[this.depth - 1]! : undefined;
     if (top && low < top.low) top.low = low;
   }
 
   private dropSince(mark: number): void {
     for (let i = mark; i < this.log.length; i++) {
       const e = this.log[i]!;
-      this.provisional.get(e.kind)!.delete(e.key);
+      this.tables.get(e.kind)!.delete(e.key);
     }
     this.log.length = mark;
   }

@@ -559,25 +559,51 @@ function withoutComments(node: ts.Node, max: number): string {
   if (!full.includes('//') && !full.includes('/*')) return full;
   let out = '';
   // Only the quoted prefix matters: stop once it is long enough (whitespace may still collapse).
-  // Collapsing never lengthens, so a text no longer than `max` is not enough without collapsing
-  // it (the collapse per node visited was a tenth of the audit's string garbage).
-  const enough = (): boolean => out.length > max && out.replace(/\s+/g, ' ').length > max;
+  // The length `out` collapses to is counted as it grows (collapsing all of `out` again at every
+  // node visited was a twentieth of an audit's garbage).
+  let collapsed = 0;
+  let inSpace = false;
+  const append = (piece: string): void => {
+    out += piece;
+    for (let i = 0; i < piece.length; i++) {
+      const space = isRegExpSpace(piece.charCodeAt(i));
+      if (!space || !inSpace) collapsed++;
+      inSpace = space;
+    }
+  };
   const visit = (n: ts.Node, first: boolean): void => {
-    if (enough() || (n.kind >= ts.SyntaxKind.FirstJSDocNode && n.kind <= ts.SyntaxKind.LastJSDocNode)) return;
+    if (collapsed > max || (n.kind >= ts.SyntaxKind.FirstJSDocNode && n.kind <= ts.SyntaxKind.LastJSDocNode)) return;
     const children = n.getChildren(sf);
     if (children.length === 0) {
       if (!first) {
         const trivia = sf.text.slice(n.getFullStart(), n.getStart(sf));
         // Only trivia with a slash can hold a comment (most is a space or nothing).
-        out += trivia.includes('/') ? trivia.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, ' ') : trivia;
+        append(trivia.includes('/') ? trivia.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, ' ') : trivia);
       }
-      out += sf.text.slice(n.getStart(sf), n.getEnd());
+      append(sf.text.slice(n.getStart(sf), n.getEnd()));
       return;
     }
     children.forEach((c, i) => visit(c, first && i === 0));
   };
   visit(node, true);
   return out;
+}
+
+/** Whether a UTF-16 code unit is one a regular expression's `\s` matches (WhiteSpace and LineTerminator). */
+export function isRegExpSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 /**

@@ -51,13 +51,37 @@ export function withSharedParses<T>(fn: () => T): T {
 }
 
 function parseNow(file: string, text: string): ts.SourceFile {
-  return ts.createSourceFile(
+  const sf = ts.createSourceFile(
     file,
     text,
     { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone },
-    true,
+    false,
     scriptKind(file),
   );
+  setParents(sf);
+  return sf;
+}
+
+/**
+ * Sets every node's `parent`, as `createSourceFile`'s `setParentNodes` does, on one explicit stack (deep trees cannot
+ * overflow it) with one callback for the whole tree: TypeScript's own pass (`setParentRecursive`) allocates two work
+ * arrays' entries per node and a closure per level, 3 % of a cold audit's CPU and a tenth of its parse garbage.
+ */
+export function setParents(root: ts.Node): void {
+  const work: ts.Node[] = [root];
+  let parent: ts.Node = root;
+  // Returns nothing: a truthy result would stop forEachChild.
+  const bind = (child: ts.Node): void => {
+    (child as { parent: ts.Node }).parent = parent;
+    work.push(child);
+  };
+  while (work.length > 0) {
+    parent = work.pop()!;
+    ts.forEachChild(parent, bind);
+    // JSDoc comments are not children (forEachChild skips them); with JSDoc parsing off there are none.
+    const docs = (parent as { jsDoc?: ts.Node[] }).jsDoc;
+    if (docs) for (const doc of docs) bind(doc);
+  }
 }
 
 export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: string };

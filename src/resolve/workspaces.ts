@@ -132,7 +132,8 @@ function subdirs(dir: string): string[] {
 
 export function isDir(p: string): boolean {
   try {
-    return fs.statSync(p).isDirectory();
+    // A missing path answers undefined, not an exception (see isFile in files/walk.ts).
+    return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
   } catch {
     return false;
   }

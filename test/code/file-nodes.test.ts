@@ -3,8 +3,9 @@ import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { indexedNodes } from '../../src/code/file-nodes.js';
-import { parseSource, SOURCE_EXTENSIONS } from '../../src/files/source.js';
+import { parseSource } from '../../src/files/source.js';
 import { isFunctionLike } from '../../src/code/scope.js';
+import { sourcesUnder } from '../support/fixture-sources.js';
 
 // The whole-file scans (the flow's function roots, the entry points, Next.js server actions,
 // NestJS routes and container, tRPC context factories) each walked every node of every file;
@@ -30,16 +31,6 @@ function walked(sf: ts.SourceFile, pick: (n: ts.Node) => boolean): ts.Node[] {
     ts.forEachChild(n, visit);
   };
   visit(sf);
-  return out;
-}
-
-function sourcesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory() && e.name !== 'node_modules') out.push(...sourcesUnder(p));
-    else if (e.isFile() && SOURCE_EXTENSIONS.some((x) => e.name.endsWith(x))) out.push(p);
-  }
   return out;
 }
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BudgetExceeded, Facts, type FactKind, Interner } from '../../src/code/fixpoint.js';
 
 // The fact engine: each fact once, cycles settled, deep chains and errors survived.
@@ -61,6 +61,25 @@ describe('Facts', () => {
     expect(() => facts.get(kind, 3)).toThrow(BudgetExceeded);
     fail = false;
     expect(facts.get(kind, 3)).toBe(3);
+  });
+
+  it('keeps one table entry per fact: computing chains deletes no map entry', () => {
+    // The in-progress marker was a map entry made and deleted per fact (a map emptied by a delete is reallocated).
+    const facts = new Facts();
+    const kind = kindOf<number>(facts, (k, get) => (k === 0 ? 0 : get(k - 1) + 1), () => -1);
+    const other = kindOf<number>(facts, (k, get) => (k % 50 === 0 ? 0 : get(k - 1) + 1) + facts.get(kind, k), () => -1);
+    const reference = (k: number): number => (k % 50 === 0 ? 0 : reference(k - 1) + 1) + k;
+    const spy = vi.spyOn(Map.prototype, 'delete');
+    let deletes: number;
+    try {
+      for (let k = 0; k < 1_000; k += 50) expect(facts.get(other, k + 49)).toBe(reference(k + 49));
+    } finally {
+      // Counted before the restore, which forgets the calls.
+      deletes = spy.mock.calls.length;
+      spy.mockRestore();
+    }
+    expect(deletes).toBe(0);
+    expect(facts.computations).toBe(2_000);
   });
 
   it('stops with BudgetExceeded once its step limit is reached', () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { parseSource, SOURCE_EXTENSIONS } from '../../src/files/source.js';
+import { parseSource } from '../../src/files/source.js';
 import {
   arrayAdditions,
   assignmentsOf,
@@ -15,6 +15,7 @@ import {
 import { returnedExpressions, returnStatements } from '../../src/code/own-returns.js';
 import { soleReturn } from '../../src/analysis/construction.js';
 import { skipOuter } from '../../src/syntax/wrappers.js';
+import { sourcesUnder } from '../support/fixture-sources.js';
 
 // The per-declaration questions of scope.ts (is a `let` reassigned, what is it assigned, what is added to an array)
 // each walked the whole enclosing function, or the file, once per variable asked about; they now read one index per
@@ -22,16 +23,6 @@ import { skipOuter } from '../../src/syntax/wrappers.js';
 // they now read one list per function (own-returns.ts). Both must answer exactly what the walks they replace
 // answered, in the same order: those walks are kept here as the reference, and compared on every variable and every
 // function of the fixture apps and of generated shapes.
-
-function sourcesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory() && e.name !== 'node_modules') out.push(...sourcesUnder(p));
-    else if (e.isFile() && SOURCE_EXTENSIONS.some((x) => e.name.endsWith(x))) out.push(p);
-  }
-  return out;
-}
 
 function all(sf: ts.Node): ts.Node[] {
   const out: ts.Node[] = [];

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { shortText } from '../../src/code/origins.js';
+import { describe, expect, it, vi } from 'vitest';
+import { isRegExpSpace, shortText } from '../../src/code/origins.js';
 
 // shortText quotes code in evidence. It now quotes a long node without comment markers from a
 // bounded prefix of its text instead of collapsing all of it: the quote must be exactly what
@@ -98,5 +98,24 @@ describe('shortText', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('counts what the quote collapses to as it grows: whitespace as `\\s` has it, and no collapse of the whole prefix per token', () => {
+    for (let c = 0; c <= 0xffff; c++) expect(isRegExpSpace(c), c.toString(16)).toBe(/\s/.test(String.fromCharCode(c)));
+    // A long function with comments in it is quoted token by token; collapsing all that was read at every token
+    // called String.prototype.replace once per token.
+    const sf = parse(`function g() {\n${'  a /* c */ +\u2003b // d\n'.repeat(200)}}\n`);
+    const fn = sf.statements[0]!;
+    const spy = vi.spyOn(String.prototype, 'replace');
+    let replaces: number;
+    let quote: string;
+    try {
+      quote = shortText(fn, 60);
+    } finally {
+      replaces = spy.mock.calls.length;
+      spy.mockRestore();
+    }
+    expect(quote).toBe(reference(fn, 60));
+    expect(replaces).toBeLessThan(20);
   });
 });
