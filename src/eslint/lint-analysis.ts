@@ -87,7 +87,6 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const model = modelFor(loaded);
   const settings = (context.settings?.['rls-guard'] ?? {}) as PluginSettings;
   const config = analysisConfigFor(model, loaded, settings.strict === true);
-  const host = new OverlayHost(sharedHost, sf, loaded.config.libraries);
   // With typed linting, the checker adds evidence; the AST is the program's, so nodes match.
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
   const types =
@@ -117,7 +116,7 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const local = analyze({
     root: loaded.dir,
     files: [sf],
-    host,
+    host: new OverlayHost(sharedHost, sf, loaded.config.libraries),
     model,
     config,
     wholeProgram: false,
@@ -249,8 +248,16 @@ export function tsSourceFile(sourceCode: TSESLint.SourceCode, filename: string):
     (fromParser as ts.SourceFile).text === sourceCode.text
   )
     return fromParser as ts.SourceFile;
-  return parseSource(filename, sourceCode.text);
+  // Without the parser's tree (another parser, or a text the tree does not match), one parse per linted text: the
+  // analysis, the pack scan and the suppressions all ask for it.
+  const hit = ownParses.get(sourceCode);
+  if (hit?.filename === filename) return hit.sf;
+  const sf = parseSource(filename, sourceCode.text);
+  ownParses.set(sourceCode, { filename, sf });
+  return sf;
 }
+
+const ownParses = new WeakMap<object, { filename: string; sf: ts.SourceFile }>();
 
 const configs = new Map<string, { checkedAt: number; stamp: string; loaded: LoadedConfig }>();
 /** The config is looked for again at most this often: an editor session outlives edits to it. */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { packScansRun } from '../../src/eslint/pack-scan.js';
-import { resetProjectIndexes } from '../../src/eslint/project-index.js';
+import { NOTHING_JSON, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { eslintFor, lintMessages, touch } from '../support/eslint-project.js';
 
 // What a warm lint answers from the project index without computing it again: the pack scan's
@@ -108,6 +108,21 @@ describe('stored verdicts, parsed when looked up', () => {
       fs.writeFileSync(indexFile(root), JSON.stringify(data));
       expect(await messages(root, 'src/purge.ts')).toEqual([expect.stringMatching(DELETE)]);
     }
+  });
+
+  it('a file with nothing to report is answered by comparing its stored verdict with the empty one, not parsing it', async () => {
+    vi.stubEnv('RLS_GUARD_INDEX_CHILD', '0');
+    onTestFinished(() => void vi.unstubAllEnvs());
+    const root = project();
+    fs.writeFileSync(path.join(root, 'src/plain.ts'), 'export const add = (a: number, b: number): number => a + b;\n');
+    expect(await messages(root, 'src/plain.ts')).toEqual([]);
+    resetProjectIndexes(); // a new process: the verdict comes from the index on disk
+    const stored = JSON.parse(fs.readFileSync(indexFile(root), 'utf8')) as { results: Record<string, { json: string }> };
+    expect(stored.results['src/plain.ts']?.json).toBe(NOTHING_JSON);
+    const parse = vi.spyOn(JSON, 'parse');
+    onTestFinished(() => parse.mockRestore());
+    expect(await messages(root, 'src/plain.ts')).toEqual([]);
+    expect(parse.mock.calls.filter(([text]) => text === NOTHING_JSON)).toEqual([]);
   });
 });
 
