@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { packScansRun } from '../../src/eslint/pack-scan.js';
+import { forgetProcessKind } from '../../src/eslint/settings.js';
 import { NOTHING_JSON, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { eslintFor, lintMessages, touch } from '../support/eslint-project.js';
 
@@ -162,5 +163,23 @@ describe('a linted file the project listing leaves out', () => {
     resetProjectIndexes();
     expect(fs.statSync(indexFile(root)).mtimeMs).toBe(saved);
     expect(fs.readFileSync(indexFile(root), 'utf8')).toBe(text);
+  });
+});
+
+describe('the config lookup on the command line', () => {
+  it("keeps a folder's answer for the run, however much wall time passes between its files", async () => {
+    forgetProcessKind(); // a command-line process: no file linted again a second later
+    const root = project();
+    fs.writeFileSync(path.join(root, 'src/a.ts'), 'export const a = 1;\n');
+    fs.writeFileSync(path.join(root, 'src/b.ts'), 'export const b = 2;\n');
+    const eslint = eslintFor(root);
+    expect(await messages(root, 'src/a.ts', undefined, eslint)).toEqual([]);
+    // Five seconds of wall time later (a loaded machine), the next file of the same folder.
+    const real = performance.now.bind(performance);
+    vi.spyOn(performance, 'now').mockImplementation(() => real() + 5000);
+    const stat = vi.spyOn(fs, 'statSync');
+    onTestFinished(() => void vi.restoreAllMocks());
+    expect(await messages(root, 'src/b.ts', undefined, eslint)).toEqual([]);
+    expect(stat.mock.calls.map(([f]) => String(f)).filter((f) => /rls-guard\.config\./.test(f))).toEqual([]);
   });
 });
