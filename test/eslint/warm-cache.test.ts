@@ -72,12 +72,17 @@ describe('the pack scan, remembered by content', () => {
   });
 
   it('is run again when a pack file changes: the remembered answer holds for the packs it was found under', async () => {
+    // An editor's process: the config is looked for again once a second there (a command-line run keeps it for the run).
+    vi.stubEnv('CI', '');
+    vi.stubEnv('VSCODE_PID', '1');
+    forgetProcessKind();
+    onTestFinished(() => void (vi.unstubAllEnvs(), forgetProcessKind()));
     const root = project();
     fs.writeFileSync(path.join(root, 'src/plain.ts'), 'export const token = process.env.LEGACY_TOKEN;\n');
     expect(await messages(root, 'src/plain.ts')).toEqual([]);
     resetProjectIndexes();
     fs.writeFileSync(path.join(root, 'acme.json'), JSON.stringify(pack(['OLD_VAR', 'LEGACY_TOKEN'])));
-    // The config is read again after its one-second interval (lint-analysis.ts), as in a new process.
+    // The config is read again after its one-second interval (lint-analysis.ts).
     writeConfig(root, { ignore: ['dist/**'] });
     await new Promise((r) => setTimeout(r, 1100));
     expect(await messages(root, 'src/plain.ts')).toEqual([expect.stringMatching(/^1 rls-guard\/no-deprecated-env Environment variable LEGACY_TOKEN/)]);
