@@ -6,11 +6,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import tsParser from '@typescript-eslint/parser';
 import { ESLint } from 'eslint';
 import plugin from '../src/eslint-plugin.js';
 import { resetProjectIndexes } from '../src/eslint/project-index.js';
 import { settleCliBuilds } from '../src/eslint/cli-build.js';
+import { forgetProcessKind } from '../src/eslint/settings.js';
 import { auditSync } from '../src/walker/audit.js';
 
 /** What both benches measure (CPU milliseconds, see `timed`). */
@@ -121,6 +124,86 @@ export async function eslintDirBench(dir: string): Promise<EslintDirBench> {
   fs.rmSync(indexDir, { recursive: true, force: true });
   delete process.env.RLS_GUARD_INDEX_DIR;
   return { files, relintFile: path.relative(dir, target), firstEditMs: Math.round(firstEdit), lintsToDecide, ...figures({ audit: auditMs, baseline, cold, warm, relint, indexBytes }) };
+}
+
+/** One lint of the whole folder in a warm-overhead round. */
+export interface WarmRun {
+  /** CPU ms of this process (user + system) for the lint. */
+  cpuMs: number;
+  /** Heap in use right after the lint, and after a full garbage collection (what the run still holds). */
+  heapMb: number;
+  liveHeapMb: number;
+  messages: number;
+}
+
+export interface WarmOverhead {
+  files: number;
+  rounds: { first: 'eslint' | 'plugin'; eslint: WarmRun; plugin: WarmRun; overheadPct: number }[];
+  /** Summed CPU over the rounds, and the plugin's overhead on it (target ≤ 10 %). */
+  eslintCpuMs: number;
+  pluginCpuMs: number;
+  overheadPct: number;
+  /** Median of the rounds' overheads. */
+  medianPct: number;
+}
+
+/** A full garbage collection, whether or not node was started with --expose-gc. */
+function collectGarbage(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
+
+/**
+ * The plugin's warm overhead in one run (issue 13: ≤ 10 %): ESLint alone against ESLint with
+ * `rlsGuard.configs.recommended` over the whole folder, the index warm (built by one cold lint first, untimed; before
+ * each plugin lint the in-process index is dropped, so it is read from disk as a new lint process reads it), `rounds`
+ * rounds alternating which goes first. What it does not count: the per-process start a new `eslint` process pays
+ * (reading the config, the model's input cache and the packs), which this process keeps between rounds.
+ */
+export async function eslintWarmOverhead(dir: string, rounds: number): Promise<WarmOverhead> {
+  const gc = collectGarbage();
+  const indexDir = freshIndexDir();
+  resetProjectIndexes();
+  await eslint(dir, true).lintFiles(['.']);
+  settleCliBuilds();
+  resetProjectIndexes();
+  await eslint(dir, false).lintFiles(['.']); // warm-up of ESLint's and the parser's code, untimed
+  const run = async (withPlugin: boolean): Promise<WarmRun> => {
+    // As a new command-line process: the index read from disk, and no lint history (a file linted again a second
+    // later would make the plugin take this process for an editor's, settings.ts).
+    if (withPlugin) (resetProjectIndexes(), forgetProcessKind());
+    gc();
+    const start = process.cpuUsage();
+    const results = await eslint(dir, withPlugin).lintFiles(['.']);
+    const used = process.cpuUsage(start);
+    const heapMb = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+    const messages = results.reduce((n, r) => n + r.messages.length, 0);
+    files = results.length;
+    gc();
+    const liveHeapMb = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+    return { cpuMs: Math.round((used.user + used.system) / 1000), heapMb, liveHeapMb, messages };
+  };
+  let files = 0;
+  const out: WarmOverhead['rounds'] = [];
+  for (let r = 0; r < rounds; r++) {
+    const first = r % 2 ? 'plugin' : 'eslint';
+    const a = await run(first === 'plugin');
+    const b = await run(first !== 'plugin');
+    const [plain, plugin] = first === 'plugin' ? [b, a] : [a, b];
+    out.push({ first, eslint: plain, plugin, overheadPct: pct(plugin.cpuMs, plain.cpuMs) });
+  }
+  resetProjectIndexes();
+  fs.rmSync(indexDir, { recursive: true, force: true });
+  delete process.env.RLS_GUARD_INDEX_DIR;
+  const eslintCpuMs = out.reduce((n, r) => n + r.eslint.cpuMs, 0);
+  const pluginCpuMs = out.reduce((n, r) => n + r.plugin.cpuMs, 0);
+  const sorted = out.map((r) => r.overheadPct).sort((x, y) => x - y);
+  const medianPct = sorted.length % 2 ? sorted[sorted.length >> 1]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  return { files, rounds: out, eslintCpuMs, pluginCpuMs, overheadPct: pct(pluginCpuMs, eslintCpuMs), medianPct };
+}
+
+function pct(withPlugin: number, alone: number): number {
+  return Math.round(((withPlugin - alone) / alone) * 1000) / 10;
 }
 
 /** The largest TypeScript file that writes to the database (by its text), outside node_modules. */

@@ -1,5 +1,6 @@
 // npm run bench [-- --files N] [-- --dir PATH] [-- --sizes 1,2,4] [-- --no-shapes] [-- --no-cache-bench] [-- --verify-cache] [-- --replay] [-- --timeout S] [-- --write]
 // npm run bench -- --dir PATH --relint FILE: only the editor's re-lint of FILE (bench/relint.ts).
+// npm run bench -- --dir PATH --warm-overhead ROUNDS: only the plugin's warm overhead over ESLint alone (bench/eslint.ts).
 // Measures, each in its own process (so peak memory is its own):
 // - the floor: reading and parsing every source file once with ts.createSourceFile, one thread;
 // - the audit: the whole pipeline as the CLI runs it (no types, static schema reading);
@@ -17,7 +18,15 @@ import { loadConfig } from '../src/config/load.js';
 import { readMigrations, replayed } from '../src/schema/load.js';
 import { replayMigrations } from '../src/schema/replay.js';
 import { worstShapes, writeCorpus } from './worst-shapes.js';
-import { appendEslintDirRow, appendEslintRow, type EslintBench, eslintBench, type EslintDirBench, eslintDirBench } from './eslint.js';
+import {
+  appendEslintDirRow,
+  appendEslintRow,
+  type EslintBench,
+  eslintBench,
+  type EslintDirBench,
+  eslintDirBench,
+  eslintWarmOverhead,
+} from './eslint.js';
 import { generateAmbientApp } from './ambient.js';
 import { cachedBench, copyTree, type Measure } from './cached.js';
 import { relintBench } from './relint.js';
@@ -30,6 +39,16 @@ const sizes = (option('--sizes') ?? '1,2,4').split(',').map(Number).filter((n) =
 const timeoutMs = (Number(option('--timeout')) || 600) * 1000;
 const write = args.includes('--write');
 const relintOption = option('--relint');
+const warmOption = option('--warm-overhead');
+if (warmOption) {
+  if (!dirOption) throw new Error('--warm-overhead ROUNDS needs --dir PATH');
+  const measured = await eslintWarmOverhead(path.resolve(dirOption), Number(warmOption) || 3);
+  for (const r of measured.rounds)
+    console.log(`${r.first} first: ESLint ${r.eslint.cpuMs} ms (heap ${r.eslint.heapMb} MB, live ${r.eslint.liveHeapMb} MB), ` +
+      `+ rls-guard ${r.plugin.cpuMs} ms (heap ${r.plugin.heapMb} MB, live ${r.plugin.liveHeapMb} MB): ${r.overheadPct} %`);
+  console.log(JSON.stringify(measured, null, 2));
+  process.exit(0);
+}
 if (relintOption) {
   if (!dirOption) throw new Error('--relint FILE needs --dir PATH');
   console.log(JSON.stringify(await relintBench(path.resolve(dirOption), relintOption), null, 2));

@@ -89,7 +89,6 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const model = modelFor(loaded);
   const settings = (context.settings?.['rls-guard'] ?? {}) as PluginSettings;
   const config = analysisConfigFor(model, loaded, settings.strict === true);
-  const host = new OverlayHost(sharedHost, sf, loaded.config.libraries);
   // With typed linting, the checker adds evidence; the AST is the program's, so nodes match.
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
   const types =
@@ -142,7 +141,7 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const local = analyze({
     root: loaded.dir,
     files: [sf],
-    host,
+    host: new OverlayHost(sharedHost, sf, loaded.config.libraries),
     model,
     config,
     wholeProgram: false,
@@ -290,18 +289,37 @@ export function tsSourceFile(sourceCode: TSESLint.SourceCode, filename: string):
     (fromParser as ts.SourceFile).text === sourceCode.text
   )
     return fromParser as ts.SourceFile;
-  return parseSource(filename, sourceCode.text);
+  // Without the parser's tree (another parser, or a text the tree does not match), one parse per linted text: the
+  // analysis, the pack scan and the suppressions all ask for it.
+  const hit = ownParses.get(sourceCode);
+  if (hit?.filename === filename) return hit.sf;
+  const sf = parseSource(filename, sourceCode.text);
+  ownParses.set(sourceCode, { filename, sf });
+  return sf;
 }
+
+const ownParses = new WeakMap<object, { filename: string; sf: ts.SourceFile }>();
 
 const configs = new Map<string, { checkedAt: number; stamp: string; loaded: LoadedConfig }>();
 /** The config is looked for again at most this often: an editor session outlives edits to it. */
 const RECHECK_MS = 1000;
 
+/**
+ * Whether a folder's answer looked up at `checkedAt` still holds. On the command line it holds for the run: a run lints
+ * a snapshot, and looking again once a wall second made a loaded machine (a run spanning many times its CPU time) look
+ * at every folder's ancestors, and read their package.json, again and again (performance.md, eleventh session). In an
+ * editor's server, or another process that lints a file again later (settings.ts), once a second, so a fixed config
+ * shows without a restart.
+ */
+function stillHolds(checkedAt: number, now: number): boolean {
+  return now - checkedAt < RECHECK_MS || !longLivedProcess();
+}
+
 /** The config that applies to a folder; throws ConfigError when it is invalid. */
 export function configFor(dir: string): LoadedConfig {
   const hit = configs.get(dir);
   const now = performance.now();
-  if (hit && now - hit.checkedAt < RECHECK_MS) return hit.loaded;
+  if (hit && stillHolds(hit.checkedAt, now)) return hit.loaded;
   const file = configFileAbove(dir, now);
   const stamp = file ? fileStamp(file) : 'none';
   if (hit && hit.stamp === stamp) {
@@ -333,7 +351,7 @@ const lookedUp = new Map<string, { at: number; file: string | null }>();
  */
 function configFileAbove(dir: string, now: number): string | null {
   const hit = lookedUp.get(dir);
-  if (hit && now - hit.at < RECHECK_MS) return hit.file;
+  if (hit && stillHolds(hit.at, now)) return hit.file;
   const parent = path.dirname(dir);
   const file = configFileIn(dir) ?? (parent === dir ? null : configFileAbove(parent, now));
   lookedUp.set(dir, { at: now, file });

@@ -162,12 +162,15 @@ function collect(context: Context): Early {
 function judge(parts: Parts, fileChecks: ReadonlyMap<string, SiteCheck>): RuleFinding[] {
   const { file, filename, sf } = parts;
   const all = [...parts.found, ...siteFindings(parts.sites, fileChecks)];
+  // An unused suppression is a finding too: a file with none of either has nothing to filter (most files).
+  const suppressions = findSuppressions(sf);
+  if (!all.length && !suppressions.length) return all;
   // A test, seed or migration file's write findings are set aside from the audit's verdicts (report/set-aside.ts):
   // the editor shows what CI fails on, no more.
   const loaded = configFor(path.dirname(filename));
   const aside = setAsideUnder(toPosixRelative(loaded.dir, filename), loaded.config.includeWritesFrom);
   // Filtered after the suppressions, as the walker does: a suppression of a set-aside finding is not "unused".
-  const judged = applySuppressions(file, all, findSuppressions(sf), '//').findings;
+  const judged = applySuppressions(file, all, suppressions, '//').findings;
   return aside ? judged.filter((f) => survivesSetAside({ file: filename, ruleId: f.ruleId })) : judged;
 }
 

@@ -21,13 +21,14 @@ export function inEditor(env: NodeJS.ProcessEnv = process.env): boolean {
 
 export function indexBudgetMs(
   settings: PluginSettings,
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
   relints: LintHistory = history,
 ): number {
   const set = settings.indexBudgetMs;
   if (typeof set === 'number' && set >= 0) return set;
-  if (env.CI) return Infinity;
-  return inEditor(env) || relints.longLived ? EDITOR_BUDGET_MS : Infinity;
+  // This process's environment is read once (asked per linted file; each read is a call into the runtime).
+  if (env ? env.CI : ciEnv()) return Infinity;
+  return (env ? inEditor(env) : editorEnvironment()) || relints.longLived ? EDITOR_BUDGET_MS : Infinity;
 }
 
 /** A file linted again at least this long after its last lint: a person edited it (not a --fix pass). */
@@ -61,15 +62,24 @@ const history = new LintHistory();
 /** An editor's ESLint server or another process that lints the same file again later: it waits for its user. */
 export function longLivedProcess(): boolean {
   // The environment once per process: reading process.env is a call into the runtime, and this is asked per lint.
-  editorEnv ??= !process.env.CI && inEditor(process.env);
-  return editorEnv || (history.longLived && !process.env.CI);
+  return editorEnvironment() || (history.longLived && !ciEnv());
 }
 
 let editorEnv: boolean | undefined;
+let ci: boolean | undefined;
+
+function editorEnvironment(): boolean {
+  return (editorEnv ??= !ciEnv() && inEditor(process.env));
+}
+
+function ciEnv(): boolean {
+  return (ci ??= !!process.env.CI);
+}
 
 /** Forgets what this process was taken for (the environment, the lint history): for tests that play an editor. */
 export function forgetProcessKind(): void {
   editorEnv = undefined;
+  ci = undefined;
   history.reset();
 }
 

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { packScansRun } from '../../src/eslint/pack-scan.js';
-import { resetProjectIndexes } from '../../src/eslint/project-index.js';
+import { forgetProcessKind } from '../../src/eslint/settings.js';
+import { NOTHING_JSON, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { eslintFor, lintMessages, touch } from '../support/eslint-project.js';
 
 // What a warm lint answers from the project index without computing it again: the pack scan's
@@ -71,12 +72,17 @@ describe('the pack scan, remembered by content', () => {
   });
 
   it('is run again when a pack file changes: the remembered answer holds for the packs it was found under', async () => {
+    // An editor's process: the config is looked for again once a second there (a command-line run keeps it for the run).
+    vi.stubEnv('CI', '');
+    vi.stubEnv('VSCODE_PID', '1');
+    forgetProcessKind();
+    onTestFinished(() => void (vi.unstubAllEnvs(), forgetProcessKind()));
     const root = project();
     fs.writeFileSync(path.join(root, 'src/plain.ts'), 'export const token = process.env.LEGACY_TOKEN;\n');
     expect(await messages(root, 'src/plain.ts')).toEqual([]);
     resetProjectIndexes();
     fs.writeFileSync(path.join(root, 'acme.json'), JSON.stringify(pack(['OLD_VAR', 'LEGACY_TOKEN'])));
-    // The config is read again after its one-second interval (lint-analysis.ts), as in a new process.
+    // The config is read again after its one-second interval (lint-analysis.ts).
     writeConfig(root, { ignore: ['dist/**'] });
     await new Promise((r) => setTimeout(r, 1100));
     expect(await messages(root, 'src/plain.ts')).toEqual([expect.stringMatching(/^1 rls-guard\/no-deprecated-env Environment variable LEGACY_TOKEN/)]);
@@ -108,6 +114,21 @@ describe('stored verdicts, parsed when looked up', () => {
       fs.writeFileSync(indexFile(root), JSON.stringify(data));
       expect(await messages(root, 'src/purge.ts')).toEqual([expect.stringMatching(DELETE)]);
     }
+  });
+
+  it('a file with nothing to report is answered by comparing its stored verdict with the empty one, not parsing it', async () => {
+    vi.stubEnv('RLS_GUARD_INDEX_CHILD', '0');
+    onTestFinished(() => void vi.unstubAllEnvs());
+    const root = project();
+    fs.writeFileSync(path.join(root, 'src/plain.ts'), 'export const add = (a: number, b: number): number => a + b;\n');
+    expect(await messages(root, 'src/plain.ts')).toEqual([]);
+    resetProjectIndexes(); // a new process: the verdict comes from the index on disk
+    const stored = JSON.parse(fs.readFileSync(indexFile(root), 'utf8')) as { results: Record<string, { json: string }> };
+    expect(stored.results['src/plain.ts']?.json).toBe(NOTHING_JSON);
+    const parse = vi.spyOn(JSON, 'parse');
+    onTestFinished(() => parse.mockRestore());
+    expect(await messages(root, 'src/plain.ts')).toEqual([]);
+    expect(parse.mock.calls.filter(([text]) => text === NOTHING_JSON)).toEqual([]);
   });
 });
 
@@ -147,5 +168,23 @@ describe('a linted file the project listing leaves out', () => {
     resetProjectIndexes();
     expect(fs.statSync(indexFile(root)).mtimeMs).toBe(saved);
     expect(fs.readFileSync(indexFile(root), 'utf8')).toBe(text);
+  });
+});
+
+describe('the config lookup on the command line', () => {
+  it("keeps a folder's answer for the run, however much wall time passes between its files", async () => {
+    forgetProcessKind(); // a command-line process: no file linted again a second later
+    const root = project();
+    fs.writeFileSync(path.join(root, 'src/a.ts'), 'export const a = 1;\n');
+    fs.writeFileSync(path.join(root, 'src/b.ts'), 'export const b = 2;\n');
+    const eslint = eslintFor(root);
+    expect(await messages(root, 'src/a.ts', undefined, eslint)).toEqual([]);
+    // Five seconds of wall time later (a loaded machine), the next file of the same folder.
+    const real = performance.now.bind(performance);
+    vi.spyOn(performance, 'now').mockImplementation(() => real() + 5000);
+    const stat = vi.spyOn(fs, 'statSync');
+    onTestFinished(() => void vi.restoreAllMocks());
+    expect(await messages(root, 'src/b.ts', undefined, eslint)).toEqual([]);
+    expect(stat.mock.calls.map(([f]) => String(f)).filter((f) => /rls-guard\.config\./.test(f))).toEqual([]);
   });
 });
