@@ -1,6 +1,7 @@
 // npm run bench [-- --files N] [-- --dir PATH] [-- --sizes 1,2,4] [-- --no-shapes] [-- --no-cache-bench] [-- --verify-cache] [-- --replay] [-- --timeout S] [-- --write]
 // npm run bench -- --dir PATH --relint FILE: only the editor's re-lint of FILE (bench/relint.ts).
-// npm run bench -- --dir PATH --warm-overhead ROUNDS: only the plugin's warm overhead over ESLint alone (bench/eslint.ts).
+// npm run bench -- --dir PATH --warm-overhead ROUNDS [--warm-base parser|typescript-eslint]: only the plugin's warm
+// overhead over the same ESLint run without it (bench/eslint.ts; the base is typescript-eslint's `recommended` unless told).
 // Measures, each in its own process (so peak memory is its own):
 // - the floor: reading and parsing every source file once with ts.createSourceFile, one thread;
 // - the audit: the whole pipeline as the CLI runs it (no types, static schema reading);
@@ -42,7 +43,10 @@ const relintOption = option('--relint');
 const warmOption = option('--warm-overhead');
 if (warmOption) {
   if (!dirOption) throw new Error('--warm-overhead ROUNDS needs --dir PATH');
-  const measured = await eslintWarmOverhead(path.resolve(dirOption), Number(warmOption) || 3);
+  const base = option('--warm-base') ?? 'typescript-eslint';
+  if (base !== 'parser' && base !== 'typescript-eslint') throw new Error('--warm-base is parser or typescript-eslint');
+  const measured = await eslintWarmOverhead(path.resolve(dirOption), Number(warmOption) || 3, base);
+  console.log(`base: ${base === 'parser' ? 'the parser, no rule' : "typescript-eslint's recommended (no types)"}`);
   for (const r of measured.rounds)
     console.log(`${r.first} first: ESLint ${r.eslint.cpuMs} ms (heap ${r.eslint.heapMb} MB, live ${r.eslint.liveHeapMb} MB), ` +
       `+ rls-guard ${r.plugin.cpuMs} ms (heap ${r.plugin.heapMb} MB, live ${r.plugin.liveHeapMb} MB): ${r.overheadPct} %`);
