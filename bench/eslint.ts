@@ -167,9 +167,9 @@ function collectGarbage(): () => void {
 
 /**
  * The plugin's warm overhead in one run (issue 13: ≤ 10 %): ESLint with the `base` configuration alone against the
- * same with `rlsGuard.configs.recommended` over the whole folder, the index warm (built by one cold lint first, untimed; before
- * each plugin lint the in-process index is dropped, so it is read from disk as a new lint process reads it), `rounds`
- * rounds alternating which goes first. What it does not count: the per-process start a new `eslint` process pays
+ * same with `rlsGuard.configs.recommended` over the whole folder, the index warm (built by one cold lint first,
+ * untimed; before each plugin lint the in-process index is dropped, so it is read from disk as a new lint process
+ * reads it), `rounds` rounds alternating which goes first. What it does not count: the per-process start a new `eslint` process pays
  * (reading the config, the model's input cache and the packs), which this process keeps between rounds.
  */
 export async function eslintWarmOverhead(dir: string, rounds: number, base: WarmBase = 'typescript-eslint'): Promise<WarmOverhead> {
