@@ -2,7 +2,9 @@
 // measurement has one home), plus jobs whose verdicts need other files: a cold lint of the whole project (no index on disk) against
 // `rls-guard audit` of the same files; the same lint with the index warm (a new process
 // reading it from disk); a re-lint of one changed file in a warm process (an editor after an
-// edit); and ESLint with the same parser and no rls-guard rules, for the plugin's overhead.
+// edit); and ESLint without the rls-guard rules, for the plugin's overhead: the bench's one baseline
+// (bench/args.ts), typescript-eslint's `recommended` (no types) unless `--warm-base parser`, in every row; the
+// plugin's runs are the same configuration with rls-guard's `recommended` added.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,9 +18,12 @@ import { resetProjectIndexes } from '../src/eslint/project-index.js';
 import { settleCliBuilds } from '../src/eslint/cli-build.js';
 import { forgetProcessKind } from '../src/eslint/settings.js';
 import { auditSync } from '../src/walker/audit.js';
+import { baseLabel, type EslintBase } from './args.js';
 
 /** What both benches measure (CPU milliseconds, see `timed`). */
 export interface LintFigures {
+  /** What ESLint alone ran (and the plugin's runs under it): the baseline of every figure below. */
+  eslintBase: string;
   auditMs: number;
   eslintBaselineMs: number;
   eslintColdMs: number;
@@ -37,8 +42,9 @@ export type EslintBench = LintFigures & {
   relintCrossFileMs: number;
 };
 
-function figures(m: { audit: number; baseline: number; cold: number; warm: number; relint: number; indexBytes: number }): LintFigures {
+function figures(m: { base: EslintBase; audit: number; baseline: number; cold: number; warm: number; relint: number; indexBytes: number }): LintFigures {
   return {
+    eslintBase: baseLabel(m.base),
     auditMs: Math.round(m.audit),
     eslintBaselineMs: Math.round(m.baseline),
     eslintColdMs: Math.round(m.cold),
@@ -69,7 +75,7 @@ function addCrossFileJobs(dir: string, count: number): void {
 
 // A command-line run unless told otherwise: the bench lints the same files in one process, which
 // the plugin would otherwise take for a long-lived one (src/eslint/settings.ts) and budget.
-export function eslint(dir: string, withPlugin: boolean, settings: Record<string, unknown> = { indexBudgetMs: Infinity }, base: WarmBase = 'parser'): ESLint {
+export function eslint(dir: string, withPlugin: boolean, settings: Record<string, unknown> = { indexBudgetMs: Infinity }, base: EslintBase = 'typescript-eslint'): ESLint {
   const files = ['**/*.{ts,tsx,mts,cts}'];
   const baseRules = base === 'typescript-eslint' ? tseslint.configs.recommended.map((c) => ({ ...c, files })) : [];
   const config = [...baseRules, { files, languageOptions: { parser: tsParser }, settings: { 'rls-guard': settings } }, ...(withPlugin ? [plugin.configs.recommended] : [])];
@@ -100,18 +106,18 @@ export type EslintDirBench = LintFigures & {
  * it), and a re-lint of one edited file in the warm process with an editor's budget. The
  * index lives in a temporary folder (RLS_GUARD_INDEX_DIR); nothing is written into `dir`.
  */
-export async function eslintDirBench(dir: string): Promise<EslintDirBench> {
+export async function eslintDirBench(dir: string, base: EslintBase = 'typescript-eslint'): Promise<EslintDirBench> {
   const auditMs = await timed(async () => auditSync({ paths: [dir], types: false }));
-  await eslint(dir, false).lintFiles(['.']); // warm-up, untimed (as on the synthetic corpus)
+  await eslint(dir, false, undefined, base).lintFiles(['.']); // warm-up, untimed (as on the synthetic corpus)
   let files = 0;
-  const baseline = await timed(async () => (files = (await eslint(dir, false).lintFiles(['.'])).length));
+  const baseline = await timed(async () => (files = (await eslint(dir, false, undefined, base).lintFiles(['.'])).length));
   const indexDir = freshIndexDir();
   resetProjectIndexes();
-  const cold = await timed(() => eslint(dir, true).lintFiles(['.']));
+  const cold = await timed(() => eslint(dir, true, undefined, base).lintFiles(['.']));
   resetProjectIndexes();
-  const warm = await timed(() => eslint(dir, true).lintFiles(['.']));
+  const warm = await timed(() => eslint(dir, true, undefined, base).lintFiles(['.']));
   const target = writingFile(dir);
-  const editor = eslint(dir, true, { indexBudgetMs: 1500 });
+  const editor = eslint(dir, true, { indexBudgetMs: 1500 }, base);
   const text = fs.readFileSync(target, 'utf8');
   await editor.lintText(text, { filePath: target }); // the file as opened
   // The first edit analyses, within the editor's budget, the files its cross-file sites need
@@ -126,7 +132,7 @@ export async function eslintDirBench(dir: string): Promise<EslintDirBench> {
   const indexBytes = fs.readdirSync(indexDir).reduce((n, f) => n + fs.statSync(path.join(indexDir, f)).size, 0);
   fs.rmSync(indexDir, { recursive: true, force: true });
   delete process.env.RLS_GUARD_INDEX_DIR;
-  return { files, relintFile: path.relative(dir, target), firstEditMs: Math.round(firstEdit), lintsToDecide, ...figures({ audit: auditMs, baseline, cold, warm, relint, indexBytes }) };
+  return { files, relintFile: path.relative(dir, target), firstEditMs: Math.round(firstEdit), lintsToDecide, ...figures({ base, audit: auditMs, baseline, cold, warm, relint, indexBytes }) };
 }
 
 /** One lint of the whole folder in a warm-overhead round. */
@@ -140,12 +146,12 @@ export interface WarmRun {
 }
 
 /**
- * What the plugin's overhead is measured over: the parser with no rule at all, or typescript-eslint's `recommended`
- * (no types), the configuration issue 13 measured and what a project runs. ESLint's price for running any rule (one
- * rule that does nothing costs about +20 % over no rule on signacare's API, performance.md) is in the first
- * baseline's overhead and not in the second's.
+ * What the plugin's overhead is measured over (bench/args.ts, the same in every row): the parser with no rule at
+ * all, or typescript-eslint's `recommended` (no types), the configuration issue 13 measured and what a project runs.
+ * ESLint's price for running any rule (one rule that does nothing costs about +20 % over no rule on signacare's API,
+ * performance.md) is in the first baseline's overhead and not in the second's.
  */
-export type WarmBase = 'parser' | 'typescript-eslint';
+export type WarmBase = EslintBase;
 
 export interface WarmOverhead {
   base: WarmBase;
@@ -247,7 +253,7 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
   return (used.user + used.system) / 1000 + settleCliBuilds() - children;
 }
 
-export async function eslintBench(dir: string, sources: string[]): Promise<EslintBench> {
+export async function eslintBench(dir: string, sources: string[], base: EslintBase = 'typescript-eslint'): Promise<EslintBench> {
   // The static schema reading, as the audit row; node_modules so the index is cached inside the corpus.
   fs.writeFileSync(path.join(dir, 'rls-guard.config.json'), '{"schemaSource": "static"}');
   fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
@@ -256,35 +262,40 @@ export async function eslintBench(dir: string, sources: string[]): Promise<Eslin
   const auditMs = await timed(async () => auditSync({ paths: [dir], types: false }));
   // One untimed run first: otherwise the baseline alone pays for warming up ESLint's and the
   // parser's code, and the plugin looks cheaper than it is.
-  await eslint(dir, false).lintFiles(['src']);
-  const baseline = await timed(() => eslint(dir, false).lintFiles(['src']));
+  await eslint(dir, false, undefined, base).lintFiles(['src']);
+  const baseline = await timed(() => eslint(dir, false, undefined, base).lintFiles(['src']));
   resetProjectIndexes();
-  const cold = await timed(() => eslint(dir, true).lintFiles(['src']));
+  const cold = await timed(() => eslint(dir, true, undefined, base).lintFiles(['src']));
   resetProjectIndexes(); // a new lint process: the index comes from disk
-  const warm = await timed(() => eslint(dir, true).lintFiles(['src']));
+  const warm = await timed(() => eslint(dir, true, undefined, base).lintFiles(['src']));
   // An edit in the editor: the same process, one file's unsaved text changed.
   const file = sources[Math.floor(sources.length / 2)]!;
   const edited = fs.readFileSync(file, 'utf8').replace("'op0'", "'op0-edited'");
-  const editor = eslint(dir, true, { indexBudgetMs: 1500 });
+  const editor = eslint(dir, true, { indexBudgetMs: 1500 }, base);
   const relint = await timed(() => editor.lintText(edited, { filePath: file }));
   // The helper's importers are every job: its re-lint analyses them all.
   const helper = path.join(dir, 'src/db/audit-helper.ts');
   const relintCrossFile = await timed(() => editor.lintText(fs.readFileSync(helper, 'utf8').replace('$2)', '$2) '), { filePath: helper }));
   const cache = path.join(dir, 'node_modules/.cache/rls-guard');
   const indexBytes = (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((f) => f.startsWith('eslint-index-')).reduce((n, f) => n + fs.statSync(path.join(cache, f)).size, 0);
-  return { crossFileJobs: jobs, relintCrossFileMs: Math.round(relintCrossFile), ...figures({ audit: auditMs, baseline, cold, warm, relint, indexBytes }) };
+  return { crossFileJobs: jobs, relintCrossFileMs: Math.round(relintCrossFile), ...figures({ base, audit: auditMs, baseline, cold, warm, relint, indexBytes }) };
+}
+
+/** The baseline in a table's "ESLint alone" cell: `recommended` or `parser`. */
+function shortBase(r: LintFigures): string {
+  return r.eslintBase === baseLabel('parser') ? 'parser' : 'recommended';
 }
 
 /** Appends a row to the "ESLint plugin" table of docs/performance.md. */
 export function appendEslintRow(docs: string, date: string, files: number, kloc: number, r: EslintBench): void {
-  const row = `| ${date} | ${files} + ${r.crossFileJobs} jobs | ${kloc} | ${r.auditMs} | ${r.eslintBaselineMs} | ${r.eslintColdMs} | ${r.coldVsAudit}× | ${r.pluginColdVsAudit}× | ${r.eslintWarmIndexMs} | ${r.overheadWarmPct} % | ${r.relintChangedFileMs} | ${r.relintCrossFileMs} | ${r.indexKb} |`;
+  const row = `| ${date} | ${files} + ${r.crossFileJobs} jobs | ${kloc} | ${r.auditMs} | ${r.eslintBaselineMs} (${shortBase(r)}) | ${r.eslintColdMs} | ${r.coldVsAudit}× | ${r.pluginColdVsAudit}× | ${r.eslintWarmIndexMs} | ${r.overheadWarmPct} % | ${r.relintChangedFileMs} | ${r.relintCrossFileMs} | ${r.indexKb} |`;
   const text = fs.readFileSync(docs, 'utf8');
   fs.writeFileSync(docs, text.replace('<!-- eslint bench rows -->', `<!-- eslint bench rows -->\n${row}`));
 }
 
 /** Appends a row to the "ESLint plugin, real repositories" table of docs/performance.md. */
 export function appendEslintDirRow(docs: string, date: string, name: string, kloc: number, r: EslintDirBench): void {
-  const row = `| ${date} | ${name} | ${r.files} | ${kloc} | ${r.auditMs} | ${r.eslintBaselineMs} | ${r.eslintColdMs} | ${r.coldVsAudit}× | ${r.pluginColdVsAudit}× | ${r.eslintWarmIndexMs} | ${r.overheadWarmPct} % | ${r.firstEditMs} / ${r.relintChangedFileMs} (${r.relintFile}) | ${r.indexKb} |`;
+  const row = `| ${date} | ${name} | ${r.files} | ${kloc} | ${r.auditMs} | ${r.eslintBaselineMs} (${shortBase(r)}) | ${r.eslintColdMs} | ${r.coldVsAudit}× | ${r.pluginColdVsAudit}× | ${r.eslintWarmIndexMs} | ${r.overheadWarmPct} % | ${r.firstEditMs} / ${r.relintChangedFileMs} (${r.relintFile}) | ${r.indexKb} |`;
   const text = fs.readFileSync(docs, 'utf8');
   fs.writeFileSync(docs, text.replace('<!-- eslint dir bench rows -->', `<!-- eslint dir bench rows -->\n${row}`));
 }

@@ -2,6 +2,8 @@
 //   measure.ts floor DIR   read and parse every source file the audit would, one thread
 //   measure.ts audit DIR   the whole audit as the CLI runs it (no types, static schema)
 //   measure.ts cached DIR CACHE   the same with the on-disk cache in CACHE (cold when empty)
+//   measure.ts sites DIR   the TypeScript files holding a write site, each with its line count and whether a site of it
+//                          needs other files (the audit's `crossFile`): what `--relint-sample` chooses from
 // Prints one JSON line: { ms, cpuMs, peakRssMb, files, ... }. cpuMs is the process's CPU time
 // over the same span: on a shared machine wall time measures the neighbours too, CPU time
 // much less so (both measurements are single-threaded, so their CPU ratio is comparable).
@@ -19,7 +21,8 @@ import { auditSync } from '../src/walker/audit.js';
 import type { CacheReport } from '../src/cache/audit-cache.js';
 
 const [mode, dirArg, cacheArg] = process.argv.slice(2);
-if (!dirArg || (mode !== 'floor' && mode !== 'audit' && mode !== 'cached') || (mode === 'cached' && !cacheArg)) throw new Error('usage: measure.ts floor|audit DIR | cached DIR CACHE');
+const modes = ['floor', 'audit', 'cached', 'sites'];
+if (!dirArg || !modes.includes(mode!) || (mode === 'cached' && !cacheArg)) throw new Error('usage: measure.ts floor|audit|sites DIR | cached DIR CACHE');
 const dir = path.resolve(dirArg);
 const peakRssMb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 const cpuNow = (): number => {
@@ -27,7 +30,17 @@ const cpuNow = (): number => {
   return (u.user + u.system) / 1000;
 };
 
-if (mode === 'floor') {
+if (mode === 'sites') {
+  const report = auditSync({ paths: [dir], types: false, schemaSource: 'static' });
+  const crossFile = new Map<string, boolean>();
+  for (const site of report.writeSites) {
+    const file = path.resolve(report.root, site.file);
+    // The files an ESLint run of the bench lints (bench/eslint.ts: TypeScript only).
+    if (/\.(ts|tsx|mts|cts)$/.test(file) && !file.endsWith('.d.ts')) crossFile.set(file, (crossFile.get(file) ?? false) || site.crossFile);
+  }
+  const sites = [...crossFile].sort(([a], [b]) => (a < b ? -1 : 1)).map(([file, cross]) => ({ file, lines: fs.readFileSync(file, 'utf8').split('\n').length, crossFile: cross }));
+  console.log(JSON.stringify(sites));
+} else if (mode === 'floor') {
   // The same files the audit reads (its walker, its ignores); the walk itself is not timed.
   const config = loadConfig({ start: dir }).config;
   const files = walkFiles([dir], { extensions: SOURCE_EXTENSIONS, ignore: config.ignore ?? [] }, dir).files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)));

@@ -7,6 +7,14 @@
 // it moves), and the same text again. `--repeat N` (env RELINT_REPEAT) adds N more edits, each a
 // distinct text (a comment at the end, then a line inside the first function, alternately), and
 // a summary of them: CPU and wall per edit, least and median, and the load average.
+//
+// `--relint-sample N [--seed S]` (relintSampleBench): the same over N files of the project instead of one, chosen by
+// bench/sample.ts among the TypeScript files holding a write site (at least half of them with a site that needs other
+// files), each opened (an unbounded lint, the warm state) and edited twice, with the distribution of the edits.
+//
+// "ESLint alone" is the bench's baseline (bench/args.ts): typescript-eslint's `recommended` (no types) unless
+// `--warm-base parser`; the plugin's lints run the same configuration with rls-guard's `recommended` added.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import inspector from 'node:inspector';
 import os from 'node:os';
@@ -15,13 +23,15 @@ import { ESLint } from 'eslint';
 import { lastLintAnalysedAlone } from '../src/eslint/lint-analysis.js';
 import { lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.js';
 import { forgetProcessKind } from '../src/eslint/settings.js';
+import { baseLabel, type EslintBase } from './args.js';
 import { eslint, freshIndexDir, timed } from './eslint.js';
+import { chooseSample, distribution, type Distribution, type SampleCandidate } from './sample.js';
 
 export interface RelintEdit {
   edit: string;
   cpuMs: number;
   wallMs: number;
-  /** The same text linted by ESLint alone (the parser, no rules; warm, the least of three): the floor under cpuMs. */
+  /** The same text linted by ESLint alone (the baseline, see RelintBench.base; warm, the least of three): the floor under cpuMs. */
   eslintAloneMs: number;
   /** Files the index analysed for it (the edited file and those whose facts had read it), and the files dropped. */
   analysed: number;
@@ -34,6 +44,8 @@ export interface RelintEdit {
 
 export interface RelintBench {
   file: string;
+  /** What "ESLint alone" ran (bench/args.ts), and the plugin's lints under it. */
+  base: string;
   /** The first lint, unbounded (the whole set its cross-file sites need). */
   openMs: number;
   edits: RelintEdit[];
@@ -41,24 +53,17 @@ export interface RelintBench {
   repeated?: { n: number; cpuMs: [number, number]; wallMs: [number, number]; decided: number; load: [number, number] };
 }
 
-export async function relintBench(dir: string, file: string, repeat = Number(process.env.RELINT_REPEAT) || 0): Promise<RelintBench> {
+export async function relintBench(
+  dir: string,
+  file: string,
+  repeat = Number(process.env.RELINT_REPEAT) || 0,
+  base: EslintBase = 'typescript-eslint',
+): Promise<RelintBench> {
   const target = path.resolve(dir, file);
-  const indexDir = freshIndexDir();
-  resetProjectIndexes();
-  // An editor's process from the start (as VS Code's ESLint server is recognised): the analysis
-  // session keeps the dependency graph an edit needs (session.ts), which a CLI run does not build.
-  const editorEnv = process.env.VSCODE_PID;
-  // RELINT_CLI=1: as a command-line run instead (no graph), to compare the open's cost.
-  if (!process.env.RELINT_CLI) process.env.VSCODE_PID ??= String(process.pid);
-  forgetProcessKind();
+  const session = editorSession(dir, base);
   const text = fs.readFileSync(target, 'utf8');
-  const open = eslint(dir, true, { indexBudgetMs: Infinity });
-  const openMs = await timed(() => open.lintText(text, { filePath: target }));
-  const editor = eslint(dir, true, { indexBudgetMs: 1500 });
-  const alone = eslint(dir, false);
-  await alone.lintText(text, { filePath: target }); // warm-up, untimed
-  const building = (r: ESLint.LintResult[]): boolean =>
-    r.some((f) => f.messages.some((m) => m.messageId === 'indexBuilding'));
+  const openMs = await timed(() => session.open.lintText(text, { filePath: target }));
+  await session.alone.lintText(text, { filePath: target }); // warm-up, untimed
   const body = insideFirstFunction(text);
   const edits: [string, string][] = [
     ['comment at the end', `${text}\n// edited\n`],
@@ -77,24 +82,10 @@ export async function relintBench(dir: string, file: string, repeat = Number(pro
   // RELINT_PROFILE=FILE: a CPU profile of the edits only (not the open), for finding where an edit goes.
   const profile = process.env.RELINT_PROFILE ? await startProfile() : undefined;
   const out: RelintEdit[] = [];
-  for (const [edit, next] of edits) {
-    let results: ESLint.LintResult[] = [];
-    const wallStart = performance.now();
-    const cpuMs = await timed(async () => (results = await editor.lintText(next, { filePath: target })));
-    const wallMs = performance.now() - wallStart;
-    const work = lastIndexWork();
-    const ranAlone = lastLintAnalysedAlone();
-    let eslintAloneMs = Infinity;
-    for (let i = 0; i < 3; i++) eslintAloneMs = Math.min(eslintAloneMs, await timed(() => alone.lintText(next, { filePath: target })));
-    out.push({ edit, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs), eslintAloneMs: Math.round(eslintAloneMs), ...work, decided: !building(results), alone: ranAlone });
-  }
+  for (const [edit, next] of edits) out.push(await timedEdit(session, target, edit, next));
   const load: [number, number] = [loadBefore, os.loadavg()[0]!];
   if (profile) fs.writeFileSync(process.env.RELINT_PROFILE!, JSON.stringify(await profile()));
-  resetProjectIndexes();
-  fs.rmSync(indexDir, { recursive: true, force: true });
-  delete process.env.RLS_GUARD_INDEX_DIR;
-  if (editorEnv === undefined) delete process.env.VSCODE_PID;
-  forgetProcessKind();
+  session.close();
   const rep = out.slice(out.length - repeat);
   const stat = (xs: number[]): [number, number] => {
     const sorted = [...xs].sort((a, b) => a - b);
@@ -102,6 +93,7 @@ export async function relintBench(dir: string, file: string, repeat = Number(pro
   };
   return {
     file,
+    base: baseLabel(base),
     openMs: Math.round(openMs),
     edits: out,
     ...(repeat
@@ -116,6 +108,175 @@ export async function relintBench(dir: string, file: string, repeat = Number(pro
         }
       : {}),
   };
+}
+
+/** The ESLint instances of an editor's process over `dir`, with a fresh index folder; close() undoes it all. */
+interface EditorSession {
+  /** Lints without a budget (a file's first lint once the background build is done). */
+  open: ESLint;
+  /** Lints with the editor's budget. */
+  editor: ESLint;
+  /** The baseline alone. */
+  alone: ESLint;
+  close(): void;
+}
+
+function editorSession(dir: string, base: EslintBase): EditorSession {
+  const indexDir = freshIndexDir();
+  resetProjectIndexes();
+  // An editor's process from the start (as VS Code's ESLint server is recognised): the analysis
+  // session keeps the dependency graph an edit needs (session.ts), which a CLI run does not build.
+  const editorEnv = process.env.VSCODE_PID;
+  // RELINT_CLI=1: as a command-line run instead (no graph), to compare the open's cost.
+  if (!process.env.RELINT_CLI) process.env.VSCODE_PID ??= String(process.pid);
+  forgetProcessKind();
+  return {
+    open: eslint(dir, true, { indexBudgetMs: Infinity }, base),
+    editor: eslint(dir, true, { indexBudgetMs: 1500 }, base),
+    alone: eslint(dir, false, undefined, base),
+    close: () => {
+      resetProjectIndexes();
+      fs.rmSync(indexDir, { recursive: true, force: true });
+      delete process.env.RLS_GUARD_INDEX_DIR;
+      if (editorEnv === undefined) delete process.env.VSCODE_PID;
+      forgetProcessKind();
+    },
+  };
+}
+
+const building = (r: ESLint.LintResult[]): boolean =>
+  r.some((f) => f.messages.some((m) => m.messageId === 'indexBuilding'));
+
+/** One edit linted with the editor's budget (CPU and wall), then the same text by the baseline alone (least of 3). */
+async function timedEdit(session: EditorSession, target: string, edit: string, next: string): Promise<RelintEdit> {
+  let results: ESLint.LintResult[] = [];
+  const wallStart = performance.now();
+  const cpuMs = await timed(async () => (results = await session.editor.lintText(next, { filePath: target })));
+  const wallMs = performance.now() - wallStart;
+  const work = lastIndexWork();
+  const ranAlone = lastLintAnalysedAlone();
+  let eslintAloneMs = Infinity;
+  for (let i = 0; i < 3; i++)
+    eslintAloneMs = Math.min(eslintAloneMs, await timed(() => session.alone.lintText(next, { filePath: target })));
+  return {
+    edit,
+    cpuMs: Math.round(cpuMs),
+    wallMs: Math.round(wallMs),
+    eslintAloneMs: Math.round(eslintAloneMs),
+    ...work,
+    decided: !building(results),
+    alone: ranAlone,
+  };
+}
+
+/** One re-linted file of the sample. */
+export interface SampleFile extends SampleCandidate {
+  /** The file's first lint, without a budget (CPU ms; the first file's opens the index). */
+  openMs: number;
+  edits: RelintEdit[];
+}
+
+export interface RelintSample {
+  dir: string;
+  seed: number;
+  base: string;
+  /** Files with a write site (TypeScript), and how many of them have a site that needs other files. */
+  candidates: number;
+  crossFileCandidates: number;
+  files: SampleFile[];
+  /** The sampled files' line counts. */
+  lines: Distribution;
+  /** Over every edit of every file, in ms, with the share under 300 ms. */
+  cpuMs: Distribution;
+  wallMs: Distribution;
+  eslintAloneMs: Distribution;
+  /** Edits whose cross-file sites were decided within the editor's budget. */
+  decided: number;
+  load: [number, number];
+}
+
+/** The files of `dir` the sample chooses from (bench/measure.ts `sites`, in a process of its own). */
+export function sampleCandidates(dir: string): SampleCandidate[] {
+  const script = path.join(import.meta.dirname, 'measure.ts');
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script, 'sites', dir], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+  });
+  if (child.status !== 0) throw new Error(`listing the write sites of ${dir} failed: ${child.stderr.slice(-2000)}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as SampleCandidate[];
+}
+
+/**
+ * The editor's re-lint over `n` files of `dir` (bench/sample.ts chooses them with `seed`): in one editor's process,
+ * each file is opened (an unbounded lint of its saved text; the first one builds the index) and edited twice, a
+ * comment at the end and a line inside its first function, each edit linted with the editor's budget.
+ */
+export async function relintSampleBench(
+  dir: string,
+  n: number,
+  seed: number,
+  base: EslintBase = 'typescript-eslint',
+  log: (line: string) => void = () => {},
+): Promise<RelintSample> {
+  const candidates = sampleCandidates(dir);
+  const chosen = chooseSample(candidates, n, seed);
+  log(`${candidates.length} files with a write site (${candidates.filter((c) => c.crossFile).length} cross-file); ` +
+    `seed ${seed}: ${chosen.length} chosen; ESLint alone: ${baseLabel(base)}`);
+  const session = editorSession(dir, base);
+  const loadBefore = os.loadavg()[0]!;
+  const files: SampleFile[] = [];
+  for (const c of chosen) {
+    const text = fs.readFileSync(c.file, 'utf8');
+    const openMs = await timed(() => session.open.lintText(text, { filePath: c.file }));
+    await session.alone.lintText(text, { filePath: c.file }); // warm-up, untimed
+    const inside = insideFirstFunction(text);
+    const edits = [
+      await timedEdit(session, c.file, 'comment at the end', `${text}\n// edited\n`),
+      await timedEdit(session, c.file, inside.startsWith('// edited') ? 'a line at the top (no function body)' : 'line inside the first function', inside),
+    ];
+    const file = { ...c, file: path.relative(dir, c.file), openMs: Math.round(openMs), edits };
+    files.push(file);
+    log(sampleRow(file));
+  }
+  const load: [number, number] = [loadBefore, os.loadavg()[0]!];
+  session.close();
+  const all = files.flatMap((f) => f.edits);
+  return {
+    dir,
+    seed,
+    base: baseLabel(base),
+    candidates: candidates.length,
+    crossFileCandidates: candidates.filter((c) => c.crossFile).length,
+    files,
+    lines: distribution(files.map((f) => f.lines), 300),
+    cpuMs: distribution(all.map((e) => e.cpuMs), 300),
+    wallMs: distribution(all.map((e) => e.wallMs), 300),
+    eslintAloneMs: distribution(all.map((e) => e.eslintAloneMs), 300),
+    decided: all.filter((e) => e.decided).length,
+    load: load.map((l) => Math.round(l * 10) / 10) as [number, number],
+  };
+}
+
+/** One file's line of the sample's table: its size, whether it is cross-file, and per edit CPU / wall / ESLint alone. */
+export function sampleRow(f: SampleFile): string {
+  const edits = f.edits.map((e) => `${e.cpuMs} / ${e.wallMs} / ${e.eslintAloneMs}${e.decided ? '' : ' (undecided)'}`);
+  return `${f.file}  ${f.lines} lines  ${f.crossFile ? 'cross-file' : 'alone'}  open ${f.openMs}  ` +
+    `edits (CPU / wall / ESLint alone, ms): ${edits.join(', ')}`;
+}
+
+/** The sample's summary lines. */
+export function sampleSummary(s: RelintSample): string[] {
+  const d = (name: string, x: Distribution): string =>
+    `${name}: p50 ${x.p50}, p90 ${x.p90}, max ${x.max} ms; under 300 ms: ${Math.round(x.under * 100)} % of ${x.n}`;
+  return [
+    `ESLint alone: ${s.base}; load ${s.load[0]} → ${s.load[1]}`,
+    `lines of the ${s.lines.n} files: p50 ${s.lines.p50}, p90 ${s.lines.p90}, max ${s.lines.max}; ` +
+      `${s.files.filter((f) => f.crossFile).length} cross-file`,
+    d('CPU per edit', s.cpuMs),
+    d('wall per edit', s.wallMs),
+    d('ESLint alone per edit', s.eslintAloneMs),
+    `edits decided within the budget: ${s.decided} of ${s.cpuMs.n}`,
+  ];
 }
 
 async function startProfile(): Promise<() => Promise<object>> {

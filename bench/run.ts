@@ -1,7 +1,12 @@
 // npm run bench [-- --files N] [-- --dir PATH] [-- --sizes 1,2,4] [-- --no-shapes] [-- --no-cache-bench] [-- --verify-cache] [-- --replay] [-- --timeout S] [-- --write]
 // npm run bench -- --dir PATH --relint FILE: only the editor's re-lint of FILE (bench/relint.ts).
-// npm run bench -- --dir PATH --warm-overhead ROUNDS [--warm-base parser|typescript-eslint]: only the plugin's warm
-// overhead over the same ESLint run without it (bench/eslint.ts; the base is typescript-eslint's `recommended` unless told).
+// npm run bench -- --dir PATH --relint-sample N [--seed S]: only the editor's re-lint of N files of PATH holding a write
+// site, chosen with seed S (1 unless told; bench/sample.ts), two edits each, and their distribution.
+// npm run bench -- --dir PATH --warm-overhead ROUNDS: only the plugin's warm overhead over the same ESLint run without it
+// (bench/eslint.ts).
+// --warm-base parser|typescript-eslint: what every ESLint row takes for "ESLint without the plugin" (bench/args.ts):
+// typescript-eslint's `recommended` (no types) unless told; `parser` is the parser with no rule, every row's baseline
+// before 2026-12-03 (twelfth session). Arguments are read by bench/args.ts.
 // Measures, each in its own process (so peak memory is its own):
 // - the floor: reading and parsing every source file once with ts.createSourceFile, one thread;
 // - the audit: the whole pipeline as the CLI runs it (no types, static schema reading);
@@ -30,32 +35,32 @@ import {
 } from './eslint.js';
 import { generateAmbientApp } from './ambient.js';
 import { cachedBench, copyTree, type Measure } from './cached.js';
-import { relintBench } from './relint.js';
+import { relintBench, relintSampleBench, sampleSummary } from './relint.js';
+import { baseLabel, benchArgs } from './args.js';
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const files = Number(option('--files')) || 1000;
-const dirOption = option('--dir');
-const sizes = (option('--sizes') ?? '1,2,4').split(',').map(Number).filter((n) => n > 0);
-const timeoutMs = (Number(option('--timeout')) || 600) * 1000;
-const write = args.includes('--write');
-const relintOption = option('--relint');
-const warmOption = option('--warm-overhead');
-if (warmOption) {
-  if (!dirOption) throw new Error('--warm-overhead ROUNDS needs --dir PATH');
-  const base = option('--warm-base') ?? 'typescript-eslint';
-  if (base !== 'parser' && base !== 'typescript-eslint') throw new Error('--warm-base is parser or typescript-eslint');
-  const measured = await eslintWarmOverhead(path.resolve(dirOption), Number(warmOption) || 3, base);
-  console.log(`base: ${base === 'parser' ? 'the parser, no rule' : "typescript-eslint's recommended (no types)"}`);
+const parsed = benchArgs(process.argv.slice(2));
+const { files, sizes, timeoutMs, write, base } = parsed;
+const dirOption = parsed.dir;
+const args = { includes: (flag: string): boolean => parsed.flags.has(flag) };
+if (parsed.warmOverhead !== undefined && dirOption) {
+  const measured = await eslintWarmOverhead(path.resolve(dirOption), parsed.warmOverhead, base);
+  console.log(`base: ${baseLabel(base)}`);
   for (const r of measured.rounds)
     console.log(`${r.first} first: ESLint ${r.eslint.cpuMs} ms (heap ${r.eslint.heapMb} MB, live ${r.eslint.liveHeapMb} MB), ` +
       `+ rls-guard ${r.plugin.cpuMs} ms (heap ${r.plugin.heapMb} MB, live ${r.plugin.liveHeapMb} MB): ${r.overheadPct} %`);
   console.log(JSON.stringify(measured, null, 2));
   process.exit(0);
 }
-if (relintOption) {
-  if (!dirOption) throw new Error('--relint FILE needs --dir PATH');
-  console.log(JSON.stringify(await relintBench(path.resolve(dirOption), relintOption), null, 2));
+if (parsed.relint !== undefined && dirOption) {
+  const repeat = Number(process.env.RELINT_REPEAT) || 0;
+  console.log(JSON.stringify(await relintBench(path.resolve(dirOption), parsed.relint, repeat, base), null, 2));
+  process.exit(0);
+}
+if (parsed.relintSample && dirOption) {
+  const { n, seed } = parsed.relintSample;
+  const sample = await relintSampleBench(path.resolve(dirOption), n, seed, base, (line) => console.log(line));
+  for (const line of sampleSummary(sample)) console.log(line);
+  console.log(JSON.stringify(sample, null, 2));
   process.exit(0);
 }
 
@@ -193,14 +198,14 @@ if (!args.includes('--no-cache-bench')) {
 let eslintRow: EslintBench | undefined;
 if (!dirOption && !args.includes('--no-eslint')) {
   const sources = fs.readdirSync(path.join(target, 'src/services'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name));
-  eslintRow = await eslintBench(target, sources);
+  eslintRow = await eslintBench(target, sources, base);
   result.eslint = eslintRow;
 }
 
 // On a real repository (read-only: the index goes to a temporary folder).
 let eslintDirRow: EslintDirBench | undefined;
 if (dirOption && !args.includes('--no-eslint')) {
-  eslintDirRow = await eslintDirBench(target);
+  eslintDirRow = await eslintDirBench(target, base);
   result.eslint = eslintDirRow;
 }
 
