@@ -25,7 +25,7 @@ import { lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.
 import { forgetProcessKind } from '../src/eslint/settings.js';
 import { baseLabel, type EslintBase } from './args.js';
 import { eslint, freshIndexDir, timed } from './eslint.js';
-import { chooseSample, distribution, type Distribution, type SampleCandidate } from './sample.js';
+import { chooseSample, distribution, type Distribution, insideFirstFunction, type SampleCandidate } from './sample.js';
 
 export interface RelintEdit {
   edit: string;
@@ -40,6 +40,8 @@ export interface RelintEdit {
   decided: boolean;
   /** Whether the file was analysed on its own first (in a fresh engine), besides the project's analysis. */
   alone: boolean;
+  /** ESLint could not parse the edited text (the edit measures nothing then): never expected, shown if it happens. */
+  parseError?: true;
 }
 
 export interface RelintBench {
@@ -64,7 +66,7 @@ export async function relintBench(
   const text = fs.readFileSync(target, 'utf8');
   const openMs = await timed(() => session.open.lintText(text, { filePath: target }));
   await session.alone.lintText(text, { filePath: target }); // warm-up, untimed
-  const body = insideFirstFunction(text);
+  const body = insideFirstFunction(text, target);
   const edits: [string, string][] = [
     ['comment at the end', `${text}\n// edited\n`],
     ['comment at the end, again', `${text}\n// edited again\n`],
@@ -166,6 +168,7 @@ async function timedEdit(session: EditorSession, target: string, edit: string, n
     ...work,
     decided: !building(results),
     alone: ranAlone,
+    ...(results.some((r) => r.fatalErrorCount > 0) ? { parseError: true as const } : {}),
   };
 }
 
@@ -229,7 +232,7 @@ export async function relintSampleBench(
     const text = fs.readFileSync(c.file, 'utf8');
     const openMs = await timed(() => session.open.lintText(text, { filePath: c.file }));
     await session.alone.lintText(text, { filePath: c.file }); // warm-up, untimed
-    const inside = insideFirstFunction(text);
+    const inside = insideFirstFunction(text, c.file);
     const edits = [
       await timedEdit(session, c.file, 'comment at the end', `${text}\n// edited\n`),
       await timedEdit(session, c.file, inside.startsWith('// edited') ? 'a line at the top (no function body)' : 'line inside the first function', inside),
@@ -259,7 +262,11 @@ export async function relintSampleBench(
 
 /** One file's line of the sample's table: its size, whether it is cross-file, and per edit CPU / wall / ESLint alone. */
 export function sampleRow(f: SampleFile): string {
-  const edits = f.edits.map((e) => `${e.cpuMs} / ${e.wallMs} / ${e.eslintAloneMs}${e.decided ? '' : ' (undecided)'}`);
+  const edits = f.edits.map(
+    (e) =>
+      `${e.cpuMs} / ${e.wallMs} / ${e.eslintAloneMs}${e.decided ? '' : ' (undecided)'}` +
+      `${e.parseError ? ' (PARSE ERROR)' : ''}`,
+  );
   return `${f.file}  ${f.lines} lines  ${f.crossFile ? 'cross-file' : 'alone'}  open ${f.openMs}  ` +
     `edits (CPU / wall / ESLint alone, ms): ${edits.join(', ')}`;
 }
@@ -289,10 +296,3 @@ async function startProfile(): Promise<() => Promise<object>> {
   return async () => (await post('Profiler.stop')).profile;
 }
 
-/** The text with a line added after the opening brace of the first function body (every line below moves). */
-function insideFirstFunction(text: string): string {
-  const at = text.search(/(=>|\))\s*(:\s*[^{=]+)?\{\n/);
-  if (at < 0) return `// edited\n${text}`;
-  const brace = text.indexOf('{\n', at);
-  return `${text.slice(0, brace + 2)}  const editedHere = 1;\n${text.slice(brace + 2)}`;
-}

@@ -1,5 +1,7 @@
-// Which files `npm run bench -- --dir PATH --relint-sample N` re-lints (bench/relint.ts), and how its figures are
-// summed up. Pure, so that test/bench.test.ts checks the choice without linting anything.
+// Which files `npm run bench -- --dir PATH --relint-sample N` re-lints (bench/relint.ts), the edit inside a function
+// it and `--relint FILE` make, and how the figures are summed up. Pure, so that test/bench.test.ts checks them without
+// linting anything.
+import ts from 'typescript';
 
 /** A file of the project that holds a write site, its line count, and whether a site of it needs other files. */
 export interface SampleCandidate {
@@ -72,4 +74,26 @@ export function distribution(values: readonly number[], limit: number): Distribu
     max: percentile(values, 100),
     under: Math.round(under * 100) / 100,
   };
+}
+
+/**
+ * The text with a line added after the opening brace of the first function body written over several lines (every
+ * line below it moves), found by TypeScript's parser: a text search took the `{` of a return type's object literal
+ * (`): Promise<{`) for one and made a text ESLint cannot parse. A line at the top when the file has no such body.
+ */
+export function insideFirstFunction(text: string, fileName: string): string {
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
+  let at = -1;
+  const visit = (node: ts.Node): void => {
+    if (at >= 0) return;
+    const body = ts.isFunctionLike(node) ? (node as ts.FunctionLikeDeclaration).body : undefined;
+    if (body && ts.isBlock(body)) {
+      const eol = /^\{[ \t]*\r?\n/.exec(text.slice(body.getStart(sf)));
+      if (eol) at = body.getStart(sf) + eol[0].length;
+    }
+    if (at < 0) ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  if (at < 0) return `// edited\n${text}`;
+  return `${text.slice(0, at)}  const editedHere = 1;\n${text.slice(at)}`;
 }

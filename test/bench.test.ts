@@ -1,6 +1,14 @@
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { baseLabel, benchArgs } from '../bench/args.js';
-import { chooseSample, distribution, percentile, type SampleCandidate, seeded } from '../bench/sample.js';
+import {
+  chooseSample,
+  distribution,
+  insideFirstFunction,
+  percentile,
+  type SampleCandidate,
+  seeded,
+} from '../bench/sample.js';
 
 // The bench's command line (bench/args.ts) and the files `--relint-sample` re-lints (bench/sample.ts): a measurement
 // on a real repository means something only when the same command re-lints the same files, and the options say what
@@ -108,5 +116,34 @@ describe('the re-lint sample', () => {
     const r = seeded(1);
     const s = seeded(1);
     expect([r(), r(), r()]).toEqual([s(), s(), s()]);
+  });
+});
+
+describe('the edit inside a function', () => {
+  const parses = (text: string): boolean =>
+    (ts.createSourceFile('x.ts', text, ts.ScriptTarget.Latest) as unknown as { parseDiagnostics: unknown[] })
+      .parseDiagnostics.length === 0;
+
+  it('goes into the first function body, not into a return type written with braces', () => {
+    const text = [
+      'type Row = { id: string };',
+      'export async function load(id: string): Promise<{',
+      '  row: Row;',
+      '}> {',
+      '  return { row: { id } };',
+      '}',
+      '',
+    ].join('\n');
+    const edited = insideFirstFunction(text, 'x.ts');
+    expect(parses(edited)).toBe(true);
+    expect(edited.split('\n')[4]).toBe('  const editedHere = 1;');
+  });
+
+  it('skips a body written on one line, and falls back to a line at the top without any body', () => {
+    const text = 'const f = () => { return 1; };\nexport function g() {\n  return 2;\n}\n';
+    expect(insideFirstFunction(text, 'x.ts')).toBe(
+      'const f = () => { return 1; };\nexport function g() {\n  const editedHere = 1;\n  return 2;\n}\n',
+    );
+    expect(insideFirstFunction('export const a = 1;\n', 'x.ts')).toBe('// edited\nexport const a = 1;\n');
   });
 });
