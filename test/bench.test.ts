@@ -1,6 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { baseLabel, benchArgs } from '../bench/args.js';
+import { appendEslintDirRow, appendEslintRow, type EslintBench, type EslintDirBench } from '../bench/eslint.js';
 import {
   chooseSample,
   distribution,
@@ -39,6 +43,43 @@ describe('bench arguments', () => {
     expect(() => benchArgs(['--warm-base', 'eslint'])).toThrow(/parser or typescript-eslint/);
     expect(baseLabel('parser')).toBe('the parser, no rule');
     expect(baseLabel('typescript-eslint')).toBe("typescript-eslint's recommended (no types)");
+  });
+
+  it('says in an appended row which baseline its ESLint-alone figure is', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-bench-rows-'));
+    const docs = path.join(dir, 'performance.md');
+    fs.writeFileSync(docs, '<!-- eslint bench rows -->\n<!-- eslint dir bench rows -->\n');
+    const figures = {
+      auditMs: 10,
+      eslintBaselineMs: 20,
+      eslintColdMs: 30,
+      coldVsAudit: 3,
+      pluginColdVsAudit: 1,
+      eslintWarmIndexMs: 21,
+      overheadWarmPct: 5,
+      relintChangedFileMs: 7,
+      indexKb: 1,
+    };
+    const synthetic: EslintBench = {
+      ...figures,
+      eslintBase: baseLabel('typescript-eslint'),
+      crossFileJobs: 2,
+      relintCrossFileMs: 3,
+    };
+    const real: EslintDirBench = {
+      ...figures,
+      eslintBase: baseLabel('parser'),
+      files: 4,
+      relintFile: 'a.ts',
+      firstEditMs: 8,
+      lintsToDecide: 1,
+    };
+    appendEslintRow(docs, '2026-12-03', 4, 1, synthetic);
+    appendEslintDirRow(docs, '2026-12-03', 'repo', 1, real);
+    const text = fs.readFileSync(docs, 'utf8');
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(text).toContain('| 10 | 20 (recommended) | 30 |');
+    expect(text).toContain('| repo | 4 | 1 | 10 | 20 (parser) | 30 |');
   });
 
   it('reads the other options as before', () => {
