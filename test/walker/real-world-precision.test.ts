@@ -490,6 +490,18 @@ describe('signacare worker and repository shapes (knex, routed Proxy: issue 10)'
   });
 });
 
+describe('an executor type named by an alias imported from the codebase (saas-boilerplate rls-wrapper.ts)', () => {
+  it('reads `db: Database` with `import type { Database }` through a barrel as the library executor the alias names', () => {
+    const report = expectAnnotated('imported-type-alias');
+    // The wrapper's writes on whatever table it is handed: sites, unresolved (they were dropped silently).
+    const wrapper = report.writeSites.filter((s) => s.file === 'src/repos/table-wrapper.ts');
+    expect(wrapper.map((s) => `${s.line} ${s.operation} ${s.coverage}`)).toEqual(['11 insert unresolved', '16 delete unresolved']);
+    expect(wrapper[0]!.evidence).toContain('cannot be traced to a pgTable');
+    // An alias of a Map is no executor: its delete is no site.
+    expect(report.writeSites.some((s) => s.line === 13)).toBe(false);
+  });
+});
+
 /** The evidence of the write site at a line (of `file`, when given) of a fixture app's report. */
 function evidenceIn(report: { writeSites: { file: string; line: number; evidence: string }[] }, file?: string) {
   return (line: number): string =>
