@@ -502,6 +502,18 @@ describe('an executor type named by an alias imported from the codebase (saas-bo
   });
 });
 
+describe('a scope helper method on a class named by an alias, setting the tenant with sql.raw (saas-boilerplate)', () => {
+  it('reads `rls: DbWrapper` (an alias of the class) as the class and `sql.raw(`SET LOCAL … = \'${id}\'`)` as a set', () => {
+    const report = expectAnnotated('aliased-wrapper');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/repos/projects.ts' && s.line === line)!;
+    expect(at(10).evidence).toContain('a callback passed to `inTenant` (src/db/scoped-db.ts:8), which runs it in a transaction with the org context set');
+    expect(at(17).coverage).toBe('org-scope');
+    // The hole outside quotes: the statement is a site of its own, unresolved, and sets nothing.
+    const unquoted = report.writeSites.find((s) => s.file === 'src/db/scoped-db.ts')!;
+    expect(unquoted.evidence).toContain('`tenantId` is a parameter');
+  });
+});
+
 /** The evidence of the write site at a line (of `file`, when given) of a fixture app's report. */
 function evidenceIn(report: { writeSites: { file: string; line: number; evidence: string }[] }, file?: string) {
   return (line: number): string =>
