@@ -43,5 +43,6 @@ function declaredClass(origins: OriginResolver, type: ts.TypeNode, depth: number
     const target = resolveImport(origins.host, type.getSourceFile().fileName, b);
     b = target?.kind === 'binding' ? target.binding : undefined;
   }
-  return b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl) ? declaredClass(origins, b.decl.type, depth + 1) : null;
+  if (b?.kind !== 'other' || !ts.isTypeAliasDeclaration(b.decl)) return null;
+  return declaredClass(origins, b.decl.type, depth + 1);
 }
