@@ -257,8 +257,10 @@ export class SqlTextFolder {
       return this.fold(e.arguments[0], allowHoles, depth + 1);
     // `tx.execute(sql.raw(`SET LOCAL app.org = '${id}'`))`: a raw fragment sent whole is its text, all of it SQL (an
     // interpolation is a hole only inside a quoted literal).
+    // Text that does not fold is said of the whole fragment, as before.
     const raw = ts.isCallExpression(e) ? rawFragment(e, (x) => this.fromDbLibrary(x, 0)) : undefined;
-    if (raw?.text) return this.fold(raw.text, false, depth + 1);
+    const rawText = raw?.text ? this.fold(raw.text, false, depth + 1) : undefined;
+    if (rawText?.ok) return rawText;
     // `tx.query(refillQuery())`: a function of the codebase that takes nothing and returns one text is that text.
     if (ts.isCallExpression(e) && e.arguments.length === 0) {
       const target = this.origins.expr(e.expression);

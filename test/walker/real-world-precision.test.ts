@@ -510,7 +510,7 @@ describe('a scope helper method on a class named by an alias, setting the tenant
     expect(at(17).coverage).toBe('org-scope');
     // The hole outside quotes: the statement is a site of its own, unresolved, and sets nothing.
     const unquoted = report.writeSites.find((s) => s.file === 'src/db/scoped-db.ts')!;
-    expect(unquoted.evidence).toContain('`tenantId` is a parameter');
+    expect(unquoted.evidence).toContain('SET LOCAL app.tenant_id = ${tenantId}`)` is not a constant');
   });
 });
 
