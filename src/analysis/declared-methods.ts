@@ -1,5 +1,7 @@
 import ts from '../ts.js';
+import { resolveImport } from '../code/modules.js';
 import type { Origin, OriginResolver } from '../code/origins.js';
+import { type Binding, lookup } from '../code/scope.js';
 
 // A method read off a parameter whose declared type is a class of the codebase:
 // `constructor(private readonly db: TenantDb) {}` … `this.db.withTenant(id, async (c) => …)`.
@@ -14,11 +16,10 @@ export function declaredClassMethod(
   if (origin.kind !== 'param' || origin.path.length !== 1 || typeof origin.path[0] !== 'string') return null;
   const decl = origin.binding.decl;
   if (!ts.isParameter(decl) || !decl.type || !ts.isTypeReferenceNode(decl.type)) return null;
-  if (!ts.isIdentifier(decl.type.typeName)) return null;
-  const cls = origins.expr(decl.type.typeName);
-  if (cls.kind !== 'class') return null;
+  const cls = declaredClass(origins, decl.type, 0);
+  if (!cls) return null;
   const name = origin.path[0];
-  for (const m of cls.decl.members) {
+  for (const m of cls.members) {
     if (!m.name || !ts.isIdentifier(m.name) || m.name.text !== name) continue;
     // An abstract or overloaded-only member has no body to read: what runs is a subclass's.
     if (ts.isMethodDeclaration(m) && m.body) return { kind: 'function', decl: m, name };
@@ -27,4 +28,21 @@ export function declaredClassMethod(
     return null;
   }
   return null;
+}
+
+/**
+ * The class of the codebase a type reference names: directly, or through a type alias, local or imported
+ * (`rls: DatabaseWrapper` with `export type DatabaseWrapper = RLSRepositoryWrapper`).
+ */
+function declaredClass(origins: OriginResolver, type: ts.TypeNode, depth: number): ts.ClassLikeDeclaration | null {
+  if (depth > 4 || !ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return null;
+  const cls = origins.expr(type.typeName);
+  if (cls.kind === 'class') return cls.decl;
+  let b: Binding | undefined = lookup(type.typeName);
+  if (b?.kind === 'import') {
+    const target = resolveImport(origins.host, type.getSourceFile().fileName, b);
+    b = target?.kind === 'binding' ? target.binding : undefined;
+  }
+  if (b?.kind !== 'other' || !ts.isTypeAliasDeclaration(b.decl)) return null;
+  return declaredClass(origins, b.decl.type, depth + 1);
 }

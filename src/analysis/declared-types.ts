@@ -58,10 +58,7 @@ export function typeArgumentExecutor(reader: TypeReader, call: ts.CallExpression
 }
 
 function typeOfNode(reader: TypeReader, type: ts.TypeNode): DeclaredExecutor | null {
-  // A type imported from a library alias (a fork's DatabasePool) is the library's type.
-  const file = type.getSourceFile().fileName;
-  const canonical = (m: string): string => reader.origins.host.libraryFor?.(file, m) ?? m;
-  return executorType(type, 0, canonical) ?? subclassType(reader, type) ?? returnType(reader, type);
+  return executorType(reader, type, 0) ?? subclassType(reader, type) ?? returnType(reader, type);
 }
 
 /**
@@ -126,35 +123,42 @@ export function executorSubclass(reader: TypeReader, cls: ts.ClassLikeDeclaratio
   return null;
 }
 
-/** A type annotation naming a database executor type (directly, qualified, through a local alias, or in a union). */
-function executorType(
-  type: ts.TypeNode,
-  depth: number,
-  canonical: (module: string) => string,
-): DeclaredExecutor | null {
+/**
+ * A type annotation naming a database executor type: directly, qualified, in a union, or through an alias, local or
+ * imported from a module of the codebase (`import type { Database } from './db'` with `export type Database =
+ * PostgresJsDatabase<…>`, also through a barrel's re-export).
+ */
+function executorType(reader: TypeReader, type: ts.TypeNode, depth: number): DeclaredExecutor | null {
   if (depth > 5) return null;
   if (ts.isUnionTypeNode(type)) {
     for (const t of type.types) {
-      const found = executorType(t, depth + 1, canonical);
+      const found = executorType(reader, t, depth + 1);
       if (found) return found;
     }
     return null;
   }
   if (!ts.isTypeReferenceNode(type)) return null;
+  // A type imported from a library alias (a fork's DatabasePool) is the library's type.
+  const file = type.getSourceFile().fileName;
+  const canonical = (m: string): string => reader.origins.host.libraryFor?.(file, m) ?? m;
+  const libraryType = (module: string, name: string): DeclaredExecutor | null => {
+    const adapter = adapterForModule(canonical(module));
+    const exec = adapter?.executorTypes[name];
+    return adapter && exec ? { adapter, exec } : null;
+  };
   const name = type.typeName;
   if (ts.isQualifiedName(name) && ts.isIdentifier(name.left)) {
-    const adapter = adapterForModule(canonical(importModule(lookup(name.left)) ?? ''));
-    const exec = adapter?.executorTypes[name.right.text];
-    return adapter && exec ? { adapter, exec } : null;
+    return libraryType(importModule(lookup(name.left)) ?? '', name.right.text);
   }
   if (!ts.isIdentifier(name)) return null;
-  const b = lookup(name);
+  let b = lookup(name);
   if (b?.kind === 'import') {
-    const adapter = adapterForModule(canonical(b.module));
-    const exec = adapter?.executorTypes[b.imported];
-    return adapter && exec ? { adapter, exec } : null;
+    if (adapterForModule(canonical(b.module))) return libraryType(b.module, b.imported);
+    const target = resolveImport(reader.origins.host, file, b);
+    if (target?.kind === 'external') return libraryType(target.module, target.name);
+    b = target?.kind === 'binding' ? target.binding : undefined;
   }
-  if (b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl)) return executorType(b.decl.type, depth + 1, canonical);
+  if (b?.kind === 'other' && ts.isTypeAliasDeclaration(b.decl)) return executorType(reader, b.decl.type, depth + 1);
   return null;
 }
 

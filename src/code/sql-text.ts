@@ -216,7 +216,11 @@ export class SqlTextFolder {
     if (ts.isTemplateExpression(e)) {
       let acc: Folded = text(e.head.text);
       for (const span of e.templateSpans) {
-        acc = concat(acc, this.part(span.expression, allowHoles, depth));
+        let part = this.part(span.expression, allowHoles, depth);
+        // sql.raw(`SET LOCAL app.x = '${id}'`): an interpolation inside a quoted literal is that literal's value, as a
+        // raw splice inside a tag's quotes is; the parser then checks the hole really lands in a string constant.
+        if (!part.ok && !allowHoles && insideQuotes(acc)) part = this.part(span.expression, true, depth);
+        acc = concat(acc, part);
         acc = concat(acc, text(span.literal.text));
       }
       return acc;
@@ -251,6 +255,12 @@ export class SqlTextFolder {
     }
     if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && e.arguments?.[0] && this.isSqlWrapper(e.expression))
       return this.fold(e.arguments[0], allowHoles, depth + 1);
+    // `tx.execute(sql.raw(`SET LOCAL app.org = '${id}'`))`: a raw fragment sent whole is its text, all of it SQL (an
+    // interpolation is a hole only inside a quoted literal).
+    // Text that does not fold is said of the whole fragment, as before.
+    const raw = ts.isCallExpression(e) ? rawFragment(e, (x) => this.fromDbLibrary(x, 0)) : undefined;
+    const rawText = raw?.text ? this.fold(raw.text, false, depth + 1) : undefined;
+    if (rawText?.ok) return rawText;
     // `tx.query(refillQuery())`: a function of the codebase that takes nothing and returns one text is that text.
     if (ts.isCallExpression(e) && e.arguments.length === 0) {
       const target = this.origins.expr(e.expression);

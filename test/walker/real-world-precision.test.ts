@@ -490,6 +490,30 @@ describe('signacare worker and repository shapes (knex, routed Proxy: issue 10)'
   });
 });
 
+describe('an executor type named by an alias imported from the codebase (saas-boilerplate rls-wrapper.ts)', () => {
+  it('reads `db: Database` with `import type { Database }` through a barrel as the library executor the alias names', () => {
+    const report = expectAnnotated('imported-type-alias');
+    // The wrapper's writes on whatever table it is handed: sites, unresolved (they were dropped silently).
+    const wrapper = report.writeSites.filter((s) => s.file === 'src/repos/table-wrapper.ts');
+    expect(wrapper.map((s) => `${s.line} ${s.operation} ${s.coverage}`)).toEqual(['11 insert unresolved', '16 delete unresolved']);
+    expect(wrapper[0]!.evidence).toContain('cannot be traced to a pgTable');
+    // An alias of a Map is no executor: its delete is no site.
+    expect(report.writeSites.some((s) => s.line === 13)).toBe(false);
+  });
+});
+
+describe('a scope helper method on a class named by an alias, setting the tenant with sql.raw (saas-boilerplate)', () => {
+  it('reads `rls: DbWrapper` (an alias of the class) as the class and `sql.raw(`SET LOCAL … = \'${id}\'`)` as a set', () => {
+    const report = expectAnnotated('aliased-wrapper');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/repos/projects.ts' && s.line === line)!;
+    expect(at(10).evidence).toContain('a callback passed to `inTenant` (src/db/scoped-db.ts:8), which runs it in a transaction with the org context set');
+    expect(at(17).coverage).toBe('org-scope');
+    // The hole outside quotes: the statement is a site of its own, unresolved, and sets nothing.
+    const unquoted = report.writeSites.find((s) => s.file === 'src/db/scoped-db.ts')!;
+    expect(unquoted.evidence).toContain('SET LOCAL app.tenant_id = ${tenantId}`)` is not a constant');
+  });
+});
+
 /** The evidence of the write site at a line (of `file`, when given) of a fixture app's report. */
 function evidenceIn(report: { writeSites: { file: string; line: number; evidence: string }[] }, file?: string) {
   return (line: number): string =>
