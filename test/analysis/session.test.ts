@@ -9,6 +9,7 @@ import { resolveAnalysisConfig } from '../../src/analysis/config.js';
 import { AnalysisSession } from '../../src/analysis/session.js';
 import { type CallerIndex, lastCallerIndex } from '../../src/analysis/caller-index.js';
 import { buildCallerIndex } from '../../src/analysis/program.js';
+import { lastScanWork } from '../../src/analysis/roots/entry-points.js';
 import type ts from 'typescript';
 import { FileSystemSourceHost } from '../../src/code/source-host.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -673,6 +674,44 @@ describe('the analysis session, settling over entry points and middleware', () =
     // `items` is: extra.ts's route goes and comes back.
     const opaque = step({ kind: 'made' }, helper);
     expect(step({ kind: 'made' }, helper)).not.toBe(opaque);
+  });
+
+  it('replays what an unchanged file registered on a router made in a third file, when the first file stops', () => {
+    // The scan's pass over registrations is replayed per file while what the file read is unchanged
+    // (roots/entry-points.ts): c-second.ts's log must make the router itself once b-first.ts, which made it
+    // first, no longer registers on it (the router is a-router.ts's: neither log read the other's file).
+    type Shared = { base: AmbientState; first: boolean };
+    const render = (s: Shared): Map<string, string> => {
+      const out = ambientFiles(s.base);
+      out.set('src/a-router.ts', "import { Router } from 'express';\nexport const shared = Router();\n");
+      out.set(
+        'src/b-first.ts',
+        "import type { Request, Response } from 'express';\nimport { shared } from './a-router';\n" +
+          (s.first ? "shared.get('/first', (_req: Request, res: Response) => {\n  res.end();\n});\n" : 'export {};\n'),
+      );
+      out.set(
+        'src/c-second.ts',
+        "import type { Request, Response } from 'express';\nimport { shared } from './a-router';\n" +
+          "import { archive } from './projects';\n" +
+          "shared.post('/second', async (req: Request, res: Response) => {\n" +
+          '  await archive(String(req.params.id));\n  res.end();\n});\n',
+      );
+      return out;
+    };
+    const state: Shared = { base: ambientInitial(), first: true };
+    const app = new App<Shared>(state, true, render);
+    const only = new Set([HELPER]);
+    const fresh = verdicts(app.fresh(), only);
+    expect(fresh).toMatch(/POST \/second/);
+    expect(verdicts(app.incremental(only), only)).toBe(fresh);
+    for (const first of [false, true, false]) {
+      state.first = first;
+      app.write(state);
+      const kept = verdicts(app.incremental(only), only);
+      // Only b-first.ts recorded again (the scan reads no file that read it); c-second.ts and the rest replayed.
+      expect(lastScanWork()).toEqual({ replayed: SOURCES(render(state)).length - 1, recorded: 1 });
+      expect(kept).toBe(verdicts(app.fresh(), only));
+    }
   });
 
   it("finds a route an unchanged file registers once an edit makes what it registers on a router", () => {
