@@ -100,8 +100,20 @@ export class KeptCallerIndex implements CallerIndex {
     if (wholeProgram) this.dispatched = new Set();
   }
 
-  /** Brings the index to these files' facts, `denote` finding a value call's functions over `this.direct`. */
+  /**
+   * Brings the index to these files' facts, `denote` finding a value call's functions over `this.direct`. An update
+   * cut short by an exception (a budget, a stack overflow) leaves the index empty: the next one builds it afresh.
+   */
   update(files: readonly FileFacts[], denote: DenoteCall): void {
+    try {
+      this.apply(files, denote);
+    } catch (error) {
+      this.clear();
+      throw error;
+    }
+  }
+
+  private apply(files: readonly FileFacts[], denote: DenoteCall): void {
     const fresh =
       files.length !== this.slots.length || files.some((f, i) => f.sf.fileName !== this.slots[i]!.sf.fileName);
     if (fresh) this.clear();
