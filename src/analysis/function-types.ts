@@ -218,7 +218,7 @@ function rememberedIn(origins: OriginResolver): Remembered | undefined {
 }
 
 /** Every function of these files declared with a function type of the codebase: `const f: T = (…) => …`. */
-function typedFunctions(
+export function typedFunctions(
   files: readonly FileFacts[],
   origins: OriginResolver,
 ): Map<FunctionType, ts.FunctionLikeDeclaration[]> {
@@ -276,10 +276,19 @@ export function typedValueEdges(files: readonly FileFacts[], origins: OriginReso
   edges: CallEdge[];
   dispatched: Set<ts.FunctionLikeDeclaration>;
 } {
+  if (calls.length === 0) return { edges: [], dispatched: new Set() };
+  return typedEdgesOf(calls, typedFunctions(files, origins), origins, root);
+}
+
+/** `typedValueEdges` of these calls, given every function of the program by its declared type (`typedFunctions`). */
+export function typedEdgesOf(
+  calls: readonly Omit<CallEdge, 'callee'>[],
+  byType: ReadonlyMap<FunctionType, readonly ts.FunctionLikeDeclaration[]>,
+  origins: OriginResolver,
+  root: string,
+): { edges: CallEdge[]; dispatched: Set<ts.FunctionLikeDeclaration> } {
   const edges: CallEdge[] = [];
   const dispatched = new Set<ts.FunctionLikeDeclaration>();
-  if (calls.length === 0) return { edges, dispatched };
-  const byType = typedFunctions(files, origins);
   if (byType.size === 0) return { edges, dispatched };
   const memo = rememberedIn(origins)?.callee;
   for (const c of calls) {
@@ -307,5 +316,5 @@ export function typedValueEdges(files: readonly FileFacts[], origins: OriginReso
 export function linkMemberCalls(files: FileFacts[], origins: OriginResolver, root: string): FileFacts[] {
   const calls = files.flatMap((f) => f.memberCalls ?? []);
   if (calls.length === 0) return files;
-  return withAddedEdges(files, typedValueEdges(files, origins, root, calls).edges);
+  return withAddedEdges(files, typedValueEdges(files, origins, root, calls).edges, origins.facts.tracks);
 }

@@ -110,11 +110,16 @@ export function contractEdges(files: readonly FileFacts[], origins: OriginResolv
 
 /** The files' facts with the edges of their contract calls added (copies where edges are added: facts stay whole). */
 export function linkContractCalls(files: FileFacts[], origins: OriginResolver): FileFacts[] {
-  return withAddedEdges(files, contractEdges(files, origins));
+  return withAddedEdges(files, contractEdges(files, origins), origins.facts.tracks);
 }
 
-/** The files' facts with `edges` added to the file each call is in (copies where edges are added: facts stay whole). */
-export function withAddedEdges(files: FileFacts[], edges: Iterable<CallEdge>): FileFacts[] {
+/**
+ * The files' facts with `edges` added to the file each call is in (copies where edges are added: facts stay whole).
+ * `keep` (an editor's session, which concludes after every edit): a file given the same edges as last time (field by
+ * field: each link makes new edge objects) keeps the same list, so what is kept per list of edges (caller-index.ts)
+ * stays.
+ */
+export function withAddedEdges(files: FileFacts[], edges: Iterable<CallEdge>, keep = false): FileFacts[] {
   const bySource = new Map<ts.SourceFile, CallEdge[]>();
   for (const e of edges) {
     const sf = e.call.getSourceFile();
@@ -122,9 +127,26 @@ export function withAddedEdges(files: FileFacts[], edges: Iterable<CallEdge>): F
     if (list) list.push(e);
     else bySource.set(sf, [e]);
   }
+  const joined = (own: CallEdge[], added: CallEdge[]): CallEdge[] => {
+    if (!keep) return [...own, ...added];
+    const last = joinedBefore.get(own);
+    if (last && last.added.length === added.length && last.added.every((e, i) => sameEdge(e, added[i]!)))
+      return last.edges;
+    const out = [...own, ...added];
+    joinedBefore.set(own, { added, edges: out });
+    return out;
+  };
   return bySource.size === 0
     ? files
-    : files.map((f) => (bySource.has(f.sf) ? { ...f, edges: [...f.edges, ...bySource.get(f.sf)!] } : f));
+    : files.map((f) => (bySource.has(f.sf) ? { ...f, edges: joined(f.edges, bySource.get(f.sf)!) } : f));
+}
+
+/** What `withAddedEdges` last made of a file's own edges (by that list's identity), when asked to keep it. */
+const joinedBefore = new WeakMap<CallEdge[], { added: CallEdge[]; edges: CallEdge[] }>();
+
+function sameEdge(a: CallEdge, b: CallEdge): boolean {
+  const keys = Object.keys(a) as (keyof CallEdge)[];
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 /**

@@ -42,6 +42,7 @@ import {
   type Made,
 } from './providers/helper-values.js';
 import { typedValueEdges } from './function-types.js';
+import { type CallerIndex, keptCallerIndex } from './caller-index.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -108,12 +109,7 @@ export interface ProgramOptions {
   report?: ReadonlySet<ts.SourceFile>;
 }
 
-interface Index {
-  callers: Map<ts.FunctionLikeDeclaration, CallEdge[]>;
-  uses: Map<ts.FunctionLikeDeclaration, CallbackUse[]>;
-  escaped: Set<ts.FunctionLikeDeclaration>;
-  /** Escaped functions declared with a function type whose calls were all linked (function-types.ts): whole program. */
-  dispatched?: Set<ts.FunctionLikeDeclaration>;
+interface Index extends CallerIndex {
   files: Set<ts.SourceFile>;
   origins: OriginResolver;
 }
@@ -134,16 +130,18 @@ const denotedMemos = new WeakMap<Facts, TrackedMemo<ts.CallExpression, DenotedEn
 function valueCallsMemo(
   facts: Facts | undefined,
   deps: HelperValueDeps,
-): (call: ts.CallExpression) => Denoted['helpers'] {
-  if (!facts?.tracks) return (call) => denotedHelpers(deps, call.expression).helpers;
+): (call: ts.CallExpression) => { helpers: Denoted['helpers']; asked: Iterable<ts.FunctionLikeDeclaration> } {
+  if (!facts?.tracks) return (call) => ({ helpers: denotedHelpers(deps, call.expression).helpers, asked: [] });
   let memo = denotedMemos.get(facts);
   if (!memo) denotedMemos.set(facts, (memo = new TrackedMemo(facts)));
   const m = memo;
   const same = (a: readonly CallEdge[], b: readonly CallEdge[]): boolean =>
     a.length === b.length && a.every((e, i) => e === b[i]);
+  const askedOf = (entry: DenotedEntry): ts.FunctionLikeDeclaration[] => entry.asked.map(([fn]) => fn);
   return (call) => {
     const hit = m.lookup(call);
-    if (hit && hit.value.asked.every(([fn, edges]) => same(deps.callers(fn), edges))) return hit.value.helpers;
+    if (hit && hit.value.asked.every(([fn, edges]) => same(deps.callers(fn), edges)))
+      return { helpers: hit.value.helpers, asked: askedOf(hit.value) };
     const asked: DenotedEntry['asked'] = [];
     const traced: HelperValueDeps = {
       ...deps,
@@ -153,22 +151,41 @@ function valueCallsMemo(
         return edges;
       },
     };
-    return m.compute(call, () => ({ helpers: denotedHelpers(traced, call.expression).helpers, asked })).helpers;
+    const entry = m.compute(call, () => ({ helpers: denotedHelpers(traced, call.expression).helpers, asked }));
+    return { helpers: entry.helpers, asked: askedOf(entry) };
   };
 }
 
-export function resolveVerdicts(
-  files: FileFacts[],
+/** What each value call denotes (whole program), over these direct callers of each function. */
+function denotedOver(
   origins: OriginResolver,
-  options: ProgramOptions,
-): Map<RawSite, SiteVerdict> {
-  const index: Index = {
-    callers: new Map(),
-    uses: new Map(),
-    escaped: new Set(),
-    files: new Set(files.map((f) => f.sf)),
-    origins,
-  };
+  options: Pick<ProgramOptions, 'root' | 'facts'>,
+  callers: (fn: ts.FunctionLikeDeclaration) => CallEdge[],
+): ReturnType<typeof valueCallsMemo> {
+  return valueCallsMemo(options.facts, { origins, root: options.root, callers, wholeProgram: true });
+}
+
+/** The program's call graph (caller-index.ts): kept between an editor session's analyses, built afresh elsewhere. */
+function callerIndex(files: FileFacts[], origins: OriginResolver, options: ProgramOptions): CallerIndex {
+  if (options.facts?.tracks) {
+    const kept = keptCallerIndex(options.facts, origins, options.root, options.wholeProgram);
+    const denoted = denotedOver(origins, options, (fn) => kept.direct.get(fn) ?? []);
+    kept.update(files, (call) => {
+      const d = denoted(call);
+      return { fns: d.helpers.map((h) => h.fn), asked: d.asked };
+    });
+    return kept;
+  }
+  return buildCallerIndex(files, origins, options);
+}
+
+/** The program's call graph built afresh from every file's facts (the command line; tests compare the kept one). */
+export function buildCallerIndex(
+  files: readonly FileFacts[],
+  origins: OriginResolver,
+  options: Pick<ProgramOptions, 'root' | 'wholeProgram' | 'facts'>,
+): CallerIndex {
+  const index: CallerIndex = { callers: new Map(), uses: new Map(), escaped: new Set() };
   for (const f of files) {
     for (const e of f.edges) push(index.callers, e.callee, e);
     for (const u of f.callbackUses) push(index.uses, u.fn, u);
@@ -177,15 +194,11 @@ export function resolveVerdicts(
   if (options.wholeProgram) {
     // Calls of a function value (`deps.detectConflicts(db, …)`, what a factory returned): edges to every function the
     // value can be, found over the direct edges only (so the order files come in does not matter).
-    const deps = {
-      origins,
-      root: options.root,
-      callers: (fn: ts.FunctionLikeDeclaration) => index.callers.get(fn) ?? [],
-      wholeProgram: true,
-    };
-    const denoted = valueCallsMemo(options.facts, deps);
+    const denoted = denotedOver(origins, options, (fn) => index.callers.get(fn) ?? []);
     const valueEdges = files.flatMap((f) =>
-      (f.valueCalls ?? []).flatMap((c) => denoted(c.call as ts.CallExpression).map((h) => ({ ...c, callee: h.fn }))),
+      (f.valueCalls ?? []).flatMap((c) =>
+        denoted(c.call as ts.CallExpression).helpers.map((h) => ({ ...c, callee: h.fn })),
+      ),
     );
     for (const e of valueEdges) push(index.callers, e.callee, e);
     // Calls through a value declared with a function type (`module.appliers[op.type](trx, op)`): edges to every
@@ -196,6 +209,15 @@ export function resolveVerdicts(
       if (!linked.get(e.call)?.some((v) => v.callee === e.callee)) push(index.callers, e.callee, e);
     index.dispatched = typed.dispatched;
   }
+  return index;
+}
+
+export function resolveVerdicts(
+  files: FileFacts[],
+  origins: OriginResolver,
+  options: ProgramOptions,
+): Map<RawSite, SiteVerdict> {
+  const index: Index = { ...callerIndex(files, origins, options), files: new Set(files.map((f) => f.sf)), origins };
   const out = new Map<RawSite, SiteVerdict>();
   const memo = new SettleMemo(options.facts ?? new Facts());
   for (const f of files) {

@@ -35,7 +35,12 @@ import {
 // unchanged file that itself read the changed one, when what it read of that file did not (the
 // integration tests that read a server's `app`, when a route the server mounts changes).
 // Verdicts that need callers (resolveVerdicts, the ambient roots) are settled afresh on every
-// analysis, over every file's facts, for the files asked about.
+// analysis, for the files asked about, over structures kept per file where they are built from
+// every file's facts: the call graph (callers, callback uses, escaped functions, value and typed
+// edges: caller-index.ts), updated for the files whose facts are new objects, and the entry-point
+// scan's pass over registrations, jobs and timers, replayed per file from a log while what the
+// file read is unchanged (roots/entry-points.ts). What is global (mounts, routes, roots, reach)
+// is gathered again from those at every analysis.
 //
 // Facts about nodes that are no longer analysed stay in the engine until the session is
 // replaced: `worn` says when what it analysed since it began passes a few times its program,

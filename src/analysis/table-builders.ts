@@ -267,19 +267,9 @@ export function settleTemplates(
   root: string,
   origins?: OriginResolver,
 ): void {
-  const instantiated = new Map<ts.Node, Set<ts.Node>>();
-  const callers = new Map<ts.FunctionLikeDeclaration, ts.Node[]>();
-  const escaped = new Set<ts.FunctionLikeDeclaration>();
-  const judged = new Set<ts.Node>();
-  for (const f of files) {
-    for (const c of f.judgedCalls ?? []) judged.add(c);
-    for (const i of f.instantiations) {
-      const set = instantiated.get(i.template) ?? new Set();
-      instantiated.set(i.template, set.add(i.headCall));
-    }
-    for (const e of f.edges) callers.set(e.callee, [...(callers.get(e.callee) ?? []), e.call]);
-    for (const fn of f.escapedFunctions) escaped.add(fn);
-  }
+  // What the program says of templates, gathered when the first templated site asks (most programs have few or none,
+  // and an editor's session concludes after every edit).
+  let program: ReturnType<typeof gather> | undefined;
   for (const f of files) {
     f.sites = f.sites.filter((site) => {
       const verdict = verdicts.get(site);
@@ -291,6 +281,7 @@ export function settleTemplates(
         verdicts.set(site, { ...noted, evidence: `${noted.evidence}; written by ${site.builtBy}` });
       const owner = site.template;
       if (!owner) return true;
+      const { instantiated, callers, escaped, judged } = (program ??= gather(files));
       const name = functionName(owner);
       const allCalls = callers.get(owner) ?? [];
       // A test's call judges the test's write, which is set aside: production code called only by tests keeps its
@@ -337,6 +328,32 @@ export function settleTemplates(
       return true;
     });
   }
+}
+
+function gather(files: readonly FileFacts[]): {
+  instantiated: Map<ts.Node, Set<ts.Node>>;
+  callers: Map<ts.FunctionLikeDeclaration, ts.Node[]>;
+  escaped: Set<ts.FunctionLikeDeclaration>;
+  judged: Set<ts.Node>;
+} {
+  const instantiated = new Map<ts.Node, Set<ts.Node>>();
+  const callers = new Map<ts.FunctionLikeDeclaration, ts.Node[]>();
+  const escaped = new Set<ts.FunctionLikeDeclaration>();
+  const judged = new Set<ts.Node>();
+  for (const f of files) {
+    for (const c of f.judgedCalls ?? []) judged.add(c);
+    for (const i of f.instantiations) {
+      const set = instantiated.get(i.template) ?? new Set();
+      instantiated.set(i.template, set.add(i.headCall));
+    }
+    for (const e of f.edges) {
+      const list = callers.get(e.callee);
+      if (list) list.push(e.call);
+      else callers.set(e.callee, [e.call]);
+    }
+    for (const fn of f.escapedFunctions) escaped.add(fn);
+  }
+  return { instantiated, callers, escaped, judged };
 }
 
 function isExportedOwner(fn: ts.FunctionLikeDeclaration): boolean {

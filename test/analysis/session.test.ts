@@ -7,6 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type CoreResult } from '../../src/analysis/index.js';
 import { resolveAnalysisConfig } from '../../src/analysis/config.js';
 import { AnalysisSession } from '../../src/analysis/session.js';
+import { type CallerIndex, lastCallerIndex } from '../../src/analysis/caller-index.js';
+import { buildCallerIndex } from '../../src/analysis/program.js';
+import { lastScanWork } from '../../src/analysis/roots/entry-points.js';
+import type ts from 'typescript';
 import { FileSystemSourceHost } from '../../src/code/source-host.js';
 import { loadConfig } from '../../src/config/load.js';
 import { parseSource } from '../../src/files/source.js';
@@ -672,6 +676,44 @@ describe('the analysis session, settling over entry points and middleware', () =
     expect(step({ kind: 'made' }, helper)).not.toBe(opaque);
   });
 
+  it('replays what an unchanged file registered on a router made in a third file, when the first file stops', () => {
+    // The scan's pass over registrations is replayed per file while what the file read is unchanged
+    // (roots/entry-points.ts): c-second.ts's log must make the router itself once b-first.ts, which made it
+    // first, no longer registers on it (the router is a-router.ts's: neither log read the other's file).
+    type Shared = { base: AmbientState; first: boolean };
+    const render = (s: Shared): Map<string, string> => {
+      const out = ambientFiles(s.base);
+      out.set('src/a-router.ts', "import { Router } from 'express';\nexport const shared = Router();\n");
+      out.set(
+        'src/b-first.ts',
+        "import type { Request, Response } from 'express';\nimport { shared } from './a-router';\n" +
+          (s.first ? "shared.get('/first', (_req: Request, res: Response) => {\n  res.end();\n});\n" : 'export {};\n'),
+      );
+      out.set(
+        'src/c-second.ts',
+        "import type { Request, Response } from 'express';\nimport { shared } from './a-router';\n" +
+          "import { archive } from './projects';\n" +
+          "shared.post('/second', async (req: Request, res: Response) => {\n" +
+          '  await archive(String(req.params.id));\n  res.end();\n});\n',
+      );
+      return out;
+    };
+    const state: Shared = { base: ambientInitial(), first: true };
+    const app = new App<Shared>(state, true, render);
+    const only = new Set([HELPER]);
+    const fresh = verdicts(app.fresh(), only);
+    expect(fresh).toMatch(/POST \/second/);
+    expect(verdicts(app.incremental(only), only)).toBe(fresh);
+    for (const first of [false, true, false]) {
+      state.first = first;
+      app.write(state);
+      const kept = verdicts(app.incremental(only), only);
+      // Only b-first.ts recorded again (the scan reads no file that read it); c-second.ts and the rest replayed.
+      expect(lastScanWork()).toEqual({ replayed: SOURCES(render(state)).length - 1, recorded: 1 });
+      expect(kept).toBe(verdicts(app.fresh(), only));
+    }
+  });
+
   it("finds a route an unchanged file registers once an edit makes what it registers on a router", () => {
     // The calls the scan may act on are remembered per file: extra.ts's `items.get(…)` is not
     // one while `items` is opaque, and must become one when the route file makes it a router.
@@ -706,6 +748,344 @@ describe('the analysis session, settling over entry points and middleware', () =
           }
         },
       ),
+      { numRuns: Number(process.env.SESSION_RUNS ?? 15), seed: Number(process.env.SESSION_SEED ?? 13) },
+    );
+  });
+});
+
+// The call graph a session's verdicts are settled over (src/analysis/caller-index.ts) is kept
+// between analyses and updated for the files whose facts changed. After every edit it must be,
+// list by list and edge by edge, the index a fresh build over the same facts gives, and the
+// verdicts those of a fresh analysis. The edits change the graph across files: a helper's caller
+// added, moved to the scope or removed in another file; an implementation of a contract added or
+// removed (the contract call's edges); a function declared with a function type or not (the
+// typed edges of a call through a table of them); what a factory returns, called as a value in
+// another file (value edges, which read the helper's callers); a router mounted or not; and a
+// comment in any file (its facts are new, nothing else is).
+
+interface GraphState {
+  /** What each caller file does with the helper `save`: nothing, call it on the pool, or inside the scope. */
+  callers: ('none' | 'pool' | 'scoped')[];
+  /** Per store file: whether it implements the contract `Store` that src/stores/use.ts calls through. */
+  stores: boolean[];
+  /** Per applier: declared with the function type `Applier` (reached by the engine's call through a table) or not. */
+  appliers: boolean[];
+  /** The engine also calls the table on the pool. */
+  engineOnPool: boolean;
+  /** An applier no file imports, declared with the type or not: the engine's typed edges change, its facts do not. */
+  extraTyped: boolean;
+  /**
+   * What each file calling `runDeps({ save }, …)` hands it: nothing (no call), the helper, or a function of its own
+   * that writes on the pool. `deps.save(c, …)` in src/deps/run.ts is a value call whose functions are read from
+   * those callers: its value edges change though its facts do not.
+   */
+  deps: ('none' | 'save' | 'own')[];
+  /** What the factory's function writes through (its parameter, or the pool), and how its caller calls it. */
+  factory: 'param' | 'pool';
+  made: 'pool' | 'scoped';
+  /** The server mounts the router (whose route calls the helper on the pool). */
+  mounted: boolean;
+  /** Comment lines per file (by index in the sorted file list): an edit whose facts are new and change nothing. */
+  comments: number[];
+}
+
+const graphInitial = (): GraphState => ({
+  callers: ['pool', 'scoped', 'none'],
+  stores: [true, false],
+  appliers: [true, false],
+  engineOnPool: false,
+  extraTyped: false,
+  deps: ['save', 'none'],
+  factory: 'param',
+  made: 'scoped',
+  mounted: true,
+  comments: [],
+});
+
+const PG = "import { Pool, type PoolClient } from 'pg';\n";
+const GRAPH_DB =
+  PG +
+  'export const pool = new Pool();\n' +
+  'export async function withOrg<T>(orgId: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {\n' +
+  "  const client = await pool.connect();\n  try {\n    await client.query('BEGIN');\n" +
+  "    await client.query(\"SELECT set_config('app.current_org_id', $1, true)\", [orgId]);\n" +
+  "    const out = await fn(client);\n    await client.query('COMMIT');\n    return out;\n" +
+  '  } finally {\n    client.release();\n  }\n}\n';
+
+function graphFiles(s: GraphState): Map<string, string> {
+  const out = new Map<string, string>();
+  out.set('package.json', '{"name":"graph-app","private":true,"dependencies":{"pg":"^8","express":"^4"}}\n');
+  out.set('rls-guard.config.json', '{"migrations":["db/migrations"],"schemaSource":"static"}\n');
+  out.set(
+    'db/migrations/001_schema.sql',
+    ['items', 'notes']
+      .map(
+        (t) =>
+          `CREATE TABLE ${t} (id bigserial PRIMARY KEY, org_id uuid NOT NULL);\n` +
+          `ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY;\n` +
+          `CREATE POLICY p_${t} ON ${t} USING (org_id = current_setting('app.current_org_id', true)::uuid);\n`,
+      )
+      .join(''),
+  );
+  const src = new Map<string, string>();
+  src.set('src/db.ts', GRAPH_DB);
+  src.set(
+    'src/helpers.ts',
+    PG + 'export async function save(db: Pool | PoolClient, orgId: string): Promise<void> {\n' +
+      "  await db.query('INSERT INTO items (org_id) VALUES ($1)', [orgId]);\n}\n",
+  );
+  s.callers.forEach((c, k) => {
+    const call = c === 'pool' ? 'await save(pool, orgId);' : 'await withOrg(orgId, (c) => save(c, orgId));';
+    src.set(
+      `src/callers/c${k}.ts`,
+      c === 'none'
+        ? `export const c${k} = ${k};\n`
+        : "import { pool, withOrg } from '../db';\nimport { save } from '../helpers';\n" +
+            `export async function c${k}(orgId: string): Promise<void> {\n  ${call}\n}\n`,
+    );
+  });
+  src.set(
+    'src/stores/store.ts',
+    PG + 'export interface Store {\n  put(db: Pool | PoolClient, orgId: string): Promise<void>;\n}\n',
+  );
+  s.stores.forEach((on, k) =>
+    src.set(
+      `src/stores/s${k}.ts`,
+      on
+        ? PG + "import type { Store } from './store';\n" +
+            `export class S${k} implements Store {\n  async put(db: Pool | PoolClient, orgId: string): Promise<void> {\n` +
+            "    await db.query('INSERT INTO notes (org_id) VALUES ($1)', [orgId]);\n  }\n}\n"
+        : `export const s${k} = ${k};\n`,
+    ),
+  );
+  src.set(
+    'src/stores/use.ts',
+    "import { withOrg } from '../db';\nimport type { Store } from './store';\n" +
+      'export async function go(store: Store, orgId: string): Promise<void> {\n' +
+      '  await withOrg(orgId, (c) => store.put(c, orgId));\n}\n',
+  );
+  src.set(
+    'src/appliers/types.ts',
+    PG + 'export type Applier = (db: Pool | PoolClient, orgId: string) => Promise<void>;\n',
+  );
+  s.appliers.forEach((typed, k) =>
+    src.set(
+      `src/appliers/a${k}.ts`,
+      PG + "import type { Applier } from './types';\n" +
+        (typed
+          ? `export const a${k}: Applier = async (db, orgId) => {\n`
+          : `export const a${k} = async (db: Pool | PoolClient, orgId: string): Promise<void> => {\n`) +
+        "  await db.query('INSERT INTO notes (org_id) VALUES ($1)', [orgId]);\n};\n",
+    ),
+  );
+  src.set(
+    'src/appliers/engine.ts',
+    "import { pool, withOrg } from '../db';\nimport type { Applier } from './types';\n" +
+      s.appliers.map((_, k) => `import { a${k} } from './a${k}';\n`).join('') +
+      `const appliers: Record<string, Applier> = { ${s.appliers.map((_, k) => `a${k}`).join(', ')} };\n` +
+      'export async function apply(type: string, orgId: string): Promise<void> {\n' +
+      '  await withOrg(orgId, async (client) => {\n    await appliers[type]!(client, orgId);\n  });\n' +
+      (s.engineOnPool ? '  await appliers[type]!(pool, orgId);\n' : '') +
+      '}\n',
+  );
+  src.set(
+    'src/appliers/extra.ts',
+    PG + "import type { Applier } from './types';\n" +
+      (s.extraTyped
+        ? 'export const extra: Applier = async (db, orgId) => {\n'
+        : 'export const extra = async (db: Pool | PoolClient, orgId: string): Promise<void> => {\n') +
+      "  await db.query('INSERT INTO items (org_id) VALUES ($1)', [orgId]);\n};\n",
+  );
+  src.set(
+    'src/deps/run.ts',
+    PG + "import { withOrg } from '../db';\n" +
+      'export async function runDeps(\n  deps: { save: (db: Pool | PoolClient, orgId: string) => Promise<void> },\n' +
+      '  orgId: string,\n): Promise<void> {\n  await withOrg(orgId, (c) => deps.save(c, orgId));\n}\n',
+  );
+  s.deps.forEach((d, k) =>
+    src.set(
+      `src/deps/d${k}.ts`,
+      d === 'none'
+        ? `export const d${k} = ${k};\n`
+        : PG + "import { runDeps } from './run';\nimport { save } from '../helpers';\n" +
+            `async function own${k}(db: Pool | PoolClient, orgId: string): Promise<void> {\n` +
+            "  await db.query('INSERT INTO notes (org_id) VALUES ($1)', [orgId]);\n}\n" +
+            `export async function d${k}(orgId: string): Promise<void> {\n` +
+            `  await runDeps({ save: ${d === 'save' ? 'save' : `own${k}`} }, orgId);\n}\n`,
+    ),
+  );
+  src.set(
+    'src/factory.ts',
+    "import { pool } from './db';\n" + PG +
+      'export function makeSaver() {\n  return async (db: Pool | PoolClient, orgId: string): Promise<void> => {\n' +
+      `    await ${s.factory === 'param' ? 'db' : 'pool'}.query('INSERT INTO items (org_id) VALUES ($1)', [orgId]);\n` +
+      '  };\n}\n',
+  );
+  src.set(
+    'src/use-factory.ts',
+    "import { pool, withOrg } from './db';\nimport { makeSaver } from './factory';\nconst saver = makeSaver();\n" +
+      'export async function run(orgId: string): Promise<void> {\n' +
+      (s.made === 'pool'
+        ? '  await saver(pool, orgId);\n'
+        : '  await withOrg(orgId, (c) => saver(c, orgId));\n') +
+      '}\n',
+  );
+  src.set(
+    'src/routes.ts',
+    "import { Router } from 'express';\nimport { pool } from './db';\nimport { save } from './helpers';\n" +
+      "export const router = Router();\nrouter.post('/items', async (req, res) => {\n" +
+      '  await save(pool, req.body.orgId);\n  res.sendStatus(201);\n});\n',
+  );
+  src.set(
+    'src/server.ts',
+    "import express from 'express';\nimport { router } from './routes';\nexport const app = express();\n" +
+      (s.mounted ? "app.use('/api', router);\n" : '') +
+      'export default app;\n',
+  );
+  [...src.keys()].sort().forEach((rel, i) => {
+    out.set(rel, `${'// note\n'.repeat(s.comments[i] ?? 0)}${src.get(rel)!}`);
+  });
+  return out;
+}
+
+type GraphEdit =
+  | { kind: 'caller'; i: number; to: GraphState['callers'][number] }
+  | { kind: 'store'; i: number }
+  | { kind: 'applier'; i: number }
+  | { kind: 'engineOnPool' }
+  | { kind: 'extraTyped' }
+  | { kind: 'deps'; i: number; to: GraphState['deps'][number] }
+  | { kind: 'factory' }
+  | { kind: 'made' }
+  | { kind: 'mounted' }
+  | { kind: 'comment'; i: number };
+
+function applyGraph(s: GraphState, e: GraphEdit): void {
+  if (e.kind === 'caller') s.callers[e.i % s.callers.length] = e.to;
+  if (e.kind === 'store') s.stores[e.i % s.stores.length] = !s.stores[e.i % s.stores.length];
+  if (e.kind === 'applier') s.appliers[e.i % s.appliers.length] = !s.appliers[e.i % s.appliers.length];
+  if (e.kind === 'engineOnPool') s.engineOnPool = !s.engineOnPool;
+  if (e.kind === 'extraTyped') s.extraTyped = !s.extraTyped;
+  if (e.kind === 'deps') s.deps[e.i % s.deps.length] = e.to;
+  if (e.kind === 'factory') s.factory = s.factory === 'param' ? 'pool' : 'param';
+  if (e.kind === 'made') s.made = s.made === 'pool' ? 'scoped' : 'pool';
+  if (e.kind === 'mounted') s.mounted = !s.mounted;
+  if (e.kind === 'comment') s.comments[e.i] = ((s.comments[e.i] ?? 0) + 1) % 3;
+}
+
+const graphEditArb: fc.Arbitrary<GraphEdit> = fc.oneof(
+  fc.record({
+    kind: fc.constant('caller' as const),
+    i: fc.nat(2),
+    to: fc.constantFrom('none' as const, 'pool' as const, 'scoped' as const),
+  }),
+  fc.record({ kind: fc.constant('store' as const), i: fc.nat(1) }),
+  fc.record({ kind: fc.constant('applier' as const), i: fc.nat(1) }),
+  fc.record({ kind: fc.constant('engineOnPool' as const) }),
+  fc.record({ kind: fc.constant('extraTyped' as const) }),
+  fc.record({
+    kind: fc.constant('deps' as const),
+    i: fc.nat(1),
+    to: fc.constantFrom('none' as const, 'save' as const, 'own' as const),
+  }),
+  fc.record({ kind: fc.constant('factory' as const) }),
+  fc.record({ kind: fc.constant('made' as const) }),
+  fc.record({ kind: fc.constant('mounted' as const) }),
+  fc.record({ kind: fc.constant('comment' as const), i: fc.nat(21) }),
+);
+
+/** An index's lists in a comparable form: each function by where it is, each edge by its fields' identities. */
+function indexShape(index: CallerIndex): string {
+  const ids = new Map<unknown, number>();
+  const id = (x: unknown): number => ids.get(x) ?? ids.set(x, ids.size).get(x)!;
+  const fn = (f: ts.Node): string => `${path.basename(f.getSourceFile().fileName)}:${f.pos}`;
+  const edge = (e: object): string =>
+    Object.entries(e)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${id(v)}`)
+      .join(',');
+  // Functions in a fixed order (the maps' own order is not part of the index), so edges' fields are numbered alike.
+  const lists = (m: Map<ts.Node, object[]>): string[] =>
+    [...m]
+      .map(([f, list]) => [fn(f), list] as const)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([f, list]) => `${f} <- ${list.map(edge).join(' | ')}`);
+  const set = (s: Set<ts.Node> | undefined): string[] => [...(s ?? [])].map(fn).sort();
+  return JSON.stringify({
+    callers: lists(index.callers as Map<ts.Node, object[]>),
+    uses: lists(index.uses as Map<ts.Node, object[]>),
+    escaped: set(index.escaped),
+    dispatched: set(index.dispatched),
+  });
+}
+
+function graphStep(app: App<GraphState>): void {
+  const result = verdicts(app.incremental());
+  expect(result).toBe(verdicts(app.fresh()));
+  const kept = lastCallerIndex()!;
+  const fresh = buildCallerIndex(kept.files, kept.origins, { root: kept.root, wholeProgram: kept.wholeProgram });
+  expect(indexShape(kept)).toBe(indexShape(fresh));
+}
+
+describe("the session's kept call graph", () => {
+  it('is updated for the files whose facts changed, and equals one built afresh', () => {
+    const state = graphInitial();
+    const app = new App<GraphState>(state, true, graphFiles);
+    graphStep(app);
+    const all = lastCallerIndex()!.files.length;
+    expect(lastCallerIndex()!.last).toMatchObject({ fresh: true, files: all });
+    // A caller of the helper moves into the scope: only that file's part is built again.
+    applyGraph(state, { kind: 'caller', i: 0, to: 'scoped' });
+    app.write(state);
+    graphStep(app);
+    expect(lastCallerIndex()!.last).toMatchObject({ fresh: false, files: 1 });
+    // A comment in the helper: its facts (and its callers', which read it) are new, the others' kept.
+    applyGraph(state, { kind: 'comment', i: [...graphFiles(state).keys()].filter((f) => f.startsWith('src/')).sort()
+      .indexOf('src/helpers.ts') });
+    app.write(state);
+    graphStep(app);
+    expect(lastCallerIndex()!.last.fresh).toBe(false);
+    expect(lastCallerIndex()!.last.files).toBeLessThan(all);
+    // Every kind of cross-file change, each followed by its undoing.
+    for (const e of [
+      { kind: 'caller', i: 2, to: 'pool' },
+      { kind: 'caller', i: 2, to: 'none' },
+      { kind: 'store', i: 1 },
+      { kind: 'store', i: 1 },
+      { kind: 'applier', i: 1 },
+      { kind: 'engineOnPool' },
+      { kind: 'applier', i: 1 },
+      { kind: 'extraTyped' },
+      { kind: 'extraTyped' },
+      { kind: 'deps', i: 1, to: 'save' },
+      { kind: 'deps', i: 1, to: 'own' },
+      { kind: 'deps', i: 0, to: 'none' },
+      { kind: 'deps', i: 1, to: 'none' },
+      { kind: 'factory' },
+      { kind: 'made' },
+      { kind: 'factory' },
+      { kind: 'mounted' },
+      { kind: 'mounted' },
+    ] as GraphEdit[]) {
+      applyGraph(state, e);
+      app.write(state);
+      graphStep(app);
+      expect(lastCallerIndex()!.last.fresh, e.kind).toBe(false);
+    }
+  });
+
+  it('equals one built afresh over random sequences of edits', () => {
+    fc.assert(
+      fc.property(fc.array(graphEditArb, { minLength: 1, maxLength: 6 }), (edits) => {
+        const state = graphInitial();
+        const app = new App<GraphState>(state, true, graphFiles);
+        graphStep(app);
+        for (const e of edits) {
+          applyGraph(state, e);
+          app.write(state);
+          graphStep(app);
+        }
+      }),
       { numRuns: Number(process.env.SESSION_RUNS ?? 15), seed: Number(process.env.SESSION_SEED ?? 13) },
     );
   });

@@ -198,17 +198,55 @@ interface ScanMemos {
   scanned: TrackedMemo<ts.SourceFile, (ts.CallExpression | ts.NewExpression)[]>;
   middleware: TrackedMemo<object, Middleware>;
   keys: Interner;
+  /** What each file's calls did to the scan (`FileLog`), for the program's file list `logsOf`. */
+  logs: WeakMap<ts.SourceFile, FileLog>;
+  logsOf: readonly string[];
 }
+
+/**
+ * What one file's calls did in the scan's pass over registrations, jobs and timers (`call`, `construct`), in order: the
+ * apps and routers they found (by the node that made each), the registrations and mounts on them, the roots of jobs
+ * and timers. In an editor's session it is replayed, file by file in the program's order, instead of being found again
+ * while what it read is unchanged: the file's parse (the key), the program's file list (the calls' order numbers),
+ * the facts it read (a node of the engine's graph, evicted with them), and the callers of registration helpers it
+ * followed (`callsTo`, compared call by call). Only in a program without Fastify plugin loads: an encapsulated
+ * plugin's instance is made where it is registered and may stand at a node another file's call reads as an app, so
+ * what a file's call does would depend on the files before it.
+ */
+interface FileLog {
+  ops: LogOp[];
+  asked: Map<ts.FunctionLikeDeclaration, readonly (ts.CallExpression | ts.NewExpression)[]>;
+  dead: boolean;
+}
+
+type LogOp =
+  | { op: 'app'; node: ts.Node; framework: Framework }
+  | { op: 'reg'; node: ts.Node; reg: Registration }
+  | { op: 'mount'; node: ts.Node }
+  | { op: 'root'; entry: RootEntry };
 const scanMemosOf = new WeakMap<Facts, ScanMemos>();
 
 function scanMemos(facts: Facts): ScanMemos | undefined {
   if (!facts.tracks) return undefined;
   let m = scanMemosOf.get(facts);
   if (!m) {
-    m = { scanned: new TrackedMemo(facts), middleware: new TrackedMemo(facts), keys: new Interner() };
+    m = {
+      scanned: new TrackedMemo(facts),
+      middleware: new TrackedMemo(facts),
+      keys: new Interner(),
+      logs: new WeakMap(),
+      logsOf: [],
+    };
     scanMemosOf.set(facts, m);
   }
   return m;
+}
+
+let lastWork = { replayed: 0, recorded: 0 };
+
+/** Of the last scan's files, how many had their pass over registrations replayed, and how many recorded (tests). */
+export function lastScanWork(): { replayed: number; recorded: number } {
+  return lastWork;
 }
 
 export class EntryPoints {
@@ -251,15 +289,94 @@ export class EntryPoints {
         const loads = this.plugins.get(loaded.plugin) ?? this.plugins.set(loaded.plugin, []).get(loaded.plugin)!;
         loads.push(n);
       }
-    for (const sf of files)
-      for (const n of this.scanned(sf)) {
-        if (ts.isCallExpression(n)) this.call(n);
-        else this.construct(n);
+    const memos = this.memos;
+    const logged = !!memos && this.plugins.size === 0;
+    lastWork = { replayed: 0, recorded: 0 };
+    if (memos && logged) {
+      const names = files.map((sf) => sf.fileName);
+      if (names.length !== memos.logsOf.length || names.some((n, i) => n !== memos.logsOf[i])) {
+        memos.logs = new WeakMap();
+        memos.logsOf = names;
       }
+    }
+    for (const sf of files) {
+      if (!memos || !logged) {
+        this.callsIn(sf);
+        continue;
+      }
+      let log = memos.logs.get(sf);
+      if (!log || log.dead || [...log.asked].some(([fn, calls]) => !sameCalls(this.callsTo.get(fn) ?? [], calls))) {
+        const made: FileLog = { ops: [], asked: new Map(), dead: false };
+        const node = this.origins.facts.newNode(() => (made.dead = true));
+        this.log = made;
+        try {
+          this.origins.facts.within(node, () => this.callsIn(sf));
+        } finally {
+          this.log = undefined;
+        }
+        memos.logs.set(sf, (log = made));
+        lastWork.recorded++;
+        continue;
+      }
+      this.replay(log);
+      lastWork.replayed++;
+    }
     for (const app of this.apps.values()) if (app.mountedIn === 0) this.routes(app, '', [], new Set());
     for (const sf of files) this.nextjs(sf);
     this.nest(files);
     return this;
+  }
+
+  /** The pass over a file's calls that may register something, or be a job or a timer. */
+  private callsIn(sf: ts.SourceFile): void {
+    for (const n of this.scanned(sf)) {
+      if (ts.isCallExpression(n)) this.call(n);
+      else this.construct(n);
+    }
+  }
+
+  /** The log being recorded of the file `callsIn` reads (see `FileLog`). */
+  private log: FileLog | undefined;
+
+  /** Does again what a file's calls did (see `FileLog`). */
+  private replay(log: FileLog): void {
+    for (const op of log.ops) {
+      if (op.op === 'app') {
+        if (!this.apps.has(op.node))
+          this.apps.set(op.node, { node: op.node, framework: op.framework, regs: [], mountedIn: 0 });
+      } else if (op.op === 'reg') this.apps.get(op.node)!.regs.push(op.reg);
+      else if (op.op === 'mount') this.apps.get(op.node)!.mountedIn++;
+      else {
+        this.registered.add(op.entry.fn);
+        this.entries.push(op.entry);
+      }
+    }
+  }
+
+  /** A registration on an app, recorded in the log. */
+  private addReg(app: AppObject, reg: Registration): void {
+    app.regs.push(reg);
+    this.log?.ops.push({ op: 'reg', node: app.node, reg });
+  }
+
+  /** An app mounted in another, recorded in the log. */
+  private mount(app: AppObject): void {
+    app.mountedIn++;
+    this.log?.ops.push({ op: 'mount', node: app.node });
+  }
+
+  /** A job's or timer's root, recorded in the log. */
+  private addRoot(entry: RootEntry): void {
+    this.registered.add(entry.fn);
+    this.entries.push(entry);
+    this.log?.ops.push({ op: 'root', entry });
+  }
+
+  /** The calls of a registration helper, recorded in the log. */
+  private callsOf(fn: ts.FunctionLikeDeclaration): readonly (ts.CallExpression | ts.NewExpression)[] {
+    const calls = this.callsTo.get(fn) ?? [];
+    this.log?.asked.set(fn, calls);
+    return calls;
   }
 
   /**
@@ -305,13 +422,17 @@ export class EntryPoints {
     const made = skipOuter(origin.expr);
     if (!ts.isCallExpression(made) && !ts.isNewExpression(made)) return undefined;
     const known = this.apps.get(made);
-    if (known) return known;
+    if (known) {
+      this.log?.ops.push({ op: 'app', node: made, framework: known.framework });
+      return known;
+    }
     const maker = this.origins.expr(made.expression);
     if (maker.kind !== 'external') return undefined;
     const framework = frameworkOf(maker.module, maker.path);
     if (!framework) return undefined;
     const app: AppObject = { node: made, framework, regs: [], mountedIn: 0 };
     this.apps.set(made, app);
+    this.log?.ops.push({ op: 'app', node: made, framework });
     return app;
   }
 
@@ -376,8 +497,7 @@ export class EntryPoints {
             ? undefined
             : undefined;
       if (ts.isMethodDeclaration(p)) {
-        this.registered.add(p);
-        this.entries.push({
+        this.addRoot({
           fn: p,
           chain: [],
           root: {
@@ -437,8 +557,7 @@ export class EntryPoints {
     const fn = handler && this.functionOf(handler);
     if (!fn) return;
     const name = isNamed(fn) ? `${functionName(fn)}, ` : '';
-    this.registered.add(fn);
-    this.entries.push({
+    this.addRoot({
       fn,
       chain: [],
       root: { kind, label: `the ${what} (${name}${this.where(at)})`, node: at, behind: [] },
@@ -469,7 +588,7 @@ export class EntryPoints {
         out.push({ app: a.app, order: [...a.order, this.order(call)] });
     }
     if (loads) return out;
-    for (const call of this.callsTo.get(o.binding.fn as ts.FunctionLikeDeclaration) ?? []) {
+    for (const call of this.callsOf(o.binding.fn as ts.FunctionLikeDeclaration)) {
       const arg = call.arguments?.[o.binding.index];
       if (!arg || !ts.isCallExpression(call)) continue;
       for (const a of this.appsOf(arg, depth + 1))
@@ -480,6 +599,8 @@ export class EntryPoints {
 
   /** The encapsulated Fastify instance a plugin registered without fastify-plugin runs with. */
   private child(arg: ts.Expression): AppObject {
+    // Never while a log is recorded (only without plugin loads): one that meets it is not replayed.
+    if (this.log) this.log.dead = true;
     let app = this.children.get(arg);
     if (!app) {
       app = { node: arg, framework: { name: 'fastify', nextIndex: 2 }, regs: [], mountedIn: 0 };
@@ -503,15 +624,15 @@ export class EntryPoints {
       if (isUnencapsulatedPlugin(arg, this.origins)) return;
       const options = call.arguments[1] && skipOuter(call.arguments[1]);
       const prefix = (options && ts.isObjectLiteralExpression(options) && literal(propertyOf(options, 'prefix'))) || '';
-      app.regs.push({ kind: 'use', method: 'use', prefix, args: [arg], call, order });
-      this.child(arg).mountedIn++;
+      this.addReg(app, { kind: 'use', method: 'use', prefix, args: [arg], call, order });
+      this.mount(this.child(arg));
       return;
     }
     if (app.framework.name === 'fastify' && method === 'addHook') {
       // Fastify's request hooks run before every route of the instance, as middleware.
       const hook = literal(call.arguments[0]);
       if (hook && FASTIFY_REQUEST_HOOKS.has(hook) && call.arguments[1])
-        app.regs.push({ kind: 'use', method, prefix: '', args: [call.arguments[1]], call, order });
+        this.addReg(app, { kind: 'use', method, prefix: '', args: [call.arguments[1]], call, order });
       return;
     }
     if (method === 'addHook') return;
@@ -523,7 +644,7 @@ export class EntryPoints {
       const handler = propertyOf(options, 'handler');
       const verb = literal(propertyOf(options, 'method')) ?? 'route';
       if (url === undefined || !handler) return;
-      app.regs.push({
+      this.addReg(app, {
         kind: 'route',
         method: verb.toLowerCase(),
         prefix: url,
@@ -540,7 +661,7 @@ export class EntryPoints {
       const url = route && literal(propertyOf(route, 'path'));
       if (!route || !handler || url === undefined) return;
       const before = propertyOf(route, 'middleware');
-      app.regs.push({
+      this.addReg(app, {
         kind: 'route',
         method: (literal(propertyOf(route, 'method')) ?? 'route').toLowerCase(),
         prefix: url,
@@ -562,10 +683,10 @@ export class EntryPoints {
     const rest = first !== undefined ? args.slice(1) : args;
     const kind = method === 'use' || method === 'route' ? 'use' : 'route';
     if (kind === 'route' && first === undefined) return; // app.get('setting'): not a route
-    app.regs.push({ kind, method, prefix, args: rest, call, order });
+    this.addReg(app, { kind, method, prefix, args: rest, call, order });
     for (const a of rest) {
       const child = this.appOf(a) ?? this.routerOf(a);
-      if (child) child.mountedIn++;
+      if (child) this.mount(child);
     }
   }
 
@@ -855,6 +976,10 @@ export class EntryPoints {
     }
     return undefined;
   }
+}
+
+function sameCalls(a: readonly ts.Node[], b: readonly ts.Node[]): boolean {
+  return a.length === b.length && a.every((c, i) => c === b[i]);
 }
 
 /** Lexicographic order of call-site positions. */

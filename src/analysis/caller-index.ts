@@ -1,0 +1,328 @@
+import type ts from '../ts.js';
+import type { Facts } from '../code/fixpoint.js';
+import type { OriginResolver } from '../code/origins.js';
+import type { CallbackUse, CallEdge, FileFacts } from './facts.js';
+import { type FunctionType, typedEdgesOf, typedFunctions } from './function-types.js';
+import { escapedOutsideTests } from './providers/helper-values.js';
+
+// The program's call graph as resolveVerdicts reads it (program.ts): each function's callers, the
+// callbacks each helper is handed, the functions that escape as values, and (whole program) the
+// edges of calls through function values and through values declared with a function type.
+//
+// On the command line it is built once, in program.ts, from every file's facts. In an editor's
+// analysis session (the engine tracks dependencies) the session concludes after every edit, and
+// only the edited file's facts (and those of the files whose analysis read it) are new objects: the
+// index is kept here between analyses and updated for the files whose facts changed, the rest of
+// it untouched. What makes that provably the index a fresh build gives:
+//
+// - Each file's part (a slot) is keyed on the identities of the facts it was built from (its parse,
+//   its edges, callback uses, escaped functions and value calls): a file analysed again has new
+//   ones, so its part is built again; the part of an unchanged file is the same by construction.
+// - A list of the index is the concatenation of the files' parts in the program's order, in three
+//   layers (direct edges, then value edges, then typed edges: the order program.ts pushes them);
+//   a list a changed part touches is concatenated again from the parts, never patched in place.
+// - A file's value edges (helper-values.ts, through the denoted memo of program.ts) read the
+//   direct callers of some functions and facts of the engine. They are computed as one tracked
+//   computation per file (evicted when a fact it read is), and done again when one of the
+//   functions whose callers they asked for is a callee of a changed part.
+// - A file's typed edges read the program's functions by declared type (`typedFunctions`, every
+//   file's) and the engine's facts: done again when that map's content changes, when the file's
+//   value edges are (the typed edges of a call already linked by value are left out), or when a
+//   fact it read is evicted.
+// - Anything else (another file list, another root) builds the index afresh.
+
+type Fn = ts.FunctionLikeDeclaration;
+
+/** What program.ts settles verdicts over: see the top of this file. */
+export interface CallerIndex {
+  callers: Map<Fn, CallEdge[]>;
+  uses: Map<Fn, CallbackUse[]>;
+  escaped: Set<Fn>;
+  /** Escaped functions declared with a function type whose calls were all linked (function-types.ts): whole program. */
+  dispatched?: Set<Fn>;
+}
+
+/** A value call denoted (program.ts `valueCallsMemo`): the functions its callee can be, and whose callers that read. */
+export type DenoteCall = (call: ts.CallExpression) => { fns: Fn[]; asked: Iterable<Fn> };
+
+interface Slot {
+  sf: ts.SourceFile;
+  edges: readonly CallEdge[];
+  callbackUses: readonly CallbackUse[];
+  escapedFunctions: ReadonlySet<Fn>;
+  valueCalls: FileFacts['valueCalls'];
+  direct: Map<Fn, CallEdge[]>;
+  uses: Map<Fn, CallbackUse[]>;
+  escaped: Fn[];
+  /** Whole program: the file's value edges, the functions whose callers they read, whether a fact read was evicted. */
+  value?: { by: Map<Fn, CallEdge[]>; asked: Set<Fn>; dead: boolean };
+  /** Whole program: the file's typed edges (those not linked by value), the functions they reach, the map they read. */
+  typed?: { by: Map<Fn, CallEdge[]>; dispatched: Fn[]; generation: number; dead: boolean };
+}
+
+/** How the last update went (tests and the bench read it). */
+export interface IndexUpdate {
+  /** Built afresh (first analysis, another file list). */
+  fresh: boolean;
+  /** Files whose parts were built again: their facts changed. */
+  files: number;
+  /** Of the unchanged files, those whose value or typed edges were computed again. */
+  relinked: number;
+}
+
+export class KeptCallerIndex implements CallerIndex {
+  readonly callers = new Map<Fn, CallEdge[]>();
+  readonly uses = new Map<Fn, CallbackUse[]>();
+  readonly escaped = new Set<Fn>();
+  dispatched: Set<Fn> | undefined;
+  /** The direct edges only (what value edges are found over). */
+  readonly direct = new Map<Fn, CallEdge[]>();
+  private slots: Slot[] = [];
+  /** Per function, the slots with a part in each layer (direct, value, typed) and of the callback uses. */
+  private readonly byDirect = new Map<Fn, Set<number>>();
+  private readonly byValue = new Map<Fn, Set<number>>();
+  private readonly byTyped = new Map<Fn, Set<number>>();
+  private readonly byUses = new Map<Fn, Set<number>>();
+  private readonly escapedCount = new Map<Fn, number>();
+  private readonly dispatchedCount = new Map<Fn, number>();
+  private byType: ReadonlyMap<FunctionType, readonly Fn[]> | undefined;
+  /** The facts of the last update (tests build an index afresh from them to compare). */
+  files: readonly FileFacts[] = [];
+  private generation = 0;
+  last: IndexUpdate = { fresh: true, files: 0, relinked: 0 };
+
+  constructor(
+    private readonly facts: Facts,
+    readonly origins: OriginResolver,
+    readonly root: string,
+    readonly wholeProgram: boolean,
+  ) {
+    if (wholeProgram) this.dispatched = new Set();
+  }
+
+  /**
+   * Brings the index to these files' facts, `denote` finding a value call's functions over `this.direct`. An update
+   * cut short by an exception (a budget, a stack overflow) leaves the index empty: the next one builds it afresh.
+   */
+  update(files: readonly FileFacts[], denote: DenoteCall): void {
+    try {
+      this.apply(files, denote);
+    } catch (error) {
+      this.clear();
+      throw error;
+    }
+  }
+
+  private apply(files: readonly FileFacts[], denote: DenoteCall): void {
+    const fresh =
+      files.length !== this.slots.length || files.some((f, i) => f.sf.fileName !== this.slots[i]!.sf.fileName);
+    if (fresh) this.clear();
+    const changed: number[] = [];
+    files.forEach((f, i) => {
+      const s = this.slots[i];
+      if (
+        !s ||
+        s.sf !== f.sf ||
+        s.edges !== f.edges ||
+        s.callbackUses !== f.callbackUses ||
+        s.escapedFunctions !== f.escapedFunctions ||
+        s.valueCalls !== f.valueCalls
+      )
+        changed.push(i);
+    });
+    const touchedDirect = new Set<Fn>();
+    const touchedUses = new Set<Fn>();
+    /** The callees whose final list (direct, value and typed edges) is concatenated again. */
+    const touched = new Set<Fn>();
+    for (const i of changed) {
+      const old = this.slots[i];
+      const f = files[i]!;
+      if (old) {
+        this.leave(old, i, touchedDirect, touchedUses);
+        this.leaveLinked(old, i, touched);
+      }
+      const slot: Slot = {
+        sf: f.sf,
+        edges: f.edges,
+        callbackUses: f.callbackUses,
+        escapedFunctions: f.escapedFunctions,
+        valueCalls: f.valueCalls,
+        direct: groupBy(f.edges, (e) => e.callee),
+        uses: groupBy(f.callbackUses, (u) => u.fn),
+        escaped: [...escapedOutsideTests(f, this.root)],
+      };
+      this.slots[i] = slot;
+      for (const fn of slot.direct.keys()) (touchedDirect.add(fn), enter(this.byDirect, fn, i));
+      for (const fn of slot.uses.keys()) (touchedUses.add(fn), enter(this.byUses, fn, i));
+      for (const fn of slot.escaped) count(this.escapedCount, this.escaped, fn, 1);
+    }
+    for (const fn of touchedDirect) this.concat(this.direct, fn, [this.byDirect], (s) => [s.direct]);
+    for (const fn of touchedUses) this.concat(this.uses, fn, [this.byUses], (s) => [s.uses]);
+    for (const fn of touchedDirect) touched.add(fn);
+    let relinked = 0;
+    if (this.wholeProgram) {
+      const byType = typedFunctions(files, this.origins);
+      if (!this.byType || !sameTypes(this.byType, byType)) this.generation++;
+      this.byType = byType;
+      const changedSet = new Set(changed);
+      this.slots.forEach((slot, i) => {
+        const value =
+          !slot.value || slot.value.dead || [...slot.value.asked].some((fn) => touchedDirect.has(fn));
+        const typed = value || !slot.typed || slot.typed.dead || slot.typed.generation !== this.generation;
+        if (!value && !typed) return;
+        if (!changedSet.has(i)) relinked++;
+        if (value) this.relinkValue(slot, i, denote, touched);
+        this.relinkTyped(slot, i, touched);
+      });
+    }
+    for (const fn of touched)
+      this.concat(this.callers, fn, [this.byDirect, this.byValue, this.byTyped], (s) => [
+        s.direct,
+        s.value?.by,
+        s.typed?.by,
+      ]);
+    this.files = files;
+    this.last = { fresh, files: changed.length, relinked };
+    lastUpdated = new WeakRef(this);
+  }
+
+  private clear(): void {
+    this.slots = [];
+    for (const m of [this.callers, this.uses, this.direct, this.byDirect, this.byValue, this.byTyped, this.byUses])
+      m.clear();
+    this.escaped.clear();
+    this.escapedCount.clear();
+    this.dispatched?.clear();
+    this.dispatchedCount.clear();
+    this.byType = undefined;
+  }
+
+  /** Takes a slot's direct edges, uses and escaped functions out. */
+  private leave(old: Slot, i: number, touchedDirect: Set<Fn>, touchedUses: Set<Fn>): void {
+    for (const fn of old.direct.keys()) (touchedDirect.add(fn), this.byDirect.get(fn)?.delete(i));
+    for (const fn of old.uses.keys()) (touchedUses.add(fn), this.byUses.get(fn)?.delete(i));
+    for (const fn of old.escaped) count(this.escapedCount, this.escaped, fn, -1);
+  }
+
+  /** Takes a replaced slot's value and typed edges out (the callees they reached are concatenated again). */
+  private leaveLinked(old: Slot, i: number, touched: Set<Fn>): void {
+    for (const fn of old.value?.by.keys() ?? []) (touched.add(fn), this.byValue.get(fn)?.delete(i));
+    for (const fn of old.typed?.by.keys() ?? []) (touched.add(fn), this.byTyped.get(fn)?.delete(i));
+    for (const fn of old.typed?.dispatched ?? []) count(this.dispatchedCount, this.dispatched!, fn, -1);
+  }
+
+  private relinkValue(slot: Slot, i: number, denote: DenoteCall, touched: Set<Fn>): void {
+    for (const fn of slot.value?.by.keys() ?? []) (touched.add(fn), this.byValue.get(fn)?.delete(i));
+    const value: NonNullable<Slot['value']> = { by: new Map(), asked: new Set(), dead: false };
+    const node = this.facts.newNode(() => (value.dead = true));
+    const edges = this.facts.within(node, () =>
+      (slot.valueCalls ?? []).flatMap((c) => {
+        const d = denote(c.call as ts.CallExpression);
+        for (const fn of d.asked) value.asked.add(fn);
+        return d.fns.map((callee) => ({ ...c, callee }));
+      }),
+    );
+    value.by = groupBy(edges, (e) => e.callee);
+    slot.value = value;
+    for (const fn of value.by.keys()) (touched.add(fn), enter(this.byValue, fn, i));
+  }
+
+  private relinkTyped(slot: Slot, i: number, touched: Set<Fn>): void {
+    for (const fn of slot.typed?.by.keys() ?? []) (touched.add(fn), this.byTyped.get(fn)?.delete(i));
+    for (const fn of slot.typed?.dispatched ?? []) count(this.dispatchedCount, this.dispatched!, fn, -1);
+    const generation = this.generation;
+    const typed: NonNullable<Slot['typed']> = { by: new Map(), dispatched: [], generation, dead: false };
+    const node = this.facts.newNode(() => (typed.dead = true));
+    const found = this.facts.within(node, () =>
+      slot.valueCalls?.length ? typedEdgesOf(slot.valueCalls, this.byType!, this.origins, this.root) : undefined,
+    );
+    if (found) {
+      // A call's value edges and its typed edges come from the same file's value calls.
+      const linked = new Map<ts.Node, Set<Fn>>();
+      for (const list of slot.value!.by.values())
+        for (const e of list) (linked.get(e.call) ?? linked.set(e.call, new Set()).get(e.call)!).add(e.callee);
+      typed.by = groupBy(
+        found.edges.filter((e) => !linked.get(e.call)?.has(e.callee)),
+        (e) => e.callee,
+      );
+      typed.dispatched = [...found.dispatched];
+    }
+    slot.typed = typed;
+    for (const fn of typed.by.keys()) (touched.add(fn), enter(this.byTyped, fn, i));
+    for (const fn of typed.dispatched) count(this.dispatchedCount, this.dispatched!, fn, 1);
+  }
+
+  /** One list of the index, concatenated again from the slots' parts in each layer, in the program's order. */
+  private concat<V>(
+    into: Map<Fn, V[]>,
+    fn: Fn,
+    layers: Map<Fn, Set<number>>[],
+    parts: (s: Slot) => (Map<Fn, V[]> | undefined)[],
+  ): void {
+    const list: V[] = [];
+    layers.forEach((by, layer) => {
+      const at = by.get(fn);
+      if (!at?.size) return void by.delete(fn);
+      for (const i of [...at].sort((a, b) => a - b)) list.push(...(parts(this.slots[i]!)[layer]?.get(fn) ?? []));
+    });
+    if (list.length) into.set(fn, list);
+    else into.delete(fn);
+  }
+}
+
+function groupBy<K, V>(values: readonly V[], key: (v: V) => K): Map<K, V[]> {
+  const map = new Map<K, V[]>();
+  for (const v of values) {
+    const k = key(v);
+    const list = map.get(k);
+    if (list) list.push(v);
+    else map.set(k, [v]);
+  }
+  return map;
+}
+
+function enter(by: Map<Fn, Set<number>>, fn: Fn, i: number): void {
+  const at = by.get(fn);
+  if (at) at.add(i);
+  else by.set(fn, new Set([i]));
+}
+
+/** A set kept as the union of the slots' lists: `n` how many more (or fewer) hold `fn`. */
+function count(counts: Map<Fn, number>, set: Set<Fn>, fn: Fn, n: number): void {
+  const c = (counts.get(fn) ?? 0) + n;
+  if (c > 0) (counts.set(fn, c), set.add(fn));
+  else (counts.delete(fn), set.delete(fn));
+}
+
+function sameTypes(a: ReadonlyMap<FunctionType, readonly Fn[]>, b: ReadonlyMap<FunctionType, readonly Fn[]>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [type, fns] of a) {
+    const other = b.get(type);
+    if (!other || other.length !== fns.length || fns.some((fn, i) => other[i] !== fn)) return false;
+  }
+  return true;
+}
+
+let lastUpdated: WeakRef<KeptCallerIndex> | undefined;
+
+/** The index last updated, while its session lives (tests and the bench read it). */
+export function lastCallerIndex(): KeptCallerIndex | undefined {
+  return lastUpdated?.deref();
+}
+
+const kept = new WeakMap<Facts, Map<string, KeptCallerIndex>>();
+
+/** The session's kept index for this root and kind of program (created on first use). */
+export function keptCallerIndex(
+  facts: Facts,
+  origins: OriginResolver,
+  root: string,
+  wholeProgram: boolean,
+): KeptCallerIndex {
+  let byKey = kept.get(facts);
+  if (!byKey) kept.set(facts, (byKey = new Map()));
+  const key = `${wholeProgram ? 1 : 0}\u0000${root}`;
+  let index = byKey.get(key);
+  if (!index) byKey.set(key, (index = new KeptCallerIndex(facts, origins, root, wholeProgram)));
+  return index;
+}
