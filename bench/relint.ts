@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { ESLint } from 'eslint';
 import { lastLintAnalysedAlone } from '../src/eslint/lint-analysis.js';
 import { lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.js';
@@ -30,6 +31,11 @@ export interface RelintEdit {
   decided: boolean;
   /** Whether the file was analysed on its own first (in a fresh engine), besides the project's analysis. */
   alone: boolean;
+  /**
+   * The garbage collections that began during the lint (scavenges, and mark-compacts or their incremental steps)
+   * and the milliseconds they took on the main thread: counts, less noisy than CPU time on a loaded machine.
+   */
+  gc: { minor: number; major: number; ms: number };
 }
 
 export interface RelintBench {
@@ -76,18 +82,38 @@ export async function relintBench(dir: string, file: string, repeat = Number(pro
   const loadBefore = os.loadavg()[0]!;
   // RELINT_PROFILE=FILE: a CPU profile of the edits only (not the open), for finding where an edit goes.
   const profile = process.env.RELINT_PROFILE ? await startProfile() : undefined;
+  // Every collection of the edits, bucketed afterwards by the lint it began in (entries arrive asynchronously).
+  const collections: { start: number; kind: number; ms: number }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      collections.push({ start: e.startTime, kind: (e as unknown as { detail: { kind: number } }).detail.kind, ms: e.duration });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const windows: [number, number][] = [];
   const out: RelintEdit[] = [];
   for (const [edit, next] of edits) {
     let results: ESLint.LintResult[] = [];
     const wallStart = performance.now();
     const cpuMs = await timed(async () => (results = await editor.lintText(next, { filePath: target })));
     const wallMs = performance.now() - wallStart;
+    windows.push([wallStart, wallStart + wallMs]);
     const work = lastIndexWork();
     const ranAlone = lastLintAnalysedAlone();
     let eslintAloneMs = Infinity;
     for (let i = 0; i < 3; i++) eslintAloneMs = Math.min(eslintAloneMs, await timed(() => alone.lintText(next, { filePath: target })));
-    out.push({ edit, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs), eslintAloneMs: Math.round(eslintAloneMs), ...work, decided: !building(results), alone: ranAlone });
+    out.push({ edit, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs), eslintAloneMs: Math.round(eslintAloneMs), ...work, decided: !building(results), alone: ranAlone, gc: { minor: 0, major: 0, ms: 0 } });
   }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.disconnect();
+  for (const c of collections) {
+    const i = windows.findIndex(([from, to]) => c.start >= from && c.start <= to);
+    if (i < 0) continue;
+    const gc = out[i]!.gc;
+    if (c.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+    else if (c.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR || c.kind === perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL) gc.major++;
+    gc.ms += c.ms;
+  }
+  for (const e of out) e.gc.ms = Math.round(e.gc.ms);
   const load: [number, number] = [loadBefore, os.loadavg()[0]!];
   if (profile) fs.writeFileSync(process.env.RELINT_PROFILE!, JSON.stringify(await profile()));
   resetProjectIndexes();
