@@ -82,6 +82,8 @@ export async function relintBench(dir: string, file: string, repeat = Number(pro
   const loadBefore = os.loadavg()[0]!;
   // RELINT_PROFILE=FILE: a CPU profile of the edits only (not the open), for finding where an edit goes.
   const profile = process.env.RELINT_PROFILE ? await startProfile() : undefined;
+  // RELINT_HEAP=FILE: a sampling heap profile of what the edits allocate, collected objects included (the garbage).
+  const heap = process.env.RELINT_HEAP ? await startHeapSampling() : undefined;
   // Every collection of the edits, bucketed afterwards by the lint it began in (entries arrive asynchronously).
   const collections: { start: number; kind: number; ms: number }[] = [];
   const observer = new PerformanceObserver((list) => {
@@ -116,6 +118,7 @@ export async function relintBench(dir: string, file: string, repeat = Number(pro
   for (const e of out) e.gc.ms = Math.round(e.gc.ms);
   const load: [number, number] = [loadBefore, os.loadavg()[0]!];
   if (profile) fs.writeFileSync(process.env.RELINT_PROFILE!, JSON.stringify(await profile()));
+  if (heap) fs.writeFileSync(process.env.RELINT_HEAP!, JSON.stringify(await heap()));
   resetProjectIndexes();
   fs.rmSync(indexDir, { recursive: true, force: true });
   delete process.env.RLS_GUARD_INDEX_DIR;
@@ -152,6 +155,17 @@ async function startProfile(): Promise<() => Promise<object>> {
   await post('Profiler.enable');
   await post('Profiler.start');
   return async () => (await post('Profiler.stop')).profile;
+}
+
+async function startHeapSampling(): Promise<() => Promise<object>> {
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<any> =>
+    new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  await post('HeapProfiler.enable');
+  const flags = { includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+  await post('HeapProfiler.startSampling', { samplingInterval: 32768, ...flags });
+  return async () => (await post('HeapProfiler.stopSampling')).profile;
 }
 
 /** The text with a line added after the opening brace of the first function body (every line below moves). */
