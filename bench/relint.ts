@@ -163,7 +163,9 @@ async function startHeapSampling(): Promise<() => Promise<object>> {
   const post = (method: string, params?: object): Promise<any> =>
     new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
   await post('HeapProfiler.enable');
-  const flags = { includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+  // RELINT_HEAP_LIVE=1: what is still held when the edits are done (what they added to the heap) instead.
+  const all = !process.env.RELINT_HEAP_LIVE;
+  const flags = { includeObjectsCollectedByMajorGC: all, includeObjectsCollectedByMinorGC: all };
   await post('HeapProfiler.startSampling', { samplingInterval: 32768, ...flags });
   return async () => (await post('HeapProfiler.stopSampling')).profile;
 }
