@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { ESLint } from 'eslint';
 import { lastLintAnalysedAlone } from '../src/eslint/lint-analysis.js';
@@ -36,6 +38,8 @@ export interface RelintEdit {
    * and the milliseconds they took on the main thread: counts, less noisy than CPU time on a loaded machine.
    */
   gc: { minor: number; major: number; ms: number };
+  /** RELINT_HEAP_GROWTH=1: the heap in use after the lint and a full collection, MB (what the process holds on to). */
+  heldMb?: number;
 }
 
 export interface RelintBench {
@@ -103,7 +107,7 @@ export async function relintBench(dir: string, file: string, repeat = Number(pro
     const ranAlone = lastLintAnalysedAlone();
     let eslintAloneMs = Infinity;
     for (let i = 0; i < 3; i++) eslintAloneMs = Math.min(eslintAloneMs, await timed(() => alone.lintText(next, { filePath: target })));
-    out.push({ edit, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs), eslintAloneMs: Math.round(eslintAloneMs), ...work, decided: !building(results), alone: ranAlone, gc: { minor: 0, major: 0, ms: 0 } });
+    out.push({ edit, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs), eslintAloneMs: Math.round(eslintAloneMs), ...work, decided: !building(results), alone: ranAlone, gc: { minor: 0, major: 0, ms: 0 }, ...held() });
   }
   await new Promise((resolve) => setTimeout(resolve, 50));
   observer.disconnect();
@@ -145,6 +149,14 @@ export async function relintBench(dir: string, file: string, repeat = Number(pro
         }
       : {}),
   };
+}
+
+/** The heap in use after a full collection (RELINT_HEAP_GROWTH=1; the collection is outside the timed lint). */
+function held(): { heldMb?: number } {
+  if (!process.env.RELINT_HEAP_GROWTH) return {};
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+  return { heldMb: Math.round(process.memoryUsage().heapUsed / 1e5) / 10 };
 }
 
 async function startProfile(): Promise<() => Promise<object>> {
