@@ -97,8 +97,6 @@ export class AnalysisSession {
   lastDropped: string[] = [];
   /** Of those, the files parsed again (their text changed); the others keep their parse. */
   lastReparsed: string[] = [];
-  /** Facts and memo entries about the replaced parses' nodes that the last change let go of (tests read it). */
-  lastForgotten = 0;
   /** Set by the engine's evictions (onEvict of a scope or a registration), read by forgetChanged. */
   private readonly staleScopes = new Set<string>();
   private readonly staleRegistrations = new Set<string>();
@@ -125,7 +123,7 @@ export class AnalysisSession {
     const context = coreContext({ ...this.input, host: this.host });
     this.tracked = this.input.track?.() ?? true;
     if (this.tracked) {
-      context.engine.trackDependencies(parseOf);
+      context.engine.trackDependencies();
       this.host.engine = context.engine;
     }
     return context;
@@ -235,10 +233,8 @@ export class AnalysisSession {
     }
     const changedSet = new Set(changed);
     const gone = new Set<ts.SourceFile>();
-    const retiredSf = new Map<string, ts.SourceFile>();
     for (const rel of changed) {
       const k = this.placed.get(rel)!;
-      retiredSf.set(rel, k.sf);
       gone.add(k.sf);
       this.retired.add(k.sf);
       this.host.drop(k.sf);
@@ -251,10 +247,6 @@ export class AnalysisSession {
       k.registered = undefined;
     }
     if (gone.size) origins.forgetForeignFrom(gone);
-    // The replaced parses' own facts: nothing asks about their nodes again (an edit of one file held on to 13 MB more
-    // per lint on signacare, its old parse and what was computed about it, until the session wore out).
-    this.lastForgotten = 0;
-    for (const rel of changed) this.lastForgotten += engine.forgetOwner(retiredSf.get(rel)!);
     for (const rel of this.staleScopes) {
       const k = this.placed.get(rel);
       if (!k || changedSet.has(rel)) continue;
@@ -311,28 +303,4 @@ class SessionHost implements SourceHost {
   libraryFor(fromFile: string, specifier: string): string | undefined {
     return this.base.libraryFor?.(fromFile, specifier);
   }
-}
-
-/**
- * The parse a fact's key is about, when it is one of its nodes, or the parses of an interned tuple's nodes (a function
- * and one of its parameters, a call and a table): what `Facts.forgetOwner` lets go of when an edit replaces a parse.
- */
-function parseOf(key: unknown): object | readonly object[] | undefined {
-  if (typeof key !== 'object' || key === null) return undefined;
-  if ('kind' in key && 'pos' in key) return rootOf(key as ts.Node);
-  const parts = (key as { parts?: unknown }).parts;
-  if (!Array.isArray(parts)) return undefined;
-  const out: object[] = [];
-  for (const part of parts) {
-    const sf = typeof part === 'object' && part !== null && 'kind' in part && 'pos' in part && rootOf(part as ts.Node);
-    if (sf && !out.includes(sf)) out.push(sf);
-  }
-  return out.length ? out : undefined;
-}
-
-function rootOf(node: ts.Node): ts.SourceFile | undefined {
-  let n = node;
-  while (n.parent) n = n.parent;
-  // A parse's root (a node made by the analysis, never in a parse, is about none).
-  return 'fileName' in n && 'statements' in n ? (n as ts.SourceFile) : undefined;
 }

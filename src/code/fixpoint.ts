@@ -45,8 +45,7 @@ export class DepNode {
   constructor(
     readonly onEvict?: () => void,
     readonly kind?: FactKind<unknown, unknown>,
-    /** Cleared when the fact is forgotten (forgetOwner): a node left in some reader's list no longer holds its key. */
-    public key?: unknown,
+    readonly key?: unknown,
   ) {}
 }
 
@@ -107,12 +106,6 @@ export class Facts {
   private readonly readerStack: DepNode[] = [];
   /** Each final fact's node (tracking only). */
   private readonly nodes = new Map<FactKind<unknown, unknown>, Map<unknown, DepNode>>();
-  /**
-   * What each final fact and tracked memo entry is about (`ownerOf` its key: the parses its nodes are in), so that the
-   * facts about a parse an edit replaced can be let go of (forgetOwner). Tracking only.
-   */
-  private ownerOf: ((key: unknown) => object | readonly object[] | undefined) | undefined;
-  private readonly owned = new Map<object, DepNode[]>();
   /** File (absolute path, or `*` for "the whole program") → the computations that touched it. */
   private readonly touched = new Map<string, DepNode[]>();
   /** Provisional entries in the order they were made, to drop or settle a head's round at once. */
@@ -129,50 +122,8 @@ export class Facts {
   }
 
   /** From now on, record who read what (see the top of this file); call before any fact is computed. */
-  trackDependencies(ownerOf?: (key: unknown) => object | readonly object[] | undefined): void {
+  trackDependencies(): void {
     this.tracking = true;
-    this.ownerOf = ownerOf;
-  }
-
-  /** Records what a final fact or a tracked memo's entry is about (see `owned`). */
-  own(key: unknown, node: DepNode | undefined): void {
-    const owner = node && this.ownerOf?.(key);
-    if (!owner) return;
-    if (!Array.isArray(owner)) return this.ownBy(owner as object, node!);
-    for (const o of owner) this.ownBy(o, node!);
-  }
-
-  private ownBy(owner: object, node: DepNode): void {
-    const list = this.owned.get(owner);
-    if (list) list.push(node);
-    else this.owned.set(owner, [node]);
-  }
-
-  /**
-   * Forgets every fact and tracked memo entry about `owner` (a parse an edit replaced, after `invalidate` evicted what
-   * read the changed file: nothing asks about its nodes again, and their entries held the old parse and what was
-   * computed about it). Between analyses. Returns how many were forgotten.
-   */
-  forgetOwner(owner: object): number {
-    const list = this.owned.get(owner);
-    if (!list) return 0;
-    this.owned.delete(owner);
-    let forgotten = 0;
-    for (const n of list) {
-      if (n.dead) continue;
-      n.dead = true;
-      if (n.kind) {
-        const byKey = this.nodes.get(n.kind);
-        if (byKey?.get(n.key) === n) {
-          byKey.delete(n.key);
-          this.tables.get(n.kind)?.delete(n.key);
-        }
-      } else n.onEvict?.();
-      n.key = undefined;
-      n.readers = undefined;
-      forgotten++;
-    }
-    return forgotten;
   }
 
   get tracks(): boolean {
@@ -336,11 +287,11 @@ export class Facts {
         const t = this.tables.get(e.kind)!;
         const p = t.get(e.key) as Provisional;
         t.set(e.key, p.value);
-        if (p.node) (mapOf(this.nodes, e.kind).set(e.key, p.node), this.own(e.key, p.node));
+        if (p.node) mapOf(this.nodes, e.kind).set(e.key, p.node);
       }
       this.log.length = mark;
       table.set(key, value);
-      if (node) (mapOf(this.nodes, kind).set(key, node), this.own(key, node));
+      if (node) mapOf(this.nodes, kind).set(key, node);
     }
     this.readNode(node);
     return value;
@@ -398,7 +349,6 @@ export class TrackedMemo<K, V> {
       return value;
     }
     this.map.set(key, { value, node });
-    this.facts.own(key, node);
     this.facts.readNode(node);
     return value;
   }

@@ -347,8 +347,6 @@ describe('the analysis session', () => {
     app.write(state);
     expect(verdicts(app.incremental())).toBe(verdicts(app.fresh()));
     expect(app.session.lastDropped.sort()).toEqual(['src/routes/use-conn.ts', 'src/service.ts']);
-    // The facts about the service's old parse are let go of, not kept until the session wears out.
-    expect(app.session.lastForgotten).toBeGreaterThan(0);
     // A helper's body: the helper and the files that read it (jobs.ts calls it) are analysed
     // again; the service imports it but calls only save1, so it keeps its facts, and so does
     // use-conn.ts, which read only the service.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { BudgetExceeded, Facts, type FactKind, Interner, TrackedMemo } from '../../src/code/fixpoint.js';
+import { BudgetExceeded, Facts, type FactKind, Interner } from '../../src/code/fixpoint.js';
 
 // The fact engine: each fact once, cycles settled, deep chains and errors survived.
 
@@ -141,41 +141,5 @@ describe('Facts', () => {
       }),
       { numRuns: 300 },
     );
-  });
-});
-
-describe('Facts.forgetOwner', () => {
-  it("lets go of the facts and tracked memo entries about a replaced parse, keeping the others'", () => {
-    const facts = new Facts();
-    // Keys are objects "in" one of two parses; an interned tuple is about every parse of its parts.
-    const oldParse = { name: 'old' };
-    const kept = { name: 'kept' };
-    const keys = [0, 1, 2].map((i) => ({ i, in: i === 2 ? kept : oldParse }));
-    const interner = new Interner();
-    const tuple = interner.key(keys[0], keys[2]);
-    facts.trackDependencies((key) => {
-      const k = key as { in?: object; parts?: { in: object }[] };
-      return k.parts ? k.parts.map((p) => p.in) : k.in;
-    });
-    const kind: FactKind<object, number> = {
-      name: 'test',
-      compute: (k) => ((k as { i?: number }).i ?? 10) * 2,
-      conservative: () => -1,
-      same: Object.is,
-    };
-    for (const k of [...keys, tuple]) facts.get(kind, k);
-    const memo = new TrackedMemo<object, string>(facts);
-    memo.get(keys[1]!, () => 'old');
-    memo.get(keys[2]!, () => 'kept');
-    const before = facts.computations;
-    // The old parse's two facts, the tuple's and one memo entry.
-    expect(facts.forgetOwner(oldParse)).toBe(4);
-    expect(facts.forgetOwner(oldParse)).toBe(0);
-    facts.get(kind, keys[2]!);
-    expect(facts.computations).toBe(before);
-    for (const k of [keys[0]!, tuple]) facts.get(kind, k);
-    expect(facts.computations).toBe(before + 2);
-    expect(memo.lookup(keys[1]!)).toBeUndefined();
-    expect(memo.lookup(keys[2]!)?.value).toBe('kept');
   });
 });
