@@ -159,21 +159,23 @@ function held(): { heldMb?: number } {
   return { heldMb: Math.round(process.memoryUsage().heapUsed / 1e5) / 10 };
 }
 
-async function startProfile(): Promise<() => Promise<object>> {
+/** An inspector session of this process: its `post` as a promise. */
+function inspectorPost(): (method: string, params?: object) => Promise<any> {
   const session = new inspector.Session();
   session.connect();
-  const post = (method: string, params?: object): Promise<any> =>
+  return (method, params) =>
     new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+}
+
+async function startProfile(): Promise<() => Promise<object>> {
+  const post = inspectorPost();
   await post('Profiler.enable');
   await post('Profiler.start');
   return async () => (await post('Profiler.stop')).profile;
 }
 
 async function startHeapSampling(): Promise<() => Promise<object>> {
-  const session = new inspector.Session();
-  session.connect();
-  const post = (method: string, params?: object): Promise<any> =>
-    new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  const post = inspectorPost();
   await post('HeapProfiler.enable');
   // RELINT_HEAP_LIVE=1: what is still held when the edits are done (what they added to the heap) instead.
   const all = !process.env.RELINT_HEAP_LIVE;
