@@ -19,6 +19,9 @@ import fs from 'node:fs';
 import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { ESLint } from 'eslint';
 import { lastLintAnalysedAlone } from '../src/eslint/lint-analysis.js';
 import { lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.js';
@@ -42,6 +45,13 @@ export interface RelintEdit {
   alone: boolean;
   /** ESLint could not parse the edited text (the edit measures nothing then): never expected, shown if it happens. */
   parseError?: true;
+  /**
+   * The garbage collections that began during the lint (scavenges, and mark-compacts or their incremental steps)
+   * and the milliseconds they took on the main thread: counts, less noisy than CPU time on a loaded machine.
+   */
+  gc: { minor: number; major: number; ms: number };
+  /** RELINT_HEAP_GROWTH=1: the heap in use after the lint and a full collection, MB (what the process holds on to). */
+  heldMb?: number;
 }
 
 export interface RelintBench {
@@ -83,10 +93,15 @@ export async function relintBench(
   const loadBefore = os.loadavg()[0]!;
   // RELINT_PROFILE=FILE: a CPU profile of the edits only (not the open), for finding where an edit goes.
   const profile = process.env.RELINT_PROFILE ? await startProfile() : undefined;
+  // RELINT_HEAP=FILE: a sampling heap profile of what the edits allocate, collected objects included (the garbage).
+  const heap = process.env.RELINT_HEAP ? await startHeapSampling() : undefined;
+  const collections = watchCollections();
   const out: RelintEdit[] = [];
-  for (const [edit, next] of edits) out.push(await timedEdit(session, target, edit, next));
+  for (const [edit, next] of edits) out.push(await timedEdit(session, target, edit, next, collections.windows));
+  await collections.assign(out);
   const load: [number, number] = [loadBefore, os.loadavg()[0]!];
   if (profile) fs.writeFileSync(process.env.RELINT_PROFILE!, JSON.stringify(await profile()));
+  if (heap) fs.writeFileSync(process.env.RELINT_HEAP!, JSON.stringify(await heap()));
   session.close();
   const rep = out.slice(out.length - repeat);
   const stat = (xs: number[]): [number, number] => {
@@ -150,11 +165,18 @@ const building = (r: ESLint.LintResult[]): boolean =>
   r.some((f) => f.messages.some((m) => m.messageId === 'indexBuilding'));
 
 /** One edit linted with the editor's budget (CPU and wall), then the same text by the baseline alone (least of 3). */
-async function timedEdit(session: EditorSession, target: string, edit: string, next: string): Promise<RelintEdit> {
+async function timedEdit(
+  session: EditorSession,
+  target: string,
+  edit: string,
+  next: string,
+  windows?: [number, number][],
+): Promise<RelintEdit> {
   let results: ESLint.LintResult[] = [];
   const wallStart = performance.now();
   const cpuMs = await timed(async () => (results = await session.editor.lintText(next, { filePath: target })));
   const wallMs = performance.now() - wallStart;
+  windows?.push([wallStart, wallStart + wallMs]);
   const work = lastIndexWork();
   const ranAlone = lastLintAnalysedAlone();
   let eslintAloneMs = Infinity;
@@ -169,6 +191,38 @@ async function timedEdit(session: EditorSession, target: string, edit: string, n
     decided: !building(results),
     alone: ranAlone,
     ...(results.some((r) => r.fatalErrorCount > 0) ? { parseError: true as const } : {}),
+    gc: { minor: 0, major: 0, ms: 0 },
+    ...held(),
+  };
+}
+
+/**
+ * Every collection during the edits, bucketed afterwards by the lint it began in (entries arrive asynchronously):
+ * `windows` collects each edit's wall interval, `assign` fills each edit's `gc`.
+ */
+function watchCollections(): { windows: [number, number][]; assign(out: RelintEdit[]): Promise<void> } {
+  const collections: { start: number; kind: number; ms: number }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      collections.push({ start: e.startTime, kind: (e as unknown as { detail: { kind: number } }).detail.kind, ms: e.duration });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const windows: [number, number][] = [];
+  return {
+    windows,
+    async assign(out) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      observer.disconnect();
+      for (const c of collections) {
+        const i = windows.findIndex(([from, to]) => c.start >= from && c.start <= to);
+        if (i < 0) continue;
+        const gc = out[i]!.gc;
+        if (c.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+        else if (c.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR || c.kind === perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL) gc.major++;
+        gc.ms += c.ms;
+      }
+      for (const e of out) e.gc.ms = Math.round(e.gc.ms);
+    },
   };
 }
 
@@ -286,13 +340,35 @@ export function sampleSummary(s: RelintSample): string[] {
   ];
 }
 
-async function startProfile(): Promise<() => Promise<object>> {
+/** The heap in use after a full collection (RELINT_HEAP_GROWTH=1; the collection is outside the timed lint). */
+function held(): { heldMb?: number } {
+  if (!process.env.RELINT_HEAP_GROWTH) return {};
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+  return { heldMb: Math.round(process.memoryUsage().heapUsed / 1e5) / 10 };
+}
+
+/** An inspector session of this process: its `post` as a promise. */
+function inspectorPost(): (method: string, params?: object) => Promise<any> {
   const session = new inspector.Session();
   session.connect();
-  const post = (method: string, params?: object): Promise<any> =>
+  return (method, params) =>
     new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+}
+
+async function startProfile(): Promise<() => Promise<object>> {
+  const post = inspectorPost();
   await post('Profiler.enable');
   await post('Profiler.start');
   return async () => (await post('Profiler.stop')).profile;
 }
 
+async function startHeapSampling(): Promise<() => Promise<object>> {
+  const post = inspectorPost();
+  await post('HeapProfiler.enable');
+  // RELINT_HEAP_LIVE=1: what is still held when the edits are done (what they added to the heap) instead.
+  const all = !process.env.RELINT_HEAP_LIVE;
+  const flags = { includeObjectsCollectedByMajorGC: all, includeObjectsCollectedByMinorGC: all };
+  await post('HeapProfiler.startSampling', { samplingInterval: 32768, ...flags });
+  return async () => (await post('HeapProfiler.stopSampling')).profile;
+}

@@ -23,7 +23,12 @@ export interface SourceHost {
 
 export class FileSystemSourceHost implements SourceHost {
   private readonly files = new Map<string, ts.SourceFile | undefined>();
-  private readonly resolutions = new Map<string, string | undefined>();
+  /**
+   * Resolutions per folder and specifier (what a resolution reads of the importing file is its folder), the folder of
+   * each importing file remembered: no string is made per import followed.
+   */
+  private readonly resolutions = new Map<string, Map<string, string | undefined>>();
+  private readonly folders = new Map<string, Map<string, string | undefined>>();
   /** libraryFor's answers, per (folder, specifier) as resolutions are: it was asked once per import followed. */
   private readonly libraries_ = new Map<string, string | undefined>();
   private readonly resolver = new ModuleResolver();
@@ -54,8 +59,13 @@ export class FileSystemSourceHost implements SourceHost {
   }
 
   resolveModule(fromFile: string, specifier: string): string | undefined {
-    const key = `${path.dirname(fromFile)}\0${specifier}`;
-    if (this.resolutions.has(key)) return this.resolutions.get(key);
+    let known = this.folders.get(fromFile);
+    if (!known) {
+      const dir = path.dirname(fromFile);
+      if (!(known = this.resolutions.get(dir))) this.resolutions.set(dir, (known = new Map()));
+      this.folders.set(fromFile, known);
+    }
+    if (known.has(specifier)) return known.get(specifier);
     let resolved = this.resolver.resolve(fromFile, specifier);
     // TypeScript does not resolve .mjs/.cjs siblings of a .js specifier, nor files its
     // options leave out (allowJs off); the plain relative lookup still finds them.
@@ -65,7 +75,7 @@ export class FileSystemSourceHost implements SourceHost {
         (f) => this.files.has(f) || isFile(f),
       );
     }
-    this.resolutions.set(key, resolved);
+    known.set(specifier, resolved);
     return resolved;
   }
 }

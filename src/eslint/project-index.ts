@@ -181,6 +181,22 @@ class ProjectIndex {
    */
   private session: { base: string; list: string[]; analysis: AnalysisSession } | undefined;
   private listSet: { list: string[]; set: Set<string> } | undefined;
+  /**
+   * The linted file's closure (the files its cross-file verdicts need) for a graph, file list and set of its imports,
+   * and its key's text around the file's own line (see view).
+   */
+  private closureMemo:
+    | {
+        graph: Graph;
+        project: ReadonlySet<string>;
+        base: string;
+        self: string;
+        imports: string;
+        needed: Set<string>;
+        head: string;
+        tail: string;
+      }
+    | undefined;
 
   constructor(root: string) {
     this.root = root;
@@ -251,13 +267,6 @@ class ProjectIndex {
     // One set per file list (a command-line run builds a view per file).
     if (this.listSet?.list !== this.list) this.listSet = { list: this.list, set: new Set(this.list) };
     const project = this.listSet.set.has(self) ? this.listSet.set : new Set([...this.list, self]);
-    const keyOf = (prefix: string, files: Iterable<string>): string =>
-      sha(
-        `${prefix}\n${base}\n${[...files]
-          .sort()
-          .map((f) => `${f}\0${hashOf(f)}`)
-          .join('\n')}`,
-      );
     // The project as on disk, or with the linted file's unsaved text in place of its saved one.
     const onDisk = this.entries.get(self)?.hash === selfHash && graph.listed.has(self);
     // The keys are computed when asked for: a file decided alone is answered by its local key
@@ -267,8 +276,26 @@ class ProjectIndex {
       let value: { v: T } | undefined;
       return () => (value ??= { v: make() }).v;
     };
-    const needed = once(() => reachable(self, importsOf, project, graph.importers));
-    const closureKey = once(() => keyOf('closure', needed()));
+    // The set and its key's text but the linted file's line depend on the graph and on the file's imports, not on its
+    // text: an editor's edits that keep the imports reuse them, and hash only the joined text again.
+    const imports = selfImports.join('\0');
+    const closure = once(() => {
+      const memo = this.closureMemo;
+      const same = memo?.graph === graph && memo.project === project && memo.base === base && memo.self === self;
+      if (same && memo.imports === imports) return memo;
+      closureWalks++;
+      const set = reachable(self, importsOf, project, graph.importers); // the linted file among them
+      const lines = [...set].sort().map((f) => (f === self ? undefined : `${f}\0${hashOf(f)}`));
+      const at = lines.indexOf(undefined);
+      const head = `closure\n${base}\n${lines.slice(0, at).map((l) => `${l}\n`).join('')}`;
+      const tail = lines.slice(at + 1).map((l) => `\n${l}`).join('');
+      return (this.closureMemo = { graph, project, base, self, imports, needed: set, head, tail });
+    });
+    const needed = once(() => closure().needed);
+    const closureKey = once(() => {
+      const { head, tail } = closure();
+      return sha(`${head}${self}\0${selfHash}${tail}`);
+    });
     const localKey = once(() => {
       const keys = this.localKeys(graph, base);
       return onDisk ? keys.of(self) : keys.unsaved(self, selfHash, selfImports);
@@ -861,6 +888,11 @@ let lastWork = { analysed: 0, dropped: 0 };
 /** What the last query of an index analysed (files whose facts it computed) and dropped (the bench reports it). */
 export function lastIndexWork(): { analysed: number; dropped: number } {
   return lastWork;
+}
+/** How many times a linted file's closure was walked (tests: an edit that keeps the imports walks none). */
+let closureWalks = 0;
+export function closureWalkCount(): number {
+  return closureWalks;
 }
 const pending = new Set<ProjectIndex>();
 process.on('exit', () => {

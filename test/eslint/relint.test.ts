@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { lastLintAnalysedAlone } from '../../src/eslint/lint-analysis.js';
-import { resetProjectIndexes } from '../../src/eslint/project-index.js';
+import { closureWalkCount, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
 import { eslintFor, lintMessages, ruleTesterCopy } from '../support/eslint-project.js';
 
@@ -82,6 +82,31 @@ describe("an editor's re-lint of a file whose verdicts need the project", () => 
     for (const [i, [text, alone]] of edits.entries()) {
       expect(await lintMessages(editor, root, HELPER, text), `edit ${i}`).toEqual(fresh[i]);
       expect(lastLintAnalysedAlone(), `edit ${i}`).toBe(alone);
+    }
+  });
+});
+
+describe("an editor's re-lint: the project index's lookup", () => {
+  it('walks the closure of the linted file again only when its imports change, and keys it as a fresh process', async () => {
+    const root = project();
+    freshIndex();
+    const editor = eslintFor(root, { indexBudgetMs: Infinity });
+    await lintMessages(editor, root, HELPER, helper(onParameter));
+    // Edits that keep the imports: the closure is the one already walked, its key's text reused around the file's line.
+    const walks = closureWalkCount();
+    const kept = [`${helper(onParameter)}// edited\n`, helper(`  // a line\n${onParameter}`)];
+    const answers: string[][] = [];
+    for (const text of kept) answers.push(await lintMessages(editor, root, HELPER, text));
+    expect(closureWalkCount()).toBe(walks);
+    // An import more: walked again.
+    const more = `import { nightly } from './jobs.js';\nvoid nightly;\n${helper(onParameter)}`;
+    answers.push(await lintMessages(editor, root, HELPER, more));
+    expect(closureWalkCount()).toBe(walks + 1);
+    // What a fresh process stores and finds under its key (a stored verdict is answered, not analysed again).
+    for (const [i, text] of [...kept, more].entries()) {
+      freshIndex();
+      const fresh = eslintFor(root, { indexBudgetMs: Infinity });
+      expect(await lintMessages(fresh, root, HELPER, text), `edit ${i}`).toEqual(answers[i]);
     }
   });
 });
