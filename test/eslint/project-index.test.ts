@@ -45,9 +45,16 @@ describe('the project index', () => {
       `import { recordAudit } from './audit-helper.js';\nimport { pool } from './db.js';\nimport { inTenant } from './tenancy.js';\n\nexport async function nightly(orgId: string): Promise<void> {\n  await inTenant(pool, async (tx) => recordAudit(tx, orgId));\n}\n`,
     );
     fs.writeFileSync(path.join(root, 'src/tenancy.ts'), `export async function inTenant(pool: unknown, fn: (tx: unknown) => Promise<void>): Promise<void> {}\n`);
-    // In an editor, files on disk are looked at again after at least MIN_RECHECK_MS of wall time.
-    await new Promise((r) => setTimeout(r, MIN_RECHECK_MS + 100));
-    expect(await messages(eslint, root, 'src/audit-helper.ts')).toEqual([]);
+    // In an editor, files on disk are looked at again after at least MIN_RECHECK_MS of wall time, and longer when the
+    // last look was dear (50 times its CPU: recheck.ts), as it is on a loaded machine: lint as an editor would, until
+    // the look has been made (bounded), then the answer must follow the edit.
+    const until = Date.now() + 30_000;
+    let after: string[];
+    do {
+      await new Promise((r) => setTimeout(r, MIN_RECHECK_MS + 100));
+      after = await messages(eslint, root, 'src/audit-helper.ts');
+    } while (after.length > 0 && Date.now() < until);
+    expect(after).toEqual([]);
   });
 
   it('uses the unsaved text of the linted file', async () => {
