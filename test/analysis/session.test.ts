@@ -1113,3 +1113,36 @@ describe("the session's kept call graph", () => {
     );
   });
 });
+
+describe('when the session is worn', () => {
+  // What a replaced parse leaves held grows with its text: the session is replaced after analysing twice its program's
+  // text, however few files that is. An editor re-linting one large file re-analyses one file per edit; counted in
+  // files, the session lived for thousands of such edits (signacare's route file: about 12 MB held per edit).
+  const render = (edits: number): Map<string, string> => {
+    const out = files(initial());
+    const big = Array.from(
+      { length: 60 },
+      (_, i) => `export async function big${i}(orgId: string): Promise<void> {\n  await pool.query('INSERT INTO items (org_id) VALUES ($1)', [orgId]);\n}\n`,
+    );
+    out.set('src/big.ts', `import { pool } from './db';\n${big.join('')}// edit ${edits}\n`);
+    return out;
+  };
+
+  it('counts the text analysed, not the files: one large file edited again and again wears it', () => {
+    const app = new App<number>(0, true, render);
+    app.incremental(new Set(['src/big.ts']));
+    const chars = (rel: string): number => render(0).get(rel)!.length;
+    const program = SOURCES(render(0)).reduce((n, rel) => n + chars(rel), 0);
+    const big = chars('src/big.ts');
+    // The large file is most of the program: a few edits of it analyse the program's text twice over.
+    expect(big * 2).toBeGreaterThan(program);
+    let edits = 0;
+    while (!app.session.worn && edits < 50) {
+      app.write(++edits);
+      app.incremental(new Set(['src/big.ts']));
+      expect(app.session.lastAnalysed).toContain('src/big.ts');
+    }
+    // Worn once the re-analysed text passes twice the program's (the first analysis counts as one program).
+    expect(edits).toBe(Math.floor(program / big) + 1);
+  });
+});
