@@ -866,7 +866,18 @@ function boundValues(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => b
 
 /** Every variant so far ends inside an open '…' literal. */
 function insideQuotes(acc: Folded): boolean {
-  return acc.ok && acc.variants.every((v) => (v.match(/'/g)?.length ?? 0) % 2 === 1);
+  return acc.ok && acc.variants.every(endsInsideString);
+}
+
+/**
+ * Whether SQL text ends inside a quoted literal, by the PostgreSQL scanner rather than a count of quotes (a quote in a
+ * comment or in a doubled `''` is not one that opens a literal): closed with one more quote, the text's last token is a
+ * string constant reaching its end. Earlier holes are scanned as a letter (a NUL would end the scanner's C string).
+ */
+function endsInsideString(text: string): boolean {
+  const closed = `${text.replaceAll(HOLE, 'x')}'`;
+  const last = tokensOf(closed)?.at(-1);
+  return last?.tokenName === 'SCONST' && last.end === Buffer.byteLength(closed);
 }
 
 /** One bound value. */

@@ -112,7 +112,7 @@ export function questionPlaceholdersToDollar(text: string): string {
   );
 }
 
-export type Token = { start: number; end: number; text: string };
+export type Token = { start: number; end: number; text: string; tokenName?: string };
 
 /** The scanner's tokens (byte offsets), or null when the text does not even scan. */
 export function tokensOf(text: string): Token[] | null {

@@ -511,6 +511,8 @@ describe('a scope helper method on a class named by an alias, setting the tenant
     // The hole outside quotes: the statement is a site of its own, unresolved, and sets nothing.
     const unquoted = report.writeSites.find((s) => s.file === 'src/db/scoped-db.ts')!;
     expect(unquoted.evidence).toContain('SET LOCAL app.tenant_id = ${tenantId}`)` is not a constant');
+    // A quote inside a comment before the literal: the scanner says the interpolation is in the literal.
+    expect(report.writeSites.filter((s) => s.file === 'src/db/scoped-db.ts')).toHaveLength(1);
   });
 });
 
