@@ -220,6 +220,10 @@ export class SqlTextFolder {
         // sql.raw(`SET LOCAL app.x = '${id}'`): an interpolation inside a quoted literal is that literal's value, as a
         // raw splice inside a tag's quotes is; the parser then checks the hole really lands in a string constant.
         if (!part.ok && !allowHoles && insideQuotes(acc)) part = this.part(span.expression, true, depth);
+        // sql.raw(`SELECT pg_advisory_xact_lock(${hi}, ${lo})`): a number by construction prints as a numeric
+        // constant, a value wherever the parser places it; after a minus a negative one would open a `--` comment.
+        else if (!part.ok && !allowHoles && !endsInMinus(acc) && this.isNumber(span.expression, 0))
+          part = valueHole(span.expression);
         acc = concat(acc, part);
         acc = concat(acc, text(span.literal.text));
       }
@@ -316,6 +320,34 @@ export class SqlTextFolder {
       }
     }
     return { ok: false, reason: `\`${shortText(e)}\` is not a constant`, part: `\`${shortText(e)}\`` };
+  }
+
+  /**
+   * Whether an expression's value is a number (or a bigint) by construction: a numeric literal, arithmetic (every
+   * operator but `+` converts its operands to numbers), `+` of two numbers, the global `Number`, `parseInt`,
+   * `parseFloat`, `Math.*` and `Date.now`, or a binding that holds one. Printed into SQL text it is a numeric constant
+   * whatever the run-time value (`NaN` and `Infinity` print as names, never as structure).
+   */
+  private isNumber(expr: ts.Expression, depth: number): boolean {
+    const e = skipOuter(expr);
+    if (depth > MAX_NUMBER_DEPTH) return false;
+    if (ts.isNumericLiteral(e) || ts.isBigIntLiteral(e) || ts.isPostfixUnaryExpression(e)) return true;
+    if (ts.isPrefixUnaryExpression(e)) return e.operator !== ts.SyntaxKind.ExclamationToken;
+    if (ts.isBinaryExpression(e)) {
+      const op = e.operatorToken.kind;
+      if (ARITHMETIC.has(op)) return true;
+      if (op === ts.SyntaxKind.PlusToken)
+        return this.isNumber(e.left, depth + 1) && this.isNumber(e.right, depth + 1);
+      return op === ts.SyntaxKind.CommaToken && this.isNumber(e.right, depth + 1);
+    }
+    if (ts.isConditionalExpression(e))
+      return this.isNumber(e.whenTrue, depth + 1) && this.isNumber(e.whenFalse, depth + 1);
+    if (ts.isCallExpression(e)) return isGlobalNumberFunction(e.expression);
+    if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
+      const origin = this.origins.expr(e);
+      return origin.kind === 'expr' && origin.expr !== e && this.isNumber(origin.expr, depth + 1);
+    }
+    return false;
   }
 
   /**
@@ -862,6 +894,43 @@ function boundValues(expr: ts.Expression, fromDbLibrary: (e: ts.Expression) => b
       (span) => punctuation(span.literal.text) && rawFragment(span.expression, fromDbLibrary) === undefined,
     )
   );
+}
+
+/** Operators whose result is a number or a bigint whatever their operands (ToNumeric). */
+const ARITHMETIC = new Set<ts.SyntaxKind>([
+  ts.SyntaxKind.MinusToken,
+  ts.SyntaxKind.AsteriskToken,
+  ts.SyntaxKind.AsteriskAsteriskToken,
+  ts.SyntaxKind.SlashToken,
+  ts.SyntaxKind.PercentToken,
+  ts.SyntaxKind.AmpersandToken,
+  ts.SyntaxKind.BarToken,
+  ts.SyntaxKind.CaretToken,
+  ts.SyntaxKind.LessThanLessThanToken,
+  ts.SyntaxKind.GreaterThanGreaterThanToken,
+  ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken,
+]);
+/** A chain of bindings to a number is short; past this it is not read as one (the site stays unresolved). */
+const MAX_NUMBER_DEPTH = 16;
+const NUMBER_FUNCTIONS = new Set(['Number', 'parseInt', 'parseFloat']);
+const NUMBER_STATICS: Record<string, (name: string) => boolean> = {
+  Math: () => true,
+  Number: (name) => name === 'parseInt' || name === 'parseFloat',
+  Date: (name) => name === 'now',
+};
+
+/** A call of a global function that returns a number: `parseInt(…)`, `Math.floor(…)`, not a codebase's namesake. */
+function isGlobalNumberFunction(callee: ts.Expression): boolean {
+  const e = skipOuter(callee);
+  if (ts.isIdentifier(e)) return NUMBER_FUNCTIONS.has(e.text) && !lookup(e);
+  if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression)) return false;
+  const owner = e.expression;
+  return Object.hasOwn(NUMBER_STATICS, owner.text) && !lookup(owner) && NUMBER_STATICS[owner.text]!(e.name.text);
+}
+
+/** Some variant so far ends in a minus: a negative number spliced there would make `--`, a comment. */
+function endsInMinus(acc: Folded): boolean {
+  return acc.ok && acc.variants.some((v) => v.endsWith('-'));
 }
 
 /** Every variant so far ends inside an open '…' literal. */

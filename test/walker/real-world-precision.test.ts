@@ -521,3 +521,17 @@ function evidenceIn(report: { writeSites: { file: string; line: number; evidence
   return (line: number): string =>
     report.writeSites.find((s) => (file === undefined || s.file === file) && s.line === line)!.evidence;
 }
+
+describe('a number spliced into sql.raw text (arda-vibe advisory locks)', () => {
+  it('reads an interpolation that is a number by construction as a value, outside quotes too', () => {
+    const report = expectAnnotated('raw-numeric');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line);
+    // `SELECT pg_advisory_xact_lock(${hi}, ${lo})` with `hi = parseInt(…) | 0` from a helper's returned pair: no write.
+    expect(at('src/ledger.ts', 12)).toBeUndefined();
+    expect(at('src/ledger.ts', 17)!.sql).toEqual(['DELETE FROM ledger WHERE created_at < $901']);
+    // A string, a number after a minus, and a codebase function named parseInt stay SQL structure.
+    expect(at('src/ledger.ts', 26)!.evidence).toContain('pg_advisory_xact_lock(${tenantId})');
+    expect(at('src/ledger.ts', 29)!.coverage).toBe('unresolved');
+    expect(at('src/shadowed.ts', 12)!.coverage).toBe('unresolved');
+  });
+});
