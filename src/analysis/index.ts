@@ -65,8 +65,9 @@ export interface CoreSite extends WriteSite {
   /** The SQL the call runs, one text per variant; empty when unresolved. */
   sql: string[];
   /**
-   * An admin write no route of the files analysed reaches, which a route in another file could (the plugin's analysis
-   * of one file only; the project index decides it). Never set by a whole-program analysis.
+   * An admin write no route of the files analysed reaches, which a route in another file could, or a seed's or
+   * migration's write no route of them reaches, which would make it app code (the plugin's analysis of one file only;
+   * the project index decides it). Never set by a whole-program analysis.
    */
   routesElsewhere?: true;
   /**
@@ -390,6 +391,7 @@ function reportFile(
       ...(reachedFrom ? { reachedFrom } : {}),
     };
     out.sites.push(site);
+    if (asideByPath && !reachedFrom && !verdict.deferred && !input.wholeProgram) site.routesElsewhere = true;
     if (verdict.deferred) continue;
 
     const about = { site: site.fingerprint };

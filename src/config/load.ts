@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { toPosixRelative } from '../files/paths.js';
 import { isFile } from '../files/walk.js';
 import { evaluateConfigFile, SCRIPT_CONFIG } from './evaluate.js';
 import { parseJson } from '../files/json.js';
@@ -28,6 +29,11 @@ export interface LoadedConfig {
   dir: string;
   /** Under `untrusted`, a script config that was found but not run: the audit used the defaults. */
   refused?: { file: string; reason: string };
+}
+
+/** The config file as evidence names it, relative to the audit root (`../configs/x.json` when outside it). */
+export function configNameIn(root: string, loaded: LoadedConfig): string | undefined {
+  return loaded.file ? toPosixRelative(root, loaded.file) : undefined;
 }
 
 export function findConfigFile(start: string): string | null {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { resolveAnalysisConfig } from '../analysis/config.js';
-import { loadConfig } from '../config/load.js';
+import { configNameIn, loadConfig } from '../config/load.js';
 import { modelFor } from './lint-analysis.js';
 import type { BuildRequest } from './background-build.js';
 import { readStatus, writeStatus, type BuildStatus, type WholeBuildRequest } from './cli-build.js';
@@ -22,7 +22,11 @@ if (requestFile) {
     const loaded = loadConfig({ start: path.dirname(request.file) });
     // The linter's own model (its input cache): the same content, so the same keys in the index.
     const model = modelFor(loaded);
-    const config = resolveAnalysisConfig(model, loaded.config, { strict: request.strict });
+    const configFile = configNameIn(loaded.dir, loaded);
+    const config = resolveAnalysisConfig(model, loaded.config, {
+      strict: request.strict,
+      ...(configFile ? { configFile } : {}),
+    });
     projectFindings({
       loaded,
       model,

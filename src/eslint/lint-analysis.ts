@@ -16,7 +16,7 @@ import { DEFAULT_MAX_FILE_BYTES, parseSource, tooLarge } from '../files/source.j
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import type { LibraryAliases } from '../adapters/libraries.js';
 import { checkerEvidence } from '../analysis/type-evidence.js';
-import { ConfigError, configFileIn, defaultRoot, loadConfig, type LoadedConfig } from '../config/load.js';
+import { ConfigError, configFileIn, configNameIn, defaultRoot, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel, SchemaSourceError } from '../schema/load.js';
 import { InputCache } from '../cache/inputs.js';
 import { stableHash } from '../cache/stable-hash.js';
@@ -406,7 +406,8 @@ function analysisConfigFor(model: RlsModel, loaded: LoadedConfig, strict: boolea
   const key = String(strict);
   const hit = byStrict.get(key);
   if (hit && hit.loaded === loaded) return hit.config;
-  const config = resolveAnalysisConfig(model, loaded.config, { strict });
+  const configFile = configNameIn(loaded.dir, loaded);
+  const config = resolveAnalysisConfig(model, loaded.config, { strict, ...(configFile ? { configFile } : {}) });
   byStrict.set(key, { loaded, config });
   return config;
 }

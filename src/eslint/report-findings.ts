@@ -8,7 +8,8 @@ import { siteFindings, type SiteCheck } from '../analysis/site-checks.js';
 import type { CoreSite } from '../analysis/index.js';
 import { applySuppressions, findSuppressions } from '../report/suppressions.js';
 import { configFor, lintAnalysis, tsSourceFile } from './lint-analysis.js';
-import { setAsideUnder, survivesSetAside } from '../report/set-aside.js';
+import { leavesReport, setAsideUnder } from '../report/set-aside.js';
+import { otherDatabaseOf } from '../report/other-database.js';
 import { toPosixRelative } from '../files/paths.js';
 import { packScan } from './pack-scan.js';
 import { reportSetupProblem } from './setup-problem.js';
@@ -165,13 +166,18 @@ function judge(parts: Parts, fileChecks: ReadonlyMap<string, SiteCheck>): RuleFi
   // An unused suppression is a finding too: a file with none of either has nothing to filter (most files).
   const suppressions = findSuppressions(sf);
   if (!all.length && !suppressions.length) return all;
-  // A test, seed or migration file's write findings are set aside from the audit's verdicts (report/set-aside.ts):
-  // the editor shows what CI fails on, no more.
+  // A test, seed or migration file's write findings, and every write finding of a file that writes to another
+  // database, are set aside from the audit's verdicts (report/set-aside.ts): the editor shows what CI fails on.
   const loaded = configFor(path.dirname(filename));
-  const aside = setAsideUnder(toPosixRelative(loaded.dir, filename), loaded.config.includeWritesFrom);
+  const aside = otherDatabaseOf(sf)
+    ? 'other-database'
+    : setAsideUnder(toPosixRelative(loaded.dir, filename), loaded.config.includeWritesFrom);
   // Filtered after the suppressions, as the walker does: a suppression of a set-aside finding is not "unused".
   const judged = applySuppressions(file, all, suppressions, '//').findings;
-  return aside ? judged.filter((f) => survivesSetAside({ file: filename, ruleId: f.ruleId })) : judged;
+  if (!aside) return judged;
+  // A seed's write a route reaches is app code (analysis/index.ts names the route): its findings stay, as in CI.
+  const onAppPath = new Set(parts.sites.filter((s) => s.reachedFrom).map((s) => s.line));
+  return judged.filter((f) => !leavesReport(aside, { file: filename, ruleId: f.ruleId }, onAppPath.has(f.line)));
 }
 
 function packFinding(sf: ts.SourceFile, file: string, m: CodeMatch): RuleFinding {

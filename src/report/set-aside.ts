@@ -68,8 +68,7 @@ export function partitionSetAside<
     let kind = kinds.get(file);
     if (kind === undefined) {
       // Another database's code is never judged against the Postgres model, whatever `include` says.
-      const k = input.otherDatabase?.has(file) ? 'other-database' : setAsideKind(file);
-      kind = k && (k === 'other-database' || !input.include.includes(k)) ? k : null;
+      kind = input.otherDatabase?.has(file) ? 'other-database' : setAsideUnder(file, input.include);
       kinds.set(file, kind);
     }
     return kind;
@@ -94,7 +93,7 @@ export function partitionSetAside<
   const findings: F[] = [];
   for (const f of input.findings) {
     const k = kindOf(f.file);
-    if (k && !survivesSetAside(f) && (k === 'other-database' || !app(f))) summary.findings++;
+    if (k && leavesReport(k, f, app(f))) summary.findings++;
     else findings.push(f);
   }
   return { sites, findings, setAsideSites, summary };
@@ -106,6 +105,15 @@ export function partitionSetAside<
  */
 export function survivesSetAside(f: { file: string; ruleId: string }): boolean {
   return f.file.endsWith('.sql') || MODEL_RULES.has(f.ruleId);
+}
+
+/**
+ * Whether a finding of a file set aside as `kind` leaves the report: not a schema finding, and not at a write a route
+ * reaches (`onAppPath`: a seed's or migration's write on a request's path is app code; another database's never is).
+ * The ESLint plugin asks the same, file by file.
+ */
+export function leavesReport(kind: SetAsideKind, f: { file: string; ruleId: string }, onAppPath: boolean): boolean {
+  return !survivesSetAside(f) && (kind === 'other-database' || !onAppPath);
 }
 
 /** The kind a file is set aside as under the config's `includeWritesFrom`, or null when it is judged as app code. */

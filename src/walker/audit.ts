@@ -2,7 +2,7 @@ import type ts from 'typescript';
 import type { AmbientProvider, CoreResult } from '../analysis/index.js';
 import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/config.js';
 import { SOURCE_EXTENSIONS, withSharedParses } from '../files/source.js';
-import { loadConfig } from '../config/load.js';
+import { configNameIn, loadConfig } from '../config/load.js';
 import { auditRoots } from '../config/roots.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
@@ -129,7 +129,7 @@ function auditOnce(options: AuditOptions): AuditReport {
   });
   incomplete.push(...modelGaps(model));
   // The config file as evidence names it (a declared admin provider's verdict says where it is declared).
-  const configFile = loaded.file ? configName(root, loaded.file) : undefined;
+  const configFile = configNameIn(root, loaded);
   const config = resolveAnalysisConfig(model, rooted, {
     strict: options.strict ?? false,
     ...(configFile ? { configFile } : {}),
@@ -370,7 +370,3 @@ function proposalHooks(proposal: NonNullable<AuditOptions['proposal']>): {
   return { onFiles: proposal.onParsed, ...(proposal.onAmbient ? { onAmbient: proposal.onAmbient } : {}) };
 }
 
-/** The config file relative to the audit root (`../configs/x.json` when outside it): the same on every machine. */
-function configName(root: string, file: string): string {
-  return toPosixRelative(root, file);
-}
