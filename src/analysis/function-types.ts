@@ -217,6 +217,9 @@ function rememberedIn(origins: OriginResolver): Remembered | undefined {
   return r;
 }
 
+/** The gathers of functions by declared type so far: files looked at, functions added (bench/relint.ts per edit). */
+export const typedGatherWork = { files: 0, functions: 0 };
+
 /** Every function of these files declared with a function type of the codebase: `const f: T = (…) => …`. */
 export function typedFunctions(
   files: readonly FileFacts[],
@@ -224,12 +227,14 @@ export function typedFunctions(
 ): Map<FunctionType, ts.FunctionLikeDeclaration[]> {
   const out = new Map<FunctionType, ts.FunctionLikeDeclaration[]>();
   const add = (type: FunctionType, fn: ts.FunctionLikeDeclaration): void => {
+    typedGatherWork.functions++;
     const list = out.get(type);
     if (list) list.push(fn);
     else out.set(type, [fn]);
   };
   const memo = rememberedIn(origins)?.typed;
   for (const f of files) {
+    typedGatherWork.files++;
     if (!memo) {
       fileTypedFunctions(f.sf, origins, add);
       continue;
