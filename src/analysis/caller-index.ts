@@ -57,9 +57,12 @@ interface Slot {
   callbackUses: readonly CallbackUse[];
   escapedFunctions: ReadonlySet<Fn>;
   valueCalls: FileFacts['valueCalls'];
+  escapes: FileFacts['escapes'];
   direct: Map<Fn, CallEdge[]>;
   uses: Map<Fn, CallbackUse[]>;
   escaped: Fn[];
+  /** Where the file passes its escaped functions around as values (`escapedOutsideTests`'s), by function. */
+  escapesOf: Map<Fn, ts.Identifier[]>;
   /** Whole program: the file's value edges, the functions whose callers they read, whether a fact read was evicted. */
   value?: { by: Map<Fn, CallEdge[]>; asked: Set<Fn>; dead: boolean };
   /** Whole program: the file's typed edges (those not linked by value), the functions they reach, the map they read. */
@@ -81,14 +84,17 @@ export class KeptCallerIndex implements CallerIndex {
   readonly uses = new Map<Fn, CallbackUse[]>();
   readonly escaped = new Set<Fn>();
   dispatched: Set<Fn> | undefined;
-  /** The direct edges only (what value edges are found over). */
+  /** The direct edges only (what value edges are found over, and what ambient/reach.ts and the entry points follow). */
   readonly direct = new Map<Fn, CallEdge[]>();
+  /** Each escaped function's uses as a value (identifiers), in the program's order (ambient/reach.ts). */
+  readonly escapesOf = new Map<Fn, ts.Identifier[]>();
   private slots: Slot[] = [];
   /** Per function, the slots with a part in each layer (direct, value, typed) and of the callback uses. */
   private readonly byDirect = new Map<Fn, Set<number>>();
   private readonly byValue = new Map<Fn, Set<number>>();
   private readonly byTyped = new Map<Fn, Set<number>>();
   private readonly byUses = new Map<Fn, Set<number>>();
+  private readonly byEscapes = new Map<Fn, Set<number>>();
   private readonly escapedCount = new Map<Fn, number>();
   private readonly dispatchedCount = new Map<Fn, number>();
   /** The program's functions by declared type (function-types.ts), kept per file like the slots here. */
@@ -133,38 +139,46 @@ export class KeptCallerIndex implements CallerIndex {
         s.edges !== f.edges ||
         s.callbackUses !== f.callbackUses ||
         s.escapedFunctions !== f.escapedFunctions ||
-        s.valueCalls !== f.valueCalls
+        s.valueCalls !== f.valueCalls ||
+        s.escapes !== f.escapes
       )
         changed.push(i);
     });
     const touchedDirect = new Set<Fn>();
     const touchedUses = new Set<Fn>();
+    const touchedEscapes = new Set<Fn>();
     /** The callees whose final list (direct, value and typed edges) is concatenated again. */
     const touched = new Set<Fn>();
     for (const i of changed) {
       const old = this.slots[i];
       const f = files[i]!;
       if (old) {
-        this.leave(old, i, touchedDirect, touchedUses);
+        this.leave(old, i, touchedDirect, touchedUses, touchedEscapes);
         this.leaveLinked(old, i, touched);
       }
+      const escaped = [...escapedOutsideTests(f, this.root)];
+      const kept = new Set(escaped);
       const slot: Slot = {
         sf: f.sf,
         edges: f.edges,
         callbackUses: f.callbackUses,
         escapedFunctions: f.escapedFunctions,
         valueCalls: f.valueCalls,
+        escapes: f.escapes,
         direct: groupBy(f.edges, (e) => e.callee),
         uses: groupBy(f.callbackUses, (u) => u.fn),
-        escaped: [...escapedOutsideTests(f, this.root)],
+        escaped,
+        escapesOf: new Map([...(f.escapes ?? [])].filter(([fn]) => kept.has(fn))),
       };
       this.slots[i] = slot;
       for (const fn of slot.direct.keys()) (touchedDirect.add(fn), enter(this.byDirect, fn, i));
       for (const fn of slot.uses.keys()) (touchedUses.add(fn), enter(this.byUses, fn, i));
+      for (const fn of slot.escapesOf.keys()) (touchedEscapes.add(fn), enter(this.byEscapes, fn, i));
       for (const fn of slot.escaped) count(this.escapedCount, this.escaped, fn, 1);
     }
     for (const fn of touchedDirect) this.concat(this.direct, fn, [this.byDirect], (s) => [s.direct]);
     for (const fn of touchedUses) this.concat(this.uses, fn, [this.byUses], (s) => [s.uses]);
+    for (const fn of touchedEscapes) this.concat(this.escapesOf, fn, [this.byEscapes], (s) => [s.escapesOf]);
     for (const fn of touchedDirect) touched.add(fn);
     let relinked = 0;
     if (this.wholeProgram) {
@@ -198,18 +212,20 @@ export class KeptCallerIndex implements CallerIndex {
 
   private clear(): void {
     this.slots = [];
-    for (const m of [this.callers, this.uses, this.direct, this.byDirect, this.byValue, this.byTyped, this.byUses])
+    for (const m of [this.callers, this.uses, this.direct, this.escapesOf])
       m.clear();
+    for (const m of [this.byDirect, this.byValue, this.byTyped, this.byUses, this.byEscapes]) m.clear();
     this.escaped.clear();
     this.escapedCount.clear();
     this.dispatched?.clear();
     this.dispatchedCount.clear();
   }
 
-  /** Takes a slot's direct edges, uses and escaped functions out. */
-  private leave(old: Slot, i: number, touchedDirect: Set<Fn>, touchedUses: Set<Fn>): void {
+  /** Takes a slot's direct edges, uses, escaped functions and their uses as values out. */
+  private leave(old: Slot, i: number, touchedDirect: Set<Fn>, touchedUses: Set<Fn>, touchedEscapes: Set<Fn>): void {
     for (const fn of old.direct.keys()) (touchedDirect.add(fn), this.byDirect.get(fn)?.delete(i));
     for (const fn of old.uses.keys()) (touchedUses.add(fn), this.byUses.get(fn)?.delete(i));
+    for (const fn of old.escapesOf.keys()) (touchedEscapes.add(fn), this.byEscapes.get(fn)?.delete(i));
     for (const fn of old.escaped) count(this.escapedCount, this.escaped, fn, -1);
   }
 
@@ -258,6 +274,21 @@ export class KeptCallerIndex implements CallerIndex {
     slot.typed = typed;
     for (const fn of typed.by.keys()) (touched.add(fn), enter(this.byTyped, fn, i));
     for (const fn of typed.dispatched) count(this.dispatchedCount, this.dispatched!, fn, 1);
+  }
+
+  /**
+   * The direct edges of `fn` made in the files `from` accepts, in the program's order (ambient/reach.ts: a test's
+   * call is not a way production reaches app code).
+   */
+  directFrom(fn: Fn, from: (sf: ts.SourceFile) => boolean): CallEdge[] {
+    const at = this.byDirect.get(fn);
+    if (!at?.size) return [];
+    const out: CallEdge[] = [];
+    for (const i of [...at].sort((a, b) => a - b)) {
+      const slot = this.slots[i]!;
+      if (from(slot.sf)) out.push(...(slot.direct.get(fn) ?? []));
+    }
+    return out;
   }
 
   /** One list of the index, concatenated again from the slots' parts in each layer, in the program's order. */

@@ -242,7 +242,7 @@ export function conclude(
   );
   const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
   const trpc = new TrpcContexts(input.files, origins, (e) => handles.of(e), input.root);
-  const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root });
+  const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root, graph });
   let verdicts: Map<RawSite, SiteVerdict>;
   try {
     verdicts = resolveVerdicts(facts, origins, {

@@ -1018,8 +1018,8 @@ const graphEditArb: fc.Arbitrary<GraphEdit> = fc.oneof(
 );
 
 /**
- * An index's lists in a comparable form: each function by where it is, each edge by its fields' identities; and the
- * program's functions by declared type it linked over.
+ * An index's lists in a comparable form: each function by where it is, each edge by its fields' identities; the
+ * program's functions by declared type it linked over; where each escaped function is used as a value.
  */
 function indexShape(index: KeptCallerIndex): string {
   const ids = new Map<unknown, number>();
@@ -1043,6 +1043,7 @@ function indexShape(index: KeptCallerIndex): string {
     escaped: set(index.escaped),
     dispatched: set(index.dispatched),
     typed: [...index.typed.byType].map(([type, fns]) => `${fn(type)} = ${fns.map(fn).join(' ')}`).sort(),
+    escapesOf: [...index.escapesOf].map(([f, ids]) => `${fn(f)} <- ${ids.map(fn).join(' ')}`).sort(),
   });
 }
 
