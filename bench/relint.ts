@@ -25,6 +25,8 @@ import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks
 import { ESLint } from 'eslint';
 import { lastLintAnalysedAlone } from '../src/eslint/lint-analysis.js';
 import { lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.js';
+import { lastCallerIndex } from '../src/analysis/caller-index.js';
+import { typedGatherWork } from '../src/analysis/function-types.js';
 import { forgetProcessKind } from '../src/eslint/settings.js';
 import { baseLabel, type EslintBase } from './args.js';
 import { eslint, freshIndexDir, timed } from './eslint.js';
@@ -50,6 +52,12 @@ export interface RelintEdit {
    * and the milliseconds they took on the main thread: counts, less noisy than CPU time on a loaded machine.
    */
   gc: { minor: number; major: number; ms: number };
+  /**
+   * The session's call graph at this lint (caller-index.ts): files whose part was built again, unchanged files whose
+   * value or typed edges were found again; and the functions by declared type gathered (function-types.ts: files
+   * looked at, functions added), deterministic where CPU at load is not.
+   */
+  graph?: { fresh: boolean; files: number; relinked: number; typedFiles: number; typedFunctions: number };
   /** RELINT_HEAP_GROWTH=1: the heap in use after the lint and a full collection, MB (what the process holds on to). */
   heldMb?: number;
 }
@@ -173,12 +181,21 @@ async function timedEdit(
   windows?: [number, number][],
 ): Promise<RelintEdit> {
   let results: ESLint.LintResult[] = [];
+  const typedBefore = { ...typedGatherWork };
   const wallStart = performance.now();
   const cpuMs = await timed(async () => (results = await session.editor.lintText(next, { filePath: target })));
   const wallMs = performance.now() - wallStart;
   windows?.push([wallStart, wallStart + wallMs]);
   const work = lastIndexWork();
   const ranAlone = lastLintAnalysedAlone();
+  const index = lastCallerIndex();
+  const graph = index && {
+    fresh: index.last.fresh,
+    files: index.last.files,
+    relinked: index.last.relinked,
+    typedFiles: typedGatherWork.files - typedBefore.files,
+    typedFunctions: typedGatherWork.functions - typedBefore.functions,
+  };
   let eslintAloneMs = Infinity;
   for (let i = 0; i < 3; i++)
     eslintAloneMs = Math.min(eslintAloneMs, await timed(() => session.alone.lintText(next, { filePath: target })));
@@ -190,6 +207,7 @@ async function timedEdit(
     ...work,
     decided: !building(results),
     alone: ranAlone,
+    ...(graph ? { graph } : {}),
     ...(results.some((r) => r.fatalErrorCount > 0) ? { parseError: true as const } : {}),
     gc: { minor: 0, major: 0, ms: 0 },
     ...held(),

@@ -2,34 +2,40 @@ import type ts from '../ts.js';
 import type { Facts } from '../code/fixpoint.js';
 import type { OriginResolver } from '../code/origins.js';
 import type { CallbackUse, CallEdge, FileFacts } from './facts.js';
-import { type FunctionType, typedEdgesOf, typedFunctions } from './function-types.js';
+import { typedEdgesOf, TypedFunctions } from './function-types.js';
 import { escapedOutsideTests } from './providers/helper-values.js';
 
 // The program's call graph as resolveVerdicts reads it (program.ts): each function's callers, the
 // callbacks each helper is handed, the functions that escape as values, and (whole program) the
 // edges of calls through function values and through values declared with a function type.
 //
-// On the command line it is built once, in program.ts, from every file's facts. In an editor's
-// analysis session (the engine tracks dependencies) the session concludes after every edit, and
-// only the edited file's facts (and those of the files whose analysis read it) are new objects: the
-// index is kept here between analyses and updated for the files whose facts changed, the rest of
-// it untouched. What makes that provably the index a fresh build gives:
+// One implementation for both front ends. On the command line (no dependency tracking) the index is
+// built from scratch: one update from empty, every file's part new. In an editor's analysis session
+// (the engine tracks dependencies) the session concludes after every edit, and only the edited
+// file's facts (and those of the files whose analysis read it) are new objects: the index is kept
+// here between analyses and updated for the files whose facts changed, the rest of it untouched.
+// What makes that provably the index a fresh build gives:
 //
 // - Each file's part (a slot) is keyed on the identities of the facts it was built from (its parse,
 //   its edges, callback uses, escaped functions and value calls): a file analysed again has new
 //   ones, so its part is built again; the part of an unchanged file is the same by construction.
 // - A list of the index is the concatenation of the files' parts in the program's order, in three
-//   layers (direct edges, then value edges, then typed edges: the order program.ts pushes them);
-//   a list a changed part touches is concatenated again from the parts, never patched in place.
+//   layers (direct edges, then value edges, then typed edges); a list a changed part touches is
+//   concatenated again from the parts, never patched in place. `escaped` and `dispatched` are
+//   unions of the parts', kept by count.
 // - A file's value edges (helper-values.ts, through the denoted memo of program.ts) read the
 //   direct callers of some functions and facts of the engine. They are computed as one tracked
 //   computation per file (evicted when a fact it read is), and done again when one of the
 //   functions whose callers they asked for is a callee of a changed part.
-// - A file's typed edges read the program's functions by declared type (`typedFunctions`, every
-//   file's) and the engine's facts: done again when that map's content changes, when the file's
-//   value edges are (the typed edges of a call already linked by value are left out), or when a
-//   fact it read is evicted.
+// - A file's typed edges read the program's functions by declared type (`typed`, function-types.ts,
+//   itself kept per file: a file's functions are read again when its parse is new or a fact the
+//   reading rested on was evicted) and the engine's facts: done again when that map's content
+//   changes (its generation moves), when the file's value edges are (the typed edges of a call
+//   already linked by value are left out), or when a fact it read is evicted.
 // - Anything else (another file list, another root) builds the index afresh.
+//
+// test/analysis/session.test.ts holds a kept index to one built from scratch after every edit of
+// scripted and random sequences, edge by edge and verdict by verdict.
 
 type Fn = ts.FunctionLikeDeclaration;
 
@@ -51,9 +57,12 @@ interface Slot {
   callbackUses: readonly CallbackUse[];
   escapedFunctions: ReadonlySet<Fn>;
   valueCalls: FileFacts['valueCalls'];
+  escapes: FileFacts['escapes'];
   direct: Map<Fn, CallEdge[]>;
   uses: Map<Fn, CallbackUse[]>;
   escaped: Fn[];
+  /** Where the file passes its escaped functions around as values (`escapedOutsideTests`'s), by function. */
+  escapesOf: Map<Fn, ts.Identifier[]>;
   /** Whole program: the file's value edges, the functions whose callers they read, whether a fact read was evicted. */
   value?: { by: Map<Fn, CallEdge[]>; asked: Set<Fn>; dead: boolean };
   /** Whole program: the file's typed edges (those not linked by value), the functions they reach, the map they read. */
@@ -75,20 +84,23 @@ export class KeptCallerIndex implements CallerIndex {
   readonly uses = new Map<Fn, CallbackUse[]>();
   readonly escaped = new Set<Fn>();
   dispatched: Set<Fn> | undefined;
-  /** The direct edges only (what value edges are found over). */
+  /** The direct edges only (what value edges are found over, and what ambient/reach.ts and the entry points follow). */
   readonly direct = new Map<Fn, CallEdge[]>();
+  /** Each escaped function's uses as a value (identifiers), in the program's order (ambient/reach.ts). */
+  readonly escapesOf = new Map<Fn, ts.Identifier[]>();
   private slots: Slot[] = [];
   /** Per function, the slots with a part in each layer (direct, value, typed) and of the callback uses. */
   private readonly byDirect = new Map<Fn, Set<number>>();
   private readonly byValue = new Map<Fn, Set<number>>();
   private readonly byTyped = new Map<Fn, Set<number>>();
   private readonly byUses = new Map<Fn, Set<number>>();
+  private readonly byEscapes = new Map<Fn, Set<number>>();
   private readonly escapedCount = new Map<Fn, number>();
   private readonly dispatchedCount = new Map<Fn, number>();
-  private byType: ReadonlyMap<FunctionType, readonly Fn[]> | undefined;
+  /** The program's functions by declared type (function-types.ts), kept per file like the slots here. */
+  readonly typed: TypedFunctions;
   /** The facts of the last update (tests build an index afresh from them to compare). */
   files: readonly FileFacts[] = [];
-  private generation = 0;
   last: IndexUpdate = { fresh: true, files: 0, relinked: 0 };
 
   constructor(
@@ -98,6 +110,7 @@ export class KeptCallerIndex implements CallerIndex {
     readonly wholeProgram: boolean,
   ) {
     if (wholeProgram) this.dispatched = new Set();
+    this.typed = new TypedFunctions(origins);
   }
 
   /**
@@ -126,54 +139,65 @@ export class KeptCallerIndex implements CallerIndex {
         s.edges !== f.edges ||
         s.callbackUses !== f.callbackUses ||
         s.escapedFunctions !== f.escapedFunctions ||
-        s.valueCalls !== f.valueCalls
+        s.valueCalls !== f.valueCalls ||
+        s.escapes !== f.escapes
       )
         changed.push(i);
     });
     const touchedDirect = new Set<Fn>();
     const touchedUses = new Set<Fn>();
+    const touchedEscapes = new Set<Fn>();
     /** The callees whose final list (direct, value and typed edges) is concatenated again. */
     const touched = new Set<Fn>();
     for (const i of changed) {
       const old = this.slots[i];
       const f = files[i]!;
       if (old) {
-        this.leave(old, i, touchedDirect, touchedUses);
+        this.leave(old, i, touchedDirect, touchedUses, touchedEscapes);
         this.leaveLinked(old, i, touched);
       }
+      const escaped = [...escapedOutsideTests(f, this.root)];
+      const kept = new Set(escaped);
       const slot: Slot = {
         sf: f.sf,
         edges: f.edges,
         callbackUses: f.callbackUses,
         escapedFunctions: f.escapedFunctions,
         valueCalls: f.valueCalls,
+        escapes: f.escapes,
         direct: groupBy(f.edges, (e) => e.callee),
         uses: groupBy(f.callbackUses, (u) => u.fn),
-        escaped: [...escapedOutsideTests(f, this.root)],
+        escaped,
+        escapesOf: new Map([...(f.escapes ?? [])].filter(([fn]) => kept.has(fn))),
       };
       this.slots[i] = slot;
       for (const fn of slot.direct.keys()) (touchedDirect.add(fn), enter(this.byDirect, fn, i));
       for (const fn of slot.uses.keys()) (touchedUses.add(fn), enter(this.byUses, fn, i));
+      for (const fn of slot.escapesOf.keys()) (touchedEscapes.add(fn), enter(this.byEscapes, fn, i));
       for (const fn of slot.escaped) count(this.escapedCount, this.escaped, fn, 1);
     }
     for (const fn of touchedDirect) this.concat(this.direct, fn, [this.byDirect], (s) => [s.direct]);
     for (const fn of touchedUses) this.concat(this.uses, fn, [this.byUses], (s) => [s.uses]);
+    for (const fn of touchedEscapes) this.concat(this.escapesOf, fn, [this.byEscapes], (s) => [s.escapesOf]);
     for (const fn of touchedDirect) touched.add(fn);
     let relinked = 0;
     if (this.wholeProgram) {
-      const byType = typedFunctions(files, this.origins);
-      if (!this.byType || !sameTypes(this.byType, byType)) this.generation++;
-      this.byType = byType;
+      // Only a value call has typed edges: without any, the map is not needed (nor read; it is brought up to date, and
+      // its generation moved if it changed, before the first file with one is linked).
+      if (files.some((f) => f.valueCalls?.length)) this.typed.update(files);
+      const generation = this.typed.generation;
       const changedSet = new Set(changed);
+      // Value edges first, then typed edges (which leave out what a file's value edges link): the layers' order.
+      const typed: number[] = [];
       this.slots.forEach((slot, i) => {
         const value =
           !slot.value || slot.value.dead || [...slot.value.asked].some((fn) => touchedDirect.has(fn));
-        const typed = value || !slot.typed || slot.typed.dead || slot.typed.generation !== this.generation;
-        if (!value && !typed) return;
+        if (!(value || !slot.typed || slot.typed.dead || slot.typed.generation !== generation)) return;
         if (!changedSet.has(i)) relinked++;
         if (value) this.relinkValue(slot, i, denote, touched);
-        this.relinkTyped(slot, i, touched);
+        typed.push(i);
       });
+      for (const i of typed) this.relinkTyped(this.slots[i]!, i, touched, generation);
     }
     for (const fn of touched)
       this.concat(this.callers, fn, [this.byDirect, this.byValue, this.byTyped], (s) => [
@@ -183,24 +207,25 @@ export class KeptCallerIndex implements CallerIndex {
       ]);
     this.files = files;
     this.last = { fresh, files: changed.length, relinked };
-    lastUpdated = new WeakRef(this);
+    if (this.facts.tracks) lastUpdated = new WeakRef(this);
   }
 
   private clear(): void {
     this.slots = [];
-    for (const m of [this.callers, this.uses, this.direct, this.byDirect, this.byValue, this.byTyped, this.byUses])
+    for (const m of [this.callers, this.uses, this.direct, this.escapesOf])
       m.clear();
+    for (const m of [this.byDirect, this.byValue, this.byTyped, this.byUses, this.byEscapes]) m.clear();
     this.escaped.clear();
     this.escapedCount.clear();
     this.dispatched?.clear();
     this.dispatchedCount.clear();
-    this.byType = undefined;
   }
 
-  /** Takes a slot's direct edges, uses and escaped functions out. */
-  private leave(old: Slot, i: number, touchedDirect: Set<Fn>, touchedUses: Set<Fn>): void {
+  /** Takes a slot's direct edges, uses, escaped functions and their uses as values out. */
+  private leave(old: Slot, i: number, touchedDirect: Set<Fn>, touchedUses: Set<Fn>, touchedEscapes: Set<Fn>): void {
     for (const fn of old.direct.keys()) (touchedDirect.add(fn), this.byDirect.get(fn)?.delete(i));
     for (const fn of old.uses.keys()) (touchedUses.add(fn), this.byUses.get(fn)?.delete(i));
+    for (const fn of old.escapesOf.keys()) (touchedEscapes.add(fn), this.byEscapes.get(fn)?.delete(i));
     for (const fn of old.escaped) count(this.escapedCount, this.escaped, fn, -1);
   }
 
@@ -227,14 +252,13 @@ export class KeptCallerIndex implements CallerIndex {
     for (const fn of value.by.keys()) (touched.add(fn), enter(this.byValue, fn, i));
   }
 
-  private relinkTyped(slot: Slot, i: number, touched: Set<Fn>): void {
+  private relinkTyped(slot: Slot, i: number, touched: Set<Fn>, generation: number): void {
     for (const fn of slot.typed?.by.keys() ?? []) (touched.add(fn), this.byTyped.get(fn)?.delete(i));
     for (const fn of slot.typed?.dispatched ?? []) count(this.dispatchedCount, this.dispatched!, fn, -1);
-    const generation = this.generation;
     const typed: NonNullable<Slot['typed']> = { by: new Map(), dispatched: [], generation, dead: false };
     const node = this.facts.newNode(() => (typed.dead = true));
     const found = this.facts.within(node, () =>
-      slot.valueCalls?.length ? typedEdgesOf(slot.valueCalls, this.byType!, this.origins, this.root) : undefined,
+      slot.valueCalls?.length ? typedEdgesOf(slot.valueCalls, this.typed.byType, this.origins, this.root) : undefined,
     );
     if (found) {
       // A call's value edges and its typed edges come from the same file's value calls.
@@ -250,6 +274,21 @@ export class KeptCallerIndex implements CallerIndex {
     slot.typed = typed;
     for (const fn of typed.by.keys()) (touched.add(fn), enter(this.byTyped, fn, i));
     for (const fn of typed.dispatched) count(this.dispatchedCount, this.dispatched!, fn, 1);
+  }
+
+  /**
+   * The direct edges of `fn` made in the files `from` accepts, in the program's order (ambient/reach.ts: a test's
+   * call is not a way production reaches app code).
+   */
+  directFrom(fn: Fn, from: (sf: ts.SourceFile) => boolean): CallEdge[] {
+    const at = this.byDirect.get(fn);
+    if (!at?.size) return [];
+    const out: CallEdge[] = [];
+    for (const i of [...at].sort((a, b) => a - b)) {
+      const slot = this.slots[i]!;
+      if (from(slot.sf)) out.push(...(slot.direct.get(fn) ?? []));
+    }
+    return out;
   }
 
   /** One list of the index, concatenated again from the slots' parts in each layer, in the program's order. */
@@ -294,18 +333,9 @@ function count(counts: Map<Fn, number>, set: Set<Fn>, fn: Fn, n: number): void {
   else (counts.delete(fn), set.delete(fn));
 }
 
-function sameTypes(a: ReadonlyMap<FunctionType, readonly Fn[]>, b: ReadonlyMap<FunctionType, readonly Fn[]>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [type, fns] of a) {
-    const other = b.get(type);
-    if (!other || other.length !== fns.length || fns.some((fn, i) => other[i] !== fn)) return false;
-  }
-  return true;
-}
-
 let lastUpdated: WeakRef<KeptCallerIndex> | undefined;
 
-/** The index last updated, while its session lives (tests and the bench read it). */
+/** The kept index last updated, while its session lives (tests and the bench read it). */
 export function lastCallerIndex(): KeptCallerIndex | undefined {
   return lastUpdated?.deref();
 }
@@ -325,4 +355,19 @@ export function keptCallerIndex(
   let index = byKey.get(key);
   if (!index) byKey.set(key, (index = new KeptCallerIndex(facts, origins, root, wholeProgram)));
   return index;
+}
+
+/**
+ * The program's call graph: the session's kept index for this root and kind of program when the engine tracks
+ * dependencies, else (the command line, a file's own analysis) a new one, built from scratch by its one update.
+ */
+export function callerIndexFor(
+  facts: Facts,
+  origins: OriginResolver,
+  root: string,
+  wholeProgram: boolean,
+): KeptCallerIndex {
+  return facts.tracks
+    ? keptCallerIndex(facts, origins, root, wholeProgram)
+    : new KeptCallerIndex(facts, origins, root, wholeProgram);
 }

@@ -197,51 +197,109 @@ function literalFunctions(origins: OriginResolver, init: ts.Expression, type: ts
 }
 
 /**
- * In an editor's analysis session (the engine tracks dependencies), what these readings found is remembered between
- * analyses, per file and per callee: each answer is a tracked memo's entry (fixpoint.ts), evicted when a file it read
- * through an import changes (the readings reach other files only by resolving imports through the session's host,
- * which records it). A changed file is a new parse, so its own nodes are new keys. Without tracking, nothing is kept:
- * a command-line run reads each once or twice.
+ * In an editor's analysis session (the engine tracks dependencies), the function type each value call's callee is
+ * declared with is remembered between analyses: each answer is a tracked memo's entry (fixpoint.ts), evicted when a
+ * file it read through an import changes (the readings reach other files only by resolving imports through the
+ * session's host, which records it). A changed file is a new parse, so its own nodes are new keys. Without tracking,
+ * nothing is kept: a command-line run reads each once.
  */
-interface Remembered {
-  typed: TrackedMemo<ts.SourceFile, [FunctionType, ts.FunctionLikeDeclaration][]>;
-  callee: TrackedMemo<ts.Expression, FunctionType | undefined>;
-}
-const remembered = new WeakMap<Facts, Remembered>();
+const remembered = new WeakMap<Facts, TrackedMemo<ts.Expression, FunctionType | undefined>>();
 
-function rememberedIn(origins: OriginResolver): Remembered | undefined {
+function rememberedIn(origins: OriginResolver): TrackedMemo<ts.Expression, FunctionType | undefined> | undefined {
   const facts = origins.facts;
   if (!facts.tracks) return undefined;
   let r = remembered.get(facts);
-  if (!r) remembered.set(facts, (r = { typed: new TrackedMemo(facts), callee: new TrackedMemo(facts) }));
+  if (!r) remembered.set(facts, (r = new TrackedMemo(facts)));
   return r;
 }
 
-/** Every function of these files declared with a function type of the codebase: `const f: T = (…) => …`. */
-export function typedFunctions(
-  files: readonly FileFacts[],
-  origins: OriginResolver,
-): Map<FunctionType, ts.FunctionLikeDeclaration[]> {
-  const out = new Map<FunctionType, ts.FunctionLikeDeclaration[]>();
-  const add = (type: FunctionType, fn: ts.FunctionLikeDeclaration): void => {
-    const list = out.get(type);
-    if (list) list.push(fn);
-    else out.set(type, [fn]);
-  };
-  const memo = rememberedIn(origins)?.typed;
-  for (const f of files) {
-    if (!memo) {
-      fileTypedFunctions(f.sf, origins, add);
-      continue;
+/** The gathers of functions by declared type so far: files read, functions found (bench/relint.ts per edit). */
+export const typedGatherWork = { files: 0, functions: 0 };
+
+type Fn = ts.FunctionLikeDeclaration;
+
+interface TypedSlot {
+  sf: ts.SourceFile;
+  /** The file's functions declared with a function type, in source order. */
+  found: [FunctionType, Fn][];
+  /** A fact the reading rested on was evicted (an edit of a file it read through an import). */
+  dead: boolean;
+}
+
+/**
+ * Every function of the program declared with a function type of the codebase (`const f: T = (…) => …`), by type: the
+ * files' functions in the files' order, each file's in source order. Kept per file like the call graph's parts
+ * (caller-index.ts): a file's part is read again when its parse is new or a fact the reading rested on was evicted
+ * (the type's declaration, in a file it imports, was edited), and a type's list is concatenated again from the parts
+ * only when a part that had or has it changed; `generation` moves whenever the map's content does. Built from
+ * scratch (one update from empty) on the command line; kept between an editor session's analyses, where an edit of
+ * one file reads that file only. Another file list builds it afresh.
+ */
+export class TypedFunctions {
+  readonly byType = new Map<FunctionType, Fn[]>();
+  /** Moves whenever `byType`'s content changes (what the call graph's typed edges were found over). */
+  generation = 0;
+  private slots: TypedSlot[] = [];
+  /** Per type, the slots whose functions have it. */
+  private readonly at = new Map<FunctionType, Set<number>>();
+
+  constructor(private readonly origins: OriginResolver) {}
+
+  /** Brings the map to these files (cut short by an exception, it is left empty: the next update starts afresh). */
+  update(files: readonly { sf: ts.SourceFile }[]): void {
+    try {
+      this.apply(files);
+    } catch (error) {
+      this.clear();
+      throw error;
     }
-    const found = memo.get(f.sf, () => {
-      const list: [FunctionType, ts.FunctionLikeDeclaration][] = [];
-      fileTypedFunctions(f.sf, origins, (type, fn) => list.push([type, fn]));
-      return list;
-    });
-    for (const [type, fn] of found) add(type, fn);
   }
-  return out;
+
+  private clear(): void {
+    this.slots = [];
+    this.byType.clear();
+    this.at.clear();
+    this.generation++;
+  }
+
+  private apply(files: readonly { sf: ts.SourceFile }[]): void {
+    const fresh =
+      files.length !== this.slots.length || files.some((f, i) => f.sf.fileName !== this.slots[i]!.sf.fileName);
+    if (fresh) this.clear();
+    const facts = this.origins.facts;
+    const touched = new Set<FunctionType>();
+    files.forEach((f, i) => {
+      const old = this.slots[i];
+      if (old && old.sf === f.sf && !old.dead) return;
+      const slot: TypedSlot = { sf: f.sf, found: [], dead: false };
+      const node = facts.newNode(() => (slot.dead = true));
+      facts.within(node, () => fileTypedFunctions(f.sf, this.origins, (type, fn) => slot.found.push([type, fn])));
+      typedGatherWork.files++;
+      typedGatherWork.functions += slot.found.length;
+      this.slots[i] = slot;
+      if (old && sameFound(old.found, slot.found)) return;
+      for (const [type] of old?.found ?? []) (touched.add(type), this.at.get(type)?.delete(i));
+      for (const [type] of slot.found) {
+        touched.add(type);
+        const at = this.at.get(type);
+        if (at) at.add(i);
+        else this.at.set(type, new Set([i]));
+      }
+    });
+    if (touched.size) this.generation++;
+    for (const type of touched) {
+      const list: Fn[] = [];
+      for (const i of [...(this.at.get(type) ?? [])].sort((a, b) => a - b))
+        for (const [t, fn] of this.slots[i]!.found) if (t === type) list.push(fn);
+      typedGatherWork.functions += list.length;
+      if (list.length) this.byType.set(type, list);
+      else (this.byType.delete(type), this.at.delete(type));
+    }
+  }
+}
+
+function sameFound(a: readonly [FunctionType, Fn][], b: readonly [FunctionType, Fn][]): boolean {
+  return a.length === b.length && a.every(([type, fn], i) => b[i]![0] === type && b[i]![1] === fn);
 }
 
 /** One file's functions declared with a function type, in source order. */
@@ -267,20 +325,11 @@ function fileTypedFunctions(
 }
 
 /**
- * The edges of the calls made through values declared with a function type, to every function declared with it,
- * and the functions so reached (their callers are those calls, not unknown). Calls in test files reach only the
- * functions of test files: a test's call does not say what production code runs on.
+ * The edges of these calls made through values declared with a function type, to every function declared with it
+ * (`byType`, the program's: `TypedFunctions`), and the functions so reached (their callers are those calls, not
+ * unknown). Calls in test files reach only the functions of test files: a test's call does not say what production
+ * code runs on.
  */
-export function typedValueEdges(files: readonly FileFacts[], origins: OriginResolver,
-  root: string, calls = files.flatMap((f) => f.valueCalls ?? [])): {
-  edges: CallEdge[];
-  dispatched: Set<ts.FunctionLikeDeclaration>;
-} {
-  if (calls.length === 0) return { edges: [], dispatched: new Set() };
-  return typedEdgesOf(calls, typedFunctions(files, origins), origins, root);
-}
-
-/** `typedValueEdges` of these calls, given every function of the program by its declared type (`typedFunctions`). */
 export function typedEdgesOf(
   calls: readonly Omit<CallEdge, 'callee'>[],
   byType: ReadonlyMap<FunctionType, readonly ts.FunctionLikeDeclaration[]>,
@@ -290,7 +339,7 @@ export function typedEdgesOf(
   const edges: CallEdge[] = [];
   const dispatched = new Set<ts.FunctionLikeDeclaration>();
   if (byType.size === 0) return { edges, dispatched };
-  const memo = rememberedIn(origins)?.callee;
+  const memo = rememberedIn(origins);
   for (const c of calls) {
     const call = c.call as ts.CallExpression;
     const type = memo
@@ -310,11 +359,18 @@ export function typedEdgesOf(
 
 /**
  * The files' facts with the edges of their member calls that pass no connection (`step.run()` over `steps: Step[]`)
- * added, to each function given for that member: plain edges, so every reader of the call graph (the store reach
- * of ambient/reach.ts too) sees the callers. Copies where edges are added: facts stay whole.
+ * added, to each function given for that member (`typed`, brought to these files first): plain edges, so every
+ * reader of the call graph (the store reach of ambient/reach.ts too) sees the callers. Copies where edges are added:
+ * facts stay whole.
  */
-export function linkMemberCalls(files: FileFacts[], origins: OriginResolver, root: string): FileFacts[] {
+export function linkMemberCalls(
+  files: FileFacts[],
+  origins: OriginResolver,
+  root: string,
+  typed: TypedFunctions,
+): FileFacts[] {
   const calls = files.flatMap((f) => f.memberCalls ?? []);
   if (calls.length === 0) return files;
-  return withAddedEdges(files, typedValueEdges(files, origins, root, calls).edges, origins.facts.tracks);
+  typed.update(files);
+  return withAddedEdges(files, typedEdgesOf(calls, typed.byType, origins, root).edges, origins.facts.tracks);
 }

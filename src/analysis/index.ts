@@ -25,6 +25,7 @@ import type { TypeEvidence } from './type-evidence.js';
 import { toPosixRelative as relative } from '../files/paths.js';
 import { linkContractCalls } from './interface-calls.js';
 import { linkMemberCalls } from './function-types.js';
+import { callerIndexFor } from './caller-index.js';
 
 // The one analysis core. The walker passes every file (wholeProgram); the ESLint plugin
 // passes the file being linted. Both get the same sites, verdicts and findings for
@@ -228,6 +229,9 @@ export function conclude(
     ...reported.flatMap((a) => a.gaveUp),
   ];
   // settleTemplates narrows each file's sites: a copy, so facts kept between analyses stay whole.
+  // The program's call graph (kept between an editor session's analyses), whose functions by declared type the
+  // member calls are linked over first.
+  const graph = callerIndexFor(engine, origins, input.root, input.wholeProgram);
   const facts: FileFacts[] = linkMemberCalls(
     linkContractCalls(
       analysed.flatMap((a) => (a.facts ? [{ ...a.facts }] : [])),
@@ -235,10 +239,11 @@ export function conclude(
     ),
     origins,
     input.root,
+    graph.typed,
   );
   const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
   const trpc = new TrpcContexts(input.files, origins, (e) => handles.of(e), input.root);
-  const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root });
+  const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root, graph });
   let verdicts: Map<RawSite, SiteVerdict>;
   try {
     verdicts = resolveVerdicts(facts, origins, {
@@ -254,6 +259,7 @@ export function conclude(
       isFactory: (fn) => !!handles.ambient.nest?.isFactory(fn),
       memberOf: (e, path) => handles.memberOf(e, path),
       facts: engine,
+      graph,
       ambient: (h, at, table, pending) => ambient.settle(h, at, table, pending),
       forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b),
       ...(report ? { report } : {}),

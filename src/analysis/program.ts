@@ -36,13 +36,11 @@ import { carriedVerdict } from './context/verdict.js';
 import {
   type Denoted,
   denotedHelpers,
-  escapedOutsideTests,
   type HelperValueDeps,
   isTestFile,
   type Made,
 } from './providers/helper-values.js';
-import { typedValueEdges } from './function-types.js';
-import { type CallerIndex, keptCallerIndex } from './caller-index.js';
+import { type CallerIndex, callerIndexFor, type KeptCallerIndex } from './caller-index.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -107,6 +105,8 @@ export interface ProgramOptions {
   ) => Handle[];
   /** Only these files' sites are settled (the others serve as callers and helpers); every file's when absent. */
   report?: ReadonlySet<ts.SourceFile>;
+  /** The call graph to bring to the files (caller-index.ts `callerIndexFor`); one for `facts` when absent. */
+  graph?: KeptCallerIndex;
 }
 
 interface Index extends CallerIndex {
@@ -165,51 +165,34 @@ function denotedOver(
   return valueCallsMemo(options.facts, { origins, root: options.root, callers, wholeProgram: true });
 }
 
-/** The program's call graph (caller-index.ts): kept between an editor session's analyses, built afresh elsewhere. */
-function callerIndex(files: FileFacts[], origins: OriginResolver, options: ProgramOptions): CallerIndex {
-  if (options.facts?.tracks) {
-    const kept = keptCallerIndex(options.facts, origins, options.root, options.wholeProgram);
-    const denoted = denotedOver(origins, options, (fn) => kept.direct.get(fn) ?? []);
-    kept.update(files, (call) => {
-      const d = denoted(call);
-      return { fns: d.helpers.map((h) => h.fn), asked: d.asked };
-    });
-    return kept;
-  }
-  return buildCallerIndex(files, origins, options);
-}
-
-/** The program's call graph built afresh from every file's facts (the command line; tests compare the kept one). */
-export function buildCallerIndex(
+/**
+ * The program's call graph (caller-index.ts) brought to these files: `options.graph`, or the session's kept one, or
+ * (the command line) one built from scratch: one implementation, one update from empty.
+ */
+function callerIndex(
   files: readonly FileFacts[],
   origins: OriginResolver,
-  options: Pick<ProgramOptions, 'root' | 'wholeProgram' | 'facts'>,
-): CallerIndex {
-  const index: CallerIndex = { callers: new Map(), uses: new Map(), escaped: new Set() };
-  for (const f of files) {
-    for (const e of f.edges) push(index.callers, e.callee, e);
-    for (const u of f.callbackUses) push(index.uses, u.fn, u);
-    for (const fn of escapedOutsideTests(f, options.root)) index.escaped.add(fn);
-  }
-  if (options.wholeProgram) {
-    // Calls of a function value (`deps.detectConflicts(db, …)`, what a factory returned): edges to every function the
-    // value can be, found over the direct edges only (so the order files come in does not matter).
-    const denoted = denotedOver(origins, options, (fn) => index.callers.get(fn) ?? []);
-    const valueEdges = files.flatMap((f) =>
-      (f.valueCalls ?? []).flatMap((c) =>
-        denoted(c.call as ts.CallExpression).helpers.map((h) => ({ ...c, callee: h.fn })),
-      ),
-    );
-    for (const e of valueEdges) push(index.callers, e.callee, e);
-    // Calls through a value declared with a function type (`module.appliers[op.type](trx, op)`): edges to every
-    // function declared with that type, whose callers are then known.
-    const typed = typedValueEdges(files, origins, options.root);
-    const linked = groupBy(valueEdges, (e) => e.call);
-    for (const e of typed.edges)
-      if (!linked.get(e.call)?.some((v) => v.callee === e.callee)) push(index.callers, e.callee, e);
-    index.dispatched = typed.dispatched;
-  }
+  options: Pick<ProgramOptions, 'root' | 'wholeProgram' | 'facts' | 'graph'>,
+): KeptCallerIndex {
+  const index =
+    options.graph ?? callerIndexFor(options.facts ?? new Facts(), origins, options.root, options.wholeProgram);
+  // What a value call denotes (`deps.detectConflicts(db, …)`, what a factory returned) is found over the direct edges
+  // only, so the order files come in does not matter.
+  const denoted = denotedOver(origins, options, (fn) => index.direct.get(fn) ?? []);
+  index.update(files, (call) => {
+    const d = denoted(call);
+    return { fns: d.helpers.map((h) => h.fn), asked: d.asked };
+  });
   return index;
+}
+
+/** The call graph of these files built from scratch, as the command line builds it (tests compare a kept one). */
+export function freshCallerIndex(
+  files: readonly FileFacts[],
+  origins: OriginResolver,
+  options: Pick<ProgramOptions, 'root' | 'wholeProgram'>,
+): KeptCallerIndex {
+  return callerIndex(files, origins, { root: options.root, wholeProgram: options.wholeProgram });
 }
 
 export function resolveVerdicts(

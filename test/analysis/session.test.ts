@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { analyze, type CoreResult } from '../../src/analysis/index.js';
 import { resolveAnalysisConfig } from '../../src/analysis/config.js';
 import { AnalysisSession } from '../../src/analysis/session.js';
-import { type CallerIndex, lastCallerIndex } from '../../src/analysis/caller-index.js';
-import { buildCallerIndex } from '../../src/analysis/program.js';
+import { type KeptCallerIndex, lastCallerIndex } from '../../src/analysis/caller-index.js';
+import { freshCallerIndex } from '../../src/analysis/program.js';
 import { lastScanWork } from '../../src/analysis/roots/entry-points.js';
 import type ts from 'typescript';
 import { FileSystemSourceHost } from '../../src/code/source-host.js';
@@ -1017,8 +1017,11 @@ const graphEditArb: fc.Arbitrary<GraphEdit> = fc.oneof(
   fc.record({ kind: fc.constant('comment' as const), i: fc.nat(21) }),
 );
 
-/** An index's lists in a comparable form: each function by where it is, each edge by its fields' identities. */
-function indexShape(index: CallerIndex): string {
+/**
+ * An index's lists in a comparable form: each function by where it is, each edge by its fields' identities; the
+ * program's functions by declared type it linked over; where each escaped function is used as a value.
+ */
+function indexShape(index: KeptCallerIndex): string {
   const ids = new Map<unknown, number>();
   const id = (x: unknown): number => ids.get(x) ?? ids.set(x, ids.size).get(x)!;
   const fn = (f: ts.Node): string => `${path.basename(f.getSourceFile().fileName)}:${f.pos}`;
@@ -1039,6 +1042,8 @@ function indexShape(index: CallerIndex): string {
     uses: lists(index.uses as Map<ts.Node, object[]>),
     escaped: set(index.escaped),
     dispatched: set(index.dispatched),
+    typed: [...index.typed.byType].map(([type, fns]) => `${fn(type)} = ${fns.map(fn).join(' ')}`).sort(),
+    escapesOf: [...index.escapesOf].map(([f, ids]) => `${fn(f)} <- ${ids.map(fn).join(' ')}`).sort(),
   });
 }
 
@@ -1046,7 +1051,7 @@ function graphStep(app: App<GraphState>): void {
   const result = verdicts(app.incremental());
   expect(result).toBe(verdicts(app.fresh()));
   const kept = lastCallerIndex()!;
-  const fresh = buildCallerIndex(kept.files, kept.origins, { root: kept.root, wholeProgram: kept.wholeProgram });
+  const fresh = freshCallerIndex(kept.files, kept.origins, { root: kept.root, wholeProgram: kept.wholeProgram });
   expect(indexShape(kept)).toBe(indexShape(fresh));
 }
 
@@ -1069,6 +1074,12 @@ describe("the session's kept call graph", () => {
     graphStep(app);
     expect(lastCallerIndex()!.last.fresh).toBe(false);
     expect(lastCallerIndex()!.last.files).toBeLessThan(all);
+    // A comment in the file declaring `Applier`: the functions declared with it (files not parsed again) are read again.
+    applyGraph(state, { kind: 'comment', i: [...graphFiles(state).keys()].filter((f) => f.startsWith('src/')).sort()
+      .indexOf('src/appliers/types.ts') });
+    app.write(state);
+    graphStep(app);
+    expect(lastCallerIndex()!.last.fresh).toBe(false);
     // Every kind of cross-file change, each followed by its undoing.
     for (const e of [
       { kind: 'caller', i: 2, to: 'pool' },

@@ -8,6 +8,7 @@ import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { runCallsIn, type Middleware, type Root, type RootEntry } from '../roots/entry-points.js';
 import type { AmbientProviders, Store } from './providers.js';
+import type { KeptCallerIndex } from '../caller-index.js';
 
 // Which stores are entered, with what, on the paths from roots to each function: one fact
 // per function (the Facts engine memoises it and settles recursion by fixed point). A
@@ -63,8 +64,12 @@ export interface ReachDeps {
   /** Configured middleware that enter a scoped context the code cannot show. */
   declared: (m: Middleware) => string | undefined;
   where: (n: ts.Node) => string;
-  /** The functions a file passes around as values (its tests' uses of app functions left out). */
-  escaped: (f: FileFacts) => Iterable<ts.FunctionLikeDeclaration>;
+  /**
+   * The program's call graph (caller-index.ts), brought to `files`: each function's direct callers, the functions
+   * files pass around as values (their tests' uses of app functions left out) and where each is so passed. Kept per
+   * file between an editor session's analyses, so nothing here is gathered from every file again at each one.
+   */
+  graph: Pick<KeptCallerIndex, 'direct' | 'directFrom' | 'escaped' | 'escapesOf'>;
   /** Whether a node is in a test file (report/set-aside.ts). */
   inTest: (n: ts.Node) => boolean;
 }
@@ -87,9 +92,8 @@ export interface AmbientProvider {
 }
 
 export class Reach {
-  private readonly callers = new Map<ts.Node, CallEdge[]>();
-  private readonly escaped = new Set<ts.Node>();
-  private readonly escapesOf = new Map<ts.Node, ts.Identifier[]>();
+  /** Each function's callers as the reach follows them (`callersOf`), found at its first question. */
+  private readonly callers = new Map<ts.Node, readonly CallEdge[]>();
   private readonly rootsOf = new Map<ts.Node, RootEntry[]>();
   /** `S.run(v, f)` with `f` a named function: f runs with S entered. */
   private readonly runTargets = new Map<ts.Node, ts.CallExpression[]>();
@@ -112,13 +116,6 @@ export class Reach {
 
   constructor(private readonly deps: ReachDeps) {
     for (const f of deps.files) {
-      // A test's call is not a way production reaches app code (as for parameters, program.ts callers()): a test
-      // file's own functions keep their test callers.
-      const fromTest = deps.inTest(f.sf);
-      for (const e of f.edges) if (!fromTest || deps.inTest(e.callee)) push(this.callers, e.callee, e);
-      const kept = new Set(deps.escaped(f));
-      for (const fn of kept) this.escaped.add(fn);
-      for (const [fn, ids] of f.escapes ?? []) if (kept.has(fn)) for (const id of ids) push(this.escapesOf, fn, id);
       // The file's `S.run(v, cb)`-shaped calls as listed once per parse (entry-points.ts), not a walk of every node.
       for (const n of runCallsIn(f.sf)) {
         const run = deps.providers.runCall(n);
@@ -215,7 +212,7 @@ export class Reach {
       explained = true;
       for (const entered of this.chain(entry.chain)) add(this.ctx(entered, entry.root, []));
     }
-    for (const edge of this.callers.get(fn) ?? []) {
+    for (const edge of this.callersOf(fn)) {
       explained = true;
       const step = `${functionName(fn)}() (${this.deps.where(edge.call)})`;
       const entered = this.enteredBefore(edge.call);
@@ -286,7 +283,12 @@ export class Reach {
           ),
         );
       }
-    } else if (this.escaped.has(fn) && !this.deps.registered.has(fn) && !this.runTargets.has(fn) && !byName) {
+    } else if (
+      this.deps.graph.escaped.has(fn) &&
+      !this.deps.registered.has(fn) &&
+      !this.runTargets.has(fn) &&
+      !byName
+    ) {
       add(
         this.unknownCtx(
           fn,
@@ -298,10 +300,26 @@ export class Reach {
   }
 
   /**
+   * The calls of a function the reach follows. A test's call is not a way production reaches app code (as for
+   * parameters, program.ts callers()): a test file's own functions keep their test callers.
+   */
+  private callersOf(fn: ts.FunctionLikeDeclaration): readonly CallEdge[] {
+    let edges: readonly CallEdge[] | undefined = this.callers.get(fn);
+    if (!edges) {
+      const graph = this.deps.graph;
+      edges = this.deps.inTest(fn)
+        ? (graph.direct.get(fn) ?? [])
+        : graph.directFrom(fn, (sf: ts.SourceFile) => !this.deps.inTest(sf));
+      this.callers.set(fn, edges);
+    }
+    return edges;
+  }
+
+  /**
    * The calls a function is passed to by name, when every use of it as a value is one (to a function of the codebase).
    */
   private passedByName(fn: ts.FunctionLikeDeclaration): { call: ts.CallExpression; index: number }[] | undefined {
-    const ids = this.escapesOf.get(fn);
+    const ids = this.deps.graph.escapesOf.get(fn);
     if (!ids?.length) return undefined;
     const out: { call: ts.CallExpression; index: number }[] = [];
     for (const id of ids) {

@@ -16,7 +16,8 @@ import { judge } from '../verdict.js';
 import type { AmbientHandle } from './providers.js';
 import { type Ctx, type Entry, MAX_ROOTS, Reach } from './reach.js';
 import { isPrimaryVariant } from '../context/replicas.js';
-import { escapedOutsideTests, isTestFile } from '../providers/helper-values.js';
+import { isTestFile } from '../providers/helper-values.js';
+import type { KeptCallerIndex } from '../caller-index.js';
 
 // A write through an ambient accessor is judged once per distinct context that reaches it
 // (which stores the path entered, and with what), and takes the worst; the evidence names
@@ -28,6 +29,8 @@ export interface AmbientDeps {
   handles: HandleResolver;
   config: AnalysisConfig;
   root: string;
+  /** The program's call graph (caller-index.ts), which resolveVerdicts brings to `files` before settling a write. */
+  graph: Pick<KeptCallerIndex, 'files' | 'direct' | 'directFrom' | 'escaped' | 'escapesOf'>;
 }
 
 export class AmbientSettler {
@@ -129,16 +132,13 @@ export class AmbientSettler {
   }
 
   private build(): Reach {
+    const graph = this.deps.graph;
+    // The call graph is brought to the files by resolveVerdicts, which settles the first ambient write.
+    if (graph.files !== this.deps.files) throw new Error('the call graph was not brought to the files settled');
     for (const f of this.deps.files) for (const [call, states] of f.storeEntries ?? []) this.entered.set(call, states);
     const w = (n: ts.Node): string => where(n, this.deps.root);
-    const callsTo = new Map<ts.FunctionLikeDeclaration, (ts.CallExpression | ts.NewExpression)[]>();
-    for (const f of this.deps.files) {
-      for (const e of f.edges) {
-        const list = callsTo.get(e.callee);
-        if (list) list.push(e.call);
-        else callsTo.set(e.callee, [e.call]);
-      }
-    }
+    const callsTo = (fn: ts.FunctionLikeDeclaration): (ts.CallExpression | ts.NewExpression)[] =>
+      (graph.direct.get(fn) ?? []).map((e) => e.call);
     const entries = new EntryPoints(this.deps.origins, w, callsTo).scan(this.deps.files.map((f) => f.sf));
     return new Reach({
       files: this.deps.files,
@@ -149,7 +149,7 @@ export class AmbientSettler {
       registered: entries.registered,
       declared: (m) => matchesSpec(this.deps.config.ambientScopes, m.name, m.module)?.name,
       where: w,
-      escaped: (f) => escapedOutsideTests(f, this.deps.root),
+      graph,
       inTest: (n) => isTestFile(n, this.deps.root),
     });
   }

@@ -269,11 +269,10 @@ export class EntryPoints {
   constructor(
     private readonly origins: OriginResolver,
     private readonly where: (n: ts.Node) => string,
-    /** The calls of each function in the codebase (the flow walk's call edges). */
-    private readonly callsTo: ReadonlyMap<
-      ts.FunctionLikeDeclaration,
-      readonly (ts.CallExpression | ts.NewExpression)[]
-    > = new Map(),
+    /** The calls of a function of the codebase (the flow walk's call edges). */
+    private readonly callsTo: (
+      fn: ts.FunctionLikeDeclaration,
+    ) => readonly (ts.CallExpression | ts.NewExpression)[] = () => [],
   ) {
     this.memos = scanMemos(origins.facts);
   }
@@ -305,7 +304,7 @@ export class EntryPoints {
         continue;
       }
       let log = memos.logs.get(sf);
-      if (!log || log.dead || [...log.asked].some(([fn, calls]) => !sameCalls(this.callsTo.get(fn) ?? [], calls))) {
+      if (!log || log.dead || [...log.asked].some(([fn, calls]) => !sameCalls(this.callsTo(fn), calls))) {
         const made: FileLog = { ops: [], asked: new Map(), dead: false };
         const node = this.origins.facts.newNode(() => (made.dead = true));
         this.log = made;
@@ -374,7 +373,7 @@ export class EntryPoints {
 
   /** The calls of a registration helper, recorded in the log. */
   private callsOf(fn: ts.FunctionLikeDeclaration): readonly (ts.CallExpression | ts.NewExpression)[] {
-    const calls = this.callsTo.get(fn) ?? [];
+    const calls = this.callsTo(fn);
     this.log?.asked.set(fn, calls);
     return calls;
   }
