@@ -125,7 +125,7 @@ export type Pending = (
     }
   | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle }
   /** A connection read from an AsyncLocalStorage: judged per root that reaches the write (ambient/settle.ts). */
-  | { kind: 'ambient'; handle: AmbientHandle }
+  | { kind: 'ambient'; handle: AmbientHandle; opened?: OpenedTransaction }
 ) & {
   /**
    * A transaction-local set this function made on a connection whose transaction is its

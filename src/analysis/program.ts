@@ -86,6 +86,8 @@ export interface ProgramOptions {
     at: ts.Node,
     table: string,
     pending: (v: LocalVerdict, at: ts.Node) => SiteVerdict,
+    /** A transaction the write's function opens on what the store holds: a new one where that is a pool. */
+    reframe?: Reframe,
   ) => SiteVerdict;
   /** The connection a field of an argument holds (`{ pgPool }` passed where the callee reads `opts.pgPool`). */
   memberOf?: (expr: ts.Expression, path: readonly (string | number)[]) => Handle;
@@ -367,6 +369,21 @@ class Settler {
   }
 
   /**
+   * The verdict of a write in a transaction the function opens on what a caller passes (`openedOn`); an ambient
+   * accessor's value is reframed per root, where the store's value is known.
+   */
+  private judgedOpened(
+    passed: { handle: Handle; state: ConnState },
+    opened: OpenedTransaction | undefined,
+    setLater?: ContextEvidence,
+  ): LocalVerdict {
+    const given = openedOn(passed, opened, this.options.root, setLater);
+    const v = this.judged(given.handle, given.state);
+    if (opened && 'pending' in v && v.pending.kind === 'ambient') return { ...v, pending: { ...v.pending, opened } };
+    return v;
+  }
+
+  /**
    * Set when the verdict depended on something other files could change (callers elsewhere, a helper defined
    * elsewhere).
    */
@@ -428,7 +445,11 @@ class Settler {
           deferred: true,
         };
       }
-      return this.options.ambient(p.handle, at, this.table, (v, node) => this.settle(v, seen, node));
+      const opened = p.opened;
+      const reframe: Reframe | undefined = opened
+        ? (handle, state) => openedOn({ handle, state }, opened, this.options.root)
+        : undefined;
+      return this.options.ambient(p.handle, at, this.table, (v, node) => this.settle(v, seen, node), reframe);
     }
     // A transaction opened on a parameter declared with a library type, in a function nothing in the tree calls: the
     // new transaction of that type, as the declaration says (callers, when there are, decide instead).
@@ -438,7 +459,8 @@ class Settler {
     // write is, per root, not once per constructor.
     const injected = this.injectedAt(p, at);
     if (injected) {
-      const v = this.judged(injected, freshState(injected));
+      const opened = p.kind === 'param' ? p.opened : undefined;
+      const v = this.judgedOpened({ handle: injected, state: freshState(injected) }, opened);
       return { ...this.settle(v, seen, at), callPath: [] };
     }
     const made = this.factoryMadeAt(p, at, seen);
@@ -529,7 +551,7 @@ class Settler {
     for (const { edge, binding } of given) {
       const h = this.options.injected(binding, [], at);
       if (!h) return undefined;
-      const v = this.settle(this.judged(h, freshState(h)), seen, at);
+      const v = this.settle(this.judgedOpened({ handle: h, state: freshState(h) }, p.opened), seen, at);
       results.push({ ...v, callPath: [`${where(edge.call, this.options.root)} ${shortText(edge.call, 50)}`] });
     }
     const worst = worstOf(results)!;
@@ -625,13 +647,15 @@ class Settler {
       }
       if (p.kind === 'param' && !reaches(p.narrowed, passed.handle)) continue;
       if (openRead(passed.handle)) this.foreign = true;
-      const given = openedOn(
-        { handle: passed.handle, state: withAwaitedSet(passed.state, p.awaitsTransaction) },
-        p.kind === 'param' ? p.opened : undefined,
-        this.options.root,
-        p.kind === 'param' ? p.setLater : undefined,
+      const inner = this.settle(
+        this.judgedOpened(
+          { handle: passed.handle, state: withAwaitedSet(passed.state, p.awaitsTransaction) },
+          p.kind === 'param' ? p.opened : undefined,
+          p.kind === 'param' ? p.setLater : undefined,
+        ),
+        seen,
+        edge.call,
       );
-      const inner = this.settle(this.judged(given.handle, given.state), seen, edge.call);
       const elsewhere = inner.coverage === 'unscoped' ? scopedElsewhere(edge, passed.handle, this.options.root) : '';
       results.push({ ...inner, evidence: inner.evidence + elsewhere, callPath: [at, ...inner.callPath] });
       calledAt.push(where(edge.call, this.options.root));
@@ -760,7 +784,9 @@ class Settler {
       receiver.kind !== 'function' &&
       this.options.carried?.(call, argIndex, p.binding.index, p.path ?? p.binding.path);
     if (carried)
-      return carriedVerdict(carried, (h) => this.settle(this.judged(h, freshState(h)), seen, call));
+      return carriedVerdict(carried, (h) =>
+        this.settle(this.judgedOpened({ handle: h, state: freshState(h) }, p.opened), seen, call),
+      );
     if (!target) {
       // A helper a factory made, a parameter or a field of one: the functions it can be.
       const valued = this.valueHelpers(call, argIndex, p, subject, seen, 0);
@@ -923,9 +949,8 @@ class Settler {
         // (a pending verdict, memoised by the engine, which cuts recursion); `seen` only keeps a
         // named helper's body from being verified again inside itself.
         const passedIn = { handle: passed.handle, state: withAwaitedSet(passed.state, awaits) };
-        const given = openedOn(passedIn, opened, this.options.root, setLater);
         const within = new Set([...seen, helper, use.call]);
-        const inner = this.settle(this.judged(given.handle, given.state), within, use.call);
+        const inner = this.settle(this.judgedOpened(passedIn, opened, setLater), within, use.call);
         results.push({ ...inner, callPath: [at, ...inner.callPath] });
       }
     }
@@ -989,6 +1014,9 @@ function openedOn(
     state: { ...state, tx: true, ctx: null, ...(setLater ? { setLater } : {}) },
   };
 }
+
+/** What a connection comes to inside a transaction opened on it (openedOn), for the ambient settler. */
+export type Reframe = (handle: Handle, state: ConnState) => { handle: Handle; state: ConnState };
 
 /** The parameter itself, in the state it arrived in (no transaction opened or ended, nothing set, no role). */
 function unchangedParam(passed: { handle: Handle; state: ConnState }, binding: ParamBinding): boolean {
