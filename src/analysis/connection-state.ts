@@ -14,6 +14,9 @@ export function connectionKey(handle: Handle): ts.Node | undefined {
 }
 
 export function freshState(handle: Handle): ConnState {
+  // A transaction the function opened on its parameter: open, with whatever context the caller's connection carries
+  // into it (a savepoint's) or none (a new one's); the callers decide which (program.ts).
+  if (handle.kind === 'param' && handle.opened) return { tx: true, ctx: 'inherited', session: null, ineffective: null };
   if (handle.kind === 'param') return { tx: 'inherited', ctx: 'inherited', session: null, ineffective: null };
   if (handle.kind === 'scoped') {
     return { tx: true, ctx: { via: handle.via, at: handle.helperCall, local: true }, session: null, ineffective: null };

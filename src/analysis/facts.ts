@@ -2,7 +2,7 @@ import type { ContractCall } from './interface-calls.js';
 import type ts from 'typescript';
 import type { Coverage, Operation } from '../report/types.js';
 import type { AmbientHandle } from './ambient/providers.js';
-import type { Handle, ParamBinding } from './handles.js';
+import type { Handle, OpenedTransaction, ParamBinding } from './handles.js';
 
 // What the flow walk learns about one file, before verdicts that need other files.
 
@@ -118,10 +118,14 @@ export type Pending = (
       narrowed?: 'releasable' | 'not-releasable';
       /** `trx ?? db`: what runs the write at a call that leaves the (optional) parameter out. */
       fallback?: Handle;
+      /** The write runs in a transaction the function opens on the parameter: a new one at a call passing a pool. */
+      opened?: OpenedTransaction;
+      /** In that transaction, a set that came after the write: what a new transaction at a caller misses. */
+      setLater?: ContextEvidence;
     }
   | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle }
   /** A connection read from an AsyncLocalStorage: judged per root that reaches the write (ambient/settle.ts). */
-  | { kind: 'ambient'; handle: AmbientHandle }
+  | { kind: 'ambient'; handle: AmbientHandle; opened?: OpenedTransaction }
 ) & {
   /**
    * A transaction-local set this function made on a connection whose transaction is its

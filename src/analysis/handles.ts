@@ -43,6 +43,16 @@ import { racedValue } from './timeout-race.js';
 
 export type ParamBinding = Extract<Binding, { kind: 'parameter' }>;
 
+/** A transaction opened on a parameter: the call that opens it, and what it is read as when no caller is seen. */
+export interface OpenedTransaction {
+  /** The call (`db.transaction(…)`), for the memo and the evidence. */
+  at: ts.CallExpression;
+  /** `db.transaction()`, for the evidence. */
+  transaction: string;
+  /** A parameter declared with a library type: the new transaction on that type, when no caller is in the tree. */
+  declared?: Handle;
+}
+
 export type Handle =
   | {
       kind: 'executor';
@@ -95,6 +105,11 @@ export type Handle =
        * each such call), the parameter itself at a call that does.
        */
       fallback?: Handle;
+      /**
+       * A transaction the function opens on the parameter (`db.transaction(async (tx) => …)`, `tx` this handle): what
+       * each caller passes decides whether it is a savepoint of the caller's transaction or a new one (program.ts).
+       */
+      opened?: OpenedTransaction;
     }
   | AmbientHandle
   | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }

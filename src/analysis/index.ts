@@ -260,7 +260,7 @@ export function conclude(
       memberOf: (e, path) => handles.memberOf(e, path),
       facts: engine,
       graph,
-      ambient: (h, at, table, pending) => ambient.settle(h, at, table, pending),
+      ambient: (h, at, table, pending, reframe) => ambient.settle(h, at, table, pending, reframe),
       forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b),
       ...(report ? { report } : {}),
       carried: (call, arg, param, path) => trpc.resolverMember(call, arg, param, path),

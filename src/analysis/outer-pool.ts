@@ -86,8 +86,11 @@ function enclosingTransactionCallback(
     if (!param || !ts.isIdentifier(param.name)) continue;
     const h = callbackHandle(n, 0);
     // A savepoint keeps its outer handle's key: a write on that handle is on the same connection.
-    if (h?.kind !== 'executor' || !h.transaction || h.key === key) continue;
-    return { call: n.parent, transaction: h.transaction, executor: param.name.text };
+    if (h?.kind !== 'executor' && h?.kind !== 'param') continue;
+    // A transaction opened on a parameter is one too, whatever its callers pass.
+    const transaction = h.kind === 'executor' ? h.transaction : h.opened?.transaction;
+    if (!transaction || h.key === key) continue;
+    return { call: n.parent, transaction, executor: param.name.text };
   }
   return undefined;
 }

@@ -21,7 +21,7 @@ import { connectionKey, freshState } from './connection-state.js';
 import { fieldText } from '../code/carried.js';
 import { narrowingAt, reaches } from './providers/guards.js';
 import type { AmbientHandle } from './ambient/providers.js';
-import type { Handle, ParamBinding } from './handles.js';
+import type { Handle, OpenedTransaction, ParamBinding } from './handles.js';
 import { isEmptyStub, where } from './handles.js';
 import { isExported } from '../code/modules.js';
 import { functionName, type OriginResolver, shortText } from '../code/origins.js';
@@ -84,6 +84,8 @@ export interface ProgramOptions {
     at: ts.Node,
     table: string,
     pending: (v: LocalVerdict, at: ts.Node) => SiteVerdict,
+    /** A transaction the write's function opens on what the store holds: a new one where that is a pool. */
+    reframe?: Reframe,
   ) => SiteVerdict;
   /** The connection a field of an argument holds (`{ pgPool }` passed where the callee reads `opts.pgPool`). */
   memberOf?: (expr: ts.Expression, path: readonly (string | number)[]) => Handle;
@@ -269,6 +271,10 @@ interface HelperUse {
   at?: ts.CallExpression;
   /** The field of the executor the write runs on (`opts.db`), when not the executor itself. */
   field?: readonly (string | number)[];
+  /** The write runs in a transaction the callback opens on the executor (a new one where the helper passes a pool). */
+  opened?: OpenedTransaction;
+  /** A set after the write in that transaction (for the evidence where it is a new one). */
+  setLater?: ContextEvidence;
   /** The call of the factory that made the helper, when it is a function a factory returned (helper-values.ts). */
   made?: Made;
 }
@@ -346,6 +352,21 @@ class Settler {
   }
 
   /**
+   * The verdict of a write in a transaction the function opens on what a caller passes (`openedOn`); an ambient
+   * accessor's value is reframed per root, where the store's value is known.
+   */
+  private judgedOpened(
+    passed: { handle: Handle; state: ConnState },
+    opened: OpenedTransaction | undefined,
+    setLater?: ContextEvidence,
+  ): LocalVerdict {
+    const given = openedOn(passed, opened, this.options.root, setLater);
+    const v = this.judged(given.handle, given.state);
+    if (opened && 'pending' in v && v.pending.kind === 'ambient') return { ...v, pending: { ...v.pending, opened } };
+    return v;
+  }
+
+  /**
    * Set when the verdict depended on something other files could change (callers elsewhere, a helper defined
    * elsewhere).
    */
@@ -407,13 +428,22 @@ class Settler {
           deferred: true,
         };
       }
-      return this.options.ambient(p.handle, at, this.table, (v, node) => this.settle(v, seen, node));
+      const opened = p.opened;
+      const reframe: Reframe | undefined = opened
+        ? (handle, state) => openedOn({ handle, state }, opened, this.options.root)
+        : undefined;
+      return this.options.ambient(p.handle, at, this.table, (v, node) => this.settle(v, seen, node), reframe);
     }
+    // A transaction opened on a parameter declared with a library type, in a function nothing in the tree calls: the
+    // new transaction of that type, as the declaration says (callers, when there are, decide instead).
+    if (p.kind === 'param' && p.opened?.declared && this.uncalled(p.binding.fn as ts.FunctionLikeDeclaration))
+      return this.settle(this.judged(p.opened.declared, verdict.state), seen, at);
     // A container-made object whose injected client depends on the request's context (nestjs-cls): judged where the
     // write is, per root, not once per constructor.
     const injected = this.injectedAt(p, at);
     if (injected) {
-      const v = this.judged(injected, freshState(injected));
+      const opened = p.kind === 'param' ? p.opened : undefined;
+      const v = this.judgedOpened({ handle: injected, state: freshState(injected) }, opened);
       return { ...this.settle(v, seen, at), callPath: [] };
     }
     const made = this.factoryMadeAt(p, at, seen);
@@ -441,11 +471,24 @@ class Settler {
       p.kind === 'param' && p.path ? p.path.join('\u0000') : null,
       narrowed ?? null,
       p.kind === 'param' && p.fallback ? fallbackKey(p.fallback) : null,
+      p.kind === 'param' && p.opened ? p.opened.at : null,
+      p.kind === 'param' && p.setLater ? p.setLater.at : null,
     );
     if (!this.memo.pending.has(key)) this.memo.pending.set(key, { settler: this, p });
     const settled = this.memo.facts.get(this.memo.kind, key);
     if (this.memo.foreign.has(key)) this.foreign = true;
     return settled;
+  }
+
+  /**
+   * No call of `fn` in the tree (tests' calls left out for code that is not a test's), and none can be elsewhere: the
+   * whole program is seen, or `fn` is not exported. An inline callback's caller is the function it is handed to.
+   */
+  private uncalled(fn: ts.FunctionLikeDeclaration): boolean {
+    if (isInlineCallback(fn) || this.index.escaped.has(fn)) return false;
+    if (!this.options.wholeProgram && isExportedFunction(fn)) return false;
+    const inTest = isTestFile(fn, this.options.root);
+    return !(this.index.callers.get(fn) ?? []).some((e) => inTest || !isTestFile(e.call, this.options.root));
   }
 
   /**
@@ -491,7 +534,7 @@ class Settler {
     for (const { edge, binding } of given) {
       const h = this.options.injected(binding, [], at);
       if (!h) return undefined;
-      const v = this.settle(this.judged(h, freshState(h)), seen, at);
+      const v = this.settle(this.judgedOpened({ handle: h, state: freshState(h) }, p.opened), seen, at);
       results.push({ ...v, callPath: [`${where(edge.call, this.options.root)} ${shortText(edge.call, 50)}`] });
     }
     const worst = worstOf(results)!;
@@ -588,7 +631,11 @@ class Settler {
       if (p.kind === 'param' && !reaches(p.narrowed, passed.handle)) continue;
       if (openRead(passed.handle)) this.foreign = true;
       const inner = this.settle(
-        this.judged(passed.handle, withAwaitedSet(passed.state, p.awaitsTransaction)),
+        this.judgedOpened(
+          { handle: passed.handle, state: withAwaitedSet(passed.state, p.awaitsTransaction) },
+          p.kind === 'param' ? p.opened : undefined,
+          p.kind === 'param' ? p.setLater : undefined,
+        ),
         seen,
         edge.call,
       );
@@ -694,6 +741,8 @@ class Settler {
       awaits: p.awaitsTransaction,
       binding: p.binding,
       field: p.path,
+      ...(p.opened ? { opened: p.opened } : {}),
+      ...(p.setLater ? { setLater: p.setLater } : {}),
     };
     const receiver = this.index.origins.expr(call.expression);
     const callee = shortText(call.expression, 40);
@@ -718,7 +767,9 @@ class Settler {
       receiver.kind !== 'function' &&
       this.options.carried?.(call, argIndex, p.binding.index, p.path ?? p.binding.path);
     if (carried)
-      return carriedVerdict(carried, (h) => this.settle(this.judged(h, freshState(h)), seen, call));
+      return carriedVerdict(carried, (h) =>
+        this.settle(this.judgedOpened({ handle: h, state: freshState(h) }, p.opened), seen, call),
+      );
     if (!target) {
       // A helper a factory made, a parameter or a field of one: the functions it can be.
       const valued = this.valueHelpers(call, argIndex, p, subject, seen, 0);
@@ -739,7 +790,12 @@ class Settler {
   private valueHelpers(
     call: ts.CallExpression,
     argIndex: number,
-    p: { binding?: ParamBinding; awaitsTransaction?: ContextEvidence; path?: readonly (string | number)[] },
+    p: {
+      binding?: ParamBinding;
+      awaitsTransaction?: ContextEvidence;
+      path?: readonly (string | number)[];
+      opened?: OpenedTransaction;
+    },
     subject: string,
     seen: Set<ts.Node>,
     depth: number,
@@ -779,6 +835,7 @@ class Settler {
         at: call,
         field: p.path,
         made: h.made,
+        ...(p.opened ? { opened: p.opened } : {}),
       });
       if (h.chain.length === 0 || verdict.coverage === 'unresolved' || verdict.coverage === 'unscoped') return verdict;
       // A helper a factory returns has no name of its own: the callee names it.
@@ -800,7 +857,7 @@ class Settler {
 
   /** What a helper does with the callback it is handed (see HelperUse): the worst of its calls of it. */
   private helperUses(helper: ts.FunctionLikeDeclaration, ask: HelperUse): SiteVerdict {
-    const { paramIndex, execIndex, subject, seen, depth, awaits, binding, at, field, made } = ask;
+    const { paramIndex, execIndex, subject, seen, depth, awaits, binding, at, field, made, opened, setLater } = ask;
     const name = functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
       this.foreign = true;
@@ -846,7 +903,7 @@ class Settler {
           this.helperUses(use.to, { ...ask, paramIndex: use.argIndex, depth: depth + 1, at: undefined }),
         );
       } else if (use.kind === 'forward-value') {
-        const p = { binding, awaitsTransaction: awaits, path: field };
+        const p = { binding, awaitsTransaction: awaits, path: field, opened };
         results.push(
           this.valueHelpers(use.call, use.argIndex, p, subject, seen, depth + 1, made, execIndex) ??
             unresolved(`\`${name}\` hands the callback to \`${shortText(use.call.expression, 40)}\`, which rls-guard ` +
@@ -874,11 +931,9 @@ class Settler {
         // The callback may run on the helper's own parameter (`cb(conn)`): its callers decide that
         // (a pending verdict, memoised by the engine, which cuts recursion); `seen` only keeps a
         // named helper's body from being verified again inside itself.
-        const inner = this.settle(
-          this.judged(passed.handle, withAwaitedSet(passed.state, awaits)),
-          new Set([...seen, helper, use.call]),
-          use.call,
-        );
+        const passedIn = { handle: passed.handle, state: withAwaitedSet(passed.state, awaits) };
+        const within = new Set([...seen, helper, use.call]);
+        const inner = this.settle(this.judgedOpened(passedIn, opened, setLater), within, use.call);
         results.push({ ...inner, callPath: [at, ...inner.callPath] });
       }
     }
@@ -915,6 +970,36 @@ class Settler {
     };
   }
 }
+
+/**
+ * What a transaction opened on a parameter runs on, given what a call passes for it: a savepoint of the caller's
+ * transaction (its context carries in), the caller's own parameter opening it in turn (its callers decide), or a new
+ * transaction of the caller's pool or plain connection, which no context carries into (the callback's own sets, made
+ * before the write, were counted where it is).
+ */
+function openedOn(
+  passed: { handle: Handle; state: ConnState },
+  opened: OpenedTransaction | undefined,
+  root: string,
+  setLater?: ContextEvidence,
+): { handle: Handle; state: ConnState } {
+  const { handle, state } = passed;
+  if (!opened) return passed;
+  if (handle.kind === 'param') return { handle: { ...handle, opened: handle.opened ?? opened }, state };
+  if (handle.kind !== 'executor' || state.tx !== false) return passed;
+  return {
+    handle: {
+      ...handle,
+      exec: handle.exec === 'pool' ? 'client' : handle.exec,
+      transaction: opened.transaction,
+      label: `the transaction ${opened.transaction} opens at ${where(opened.at, root)} on ${handle.label}`,
+    },
+    state: { ...state, tx: true, ctx: null, ...(setLater ? { setLater } : {}) },
+  };
+}
+
+/** What a connection comes to inside a transaction opened on it (openedOn), for the ambient settler. */
+export type Reframe = (handle: Handle, state: ConnState) => { handle: Handle; state: ConnState };
 
 /** The parameter itself, in the state it arrived in (no transaction opened or ended, nothing set, no role). */
 function unchangedParam(passed: { handle: Handle; state: ConnState }, binding: ParamBinding): boolean {

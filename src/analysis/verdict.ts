@@ -111,6 +111,7 @@ function judgeConnection(
               binding: handle.binding,
               ...(handle.path ? { path: handle.path } : {}),
               ...(handle.fallback ? { fallback: handle.fallback } : {}),
+              ...(handle.opened ? { opened: handle.opened } : {}),
               awaitsTransaction: state.ctx,
             },
             state,
@@ -125,6 +126,8 @@ function judgeConnection(
             binding: handle.binding,
             ...(handle.path ? { path: handle.path } : {}),
             ...(handle.fallback ? { fallback: handle.fallback } : {}),
+            ...(handle.opened ? { opened: handle.opened } : {}),
+            ...(handle.opened && state.setLater ? { setLater: state.setLater } : {}),
           },
           state,
         };

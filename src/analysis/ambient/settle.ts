@@ -8,7 +8,7 @@ import { connectionKey, freshState } from '../connection-state.js';
 import { type Handle, type HandleResolver, where } from '../handles.js';
 import type { OriginResolver } from '../../code/origins.js';
 import { functionName, shortText } from '../../code/origins.js';
-import type { SiteVerdict } from '../program.js';
+import type { Reframe, SiteVerdict } from '../program.js';
 import { EntryPoints, type Root } from '../roots/entry-points.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
@@ -45,14 +45,35 @@ export class AmbientSettler {
    * callers.
    */
   private pending: ((v: LocalVerdict, at: ts.Node) => SiteVerdict) | undefined;
+  /** A transaction the write's function opens on what the store holds (program.ts `openedOn`). */
+  private reframe: Reframe | undefined;
 
   settle(
     h: AmbientHandle,
     at: ts.Node,
     table: string,
     pending?: (v: LocalVerdict, at: ts.Node) => SiteVerdict,
+    reframe?: Reframe,
+  ): SiteVerdict {
+    // Settling a pending value may settle another ambient write: each keeps its own.
+    const outer = { pending: this.pending, reframe: this.reframe };
+    try {
+      return this.settleIn(h, at, table, pending, reframe);
+    } finally {
+      this.pending = outer.pending;
+      this.reframe = outer.reframe;
+    }
+  }
+
+  private settleIn(
+    h: AmbientHandle,
+    at: ts.Node,
+    table: string,
+    pending: ((v: LocalVerdict, at: ts.Node) => SiteVerdict) | undefined,
+    reframe: Reframe | undefined,
   ): SiteVerdict {
     this.pending = pending;
+    this.reframe = reframe;
     const reach = (this.reach ??= this.build());
     const ctxs = reach.of(reach.container(at));
     if (ctxs.length === 0) {
@@ -337,9 +358,13 @@ export class AmbientSettler {
 
   private judgeHandle(handle: Handle, table: string, how: string, state?: ConnState, at?: ts.Node): Verdict {
     const { root, config } = this.deps;
-    const v = judge(
+    const given = (this.reframe ?? ((h: Handle, s: ConnState) => ({ handle: h, state: s })))(
       handle,
       state ?? freshState(handle),
+    );
+    const v = judge(
+      given.handle,
+      given.state,
       root,
       table,
       config.tableSettings.get(table),

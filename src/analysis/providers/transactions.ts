@@ -49,9 +49,25 @@ export function callbackConnection(
         `${where(call, root)}${via} on ${receiver.label}`,
     } as Handle;
   }
+  if (receiver.kind === 'param' && opensTransaction(adapter, method, then)) {
+    // A transaction opened on a parameter, typed or not: its callers decide whether it is a new transaction (a
+    // pool's, in which the callback's own sets count) or a savepoint (a transaction's, inheriting its context); either
+    // way it runs on what they pass (program.ts). The callback's connection has a key of its own, in a transaction.
+    const declared = receiver.typed ? opened(receiver, receiverExpr, method, binding, call, root, via) : undefined;
+    return {
+      ...receiver,
+      key: binding.decl,
+      label: `\`${binding.name}\`, the transaction or savepoint ${shortText(receiverExpr, 20)}.${method}() opens ` +
+        `at ${where(call, root)}${via} on ${receiver.label}`,
+      opened: {
+        at: call,
+        transaction: `${shortText(receiverExpr, 20)}.${method}()`,
+        ...(declared ? { declared } : {}),
+      },
+    };
+  }
   if (receiver.kind !== 'executor' && !(receiver.kind === 'param' && receiver.typed)) {
-    // A parameter of unknown kind: its callers decide whether this is a new transaction (a
-    // pool's) or a savepoint (a transaction's); either way it runs on what they pass.
+    // A parameter of unknown kind handed to a connection callback: it runs on what the callers pass.
     if (receiver.kind === 'param' && nestedMethod)
       return {
         ...receiver,
@@ -75,6 +91,21 @@ export function callbackConnection(
   }
   const spec = adapter.transactionMethods?.[method];
   if (!spec || spec.then !== then) return undefined;
+  return opened(receiver, receiverExpr, method, binding, call, root, via);
+}
+
+/** A new transaction of the receiver's library, opened by `receiver.method(…)`. */
+function opened(
+  receiver: Receiver,
+  receiverExpr: ts.Expression,
+  method: string,
+  binding: ParamBinding,
+  call: ts.CallExpression,
+  root: string,
+  via: string,
+): Handle | undefined {
+  const adapter = adapterOf(receiver);
+  if (!adapter) return undefined;
   return {
     kind: 'executor',
     exec: 'client',
@@ -85,6 +116,22 @@ export function callbackConnection(
       `${where(call, root)}${via}`,
     ...loginOf(receiver),
   };
+}
+
+/**
+ * A transaction or savepoint method of the receiver's library (of any, when unknown), and no connection callback of
+ * any: the callback runs in a transaction whatever the receiver is.
+ */
+function opensTransaction(adapter: DbAdapter | undefined, method: string, then: string | undefined): boolean {
+  const candidates = adapter ? [adapter] : adapters;
+  const key = then ? `${method}().${then}` : method;
+  if (candidates.some((a) => a.connectionCallbacks?.includes(key) || a.connectionCallbacks?.includes(method)))
+    return false;
+  return candidates.some(
+    (a) =>
+      (a.transactionMethods?.[method] !== undefined && a.transactionMethods[method]!.then === then) ||
+      (!then && !!a.savepointMethods?.includes(method)),
+  );
 }
 
 /** A connection checked out of a pool logs in as the pool does, and speaks to the same database. */
@@ -116,6 +163,8 @@ function isNestedMethod(adapter: DbAdapter | undefined, method: string, then: st
 /** The connection is known to be inside a transaction: a library transaction, a scope helper's, an admin one. */
 function inTransaction(h: Receiver): boolean {
   if (h.kind === 'executor') return h.transaction !== undefined;
+  // A transaction this function opened on its parameter: a nested one is its savepoint.
+  if (h.kind === 'param') return h.opened !== undefined;
   // A scope helper's executor is a transaction by definition; an admin connection's nested
   // transaction runs with the same rights whatever it is.
   return h.kind === 'scoped' || h.kind === 'admin';
