@@ -516,6 +516,22 @@ describe('a scope helper method on a class named by an alias, setting the tenant
   });
 });
 
+describe('kysely raw SQL sent whole: sql.raw(text).execute(trx) and executeQuery(CompiledQuery.raw(…)) (jholland)', () => {
+  it('reads their sets and their writes', () => {
+    const report = expectAnnotated('kysely-raw');
+    const at = evidenceIn(report, 'src/notes.ts');
+    expect(at(7)).toContain('a callback passed to `inOrg` (src/db.ts:10), which runs it in a transaction with the org context set');
+    expect(at(14)).toContain('a callback passed to `inOrgCompiled` (src/db.ts:18), which runs it');
+    // The raw writes on the pool were no sites at all.
+    expect(at(35)).toContain('outside any org-scoped transaction');
+    expect(at(40)).toContain('outside any org-scoped transaction');
+    // SET with a bind parameter is read, and is a server error.
+    const bound = report.findings.filter((f) => f.ruleId === 'no-pool-scoped-context' && f.file === 'src/db.ts');
+    expect(bound.map((f) => f.line)).toEqual([28]);
+    expect(report.findings.some((f) => f.ruleId === 'no-unset-policy-setting')).toBe(false);
+  });
+});
+
 /** The evidence of the write site at a line (of `file`, when given) of a fixture app's report. */
 function evidenceIn(report: { writeSites: { file: string; line: number; evidence: string }[] }, file?: string) {
   return (line: number): string =>
