@@ -532,6 +532,16 @@ describe('kysely raw SQL sent whole: sql.raw(text).execute(trx) and executeQuery
   });
 });
 
+describe('a table-generic builder that checks out its own client runs the caller\'s text in the state it leaves the client in (Community-Canvas)', () => {
+  it('judges the caller\'s write by the BEGIN and set_config (or session-wide set) the builder makes before its query', () => {
+    const report = expectAnnotated('builder-own-connection');
+    const at = evidenceIn(report, 'src/bookings.ts');
+    expect(at(5)).toContain('session-wide org context set by enter() (set_config at src/tenant-db.ts:6) at src/tenant-db.ts:19');
+    expect(at(10)).toContain('the transaction set the org context with set_config at src/tenant-db.ts:31');
+    expect(at(15)).toContain('inside a transaction that has not set the org context');
+  });
+});
+
 /** The evidence of the write site at a line (of `file`, when given) of a fixture app's report. */
 function evidenceIn(report: { writeSites: { file: string; line: number; evidence: string }[] }, file?: string) {
   return (line: number): string =>
