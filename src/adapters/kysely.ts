@@ -1,13 +1,14 @@
 import ts from '../ts.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { verbCall } from './chain.js';
 import { namingOf, readings, renamed } from './kysely-naming.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
 
 // Kysely: `new Kysely<DB>({ dialect })`; writes start on the instance or a transaction:
 // db.insertInto('t'), db.updateTable('t'), db.deleteFrom('t'), db.mergeInto('t'),
-// db.withSchema('s').deleteFrom('t'); raw SQL is sql`…`.execute(db | trx); a transaction is
-// db.transaction().execute(async (trx) => …), or a controlled one,
-// `const trx = await db.startTransaction().execute()` … `trx.commit().execute()`, whose
+// db.withSchema('s').deleteFrom('t'); raw SQL is sql`…`.execute(db | trx), sql.raw(text).execute(db | trx) or
+// db.executeQuery(CompiledQuery.raw(text, params)); a transaction is db.transaction().execute(async (trx) => …),
+// or a controlled one, `const trx = await db.startTransaction().execute()` … `trx.commit().execute()`, whose
 // `trx.savepoint('a').execute()` returns the same transaction; db.with('gone', (qb) =>
 // qb.deleteFrom('t')) is a writable CTE whose qb builds on db.
 
@@ -38,10 +39,19 @@ export const kyselyAdapter: DbAdapter = {
   connectionCallbacks: ['connection().execute'],
   sqlExecute(call) {
     const callee = call.expression;
-    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'execute' || call.arguments.length !== 1)
-      return null;
+    if (!ts.isPropertyAccessExpression(callee)) return null;
+    // tx.executeQuery(CompiledQuery.raw(text, params)): a compiled query sent as it is, its text all SQL. Another
+    // argument (a builder's .compile()) is that builder's own write, found at its insertInto.
+    if (callee.name.text === 'executeQuery' && call.arguments.length === 1) {
+      const query = call.arguments[0]!;
+      return rawCall(query) ? { executor: callee.expression, sql: query } : null;
+    }
+    if (callee.name.text !== 'execute' || call.arguments.length !== 1) return null;
+    // sql`…`.execute(trx), and sql.raw(text).execute(trx) (a raw fragment sent whole: its text).
     const template = callee.expression;
-    return ts.isTaggedTemplateExpression(template) ? { executor: call.arguments[0]!, sql: template } : null;
+    return ts.isTaggedTemplateExpression(template) || rawCall(template)
+      ? { executor: call.arguments[0]!, sql: template }
+      : null;
   },
   builderWrite(call, ctx) {
     const found = verbCall(call, VERBS);
@@ -82,4 +92,15 @@ function existingReading(reference: string, ctx: BuilderContext): { name: string
   if (!ctx.tableExists) return undefined;
   const found = [...new Set(readings(reference))].filter((r) => ctx.tableExists!(ctx.qualify(r)));
   return found.length === 1 ? { name: found[0]! } : undefined;
+}
+
+/** `X.raw(…)` (kysely's sql.raw, CompiledQuery.raw): whether X is the library's is the SQL folder's question. */
+function rawCall(expr: ts.Expression): boolean {
+  const e = skipOuter(expr);
+  return (
+    ts.isCallExpression(e) &&
+    ts.isPropertyAccessExpression(e.expression) &&
+    e.expression.name.text === 'raw' &&
+    e.arguments.length >= 1
+  );
 }

@@ -14,13 +14,14 @@ import type { Handle } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { shortText } from '../code/origins.js';
-import { lookup } from '../code/scope.js';
+import { isFunctionLike, lookup } from '../code/scope.js';
+import { connectionKey } from './connection-state.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { unresolvedSqlSite } from './write-sites.js';
 import { fixedTableWrite, namesItsTables, writeWithHoles } from './write-text.js';
 import { definerCalls, effectWrites, resolveSql, statementTextExpr } from './sql-resolution.js';
 import { ambientAdapter } from './ambient/providers.js';
-import type { FlowDeps } from './flow.js';
+import { type FlowDeps, isInlineCallback } from './flow.js';
 import {
   bindingsOf,
   builderCall,
@@ -56,6 +57,11 @@ export interface StatementRunner {
     /** How many of `effects` each text variant holds: alternatives, each run from the state before the call. */
     variantSizes?: readonly number[],
   ): void;
+  /**
+   * The connections' states where the flow of `fn` (a function of the codebase, read on its own) reaches `node`,
+   * joined over the paths that reach it; undefined when it is not reached or the reading gave up.
+   */
+  stateAt(fn: ts.FunctionLikeDeclaration, node: ts.Node): Map<ts.Node, ConnState> | undefined;
 }
 
 /** A table-generic builder's write made at one of its calls. */
@@ -604,8 +610,24 @@ export class AdapterCalls {
     const bound = bindingsOf(chain, t);
     const handle = this.deps.handles.of(throughBindings(t.receiver, bound, this.deps.origins));
     const instance: Instance = { handle, bound, query: t.query, builtBy: builderLabel(chain, t, this.deps.root) };
-    if (this.query(call, t.receiver, t.sqlArg, t.adapter, state, t.method, instance))
+    if (this.query(call, t.receiver, t.sqlArg, t.adapter, this.bodyState(t.query, handle, state), t.method, instance))
       this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
+  }
+
+  /**
+   * A connection the builder's body makes itself (`const client = await pool.connect()` in `tenantQuery(req, text)`)
+   * is in the state the body leaves it in at the query, whoever calls: a BEGIN and a set_config (or a session-wide
+   * one) before the query are the caller's write's context. Read from the body's own flow; the caller's state is
+   * copied, never changed, for a connection no caller can reach. Any other connection is the caller's.
+   */
+  private bodyState(query: ts.CallExpression, handle: Handle, state: Map<ts.Node, ConnState>): Map<ts.Node, ConnState> {
+    const key = connectionKey(handle);
+    if (!key || state.has(key) || ts.isParameter(key)) return state;
+    let fn: ts.Node | undefined = query.parent;
+    while (fn && !(isFunctionLike(fn) && !isInlineCallback(fn))) fn = fn.parent;
+    if (!fn || !isFunctionLike(fn) || !fn.body || key.pos < fn.pos || key.end > fn.end) return state;
+    const found = this.runner.stateAt(fn, query)?.get(key);
+    return found ? new Map(state).set(key, found) : state;
   }
 
   private templates: ReturnType<typeof templateKind> | undefined;

@@ -33,7 +33,13 @@ export interface FlowDeps {
 }
 
 export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
-  const facts: FileFacts = {
+  const facts = emptyFacts(sf);
+  new FlowWalker(deps, facts).run();
+  return facts;
+}
+
+function emptyFacts(sf: ts.SourceFile): FileFacts {
+  return {
     sf,
     sites: [],
     edges: [],
@@ -44,9 +50,13 @@ export function analyzeFlow(sf: ts.SourceFile, deps: FlowDeps): FileFacts {
     gaveUp: [],
     instantiations: [],
   };
-  new FlowWalker(deps, facts).run();
-  return facts;
 }
+
+/**
+ * The states a function read on its own gives at a node (stateAt), per configuration and per reading of the code (an
+ * edited file is parsed again: new nodes). null: not reached, gave up, or being read.
+ */
+const bodyStates = new WeakMap<object, WeakMap<object, WeakMap<ts.Node, Map<ts.Node, ConnState> | null>>>();
 
 /** A statement jumps can leave: `break` targets any (a block only by label), `continue` only a loop. */
 interface JumpFrame {
@@ -90,6 +100,8 @@ class FlowWalker implements EdgeWalker, StatementRunner {
   private jumps: JumpFrame[] = [];
   /** Each connection's state before the current root first used it (per root: captured-ness depends on it). */
   private readonly untouched = new Map<ts.Node, ConnState>();
+  /** While a function is read on its own for the state at one node (stateAt): that node, and the states met there. */
+  private probe: { at: ts.Node; found: State | undefined } | undefined;
   private readonly report: Report = (ruleId, node, messageId, data, key) => {
     this.facts.findings.push({ ruleId, node, messageId, data, key });
   };
@@ -139,6 +151,34 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       site.verdict = siteVerdict(this.deps, site, writes);
       for (const setting of settingsProvided(site)) this.facts.settingsSet.add(setting);
     }
+  }
+
+  stateAt(fn: ts.FunctionLikeDeclaration, node: ts.Node): Map<ts.Node, ConnState> | undefined {
+    let byNode = bodyStates.get(this.deps.config)?.get(this.deps.origins);
+    if (!byNode) {
+      const byOrigins = bodyStates.get(this.deps.config) ?? new WeakMap();
+      bodyStates.set(this.deps.config, byOrigins);
+      byOrigins.set(this.deps.origins, (byNode = new WeakMap()));
+    }
+    if (byNode.has(node)) return byNode.get(node) ?? undefined;
+    byNode.set(node, null); // in progress: a builder reached again from its own body reads nothing
+    const sf = fn.getSourceFile();
+    const walker = new FlowWalker(this.deps, emptyFacts(sf));
+    const found = walker.readAlone(fn, node);
+    byNode.set(node, found ?? null);
+    return found;
+  }
+
+  /** Interprets one function as a root, on its own (its sites and findings go nowhere), for the state at `node`. */
+  private readAlone(fn: ts.FunctionLikeDeclaration, node: ts.Node): Map<ts.Node, ConnState> | undefined {
+    const facts = this.deps.origins.facts;
+    this.probe = { at: node, found: undefined };
+    this.root = fn;
+    const body = fn.body!;
+    const stopped = withinBudget(facts, fileBudget(facts, fn.getSourceFile()), fn, () => {
+      this.ran(ts.isBlock(body) ? this.statements(body.statements, new Map()) : this.expression(body, new Map()));
+    });
+    return stopped ? undefined : (this.probe.found ?? undefined);
   }
 
   // ---- statements: a small abstract interpreter over the control-flow structure ----
@@ -391,6 +431,10 @@ class FlowWalker implements EdgeWalker, StatementRunner {
 
   private call(call: ts.CallExpression, state: State): void {
     if (state === null) return;
+    if (this.probe?.at === call) {
+      const found = this.probe.found;
+      this.probe.found = found ? join(found, copy(state), this.untouched, this.deps.config.bypassRoles) : copy(state);
+    }
     if (this.calls.adapterCall(call, state)) return;
     this.calls.builderInstances(call, state);
     this.edges.helperCall(call, state);

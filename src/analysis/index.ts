@@ -290,10 +290,14 @@ export function conclude(
       {
         settings: [...f.settingsSet],
         // An admin write waits for the routes that reach it (no-admin-on-request-path): in the files importing it. So
-        // does a seed or migration file's write (a route that reaches it makes it app code).
+        // does a seed or migration file's write (a route that reaches it makes it app code), and a table-generic
+        // builder's query (its calls, in the files importing it, make the writes and drop its template site).
         pending:
           f.sites.some(
-            (s) => 'pending' in s.verdict || (s.gatedTables.length > 0 && verdicts.get(s)?.coverage === 'admin-pool'),
+            (s) =>
+              'pending' in s.verdict ||
+              s.template !== undefined ||
+              (s.gatedTables.length > 0 && verdicts.get(s)?.coverage === 'admin-pool'),
           ) || (f.sites.length > 0 && routeDecidesSetAside(relative(input.root, f.sf.fileName))),
       },
     ]),

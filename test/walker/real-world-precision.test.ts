@@ -516,6 +516,32 @@ describe('a scope helper method on a class named by an alias, setting the tenant
   });
 });
 
+describe('kysely raw SQL sent whole: sql.raw(text).execute(trx) and executeQuery(CompiledQuery.raw(…)) (jholland)', () => {
+  it('reads their sets and their writes', () => {
+    const report = expectAnnotated('kysely-raw');
+    const at = evidenceIn(report, 'src/notes.ts');
+    expect(at(7)).toContain('a callback passed to `inOrg` (src/db.ts:10), which runs it in a transaction with the org context set');
+    expect(at(14)).toContain('a callback passed to `inOrgCompiled` (src/db.ts:18), which runs it');
+    // The raw writes on the pool were no sites at all.
+    expect(at(35)).toContain('outside any org-scoped transaction');
+    expect(at(40)).toContain('outside any org-scoped transaction');
+    // SET with a bind parameter is read, and is a server error.
+    const bound = report.findings.filter((f) => f.ruleId === 'no-pool-scoped-context' && f.file === 'src/db.ts');
+    expect(bound.map((f) => f.line)).toEqual([28]);
+    expect(report.findings.some((f) => f.ruleId === 'no-unset-policy-setting')).toBe(false);
+  });
+});
+
+describe('a table-generic builder that checks out its own client runs the caller\'s text in the state it leaves the client in (Community-Canvas)', () => {
+  it('judges the caller\'s write by the BEGIN and set_config (or session-wide set) the builder makes before its query', () => {
+    const report = expectAnnotated('builder-own-connection');
+    const at = evidenceIn(report, 'src/bookings.ts');
+    expect(at(5)).toContain('session-wide org context set by enter() (set_config at src/tenant-db.ts:6) at src/tenant-db.ts:19');
+    expect(at(10)).toContain('the transaction set the org context with set_config at src/tenant-db.ts:31');
+    expect(at(15)).toContain('inside a transaction that has not set the org context');
+  });
+});
+
 /** The evidence of the write site at a line (of `file`, when given) of a fixture app's report. */
 function evidenceIn(report: { writeSites: { file: string; line: number; evidence: string }[] }, file?: string) {
   return (line: number): string =>
