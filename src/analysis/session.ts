@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type ts from 'typescript';
+import ts from '../ts.js';
 import { parseSource } from '../files/source.js';
 import type { SourceHost } from '../code/source-host.js';
 import type { DepNode, Facts } from '../code/fixpoint.js';
@@ -132,7 +132,7 @@ export class AnalysisSession {
     const context = coreContext({ ...this.input, host: this.host });
     this.tracked = this.input.track?.() ?? true;
     if (this.tracked) {
-      context.engine.trackDependencies();
+      context.engine.trackDependencies(parseOf);
       this.host.engine = context.engine;
     }
     return context;
@@ -187,7 +187,7 @@ export class AnalysisSession {
     // (what a registration read is tracked: when that changes, it is done again).
     for (const { rel, placed } of entries) {
       if (placed.registered) continue;
-      const node = engine.newNode(() => this.staleRegistrations.add(rel));
+      const node = engine.newNode(() => this.staleRegistrations.add(rel), placed.sf);
       engine.within(node, () => origins.registerForeignReplacements([placed.sf]));
       placed.registered = node ?? true;
     }
@@ -196,7 +196,7 @@ export class AnalysisSession {
     for (const { rel, placed } of entries) {
       if (!placed.analysed) {
         if (program.late?.()) return undefined;
-        const scope = engine.newNode(() => this.staleScopes.add(rel));
+        const scope = engine.newNode(() => this.staleScopes.add(rel), placed.sf);
         placed.analysed = engine.within(scope, () => analyseFile(placed.sf, this.input, this.context));
         placed.scope = scope;
         this.analysedChars += placed.sf.text.length;
@@ -232,6 +232,9 @@ export class AnalysisSession {
     this.staleScopes.clear();
     this.staleRegistrations.clear();
     const reregister = new Set<string>();
+    // What was computed about the replaced parses' own nodes (their files' analyses and registrations included): no
+    // later analysis asks about those nodes, and nothing else evicts it (it read no other file).
+    engine.forget(changed.map((rel) => this.placed.get(rel)!.sf));
     // A registration that read a changed file is done again, and whatever read the members the
     // file registered is evicted with it (they touched the registering file): until nothing new.
     for (let files = changed.map(abs); files.length; ) {
@@ -265,6 +268,18 @@ export class AnalysisSession {
     this.lastReparsed = changed;
     this.lastDropped = [...new Set([...changed, ...[...this.staleScopes].filter((rel) => this.placed.has(rel))])];
   }
+}
+
+/** The parse a fact's key is a node of (the engine lists the fact under it: `Facts.forget`). */
+function parseOf(key: unknown): ts.SourceFile | undefined {
+  if (typeof key !== 'object' || key === null) return undefined;
+  let node = key as ts.Node;
+  if (typeof node.kind !== 'number' || typeof node.pos !== 'number') return undefined;
+  while (node.kind !== ts.SyntaxKind.SourceFile) {
+    if (!node.parent) return undefined;
+    node = node.parent;
+  }
+  return node as ts.SourceFile;
 }
 
 /**

@@ -233,7 +233,7 @@ function scanMemos(facts: Facts): ScanMemos | undefined {
     m = {
       scanned: new TrackedMemo(facts),
       middleware: new TrackedMemo(facts),
-      keys: new Interner(),
+      keys: new Interner(true),
       logs: new WeakMap(),
       logsOf: [],
     };
