@@ -242,6 +242,11 @@ export class Facts {
     for (const list of this.touched.values()) compactLive(list);
   }
 
+  /** Evicts one computation (and what read it): one replaced by its own recomputation, which nothing else evicts. */
+  discard(node: DepNode | undefined): void {
+    if (node) this.evict([node]);
+  }
+
   /** Drops a transient kind's facts (`FactKind.transient`) once their asker is done. */
   dropKind(kind: FactKind<unknown, unknown>): void {
     this.tables.delete(kind);
