@@ -143,6 +143,11 @@ export class AnalysisSession {
     return this.analysedChars > WEAR * Math.max(this.largest, 1);
   }
 
+  /** How many facts its engine holds (tests, the bench). */
+  get heldFacts(): number {
+    return this.context.engine.size;
+  }
+
   /** Whether the session holds the facts of this text of a file (an analysis that includes it does not parse it). */
   knows(rel: string, hash: string): boolean {
     return this.placed.get(rel)?.hash === hash;

@@ -128,6 +128,13 @@ export class Facts {
 
   constructor(readonly maxDepth = 400) {}
 
+  /** How many facts the engine holds (tests: an editor's session holds as many after an edit as before it). */
+  get size(): number {
+    let n = 0;
+    for (const table of this.tables.values()) n += table.size;
+    return n;
+  }
+
   /** Whether some fact is being computed (what is learnt now may be provisional). */
   get busy(): boolean {
     return this.depth > 0;
