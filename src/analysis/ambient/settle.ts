@@ -128,6 +128,12 @@ export class AmbientSettler {
     return (this.reach ??= this.build()).providers();
   }
 
+  /** Lets go of what the analysis settled with it (the reach's facts in the engine, which no later analysis reads). */
+  release(): void {
+    this.reach?.release();
+    this.reach = undefined;
+  }
+
   private build(): Reach {
     for (const f of this.deps.files) for (const [call, states] of f.storeEntries ?? []) this.entered.set(call, states);
     const w = (n: ts.Node): string => where(n, this.deps.root);
