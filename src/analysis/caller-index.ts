@@ -1,5 +1,5 @@
 import type ts from '../ts.js';
-import type { DepNode, Facts } from '../code/fixpoint.js';
+import { type DepNode, type Facts, markDead } from '../code/fixpoint.js';
 import type { OriginResolver } from '../code/origins.js';
 import type { CallbackUse, CallEdge, FileFacts } from './facts.js';
 import { type FunctionType, typedEdgesOf, typedFunctions } from './function-types.js';
@@ -219,7 +219,7 @@ export class KeptCallerIndex implements CallerIndex {
     // listed under the file's parse (evicted with it when an edit replaces the parse).
     this.facts.discard(slot.value?.node);
     const value: NonNullable<Slot['value']> = { by: new Map(), asked: new Set(), dead: false };
-    const node = (value.node = this.facts.newNode(() => (value.dead = true), slot.sf));
+    const node = (value.node = this.facts.newNode(markDead(value), slot.sf));
     const edges = this.facts.within(node, () =>
       (slot.valueCalls ?? []).flatMap((c) => {
         const d = denote(c.call as ts.CallExpression);
@@ -238,7 +238,7 @@ export class KeptCallerIndex implements CallerIndex {
     const generation = this.generation;
     this.facts.discard(slot.typed?.node);
     const typed: NonNullable<Slot['typed']> = { by: new Map(), dispatched: [], generation, dead: false };
-    const node = (typed.node = this.facts.newNode(() => (typed.dead = true), slot.sf));
+    const node = (typed.node = this.facts.newNode(markDead(typed), slot.sf));
     const found = this.facts.within(node, () =>
       slot.valueCalls?.length ? typedEdgesOf(slot.valueCalls, this.byType!, this.origins, this.root) : undefined,
     );

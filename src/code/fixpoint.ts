@@ -450,6 +450,16 @@ export class TrackedMemo<K, V> {
   }
 }
 
+/**
+ * An `onEvict` that marks `target` dead and holds nothing else: an arrow made in a method holds the method's whole
+ * scope (its `this`, and what its other closures read), and a node lives as long as what it read is unchanged.
+ */
+export function markDead(target: { dead: boolean }): () => void {
+  return () => {
+    target.dead = true;
+  };
+}
+
 /** Removes the dead nodes of a list, in place. */
 function compactLive(list: DepNode[]): void {
   let kept = 0;

@@ -15,7 +15,7 @@ import { loadModel } from '../../src/schema/load.js';
 // An editor edits one file again and again: the analysis session (src/analysis/session.ts) replaces that file's parse
 // at each edit, and what it held about the old parse must go with it (issue 13: an edit of a large route file left
 // the process holding 10-12 MB more, every replaced parse kept by facts keyed by its nodes, the settling's facts of
-// every lint, and computations replaced by their own recomputation). After each edit the engine holds as many facts as
+// every lint and its reach of an AsyncLocalStorage's writes, and computations replaced by their own recomputation). After each edit the engine holds as many facts as
 // after the one before, and every replaced parse can be collected.
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-session-memory-'));
@@ -23,15 +23,19 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const ROUTE = 'src/routes/orders.ts';
 const insert = "'INSERT INTO items (org_id) VALUES ($1)', [req.body.orgId]";
-/** The route file at edit `k`: routes writing on the pool, in the tenant's scope and through a helper of another file. */
+/**
+ * The route file at edit `k`: routes writing on the pool, in the tenant's scope, through a helper of another file and on
+ * a connection read from an AsyncLocalStorage (settled over the roots that reach it).
+ */
 const route = (k: number): string =>
   "import { Router } from 'express';\nimport { pool } from '../db';\nimport { withOrg } from '../scope';\n" +
-  "import { save } from '../helpers';\nexport const orders = Router();\n" +
+  "import { save } from '../helpers';\nimport { db } from '../context';\nexport const orders = Router();\n" +
   Array.from(
     { length: 8 },
     (_, i) =>
       `orders.post('/o${i}', async (req, res) => {\n  // edit ${k}\n  await pool.query(${insert});\n` +
       `  await withOrg(req.body.orgId, (c) => c.query(${insert}));\n  await save(pool, req.body.orgId);\n` +
+      `  await db.query(${insert});\n` +
       '  res.sendStatus(201);\n});\n',
   ).join('');
 
@@ -52,6 +56,14 @@ const files = new Map<string, string>([
       "    await client.query(\"SELECT set_config('app.current_org_id', $1, true)\", [orgId]);\n" +
       "    const result = await fn(client);\n    await client.query('COMMIT');\n    return result;\n" +
       '  } finally {\n    client.release();\n  }\n}\n',
+  ],
+  [
+    'src/context.ts',
+    "import { AsyncLocalStorage } from 'node:async_hooks';\nimport { Pool, type PoolClient } from 'pg';\n" +
+      'export const pool = new Pool();\nexport const store = new AsyncLocalStorage<{ tx: PoolClient }>();\n' +
+      'export const db = new Proxy(pool, {\n  get(target, prop) {\n    const active = store.getStore()?.tx ?? target;\n' +
+      "    const value = Reflect.get(active, prop);\n    return typeof value === 'function' ? value.bind(active) : value;\n" +
+      '  },\n});\n',
   ],
   [
     'src/helpers.ts',
@@ -114,7 +126,7 @@ describe("the analysis session's memory over edits of one file", () => {
         },
       })!;
       expect(session.lastReparsed).toEqual(k ? [ROUTE] : []);
-      expect(result.sites.filter((s) => s.file === ROUTE)).toHaveLength(16);
+      expect(result.sites.filter((s) => s.file === ROUTE)).toHaveLength(24);
       held.push(session.heldFacts);
     }
     // The same text shape at every edit: as many facts held after the last as after the first edit.

@@ -4,7 +4,7 @@ import { isUnencapsulatedPlugin, pluginRegistration } from '../../code/carried.j
 import { isFunctionLike } from '../../code/scope.js';
 import { indexedNodes } from '../../code/file-nodes.js';
 import { skipOuter } from '../../syntax/wrappers.js';
-import { type DepNode, type Facts, Interner, TrackedMemo } from '../../code/fixpoint.js';
+import { type DepNode, type Facts, Interner, markDead, TrackedMemo } from '../../code/fixpoint.js';
 import { NestRoutes } from './nest.js';
 import { exportedValues, ROUTE_HANDLER_METHODS, routeFilePath, usesServer } from './next.js';
 
@@ -311,7 +311,7 @@ export class EntryPoints {
         // The log it replaces goes with its computation (which nothing else would evict: it holds the ops).
         this.origins.facts.discard(log?.node);
         const made: FileLog = { ops: [], asked: new Map(), dead: false };
-        const node = (made.node = this.origins.facts.newNode(() => (made.dead = true), sf));
+        const node = (made.node = this.origins.facts.newNode(markDead(made), sf));
         this.log = made;
         try {
           this.origins.facts.within(node, () => this.callsIn(sf));
