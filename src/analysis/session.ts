@@ -42,12 +42,15 @@ import {
 // file read is unchanged (roots/entry-points.ts). What is global (mounts, routes, roots, reach)
 // is gathered again from those at every analysis.
 //
-// Facts about nodes that are no longer analysed stay in the engine until the session is
-// replaced: `worn` says when the text it analysed since it began passes twice its program's,
-// so the memory held is bounded by a constant times one analysis. Counted in characters, not
-// files: what a replaced parse leaves held grows with its text (12 MB an edit of signacare's
-// 2,316-line route file), and a count of files let an editor re-analyse that file about 1,300
-// times (some 15 GB held) before replacing the session.
+// A replaced parse goes with what was computed about its nodes: the engine lists every fact
+// and tracked memo entry under the parse of its key's nodes, and the change evicts the old
+// parse's (`Facts.forget`, with the file's scope and registration); what each analysis settles
+// with (the settling's and the ambient reach's facts) is transient, dropped when it is done.
+// What is still held per edit (issue 13: 6 MB an edit of signacare's 2,316-line route file
+// after these, 10-12 MB before) is bounded by `worn`: the session is replaced once the text it
+// analysed since it began passes twice its program's. Counted in characters, not files: what an
+// edit leaves held grows with the file's text, and a count of files let an editor re-analyse
+// that file about 1,300 times before replacing the session.
 
 /** One project file as the session's caller knows it now. */
 export interface SessionFile {

@@ -23,7 +23,11 @@
 // everything reachable from those files: exactly the facts whose computation read something of
 // them, directly or through other facts; the rest stays, including the facts of unchanged
 // files that import a changed one but never read what changed. The graph costs one edge per
-// distinct read, so it is linear in the work done.
+// distinct read, so it is linear in the work done. What is keyed by a parse's own nodes reads
+// no other file, so nothing would evict it when an edit replaces the parse: each such fact and
+// memo entry is listed under its key's parse (`ownerOf`, given by the session), and `forget`
+// evicts them with that parse. An evicted node lets go of its key, kind and `onEvict`, and the
+// lists that may still name it (readers, touched) drop dead nodes as they grow.
 
 /** One kind of fact: how to compute it and what to assume while it is in progress. */
 export interface FactKind<K, V> {
