@@ -157,7 +157,7 @@ export class Facts {
     return this.tracking;
   }
 
-  /** A node for a computation outside the facts (a tracked memo's entry, an analysis scope), listed under `key`'s parse. */
+  /** A node for a computation outside the facts (a tracked memo's entry, an analysis scope), under `key`'s parse. */
   newNode(onEvict?: () => void, key?: unknown): DepNode | undefined {
     if (!this.tracking) return undefined;
     const node = new DepNode(onEvict);
