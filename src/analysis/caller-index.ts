@@ -1,5 +1,5 @@
 import type ts from '../ts.js';
-import type { Facts } from '../code/fixpoint.js';
+import { type DepNode, type Facts, markDead } from '../code/fixpoint.js';
 import type { OriginResolver } from '../code/origins.js';
 import type { CallbackUse, CallEdge, FileFacts } from './facts.js';
 import { typedEdgesOf, TypedFunctions } from './function-types.js';
@@ -64,9 +64,9 @@ interface Slot {
   /** Where the file passes its escaped functions around as values (`escapedOutsideTests`'s), by function. */
   escapesOf: Map<Fn, ts.Identifier[]>;
   /** Whole program: the file's value edges, the functions whose callers they read, whether a fact read was evicted. */
-  value?: { by: Map<Fn, CallEdge[]>; asked: Set<Fn>; dead: boolean };
+  value?: { by: Map<Fn, CallEdge[]>; asked: Set<Fn>; dead: boolean; node?: DepNode | undefined };
   /** Whole program: the file's typed edges (those not linked by value), the functions they reach, the map they read. */
-  typed?: { by: Map<Fn, CallEdge[]>; dispatched: Fn[]; generation: number; dead: boolean };
+  typed?: { by: Map<Fn, CallEdge[]>; dispatched: Fn[]; generation: number; dead: boolean; node?: DepNode | undefined };
 }
 
 /** How the last update went (tests and the bench read it). */
@@ -231,6 +231,8 @@ export class KeptCallerIndex implements CallerIndex {
 
   /** Takes a replaced slot's value and typed edges out (the callees they reached are concatenated again). */
   private leaveLinked(old: Slot, i: number, touched: Set<Fn>): void {
+    this.facts.discard(old.value?.node);
+    this.facts.discard(old.typed?.node);
     for (const fn of old.value?.by.keys() ?? []) (touched.add(fn), this.byValue.get(fn)?.delete(i));
     for (const fn of old.typed?.by.keys() ?? []) (touched.add(fn), this.byTyped.get(fn)?.delete(i));
     for (const fn of old.typed?.dispatched ?? []) count(this.dispatchedCount, this.dispatched!, fn, -1);
@@ -238,8 +240,11 @@ export class KeptCallerIndex implements CallerIndex {
 
   private relinkValue(slot: Slot, i: number, denote: DenoteCall, touched: Set<Fn>): void {
     for (const fn of slot.value?.by.keys() ?? []) (touched.add(fn), this.byValue.get(fn)?.delete(i));
+    // The computation it replaces goes (nothing else would evict it: it held the file's old edges), and this one is
+    // listed under the file's parse (evicted with it when an edit replaces the parse).
+    this.facts.discard(slot.value?.node);
     const value: NonNullable<Slot['value']> = { by: new Map(), asked: new Set(), dead: false };
-    const node = this.facts.newNode(() => (value.dead = true));
+    const node = (value.node = this.facts.newNode(markDead(value), slot.sf));
     const edges = this.facts.within(node, () =>
       (slot.valueCalls ?? []).flatMap((c) => {
         const d = denote(c.call as ts.CallExpression);
@@ -255,8 +260,9 @@ export class KeptCallerIndex implements CallerIndex {
   private relinkTyped(slot: Slot, i: number, touched: Set<Fn>, generation: number): void {
     for (const fn of slot.typed?.by.keys() ?? []) (touched.add(fn), this.byTyped.get(fn)?.delete(i));
     for (const fn of slot.typed?.dispatched ?? []) count(this.dispatchedCount, this.dispatched!, fn, -1);
+    this.facts.discard(slot.typed?.node);
     const typed: NonNullable<Slot['typed']> = { by: new Map(), dispatched: [], generation, dead: false };
-    const node = this.facts.newNode(() => (typed.dead = true));
+    const node = (typed.node = this.facts.newNode(markDead(typed), slot.sf));
     const found = this.facts.within(node, () =>
       slot.valueCalls?.length ? typedEdgesOf(slot.valueCalls, this.typed.byType, this.origins, this.root) : undefined,
     );

@@ -244,76 +244,81 @@ export function conclude(
   const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
   const trpc = new TrpcContexts(input.files, origins, (e) => handles.of(e), input.root);
   const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root, graph });
-  let verdicts: Map<RawSite, SiteVerdict>;
+  // Its reach is facts of a kind made for this analysis (transient): dropped from the engine when it is done.
   try {
-    verdicts = resolveVerdicts(facts, origins, {
-      root: input.root,
-      wholeProgram: input.wholeProgram,
-      tableSettings: input.config.tableSettings,
-      bypassRoles: input.config.bypassRoles,
-      roleKeyedTables: input.config.roleKeyedTables,
-      switchSettings: input.config.switchSettings,
-      injected: (b, path, at) =>
-        handles.ambient.nest?.injected(b, path, at) ??
-        (ts.isConstructorDeclaration(b.fn) ? handles.injected(b) : undefined),
-      isFactory: (fn) => !!handles.ambient.nest?.isFactory(fn),
-      memberOf: (e, path) => handles.memberOf(e, path),
-      facts: engine,
-      graph,
-      ambient: (h, at, table, pending, reframe) => ambient.settle(h, at, table, pending, reframe),
-      forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b),
-      ...(report ? { report } : {}),
-      carried: (call, arg, param, path) => trpc.resolverMember(call, arg, param, path),
-    });
-  } catch (error) {
-    incomplete.push(
-      ...facts.map((f) => ({
-        file: relative(input.root, f.sf.fileName),
-        reason: `the callers of its writes could not be followed (${gaveUp(error)}); none of its writes were checked`,
-      })),
-    );
-    return { sites: [], findings: [], settingsSet: new Set(), work: work(), incomplete };
-  }
-  settleTemplates(facts, verdicts, input.wholeProgram, input.root, origins);
-  markOuterPoolWrites(facts, verdicts, input.config, input.root, (fn, i) => handles.callbackHandle(fn, i));
-  const result: CoreResult = {
-    sites: [],
-    findings: [],
-    settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])),
-    work: work(),
-    incomplete,
-  };
-  if (input.ambientProviders) result.ambientProviders = ambient.inferredProviders();
-  result.perFile = new Map(
-    facts.map((f) => [
-      relative(input.root, f.sf.fileName),
-      {
-        settings: [...f.settingsSet],
-        // An admin write waits for the routes that reach it (no-admin-on-request-path): in the files importing it. So
-        // does a seed or migration file's write (a route that reaches it makes it app code), and a table-generic
-        // builder's query (its calls, in the files importing it, make the writes and drop its template site).
-        pending:
-          f.sites.some(
-            (s) =>
-              'pending' in s.verdict ||
-              s.template !== undefined ||
-              (s.gatedTables.length > 0 && verdicts.get(s)?.coverage === 'admin-pool'),
-          ) || (f.sites.length > 0 && routeDecidesSetAside(relative(input.root, f.sf.fileName))),
-      },
-    ]),
-  );
-  for (const f of facts) {
-    if (report && !report.has(f.sf)) continue;
+    let verdicts: Map<RawSite, SiteVerdict>;
     try {
-      reportFile(f, verdicts, input, result, ambient);
-    } catch (error) {
-      incomplete.push({
-        file: relative(input.root, f.sf.fileName),
-        reason: `its findings could not be reported (${gaveUp(error)})`,
+      verdicts = resolveVerdicts(facts, origins, {
+        root: input.root,
+        wholeProgram: input.wholeProgram,
+        tableSettings: input.config.tableSettings,
+        bypassRoles: input.config.bypassRoles,
+        roleKeyedTables: input.config.roleKeyedTables,
+        switchSettings: input.config.switchSettings,
+        injected: (b, path, at) =>
+          handles.ambient.nest?.injected(b, path, at) ??
+          (ts.isConstructorDeclaration(b.fn) ? handles.injected(b) : undefined),
+        isFactory: (fn) => !!handles.ambient.nest?.isFactory(fn),
+        memberOf: (e, path) => handles.memberOf(e, path),
+        facts: engine,
+        graph,
+        ambient: (h, at, table, pending, reframe) => ambient.settle(h, at, table, pending, reframe),
+        forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b),
+        ...(report ? { report } : {}),
+        carried: (call, arg, param, path) => trpc.resolverMember(call, arg, param, path),
       });
+    } catch (error) {
+      incomplete.push(
+        ...facts.map((f) => ({
+          file: relative(input.root, f.sf.fileName),
+          reason: `the callers of its writes could not be followed (${gaveUp(error)}); none of its writes were checked`,
+        })),
+      );
+      return { sites: [], findings: [], settingsSet: new Set(), work: work(), incomplete };
     }
+    settleTemplates(facts, verdicts, input.wholeProgram, input.root, origins);
+    markOuterPoolWrites(facts, verdicts, input.config, input.root, (fn, i) => handles.callbackHandle(fn, i));
+    const result: CoreResult = {
+      sites: [],
+      findings: [],
+      settingsSet: new Set(facts.flatMap((f) => [...f.settingsSet])),
+      work: work(),
+      incomplete,
+    };
+    if (input.ambientProviders) result.ambientProviders = ambient.inferredProviders();
+    result.perFile = new Map(
+      facts.map((f) => [
+        relative(input.root, f.sf.fileName),
+        {
+          settings: [...f.settingsSet],
+          // An admin write waits for the routes that reach it (no-admin-on-request-path): in the files importing it. So
+          // does a seed or migration file's write (a route that reaches it makes it app code), and a table-generic
+          // builder's query (its calls, in the files importing it, make the writes and drop its template site).
+          pending:
+            f.sites.some(
+              (s) =>
+                'pending' in s.verdict ||
+                s.template !== undefined ||
+                (s.gatedTables.length > 0 && verdicts.get(s)?.coverage === 'admin-pool'),
+            ) || (f.sites.length > 0 && routeDecidesSetAside(relative(input.root, f.sf.fileName))),
+        },
+      ]),
+    );
+    for (const f of facts) {
+      if (report && !report.has(f.sf)) continue;
+      try {
+        reportFile(f, verdicts, input, result, ambient);
+      } catch (error) {
+        incomplete.push({
+          file: relative(input.root, f.sf.fileName),
+          reason: `its findings could not be reported (${gaveUp(error)})`,
+        });
+      }
+    }
+    return result;
+  } finally {
+    ambient.release();
   }
-  return result;
 }
 
 function unclosedComment(sf: ts.SourceFile): number | undefined {

@@ -205,6 +205,21 @@ export function resolveVerdicts(
   const index: Index = { ...callerIndex(files, origins, options), files: new Set(files.map((f) => f.sf)), origins };
   const out = new Map<RawSite, SiteVerdict>();
   const memo = new SettleMemo(options.facts ?? new Facts());
+  try {
+    settleFiles(files, index, memo, options, out);
+  } finally {
+    memo.facts.dropKind(memo.kind as FactKind<unknown, unknown>);
+  }
+  return out;
+}
+
+function settleFiles(
+  files: FileFacts[],
+  index: Index,
+  memo: SettleMemo,
+  options: ProgramOptions,
+  out: Map<RawSite, SiteVerdict>,
+): void {
   for (const f of files) {
     if (options.report && !options.report.has(f.sf)) continue;
     let alone: Index | undefined;
@@ -234,7 +249,6 @@ export function resolveVerdicts(
       out.set(site, verdict);
     }
   }
-  return out;
 }
 
 function groupBy<K, V>(values: readonly V[], key: (v: V) => K): Map<K, V[]> {
@@ -293,8 +307,14 @@ class SettleMemo {
   readonly pending = new Map<object, { settler: Settler; p: CallerPending }>();
   /** Keys whose verdict depended on other files: a settler that reuses one inherits that. */
   readonly foreign = new Set<object>();
+  /**
+   * Transient (fixpoint.ts): its keys hold this analysis's index, so no later one reads them; in an editor's session
+   * each lint's settled verdicts, and the dependency nodes of what they read, stayed in the engine (and held the
+   * parses of files edited since).
+   */
   readonly kind: FactKind<object, SiteVerdict> = {
     name: 'settle',
+    transient: true,
     compute: (key) => {
       const { settler, p } = this.pending.get(key)!;
       const before = settler.foreign;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type ts from 'typescript';
+import ts from '../ts.js';
 import { parseSource } from '../files/source.js';
 import type { SourceHost } from '../code/source-host.js';
 import type { DepNode, Facts } from '../code/fixpoint.js';
@@ -42,12 +42,15 @@ import {
 // file read is unchanged (roots/entry-points.ts). What is global (mounts, routes, roots, reach)
 // is gathered again from those at every analysis.
 //
-// Facts about nodes that are no longer analysed stay in the engine until the session is
-// replaced: `worn` says when the text it analysed since it began passes twice its program's,
-// so the memory held is bounded by a constant times one analysis. Counted in characters, not
-// files: what a replaced parse leaves held grows with its text (12 MB an edit of signacare's
-// 2,316-line route file), and a count of files let an editor re-analyse that file about 1,300
-// times (some 15 GB held) before replacing the session.
+// A replaced parse goes with what was computed about its nodes: the engine lists every fact
+// and tracked memo entry under the parse of its key's nodes, and the change evicts the old
+// parse's (`Facts.forget`, with the file's scope and registration); what each analysis settles
+// with (the settling's and the ambient reach's facts) is transient, dropped when it is done.
+// What is still held per edit (issue 13: 6 MB an edit of signacare's 2,316-line route file
+// after these, 10-12 MB before) is bounded by `worn`: the session is replaced once the text it
+// analysed since it began passes twice its program's. Counted in characters, not files: what an
+// edit leaves held grows with the file's text, and a count of files let an editor re-analyse
+// that file about 1,300 times before replacing the session.
 
 /** One project file as the session's caller knows it now. */
 export interface SessionFile {
@@ -132,7 +135,7 @@ export class AnalysisSession {
     const context = coreContext({ ...this.input, host: this.host });
     this.tracked = this.input.track?.() ?? true;
     if (this.tracked) {
-      context.engine.trackDependencies();
+      context.engine.trackDependencies(parseOf);
       this.host.engine = context.engine;
     }
     return context;
@@ -141,6 +144,11 @@ export class AnalysisSession {
   /** True once the session has analysed WEAR times its largest program's text: replace it to let go of stale facts. */
   get worn(): boolean {
     return this.analysedChars > WEAR * Math.max(this.largest, 1);
+  }
+
+  /** How many facts its engine holds (tests, the bench). */
+  get heldFacts(): number {
+    return this.context.engine.size;
   }
 
   /** Whether the session holds the facts of this text of a file (an analysis that includes it does not parse it). */
@@ -187,7 +195,7 @@ export class AnalysisSession {
     // (what a registration read is tracked: when that changes, it is done again).
     for (const { rel, placed } of entries) {
       if (placed.registered) continue;
-      const node = engine.newNode(() => this.staleRegistrations.add(rel));
+      const node = engine.newNode(() => this.staleRegistrations.add(rel), placed.sf);
       engine.within(node, () => origins.registerForeignReplacements([placed.sf]));
       placed.registered = node ?? true;
     }
@@ -196,7 +204,7 @@ export class AnalysisSession {
     for (const { rel, placed } of entries) {
       if (!placed.analysed) {
         if (program.late?.()) return undefined;
-        const scope = engine.newNode(() => this.staleScopes.add(rel));
+        const scope = engine.newNode(() => this.staleScopes.add(rel), placed.sf);
         placed.analysed = engine.within(scope, () => analyseFile(placed.sf, this.input, this.context));
         placed.scope = scope;
         this.analysedChars += placed.sf.text.length;
@@ -232,6 +240,9 @@ export class AnalysisSession {
     this.staleScopes.clear();
     this.staleRegistrations.clear();
     const reregister = new Set<string>();
+    // What was computed about the replaced parses' own nodes (their files' analyses and registrations included): no
+    // later analysis asks about those nodes, and nothing else evicts it (it read no other file).
+    engine.forget(changed.map((rel) => this.placed.get(rel)!.sf));
     // A registration that read a changed file is done again, and whatever read the members the
     // file registered is evicted with it (they touched the registering file): until nothing new.
     for (let files = changed.map(abs); files.length; ) {
@@ -265,6 +276,18 @@ export class AnalysisSession {
     this.lastReparsed = changed;
     this.lastDropped = [...new Set([...changed, ...[...this.staleScopes].filter((rel) => this.placed.has(rel))])];
   }
+}
+
+/** The parse a fact's key is a node of (the engine lists the fact under it: `Facts.forget`). */
+function parseOf(key: unknown): ts.SourceFile | undefined {
+  if (typeof key !== 'object' || key === null) return undefined;
+  let node = key as ts.Node;
+  if (typeof node.kind !== 'number' || typeof node.pos !== 'number') return undefined;
+  while (node.kind !== ts.SyntaxKind.SourceFile) {
+    if (!node.parent) return undefined;
+    node = node.parent;
+  }
+  return node as ts.SourceFile;
 }
 
 /**

@@ -23,7 +23,11 @@
 // everything reachable from those files: exactly the facts whose computation read something of
 // them, directly or through other facts; the rest stays, including the facts of unchanged
 // files that import a changed one but never read what changed. The graph costs one edge per
-// distinct read, so it is linear in the work done.
+// distinct read, so it is linear in the work done. What is keyed by a parse's own nodes reads
+// no other file, so nothing would evict it when an edit replaces the parse: each such fact and
+// memo entry is listed under its key's parse (`ownerOf`, given by the session), and `forget`
+// evicts them with that parse. An evicted node lets go of its key, kind and `onEvict`, and the
+// lists that may still name it (readers, touched) drop dead nodes as they grow.
 
 /** One kind of fact: how to compute it and what to assume while it is in progress. */
 export interface FactKind<K, V> {
@@ -32,6 +36,11 @@ export interface FactKind<K, V> {
   /** The fail-closed value: assumed for a fact in progress, kept when it does not settle. */
   conservative(key: K, why: 'cycle' | 'depth' | 'diverged'): V;
   same(a: V, b: V): boolean;
+  /**
+   * Facts kept only while the computation that asks for them runs (the settling's, program.ts): no node in the
+   * dependency graph, and the asker drops the kind's table when done (`dropKind`).
+   */
+  readonly transient?: boolean;
 }
 
 /**
@@ -42,10 +51,11 @@ export class DepNode {
   /** The computations that read this one: evicted with it. */
   readers: DepNode[] | undefined;
   dead = false;
+  /** Let go of when evicted (a dead node may stay in a live one's `readers` until they are compacted). */
   constructor(
-    readonly onEvict?: () => void,
-    readonly kind?: FactKind<unknown, unknown>,
-    readonly key?: unknown,
+    public onEvict?: () => void,
+    public kind?: FactKind<unknown, unknown>,
+    public key?: unknown,
   ) {}
 }
 
@@ -108,6 +118,12 @@ export class Facts {
   private readonly nodes = new Map<FactKind<unknown, unknown>, Map<unknown, DepNode>>();
   /** File (absolute path, or `*` for "the whole program") → the computations that touched it. */
   private readonly touched = new Map<string, DepNode[]>();
+  /**
+   * Tracking only: the parse a key's nodes are in (`trackDependencies`), and per parse the computations keyed by its
+   * nodes, which `forget` evicts when the parse is replaced (nothing else would: they read no other file).
+   */
+  private ownerOf: ((key: unknown) => object | undefined) | undefined;
+  private readonly owned = new WeakMap<object, DepNode[]>();
   /** Provisional entries in the order they were made, to drop or settle a head's round at once. */
   private readonly log: { kind: FactKind<unknown, unknown>; key: unknown }[] = [];
   /** Frames by stack depth, reused: `depth` of them are in progress. */
@@ -116,23 +132,59 @@ export class Facts {
 
   constructor(readonly maxDepth = 400) {}
 
+  /** How many facts the engine holds (tests: an editor's session holds as many after an edit as before it). */
+  get size(): number {
+    let n = 0;
+    for (const table of this.tables.values()) n += table.size;
+    return n;
+  }
+
   /** Whether some fact is being computed (what is learnt now may be provisional). */
   get busy(): boolean {
     return this.depth > 0;
   }
 
-  /** From now on, record who read what (see the top of this file); call before any fact is computed. */
-  trackDependencies(): void {
+  /**
+   * From now on, record who read what (see the top of this file); call before any fact is computed. `ownerOf` says
+   * which parse a key belongs to (for an interned tuple, each of its parts is asked): see `forget`.
+   */
+  trackDependencies(ownerOf?: (key: unknown) => object | undefined): void {
     this.tracking = true;
+    this.ownerOf = ownerOf;
   }
 
   get tracks(): boolean {
     return this.tracking;
   }
 
-  /** A node for a computation outside the facts (a tracked memo's entry, an analysis scope). */
-  newNode(onEvict?: () => void): DepNode | undefined {
-    return this.tracking ? new DepNode(onEvict) : undefined;
+  /** A node for a computation outside the facts (a tracked memo's entry, an analysis scope), under `key`'s parse. */
+  newNode(onEvict?: () => void, key?: unknown): DepNode | undefined {
+    if (!this.tracking) return undefined;
+    const node = new DepNode(onEvict);
+    if (key !== undefined) this.own(key, node);
+    return node;
+  }
+
+  /** Lists `node` under the parse(s) of its key's nodes (tracking only). */
+  private own(key: unknown, node: DepNode): void {
+    const ownerOf = this.ownerOf;
+    if (!ownerOf) return;
+    if (key instanceof Interned) {
+      let last: object | undefined;
+      for (const part of key.parts) {
+        const owner = ownerOf(part);
+        if (owner && owner !== last) this.listUnder((last = owner), node);
+      }
+      return;
+    }
+    const owner = ownerOf(key);
+    if (owner) this.listUnder(owner, node);
+  }
+
+  private listUnder(owner: object, node: DepNode): void {
+    const list = this.owned.get(owner);
+    if (list) list.push(node);
+    else this.owned.set(owner, [node]);
   }
 
   /** Runs `fn` as the computation `node`: what it reads and touches is recorded against it. */
@@ -151,7 +203,11 @@ export class Facts {
     const reader = this.readerStack[this.readerStack.length - 1];
     if (!node || !reader || reader === node) return;
     const readers = (node.readers ??= []);
-    if (readers[readers.length - 1] !== reader) readers.push(reader);
+    if (readers[readers.length - 1] === reader) return;
+    // A fact read by the computations of every edit (a helper every route calls) collects their nodes, dead once
+    // their parse is replaced: dropped when the list reaches a power of two (amortised, once per doubling).
+    if (readers.length >= 32 && (readers.length & (readers.length - 1)) === 0) compactLive(readers);
+    readers.push(reader);
   }
 
   /** The computation in progress read something of this file (absolute path; `*`: of every file). */
@@ -177,10 +233,45 @@ export class Facts {
       for (const n of list) queue.push(n);
       this.touched.delete(file);
     }
+    this.evict(queue);
+  }
+
+  /**
+   * Evicts every computation keyed by a node of these parses (replaced by an edit: no later analysis asks about
+   * their nodes), and what read them, as `invalidate` does. Without it they stay, and hold the old parse.
+   */
+  forget(parses: Iterable<object>): void {
+    const queue: DepNode[] = [];
+    for (const sf of parses) {
+      const list = this.owned.get(sf);
+      if (!list) continue;
+      for (const n of list) queue.push(n);
+      this.owned.delete(sf);
+    }
+    if (!this.evict(queue)) return;
+    // The files' lists of who touched them keep no dead node (it would hold its key, and so its parse, no longer).
+    for (const list of this.touched.values()) compactLive(list);
+  }
+
+  /** Evicts one computation (and what read it): one replaced by its own recomputation, which nothing else evicts. */
+  discard(node: DepNode | undefined): void {
+    if (node) this.evict([node]);
+  }
+
+  /** Drops a transient kind's facts (`FactKind.transient`) once their asker is done. */
+  dropKind(kind: FactKind<unknown, unknown>): void {
+    this.tables.delete(kind);
+    this.nodes.delete(kind);
+  }
+
+  /** Evicts these computations and their readers, transitively; how many died. */
+  private evict(queue: DepNode[]): number {
+    let died = 0;
     while (queue.length) {
       const n = queue.pop()!;
       if (n.dead) continue;
       n.dead = true;
+      died++;
       if (n.kind) {
         const byKey = this.nodes.get(n.kind);
         if (byKey?.get(n.key) === n) {
@@ -188,10 +279,13 @@ export class Facts {
           this.tables.get(n.kind)?.delete(n.key);
         }
       }
-      n.onEvict?.();
+      const onEvict = n.onEvict;
+      n.onEvict = n.kind = n.key = undefined;
+      onEvict?.();
       if (n.readers) for (const r of n.readers) queue.push(r);
       n.readers = undefined;
     }
+    return died;
   }
 
   get<K, V>(kindArg: FactKind<K, V>, key: K): V {
@@ -228,7 +322,8 @@ export class Facts {
 
   private evaluate(kind: FactKind<unknown, unknown>, table: Map<unknown, unknown>, key: unknown): unknown {
     const index = this.depth;
-    const node = this.tracking ? new DepNode(undefined, kind, key) : undefined;
+    let node: DepNode | undefined;
+    if (this.tracking && !kind.transient) this.own(key, (node = new DepNode(undefined, kind, key)));
     const frame = (this.frames[index] ??= new Frame(index));
     frame.kind = kind;
     frame.key = key;
@@ -340,7 +435,7 @@ export class TrackedMemo<K, V> {
     if (placeholder) this.map.set(key, { value: placeholder.value, node: undefined });
     const node = this.facts.newNode(() => {
       if (this.map.get(key)?.node === node) this.map.delete(key);
-    });
+    }, key);
     const value = this.facts.within(node, fn);
     if (node?.dead || (keep && !keep())) {
       // Evicted while it ran (never: invalidation runs between analyses), or the caller says the
@@ -359,29 +454,64 @@ export class TrackedMemo<K, V> {
   }
 }
 
+/**
+ * An `onEvict` that marks `target` dead and holds nothing else: an arrow made in a method holds the method's whole
+ * scope (its `this`, and what its other closures read), and a node lives as long as what it read is unchanged.
+ */
+export function markDead(target: { dead: boolean }): () => void {
+  return () => {
+    target.dead = true;
+  };
+}
+
+/** Removes the dead nodes of a list, in place. */
+function compactLive(list: DepNode[]): void {
+  let kept = 0;
+  for (const n of list) if (!n.dead) list[kept++] = n;
+  list.length = kept;
+}
+
 function mapOf<K, V>(outer: Map<K, Map<unknown, V>>, kind: K): Map<unknown, V> {
   let m = outer.get(kind);
   if (!m) outer.set(kind, (m = new Map()));
   return m;
 }
 
+/** An interned tuple (`Interner`): the engine lists a fact keyed by one under the parse of each of its parts. */
+export class Interned {
+  constructor(readonly parts: readonly unknown[]) {}
+}
+
+/** One level of an Interner's tree: the tuples that go on with each next part. */
+class Level {
+  byValue: Map<unknown, Level> | undefined;
+  byObject: WeakMap<object, Level> | undefined;
+  leaf: Interned | undefined;
+}
+
 /**
  * One object per tuple of parts (compared by identity), so a fact keyed by several things
- * (a function, a parameter, a table) can be memoised in the engine's maps.
+ * (a function, a parameter, a table) can be memoised in the engine's maps. A `weak` interner
+ * (one kept between an editor's lints) holds its tuples only while their object parts live: a
+ * tuple of a replaced parse's nodes goes with them.
  */
 export class Interner {
-  private readonly root = new Map<unknown, unknown>();
-  private static readonly LEAF = Symbol('leaf');
+  private readonly root = new Level();
 
-  key(...parts: unknown[]): object {
-    let map = this.root;
+  constructor(private readonly weak = false) {}
+
+  key(...parts: unknown[]): Interned {
+    let level = this.root;
     for (const part of parts) {
-      let next = map.get(part) as Map<unknown, unknown> | undefined;
-      if (!next) map.set(part, (next = new Map()));
-      map = next;
+      const held = this.weak && ((typeof part === 'object' && part !== null) || typeof part === 'function');
+      let next = held ? level.byObject?.get(part as object) : level.byValue?.get(part);
+      if (!next) {
+        next = new Level();
+        if (held) (level.byObject ??= new WeakMap()).set(part as object, next);
+        else (level.byValue ??= new Map()).set(part, next);
+      }
+      level = next;
     }
-    let leaf = map.get(Interner.LEAF) as object | undefined;
-    if (!leaf) map.set(Interner.LEAF, (leaf = { parts }));
-    return leaf;
+    return (level.leaf ??= new Interned(parts));
   }
 }

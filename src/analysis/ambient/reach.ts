@@ -126,8 +126,11 @@ export class Reach {
       }
     }
     for (const e of deps.entries) push(this.rootsOf, e.fn, e);
+    // Transient (fixpoint.ts): made for this analysis, whose settler releases it when done. Kept in an editor's
+    // engine, each lint's reach (its maps of callers, roots and middleware chains) stayed held.
     this.kind = {
       name: 'ambient-reach',
+      transient: true,
       compute: (c) => this.compute(c),
       conservative: (c, why) =>
         why === 'cycle'
@@ -141,6 +144,11 @@ export class Reach {
       same: (a, b) =>
         a.length === b.length && a.every((x, i) => x.key === b[i]!.key && x.roots.length === b[i]!.roots.length),
     };
+  }
+
+  /** Drops its facts from the engine (`AmbientSettler.release`). */
+  release(): void {
+    this.deps.facts.dropKind(this.kind as FactKind<unknown, unknown>);
   }
 
   /**

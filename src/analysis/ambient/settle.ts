@@ -152,6 +152,12 @@ export class AmbientSettler {
     return (this.reach ??= this.build()).providers();
   }
 
+  /** Lets go of what the analysis settled with it (the reach's facts in the engine, which no later analysis reads). */
+  release(): void {
+    this.reach?.release();
+    this.reach = undefined;
+  }
+
   private build(): Reach {
     const graph = this.deps.graph;
     // The call graph is brought to the files by resolveVerdicts, which settles the first ambient write.

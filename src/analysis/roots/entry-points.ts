@@ -4,7 +4,7 @@ import { isUnencapsulatedPlugin, pluginRegistration } from '../../code/carried.j
 import { isFunctionLike } from '../../code/scope.js';
 import { indexedNodes } from '../../code/file-nodes.js';
 import { skipOuter } from '../../syntax/wrappers.js';
-import { type Facts, Interner, TrackedMemo } from '../../code/fixpoint.js';
+import { type DepNode, type Facts, Interner, markDead, TrackedMemo } from '../../code/fixpoint.js';
 import { NestRoutes } from './nest.js';
 import { exportedValues, ROUTE_HANDLER_METHODS, routeFilePath, usesServer } from './next.js';
 
@@ -217,6 +217,8 @@ interface FileLog {
   ops: LogOp[];
   asked: Map<ts.FunctionLikeDeclaration, readonly (ts.CallExpression | ts.NewExpression)[]>;
   dead: boolean;
+  /** Its computation in the engine's graph, listed under the file's parse (fixpoint.ts, `forget`). */
+  node?: DepNode | undefined;
 }
 
 type LogOp =
@@ -233,7 +235,7 @@ function scanMemos(facts: Facts): ScanMemos | undefined {
     m = {
       scanned: new TrackedMemo(facts),
       middleware: new TrackedMemo(facts),
-      keys: new Interner(),
+      keys: new Interner(true),
       logs: new WeakMap(),
       logsOf: [],
     };
@@ -305,8 +307,10 @@ export class EntryPoints {
       }
       let log = memos.logs.get(sf);
       if (!log || log.dead || [...log.asked].some(([fn, calls]) => !sameCalls(this.callsTo(fn), calls))) {
+        // The log it replaces goes with its computation (which nothing else would evict: it holds the ops).
+        this.origins.facts.discard(log?.node);
         const made: FileLog = { ops: [], asked: new Map(), dead: false };
-        const node = this.origins.facts.newNode(() => (made.dead = true));
+        const node = (made.node = this.origins.facts.newNode(markDead(made), sf));
         this.log = made;
         try {
           this.origins.facts.within(node, () => this.callsIn(sf));
