@@ -6,15 +6,13 @@ import path from 'node:path';
  * half a file); a folder that cannot be written is no error: the audit is still right, only
  * not faster next time.
  */
-export function writeCacheFile(file: string, data: string | Uint8Array): boolean {
+export function writeCacheFile(file: string, text: string): void {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, data);
+    fs.writeFileSync(tmp, text);
     fs.renameSync(tmp, file);
-    return true;
   } catch {
     // a read-only checkout
-    return false;
   }
 }

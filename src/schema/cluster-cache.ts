@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { writeCacheFile } from '../cache/write-file.js';
 import { machineCacheDir } from './run-worker.js';
 
 // A fresh PGlite cluster, kept on disk once per machine: booting PGlite is initdb (~6 s of CPU),
@@ -87,14 +86,18 @@ function readDump(file: string): Buffer | undefined {
 }
 
 async function writeDump(db: Cluster, file: string): Promise<void> {
-  let bytes: Buffer;
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
-    bytes = Buffer.from(await (await db.dumpDataDir('gzip')).arrayBuffer());
+    const bytes = Buffer.from(await (await db.dumpDataDir('gzip')).arrayBuffer());
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Written whole then renamed: a concurrent boot reads the old file or the new one, never half of one.
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, file);
+    clusterBoots.dumped++;
   } catch {
-    return; // no dump: the next boot runs initdb again
+    // a read-only or full disk: no dump, the next boot runs initdb again
+    fs.rmSync(tmp, { force: true });
   }
-  // Written whole then renamed: a concurrent boot reads the old file or the new one, never half of one.
-  if (writeCacheFile(file, bytes)) clusterBoots.dumped++;
 }
 
 let version: string | null | undefined;
