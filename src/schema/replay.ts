@@ -1,4 +1,5 @@
 import { parseSql, recoverPieces } from '../sql/parser.js';
+import { bootCluster } from './cluster-cache.js';
 import { type Catalog, type CatalogLocations, readCatalog } from './catalog.js';
 import { buildModel, lineIndex, type MigrationFile } from './model.js';
 
@@ -32,7 +33,7 @@ interface Db {
   close(): Promise<void>;
 }
 
-/** A fresh PGlite with the contrib extensions migrations commonly create. */
+/** A fresh PGlite with the contrib extensions migrations commonly create (booted from the machine's dump). */
 export async function openEmbeddedPostgres(): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   const extensions: Record<string, unknown> = {};
@@ -50,7 +51,7 @@ export async function openEmbeddedPostgres(): Promise<Db> {
       // an extension this PGlite build lacks: CREATE EXTENSION fails and is reported
     }
   }
-  return (await PGlite.create({ extensions: extensions as never })) as unknown as Db;
+  return bootCluster<Db & { dumpDataDir(compression: 'gzip'): Promise<Blob> }>(PGlite as never, extensions);
 }
 
 const INERT = new Set([

@@ -52,6 +52,11 @@ export function replayCacheKey(files: readonly { path: string; text: string }[])
 export function cacheDir(root: string): string {
   const local = path.join(root, 'node_modules');
   if (fs.existsSync(local)) return path.join(local, '.cache', 'rls-guard');
+  return machineCacheDir();
+}
+
+/** The cache of a tree without node_modules, and of what belongs to no project (the fresh PGlite cluster). */
+export function machineCacheDir(): string {
   return path.join(os.tmpdir(), `rls-guard-cache-${os.userInfo().uid}`);
 }
 
