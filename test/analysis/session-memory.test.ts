@@ -11,6 +11,7 @@ import { FileSystemSourceHost } from '../../src/code/source-host.js';
 import { loadConfig } from '../../src/config/load.js';
 import { parseSource } from '../../src/files/source.js';
 import { loadModel } from '../../src/schema/load.js';
+import { WITH_ORG_SCOPE_TS } from '../support/scope-helper-text.js';
 
 // An editor edits one file again and again: the analysis session (src/analysis/session.ts) replaces that file's parse
 // at each edit, and what it held about the old parse must go with it (issue 13: an edit of a large route file left
@@ -50,12 +51,7 @@ const files = new Map<string, string>([
   ['src/db.ts', "import { Pool } from 'pg';\nexport const pool = new Pool();\n"],
   [
     'src/scope.ts',
-    "import type { PoolClient } from 'pg';\nimport { pool } from './db';\n" +
-      'export async function withOrg<T>(orgId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {\n' +
-      "  const client = await pool.connect();\n  try {\n    await client.query('BEGIN');\n" +
-      "    await client.query(\"SELECT set_config('app.current_org_id', $1, true)\", [orgId]);\n" +
-      "    const result = await fn(client);\n    await client.query('COMMIT');\n    return result;\n" +
-      '  } finally {\n    client.release();\n  }\n}\n',
+    WITH_ORG_SCOPE_TS,
   ],
   [
     'src/context.ts',

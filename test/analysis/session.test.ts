@@ -15,6 +15,7 @@ import { FileSystemSourceHost } from '../../src/code/source-host.js';
 import { loadConfig } from '../../src/config/load.js';
 import { parseSource } from '../../src/files/source.js';
 import { loadModel } from '../../src/schema/load.js';
+import { WITH_ORG_SCOPE_TS } from '../support/scope-helper-text.js';
 
 // The analysis session (src/analysis/session.ts) keeps facts between analyses and re-analyses
 // only the files an edit can have changed. It must never change a verdict: after every edit
@@ -107,15 +108,7 @@ function files(s: State): Map<string, string> {
     ].join('\n'),
   );
   out.set('src/db.ts', "import { Pool } from 'pg';\nexport const pool = new Pool();\n");
-  out.set(
-    'src/scope.ts',
-    "import type { PoolClient } from 'pg';\nimport { pool } from './db';\n" +
-      'export async function withOrg<T>(orgId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {\n' +
-      "  const client = await pool.connect();\n  try {\n    await client.query('BEGIN');\n" +
-      "    await client.query(\"SELECT set_config('app.current_org_id', $1, true)\", [orgId]);\n" +
-      "    const result = await fn(client);\n    await client.query('COMMIT');\n    return result;\n" +
-      '  } finally {\n    client.release();\n  }\n}\n',
-  );
+  out.set('src/scope.ts', WITH_ORG_SCOPE_TS);
   s.helpers.forEach((h, i) => {
     const set = h.setsContext ? `  await db.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);\n` : '';
     const locals = Array.from({ length: s.locals }, (_, k) => `  const local${k} = orgId.length + ${k};\n`).join('');
