@@ -2,7 +2,8 @@ import type ts from '../ts.js';
 import { type DepNode, type Facts, markDead } from '../code/fixpoint.js';
 import type { OriginResolver } from '../code/origins.js';
 import type { CallbackUse, CallEdge, FileFacts } from './facts.js';
-import { typedEdgesOf, TypedFunctions } from './function-types.js';
+import { type FunctionType, typedEdgesOf, TypedFunctions } from './function-types.js';
+import { keptPlaces, moveParts, renumber } from './file-slots.js';
 import { escapedOutsideTests } from './providers/helper-values.js';
 
 // The program's call graph as resolveVerdicts reads it (program.ts): each function's callers, the
@@ -31,8 +32,9 @@ import { escapedOutsideTests } from './providers/helper-values.js';
 //   itself kept per file: a file's functions are read again when its parse is new or a fact the
 //   reading rested on was evicted) and the engine's facts: done again when that map's content
 //   changes (its generation moves), when the file's value edges are (the typed edges of a call
-//   already linked by value are left out), or when a fact it read is evicted.
-// - Anything else (another file list, another root) builds the index afresh.
+//   already linked by value are left out), or when a fact it read is evicted. A map that changed only in
+//   types none of the file's calls looked up leaves them as they are (`changedSince`).
+// - Another file list keeps the parts of the files in both (`realign`); another root builds the index afresh.
 //
 // test/analysis/session.test.ts holds a kept index to one built from scratch after every edit of
 // scripted and random sequences, edge by edge and verdict by verdict.
@@ -66,7 +68,15 @@ interface Slot {
   /** Whole program: the file's value edges, the functions whose callers they read, whether a fact read was evicted. */
   value?: { by: Map<Fn, CallEdge[]>; asked: Set<Fn>; dead: boolean; node?: DepNode | undefined };
   /** Whole program: the file's typed edges (those not linked by value), the functions they reach, the map they read. */
-  typed?: { by: Map<Fn, CallEdge[]>; dispatched: Fn[]; generation: number; dead: boolean; node?: DepNode | undefined };
+  typed?: {
+    by: Map<Fn, CallEdge[]>;
+    dispatched: Fn[];
+    generation: number;
+    dead: boolean;
+    node?: DepNode | undefined;
+    /** The declared types its value calls were looked up by (undefined: it depends on every type). */
+    types?: ReadonlySet<FunctionType> | undefined;
+  };
 }
 
 /** How the last update went (tests and the bench read it). */
@@ -127,8 +137,14 @@ export class KeptCallerIndex implements CallerIndex {
   }
 
   private apply(files: readonly FileFacts[], denote: DenoteCall): void {
-    const fresh =
+    const touchedDirect = new Set<Fn>();
+    const touchedUses = new Set<Fn>();
+    const touchedEscapes = new Set<Fn>();
+    /** The callees whose final list (direct, value and typed edges) is concatenated again. */
+    const touched = new Set<Fn>();
+    const moved =
       files.length !== this.slots.length || files.some((f, i) => f.sf.fileName !== this.slots[i]!.sf.fileName);
+    const fresh = moved && !this.realign(files, touchedDirect, touchedUses, touchedEscapes, touched);
     if (fresh) this.clear();
     const changed: number[] = [];
     files.forEach((f, i) => {
@@ -144,11 +160,6 @@ export class KeptCallerIndex implements CallerIndex {
       )
         changed.push(i);
     });
-    const touchedDirect = new Set<Fn>();
-    const touchedUses = new Set<Fn>();
-    const touchedEscapes = new Set<Fn>();
-    /** The callees whose final list (direct, value and typed edges) is concatenated again. */
-    const touched = new Set<Fn>();
     for (const i of changed) {
       const old = this.slots[i];
       const f = files[i]!;
@@ -192,7 +203,7 @@ export class KeptCallerIndex implements CallerIndex {
       this.slots.forEach((slot, i) => {
         const value =
           !slot.value || slot.value.dead || [...slot.value.asked].some((fn) => touchedDirect.has(fn));
-        if (!(value || !slot.typed || slot.typed.dead || slot.typed.generation !== generation)) return;
+        if (!(value || !slot.typed || slot.typed.dead || !this.typedCurrent(slot.typed, generation))) return;
         if (!changedSet.has(i)) relinked++;
         if (value) this.relinkValue(slot, i, denote, touched);
         typed.push(i);
@@ -208,6 +219,32 @@ export class KeptCallerIndex implements CallerIndex {
     this.files = files;
     this.last = { fresh, files: changed.length, relinked };
     if (this.facts.tracks) lastUpdated = new WeakRef(this);
+  }
+
+  /**
+   * Another file list (an editor's lint of another file's closure, after the opening lint of the whole project): the
+   * files in both keep their parts, moved to their new places; the parts of files no longer listed are taken out as a
+   * changed file's are (what they touched is concatenated again, value edges that asked for their callees linked
+   * again); new files are built below. Only when the files in both come in the same order (the lists are sorted), so
+   * every list concatenated in the new order is the one a fresh build gives; else (false) the index is built afresh.
+   */
+  private realign(
+    files: readonly FileFacts[],
+    touchedDirect: Set<Fn>,
+    touchedUses: Set<Fn>,
+    touchedEscapes: Set<Fn>,
+    touched: Set<Fn>,
+  ): boolean {
+    const to = this.slots.length ? keptPlaces(this.slots, files) : undefined;
+    if (!to) return false;
+    this.slots.forEach((old, j) => {
+      if (to.has(j)) return;
+      this.leave(old, j, touchedDirect, touchedUses, touchedEscapes);
+      this.leaveLinked(old, j, touched);
+    });
+    for (const by of [this.byDirect, this.byValue, this.byTyped, this.byUses, this.byEscapes]) renumber(by, to);
+    this.slots = moveParts(this.slots, to, files.length);
+    return true;
   }
 
   private clear(): void {
@@ -257,11 +294,30 @@ export class KeptCallerIndex implements CallerIndex {
     for (const fn of value.by.keys()) (touched.add(fn), enter(this.byValue, fn, i));
   }
 
+  /**
+   * Whether a file's typed edges are those the map of this generation gives: made over it, or over an older one whose
+   * changes since moved none of the types they looked up (then they are brought to this generation as they are).
+   */
+  private typedCurrent(typed: NonNullable<Slot['typed']>, generation: number): boolean {
+    if (typed.generation === generation) return true;
+    const changed = this.typed.changedSince(typed.generation);
+    if (!changed || !typed.types || [...typed.types].some((t) => changed.has(t))) return false;
+    typed.generation = generation;
+    return true;
+  }
+
   private relinkTyped(slot: Slot, i: number, touched: Set<Fn>, generation: number): void {
     for (const fn of slot.typed?.by.keys() ?? []) (touched.add(fn), this.byTyped.get(fn)?.delete(i));
     for (const fn of slot.typed?.dispatched ?? []) count(this.dispatchedCount, this.dispatched!, fn, -1);
     this.facts.discard(slot.typed?.node);
-    const typed: NonNullable<Slot['typed']> = { by: new Map(), dispatched: [], generation, dead: false };
+    // No value call: no typed edge, whatever the map holds.
+    const typed: NonNullable<Slot['typed']> = {
+      by: new Map(),
+      dispatched: [],
+      generation,
+      dead: false,
+      types: new Set(),
+    };
     const node = (typed.node = this.facts.newNode(markDead(typed), slot.sf));
     const found = this.facts.within(node, () =>
       slot.valueCalls?.length ? typedEdgesOf(slot.valueCalls, this.typed.byType, this.origins, this.root) : undefined,
@@ -276,6 +332,7 @@ export class KeptCallerIndex implements CallerIndex {
         (e) => e.callee,
       );
       typed.dispatched = [...found.dispatched];
+      typed.types = found.types;
     }
     slot.typed = typed;
     for (const fn of typed.by.keys()) (touched.add(fn), enter(this.byTyped, fn, i));

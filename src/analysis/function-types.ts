@@ -8,6 +8,7 @@ import { withAddedEdges } from './interface-calls.js';
 import { declarationOf as typeDeclaration } from './declared-receiver.js';
 import { isTestFile } from './providers/helper-values.js';
 import { type Facts, TrackedMemo } from '../code/fixpoint.js';
+import { keptPlaces, moveParts, renumber } from './file-slots.js';
 
 // Functions declared with a function type of the codebase (`export const noteCreated: Applier =
 // async (db, op) => …`) that escape as values, stored in an op-type → function table and called
@@ -233,12 +234,17 @@ interface TypedSlot {
  * (the type's declaration, in a file it imports, was edited), and a type's list is concatenated again from the parts
  * only when a part that had or has it changed; `generation` moves whenever the map's content does. Built from
  * scratch (one update from empty) on the command line; kept between an editor session's analyses, where an edit of
- * one file reads that file only. Another file list builds it afresh.
+ * one file reads that file only. Another file list keeps the parts of the files in both (`realign`).
  */
 export class TypedFunctions {
   readonly byType = new Map<FunctionType, Fn[]>();
   /** Moves whenever `byType`'s content changes (what the call graph's typed edges were found over). */
   generation = 0;
+  /**
+   * The types each recent generation moved (undefined: all of them, the map built afresh): a file's typed edges that
+   * looked up none of them are still the ones a fresh build gives (`changedSince`).
+   */
+  private readonly changes = new Map<number, ReadonlySet<FunctionType> | undefined>();
   private slots: TypedSlot[] = [];
   /** Per type, the slots whose functions have it. */
   private readonly at = new Map<FunctionType, Set<number>>();
@@ -259,15 +265,51 @@ export class TypedFunctions {
     this.slots = [];
     this.byType.clear();
     this.at.clear();
-    this.generation++;
+    this.moved(undefined);
+  }
+
+  /** A new generation, which moved these types (undefined: all). */
+  private moved(types: ReadonlySet<FunctionType> | undefined): void {
+    this.changes.set(++this.generation, types);
+    this.changes.delete(this.generation - KEPT_CHANGES);
+  }
+
+  /**
+   * The types whose lists moved since `generation` (undefined: any may have: the map was built afresh, or that
+   * generation is older than the changes kept).
+   */
+  changedSince(generation: number): ReadonlySet<FunctionType> | undefined {
+    if (this.generation - generation >= KEPT_CHANGES) return undefined;
+    const out = new Set<FunctionType>();
+    for (let g = generation + 1; g <= this.generation; g++) {
+      const types = this.changes.get(g);
+      if (!types) return undefined;
+      for (const t of types) out.add(t);
+    }
+    return out;
+  }
+
+  /**
+   * Another file list: the files in both keep their parts, moved to their new places (in the same order: else false,
+   * and the map is built afresh); the types of the parts of files no longer listed are concatenated again.
+   */
+  private realign(files: readonly { sf: ts.SourceFile }[], touched: Set<FunctionType>): boolean {
+    const to = this.slots.length ? keptPlaces(this.slots, files) : undefined;
+    if (!to) return false;
+    this.slots.forEach((old, j) => {
+      if (!to.has(j)) for (const [type] of old.found) (touched.add(type), this.at.get(type)?.delete(j));
+    });
+    renumber(this.at, to);
+    this.slots = moveParts(this.slots, to, files.length);
+    return true;
   }
 
   private apply(files: readonly { sf: ts.SourceFile }[]): void {
-    const fresh =
-      files.length !== this.slots.length || files.some((f, i) => f.sf.fileName !== this.slots[i]!.sf.fileName);
-    if (fresh) this.clear();
-    const facts = this.origins.facts;
     const touched = new Set<FunctionType>();
+    const moved =
+      files.length !== this.slots.length || files.some((f, i) => f.sf.fileName !== this.slots[i]!.sf.fileName);
+    if (moved && !this.realign(files, touched)) this.clear();
+    const facts = this.origins.facts;
     files.forEach((f, i) => {
       const old = this.slots[i];
       if (old && old.sf === f.sf && !old.dead) return;
@@ -286,7 +328,7 @@ export class TypedFunctions {
         else this.at.set(type, new Set([i]));
       }
     });
-    if (touched.size) this.generation++;
+    if (touched.size) this.moved(touched);
     for (const type of touched) {
       const list: Fn[] = [];
       for (const i of [...(this.at.get(type) ?? [])].sort((a, b) => a - b))
@@ -297,6 +339,9 @@ export class TypedFunctions {
     }
   }
 }
+
+/** How many generations' changes are kept: an index whose typed edges are older relinks them all. */
+const KEPT_CHANGES = 16;
 
 function sameFound(a: readonly [FunctionType, Fn][], b: readonly [FunctionType, Fn][]): boolean {
   return a.length === b.length && a.every(([type, fn], i) => b[i]![0] === type && b[i]![1] === fn);
@@ -335,16 +380,19 @@ export function typedEdgesOf(
   byType: ReadonlyMap<FunctionType, readonly ts.FunctionLikeDeclaration[]>,
   origins: OriginResolver,
   root: string,
-): { edges: CallEdge[]; dispatched: Set<ts.FunctionLikeDeclaration> } {
+): { edges: CallEdge[]; dispatched: Set<ts.FunctionLikeDeclaration>; types: Set<FunctionType> | undefined } {
   const edges: CallEdge[] = [];
   const dispatched = new Set<ts.FunctionLikeDeclaration>();
-  if (byType.size === 0) return { edges, dispatched };
+  // An empty map looks up nothing: any type it gains may change these edges.
+  if (byType.size === 0) return { edges, dispatched, types: undefined };
+  const types = new Set<FunctionType>();
   const memo = rememberedIn(origins);
   for (const c of calls) {
     const call = c.call as ts.CallExpression;
     const type = memo
       ? memo.get(call.expression, () => calleeFunctionType(origins, call.expression))
       : calleeFunctionType(origins, call.expression);
+    if (type) types.add(type);
     const targets = type && byType.get(type);
     if (!targets) continue;
     const fromTest = isTestFile(call, root);
@@ -354,7 +402,7 @@ export function typedEdgesOf(
       dispatched.add(callee);
     }
   }
-  return { edges, dispatched };
+  return { edges, dispatched, types };
 }
 
 /**

@@ -803,6 +803,13 @@ interface GraphState {
   mounted: boolean;
   /** Comment lines per file (by index in the sorted file list): an edit whose facts are new and change nothing. */
   comments: number[];
+  /**
+   * Files listed or not (the program's file list changes, as between an editor's opening lint of the whole project
+   * and its lints of one file's closure): a caller handing `runDeps` a function of its own that writes on the pool
+   * (value edges of the unchanged src/deps/run.ts read the callers it adds), and an applier declared with the type
+   * (the program's functions by declared type change).
+   */
+  listed: boolean[];
 }
 
 const graphInitial = (): GraphState => ({
@@ -816,6 +823,7 @@ const graphInitial = (): GraphState => ({
   made: 'scoped',
   mounted: true,
   comments: [],
+  listed: [false, true],
 });
 
 const PG = "import { Pool, type PoolClient } from 'pg';\n";
@@ -930,6 +938,21 @@ function graphFiles(s: GraphState): Map<string, string> {
             `  await runDeps({ save: ${d === 'save' ? 'save' : `own${k}`} }, orgId);\n}\n`,
     ),
   );
+  if (s.listed[0])
+    src.set(
+      'src/deps/late.ts',
+      PG + "import { runDeps } from './run';\n" +
+        'async function late(db: Pool | PoolClient, orgId: string): Promise<void> {\n' +
+        "  await db.query('INSERT INTO items (org_id) VALUES ($1)', [orgId]);\n}\n" +
+        'export async function lateDeps(orgId: string): Promise<void> {\n  await runDeps({ save: late }, orgId);\n}\n',
+    );
+  if (s.listed[1])
+    src.set(
+      'src/appliers/late.ts',
+      PG + "import type { Applier } from './types';\n" +
+        'export const late: Applier = async (db, orgId) => {\n' +
+        "  await db.query('INSERT INTO items (org_id) VALUES ($1)', [orgId]);\n};\n",
+    );
   src.set(
     'src/factory.ts',
     "import { pool } from './db';\n" + PG +
@@ -974,7 +997,8 @@ type GraphEdit =
   | { kind: 'factory' }
   | { kind: 'made' }
   | { kind: 'mounted' }
-  | { kind: 'comment'; i: number };
+  | { kind: 'comment'; i: number }
+  | { kind: 'listed'; i: number };
 
 function applyGraph(s: GraphState, e: GraphEdit): void {
   if (e.kind === 'caller') s.callers[e.i % s.callers.length] = e.to;
@@ -987,6 +1011,7 @@ function applyGraph(s: GraphState, e: GraphEdit): void {
   if (e.kind === 'made') s.made = s.made === 'pool' ? 'scoped' : 'pool';
   if (e.kind === 'mounted') s.mounted = !s.mounted;
   if (e.kind === 'comment') s.comments[e.i] = ((s.comments[e.i] ?? 0) + 1) % 3;
+  if (e.kind === 'listed') s.listed[e.i % s.listed.length] = !s.listed[e.i % s.listed.length];
 }
 
 const graphEditArb: fc.Arbitrary<GraphEdit> = fc.oneof(
@@ -1008,6 +1033,7 @@ const graphEditArb: fc.Arbitrary<GraphEdit> = fc.oneof(
   fc.record({ kind: fc.constant('made' as const) }),
   fc.record({ kind: fc.constant('mounted' as const) }),
   fc.record({ kind: fc.constant('comment' as const), i: fc.nat(21) }),
+  fc.record({ kind: fc.constant('listed' as const), i: fc.nat(1) }),
 );
 
 /**
@@ -1093,6 +1119,11 @@ describe("the session's kept call graph", () => {
       { kind: 'factory' },
       { kind: 'mounted' },
       { kind: 'mounted' },
+      // The file list changes: the parts of the files in both lists are kept, not built afresh.
+      { kind: 'listed', i: 0 },
+      { kind: 'listed', i: 1 },
+      { kind: 'listed', i: 0 },
+      { kind: 'listed', i: 1 },
     ] as GraphEdit[]) {
       applyGraph(state, e);
       app.write(state);
