@@ -117,9 +117,9 @@ export interface DbAdapter {
   fragmentSinks?: RegExp;
   /**
    * Raw SQL's placeholder style, rewritten to $1, $2… before parsing: `?` (knex.raw) or pg-promise's ($1:csv,
-   * ${name}).
+   * ${name}). `named` (knex's `:name`) is no adapter's own: a `question` call whose bindings are an object uses it.
    */
-  placeholders?: 'question' | 'pg-promise';
+  placeholders?: 'question' | 'pg-promise' | 'named';
   /**
    * Exports that, called, return a factory of executors (pg-promise: pgPromise() returns pgp; pgp(cn) is the database).
    */

@@ -19,7 +19,7 @@ import { connectionKey } from './connection-state.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { unresolvedSqlSite } from './write-sites.js';
 import { fixedTableWrite, namesItsTables, writeWithHoles } from './write-text.js';
-import { definerCalls, effectWrites, resolveSql, statementTextExpr } from './sql-resolution.js';
+import { definerCalls, effectWrites, inertExpression, resolveSql, statementTextExpr } from './sql-resolution.js';
 import { ambientAdapter } from './ambient/providers.js';
 import { type FlowDeps, isInlineCallback } from './flow.js';
 import {
@@ -305,7 +305,11 @@ export class AdapterCalls {
       !sql.ok &&
       method !== undefined &&
       ts.isCallExpression(queryCall) &&
-      this.builderFragment(queryCall, adapter, method)
+      (this.builderFragment(queryCall, adapter, method) ||
+        // Held rather than passed to a builder (`patch.lock_version = db.raw('lock_version + 1')`): its text says so.
+        (!!adapter.fragmentMethods?.includes(method) &&
+          sql.text !== undefined &&
+          inertExpression(this.deps, sql.text)))
     )
       return true;
     const before = this.facts.sites.length;

@@ -5,7 +5,8 @@ import { skipOuter } from '../syntax/wrappers.js';
 import { expandHelpers, fillHoles, type Folded, HOLE, HOLE_BASE, type SqlTextFolder } from '../code/sql-text.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
 import {
-  parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar, visitPg,
+  namedPlaceholdersToDollar, parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar,
+  questionPlaceholdersToDollar, visitPg,
 } from '../sql/parser.js';
 import type { AnalysisConfig } from './config.js';
 import type { RawWrite } from './facts.js';
@@ -41,6 +42,8 @@ export type ResolvedSql =
       reason: string;
       parseError: boolean;
       unparsable?: true;
+      /** With `unparsable`, when the text has one reading: that text (placeholders rewritten), for fragment checks. */
+      text?: string;
       operation?: Operation;
       kindUnknown?: string;
       part?: string;
@@ -69,6 +72,24 @@ function inertWithNames(
       !e.role,
   );
   return inert ? effects : undefined;
+}
+
+/**
+ * Text that is no statement but one expression of a select list (`lock_version + 1`, `concat(a, ' ', b) as "name"`,
+ * `$1::jsonb`) that writes, calls a definer and sets nothing: a piece of some builder's statement (knex.raw held in a
+ * patch object or a column list), never a query of its own (sent alone, Postgres would reject it).
+ */
+export function inertExpression(deps: SqlDeps, text: string): boolean {
+  const parsed = parseSql(`SELECT ${text}`);
+  if (!parsed.ok || parsed.statements.length !== 1) return false;
+  const [effect] = classifyWithNames(deps, parsed.statements);
+  return (
+    effectWrites(effect!, deps.config).length === 0 &&
+    definerCalls(effect!, deps.config).length === 0 &&
+    effect!.contextSets.length === 0 &&
+    effect!.contextResets.length === 0 &&
+    !effect!.role
+  );
 }
 
 /** The statements' effects with every hole read as a name, when the text then parses. */
@@ -133,16 +154,28 @@ export function resolveSql(
       return resolveSql(deps, origin.expr, valuesArg, placeholders);
     }
   }
-  const resolved = resolveText(deps, textExpr, values, placeholders);
+  // knex: bindings given as an object are named (`:name`), and a `?` is then no placeholder.
+  const style = placeholders === 'question' && namedBindings(deps, values) ? 'named' : placeholders;
+  const resolved = resolveText(deps, textExpr, values, style);
   if (resolved.ok) return resolved;
   // Text the folder cannot fold or the parser cannot read with values in its holes: what the statement is, read
   // through placeholders for its fragments; a read is no write, a write keeps its kind (sql-shape.ts).
-  const shape = sqlShape(deps, textExpr, placeholders);
+  const shape = sqlShape(deps, textExpr, style);
   if (shape.kind === 'read') {
     const statements = shape.effects.map((effect) => ({ effect, text: shape.text }));
     return { ok: true, statements, normalized: shape.text.replace(/\s+/g, ' ').trim(), variants: [shape.text] };
   }
   return shape.kind === 'write' ? { ...resolved, operation: shape.operation } : { ...resolved, kindUnknown: shape.why };
+}
+
+/** Bindings that are an object literal (or a binding of one): knex reads the text's placeholders as named. */
+function namedBindings(deps: SqlDeps, values: ts.Expression | undefined): boolean {
+  if (!values) return false;
+  const e = skipOuter(values);
+  if (ts.isObjectLiteralExpression(e)) return true;
+  if (!ts.isIdentifier(e)) return false;
+  const origin = deps.origins.expr(e);
+  return origin.kind === 'expr' && ts.isObjectLiteralExpression(skipOuter(origin.expr));
 }
 
 function resolveText(
@@ -171,7 +204,10 @@ function resolveText(
     }
     const text = rewritePlaceholders(fillHoles(variant), placeholders);
     if (text === null) {
-      const reason = 'a raw or identifier placeholder (:raw, ^, :name, ~) splices text into the statement';
+      const reason =
+        placeholders === 'named'
+          ? "an identifier placeholder (knex's `:name:`) splices a name into the statement"
+          : 'a raw or identifier placeholder (:raw, ^, :name, ~) splices text into the statement';
       return { ok: false, reason, parseError: true };
     }
     const parsed = parseSql(text);
@@ -198,6 +234,7 @@ function resolveText(
             reason: `the SQL does not parse: ${withoutHoles(parsed.error)}`,
             parseError: true,
             unparsable: true,
+            ...(expanded.length === 1 ? { text } : {}),
           };
     }
     const holes = variant.split(HOLE).length - 1;
@@ -308,6 +345,7 @@ function statementText(text: string, st: ParsedStatement): string {
 
 export function rewritePlaceholders(text: string, style: DbAdapter['placeholders']): string | null {
   if (style === 'question') return questionPlaceholdersToDollar(text);
+  if (style === 'named') return namedPlaceholdersToDollar(text);
   if (style === 'pg-promise') return pgPromisePlaceholdersToDollar(text);
   return text;
 }

@@ -112,6 +112,32 @@ export function questionPlaceholdersToDollar(text: string): string {
   );
 }
 
+/**
+ * Rewrites knex's named placeholders (`:name`, bindings given as an object) to $1, $2… (one number per name) with the
+ * PostgreSQL scanner: a `:` token touching the identifier after it, not a cast's `::`, outside strings and comments. An
+ * identifier placeholder (`:name:`) splices a name into the statement: null.
+ */
+export function namedPlaceholdersToDollar(text: string): string | null {
+  const tokens = tokensOf(text);
+  if (!tokens) return text;
+  const numbers = new Map<string, number>();
+  const edits: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const name = tokens[i + 1];
+    if (t.text !== ':' || !name || name.start !== t.end || !/^[A-Za-z_]\w*$/.test(name.text)) continue;
+    // `arr[1:n]` is a slice: the colon touches a value before it (a word, a number, a bracket's end).
+    const before = tokens[i - 1];
+    if (before && before.end === t.start && /^(\w+|\)|\])$/.test(before.text)) continue;
+    const after = tokens[i + 2];
+    if (after && after.start === name.end && after.text === ':') return null;
+    if (!numbers.has(name.text)) numbers.set(name.text, numbers.size + 1);
+    edits.push({ start: t.start, end: name.end, text: `$${numbers.get(name.text)}` });
+    i += 1;
+  }
+  return splice(text, edits);
+}
+
 export type Token = { start: number; end: number; text: string; tokenName?: string };
 
 /** The scanner's tokens (byte offsets), or null when the text does not even scan. */

@@ -561,3 +561,21 @@ describe('a number spliced into sql.raw text (arda-vibe advisory locks)', () => 
     expect(at('src/shadowed.ts', 12)!.coverage).toBe('unresolved');
   });
 });
+
+describe('knex raw fragments held as values, and named bindings (signacare)', () => {
+  it('reads a raw text that is one select-list expression as a fragment wherever it is held, and `:name` as values', () => {
+    const report = expectAnnotated('knex-fragments');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line);
+    // `db.raw('?::jsonb', …)` returned by a helper, `concat(…) as "authorName"` in a column list, `lock_version + 1`
+    // in a patch object: no site of their own (main reported each as an unresolved write).
+    expect(at('src/db.ts', 7)).toBeUndefined();
+    expect(at('src/db.ts', 11)).toBeUndefined();
+    expect(at('src/notes.ts', 8)).toBeUndefined();
+    // Bindings given as an object: `:status` (twice) and `:id` are bind values; a read with them is no site.
+    expect(at('src/notes.ts', 13)!.sql).toEqual(['UPDATE notes SET status = $1 WHERE id = $2 AND status <> $1']);
+    expect(at('src/notes.ts', 19)).toBeUndefined();
+    // An expression followed by a statement, and an identifier binding, stay unresolved.
+    expect(at('src/notes.ts', 36)!.evidence).toContain('does not parse');
+    expect(at('src/notes.ts', 39)!.evidence).toContain("knex's `:name:`");
+  });
+});
