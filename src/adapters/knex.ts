@@ -63,6 +63,7 @@ export const knexAdapter: DbAdapter = {
       return (arg !== undefined && ctx.constant(arg) !== undefined) || c.links.some((l) => TABLE_METHODS.has(l.name));
     };
     if (inner && namesTable(inner)) chain = { ...inner, links: [...inner.links, ...chain.links] };
+    chain = rebased(chain);
     const before = chain.links.slice(0, -1);
     // A write verb inside the chain is only one write: insert(…).onConflict().merge() is the insert.
     if (before.some((l) => VERBS[l.name])) return null;
@@ -89,6 +90,39 @@ export const knexAdapter: DbAdapter = {
     };
   },
 };
+
+/** Methods of a knex instance or query builder that may come before the table is named. */
+const LEADING_METHODS = new Set([
+  'withSchema',
+  'transacting',
+  'queryContext',
+  'timeout',
+  'modify',
+  'clone',
+  'as',
+  'limit',
+  'offset',
+  'forUpdate',
+  'forShare',
+  'skipLocked',
+  'noWait',
+  'ignore',
+]);
+
+/**
+ * `this.supabase.getClient().from('t').insert(…)`: a call of a method that is not knex's before the chain names its
+ * table makes the value the chain runs on (a Supabase client, a getter of the codebase), so that call is the chain's
+ * base, the connection to trace, not the value it is called on.
+ */
+function rebased(chain: Chain): Chain {
+  const tableAt = chain.links.findIndex((l) => TABLE_METHODS.has(l.name));
+  for (let i = tableAt - 1; i >= 0; i--) {
+    const link = chain.links[i]!;
+    if (!LEADING_METHODS.has(link.name) && !knexAdapter.fragmentSinks!.test(link.name))
+      return { links: chain.links.slice(i + 1), base: link.call };
+  }
+  return chain;
+}
 
 function tableOf(
   chain: Chain,

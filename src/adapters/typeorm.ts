@@ -91,9 +91,9 @@ export const typeormAdapter: DbAdapter = {
     const receiver = (call.expression as ts.PropertyAccessExpression).expression;
     const repo = repositoryOf(receiver, ctx);
     if (repo) return { executor: repo.executor, operation, table: tableOf(repo.entity, ctx), distinctive: true };
-    // EntityManager: manager.delete(Project, …); manager.save(entity) names no class.
+    // EntityManager: manager.delete(Project, …); manager.save(entity) names no class, but the value may say it.
     const first = call.arguments[0];
-    const entity = first && (ctx.classOf(first) ? first : ts.isNewExpression(first) ? first.expression : undefined);
+    const entity = first && (ctx.classOf(first) ? first : entityOfValue(first, ctx));
     return {
       executor: receiver,
       operation,
@@ -206,6 +206,27 @@ function relatedEntity(decorator: ts.CallExpression): ts.Expression | undefined 
     return ret?.expression;
   }
   return body;
+}
+
+/** Methods that return instances of the entity class they are given, or of their repository's entity. */
+const ENTITY_MAKERS = new Set(['create', 'preload', 'findOne', 'findOneBy', 'findOneOrFail', 'findOneByOrFail']);
+
+/**
+ * The entity class of the value `manager.save(value)` is given, when the value says it: `new Invoice()`, or what
+ * `X.create(Invoice, …)`, `X.findOneOrFail(Invoice, …)` or a repository's `create(…)` / `findOneBy(…)` returned,
+ * inline or through the `const` it was bound to. A parameter, a `let` or anything else names no class.
+ */
+function entityOfValue(value: ts.Expression, ctx: BuilderContext): ts.Expression | undefined {
+  let e: ts.Expression | undefined = ts.isIdentifier(value) ? ctx.definition(value) : value;
+  while (e && (ts.isAwaitExpression(e) || ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e)))
+    e = e.expression;
+  if (!e) return undefined;
+  if (ts.isNewExpression(e)) return e.expression;
+  if (!ts.isCallExpression(e) || !ts.isPropertyAccessExpression(e.expression)) return undefined;
+  if (!ENTITY_MAKERS.has(e.expression.name.text)) return undefined;
+  const first = e.arguments[0];
+  if (first && ctx.classOf(first)) return first;
+  return repositoryOf(e.expression.expression, ctx)?.entity;
 }
 
 /** X.getRepository(Entity), directly or through the variable it was assigned to. */

@@ -137,7 +137,6 @@ function executorType(reader: TypeReader, type: ts.TypeNode, depth: number): Dec
     }
     return null;
   }
-  if (!ts.isTypeReferenceNode(type)) return null;
   // A type imported from a library alias (a fork's DatabasePool) is the library's type.
   const file = type.getSourceFile().fileName;
   const canonical = (m: string): string => reader.origins.host.libraryFor?.(file, m) ?? m;
@@ -146,6 +145,16 @@ function executorType(reader: TypeReader, type: ts.TypeNode, depth: number): Dec
     const exec = adapter?.executorTypes[name];
     return adapter && exec ? { adapter, exec } : null;
   };
+  // An import type, `manager: import('typeorm').EntityManager` (also `import('knex').Knex.Transaction`): the named
+  // type of a library module. One of a module of the codebase is not followed.
+  if (ts.isImportTypeNode(type)) {
+    const arg = type.argument;
+    const module = ts.isLiteralTypeNode(arg) && ts.isStringLiteral(arg.literal) ? arg.literal.text : undefined;
+    const q = type.qualifier;
+    const last = q && (ts.isIdentifier(q) ? q : q.right);
+    return module && last && !type.isTypeOf ? libraryType(module, last.text) : null;
+  }
+  if (!ts.isTypeReferenceNode(type)) return null;
   const name = type.typeName;
   if (ts.isQualifiedName(name) && ts.isIdentifier(name.left)) {
     return libraryType(importModule(lookup(name.left)) ?? '', name.right.text);

@@ -808,6 +808,15 @@ export class HandleResolver {
   }
 
   private param(binding: ParamBinding, pathKeys: (string | number)[], at?: ts.Expression): Handle {
+    // `repo.manager` of a parameter declared as a TypeORM repository (an injected `Repository<Invoice>` too): the same
+    // connection under another API, so the parameter itself, judged at its callers or as the container's pool.
+    const last = pathKeys[pathKeys.length - 1];
+    if (typeof last === 'string') {
+      const base = pathKeys.slice(0, -1);
+      const declared =
+        base.length > 0 ? typeOfField(this.typeReader, binding.decl, base) : typeOfParam(this.typeReader, binding.decl);
+      if (declared?.adapter.passthroughProperties?.includes(last)) return this.param(binding, base, at);
+    }
     if (pathKeys.length > 0) {
       // A field of a parameter (`opts.pgPool`, `const { ownerPool } = options`): pending, and
       // judged at each call by that member of what the call passes (program.ts).

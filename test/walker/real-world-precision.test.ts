@@ -308,6 +308,38 @@ describe('TypeORM relation query builders (connect-phone, docs/real-world.md)', 
   });
 });
 
+describe('TypeORM EntityManager writes (api-facturacionElectonica-Dian, docs/real-world.md)', () => {
+  it('reads `import(\'typeorm\').EntityManager`, a repository\'s `manager` and the entity a saved value was made as', () => {
+    const report = expectAnnotated('typeorm-entity-manager');
+    const sites = report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join()}`);
+    expect(sites).toEqual([
+      '12 insert public.invoices',
+      '21 insert public.invoices',
+      '24 insert public.invoice_lines',
+      '35 insert public.invoices',
+      '44 insert public.outbox',
+      '63 insert public.invoices',
+      '70 delete public.invoice_lines',
+      '73 insert public.invoice_lines',
+      '81 insert ',
+    ]);
+    // The import type of a module of the codebase is no executor: its `delete` is no write.
+    expect(report.writeSites.some((s) => s.line > 81)).toBe(false);
+    expect(report.writeSites.find((s) => s.line === 81)!.evidence).toContain('save() is not given an entity class');
+    expect(report.writeSites.find((s) => s.line === 70)!.evidence).toContain('the typeorm client injected into Drafts');
+  });
+});
+
+describe('a Supabase client\'s from(\'t\').insert(…) behind a getter (VeroSuite, docs/real-world.md)', () => {
+  it('is no knex write: the getter\'s call, not the service it is called on, is what the chain runs on', () => {
+    const report = expectAnnotated('supabase-chain');
+    expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.api}`)).toEqual([
+      'src/archive.ts:8 knex',
+      'src/archive.ts:14 knex',
+    ]);
+  });
+});
+
 describe('a recursive walker whose calls hand on ever longer member paths (qs-pro, docs/real-world.md)', () => {
   it('is answered within a bounded number of steps, never by exploring every path', () => {
     const t0 = process.cpuUsage();
