@@ -312,7 +312,8 @@ function byCommand(
  * SELECT policies; a DELETE the DELETE and SELECT policies; `INSERT … ON CONFLICT DO UPDATE` the INSERT, UPDATE and
  * SELECT policies. An UPDATE or DELETE is taken to read rows (a WHERE is nearly always there: fail closed). A MERGE
  * (its actions are not read here), a TRUNCATE (no policy applies) and a COPY FROM (refused under RLS) keep the
- * table-wide reading. A function's or trigger's write is checked by its own command's policies, as the caller's would be.
+ * table-wide reading. A function's or trigger's write is checked by its own command's policies, as the caller's
+ * would be.
  */
 function commandsOf(kind: WriteKind): CheckedCommand[] | undefined {
   switch (kind.operation) {
