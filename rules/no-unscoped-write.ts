@@ -57,6 +57,15 @@ export default createRule<[], MessageIds>({
         `${HEAD} The connection sets a setting the table's policies do not read. ` +
         'Fix: set the setting the policies read (named above) on this connection, in the same transaction, ' +
         'or make the policies read the setting the code sets.',
+      /**
+       * The connection sets a setting the table's policies read, but not one the policies of this write's command read
+       * (or no policy applies to the command at all).
+       */
+      commandSetting:
+        `${HEAD} The setting the connection sets is read only by policies for other commands: Postgres checks this ` +
+        "write against its own command's policies (named above). " +
+        'Fix: set the setting those policies read on this connection, in the same transaction, ' +
+        'or give the command a policy that reads the setting the code sets.',
       /** SET ROLE to a role without BYPASSRLS, with no context set. */
       roleWithoutBypass:
         `${HEAD} After SET ROLE to a role without BYPASSRLS the policies apply, and they need the org context. ` +

@@ -1,6 +1,14 @@
 import type { RoleKey } from './login-verdict.js';
 import type { RlsGuardConfig, ScopeHelperSpec, Specifier } from '../config/types.js';
-import type { DroppedTable, FunctionWrite, RlsModel, SchemaLocation } from '../schema/types.js';
+import type { Operation } from '../report/types.js';
+import type {
+  DroppedTable,
+  FunctionWrite,
+  PolicyCommand,
+  PolicyState,
+  RlsModel,
+  SchemaLocation,
+} from '../schema/types.js';
 import { droppedTables } from '../schema/dropped.js';
 
 // The configuration with defaults applied, in the shapes the analysis looks things up in.
@@ -10,6 +18,61 @@ export interface BypassSwitch {
   policy: string;
   at: SchemaLocation;
 }
+
+/** A bypass switch with the command of the policy that reads it: it lets through only that command's writes. */
+interface CommandSwitch extends BypassSwitch {
+  setting: string;
+  command: PolicyCommand;
+}
+
+/**
+ * A write as the policies see it: its operation, and for an INSERT whether it is `ON CONFLICT DO UPDATE` (then the
+ * UPDATE policies apply too).
+ */
+export interface WriteKind {
+  operation: Exclude<Operation, 'call'>;
+  conflictUpdate?: boolean;
+}
+
+/** One condition Postgres puts on a write: some setting of `settings` must be set (none: nothing passes). */
+export interface PolicyGroup {
+  /** The policies whose settings these are, named in the evidence. */
+  policies: string[];
+  /** One restrictive policy (AND-ed with the rest), not the command's permissive ones (OR-ed). */
+  restrictive?: true;
+  /** The command whose policies these are, in capitals. */
+  command: string;
+  settings: ReadonlySet<string>;
+  /** No permissive policy applies to the command: Postgres lets no row through for a role subject to RLS. */
+  none?: true;
+}
+
+/**
+ * What the policies of a table ask of a write of some kinds: the settings every policy reads (the table-wide reading)
+ * and, per command, the groups one of whose settings the connection must carry; and the bypass switches of the
+ * policies that apply.
+ */
+export interface WritePolicies {
+  settings: ReadonlySet<string>;
+  /** Absent: the table-wide reading alone (no policies, or a MERGE or TRUNCATE). */
+  groups?: readonly PolicyGroup[];
+  switches?: ReadonlyMap<string, BypassSwitch>;
+}
+
+/** A table's policies by the command they apply to (FOR ALL under each), read once. */
+export interface TablePolicies {
+  /** Per command: the permissive policies that apply (names) and the settings they read. */
+  permissive: Map<CheckedCommand, { names: string[]; settings: Set<string> }>;
+  /** Per command: each restrictive policy that applies, with the settings it reads with the row. */
+  restrictive: Map<CheckedCommand, { name: string; settings: Set<string> }[]>;
+  /** The table's bypass switches (as `switchSettings`), each with its policy's command. */
+  switches: CommandSwitch[];
+}
+
+type CheckedCommand = Exclude<PolicyCommand, 'all'>;
+const CHECKED: CheckedCommand[] = ['select', 'insert', 'update', 'delete'];
+/** The order the evidence names a write's commands in: its own first, SELECT's visibility last. */
+const ORDER: CheckedCommand[] = ['insert', 'update', 'delete', 'select'];
 
 export interface NamedSpec {
   name: string;
@@ -75,6 +138,8 @@ export interface AnalysisConfig {
   bypassRoles: Set<string>;
   /** The settings each gated table's policies read (directly or through functions), lower-cased. */
   tableSettings: Map<string, Set<string>>;
+  /** Each gated table's policies by command (tables without policies are absent): `writePolicies` reads it. */
+  commandPolicies: Map<string, TablePolicies>;
   /**
    * Gated tables a policy of which reads the role the statement runs as (current_user, session_user), with that
    * policy: on them the connection's login role (or SET ROLE) decides, not only a setting.
@@ -142,16 +207,17 @@ export function resolveAnalysisConfig(
       unpinnedDefiners.set(fn.name, fn.at);
   const indirect = indirectWrites(model);
   const tableSettings = new Map<string, Set<string>>();
+  const commandPolicies = new Map<string, TablePolicies>();
   const roleKeyedTables = new Map<string, RoleKey>();
   const switchSettings = new Map<string, Map<string, BypassSwitch>>();
   for (const t of judged) {
     if (!t.rlsEnabled) continue;
     const settings = new Set<string>();
-    for (const p of t.policies) {
-      for (const st of p.settings) settings.add(st.toLowerCase());
-      for (const f of p.functions)
-        for (const st of model.functions.get(f)?.bodyReadsSettings ?? []) settings.add(st.toLowerCase());
-    }
+    const read = (p: PolicyState, rowOnly: boolean): string[] => [
+      ...p.settings.filter((x) => !rowOnly || !p.switches?.includes(x)).map((x) => x.toLowerCase()),
+      ...p.functions.flatMap((f) => model.functions.get(f)?.bodyReadsSettings ?? []).map((x) => x.toLowerCase()),
+    ];
+    for (const p of t.policies) for (const st of read(p, false)) settings.add(st);
     tableSettings.set(t.name, settings);
     const keyed = t.policies.filter((p) => p.loginRole);
     const first = keyed.find((p) => p.loginRole === 'current_user') ?? keyed[0];
@@ -160,9 +226,15 @@ export function resolveAnalysisConfig(
     if (first) roleKeyedTables.set(t.name, { policy: first.name, at: first.at, setRoleCounts });
     const rowRead = new Set(t.policies.flatMap((p) => p.settings.filter((x) => !p.switches?.includes(x))));
     const switches = new Map<string, BypassSwitch>();
+    const bySwitch: CommandSwitch[] = [];
     for (const p of t.policies)
-      for (const x of p.switches ?? []) if (!rowRead.has(x)) switches.set(x, { policy: p.name, at: p.at });
+      for (const x of p.switches ?? [])
+        if (!rowRead.has(x)) {
+          switches.set(x, { policy: p.name, at: p.at });
+          bySwitch.push({ setting: x, policy: p.name, at: p.at, command: p.command });
+        }
     if (switches.size) switchSettings.set(t.name, switches);
+    if (t.policies.length) commandPolicies.set(t.name, byCommand(t.policies, read, bySwitch));
   }
   return {
     defaultSchema,
@@ -206,11 +278,85 @@ export function resolveAnalysisConfig(
     triggerWrites: indirect.triggerWrites,
     unpinnedDefiners,
     tableSettings,
+    commandPolicies,
     roleKeyedTables,
     switchSettings,
     bypassRoles: new Set((model.roles ?? []).filter((r) => r.superuser || r.bypassRls).map((r) => r.name)),
     strict: options.strict ?? false,
   };
+}
+
+/** A table's policies grouped by the command each applies to (a FOR ALL policy to every one). */
+function byCommand(
+  policies: readonly PolicyState[],
+  read: (p: PolicyState, rowOnly: boolean) => string[],
+  switches: CommandSwitch[],
+): TablePolicies {
+  const out: TablePolicies = { permissive: new Map(), restrictive: new Map(), switches };
+  for (const c of CHECKED) {
+    const applying = policies.filter((p) => p.command === c || p.command === 'all');
+    const permissive = applying.filter((p) => p.permissive);
+    const settings = new Set(permissive.flatMap((p) => read(p, false)));
+    out.permissive.set(c, { names: permissive.map((p) => p.name), settings });
+    out.restrictive.set(
+      c,
+      applying.filter((p) => !p.permissive).map((p) => ({ name: p.name, settings: new Set(read(p, true)) })),
+    );
+  }
+  return out;
+}
+
+/**
+ * The commands whose policies Postgres checks for a write (the CREATE POLICY page's table): an INSERT the INSERT
+ * policies; an UPDATE the UPDATE policies and, for the rows it reads (its WHERE, its SET's columns, RETURNING), the
+ * SELECT policies; a DELETE the DELETE and SELECT policies; `INSERT … ON CONFLICT DO UPDATE` the INSERT, UPDATE and
+ * SELECT policies. An UPDATE or DELETE is taken to read rows (a WHERE is nearly always there: fail closed). A MERGE
+ * (its actions are not read here), a TRUNCATE (no policy applies) and a COPY FROM (refused under RLS) keep the
+ * table-wide reading. A function's or trigger's write is checked by its own command's policies, as the caller's
+ * would be.
+ */
+function commandsOf(kind: WriteKind): CheckedCommand[] | undefined {
+  switch (kind.operation) {
+    case 'insert':
+      return kind.conflictUpdate ? ['insert', 'update', 'select'] : ['insert'];
+    case 'update':
+      return ['update', 'select'];
+    case 'delete':
+      return ['delete', 'select'];
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * What the policies of `table` ask of a write of these kinds (every kind the write's statement makes of it): per
+ * command, one setting its permissive policies read (they are OR-ed) and one of each restrictive policy's (AND-ed).
+ * A permissive side that reads no setting asks none; one with no policy at all lets nothing through.
+ */
+export function writePolicies(config: AnalysisConfig, table: string, kinds: readonly WriteKind[]): WritePolicies {
+  const settings = config.tableSettings.get(table) ?? new Set<string>();
+  const allSwitches = config.switchSettings.get(table);
+  const byCmd = config.commandPolicies.get(table);
+  const commands = kinds.map(commandsOf);
+  if (!byCmd || kinds.length === 0 || commands.some((c) => !c))
+    return { settings, ...(allSwitches ? { switches: allSwitches } : {}) };
+  const wanted = ORDER.filter((c) => commands.some((cs) => cs!.includes(c)));
+  const groups: PolicyGroup[] = [];
+  for (const c of wanted) {
+    const command = c.toUpperCase();
+    const permissive = byCmd.permissive.get(c)!;
+    const policies = permissive.names;
+    if (policies.length === 0) groups.push({ policies, command, settings: new Set(), none: true });
+    else if (permissive.settings.size) groups.push({ policies, command, settings: permissive.settings });
+    for (const r of byCmd.restrictive.get(c) ?? [])
+      if (r.settings.size) groups.push({ policies: [r.name], restrictive: true, command, settings: r.settings });
+  }
+  // A switch lets through only the commands its policy applies to: those of the write's own verb (not SELECT's).
+  const switches = new Map<string, BypassSwitch>();
+  for (const sw of byCmd.switches)
+    if (sw.command === 'all' || (sw.command !== 'select' && wanted.includes(sw.command)))
+      switches.set(sw.setting, { policy: sw.policy, at: sw.at });
+  return { settings, groups, ...(switches.size ? { switches } : {}) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ContractCall } from './interface-calls.js';
 import type ts from 'typescript';
+import type { WriteKind } from './config.js';
 import type { Coverage, Operation } from '../report/types.js';
 import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, OpenedTransaction, ParamBinding } from './handles.js';
@@ -59,6 +60,7 @@ export type UnscopedProblem =
   | 'transactionWithoutContext'
   | 'notScoped'
   | 'otherSetting'
+  | 'commandSetting'
   | 'roleWithoutBypass'
   /** On the outer pool inside a scope helper's callback, whose scoped executor is right there. */
   | 'outerPoolInScope'
@@ -143,6 +145,8 @@ export interface RawWrite {
   state: ConnState;
   /** Set when the write happens inside a called function or a fired trigger: which one. */
   through?: string;
+  /** `INSERT … ON CONFLICT DO UPDATE`: the UPDATE policies apply too. */
+  conflictUpdate?: true;
 }
 
 /** Where SQL runs: a call (pool.query(…), db.insert(…)) or a tagged template (sql`…`). */
@@ -161,6 +165,11 @@ export interface RawSite {
   through: Record<string, string>;
   /** Gated tables the call truncates (directly or through an invoker function): RLS never applies to TRUNCATE. */
   truncated: string[];
+  /**
+   * How the call writes each gated table (its operations, an upsert's `conflictUpdate`): the policies of those commands
+   * judge it, where it is settled too (program.ts).
+   */
+  written?: Record<string, WriteKind[]>;
   /** Normalised SQL, for fingerprints; null when it could not be resolved. */
   sql: string | null;
   /** The SQL text each variant of the call runs (holes as $901…), for evidence and the oracle. */

@@ -3,7 +3,7 @@ import { fingerprint, FingerprintCounter, normalizeCode } from '../report/finger
 import type { RuleFinding } from '../report/rule-finding.js';
 import type { Location, Operation, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
-import type { AnalysisConfig } from './config.js';
+import { type AnalysisConfig, writePolicies } from './config.js';
 import type { FileFacts, RawSite, UnresolvedProblem, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { TrpcContexts } from './context/trpc.js';
@@ -251,10 +251,9 @@ export function conclude(
       verdicts = resolveVerdicts(facts, origins, {
         root: input.root,
         wholeProgram: input.wholeProgram,
-        tableSettings: input.config.tableSettings,
+        policies: (table, kinds) => writePolicies(input.config, table, kinds),
         bypassRoles: input.config.bypassRoles,
         roleKeyedTables: input.config.roleKeyedTables,
-        switchSettings: input.config.switchSettings,
         injected: (b, path, at) =>
           handles.ambient.nest?.injected(b, path, at) ??
           (ts.isConstructorDeclaration(b.fn) ? handles.injected(b) : undefined),
@@ -262,7 +261,7 @@ export function conclude(
         memberOf: (e, path) => handles.memberOf(e, path),
         facts: engine,
         graph,
-        ambient: (h, at, table, pending, reframe) => ambient.settle(h, at, table, pending, reframe),
+        ambient: (h, at, table, pending, reframe, kinds) => ambient.settle(h, at, table, pending, reframe, kinds),
         forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b),
         ...(report ? { report } : {}),
         carried: (call, arg, param, path) => trpc.resolverMember(call, arg, param, path),

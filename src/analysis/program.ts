@@ -1,5 +1,5 @@
 import ts from '../ts.js';
-import type { BypassSwitch } from './config.js';
+import type { WriteKind, WritePolicies } from './config.js';
 import type { RoleKey } from './login-verdict.js';
 import { scopedElsewhere } from './other-connection.js';
 import type {
@@ -61,13 +61,12 @@ export interface ProgramOptions {
   root: string;
   /** True when every caller is among the files (the walker); false for the single-file plugin. */
   wholeProgram: boolean;
-  /** The settings each gated table's policies read. */
-  tableSettings: ReadonlyMap<string, ReadonlySet<string>>;
+  /** What the policies of a gated table ask of a write of some kinds (config.ts `writePolicies`). */
+  policies: (table: string, kinds: readonly WriteKind[]) => WritePolicies;
   /** Roles that bypass RLS (superusers, BYPASSRLS), as far as the model knows. */
   bypassRoles?: ReadonlySet<string>;
   /** Tables whose policies key on the login role (current_user), with that policy. */
   roleKeyedTables?: ReadonlyMap<string, RoleKey>;
-  switchSettings?: ReadonlyMap<string, ReadonlyMap<string, BypassSwitch>>;
   /** The executor a container injects into a constructor parameter typed as a library's pool, if it is one. */
   injected?: (binding: ParamBinding, path: readonly (string | number)[], at: ts.Node) => Handle | undefined;
   /** Whether a function is a DI provider's factory, whose parameters the container fills (`injected`). */
@@ -86,6 +85,8 @@ export interface ProgramOptions {
     pending: (v: LocalVerdict, at: ts.Node) => SiteVerdict,
     /** A transaction the write's function opens on what the store holds: a new one where that is a pool. */
     reframe?: Reframe,
+    /** How the write writes the table: the policies of those commands judge it. */
+    kinds?: readonly WriteKind[],
   ) => SiteVerdict;
   /** The connection a field of an argument holds (`{ pgPool }` passed where the callee reads `opts.pgPool`). */
   memberOf?: (expr: ts.Expression, path: readonly (string | number)[]) => Handle;
@@ -225,7 +226,8 @@ function settleFiles(
     let alone: Index | undefined;
     for (const site of f.sites) {
       const table = site.gatedTables[0] ?? '';
-      const settler = new Settler(index, options, table, memo, f.sf);
+      const kinds = site.written?.[table] ?? [];
+      const settler = new Settler(index, options, table, memo, f.sf, kinds);
       // A copy: settled verdicts are shared between sites, and this one gets its own crossFile.
       const verdict = { ...settler.settle(site.verdict, new Set(), site.call) };
       // The plugin's question: could other files change this verdict? Then its project index decides.
@@ -240,7 +242,7 @@ function settleFiles(
           callers: groupBy(f.edges, (e) => e.callee),
           uses: groupBy(f.callbackUses, (u) => u.fn),
         };
-        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, memo, f.sf).settle(
+        verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, memo, f.sf, kinds).settle(
           site.verdict,
           new Set(),
           site.call,
@@ -364,10 +366,9 @@ class Settler {
       state,
       this.options.root,
       this.table,
-      this.options.tableSettings.get(this.table),
+      this.options.policies(this.table, this.kinds),
       this.options.bypassRoles,
       this.options.roleKeyedTables?.get(this.table),
-      this.options.switchSettings?.get(this.table),
     );
   }
 
@@ -398,6 +399,8 @@ class Settler {
     private readonly table: string,
     private readonly memo: SettleMemo,
     private readonly siteFile?: ts.SourceFile,
+    /** How the write writes `table` (its operations): the policies of those commands judge it. */
+    private readonly kinds: readonly WriteKind[] = [],
   ) {}
 
   /** The memoised part of `settle`: a pending verdict, whatever the path that reached it. */
@@ -452,7 +455,14 @@ class Settler {
       const reframe: Reframe | undefined = opened
         ? (handle, state) => openedOn({ handle, state }, opened, this.options.root)
         : undefined;
-      return this.options.ambient(p.handle, at, this.table, (v, node) => this.settle(v, seen, node), reframe);
+      return this.options.ambient(
+        p.handle,
+        at,
+        this.table,
+        (v, node) => this.settle(v, seen, node),
+        reframe,
+        this.kinds,
+      );
     }
     // A transaction opened on a parameter declared with a library type, in a function nothing in the tree calls: the
     // new transaction of that type, as the declaration says (callers, when there are, decide instead).
@@ -482,6 +492,7 @@ class Settler {
       this.index,
       this.options.wholeProgram,
       this.table,
+      this.kinds.map((k) => `${k.operation}${k.conflictUpdate ? '+update' : ''}`).join(','),
       this.siteFile,
       p.kind,
       anchor,

@@ -1,7 +1,7 @@
 import type { ConnState, ContextEvidence, LocalVerdict, UnscopedProblem } from './facts.js';
 import { type Handle, where } from './handles.js';
 import { adminByLogin, judgeLoginRole, type RoleKey } from './login-verdict.js';
-import type { BypassSwitch } from './config.js';
+import type { PolicyGroup, WritePolicies } from './config.js';
 
 // Turns a connection and its state at a write into coverage with its evidence.
 
@@ -10,14 +10,17 @@ export function judge(
   state: ConnState,
   root: string,
   table: string,
-  tableSettings?: ReadonlySet<string>,
+  /**
+   * What the table's policies ask of this write (config.ts `writePolicies`): the settings they read, per command, and
+   * the bypass switches of those that apply (setting one lets the connection through to every row).
+   */
+  policies?: WritePolicies,
   bypassRoles?: ReadonlySet<string>,
   /** Set when a policy of the table keys on the login role (current_user): the role decides. */
   roleKey?: RoleKey,
-  /** The table's bypass switches (config.ts switchSettings): setting one lets the connection through to every row. */
-  switches?: ReadonlyMap<string, BypassSwitch>,
 ): LocalVerdict {
-  const v = judgeConnection(handle, state, root, table, tableSettings, bypassRoles, roleKey);
+  const v = judgeConnection(handle, state, root, table, policies, bypassRoles, roleKey);
+  const switches = policies?.switches;
   if (!switches?.size || !('coverage' in v) || v.coverage !== 'org-scope') return v;
   const set =
     handle.kind === 'scoped' && handle.settings
@@ -42,11 +45,12 @@ function judgeConnection(
   state: ConnState,
   root: string,
   table: string,
-  tableSettings?: ReadonlySet<string>,
+  policies?: WritePolicies,
   bypassRoles?: ReadonlySet<string>,
   roleKey?: RoleKey,
 ): LocalVerdict {
-  const covered = (ev: ContextEvidence): LocalVerdict => coveredBy(ev, root, table, tableSettings);
+  const tableSettings = policies?.settings;
+  const covered = (ev: ContextEvidence): LocalVerdict => coveredBy(ev, root, table, policies);
   // SET ROLE to a role that does not bypass RLS: even an admin connection is then subject
   // to the policies, and needs the org context like any other.
   if (state.role && bypassRoles?.has(state.role.name) && (handle.kind === 'executor' || handle.kind === 'param')) {
@@ -83,6 +87,17 @@ function judgeConnection(
             `${[...tableSettings!].sort().join(', ')}, which nothing set on this connection`,
           problem: 'otherSetting',
         };
+      }
+      // A helper whose settings are unknown is trusted, but not where no policy lets the command through at all.
+      const unmet = policed
+        ? unmetGroup(policies, handle.settings!)
+        : !handle.settings && policies?.groups?.find((g) => g.none);
+      if (unmet) {
+        const sets = `the client from ${handle.via} sets ` +
+          `${handle.settings ? `only ${[...handle.settings].sort().join(', ')}` : 'the org context'} (at ` +
+          `${where(handle.helperCall, root)})`;
+        const evidence = unmetEvidence(sets, unmet, table);
+        return { coverage: 'unscoped', via: null, evidence, problem: 'commandSetting' };
       }
       const d = handle.definition;
       return {
@@ -197,23 +212,32 @@ export function withAwaitedSet(state: ConnState, set: ContextEvidence | undefine
 }
 
 function coveredBy(
-  ev: ContextEvidence,
+  set: ContextEvidence,
   root: string,
   table: string,
-  tableSettings: ReadonlySet<string> | undefined,
+  policies: WritePolicies | undefined,
 ): LocalVerdict {
-  const at = where(ev.at, root);
+  const tableSettings = policies?.settings;
+  const all = [set, ...(set.also ?? [])];
   // The policy decides what "scoped" means: a context its policies never read covers nothing.
-  const matching = [ev, ...(ev.also ?? [])].find(
+  const matching = all.find(
     (x) => !x.setting || !tableSettings || tableSettings.size === 0 || tableSettings.has(x.setting),
   );
-  if (matching && matching !== ev) return coveredBy(matching, root, table, tableSettings);
-  if (!matching && ev.setting && tableSettings) {
+  if (!matching && set.setting && tableSettings) {
     const read = [...tableSettings].sort().join(', ');
-    const evidence = `sets ${ev.setting} (${ev.via} at ${at}), but the policies on ${table} read ${read}, which ` +
-      `nothing set on this connection`;
+    const evidence = `sets ${set.setting} (${set.via} at ${where(set.at, root)}), but the policies on ${table} read ` +
+      `${read}, which nothing set on this connection`;
     return { coverage: 'unscoped', via: null, evidence, problem: 'otherSetting' };
   }
+  // Read by some policy of the table, but Postgres checks a write against its own command's policies.
+  const unmet = all.every((x) => x.setting) && unmetGroup(policies, all.map((x) => x.setting!));
+  if (unmet) {
+    const sets = `this ${set.local ? 'transaction' : 'connection'} sets only ` +
+      `${[...new Set(all.map((x) => x.setting!))].sort().join(', ')} (${set.via} at ${where(set.at, root)})`;
+    return { coverage: 'unscoped', via: null, evidence: unmetEvidence(sets, unmet, table), problem: 'commandSetting' };
+  }
+  const ev = matching ?? set;
+  const at = where(ev.at, root);
   if (!ev.local)
     return {
       coverage: 'org-scope',
@@ -225,6 +249,28 @@ function coveredBy(
     via: `transaction ${ev.via} (${at})`,
     evidence: `the transaction set the org context with ${ev.via} at ${at}`,
   };
+}
+
+/**
+ * The first condition the policies of the write's command put on it that the settings set do not meet: a group none
+ * of whose settings is set, or a command no permissive policy applies to.
+ */
+function unmetGroup(policies: WritePolicies | undefined, set: Iterable<string>): PolicyGroup | undefined {
+  const have = new Set([...set].map((x) => x.toLowerCase()));
+  return policies?.groups?.find((g) => g.none || ![...g.settings].some((x) => have.has(x)));
+}
+
+/** `sets`: what the connection sets, "this transaction sets only app.x (SET LOCAL at …)". */
+function unmetEvidence(sets: string, g: PolicyGroup, table: string): string {
+  if (g.none)
+    return `no policy of ${table} applies to ${g.command} (FOR ${g.command} or FOR ALL), so Postgres lets no row ` +
+      `through for a role subject to RLS; ${sets}`;
+  const read = [...g.settings].sort().join(', ');
+  if (g.restrictive)
+    return `the restrictive ${g.command} policy ${g.policies[0]} of ${table}, which every ${g.command === 'SELECT' ?
+      'row an UPDATE or DELETE sees' : 'row'} must also pass, reads ${read}; ${sets}`;
+  const why = g.command === 'SELECT' ? ', which decide the rows an UPDATE or DELETE can see,' : '';
+  return `the ${g.command} policies of ${table} (${g.policies.join(', ')})${why} read ${read}; ${sets}`;
 }
 
 /** A write on a connection that carries no org context, and which of the ways to miss it this is. */

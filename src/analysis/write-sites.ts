@@ -1,6 +1,6 @@
 import type ts from 'typescript';
 import type { Operation } from '../report/types.js';
-import type { AnalysisConfig } from './config.js';
+import { type AnalysisConfig, type WriteKind, writePolicies } from './config.js';
 import type { QueryNode, RawSite, RawWrite, UnresolvedProblem } from './facts.js';
 import type { Handle } from './handles.js';
 import { judge, otherDatabase } from './verdict.js';
@@ -83,6 +83,8 @@ export function draftSite(
   }
   const truncating = writes.filter((w) => w.operation === 'truncate' && gated.includes(w.table));
   const truncated = unique(truncating.map((w) => w.table));
+  const written: Record<string, WriteKind[]> = {};
+  for (const t of gated) written[t] = kindsOf(writes.filter((w) => w.table === t));
   return {
     call,
     api,
@@ -96,7 +98,19 @@ export function draftSite(
     verdict,
     through,
     truncated,
+    ...(gated.length ? { written } : {}),
   };
+}
+
+/** The distinct kinds of some writes (operation, and an upsert's conflictUpdate), in their order. */
+export function kindsOf(writes: readonly RawWrite[]): WriteKind[] {
+  const out = new Map<string, WriteKind>();
+  for (const w of writes)
+    out.set(`${w.operation}${w.conflictUpdate ? '+update' : ''}`, {
+      operation: w.operation,
+      ...(w.conflictUpdate ? { conflictUpdate: true } : {}),
+    });
+  return [...out.values()];
 }
 
 /** The worst verdict among a site's writes to gated tables, else why it needs none. */
@@ -122,17 +136,16 @@ export function siteVerdict(
       : { coverage: 'not-gated', via: null, evidence: ungated };
   } else {
     // Every gated write must be covered; the site takes the worst verdict among them.
-    const { tableSettings, bypassRoles, roleKeyedTables, switchSettings } = deps.config;
+    const { bypassRoles, roleKeyedTables } = deps.config;
     const verdicts = gatedWrites.map((w) =>
       judge(
         handle,
         w.state,
         deps.root,
         w.table,
-        tableSettings.get(w.table),
+        writePolicies(deps.config, w.table, kindsOf([w])),
         bypassRoles,
         roleKeyedTables.get(w.table),
-        switchSettings.get(w.table),
       ),
     );
     verdict = verdicts.reduce((worst, v) => (rank(v) < rank(worst) ? v : worst));

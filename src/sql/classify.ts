@@ -7,6 +7,8 @@ export interface TableWrite {
   operation: Exclude<Operation, 'call'>;
   /** Qualified table name. */
   table: string;
+  /** `INSERT … ON CONFLICT DO UPDATE`: the UPDATE policies apply too (config.ts `writePolicies`). */
+  conflictUpdate?: true;
 }
 
 export interface ContextChange {
@@ -134,7 +136,13 @@ export function classifyStatement(statement: ParsedStatement, options: ClassifyO
     const op = WRITE_NODES[key];
     if (op) {
       const relation = node.relation as RangeVarNode | undefined;
-      if (relation) effect.writes.push({ operation: op, table: qualifyRangeVar(relation, options.defaultSchema) });
+      const conflict = (node.onConflictClause as { action?: string } | undefined)?.action === 'ONCONFLICT_UPDATE';
+      if (relation)
+        effect.writes.push({
+          operation: op,
+          table: qualifyRangeVar(relation, options.defaultSchema),
+          ...(conflict ? { conflictUpdate: true as const } : {}),
+        });
       return;
     }
     if (key === 'TruncateStmt') {

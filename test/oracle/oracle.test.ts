@@ -1,7 +1,5 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { readMigrations } from '../../src/schema/load.js';
 import { auditSync } from '../../src/walker/audit.js';
 import type { AuditReport } from '../../src/report/audit-report.js';
 import { Oracle } from '../support/oracle.js';
@@ -19,8 +17,7 @@ let oracle: Oracle;
 
 beforeAll(async () => {
   report = auditSync({ paths: [ROOT], types: false });
-  const loaded = loadConfig({ start: ROOT });
-  oracle = await Oracle.create(readMigrations(ROOT, loaded.config).files, report.schema.gatedTables);
+  oracle = await Oracle.forApp(ROOT, report);
 }, 120_000);
 
 afterAll(async () => {

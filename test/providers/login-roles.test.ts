@@ -1,7 +1,5 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { readMigrations } from '../../src/schema/load.js';
 import { auditSync } from '../../src/walker/audit.js';
 import type { AuditReport } from '../../src/report/audit-report.js';
 import { ORG, Oracle, renumberHoles, type Site, stringConstants } from '../support/oracle.js';
@@ -33,8 +31,7 @@ describe('the login-roles fixture in Postgres', () => {
 
   beforeAll(async () => {
     report = auditSync({ paths: [ROOT], types: false, schemaSource: 'static' });
-    const loaded = loadConfig({ start: ROOT });
-    oracle = await Oracle.create(readMigrations(ROOT, loaded.config).files, report.schema.gatedTables);
+    oracle = await Oracle.forApp(ROOT, report);
     // The tenant's own role; the fixture's migrations create app_shared and ops_admin.
     await oracle.prepare(`CREATE ROLE ${TENANT};
       GRANT ALL ON ALL TABLES IN SCHEMA public TO ${TENANT}, app_shared, ops_admin;

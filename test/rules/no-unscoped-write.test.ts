@@ -442,6 +442,21 @@ ruleTester.run('no-unscoped-write', rule, {
       errors: [{ messageId: 'otherSetting', line: 8 }],
     },
     {
+      name: 'a transaction that sets a setting only the SELECT policy of entries reads, then inserts (INSERT reads app.current_tenant)',
+      filename: ROLES_AND_SETTINGS,
+      code: `
+        import { Pool } from 'pg';
+        const pool = new Pool();
+        export async function post(orgId) {
+          const client = await pool.connect();
+          await client.query('BEGIN');
+          await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+          await client.query('INSERT INTO entries (tenant, org_id, amount) VALUES ($1, $1, 1)', [orgId]);
+          await client.query('COMMIT');
+        }`,
+      errors: [{ messageId: 'commandSetting', line: 8 }],
+    },
+    {
       name: 'SET ROLE to a role without BYPASSRLS, and no org context',
       filename: ROLES_AND_SETTINGS,
       code: `

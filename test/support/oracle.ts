@@ -4,6 +4,8 @@ import { openEmbeddedPostgres, replayMigrations } from '../../src/schema/replay.
 import type { MigrationFile } from '../../src/schema/model.js';
 import { parseSql } from '../../src/sql/parser.js';
 import { sqlName } from '../../src/schema/names.js';
+import { loadConfig } from '../../src/config/load.js';
+import { readMigrations } from '../../src/schema/load.js';
 
 // The runtime oracle: run each write site's SQL in real Postgres (PGlite) the way the app
 // would, as a NOBYPASSRLS role under FORCE RLS, and see what Postgres does. Each run is one
@@ -77,6 +79,12 @@ export class Oracle {
     const read = await db.query<{ s: string }>(`SELECT DISTINCT lower((regexp_matches(coalesce(qual, '') || ' ' || coalesce(with_check, ''), 'current_setting\\(''([^'']+)''', 'g'))[1]) AS s FROM pg_policies`);
     const settings = [...new Set(['app.current_org_id', ...read.rows.map((r) => r.s)])].sort();
     return new Oracle(db, tables, settings);
+  }
+
+  /** The oracle of one fixture app: its migrations (as its config finds them) and the tables its report gates. */
+  static async forApp(root: string, report: AuditReport): Promise<Oracle> {
+    const loaded = loadConfig({ start: root });
+    return Oracle.create(readMigrations(root, loaded.config).files, report.schema.gatedTables);
   }
 
   /** Runs setup SQL as the superuser (roles a fixture's connections log in as, their grants). */

@@ -611,3 +611,34 @@ describe('knex raw fragments held as values, and named bindings (signacare)', ()
     expect(at('src/notes.ts', 39)!.evidence).toContain("knex's `:name:`");
   });
 });
+
+describe('a setting is matched against the policies of the write\'s command, not every policy of the table (jholland)', () => {
+  it('judges each write by its command\'s policies: INSERT, UPDATE and DELETE (with SELECT\'s), an upsert, a restrictive policy', () => {
+    const report = expectAnnotated('per-command-policies');
+    const at = (fn: string) => {
+      const lines = fs.readFileSync(path.join(ROOT, 'per-command-policies/src/app.ts'), 'utf8').split('\n');
+      const start = lines.findIndex((l) => l.includes(`function ${fn}(`));
+      const line = lines.findIndex((l, i) => i > start && l.includes('// expect:')) + 2;
+      return report.writeSites.find((s) => s.file === 'src/app.ts' && s.line === line)!;
+    };
+    expect(at('addTaskAsPlatform').evidence).toBe('the INSERT policies of public.tasks (tasks_add) read app.tenant; this ' +
+      'transaction sets only app.platform (set_config at src/app.ts:21)');
+    expect(at('renameTaskAsPlatform').evidence).toContain('the UPDATE policies of public.tasks (tasks_edit) read app.tenant');
+    expect(at('addFileInTenant').evidence).toContain('the restrictive INSERT policy files_region of public.files');
+    expect(at('editPost').evidence).toContain('no policy of public.posts applies to UPDATE (FOR UPDATE or FOR ALL)');
+    expect(at('upsertTag').evidence).toContain('the UPDATE policies of public.tags (tags_edit) read app.user');
+    const message = (fn: string) => report.findings.find((f) => f.line === at(fn).line)!.message;
+    // rules/no-unscoped-write.ts `commandSetting`.
+    expect(message('addTaskAsPlatform')).toContain('is read only by policies for other commands');
+    // The control: no policy of notes reads the flag at all (`otherSetting`, as before).
+    expect(message('addNoteAsPlatform')).toContain("sets a setting the table's policies do not read");
+  });
+
+  it('matches the expected report committed beside the app', () => {
+    const { root, report } = audit('per-command-policies');
+    const comparable = { writeSites: report.writeSites, findings: report.findings };
+    const file = path.join(root, 'expected-report.json');
+    if (process.env.UPDATE_EXPECTED) fs.writeFileSync(file, `${JSON.stringify(comparable, null, 2)}\n`);
+    expect(comparable).toEqual(JSON.parse(fs.readFileSync(file, 'utf8')));
+  });
+});

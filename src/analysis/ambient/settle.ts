@@ -1,7 +1,7 @@
 import path from 'node:path';
 import ts from '../../ts.js';
 import type { AnalysisConfig } from '../config.js';
-import { matchesSpec } from '../config.js';
+import { matchesSpec, type WriteKind, writePolicies } from '../config.js';
 import type { ConnState, FileFacts, LocalVerdict, Verdict } from '../facts.js';
 import { rank } from '../write-sites.js';
 import { connectionKey, freshState } from '../connection-state.js';
@@ -47,6 +47,8 @@ export class AmbientSettler {
   private pending: ((v: LocalVerdict, at: ts.Node) => SiteVerdict) | undefined;
   /** A transaction the write's function opens on what the store holds (program.ts `openedOn`). */
   private reframe: Reframe | undefined;
+  /** How the write being settled writes its table. */
+  private kinds: readonly WriteKind[] = [];
 
   settle(
     h: AmbientHandle,
@@ -54,14 +56,18 @@ export class AmbientSettler {
     table: string,
     pending?: (v: LocalVerdict, at: ts.Node) => SiteVerdict,
     reframe?: Reframe,
+    /** How the write writes `table` (its operations): the policies of those commands judge it. */
+    kinds: readonly WriteKind[] = [],
   ): SiteVerdict {
     // Settling a pending value may settle another ambient write: each keeps its own.
-    const outer = { pending: this.pending, reframe: this.reframe };
+    const outer = { pending: this.pending, reframe: this.reframe, kinds: this.kinds };
     try {
+      this.kinds = kinds;
       return this.settleIn(h, at, table, pending, reframe);
     } finally {
       this.pending = outer.pending;
       this.reframe = outer.reframe;
+      this.kinds = outer.kinds;
     }
   }
 
@@ -373,10 +379,9 @@ export class AmbientSettler {
       given.state,
       root,
       table,
-      config.tableSettings.get(table),
+      writePolicies(config, table, this.kinds),
       config.bypassRoles,
       config.roleKeyedTables.get(table),
-      config.switchSettings.get(table),
     );
     if ('pending' in v) {
       // `S.run({ tx }, …)` inside a helper's callback: `tx` is what that helper hands it, at its callers.
