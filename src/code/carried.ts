@@ -252,7 +252,7 @@ export function constructorAssignment(
       `${places > 1 ? `in ${places} places` : "outside the constructor body's top level"}`;
     // Assigned several times, each a whole value (`=`, or `??=`/`||=`, which assign it when they do): the field holds
     // one of them at any read, for the reader to judge them all (analysis/providers/replaced-members.ts).
-    const whole = assignments.every((a) => WHOLE_ASSIGNMENTS.has(a.operatorToken.kind));
+    const whole = assignments.every((a) => assignsWhole(a.operatorToken.kind));
     return places > 1 && whole
       ? { reason, values: [...initial, ...assignments.map((a) => ({ value: a.right, at: a }))] }
       : { reason };
@@ -292,11 +292,14 @@ function thisAssignments(cls: ts.ClassLikeDeclaration): Map<string, ts.BinaryExp
   return byKey;
 }
 
-const WHOLE_ASSIGNMENTS: ReadonlySet<ts.SyntaxKind> = new Set([
-  ts.SyntaxKind.EqualsToken,
-  ts.SyntaxKind.QuestionQuestionEqualsToken,
-  ts.SyntaxKind.BarBarEqualsToken,
-]);
+/** `=`, `??=`, `||=`: each assigns the whole value when it assigns (read at the call: no TypeScript at load). */
+function assignsWhole(kind: ts.SyntaxKind): boolean {
+  return (
+    kind === ts.SyntaxKind.EqualsToken ||
+    kind === ts.SyntaxKind.QuestionQuestionEqualsToken ||
+    kind === ts.SyntaxKind.BarBarEqualsToken
+  );
+}
 
 /** `ReturnType<typeof buildClient>` (directly or through a local alias): the function named. */
 export function returnTypeOf(type: ts.TypeNode, depth = 0): ts.Identifier | undefined {
