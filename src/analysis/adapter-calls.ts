@@ -8,7 +8,7 @@ import {
 } from '../adapters/index.js';
 import { normalizeQualifiedName } from '../schema/names.js';
 import type { StatementEffect } from '../sql/classify.js';
-import type { ConnState, FileFacts, QueryNode } from './facts.js';
+import type { ConnState, FileFacts, QueryNode, RawSite } from './facts.js';
 import { constructionOf, soleReturn } from './construction.js';
 import type { Handle } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
@@ -17,7 +17,7 @@ import { shortText } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { connectionKey } from './connection-state.js';
 import { skipOuter } from '../syntax/wrappers.js';
-import { unresolvedSqlSite } from './write-sites.js';
+import { DRAFT_EVIDENCE, unresolvedSqlSite } from './write-sites.js';
 import { fixedTableWrite, namesItsTables, writeWithHoles } from './write-text.js';
 import { definerCalls, effectWrites, inertExpression, resolveSql, statementTextExpr } from './sql-resolution.js';
 import { ambientAdapter } from './ambient/providers.js';
@@ -577,8 +577,11 @@ export class AdapterCalls {
 
   private instancesOf(call: ts.CallExpression, chain: BuilderCall, state: Map<ts.Node, ConnState>): void {
     // Two query calls of one builder running the same statement (`signal ? db.query(s, o) :
-    // db.query(s)`) are one write at this call, not two.
-    const seen = new Set<string>();
+    // db.query(s)`) are one write at this call, not two. Until judged (the verdict comes once the file is walked), the
+    // two may still differ in what runs them (`store ? tx.query(text) : this.pool.query(text)`): the later ones are
+    // kept as alternatives of the first, and the worst of them stands for the write (table-builders.ts
+    // joinAlternatives).
+    const seen = new Map<string, RawSite>();
     // One query call of the builder reached along several paths (`mode` calling `exec` twice, each with text this
     // call leaves unresolved) is one unresolved write here: which path's text it runs is what cannot be known.
     const unresolvedQueries = new Set<ts.Node>();
@@ -597,8 +600,10 @@ export class AdapterCalls {
         const key = [site.sql, ...site.sqlVariants, evidence.split(site.builtBy ?? '\u0000').join(''), text].join(
           '\u0000',
         );
-        if (seen.has(key)) return false;
-        seen.add(key);
+        const first = seen.get(key);
+        if (first && evidence === DRAFT_EVIDENCE) site.alternativeOf = first;
+        else if (first) return false;
+        else seen.set(key, site);
         return true;
       });
       this.facts.sites.push(...fresh);

@@ -182,6 +182,12 @@ export interface RawSite {
   template?: ts.FunctionLikeDeclaration;
   /** A write made at a call of a table-generic builder: the builder, for the evidence. */
   builtBy?: string;
+  /**
+   * The same write at the same builder call, reached through another of the builder's query calls (one on a
+   * transaction that set the org context, one on the bare pool): the site it is an alternative of. Once judged, the
+   * worst of them stays (table-builders.ts joinAlternatives).
+   */
+  alternativeOf?: RawSite;
   /** `sqlNotConstant`: the piece of the SQL that is not a constant, as written (`${fields}`), for the message. */
   notConstant?: string;
   /** Text completed at run time where no table is named (write-text.ts fixedTableWrite): said in the evidence. */

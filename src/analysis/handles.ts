@@ -348,7 +348,8 @@ export class HandleResolver {
         return { kind: 'not-db', reason: 'a class or module' };
       case 'unknown': {
         // A container member replaced after it was built: the worst of its values (providers/replaced-members.ts).
-        const replaced = origin.values && replacedMember(origin.values, origin.reason, (e) => this.trace(e), this.root);
+        const replaced =
+          origin.values && replacedMember(origin.values, origin.reason, (e) => this.trace(e), this.root, origin.field);
         return replaced ?? { kind: 'unknown', reason: origin.reason };
       }
       case 'expr':

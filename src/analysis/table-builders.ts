@@ -14,6 +14,7 @@ import { isTestFile } from './providers/helper-values.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from '../code/walk.js';
+import { rank } from './write-sites.js';
 import { appendChain, appendsBefore } from '../code/statement-appends.js';
 
 // Table-generic builders: an in-repo helper that writes on whatever table it is handed
@@ -267,6 +268,7 @@ export function settleTemplates(
   root: string,
   origins?: OriginResolver,
 ): void {
+  joinAlternatives(files, verdicts, root);
   // What the program says of templates, gathered when the first templated site asks (most programs have few or none,
   // and an editor's session concludes after every edit).
   let program: ReturnType<typeof gather> | undefined;
@@ -327,6 +329,43 @@ export function settleTemplates(
       });
       return true;
     });
+  }
+}
+
+/**
+ * One write at a builder call reached through several of the builder's query calls (`query(text)` running the
+ * caller's text in a transaction that sets the org context when a tenant is stored, on the bare pool otherwise): which
+ * one runs is decided at run time, so the write is the worst of them, its evidence naming the others when they differ.
+ */
+function joinAlternatives(files: FileFacts[], verdicts: Map<RawSite, SiteVerdict>, root: string): void {
+  for (const f of files) {
+    if (!f.sites.some((s) => s.alternativeOf)) continue;
+    const groups = new Map<RawSite, RawSite[]>();
+    for (const s of f.sites) {
+      const head = s.alternativeOf ?? s;
+      const group = groups.get(head);
+      if (group) group.push(s);
+      else groups.set(head, [s]);
+    }
+    const dropped = new Set<RawSite>();
+    for (const group of groups.values()) {
+      if (group.length < 2) continue;
+      const judged = group.filter((s) => verdicts.has(s));
+      if (judged.length < 2) continue;
+      const worst = judged.reduce((w, s) => (rank(verdicts.get(s)!) < rank(verdicts.get(w)!) ? s : w));
+      const v = verdicts.get(worst)!;
+      const others = judged.filter((s) => s !== worst && verdicts.get(s)!.coverage !== v.coverage);
+      for (const s of judged) if (s !== worst) dropped.add(s);
+      if (others.length === 0) continue;
+      const theirs = others.map((s) => `${verdicts.get(s)!.coverage} through ${s.builtBy ?? where(s.call, root)}`);
+      verdicts.set(worst, {
+        ...v,
+        evidence:
+          `${v.evidence}; the worst of the ${judged.length} ways this call may run it ` +
+          `(also ${theirs.join(', ')})`,
+      });
+    }
+    if (dropped.size) f.sites = f.sites.filter((s) => !dropped.has(s));
   }
 }
 

@@ -54,6 +54,9 @@ export function unresolvedSqlSite(
   return unresolvedSite(call, api, handle, problem, `${what} cannot be resolved statically: ${reason}`);
 }
 
+/** The evidence of a draft site's placeholder verdict, before siteVerdict judges it. */
+export const DRAFT_EVIDENCE = 'not yet judged';
+
 /** A write site with its tables; its verdict comes once the whole file is walked (siteVerdict). */
 export function draftSite(
   config: AnalysisConfig,
@@ -74,7 +77,7 @@ export function draftSite(
   const verdict: RawSite['verdict'] = {
     coverage: 'unresolved',
     via: null,
-    evidence: 'not yet judged',
+    evidence: DRAFT_EVIDENCE,
     problem: 'connectionUnknown',
   };
   const through: Record<string, string> = {};

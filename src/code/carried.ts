@@ -237,9 +237,41 @@ export function foreignAssignments(sf: ts.SourceFile): ForeignAssignment[] {
 export function constructorAssignment(
   cls: ts.ClassLikeDeclaration,
   key: string,
-): { value: ts.Expression } | { reason: string } | undefined {
+  initialized?: ts.PropertyDeclaration,
+): { value: ts.Expression } | { reason: string; values?: Replacement[] } | undefined {
   const ctor = cls.members.find((m): m is ts.ConstructorDeclaration => ts.isConstructorDeclaration(m) && !!m.body);
-  const assignments: ts.BinaryExpression[] = [];
+  const assignments = fieldAssignments(cls, key);
+  if (assignments.length === 0) return undefined;
+  const initial: Replacement[] = initialized?.initializer ? [{ value: initialized.initializer, at: initialized }] : [];
+  const only = assignments[0]!;
+  const direct = ctor?.body?.statements.some((st) => ts.isExpressionStatement(st) && skipOuter(st.expression) === only);
+  if (initial.length || assignments.length > 1 || !direct || only.operatorToken.kind !== ts.SyntaxKind.EqualsToken) {
+    const places = assignments.length + initial.length;
+    const reason =
+      `\`this.${key}\` is ${initial.length ? 'initialised and ' : ''}assigned ` +
+      `${places > 1 ? `in ${places} places` : "outside the constructor body's top level"}`;
+    // Assigned several times, each a whole value (`=`, or `??=`/`||=`, which assign it when they do): the field holds
+    // one of them at any read, for the reader to judge them all (analysis/providers/replaced-members.ts).
+    const whole = assignments.every((a) => assignsWhole(a.operatorToken.kind));
+    return places > 1 && whole
+      ? { reason, values: [...initial, ...assignments.map((a) => ({ value: a.right, at: a }))] }
+      : { reason };
+  }
+  return { value: only.right };
+}
+
+/** Per class, once: its assignments `this.key = …` by key (a class is walked once, however many fields are read). */
+const assignmentsByClass = new WeakMap<ts.ClassLikeDeclaration, Map<string, ts.BinaryExpression[]>>();
+
+/** Every assignment `this.key = …` (or `op=`) in the class's own members, not in nested classes. */
+export function fieldAssignments(cls: ts.ClassLikeDeclaration, key: string): readonly ts.BinaryExpression[] {
+  let byKey = assignmentsByClass.get(cls);
+  if (!byKey) assignmentsByClass.set(cls, (byKey = thisAssignments(cls)));
+  return byKey.get(key) ?? [];
+}
+
+function thisAssignments(cls: ts.ClassLikeDeclaration): Map<string, ts.BinaryExpression[]> {
+  const byKey = new Map<string, ts.BinaryExpression[]>();
   const visit = (n: ts.Node): void => {
     if (ts.isClassLike(n) && n !== cls) return;
     if (
@@ -248,26 +280,25 @@ export function constructorAssignment(
       n.operatorToken.kind <= ts.SyntaxKind.LastAssignment
     ) {
       const left = skipOuter(n.left);
-      if (
-        ts.isPropertyAccessExpression(left) &&
-        left.name.text === key &&
-        skipOuter(left.expression).kind === ts.SyntaxKind.ThisKeyword
-      )
-        assignments.push(n);
+      if (ts.isPropertyAccessExpression(left) && skipOuter(left.expression).kind === ts.SyntaxKind.ThisKeyword) {
+        const list = byKey.get(left.name.text);
+        if (list) list.push(n);
+        else byKey.set(left.name.text, [n]);
+      }
     }
     ts.forEachChild(n, visit);
   };
   for (const m of cls.members) visit(m);
-  if (assignments.length === 0) return undefined;
-  const only = assignments[0]!;
-  const direct = ctor?.body?.statements.some((st) => ts.isExpressionStatement(st) && skipOuter(st.expression) === only);
-  if (assignments.length > 1 || !direct || only.operatorToken.kind !== ts.SyntaxKind.EqualsToken) {
-    return {
-      reason: `\`this.${key}\` is assigned ` +
-        `${assignments.length > 1 ? `in ${assignments.length} places` : "outside the constructor body's top level"}`,
-    };
-  }
-  return { value: only.right };
+  return byKey;
+}
+
+/** `=`, `??=`, `||=`: each assigns the whole value when it assigns (read at the call: no TypeScript at load). */
+function assignsWhole(kind: ts.SyntaxKind): boolean {
+  return (
+    kind === ts.SyntaxKind.EqualsToken ||
+    kind === ts.SyntaxKind.QuestionQuestionEqualsToken ||
+    kind === ts.SyntaxKind.BarBarEqualsToken
+  );
 }
 
 /** `ReturnType<typeof buildClient>` (directly or through a local alias): the function named. */

@@ -6,7 +6,13 @@ import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
 import { type Binding, isStableVariable, lazySingletonValue, lookup } from './scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import type { SourceHost } from './source-host.js';
-import { constructorAssignment, foreignAssignments, type Replacement, replacementsOf } from './carried.js';
+import {
+  constructorAssignment,
+  fieldAssignments,
+  foreignAssignments,
+  type Replacement,
+  replacementsOf,
+} from './carried.js';
 import { walkDescendants } from './walk.js';
 import { extensionClientMethod } from './prisma-extensions.js';
 import { classMethod, injectedClass } from './injected.js';
@@ -34,6 +40,8 @@ export type Origin =
        * classes' instances): that method of each, when every value has it; a call runs one of them.
        */
       methods?: { decl: ts.FunctionLikeDeclaration; name: string }[];
+      /** `values` are the assignments of this instance field of a class (`this.dataSource = …` in several places). */
+      field?: string;
     };
 
 export class OriginResolver {
@@ -373,10 +381,13 @@ export class OriginResolver {
           return { kind: 'function', decl: m.initializer, name: key };
         if (m.initializer && m.modifiers?.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword))
           return this.expr(m.initializer, steps + 1);
-        // A field the constructor assigns once (`this.db = db`): that value (providers/carried.ts).
-        if (!m.initializer) {
-          const assigned = constructorAssignment(cls, key);
+        // A field the constructor assigns once (`this.db = db`): that value (providers/carried.ts). A field with an
+        // initializer that is assigned again holds one of several values (the initializer among them).
+        if (!m.initializer || fieldAssignments(cls, key).length > 0) {
+          const assigned = constructorAssignment(cls, key, m.initializer && m);
           if (assigned && 'value' in assigned) return this.expr(assigned.value, steps + 1);
+          if (assigned?.values)
+            return { kind: 'unknown', reason: assigned.reason, values: assigned.values, field: key };
           if (assigned) return { kind: 'unknown', reason: assigned.reason };
         }
       }

@@ -86,3 +86,34 @@ describe('a container member replaced from another file', () => {
     expect(verdicts(r)).toEqual(['src/container.ts:8 org-scope via scopedClient', 'src/container.ts:12 org-scope via scopedClient']);
   });
 });
+
+// A class field assigned pools that log in as different roles (emergent.strategy's DataSource, re-made with the
+// `app_rls` user after a role switch): which one a write gets is not known, so no role can be vouched for.
+const STORE = (second: string) => `
+import { Pool } from 'pg';
+export class Store {
+  private pool!: Pool;
+  asOps(): void { this.pool = new Pool({ user: 'ops_admin' }); }
+  asApp(): void { this.pool = new Pool({ user: '${second}' }); }
+  async wipe(): Promise<void> {
+    await this.pool.query("DELETE FROM projects WHERE name = 'store'");
+  }
+}`;
+
+describe('a class field assigned pools of one library that log in as different roles', () => {
+  const files = (second: string) => ({
+    'package.json': '{"name":"t","private":true,"dependencies":{"pg":"^8"}}',
+    'db/migrations/002_roles.sql': 'CREATE ROLE ops_admin BYPASSRLS;\nCREATE ROLE app_user;\n',
+    'src/store.ts': STORE(second),
+  });
+
+  it('is admin by login when every assignment logs in as the role that bypasses RLS (the control)', () => {
+    expect(verdicts(auditProject(files('ops_admin')))).toEqual(['src/store.ts:8 admin-pool via login role ops_admin (src/store.ts:5)']);
+  });
+
+  it('is never admin by login when one assignment logs in as another role: the worst, unscoped', () => {
+    const r = auditProject(files('app_user'));
+    expect(verdicts(r)).toEqual(['src/store.ts:8 unscoped']);
+    expect(r.writeSites[0]!.evidence).toContain('`this.pool`, a pg pool at each of its 2 assignments (src/store.ts:5, :6)');
+  });
+});

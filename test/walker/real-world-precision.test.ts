@@ -568,9 +568,17 @@ describe('a table-generic builder that checks out its own client runs the caller
   it('judges the caller\'s write by the BEGIN and set_config (or session-wide set) the builder makes before its query', () => {
     const report = expectAnnotated('builder-own-connection');
     const at = evidenceIn(report, 'src/bookings.ts');
-    expect(at(5)).toContain('session-wide org context set by enter() (set_config at src/tenant-db.ts:6) at src/tenant-db.ts:19');
-    expect(at(10)).toContain('the transaction set the org context with set_config at src/tenant-db.ts:31');
-    expect(at(15)).toContain('inside a transaction that has not set the org context');
+    expect(at(15)).toContain('session-wide org context set by enter() (set_config at src/tenant-db.ts:6) at src/tenant-db.ts:19');
+    expect(at(20)).toContain('the transaction set the org context with set_config at src/tenant-db.ts:31');
+    expect(at(25)).toContain('inside a transaction that has not set the org context');
+  });
+
+  it('judges a write the builder sends on one of two connections by the worse (emergent.strategy)', () => {
+    const report = expectAnnotated('builder-own-connection');
+    const at = evidenceIn(report, 'src/bookings.ts');
+    // `tenantOrPool`: in a transaction that sets the tenant when one is given, on the bare pool otherwise.
+    expect(at(45)).toContain('the worst of the 2 ways this call may run it (also org-scope through');
+    expect(report.writeSites.filter((s) => s.file === 'src/bookings.ts' && s.line === 45)).toHaveLength(1);
   });
 });
 

@@ -5,6 +5,7 @@ import { type OriginResolver, shortText } from '../../code/origins.js';
 import { lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { type Handle, where } from '../handles.js';
+import type { LoginRole } from './login-roles.js';
 
 // A container member replaced after the container was built (`deps.db = pool` after
 // `const deps = { db: scopedClient }`, in its module or in one that imports it) holds either
@@ -15,22 +16,128 @@ import { type Handle, where } from '../handles.js';
 // connection are that connection. Any other mix (a scoped client and an admin pool, a value
 // that cannot be traced) stays untraced: which one a write sees is not decidable here.
 
+//
+// An instance field of a class assigned in several places (`this.dataSource = new DataSource(opts)` in `init()`,
+// `this.dataSource = baseDataSource` in `reconnect()`: `field`) is read the same way, with one more case: values that
+// are all executors of one library and one kind (all TypeORM DataSources, none with a tenant binding, a login role of
+// its own or another database) are that kind of executor whichever the field holds, named by its assignments. A field
+// assigned `null` or `undefined` (a shutdown) holds no connection then: a write through it throws, so those
+// assignments are left out. A mix the worst cannot decide stays untraced, its reason listing what each assignment is.
+
 /** The connection a replaced member stands for, or undefined (the caller keeps it untraced). */
 export function replacedMember(
   values: readonly Replacement[],
   reason: string,
   trace: (e: ts.Expression) => Handle,
   root: string,
+  field?: string,
 ): Handle | undefined {
-  const handles = values.map((v) => trace(v.value));
+  const held = field ? values.filter((v) => !isNothing(v.value)) : values;
+  const handles = held.map((v) => trace(v.value));
   const first = handles[0];
+  if (field && (!first || handles.some((h) => h.kind === 'unknown'))) return listed(held, handles, reason, root);
   if (!first || handles.some((h) => h.kind === 'unknown')) return undefined;
   if (handles.every((h) => h.kind === first.kind && 'key' in h && 'key' in first && h.key === first.key)) return first;
+  if (field && first.kind === 'executor' && handles.every((h) => sameKind(h, first))) {
+    const label =
+      `\`this.${field}\`, a ${first.adapter.api} ${first.exec} at each of its ${held.length} ` +
+      `assignments (${places(held, root)})`;
+    const login = joinedLogin(handles as Extract<Handle, { kind: 'executor' }>[], first.key);
+    const { login: _first, ...rest } = first;
+    return { ...rest, label, ...(login ? { login } : {}) };
+  }
   const index = handles.findIndex((h) => h.kind === 'executor' && h.exec === 'pool' && !h.tenant && !h.login);
   const pool = handles[index];
-  if (!pool || pool.kind !== 'executor') return undefined;
-  const held = values.map((v) => `\`${shortText(v.value, 40)}\` from ${where(v.at, root)}`).join(' or ');
-  return { ...pool, label: `${pool.label} (${reason}: it holds ${held}, and the pool is the worst)` };
+  if (!pool || pool.kind !== 'executor') return field ? listed(held, handles, reason, root) : undefined;
+  const holds = values.map((v) => `\`${shortText(v.value, 40)}\` from ${where(v.at, root)}`).join(' or ');
+  return { ...pool, label: `${pool.label} (${reason}: it holds ${holds}, and the pool is the worst)` };
+}
+
+/** Same library, same kind of executor, and nothing of its own that would set it apart (a tenant, a login role). */
+function sameKind(h: Handle, first: Extract<Handle, { kind: 'executor' }>): boolean {
+  return (
+    h.kind === 'executor' &&
+    h.adapter === first.adapter &&
+    h.exec === first.exec &&
+    !h.tenant &&
+    !h.otherDatabase &&
+    !h.transaction &&
+    !h.open
+  );
+}
+
+/**
+ * The role a field logs in as when its values log in as different ones (one made with `username: 'app_rls'`, one with
+ * the environment's): which one a write gets is not known, so no role can be vouched for (never an admin by login, and
+ * unresolved on a table whose policies key on the role): the worst.
+ */
+function joinedLogin(handles: readonly Extract<Handle, { kind: 'executor' }>[], at: ts.Node): LoginRole | undefined {
+  const logins = handles.map((h) => h.login);
+  const text = (l: LoginRole | undefined): string =>
+    !l
+      ? ''
+      : l.kind === 'fixed'
+        ? `fixed ${l.name}`
+        : l.kind === 'per-tenant'
+          ? `per-tenant ${l.text}`
+          : l.kind === 'untraceable'
+            ? `untraceable ${l.reason}`
+            : l.kind;
+  const first = logins[0];
+  if (logins.every((l) => text(l) === text(first))) return first;
+  if (logins.every((l) => !l)) return undefined;
+  const seen = [...new Set(logins.map((l) => (l?.kind === 'fixed' ? l.name : l ? `its ${l.kind} role` : '')))];
+  return {
+    kind: 'untraceable',
+    reason: `its assignments log in as different roles (${seen.filter(Boolean).join(', ')}), whichever it holds`,
+    at,
+  };
+}
+
+function isNothing(e: ts.Expression): boolean {
+  const v = skipOuter(e);
+  return v.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(v) && v.text === 'undefined' && !lookup(v));
+}
+
+/** `src/db.ts:12, :30, other.ts:4`: where each value is assigned, the file named once per run of lines in it. */
+function places(values: readonly Replacement[], root: string): string {
+  let file = '';
+  return values
+    .map((v) => {
+      const at = where(v.at, root);
+      const cut = at.lastIndexOf(':');
+      const [f, line] = [at.slice(0, cut), at.slice(cut + 1)];
+      const same = f === file;
+      file = f;
+      return same ? `:${line}` : at;
+    })
+    .join(', ');
+}
+
+/** An untraced field whose reason lists what each assignment is. */
+function listed(values: readonly Replacement[], handles: readonly Handle[], reason: string, root: string): Handle {
+  const what = values.map((v, i) => `${where(v.at, root)} \`${shortText(v.value, 40)}\` ${describe(handles[i]!)}`);
+  return { kind: 'unknown', reason: `${reason}, not all one kind of connection (${what.join('; ')})` };
+}
+
+function describe(h: Handle): string {
+  switch (h.kind) {
+    case 'executor':
+      return (
+        `is a ${h.adapter.api} ${h.exec}` +
+        `${h.tenant ? ' bound to a tenant' : ''}${h.login ? ' with its own login' : ''}`
+      );
+    case 'admin':
+      return 'is an admin connection';
+    case 'scoped':
+      return 'is an org-scoped connection';
+    case 'unknown':
+      return `cannot be traced (${h.reason})`;
+    case 'not-db':
+      return `is not a connection (${h.reason})`;
+    default:
+      return `is a ${h.kind}`;
+  }
 }
 
 /**
