@@ -593,12 +593,13 @@ export class AdapterCalls {
     // Only text that reads as SQL: Express's own methods (`req.header('x-org-id')`) and any other function on the
     // request take strings too, and a file that imports a library would make an untraced call of them a query.
     const placeholders = pgAdapter.placeholders;
-    if (!resolveSql(this.deps, text, call.arguments[1], placeholders).ok && !writeWithHoles(this.deps, text, placeholders))
-      return;
+    const sql = resolveSql(this.deps, text, call.arguments[1], placeholders);
+    if (!sql.ok && !writeWithHoles(this.deps, text, placeholders)) return;
+    const at = where(call, this.deps.root);
     const handle: AmbientHandle = {
       ...read,
       called: { call, text },
-      label: `the query function \`${read.storeName}\` of the Express request, called at ${where(call, this.deps.root)}`,
+      label: `the query function \`${read.storeName}\` of the Express request, called at ${at}`,
     };
     this.query(call, callee, text, pgAdapter, state, undefined, undefined, handle);
   }
