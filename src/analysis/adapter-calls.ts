@@ -21,7 +21,7 @@ import { unresolvedSqlSite } from './write-sites.js';
 import { fixedTableWrite, namesItsTables, writeWithHoles } from './write-text.js';
 import { definerCalls, effectWrites, resolveSql, statementTextExpr } from './sql-resolution.js';
 import { ambientAdapter, type AmbientHandle } from './ambient/providers.js';
-import { isExpressStore } from './context/express-vars.js';
+import { expressAccess, isExpressStore } from './context/express-vars.js';
 import { pgAdapter } from '../adapters/pg.js';
 import { type FlowDeps, isInlineCallback } from './flow.js';
 import {
@@ -588,6 +588,9 @@ export class AdapterCalls {
     // `req.tenantTransaction(async (client) => …)`: a callback is no text (its writes are its own body's).
     if (!ts.isPropertyAccessExpression(callee) || !text || ts.isSpreadElement(text) || isFunctionLike(skipOuter(text)))
       return;
+    // Every call no adapter or builder took passes here: the request property is read first, syntactically.
+    const access = expressAccess(callee, this.deps.origins);
+    if (!access || access.rest.length) return;
     const read = this.deps.handles.of(callee);
     if (read.kind !== 'ambient' || !isExpressStore(read.store) || read.path.length !== 1) return;
     // Only text that reads as SQL: Express's own methods (`req.header('x-org-id')`) and any other function on the
