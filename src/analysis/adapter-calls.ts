@@ -10,7 +10,7 @@ import { normalizeQualifiedName } from '../schema/names.js';
 import type { StatementEffect } from '../sql/classify.js';
 import type { ConnState, FileFacts, QueryNode, RawSite } from './facts.js';
 import { constructionOf, soleReturn } from './construction.js';
-import type { Handle } from './handles.js';
+import { type Handle, where } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { shortText } from '../code/origins.js';
@@ -20,7 +20,9 @@ import { skipOuter } from '../syntax/wrappers.js';
 import { DRAFT_EVIDENCE, unresolvedSqlSite } from './write-sites.js';
 import { fixedTableWrite, namesItsTables, writeWithHoles } from './write-text.js';
 import { definerCalls, effectWrites, inertExpression, resolveSql, statementTextExpr } from './sql-resolution.js';
-import { ambientAdapter } from './ambient/providers.js';
+import { ambientAdapter, type AmbientHandle } from './ambient/providers.js';
+import { expressAccess, isExpressStore } from './context/express-vars.js';
+import { pgAdapter } from '../adapters/pg.js';
 import { type FlowDeps, isInlineCallback } from './flow.js';
 import {
   bindingsOf,
@@ -213,6 +215,7 @@ export class AdapterCalls {
     state: Map<ts.Node, ConnState>,
     method?: string,
     instance?: Instance,
+    given?: Handle,
   ): boolean {
     // A method of the codebase named like a library's (`this.query(text, values)` of a store class wrapping
     // `this.db.query({ text, values })`): a builder call, followed by builderInstances on the connection its body
@@ -220,7 +223,7 @@ export class AdapterCalls {
     const callee = !instance && ts.isCallExpression(call) ? this.deps.origins.expr(call.expression) : undefined;
     // Only a method with a body to follow: an abstract or declared one is still read as the query it names.
     if (callee?.kind === 'function' && callee.decl.body) return false;
-    const handle = instance?.handle ?? this.deps.handles.of(receiver);
+    const handle = instance?.handle ?? given ?? this.deps.handles.of(receiver);
     if (handle.kind === 'library' || (handle.kind === 'not-db' && !handle.reason.startsWith('a value from package')))
       return false;
     // The executor's own library decides what its methods do (TypeORM's query() is not knex's).
@@ -570,9 +573,42 @@ export class AdapterCalls {
       const target = this.deps.origins.expr(call.expression);
       if (target.kind === 'unknown' && target.methods)
         for (const m of target.methods) this.instancesOf(call, builderCallOf(call, m.decl), state);
+      else this.requestFunction(call, state);
       return;
     }
     this.instancesOf(call, chain, state);
+  }
+
+  /**
+   * `req.tenantQuery(text, values)`: a function a middleware hangs on the Express request (`req.tenantQuery = (text,
+   * values) => tenantQuery(req, text, values)`), called with SQL text. Which function the property holds depends on the
+   * middleware on the route's path, so the write is the ambient store's (context/express-vars.ts), judged per path as
+   * what the function held there does with this call's arguments (ambient/settle.ts). The first argument is the text
+   * (`query(text, values)`'s shape), read as any query's: a read or a text that says nothing of a write is no site.
+   */
+  private requestFunction(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
+    const callee = skipOuter(call.expression);
+    const text = call.arguments[0];
+    // `req.tenantTransaction(async (client) => …)`: a callback is no text (its writes are its own body's).
+    if (!ts.isPropertyAccessExpression(callee) || !text || ts.isSpreadElement(text) || isFunctionLike(skipOuter(text)))
+      return;
+    // Every call no adapter or builder took passes here: the request property is read first, syntactically.
+    const access = expressAccess(callee, this.deps.origins);
+    if (!access || access.rest.length) return;
+    const read = this.deps.handles.of(callee);
+    if (read.kind !== 'ambient' || !isExpressStore(read.store) || read.path.length !== 1) return;
+    // Only text that reads as SQL: Express's own methods (`req.header('x-org-id')`) and any other function on the
+    // request take strings too, and a file that imports a library would make an untraced call of them a query.
+    const placeholders = pgAdapter.placeholders;
+    const sql = resolveSql(this.deps, text, call.arguments[1], placeholders);
+    if (!sql.ok && !writeWithHoles(this.deps, text, placeholders)) return;
+    const at = where(call, this.deps.root);
+    const handle: AmbientHandle = {
+      ...read,
+      called: { call, text },
+      label: `the query function \`${read.storeName}\` of the Express request, called at ${at}`,
+    };
+    this.query(call, callee, text, pgAdapter, state, undefined, undefined, handle);
   }
 
   private instancesOf(call: ts.CallExpression, chain: BuilderCall, state: Map<ts.Node, ConnState>): void {
@@ -631,15 +667,30 @@ export class AdapterCalls {
    */
   private bodyState(query: ts.CallExpression, handle: Handle, state: Map<ts.Node, ConnState>): Map<ts.Node, ConnState> {
     const key = connectionKey(handle);
-    if (!key || state.has(key) || ts.isParameter(key)) return state;
-    let fn: ts.Node | undefined = query.parent;
-    while (fn && !(isFunctionLike(fn) && !isInlineCallback(fn))) fn = fn.parent;
-    if (!fn || !isFunctionLike(fn) || !fn.body || key.pos < fn.pos || key.end > fn.end) return state;
-    const found = this.runner.stateAt(fn, query)?.get(key);
+    if (!key || state.has(key)) return state;
+    const found = ownConnectionState(query, handle, (fn, node) => this.runner.stateAt(fn, node));
     return found ? new Map(state).set(key, found) : state;
   }
 
   private templates: ReturnType<typeof templateKind> | undefined;
+}
+
+/**
+ * The state a connection the builder's own body makes (`const client = await pool.connect()` in `tenantQuery(req,
+ * text)`) is in at the builder's query, read from that body's flow (`stateAt`); undefined for any other connection
+ * (a parameter, a module's pool, a closure's), which is the caller's.
+ */
+export function ownConnectionState(
+  query: ts.CallExpression,
+  handle: Handle,
+  stateAt: (fn: ts.FunctionLikeDeclaration, node: ts.Node) => Map<ts.Node, ConnState> | undefined,
+): ConnState | undefined {
+  const key = connectionKey(handle);
+  if (!key || ts.isParameter(key)) return undefined;
+  let fn: ts.Node | undefined = query.parent;
+  while (fn && !(isFunctionLike(fn) && !isInlineCallback(fn))) fn = fn.parent;
+  if (!fn || !isFunctionLike(fn) || !fn.body || key.pos < fn.pos || key.end > fn.end) return undefined;
+  return stateAt(fn, query)?.get(key);
 }
 
 /** Whether a builder write's executor is `adapter`'s connection (a parameter typed as one, or distinctive: maybe). */

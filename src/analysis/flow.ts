@@ -154,19 +154,12 @@ class FlowWalker implements EdgeWalker, StatementRunner {
   }
 
   stateAt(fn: ts.FunctionLikeDeclaration, node: ts.Node): Map<ts.Node, ConnState> | undefined {
-    let byNode = bodyStates.get(this.deps.config)?.get(this.deps.origins);
-    if (!byNode) {
-      const byOrigins = bodyStates.get(this.deps.config) ?? new WeakMap();
-      bodyStates.set(this.deps.config, byOrigins);
-      byOrigins.set(this.deps.origins, (byNode = new WeakMap()));
-    }
-    if (byNode.has(node)) return byNode.get(node) ?? undefined;
-    byNode.set(node, null); // in progress: a builder reached again from its own body reads nothing
-    const sf = fn.getSourceFile();
-    const walker = new FlowWalker(this.deps, emptyFacts(sf));
-    const found = walker.readAlone(fn, node);
-    byNode.set(node, found ?? null);
-    return found;
+    return bodyStateAt(this.deps, fn, node);
+  }
+
+  /** bodyStateAt's reading: `fn` interpreted by a walker of its own. */
+  static readAlone(deps: FlowDeps, fn: ts.FunctionLikeDeclaration, node: ts.Node): Map<ts.Node, ConnState> | undefined {
+    return new FlowWalker(deps, emptyFacts(fn.getSourceFile())).readAlone(fn, node);
   }
 
   /** Interprets one function as a root, on its own (its sites and findings go nowhere), for the state at `node`. */
@@ -691,6 +684,29 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       this.execute(call, handle, 'other', [effect], '', [], state, true);
     }
   }
+}
+
+/**
+ * The connections' states where the flow of `fn` (a function of the codebase, read on its own, as a root) reaches
+ * `node`, joined over the paths that reach it; undefined when it is not reached or the reading gave up. Cached per
+ * node: the flow's table-generic builders ask it at every call, the ambient settler for a request's query function.
+ */
+export function bodyStateAt(
+  deps: FlowDeps,
+  fn: ts.FunctionLikeDeclaration,
+  node: ts.Node,
+): Map<ts.Node, ConnState> | undefined {
+  let byNode = bodyStates.get(deps.config)?.get(deps.origins);
+  if (!byNode) {
+    const byOrigins = bodyStates.get(deps.config) ?? new WeakMap();
+    bodyStates.set(deps.config, byOrigins);
+    byOrigins.set(deps.origins, (byNode = new WeakMap()));
+  }
+  if (byNode.has(node)) return byNode.get(node) ?? undefined;
+  byNode.set(node, null); // in progress: a builder reached again from its own body reads nothing
+  const found = FlowWalker.readAlone(deps, fn, node);
+  byNode.set(node, found ?? null);
+  return found;
 }
 
 export function isInlineCallback(fn: ts.Node): boolean {

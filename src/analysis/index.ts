@@ -7,7 +7,7 @@ import { type AnalysisConfig, writePolicies } from './config.js';
 import type { FileFacts, RawSite, UnresolvedProblem, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { TrpcContexts } from './context/trpc.js';
-import { analyzeFlow } from './flow.js';
+import { analyzeFlow, bodyStateAt } from './flow.js';
 import { HandleResolver, where } from './handles.js';
 import { functionName, OriginResolver } from '../code/origins.js';
 import { resolveVerdicts, type SiteVerdict } from './program.js';
@@ -243,7 +243,15 @@ export function conclude(
   );
   const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
   const trpc = new TrpcContexts(input.files, origins, (e) => handles.of(e), input.root);
-  const ambient = new AmbientSettler({ files: facts, origins, handles, config: input.config, root: input.root, graph });
+  const ambient = new AmbientSettler({
+    files: facts,
+    origins,
+    handles,
+    config: input.config,
+    root: input.root,
+    graph,
+    stateAt: (fn, node) => bodyStateAt({ root: input.root, config: input.config, ...ctx }, fn, node),
+  });
   // Its reach is facts of a kind made for this analysis (transient): dropped from the engine when it is done.
   try {
     let verdicts: Map<RawSite, SiteVerdict>;

@@ -77,6 +77,26 @@ describe('evidence for a connection carried in a request context', () => {
     expect(at(express, 'src/app.ts', 49).evidence).toMatch(/^unresolved when reached from the route POST \/reports\/touch \(src\/app\.ts:47\): nothing on this path entered `req\.db`/);
   });
 
+  it('judges a query function a middleware hangs on the request as what the function does with the call\'s text', () => {
+    const express = audit('express-query-fn');
+    // The builder the arrow calls checks out its own client, sets the org in its transaction, then runs the text.
+    expect(at(express, 'src/app.ts', 32).evidence).toContain('`req.orgQuery` was entered at src/middleware.ts:11 with the query function at src/middleware.ts:11, which runs this call\'s text through the table-generic builder `scopedQuery` (src/db.ts:14): the transaction set the org context');
+    expect(at(express, 'src/app.ts', 32).tables).toEqual(['public.projects']);
+    // The read beside it is no site.
+    expect(express.writeSites.some((s) => s.file === 'src/app.ts' && s.line === 37)).toBe(false);
+    // A request cast to the codebase's own type is the same request.
+    expect(at(express, 'src/app.ts', 45).coverage).toBe('org-scope');
+    // The function's two branches: the worse one decides, named.
+    const branches = at(express, 'src/app.ts', 52);
+    expect(branches.evidence).toContain('whose 2 queries run this call\'s text; the worst decides');
+    expect(branches.evidence).toContain('(2) unscoped: `req.runQuery` was entered at src/middleware.ts:12 with the query function at src/middleware.ts:12, which runs this call\'s text through the table-generic builder `plainQuery` (src/db.ts:27)');
+    // Another middleware on the path assigns the property again: its function on that path.
+    expect(at(express, 'src/app.ts', 60).evidence).toContain('admin-pool from 1 route where `operatorQueries` enters `req.runQuery`');
+    // Registered before the middleware, and a property no middleware assigns: unresolved, never dropped.
+    expect(at(express, 'src/app.ts', 16).evidence).toMatch(/^unresolved when reached from the route POST \/early\/cleanup \(src\/app\.ts:14\): `req\.orgQuery` is assigned by no middleware registered before this route/);
+    expect(at(express, 'src/app.ts', 76).evidence).toContain('`req.auditQuery` is assigned by no middleware registered before this route');
+  });
+
   it('judges a Fastify request property per route: the hook of the instance (or its fastify-plugin) that assigned it', () => {
     const fastify = audit('fastify-request-db');
     // The hook of `orgDb`, a fastify-plugin registered inside the encapsulated `orgRoutes`, precedes its routes.

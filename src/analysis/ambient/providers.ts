@@ -62,6 +62,11 @@ export interface AmbientHandle {
   fallback: Handle;
   key: ts.Node;
   label: string;
+  /**
+   * A query function the store holds, called here with the caller's SQL text (`req.tenantQuery(text, values)`, the
+   * function a middleware assigned to the request): judged per path as what that function does with its arguments.
+   */
+  called?: { call: ts.CallExpression; text: ts.Expression };
 }
 
 /** A read of a store's value: `store.getStore()`, `store.getStore()?.tx`, or a const holding one. */

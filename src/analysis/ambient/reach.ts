@@ -6,7 +6,7 @@ import { isExported } from '../../code/modules.js';
 import { functionName, type OriginResolver } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
-import { runCallsIn, type Middleware, type Root, type RootEntry } from '../roots/entry-points.js';
+import { fromPackage, runCallsIn, type Middleware, type Root, type RootEntry } from '../roots/entry-points.js';
 import type { AmbientProviders, Store } from './providers.js';
 import type { KeptCallerIndex } from '../caller-index.js';
 
@@ -573,6 +573,10 @@ export class Reach {
                   around.map((m) => withEntry(m, run.store, { kind: 'run', call: use, value: run.value })),
                 ),
               );
+            // next() handed to a package's middleware (`return tenantSession(req, res, next)`, express-session): it
+            // continues there with what was entered here, as a package middleware registered on its own does.
+            else if (target.kind !== 'function' && fromPackage(this.deps.origins, use.expression))
+              add(this.continuing(fn, use, around));
             else if (target.kind === 'function') {
               const on = this.handsOn.get(fn) ?? new Set();
               this.handsOn.set(fn, on.add(target.decl));

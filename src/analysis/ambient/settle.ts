@@ -16,6 +16,8 @@ import { judge } from '../verdict.js';
 import type { AmbientHandle } from './providers.js';
 import { type Ctx, type Entry, MAX_ROOTS, Reach } from './reach.js';
 import { isPrimaryVariant } from '../context/replicas.js';
+import { ownConnectionState } from '../adapter-calls.js';
+import { bindingsOf, builderCallOf, templateKind, throughBindings } from '../table-builders.js';
 import { isTestFile } from '../providers/helper-values.js';
 import type { KeptCallerIndex } from '../caller-index.js';
 
@@ -31,6 +33,8 @@ export interface AmbientDeps {
   root: string;
   /** The program's call graph (caller-index.ts), which resolveVerdicts brings to `files` before settling a write. */
   graph: Pick<KeptCallerIndex, 'files' | 'direct' | 'directFrom' | 'escaped' | 'escapesOf'>;
+  /** A function's flow read on its own, for the state at one node (flow.ts `bodyStateAt`). */
+  stateAt?: (fn: ts.FunctionLikeDeclaration, node: ts.Node) => Map<ts.Node, ConnState> | undefined;
 }
 
 export class AmbientSettler {
@@ -194,6 +198,15 @@ export class AmbientSettler {
     if (unknown && unknown.kind === 'unknown')
       return { coverage: 'unresolved', via: null, evidence: unknown.reason, problem: 'callersUnknown' };
     const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
+    if (!entry && h.called)
+      return {
+        coverage: 'unresolved',
+        via: null,
+        problem: 'connectionUnknown',
+        evidence: `\`${h.storeName}\` is assigned by no middleware registered before this route (nothing on this ` +
+          `path entered it${this.branches(h, ctx)}), so the query function called at ` +
+          `${where(h.called.call, this.deps.root)} is undefined there`,
+      };
     if (!entry)
       return this.judgeHandle(
         h.fallback,
@@ -288,6 +301,7 @@ export class AmbientSettler {
     const w = (n: ts.Node): string => where(n, this.deps.root);
     const values = this.deps.handles.ambient.entryValues(entry.value, h.store, entry.member);
     const verdicts = values.map((v): Verdict => {
+      if (v.kind === 'value' && h.called && !variant) return this.calledValue(h, h.called, entry, v.expr, table);
       if (v.kind === 'value') {
         if (variant && !isPrimaryVariant(v.expr, variant.member, this.deps.origins))
           return this.notVariant(variant, `\`${shortText(v.expr, 40)}\` (${w(entry.call)})`);
@@ -319,6 +333,62 @@ export class AmbientSettler {
     });
     const head = `\`${h.storeName}\` is entered at ${w(entry.call)} with one of ${values.length} values`;
     return joinValues(verdicts, head);
+  }
+
+  /**
+   * A query function the store holds, called with SQL text (`req.tenantQuery(text, values)`): what the function entered
+   * on this path does with the call's arguments. Each query its body (or a table-generic builder it calls) runs with
+   * that text is judged on its connection, in the state the builder's own body leaves a connection it makes
+   * (`tenantQuery` checking out a client and setting the tenant), or the state the middleware's connection was in
+   * where it was entered; the queries join as a builder's branches do (the worst decides, named). A value that is no
+   * function this analysis reads, or that runs no query with the text, is unresolved.
+   */
+  private calledValue(
+    h: AmbientHandle,
+    called: NonNullable<AmbientHandle['called']>,
+    entry: Extract<Entry, { kind: 'run' }>,
+    value: ts.Expression,
+    table: string,
+  ): Verdict {
+    const { origins, handles, root } = this.deps;
+    const w = (n: ts.Node): string => where(n, root);
+    const entered = `\`${h.storeName}\` was entered at ${w(entry.call)}`;
+    const fn = functionValue(value, origins);
+    if (!fn)
+      return {
+        coverage: 'unresolved',
+        via: null,
+        problem: 'connectionUnknown',
+        evidence: `${entered} with \`${shortText(value, 40)}\`, which is not a function this analysis reads, so what ` +
+          `the call at ${w(called.call)} runs cannot be known`,
+      };
+    const chain = builderCallOf(called.call, fn);
+    const text = skipOuter(called.text);
+    const runs = origins.facts
+      .get(templateKind(origins), fn)
+      .filter((t) => skipOuter(throughBindings(t.sqlArg, bindingsOf(chain, t), origins)) === text);
+    if (runs.length === 0)
+      return {
+        coverage: 'unresolved',
+        via: null,
+        problem: 'connectionUnknown',
+        evidence: `${entered} with the function at ${w(fn)}, which runs no query with the text the call at ` +
+          `${w(called.call)} passes that this analysis can follow`,
+      };
+    const verdicts = runs.map((t): Verdict => {
+      const handle = handles.of(throughBindings(t.receiver, bindingsOf(chain, t), origins));
+      const own = this.deps.stateAt ? ownConnectionState(t.query, handle, this.deps.stateAt) : undefined;
+      const key = connectionKey(handle);
+      const state = own ?? (key ? this.entered.get(entry.call)?.get(key) : undefined);
+      const through = t.via.length
+        ? ` through the table-generic builder ${t.via.map((v) => `\`${functionName(v.head)}\``).join(' → ')}`
+        : '';
+      const how = `${entered} with the query function at ${w(fn)}, which runs this call's text${through} ` +
+        `(${w(t.query)}): `;
+      return this.judgeHandle(handle, table, how, state, entry.call);
+    });
+    return joinValues(verdicts, `${entered} with the query function at ${w(fn)}, whose ${runs.length} queries run ` +
+      `this call's text`);
   }
 
   /** `earlier.usePrimaryOnly()` on a value not known to be a read-replica set that keeps its primary there. */
@@ -428,6 +498,14 @@ function joinValues(verdicts: Verdict[], head: string): Verdict {
     problem: 'connectionUnknown',
     evidence: `${head}, which differ (${[...new Set(verdicts.map((v) => v.coverage))].join(', ')}): ${listing}`,
   };
+}
+
+/** The function a value is: written inline (`(text, values) => …`), or a function of the codebase it names. */
+function functionValue(value: ts.Expression, origins: OriginResolver): ts.FunctionLikeDeclaration | undefined {
+  const e = skipOuter(value);
+  if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) return e;
+  const o = origins.expr(e);
+  return o.kind === 'function' ? o.decl : undefined;
 }
 
 /** `file:line` of the first node, then the lines of the others (their file when it differs). */

@@ -22,7 +22,8 @@ export type AccessOn = (
 
 /**
  * The request property an expression reads or writes, through `accessOn`: directly (`req.db.pool` → (req.db,
- * ['pool'])) or through a const destructured from the object (`const { db } = req; db.pool`).
+ * ['pool'])), through a const destructured from the object (`const { db } = req; db.pool`), or through a const holding
+ * the object itself (`const r = req as TenantRequest; r.db`).
  */
 export function requestPropertyAccess(
   expression: ts.Expression,
@@ -33,8 +34,15 @@ export function requestPropertyAccess(
   const direct = accessOn(root, path, origins);
   if (direct) return direct;
   const b = ts.isIdentifier(root) ? lookup(root) : undefined;
-  const key = b?.kind === 'variable' && b.flags === 'const' && b.path.length === 1 ? b.path[0] : undefined;
-  if (b?.kind !== 'variable' || typeof key !== 'string' || !b.decl.initializer) return undefined;
+  if (b?.kind !== 'variable' || b.flags !== 'const' || !b.decl.initializer) return undefined;
+  // The request itself under another name, typically cast to the codebase's own request type (`const tenantReq = req
+  // as TenantRequest; tenantReq.tenantQuery!(…)`): its properties are the request's.
+  if (b.path.length === 0) {
+    const from = memberPath(b.decl.initializer);
+    return from.path.length === 0 ? accessOn(from.root, path, origins) : undefined;
+  }
+  const key = b.path.length === 1 ? b.path[0] : undefined;
+  if (typeof key !== 'string') return undefined;
   const from = memberPath(b.decl.initializer);
   return accessOn(from.root, [...from.path, key, ...path], origins);
 }

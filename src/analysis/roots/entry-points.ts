@@ -930,19 +930,7 @@ export class EntryPoints {
    * (`const apiLimiter = rateLimit({…})`, `upload.single('file')` with `upload = multer()`).
    */
   private fromPackage(expr: ts.Expression, depth: number): boolean {
-    const e = skipOuter(expr);
-    const origin = this.origins.expr(e);
-    if (origin.kind === 'external') return true;
-    if (depth > 4) return false;
-    if (ts.isCallExpression(e)) return this.fromPackage(e.expression, depth + 1);
-    if (ts.isPropertyAccessExpression(e)) return this.fromPackage(e.expression, depth + 1);
-    if (
-      origin.kind === 'expr' &&
-      skipOuter(origin.expr) !== e &&
-      (ts.isCallExpression(skipOuter(origin.expr)) || ts.isPropertyAccessExpression(skipOuter(origin.expr)))
-    )
-      return this.fromPackage(origin.expr, depth + 1);
-    return false;
+    return fromPackage(this.origins, expr, depth);
   }
 
   /** The functions passed to a call that stands for a handler: `wrap(fn)` runs fn when the route runs. */
@@ -1060,4 +1048,24 @@ function importOf(id: ts.Identifier): { name: string; module: string } | undefin
     }
   }
   return undefined;
+}
+
+/**
+ * Whether a value is a package's: imported from one, or made by one (`const apiLimiter = rateLimit({…})`,
+ * `upload.single('file')` with `upload = multer()`, `const platformSession = session({…})`).
+ */
+export function fromPackage(origins: OriginResolver, expr: ts.Expression, depth = 0): boolean {
+  const e = skipOuter(expr);
+  const origin = origins.expr(e);
+  if (origin.kind === 'external') return true;
+  if (depth > 4) return false;
+  if (ts.isCallExpression(e)) return fromPackage(origins, e.expression, depth + 1);
+  if (ts.isPropertyAccessExpression(e)) return fromPackage(origins, e.expression, depth + 1);
+  if (
+    origin.kind === 'expr' &&
+    skipOuter(origin.expr) !== e &&
+    (ts.isCallExpression(skipOuter(origin.expr)) || ts.isPropertyAccessExpression(skipOuter(origin.expr)))
+  )
+    return fromPackage(origins, origin.expr, depth + 1);
+  return false;
 }
