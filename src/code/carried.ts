@@ -3,6 +3,7 @@ import ts from '../ts.js';
 // src/code sits below the analysis (docs/architecture.md).
 import type { Facts, FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
+import { assignmentsIn } from './file-nodes.js';
 import { lookup } from './scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
@@ -213,18 +214,16 @@ export interface ForeignAssignment {
  */
 export function foreignAssignments(sf: ts.SourceFile): ForeignAssignment[] {
   const out: ForeignAssignment[] = [];
-  // An explicit stack: it runs before the per-file analysis, on code of any depth (a chain of
-  // 100,000 `+` must not overflow the call stack here).
-  const stack: ts.Node[] = [sf];
-  const push = (c: ts.Node): void => {
-    stack.push(c);
-  };
-  while (stack.length > 0) {
-    const n = stack.pop()!;
+  // The file's assignments come from its one index walk (file-nodes.ts), in source order. The scan lists them in the
+  // order its own walk met them, which the evidence quoting several replacements keeps: that walk popped a node's
+  // last child first, so it met a node before its descendants and a later sibling's subtree before an earlier one's
+  // (reverse post-order): by end descending, then by start (a parent before a child ending with it; the sort is
+  // stable, so nodes with the same span keep their source order, the parent first).
+  const order = [...assignmentsIn(sf)].sort((a, b) => b.end - a.end || a.pos - b.pos);
+  for (const n of order) {
     const assigned = memberAssignment(n);
     if (assigned && ts.isIdentifier(assigned.holder) && lookup(assigned.holder)?.kind === 'import')
       out.push({ holder: assigned.holder, key: assigned.key, replacement: { value: assigned.value, at: n } });
-    ts.forEachChild(n, push);
   }
   return out;
 }

@@ -21,7 +21,32 @@ export function isIndexedNode(n: ts.Node): boolean {
   );
 }
 
-const indexed = new WeakMap<ts.SourceFile, readonly ts.Node[]>();
+/** An assignment expression (`=`, `+=`, `??=`, …): what `assignmentsIn` lists. */
+function isAssignment(n: ts.Node): n is ts.BinaryExpression {
+  if (n.kind !== ts.SyntaxKind.BinaryExpression) return false;
+  const op = (n as ts.BinaryExpression).operatorToken.kind;
+  return op >= ts.SyntaxKind.FirstAssignment && op <= ts.SyntaxKind.LastAssignment;
+}
+
+interface FileIndex {
+  nodes: readonly ts.Node[];
+  assignments: readonly ts.BinaryExpression[];
+}
+
+const indexed = new WeakMap<ts.SourceFile, FileIndex>();
+
+function indexOf(sf: ts.SourceFile): FileIndex {
+  let index = indexed.get(sf);
+  if (index) return index;
+  const nodes: ts.Node[] = [];
+  const assignments: ts.BinaryExpression[] = [];
+  walkDescendants(sf, (n) => {
+    if (isIndexedNode(n)) nodes.push(n);
+    else if (isAssignment(n)) assignments.push(n);
+  });
+  indexed.set(sf, (index = { nodes, assignments }));
+  return index;
+}
 
 /**
  * Every call, `new` expression, object literal, class declaration and function of a file, in source order (parents
@@ -29,12 +54,14 @@ const indexed = new WeakMap<ts.SourceFile, readonly ts.Node[]>();
  * edit. An explicit stack (walk.ts), so code nested deeper than a recursive walk can follow is listed whole.
  */
 export function indexedNodes(sf: ts.SourceFile): readonly ts.Node[] {
-  let list = indexed.get(sf);
-  if (list) return list;
-  const found: ts.Node[] = [];
-  walkDescendants(sf, (n) => {
-    if (isIndexedNode(n)) found.push(n);
-  });
-  indexed.set(sf, (list = found));
-  return list;
+  return indexOf(sf).nodes;
+}
+
+/**
+ * Every assignment expression of a file (`a.b = c`, `x += 1`), in source order (parents before their descendants),
+ * found by the same walk as `indexedNodes`: the scan for members replaced from other modules (carried.ts) walked
+ * every file again for them.
+ */
+export function assignmentsIn(sf: ts.SourceFile): readonly ts.BinaryExpression[] {
+  return indexOf(sf).assignments;
 }
