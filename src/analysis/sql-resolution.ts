@@ -1,12 +1,12 @@
 import ts from '../ts.js';
 import type { DbAdapter } from '../adapters/index.js';
-import type { OriginResolver } from '../code/origins.js';
+import { type OriginResolver, shortText } from '../code/origins.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { expandHelpers, fillHoles, type Folded, HOLE, HOLE_BASE, type SqlTextFolder } from '../code/sql-text.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
 import {
-  namedPlaceholdersToDollar, parseSql, type ParsedStatement, pgPromisePlaceholdersToDollar,
-  questionPlaceholdersToDollar, visitPg,
+  type IdentifierText, NAME_HOLE, namedPlaceholdersToDollar, parseSql, type ParsedStatement,
+  pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar, visitPg,
 } from '../sql/parser.js';
 import type { AnalysisConfig } from './config.js';
 import type { RawWrite } from './facts.js';
@@ -57,8 +57,9 @@ function inertWithNames(
   deps: SqlDeps,
   variant: string,
   placeholders: DbAdapter['placeholders'],
+  identifier?: IdentifierText,
 ): StatementEffect[] | undefined {
-  const effects = effectsWithNames(deps, variant, placeholders);
+  const effects = effectsWithNames(deps, variant, placeholders, identifier);
   if (!effects) return undefined;
   // A hole that names a function (SELECT ${fn}()) could name one that writes: not inert.
   const inert = effects.every(
@@ -92,13 +93,17 @@ export function inertExpression(deps: SqlDeps, text: string): boolean {
   );
 }
 
-/** The statements' effects with every hole read as a name, when the text then parses. */
+/**
+ * The statements' effects with every hole read as a name, when the text then parses; an identifier binding (knex's
+ * `??`, `:name:`) as `identifier` splices it, by default a name too.
+ */
 export function effectsWithNames(
   deps: SqlDeps,
   variant: string,
   placeholders: DbAdapter['placeholders'],
+  identifier?: IdentifierText,
 ): StatementEffect[] | undefined {
-  const text = rewritePlaceholders(variant.split(HOLE).join('rlsguard_name'), placeholders);
+  const text = rewritePlaceholders(variant.split(HOLE).join(NAME_HOLE), placeholders, identifier);
   const parsed = text === null ? undefined : parseSql(text);
   return parsed?.ok ? classifyWithNames(deps, parsed.statements) : undefined;
 }
@@ -184,7 +189,7 @@ function resolveText(
   values: ts.Expression | undefined,
   placeholders?: DbAdapter['placeholders'],
 ): ResolvedSql {
-  const params = constantValues(deps, values);
+  const bindings = constantValues(deps, values);
   const sentAsBind = bindPolicy(deps, textExpr, placeholders);
   const folded: Folded = deps.folder.sql(textExpr);
   if (!folded.ok)
@@ -202,14 +207,28 @@ function resolveText(
       const reason = `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``;
       return { ok: false, reason, parseError: false, ...(folded.holes[0] ? { part: `\`${folded.holes[0]}\`` } : {}) };
     }
-    const text = rewritePlaceholders(fillHoles(variant), placeholders);
+    const ids = identifierBindings(deps, values);
+    const text = rewritePlaceholders(fillHoles(variant), placeholders, ids.text);
     if (text === null) {
-      const reason =
-        placeholders === 'named'
-          ? "an identifier placeholder (knex's `:name:`) splices a name into the statement"
-          : 'a raw or identifier placeholder (:raw, ^, :name, ~) splices text into the statement';
+      const reason = 'a raw or identifier placeholder (:raw, ^, :name, ~) splices text into the statement';
       return { ok: false, reason, parseError: true };
     }
+    if (ids.unbound.length > 0) {
+      // knex's `??` / `:name:` with a binding known only at run time: whatever the name, a statement that writes,
+      // calls and sets nothing is no site; otherwise the name may be the table written.
+      const inert = inertWithNames(deps, variant, placeholders, identifierBindings(deps, values).text);
+      if (inert) {
+        statements.push(...inert.map((effect) => ({ effect, text })));
+        continue;
+      }
+      const form = placeholders === 'named' ? '`:name:`' : '`??`';
+      const reason =
+        `an identifier binding (knex's ${form}) names \`${ids.unbound[0]}\` at run time: the table written is ` +
+        'bound when the query runs; bind a constant name';
+      return { ok: false, reason, parseError: true, part: `\`${ids.unbound[0]}\`` };
+    }
+    // `??` takes a binding but numbers no $n: the values are the bindings it leaves.
+    const params = ids.positions.size > 0 ? bindings.filter((_, i) => !ids.positions.has(i)) : bindings;
     const parsed = parseSql(text);
     if (!parsed.ok) {
       const holes = variant.split(HOLE).length - 1;
@@ -254,7 +273,9 @@ function resolveText(
       });
     }
   }
-  const variants = (expanded as string[]).map((v) => rewritePlaceholders(fillHoles(v), placeholders) ?? fillHoles(v));
+  const variants = (expanded as string[]).map(
+    (v) => rewritePlaceholders(fillHoles(v), placeholders, identifierBindings(deps, values).text) ?? fillHoles(v),
+  );
   // Start offsets to counts.
   const sizes = variantSizes.map((from, i) => (variantSizes[i + 1] ?? statements.length) - from);
   const normalized = variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | ');
@@ -292,6 +313,60 @@ function bindPolicy(
   const tagged = ts.isTaggedTemplateExpression(text) || deps.folder.isStatement(textExpr);
   const inText = placeholders !== 'pg-promise';
   return (n) => (n > HOLE_BASE ? tagged : inText);
+}
+
+/**
+ * How knex splices its identifier bindings (`??` by position, `:name:` by name) into one reading of a text: a binding
+ * that folds to one string as knex quotes it (`"notes"`, `"a"."b"`), any other as NAME_HOLE, recorded in `unbound` (as
+ * written). `positions`: the bindings a `??` took, which number no $n.
+ */
+function identifierBindings(
+  deps: SqlDeps,
+  values: ts.Expression | undefined,
+): { text: IdentifierText; unbound: string[]; positions: Set<number> } {
+  const unbound: string[] = [];
+  const positions = new Set<number>();
+  const text: IdentifierText = (binding) => {
+    if (typeof binding === 'number') positions.add(binding);
+    const expr = bindingExpr(deps, values, binding);
+    const folded = expr && deps.folder.constant(expr);
+    if (folded && folded.ok && folded.variants.length === 1) return knexIdentifier(folded.variants[0]!);
+    unbound.push(expr ? shortText(expr, 40) : typeof binding === 'number' ? `binding ${binding + 1}` : binding);
+    return NAME_HOLE;
+  };
+  return { text, unbound, positions };
+}
+
+/** The expression of a binding: an element of an array of bindings (before any spread), a member of an object. */
+function bindingExpr(
+  deps: SqlDeps,
+  values: ts.Expression | undefined,
+  binding: number | string,
+): ts.Expression | undefined {
+  if (!values) return undefined;
+  const origin = deps.origins.expr(values);
+  const held = origin.kind === 'expr' ? skipOuter(origin.expr) : undefined;
+  if (typeof binding === 'string') {
+    return held && ts.isObjectLiteralExpression(held) ? statementMember(deps, held, binding) : undefined;
+  }
+  if (!held || !ts.isArrayLiteralExpression(held)) return undefined;
+  const before = held.elements.slice(0, binding + 1);
+  const el = held.elements[binding];
+  return el && !before.some(ts.isSpreadElement) ? el : undefined;
+}
+
+/**
+ * knex's quoting of an identifier binding on PostgreSQL (its `wrapString`): `a as b` is an alias, each part of a dotted
+ * name is quoted (`"a"."b"`) with `"` doubled, `*` is left as it is.
+ */
+export function knexIdentifier(value: string): string {
+  const as = value.toLowerCase().indexOf(' as ');
+  if (as >= 0) return `${knexIdentifier(value.slice(0, as))} as ${quoteIdentifier(value.slice(as + 4).trim())}`;
+  return value.split('.').map((part) => quoteIdentifier(part.trim())).join('.');
+}
+
+function quoteIdentifier(part: string): string {
+  return part === '*' ? part : `"${part.replace(/"/g, '""')}"`;
 }
 
 /** Constant bind values (`['app.current_org_id', orgId, true]` → ['app.current_org_id', null, 'true']). */
@@ -343,9 +418,17 @@ function statementText(text: string, st: ParsedStatement): string {
   return Buffer.from(text).subarray(st.location, end).toString().trim();
 }
 
-export function rewritePlaceholders(text: string, style: DbAdapter['placeholders']): string | null {
-  if (style === 'question') return questionPlaceholdersToDollar(text);
-  if (style === 'named') return namedPlaceholdersToDollar(text);
+/**
+ * A text with its placeholders as $n; an identifier binding (knex's `??`, `:name:`) as `identifier` splices it (by
+ * default read as a name, NAME_HOLE).
+ */
+export function rewritePlaceholders(
+  text: string,
+  style: DbAdapter['placeholders'],
+  identifier?: IdentifierText,
+): string | null {
+  if (style === 'question') return questionPlaceholdersToDollar(text, identifier);
+  if (style === 'named') return namedPlaceholdersToDollar(text, identifier);
   if (style === 'pg-promise') return pgPromisePlaceholdersToDollar(text);
   return text;
 }

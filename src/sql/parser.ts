@@ -98,26 +98,41 @@ export function splitStatements(text: string): { text: string; offset: number }[
   return out.filter((s) => s.text.trim() !== '');
 }
 
+/** The name an identifier binding (knex's `??`, `:name:`) is read as when its binding is not a constant. */
+export const NAME_HOLE = 'rlsguard_name';
+
+/**
+ * The text an identifier binding (knex's `??`, `:name:`) splices: for its binding (a position counting every `?` and
+ * `??`, or a name), the quoted identifier of a constant, or `NAME_HOLE` when the name is only known at run time.
+ */
+export type IdentifierText = (binding: number | string) => string;
+
 /**
  * Rewrites `?` placeholders (knex.raw, mysql-style drivers) to $1, $2… using the PostgreSQL
- * scanner, so a `?` inside a string, a comment or a jsonb operator is left alone.
+ * scanner, so a `?` inside a string, a comment or a jsonb operator is left alone. knex's `??` (one scanner token)
+ * binds an identifier: it takes a binding's position, is spliced as `identifier` says, and numbers no `$n`.
  */
-export function questionPlaceholdersToDollar(text: string): string {
+export function questionPlaceholdersToDollar(text: string, identifier: IdentifierText = () => NAME_HOLE): string {
   const tokens = tokensOf(text);
   if (!tokens) return text;
   let n = 0;
-  return splice(
-    text,
-    tokens.filter((t) => t.text === '?').map((t) => ({ start: t.start, end: t.end, text: `$${++n}` })),
-  );
+  let position = 0;
+  const edits: Token[] = [];
+  for (const t of tokens) {
+    if (t.text === '?') edits.push({ start: t.start, end: t.end, text: `$${++n}` });
+    else if (t.text === '??') edits.push({ start: t.start, end: t.end, text: identifier(position) });
+    else continue;
+    position++;
+  }
+  return splice(text, edits);
 }
 
 /**
  * Rewrites knex's named placeholders (`:name`, bindings given as an object) to $1, $2… (one number per name) with the
  * PostgreSQL scanner: a `:` token touching the identifier after it, not a cast's `::`, outside strings and comments. An
- * identifier placeholder (`:name:`) splices a name into the statement: null.
+ * identifier placeholder (`:name:`, also before a cast: `:name:::regclass`) is spliced as `identifier` says.
  */
-export function namedPlaceholdersToDollar(text: string): string | null {
+export function namedPlaceholdersToDollar(text: string, identifier: IdentifierText = () => NAME_HOLE): string {
   const tokens = tokensOf(text);
   if (!tokens) return text;
   const numbers = new Map<string, number>();
@@ -130,7 +145,15 @@ export function namedPlaceholdersToDollar(text: string): string | null {
     const before = tokens[i - 1];
     if (before && before.end === t.start && /^(\w+|\)|\])$/.test(before.text)) continue;
     const after = tokens[i + 2];
-    if (after && after.start === name.end && after.text === ':') return null;
+    const touching = after !== undefined && after.start === name.end;
+    // `:name:` then `::type` scans as `::` and `:`: the first colon of the two closes the identifier.
+    const beforeCast = touching && after.text === '::' && tokens[i + 3]?.text === ':' && tokens[i + 3]!.start === after.end;
+    if (touching && (after.text === ':' || beforeCast)) {
+      edits.push({ start: t.start, end: name.end + 1, text: identifier(name.text) });
+      // Before a cast, the cast's `::` is what remains of the `::` and `:` tokens.
+      i += after.text === ':' ? 2 : 3;
+      continue;
+    }
     if (!numbers.has(name.text)) numbers.set(name.text, numbers.size + 1);
     edits.push({ start: t.start, end: name.end, text: `$${numbers.get(name.text)}` });
     i += 1;

@@ -617,6 +617,17 @@ describe('knex raw fragments held as values, and named bindings (signacare)', ()
     // An expression followed by a statement, and an identifier binding, stay unresolved.
     expect(at('src/notes.ts', 36)!.evidence).toContain('does not parse');
     expect(at('src/notes.ts', 39)!.evidence).toContain("knex's `:name:`");
+    expect(at('src/notes.ts', 39)!.evidence).toContain('`table` at run time');
+    // knex's identifier bindings (`??`, `:name:`): a REFRESH of a view named at run time is no site (main: unresolved,
+    // `??` read as two `?`); a constant binding is spliced as knex quotes it, and numbers no `$n`; a parameter stays
+    // unresolved, saying the table is bound at run time.
+    expect(at('src/notes.ts', 44)).toBeUndefined();
+    expect(at('src/notes.ts', 52)!.sql).toEqual(['DELETE FROM "notes" WHERE id = $1']);
+    expect(at('src/notes.ts', 52)!.tables).toEqual(['public.notes']);
+    expect(at('src/notes.ts', 54)!.sql).toEqual(['DELETE FROM "public"."notes" WHERE id = $1']);
+    expect(at('src/notes.ts', 54)!.tables).toEqual(['public.notes']);
+    expect(at('src/notes.ts', 58)!.coverage).toBe('unresolved');
+    expect(at('src/notes.ts', 58)!.evidence).toContain("knex's `??`) names `table` at run time");
   });
 });
 
