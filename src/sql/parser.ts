@@ -147,7 +147,8 @@ export function namedPlaceholdersToDollar(text: string, identifier: IdentifierTe
     const after = tokens[i + 2];
     const touching = after !== undefined && after.start === name.end;
     // `:name:` then `::type` scans as `::` and `:`: the first colon of the two closes the identifier.
-    const beforeCast = touching && after.text === '::' && tokens[i + 3]?.text === ':' && tokens[i + 3]!.start === after.end;
+    const colon = tokens[i + 3];
+    const beforeCast = touching && after.text === '::' && colon?.text === ':' && colon.start === after.end;
     if (touching && (after.text === ':' || beforeCast)) {
       edits.push({ start: t.start, end: name.end + 1, text: identifier(name.text) });
       // Before a cast, the cast's `::` is what remains of the `::` and `:` tokens.
