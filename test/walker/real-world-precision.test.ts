@@ -58,6 +58,16 @@ describe('a policy that reads a setting without reading the row is a bypass swit
   });
 });
 
+describe('a switch on one value is on only for that value (Community-Canvas\'s service sentinel)', () => {
+  it('reads the value set: the sentinel is the bypass, a tenant\'s id or another constant is not', () => {
+    const report = expectAnnotated('switch-value');
+    const tenant = report.writeSites.find((s) => s.file === 'src/app.ts' && s.line === 25)!;
+    expect(tenant.evidence).toContain("sets app.tenant_id to a value of its caller's ($1), which no policy of public.orgs compares the row with");
+    const viaFunction = report.writeSites.find((s) => s.file === 'src/app.ts' && s.line === 47)!;
+    expect(viaFunction.evidence).toContain("which policy jobs_tenant on public.jobs (db/migrations/001_schema.sql:20) compares with '__SERVICE__'");
+  });
+});
+
 describe('tests, seeds and code migrations are not app write paths', () => {
   it('sets their writes aside by default, counts them, and says so in a diagnostic', () => {
     const report = expectAnnotated('set-aside');
