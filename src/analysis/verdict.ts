@@ -28,7 +28,7 @@ export function judge(
       ? [...handle.settings].map((setting) => ({ setting }))
       : [state.ctx, state.session].flatMap((ev) =>
           ev && ev !== 'inherited'
-            ? [ev, ...(ev.also ?? [])].map((x) => ({ setting: x.setting ?? '', ...(x.value ? { value: x.value } : {}) }))
+            ? [ev, ...(ev.also ?? [])].map(setValueOf)
             : [],
         );
   const found = set.map((x) => ({ ...x, setting: x.setting.toLowerCase() })).filter((x) => switches.has(x.setting));
@@ -36,7 +36,8 @@ export function judge(
   if (!hit) return offSwitch(v, v.evidence, found, set, switches, table, policies!);
   const sw = switches.get(hit.setting)!;
   const value = sw.value === undefined ? '' : ` to '${sw.value}'`;
-  const reads = sw.value === undefined ? 'reads without reading the row' : `compares with '${sw.value}'`;
+  const reads =
+    sw.value === undefined ? 'reads without reading the row' : `compares with '${sw.value}' where it reads no row`;
   return {
     coverage: 'admin-pool',
     via: v.via,
@@ -44,6 +45,11 @@ export function judge(
       `(${sw.at.file}:${sw.at.line}) ${reads}: a switch that lets the connection through to ` +
       'every row, so this write bypasses RLS as an admin connection does',
   };
+}
+
+/** A set's setting and, when known, its value. */
+function setValueOf(x: ContextEvidence): { setting: string; value?: SetValue } {
+  return { setting: x.setting ?? '', ...(x.value ? { value: x.value } : {}) };
 }
 
 /**

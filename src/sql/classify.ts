@@ -235,7 +235,8 @@ function inspectVariableSet(node: PgNode, effect: StatementEffect, options: Clas
     case 'VAR_SET_CURRENT':
       if (name && name.includes('.')) {
         const local = node.is_local === true;
-        const constant = node.kind === 'VAR_SET_VALUE' ? constString(((node.args as unknown[] | undefined) ?? [])[0]) : null;
+        const first = ((node.args as unknown[] | undefined) ?? [])[0];
+        const constant = node.kind === 'VAR_SET_VALUE' ? constString(first) : null;
         const set: ContextChange = {
           setting: name,
           local,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
 import type { AuditReport } from '../../src/report/audit-report.js';
-import { ORG, Oracle, renumberHoles, stringConstants } from '../support/oracle.js';
+import { ORG, Oracle, renumberHoles, setsBefore, stringConstants } from '../support/oracle.js';
 
 // Switches on one value (fixtures/precision/switch-value): each write of src/app.ts runs in Postgres in its own
 // transaction after its function's set, as a NOBYPASSRLS role under FORCE RLS. A set bound to `[SERVICE]` sends the
@@ -12,17 +12,6 @@ import { ORG, Oracle, renumberHoles, stringConstants } from '../support/oracle.j
 
 const ROOT = path.resolve(import.meta.dirname, '../../fixtures/precision/switch-value');
 const SOURCE = 'src/app.ts';
-
-function setsBefore(lines: string[], line: number): string[] {
-  let start = line - 1;
-  while (start > 0 && !lines[start]!.includes('export async function')) start--;
-  const out: string[] = [];
-  for (const l of lines.slice(start, line - 1)) {
-    const m = /c\.query\((["'])(SELECT set_config\(.*?\))\1/.exec(l);
-    if (m) out.push(m[2]!.replace(/\$\d+/g, l.includes('[SERVICE]') ? "'__SERVICE__'" : `'${ORG}'`));
-  }
-  return out;
-}
 
 describe('the switch-value fixture in Postgres', () => {
   let oracle: Oracle;
@@ -44,7 +33,7 @@ describe('the switch-value fixture in Postgres', () => {
     for (const site of report.writeSites.filter((s) => s.file === SOURCE)) {
       const write = renumberHoles(site.sql[0]!).replace(/\$\d+/g, `'${ORG}'`);
       const constants = stringConstants(site.sql[0]!);
-      const statements = ['BEGIN', ...setsBefore(lines, site.line), write, 'COMMIT'];
+      const statements = ['BEGIN', ...setsBefore(lines, site.line, (l) => (l.includes('[SERVICE]') ? "'__SERVICE__'" : `'${ORG}'`)), write, 'COMMIT'];
       const app = await oracle.runOnConnection(statements, 'app', { watch, constants });
       const bypass = await oracle.runOnConnection(statements, 'bypass', { watch, constants });
       const where = `${SOURCE}:${site.line} ${statements.slice(1, -1).join('; ')}`;

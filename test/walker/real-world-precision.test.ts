@@ -54,7 +54,7 @@ describe('a policy that reads a setting without reading the row is a bypass swit
   it('judges a write on a connection that turns the switch on as an admin write, table by table', () => {
     const report = expectAnnotated('bypass-switch');
     const bypass = report.writeSites.find((s) => s.line === 10)!;
-    expect(bypass.evidence).toContain('but it sets app.bypass_rls, which policy invoices_bypass on public.invoices (db/migrations/001_schema.sql:5) reads without reading the row');
+    expect(bypass.evidence).toContain("but it sets app.bypass_rls to 'on', which policy invoices_bypass on public.invoices (db/migrations/001_schema.sql:5) compares with 'on' where it reads no row");
   });
 });
 

@@ -70,7 +70,8 @@ export function setterFact(
             for (const [j, c] of effect.contextSets.entries()) {
               const b = bound?.[i]?.contextSets[j];
               const value = b?.setting === c.setting && b.value && 'constant' in b.value ? b.value : c.value;
-              out.push({ param: p, setting: c.setting, local: c.local, at: n, via: c.via, ...(value ? { value } : {}) });
+              const { setting, local, via } = c;
+              out.push({ param: p, setting, local, at: n, via, ...(value ? { value } : {}) });
             }
             // A reset after the set undoes it.
             for (const r of effect.contextResets)
