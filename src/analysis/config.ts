@@ -8,6 +8,7 @@ import type {
   PolicyState,
   RlsModel,
   SchemaLocation,
+  SwitchValue,
 } from '../schema/types.js';
 import { droppedTables } from '../schema/dropped.js';
 
@@ -17,6 +18,15 @@ import { droppedTables } from '../schema/dropped.js';
 export interface BypassSwitch {
   policy: string;
   at: SchemaLocation;
+  /**
+   * The value the policy compares the setting with (`= '__SERVICE__'`, also in a function it calls): only that value
+   * lets every row through. Absent: any value set is taken for the bypass.
+   */
+  value?: string;
+  /** Some policy of the table also compares the row with the setting: another value is an org context. */
+  rowRead?: true;
+  /** A switch only on its value (a branch beside the row's test): a value set that cannot be read is no bypass. */
+  valueOnly?: true;
 }
 
 /** A bypass switch with the command of the policy that reads it: it lets through only that command's writes. */
@@ -227,12 +237,45 @@ export function resolveAnalysisConfig(
     const rowRead = new Set(t.policies.flatMap((p) => p.settings.filter((x) => !p.switches?.includes(x))));
     const switches = new Map<string, BypassSwitch>();
     const bySwitch: CommandSwitch[] = [];
-    for (const p of t.policies)
+    const values = (p: PolicyState): SwitchValue[] => [
+      ...(p.switchValues ?? []),
+      ...(p.switchCalls ?? []).flatMap((f) => model.functions.get(f)?.switchValue ?? []),
+    ];
+    // Settings some policy compares the row with, directly or through a function that is no switch.
+    const withRow = new Set([
+      ...rowRead,
+      ...t.policies.flatMap((p) =>
+        p.functions
+          .filter((f) => !model.functions.get(f)?.switchValue)
+          .flatMap((f) => model.functions.get(f)?.bodyReadsSettings ?? []),
+      ),
+    ].map((x) => x.toLowerCase()));
+    const add = (p: PolicyState, x: string, sw: BypassSwitch): void => {
+      if (!sw.valueOnly || !switches.has(x)) switches.set(x, sw);
+      bySwitch.push({ setting: x, command: p.command, ...sw });
+    };
+    for (const p of t.policies) {
+      const own = values(p);
       for (const x of p.switches ?? [])
         if (!rowRead.has(x)) {
-          switches.set(x, { policy: p.name, at: p.at });
-          bySwitch.push({ setting: x, policy: p.name, at: p.at, command: p.command });
+          const value = own.find((v) => v.setting === x)?.value;
+          add(p, x, {
+            policy: p.name,
+            at: p.at,
+            ...(value !== undefined ? { value } : {}),
+            ...(value !== undefined && withRow.has(x) ? { rowRead: true as const } : {}),
+          });
         }
+      for (const v of own)
+        if (!(p.switches?.includes(v.setting) && !rowRead.has(v.setting)))
+          add(p, v.setting, {
+            policy: p.name,
+            at: p.at,
+            value: v.value,
+            ...(withRow.has(v.setting) ? { rowRead: true as const } : {}),
+            valueOnly: true,
+          });
+    }
     if (switches.size) switchSettings.set(t.name, switches);
     if (t.policies.length) commandPolicies.set(t.name, byCommand(t.policies, read, bySwitch));
   }
@@ -353,9 +396,8 @@ export function writePolicies(config: AnalysisConfig, table: string, kinds: read
   }
   // A switch lets through only the commands its policy applies to: those of the write's own verb (not SELECT's).
   const switches = new Map<string, BypassSwitch>();
-  for (const sw of byCmd.switches)
-    if (sw.command === 'all' || (sw.command !== 'select' && wanted.includes(sw.command)))
-      switches.set(sw.setting, { policy: sw.policy, at: sw.at });
+  for (const { setting, command, ...sw } of byCmd.switches)
+    if (command === 'all' || (command !== 'select' && wanted.includes(command))) switches.set(setting, sw);
   return { settings, groups, ...(switches.size ? { switches } : {}) };
 }
 

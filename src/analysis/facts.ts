@@ -1,5 +1,6 @@
 import type { ContractCall } from './interface-calls.js';
 import type ts from 'typescript';
+import type { SetValue } from '../sql/classify.js';
 import type { WriteKind } from './config.js';
 import type { Coverage, Operation } from '../report/types.js';
 import type { AmbientHandle } from './ambient/providers.js';
@@ -14,6 +15,8 @@ export interface ContextEvidence {
   local: boolean;
   /** The setting it set, when known (a scope helper's is not). */
   setting?: string;
+  /** The value it set, when the SQL shows it (a constant, or a bind parameter: a value of the caller's). */
+  value?: SetValue;
   /** Other settings set earlier in the same transaction, still in force. */
   also?: ContextEvidence[];
 }

@@ -563,7 +563,13 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       for (const set of effect.contextSets) {
         this.facts.settingsSet.add(set.setting);
         if (!this.deps.config.contextSettings.has(set.setting)) continue;
-        const ev: ContextEvidence = { via: set.via, at: call, local: set.local === true, setting: set.setting };
+        const ev: ContextEvidence = {
+          via: set.via,
+          at: call,
+          local: set.local === true,
+          setting: set.setting,
+          ...(set.value ? { value: set.value } : {}),
+        };
         // A setter's session-wide set is reported in its body; only a pool it is handed is news here.
         if (!bySetter || (handle.kind === 'executor' && handle.exec === 'pool'))
           contextSetFinding(this.deps, this.report, call, handle, set.local, ev, implicit);
@@ -676,7 +682,7 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       const effect: StatementEffect = {
         writes: [],
         calls: [],
-        contextSets: [{ setting: set.setting, local: set.local, via }],
+        contextSets: [{ setting: set.setting, local: set.local, via, ...(set.value ? { value: set.value } : {}) }],
         contextResets: [],
         transaction: null,
         kind: 'setter',

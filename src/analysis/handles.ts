@@ -200,7 +200,11 @@ export class HandleResolver {
       forwards: (fn) => this.facts.get(this.forwardsKind, fn),
     };
     this.settersKind = setterFact(
-      { origins, handleOf: (e) => this.of(e), effects: (sql, placeholders) => this.effects(sql, placeholders) },
+      {
+        origins,
+        handleOf: (e) => this.of(e),
+        effects: (sql, placeholders, values) => this.effects(sql, placeholders, values),
+      },
       (fn) => this.facts.get(this.settersKind, fn),
     );
     this.scopedKind = {
@@ -794,8 +798,12 @@ export class HandleResolver {
   }
 
   /** What a query in a helper's body runs: through the same resolution as the flow's query calls. */
-  private effects(sqlNode: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): StatementEffect[] {
-    return statementEffects(this.sqlDeps, sqlNode, placeholders);
+  private effects(
+    sqlNode: ts.Expression | undefined,
+    placeholders?: DbAdapter['placeholders'],
+    values?: ts.Expression,
+  ): StatementEffect[] {
+    return statementEffects(this.sqlDeps, sqlNode, placeholders, values);
   }
 
   /**

@@ -291,9 +291,10 @@ export function statementEffects(
   deps: SqlDeps,
   sql: ts.Expression | undefined,
   placeholders?: DbAdapter['placeholders'],
+  values?: ts.Expression,
 ): StatementEffect[] {
   if (!sql) return [];
-  const resolved = resolveSql(deps, sql, undefined, placeholders);
+  const resolved = resolveSql(deps, sql, values, placeholders);
   return resolved.ok && resolved.variants.length === 1 ? resolved.statements.map((st) => st.effect) : [];
 }
 

@@ -1,7 +1,8 @@
 import type { ConnState, ContextEvidence, LocalVerdict, UnscopedProblem } from './facts.js';
 import { type Handle, where } from './handles.js';
 import { adminByLogin, judgeLoginRole, type RoleKey } from './login-verdict.js';
-import type { PolicyGroup, WritePolicies } from './config.js';
+import type { BypassSwitch, PolicyGroup, WritePolicies } from './config.js';
+import type { SetValue } from '../sql/classify.js';
 
 // Turns a connection and its state at a write into coverage with its evidence.
 
@@ -22,21 +23,77 @@ export function judge(
   const v = judgeConnection(handle, state, root, table, policies, bypassRoles, roleKey);
   const switches = policies?.switches;
   if (!switches?.size || !('coverage' in v) || v.coverage !== 'org-scope') return v;
-  const set =
+  const set: { setting: string; value?: SetValue }[] =
     handle.kind === 'scoped' && handle.settings
-      ? [...handle.settings]
+      ? [...handle.settings].map((setting) => ({ setting }))
       : [state.ctx, state.session].flatMap((ev) =>
-          ev && ev !== 'inherited' ? [ev, ...(ev.also ?? [])].map((x) => x.setting ?? '') : [],
+          ev && ev !== 'inherited'
+            ? [ev, ...(ev.also ?? [])].map(setValueOf)
+            : [],
         );
-  const hit = set.map((x) => x.toLowerCase()).find((x) => switches.has(x));
-  if (!hit) return v;
-  const sw = switches.get(hit)!;
+  const found = set.map((x) => ({ ...x, setting: x.setting.toLowerCase() })).filter((x) => switches.has(x.setting));
+  const hit = found.find((x) => bypasses(switches.get(x.setting)!, x.value));
+  if (!hit) return offSwitch(v, v.evidence, found, set, switches, table, policies!);
+  const sw = switches.get(hit.setting)!;
+  const value = sw.value === undefined ? '' : ` to '${sw.value}'`;
+  const reads =
+    sw.value === undefined ? 'reads without reading the row' : `compares with '${sw.value}' where it reads no row`;
   return {
     coverage: 'admin-pool',
     via: v.via,
-    evidence: `${v.evidence}; but it sets ${hit}, which policy ${sw.policy} on ${table} ` +
-      `(${sw.at.file}:${sw.at.line}) reads without reading the row: a switch that lets the connection through to ` +
+    evidence: `${v.evidence}; but it sets ${hit.setting}${value}, which policy ${sw.policy} on ${table} ` +
+      `(${sw.at.file}:${sw.at.line}) ${reads}: a switch that lets the connection through to ` +
       'every row, so this write bypasses RLS as an admin connection does',
+  };
+}
+
+/** A set's setting and, when known, its value. */
+function setValueOf(x: ContextEvidence): { setting: string; value?: SetValue } {
+  return { setting: x.setting ?? '', ...(x.value ? { value: x.value } : {}) };
+}
+
+/**
+ * Does setting a switch's setting to `value` throw it? A switch without a value: any set does (as it always has). One
+ * with a value: a constant equal to it does; another constant or a bind parameter (a caller's value, a tenant's id)
+ * does not; a value that cannot be read does only where the switch was read as one before it had values (a policy
+ * that reads the setting without the row), so an unread value keeps each table's earlier reading.
+ */
+function bypasses(sw: BypassSwitch, value: SetValue | undefined): boolean {
+  if (sw.value === undefined) return true;
+  if (!value) return !sw.valueOnly;
+  return 'constant' in value && value.constant === sw.value;
+}
+
+/**
+ * An org-scope reading where a switch's setting is set to another value than the switch's. If a policy compares the
+ * row with the setting, the value is an org context and the reading stands. If none does, that setting lets no row
+ * through: the write is covered only if the other settings set meet the policies.
+ */
+function offSwitch(
+  v: LocalVerdict,
+  evidence: string,
+  found: { setting: string; value?: SetValue }[],
+  set: { setting: string; value?: SetValue }[],
+  switches: ReadonlyMap<string, BypassSwitch>,
+  table: string,
+  policies: WritePolicies,
+): LocalVerdict {
+  const off = found.filter((x) => x.value && !switches.get(x.setting)!.rowRead);
+  if (!off.length) return v;
+  const offNames = new Set(off.map((x) => x.setting));
+  const rest = set.map((x) => x.setting.toLowerCase()).filter((x) => x && !offNames.has(x));
+  const read = rest.filter((x) => policies.settings.has(x));
+  if (read.length && !unmetGroup(policies, rest)) return v;
+  const x = off[0]!;
+  const sw = switches.get(x.setting)!;
+  const what = 'constant' in x.value! ? `'${x.value.constant}'` : `a value of its caller's ($${x.value!.param})`;
+  return {
+    coverage: 'unscoped',
+    via: null,
+    evidence: `${evidence}; but it sets ${x.setting} to ${what}, which no policy of ${table} compares the row with: ` +
+      `policy ${sw.policy} (${sw.at.file}:${sw.at.line}) compares it with '${sw.value}' alone, a switch that lets ` +
+      'no row through for any other value',
+    problem: 'otherSetting',
   };
 }
 

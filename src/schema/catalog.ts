@@ -1,5 +1,5 @@
 import { parseSql } from '../sql/parser.js';
-import { expressionReads, functionState } from './model.js';
+import { expressionReads, functionState, valueFields } from './model.js';
 import type { PolicyCommand, RlsModel, SchemaLocation, TableState, TriggerEvent } from './types.js';
 
 // The RLS model as Postgres itself records it. The same read-only catalog queries serve the
@@ -194,6 +194,7 @@ export function modelFromCatalog(
       functions: reads.functions,
       ...(reads.loginRole ? { loginRole: reads.loginRole } : {}),
       ...(reads.switches.length ? { switches: reads.switches } : {}),
+      ...valueFields(reads),
       at: fallback?.tables.get(table.name)?.policies.find((x) => x.name === p.name)?.at ?? table.enabledAt ?? nowhere,
     });
   }

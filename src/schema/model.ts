@@ -11,6 +11,7 @@ import type {
   PolicyState,
   RlsModel,
   SchemaLocation,
+  SwitchValue,
   TableState,
   TriggerEvent,
 } from './types.js';
@@ -404,6 +405,7 @@ function createPolicy(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
     functions: reads.functions,
     ...(reads.loginRole ? { loginRole: reads.loginRole } : {}),
     ...(reads.switches.length ? { switches: reads.switches } : {}),
+    ...valueFields(reads),
     at,
   };
   t.policies = t.policies.filter((p) => p.name !== policy.name);
@@ -423,7 +425,18 @@ function alterPolicy(node: PgNode, ctx: Ctx): void {
     else delete p.loginRole;
     if (reads.switches.length) p.switches = reads.switches;
     else delete p.switches;
+    delete p.switchValues;
+    delete p.switchCalls;
+    Object.assign(p, valueFields(reads));
   }
+}
+
+/** A policy's switches on a value, absent when none. */
+export function valueFields(reads: { switchValues: SwitchValue[]; switchCalls: string[] }): Partial<PolicyState> {
+  return {
+    ...(reads.switchValues.length ? { switchValues: reads.switchValues } : {}),
+    ...(reads.switchCalls.length ? { switchCalls: reads.switchCalls } : {}),
+  };
 }
 
 function roles(list: unknown): string[] {
@@ -445,7 +458,14 @@ const SESSION_ROLE_FUNCTIONS = new Set(['SVFOP_SESSION_USER']);
 export function expressionReads(
   nodes: unknown[],
   ctx: { searchPath: string },
-): { settings: string[]; functions: string[]; loginRole: PolicyState['loginRole']; switches: string[] } {
+): {
+  settings: string[];
+  functions: string[];
+  loginRole: PolicyState['loginRole'];
+  switches: string[];
+  switchValues: SwitchValue[];
+  switchCalls: string[];
+} {
   const settings = new Set<string>();
   const functions = new Set<string>();
   // Settings an expression reads without reading the row (no column anywhere in it): they let a connection through to
@@ -484,7 +504,66 @@ export function expressionReads(
     for (const x of local) (readsRow ? rowRead : rowFree).add(x);
   }
   const switches = [...rowFree].filter((x) => !rowRead.has(x));
-  return { settings: [...settings], functions: [...functions], loginRole, switches };
+  return { settings: [...settings], functions: [...functions], loginRole, switches, ...valueSwitches(nodes, ctx) };
+}
+
+/**
+ * The switches on a value in USING / WITH CHECK: OR branches that read no row and compare a setting with a constant,
+ * or call a function without arguments (a switch if its body is one). Only those in every expression present: a
+ * branch of USING alone does not let a new row through WITH CHECK.
+ */
+function valueSwitches(
+  nodes: unknown[],
+  ctx: { searchPath: string },
+): { switchValues: SwitchValue[]; switchCalls: string[] } {
+  let values: Map<string, SwitchValue> | undefined;
+  let calls: Set<string> | undefined;
+  for (const n of nodes) {
+    if (!n) continue;
+    const v = new Map<string, SwitchValue>();
+    const c = new Set<string>();
+    for (const d of disjuncts(n)) {
+      let readsRow = false;
+      visitPg(d, (key) => {
+        if (key === 'ColumnRef') readsRow = true;
+      });
+      if (readsRow) continue;
+      const cmp = settingComparison(d, ctx.searchPath);
+      if (cmp) v.set(`${cmp.setting}=${cmp.value}`, cmp);
+      const call = (d as { FuncCall?: PgNode }).FuncCall;
+      const name = call && !call.args ? functionName(call.funcname, ctx.searchPath) : null;
+      if (name && !name.startsWith('pg_catalog.')) c.add(name);
+    }
+    values = values ? new Map([...values].filter(([k]) => v.has(k))) : v;
+    calls = calls ? new Set([...calls].filter((x) => c.has(x))) : c;
+  }
+  return { switchValues: [...(values?.values() ?? [])], switchCalls: [...(calls ?? [])] };
+}
+
+/** The branches of an OR (nested ORs flattened); the expression itself when it is no OR. */
+function disjuncts(n: unknown): unknown[] {
+  const b = (n as { BoolExpr?: { boolop?: string; args?: unknown[] } }).BoolExpr;
+  return b?.boolop === 'OR_EXPR' ? (b.args ?? []).flatMap(disjuncts) : [n];
+}
+
+/** `current_setting('s'[, true]) = 'v'` (either side, casts allowed): the setting and the value. */
+export function settingComparison(n: unknown, searchPath: string): SwitchValue | null {
+  const e = (n as { A_Expr?: PgNode }).A_Expr;
+  const op = (e?.name as { String?: { sval?: string } }[] | undefined)?.map((x) => x.String?.sval);
+  if (!e || e.kind !== 'AEXPR_OP' || op?.length !== 1 || op[0] !== '=') return null;
+  const setting = (x: unknown): string | null => {
+    const cast = (x as { TypeCast?: { arg?: unknown } }).TypeCast;
+    if (cast) return setting(cast.arg);
+    const f = (x as { FuncCall?: PgNode }).FuncCall;
+    if (!f || functionName(f.funcname, searchPath) !== 'pg_catalog.current_setting') return null;
+    return constString(((f.args as unknown[] | undefined) ?? [])[0])?.toLowerCase() ?? null;
+  };
+  for (const [a, b] of [[e.lexpr, e.rexpr], [e.rexpr, e.lexpr]]) {
+    const s = setting(a);
+    const value = s === null ? null : constString(b);
+    if (s !== null && value !== null) return { setting: s, value };
+  }
+  return null;
 }
 
 function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
@@ -578,6 +657,8 @@ export function functionState(def: {
   // What the body writes is unknown: a call of it must not be taken for a read.
   if (opaque) fn.opaqueBody = true;
   fn.bodyReadsSettings = [...reads];
+  const sw = opaque ? null : bodySwitch(body.statements, def.bodySchema);
+  if (sw) fn.switchValue = sw;
   fn.writes = uniqueWrites(writes);
   calls.delete(name);
   fn.calls = [...calls].filter((c) => !c.startsWith('pg_catalog.'));
@@ -606,6 +687,28 @@ function bodyStatements(
       out.push(value.parseMode === 0 || value.parseMode === undefined ? value.query : `SELECT ${value.query}`);
   });
   return { statements: out, opaque };
+}
+
+/**
+ * The comparison a body returns when it returns only a setting compared with a constant (`RETURN
+ * current_setting('app.tenant_id', true) = '__SERVICE__'`), and elsewhere only false or NULL (an EXCEPTION branch).
+ */
+function bodySwitch(statements: string[], schema: string): SwitchValue | null {
+  let found: SwitchValue | null = null;
+  for (const sql of statements) {
+    const parsed = parseSql(sql);
+    if (!parsed.ok || parsed.statements.length !== 1) return null;
+    const sel = (parsed.statements[0]!.stmt as { SelectStmt?: PgNode }).SelectStmt;
+    const targets = (sel?.targetList as { ResTarget?: { val?: unknown } }[] | undefined) ?? [];
+    if (!sel || sel.fromClause || sel.whereClause || targets.length !== 1) return null;
+    const val = targets[0]!.ResTarget?.val;
+    const c = (val as { A_Const?: { boolval?: { boolval?: boolean }; isnull?: boolean } } | undefined)?.A_Const;
+    if (c && (c.isnull || (c.boolval !== undefined && c.boolval.boolval !== true))) continue;
+    const cmp = settingComparison(val, schema);
+    if (!cmp || (found && (found.setting !== cmp.setting || found.value !== cmp.value))) return null;
+    found = cmp;
+  }
+  return found;
 }
 
 interface BodyEffects {

@@ -32,7 +32,22 @@ export interface PolicyState {
    * the value the policy wants, every row passes, so setting one is a bypass, not an org context.
    */
   switches?: string[];
+  /**
+   * Switches on one value: an OR branch of USING / WITH CHECK (of each one present) that reads no row and compares a
+   * setting with a constant (`current_setting('app.tenant_id', true) = '__SERVICE__'`), or calls a function whose
+   * body does (`is_service_mode()`: the function's `switchValue`). Set to that value, every row passes; set to another,
+   * that branch is false and the rest of the policy decides.
+   */
+  switchValues?: SwitchValue[];
+  /** Functions such a branch calls (no arguments): a switch on a value when the body is one (`switchValue`). */
+  switchCalls?: string[];
   at: SchemaLocation;
+}
+
+/** A setting compared with a constant. */
+export interface SwitchValue {
+  setting: string;
+  value: string;
 }
 
 export interface TableState {
@@ -82,6 +97,11 @@ export interface FunctionState {
   setsContext: ContextSet[];
   /** Settings its body reads with current_setting(), for policies that read through a function. */
   bodyReadsSettings?: string[];
+  /**
+   * The body returns only a setting compared with a constant (`RETURN current_setting('app.tenant_id', true) =
+   * '__SERVICE__'`, a constant false or NULL elsewhere): a policy that calls it reads a switch on that value.
+   */
+  switchValue?: SwitchValue;
   /** Tables its body writes directly (qualified), with the operation. */
   writes?: FunctionWrite[];
   /** Functions its body calls (qualified), to follow writes through nested calls. */

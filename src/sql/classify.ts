@@ -17,7 +17,11 @@ export interface ContextChange {
   local: boolean | null;
   /** How it was set, for evidence: "set_config", "SET LOCAL", "SET", "set_org_id()". */
   via: string;
+  /** The value set: a constant, or a bind parameter the code fills at run time (a tenant's id). Absent: unknown. */
+  value?: SetValue;
 }
+
+export type SetValue = { constant: string } | { param: number };
 
 export type TransactionControl = 'begin' | 'commit' | 'rollback' | null;
 
@@ -188,12 +192,16 @@ function inspectCall(node: PgNode, effect: StatementEffect, options: ClassifyOpt
         ...(value === null && param !== undefined ? { param } : {}),
       };
     }
-    if (setting !== null)
+    if (setting !== null) {
+      const constant = constString(args[1], options.params);
+      const param = paramNumber(args[1]);
       effect.contextSets.push({
         setting: setting.toLowerCase(),
         local: constBool(args[2], options.params),
         via: 'set_config',
+        ...(constant !== null ? { value: { constant } } : param !== undefined ? { value: { param } } : {}),
       });
+    }
     return;
   }
   const sets = options.setterFunctions.get(name);
@@ -227,7 +235,14 @@ function inspectVariableSet(node: PgNode, effect: StatementEffect, options: Clas
     case 'VAR_SET_CURRENT':
       if (name && name.includes('.')) {
         const local = node.is_local === true;
-        const set = { setting: name, local, via: local ? 'SET LOCAL' : 'SET' };
+        const first = ((node.args as unknown[] | undefined) ?? [])[0];
+        const constant = node.kind === 'VAR_SET_VALUE' ? constString(first) : null;
+        const set: ContextChange = {
+          setting: name,
+          local,
+          via: local ? 'SET LOCAL' : 'SET',
+          ...(constant !== null ? { value: { constant } } : {}),
+        };
         // libpg-query accepts `SET x = $1` (its grammar allows parameters there, for
         // normalising); the server's does not, and the statement fails.
         if (boundParameter(node.args, options)) (effect.boundSets ??= []).push(set);

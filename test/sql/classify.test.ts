@@ -60,12 +60,12 @@ describe('classifying statements with the PostgreSQL parser', () => {
     const [a, b, c, d, e, f] = effects(
       "SELECT set_config('app.current_org_id', $1, true); SELECT set_config('APP.CURRENT_ORG_ID', $1, false); SET LOCAL app.current_org_id = 'x'; SET app.current_org_id TO 'x'; SELECT set_org_id($1); SELECT set_config('app.current_org_id', $1, $2)",
     );
-    expect(a!.contextSets).toEqual([{ setting: 'app.current_org_id', local: true, via: 'set_config' }]);
-    expect(b!.contextSets).toEqual([{ setting: 'app.current_org_id', local: false, via: 'set_config' }]);
-    expect(c!.contextSets).toEqual([{ setting: 'app.current_org_id', local: true, via: 'SET LOCAL' }]);
-    expect(d!.contextSets).toEqual([{ setting: 'app.current_org_id', local: false, via: 'SET' }]);
+    expect(a!.contextSets).toEqual([{ setting: 'app.current_org_id', local: true, via: 'set_config', value: { param: 1 } }]);
+    expect(b!.contextSets).toEqual([{ setting: 'app.current_org_id', local: false, via: 'set_config', value: { param: 1 } }]);
+    expect(c!.contextSets).toEqual([{ setting: 'app.current_org_id', local: true, via: 'SET LOCAL', value: { constant: 'x' } }]);
+    expect(d!.contextSets).toEqual([{ setting: 'app.current_org_id', local: false, via: 'SET', value: { constant: 'x' } }]);
     expect(e!.contextSets).toEqual([{ setting: 'app.current_org_id', local: true, via: 'set_org_id()' }]);
-    expect(f!.contextSets).toEqual([{ setting: 'app.current_org_id', local: null, via: 'set_config' }]);
+    expect(f!.contextSets).toEqual([{ setting: 'app.current_org_id', local: null, via: 'set_config', value: { param: 1 } }]);
   });
 
   it('reads resets and transaction control', () => {

@@ -281,3 +281,18 @@ export function stringConstants(sql: string): string[] {
 }
 
 export type Site = AuditReport['writeSites'][number];
+
+/**
+ * The SQL a fixture function sends before its write, in order (`c.query('SELECT set_config(…)')` lines from the
+ * function's `export async function` to the write's line), each bind parameter replaced by `bound(line)`.
+ */
+export function setsBefore(lines: string[], line: number, bound: (l: string) => string = () => `'${ORG}'`): string[] {
+  let start = line - 1;
+  while (start > 0 && !lines[start]!.includes('export async function')) start--;
+  const out: string[] = [];
+  for (const l of lines.slice(start, line - 1)) {
+    const m = /c\.query\((["'])(SELECT set_config\(.*?\))\1/.exec(l);
+    if (m) out.push(m[2]!.replace(/\$\d+/g, bound(l)));
+  }
+  return out;
+}

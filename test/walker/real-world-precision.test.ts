@@ -54,7 +54,17 @@ describe('a policy that reads a setting without reading the row is a bypass swit
   it('judges a write on a connection that turns the switch on as an admin write, table by table', () => {
     const report = expectAnnotated('bypass-switch');
     const bypass = report.writeSites.find((s) => s.line === 10)!;
-    expect(bypass.evidence).toContain('but it sets app.bypass_rls, which policy invoices_bypass on public.invoices (db/migrations/001_schema.sql:5) reads without reading the row');
+    expect(bypass.evidence).toContain("but it sets app.bypass_rls to 'on', which policy invoices_bypass on public.invoices (db/migrations/001_schema.sql:5) compares with 'on' where it reads no row");
+  });
+});
+
+describe('a switch on one value is on only for that value (Community-Canvas\'s service sentinel)', () => {
+  it('reads the value set: the sentinel is the bypass, a tenant\'s id or another constant is not', () => {
+    const report = expectAnnotated('switch-value');
+    const tenant = report.writeSites.find((s) => s.file === 'src/app.ts' && s.line === 25)!;
+    expect(tenant.evidence).toContain("sets app.tenant_id to a value of its caller's ($1), which no policy of public.orgs compares the row with");
+    const viaFunction = report.writeSites.find((s) => s.file === 'src/app.ts' && s.line === 47)!;
+    expect(viaFunction.evidence).toContain("which policy jobs_tenant on public.jobs (db/migrations/001_schema.sql:20) compares with '__SERVICE__'");
   });
 });
 

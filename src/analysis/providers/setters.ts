@@ -1,6 +1,6 @@
 import ts from '../../ts.js';
 import { adapters, type DbAdapter } from '../../adapters/index.js';
-import type { StatementEffect } from '../../sql/classify.js';
+import type { SetValue, StatementEffect } from '../../sql/classify.js';
 import type { FactKind } from '../../code/fixpoint.js';
 import type { Handle } from '../handles.js';
 import { functionName, type OriginResolver } from '../../code/origins.js';
@@ -26,12 +26,18 @@ export interface SetterEffect {
   at: ts.Node;
   /** The set as SQL says it: "set_config", "SET LOCAL". */
   via: string;
+  /** The value set, when the SQL or its bind values show it. */
+  value?: SetValue;
 }
 
 export interface SetterDeps {
   origins: OriginResolver;
   handleOf(e: ts.Expression): Handle;
-  effects(sql: ts.Expression | undefined, placeholders?: DbAdapter['placeholders']): StatementEffect[];
+  effects(
+    sql: ts.Expression | undefined,
+    placeholders?: DbAdapter['placeholders'],
+    values?: ts.Expression,
+  ): StatementEffect[];
 }
 
 export function setterFact(
@@ -55,9 +61,18 @@ export function setterFact(
         if (q) {
           const p = paramIndex(q.receiver);
           if (p === undefined) return;
-          for (const effect of deps.effects(q.sql, q.placeholders)) {
-            for (const c of effect.contextSets)
-              out.push({ param: p, setting: c.setting, local: c.local, at: n, via: c.via });
+          const effects = deps.effects(q.sql, q.placeholders);
+          // A value bound to $n is read from the call's values only for the value (the rest stays as it was read).
+          const bound = q.values && effects.some((e) => e.contextSets.some((c) => c.value && 'param' in c.value))
+            ? deps.effects(q.sql, q.placeholders, q.values)
+            : undefined;
+          for (const [i, effect] of effects.entries()) {
+            for (const [j, c] of effect.contextSets.entries()) {
+              const b = bound?.[i]?.contextSets[j];
+              const value = b?.setting === c.setting && b.value && 'constant' in b.value ? b.value : c.value;
+              const { setting, local, via } = c;
+              out.push({ param: p, setting, local, at: n, via, ...(value ? { value } : {}) });
+            }
             // A reset after the set undoes it.
             for (const r of effect.contextResets)
               for (let i = out.length - 1; i >= 0; i--)
@@ -105,7 +120,9 @@ export function setterFact(
 /** A call or tagged template that runs SQL on a receiver: `tx.raw(text)`, tx`…`, sql`…`.execute(tx). */
 function queryOf(
   n: ts.Node,
-): { receiver: ts.Expression; sql: ts.Expression; placeholders?: DbAdapter['placeholders'] } | undefined {
+):
+  | { receiver: ts.Expression; sql: ts.Expression; placeholders?: DbAdapter['placeholders']; values?: ts.Expression }
+  | undefined {
   if (ts.isTaggedTemplateExpression(n)) {
     const tag = skipOuter(n.tag);
     if (ts.isTemplateSpan(n.parent)) return undefined;
@@ -121,7 +138,8 @@ function queryOf(
   for (const a of adapters) {
     const qm = a.queryMethods[callee.name.text];
     const sql = qm && n.arguments[qm.sqlArg];
-    if (sql) return { receiver: callee.expression, sql, placeholders: a.placeholders };
+    const values = n.arguments[(qm?.sqlArg ?? 0) + 1];
+    if (sql) return { receiver: callee.expression, sql, placeholders: a.placeholders, ...(values ? { values } : {}) };
     const raw = a.sqlExecute?.(n);
     if (raw) return { receiver: raw.executor, sql: raw.sql };
   }
