@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { scanSync } from '../../src/sql/libpg.js';
 import type { AuditReport } from '../../src/report/audit-report.js';
 import { openEmbeddedPostgres, replayMigrations } from '../../src/schema/replay.js';
@@ -295,4 +297,35 @@ export function setsBefore(lines: string[], line: number, bound: (l: string) => 
     if (m) out.push(m[2]!.replace(/\$\d+/g, bound(l)));
   }
   return out;
+}
+
+/**
+ * Runs each write of `source` in Postgres in its own transaction after its function's sets (`setsBefore`), as the
+ * app's NOBYPASSRLS role and with RLS bypassed, and holds the verdict to what Postgres does: a covered verdict
+ * (org-scope, or admin-pool through a switch) changes what the bypassing run changes; an unscoped one fails on a
+ * policy or changes less. The sites checked, for the caller to require both kinds of verdict.
+ */
+export async function eachWriteAlone(
+  oracle: Oracle,
+  report: AuditReport,
+  options: { root: string; source: string; bound?: (l: string) => string },
+  expect: (actual: unknown, message?: string) => { toEqual(v: unknown): void; toBeNull(): void; toBeGreaterThan(n: number): void },
+): Promise<Site[]> {
+  const lines = fs.readFileSync(path.join(options.root, options.source), 'utf8').split('\n');
+  const watch = report.schema.gatedTables;
+  const sites = report.writeSites.filter((s) => s.file === options.source);
+  for (const site of sites) {
+    expect(site.sql.length, `${site.line}`).toBeGreaterThan(0);
+    const write = renumberHoles(site.sql[0]!).replace(/\$\d+/g, `'${ORG}'`);
+    const constants = stringConstants(site.sql[0]!);
+    const statements = ['BEGIN', ...setsBefore(lines, site.line, options.bound), write, 'COMMIT'];
+    const app = await oracle.runOnConnection(statements, 'app', { watch, constants });
+    const bypass = await oracle.runOnConnection(statements, 'bypass', { watch, constants });
+    const where = `${options.source}:${site.line} ${statements.slice(1, -1).join('; ')}`;
+    expect(bypass.error, where).toBeNull();
+    expect(bypass.changed.length, `${where}: the write changes something with RLS bypassed`).toBeGreaterThan(0);
+    const covered = app.error === null && app.changed.join() === bypass.changed.join();
+    expect({ where, covered }).toEqual({ where, covered: site.coverage !== 'unscoped' });
+  }
+  return sites;
 }
