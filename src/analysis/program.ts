@@ -15,7 +15,7 @@ import type {
   Verdict,
 } from './facts.js';
 import { isInlineCallback } from './flow.js';
-import { rank } from './write-sites.js';
+import { kindKey, rank } from './write-sites.js';
 import { coveredCallsEvidence } from './covered-calls.js';
 import { connectionKey, freshState } from './connection-state.js';
 import { fieldText } from '../code/carried.js';
@@ -492,7 +492,7 @@ class Settler {
       this.index,
       this.options.wholeProgram,
       this.table,
-      this.kinds.map((k) => `${k.operation}${k.conflictUpdate ? '+update' : ''}`).join(','),
+      this.kinds.map(kindKey).join(','),
       this.siteFile,
       p.kind,
       anchor,

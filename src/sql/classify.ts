@@ -9,6 +9,8 @@ export interface TableWrite {
   table: string;
   /** `INSERT … ON CONFLICT DO UPDATE`: the UPDATE policies apply too (config.ts `writePolicies`). */
   conflictUpdate?: true;
+  /** `… RETURNING`: the SELECT policies apply to the rows handed back (an INSERT's new rows included). */
+  returning?: true;
 }
 
 export interface ContextChange {
@@ -141,11 +143,13 @@ export function classifyStatement(statement: ParsedStatement, options: ClassifyO
     if (op) {
       const relation = node.relation as RangeVarNode | undefined;
       const conflict = (node.onConflictClause as { action?: string } | undefined)?.action === 'ONCONFLICT_UPDATE';
+      const returning = ((node.returningList as unknown[] | undefined)?.length ?? 0) > 0;
       if (relation)
         effect.writes.push({
           operation: op,
           table: qualifyRangeVar(relation, options.defaultSchema),
           ...(conflict ? { conflictUpdate: true as const } : {}),
+          ...(returning ? { returning: true as const } : {}),
         });
       return;
     }
