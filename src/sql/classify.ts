@@ -143,7 +143,9 @@ export function classifyStatement(statement: ParsedStatement, options: ClassifyO
     if (op) {
       const relation = node.relation as RangeVarNode | undefined;
       const conflict = (node.onConflictClause as { action?: string } | undefined)?.action === 'ONCONFLICT_UPDATE';
-      const returning = ((node.returningList as unknown[] | undefined)?.length ?? 0) > 0;
+      // RETURNING: `returningClause.exprs` (PostgreSQL 18's parser; `returningList` before it).
+      const clause = node.returningClause as { exprs?: unknown[] } | undefined;
+      const returning = ((clause?.exprs ?? (node.returningList as unknown[] | undefined))?.length ?? 0) > 0;
       if (relation)
         effect.writes.push({
           operation: op,
