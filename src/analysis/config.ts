@@ -44,6 +44,8 @@ export interface WriteKind {
   conflictUpdate?: boolean;
   /** `INSERT … RETURNING` (or a builder call that sends one): the SELECT policies must accept the new row too. */
   returning?: boolean;
+  /** A MERGE's actions (INSERT, UPDATE, DELETE), when its SQL was read: each is judged by its command's policies. */
+  mergeActions?: readonly ('insert' | 'update' | 'delete')[];
 }
 
 /** One condition Postgres puts on a write: some setting of `settings` must be set (none: nothing passes). */
@@ -416,7 +418,13 @@ function commandsOf(kind: WriteKind, noPolicy: boolean): CheckedCommand[] | unde
     case 'delete':
       return ['delete', 'select'];
     case 'merge':
-      // A MERGE's actions are not read apart; on a table with no policy at all every one of them is denied.
+      // Each action as its command (an UPDATE or DELETE action reads the target's rows: SELECT's too). A MERGE whose
+      // SQL was not read (a builder's mergeInto) keeps the table-wide reading, but on a table with no policy at all
+      // every action is denied.
+      if (kind.mergeActions)
+        return CHECKED.filter((c) =>
+          kind.mergeActions!.some((a) => commandsOf({ operation: a }, noPolicy)!.includes(c)),
+        );
       return noPolicy ? ['insert', 'update', 'delete', 'select'] : undefined;
     default:
       return undefined;

@@ -154,6 +154,8 @@ export interface RawWrite {
   conflictUpdate?: true;
   /** `… RETURNING`: the SELECT policies must accept the rows handed back too. */
   returning?: true;
+  /** A MERGE's actions, each judged by its command's policies. */
+  mergeActions?: readonly ('insert' | 'update' | 'delete')[];
 }
 
 /** Where SQL runs: a call (pool.query(…), db.insert(…)) or a tagged template (sql`…`). */
