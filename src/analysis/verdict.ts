@@ -346,7 +346,7 @@ function unmetEvidence(sets: string, g: PolicyGroup, table: string): string {
  * them when unknown) meet only through such policies. The config names no app role, so they count; the evidence says
  * the write is covered only if the app runs as one of those roles.
  */
-function roleNote(policies: WritePolicies | undefined, set: Iterable<string> | undefined): string {
+export function roleNote(policies: WritePolicies | undefined, set: Iterable<string> | undefined): string {
   const have = set ? new Set([...set].map((x) => x.toLowerCase())) : undefined;
   const notes: string[] = [];
   for (const g of policies?.groups ?? []) {
@@ -356,9 +356,12 @@ function roleNote(policies: WritePolicies | undefined, set: Iterable<string> | u
     for (const b of bound) notes.push(`${b.name} (${g.command}) applies only TO ${b.roles.join(', ')}`);
   }
   if (!notes.length) return '';
-  return `; the policies it meets are role-specific: ${[...new Set(notes)].join('; ')}, so the write is covered ` +
-    'only if the app runs as (a member of) that role';
+  return `${ROLE_NOTE}${[...new Set(notes)].join('; ')}, so the write is covered only if the app runs as (a member ` +
+    'of) that role';
 }
+
+/** How a role note starts in a verdict's evidence. */
+export const ROLE_NOTE = '; the policies it meets are role-specific: ';
 
 /** A write on a connection that carries no org context, and which of the ways to miss it this is. */
 function unscopedBy(label: string, state: ConnState, root: string): LocalVerdict {
