@@ -66,6 +66,12 @@ export default createRule<[], MessageIds>({
         "write against its own command's policies (named above). " +
         'Fix: set the setting those policies read on this connection, in the same transaction, ' +
         'or give the command a policy that reads the setting the code sets.',
+      /** RLS is enabled on the table and it has no policy at all: no write gets through outside a bypass. */
+      noPolicy:
+        `${HEAD} With row-level security enabled and no policy, Postgres denies every row to a role subject to ` +
+        'RLS, whatever the connection sets. Fix: add the policies the table needs (CREATE POLICY … FOR the ' +
+        'command, reading the org setting), or run the write on an admin connection or in a SECURITY DEFINER ' +
+        'function if only those may write it.',
       /** SET ROLE to a role without BYPASSRLS, with no context set. */
       roleWithoutBypass:
         `${HEAD} After SET ROLE to a role without BYPASSRLS the policies apply, and they need the org context. ` +

@@ -57,6 +57,21 @@ export function methodName(call: ts.CallExpression): string | undefined {
   return ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
 }
 
+/**
+ * What the calls further out along a builder's chain (and those before its verb) add to its write: an upsert that
+ * updates on conflict, RETURNING. `updates(link)` says whether a link makes the conflict an update.
+ */
+export function writeKind(
+  links: readonly ChainLink[],
+  updates: (link: ChainLink) => boolean,
+  returning: (link: ChainLink) => boolean = (l) => l.name === 'returning',
+): { conflictUpdate?: true; returning?: true } {
+  return {
+    ...(links.some(updates) ? { conflictUpdate: true as const } : {}),
+    ...(links.some(returning) ? { returning: true as const } : {}),
+  };
+}
+
 /** A call of one of a builder's write verbs, its operation and its chain; null for any other call. */
 export function verbCall<Op>(
   call: ts.CallExpression,

@@ -1,5 +1,5 @@
 import ts from '../ts.js';
-import { verbCall } from './chain.js';
+import { outerCalls, verbCall, writeKind } from './chain.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
 
 // Drizzle: `drizzle(pool | url | { client })` from any driver entry point
@@ -44,7 +44,9 @@ export const drizzleAdapter: DbAdapter = {
           unresolved: `\`${call.arguments[0]!.getText().slice(0, 40)}\` cannot be traced to a pgTable(…) declaration`,
         },
       };
-    return { executor, operation, table: { name: table }, distinctive: true };
+    // .values(…).onConflictDoUpdate(…): ON CONFLICT DO UPDATE; .returning(…): RETURNING.
+    const kind = writeKind(outerCalls(call), (l) => l.name === 'onConflictDoUpdate');
+    return { executor, operation, ...kind, table: { name: table }, distinctive: true };
   },
 };
 

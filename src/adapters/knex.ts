@@ -1,6 +1,6 @@
 import ts from '../ts.js';
 import { skipOuterAndAwait } from '../syntax/wrappers.js';
-import { type Chain, methodChain, outerCalls, verbCall } from './chain.js';
+import { type Chain, methodChain, outerCalls, verbCall, writeKind } from './chain.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
 
 // knex: `const db = knex(config)`; writes are chains on the instance or a transaction:
@@ -70,6 +70,13 @@ export const knexAdapter: DbAdapter = {
     const after = outerCalls(call);
     const transacting = [...before, ...after].find((l) => l.name === 'transacting');
     const executor = transacting?.call.arguments[0] ?? chain.base;
+    // insert(…).onConflict(…).merge(): ON CONFLICT DO UPDATE; .returning(…), or insert(rows, columns), RETURNING.
+    const kind = writeKind(
+      [...before, ...after],
+      (l) => l.name === 'merge' && after.some((o) => o.name === 'onConflict'),
+      (l) => l.name === 'returning',
+    );
+    if (found.verb === 'insert' && call.arguments.length >= 2) kind.returning = true;
     const first = before[0];
     const field = skipOuterAndAwait(first?.call.expression ?? call);
     // `args.trx('t').where(…).update(…)`: read as a root call of the field `args.trx` too.
@@ -78,12 +85,14 @@ export const knexAdapter: DbAdapter = {
         ? {
             executor: field,
             operation,
+            ...kind,
             table: tableOf({ links: before.slice(1), base: field, rootCall: first.call }, before.slice(1), after, ctx),
           }
         : undefined;
     return {
       executor,
       operation,
+      ...kind,
       table: tableOf(chain, before, after, ctx),
       distinctive: chain.rootCall !== undefined || before.some((l) => TABLE_METHODS.has(l.name)),
       ...(fieldCall ? { fieldCall } : {}),

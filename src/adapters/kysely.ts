@@ -1,6 +1,6 @@
 import ts from '../ts.js';
 import { skipOuter } from '../syntax/wrappers.js';
-import { verbCall } from './chain.js';
+import { type ChainLink, outerCalls, verbCall, writeKind } from './chain.js';
 import { namingOf, readings, renamed } from './kysely-naming.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
 
@@ -63,10 +63,13 @@ export const kyselyAdapter: DbAdapter = {
     const arg = call.arguments[0];
     const text = arg ? ctx.constant(arg) : undefined;
     const executor = chain.rootCall ?? chain.base;
+    // .onConflict((oc) => oc.column('id').doUpdateSet(…)): ON CONFLICT DO UPDATE; .returning(…) / .returningAll().
+    const kind = writeKind(outerCalls(call), updatesOnConflict, (l) => /^returning(All)?$/.test(l.name));
     if (text === undefined)
       return {
         executor,
         operation,
+        ...kind,
         table: { unresolved: `the table passed to ${verb}() is not a constant` },
         distinctive: true,
       };
@@ -78,11 +81,29 @@ export const kyselyAdapter: DbAdapter = {
         ? (existingReading(reference, ctx) ?? renamed(reference, naming))
         : renamed(reference, naming);
     const schemaName = schema === undefined ? undefined : renamed(schema, naming);
-    if ('unresolved' in table) return { executor, operation, table, distinctive: true };
-    if (schemaName && 'unresolved' in schemaName) return { executor, operation, table: schemaName, distinctive: true };
-    return { executor, operation, table: { name: ctx.qualify(table.name, schemaName?.name) }, distinctive: true };
+    if ('unresolved' in table) return { executor, operation, ...kind, table, distinctive: true };
+    if (schemaName && 'unresolved' in schemaName)
+      return { executor, operation, ...kind, table: schemaName, distinctive: true };
+    return {
+      executor,
+      operation,
+      ...kind,
+      table: { name: ctx.qualify(table.name, schemaName?.name) },
+      distinctive: true,
+    };
   },
 };
+
+/** `.onConflict((oc) => oc.column('id').doUpdateSet(…))`: a conflict callback that calls doUpdateSet. */
+function updatesOnConflict(link: ChainLink): boolean {
+  if (link.name !== 'onConflict') return false;
+  const found = (n: ts.Node): boolean =>
+    (ts.isCallExpression(n) &&
+      ts.isPropertyAccessExpression(n.expression) &&
+      n.expression.name.text === 'doUpdateSet') ||
+    ts.forEachChild(n, found) === true;
+  return link.call.arguments.some(found);
+}
 
 /**
  * When the instance's naming cannot be traced, the reading (as written, or renamed by

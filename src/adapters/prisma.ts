@@ -20,6 +20,20 @@ const VERBS: Record<string, BuilderWrite['operation']> = {
   deleteMany: 'delete',
 };
 
+/**
+ * What each verb sends beyond its operation: Prisma's Postgres engine writes with RETURNING where the call returns the
+ * record (`create`, `update`, `delete`, `upsert`, the `…AndReturn` forms), and `upsert` is an INSERT that updates on
+ * conflict (`ON CONFLICT DO UPDATE`, or a SELECT then an INSERT or UPDATE: the same policies either way).
+ */
+const KINDS: Readonly<Record<string, { conflictUpdate?: true; returning?: true }>> = {
+  create: { returning: true },
+  createManyAndReturn: { returning: true },
+  upsert: { conflictUpdate: true, returning: true },
+  update: { returning: true },
+  updateManyAndReturn: { returning: true },
+  delete: { returning: true },
+};
+
 export const prismaAdapter: DbAdapter = {
   api: 'prisma',
   modules: ['@prisma/client'],
@@ -42,12 +56,14 @@ export const prismaAdapter: DbAdapter = {
     const operation = VERBS[callee.name.text];
     const delegate = callee.expression;
     if (!operation || !ts.isPropertyAccessExpression(delegate) || delegate.name.text.startsWith('$')) return null;
+    const kind = KINDS[callee.name.text] ?? {};
     const models = prismaModels(ctx.root);
     const model = models?.get(delegate.name.text);
     if (!model) {
       return {
         executor: delegate.expression,
         operation,
+        ...kind,
         table: {
           unresolved: models
             ? `schema.prisma has no model for \`${delegate.name.text}\``
@@ -59,11 +75,13 @@ export const prismaAdapter: DbAdapter = {
       return {
         executor: delegate.expression,
         operation,
+        ...kind,
         table: { unresolved: `two Prisma schemas of the project map \`${delegate.name.text}\` to different tables` },
       };
     return {
       executor: delegate.expression,
       operation,
+      ...kind,
       table: { name: ctx.qualify(`"${model.table.replace(/"/g, '""')}"`, model.schema ?? undefined) },
       distinctive: true,
     };

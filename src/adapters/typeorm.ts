@@ -1,5 +1,5 @@
 import ts from '../ts.js';
-import { methodChain, methodName, outerCalls } from './chain.js';
+import { methodChain, methodName, outerCalls, writeKind } from './chain.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
 
 // TypeORM: `new DataSource(options)`; writes go through repositories
@@ -29,6 +29,16 @@ const REPOSITORY_VERBS: Record<string, BuilderWrite['operation']> = {
  * RelationQueryBuilder (`createQueryBuilder().relation(Post, 'tags').of(post).add(tag)`): a many-to-many relation's
  * add/remove write its join table; a to-one `set` and a one-to-many add/remove update the foreign key column.
  */
+/**
+ * What a repository or manager verb sends beyond its operation on Postgres: `save` and `insert` read back the generated
+ * columns with RETURNING, `upsert` is `INSERT … ON CONFLICT DO UPDATE … RETURNING`.
+ */
+const REPOSITORY_KINDS: Readonly<Record<string, { conflictUpdate?: true; returning?: true }>> = {
+  save: { returning: true },
+  insert: { returning: true },
+  upsert: { conflictUpdate: true, returning: true },
+};
+
 const RELATION_VERBS: Record<string, { junction: BuilderWrite['operation']; fk: BuilderWrite['operation'] }> = {
   add: { junction: 'insert', fk: 'update' },
   remove: { junction: 'delete', fk: 'update' },
@@ -79,24 +89,33 @@ export const typeormAdapter: DbAdapter = {
       const receiver = (root.expression as ts.PropertyAccessExpression).expression;
       const fromRepo = repositoryOf(receiver, ctx);
       const entity = target ?? fromRepo?.entity;
+      // .orUpdate(…): ON CONFLICT DO UPDATE; an insert reads back its generated columns (RETURNING) unless
+      // .updateEntity(false); .returning(…) on any verb.
+      const after = outerCalls(call);
+      const kind = writeKind(after, (l) => l.name === 'orUpdate');
+      if (verb === 'insert' && !after.some((l) => l.name === 'updateEntity')) kind.returning = true;
       return {
         executor: fromRepo?.executor ?? receiver,
         operation,
+        ...kind,
         table: entity ? tableOf(entity, ctx) : { unresolved: 'the query builder names no entity' },
         distinctive: true,
       };
     }
     const operation = REPOSITORY_VERBS[verb];
     if (!operation || before.length > 1) return null;
+    const kind = Object.hasOwn(REPOSITORY_KINDS, verb) ? REPOSITORY_KINDS[verb]! : {};
     const receiver = (call.expression as ts.PropertyAccessExpression).expression;
     const repo = repositoryOf(receiver, ctx);
-    if (repo) return { executor: repo.executor, operation, table: tableOf(repo.entity, ctx), distinctive: true };
+    if (repo)
+      return { executor: repo.executor, operation, ...kind, table: tableOf(repo.entity, ctx), distinctive: true };
     // EntityManager: manager.delete(Project, …); manager.save(entity) names no class, but the value may say it.
     const first = call.arguments[0];
     const entity = first && (ctx.classOf(first) ? first : entityOfValue(first, ctx));
     return {
       executor: receiver,
       operation,
+      ...kind,
       table: entity
         ? tableOf(entity, ctx)
         : { unresolved: `${verb}() is not given an entity class, so its table is unknown` },

@@ -34,6 +34,13 @@ export interface BuilderWrite {
   /** Qualified table name, or why it cannot be known statically. */
   table: { name: string } | { unresolved: string };
   /**
+   * An upsert that updates on conflict (knex `.onConflict().merge()`, Drizzle `.onConflictDoUpdate()`, Kysely
+   * `doUpdateSet`, Prisma `upsert`): the UPDATE and SELECT policies apply as to SQL `ON CONFLICT DO UPDATE`.
+   */
+  conflictUpdate?: true;
+  /** The statement the library sends has RETURNING (`.returning()`, Prisma `create`): the SELECT policies apply too. */
+  returning?: true;
+  /**
    * The shape alone says this is the library's write (knex('t').insert(), db.insertInto('t')),
    * so an untyped helper parameter as its executor is a database handle, judged by callers.
    */

@@ -508,7 +508,14 @@ export class AdapterCalls {
       return;
     }
     const effect: StatementEffect = {
-      writes: [{ operation: w.operation, table: w.table.name }],
+      writes: [
+        {
+          operation: w.operation,
+          table: w.table.name,
+          ...(w.conflictUpdate ? { conflictUpdate: true as const } : {}),
+          ...(w.returning ? { returning: true as const } : {}),
+        },
+      ],
       calls: [],
       contextSets: [],
       contextResets: [],

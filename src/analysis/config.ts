@@ -42,6 +42,10 @@ interface CommandSwitch extends BypassSwitch {
 export interface WriteKind {
   operation: Exclude<Operation, 'call'>;
   conflictUpdate?: boolean;
+  /** `INSERT … RETURNING` (or a builder call that sends one): the SELECT policies must accept the new row too. */
+  returning?: boolean;
+  /** A MERGE's actions (INSERT, UPDATE, DELETE), when its SQL was read: each is judged by its command's policies. */
+  mergeActions?: readonly ('insert' | 'update' | 'delete')[];
 }
 
 /** One condition Postgres puts on a write: some setting of `settings` must be set (none: nothing passes). */
@@ -55,6 +59,17 @@ export interface PolicyGroup {
   settings: ReadonlySet<string>;
   /** No permissive policy applies to the command: Postgres lets no row through for a role subject to RLS. */
   none?: true;
+  /** A SELECT group asked only by an `INSERT … RETURNING` (the row it hands back), for the evidence. */
+  returning?: true;
+  /** The table has RLS enabled and no policy at all: every command is denied outside a role that bypasses RLS. */
+  noPolicy?: true;
+  /**
+   * The group's policies that apply only `TO` some roles (not PUBLIC), with those roles: they apply to the app only
+   * if it runs as (a member of) one of them. The config names no app role, so they count, and the evidence says so.
+   */
+  roleBound?: readonly { name: string; roles: readonly string[]; settings: ReadonlySet<string> }[];
+  /** With `roleBound` on a permissive group: the settings its policies for every role read. */
+  anyRole?: ReadonlySet<string>;
 }
 
 /**
@@ -72,14 +87,36 @@ export interface WritePolicies {
 /** A table's policies by the command they apply to (FOR ALL under each), read once. */
 export interface TablePolicies {
   /** Per command: the permissive policies that apply (names) and the settings they read. */
-  permissive: Map<CheckedCommand, { names: string[]; settings: Set<string> }>;
+  permissive: Map<CheckedCommand, PermissiveSide>;
   /** Per command: each restrictive policy that applies, with the settings it reads with the row. */
-  restrictive: Map<CheckedCommand, { name: string; settings: Set<string> }[]>;
+  restrictive: Map<CheckedCommand, { name: string; settings: Set<string>; roles?: string[] }[]>;
+  /** RLS is enabled and the table has no policy at all. */
+  noPolicy?: true;
   /** The table's bypass switches (as `switchSettings`), each with its policy's command. */
   switches: CommandSwitch[];
 }
 
 type CheckedCommand = Exclude<PolicyCommand, 'all'>;
+/** A command's permissive policies: their names, the settings they read, and those limited to some roles. */
+interface PermissiveSide {
+  names: string[];
+  settings: Set<string>;
+  roleBound: RoleBound[];
+  /** The settings the policies for every role read. */
+  anyRole: Set<string>;
+}
+
+/** A policy `TO` named roles only (not PUBLIC), with the settings it reads. */
+interface RoleBound {
+  name: string;
+  roles: string[];
+  settings: Set<string>;
+}
+
+/** The roles a policy is limited to, or undefined when it applies to every role (no TO, or TO PUBLIC). */
+function roleLimit(p: PolicyState): string[] | undefined {
+  return p.roles.length && !p.roles.includes('public') ? p.roles : undefined;
+}
 const CHECKED: CheckedCommand[] = ['select', 'insert', 'update', 'delete'];
 /** The order the evidence names a write's commands in: its own first, SELECT's visibility last. */
 const ORDER: CheckedCommand[] = ['insert', 'update', 'delete', 'select'];
@@ -148,7 +185,7 @@ export interface AnalysisConfig {
   bypassRoles: Set<string>;
   /** The settings each gated table's policies read (directly or through functions), lower-cased. */
   tableSettings: Map<string, Set<string>>;
-  /** Each gated table's policies by command (tables without policies are absent): `writePolicies` reads it. */
+  /** Each gated table's policies by command (a table with none has `noPolicy`): `writePolicies` reads it. */
   commandPolicies: Map<string, TablePolicies>;
   /**
    * Gated tables a policy of which reads the role the statement runs as (current_user, session_user), with that
@@ -277,7 +314,8 @@ export function resolveAnalysisConfig(
           });
     }
     if (switches.size) switchSettings.set(t.name, switches);
-    if (t.policies.length) commandPolicies.set(t.name, byCommand(t.policies, read, bySwitch));
+    // With no policy at all, Postgres denies every row to a role subject to RLS: each command is judged unmet.
+    commandPolicies.set(t.name, byCommand(t.policies, read, bySwitch));
   }
   return {
     defaultSchema,
@@ -335,15 +373,28 @@ function byCommand(
   read: (p: PolicyState, rowOnly: boolean) => string[],
   switches: CommandSwitch[],
 ): TablePolicies {
-  const out: TablePolicies = { permissive: new Map(), restrictive: new Map(), switches };
+  const out: TablePolicies = {
+    permissive: new Map(),
+    restrictive: new Map(),
+    switches,
+    ...(policies.length === 0 ? { noPolicy: true as const } : {}),
+  };
   for (const c of CHECKED) {
     const applying = policies.filter((p) => p.command === c || p.command === 'all');
     const permissive = applying.filter((p) => p.permissive);
     const settings = new Set(permissive.flatMap((p) => read(p, false)));
-    out.permissive.set(c, { names: permissive.map((p) => p.name), settings });
+    const roleBound = permissive.flatMap((p) => {
+      const roles = roleLimit(p);
+      return roles ? [{ name: p.name, roles, settings: new Set(read(p, false)) }] : [];
+    });
+    const anyRole = new Set(permissive.filter((p) => !roleLimit(p)).flatMap((p) => read(p, false)));
+    out.permissive.set(c, { names: permissive.map((p) => p.name), settings, roleBound, anyRole });
     out.restrictive.set(
       c,
-      applying.filter((p) => !p.permissive).map((p) => ({ name: p.name, settings: new Set(read(p, true)) })),
+      applying.filter((p) => !p.permissive).map((p) => {
+        const roles = roleLimit(p);
+        return { name: p.name, settings: new Set(read(p, true)), ...(roles ? { roles } : {}) };
+      }),
     );
   }
   return out;
@@ -358,14 +409,23 @@ function byCommand(
  * table-wide reading. A function's or trigger's write is checked by its own command's policies, as the caller's
  * would be.
  */
-function commandsOf(kind: WriteKind): CheckedCommand[] | undefined {
+function commandsOf(kind: WriteKind, noPolicy: boolean): CheckedCommand[] | undefined {
   switch (kind.operation) {
     case 'insert':
-      return kind.conflictUpdate ? ['insert', 'update', 'select'] : ['insert'];
+      return kind.conflictUpdate ? ['insert', 'update', 'select'] : kind.returning ? ['insert', 'select'] : ['insert'];
     case 'update':
       return ['update', 'select'];
     case 'delete':
       return ['delete', 'select'];
+    case 'merge':
+      // Each action as its command (an UPDATE or DELETE action reads the target's rows: SELECT's too). A MERGE whose
+      // SQL was not read (a builder's mergeInto) keeps the table-wide reading, but on a table with no policy at all
+      // every action is denied.
+      if (kind.mergeActions)
+        return CHECKED.filter((c) =>
+          kind.mergeActions!.some((a) => commandsOf({ operation: a }, noPolicy)!.includes(c)),
+        );
+      return noPolicy ? ['insert', 'update', 'delete', 'select'] : undefined;
     default:
       return undefined;
   }
@@ -380,19 +440,36 @@ export function writePolicies(config: AnalysisConfig, table: string, kinds: read
   const settings = config.tableSettings.get(table) ?? new Set<string>();
   const allSwitches = config.switchSettings.get(table);
   const byCmd = config.commandPolicies.get(table);
-  const commands = kinds.map(commandsOf);
+  const commands = kinds.map((k) => commandsOf(k, byCmd?.noPolicy === true));
   if (!byCmd || kinds.length === 0 || commands.some((c) => !c))
     return { settings, ...(allSwitches ? { switches: allSwitches } : {}) };
   const wanted = ORDER.filter((c) => commands.some((cs) => cs!.includes(c)));
+  // SELECT asked only because of RETURNING on an INSERT: its evidence names the row handed back.
+  const onlyInserts = kinds.every((k) => k.operation === 'insert' && !k.conflictUpdate);
+  const returning = onlyInserts ? { returning: true as const } : {};
   const groups: PolicyGroup[] = [];
   for (const c of wanted) {
     const command = c.toUpperCase();
     const permissive = byCmd.permissive.get(c)!;
     const policies = permissive.names;
-    if (policies.length === 0) groups.push({ policies, command, settings: new Set(), none: true });
-    else if (permissive.settings.size) groups.push({ policies, command, settings: permissive.settings });
+    const roleBound = permissive.roleBound.length
+      ? { roleBound: permissive.roleBound, anyRole: permissive.anyRole }
+      : {};
+    const noPolicy = byCmd.noPolicy ? { noPolicy: true as const } : {};
+    if (policies.length === 0) groups.push({ policies, command, settings: new Set(), none: true, ...noPolicy });
+    const why = c === 'select' ? returning : {};
+    if (permissive.settings.size)
+      groups.push({ policies, command, settings: permissive.settings, ...roleBound, ...why });
     for (const r of byCmd.restrictive.get(c) ?? [])
-      if (r.settings.size) groups.push({ policies: [r.name], restrictive: true, command, settings: r.settings });
+      if (r.settings.size)
+        groups.push({
+          policies: [r.name],
+          restrictive: true,
+          command,
+          settings: r.settings,
+          ...(c === 'select' ? returning : {}),
+          ...(r.roles ? { roleBound: [{ name: r.name, roles: r.roles, settings: r.settings }] } : {}),
+        });
   }
   // A switch lets through only the commands its policy applies to: those of the write's own verb (not SELECT's).
   const switches = new Map<string, BypassSwitch>();

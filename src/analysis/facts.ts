@@ -64,6 +64,8 @@ export type UnscopedProblem =
   | 'notScoped'
   | 'otherSetting'
   | 'commandSetting'
+  /** RLS is enabled on the table and it has no policy at all: no write gets through outside a bypass. */
+  | 'noPolicy'
   | 'roleWithoutBypass'
   /** On the outer pool inside a scope helper's callback, whose scoped executor is right there. */
   | 'outerPoolInScope'
@@ -150,6 +152,10 @@ export interface RawWrite {
   through?: string;
   /** `INSERT … ON CONFLICT DO UPDATE`: the UPDATE policies apply too. */
   conflictUpdate?: true;
+  /** `… RETURNING`: the SELECT policies must accept the rows handed back too. */
+  returning?: true;
+  /** A MERGE's actions, each judged by its command's policies. */
+  mergeActions?: readonly ('insert' | 'update' | 'delete')[];
 }
 
 /** Where SQL runs: a call (pool.query(…), db.insert(…)) or a tagged template (sql`…`). */

@@ -15,7 +15,7 @@ import type {
   Verdict,
 } from './facts.js';
 import { isInlineCallback } from './flow.js';
-import { rank } from './write-sites.js';
+import { kindKey, rank } from './write-sites.js';
 import { coveredCallsEvidence } from './covered-calls.js';
 import { connectionKey, freshState } from './connection-state.js';
 import { fieldText } from '../code/carried.js';
@@ -27,7 +27,7 @@ import { isExported } from '../code/modules.js';
 import { functionName, type OriginResolver, shortText } from '../code/origins.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { lookup } from '../code/scope.js';
-import { judge, withAwaitedSet } from './verdict.js';
+import { judge, ROLE_NOTE, roleNote, withAwaitedSet } from './verdict.js';
 import { Facts, type FactKind, Interner, TrackedMemo } from '../code/fixpoint.js';
 import { selectedBy } from './providers/conditional.js';
 import { declaredClassMethod } from './declared-methods.js';
@@ -230,6 +230,10 @@ function settleFiles(
       const settler = new Settler(index, options, table, memo, f.sf, kinds);
       // A copy: settled verdicts are shared between sites, and this one gets its own crossFile.
       const verdict = { ...settler.settle(site.verdict, new Set(), site.call) };
+      // Settled through callers, an org-scope reading names the helper, not the sets: where every policy of a
+      // command the write needs is role-specific, say so as judge() does.
+      if ('pending' in site.verdict && verdict.coverage === 'org-scope' && !verdict.evidence.includes(ROLE_NOTE))
+        verdict.evidence += roleNote(options.policies(table, kinds), undefined);
       // The plugin's question: could other files change this verdict? Then its project index decides.
       if (!options.wholeProgram) verdict.crossFile = settler.foreign;
       // Read from a member of an exported container: a module the plugin does not read may replace it.
@@ -492,7 +496,7 @@ class Settler {
       this.index,
       this.options.wholeProgram,
       this.table,
-      this.kinds.map((k) => `${k.operation}${k.conflictUpdate ? '+update' : ''}`).join(','),
+      this.kinds.map(kindKey).join(','),
       this.siteFile,
       p.kind,
       anchor,

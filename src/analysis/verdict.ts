@@ -145,22 +145,21 @@ function judgeConnection(
           problem: 'otherSetting',
         };
       }
-      // A helper whose settings are unknown is trusted, but not where no policy lets the command through at all.
-      const unmet = policed
-        ? unmetGroup(policies, handle.settings!)
-        : !handle.settings && policies?.groups?.find((g) => g.none);
+      // A helper whose settings are unknown, or whose settings no policy reads where none reads any, is trusted, but
+      // not where no policy lets the command through at all.
+      const unmet = policed ? unmetGroup(policies, handle.settings!) : policies?.groups?.find((g) => g.none);
       if (unmet) {
         const sets = `the client from ${handle.via} sets ` +
           `${handle.settings ? `only ${[...handle.settings].sort().join(', ')}` : 'the org context'} (at ` +
           `${where(handle.helperCall, root)})`;
         const evidence = unmetEvidence(sets, unmet, table);
-        return { coverage: 'unscoped', via: null, evidence, problem: 'commandSetting' };
+        return { coverage: 'unscoped', via: null, evidence, problem: unmet.noPolicy ? 'noPolicy' : 'commandSetting' };
       }
       const d = handle.definition;
       return {
         coverage: 'org-scope',
         via: handle.via,
-        evidence: `runs on ${handle.label}`,
+        evidence: `runs on ${handle.label}${roleNote(policies, handle.settings)}`,
         ...(d ? { verify: { helper: d.decl, paramIndex: d.argIndex, execIndex: d.execIndex, name: handle.via } } : {}),
       };
     }
@@ -291,20 +290,22 @@ function coveredBy(
   if (unmet) {
     const sets = `this ${set.local ? 'transaction' : 'connection'} sets only ` +
       `${[...new Set(all.map((x) => x.setting!))].sort().join(', ')} (${set.via} at ${where(set.at, root)})`;
-    return { coverage: 'unscoped', via: null, evidence: unmetEvidence(sets, unmet, table), problem: 'commandSetting' };
+    const evidence = unmetEvidence(sets, unmet, table);
+    return { coverage: 'unscoped', via: null, evidence, problem: unmet.noPolicy ? 'noPolicy' : 'commandSetting' };
   }
   const ev = matching ?? set;
   const at = where(ev.at, root);
+  const note = roleNote(policies, all.every((x) => x.setting) ? all.map((x) => x.setting!) : undefined);
   if (!ev.local)
     return {
       coverage: 'org-scope',
       via: `session ${ev.via} (${at})`,
-      evidence: `the connection carries a session-wide org context set by ${ev.via} at ${at}`,
+      evidence: `the connection carries a session-wide org context set by ${ev.via} at ${at}${note}`,
     };
   return {
     coverage: 'org-scope',
     via: `transaction ${ev.via} (${at})`,
-    evidence: `the transaction set the org context with ${ev.via} at ${at}`,
+    evidence: `the transaction set the org context with ${ev.via} at ${at}${note}`,
   };
 }
 
@@ -319,16 +320,48 @@ function unmetGroup(policies: WritePolicies | undefined, set: Iterable<string>):
 
 /** `sets`: what the connection sets, "this transaction sets only app.x (SET LOCAL at …)". */
 function unmetEvidence(sets: string, g: PolicyGroup, table: string): string {
+  if (g.noPolicy)
+    return `RLS is enabled on ${table} but no policy allows ${g.command}: the write can never succeed outside an ` +
+      `admin connection / SECURITY DEFINER (Postgres denies every row to a role subject to RLS); ${sets}`;
   if (g.none)
     return `no policy of ${table} applies to ${g.command} (FOR ${g.command} or FOR ALL), so Postgres lets no row ` +
       `through for a role subject to RLS; ${sets}`;
   const read = [...g.settings].sort().join(', ');
-  if (g.restrictive)
-    return `the restrictive ${g.command} policy ${g.policies[0]} of ${table}, which every ${g.command === 'SELECT' ?
-      'row an UPDATE or DELETE sees' : 'row'} must also pass, reads ${read}; ${sets}`;
-  const why = g.command === 'SELECT' ? ', which decide the rows an UPDATE or DELETE can see,' : '';
+  if (g.restrictive) {
+    const rows = g.command !== 'SELECT' ? 'row' : g.returning ? 'row INSERT … RETURNING hands back' :
+      'row an UPDATE or DELETE sees';
+    const bound = g.roleBound?.[0];
+    const only = bound ? ` (it applies only TO ${bound.roles.join(', ')}: if the app runs as another role, it does ` +
+      'not restrict this write)' : '';
+    return `the restrictive ${g.command} policy ${g.policies[0]} of ${table}, which every ${rows} must also pass, ` +
+      `reads ${read}${only}; ${sets}`;
+  }
+  const why = g.command !== 'SELECT' ? '' : g.returning ? ', which the row INSERT … RETURNING hands back must pass,' :
+    ', which decide the rows an UPDATE or DELETE can see,';
   return `the ${g.command} policies of ${table} (${g.policies.join(', ')})${why} read ${read}; ${sets}`;
 }
+
+/**
+ * Where a covered verdict rests on policies limited `TO` some roles: a permissive group that the settings set (all of
+ * them when unknown) meet only through such policies. The config names no app role, so they count; the evidence says
+ * the write is covered only if the app runs as one of those roles.
+ */
+export function roleNote(policies: WritePolicies | undefined, set: Iterable<string> | undefined): string {
+  const have = set ? new Set([...set].map((x) => x.toLowerCase())) : undefined;
+  const notes: string[] = [];
+  for (const g of policies?.groups ?? []) {
+    if (g.restrictive || !g.roleBound?.length) continue;
+    if (g.anyRole && (have ? [...g.anyRole].some((x) => have.has(x)) : g.anyRole.size > 0)) continue;
+    const bound = g.roleBound.filter((b) => !have || [...b.settings].some((x) => have.has(x)));
+    for (const b of bound) notes.push(`${b.name} (${g.command}) applies only TO ${b.roles.join(', ')}`);
+  }
+  if (!notes.length) return '';
+  return `${ROLE_NOTE}${[...new Set(notes)].join('; ')}, so the write is covered only if the app runs as (a member ` +
+    'of) that role';
+}
+
+/** How a role note starts in a verdict's evidence. */
+export const ROLE_NOTE = '; the policies it meets are role-specific: ';
 
 /** A write on a connection that carries no org context, and which of the ways to miss it this is. */
 function unscopedBy(label: string, state: ConnState, root: string): LocalVerdict {

@@ -109,11 +109,19 @@ export function draftSite(
 export function kindsOf(writes: readonly RawWrite[]): WriteKind[] {
   const out = new Map<string, WriteKind>();
   for (const w of writes)
-    out.set(`${w.operation}${w.conflictUpdate ? '+update' : ''}`, {
+    out.set(kindKey(w), {
       operation: w.operation,
       ...(w.conflictUpdate ? { conflictUpdate: true } : {}),
+      ...(w.returning ? { returning: true } : {}),
+      ...(w.mergeActions ? { mergeActions: w.mergeActions } : {}),
     });
   return [...out.values()];
+}
+
+/** A write kind as a key: its operation, `+update` for an upsert, `+returning` for RETURNING. */
+export function kindKey(k: Omit<WriteKind, 'operation'> & { operation: string }): string {
+  const actions = k.mergeActions ? `(${k.mergeActions.join('+')})` : '';
+  return `${k.operation}${actions}${k.conflictUpdate ? '+update' : ''}${k.returning ? '+returning' : ''}`;
 }
 
 /** The worst verdict among a site's writes to gated tables, else why it needs none. */

@@ -9,7 +9,14 @@ export interface TableWrite {
   table: string;
   /** `INSERT … ON CONFLICT DO UPDATE`: the UPDATE policies apply too (config.ts `writePolicies`). */
   conflictUpdate?: true;
+  /** `… RETURNING`: the SELECT policies apply to the rows handed back (an INSERT's new rows included). */
+  returning?: true;
+  /** A MERGE's actions (its WHEN clauses' INSERT, UPDATE, DELETE; DO NOTHING is none), each judged by its command. */
+  mergeActions?: MergeAction[];
 }
+
+export type MergeAction = 'insert' | 'update' | 'delete';
+const MERGE_ACTIONS: Record<string, MergeAction> = { CMD_INSERT: 'insert', CMD_UPDATE: 'update', CMD_DELETE: 'delete' };
 
 export interface ContextChange {
   setting: string;
@@ -125,6 +132,12 @@ const WRITE_NODES: Record<string, Exclude<Operation, 'call' | 'truncate' | 'copy
   MergeStmt: 'merge',
 };
 
+/** The distinct actions of a MERGE's WHEN clauses, in a fixed order. */
+function mergeActions(clauses: { MergeWhenClause?: { commandType?: string } }[]): MergeAction[] {
+  const found = new Set(clauses.map((c) => MERGE_ACTIONS[c.MergeWhenClause?.commandType ?? '']));
+  return (['insert', 'update', 'delete'] as const).filter((a) => found.has(a));
+}
+
 export function classifyStatement(statement: ParsedStatement, options: ClassifyOptions): StatementEffect {
   const { stmt } = statement;
   const kind = Object.keys(stmt)[0] ?? 'Unknown';
@@ -141,11 +154,18 @@ export function classifyStatement(statement: ParsedStatement, options: ClassifyO
     if (op) {
       const relation = node.relation as RangeVarNode | undefined;
       const conflict = (node.onConflictClause as { action?: string } | undefined)?.action === 'ONCONFLICT_UPDATE';
+      // RETURNING: `returningClause.exprs` (PostgreSQL 18's parser; `returningList` before it).
+      const clause = node.returningClause as { exprs?: unknown[] } | undefined;
+      const returning = ((clause?.exprs ?? (node.returningList as unknown[] | undefined))?.length ?? 0) > 0;
+      const clauses = node.mergeWhenClauses as { MergeWhenClause?: { commandType?: string } }[] | undefined;
+      const actions = op === 'merge' && clauses ? mergeActions(clauses) : undefined;
       if (relation)
         effect.writes.push({
           operation: op,
           table: qualifyRangeVar(relation, options.defaultSchema),
           ...(conflict ? { conflictUpdate: true as const } : {}),
+          ...(returning ? { returning: true as const } : {}),
+          ...(actions ? { mergeActions: actions } : {}),
         });
       return;
     }

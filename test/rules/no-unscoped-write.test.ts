@@ -457,6 +457,21 @@ ruleTester.run('no-unscoped-write', rule, {
       errors: [{ messageId: 'commandSetting', line: 8 }],
     },
     {
+      name: 'an org-scoped transaction that writes a table with RLS enabled and no policy at all (journal)',
+      filename: ROLES_AND_SETTINGS,
+      code: `
+        import { Pool } from 'pg';
+        const pool = new Pool();
+        export async function post(orgId) {
+          const client = await pool.connect();
+          await client.query('BEGIN');
+          await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+          await client.query('INSERT INTO journal (org_id, line) VALUES ($1, $2)', [orgId, 'x']);
+          await client.query('COMMIT');
+        }`,
+      errors: [{ messageId: 'noPolicy', line: 8 }],
+    },
+    {
       name: 'SET ROLE to a role without BYPASSRLS, and no org context',
       filename: ROLES_AND_SETTINGS,
       code: `

@@ -14,7 +14,7 @@ import { readMigrations } from '../../src/schema/load.js';
 // transaction, rolled back, over a freshly seeded row per table, so sites cannot interfere.
 
 export const ORG = '00000000-0000-4000-8000-000000000001';
-const APP_ROLE = 'rls_oracle_app';
+export const APP_ROLE = 'rls_oracle_app';
 const ADMIN_ROLE = 'rls_oracle_admin';
 
 type Db = Awaited<ReturnType<typeof openEmbeddedPostgres>> & {
