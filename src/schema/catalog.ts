@@ -33,6 +33,8 @@ export interface CatalogFunction {
   language: string;
   source: string | null;
   owner: string;
+  /** The return type (`trigger`, `void`, …): a trigger's body is read with NEW and OLD declared. */
+  returns?: string | null;
 }
 
 export interface CatalogTrigger {
@@ -78,7 +80,8 @@ export const CATALOG_QUERIES = {
     FROM pg_policies ORDER BY 1, 2, 3`,
   functions: `SELECT n.nspname AS schema, p.proname AS name, p.prosecdef AS "securityDefiner", p.proconfig AS config,
       l.lanname AS language,
-      CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN p.prosrc END AS source, pg_get_userbyid(p.proowner) AS owner
+      CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN p.prosrc END AS source, pg_get_userbyid(p.proowner) AS owner,
+      p.prorettype::regtype::text AS returns
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
     WHERE ${USER_SCHEMAS} AND ${NOT_EXTENSION('pg_proc', 'p.oid')}
     ORDER BY 1, 2`,
@@ -213,6 +216,7 @@ export function modelFromCatalog(
           ? pinned.slice('search_path='.length).split(',')[0]?.trim().replace(/^"|"$/g, '') || f.schema
           : f.schema,
         at: locations?.functions[name] ?? fallback?.functions.get(name)?.at ?? nowhere,
+        returns: f.returns ?? undefined,
       }),
     );
   }

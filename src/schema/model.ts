@@ -1,6 +1,6 @@
 import type { RlsGuardConfig } from '../config/types.js';
 import { classifyStatement, constBool, constString, functionName } from '../sql/classify.js';
-import { type PgNode, parsePlpgsql, parseSql, recoverStatements, visitPg } from '../sql/parser.js';
+import { type PgNode, assignmentValue, parsePlpgsql, parseSql, recoverStatements, visitPg } from '../sql/parser.js';
 import { droppedStates } from './dropped.js';
 import { normalizeQualifiedName, qualify, rangeVarName } from './names.js';
 import type {
@@ -593,13 +593,14 @@ function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
       if (first) bodySchema = first.split(',')[0]!.trim();
     } else if (d.defname === 'as') body = listNames(d.arg)[0] ?? null;
   }
+  const returns = returnTypeName(node.returnType);
   ctx.model.functions.set(
     name,
-    functionState({ name, securityDefiner, language, searchPathPinned, body, bodySchema, at }),
+    functionState({ name, securityDefiner, language, searchPathPinned, body, bodySchema, at, returns }),
   );
   // A body that does not parse hides what the function writes: a call of it could write a
   // gated table unseen.
-  const unread = bodyError(language, body, name);
+  const unread = bodyError(language, body, name, returns);
   if (unread)
     ctx.model.diagnostics.push({
       file: at.file,
@@ -610,24 +611,37 @@ function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
     });
 }
 
-function bodyError(language: string, body: string | null, name: string): string | null {
+/** The last part of a declared return type's name, lower-cased (`pg_catalog.trigger` → `trigger`). */
+function returnTypeName(returnType: unknown): string | undefined {
+  const names = (returnType as { names?: { String?: { sval?: string } }[] } | undefined)?.names ?? [];
+  return names.at(-1)?.String?.sval?.toLowerCase();
+}
+
+function bodyError(language: string, body: string | null, name: string, returns?: string): string | null {
   if (body === null || (language !== 'sql' && language !== 'plpgsql')) return null;
   if (language === 'plpgsql') {
-    const tree = plpgsqlTree(body, name);
+    const tree = plpgsqlTree(body, name, returns);
     return tree.ok ? null : tree.error;
   }
   const parsed = parseSql(body);
   return parsed.ok ? null : parsed.error;
 }
 
-/** parsePlPgSQL wants a whole CREATE FUNCTION; rebuild a minimal one around the body. */
-function plpgsqlTree(body: string, name: string): ReturnType<typeof parsePlpgsql> {
-  // The return type decides which RETURN forms are legal; try the permissive ones first.
+/**
+ * parsePlPgSQL wants a whole CREATE FUNCTION; rebuild a minimal one around the body. A trigger
+ * function must be rebuilt as one: only then are NEW, OLD and TG_OP variables of its body (an
+ * event trigger's: TG_EVENT, TG_TAG), and without them every trigger that reads NEW would be
+ * reported as a body that does not parse, and its writes lost.
+ */
+function plpgsqlTree(body: string, name: string, returns?: string): ReturnType<typeof parsePlpgsql> {
+  // Otherwise the return type decides which RETURN forms are legal; try the permissive ones first.
+  const trigger = returns === 'trigger' || returns === 'event_trigger';
+  const candidates = trigger ? [returns] : ['record', 'SETOF record', 'void'];
   const tag = '$rlsguard$';
   let parsed: ReturnType<typeof parsePlpgsql> = { ok: false, error: '' };
-  for (const returns of ['record', 'SETOF record', 'void']) {
+  for (const type of candidates) {
     parsed = parsePlpgsql(
-      `CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS ${returns} LANGUAGE plpgsql AS ${tag}${body}${tag}`,
+      `CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS ${type} LANGUAGE plpgsql AS ${tag}${body}${tag}`,
     );
     if (parsed.ok) break;
   }
@@ -644,20 +658,24 @@ export function functionState(def: {
   /** The schema unqualified names in the body resolve to. */
   bodySchema: string;
   at: SchemaLocation;
+  /** The declared return type's name (`trigger`, `void`, …), when known. */
+  returns?: string | undefined;
 }): FunctionState {
   const { name, securityDefiner, language, searchPathPinned, at } = def;
   const fn: FunctionState = { name, securityDefiner, language, searchPathPinned, setsContext: [], at };
   const reads = new Set<string>();
   const writes: FunctionWrite[] = [];
   const calls = new Set<string>();
-  const body = bodyStatements(language, def.body, name);
+  const body = bodyStatements(language, def.body, name, def.returns);
   let opaque = body.opaque;
   for (const sql of body.statements)
     if (!collectBodyEffects(sql, def.bodySchema, { sets: fn.setsContext, reads, writes, calls })) opaque = true;
   // What the body writes is unknown: a call of it must not be taken for a read.
   if (opaque) fn.opaqueBody = true;
   fn.bodyReadsSettings = [...reads];
-  const sw = opaque ? null : bodySwitch(body.statements, def.bodySchema);
+  // A switch is read from what the body returns; an assignment's value is not that (and a body
+  // with assignments is not the one-comparison shape the switch reading is for).
+  const sw = opaque || body.assigns ? null : bodySwitch(body.statements, def.bodySchema);
   if (sw) fn.switchValue = sw;
   fn.writes = uniqueWrites(writes);
   calls.delete(name);
@@ -674,19 +692,40 @@ function bodyStatements(
   language: string,
   body: string | null,
   name: string,
-): { statements: string[]; opaque: boolean } {
-  if (language === 'sql') return { statements: body ? [body] : [], opaque: !body };
-  if (language !== 'plpgsql' || body === null) return { statements: [], opaque: true };
-  const parsed = plpgsqlTree(body, name);
-  if (!parsed.ok) return { statements: [], opaque: true };
+  returns?: string,
+): { statements: string[]; opaque: boolean; assigns: boolean } {
+  if (language === 'sql') return { statements: body ? [body] : [], opaque: !body, assigns: false };
+  if (language !== 'plpgsql' || body === null) return { statements: [], opaque: true, assigns: false };
+  const parsed = plpgsqlTree(body, name, returns);
+  if (!parsed.ok) return { statements: [], opaque: true, assigns: false };
   const out: string[] = [];
   let opaque = false;
+  let assigns = false;
   visitPg(parsed.result, (key, value) => {
     if (key === 'PLpgSQL_stmt_dynexecute') opaque = true;
-    if (key === 'PLpgSQL_expr' && typeof value.query === 'string')
-      out.push(value.parseMode === 0 || value.parseMode === undefined ? value.query : `SELECT ${value.query}`);
+    if (key === 'PLpgSQL_expr' && typeof value.query === 'string') {
+      out.push(bodyQuery(value.query, value.parseMode));
+      if (typeof value.parseMode === 'number' && RAW_PARSE_PLPGSQL_ASSIGN.has(value.parseMode)) assigns = true;
+    }
   });
-  return { statements: out, opaque };
+  return { statements: out, opaque, assigns };
+}
+
+// The parser's modes for a PL/pgSQL expression (PostgreSQL's RawParseMode): a whole statement, an
+// expression, or an assignment `target := value` to a variable, a field, or a field's field.
+const RAW_PARSE_DEFAULT = 0;
+const RAW_PARSE_PLPGSQL_ASSIGN = new Set([3, 4, 5]);
+
+/** One embedded query as SQL of its own: an expression is selected, an assignment's value too. */
+function bodyQuery(query: string, parseMode: unknown): string {
+  if (parseMode === RAW_PARSE_DEFAULT || parseMode === undefined) return query;
+  if (typeof parseMode === 'number' && RAW_PARSE_PLPGSQL_ASSIGN.has(parseMode)) {
+    // What can have effects is the value: `v := create_order(…)` calls a function. The target
+    // is a variable (or NEW's field), not SQL.
+    const value = assignmentValue(query);
+    if (value !== null) return `SELECT ${value}`;
+  }
+  return `SELECT ${query}`;
 }
 
 /**
