@@ -33,8 +33,9 @@ export interface CatalogFunction {
   language: string;
   source: string | null;
   owner: string;
-  /** The return type (`trigger`, `void`, …): a trigger's body is read with NEW and OLD declared. */
-  returns?: string | null;
+  /** pg_get_function_arguments / _result: the body is parsed with its parameters and result declared. */
+  arguments?: string | null;
+  result?: string | null;
 }
 
 export interface CatalogTrigger {
@@ -81,7 +82,7 @@ export const CATALOG_QUERIES = {
   functions: `SELECT n.nspname AS schema, p.proname AS name, p.prosecdef AS "securityDefiner", p.proconfig AS config,
       l.lanname AS language,
       CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN p.prosrc END AS source, pg_get_userbyid(p.proowner) AS owner,
-      p.prorettype::regtype::text AS returns
+      pg_get_function_arguments(p.oid) AS arguments, pg_get_function_result(p.oid) AS result
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
     WHERE ${USER_SCHEMAS} AND ${NOT_EXTENSION('pg_proc', 'p.oid')}
     ORDER BY 1, 2`,
@@ -216,7 +217,7 @@ export function modelFromCatalog(
           ? pinned.slice('search_path='.length).split(',')[0]?.trim().replace(/^"|"$/g, '') || f.schema
           : f.schema,
         at: locations?.functions[name] ?? fallback?.functions.get(name)?.at ?? nowhere,
-        returns: f.returns ?? undefined,
+        signature: f.arguments != null && f.result != null ? { args: f.arguments, result: f.result } : undefined,
       }),
     );
   }

@@ -25,6 +25,12 @@ export interface MigrationFile {
   text: string;
 }
 
+/** A function's parameter list and result as SQL text (`p_org uuid, OUT n int`, `TABLE(id uuid)`, `trigger`). */
+export interface FunctionSignature {
+  args: string;
+  result: string;
+}
+
 interface Ctx {
   model: RlsModel;
   defaultSchema: string;
@@ -593,14 +599,14 @@ function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
       if (first) bodySchema = first.split(',')[0]!.trim();
     } else if (d.defname === 'as') body = listNames(d.arg)[0] ?? null;
   }
-  const returns = returnTypeName(node.returnType);
+  const signature = signatureOf(node);
   ctx.model.functions.set(
     name,
-    functionState({ name, securityDefiner, language, searchPathPinned, body, bodySchema, at, returns }),
+    functionState({ name, securityDefiner, language, searchPathPinned, body, bodySchema, at, signature }),
   );
   // A body that does not parse hides what the function writes: a call of it could write a
   // gated table unseen.
-  const unread = bodyError(language, body, name, returns);
+  const unread = bodyError(language, body, name, signature);
   if (unread)
     ctx.model.diagnostics.push({
       file: at.file,
@@ -611,16 +617,61 @@ function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
     });
 }
 
-/** The last part of a declared return type's name, lower-cased (`pg_catalog.trigger` → `trigger`). */
-function returnTypeName(returnType: unknown): string | undefined {
-  const names = (returnType as { names?: { String?: { sval?: string } }[] } | undefined)?.names ?? [];
-  return names.at(-1)?.String?.sval?.toLowerCase();
+/**
+ * A function's parameters and result as SQL text, rebuilt from its CREATE FUNCTION's tree: what
+ * the PL/pgSQL parser needs to know the body's variables (parameters, OUT and TABLE columns, a
+ * trigger's NEW and OLD). Defaults and type modifiers are left out: they declare no variable.
+ */
+function signatureOf(node: PgNode): FunctionSignature | undefined {
+  type Param = { FunctionParameter?: { name?: string; argType?: unknown; mode?: string } };
+  const args: string[] = [];
+  const table: string[] = [];
+  const outTypes: string[] = [];
+  for (const p of (node.parameters as Param[] | undefined) ?? []) {
+    const f = p.FunctionParameter;
+    const type = f ? typeText(f.argType) : null;
+    if (!f || type === null) return undefined;
+    const decl = `${f.name ? `${quoteIdent(f.name)} ` : ''}${type}`;
+    if (f.mode === 'FUNC_PARAM_TABLE') table.push(decl);
+    else args.push(`${PARAM_MODES[f.mode ?? ''] ?? ''}${decl}`);
+    if (f.mode === 'FUNC_PARAM_OUT' || f.mode === 'FUNC_PARAM_INOUT') outTypes.push(type);
+  }
+  // No RETURNS: Postgres takes the result from the OUT parameters (one: its type; several: record).
+  const implied = outTypes.length === 0 ? 'void' : outTypes.length === 1 ? outTypes[0]! : 'record';
+  const returned = node.returnType === undefined ? implied : typeText(node.returnType);
+  if (returned === null) return undefined;
+  const setof = (node.returnType as { setof?: boolean } | undefined)?.setof ? 'SETOF ' : '';
+  return { args: args.join(', '), result: table.length ? `TABLE(${table.join(', ')})` : `${setof}${returned}` };
 }
 
-function bodyError(language: string, body: string | null, name: string, returns?: string): string | null {
+const PARAM_MODES: Record<string, string> = {
+  FUNC_PARAM_OUT: 'OUT ',
+  FUNC_PARAM_INOUT: 'INOUT ',
+  FUNC_PARAM_VARIADIC: 'VARIADIC ',
+};
+
+/** A TypeName as SQL (`"pg_catalog"."int4"[]`, `"orders"."id"%TYPE`); null for a shape it does not know. */
+function typeText(t: unknown): string | null {
+  const type = t as { names?: { String?: { sval?: string } }[]; pct_type?: boolean; arrayBounds?: unknown[] };
+  const names = (type?.names ?? []).map((n) => n.String?.sval);
+  if (names.length === 0 || names.some((n) => n === undefined)) return null;
+  const suffix = (type.pct_type ? '%TYPE' : '') + '[]'.repeat(type.arrayBounds?.length ?? 0);
+  return names.map((n) => quoteIdent(n!)).join('.') + suffix;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function bodyError(
+  language: string,
+  body: string | null,
+  name: string,
+  signature?: FunctionSignature,
+): string | null {
   if (body === null || (language !== 'sql' && language !== 'plpgsql')) return null;
   if (language === 'plpgsql') {
-    const tree = plpgsqlTree(body, name, returns);
+    const tree = plpgsqlTree(body, name, signature);
     return tree.ok ? null : tree.error;
   }
   const parsed = parseSql(body);
@@ -628,24 +679,26 @@ function bodyError(language: string, body: string | null, name: string, returns?
 }
 
 /**
- * parsePlPgSQL wants a whole CREATE FUNCTION; rebuild a minimal one around the body. A trigger
- * function must be rebuilt as one: only then are NEW, OLD and TG_OP variables of its body (an
- * event trigger's: TG_EVENT, TG_TAG), and without them every trigger that reads NEW would be
- * reported as a body that does not parse, and its writes lost.
+ * parsePlPgSQL wants a whole CREATE FUNCTION; rebuild one around the body with the function's own
+ * parameters and result: only then are its parameters, OUT and TABLE columns variables of the body
+ * (`p_term := lower(p_term)`), and a trigger's NEW, OLD and TG_OP (an event trigger's TG_EVENT).
+ * Without them a body that assigns one is "not a known variable": reported unparsable, its writes
+ * lost. A function whose signature is unknown (a DO block) is tried with the permissive results.
  */
-function plpgsqlTree(body: string, name: string, returns?: string): ReturnType<typeof parsePlpgsql> {
-  // Otherwise the return type decides which RETURN forms are legal; try the permissive ones first.
-  const trigger = returns === 'trigger' || returns === 'event_trigger';
-  const candidates = trigger ? [returns] : ['record', 'SETOF record', 'void'];
+function plpgsqlTree(body: string, name: string, signature?: FunctionSignature): ReturnType<typeof parsePlpgsql> {
   const tag = '$rlsguard$';
+  const fn = name.replace(/[^\w.]/g, '_');
+  const build = (args: string, result: string) =>
+    parsePlpgsql(`CREATE FUNCTION ${fn}(${args}) RETURNS ${result} LANGUAGE plpgsql AS ${tag}${body}${tag}`);
+  const own = signature ? build(signature.args, signature.result) : null;
+  if (own?.ok) return own;
+  // The return type decides which RETURN forms are legal; try the permissive ones first.
   let parsed: ReturnType<typeof parsePlpgsql> = { ok: false, error: '' };
-  for (const type of candidates) {
-    parsed = parsePlpgsql(
-      `CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS ${type} LANGUAGE plpgsql AS ${tag}${body}${tag}`,
-    );
-    if (parsed.ok) break;
+  for (const result of ['record', 'SETOF record', 'void']) {
+    parsed = build('', result);
+    if (parsed.ok) return parsed;
   }
-  return parsed;
+  return own ?? parsed;
 }
 
 /** A function's state from its definition: what its body sets, reads, writes and calls. */
@@ -658,15 +711,15 @@ export function functionState(def: {
   /** The schema unqualified names in the body resolve to. */
   bodySchema: string;
   at: SchemaLocation;
-  /** The declared return type's name (`trigger`, `void`, …), when known. */
-  returns?: string | undefined;
+  /** Its parameters and result as SQL, when known: the body's variables come from them. */
+  signature?: FunctionSignature | undefined;
 }): FunctionState {
   const { name, securityDefiner, language, searchPathPinned, at } = def;
   const fn: FunctionState = { name, securityDefiner, language, searchPathPinned, setsContext: [], at };
   const reads = new Set<string>();
   const writes: FunctionWrite[] = [];
   const calls = new Set<string>();
-  const body = bodyStatements(language, def.body, name, def.returns);
+  const body = bodyStatements(language, def.body, name, def.signature);
   let opaque = body.opaque;
   for (const sql of body.statements)
     if (!collectBodyEffects(sql, def.bodySchema, { sets: fn.setsContext, reads, writes, calls })) opaque = true;
@@ -692,11 +745,11 @@ function bodyStatements(
   language: string,
   body: string | null,
   name: string,
-  returns?: string,
+  signature?: FunctionSignature,
 ): { statements: string[]; opaque: boolean; assigns: boolean } {
   if (language === 'sql') return { statements: body ? [body] : [], opaque: !body, assigns: false };
   if (language !== 'plpgsql' || body === null) return { statements: [], opaque: true, assigns: false };
-  const parsed = plpgsqlTree(body, name, returns);
+  const parsed = plpgsqlTree(body, name, signature);
   if (!parsed.ok) return { statements: [], opaque: true, assigns: false };
   const out: string[] = [];
   let opaque = false;

@@ -216,3 +216,20 @@ describe('PL/pgSQL assignments are read for their value', () => {
     expect(m.diagnostics).toEqual([]);
   });
 });
+
+describe('a PL/pgSQL body is parsed with its own parameters and result', () => {
+  it('assigning a parameter, an OUT parameter or a RETURNS TABLE column is no unparsable body', () => {
+    const m = model(`CREATE TABLE tokens (id uuid, org uuid);
+      CREATE FUNCTION search(p_term text, p_limit int DEFAULT 50) RETURNS TABLE(id uuid, "Score" real) LANGUAGE plpgsql AS $$
+        BEGIN p_term := lower(p_term); "Score" := 1; id := NULL; RETURN NEXT; END $$;
+      CREATE FUNCTION issue(p_org uuid, OUT token_id uuid, OUT ok boolean) LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO tokens (id, org) VALUES (gen_random_uuid(), p_org) RETURNING tokens.id INTO token_id; ok := true; END $$;
+      CREATE FUNCTION one(p_org uuid, OUT token_id uuid) RETURNS uuid LANGUAGE plpgsql AS $$
+        BEGIN token_id := p_org; END $$;
+      CREATE FUNCTION bump(o public.tokens, VARIADIC tags text[]) RETURNS SETOF public.tokens LANGUAGE plpgsql AS $$
+        BEGIN o.org := NULL; tags[1] := 'x'; RETURN NEXT o; END $$;`);
+    expect(m.diagnostics).toEqual([]);
+    for (const f of ['search', 'issue', 'one', 'bump']) expect(m.functions.get(`public.${f}`)!.opaqueBody).toBeUndefined();
+    expect(m.functions.get('public.issue')!.writes).toEqual([{ operation: 'insert', table: 'public.tokens' }]);
+  });
+});
