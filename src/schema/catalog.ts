@@ -33,6 +33,9 @@ export interface CatalogFunction {
   language: string;
   source: string | null;
   owner: string;
+  /** pg_get_function_arguments / _result: the body is parsed with its parameters and result declared. */
+  arguments?: string | null;
+  result?: string | null;
 }
 
 export interface CatalogTrigger {
@@ -78,7 +81,8 @@ export const CATALOG_QUERIES = {
     FROM pg_policies ORDER BY 1, 2, 3`,
   functions: `SELECT n.nspname AS schema, p.proname AS name, p.prosecdef AS "securityDefiner", p.proconfig AS config,
       l.lanname AS language,
-      CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN p.prosrc END AS source, pg_get_userbyid(p.proowner) AS owner
+      CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN p.prosrc END AS source, pg_get_userbyid(p.proowner) AS owner,
+      pg_get_function_arguments(p.oid) AS arguments, pg_get_function_result(p.oid) AS result
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
     WHERE ${USER_SCHEMAS} AND ${NOT_EXTENSION('pg_proc', 'p.oid')}
     ORDER BY 1, 2`,
@@ -213,6 +217,7 @@ export function modelFromCatalog(
           ? pinned.slice('search_path='.length).split(',')[0]?.trim().replace(/^"|"$/g, '') || f.schema
           : f.schema,
         at: locations?.functions[name] ?? fallback?.functions.get(name)?.at ?? nowhere,
+        signature: f.arguments != null && f.result != null ? { args: f.arguments, result: f.result } : undefined,
       }),
     );
   }

@@ -1,6 +1,6 @@
 import type { RlsGuardConfig } from '../config/types.js';
 import { classifyStatement, constBool, constString, functionName } from '../sql/classify.js';
-import { type PgNode, parsePlpgsql, parseSql, recoverStatements, visitPg } from '../sql/parser.js';
+import { type PgNode, assignmentValue, parsePlpgsql, parseSql, recoverStatements, visitPg } from '../sql/parser.js';
 import { droppedStates } from './dropped.js';
 import { normalizeQualifiedName, qualify, rangeVarName } from './names.js';
 import type {
@@ -23,6 +23,12 @@ export interface MigrationFile {
   /** Relative to the audit root, '/' separators. */
   path: string;
   text: string;
+}
+
+/** A function's parameter list and result as SQL text (`p_org uuid, OUT n int`, `TABLE(id uuid)`, `trigger`). */
+export interface FunctionSignature {
+  args: string;
+  result: string;
 }
 
 interface Ctx {
@@ -593,13 +599,14 @@ function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
       if (first) bodySchema = first.split(',')[0]!.trim();
     } else if (d.defname === 'as') body = listNames(d.arg)[0] ?? null;
   }
+  const signature = signatureOf(node);
   ctx.model.functions.set(
     name,
-    functionState({ name, securityDefiner, language, searchPathPinned, body, bodySchema, at }),
+    functionState({ name, securityDefiner, language, searchPathPinned, body, bodySchema, at, signature }),
   );
   // A body that does not parse hides what the function writes: a call of it could write a
   // gated table unseen.
-  const unread = bodyError(language, body, name);
+  const unread = bodyError(language, body, name, signature);
   if (unread)
     ctx.model.diagnostics.push({
       file: at.file,
@@ -610,28 +617,88 @@ function createFunction(node: PgNode, at: SchemaLocation, ctx: Ctx): void {
     });
 }
 
-function bodyError(language: string, body: string | null, name: string): string | null {
+/**
+ * A function's parameters and result as SQL text, rebuilt from its CREATE FUNCTION's tree: what
+ * the PL/pgSQL parser needs to know the body's variables (parameters, OUT and TABLE columns, a
+ * trigger's NEW and OLD). Defaults and type modifiers are left out: they declare no variable.
+ */
+function signatureOf(node: PgNode): FunctionSignature | undefined {
+  type Param = { FunctionParameter?: { name?: string; argType?: unknown; mode?: string } };
+  const args: string[] = [];
+  const table: string[] = [];
+  const outTypes: string[] = [];
+  for (const p of (node.parameters as Param[] | undefined) ?? []) {
+    const f = p.FunctionParameter;
+    const type = f ? typeText(f.argType) : null;
+    if (!f || type === null) return undefined;
+    const decl = `${f.name ? `${quoteIdent(f.name)} ` : ''}${type}`;
+    if (f.mode === 'FUNC_PARAM_TABLE') table.push(decl);
+    else args.push(`${PARAM_MODES[f.mode ?? ''] ?? ''}${decl}`);
+    if (f.mode === 'FUNC_PARAM_OUT' || f.mode === 'FUNC_PARAM_INOUT') outTypes.push(type);
+  }
+  // No RETURNS: Postgres takes the result from the OUT parameters (one: its type; several: record).
+  const implied = outTypes.length === 0 ? 'void' : outTypes.length === 1 ? outTypes[0]! : 'record';
+  const returned = node.returnType === undefined ? implied : typeText(node.returnType);
+  if (returned === null) return undefined;
+  const setof = (node.returnType as { setof?: boolean } | undefined)?.setof ? 'SETOF ' : '';
+  return { args: args.join(', '), result: table.length ? `TABLE(${table.join(', ')})` : `${setof}${returned}` };
+}
+
+const PARAM_MODES: Record<string, string> = {
+  FUNC_PARAM_OUT: 'OUT ',
+  FUNC_PARAM_INOUT: 'INOUT ',
+  FUNC_PARAM_VARIADIC: 'VARIADIC ',
+};
+
+/** A TypeName as SQL (`"pg_catalog"."int4"[]`, `"orders"."id"%TYPE`); null for a shape it does not know. */
+function typeText(t: unknown): string | null {
+  const type = t as { names?: { String?: { sval?: string } }[]; pct_type?: boolean; arrayBounds?: unknown[] };
+  const names = (type?.names ?? []).map((n) => n.String?.sval);
+  if (names.length === 0 || names.some((n) => n === undefined)) return null;
+  const suffix = (type.pct_type ? '%TYPE' : '') + '[]'.repeat(type.arrayBounds?.length ?? 0);
+  return names.map((n) => quoteIdent(n!)).join('.') + suffix;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function bodyError(
+  language: string,
+  body: string | null,
+  name: string,
+  signature?: FunctionSignature,
+): string | null {
   if (body === null || (language !== 'sql' && language !== 'plpgsql')) return null;
   if (language === 'plpgsql') {
-    const tree = plpgsqlTree(body, name);
+    const tree = plpgsqlTree(body, name, signature);
     return tree.ok ? null : tree.error;
   }
   const parsed = parseSql(body);
   return parsed.ok ? null : parsed.error;
 }
 
-/** parsePlPgSQL wants a whole CREATE FUNCTION; rebuild a minimal one around the body. */
-function plpgsqlTree(body: string, name: string): ReturnType<typeof parsePlpgsql> {
-  // The return type decides which RETURN forms are legal; try the permissive ones first.
+/**
+ * parsePlPgSQL wants a whole CREATE FUNCTION; rebuild one around the body with the function's own
+ * parameters and result: only then are its parameters, OUT and TABLE columns variables of the body
+ * (`p_term := lower(p_term)`), and a trigger's NEW, OLD and TG_OP (an event trigger's TG_EVENT).
+ * Without them a body that assigns one is "not a known variable": reported unparsable, its writes
+ * lost. A function whose signature is unknown (a DO block) is tried with the permissive results.
+ */
+function plpgsqlTree(body: string, name: string, signature?: FunctionSignature): ReturnType<typeof parsePlpgsql> {
   const tag = '$rlsguard$';
+  const fn = name.replace(/[^\w.]/g, '_');
+  const build = (args: string, result: string) =>
+    parsePlpgsql(`CREATE FUNCTION ${fn}(${args}) RETURNS ${result} LANGUAGE plpgsql AS ${tag}${body}${tag}`);
+  const own = signature ? build(signature.args, signature.result) : null;
+  if (own?.ok) return own;
+  // The return type decides which RETURN forms are legal; try the permissive ones first.
   let parsed: ReturnType<typeof parsePlpgsql> = { ok: false, error: '' };
-  for (const returns of ['record', 'SETOF record', 'void']) {
-    parsed = parsePlpgsql(
-      `CREATE FUNCTION ${name.replace(/[^\w.]/g, '_')}() RETURNS ${returns} LANGUAGE plpgsql AS ${tag}${body}${tag}`,
-    );
-    if (parsed.ok) break;
+  for (const result of ['record', 'SETOF record', 'void']) {
+    parsed = build('', result);
+    if (parsed.ok) return parsed;
   }
-  return parsed;
+  return own ?? parsed;
 }
 
 /** A function's state from its definition: what its body sets, reads, writes and calls. */
@@ -644,20 +711,24 @@ export function functionState(def: {
   /** The schema unqualified names in the body resolve to. */
   bodySchema: string;
   at: SchemaLocation;
+  /** Its parameters and result as SQL, when known: the body's variables come from them. */
+  signature?: FunctionSignature | undefined;
 }): FunctionState {
   const { name, securityDefiner, language, searchPathPinned, at } = def;
   const fn: FunctionState = { name, securityDefiner, language, searchPathPinned, setsContext: [], at };
   const reads = new Set<string>();
   const writes: FunctionWrite[] = [];
   const calls = new Set<string>();
-  const body = bodyStatements(language, def.body, name);
+  const body = bodyStatements(language, def.body, name, def.signature);
   let opaque = body.opaque;
   for (const sql of body.statements)
     if (!collectBodyEffects(sql, def.bodySchema, { sets: fn.setsContext, reads, writes, calls })) opaque = true;
   // What the body writes is unknown: a call of it must not be taken for a read.
   if (opaque) fn.opaqueBody = true;
   fn.bodyReadsSettings = [...reads];
-  const sw = opaque ? null : bodySwitch(body.statements, def.bodySchema);
+  // A switch is read from what the body returns; an assignment's value is not that (and a body
+  // with assignments is not the one-comparison shape the switch reading is for).
+  const sw = opaque || body.assigns ? null : bodySwitch(body.statements, def.bodySchema);
   if (sw) fn.switchValue = sw;
   fn.writes = uniqueWrites(writes);
   calls.delete(name);
@@ -674,19 +745,40 @@ function bodyStatements(
   language: string,
   body: string | null,
   name: string,
-): { statements: string[]; opaque: boolean } {
-  if (language === 'sql') return { statements: body ? [body] : [], opaque: !body };
-  if (language !== 'plpgsql' || body === null) return { statements: [], opaque: true };
-  const parsed = plpgsqlTree(body, name);
-  if (!parsed.ok) return { statements: [], opaque: true };
+  signature?: FunctionSignature,
+): { statements: string[]; opaque: boolean; assigns: boolean } {
+  if (language === 'sql') return { statements: body ? [body] : [], opaque: !body, assigns: false };
+  if (language !== 'plpgsql' || body === null) return { statements: [], opaque: true, assigns: false };
+  const parsed = plpgsqlTree(body, name, signature);
+  if (!parsed.ok) return { statements: [], opaque: true, assigns: false };
   const out: string[] = [];
   let opaque = false;
+  let assigns = false;
   visitPg(parsed.result, (key, value) => {
     if (key === 'PLpgSQL_stmt_dynexecute') opaque = true;
-    if (key === 'PLpgSQL_expr' && typeof value.query === 'string')
-      out.push(value.parseMode === 0 || value.parseMode === undefined ? value.query : `SELECT ${value.query}`);
+    if (key === 'PLpgSQL_expr' && typeof value.query === 'string') {
+      out.push(bodyQuery(value.query, value.parseMode));
+      if (typeof value.parseMode === 'number' && RAW_PARSE_PLPGSQL_ASSIGN.has(value.parseMode)) assigns = true;
+    }
   });
-  return { statements: out, opaque };
+  return { statements: out, opaque, assigns };
+}
+
+// The parser's modes for a PL/pgSQL expression (PostgreSQL's RawParseMode): a whole statement, an
+// expression, or an assignment `target := value` to a variable, a field, or a field's field.
+const RAW_PARSE_DEFAULT = 0;
+const RAW_PARSE_PLPGSQL_ASSIGN = new Set([3, 4, 5]);
+
+/** One embedded query as SQL of its own: an expression is selected, an assignment's value too. */
+function bodyQuery(query: string, parseMode: unknown): string {
+  if (parseMode === RAW_PARSE_DEFAULT || parseMode === undefined) return query;
+  if (typeof parseMode === 'number' && RAW_PARSE_PLPGSQL_ASSIGN.has(parseMode)) {
+    // What can have effects is the value: `v := create_order(…)` calls a function. The target
+    // is a variable (or NEW's field), not SQL.
+    const value = assignmentValue(query);
+    if (value !== null) return `SELECT ${value}`;
+  }
+  return `SELECT ${query}`;
 }
 
 /**

@@ -173,6 +173,24 @@ export function tokensOf(text: string): Token[] | null {
   }
 }
 
+/**
+ * The value of a PL/pgSQL assignment's text (`NEW.updated_at := now()`, `v[i] = f(x)`: what the
+ * parser hands over for an assignment statement, target and operator included), found with the
+ * scanner: what follows the first `:=` or `=` outside brackets. Null when the text has none.
+ */
+export function assignmentValue(text: string): string | null {
+  const tokens = tokensOf(text);
+  if (!tokens) return null;
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.text === '(' || t.text === '[') depth += 1;
+    else if (t.text === ')' || t.text === ']') depth -= 1;
+    else if (depth === 0 && (t.text === ':=' || t.text === '='))
+      return Buffer.from(text).subarray(t.end).toString();
+  }
+  return null;
+}
+
 /** Replaces byte ranges (in order, not overlapping) of a text. */
 function splice(text: string, edits: readonly Token[]): string {
   if (edits.length === 0) return text;

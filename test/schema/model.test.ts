@@ -166,3 +166,70 @@ describe('the RLS model is the final state of all migrations in order', () => {
     );
   });
 });
+
+describe('trigger functions are read as triggers', () => {
+  // Only a function declared RETURNS trigger has NEW, OLD and TG_OP: rebuilt for the parser as
+  // anything else, `NEW.updated_at := now()` is "not a known variable", the body is unread and
+  // what the trigger writes is lost (a write that fires it would hide a write on a gated table).
+  const body = `BEGIN
+    NEW.updated_at := now();
+    INSERT INTO audit_log (table_name, op) VALUES (TG_TABLE_NAME, TG_OP);
+    RETURN NEW;
+  END`;
+
+  it('declared RETURNS trigger: its writes are read, no diagnostic', () => {
+    const m = model(`CREATE TABLE audit_log (table_name text, op text);
+      CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ ${body} $$;
+      CREATE FUNCTION app.stamp2() RETURNS pg_catalog.TRIGGER AS $fn$ ${body} $fn$ LANGUAGE plpgsql;`);
+    for (const name of ['public.stamp', 'app.stamp2']) {
+      expect(m.functions.get(name)).toMatchObject({ writes: [{ operation: 'insert', table: 'public.audit_log' }] });
+      expect(m.functions.get(name)!.opaqueBody).toBeUndefined();
+    }
+    expect(m.diagnostics.filter((d) => /does not parse/.test(d.message))).toEqual([]);
+  });
+
+  it('an event trigger has TG_EVENT; a function of another type that assigns NEW still does not parse (as in Postgres)', () => {
+    const m = model(`CREATE FUNCTION on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO ddl_log (ev) VALUES (TG_EVENT); END $$;
+      CREATE FUNCTION not_a_trigger() RETURNS void LANGUAGE plpgsql AS $$ ${body} $$;`);
+    expect(m.functions.get('public.on_ddl')).toMatchObject({ writes: [{ operation: 'insert', table: 'public.ddl_log' }] });
+    expect(m.functions.get('public.not_a_trigger')!.opaqueBody).toBe(true);
+    expect(m.diagnostics.map((d) => d.message)).toEqual([
+      expect.stringMatching(/the body of function public\.not_a_trigger does not parse \("new\.updated_at" is not a known variable\)/),
+    ]);
+  });
+});
+
+describe('PL/pgSQL assignments are read for their value', () => {
+  it('`v := f(…)` calls f, `NEW.x = …` and `v[i] := …` read their values; none makes the body unread', () => {
+    const m = model(`CREATE TABLE orders (id int, org_id uuid);
+      CREATE FUNCTION make_order(o uuid) RETURNS int LANGUAGE sql AS $$ INSERT INTO orders (org_id) VALUES (o) RETURNING id $$;
+      CREATE FUNCTION place(o uuid) RETURNS int LANGUAGE plpgsql AS $$
+        DECLARE v int; a int[]; BEGIN
+          v := make_order(o);
+          a[v + 1] := (SELECT count(*) FROM orders WHERE org_id = o);
+          RETURN v;
+        END $$;`);
+    const place = m.functions.get('public.place')!;
+    expect(place.opaqueBody).toBeUndefined();
+    expect(place.calls).toContain('public.make_order');
+    expect(m.diagnostics).toEqual([]);
+  });
+});
+
+describe('a PL/pgSQL body is parsed with its own parameters and result', () => {
+  it('assigning a parameter, an OUT parameter or a RETURNS TABLE column is no unparsable body', () => {
+    const m = model(`CREATE TABLE tokens (id uuid, org uuid);
+      CREATE FUNCTION search(p_term text, p_limit int DEFAULT 50) RETURNS TABLE(id uuid, "Score" real) LANGUAGE plpgsql AS $$
+        BEGIN p_term := lower(p_term); "Score" := 1; id := NULL; RETURN NEXT; END $$;
+      CREATE FUNCTION issue(p_org uuid, OUT token_id uuid, OUT ok boolean) LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO tokens (id, org) VALUES (gen_random_uuid(), p_org) RETURNING tokens.id INTO token_id; ok := true; END $$;
+      CREATE FUNCTION one(p_org uuid, OUT token_id uuid) RETURNS uuid LANGUAGE plpgsql AS $$
+        BEGIN token_id := p_org; END $$;
+      CREATE FUNCTION bump(o public.tokens, VARIADIC tags text[]) RETURNS SETOF public.tokens LANGUAGE plpgsql AS $$
+        BEGIN o.org := NULL; tags[1] := 'x'; RETURN NEXT o; END $$;`);
+    expect(m.diagnostics).toEqual([]);
+    for (const f of ['search', 'issue', 'one', 'bump']) expect(m.functions.get(`public.${f}`)!.opaqueBody).toBeUndefined();
+    expect(m.functions.get('public.issue')!.writes).toEqual([{ operation: 'insert', table: 'public.tokens' }]);
+  });
+});

@@ -46,6 +46,15 @@ BEGIN
   RETURN NEW;
 END $$;
 CREATE TRIGGER orders_log AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION log_order();
+CREATE FUNCTION count_events(p_org uuid, OUT n int) LANGUAGE plpgsql AS $$
+BEGIN p_org := coalesce(p_org, '00000000-0000-0000-0000-000000000000'); n := 0; END $$;
+CREATE FUNCTION stamp_order() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.org_id := coalesce(NEW.org_id, OLD.org_id);
+  PERFORM count_events(NEW.org_id);
+  INSERT INTO order_events (org_id, kind) VALUES (NEW.org_id, TG_OP);
+  RETURN NEW;
+END $$;
 CREATE FUNCTION close_order(p bigint) RETURNS void LANGUAGE sql AS $$ DELETE FROM orders WHERE id = p $$;
 CREATE FUNCTION admin_close(p bigint) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$ DELETE FROM orders WHERE id = p $$;
 CREATE FUNCTION loose_close(p bigint) RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ DELETE FROM orders WHERE id = p $$;
@@ -91,6 +100,15 @@ describe('replaying migrations in embedded Postgres', () => {
     expect(model.functions.get('public.loose_close')).toMatchObject({ securityDefiner: true, searchPathPinned: false });
     expect(model.tables.get('public.orders')?.triggers).toEqual([expect.objectContaining({ name: 'orders_log', function: 'public.log_order', events: ['insert'] })]);
     expect(model.functions.get('public.log_order')?.writes).toEqual([{ operation: 'insert', table: 'public.order_events' }]);
+  });
+
+  it('reads a trigger function that assigns NEW as a trigger (its return type from the catalog), not as a body that does not parse', () => {
+    const stamp = model.functions.get('public.stamp_order');
+    expect(stamp?.writes).toEqual([{ operation: 'insert', table: 'public.order_events' }]);
+    expect(stamp?.opaqueBody).toBeUndefined();
+    expect(model.diagnostics.map((d) => d.message)).not.toContainEqual(expect.stringMatching(/does not parse/));
+    // Its parameters from pg_get_function_arguments: assigning one is no unread body.
+    expect(model.functions.get('public.count_events')?.opaqueBody).toBeUndefined();
   });
 });
 
