@@ -43,18 +43,32 @@ export function mergeLeftOut(
   const files = leftOut.flatMap((x) => x.files);
   if (files.length === 0) return model;
   const archived = buildModel(files, defaultSchema ? { defaultSchema } : {});
+  const folderOf = (file: string): string => leftOut.find((x) => x.files.some((f) => f.path === file))!.folder;
+  // Parts the parser could not read may enable RLS unseen: said once per folder (not an audit gap: never applied).
+  const unread = new Map<string, Set<string>>();
+  for (const d of archived.diagnostics)
+    if (d.incomplete && files.some((f) => f.path === d.file))
+      unread.set(folderOf(d.file), (unread.get(folderOf(d.file)) ?? new Set()).add(d.file));
+  const diagnostics = [...model.diagnostics];
+  for (const [folder, list] of unread)
+    diagnostics.push({
+      file: folder,
+      line: 1,
+      message:
+        `${list.size} left-out file(s) under ${folder} could not be read in full (${shown(list)}): ` +
+        `a table they enable row level security on there is not seen; if the folder is applied, list it under ` +
+        `"migrations" in the config`,
+    });
   const added: TableState[] = [];
   for (const t of archived.tables.values()) {
     if (!t.rlsEnabled || model.tables.get(t.name)?.rlsEnabled || stated(t.name)) continue;
     added.push(t);
   }
-  if (added.length === 0) return model;
+  if (added.length === 0) return unread.size ? { ...model, diagnostics } : model;
   const tables = new Map(model.tables);
   const functions = new Map(model.functions);
   const policySettings = new Set(model.policySettings);
   const leftOutGated = new Map(model.leftOutGated ?? []);
-  const diagnostics = [...model.diagnostics];
-  const folderOf = (file: string): string => leftOut.find((x) => x.files.some((f) => f.path === file))!.folder;
   for (const t of added) {
     const known = tables.get(t.name);
     const at: SchemaLocation = t.enabledAt ?? t.policies[0]?.at ?? t.createdAt!;
@@ -96,4 +110,10 @@ export function mergeLeftOut(
       },
     ],
   };
+}
+
+/** The first files of a list, sorted, and how many more. */
+function shown(list: ReadonlySet<string>): string {
+  const sorted = [...list].sort();
+  return sorted.length <= 3 ? sorted.join(', ') : `${sorted.slice(0, 3).join(', ')} and ${sorted.length - 3} more`;
 }
