@@ -9,9 +9,10 @@ import type { InputStore } from '../files/input-store.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
 // Code migrations recognised by what they are, not where they sit: a folder of modules that each export an `up` and a
-// `down` (Logto's `packages/schemas/alterations/*.ts`: `export default { up, down }`; knex's `exports.up`/`exports.down`;
-// a TypeORM class with `up` and `down` methods) is a folder of migrations whatever it is called. Their DDL is read for
-// the model (schema/discover.ts) and their writes are set aside as migrations (report/set-aside.ts), not app writes.
+// `down` (Logto's `packages/schemas/alterations/*.ts`: `export default { up, down }`; knex's `exports.up` and
+// `exports.down`; a TypeORM class with `up` and `down` methods) is a folder of migrations whatever it is called. Their
+// DDL is read for the model (schema/discover.ts) and their writes are set aside as migrations (report/set-aside.ts),
+// not as app writes.
 // Both `up` and `down` are required, as functions, and at least MIN_SIBLINGS such modules in one folder: an app module
 // that exports an `up` for something else (a counter, a health probe) is not one, nor is a lone pair.
 
@@ -104,7 +105,8 @@ export function hasMigrationShape(sf: ts.SourceFile): boolean {
     if (!n || seen > 2) return false;
     const e = ts.isExpression(n) ? skipOuter(n) : n;
     if (ts.isIdentifier(e)) return holdsBoth(locals.get(e.text), seen + 1);
-    if (ts.isClassLike(e)) return ['up', 'down'].every((m) => e.members.some((x) => memberIsFunction(x, m, isFunction)));
+    if (ts.isClassLike(e))
+      return ['up', 'down'].every((m) => e.members.some((x) => memberIsFunction(x, m, isFunction)));
     if (ts.isObjectLiteralExpression(e))
       return ['up', 'down'].every((m) => e.properties.some((x) => memberIsFunction(x, m, isFunction)));
     return false;
