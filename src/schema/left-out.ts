@@ -72,8 +72,12 @@ export function mergeLeftOut(
   for (const t of added) {
     const known = tables.get(t.name);
     const at: SchemaLocation = t.enabledAt ?? t.policies[0]?.at ?? t.createdAt!;
-    // What the applied migrations know (creation, owner, FORCE, triggers) stays; RLS and policies come from the file.
-    tables.set(t.name, known ? { ...known, rlsEnabled: true, enabledAt: at, policies: t.policies } : t);
+    // What the applied migrations know (creation, owner, triggers) stays; RLS, FORCE (unless they force it themselves)
+    // and policies come from the file: the table is judged as the left-out file describes it.
+    const forced = known?.forced
+      ? { forced: true, forcedAt: known.forcedAt }
+      : { forced: t.forced, forcedAt: t.forcedAt };
+    tables.set(t.name, known ? { ...known, rlsEnabled: true, enabledAt: at, ...forced, policies: t.policies } : t);
     for (const p of t.policies) {
       for (const s of p.settings) policySettings.add(s);
       // A policy that reads its setting through a function only the left-out files define.

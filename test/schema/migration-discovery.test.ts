@@ -57,6 +57,7 @@ describe('archived and documentation folders', () => {
         "CREATE TABLE notes (id int, org_id uuid);\n-- ALTER TABLE ghosts ENABLE ROW LEVEL SECURITY;\n" +
         "ALTER TABLE notes ENABLE ROW LEVEL SECURITY;\nCREATE POLICY p ON notes USING (org_id = current_setting('app.org')::uuid);\n" +
         'ALTER TABLE events ENABLE ROW LEVEL SECURITY;\nALTER TABLE orders DISABLE ROW LEVEL SECURITY;\n' +
+        'ALTER TABLE notes FORCE ROW LEVEL SECURITY;\n' +
         "SELECT 'ALTER TABLE quoted ENABLE ROW LEVEL SECURITY';\n",
     });
     for (const source of ['static', 'replay'] as const) {
@@ -66,6 +67,8 @@ describe('archived and documentation folders', () => {
       expect(gated, source).toEqual(['public.notes', 'public.orders']);
       expect(model.tables.get('public.notes')!.enabledAt).toEqual({ file: 'docs/archive/001.sql', line: 3 });
       expect(model.tables.get('public.notes')!.policies.map((p) => p.name)).toEqual(['p']);
+      // Judged as the left-out file describes it: FORCE too (else every such table would warn of owner bypass).
+      expect(model.tables.get('public.notes')!.forced).toBe(true);
       expect([...model.leftOutGated!.keys()]).toEqual(['public.notes']);
       expect(model.policySettings.has('app.org')).toBe(true);
       const notes = model.diagnostics.filter((d) => d.file.startsWith('docs'));
