@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from '../ts.js';
 import { parseSource, SOURCE_EXTENSIONS } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { toPosixRelative } from '../files/paths.js';
-import type { InputStore } from '../files/input-store.js';
+import { type InputStore, rememberedFileScan } from '../files/input-store.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
 // Code migrations recognised by what they are, not where they sit: a folder of modules that each export an `up` and a
@@ -50,23 +49,12 @@ function scanned(root: string, files: readonly string[]): string[] {
   return [...found];
 }
 
-/** With it: the whole scan kept by every file's path and content hash, and each file's answer by its own. */
+/** With it: kept by every file's path and content hash (rememberedFileScan), each file's answer by its own. */
 function rememberedScan(root: string, files: readonly string[], inputs: InputStore): string[] {
-  const keyed: { file: string; key: string }[] = [];
-  for (const file of files) {
-    const d = inputs.digest(file);
-    if (d && d.size <= MAX_BYTES) keyed.push({ file, key: `${toPosixRelative(root, file)}\0${d.hash}` });
-  }
-  const keys = keyed.map((k) => k.key);
-  const whole = createHash('sha256').update(keys.join('\n')).digest('hex');
-  let computed = false;
-  const found = inputs.remember('migration-shape-scan', whole, () => {
-    computed = true;
-    return keyed
-      .filter((k) => inputs.remember('migration-shape', k.key, () => fileHasShape(k.file)))
-      .map((k) => toPosixRelative(root, k.file));
-  });
-  if (!computed) inputs.retain?.('migration-shape', keys);
+  const relative = (f: string): string => toPosixRelative(root, f);
+  const found = rememberedFileScan(files, inputs, { section: 'migration-shape', maxBytes: MAX_BYTES, relative }, (f) =>
+    fileHasShape(f) ? [relative(f)] : [],
+  );
   return found.map((f) => path.resolve(root, f));
 }
 
