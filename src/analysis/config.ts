@@ -177,6 +177,8 @@ export interface AnalysisConfig {
   knownTables?: ReadonlySet<string>;
   /** Tables a migration dropped with RLS on and none creates again, judged as they stood (schema/dropped.ts). */
   droppedTables?: ReadonlyMap<string, DroppedTable>;
+  /** Tables gated only by a migration file discovery left out (archived, documentation: schema/left-out.ts). */
+  leftOutGated?: ReadonlyMap<string, SchemaLocation>;
   /** Tables an invoker SQL function writes when called, following nested calls and triggers. */
   functionWrites: Map<string, ThroughWrite[]>;
   /** Writes that triggers on a table add to a statement writing it, keyed by "table event". */
@@ -355,6 +357,7 @@ export function resolveAnalysisConfig(
     gatedTables,
     knownTables: new Set(model.tables.keys()),
     droppedTables: dropped,
+    leftOutGated: new Map([...(model.leftOutGated ?? [])].filter(([t]) => gatedTables.has(t))),
     functionWrites: indirect.functionWrites,
     triggerWrites: indirect.triggerWrites,
     unpinnedDefiners,

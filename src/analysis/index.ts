@@ -391,6 +391,8 @@ function reportFile(
       };
     const dropped = droppedNote(raw.tables, input.config.droppedTables);
     if (dropped) verdict = { ...verdict, evidence: `${verdict.evidence}; ${dropped}` };
+    const leftOut = leftOutNote(raw.tables, input.config.leftOutGated);
+    if (leftOut) verdict = { ...verdict, evidence: `${verdict.evidence}; ${leftOut}` };
     const loc = location(sf, raw.call, file);
     const scope = enclosingName(raw.call);
     const code = normalizeCode(raw.call.getText(sf));
@@ -553,6 +555,22 @@ function droppedNote(tables: readonly string[], dropped: AnalysisConfig['dropped
   });
   return notes.length
     ? `${notes.join('; ')}; if that file is not a migration (a teardown script), add it to "ignore" in the config`
+    : undefined;
+}
+
+/**
+ * Why a written table counts as gated though no applied migration gates it (schema/left-out.ts): the left-out file
+ * that enables its RLS, and how to decide. Carried by each site, so a shard says it for its own sites.
+ */
+function leftOutNote(tables: readonly string[], leftOut: AnalysisConfig['leftOutGated']): string | undefined {
+  const notes = tables.flatMap((t) => {
+    const at = leftOut?.get(t);
+    return at ? [`${t} is gated only by ${at.file}:${at.line}`] : [];
+  });
+  return notes.length
+    ? `${notes.join('; ')}, in a folder left out of the migrations as archived or documentation, so judged as gated; ` +
+        `list that folder under "migrations" in the config if it is applied, or the table under ` +
+        `"gatedTables.remove" if it is not gated`
     : undefined;
 }
 

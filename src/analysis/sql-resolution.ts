@@ -5,13 +5,16 @@ import { skipOuter } from '../syntax/wrappers.js';
 import { expandHelpers, fillHoles, type Folded, HOLE, HOLE_BASE, type SqlTextFolder } from '../code/sql-text.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
 import {
-  type IdentifierText, NAME_HOLE, namedPlaceholdersToDollar, parseSql, type ParsedStatement,
+  type IdentifierText, knexIdentifier, NAME_HOLE, namedPlaceholdersToDollar, parseSql, type ParsedStatement,
   pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar, visitPg,
 } from '../sql/parser.js';
 import type { AnalysisConfig } from './config.js';
 import type { RawWrite } from './facts.js';
 import type { Operation } from '../report/types.js';
 import { sqlShape } from './sql-shape.js';
+
+// knex's quoting of an identifier binding: shared with the code-migration reader (src/schema/code-migrations.ts).
+export { knexIdentifier };
 
 // The one path from a query call's SQL argument to the statements it runs and their
 // effects: fold the text, fill holes with bind parameters, parse, classify.
@@ -354,20 +357,6 @@ function bindingExpr(
   const before = held.elements.slice(0, binding + 1);
   const el = held.elements[binding];
   return el && !before.some(ts.isSpreadElement) ? el : undefined;
-}
-
-/**
- * knex's quoting of an identifier binding on PostgreSQL (its `wrapString`): `a as b` is an alias, each part of a dotted
- * name is quoted (`"a"."b"`) with `"` doubled, `*` is left as it is.
- */
-export function knexIdentifier(value: string): string {
-  const as = value.toLowerCase().indexOf(' as ');
-  if (as >= 0) return `${knexIdentifier(value.slice(0, as))} as ${quoteIdentifier(value.slice(as + 4).trim())}`;
-  return value.split('.').map((part) => quoteIdentifier(part.trim())).join('.');
-}
-
-function quoteIdentifier(part: string): string {
-  return part === '*' ? part : `"${part.replace(/"/g, '""')}"`;
 }
 
 /** Constant bind values (`['app.current_org_id', orgId, true]` → ['app.current_org_id', null, 'true']). */

@@ -94,7 +94,10 @@ export const CONFIG_SCHEMA = {
     migrations: {
       ...names,
       description:
-        'Folders or files holding migrations, relative to the config file. Default: every .sql file under the root.',
+        'Folders or files holding migrations, relative to the config file. Default: every .sql file under the root ' +
+        'and code migrations (under a migrations folder, or a folder of modules exporting up and down), except under ' +
+        'folders named as archived or documentation (archive, backup, deprecated, docs, old, …), which are reported ' +
+        'and read only for the tables they gate.',
     },
     contextSettings: {
       ...names,

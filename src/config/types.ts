@@ -45,7 +45,12 @@ export interface SetterHelperSpec {
 export interface RlsGuardConfig {
   /** The JSON Schema this file follows, for editors. */
   $schema?: string;
-  /** Folders or files holding migrations, relative to the config file. Default: every .sql file under the root. */
+  /**
+   * Folders or files holding migrations, relative to the config file. Default: every .sql file under the root and code
+   * migrations (under a migrations folder, or a folder of modules exporting up and down), except under folders named
+   * as archived or documentation (archive, backup, deprecated, docs, old, …), which are reported and read only for
+   * the tables they gate.
+   */
   migrations?: string[];
   /**
    * Settings whose transaction-local value carries the org context. Default: those the policies read, else

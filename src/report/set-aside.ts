@@ -59,6 +59,8 @@ export function partitionSetAside<
   findings: readonly F[];
   include: readonly SetAsideKind[];
   otherDatabase?: ReadonlyMap<string, string>;
+  /** Code migrations by their shape (schema/migration-shape.ts), whatever their path: set aside as migrations. */
+  migrations?: ReadonlySet<string>;
   /** `file\u0001line` of writes a route of the app reaches: app code whatever their path says (and their findings). */
   onAppPath?: ReadonlySet<string>;
 }): { sites: S[]; findings: F[]; setAsideSites: (S & { setAside: SetAsideKind })[]; summary: SetAsideSummary } {
@@ -68,7 +70,11 @@ export function partitionSetAside<
     let kind = kinds.get(file);
     if (kind === undefined) {
       // Another database's code is never judged against the Postgres model, whatever `include` says.
-      kind = input.otherDatabase?.has(file) ? 'other-database' : setAsideUnder(file, input.include);
+      kind = input.otherDatabase?.has(file)
+        ? 'other-database'
+        : input.migrations?.has(file) && !input.include.includes('migrations')
+          ? 'migrations'
+          : setAsideUnder(file, input.include);
       kinds.set(file, kind);
     }
     return kind;

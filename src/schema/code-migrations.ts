@@ -1,10 +1,12 @@
 import ts from '../ts.js';
-import { OriginResolver } from '../code/origins.js';
+import { OriginResolver, shortText } from '../code/origins.js';
 import { FileSystemSourceHost } from '../code/source-host.js';
 import { parseSource } from '../files/source.js';
 import { fillHoles, HOLE, SqlTextFolder } from '../code/sql-text.js';
 import { skipOuter } from '../syntax/wrappers.js';
-import { parseSql } from '../sql/parser.js';
+import {
+  knexIdentifier, NAME_HOLE, namedPlaceholdersToDollar, parseSql, questionPlaceholdersToDollar,
+} from '../sql/parser.js';
 import { holeInIdentifier } from './holes.js';
 
 // Migrations written in TypeScript or JavaScript (knex, TypeORM, Kysely, node-pg-migrate,
@@ -88,7 +90,9 @@ class MigrationEvaluator {
     if (ts.isForOfStatement(n) && this.loop(n.initializer, n.expression, n.statement)) return;
     if (ts.isCallExpression(n)) {
       if (this.iteration(n)) return;
-      for (const arg of n.arguments) {
+      // knex.raw(text, bindings): its identifier bindings (`??`, `:name:`) are spliced into the text as knex does.
+      const bindings = isRaw(n) ? n.arguments[1] : undefined;
+      n.arguments.forEach((arg, i) => {
         if (
           ts.isStringLiteralLike(arg) ||
           ts.isTemplateExpression(arg) ||
@@ -96,8 +100,8 @@ class MigrationEvaluator {
           ts.isBinaryExpression(arg) ||
           ts.isIdentifier(arg)
         )
-          this.statement(arg);
-      }
+          this.statement(arg, i === 0 ? bindings : undefined);
+      });
       this.helper(n);
     } else if (ts.isTaggedTemplateExpression(n)) {
       // sql`…`.execute(db) (Kysely), pgm.sql(`…`) handled above; a bare tagged template here.
@@ -107,14 +111,20 @@ class MigrationEvaluator {
   }
 
   /** Folds one SQL-bearing expression; true when it was a schema statement (understood or not). */
-  private statement(arg: ts.Expression): boolean {
+  private statement(arg: ts.Expression, bindings?: ts.Expression): boolean {
     const folded = this.folder.sql(arg);
     if (!folded.ok || folded.variants.length !== 1) return false;
     const line = this.at ?? this.sf.getLineAndCharacterOfPosition(arg.getStart(this.sf)).line + 1;
-    const sql = fillHoles(folded.variants[0]!);
+    const spliced = bindings ? this.splice(fillHoles(folded.variants[0]!), bindings) : undefined;
+    const sql = spliced?.text ?? fillHoles(folded.variants[0]!);
     const parsed = parseSql(sql);
     if (parsed.ok) {
       if (!parsed.statements.some((st) => SCHEMA_KINDS.has(Object.keys(st.stmt)[0]!))) return false;
+      // A knex identifier binding that is no constant names an object only known when the migration runs.
+      if (spliced?.unbound.length) {
+        this.diagnostics.push({ line, message: unboundBinding(spliced.unbound, folded.variants[0]!) });
+        return true;
+      }
       // A hole that parses as a name (`ALTER TABLE "${t}" …` reads as a table called `$901`)
       // leaves the target unknown: noted, never read, so no phantom table enters the model.
       if (folded.holes.length > 0 && parsed.statements.some((st) => holeInIdentifier(st.stmt) !== null)) {
@@ -130,6 +140,45 @@ class MigrationEvaluator {
     if (!named.ok || !named.statements.some((st) => SCHEMA_KINDS.has(Object.keys(st.stmt)[0]!))) return false;
     this.diagnostics.push({ line, message: notUnderstood(folded.holes, folded.variants[0]!) });
     return true;
+  }
+
+  /**
+   * knex's identifier bindings spliced as knex quotes them: `??` takes the binding at its position in an array
+   * (`knex.raw('ALTER TABLE ?? …', ['notes'])`), `:name:` the member of an object (`{ t: 'notes' }`). A binding that
+   * does not fold to one constant (a parameter no caller fixes, a list read at run time) is spliced as NAME_HOLE and
+   * named in `unbound`. The same rewrite as the app's SQL reader (src/sql/parser.ts).
+   */
+  private splice(text: string, bindings: ts.Expression): { text: string; unbound: string[] } {
+    const unbound: string[] = [];
+    const origin = this.origins.expr(bindings);
+    const held = origin.kind === 'expr' ? skipOuter(origin.expr) : undefined;
+    const member = (binding: number | string): ts.Expression | undefined => {
+      if (!held) return undefined;
+      if (typeof binding === 'number') {
+        if (!ts.isArrayLiteralExpression(held) || held.elements.slice(0, binding + 1).some(ts.isSpreadElement))
+          return undefined;
+        return held.elements[binding];
+      }
+      if (!ts.isObjectLiteralExpression(held)) return undefined;
+      for (const p of held.properties) {
+        const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
+        if (name !== binding) continue;
+        if (ts.isPropertyAssignment(p)) return p.initializer;
+        if (ts.isShorthandPropertyAssignment(p)) return p.name;
+      }
+      return undefined;
+    };
+    const identifier = (binding: number | string): string => {
+      const expr = member(binding);
+      const f = expr ? this.folder.constant(expr) : undefined;
+      if (f?.ok && f.variants.length === 1) return knexIdentifier(f.variants[0]!);
+      unbound.push(expr ? shortText(expr, 40) : typeof binding === 'number' ? `binding ${binding + 1}` : binding);
+      return NAME_HOLE;
+    };
+    // Bindings in an array go with `?`/`??`, in an object with `:name`/`:name:` (knex's two forms of raw).
+    const named = held ? ts.isObjectLiteralExpression(held) : !text.includes('??');
+    const out = named ? namedPlaceholdersToDollar(text, identifier) : questionPlaceholdersToDollar(text, identifier);
+    return { text: out, unbound };
   }
 
   /** for (const t of ['a', 'b']) …: the body once per constant element. */
@@ -265,6 +314,21 @@ function nameOf(n: ts.Node): string | undefined {
   )
     return n.left.name.text;
   return undefined;
+}
+
+/** `knex.raw(…)`, `trx.raw(…)`, `knex.schema.raw(…)`: a call whose second argument holds the bindings. */
+function isRaw(call: ts.CallExpression): boolean {
+  const callee = call.expression;
+  return ts.isPropertyAccessExpression(callee) && callee.name.text === 'raw' && call.arguments.length >= 2;
+}
+
+/** The diagnostic for a schema statement whose knex identifier binding is not a constant. */
+function unboundBinding(unbound: readonly string[], variant: string): string {
+  const shown = variant.trim().split('\n')[0]!.slice(0, 80).split(HOLE).join('${…}');
+  return `schema statement not understood: the knex identifier binding \`${unbound.join('`, `')}\` names an ` +
+    `object but cannot be folded to a constant (in \`${shown}\`), so what this statement enables (row level ` +
+    `security, a policy) is not in the model. Bind a constant name, or list the tables under "gatedTables.add" in ` +
+    `the config.`;
 }
 
 /** The diagnostic for a schema statement whose target name is not a constant. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { SOURCE_EXTENSIONS } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { isCodeMigrationPath } from './code-migrations.js';
+import { codeMigrationsByShape } from './migration-shape.js';
 import { composeInitScripts } from './init-scripts.js';
 import type { SchemaDiagnostic } from './types.js';
 import { toPosixRelative } from '../files/paths.js';
@@ -12,24 +13,92 @@ import type { InputStore } from '../files/input-store.js';
 // them, each in a natural sort of its paths, segment by segment, so 2_x.sql < 10_x.sql and
 // V2__a.sql < V10__a.sql.
 
+export interface Discovered {
+  files: string[];
+  diagnostics: SchemaDiagnostic[];
+  /**
+   * Unconfigured discovery only: folders left out because their path says they are archived or documentation
+   * (`leftOutFolder`), each with the migration files found under it, in the order they would have been applied.
+   */
+  leftOut: { folder: string; files: string[] }[];
+}
+
 export function discoverMigrations(
   root: string,
   options: { migrations?: string[]; ignore?: string[]; inputs?: InputStore } = {},
-): { files: string[]; diagnostics: SchemaDiagnostic[] } {
+): Discovered {
   const configured = !!options.migrations?.length;
   const roots = configured ? options.migrations!.map((m) => path.resolve(root, m)) : [root];
   const walked = walkFiles(roots, { extensions: ['.sql', ...SOURCE_EXTENSIONS], ignore: options.ignore ?? [] }, root);
   const rel = (f: string): string => toPosixRelative(root, f);
+  const shaped = configured ? new Set<string>() : codeMigrationsByShape(root, options.ignore ?? [], options.inputs);
   const found = walked.files
     .filter((f) =>
       f.endsWith('.sql')
         ? !isDownMigration(rel(f))
-        : isCodeMigrationPath(rel(f)) || (configured && !/\.d\.[cm]?ts$/.test(f)),
+        : isCodeMigrationPath(rel(f)) || shaped.has(f) || (configured && !/\.d\.[cm]?ts$/.test(f)),
     )
     .sort((a, b) => rootIndex(roots, a) - rootIndex(roots, b) || naturalCompare(rel(a), rel(b)));
   const init = composeInitScripts(root, options.inputs);
-  const files = [...init, ...found.filter((f) => !init.includes(f))];
-  return { files, diagnostics: walked.diagnostics.map((d) => ({ file: rel(d.file), line: 1, message: d.message })) };
+  // What the config names is applied, whatever its path says; a compose file's init scripts too.
+  const leftOut = new Map<string, string[]>();
+  const applied = found.filter((f) => {
+    if (configured || init.includes(f)) return true;
+    const folder = leftOutFolder(rel(f));
+    if (folder === null) return true;
+    leftOut.set(folder, [...(leftOut.get(folder) ?? []), f]);
+    return false;
+  });
+  const files = [...init, ...applied.filter((f) => !init.includes(f))];
+  return {
+    files,
+    diagnostics: walked.diagnostics.map((d) => ({ file: rel(d.file), line: 1, message: d.message })),
+    leftOut: [...leftOut].map(([folder, list]) => ({ folder, files: list })),
+  };
+}
+
+/**
+ * Folder names that say the files under them are kept, not applied: an archive (`archive`, `archived`, `archives`), a
+ * copy kept for safety (`backup`, `backups`), something superseded (`deprecated`, `obsolete`, `old`), documentation
+ * (`doc`, `docs`, `documentation`: SQL there illustrates, a deployment does not run it). Matched on a whole segment,
+ * case-insensitively, after a leading `_` or `.` (`_archive`), alone or followed by a separator and more
+ * (`archive_20251102`, `old-sql`), and as the suffix of a migrations folder (`migrations.archive`,
+ * `migrations-backup`, `migrations_old`). Never inside a word: `20241113_workspace_archive` (a Prisma migration
+ * that archives workspaces) and `docker` are not matched. `legacy` is not on the list: legacy code is often code
+ * still deployed.
+ */
+export const LEFT_OUT_NAMES: readonly string[] = [
+  'archive',
+  'archived',
+  'archives',
+  'backup',
+  'backups',
+  'deprecated',
+  'obsolete',
+  'old',
+  'doc',
+  'docs',
+  'documentation',
+];
+
+const LEFT_OUT = new Set(LEFT_OUT_NAMES);
+
+/** Whether one folder name says it holds archived or documentation files. */
+export function isLeftOutName(segment: string): boolean {
+  const name = segment.toLowerCase().replace(/^[_.]+/, '');
+  const suffix = /^migrations?[._-](.+)$/.exec(name)?.[1];
+  const head = (suffix ?? name).split(/[._-]/)[0]!;
+  return LEFT_OUT.has(head);
+}
+
+/**
+ * The folder (relative, up to the first name `isLeftOutName` matches) that leaves a file out of unconfigured
+ * discovery, or null when the file is applied.
+ */
+export function leftOutFolder(relPath: string): string | null {
+  const segments = relPath.split('/');
+  const at = segments.slice(0, -1).findIndex(isLeftOutName);
+  return at < 0 ? null : segments.slice(0, at + 1).join('/');
 }
 
 /** Which configured folder (or file) a migration comes from: the config's order is the replay's. */

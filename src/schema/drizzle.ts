@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import ts from '../ts.js';
 import { parseSource, SOURCE_EXTENSIONS } from '../files/source.js';
@@ -6,7 +5,7 @@ import { walkFiles } from '../files/walk.js';
 import { parseSql } from '../sql/parser.js';
 import { expressionReads } from './model.js';
 import { toPosixRelative } from '../files/paths.js';
-import type { InputStore } from '../files/input-store.js';
+import { type InputStore, rememberedFileScan } from '../files/input-store.js';
 
 // Drizzle schemas declare RLS in code: pgTable('t', cols).enableRLS(), pgTable.withRLS(…),
 // or policies in the table's extra config (pgPolicy(…), which enables RLS by itself).
@@ -24,7 +23,12 @@ const MAX_BYTES = 2_000_000;
 
 export function drizzleRlsTables(root: string, ignore: readonly string[], inputs?: InputStore): DrizzleRls[] {
   const walked = walkFiles([root], { extensions: SOURCE_EXTENSIONS, ignore: [...ignore] }, root);
-  if (inputs) return rememberedScan(root, walked.files, inputs);
+  if (inputs) {
+    const relative = (f: string): string => toPosixRelative(root, f);
+    return rememberedFileScan(walked.files, inputs, { section: 'drizzle', maxBytes: MAX_BYTES, relative }, (f) =>
+      scanFile(root, f),
+    );
+  }
   const candidates: { file: string; text: string }[] = [];
   const stamps: string[] = [];
   for (const file of walked.files) {
@@ -49,39 +53,15 @@ export function drizzleRlsTables(root: string, ignore: readonly string[], inputs
   return found;
 }
 
-/**
- * The whole scan as one entry, keyed by every source's path and content hash: a warm run revives one small value
- * instead of looking up an entry per source (3,372 on a 525 KLOC repository, each a JSON revival of `[]`). The entries
- * per file stay beside it, kept unread while the whole holds, so that after an edit only the changed files are scanned.
- */
-function rememberedScan(root: string, files: readonly string[], inputs: InputStore): DrizzleRls[] {
-  const scanned: { file: string; key: string }[] = [];
-  for (const file of files) {
-    const d = inputs.digest(file);
-    if (d && d.size <= MAX_BYTES) scanned.push({ file, key: `${toPosixRelative(root, file)}\0${d.hash}` });
-  }
-  const keys = scanned.map((s) => s.key);
-  const whole = createHash('sha256').update(keys.join('\n')).digest('hex');
-  let computed = false;
-  const found = inputs.remember('drizzle-scan', whole, () => {
-    computed = true;
-    return scanned.flatMap((s) => remembered(root, s.file, s.key, inputs));
-  });
-  if (!computed) inputs.retain?.('drizzle', keys);
-  return found;
-}
-
 /** One file's tables, remembered by its path and content: unchanged files are not read. */
-function remembered(root: string, file: string, key: string, inputs: InputStore): DrizzleRls[] {
-  return inputs.remember('drizzle', key, () => {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      return [];
-    }
-    return text.includes('drizzle-orm/pg-core') ? scan(root, file, text) : [];
-  });
+function scanFile(root: string, file: string): DrizzleRls[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.includes('drizzle-orm/pg-core') ? scan(root, file, text) : [];
 }
 
 function scan(root: string, file: string, text: string): DrizzleRls[] {

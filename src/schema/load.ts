@@ -8,6 +8,7 @@ import type { InputStore } from '../files/input-store.js';
 import { walkFiles } from '../files/walk.js';
 import { readCodeMigration } from './code-migrations.js';
 import { discoverMigrations } from './discover.js';
+import { type LeftOutFolder, leftOutNote, mergeLeftOut } from './left-out.js';
 import { drizzleConfigFiles, type ForeignFolder, foreignMigrationFolders, within } from './foreign-migrations.js';
 import { drizzleRlsTables } from './drizzle.js';
 import { mergeDrizzleRls, rlsStatedBy } from './drizzle-merge.js';
@@ -42,6 +43,8 @@ const cache = new Map<string, { key: string; model: RlsModel }>();
 export interface Migrations {
   files: MigrationFile[];
   diagnostics: SchemaDiagnostic[];
+  /** Folders unconfigured discovery left out (archived, documentation), with their files' up SQL: never applied. */
+  leftOut: LeftOutFolder[];
   stamp: string;
   /** A hash of what was read (the SQL of every migration, the diagnostics): what models are cached by in a process. */
   content: string;
@@ -52,27 +55,34 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
     ...(config.migrations ? { migrations: config.migrations } : {}),
     ...(config.ignore ? { ignore: config.ignore } : {}),
   });
-  const files: MigrationFile[] = [];
   const diagnostics = [...discovered.diagnostics];
   const stamps: string[] = [];
-  for (const f of discovered.files) {
-    const rel = toPosixRelative(root, f);
-    try {
-      const st = fs.statSync(f);
-      stamps.push(`${f}:${st.size}:${st.mtimeMs}`);
-    } catch {
-      stamps.push(`${f}:missing`);
+  const read = (list: readonly string[], notes: SchemaDiagnostic[]): MigrationFile[] => {
+    const out: MigrationFile[] = [];
+    for (const f of list) {
+      const rel = toPosixRelative(root, f);
+      try {
+        const st = fs.statSync(f);
+        stamps.push(`${f}:${st.size}:${st.mtimeMs}`);
+      } catch {
+        stamps.push(`${f}:missing`);
+      }
+      const text = readSource(f, config.maxFileBytes);
+      if (!text.ok) notes.push({ file: rel, line: 1, message: text.reason, incomplete: true });
+      else if (f.endsWith('.sql')) out.push({ path: rel, text: upSection(text.text) });
+      else {
+        const migration = readCodeMigration(f, text.text);
+        // A helper module beside the migrations may run no SQL of its own.
+        if (migration.sql.trim() !== '') out.push({ path: rel, text: migration.sql });
+        for (const d of migration.diagnostics) notes.push({ file: rel, ...d });
+      }
     }
-    const read = readSource(f, config.maxFileBytes);
-    if (!read.ok) diagnostics.push({ file: rel, line: 1, message: read.reason, incomplete: true });
-    else if (f.endsWith('.sql')) files.push({ path: rel, text: upSection(read.text) });
-    else {
-      const migration = readCodeMigration(f, read.text);
-      // A helper module beside the migrations may run no SQL of its own.
-      if (migration.sql.trim() !== '') files.push({ path: rel, text: migration.sql });
-      for (const d of migration.diagnostics) diagnostics.push({ file: rel, ...d });
-    }
-  }
+    return out;
+  };
+  const files = read(discovered.files, diagnostics);
+  // Left-out files are read only for what they gate (schema/left-out.ts): what they fail to say is not the audit's gap.
+  const leftOut = discovered.leftOut.map((x) => ({ folder: x.folder, files: read(x.files, []) }));
+  for (const x of discovered.leftOut) diagnostics.push(leftOutNote(x.folder, x.files.length));
   // Another database's migrations (SQLite, MySQL) never feed the Postgres model.
   const foreign = foreignFolders(root, config, files, stamps.join('\n'));
   const kept = files.filter((f) => !foreign.some((x) => within(f.path, x.folder)));
@@ -87,8 +97,8 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
       });
   }
   // By content, not stamps: a code migration's SQL can come from a file it imports, which no stamp here covers.
-  const content = createHash('sha256').update(JSON.stringify([kept, diagnostics])).digest('hex');
-  return { files: kept, diagnostics, stamp: stamps.join('\n'), content };
+  const content = createHash('sha256').update(JSON.stringify([kept, diagnostics, leftOut])).digest('hex');
+  return { files: kept, diagnostics, leftOut, stamp: stamps.join('\n'), content };
 }
 
 const foreignCache = new Map<string, { key: string; folders: ForeignFolder[] }>();
@@ -166,7 +176,7 @@ function persistedModel(
     inputs,
   });
   const configs = drizzleConfigFiles(root, config.ignore ?? []);
-  const keyed = [...discovered.files, ...configs, snapshotFile];
+  const keyed = [...discovered.files, ...discovered.leftOut.flatMap((x) => x.files), ...configs, snapshotFile];
   const key = createHash('sha256')
     .update(
       JSON.stringify([
@@ -293,7 +303,7 @@ function modelFrom(
     if (replay.ok) {
       const model = replayedModel(replay.result, staticModel, ref);
       model.diagnostics.unshift(...notes);
-      return model;
+      return mergeLeftOut(model, migrations.leftOut, rlsStatedBy(staticModel), config.defaultSchema);
     }
     notes.push({
       file: ref,
@@ -301,11 +311,16 @@ function modelFrom(
       message: `migrations were not replayed (${replay.error}); the model comes from their static reading`,
     });
   }
-  return {
-    ...staticModel,
-    diagnostics: [...notes, ...staticModel.diagnostics],
-    sources: [{ kind: 'migrations', ref, method: 'static' }],
-  };
+  return mergeLeftOut(
+    {
+      ...staticModel,
+      diagnostics: [...notes, ...staticModel.diagnostics],
+      sources: [{ kind: 'migrations', ref, method: 'static' }],
+    },
+    migrations.leftOut,
+    rlsStatedBy(staticModel),
+    config.defaultSchema,
+  );
 }
 
 /**

@@ -907,10 +907,12 @@ export function applyConfig(model: RlsModel, config: RlsGuardConfig): RlsModel {
     tables.set(name, { ...t, rlsEnabled: true });
   }
   const dropped = new Map(model.dropped ?? []);
+  const leftOutGated = model.leftOutGated && new Map(model.leftOutGated);
   for (const raw of config.gatedTables?.remove ?? []) {
     const t = tables.get(normalizeQualifiedName(raw, defaultSchema));
     if (t) tables.set(t.name, { ...t, rlsEnabled: false, enabledAt: null });
     dropped.delete(normalizeQualifiedName(raw, defaultSchema));
+    leftOutGated?.delete(normalizeQualifiedName(raw, defaultSchema));
   }
   const configAt: SchemaLocation = { file: 'rls-guard.config.json', line: 1 };
   for (const raw of config.definerFunctions ?? []) {
@@ -941,7 +943,7 @@ export function applyConfig(model: RlsModel, config: RlsGuardConfig): RlsModel {
       setsContext: [...f.setsContext.filter((s) => s.setting !== setting), { setting, local: true }],
     });
   }
-  return { ...model, tables, functions, dropped };
+  return { ...model, tables, functions, dropped, ...(leftOutGated ? { leftOutGated } : {}) };
 }
 
 export function gatedTables(model: RlsModel): string[] {

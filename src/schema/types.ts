@@ -145,6 +145,12 @@ export interface RlsModel {
    * before the drop (config.ts): a teardown script among the migrations must not make its tables ungated.
    */
   dropped?: Map<string, DroppedTable>;
+  /**
+   * Tables gated only by a migration file unconfigured discovery left out (an archived or documentation folder:
+   * schema/left-out.ts), keyed by qualified name, with the line that enabled their RLS: judged as gated, and each
+   * write to one says so.
+   */
+  leftOutGated?: Map<string, SchemaLocation>;
   /** Keyed by qualified name; overloads collapse to the last definition. */
   functions: Map<string, FunctionState>;
   /** Settings read by any policy's expressions (e.g. "app.current_org_id"). */

@@ -162,6 +162,20 @@ export function namedPlaceholdersToDollar(text: string, identifier: IdentifierTe
   return splice(text, edits);
 }
 
+/**
+ * knex's quoting of an identifier binding on PostgreSQL (its `wrapString`): `a as b` is an alias, each part of a dotted
+ * name is quoted (`"a"."b"`) with `"` doubled, `*` is left as it is.
+ */
+export function knexIdentifier(value: string): string {
+  const as = value.toLowerCase().indexOf(' as ');
+  if (as >= 0) return `${knexIdentifier(value.slice(0, as))} as ${quoteIdentifier(value.slice(as + 4).trim())}`;
+  return value.split('.').map((part) => quoteIdentifier(part.trim())).join('.');
+}
+
+function quoteIdentifier(part: string): string {
+  return part === '*' ? part : `"${part.replace(/"/g, '""')}"`;
+}
+
 export type Token = { start: number; end: number; text: string; tokenName?: string };
 
 /** The scanner's tokens (byte offsets), or null when the text does not even scan. */

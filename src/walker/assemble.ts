@@ -41,6 +41,11 @@ export interface ReportParts {
   /** Schema findings before the settings are known: those with a `setting` are dropped when some code sets it. */
   schemaCandidates: RuleFinding[];
   include: SetAsideKind[];
+  /**
+   * Source files that are code migrations by their shape (schema/migration-shape.ts), root-relative: set aside as
+   * migrations whatever their path says. Absent from a partial report written before it existed.
+   */
+  codeMigrations?: string[];
   allowIncomplete: boolean;
   /** --strict: the strict config's severities. */
   strict: boolean;
@@ -75,6 +80,7 @@ export function buildReport(header: ReportHeader, parts: ReportParts, durationMs
     findings: allFindings,
     include: parts.include,
     otherDatabase,
+    migrations: new Set(parts.codeMigrations ?? []),
     onAppPath,
   });
   for (const [file, other] of otherDatabase) {

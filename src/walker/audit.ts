@@ -14,6 +14,7 @@ import { packAudit, type PackAuditResult } from '../packs/audit.js';
 import { loadPacks } from '../packs/load.js';
 import { platformUse } from '../packs/platform-use.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
+import { codeMigrationsByShape } from '../schema/migration-shape.js';
 import { definerFunctions, forcedTables, gatedTables } from '../schema/model.js';
 import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
@@ -258,6 +259,9 @@ function auditOnce(options: AuditOptions): AuditReport {
     ? inputs.remember('schema-findings', schemaKey, () => schemaFindings(model, rooted, new Set()))
     : schemaFindings(model, rooted, new Set());
   parts.include = [...(rooted.includeWritesFrom ?? [])];
+  // Code migrations by their shape, wherever they sit: their writes are the migration role's, not the app's.
+  const shaped = codeMigrationsByShape(root, loaded.config.ignore ?? [], inputs);
+  parts.codeMigrations = [...shaped].map((f) => toPosixRelative(root, f)).sort();
   parts.allowIncomplete = options.allowIncomplete ?? false;
   parts.strict = options.strict ?? false;
   // Deployment files once per run; source files were scanned with their analysis.
@@ -309,7 +313,7 @@ function auditOnce(options: AuditOptions): AuditReport {
     header,
     parts,
     scope,
-    stableHash([VERSION, modelHash, rooted, config.strict, typed, parts.allowIncomplete]),
+    stableHash([VERSION, modelHash, rooted, config.strict, typed, parts.allowIncomplete, parts.codeMigrations]),
     performance.now() - started,
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadModel, upSection } from '../../src/schema/load.js';
-import { sqlOfCodeMigration } from '../../src/schema/code-migrations.js';
+import { readCodeMigration, sqlOfCodeMigration } from '../../src/schema/code-migrations.js';
 import { auditProject, verdicts, writeProject } from '../support/project.js';
 
 // Migrations that are not plain .sql files: TypeScript migrations (knex, TypeORM, Kysely,
@@ -163,6 +163,49 @@ declare function listTables(k: Knex): Promise<string[]>;
     expect(schemaNotes(report)[0]!.message).toMatch(/^line 5: schema statement not understood: `t` names an object but cannot be folded to a constant.*"gatedTables\.add"/);
     const filled = auditProject({ ...app, 'db/migrations/002_code.ts': migration, 'rls-guard.config.json': '{"migrations":["db/migrations"],"gatedTables":{"add":["orders"]}}' });
     expect(gated(filled)).toContain('public.orders');
+  });
+});
+
+describe('knex bindings in code migrations', () => {
+  const read = (body: string) =>
+    readCodeMigration('/x/migrations/001.ts', `export async function up(knex) {\n${body}\n}\nexport async function down() {}\n`);
+
+  it('splices `??` (array bindings) and `:name:` (object bindings) as knex quotes them', () => {
+    const positional = read(`  await knex.raw('ALTER TABLE ?? ENABLE ROW LEVEL SECURITY', ['notes']);`);
+    expect(positional.sql).toBe('\nALTER TABLE "notes" ENABLE ROW LEVEL SECURITY;\n');
+    expect(positional.diagnostics).toEqual([]);
+    const named = read(`  const t = 'app.notes';\n  await knex.raw('ALTER TABLE :t: FORCE ROW LEVEL SECURITY', { t });`);
+    expect(named.sql).toContain('ALTER TABLE "app"."notes" FORCE ROW LEVEL SECURITY;');
+    const policy = read(
+      `  for (const t of ['a', 'b']) await knex.raw(\`CREATE POLICY p ON ?? USING (org_id = current_setting('app.org')::uuid)\`, [t]);`,
+    );
+    expect(policy.sql).toContain('CREATE POLICY p ON "a"');
+    expect(policy.sql).toContain('CREATE POLICY p ON "b"');
+  });
+
+  it('reports a binding that is not a constant on its line, and reads nothing from it', () => {
+    const out = read(`  const t = await pick(knex);\n  await knex.raw('ALTER TABLE ?? ENABLE ROW LEVEL SECURITY', [t]);`);
+    expect(out.sql.trim()).toBe('');
+    expect(out.diagnostics).toEqual([
+      { line: 3, message: expect.stringMatching(/^schema statement not understood: the knex identifier binding `t` names/) },
+    ]);
+    const named = read(`  await knex.raw('ALTER TABLE :t: ENABLE ROW LEVEL SECURITY', { t: process.env.T });`);
+    expect(named.diagnostics.map((d) => d.line)).toEqual([2]);
+  });
+
+  it('gates the table in an audit, with the migration line as evidence', () => {
+    const report = auditProject({
+      'db/migrations/001_notes.ts': `export async function up(knex) {
+  await knex.raw('CREATE TABLE notes (id int, org_id uuid)');
+  await knex.raw('ALTER TABLE ?? ENABLE ROW LEVEL SECURITY', ['notes']);
+}
+export async function down() {}
+`,
+      'src/db.ts': "import { Pool } from 'pg';\nexport const pool = new Pool();\n",
+      'src/app.ts': "import { pool } from './db';\nexport const a = () => pool.query('DELETE FROM notes');\n",
+    });
+    expect(report.schema.gatedTables).toContain('public.notes');
+    expect(verdicts(report)).toEqual(['src/app.ts:2 unscoped']);
   });
 });
 
