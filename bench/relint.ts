@@ -27,6 +27,7 @@ import { lastLintAnalysedAlone } from '../src/eslint/lint-analysis.js';
 import { lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.js';
 import { lastCallerIndex } from '../src/analysis/caller-index.js';
 import { typedGatherWork } from '../src/analysis/function-types.js';
+import { lastRoutesWork } from '../src/analysis/roots/entry-points.js';
 import { forgetProcessKind } from '../src/eslint/settings.js';
 import { baseLabel, type EslintBase } from './args.js';
 import { eslint, freshIndexDir, timed } from './eslint.js';
@@ -58,6 +59,11 @@ export interface RelintEdit {
    * looked at, functions added), deterministic where CPU at load is not.
    */
   graph?: { fresh: boolean; files: number; relinked: number; typedFiles: number; typedFunctions: number };
+  /**
+   * The entry-point scan's walks of the apps' routes at this lint (roots/entry-points.ts `RoutesWalk`): walked, kept
+   * from the last lint, and the registrations the walked ones went through.
+   */
+  walks?: { walked: number; kept: number; registrations: number };
   /** RELINT_HEAP_GROWTH=1: the heap in use after the lint and a full collection, MB (what the process holds on to). */
   heldMb?: number;
 }
@@ -196,6 +202,7 @@ async function timedEdit(
     typedFiles: typedGatherWork.files - typedBefore.files,
     typedFunctions: typedGatherWork.functions - typedBefore.functions,
   };
+  const walks = { ...lastRoutesWork() };
   let eslintAloneMs = Infinity;
   for (let i = 0; i < 3; i++)
     eslintAloneMs = Math.min(eslintAloneMs, await timed(() => session.alone.lintText(next, { filePath: target })));
@@ -208,6 +215,7 @@ async function timedEdit(
     decided: !building(results),
     alone: ranAlone,
     ...(graph ? { graph } : {}),
+    walks,
     ...(results.some((r) => r.fatalErrorCount > 0) ? { parseError: true as const } : {}),
     gc: { minor: 0, major: 0, ms: 0 },
     ...held(),
