@@ -830,8 +830,6 @@ export class EntryPoints {
       this.uses = uses;
     }
     made.entries = this.entries.slice(start);
-    lastWalks.walked++;
-    lastWalks.registrations += app.regs.length;
     if (this.cycles !== cycles) {
       facts.discard(node);
       walks.delete(key);
@@ -860,15 +858,18 @@ export class EntryPoints {
     seen: Set<AppObject>,
     made: RoutesWalk | undefined,
   ): void {
+    lastWalks.walked++;
+    lastWalks.registrations += app.regs.length;
     const inside = new Set([...seen, app]);
     // Only `use` registrations run before others (a list of them, not every registration per route: a router with n
     // routes and a few `use`s costs n times those few, not n²).
-    const useRegs = app.regs.filter((r) => r.kind === 'use');
+    // Each prefix made bare once per walk, not once per registration after it.
+    const useRegs = app.regs.filter((r) => r.kind === 'use').map((r) => ({ r, bare: barePrefix(r.prefix) }));
     for (const reg of app.regs) {
       const before = (path: string): Middleware[] =>
         useRegs
-          .filter((r) => earlier(r.order, reg.order) && matchesPrefix(path, r.prefix))
-          .flatMap((r) => this.usesOf(r, app.framework));
+          .filter(({ r, bare }) => earlier(r.order, reg.order) && under(path, bare))
+          .flatMap(({ r }) => this.usesOf(r, app.framework));
       if (reg.kind === 'use') {
         for (const a of reg.args) {
           const child = this.mounted(a);
@@ -1107,11 +1108,14 @@ function frameworkOf(module: string, path: string[]): Framework | undefined {
   return undefined;
 }
 
-/** Whether a route path falls under a `use` prefix ('' and '/' match all; Hono's '/x/*' is '/x'). */
-function matchesPrefix(path: string, prefix: string): boolean {
-  const p = prefix.replace(/\/?\*$/, '').replace(/\/$/, '');
-  if (p === '') return true;
-  return path === p || path.startsWith(`${p}/`);
+/** A `use` prefix as route paths are matched against it (`under`): '' and '/' match all; Hono's '/x/*' is '/x'. */
+function barePrefix(prefix: string): string {
+  return prefix.replace(/\/?\*$/, '').replace(/\/$/, '');
+}
+
+/** Whether a route path falls under a `use` prefix made bare (`barePrefix`). */
+function under(path: string, bare: string): boolean {
+  return bare === '' || path === bare || path.startsWith(`${bare}/`);
 }
 
 function join(a: string, b: string): string {
