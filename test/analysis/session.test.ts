@@ -765,7 +765,10 @@ describe('the analysis session, settling over entry points and middleware', () =
       out.set(
         'src/server.ts',
         server
-          .replace("import { mountItems } from './mount';\n", "import { mountItems } from './mount';\nimport { others } from './routes/others';\n")
+          .replace(
+            "import { mountItems } from './mount';\n",
+            "import { mountItems } from './mount';\nimport { others } from './routes/others';\n",
+          )
           .replace('app.listen(3000);\n', `${s.mountOthers ? "app.use('/others', others);\n" : ''}app.listen(3000);\n`),
       );
       return out;

@@ -201,7 +201,7 @@ interface ScanMemos {
   /** What each file's calls did to the scan (`FileLog`), for the program's file list `logsOf`. */
   logs: WeakMap<ts.SourceFile, FileLog>;
   logsOf: readonly string[];
-  /** Each walk of an app's routes (`RoutesWalk`), by the app's node, the path it is mounted at and the chain before it. */
+  /** Each walk of an app's routes (`RoutesWalk`), by the app's node, the path it is mounted at, the chain before it. */
   walks: WeakMap<object, RoutesWalk>;
 }
 
