@@ -27,10 +27,18 @@ import { lastLintAnalysedAlone } from '../src/eslint/lint-analysis.js';
 import { lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.js';
 import { lastCallerIndex } from '../src/analysis/caller-index.js';
 import { typedGatherWork } from '../src/analysis/function-types.js';
+import { lastRoutesWork } from '../src/analysis/roots/entry-points.js';
 import { forgetProcessKind } from '../src/eslint/settings.js';
 import { baseLabel, type EslintBase } from './args.js';
 import { eslint, freshIndexDir, timed } from './eslint.js';
-import { chooseSample, distribution, type Distribution, insideFirstFunction, type SampleCandidate } from './sample.js';
+import {
+  chooseSample,
+  distribution,
+  type Distribution,
+  insideFirstFunction,
+  insideFunctionAt,
+  type SampleCandidate,
+} from './sample.js';
 
 export interface RelintEdit {
   edit: string;
@@ -58,6 +66,11 @@ export interface RelintEdit {
    * looked at, functions added), deterministic where CPU at load is not.
    */
   graph?: { fresh: boolean; files: number; relinked: number; typedFiles: number; typedFunctions: number };
+  /**
+   * The entry-point scan's walks of the apps' routes at this lint (roots/entry-points.ts `RoutesWalk`): walked, kept
+   * from the last lint, and the registrations the walked ones went through.
+   */
+  walks?: { walked: number; kept: number; registrations: number };
   /** RELINT_HEAP_GROWTH=1: the heap in use after the lint and a full collection, MB (what the process holds on to). */
   heldMb?: number;
 }
@@ -92,12 +105,32 @@ export async function relintBench(
     ['the same text again', body],
     ['back to the saved text', text],
   ];
-  for (let i = 0; i < repeat; i++)
-    edits.push(
-      i % 2 === 0
-        ? [`repeat ${i}: comment at the end`, `${text}\n// edit ${i}\n`]
-        : [`repeat ${i}: line inside the first function`, body.replace('const editedHere = 1;', `const editedHere = ${i};`)],
-    );
+  // RELINT_KINDS=comment,body,write,import: the repeated edits cycle through these kinds (default comment,body): a
+  // comment at the end; a line inside the first function; a line inside the function around RELINT_WRITE_LINE (a
+  // write site's line: a function with writes); an import of a package added, or taken out again (alternately: the
+  // other kinds keep what the last import edit left, so only an import edit changes the file's imports).
+  const kinds = (process.env.RELINT_KINDS ?? 'comment,body').split(',');
+  const writeLine = Number(process.env.RELINT_WRITE_LINE) || 0;
+  const importLine = "import { randomUUID as editedImport } from 'node:crypto';\n";
+  let imported = false;
+  for (let i = 0; i < repeat; i++) {
+    const kind = kinds[i % kinds.length];
+    const head = (): string => (imported ? importLine : '');
+    if (kind === 'comment') edits.push([`repeat ${i}: comment at the end`, `${head()}${text}\n// edit ${i}\n`]);
+    else if (kind === 'body')
+      edits.push([
+        `repeat ${i}: line inside the first function`,
+        head() + body.replace('const editedHere = 1;', `const editedHere = ${i};`),
+      ]);
+    else if (kind === 'write') {
+      const edited = insideFunctionAt(text, target, writeLine, `const editedHere = ${i};`);
+      if (!edited) throw new Error(`no function body around line ${writeLine} of ${file} (RELINT_WRITE_LINE)`);
+      edits.push([`repeat ${i}: line inside the function around line ${writeLine}`, head() + edited]);
+    } else if (kind === 'import') {
+      imported = !imported;
+      edits.push([`repeat ${i}: import ${imported ? 'added' : 'taken out'}`, `${head()}${text}\n// import edit ${i}\n`]);
+    } else throw new Error(`RELINT_KINDS: unknown kind ${kind}`);
+  }
   const loadBefore = os.loadavg()[0]!;
   // RELINT_PROFILE=FILE: a CPU profile of the edits only (not the open), for finding where an edit goes.
   const profile = process.env.RELINT_PROFILE ? await startProfile() : undefined;
@@ -196,6 +229,7 @@ async function timedEdit(
     typedFiles: typedGatherWork.files - typedBefore.files,
     typedFunctions: typedGatherWork.functions - typedBefore.functions,
   };
+  const walks = { ...lastRoutesWork() };
   let eslintAloneMs = Infinity;
   for (let i = 0; i < 3; i++)
     eslintAloneMs = Math.min(eslintAloneMs, await timed(() => session.alone.lintText(next, { filePath: target })));
@@ -208,6 +242,7 @@ async function timedEdit(
     decided: !building(results),
     alone: ranAlone,
     ...(graph ? { graph } : {}),
+    walks,
     ...(results.some((r) => r.fatalErrorCount > 0) ? { parseError: true as const } : {}),
     gc: { minor: 0, major: 0, ms: 0 },
     ...held(),

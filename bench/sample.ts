@@ -81,6 +81,27 @@ export function distribution(values: readonly number[], limit: number): Distribu
  * line below it moves), found by TypeScript's parser: a text search took the `{` of a return type's object literal
  * (`): Promise<{`) for one and made a text ESLint cannot parse. A line at the top when the file has no such body.
  */
+/**
+ * The text with a line added at the top of the body of the innermost function around line `line` (1-based): an edit of
+ * a function with writes when the line is a write site's (RELINT_WRITE_LINE, bench/relint.ts). Undefined: no such body.
+ */
+export function insideFunctionAt(text: string, fileName: string, line: number, added: string): string | undefined {
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
+  const pos = sf.getPositionOfLineAndCharacter(line - 1, 0);
+  let at = -1;
+  const visit = (node: ts.Node): void => {
+    if (pos < node.getStart(sf) || pos >= node.getEnd()) return;
+    const body = ts.isFunctionLike(node) ? (node as ts.FunctionLikeDeclaration).body : undefined;
+    if (body && ts.isBlock(body)) {
+      const eol = /^\{[ \t]*\r?\n/.exec(text.slice(body.getStart(sf)));
+      if (eol) at = body.getStart(sf) + eol[0].length;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return at < 0 ? undefined : `${text.slice(0, at)}  ${added}\n${text.slice(at)}`;
+}
+
 export function insideFirstFunction(text: string, fileName: string): string {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
   let at = -1;

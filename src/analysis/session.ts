@@ -39,8 +39,9 @@ import {
 // every file's facts: the call graph (callers, callback uses, escaped functions, value and typed
 // edges: caller-index.ts), updated for the files whose facts are new objects, and the entry-point
 // scan's pass over registrations, jobs and timers, replayed per file from a log while what the
-// file read is unchanged (roots/entry-points.ts). What is global (mounts, routes, roots, reach)
-// is gathered again from those at every analysis.
+// file read is unchanged, and its walks of each app's routes, kept while the registrations and mounts
+// they walked and the facts they read are unchanged (roots/entry-points.ts). What is global (mounts,
+// roots, reach) is gathered again from those at every analysis.
 //
 // A replaced parse goes with what was computed about its nodes: the engine lists every fact
 // and tracked memo entry under the parse of its key's nodes, and the change evicts the old

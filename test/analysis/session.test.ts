@@ -9,7 +9,7 @@ import { resolveAnalysisConfig } from '../../src/analysis/config.js';
 import { AnalysisSession } from '../../src/analysis/session.js';
 import { type KeptCallerIndex, lastCallerIndex } from '../../src/analysis/caller-index.js';
 import { freshCallerIndex } from '../../src/analysis/program.js';
-import { lastScanWork } from '../../src/analysis/roots/entry-points.js';
+import { lastRoutesWork, lastScanWork } from '../../src/analysis/roots/entry-points.js';
 import type ts from 'typescript';
 import { FileSystemSourceHost } from '../../src/code/source-host.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -743,6 +743,68 @@ describe('the analysis session, settling over entry points and middleware', () =
     const after = verdicts(app.fresh(), only);
     expect(after).not.toBe(before);
     expect(verdicts(app.incremental(only), only)).toBe(after);
+  });
+
+  it("walks again only the apps on the way from an edited route file's router to the top", () => {
+    // A second router (others.ts), mounted by the server beside items: an edit of items.ts walks the server's app and
+    // items again (their registrations are new objects) and keeps the walk of others, whose registrations,
+    // mounts and facts read are unchanged (roots/entry-points.ts `RoutesWalk`). Edits of what others' walk read (the
+    // middleware it runs behind, its own file, the server's mounts) walk it again, with a fresh analysis's verdicts.
+    type Two = { base: AmbientState; othersBehind: 'auth' | 'log'; mountOthers: boolean; othersComment: boolean };
+    const render = (s: Two): Map<string, string> => {
+      const out = ambientFiles(s.base);
+      out.set(
+        'src/routes/others.ts',
+        "import { Router, type Request, type Response } from 'express';\nimport { archive } from '../projects';\n" +
+          `import { auth, log } from '../middleware';\n${s.othersComment ? '// edited\n' : ''}` +
+          `export const others = Router();\nothers.use(${s.othersBehind});\n` +
+          "others.post('/o', async (req: Request, res: Response) => {\n  await archive(String(req.params.id));\n" +
+          '  res.end();\n});\n',
+      );
+      const server = out.get('src/server.ts')!;
+      out.set(
+        'src/server.ts',
+        server
+          .replace(
+            "import { mountItems } from './mount';\n",
+            "import { mountItems } from './mount';\nimport { others } from './routes/others';\n",
+          )
+          .replace('app.listen(3000);\n', `${s.mountOthers ? "app.use('/others', others);\n" : ''}app.listen(3000);\n`),
+      );
+      return out;
+    };
+    const state: Two = { base: ambientInitial(), othersBehind: 'log', mountOthers: true, othersComment: false };
+    const app = new App<Two>(state, true, render);
+    const only = new Set([HELPER]);
+    const first = verdicts(app.incremental(only), only);
+    // The first analysis walks the server's app, items and others.
+    expect(lastRoutesWork()).toMatchObject({ walked: 3, kept: 0 });
+    expect(first).toBe(verdicts(app.fresh(), only));
+    const step = (edit: (s: Two) => void, work: { walked: number; kept: number }): string => {
+      edit(state);
+      app.write(state);
+      const kept = verdicts(app.incremental(only), only);
+      expect(lastRoutesWork()).toMatchObject(work);
+      const fresh = verdicts(app.fresh(), only);
+      expect(kept).toBe(fresh);
+      return fresh;
+    };
+    // A comment in items.ts: the server's app and items walked again, others kept.
+    step((s) => applyAmbient(s.base, { kind: 'comment' }), { walked: 2, kept: 1 });
+    step((s) => applyAmbient(s.base, { kind: 'addRoute', at: 0, route: { behind: 'none', write: 'helper' } }), {
+      walked: 2,
+      kept: 1,
+    });
+    // others.ts itself: the server's app (its mount now leads to the new parse's router) and others walked again.
+    step((s) => (s.othersBehind = 'auth'), { walked: 2, kept: 1 });
+    // What the middleware both routers run behind enters: every walk read it (through the middleware's facts).
+    const scoped = step((s) => applyAmbient(s.base, { kind: 'enters' }), { walked: 3, kept: 0 });
+    step((s) => (s.othersComment = true), { walked: 2, kept: 1 });
+    // The server no longer mounting others (a new parse: the middleware before each mount is new, so is each key).
+    step((s) => (s.mountOthers = false), { walked: 3, kept: 0 });
+    expect(step((s) => (s.mountOthers = true), { walked: 3, kept: 0 })).toBe(scoped);
+    // Without a change, the server's walk is kept whole (with the walks of the routers mounted in it).
+    expect(step(() => {}, { walked: 0, kept: 1 })).toBe(scoped);
   });
 
   it('never changes a verdict over random sequences of edits', () => {

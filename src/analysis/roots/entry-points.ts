@@ -201,6 +201,8 @@ interface ScanMemos {
   /** What each file's calls did to the scan (`FileLog`), for the program's file list `logsOf`. */
   logs: WeakMap<ts.SourceFile, FileLog>;
   logsOf: readonly string[];
+  /** Each walk of an app's routes (`RoutesWalk`), by the app's node, the path it is mounted at, the chain before it. */
+  walks: WeakMap<object, RoutesWalk>;
 }
 
 /**
@@ -221,6 +223,24 @@ interface FileLog {
   node?: DepNode | undefined;
 }
 
+/**
+ * What one walk of an app's routes (`routes`: the app, the path it is mounted at, the middleware before it) added: the
+ * roots of its routes and middleware and of the apps mounted in it, in order. In an editor's session it is added again
+ * instead of walked while what it read is unchanged: the facts it read (a node of the engine's graph, evicted with
+ * them), the registrations of every app it walked (the same objects in the same order: a file whose pass was replayed
+ * gives its registrations again, one recorded anew gives new ones), and the app each argument of a `use` mounts. An
+ * edit of one route file walks again the apps on the way from its router to the top, not every router of the program.
+ */
+interface RoutesWalk {
+  entries: RootEntry[];
+  /** Every app walked (itself and those mounted in it, transitively): its node, framework and registrations. */
+  apps: { node: ts.Node; framework: Framework; regs: readonly Registration[] }[];
+  /** Each argument of a `use` registration it asked about, and the node of the app it mounts (undefined: none). */
+  mounts: [ts.Expression, ts.Node | undefined][];
+  dead: boolean;
+  node?: DepNode | undefined;
+}
+
 type LogOp =
   | { op: 'app'; node: ts.Node; framework: Framework }
   | { op: 'reg'; node: ts.Node; reg: Registration }
@@ -238,6 +258,7 @@ function scanMemos(facts: Facts): ScanMemos | undefined {
       keys: new Interner(true),
       logs: new WeakMap(),
       logsOf: [],
+      walks: new WeakMap(),
     };
     scanMemosOf.set(facts, m);
   }
@@ -245,10 +266,19 @@ function scanMemos(facts: Facts): ScanMemos | undefined {
 }
 
 let lastWork = { replayed: 0, recorded: 0 };
+let lastWalks = { walked: 0, kept: 0, registrations: 0 };
 
 /** Of the last scan's files, how many had their pass over registrations replayed, and how many recorded (tests). */
 export function lastScanWork(): { replayed: number; recorded: number } {
   return lastWork;
+}
+
+/**
+ * Of the last scan's walks of an app's routes (`RoutesWalk`): how many were walked, how many added again as they were,
+ * and how many registrations the walked ones went through (tests and the bench).
+ */
+export function lastRoutesWork(): { walked: number; kept: number; registrations: number } {
+  return lastWalks;
 }
 
 export class EntryPoints {
@@ -257,7 +287,7 @@ export class EntryPoints {
   /** Functions whose being passed as a value is explained by a registration seen here. */
   readonly registered = new Set<ts.FunctionLikeDeclaration>();
   /** The middleware each `use` registration adds (`usesOf`). */
-  private readonly uses = new Map<Registration, Middleware[]>();
+  private uses = new Map<Registration, Middleware[]>();
   /** Each file's position in the scan, for the order of registrations made through helpers (`order`). */
   private readonly fileIndex = new Map<ts.SourceFile, number>();
   /** Fastify: each plugin function, with the `register(…)` calls that load it. */
@@ -324,6 +354,8 @@ export class EntryPoints {
       this.replay(log);
       lastWork.replayed++;
     }
+    lastWalks = { walked: 0, kept: 0, registrations: 0 };
+    this.walks = logged ? memos?.walks : undefined;
     for (const app of this.apps.values()) if (app.mountedIn === 0) this.routes(app, '', [], new Set());
     for (const sf of files) this.nextjs(sf);
     this.nest(files);
@@ -337,6 +369,11 @@ export class EntryPoints {
       else this.construct(n);
     }
   }
+
+  /** The walks kept between scans (`RoutesWalk`): only where the pass over registrations is logged. */
+  private walks: WeakMap<object, RoutesWalk> | undefined;
+  /** Times a walk met an app it was already inside (a cycle of mounts): a walk that met one is not kept. */
+  private cycles = 0;
 
   /** The log being recorded of the file `callsIn` reads (see `FileLog`). */
   private log: FileLog | undefined;
@@ -747,24 +784,103 @@ export class EntryPoints {
     return found;
   }
 
-  /** Every route of an object, with the middleware before it, as roots. */
-  private routes(app: AppObject, base: string, outer: Middleware[], seen: Set<AppObject>): void {
-    if (seen.has(app)) return;
+  /**
+   * Every route of an object, with the middleware before it, as roots; in an editor's session, a walk kept from an
+   * earlier scan when what it read is unchanged (`RoutesWalk`). Returns the walk, unless it met a cycle or is not kept.
+   */
+  private routes(app: AppObject, base: string, outer: Middleware[], seen: Set<AppObject>): RoutesWalk | undefined {
+    if (seen.has(app)) {
+      this.cycles++;
+      return undefined;
+    }
+    const walks = this.walks;
+    if (!walks) {
+      this.walkRoutes(app, base, outer, seen, undefined);
+      return undefined;
+    }
+    const facts = this.origins.facts;
+    const key = this.memos!.keys.key(app.node, base, ...outer);
+    const kept = walks.get(key);
+    if (kept && !kept.dead && this.stillWalks(kept)) {
+      facts.readNode(kept.node);
+      for (const e of kept.entries) {
+        this.registered.add(e.fn);
+        this.entries.push(e);
+      }
+      lastWalks.kept++;
+      return kept;
+    }
+    // The walk it replaces goes with its computation (nothing else would evict it: it holds the old entries).
+    facts.discard(kept?.node);
+    const made: RoutesWalk = {
+      entries: [],
+      apps: [{ node: app.node, framework: app.framework, regs: [...app.regs] }],
+      mounts: [],
+      dead: false,
+    };
+    const node = (made.node = facts.newNode(markDead(made), app.node));
+    const start = this.entries.length;
+    const cycles = this.cycles;
+    // Each walk reads the middleware of its own `use` registrations (what it read is then its own, in the graph).
+    const uses = this.uses;
+    this.uses = new Map();
+    try {
+      facts.within(node, () => this.walkRoutes(app, base, outer, seen, made));
+    } finally {
+      this.uses = uses;
+    }
+    made.entries = this.entries.slice(start);
+    if (this.cycles !== cycles) {
+      facts.discard(node);
+      walks.delete(key);
+      return undefined;
+    }
+    walks.set(key, made);
+    facts.readNode(node);
+    return made;
+  }
+
+  /** Whether a kept walk is the one this scan's apps give (see `RoutesWalk`; what it read of the facts aside). */
+  private stillWalks(walk: RoutesWalk): boolean {
+    for (const a of walk.apps) {
+      const now = this.apps.get(a.node);
+      if (!now || now.framework.name !== a.framework.name || now.framework.nextIndex !== a.framework.nextIndex)
+        return false;
+      if (now.regs.length !== a.regs.length || now.regs.some((r, i) => r !== a.regs[i])) return false;
+    }
+    return walk.mounts.every(([arg, node]) => this.mounted(arg)?.node === node);
+  }
+
+  private walkRoutes(
+    app: AppObject,
+    base: string,
+    outer: Middleware[],
+    seen: Set<AppObject>,
+    made: RoutesWalk | undefined,
+  ): void {
+    lastWalks.walked++;
+    lastWalks.registrations += app.regs.length;
     const inside = new Set([...seen, app]);
     // Only `use` registrations run before others (a list of them, not every registration per route: a router with n
     // routes and a few `use`s costs n times those few, not n²).
-    const useRegs = app.regs.filter((r) => r.kind === 'use');
+    // Each prefix made bare once per walk, not once per registration after it.
+    const useRegs = app.regs.filter((r) => r.kind === 'use').map((r) => ({ r, bare: barePrefix(r.prefix) }));
     for (const reg of app.regs) {
       const before = (path: string): Middleware[] =>
         useRegs
-          .filter((r) => earlier(r.order, reg.order) && matchesPrefix(path, r.prefix))
-          .flatMap((r) => this.usesOf(r, app.framework));
+          .filter(({ r, bare }) => earlier(r.order, reg.order) && under(path, bare))
+          .flatMap(({ r }) => this.usesOf(r, app.framework));
       if (reg.kind === 'use') {
         for (const a of reg.args) {
           const child = this.mounted(a);
+          made?.mounts.push([a, child?.node]);
           if (child) {
             // Middleware before the mount with a prefix the mount point falls under.
-            this.routes(child, join(base, reg.prefix), [...outer, ...before(reg.prefix)], inside);
+            const walked = this.routes(child, join(base, reg.prefix), [...outer, ...before(reg.prefix)], inside);
+            if (walked && made) {
+              for (const w of walked.apps) made.apps.push(w);
+              for (const m of walked.mounts) made.mounts.push(m);
+            }
           } else {
             const mw = this.middleware(a, app.framework);
             for (const fn of new Set([mw.fn, ...mw.wrapped]))
@@ -992,11 +1108,14 @@ function frameworkOf(module: string, path: string[]): Framework | undefined {
   return undefined;
 }
 
-/** Whether a route path falls under a `use` prefix ('' and '/' match all; Hono's '/x/*' is '/x'). */
-function matchesPrefix(path: string, prefix: string): boolean {
-  const p = prefix.replace(/\/?\*$/, '').replace(/\/$/, '');
-  if (p === '') return true;
-  return path === p || path.startsWith(`${p}/`);
+/** A `use` prefix as route paths are matched against it (`under`): '' and '/' match all; Hono's '/x/*' is '/x'. */
+function barePrefix(prefix: string): string {
+  return prefix.replace(/\/?\*$/, '').replace(/\/$/, '');
+}
+
+/** Whether a route path falls under a `use` prefix made bare (`barePrefix`). */
+function under(path: string, bare: string): boolean {
+  return bare === '' || path === bare || path.startsWith(`${bare}/`);
 }
 
 function join(a: string, b: string): string {
