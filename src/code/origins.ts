@@ -65,6 +65,11 @@ export class OriginResolver {
   // A tracked memo (fixpoint.ts): in a session an unchanged file keeps its parse while a file
   // it imports from changes, and the answers that read the changed file are evicted.
   private readonly imports = new WeakMap<ts.SourceFile, TrackedMemo<string, ExportTarget | undefined>>();
+  /**
+   * The returned expressions `member` is reading a key of, innermost last: a function whose only returned value is
+   * its own call (`return deliver(id, attempt + 1)`) would otherwise be read again without end.
+   */
+  private readonly readingReturns = new Set<ts.Expression>();
 
   private importsOf(sf: ts.SourceFile): TrackedMemo<string, ExportTarget | undefined> {
     let map = this.imports.get(sf);
@@ -271,7 +276,19 @@ export class OriginResolver {
         if (overridden) return overridden;
         // const { knex } = makeDb(): the property of what an in-repo factory returns.
         const returned = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? this.singleReturn(e, steps) : undefined;
-        if (returned) return this.member(this.expr(returned, steps + 1), key, steps + 1);
+        if (returned && this.readingReturns.has(returned))
+          return {
+            kind: 'unknown',
+            reason: `cannot read \`${key}\` of \`${shortText(e)}\`: the function returns only its own call`,
+          };
+        if (returned) {
+          this.readingReturns.add(returned);
+          try {
+            return this.member(this.expr(returned, steps + 1), key, steps + 1);
+          } finally {
+            this.readingReturns.delete(returned);
+          }
+        }
         // `locals.get(DbLocal).db`: what a package's function returns is whatever was put in it at run time.
         const from = ts.isCallExpression(e) ? this.expr(e.expression, steps + 1) : undefined;
         if (from?.kind === 'external')

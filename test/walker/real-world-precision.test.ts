@@ -671,3 +671,11 @@ describe('a setting is matched against the policies of the write\'s command, not
     expect(comparable).toEqual(JSON.parse(fs.readFileSync(file, 'utf8')));
   });
 });
+
+describe('a function whose only returned value is its own call, called without await (irongate2, docs/real-world.md)', () => {
+  it('is read to an end: the caller\'s writes are sites, not one "nests too deeply" site standing in for them', () => {
+    const report = expectAnnotated('recursive-return');
+    expect(report.incomplete ?? []).toEqual([]);
+    expect(report.writeSites.some((s) => s.evidence.includes('nests too deeply'))).toBe(false);
+  });
+});
