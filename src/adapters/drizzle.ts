@@ -23,6 +23,9 @@ export const drizzleAdapter: DbAdapter = {
   transactionMethods: { transaction: {} },
   connectMethods: [],
   passthroughMethods: ['$with'],
+  builderTable(call) {
+    return verbCall(call, VERBS) && call.arguments.length === 1 ? call.arguments[0] : undefined;
+  },
   builderWrite(call, ctx) {
     const found = verbCall(call, VERBS);
     if (!found || call.arguments.length !== 1) return null;

@@ -29,6 +29,7 @@ import {
   builderCall,
   builderCallOf,
   builderLabel,
+  builderTableOf,
   ownerOf,
   readsParameter,
   templateKind,
@@ -72,6 +73,14 @@ interface Instance {
   bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>;
   /** The query call in the builder's body. */
   query: ts.CallExpression;
+  builtBy: string;
+}
+
+/** A table-generic builder's query-builder write (`this.db.insert(table)`) made at one of its calls. */
+interface BuilderInstance {
+  /** The call of the builder: where the write is a site. */
+  at: ts.CallExpression;
+  bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>;
   builtBy: string;
 }
 
@@ -429,21 +438,27 @@ export class AdapterCalls {
     return sameBinding(skipOuter((call.expression as ts.PropertyAccessExpression).expression), base);
   }
 
-  /** A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. */
-  private builder(call: ts.CallExpression, state: Map<ts.Node, ConnState>): boolean {
+  /**
+   * A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. `instance`:
+   * the write of a table-generic builder's body (`call`, its `this.db.insert(table)`) made at a call of it, its
+   * parameters bound to that call's arguments, its site at that call (table-builders.ts).
+   */
+  private builder(call: ts.CallExpression, state: Map<ts.Node, ConnState>, instance?: BuilderInstance): boolean {
     let untraced: { adapter: DbAdapter; w: BuilderWrite; handle: Handle } | undefined;
     // Every call passes here, once per adapter: no closure in the loop (a context per adapter and call was a
     // thirtieth of the audit's garbage on midday).
-    const ctx = this.builderContext;
+    const ctx = instance ? this.boundContext(instance.bound) : this.builderContext;
+    const handleOf = (e: ts.Expression): Handle =>
+      this.deps.handles.of(instance ? throughBindings(e, instance.bound, this.deps.origins) : e);
     for (const adapter of adapters) {
       const read = adapter.builderWrite?.(call, ctx);
       if (!read) continue;
       let w = read;
-      let handle = this.deps.handles.of(read.executor);
+      let handle = handleOf(read.executor);
       let ours = isOurs(adapter, handle, read.distinctive);
       // `args.trx('t').update(…)`: the field is the library's executor (its declared type says so), not `args`.
       if (!ours && read.fieldCall) {
-        const field = this.deps.handles.of(read.fieldCall.executor);
+        const field = handleOf(read.fieldCall.executor);
         if (isOurs(adapter, field, false)) [w, handle, ours] = [read.fieldCall, field, true];
         // `const m = await import(name); m.db('t').insert(…)`: a module of the code that cannot be resolved hands
         // out the field, so the field's call is the write's shape (unresolved below, never dropped).
@@ -470,12 +485,10 @@ export class AdapterCalls {
           untraced = { adapter, w, handle };
         continue;
       }
-      this.builderSite(call, adapter, w, handle, state);
-      return true;
+      return this.builderSite(call, adapter, w, handle, state, instance);
     }
     if (!untraced) return false;
-    this.builderSite(call, untraced.adapter, untraced.w, untraced.handle, state);
-    return true;
+    return this.builderSite(call, untraced.adapter, untraced.w, untraced.handle, state, instance);
   }
 
   private fromUnresolvedCode(executor: ts.Expression): boolean {
@@ -488,40 +501,96 @@ export class AdapterCalls {
     );
   }
 
+  /** False for an instance whose body's write names its table without the call's arguments: no write of the call. */
   private builderSite(
-    call: ts.CallExpression,
+    query: ts.CallExpression,
     adapter: DbAdapter,
     w: BuilderWrite,
     handle: Handle,
     state: Map<ts.Node, ConnState>,
-  ): void {
+    instance?: BuilderInstance,
+  ): boolean {
+    const call = instance?.at ?? query;
+    const before = this.facts.sites.length;
+    if (instance && 'name' in (adapter.builderWrite?.(query, this.builderContext)?.table ?? {})) return false;
     if ('unresolved' in w.table) {
+      // The expression naming the table where the write is a site: the argument a call binds to the builder's
+      // parameter (`byKind[kind]`), else the body's own (`table`).
+      const handed = builderTableOf(query)?.table;
+      const named = handed && instance ? throughBindings(handed, instance.bound, this.deps.origins) : handed;
       // Name every missing piece: the table, and the connection when it is untraced too.
+      const table = instance
+        ? `the table ${instance.builtBy} writes comes from this call's ` +
+          (named && named !== handed ? `argument \`${shortText(named, 40)}\`, which does not name one` : 'arguments') +
+          `: ${w.table.unresolved}`
+        : w.table.unresolved;
       const reason =
         isUntraced(handle) && 'reason' in handle
-          ? `${w.table.unresolved}; nor can the connection that runs it be traced: ${handle.reason}`
-          : w.table.unresolved;
+          ? `${table}; nor can the connection that runs it be traced: ${handle.reason}`
+          : table;
+      // A table handed in as a parameter (`insert(table, row) { return this.db.insert(table).values(row) }`): the
+      // helper is a table-generic builder, its write judged at each call (table-builders.ts); so is a wrapper passing
+      // its own parameter on (`insertMany(table, rows) { … this.insert(table, row) }`).
+      // At a call, only an argument that is the caller's own parameter: `byKind[kind]` names no table whatever `kind`.
+      const passedOn = (e: ts.Expression): boolean => {
+        const o = this.deps.origins.expr(e);
+        return o.kind === 'param' && o.path.length === 0;
+      };
+      const template = named && (instance ? passedOn(named) : readsParameter(named)) ? ownerOf(call) : undefined;
       this.facts.sites.push({
         ...unresolvedSqlSite(call, handle, adapter.api, 'tableUnknown', reason, 'the write'),
         operation: w.operation,
+        ...(template ? { template } : {}),
       });
-      return;
-    }
+    } else this.builderEffect(call, adapter, w.operation, w.table.name, handle, state);
+    if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
+    return true;
+  }
+
+  private builderEffect(
+    call: ts.CallExpression,
+    adapter: DbAdapter,
+    operation: BuilderWrite['operation'],
+    table: string,
+    handle: Handle,
+    state: Map<ts.Node, ConnState>,
+  ): void {
     const effect: StatementEffect = {
-      writes: [{ operation: w.operation, table: w.table.name }],
+      writes: [{ operation, table }],
       calls: [],
       contextSets: [],
       contextResets: [],
       transaction: null,
       kind: 'builder',
     };
-    const normalized = `${adapter.api}:${w.operation}:${w.table.name}`;
+    const normalized = `${adapter.api}:${operation}:${table}`;
     this.runner.execute(call, handle, adapter.api, [effect], normalized, [], state);
   }
 
   private get builderContext(): BuilderContext {
     // Made once per walker: the closures below capture locals, so building them is kept out of the getter's path.
     return (this.builderCtx ??= this.newBuilderContext());
+  }
+
+  /**
+   * The builder context of a table-generic builder's body read for one call: what a parameter stands for is the
+   * argument bound to it (`users` for `table` of `insert(table, row)` called as `rls.insert(users, row)`).
+   */
+  private boundContext(bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>): BuilderContext {
+    const plain = this.builderContext;
+    const origins = this.deps.origins;
+    const through = (e: ts.Expression): ts.Expression => throughBindings(e, bound, origins);
+    return {
+      ...plain,
+      constant: (expr) => this.deps.folder.withArgs(bound, () => plain.constant(through(expr))),
+      definition: (expr) => {
+        const e = through(expr);
+        return plain.definition(e) ?? (e !== expr ? e : undefined);
+      },
+      classOf: (expr) => plain.classOf(through(expr)),
+      declaredType: (expr) => plain.declaredType(through(expr)),
+      packageExport: (expr) => plain.packageExport?.(through(expr)),
+    };
   }
 
   private newBuilderContext(): BuilderContext {
@@ -653,6 +722,12 @@ export class AdapterCalls {
     state: Map<ts.Node, ConnState>,
   ): void {
     const bound = bindingsOf(chain, t);
+    if (t.builder) {
+      const at: BuilderInstance = { at: call, bound, builtBy: builderLabel(chain, t, this.deps.root) };
+      // Run on the connection the body names (`this.db`), in the caller's state at the call.
+      if (this.builder(t.query, state, at)) this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
+      return;
+    }
     const handle = this.deps.handles.of(throughBindings(t.receiver, bound, this.deps.origins));
     const instance: Instance = { handle, bound, query: t.query, builtBy: builderLabel(chain, t, this.deps.root) };
     if (this.query(call, t.receiver, t.sqlArg, t.adapter, this.bodyState(t.query, handle, state), t.method, instance))

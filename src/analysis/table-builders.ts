@@ -42,6 +42,11 @@ export interface Template {
    * Inner builders called on the way to the query (`function save(t) { return insertInto(t, …) }`), outermost first.
    */
   via: BuilderCall[];
+  /**
+   * A query-builder or ORM write whose table is a parameter (`this.db.insert(table)`, `db.insertInto(table)`): read
+   * again by the adapter at each call, `sqlArg` being the expression that names the table.
+   */
+  builder?: true;
 }
 
 /** A call that runs a function's body, with the curried calls that led to it (`b(pool)(T)(row)`). */
@@ -63,6 +68,43 @@ const MAX_CHAIN = 6;
  * `f` returns; `const g = f(a); g(b)` too (by provenance of `g`).
  */
 export function builderCall(call: ts.CallExpression, origins: OriginResolver): BuilderCall | undefined {
+  return memberCall(call, origins) ?? curriedCall(call, origins);
+}
+
+/**
+ * `wrapper.updateWhere(users, cond).set(values)`: a method of the object literal a builder returns, its body closing
+ * over the builder's parameters (`updateWhere(table, cond) { return { set: (v) => db.update(table).set(v)… } }`).
+ */
+function memberCall(call: ts.CallExpression, origins: OriginResolver): BuilderCall | undefined {
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  const inner = skipOuter(callee.expression);
+  if (!ts.isCallExpression(inner)) return undefined;
+  const target = origins.expr(inner.expression);
+  if (target.kind !== 'function') return undefined;
+  const returned = soleReturn(target.decl);
+  const object = returned && skipOuter(returned);
+  if (!object || !ts.isObjectLiteralExpression(object)) return undefined;
+  const member = object.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === callee.name.text);
+  const init = member && ts.isPropertyAssignment(member) ? skipOuter(member.initializer) : member;
+  const fn =
+    init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init) || ts.isMethodDeclaration(init))
+      ? init
+      : undefined;
+  if (!fn) return undefined;
+  const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+  for (const [decl, c] of [
+    [target.decl, inner],
+    [fn, call],
+  ] as const)
+    decl.parameters.forEach((p, j) => {
+      const a = c.arguments[j];
+      if (a && !ts.isSpreadElement(a)) bound.set(p, a);
+    });
+  return { head: target.decl, fn, headCall: inner, bound };
+}
+
+function curriedCall(call: ts.CallExpression, origins: OriginResolver): BuilderCall | undefined {
   const calls: ts.CallExpression[] = [call];
   for (let e = skipOuter(call.expression); calls.length <= MAX_CHAIN; ) {
     if (ts.isCallExpression(e)) {
@@ -191,6 +233,21 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
           node: n,
           via: [],
         });
+      } else {
+        // A builder write on a table handed in (`insert(table, row) { return this.db.insert(table).values(row) }`).
+        const read = builderTableOf(n);
+        if (read && readsParameter(read.table))
+          out.push({
+            query: n,
+            receiver: callee.expression,
+            sqlArg: read.table,
+            values: undefined,
+            method,
+            adapter: read.adapter,
+            node: n,
+            via: [],
+            builder: true,
+          });
       }
     }
     // A builder called with this function's parameters: its writes are this function's to instantiate.
@@ -202,6 +259,15 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
   // An explicit stack (walk.ts): bodies nest deeper than a recursive walk can follow.
   if (fn.body && visit(fn.body)) walkDescendants(fn.body, visit);
   return out;
+}
+
+/** The expression a builder write's call names its table by, and the first library whose shape reads one there. */
+export function builderTableOf(call: ts.CallExpression): { table: ts.Expression; adapter: DbAdapter } | undefined {
+  for (const adapter of adapters) {
+    const table = adapter.builderTable?.(call);
+    if (table && !ts.isSpreadElement(table)) return { table, adapter };
+  }
+  return undefined;
 }
 
 /**
