@@ -51,7 +51,7 @@ export const knexAdapter: DbAdapter = {
     if (!found) return undefined;
     // trx(table).insert(row), db.insert(row).into(table), db.table(table).del()
     const { rootCall, links } = found.chain;
-    const named = links.find((l) => TABLE_METHODS.has(l.name)) ?? outerCalls(call).find((l) => TABLE_METHODS.has(l.name));
+    const named = [...links, ...outerCalls(call)].find((l) => TABLE_METHODS.has(l.name));
     return rootCall?.arguments[0] ?? named?.call.arguments[0];
   },
   builderWrite(call, ctx) {

@@ -24,6 +24,7 @@ import { ambientAdapter, type AmbientHandle } from './ambient/providers.js';
 import { expressAccess, isExpressStore } from './context/express-vars.js';
 import { pgAdapter } from '../adapters/pg.js';
 import { type FlowDeps, isInlineCallback } from './flow.js';
+import { declaredMethodOf } from './declared-methods.js';
 import {
   bindingsOf,
   builderCall,
@@ -513,11 +514,14 @@ export class AdapterCalls {
     const call = instance?.at ?? query;
     const before = this.facts.sites.length;
     if (instance && 'name' in (adapter.builderWrite?.(query, this.builderContext)?.table ?? {})) return false;
+    // The expression naming the table where the write is a site: the argument a call binds to the builder's
+    // parameter (`byKind[kind]`), else the body's own (`table`).
+    const handed = builderTableOf(query)?.table;
+    const named = handed && instance ? throughBindings(handed, instance.bound, this.deps.origins) : handed;
+    // A table an inner wrapper names itself (`resetPassword(id)` calling `db.updateWhere(users, …).set(…)`): that
+    // wrapper's own call of the builder is the site; this caller names nothing of it.
+    if (instance && named && named !== handed && ownerOf(named) !== ownerOf(call)) return false;
     if ('unresolved' in w.table) {
-      // The expression naming the table where the write is a site: the argument a call binds to the builder's
-      // parameter (`byKind[kind]`), else the body's own (`table`).
-      const handed = builderTableOf(query)?.table;
-      const named = handed && instance ? throughBindings(handed, instance.bound, this.deps.origins) : handed;
       // Name every missing piece: the table, and the connection when it is untraced too.
       const table = instance
         ? `the table ${instance.builtBy} writes comes from this call's ` +
@@ -640,8 +644,13 @@ export class AdapterCalls {
       // `Mailbox.db.executeSql(text)` on a field given instances of several classes: each one's method is a builder
       // this call may run, and the write is made here by each (origins.ts `methods`).
       const target = this.deps.origins.expr(call.expression);
+      // `this.rls.deleteWhere(sessions, cond)` with `rls: DatabaseWrapper`, an alias of a class of the codebase: no edge
+      // is made for it (only for a contract's implementations), so the builder's settling counts it as a call itself.
+      const declared =
+        target.kind === 'unknown' && target.methods ? undefined : declaredMethodOf(this.deps.origins, call, target);
       if (target.kind === 'unknown' && target.methods)
         for (const m of target.methods) this.instancesOf(call, builderCallOf(call, m.decl), state);
+      else if (declared) this.instancesOf(call, builderCallOf(call, declared), state, true);
       else this.requestFunction(call, state);
       return;
     }
@@ -680,7 +689,12 @@ export class AdapterCalls {
     this.query(call, callee, text, pgAdapter, state, undefined, undefined, handle);
   }
 
-  private instancesOf(call: ts.CallExpression, chain: BuilderCall, state: Map<ts.Node, ConnState>): void {
+  private instancesOf(
+    call: ts.CallExpression,
+    chain: BuilderCall,
+    state: Map<ts.Node, ConnState>,
+    noEdge = false,
+  ): void {
     // Two query calls of one builder running the same statement (`signal ? db.query(s, o) :
     // db.query(s)`) are one write at this call, not two. Until judged (the verdict comes once the file is walked), the
     // two may still differ in what runs them (`store ? tx.query(text) : this.pool.query(text)`): the later ones are
@@ -692,7 +706,7 @@ export class AdapterCalls {
     const unresolvedQueries = new Set<ts.Node>();
     for (const t of this.deps.origins.facts.get((this.templates ??= templateKind(this.deps.origins)), chain.fn)) {
       const before = this.facts.sites.length;
-      this.instantiate(call, chain, t, state);
+      this.instantiate(call, chain, t, state, noEdge || chain.noEdge === true);
       const fresh = this.facts.sites.splice(before).filter((site) => {
         if (site.sql === null) {
           if (unresolvedQueries.has(t.query)) return false;
@@ -720,18 +734,21 @@ export class AdapterCalls {
     chain: BuilderCall,
     t: Template,
     state: Map<ts.Node, ConnState>,
+    noEdge: boolean,
   ): void {
     const bound = bindingsOf(chain, t);
+    // A call no edge stands for names its builder, for settleTemplates to count it among the builder's calls.
+    const made = { template: t.node, headCall: chain.headCall, ...(noEdge ? { callee: chain.head } : {}) };
     if (t.builder) {
       const at: BuilderInstance = { at: call, bound, builtBy: builderLabel(chain, t, this.deps.root) };
       // Run on the connection the body names (`this.db`), in the caller's state at the call.
-      if (this.builder(t.query, state, at)) this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
+      if (this.builder(t.query, state, at)) this.facts.instantiations.push(made);
       return;
     }
     const handle = this.deps.handles.of(throughBindings(t.receiver, bound, this.deps.origins));
     const instance: Instance = { handle, bound, query: t.query, builtBy: builderLabel(chain, t, this.deps.root) };
     if (this.query(call, t.receiver, t.sqlArg, t.adapter, this.bodyState(t.query, handle, state), t.method, instance))
-      this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
+      this.facts.instantiations.push(made);
   }
 
   /**

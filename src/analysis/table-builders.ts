@@ -5,6 +5,7 @@ import { soleReturn } from './construction.js';
 import type { FileFacts, RawSite } from './facts.js';
 import { isInlineCallback } from './flow.js';
 import { unfollowedContract } from './interface-calls.js';
+import { declaredMethodOf } from './declared-methods.js';
 import type { FactKind } from '../code/fixpoint.js';
 import { where } from './handles.js';
 import { isExported } from '../code/modules.js';
@@ -59,6 +60,8 @@ export interface BuilderCall {
   headCall: ts.CallExpression;
   /** Each function's parameters bound to the arguments its call passed. */
   bound: Map<ts.ParameterDeclaration, ts.Expression>;
+  /** `head` known from the annotations on the receiver only (declared-methods.ts): no call edge stands for the call. */
+  noEdge?: true;
 }
 
 const MAX_CHAIN = 6;
@@ -80,9 +83,11 @@ function memberCall(call: ts.CallExpression, origins: OriginResolver): BuilderCa
   if (!ts.isPropertyAccessExpression(callee)) return undefined;
   const inner = skipOuter(callee.expression);
   if (!ts.isCallExpression(inner)) return undefined;
-  const target = origins.expr(inner.expression);
-  if (target.kind !== 'function') return undefined;
-  const returned = soleReturn(target.decl);
+  const origin = origins.expr(inner.expression);
+  const declared = origin.kind === 'function' ? undefined : declaredMethodOf(origins, inner, origin);
+  const target = origin.kind === 'function' ? origin.decl : declared;
+  if (!target) return undefined;
+  const returned = soleReturn(target);
   const object = returned && skipOuter(returned);
   if (!object || !ts.isObjectLiteralExpression(object)) return undefined;
   const member = object.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === callee.name.text);
@@ -94,14 +99,14 @@ function memberCall(call: ts.CallExpression, origins: OriginResolver): BuilderCa
   if (!fn) return undefined;
   const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
   for (const [decl, c] of [
-    [target.decl, inner],
+    [target, inner],
     [fn, call],
   ] as const)
     decl.parameters.forEach((p, j) => {
       const a = c.arguments[j];
       if (a && !ts.isSpreadElement(a)) bound.set(p, a);
     });
-  return { head: target.decl, fn, headCall: inner, bound };
+  return { head: target, fn, headCall: inner, bound, ...(declared ? { noEdge: true as const } : {}) };
 }
 
 function curriedCall(call: ts.CallExpression, origins: OriginResolver): BuilderCall | undefined {
@@ -450,6 +455,11 @@ function gather(files: readonly FileFacts[]): {
     for (const i of f.instantiations) {
       const set = instantiated.get(i.template) ?? new Set();
       instantiated.set(i.template, set.add(i.headCall));
+      if (i.callee) {
+        const list = callers.get(i.callee);
+        if (!list) callers.set(i.callee, [i.headCall]);
+        else if (!list.includes(i.headCall)) list.push(i.headCall);
+      }
     }
     for (const e of f.edges) {
       const list = callers.get(e.callee);
