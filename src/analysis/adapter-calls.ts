@@ -644,8 +644,8 @@ export class AdapterCalls {
       // `Mailbox.db.executeSql(text)` on a field given instances of several classes: each one's method is a builder
       // this call may run, and the write is made here by each (origins.ts `methods`).
       const target = this.deps.origins.expr(call.expression);
-      // `this.rls.deleteWhere(sessions, cond)` with `rls: DatabaseWrapper`, an alias of a class of the codebase: no edge
-      // is made for it (only for a contract's implementations), so the builder's settling counts it as a call itself.
+      // `this.rls.deleteWhere(sessions, cond)` with `rls: DatabaseWrapper`, an alias of a class of the codebase: no
+      // edge is made for it (only for a contract's implementations), so the builder's settling counts it itself.
       const declared =
         target.kind === 'unknown' && target.methods ? undefined : declaredMethodOf(this.deps.origins, call, target);
       if (target.kind === 'unknown' && target.methods)

@@ -66,7 +66,7 @@ export function declaredMethodOf(
   const callee = skipOuter(call.expression);
   if (!ts.isPropertyAccessExpression(callee)) return undefined;
   const cls = declaredTypeOf(origins, callee.expression);
-  if (!cls || !ts.isClassDeclaration(cls) || ts.getModifiers(cls)?.some((m) => m.kind === ts.SyntaxKind.AbstractKeyword))
-    return undefined;
+  if (!cls || !ts.isClassDeclaration(cls)) return undefined;
+  if (ts.getModifiers(cls)?.some((m) => m.kind === ts.SyntaxKind.AbstractKeyword)) return undefined;
   return classMethod(origins, cls, callee.name.text);
 }
