@@ -31,6 +31,8 @@ import {
   builderCallOf,
   builderLabel,
   builderTableOf,
+  constructorBindings,
+  constructorField,
   ownerOf,
   readsParameter,
   templateKind,
@@ -83,6 +85,8 @@ interface BuilderInstance {
   at: ts.CallExpression;
   bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>;
   builtBy: string;
+  /** The table is a field the builder's constructor set (`this.table`), bound to what constructed the instance. */
+  field?: boolean;
 }
 
 export class AdapterCalls {
@@ -520,14 +524,18 @@ export class AdapterCalls {
     const named = handed && instance ? throughBindings(handed, instance.bound, this.deps.origins) : handed;
     // A table an inner wrapper names itself (`resetPassword(id)` calling `db.updateWhere(users, …).set(…)`): that
     // wrapper's own call of the builder is the site; this caller names nothing of it.
-    if (instance && named && named !== handed && ownerOf(named) !== ownerOf(call)) return false;
+    if (instance && !instance.field && named && named !== handed && ownerOf(named) !== ownerOf(call)) return false;
     if ('unresolved' in w.table) {
       // Name every missing piece: the table, and the connection when it is untraced too.
-      const table = instance
-        ? `the table ${instance.builtBy} writes comes from this call's ` +
-          (named && named !== handed ? `argument \`${shortText(named, 40)}\`, which does not name one` : 'arguments') +
-          `: ${w.table.unresolved}`
-        : w.table.unresolved;
+      const field = instance?.field && named && constructorField(named, this.deps.origins);
+      const argument = named && named !== handed ? `argument \`${shortText(named, 40)}\`, which does not name one` : '';
+      const table = field
+        ? `the table ${instance.builtBy} writes is \`${shortText(skipOuter(named), 40)}\`, set by the constructor ` +
+          `of the instance this call runs on, whose construction cannot be traced: ${w.table.unresolved}`
+        : instance
+          ? `the table ${instance.builtBy} writes comes from this call's ${argument || 'arguments'}: ` +
+            w.table.unresolved
+          : w.table.unresolved;
       const reason =
         isUntraced(handle) && 'reason' in handle
           ? `${table}; nor can the connection that runs it be traced: ${handle.reason}`
@@ -536,11 +544,24 @@ export class AdapterCalls {
       // helper is a table-generic builder, its write judged at each call (table-builders.ts); so is a wrapper passing
       // its own parameter on (`insertMany(table, rows) { … this.insert(table, row) }`).
       // At a call, only an argument that is the caller's own parameter: `byKind[kind]` names no table whatever `kind`.
+      // A constructor's field only from within its class (`this.update(…)` of another method: its callers bind it).
       const passedOn = (e: ts.Expression): boolean => {
         const o = this.deps.origins.expr(e);
-        return o.kind === 'param' && o.path.length === 0;
+        const onThis = (x: ts.Expression): boolean =>
+          ts.isPropertyAccessExpression(x) && x.expression.kind === ts.SyntaxKind.ThisKeyword;
+        return (
+          o.kind === 'param' &&
+          o.path.length === 0 &&
+          (!ts.isConstructorDeclaration(o.binding.fn) || onThis(skipOuter(call.expression)))
+        );
       };
-      const template = named && (instance ? passedOn(named) : readsParameter(named)) ? ownerOf(call) : undefined;
+      const template =
+        named &&
+        (instance
+          ? passedOn(named)
+          : readsParameter(named) || constructorField(named, this.deps.origins))
+          ? ownerOf(call)
+          : undefined;
       this.facts.sites.push({
         ...unresolvedSqlSite(call, handle, adapter.api, 'tableUnknown', reason, 'the write'),
         operation: w.operation,
@@ -740,7 +761,16 @@ export class AdapterCalls {
     // A call no edge stands for names its builder, for settleTemplates to count it among the builder's calls.
     const made = { template: t.node, headCall: chain.headCall, ...(noEdge ? { callee: chain.head } : {}) };
     if (t.builder) {
-      const at: BuilderInstance = { at: call, bound, builtBy: builderLabel(chain, t, this.deps.root) };
+      // `this.db.update(this.table)` of a generic base repository: the table its instance was constructed with.
+      const fields = constructorField(t.sqlArg, this.deps.origins)
+        ? constructorBindings(chain.headCall, this.deps.origins)
+        : undefined;
+      const at: BuilderInstance = {
+        at: call,
+        bound: fields ? new Map([...fields, ...bound]) : bound,
+        builtBy: builderLabel(chain, t, this.deps.root),
+        field: fields !== undefined,
+      };
       // Run on the connection the body names (`this.db`), in the caller's state at the call.
       if (this.builder(t.query, state, at)) this.facts.instantiations.push(made);
       return;

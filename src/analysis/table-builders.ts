@@ -241,7 +241,7 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
       } else {
         // A builder write on a table handed in (`insert(table, row) { return this.db.insert(table).values(row) }`).
         const read = builderTableOf(n);
-        if (read && readsParameter(read.table))
+        if (read && (readsParameter(read.table) || constructorField(read.table, origins)))
           out.push({
             query: n,
             receiver: callee.expression,
@@ -259,10 +259,72 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
     if (inner && call)
       for (const t of origins.facts.get(kindFor(origins), inner.fn))
         out.push({ ...t, node: call, via: [inner, ...t.via] });
+    // Another method of the class (`this.removeById(id)`): its writes on a field the constructor set are this
+    // method's too, named by whatever constructs the instance.
+    const callee = call && !inner ? skipOuter(call.expression) : undefined;
+    const onThis =
+      callee && ts.isPropertyAccessExpression(callee) && callee.expression.kind === ts.SyntaxKind.ThisKeyword;
+    const sibling = onThis && call ? builderCall(call, origins) : undefined;
+    if (sibling && call)
+      for (const t of origins.facts.get(kindFor(origins), sibling.fn))
+        if (t.builder && constructorField(t.sqlArg, origins)) out.push({ ...t, node: call, via: [sibling, ...t.via] });
     return true;
   };
   // An explicit stack (walk.ts): bodies nest deeper than a recursive walk can follow.
   if (fn.body && visit(fn.body)) walkDescendants(fn.body, visit);
+  return out;
+}
+
+/**
+ * A field the constructor sets from its parameter (`constructor(protected table: T)`, or `this.table = table`): the
+ * table of `this.db.update(this.table)` in a generic base repository, named by whoever constructs the instance.
+ */
+export function constructorField(expr: ts.Expression, origins: OriginResolver): boolean {
+  const e = skipOuter(expr);
+  if (!ts.isPropertyAccessExpression(e) || e.expression.kind !== ts.SyntaxKind.ThisKeyword) return false;
+  const o = origins.expr(e);
+  return o.kind === 'param' && o.path.length === 0 && ts.isConstructorDeclaration(o.binding.fn);
+}
+
+/**
+ * What the constructor parameters of the instance a call runs on were given: `repo.update(id, v)` with `const repo =
+ * new UserRepo(db)` and `class UserRepo extends BaseRepo { constructor(db) { super(db, users) } }` binds `UserRepo`'s
+ * `db` to `db` and `BaseRepo`'s `table` to `users`. Empty where the instance's construction is not in view.
+ */
+export function constructorBindings(
+  call: ts.CallExpression,
+  origins: OriginResolver,
+): Map<ts.ParameterDeclaration, ts.Expression> {
+  const out = new Map<ts.ParameterDeclaration, ts.Expression>();
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return out;
+  const made = origins.expr(callee.expression);
+  const construction = made.kind === 'expr' ? skipOuter(made.expr) : undefined;
+  if (!construction || !ts.isNewExpression(construction)) return out;
+  const first = origins.expr(construction.expression);
+  let cls = first.kind === 'class' ? first.decl : undefined;
+  let args: readonly ts.Expression[] = construction.arguments ?? [];
+  for (let depth = 0; cls && depth < 8; depth++) {
+    const clause = cls.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0];
+    const base = clause ? origins.expr(clause.expression) : undefined;
+    const ctor = cls.members.find(ts.isConstructorDeclaration);
+    if (ctor) {
+      ctor.parameters.forEach((p, j) => {
+        const a = args[j];
+        if (a && !ts.isSpreadElement(a)) out.set(p, a);
+      });
+      const sup = ctor.body?.statements.find(
+        (st) =>
+          ts.isExpressionStatement(st) &&
+          ts.isCallExpression(st.expression) &&
+          st.expression.expression.kind === ts.SyntaxKind.SuperKeyword,
+      );
+      if (!sup) break;
+      args = ((sup as ts.ExpressionStatement).expression as ts.CallExpression).arguments;
+    }
+    // A class without a constructor of its own hands its arguments to its base class's.
+    cls = base?.kind === 'class' ? base.decl : undefined;
+  }
   return out;
 }
 
