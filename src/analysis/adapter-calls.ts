@@ -757,6 +757,9 @@ export class AdapterCalls {
     state: Map<ts.Node, ConnState>,
     noEdge: boolean,
   ): void {
+    // A call known only from annotations reaches query-builder writes: a raw query's text through such a call (a
+    // service's `query(text, params)` handed a caller's SELECT) is read where the service's own callers are.
+    if (noEdge && !t.builder) return;
     const bound = bindingsOf(chain, t);
     // A call no edge stands for names its builder, for settleTemplates to count it among the builder's calls.
     const made = { template: t.node, headCall: chain.headCall, ...(noEdge ? { callee: chain.head } : {}) };

@@ -258,7 +258,7 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
     // A builder called with this function's parameters: its writes are this function's to instantiate.
     if (inner && call)
       for (const t of origins.facts.get(kindFor(origins), inner.fn))
-        out.push({ ...t, node: call, via: [inner, ...t.via] });
+        if (!inner.noEdge || t.builder) out.push({ ...t, node: call, via: [inner, ...t.via] });
     // Another method of the class (`this.removeById(id)`): its writes on a field the constructor set are this
     // method's too, named by whatever constructs the instance.
     const callee = call && !inner ? skipOuter(call.expression) : undefined;
