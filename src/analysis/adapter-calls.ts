@@ -13,7 +13,7 @@ import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, where } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
-import { shortText } from '../code/origins.js';
+import { shortText, type OriginResolver } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { connectionKey } from './connection-state.js';
 import { skipOuter } from '../syntax/wrappers.js';
@@ -521,7 +521,7 @@ export class AdapterCalls {
     // The expression naming the table where the write is a site: the argument a call binds to the builder's
     // parameter (`byKind[kind]`), else the body's own (`table`).
     const handed = builderTableOf(query)?.table;
-    const named = handed && instance ? throughBindings(handed, instance.bound, this.deps.origins) : handed;
+    const named = handed && instance ? boundField(handed, instance.bound, this.deps.origins) : handed;
     // A table an inner wrapper names itself (`resetPassword(id)` calling `db.updateWhere(users, …).set(…)`): that
     // wrapper's own call of the builder is the site; this caller names nothing of it.
     if (instance && !instance.field && named && named !== handed && ownerOf(named) !== ownerOf(call)) return false;
@@ -816,6 +816,32 @@ export function ownConnectionState(
   while (fn && !(isFunctionLike(fn) && !isInlineCallback(fn))) fn = fn.parent;
   if (!fn || !isFunctionLike(fn) || !fn.body || key.pos < fn.pos || key.end > fn.end) return undefined;
   return stateAt(fn, query)?.get(key);
+}
+
+/**
+ * What a builder's table expression stands for at a call: a parameter is the argument bound to it, a field of one
+ * (`opts.table` of `updateWithOptimisticLock({ table: 'episodes', trx, … })`) that property of the object literal
+ * passed, as far as they go.
+ */
+function boundField(
+  expr: ts.Expression,
+  bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>,
+  origins: OriginResolver,
+): ts.Expression {
+  let e = throughBindings(expr, bound, origins);
+  for (let i = 0; i < 4; i++) {
+    const o = origins.expr(e);
+    if (o.kind !== 'param' || o.path.length !== 1 || typeof o.path[0] !== 'string') return e;
+    const arg = bound.get(o.binding.decl);
+    const object = arg && skipOuter(arg);
+    if (!object || !ts.isObjectLiteralExpression(object)) return e;
+    const key = o.path[0];
+    const prop = object.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === key);
+    const value = prop && ts.isPropertyAssignment(prop) ? prop.initializer : prop?.name;
+    if (!value || !ts.isExpression(value)) return e;
+    e = throughBindings(value, bound, origins);
+  }
+  return e;
 }
 
 /** Whether a builder write's executor is `adapter`'s connection (a parameter typed as one, or distinctive: maybe). */
