@@ -24,7 +24,9 @@ export const drizzleAdapter: DbAdapter = {
   connectMethods: [],
   passthroughMethods: ['$with'],
   builderTable(call) {
-    return verbCall(call, VERBS) && call.arguments.length === 1 ? call.arguments[0] : undefined;
+    // A table is a pgTable value: a row object or list (knex's `insert(row)`) is not one.
+    const arg = verbCall(call, VERBS) && call.arguments.length === 1 ? call.arguments[0] : undefined;
+    return arg && !ts.isObjectLiteralExpression(arg) && !ts.isArrayLiteralExpression(arg) ? arg : undefined;
   },
   builderWrite(call, ctx) {
     const found = verbCall(call, VERBS);

@@ -30,7 +30,6 @@ import {
   builderCall,
   builderCallOf,
   builderLabel,
-  builderTableOf,
   constructorBindings,
   constructorField,
   ownerOf,
@@ -517,10 +516,13 @@ export class AdapterCalls {
   ): boolean {
     const call = instance?.at ?? query;
     const before = this.facts.sites.length;
-    if (instance && 'name' in (adapter.builderWrite?.(query, this.builderContext)?.table ?? {})) return false;
+    // The body names the table itself, in either reading of the call (`args.trx('episodes').update(…)` read as a field
+    // call too): its own site stands; the call adds none.
+    const plain = instance ? adapter.builderWrite?.(query, this.builderContext) : undefined;
+    if (plain && ('name' in plain.table || (plain.fieldCall && 'name' in plain.fieldCall.table))) return false;
     // The expression naming the table where the write is a site: the argument a call binds to the builder's
-    // parameter (`byKind[kind]`), else the body's own (`table`).
-    const handed = builderTableOf(query)?.table;
+    // parameter (`byKind[kind]`), else the body's own (`table`), as the library that recognised the write reads it.
+    const handed = adapter.builderTable?.(query);
     const named = handed && instance ? boundField(handed, instance.bound, this.deps.origins) : handed;
     // A table an inner wrapper names itself (`resetPassword(id)` calling `db.updateWhere(users, …).set(…)`): that
     // wrapper's own call of the builder is the site; this caller names nothing of it.
