@@ -23,6 +23,11 @@ export const drizzleAdapter: DbAdapter = {
   transactionMethods: { transaction: {} },
   connectMethods: [],
   passthroughMethods: ['$with'],
+  builderTable(call) {
+    // A table is a pgTable value: a row object or list (knex's `insert(row)`) is not one.
+    const arg = verbCall(call, VERBS) && call.arguments.length === 1 ? call.arguments[0] : undefined;
+    return arg && !ts.isObjectLiteralExpression(arg) && !ts.isArrayLiteralExpression(arg) ? arg : undefined;
+  },
   builderWrite(call, ctx) {
     const found = verbCall(call, VERBS);
     if (!found || call.arguments.length !== 1) return null;

@@ -46,6 +46,14 @@ export const knexAdapter: DbAdapter = {
   transactionMethods: { transaction: {} },
   connectMethods: [],
   passthroughMethods: ['withSchema'],
+  builderTable(call) {
+    const found = verbCall(call, VERBS);
+    if (!found) return undefined;
+    // trx(table).insert(row), db.insert(row).into(table), db.table(table).del()
+    const { rootCall, links } = found.chain;
+    const named = [...links, ...outerCalls(call)].find((l) => TABLE_METHODS.has(l.name));
+    return rootCall?.arguments[0] ?? named?.call.arguments[0];
+  },
   builderWrite(call, ctx) {
     const found = verbCall(call, VERBS);
     if (!found) return null;

@@ -53,6 +53,9 @@ export const kyselyAdapter: DbAdapter = {
       ? { executor: call.arguments[0]!, sql: template }
       : null;
   },
+  builderTable(call) {
+    return verbCall(call, VERBS) ? call.arguments[0] : undefined;
+  },
   builderWrite(call, ctx) {
     const found = verbCall(call, VERBS);
     if (!found) return null;

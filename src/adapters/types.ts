@@ -182,4 +182,10 @@ export interface DbAdapter {
   sqlExecute?: (call: ts.CallExpression) => { executor: ts.Expression; sql: ts.Expression } | null;
   /** Recognises a query-builder or ORM write from a call's shape; the core checks the executor. */
   builderWrite?: (call: ts.CallExpression, ctx: BuilderContext) => BuilderWrite | null;
+  /**
+   * The expression naming the table of a builder write, read from the call's shape alone (`table` of Drizzle's
+   * `db.insert(table)`, Kysely's `db.insertInto(table)`, knex's `db(table).insert(row)`): a helper whose table is a
+   * parameter is a table-generic builder, judged at each call (table-builders.ts). Undefined for any other call.
+   */
+  builderTable?: (call: ts.CallExpression) => ts.Expression | undefined;
 }

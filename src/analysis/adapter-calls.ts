@@ -13,7 +13,7 @@ import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, where } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
-import { shortText } from '../code/origins.js';
+import { shortText, type OriginResolver } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { connectionKey } from './connection-state.js';
 import { skipOuter } from '../syntax/wrappers.js';
@@ -24,11 +24,14 @@ import { ambientAdapter, type AmbientHandle } from './ambient/providers.js';
 import { expressAccess, isExpressStore } from './context/express-vars.js';
 import { pgAdapter } from '../adapters/pg.js';
 import { type FlowDeps, isInlineCallback } from './flow.js';
+import { declaredMethodOf } from './declared-methods.js';
 import {
   bindingsOf,
   builderCall,
   builderCallOf,
   builderLabel,
+  constructorBindings,
+  constructorField,
   ownerOf,
   readsParameter,
   templateKind,
@@ -73,6 +76,16 @@ interface Instance {
   /** The query call in the builder's body. */
   query: ts.CallExpression;
   builtBy: string;
+}
+
+/** A table-generic builder's query-builder write (`this.db.insert(table)`) made at one of its calls. */
+interface BuilderInstance {
+  /** The call of the builder: where the write is a site. */
+  at: ts.CallExpression;
+  bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>;
+  builtBy: string;
+  /** The table is a field the builder's constructor set (`this.table`), bound to what constructed the instance. */
+  field?: boolean;
 }
 
 export class AdapterCalls {
@@ -429,21 +442,27 @@ export class AdapterCalls {
     return sameBinding(skipOuter((call.expression as ts.PropertyAccessExpression).expression), base);
   }
 
-  /** A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. */
-  private builder(call: ts.CallExpression, state: Map<ts.Node, ConnState>): boolean {
+  /**
+   * A query-builder or ORM write: its executor traced like a query's receiver, its table from the adapter. `instance`:
+   * the write of a table-generic builder's body (`call`, its `this.db.insert(table)`) made at a call of it, its
+   * parameters bound to that call's arguments, its site at that call (table-builders.ts).
+   */
+  private builder(call: ts.CallExpression, state: Map<ts.Node, ConnState>, instance?: BuilderInstance): boolean {
     let untraced: { adapter: DbAdapter; w: BuilderWrite; handle: Handle } | undefined;
     // Every call passes here, once per adapter: no closure in the loop (a context per adapter and call was a
     // thirtieth of the audit's garbage on midday).
-    const ctx = this.builderContext;
+    const ctx = instance ? this.boundContext(instance.bound) : this.builderContext;
+    const handleOf = (e: ts.Expression): Handle =>
+      this.deps.handles.of(instance ? throughBindings(e, instance.bound, this.deps.origins) : e);
     for (const adapter of adapters) {
       const read = adapter.builderWrite?.(call, ctx);
       if (!read) continue;
       let w = read;
-      let handle = this.deps.handles.of(read.executor);
+      let handle = handleOf(read.executor);
       let ours = isOurs(adapter, handle, read.distinctive);
       // `args.trx('t').update(…)`: the field is the library's executor (its declared type says so), not `args`.
       if (!ours && read.fieldCall) {
-        const field = this.deps.handles.of(read.fieldCall.executor);
+        const field = handleOf(read.fieldCall.executor);
         if (isOurs(adapter, field, false)) [w, handle, ours] = [read.fieldCall, field, true];
         // `const m = await import(name); m.db('t').insert(…)`: a module of the code that cannot be resolved hands
         // out the field, so the field's call is the write's shape (unresolved below, never dropped).
@@ -470,12 +489,10 @@ export class AdapterCalls {
           untraced = { adapter, w, handle };
         continue;
       }
-      this.builderSite(call, adapter, w, handle, state);
-      return true;
+      return this.builderSite(call, adapter, w, handle, state, instance);
     }
     if (!untraced) return false;
-    this.builderSite(call, untraced.adapter, untraced.w, untraced.handle, state);
-    return true;
+    return this.builderSite(call, untraced.adapter, untraced.w, untraced.handle, state, instance);
   }
 
   private fromUnresolvedCode(executor: ts.Expression): boolean {
@@ -488,32 +505,91 @@ export class AdapterCalls {
     );
   }
 
+  /** False for an instance whose body's write names its table without the call's arguments: no write of the call. */
   private builderSite(
-    call: ts.CallExpression,
+    query: ts.CallExpression,
     adapter: DbAdapter,
     w: BuilderWrite,
     handle: Handle,
     state: Map<ts.Node, ConnState>,
-  ): void {
+    instance?: BuilderInstance,
+  ): boolean {
+    const call = instance?.at ?? query;
+    const before = this.facts.sites.length;
+    // The body names the table itself, in either reading of the call (`args.trx('episodes').update(…)` read as a field
+    // call too): its own site stands; the call adds none.
+    const plain = instance ? adapter.builderWrite?.(query, this.builderContext) : undefined;
+    if (plain && ('name' in plain.table || (plain.fieldCall && 'name' in plain.fieldCall.table))) return false;
+    // The expression naming the table where the write is a site: the argument a call binds to the builder's
+    // parameter (`byKind[kind]`), else the body's own (`table`), as the library that recognised the write reads it.
+    const handed = adapter.builderTable?.(query);
+    const named = handed && instance ? boundField(handed, instance.bound, this.deps.origins) : handed;
+    // A table an inner wrapper names itself (`resetPassword(id)` calling `db.updateWhere(users, …).set(…)`): that
+    // wrapper's own call of the builder is the site; this caller names nothing of it.
+    if (instance && !instance.field && named && named !== handed && ownerOf(named) !== ownerOf(call)) return false;
     if ('unresolved' in w.table) {
       // Name every missing piece: the table, and the connection when it is untraced too.
+      const field = instance?.field && named && constructorField(named, this.deps.origins);
+      const argument = named && named !== handed ? `argument \`${shortText(named, 40)}\`, which does not name one` : '';
+      const table = field
+        ? `the table ${instance.builtBy} writes is \`${shortText(skipOuter(named), 40)}\`, set by the constructor ` +
+          `of the instance this call runs on, whose construction cannot be traced: ${w.table.unresolved}`
+        : instance
+          ? `the table ${instance.builtBy} writes comes from this call's ${argument || 'arguments'}: ` +
+            w.table.unresolved
+          : w.table.unresolved;
       const reason =
         isUntraced(handle) && 'reason' in handle
-          ? `${w.table.unresolved}; nor can the connection that runs it be traced: ${handle.reason}`
-          : w.table.unresolved;
+          ? `${table}; nor can the connection that runs it be traced: ${handle.reason}`
+          : table;
+      // A table handed in as a parameter (`insert(table, row) { return this.db.insert(table).values(row) }`): the
+      // helper is a table-generic builder, its write judged at each call (table-builders.ts); so is a wrapper passing
+      // its own parameter on (`insertMany(table, rows) { … this.insert(table, row) }`).
+      // At a call, only an argument that is the caller's own parameter: `byKind[kind]` names no table whatever `kind`.
+      // A constructor's field only from within its class (`this.update(…)` of another method: its callers bind it).
+      const passedOn = (e: ts.Expression): boolean => {
+        const o = this.deps.origins.expr(e);
+        const onThis = (x: ts.Expression): boolean =>
+          ts.isPropertyAccessExpression(x) && x.expression.kind === ts.SyntaxKind.ThisKeyword;
+        return (
+          o.kind === 'param' &&
+          o.path.length === 0 &&
+          (!ts.isConstructorDeclaration(o.binding.fn) || onThis(skipOuter(call.expression)))
+        );
+      };
+      const template =
+        named &&
+        (instance
+          ? passedOn(named)
+          : readsParameter(named) || constructorField(named, this.deps.origins))
+          ? ownerOf(call)
+          : undefined;
       this.facts.sites.push({
         ...unresolvedSqlSite(call, handle, adapter.api, 'tableUnknown', reason, 'the write'),
         operation: w.operation,
+        ...(template ? { template } : {}),
       });
-      return;
-    }
+    } else this.builderEffect(call, adapter, w.operation, w.table.name, handle, state, w);
+    if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
+    return true;
+  }
+
+  private builderEffect(
+    call: ts.CallExpression,
+    adapter: DbAdapter,
+    operation: BuilderWrite['operation'],
+    table: string,
+    handle: Handle,
+    state: Map<ts.Node, ConnState>,
+    flags: Pick<BuilderWrite, 'conflictUpdate' | 'returning'> = {},
+  ): void {
     const effect: StatementEffect = {
       writes: [
         {
-          operation: w.operation,
-          table: w.table.name,
-          ...(w.conflictUpdate ? { conflictUpdate: true as const } : {}),
-          ...(w.returning ? { returning: true as const } : {}),
+          operation,
+          table,
+          ...(flags.conflictUpdate ? { conflictUpdate: true as const } : {}),
+          ...(flags.returning ? { returning: true as const } : {}),
         },
       ],
       calls: [],
@@ -522,13 +598,34 @@ export class AdapterCalls {
       transaction: null,
       kind: 'builder',
     };
-    const normalized = `${adapter.api}:${w.operation}:${w.table.name}`;
+    const normalized = `${adapter.api}:${operation}:${table}`;
     this.runner.execute(call, handle, adapter.api, [effect], normalized, [], state);
   }
 
   private get builderContext(): BuilderContext {
     // Made once per walker: the closures below capture locals, so building them is kept out of the getter's path.
     return (this.builderCtx ??= this.newBuilderContext());
+  }
+
+  /**
+   * The builder context of a table-generic builder's body read for one call: what a parameter stands for is the
+   * argument bound to it (`users` for `table` of `insert(table, row)` called as `rls.insert(users, row)`).
+   */
+  private boundContext(bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>): BuilderContext {
+    const plain = this.builderContext;
+    const origins = this.deps.origins;
+    const through = (e: ts.Expression): ts.Expression => throughBindings(e, bound, origins);
+    return {
+      ...plain,
+      constant: (expr) => this.deps.folder.withArgs(bound, () => plain.constant(through(expr))),
+      definition: (expr) => {
+        const e = through(expr);
+        return plain.definition(e) ?? (e !== expr ? e : undefined);
+      },
+      classOf: (expr) => plain.classOf(through(expr)),
+      declaredType: (expr) => plain.declaredType(through(expr)),
+      packageExport: (expr) => plain.packageExport?.(through(expr)),
+    };
   }
 
   private newBuilderContext(): BuilderContext {
@@ -578,8 +675,13 @@ export class AdapterCalls {
       // `Mailbox.db.executeSql(text)` on a field given instances of several classes: each one's method is a builder
       // this call may run, and the write is made here by each (origins.ts `methods`).
       const target = this.deps.origins.expr(call.expression);
+      // `this.rls.deleteWhere(sessions, cond)` with `rls: DatabaseWrapper`, an alias of a class of the codebase: no
+      // edge is made for it (only for a contract's implementations), so the builder's settling counts it itself.
+      const declared =
+        target.kind === 'unknown' && target.methods ? undefined : declaredMethodOf(this.deps.origins, call, target);
       if (target.kind === 'unknown' && target.methods)
         for (const m of target.methods) this.instancesOf(call, builderCallOf(call, m.decl), state);
+      else if (declared) this.instancesOf(call, builderCallOf(call, declared), state, true);
       else this.requestFunction(call, state);
       return;
     }
@@ -618,7 +720,12 @@ export class AdapterCalls {
     this.query(call, callee, text, pgAdapter, state, undefined, undefined, handle);
   }
 
-  private instancesOf(call: ts.CallExpression, chain: BuilderCall, state: Map<ts.Node, ConnState>): void {
+  private instancesOf(
+    call: ts.CallExpression,
+    chain: BuilderCall,
+    state: Map<ts.Node, ConnState>,
+    noEdge = false,
+  ): void {
     // Two query calls of one builder running the same statement (`signal ? db.query(s, o) :
     // db.query(s)`) are one write at this call, not two. Until judged (the verdict comes once the file is walked), the
     // two may still differ in what runs them (`store ? tx.query(text) : this.pool.query(text)`): the later ones are
@@ -630,7 +737,7 @@ export class AdapterCalls {
     const unresolvedQueries = new Set<ts.Node>();
     for (const t of this.deps.origins.facts.get((this.templates ??= templateKind(this.deps.origins)), chain.fn)) {
       const before = this.facts.sites.length;
-      this.instantiate(call, chain, t, state);
+      this.instantiate(call, chain, t, state, noEdge || chain.noEdge === true);
       const fresh = this.facts.sites.splice(before).filter((site) => {
         if (site.sql === null) {
           if (unresolvedQueries.has(t.query)) return false;
@@ -658,12 +765,33 @@ export class AdapterCalls {
     chain: BuilderCall,
     t: Template,
     state: Map<ts.Node, ConnState>,
+    noEdge: boolean,
   ): void {
+    // A call known only from annotations reaches query-builder writes: a raw query's text through such a call (a
+    // service's `query(text, params)` handed a caller's SELECT) is read where the service's own callers are.
+    if (noEdge && !t.builder) return;
     const bound = bindingsOf(chain, t);
+    // A call no edge stands for names its builder, for settleTemplates to count it among the builder's calls.
+    const made = { template: t.node, headCall: chain.headCall, ...(noEdge ? { callee: chain.head } : {}) };
+    if (t.builder) {
+      // `this.db.update(this.table)` of a generic base repository: the table its instance was constructed with.
+      const fields = constructorField(t.sqlArg, this.deps.origins)
+        ? constructorBindings(chain.headCall, this.deps.origins)
+        : undefined;
+      const at: BuilderInstance = {
+        at: call,
+        bound: fields ? new Map([...fields, ...bound]) : bound,
+        builtBy: builderLabel(chain, t, this.deps.root),
+        field: fields !== undefined,
+      };
+      // Run on the connection the body names (`this.db`), in the caller's state at the call.
+      if (this.builder(t.query, state, at)) this.facts.instantiations.push(made);
+      return;
+    }
     const handle = this.deps.handles.of(throughBindings(t.receiver, bound, this.deps.origins));
     const instance: Instance = { handle, bound, query: t.query, builtBy: builderLabel(chain, t, this.deps.root) };
     if (this.query(call, t.receiver, t.sqlArg, t.adapter, this.bodyState(t.query, handle, state), t.method, instance))
-      this.facts.instantiations.push({ template: t.node, headCall: chain.headCall });
+      this.facts.instantiations.push(made);
   }
 
   /**
@@ -698,6 +826,32 @@ export function ownConnectionState(
   while (fn && !(isFunctionLike(fn) && !isInlineCallback(fn))) fn = fn.parent;
   if (!fn || !isFunctionLike(fn) || !fn.body || key.pos < fn.pos || key.end > fn.end) return undefined;
   return stateAt(fn, query)?.get(key);
+}
+
+/**
+ * What a builder's table expression stands for at a call: a parameter is the argument bound to it, a field of one
+ * (`opts.table` of `updateWithOptimisticLock({ table: 'episodes', trx, … })`) that property of the object literal
+ * passed, as far as they go.
+ */
+function boundField(
+  expr: ts.Expression,
+  bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>,
+  origins: OriginResolver,
+): ts.Expression {
+  let e = throughBindings(expr, bound, origins);
+  for (let i = 0; i < 4; i++) {
+    const o = origins.expr(e);
+    if (o.kind !== 'param' || o.path.length !== 1 || typeof o.path[0] !== 'string') return e;
+    const arg = bound.get(o.binding.decl);
+    const object = arg && skipOuter(arg);
+    if (!object || !ts.isObjectLiteralExpression(object)) return e;
+    const key = o.path[0];
+    const prop = object.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === key);
+    const value = prop && ts.isPropertyAssignment(prop) ? prop.initializer : prop?.name;
+    if (!value || !ts.isExpression(value)) return e;
+    e = throughBindings(value, bound, origins);
+  }
+  return e;
 }
 
 /** Whether a builder write's executor is `adapter`'s connection (a parameter typed as one, or distinctive: maybe). */

@@ -2,6 +2,9 @@ import ts from '../ts.js';
 import { resolveImport } from '../code/modules.js';
 import type { Origin, OriginResolver } from '../code/origins.js';
 import { type Binding, lookup } from '../code/scope.js';
+import { classMethod } from '../code/injected.js';
+import { skipOuter } from '../syntax/wrappers.js';
+import { declaredTypeOf } from './declared-receiver.js';
 
 // A method read off a parameter whose declared type is a class of the codebase:
 // `constructor(private readonly db: TenantDb) {}` … `this.db.withTenant(id, async (c) => …)`.
@@ -45,4 +48,25 @@ function declaredClass(origins: OriginResolver, type: ts.TypeNode, depth: number
   }
   if (b?.kind !== 'other' || !ts.isTypeAliasDeclaration(b.decl)) return null;
   return declaredClass(origins, b.decl.type, depth + 1);
+}
+
+/**
+ * The method of a class of the codebase a call runs, known only from the annotations along its receiver: a parameter's
+ * declared class (`this.rls.insert(…)` with `rls: DatabaseWrapper`), or what a const holds by the declared return type
+ * of the function that made it (`const db = await getDb(); db.insert(…)` with `getDb(): Promise<DatabaseWrapper>`).
+ * An interface or abstract class is a contract, whose calls are edges to its implementations (interface-calls.ts).
+ */
+export function declaredMethodOf(
+  origins: OriginResolver,
+  call: ts.CallExpression,
+  target: Origin,
+): ts.FunctionLikeDeclaration | undefined {
+  const declared = declaredClassMethod(origins, target);
+  if (declared) return declared.decl;
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  const cls = declaredTypeOf(origins, callee.expression);
+  if (!cls || !ts.isClassDeclaration(cls)) return undefined;
+  if (ts.getModifiers(cls)?.some((m) => m.kind === ts.SyntaxKind.AbstractKeyword)) return undefined;
+  return classMethod(origins, cls, callee.name.text);
 }

@@ -32,7 +32,12 @@ function isTypeDecl(node: ts.Node | undefined): node is TypeDecl {
 }
 
 /** `Database`, `Promise<Database>` (what an await gives), `Database | undefined`: the declaration named. */
-function typeDecl(origins: OriginResolver, type: ts.TypeNode | undefined, awaited = false): TypeDecl | undefined {
+function typeDecl(
+  origins: OriginResolver,
+  type: ts.TypeNode | undefined,
+  awaited = false,
+  aliases = 0,
+): TypeDecl | undefined {
   if (!type) return undefined;
   if (ts.isParenthesizedTypeNode(type)) return typeDecl(origins, type.type, awaited);
   if (ts.isUnionTypeNode(type)) {
@@ -49,6 +54,9 @@ function typeDecl(origins: OriginResolver, type: ts.TypeNode | undefined, awaite
   if (!ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return undefined;
   if (awaited && type.typeName.text === 'Promise') return typeDecl(origins, type.typeArguments?.[0]);
   const decl = declarationOf(origins, type.typeName);
+  // `export type DatabaseWrapper = RLSRepositoryWrapper`: the alias of one declaration is that declaration.
+  if (decl && ts.isTypeAliasDeclaration(decl) && ts.isTypeReferenceNode(decl.type) && aliases < 4)
+    return typeDecl(origins, decl.type, false, aliases + 1);
   return isTypeDecl(decl) ? decl : undefined;
 }
 
@@ -192,6 +200,11 @@ export function declaredTypeOf(
   if (ts.isPropertyAccessExpression(e)) {
     const owner = declaredTypeOf(origins, e.expression, steps + 1);
     return owner && memberType(origins, owner, e.name.text, false, awaited, steps);
+  }
+  // `await getDb()` with `getDb = async (): Promise<DatabaseWrapper> => …`: the function's declared return type.
+  if (ts.isCallExpression(e) && ts.isIdentifier(skipOuter(e.expression))) {
+    const fn = origins.expr(e.expression);
+    return fn.kind === 'function' ? typeDecl(origins, fn.decl.type, awaited) : undefined;
   }
   if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(skipOuter(e.expression))) {
     const callee = skipOuter(e.expression) as ts.PropertyAccessExpression;

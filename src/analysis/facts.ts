@@ -303,9 +303,10 @@ export interface FileFacts {
   escapes?: Map<ts.FunctionLikeDeclaration, ts.Identifier[]>;
   /**
    * Writes of table-generic builders made at this file's calls: the builder's write (the template) and the call of the
-   * builder that started it.
+   * builder that started it; `callee`, the builder, when no call edge stands for that call (a method read off a
+   * parameter typed by a class of the codebase, declared-methods.ts).
    */
-  instantiations: { template: ts.Node; headCall: ts.CallExpression }[];
+  instantiations: { template: ts.Node; headCall: ts.CallExpression; callee?: ts.FunctionLikeDeclaration }[];
   /**
    * Query calls judged where they are made (`this.db.query(stmt)` with `db: DatabaseExecutor`): the statement read at
    * the call, on the connection its receiver is. Such a call is also an edge to each implementation's `query` (a

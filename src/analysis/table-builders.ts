@@ -5,6 +5,7 @@ import { soleReturn } from './construction.js';
 import type { FileFacts, RawSite } from './facts.js';
 import { isInlineCallback } from './flow.js';
 import { unfollowedContract } from './interface-calls.js';
+import { declaredMethodOf } from './declared-methods.js';
 import type { FactKind } from '../code/fixpoint.js';
 import { where } from './handles.js';
 import { isExported } from '../code/modules.js';
@@ -42,6 +43,11 @@ export interface Template {
    * Inner builders called on the way to the query (`function save(t) { return insertInto(t, …) }`), outermost first.
    */
   via: BuilderCall[];
+  /**
+   * A query-builder or ORM write whose table is a parameter (`this.db.insert(table)`, `db.insertInto(table)`): read
+   * again by the adapter at each call, `sqlArg` being the expression that names the table.
+   */
+  builder?: true;
 }
 
 /** A call that runs a function's body, with the curried calls that led to it (`b(pool)(T)(row)`). */
@@ -54,6 +60,8 @@ export interface BuilderCall {
   headCall: ts.CallExpression;
   /** Each function's parameters bound to the arguments its call passed. */
   bound: Map<ts.ParameterDeclaration, ts.Expression>;
+  /** `head` known from the annotations on the receiver only (declared-methods.ts): no call edge stands for the call. */
+  noEdge?: true;
 }
 
 const MAX_CHAIN = 6;
@@ -63,6 +71,45 @@ const MAX_CHAIN = 6;
  * `f` returns; `const g = f(a); g(b)` too (by provenance of `g`).
  */
 export function builderCall(call: ts.CallExpression, origins: OriginResolver): BuilderCall | undefined {
+  return memberCall(call, origins) ?? curriedCall(call, origins);
+}
+
+/**
+ * `wrapper.updateWhere(users, cond).set(values)`: a method of the object literal a builder returns, its body closing
+ * over the builder's parameters (`updateWhere(table, cond) { return { set: (v) => db.update(table).set(v)… } }`).
+ */
+function memberCall(call: ts.CallExpression, origins: OriginResolver): BuilderCall | undefined {
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  const inner = skipOuter(callee.expression);
+  if (!ts.isCallExpression(inner)) return undefined;
+  const origin = origins.expr(inner.expression);
+  const declared = origin.kind === 'function' ? undefined : declaredMethodOf(origins, inner, origin);
+  const target = origin.kind === 'function' ? origin.decl : declared;
+  if (!target) return undefined;
+  const returned = soleReturn(target);
+  const object = returned && skipOuter(returned);
+  if (!object || !ts.isObjectLiteralExpression(object)) return undefined;
+  const member = object.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === callee.name.text);
+  const init = member && ts.isPropertyAssignment(member) ? skipOuter(member.initializer) : member;
+  const fn =
+    init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init) || ts.isMethodDeclaration(init))
+      ? init
+      : undefined;
+  if (!fn) return undefined;
+  const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+  for (const [decl, c] of [
+    [target, inner],
+    [fn, call],
+  ] as const)
+    decl.parameters.forEach((p, j) => {
+      const a = c.arguments[j];
+      if (a && !ts.isSpreadElement(a)) bound.set(p, a);
+    });
+  return { head: target, fn, headCall: inner, bound, ...(declared ? { noEdge: true as const } : {}) };
+}
+
+function curriedCall(call: ts.CallExpression, origins: OriginResolver): BuilderCall | undefined {
   const calls: ts.CallExpression[] = [call];
   for (let e = skipOuter(call.expression); calls.length <= MAX_CHAIN; ) {
     if (ts.isCallExpression(e)) {
@@ -191,17 +238,103 @@ function templates(fn: ts.FunctionLikeDeclaration, origins: OriginResolver): Tem
           node: n,
           via: [],
         });
+      } else {
+        // A builder write on a table handed in (`insert(table, row) { return this.db.insert(table).values(row) }`).
+        const read = builderTableOf(n);
+        if (read && (readsParameter(read.table) || constructorField(read.table, origins)))
+          out.push({
+            query: n,
+            receiver: callee.expression,
+            sqlArg: read.table,
+            values: undefined,
+            method,
+            adapter: read.adapter,
+            node: n,
+            via: [],
+            builder: true,
+          });
       }
     }
     // A builder called with this function's parameters: its writes are this function's to instantiate.
     if (inner && call)
       for (const t of origins.facts.get(kindFor(origins), inner.fn))
-        out.push({ ...t, node: call, via: [inner, ...t.via] });
+        if (!inner.noEdge || t.builder) out.push({ ...t, node: call, via: [inner, ...t.via] });
+    // Another method of the class (`this.removeById(id)`): its writes on a field the constructor set are this
+    // method's too, named by whatever constructs the instance.
+    const callee = call && !inner ? skipOuter(call.expression) : undefined;
+    const onThis =
+      callee && ts.isPropertyAccessExpression(callee) && callee.expression.kind === ts.SyntaxKind.ThisKeyword;
+    const sibling = onThis && call ? builderCall(call, origins) : undefined;
+    if (sibling && call)
+      for (const t of origins.facts.get(kindFor(origins), sibling.fn))
+        if (t.builder && constructorField(t.sqlArg, origins)) out.push({ ...t, node: call, via: [sibling, ...t.via] });
     return true;
   };
   // An explicit stack (walk.ts): bodies nest deeper than a recursive walk can follow.
   if (fn.body && visit(fn.body)) walkDescendants(fn.body, visit);
   return out;
+}
+
+/**
+ * A field the constructor sets from its parameter (`constructor(protected table: T)`, or `this.table = table`): the
+ * table of `this.db.update(this.table)` in a generic base repository, named by whoever constructs the instance.
+ */
+export function constructorField(expr: ts.Expression, origins: OriginResolver): boolean {
+  const e = skipOuter(expr);
+  if (!ts.isPropertyAccessExpression(e) || e.expression.kind !== ts.SyntaxKind.ThisKeyword) return false;
+  const o = origins.expr(e);
+  return o.kind === 'param' && o.path.length === 0 && ts.isConstructorDeclaration(o.binding.fn);
+}
+
+/**
+ * What the constructor parameters of the instance a call runs on were given: `repo.update(id, v)` with `const repo =
+ * new UserRepo(db)` and `class UserRepo extends BaseRepo { constructor(db) { super(db, users) } }` binds `UserRepo`'s
+ * `db` to `db` and `BaseRepo`'s `table` to `users`. Empty where the instance's construction is not in view.
+ */
+export function constructorBindings(
+  call: ts.CallExpression,
+  origins: OriginResolver,
+): Map<ts.ParameterDeclaration, ts.Expression> {
+  const out = new Map<ts.ParameterDeclaration, ts.Expression>();
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return out;
+  const made = origins.expr(callee.expression);
+  const construction = made.kind === 'expr' ? skipOuter(made.expr) : undefined;
+  if (!construction || !ts.isNewExpression(construction)) return out;
+  const first = origins.expr(construction.expression);
+  let cls = first.kind === 'class' ? first.decl : undefined;
+  let args: readonly ts.Expression[] = construction.arguments ?? [];
+  for (let depth = 0; cls && depth < 8; depth++) {
+    const clause = cls.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0];
+    const base = clause ? origins.expr(clause.expression) : undefined;
+    const ctor = cls.members.find(ts.isConstructorDeclaration);
+    if (ctor) {
+      ctor.parameters.forEach((p, j) => {
+        const a = args[j];
+        if (a && !ts.isSpreadElement(a)) out.set(p, a);
+      });
+      const sup = ctor.body?.statements.find(
+        (st) =>
+          ts.isExpressionStatement(st) &&
+          ts.isCallExpression(st.expression) &&
+          st.expression.expression.kind === ts.SyntaxKind.SuperKeyword,
+      );
+      if (!sup) break;
+      args = ((sup as ts.ExpressionStatement).expression as ts.CallExpression).arguments;
+    }
+    // A class without a constructor of its own hands its arguments to its base class's.
+    cls = base?.kind === 'class' ? base.decl : undefined;
+  }
+  return out;
+}
+
+/** The expression a builder write's call names its table by, and the first library whose shape reads one there. */
+export function builderTableOf(call: ts.CallExpression): { table: ts.Expression; adapter: DbAdapter } | undefined {
+  for (const adapter of adapters) {
+    const table = adapter.builderTable?.(call);
+    if (table && !ts.isSpreadElement(table)) return { table, adapter };
+  }
+  return undefined;
 }
 
 /**
@@ -384,6 +517,11 @@ function gather(files: readonly FileFacts[]): {
     for (const i of f.instantiations) {
       const set = instantiated.get(i.template) ?? new Set();
       instantiated.set(i.template, set.add(i.headCall));
+      if (i.callee) {
+        const list = callers.get(i.callee);
+        if (!list) callers.set(i.callee, [i.headCall]);
+        else if (!list.includes(i.headCall)) list.push(i.headCall);
+      }
     }
     for (const e of f.edges) {
       const list = callers.get(e.callee);

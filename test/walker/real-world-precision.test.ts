@@ -535,10 +535,15 @@ describe('signacare worker and repository shapes (knex, routed Proxy: issue 10)'
 describe('an executor type named by an alias imported from the codebase (saas-boilerplate rls-wrapper.ts)', () => {
   it('reads `db: Database` with `import type { Database }` through a barrel as the library executor the alias names', () => {
     const report = expectAnnotated('imported-type-alias');
-    // The wrapper's writes on whatever table it is handed: sites, unresolved (they were dropped silently).
+    // The wrapper's writes on whatever table it is handed (they were dropped silently): `insert` is judged at its one
+    // call, on the table that call names; `remove`, called nowhere, stays unresolved and says so.
     const wrapper = report.writeSites.filter((s) => s.file === 'src/repos/table-wrapper.ts');
-    expect(wrapper.map((s) => `${s.line} ${s.operation} ${s.coverage}`)).toEqual(['11 insert unresolved', '16 delete unresolved']);
+    expect(wrapper.map((s) => `${s.line} ${s.operation} ${s.coverage}`)).toEqual(['16 delete unresolved']);
     expect(wrapper[0]!.evidence).toContain('cannot be traced to a pgTable');
+    expect(wrapper[0]!.evidence).toContain('no call of `remove` was found');
+    const call = report.writeSites.find((s) => s.file === 'src/repos/notes.ts' && s.line === 19)!;
+    expect(call.tables).toEqual(['public.notes']);
+    expect(call.evidence).toContain('written by the table-generic builder `insert` (src/repos/table-wrapper.ts:11)');
     // An alias of a Map is no executor: its delete is no site.
     expect(report.writeSites.some((s) => s.line === 13)).toBe(false);
   });
