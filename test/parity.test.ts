@@ -21,13 +21,13 @@ const inSources = (file: string): boolean => /(^|\/)src\//.test(file) && file.en
 // Findings about the schema (on migrations, or on a Drizzle schema's declarations) need every file: the walker's alone.
 const SCHEMA_RULES = ['no-owner-bypass', 'no-unset-policy-setting'];
 
-async function lint(root: string): Promise<string[]> {
+async function lint(root: string, patterns = ['**/src/**/*.ts']): Promise<string[]> {
   const eslint = new ESLint({
     cwd: root,
     overrideConfigFile: true,
     overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tsParser }, plugins: plugin.configs.strict.plugins, rules: plugin.configs.strict.rules }] as ESLint.Options['overrideConfig'],
   });
-  const results = await eslint.lintFiles(['**/src/**/*.ts']);
+  const results = await eslint.lintFiles(patterns);
   return results.flatMap((r) =>
     // A fixture's own eslint-disable comment names a rule this config does not load: not ours.
     r.messages.filter((m) => !m.ruleId || m.ruleId.startsWith('rls-guard/')).map((m) => {
@@ -54,4 +54,23 @@ describe.each(FIXTURES)('walker and ESLint plugin agree on %s', (root) => {
 it('the example app has cross-file verdicts, so the comparison above covers them', () => {
   const report = auditSync({ paths: [EXAMPLE], types: false });
   expect(report.writeSites.filter((s) => s.crossFile).length).toBeGreaterThan(0);
+});
+
+// Code migrations found by their shape (a folder of modules exporting `up` and `down`, schema/migration-shape.ts), not
+// by their path: the walker sets their writes aside, and the plugin must too (issue 13), though they sit outside src/.
+it('the plugin sets aside the writes of code migrations found by their shape, as the walker does', async () => {
+  const root = path.resolve(import.meta.dirname, '../fixtures/layouts/shape-migrations');
+  const report = auditSync({ paths: [root], types: false, strict: true });
+  const inAlterations = (file: string): boolean => file.startsWith('packages/schemas/alterations/');
+  // ESLint lints the .ts alterations here (this config parses .ts only): the .js one's schema gap is the walker's.
+  const linted = (file: string): boolean => inAlterations(file) && file.endsWith('.ts');
+  // The walker's side: the alterations' writes are set aside as migrations, and none of their findings stays.
+  const aside = report.setAsideWriteSites.filter((s) => inAlterations(s.file));
+  expect(aside.length).toBeGreaterThan(0);
+  expect(aside.every((s) => s.setAside === 'migrations')).toBe(true);
+  const walker = report.findings
+    .filter((f) => !SCHEMA_RULES.includes(f.ruleId) && linted(f.file))
+    .map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId} ${f.message}`);
+  const eslint = await lint(root, ['packages/schemas/alterations/*.ts']);
+  expect(eslint.sort()).toEqual(walker.sort());
 });

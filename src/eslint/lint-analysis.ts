@@ -18,6 +18,7 @@ import type { LibraryAliases } from '../adapters/libraries.js';
 import { checkerEvidence } from '../analysis/type-evidence.js';
 import { ConfigError, configFileIn, configNameIn, defaultRoot, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel, SchemaSourceError } from '../schema/load.js';
+import { codeMigrationsByShape } from '../schema/migration-shape.js';
 import { InputCache } from '../cache/inputs.js';
 import { stableHash } from '../cache/stable-hash.js';
 import { withSharedWalks } from '../files/walk.js';
@@ -358,7 +359,10 @@ function configFileAbove(dir: string, now: number): string | null {
   return file;
 }
 
-const models = new WeakMap<LoadedConfig, { recheck: Recheck; model: RlsModel; hash: string }>();
+const models = new WeakMap<
+  LoadedConfig,
+  { recheck: Recheck; model: RlsModel; hash: string; migrations: ReadonlySet<string> }
+>();
 
 /**
  * The RLS model for a config, once per process and looked at again only on the recheck schedule
@@ -371,14 +375,15 @@ export function modelFor(loaded: LoadedConfig): RlsModel {
   const hit = models.get(loaded);
   if (hit && !hit.recheck.due()) return hit.model;
   const started = cpuMs();
-  const read = readModel(loaded);
+  const { model: read, migrations } = readModel(loaded);
   // The same model keeps its identity: the analysis config, the index's keys and the analysis
   // session are kept per model object, and a look that found nothing changed must not drop them.
   const hash = stableHash(read);
   const model = hit && hit.hash === hash ? hit.model : read;
-  const entry = hit ?? { recheck: new Recheck(), model, hash };
+  const entry = hit ?? { recheck: new Recheck(), model, hash, migrations };
   entry.model = model;
   entry.hash = hash;
+  entry.migrations = migrations;
   entry.recheck.done(cpuMs() - started);
   models.set(loaded, entry);
   return model;
@@ -390,11 +395,26 @@ export function modelFor(loaded: LoadedConfig): RlsModel {
  * reading every migration and scanning every source file for Drizzle tables, which on a large project cost more than a
  * second per process. One listing of the tree serves the model's walks.
  */
-function readModel(loaded: LoadedConfig): RlsModel {
+function readModel(loaded: LoadedConfig): { model: RlsModel; migrations: ReadonlySet<string> } {
   const inputs = new InputCache(indexCacheDir(loaded.dir), loaded.dir, 'eslint-inputs');
-  const model = withSharedWalks(() => loadModel(loaded.dir, loaded.config, { inputs }));
+  const ignore = loaded.config.ignore ?? [];
+  // With it, code migrations by their shape, as the audit sets them aside (walker/audit.ts): the same remembered scan
+  // the model's discovery made (schema/migration-shape.ts), from the same inputs and listing, once per project.
+  const { model, migrations } = withSharedWalks(() => ({
+    model: loadModel(loaded.dir, loaded.config, { inputs }),
+    migrations: codeMigrationsByShape(loaded.dir, ignore, inputs),
+  }));
   inputs.save();
-  return model;
+  return { model, migrations };
+}
+
+/**
+ * The project's code migrations by their shape (absolute paths), whatever their path says: kept with the model and
+ * looked at again on its schedule. The plugin sets their writes aside as the CLI does (report-findings.ts).
+ */
+export function codeMigrationsFor(loaded: LoadedConfig): ReadonlySet<string> {
+  modelFor(loaded);
+  return models.get(loaded)?.migrations ?? new Set();
 }
 
 const analysisConfigs = new WeakMap<RlsModel, Map<string, { loaded: LoadedConfig; config: AnalysisConfig }>>();

@@ -7,7 +7,7 @@ import type { RuleFinding } from '../report/rule-finding.js';
 import { siteFindings, type SiteCheck } from '../analysis/site-checks.js';
 import type { CoreSite } from '../analysis/index.js';
 import { applySuppressions, findSuppressions } from '../report/suppressions.js';
-import { configFor, lintAnalysis, tsSourceFile } from './lint-analysis.js';
+import { codeMigrationsFor, configFor, lintAnalysis, tsSourceFile } from './lint-analysis.js';
 import { leavesReport, setAsideUnder } from '../report/set-aside.js';
 import { otherDatabaseOf } from '../report/other-database.js';
 import { toPosixRelative } from '../files/paths.js';
@@ -169,9 +169,14 @@ function judge(parts: Parts, fileChecks: ReadonlyMap<string, SiteCheck>): RuleFi
   // A test, seed or migration file's write findings, and every write finding of a file that writes to another
   // database, are set aside from the audit's verdicts (report/set-aside.ts): the editor shows what CI fails on.
   const loaded = configFor(path.dirname(filename));
+  // A code migration by its shape (schema/migration-shape.ts) is set aside whatever its path, unless the config
+  // brings migrations back (report/set-aside.ts `partitionSetAside`).
+  const include = loaded.config.includeWritesFrom ?? [];
   const aside = otherDatabaseOf(sf)
     ? 'other-database'
-    : setAsideUnder(toPosixRelative(loaded.dir, filename), loaded.config.includeWritesFrom);
+    : codeMigrationsFor(loaded).has(filename) && !include.includes('migrations')
+      ? 'migrations'
+      : setAsideUnder(toPosixRelative(loaded.dir, filename), include);
   // Filtered after the suppressions, as the walker does: a suppression of a set-aside finding is not "unused".
   const judged = applySuppressions(file, all, suppressions, '//').findings;
   if (!aside) return judged;
