@@ -11,8 +11,26 @@ const POOL_WRITE = `
         import { pool } from '../db';
         export const seedLog = (org) => pool.query("INSERT INTO audit_logs (org_id, action) VALUES ($1, 'x')", [org]);`;
 
+/**
+ * A folder of code migrations found by their shape (fixtures/layouts/shape-migrations: modules exporting `up` and
+ * `down`, in a folder not named "migrations"): the CLI sets their writes aside, and so does the editor. `utils.ts`
+ * beside them has no such shape on disk: its write is app code.
+ */
+const ALTERATIONS = path.resolve(FIXTURE, '../layouts/shape-migrations/packages/schemas/alterations');
+const ALTERATION_WRITE = `
+        import { pool } from '../../core/src/db.js';
+        export default {
+          async up() { await pool.query("INSERT INTO logs (tenant_id, line) VALUES (gen_random_uuid(), 'x')"); },
+          async down() { await pool.query('DELETE FROM logs'); },
+        };`;
+
 ruleTester.run('no-unscoped-write', rule, {
   valid: [
+    {
+      name: "a code migration found by its shape, not its path: its writes are set aside, as rls-guard audit does",
+      filename: path.join(ALTERATIONS, '1.0.0-1700000002-seed-items.ts'),
+      code: ALTERATION_WRITE,
+    },
     {
       name: "a test file's write on the pool is set aside, as rls-guard audit sets it aside (includeWritesFrom brings it back)",
       filename: TEST_FILE,
@@ -191,6 +209,12 @@ ruleTester.run('no-unscoped-write', rule, {
       filename: path.join(FIXTURE, 'src/jobs/case.ts'),
       code: POOL_WRITE,
       errors: [{ messageId: 'onPool' }],
+    },
+    {
+      name: 'the same writes in a module beside the migrations that has not their shape on disk are app code',
+      filename: path.join(ALTERATIONS, 'utils.ts'),
+      code: ALTERATION_WRITE,
+      errors: [{ messageId: 'onPool' }, { messageId: 'onPool' }],
     },
     // A write on the outer handle inside a library's transaction callback runs on another
     // connection, outside that transaction: one case per library that hands its callback one.
