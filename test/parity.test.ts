@@ -65,7 +65,7 @@ it('the plugin sets aside the writes of code migrations found by their shape, as
   // ESLint lints the .ts alterations here (this config parses .ts only): the .js one's schema gap is the walker's.
   const linted = (file: string): boolean => inAlterations(file) && file.endsWith('.ts');
   // The walker's side: the alterations' writes are set aside as migrations, and none of their findings stays.
-  const aside = report.setAsideWriteSites.filter((s) => inAlterations(s.file));
+  const aside = (report.setAsideWriteSites ?? []).filter((s) => inAlterations(s.file));
   expect(aside.length).toBeGreaterThan(0);
   expect(aside.every((s) => s.setAside === 'migrations')).toBe(true);
   const walker = report.findings
