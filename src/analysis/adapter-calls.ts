@@ -569,7 +569,7 @@ export class AdapterCalls {
         operation: w.operation,
         ...(template ? { template } : {}),
       });
-    } else this.builderEffect(call, adapter, w.operation, w.table.name, handle, state, w);
+    } else this.builderEffect(call, adapter, w, w.table.name, handle, state);
     if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
     return true;
   }
@@ -577,19 +577,19 @@ export class AdapterCalls {
   private builderEffect(
     call: ts.CallExpression,
     adapter: DbAdapter,
-    operation: BuilderWrite['operation'],
+    w: BuilderWrite,
     table: string,
     handle: Handle,
     state: Map<ts.Node, ConnState>,
-    flags: Pick<BuilderWrite, 'conflictUpdate' | 'returning'> = {},
   ): void {
+    const { operation } = w;
     const effect: StatementEffect = {
       writes: [
         {
           operation,
           table,
-          ...(flags.conflictUpdate ? { conflictUpdate: true as const } : {}),
-          ...(flags.returning ? { returning: true as const } : {}),
+          ...(w.conflictUpdate ? { conflictUpdate: true as const } : {}),
+          ...(w.returning ? { returning: true as const } : {}),
         },
       ],
       calls: [],

@@ -1,8 +1,6 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditSync } from '../../src/walker/audit.js';
-import type { AuditReport } from '../../src/report/audit-report.js';
-import { eachWriteAlone, Oracle } from '../support/oracle.js';
+import { describe, expect, it } from 'vitest';
+import { appOracle, eachWriteAlone } from '../support/oracle.js';
 
 // Policies per command (fixtures/precision/per-command-policies): each write runs in Postgres in its own
 // transaction, after the sets its function makes, as a NOBYPASSRLS role under FORCE RLS. A covered verdict (org-scope, or admin-pool through a switch) must
@@ -14,20 +12,10 @@ const ROOT = path.resolve(import.meta.dirname, '../../fixtures/precision/per-com
 const SOURCE = 'src/app.ts';
 
 describe('the per-command policies fixture in Postgres', () => {
-  let oracle: Oracle;
-  let report: AuditReport;
-
-  beforeAll(async () => {
-    report = auditSync({ paths: [ROOT], types: false, schemaSource: 'static' });
-    oracle = await Oracle.forApp(ROOT, report);
-  }, 120_000);
-
-  afterAll(async () => {
-    await oracle?.close();
-  });
+  const app = appOracle(ROOT);
 
   it('agrees with every verdict when each write runs after its own transaction\'s sets', async () => {
-    const seen = (await eachWriteAlone(oracle, report, { root: ROOT, source: SOURCE }, expect)).map(
+    const seen = (await eachWriteAlone(app.oracle, app.report, { root: ROOT, source: SOURCE }, expect)).map(
       (s) => `${s.operation} ${s.coverage}`,
     );
     // Both verdicts for each command, so neither side is vacuous.

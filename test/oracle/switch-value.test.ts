@@ -1,8 +1,6 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditSync } from '../../src/walker/audit.js';
-import type { AuditReport } from '../../src/report/audit-report.js';
-import { eachWriteAlone, ORG, Oracle } from '../support/oracle.js';
+import { describe, expect, it } from 'vitest';
+import { appOracle, eachWriteAlone, ORG } from '../support/oracle.js';
 
 // Switches on one value (fixtures/precision/switch-value): each write of src/app.ts runs in Postgres in its own
 // transaction after its function's set, as a NOBYPASSRLS role under FORCE RLS. A set bound to `[SERVICE]` sends the
@@ -13,22 +11,12 @@ const ROOT = path.resolve(import.meta.dirname, '../../fixtures/precision/switch-
 const SOURCE = 'src/app.ts';
 
 describe('the switch-value fixture in Postgres', () => {
-  let oracle: Oracle;
-  let report: AuditReport;
-
-  beforeAll(async () => {
-    report = auditSync({ paths: [ROOT], types: false, schemaSource: 'static' });
-    oracle = await Oracle.forApp(ROOT, report);
-  }, 120_000);
-
-  afterAll(async () => {
-    await oracle?.close();
-  });
+  const app = appOracle(ROOT);
 
   it('agrees with every verdict: the sentinel lets every row through, a tenant\'s id only its own', async () => {
     // A set bound to `[SERVICE]` sends the sentinel, any other bind parameter the org.
     const bound = (l: string): string => (l.includes('[SERVICE]') ? "'__SERVICE__'" : `'${ORG}'`);
-    const seen = (await eachWriteAlone(oracle, report, { root: ROOT, source: SOURCE, bound }, expect)).map(
+    const seen = (await eachWriteAlone(app.oracle, app.report, { root: ROOT, source: SOURCE, bound }, expect)).map(
       (s) => s.coverage,
     );
     for (const coverage of ['admin-pool', 'org-scope', 'unscoped']) expect(seen).toContain(coverage);

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { scanSync } from '../../src/sql/libpg.js';
+import { afterAll, beforeAll } from 'vitest';
 import type { AuditReport } from '../../src/report/audit-report.js';
+import { auditSync } from '../../src/walker/audit.js';
 import { openEmbeddedPostgres, replayMigrations } from '../../src/schema/replay.js';
 import type { MigrationFile } from '../../src/schema/model.js';
 import { parseSql } from '../../src/sql/parser.js';
@@ -328,4 +330,35 @@ export async function eachWriteAlone(
     expect({ where, covered }).toEqual({ where, covered: site.coverage !== 'unscoped' });
   }
   return sites;
+}
+
+/**
+ * A fixture app audited (static schema, no types) and its migrations in Postgres, for one describe block: registers
+ * the set-up and the tear-down, and hands back the oracle and the report once set up. `prepare` runs after the
+ * oracle is made (a GRANT the fixture's verdicts assume).
+ */
+export function appOracle(root: string, prepare?: (oracle: Oracle) => Promise<void>): {
+  readonly oracle: Oracle;
+  readonly report: AuditReport;
+} {
+  let oracle: Oracle | undefined;
+  let report: AuditReport | undefined;
+  beforeAll(async () => {
+    report = auditSync({ paths: [root], types: false, schemaSource: 'static' });
+    oracle = await Oracle.forApp(root, report);
+    await prepare?.(oracle);
+  }, 120_000);
+  afterAll(async () => {
+    await oracle?.close();
+  });
+  return {
+    get oracle() {
+      if (!oracle) throw new Error('the oracle is used before its set-up ran');
+      return oracle;
+    },
+    get report() {
+      if (!report) throw new Error('the report is used before its set-up ran');
+      return report;
+    },
+  };
 }
