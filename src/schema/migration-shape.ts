@@ -27,7 +27,12 @@ export function codeMigrationsByShape(root: string, ignore: readonly string[], i
   const files = walked.files.filter((f) => !/\.d\.[cm]?ts$/.test(f));
   const shaped = inputs ? rememberedScan(root, files, inputs) : scanned(root, files);
   const byFolder = new Map<string, string[]>();
-  for (const f of shaped) byFolder.set(path.dirname(f), [...(byFolder.get(path.dirname(f)) ?? []), f]);
+  for (const f of shaped) {
+    const folder = path.dirname(f);
+    const list = byFolder.get(folder);
+    if (list) list.push(f);
+    else byFolder.set(folder, [f]);
+  }
   return new Set([...byFolder.values()].filter((list) => list.length >= MIN_SIBLINGS).flat());
 }
 
