@@ -4,6 +4,7 @@ import { toPosixRelative } from '../files/paths.js';
 import { isFile } from '../files/walk.js';
 import { evaluateConfigFile, SCRIPT_CONFIG } from './evaluate.js';
 import { parseJson } from '../files/json.js';
+import { workspaceOf } from '../resolve/workspaces.js';
 import type { RlsGuardConfig } from './types.js';
 import { ConfigError, validateConfig } from './validate.js';
 
@@ -83,14 +84,29 @@ export function loadConfig(options: { configFile?: string; start: string; untrus
   return { config: validateConfig(raw, file), file, dir: path.dirname(file) };
 }
 
-/** Without a config file, the project root: the nearest folder with a package.json or .git. */
+/**
+ * Without a config file, the project root: the nearest folder with a package.json or .git, and for a package of an
+ * npm, yarn or pnpm workspace, the workspace's root. A monorepo's migrations often sit outside every package
+ * (`infra/migrations`, `db/`), and the repository is what CI audits: the ESLint plugin, which starts from the linted
+ * file, rooted at the package would read no migration and judge every table ungated, a silent all-clear in the editor
+ * beside a failing audit (docs/real-world.md, sixteenth session).
+ */
 export function defaultRoot(start: string): string {
   const abs = path.resolve(start);
   const from = isFile(abs) ? path.dirname(abs) : abs;
   for (let dir = from; ; dir = path.dirname(dir)) {
-    if (isFile(path.join(dir, 'package.json')) || fs.existsSync(path.join(dir, '.git'))) return dir;
+    if (isFile(path.join(dir, 'package.json'))) return workspaceRootOf(dir) ?? dir;
+    if (fs.existsSync(path.join(dir, '.git'))) return dir;
     if (path.dirname(dir) === dir) return from;
   }
+}
+
+/** The root of the workspace that lists this folder as one of its packages (not merely a folder inside it). */
+function workspaceRootOf(dir: string): string | undefined {
+  const parent = path.dirname(dir);
+  if (parent === dir) return undefined;
+  const workspace = workspaceOf(parent);
+  return workspace?.packages.some((p) => p.dir === dir) ? workspace.root : undefined;
 }
 
 function readPackageKey(pkg: string): unknown {

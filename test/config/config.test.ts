@@ -6,7 +6,7 @@ import { ESLint } from 'eslint';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { runCli as run } from '../support/cli.js';
-import { ConfigError, loadConfig, validateConfig } from '../../src/config/load.js';
+import { ConfigError, defaultRoot, loadConfig, validateConfig } from '../../src/config/load.js';
 import { CONFIG_SCHEMA } from '../../src/config/schema.js';
 import plugin from '../../src/eslint-plugin.js';
 import { auditSync } from '../../src/walker/audit.js';
@@ -156,6 +156,57 @@ describe('config files', () => {
     const two = writeProject({ 'rls-guard.config.json': '{}', 'rls-guard.config.ts': 'export default {};\n' });
     expect(() => loadConfig({ start: two })).toThrow(ConfigError);
     expect(() => loadConfig({ start: two })).toThrow(/several configuration files \(rls-guard\.config\.ts, rls-guard\.config\.json\)/);
+  });
+});
+
+// Without a config file the project root is the nearest package.json's folder, or for a package of a workspace the
+// workspace's root: a monorepo keeps its migrations outside the packages, and the editor starts from the linted file.
+describe('the project root without a config file', () => {
+  const WORKSPACE = path.resolve(import.meta.dirname, '../../fixtures/layouts/workspace-root');
+
+  it('is the workspace root for a package the workspace lists, the package itself otherwise', () => {
+    expect(defaultRoot(path.join(WORKSPACE, 'apps/api/src/notes.ts'))).toBe(WORKSPACE);
+    expect(defaultRoot(path.join(WORKSPACE, 'packages/db'))).toBe(WORKSPACE);
+    expect(defaultRoot(WORKSPACE)).toBe(WORKSPACE);
+    // A package.json in a folder the workspace's globs do not list (a tool, a vendored app) is its own project.
+    const dir = writeProject({
+      'pnpm-workspace.yaml': "packages:\n  - 'apps/*'\n",
+      'apps/web/package.json': '{ "name": "web" }',
+      'tools/gen/package.json': '{ "name": "gen" }',
+      'apps/web/nested/package.json': '{ "name": "nested" }',
+    });
+    expect(defaultRoot(path.join(dir, 'apps/web/src/x.ts'))).toBe(dir);
+    expect(defaultRoot(path.join(dir, 'tools/gen/src'))).toBe(path.join(dir, 'tools/gen'));
+    expect(defaultRoot(path.join(dir, 'apps/web/nested'))).toBe(path.join(dir, 'apps/web/nested'));
+    // npm and yarn workspaces, in package.json.
+    const npm = writeProject({
+      'package.json': '{ "name": "r", "workspaces": { "packages": ["services/*"] } }',
+      'services/billing/package.json': '{ "name": "billing" }',
+    });
+    expect(defaultRoot(path.join(npm, 'services/billing/src'))).toBe(npm);
+  });
+
+  it('lets an audit of one package read the migrations at the repository root', () => {
+    const report = auditSync({ paths: [path.join(WORKSPACE, 'apps/api')], types: false, schemaSource: 'static' });
+    expect(report.root).toBe(WORKSPACE);
+    expect(report.incomplete).toEqual([]);
+    // The scope helper's package is not among the audited files: its callback's write fails closed, saying so.
+    expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}`)).toEqual([
+      'apps/api/src/notes.ts:6 unresolved',
+      'apps/api/src/notes.ts:13 unscoped',
+    ]);
+  });
+
+  it('gives the ESLint plugin, linting a file of a package, the verdicts of the audit', async () => {
+    const eslint = new ESLint({
+      cwd: path.join(WORKSPACE, 'apps/api'),
+      overrideConfigFile: true,
+      overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tsParser }, plugins: plugin.configs.strict.plugins, rules: plugin.configs.strict.rules }] as ESLint.Options['overrideConfig'],
+    });
+    const results = await eslint.lintFiles(['src/notes.ts']);
+    expect(results.flatMap((r) => r.messages.map((m) => `${m.line} ${m.ruleId}`))).toEqual([
+      '13 rls-guard/no-unscoped-write',
+    ]);
   });
 });
 
