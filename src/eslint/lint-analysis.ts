@@ -23,6 +23,8 @@ import { InputCache } from '../cache/inputs.js';
 import { stableHash } from '../cache/stable-hash.js';
 import { withSharedWalks } from '../files/walk.js';
 import type { RlsModel } from '../schema/types.js';
+import { wholeModelGap } from '../schema/model-gaps.js';
+import type { IncompleteItem } from '../report/types.js';
 import { awaitingIndex } from './awaiting-index.js';
 import { cliBuildFor, type CliBuild } from './cli-build.js';
 import {
@@ -51,6 +53,17 @@ export type LintResult = ({ ok: true } & FileAnalysis) | { ok: false; problem: s
  * A file's findings, its write sites as decided (for the rules' checks) and the parts of it rls-guard could not read.
  */
 type FileAnalysis = { findings: CoreFinding[]; sites: CoreSite[]; incomplete: SourceGap[] };
+
+/** The whole model's gap (no migrations, or none gates a table), once per model: every write is then unchecked. */
+const modelGapsOf = new WeakMap<RlsModel, IncompleteItem | null>();
+
+/** The gap of the whole RLS model of the project a file belongs to, if any (report/model-gaps.ts). */
+export function projectModelGap(filename: string): IncompleteItem | undefined {
+  const model = modelFor(configFor(path.dirname(filename)));
+  let gap = modelGapsOf.get(model);
+  if (gap === undefined) modelGapsOf.set(model, (gap = wholeModelGap(model) ?? null));
+  return gap ?? undefined;
+}
 
 const results = new WeakMap<object, LintResult>();
 

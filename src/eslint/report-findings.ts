@@ -7,7 +7,7 @@ import type { RuleFinding } from '../report/rule-finding.js';
 import { siteFindings, type SiteCheck } from '../analysis/site-checks.js';
 import type { CoreSite } from '../analysis/index.js';
 import { applySuppressions, findSuppressions } from '../report/suppressions.js';
-import { codeMigrationsFor, configFor, lintAnalysis, tsSourceFile } from './lint-analysis.js';
+import { codeMigrationsFor, configFor, lintAnalysis, projectModelGap, tsSourceFile } from './lint-analysis.js';
 import { leavesReport, setAsideUnder } from '../report/set-aside.js';
 import { otherDatabaseOf } from '../report/other-database.js';
 import { toPosixRelative } from '../files/paths.js';
@@ -112,6 +112,11 @@ export function reportFindings(context: Context, options: ReportOptions = {}): T
   };
 }
 
+function modelGapFindings(filename: string, file: string, writes: boolean): RuleFinding[] {
+  const gap = writes ? projectModelGap(filename) : undefined;
+  return gap ? incompleteFindings([{ ...gap, file, line: 1 }], { acceptHint: false }) : [];
+}
+
 function replace(edit: { start: number; end: number; text: string }): TSESLint.ReportFixFunction {
   return (fixer) => fixer.replaceTextRange([edit.start, edit.end], edit.text);
 }
@@ -151,6 +156,9 @@ function collect(context: Context): Early {
     ...scan.matches.map((m) => packFinding(sf, file, m)),
     // ESLint has no --allow-incomplete: the message does not offer it.
     ...incompleteFindings(analysis.incomplete.map((g) => ({ ...g, kind: 'source' as const })), { acceptHint: false }),
+    // A model with no gated table leaves every write unchecked: the walker reports it once, on the migrations; the
+    // editor shows it where it matters, at the top of each file that writes, instead of a silent all-clear.
+    ...modelGapFindings(filename, file, analysis.sites.length > 0),
   ];
   const parts: Parts = { file, filename, sf, found, sites: analysis.sites };
   // A site a check could judge: the checks are known only once every rule is created.

@@ -4,6 +4,7 @@ import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/conf
 import { SOURCE_EXTENSIONS, withSharedParses } from '../files/source.js';
 import { configNameIn, loadConfig } from '../config/load.js';
 import { auditRoots } from '../config/roots.js';
+import { modelGaps } from '../schema/model-gaps.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import { schemaFindings } from '../analysis/schema-findings.js';
 import { foldersReadThisRun, realPath, rememberListings, walkFiles, withSharedWalks } from '../files/walk.js';
@@ -326,35 +327,6 @@ const NO_PACKS: PackAuditResult = {
   deployFiles: 0,
   sources: [],
 };
-
-/** What the RLS model could not see: migration input read in part, no migrations, no gated tables. */
-function modelGaps(model: RlsModel): IncompleteItem[] {
-  const fromDatabase = model.sources?.some((s) => s.method === 'database') ?? false;
-  const fromSnapshot = model.sources?.some((s) => s.method === 'snapshot') ?? false;
-  const gaps: IncompleteItem[] = model.diagnostics
-    .filter((d) => d.incomplete)
-    .map((d) => ({ file: d.file, line: d.line, kind: fromDatabase ? 'database' : 'migration', reason: d.message }));
-  const gated = [...model.tables.values()].some((t) => t.rlsEnabled);
-  if (!fromDatabase && !fromSnapshot && model.files.length === 0) {
-    gaps.push({
-      file: '.',
-      kind: 'migration',
-      reason:
-        'no migrations found, so no table is known to be RLS-gated and no write can be judged; name the migration ' +
-        'folders with `migrations` in the config, or read the model from a database with --database-url',
-    });
-  } else if (!gated) {
-    const ref = model.sources?.[0]?.ref ?? '.';
-    gaps.push({
-      file: fromDatabase ? '.' : ref,
-      kind: fromDatabase ? 'database' : 'migration',
-      reason: `no RLS-gated tables in the model (${fromDatabase ? 'the database' : `the migrations in ${ref}`} ` +
-        `enable row level security on no table), so no write can be judged; check that these are the right ` +
-        `${fromDatabase ? 'database' : 'migrations'}`,
-    });
-  }
-  return gaps;
-}
 
 /**
  * The setting a scope helper outside the audited code is assumed to set: the configured one, else the conventional one.

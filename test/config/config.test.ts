@@ -210,6 +210,45 @@ describe('the project root without a config file', () => {
   });
 });
 
+// A model with no gated table leaves every write unchecked: the audit fails with no-incomplete-audit, and the editor
+// must not be silent either (report-findings.ts, modelGapFindings).
+describe('the ESLint plugin on a project whose model gates nothing', () => {
+  async function lintProject(files: Record<string, string>): Promise<string[]> {
+    const dir = writeProject(files);
+    const eslint = new ESLint({
+      cwd: dir,
+      overrideConfigFile: true,
+      overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tsParser }, plugins: plugin.configs.recommended.plugins, rules: plugin.configs.recommended.rules }] as ESLint.Options['overrideConfig'],
+    });
+    const results = await eslint.lintFiles(['src/*.ts']);
+    return results.flatMap((r) => r.messages.map((m) => `${path.basename(r.filePath)}:${m.line} ${m.ruleId} ${m.message}`));
+  }
+  const WRITES = {
+    'src/db.ts': "import pg from 'pg';\nexport const pool = new pg.Pool();\n",
+    'src/notes.ts': "import { pool } from './db';\nexport const drop = (id: string) => pool.query('DELETE FROM notes WHERE id = $1', [id]);\n",
+  };
+
+  it('reports the missing migrations at the top of each file that writes, nowhere else', async () => {
+    const messages = await lintProject(WRITES);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^notes\.ts:1 rls-guard\/no-incomplete-audit The audit is incomplete: no migrations found/);
+  });
+
+  it('reports migrations that enable row level security on no table', async () => {
+    const messages = await lintProject({ ...WRITES, 'migrations/001.sql': 'CREATE TABLE notes (id uuid PRIMARY KEY);\n' });
+    expect(messages).toEqual([
+      'notes.ts:1 rls-guard/no-incomplete-audit The audit is incomplete: no RLS-gated tables in the model (the ' +
+        'migrations in migrations enable row level security on no table), so no write can be judged; check that ' +
+        'these are the right migrations.',
+    ]);
+  });
+
+  it('says nothing of the model once a table is gated', async () => {
+    const messages = await lintProject({ ...WRITES, 'migrations/001.sql': SCHEMA });
+    expect(messages.filter((m) => m.includes('no-incomplete-audit'))).toEqual([]);
+  });
+});
+
 describe('validation never crashes', () => {
   it('accepts or rejects any JSON value with a ConfigError naming where', () => {
     const keys = Object.keys(CONFIG_SCHEMA.properties);
