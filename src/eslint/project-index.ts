@@ -784,11 +784,18 @@ class ProjectIndex {
    * one write, not one per file). The timer does not keep the process alive, so the exit
    * hook writes what is left. On the command line a burst is the whole run, and each write is the whole index (5 MB on
    * a 1,600-file project): written again no sooner than 50 times what the last write took, where every 500 ms cost a
-   * cold lint 2 s of CPU (performance.md, tenth session). An editor's lints keep the half second.
+   * cold lint 2 s of CPU (performance.md, tenth session). An editor's burst is the edits that follow one another: the
+   * index is written once they pause for EDITOR_WRITE_PAUSE_MS (each lint of an edit stores the verdict of its text, and
+   * a write every half second while the user typed was a whole index made and written per edit, some 10 ms of CPU and
+   * a string of 5 MB straight into the old generation each time, on the way of the next edit's lint when it came).
    */
   private saveSoon(): void {
-    if (this.saveTimer) return;
-    const delay = longLivedProcess() ? 500 : Math.max(500, 50 * this.lastSaveMs);
+    const waits = longLivedProcess();
+    if (this.saveTimer) {
+      if (!waits) return;
+      clearTimeout(this.saveTimer);
+    }
+    const delay = waits ? EDITOR_WRITE_PAUSE_MS : Math.max(500, 50 * this.lastSaveMs);
     this.saveTimer = setTimeout(() => this.save(), delay);
     this.saveTimer.unref();
     pending.add(this);
@@ -892,6 +899,9 @@ function isDecided(x: unknown): x is Decided {
       NUMBERS.every((k) => Number.isInteger(f[k]) && f[k] > 0),
   );
 }
+
+/** In an editor's process, the index is written once the lints that store verdicts pause this long (wall ms). */
+export const EDITOR_WRITE_PAUSE_MS = 2000;
 
 /** How many edited files (unsaved text linted) are stat'ed again at each lint. */
 const EDITED_KEPT = 32;

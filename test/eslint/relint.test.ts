@@ -3,7 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { lastLintAnalysedAlone } from '../../src/eslint/lint-analysis.js';
-import { closureWalkCount, indexChores, resetProjectIndexes } from '../../src/eslint/project-index.js';
+import {
+  closureWalkCount,
+  EDITOR_WRITE_PAUSE_MS,
+  indexChores,
+  resetProjectIndexes,
+} from '../../src/eslint/project-index.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
 import { eslintFor, lintMessages, ruleTesterCopy, touch } from '../support/eslint-project.js';
 
@@ -148,5 +153,32 @@ describe("an editor's re-lint: the looks at the project", () => {
     expect(indexChores()).toMatchObject({ looks: due.looks + 1, models: due.models + 1 });
     freshIndex();
     expect(await lintMessages(eslintFor(root, { indexBudgetMs: Infinity }), root, HELPER, edited)).toEqual(after);
+  });
+});
+
+describe("an editor's re-lint: the index on disk", () => {
+  it('is written once the edits pause, not every half second while they come', async () => {
+    const root = project();
+    freshIndex();
+    const editor = eslintFor(root, { indexBudgetMs: Infinity });
+    await lintMessages(editor, root, HELPER, helper(onParameter));
+    await new Promise((resolve) => setTimeout(resolve, EDITOR_WRITE_PAUSE_MS + 500));
+    const start = indexChores().writes;
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // Edits 600 ms apart (each lint stores its text's verdict): no write while they come.
+    for (let i = 0; i < 4; i++) {
+      await lintMessages(editor, root, HELPER, `${helper(onParameter)}// edit ${i}\n`);
+      await sleep(600);
+    }
+    expect(indexChores().writes).toBe(start);
+    // Then one, once they have paused (bounded on a loaded machine).
+    const until = Date.now() + 20_000;
+    while (indexChores().writes === start && Date.now() < until) await sleep(100);
+    expect(indexChores().writes).toBe(start + 1);
+    // Nothing left to write; what it wrote answers a new process for the last text as the editor did.
+    resetProjectIndexes();
+    expect(indexChores().writes).toBe(start + 1);
+    const loaded = await lintMessages(eslintFor(root, { indexBudgetMs: Infinity }), root, HELPER, `${helper(onParameter)}// edit 3\n`);
+    expect(loaded).toEqual([expect.stringMatching(/^5 rls-guard\/no-unscoped-write .*src\/jobs\.ts:5/)]);
   });
 });
