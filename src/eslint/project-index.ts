@@ -784,10 +784,10 @@ class ProjectIndex {
    * one write, not one per file). The timer does not keep the process alive, so the exit
    * hook writes what is left. On the command line a burst is the whole run, and each write is the whole index (5 MB on
    * a 1,600-file project): written again no sooner than 50 times what the last write took, where every 500 ms cost a
-   * cold lint 2 s of CPU (performance.md, tenth session). An editor's burst is the edits that follow one another: the
-   * index is written once they pause for EDITOR_WRITE_PAUSE_MS (each lint of an edit stores the verdict of its text, and
-   * a write every half second while the user typed was a whole index made and written per edit, some 10 ms of CPU and
-   * a string of 5 MB straight into the old generation each time, on the way of the next edit's lint when it came).
+   * cold lint 2 s of CPU (performance.md, tenth session). An editor's burst is the edits that follow one another:
+   * the index is written once they pause for EDITOR_WRITE_PAUSE_MS (each lint of an edit stores the verdict of its
+   * text, and a write every half second while the user typed was a whole index made and written per edit, some 10 ms
+   * of CPU and a string of 5 MB straight into the old generation each time, in the next edit's lint when it came).
    */
   private saveSoon(): void {
     const waits = longLivedProcess();
