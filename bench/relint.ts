@@ -24,7 +24,7 @@ import vm from 'node:vm';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { ESLint } from 'eslint';
 import { lastLintAnalysedAlone } from '../src/eslint/lint-analysis.js';
-import { lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.js';
+import { indexChores, lastIndexWork, resetProjectIndexes } from '../src/eslint/project-index.js';
 import { lastCallerIndex } from '../src/analysis/caller-index.js';
 import { typedGatherWork } from '../src/analysis/function-types.js';
 import { lastRoutesWork } from '../src/analysis/roots/entry-points.js';
@@ -71,8 +71,18 @@ export interface RelintEdit {
    * from the last lint, and the registrations the walked ones went through.
    */
   walks?: { walked: number; kept: number; registrations: number };
+  /**
+   * The looks at the project's files and at the model's inputs, and the writes of the index to disk, made during the
+   * lint (recheck.ts `chores`).
+   */
+  chores: { looks: number; models: number; writes: number };
   /** RELINT_HEAP_GROWTH=1: the heap in use after the lint and a full collection, MB (what the process holds on to). */
   heldMb?: number;
+  /**
+   * RELINT_PROFILE: the CPU profile's samples taken during this lint, ms by where they fell (`profileParts`): what a
+   * slow edit did that a fast one did not.
+   */
+  sampled?: Record<string, number>;
 }
 
 export interface RelintBench {
@@ -138,10 +148,15 @@ export async function relintBench(
   const heap = process.env.RELINT_HEAP ? await startHeapSampling() : undefined;
   const collections = watchCollections();
   const out: RelintEdit[] = [];
-  for (const [edit, next] of edits) out.push(await timedEdit(session, target, edit, next, collections.windows));
+  const spans: [bigint, bigint][] = [];
+  for (const [edit, next] of edits) out.push(await timedEdit(session, target, edit, next, collections.windows, spans));
   await collections.assign(out);
   const load: [number, number] = [loadBefore, os.loadavg()[0]!];
-  if (profile) fs.writeFileSync(process.env.RELINT_PROFILE!, JSON.stringify(await profile()));
+  if (profile) {
+    const stopped = (await profile()) as CpuProfile;
+    fs.writeFileSync(process.env.RELINT_PROFILE!, JSON.stringify(stopped));
+    out.forEach((e, i) => (e.sampled = profileParts(stopped, spans[i]!)));
+  }
   if (heap) fs.writeFileSync(process.env.RELINT_HEAP!, JSON.stringify(await heap()));
   session.close();
   const rep = out.slice(out.length - repeat);
@@ -212,12 +227,22 @@ async function timedEdit(
   edit: string,
   next: string,
   windows?: [number, number][],
+  spans?: [bigint, bigint][],
 ): Promise<RelintEdit> {
   let results: ESLint.LintResult[] = [];
   const typedBefore = { ...typedGatherWork };
   const wallStart = performance.now();
+  const spanStart = process.hrtime.bigint();
+  const choresBefore = indexChores();
   const cpuMs = await timed(async () => (results = await session.editor.lintText(next, { filePath: target })));
   const wallMs = performance.now() - wallStart;
+  spans?.push([spanStart, process.hrtime.bigint()]);
+  const choresAfter = indexChores();
+  const chores = {
+    looks: choresAfter.looks - choresBefore.looks,
+    models: choresAfter.models - choresBefore.models,
+    writes: choresAfter.writes - choresBefore.writes,
+  };
   windows?.push([wallStart, wallStart + wallMs]);
   const work = lastIndexWork();
   const ranAlone = lastLintAnalysedAlone();
@@ -243,6 +268,7 @@ async function timedEdit(
     alone: ranAlone,
     ...(graph ? { graph } : {}),
     walks,
+    chores,
     ...(results.some((r) => r.fatalErrorCount > 0) ? { parseError: true as const } : {}),
     gc: { minor: 0, major: 0, ms: 0 },
     ...held(),
@@ -407,6 +433,66 @@ function inspectorPost(): (method: string, params?: object) => Promise<any> {
   session.connect();
   return (method, params) =>
     new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+}
+
+/** The parts of an inspector CPU profile this bench reads. */
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/**
+ * Where the samples of `profile` taken within `span` (process.hrtime, ns: the profiler's clock in µs) fell, ms: the
+ * first of these frames found walking up from the sampled one names the part (the collector's samples have no stack).
+ */
+const PARTS: [string, (fn: string, file: string) => boolean][] = [
+  ['collector', (fn) => fn === '(garbage collector)'],
+  ['index write', (fn, file) => fn === 'save' && file === 'project-index.ts'],
+  ['project look', (fn, file) => file === 'project-index.ts' && (fn === 'relist' || fn === 'refresh')],
+  ['flow', (fn, file) => fn === 'analyzeFlow' && file === 'flow.ts'],
+  ['forget', (fn, file) => fn === 'forgetChanged' && file === 'session.ts'],
+  ['conclude', (fn, file) => fn === 'conclude' && file === 'index.ts'],
+  ['rls-guard other', (fn, file) => fn === 'lintAnalysis' && file === 'lint-analysis.ts'],
+  ['ESLint parse', (fn) => fn === 'parseForESLint'],
+];
+
+function profileParts(profile: CpuProfile, span: [bigint, bigint]): Record<string, number> {
+  const parent = new Map<number, number>();
+  const frames = new Map<number, [string, string]>();
+  for (const n of profile.nodes) {
+    frames.set(n.id, [n.callFrame.functionName, n.callFrame.url.split('/').pop() ?? '']);
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  }
+  const partOf = new Map<number, string>();
+  const part = (id: number): string => {
+    let hit = partOf.get(id);
+    if (hit !== undefined) return hit;
+    hit = 'other';
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const [fn, file] = frames.get(at)!;
+      const named = PARTS.find(([, is]) => is(fn, file));
+      if (named) {
+        hit = named[0];
+        break;
+      }
+    }
+    partOf.set(id, hit);
+    return hit;
+  };
+  const [from, to] = [Number(span[0] / 1000n), Number(span[1] / 1000n)];
+  const out: Record<string, number> = {};
+  let t = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i + 1] ?? 0;
+    t += profile.timeDeltas[i]!;
+    if (t < from || t > to) return;
+    const name = part(id);
+    out[name] = (out[name] ?? 0) + dt / 1000;
+  });
+  for (const k of Object.keys(out)) out[k] = Math.round(out[k]!);
+  return out;
 }
 
 async function startProfile(): Promise<() => Promise<object>> {

@@ -37,7 +37,7 @@ import {
   storeLocalFindings,
   takeInProjectIndex,
 } from './project-index.js';
-import { cpuMs, Recheck } from './recheck.js';
+import { afterLint, chores, cpuMs, Recheck } from './recheck.js';
 import { indexBudgetMs, longLivedProcess, noteLint, type PluginSettings } from './settings.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
@@ -372,10 +372,16 @@ function configFileAbove(dir: string, now: number): string | null {
   return file;
 }
 
-const models = new WeakMap<
-  LoadedConfig,
-  { recheck: Recheck; model: RlsModel; hash: string; migrations: ReadonlySet<string> }
->();
+interface ModelEntry {
+  recheck: Recheck;
+  model: RlsModel;
+  hash: string;
+  migrations: ReadonlySet<string>;
+  /** A look due in an editor's process, made after the lint (recheck.ts `afterLint`). */
+  later?: NodeJS.Timeout;
+}
+
+const models = new WeakMap<LoadedConfig, ModelEntry>();
 
 /**
  * The RLS model for a config, once per process and looked at again only on the recheck schedule
@@ -387,6 +393,24 @@ const models = new WeakMap<
 export function modelFor(loaded: LoadedConfig): RlsModel {
   const hit = models.get(loaded);
   if (hit && !hit.recheck.due()) return hit.model;
+  // In an editor's process the look is made once the lint is done (recheck.ts): this lint keeps the model it has.
+  if (hit && longLivedProcess()) {
+    afterLint(hit, () => {
+      if (models.get(loaded) !== hit || !hit.recheck.due()) return;
+      try {
+        lookAtModel(loaded, hit);
+      } catch {
+        // Unreadable now: forgotten, so the next lint reads it within the lint and reports why, as before.
+        models.delete(loaded);
+      }
+    });
+    return hit.model;
+  }
+  return lookAtModel(loaded, hit);
+}
+
+/** Reads the model's inputs again (or for the first time): the model, the same object while its content is. */
+function lookAtModel(loaded: LoadedConfig, hit: ModelEntry | undefined): RlsModel {
   const started = cpuMs();
   const { model: read, migrations } = readModel(loaded);
   // The same model keeps its identity: the analysis config, the index's keys and the analysis
@@ -399,6 +423,7 @@ export function modelFor(loaded: LoadedConfig): RlsModel {
   entry.migrations = migrations;
   entry.recheck.done(cpuMs() - started);
   models.set(loaded, entry);
+  chores.models++;
   return model;
 }
 

@@ -16,7 +16,7 @@ import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
 import { runningBuilds, startBuilder } from './background-build.js';
 import { LocalKeys } from './local-keys.js';
-import { cpuMs, Recheck } from './recheck.js';
+import { afterLint, chores, cpuMs, Recheck } from './recheck.js';
 import { longLivedProcess } from './settings.js';
 import { stableHash } from '../cache/stable-hash.js';
 import { codeStamp, sha } from '../cache/code-stamp.js';
@@ -153,6 +153,8 @@ class ProjectIndex {
   /** When to look at the project again (recheck.ts), and the cost so far of a look the budget cut short. */
   private readonly look = new Recheck();
   private lookCostMs: number | undefined;
+  /** A look due in an editor's process, to be made once the lint that found it due is done (recheck.ts `afterLint`). */
+  private readonly lookLater: { later?: NodeJS.Timeout } = {};
   private baseMemo: { model: RlsModel; config: object; strict: boolean; prisma: unknown; value: string } | undefined;
   private graph: Graph | undefined;
   private lastView: View | undefined;
@@ -214,44 +216,30 @@ class ProjectIndex {
    */
   private view(input: ProjectInput, late: () => boolean): View | { read: number; total: number } {
     const self = toPosixRelative(this.root, input.file);
-    const looking = this.lookCostMs !== undefined || this.look.due();
+    let looking = this.lookCostMs !== undefined || this.look.due();
+    // In an editor's process a look that falls due is made after this lint (recheck.ts), unless it is the first one
+    // or one a budget cut short: the lint goes on with what the last look saw, and the files edited here.
+    if (looking && this.lookCostMs === undefined && this.listed && longLivedProcess()) {
+      const loaded = input.loaded;
+      afterLint(this.lookLater, () => {
+        if (indexes.get(this.root) !== this || this.lookCostMs !== undefined || !this.look.due()) return;
+        try {
+          this.syncFromDisk();
+          this.lookAtProject(loaded, () => false);
+        } catch {
+          // Made again within the next lint, whose caller reports what failed.
+          this.lookCostMs = undefined;
+          this.look.reset();
+        }
+      });
+      looking = false;
+    }
     // What another process wrote to the index on disk: per lint where a background build may be writing it (an
     // editor's server, or a process that started one), else with each look (a stat per linted file otherwise).
     if (looking || this.builder !== undefined || longLivedProcess()) this.syncFromDisk();
     if (looking) {
-      // A look at the project: list it, stat every file, read the changed ones. It may span
-      // several lints when the budget runs out; only its own work counts as its cost (CPU time, recheck.ts).
-      const started = cpuMs();
-      if (this.lookCostMs === undefined) {
-        this.lookCostMs = 0;
-        this.relist(input.loaded);
-        prismaModels(this.root);
-      }
-      let read = 0;
-      // What a look costs again is the listing and the stats: reading changed files is not repeated. (Reading is timed
-      // on the wall clock: asking for the CPU time per file would cost more than the stat.)
-      let readingMs = 0;
-      for (const rel of this.list) {
-        const before = performance.now();
-        const done = this.refresh(rel);
-        if (!done) continue;
-        read++;
-        // A stat is cheap, but thousands of them on a slow disk are not: checked every 256.
-        if (done !== 'read' && (read & 255) === 0 && late()) {
-          this.lookCostMs += Math.max(0, cpuMs() - started - readingMs);
-          return { read, total: this.list.length };
-        }
-        if (done !== 'read') continue;
-        readingMs += performance.now() - before;
-        // Stats are cheap; only reading a file counts against the budget.
-        if (late()) {
-          this.lookCostMs += Math.max(0, cpuMs() - started - readingMs);
-          return { read, total: this.list.length };
-        }
-      }
-      this.look.done(this.lookCostMs + Math.max(0, cpuMs() - started - readingMs));
-      this.lookCostMs = undefined;
-      this.lastView = undefined;
+      const cut = this.lookAtProject(input.loaded, late);
+      if (cut) return cut;
     } else this.refreshEdited();
     const selfHash = textHash(input.text);
     this.noteEdited(self, selfHash);
@@ -319,6 +307,46 @@ class ProjectIndex {
       importsOf,
     };
     return (this.lastView = view);
+  }
+
+  /**
+   * A look at the project: list it, stat every file, read the changed ones. It may span several lints when the budget
+   * runs out (how far it got is returned); only its own work counts as its cost (CPU time, recheck.ts).
+   */
+  private lookAtProject(loaded: LoadedConfig, late: () => boolean): { read: number; total: number } | undefined {
+    const started = cpuMs();
+    if (this.lookCostMs === undefined) {
+      this.lookCostMs = 0;
+      this.relist(loaded);
+      prismaModels(this.root);
+    }
+    let read = 0;
+    // What a look costs again is the listing and the stats: reading changed files is not repeated. (Reading is timed
+    // on the wall clock: asking for the CPU time per file would cost more than the stat.)
+    let readingMs = 0;
+    for (const rel of this.list) {
+      const before = performance.now();
+      const done = this.refresh(rel);
+      if (!done) continue;
+      read++;
+      // A stat is cheap, but thousands of them on a slow disk are not: checked every 256.
+      if (done !== 'read' && (read & 255) === 0 && late()) {
+        this.lookCostMs += Math.max(0, cpuMs() - started - readingMs);
+        return { read, total: this.list.length };
+      }
+      if (done !== 'read') continue;
+      readingMs += performance.now() - before;
+      // Stats are cheap; only reading a file counts against the budget.
+      if (late()) {
+        this.lookCostMs += Math.max(0, cpuMs() - started - readingMs);
+        return { read, total: this.list.length };
+      }
+    }
+    this.look.done(this.lookCostMs + Math.max(0, cpuMs() - started - readingMs));
+    this.lookCostMs = undefined;
+    chores.looks++;
+    this.lastView = undefined;
+    return undefined;
   }
 
   private localKeys(graph: Graph, base: string): LocalKeys {
@@ -756,11 +784,18 @@ class ProjectIndex {
    * one write, not one per file). The timer does not keep the process alive, so the exit
    * hook writes what is left. On the command line a burst is the whole run, and each write is the whole index (5 MB on
    * a 1,600-file project): written again no sooner than 50 times what the last write took, where every 500 ms cost a
-   * cold lint 2 s of CPU (performance.md, tenth session). An editor's lints keep the half second.
+   * cold lint 2 s of CPU (performance.md, tenth session). An editor's burst is the edits that follow one another:
+   * the index is written once they pause for EDITOR_WRITE_PAUSE_MS (each lint of an edit stores the verdict of its
+   * text, and a write every half second while the user typed was a whole index made and written per edit, some 10 ms
+   * of CPU and a string of 5 MB straight into the old generation each time, in the next edit's lint when it came).
    */
   private saveSoon(): void {
-    if (this.saveTimer) return;
-    const delay = longLivedProcess() ? 500 : Math.max(500, 50 * this.lastSaveMs);
+    const waits = longLivedProcess();
+    if (this.saveTimer) {
+      if (!waits) return;
+      clearTimeout(this.saveTimer);
+    }
+    const delay = waits ? EDITOR_WRITE_PAUSE_MS : Math.max(500, 50 * this.lastSaveMs);
     this.saveTimer = setTimeout(() => this.save(), delay);
     this.saveTimer.unref();
     pending.add(this);
@@ -793,6 +828,7 @@ class ProjectIndex {
       // a read-only checkout: the in-process index still works
     }
     this.lastSaveMs = performance.now() - started;
+    chores.writes++;
   }
 
   /** What the last write of the index took (wall ms): the command line's interval between writes grows with it. */
@@ -864,6 +900,9 @@ function isDecided(x: unknown): x is Decided {
   );
 }
 
+/** In an editor's process, the index is written once the lints that store verdicts pause this long (wall ms). */
+export const EDITOR_WRITE_PAUSE_MS = 2000;
+
 /** How many edited files (unsaved text linted) are stat'ed again at each lint. */
 const EDITED_KEPT = 32;
 
@@ -888,6 +927,10 @@ let lastWork = { analysed: 0, dropped: 0 };
 /** What the last query of an index analysed (files whose facts it computed) and dropped (the bench reports it). */
 export function lastIndexWork(): { analysed: number; dropped: number } {
   return lastWork;
+}
+/** The looks at the project and the model, and the writes of the index, so far (recheck.ts `chores`): a copy. */
+export function indexChores(): { looks: number; models: number; writes: number } {
+  return { ...chores };
 }
 /** How many times a linted file's closure was walked (tests: an edit that keeps the imports walks none). */
 let closureWalks = 0;

@@ -1,11 +1,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { lastLintAnalysedAlone } from '../../src/eslint/lint-analysis.js';
-import { closureWalkCount, resetProjectIndexes } from '../../src/eslint/project-index.js';
+import {
+  closureWalkCount,
+  EDITOR_WRITE_PAUSE_MS,
+  indexChores,
+  resetProjectIndexes,
+} from '../../src/eslint/project-index.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
-import { eslintFor, lintMessages, ruleTesterCopy } from '../support/eslint-project.js';
+import { eslintFor, lintMessages, ruleTesterCopy, touch } from '../support/eslint-project.js';
 
 // An editor's re-lint of a file whose sites other files decide (lint-analysis.ts): once the project's analysis session
 // holds every file the verdicts need, an edit is analysed once, in the session, not first alone in a fresh engine. The
@@ -110,5 +115,70 @@ describe("an editor's re-lint: the project index's lookup", () => {
       const fresh = eslintFor(root, { indexBudgetMs: Infinity });
       expect(await lintMessages(fresh, root, HELPER, text), `edit ${i}`).toEqual(answers[i]);
     }
+  });
+});
+
+describe("an editor's re-lint: the looks at the project", () => {
+  it('makes a look that falls due after the lint, not within it, and the next lint answers from what it saw', async () => {
+    const root = project();
+    freshIndex();
+    // The looks fall due on the wall clock (recheck.ts): moved on here instead of waiting.
+    const now = performance.now.bind(performance);
+    let ahead = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => now() + ahead);
+    onTestFinished(() => void vi.restoreAllMocks());
+    const editor = eslintFor(root, { indexBudgetMs: Infinity });
+    const opened = indexChores();
+    const before = await lintMessages(editor, root, HELPER, helper(onParameter));
+    // The first looks (the project's files, the model's inputs) are made within the lint that needs them.
+    expect(indexChores()).toMatchObject({ looks: opened.looks + 1, models: opened.models + 1 });
+    expect(before).toEqual([expect.stringMatching(/^5 rls-guard\/no-unscoped-write .*src\/jobs\.ts:5/)]);
+    // Another tool saves the caller: it now passes the executor of a scope helper (covered).
+    fs.writeFileSync(path.join(root, 'src/tenancy.ts'), 'export async function inTenant(pool: unknown, fn: (tx: unknown) => ' +
+      'Promise<void>): Promise<void> {}\n');
+    touch(path.join(root, 'src/jobs.ts'), "import { recordAudit } from './audit-helper.js';\nimport { pool } from './db.js';\n" +
+      "import { inTenant } from './tenancy.js';\n\nexport async function nightly(orgId: string): Promise<void> {\n" +
+      '  await inTenant(pool, async (tx) => recordAudit(tx, orgId));\n}\n');
+    ahead += 600_000;
+    const due = indexChores();
+    const edited = `${helper(onParameter)}// edited\n`;
+    // Both looks are due: the lint answers from what the last ones saw, and looks after it.
+    expect(await lintMessages(editor, root, HELPER, edited)).toEqual(before);
+    expect(indexChores()).toMatchObject({ looks: due.looks, models: due.models });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(indexChores()).toMatchObject({ looks: due.looks + 1, models: due.models + 1 });
+    // The next lint sees the save, as a fresh process does.
+    const after = await lintMessages(editor, root, HELPER, edited);
+    expect(after).toEqual([]);
+    expect(indexChores()).toMatchObject({ looks: due.looks + 1, models: due.models + 1 });
+    freshIndex();
+    expect(await lintMessages(eslintFor(root, { indexBudgetMs: Infinity }), root, HELPER, edited)).toEqual(after);
+  });
+});
+
+describe("an editor's re-lint: the index on disk", () => {
+  it('is written once the edits pause, not every half second while they come', async () => {
+    const root = project();
+    freshIndex();
+    const editor = eslintFor(root, { indexBudgetMs: Infinity });
+    await lintMessages(editor, root, HELPER, helper(onParameter));
+    await new Promise((resolve) => setTimeout(resolve, EDITOR_WRITE_PAUSE_MS + 500));
+    const start = indexChores().writes;
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // Edits 600 ms apart (each lint stores its text's verdict): no write while they come.
+    for (let i = 0; i < 4; i++) {
+      await lintMessages(editor, root, HELPER, `${helper(onParameter)}// edit ${i}\n`);
+      await sleep(600);
+    }
+    expect(indexChores().writes).toBe(start);
+    // Then one, once they have paused (bounded on a loaded machine).
+    const until = Date.now() + 20_000;
+    while (indexChores().writes === start && Date.now() < until) await sleep(100);
+    expect(indexChores().writes).toBe(start + 1);
+    // Nothing left to write; what it wrote answers a new process for the last text as the editor did.
+    resetProjectIndexes();
+    expect(indexChores().writes).toBe(start + 1);
+    const loaded = await lintMessages(eslintFor(root, { indexBudgetMs: Infinity }), root, HELPER, `${helper(onParameter)}// edit 3\n`);
+    expect(loaded).toEqual([expect.stringMatching(/^5 rls-guard\/no-unscoped-write .*src\/jobs\.ts:5/)]);
   });
 });
