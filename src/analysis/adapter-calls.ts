@@ -13,6 +13,7 @@ import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, where } from './handles.js';
 import { chainRoot, embeddingCall } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
+import { thisMemberTypeNode } from './declared-receiver.js';
 import { shortText, type OriginResolver } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { connectionKey } from './connection-state.js';
@@ -648,7 +649,10 @@ export class AdapterCalls {
       },
       declaredType: (expr) => {
         const o = origins.expr(expr);
-        return o.kind === 'param' && o.path.length === 0 ? o.binding.decl.type : undefined;
+        if (o.kind === 'param' && o.path.length === 0) return o.binding.decl.type;
+        // `this.repo` declared `Repository<Project>` (a property, a getter, a base class's member), whatever it is
+        // assigned: a wrapper of the injected repository, a getter picking a manager.
+        return thisMemberTypeNode(origins, expr);
       },
       qualify: (name, schema) => normalizeQualifiedName(schema ? `${schema}.${name}` : name, defaultSchema),
       tableExists: (qualified) => this.deps.config.knownTables?.has(qualified) ?? false,

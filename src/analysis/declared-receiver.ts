@@ -240,3 +240,57 @@ export function fieldTypeNode(
   }
   return t;
 }
+
+/**
+ * The type node `this.key` is declared with in its class or a class it extends (a property, a getter's return type,
+ * a parameter property), whatever value it is assigned: `private repo: Repository<Project>` set to
+ * `wrapTenantRepository(base)`. A base class's type parameters are replaced by the type arguments the extending
+ * class gives them: `get repo(): Repository<T>` of `BaseRepo<T>`, read in `class Hours extends BaseRepo<WorkingHours>`,
+ * is `Repository<WorkingHours>` (a node made for the answer: its type arguments are the source's own nodes).
+ * Undefined where no annotation says it.
+ */
+export function thisMemberTypeNode(origins: OriginResolver, expr: ts.Expression): ts.TypeNode | undefined {
+  const e = skipOuter(expr);
+  if (!ts.isPropertyAccessExpression(e) || skipOuter(e.expression).kind !== ts.SyntaxKind.ThisKeyword) return undefined;
+  const cls = thisClass(e);
+  return cls && declaredMemberType(origins, cls, e.name.text, new Map(), 0);
+}
+
+function declaredMemberType(
+  origins: OriginResolver,
+  decl: ts.ClassLikeDeclaration,
+  key: string,
+  given: ReadonlyMap<string, ts.TypeNode>,
+  steps: number,
+): ts.TypeNode | undefined {
+  for (const m of decl.members) {
+    if (memberName(m.name) === key) {
+      const type = ts.isPropertyDeclaration(m) || ts.isGetAccessorDeclaration(m) ? m.type : undefined;
+      return type && withArguments(type, given);
+    }
+    if (ts.isConstructorDeclaration(m))
+      for (const p of m.parameters)
+        if (ts.getModifiers(p)?.length && memberName(p.name) === key) return p.type && withArguments(p.type, given);
+  }
+  if (steps >= STEPS) return undefined;
+  const extended = decl.heritageClauses?.find((c) => c.token === ts.SyntaxKind.ExtendsKeyword)?.types[0];
+  if (!extended || !ts.isIdentifier(extended.expression)) return undefined;
+  const base = declarationOf(origins, extended.expression);
+  if (!base || !(ts.isClassDeclaration(base) || ts.isClassExpression(base))) return undefined;
+  const next = new Map<string, ts.TypeNode>();
+  base.typeParameters?.forEach((p, i) => {
+    const arg = extended.typeArguments?.[i] ?? p.default;
+    if (arg) next.set(p.name.text, withArguments(arg, given));
+  });
+  return declaredMemberType(origins, base, key, next, steps + 1);
+}
+
+/** `Repository<T>` with `T` given as `WorkingHours`: the reference with its type parameters replaced. */
+function withArguments(type: ts.TypeNode, given: ReadonlyMap<string, ts.TypeNode>): ts.TypeNode {
+  if (given.size === 0 || !ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return type;
+  if (!type.typeArguments) return given.get(type.typeName.text) ?? type;
+  const args = type.typeArguments.map((a) => withArguments(a, given));
+  return args.every((a, i) => a === type.typeArguments![i])
+    ? type
+    : ts.factory.createTypeReferenceNode(type.typeName, args);
+}

@@ -12,7 +12,7 @@ import { SqlTextFolder } from '../code/sql-text.js';
 import type { Facts, FactKind } from '../code/fixpoint.js';
 import { returnedAt, returnedParam, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import type { StatementEffect } from '../sql/classify.js';
-import { type AmbientHandle, AmbientProviders } from './ambient/providers.js';
+import { type AmbientHandle, AmbientProviders, proxiedTarget } from './ambient/providers.js';
 import { type SqlDeps, statementEffects } from './sql-resolution.js';
 import { forwardingFact, type ForwardingFact } from './providers/transactions.js';
 import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
@@ -373,6 +373,20 @@ export class HandleResolver {
       if (proxy) return proxy;
       const lazy = this.ambient.lazyProxy(e);
       if (lazy) return this.trace(lazy);
+      const proxied = proxiedTarget(e, this.origins);
+      if (proxied) {
+        // A Proxy without `get`/`apply` traps is its target; one whose trap this analysis does not read (neither a
+        // store's value nor one lazily made connection) may hand out another connection for each member: unknown,
+        // naming the trap, and never "not a database" (a write through it is unresolved, not dropped).
+        const target = this.trace(proxied.target);
+        if (!proxied.traps || target.kind === 'not-db') return target;
+        return {
+          kind: 'unknown',
+          reason:
+            `it is a Proxy of \`${shortText(proxied.target, 30)}\` made at ${where(e, this.root)}, whose ` +
+            `trap at ${where(proxied.traps, this.root)} decides what each member runs on`,
+        };
+      }
       const ctor = this.trace(e.expression);
       if (ctor.kind === 'library' && ctor.export !== 'namespace' && ctor.export !== 'sql-tag') {
         const what =

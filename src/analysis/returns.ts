@@ -117,7 +117,7 @@ function computeReturnedParam(fn: ts.FunctionLikeDeclaration): number | undefine
   const exprs = returnedExpressions(fn);
   let index: number | undefined;
   for (const e of exprs) {
-    const x = skipOuter(e);
+    const x = untrappedProxyTarget(skipOuter(e));
     const b = ts.isIdentifier(x) ? aliasedParam(lookup(x)) : undefined;
     if (b?.kind !== 'parameter' || b.fn !== fn || b.path.length || (index !== undefined && index !== b.index))
       return undefined;
@@ -133,6 +133,17 @@ function computeReturnedParam(fn: ts.FunctionLikeDeclaration): number | undefine
     return !reassigned;
   });
   return reassigned ? undefined : index;
+}
+
+/** `new Proxy(db, {})` (a handler literal trapping neither `get` nor `apply`): every member is `db`'s own. */
+function untrappedProxyTarget(e: ts.Expression): ts.Expression {
+  if (!ts.isNewExpression(e) || !ts.isIdentifier(e.expression) || e.expression.text !== 'Proxy') return e;
+  const [target, handler] = e.arguments ?? [];
+  if (e.arguments?.length !== 2 || lookup(e.expression) || !ts.isObjectLiteralExpression(skipOuter(handler!))) return e;
+  const traps = (skipOuter(handler!) as ts.ObjectLiteralExpression).properties.some(
+    (p) => !p.name || !ts.isIdentifier(p.name) || p.name.text === 'get' || p.name.text === 'apply',
+  );
+  return traps ? e : skipOuter(target!);
 }
 
 /**

@@ -393,6 +393,9 @@ export class OriginResolver {
       // `this.pgBossDb` in a static method reads the static field.
       if (isStaticMember(m)) return this.staticMember(cls, key, steps);
       if (ts.isMethodDeclaration(m)) return { kind: 'function', decl: m, name: key };
+      // `get repo() { … }`: each read runs the getter, whose value is not followed.
+      if (ts.isGetAccessorDeclaration(m))
+        return { kind: 'unknown', reason: `\`this.${key}\` is a getter of ${cls.name?.text ?? 'its class'}` };
       if (ts.isPropertyDeclaration(m)) {
         if (m.initializer && (ts.isArrowFunction(m.initializer) || ts.isFunctionExpression(m.initializer)))
           return { kind: 'function', decl: m.initializer, name: key };

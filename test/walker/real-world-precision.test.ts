@@ -684,3 +684,18 @@ describe('a function whose only returned value is its own call, called without a
     expect(report.writeSites.some((s) => s.evidence.includes('nests too deeply'))).toBe(false);
   });
 });
+
+describe('TypeORM repositories a class holds through a wrapper or a getter (nest-erp-backend, booking-platform-api)', () => {
+  it('reports every write through them: a field declared Repository<E> assigned a Proxy, a base class getter', () => {
+    const report = expectAnnotated('typeorm-wrapped-repos');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    // The subclass's write names its table through `extends OrgRepository<Slot>`.
+    expect(at('src/slots.repository.ts', 16).tables).toEqual(['public.slots']);
+    expect(at('src/slots.repository.ts', 16).evidence).toContain('`this.repo` is a getter of OrgRepository');
+    // The base class's own write is table-generic: unresolved, named, never dropped.
+    expect(at('src/base-repository.ts', 19).evidence).toContain('`T` cannot be traced to an @Entity class');
+    expect(at('src/notes.service.ts', 37).evidence).toContain(
+      'it is a Proxy of `base` made at src/scoped-repository.ts:22, whose trap at src/scoped-repository.ts:23',
+    );
+  });
+});

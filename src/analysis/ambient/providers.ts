@@ -518,6 +518,20 @@ function isTrapKey(arg: ts.Expression, trap: ts.FunctionLikeDeclaration): boolea
   return !!key && ts.isIdentifier(key) && ts.isIdentifier(e) && e.text === key.text && lookup(e)?.kind === 'parameter';
 }
 
+/**
+ * `new Proxy(target, handler)` of the global Proxy: its target, and where the handler traps reads (`get` or `apply`),
+ * whatever the trap does; `traps` is undefined for a handler with neither (every member is the target's own).
+ */
+export function proxiedTarget(
+  created: ts.NewExpression,
+  origins: OriginResolver,
+): { target: ts.Expression; traps: ts.FunctionLikeDeclaration | undefined } | undefined {
+  const ctor = skipOuter(created.expression);
+  if (!ts.isIdentifier(ctor) || ctor.text !== 'Proxy' || lookup(ctor) || created.arguments?.length !== 2)
+    return undefined;
+  return { target: created.arguments[0]!, traps: proxyTraps(created, origins)?.[0] };
+}
+
 /** The `get`/`apply` traps of `new Proxy(target, handler)`, the handler inline or a const. */
 function proxyTraps(created: ts.NewExpression, origins: OriginResolver): ts.FunctionLikeDeclaration[] | undefined {
   const ctor = skipOuter(created.expression);
