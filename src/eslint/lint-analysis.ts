@@ -144,6 +144,7 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   // (An admin write no route of this file reaches may be reached from a route in a file that imports it.)
   if (decidedAlone(local)) {
     needsProject.delete(filename);
+    if (childBuilding) aloneWhileBuilding++;
     // (While the child builds, it stores every file's verdicts.)
     if (!types && !childBuilding) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
     return { findings: local.findings, sites: local.sites, incomplete: local.incomplete };
@@ -295,6 +296,12 @@ function childDone(build: CliBuild, root: string): void {
 const needsProject = new Set<string>();
 
 let lastAlone = false;
+let aloneWhileBuilding = 0;
+
+/** How many files this thread decided alone while a command line's child built their project's index (measurements). */
+export function filesDecidedAloneWhileBuilding(): number {
+  return aloneWhileBuilding;
+}
 
 /** Whether the last lint analysed the file on its own (in a fresh engine, on ESLint's parse): the bench and tests. */
 export function lastLintAnalysedAlone(): boolean {
