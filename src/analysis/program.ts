@@ -237,9 +237,12 @@ function settleFiles(
         verdict.evidence += roleNote(options.policies(table, kinds), undefined);
       // The plugin's question: could other files change this verdict? Then its project index decides.
       // So could they where it read a search over the program's files (a tRPC context factory, a NestJS provider:
-      // Facts.readProgram), whatever that search found in this one.
+      // Facts.readProgram), whatever that search found in this one; a write of no gated table excepted, whose verdict
+      // is its tables' (its function's walk may have read one for another write).
+      const notGated = !('pending' in site.verdict) && site.verdict.coverage === 'not-gated';
       if (!options.wholeProgram)
-        verdict.crossFile = settler.foreign || !!site.readsProgram || memo.facts.programReads !== reads;
+        verdict.crossFile =
+          settler.foreign || (!!site.readsProgram && !notGated) || memo.facts.programReads !== reads;
       // Read from a member of an exported container: a module the plugin does not read may replace it.
       if (openRead(site.handle)) verdict.crossFile = true;
       if (options.wholeProgram && 'pending' in site.verdict) {
