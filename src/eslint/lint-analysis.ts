@@ -203,7 +203,8 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
 
 /**
  * The file's own analysis: the file on ESLint's parse, what it imports read from disk (OverlayHost), the project's
- * model and config. What it can read is the file and its imports, transitively (the key it is stored under: local-keys.ts).
+ * model and config. What it can read is the file and its imports, transitively (the key it is stored under:
+ * local-keys.ts).
  */
 function ownAnalysis(
   loaded: LoadedConfig,
