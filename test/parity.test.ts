@@ -1,8 +1,13 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import tsParser from '@typescript-eslint/parser';
 import { ESLint } from 'eslint';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import plugin from '../src/eslint-plugin.js';
+import { forgetCliBuilds, holdCliBuildsRunning } from '../src/eslint/cli-build.js';
+import { filesDecidedAloneWhileBuilding } from '../src/eslint/lint-analysis.js';
+import { resetProjectIndexes } from '../src/eslint/project-index.js';
 import { auditSync } from '../src/walker/audit.js';
 import { fixtureApps } from './support/fixture-apps.js';
 
@@ -37,25 +42,68 @@ async function lint(root: string, patterns = ['**/src/**/*.ts']): Promise<string
   );
 }
 
+const walkerFindings = new Map<string, string[]>();
+
+/** The walker's findings the plugin must report too (once per app: both describes below compare with them). */
+function walkerOf(root: string): string[] {
+  let known = walkerFindings.get(root);
+  if (known) return known;
+  const report = auditSync({ paths: [root], types: false, strict: true });
+  // Findings on migration files (owner bypass, unset policy settings) are the walker's alone.
+  known = report.findings
+    // ESLint lints the source files; deployment files are the walker's alone.
+    .filter((f) => !SCHEMA_RULES.includes(f.ruleId) && inSources(f.file))
+    .map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId} ${f.message}`);
+  // The gap of the whole model (no gated table): the walker reports it once, on the migrations; the plugin at the top
+  // of each file that writes.
+  const gap = report.incomplete.find((g) => g.file === '.' || g.reason.startsWith('no '));
+  const writing = new Set([...report.writeSites, ...(report.setAsideWriteSites ?? [])].map((s) => s.file));
+  if (gap)
+    for (const file of [...writing].filter(inSources))
+      known.push(`${file}:1:1 no-incomplete-audit The audit is incomplete: ${gap.reason}.`);
+  known.sort();
+  walkerFindings.set(root, known);
+  return known;
+}
+
 describe.each(FIXTURES)('walker and ESLint plugin agree on %s', (root) => {
   it('report the same findings for every site, cross-file ones included', async () => {
-    const report = auditSync({ paths: [root], types: false, strict: true });
-    // Findings on migration files (owner bypass, unset policy settings) are the walker's alone.
-    const walker = report.findings
-      // ESLint lints the source files; deployment files are the walker's alone.
-      .filter((f) => !SCHEMA_RULES.includes(f.ruleId) && inSources(f.file))
-      .map((f) => `${f.file}:${f.line}:${f.column} ${f.ruleId} ${f.message}`);
-    // The gap of the whole model (no gated table): the walker reports it once, on the migrations; the plugin at the
-    // top of each file that writes.
-    const gap = report.incomplete.find((g) => g.file === '.' || g.reason.startsWith('no '));
-    const writing = new Set([...report.writeSites, ...(report.setAsideWriteSites ?? [])].map((s) => s.file));
-    if (gap)
-      for (const file of [...writing].filter(inSources))
-        walker.push(`${file}:1:1 no-incomplete-audit The audit is incomplete: ${gap.reason}.`);
     const eslint = await lint(root);
-    expect(eslint.sort()).toEqual(walker.sort());
+    expect(eslint.sort()).toEqual(walkerOf(root));
     if (root.endsWith('example-app')) expect(eslint.length).toBeGreaterThan(10);
   });
+});
+
+// The same agreement while the command line's child process is still building the project's index at every lint
+// (cli-build.ts): each file is first analysed alone, kept when no site needs the project ("decided alone",
+// docs/eslint.md), and the first file with one waits for the child. On a loaded machine (a clean clone's CI, an editor's
+// first lints) that is what happens; here it is forced, not timed: a cold index of its own, and a build held "running".
+const indexes = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-parity-building-'));
+afterAll(() => fs.rmSync(indexes, { recursive: true, force: true }));
+let aloneWhileBuilding = 0;
+
+describe.each(FIXTURES)('while the index builds, walker and ESLint plugin agree on %s', (root) => {
+  it('report the same findings, the files decided alone included', async () => {
+    vi.stubEnv('RLS_GUARD_INDEX_DIR', fs.mkdtempSync(path.join(indexes, 'index-')));
+    vi.stubEnv('RLS_GUARD_INDEX_CHILD', '');
+    resetProjectIndexes();
+    forgetCliBuilds();
+    holdCliBuildsRunning(true);
+    onTestFinished(() => {
+      holdCliBuildsRunning(false);
+      resetProjectIndexes();
+      forgetCliBuilds();
+      vi.unstubAllEnvs();
+    });
+    const before = filesDecidedAloneWhileBuilding();
+    const eslint = await lint(root);
+    expect(eslint.sort()).toEqual(walkerOf(root));
+    aloneWhileBuilding += filesDecidedAloneWhileBuilding() - before;
+  });
+});
+
+it('files were decided alone while the index built, so the comparison above covers them', () => {
+  expect(aloneWhileBuilding).toBeGreaterThan(50);
 });
 
 it('the example app has cross-file verdicts, so the comparison above covers them', () => {

@@ -201,6 +201,11 @@ export interface RawSite {
   notConstant?: string;
   /** Text completed at run time where no table is named (write-text.ts fixedTableWrite): said in the evidence. */
   textNote?: string;
+  /**
+   * Its verdict (its connection, the state the walk found it in) read a search over the program's files (the NestJS
+   * providers): in one file's analysis it needs the project (Facts.readProgram). Set only when reads are traced.
+   */
+  readsProgram?: true;
 }
 
 export interface CallEdge {

@@ -127,12 +127,17 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     // can follow) becomes an unresolved site naming it; its writes found so far stay.
     const guarded = (node: ts.Node, body: () => void): void => {
       this.jumps = [];
+      const sites = this.facts.sites.length;
+      const reads = facts.programReads;
       const stopped = withinBudget(facts, budget, node, body);
       if (stopped) {
         this.redirect = undefined; // an interrupted prisma.$transaction([…]) did not restore it
         this.facts.sites.push(gaveUpSite(node, stopped));
         this.facts.gaveUp.push({ node, reason: stopped });
       }
+      // A root whose walk read a search over the program's files (Facts.readProgram): its sites' connections or
+      // states may rest on it.
+      if (facts.programReads !== reads) for (const site of this.facts.sites.slice(sites)) site.readsProgram = true;
     };
     guarded(sf, () => this.ran(this.statements(sf.statements, new Map())));
     this.untouched.clear();
@@ -148,7 +153,9 @@ class FlowWalker implements EdgeWalker, StatementRunner {
       this.root = undefined;
     }
     for (const { site, writes } of this.drafts) {
+      const reads = facts.programReads;
       site.verdict = siteVerdict(this.deps, site, writes);
+      if (facts.programReads !== reads) site.readsProgram = true;
       for (const setting of settingsProvided(site)) this.facts.settingsSet.add(setting);
     }
   }

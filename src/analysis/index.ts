@@ -113,6 +113,8 @@ export interface SourceGap {
 export function analyze(input: CoreInput): CoreResult {
   // One fact engine for the whole analysis: every per-node and per-function fact is computed once.
   const context = coreContext(input);
+  // One file's analysis (the plugin's): a verdict that read a search over the program's files needs the project.
+  if (!input.wholeProgram) context.engine.traceProgramReads();
   const walked = input.walk ? input.files.filter((sf) => input.walk!.has(sf)) : input.files;
   const analysed = walked.map((sf) => analyseFile(sf, input, context));
   const result = conclude(input, context, analysed);

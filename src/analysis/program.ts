@@ -228,6 +228,7 @@ function settleFiles(
       const table = site.gatedTables[0] ?? '';
       const kinds = site.written?.[table] ?? [];
       const settler = new Settler(index, options, table, memo, f.sf, kinds);
+      const reads = memo.facts.programReads;
       // A copy: settled verdicts are shared between sites, and this one gets its own crossFile.
       const verdict = { ...settler.settle(site.verdict, new Set(), site.call) };
       // Settled through callers, an org-scope reading names the helper, not the sets: where every policy of a
@@ -235,7 +236,13 @@ function settleFiles(
       if ('pending' in site.verdict && verdict.coverage === 'org-scope' && !verdict.evidence.includes(ROLE_NOTE))
         verdict.evidence += roleNote(options.policies(table, kinds), undefined);
       // The plugin's question: could other files change this verdict? Then its project index decides.
-      if (!options.wholeProgram) verdict.crossFile = settler.foreign;
+      // So could they where it read a search over the program's files (a tRPC context factory, a NestJS provider:
+      // Facts.readProgram), whatever that search found in this one; a write of no gated table excepted, whose verdict
+      // is its tables' (its function's walk may have read one for another write).
+      const notGated = !('pending' in site.verdict) && site.verdict.coverage === 'not-gated';
+      if (!options.wholeProgram)
+        verdict.crossFile =
+          settler.foreign || (!!site.readsProgram && !notGated) || memo.facts.programReads !== reads;
       // Read from a member of an exported container: a module the plugin does not read may replace it.
       if (openRead(site.handle)) verdict.crossFile = true;
       if (options.wholeProgram && 'pending' in site.verdict) {

@@ -11,6 +11,12 @@
 // limit. Only heads iterate, and a head's facts are final once it settles, so the work per
 // strongly connected group is a small constant times its size.
 //
+// Reads of the whole program (only when `traceProgramReads()` was called: the ESLint plugin's analysis of one file).
+// A search over the program's files (the NestJS providers, the tRPC context factories) finds in one file's analysis
+// only what that file holds, and its absence there says nothing: `readProgram` counts each read of such a search, and
+// marks the fact in progress, so that a fact computed from one (at any depth, cached or not) counts as a read again
+// each time it is read. A verdict whose computation moved `programReads` needs the project (program.ts, flow.ts).
+//
 // Deep but acyclic chains (10,000 nested constants) would overflow the JS stack; past
 // `maxDepth` facts in progress, a fact takes its conservative value with a reason instead.
 //
@@ -75,6 +81,8 @@ class Frame {
   low = Infinity;
   /** Whether a fact deeper on the stack read this one (a cycle through it). */
   read = false;
+  /** Whether this computation read a search over the program's files (`readProgram`), directly or through a fact. */
+  program = false;
 }
 
 /** A fact computed on an assumption still in progress at stack index `low`: its key's entry until that head settles. */
@@ -129,6 +137,10 @@ export class Facts {
   /** Frames by stack depth, reused: `depth` of them are in progress. */
   private readonly frames: Frame[] = [];
   private depth = 0;
+  /** Reads of the whole program so far (`readProgram`), when traced: a computation that moved it read one. */
+  programReads = 0;
+  /** Traced only: per kind, the facts computed from a read of the whole program (each read of them is one too). */
+  private programFacts: Map<FactKind<unknown, unknown>, Set<unknown>> | undefined;
 
   constructor(readonly maxDepth = 400) {}
 
@@ -210,8 +222,24 @@ export class Facts {
     readers.push(reader);
   }
 
+  /** From now on, count the reads of the whole program (`readProgram`) and what is computed from them. */
+  traceProgramReads(): void {
+    this.programFacts ??= new Map();
+  }
+
+  /**
+   * The computation in progress read a search over the program's files (every file's providers, the functions handed
+   * to an adapter anywhere): counted, and the facts in progress are marked, when traced (see the top of this file).
+   */
+  readProgram(): void {
+    if (!this.programFacts) return;
+    this.programReads++;
+    if (this.depth > 0) this.frames[this.depth - 1]!.program = true;
+  }
+
   /** The computation in progress read something of this file (absolute path; `*`: of every file). */
   touch(file: string): void {
+    if (file === '*') this.readProgram();
     if (!this.tracking) return;
     const reader = this.readerStack[this.readerStack.length - 1];
     if (!reader) return;
@@ -262,6 +290,7 @@ export class Facts {
   dropKind(kind: FactKind<unknown, unknown>): void {
     this.tables.delete(kind);
     this.nodes.delete(kind);
+    this.programFacts?.delete(kind);
   }
 
   /** Evicts these computations and their readers, transitively; how many died. */
@@ -304,6 +333,7 @@ export class Facts {
         }
         return entry.assumed as V;
       }
+      if (this.programFacts?.get(kind)?.has(key)) this.readProgram();
       if (entry instanceof Provisional) {
         this.readNode(entry.node);
         this.lower(entry.low);
@@ -330,12 +360,14 @@ export class Facts {
     frame.node = node;
     frame.assumed = undefined;
     frame.hasAssumed = false;
+    frame.program = false;
     this.depth++;
     if (node) this.readerStack.push(node);
     table.set(key, frame);
     const mark = this.log.length;
     let value: unknown;
     let low: number;
+    let program = false;
     try {
       for (let round = 0; ; round++) {
         frame.low = Infinity;
@@ -361,6 +393,7 @@ export class Facts {
       throw error;
     } finally {
       low = frame.low;
+      program = frame.program;
       frame.kind = undefined as never;
       frame.key = frame.assumed = frame.node = undefined;
       this.depth--;
@@ -387,6 +420,13 @@ export class Facts {
       this.log.length = mark;
       table.set(key, value);
       if (node) mapOf(this.nodes, kind).set(key, node);
+    }
+    if (program) {
+      // Computed from a read of the whole program: so is every fact that reads it (see readProgram).
+      const marked = this.programFacts!.get(kind);
+      if (marked) marked.add(key);
+      else this.programFacts!.set(kind, new Set([key]));
+      if (index > 0) this.frames[index - 1]!.program = true;
     }
     this.readNode(node);
     return value;
@@ -419,7 +459,8 @@ export class Facts {
  * tracking it is a plain map.
  */
 export class TrackedMemo<K, V> {
-  private readonly map = new Map<K, { value: V; node: DepNode | undefined }>();
+  /** `program`: the answer was computed from a read of the whole program (Facts.readProgram), as each read of it is. */
+  private readonly map = new Map<K, { value: V; node: DepNode | undefined; program?: true }>();
 
   constructor(private readonly facts: Facts) {}
 
@@ -427,6 +468,7 @@ export class TrackedMemo<K, V> {
   lookup(key: K): { value: V } | undefined {
     const hit = this.map.get(key);
     if (hit) this.facts.readNode(hit.node);
+    if (hit?.program) this.facts.readProgram();
     return hit;
   }
 
@@ -436,6 +478,7 @@ export class TrackedMemo<K, V> {
     const node = this.facts.newNode(() => {
       if (this.map.get(key)?.node === node) this.map.delete(key);
     }, key);
+    const reads = this.facts.programReads;
     const value = this.facts.within(node, fn);
     if (node?.dead || (keep && !keep())) {
       // Evicted while it ran (never: invalidation runs between analyses), or the caller says the
@@ -443,7 +486,7 @@ export class TrackedMemo<K, V> {
       this.map.delete(key);
       return value;
     }
-    this.map.set(key, { value, node });
+    this.map.set(key, this.facts.programReads === reads ? { value, node } : { value, node, program: true });
     this.facts.readNode(node);
     return value;
   }

@@ -15,7 +15,7 @@ import { libraryFor, type SourceHost, FileSystemSourceHost } from '../code/sourc
 import { DEFAULT_MAX_FILE_BYTES, parseSource, tooLarge } from '../files/source.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import type { LibraryAliases } from '../adapters/libraries.js';
-import { checkerEvidence } from '../analysis/type-evidence.js';
+import { checkerEvidence, type TypeEvidence } from '../analysis/type-evidence.js';
 import { ConfigError, configFileIn, configNameIn, defaultRoot, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadModel, SchemaSourceError } from '../schema/load.js';
 import { codeMigrationsByShape } from '../schema/migration-shape.js';
@@ -152,19 +152,12 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     }
   }
   lastAlone = true;
-  const local = analyze({
-    root: loaded.dir,
-    files: [sf],
-    host: new OverlayHost(sharedHost, sf, loaded.config.libraries),
-    model,
-    config,
-    wholeProgram: false,
-    ...(types ? { types } : {}),
-  });
+  const local = ownAnalysis(loaded, model, config, sf, types);
   // Most files are decided alone; only sites other files could change need the project.
   // (An admin write no route of this file reaches may be reached from a route in a file that imports it.)
-  if (!local.sites.some((s) => s.crossFile || s.routesElsewhere)) {
+  if (decidedAlone(local)) {
     needsProject.delete(filename);
+    if (childBuilding) aloneWhileBuilding++;
     // (While the child builds, it stores every file's verdicts.)
     if (!types && !childBuilding) storeLocalFindings(input, { findings: local.findings, sites: local.sites });
     return { findings: local.findings, sites: local.sites, incomplete: local.incomplete };
@@ -222,6 +215,53 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
 }
 
 /**
+ * The file's own analysis: the file on ESLint's parse, what it imports read from disk (OverlayHost), the project's
+ * model and config. What it can read is the file and its imports, transitively (the key it is stored under:
+ * local-keys.ts).
+ */
+function ownAnalysis(
+  loaded: LoadedConfig,
+  model: RlsModel,
+  config: AnalysisConfig,
+  sf: ts.SourceFile,
+  types: TypeEvidence | undefined,
+): CoreResult {
+  return analyze({
+    root: loaded.dir,
+    files: [sf],
+    host: new OverlayHost(sharedHost, sf, loaded.config.libraries),
+    model,
+    config,
+    wholeProgram: false,
+    ...(types ? { types } : {}),
+  });
+}
+
+/**
+ * Whether the file's own analysis decides the file: no site marked as needing the project (`crossFile`: its verdict
+ * read something outside the file and its imports, such as callers, a helper, a context factory or a provider found in
+ * other files; `routesElsewhere`: a route in another file may reach it). The contract (test/decided-alone.test.ts):
+ * every other site has the walker's verdict, rule and message, so a file decided alone is decided as the walker decides
+ * it, whether or not the project's index is ready.
+ */
+export function decidedAlone(local: Pick<CoreResult, 'sites'>): boolean {
+  return !local.sites.some((s) => s.crossFile || s.routesElsewhere);
+}
+
+/**
+ * A file's own analysis as a lint runs it when the project's index cannot answer (a command line's child build still
+ * running): the same config, model, analysis config and host. For the decided-alone contract's test.
+ */
+export function analyseAlone(file: string, text: string, strict: boolean): { root: string; result: CoreResult } {
+  const filename = path.resolve(file);
+  const loaded = configFor(path.dirname(filename));
+  setPrismaSchemaPaths(loaded.dir, loaded.config.prismaSchema?.map((p) => path.resolve(loaded.dir, p)));
+  const model = modelFor(loaded);
+  const config = analysisConfigFor(model, loaded, strict);
+  return { root: loaded.dir, result: ownAnalysis(loaded, model, config, parseSource(filename, text), undefined) };
+}
+
+/**
  * The child-process build of the linted file's project, on the command line only (no time budget, not an editor's or
  * another long-lived process, which have the background build of background-build.ts) and only for a cold index.
  */
@@ -270,6 +310,12 @@ function childDone(build: CliBuild, root: string): void {
 const needsProject = new Set<string>();
 
 let lastAlone = false;
+let aloneWhileBuilding = 0;
+
+/** How many files this thread decided alone while a command line's child built their project's index (measurements). */
+export function filesDecidedAloneWhileBuilding(): number {
+  return aloneWhileBuilding;
+}
 
 /** Whether the last lint analysed the file on its own (in a fresh engine, on ESLint's parse): the bench and tests. */
 export function lastLintAnalysedAlone(): boolean {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { BudgetExceeded, Facts, type FactKind, Interner } from '../../src/code/fixpoint.js';
+import { BudgetExceeded, Facts, type FactKind, Interner, TrackedMemo } from '../../src/code/fixpoint.js';
 
 // The fact engine: each fact once, cycles settled, deep chains and errors survived.
 
@@ -141,5 +141,61 @@ describe('Facts', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+// Reads of the whole program (the plugin's analysis of one file: docs/eslint.md, "Decided alone"): a fact computed from a
+// search over the program's files counts as such a read each time it is read, cached or not, at any depth.
+describe('Facts.readProgram', () => {
+  /** Fact k reads fact k - 1; fact 0 reads the whole program when `searches` says so; fact -1 reads nothing. */
+  const chain = (facts: Facts, searches: boolean): FactKind<number, number> =>
+    kindOf<number>(facts, (k, get) => {
+      if (k === 0 && searches) facts.readProgram();
+      return k <= 0 ? 0 : get(k - 1) + 1;
+    }, () => -1);
+
+  it('counts a read through every fact computed from it, and again at each cached read', () => {
+    const facts = new Facts();
+    facts.traceProgramReads();
+    const kind = chain(facts, true);
+    expect(facts.get(kind, 5)).toBe(5);
+    expect(facts.programReads).toBe(1);
+    // Cached: fact 3 was computed from the search, so reading it reads the program again.
+    facts.get(kind, 3);
+    expect(facts.programReads).toBe(2);
+    // A fact computed from a cached one that was: the same.
+    const other = kindOf<number>(facts, (k) => facts.get(kind, k) * 2, () => -1);
+    facts.get(other, 4);
+    expect(facts.programReads).toBe(3);
+    facts.get(other, 4);
+    expect(facts.programReads).toBe(4);
+    // A fact that read none: nothing counted.
+    facts.get(kind, -1);
+    expect(facts.programReads).toBe(4);
+  });
+
+  it('counts nothing when not traced (the whole-program audit), nor for facts that read no search', () => {
+    const untraced = new Facts();
+    untraced.get(chain(untraced, true), 5);
+    untraced.readProgram();
+    expect(untraced.programReads).toBe(0);
+    const traced = new Facts();
+    traced.traceProgramReads();
+    const kind = chain(traced, false);
+    traced.get(kind, 5);
+    traced.get(kind, 5);
+    expect(traced.programReads).toBe(0);
+  });
+
+  it('a tracked memo whose answer read the program counts again at each lookup', () => {
+    const facts = new Facts();
+    facts.traceProgramReads();
+    const memo = new TrackedMemo<string, number>(facts);
+    expect(memo.get('searched', () => (facts.readProgram(), 1))).toBe(1);
+    expect(memo.get('plain', () => 2)).toBe(2);
+    expect(facts.programReads).toBe(1);
+    memo.get('searched', () => 0);
+    memo.get('plain', () => 0);
+    expect(facts.programReads).toBe(2);
   });
 });

@@ -170,6 +170,8 @@ export class TrpcContexts {
 
   /** Context factories: functions handed to a tRPC adapter as `createContext`, found once. */
   private factories(): ts.FunctionLikeDeclaration[] {
+    // A search over every file: in one file's analysis, the factories another file hands to its adapter are missed.
+    this.origins.facts.readProgram();
     if (this.factoryList) return this.factoryList;
     const found = new Set<ts.FunctionLikeDeclaration>();
     // Over the files' indexed nodes (file-nodes.ts): every call, in source order.
