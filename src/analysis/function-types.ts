@@ -1,4 +1,5 @@
 import ts from '../ts.js';
+import { topLevelOf } from '../code/file-nodes.js';
 import { resolveImport } from '../code/modules.js';
 import type { OriginResolver } from '../code/origins.js';
 import { lookup } from '../code/scope.js';
@@ -353,19 +354,18 @@ function fileTypedFunctions(
   origins: OriginResolver,
   add: (type: FunctionType, fn: ts.FunctionLikeDeclaration) => void,
 ): void {
-  for (const st of sf.statements) {
-    if (!ts.isVariableStatement(st)) continue;
-    for (const d of st.declarationList.declarations) {
-      const init = d.initializer && skipOuter(d.initializer);
-      if (!init) continue;
-      if (!(ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
-        // `const steps: Step[] = [{ run: () => … }]`: each member given a function in the literal.
-        if (d.type) literalFunctions(origins, init, d.type, 0, add);
-        continue;
-      }
-      const type = functionTypeOf(origins, d.type);
-      if (type) add(type, init);
+  // Only a top-level declaration with a declared type and an initializer can give one: its index walk listed them
+  // (file-nodes.ts), so the file's statements are not walked again.
+  for (const d of topLevelOf(sf).typedDeclarations) {
+    const init = d.initializer && skipOuter(d.initializer);
+    if (!init || !d.type) continue;
+    if (!(ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
+      // `const steps: Step[] = [{ run: () => … }]`: each member given a function in the literal.
+      literalFunctions(origins, init, d.type, 0, add);
+      continue;
     }
+    const type = functionTypeOf(origins, d.type);
+    if (type) add(type, init);
   }
 }
 

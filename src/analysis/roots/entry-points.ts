@@ -2,7 +2,7 @@ import ts from '../../ts.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
 import { isUnencapsulatedPlugin, pluginRegistration } from '../../code/carried.js';
 import { isFunctionLike } from '../../code/scope.js';
-import { indexedNodes } from '../../code/file-nodes.js';
+import { indexedNodes, topLevelOf } from '../../code/file-nodes.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { type DepNode, type Facts, Interner, markDead, TrackedMemo } from '../../code/fixpoint.js';
 import { NestRoutes } from './nest.js';
@@ -928,7 +928,8 @@ export class EntryPoints {
   /** Next.js: route handlers (the HTTP-method exports of app/…/route.ts) and server actions. */
   private nextjs(sf: ts.SourceFile): void {
     const route = routeFilePath(sf.fileName);
-    const actions = usesServer(sf.statements);
+    // The prologue's 'use server', read by the file's index walk (file-nodes.ts): its statements are not walked again.
+    const actions = topLevelOf(sf).useServer;
     if (route !== undefined || actions) {
       for (const ex of exportedValues(sf)) {
         if (route !== undefined && !ROUTE_HANDLER_METHODS.has(ex.name)) continue;
