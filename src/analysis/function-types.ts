@@ -380,6 +380,11 @@ export function typedEdgesOf(
   byType: ReadonlyMap<FunctionType, readonly ts.FunctionLikeDeclaration[]>,
   origins: OriginResolver,
   root: string,
+  /**
+   * A call's callee type as its file's flow found it (null: none; undefined: not found then), which is not read again
+   * (value-links.ts, `memberTypes`).
+   */
+  found?: (call: ts.Node) => FunctionType | null | undefined,
 ): { edges: CallEdge[]; dispatched: Set<ts.FunctionLikeDeclaration>; types: Set<FunctionType> | undefined } {
   const edges: CallEdge[] = [];
   const dispatched = new Set<ts.FunctionLikeDeclaration>();
@@ -389,9 +394,13 @@ export function typedEdgesOf(
   const memo = rememberedIn(origins);
   for (const c of calls) {
     const call = c.call as ts.CallExpression;
-    const type = memo
-      ? memo.get(call.expression, () => calleeFunctionType(origins, call.expression))
-      : calleeFunctionType(origins, call.expression);
+    const known = found?.(call);
+    const type =
+      known !== undefined
+        ? (known ?? undefined)
+        : memo
+          ? memo.get(call.expression, () => calleeFunctionType(origins, call.expression))
+          : calleeFunctionType(origins, call.expression);
     if (type) types.add(type);
     const targets = type && byType.get(type);
     if (!targets) continue;
@@ -420,5 +429,9 @@ export function linkMemberCalls(
   const calls = files.flatMap((f) => f.memberCalls ?? []);
   if (calls.length === 0) return files;
   typed.update(files);
-  return withAddedEdges(files, typedEdgesOf(calls, typed.byType, origins, root).edges, origins.facts.tracks);
+  // Each call's type as its file's flow found it (a member call is one whose callee has one): not read again.
+  const types = new Map<ts.Node, FunctionType>();
+  for (const f of files) for (const [call, type] of f.memberTypes ?? []) types.set(call, type);
+  const edges = typedEdgesOf(calls, typed.byType, origins, root, (call) => types.get(call)).edges;
+  return withAddedEdges(files, edges, origins.facts.tracks);
 }
