@@ -102,13 +102,15 @@ export class CallEdges {
       }
       if (args.some((a) => a !== null))
         (this.facts.valueCalls ??= []).push({ call, args, states: new Map(state), root: this.walker.root });
-      else if (
-        target.kind === 'unknown' &&
-        ts.isPropertyAccessExpression(skipOuter(call.expression)) &&
-        // Only a member declared with a function type can be linked: no state copied for `console.log(…)`.
-        calleeFunctionType(this.deps.origins, call.expression)
-      )
-        (this.facts.memberCalls ??= []).push({ call, args, states: new Map(state), root: this.walker.root });
+      else if (target.kind === 'unknown' && ts.isPropertyAccessExpression(skipOuter(call.expression))) {
+        // Only a member declared with a function type can be linked: no state copied for `console.log(…)`. The type is
+        // kept for the linking (function-types.ts linkMemberCalls), which does not read the call again.
+        const type = calleeFunctionType(this.deps.origins, call.expression);
+        if (type) {
+          (this.facts.memberCalls ??= []).push({ call, args, states: new Map(state), root: this.walker.root });
+          (this.facts.memberTypes ??= new Map()).set(call, type);
+        }
+      }
       this.walker.applySetters(call, undefined, state);
       return;
     }

@@ -5,6 +5,7 @@ import type { CallbackUse, CallEdge, FileFacts } from './facts.js';
 import { type FunctionType, typedEdgesOf, TypedFunctions } from './function-types.js';
 import { keptPlaces, moveParts, renumber } from './file-slots.js';
 import { escapedOutsideTests } from './providers/helper-values.js';
+import { valueLinkWork } from './value-links.js';
 
 // The program's call graph as resolveVerdicts reads it (program.ts): each function's callers, the
 // callbacks each helper is handed, the functions that escape as values, and (whole program) the
@@ -59,6 +60,8 @@ interface Slot {
   callbackUses: readonly CallbackUse[];
   escapedFunctions: ReadonlySet<Fn>;
   valueCalls: FileFacts['valueCalls'];
+  /** What its value calls are linked by (value-links.ts): made with `valueCalls`, by the same flow. */
+  calleeLinks: FileFacts['calleeLinks'];
   escapes: FileFacts['escapes'];
   direct: Map<Fn, CallEdge[]>;
   uses: Map<Fn, CallbackUse[]>;
@@ -175,6 +178,7 @@ export class KeptCallerIndex implements CallerIndex {
         callbackUses: f.callbackUses,
         escapedFunctions: f.escapedFunctions,
         valueCalls: f.valueCalls,
+        calleeLinks: f.calleeLinks,
         escapes: f.escapes,
         direct: groupBy(f.edges, (e) => e.callee),
         uses: groupBy(f.callbackUses, (u) => u.fn),
@@ -282,8 +286,13 @@ export class KeptCallerIndex implements CallerIndex {
     this.facts.discard(slot.value?.node);
     const value: NonNullable<Slot['value']> = { by: new Map(), asked: new Set(), dead: false };
     const node = (value.node = this.facts.newNode(markDead(value), slot.sf));
+    const links = slot.calleeLinks;
     const edges = this.facts.within(node, () =>
       (slot.valueCalls ?? []).flatMap((c) => {
+        // Found at the end of the file's flow when it asked no function's callers (value-links.ts): not asked again.
+        const fns = links?.get(c.call)?.fns;
+        if (fns) return fns.map((callee) => ({ ...c, callee }));
+        valueLinkWork.linkedLater++;
         const d = denote(c.call as ts.CallExpression);
         for (const fn of d.asked) value.asked.add(fn);
         return d.fns.map((callee) => ({ ...c, callee }));
@@ -310,6 +319,7 @@ export class KeptCallerIndex implements CallerIndex {
     for (const fn of slot.typed?.by.keys() ?? []) (touched.add(fn), this.byTyped.get(fn)?.delete(i));
     for (const fn of slot.typed?.dispatched ?? []) count(this.dispatchedCount, this.dispatched!, fn, -1);
     this.facts.discard(slot.typed?.node);
+    const links = slot.calleeLinks;
     // No value call: no typed edge, whatever the map holds.
     const typed: NonNullable<Slot['typed']> = {
       by: new Map(),
@@ -320,7 +330,9 @@ export class KeptCallerIndex implements CallerIndex {
     };
     const node = (typed.node = this.facts.newNode(markDead(typed), slot.sf));
     const found = this.facts.within(node, () =>
-      slot.valueCalls?.length ? typedEdgesOf(slot.valueCalls, this.typed.byType, this.origins, this.root) : undefined,
+      slot.valueCalls?.length
+        ? typedEdgesOf(slot.valueCalls, this.typed.byType, this.origins, this.root, (c) => links?.get(c)?.type)
+        : undefined,
     );
     if (found) {
       // A call's value edges and its typed edges come from the same file's value calls.

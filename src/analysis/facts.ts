@@ -1,4 +1,6 @@
 import type { ContractCall } from './interface-calls.js';
+import type { CalleeLink } from './value-links.js';
+import type { FunctionType } from './function-types.js';
 import type ts from 'typescript';
 import type { SetValue } from '../sql/classify.js';
 import type { WriteKind } from './config.js';
@@ -289,6 +291,19 @@ export interface FileFacts {
   memberCalls?: Omit<CallEdge, 'callee'>[];
   /** Calls of a method on a receiver typed by a codebase interface or abstract class: interface-calls.ts links them. */
   contractCalls?: ContractCall[];
+  /**
+   * What the call graph links each of `valueCalls` by (the functions its callee denotes, its declared function type),
+   * taken at the end of the file's flow so that the linking reads this, not the file's tree (value-links.ts). Whole
+   * program only.
+   */
+  calleeLinks?: ReadonlyMap<ts.Node, CalleeLink>;
+  /**
+   * The file's calls that may register a route or middleware, or start a job or a timer (roots/entry-points.ts
+   * `registrationCalls`), taken at the end of its flow: the entry points' scan reads these, not the file's tree.
+   */
+  registrationCalls?: readonly (ts.CallExpression | ts.NewExpression)[];
+  /** The function type each of `memberCalls`' callees is declared with, as the flow found it (function-types.ts). */
+  memberTypes?: Map<ts.Node, FunctionType>;
   findings: RawFinding[];
   /** Functions passed as values somewhere other than a direct call (their callers are unknowable). */
   escapedFunctions: Set<ts.FunctionLikeDeclaration>;

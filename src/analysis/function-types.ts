@@ -1,4 +1,5 @@
 import ts from '../ts.js';
+import { topLevelOf } from '../code/file-nodes.js';
 import { resolveImport } from '../code/modules.js';
 import type { OriginResolver } from '../code/origins.js';
 import { lookup } from '../code/scope.js';
@@ -353,19 +354,18 @@ function fileTypedFunctions(
   origins: OriginResolver,
   add: (type: FunctionType, fn: ts.FunctionLikeDeclaration) => void,
 ): void {
-  for (const st of sf.statements) {
-    if (!ts.isVariableStatement(st)) continue;
-    for (const d of st.declarationList.declarations) {
-      const init = d.initializer && skipOuter(d.initializer);
-      if (!init) continue;
-      if (!(ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
-        // `const steps: Step[] = [{ run: () => … }]`: each member given a function in the literal.
-        if (d.type) literalFunctions(origins, init, d.type, 0, add);
-        continue;
-      }
-      const type = functionTypeOf(origins, d.type);
-      if (type) add(type, init);
+  // Only a top-level declaration with a declared type and an initializer can give one: its index walk listed them
+  // (file-nodes.ts), so the file's statements are not walked again.
+  for (const d of topLevelOf(sf).typedDeclarations) {
+    const init = d.initializer && skipOuter(d.initializer);
+    if (!init || !d.type) continue;
+    if (!(ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
+      // `const steps: Step[] = [{ run: () => … }]`: each member given a function in the literal.
+      literalFunctions(origins, init, d.type, 0, add);
+      continue;
     }
+    const type = functionTypeOf(origins, d.type);
+    if (type) add(type, init);
   }
 }
 
@@ -380,6 +380,11 @@ export function typedEdgesOf(
   byType: ReadonlyMap<FunctionType, readonly ts.FunctionLikeDeclaration[]>,
   origins: OriginResolver,
   root: string,
+  /**
+   * A call's callee type as its file's flow found it (null: none; undefined: not found then), which is not read again
+   * (value-links.ts, `memberTypes`).
+   */
+  found?: (call: ts.Node) => FunctionType | null | undefined,
 ): { edges: CallEdge[]; dispatched: Set<ts.FunctionLikeDeclaration>; types: Set<FunctionType> | undefined } {
   const edges: CallEdge[] = [];
   const dispatched = new Set<ts.FunctionLikeDeclaration>();
@@ -389,9 +394,13 @@ export function typedEdgesOf(
   const memo = rememberedIn(origins);
   for (const c of calls) {
     const call = c.call as ts.CallExpression;
-    const type = memo
-      ? memo.get(call.expression, () => calleeFunctionType(origins, call.expression))
-      : calleeFunctionType(origins, call.expression);
+    const known = found?.(call);
+    const type =
+      known !== undefined
+        ? (known ?? undefined)
+        : memo
+          ? memo.get(call.expression, () => calleeFunctionType(origins, call.expression))
+          : calleeFunctionType(origins, call.expression);
     if (type) types.add(type);
     const targets = type && byType.get(type);
     if (!targets) continue;
@@ -420,5 +429,9 @@ export function linkMemberCalls(
   const calls = files.flatMap((f) => f.memberCalls ?? []);
   if (calls.length === 0) return files;
   typed.update(files);
-  return withAddedEdges(files, typedEdgesOf(calls, typed.byType, origins, root).edges, origins.facts.tracks);
+  // Each call's type as its file's flow found it (a member call is one whose callee has one): not read again.
+  const types = new Map<ts.Node, FunctionType>();
+  for (const f of files) for (const [call, type] of f.memberTypes ?? []) types.set(call, type);
+  const edges = typedEdgesOf(calls, typed.byType, origins, root, (call) => types.get(call)).edges;
+  return withAddedEdges(files, edges, origins.facts.tracks);
 }

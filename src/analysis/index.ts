@@ -26,6 +26,8 @@ import { toPosixRelative as relative } from '../files/paths.js';
 import { linkContractCalls } from './interface-calls.js';
 import { linkMemberCalls } from './function-types.js';
 import { callerIndexFor } from './caller-index.js';
+import { calleeLinks } from './value-links.js';
+import { registrationCalls } from './roots/entry-points.js';
 
 // The one analysis core. The walker passes every file (wholeProgram); the ESLint plugin
 // passes the file being linted. Both get the same sites, verdicts and findings for
@@ -193,7 +195,7 @@ export interface AnalysedFile {
  */
 export function analyseFile(
   sf: ts.SourceFile,
-  input: Pick<CoreInput, 'root' | 'config'>,
+  input: Pick<CoreInput, 'root' | 'config'> & { wholeProgram?: boolean },
   ctx: CoreContext,
 ): AnalysedFile {
   const file = relative(input.root, sf.fileName);
@@ -204,6 +206,17 @@ export function analyseFile(
   } catch (error) {
     const reason = `the analysis gave up on this file (${gaveUp(error)}); none of its writes were checked`;
     return { sf, facts: undefined, syntax, thrown: [{ file, reason }], gaveUp: [] };
+  }
+  // What the call graph links the file's value calls by, and the calls the entry points' scan may act on, taken while
+  // its tree is read, so that those whole-program passes read this data, not the tree (value-links.ts).
+  if (input.wholeProgram) {
+    const links = calleeLinks(facts, ctx.origins, input.root);
+    if (links) facts.calleeLinks = links;
+  }
+  try {
+    facts.registrationCalls = registrationCalls(sf, ctx.origins);
+  } catch {
+    // (a stack overflow on deep code) the scan reads the file's calls itself, and meets it there as before
   }
   const gaps = facts.gaveUp.map((g) => {
     const { line } = facts.sf.getLineAndCharacterOfPosition(g.node === facts.sf ? 0 : g.node.getStart(facts.sf));

@@ -1,4 +1,5 @@
 import ts from '../ts.js';
+import { topLevelOf } from '../code/file-nodes.js';
 import { classMethod, typeName } from '../code/injected.js';
 import type { OriginResolver } from '../code/origins.js';
 import { skipOuter } from '../syntax/wrappers.js';
@@ -49,8 +50,8 @@ export function contractCallee(
 function subtypes(files: readonly FileFacts[], origins: OriginResolver): Map<ts.Node, ts.ClassDeclaration[]> {
   const out = new Map<ts.Node, ts.ClassDeclaration[]>();
   for (const f of files) {
-    for (const st of f.sf.statements) {
-      if (!ts.isClassDeclaration(st)) continue;
+    // The file's top-level classes with a heritage clause, listed by its index walk (file-nodes.ts).
+    for (const st of topLevelOf(f.sf).heritageClasses) {
       for (const clause of st.heritageClauses ?? [])
         for (const t of clause.types) {
           if (!ts.isIdentifier(t.expression)) continue;

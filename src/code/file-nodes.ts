@@ -31,6 +31,21 @@ function isAssignment(n: ts.Node): n is ts.BinaryExpression {
 interface FileIndex {
   nodes: readonly ts.Node[];
   assignments: readonly ts.BinaryExpression[];
+  /** Top-level facts the whole-program scans read (see `topLevelOf`), taken by the same walk. */
+  top: TopLevel;
+}
+
+/**
+ * What three whole-program scans read of a file's top level, taken once by the index walk so that none of them walks
+ * the file's statements again after its flow: whether its prologue says 'use server' (Next.js server actions,
+ * entry-points.ts), its top-level classes that implement or extend something (interface-calls.ts `subtypes`), and its
+ * top-level variable declarations with a declared type and an initializer (function-types.ts `fileTypedFunctions`),
+ * each list in source order.
+ */
+export interface TopLevel {
+  useServer: boolean;
+  heritageClasses: readonly ts.ClassDeclaration[];
+  typedDeclarations: readonly ts.VariableDeclaration[];
 }
 
 const indexed = new WeakMap<ts.SourceFile, FileIndex>();
@@ -40,12 +55,33 @@ function indexOf(sf: ts.SourceFile): FileIndex {
   if (index) return index;
   const nodes: ts.Node[] = [];
   const assignments: ts.BinaryExpression[] = [];
+  const heritageClasses: ts.ClassDeclaration[] = [];
+  const typedDeclarations: ts.VariableDeclaration[] = [];
+  // The prologue: the leading string-literal statements, until one says 'use server' (next.ts `usesServer`).
+  let prologue = true;
+  let useServer = false;
   walkDescendants(sf, (n) => {
+    if (n.parent === sf && n.kind !== ts.SyntaxKind.EndOfFileToken) {
+      if (prologue && !useServer) {
+        const literal = ts.isExpressionStatement(n) && ts.isStringLiteral(n.expression);
+        if (!literal) prologue = false;
+        else if (n.expression.text === 'use server') useServer = true;
+      }
+      if (ts.isClassDeclaration(n) && n.heritageClauses?.length) heritageClasses.push(n);
+      else if (ts.isVariableStatement(n))
+        for (const d of n.declarationList.declarations) if (d.type && d.initializer) typedDeclarations.push(d);
+    }
     if (isIndexedNode(n)) nodes.push(n);
     else if (isAssignment(n)) assignments.push(n);
   });
-  indexed.set(sf, (index = { nodes, assignments }));
+  const top = { useServer, heritageClasses, typedDeclarations };
+  indexed.set(sf, (index = { nodes, assignments, top }));
   return index;
+}
+
+/** The file's top-level facts the whole-program scans read (`TopLevel`), found by the index walk. */
+export function topLevelOf(sf: ts.SourceFile): TopLevel {
+  return indexOf(sf).top;
 }
 
 /**

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { indexedNodes } from '../../src/code/file-nodes.js';
+import { indexedNodes, topLevelOf } from '../../src/code/file-nodes.js';
+import { usesServer } from '../../src/analysis/roots/next.js';
 import { parseSource } from '../../src/files/source.js';
 import { isFunctionLike } from '../../src/code/scope.js';
 import { sourcesUnder } from '../support/fixture-sources.js';
@@ -71,5 +72,35 @@ describe('indexedNodes', () => {
     const nodes = indexedNodes(sf);
     expect(nodes.filter(ts.isCallExpression)).toHaveLength(depth);
     expect(nodes.filter(isFunctionLike)).toHaveLength(depth);
+  });
+
+  // The three whole-program scans that read every file's statement list after the flows (interface-calls.ts
+  // `subtypes`, function-types.ts `fileTypedFunctions`, the Next.js scan's `usesServer`) read what the index walk took.
+  it('takes the top level the whole-program scans read: the same as reading the statements', () => {
+    const files = sourcesUnder(path.join(__dirname, '../../fixtures'));
+    const texts: [string, string][] = files.map((f) => [f, fs.readFileSync(f, 'utf8')]);
+    texts.push(
+      ['server.ts', `'use strict';\n"use server";\nexport async function save() {}\n`],
+      ['late.ts', `const a = 1;\n'use server';\n`],
+      ['typed.ts', `type T = () => void;\nexport const f: T = () => {}, g = () => {};\nlet h: T[] = [() => {}];\n` +
+        `declare const d: T;\nexport class A extends B implements C {}\nclass D {}\nfunction k() { class E extends F {} }\n`],
+    );
+    let listed = 0;
+    for (const [file, text] of texts) {
+      const sf = parseSource(file, text);
+      const top = topLevelOf(sf);
+      expect(top.useServer, file).toBe(usesServer(sf.statements));
+      expect(top.heritageClasses, file).toEqual(
+        sf.statements.filter((st) => ts.isClassDeclaration(st) && !!st.heritageClauses?.length),
+      );
+      expect(top.typedDeclarations, file).toEqual(
+        sf.statements.flatMap((st) =>
+          ts.isVariableStatement(st) ? st.declarationList.declarations.filter((d) => d.type && d.initializer) : [],
+        ),
+      );
+      listed += top.heritageClasses.length + top.typedDeclarations.length + (top.useServer ? 1 : 0);
+    }
+    expect(topLevelOf(parseSource('server.ts', texts.at(-3)![1])).useServer).toBe(true);
+    expect(listed).toBeGreaterThan(20);
   });
 });

@@ -176,7 +176,12 @@ export class AmbientSettler {
     const w = (n: ts.Node): string => where(n, this.deps.root);
     const callsTo = (fn: ts.FunctionLikeDeclaration): (ts.CallExpression | ts.NewExpression)[] =>
       (graph.direct.get(fn) ?? []).map((e) => e.call);
-    const entries = new EntryPoints(this.deps.origins, w, callsTo).scan(this.deps.files.map((f) => f.sf));
+    // Each file's calls that may register something, as its flow took them: the scan reads those, not the trees.
+    const taken = new Map(this.deps.files.map((f) => [f.sf, f.registrationCalls]));
+    const entries = new EntryPoints(this.deps.origins, w, callsTo).scan(
+      this.deps.files.map((f) => f.sf),
+      (sf) => taken.get(sf),
+    );
     return new Reach({
       files: this.deps.files,
       origins: this.deps.origins,

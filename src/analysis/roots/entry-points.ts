@@ -2,7 +2,7 @@ import ts from '../../ts.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
 import { isUnencapsulatedPlugin, pluginRegistration } from '../../code/carried.js';
 import { isFunctionLike } from '../../code/scope.js';
-import { indexedNodes } from '../../code/file-nodes.js';
+import { indexedNodes, topLevelOf } from '../../code/file-nodes.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { type DepNode, type Facts, Interner, markDead, TrackedMemo } from '../../code/fixpoint.js';
 import { NestRoutes } from './nest.js';
@@ -148,6 +148,36 @@ function syntaxOf(sf: ts.SourceFile): FileSyntax {
   return found;
 }
 
+/** False only when `call` or `construct` does nothing with this call, whatever the rest of the program holds. */
+function mayAct(origins: OriginResolver, n: ts.CallExpression | ts.NewExpression): boolean {
+  if (ts.isNewExpression(n)) return isBullWorker(origins.expr(n.expression));
+  const callee = skipOuter(n.expression);
+  if (ts.isPropertyAccessExpression(callee)) {
+    if (JOB_METHODS.has(callee.name.text)) return true;
+    // `appsOf`: an object made by a call or `new` (`appOf`), or a registration helper's parameter.
+    const o = origins.expr(callee.expression);
+    if (o.kind === 'param') return o.path.length === 0;
+    if (o.kind !== 'expr') return false;
+    const made = skipOuter(o.expr);
+    return ts.isCallExpression(made) || ts.isNewExpression(made);
+  }
+  if (!ts.isIdentifier(callee)) return false;
+  return TIMERS.includes(callee.text) || isGraphileRun(origins.expr(callee));
+}
+
+/**
+ * The calls of a file the scan's pass over registrations, jobs and timers may act on (`call`, `construct`): those
+ * whose callee can be an app, a router, a registration helper's parameter, a job or a timer, read from the code
+ * alone. Taken at the end of the file's flow (analysis/index.ts), so that the pass reads these, not every call of
+ * every file once more after the flows (docs/performance.md, link24); in an editor's session, remembered per parse.
+ */
+export function registrationCalls(
+  sf: ts.SourceFile,
+  origins: OriginResolver,
+): (ts.CallExpression | ts.NewExpression)[] {
+  return syntaxOf(sf).scanned.filter((n) => mayAct(origins, n));
+}
+
 export function callsIn(sf: ts.SourceFile): (ts.CallExpression | ts.NewExpression)[] {
   return syntaxOf(sf).calls;
 }
@@ -218,6 +248,12 @@ interface ScanMemos {
 interface FileLog {
   ops: LogOp[];
   asked: Map<ts.FunctionLikeDeclaration, readonly (ts.CallExpression | ts.NewExpression)[]>;
+  /**
+   * The file's calls it went through (`scanned`): replayed only while they are the same list. The list the file's flow
+   * took is new whenever the file is analysed again (an edit of a file its calls' callees resolve into), and reading
+   * it reads no fact that an edit would evict.
+   */
+  calls: readonly (ts.CallExpression | ts.NewExpression)[];
   dead: boolean;
   /** Its computation in the engine's graph, listed under the file's parse (fixpoint.ts, `forget`). */
   node?: DepNode | undefined;
@@ -309,7 +345,15 @@ export class EntryPoints {
     this.memos = scanMemos(origins.facts);
   }
 
-  scan(files: readonly ts.SourceFile[]): this {
+  /**
+   * `taken`: each file's calls that may register something or be a job or a timer, as its flow took them
+   * (`registrationCalls`): the pass over registrations reads those, not every call of every file again.
+   */
+  scan(
+    files: readonly ts.SourceFile[],
+    taken?: (sf: ts.SourceFile) => readonly (ts.CallExpression | ts.NewExpression)[] | undefined,
+  ): this {
+    this.taken = taken;
     // Calls are numbered in the program's order (file by file, in source order) only when a registration asks
     // (`order`): numbering every call of the program for the few that register cost a map entry per call per lint.
     files.forEach((sf, i) => this.fileIndex.set(sf, i));
@@ -336,10 +380,16 @@ export class EntryPoints {
         continue;
       }
       let log = memos.logs.get(sf);
-      if (!log || log.dead || [...log.asked].some(([fn, calls]) => !sameCalls(this.callsTo(fn), calls))) {
+      const calls = this.scanned(sf);
+      if (
+        !log ||
+        log.dead ||
+        log.calls !== calls ||
+        [...log.asked].some(([fn, asked]) => !sameCalls(this.callsTo(fn), asked))
+      ) {
         // The log it replaces goes with its computation (which nothing else would evict: it holds the ops).
         this.origins.facts.discard(log?.node);
-        const made: FileLog = { ops: [], asked: new Map(), dead: false };
+        const made: FileLog = { ops: [], asked: new Map(), calls, dead: false };
         const node = (made.node = this.origins.facts.newNode(markDead(made), sf));
         this.log = made;
         try {
@@ -425,27 +475,16 @@ export class EntryPoints {
    * that read is unchanged (`memos`): an edit's lint then looks at a few calls of each file, not every one.
    */
   private scanned(sf: ts.SourceFile): readonly (ts.CallExpression | ts.NewExpression)[] {
+    const taken = this.taken?.(sf);
+    if (taken) return taken;
     const all = syntaxOf(sf).scanned;
     const memo = this.memos?.scanned;
-    return memo ? memo.get(sf, () => all.filter((n) => this.mayAct(n))) : all;
+    return memo ? memo.get(sf, () => registrationCalls(sf, this.origins)) : all;
   }
 
-  /** False only when `call` or `construct` does nothing with this call, whatever the rest of the program holds. */
-  private mayAct(n: ts.CallExpression | ts.NewExpression): boolean {
-    if (ts.isNewExpression(n)) return isBullWorker(this.origins.expr(n.expression));
-    const callee = skipOuter(n.expression);
-    if (ts.isPropertyAccessExpression(callee)) {
-      if (JOB_METHODS.has(callee.name.text)) return true;
-      // `appsOf`: an object made by a call or `new` (`appOf`), or a registration helper's parameter.
-      const o = this.origins.expr(callee.expression);
-      if (o.kind === 'param') return o.path.length === 0;
-      if (o.kind !== 'expr') return false;
-      const made = skipOuter(o.expr);
-      return ts.isCallExpression(made) || ts.isNewExpression(made);
-    }
-    if (!ts.isIdentifier(callee)) return false;
-    return TIMERS.includes(callee.text) || isGraphileRun(this.origins.expr(callee));
-  }
+  /** Each file's calls `scanned` gives, as its flow took them (`registrationCalls`); undefined: none were taken. */
+  private taken: ((sf: ts.SourceFile) => readonly (ts.CallExpression | ts.NewExpression)[] | undefined) | undefined;
+
 
   /** A call's place in the scan (0 for one outside the files scanned, and for a `new` expression). */
   private order(call: ts.Node): number {
@@ -928,7 +967,8 @@ export class EntryPoints {
   /** Next.js: route handlers (the HTTP-method exports of app/…/route.ts) and server actions. */
   private nextjs(sf: ts.SourceFile): void {
     const route = routeFilePath(sf.fileName);
-    const actions = usesServer(sf.statements);
+    // The prologue's 'use server', read by the file's index walk (file-nodes.ts): its statements are not walked again.
+    const actions = topLevelOf(sf).useServer;
     if (route !== undefined || actions) {
       for (const ex of exportedValues(sf)) {
         if (route !== undefined && !ROUTE_HANDLER_METHODS.has(ex.name)) continue;
