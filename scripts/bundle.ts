@@ -18,7 +18,7 @@ import { BUNDLE_HEADER, distContentStamp } from '../src/cli-bundle.js';
 //   loaded through its own code cache, libpg-query finds its WebAssembly beside itself.
 // - No module may `await` at its top level (a CommonJS file cannot): libpg-query's WebAssembly
 //   is instantiated synchronously at its first use (src/sql/libpg.ts), not awaited at start.
-// - The bundle's first line names the code stamp (src/cache/code-stamp.ts) of the dist/
+// - The bundle's first line names the code stamp (src/files/code-stamp.ts) of the dist/
 //   files it was built from, and a hash of their contents (for an installed package, whose
 //   files npm dates alike): after a plain `tsc` build both differ and the launcher runs
 //   dist/src/cli.js unbundled, so a stale bundle never runs.
@@ -143,8 +143,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
   const root = path.resolve(import.meta.dirname, '..');
   const dist = path.join(root, 'dist');
   const out = path.join(dist, 'bundle', 'cli.cjs');
-  // The stamp as the built code computes it (dist/src/cache/code-stamp.js): of dist/src and dist/rules.
-  const stampModule = pathToFileURL(path.join(dist, 'src', 'cache', 'code-stamp.js')).href;
+  // The stamp as the built code computes it (dist/src/files/code-stamp.js): of dist/src and dist/rules.
+  const stampModule = pathToFileURL(path.join(dist, 'src', 'files', 'code-stamp.js')).href;
   const { codeStamp } = (await import(stampModule)) as { codeStamp: () => string };
   const stamp = codeStamp();
   await bundleCli(dist, path.join(dist, 'src', 'cli.js'), out, stamp);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { codeStamp } from './cache/code-stamp.js';
+import { codeStamp } from './files/code-stamp.js';
 import { codeCacheDir, loadWithCodeCache } from './code-cache.js';
 
 // The CLI from its bundle, dist/bundle/cli.cjs (scripts/bundle.ts, written by `npm run build`
@@ -9,7 +9,7 @@ import { codeCacheDir, loadWithCodeCache } from './code-cache.js';
 // (resolving, reading, linking and compiling each) was about a third of a warm audit's CPU
 // beside the analysis, and the code cache also holds the functions an earlier audit compiled,
 // so they are not compiled again at their first call. The bundle runs only if it was built
-// from the files now in dist/ (the code stamp on its first line, src/cache/code-stamp.ts, or
+// from the files now in dist/ (the code stamp on its first line, src/files/code-stamp.ts, or
 // where only the files' dates differ, as in an installed package, their contents): after a
 // plain `tsc` build the CLI is imported as modules, as it is from source.
 // RLS_GUARD_BUNDLE=0 does that too (to compare the two).

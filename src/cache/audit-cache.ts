@@ -4,7 +4,7 @@ import { prismaModels } from '../adapters/prisma-schema.js';
 import { FileSystemSourceHost } from '../code/source-host.js';
 import { stableHash } from './stable-hash.js';
 import { walkFiles } from '../files/walk.js';
-import { codeStamp, sha } from './code-stamp.js';
+import { codeStamp, sha } from '../files/code-stamp.js';
 import { ModuleGraph } from './graph.js';
 import { incremental } from './incremental.js';
 import type { ListedSource } from './sources.js';

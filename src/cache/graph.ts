@@ -2,7 +2,7 @@ import path from 'node:path';
 import ts from '../ts.js';
 import { readSource } from '../files/source.js';
 import type { SourceHost } from '../code/source-host.js';
-import { sha } from './code-stamp.js';
+import { sha } from '../files/code-stamp.js';
 import { containerReach } from './container-reach.js';
 
 // The module graph the cache reasons with: per file, its content hash and the files it

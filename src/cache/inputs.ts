@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { VERSION } from '../version.js';
 import type { FolderRecord, ListingMemory } from '../files/walk.js';
-import { codeStamp, sha } from './code-stamp.js';
+import { codeStamp, sha } from '../files/code-stamp.js';
 import { appendChange, readJournal, shouldFold, writeSnapshot, type Journal } from './journal.js';
 
 // What an audit computes from files other than its per-file analysis (the RLS model, the

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { readSource } from '../files/source.js';
 import { toPosixRelative } from '../files/paths.js';
-import { sha } from './code-stamp.js';
+import { sha } from '../files/code-stamp.js';
 import type { InputCache } from './inputs.js';
 
 // The audited source files, read only when something needs their text. A warm audit needs

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CoreFinding, CoreSite, SourceGap } from '../analysis/index.js';
 import type { RuleFinding } from '../report/rule-finding.js';
 import type { Suppression } from '../report/suppressions.js';
-import { sha } from './code-stamp.js';
+import { sha } from '../files/code-stamp.js';
 import { CONTAINER, knownState, stateOf, type ModuleGraph } from './graph.js';
 import { appendChange, readJournal, shouldFold, writeSnapshot, type Journal } from './journal.js';
 import { removeLegacy } from './inputs.js';

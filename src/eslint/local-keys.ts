@@ -1,4 +1,4 @@
-import { sha } from '../cache/code-stamp.js';
+import { sha } from '../files/code-stamp.js';
 
 // The key of a file's verdicts when it is decided alone: it and everything it imports,
 // transitively (what the local analysis can read). Computed as a hash over the import graph's

@@ -6,7 +6,7 @@ import { scanCode, type CodeMatch } from '../packs/code.js';
 import { loadPacks, packFiles, type PackSet } from '../packs/load.js';
 import { matcherFor } from '../packs/matcher.js';
 import { platformUse, type PlatformUse } from '../packs/platform-use.js';
-import { codeStamp, sha } from '../cache/code-stamp.js';
+import { codeStamp, sha } from '../files/code-stamp.js';
 import { VERSION } from '../version.js';
 import { configFor, setupProblem, tsSourceFile } from './lint-analysis.js';
 import { notePackFreeText, packFreeText } from './project-index.js';

@@ -19,7 +19,7 @@ import { LocalKeys } from './local-keys.js';
 import { afterLint, chores, cpuMs, Recheck } from './recheck.js';
 import { longLivedProcess } from './settings.js';
 import { stableHash } from '../cache/stable-hash.js';
-import { codeStamp, sha } from '../cache/code-stamp.js';
+import { codeStamp, sha } from '../files/code-stamp.js';
 
 // The plugin's project index: what a verdict that depends on other files needs, so the
 // editor decides every site the way `rls-guard audit` does. It holds, per project file (the

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { codeStamp } from '../files/code-stamp.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
 import type { WorkerRequest, WorkerResponse } from './worker-protocol.js';
 
@@ -40,11 +41,15 @@ export function migrationsHash(files: readonly { path: string; text: string }[])
   return hash.digest('hex').slice(0, 32);
 }
 
-/** The replay cache key also changes with rls-guard's version (its catalog reading may change). */
+/**
+ * The replay cache key also changes with rls-guard's build (its catalog reading may change): the version alone does
+ * not change in development, and a catalog cached by an older build (before trigger functions' arguments were read)
+ * made one build's reports depend on the machine's cache (signacare's trigger-written tables, sixteenth session).
+ */
 export function replayCacheKey(files: readonly { path: string; text: string }[]): string {
   return crypto
     .createHash('sha256')
-    .update(`rls-guard ${VERSION} replay v1\n${migrationsHash(files)}`)
+    .update(`rls-guard ${VERSION} ${codeStamp()} replay v1\n${migrationsHash(files)}`)
     .digest('hex')
     .slice(0, 32);
 }

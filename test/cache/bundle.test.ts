@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleCli } from '../../scripts/bundle.js';
-import { codeStamp } from '../../src/cache/code-stamp.js';
+import { codeStamp } from '../../src/files/code-stamp.js';
 import { BUNDLE_HEADER, bundleMatches, distContentStamp, loadBundledCli } from '../../src/cli-bundle.js';
 
 // The CLI runs from one bundled CommonJS file (scripts/bundle.ts, src/cli-bundle.ts). A
@@ -96,7 +96,7 @@ describe('the CLI bundle', () => {
   const repo = path.resolve(import.meta.dirname, '..', '..');
   const bin = path.join(repo, 'dist', 'src', 'bin.js');
   const built = path.join(repo, 'dist', 'bundle', 'cli.cjs');
-  const stampModule = path.join(repo, 'dist', 'src', 'cache', 'code-stamp.js');
+  const stampModule = path.join(repo, 'dist', 'src', 'files', 'code-stamp.js');
   it.runIf(fs.existsSync(built) && fs.existsSync(stampModule))(
     'gives the report the unbundled CLI gives, on the example app',
     async () => {
