@@ -1,20 +1,20 @@
 // A phase timer for measuring the cold audit (docs/performance.md): with RLS_GUARD_PHASES=1 in the environment, the
-// audit marks where each phase starts and prints the process's CPU time per phase (user + system, every thread: the
-// garbage collector's helpers and the model's side thread too) to stderr when it ends. Without it each mark is one
-// test of a boolean. Phases are marked in sequence, not nested: a fact first asked for in a later phase (a flow's
-// fact read by the settlement) counts in the phase that asked. The collector's own share is the CPU profile's
-// (`--cpu-prof`): Node reports its pauses only once the event loop turns, after a synchronous audit.
+// audit marks where each phase starts and prints the process's CPU time per phase (user + system, every thread of the
+// process: the garbage collector's helpers too; not child processes, such as the migrations' replay) to stderr when it
+// ends. Without it each mark reads one environment variable (a dozen per audit). Phases are marked in sequence, not
+// nested: a fact first asked for in a later phase (a flow's fact read by the settlement) counts in the phase that
+// asked. The collector's own share is the CPU profile's (`--cpu-prof`): Node reports its pauses only once the event
+// loop turns, after a synchronous audit.
 
 interface Mark {
   name: string;
   cpu: NodeJS.CpuUsage;
 }
 
-let enabled: boolean | undefined;
 let marks: Mark[] = [];
 
 function on(): boolean {
-  return (enabled ??= process.env['RLS_GUARD_PHASES'] === '1');
+  return process.env['RLS_GUARD_PHASES'] === '1';
 }
 
 /** The phase `name` starts now (the one before it ends). */
