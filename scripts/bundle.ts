@@ -27,12 +27,13 @@ import { BUNDLE_HEADER, distContentStamp } from '../src/cli-bundle.js';
  * src/ts.ts in the bundle: TypeScript loaded at its first use, not at start. Every module imports `ts` from there;
  * `ts` is a live binding (`export { ts as default }`, which esbuild keeps as one variable), first a stand-in whose
  * first property read loads TypeScript (through its code cache, src/code-cache.ts) and puts it in the binding's
- * place: every later `ts.x` in every module reads TypeScript itself, with nothing in between. A warm audit with
+ * place: every later `ts.x` in every module reads TypeScript's export, with nothing in between (its functions and
+ * enums as plain properties, not TypeScript's getters: `flatExports` in src/code-cache.ts). A warm audit with
  * nothing changed parses nothing and never loads it (about 0.1 s of CPU); src/ts.ts itself stays as it is, for its
  * types and for the unbundled modules (tsx, `node dist/src/cli.js`), which load it at start.
  */
 const LAZY_TS = [
-  "import { loadTypeScript } from './code-cache.js';",
+  "import { flatExports, loadTypeScript } from './code-cache.js';",
   'let ts = new Proxy({}, {',
   '  get: (_, key) => Reflect.get(loaded(), key),',
   '  has: (_, key) => Reflect.has(loaded(), key),',
@@ -44,7 +45,7 @@ const LAZY_TS = [
   '  },',
   '});',
   'function loaded() {',
-  '  ts = loadTypeScript().exports;',
+  '  ts = flatExports(loadTypeScript().exports);',
   '  return ts;',
   '}',
   'export { ts as default };',

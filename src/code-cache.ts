@@ -160,6 +160,45 @@ export function loadTypeScript(): { exports: unknown; status: CodeCacheStatus } 
   return (typescriptLoad = load);
 }
 
+/**
+ * TypeScript's exports with its functions and enums as plain properties. Its CommonJS file exports every name through
+ * a getter (`__export(ts_exports, { SyntaxKind: () => SyntaxKind, … })`), so each `ts.SyntaxKind.Block` or
+ * `ts.isIdentifier(n)` the analysis makes calls one: about 3 % of a cold audit's CPU on signacare (the `SyntaxKind`
+ * getter alone was the profile's 11th function by self time). A function or an enum is never reassigned after
+ * TypeScript is loaded, so it is read once here; every other export (`sys`, `objectAllocator`, tables it may replace)
+ * stays a getter of TypeScript's own, as live as before. Used by the CLI's bundle (scripts/bundle.ts), whose `ts` is a
+ * value; src/ts.ts exports TypeScript's namespace itself (its types).
+ */
+export function flatExports<T extends object>(real: T): T {
+  const out: Record<string, unknown> = {};
+  const from = real as Record<string, unknown>;
+  for (const key of Object.keys(from)) {
+    const value = from[key];
+    if (typeof value === 'function' || isEnum(value)) out[key] = value;
+    else Object.defineProperty(out, key, { get: () => from[key], enumerable: true });
+  }
+  return out as T;
+}
+
+/**
+ * An object as TypeScript compiles an enum: each number's name mapped back (`SyntaxKind[80] === 'Identifier'`), or
+ * strings only (a string enum, `Extension.Ts === '.ts'`). A table of numbers without the mapping back
+ * (`unchangedPollThresholds`, which `setCustomPollingValues` replaces) is not one.
+ */
+function isEnum(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length === 0) return false;
+  for (const k of keys) {
+    const v = o[k];
+    if (typeof v === 'number') {
+      if (typeof o[v] !== 'string') return false;
+    } else if (typeof v !== 'string') return false;
+  }
+  return true;
+}
+
 /** A short hash of the cache's key for its file name. */
 function digest(text: string): string {
   return crypto.createHash('sha256').update(text).digest('hex').slice(0, 16);

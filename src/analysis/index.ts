@@ -23,6 +23,7 @@ import { settleTemplates } from './table-builders.js';
 import { markOuterPoolWrites } from './outer-pool.js';
 import type { TypeEvidence } from './type-evidence.js';
 import { toPosixRelative as relative } from '../files/paths.js';
+import { phase } from '../files/phase-timer.js';
 import { linkContractCalls } from './interface-calls.js';
 import { linkMemberCalls } from './function-types.js';
 import { callerIndexFor } from './caller-index.js';
@@ -114,9 +115,11 @@ export interface SourceGap {
 
 export function analyze(input: CoreInput): CoreResult {
   // One fact engine for the whole analysis: every per-node and per-function fact is computed once.
+  phase('index (foreign members)');
   const context = coreContext(input);
   // One file's analysis (the plugin's): a verdict that read a search over the program's files needs the project.
   if (!input.wholeProgram) context.engine.traceProgramReads();
+  phase('flows');
   const walked = input.walk ? input.files.filter((sf) => input.walk!.has(sf)) : input.files;
   const analysed = walked.map((sf) => analyseFile(sf, input, context));
   const result = conclude(input, context, analysed);
@@ -246,6 +249,7 @@ export function conclude(
   // settleTemplates narrows each file's sites: a copy, so facts kept between analyses stay whole.
   // The program's call graph (kept between an editor session's analyses), whose functions by declared type the
   // member calls are linked over first.
+  phase('linking (member and contract calls)');
   const graph = callerIndexFor(engine, origins, input.root, input.wholeProgram);
   const facts: FileFacts[] = linkMemberCalls(
     linkContractCalls(
@@ -270,6 +274,7 @@ export function conclude(
   // Its reach is facts of a kind made for this analysis (transient): dropped from the engine when it is done.
   try {
     let verdicts: Map<RawSite, SiteVerdict>;
+    phase('settlement (call graph, entry points, verdicts)');
     try {
       verdicts = resolveVerdicts(facts, origins, {
         root: input.root,
@@ -326,6 +331,7 @@ export function conclude(
         },
       ]),
     );
+    phase('findings per file');
     for (const f of facts) {
       if (report && !report.has(f.sf)) continue;
       try {

@@ -2,6 +2,7 @@ import type ts from 'typescript';
 import type { AmbientProvider, CoreResult } from '../analysis/index.js';
 import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/config.js';
 import { SOURCE_EXTENSIONS, withSharedParses } from '../files/source.js';
+import { phase, phaseReport } from '../files/phase-timer.js';
 import { configNameIn, loadConfig } from '../config/load.js';
 import { auditRoots } from '../config/roots.js';
 import { modelGaps } from '../schema/model-gaps.js';
@@ -95,6 +96,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
 
 function auditOnce(options: AuditOptions): AuditReport {
   const started = performance.now();
+  phase('config and RLS model');
   // Real paths, so the root and every file agree however links lead to them.
   const paths = (options.paths?.length ? options.paths : ['.']).map(realPath);
   const loaded = options.proposal
@@ -141,6 +143,7 @@ function auditOnce(options: AuditOptions): AuditReport {
   const modelHash = stableHash(model);
   const maxBytes = rooted.maxFileBytes;
 
+  phase('listing and reading sources');
   const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
   const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({
     file: toPosixRelative(root, d.file),
@@ -248,6 +251,7 @@ function auditOnce(options: AuditOptions): AuditReport {
     ...(work ? { work } : {}),
   });
 
+  phase('after the analysis: schema findings, code migrations, deployment files, report');
   // Per file, in a fixed order: what it contributed (computed now or read from the cache).
   const parts = fileParts([...scope.targets].sort(), results);
   parts.diagnostics.unshift(...diagnostics, ...runDiagnostics);
@@ -310,13 +314,15 @@ function auditOnce(options: AuditOptions): AuditReport {
       sources: sourcesOfSchema,
     },
   };
-  return scopedReport(
+  const report = scopedReport(
     header,
     parts,
     scope,
     stableHash([VERSION, modelHash, rooted, config.strict, typed, parts.allowIncomplete, parts.codeMigrations]),
     performance.now() - started,
   );
+  phaseReport();
+  return report;
 }
 
 /** What the pack pass yields when it does not run (init's proposal audit). */

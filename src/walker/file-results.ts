@@ -4,6 +4,7 @@ import type { AnalysisConfig } from '../analysis/config.js';
 import { FileSystemSourceHost } from '../code/source-host.js';
 import { toPosixRelative as rel } from '../files/paths.js';
 import { parseSource } from '../files/source.js';
+import { phase } from '../files/phase-timer.js';
 import { findSuppressions } from '../report/suppressions.js';
 import type { FileResult } from '../cache/store.js';
 import type { LibraryAliases } from '../adapters/libraries.js';
@@ -76,6 +77,7 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
   // Each file is parsed once: by ts-morph when the checker is wanted, else directly.
   let files: ts.SourceFile[];
   let types: TypeEvidence | undefined;
+  phase('parse');
   const typed = input.typed ? typedOrNot(root, input.files.map((r) => r.file), diagnostics) : undefined;
   if (typed) {
     files = typed.files;
@@ -112,6 +114,7 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
     ...(input.onAmbient ? { ambientProviders: true } : {}),
     ...(input.walkWantedOnly ? { walk: new Set(files.filter((sf) => want.has(rel(root, sf.fileName)))) } : {}),
   });
+  phase('site checks, suppressions, source packs');
   if (input.onAmbient) input.onAmbient(result.ambientProviders ?? []);
   for (const site of result.sites) of(site.file)?.sites.push(site);
   for (const f of result.findings) of(f.file)?.findings.push(f);

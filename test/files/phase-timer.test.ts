@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { phase, phaseReport } from '../../src/files/phase-timer.js';
+import { auditSync } from '../../src/walker/audit.js';
+
+// RLS_GUARD_PHASES=1: the audit prints its CPU per phase to stderr (docs/performance.md measures with it); without the
+// variable it prints nothing.
+
+const ROOT = path.resolve(import.meta.dirname, '../../fixtures/example-app');
+
+afterEach(() => {
+  delete process.env['RLS_GUARD_PHASES'];
+  vi.restoreAllMocks();
+});
+
+function stderrOf(run: () => void): string {
+  let out = '';
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  run();
+  vi.restoreAllMocks();
+  return out;
+}
+
+describe('the phase timer', () => {
+  it('prints nothing unless RLS_GUARD_PHASES=1', () => {
+    expect(stderrOf(() => auditSync({ paths: [ROOT], types: false }))).toBe('');
+    const written: string[] = [];
+    phase('a');
+    phaseReport((t) => written.push(t));
+    expect(written).toEqual([]);
+  });
+
+  it("times the audit's phases in their order, and the total", () => {
+    process.env['RLS_GUARD_PHASES'] = '1';
+    const out = stderrOf(() => auditSync({ paths: [ROOT], types: false }));
+    const names = out
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((line) => /^\s*\d+\.\d\d s {2}(.*)$/.exec(line)?.[1]);
+    expect(out.split('\n')[0]).toBe('rls-guard phases (CPU, user + system)');
+    expect(names).toEqual([
+      'config and RLS model',
+      'listing and reading sources',
+      'parse',
+      'index (foreign members)',
+      'flows',
+      'linking (member and contract calls)',
+      'settlement (call graph, entry points, verdicts)',
+      'findings per file',
+      'site checks, suppressions, source packs',
+      'after the analysis: schema findings, code migrations, deployment files, report',
+      'total',
+    ]);
+  });
+});
