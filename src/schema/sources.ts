@@ -35,6 +35,7 @@ export function replayedModel(replay: ReplayResult, staticModel: RlsModel, ref: 
   model.diagnostics = [
     ...staticModel.diagnostics,
     ...replayGaps(replay.failures),
+    ...retriedNotes(replay.retried ?? []),
   ];
   const sources: SchemaSource[] = [{ kind: 'migrations', ref, method: 'replay' }];
   if (fallback.size) sources.push({ kind: 'migrations', ref, method: 'static', facts: [...fallback].sort() });
@@ -49,4 +50,17 @@ export function databaseModel(catalog: Catalog, staticModel: RlsModel, ref: stri
   model.connectedAs = catalog.currentUser;
   model.sources = [{ kind: 'database', ref, method: 'database' }];
   return model;
+}
+
+/** One note per file whose statements ran only after the migrations that create what they need. */
+function retriedNotes(retried: readonly { file: string; line: number }[]): RlsModel['diagnostics'] {
+  const byFile = new Map<string, number[]>();
+  for (const r of retried) byFile.set(r.file, [...(byFile.get(r.file) ?? []), r.line]);
+  return [...byFile].map(([file, lines]) => ({
+    file,
+    line: lines[0]!,
+    message:
+      `replayed in dependency order: ${lines.length} statement(s) (line ${lines.slice(0, 5).join(', ')}` +
+      `${lines.length > 5 ? ', …' : ''}) need an object a later migration creates, and ran after the other migrations`,
+  }));
 }
