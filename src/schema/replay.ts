@@ -27,6 +27,11 @@ export interface ReplayResult {
    * ran when retried after every migration: the replay's dependency order.
    */
   retried: { file: string; line: number }[];
+  /**
+   * Statements that create a table, index or column another migration already created (a baseline of table files
+   * beside alterations that bring an older database to it): what they ask for exists, nothing of RLS is lost.
+   */
+  existing: { file: string; line: number }[];
   /** Roles the migrations referenced that the environment would provide; created NOLOGIN to go on. */
   providedRoles: string[];
   durationMs: number;
@@ -82,6 +87,13 @@ const INERT = new Set([
  */
 const MISSING = new Set(['42P01', '42703', '42883', '42704', '3F000']);
 
+/**
+ * Errors that say what the statement creates exists already: a relation (42P07: a table, an index, a sequence) or a
+ * column (42701). Neither carries RLS facts (ENABLE, FORCE, policies and functions are statements of their own), so the
+ * statement is noted, not a gap. A policy or function that exists already (42710, 42723) may differ: still a failure.
+ */
+const EXISTS = new Set(['42P07', '42701']);
+
 /** Retry rounds: each runs the statements still missing something, in their order, while one of them succeeds. */
 const MAX_ROUNDS = 8;
 
@@ -105,6 +117,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
   const pg = db ?? (await openEmbeddedPostgres());
   const failures: ReplayFailure[] = [];
   const retried: { file: string; line: number }[] = [];
+  const existing: { file: string; line: number }[] = [];
   const providedRoles = new Set<string>();
   const locations: CatalogLocations = { tables: {}, functions: {} };
   let tables = new Map<string, { rls: boolean; force: boolean }>();
@@ -153,6 +166,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         if (error) {
           // A statement that needs an object a later migration creates is retried after them (dependency order).
           if (MISSING.has(error.code ?? '')) deferred.push({ at, text: piece.text, inert, reason: error.message });
+          else if (EXISTS.has(error.code ?? '')) existing.push(at);
           else failed({ at, text: piece.text, inert }, error.message);
           continue;
         }
@@ -167,6 +181,11 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
       let ran = 0;
       for (const d of [...deferred]) {
         const error = await execWithProvidedRoles(pg, d.text, providedRoles);
+        if (error && EXISTS.has(error.code ?? '')) {
+          deferred.splice(deferred.indexOf(d), 1);
+          existing.push(d.at);
+          continue;
+        }
         if (error) {
           d.reason = error.message;
           continue;
@@ -185,6 +204,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
       locations,
       failures,
       retried,
+      existing,
       providedRoles: [...providedRoles].sort(),
       durationMs: performance.now() - started,
     };

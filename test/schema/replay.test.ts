@@ -232,4 +232,32 @@ describe('replaying in dependency order', () => {
     expect(note.incomplete).toBeUndefined();
     expect(note.message).toMatch(/^replayed in dependency order: 3 statement\(s\) \(line 1, 2, 3\)/);
   });
+
+  it('skips what creates a table, index or column that exists already; a policy that exists already still fails', async () => {
+    const baseline = [
+      {
+        path: 'db/alterations/1-add-tags.sql',
+        text:
+          'CREATE TABLE tags (id text PRIMARY KEY, tenant_id text);\nALTER TABLE tags ADD COLUMN label text;\n' +
+          "CREATE POLICY tags_tenant ON tags USING (tenant_id = current_setting('app.t'));\n",
+      },
+      {
+        path: 'db/tables/tags.sql',
+        text:
+          'CREATE TABLE tags (id text PRIMARY KEY, tenant_id text, label text);\nCREATE INDEX tags_t ON tags (tenant_id);\n' +
+          'CREATE INDEX tags_t ON tags (tenant_id);\nALTER TABLE tags ENABLE ROW LEVEL SECURITY;\n' +
+          "CREATE POLICY tags_tenant ON tags USING (tenant_id = current_setting('app.other'));\n",
+      },
+    ];
+    const result = await replayMigrations(baseline);
+    expect(result.existing).toEqual([
+      { file: 'db/tables/tags.sql', line: 1 },
+      { file: 'db/tables/tags.sql', line: 3 },
+    ]);
+    expect(result.failures.map((f) => `${f.file}:${f.line}`)).toEqual(['db/tables/tags.sql:5']);
+    const model = replayedModel(result, buildModel(baseline), 'db');
+    expect(model.tables.get('public.tags')!.rlsEnabled).toBe(true);
+    const note = model.diagnostics.find((d) => d.file === 'db/tables/tags.sql' && !d.incomplete)!;
+    expect(note.message).toMatch(/^2 statement\(s\) \(line 1, 3\) create a table, index or column .* skipped/);
+  });
 });
