@@ -275,7 +275,8 @@ class MigrationEvaluator {
         this.diagnostics.push({
           line: this.lineOf(el),
           message: `start-up statement not understood: \`${shortText(el, 60)}\` is run with the constant ` +
-            `statements of the loop at line ${loop.line} but ${f?.ok ? 'does not parse' : 'cannot be read statically'}` +
+            `statements of the loop at line ${loop.line} but ` +
+            `${f?.ok ? 'does not parse' : 'cannot be read statically'}` +
             `, so what it enables (row level security, a policy) is not in the model. Make it a constant statement, ` +
             `or list the tables it gates under "gatedTables.add" in the config.`,
           incomplete: true,

@@ -57,7 +57,9 @@ export function migrationsByShape(
   }
   return {
     modules: [...byFolder.values()].filter((list) => list.length >= MIN_SIBLINGS).flat(),
-    startup: shaped.filter((f) => f.startup && setAsideKind(toPosixRelative(root, f.file)) !== 'tests').map((f) => f.file),
+    startup: shaped
+      .filter((f) => f.startup && setAsideKind(toPosixRelative(root, f.file)) !== 'tests')
+      .map((f) => f.file),
   };
 }
 
@@ -82,9 +84,8 @@ function scanned(root: string, files: readonly string[]): Shaped[] {
 /** With it: kept by every file's path and content hash (rememberedFileScan), each file's answer by its own. */
 function rememberedScan(root: string, files: readonly string[], inputs: InputStore): Shaped[] {
   const relative = (f: string): string => toPosixRelative(root, f);
-  const found = rememberedFileScan(files, inputs, { section: 'migration-shape-2', maxBytes: MAX_BYTES, relative }, (f) =>
-    fileShape(f, relative(f)),
-  );
+  const options = { section: 'migration-shape-2', maxBytes: MAX_BYTES, relative };
+  const found = rememberedFileScan(files, inputs, options, (f) => fileShape(f, relative(f)));
   return found.map((f) => ({ ...f, file: path.resolve(root, f.file) }));
 }
 
@@ -97,7 +98,8 @@ function fileShape(file: string, name: string): Shaped[] {
     return []; // unreadable: the walker reports it
   }
   // Both words must appear for the module to export both: most files are skipped without a parse.
-  if (/\bup\b/.test(text) && /\bdown\b/.test(text) && hasMigrationShape(parseSource(file, text))) return [{ file: name }];
+  if (/\bup\b/.test(text) && /\bdown\b/.test(text) && hasMigrationShape(parseSource(file, text)))
+    return [{ file: name }];
   // A start-up script names a schema statement somewhere in its text (a pre-filter; the statements are parsed).
   if (STARTUP_WORDS.test(text) && runsConstantDdl(file, text)) return [{ file: name, startup: true }];
   return [];
