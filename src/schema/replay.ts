@@ -94,7 +94,7 @@ const MISSING = new Set(['42P01', '42703', '42883', '42704', '3F000']);
  */
 const EXISTS = new Set(['42P07', '42701']);
 
-/** Statements that remove or take back: `DROP …`, `REVOKE …` (a GrantStmt, as GRANT is), `ALTER … DROP …` is not one. */
+/** Statements that remove or take back: `DROP …`, `REVOKE …` (a GrantStmt, as GRANT is); `ALTER … DROP …` is not. */
 const UNDOING = new Set(['DropStmt', 'GrantStmt', 'DropRoleStmt', 'DropOwnedStmt']);
 
 /** Retry rounds: each runs the statements still missing something, in their order, while one of them succeeds. */
