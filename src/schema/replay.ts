@@ -94,9 +94,6 @@ const MISSING = new Set(['42P01', '42703', '42883', '42704', '3F000']);
  */
 const EXISTS = new Set(['42P07', '42701']);
 
-/** Statements that remove or take back: `DROP …`, `REVOKE …` (a GrantStmt, as GRANT is); `ALTER … DROP …` is not. */
-const UNDOING = new Set(['DropStmt', 'GrantStmt', 'DropRoleStmt', 'DropOwnedStmt']);
-
 /** Retry rounds: each runs the statements still missing something, in their order, while one of them succeeds. */
 const MAX_ROUNDS = 8;
 
@@ -168,11 +165,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         const error = await execWithProvidedRoles(pg, piece.text, providedRoles);
         if (error) {
           // A statement that needs an object a later migration creates is retried after them (dependency order).
-          // A DROP or REVOKE of what does not exist yet is not retried: after the migrations that create the object
-          // it would remove what they made.
-          const undoes = parsed.ok && parsed.statements.some((st) => UNDOING.has(Object.keys(st.stmt)[0]!));
-          if (MISSING.has(error.code ?? '') && !undoes)
-            deferred.push({ at, text: piece.text, inert, reason: error.message });
+          if (MISSING.has(error.code ?? '')) deferred.push({ at, text: piece.text, inert, reason: error.message });
           else if (EXISTS.has(error.code ?? '')) existing.push(at);
           else failed({ at, text: piece.text, inert }, error.message);
           continue;
