@@ -31,7 +31,8 @@ const REPOSITORY_VERBS: Record<string, BuilderWrite['operation']> = {
  */
 /**
  * What a repository or manager verb sends beyond its operation on Postgres: `save` and `insert` read back the generated
- * columns with RETURNING, `upsert` is `INSERT … ON CONFLICT DO UPDATE … RETURNING`.
+ * columns with RETURNING, `upsert` is `INSERT … ON CONFLICT DO UPDATE … RETURNING`. A `save` of an entity that may
+ * exist (`saveKind`) is an INSERT or, after a SELECT, an UPDATE: the policies of both, as for an upsert.
  */
 const REPOSITORY_KINDS: Readonly<Record<string, { conflictUpdate?: true; returning?: true }>> = {
   save: { returning: true },
@@ -104,14 +105,17 @@ export const typeormAdapter: DbAdapter = {
     }
     const operation = REPOSITORY_VERBS[verb];
     if (!operation || before.length > 1) return null;
-    const kind = Object.hasOwn(REPOSITORY_KINDS, verb) ? REPOSITORY_KINDS[verb]! : {};
     const receiver = (call.expression as ts.PropertyAccessExpression).expression;
     const repo = repositoryOf(receiver, ctx);
-    if (repo)
+    if (repo) {
+      const kind = verb === 'save' ? saveKind(call, call.arguments[0], repo.entity, ctx) : repositoryKind(verb);
       return { executor: repo.executor, operation, ...kind, table: tableOf(repo.entity, ctx), distinctive: true };
+    }
     // EntityManager: manager.delete(Project, …); manager.save(entity) names no class, but the value may say it.
     const first = call.arguments[0];
     const entity = first && (ctx.classOf(first) ? first : entityOfValue(first, ctx));
+    const value = first && ctx.classOf(first) ? call.arguments[1] : first;
+    const kind = verb === 'save' ? saveKind(call, value, entity, ctx) : repositoryKind(verb);
     return {
       executor: receiver,
       operation,
@@ -225,6 +229,131 @@ function relatedEntity(decorator: ts.CallExpression): ts.Expression | undefined 
     return ret?.expression;
   }
   return body;
+}
+
+function repositoryKind(verb: string): { conflictUpdate?: true; returning?: true } {
+  return Object.hasOwn(REPOSITORY_KINDS, verb) ? REPOSITORY_KINDS[verb]! : {};
+}
+
+/**
+ * `save(value)`: TypeORM inserts an entity whose generated primary key is unset and otherwise SELECTs it by its key and
+ * UPDATEs it when found (an entity that was loaded, given an id, or saved before). An INSERT with RETURNING only when
+ * the value is provably new: made in the same function by `new Entity()` or `create(…)` (inline, or a `const` there)
+ * on an entity whose keys are all `@PrimaryGeneratedColumn`, with no key in `create`'s object (and no spread) and no
+ * key assigned afterwards (nor `Object.assign` on it). Anything else may UPDATE: the INSERT, UPDATE and SELECT policies
+ * apply, as to an upsert.
+ */
+function saveKind(
+  call: ts.CallExpression,
+  value: ts.Expression | undefined,
+  entity: ts.Expression | undefined,
+  ctx: BuilderContext,
+): { conflictUpdate?: true; returning: true } {
+  const mayUpdate = { conflictUpdate: true as const, returning: true as const };
+  const cls = entity && ctx.classOf(entity);
+  const keys = cls && generatedKeys(cls);
+  if (!value || !keys) return mayUpdate;
+  const fn = enclosingFunction(call);
+  let made: ts.Expression | undefined = value;
+  let bound: ts.Identifier | undefined;
+  if (ts.isIdentifier(value)) {
+    const decl = constDeclaration(value, fn);
+    if (!decl) return mayUpdate;
+    bound = value;
+    made = decl;
+  }
+  while (made && (ts.isAwaitExpression(made) || ts.isParenthesizedExpression(made) || ts.isNonNullExpression(made)))
+    made = made.expression;
+  if (!made) return mayUpdate;
+  let fresh = false;
+  if (ts.isNewExpression(made)) fresh = true;
+  else if (ts.isCallExpression(made) && ts.isPropertyAccessExpression(made.expression)) {
+    if (made.expression.name.text === 'create') {
+      // repo.create({ … }) or manager.create(Entity, { … }): the object must name no key.
+      const obj = made.arguments.find((a) => ts.isObjectLiteralExpression(a));
+      const plain = made.arguments.every((a) => ts.isObjectLiteralExpression(a) || ctx.classOf(a));
+      fresh =
+        plain &&
+        (!obj ||
+          (obj as ts.ObjectLiteralExpression).properties.every(
+            (p) => !ts.isSpreadAssignment(p) && !(p.name && keys.has(propertyName(p.name) ?? '')),
+          ));
+    }
+  }
+  if (!fresh) return mayUpdate;
+  if (bound && fn && assignsKey(fn, bound.text, keys)) return mayUpdate;
+  return { returning: true };
+}
+
+/** The names of an entity's primary keys when every one is generated (`@PrimaryGeneratedColumn`), else undefined. */
+function generatedKeys(cls: ts.ClassLikeDeclaration): Set<string> | undefined {
+  const keys = new Set<string>();
+  for (const m of cls.members) {
+    if (!ts.isPropertyDeclaration(m) || !ts.canHaveDecorators(m)) continue;
+    for (const d of ts.getDecorators(m) ?? []) {
+      const callee = ts.isCallExpression(d.expression) ? d.expression.expression : d.expression;
+      const name = ts.isIdentifier(callee) ? callee.text : undefined;
+      if (name === 'PrimaryColumn' || name === 'ObjectIdColumn') return undefined;
+      if (name === 'PrimaryGeneratedColumn') keys.add(propertyName(m.name) ?? '');
+    }
+  }
+  return keys.size > 0 && !keys.has('') ? keys : undefined;
+}
+
+function propertyName(name: ts.PropertyName): string | undefined {
+  return ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
+}
+
+function enclosingFunction(n: ts.Node): ts.FunctionLikeDeclaration | undefined {
+  for (let p = n.parent; p; p = p.parent) if (ts.isFunctionLike(p)) return p as ts.FunctionLikeDeclaration;
+  return undefined;
+}
+
+/** The initializer of the `const` the name declares, when that declaration is in the same function. */
+function constDeclaration(name: ts.Identifier, fn: ts.Node | undefined): ts.Expression | undefined {
+  if (!fn) return undefined;
+  let found: ts.Expression | undefined;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (
+      ts.isVariableDeclaration(n) &&
+      ts.isIdentifier(n.name) &&
+      n.name.text === name.text &&
+      n.initializer &&
+      ts.isVariableDeclarationList(n.parent) &&
+      (n.parent.flags & ts.NodeFlags.Const) !== 0 &&
+      n.getStart() < name.getStart()
+    )
+      found = n.initializer;
+    else ts.forEachChild(n, visit);
+  };
+  visit(fn);
+  return found;
+}
+
+/** `v.id = …`, `v['id'] = …` or `Object.assign(v, …)` anywhere in the function. */
+function assignsKey(fn: ts.Node, name: string, keys: ReadonlySet<string>): boolean {
+  let found = false;
+  const isV = (e: ts.Expression): boolean => ts.isIdentifier(e) && e.text === name;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      const l = n.left;
+      if (ts.isPropertyAccessExpression(l) && isV(l.expression) && keys.has(l.name.text)) found = true;
+      if (ts.isElementAccessExpression(l) && isV(l.expression)) found = true;
+    }
+    if (
+      ts.isCallExpression(n) &&
+      ts.isPropertyAccessExpression(n.expression) &&
+      n.expression.name.text === 'assign' &&
+      n.arguments[0] &&
+      isV(n.arguments[0])
+    )
+      found = true;
+    ts.forEachChild(n, visit);
+  };
+  visit(fn);
+  return found;
 }
 
 /** Methods that return instances of the entity class they are given, or of their repository's entity. */

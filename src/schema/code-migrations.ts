@@ -24,7 +24,7 @@ export interface CodeMigration {
   /** A SQL file whose statements start on the lines the code holds them. */
   sql: string;
   /** Schema statements the code builds from names that cannot be folded to constants. */
-  diagnostics: { line: number; message: string }[];
+  diagnostics: { line: number; message: string; incomplete?: boolean }[];
 }
 
 export function sqlOfCodeMigration(file: string, text: string): string {
@@ -43,7 +43,10 @@ export function readCodeMigration(file: string, text: string): CodeMigration {
   const sf = parseSource(file, text);
   const up = findUp(sf);
   const evaluator = new MigrationEvaluator(sf, up === undefined);
-  evaluator.visit(up ?? sf);
+  // A start-up script without an `up` (schema/migration-shape.ts): the statements of its loops, in their order.
+  const loops = up === undefined ? evaluator.ddlLoops() : [];
+  if (loops.length > 0) for (const loop of loops) evaluator.readLoop(loop);
+  else evaluator.visit(up ?? sf);
   // Rebuild a SQL file whose statements start on the lines the code holds them.
   let out = '';
   let line = 1;
@@ -228,6 +231,80 @@ class MigrationEvaluator {
     return out;
   }
 
+  /**
+   * Loops that run the strings of a constant array one by one on an executor, as a start-up script does:
+   * `for (const m of MIGRATIONS) await db.execute(sql.raw(m))`, `MIGRATIONS.forEach((m) => pool.query(m))`. The array
+   * is a literal (or a const holding one) and the loop passes its variable to a call; at least one element is a
+   * constant schema statement.
+   */
+  ddlLoops(): DdlLoop[] {
+    const loops: DdlLoop[] = [];
+    const visit = (n: ts.Node): void => {
+      let loop: { name: string; list: ts.Expression; body: ts.Node } | undefined;
+      if (ts.isForOfStatement(n) && ts.isVariableDeclarationList(n.initializer)) {
+        const d = n.initializer.declarations;
+        if (d.length === 1 && ts.isIdentifier(d[0]!.name))
+          loop = { name: d[0]!.name.text, list: n.expression, body: n.statement };
+      } else if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression)) {
+        const cb = n.arguments[0];
+        const fn = cb && (ts.isArrowFunction(cb) || ts.isFunctionExpression(cb)) ? cb : undefined;
+        const p = fn?.parameters[0];
+        if (fn && p && ts.isIdentifier(p.name) && ['forEach', 'map'].includes(n.expression.name.text))
+          loop = { name: p.name.text, list: n.expression.expression, body: fn.body };
+      }
+      const elements = loop && passesToCall(loop.body, loop.name) ? this.arrayElements(loop.list) : undefined;
+      if (loop && elements?.some((el) => this.isSchemaStatement(el)))
+        loops.push({ line: this.lineOf(loop.list), elements });
+      ts.forEachChild(n, visit);
+    };
+    visit(this.sf);
+    return loops;
+  }
+
+  /**
+   * A loop's statements, each on the line of its element. An element that is no constant (a spread, a value known
+   * only at run time) may enable RLS on any table: noted as an incomplete read, never dropped.
+   */
+  readLoop(loop: DdlLoop): void {
+    for (const el of loop.elements) {
+      const f = ts.isSpreadElement(el) ? undefined : this.folder.sql(el);
+      const read = f?.ok && f.variants.length === 1 && parseSql(fillHoles(f.variants[0]!)).ok;
+      if (read) this.statement(el);
+      // A template whose hole stands for a name is noted by `statement` (schema statement not understood).
+      else if (!(f?.ok && f.holes.length > 0 && this.statement(el)))
+        this.diagnostics.push({
+          line: this.lineOf(el),
+          message: `start-up statement not understood: \`${shortText(el, 60)}\` is run with the constant ` +
+            `statements of the loop at line ${loop.line} but ` +
+            `${f?.ok ? 'does not parse' : 'cannot be read statically'}` +
+            `, so what it enables (row level security, a policy) is not in the model. Make it a constant statement, ` +
+            `or list the tables it gates under "gatedTables.add" in the config.`,
+          incomplete: true,
+        });
+    }
+  }
+
+  private arrayElements(expr: ts.Expression): ts.Expression[] | undefined {
+    let e = skipOuter(expr);
+    if (!ts.isArrayLiteralExpression(e)) {
+      const origin = this.origins.expr(e);
+      if (origin.kind !== 'expr') return undefined;
+      e = skipOuter(origin.expr);
+    }
+    return ts.isArrayLiteralExpression(e) ? [...e.elements] : undefined;
+  }
+
+  private isSchemaStatement(el: ts.Expression): boolean {
+    const f = ts.isSpreadElement(el) ? undefined : this.folder.sql(el);
+    if (!f?.ok || f.variants.length !== 1 || f.holes.length > 0) return false;
+    const parsed = parseSql(f.variants[0]!);
+    return parsed.ok && parsed.statements.some((st) => SCHEMA_KINDS.has(Object.keys(st.stmt)[0]!));
+  }
+
+  private lineOf(n: ts.Node): number {
+    return this.sf.getLineAndCharacterOfPosition(n.getStart(this.sf)).line + 1;
+  }
+
   /** secureTable(db, 'orders'): the helper's body, its parameters holding the constant arguments. */
   private helper(call: ts.CallExpression): void {
     if (this.stack.length >= MAX_DEPTH) return;
@@ -251,6 +328,30 @@ class MigrationEvaluator {
     this.stack.pop();
     this.at = outer;
   }
+}
+
+interface DdlLoop {
+  /** The line of the loop's array. */
+  line: number;
+  elements: ts.Expression[];
+}
+
+/** Whether a loop's body passes its variable to a call: `db.execute(sql.raw(m))`, `pool.query(m)`. */
+function passesToCall(body: ts.Node, name: string): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isCallExpression(n) && n.arguments.some((a) => ts.isIdentifier(a) && a.text === name)) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  visit(body);
+  return found;
+}
+
+/** Whether a source file runs a constant array of schema statements in a loop (a start-up migration script). */
+export function runsConstantDdl(file: string, text: string): boolean {
+  const sf = parseSource(file, text);
+  return findUp(sf) === undefined && new MigrationEvaluator(sf, true).ddlLoops().length > 0;
 }
 
 /** Statements that shape the schema; data changes in a migration do not matter here. */

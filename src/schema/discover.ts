@@ -2,7 +2,7 @@ import path from 'node:path';
 import { SOURCE_EXTENSIONS } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { isCodeMigrationPath } from './code-migrations.js';
-import { codeMigrationsByShape } from './migration-shape.js';
+import { migrationsByShape } from './migration-shape.js';
 import { composeInitScripts } from './init-scripts.js';
 import type { SchemaDiagnostic } from './types.js';
 import { toPosixRelative } from '../files/paths.js';
@@ -11,7 +11,8 @@ import type { InputStore } from '../files/input-store.js';
 // Migration files in the order they are applied: a database image's init scripts first (they
 // run before anything connects), then the configured folders in the order the config lists
 // them, each in a natural sort of its paths, segment by segment, so 2_x.sql < 10_x.sql and
-// V2__a.sql < V10__a.sql.
+// V2__a.sql < V10__a.sql. A start-up script of constant statements (migration-shape.ts) runs when the app starts,
+// after the deployment's migrations: unconfigured discovery replays those last.
 
 export interface Discovered {
   files: string[];
@@ -31,14 +32,17 @@ export function discoverMigrations(
   const roots = configured ? options.migrations!.map((m) => path.resolve(root, m)) : [root];
   const walked = walkFiles(roots, { extensions: ['.sql', ...SOURCE_EXTENSIONS], ignore: options.ignore ?? [] }, root);
   const rel = (f: string): string => toPosixRelative(root, f);
-  const shaped = configured ? new Set<string>() : codeMigrationsByShape(root, options.ignore ?? [], options.inputs);
+  const byShape = configured ? undefined : migrationsByShape(root, options.ignore ?? [], options.inputs);
+  const shaped = new Set(byShape?.modules);
+  const startup = new Set(byShape?.startup);
+  const last = (f: string): number => (startup.has(f) ? 1 : 0);
   const found = walked.files
     .filter((f) =>
       f.endsWith('.sql')
         ? !isDownMigration(rel(f))
-        : isCodeMigrationPath(rel(f)) || shaped.has(f) || (configured && !/\.d\.[cm]?ts$/.test(f)),
+        : isCodeMigrationPath(rel(f)) || shaped.has(f) || startup.has(f) || (configured && !/\.d\.[cm]?ts$/.test(f)),
     )
-    .sort((a, b) => rootIndex(roots, a) - rootIndex(roots, b) || naturalCompare(rel(a), rel(b)));
+    .sort((a, b) => last(a) - last(b) || rootIndex(roots, a) - rootIndex(roots, b) || naturalCompare(rel(a), rel(b)));
   const init = composeInitScripts(root, options.inputs);
   // What the config names is applied, whatever its path says; a compose file's init scripts too.
   const leftOut = new Map<string, string[]>();

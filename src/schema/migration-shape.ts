@@ -6,6 +6,8 @@ import { walkFiles } from '../files/walk.js';
 import { toPosixRelative } from '../files/paths.js';
 import { type InputStore, rememberedFileScan } from '../files/input-store.js';
 import { skipOuter } from '../syntax/wrappers.js';
+import { runsConstantDdl } from './code-migrations.js';
+import { setAsideKind } from '../report/set-aside.js';
 
 // Code migrations recognised by what they are, not where they sit: a folder of modules that each export an `up` and a
 // `down` (Logto's `packages/schemas/alterations/*.ts`: `export default { up, down }`; knex's `exports.up` and
@@ -14,30 +16,55 @@ import { skipOuter } from '../syntax/wrappers.js';
 // not as app writes.
 // Both `up` and `down` are required, as functions, and at least MIN_SIBLINGS such modules in one folder: an app module
 // that exports an `up` for something else (a counter, a health probe) is not one, nor is a lone pair.
+// A start-up script is one by itself: a module without an `up` that runs a constant array of schema statements in a
+// loop (`for (const m of MIGRATIONS) await db.execute(sql.raw(m))`, irongate2's `auto-migrate.ts`), outside the tests.
+// It runs when the app starts, after the deployment's migrations: discovery replays it after them.
 
 /** Modules of that shape one folder must hold for them to count as migrations. */
 export const MIN_SIBLINGS = 3;
 const MAX_BYTES = 2_000_000;
 
-const cache = new Map<string, { stamp: string; found: Set<string> }>();
+const cache = new Map<string, { stamp: string; found: Shaped[] }>();
+
+/** A file of migration shape: a module exporting `up` and `down`, or a start-up script of constant statements. */
+interface Shaped {
+  file: string;
+  startup?: true;
+}
 
 /** The source files (absolute paths) under `root` that are code migrations by their shape and their siblings'. */
 export function codeMigrationsByShape(root: string, ignore: readonly string[], inputs?: InputStore): Set<string> {
+  const { modules, startup } = migrationsByShape(root, ignore, inputs);
+  return new Set([...modules, ...startup]);
+}
+
+/** Both kinds apart: folders of `up`/`down` modules, and start-up scripts (replayed after every other migration). */
+export function migrationsByShape(
+  root: string,
+  ignore: readonly string[],
+  inputs?: InputStore,
+): { modules: string[]; startup: string[] } {
   const walked = walkFiles([root], { extensions: SOURCE_EXTENSIONS, ignore: [...ignore] }, root);
   const files = walked.files.filter((f) => !/\.d\.[cm]?ts$/.test(f));
   const shaped = inputs ? rememberedScan(root, files, inputs) : scanned(root, files);
   const byFolder = new Map<string, string[]>();
   for (const f of shaped) {
-    const folder = path.dirname(f);
+    if (f.startup) continue;
+    const folder = path.dirname(f.file);
     const list = byFolder.get(folder);
-    if (list) list.push(f);
-    else byFolder.set(folder, [f]);
+    if (list) list.push(f.file);
+    else byFolder.set(folder, [f.file]);
   }
-  return new Set([...byFolder.values()].filter((list) => list.length >= MIN_SIBLINGS).flat());
+  return {
+    modules: [...byFolder.values()].filter((list) => list.length >= MIN_SIBLINGS).flat(),
+    startup: shaped
+      .filter((f) => f.startup && setAsideKind(toPosixRelative(root, f.file)) !== 'tests')
+      .map((f) => f.file),
+  };
 }
 
 /** Without the audit's input store (the ESLint plugin, the API): per process, while no file's stat changes. */
-function scanned(root: string, files: readonly string[]): string[] {
+function scanned(root: string, files: readonly string[]): Shaped[] {
   const stamps = files.map((f) => {
     try {
       const st = fs.statSync(f);
@@ -48,33 +75,37 @@ function scanned(root: string, files: readonly string[]): string[] {
   });
   const stamp = stamps.join('\n');
   const hit = cache.get(root);
-  if (hit && hit.stamp === stamp) return [...hit.found];
-  const found = new Set(files.filter((f) => fileHasShape(f)));
+  if (hit && hit.stamp === stamp) return hit.found;
+  const found = files.flatMap((f) => fileShape(f, f));
   cache.set(root, { stamp, found });
-  return [...found];
+  return found;
 }
 
 /** With it: kept by every file's path and content hash (rememberedFileScan), each file's answer by its own. */
-function rememberedScan(root: string, files: readonly string[], inputs: InputStore): string[] {
+function rememberedScan(root: string, files: readonly string[], inputs: InputStore): Shaped[] {
   const relative = (f: string): string => toPosixRelative(root, f);
-  const found = rememberedFileScan(files, inputs, { section: 'migration-shape', maxBytes: MAX_BYTES, relative }, (f) =>
-    fileHasShape(f) ? [relative(f)] : [],
-  );
-  return found.map((f) => path.resolve(root, f));
+  const options = { section: 'migration-shape-2', maxBytes: MAX_BYTES, relative };
+  const found = rememberedFileScan(files, inputs, options, (f) => fileShape(f, relative(f)));
+  return found.map((f) => ({ ...f, file: path.resolve(root, f.file) }));
 }
 
-function fileHasShape(file: string): boolean {
+function fileShape(file: string, name: string): Shaped[] {
   let text: string;
   try {
-    if (fs.statSync(file).size > MAX_BYTES) return false;
+    if (fs.statSync(file).size > MAX_BYTES) return [];
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    return false; // unreadable: the walker reports it
+    return []; // unreadable: the walker reports it
   }
   // Both words must appear for the module to export both: most files are skipped without a parse.
-  if (!/\bup\b/.test(text) || !/\bdown\b/.test(text)) return false;
-  return hasMigrationShape(parseSource(file, text));
+  if (/\bup\b/.test(text) && /\bdown\b/.test(text) && hasMigrationShape(parseSource(file, text)))
+    return [{ file: name }];
+  // A start-up script names a schema statement somewhere in its text (a pre-filter; the statements are parsed).
+  if (STARTUP_WORDS.test(text) && runsConstantDdl(file, text)) return [{ file: name, startup: true }];
+  return [];
 }
+
+const STARTUP_WORDS = /\b(CREATE|ALTER)\s+(TABLE|POLICY)\b|\bROW\s+LEVEL\s+SECURITY\b/i;
 
 /**
  * Whether a module exports an `up` and a `down` function: named (`export function up`, `export const up = …`,

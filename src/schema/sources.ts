@@ -35,6 +35,12 @@ export function replayedModel(replay: ReplayResult, staticModel: RlsModel, ref: 
   model.diagnostics = [
     ...staticModel.diagnostics,
     ...replayGaps(replay.failures),
+    ...notesPerFile(replay.retried ?? [], (n, lines) =>
+      `replayed in dependency order: ${n} statement(s) (${lines}) need an object a later migration creates, and ran ` +
+      `after the other migrations`),
+    ...notesPerFile(replay.existing ?? [], (n, lines) =>
+      `${n} statement(s) (${lines}) create a table, index or column another migration created already: skipped ` +
+      `(no row level security fact is lost)`),
   ];
   const sources: SchemaSource[] = [{ kind: 'migrations', ref, method: 'replay' }];
   if (fallback.size) sources.push({ kind: 'migrations', ref, method: 'static', facts: [...fallback].sort() });
@@ -49,4 +55,18 @@ export function databaseModel(catalog: Catalog, staticModel: RlsModel, ref: stri
   model.connectedAs = catalog.currentUser;
   model.sources = [{ kind: 'database', ref, method: 'database' }];
   return model;
+}
+
+/** One note per file for statements the replay ran out of order or skipped, naming their lines. */
+function notesPerFile(
+  at: readonly { file: string; line: number }[],
+  message: (count: number, lines: string) => string,
+): RlsModel['diagnostics'] {
+  const byFile = new Map<string, number[]>();
+  for (const r of at) byFile.set(r.file, [...(byFile.get(r.file) ?? []), r.line]);
+  return [...byFile].map(([file, lines]) => ({
+    file,
+    line: lines[0]!,
+    message: message(lines.length, `line ${lines.slice(0, 5).join(', ')}${lines.length > 5 ? ', …' : ''}`),
+  }));
 }

@@ -5,6 +5,7 @@ import { loadModel } from '../../src/schema/load.js';
 import { codeMigrationsByShape, hasMigrationShape } from '../../src/schema/migration-shape.js';
 import { parseSource } from '../../src/files/source.js';
 import { writeProject } from '../support/project.js';
+import { auditSync } from '../../src/index.js';
 
 // Migrations discovered the way a user means them: archived and documentation folders are not the schema (but what
 // they gate still gates), and a folder of modules exporting `up` and `down` is a folder of migrations.
@@ -126,5 +127,100 @@ describe('code migrations by their shape', () => {
       'packages/schemas/alterations/3-c.js',
     ]);
     expect(discoverMigrations(dir).files.map((f) => path.relative(dir, f))).toEqual(found);
+  });
+});
+
+// A start-up script that runs a constant array of DDL strings in a loop (irongate2's `auto-migrate.ts`, reproduced):
+// its statements are migrations, replayed after the deployment's migrations; its writes are the migration's.
+const STARTUP = `import { db } from './client';
+
+
+const statements: string[] = [
+  \`ALTER TABLE firms ADD COLUMN IF NOT EXISTS plan text\`,
+  \`ALTER TABLE firms ENABLE ROW LEVEL SECURITY\`,
+  \`DO $$ BEGIN
+    DELETE FROM heartbeats a USING heartbeats b WHERE a.user_id = b.user_id AND a.at < b.at;
+    IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE policyname = 'firms_isolation') THEN
+      EXECUTE 'CREATE POLICY firms_isolation ON firms USING (id = current_setting(''app.firm_id'')::uuid)';
+    END IF;
+  END $$\`,
+  \`CREATE INDEX IF NOT EXISTS firms_plan_idx ON firms(plan)\`,
+];
+
+export async function runStartupMigrations(): Promise<void> {
+  for (const statement of statements) {
+    try {
+      await db.query(statement);
+    } catch (err) {
+      console.warn(err);
+    }
+  }
+}
+`;
+
+const STARTUP_APP = {
+  'db/migrations/001.sql':
+    'CREATE TABLE firms (id uuid PRIMARY KEY, name text);\nCREATE TABLE heartbeats (user_id uuid, at timestamptz);\n',
+  'src/db/client.ts': "import { Pool } from 'pg';\nexport const db = new Pool();\n",
+  'src/db/auto-migrate.ts': STARTUP,
+  'src/routes/firms.ts':
+    "import { db } from '../db/client';\nexport const rename = (n: string) => db.query('UPDATE firms SET name = $1', [n]);\n",
+};
+
+describe('a start-up script of constant schema statements', () => {
+  it('is a migration by its shape, replayed after the migrations, whatever folder it sits in', () => {
+    const dir = writeProject(STARTUP_APP);
+    expect(discoverMigrations(dir).files.map((f) => path.relative(dir, f))).toEqual([
+      'db/migrations/001.sql',
+      'src/db/auto-migrate.ts',
+    ]);
+    for (const source of ['static', 'replay'] as const) {
+      const model = loadModel(dir, { schemaSource: source });
+      const firms = model.tables.get('public.firms')!;
+      expect(firms.rlsEnabled, source).toBe(true);
+      expect(firms.enabledAt, source).toEqual({ file: 'src/db/auto-migrate.ts', line: 6 });
+      expect(model.diagnostics.filter((d) => d.incomplete), source).toEqual([]);
+    }
+    expect(loadModel(dir, { schemaSource: 'replay' }).tables.get('public.firms')!.policies.map((p) => p.name)).toEqual([
+      'firms_isolation',
+    ]);
+  });
+
+  it('gates the writes of the app (unscoped, not "no row-level security"); the loop is set aside as a migration', () => {
+    const dir = writeProject(STARTUP_APP);
+    const report = auditSync({ paths: [dir], types: false, schemaSource: 'replay' });
+    expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}`)).toEqual(['src/routes/firms.ts:2 unscoped']);
+    expect(report.setAsideWriteSites!.map((s) => `${s.file}:${s.line} ${s.setAside}`)).toEqual([
+      'src/db/auto-migrate.ts:19 migrations',
+    ]);
+  });
+
+  it('reads forEach loops with an executor parameter; an element it cannot read is an incomplete read', () => {
+    const dir = writeProject({
+      'db/migrations/001.sql': 'CREATE TABLE notes (id int, org_id uuid);\nCREATE TABLE tags (id int);\n',
+      'src/setup.ts':
+        "const EXTRA = process.env.EXTRA_DDL!;\nconst DDL = [\n  'ALTER TABLE notes ENABLE ROW LEVEL SECURITY',\n" +
+        '  EXTRA,\n];\nexport function migrate(pool: { query(s: string): void }) {\n  DDL.forEach((s) => pool.query(s));\n}\n',
+      // The same shape in a test sets up a throwaway database: not the app's schema.
+      'test/setup-db.ts':
+        "const DDL = ['ALTER TABLE tags ENABLE ROW LEVEL SECURITY'];\nexport function setup(p: any) {\n" +
+        '  for (const s of DDL) p.query(s);\n}\n',
+    });
+    const model = loadModel(dir, { schemaSource: 'static' });
+    expect(model.tables.get('public.notes')!.rlsEnabled).toBe(true);
+    expect(model.tables.get('public.tags')!.rlsEnabled).toBe(false);
+    const notes = model.diagnostics.filter((d) => d.incomplete);
+    expect(notes.map((d) => `${d.file}:${d.line}`)).toEqual(['src/setup.ts:4']);
+    expect(notes[0]!.message).toMatch(/^start-up statement not understood: `EXTRA` .* loop at line 7 .*gatedTables\.add/);
+  });
+
+  it('is not a module that only holds such an array, nor one that runs strings that are no schema statements', () => {
+    const dir = writeProject({
+      'src/queries.ts': "export const DDL = ['ALTER TABLE notes ENABLE ROW LEVEL SECURITY'];\n",
+      'src/cleanup.ts':
+        "const JOBS = ['DELETE FROM notes', 'UPDATE tags SET x = 1'];\n// ALTER TABLE notes ENABLE ROW LEVEL SECURITY\n" +
+        'export async function run(p: any) {\n  for (const j of JOBS) await p.query(j);\n}\n',
+    });
+    expect(codeMigrationsByShape(dir, []).size).toBe(0);
   });
 });
