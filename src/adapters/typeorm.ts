@@ -257,8 +257,9 @@ function saveKind(
   let made: ts.Expression | undefined = value;
   let bound: ts.Identifier | undefined;
   if (ts.isIdentifier(value)) {
-    const decl = constDeclaration(value, fn);
-    if (!decl) return mayUpdate;
+    // Bound by a `const` of the same function (ctx.definition follows consts; one declared outside may be anything).
+    const decl = ctx.definition(value);
+    if (!decl || !fn || decl.pos < fn.pos || decl.end > fn.end) return mayUpdate;
     bound = value;
     made = decl;
   }
@@ -309,51 +310,42 @@ function enclosingFunction(n: ts.Node): ts.FunctionLikeDeclaration | undefined {
   return undefined;
 }
 
-/** The initializer of the `const` the name declares, when that declaration is in the same function. */
-function constDeclaration(name: ts.Identifier, fn: ts.Node | undefined): ts.Expression | undefined {
-  if (!fn) return undefined;
-  let found: ts.Expression | undefined;
-  const visit = (n: ts.Node): void => {
-    if (found) return;
-    if (
-      ts.isVariableDeclaration(n) &&
-      ts.isIdentifier(n.name) &&
-      n.name.text === name.text &&
-      n.initializer &&
-      ts.isVariableDeclarationList(n.parent) &&
-      (n.parent.flags & ts.NodeFlags.Const) !== 0 &&
-      n.getStart() < name.getStart()
-    )
-      found = n.initializer;
-    else ts.forEachChild(n, visit);
-  };
-  visit(fn);
-  return found;
+/** Per function, per name: the properties assigned on it (`v.id = …`); `*`: any (`v[k] = …`, `Object.assign(v)`). */
+const assignedByFunction = new WeakMap<ts.Node, Map<string, Set<string>>>();
+
+/** `v.id = …`, `v['id'] = …` or `Object.assign(v, …)` in the function: one walk per function, not one per save. */
+function assignsKey(fn: ts.Node, name: string, keys: ReadonlySet<string>): boolean {
+  let assigned = assignedByFunction.get(fn);
+  if (!assigned) assignedByFunction.set(fn, (assigned = assignmentsIn(fn)));
+  const props = assigned.get(name);
+  return !!props && (props.has('*') || [...keys].some((k) => props.has(k)));
 }
 
-/** `v.id = …`, `v['id'] = …` or `Object.assign(v, …)` anywhere in the function. */
-function assignsKey(fn: ts.Node, name: string, keys: ReadonlySet<string>): boolean {
-  let found = false;
-  const isV = (e: ts.Expression): boolean => ts.isIdentifier(e) && e.text === name;
+function assignmentsIn(fn: ts.Node): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const note = (e: ts.Expression, prop: string): void => {
+    if (!ts.isIdentifier(e)) return;
+    let props = out.get(e.text);
+    if (!props) out.set(e.text, (props = new Set()));
+    props.add(prop);
+  };
   const visit = (n: ts.Node): void => {
-    if (found) return;
     if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
       const l = n.left;
-      if (ts.isPropertyAccessExpression(l) && isV(l.expression) && keys.has(l.name.text)) found = true;
-      if (ts.isElementAccessExpression(l) && isV(l.expression)) found = true;
+      if (ts.isPropertyAccessExpression(l)) note(l.expression, l.name.text);
+      if (ts.isElementAccessExpression(l)) note(l.expression, '*');
     }
     if (
       ts.isCallExpression(n) &&
       ts.isPropertyAccessExpression(n.expression) &&
       n.expression.name.text === 'assign' &&
-      n.arguments[0] &&
-      isV(n.arguments[0])
+      n.arguments[0]
     )
-      found = true;
+      note(n.arguments[0], '*');
     ts.forEachChild(n, visit);
   };
   visit(fn);
-  return found;
+  return out;
 }
 
 /** Methods that return instances of the entity class they are given, or of their repository's entity. */

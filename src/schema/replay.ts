@@ -177,27 +177,28 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
       }
     }
     // Rounds over what is still missing while a round runs something: a chain of N files in the wrong order needs N.
-    for (let round = 0; round < MAX_ROUNDS && deferred.length > 0; round++) {
+    // (Each round keeps what still fails in a new list: removing from the list in place was quadratic in its length.)
+    let waiting = deferred;
+    for (let round = 0; round < MAX_ROUNDS && waiting.length > 0; round++) {
+      const still: Deferred[] = [];
       let ran = 0;
-      for (const d of [...deferred]) {
+      for (const d of waiting) {
         const error = await execWithProvidedRoles(pg, d.text, providedRoles);
         if (error && EXISTS.has(error.code ?? '')) {
-          deferred.splice(deferred.indexOf(d), 1);
           existing.push(d.at);
-          continue;
-        }
-        if (error) {
+        } else if (error) {
           d.reason = error.message;
-          continue;
+          still.push(d);
+        } else {
+          retried.push(d.at);
+          ran++;
+          if (!d.inert) await track(d.at);
         }
-        deferred.splice(deferred.indexOf(d), 1);
-        retried.push(d.at);
-        ran++;
-        if (!d.inert) await track(d.at);
       }
+      waiting = still;
       if (ran === 0) break;
     }
-    for (const d of deferred) failed(d, d.reason!);
+    for (const d of waiting) failed(d, d.reason!);
     const catalog = await readCatalog((text) => pg.query(text));
     return {
       catalog,
