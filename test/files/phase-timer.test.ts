@@ -56,4 +56,29 @@ describe('the phase timer', () => {
       'total',
     ]);
   });
+
+  it('with RLS_GUARD_PHASES=mem, adds per phase the collections and the heap at its end', () => {
+    process.env['RLS_GUARD_PHASES'] = 'mem';
+    const out = stderrOf(() => auditSync({ paths: [ROOT], types: false }));
+    const lines = out.split('\n');
+    const at = lines.indexOf('rls-guard phases (memory and collector)');
+    expect(at).toBeGreaterThan(11);
+    expect(lines.slice(1, at).filter((l) => /^\s*\d+\.\d\d s {2}/.test(l))).toHaveLength(11);
+    const rows = lines.slice(at + 2).filter((l) => /^\s*\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+ {2}/.test(l));
+    expect(rows.map((l) => l.trim().split(/\s+/).slice(8).join(' '))).toEqual([
+      'config and RLS model',
+      'listing and reading sources',
+      'parse',
+      'index (foreign members)',
+      'flows',
+      'linking (member and contract calls)',
+      'settlement (call graph, entry points, verdicts)',
+      'findings per file',
+      'site checks, suppressions, source packs',
+      'after the analysis: schema findings, code migrations, deployment files, report',
+    ]);
+    // The heap used at each phase's end, in MB: a real figure, not zero.
+    for (const row of rows) expect(Number(row.trim().split(/\s+/)[4])).toBeGreaterThan(0);
+    expect(lines.some((l) => /^peak rss \d+ MB$/.test(l))).toBe(true);
+  });
 });
