@@ -8,6 +8,20 @@ import { auditSync } from '../../src/walker/audit.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../fixtures/example-app');
 
+/** The audit's phases, in their order. */
+const PHASES = [
+  'config and RLS model',
+  'listing and reading sources',
+  'parse',
+  'index (foreign members)',
+  'flows',
+  'linking (member and contract calls)',
+  'settlement (call graph, entry points, verdicts)',
+  'findings per file',
+  'site checks, suppressions, source packs',
+  'after the analysis: schema findings, code migrations, deployment files, report',
+];
+
 afterEach(() => {
   delete process.env['RLS_GUARD_PHASES'];
   vi.restoreAllMocks();
@@ -42,19 +56,7 @@ describe('the phase timer', () => {
       .filter(Boolean)
       .map((line) => /^\s*\d+\.\d\d s {2}(.*)$/.exec(line)?.[1]);
     expect(out.split('\n')[0]).toBe('rls-guard phases (CPU, user + system)');
-    expect(names).toEqual([
-      'config and RLS model',
-      'listing and reading sources',
-      'parse',
-      'index (foreign members)',
-      'flows',
-      'linking (member and contract calls)',
-      'settlement (call graph, entry points, verdicts)',
-      'findings per file',
-      'site checks, suppressions, source packs',
-      'after the analysis: schema findings, code migrations, deployment files, report',
-      'total',
-    ]);
+    expect(names).toEqual([...PHASES, 'total']);
   });
 
   it('with RLS_GUARD_PHASES=mem, adds per phase the collections and the heap at its end', () => {
@@ -65,18 +67,7 @@ describe('the phase timer', () => {
     expect(at).toBeGreaterThan(11);
     expect(lines.slice(1, at).filter((l) => /^\s*\d+\.\d\d s {2}/.test(l))).toHaveLength(11);
     const rows = lines.slice(at + 2).filter((l) => /^\s*\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+ {2}/.test(l));
-    expect(rows.map((l) => l.trim().split(/\s+/).slice(8).join(' '))).toEqual([
-      'config and RLS model',
-      'listing and reading sources',
-      'parse',
-      'index (foreign members)',
-      'flows',
-      'linking (member and contract calls)',
-      'settlement (call graph, entry points, verdicts)',
-      'findings per file',
-      'site checks, suppressions, source packs',
-      'after the analysis: schema findings, code migrations, deployment files, report',
-    ]);
+    expect(rows.map((l) => l.trim().split(/\s+/).slice(8).join(' '))).toEqual(PHASES);
     // The heap used at each phase's end, in MB: a real figure, not zero.
     for (const row of rows) expect(Number(row.trim().split(/\s+/)[4])).toBeGreaterThan(0);
     expect(lines.some((l) => /^peak rss \d+ MB$/.test(l))).toBe(true);
