@@ -198,9 +198,19 @@ function collectVars(root: ts.Node, map: Map<string, Binding>): void {
 /**
  * Where `var` or a backslash occurs in a file's text, once per file. A `var` declaration list starts with the keyword,
  * within the text of every node that holds it; TypeScript also reads a keyword spelled with a Unicode escape
- * (`v\u0061r`, reported as an error but parsed as `var`), hence the backslashes.
+ * (`v\u0061r`, reported as an error but parsed as `var`), hence the backslashes. In a file that parsed without an
+ * error, a `var` with an ASCII letter, digit, `_` or `$` on either side is part of a longer name (`variables`,
+ * `invariant`), never the keyword: not a mark. With a parse error it is kept (`1var x` is an error that parses as a
+ * `var` list).
  */
 const varMarks = new WeakMap<ts.SourceFile, number[]>();
+
+/** Whether the character code is an ASCII letter, digit, `_` or `$` (a name goes on through it). */
+function isAsciiNamePart(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 /* _ */ || c === 36 /* $ */
+  );
+}
 
 /** False only when no `var` declaration can lie within the node's text; true when unsure. */
 function mayDeclareVar(node: ts.Node): boolean {
@@ -209,8 +219,20 @@ function mayDeclareVar(node: ts.Node): boolean {
   let marks = varMarks.get(sf);
   if (!marks) {
     marks = [];
+    const text = sf.text;
+    const diagnostics = (sf as { parseDiagnostics?: readonly unknown[] }).parseDiagnostics;
+    const wholeWords = diagnostics !== undefined && diagnostics.length === 0;
     const pattern = /var|\\/g;
-    for (let m = pattern.exec(sf.text); m; m = pattern.exec(sf.text)) marks.push(m.index);
+    for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
+      const at = m.index;
+      if (
+        wholeWords &&
+        text.charCodeAt(at) === 118 /* v */ &&
+        ((at > 0 && isAsciiNamePart(text.charCodeAt(at - 1))) || isAsciiNamePart(text.charCodeAt(at + 3)))
+      )
+        continue;
+      marks.push(at);
+    }
     varMarks.set(sf, marks);
   }
   // The first mark at or after the node's start: inside the node when it is before its end.
