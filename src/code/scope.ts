@@ -199,9 +199,11 @@ function collectVars(root: ts.Node, map: Map<string, Binding>): void {
  * Where `var` or a backslash occurs in a file's text, once per file. A `var` declaration list starts with the keyword,
  * within the text of every node that holds it; TypeScript also reads a keyword spelled with a Unicode escape
  * (`v\u0061r`, reported as an error but parsed as `var`), hence the backslashes. In a file that parsed without an
- * error, a `var` with an ASCII letter, digit, `_` or `$` on either side is part of a longer name (`variables`,
- * `invariant`), never the keyword: not a mark. With a parse error it is kept (`1var x` is an error that parses as a
- * `var` list).
+ * error, a `var` with an ASCII letter, digit, `_` or `$` before it is part of a longer name (`variables`,
+ * `invariant`), and the keyword of a list is followed by a space, a comment, `{`, `[`, an escape or a non-ASCII
+ * character (anything else is an error or a longer name: `vars`, CSS's `var(--x)` in a string): the other `var`s are
+ * no marks, and neither are backslashes (an escaped keyword is a parse error). With a parse error every `var` and
+ * every backslash is kept (`1var x` is an error that parses as a `var` list).
  */
 const varMarks = new WeakMap<ts.SourceFile, number[]>();
 
@@ -210,6 +212,11 @@ function isAsciiNamePart(c: number): boolean {
   return (
     (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 /* _ */ || c === 36 /* $ */
   );
+}
+
+/** Whether the character code can follow the keyword `var` of a list in a file without a parse error (NaN: the end). */
+function mayFollowVar(c: number): boolean {
+  return !(c > 32 && c < 128) || c === 47 /* / */ || c === 123 /* { */ || c === 91 /* [ */ || c === 92 /* \ */;
 }
 
 /** False only when no `var` declaration can lie within the node's text; true when unsure. */
@@ -227,8 +234,9 @@ function mayDeclareVar(node: ts.Node): boolean {
       const at = m.index;
       if (
         wholeWords &&
-        text.charCodeAt(at) === 118 /* v */ &&
-        ((at > 0 && isAsciiNamePart(text.charCodeAt(at - 1))) || isAsciiNamePart(text.charCodeAt(at + 3)))
+        (text.charCodeAt(at) !== 118 /* v: a backslash */ ||
+          (at > 0 && isAsciiNamePart(text.charCodeAt(at - 1))) ||
+          !mayFollowVar(text.charCodeAt(at + 3)))
       )
         continue;
       marks.push(at);

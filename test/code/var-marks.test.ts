@@ -6,7 +6,8 @@ import { lookup } from '../../src/code/scope.js';
 // scope.ts walks a function's body for `var` lists only where its text may hold one (`mayDeclareVar`). A `var` inside
 // a longer name (`variables`, `invariant`, `vars`) is not the keyword: in a file that parsed without an error such a
 // function is not walked (flows25 counted 3,607 such walks, 904,000 nodes, on signacare before). With a parse error
-// every `var` counts (`1var x` parses as a `var` list), and an escaped keyword (`v\u0061r`) is found by its backslash.
+// every `var` counts (`1var x` parses as a `var` list), and so does every backslash (an escaped keyword, `v\u0061r`, is
+// a parse error that parses as the keyword): only there.
 
 function find(sf: ts.Node, pred: (n: ts.Node) => boolean): ts.Node[] {
   const out: ts.Node[] = [];
@@ -41,7 +42,7 @@ describe('`var` lists: a function whose text names `var` only inside longer name
       '/var-marks/names.ts',
       'export function f(variables: number[], invariant: boolean) {\n' +
         '  const $vars = variables.length; const my_var = 1; const avar = 2; const var2 = 3;\n' +
-        '  if (invariant) { g(my_var + avar + var2 + 7); }\n' +
+        '  if (invariant) { g(my_var + avar + var2 + 7, "color: var(--x)", `${"var."}`, "a\\nb", /\\d+/); }\n' +
         '  return $vars;\n' +
         '}\n',
     );
@@ -62,6 +63,7 @@ describe('`var` lists: a function whose text names `var` only inside longer name
         'function b(x) { for(var i in x){} return i; }\n' +
         'function c() { { v\\u0061r esc = 1; } return esc; }\n' +
         '{var top = 1;}\n' +
+        'function e(o) { if (o) { var{ k } = o; var[n] = o; var\tt = 1; var/**/u = 2; } return [k, n, t, u]; }\n' +
         'export const t = top;\n',
     );
     for (const [name, nth] of [
@@ -69,6 +71,10 @@ describe('`var` lists: a function whose text names `var` only inside longer name
       ['i', 1],
       ['esc', 1],
       ['top', 1],
+      ['k', 1],
+      ['n', 1],
+      ['t', 1],
+      ['u', 1],
     ] as const) {
       const b = lookup(identifier(sf, name, nth));
       expect(b?.kind, name).toBe('variable');
