@@ -198,9 +198,26 @@ function collectVars(root: ts.Node, map: Map<string, Binding>): void {
 /**
  * Where `var` or a backslash occurs in a file's text, once per file. A `var` declaration list starts with the keyword,
  * within the text of every node that holds it; TypeScript also reads a keyword spelled with a Unicode escape
- * (`v\u0061r`, reported as an error but parsed as `var`), hence the backslashes.
+ * (`v\u0061r`, reported as an error but parsed as `var`), hence the backslashes. In a file that parsed without an
+ * error, a `var` with an ASCII letter, digit, `_` or `$` before it is part of a longer name (`variables`,
+ * `invariant`), and the keyword of a list is followed by a space, a comment, `{`, `[`, an escape or a non-ASCII
+ * character (anything else is an error or a longer name: `vars`, CSS's `var(--x)` in a string): the other `var`s are
+ * no marks, and neither are backslashes (an escaped keyword is a parse error). With a parse error every `var` and
+ * every backslash is kept (`1var x` is an error that parses as a `var` list).
  */
 const varMarks = new WeakMap<ts.SourceFile, number[]>();
+
+/** Whether the character code is an ASCII letter, digit, `_` or `$` (a name goes on through it). */
+function isAsciiNamePart(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 /* _ */ || c === 36 /* $ */
+  );
+}
+
+/** Whether the character code can follow the keyword `var` of a list in a file without a parse error (NaN: the end). */
+function mayFollowVar(c: number): boolean {
+  return !(c > 32 && c < 128) || c === 47 /* / */ || c === 123 /* { */ || c === 91 /* [ */ || c === 92 /* \ */;
+}
 
 /** False only when no `var` declaration can lie within the node's text; true when unsure. */
 function mayDeclareVar(node: ts.Node): boolean {
@@ -209,8 +226,21 @@ function mayDeclareVar(node: ts.Node): boolean {
   let marks = varMarks.get(sf);
   if (!marks) {
     marks = [];
+    const text = sf.text;
+    const diagnostics = (sf as { parseDiagnostics?: readonly unknown[] }).parseDiagnostics;
+    const wholeWords = diagnostics !== undefined && diagnostics.length === 0;
     const pattern = /var|\\/g;
-    for (let m = pattern.exec(sf.text); m; m = pattern.exec(sf.text)) marks.push(m.index);
+    for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
+      const at = m.index;
+      if (
+        wholeWords &&
+        (text.charCodeAt(at) !== 118 /* v: a backslash */ ||
+          (at > 0 && isAsciiNamePart(text.charCodeAt(at - 1))) ||
+          !mayFollowVar(text.charCodeAt(at + 3)))
+      )
+        continue;
+      marks.push(at);
+    }
     varMarks.set(sf, marks);
   }
   // The first mark at or after the node's start: inside the node when it is before its end.
