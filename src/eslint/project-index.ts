@@ -16,6 +16,7 @@ import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
 import { runningBuilds, startBuilder } from './background-build.js';
 import { LocalKeys } from './local-keys.js';
+import { pooledParse } from './parse-pool.js';
 import { afterLint, chores, cpuMs, Recheck } from './recheck.js';
 import { longLivedProcess } from './settings.js';
 import { stableHash } from '../cache/stable-hash.js';
@@ -735,7 +736,7 @@ class ProjectIndex {
     const abs = path.join(this.root, rel);
     const read = readSource(abs);
     if (!read.ok) return undefined;
-    const sf = parseSource(abs, read.text);
+    const sf = pooledParse(abs, read.text);
     this.parsed.set(rel, { hash: sha(read.text), sf });
     return sf;
   }
