@@ -66,10 +66,6 @@ export class FileSystemSourceHost implements SourceHost {
       this.folders.set(fromFile, known);
     }
     if (known.has(specifier)) return known.get(specifier);
-    // A specifier is a slice of the importing file's text (the scanner's, or a parse's literal): kept as a key of this
-    // cache and the resolver's, it would hold that whole text for as long as the host lives (the project index's
-    // look at the project read every file's text for its imports and kept 17 MB of them on signacare; relint25).
-    specifier = ownCopy(specifier);
     let resolved = this.resolver.resolve(fromFile, specifier);
     // TypeScript does not resolve .mjs/.cjs siblings of a .js specifier, nor files its
     // options leave out (allowJs off); the plain relative lookup still finds them.
@@ -82,14 +78,6 @@ export class FileSystemSourceHost implements SourceHost {
     known.set(specifier, resolved);
     return resolved;
   }
-}
-
-/**
- * A copy of `text` that shares no storage with the string it was sliced from (V8 slices strings of 13 characters or
- * more by reference; JSON's round trip keeps lone surrogates).
- */
-function ownCopy(text: string): string {
-  return text.length < 13 ? text : (JSON.parse(JSON.stringify(text)) as string);
 }
 
 /** A configured alias first; else a relative or aliased import of a generated Prisma client. */
