@@ -46,6 +46,12 @@ export interface RelintEdit {
   wallMs: number;
   /** The same text linted by ESLint alone (the baseline, see RelintBench.base; warm, the least of three): the floor under cpuMs. */
   eslintAloneMs: number;
+  /**
+   * How much the old generation grew during the lint, MB, and during the first of ESLint alone's lints of the same
+   * text (what they promoted, less what a collection in them freed: a mark-compact makes it negative).
+   */
+  promotedMb: number;
+  alonePromotedMb: number;
   /** Files the index analysed for it (the edited file and those whose facts had read it), and the files dropped. */
   analysed: number;
   dropped: number;
@@ -92,8 +98,20 @@ export interface RelintBench {
   /** The first lint, unbounded (the whole set its cross-file sites need). */
   openMs: number;
   edits: RelintEdit[];
-  /** Over the repeated edits: least and median per edit, how many were decided, and the load average around them. */
-  repeated?: { n: number; cpuMs: [number, number]; wallMs: [number, number]; decided: number; load: [number, number] };
+  /** The heap in use after the open and a full collection, MB: what the editor's process holds between lints. */
+  openHeldMb: number;
+  /**
+   * Over the repeated edits: least, median and most per edit, how many were decided, the mark-compacts (or their
+   * incremental steps) that began in them, and the load average around them.
+   */
+  repeated?: {
+    n: number;
+    cpuMs: [number, number, number];
+    wallMs: [number, number, number];
+    decided: number;
+    major: number;
+    load: [number, number];
+  };
 }
 
 export async function relintBench(
@@ -105,8 +123,13 @@ export async function relintBench(
   const target = path.resolve(dir, file);
   const session = editorSession(dir, base);
   const text = fs.readFileSync(target, 'utf8');
+  // RELINT_OPEN_HEAP=FILE: a sampling heap profile of what the open allocates and still holds after it (live objects
+  // only, by allocation stack): what the editor's process keeps for its re-lints.
+  const openHeap = process.env.RELINT_OPEN_HEAP ? await startHeapSampling(true) : undefined;
   const openMs = await timed(() => session.open.lintText(text, { filePath: target }));
   await session.alone.lintText(text, { filePath: target }); // warm-up, untimed
+  const openHeldMb = liveHeapMb();
+  if (openHeap) fs.writeFileSync(process.env.RELINT_OPEN_HEAP!, JSON.stringify(await openHeap()));
   const body = insideFirstFunction(text, target);
   const edits: [string, string][] = [
     ['comment at the end', `${text}\n// edited\n`],
@@ -160,14 +183,15 @@ export async function relintBench(
   if (heap) fs.writeFileSync(process.env.RELINT_HEAP!, JSON.stringify(await heap()));
   session.close();
   const rep = out.slice(out.length - repeat);
-  const stat = (xs: number[]): [number, number] => {
+  const stat = (xs: number[]): [number, number, number] => {
     const sorted = [...xs].sort((a, b) => a - b);
-    return [sorted[0] ?? 0, sorted[Math.floor(sorted.length / 2)] ?? 0];
+    return [sorted[0] ?? 0, sorted[Math.floor(sorted.length / 2)] ?? 0, sorted[sorted.length - 1] ?? 0];
   };
   return {
     file,
     base: baseLabel(base),
     openMs: Math.round(openMs),
+    openHeldMb,
     edits: out,
     ...(repeat
       ? {
@@ -176,6 +200,7 @@ export async function relintBench(
             cpuMs: stat(rep.map((e) => e.cpuMs)),
             wallMs: stat(rep.map((e) => e.wallMs)),
             decided: rep.filter((e) => e.decided).length,
+            major: rep.reduce((n, e) => n + e.gc.major, 0),
             load: load.map((l) => Math.round(l * 10) / 10) as [number, number],
           },
         }
@@ -234,8 +259,10 @@ async function timedEdit(
   const wallStart = performance.now();
   const spanStart = process.hrtime.bigint();
   const choresBefore = indexChores();
+  const oldBefore = oldSpaceMb();
   const cpuMs = await timed(async () => (results = await session.editor.lintText(next, { filePath: target })));
   const wallMs = performance.now() - wallStart;
+  const promotedMb = oldSpaceMb() - oldBefore;
   spans?.push([spanStart, process.hrtime.bigint()]);
   const choresAfter = indexChores();
   const chores = {
@@ -256,13 +283,19 @@ async function timedEdit(
   };
   const walks = { ...lastRoutesWork() };
   let eslintAloneMs = Infinity;
-  for (let i = 0; i < 3; i++)
+  let alonePromotedMb = 0;
+  for (let i = 0; i < 3; i++) {
+    const before = oldSpaceMb();
     eslintAloneMs = Math.min(eslintAloneMs, await timed(() => session.alone.lintText(next, { filePath: target })));
+    if (i === 0) alonePromotedMb = oldSpaceMb() - before;
+  }
   return {
     edit,
     cpuMs: Math.round(cpuMs),
     wallMs: Math.round(wallMs),
     eslintAloneMs: Math.round(eslintAloneMs),
+    promotedMb: Math.round(promotedMb * 10) / 10,
+    alonePromotedMb: Math.round(alonePromotedMb * 10) / 10,
     ...work,
     decided: !building(results),
     alone: ranAlone,
@@ -502,11 +535,26 @@ async function startProfile(): Promise<() => Promise<object>> {
   return async () => (await post('Profiler.stop')).profile;
 }
 
-async function startHeapSampling(): Promise<() => Promise<object>> {
+/** The old generation's bytes in use (live or not yet collected; its large objects included), MB. */
+function oldSpaceMb(): number {
+  let used = 0;
+  for (const s of v8.getHeapSpaceStatistics())
+    if (s.space_name === 'old_space' || s.space_name === 'large_object_space') used += s.space_used_size;
+  return used / 2 ** 20;
+}
+
+/** The heap in use after a full collection, MB. */
+function liveHeapMb(): number {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+  return Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+}
+
+async function startHeapSampling(live = false): Promise<() => Promise<object>> {
   const post = inspectorPost();
   await post('HeapProfiler.enable');
   // RELINT_HEAP_LIVE=1: what is still held when the edits are done (what they added to the heap) instead.
-  const all = !process.env.RELINT_HEAP_LIVE;
+  const all = !live && !process.env.RELINT_HEAP_LIVE;
   const flags = { includeObjectsCollectedByMajorGC: all, includeObjectsCollectedByMinorGC: all };
   await post('HeapProfiler.startSampling', { samplingInterval: 32768, ...flags });
   return async () => (await post('HeapProfiler.stopSampling')).profile;

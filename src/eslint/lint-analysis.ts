@@ -12,7 +12,7 @@ import {
 } from '../analysis/index.js';
 import { type AnalysisConfig, resolveAnalysisConfig } from '../analysis/config.js';
 import { libraryFor, type SourceHost, FileSystemSourceHost } from '../code/source-host.js';
-import { DEFAULT_MAX_FILE_BYTES, parseSource, tooLarge } from '../files/source.js';
+import { DEFAULT_MAX_FILE_BYTES, parseSource, readSource, tooLarge } from '../files/source.js';
 import { setPrismaSchemaPaths } from '../adapters/prisma-schema.js';
 import type { LibraryAliases } from '../adapters/libraries.js';
 import { checkerEvidence, type TypeEvidence } from '../analysis/type-evidence.js';
@@ -26,6 +26,7 @@ import type { RlsModel } from '../schema/types.js';
 import { wholeModelGap } from '../schema/model-gaps.js';
 import type { IncompleteItem } from '../report/types.js';
 import { awaitingIndex } from './awaiting-index.js';
+import { pooledParse } from './parse-pool.js';
 import { cliBuildFor, type CliBuild } from './cli-build.js';
 import {
   cachedFindings,
@@ -540,7 +541,9 @@ class FreshFileHost implements SourceHost {
     }
     const hit = this.cache.get(absPath);
     if (hit && hit.stamp === stamp) return hit.sf;
-    const sf = stamp === 'missing' ? undefined : new FileSystemSourceHost().getSourceFile(absPath);
+    // The project index's session parses the same files: one tree for both (parse-pool.ts).
+    const read = stamp === 'missing' ? undefined : readSource(absPath);
+    const sf = read?.ok ? pooledParse(absPath, read.text) : undefined;
     this.cache.set(absPath, { stamp, sf });
     return sf;
   }

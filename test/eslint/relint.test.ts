@@ -9,6 +9,7 @@ import {
   indexChores,
   resetProjectIndexes,
 } from '../../src/eslint/project-index.js';
+import { poolWork } from '../../src/eslint/parse-pool.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
 import { eslintFor, lintMessages, ruleTesterCopy, touch } from '../support/eslint-project.js';
 
@@ -90,6 +91,21 @@ describe("an editor's re-lint of a file whose verdicts need the project", () => 
       expect(await lintMessages(editor, root, HELPER, text), `edit ${i}`).toEqual(fresh[i]);
       expect(lastLintAnalysedAlone(), `edit ${i}`).toBe(alone);
     }
+  });
+});
+
+describe("an editor's process: one tree per module", () => {
+  it("gives the project's session the parses the file's own analysis made of what it imports (relint25)", async () => {
+    const root = project();
+    freshIndex();
+    const editor = eslintFor(root, { indexBudgetMs: Infinity });
+    const before = { ...poolWork };
+    // A write through the parameter (its callers decide it) and one on the pool db.ts exports (decided here).
+    const open = await lintMessages(editor, root, HELPER, helper(`${onParameter}${onPool}`));
+    expect(lastLintAnalysedAlone()).toBe(true);
+    expect(open).toHaveLength(2);
+    // The file's own analysis parsed db.ts (the pool's module); the session's analysis of the project took that tree.
+    expect(poolWork.shared - before.shared).toBeGreaterThanOrEqual(1);
   });
 });
 
