@@ -33,10 +33,11 @@ export const drizzleAdapter: DbAdapter = {
     if (!found || call.arguments.length !== 1) return null;
     const { operation, chain } = found;
     // The verb starts the chain (`db.insert(t)`), or is called on what a call returned (Hono's
-    // `c.get('db').insert(t)`, `ctx.db().delete(t)`): that result is the executor, for the core to trace.
+    // `c.get('db').insert(t)`, `ctx.db().delete(t)`, a lazy getter's `getDb().insert(t)`): that result is the
+    // executor, for the core to trace (the chain's base is then the function called, not a connection).
     const receiver = receiverOf(call);
     const fromCall = receiver && ts.isCallExpression(receiver) ? receiver : null;
-    const executor = chain.links.length === 1 ? chain.base : fromCall;
+    const executor = chain.links.length === 1 && !chain.rootCall ? chain.base : fromCall;
     if (!executor) return null;
     const table = tableName(call.arguments[0]!, ctx);
     // Only a pgTable object makes db.delete(x) a Drizzle write on its own; the core still

@@ -1,8 +1,8 @@
 import ts from '../ts.js';
 import { matchesSpec, type ResolvedAdminProvider } from './config.js';
-import { functionName, type Origin } from '../code/origins.js';
+import { functionName, type Origin, shortText } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
-import { outerWrapperOf, skipOuter } from '../syntax/wrappers.js';
+import { conditionsBetween, outerWrapperOf, skipOuter } from '../syntax/wrappers.js';
 import { ExtensionBindings } from '../code/prisma-extensions.js';
 import { importedName, importModule } from './config-match.js';
 import { executorSubclass, type TypeReader, typeOfParam } from './declared-types.js';
@@ -10,6 +10,7 @@ import { findTenantBinding, type TenantDeps } from './tenant-binding.js';
 import { type LoginRole, loginRoleOf } from './providers/login-roles.js';
 import { type Handle, type ParamBinding, where } from './handles.js';
 import { type Facts, TrackedMemo } from '../code/fixpoint.js';
+import type { SetValue } from '../sql/classify.js';
 
 // The clients the code makes beyond a library's plain factories: a client extension that
 // scopes every query, a per-tenant pool, the role a client logs in as, an admin provider
@@ -42,7 +43,11 @@ export class ClientFactories {
     const followed = new Set<ts.Node>();
     const bindings = new ExtensionBindings();
     const settings = new Set<string>();
-    const visit = (n: ts.Node): void => {
+    // The conditions a hook's interactive transaction sets the context under (`if (tenantId) await tx.$executeRaw…`).
+    const guards: ts.Expression[] = [];
+    const values = new Map<string, SetValue>();
+    let hookAt: ts.Node | undefined;
+    const visit = (n: ts.Node, inHook: boolean): void => {
       if (setsContext) return;
       // The extension is often built elsewhere: forUser(id) returning Prisma.defineExtension(…),
       // or a const holding it. Follow calls of local functions and names, once each.
@@ -57,36 +62,80 @@ export class ClientFactories {
         if (body && !followed.has(body)) {
           followed.add(body);
           if (target.kind === 'function' && ts.isCallExpression(n)) bindings.bind(n, target.decl);
-          visit(body);
+          visit(body, inHook);
           // The function that builds the extension is the provider the report names.
           if (setsContext && target.kind === 'function') provider ??= functionName(target.decl);
         }
       }
       if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
         const method = (skipOuter(n.expression) as ts.PropertyAccessExpression).name.text;
-        const list = n.arguments[0] && skipOuter(n.arguments[0]);
-        if (client.adapter.sequenceMethods?.includes(method) && list && ts.isArrayLiteralExpression(list)) {
-          for (const el of list.elements) for (const setting of this.localSettings(el, bindings)) settings.add(setting);
+        const arg = n.arguments[0] && skipOuter(n.arguments[0]);
+        if (client.adapter.sequenceMethods?.includes(method) && arg && ts.isArrayLiteralExpression(arg)) {
+          for (const el of arg.elements) for (const setting of this.localSettings(el, bindings)) settings.add(setting);
           setsContext = settings.size > 0;
+        } else if (inHook && client.adapter.transactionMethods?.[method] && arg && isFunctionLike(arg)) {
+          // The query hook runs each query in an interactive transaction it opens:
+          // `$allOperations(…) { return client.$transaction(async (tx) => { await tx.$executeRaw…; return … }) }`.
+          this.interactiveSettings(arg as ts.FunctionLikeDeclaration, bindings, settings, values, guards);
+          setsContext = settings.size > 0;
+          if (setsContext) hookAt = n;
         }
       }
-      ts.forEachChild(n, visit);
+      const hook = inHook || isQueryHook(n);
+      ts.forEachChild(n, (c) => visit(c, hook));
     };
-    for (const a of call.arguments) visit(a);
+    for (const a of call.arguments) visit(a, false);
     if (!setsContext) return undefined;
     let fn: ts.Node | undefined = call.parent;
     while (fn && !isFunctionLike(fn)) fn = fn.parent;
     const via = provider ?? (fn ? functionName(fn as ts.FunctionLikeDeclaration) : '$extends');
+    const what = `the client \`${via}\` extends at ${where(call, this.deps.root)}`;
+    // Set only under a condition the hook tests: which queries run scoped is not decided here (fail closed).
+    if (guards.length)
+      return {
+        kind: 'unknown',
+        reason:
+          `${what} runs each query in a transaction (${where(hookAt!, this.deps.root)}) that sets ` +
+          `${[...settings].join(', ')} only when \`${shortText(guards[0]!, 40)}\`, a condition rls-guard cannot decide`,
+      };
     return {
       kind: 'scoped',
       via,
       key: call,
       helperCall: call,
-      label:
-        `the client \`${via}\` extends at ${where(call, this.deps.root)}, ` +
-        'whose every query runs in a transaction that first sets the org context',
+      label: hookAt
+        ? `${what}, whose $allOperations hook runs every query in a transaction (${where(hookAt, this.deps.root)}) ` +
+          `that first sets ${[...settings].join(', ')}`
+        : `${what}, whose every query runs in a transaction that first sets the org context`,
       settings,
+      ...(values.size ? { settingValues: values } : {}),
     };
+  }
+
+  /** The settings an interactive transaction's callback sets transaction-locally, and the conditions it tests first. */
+  private interactiveSettings(
+    fn: ts.FunctionLikeDeclaration,
+    bindings: ExtensionBindings,
+    settings: Set<string>,
+    values: Map<string, SetValue>,
+    guards: ts.Expression[],
+  ): void {
+    const visit = (n: ts.Node): void => {
+      if (isFunctionLike(n)) return;
+      if (ts.isCallExpression(n) || ts.isTaggedTemplateExpression(n)) {
+        const found = this.localSets(n, bindings);
+        if (found.length) {
+          for (const c of found) {
+            settings.add(c.setting);
+            if (c.value) values.set(c.setting, c.value);
+          }
+          guards.push(...conditionsBetween(n, fn));
+          return;
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    if (fn.body) ts.forEachChild(fn.body, visit);
   }
 
   /**
@@ -116,6 +165,11 @@ export class ClientFactories {
    * transaction-locally (its SQL read through the arguments the extension was built with).
    */
   localSettings(expr: ts.Expression, bindings = new ExtensionBindings()): string[] {
+    return this.localSets(expr, bindings).map((c) => c.setting);
+  }
+
+  /** As `localSettings`, each with the value set when the SQL says (a constant, a bind parameter). */
+  private localSets(expr: ts.Expression, bindings: ExtensionBindings): { setting: string; value?: SetValue }[] {
     const e = skipOuter(expr);
     const sqlNode = ts.isTaggedTemplateExpression(e)
       ? e
@@ -124,9 +178,7 @@ export class ClientFactories {
         : undefined;
     if (!sqlNode) return [];
     return this.deps.effects(sqlNode).flatMap((effect) =>
-      effect.contextSets
-        .filter((c) => c.local === true && this.deps.config.contextSettings.has(c.setting))
-        .map((c) => c.setting),
+      effect.contextSets.filter((c) => c.local === true && this.deps.config.contextSettings.has(c.setting)),
     );
   }
 
@@ -187,4 +239,13 @@ export class ClientFactories {
         "(its constructor is never called in the code, so a container passes the app's pool)",
     };
   }
+}
+
+/** A query component's hook of a Prisma extension: `$allOperations(…) { … }` or `$allOperations: (…) => …`. */
+function isQueryHook(n: ts.Node): boolean {
+  return (
+    (ts.isMethodDeclaration(n) || ts.isPropertyAssignment(n)) &&
+    ts.isIdentifier(n.name) &&
+    n.name.text === '$allOperations'
+  );
 }

@@ -11,7 +11,7 @@ import type { TypeEvidence } from './type-evidence.js';
 import { SqlTextFolder } from '../code/sql-text.js';
 import type { Facts, FactKind } from '../code/fixpoint.js';
 import { returnedAt, returnedParam, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
-import type { StatementEffect } from '../sql/classify.js';
+import type { SetValue, StatementEffect } from '../sql/classify.js';
 import { type AmbientHandle, AmbientProviders, proxiedTarget } from './ambient/providers.js';
 import { type SqlDeps, statementEffects } from './sql-resolution.js';
 import { forwardingFact, type ForwardingFact } from './providers/transactions.js';
@@ -77,6 +77,8 @@ export type Handle =
       helperCall: ts.CallExpression;
       definition?: { decl: ts.FunctionLikeDeclaration; argIndex: number; execIndex: number };
       settings?: ReadonlySet<string>;
+      /** The values the scope sets, where its SQL says (a client extension's `SET LOCAL app.is_super = 'true'`). */
+      settingValues?: ReadonlyMap<string, SetValue>;
       open?: OpenContainer;
     }
   /** `declaredIn`: where the config declares it an admin provider (verdict.ts says so instead of "BYPASSRLS"). */

@@ -25,7 +25,10 @@ export function judge(
   if (!switches?.size || !('coverage' in v) || v.coverage !== 'org-scope') return v;
   const set: { setting: string; value?: SetValue }[] =
     handle.kind === 'scoped' && handle.settings
-      ? [...handle.settings].map((setting) => ({ setting }))
+      ? [...handle.settings].map((setting) => {
+          const value = handle.settingValues?.get(setting);
+          return value ? { setting, value } : { setting };
+        })
       : [state.ctx, state.session].flatMap((ev) =>
           ev && ev !== 'inherited'
             ? [ev, ...(ev.also ?? [])].map(setValueOf)

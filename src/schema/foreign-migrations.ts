@@ -2,14 +2,14 @@ import path from 'node:path';
 import ts from '../ts.js';
 import { readSource } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
-import { sqliteOnlySyntax } from '../sql/dialect.js';
+import { otherDialectSyntax } from '../sql/dialect.js';
 import { toPosixRelative } from '../files/paths.js';
 
 // Migration folders of another database. One repository may keep an on-device SQLite (or a
 // MySQL) database beside its Postgres one; replaying its migrations into the Postgres model
 // invents tables and buries the real diagnostics. A folder is set aside on evidence only:
 // a drizzle config whose `dialect` is not Postgres names its `out` folder, or a file in the
-// folder uses syntax only SQLite has (read by the Postgres scanner). Every folder set aside is
+// folder uses syntax only SQLite or ClickHouse has (read by the Postgres scanner). Every folder set aside is
 // reported, with the evidence, as a schema diagnostic.
 
 export interface ForeignFolder {
@@ -47,9 +47,11 @@ export function foreignMigrationFolders(
   for (const [dir, files] of byFolder) {
     if ([...out.keys()].some((k) => within(dir, k))) continue;
     for (const f of files) {
-      const found = sqliteOnlySyntax(f.text);
+      const found = otherDialectSyntax(f.text);
       if (found) {
-        out.set(dir, { folder: dir, dialect: 'sqlite', evidence: `${f.path} uses ${found}, which only SQLite has` });
+        const only = found.dialect === 'sqlite' ? 'SQLite' : 'ClickHouse';
+        const evidence = `${f.path} uses ${found.found}, which only ${only} has`;
+        out.set(dir, { folder: dir, dialect: found.dialect, evidence });
         break;
       }
     }

@@ -67,3 +67,16 @@ export function outerWrapperOf(node: ts.Node, throughAwait = true): ts.Node {
     }
   }
 }
+
+/** The conditions of the `if`s (and `&&`, `?:`) between a node and an enclosing node (a hook, a callback). */
+export function conditionsBetween(node: ts.Node, outer: ts.Node): ts.Expression[] {
+  const out: ts.Expression[] = [];
+  let child: ts.Node = node;
+  for (let n = node.parent; n && n !== outer; child = n, n = n.parent) {
+    if (ts.isIfStatement(n) && child !== n.expression) out.push(n.expression);
+    if (ts.isConditionalExpression(n) && child !== n.condition) out.push(n.condition);
+    if (ts.isBinaryExpression(n) && n.right === child && n.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken)
+      out.push(n.left);
+  }
+  return out;
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
 import { snakeCase } from '../../src/adapters/kysely-naming.js';
-import { sqliteOnlySyntax } from '../../src/sql/dialect.js';
+import { clickhouseOnlySyntax, sqliteOnlySyntax } from '../../src/sql/dialect.js';
 import { setAsideKind } from '../../src/report/set-aside.js';
 import { annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
 import { writeProject } from '../support/project.js';
@@ -697,5 +697,46 @@ describe('TypeORM repositories a class holds through a wrapper or a getter (nest
     expect(at('src/notes.service.ts', 37).evidence).toContain(
       'it is a Proxy of `base` made at src/scoped-repository.ts:22, whose trap at src/scoped-repository.ts:23',
     );
+  });
+});
+
+describe('the corpus widened by new25 (yavio, multi-tenant-finance-backend)', () => {
+  it('reports writes on a lazy getter\'s result, and judges Prisma extensions whose hook opens an interactive transaction', () => {
+    const report = expectAnnotated('new25-shapes');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    // `getDb().insert(notes)`: the call is the executor, not the function `getDb`.
+    expect(at('src/drizzle-notes.ts', 7).evidence).toContain('drizzle pool from drizzle() at src/drizzle-client.ts:6');
+    expect(at('src/ledger.ts', 27).evidence).toContain(
+      'sets app.is_root, app.current_org_id only when `root`, a condition rls-guard cannot decide',
+    );
+    expect(at('src/ledger.ts', 32).evidence).toContain(
+      '$allOperations hook runs every query in a transaction (src/prisma-extensions.ts:28) that first sets app.current_org_id',
+    );
+    expect(at('src/ledger.ts', 38).evidence).toContain("it sets app.is_root to 'yes', which policy entry_org");
+  });
+
+  it('sets a folder of ClickHouse migrations aside from the Postgres model, named, with its evidence', () => {
+    const report = expectAnnotated('new25-shapes');
+    expect(report.incomplete ?? []).toEqual([]);
+    expect(report.schema.gatedTables).toEqual(['public.Entry', 'public.notes']);
+    const notes = report.diagnostics.filter((d) => d.message.includes('set aside from the Postgres RLS model'));
+    expect(notes.map((d) => d.message.replace(/^line 1: /, ''))).toEqual([
+      'set aside from the Postgres RLS model: 2 migration file(s) in analytics/clickhouse are for clickhouse ' +
+        '(analytics/clickhouse/0001_events.sql uses ENGINE = ReplacingMergeTree at line 6, which only ClickHouse has)',
+    ]);
+  });
+
+  it('reads ClickHouse-only syntax with the Postgres scanner: an engine outside parentheses, CREATE ROW POLICY', () => {
+    expect(clickhouseOnlySyntax('-- c\nCREATE TABLE t (a String) ENGINE = MergeTree() ORDER BY a;')).toBe(
+      'ENGINE = MergeTree at line 2',
+    );
+    expect(clickhouseOnlySyntax('CREATE MATERIALIZED VIEW v ENGINE = AggregatingMergeTree() AS SELECT 1;')).toBe(
+      'ENGINE = AggregatingMergeTree at line 1',
+    );
+    expect(clickhouseOnlySyntax('CREATE ROW POLICY p ON t USING a = 1 TO r;')).toBe('CREATE ROW POLICY at line 1');
+    // Postgres: a column named engine, a view comparing it, a comment or a string that mentions one.
+    expect(clickhouseOnlySyntax('CREATE TABLE cars (engine text, CHECK (engine = MergeTree));')).toBeNull();
+    expect(clickhouseOnlySyntax("CREATE VIEW v AS SELECT * FROM cars WHERE engine = 'MergeTree';")).toBeNull();
+    expect(clickhouseOnlySyntax("UPDATE cars SET engine = MergeTree;\n-- ENGINE = MergeTree")).toBeNull();
   });
 });

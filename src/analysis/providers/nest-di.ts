@@ -4,7 +4,7 @@ import { adapterForModule } from '../../adapters/index.js';
 import { classMethod, injectToken, typeName } from '../../code/injected.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
-import { skipOuter } from '../../syntax/wrappers.js';
+import { conditionsBetween, skipOuter } from '../../syntax/wrappers.js';
 import { indexedNodes } from '../../code/file-nodes.js';
 import type { AmbientHandle } from '../ambient/providers.js';
 import type { Handle, ParamBinding } from '../handles.js';
@@ -328,7 +328,7 @@ export class NestContainer {
       settings: new Set(first.settings),
     };
     // Which condition each set runs under; none: every query is scoped.
-    const guards = sets.flatMap((s) => conditionsOf(s.node, hook));
+    const guards = sets.flatMap((s) => conditionsBetween(s.node, hook));
     if (!guards.length) return this.hooked(scoped, base, where);
     const keys = new Set(guards.map((g) => this.clsRead(g, 0)));
     const key = keys.size === 1 ? [...keys][0] : undefined;
@@ -544,19 +544,6 @@ function allOperations(
   let o = origins.expr(arg);
   for (const key of ['query', '$allModels', '$allOperations']) o = origins.member(o, key);
   return o.kind === 'function' ? o.decl : undefined;
-}
-
-/** The conditions of the `if`s (and `&&`, `?:`) between a node and the hook's body. */
-function conditionsOf(node: ts.Node, hook: ts.Node): ts.Expression[] {
-  const out: ts.Expression[] = [];
-  let child: ts.Node = node;
-  for (let n = node.parent; n && n !== hook; child = n, n = n.parent) {
-    if (ts.isIfStatement(n) && child !== n.expression) out.push(n.expression);
-    if (ts.isConditionalExpression(n) && child !== n.condition) out.push(n.condition);
-    if (ts.isBinaryExpression(n) && n.right === child && n.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken)
-      out.push(n.left);
-  }
-  return out;
 }
 
 function enclosingFunction(n: ts.Node): ts.FunctionLikeDeclaration | undefined {
