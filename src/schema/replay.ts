@@ -102,6 +102,189 @@ interface Deferred {
   text: string;
   inert: boolean;
   reason?: string;
+  /** Its place in the files' order, what kind of effect it has and the objects it names (effect order, below). */
+  seq?: number;
+  effect?: Effect;
+  names?: readonly string[];
+  aspects?: readonly string[];
+}
+
+/**
+ * What a statement does to the catalog, for the order of effects: `data` (rows, comments: no RLS fact), `create` (makes
+ * what did not exist: a retry cannot undo or override a later statement's effect), `remove` (DROP, REVOKE, RENAME,
+ * DISABLE, NO FORCE, DROP COLUMN or CONSTRAINT), `change` (anything else: GRANT, ENABLE, FORCE, ALTER POLICY, a
+ * function replaced, a DO block).
+ */
+type Effect = 'data' | 'create' | 'remove' | 'change';
+
+const DATA_KINDS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'CopyStmt', 'CommentStmt', 'VacuumStmt',
+  'ExplainStmt', 'NotifyStmt', 'VariableSetStmt']);
+const CREATE_KINDS = new Set(['CreateStmt', 'IndexStmt', 'CreateSeqStmt', 'CreateSchemaStmt', 'CreateExtensionStmt',
+  'CreatePolicyStmt', 'CreateEnumStmt', 'CompositeTypeStmt', 'DefineStmt', 'CreateDomainStmt', 'CreateTableAsStmt',
+  'CreateRoleStmt', 'CreateRangeStmt']);
+const REMOVE_KINDS = new Set(['DropStmt', 'RenameStmt', 'DropOwnedStmt', 'ReassignOwnedStmt', 'DropRoleStmt',
+  'TruncateStmt']);
+const ADDING_SUBTYPES = new Set(['AT_AddColumn', 'AT_AddConstraint', 'AT_AddIndex', 'AT_AddIndexConstraint']);
+const REMOVING_SUBTYPES = new Set(['AT_DropColumn', 'AT_DropConstraint', 'AT_DisableRowSecurity',
+  'AT_NoForceRowSecurity', 'AT_DisableTrig', 'AT_DisableTrigAll', 'AT_DisableTrigUser', 'AT_DropNotNull',
+  'AT_DropExpression', 'AT_DropIdentity', 'AT_DropInherit', 'AT_DropOf']);
+const RANK: Record<Effect, number> = { data: 0, create: 1, change: 2, remove: 3 };
+
+type PgNode = Record<string, unknown>;
+
+/** Parts of a statement that name no object it acts on: values, columns, types, options, expressions, a query. */
+const SKIPPED_KEYS = new Set(['A_Const', 'ColumnRef', 'ColumnDef', 'TypeName', 'typeName', 'DefElem', 'RoleSpec',
+  'returnType', 'names', 'name', 'qual', 'with_check', 'whereClause', 'FuncCall', 'query', 'selectStmt', 'options',
+  'privileges', 'grantees', 'roles', 'parameters', 'args', 'tableElts', 'constraints', 'def']);
+
+/** The effect of one parsed statement; `exists` says whether a function it would replace exists already. */
+function effectOf(node: PgNode, exists: (name: string) => boolean): Effect {
+  const kind = Object.keys(node)[0]!;
+  const body = node[kind] as PgNode;
+  if (DATA_KINDS.has(kind)) return 'data';
+  // A query changes nothing unless it calls a function of the migrations (SELECT enable_rls_everywhere()).
+  if (kind === 'SelectStmt') return callsUserFunction(body, exists) ? 'change' : 'data';
+  if (CREATE_KINDS.has(kind)) return 'create';
+  if (REMOVE_KINDS.has(kind)) return 'remove';
+  if (kind === 'GrantStmt') return body.is_grant ? 'change' : 'remove';
+  if (kind === 'CreateFunctionStmt' || kind === 'CreateTrigStmt') {
+    const name = kind === 'CreateFunctionStmt' ? qualified(body.funcname) : undefined;
+    return !body.replace || (name !== undefined && !exists(name)) ? 'create' : 'change';
+  }
+  if (kind === 'AlterTableStmt') {
+    const subtypes = ((body.cmds as PgNode[] | undefined) ?? []).map(
+      (c) => ((c.AlterTableCmd as PgNode | undefined)?.subtype as string | undefined) ?? '',
+    );
+    if (subtypes.some((t) => REMOVING_SUBTYPES.has(t))) return 'remove';
+    return subtypes.length > 0 && subtypes.every((t) => ADDING_SUBTYPES.has(t)) ? 'create' : 'change';
+  }
+  return 'change';
+}
+
+/**
+ * Which facts of its objects a statement sets, so that only statements setting the same fact are ordered against each
+ * other (a GRANT and a later ENABLE on one table commute): `rls` (ENABLE, DISABLE), `rls-force` (FORCE, NO FORCE),
+ * `acl` (GRANT, REVOKE), `policy`, `function`, `owner`, `trigger`, `table` (other ALTER TABLE); `*` any of them (a
+ * DROP, a RENAME, a DO block, what is not read).
+ */
+function aspectsOf(node: PgNode): string[] {
+  const kind = Object.keys(node)[0]!;
+  const body = node[kind] as PgNode;
+  switch (kind) {
+    case 'GrantStmt':
+      return ['acl'];
+    case 'CreatePolicyStmt':
+    case 'AlterPolicyStmt':
+      return ['policy'];
+    case 'CreateFunctionStmt':
+    case 'AlterFunctionStmt':
+      return ['function'];
+    case 'AlterOwnerStmt':
+      return ['owner'];
+    case 'CreateTrigStmt':
+      return ['trigger'];
+    case 'AlterTableStmt':
+      return ((body.cmds as PgNode[] | undefined) ?? []).map((c) => {
+        const t = ((c.AlterTableCmd as PgNode | undefined)?.subtype as string | undefined) ?? '';
+        if (t.endsWith('ForceRowSecurity')) return 'rls-force';
+        if (t.endsWith('RowSecurity')) return 'rls';
+        if (t === 'AT_ChangeOwner') return 'owner';
+        if (t.includes('Trig')) return 'trigger';
+        return 'table';
+      });
+    default:
+      return ['*'];
+  }
+}
+
+/**
+ * The last statement, by its place in the files' order, that set each fact (aspect) of each named object; `*` stands
+ * for any aspect or any object. Four maxima, so that a look-up is constant per aspect and name.
+ */
+class LastChanges {
+  private readonly exact = new Map<string, Hit>();
+  private readonly byName = new Map<string, Hit>();
+  private readonly byAspect = new Map<string, Hit>();
+  private all: Hit | undefined;
+
+  record(aspects: readonly string[], names: readonly string[], hit: Hit): void {
+    const raise = (map: Map<string, Hit>, key: string): void => {
+      const last = map.get(key);
+      if (!last || last.seq < hit.seq) map.set(key, hit);
+    };
+    for (const a of aspects)
+      for (const n of names) {
+        raise(this.exact, `${a}|${n}`);
+        raise(this.byName, n);
+        raise(this.byAspect, a);
+      }
+    if (!this.all || this.all.seq < hit.seq) this.all = hit;
+  }
+
+  /** The latest statement after place `seq` that set a fact `aspects` × `names` also sets. */
+  after(seq: number, aspects: readonly string[], names: readonly string[]): Hit | undefined {
+    let found: Hit | undefined;
+    const consider = (hit: Hit | undefined): void => {
+      if (hit && hit.seq > seq && (!found || hit.seq > found.seq)) found = hit;
+    };
+    for (const a of aspects)
+      for (const n of names) {
+        if (a === '*' && n === '*') consider(this.all);
+        else if (a === '*') for (const x of [n, '*']) consider(this.byName.get(x));
+        else if (n === '*') for (const x of [a, '*']) consider(this.byAspect.get(x));
+        else for (const key of [`${a}|${n}`, `*|${n}`, `${a}|*`, '*|*']) consider(this.exact.get(key));
+      }
+    return found;
+  }
+}
+
+interface Hit {
+  seq: number;
+  at: { file: string; line: number };
+}
+
+/** Whether a query calls a function the migrations created (one `exists` knows). */
+function callsUserFunction(node: unknown, exists: (name: string) => boolean): boolean {
+  if (Array.isArray(node)) return node.some((n) => callsUserFunction(n, exists));
+  if (!node || typeof node !== 'object') return false;
+  for (const [key, value] of Object.entries(node as PgNode)) {
+    if (key === 'FuncCall') {
+      const name = qualified((value as PgNode).funcname);
+      if (name && exists(name)) return true;
+    }
+    if (callsUserFunction(value, exists)) return true;
+  }
+  return false;
+}
+
+/** `schema.name` of a list of String nodes (`public` when unqualified). */
+function qualified(list: unknown): string | undefined {
+  const parts = ((list as PgNode[] | undefined) ?? []).map((n) => (n.String as PgNode | undefined)?.sval as string);
+  if (parts.length === 0 || parts.some((p) => typeof p !== 'string')) return undefined;
+  return parts.length === 1 ? `public.${parts[0]}` : parts.slice(-2).join('.');
+}
+
+/**
+ * The bare names a statement acts on: relations (RangeVar), and the names in object, function and drop lists; not
+ * columns, types, constants or options (a function's or DO block's body among them). Bare, so that `app.f` and `f`
+ * meet: two statements that may touch one object are taken to touch it.
+ */
+function namesOf(node: unknown, into: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const n of node) namesOf(n, into);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  for (const [key, value] of Object.entries(node as PgNode)) {
+    if (SKIPPED_KEYS.has(key)) continue;
+    if (key === 'relname' && typeof value === 'string') into.add(value);
+    if (key === 'String') {
+      const sval = (value as PgNode).sval;
+      if (typeof sval === 'string' && sval !== 'public') into.add(sval);
+      continue;
+    }
+    namesOf(value, into);
+  }
 }
 
 const TRACK_TABLES = `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS rls,
@@ -151,6 +334,32 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         objects: [...touched.tables.keys(), ...touched.functions.keys()],
       });
     };
+    // The order of effects. A statement retried after the migrations runs after statements that followed it in the
+    // files: right when it only needed what they create, wrong when it undoes what they made (a DROP or REVOKE of an
+    // object a later file creates: in the files' order it finds nothing) or when one of them changed the same object
+    // (an ENABLE a later file DISABLEs). Such a retry is not replayed: it is a failure, its objects read statically.
+    const lastChange = new LastChanges();
+    let seq = 0;
+    const exists = (name: string): boolean => functions.has(name);
+    const classify = (text: string, statements: readonly { stmt: unknown }[] | undefined) => {
+      if (!statements) return { effect: 'change' as Effect, names: ['*'], aspects: ['*'] };
+      let effect: Effect = 'data';
+      const names = new Set<string>();
+      const aspects = new Set<string>();
+      for (const st of statements) {
+        const node = st.stmt as PgNode;
+        const e = effectOf(node, exists);
+        if (RANK[e] > RANK[effect]) effect = e;
+        for (const a of aspectsOf(node)) aspects.add(a);
+        if (Object.keys(node)[0] === 'DoStmt') {
+          // A DO block's objects are those its static reading finds; none found: any object.
+          const read = buildModel([{ path: 'do.sql', text }]);
+          const found = [...read.tables.keys(), ...read.functions.keys()].map((n) => n.split('.').pop()!);
+          for (const n of found.length > 0 ? found : ['*']) names.add(n);
+        } else namesOf(node, names);
+      }
+      return { effect, names: [...names], aspects: [...aspects] };
+    };
     const deferred: Deferred[] = [];
     for (const file of files) {
       const lineAt = lineIndex(file.text);
@@ -162,14 +371,23 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         // migrations' own BEGIN/COMMIT would only stretch an aborted transaction.
         if (parsed.ok && parsed.statements.every((s) => 'TransactionStmt' in s.stmt)) continue;
         const inert = parsed.ok && parsed.statements.every((st) => INERT.has(Object.keys(st.stmt)[0]!));
+        const place = ++seq;
+        const { effect, names, aspects } = classify(piece.text, parsed.ok ? parsed.statements : undefined);
         const error = await execWithProvidedRoles(pg, piece.text, providedRoles);
         if (error) {
           // A statement that needs an object a later migration creates is retried after them (dependency order).
-          if (MISSING.has(error.code ?? '')) deferred.push({ at, text: piece.text, inert, reason: error.message });
+          // A query calling a function no migration has made yet may be one that changes anything.
+          const unknownCall = error.code === '42883' && effect === 'data' && !inert;
+          if (MISSING.has(error.code ?? ''))
+            deferred.push({
+              at, text: piece.text, inert, reason: error.message, seq: place,
+              ...(unknownCall ? { effect: 'change', names: ['*'], aspects: ['*'] } : { effect, names, aspects }),
+            });
           else if (EXISTS.has(error.code ?? '')) existing.push(at);
           else failed({ at, text: piece.text, inert }, error.message);
           continue;
         }
+        if (effect === 'change' || effect === 'remove') lastChange.record(aspects, names, { seq: place, at });
         // Statements that cannot change tables' RLS or functions (seed data, indexes, grants,
         // comments) skip the catalog check: migrations can hold thousands of them. A SELECT
         // is checked: it may call a function that runs DDL (SELECT enable_rls_everywhere()).
@@ -183,6 +401,24 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
       const still: Deferred[] = [];
       let ran = 0;
       for (const d of waiting) {
+        const later = d.effect === 'change' ? lastChange.after(d.seq!, d.aspects!, d.names!)?.at : undefined;
+        if (d.effect === 'remove' || later) {
+          // Would it run now? Tried in a transaction rolled back: if so, its effect would land out of order.
+          const trial = await tryRolledBack(pg, d.text, providedRoles);
+          if (!trial) {
+            failed(d, d.effect === 'remove'
+              ? 'it undoes what a later migration makes: in the files\' order it finds nothing to act on, retried ' +
+                'after them it would remove or rename what they made, and which order the deployment runs is not ' +
+                'known: not replayed (order the files so that it runs where it should)'
+              : `retried after the migrations it would run after ${later!.file}:${later!.line}, which follows it ` +
+                'and changes the same object: Postgres\' order of their effects cannot be kept, so it is not replayed');
+            continue;
+          }
+          if (!MISSING.has(trial.code ?? '') && !EXISTS.has(trial.code ?? '')) {
+            failed(d, trial.message);
+            continue;
+          }
+        }
         const error = await execWithProvidedRoles(pg, d.text, providedRoles);
         if (error && EXISTS.has(error.code ?? '')) {
           existing.push(d.at);
@@ -192,6 +428,8 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         } else {
           retried.push(d.at);
           ran++;
+          if (d.effect === 'change' || d.effect === 'remove')
+            lastChange.record(d.aspects!, d.names!, { seq: d.seq!, at: d.at });
           if (!d.inert) await track(d.at);
         }
       }
@@ -237,6 +475,24 @@ async function execWithProvidedRoles(
     }
   }
   return { message: 'too many missing roles' };
+}
+
+/**
+ * Runs one statement in a transaction rolled back: null when it succeeds (or cannot run in a transaction block, 25001,
+ * 2D000: taken as running), its error otherwise. Roles it needs are created inside, and rolled back with it.
+ */
+async function tryRolledBack(
+  pg: Db,
+  sql: string,
+  provided: ReadonlySet<string>,
+): Promise<{ message: string; code?: string } | null> {
+  await pg.exec('BEGIN');
+  try {
+    const error = await execWithProvidedRoles(pg, sql, new Set(provided));
+    return error && error.code !== '25001' && error.code !== '2D000' ? error : null;
+  } finally {
+    await pg.exec('ROLLBACK');
+  }
 }
 
 function shorten(sql: string): string {
