@@ -117,13 +117,12 @@ interface Deferred {
  */
 type Effect = 'data' | 'create' | 'remove' | 'change';
 
-const DATA_KINDS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'CopyStmt', 'CommentStmt', 'VacuumStmt',
-  'ExplainStmt', 'NotifyStmt', 'VariableSetStmt']);
+const DATA_KINDS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'TruncateStmt', 'CopyStmt', 'CommentStmt',
+  'VacuumStmt', 'ExplainStmt', 'NotifyStmt', 'VariableSetStmt']);
 const CREATE_KINDS = new Set(['CreateStmt', 'IndexStmt', 'CreateSeqStmt', 'CreateSchemaStmt', 'CreateExtensionStmt',
   'CreatePolicyStmt', 'CreateEnumStmt', 'CompositeTypeStmt', 'DefineStmt', 'CreateDomainStmt', 'CreateTableAsStmt',
   'CreateRoleStmt', 'CreateRangeStmt']);
-const REMOVE_KINDS = new Set(['DropStmt', 'RenameStmt', 'DropOwnedStmt', 'ReassignOwnedStmt', 'DropRoleStmt',
-  'TruncateStmt']);
+const REMOVE_KINDS = new Set(['DropStmt', 'RenameStmt', 'DropOwnedStmt', 'ReassignOwnedStmt', 'DropRoleStmt']);
 const ADDING_SUBTYPES = new Set(['AT_AddColumn', 'AT_AddConstraint', 'AT_AddIndex', 'AT_AddIndexConstraint']);
 const REMOVING_SUBTYPES = new Set(['AT_DropColumn', 'AT_DropConstraint', 'AT_DisableRowSecurity',
   'AT_NoForceRowSecurity', 'AT_DisableTrig', 'AT_DisableTrigAll', 'AT_DisableTrigUser', 'AT_DropNotNull',
