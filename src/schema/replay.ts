@@ -102,189 +102,53 @@ interface Deferred {
   text: string;
   inert: boolean;
   reason?: string;
-  /** Its place in the files' order, what kind of effect it has and the objects it names (effect order, below). */
-  seq?: number;
-  effect?: Effect;
-  names?: readonly string[];
-  aspects?: readonly string[];
-}
-
-/**
- * What a statement does to the catalog, for the order of effects: `data` (rows, comments: no RLS fact), `create` (makes
- * what did not exist: a retry cannot undo or override a later statement's effect), `remove` (DROP, REVOKE, RENAME,
- * DISABLE, NO FORCE, DROP COLUMN or CONSTRAINT), `change` (anything else: GRANT, ENABLE, FORCE, ALTER POLICY, a
- * function replaced, a DO block).
- */
-type Effect = 'data' | 'create' | 'remove' | 'change';
-
-const DATA_KINDS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'TruncateStmt', 'CopyStmt', 'CommentStmt',
-  'VacuumStmt', 'ExplainStmt', 'NotifyStmt', 'VariableSetStmt']);
-const CREATE_KINDS = new Set(['CreateStmt', 'IndexStmt', 'CreateSeqStmt', 'CreateSchemaStmt', 'CreateExtensionStmt',
-  'CreatePolicyStmt', 'CreateEnumStmt', 'CompositeTypeStmt', 'DefineStmt', 'CreateDomainStmt', 'CreateTableAsStmt',
-  'CreateRoleStmt', 'CreateRangeStmt']);
-const REMOVE_KINDS = new Set(['DropStmt', 'RenameStmt', 'DropOwnedStmt', 'ReassignOwnedStmt', 'DropRoleStmt']);
-const ADDING_SUBTYPES = new Set(['AT_AddColumn', 'AT_AddConstraint', 'AT_AddIndex', 'AT_AddIndexConstraint']);
-const REMOVING_SUBTYPES = new Set(['AT_DropColumn', 'AT_DropConstraint', 'AT_DisableRowSecurity',
-  'AT_NoForceRowSecurity', 'AT_DisableTrig', 'AT_DisableTrigAll', 'AT_DisableTrigUser', 'AT_DropNotNull',
-  'AT_DropExpression', 'AT_DropIdentity', 'AT_DropInherit', 'AT_DropOf']);
-const RANK: Record<Effect, number> = { data: 0, create: 1, change: 2, remove: 3 };
-
-type PgNode = Record<string, unknown>;
-
-/** Parts of a statement that name no object it acts on: values, columns, types, options, expressions, a query. */
-const SKIPPED_KEYS = new Set(['A_Const', 'ColumnRef', 'ColumnDef', 'TypeName', 'typeName', 'DefElem', 'RoleSpec',
-  'returnType', 'names', 'name', 'qual', 'with_check', 'whereClause', 'FuncCall', 'query', 'selectStmt', 'options',
-  'privileges', 'grantees', 'roles', 'parameters', 'args', 'tableElts', 'constraints', 'def']);
-
-/** The effect of one parsed statement; `exists` says whether a function it would replace exists already. */
-function effectOf(node: PgNode, exists: (name: string) => boolean): Effect {
-  const kind = Object.keys(node)[0]!;
-  const body = node[kind] as PgNode;
-  if (DATA_KINDS.has(kind)) return 'data';
-  // A query changes nothing unless it calls a function of the migrations (SELECT enable_rls_everywhere()).
-  if (kind === 'SelectStmt') return callsUserFunction(body, exists) ? 'change' : 'data';
-  if (CREATE_KINDS.has(kind)) return 'create';
-  if (REMOVE_KINDS.has(kind)) return 'remove';
-  if (kind === 'GrantStmt') return body.is_grant ? 'change' : 'remove';
-  if (kind === 'CreateFunctionStmt' || kind === 'CreateTrigStmt') {
-    const name = kind === 'CreateFunctionStmt' ? qualified(body.funcname) : undefined;
-    return !body.replace || (name !== undefined && !exists(name)) ? 'create' : 'change';
-  }
-  if (kind === 'AlterTableStmt') {
-    const subtypes = ((body.cmds as PgNode[] | undefined) ?? []).map(
-      (c) => ((c.AlterTableCmd as PgNode | undefined)?.subtype as string | undefined) ?? '',
-    );
-    if (subtypes.some((t) => REMOVING_SUBTYPES.has(t))) return 'remove';
-    return subtypes.length > 0 && subtypes.every((t) => ADDING_SUBTYPES.has(t)) ? 'create' : 'change';
-  }
-  return 'change';
-}
-
-/**
- * Which facts of its objects a statement sets, so that only statements setting the same fact are ordered against each
- * other (a GRANT and a later ENABLE on one table commute): `rls` (ENABLE, DISABLE), `rls-force` (FORCE, NO FORCE),
- * `acl` (GRANT, REVOKE), `policy`, `function`, `owner`, `trigger`, `table` (other ALTER TABLE); `*` any of them (a
- * DROP, a RENAME, a DO block, what is not read).
- */
-function aspectsOf(node: PgNode): string[] {
-  const kind = Object.keys(node)[0]!;
-  const body = node[kind] as PgNode;
-  switch (kind) {
-    case 'GrantStmt':
-      return ['acl'];
-    case 'CreatePolicyStmt':
-    case 'AlterPolicyStmt':
-      return ['policy'];
-    case 'CreateFunctionStmt':
-    case 'AlterFunctionStmt':
-      return ['function'];
-    case 'AlterOwnerStmt':
-      return ['owner'];
-    case 'CreateTrigStmt':
-      return ['trigger'];
-    case 'AlterTableStmt':
-      return ((body.cmds as PgNode[] | undefined) ?? []).map((c) => {
-        const t = ((c.AlterTableCmd as PgNode | undefined)?.subtype as string | undefined) ?? '';
-        if (t.endsWith('ForceRowSecurity')) return 'rls-force';
-        if (t.endsWith('RowSecurity')) return 'rls';
-        if (t === 'AT_ChangeOwner') return 'owner';
-        if (t.includes('Trig')) return 'trigger';
-        return 'table';
-      });
-    default:
-      return ['*'];
-  }
-}
-
-/**
- * The last statement, by its place in the files' order, that set each fact (aspect) of each named object; `*` stands
- * for any aspect or any object. Four maxima, so that a look-up is constant per aspect and name.
- */
-class LastChanges {
-  private readonly exact = new Map<string, Hit>();
-  private readonly byName = new Map<string, Hit>();
-  private readonly byAspect = new Map<string, Hit>();
-  private all: Hit | undefined;
-
-  record(aspects: readonly string[], names: readonly string[], hit: Hit): void {
-    const raise = (map: Map<string, Hit>, key: string): void => {
-      const last = map.get(key);
-      if (!last || last.seq < hit.seq) map.set(key, hit);
-    };
-    for (const a of aspects)
-      for (const n of names) {
-        raise(this.exact, `${a}|${n}`);
-        raise(this.byName, n);
-        raise(this.byAspect, a);
-      }
-    if (!this.all || this.all.seq < hit.seq) this.all = hit;
-  }
-
-  /** The latest statement after place `seq` that set a fact `aspects` × `names` also sets. */
-  after(seq: number, aspects: readonly string[], names: readonly string[]): Hit | undefined {
-    let found: Hit | undefined;
-    const consider = (hit: Hit | undefined): void => {
-      if (hit && hit.seq > seq && (!found || hit.seq > found.seq)) found = hit;
-    };
-    for (const a of aspects)
-      for (const n of names) {
-        if (a === '*' && n === '*') consider(this.all);
-        else if (a === '*') for (const x of [n, '*']) consider(this.byName.get(x));
-        else if (n === '*') for (const x of [a, '*']) consider(this.byAspect.get(x));
-        else for (const key of [`${a}|${n}`, `*|${n}`, `${a}|*`, '*|*']) consider(this.exact.get(key));
-      }
-    return found;
-  }
-}
-
-interface Hit {
+  /** Its place in the files' order. */
   seq: number;
-  at: { file: string; line: number };
-}
-
-/** Whether a query calls a function the migrations created (one `exists` knows). */
-function callsUserFunction(node: unknown, exists: (name: string) => boolean): boolean {
-  if (Array.isArray(node)) return node.some((n) => callsUserFunction(n, exists));
-  if (!node || typeof node !== 'object') return false;
-  for (const [key, value] of Object.entries(node as PgNode)) {
-    if (key === 'FuncCall') {
-      const name = qualified((value as PgNode).funcname);
-      if (name && exists(name)) return true;
-    }
-    if (callsUserFunction(value, exists)) return true;
-  }
-  return false;
-}
-
-/** `schema.name` of a list of String nodes (`public` when unqualified). */
-function qualified(list: unknown): string | undefined {
-  const parts = ((list as PgNode[] | undefined) ?? []).map((n) => (n.String as PgNode | undefined)?.sval as string);
-  if (parts.length === 0 || parts.some((p) => typeof p !== 'string')) return undefined;
-  return parts.length === 1 ? `public.${parts[0]}` : parts.slice(-2).join('.');
+  /** It undoes something (below). */
+  removes: boolean;
 }
 
 /**
- * The bare names a statement acts on: relations (RangeVar), and the names in object, function and drop lists; not
- * columns, types, constants or options (a function's or DO block's body among them). Bare, so that `app.f` and `f`
- * meet: two statements that may touch one object are taken to touch it.
+ * Statements that undo: DROP, RENAME, REVOKE, ALTER TABLE … DISABLE ROW LEVEL SECURITY / NO FORCE / DROP COLUMN or
+ * CONSTRAINT and the like. Retried after the migrations, such a statement removes what a later one made.
  */
-function namesOf(node: unknown, into: Set<string>): void {
-  if (Array.isArray(node)) {
-    for (const n of node) namesOf(n, into);
-    return;
-  }
-  if (!node || typeof node !== 'object') return;
-  for (const [key, value] of Object.entries(node as PgNode)) {
-    if (SKIPPED_KEYS.has(key)) continue;
-    if (key === 'relname' && typeof value === 'string') into.add(value);
-    if (key === 'String') {
-      const sval = (value as PgNode).sval;
-      if (typeof sval === 'string' && sval !== 'public') into.add(sval);
-      continue;
-    }
-    namesOf(value, into);
-  }
+const REMOVE_KINDS = new Set(['DropStmt', 'RenameStmt', 'DropOwnedStmt', 'ReassignOwnedStmt', 'DropRoleStmt']);
+const REMOVING_SUBTYPES = new Set(['AT_DropColumn', 'AT_DropConstraint', 'AT_DisableRowSecurity',
+  'AT_NoForceRowSecurity', 'AT_DropNotNull', 'AT_DropExpression', 'AT_DropIdentity', 'AT_DropInherit', 'AT_DropOf']);
+
+function removes(node: Record<string, unknown>): boolean {
+  const kind = Object.keys(node)[0]!;
+  const body = node[kind] as Record<string, unknown>;
+  if (REMOVE_KINDS.has(kind)) return true;
+  if (kind === 'GrantStmt' || kind === 'GrantRoleStmt') return !body.is_grant;
+  if (kind !== 'AlterTableStmt') return false;
+  return ((body.cmds as Record<string, unknown>[] | undefined) ?? []).some((c) =>
+    REMOVING_SUBTYPES.has(((c.AlterTableCmd as Record<string, unknown> | undefined)?.subtype as string) ?? ''),
+  );
 }
+
+/**
+ * The RLS flags an ALTER TABLE sets, as `rls|schema.table` / `force|schema.table` → value (an unqualified table is
+ * read in `public`), whether or not the flag had that value already.
+ */
+function flagSets(node: Record<string, unknown>): [string, boolean][] {
+  const body = node.AlterTableStmt as Record<string, unknown> | undefined;
+  const rel = body?.relation as { schemaname?: string; relname?: string } | undefined;
+  if (!body || !rel?.relname) return [];
+  const table = `${rel.schemaname ?? 'public'}.${rel.relname}`;
+  const out: [string, boolean][] = [];
+  for (const c of (body.cmds as Record<string, unknown>[] | undefined) ?? []) {
+    const subtype = (c.AlterTableCmd as Record<string, unknown> | undefined)?.subtype;
+    if (subtype === 'AT_EnableRowSecurity' || subtype === 'AT_DisableRowSecurity')
+      out.push([`rls|${table}`, subtype === 'AT_EnableRowSecurity']);
+    if (subtype === 'AT_ForceRowSecurity' || subtype === 'AT_NoForceRowSecurity')
+      out.push([`force|${table}`, subtype === 'AT_ForceRowSecurity']);
+  }
+  return out;
+}
+
+/** Errors of a statement that cannot run inside a transaction block: retried outside one. */
+const NO_TRANSACTION = new Set(['25001', '2D000']);
 
 const TRACK_TABLES = `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS rls,
     c.relforcerowsecurity AS force
@@ -305,11 +169,41 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
   let tables = new Map<string, { rls: boolean; force: boolean }>();
   let functions = new Map<string, string>();
   try {
-    /** What changed, and where: the evidence a finding cites, even for a DO block. */
-    const track = async (at: { file: string; line: number }): Promise<void> => {
-      const nowTables = new Map(
+    // The order of effects: a statement retried after the migrations runs after statements that followed it in the
+    // files. Right when it only needed what they create; wrong when a later statement already set an RLS flag it sets
+    // to the other value (an ENABLE a later file DISABLEs), or when it undoes (a DROP or REVOKE of what a later file
+    // creates: in the files' order it finds nothing). Flags are compared as observed in the catalog, DO blocks too.
+    /** The last statement, by its place in the files' order, that changed each table's flag (`rls|t`, `force|t`). */
+    const flagSetBy = new Map<string, { seq: number; at: { file: string; line: number }; on: boolean }>();
+    const readTables = async () =>
+      new Map(
         (await pg.query<{ name: string; rls: boolean; force: boolean }>(TRACK_TABLES)).rows.map((r) => [r.name, r]),
       );
+    /** The flags of tables that existed before that `now` sets otherwise, as `rls|t` / `force|t` → value. */
+    const flagChanges = (now: Map<string, { rls: boolean; force: boolean }>): Map<string, boolean> => {
+      const out = new Map<string, boolean>();
+      for (const [name, t] of now) {
+        const before = tables.get(name);
+        if (!before) continue;
+        if (before.rls !== t.rls) out.set(`rls|${name}`, t.rls);
+        if (before.force !== t.force) out.set(`force|${name}`, t.force);
+      }
+      return out;
+    };
+    const setFlag = (key: string, on: boolean, place: number, at: { file: string; line: number }): void => {
+      const last = flagSetBy.get(key);
+      if (!last || last.seq <= place) flagSetBy.set(key, { seq: place, at, on });
+    };
+    /** What changed, and where: the evidence a finding cites, even for a DO block. */
+    const track = async (at: { file: string; line: number }, place: number, text: string): Promise<void> => {
+      const nowTables = await readTables();
+      // The flags it sets: as observed (a DO block's too), and as an ALTER TABLE says (a DISABLE of a table not
+      // enabled changes nothing, yet an ENABLE retried after it must not end enabled).
+      for (const [key, on] of flagChanges(nowTables)) setFlag(key, on, place, at);
+      const parsed = parseSql(text);
+      if (parsed.ok)
+        for (const st of parsed.statements)
+          for (const [key, on] of flagSets(st.stmt as Record<string, unknown>)) setFlag(key, on, place, at);
       for (const [name, t] of nowTables) {
         const before = tables.get(name);
         const loc = (locations.tables[name] ??= {});
@@ -333,33 +227,8 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         objects: [...touched.tables.keys(), ...touched.functions.keys()],
       });
     };
-    // The order of effects. A statement retried after the migrations runs after statements that followed it in the
-    // files: right when it only needed what they create, wrong when it undoes what they made (a DROP or REVOKE of an
-    // object a later file creates: in the files' order it finds nothing) or when one of them changed the same object
-    // (an ENABLE a later file DISABLEs). Such a retry is not replayed: it is a failure, its objects read statically.
-    const lastChange = new LastChanges();
-    let seq = 0;
-    const exists = (name: string): boolean => functions.has(name);
-    const classify = (text: string, statements: readonly { stmt: unknown }[] | undefined) => {
-      if (!statements) return { effect: 'change' as Effect, names: ['*'], aspects: ['*'] };
-      let effect: Effect = 'data';
-      const names = new Set<string>();
-      const aspects = new Set<string>();
-      for (const st of statements) {
-        const node = st.stmt as PgNode;
-        const e = effectOf(node, exists);
-        if (RANK[e] > RANK[effect]) effect = e;
-        for (const a of aspectsOf(node)) aspects.add(a);
-        if (Object.keys(node)[0] === 'DoStmt') {
-          // A DO block's objects are those its static reading finds; none found: any object.
-          const read = buildModel([{ path: 'do.sql', text }]);
-          const found = [...read.tables.keys(), ...read.functions.keys()].map((n) => n.split('.').pop()!);
-          for (const n of found.length > 0 ? found : ['*']) names.add(n);
-        } else namesOf(node, names);
-      }
-      return { effect, names: [...names], aspects: [...aspects] };
-    };
     const deferred: Deferred[] = [];
+    let seq = 0;
     for (const file of files) {
       const lineAt = lineIndex(file.text);
       // A lexing error loses only its own statements (the static reading reports them).
@@ -371,28 +240,66 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         if (parsed.ok && parsed.statements.every((s) => 'TransactionStmt' in s.stmt)) continue;
         const inert = parsed.ok && parsed.statements.every((st) => INERT.has(Object.keys(st.stmt)[0]!));
         const place = ++seq;
-        const { effect, names, aspects } = classify(piece.text, parsed.ok ? parsed.statements : undefined);
         const error = await execWithProvidedRoles(pg, piece.text, providedRoles);
         if (error) {
           // A statement that needs an object a later migration creates is retried after them (dependency order).
-          // A query calling a function no migration has made yet may be one that changes anything.
-          const unknownCall = error.code === '42883' && effect === 'data' && !inert;
-          if (MISSING.has(error.code ?? ''))
-            deferred.push({
-              at, text: piece.text, inert, reason: error.message, seq: place,
-              ...(unknownCall ? { effect: 'change', names: ['*'], aspects: ['*'] } : { effect, names, aspects }),
-            });
-          else if (EXISTS.has(error.code ?? '')) existing.push(at);
-          else failed({ at, text: piece.text, inert }, error.message);
+          if (MISSING.has(error.code ?? '')) {
+            const undoes = parsed.ok && parsed.statements.some((st) => removes(st.stmt as Record<string, unknown>));
+            deferred.push({ at, text: piece.text, inert, reason: error.message, seq: place, removes: undoes });
+          } else if (EXISTS.has(error.code ?? '')) existing.push(at);
+          else failed({ at, text: piece.text, inert, seq: place, removes: false }, error.message);
           continue;
         }
-        if (effect === 'change' || effect === 'remove') lastChange.record(aspects, names, { seq: place, at });
         // Statements that cannot change tables' RLS or functions (seed data, indexes, grants,
         // comments) skip the catalog check: migrations can hold thousands of them. A SELECT
         // is checked: it may call a function that runs DDL (SELECT enable_rls_everywhere()).
-        if (!inert) await track(at);
+        if (!inert) await track(at, place, piece.text);
       }
     }
+    /**
+     * Runs a retried statement in a transaction and keeps its effect only when it is in order: one that undoes, or that
+     * sets an RLS flag a statement after it in the files set to the other value last, is rolled back and a failure
+     * (`overtaken`, the reason). One that cannot run in a transaction block runs outside (it sets no flag).
+     */
+    type Ordered = { error: { message: string; code?: string } | null } | { overtaken: string };
+    const inOrder = async (d: Deferred): Promise<Ordered> => {
+      await pg.exec('BEGIN');
+      let keep = false;
+      const roles = new Set(providedRoles);
+      try {
+        const error = await execWithProvidedRoles(pg, d.text, roles);
+        if (error) {
+          if (!NO_TRANSACTION.has(error.code ?? '')) return { error };
+        } else if (d.removes) {
+          return {
+            overtaken:
+              'it undoes what a later migration makes: in the files\' order it finds nothing to act on, retried ' +
+              'after them it would remove what they made, and which order the deployment runs is not known, so it ' +
+              'is not replayed (order the files so that it runs where it should)',
+          };
+        } else {
+          for (const [key, on] of flagChanges(await readTables())) {
+            const last = flagSetBy.get(key);
+            if (last && last.seq > d.seq && last.on !== on) {
+              const [flag, table] = key.split('|') as [string, string];
+              const what = flag === 'rls' ? (on ? 'ENABLEs' : 'DISABLEs') : on ? 'FORCEs' : 'sets NO FORCE on';
+              return {
+                overtaken:
+                  `retried after the migrations it ${what} row-level security of ${table}, which ${last.at.file}:` +
+                  `${last.at.line}, after it in the files, set the other way: Postgres' order of their effects ` +
+                  'cannot be kept, so it is not replayed',
+              };
+            }
+          }
+          keep = true;
+          for (const role of roles) providedRoles.add(role);
+          return { error: null };
+        }
+      } finally {
+        await pg.exec(keep ? 'COMMIT' : 'ROLLBACK');
+      }
+      return { error: await execWithProvidedRoles(pg, d.text, providedRoles) };
+    };
     // Rounds over what is still missing while a round runs something: a chain of N files in the wrong order needs N.
     // (Each round keeps what still fails in a new list: removing from the list in place was quadratic in its length.)
     let waiting = deferred;
@@ -400,25 +307,13 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
       const still: Deferred[] = [];
       let ran = 0;
       for (const d of waiting) {
-        const later = d.effect === 'change' ? lastChange.after(d.seq!, d.aspects!, d.names!)?.at : undefined;
-        if (d.effect === 'remove' || later) {
-          // Would it run now? Tried in a transaction rolled back: if so, its effect would land out of order.
-          const trial = await tryRolledBack(pg, d.text, providedRoles);
-          if (!trial) {
-            failed(d, d.effect === 'remove'
-              ? 'it undoes what a later migration makes: in the files\' order it finds nothing to act on, retried ' +
-                'after them it would remove or rename what they made, and which order the deployment runs is not ' +
-                'known: not replayed (order the files so that it runs where it should)'
-              : `retried after the migrations it would run after ${later!.file}:${later!.line}, which follows it ` +
-                'and changes the same object: Postgres\' order of their effects cannot be kept, so it is not replayed');
-            continue;
-          }
-          if (!MISSING.has(trial.code ?? '') && !EXISTS.has(trial.code ?? '')) {
-            failed(d, trial.message);
-            continue;
-          }
+        const ordered =
+          d.inert && !d.removes ? { error: await execWithProvidedRoles(pg, d.text, providedRoles) } : await inOrder(d);
+        if ('overtaken' in ordered) {
+          failed(d, ordered.overtaken);
+          continue;
         }
-        const error = await execWithProvidedRoles(pg, d.text, providedRoles);
+        const error = ordered.error;
         if (error && EXISTS.has(error.code ?? '')) {
           existing.push(d.at);
         } else if (error) {
@@ -427,9 +322,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         } else {
           retried.push(d.at);
           ran++;
-          if (d.effect === 'change' || d.effect === 'remove')
-            lastChange.record(d.aspects!, d.names!, { seq: d.seq!, at: d.at });
-          if (!d.inert) await track(d.at);
+          if (!d.inert) await track(d.at, d.seq, d.text);
         }
       }
       waiting = still;
@@ -474,24 +367,6 @@ async function execWithProvidedRoles(
     }
   }
   return { message: 'too many missing roles' };
-}
-
-/**
- * Runs one statement in a transaction rolled back: null when it succeeds (or cannot run in a transaction block, 25001,
- * 2D000: taken as running), its error otherwise. Roles it needs are created inside, and rolled back with it.
- */
-async function tryRolledBack(
-  pg: Db,
-  sql: string,
-  provided: ReadonlySet<string>,
-): Promise<{ message: string; code?: string } | null> {
-  await pg.exec('BEGIN');
-  try {
-    const error = await execWithProvidedRoles(pg, sql, new Set(provided));
-    return error && error.code !== '25001' && error.code !== '2D000' ? error : null;
-  } finally {
-    await pg.exec('ROLLBACK');
-  }
 }
 
 function shorten(sql: string): string {

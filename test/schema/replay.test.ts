@@ -250,8 +250,21 @@ describe('replaying in dependency order', () => {
       },
       { path: 'db/3_open.sql', text: 'ALTER TABLE docs DISABLE ROW LEVEL SECURITY;\n' },
     ];
+    // The same ENABLE as a later file's (an ENABLE the later file repeats) stays retried: nothing is overridden.
+    const same = [
+      { path: 'db/1_a.sql', text: 'ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\n' },
+      { path: 'db/2_b.sql', text: 'CREATE TABLE docs (id int);\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;\n' },
+      {
+        path: 'db/3_c.sql',
+        text: "DO $$ BEGIN EXECUTE format('ALTER TABLE %I DISABLE ROW LEVEL SECURITY', 'docs'); END $$;\n",
+      },
+      { path: 'db/4_d.sql', text: 'ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\n' },
+    ];
+    const again = await replayMigrations(same);
+    expect(again.retried).toEqual([{ file: 'db/1_a.sql', line: 1 }]);
+    expect(again.failures).toEqual([]);
     const result = await replayMigrations(ordered);
-    // Retried: what only needed the tables (a GRANT and a FORCE commute with the ENABLE and the policy that follow).
+    // Retried: what only needed the tables (a GRANT, and a FORCE no later statement sets otherwise).
     expect(result.retried).toEqual([
       { file: 'db/1_cleanup.sql', line: 4 },
       { file: 'db/1_cleanup.sql', line: 5 },
@@ -262,7 +275,7 @@ describe('replaying in dependency order', () => {
       'db/1_cleanup.sql:2',
       'db/1_cleanup.sql:3',
     ]);
-    expect(result.failures[0]!.reason).toContain('it would run after db/3_open.sql:1');
+    expect(result.failures[0]!.reason).toContain('it ENABLEs row-level security of public.docs, which db/3_open.sql:1');
     expect(result.failures[1]!.reason).toMatch(/^it undoes what a later migration makes/);
     expect(result.failures[0]!.objects).toEqual(['public.docs']);
     // The oracle: Postgres running the files in their order, each statement on its own.
