@@ -536,7 +536,8 @@ export class SqlTextFolder {
       mapsToFragments(list, (x) => this.fromDbLibrary(x, 0))
     ) {
       const part = `\`${shortText(call, 40)}\``;
-      return { ok: false, reason: `${part} joins SQL fragments built per element`, part };
+      const each = this.mappedFragments(list, listArg, depth);
+      return each ?? { ok: false, reason: `${part} joins SQL fragments built per element`, part };
     }
     // Rows of bound values (`VALUES ${sql.join(rows.map((r) => sql`(${r.a}, ${r.b})`), sql`, `)}`):
     // a row where one goes. A shape fold reads the list as any SQL (a SET list, columns), not only
@@ -547,6 +548,29 @@ export class SqlTextFolder {
         : undefined;
     const rows = !!mapped?.length && mapped.every((r) => rowOfValues(r));
     return { ok: true, variants: [this.shapes ? RAW : rows ? `(${HOLE})` : HOLE], holes: [shortText(listArg, 40)] };
+  }
+
+  /**
+   * `sql.join(rows.map((r) => sql`(${r.id}, ${r.at}::timestamptz, NOW())`), sql`, `)`: each element a library's
+   * sql`…` the callback returns, folded with the callback's values bound (its own raw fragments must fold, a callback
+   * parameter spliced as SQL does not). One element stands for the list: every element is one of the returned texts,
+   * so the statement around the list writes the same tables whichever and however many a run joins (an element
+   * pushed on the variable holding the list is one more such text). Undefined when a return is no tagged template
+   * (a fragment held elsewhere, `sql.identifier`), or a named mapper.
+   */
+  private mappedFragments(list: ts.CallExpression, listArg: ts.Expression, depth: number): Folded | undefined {
+    const results = mappedResults(list);
+    if (!results?.length || !results.every((r) => ts.isTaggedTemplateExpression(skipOuter(r)))) return undefined;
+    const added = list !== skipOuter(listArg) ? this.grownList(listArg) : undefined;
+    let acc: Folded | undefined;
+    for (const r of [...results, ...(added ?? [])]) {
+      const e = skipOuter(r);
+      if (!ts.isTaggedTemplateExpression(e)) return undefined;
+      const part = this.fold(e, true, depth + 1);
+      if (!part.ok) return part;
+      acc = acc ? union(acc, part) : part;
+    }
+    return acc;
   }
 
   /** What is added in place to the array literal a variable (`sets`) holds; undefined when nothing is. */

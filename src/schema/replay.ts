@@ -102,7 +102,53 @@ interface Deferred {
   text: string;
   inert: boolean;
   reason?: string;
+  /** Its place in the files' order. */
+  seq: number;
+  /** It undoes something (below). */
+  removes: boolean;
 }
+
+/**
+ * Statements that undo: DROP, RENAME, REVOKE, ALTER TABLE … DISABLE ROW LEVEL SECURITY / NO FORCE / DROP COLUMN or
+ * CONSTRAINT and the like. Retried after the migrations, such a statement removes what a later one made.
+ */
+const REMOVE_KINDS = new Set(['DropStmt', 'RenameStmt', 'DropOwnedStmt', 'ReassignOwnedStmt', 'DropRoleStmt']);
+const REMOVING_SUBTYPES = new Set(['AT_DropColumn', 'AT_DropConstraint', 'AT_DisableRowSecurity',
+  'AT_NoForceRowSecurity', 'AT_DropNotNull', 'AT_DropExpression', 'AT_DropIdentity', 'AT_DropInherit', 'AT_DropOf']);
+
+function removes(node: Record<string, unknown>): boolean {
+  const kind = Object.keys(node)[0]!;
+  const body = node[kind] as Record<string, unknown>;
+  if (REMOVE_KINDS.has(kind)) return true;
+  if (kind === 'GrantStmt' || kind === 'GrantRoleStmt') return !body.is_grant;
+  if (kind !== 'AlterTableStmt') return false;
+  return ((body.cmds as Record<string, unknown>[] | undefined) ?? []).some((c) =>
+    REMOVING_SUBTYPES.has(((c.AlterTableCmd as Record<string, unknown> | undefined)?.subtype as string) ?? ''),
+  );
+}
+
+/**
+ * The RLS flags an ALTER TABLE sets, as `rls|schema.table` / `force|schema.table` → value (an unqualified table is
+ * read in `public`), whether or not the flag had that value already.
+ */
+function flagSets(node: Record<string, unknown>): [string, boolean][] {
+  const body = node.AlterTableStmt as Record<string, unknown> | undefined;
+  const rel = body?.relation as { schemaname?: string; relname?: string } | undefined;
+  if (!body || !rel?.relname) return [];
+  const table = `${rel.schemaname ?? 'public'}.${rel.relname}`;
+  const out: [string, boolean][] = [];
+  for (const c of (body.cmds as Record<string, unknown>[] | undefined) ?? []) {
+    const subtype = (c.AlterTableCmd as Record<string, unknown> | undefined)?.subtype;
+    if (subtype === 'AT_EnableRowSecurity' || subtype === 'AT_DisableRowSecurity')
+      out.push([`rls|${table}`, subtype === 'AT_EnableRowSecurity']);
+    if (subtype === 'AT_ForceRowSecurity' || subtype === 'AT_NoForceRowSecurity')
+      out.push([`force|${table}`, subtype === 'AT_ForceRowSecurity']);
+  }
+  return out;
+}
+
+/** Errors of a statement that cannot run inside a transaction block: retried outside one. */
+const NO_TRANSACTION = new Set(['25001', '2D000']);
 
 const TRACK_TABLES = `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS rls,
     c.relforcerowsecurity AS force
@@ -123,11 +169,41 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
   let tables = new Map<string, { rls: boolean; force: boolean }>();
   let functions = new Map<string, string>();
   try {
-    /** What changed, and where: the evidence a finding cites, even for a DO block. */
-    const track = async (at: { file: string; line: number }): Promise<void> => {
-      const nowTables = new Map(
+    // The order of effects: a statement retried after the migrations runs after statements that followed it in the
+    // files. Right when it only needed what they create; wrong when a later statement already set an RLS flag it sets
+    // to the other value (an ENABLE a later file DISABLEs), or when it undoes (a DROP or REVOKE of what a later file
+    // creates: in the files' order it finds nothing). Flags are compared as observed in the catalog, DO blocks too.
+    /** The last statement, by its place in the files' order, that changed each table's flag (`rls|t`, `force|t`). */
+    const flagSetBy = new Map<string, { seq: number; at: { file: string; line: number }; on: boolean }>();
+    const readTables = async () =>
+      new Map(
         (await pg.query<{ name: string; rls: boolean; force: boolean }>(TRACK_TABLES)).rows.map((r) => [r.name, r]),
       );
+    /** The flags of tables that existed before that `now` sets otherwise, as `rls|t` / `force|t` → value. */
+    const flagChanges = (now: Map<string, { rls: boolean; force: boolean }>): Map<string, boolean> => {
+      const out = new Map<string, boolean>();
+      for (const [name, t] of now) {
+        const before = tables.get(name);
+        if (!before) continue;
+        if (before.rls !== t.rls) out.set(`rls|${name}`, t.rls);
+        if (before.force !== t.force) out.set(`force|${name}`, t.force);
+      }
+      return out;
+    };
+    const setFlag = (key: string, on: boolean, place: number, at: { file: string; line: number }): void => {
+      const last = flagSetBy.get(key);
+      if (!last || last.seq <= place) flagSetBy.set(key, { seq: place, at, on });
+    };
+    /** What changed, and where: the evidence a finding cites, even for a DO block. */
+    const track = async (at: { file: string; line: number }, place: number, text: string): Promise<void> => {
+      const nowTables = await readTables();
+      // The flags it sets: as observed (a DO block's too), and as an ALTER TABLE says (a DISABLE of a table not
+      // enabled changes nothing, yet an ENABLE retried after it must not end enabled).
+      for (const [key, on] of flagChanges(nowTables)) setFlag(key, on, place, at);
+      const parsed = parseSql(text);
+      if (parsed.ok)
+        for (const st of parsed.statements)
+          for (const [key, on] of flagSets(st.stmt as Record<string, unknown>)) setFlag(key, on, place, at);
       for (const [name, t] of nowTables) {
         const before = tables.get(name);
         const loc = (locations.tables[name] ??= {});
@@ -152,6 +228,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
       });
     };
     const deferred: Deferred[] = [];
+    let seq = 0;
     for (const file of files) {
       const lineAt = lineIndex(file.text);
       // A lexing error loses only its own statements (the static reading reports them).
@@ -162,20 +239,67 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         // migrations' own BEGIN/COMMIT would only stretch an aborted transaction.
         if (parsed.ok && parsed.statements.every((s) => 'TransactionStmt' in s.stmt)) continue;
         const inert = parsed.ok && parsed.statements.every((st) => INERT.has(Object.keys(st.stmt)[0]!));
+        const place = ++seq;
         const error = await execWithProvidedRoles(pg, piece.text, providedRoles);
         if (error) {
           // A statement that needs an object a later migration creates is retried after them (dependency order).
-          if (MISSING.has(error.code ?? '')) deferred.push({ at, text: piece.text, inert, reason: error.message });
-          else if (EXISTS.has(error.code ?? '')) existing.push(at);
-          else failed({ at, text: piece.text, inert }, error.message);
+          if (MISSING.has(error.code ?? '')) {
+            const undoes = parsed.ok && parsed.statements.some((st) => removes(st.stmt as Record<string, unknown>));
+            deferred.push({ at, text: piece.text, inert, reason: error.message, seq: place, removes: undoes });
+          } else if (EXISTS.has(error.code ?? '')) existing.push(at);
+          else failed({ at, text: piece.text, inert, seq: place, removes: false }, error.message);
           continue;
         }
         // Statements that cannot change tables' RLS or functions (seed data, indexes, grants,
         // comments) skip the catalog check: migrations can hold thousands of them. A SELECT
         // is checked: it may call a function that runs DDL (SELECT enable_rls_everywhere()).
-        if (!inert) await track(at);
+        if (!inert) await track(at, place, piece.text);
       }
     }
+    /**
+     * Runs a retried statement in a transaction and keeps its effect only when it is in order: one that undoes, or that
+     * sets an RLS flag a statement after it in the files set to the other value last, is rolled back and a failure
+     * (`overtaken`, the reason). One that cannot run in a transaction block runs outside (it sets no flag).
+     */
+    type Ordered = { error: { message: string; code?: string } | null } | { overtaken: string };
+    const inOrder = async (d: Deferred): Promise<Ordered> => {
+      await pg.exec('BEGIN');
+      let keep = false;
+      const roles = new Set(providedRoles);
+      try {
+        const error = await execWithProvidedRoles(pg, d.text, roles);
+        if (error) {
+          if (!NO_TRANSACTION.has(error.code ?? '')) return { error };
+        } else if (d.removes) {
+          return {
+            overtaken:
+              'it undoes what a later migration makes: in the files\' order it finds nothing to act on, retried ' +
+              'after them it would remove what they made, and which order the deployment runs is not known, so it ' +
+              'is not replayed (order the files so that it runs where it should)',
+          };
+        } else {
+          for (const [key, on] of flagChanges(await readTables())) {
+            const last = flagSetBy.get(key);
+            if (last && last.seq > d.seq && last.on !== on) {
+              const [flag, table] = key.split('|') as [string, string];
+              const what = flag === 'rls' ? (on ? 'ENABLEs' : 'DISABLEs') : on ? 'FORCEs' : 'sets NO FORCE on';
+              return {
+                overtaken:
+                  `retried after the migrations it ${what} row-level security of ${table}, which ${last.at.file}:` +
+                  `${last.at.line}, after it in the files, set the other way: Postgres' order of their effects ` +
+                  'cannot be kept, so it is not replayed',
+              };
+            }
+          }
+          keep = true;
+          for (const role of roles) providedRoles.add(role);
+          return { error: null };
+        }
+      } finally {
+        await pg.exec(keep ? 'COMMIT' : 'ROLLBACK');
+      }
+      return { error: await execWithProvidedRoles(pg, d.text, providedRoles) };
+    };
     // Rounds over what is still missing while a round runs something: a chain of N files in the wrong order needs N.
     // (Each round keeps what still fails in a new list: removing from the list in place was quadratic in its length.)
     let waiting = deferred;
@@ -183,7 +307,13 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
       const still: Deferred[] = [];
       let ran = 0;
       for (const d of waiting) {
-        const error = await execWithProvidedRoles(pg, d.text, providedRoles);
+        const ordered =
+          d.inert && !d.removes ? { error: await execWithProvidedRoles(pg, d.text, providedRoles) } : await inOrder(d);
+        if ('overtaken' in ordered) {
+          failed(d, ordered.overtaken);
+          continue;
+        }
+        const error = ordered.error;
         if (error && EXISTS.has(error.code ?? '')) {
           existing.push(d.at);
         } else if (error) {
@@ -192,7 +322,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         } else {
           retried.push(d.at);
           ran++;
-          if (!d.inert) await track(d.at);
+          if (!d.inert) await track(d.at, d.seq, d.text);
         }
       }
       waiting = still;

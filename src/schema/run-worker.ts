@@ -49,7 +49,7 @@ export function migrationsHash(files: readonly { path: string; text: string }[])
 export function replayCacheKey(files: readonly { path: string; text: string }[]): string {
   return crypto
     .createHash('sha256')
-    .update(`rls-guard ${VERSION} ${codeStamp()} replay v4\n${migrationsHash(files)}`)
+    .update(`rls-guard ${VERSION} ${codeStamp()} replay v5\n${migrationsHash(files)}`)
     .digest('hex')
     .slice(0, 32);
 }

@@ -146,4 +146,27 @@ export async function a(ids: string[], cols: string[]) {
     expect(report.writeSites[2]!.evidence).toContain('is raw SQL, not a value');
     expect(codeFindings(report).map((f) => f.ruleId)).toEqual(['no-unscoped-write', 'no-unscoped-write', 'no-unresolved-write']);
   });
+
+  it('sql.join of rows a callback builds with sql`…` is one of those rows; a row that splices its element is not', () => {
+    const report = auditProject({
+      'src/a.ts': `import { drizzle } from 'drizzle-orm/node-postgres';
+import { sql } from 'drizzle-orm';
+const db = drizzle(process.env.DATABASE_URL!);
+type Row = { id: string; at: Date; col: string };
+export async function a(rows: Row[]) {
+  const values = rows.map((r) => sql\`(\${r.id}, \${r.at}::timestamptz, NOW())\`);
+  await db.execute(sql\`INSERT INTO projects (id, created_at, updated_at) VALUES \${sql.join(values, sql\`, \`)}\`);
+  await db.execute(sql\`UPDATE projects SET name = CASE \${sql.join(rows.map((r) => {
+    if (!r.id) return sql\`WHEN false THEN name\`;
+    return sql\`WHEN id = \${r.id} THEN \${r.col}\`;
+  }), sql\` \`)} END\`);
+  await db.execute(sql\`UPDATE projects SET \${sql.join(rows.map((r) => sql\`\${sql.raw(r.col)} = \${r.id}\`), sql\`, \`)}\`);
+}
+`,
+    });
+    expect(verdicts(report)).toEqual(['src/a.ts:7 unscoped', 'src/a.ts:8 unscoped', 'src/a.ts:12 unresolved']);
+    expect(report.writeSites[0]!.tables).toEqual(['public.projects']);
+    expect(report.writeSites[1]!.tables).toEqual(['public.projects']);
+    expect(report.writeSites[2]!.evidence).toContain('is raw SQL, not a value');
+  });
 });
