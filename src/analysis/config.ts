@@ -404,6 +404,34 @@ function byCommand(
 }
 
 /**
+ * The setting a fix should tell the code to set for a write of `kinds` on `tables` (its gated tables, in order): one
+ * the permissive policies of the write's own command read with the row, on the first table that has one; else one any
+ * of its policies reads with the row. Never a bypass switch (`app.bypass_rls = 'on'`), which no org context is. The
+ * configured org setting when it is among them, and when no table names one.
+ */
+export function fixSetting(
+  config: AnalysisConfig,
+  tables: readonly string[],
+  kindsOf: (table: string) => readonly WriteKind[],
+): string {
+  const main = [...config.contextSettings][0] ?? '';
+  for (const t of tables) {
+    const switches = config.switchSettings.get(t);
+    const rowRead = (s: string): boolean => !switches?.has(s) || switches.get(s)!.rowRead === true;
+    const wp = writePolicies(config, t, kindsOf(t));
+    const permissive = (wp.groups ?? []).filter((g) => !g.restrictive && !g.none);
+    const own = permissive.filter((g) => g.command !== 'SELECT');
+    for (const groups of [own, permissive]) {
+      const found = groups.flatMap((g) => [...g.settings]).filter(rowRead);
+      if (found.length) return found.includes(main) ? main : found[0]!;
+    }
+    const any = [...(config.tableSettings.get(t) ?? [])].filter(rowRead);
+    if (any.length) return any.includes(main) ? main : any[0]!;
+  }
+  return main;
+}
+
+/**
  * The commands whose policies Postgres checks for a write (the CREATE POLICY page's table): an INSERT the INSERT
  * policies; an UPDATE the UPDATE policies and, for the rows it reads (its WHERE, its SET's columns, RETURNING), the
  * SELECT policies; a DELETE the DELETE and SELECT policies; `INSERT … ON CONFLICT DO UPDATE` the INSERT, UPDATE and

@@ -3,7 +3,7 @@ import { fingerprint, FingerprintCounter, normalizeCode } from '../report/finger
 import type { RuleFinding } from '../report/rule-finding.js';
 import type { Location, Operation, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
-import { type AnalysisConfig, writePolicies } from './config.js';
+import { type AnalysisConfig, fixSetting, writePolicies } from './config.js';
 import type { FileFacts, RawSite, UnresolvedProblem, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { TrpcContexts } from './context/trpc.js';
@@ -500,7 +500,9 @@ type Fact = Pick<RuleFinding, 'messageId' | 'data'>;
 
 /** The message id is the problem the verdict found (verdict.ts). */
 function unscopedFinding(raw: RawSite, problem: UnscopedProblem, evidence: string, input: CoreInput): Fact {
-  const setting = [...input.config.contextSettings][0] ?? '';
+  // Named from the write's own policies: the repository's main setting may be another table's, or a bypass switch.
+  const kinds = (t: string) => raw.written?.[t] ?? (raw.operation === 'call' ? [] : [{ operation: raw.operation }]);
+  const setting = fixSetting(input.config, raw.gatedTables, kinds);
   const write = describeWrite(raw, input);
   return { messageId: problem, data: { write, evidence, consequence: CONSEQUENCE[raw.operation], setting } };
 }
