@@ -4,6 +4,7 @@ import type { RuleFinding } from '../report/rule-finding.js';
 import type { Location, Operation, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
 import { type AnalysisConfig, fixSetting, writePolicies } from './config.js';
+import { openWithoutContext } from './open-policies.js';
 import type { FileFacts, RawSite, UnresolvedProblem, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { TrpcContexts } from './context/trpc.js';
@@ -504,7 +505,13 @@ function unscopedFinding(raw: RawSite, problem: UnscopedProblem, evidence: strin
   const kinds = (t: string) => raw.written?.[t] ?? (raw.operation === 'call' ? [] : [{ operation: raw.operation }]);
   const setting = fixSetting(input.config, raw.gatedTables, kinds);
   const write = describeWrite(raw, input);
-  return { messageId: problem, data: { write, evidence, consequence: CONSEQUENCE[raw.operation], setting } };
+  const open = openWithoutContext(input.model, problem, raw.gatedTables, kinds);
+  const consequence = open
+    ? `let it through: policy ${open.policy.name} on ${open.table} (${open.policy.at.file}:${open.policy.at.line}) ` +
+      `lets every row through while ${open.setting} is unset, so no org filters this write and it can ` +
+      (raw.operation === 'insert' ? "add rows to any org's data" : "change any org's rows")
+    : CONSEQUENCE[raw.operation];
+  return { messageId: problem, data: { write, evidence, consequence, setting } };
 }
 
 function truncateFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Fact {
