@@ -71,6 +71,14 @@ describe("the fix names the setting the write's own policies read (judge25)", ()
   });
 });
 
+describe('a private field with an initializer holds that value (judge25, signacare)', () => {
+  it('follows `this.staffRepo.setHash(c, …)` to its callers, and not a field its class assigns again', () => {
+    const report = expectAnnotated('field-initializer');
+    const set = report.writeSites.find((s) => s.file === 'src/repos.ts' && s.line === 6)!;
+    expect(set.evidence).toContain('its one call, at src/auth.ts:12, passes a connection in org context via withOrg');
+  });
+});
+
 describe('a switch on one value is on only for that value (Community-Canvas\'s service sentinel)', () => {
   it('reads the value set: the sentinel is the bypass, a tenant\'s id or another constant is not', () => {
     const report = expectAnnotated('switch-value');
