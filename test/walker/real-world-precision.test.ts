@@ -79,6 +79,13 @@ describe('a private field with an initializer holds that value (judge25, signaca
   });
 });
 
+describe('a postgres.js template a const holds and only nests into other templates is a fragment (judge25)', () => {
+  it('reports no site for the fragments, and keeps a const that is awaited a query', () => {
+    const report = expectAnnotated('held-fragment');
+    expect(report.writeSites.map((s) => `${s.line} ${s.operation}`)).toEqual(['10 delete', '16 update']);
+  });
+});
+
 describe('a switch on one value is on only for that value (Community-Canvas\'s service sentinel)', () => {
   it('reads the value set: the sentinel is the bypass, a tenant\'s id or another constant is not', () => {
     const report = expectAnnotated('switch-value');
