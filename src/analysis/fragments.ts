@@ -33,9 +33,10 @@ export function chainRoot(call: ts.CallExpression): ts.Expression {
 }
 
 /**
- * A tagged template a const holds and that is only ever interpolated into other tagged templates (`const limit = n ?
- * sql`LIMIT ${n}` : sql``; … await sql`SELECT … ${limit}``): postgres.js nests it into those queries as a fragment, so it
- * is never run alone. Any other use of the const (awaited, passed, returned, spread into an object) keeps it a query.
+ * A tagged template a const holds and that is only ever interpolated into other tagged templates
+ * (`const limit = n ? sql`LIMIT ${n}` : sql``; … await sql`SELECT … ${limit}``): postgres.js nests it into those
+ * queries as a fragment, so it is never run alone. Any other use of the const (awaited, passed, returned, spread into
+ * an object) keeps it a query.
  */
 export function heldFragment(node: ts.TaggedTemplateExpression): boolean {
   let n: ts.Node = node;
@@ -63,7 +64,8 @@ export function heldFragment(node: ts.TaggedTemplateExpression): boolean {
       let at: ts.Node = x;
       while (ts.isParenthesizedExpression(at.parent)) at = at.parent;
       const span = at.parent;
-      if (ts.isTemplateSpan(span) && span.expression === at && ts.isTaggedTemplateExpression(span.parent.parent)) uses++;
+      const nested = ts.isTemplateSpan(span) && span.expression === at;
+      if (nested && ts.isTaggedTemplateExpression(span.parent.parent)) uses++;
       else other = true;
       return;
     }
