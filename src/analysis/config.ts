@@ -200,6 +200,11 @@ export interface AnalysisConfig {
    * is let through to every row, so its writes are admin writes, not org-scoped ones.
    */
   switchSettings: Map<string, Map<string, BypassSwitch>>;
+  /**
+   * Per gated table, the settings its policies compare the row with: read directly beside a column, or through a
+   * function called where the row is read (not a no-argument call in a branch that reads no row, `OR is_admin()`).
+   */
+  rowSettings: Map<string, Set<string>>;
   /** SECURITY DEFINER functions without a pinned search_path, and where they are declared. */
   unpinnedDefiners: Map<string, SchemaLocation>;
   strict: boolean;
@@ -259,8 +264,16 @@ export function resolveAnalysisConfig(
   const commandPolicies = new Map<string, TablePolicies>();
   const roleKeyedTables = new Map<string, RoleKey>();
   const switchSettings = new Map<string, Map<string, BypassSwitch>>();
+  const rowSettings = new Map<string, Set<string>>();
   for (const t of judged) {
     if (!t.rlsEnabled) continue;
+    const byRow = t.policies.flatMap((p) => [
+      ...p.settings.filter((x) => !p.switches?.includes(x)),
+      ...p.functions
+        .filter((f) => !p.switchCalls?.includes(f))
+        .flatMap((f) => model.functions.get(f)?.bodyReadsSettings ?? []),
+    ]);
+    rowSettings.set(t.name, new Set(byRow.map((x) => x.toLowerCase())));
     const settings = new Set<string>();
     const read = (p: PolicyState, rowOnly: boolean): string[] => [
       ...p.settings.filter((x) => !rowOnly || !p.switches?.includes(x)).map((x) => x.toLowerCase()),
@@ -365,6 +378,7 @@ export function resolveAnalysisConfig(
     commandPolicies,
     roleKeyedTables,
     switchSettings,
+    rowSettings,
     bypassRoles: new Set((model.roles ?? []).filter((r) => r.superuser || r.bypassRls).map((r) => r.name)),
     strict: options.strict ?? false,
   };
@@ -417,7 +431,9 @@ export function fixSetting(
   const main = [...config.contextSettings][0] ?? '';
   for (const t of tables) {
     const switches = config.switchSettings.get(t);
-    const rowRead = (s: string): boolean => !switches?.has(s) || switches.get(s)!.rowRead === true;
+    const byRow = config.rowSettings.get(t);
+    const rowRead = (s: string): boolean =>
+      (!switches?.has(s) || switches.get(s)!.rowRead === true) && (!byRow || byRow.has(s));
     const wp = writePolicies(config, t, kindsOf(t));
     const permissive = (wp.groups ?? []).filter((g) => !g.restrictive && !g.none);
     const own = permissive.filter((g) => g.command !== 'SELECT');

@@ -68,6 +68,8 @@ describe("the fix names the setting the write's own policies read (judge25)", ()
     expect(fix(7)).not.toContain("set_config('app.bypass_rls'");
     // projects: the INSERT policy reads app.current_project_id; app.user_id is only the SELECT policy's switch.
     expect(fix(12)).toContain("set_config('app.current_project_id', $1, true)");
+    // usage: the INSERT policy is only a flag read through is_admin(), a switch: the SELECT policy's key is named.
+    expect(fix(17)).toContain("set_config('app.current_tenant_id', $1, true)");
   });
 });
 
