@@ -11,7 +11,7 @@ import type { StatementEffect } from '../sql/classify.js';
 import type { ConnState, FileFacts, QueryNode, RawSite } from './facts.js';
 import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, where } from './handles.js';
-import { chainRoot, embeddingCall } from './fragments.js';
+import { chainRoot, embeddingCall, heldFragment } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { thisMemberTypeNode } from './declared-receiver.js';
 import { shortText, type OriginResolver } from '../code/origins.js';
@@ -179,6 +179,8 @@ export class AdapterCalls {
   tagged(node: ts.TaggedTemplateExpression, state: Map<ts.Node, ConnState>): void {
     // A template inside another's interpolation is a fragment of that query, not a query.
     if (ts.isTemplateSpan(node.parent)) return;
+    // So is one a const holds that is only ever interpolated into other templates (Oppsera's scripts).
+    if (heldFragment(node)) return;
     const tag = skipOuter(node.tag);
     const handle = this.deps.handles.of(tag);
     const tagIsExecutor =

@@ -200,6 +200,11 @@ export interface AnalysisConfig {
    * is let through to every row, so its writes are admin writes, not org-scoped ones.
    */
   switchSettings: Map<string, Map<string, BypassSwitch>>;
+  /**
+   * Per gated table, the settings its policies compare the row with: read directly beside a column, or through a
+   * function called where the row is read (not a no-argument call in a branch that reads no row, `OR is_admin()`).
+   */
+  rowSettings: Map<string, Set<string>>;
   /** SECURITY DEFINER functions without a pinned search_path, and where they are declared. */
   unpinnedDefiners: Map<string, SchemaLocation>;
   strict: boolean;
@@ -259,8 +264,16 @@ export function resolveAnalysisConfig(
   const commandPolicies = new Map<string, TablePolicies>();
   const roleKeyedTables = new Map<string, RoleKey>();
   const switchSettings = new Map<string, Map<string, BypassSwitch>>();
+  const rowSettings = new Map<string, Set<string>>();
   for (const t of judged) {
     if (!t.rlsEnabled) continue;
+    const byRow = t.policies.flatMap((p) => [
+      ...p.settings.filter((x) => !p.switches?.includes(x)),
+      ...p.functions
+        .filter((f) => !p.switchCalls?.includes(f))
+        .flatMap((f) => model.functions.get(f)?.bodyReadsSettings ?? []),
+    ]);
+    rowSettings.set(t.name, new Set(byRow.map((x) => x.toLowerCase())));
     const settings = new Set<string>();
     const read = (p: PolicyState, rowOnly: boolean): string[] => [
       ...p.settings.filter((x) => !rowOnly || !p.switches?.includes(x)).map((x) => x.toLowerCase()),
@@ -365,6 +378,7 @@ export function resolveAnalysisConfig(
     commandPolicies,
     roleKeyedTables,
     switchSettings,
+    rowSettings,
     bypassRoles: new Set((model.roles ?? []).filter((r) => r.superuser || r.bypassRls).map((r) => r.name)),
     strict: options.strict ?? false,
   };
@@ -401,6 +415,36 @@ function byCommand(
     );
   }
   return out;
+}
+
+/**
+ * The setting a fix should tell the code to set for a write of `kinds` on `tables` (its gated tables, in order): one
+ * the permissive policies of the write's own command read with the row, on the first table that has one; else one any
+ * of its policies reads with the row. Never a bypass switch (`app.bypass_rls = 'on'`), which no org context is. The
+ * configured org setting when it is among them, and when no table names one.
+ */
+export function fixSetting(
+  config: AnalysisConfig,
+  tables: readonly string[],
+  kindsOf: (table: string) => readonly WriteKind[],
+): string {
+  const main = [...config.contextSettings][0] ?? '';
+  for (const t of tables) {
+    const switches = config.switchSettings.get(t);
+    const byRow = config.rowSettings.get(t);
+    const rowRead = (s: string): boolean =>
+      (!switches?.has(s) || switches.get(s)!.rowRead === true) && (!byRow || byRow.has(s));
+    const wp = writePolicies(config, t, kindsOf(t));
+    const permissive = (wp.groups ?? []).filter((g) => !g.restrictive && !g.none);
+    const own = permissive.filter((g) => g.command !== 'SELECT');
+    for (const groups of [own, permissive]) {
+      const found = groups.flatMap((g) => [...g.settings]).filter(rowRead);
+      if (found.length) return found.includes(main) ? main : found[0]!;
+    }
+    const any = [...(config.tableSettings.get(t) ?? [])].filter(rowRead);
+    if (any.length) return any.includes(main) ? main : any[0]!;
+  }
+  return main;
 }
 
 /**

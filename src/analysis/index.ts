@@ -3,7 +3,8 @@ import { fingerprint, FingerprintCounter, normalizeCode } from '../report/finger
 import type { RuleFinding } from '../report/rule-finding.js';
 import type { Location, Operation, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
-import { type AnalysisConfig, writePolicies } from './config.js';
+import { type AnalysisConfig, fixSetting, writePolicies } from './config.js';
+import { openWithoutContext } from './open-policies.js';
 import type { FileFacts, RawSite, UnresolvedProblem, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { TrpcContexts } from './context/trpc.js';
@@ -500,9 +501,17 @@ type Fact = Pick<RuleFinding, 'messageId' | 'data'>;
 
 /** The message id is the problem the verdict found (verdict.ts). */
 function unscopedFinding(raw: RawSite, problem: UnscopedProblem, evidence: string, input: CoreInput): Fact {
-  const setting = [...input.config.contextSettings][0] ?? '';
+  // Named from the write's own policies: the repository's main setting may be another table's, or a bypass switch.
+  const kinds = (t: string) => raw.written?.[t] ?? (raw.operation === 'call' ? [] : [{ operation: raw.operation }]);
+  const setting = fixSetting(input.config, raw.gatedTables, kinds);
   const write = describeWrite(raw, input);
-  return { messageId: problem, data: { write, evidence, consequence: CONSEQUENCE[raw.operation], setting } };
+  const open = openWithoutContext(input.model, problem, raw.gatedTables, kinds);
+  const consequence = open
+    ? `let it through: policy ${open.policy.name} on ${open.table} (${open.policy.at.file}:${open.policy.at.line}) ` +
+      `lets every row through while ${open.setting} is unset, so no org filters this write and it can ` +
+      (raw.operation === 'insert' ? "add rows to any org's data" : "change any org's rows")
+    : CONSEQUENCE[raw.operation];
+  return { messageId: problem, data: { write, evidence, consequence, setting } };
 }
 
 function truncateFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Fact {

@@ -401,6 +401,10 @@ export class OriginResolver {
           return { kind: 'function', decl: m.initializer, name: key };
         if (m.initializer && m.modifiers?.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword))
           return this.expr(m.initializer, steps + 1);
+        // A private field nothing in its class assigns again holds its initializer (`private repo = new Repo()`): no
+        // code outside the class can assign it.
+        if (m.initializer && isPrivateField(m) && fieldAssignments(cls, key).length === 0)
+          return this.expr(m.initializer, steps + 1);
         // A field the constructor assigns once (`this.db = db`): that value (providers/carried.ts). A field with an
         // initializer that is assigned again holds one of several values (the initializer among them).
         if (!m.initializer || fieldAssignments(cls, key).length > 0) {
@@ -703,4 +707,9 @@ function thenOfImport(fn: ts.SignatureDeclaration): string | undefined {
   if (!ts.isCallExpression(inner) || inner.expression.kind !== ts.SyntaxKind.ImportKeyword) return undefined;
   const spec = inner.arguments[0] && skipOuter(inner.arguments[0]);
   return spec && (ts.isStringLiteral(spec) || ts.isNoSubstitutionTemplateLiteral(spec)) ? spec.text : undefined;
+}
+
+/** A field only its class can assign: `private` in TypeScript, or an ECMAScript `#name`. */
+function isPrivateField(m: ts.PropertyDeclaration): boolean {
+  return ts.isPrivateIdentifier(m.name) || !!m.modifiers?.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword);
 }

@@ -433,15 +433,21 @@ function alterPolicy(node: PgNode, ctx: Ctx): void {
     else delete p.switches;
     delete p.switchValues;
     delete p.switchCalls;
+    delete p.openWhenUnset;
     Object.assign(p, valueFields(reads));
   }
 }
 
 /** A policy's switches on a value, absent when none. */
-export function valueFields(reads: { switchValues: SwitchValue[]; switchCalls: string[] }): Partial<PolicyState> {
+export function valueFields(reads: {
+  switchValues: SwitchValue[];
+  switchCalls: string[];
+  openWhenUnset: string[];
+}): Partial<PolicyState> {
   return {
     ...(reads.switchValues.length ? { switchValues: reads.switchValues } : {}),
     ...(reads.switchCalls.length ? { switchCalls: reads.switchCalls } : {}),
+    ...(reads.openWhenUnset.length ? { openWhenUnset: reads.openWhenUnset } : {}),
   };
 }
 
@@ -471,6 +477,7 @@ export function expressionReads(
   switches: string[];
   switchValues: SwitchValue[];
   switchCalls: string[];
+  openWhenUnset: string[];
 } {
   const settings = new Set<string>();
   const functions = new Set<string>();
@@ -521,19 +528,23 @@ export function expressionReads(
 function valueSwitches(
   nodes: unknown[],
   ctx: { searchPath: string },
-): { switchValues: SwitchValue[]; switchCalls: string[] } {
+): { switchValues: SwitchValue[]; switchCalls: string[]; openWhenUnset: string[] } {
   let values: Map<string, SwitchValue> | undefined;
   let calls: Set<string> | undefined;
+  let open: Set<string> | undefined;
   for (const n of nodes) {
     if (!n) continue;
     const v = new Map<string, SwitchValue>();
     const c = new Set<string>();
+    const u = new Set<string>();
     for (const d of disjuncts(n)) {
       let readsRow = false;
       visitPg(d, (key) => {
         if (key === 'ColumnRef') readsRow = true;
       });
       if (readsRow) continue;
+      const unset = trueWhenUnset(d, ctx.searchPath);
+      if (unset) u.add(unset);
       const cmp = settingComparison(d, ctx.searchPath);
       if (cmp) v.set(`${cmp.setting}=${cmp.value}`, cmp);
       const call = (d as { FuncCall?: PgNode }).FuncCall;
@@ -542,8 +553,49 @@ function valueSwitches(
     }
     values = values ? new Map([...values].filter(([k]) => v.has(k))) : v;
     calls = calls ? new Set([...calls].filter((x) => c.has(x))) : c;
+    open = open ? new Set([...open].filter((x) => u.has(x))) : u;
   }
-  return { switchValues: [...(values?.values() ?? [])], switchCalls: [...(calls ?? [])] };
+  return {
+    switchValues: [...(values?.values() ?? [])],
+    switchCalls: [...(calls ?? [])],
+    openWhenUnset: [...(open ?? [])],
+  };
+}
+
+/**
+ * An OR branch true while a setting is unset (read with `missing_ok`, it is NULL): `current_setting('s', true) IS
+ * NULL`, `NULLIF(current_setting('s', true), '') IS NULL`, `COALESCE(current_setting('s', true), 'c') = 'c'` (casts
+ * allowed). The setting, lower-cased; null for any other shape.
+ */
+function trueWhenUnset(n: unknown, searchPath: string): string | null {
+  const bare = (x: unknown): unknown => {
+    const cast = (x as { TypeCast?: { arg?: unknown } }).TypeCast;
+    return cast ? bare(cast.arg) : x;
+  };
+  const missingOk = (x: unknown): string | null => {
+    const f = (bare(x) as { FuncCall?: PgNode }).FuncCall;
+    if (!f || functionName(f.funcname, searchPath) !== 'pg_catalog.current_setting') return null;
+    const args = (f.args as unknown[] | undefined) ?? [];
+    if (args.length !== 2 || constBool(bare(args[1])) !== true) return null;
+    return constString(args[0])?.toLowerCase() ?? null;
+  };
+  const test = (n as { NullTest?: { arg?: unknown; nulltesttype?: string } }).NullTest;
+  if (test) {
+    if (test.nulltesttype !== 'IS_NULL') return null;
+    const arg = bare(test.arg);
+    const nullif = (arg as { A_Expr?: PgNode }).A_Expr;
+    return nullif?.kind === 'AEXPR_NULLIF' ? missingOk(nullif.lexpr) : missingOk(arg);
+  }
+  const e = (n as { A_Expr?: PgNode }).A_Expr;
+  const op = (e?.name as { String?: { sval?: string } }[] | undefined)?.map((x) => x.String?.sval);
+  if (!e || e.kind !== 'AEXPR_OP' || op?.length !== 1 || op[0] !== '=') return null;
+  for (const [a, b] of [[e.lexpr, e.rexpr], [e.rexpr, e.lexpr]]) {
+    const args = ((bare(a) as { CoalesceExpr?: { args?: unknown[] } }).CoalesceExpr?.args ?? []).map(bare);
+    const s = args.length === 2 ? missingOk(args[0]) : null;
+    const fallback = args.length === 2 ? constString(args[1]) : null;
+    if (s && fallback !== null && constString(bare(b)) === fallback) return s;
+  }
+  return null;
 }
 
 /** The branches of an OR (nested ORs flattened); the expression itself when it is no OR. */

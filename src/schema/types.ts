@@ -41,6 +41,12 @@ export interface PolicyState {
   switchValues?: SwitchValue[];
   /** Functions such a branch calls (no arguments): a switch on a value when the body is one (`switchValue`). */
   switchCalls?: string[];
+  /**
+   * Settings whose absence opens the policy: an OR branch of USING / WITH CHECK (of each one present) that reads no
+   * row and is true while the setting is unset (`COALESCE(current_setting('s', true), '') = ''`, `… IS NULL`). A
+   * connection that sets nothing passes it for every row.
+   */
+  openWhenUnset?: string[];
   at: SchemaLocation;
 }
 

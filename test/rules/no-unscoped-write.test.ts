@@ -516,8 +516,8 @@ ruleTester.run('no-unscoped-write', rule, {
             write: 'INSERT on public.notes (RLS enabled at db/schema.sql:6)',
             evidence: 'runs on pooled client from pool.connect() at src/case.ts:5 after SET ROLE app_user at src/case.ts:7, a role without BYPASSRLS, so the policies apply and no org context is set',
             consequence: 'reject it with "new row violates row-level security policy"',
-            // The first of the context settings (with none configured, the settings the policies read).
-            setting: 'app.current_tenant',
+            // The setting notes' own policy reads (judge25); before, the first context setting, ledger's.
+            setting: 'app.current_org_id',
           },
         },
       ],

@@ -58,6 +58,36 @@ describe('a policy that reads a setting without reading the row is a bypass swit
   });
 });
 
+describe("the fix names the setting the write's own policies read (judge25)", () => {
+  it('never a bypass switch, nor the setting of another table or command', () => {
+    const report = expectAnnotated('fix-setting');
+    const fix = (line: number) =>
+      report.findings.find((f) => f.ruleId === 'no-unscoped-write' && f.line === line)!.message;
+    // models: the first setting the migrations read is app.bypass_rls, a switch; its org key is app.current_tenant_id.
+    expect(fix(7)).toContain("set_config('app.current_tenant_id', $1, true)");
+    expect(fix(7)).not.toContain("set_config('app.bypass_rls'");
+    // projects: the INSERT policy reads app.current_project_id; app.user_id is only the SELECT policy's switch.
+    expect(fix(12)).toContain("set_config('app.current_project_id', $1, true)");
+    // usage: the INSERT policy is only a flag read through is_admin(), a switch: the SELECT policy's key is named.
+    expect(fix(17)).toContain("set_config('app.current_tenant_id', $1, true)");
+  });
+});
+
+describe('a private field with an initializer holds that value (judge25, signacare)', () => {
+  it('follows `this.staffRepo.setHash(c, …)` to its callers, and not a field its class assigns again', () => {
+    const report = expectAnnotated('field-initializer');
+    const set = report.writeSites.find((s) => s.file === 'src/repos.ts' && s.line === 6)!;
+    expect(set.evidence).toContain('its one call, at src/auth.ts:12, passes a connection in org context via withOrg');
+  });
+});
+
+describe('a postgres.js template a const holds and only nests into other templates is a fragment (judge25)', () => {
+  it('reports no site for the fragments, and keeps a const that is awaited a query', () => {
+    const report = expectAnnotated('held-fragment');
+    expect(report.writeSites.map((s) => `${s.line} ${s.operation}`)).toEqual(['10 delete', '16 update']);
+  });
+});
+
 describe('a switch on one value is on only for that value (Community-Canvas\'s service sentinel)', () => {
   it('reads the value set: the sentinel is the bypass, a tenant\'s id or another constant is not', () => {
     const report = expectAnnotated('switch-value');
