@@ -97,9 +97,10 @@ export class CallEdges {
         this.facts.edges.push({ call, callee: listener, args: [], states: new Map(state), root: this.walker.root });
       // `this.db.createObject(…)` with `db: Database`: an edge to each implementation, once all files are known.
       const contract = contractCallee(this.deps.origins, call);
-      // `JSON.stringify(x)`, `logger.info(…)`, a package's function: a call no edge can come of, whatever it is passed,
-      // is not asked its arguments' handles (value-links.ts `mayLink`; docs/performance.md, cpu26).
-      if (!contract && call.arguments.length > 0 && !mayLink(this.deps.origins, this.deps.root, call.expression)) {
+      // `JSON.stringify(x)`, `logger.info(…)`, a package's function: a call no edge can come of, whatever it is
+      // passed, is not asked its arguments' handles (value-links.ts `mayLink`; docs/performance.md, cpu26).
+      const unlinked = !contract && call.arguments.length > 0;
+      if (unlinked && !mayLink(this.deps.origins, this.deps.root, call.expression)) {
         this.walker.applySetters(call, undefined, state);
         return;
       }
