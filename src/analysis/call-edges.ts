@@ -99,8 +99,8 @@ export class CallEdges {
       const contract = contractCallee(this.deps.origins, call);
       // `JSON.stringify(x)`, `logger.info(…)`, a package's function: a call no edge can come of, whatever it is
       // passed, is not asked its arguments' handles (value-links.ts `mayLink`; docs/performance.md, cpu26).
-      const unlinked = !contract && call.arguments.length > 0;
-      if (unlinked && !mayLink(this.deps.origins, this.deps.root, call.expression)) {
+      const mayNotLink = !contract && call.arguments.length > 0;
+      if (mayNotLink && !mayLink(this.deps.origins, this.deps.root, call.expression)) {
         this.walker.applySetters(call, undefined, state);
         return;
       }
