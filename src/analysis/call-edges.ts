@@ -10,6 +10,7 @@ import type { CallEdge, ConnState, FileFacts } from './facts.js';
 import type { Handle, HandleResolver } from './handles.js';
 import { contractCallee } from './interface-calls.js';
 import { calleeFunctionType } from './function-types.js';
+import { mayLink } from './value-links.js';
 
 // Calls of functions in the codebase: the edges that carry connections (and their states) into
 // helpers, callbacks and constructors, and the functions that escape as values (their callers
@@ -28,6 +29,7 @@ export interface EdgeWalker {
 }
 
 export interface EdgeDeps {
+  root: string;
   config: AnalysisConfig;
   origins: OriginResolver;
   handles: HandleResolver;
@@ -93,9 +95,16 @@ export class CallEdges {
       // NestJS events: the listeners run during the emit, in its request context (providers/nest-di.ts).
       for (const listener of this.deps.handles.ambient.nest?.listenersOf(call) ?? [])
         this.facts.edges.push({ call, callee: listener, args: [], states: new Map(state), root: this.walker.root });
-      const args = this.connectionArgs(call.arguments, state);
       // `this.db.createObject(…)` with `db: Database`: an edge to each implementation, once all files are known.
       const contract = contractCallee(this.deps.origins, call);
+      // `JSON.stringify(x)`, `logger.info(…)`, a package's function: a call no edge can come of, whatever it is
+      // passed, is not asked its arguments' handles (value-links.ts `mayLink`; docs/performance.md, cpu26).
+      const mayNotLink = !contract && call.arguments.length > 0;
+      if (mayNotLink && !mayLink(this.deps.origins, this.deps.root, call.expression)) {
+        this.walker.applySetters(call, undefined, state);
+        return;
+      }
+      const args = this.connectionArgs(call.arguments, state);
       if (contract) {
         const root = this.walker.root;
         (this.facts.contractCalls ??= []).push({ ...contract, call, args, states: new Map(state), root });

@@ -2,7 +2,8 @@ import type ts from '../ts.js';
 import type { OriginResolver } from '../code/origins.js';
 import type { FileFacts } from './facts.js';
 import { calleeFunctionType, type FunctionType } from './function-types.js';
-import { denotedHelpers } from './providers/helper-values.js';
+import { denotedHelpers, type HelperValueDeps } from './providers/helper-values.js';
+import { BudgetExceeded } from '../code/fixpoint.js';
 
 // What the call graph links a file's value calls by (caller-index.ts), taken once per file at the end of its flow,
 // while its tree is being read anyway: per call, the functions its callee denotes (providers/helper-values.ts) and the
@@ -25,7 +26,7 @@ export interface CalleeLink {
 }
 
 /** Value calls given links per file, denoted there (closed) or not (open), and denoted at the linking (tests). */
-export const valueLinkWork = { calls: 0, closed: 0, open: 0, linkedLater: 0 };
+export const valueLinkWork = { calls: 0, closed: 0, open: 0, linkedLater: 0, asked: 0, unlinked: 0 };
 
 /** Thrown by the callers a per-file denotation is given: the denotation needs the program's call edges. */
 const ASKS_CALLERS: unique symbol = Symbol('asks callers');
@@ -46,7 +47,7 @@ export function calleeLinks(
 ): Map<ts.CallExpression | ts.NewExpression, CalleeLink> | undefined {
   if (!facts.valueCalls?.length) return undefined;
   const out = new Map<ts.CallExpression | ts.NewExpression, CalleeLink>();
-  const deps = { origins, root, wholeProgram: true, callers: deny };
+  const deps = aloneDeps(origins, root);
   for (const { call } of facts.valueCalls) {
     if (out.has(call)) continue;
     const callee = (call as ts.CallExpression).expression;
@@ -66,4 +67,29 @@ export function calleeLinks(
     out.set(call, link);
   }
   return out;
+}
+
+function aloneDeps(origins: OriginResolver, root: string): HelperValueDeps {
+  return { origins, root, wholeProgram: true, callers: deny };
+}
+
+/**
+ * Whether a value call could give the call graph an edge, asked before its arguments' handles are (call-edges.ts):
+ * false when its callee denotes no function of the codebase with no function's callers asked (the denotation
+ * `calleeLinks` finds for it, and the linking too: one that asks no callers reads only the code, the same in any mode)
+ * and is declared with no function type of the codebase. Such a call's edges (value and typed) would be none, whatever
+ * its arguments are. Anything that stops the denotation (its callers asked, a stack overflow) answers true; a budget
+ * running out is the flow's, as it would be at the arguments.
+ */
+export function mayLink(origins: OriginResolver, root: string, callee: ts.Expression): boolean {
+  valueLinkWork.asked++;
+  try {
+    if (calleeFunctionType(origins, callee)) return true;
+    if (denotedHelpers(aloneDeps(origins, root), callee).helpers.length > 0) return true;
+  } catch (error) {
+    if (error instanceof BudgetExceeded) throw error;
+    return true;
+  }
+  valueLinkWork.unlinked++;
+  return false;
 }
