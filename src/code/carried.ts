@@ -18,13 +18,21 @@ export type FieldPath = readonly (string | number)[];
  * One node per (parameter, field path): the key a parameter's field is tracked under in a
  * function's connection state, so `opts.client` and `opts.pool` never share a state. The
  * first expression that reads the field stands for it (a real node of that function).
+ *
+ * Kept per parse, weakly: an editor's analysis session (src/analysis/session.ts) lives across edits and replaces the
+ * edited file's parse at each one, and a map keyed by the parameters themselves held every replaced parse of a file
+ * whose functions read a parameter's field (5.3 MB an edit of signacare's route file: performance.md, relint26). One
+ * weak entry per parse, not per parameter: each weak key costs the garbage collector an ephemeron to mark.
  */
 export class FieldKeys {
-  private readonly keys = new Map<ts.Node, Map<string, { node: ts.Node; path: FieldPath }>>();
+  private readonly keys = new WeakMap<ts.SourceFile, Map<ts.Node, Map<string, { node: ts.Node; path: FieldPath }>>>();
 
   of(decl: ts.Node, path: FieldPath, at: ts.Node): { node: ts.Node; path: FieldPath } {
-    let byPath = this.keys.get(decl);
-    if (!byPath) this.keys.set(decl, (byPath = new Map()));
+    const sf = decl.getSourceFile();
+    let byDecl = this.keys.get(sf);
+    if (!byDecl) this.keys.set(sf, (byDecl = new Map()));
+    let byPath = byDecl.get(decl);
+    if (!byPath) byDecl.set(decl, (byPath = new Map()));
     const id = path.join('\u0000');
     let hit = byPath.get(id);
     if (!hit) byPath.set(id, (hit = { node: at, path: [...path] }));

@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import tsParser from '@typescript-eslint/parser';
+import { ESLint } from 'eslint';
 import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { lastLintAnalysedAlone } from '../../src/eslint/lint-analysis.js';
 import {
@@ -11,12 +15,16 @@ import {
 } from '../../src/eslint/project-index.js';
 import { poolWork } from '../../src/eslint/parse-pool.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
+import plugin from '../../src/eslint-plugin.js';
 import { eslintFor, lintMessages, ruleTesterCopy, touch } from '../support/eslint-project.js';
 
 // An editor's re-lint of a file whose sites other files decide (lint-analysis.ts): once the project's analysis session
 // holds every file the verdicts need, an edit is analysed once, in the session, not first alone in a fresh engine. The
 // answer after every edit must be the one a fresh process gives for the same text: edits that keep the cross-file
 // site, remove it (the file is then decided alone), bring it back, and add a write decided in the file.
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-relint-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -197,4 +205,59 @@ describe("an editor's re-lint: the index on disk", () => {
     const loaded = await lintMessages(eslintFor(root, { indexBudgetMs: Infinity }), root, HELPER, `${helper(onParameter)}// edit 3\n`);
     expect(loaded).toEqual([expect.stringMatching(/^5 rls-guard\/no-unscoped-write .*src\/jobs\.ts:5/)]);
   });
+});
+
+describe("an editor's process over many edits of one file (relint26)", () => {
+  it("lets ESLint's tree of each earlier text go, with writes through a parameter's field in the file", async () => {
+    const root = project();
+    freshIndex();
+    // ESLint's TypeScript tree of each linted text (the plugin's parse of the file: lint-analysis.ts `tsSourceFile`),
+    // caught by a rule of the test's own and counted when collected.
+    let taken = 0;
+    let collected = 0;
+    const trees = new FinalizationRegistry<number>(() => collected++);
+    const capture = {
+      rules: {
+        tree: {
+          create(context: { sourceCode: { ast: object; parserServices?: { esTreeNodeToTSNodeMap?: WeakMap<object, object> } } }) {
+            const sf = context.sourceCode.parserServices?.esTreeNodeToTSNodeMap?.get(context.sourceCode.ast);
+            if (sf) trees.register(sf, taken++);
+            return {};
+          },
+        },
+      },
+    };
+    const editor = new ESLint({
+      cwd: root,
+      overrideConfigFile: true,
+      overrideConfig: [
+        plugin.configs.recommended,
+        {
+          languageOptions: { parser: tsParser },
+          plugins: { capture },
+          rules: { 'capture/tree': 'error' },
+          settings: { 'rls-guard': { indexBudgetMs: Infinity } },
+        },
+      ] as ESLint.Options['overrideConfig'],
+    });
+    // A write through the parameter (its callers decide it: the project's session analyses each edit) and writes
+    // through a parameter's field, plain and destructured (the handle resolver's field keys: src/code/carried.ts).
+    const viaField =
+      'export async function recordVia(opts: { client: Pool }, deps: { db: Pool }, orgId: string) {\n' +
+      "  await opts.client.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'via']);\n" +
+      '  const { db } = deps;\n' +
+      "  await db.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'via']);\n}\n";
+    const EDITS = 8;
+    for (let k = 0; k <= EDITS; k++) {
+      await lintMessages(editor, root, HELPER, `${helper(onParameter)}${viaField}// edit ${k}\n`);
+      if (k > 0) expect(lastLintAnalysedAlone(), `edit ${k}`).toBe(false);
+    }
+    expect(taken).toBe(EDITS + 1);
+    for (let i = 0; i < 50 && collected < EDITS; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Every tree but the last lint's (ESLint's linter keeps its last parse) can be collected: before relint26 none was.
+    expect(collected).toBe(EDITS);
+  }, 120_000);
 });

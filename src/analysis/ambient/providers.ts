@@ -243,7 +243,8 @@ export class AmbientProviders {
     return this.entryValues(value, store, member).some((v) => v.kind !== 'value');
   }
 
-  private readonly resets = new Map<ts.Expression, Map<Store, TrackedMemo<string, ResetValue[]>>>();
+  /** Weakly, by the entering value: a replaced parse's values go with it (an editor's session outlives its parses). */
+  private readonly resets = new WeakMap<ts.Expression, Map<Store, TrackedMemo<string, ResetValue[]>>>();
 
   /** A read of a store's value, following consts and member accesses back to `getStore()`. */
   read(expression: ts.Expression, depth = 0): StoreRead | undefined {
