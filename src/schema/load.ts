@@ -128,7 +128,7 @@ function synchronizeSetups(
     const rel = toPosixRelative(root, script);
     const file = files.find((f) => f.path === rel);
     if (!file) continue;
-    const made = synchronizedTables(root, config.ignore ?? [], script, shape.line, (t) => created.has(t));
+    const made = synchronizedTables(root, config.ignore ?? [], script, shape.line, (t) => !!created.get(t)?.createdAt);
     file.text = made.sql;
     for (const u of made.unread) diagnostics.push({ file: rel, ...u, incomplete: true });
   }
