@@ -59,7 +59,9 @@ export function discoverMigrations(
   // A synchronized schema comes first: the SQL files a setup script runs before synchronize(), the entities' tables
   // (at the script), then the files it runs after, in its order; they are not replayed again in their path order.
   const setup = new Map((byShape?.setup ?? []).map((x) => [x.file, x.shape]));
-  const diagnostics = walked.diagnostics.map((d): SchemaDiagnostic => ({ file: rel(d.file), line: 1, message: d.message }));
+  const diagnostics = walked.diagnostics.map(
+    (d): SchemaDiagnostic => ({ file: rel(d.file), line: 1, message: d.message }),
+  );
   const grouped: string[] = [];
   for (const [script, shape] of [...setup].sort((a, b) => naturalCompare(rel(a[0]), rel(b[0])))) {
     for (const u of shape.unread) diagnostics.push({ file: rel(script), ...u, incomplete: true });

@@ -30,7 +30,7 @@ describe('a synchronized TypeORM schema in Postgres', () => {
     try {
       if (settings) await db.query("SELECT set_config('app.workspace_id', $1, true)", [WS]);
       const r = await db.query(sql, [WS]);
-      return `ok ${r.affectedRows ?? r.rows.length}`;
+      return `ok ${(r as { affectedRows?: number }).affectedRows ?? r.rows.length}`;
     } catch (error) {
       return `failed: ${(error as Error).message}`;
     } finally {
