@@ -178,6 +178,7 @@ export function synchronizedTables(
   };
   const unread: { line: number; message: string }[] = [];
   const statements: string[] = [];
+  const tables = new Map<string, { name: string; schema?: string; columns: Map<string, string> }>();
   const columnsCache = new Map<ts.ClassLikeDeclaration, { columns: EntityColumn[]; unread: string[] }>();
   const classOf = (e: ts.Expression): ts.ClassLikeDeclaration | 'typeorm' | undefined => {
     const o = origins.expr(e);
@@ -240,10 +241,20 @@ export function synchronizedTables(
       const { columns, unread: gaps } = columnsOf(st);
       if (gaps.length)
         unread.push({ line, message: synchronizeGap(`the columns of ${qualified} (${where})`, gaps.join('; ')) });
-      const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
-      const name = table.schema ? `${ident(table.schema)}.${ident(table.name)}` : ident(table.name);
-      statements.push(`CREATE TABLE ${name} (${columns.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`);
+      // Two entities on one table: synchronize creates it for the first and adds the second's other columns.
+      const known = tables.get(qualified);
+      if (known) for (const c of columns) known.columns.has(c.name) || known.columns.set(c.name, c.type);
+      else {
+        const own = new Map<string, string>();
+        for (const c of columns) if (!own.has(c.name)) own.set(c.name, c.type);
+        tables.set(qualified, { ...table, columns: own });
+      }
     }
+  }
+  const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+  for (const t of tables.values()) {
+    const name = t.schema ? `${ident(t.schema)}.${ident(t.name)}` : ident(t.name);
+    statements.push(`CREATE TABLE ${name} (${[...t.columns].map(([c, type]) => `${ident(c)} ${type}`).join(', ')})`);
   }
   return { sql: statements.length ? `${'\n'.repeat(line - 1)}${statements.join('; ')};\n` : '', unread };
 }

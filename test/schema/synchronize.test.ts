@@ -82,6 +82,9 @@ describe('a schema synchronize makes', () => {
       'db/a_audit.sql': 'CREATE TABLE audit (id int);',
       'db/m_other.sql': 'CREATE TABLE notes (id int);',
       ...ENTITIES,
+      // A second entity on the same table: synchronize adds its other columns to the one table.
+      'src/order-view.entity.ts':
+        "import { Column, Entity } from 'typeorm';\n@Entity('orders')\nexport class OrderView {\n  @Column() note!: string;\n  @Column() channel!: string;\n}",
     });
     const rel = (f: string): string => path.relative(dir, f);
     expect(discoverMigrations(dir).files.map(rel)).toEqual([
@@ -97,7 +100,7 @@ describe('a schema synchronize makes', () => {
     const setup = read.files.find((f) => f.path === 'scripts/setup.ts')!;
     expect(setup.text.split('\n')[6]).toBe(
       'CREATE TABLE "customer" ("id" uuid); ' +
-        'CREATE TABLE "orders" ("id" uuid, "tenant_id" uuid, "note" varchar, "total" numeric, "customerId" uuid);',
+        'CREATE TABLE "orders" ("note" varchar, "channel" varchar, "id" uuid, "tenant_id" uuid, "total" numeric, "customerId" uuid);',
     );
     expect(read.diagnostics.filter((d) => d.incomplete).map((d) => `${d.file}:${d.line}`)).toEqual([
       'scripts/setup.ts:12',
