@@ -41,6 +41,7 @@ export function setupShape(file: string, text: string): SetupShape | undefined {
   const sf = parseSource(file, text);
   let call: ts.Node | undefined;
   let optionAt: ts.Node | undefined;
+  let strategy: ts.Node | undefined;
   const runs: { at: number; line: number; file?: string; why?: string }[] = [];
   const lineOf = (n: ts.Node): number => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
   const visit = (n: ts.Node): void => {
@@ -59,6 +60,7 @@ export function setupShape(file: string, text: string): SetupShape | undefined {
         }
       }
     }
+    if (ts.isPropertyAssignment(n) && propertyName(n.name) === 'namingStrategy') strategy ??= n;
     if (
       ts.isPropertyAssignment(n) &&
       propertyName(n.name) === 'synchronize' &&
@@ -81,6 +83,14 @@ export function setupShape(file: string, text: string): SetupShape | undefined {
         'statically, so its statements are not in the RLS model; read it by a constant path ' +
         '(path.join(__dirname, "….sql")) or list the tables it gates under gatedTables.add',
     }));
+  if (strategy)
+    unread.push({
+      line: lineOf(strategy),
+      message:
+        'synchronized schema not fully read: the DataSource names its tables and columns by a naming strategy, ' +
+        'which is not applied (a column without a `name` is read as its property name); list the tables the SQL ' +
+        'run after synchronize gates under gatedTables.add',
+    });
   const files = (before: boolean): string[] =>
     runs.filter((r) => r.file !== undefined && r.at < pos === before).map((r) => r.file!);
   return { setup: call ? 'script' : 'option', line: lineOf(at), before: files(true), after: files(false), unread };

@@ -69,6 +69,11 @@ describe('a schema synchronize makes', () => {
     const option = "import { DataSource } from 'typeorm';\nexport const ds = new DataSource({\n  synchronize: true,\n});";
     expect(setupShape('/x/src/db.ts', option)).toMatchObject({ setup: 'option', line: 3, before: [], after: [] });
     expect(setupShape('/x/src/db.ts', option.replace('true', "process.env.NODE_ENV !== 'production'"))).toBeUndefined();
+    // A naming strategy renames the columns the entities leave unnamed: not applied, so said.
+    const named = setupShape('/x/src/db.ts', option.replace('synchronize', 'namingStrategy: new Snake(),\n  synchronize'));
+    expect(named!.unread.map((u) => `${u.line} ${u.message.slice(0, 60)}`)).toEqual([
+      '3 synchronized schema not fully read: the DataSource names its',
+    ]);
     // Another library's synchronize is not TypeORM's.
     expect(setupShape('/x/src/sync.ts', 'export async function f(s: any) { await s.synchronize(); }')).toBeUndefined();
   });
