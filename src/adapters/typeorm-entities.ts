@@ -125,7 +125,8 @@ function designType(t: ts.TypeNode | undefined): string {
   return 'text';
 }
 
-function propertyName(name: ts.PropertyName): string | undefined {
+/** A property's name when it is written as a name or a string. */
+export function propertyName(name: ts.PropertyName): string | undefined {
   return ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
 }
 

@@ -1,7 +1,7 @@
 import ts from '../ts.js';
 import { methodChain, methodName, outerCalls, writeKind } from './chain.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
-import { entityTable, snakeCase } from './typeorm-entities.js';
+import { entityTable, propertyName, snakeCase } from './typeorm-entities.js';
 
 // TypeORM: `new DataSource(options)`; writes go through repositories
 // (dataSource.getRepository(Project).save(…), or a `repo` bound to one), the EntityManager
@@ -300,10 +300,6 @@ function generatedKeys(cls: ts.ClassLikeDeclaration): Set<string> | undefined {
     }
   }
   return keys.size > 0 && !keys.has('') ? keys : undefined;
-}
-
-function propertyName(name: ts.PropertyName): string | undefined {
-  return ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
 }
 
 function enclosingFunction(n: ts.Node): ts.FunctionLikeDeclaration | undefined {

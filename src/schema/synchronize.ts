@@ -8,7 +8,7 @@ import { toPosixRelative } from '../files/paths.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { setAsideKind } from '../report/set-aside.js';
 import {
-  declaredColumns, entityDecorator, type EntityColumn, entityTable,
+  declaredColumns, entityDecorator, type EntityColumn, entityTable, propertyName,
 } from '../adapters/typeorm-entities.js';
 
 // A schema TypeORM's `synchronize` makes: no migration creates the tables, TypeORM does, from the @Entity classes.
@@ -94,10 +94,6 @@ export function setupShape(file: string, text: string): SetupShape | undefined {
   const files = (before: boolean): string[] =>
     runs.filter((r) => r.file !== undefined && r.at < pos === before).map((r) => r.file!);
   return { setup: call ? 'script' : 'option', line: lineOf(at), before: files(true), after: files(false), unread };
-}
-
-function propertyName(name: ts.PropertyName): string | undefined {
-  return ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
 }
 
 /** Within one file: a const's initializer, else the expression. */
