@@ -6,6 +6,7 @@ import { parseSource, readSource, SOURCE_EXTENSIONS } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { toPosixRelative } from '../files/paths.js';
 import { skipOuter } from '../syntax/wrappers.js';
+import { lookup } from '../code/scope.js';
 import { setAsideKind } from '../report/set-aside.js';
 import {
   declaredColumns, entityDecorator, type EntityColumn, entityTable, propertyName,
@@ -96,27 +97,14 @@ export function setupShape(file: string, text: string): SetupShape | undefined {
   return { setup: call ? 'script' : 'option', line: lineOf(at), before: files(true), after: files(false), unread };
 }
 
-/** Within one file: a const's initializer, else the expression. */
+/** A const's initializer (scoped lookup, as the analysis resolves names), else the expression. */
 function definition(e: ts.Expression): ts.Expression {
   const x = skipOuter(e);
   if (!ts.isIdentifier(x)) return x;
-  const sf = x.getSourceFile();
-  let found: ts.Expression | undefined;
-  const visit = (n: ts.Node): void => {
-    if (found) return;
-    if (
-      ts.isVariableDeclaration(n) &&
-      ts.isIdentifier(n.name) &&
-      n.name.text === x.text &&
-      n.initializer &&
-      ts.isVariableDeclarationList(n.parent) &&
-      n.parent.flags & ts.NodeFlags.Const
-    )
-      found = n.initializer;
-    else ts.forEachChild(n, visit);
-  };
-  visit(sf);
-  return found ? skipOuter(found) : x;
+  const b = lookup(x);
+  return b?.kind === 'variable' && b.flags === 'const' && b.path.length === 0 && b.decl.initializer
+    ? skipOuter(b.decl.initializer)
+    : x;
 }
 
 /** `fs.readFileSync(p, …)`, `readFileSync(p)`, `await fs.promises.readFile(p)`, `.toString()` of one: `p`. */
