@@ -1,6 +1,7 @@
 import ts from '../ts.js';
 import { methodChain, methodName, outerCalls, writeKind } from './chain.js';
 import type { BuilderContext, BuilderWrite, DbAdapter } from './types.js';
+import { entityTable, propertyName, snakeCase } from './typeorm-entities.js';
 
 // TypeORM: `new DataSource(options)`; writes go through repositories
 // (dataSource.getRepository(Project).save(…), or a `repo` bound to one), the EntityManager
@@ -301,10 +302,6 @@ function generatedKeys(cls: ts.ClassLikeDeclaration): Set<string> | undefined {
   return keys.size > 0 && !keys.has('') ? keys : undefined;
 }
 
-function propertyName(name: ts.PropertyName): string | undefined {
-  return ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
-}
-
 function enclosingFunction(n: ts.Node): ts.FunctionLikeDeclaration | undefined {
   for (let p = n.parent; p; p = p.parent) if (ts.isFunctionLike(p)) return p as ts.FunctionLikeDeclaration;
   return undefined;
@@ -398,31 +395,7 @@ function repositoryOf(
 function tableOf(entity: ts.Expression, ctx: BuilderContext): BuilderWrite['table'] {
   const cls = ctx.classOf(entity);
   if (!cls) return { unresolved: `\`${entity.getText().slice(0, 40)}\` cannot be traced to an @Entity class` };
-  const decorator = (ts.canHaveDecorators(cls) ? (ts.getDecorators(cls) ?? []) : []).find(
-    (d) =>
-      ts.isCallExpression(d.expression) &&
-      ts.isIdentifier(d.expression.expression) &&
-      (d.expression.expression.text === 'Entity' || d.expression.expression.text === 'ViewEntity'),
-  );
-  if (!decorator) return { unresolved: `${cls.name?.text ?? 'the class'} has no @Entity decorator` };
-  const args = (decorator.expression as ts.CallExpression).arguments;
-  let name: string | undefined;
-  let schema: string | undefined;
-  const first = args[0];
-  if (first && ts.isObjectLiteralExpression(first)) {
-    for (const p of first.properties) {
-      if (!ts.isPropertyAssignment(p) || !ts.isIdentifier(p.name)) continue;
-      if (p.name.text === 'name') name = ctx.constant(p.initializer);
-      if (p.name.text === 'schema') schema = ctx.constant(p.initializer);
-    }
-  } else if (first) name = ctx.constant(first);
-  if (first && !ts.isObjectLiteralExpression(first) && name === undefined)
-    return { unresolved: 'the @Entity name is not a constant' };
-  const table = name ?? snakeCase(cls.name?.text ?? '');
-  return { name: ctx.qualify(`"${table.replace(/"/g, '""')}"`, schema) };
-}
-
-/** TypeORM's default naming: UserProfile → user_profile. */
-function snakeCase(s: string): string {
-  return s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+  const table = entityTable(cls, (e) => ctx.constant(e));
+  if ('unresolved' in table) return table;
+  return { name: ctx.qualify(`"${table.name.replace(/"/g, '""')}"`, table.schema) };
 }

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { SOURCE_EXTENSIONS } from '../files/source.js';
-import { walkFiles } from '../files/walk.js';
+import { isFile, walkFiles } from '../files/walk.js';
 import { isCodeMigrationPath } from './code-migrations.js';
 import { migrationsByShape } from './migration-shape.js';
 import { composeInitScripts } from './init-scripts.js';
 import type { SchemaDiagnostic } from './types.js';
+import { runFiles, type SetupShape } from './synchronize.js';
 import { toPosixRelative } from '../files/paths.js';
 import type { InputStore } from '../files/input-store.js';
 
@@ -22,6 +23,8 @@ export interface Discovered {
    * (`leftOutFolder`), each with the migration files found under it, in the order they would have been applied.
    */
   leftOut: { folder: string; files: string[] }[];
+  /** Modules whose schema TypeORM's synchronize makes (absolute path → shape): their entities' tables are created. */
+  setup: Map<string, SetupShape>;
 }
 
 export function discoverMigrations(
@@ -53,10 +56,34 @@ export function discoverMigrations(
     leftOut.set(folder, [...(leftOut.get(folder) ?? []), f]);
     return false;
   });
-  const files = [...init, ...applied.filter((f) => !init.includes(f))];
+  // A synchronized schema comes first: the SQL files a setup script runs before synchronize(), the entities' tables
+  // (at the script), then the files it runs after, in its order; they are not replayed again in their path order.
+  const setup = new Map((byShape?.setup ?? []).map((x) => [x.file, x.shape]));
+  const diagnostics = walked.diagnostics.map(
+    (d): SchemaDiagnostic => ({ file: rel(d.file), line: 1, message: d.message }),
+  );
+  const grouped: string[] = [];
+  for (const [script, shape] of [...setup].sort((a, b) => naturalCompare(rel(a[0]), rel(b[0])))) {
+    for (const u of shape.unread) diagnostics.push({ file: rel(script), ...u, incomplete: true });
+    const run = (list: string[]): string[] =>
+      runFiles(script, list).filter((f) => {
+        if (isFile(f)) return true;
+        diagnostics.push({
+          file: rel(script),
+          line: shape.line,
+          message: `SQL file not found: this script reads and runs ${rel(f)}, which does not exist`,
+          incomplete: true,
+        });
+        return false;
+      });
+    grouped.push(...run(shape.before), script, ...run(shape.after));
+  }
+  const rest = applied.filter((f) => !init.includes(f) && !grouped.includes(f));
+  const files = [...new Set([...init, ...grouped, ...rest])];
   return {
+    setup,
     files,
-    diagnostics: walked.diagnostics.map((d) => ({ file: rel(d.file), line: 1, message: d.message })),
+    diagnostics,
     leftOut: [...leftOut].map(([folder, list]) => ({ folder, files: list })),
   };
 }

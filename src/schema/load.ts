@@ -11,6 +11,7 @@ import { discoverMigrations } from './discover.js';
 import { type LeftOutFolder, leftOutNote, mergeLeftOut } from './left-out.js';
 import { drizzleConfigFiles, type ForeignFolder, foreignMigrationFolders, within } from './foreign-migrations.js';
 import { drizzleRlsTables } from './drizzle.js';
+import { type SetupShape, synchronizedTables } from './synchronize.js';
 import { mergeDrizzleRls, rlsStatedBy } from './drizzle-merge.js';
 import { applyConfig, buildModel, type MigrationFile } from './model.js';
 import type { ReplayResult } from './replay.js';
@@ -67,6 +68,11 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
       } catch {
         stamps.push(`${f}:missing`);
       }
+      const setup = discovered.setup.get(f);
+      if (setup) {
+        out.push({ path: rel, text: '' }); // the entities' tables, once the migrations' own tables are known
+        continue;
+      }
       const text = readSource(f, config.maxFileBytes);
       if (!text.ok) notes.push({ file: rel, line: 1, message: text.reason, incomplete: true });
       else if (f.endsWith('.sql')) out.push({ path: rel, text: upSection(text.text) });
@@ -80,6 +86,7 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
     return out;
   };
   const files = read(discovered.files, diagnostics);
+  if (discovered.setup.size > 0) synchronizeSetups(root, config, discovered.setup, files, diagnostics);
   // Left-out files are read only for what they gate (schema/left-out.ts): what they fail to say is not the audit's gap.
   const leftOut = discovered.leftOut.map((x) => ({ folder: x.folder, files: read(x.files, []) }));
   for (const x of discovered.leftOut) diagnostics.push(leftOutNote(x.folder, x.files.length));
@@ -99,6 +106,32 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
   // By content, not stamps: a code migration's SQL can come from a file it imports, which no stamp here covers.
   const content = createHash('sha256').update(JSON.stringify([kept, diagnostics, leftOut])).digest('hex');
   return { files: kept, diagnostics, leftOut, stamp: stamps.join('\n'), content };
+}
+
+/**
+ * Fills in the tables TypeORM's synchronize makes (schema/synchronize.ts) at each setup script's line: every entity's
+ * table that no migration creates (read statically), with its columns.
+ */
+function synchronizeSetups(
+  root: string,
+  config: RlsGuardConfig,
+  setup: Map<string, SetupShape>,
+  files: MigrationFile[],
+  diagnostics: SchemaDiagnostic[],
+): void {
+  const scripts = new Set([...setup.keys()].map((f) => toPosixRelative(root, f)));
+  const created = buildModel(
+    files.filter((f) => !scripts.has(f.path)),
+    config.defaultSchema ? { defaultSchema: config.defaultSchema } : {},
+  ).tables;
+  for (const [script, shape] of setup) {
+    const rel = toPosixRelative(root, script);
+    const file = files.find((f) => f.path === rel);
+    if (!file) continue;
+    const made = synchronizedTables(root, config.ignore ?? [], script, shape.line, (t) => !!created.get(t)?.createdAt);
+    file.text = made.sql;
+    for (const u of made.unread) diagnostics.push({ file: rel, ...u, incomplete: true });
+  }
 }
 
 const foreignCache = new Map<string, { key: string; folders: ForeignFolder[] }>();

@@ -8,6 +8,7 @@ import { type InputStore, rememberedFileScan } from '../files/input-store.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { runsConstantDdl } from './code-migrations.js';
 import { setAsideKind } from '../report/set-aside.js';
+import { type SetupShape, setupShape } from './synchronize.js';
 
 // Code migrations recognised by what they are, not where they sit: a folder of modules that each export an `up` and a
 // `down` (Logto's `packages/schemas/alterations/*.ts`: `export default { up, down }`; knex's `exports.up` and
@@ -30,12 +31,14 @@ const cache = new Map<string, { stamp: string; found: Shaped[] }>();
 interface Shaped {
   file: string;
   startup?: true;
+  /** A module whose schema TypeORM's synchronize makes (schema/synchronize.ts). */
+  setup?: SetupShape;
 }
 
 /** The source files (absolute paths) under `root` that are code migrations by their shape and their siblings'. */
 export function codeMigrationsByShape(root: string, ignore: readonly string[], inputs?: InputStore): Set<string> {
-  const { modules, startup } = migrationsByShape(root, ignore, inputs);
-  return new Set([...modules, ...startup]);
+  const { modules, startup, setup } = migrationsByShape(root, ignore, inputs);
+  return new Set([...modules, ...startup, ...setup.filter((s) => s.shape.setup === 'script').map((s) => s.file)]);
 }
 
 /** Both kinds apart: folders of `up`/`down` modules, and start-up scripts (replayed after every other migration). */
@@ -43,13 +46,13 @@ export function migrationsByShape(
   root: string,
   ignore: readonly string[],
   inputs?: InputStore,
-): { modules: string[]; startup: string[] } {
+): { modules: string[]; startup: string[]; setup: { file: string; shape: SetupShape }[] } {
   const walked = walkFiles([root], { extensions: SOURCE_EXTENSIONS, ignore: [...ignore] }, root);
   const files = walked.files.filter((f) => !/\.d\.[cm]?ts$/.test(f));
   const shaped = inputs ? rememberedScan(root, files, inputs) : scanned(root, files);
   const byFolder = new Map<string, string[]>();
   for (const f of shaped) {
-    if (f.startup) continue;
+    if (f.startup || f.setup) continue;
     const folder = path.dirname(f.file);
     const list = byFolder.get(folder);
     if (list) list.push(f.file);
@@ -60,6 +63,9 @@ export function migrationsByShape(
     startup: shaped
       .filter((f) => f.startup && setAsideKind(toPosixRelative(root, f.file)) !== 'tests')
       .map((f) => f.file),
+    setup: shaped
+      .filter((f) => f.setup && setAsideKind(toPosixRelative(root, f.file)) !== 'tests')
+      .map((f) => ({ file: f.file, shape: f.setup! })),
   };
 }
 
@@ -84,7 +90,7 @@ function scanned(root: string, files: readonly string[]): Shaped[] {
 /** With it: kept by every file's path and content hash (rememberedFileScan), each file's answer by its own. */
 function rememberedScan(root: string, files: readonly string[], inputs: InputStore): Shaped[] {
   const relative = (f: string): string => toPosixRelative(root, f);
-  const options = { section: 'migration-shape-2', maxBytes: MAX_BYTES, relative };
+  const options = { section: 'migration-shape-3', maxBytes: MAX_BYTES, relative };
   const found = rememberedFileScan(files, inputs, options, (f) => fileShape(f, relative(f)));
   return found.map((f) => ({ ...f, file: path.resolve(root, f.file) }));
 }
@@ -102,7 +108,8 @@ function fileShape(file: string, name: string): Shaped[] {
     return [{ file: name }];
   // A start-up script names a schema statement somewhere in its text (a pre-filter; the statements are parsed).
   if (STARTUP_WORDS.test(text) && runsConstantDdl(file, text)) return [{ file: name, startup: true }];
-  return [];
+  const setup = setupShape(file, text);
+  return setup ? [{ file: name, setup }] : [];
 }
 
 const STARTUP_WORDS = /\b(CREATE|ALTER)\s+(TABLE|POLICY)\b|\bROW\s+LEVEL\s+SECURITY\b/i;
