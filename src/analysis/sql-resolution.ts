@@ -50,6 +50,8 @@ export type ResolvedSql =
       operation?: Operation;
       kindUnknown?: string;
       part?: string;
+      /** The interpolation the parser stopped at, as the folder quotes it (`table`), when the text is one reading. */
+      hole?: string;
     };
 
 /**
@@ -242,14 +244,17 @@ function resolveText(
         statements.push(...inert.map((effect) => ({ effect, text })));
         continue;
       }
+      // The hole the parser stopped at, when the text has one reading whose holes are the folder's in order.
+      const hole = (folded.variants.length === 1 && failingHole(parsed.error, folded.holes, holes)) || folded.holes[0];
       return holes > 0
         ? {
             ok: false,
             reason:
-              `the interpolation \`\${${folded.holes[0]}}\` changes the statement's structure ` +
-              `(${withoutHoles(parsed.error)}); make it a constant or a bind parameter`,
+              `the interpolation \`\${${hole}}\` changes the statement's structure ` +
+              `(${withoutHoles(parsed.error)})${BIND_ADVICE}`,
             parseError: true,
-            part: `\`\${${folded.holes[0]}}\``,
+            part: `\`\${${hole}}\``,
+            ...(hole !== undefined ? { hole } : {}),
           }
         : {
             ok: false,
@@ -421,6 +426,20 @@ export function rewritePlaceholders(
   if (style === 'named') return namedPlaceholdersToDollar(text, identifier);
   if (style === 'pg-promise') return pgPromisePlaceholdersToDollar(text);
   return text;
+}
+
+/** How a message about an interpolation that changes a statement's structure ends. */
+export const BIND_ADVICE = '; make it a constant or a bind parameter';
+
+/**
+ * The hole a parse error stands at (`syntax error at or near "$902"`: the second), of `count` holes numbered from
+ * HOLE_BASE as fillHoles numbers them; undefined when the error is elsewhere or the quotes do not match the holes.
+ */
+function failingHole(error: string, quoted: readonly string[], count: number): string | undefined {
+  if (quoted.length !== count) return undefined;
+  const at = /"\$(9\d\d)"/.exec(error);
+  const index = at ? Number(at[1]) - HOLE_BASE - 1 : -1;
+  return index >= 0 && index < count ? quoted[index] : undefined;
 }
 
 /** A parser message names the placeholder a hole became (`"$901"`); the user wrote an interpolation. */

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { auditProject } from '../support/project.js';
+
+// The evidence of an unresolved write names the interpolation the statement fails at and what it is built from
+// (src/analysis/hole-cause.ts), not whatever else its text reads: a table from a generated module a checkout lacks
+// is said as such, never as "a parameter" because a bound value reads one.
+
+const SCHEMAS = {
+  'package.json': '{"name":"root","private":true,"workspaces":["packages/*"]}',
+  'packages/schemas/package.json': '{"name":"@acme/schemas","type":"module","main":"./lib/index.js"}',
+  // The generated module (`db-entries`) is not in the checkout: it is made at build time.
+  'packages/schemas/src/index.ts': "export * from './db-entries/index.js';\nexport * from './consts.js';\n",
+  'packages/schemas/src/consts.ts': 'export const X = 1;\n',
+  'packages/core/package.json':
+    '{"name":"@acme/core","type":"module","dependencies":{"@acme/schemas":"workspace:^","slonik":"^37"}}',
+  'packages/core/src/utils/sql.ts': `import { sql } from 'slonik';
+export const toIdentifiers = ({ table }: { table: string }) => ({ table: sql.identifier([table]) });
+`,
+};
+
+describe('the hole an unresolved statement fails at, and what it is built from', () => {
+  it('names the import from a module the checkout lacks, not a parameter a bound value reads', () => {
+    const report = auditProject({
+      ...SCHEMAS,
+      'packages/core/src/queries/projects.ts': `import { Projects, Notes } from '@acme/schemas';
+import { sql, type CommonQueryMethods } from 'slonik';
+import { toIdentifiers } from '../utils/sql.js';
+const { table } = toIdentifiers(Projects);
+export const createProjectQueries = (pool: CommonQueryMethods) => {
+  const deleteById = async (id: string) => {
+    await pool.query(sql\`delete from \${table} where id = \${id}\`);
+  };
+  return { deleteById };
+};
+export const buildDelete = (pool: CommonQueryMethods) => (schema: { table: string }) => {
+  const { table: t } = toIdentifiers(schema);
+  return async (id: string) => pool.query(sql\`delete from \${t} where id = \${id}\`);
+};
+export const createNoteQueries = (pool: CommonQueryMethods) => {
+  const deleteNote = buildDelete(pool)(Notes);
+  const removeNote = async (id: string) => deleteNote(id);
+  return { removeNote };
+};
+`,
+    });
+    const sites = report.writeSites.filter((s) => s.file === 'packages/core/src/queries/projects.ts');
+    const own = sites.find((s) => s.line === 7)!;
+    expect(own.coverage).toBe('unresolved');
+    expect(own.evidence).toContain(
+      "the interpolation `${table}` (`sql.identifier([table])` at packages/core/src/utils/sql.ts:2) changes the " +
+        "statement's structure (syntax error at or near an interpolated value): it is built from `Projects`, " +
+        'imported from `@acme/schemas`, whose module rls-guard cannot read: ' +
+        "packages/schemas/src/index.ts re-exports './db-entries/index.js', which is not in the checkout",
+    );
+    expect(own.evidence).toContain('build or generate that package before the audit');
+    expect(own.evidence).not.toContain('comes from a parameter');
+    // The builder's call names its table by an argument imported from the same missing module.
+    const call = sites.find((s) => s.line === 17)!;
+    expect(call.coverage).toBe('unresolved');
+    expect(call.evidence).toContain("it is built from `Notes` (this call's argument), imported from `@acme/schemas`");
+  });
+
+  it('names the interpolation the parser stops at, not the first one', () => {
+    const report = auditProject({
+      'src/a.ts': `import pg from 'pg';
+const pool = new pg.Pool();
+export async function purge(table: string, id: string) {
+  await pool.query(\`WITH v AS (SELECT \${id}::uuid AS id) DELETE FROM \${table} WHERE id IN (SELECT id FROM v)\`);
+}
+`,
+    });
+    const site = report.writeSites.find((s) => s.file === 'src/a.ts')!;
+    expect(site.coverage).toBe('unresolved');
+    expect(site.evidence).toContain("the interpolation `${table}` changes the statement's structure");
+    expect(site.evidence).not.toContain('`${id}`');
+  });
+});
