@@ -75,3 +75,36 @@ export async function purge(table: string, id: string) {
     expect(site.evidence).not.toContain('`${id}`');
   });
 });
+
+describe('a `let` given only string constants', () => {
+  it('is each of its non-empty constants: a write in every `switch` case is judged', () => {
+    const report = auditProject({
+      'src/a.ts': `import pg from 'pg';
+const pool = new pg.Pool();
+export async function act(action: string, id: string) {
+  let updateQuery = '';
+  switch (action) {
+    case 'archive':
+      updateQuery = \`UPDATE projects SET name = 'archived' WHERE id = $1\`;
+      break;
+    case 'delete':
+      updateQuery = 'DELETE FROM projects WHERE id = $1';
+      break;
+  }
+  await pool.query(updateQuery, [id]);
+}
+export async function built(action: string, id: string) {
+  let q = '';
+  if (action) q = \`UPDATE projects SET name = \${action} WHERE id = $1\`;
+  await pool.query(q, [id]);
+}
+`,
+    });
+    const sites = report.writeSites.filter((s) => s.file === 'src/a.ts');
+    // Each case's statement is judged (main: `updateQuery` is reassigned, unresolved); text built from a value
+    // stays unresolved.
+    expect(sites.map((s) => `${s.line} ${s.coverage}`)).toEqual(['13 unscoped', '18 unresolved']);
+    expect(sites[0]!.tables).toEqual(['public.projects']);
+    expect(sites[0]!.sql.join(' | ')).toContain('DELETE FROM projects');
+  });
+});
