@@ -430,7 +430,11 @@ export class AdapterCalls {
       }
       // A template whose failing hole reads no parameter: its table comes from none, whatever its values read.
       const fromParameter = !cause || cause.readsParameter || cause.unknown;
-      this.facts.sites.push({ ...site, ...(template ? { template } : {}), ...(fromParameter ? {} : { holeFixed: true }) });
+      this.facts.sites.push({
+        ...site,
+        ...(template ? { template } : {}),
+        ...(fromParameter ? {} : { holeFixed: true as const }),
+      });
     } else
       this.runner.execute(
         call,

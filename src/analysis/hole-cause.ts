@@ -122,7 +122,9 @@ function restDeclaration(id: ts.Identifier): ts.VariableDeclaration | undefined 
       for (const decl of st.declarationList.declarations) {
         const pattern = decl.name;
         if (!ts.isObjectBindingPattern(pattern)) continue;
-        const hit = pattern.elements.some((el) => el.dotDotDotToken && ts.isIdentifier(el.name) && el.name.text === id.text);
+        const hit = pattern.elements.some(
+          (el) => el.dotDotDotToken && ts.isIdentifier(el.name) && el.name.text === id.text,
+        );
         if (hit) return decl;
       }
     }
