@@ -108,3 +108,23 @@ export async function built(action: string, id: string) {
     expect(sites[0]!.sql.join(' | ')).toContain('DELETE FROM projects');
   });
 });
+
+describe('a statement a loop takes from a list', () => {
+  it('says the loop, not a missing initializer', () => {
+    const report = auditProject({
+      'src/a.ts': `import pg from 'pg';
+import fs from 'node:fs';
+const pool = new pg.Pool();
+export async function apply(file: string) {
+  const statements = fs.readFileSync(file, 'utf8').split(';');
+  for (const statement of statements) {
+    await pool.query(statement);
+  }
+}
+`,
+    });
+    const site = report.writeSites.find((s) => s.file === 'src/a.ts')!;
+    expect(site.coverage).toBe('unresolved');
+    expect(site.evidence).toContain('`statement` is the element a `for … of` loop takes from `statements` on each turn');
+  });
+});
