@@ -12,6 +12,7 @@ import type { AnalysisConfig } from './config.js';
 import type { RawWrite } from './facts.js';
 import type { Operation } from '../report/types.js';
 import { sqlShape } from './sql-shape.js';
+import { parseWithHoleForms } from './hole-forms.js';
 
 // knex's quoting of an identifier binding: shared with the code-migration reader (src/schema/code-migrations.ts).
 export { knexIdentifier };
@@ -246,6 +247,19 @@ function resolveText(
       }
       // The hole the parser stopped at, when the text has one reading whose holes are the folder's in order.
       const hole = (folded.variants.length === 1 && failingHole(parsed.error, folded.holes, holes)) || folded.holes[0];
+      // The parser stops at no hole, and no form of the holes (a name, a list, a row…) makes the text parse: the
+      // constant text is not PostgreSQL (SQLite's `INSERT OR IGNORE`), whatever the interpolations hold.
+      if (
+        holes > 0 &&
+        !/"\$9\d\d"/.test(parsed.error) &&
+        !parseWithHoleForms(variant, (t) => rewritePlaceholders(t, placeholders, ids.text))
+      )
+        return {
+          ok: false,
+          reason: `the SQL does not parse, whatever its interpolations hold: ${withoutHoles(parsed.error)}`,
+          parseError: true,
+          unparsable: true,
+        };
       return holes > 0
         ? {
             ok: false,

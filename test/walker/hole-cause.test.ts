@@ -128,3 +128,20 @@ export async function apply(file: string) {
     expect(site.evidence).toContain('`statement` is the element a `for … of` loop takes from `statements` on each turn');
   });
 });
+
+describe('text that is not PostgreSQL whatever its interpolations hold', () => {
+  it('says it does not parse, not that a value changes its structure', () => {
+    const report = auditProject({
+      'src/a.ts': `import pg from 'pg';
+const pool = new pg.Pool();
+export async function hold(id: string, name: string) {
+  await pool.query(\`INSERT OR IGNORE INTO projects (id, name) VALUES ('\${id}', '\${name}')\`);
+}
+`,
+    });
+    const site = report.writeSites.find((s) => s.file === 'src/a.ts')!;
+    expect(site.coverage).toBe('unresolved');
+    expect(site.evidence).toContain('the SQL does not parse, whatever its interpolations hold: syntax error at or near "OR"');
+    expect(site.evidence).not.toContain('`${id}`');
+  });
+});
