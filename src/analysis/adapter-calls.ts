@@ -429,7 +429,7 @@ export class AdapterCalls {
         site.gatedTables = tables.filter((t) => this.deps.config.gatedTables.has(t));
       }
       // A template whose failing hole reads no parameter: its table comes from none, whatever its values read.
-      const fromParameter = !cause || cause.readsParameter || cause.unknown;
+      const fromParameter = !sql.noHole && (!cause || cause.readsParameter || cause.unknown);
       this.facts.sites.push({
         ...site,
         ...(template ? { template } : {}),

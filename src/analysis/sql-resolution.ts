@@ -53,6 +53,8 @@ export type ResolvedSql =
       part?: string;
       /** The interpolation the parser stopped at, as the folder quotes it (`table`), when the text is one reading. */
       hole?: string;
+      /** The parser stops at none of its holes, whatever form they take: no interpolation is the cause. */
+      noHole?: true;
     };
 
 /**
@@ -247,8 +249,10 @@ function resolveText(
       }
       // The hole the parser stopped at, when the text has one reading whose holes are the folder's in order.
       const hole = (folded.variants.length === 1 && failingHole(parsed.error, folded.holes, holes)) || folded.holes[0];
-      // The parser stops at no hole, and no form of the holes (a name, a list, a row…) makes the text parse: the
-      // constant text is not PostgreSQL (SQLite's `INSERT OR IGNORE`), whatever the interpolations hold.
+      // The parser stops at no hole, and no form of the holes (a name, a list, a row…) makes the text parse: no
+      // interpolation it could not fold is the cause. The text as read is not PostgreSQL: SQLite's `INSERT OR
+      // IGNORE`, or a constant the folder spliced in as text (a value of a library's sql`…` held in a const), so it is
+      // not said to be the code's own syntax error either.
       if (
         holes > 0 &&
         !/"\$9\d\d"/.test(parsed.error) &&
@@ -256,9 +260,11 @@ function resolveText(
       )
         return {
           ok: false,
-          reason: `the SQL does not parse, whatever its interpolations hold: ${withoutHoles(parsed.error)}`,
+          reason:
+            'the SQL, read with its constant interpolations folded in, does not parse wherever the others stand ' +
+            `(${withoutHoles(parsed.error)}): no interpolation it cannot fold is where the parser stops`,
           parseError: true,
-          unparsable: true,
+          noHole: true,
         };
       return holes > 0
         ? {
