@@ -209,7 +209,10 @@ function resolveText(
     return { ok: false, reason, parseError: true };
   }
   const variantSizes: number[] = [];
-  for (const variant of expanded as string[]) {
+  // An empty text among others (`let q = ''` before each case gives it a statement) runs no statement: Postgres
+  // answers an empty query with no effect.
+  const kept = expanded.length > 1 ? (expanded as string[]).filter((v) => v.trim() !== '') : (expanded as string[]);
+  for (const variant of kept) {
     variantSizes.push(statements.length);
     if (variant.split(HOLE).every((part) => part.trim() === '')) {
       const reason = `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``;
@@ -301,7 +304,7 @@ function resolveText(
       });
     }
   }
-  const variants = (expanded as string[]).map(
+  const variants = kept.map(
     (v) => rewritePlaceholders(fillHoles(v), placeholders, identifierBindings(deps, values).text) ?? fillHoles(v),
   );
   // Start offsets to counts.

@@ -77,7 +77,7 @@ export async function purge(table: string, id: string) {
 });
 
 describe('a `let` given only string constants', () => {
-  it('is each of its non-empty constants: a write in every `switch` case is judged', () => {
+  it('is each of its constants: a write in every `switch` case is judged, an empty fragment kept', () => {
     const report = auditProject({
       'src/a.ts': `import pg from 'pg';
 const pool = new pg.Pool();
@@ -93,6 +93,11 @@ export async function act(action: string, id: string) {
   }
   await pool.query(updateQuery, [id]);
 }
+export async function purge(id?: string) {
+  let where = '';
+  if (id) where = 'WHERE id = $1';
+  await pool.query('DELETE FROM projects ' + where, id ? [id] : []);
+}
 export async function built(action: string, id: string) {
   let q = '';
   if (action) q = \`UPDATE projects SET name = \${action} WHERE id = $1\`;
@@ -103,9 +108,11 @@ export async function built(action: string, id: string) {
     const sites = report.writeSites.filter((s) => s.file === 'src/a.ts');
     // Each case's statement is judged (main: `updateQuery` is reassigned, unresolved); text built from a value
     // stays unresolved.
-    expect(sites.map((s) => `${s.line} ${s.coverage}`)).toEqual(['13 unscoped', '18 unresolved']);
+    expect(sites.map((s) => `${s.line} ${s.coverage}`)).toEqual(['13 unscoped', '18 unscoped', '23 unresolved']);
     expect(sites[0]!.tables).toEqual(['public.projects']);
-    expect(sites[0]!.sql.join(' | ')).toContain('DELETE FROM projects');
+    expect(sites[0]!.sql).toHaveLength(2);
+    // An empty fragment is a variant: the DELETE without its WHERE is read (no-unbounded-write's case when scoped).
+    expect(sites[1]!.sql.map((q) => q.trim())).toEqual(['DELETE FROM projects', 'DELETE FROM projects WHERE id = $1']);
   });
 });
 
