@@ -20,7 +20,10 @@ import { connectionKey } from './connection-state.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { DRAFT_EVIDENCE, unresolvedSqlSite } from './write-sites.js';
 import { fixedTableWrite, namesItsTables, writeWithHoles } from './write-text.js';
-import { definerCalls, effectWrites, inertExpression, resolveSql, statementTextExpr } from './sql-resolution.js';
+import {
+  BIND_ADVICE, definerCalls, effectWrites, inertExpression, resolveSql, statementTextExpr,
+} from './sql-resolution.js';
+import { holeCause, holeExpressions, missingImportClause } from './hole-cause.js';
 import { ambientAdapter, type AmbientHandle } from './ambient/providers.js';
 import { expressAccess, isExpressStore } from './context/express-vars.js';
 import { pgAdapter } from '../adapters/pg.js';
@@ -368,14 +371,43 @@ export class AdapterCalls {
       // A write whose table an interpolation stands for, where no caller's argument names it (`DELETE FROM
       // ${this.jobTable}`, `INSERT INTO ${table}` of a function no call completes): said as such.
       const runTime = named && tables.length === 0 ? 'the table it writes is built at run time: ' : '';
+      // The hole the text fails at, and what it is built from (hole-cause.ts): a module-level constant imported from
+      // a module the checkout lacks is said as such, and a hole that reads no parameter takes no table from one.
+      const holeNodes =
+        sql.hole === undefined
+          ? []
+          : holeExpressions(
+              this.deps.origins,
+              instance ? (text ?? sqlExpr) : (statementTextExpr(this.deps, sqlArg) ?? sqlArg),
+              sql.hole,
+            );
+      const cause =
+        holeNodes.length > 0 ? holeCause(this.deps.origins, this.deps.root, holeNodes, instance?.bound) : undefined;
+      const missing = cause && missingImportClause(cause);
+      // The interpolation as this text writes it, when the folder quoted what it holds (another file's expression).
+      const held = holeNodes.length === 1 ? this.deps.origins.expr(holeNodes[0]!) : undefined;
+      const asWritten = holeNodes.length === 1 ? shortText(holeNodes[0]!, 40) : sql.hole;
+      const quoted =
+        asWritten === sql.hole || held?.kind !== 'expr'
+          ? sql.reason
+          : sql.reason.replace(
+              `\`\${${sql.hole}}\``,
+              `\`\${${asWritten}}\` (\`${sql.hole}\` at ${where(held.expr, this.deps.root)})`,
+            );
+      const reasonText = missing ? `${quoted.replace(BIND_ADVICE, '')}: ${missing}` : quoted;
       const why = !instance
-        ? runTime + sql.reason
+        ? runTime + reasonText
         : tables.length > 0
-          ? `the SQL ${instance.builtBy} runs is completed by this call's arguments: ${sql.reason}`
+          ? `the SQL ${instance.builtBy} runs is completed by this call's arguments: ${reasonText}`
           : ownText && !readsParam
-            ? runTime + sql.reason
-            : `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ` +
-              sql.reason;
+            ? runTime + reasonText
+            : cause && !cause.readsArgument && !cause.readsParameter && !cause.unknown
+              ? `the table ${instance.builtBy} writes does not come from this call's ` +
+                `arguments: ${reasonText}`
+              : cause?.missing?.throughArgument
+                ? `the table ${instance.builtBy} writes comes from this call's arguments: ${reasonText}`
+                : `the table ${instance.builtBy} writes comes from this call's arguments, which do not name one: ` +
+                  reasonText;
       // The report's `operation` must hold one of the contract's kinds: a statement no reading of its text shows the
       // kind of says so rather than let `insert` pass for a known verb.
       const operation = named?.operation ?? sql.operation;
@@ -396,7 +428,13 @@ export class AdapterCalls {
         site.tables = tables;
         site.gatedTables = tables.filter((t) => this.deps.config.gatedTables.has(t));
       }
-      this.facts.sites.push({ ...site, ...(template ? { template } : {}) });
+      // A template whose failing hole reads no parameter: its table comes from none, whatever its values read.
+      const fromParameter = !sql.noHole && (!cause || cause.readsParameter || cause.unknown);
+      this.facts.sites.push({
+        ...site,
+        ...(template ? { template } : {}),
+        ...(fromParameter ? {} : { holeFixed: true as const }),
+      });
     } else
       this.runner.execute(
         call,

@@ -191,6 +191,11 @@ export interface RawSite {
    * builder's outermost function.
    */
   template?: ts.FunctionLikeDeclaration;
+  /**
+   * A template whose unresolved text fails at a hole that reads none of the builder's parameters (hole-cause.ts):
+   * the text's values read one, its table does not, so its evidence says nothing of a parameter.
+   */
+  holeFixed?: true;
   /** A write made at a call of a table-generic builder: the builder, for the evidence. */
   builtBy?: string;
   /**

@@ -12,6 +12,7 @@ import type { AnalysisConfig } from './config.js';
 import type { RawWrite } from './facts.js';
 import type { Operation } from '../report/types.js';
 import { sqlShape } from './sql-shape.js';
+import { parseWithHoleForms } from './hole-forms.js';
 
 // knex's quoting of an identifier binding: shared with the code-migration reader (src/schema/code-migrations.ts).
 export { knexIdentifier };
@@ -50,6 +51,10 @@ export type ResolvedSql =
       operation?: Operation;
       kindUnknown?: string;
       part?: string;
+      /** The interpolation the parser stopped at, as the folder quotes it (`table`), when the text is one reading. */
+      hole?: string;
+      /** The parser stops at none of its holes, whatever form they take: no interpolation is the cause. */
+      noHole?: true;
     };
 
 /**
@@ -204,7 +209,10 @@ function resolveText(
     return { ok: false, reason, parseError: true };
   }
   const variantSizes: number[] = [];
-  for (const variant of expanded as string[]) {
+  // An empty text among others (`let q = ''` before each case gives it a statement) runs no statement: Postgres
+  // answers an empty query with no effect.
+  const kept = expanded.length > 1 ? (expanded as string[]).filter((v) => v.trim() !== '') : (expanded as string[]);
+  for (const variant of kept) {
     variantSizes.push(statements.length);
     if (variant.split(HOLE).every((part) => part.trim() === '')) {
       const reason = `the whole statement comes from \`${folded.holes[0] ?? 'an expression'}\``;
@@ -242,14 +250,34 @@ function resolveText(
         statements.push(...inert.map((effect) => ({ effect, text })));
         continue;
       }
+      // The hole the parser stopped at, when the text has one reading whose holes are the folder's in order.
+      const hole = (folded.variants.length === 1 && failingHole(parsed.error, folded.holes, holes)) || folded.holes[0];
+      // The parser stops at no hole, and no form of the holes (a name, a list, a row…) makes the text parse: no
+      // interpolation it could not fold is the cause. The text as read is not PostgreSQL: SQLite's `INSERT OR
+      // IGNORE`, or a constant the folder spliced in as text (a value of a library's sql`…` held in a const), so it is
+      // not said to be the code's own syntax error either.
+      if (
+        holes > 0 &&
+        !/"\$9\d\d"/.test(parsed.error) &&
+        !parseWithHoleForms(variant, (t) => rewritePlaceholders(t, placeholders, ids.text))
+      )
+        return {
+          ok: false,
+          reason:
+            'the SQL, read with its constant interpolations folded in, does not parse wherever the others stand ' +
+            `(${withoutHoles(parsed.error)}): no interpolation it cannot fold is where the parser stops`,
+          parseError: true,
+          noHole: true,
+        };
       return holes > 0
         ? {
             ok: false,
             reason:
-              `the interpolation \`\${${folded.holes[0]}}\` changes the statement's structure ` +
-              `(${withoutHoles(parsed.error)}); make it a constant or a bind parameter`,
+              `the interpolation \`\${${hole}}\` changes the statement's structure ` +
+              `(${withoutHoles(parsed.error)})${BIND_ADVICE}`,
             parseError: true,
-            part: `\`\${${folded.holes[0]}}\``,
+            part: `\`\${${hole}}\``,
+            ...(hole !== undefined ? { hole } : {}),
           }
         : {
             ok: false,
@@ -276,7 +304,7 @@ function resolveText(
       });
     }
   }
-  const variants = (expanded as string[]).map(
+  const variants = kept.map(
     (v) => rewritePlaceholders(fillHoles(v), placeholders, identifierBindings(deps, values).text) ?? fillHoles(v),
   );
   // Start offsets to counts.
@@ -421,6 +449,20 @@ export function rewritePlaceholders(
   if (style === 'named') return namedPlaceholdersToDollar(text, identifier);
   if (style === 'pg-promise') return pgPromisePlaceholdersToDollar(text);
   return text;
+}
+
+/** How a message about an interpolation that changes a statement's structure ends. */
+export const BIND_ADVICE = '; make it a constant or a bind parameter';
+
+/**
+ * The hole a parse error stands at (`syntax error at or near "$902"`: the second), of `count` holes numbered from
+ * HOLE_BASE as fillHoles numbers them; undefined when the error is elsewhere or the quotes do not match the holes.
+ */
+function failingHole(error: string, quoted: readonly string[], count: number): string | undefined {
+  if (quoted.length !== count) return undefined;
+  const at = /"\$(9\d\d)"/.exec(error);
+  const index = at ? Number(at[1]) - HOLE_BASE - 1 : -1;
+  return index >= 0 && index < count ? quoted[index] : undefined;
 }
 
 /** A parser message names the placeholder a hole became (`"$901"`); the user wrote an interpolation. */

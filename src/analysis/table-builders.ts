@@ -455,8 +455,10 @@ export function settleTemplates(
               ? verdict.problem
               : 'tableUnknown',
         via: null,
-        evidence: `${verdicts.get(site)!.evidence}; the table comes from a parameter of \`${name}\`, which is judged ` +
-          `at each call that names it, and ${why}`,
+        evidence: site.holeFixed
+          ? verdicts.get(site)!.evidence
+          : `${verdicts.get(site)!.evidence}; the table comes from a parameter of \`${name}\`, which is judged ` +
+            `at each call that names it, and ${why}`,
         deferred,
         crossFile: isExportedOwner(owner),
       });

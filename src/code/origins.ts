@@ -186,7 +186,7 @@ export class OriginResolver {
             : { kind: 'unknown', reason: `\`${(binding as Binding).name}\` is reassigned` };
         }
         const init = binding.decl.initializer;
-        if (!init) return { kind: 'unknown', reason: `\`${binding.name}\` has no initializer` };
+        if (!init) return { kind: 'unknown', reason: noInitializer(binding) };
         let origin = this.expr(init, steps + 1);
         for (const key of binding.path) origin = this.member(origin, key, steps + 1);
         return origin;
@@ -461,6 +461,21 @@ export class OriginResolver {
       ? { kind: 'unknown', reason: `cannot resolve '${specifier}'` }
       : { kind: 'external', module: specifier, path: [] };
   }
+}
+
+/**
+ * Why a variable without an initializer has no one value: the element a `for … of` (or the key a `for … in`) loop
+ * takes on each turn, or a declaration given none.
+ */
+function noInitializer(binding: Extract<Binding, { kind: 'variable' }>): string {
+  const loop = binding.decl.parent.parent;
+  if (ts.isForOfStatement(loop) || ts.isForInStatement(loop)) {
+    const what = ts.isForOfStatement(loop) ? 'element' : 'key';
+    const kind = ts.isForOfStatement(loop) ? 'for … of' : 'for … in';
+    return `\`${binding.name}\` is the ${what} a \`${kind}\` loop takes from \`${shortText(loop.expression, 40)}\` ` +
+      'on each turn';
+  }
+  return `\`${binding.name}\` has no initializer`;
 }
 
 /** The class of the codebase a class extends (`class A extends Base`), if it is one. */

@@ -583,13 +583,18 @@ export class SqlTextFolder {
   /**
    * A `let` given a library's sql`…` in each branch (`let q; if (a) q = sql`DELETE …`; else q = sql`DELETE …`;
    * await tx.execute(q)`): every text it may hold, as variants. Undefined unless each value it is given is a library's
-   * tagged template, so no other value (a string built by hand, a fragment from a caller) is read this way.
+   * tagged template, so no other value (a string built by hand, a fragment from a caller) is read this way. Likewise
+   * a `let` given only string constants (`let q = ''; switch (action) { case 'a': q = `UPDATE …`; break; … }`): each
+   * constant is a text it may hold, the empty one too (a fragment left out: `let where = ''; if (id) where = 'WHERE
+   * …'` keeps the unbounded variant; a whole statement left empty runs nothing, sql-resolution.ts).
    */
   private letChoice(id: ts.Identifier, allowHoles: boolean, depth: number): Folded | undefined {
     const binding = lookup(id);
     const values = binding ? assignedValues(binding) : undefined;
     if (!values?.length || depth > MAX_BOUND_DEPTH) return undefined;
     const tagged = values.map((v) => skipOuter(v));
+    if (tagged.every((v) => ts.isStringLiteral(v) || ts.isNoSubstitutionTemplateLiteral(v)))
+      return tagged.map((v) => this.fold(v, allowHoles, depth + 1)).reduce(union);
     if (!tagged.every((v) => ts.isTaggedTemplateExpression(v) && this.fromDbLibrary(v.tag, 0))) return undefined;
     return tagged.map((v) => this.fold(v, allowHoles, depth + 1)).reduce(union);
   }

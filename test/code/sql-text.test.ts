@@ -54,7 +54,11 @@ describe('folding SQL text from TypeScript expressions', () => {
   });
 
   it('refuses reassigned variables and calls', () => {
-    expect(fold("let s = 'DELETE FROM t'; s = 'x'; const q = s;").ok).toBe(false);
+    expect(fold("let s = 'DELETE FROM t'; s = String(Date.now()); const q = s;").ok).toBe(false);
+    expect(fold("let s = 'DELETE FROM t'; s += ' WHERE a'; const q = s;").ok).toBe(false);
+    // Given only constants, it is each of them, the empty one too (a fragment left out).
+    const choice = fold("let s = ''; if (Date.now()) s = 'DELETE FROM t'; else s = 'UPDATE t SET a = 1'; const q = s;");
+    expect(choice.ok && choice.variants).toEqual(['', 'DELETE FROM t', 'UPDATE t SET a = 1']);
     expect(fold('declare function build(): string; const q = build();').ok).toBe(false);
   });
 
