@@ -8,7 +8,7 @@ import { connectionKey, freshState } from '../connection-state.js';
 import { type Handle, type HandleResolver, where } from '../handles.js';
 import type { OriginResolver } from '../../code/origins.js';
 import { functionName, shortText } from '../../code/origins.js';
-import type { Reframe, SiteVerdict } from '../program.js';
+import type { HelperJudge, Reframe, SiteVerdict } from '../program.js';
 import { EntryPoints, type Root } from '../roots/entry-points.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
@@ -53,6 +53,8 @@ export class AmbientSettler {
   private reframe: Reframe | undefined;
   /** How the write being settled writes its table. */
   private kinds: readonly WriteKind[] = [];
+  /** What a function of the codebase does with a callback handed to it (program.ts `helperUses`). */
+  private helper: HelperJudge | undefined;
 
   settle(
     h: AmbientHandle,
@@ -62,16 +64,20 @@ export class AmbientSettler {
     reframe?: Reframe,
     /** How the write writes `table` (its operations): the policies of those commands judge it. */
     kinds: readonly WriteKind[] = [],
+    /** A callback handed to a function the store holds: what that function does with it. */
+    helper?: HelperJudge,
   ): SiteVerdict {
     // Settling a pending value may settle another ambient write: each keeps its own.
-    const outer = { pending: this.pending, reframe: this.reframe, kinds: this.kinds };
+    const outer = { pending: this.pending, reframe: this.reframe, kinds: this.kinds, helper: this.helper };
     try {
       this.kinds = kinds;
+      this.helper = helper;
       return this.settleIn(h, at, table, pending, reframe);
     } finally {
       this.pending = outer.pending;
       this.reframe = outer.reframe;
       this.kinds = outer.kinds;
+      this.helper = outer.helper;
     }
   }
 
@@ -212,6 +218,15 @@ export class AmbientSettler {
           `path entered it${this.branches(h, ctx)}), so the query function called at ` +
           `${where(h.called.call, this.deps.root)} is undefined there`,
       };
+    if (!entry && h.calledBack)
+      return {
+        coverage: 'unresolved',
+        via: null,
+        problem: 'connectionUnknown',
+        evidence: `\`${h.storeName}\` is assigned by no middleware registered before this route (nothing on this ` +
+          `path entered it${this.branches(h, ctx)}), so the function called with the callback at ` +
+          `${where(h.calledBack.call, this.deps.root)} is undefined there`,
+      };
     if (!entry)
       return this.judgeHandle(
         h.fallback,
@@ -307,6 +322,7 @@ export class AmbientSettler {
     const values = this.deps.handles.ambient.entryValues(entry.value, h.store, entry.member);
     const verdicts = values.map((v): Verdict => {
       if (v.kind === 'value' && h.called && !variant) return this.calledValue(h, h.called, entry, v.expr, table);
+      if (v.kind === 'value' && h.calledBack && !variant) return this.calledBackValue(h, h.calledBack, entry, v.expr);
       if (v.kind === 'value') {
         if (variant && !isPrimaryVariant(v.expr, variant.member, this.deps.origins))
           return this.notVariant(variant, `\`${shortText(v.expr, 40)}\` (${w(entry.call)})`);
@@ -394,6 +410,40 @@ export class AmbientSettler {
     });
     return joinValues(verdicts, `${entered} with the query function at ${w(fn)}, whose ${runs.length} queries run ` +
       `this call's text`);
+  }
+
+  /**
+   * A callback handed to a function the store holds (`req.tenantTransaction(async (client) => …)`): what the function
+   * entered on this path does with it, as for a helper of the codebase the callback is passed to directly (it hands it
+   * on to `withTenantTransaction(req, cb)`, which calls it with a client in a transaction that set the org context).
+   * A value that is no function this analysis reads, or that takes no parameter at the callback's position, is
+   * unresolved.
+   */
+  private calledBackValue(
+    h: AmbientHandle,
+    back: NonNullable<AmbientHandle['calledBack']>,
+    entry: Extract<Entry, { kind: 'run' }>,
+    value: ts.Expression,
+  ): Verdict {
+    const w = (n: ts.Node): string => where(n, this.deps.root);
+    const entered = `\`${h.storeName}\` was entered at ${w(entry.call)}`;
+    const fn = functionValue(value, this.deps.origins);
+    const untraced = (why: string): Verdict => ({
+      coverage: 'unresolved',
+      via: null,
+      problem: 'connectionUnknown',
+      evidence: `${entered} with ${why}, so what runs the callback passed at ${w(back.call)} cannot be known`,
+    });
+    if (!fn) return untraced(`\`${shortText(value, 40)}\`, which is not a function this analysis reads`);
+    if (!fn.parameters[back.argIndex] || fn.parameters.slice(0, back.argIndex + 1).some((p) => p.dotDotDotToken))
+      return untraced(`the function at ${w(fn)}, which takes no parameter for the callback`);
+    if (!this.helper) return untraced(`the function at ${w(fn)}, which only the whole-program audit follows`);
+    // The function has no name of its own: the evidence calls it by the property it was entered in.
+    const named = functionName(fn) === '<anonymous>' ? h.storeName : functionName(fn);
+    const { callPath: _path, deferred: _deferred, crossFile: _crossFile, ...v } = this.helper(fn, back, named);
+    const helpers = v.coverage === 'org-scope' && v.via ? ` (it hands the callback to ${v.via})` : '';
+    const head = v.evidence.includes(`(${w(fn)})`) ? entered : `${entered} with the function at ${w(fn)}`;
+    return { ...v, evidence: `${head}: ${v.evidence}${helpers}` } as Verdict;
   }
 
   /** `earlier.usePrimaryOnly()` on a value not known to be a read-replica set that keeps its primary there. */
