@@ -249,8 +249,8 @@ export function forwardedConnections(
 
 /**
  * The parameter of a callback handed to a function a middleware hangs on the Express request
- * (`req.tenantTransaction(async (client) => …)`, with `req.tenantTransaction = (cb) => withTenantTransaction(req, cb)`
- * in the middleware): the request property's store, marked with the callback, judged per path as what the function
+ * (`req.tenantTransaction(async (client) => …)`, with `req.tenantTransaction = (cb) => withTenantTransaction(req,
+ * cb)` in the middleware): the request property's store, marked with the callback, judged per path as what the function
  * entered there does with it (ambient/settle.ts). Undefined for any other call.
  */
 export function requestCallbackParam(

@@ -959,7 +959,13 @@ class Settler {
         });
       } else if (use.kind === 'forward') {
         results.push(
-          this.helperUses(use.to, { ...ask, paramIndex: use.argIndex, depth: depth + 1, at: undefined, name: undefined }),
+          this.helperUses(use.to, {
+            ...ask,
+            paramIndex: use.argIndex,
+            depth: depth + 1,
+            at: undefined,
+            name: undefined,
+          }),
         );
       } else if (use.kind === 'forward-value') {
         const p = { binding, awaitsTransaction: awaits, path: field, opened };

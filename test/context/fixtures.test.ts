@@ -104,7 +104,7 @@ describe('evidence for a connection carried in a request context', () => {
     expect(created.coverage).toBe('org-scope');
     expect(created.via).toBe('withActorTransaction, withOrgTransaction');
     expect(created.evidence).toContain('org-scope from 1 route where `attachTransactions` enters `req.orgTransaction`');
-    expect(created.evidence).toContain('(it hands the callback to withActorTransaction, withOrgTransaction)');
+    expect(created.evidence).toContain('(it hands the callback to `withActorTransaction` or `withOrgTransaction`)');
     // Through a cast request, the callback's parameter untyped (the request's declaration types it).
     expect(at(tx, 'src/app.ts', 43).coverage).toBe('org-scope');
     // One branch a transaction that sets nothing: that branch decides, named.

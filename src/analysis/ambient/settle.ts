@@ -441,7 +441,9 @@ export class AmbientSettler {
     // The function has no name of its own: the evidence calls it by the property it was entered in.
     const named = functionName(fn) === '<anonymous>' ? h.storeName : functionName(fn);
     const { callPath: _path, deferred: _deferred, crossFile: _crossFile, ...v } = this.helper(fn, back, named);
-    const helpers = v.coverage === 'org-scope' && v.via ? ` (it hands the callback to ${v.via})` : '';
+    // Covered: the inner evidence names the scoping, not the helpers the function hands the callback to.
+    const to = v.coverage === 'org-scope' ? handedTo(fn, back.argIndex) : [];
+    const helpers = to.length ? ` (it hands the callback to ${to.map((t) => `\`${t}\``).join(' or ')})` : '';
     const head = v.evidence.includes(`(${w(fn)})`) ? entered : `${entered} with the function at ${w(fn)}`;
     return { ...v, evidence: `${head}: ${v.evidence}${helpers}` } as Verdict;
   }
@@ -556,6 +558,21 @@ function joinValues(verdicts: Verdict[], head: string): Verdict {
 }
 
 /** The function a value is: written inline (`(text, values) => …`), or a function of the codebase it names. */
+/** The callees a function hands its parameter `index` to (`withTenantTransaction(req, cb)`), for the evidence. */
+function handedTo(fn: ts.FunctionLikeDeclaration, index: number): string[] {
+  const param = fn.parameters[index];
+  if (!param || !ts.isIdentifier(param.name) || !fn.body) return [];
+  const name = param.name.text;
+  const out = new Set<string>();
+  const visit = (n: ts.Node): void => {
+    const passes = (a: ts.Expression): boolean => ts.isIdentifier(skipOuter(a)) && skipOuter(a).getText() === name;
+    if (ts.isCallExpression(n) && n.arguments.some(passes)) out.add(shortText(n.expression, 40));
+    ts.forEachChild(n, visit);
+  };
+  visit(fn.body);
+  return [...out];
+}
+
 function functionValue(value: ts.Expression, origins: OriginResolver): ts.FunctionLikeDeclaration | undefined {
   const e = skipOuter(value);
   if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) return e;
