@@ -209,23 +209,18 @@ export class AmbientSettler {
     if (unknown && unknown.kind === 'unknown')
       return { coverage: 'unresolved', via: null, evidence: unknown.reason, problem: 'callersUnknown' };
     const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
-    if (!entry && h.called)
+    // A function the store holds, called with text or with a callback: undefined where nothing entered it.
+    const called = h.called
+      ? { what: 'the query function called at', call: h.called.call }
+      : h.calledBack && { what: 'the function called with the callback at', call: h.calledBack.call };
+    if (!entry && called)
       return {
         coverage: 'unresolved',
         via: null,
         problem: 'connectionUnknown',
         evidence: `\`${h.storeName}\` is assigned by no middleware registered before this route (nothing on this ` +
-          `path entered it${this.branches(h, ctx)}), so the query function called at ` +
-          `${where(h.called.call, this.deps.root)} is undefined there`,
-      };
-    if (!entry && h.calledBack)
-      return {
-        coverage: 'unresolved',
-        via: null,
-        problem: 'connectionUnknown',
-        evidence: `\`${h.storeName}\` is assigned by no middleware registered before this route (nothing on this ` +
-          `path entered it${this.branches(h, ctx)}), so the function called with the callback at ` +
-          `${where(h.calledBack.call, this.deps.root)} is undefined there`,
+          `path entered it${this.branches(h, ctx)}), so ${called.what} ${where(called.call, this.deps.root)} is ` +
+          `undefined there`,
       };
     if (!entry)
       return this.judgeHandle(
