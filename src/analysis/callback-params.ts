@@ -1,14 +1,15 @@
 import ts from '../ts.js';
-import { adapters } from '../adapters/index.js';
+import { adapters, type DbAdapter } from '../adapters/index.js';
 import { type AnalysisConfig, matchesSpec, type ResolvedAdminProvider } from './config.js';
 import { functionName, type OriginResolver, shortText } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
-import { transactionOnAmbient } from './ambient/providers.js';
+import { type AmbientHandle, transactionOnAmbient } from './ambient/providers.js';
 import { callbackConnection, type ForwardingFact, passedTo } from './providers/transactions.js';
 import { selectedBy } from './providers/conditional.js';
 import { calleeName, importedName, importModule, scopeHelper } from './config-match.js';
 import { type Handle, type ParamBinding, where } from './handles.js';
+import { expressAccess, isExpressStore } from './context/express-vars.js';
 
 // The connection a callback's parameter receives from the call it is passed to: a scope
 // helper's scoped executor, an admin provider's connection, a library's transaction (also
@@ -244,4 +245,37 @@ export function forwardedConnections(
     );
   }
   return out;
+}
+
+/**
+ * The parameter of a callback handed to a function a middleware hangs on the Express request
+ * (`req.tenantTransaction(async (client) => …)`, with `req.tenantTransaction = (cb) => withTenantTransaction(req,
+ * cb)` in the middleware): the request property's store, marked with the callback, judged per path as what the function
+ * entered there does with it (ambient/settle.ts). Undefined for any other call.
+ */
+export function requestCallbackParam(
+  deps: CallbackDeps,
+  binding: ParamBinding,
+  typed: { adapter: DbAdapter } | null,
+): AmbientHandle | undefined {
+  const fn = binding.fn;
+  if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+  let call: ts.Node = fn.parent;
+  while (ts.isParenthesizedExpression(call) || ts.isAsExpression(call)) call = call.parent;
+  if (!ts.isCallExpression(call)) return undefined;
+  const argIndex = call.arguments.findIndex((a) => skipOuter(a) === fn);
+  const callee = skipOuter(call.expression);
+  if (argIndex < 0 || !ts.isPropertyAccessExpression(callee)) return undefined;
+  // Read syntactically first: every callback passes here.
+  const access = expressAccess(callee, deps.origins);
+  if (!access || access.rest.length) return undefined;
+  const read = deps.of(callee);
+  if (read.kind !== 'ambient' || !isExpressStore(read.store) || read.path.length !== 1 || read.called) return undefined;
+  return {
+    ...read,
+    key: binding.decl,
+    calledBack: { call, argIndex, binding, typed },
+    label: `\`${binding.name}\`, a parameter of the callback passed to the function \`${read.storeName}\` of the ` +
+      `Express request at ${where(call, deps.root)}`,
+  };
 }

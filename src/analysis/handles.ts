@@ -23,7 +23,13 @@ import { toPosixRelative } from '../files/paths.js';
 import { FieldKeys, type FieldPath, fieldText } from '../code/carried.js';
 import { adminCall, calleeName, importedName, importModule } from './config-match.js';
 import { thisExecutor, typeArgumentExecutor, type TypeReader, typeOfField, typeOfParam } from './declared-types.js';
-import { callbackParam, type CallbackDeps, forwardedConnections, forwardedReceivers } from './callback-params.js';
+import {
+  callbackParam,
+  type CallbackDeps,
+  forwardedConnections,
+  forwardedReceivers,
+  requestCallbackParam,
+} from './callback-params.js';
 import { ClientFactories } from './client-factories.js';
 import { type TenantDeps, tenantOptions } from './tenant-binding.js';
 import type { LoginRole } from './providers/login-roles.js';
@@ -862,6 +868,9 @@ export class HandleResolver {
     const received = callbackParam(this.callbacks, binding);
     if (received) return received;
     const typed = typeOfParam(this.typeReader, binding.decl);
+    // `req.tenantTransaction(async (client) => …)`: what the middleware's function hands it, per path.
+    const onRequest = requestCallbackParam(this.callbacks, binding, typed);
+    if (onRequest) return onRequest;
     // `conn: Knex = db`: where a call leaves the parameter out (or passes `undefined`), the default runs the write.
     const init = binding.path.length === 0 ? binding.decl.initializer : undefined;
     const fallback = init ? this.trace(init) : undefined;

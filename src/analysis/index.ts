@@ -290,7 +290,8 @@ export function conclude(
         memberOf: (e, path) => handles.memberOf(e, path),
         facts: engine,
         graph,
-        ambient: (h, at, table, pending, reframe, kinds) => ambient.settle(h, at, table, pending, reframe, kinds),
+        ambient: (h, at, table, pending, reframe, kinds, helper) =>
+          ambient.settle(h, at, table, pending, reframe, kinds, helper),
         forwarded: (fn, i, call, b) => handles.forwardedConnections(fn, i, call, b),
         ...(report ? { report } : {}),
         carried: (call, arg, param, path) => trpc.resolverMember(call, arg, param, path),

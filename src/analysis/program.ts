@@ -87,6 +87,8 @@ export interface ProgramOptions {
     reframe?: Reframe,
     /** How the write writes the table: the policies of those commands judge it. */
     kinds?: readonly WriteKind[],
+    /** A callback handed to a function the store holds: what that function does with it (`helperUses`). */
+    helper?: HelperJudge,
   ) => SiteVerdict;
   /** The connection a field of an argument holds (`{ pgPool }` passed where the callee reads `opts.pgPool`). */
   memberOf?: (expr: ts.Expression, path: readonly (string | number)[]) => Handle;
@@ -304,6 +306,8 @@ interface HelperUse {
   setLater?: ContextEvidence;
   /** The call of the factory that made the helper, when it is a function a factory returned (helper-values.ts). */
   made?: Made;
+  /** What the evidence calls the helper when it has no name (the request property an arrow was assigned to). */
+  name?: string;
 }
 
 /**
@@ -466,6 +470,18 @@ class Settler {
       const reframe: Reframe | undefined = opened
         ? (handle, state) => openedOn({ handle, state }, opened, this.options.root)
         : undefined;
+      // `req.tenantTransaction(async (client) => …)`: the function a path's middleware entered is a helper the
+      // callback is handed to, judged as one called directly is.
+      const helper: HelperJudge = (fn, back, name) =>
+        this.helperUses(fn, {
+          name,
+          paramIndex: back.argIndex,
+          execIndex: back.binding.index,
+          subject: `\`${back.binding.name}\`, a parameter of a callback`,
+          seen,
+          depth: 0,
+          binding: back.binding,
+        });
       return this.options.ambient(
         p.handle,
         at,
@@ -473,6 +489,7 @@ class Settler {
         (v, node) => this.settle(v, seen, node),
         reframe,
         this.kinds,
+        helper,
       );
     }
     // A transaction opened on a parameter declared with a library type, in a function nothing in the tree calls: the
@@ -900,7 +917,7 @@ class Settler {
   /** What a helper does with the callback it is handed (see HelperUse): the worst of its calls of it. */
   private helperUses(helper: ts.FunctionLikeDeclaration, ask: HelperUse): SiteVerdict {
     const { paramIndex, execIndex, subject, seen, depth, awaits, binding, at, field, made, opened, setLater } = ask;
-    const name = functionName(helper);
+    const name = ask.name ?? functionName(helper);
     if (!this.index.files.has(helper.getSourceFile())) {
       this.foreign = true;
       if (!this.options.wholeProgram)
@@ -942,7 +959,13 @@ class Settler {
         });
       } else if (use.kind === 'forward') {
         results.push(
-          this.helperUses(use.to, { ...ask, paramIndex: use.argIndex, depth: depth + 1, at: undefined }),
+          this.helperUses(use.to, {
+            ...ask,
+            paramIndex: use.argIndex,
+            depth: depth + 1,
+            at: undefined,
+            name: undefined,
+          }),
         );
       } else if (use.kind === 'forward-value') {
         const p = { binding, awaitsTransaction: awaits, path: field, opened };
@@ -1039,6 +1062,13 @@ function openedOn(
     state: { ...state, tx: true, ctx: null, ...(setLater ? { setLater } : {}) },
   };
 }
+
+/** What a function of the codebase does with a callback handed to it at `back.argIndex` (`helperUses`). */
+export type HelperJudge = (
+  fn: ts.FunctionLikeDeclaration,
+  back: NonNullable<AmbientHandle['calledBack']>,
+  name: string,
+) => SiteVerdict;
 
 /** What a connection comes to inside a transaction opened on it (openedOn), for the ambient settler. */
 export type Reframe = (handle: Handle, state: ConnState) => { handle: Handle; state: ConnState };

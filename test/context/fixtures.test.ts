@@ -97,6 +97,25 @@ describe('evidence for a connection carried in a request context', () => {
     expect(at(express, 'src/app.ts', 76).evidence).toContain('`req.auditQuery` is assigned by no middleware registered before this route');
   });
 
+  it('judges a callback handed to a transaction function a middleware hangs on the request as the helper it reaches', () => {
+    const tx = audit('express-transaction-fn');
+    // The arrow the middleware entered hands the callback to one of two helpers, each setting the org: both named.
+    const created = at(tx, 'src/app.ts', 27);
+    expect(created.coverage).toBe('org-scope');
+    expect(created.via).toBe('withActorTransaction, withOrgTransaction');
+    expect(created.evidence).toContain('org-scope from 1 route where `attachTransactions` enters `req.orgTransaction`');
+    expect(created.evidence).toContain('(it hands the callback to `withActorTransaction` or `withOrgTransaction`)');
+    // Through a cast request, the callback's parameter untyped (the request's declaration types it).
+    expect(at(tx, 'src/app.ts', 43).coverage).toBe('org-scope');
+    // One branch a transaction that sets nothing: that branch decides, named.
+    expect(at(tx, 'src/app.ts', 52).evidence).toContain('passed to `withPlainTransaction` (src/db.ts:40)');
+    // Assigned again on `/ops`: the operators' helper there.
+    expect(at(tx, 'src/app.ts', 62).evidence).toContain('passed to `withAdminTransaction` (src/db.ts:53)');
+    // Before the middleware, and a property nothing assigns: unresolved, never passed.
+    expect(at(tx, 'src/app.ts', 16).evidence).toContain('so the function called with the callback at src/app.ts:14 is undefined there');
+    expect(at(tx, 'src/app.ts', 71).evidence).toContain('`req.auditTransaction` is assigned by no middleware registered before');
+  });
+
   it('judges a Fastify request property per route: the hook of the instance (or its fastify-plugin) that assigned it', () => {
     const fastify = audit('fastify-request-db');
     // The hook of `orgDb`, a fastify-plugin registered inside the encapsulated `orgRoutes`, precedes its routes.

@@ -1,6 +1,6 @@
 import ts from '../../ts.js';
 import type { DbAdapter } from '../../adapters/index.js';
-import type { Handle } from '../handles.js';
+import type { Handle, ParamBinding } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
@@ -67,6 +67,17 @@ export interface AmbientHandle {
    * function a middleware assigned to the request): judged per path as what that function does with its arguments.
    */
   called?: { call: ts.CallExpression; text: ts.Expression };
+  /**
+   * The parameter of a callback handed to a function the store holds (`req.tenantTransaction(async (client) => …)`):
+   * judged per path as what the function entered there does with the callback (a transaction helper it forwards it
+   * to). `typed`: the parameter's declared library, which says what its methods run.
+   */
+  calledBack?: {
+    call: ts.CallExpression;
+    argIndex: number;
+    binding: ParamBinding;
+    typed: { adapter: DbAdapter } | null;
+  };
 }
 
 /** A read of a store's value: `store.getStore()`, `store.getStore()?.tx`, or a const holding one. */
@@ -599,7 +610,7 @@ function initialValue(e: ts.Expression): ts.Expression | undefined {
 export function ambientAdapter(h: AmbientHandle): DbAdapter | undefined {
   for (const x of [h.fallback, h.entered])
     if (x && (x.kind === 'executor' || x.kind === 'admin') && x.adapter) return x.adapter;
-  return undefined;
+  return h.calledBack?.typed?.adapter;
 }
 
 /**

@@ -8,7 +8,7 @@ import { connectionKey, freshState } from '../connection-state.js';
 import { type Handle, type HandleResolver, where } from '../handles.js';
 import type { OriginResolver } from '../../code/origins.js';
 import { functionName, shortText } from '../../code/origins.js';
-import type { Reframe, SiteVerdict } from '../program.js';
+import type { HelperJudge, Reframe, SiteVerdict } from '../program.js';
 import { EntryPoints, type Root } from '../roots/entry-points.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
@@ -53,6 +53,8 @@ export class AmbientSettler {
   private reframe: Reframe | undefined;
   /** How the write being settled writes its table. */
   private kinds: readonly WriteKind[] = [];
+  /** What a function of the codebase does with a callback handed to it (program.ts `helperUses`). */
+  private helper: HelperJudge | undefined;
 
   settle(
     h: AmbientHandle,
@@ -62,16 +64,20 @@ export class AmbientSettler {
     reframe?: Reframe,
     /** How the write writes `table` (its operations): the policies of those commands judge it. */
     kinds: readonly WriteKind[] = [],
+    /** A callback handed to a function the store holds: what that function does with it. */
+    helper?: HelperJudge,
   ): SiteVerdict {
     // Settling a pending value may settle another ambient write: each keeps its own.
-    const outer = { pending: this.pending, reframe: this.reframe, kinds: this.kinds };
+    const outer = { pending: this.pending, reframe: this.reframe, kinds: this.kinds, helper: this.helper };
     try {
       this.kinds = kinds;
+      this.helper = helper;
       return this.settleIn(h, at, table, pending, reframe);
     } finally {
       this.pending = outer.pending;
       this.reframe = outer.reframe;
       this.kinds = outer.kinds;
+      this.helper = outer.helper;
     }
   }
 
@@ -203,14 +209,18 @@ export class AmbientSettler {
     if (unknown && unknown.kind === 'unknown')
       return { coverage: 'unresolved', via: null, evidence: unknown.reason, problem: 'callersUnknown' };
     const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
-    if (!entry && h.called)
+    // A function the store holds, called with text or with a callback: undefined where nothing entered it.
+    const called = h.called
+      ? { what: 'the query function called at', call: h.called.call }
+      : h.calledBack && { what: 'the function called with the callback at', call: h.calledBack.call };
+    if (!entry && called)
       return {
         coverage: 'unresolved',
         via: null,
         problem: 'connectionUnknown',
         evidence: `\`${h.storeName}\` is assigned by no middleware registered before this route (nothing on this ` +
-          `path entered it${this.branches(h, ctx)}), so the query function called at ` +
-          `${where(h.called.call, this.deps.root)} is undefined there`,
+          `path entered it${this.branches(h, ctx)}), so ${called.what} ${where(called.call, this.deps.root)} is ` +
+          `undefined there`,
       };
     if (!entry)
       return this.judgeHandle(
@@ -307,6 +317,7 @@ export class AmbientSettler {
     const values = this.deps.handles.ambient.entryValues(entry.value, h.store, entry.member);
     const verdicts = values.map((v): Verdict => {
       if (v.kind === 'value' && h.called && !variant) return this.calledValue(h, h.called, entry, v.expr, table);
+      if (v.kind === 'value' && h.calledBack && !variant) return this.calledBackValue(h, h.calledBack, entry, v.expr);
       if (v.kind === 'value') {
         if (variant && !isPrimaryVariant(v.expr, variant.member, this.deps.origins))
           return this.notVariant(variant, `\`${shortText(v.expr, 40)}\` (${w(entry.call)})`);
@@ -394,6 +405,42 @@ export class AmbientSettler {
     });
     return joinValues(verdicts, `${entered} with the query function at ${w(fn)}, whose ${runs.length} queries run ` +
       `this call's text`);
+  }
+
+  /**
+   * A callback handed to a function the store holds (`req.tenantTransaction(async (client) => …)`): what the function
+   * entered on this path does with it, as for a helper of the codebase the callback is passed to directly (it hands it
+   * on to `withTenantTransaction(req, cb)`, which calls it with a client in a transaction that set the org context).
+   * A value that is no function this analysis reads, or that takes no parameter at the callback's position, is
+   * unresolved.
+   */
+  private calledBackValue(
+    h: AmbientHandle,
+    back: NonNullable<AmbientHandle['calledBack']>,
+    entry: Extract<Entry, { kind: 'run' }>,
+    value: ts.Expression,
+  ): Verdict {
+    const w = (n: ts.Node): string => where(n, this.deps.root);
+    const entered = `\`${h.storeName}\` was entered at ${w(entry.call)}`;
+    const fn = functionValue(value, this.deps.origins);
+    const untraced = (why: string): Verdict => ({
+      coverage: 'unresolved',
+      via: null,
+      problem: 'connectionUnknown',
+      evidence: `${entered} with ${why}, so what runs the callback passed at ${w(back.call)} cannot be known`,
+    });
+    if (!fn) return untraced(`\`${shortText(value, 40)}\`, which is not a function this analysis reads`);
+    if (!fn.parameters[back.argIndex] || fn.parameters.slice(0, back.argIndex + 1).some((p) => p.dotDotDotToken))
+      return untraced(`the function at ${w(fn)}, which takes no parameter for the callback`);
+    if (!this.helper) return untraced(`the function at ${w(fn)}, which only the whole-program audit follows`);
+    // The function has no name of its own: the evidence calls it by the property it was entered in.
+    const named = functionName(fn) === '<anonymous>' ? h.storeName : functionName(fn);
+    const { callPath: _path, deferred: _deferred, crossFile: _crossFile, ...v } = this.helper(fn, back, named);
+    // Covered: the inner evidence names the scoping, not the helpers the function hands the callback to.
+    const to = v.coverage === 'org-scope' ? handedTo(fn, back.argIndex) : [];
+    const helpers = to.length ? ` (it hands the callback to ${to.map((t) => `\`${t}\``).join(' or ')})` : '';
+    const head = v.evidence.includes(`(${w(fn)})`) ? entered : `${entered} with the function at ${w(fn)}`;
+    return { ...v, evidence: `${head}: ${v.evidence}${helpers}` } as Verdict;
   }
 
   /** `earlier.usePrimaryOnly()` on a value not known to be a read-replica set that keeps its primary there. */
@@ -506,6 +553,21 @@ function joinValues(verdicts: Verdict[], head: string): Verdict {
 }
 
 /** The function a value is: written inline (`(text, values) => …`), or a function of the codebase it names. */
+/** The callees a function hands its parameter `index` to (`withTenantTransaction(req, cb)`), for the evidence. */
+function handedTo(fn: ts.FunctionLikeDeclaration, index: number): string[] {
+  const param = fn.parameters[index];
+  if (!param || !ts.isIdentifier(param.name) || !fn.body) return [];
+  const name = param.name.text;
+  const out = new Set<string>();
+  const visit = (n: ts.Node): void => {
+    const passes = (a: ts.Expression): boolean => ts.isIdentifier(skipOuter(a)) && skipOuter(a).getText() === name;
+    if (ts.isCallExpression(n) && n.arguments.some(passes)) out.add(shortText(n.expression, 40));
+    ts.forEachChild(n, visit);
+  };
+  visit(fn.body);
+  return [...out];
+}
+
 function functionValue(value: ts.Expression, origins: OriginResolver): ts.FunctionLikeDeclaration | undefined {
   const e = skipOuter(value);
   if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) return e;
