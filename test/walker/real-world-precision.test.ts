@@ -773,7 +773,7 @@ describe('the corpus widened by new25 (yavio, multi-tenant-finance-backend)', ()
   });
 });
 
-describe('the corpus widened by new26 (fortleva)', () => {
+describe('the corpus widened by new26 (fortleva, Lagda-Backend)', () => {
   it('traces `(globalThis.x ??= new Pool())`, never takes a restrictive policy for a switch, sets `*.dbtest.ts` aside', () => {
     const report = expectAnnotated('new26-shapes');
     const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
@@ -785,5 +785,11 @@ describe('the corpus widened by new26 (fortleva)', () => {
     expect(report.setAsideWriteSites!.map((s) => `${s.file}:${s.line} ${s.setAside}`)).toEqual([
       'src/notes.dbtest.ts:4 tests',
     ]);
+  });
+
+  it('reads a constant a library tag binds as the value it is: `set_config(${TENANT_SETTING}, …)` names its setting', () => {
+    const report = expectAnnotated('new26-shapes');
+    const add = report.writeSites.find((s) => s.file === 'src/kysely-uow.ts' && s.line === 13)!;
+    expect(add.evidence).toContain('via transaction set_config (src/kysely-uow.ts:19)');
   });
 });
