@@ -306,7 +306,10 @@ export function resolveAnalysisConfig(
       if (!sw.valueOnly || !switches.has(x)) switches.set(x, sw);
       bySwitch.push({ setting: x, command: p.command, ...sw });
     };
+    // A restrictive policy only takes rows away (AND-ed with the rest): a setting it reads without the row can deny
+    // every row (`current_setting('app.principal') IS DISTINCT FROM 'contact'`), never let one through.
     for (const p of t.policies) {
+      if (!p.permissive) continue;
       const own = values(p);
       for (const x of p.switches ?? [])
         if (!rowRead.has(x)) {

@@ -1,6 +1,6 @@
 import { isBuiltin } from 'node:module';
 import ts from '../ts.js';
-import { globalCacheFallback } from '../code/global-cache.js';
+import { globalCacheAssignment, globalCacheFallback } from '../code/global-cache.js';
 import { adapterForModule, adapters, type DbAdapter, type ExecutorKind, type ExportKind } from '../adapters/index.js';
 import { type AnalysisConfig, matchesSpec, type ResolvedSetterHelper } from './config.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../code/origins.js';
@@ -444,8 +444,9 @@ export class HandleResolver {
     ) {
       return { kind: 'not-db', reason: 'a literal' };
     }
-    // `g.__prisma ?? new PrismaClient()` stored back into `g.__prisma`: the hot-reload singleton is its fallback.
-    const cachedFallback = globalCacheFallback(e);
+    // `g.__prisma ?? new PrismaClient()` stored back into `g.__prisma`, or `(g.__prisma ??= new PrismaClient())`: the
+    // hot-reload singleton is its fallback.
+    const cachedFallback = globalCacheFallback(e) ?? globalCacheAssignment(e);
     if (cachedFallback) return this.trace(cachedFallback);
     const optional = this.optionalParam(e);
     if (optional) return optional;

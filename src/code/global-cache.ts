@@ -33,6 +33,19 @@ export function globalCacheFallback(e: ts.Expression): ts.Expression | undefined
   return values.length > 0 && selfOnly ? e.right : undefined;
 }
 
+/**
+ * `(globalThis.__db ??= makeDb())` (or `||=`, `=`), the hot-reload singleton written as one expression: its value
+ * is what the cache holds, and when this assignment is the only value the module stores there that is `makeDb()`'s.
+ * Another value stored in the same property leaves it as it was (untraced: fail closed).
+ */
+export function globalCacheAssignment(e: ts.Expression): ts.Expression | undefined {
+  if (!ts.isBinaryExpression(e) || !ASSIGN().has(e.operatorToken.kind)) return undefined;
+  const left = skipOuter(e.left);
+  if (!ts.isPropertyAccessExpression(left) || !ts.isIdentifier(left.name)) return undefined;
+  const values = isGlobalObject(left.expression, 0) ? (storedIn(e.getSourceFile()).get(left.name.text) ?? []) : [];
+  return values.length > 0 && values.every((v) => v.getText() === e.right.getText()) ? e.right : undefined;
+}
+
 const stored = new WeakMap<ts.SourceFile, Map<string, ts.Expression[]>>();
 
 /** The one value a module stores in a property of the global object, for a read of it. */

@@ -188,7 +188,7 @@ export class SqlTextFolder {
               ? this.libraryJoin(fragment.join, depth)
               : this.fold(fragment.text ?? span.expression, false, depth + 1)
           : libraryTag && this.boundValue(span.expression)
-            ? valueHole(span.expression)
+            ? (boundConstant(span.expression, acc) ?? valueHole(span.expression))
             : this.shapes
               ? this.shapePart(span.expression, depth)
               : this.part(span.expression, true, depth);
@@ -987,6 +987,18 @@ function endsInsideString(text: string): boolean {
 }
 
 /** One bound value. */
+/**
+ * A string constant a library's tag sends as a bound value (`${WORKSPACE_SETTING}` with `const WORKSPACE_SETTING =
+ * 'app.workspace_id'`) as `set_config`'s first argument: its value is known, so it reads as the quoted literal it
+ * equals (`set_config('app.workspace_id', $901, true)` names the setting it sets). Elsewhere a hole, as before.
+ */
+function boundConstant(expr: ts.Expression, acc: Folded): Folded | undefined {
+  const e = throughLocalConsts(expr);
+  if (!ts.isStringLiteral(e) && !ts.isNoSubstitutionTemplateLiteral(e)) return undefined;
+  if (!acc.ok || !acc.variants.every((v) => /\bset_config\s*\(\s*$/i.test(v))) return undefined;
+  return text(`'${e.text.replace(/'/g, "''")}'`);
+}
+
 function valueHole(expr: ts.Expression): Folded {
   return { ok: true, variants: [HOLE], holes: [shortText(expr, 40)] };
 }

@@ -15,7 +15,9 @@ export const SET_ASIDE_KINDS: readonly SetAsideKind[] = ['tests', 'seeds', 'migr
 
 const TEST_DIR = /^(__tests__|__mocks__|tests?|e2e)$/i;
 // `*.eval.ts`: evalite's eval suites (a vitest runner for LLM evals), which hand the code stubs, not connections.
-const TEST_FILE = /\.(test|spec|e2e-spec|e2e|eval)\.[cm]?[jt]sx?$/i;
+// `*.dbtest.ts`, `*.int-test.ts`, `*.integration-test.ts`, `*.itest.ts`: suites a second runner config includes (a
+// `vitest.db.config.ts` whose `include` is `src/**/*.dbtest.ts`) to run against a real database.
+const TEST_FILE = /\.(test|spec|e2e-spec|e2e|eval|(?:db|int|integration|i)-?test)\.[cm]?[jt]sx?$/i;
 // vitest/jest setup files: they run only under the test runner.
 const TEST_SETUP = /^(vitest|jest)\.(setup|global-?setup|config)\.[cm]?[jt]s$|^setup-?tests\.[cm]?[jt]s$/i;
 const SEED_DIR = /^seeds?$|^seeders?$/i;

@@ -140,6 +140,8 @@ describe('tests, seeds and code migrations are not app write paths', () => {
       ['scripts/seed-demo.ts', 'seeds'], ['db/seeds/01.ts', 'seeds'], ['prisma/seed.ts', 'seeds'],
       ['apps/api/migrations/1.ts', 'migrations'], ['apps/api/migrations.archive/2.ts', 'migrations'], ['src/migration/x.ts', 'migrations'],
       ['src/testing-utils.ts', null], ['src/seedling.tsx', null], ['src/services/latest.ts', null], ['src/migrate.ts', null],
+      ['src/db/isolation.dbtest.ts', 'tests'], ['src/api/orders.int-test.ts', 'tests'], ['src/x.itest.ts', 'tests'],
+      ['src/feed.latest.ts', null], ['src/stripe.integration.ts', null], ['src/dbtest.ts', null],
     ];
     for (const [file, kind] of cases) expect(setAsideKind(file), file).toBe(kind);
   });
@@ -768,5 +770,26 @@ describe('the corpus widened by new25 (yavio, multi-tenant-finance-backend)', ()
     expect(clickhouseOnlySyntax('CREATE TABLE cars (engine text, CHECK (engine = MergeTree));')).toBeNull();
     expect(clickhouseOnlySyntax("CREATE VIEW v AS SELECT * FROM cars WHERE engine = 'MergeTree';")).toBeNull();
     expect(clickhouseOnlySyntax("UPDATE cars SET engine = MergeTree;\n-- ENGINE = MergeTree")).toBeNull();
+  });
+});
+
+describe('the corpus widened by new26 (fortleva, Lagda-Backend)', () => {
+  it('traces `(globalThis.x ??= new Pool())`, never takes a restrictive policy for a switch, sets `*.dbtest.ts` aside', () => {
+    const report = expectAnnotated('new26-shapes');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    // The insert's transaction sets app.principal, which only the restrictive portal_deny reads without the row.
+    expect(at('src/notes.ts', 7).evidence).not.toContain('switch');
+    expect(at('src/notes.ts', 20).evidence).toContain('pg Pool created at src/client.ts:10');
+    expect(at('src/notes.ts', 25).evidence).toContain('pg Pool created at src/client.ts:12');
+    expect(at('src/notes.ts', 30).evidence).toContain('`reportPool` cannot be traced');
+    expect(report.setAsideWriteSites!.map((s) => `${s.file}:${s.line} ${s.setAside}`)).toEqual([
+      'src/notes.dbtest.ts:4 tests',
+    ]);
+  });
+
+  it('reads a constant a library tag binds as the value it is: `set_config(${TENANT_SETTING}, …)` names its setting', () => {
+    const report = expectAnnotated('new26-shapes');
+    const add = report.writeSites.find((s) => s.file === 'src/kysely-uow.ts' && s.line === 13)!;
+    expect(add.evidence).toContain('via transaction set_config (src/kysely-uow.ts:19)');
   });
 });
