@@ -588,6 +588,17 @@ export class SqlTextFolder {
    * constant is a text it may hold, the empty one too (a fragment left out: `let where = ''; if (id) where = 'WHERE
    * …'` keeps the unbounded variant; a whole statement left empty runs nothing, sql-resolution.ts).
    */
+  /** A `let` every assignment of which (its initializer too) is a string or number literal. */
+  private letOfLiterals(id: ts.Identifier): boolean {
+    const binding = lookup(id);
+    if (binding?.kind !== 'variable' || binding.flags === 'const') return false;
+    const values = assignedValues(binding);
+    return !!values?.length && values.every((v) => {
+      const x = skipOuter(v);
+      return ts.isStringLiteral(x) || ts.isNoSubstitutionTemplateLiteral(x) || ts.isNumericLiteral(x);
+    });
+  }
+
   private letChoice(id: ts.Identifier, allowHoles: boolean, depth: number): Folded | undefined {
     const binding = lookup(id);
     const values = binding ? assignedValues(binding) : undefined;
@@ -767,6 +778,9 @@ export class SqlTextFolder {
     const e = throughLocalConsts(expr);
     if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) || ts.isNumericLiteral(e)) return true;
     if (ts.isTemplateExpression(e)) return true;
+    // `let status = 'a'; if (done) status = 'b'; sql`… ${status}``: a let given only literals is a value like a const
+    // (letChoice reads such a let as each text only where it is spliced, outside a library's tag).
+    if (ts.isIdentifier(e) && this.letOfLiterals(e)) return true;
     if (ts.isConditionalExpression(e)) {
       const value = (b: ts.Expression): boolean => {
         const x = skipOuter(b);

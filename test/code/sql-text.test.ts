@@ -62,6 +62,13 @@ describe('folding SQL text from TypeScript expressions', () => {
     expect(fold('declare function build(): string; const q = build();').ok).toBe(false);
   });
 
+  it("binds a let given only literals in a library's sql`…` as a value, like a const (never spliced as text)", () => {
+    const r = fold(`import { sql } from 'drizzle-orm'; declare const id: string; declare const done: boolean;
+      let status = 'in_progress'; if (done) status = 'completed';
+      const q = sql\`UPDATE tenants SET status = \${status} WHERE id = \${id}\`;`);
+    expect(r.ok && r.variants).toEqual([`UPDATE tenants SET status = ${HOLE} WHERE id = ${HOLE}`]);
+  });
+
   it('folds [..].join(sep) and .trim()', () => {
     const r = fold("const q = ['UPDATE t', 'SET a = 1'].join('\\n').trim();");
     expect(r.ok && r.variants).toEqual(['UPDATE t\nSET a = 1']);
