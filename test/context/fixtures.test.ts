@@ -56,6 +56,26 @@ describe('evidence for a connection carried in a request context', () => {
     expect(decoy.evidence).toContain("the primary of drizzle's withReplicas at src/db/client.ts:10");
   });
 
+  it('reads a next-safe-action client chain: the middleware that set `ctx.db`, the merge that keeps it, a package\'s middleware', () => {
+    const action = audit('safe-action-drizzle');
+    // `.metadata(…).inputSchema(…).stateAction(…)` on `orgAction`, whose inline middleware hands on the scope's `tx`.
+    expect(at(action, 'src/actions/projects.ts', 20).evidence).toMatch(
+      /^runs on `db` set by the next-safe-action middleware of `orgAction` \(src\/actions\/clients\.ts:23\), which the next-safe-action context of `orgAction/,
+    );
+    // `authedAction`'s `next({ ctx: { orgId } })` merges: the `db` a later middleware sets is what the action reads.
+    expect(at(action, 'src/queries/projects.ts', 8).via).toBe('withOrg');
+    // The decoy: `useValidated` hands every action the plain pool; the helper is judged by its worst caller.
+    const decoy = at(action, 'src/queries/projects.ts', 14);
+    expect(decoy.coverage).toBe('unscoped');
+    expect(decoy.evidence).toContain('runs on `db` set by the next-safe-action middleware of `pooledAction` (src/actions/clients.ts:31)');
+    // `createMiddleware().define(fn)` is read like an inline middleware.
+    expect(at(action, 'src/queries/projects.ts', 21).coverage).toBe('admin-pool');
+    expect(at(action, 'src/actions/projects.ts', 37).evidence).toBe(
+      'runs on the connection the next-safe-action context of `limitedAction.inputSchema(z.string()).a…` ' +
+        '(src/actions/projects.ts:35) carries, and the next-safe-action middleware `rateLimit` (src/actions/clients.ts:34) cannot be read',
+    );
+  });
+
   it('judges a Hono context variable per route: the middleware that set it, or nothing on a path without one', () => {
     expect(at(hono, 'src/app.ts', 17).evidence).toMatch(/org-scope from 1 route where `orgDb` enters `c\.var\.db` \(src\/middleware\.ts:10\); e\.g\. from the route POST \/org\/projects \(src\/app\.ts:13\): `c\.var\.db` was entered at src\/middleware\.ts:10/);
     expect(at(hono, 'src/actions.ts', 8).evidence).toContain('unscoped when reached from the route POST /public/feedback (src/app.ts:22): `c.var.db` was entered at src/middleware.ts:17');

@@ -17,6 +17,11 @@ import { isPrimaryVariant } from './replicas.js';
 // left it: a procedure built without the scoping middleware gets the factory's value. Every
 // step is read from the code (by provenance: `initTRPC` from '@trpc/server'); a middleware
 // or factory that cannot be read leaves the write unresolved, naming it.
+//
+// next-safe-action's clients are the same shape without a factory: `createSafeActionClient(…)`
+// starts from an empty context, `.use(mw)` / `.useValidated(mw)` steps call `next({ ctx })`
+// (merged into the context, as tRPC's), and the function passed to `.action/.stateAction`
+// reads `ctx.db`. So one reader serves both, told apart by where the chain starts.
 
 /** One value the context member can hold when the resolver runs, and where it came from. */
 export interface CarriedValue {
@@ -27,8 +32,29 @@ export interface CarriedValue {
 /** The values a context member can hold, or why they cannot be known. */
 export type Carried = { values: CarriedValue[]; subject: string } | { unresolved: string; subject: string };
 
-const RESOLVERS = new Set(['query', 'mutation', 'subscription']);
-const PASS_THROUGH_STEPS = new Set(['input', 'output', 'meta']);
+/** What tells one framework's chains apart: the calls that end them, the steps that leave the context alone. */
+interface Framework {
+  label: string;
+  resolvers: ReadonlySet<string>;
+  middlewareSteps: ReadonlySet<string>;
+  passThrough: ReadonlySet<string>;
+}
+
+const TRPC: Framework = {
+  label: 'tRPC',
+  resolvers: new Set(['query', 'mutation', 'subscription']),
+  middlewareSteps: new Set(['use']),
+  passThrough: new Set(['input', 'output', 'meta']),
+};
+
+const SAFE_ACTION: Framework = {
+  label: 'next-safe-action',
+  resolvers: new Set(['action', 'stateAction']),
+  middlewareSteps: new Set(['use', 'useValidated']),
+  passThrough: new Set(['inputSchema', 'outputSchema', 'schema', 'bindArgsSchemas', 'metadata']),
+};
+
+const RESOLVERS = new Set([...TRPC.resolvers, ...SAFE_ACTION.resolvers]);
 const MAX_CHAIN = 64;
 const MAX_HELPER_DEPTH = 3;
 
@@ -65,8 +91,9 @@ export class TrpcContexts {
     if (!ts.isPropertyAccessExpression(callee) || !RESOLVERS.has(callee.name.text)) return undefined;
     if (argIndex !== 0 || paramIndex !== 0 || path[0] !== 'ctx') return undefined;
     const chain = this.chain(callee.expression);
-    if (!chain) return undefined;
-    const subject = `the tRPC context of \`${shortText(call.expression, 40)}\` (${where(call, this.root)})`;
+    if (!chain || !chain.framework.resolvers.has(callee.name.text)) return undefined;
+    const { framework } = chain;
+    const subject = `the ${framework.label} context of \`${shortText(call.expression, 40)}\` (${where(call, this.root)})`;
     const member = path[1];
     if (typeof member !== 'string' || path.length !== 2)
       return {
@@ -74,10 +101,11 @@ export class TrpcContexts {
         unresolved: `the connection is \`ctx${path.slice(1).map((k) => `.${k}`).join('')}\`, ` +
           `not a member the context factory returns`,
       };
-    let values: Value[] | string = this.factoryValues(member);
+    // A next-safe-action client has no context factory: its first middleware starts from `{}`.
+    let values: Value[] | string = framework === TRPC ? this.factoryValues(member) : [];
     for (const mw of chain.middlewares) {
       if (typeof values === 'string') break;
-      values = this.apply(mw, member, values);
+      values = this.apply(mw, member, values, framework);
     }
     if (typeof values === 'string') return { subject, unresolved: values };
     // One value reaching the resolver by several middlewares' paths is judged once.
@@ -85,21 +113,34 @@ export class TrpcContexts {
     return { subject, values: distinct.map((v) => ({ handle: this.handleOf(v.expr), from: v.from })) };
   }
 
-  /** The builder chain behind a resolver: its middlewares outermost first, if it starts at a tRPC instance. */
-  private chain(receiver: ts.Expression): { middlewares: ts.Expression[] } | undefined {
+  /**
+   * The builder chain behind a resolver: its middlewares outermost first, if it starts at a
+   * tRPC instance's `procedure` or at a next-safe-action client, and every step is one of that
+   * framework's.
+   */
+  private chain(receiver: ts.Expression): { middlewares: ts.Expression[]; framework: Framework } | undefined {
     const middlewares: ts.Expression[] = [];
+    const steps: { name: string; middleware: boolean }[] = [];
+    const ends = (framework: Framework) =>
+      steps.every((s) => (s.middleware ? framework.middlewareSteps : framework.passThrough).has(s.name))
+        ? { middlewares, framework }
+        : undefined;
     let e = receiver;
-    for (let steps = 0; steps < MAX_CHAIN; steps++) {
+    for (let n = 0; n < MAX_CHAIN; n++) {
       e = skipOuter(e);
       if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(skipOuter(e.expression))) {
         const step = skipOuter(e.expression) as ts.PropertyAccessExpression;
-        if (step.name.text === 'use' && e.arguments.length === 1) middlewares.unshift(e.arguments[0]!);
-        else if (!PASS_THROUGH_STEPS.has(step.name.text)) return undefined;
+        const name = step.name.text;
+        const middleware = (name === 'use' || name === 'useValidated') && e.arguments.length === 1;
+        if (middleware) middlewares.unshift(e.arguments[0]!);
+        else if (!TRPC.passThrough.has(name) && !SAFE_ACTION.passThrough.has(name)) return undefined;
+        steps.push({ name, middleware });
         e = step.expression;
         continue;
       }
       if (ts.isPropertyAccessExpression(e) && e.name.text === 'procedure')
-        return this.isInstance(e.expression) ? { middlewares } : undefined;
+        return this.isInstance(e.expression) ? ends(TRPC) : undefined;
+      if (ts.isCallExpression(e)) return this.isSafeActionClient(e) ? ends(SAFE_ACTION) : undefined;
       if (!ts.isIdentifier(e)) return undefined;
       const o = this.origins.expr(e);
       if (o.kind !== 'expr') return undefined;
@@ -128,6 +169,12 @@ export class TrpcContexts {
     base = skipOuter(base);
     const o = this.origins.expr(base);
     return o.kind === 'external' && o.module === '@trpc/server' && o.path.join('.') === 'initTRPC';
+  }
+
+  /** `createSafeActionClient(…)`, imported from 'next-safe-action'. */
+  private isSafeActionClient(call: ts.CallExpression): boolean {
+    const o = this.origins.expr(skipOuter(call.expression));
+    return o.kind === 'external' && o.module === 'next-safe-action' && o.path.join('.') === 'createSafeActionClient';
   }
 
   /** What every context factory returns as `member`. */
@@ -208,10 +255,11 @@ export class TrpcContexts {
   }
 
   /** The values the member holds after a middleware: what it passes on, and what it sets. */
-  private apply(mwExpr: ts.Expression, member: string, incoming: Value[]): Value[] | string {
+  private apply(mwExpr: ts.Expression, member: string, incoming: Value[], framework: Framework): Value[] | string {
     const mw = this.middlewareFunction(mwExpr);
-    const name = `\`${shortText(mwExpr, 40)}\``;
-    if (!mw) return `the tRPC middleware ${name} (${where(mwExpr, this.root)}) cannot be read`;
+    const name = middlewareName(mwExpr);
+    const label = `the ${framework.label} middleware ${name}`;
+    if (!mw) return `${label} (${where(mwExpr, this.root)}) cannot be read`;
     const key = `${member}\0${mw.pos}\0${mw.getSourceFile().fileName}`;
     let effect = this.effects.get(key);
     if (!effect) {
@@ -219,19 +267,19 @@ export class TrpcContexts {
       this.effects.set(key, effect);
     }
     if ('unresolved' in effect)
-      return `the tRPC middleware ${name} (${where(mw, this.root)}) ${effect.unresolved}`;
+      return `${label} (${where(mw, this.root)}) ${effect.unresolved}`;
     const out: Value[] = effect.passes ? [...incoming] : [];
     for (const set of effect.sets) {
       const derived = this.derivedMember(set.expr);
       if (!derived) {
         const at = where(set.at, this.root);
-        out.push({ expr: set.expr, from: `\`${member}\` set by the tRPC middleware ${name} (${at})` });
+        out.push({ expr: set.expr, from: `\`${member}\` set by ${label} (${at})` });
         continue;
       }
       // `ctx.db = ctx.db.usePrimaryOnly()`: a variant of each incoming value, when the wrapper shows it is.
       for (const v of incoming) {
         if (!this.isVariant(v.expr, derived)) {
-          return `the tRPC middleware ${name} sets \`${member}\` to \`${shortText(set.expr, 40)}\` ` +
+          return `${label} sets \`${member}\` to \`${shortText(set.expr, 40)}\` ` +
             `(${where(set.at, this.root)}), a member of the incoming connection this analysis cannot read`;
         }
         out.push({ expr: v.expr, from: `${v.from}, its primary via \`${derived}\` (${where(set.at, this.root)})` });
@@ -244,10 +292,11 @@ export class TrpcContexts {
     let x = skipOuter(e);
     for (let i = 0; i < 4; i++) {
       if (isFunctionLike(x)) return x;
-      // `t.middleware(fn)`: the function it is given.
+      // `t.middleware(fn)`, next-safe-action's `createMiddleware().define(fn)`: the function it is given.
       if (ts.isCallExpression(x)) {
         const callee = skipOuter(x.expression);
-        if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'middleware' && x.arguments.length === 1) {
+        const wraps = ts.isPropertyAccessExpression(callee) && ['middleware', 'define'].includes(callee.name.text);
+        if (wraps && x.arguments.length === 1) {
           x = skipOuter(x.arguments[0]!);
           continue;
         }
@@ -382,6 +431,23 @@ export class TrpcContexts {
   private isVariant(value: ts.Expression, member: string): boolean {
     return isPrimaryVariant(value, member, this.origins);
   }
+}
+
+/**
+ * How evidence names a middleware: its text, or for a function written inline in a `.use(…)`
+ * step, the builder the step makes (`orgAction = authed.use(async ({ ctx, next }) => …)`).
+ */
+function middlewareName(mw: ts.Expression): string {
+  const fn = skipOuter(mw);
+  const step = mw.parent;
+  if (isFunctionLike(fn) && ts.isCallExpression(step)) {
+    let made: ts.Node = step;
+    while (ts.isCallExpression(made.parent) || ts.isPropertyAccessExpression(made.parent)) made = made.parent;
+    if (ts.isVariableDeclaration(made.parent) && ts.isIdentifier(made.parent.name))
+      return `of \`${made.parent.name.text}\``;
+    return 'written inline';
+  }
+  return `\`${shortText(mw, 40)}\``;
 }
 
 /** An object literal's own value for a key: the initializer, the shorthand name, 'spread' if a spread may hold it. */
