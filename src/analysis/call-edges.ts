@@ -210,7 +210,9 @@ export class CallEdges {
 function isValuePosition(id: ts.Identifier, parent: ts.Node): boolean {
   if (ts.isCallExpression(parent) || ts.isNewExpression(parent)) return parent.expression !== id;
   if (ts.isPropertyAssignment(parent)) return parent.initializer === id;
-  if (ts.isVariableDeclaration(parent)) return parent.initializer === id;
+  // `export const clearAccounts = clearAll;` at module level is another name for the function: calls through it are
+  // its calls (provenance follows the const), and the alias's own uses as a value are noted in turn (functionishNames).
+  if (ts.isVariableDeclaration(parent)) return parent.initializer === id && !isModuleAlias(parent);
   if (ts.isBinaryExpression(parent)) return parent.right === id;
   return (
     ts.isShorthandPropertyAssignment(parent) ||
@@ -222,9 +224,24 @@ function isValuePosition(id: ts.Identifier, parent: ts.Node): boolean {
   );
 }
 
-/** Module-level names that may refer to a function: its declarations and its imports. */
+/** `const alias = name;` as a statement of the module. */
+function isModuleAlias(d: ts.VariableDeclaration): boolean {
+  const list = d.parent;
+  return (
+    ts.isIdentifier(d.name) &&
+    !!d.initializer &&
+    ts.isIdentifier(d.initializer) &&
+    ts.isVariableDeclarationList(list) &&
+    (list.flags & ts.NodeFlags.Const) !== 0 &&
+    ts.isVariableStatement(list.parent) &&
+    ts.isSourceFile(list.parent.parent)
+  );
+}
+
+/** Module-level names that may refer to a function: its declarations, its imports, and consts that alias them. */
 function functionishNames(sf: ts.SourceFile): Set<string> {
   const names = new Set<string>();
+  const aliases: ts.VariableDeclaration[] = [];
   for (const st of sf.statements) {
     if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) names.add(st.name.text);
     else if (ts.isVariableStatement(st)) {
@@ -232,6 +249,7 @@ function functionishNames(sf: ts.SourceFile): Set<string> {
         const init = d.initializer && skipOuter(d.initializer);
         const fnInit = init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init));
         if (ts.isIdentifier(d.name) && fnInit) names.add(d.name.text);
+        else if (isModuleAlias(d)) aliases.push(d);
       }
     } else if (ts.isImportDeclaration(st) && st.importClause) {
       const c = st.importClause;
@@ -241,5 +259,9 @@ function functionishNames(sf: ts.SourceFile): Set<string> {
       }
     }
   }
+  // An alias of an alias is one too. One pass in source order sees them all: a const cannot be read before its
+  // declaration runs, while the functions and imports it may name are all collected above.
+  for (const d of aliases)
+    if (names.has((d.initializer as ts.Identifier).text)) names.add((d.name as ts.Identifier).text);
   return names;
 }
