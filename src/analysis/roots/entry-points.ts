@@ -562,7 +562,10 @@ export class EntryPoints {
     if (server) {
       const apps = server.app ? this.appsOf(server.app, 0) : [{ app: this.appOf(call)!, order: [] }];
       for (const { app, order } of apps)
-        if (app) this.addReg(app, { kind: 'rc', method: 'rc', prefix: '', args: [], call, order: [...order, this.order(call)], server });
+        if (app) {
+          const at = [...order, this.order(call)];
+          this.addReg(app, { kind: 'rc', method: 'rc', prefix: '', args: [], call, order: at, server });
+        }
       return;
     }
     // graphile-worker: run({ taskList: { name: fn } }) / runOnce(…).

@@ -72,7 +72,10 @@ export class RcRoutes {
   }
 
   /** The controller classes of `controllers`: classes by name, and every decorated class of a file a glob matches. */
-  private controllers(given: ts.Expression | undefined, classes: readonly ts.ClassDeclaration[]): ts.ClassDeclaration[] {
+  private controllers(
+    given: ts.Expression | undefined,
+    classes: readonly ts.ClassDeclaration[],
+  ): ts.ClassDeclaration[] {
     if (!given) return [];
     return this.classesOrValues(given, classes).flatMap((m) => (m.kind === 'class' ? [m.cls] : []));
   }
