@@ -12,8 +12,6 @@ import type { AmbientProviders, Store } from './providers.js';
 // sent), or in an earlier statement of a block around it. Never through a branch, a `try`, a loop, a nested function,
 // or the right side of `&&`, `||`, `??`, `?.` and `? :`, where the guard may not have run.
 
-const MAX_DEPTH = 4;
-
 export class StoreGuards {
   private readonly memo = new WeakMap<ts.FunctionLikeDeclaration, ReadonlySet<Store>>();
 
@@ -39,13 +37,13 @@ export class StoreGuards {
         ts.isNonNullExpression(top.parent)
       )
         top = top.parent;
-      this.calledIn(top, out, 0);
+      this.calledIn(top, out);
     } else if (ts.isCallExpression(node)) {
       // A call of a function: its receiver and arguments are evaluated before it runs; its own guard, inside it, is
       // not (what it does before that check is not covered).
       const callee = skipOuter(node.expression);
-      if (ts.isPropertyAccessExpression(callee)) this.calledIn(callee.expression, out, 0);
-      for (const a of node.arguments) this.calledIn(a, out, 0);
+      if (ts.isPropertyAccessExpression(callee)) this.calledIn(callee.expression, out);
+      for (const a of node.arguments) this.calledIn(a, out);
     }
     // Earlier statements of each enclosing block, up to the function.
     let child: ts.Node = top;
@@ -53,7 +51,7 @@ export class StoreGuards {
       if (ts.isBlock(n))
         for (const st of n.statements) {
           if (st === child) break;
-          if (plain(st)) this.calledIn(st, out, 0);
+          if (plain(st)) this.calledIn(st, out);
         }
       child = n;
     }
@@ -61,13 +59,15 @@ export class StoreGuards {
   }
 
   /** The stores a function has made sure are entered when it returns (empty: it is no guard). */
-  guarded(fn: ts.FunctionLikeDeclaration, depth = 0): ReadonlySet<Store> {
+  guarded(fn: ts.FunctionLikeDeclaration): ReadonlySet<Store> {
     const known = this.memo.get(fn);
     if (known) return known;
-    this.memo.set(fn, new Set()); // a cycle guards nothing
+    // Memoised once per function, whatever asks (a depth cap would memoise a cut-short answer): a cycle guards
+    // nothing.
+    this.memo.set(fn, new Set());
     const out = new Map<Store, ts.FunctionLikeDeclaration>();
     const body = fn.body;
-    if (body && ts.isBlock(body) && depth <= MAX_DEPTH) {
+    if (body && ts.isBlock(body)) {
       const locals = new Map<string, Store>();
       for (const st of body.statements) {
         // `const id = store.getStore()?.tenantId;` then `if (!id) throw …`.
@@ -84,7 +84,7 @@ export class StoreGuards {
           continue;
         }
         if (!plain(st)) break;
-        this.calledIn(st, out, depth);
+        this.calledIn(st, out);
         if (ts.isReturnStatement(st)) break;
       }
     }
@@ -94,7 +94,7 @@ export class StoreGuards {
   }
 
   /** Guards called unconditionally within a node (not through a branch or a nested function). */
-  private calledIn(node: ts.Node, out: Map<Store, ts.FunctionLikeDeclaration>, depth: number): void {
+  private calledIn(node: ts.Node, out: Map<Store, ts.FunctionLikeDeclaration>): void {
     const visit = (n: ts.Node): void => {
       if (isFunctionLike(n) || ts.isConditionalExpression(n)) return;
       if (ts.isBinaryExpression(n) && isShortCircuit(n.operatorToken.kind)) {
@@ -104,8 +104,8 @@ export class StoreGuards {
       if (ts.isCallExpression(n)) {
         if (n.questionDotToken) return;
         const target = this.origins.expr(n.expression);
-        if (target.kind === 'function' && depth < MAX_DEPTH)
-          for (const s of this.guarded(target.decl, depth + 1)) if (!out.has(s)) out.set(s, target.decl);
+        if (target.kind === 'function')
+          for (const s of this.guarded(target.decl)) if (!out.has(s)) out.set(s, target.decl);
       }
       ts.forEachChild(n, visit);
     };
