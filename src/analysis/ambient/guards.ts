@@ -10,7 +10,8 @@ import type { AmbientProviders, Store } from './providers.js';
 // call that leads to it, with nothing in that store throws at the guard and writes nothing there. Only calls made
 // unconditionally count: in the write's own call (its receiver chain and arguments, evaluated before the query is
 // sent), or in an earlier statement of a block around it. Never through a branch, a `try`, a loop, a nested function,
-// or the right side of `&&`, `||`, `??`, `?.` and `? :`, where the guard may not have run.
+// or the right side of `&&`, `||`, `??`, `?.` and `? :`, where the guard may not have run; an async function is a
+// guard for its caller only where the call is awaited (its throw is a rejected promise).
 
 export class StoreGuards {
   private readonly memo = new WeakMap<ts.FunctionLikeDeclaration, ReadonlySet<Store>>();
@@ -104,13 +105,25 @@ export class StoreGuards {
       if (ts.isCallExpression(n)) {
         if (n.questionDotToken) return;
         const target = this.origins.expr(n.expression);
-        if (target.kind === 'function')
+        // An async function's throw is a rejected promise: it stops the caller only where the call is awaited.
+        if (target.kind === 'function' && (!isAsync(target.decl) || awaited(n)))
           for (const s of this.guarded(target.decl)) if (!out.has(s)) out.set(s, target.decl);
       }
       ts.forEachChild(n, visit);
     };
     visit(node);
   }
+}
+
+function isAsync(fn: ts.FunctionLikeDeclaration): boolean {
+  return !!ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword);
+}
+
+/** `await f()` (through parentheses). */
+function awaited(call: ts.CallExpression): boolean {
+  let n: ts.Node = call.parent;
+  while (ts.isParenthesizedExpression(n)) n = n.parent;
+  return ts.isAwaitExpression(n);
 }
 
 /** A statement that runs its expressions unconditionally (no branch, loop or `try`). */

@@ -221,6 +221,8 @@ export class Reach {
     }
     const fn = c;
     let explained = false;
+    /** Contexts a guard before a call kept from reaching `fn`: its contexts only if nothing else reaches it. */
+    const stopped: Ctx[] = [];
     for (const entry of this.rootsOf.get(fn) ?? []) {
       explained = true;
       for (const entered of this.chain(entry.chain)) add(this.ctx(entered, entry.root, []));
@@ -235,6 +237,7 @@ export class Reach {
       for (const ctx of this.of(this.container(edge.call))) {
         const now = entered.size ? this.overlay(ctx.entered, entered, true) : ctx.entered;
         if (!lacks(now, needs)) add(this.extend(ctx, now, step));
+        else stopped.push(this.extend(ctx, now, step));
       }
     }
     for (const run of this.runTargets.get(fn) ?? []) {
@@ -314,6 +317,8 @@ export class Reach {
         ),
       );
     }
+    // Every way here stops at a guard first: none is set aside (as for a write, settle.ts).
+    if (out.size === 0) for (const ctx of stopped) add(ctx);
     return [...out.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
