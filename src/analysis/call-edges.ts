@@ -43,7 +43,9 @@ export class CallEdges {
   ) {}
 
   helperCall(call: ts.CallExpression, state: Map<ts.Node, ConnState>): void {
-    if (this.deps.handles.ambient.enters(call)) (this.facts.storeEntries ??= new Map()).set(call, new Map(state));
+    const ambient = this.deps.handles.ambient;
+    if (ambient.enters(call) || ambient.entersThrough(call))
+      (this.facts.storeEntries ??= new Map()).set(call, new Map(state));
     const helper = scopeHelper(this.deps.config, call);
     if (helper) {
       const index = helper.callbackArg < 0 ? call.arguments.length + helper.callbackArg : helper.callbackArg;

@@ -16,6 +16,7 @@ import { type AmbientHandle, AmbientProviders, proxiedTarget } from './ambient/p
 import { type SqlDeps, statementEffects } from './sql-resolution.js';
 import { forwardingFact, type ForwardingFact } from './providers/transactions.js';
 import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
+import { returnedExpressions } from '../code/own-returns.js';
 import { factoryCallOfHook, tenantFromConfig } from './providers/tenant-pools.js';
 import { type OpenContainer, openContainerRead, replacedMember } from './providers/replaced-members.js';
 import { type SetterEffect, setterFact } from './providers/setters.js';
@@ -147,6 +148,9 @@ export function where(node: ts.Node, root: string): string {
   const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
   return `${toPosixRelative(root, sf.fileName)}:${line + 1}`;
 }
+
+/** A TypeORM manager's methods that hand out a repository running on that manager's connection. */
+const REPOSITORY_GETTERS = new Set(['getRepository', 'getTreeRepository', 'getCustomRepository']);
 
 export class HandleResolver {
   private readonly memo = new Map<ts.Node, Handle>();
@@ -362,7 +366,9 @@ export class HandleResolver {
         // A container member replaced after it was built: the worst of its values (providers/replaced-members.ts).
         const replaced =
           origin.values && replacedMember(origin.values, origin.reason, (e) => this.trace(e), this.root, origin.field);
-        return replaced ?? { kind: 'unknown', reason: origin.reason };
+        if (replaced) return replaced;
+        const read = origin.getter && this.getterOverStore(origin.getter);
+        return read ?? { kind: 'unknown', reason: origin.reason };
       }
       case 'expr':
         return (
@@ -370,6 +376,26 @@ export class HandleResolver {
           this.fromExpression(origin.expr, at)
         );
     }
+  }
+
+  /**
+   * `get repo() { const manager = currentManager() ?? this.source.manager; return manager.getRepository(this.target) }`
+   * (or `return currentManager() ?? this.source.manager`): a getter whose one return is, or is a TypeORM repository
+   * taken from, an accessor of an ambient store. Each read runs the getter, so it is that accessor, judged per path
+   * like any other (ambient/settle.ts); any other getter stays untraced (`this.repo` is a getter of …).
+   */
+  private getterOverStore(getter: ts.GetAccessorDeclaration): Handle | undefined {
+    const returns = returnedExpressions(getter);
+    if (returns.length !== 1) return undefined;
+    let e = skipOuter(returns[0]!);
+    if (
+      ts.isCallExpression(e) &&
+      ts.isPropertyAccessExpression(skipOuter(e.expression)) &&
+      REPOSITORY_GETTERS.has((skipOuter(e.expression) as ts.PropertyAccessExpression).name.text)
+    )
+      e = (skipOuter(e.expression) as ts.PropertyAccessExpression).expression;
+    const h = this.trace(e);
+    return h.kind === 'ambient' ? h : undefined;
   }
 
   private fromExpression(expr: ts.Expression, at: ts.Expression): Handle {

@@ -42,6 +42,11 @@ export type Origin =
       methods?: { decl: ts.FunctionLikeDeclaration; name: string }[];
       /** `values` are the assignments of this instance field of a class (`this.dataSource = …` in several places). */
       field?: string;
+      /**
+       * `this.repo` read through a getter (`get repo() { … return manager.getRepository(X) }`): not followed as a
+       * value, but a reader may follow its one return where that reads an ambient store (analysis/handles.ts).
+       */
+      getter?: ts.GetAccessorDeclaration;
     };
 
 export class OriginResolver {
@@ -395,7 +400,11 @@ export class OriginResolver {
       if (ts.isMethodDeclaration(m)) return { kind: 'function', decl: m, name: key };
       // `get repo() { … }`: each read runs the getter, whose value is not followed.
       if (ts.isGetAccessorDeclaration(m))
-        return { kind: 'unknown', reason: `\`this.${key}\` is a getter of ${cls.name?.text ?? 'its class'}` };
+        return {
+          kind: 'unknown',
+          reason: `\`this.${key}\` is a getter of ${cls.name?.text ?? 'its class'}`,
+          getter: m,
+        };
       if (ts.isPropertyDeclaration(m)) {
         if (m.initializer && (ts.isArrowFunction(m.initializer) || ts.isFunctionExpression(m.initializer)))
           return { kind: 'function', decl: m.initializer, name: key };

@@ -223,6 +223,40 @@ export class AmbientProviders {
     return undefined;
   }
 
+  /**
+   * Whether a call is of a function of the codebase that enters a store with what it is given (`runWithTenant(context,
+   * work)` whose body runs `storage.run(context, work)`), directly or through a function it calls, a few levels: the
+   * flow records the connections' states at such a call too (call-edges.ts), for the value the store is entered with
+   * there (reach.ts `bound`).
+   */
+  entersThrough(call: ts.CallExpression): boolean {
+    const target = this.origins.expr(call.expression);
+    return target.kind === 'function' && this.wrapsRun(target.decl, 0);
+  }
+
+  private wrapsRun(fn: ts.FunctionLikeDeclaration, depth: number): boolean {
+    const known = this.wrappers.get(fn);
+    if (known !== undefined) return known;
+    this.wrappers.set(fn, false);
+    let found = false;
+    const visit = (n: ts.Node): void => {
+      if (found) return;
+      if (ts.isCallExpression(n)) {
+        if (this.runCall(n)) found = true;
+        else if (depth < 3) {
+          const target = this.origins.expr(n.expression);
+          if (target.kind === 'function' && target.decl !== fn && this.wrapsRun(target.decl, depth + 1)) found = true;
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    if (fn.body) visit(fn.body);
+    this.wrappers.set(fn, found);
+    return found;
+  }
+
+  private readonly wrappers = new WeakMap<ts.FunctionLikeDeclaration, boolean>();
+
   /** Whether a call enters a store (`S.run(v, fn)` or `S.enterWith(v)`). */
   enters(call: ts.CallExpression): boolean {
     const callee = skipOuter(call.expression);

@@ -8,6 +8,7 @@ import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { fromPackage, runCallsIn, type Middleware, type Root, type RootEntry } from '../roots/entry-points.js';
 import type { AmbientProviders, Store } from './providers.js';
+import { StoreGuards } from './guards.js';
 import type { KeptCallerIndex } from '../caller-index.js';
 
 // Which stores are entered, with what, on the paths from roots to each function: one fact
@@ -114,7 +115,11 @@ export class Reach {
   private readonly handsOn = new Map<ts.FunctionLikeDeclaration, Set<ts.FunctionLikeDeclaration>>();
   private chainsOf: Map<Root, Middleware[][]> | undefined;
 
+  /** Functions that throw when a store holds nothing (guards.ts): paths without it stop there. */
+  readonly guards: StoreGuards;
+
   constructor(private readonly deps: ReachDeps) {
+    this.guards = new StoreGuards(deps.providers, deps.origins);
     for (const f of deps.files) {
       // The file's `S.run(v, cb)`-shaped calls as listed once per parse (entry-points.ts), not a walk of every node.
       for (const n of runCallsIn(f.sf)) {
@@ -216,6 +221,8 @@ export class Reach {
     }
     const fn = c;
     let explained = false;
+    /** Contexts a guard before a call kept from reaching `fn`: its contexts only if nothing else reaches it. */
+    const stopped: Ctx[] = [];
     for (const entry of this.rootsOf.get(fn) ?? []) {
       explained = true;
       for (const entered of this.chain(entry.chain)) add(this.ctx(entered, entry.root, []));
@@ -224,8 +231,14 @@ export class Reach {
       explained = true;
       const step = `${functionName(fn)}() (${this.deps.where(edge.call)})`;
       const entered = this.enteredBefore(edge.call);
-      for (const ctx of this.of(this.container(edge.call)))
-        add(this.extend(ctx, entered.size ? this.overlay(ctx.entered, entered, true) : ctx.entered, step));
+      // A guard before the call (`const where = this.scopedWhere({ id })`): a path with nothing in its store throws
+      // there and never makes the call.
+      const needs = this.guards.before(edge.call, false);
+      for (const ctx of this.of(this.container(edge.call))) {
+        const now = entered.size ? this.overlay(ctx.entered, entered, true) : ctx.entered;
+        if (!lacks(now, needs)) add(this.extend(ctx, now, step));
+        else stopped.push(this.extend(ctx, now, step));
+      }
     }
     for (const run of this.runTargets.get(fn) ?? []) {
       explained = true;
@@ -304,6 +317,8 @@ export class Reach {
         ),
       );
     }
+    // Every way here stops at a guard first: none is set aside (as for a write, settle.ts).
+    if (out.size === 0) for (const ctx of stopped) add(ctx);
     return [...out.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
@@ -423,11 +438,18 @@ export class Reach {
         if (run && cb && (isParam(cb) || (isFunctionLike(cb) && calls(cb, isParam))))
           found = { store: run.store, value: run.value, call: n };
         // Handed on to another wrapper of the codebase, which enters the store around it.
-        const at = run || depth >= MAX_FORWARDS ? -1 : n.arguments.findIndex((a) => isParam(a));
+        // Also in a callback that calls it (`runWithOrg(ctx, () => work())`): the wrapper of a wrapper.
+        const at =
+          run || depth >= MAX_FORWARDS
+            ? -1
+            : n.arguments.findIndex((a) => isParam(a) || (isFunctionLike(skipOuter(a)) && calls(skipOuter(a) as
+                ts.FunctionLikeDeclaration, isParam)));
         const next = at >= 0 ? this.deps.origins.expr(n.expression) : undefined;
         if (!found && next?.kind === 'function' && next.decl !== wrapper) {
           const inner = this.wrapperRun(next.decl, at, depth + 1);
-          if (inner) found = { ...inner, value: substitute(inner.value, next.decl, n) };
+          // Entered with this call's argument: the connection's state is read where it is given (settle.ts).
+          const value = inner && substitute(inner.value, next.decl, n);
+          if (inner && value) found = { ...inner, value, ...(value !== inner.value ? { call: n } : {}) };
         }
       }
       ts.forEachChild(n, visit);
@@ -583,9 +605,13 @@ export class Reach {
               add(
                 product(
                   around,
-                  this.nextEntries(
+                  bound(
+                    this.nextEntries(
+                      target.decl,
+                      use.arguments.findIndex((a) => skipOuter(a) === n),
+                    ),
                     target.decl,
-                    use.arguments.findIndex((a) => skipOuter(a) === n),
+                    use,
                   ),
                   (m) => this.signature(m),
                   (o, i) => this.overlay(o, i, false),
@@ -675,12 +701,18 @@ export class Reach {
         layers.push([new Map([[run.store, { kind: 'run', call: call as ts.CallExpression, value: run.value }]])]);
       else if (call && ts.isCallExpression(call)) {
         const target = this.deps.origins.expr(call.expression);
+        // What the helper enters with one of its parameters (`runWithTenant(context, work)` runs
+        // `storage.run(context, work)`) is entered with this call's argument.
         if (target.kind === 'function')
           layers.push(
-            this.nextEntries(
+            bound(
+              this.nextEntries(
+                target.decl,
+                call.arguments.findIndex((a) => skipOuter(a) === inner),
+                true,
+              ),
               target.decl,
-              call.arguments.findIndex((a) => skipOuter(a) === inner),
-              true,
+              call,
             ),
           );
       }
@@ -879,6 +911,34 @@ function substitute(value: ts.Expression, wrapper: ts.FunctionLikeDeclaration, c
   const b = ts.isIdentifier(v) ? lookup(v) : undefined;
   if (b?.kind !== 'parameter' || b.fn !== wrapper || b.path.length) return value;
   return call.arguments[b.index] ?? value;
+}
+
+/**
+ * Whether a path's entries leave out a store a guard requires (a configured middleware enters every store; an
+ * unfollowable step may have entered it: neither lacks it).
+ */
+export function lacks(entered: ReadonlyMap<StoreKey, Entry>, needs: ReadonlyMap<Store, unknown>): boolean {
+  if (needs.size === 0 || entered.has('*') || entered.has('?')) return false;
+  for (const store of needs.keys()) if (!entered.has(store)) return true;
+  return false;
+}
+
+/** Entries a function makes with its own parameters as values, made with the arguments of `call` instead. */
+function bound(
+  list: Map<StoreKey, Entry>[],
+  fn: ts.FunctionLikeDeclaration,
+  call: ts.CallExpression,
+): Map<StoreKey, Entry>[] {
+  return list.map((m) => {
+    let out: Map<StoreKey, Entry> | undefined;
+    for (const [k, e] of m) {
+      if (e.kind !== 'run') continue;
+      // Entered with the argument here: what the connection was in at this call is what the store holds (settle.ts).
+      const value = substitute(e.value, fn, call);
+      if (value !== e.value) (out ??= new Map(m)).set(k, { ...e, value, call });
+    }
+    return out ?? m;
+  });
 }
 
 function isExportedFunction(fn: ts.FunctionLikeDeclaration): boolean {

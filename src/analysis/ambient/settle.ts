@@ -14,7 +14,7 @@ import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { judge } from '../verdict.js';
 import type { AmbientHandle } from './providers.js';
-import { type Ctx, type Entry, MAX_ROOTS, Reach } from './reach.js';
+import { type Ctx, type Entry, lacks, MAX_ROOTS, Reach } from './reach.js';
 import { isPrimaryVariant } from '../context/replicas.js';
 import { ownConnectionState } from '../adapter-calls.js';
 import { bindingsOf, builderCallOf, templateKind, throughBindings } from '../table-builders.js';
@@ -91,7 +91,22 @@ export class AmbientSettler {
     this.pending = pending;
     this.reframe = reframe;
     const reach = (this.reach ??= this.build());
-    const ctxs = reach.of(reach.container(at));
+    const reaching = reach.of(reach.container(at));
+    // A guard before the write (guards.ts): the paths with nothing in its store throw there and write nothing. When
+    // every path would, none is set aside (the write is judged as it is reached).
+    const needs = reach.guards.before(at, true);
+    // `S.enterWith(v)` earlier in the write's own function applies on every path into it.
+    const here = reach.enteredBefore(at);
+    const withHere = (ctx: Ctx) => (here.size ? reach.overlay(ctx.entered, here, true) : ctx.entered);
+    const kept = needs.size ? reaching.filter((ctx) => !lacks(withHere(ctx), needs)) : reaching;
+    const ctxs = kept.length ? kept : reaching;
+    const stopped = reaching.length - ctxs.length;
+    const guard = [...needs.values()][0];
+    const dropped = reaching.find((ctx) => !ctxs.includes(ctx));
+    const guardNote = stopped && guard && dropped
+      ? `; where nothing entered the store (e.g. from ${dropped.root.label}) the guard \`${functionName(guard)}\` ` +
+        `(${where(guard, this.deps.root)}) throws before the write`
+      : '';
     if (ctxs.length === 0) {
       return {
         coverage: 'unresolved',
@@ -103,8 +118,6 @@ export class AmbientSettler {
         crossFile: true,
       };
     }
-    // `S.enterWith(v)` earlier in the write's own function applies on every path into it.
-    const here = reach.enteredBefore(at);
     const judged = ctxs.map((ctx) => ({
       ctx,
       verdict: this.judgeIn(
@@ -125,7 +138,8 @@ export class AmbientSettler {
     const rest = others.length ? `; ${others.join('; ')}` : '';
     const v = worst.verdict;
     if (v.coverage === 'unscoped' || v.coverage === 'unresolved') {
-      const evidence = `${v.coverage} when reached from ${trail(worst.ctx).join(' → ')}: ${v.evidence}${rest}`;
+      const evidence =
+        `${v.coverage} when reached from ${trail(worst.ctx).join(' → ')}: ${v.evidence}${rest}${guardNote}`;
       // The worst context's coverage and problem (its message id), with the trail that leads to it.
       return { ...v, via: null, evidence, callPath: trail(worst.ctx), deferred: false, crossFile: true };
     }
@@ -136,7 +150,7 @@ export class AmbientSettler {
       ...v,
       via: vias.join(', ') || null,
       evidence: `runs on ${h.label}; ${all.join('; ')}; e.g. from ${trail(worst.ctx).join(' → ')}: ` +
-        `${worst.verdict.evidence}`,
+        `${worst.verdict.evidence}${guardNote}`,
       callPath: [],
       deferred: false,
       crossFile: true,

@@ -6,6 +6,8 @@ import { indexedNodes, topLevelOf } from '../../code/file-nodes.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { type DepNode, type Facts, Interner, markDead, TrackedMemo } from '../../code/fixpoint.js';
 import { NestRoutes } from './nest.js';
+import { RcRoutes } from './routing-controllers.js';
+import { rcServerCall, type RcServer } from '../../code/rc-controllers.js';
 import { exportedValues, ROUTE_HANDLER_METHODS, routeFilePath, usesServer } from './next.js';
 
 // Entry points: where execution starts without a caller in the codebase. HTTP routes (and
@@ -60,13 +62,16 @@ const NO_NEXT: Framework = { name: 'next', nextIndex: -1 };
 const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'all', 'options', 'head']);
 
 interface Registration {
-  kind: 'use' | 'route';
+  /** `rc`: routing-controllers' `useExpressServer(app, options)` registers its controllers' routes here. */
+  kind: 'use' | 'route' | 'rc';
   method: string;
   prefix: string;
   args: ts.Expression[];
   call: ts.CallExpression;
   /** When it runs relative to the object's other registrations: the call sites that lead to it, outermost first. */
   order: number[];
+  /** The routing-controllers server call of an `rc` registration. */
+  server?: RcServer;
 }
 
 interface AppObject {
@@ -162,7 +167,7 @@ function mayAct(origins: OriginResolver, n: ts.CallExpression | ts.NewExpression
     return ts.isCallExpression(made) || ts.isNewExpression(made);
   }
   if (!ts.isIdentifier(callee)) return false;
-  return TIMERS.includes(callee.text) || isGraphileRun(origins.expr(callee));
+  return TIMERS.includes(callee.text) || isGraphileRun(origins.expr(callee)) || !!rcServerCall(n, origins);
 }
 
 /**
@@ -406,6 +411,7 @@ export class EntryPoints {
     }
     lastWalks = { walked: 0, kept: 0, registrations: 0 };
     this.walks = logged ? memos?.walks : undefined;
+    this.decorated = files.flatMap((sf) => syntaxOf(sf).decorated);
     for (const app of this.apps.values()) if (app.mountedIn === 0) this.routes(app, '', [], new Set());
     for (const sf of files) this.nextjs(sf);
     this.nest(files);
@@ -419,6 +425,9 @@ export class EntryPoints {
       else this.construct(n);
     }
   }
+
+  /** The program's decorated classes (routing-controllers' controllers given by glob). */
+  private decorated: ts.ClassDeclaration[] = [];
 
   /** The walks kept between scans (`RoutesWalk`): only where the pass over registrations is logged. */
   private walks: WeakMap<object, RoutesWalk> | undefined;
@@ -545,6 +554,18 @@ export class EntryPoints {
             call.arguments[call.arguments.length - 1],
           );
       }
+      return;
+    }
+    // routing-controllers: `useExpressServer(app, options)` registers its controllers on the app at that point;
+    // `createExpressServer(options)` makes an app with them registered first.
+    const server = ts.isIdentifier(callee) ? rcServerCall(call, this.origins) : undefined;
+    if (server) {
+      const apps = server.app ? this.appsOf(server.app, 0) : [{ app: this.appOf(call)!, order: [] }];
+      for (const { app, order } of apps)
+        if (app) {
+          const at = [...order, this.order(call)];
+          this.addReg(app, { kind: 'rc', method: 'rc', prefix: '', args: [], call, order: at, server });
+        }
       return;
     }
     // graphile-worker: run({ taskList: { name: fn } }) / runOnce(…).
@@ -909,6 +930,14 @@ export class EntryPoints {
         useRegs
           .filter(({ r, bare }) => earlier(r.order, reg.order) && under(path, bare))
           .flatMap(({ r }) => this.usesOf(r, app.framework));
+      if (reg.kind === 'rc') {
+        // Behind the app's middleware registered before the server call whose prefix the route's path falls
+        // under, then routing-controllers' own (roots/routing-controllers.ts).
+        const rc = new RcRoutes(this.origins, (e) => this.middleware(e, app.framework));
+        for (const r of rc.routes(reg.server!, this.decorated) ?? [])
+          this.root(r.fn, 'route', r.what, reg.call, [...outer, ...before(r.path), ...r.chain]);
+        continue;
+      }
       if (reg.kind === 'use') {
         for (const a of reg.args) {
           const child = this.mounted(a);
@@ -1142,6 +1171,8 @@ function frameworkOf(module: string, path: string[]): Framework | undefined {
     return { name: 'hono', nextIndex: 1 };
   if ((module === '@koa/router' || module === 'koa-router') && p === '') return { name: 'koa-router', nextIndex: 1 };
   if (module === 'koa' && p === '') return { name: 'koa-router', nextIndex: 1 };
+  // routing-controllers' `createExpressServer(options)` makes an Express app.
+  if (module === 'routing-controllers' && p === 'createExpressServer') return { name: 'express', nextIndex: 2 };
   // A Fastify hook is (request, reply, done); an async one has no done.
   if (module === 'fastify' && (p === '' || p === 'fastify' || p === 'default'))
     return { name: 'fastify', nextIndex: 2 };
