@@ -2,6 +2,7 @@ import { parseSql, recoverPieces } from '../sql/parser.js';
 import { bootCluster } from './cluster-cache.js';
 import { type Catalog, type CatalogLocations, readCatalog } from './catalog.js';
 import { buildModel, lineIndex, type MigrationFile } from './model.js';
+import { replayStep, replayStepsReport } from './replay-stats.js';
 
 // Replays migrations in an embedded Postgres (PGlite: real Postgres compiled to WASM, no
 // server) and reads the resulting catalog. This sees what a static reading cannot: DO
@@ -160,7 +161,9 @@ const TRACK_FUNCTIONS = `SELECT n.nspname || '.' || p.proname AS name, p.xmin::t
 
 export async function replayMigrations(files: readonly MigrationFile[], db?: Db): Promise<ReplayResult> {
   const started = performance.now();
+  replayStep('boot (PGlite, from the cluster dump or initdb)');
   const pg = db ?? (await openEmbeddedPostgres());
+  replayStep('the migrations, statement by statement');
   const failures: ReplayFailure[] = [];
   const retried: { file: string; line: number }[] = [];
   const existing: { file: string; line: number }[] = [];
@@ -302,6 +305,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     };
     // Rounds over what is still missing while a round runs something: a chain of N files in the wrong order needs N.
     // (Each round keeps what still fails in a new list: removing from the list in place was quadratic in its length.)
+    replayStep(`retries in dependency order (${deferred.length} statement(s))`);
     let waiting = deferred;
     for (let round = 0; round < MAX_ROUNDS && waiting.length > 0; round++) {
       const still: Deferred[] = [];
@@ -329,7 +333,9 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
       if (ran === 0) break;
     }
     for (const d of waiting) failed(d, d.reason!);
+    replayStep('the catalog read');
     const catalog = await readCatalog((text) => pg.query(text));
+    replayStep('close');
     return {
       catalog,
       locations,
@@ -341,6 +347,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     };
   } finally {
     if (!db) await pg.close();
+    replayStepsReport();
   }
 }
 
