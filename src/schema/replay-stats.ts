@@ -12,15 +12,21 @@ interface Step {
 }
 
 let steps: Step[] = [];
+let notes: string[] = [];
 
-function on(): boolean {
+/** A line of figures printed under the table (what the in-memory data directory holds at the end). */
+export function replayNote(text: string): void {
+  if (replayStatsOn()) notes.push(text);
+}
+
+export function replayStatsOn(): boolean {
   const v = process.env['RLS_GUARD_PHASES'];
   return v === '1' || v === 'mem';
 }
 
 /** The replay's step `name` starts now (the one before it ends). */
 export function replayStep(name: string): void {
-  if (!on()) return;
+  if (!replayStatsOn()) return;
   const last = steps[steps.length - 1];
   if (last) last.rss = process.memoryUsage.rss();
   steps.push({ name, wall: performance.now(), cpu: process.cpuUsage() });
@@ -28,7 +34,7 @@ export function replayStep(name: string): void {
 
 /** Ends the last step and prints the table; nothing when not enabled. */
 export function replayStepsReport(write: (text: string) => void = (t) => process.stderr.write(t)): void {
-  if (!on() || steps.length === 0) return;
+  if (!replayStatsOn() || steps.length === 0) return;
   const end: Step = { name: 'total', wall: performance.now(), cpu: process.cpuUsage(), rss: process.memoryUsage.rss() };
   const cpu = (from: Step, to: Step): string =>
     ((to.cpu.user - from.cpu.user + to.cpu.system - from.cpu.system) / 1e6).toFixed(2).padStart(7);
@@ -41,7 +47,9 @@ export function replayStepsReport(write: (text: string) => void = (t) => process
   const peak = (process.resourceUsage().maxRSS / 1024).toFixed(0);
   write(
     `rls-guard replay (pid ${process.pid}: wall, CPU user + system, rss MB at the step's end)\n${rows.join('\n')}\n` +
-      `${wall(steps[0]!, end)} s ${cpu(steps[0]!, end)} s        total\nreplay peak rss ${peak} MB\n`,
+      `${wall(steps[0]!, end)} s ${cpu(steps[0]!, end)} s        total\n${notes.map((n) => `${n}\n`).join('')}` +
+      `replay peak rss ${peak} MB\n`,
   );
   steps = [];
+  notes = [];
 }

@@ -2,7 +2,7 @@ import { parseSql, recoverPieces } from '../sql/parser.js';
 import { bootCluster } from './cluster-cache.js';
 import { type Catalog, type CatalogLocations, readCatalog } from './catalog.js';
 import { buildModel, lineIndex, type MigrationFile } from './model.js';
-import { replayStep, replayStepsReport } from './replay-stats.js';
+import { replayNote, replayStatsOn, replayStep, replayStepsReport } from './replay-stats.js';
 
 // Replays migrations in an embedded Postgres (PGlite: real Postgres compiled to WASM, no
 // server) and reads the resulting catalog. This sees what a static reading cannot: DO
@@ -335,6 +335,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     for (const d of waiting) failed(d, d.reason!);
     replayStep('the catalog read');
     const catalog = await readCatalog((text) => pg.query(text));
+    if (replayStatsOn()) await noteDataDirectory(pg);
     replayStep('close');
     return {
       catalog,
@@ -348,6 +349,22 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
   } finally {
     if (!db) await pg.close();
     replayStepsReport();
+  }
+}
+
+/** The figures' note (RLS_GUARD_PHASES): what the data directory, held in the process's memory, ends with. */
+async function noteDataDirectory(pg: Db): Promise<void> {
+  try {
+    const { rows } = await pg.query<{ segments: number; wal: string; db: string }>(
+      `SELECT (SELECT count(*) FROM pg_ls_waldir())::int AS segments,
+        (SELECT coalesce(sum(size), 0) FROM pg_ls_waldir())::text AS wal,
+        (SELECT sum(pg_database_size(oid)) FROM pg_database)::text AS db`,
+    );
+    const mb = (n: string | undefined): string => (Number(n ?? 0) / 1048576).toFixed(0);
+    replayNote(`data directory at the end: WAL ${rows[0]?.segments} segment(s), ${mb(rows[0]?.wal)} MB; ` +
+      `databases ${mb(rows[0]?.db)} MB`);
+  } catch (error) {
+    replayNote(`data directory not measured: ${(error as Error).message}`);
   }
 }
 
