@@ -2,6 +2,7 @@ import { parseSql, recoverPieces } from '../sql/parser.js';
 import { bootCluster } from './cluster-cache.js';
 import { type Catalog, type CatalogLocations, readCatalog } from './catalog.js';
 import { buildModel, lineIndex, type MigrationFile } from './model.js';
+import { walCheckpointer } from './pglite-settings.js';
 import { replayNote, replayStatsOn, replayStep, replayStepsReport } from './replay-stats.js';
 
 // Replays migrations in an embedded Postgres (PGlite: real Postgres compiled to WASM, no
@@ -94,6 +95,9 @@ const MISSING = new Set(['42P01', '42703', '42883', '42704', '3F000']);
  * statement is noted, not a gap. A policy or function that exists already (42710, 42723) may differ: still a failure.
  */
 const EXISTS = new Set(['42P07', '42701']);
+
+/** Statements between two checks of the WAL's growth (walCheckpointer), within a file. */
+const CHECK_EVERY = 100;
 
 /** Retry rounds: each runs the statements still missing something, in their order, while one of them succeeds. */
 const MAX_ROUNDS = 8;
@@ -232,6 +236,9 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     };
     const deferred: Deferred[] = [];
     let seq = 0;
+    // The WAL is checked after each file and every CHECK_EVERY statements (a file of seed rows can be megabytes).
+    const wal = walCheckpointer(pg);
+    await wal.check();
     for (const file of files) {
       const lineAt = lineIndex(file.text);
       // A lexing error loses only its own statements (the static reading reports them).
@@ -257,7 +264,9 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         // comments) skip the catalog check: migrations can hold thousands of them. A SELECT
         // is checked: it may call a function that runs DDL (SELECT enable_rls_everywhere()).
         if (!inert) await track(at, place, piece.text);
+        if (place % CHECK_EVERY === 0) await wal.check();
       }
+      await wal.check();
     }
     /**
      * Runs a retried statement in a transaction and keeps its effect only when it is in order: one that undoes, or that
@@ -333,6 +342,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
       if (ran === 0) break;
     }
     for (const d of waiting) failed(d, d.reason!);
+    replayNote(`WAL checkpoints asked: ${wal.checkpoints}`);
     replayStep('the catalog read');
     const catalog = await readCatalog((text) => pg.query(text));
     if (replayStatsOn()) await noteDataDirectory(pg);
