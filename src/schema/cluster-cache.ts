@@ -89,7 +89,7 @@ function readDump(file: string): Blob | undefined {
   }
   try {
     // Unzipped in one chunk of the size gzip's trailer states (its ISIZE, the length modulo 2^32): zlib's default 64 KB
-    // chunks are concatenated at the end, a second copy of the whole tar at once. A trailer that lies only costs chunks.
+    // chunks are concatenated at the end, a second copy of the whole tar at once. A trailer that lies costs chunks.
     const stated = bytes.length >= 18 ? bytes.readUInt32LE(bytes.length - 4) : 0;
     const tar = zlib.gunzipSync(bytes, { chunkSize: Math.max(64 * 1024, stated + 1) });
     // A tar's first header names its format at offset 257; anything else, PGlite would gunzip again.

@@ -54,6 +54,8 @@ interface Queryable {
  * migrations left 74 MB of WAL). A checkpoint writes dirty buffers to the data directory and changes no catalog row;
  * it also runs inside a transaction block. Counted in `checkpoints` for the figures.
  */
+const WAL_POSITION = `SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::text AS at`;
+
 /** The checkpoints the replays of this process asked for: for tests. */
 export const walCheckpoints = { asked: 0 };
 
@@ -62,7 +64,7 @@ export function walCheckpointer(pg: Queryable): { check(): Promise<void>; checkp
   const state = {
     checkpoints: 0,
     async check(): Promise<void> {
-      const { rows } = await pg.query<{ at: string }>(`SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::text AS at`);
+      const { rows } = await pg.query<{ at: string }>(WAL_POSITION);
       const at = BigInt(rows[0]!.at.split('.')[0]!);
       if (since === undefined) since = at;
       if (at - since < BigInt(CHECKPOINT_AFTER_BYTES)) return;
