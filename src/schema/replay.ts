@@ -319,7 +319,10 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     for (let round = 0; round < MAX_ROUNDS && waiting.length > 0; round++) {
       const still: Deferred[] = [];
       let ran = 0;
-      for (const d of waiting) {
+      for (const [i, d] of waiting.entries()) {
+        // Between two retries, never inside one's transaction: the retries write WAL too (thousands of them, each in
+        // its own transaction, on Community-Canvas).
+        if (i > 0 && i % CHECK_EVERY === 0) await wal.check();
         const ordered =
           d.inert && !d.removes ? { error: await execWithProvidedRoles(pg, d.text, providedRoles) } : await inOrder(d);
         if ('overtaken' in ordered) {

@@ -43,4 +43,25 @@ describe('the replay\'s WAL', () => {
       await db.close();
     }
   }, 120_000);
+
+  it('is checkpointed during the retries in dependency order too', async () => {
+    const db = await openEmbeddedPostgres();
+    const asked = walCheckpoints.asked;
+    try {
+      // Every seed statement of 001 needs the table 002 creates: all 400 run as retries, after the files.
+      const result = await replayMigrations(
+        [
+          { path: 'db/001_seed.sql', text: Array.from({ length: 400 }, () => SEED(400)).join('\n') },
+          { path: 'db/002_events.sql', text: 'CREATE TABLE events (id bigserial, org_id uuid NOT NULL, body text);' },
+        ],
+        db,
+      );
+      expect(result.failures).toEqual([]);
+      expect(result.retried).toHaveLength(400);
+      // About 40 MB of WAL in the retries, checked every 100 of them: two checkpoints at least (none without).
+      expect(walCheckpoints.asked - asked).toBeGreaterThanOrEqual(2);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
 });
