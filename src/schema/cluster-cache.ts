@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { INITDB_ARGS, replayStartParams } from './pglite-settings.js';
 import { machineCacheDir } from './run-worker.js';
 
 // A fresh PGlite cluster, kept on disk once per machine: booting PGlite is initdb (~6 s of CPU),
@@ -16,7 +17,15 @@ import { machineCacheDir } from './run-worker.js';
 export const clusterBoots = { initdb: 0, loaded: 0, dumped: 0, rejected: 0 };
 
 interface Booting {
-  create(options: { extensions: never; loadDataDir?: Blob }): Promise<Cluster>;
+  create(options: BootOptions & { loadDataDir?: Blob }): Promise<Cluster>;
+  /** PGlite's own start parameters (`--single`, fsync off, …): ours are added after them. */
+  defaultStartParams?: string[];
+}
+
+interface BootOptions {
+  extensions: never;
+  startParams?: string[];
+  initDbStartParams?: string[];
 }
 
 interface Cluster {
@@ -30,7 +39,7 @@ export function clusterFile(extensions: readonly string[]): string | undefined {
   if (!version) return undefined;
   const key = crypto
     .createHash('sha256')
-    .update(`pglite ${version}\n${[...extensions].sort().join(',')}\ncluster v1`)
+    .update(`pglite ${version}\n${[...extensions].sort().join(',')}\n${INITDB_ARGS.join(' ')}\ncluster v1`)
     .digest('hex')
     .slice(0, 24);
   return path.join(machineCacheDir(), `pglite-cluster-${key}.tar.gz`);
@@ -42,11 +51,15 @@ export async function bootCluster<T extends Cluster>(
   extensions: Record<string, unknown>,
   file = clusterFile(Object.keys(extensions)),
 ): Promise<T> {
-  const options = { extensions: extensions as never };
+  const options: BootOptions = { extensions: extensions as never };
+  if (PGlite.defaultStartParams) {
+    options.startParams = replayStartParams(PGlite.defaultStartParams);
+    options.initDbStartParams = [...INITDB_ARGS];
+  }
   const tar = file ? readDump(file) : undefined;
   if (file && tar) {
     try {
-      const db = await PGlite.create({ ...options, loadDataDir: new Blob([tar], { type: 'application/x-tar' }) });
+      const db = await PGlite.create({ ...options, loadDataDir: tar });
       clusterBoots.loaded++;
       return db as T;
     } catch {
@@ -63,9 +76,10 @@ export async function bootCluster<T extends Cluster>(
 /**
  * The dump's tar, checked: gzip's CRC and length catch a truncated or damaged file (PGlite's own
  * gunzip of a damaged file rejects a promise nobody awaits: the process dies). Not ours (another
- * user's), unreadable or damaged: undefined, and a damaged one is removed.
+ * user's), unreadable or damaged: undefined, and a damaged one is removed. Returned as the Blob PGlite
+ * reads, so the unzipped Buffer is garbage before PGlite makes its own copies (the replay's peak).
  */
-function readDump(file: string): Buffer | undefined {
+function readDump(file: string): Blob | undefined {
   let bytes: Buffer;
   try {
     if (process.getuid && fs.statSync(file).uid !== process.getuid()) return undefined;
@@ -74,10 +88,13 @@ function readDump(file: string): Buffer | undefined {
     return undefined;
   }
   try {
-    const tar = zlib.gunzipSync(bytes);
+    // Unzipped in one chunk of the size gzip's trailer states (its ISIZE, the length modulo 2^32): zlib's default 64 KB
+    // chunks are concatenated at the end, a second copy of the whole tar at once. A trailer that lies costs chunks.
+    const stated = bytes.length >= 18 ? bytes.readUInt32LE(bytes.length - 4) : 0;
+    const tar = zlib.gunzipSync(bytes, { chunkSize: Math.max(64 * 1024, stated + 1) });
     // A tar's first header names its format at offset 257; anything else, PGlite would gunzip again.
     if (tar.length < 1024 || !tar.subarray(257, 262).equals(Buffer.from('ustar'))) throw new Error('not a tar');
-    return tar;
+    return new Blob([tar], { type: 'application/x-tar' });
   } catch {
     clusterBoots.rejected++;
     fs.rmSync(file, { force: true });

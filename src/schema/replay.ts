@@ -2,6 +2,8 @@ import { parseSql, recoverPieces } from '../sql/parser.js';
 import { bootCluster } from './cluster-cache.js';
 import { type Catalog, type CatalogLocations, readCatalog } from './catalog.js';
 import { buildModel, lineIndex, type MigrationFile } from './model.js';
+import { walCheckpointer } from './pglite-settings.js';
+import { replayNote, replayStatsOn, replayStep, replayStepsReport } from './replay-stats.js';
 
 // Replays migrations in an embedded Postgres (PGlite: real Postgres compiled to WASM, no
 // server) and reads the resulting catalog. This sees what a static reading cannot: DO
@@ -94,6 +96,9 @@ const MISSING = new Set(['42P01', '42703', '42883', '42704', '3F000']);
  */
 const EXISTS = new Set(['42P07', '42701']);
 
+/** Statements between two checks of the WAL's growth (walCheckpointer), within a file. */
+const CHECK_EVERY = 100;
+
 /** Retry rounds: each runs the statements still missing something, in their order, while one of them succeeds. */
 const MAX_ROUNDS = 8;
 
@@ -160,7 +165,9 @@ const TRACK_FUNCTIONS = `SELECT n.nspname || '.' || p.proname AS name, p.xmin::t
 
 export async function replayMigrations(files: readonly MigrationFile[], db?: Db): Promise<ReplayResult> {
   const started = performance.now();
+  replayStep('boot (PGlite, from the cluster dump or initdb)');
   const pg = db ?? (await openEmbeddedPostgres());
+  replayStep('the migrations, statement by statement');
   const failures: ReplayFailure[] = [];
   const retried: { file: string; line: number }[] = [];
   const existing: { file: string; line: number }[] = [];
@@ -229,6 +236,9 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     };
     const deferred: Deferred[] = [];
     let seq = 0;
+    // The WAL is checked after each file and every CHECK_EVERY statements (a file of seed rows can be megabytes).
+    const wal = walCheckpointer(pg);
+    await wal.check();
     for (const file of files) {
       const lineAt = lineIndex(file.text);
       // A lexing error loses only its own statements (the static reading reports them).
@@ -254,7 +264,9 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         // comments) skip the catalog check: migrations can hold thousands of them. A SELECT
         // is checked: it may call a function that runs DDL (SELECT enable_rls_everywhere()).
         if (!inert) await track(at, place, piece.text);
+        if (place % CHECK_EVERY === 0) await wal.check();
       }
+      await wal.check();
     }
     /**
      * Runs a retried statement in a transaction and keeps its effect only when it is in order: one that undoes, or that
@@ -302,11 +314,15 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     };
     // Rounds over what is still missing while a round runs something: a chain of N files in the wrong order needs N.
     // (Each round keeps what still fails in a new list: removing from the list in place was quadratic in its length.)
+    replayStep(`retries in dependency order (${deferred.length} statement(s))`);
     let waiting = deferred;
     for (let round = 0; round < MAX_ROUNDS && waiting.length > 0; round++) {
       const still: Deferred[] = [];
       let ran = 0;
-      for (const d of waiting) {
+      for (const [i, d] of waiting.entries()) {
+        // Between two retries, never inside one's transaction: the retries write WAL too (thousands of them, each in
+        // its own transaction, on Community-Canvas).
+        if (i > 0 && i % CHECK_EVERY === 0) await wal.check();
         const ordered =
           d.inert && !d.removes ? { error: await execWithProvidedRoles(pg, d.text, providedRoles) } : await inOrder(d);
         if ('overtaken' in ordered) {
@@ -329,7 +345,11 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
       if (ran === 0) break;
     }
     for (const d of waiting) failed(d, d.reason!);
+    replayNote(`WAL checkpoints asked: ${wal.checkpoints}`);
+    replayStep('the catalog read');
     const catalog = await readCatalog((text) => pg.query(text));
+    if (replayStatsOn()) await noteDataDirectory(pg);
+    replayStep('close');
     return {
       catalog,
       locations,
@@ -341,6 +361,23 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     };
   } finally {
     if (!db) await pg.close();
+    replayStepsReport();
+  }
+}
+
+/** The figures' note (RLS_GUARD_PHASES): what the data directory, held in the process's memory, ends with. */
+async function noteDataDirectory(pg: Db): Promise<void> {
+  try {
+    const { rows } = await pg.query<{ segments: number; wal: string; db: string }>(
+      `SELECT (SELECT count(*) FROM pg_ls_waldir())::int AS segments,
+        (SELECT coalesce(sum(size), 0) FROM pg_ls_waldir())::text AS wal,
+        (SELECT sum(pg_database_size(oid)) FROM pg_database)::text AS db`,
+    );
+    const mb = (n: string | undefined): string => (Number(n ?? 0) / 1048576).toFixed(0);
+    replayNote(`data directory at the end: WAL ${rows[0]?.segments} segment(s), ${mb(rows[0]?.wal)} MB; ` +
+      `databases ${mb(rows[0]?.db)} MB`);
+  } catch (error) {
+    replayNote(`data directory not measured: ${(error as Error).message}`);
   }
 }
 

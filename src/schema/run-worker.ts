@@ -21,7 +21,8 @@ export function runWorker(request: WorkerRequest): WorkerResponse {
       encoding: 'utf8',
       maxBuffer: 512 * 1024 * 1024,
       timeout: 300_000,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      // The phase timer's figures of the replay (replay-stats.ts) are the child's to print.
+      stdio: ['pipe', 'pipe', process.env['RLS_GUARD_PHASES'] ? 'inherit' : 'pipe'],
     });
     return JSON.parse(out) as WorkerResponse;
   } catch (error) {

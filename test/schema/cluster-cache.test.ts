@@ -89,4 +89,27 @@ describe('the cached fresh cluster', () => {
     expect(await replay()).toEqual(fromInitdb);
     expect(since(next)).toEqual({ initdb: 0, loaded: 1, dumped: 0, rejected: 0 });
   }, 180_000);
+
+  it('boots with the replay\'s memory settings, from initdb and from the dump (docs/schema.md)', async () => {
+    fs.rmSync(path.join(tmp, `rls-guard-cache-${os.userInfo().uid}`), { recursive: true, force: true });
+    for (const boot of [{ initdb: 1, loaded: 0 }, { initdb: 0, loaded: 1 }]) {
+      const before = boots();
+      const db = await openEmbeddedPostgres();
+      const shown: Record<string, string> = {};
+      for (const name of ['shared_buffers', 'full_page_writes', 'wal_level', 'maintenance_work_mem', 'wal_segment_size'])
+        shown[name] = (await db.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]!;
+      // PGlite's own start parameters are kept: single-user, fsync off.
+      shown.fsync = (await db.query<{ fsync: string }>('SHOW fsync')).rows[0]!.fsync;
+      await db.close();
+      expect(since(before)).toMatchObject(boot);
+      expect(shown).toEqual({
+        shared_buffers: '16MB',
+        full_page_writes: 'off',
+        wal_level: 'minimal',
+        maintenance_work_mem: '8MB',
+        wal_segment_size: '1MB',
+        fsync: 'off',
+      });
+    }
+  }, 120_000);
 });
