@@ -49,7 +49,7 @@ export class OriginResolver {
   // is followed once, and a chain of bindings costs its length, not its length per use.
   private readonly originKind: FactKind<ts.Expression, Origin> = {
     name: 'origin',
-    compute: (e) => this.compute(e),
+    compute: (e) => this.kept(this.compute(e)),
     conservative: (_e, why) => ({
       kind: 'unknown',
       reason:
@@ -84,6 +84,22 @@ export class OriginResolver {
     readonly host: SourceHost,
     readonly facts: Facts = new Facts(),
   ) {}
+
+  /**
+   * Each distinct reason once: a reason is built from a template per expression asked, and the same one (`cannot read
+   * \`toEqual\` of \`expect(result)\`, a value package 'vitest' hands back …`) comes back for hundreds of expressions
+   * whose origins the engine keeps to the end of the analysis (docs/performance.md, mem28). Kept as long as the facts.
+   */
+  private readonly reasons = new Map<string, string>();
+
+  /** The origin with its reason's one kept copy (a fresh origin's own field: nothing else holds it yet). */
+  private kept(origin: Origin): Origin {
+    if (origin.kind !== 'unknown') return origin;
+    const known = this.reasons.get(origin.reason);
+    if (known === undefined) this.reasons.set(origin.reason, origin.reason);
+    else origin.reason = known;
+    return origin;
+  }
 
   /**
    * Reads, before any origin is asked for, the members these files replace on objects they

@@ -5,7 +5,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import ts from '../../src/ts.js';
+import { type Origin, OriginResolver } from '../../src/code/origins.js';
 import { declarationsOf, NO_DECLARATIONS } from '../../src/code/scope.js';
+import { FileSystemSourceHost } from '../../src/code/source-host.js';
 import { snapshotIfAsked } from '../../src/files/phase-timer.js';
 import { parseSource, readSource, withSharedParses } from '../../src/files/source.js';
 import { isSqlParseKept, parseSql } from '../../src/sql/parser.js';
@@ -72,6 +74,27 @@ describe('what the audit lets go', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the reasons the origins keep', () => {
+  it('keeps one copy of a reason many expressions share', () => {
+    // 2,000 reads of one long member off a package's call result: one reason each, the same text (2 KB of it).
+    const key = `m${'x'.repeat(1000)}`;
+    const code = `import { make } from 'some-package';\n${`make().${key};\n`.repeat(2000)}`;
+    const sf = parseSource(path.resolve('fixtures/let-go-reasons.ts'), code);
+    const origins = new OriginResolver(new FileSystemSourceHost([sf]));
+    const reads = sf.statements.slice(1).map((s) => (s as ts.ExpressionStatement).expression);
+    collect();
+    const before = process.memoryUsage().heapUsed;
+    const kept: Origin[] = reads.map((e) => origins.expr(e));
+    collect();
+    const grown = process.memoryUsage().heapUsed - before;
+    const reasons = new Set(kept.map((o) => (o.kind === 'unknown' ? o.reason : o.kind)));
+    expect(reasons.size).toBe(1);
+    expect([...reasons][0]).toContain(`cannot read \`${key}\``);
+    // 2,000 copies would be over 2 MB; the origins, the engine's entries and one reason are a fraction of it.
+    expect(grown).toBeLessThan(1 << 20);
   });
 });
 
