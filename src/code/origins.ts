@@ -1,5 +1,6 @@
 import path from 'node:path';
 import ts from '../ts.js';
+import { OneCopy } from './one-copy.js';
 import { globalCacheValue } from './global-cache.js';
 import { Facts, type FactKind, TrackedMemo } from './fixpoint.js';
 import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
@@ -85,19 +86,12 @@ export class OriginResolver {
     readonly facts: Facts = new Facts(),
   ) {}
 
-  /**
-   * Each distinct reason once: a reason is built from a template per expression asked, and the same one (`cannot read
-   * \`toEqual\` of \`expect(result)\`, a value package 'vitest' hands back …`) comes back for hundreds of expressions
-   * whose origins the engine keeps to the end of the analysis (docs/performance.md, mem28). Kept as long as the facts.
-   */
-  private readonly reasons = new Map<string, string>();
+  /** Each distinct reason once (one-copy.ts): kept as long as the facts. */
+  private readonly reasons = new OneCopy();
 
   /** The origin with its reason's one kept copy (a fresh origin's own field: nothing else holds it yet). */
   private kept(origin: Origin): Origin {
-    if (origin.kind !== 'unknown') return origin;
-    const known = this.reasons.get(origin.reason);
-    if (known === undefined) this.reasons.set(origin.reason, origin.reason);
-    else origin.reason = known;
+    if (origin.kind === 'unknown') origin.reason = this.reasons.of(origin.reason);
     return origin;
   }
 
