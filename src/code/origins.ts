@@ -1,5 +1,6 @@
 import path from 'node:path';
 import ts from '../ts.js';
+import { OneCopy } from './one-copy.js';
 import { globalCacheValue } from './global-cache.js';
 import { Facts, type FactKind, TrackedMemo } from './fixpoint.js';
 import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
@@ -54,7 +55,7 @@ export class OriginResolver {
   // is followed once, and a chain of bindings costs its length, not its length per use.
   private readonly originKind: FactKind<ts.Expression, Origin> = {
     name: 'origin',
-    compute: (e) => this.compute(e),
+    compute: (e) => this.kept(this.compute(e)),
     conservative: (_e, why) => ({
       kind: 'unknown',
       reason:
@@ -89,6 +90,15 @@ export class OriginResolver {
     readonly host: SourceHost,
     readonly facts: Facts = new Facts(),
   ) {}
+
+  /** Each distinct reason once (one-copy.ts): kept as long as the facts. */
+  private readonly reasons = new OneCopy();
+
+  /** The origin with its reason's one kept copy (a fresh origin's own field: nothing else holds it yet). */
+  private kept(origin: Origin): Origin {
+    if (origin.kind === 'unknown') origin.reason = this.reasons.of(origin.reason);
+    return origin;
+  }
 
   /**
    * Reads, before any origin is asked for, the members these files replace on objects they

@@ -24,7 +24,7 @@ export type Binding =
   | { kind: 'import'; name: string; module: string; imported: string; decl: ts.Node }
   | { kind: 'other'; name: string; decl: ts.Node };
 
-const scopeCache = new WeakMap<ts.Node, Map<string, Binding>>();
+const scopeCache = new WeakMap<ts.Node, ReadonlyMap<string, Binding>>();
 
 // Sets of syntax kinds are built at their first use, not when the module loads: TypeScript is loaded only when a
 // run needs it (a warm audit with nothing changed does not; scripts/bundle.ts).
@@ -90,13 +90,20 @@ function isScope(node: ts.Node, from: ts.Node): boolean {
   return SCOPE_KINDS().has(node.kind);
 }
 
-function declarationsOf(scope: ts.Node): Map<string, Binding> {
-  let map = scopeCache.get(scope);
-  if (map) return map;
-  map = new Map();
+/**
+ * One map for every scope that declares nothing (most blocks and arrow bodies): an empty `Map` per scope was a tenth of
+ * this cache on signacare (docs/performance.md, mem28). Only read (`get`), never added to, once cached.
+ */
+export const NO_DECLARATIONS: ReadonlyMap<string, Binding> = new Map();
+
+export function declarationsOf(scope: ts.Node): ReadonlyMap<string, Binding> {
+  const known = scopeCache.get(scope);
+  if (known) return known;
+  const map = new Map<string, Binding>();
   collect(scope, map);
-  scopeCache.set(scope, map);
-  return map;
+  const kept = map.size === 0 ? NO_DECLARATIONS : map;
+  scopeCache.set(scope, kept);
+  return kept;
 }
 
 function collect(scope: ts.Node, map: Map<string, Binding>): void {

@@ -7,6 +7,9 @@
 // mark-compacts, counted and timed by V8's GC profiler, which records them as they happen, so a synchronous audit's
 // are counted too), and at the phase's end the heap used, the heap V8 holds, memory outside the heap (WebAssembly
 // memories, buffers) and the process's resident set; with `node --expose-gc`, after a full collection (what is live).
+// With RLS_GUARD_HEAPSNAPSHOT=<phase> (a phase's name or the start of it, or `end` for the audit's end) the process
+// writes a V8 heap snapshot when that phase is marked, whatever RLS_GUARD_PHASES says: what is live there, object by
+// object, for Chrome's memory tool (issue 15's memory work: docs/performance.md, mem28).
 
 import v8 from 'node:v8';
 
@@ -65,8 +68,30 @@ function closeLast(): void {
   last.memory = memoryNow();
 }
 
+/** The snapshot's file name: the phase's words, the process id; in the working folder. */
+function snapshotAt(name: string): string | undefined {
+  const wanted = process.env['RLS_GUARD_HEAPSNAPSHOT'];
+  if (!wanted || !name.startsWith(wanted)) return undefined;
+  const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').slice(0, 40);
+  return `rls-guard-${slug}-${process.pid}.heapsnapshot`;
+}
+
+/** Writes a heap snapshot when RLS_GUARD_HEAPSNAPSHOT names this mark; the written file's path is printed. */
+export function snapshotIfAsked(
+  name: string,
+  write: (text: string) => void = (t) => process.stderr.write(t),
+  snapshot: (file: string) => string = (f) => v8.writeHeapSnapshot(f),
+): void {
+  const file = snapshotAt(name);
+  if (!file) return;
+  // V8's writer is slow on this heap (tens of seconds for TypeScript's own objects, far longer for an audit's): say so.
+  write(`rls-guard: writing a heap snapshot at "${name}"\n`);
+  write(`rls-guard: heap snapshot written: ${snapshot(file)}\n`);
+}
+
 /** The phase `name` starts now (the one before it ends). */
 export function phase(name: string): void {
+  snapshotIfAsked(name);
   if (!on()) return;
   if (memoryOn()) closeLast();
   marks.push({ name, cpu: process.cpuUsage() });
@@ -94,6 +119,7 @@ function memoryTable(): string {
 
 /** Ends the last phase and prints the table (stderr); nothing when not enabled. */
 export function phaseReport(write: (text: string) => void = (t) => process.stderr.write(t)): void {
+  snapshotIfAsked('end', write);
   if (!on() || marks.length === 0) return;
   const end: Mark = { name: 'total', cpu: process.cpuUsage() };
   if (memoryOn()) closeLast();

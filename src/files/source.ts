@@ -36,6 +36,16 @@ export function parseSource(file: string, text: string): ts.SourceFile {
 let parses: Map<string, ts.SourceFile> | undefined;
 
 /**
+ * The text of the shared parse of `file` when it equals `text`, else `text`: a file the migrations' discovery parsed
+ * and the audit reads again as source is then one string, the tree's, not two equal ones (the listing keeps its text
+ * for the whole audit, the tree keeps its own).
+ */
+function parsedText(file: string, text: string): string {
+  const known = parses?.get(path.resolve(file));
+  return known && known.text === text ? known.text : text;
+}
+
+/**
  * Runs `fn` with parses shared by path and text, for the span of one run (a tree is immutable, and every reader keys
  * what it derives from it by node, so one tree serves all). Not for a reader that needs a new tree of the same text
  * (the analysis session replaces retired parses): it runs outside.
@@ -115,7 +125,7 @@ export function readSource(file: string, maxBytes: number = DEFAULT_MAX_FILE_BYT
     const text = decodeSource(fs.readFileSync(file));
     // Only after decoding: UTF-16 text is full of NUL bytes and is still source.
     if (text.includes('\0')) return { ok: false, reason: 'skipped: binary file (NUL characters after decoding)' };
-    return { ok: true, text };
+    return { ok: true, text: parsedText(file, text) };
   } catch (error) {
     // Node reads directory entries as UTF-8: a name that is not UTF-8 comes back with U+FFFD
     // in it and no longer names the file.

@@ -21,6 +21,20 @@ export type ParseOutcome =
 const cache = new Map<string, ParseOutcome>();
 const CACHE_LIMIT = 20_000;
 
+/**
+ * Forgets every parse kept: the audit calls it once its RLS model is built, when what the cache holds is the
+ * migrations' statements (whole migration files' trees), which the analysis of code does not ask again (a text asked
+ * again is parsed again, to an equal outcome). Signacare's: docs/performance.md, mem28.
+ */
+export function forgetSqlParses(): void {
+  cache.clear();
+}
+
+/** Whether a parse of this text is kept (for the test that holds the audit to letting them go). */
+export function isSqlParseKept(text: string): boolean {
+  return cache.has(text);
+}
+
 /** Parse PostgreSQL text with the real PostgreSQL parser. Never throws. */
 export function parseSql(text: string): ParseOutcome {
   const hit = cache.get(text);

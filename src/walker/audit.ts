@@ -17,6 +17,7 @@ import { loadPacks } from '../packs/load.js';
 import { platformUse } from '../packs/platform-use.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import { codeMigrationsByShape } from '../schema/migration-shape.js';
+import { forgetSqlParses } from '../sql/parser.js';
 import { definerFunctions, forcedTables, gatedTables } from '../schema/model.js';
 import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
@@ -132,6 +133,8 @@ function auditOnce(options: AuditOptions): AuditReport {
     ...(options.untrusted ? { untrusted: true } : {}),
   });
   incomplete.push(...modelGaps(model));
+  // The model is plain data: the migrations' SQL parses it was read from need not stay live through the analysis.
+  forgetSqlParses();
   // The config file as evidence names it (a declared admin provider's verdict says where it is declared).
   const configFile = configNameIn(root, loaded);
   const config = resolveAnalysisConfig(model, rooted, {
