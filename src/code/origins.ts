@@ -277,10 +277,7 @@ export class OriginResolver {
         // const { knex } = makeDb(): the property of what an in-repo factory returns.
         const returned = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? this.singleReturn(e, steps) : undefined;
         if (returned && this.readingReturns.has(returned))
-          return {
-            kind: 'unknown',
-            reason: `cannot read \`${key}\` of \`${shortText(e)}\`: the function returns only its own call`,
-          };
+          return quoting(() => `cannot read \`${key}\` of \`${shortText(e)}\`: the function returns only its own call`);
         if (returned) {
           this.readingReturns.add(returned);
           try {
@@ -291,13 +288,12 @@ export class OriginResolver {
         }
         // `locals.get(DbLocal).db`: what a package's function returns is whatever was put in it at run time.
         const from = ts.isCallExpression(e) ? this.expr(e.expression, steps + 1) : undefined;
-        if (from?.kind === 'external')
-          return {
-            kind: 'unknown',
-            reason: `cannot read \`${key}\` of \`${shortText(e)}\`, a value package '${from.module}' hands back ` +
-              `at run time (set elsewhere, e.g. by its middleware: not traced)`,
-          };
-        return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(e)}\`` };
+        if (from?.kind === 'external') {
+          const pkg = from.module;
+          return quoting(() => `cannot read \`${key}\` of \`${shortText(e)}\`, a value package '${pkg}' hands ` +
+            `back at run time (set elsewhere, e.g. by its middleware: not traced)`);
+        }
+        return quoting(() => `cannot read \`${key}\` of \`${shortText(e)}\``);
       }
       case 'class':
         // `Queue.getDb()`, `Queue.pgBossDb`: a static member of a class of the codebase.
@@ -561,6 +557,21 @@ export function functionName(fn: ts.Node): string {
   if (parent && ts.isPropertyAssignment(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
   if (ts.isConstructorDeclaration(fn) && fn.parent.name) return `${fn.parent.name.text}.constructor`;
   return '<anonymous>';
+}
+
+/**
+ * An unknown origin whose reason quotes the code, written when the reason is first read (then kept): of signacare's
+ * 110,000 such origins (`logger.info`, `res.status`: members of what a call returns) few reasons are ever read, and
+ * each quote cost a copy of the node's text (docs/performance.md, cpu28). An own property, so a spread copies it.
+ */
+function quoting(reason: () => string): Origin {
+  let text: string | undefined;
+  return {
+    kind: 'unknown',
+    get reason(): string {
+      return (text ??= reason());
+    },
+  };
 }
 
 export function shortText(node: ts.Node, max = 60): string {
