@@ -93,10 +93,11 @@ const UNSAID = 'not followed';
 
 class Follower {
   /**
-   * Values visited, by file name, then position (`pos` and `end` in one number), then member path and factory calls:
-   * the same identity as one `file:pos-end:keys:made` string, without building and hashing that string per visit.
+   * Values visited, as `file:pos-end:keys:made` with the file as its ordinal in `files` (a denotation reads a few
+   * files): the same identity as the file's name there, in a short string, not one with the whole path per visit.
    */
-  private readonly seen = new Map<string, Map<number | string, Set<string>>>();
+  private readonly seen = new Set<string>();
+  private readonly files: string[] = [];
   private visits = 0;
 
   /** `quiet`: the functions alone are asked for (denotedFunctions). */
@@ -110,16 +111,11 @@ class Follower {
   /** Whether this value (at these keys, made by these calls) was visited before; marks it visited. */
   private visited(expr: ts.Expression, keys: readonly (string | number)[], made: Made | undefined): boolean {
     const file = expr.getSourceFile().fileName;
-    let byPlace = this.seen.get(file);
-    if (!byPlace) this.seen.set(file, (byPlace = new Map()));
-    // One number while both ends are in [0, 2^26) (exact: below 2^53); otherwise the two as a string.
-    const small = expr.pos >= 0 && expr.end >= 0 && expr.end < 2 ** 26 && expr.pos < 2 ** 26;
-    const place = small ? expr.pos * 2 ** 26 + expr.end : `${expr.pos}-${expr.end}`;
-    let byPath = byPlace.get(place);
-    if (!byPath) byPlace.set(place, (byPath = new Set()));
-    const trail = keys.length === 0 && !made ? ':' : `${keys.join('.')}:${madeKey(made)}`;
-    if (byPath.has(trail)) return true;
-    byPath.add(trail);
+    let ordinal = this.files.indexOf(file);
+    if (ordinal < 0) ordinal = this.files.push(file) - 1;
+    const id = `${ordinal}:${expr.pos}-${expr.end}:${keys.length === 0 ? '' : keys.join('.')}:${madeKey(made)}`;
+    if (this.seen.has(id)) return true;
+    this.seen.add(id);
     return false;
   }
 
@@ -251,8 +247,9 @@ function isFallback(kind: ts.SyntaxKind): boolean {
 }
 
 function madeKey(made: Made | undefined): string {
+  if (!made) return '';
   const out: number[] = [];
-  for (let m = made; m; m = m.outer) out.push(m.call.end);
+  for (let m: Made | undefined = made; m; m = m.outer) out.push(m.call.end);
   return out.join('/');
 }
 
