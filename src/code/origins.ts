@@ -277,7 +277,7 @@ export class OriginResolver {
         // const { knex } = makeDb(): the property of what an in-repo factory returns.
         const returned = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? this.singleReturn(e, steps) : undefined;
         if (returned && this.readingReturns.has(returned))
-          return quoting(() => `cannot read \`${key}\` of \`${shortText(e)}\`: the function returns only its own call`);
+          return cannotRead(key, e, ': the function returns only its own call');
         if (returned) {
           this.readingReturns.add(returned);
           try {
@@ -288,12 +288,10 @@ export class OriginResolver {
         }
         // `locals.get(DbLocal).db`: what a package's function returns is whatever was put in it at run time.
         const from = ts.isCallExpression(e) ? this.expr(e.expression, steps + 1) : undefined;
-        if (from?.kind === 'external') {
-          const pkg = from.module;
-          return quoting(() => `cannot read \`${key}\` of \`${shortText(e)}\`, a value package '${pkg}' hands ` +
-            `back at run time (set elsewhere, e.g. by its middleware: not traced)`);
-        }
-        return quoting(() => `cannot read \`${key}\` of \`${shortText(e)}\``);
+        if (from?.kind === 'external')
+          return cannotRead(key, e, `, a value package '${from.module}' hands back at run time (set elsewhere, e.g. by ` +
+            `its middleware: not traced)`);
+        return cannotRead(key, e);
       }
       case 'class':
         // `Queue.getDb()`, `Queue.pgBossDb`: a static member of a class of the codebase.
@@ -560,16 +558,18 @@ export function functionName(fn: ts.Node): string {
 }
 
 /**
- * An unknown origin whose reason quotes the code, written when the reason is first read (then kept): of signacare's
- * 110,000 such origins (`logger.info`, `res.status`: members of what a call returns) few reasons are ever read, and
- * each quote cost a copy of the node's text (docs/performance.md, cpu28). An own property, so a spread copies it.
+ * `cannot read \`key\` of \`f()\`…`: an unknown origin whose reason quotes the code, written when the reason is first
+ * read (then kept). Of signacare's 110,000 such origins (`logger.info`, `res.status`: members of what a call returns)
+ * 98,000 reasons were never read, and each quote cost a copy of the node's text (docs/performance.md, cpu28). The
+ * getter is an own property, so a spread copies the text; built here, not in `member`, so that `member` captures
+ * nothing and allocates no context per call.
  */
-function quoting(reason: () => string): Origin {
+function cannotRead(key: string | number, node: ts.Node, tail = ''): Origin {
   let text: string | undefined;
   return {
     kind: 'unknown',
     get reason(): string {
-      return (text ??= reason());
+      return (text ??= `cannot read \`${key}\` of \`${shortText(node)}\`${tail}`);
     },
   };
 }
