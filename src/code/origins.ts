@@ -289,8 +289,8 @@ export class OriginResolver {
         // `locals.get(DbLocal).db`: what a package's function returns is whatever was put in it at run time.
         const from = ts.isCallExpression(e) ? this.expr(e.expression, steps + 1) : undefined;
         if (from?.kind === 'external')
-          return cannotRead(key, e, `, a value package '${from.module}' hands back at run time (set elsewhere, e.g. by ` +
-            `its middleware: not traced)`);
+          return cannotRead(key, e, `, a value package '${from.module}' hands back at run time ` +
+            `(set elsewhere, e.g. by its middleware: not traced)`);
         return cannotRead(key, e);
       }
       case 'class':
