@@ -2,7 +2,7 @@ import type ts from '../ts.js';
 import type { OriginResolver } from '../code/origins.js';
 import type { FileFacts } from './facts.js';
 import { calleeFunctionType, type FunctionType } from './function-types.js';
-import { denotedHelpers, type HelperValueDeps } from './providers/helper-values.js';
+import { denotedFunctions, type HelperValueDeps } from './providers/helper-values.js';
 import { BudgetExceeded } from '../code/fixpoint.js';
 
 // What the call graph links a file's value calls by (caller-index.ts), taken once per file at the end of its flow,
@@ -53,7 +53,7 @@ export function calleeLinks(
     const callee = (call as ts.CallExpression).expression;
     const link: CalleeLink = {};
     try {
-      link.fns = denotedHelpers(deps, callee).helpers.map((h) => h.fn);
+      link.fns = denotedFunctions(deps, callee);
       valueLinkWork.closed++;
     } catch {
       valueLinkWork.open++;
@@ -85,7 +85,7 @@ export function mayLink(origins: OriginResolver, root: string, callee: ts.Expres
   valueLinkWork.asked++;
   try {
     if (calleeFunctionType(origins, callee)) return true;
-    if (denotedHelpers(aloneDeps(origins, root), callee).helpers.length > 0) return true;
+    if (denotedFunctions(aloneDeps(origins, root), callee).length > 0) return true;
   } catch (error) {
     if (error instanceof BudgetExceeded) throw error;
     return true;

@@ -292,10 +292,7 @@ export class OriginResolver {
         // const { knex } = makeDb(): the property of what an in-repo factory returns.
         const returned = ts.isCallExpression(e) || ts.isAwaitExpression(e) ? this.singleReturn(e, steps) : undefined;
         if (returned && this.readingReturns.has(returned))
-          return {
-            kind: 'unknown',
-            reason: `cannot read \`${key}\` of \`${shortText(e)}\`: the function returns only its own call`,
-          };
+          return cannotRead(key, e, ': the function returns only its own call');
         if (returned) {
           this.readingReturns.add(returned);
           try {
@@ -307,12 +304,9 @@ export class OriginResolver {
         // `locals.get(DbLocal).db`: what a package's function returns is whatever was put in it at run time.
         const from = ts.isCallExpression(e) ? this.expr(e.expression, steps + 1) : undefined;
         if (from?.kind === 'external')
-          return {
-            kind: 'unknown',
-            reason: `cannot read \`${key}\` of \`${shortText(e)}\`, a value package '${from.module}' hands back ` +
-              `at run time (set elsewhere, e.g. by its middleware: not traced)`,
-          };
-        return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(e)}\`` };
+          return cannotRead(key, e, `, a value package '${from.module}' hands back at run time ` +
+            `(set elsewhere, e.g. by its middleware: not traced)`);
+        return cannotRead(key, e);
       }
       case 'class':
         // `Queue.getDb()`, `Queue.pgBossDb`: a static member of a class of the codebase.
@@ -580,6 +574,23 @@ export function functionName(fn: ts.Node): string {
   if (parent && ts.isPropertyAssignment(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
   if (ts.isConstructorDeclaration(fn) && fn.parent.name) return `${fn.parent.name.text}.constructor`;
   return '<anonymous>';
+}
+
+/**
+ * `cannot read \`key\` of \`f()\`…`: an unknown origin whose reason quotes the code, written when the reason is first
+ * read (then kept). Of signacare's 110,000 such origins (`logger.info`, `res.status`: members of what a call returns)
+ * 98,000 reasons were never read, and each quote cost a copy of the node's text (docs/performance.md, cpu28). The
+ * getter is an own property, so a spread copies the text; built here, not in `member`, so that `member` captures
+ * nothing and allocates no context per call.
+ */
+function cannotRead(key: string | number, node: ts.Node, tail = ''): Origin {
+  let text: string | undefined;
+  return {
+    kind: 'unknown',
+    get reason(): string {
+      return (text ??= `cannot read \`${key}\` of \`${shortText(node)}\`${tail}`);
+    },
+  };
 }
 
 export function shortText(node: ts.Node, max = 60): string {

@@ -76,22 +76,54 @@ function merge(into: Denoted, from: Denoted): Denoted {
 
 /** The functions a callee expression can be at run time. `made` binds the parameters of the factories that made it. */
 export function denotedHelpers(deps: HelperValueDeps, callee: ts.Expression, made?: Made): Denoted {
-  return new Follower(deps).value(callee, [], made, 0, []);
+  return new Follower(deps, false).value(callee, [], made, 0, []);
 }
 
+/**
+ * The functions alone, for the questions that read nothing else (value-links.ts: whether a value call may link, and
+ * its link): the same search, but no reason or chain is written (docs/performance.md, cpu28). Only whether a gap
+ * exists steers the search (a spread that holds something), never its text, so the functions are denotedHelpers'.
+ */
+export function denotedFunctions(deps: HelperValueDeps, callee: ts.Expression): ts.FunctionLikeDeclaration[] {
+  return new Follower(deps, true).value(callee, [], undefined, 0, []).helpers.map((h) => h.fn);
+}
+
+/** The reason a search for functions alone gives in place of each gap's text. */
+const UNSAID = 'not followed';
+
 class Follower {
+  /**
+   * Values visited, as `file:pos-end:keys:made` with the file as its ordinal in `files` (a denotation reads a few
+   * files): the same identity as the file's name there, in a short string, not one with the whole path per visit.
+   */
   private readonly seen = new Set<string>();
+  private readonly files: string[] = [];
   private visits = 0;
 
-  constructor(private readonly deps: HelperValueDeps) {}
+  /** `quiet`: the functions alone are asked for (denotedFunctions). */
+  constructor(private readonly deps: HelperValueDeps, private readonly quiet: boolean) {}
+
+  /** A gap, its reason written only when someone reads it. */
+  private gap(reason: () => string): Denoted {
+    return { ...none(), gaps: [this.quiet ? UNSAID : reason()] };
+  }
+
+  /** Whether this value (at these keys, made by these calls) was visited before; marks it visited. */
+  private visited(expr: ts.Expression, keys: readonly (string | number)[], made: Made | undefined): boolean {
+    const file = expr.getSourceFile().fileName;
+    let ordinal = this.files.indexOf(file);
+    if (ordinal < 0) ordinal = this.files.push(file) - 1;
+    const id = `${ordinal}:${expr.pos}-${expr.end}:${keys.length === 0 ? '' : keys.join('.')}:${madeKey(made)}`;
+    if (this.seen.has(id)) return true;
+    this.seen.add(id);
+    return false;
+  }
 
   value(expr: ts.Expression, keys: readonly (string | number)[], made: Made | undefined, steps: number,
     chain: string[]): Denoted {
     if (steps > MAX_STEPS || keys.length > MAX_KEYS || ++this.visits > MAX_VISITS)
-      return { ...none(), gaps: [`\`${shortText(expr, 40)}\` passes through too many values to follow`] };
-    const id = `${expr.getSourceFile().fileName}:${expr.pos}-${expr.end}:${keys.join('.')}:${madeKey(made)}`;
-    if (this.seen.has(id)) return none(); // a cycle adds nothing new
-    this.seen.add(id);
+      return this.gap(() => `\`${shortText(expr, 40)}\` passes through too many values to follow`);
+    if (this.visited(expr, keys, made)) return none(); // a cycle adds nothing new
     const e = unwrap(expr);
     if (ts.isConditionalExpression(e))
       return merge(this.value(e.whenTrue, keys, made, steps + 1, chain),
@@ -109,7 +141,7 @@ class Follower {
       case 'function':
         return keys.length === 0
           ? { ...none(), helpers: [{ fn: o.decl, ...(made ? { made } : {}), chain }] }
-          : { ...none(), gaps: [`\`${shortText(expr, 40)}\` is a function, not an object`] };
+          : this.gap(() => `\`${shortText(expr, 40)}\` is a function, not an object`);
       case 'param':
         return this.param(o.binding, [...o.path, ...keys], made, steps, chain);
       case 'expr':
@@ -119,11 +151,11 @@ class Follower {
         // `deps.forTenant` where deps is an object with spreads: read the member here (member() looks into them).
         if (ts.isPropertyAccessExpression(e))
           return this.value(e.expression, [e.name.text, ...keys], made, steps + 1, chain);
-        return { ...none(), gaps: [o.reason] };
+        return this.gap(() => o.reason);
       default:
         break;
     }
-    return { ...none(), gaps: [`\`${shortText(expr, 40)}\` is not a function rls-guard can follow`] };
+    return this.gap(() => `\`${shortText(expr, 40)}\` is not a function rls-guard can follow`);
   }
 
   /** `{ forTenant, ...rest }` read at `forTenant`: the property, or the spreads that may hold it. */
@@ -147,7 +179,7 @@ class Follower {
       if (ts.isPropertyAssignment(p)) return merge(out, this.value(p.initializer, rest, made, steps + 1, chain));
       if (ts.isMethodDeclaration(p) && rest.length === 0)
         return merge(out, { ...none(), helpers: [{ fn: p, ...(made ? { made } : {}), chain }] });
-      return merge(out, { ...none(), gaps: [`\`${name}\` is an accessor`] });
+      return merge(out, this.gap(() => `\`${name}\` is an accessor`));
     }
     if (!found) out.absent = true;
     return out;
@@ -161,12 +193,12 @@ class Follower {
     for (const f of factories.helpers) {
       const returns = ownReturns(f.fn);
       if (returns.length === 0) {
-        out.gaps.push(`\`${functionName(f.fn)}\` returns nothing rls-guard can follow`);
+        out.gaps.push(this.quiet ? UNSAID : `\`${functionName(f.fn)}\` returns nothing rls-guard can follow`);
         continue;
       }
-      const at = `${functionName(f.fn)}() at ${where(call, this.deps.root)}`;
+      const via = this.quiet ? chain : [...chain, `${functionName(f.fn)}() at ${where(call, this.deps.root)}`];
       const inner: Made = { call, fn: f.fn, ...(f.made ? { outer: f.made } : {}) };
-      for (const r of returns) merge(out, this.value(r, keys, inner, steps + 1, [...chain, at]));
+      for (const r of returns) merge(out, this.value(r, keys, inner, steps + 1, via));
     }
     return out;
   }
@@ -215,8 +247,9 @@ function isFallback(kind: ts.SyntaxKind): boolean {
 }
 
 function madeKey(made: Made | undefined): string {
+  if (!made) return '';
   const out: number[] = [];
-  for (let m = made; m; m = m.outer) out.push(m.call.end);
+  for (let m: Made | undefined = made; m; m = m.outer) out.push(m.call.end);
   return out.join('/');
 }
 
