@@ -577,20 +577,12 @@ export function functionName(fn: ts.Node): string {
 }
 
 /**
- * `cannot read \`key\` of \`f()\`…`: an unknown origin whose reason quotes the code, written when the reason is first
- * read (then kept). Of signacare's 110,000 such origins (`logger.info`, `res.status`: members of what a call returns)
- * 98,000 reasons were never read, and each quote cost a copy of the node's text (docs/performance.md, cpu28). The
- * getter is an own property, so a spread copies the text; built here, not in `member`, so that `member` captures
- * nothing and allocates no context per call.
+ * `cannot read \`key\` of \`f()\`…`: an unknown origin whose reason quotes the code. Written at once (cpu28 wrote it
+ * when first read, through an own getter; merged with mem28's one copy of each reason, each such origin then kept a
+ * getter and its closure, about 1 KB more per origin than an interned text: docs/performance.md, integ28).
  */
 function cannotRead(key: string | number, node: ts.Node, tail = ''): Origin {
-  let text: string | undefined;
-  return {
-    kind: 'unknown',
-    get reason(): string {
-      return (text ??= `cannot read \`${key}\` of \`${shortText(node)}\`${tail}`);
-    },
-  };
+  return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(node)}\`${tail}` };
 }
 
 export function shortText(node: ts.Node, max = 60): string {
