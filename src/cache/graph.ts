@@ -52,6 +52,15 @@ export const CONTAINER = '\0nest-container';
 const REACH = '\0nest-reach:';
 
 /**
+ * Listed among a file's imports when it imports routing-controllers: its server call (`useExpressServer(app, {
+ * controllers: [path.join(__dirname, 'ops/*.controller.ts')] })`) can load controllers and middlewares by a file glob,
+ * which no import names, and the controllers and middlewares import routing-controllers' decorators and interfaces. So
+ * every such file counts as an importer of every other (importerClosure): a controller's routes, and so its writes'
+ * verdicts, come from a server file that never imports it.
+ */
+export const ROUTING_CONTROLLERS = '\0routing-controllers';
+
+/**
  * The names the container's reading starts from, as words of the text (a comment that mentions one costs a re-analysis,
  * never a verdict). Not SQL: a file's source text.
  */
@@ -117,6 +126,8 @@ export class ModuleGraph {
     for (const ref of ts.preProcessFile(text, true, true).importedFiles) {
       const to = resolve(ref.fileName);
       if (to !== undefined) out.add(to);
+      else if (ref.fileName === 'routing-controllers' || ref.fileName.startsWith('routing-controllers/'))
+        out.add(ROUTING_CONTROLLERS);
     }
     if (CONTAINER_WORDS.test(text)) {
       out.add(CONTAINER);
@@ -166,7 +177,11 @@ export class ModuleGraph {
   /** `start` and everything that imports it, transitively: where its functions' callers can be. */
   importerClosure(start: Iterable<string>): Set<string> {
     const importers = this.importers();
-    return walk(start, (r) => importers.get(r) ?? []);
+    const routing = importers.get(ROUTING_CONTROLLERS) ?? [];
+    return walk(start, (r) => {
+      const own = importers.get(r) ?? [];
+      return routing.length && this.nodes.get(r)?.imports.includes(ROUTING_CONTROLLERS) ? [...own, ...routing] : own;
+    });
   }
 }
 

@@ -131,18 +131,19 @@ function plain(st: ts.Statement): boolean {
   return ts.isExpressionStatement(st) || ts.isVariableStatement(st) || ts.isReturnStatement(st);
 }
 
-/** Operators whose right side may not run. */
-const SHORT_CIRCUIT = new Set([
-  ts.SyntaxKind.AmpersandAmpersandToken,
-  ts.SyntaxKind.BarBarToken,
-  ts.SyntaxKind.QuestionQuestionToken,
-  ts.SyntaxKind.AmpersandAmpersandEqualsToken,
-  ts.SyntaxKind.BarBarEqualsToken,
-  ts.SyntaxKind.QuestionQuestionEqualsToken,
-]);
+/** Operators whose right side may not run (built at first use: no module reads TypeScript when it is loaded). */
+let shortCircuit: ReadonlySet<ts.SyntaxKind> | undefined;
 
 function isShortCircuit(kind: ts.SyntaxKind): boolean {
-  return SHORT_CIRCUIT.has(kind);
+  shortCircuit ??= new Set([
+    ts.SyntaxKind.AmpersandAmpersandToken,
+    ts.SyntaxKind.BarBarToken,
+    ts.SyntaxKind.QuestionQuestionToken,
+    ts.SyntaxKind.AmpersandAmpersandEqualsToken,
+    ts.SyntaxKind.BarBarEqualsToken,
+    ts.SyntaxKind.QuestionQuestionEqualsToken,
+  ]);
+  return shortCircuit.has(kind);
 }
 
 /** `throw …;` or `{ throw …; }`. */

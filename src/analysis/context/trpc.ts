@@ -93,7 +93,8 @@ export class TrpcContexts {
     const chain = this.chain(callee.expression);
     if (!chain || !chain.framework.resolvers.has(callee.name.text)) return undefined;
     const { framework } = chain;
-    const subject = `the ${framework.label} context of \`${shortText(call.expression, 40)}\` (${where(call, this.root)})`;
+    const at = where(call, this.root);
+    const subject = `the ${framework.label} context of \`${shortText(call.expression, 40)}\` (${at})`;
     const member = path[1];
     if (typeof member !== 'string' || path.length !== 2)
       return {
