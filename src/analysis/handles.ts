@@ -388,12 +388,9 @@ export class HandleResolver {
     const returns = returnedExpressions(getter);
     if (returns.length !== 1) return undefined;
     let e = skipOuter(returns[0]!);
-    if (
-      ts.isCallExpression(e) &&
-      ts.isPropertyAccessExpression(skipOuter(e.expression)) &&
-      REPOSITORY_GETTERS.has((skipOuter(e.expression) as ts.PropertyAccessExpression).name.text)
-    )
-      e = (skipOuter(e.expression) as ts.PropertyAccessExpression).expression;
+    const callee = ts.isCallExpression(e) ? skipOuter(e.expression) : undefined;
+    if (callee && ts.isPropertyAccessExpression(callee) && REPOSITORY_GETTERS.has(callee.name.text))
+      e = callee.expression;
     const h = this.trace(e);
     return h.kind === 'ambient' ? h : undefined;
   }

@@ -577,9 +577,8 @@ export function functionName(fn: ts.Node): string {
 }
 
 /**
- * `cannot read \`key\` of \`f()\`…`: an unknown origin whose reason quotes the code. Written at once (cpu28 wrote it
- * when first read, through an own getter; merged with mem28's one copy of each reason, each such origin then kept a
- * getter and its closure, about 1 KB more per origin than an interned text: docs/performance.md, integ28).
+ * `cannot read \`key\` of \`f()\`…`: an unknown origin whose reason quotes the code, written at once and then kept
+ * as one copy (`kept`); a getter writing it when first read held about 1 KB more per origin (performance.md, integ28).
  */
 function cannotRead(key: string | number, node: ts.Node, tail = ''): Origin {
   return { kind: 'unknown', reason: `cannot read \`${key}\` of \`${shortText(node)}\`${tail}` };

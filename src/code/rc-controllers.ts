@@ -150,6 +150,15 @@ function isDirname(e: ts.Expression): boolean {
 
 /** Whether a file's path matches a glob of `*`, `**`, `?` and `{a,b}` (the forms routing-controllers' globs use). */
 export function matchesGlob(file: string, glob: string): boolean {
+  let re = globs.get(glob);
+  if (re === undefined) globs.set(glob, (re = globPattern(glob)));
+  return !!re && re.test(file.split(path.sep).join('/'));
+}
+
+/** Globs compiled once: a server's glob is matched against every decorated class of the program. */
+const globs = new Map<string, RegExp | null>();
+
+function globPattern(glob: string): RegExp | null {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
@@ -161,12 +170,12 @@ export function matchesGlob(file: string, glob: string): boolean {
     else if (c === '?') re += '[^/]';
     else if (c === '{') {
       const end = glob.indexOf('}', i);
-      if (end < 0) return false;
+      if (end < 0) return null;
       re += `(?:${glob.slice(i + 1, end).split(',').map(escape).join('|')})`;
       i = end;
     } else re += escape(c);
   }
-  return new RegExp(`^${re}$`).test(file.split(path.sep).join('/'));
+  return new RegExp(`^${re}$`);
 }
 
 function escape(s: string): string {

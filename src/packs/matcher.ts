@@ -51,10 +51,9 @@ export class PackMatcher {
     // One walk of the text for every name at once, which copies nothing (most files name none); a name found is
     // then asked its pattern, if any, on the file's own text.
     if (!this.search) {
-      let names = [...new Set(this.needles.map((n) => n.name))];
-      // A name of no letters or digits (a user pack's '-') occurs in every text, as the squashed copy's search had it,
-      // except when it is the only name: that search was then the never-matching pattern. Kept as it was.
-      if (names.length === 1 && names[0] === '') names = [];
+      // A name of no letters or digits (a user pack's '-') squashes to nothing: it cannot be told from no name, so it
+      // names nothing here (the squashed copy's search had it occur in every text, unless it was the only name).
+      const names = [...new Set(this.needles.map((n) => n.name))].filter((n) => n !== '');
       this.search = new SquashedSearch(names);
       this.unconditional = names.map((name) => this.needles!.some((n) => n.name === name && !n.pattern));
       this.patterns = names.map((name) => this.needles!.flatMap((n) => (n.name === name && n.pattern) || []));

@@ -48,17 +48,18 @@ interface Queryable {
   exec(sql: string): Promise<unknown>;
 }
 
+/** Where the WAL is, in bytes from its start. */
+const WAL_POSITION = `SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::text AS at`;
+
+/** The checkpoints the replays of this process asked for: for tests. */
+export const walCheckpoints = { asked: 0 };
+
 /**
  * A check the replay runs between statements: when the WAL has grown by CHECKPOINT_AFTER_BYTES since the last
  * checkpoint, CHECKPOINT, so Postgres removes the segments before it (kept in memory otherwise: Oppsera's 349
  * migrations left 74 MB of WAL). A checkpoint writes dirty buffers to the data directory and changes no catalog row;
  * it also runs inside a transaction block. Counted in `checkpoints` for the figures.
  */
-const WAL_POSITION = `SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::text AS at`;
-
-/** The checkpoints the replays of this process asked for: for tests. */
-export const walCheckpoints = { asked: 0 };
-
 export function walCheckpointer(pg: Queryable): { check(): Promise<void>; checkpoints: number } {
   let since: bigint | undefined;
   const state = {

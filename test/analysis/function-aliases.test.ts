@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { auditProject, verdicts } from '../support/project.js';
+import { auditProject, PG_PACKAGE, POOL_AND_SCOPE, verdicts } from '../support/project.js';
 
 // `export const clearAccounts = clearAll;`: a module-level const that only names a function is
 // another name for it, not the function passed around as a value. Calls through the alias are
 // the function's calls; the alias passed on as a value is the function escaping.
 
-const PKG = '{"name":"t","private":true,"dependencies":{"pg":"^8"}}';
-
-const DB = `
-import { Pool, type PoolClient } from 'pg';
-export const pool = new Pool();
-export async function withOrgScope<T>(orgId: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } finally {
-    client.release();
-  }
-}`;
+const PKG = PG_PACKAGE;
+const DB = POOL_AND_SCOPE;
 
 const CLEAR = (tail = '') => `
 import type { Pool, PoolClient } from 'pg';

@@ -10,7 +10,11 @@ import type { ActiveEntry, EntryKind, EntryStatus } from '../../src/packs/types.
 // the text's squashed copy (letters and digits, upper case) and searching that. It must answer exactly what the copy
 // answered, for every text and every pack set, and it must not copy the text.
 
-/** The pre-check as it was before squash28, verbatim but for being a function of the set: the oracle. */
+/**
+ * The pre-check as it was before squash28, verbatim but for being a function of the set and for one deliberate change:
+ * a name of no letter or digit (squashed to '') names nothing, where the old search had it occur in every text unless
+ * it was the only name. The oracle.
+ */
 function oldMayOccurIn(set: PackSet, text: string): boolean {
   const squash = (name: string): string => name.replace(/[^A-Za-z0-9]+/g, '').toUpperCase();
   const needles = [
@@ -19,7 +23,7 @@ function oldMayOccurIn(set: PackSet, text: string): boolean {
         .filter((e) => e.status !== 'retained')
         .flatMap((e) => {
           const env = e.kind === 'env' ? [e.requires, e.unless?.name] : [];
-          const names = [e.name, ...env].filter((n): n is string => !!n).map(squash);
+          const names = [e.name, ...env].filter((n): n is string => !!n).map(squash).filter((n) => n !== '');
           const source = e.kind === 'field' ? (e.objectPattern ?? '.') : undefined;
           return names.map((n) => [`${n}\0${source ?? ''}`, { name: n, source }] as const);
         }),

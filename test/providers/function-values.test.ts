@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { auditProject, verdicts } from '../support/project.js';
+import { auditProject, PG_PACKAGE, POOL_AND_SCOPE, verdicts } from '../support/project.js';
 
 // Functions stored in an op-type → function table and called through a run-time key: the call's
 // callee is declared with a function type of the codebase, so it is an edge to every function
 // declared with that type (src/analysis/function-types.ts). Each case has its control.
 
-const PKG = '{"name":"t","private":true,"dependencies":{"pg":"^8"}}';
-
-const DB = `
-import { Pool, type PoolClient } from 'pg';
-export const pool = new Pool();
-export async function withOrgScope<T>(orgId: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } finally {
-    client.release();
-  }
-}`;
+const PKG = PG_PACKAGE;
+const DB = POOL_AND_SCOPE;
 
 const APPLIERS = `
 import type { Pool, PoolClient } from 'pg';

@@ -27,6 +27,25 @@ CREATE TABLE feature_flags (key text PRIMARY KEY);
 CREATE FUNCTION auth_touch_api_key(p uuid) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$ SELECT 1 $$;
 `;
 
+/** A package.json naming pg, and a `src/db.ts` with the pool and a scope helper (`withOrgScope(orgId, fn)`). */
+export const PG_PACKAGE = '{"name":"t","private":true,"dependencies":{"pg":"^8"}}';
+
+export const POOL_AND_SCOPE = `
+import { Pool, type PoolClient } from 'pg';
+export const pool = new Pool();
+export async function withOrgScope<T>(orgId: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } finally {
+    client.release();
+  }
+}`;
+
 /**
  * Audits a throwaway project whose migrations are SCHEMA plus any given. The model is read
  * statically unless asked otherwise: these tests are about the code; the replay has its own.

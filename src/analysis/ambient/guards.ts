@@ -50,14 +50,31 @@ export class StoreGuards {
     let child: ts.Node = top;
     for (let n = top.parent as ts.Node | undefined; n && !isFunctionLike(n) && !ts.isSourceFile(n); n = n.parent) {
       if (ts.isBlock(n))
-        for (const st of n.statements) {
-          if (st === child) break;
-          if (plain(st)) this.calledIn(st, out);
-        }
+        for (const [s, fn] of this.beforeStatement(n, n.statements.indexOf(child as ts.Statement)))
+          if (!out.has(s)) out.set(s, fn);
       child = n;
     }
     return out;
   }
+
+  /**
+   * The guards the plain statements of `block` before its statement `index` call, the first call of each store's
+   * kept. Built once per block, a statement at a time as later ones are asked: the calls of a long body each ask for
+   * the statements before them, so reading them again per call would cost the body's length per call.
+   */
+  private beforeStatement(block: ts.Block, index: number): ReadonlyMap<Store, ts.FunctionLikeDeclaration> {
+    let prefixes = this.prefixes.get(block);
+    if (!prefixes) this.prefixes.set(block, (prefixes = [new Map()]));
+    for (let i = prefixes.length - 1; i < index; i++) {
+      const next = new Map(prefixes[i]!);
+      const st = block.statements[i]!;
+      if (plain(st)) this.calledIn(st, next);
+      prefixes.push(next.size === prefixes[i]!.size ? prefixes[i]! : next);
+    }
+    return prefixes[Math.max(0, index)]!;
+  }
+
+  private readonly prefixes = new WeakMap<ts.Block, ReadonlyMap<Store, ts.FunctionLikeDeclaration>[]>();
 
   /** The stores a function has made sure are entered when it returns (empty: it is no guard). */
   guarded(fn: ts.FunctionLikeDeclaration): ReadonlySet<Store> {

@@ -54,7 +54,8 @@ const SAFE_ACTION: Framework = {
   passThrough: new Set(['inputSchema', 'outputSchema', 'schema', 'bindArgsSchemas', 'metadata']),
 };
 
-const RESOLVERS = new Set([...TRPC.resolvers, ...SAFE_ACTION.resolvers]);
+const FRAMEWORKS = [TRPC, SAFE_ACTION];
+const RESOLVERS = new Set(FRAMEWORKS.flatMap((f) => [...f.resolvers]));
 const MAX_CHAIN = 64;
 const MAX_HELPER_DEPTH = 3;
 
@@ -132,9 +133,9 @@ export class TrpcContexts {
       if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(skipOuter(e.expression))) {
         const step = skipOuter(e.expression) as ts.PropertyAccessExpression;
         const name = step.name.text;
-        const middleware = (name === 'use' || name === 'useValidated') && e.arguments.length === 1;
+        const middleware = e.arguments.length === 1 && FRAMEWORKS.some((f) => f.middlewareSteps.has(name));
         if (middleware) middlewares.unshift(e.arguments[0]!);
-        else if (!TRPC.passThrough.has(name) && !SAFE_ACTION.passThrough.has(name)) return undefined;
+        else if (!FRAMEWORKS.some((f) => f.passThrough.has(name))) return undefined;
         steps.push({ name, middleware });
         e = step.expression;
         continue;

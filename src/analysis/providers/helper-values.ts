@@ -103,7 +103,7 @@ class Follower {
   /** `quiet`: the functions alone are asked for (denotedFunctions). */
   constructor(private readonly deps: HelperValueDeps, private readonly quiet: boolean) {}
 
-  /** A gap, its reason written only when someone reads it. */
+  /** A gap: its reason is written unless only the functions are asked for (`quiet`). */
   private gap(reason: () => string): Denoted {
     return { ...none(), gaps: [this.quiet ? UNSAID : reason()] };
   }

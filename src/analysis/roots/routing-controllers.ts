@@ -30,6 +30,9 @@ export interface RcRoute {
   chain: Middleware[];
 }
 
+/** An entry of `controllers` or `middlewares`: a class of the codebase, or another value (a function middleware). */
+type Given = { kind: 'class'; cls: ts.ClassDeclaration; expr: ts.Expression } | { kind: 'value'; expr: ts.Expression };
+
 export class RcRoutes {
   constructor(
     private readonly origins: OriginResolver,
@@ -83,11 +86,8 @@ export class RcRoutes {
   private classesOrValues(
     given: ts.Expression,
     classes: readonly ts.ClassDeclaration[],
-  ): ({ kind: 'class'; cls: ts.ClassDeclaration; expr: ts.Expression } | { kind: 'value'; expr: ts.Expression })[] {
-    const out: ({ kind: 'class'; cls: ts.ClassDeclaration; expr: ts.Expression } | {
-      kind: 'value';
-      expr: ts.Expression;
-    })[] = [];
+  ): Given[] {
+    const out: Given[] = [];
     for (const e of this.elements(given)) {
       const o = this.origins.expr(e);
       if (o.kind === 'class' && ts.isClassDeclaration(o.decl)) {
