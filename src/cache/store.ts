@@ -102,6 +102,11 @@ export interface CacheStats {
   walked?: number;
 }
 
+/** The file the audit's cache of `root` is kept in, under the cache folder `dir`. */
+export function auditCacheFile(dir: string, root: string): string {
+  return path.join(dir, `audit-${sha(root).slice(0, 16)}.jsonl`);
+}
+
 export class AuditCache {
   private data: Persisted | undefined;
   private readonly file: string;
@@ -121,7 +126,7 @@ export class AuditCache {
     private readonly key: string,
     private readonly resolution: string,
   ) {
-    this.file = path.join(dir, `audit-${sha(root).slice(0, 16)}.jsonl`);
+    this.file = auditCacheFile(dir, root);
     try {
       const journal = readJournal<Persisted, Change>(this.file);
       const data = journal?.snapshot;

@@ -60,6 +60,26 @@ export function withSharedParses<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Parses `files` in order into the shared parses (see `withSharedParses`) until `done()` says to stop, and returns how
+ * many it parsed: work done ahead, while the audit waits for something else (the migrations' replay), that the
+ * analysis then finds parsed. A file that cannot be parsed is left for the analysis, which says why.
+ */
+export function parseAhead(files: readonly { file: string; text: string }[], done: () => boolean): number {
+  if (!parses) return 0;
+  let parsed = 0;
+  for (const f of files) {
+    if (done()) break;
+    try {
+      parseSource(f.file, f.text);
+      parsed++;
+    } catch {
+      // the analysis parses it again and reports it
+    }
+  }
+  return parsed;
+}
+
 function parseNow(file: string, text: string): ts.SourceFile {
   const sf = ts.createSourceFile(
     file,

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codeStamp } from '../files/code-stamp.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
+import { runBeside } from './beside.js';
 import type { WorkerRequest, WorkerResponse } from './worker-protocol.js';
 
 // Runs the schema worker synchronously and caches replays on disk by a hash of the
@@ -14,25 +14,28 @@ import type { WorkerRequest, WorkerResponse } from './worker-protocol.js';
 export function runWorker(request: WorkerRequest): WorkerResponse {
   const fromSource = import.meta.url.endsWith('.ts');
   const worker = fileURLToPath(new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url));
-  try {
-    const out = execFileSync(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), worker], {
-      cwd: PACKAGE_ROOT || process.cwd(),
-      input: JSON.stringify(request),
-      encoding: 'utf8',
-      maxBuffer: 512 * 1024 * 1024,
-      timeout: 300_000,
-      // The phase timer's figures of the replay (replay-stats.ts) are the child's to print.
-      stdio: ['pipe', 'pipe', process.env['RLS_GUARD_PHASES'] ? 'inherit' : 'pipe'],
-    });
-    return JSON.parse(out) as WorkerResponse;
-  } catch (error) {
-    const e = error as { stderr?: string; message?: string };
-    return {
-      ok: false,
-      error: `the schema worker failed: ` +
-        `${(e.stderr || e.message || String(error)).trim().split('\n').slice(0, 3).join(' ')}`,
-    };
+  // Beside the caller's own work when it registered some (beside.ts: the audit parses its sources meanwhile).
+  const outcome = runBeside(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), worker], {
+    cwd: PACKAGE_ROOT || process.cwd(),
+    input: JSON.stringify(request),
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+    timeout: 300_000,
+    // The phase timer's figures of the replay (replay-stats.ts) are the child's to print.
+    stdio: ['pipe', 'pipe', process.env['RLS_GUARD_PHASES'] ? 'inherit' : 'pipe'],
+  });
+  if ('out' in outcome) {
+    try {
+      return JSON.parse(outcome.out) as WorkerResponse;
+    } catch (error) {
+      return { ok: false, error: `the schema worker failed: its answer is not JSON (${(error as Error).message})` };
+    }
   }
+  const e = outcome.error;
+  return {
+    ok: false,
+    error: `the schema worker failed: ${(e.stderr || e.message).trim().split('\n').slice(0, 3).join(' ')}`,
+  };
 }
 
 /** A hash of the migrations' paths and contents: what a snapshot records to detect staleness. */

@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import type ts from 'typescript';
 import type { AmbientProvider, CoreResult } from '../analysis/index.js';
 import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/config.js';
-import { SOURCE_EXTENSIONS, withSharedParses } from '../files/source.js';
+import { parseAhead, SOURCE_EXTENSIONS, withSharedParses } from '../files/source.js';
 import { phase, phaseReport } from '../files/phase-timer.js';
 import { configNameIn, loadConfig } from '../config/load.js';
 import { auditRoots } from '../config/roots.js';
@@ -15,6 +16,7 @@ import type { RlsGuardConfig } from '../config/types.js';
 import { packAudit, type PackAuditResult } from '../packs/audit.js';
 import { loadPacks } from '../packs/load.js';
 import { platformUse } from '../packs/platform-use.js';
+import { whileChildRuns, type Meanwhile } from '../schema/beside.js';
 import { loadModel, type SchemaSourceChoice } from '../schema/load.js';
 import { codeMigrationsByShape } from '../schema/migration-shape.js';
 import { forgetSqlParses } from '../sql/parser.js';
@@ -23,12 +25,12 @@ import type { RlsModel } from '../schema/types.js';
 import { VERSION } from '../version.js';
 import { cachePlace } from '../cache/location.js';
 import { InputCache } from '../cache/inputs.js';
-import { listSources } from '../cache/sources.js';
+import { listSources, type ListedSource } from '../cache/sources.js';
 import { incrementalAudit, type CacheReport } from '../cache/audit-cache.js';
-import type { FileResult } from '../cache/store.js';
+import { auditCacheFile, type FileResult } from '../cache/store.js';
 import { fileParts, type ReportHeader } from './assemble.js';
 import { analyseFiles } from './file-results.js';
-import { auditScope, scopedReport, scopeRequest } from './scope.js';
+import { auditScope, scopedReport, scopeRequest, type AuditScope } from './scope.js';
 import { hasInstalledTypes } from './typed-program.js';
 import { stableHash } from '../cache/stable-hash.js';
 import { toPosixRelative } from '../files/paths.js';
@@ -89,6 +91,33 @@ export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
   return auditSync(options);
 }
 
+/**
+ * The sources to parse while the schema worker runs (the migrations' replay): all of them when the whole tree is
+ * analysed from scratch (no cache of earlier results, every file a target) without the type checker (ts-morph parses
+ * its own trees); else none: a cached run parses only what changed, a shard only what its files need.
+ */
+function ahead(
+  cacheDir: string | null,
+  root: string,
+  typed: boolean,
+  scope: AuditScope,
+  sources: readonly ListedSource[],
+): readonly ListedSource[] {
+  if (typed || scope.targets.size !== sources.length) return [];
+  if (cacheDir && fs.existsSync(auditCacheFile(cacheDir, root))) return [];
+  return sources;
+}
+
+/** The parse of `files` as work beside the schema worker, with its own phases (it stops when the worker answers). */
+function parseWhileReplaying(files: readonly ListedSource[]): Meanwhile | undefined {
+  if (files.length === 0) return undefined;
+  return (done) => {
+    phase('parse, while the schema worker runs');
+    parseAhead(files, done);
+    phase('RLS model, after the schema worker');
+  };
+}
+
 export function auditSync(options: AuditOptions = {}): AuditReport {
   // One listing of the tree for the sources, the migrations, the Drizzle scan and the pack pass; one parse of a file
   // that is both a code migration (or a Drizzle schema) and a source.
@@ -97,7 +126,7 @@ export function auditSync(options: AuditOptions = {}): AuditReport {
 
 function auditOnce(options: AuditOptions): AuditReport {
   const started = performance.now();
-  phase('config and RLS model');
+  phase('config');
   // Real paths, so the root and every file agree however links lead to them.
   const paths = (options.paths?.length ? options.paths : ['.']).map(realPath);
   const loaded = options.proposal
@@ -126,12 +155,33 @@ function auditOnce(options: AuditOptions): AuditReport {
   const inputs = place.dir ? new InputCache(place.dir, root) : undefined;
   // Every walk of this run lists the tree from the last run's listing, folders whose stat is unchanged not read again.
   rememberListings(inputs?.listings());
-  const model = loadModel(root, rooted, {
-    ...(inputs ? { inputs } : {}),
-    ...(options.schemaSource ? { source: options.schemaSource } : {}),
-    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-    ...(options.untrusted ? { untrusted: true } : {}),
-  });
+  const maxBytes = rooted.maxFileBytes;
+
+  // The sources are listed and read before the model: their parse needs none, and goes on while the migrations replay.
+  phase('listing and reading sources');
+  const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
+  // A deployment file named on the command line is read by the pack pass, not parsed as source;
+  // the config file is read as configuration, not audited as source. With the cache, files
+  // whose stat is unchanged are read only if they are analysed again.
+  const listing = listSources(
+    root,
+    walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)) && f !== loaded.file),
+    maxBytes,
+    inputs,
+  );
+  const typed = options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root));
+  const sources = listing.sources;
+  const scope = auditScope(sources.map((s) => s.rel), request);
+
+  phase('RLS model');
+  const model = whileChildRuns(parseWhileReplaying(ahead(place.dir, root, typed, scope, sources)), () =>
+    loadModel(root, rooted, {
+      ...(inputs ? { inputs } : {}),
+      ...(options.schemaSource ? { source: options.schemaSource } : {}),
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      ...(options.untrusted ? { untrusted: true } : {}),
+    }),
+  );
   incomplete.push(...modelGaps(model));
   // The model is plain data: the migrations' SQL parses it was read from need not stay live through the analysis.
   forgetSqlParses();
@@ -144,10 +194,7 @@ function auditOnce(options: AuditOptions): AuditReport {
   const packSet = loadPacks(root, rooted.packs, inputs);
   // The model's content hash, once: the cache's key, the report's key and the schema findings' memo all name it.
   const modelHash = stableHash(model);
-  const maxBytes = rooted.maxFileBytes;
 
-  phase('listing and reading sources');
-  const walked = walkFiles(paths, { extensions: SOURCE_EXTENSIONS, ignore: loaded.config.ignore ?? [] }, root);
   const diagnostics: Diagnostic[] = walked.diagnostics.map((d) => ({
     file: toPosixRelative(root, d.file),
     message: d.message,
@@ -159,22 +206,10 @@ function auditOnce(options: AuditOptions): AuditReport {
   for (const d of model.diagnostics)
     if (!walkedAlready.has(`${d.file}\0${d.message}`))
       diagnostics.push({ file: d.file, message: `line ${d.line}: ${d.message}` });
-  // A deployment file named on the command line is read by the pack pass, not parsed as source;
-  // the config file is read as configuration, not audited as source. With the cache, files
-  // whose stat is unchanged are read only if they are analysed again.
-  const listing = listSources(
-    root,
-    walked.files.filter((f) => SOURCE_EXTENSIONS.some((e) => f.endsWith(e)) && f !== loaded.file),
-    maxBytes,
-    inputs,
-  );
   for (const { file, reason } of listing.failed) {
     diagnostics.push({ file: toPosixRelative(root, file), message: reason });
     incomplete.push({ file: toPosixRelative(root, file), kind: 'source', reason });
   }
-  const typed = options.types === true || ((options.types ?? 'auto') === 'auto' && hasInstalledTypes(root));
-  const sources = listing.sources;
-  const scope = auditScope(sources.map((s) => s.rel), request);
   const runDiagnostics: Diagnostic[] = [];
   let work: CoreResult['work'] | undefined;
   const analyse = (

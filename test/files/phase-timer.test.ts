@@ -8,10 +8,11 @@ import { auditSync } from '../../src/walker/audit.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../fixtures/example-app');
 
-/** The audit's phases, in their order. */
+/** The audit's phases, in their order (and the two a replay that is not cached adds after the model's: BESIDE). */
 const PHASES = [
-  'config and RLS model',
+  'config',
   'listing and reading sources',
+  'RLS model',
   'parse',
   'index (foreign members)',
   'flows',
@@ -21,6 +22,7 @@ const PHASES = [
   'site checks, suppressions, source packs',
   'after the analysis: schema findings, code migrations, deployment files, report',
 ];
+const BESIDE = ['parse, while the schema worker runs', 'RLS model, after the schema worker'];
 
 afterEach(() => {
   delete process.env['RLS_GUARD_PHASES'];
@@ -56,7 +58,7 @@ describe('the phase timer', () => {
       .filter(Boolean)
       .map((line) => /^\s*\d+\.\d\d s {2}(.*)$/.exec(line)?.[1]);
     expect(out.split('\n')[0]).toBe('rls-guard phases (CPU, user + system)');
-    expect(names).toEqual([...PHASES, 'total']);
+    expect(names.filter((n) => !BESIDE.includes(n!))).toEqual([...PHASES, 'total']);
   });
 
   it('with RLS_GUARD_PHASES=mem, adds per phase the collections and the heap at its end', () => {
@@ -64,10 +66,12 @@ describe('the phase timer', () => {
     const out = stderrOf(() => auditSync({ paths: [ROOT], types: false }));
     const lines = out.split('\n');
     const at = lines.indexOf('rls-guard phases (memory and collector)');
-    expect(at).toBeGreaterThan(11);
-    expect(lines.slice(1, at).filter((l) => /^\s*\d+\.\d\d s {2}/.test(l))).toHaveLength(11);
+    const timed = lines.slice(1, at).filter((l) => /^\s*\d+\.\d\d s {2}/.test(l));
+    expect(at).toBeGreaterThan(PHASES.length + 1);
     const rows = lines.slice(at + 2).filter((l) => /^\s*\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+ {2}/.test(l));
-    expect(rows.map((l) => l.trim().split(/\s+/).slice(8).join(' '))).toEqual(PHASES);
+    expect(timed).toHaveLength(rows.length + 1);
+    const names = rows.map((l) => l.trim().split(/\s+/).slice(8).join(' '));
+    expect(names.filter((n) => !BESIDE.includes(n))).toEqual(PHASES);
     // The heap used at each phase's end, in MB: a real figure, not zero.
     for (const row of rows) expect(Number(row.trim().split(/\s+/)[4])).toBeGreaterThan(0);
     expect(lines.some((l) => /^peak rss \d+ MB$/.test(l))).toBe(true);
