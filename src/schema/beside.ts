@@ -85,7 +85,11 @@ interface Started {
   wait: (limitMs: number | undefined) => ChildOutcome;
 }
 
-function startThread(file: string, args: string[], options: ExecFileSyncOptionsWithStringEncoding): Started | undefined {
+function startThread(
+  file: string,
+  args: string[],
+  options: ExecFileSyncOptionsWithStringEncoding,
+): Started | undefined {
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   let worker: Worker;
