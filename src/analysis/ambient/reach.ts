@@ -935,7 +935,11 @@ function optionOfCodebaseCall(
 /** `runTick()`, `new Scheduler()`: the callee as the call names it, for a path's step. */
 function calledName(call: ts.CallExpression | ts.NewExpression): string {
   const callee = skipOuter(call.expression);
-  const name = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : 'a call';
+  const name = ts.isPropertyAccessExpression(callee)
+    ? callee.name.text
+    : ts.isIdentifier(callee)
+      ? callee.text
+      : 'a call';
   return `${ts.isNewExpression(call) ? 'new ' : ''}${name}()`;
 }
 
