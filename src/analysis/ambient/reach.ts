@@ -265,6 +265,15 @@ export class Reach {
       const step = `${functionName(fn)}() (${this.deps.where(option)})`;
       for (const ctx of this.of(this.container(option))) add(this.extend(ctx, ctx.entered, step));
     }
+    // An option given to a function of the codebase (`runScheduledTick({ tick: async () => … })`, which calls
+    // `options.tick` or its destructured `tick`): run during that call, as an inline callback is.
+    const own = passedTo || option ? undefined : optionOfCodebaseCall(fn, this.deps.origins);
+    if (own && !this.deps.registered.has(fn)) {
+      explained = true;
+      const step = `the option \`${own.key}\` of ${calledName(own.call)} (${this.deps.where(own.call)})`;
+      for (const ctx of this.callbackContexts(fn, own.call, own.index, own.key))
+        add(this.extend(ctx, ctx.entered, step));
+    }
     // Passed by name to functions of the codebase (`runChunked('x', backfillChunk)`): it runs
     // during those calls, as an inline callback would; only if every use as a value is such a pass.
     const byName = this.deps.registered.has(fn) || this.runTargets.has(fn) ? undefined : this.passedByName(fn);
@@ -359,12 +368,13 @@ export class Reach {
     fn: ts.FunctionLikeDeclaration,
     call: ts.CallExpression | ts.NewExpression,
     index: number,
+    key?: string,
   ): Ctx[] {
     const outer = this.of(this.container(call));
     const step = (what: string): string => `${what} (${this.deps.where(call)})`;
     if (ts.isCallExpression(call)) {
       const run = this.deps.providers.runCall(call);
-      if (run && call.arguments.indexOf(run.callback) === index) {
+      if (run && key === undefined && call.arguments.indexOf(run.callback) === index) {
         const parent = run.store.parent;
         const storeName = parent && ts.isVariableDeclaration(parent) ? parent.name.getText() : 'store';
         return outer.map((ctx) =>
@@ -378,7 +388,7 @@ export class Reach {
       // A wrapper in the codebase that hands its callback parameter to S.run(v, param).
       const target = this.deps.origins.expr(call.expression);
       if (target.kind === 'function') {
-        const wrapped = this.wrapperRun(target.decl, index);
+        const wrapped = this.wrapperRun(target.decl, index, 0, key);
         if (wrapped) {
           const value = substitute(wrapped.value, target.decl, call);
           return outer.map((ctx) =>
@@ -403,32 +413,42 @@ export class Reach {
     wrapper: ts.FunctionLikeDeclaration,
     index: number,
     depth = 0,
+    key?: string,
   ): { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined {
     let memo = this.wrapperMemo.get(wrapper);
     if (!memo) this.wrapperMemo.set(wrapper, (memo = new Map()));
-    if (memo.has(index)) return memo.get(index) ?? undefined;
-    memo.set(index, null); // a cycle of forwarding wrappers enters nothing
-    const found = this.wrapperRunOnce(wrapper, index, depth);
-    memo.set(index, found ?? null);
+    const at = key === undefined ? String(index) : `${index}.${key}`;
+    if (memo.has(at)) return memo.get(at) ?? undefined;
+    memo.set(at, null); // a cycle of forwarding wrappers enters nothing
+    const found = this.wrapperRunOnce(wrapper, index, depth, key);
+    memo.set(at, found ?? null);
     return found;
   }
 
+  /** Per wrapper, per parameter position (and member of it, `1.tick`, for an option): what it enters. */
   private readonly wrapperMemo = new Map<
     ts.FunctionLikeDeclaration,
-    Map<number, { store: Store; value: ts.Expression; call: ts.CallExpression } | null>
+    Map<string, { store: Store; value: ts.Expression; call: ts.CallExpression } | null>
   >();
 
   private wrapperRunOnce(
     wrapper: ts.FunctionLikeDeclaration,
     index: number,
     depth: number,
+    key?: string,
   ): { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined {
     const param = wrapper.parameters[index];
-    if (!param || !ts.isIdentifier(param.name) || !wrapper.body) return undefined;
+    if (!param || (key === undefined && !ts.isIdentifier(param.name)) || !wrapper.body) return undefined;
     let found: { store: Store; value: ts.Expression; call: ts.CallExpression } | undefined;
+    // The parameter itself, or for an option its member (`options.tick`, a destructured `tick`).
     const isParam = (e: ts.Expression): boolean => {
       const o = this.deps.origins.expr(e);
-      return o.kind === 'param' && o.binding.fn === wrapper && o.binding.index === index && o.path.length === 0;
+      return (
+        o.kind === 'param' &&
+        o.binding.fn === wrapper &&
+        o.binding.index === index &&
+        (key === undefined ? o.path.length === 0 : o.path.length === 1 && o.path[0] === key)
+      );
     };
     const visit = (n: ts.Node): void => {
       if (found) return;
@@ -874,20 +894,53 @@ function inlineCall(fn: ts.Node): ts.CallExpression | ts.NewExpression | undefin
 }
 
 /**
- * The package call whose inline options object holds this function as a member (`{ execute: async () => … }`,
- * `{ execute() { … } }`). Only a package's: a function of the codebase decides itself when it calls its options.
+ * The call whose inline options object holds this function as a member (`{ execute: async () => … }`,
+ * `{ execute() { … } }`), the argument's position, and the member's name.
  */
-function optionOfPackageCall(fn: ts.Node, origins: OriginResolver): ts.CallExpression | ts.NewExpression | undefined {
+function optionOfCall(
+  fn: ts.Node,
+): { call: ts.CallExpression | ts.NewExpression; index: number; key: string } | undefined {
   const member = ts.isMethodDeclaration(fn) ? fn : ts.isPropertyAssignment(fn.parent) ? fn.parent : undefined;
   const inline = ts.isArrowFunction(fn) || ts.isFunctionExpression(fn);
   if (!member || (!ts.isMethodDeclaration(fn) && !inline)) return undefined;
+  const key = ts.isIdentifier(member.name) || ts.isStringLiteral(member.name) ? member.name.text : undefined;
   let obj: ts.Node = member.parent;
-  if (!ts.isObjectLiteralExpression(obj)) return undefined;
+  if (!key || !ts.isObjectLiteralExpression(obj)) return undefined;
   while (ts.isParenthesizedExpression(obj.parent) || ts.isAsExpression(obj.parent)) obj = obj.parent;
   const call = obj.parent;
   if (!call || !(ts.isCallExpression(call) || ts.isNewExpression(call))) return undefined;
-  if (!(call.arguments ?? []).some((a) => a === obj)) return undefined;
-  return origins.expr(call.expression).kind === 'external' ? call : undefined;
+  const index = (call.arguments ?? []).findIndex((a) => a === obj);
+  return index < 0 ? undefined : { call, index, key };
+}
+
+/** A package's call given the option: it runs the option during or after that call, in its caller's contexts. */
+function optionOfPackageCall(fn: ts.Node, origins: OriginResolver): ts.CallExpression | ts.NewExpression | undefined {
+  const option = optionOfCall(fn);
+  return option && origins.expr(option.call.expression).kind === 'external' ? option.call : undefined;
+}
+
+/**
+ * A function of the codebase given the option (`runScheduledTick({ tick: async () => … })`, which calls `tick`, or
+ * `options.tick`, in its body): as an inline callback is, it is run in the contexts of that call, entered with what the
+ * function enters around its own call of the member (a wrapper's `S.run(v, () => options.tick())`).
+ */
+function optionOfCodebaseCall(
+  fn: ts.Node,
+  origins: OriginResolver,
+): { call: ts.CallExpression | ts.NewExpression; index: number; key: string } | undefined {
+  const option = optionOfCall(fn);
+  return option && origins.expr(option.call.expression).kind === 'function' ? option : undefined;
+}
+
+/** `runTick()`, `new Scheduler()`: the callee as the call names it, for a path's step. */
+function calledName(call: ts.CallExpression | ts.NewExpression): string {
+  const callee = skipOuter(call.expression);
+  const name = ts.isPropertyAccessExpression(callee)
+    ? callee.name.text
+    : ts.isIdentifier(callee)
+      ? callee.text
+      : 'a call';
+  return `${ts.isNewExpression(call) ? 'new ' : ''}${name}()`;
 }
 
 /** Whether a function body calls something `test` accepts. */
