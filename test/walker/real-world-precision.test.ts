@@ -88,6 +88,19 @@ describe('a postgres.js template a const holds and only nests into other templat
   });
 });
 
+describe("a constant in a library's sql`…` is a bound value, not text (judge29: Oppsera, bolusi)", () => {
+  it('resolves writes whose interpolations fold to constants, and keeps sql.raw and fragment choices SQL', () => {
+    const report = expectAnnotated('bound-constants');
+    const sites = report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`);
+    expect(sites).toEqual([
+      '14 insert public.flags unscoped',
+      '25 insert public.push_tokens org-scope',
+      '33 update public.flags org-scope',
+      '40 update public.flags unscoped',
+    ]);
+  });
+});
+
 describe('a switch on one value is on only for that value (Community-Canvas\'s service sentinel)', () => {
   it('reads the value set: the sentinel is the bypass, a tenant\'s id or another constant is not', () => {
     const report = expectAnnotated('switch-value');
