@@ -420,6 +420,15 @@ export class SqlTextFolder {
   }
 
   /** Whether an expression is a statement object of a library's statement tag (or a chain of appends to one). */
+  /**
+   * A database library's sql`…`, written in the call or held in a local const: SQL whatever receives it, so a query call
+   * handed one runs a statement even on a connection not traced yet (a scope helper's callback parameter).
+   */
+  isLibraryTemplate(expr: ts.Expression): boolean {
+    const e = throughLocalConsts(expr);
+    return ts.isTaggedTemplateExpression(e) && this.fromDbLibrary(e.tag, 0);
+  }
+
   isStatement(expr: ts.Expression, depth = 0): boolean {
     let e = skipOuter(expr);
     const chain = ts.isCallExpression(e) ? appendChain(e) : undefined;

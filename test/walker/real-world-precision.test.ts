@@ -101,6 +101,14 @@ describe("a constant in a library's sql`…` is a bound value, not text (judge29
   });
 });
 
+describe("a library's sql`…` the parser cannot read is a site in a scope helper's callback too (judge29)", () => {
+  it('reports it unresolved on the callback parameter as on the pool, and no site for a non-SQL text', () => {
+    const report = expectAnnotated('unparsable-in-callback');
+    const inCallback = report.writeSites.find((s) => s.line === 15)!;
+    expect(inCallback.evidence).toContain('does not parse');
+  });
+});
+
 describe('a switch on one value is on only for that value (Community-Canvas\'s service sentinel)', () => {
   it('reads the value set: the sentinel is the bypass, a tenant\'s id or another constant is not', () => {
     const report = expectAnnotated('switch-value');
