@@ -800,11 +800,12 @@ export class SqlTextFolder {
             !rawFragment(x, (y) => this.fromDbLibrary(y, 0)));
       };
       // At least one branch a constant: the other a literal or a property read (never a fragment held elsewhere).
-      return (constant(e.whenTrue) || constant(e.whenFalse)) && value(e.whenTrue) && value(e.whenFalse);
+      if ((constant(e.whenTrue) || constant(e.whenFalse)) && value(e.whenTrue) && value(e.whenFalse)) return true;
     }
     // Whatever else folds to constant text, with no fragment on the way (those were taken before this is asked), is a
-    // string of the code's: `${IDS.probe}` of `const IDS = { probe: '0b66…' }` is sent as a parameter. Spliced as text it
-    // did not parse (bolusi's probe; in a fixture the write had no site at all).
+    // string of the code's: `${IDS.probe}` of `const IDS = { probe: '0b66…' }`, or `${bucket}` of `const bucket = n <= 2
+    // ? '1-2' : … : '7+'`, is sent as a parameter. Spliced as text it did not parse (bolusi's probe, Oppsera's wait
+    // estimate: `= 7+ AND`; in a scope helper's callback those writes had no site at all).
     const folded = this.fold(expr, false, 1);
     return folded.ok && folded.holes.length === 0;
   }

@@ -95,8 +95,9 @@ describe("a constant in a library's sql`…` is a bound value, not text (judge29
     expect(sites).toEqual([
       '14 insert public.flags unscoped',
       '25 insert public.push_tokens org-scope',
-      '33 update public.flags org-scope',
-      '40 update public.flags unscoped',
+      '34 update public.flags org-scope',
+      '42 update public.flags org-scope',
+      '49 update public.flags unscoped',
     ]);
   });
 });
