@@ -421,8 +421,8 @@ export class SqlTextFolder {
 
   /** Whether an expression is a statement object of a library's statement tag (or a chain of appends to one). */
   /**
-   * A database library's sql`…`, written in the call or held in a local const: SQL whatever receives it, so a query call
-   * handed one runs a statement even on a connection not traced yet (a scope helper's callback parameter).
+   * A database library's sql`…`, written in the call or held in a local const: SQL whatever receives it, so a query
+   * call handed one runs a statement even on a connection not traced yet (a scope helper's callback parameter).
    */
   isLibraryTemplate(expr: ts.Expression): boolean {
     const e = throughLocalConsts(expr);
@@ -803,9 +803,9 @@ export class SqlTextFolder {
       if ((constant(e.whenTrue) || constant(e.whenFalse)) && value(e.whenTrue) && value(e.whenFalse)) return true;
     }
     // Whatever else folds to constant text, with no fragment on the way (those were taken before this is asked), is a
-    // string of the code's: `${IDS.probe}` of `const IDS = { probe: '0b66…' }`, or `${bucket}` of `const bucket = n <= 2
-    // ? '1-2' : … : '7+'`, is sent as a parameter. Spliced as text it did not parse (bolusi's probe, Oppsera's wait
-    // estimate: `= 7+ AND`; in a scope helper's callback those writes had no site at all).
+    // string of the code's: `${IDS.probe}` of `const IDS = { probe: '0b66…' }`, or `${bucket}` of `const bucket =
+    // n <= 2 ? '1-2' : … : '7+'`, is sent as a parameter. Spliced as text it did not parse (bolusi's probe, Oppsera's
+    // wait estimate: `= 7+ AND`; in a scope helper's callback those writes had no site at all).
     const folded = this.fold(expr, false, 1);
     return folded.ok && folded.holes.length === 0;
   }
