@@ -305,6 +305,9 @@ export class AdapterCalls {
       ) &&
       // A statement object of a library's statement tag (sql-template-strings) is only ever sent: the call runs SQL.
       !this.deps.folder.isStatement(sqlExpr) &&
+      // So is a library's sql`…` whose text, read whole, does not parse (judge29: dropped in a scope helper's callback)
+      // Text the folder could not read (past 16 variants) says neither read nor write: left as before.
+      !(sql.parseError && this.deps.folder.isLibraryTemplate(sqlExpr)) &&
       !(written ??= withHoles())
     )
       return false;

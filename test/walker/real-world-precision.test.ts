@@ -88,6 +88,28 @@ describe('a postgres.js template a const holds and only nests into other templat
   });
 });
 
+describe("a constant in a library's sql`…` is a bound value, not text (judge29: Oppsera, bolusi)", () => {
+  it('resolves writes whose interpolations fold to constants, and keeps sql.raw and fragment choices SQL', () => {
+    const report = expectAnnotated('bound-constants');
+    const sites = report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`);
+    expect(sites).toEqual([
+      '14 insert public.flags unscoped',
+      '25 insert public.push_tokens org-scope',
+      '34 update public.flags org-scope',
+      '42 update public.flags org-scope',
+      '49 update public.flags unscoped',
+    ]);
+  });
+});
+
+describe("a library's sql`…` the parser cannot read is a site in a scope helper's callback too (judge29)", () => {
+  it('reports it unresolved on the callback parameter as on the pool, and no site for a non-SQL text', () => {
+    const report = expectAnnotated('unparsable-in-callback');
+    const inCallback = report.writeSites.find((s) => s.line === 15)!;
+    expect(inCallback.evidence).toContain('does not parse');
+  });
+});
+
 describe('a switch on one value is on only for that value (Community-Canvas\'s service sentinel)', () => {
   it('reads the value set: the sentinel is the bypass, a tenant\'s id or another constant is not', () => {
     const report = expectAnnotated('switch-value');
