@@ -4,7 +4,7 @@ import { OneCopy } from './one-copy.js';
 import { globalCacheValue } from './global-cache.js';
 import { Facts, type FactKind, TrackedMemo } from './fixpoint.js';
 import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
-import { type Binding, isStableVariable, lazySingletonValue, lookup } from './scope.js';
+import { assignedValues, type Binding, isEmptyValue, isStableVariable, lazySingletonValue, lookup } from './scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import type { SourceHost } from './source-host.js';
 import {
@@ -48,6 +48,8 @@ export type Origin =
        * value, but a reader may follow its one return where that reads an ambient store (analysis/handles.ts).
        */
       getter?: ts.GetAccessorDeclaration;
+      /** `values` are what a local `let` is given (its initializer and each plain `=`), not a member's. */
+      local?: true;
     };
 
 export class OriginResolver {
@@ -196,9 +198,14 @@ export class OriginResolver {
       case 'variable': {
         if (!isStableVariable(binding)) {
           const lazy = lazySingletonValue(binding);
-          return lazy
-            ? this.expr(lazy, steps + 1)
-            : { kind: 'unknown', reason: `\`${(binding as Binding).name}\` is reassigned` };
+          if (lazy) return this.expr(lazy, steps + 1);
+          const reason = `\`${(binding as Binding).name}\` is reassigned`;
+          // `let tnx = opts.tnx; if (!tnx) tnx = await conn.transaction()`: each value it is given, judged together
+          // (analysis/providers/replaced-members.ts); changed any other way (`+=`, destructuring), none.
+          const values = assignedValues(binding)?.filter((v) => !isEmptyValue(v));
+          return values && values.length > 0
+            ? { kind: 'unknown', reason, values: values.map((value) => ({ value, at: value })), local: true }
+            : { kind: 'unknown', reason };
         }
         const init = binding.decl.initializer;
         if (!init) return { kind: 'unknown', reason: noInitializer(binding) };

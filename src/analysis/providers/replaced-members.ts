@@ -31,13 +31,26 @@ export function replacedMember(
   trace: (e: ts.Expression) => Handle,
   root: string,
   field?: string,
+  local?: boolean,
 ): Handle | undefined {
   const held = field ? values.filter((v) => !isNothing(v.value)) : values;
   const handles = held.map((v) => trace(v.value));
   const first = handles[0];
-  if (field && (!first || handles.some((h) => h.kind === 'unknown'))) return listed(held, handles, reason, root);
+  // A local's values or a field's are listed when undecided: the evidence names what each one was followed to.
+  const named = Boolean(field) || Boolean(local);
+  // A local none of whose values is a connection (`let route = ''; route = url.pathname`) is none either.
+  if (local && first && handles.every((h) => h.kind === 'not-db'))
+    return { kind: 'not-db', reason: `${reason}, none of its values a connection (${eachIs(held, handles, root)})` };
+  if (named && (!first || handles.some((h) => h.kind === 'unknown'))) return listed(held, handles, reason, root);
   if (!first || handles.some((h) => h.kind === 'unknown')) return undefined;
-  if (handles.every((h) => h.kind === first.kind && 'key' in h && 'key' in first && h.key === first.key)) return first;
+  if (handles.every((h) => h.kind === first.kind && 'key' in h && 'key' in first && h.key === first.key))
+    return local && 'label' in first ? { ...first, label: `${first.label} (${reason}: ${eachOne(held, root)})` }
+      : first;
+  // A local given an admin connection on every path (`let db = ownerPool(); if (archive) db = ownerPool()`) runs on
+  // one whichever path ran: no state to keep apart, each bypasses row-level security.
+  if (local && first.kind === 'admin' && handles.every((h) => h.kind === 'admin'))
+    return { ...first, label: `${first.label} (${reason}: every one of its ${held.length} values is an admin ` +
+      `connection: ${held.map((v) => `\`${shortText(v.value, 30)}\` at ${where(v.at, root)}`).join(', ')})` };
   if (field && first.kind === 'executor' && handles.every((h) => sameKind(h, first))) {
     const label =
       `\`this.${field}\`, a ${first.adapter.api} ${first.exec} at each of its ${held.length} ` +
@@ -48,7 +61,7 @@ export function replacedMember(
   }
   const index = handles.findIndex((h) => h.kind === 'executor' && h.exec === 'pool' && !h.tenant && !h.login);
   const pool = handles[index];
-  if (!pool || pool.kind !== 'executor') return field ? listed(held, handles, reason, root) : undefined;
+  if (!pool || pool.kind !== 'executor') return named ? listed(held, handles, reason, root) : undefined;
   const holds = values.map((v) => `\`${shortText(v.value, 40)}\` from ${where(v.at, root)}`).join(' or ');
   return { ...pool, label: `${pool.label} (${reason}: it holds ${holds}, and the pool is the worst)` };
 }
@@ -99,6 +112,12 @@ function isNothing(e: ts.Expression): boolean {
   return v.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(v) && v.text === 'undefined' && !lookup(v));
 }
 
+/** `each of its 2 values is this connection (`pool` at src/db.ts:3, `tx ?? pool` at :5)`. */
+function eachOne(values: readonly Replacement[], root: string): string {
+  const what = values.map((v) => `\`${shortText(v.value, 30)}\` at ${where(v.at, root)}`).join(', ');
+  return `each of its ${values.length} values is this connection (${what})`;
+}
+
 /** `src/db.ts:12, :30, other.ts:4`: where each value is assigned, the file named once per run of lines in it. */
 function places(values: readonly Replacement[], root: string): string {
   let file = '';
@@ -116,8 +135,11 @@ function places(values: readonly Replacement[], root: string): string {
 
 /** An untraced field whose reason lists what each assignment is. */
 function listed(values: readonly Replacement[], handles: readonly Handle[], reason: string, root: string): Handle {
-  const what = values.map((v, i) => `${where(v.at, root)} \`${shortText(v.value, 40)}\` ${describe(handles[i]!)}`);
-  return { kind: 'unknown', reason: `${reason}, not all one kind of connection (${what.join('; ')})` };
+  return { kind: 'unknown', reason: `${reason}, not all one kind of connection (${eachIs(values, handles, root)})` };
+}
+
+function eachIs(values: readonly Replacement[], handles: readonly Handle[], root: string): string {
+  return values.map((v, i) => `${where(v.at, root)} \`${shortText(v.value, 40)}\` ${describe(handles[i]!)}`).join('; ');
 }
 
 function describe(h: Handle): string {
