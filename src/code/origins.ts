@@ -202,8 +202,8 @@ export class OriginResolver {
           const reason = `\`${(binding as Binding).name}\` is reassigned`;
           // `let tnx = opts.tnx; if (!tnx) tnx = await conn.transaction()`: each value it is given, judged together
           // (analysis/providers/replaced-members.ts); changed any other way (`+=`, destructuring), none.
-          const values = assignedValues(binding)?.filter((v) => !isEmptyValue(v));
-          return values && values.length > 0
+          const values = localValues(binding as Extract<Binding, { kind: 'variable' }>);
+          return values
             ? { kind: 'unknown', reason, values: values.map((value) => ({ value, at: value })), local: true }
             : { kind: 'unknown', reason };
         }
@@ -755,4 +755,30 @@ function thenOfImport(fn: ts.SignatureDeclaration): string | undefined {
 /** A field only its class can assign: `private` in TypeScript, or an ECMAScript `#name`. */
 function isPrivateField(m: ts.PropertyDeclaration): boolean {
   return ts.isPrivateIdentifier(m.name) || !!m.modifiers?.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword);
+}
+
+const localValuesCache = new WeakMap<ts.VariableDeclaration, readonly ts.Expression[] | null>();
+
+/**
+ * The values a reassigned `let` is given (its initializer, each plain `=`; `null`/`undefined` left out), once per
+ * declaration; none when it is changed another way, or when a value is built from the variable itself (`s =
+ * s.replace(…)`, `q = q.where(…)`): no connection of its own, and its reading would only go round the variable.
+ */
+function localValues(binding: Extract<Binding, { kind: 'variable' }>): readonly ts.Expression[] | undefined {
+  const decl = binding.decl;
+  if (!localValuesCache.has(decl)) {
+    const values = assignedValues(binding)?.filter((v) => !isEmptyValue(v));
+    const read = values && values.length > 0 && !values.some((v) => mentions(v, decl)) ? values : null;
+    localValuesCache.set(decl, read);
+  }
+  return localValuesCache.get(decl) ?? undefined;
+}
+
+/** Whether `e` reads the variable `decl` declares. */
+function mentions(e: ts.Node, decl: ts.Node): boolean {
+  if (ts.isIdentifier(e)) return lookup(e)?.decl === decl;
+  // A member's name (`this.options.tnx`, `{ tnx: x }`) is no read of a variable of that name.
+  if (ts.isPropertyAccessExpression(e)) return mentions(e.expression, decl);
+  if (ts.isPropertyAssignment(e)) return mentions(e.initializer, decl);
+  return ts.forEachChild(e, (c) => mentions(c, decl) || undefined) ?? false;
 }

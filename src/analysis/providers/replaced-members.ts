@@ -24,6 +24,13 @@ import type { LoginRole } from './login-roles.js';
 // assigned `null` or `undefined` (a shutdown) holds no connection then: a write through it throws, so those
 // assignments are left out. A mix the worst cannot decide stays untraced, its reason listing what each assignment is.
 
+//
+// A local `let` (or a module's) given several values (`let tnx = opts.tnx; if (!tnx) tnx = await pool.connect()`:
+// `local`, read flow-insensitively by origins.ts) is read the same way, without the field's same-kind case (two
+// transactions of one kind are two connections, each with a state of its own), and with one more: admin connections
+// on every path are admin. A value built from the variable itself leaves it unread (origins.ts); undecided, the reason
+// lists each value.
+
 /** The connection a replaced member stands for, or undefined (the caller keeps it untraced). */
 export function replacedMember(
   values: readonly Replacement[],
@@ -38,9 +45,6 @@ export function replacedMember(
   const first = handles[0];
   // A local's values or a field's are listed when undecided: the evidence names what each one was followed to.
   const named = Boolean(field) || Boolean(local);
-  // A local none of whose values is a connection (`let route = ''; route = url.pathname`) is none either.
-  if (local && first && handles.every((h) => h.kind === 'not-db'))
-    return { kind: 'not-db', reason: `${reason}, none of its values a connection (${eachIs(held, handles, root)})` };
   if (named && (!first || handles.some((h) => h.kind === 'unknown'))) return listed(held, handles, reason, root);
   if (!first || handles.some((h) => h.kind === 'unknown')) return undefined;
   if (handles.every((h) => h.kind === first.kind && 'key' in h && 'key' in first && h.key === first.key))
@@ -135,11 +139,8 @@ function places(values: readonly Replacement[], root: string): string {
 
 /** An untraced field whose reason lists what each assignment is. */
 function listed(values: readonly Replacement[], handles: readonly Handle[], reason: string, root: string): Handle {
-  return { kind: 'unknown', reason: `${reason}, not all one kind of connection (${eachIs(values, handles, root)})` };
-}
-
-function eachIs(values: readonly Replacement[], handles: readonly Handle[], root: string): string {
-  return values.map((v, i) => `${where(v.at, root)} \`${shortText(v.value, 40)}\` ${describe(handles[i]!)}`).join('; ');
+  const what = values.map((v, i) => `${where(v.at, root)} \`${shortText(v.value, 40)}\` ${describe(handles[i]!)}`);
+  return { kind: 'unknown', reason: `${reason}, not all one kind of connection (${what.join('; ')})` };
 }
 
 function describe(h: Handle): string {
@@ -153,10 +154,11 @@ function describe(h: Handle): string {
       return 'is an admin connection';
     case 'scoped':
       return 'is an org-scoped connection';
+    // Cut: a value's reason may list the values of another variable in turn.
     case 'unknown':
-      return `cannot be traced (${h.reason})`;
+      return `cannot be traced (${cut(h.reason)})`;
     case 'not-db':
-      return `is not a connection (${h.reason})`;
+      return `is not a connection (${cut(h.reason)})`;
     default:
       return `is a ${h.kind}`;
   }
@@ -206,4 +208,8 @@ function openContainer(expression: ts.Expression, origins: OriginResolver): Open
   const statement = decl.parent?.parent;
   if (!statement || !ts.isVariableStatement(statement) || statement.parent !== obj.getSourceFile()) return undefined;
   return isExported(obj.getSourceFile(), decl.name.text) ? { obj, key } : undefined;
+}
+
+function cut(reason: string): string {
+  return reason.length > 160 ? `${reason.slice(0, 159)}…` : reason;
 }
