@@ -57,4 +57,21 @@ export async function purgeAll(): Promise<void> {
     expect(verdicts(r)).toEqual(['src/runner.ts:8 unscoped']);
     expect(r.writeSites[0]!.evidence).toContain('`db` is reassigned: it holds `this.opts.db`');
   });
+
+  it('given a parameter and a client of its own stays unresolved, naming the parameter each caller passes', () => {
+    const r = auditProject({
+      'package.json': PKG,
+      'src/db.ts': DB,
+      'src/runner.ts': `import type { PoolClient } from 'pg';
+import { pool } from './db.js';
+export async function purge(given?: PoolClient): Promise<void> {
+  let db = given;
+  if (!db) db = await pool.connect();
+  await db.query("DELETE FROM projects WHERE name = 'given'");
+}
+`,
+    });
+    expect(verdicts(r)).toEqual(['src/runner.ts:6 unresolved']);
+    expect(r.writeSites[0]!.evidence).toContain('`given` is parameter `given` of `purge`, a connection each caller passes');
+  });
 });

@@ -154,6 +154,9 @@ function describe(h: Handle): string {
       return 'is an admin connection';
     case 'scoped':
       return 'is an org-scoped connection';
+    // Which connection a parameter is, each call says: a join of it with another value is not read per call.
+    case 'param':
+      return `is ${h.label}, a connection each caller passes`;
     // Cut: a value's reason may list the values of another variable in turn.
     case 'unknown':
       return `cannot be traced (${cut(h.reason)})`;
