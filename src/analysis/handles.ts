@@ -365,7 +365,8 @@ export class HandleResolver {
       case 'unknown': {
         // A container member replaced after it was built: the worst of its values (providers/replaced-members.ts).
         const replaced =
-          origin.values && replacedMember(origin.values, origin.reason, (e) => this.trace(e), this.root, origin.field);
+          origin.values &&
+          replacedMember(origin.values, origin.reason, (e) => this.trace(e), this.root, origin.field, origin.local);
         if (replaced) return replaced;
         const read = origin.getter && this.getterOverStore(origin.getter);
         return read ?? { kind: 'unknown', reason: origin.reason };

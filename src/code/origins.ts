@@ -4,7 +4,7 @@ import { OneCopy } from './one-copy.js';
 import { globalCacheValue } from './global-cache.js';
 import { Facts, type FactKind, TrackedMemo } from './fixpoint.js';
 import { type ExportTarget, resolveExport, resolveImport } from './modules.js';
-import { type Binding, isStableVariable, lazySingletonValue, lookup } from './scope.js';
+import { assignedValues, type Binding, isEmptyValue, isStableVariable, lazySingletonValue, lookup } from './scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import type { SourceHost } from './source-host.js';
 import {
@@ -48,6 +48,8 @@ export type Origin =
        * value, but a reader may follow its one return where that reads an ambient store (analysis/handles.ts).
        */
       getter?: ts.GetAccessorDeclaration;
+      /** `values` are what a local `let` is given (its initializer and each plain `=`), not a member's. */
+      local?: true;
     };
 
 export class OriginResolver {
@@ -196,9 +198,14 @@ export class OriginResolver {
       case 'variable': {
         if (!isStableVariable(binding)) {
           const lazy = lazySingletonValue(binding);
-          return lazy
-            ? this.expr(lazy, steps + 1)
-            : { kind: 'unknown', reason: `\`${(binding as Binding).name}\` is reassigned` };
+          if (lazy) return this.expr(lazy, steps + 1);
+          const reason = `\`${(binding as Binding).name}\` is reassigned`;
+          // `let tnx = opts.tnx; if (!tnx) tnx = await conn.transaction()`: each value it is given, judged together
+          // (analysis/providers/replaced-members.ts); changed any other way (`+=`, destructuring), none.
+          const values = localValues(binding as Extract<Binding, { kind: 'variable' }>);
+          return values
+            ? { kind: 'unknown', reason, values: values.map((value) => ({ value, at: value })), local: true }
+            : { kind: 'unknown', reason };
         }
         const init = binding.decl.initializer;
         if (!init) return { kind: 'unknown', reason: noInitializer(binding) };
@@ -748,4 +755,30 @@ function thenOfImport(fn: ts.SignatureDeclaration): string | undefined {
 /** A field only its class can assign: `private` in TypeScript, or an ECMAScript `#name`. */
 function isPrivateField(m: ts.PropertyDeclaration): boolean {
   return ts.isPrivateIdentifier(m.name) || !!m.modifiers?.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword);
+}
+
+const localValuesCache = new WeakMap<ts.VariableDeclaration, readonly ts.Expression[] | null>();
+
+/**
+ * The values a reassigned `let` is given (its initializer, each plain `=`; `null`/`undefined` left out), once per
+ * declaration; none when it is changed another way, or when a value is built from the variable itself (`s =
+ * s.replace(…)`, `q = q.where(…)`): no connection of its own, and its reading would only go round the variable.
+ */
+function localValues(binding: Extract<Binding, { kind: 'variable' }>): readonly ts.Expression[] | undefined {
+  const decl = binding.decl;
+  if (!localValuesCache.has(decl)) {
+    const values = assignedValues(binding)?.filter((v) => !isEmptyValue(v));
+    const read = values && values.length > 0 && !values.some((v) => mentions(v, decl)) ? values : null;
+    localValuesCache.set(decl, read);
+  }
+  return localValuesCache.get(decl) ?? undefined;
+}
+
+/** Whether `e` reads the variable `decl` declares. */
+function mentions(e: ts.Node, decl: ts.Node): boolean {
+  if (ts.isIdentifier(e)) return lookup(e)?.decl === decl;
+  // A member's name (`this.options.tnx`, `{ tnx: x }`) is no read of a variable of that name.
+  if (ts.isPropertyAccessExpression(e)) return mentions(e.expression, decl);
+  if (ts.isPropertyAssignment(e)) return mentions(e.initializer, decl);
+  return ts.forEachChild(e, (c) => mentions(c, decl) || undefined) ?? false;
 }

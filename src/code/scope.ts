@@ -400,7 +400,7 @@ function lazyValue(binding: Extract<Binding, { kind: 'variable' }>): ts.Expressi
 }
 
 /** `null`, `undefined` or `void 0`: no value. */
-function isEmptyValue(expression: ts.Expression): boolean {
+export function isEmptyValue(expression: ts.Expression): boolean {
   const e = skipOuter(expression);
   return (
     e.kind === ts.SyntaxKind.NullKeyword ||

@@ -24,6 +24,13 @@ import type { LoginRole } from './login-roles.js';
 // assigned `null` or `undefined` (a shutdown) holds no connection then: a write through it throws, so those
 // assignments are left out. A mix the worst cannot decide stays untraced, its reason listing what each assignment is.
 
+//
+// A local `let` (or a module's) given several values (`let tnx = opts.tnx; if (!tnx) tnx = await pool.connect()`:
+// `local`, read flow-insensitively by origins.ts) is read the same way, without the field's same-kind case (two
+// transactions of one kind are two connections, each with a state of its own), and with one more: admin connections
+// on every path are admin. A value built from the variable itself leaves it unread (origins.ts); undecided, the reason
+// lists each value.
+
 /** The connection a replaced member stands for, or undefined (the caller keeps it untraced). */
 export function replacedMember(
   values: readonly Replacement[],
@@ -31,13 +38,23 @@ export function replacedMember(
   trace: (e: ts.Expression) => Handle,
   root: string,
   field?: string,
+  local?: boolean,
 ): Handle | undefined {
   const held = field ? values.filter((v) => !isNothing(v.value)) : values;
   const handles = held.map((v) => trace(v.value));
   const first = handles[0];
-  if (field && (!first || handles.some((h) => h.kind === 'unknown'))) return listed(held, handles, reason, root);
+  // A local's values or a field's are listed when undecided: the evidence names what each one was followed to.
+  const named = Boolean(field) || Boolean(local);
+  if (named && (!first || handles.some((h) => h.kind === 'unknown'))) return listed(held, handles, reason, root);
   if (!first || handles.some((h) => h.kind === 'unknown')) return undefined;
-  if (handles.every((h) => h.kind === first.kind && 'key' in h && 'key' in first && h.key === first.key)) return first;
+  if (handles.every((h) => h.kind === first.kind && 'key' in h && 'key' in first && h.key === first.key))
+    return local && 'label' in first ? { ...first, label: `${first.label} (${reason}: ${eachOne(held, root)})` }
+      : first;
+  // A local given an admin connection on every path (`let db = ownerPool(); if (archive) db = ownerPool()`) runs on
+  // one whichever path ran: no state to keep apart, each bypasses row-level security.
+  if (local && first.kind === 'admin' && handles.every((h) => h.kind === 'admin'))
+    return { ...first, label: `${first.label} (${reason}: every one of its ${held.length} values is an admin ` +
+      `connection: ${held.map((v) => `\`${shortText(v.value, 30)}\` at ${where(v.at, root)}`).join(', ')})` };
   if (field && first.kind === 'executor' && handles.every((h) => sameKind(h, first))) {
     const label =
       `\`this.${field}\`, a ${first.adapter.api} ${first.exec} at each of its ${held.length} ` +
@@ -48,7 +65,7 @@ export function replacedMember(
   }
   const index = handles.findIndex((h) => h.kind === 'executor' && h.exec === 'pool' && !h.tenant && !h.login);
   const pool = handles[index];
-  if (!pool || pool.kind !== 'executor') return field ? listed(held, handles, reason, root) : undefined;
+  if (!pool || pool.kind !== 'executor') return named ? listed(held, handles, reason, root) : undefined;
   const holds = values.map((v) => `\`${shortText(v.value, 40)}\` from ${where(v.at, root)}`).join(' or ');
   return { ...pool, label: `${pool.label} (${reason}: it holds ${holds}, and the pool is the worst)` };
 }
@@ -99,6 +116,12 @@ function isNothing(e: ts.Expression): boolean {
   return v.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(v) && v.text === 'undefined' && !lookup(v));
 }
 
+/** `each of its 2 values is this connection (`pool` at src/db.ts:3, `tx ?? pool` at :5)`. */
+function eachOne(values: readonly Replacement[], root: string): string {
+  const what = values.map((v) => `\`${shortText(v.value, 30)}\` at ${where(v.at, root)}`).join(', ');
+  return `each of its ${values.length} values is this connection (${what})`;
+}
+
 /** `src/db.ts:12, :30, other.ts:4`: where each value is assigned, the file named once per run of lines in it. */
 function places(values: readonly Replacement[], root: string): string {
   let file = '';
@@ -131,10 +154,14 @@ function describe(h: Handle): string {
       return 'is an admin connection';
     case 'scoped':
       return 'is an org-scoped connection';
+    // Which connection a parameter is, each call says: a join of it with another value is not read per call.
+    case 'param':
+      return `is ${h.label}, a connection each caller passes`;
+    // Cut: a value's reason may list the values of another variable in turn.
     case 'unknown':
-      return `cannot be traced (${h.reason})`;
+      return `cannot be traced (${cut(h.reason)})`;
     case 'not-db':
-      return `is not a connection (${h.reason})`;
+      return `is not a connection (${cut(h.reason)})`;
     default:
       return `is a ${h.kind}`;
   }
@@ -184,4 +211,8 @@ function openContainer(expression: ts.Expression, origins: OriginResolver): Open
   const statement = decl.parent?.parent;
   if (!statement || !ts.isVariableStatement(statement) || statement.parent !== obj.getSourceFile()) return undefined;
   return isExported(obj.getSourceFile(), decl.name.text) ? { obj, key } : undefined;
+}
+
+function cut(reason: string): string {
+  return reason.length > 160 ? `${reason.slice(0, 159)}…` : reason;
 }
