@@ -793,3 +793,17 @@ describe('the corpus widened by new26 (fortleva, Lagda-Backend)', () => {
     expect(add.evidence).toContain('via transaction set_config (src/kysely-uow.ts:19)');
   });
 });
+
+describe('the corpus widened by new29 (ServeOs, AgConnect)', () => {
+  it('follows a lazy-client helper: `deferred(() => connect().db)` returning a Proxy that forwards to what it makes', () => {
+    const report = expectAnnotated('new29-shapes');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    expect(at('src/tenant.ts', 16).evidence).toContain('which runs it in a transaction with the org context set');
+    expect(at('src/tenant.ts', 22).evidence).toContain('pg Pool created at src/client.ts:9');
+    expect(at('src/reports.ts', 37).evidence).toContain('pg Pool created at src/reports.ts:3');
+    expect(at('src/reports.ts', 42).evidence).toContain('`make(key)` returns a value this analysis cannot trace');
+    expect(at('src/reports.ts', 47).evidence).toContain(
+      'the lazy client made at src/reports.ts:33 is what `chooseMaker()` returns',
+    );
+  });
+});
