@@ -806,4 +806,17 @@ describe('the corpus widened by new29 (ServeOs, AgConnect)', () => {
       'the lazy client made at src/reports.ts:33 is what `chooseMaker()` returns',
     );
   });
+
+  it('reads a callback named before it is handed on (`const body = async (tx) => …; db.transaction(body)`)', () => {
+    const report = expectAnnotated('new29-shapes');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/by-reference.ts' && s.line === line)!;
+    // Handed to a retrying helper and to the transaction itself: one connection, the tenant set by `scoped`.
+    expect(at(27).evidence).toContain('which runs it in a transaction with the org context set');
+    expect(at(36).evidence).toContain('the transaction db.transaction() opens at src/by-reference.ts:38');
+    expect(at(45).evidence).toContain(
+      '`touch` is handed to 2 calls (src/by-reference.ts:47, src/by-reference.ts:48) that this analysis cannot read',
+    );
+    expect(at(55).evidence).toContain('a parameter of a callback passed to `inTenant` (src/tenant.ts:6)');
+    expect(at(63).evidence).toContain('`exportedBody` is passed around as a value');
+  });
 });
