@@ -819,4 +819,12 @@ describe('the corpus widened by new29 (ServeOs, AgConnect)', () => {
     expect(at(55).evidence).toContain('a parameter of a callback passed to `inTenant` (src/tenant.ts:6)');
     expect(at(63).evidence).toContain('`exportedBody` is passed around as a value');
   });
+
+  it('takes fresh pools of one library that differ only in how they connect for one (a build-time placeholder)', () => {
+    const report = expectAnnotated('new29-shapes');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/fallback-pools.ts' && s.line === line)!;
+    expect(at(29).evidence).toContain('(`makePool` makes 1 other pg pool like it, differing only in how it connects)');
+    expect(at(31).evidence).toContain('`makeEither` returns different connections');
+    expect(at(33).evidence).toContain('`makeTenantPool` returns different connections');
+  });
 });
