@@ -827,4 +827,13 @@ describe('the corpus widened by new29 (ServeOs, AgConnect)', () => {
     expect(at(31).evidence).toContain('`makeEither` returns different connections');
     expect(at(33).evidence).toContain('`makeTenantPool` returns different connections');
   });
+
+  it("never takes Object's own members for a write verb or a query method: the file's real write is reported", () => {
+    const report = expectAnnotated('new29-shapes');
+    const inFile = report.writeSites.filter((s) => s.file === 'src/serialize.ts');
+    // `row.menu.toString()` was a site with a function for its operation, and the file's reporting then threw,
+    // dropping `prisma.menu.delete(…)` with it.
+    expect(inFile.map((s) => `${s.line} ${s.operation} ${s.coverage}`)).toEqual(['18 delete unscoped']);
+    expect(report.diagnostics.filter((d) => d.file === 'src/serialize.ts')).toEqual([]);
+  });
 });
