@@ -836,4 +836,13 @@ describe('the corpus widened by new29 (ServeOs, AgConnect)', () => {
     expect(inFile.map((s) => `${s.line} ${s.operation} ${s.coverage}`)).toEqual(['18 delete unscoped']);
     expect(report.diagnostics.filter((d) => d.file === 'src/serialize.ts')).toEqual([]);
   });
+
+  it("reports a workspace package's Prisma write on an untraced client though its own package.json names no library", () => {
+    const report = expectAnnotated('new29-workspace');
+    // The write was dropped: `prisma` (a Proxy over a Proxy) is untraced, and services/api depends on @ws/db only.
+    expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}`)).toEqual([
+      'services/api/src/menus.ts:7 unresolved',
+    ]);
+    expect(report.writeSites[0]!.evidence).toContain('cannot read `web` of `new Proxy(');
+  });
 });
