@@ -27,6 +27,25 @@ export const adapters: readonly DbAdapter[] = [
   pgPromiseAdapter,
 ];
 
+// Every table is read by a name taken from the code (`queryMethods[method]`, `transactionMethods[name]`): made
+// prototype-less once here, so that `pool.toString()` or `db.constructor` finds none of Object's own members.
+const NAMED_TABLES = [
+  'exports',
+  'instances',
+  'factories',
+  'executorTypes',
+  'queryMethods',
+  'transactionMethods',
+  'transactionControl',
+  'sqlWrappers',
+] as const;
+for (const a of adapters) {
+  for (const t of NAMED_TABLES) {
+    const table = a[t];
+    if (table && Object.getPrototypeOf(table) !== null) Object.setPrototypeOf(table, null);
+  }
+}
+
 export function adapterForModule(specifier: string): DbAdapter | undefined {
   return adapters.find((a) => a.modules.includes(specifier) || a.modulePrefixes?.some((p) => specifier.startsWith(p)));
 }

@@ -74,7 +74,7 @@ export const knexAdapter: DbAdapter = {
     chain = rebased(chain);
     const before = chain.links.slice(0, -1);
     // A write verb inside the chain is only one write: insert(…).onConflict().merge() is the insert.
-    if (before.some((l) => VERBS[l.name])) return null;
+    if (before.some((l) => Object.hasOwn(VERBS, l.name))) return null;
     const after = outerCalls(call);
     const transacting = [...before, ...after].find((l) => l.name === 'transacting');
     const executor = transacting?.call.arguments[0] ?? chain.base;

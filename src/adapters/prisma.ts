@@ -53,10 +53,11 @@ export const prismaAdapter: DbAdapter = {
   builderWrite(call, ctx) {
     const callee = call.expression;
     if (!ts.isPropertyAccessExpression(callee)) return null;
-    const operation = VERBS[callee.name.text];
+    // Own keys only: `row.menu.toString()` is Object's method, never a verb (a value of the table's name is no write).
+    const operation = Object.hasOwn(VERBS, callee.name.text) ? VERBS[callee.name.text] : undefined;
     const delegate = callee.expression;
     if (!operation || !ts.isPropertyAccessExpression(delegate) || delegate.name.text.startsWith('$')) return null;
-    const kind = KINDS[callee.name.text] ?? {};
+    const kind = (Object.hasOwn(KINDS, callee.name.text) ? KINDS[callee.name.text] : undefined) ?? {};
     const models = prismaModels(ctx.root);
     const model = models?.get(delegate.name.text);
     if (!model) {

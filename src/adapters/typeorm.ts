@@ -104,7 +104,7 @@ export const typeormAdapter: DbAdapter = {
         distinctive: true,
       };
     }
-    const operation = REPOSITORY_VERBS[verb];
+    const operation = Object.hasOwn(REPOSITORY_VERBS, verb) ? REPOSITORY_VERBS[verb] : undefined;
     if (!operation || before.length > 1) return null;
     const receiver = (call.expression as ts.PropertyAccessExpression).expression;
     const repo = repositoryOf(receiver, ctx);
@@ -140,7 +140,7 @@ function relationWrite(
   before: { name: string; call: ts.CallExpression }[],
   ctx: BuilderContext,
 ): BuilderWrite | null | undefined {
-  const verbs = RELATION_VERBS[verb];
+  const verbs = Object.hasOwn(RELATION_VERBS, verb) ? RELATION_VERBS[verb] : undefined;
   const of = before.length - 1;
   const rel = of - 1;
   if (!verbs || before[of]?.name !== 'of' || before[rel]?.name !== 'relation') return undefined;

@@ -10,6 +10,7 @@ import { selectedBy } from './providers/conditional.js';
 import { calleeName, importedName, importModule, scopeHelper } from './config-match.js';
 import { type Handle, type ParamBinding, where } from './handles.js';
 import { expressAccess, isExpressStore } from './context/express-vars.js';
+import { agreedConnection, type HandedTo, namedCallbackUses } from './named-callbacks.js';
 
 // The connection a callback's parameter receives from the call it is passed to: a scope
 // helper's scoped executor, an admin provider's connection, a library's transaction (also
@@ -32,21 +33,32 @@ export interface CallbackDeps {
  * forwarded transaction, query builder. Undefined when none applies (a plain parameter).
  */
 export function callbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+  const inline = callbackParamAt(deps, binding, undefined);
+  if (inline) return inline;
+  // `const body = async (tx) => …; db.transaction(body)`: read at each call it is handed to (named-callbacks.ts).
+  const uses = namedCallbackUses(binding.fn);
+  if (!uses) return undefined;
+  const handles = uses.map((use) => callbackParamAt(deps, binding, use));
+  return agreedConnection(handles, functionName(binding.fn), (n) => where(n, deps.root), uses);
+}
+
+/** The same, with the callback handed to `use.call` by `use.arg` (undefined: written inline, at its parent). */
+function callbackParamAt(deps: CallbackDeps, binding: ParamBinding, use: HandedTo | undefined): Handle | undefined {
   return (
-    scopedCallbackParam(deps, binding) ??
-    adminCallbackParam(deps, binding) ??
-    transactionCallbackParam(deps, binding) ??
-    forwardedCallbackParam(deps, binding) ??
-    builderCallbackParam(deps, binding)
+    scopedCallbackParam(deps, binding, use) ??
+    adminCallbackParam(deps, binding, use) ??
+    transactionCallbackParam(deps, binding, use) ??
+    forwardedCallbackParam(deps, binding, use) ??
+    builderCallbackParam(deps, binding, use)
   );
 }
 
 /** db.with('gone', (qb) => …): the callback's query builder runs in db's statement, on db's connection. */
-function builderCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+function builderCallbackParam(deps: CallbackDeps, binding: ParamBinding, use?: HandedTo): Handle | undefined {
   const fn = binding.fn;
-  const call = fn.parent;
-  if (binding.index !== 0 || !call || !ts.isCallExpression(call) || !call.arguments.includes(fn as ts.Expression))
-    return undefined;
+  const call = use?.call ?? fn.parent;
+  const arg = use?.arg ?? (fn as ts.Expression);
+  if (binding.index !== 0 || !call || !ts.isCallExpression(call) || !call.arguments.includes(arg)) return undefined;
   const callee = skipOuter(call.expression);
   if (!ts.isPropertyAccessExpression(callee) || !adapters.some((a) => a.builderCallbacks?.includes(callee.name.text)))
     return undefined;
@@ -65,12 +77,12 @@ function builderCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle
 }
 
 /** A parameter of a callback passed to a scope helper receives the scoped executor. */
-function scopedCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+function scopedCallbackParam(deps: CallbackDeps, binding: ParamBinding, use?: HandedTo): Handle | undefined {
   const fn = binding.fn;
-  const call = fn.parent;
+  const call = use?.call ?? fn.parent;
   if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)))
     return undefined;
-  const argIndex = call.arguments.indexOf(fn as ts.Expression);
+  const argIndex = call.arguments.indexOf(use?.arg ?? (fn as ts.Expression));
   if (argIndex < 0) return undefined;
   const helper = scopeHelper(deps.config, call);
   if (!helper) return undefined;
@@ -93,9 +105,9 @@ function scopedCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle 
  * A parameter of a callback passed to an admin provider that is a callback helper
  * (withPgClient(async (client) => …)).
  */
-function adminCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+function adminCallbackParam(deps: CallbackDeps, binding: ParamBinding, use?: HandedTo): Handle | undefined {
   const fn = binding.fn;
-  const call = fn.parent;
+  const call = use?.call ?? fn.parent;
   if (!call || !ts.isCallExpression(call) || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)))
     return undefined;
   const callee = skipOuter(call.expression);
@@ -105,7 +117,7 @@ function adminCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle |
   const hit = matchesSpec(deps.config.adminProviders, importedName(b) ?? name, importModule(b)) as
     ResolvedAdminProvider | undefined;
   if (!hit) return undefined;
-  const argIndex = call.arguments.indexOf(fn as ts.Expression);
+  const argIndex = call.arguments.indexOf(use?.arg ?? (fn as ts.Expression));
   const expected = hit.callbackArg < 0 ? call.arguments.length + hit.callbackArg : hit.callbackArg;
   if (argIndex !== expected || binding.index !== hit.executorParam) return undefined;
   return {
@@ -122,9 +134,10 @@ function adminCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle |
  * => …), sql.begin(sql => …), db.transaction().execute(trx => …)): one connection with a
  * transaction open and, until the callback sets it, no org context.
  */
-function transactionCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+function transactionCallbackParam(deps: CallbackDeps, binding: ParamBinding, use?: HandedTo): Handle | undefined {
   const fn = binding.fn;
-  const call = fn.parent;
+  const call = use?.call ?? fn.parent;
+  const arg = use?.arg ?? (fn as ts.Expression);
   if (
     binding.index !== 0 ||
     !call ||
@@ -132,7 +145,8 @@ function transactionCallbackParam(deps: CallbackDeps, binding: ParamBinding): Ha
     !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))
   )
     return undefined;
-  if (call.arguments.find((a) => isFunctionLike(skipOuter(a))) !== fn) return undefined;
+  // The first callback the call is given (inline, or this one by its name).
+  if (call.arguments.find((a) => a === arg || isFunctionLike(skipOuter(a))) !== arg) return undefined;
   const callee = skipOuter(call.expression);
   if (!ts.isPropertyAccessExpression(callee)) return undefined;
   // A method an extension overrides (`client: { $transaction(fn) { … } }`) is the codebase's:
@@ -173,16 +187,23 @@ function transactionCallbackParam(deps: CallbackDeps, binding: ParamBinding): Ha
  * to a library's transaction method (`withTransaction(knex, cb)` → `knex.transaction(cb)`):
  * the transaction opened on whatever connection this call passes. Once per helper.
  */
-function forwardedCallbackParam(deps: CallbackDeps, binding: ParamBinding): Handle | undefined {
+function forwardedCallbackParam(deps: CallbackDeps, binding: ParamBinding, use?: HandedTo): Handle | undefined {
   if (binding.index !== 0 || !(ts.isArrowFunction(binding.fn) || ts.isFunctionExpression(binding.fn)))
     return undefined;
-  const passed = passedTo(binding.fn, deps.origins);
+  const passed = use ? passedByName(use, deps.origins) : passedTo(binding.fn, deps.origins);
   if (!passed) return undefined;
   const fact = deps.forwards(passed.helper);
   // Used otherwise too on the path this call selects: judged through every use at the helper.
   if ((fact.others.get(passed.argIndex) ?? []).some((n) => selectedBy(passed.helper, n, passed.call)))
     return undefined;
   return forwardedConnections(deps, passed.helper, passed.argIndex, passed.call, binding)[0];
+}
+
+/** `withSerializableRetry(body)`: the helper of the codebase a named callback is handed to. */
+function passedByName(use: HandedTo, origins: OriginResolver): ReturnType<typeof passedTo> {
+  const target = origins.expr(use.call.expression);
+  const argIndex = use.call.arguments.indexOf(use.arg);
+  return target.kind === 'function' && argIndex >= 0 ? { call: use.call, argIndex, helper: target.decl } : undefined;
 }
 
 /**

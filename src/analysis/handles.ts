@@ -43,6 +43,7 @@ import { declaredTypeOf } from './declared-receiver.js';
 import { augmentedTarget } from './providers/augmented.js';
 import { wrappedArgument, wrappedParam } from './wrapped-connections.js';
 import { racedValue } from './timeout-race.js';
+import { lazyMakerArgument, literalMaker } from './lazy-factories.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -791,6 +792,9 @@ export class HandleResolver {
     const same = call ? returnedParam(fn) : undefined;
     const arg = same !== undefined ? call?.arguments[same] : undefined;
     if (arg && !ts.isSpreadElement(arg)) return this.trace(arg);
+    // `deferred(() => connect().db)`: a Proxy forwarding each member to what the function the call passes makes.
+    const maker = call ? lazyMakerArgument(fn, call, (e) => this.ambient.lazyProxy(e)) : undefined;
+    if (maker) return this.lazilyMade(maker, call!);
     // `createDb(client)` returning `drizzle(client)`: over the connection this call passes, when that is one client.
     const wrap = call ? wrappedParam(fn, (callee) => this.wrappingAdapter(callee) !== undefined) : undefined;
     const wrapped = wrap ? call?.arguments[wrap.index] : undefined;
@@ -818,6 +822,20 @@ export class HandleResolver {
       };
     }
     return first;
+  }
+
+  /** What the function `maker` that a lazy-client helper is given at `call` makes: its returned connection. */
+  private lazilyMade(maker: ts.Expression, call: ts.CallExpression): Handle {
+    const literal = literalMaker(maker);
+    if (literal) return this.returned(literal);
+    const named = this.origins.expr(maker);
+    if (named.kind === 'function') return this.returned(named.decl);
+    return {
+      kind: 'unknown',
+      reason:
+        `the lazy client made at ${where(call, this.root)} is what \`${shortText(maker, 30)}\` returns, ` +
+        'which is not a function this analysis can follow',
+    };
   }
 
   /** The adapter whose wrapping factory (`drizzle`) `callee` is, if it is one. */

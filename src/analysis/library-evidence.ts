@@ -3,6 +3,7 @@ import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import ts from '../ts.js';
 import { adapterForModule, type DbAdapter } from '../adapters/index.js';
+import { workspaceOf } from '../resolve/workspaces.js';
 
 // Which database libraries a file can be using, from imports and dependencies, never from
 // names. A builder write whose shape is the library's own (knex('t').insert(),
@@ -79,6 +80,7 @@ function dependencies(dir: string): Dependencies {
   } catch {
     text = undefined;
   }
+  const local: string[] = [];
   if (text !== undefined) {
     try {
       const json = JSON.parse(text) as Record<string, unknown>;
@@ -88,7 +90,9 @@ function dependencies(dir: string): Dependencies {
         for (const [name, version] of Object.entries(deps as Record<string, unknown>)) {
           const a = adapterForModule(name);
           if (a) result.libraries.add(a);
-          if (!(typeof version === 'string' && /^(workspace|file|link):/.test(version))) result.external.add(name);
+          const own = typeof version === 'string' ? localPackageDir(dir, name, version) : undefined;
+          if (own) local.push(own);
+          else if (!(typeof version === 'string' && /^(workspace|file|link):/.test(version))) result.external.add(name);
         }
       }
     } catch {
@@ -97,8 +101,21 @@ function dependencies(dir: string): Dependencies {
   } else if (path.dirname(dir) !== dir) {
     result = dependencies(path.dirname(dir));
   }
+  // Set before the packages of the repository it depends on are read: a cycle between them ends here.
   dirMemo.set(dir, result);
+  // `"@acme/db": "workspace:*"`, whose own package.json depends on @prisma/client: a value it exports is that
+  // library's, so `prisma.user.create(…)` in this package is a Prisma write even where `prisma` is untraced (a
+  // Proxy, a lazy getter) and this package.json names no database library (AgConnect's services).
+  for (const own of local) for (const a of dependencies(own).libraries) result.libraries.add(a);
   return result;
+}
+
+/** The folder of a dependency that is this repository's own package (`workspace:`, `file:`, `link:`), if found. */
+function localPackageDir(dir: string, name: string, version: string): string | undefined {
+  const linked = /^(file|link):(.+)$/.exec(version);
+  if (linked) return path.resolve(dir, linked[2]!);
+  if (!version.startsWith('workspace:')) return undefined;
+  return workspaceOf(dir)?.packages.find((p) => p.name === name)?.dir;
 }
 
 /** Does the file use the library: imports it, or its package depends on it? */

@@ -41,6 +41,7 @@ import {
   type Made,
 } from './providers/helper-values.js';
 import { type CallerIndex, callerIndexFor, type KeptCallerIndex } from './caller-index.js';
+import { type HandedTo, namedCallbackUses } from './named-callbacks.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -429,6 +430,11 @@ class Settler {
       !this.index.callers.has(p.binding.fn as ts.FunctionLikeDeclaration)
     )
       return this.callback(p, next);
+    // `const body = async (tx) => …; await withTenant(id, body)`: a callback of each helper it is handed to.
+    const named = p.kind === 'param' && !this.index.callers.has(p.binding.fn as ts.FunctionLikeDeclaration)
+      ? namedCallbackUses(p.binding.fn)
+      : undefined;
+    if (named && p.kind === 'param') return worstOf(named.map((use) => this.callback(p, next, use)))!;
     return this.callers(p, next);
   }
 
@@ -784,13 +790,13 @@ class Settler {
    * A write on a callback's parameter: judged by what the function receiving the callback
    * passes it. This recognises scope helpers defined in the codebase, and checks them.
    */
-  private callback(p: Extract<Pending, { kind: 'param' }>, seen: Set<ts.Node>): SiteVerdict {
+  private callback(p: Extract<Pending, { kind: 'param' }>, seen: Set<ts.Node>, use?: HandedTo): SiteVerdict {
     const fn = p.binding.fn as ts.FunctionLikeDeclaration;
-    let call: ts.Node = fn.parent;
+    let call: ts.Node = use?.call ?? fn.parent;
     while (ts.isParenthesizedExpression(call) || ts.isAsExpression(call)) call = call.parent;
     const subject = `\`${p.binding.name}\`, a parameter of a callback`;
     if (!ts.isCallExpression(call)) return unresolved(`${subject} that is constructed, not called`, 'helperUnknown');
-    const argIndex = call.arguments.findIndex((a) => skipOuter(a) === fn);
+    const argIndex = use ? call.arguments.indexOf(use.arg) : call.arguments.findIndex((a) => skipOuter(a) === fn);
     const fromCallback: HelperUse = {
       paramIndex: argIndex,
       execIndex: p.binding.index,

@@ -9,6 +9,7 @@ import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from '../code/walk.js';
 import { argumentPresence, type Presence } from './argument-presence.js';
+import type { LoginRole } from './providers/login-roles.js';
 
 // What a function returns, as a per-function fact: its return statements are found and
 // traced once, however many calls of it are traced. Only the choice a call's arguments
@@ -167,6 +168,8 @@ function combine(fn: ts.FunctionLikeDeclaration, results: Handle[]): Handle {
     )
   )
     return first;
+  const pools = interchangeablePools(fn, results);
+  if (pools) return pools;
   // The libraries some returns come from: a write on it is still that library's write (unresolved, never dropped).
   const libraries = [
     ...new Set(results.flatMap((r) => ((r.kind === 'executor' || r.kind === 'admin') && r.adapter ? [r.adapter] : []))),
@@ -176,6 +179,42 @@ function combine(fn: ts.FunctionLikeDeclaration, results: Handle[]): Handle {
     reason: `\`${functionName(fn)}\` returns different connections`,
     ...(libraries.length ? { libraries } : {}),
   };
+}
+
+/**
+ * `return url ? new PrismaClient({ adapter }) : new PrismaClient({ placeholder })` (ctr-hr-hub's build-time fallback):
+ * fresh pools of one library that differ only in how they connect are one connection for a verdict, since each query of
+ * a pool takes whichever connection is free, with no context. Not where any is bound to a tenant, logs in as another
+ * role than the rest (a named one, or one read from its own text), is a transaction, another database's, or a
+ * container: those decide verdicts, so the function's returns stay untraced.
+ */
+function interchangeablePools(fn: ts.FunctionLikeDeclaration, results: Handle[]): Handle | undefined {
+  const [first] = results;
+  if (first?.kind !== 'executor') return undefined;
+  const plain = (r: Handle): boolean =>
+    r.kind === 'executor' &&
+    r.exec === 'pool' &&
+    r.adapter === first.adapter &&
+    !r.tenant &&
+    sameLogin(r.login, first.login) &&
+    !r.transaction &&
+    !r.otherDatabase &&
+    !r.open;
+  if (!results.every(plain)) return undefined;
+  const others = new Set(results.map((r) => (r as { key: ts.Node }).key)).size - 1;
+  return {
+    ...first,
+    label:
+      `${first.label} (\`${functionName(fn)}\` makes ${others} other ${first.adapter.api} ` +
+      `pool${others === 1 ? '' : 's'} like it, differing only in how ${others === 1 ? 'it connects' : 'they connect'})`,
+  };
+}
+
+/** The same login: none read for either, the environment's for both, or one role named alike. */
+function sameLogin(a: LoginRole | undefined, b: LoginRole | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.kind === 'environment' && b.kind === 'environment') return true;
+  return a.kind === 'fixed' && b.kind === 'fixed' && a.name === b.name;
 }
 
 export function sameHandle(a: Handle, b: Handle): boolean {

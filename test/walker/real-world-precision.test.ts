@@ -817,3 +817,56 @@ describe('the corpus widened by new26 (fortleva, Lagda-Backend)', () => {
     expect(add.evidence).toContain('via transaction set_config (src/kysely-uow.ts:19)');
   });
 });
+
+describe('the corpus widened by new29 (ServeOs, AgConnect)', () => {
+  it('follows a lazy-client helper: `deferred(() => connect().db)` returning a Proxy that forwards to what it makes', () => {
+    const report = expectAnnotated('new29-shapes');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    expect(at('src/tenant.ts', 16).evidence).toContain('which runs it in a transaction with the org context set');
+    expect(at('src/tenant.ts', 22).evidence).toContain('pg Pool created at src/client.ts:9');
+    expect(at('src/reports.ts', 37).evidence).toContain('pg Pool created at src/reports.ts:3');
+    expect(at('src/reports.ts', 42).evidence).toContain('`make(key)` returns a value this analysis cannot trace');
+    expect(at('src/reports.ts', 47).evidence).toContain(
+      'the lazy client made at src/reports.ts:33 is what `chooseMaker()` returns',
+    );
+  });
+
+  it('reads a callback named before it is handed on (`const body = async (tx) => …; db.transaction(body)`)', () => {
+    const report = expectAnnotated('new29-shapes');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/by-reference.ts' && s.line === line)!;
+    // Handed to a retrying helper and to the transaction itself: one connection, the tenant set by `scoped`.
+    expect(at(27).evidence).toContain('which runs it in a transaction with the org context set');
+    expect(at(36).evidence).toContain('the transaction db.transaction() opens at src/by-reference.ts:38');
+    expect(at(45).evidence).toContain(
+      '`touch` is handed to 2 calls (src/by-reference.ts:47, src/by-reference.ts:48) that this analysis cannot read',
+    );
+    expect(at(55).evidence).toContain('a parameter of a callback passed to `inTenant` (src/tenant.ts:6)');
+    expect(at(63).evidence).toContain('`exportedBody` is passed around as a value');
+  });
+
+  it('takes fresh pools of one library that differ only in how they connect for one (a build-time placeholder)', () => {
+    const report = expectAnnotated('new29-shapes');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/fallback-pools.ts' && s.line === line)!;
+    expect(at(29).evidence).toContain('(`makePool` makes 1 other pg pool like it, differing only in how it connects)');
+    expect(at(31).evidence).toContain('`makeEither` returns different connections');
+    expect(at(33).evidence).toContain('`makeTenantPool` returns different connections');
+  });
+
+  it("never takes Object's own members for a write verb or a query method: the file's real write is reported", () => {
+    const report = expectAnnotated('new29-shapes');
+    const inFile = report.writeSites.filter((s) => s.file === 'src/serialize.ts');
+    // `row.menu.toString()` was a site with a function for its operation, and the file's reporting then threw,
+    // dropping `prisma.menu.delete(…)` with it.
+    expect(inFile.map((s) => `${s.line} ${s.operation} ${s.coverage}`)).toEqual(['18 delete unscoped']);
+    expect(report.diagnostics.filter((d) => d.file === 'src/serialize.ts')).toEqual([]);
+  });
+
+  it("reports a workspace package's Prisma write on an untraced client though its own package.json names no library", () => {
+    const report = expectAnnotated('new29-workspace');
+    // The write was dropped: `prisma` (a Proxy over a Proxy) is untraced, and services/api depends on @ws/db only.
+    expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}`)).toEqual([
+      'services/api/src/menus.ts:7 unresolved',
+    ]);
+    expect(report.writeSites[0]!.evidence).toContain('cannot read `web` of `new Proxy(');
+  });
+});
