@@ -21,7 +21,8 @@ import type { KeptCallerIndex } from '../caller-index.js';
 
 export type Entry =
   /**
-   * `member`: a cls-hooked `ns.set(member, value)` enters only that member. `prior`: for a value that reads the
+   * `member`: a cls-hooked `ns.set(member, value)` enters only that member; on an AsyncLocalStorage, a member set on
+   * the value a path entered (`state.manager = m`, providers.ts `memberSet`). `prior`: for a value that reads the
    * member's own earlier value (`c.set('db', pick(c.get('db')))`, reset-values.ts), the entry the path held before
    * it, null when it held none; undefined until the entry is laid over a path's entries (`overlay`).
    */
@@ -767,6 +768,11 @@ export class Reach {
   ): Map<StoreKey, Entry> {
     const m = new Map(prior);
     for (const [k, e] of layer) {
+      // A member set on an AsyncLocalStorage's value (`if (state) state.manager = m`) sets nothing where the whole
+      // path entered no value.
+      if (complete && e.kind === 'run' && e.member !== undefined && typeof k !== 'string' && ts.isNewExpression(k) &&
+        !prior.has(k))
+        continue;
       if (e.kind === 'run' && e.prior === undefined && typeof k !== 'string') {
         const before = prior.get(k);
         if ((before || complete) && this.deps.providers.readsEarlier(e.value, k, e.member)) {

@@ -20,6 +20,7 @@ import { ownConnectionState } from '../adapter-calls.js';
 import { bindingsOf, builderCallOf, templateKind, throughBindings } from '../table-builders.js';
 import { isTestFile } from '../providers/helper-values.js';
 import type { KeptCallerIndex } from '../caller-index.js';
+import { returnedExpressions } from '../../code/own-returns.js';
 
 // A write through an ambient accessor is judged once per distinct context that reaches it
 // (which stores the path entered, and with what), and takes the worst; the evidence names
@@ -343,7 +344,7 @@ export class AmbientSettler {
         // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's
         // transaction).
         const key = connectionKey(held);
-        const state = key ? this.entered.get(entry.call)?.get(key) : undefined;
+        const state = key ? (this.entered.get(entry.call)?.get(key) ?? this.madeElsewhere(key, entry.call)) : undefined;
         return this.judgeHandle(held, table, entered, state, entry.call);
       }
       const next = v.kind === 'variant' ? { member: v.member, at: v.at } : variant;
@@ -363,6 +364,22 @@ export class AmbientSettler {
     });
     const head = `\`${h.storeName}\` is entered at ${w(entry.call)} with one of ${values.length} values`;
     return joinValues(verdicts, head);
+  }
+
+  /**
+   * A connection a helper made and handed back (`const { runner, manager } = await this.begin(tenantId)`, whose body
+   * opened the transaction and ran `set_config` before `return { runner, manager: runner.manager }`): the state its
+   * one return leaves it in, read from that body's flow. Undefined for a connection of the entering function's own
+   * flow (its state there is the one recorded), or a helper with several returns (left fresh: fail closed).
+   */
+  private madeElsewhere(key: ts.Node, call: ts.Node): ConnState | undefined {
+    if (!this.deps.stateAt || ts.isParameter(key)) return undefined;
+    let fn: ts.Node | undefined = key.parent;
+    while (fn && !isFunctionLike(fn)) fn = fn.parent;
+    if (!fn || !isFunctionLike(fn) || !fn.body || (call.pos >= fn.pos && call.end <= fn.end)) return undefined;
+    const returns = returnedExpressions(fn);
+    const ret = returns.length === 1 ? returns[0]!.parent : undefined;
+    return ret && ts.isReturnStatement(ret) ? this.deps.stateAt(fn, ret)?.get(key) : undefined;
   }
 
   /**
@@ -493,6 +510,10 @@ export class AmbientSettler {
         obj && ts.isObjectLiteralExpression(obj)
           ? [...obj.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === key)
           : undefined;
+      // `{ tenantId }` entered, `manager` read: an object with no such member (and no spread that could add it) gives
+      // undefined, so the accessor falls back (a member set later on the path is an entry of its own).
+      if (!prop && obj && ts.isObjectLiteralExpression(obj) && !obj.properties.some(ts.isSpreadAssignment))
+        return h.fallback;
       if (!prop || (!ts.isPropertyAssignment(prop) && !ts.isShorthandPropertyAssignment(prop))) {
         return {
           kind: 'unknown',
