@@ -670,16 +670,14 @@ export class AmbientProviders {
     if (isHonoStore(store)) return `\`${honoVariableName(store)}\` of ${HONO_CONTEXT_NAME}`;
     if (isExpressStore(store)) return `\`${expressVariableName(store)}\` of ${EXPRESS_CONTEXT_NAME}`;
     if (isFastifyStore(store)) return `\`${fastifyVariableName(store)}\` of ${FASTIFY_CONTEXT_NAME}`;
-    const d = store.parent;
     const what = ts.isNewExpression(store) ? 'AsyncLocalStorage' : 'cls-hooked namespace';
-    const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : undefined;
+    const name = storeVariable(store);
     return name
       ? `the ${what} \`${name}\` (${this.where(store, this.root)})`
       : `an ${what} (${this.where(store, this.root)})`;
   }
 
   private make(r: StoreRead, at: ts.Node, fallback: Handle): AmbientHandle {
-    const d = r.store.parent;
     const storeName =
       isHonoStore(r.store)
         ? `c.var.${honoVariableName(r.store)}`
@@ -687,9 +685,7 @@ export class AmbientProviders {
           ? expressVariableName(r.store)
           : isFastifyStore(r.store)
           ? fastifyVariableName(r.store)
-          : d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name)
-          ? d.name.text
-          : 'AsyncLocalStorage';
+          : storeVariable(r.store) ?? 'AsyncLocalStorage';
     const member = r.path.length ? ` (its \`${r.path.join('.')}\`)` : '';
     return {
       kind: 'ambient',
@@ -778,6 +774,17 @@ function isReflectGet(call: ts.CallExpression): boolean {
     callee.expression.text === 'Reflect' &&
     !lookup(callee.expression)
   );
+}
+
+/** The name a store is kept under: its variable, or `Class.field` for a class's (static) property. */
+function storeVariable(store: Store): string | undefined {
+  const d = store.parent;
+  if (d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name)) return d.name.text;
+  if (d && ts.isPropertyDeclaration(d) && ts.isIdentifier(d.name) && d.initializer === store) {
+    const owner = ts.isClassLike(d.parent) ? d.parent.name?.text : undefined;
+    return owner ? `${owner}.${d.name.text}` : d.name.text;
+  }
+  return undefined;
 }
 
 /** How a TypeORM EntityManager hands out an entity's repository. */

@@ -223,7 +223,7 @@ export class AmbientSettler {
     // A middleware, or a next() chain, on the way from the entry point that cannot be followed.
     if (unknown && unknown.kind === 'unknown')
       return { coverage: 'unresolved', via: null, evidence: unknown.reason, problem: 'callersUnknown' };
-    const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
+    const entry = entryOf(ctx, h);
     // A function the store holds, called with text or with a callback: undefined where nothing entered it.
     const called = h.called
       ? { what: 'the query function called at', call: h.called.call }
@@ -286,7 +286,7 @@ export class AmbientSettler {
    * middleware on the way: the one that decides.
    */
   private how(h: AmbientHandle, ctx: Ctx): string | undefined {
-    const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
+    const entry = entryOf(ctx, h);
     const w = (n: ts.Node): string => where(n, this.deps.root);
     if (!entry) {
       const skips = this.reach!.skipped(ctx.root, h.store);
@@ -318,6 +318,9 @@ export class AmbientSettler {
   ): Verdict {
     if (entry.kind === 'unknown')
       return { coverage: 'unresolved', via: null, evidence: entry.reason, problem: 'callersUnknown' };
+    if (entry.kind === 'unset')
+      return this.judgeHandle(h.fallback, table, `nothing on this path set \`${entry.member}\` of ` +
+        `\`${h.storeName}\` (${where(entry.at, this.deps.root)}), so the accessor falls back to its default: `);
     if (entry.kind === 'declared') {
       if (!variant)
         return {
@@ -559,6 +562,12 @@ export class AmbientSettler {
     const { verify: _verify, ...plain } = v;
     return { ...plain, evidence: `${how}${plain.evidence}` };
   }
+}
+
+/** The entry a path holds for the accessor's store (a configured middleware's for every store); an `unset` is none. */
+function entryOf(ctx: Ctx, h: AmbientHandle): Exclude<Entry, { kind: 'unset' }> | undefined {
+  const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
+  return entry?.kind === 'unset' ? undefined : entry;
 }
 
 /**

@@ -1042,6 +1042,11 @@ export class EntryPoints {
           ...(st.fn ? { fn: st.fn } : {}),
         }));
         this.root(r.fn, 'route', r.what, r.fn, chain);
+        // Each middleware, guard and interceptor of the codebase runs its own code behind the steps before it (an
+        // interceptor's writes before `next.handle()` run in the transaction an earlier interceptor opened).
+        chain.forEach((m, i) => {
+          if (m.fn) this.root(m.fn, 'route', `${m.name} of the ${r.what}`, m.fn, chain.slice(0, i));
+        });
       }
     }
   }
