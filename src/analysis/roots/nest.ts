@@ -252,7 +252,7 @@ function consumerApply(call: ts.CallExpression, origins: OriginResolver): Applie
       const unknown = unread || targets.some((t) => 'unread' in t);
       if (!hit && !unknown) return [];
       // Left out by a path it may name (a method-specific exclusion too): the route without it is the worse reading.
-      if (excluded.some((x) => x !== '' && matches(x, route))) return [];
+      if (excluded.some((x) => x === route || (x !== '' && matches(x, route)))) return [];
       if (!hit || unread)
         return [{ expr: call, name: 'consumer.apply(…), whose routes cannot be read,', fn: undefined, nextIndex: -1,
           unread: true }];
