@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import ts from '../../ts.js';
 import type { OriginResolver } from '../../code/origins.js';
 import { skipOuter } from '../../syntax/wrappers.js';
@@ -245,8 +247,11 @@ function consumerApply(call: ts.CallExpression, origins: OriginResolver): Applie
   const matches = (pattern: string, path: string): boolean =>
     pattern === '' || pattern === '*' || pattern === '(.*)' || pattern === '*path' || pattern === path ||
     (/(\*|\(\.\*\)|\*path)$/.test(pattern) && path.startsWith(pattern.replace(/\/?(\*|\(\.\*\)|\*path)$/, '')));
+  const home = packageDir(call.getSourceFile().fileName);
   return {
     steps(controller, path, step) {
+      // A module configures its own app: a workspace's other packages (another app's AdminAuthMiddleware) are not it.
+      if (packageDir(controller.getSourceFile().fileName) !== home) return [];
       const route = path.replace(/^\/+/, '');
       const hit = targets.some((t) => ('cls' in t && t.cls === controller) || ('path' in t && matches(t.path!, route)));
       const unknown = unread || targets.some((t) => 'unread' in t);
@@ -259,6 +264,20 @@ function consumerApply(call: ts.CallExpression, origins: OriginResolver): Applie
       return apply!.arguments.map(step);
     },
   };
+}
+
+const packageDirs = new Map<string, string>();
+
+/** The folder of the nearest package.json above a file (its own folder when there is none), remembered per folder. */
+function packageDir(fileName: string): string {
+  const start = path.dirname(fileName);
+  const known = packageDirs.get(start);
+  if (known !== undefined) return known;
+  let dir = start;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  const found = fs.existsSync(path.join(dir, 'package.json')) ? dir : start;
+  packageDirs.set(start, found);
+  return found;
 }
 
 /** A route of `forRoutes`/`exclude`: a string, or `{ path: string, method }`; without its leading slash. */
