@@ -478,7 +478,9 @@ export class AmbientProviders {
       return ts.isIdentifier(x) && x.text === target.text && lookup(x)?.kind === 'parameter';
     };
     const swapped = fn.body.statements.flatMap((st) =>
-      ts.isVariableStatement(st) ? st.declarationList.declarations.filter((d) => d.initializer && isTarget(d.initializer)) : []);
+      ts.isVariableStatement(st)
+        ? st.declarationList.declarations.filter((d) => d.initializer && isTarget(d.initializer))
+        : []);
     const local = swapped.length === 1 && ts.isIdentifier(swapped[0]!.name) ? swapped[0]!.name : undefined;
     if (!local) return undefined;
     const assigns: ts.BinaryExpression[] = [];
@@ -491,7 +493,8 @@ export class AmbientProviders {
     visit(fn.body);
     const only = assigns.length === 1 ? assigns[0]! : undefined;
     const at = (n: ts.Node): string => this.where(n, this.root);
-    if (!only) return assigns.length ? { why: `the trap at ${at(fn)} assigns \`${local.text}\` more than once` } : undefined;
+    if (!only)
+      return assigns.length ? { why: `the trap at ${at(fn)} assigns \`${local.text}\` more than once` } : undefined;
     // `manager.getRepository(target.target)` (the same entity on the stored manager), or the stored value itself.
     let value = skipOuter(only.right);
     if (ts.isCallExpression(value) && ts.isPropertyAccessExpression(skipOuter(value.expression))) {
@@ -514,7 +517,8 @@ export class AmbientProviders {
     // `manager !== target.manager`: false only where the target already runs on the stored manager.
     const sameManager = (e: ts.Expression): boolean => {
       const b = skipOuter(e);
-      if (!ts.isBinaryExpression(b) || b.operatorToken.kind !== ts.SyntaxKind.ExclamationEqualsEqualsToken) return false;
+      const differs = ts.isBinaryExpression(b) && b.operatorToken.kind === ts.SyntaxKind.ExclamationEqualsEqualsToken;
+      if (!differs) return false;
       const onTarget = (x: ts.Expression): boolean => {
         const y = skipOuter(x);
         if (ts.isIdentifier(y)) {

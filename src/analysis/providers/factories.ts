@@ -88,11 +88,11 @@ export function returnedMember(
     // `return { runner, manager: runner.manager }`: the member's own expression, traced as written (a QueryRunner's
     // `manager` is its connection under another API, which the origin of the member alone does not say).
     const literal = skipOuter(r);
-    const own = traceExpr && found.path.length === 1 && ts.isObjectLiteralExpression(literal)
-      ? [...literal.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === found.path[0])
+    const props = ts.isObjectLiteralExpression(literal) ? [...literal.properties] : [];
+    const own = traceExpr && found.path.length === 1 && !props.some(ts.isSpreadAssignment)
+      ? props.reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === found.path[0])
       : undefined;
-    if (own && ts.isPropertyAssignment(own) && !(literal as ts.ObjectLiteralExpression).properties.some(ts.isSpreadAssignment))
-      return traceExpr!(own.initializer);
+    if (own && ts.isPropertyAssignment(own)) return traceExpr!(own.initializer);
     let o: Origin = origins.expr(r);
     if (o.kind === 'expr' && ts.isAwaitExpression(skipOuter(o.expr)))
       o = origins.expr((skipOuter(o.expr) as ts.AwaitExpression).expression);
