@@ -76,6 +76,15 @@ describe('a Proxy whose trap swaps the target for the stored manager, behind a N
     expect(at(r, 19).evidence).toContain('inside a transaction that has not set the org context');
   });
 
+  it('reads the same swap written as a conditional expression', () => {
+    const dir = variant(
+      'src/tenant-repository.ts',
+      '      let repo = target;\n      if (manager && manager !== target.manager) repo = manager.getRepository(target.target);\n',
+      '      const repo = manager ? manager.getRepository(target.target) : target;\n',
+    );
+    expect(at(auditOf(dir), 19).coverage).toBe('org-scope');
+  });
+
   it('reads the routes forRoutes names: a controller the middleware is not applied to takes the fallback', () => {
     const dir = variant('src/app.module.ts', ".forRoutes('*')", ".forRoutes(HealthController)");
     expect(at(auditOf(dir), 19).coverage).toBe('unscoped');

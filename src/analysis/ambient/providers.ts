@@ -575,7 +575,7 @@ export class AmbientProviders {
         !isTest(top(n)) &&
         lookup(n)?.kind === 'variable'
       ) {
-        const r = this.read(top(n));
+        const r = this.read(sameEntityRepository(top(n), fn) ?? top(n));
         if (r) reads.push(r);
       }
       ts.forEachChild(n, visit);
@@ -798,6 +798,22 @@ const REPOSITORY_GETTERS_OF_MANAGER = new Set(['getRepository', 'getTreeReposito
 function ifAround(st: ts.Statement): ts.IfStatement | undefined {
   const p = ts.isBlock(st.parent) && st.parent.statements.length === 1 ? st.parent.parent : st.parent;
   return p && ts.isIfStatement(p) && !p.elseStatement ? p : undefined;
+}
+
+/**
+ * `manager.getRepository(target.target)` in a trap over a repository: the same entity's repository on `manager`, which
+ * runs on it; `manager` is what the trap reads (undefined for any other use).
+ */
+function sameEntityRepository(e: ts.Expression, trap: ts.FunctionLikeDeclaration): ts.Expression | undefined {
+  const call = e.parent;
+  if (!ts.isPropertyAccessExpression(e) || !REPOSITORY_GETTERS_OF_MANAGER.has(e.name.text)) return undefined;
+  if (!ts.isCallExpression(call) || call.expression !== e || call.arguments.length !== 1) return undefined;
+  const arg = skipOuter(call.arguments[0]!);
+  const target = trap.parameters[0]?.name;
+  const ofTarget = ts.isPropertyAccessExpression(arg) && arg.name.text === 'target' && !!target &&
+    ts.isIdentifier(target) && ts.isIdentifier(skipOuter(arg.expression)) &&
+    (skipOuter(arg.expression) as ts.Identifier).text === target.text;
+  return ofTarget ? e.expression : undefined;
 }
 
 /** `a && b && c`: [a, b, c]. */
