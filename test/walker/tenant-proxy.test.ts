@@ -47,7 +47,10 @@ describe('a Proxy whose trap swaps the target for the stored manager, behind a N
 
   it('names the store, the interceptor that sets its manager and the set_config of the helper it hands back', () => {
     const add = at(report, 19).evidence;
-    expect(add).toContain('the AsyncLocalStorage `TenantStore.als` (src/tenant-store.ts:11) holds (its `manager`)');
+    expect(add).toContain(
+      'the AsyncLocalStorage `TenantStore.als` (src/tenant-store.ts:11) holds (its `manager`), swapped in by the trap ' +
+        'at src/tenant-repository.ts:7 of the Proxy made at src/tenant-repository.ts:6',
+    );
     expect(add).toContain('where `TenantTxInterceptor.inTenantTx` enters `TenantStore.als`');
     expect(add).toContain('the transaction set the org context with set_config at src/tenant-tx.interceptor.ts:37');
     // The interceptor's own write runs behind the global interceptor's transaction.

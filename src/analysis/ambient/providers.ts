@@ -439,7 +439,15 @@ export class AmbientProviders {
       const first = swaps[0] && 'read' in swaps[0] ? swaps[0].read : undefined;
       const same = (x: (typeof swaps)[number]): boolean =>
         !!x && 'read' in x && x.read.store === first?.store && x.read.path.join('.') === first.path.join('.');
-      return first && swaps.every(same) ? this.make(first, created, trace(created.arguments![0]!)) : undefined;
+      if (!first || !swaps.every(same)) return undefined;
+      const made = this.make(first, created, trace(created.arguments![0]!));
+      // Named by its trap: what decides is the swap, not the line the Proxy is made on.
+      const member = first.path.length ? ` (its \`${first.path.join('.')}\`)` : '';
+      return {
+        ...made,
+        label: `the connection ${this.describeStore(first.store)} holds${member}, swapped in by the trap at ` +
+          `${this.where(traps[0]!, this.root)} of the Proxy made at ${this.where(created, this.root)}`,
+      };
     }
     const reads: StoreRead[] = [];
     for (const fn of traps) this.trapReads(fn, reads);
