@@ -17,8 +17,8 @@ function auditOf(root: string) {
   return auditSync({ paths: [root], types: false, schemaSource: 'static' });
 }
 
-/** The fixture app copied with one file's text replaced. */
-function variant(file: string, from: string, to: string): string {
+/** The fixture app copied with one file's text replaced (and more: `[file, from, to]` each). */
+function variant(file: string, from: string, to: string, ...more: [string, string, string][]): string {
   const files: Record<string, string> = {};
   const walk = (dir: string): void => {
     for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -28,8 +28,11 @@ function variant(file: string, from: string, to: string): string {
     }
   };
   walk(APP);
-  expect(files[file]).toContain(from);
-  files[file] = files[file]!.replace(from, to);
+  const edits: [string, string, string][] = [[file, from, to], ...more];
+  for (const [f, a, b] of edits) {
+    expect(files[f]).toContain(a);
+    files[f] = files[f]!.replace(a, b);
+  }
   return writeProject(files);
 }
 
@@ -77,6 +80,21 @@ describe('a Proxy whose trap swaps the target for the stored manager, behind a N
     const r = auditOf(dir);
     expect(at(r, 19).coverage).toBe('unscoped');
     expect(at(r, 19).evidence).toContain('inside a transaction that has not set the org context');
+  });
+
+  it('keeps the manager where another member is set on the store after it', () => {
+    const dir = variant(
+      'src/tenant-tx.interceptor.ts',
+      '    TenantStore.useManager(manager);\n',
+      '    TenantStore.useManager(manager);\n    TenantStore.useTrace(tenantId);\n',
+      [
+        'src/tenant-store.ts',
+        '  static useManager(',
+        '  static useTrace(trace: string): void {\n    const state = this.als.getStore();\n' +
+          '    if (state) (state as { trace?: string }).trace = trace;\n  }\n\n  static useManager(',
+      ],
+    );
+    expect(at(auditOf(dir), 19).coverage).toBe('org-scope');
   });
 
   it('reads the same swap written as a conditional expression', () => {

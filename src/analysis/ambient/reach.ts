@@ -785,8 +785,11 @@ export class Reach {
       }
       found.unshift(...before);
     }
-    // A function's own top-level statements: its body block is reached last above.
-    return new Map(found);
+    // A function's own top-level statements: its body block is reached last above. Laid one over another, so that a
+    // member set after another on one store keeps the earlier as its prior.
+    let out = new Map<StoreKey, Entry>();
+    for (const [k, e] of found) out = this.overlay(out, new Map([[k, e]]), false);
+    return out;
   }
 
   /**
@@ -809,9 +812,14 @@ export class Reach {
       }
       // A member set on an AsyncLocalStorage's value (`if (state) state.manager = m`) sets nothing where the whole
       // path entered no value.
-      if (complete && e.kind === 'run' && e.member !== undefined && typeof k !== 'string' && ts.isNewExpression(k) &&
-        !prior.has(k))
+      if (e.kind === 'run' && e.member !== undefined && typeof k !== 'string' && ts.isNewExpression(k)) {
+        const before = prior.get(k);
+        if (!before && complete) continue;
+        // The value's other members are what was entered before (settle.ts `held` reads them there), under the members
+        // this layer set already.
+        m.set(k, before ? underneath(e, before) : e);
         continue;
+      }
       if (e.kind === 'run' && e.prior === undefined && typeof k !== 'string') {
         const before = prior.get(k);
         if ((before || complete) && this.deps.providers.readsEarlier(e.value, k, e.member)) {
@@ -967,6 +975,12 @@ export function lacks(entered: ReadonlyMap<StoreKey, Entry>, needs: ReadonlyMap<
   if (needs.size === 0 || entered.has('*') || entered.has('?')) return false;
   for (const store of needs.keys()) if (!entered.has(store)) return true;
   return false;
+}
+
+/** A chain of member sets on an AsyncLocalStorage's value, laid over what the path entered before them. */
+function underneath(e: Extract<Entry, { kind: 'run' }>, before: Entry): Entry {
+  if (e.prior?.kind === 'run' && e.prior.member !== undefined) return { ...e, prior: underneath(e.prior, before) };
+  return e.prior ? e : { ...e, prior: before };
 }
 
 /**

@@ -502,6 +502,10 @@ export class AmbientSettler {
     if (h.entered) return h.entered;
     let path = h.path;
     if (entry.member !== undefined) {
+      // An AsyncLocalStorage's value with one member set on it (`store.userId = id`): its other members are the
+      // value's entered before.
+      if (path[0] !== entry.member && entry.prior?.kind === 'run' && ts.isNewExpression(h.store))
+        return this.held(h, entry.prior);
       // cls-hooked: the value set is the member itself; another member was not set on this path.
       if (path[0] !== entry.member) return h.fallback;
       path = path.slice(1);
