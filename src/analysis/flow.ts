@@ -202,7 +202,10 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     }
     if (ts.isReturnStatement(st) || ts.isThrowStatement(st)) {
       // Microtasks queued so far run once this function returns, in the state it returns in.
-      this.ran(st.expression ? this.expression(st.expression, state) : state);
+      const out = st.expression ? this.expression(st.expression, state) : state;
+      // The state a helper hands its connection back in (ambient/settle.ts `madeElsewhere`).
+      if (this.probe?.at === st && out) this.probe.found = copy(out);
+      this.ran(out);
       return null;
     }
     if (ts.isIfStatement(st)) {

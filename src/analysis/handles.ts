@@ -305,6 +305,7 @@ export class HandleResolver {
         (fn) => this.facts.get(this.returnExpressionsKind, fn),
         (o, at) => this.fromOrigin(o, at),
         this.root,
+        (x) => this.trace(x),
       );
     if (returned && found.kind === 'unknown')
       return returned.kind === 'unknown' && found.libraries && !returned.libraries
@@ -413,11 +414,12 @@ export class HandleResolver {
         // naming the trap, and never "not a database" (a write through it is unresolved, not dropped).
         const target = this.trace(proxied.target);
         if (!proxied.traps || target.kind === 'not-db') return target;
+        const swap = this.ambient.swapUnread(e);
         return {
           kind: 'unknown',
           reason:
             `it is a Proxy of \`${shortText(proxied.target, 30)}\` made at ${where(e, this.root)}, whose ` +
-            `trap at ${where(proxied.traps, this.root)} decides what each member runs on`,
+            `trap at ${where(proxied.traps, this.root)} decides what each member runs on${swap ? ` (${swap})` : ''}`,
         };
       }
       const ctor = this.trace(e.expression);

@@ -160,6 +160,8 @@ export class AmbientProviders {
     st: ts.Statement,
     depth = 0,
   ): { store: Store; value: ts.Expression; call: ts.Expression; member?: string } | undefined {
+    const member = this.memberSet(st);
+    if (member) return member;
     if (!ts.isExpressionStatement(st)) return undefined;
     // Express: `req.db = tx;` / `res.locals.db = client;` (context/express-vars.ts).
     const assigned = expressAssignment(st, this.origins);
@@ -169,6 +171,34 @@ export class AmbientProviders {
     if (decorated)
       return { store: decorated.store, value: decorated.value, call: decorated.at, member: decorated.member };
     return this.enterWithExpr(st.expression, depth);
+  }
+
+  /**
+   * `if (state) state.manager = manager;` with `const state = S.getStore()` (or the read inline): the value entered
+   * gets the member for the rest of the request. Only where a value was entered: a path that entered none sets
+   * nothing (reach.ts `overlay` drops it there). A bare assignment (`S.getStore()!.manager = m`) likewise.
+   */
+  private memberSet(
+    st: ts.Statement,
+  ): { store: Store; value: ts.Expression; call: ts.Expression; member: string } | undefined {
+    let body: ts.Statement = st;
+    let tested: StoreRead | undefined;
+    if (ts.isIfStatement(st) && !st.elseStatement) {
+      tested = this.read(st.expression);
+      body = ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1
+        ? st.thenStatement.statements[0]!
+        : st.thenStatement;
+      if (!tested || tested.path.length) return undefined;
+    }
+    if (!ts.isExpressionStatement(body)) return undefined;
+    const e = skipOuter(body.expression);
+    if (!ts.isBinaryExpression(e) || e.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return undefined;
+    const left = skipOuter(e.left);
+    if (!ts.isPropertyAccessExpression(left)) return undefined;
+    const target = this.read(left.expression);
+    if (!target || target.path.length || !ts.isNewExpression(target.store)) return undefined;
+    if (tested && tested.store !== target.store) return undefined;
+    return { store: target.store, value: e.right, call: e, member: left.name.text };
   }
 
   /** `enterWith` of the expression of an expression statement. */
@@ -216,9 +246,13 @@ export class AmbientProviders {
   ): { store: Store; value: ts.Expression; call: ts.Expression; member?: string } | undefined {
     if (depth > 3) return undefined;
     // A listener that sets the member at its top level sets it for the emitter's caller too.
+    const target = this.origins.expr(call.expression);
     for (const st of this.calleeStatements(call)) {
       const inner = this.enterWith(st, depth + 1);
-      if (inner?.member !== undefined) return { ...inner, call };
+      // Set from the setter's parameter (`useManager(manager)`): the argument of this call is what is entered.
+      const value =
+        inner && target.kind === 'function' ? substituteParam(inner.value, target.decl, call) : inner?.value;
+      if (inner?.member !== undefined && value) return { ...inner, value, call };
     }
     return undefined;
   }
@@ -257,12 +291,26 @@ export class AmbientProviders {
 
   private readonly wrappers = new WeakMap<ts.FunctionLikeDeclaration, boolean>();
 
-  /** Whether a call enters a store (`S.run(v, fn)` or `S.enterWith(v)`). */
+  /**
+   * Whether a call enters a store (`S.run(v, fn)` or `S.enterWith(v)`), or sets a member of the value entered through
+   * a setter of the codebase (`TenantContext.setEntityManager(manager)`): the flow records the connections' states
+   * there, for the value the member is set to.
+   */
   enters(call: ts.CallExpression): boolean {
     const callee = skipOuter(call.expression);
-    if (!ts.isPropertyAccessExpression(callee) || !['run', 'enterWith', 'set'].includes(callee.name.text)) return false;
-    return this.storeOf(callee.expression) !== undefined;
+    if (!ts.isPropertyAccessExpression(callee)) return false;
+    if (['run', 'enterWith', 'set'].includes(callee.name.text)) return this.storeOf(callee.expression) !== undefined;
+    const target = this.origins.expr(callee);
+    if (target.kind !== 'function' || !target.decl.body || !ts.isBlock(target.decl.body)) return false;
+    const known = this.setters.get(target.decl);
+    if (known !== undefined) return known;
+    const sets = target.decl.body.statements.some((st) => this.memberSet(st));
+    this.setters.set(target.decl, sets);
+    return sets;
   }
+
+  /** Per method: whether its body sets a member of a store's value at its top level (asked at each call). */
+  private readonly setters = new WeakMap<ts.FunctionLikeDeclaration, boolean>();
 
   /**
    * The values a store (or its `member`) is entered with by `value`: several when the middleware picks one at run
@@ -317,6 +365,14 @@ export class AmbientProviders {
         return inner ? { store: inner.store, path: [...inner.path, ...path] } : undefined;
       }
       if (!ts.isPropertyAccessExpression(callee)) return undefined;
+      // The same getter as a method of the codebase (`TenantContext.getEntityManager()`, a static method whose one
+      // return is `this.storage.getStore()?.entityManager`).
+      const method = e.arguments.length === 0 ? this.origins.expr(callee) : undefined;
+      if (method?.kind === 'function' && method.decl.parameters.length === 0) {
+        const returns = ownReturns(method.decl);
+        const inner = returns.length === 1 ? this.read(returns[0]!, depth + 1) : undefined;
+        if (inner) return { store: inner.store, path: [...inner.path, ...path] };
+      }
       // cls-hooked: `ns.get('tx')` reads the member `tx`.
       const key = e.arguments[0] && skipOuter(e.arguments[0]);
       if (callee.name.text === 'get' && e.arguments.length === 1 && key && ts.isStringLiteral(key)) {
@@ -376,6 +432,23 @@ export class AmbientProviders {
   proxy(created: ts.NewExpression, trace: (e: ts.Expression) => Handle): AmbientHandle | undefined {
     const traps = proxyTraps(created, this.origins);
     if (!traps) return undefined;
+    const swaps = traps.map((fn) => this.swap(fn));
+    if (swaps.some(Boolean)) {
+      // Traps that swap the target for a store's manager: all the same swap, or the Proxy is not read (handles.ts
+      // says why: `swapUnread`).
+      const first = swaps[0] && 'read' in swaps[0] ? swaps[0].read : undefined;
+      const same = (x: (typeof swaps)[number]): boolean =>
+        !!x && 'read' in x && x.read.store === first?.store && x.read.path.join('.') === first.path.join('.');
+      if (!first || !swaps.every(same)) return undefined;
+      const made = this.make(first, created, trace(created.arguments![0]!));
+      // Named by its trap: what decides is the swap, not the line the Proxy is made on.
+      const member = first.path.length ? ` (its \`${first.path.join('.')}\`)` : '';
+      return {
+        ...made,
+        label: `the connection ${this.describeStore(first.store)} holds${member}, swapped in by the trap at ` +
+          `${this.where(traps[0]!, this.root)} of the Proxy made at ${this.where(created, this.root)}`,
+      };
+    }
     const reads: StoreRead[] = [];
     for (const fn of traps) this.trapReads(fn, reads);
     if (reads.length === 0) return undefined;
@@ -387,6 +460,92 @@ export class AmbientProviders {
       };
     }
     return this.make(first, created, trace(created.arguments![0]!));
+  }
+
+  /** Why a Proxy whose trap swaps its target for a store's manager is not read (a condition, another value). */
+  swapUnread(created: ts.NewExpression): string | undefined {
+    const swaps = (proxyTraps(created, this.origins) ?? []).map((fn) => this.swap(fn));
+    const odd = swaps.find((x) => x && 'why' in x);
+    if (odd && 'why' in odd) return odd.why;
+    return swaps.some(Boolean) ? 'its traps do not all swap the target for the same stored manager' : undefined;
+  }
+
+  /**
+   * A trap that swaps its target for the stored manager's repository: `let repo = target; if (manager && manager !==
+   * target.manager) repo = manager.getRepository(target.target); … repo[prop] …` with `manager` a read of a store
+   * (`const manager = TenantContext.getEntityManager()`). With the store's manager set, every member comes from its
+   * repository of the same entity (or from the target, when the target already runs on that very manager); else
+   * from the target. A swap under any other condition (`manager && flag`) may hand out the target with the store
+   * entered: `why` says so (the Proxy's fallback is then unknown, fail closed). Undefined when the trap is no swap.
+   */
+  private swap(fn: ts.FunctionLikeDeclaration): { read: StoreRead } | { why: string } | undefined {
+    const target = fn.parameters[0]?.name;
+    if (!fn.body || !ts.isBlock(fn.body) || !target || !ts.isIdentifier(target)) return undefined;
+    const isTarget = (e: ts.Expression): boolean => {
+      const x = skipOuter(e);
+      return ts.isIdentifier(x) && x.text === target.text && lookup(x)?.kind === 'parameter';
+    };
+    const swapped = fn.body.statements.flatMap((st) =>
+      ts.isVariableStatement(st)
+        ? st.declarationList.declarations.filter((d) => d.initializer && isTarget(d.initializer))
+        : []);
+    const local = swapped.length === 1 && ts.isIdentifier(swapped[0]!.name) ? swapped[0]!.name : undefined;
+    if (!local) return undefined;
+    const assigns: ts.BinaryExpression[] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+        ts.isIdentifier(skipOuter(n.left)) && (skipOuter(n.left) as ts.Identifier).text === local.text)
+        assigns.push(n);
+      ts.forEachChild(n, visit);
+    };
+    visit(fn.body);
+    const only = assigns.length === 1 ? assigns[0]! : undefined;
+    const at = (n: ts.Node): string => this.where(n, this.root);
+    if (!only)
+      return assigns.length ? { why: `the trap at ${at(fn)} assigns \`${local.text}\` more than once` } : undefined;
+    // `manager.getRepository(target.target)` (the same entity on the stored manager), or the stored value itself.
+    let value = skipOuter(only.right);
+    if (ts.isCallExpression(value) && ts.isPropertyAccessExpression(skipOuter(value.expression))) {
+      const callee = skipOuter(value.expression) as ts.PropertyAccessExpression;
+      const arg = value.arguments[0] && skipOuter(value.arguments[0]);
+      const sameEntity = value.arguments.length === 1 && arg && ts.isPropertyAccessExpression(arg) &&
+        arg.name.text === 'target' && isTarget(arg.expression);
+      if (!REPOSITORY_GETTERS_OF_MANAGER.has(callee.name.text) || !sameEntity)
+        return { why: `the trap at ${at(fn)} swaps its target for \`${shortText(only.right, 50)}\`` };
+      value = callee.expression;
+    }
+    const read = this.read(value);
+    if (!read) return undefined;
+    const guard = only.parent;
+    const cond = ts.isExpressionStatement(guard) ? ifAround(guard) : undefined;
+    const reads = (e: ts.Expression): boolean => {
+      const r = this.read(e);
+      return !!r && r.store === read.store && r.path.join('.') === read.path.join('.');
+    };
+    // `manager !== target.manager`: false only where the target already runs on the stored manager.
+    const sameManager = (e: ts.Expression): boolean => {
+      const b = skipOuter(e);
+      const differs = ts.isBinaryExpression(b) && b.operatorToken.kind === ts.SyntaxKind.ExclamationEqualsEqualsToken;
+      if (!differs) return false;
+      const onTarget = (x: ts.Expression): boolean => {
+        const y = skipOuter(x);
+        if (ts.isIdentifier(y)) {
+          const bound = lookup(y);
+          return bound?.kind === 'variable' && !bound.path.length && !!bound.decl.initializer &&
+            onTarget(bound.decl.initializer);
+        }
+        return ts.isPropertyAccessExpression(y) && y.name.text === 'manager' && isTarget(y.expression);
+      };
+      return (reads(b.left) && onTarget(b.right)) || (reads(b.right) && onTarget(b.left));
+    };
+    const parts = cond ? conjuncts(cond.expression) : [];
+    const fine = cond && parts.some(reads) && parts.every((c) => reads(c) || sameManager(c));
+    if (!fine)
+      return {
+        why: `the trap at ${at(fn)} swaps its target for the stored manager's only when \`` +
+          `${shortText(cond?.expression ?? only, 50)}\`, so it may hand out the target with the store entered`,
+      };
+    return { read };
   }
 
   /**
@@ -424,7 +583,7 @@ export class AmbientProviders {
         !isTest(top(n)) &&
         lookup(n)?.kind === 'variable'
       ) {
-        const r = this.read(top(n));
+        const r = this.read(sameEntityRepository(top(n), fn) ?? top(n));
         if (r) reads.push(r);
       }
       ts.forEachChild(n, visit);
@@ -523,16 +682,14 @@ export class AmbientProviders {
     if (isHonoStore(store)) return `\`${honoVariableName(store)}\` of ${HONO_CONTEXT_NAME}`;
     if (isExpressStore(store)) return `\`${expressVariableName(store)}\` of ${EXPRESS_CONTEXT_NAME}`;
     if (isFastifyStore(store)) return `\`${fastifyVariableName(store)}\` of ${FASTIFY_CONTEXT_NAME}`;
-    const d = store.parent;
     const what = ts.isNewExpression(store) ? 'AsyncLocalStorage' : 'cls-hooked namespace';
-    const name = d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) ? d.name.text : undefined;
+    const name = storeVariable(store);
     return name
       ? `the ${what} \`${name}\` (${this.where(store, this.root)})`
       : `an ${what} (${this.where(store, this.root)})`;
   }
 
   private make(r: StoreRead, at: ts.Node, fallback: Handle): AmbientHandle {
-    const d = r.store.parent;
     const storeName =
       isHonoStore(r.store)
         ? `c.var.${honoVariableName(r.store)}`
@@ -540,9 +697,7 @@ export class AmbientProviders {
           ? expressVariableName(r.store)
           : isFastifyStore(r.store)
           ? fastifyVariableName(r.store)
-          : d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name)
-          ? d.name.text
-          : 'AsyncLocalStorage';
+          : storeVariable(r.store) ?? 'AsyncLocalStorage';
     const member = r.path.length ? ` (its \`${r.path.join('.')}\`)` : '';
     return {
       kind: 'ambient',
@@ -631,6 +786,62 @@ function isReflectGet(call: ts.CallExpression): boolean {
     callee.expression.text === 'Reflect' &&
     !lookup(callee.expression)
   );
+}
+
+/** The name a store is kept under: its variable, or `Class.field` for a class's (static) property. */
+function storeVariable(store: Store): string | undefined {
+  const d = store.parent;
+  if (d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name)) return d.name.text;
+  if (d && ts.isPropertyDeclaration(d) && ts.isIdentifier(d.name) && d.initializer === store) {
+    const owner = ts.isClassLike(d.parent) ? d.parent.name?.text : undefined;
+    return owner ? `${owner}.${d.name.text}` : d.name.text;
+  }
+  return undefined;
+}
+
+/** How a TypeORM EntityManager hands out an entity's repository. */
+const REPOSITORY_GETTERS_OF_MANAGER = new Set(['getRepository', 'getTreeRepository']);
+
+/** The `if` (no `else`) whose then-branch is this statement, alone or in a block. */
+function ifAround(st: ts.Statement): ts.IfStatement | undefined {
+  const p = ts.isBlock(st.parent) && st.parent.statements.length === 1 ? st.parent.parent : st.parent;
+  return p && ts.isIfStatement(p) && !p.elseStatement ? p : undefined;
+}
+
+/**
+ * `manager.getRepository(target.target)` in a trap over a repository: the same entity's repository on `manager`, which
+ * runs on it; `manager` is what the trap reads (undefined for any other use).
+ */
+function sameEntityRepository(e: ts.Expression, trap: ts.FunctionLikeDeclaration): ts.Expression | undefined {
+  const call = e.parent;
+  if (!ts.isPropertyAccessExpression(e) || !REPOSITORY_GETTERS_OF_MANAGER.has(e.name.text)) return undefined;
+  if (!ts.isCallExpression(call) || call.expression !== e || call.arguments.length !== 1) return undefined;
+  const arg = skipOuter(call.arguments[0]!);
+  const target = trap.parameters[0]?.name;
+  const ofTarget = ts.isPropertyAccessExpression(arg) && arg.name.text === 'target' && !!target &&
+    ts.isIdentifier(target) && ts.isIdentifier(skipOuter(arg.expression)) &&
+    (skipOuter(arg.expression) as ts.Identifier).text === target.text;
+  return ofTarget ? e.expression : undefined;
+}
+
+/** `a && b && c`: [a, b, c]. */
+function conjuncts(e: ts.Expression): ts.Expression[] {
+  const x = skipOuter(e);
+  return ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken
+    ? [...conjuncts(x.left), ...conjuncts(x.right)]
+    : [x];
+}
+
+/** A parameter of `fn` read as is: the argument `call` passes for it (undefined when it passes none). */
+function substituteParam(
+  value: ts.Expression,
+  fn: ts.FunctionLikeDeclaration,
+  call: ts.CallExpression,
+): ts.Expression | undefined {
+  const v = skipOuter(value);
+  const b = ts.isIdentifier(v) ? lookup(v) : undefined;
+  if (b?.kind !== 'parameter' || b.fn !== fn || b.path.length) return value;
+  return call.arguments[b.index];
 }
 
 /** The initializer of the local const an identifier names, if it is one. */

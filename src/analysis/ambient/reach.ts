@@ -21,11 +21,19 @@ import type { KeptCallerIndex } from '../caller-index.js';
 
 export type Entry =
   /**
-   * `member`: a cls-hooked `ns.set(member, value)` enters only that member. `prior`: for a value that reads the
+   * `member`: a cls-hooked `ns.set(member, value)` enters only that member; on an AsyncLocalStorage, a member set on
+   * the value a path entered (`state.manager = m`, providers.ts `memberSet`). `prior`: for a value that reads the
    * member's own earlier value (`c.set('db', pick(c.get('db')))`, reset-values.ts), the entry the path held before
    * it, null when it held none; undefined until the entry is laid over a path's entries (`overlay`).
    */
   | { kind: 'run'; call: ts.Expression; value: ts.Expression; member?: string; prior?: Entry | null }
+  /**
+   * A continuation only taken where the store's `member` is unset (`if (!TenantContext.getTenantId()) return
+   * next.handle()`): laid over a path's entries it is impossible where the path entered a value whose member is known
+   * set, nothing where it entered none, and no constraint otherwise (`overlay`, `impossible`). Never left in a
+   * path's entries once its chain is laid.
+   */
+  | { kind: 'unset'; member: string; at: ts.Node }
   /** A middleware configured in ambientScopes: it enters every store with a scoped value. */
   | { kind: 'declared'; name: string; at: ts.Node }
   /** Something on the path could not be followed (fail closed). */
@@ -486,6 +494,7 @@ export class Reach {
       const next = new Map<string, Map<StoreKey, Entry>>();
       for (const s of states) {
         for (const e of effects) {
+          if (impossible(s, e)) continue;
           const merged = this.overlay(s, e, true);
           next.set(this.signature(merged), merged);
         }
@@ -580,7 +589,9 @@ export class Reach {
       out.set(this.signature(entered), entered);
     } else {
       const visit = (n: ts.Node): void => {
-        if (ts.isIdentifier(n) && n !== param.name && isNext(n)) {
+        // `subscriber.next(…)` names a property, not the parameter.
+        const property = ts.isPropertyAccessExpression(n.parent) && n.parent.name === n;
+        if (ts.isIdentifier(n) && n !== param.name && !property && isNext(n)) {
           const use = n.parent;
           const around = this.around(n, fn);
           // next() handed on where the analysis cannot follow it: the routes behind run in an unknown context.
@@ -603,7 +614,7 @@ export class Reach {
             // what it is given; called with an error being made (`done(new Error(…))`) it takes the error path.
             if (continues(use) || (runsCallback && !makesError(use))) add(this.continuing(fn, use, around));
           } else if (handled) {
-            add(this.continuing(fn, use, around));
+            add(this.continuing(fn, use, this.unlessSet(n, fn, around)));
           } else if (ts.isCallExpression(use)) {
             const run = this.deps.providers.runCall(use);
             const target = this.deps.origins.expr(use.expression);
@@ -651,6 +662,27 @@ export class Reach {
     return list;
   }
 
+  /**
+   * `const tenantId = TenantContext.getTenantId(); if (!tenantId) return next.handle();`: the continuation at `at` is
+   * in the then-branch of an `if` that tests a member of an AsyncLocalStorage's value unset, so it is taken only where
+   * that member is unset; its states say so for that store (an `unset` entry, where nothing in `fn` entered it).
+   */
+  private unlessSet(
+    at: ts.Node,
+    fn: ts.FunctionLikeDeclaration,
+    states: Map<StoreKey, Entry>[],
+  ): Map<StoreKey, Entry>[] {
+    let n: ts.Node = at;
+    while (n.parent && n.parent !== fn && !ts.isIfStatement(n.parent) && !isFunctionLike(n.parent)) n = n.parent;
+    const test = n.parent && ts.isIfStatement(n.parent) && n.parent.thenStatement === n ? n.parent : undefined;
+    const cond = test && skipOuter(test.expression);
+    if (!cond || !ts.isPrefixUnaryExpression(cond) || cond.operator !== ts.SyntaxKind.ExclamationToken) return states;
+    const read = this.deps.providers.read(cond.operand);
+    if (!read || read.path.length !== 1 || !ts.isNewExpression(read.store)) return states;
+    const unset: Entry = { kind: 'unset', member: read.path[0]!, at: test };
+    return states.map((m) => (m.has(read.store) ? m : new Map(m).set(read.store, unset)));
+  }
+
   /** A call of `fn`'s `next` that continues to what runs next, with the states around it: recorded for `skipped`. */
   private continuing(
     fn: ts.FunctionLikeDeclaration,
@@ -694,7 +726,9 @@ export class Reach {
       seen.add(fn);
       const sites = this.continuations.get(fn) ?? [];
       const inside = sites.flatMap((c) => c.states.map((m) => m.get(store))).find((e) => e?.kind === 'run');
-      const bare = sites.filter((c) => c.states.some((m) => !m.has(store))).map((c) => c.at);
+      const bare = sites
+        .filter((c) => c.states.some((m) => !m.has(store) || m.get(store)?.kind === 'unset'))
+        .map((c) => c.at);
       if (inside?.kind === 'run' && bare.length) out.push({ fn, enters: inside.call, at: bare });
       for (const to of this.handsOn.get(fn) ?? []) visit(to);
     };
@@ -771,8 +805,11 @@ export class Reach {
       }
       found.unshift(...before);
     }
-    // A function's own top-level statements: its body block is reached last above.
-    return new Map(found);
+    // A function's own top-level statements: its body block is reached last above. Laid one over another, so that a
+    // member set after another on one store keeps the earlier as its prior.
+    let out = new Map<StoreKey, Entry>();
+    for (const [k, e] of found) out = this.overlay(out, new Map([[k, e]]), false);
+    return out;
   }
 
   /**
@@ -787,6 +824,22 @@ export class Reach {
   ): Map<StoreKey, Entry> {
     const m = new Map(prior);
     for (const [k, e] of layer) {
+      if (e.kind === 'unset') {
+        // Taken where the member is unset: with nothing entered, nothing; over a value, what that value holds.
+        if (complete && !prior.has(k)) m.delete(k);
+        else if (!complete) m.set(k, e);
+        continue;
+      }
+      // A member set on an AsyncLocalStorage's value (`if (state) state.manager = m`) sets nothing where the whole
+      // path entered no value.
+      if (e.kind === 'run' && e.member !== undefined && typeof k !== 'string' && ts.isNewExpression(k)) {
+        const before = prior.get(k);
+        if (!before && complete) continue;
+        // The value's other members are what was entered before (settle.ts `held` reads them there), under the members
+        // this layer set already.
+        m.set(k, before ? underneath(e, before) : e);
+        continue;
+      }
       if (e.kind === 'run' && e.prior === undefined && typeof k !== 'string') {
         const before = prior.get(k);
         if ((before || complete) && this.deps.providers.readsEarlier(e.value, k, e.member)) {
@@ -822,6 +875,7 @@ export class Reach {
 
   private entrySignature(e: Entry): string {
     if (e.kind === 'declared') return `d:${e.name}`;
+    if (e.kind === 'unset') return `!${e.member}@${this.id(e.at)}`;
     if (e.kind === 'unknown') return `?${e.reason}`;
     const prior = e.prior === undefined ? '' : e.prior === null ? '<0' : `<(${this.entrySignature(e.prior)})`;
     return `${this.id(e.call)}${prior}`;
@@ -973,6 +1027,64 @@ function substitute(value: ts.Expression, wrapper: ts.FunctionLikeDeclaration, c
 export function lacks(entered: ReadonlyMap<StoreKey, Entry>, needs: ReadonlyMap<Store, unknown>): boolean {
   if (needs.size === 0 || entered.has('*') || entered.has('?')) return false;
   for (const store of needs.keys()) if (!entered.has(store)) return true;
+  return false;
+}
+
+/** A chain of member sets on an AsyncLocalStorage's value, laid over what the path entered before them. */
+function underneath(e: Extract<Entry, { kind: 'run' }>, before: Entry): Entry {
+  if (e.prior?.kind === 'run' && e.prior.member !== undefined) return { ...e, prior: underneath(e.prior, before) };
+  return e.prior ? e : { ...e, prior: before };
+}
+
+/**
+ * Whether laying `layer` over `prior` makes a path that cannot run: a continuation taken only where a member is unset,
+ * over a value entered with that member known set (`{ tenantId }` after `if (!tenantId) throw …`).
+ */
+function impossible(prior: ReadonlyMap<StoreKey, Entry>, layer: ReadonlyMap<StoreKey, Entry>): boolean {
+  for (const [k, e] of layer) {
+    if (e.kind !== 'unset') continue;
+    const before = prior.get(k);
+    if (before?.kind === 'run' && before.member === undefined && memberKnownSet(before.value, e.member)) return true;
+  }
+  return false;
+}
+
+/**
+ * `{ tenantId }` (or `{ tenantId: id }`) with the variable refused when empty by an earlier statement of a block
+ * around the object (`if (!tenantId) throw new BadRequestException(…)`), or a non-empty string: the member is set.
+ */
+export function memberKnownSet(value: ts.Expression, member: string): boolean {
+  const obj = skipOuter(value);
+  if (!ts.isObjectLiteralExpression(obj)) return false;
+  const prop = [...obj.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === member);
+  const v = prop && ts.isShorthandPropertyAssignment(prop)
+    ? prop.name
+    : prop && ts.isPropertyAssignment(prop) ? skipOuter(prop.initializer) : undefined;
+  if (!v) return false;
+  if (ts.isStringLiteral(v) || ts.isNoSubstitutionTemplateLiteral(v)) return v.text !== '';
+  const bound = ts.isIdentifier(v) ? lookup(v) : undefined;
+  if (!bound || bound.kind !== 'variable') return false;
+  const refuses = (st: ts.Statement): boolean => {
+    if (!ts.isIfStatement(st) || st.elseStatement) return false;
+    const c = skipOuter(st.expression);
+    const then = ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1
+      ? st.thenStatement.statements[0]!
+      : st.thenStatement;
+    return ts.isPrefixUnaryExpression(c) && c.operator === ts.SyntaxKind.ExclamationToken &&
+      ts.isIdentifier(skipOuter(c.operand)) && lookup(skipOuter(c.operand) as ts.Identifier)?.decl === bound.decl &&
+      ts.isThrowStatement(then);
+  };
+  // Earlier statements of each block from the object out to the variable's function (not through a callback).
+  let child: ts.Node = obj;
+  for (let n = obj.parent; n && !ts.isSourceFile(n); child = n, n = n.parent) {
+    if (ts.isBlock(n)) {
+      for (const st of n.statements) {
+        if (st === child) break;
+        if (refuses(st)) return true;
+      }
+    }
+    if (isFunctionLike(n) && n.pos <= bound.decl.pos && bound.decl.end <= n.end) break;
+  }
   return false;
 }
 

@@ -20,6 +20,7 @@ import { ownConnectionState } from '../adapter-calls.js';
 import { bindingsOf, builderCallOf, templateKind, throughBindings } from '../table-builders.js';
 import { isTestFile } from '../providers/helper-values.js';
 import type { KeptCallerIndex } from '../caller-index.js';
+import { returnedExpressions } from '../../code/own-returns.js';
 
 // A write through an ambient accessor is judged once per distinct context that reaches it
 // (which stores the path entered, and with what), and takes the worst; the evidence names
@@ -222,7 +223,7 @@ export class AmbientSettler {
     // A middleware, or a next() chain, on the way from the entry point that cannot be followed.
     if (unknown && unknown.kind === 'unknown')
       return { coverage: 'unresolved', via: null, evidence: unknown.reason, problem: 'callersUnknown' };
-    const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
+    const entry = entryOf(ctx, h);
     // A function the store holds, called with text or with a callback: undefined where nothing entered it.
     const called = h.called
       ? { what: 'the query function called at', call: h.called.call }
@@ -285,7 +286,7 @@ export class AmbientSettler {
    * middleware on the way: the one that decides.
    */
   private how(h: AmbientHandle, ctx: Ctx): string | undefined {
-    const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
+    const entry = entryOf(ctx, h);
     const w = (n: ts.Node): string => where(n, this.deps.root);
     if (!entry) {
       const skips = this.reach!.skipped(ctx.root, h.store);
@@ -317,6 +318,9 @@ export class AmbientSettler {
   ): Verdict {
     if (entry.kind === 'unknown')
       return { coverage: 'unresolved', via: null, evidence: entry.reason, problem: 'callersUnknown' };
+    if (entry.kind === 'unset')
+      return this.judgeHandle(h.fallback, table, `nothing on this path set \`${entry.member}\` of ` +
+        `\`${h.storeName}\` (${where(entry.at, this.deps.root)}), so the accessor falls back to its default: `);
     if (entry.kind === 'declared') {
       if (!variant)
         return {
@@ -343,7 +347,7 @@ export class AmbientSettler {
         // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's
         // transaction).
         const key = connectionKey(held);
-        const state = key ? this.entered.get(entry.call)?.get(key) : undefined;
+        const state = key ? (this.entered.get(entry.call)?.get(key) ?? this.madeElsewhere(key, entry.call)) : undefined;
         return this.judgeHandle(held, table, entered, state, entry.call);
       }
       const next = v.kind === 'variant' ? { member: v.member, at: v.at } : variant;
@@ -363,6 +367,22 @@ export class AmbientSettler {
     });
     const head = `\`${h.storeName}\` is entered at ${w(entry.call)} with one of ${values.length} values`;
     return joinValues(verdicts, head);
+  }
+
+  /**
+   * A connection a helper made and handed back (`const { runner, manager } = await this.begin(tenantId)`, whose body
+   * opened the transaction and ran `set_config` before `return { runner, manager: runner.manager }`): the state its
+   * one return leaves it in, read from that body's flow. Undefined for a connection of the entering function's own
+   * flow (its state there is the one recorded), or a helper with several returns (left fresh: fail closed).
+   */
+  private madeElsewhere(key: ts.Node, call: ts.Node): ConnState | undefined {
+    if (!this.deps.stateAt || ts.isParameter(key)) return undefined;
+    let fn: ts.Node | undefined = key.parent;
+    while (fn && !isFunctionLike(fn)) fn = fn.parent;
+    if (!fn || !isFunctionLike(fn) || !fn.body || (call.pos >= fn.pos && call.end <= fn.end)) return undefined;
+    const returns = returnedExpressions(fn);
+    const ret = returns.length === 1 ? returns[0]!.parent : undefined;
+    return ret && ts.isReturnStatement(ret) ? this.deps.stateAt(fn, ret)?.get(key) : undefined;
   }
 
   /**
@@ -482,6 +502,10 @@ export class AmbientSettler {
     if (h.entered) return h.entered;
     let path = h.path;
     if (entry.member !== undefined) {
+      // An AsyncLocalStorage's value with one member set on it (`store.userId = id`): its other members are the
+      // value's entered before.
+      if (path[0] !== entry.member && entry.prior?.kind === 'run' && ts.isNewExpression(h.store))
+        return this.held(h, entry.prior);
       // cls-hooked: the value set is the member itself; another member was not set on this path.
       if (path[0] !== entry.member) return h.fallback;
       path = path.slice(1);
@@ -493,6 +517,10 @@ export class AmbientSettler {
         obj && ts.isObjectLiteralExpression(obj)
           ? [...obj.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === key)
           : undefined;
+      // `{ tenantId }` entered, `manager` read: an object with no such member (and no spread that could add it) gives
+      // undefined, so the accessor falls back (a member set later on the path is an entry of its own).
+      if (!prop && obj && ts.isObjectLiteralExpression(obj) && !obj.properties.some(ts.isSpreadAssignment))
+        return h.fallback;
       if (!prop || (!ts.isPropertyAssignment(prop) && !ts.isShorthandPropertyAssignment(prop))) {
         return {
           kind: 'unknown',
@@ -538,6 +566,12 @@ export class AmbientSettler {
     const { verify: _verify, ...plain } = v;
     return { ...plain, evidence: `${how}${plain.evidence}` };
   }
+}
+
+/** The entry a path holds for the accessor's store (a configured middleware's for every store); an `unset` is none. */
+function entryOf(ctx: Ctx, h: AmbientHandle): Exclude<Entry, { kind: 'unset' }> | undefined {
+  const entry = ctx.entered.get(h.store) ?? ctx.entered.get('*');
+  return entry?.kind === 'unset' ? undefined : entry;
 }
 
 /**

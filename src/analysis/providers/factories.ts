@@ -75,6 +75,7 @@ export function returnedMember(
   returnsOf: (fn: ts.FunctionLikeDeclaration) => readonly ts.Expression[],
   handleOf: (o: Origin, at: ts.Expression) => Handle,
   root: string,
+  traceExpr?: (e: ts.Expression) => Handle,
 ): Handle | undefined {
   const target = origins.expr(found.call.expression);
   if (target.kind !== 'function' || !target.decl.body) return undefined;
@@ -84,6 +85,14 @@ export function returnedMember(
   const name = functionName(fn);
   const member = found.path.join('.');
   const handles = returns.map((r) => {
+    // `return { runner, manager: runner.manager }`: the member's own expression, traced as written (a QueryRunner's
+    // `manager` is its connection under another API, which the origin of the member alone does not say).
+    const literal = skipOuter(r);
+    const props = ts.isObjectLiteralExpression(literal) ? [...literal.properties] : [];
+    const own = traceExpr && found.path.length === 1 && !props.some(ts.isSpreadAssignment)
+      ? props.reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === found.path[0])
+      : undefined;
+    if (own && ts.isPropertyAssignment(own)) return traceExpr!(own.initializer);
     let o: Origin = origins.expr(r);
     if (o.kind === 'expr' && ts.isAwaitExpression(skipOuter(o.expr)))
       o = origins.expr((skipOuter(o.expr) as ts.AwaitExpression).expression);

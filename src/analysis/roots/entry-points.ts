@@ -99,7 +99,10 @@ interface FileSyntax {
   registers: ts.CallExpression[];
   /** `S.run(v, cb)` calls (AsyncLocalStorage: providers.ts runCall's own test). */
   runs: ts.CallExpression[];
-  /** `useGlobalGuards/useGlobalInterceptors` calls and object literals with `useClass`, in one pre-order (NestJS). */
+  /**
+   * `useGlobalGuards/useGlobalInterceptors` and `consumer.apply(…).forRoutes(…)` calls and object literals with
+   * `useClass`, in one pre-order (NestJS).
+   */
   nestNodes: (ts.CallExpression | ts.ObjectLiteralExpression)[];
   /** Decorated classes (NestJS controllers and strategies). */
   decorated: ts.ClassDeclaration[];
@@ -137,7 +140,8 @@ function syntaxOf(sf: ts.SourceFile): FileSyntax {
         if (REGISTERING.has(method) || JOB_METHODS.has(method)) out.scanned.push(n);
         if (method === 'register' && n.arguments.length >= 1) out.registers.push(n);
         if (method === 'run' && n.arguments.length >= 2) out.runs.push(n);
-        if (method === 'useGlobalGuards' || method === 'useGlobalInterceptors') out.nestNodes.push(n);
+        if (method === 'useGlobalGuards' || method === 'useGlobalInterceptors' || method === 'forRoutes')
+          out.nestNodes.push(n);
       } else if (ts.isIdentifier(callee)) out.scanned.push(n);
     } else if (ts.isNewExpression(n)) {
       out.calls.push(n);
@@ -1033,11 +1037,16 @@ export class EntryPoints {
           expr: st.expr,
           nextIndex: st.nextIndex,
           name: st.name,
-          external: !st.fn,
+          external: !st.fn && !st.unread,
           wrapped: [],
           ...(st.fn ? { fn: st.fn } : {}),
         }));
         this.root(r.fn, 'route', r.what, r.fn, chain);
+        // Each middleware, guard and interceptor of the codebase runs its own code behind the steps before it (an
+        // interceptor's writes before `next.handle()` run in the transaction an earlier interceptor opened).
+        chain.forEach((m, i) => {
+          if (m.fn) this.root(m.fn, 'route', `${m.name} of the ${r.what}`, m.fn, chain.slice(0, i));
+        });
       }
     }
   }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import ts from '../../ts.js';
 import type { OriginResolver } from '../../code/origins.js';
 import { skipOuter } from '../../syntax/wrappers.js';
@@ -42,8 +44,10 @@ export interface NestStep {
   expr: ts.Expression;
   name: string;
   fn: ts.MethodDeclaration | undefined;
-  /** Index of `next` (the CallHandler) for an interceptor; -1 for a guard. */
+  /** Index of `next` (the CallHandler) for an interceptor, of `next()` for a middleware; -1 for a guard. */
   nextIndex: number;
+  /** A middleware whose routes cannot be read: what it enters on this route cannot be known. */
+  unread?: true;
 }
 
 export interface NestRoute {
@@ -55,6 +59,8 @@ export interface NestRoute {
 export class NestRoutes {
   private readonly globalGuards: NestStep[] = [];
   private readonly globalInterceptors: NestStep[] = [];
+  /** `consumer.apply(…)` in a module's `configure(consumer)`: middleware before every guard, for the routes named. */
+  private readonly middleware: Applied[] = [];
   /** The codebase's passport strategies by the name they register under. */
   private readonly strategies = new Map<string, ts.ClassDeclaration>();
 
@@ -64,6 +70,11 @@ export class NestRoutes {
   global(call: ts.CallExpression): void {
     const callee = skipOuter(call.expression);
     if (!ts.isPropertyAccessExpression(callee)) return;
+    if (callee.name.text === 'forRoutes') {
+      const applied = consumerApply(call, this.origins);
+      if (applied) this.middleware.push(applied);
+      return;
+    }
     if (callee.name.text === 'useGlobalGuards')
       this.globalGuards.push(...call.arguments.map((a) => this.step(a, 'canActivate')));
     if (callee.name.text === 'useGlobalInterceptors')
@@ -114,6 +125,7 @@ export class NestRoutes {
       const path = join(base, literalArg(verb[1]!) ?? '');
       const method = ts.isIdentifier(m.name) ? m.name.text : '?';
       const chain = [
+        ...this.middleware.flatMap((a) => a.steps(cls, path, (e) => this.step(e, 'use'))),
         ...this.globalGuards,
         ...this.uses(cls, 'UseGuards', 'canActivate'),
         ...this.uses(m, 'UseGuards', 'canActivate'),
@@ -155,7 +167,11 @@ export class NestRoutes {
           nextIndex: -1,
         };
     }
-    return { expr: e, name, fn, nextIndex: method === 'intercept' ? 1 : -1 };
+    // A functional middleware (`consumer.apply(logger)`) is the function itself.
+    if (method === 'use' && !cls && origin.kind === 'function')
+      return { expr: e, name: e.getText().slice(0, 30), fn: origin.decl as ts.MethodDeclaration, nextIndex: 2 };
+    const nextIndex = method === 'intercept' ? 1 : method === 'use' ? 2 : -1;
+    return { expr: e, name, fn, nextIndex };
   }
 
   /** `extends X(…)` where X is '@nestjs/passport''s export `name`. */
@@ -184,6 +200,95 @@ export class NestRoutes {
     }
     return undefined;
   }
+}
+
+/** One `consumer.apply(A, B).exclude(…).forRoutes(…)`: the middleware steps each route runs first. */
+interface Applied {
+  steps(controller: ts.ClassDeclaration, path: string, step: (e: ts.Expression) => NestStep): NestStep[];
+}
+
+/**
+ * `consumer.apply(A, B).exclude('/', …).forRoutes('*')` on the parameter of a module's `configure(consumer)`: A then
+ * B run before the guards of every route `forRoutes` names (a path, `*`-suffixed for a prefix, or a controller class)
+ * and `exclude` leaves out. A route argument this cannot read (a `{ path, method }` object with no literal path, a
+ * variable) applies the middleware to every route as a step that cannot be followed (fail closed).
+ */
+function consumerApply(call: ts.CallExpression, origins: OriginResolver): Applied | undefined {
+  const excluded: string[] = [];
+  let unread = false;
+  let e: ts.Expression = skipOuter(call.expression);
+  let apply: ts.CallExpression | undefined;
+  while (ts.isPropertyAccessExpression(e) && ts.isCallExpression(skipOuter(e.expression))) {
+    const inner = skipOuter(e.expression) as ts.CallExpression;
+    const ic = skipOuter(inner.expression);
+    if (!ts.isPropertyAccessExpression(ic)) return undefined;
+    if (ic.name.text === 'exclude')
+      for (const a of inner.arguments) {
+        const p = routePath(a);
+        if (p === undefined) unread = true;
+        else excluded.push(p);
+      }
+    else if (ic.name.text === 'apply') {
+      apply = inner;
+      break;
+    }
+    e = ic;
+  }
+  if (!apply) return undefined;
+  const consumer = origins.expr((skipOuter(apply.expression) as ts.PropertyAccessExpression).expression);
+  const fn = consumer.kind === 'param' && consumer.path.length === 0 ? consumer.binding.fn : undefined;
+  if (!fn || !ts.isMethodDeclaration(fn) || !ts.isIdentifier(fn.name) || fn.name.text !== 'configure') return undefined;
+  const targets = call.arguments.map((a) => {
+    const o = origins.expr(a);
+    if (o.kind === 'class') return { cls: o.decl };
+    const p = routePath(a);
+    return p === undefined ? { unread: true } : { path: p };
+  });
+  const matches = (pattern: string, path: string): boolean =>
+    pattern === '' || pattern === '*' || pattern === '(.*)' || pattern === '*path' || pattern === path ||
+    (/(\*|\(\.\*\)|\*path)$/.test(pattern) && path.startsWith(pattern.replace(/\/?(\*|\(\.\*\)|\*path)$/, '')));
+  const home = packageDir(call.getSourceFile().fileName);
+  return {
+    steps(controller, path, step) {
+      // A module configures its own app: a workspace's other packages (another app's AdminAuthMiddleware) are not it.
+      if (packageDir(controller.getSourceFile().fileName) !== home) return [];
+      const route = path.replace(/^\/+/, '');
+      const hit = targets.some((t) => ('cls' in t && t.cls === controller) || ('path' in t && matches(t.path!, route)));
+      const unknown = unread || targets.some((t) => 'unread' in t);
+      if (!hit && !unknown) return [];
+      // Left out by a path it may name (a method-specific exclusion too): the route without it is the worse reading.
+      if (excluded.some((x) => x === route || (x !== '' && matches(x, route)))) return [];
+      if (!hit || unread)
+        return [{ expr: call, name: 'consumer.apply(…), whose routes cannot be read,', fn: undefined, nextIndex: -1,
+          unread: true }];
+      return apply!.arguments.map(step);
+    },
+  };
+}
+
+const packageDirs = new Map<string, string>();
+
+/** The folder of the nearest package.json above a file (its own folder when there is none), remembered per folder. */
+function packageDir(fileName: string): string {
+  const start = path.dirname(fileName);
+  const known = packageDirs.get(start);
+  if (known !== undefined) return known;
+  let dir = start;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  const found = fs.existsSync(path.join(dir, 'package.json')) ? dir : start;
+  packageDirs.set(start, found);
+  return found;
+}
+
+/** A route of `forRoutes`/`exclude`: a string, or `{ path: string, method }`; without its leading slash. */
+function routePath(a: ts.Expression): string | undefined {
+  const e = skipOuter(a);
+  if (ts.isObjectLiteralExpression(e)) {
+    const p = e.properties.find((x) => ts.isPropertyAssignment(x) && ts.isIdentifier(x.name) && x.name.text === 'path');
+    return p && ts.isPropertyAssignment(p) ? routePath(p.initializer) : undefined;
+  }
+  const text = literalOf(e);
+  return text?.replace(/^\/+|\/+$/g, '');
 }
 
 function methodOf(cls: ts.ClassDeclaration, name: string): ts.MethodDeclaration | undefined {
