@@ -160,6 +160,7 @@ export function coreContext(
     settings: (e) => handles.localSettings(e),
     classHandle: (cls) => handles.classClient(cls),
     inTest: (n) => isTestFile(n, input.root),
+    adminToken: (token, definition) => handles.adminToken(token, definition),
   });
   handles.ambient.nest = nest;
   context.nest = nest;

@@ -836,3 +836,14 @@ describe('who passes the policies whatever is set: the owner without FORCE, a BY
     expect(notes.map((d) => d.file)).toEqual(['db/migrations/002_force_listed.ts', 'db/migrations/004_unforce_listed.ts']);
   });
 });
+
+describe('a NestJS token declared under adminProviders is the admin connection it provides (admin29, qs-pro)', () => {
+  it('judges writes on the declared token admin-pool, naming the token and the declaration, and not the other', () => {
+    const report = expectAnnotated('admin-token');
+    const admin = report.writeSites.find((s) => s.coverage === 'admin-pool')!;
+    expect(admin.evidence).toBe(
+      'runs on BACKOFFICE_DB (provided at src/database.module.ts:14) → admin connection `BACKOFFICE_DB` (declared ' +
+        'admin: `adminProviders` in rls-guard.config.json)',
+    );
+  });
+});
