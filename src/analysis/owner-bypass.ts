@@ -42,9 +42,18 @@ export function ownerBypassNote(
   const unread = unreadForce(model);
   const parts: string[] = [];
   const unforced = states.filter((t) => !t.forced);
-  for (const t of unforced) parts.push(unforcedClause(t, model, unread));
+  // Tables with nothing unread about their FORCE are said together, one sentence per owner.
+  const plain = new Map<string, TableState[]>();
+  for (const t of unforced) {
+    if (unread.some((u) => u.kind === 'force' && after(u.at, t, model))) parts.push(unforcedClause(t, model, unread));
+    else plain.set(ownerName(t, model), [...(plain.get(ownerName(t, model)) ?? []), t]);
+  }
+  for (const [owner, ts] of plain) parts.unshift(plainUnforced(ts, owner));
   if (!MAYBE_ADMIN.has(problem)) return parts.length ? ` ${parts.join(' ')}` : '';
-  for (const t of states.filter((s) => s.forced)) parts.push(forcedClause(t, model, unread));
+  const forced = states.filter((s) => s.forced);
+  const held = forced.filter((t) => !undoneBy(t, model, unread).length);
+  for (const t of forced.filter((f) => !held.includes(f))) parts.push(forcedClause(t, model, unread));
+  if (held.length) parts.push(plainForced(held));
   const roles = [...bypassRoles].filter((r) => r !== model.migrationRole).sort();
   const bypassing = roles.length
     ? `a role with BYPASSRLS or SUPERUSER (the migrations make ${list(roles)} so)`
@@ -54,7 +63,39 @@ export function ownerBypassNote(
     `${DECLARE}.`;
 }
 
-/** RLS on without FORCE: the owner passes every policy. */
+/** Tables with RLS and no FORCE, of one owner, nothing unread about their FORCE. */
+function plainUnforced(ts: readonly TableState[], owner: string): string {
+  const as = owner === THE_MIGRATOR ? 'that role' : owner;
+  const one = ts.length === 1;
+  return (
+    `${names(ts)} ${one ? 'has' : 'have'} RLS without FORCE ROW LEVEL SECURITY (no migration forces ` +
+    `${one ? 'it' : 'them'}): ${one ? 'its' : 'their'} owner (${owner}) bypasses ${one ? 'its' : 'their'} policies, ` +
+    `so on a connection that logs in as ${as} the write passes and sees every org's rows.`
+  );
+}
+
+/** Tables with FORCE that nothing unread undoes: each FORCE's line. */
+function plainForced(ts: readonly TableState[]): string {
+  const one = ts.length === 1;
+  const at = ts.map((t) => t.forcedAt).filter((a): a is SchemaLocation => a !== null);
+  const where = at.length ? ` (${[...new Set(at.map((a) => `${a.file}:${a.line}`))].join(', ')})` : '';
+  return (
+    `${names(ts)} ${one ? 'has' : 'have'} FORCE ROW LEVEL SECURITY${where}, so even ${one ? 'its' : 'their'} ` +
+    `owner is held to ${one ? 'its' : 'their'} policies.`
+  );
+}
+
+function names(ts: readonly TableState[]): string {
+  const n = ts.map((t) => t.name);
+  return n.length === 1 ? n[0]! : `${n.slice(0, -1).join(', ')} and ${n[n.length - 1]}`;
+}
+
+/** A later NO FORCE the reading could not attribute: it may have undone the table's FORCE. */
+function undoneBy(t: TableState, model: RlsModel, unread: readonly UnreadForce[]): UnreadForce[] {
+  return unread.filter((u) => u.kind === 'no-force' && (!t.forcedAt || !before(u.at, t.forcedAt, model)));
+}
+
+/** RLS on without FORCE, and a FORCE over tables not read that may cover it: both outcomes said. */
 function unforcedClause(t: TableState, model: RlsModel, unread: readonly UnreadForce[]): string {
   const owner = ownerName(t, model);
   const as = owner === THE_MIGRATOR ? 'that role' : owner;
@@ -62,8 +103,6 @@ function unforcedClause(t: TableState, model: RlsModel, unread: readonly UnreadF
     `its owner (${owner}) bypasses its policies, so on a connection that logs in as ${as} the write passes and ` +
     "sees every org's rows";
   const forces = unread.filter((u) => u.kind === 'force' && after(u.at, t, model));
-  if (forces.length === 0)
-    return `${t.name} has RLS without FORCE ROW LEVEL SECURITY (no migration forces it): ${bypass}.`;
   return (
     `${t.name} has RLS, and no migration read forces it by name, but FORCE ROW LEVEL SECURITY for some tables is set ` +
     `at ${places(forces)}, which ones not read: if that covers ${t.name}, its owner is held to the policies too; ` +
@@ -74,7 +113,7 @@ function unforcedClause(t: TableState, model: RlsModel, unread: readonly UnreadF
 /** FORCE: the owner is held to the policies; only a bypassing role passes. A later unread NO FORCE is named. */
 function forcedClause(t: TableState, model: RlsModel, unread: readonly UnreadForce[]): string {
   const at = t.forcedAt ? ` (${t.forcedAt.file}:${t.forcedAt.line})` : '';
-  const undo = unread.filter((u) => u.kind === 'no-force' && (!t.forcedAt || !before(u.at, t.forcedAt, model)));
+  const undo = undoneBy(t, model, unread);
   const held = `${t.name} has FORCE ROW LEVEL SECURITY${at}, so even its owner is held to its policies`;
   if (undo.length === 0) return `${held}.`;
   return (
