@@ -5,7 +5,8 @@ import { createRule, SETUP_MESSAGE } from './rule.js';
 // The core's verdict says which problem leaves a write uncovered (src/analysis/verdict.ts,
 // src/analysis/outer-pool.ts); each has its message, saying what went wrong and the fix for
 // that problem. `write` names the statement and the migration line gating each table,
-// `evidence` the connection and where its state comes from, `setting` the org setting.
+// `evidence` the connection and where its state comes from, `setting` the org setting, `owner` who passes the
+// policies whatever is set (the owner of a table without FORCE, a BYPASSRLS role) and how to declare that deliberate.
 
 /** What was written, why it is uncovered, and what Postgres then does; each message adds its problem and fix. */
 const HEAD = '{{write}} {{evidence}}. Postgres will {{consequence}}.';
@@ -14,6 +15,13 @@ const ADMIN = 'Use an admin connection only for deliberate cross-org work.';
 
 // The core names the problem (src/analysis/facts.ts); this rule holds the words for each.
 export type MessageIds = UnscopedProblem | 'setup';
+
+/** Every problem's message ends with who passes the policies anyway, after its own fix (the core's `owner`). */
+function withOwner(messages: Record<UnscopedProblem, string>): Record<MessageIds, string> {
+  const out = { setup: SETUP_MESSAGE } as Record<MessageIds, string>;
+  for (const [id, text] of Object.entries(messages)) out[id as UnscopedProblem] = `${text}{{owner}}`;
+  return out;
+}
 
 export default createRule<[], MessageIds>({
   name: 'no-unscoped-write',
@@ -25,7 +33,7 @@ export default createRule<[], MessageIds>({
         'or on an admin connection',
       severity: 'error',
     },
-    messages: {
+    messages: withOwner({
       /** On a pool, outside any org-scoped transaction: each query takes whichever connection is free. */
       onPool:
         `${HEAD} A context set by another pool query would be on another connection. ` +
@@ -102,8 +110,7 @@ export default createRule<[], MessageIds>({
         'role for every tenant. Fix: run it on a pool that logs in as the tenant\'s own role ' +
         "(new Pool({ user: `tenant_${orgId}` })), or SET ROLE to that role on the checked-out connection first; " +
         'use an admin connection only for deliberate cross-org work.',
-      setup: SETUP_MESSAGE,
-    },
+    }),
     schema: [],
   },
   defaultOptions: [],

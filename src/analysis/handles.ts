@@ -272,6 +272,11 @@ export class HandleResolver {
     };
   }
 
+  /** A DI token the config declares under `adminProviders` (nest-di.ts): the admin connection it names. */
+  adminToken(token: ts.Identifier, definition: () => Handle): Handle | undefined {
+    return this.clients.adminBinding(token, definition);
+  }
+
   private compute(expression: ts.Expression): Handle {
     let e = skipOuter(expression);
     while (ts.isAwaitExpression(e)) e = skipOuter(e.expression);

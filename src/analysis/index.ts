@@ -5,6 +5,7 @@ import type { Location, Operation, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
 import { type AnalysisConfig, fixSetting, writePolicies } from './config.js';
 import { openWithoutContext } from './open-policies.js';
+import { ownerBypassNote } from './owner-bypass.js';
 import type { FileFacts, RawSite, UnresolvedProblem, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { TrpcContexts } from './context/trpc.js';
@@ -159,6 +160,7 @@ export function coreContext(
     settings: (e) => handles.localSettings(e),
     classHandle: (cls) => handles.classClient(cls),
     inTest: (n) => isTestFile(n, input.root),
+    adminToken: (token, definition) => handles.adminToken(token, definition),
   });
   handles.ambient.nest = nest;
   context.nest = nest;
@@ -512,7 +514,9 @@ function unscopedFinding(raw: RawSite, problem: UnscopedProblem, evidence: strin
       `lets every row through while ${open.setting} is unset, so no org filters this write and it can ` +
       (raw.operation === 'insert' ? "add rows to any org's data" : "change any org's rows")
     : CONSEQUENCE[raw.operation];
-  return { messageId: problem, data: { write, evidence, consequence, setting } };
+  // Who passes the policies whatever is set (the owner without FORCE, a bypassing role), and how to say it is meant.
+  const owner = ownerBypassNote(input.model, problem, raw.gatedTables, input.config.bypassRoles);
+  return { messageId: problem, data: { write, evidence, consequence, setting, owner } };
 }
 
 function truncateFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Fact {

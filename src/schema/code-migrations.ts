@@ -24,7 +24,7 @@ export interface CodeMigration {
   /** A SQL file whose statements start on the lines the code holds them. */
   sql: string;
   /** Schema statements the code builds from names that cannot be folded to constants. */
-  diagnostics: { line: number; message: string; incomplete?: boolean }[];
+  diagnostics: { line: number; message: string; incomplete?: boolean; force?: 'force' | 'no-force' }[];
 }
 
 export function sqlOfCodeMigration(file: string, text: string): string {
@@ -125,13 +125,13 @@ class MigrationEvaluator {
       if (!parsed.statements.some((st) => SCHEMA_KINDS.has(Object.keys(st.stmt)[0]!))) return false;
       // A knex identifier binding that is no constant names an object only known when the migration runs.
       if (spliced?.unbound.length) {
-        this.diagnostics.push({ line, message: unboundBinding(spliced.unbound, folded.variants[0]!) });
+        this.diagnostics.push({ line, message: unboundBinding(spliced.unbound, folded.variants[0]!), ...forceOf(sql) });
         return true;
       }
       // A hole that parses as a name (`ALTER TABLE "${t}" …` reads as a table called `$901`)
       // leaves the target unknown: noted, never read, so no phantom table enters the model.
       if (folded.holes.length > 0 && parsed.statements.some((st) => holeInIdentifier(st.stmt) !== null)) {
-        this.diagnostics.push({ line, message: notUnderstood(folded.holes, folded.variants[0]!) });
+        this.diagnostics.push({ line, message: notUnderstood(folded.holes, folded.variants[0]!), ...forceOf(sql) });
         return true;
       }
       this.pieces.push({ line, sql });
@@ -141,7 +141,8 @@ class MigrationEvaluator {
     // Does a hole stand where a name goes? Then it is a schema statement whose target is unknown.
     const named = parseSql(folded.variants[0]!.split(HOLE).join('rlsguard_unfolded'));
     if (!named.ok || !named.statements.some((st) => SCHEMA_KINDS.has(Object.keys(st.stmt)[0]!))) return false;
-    this.diagnostics.push({ line, message: notUnderstood(folded.holes, folded.variants[0]!) });
+    const text = folded.variants[0]!;
+    this.diagnostics.push({ line, message: notUnderstood(folded.holes, text), ...forceOf(text) });
     return true;
   }
 
@@ -438,4 +439,14 @@ function notUnderstood(holes: readonly string[], variant: string): string {
   return `schema statement not understood: \`${holes.join('`, `')}\` names an object but cannot be folded to a ` +
     `constant (in \`${shown}\`), so what this statement enables (row level security, a policy) is not in the model. ` +
     `Call the helper with constant names, or list the tables under "gatedTables.add" in the config.`;
+}
+
+/**
+ * Whether a statement whose table is not read sets FORCE or NO FORCE ROW LEVEL SECURITY: the owner of whichever
+ * tables it names is then held to, or freed from, their policies (SchemaDiagnostic.force).
+ */
+export function forceOf(sql: string): { force?: 'force' | 'no-force' } {
+  if (/\bNO\s+FORCE\s+ROW\s+LEVEL\s+SECURITY\b/i.test(sql)) return { force: 'no-force' };
+  if (/\bFORCE\s+ROW\s+LEVEL\s+SECURITY\b/i.test(sql)) return { force: 'force' };
+  return {};
 }

@@ -140,6 +140,12 @@ export interface SchemaDiagnostic {
   message: string;
   /** The input was skipped or read only in part: the audit reports it as incomplete. */
   incomplete?: boolean;
+  /**
+   * The statement sets FORCE (or NO FORCE) ROW LEVEL SECURITY on tables the reading cannot name (a knex
+   * `ALTER TABLE ?? FORCE …` over a list read at run time, an EXECUTE in a DO block's loop): a message about a
+   * table's owner names it rather than take it either way (analysis/owner-bypass.ts).
+   */
+  force?: 'force' | 'no-force';
 }
 
 export interface RlsModel {

@@ -518,6 +518,8 @@ ruleTester.run('no-unscoped-write', rule, {
             consequence: 'reject it with "new row violates row-level security policy"',
             // The setting notes' own policy reads (judge25); before, the first context setting, ledger's.
             setting: 'app.current_org_id',
+            // After SET ROLE to a role without BYPASSRLS, neither the owner's bypass nor an admin connection applies.
+            owner: '',
           },
         },
       ],
@@ -542,6 +544,10 @@ ruleTester.run('no-unscoped-write', rule, {
               '(current_user); no org setting is read by its policies, so only a per-tenant role scopes the write',
             consequence: 'match zero rows and report success',
             setting: 'app.current_tenant',
+            // files has RLS without FORCE: its owner bypasses the policy (admin29).
+            owner: ' public.files has RLS without FORCE ROW LEVEL SECURITY (no migration forces it): its owner (the ' +
+              'role that runs the migrations) bypasses its policies, so on a connection that logs in as that role ' +
+              "the write passes and sees every org's rows.",
           },
         },
       ],

@@ -873,3 +873,57 @@ describe('the corpus widened by new29 (ServeOs, AgConnect)', () => {
     expect(report.writeSites[0]!.evidence).toContain('cannot read `web` of `new Proxy(');
   });
 });
+
+describe('who passes the policies whatever is set: the owner without FORCE, a BYPASSRLS role (admin29, judge25)', () => {
+  const message = (report: ReturnType<typeof expectAnnotated>, line: number) =>
+    report.findings.find((f) => f.ruleId === 'no-unscoped-write' && f.line === line)!.message;
+
+  it("names the owner of a table without FORCE, and FORCE's own line where it has it", () => {
+    const report = expectAnnotated('owner-force');
+    // late: made after the listed FORCE ran, so no FORCE can cover it; its owner is the migrations' role.
+    expect(message(report, 22)).toContain(
+      'public.late has RLS without FORCE ROW LEVEL SECURITY (no migration forces it): its owner (the role that runs ' +
+        "the migrations) bypasses its policies, so on a connection that logs in as that role the write passes and " +
+        "sees every org's rows.",
+    );
+    expect(message(report, 22)).toContain(
+      'If this connection logs in as a role with BYPASSRLS or SUPERUSER (the migrations make ops_admin so) or the ' +
+        'owner of a table without FORCE on purpose (a deliberate admin connection), declare it under ' +
+        '"adminProviders" in rls-guard.config.json (docs/config.md).',
+    );
+    expect(message(report, 12)).toContain(
+      'public.accounts has FORCE ROW LEVEL SECURITY (db/migrations/001_schema.sql:14), so even its owner is held to ' +
+        'its policies',
+    );
+    expect(message(report, 12)).not.toContain('bypasses its policies');
+    expect(message(report, 12)).not.toContain('owner of a table without FORCE');
+  });
+
+  it('names a FORCE it cannot attribute to a table as such, never either way', () => {
+    const report = expectAnnotated('owner-force');
+    // ledger: ALTER TABLE … OWNER TO app_owner; a knex `ALTER TABLE ?? FORCE` over a list read at run time follows.
+    expect(message(report, 7)).toContain(
+      'public.ledger has RLS, and no migration read forces it by name, but FORCE ROW LEVEL SECURITY for some tables ' +
+        'is set at db/migrations/002_force_listed.ts:7, which ones not read: if that covers public.ledger, its owner ' +
+        'is held to the policies too; if not, its owner (app_owner) bypasses its policies',
+    );
+    // archive: FORCEd by name, then a NO FORCE over a list.
+    expect(message(report, 27)).toContain(
+      'unless NO FORCE ROW LEVEL SECURITY for some tables, set at db/migrations/004_unforce_listed.ts:6 (which ones ' +
+        'not read), covers it',
+    );
+    const notes = report.diagnostics.filter((d) => d.file.startsWith('db/migrations/00') && d.file.endsWith('.ts'));
+    expect(notes.map((d) => d.file)).toEqual(['db/migrations/002_force_listed.ts', 'db/migrations/004_unforce_listed.ts']);
+  });
+});
+
+describe('a NestJS token declared under adminProviders is the admin connection it provides (admin29, qs-pro)', () => {
+  it('judges writes on the declared token admin-pool, naming the token and the declaration, and not the other', () => {
+    const report = expectAnnotated('admin-token');
+    const admin = report.writeSites.find((s) => s.coverage === 'admin-pool')!;
+    expect(admin.evidence).toBe(
+      'runs on BACKOFFICE_DB (provided at src/database.module.ts:14) → admin connection `BACKOFFICE_DB` (declared ' +
+        'admin: `adminProviders` in rls-guard.config.json)',
+    );
+  });
+});

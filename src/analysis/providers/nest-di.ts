@@ -49,6 +49,11 @@ export interface NestDeps {
   classHandle: (cls: ts.ClassLikeDeclaration, at: ts.Node) => Handle | undefined;
   /** Whether a node is in a test file: a testing module's providers stand for no production value. */
   inTest: (n: ts.Node) => boolean;
+  /**
+   * The admin connection a token names when the config declares it under `adminProviders` (`DRIZZLE_DB` for
+   * `{ provide: DRIZZLE_DB, useFactory }` whose role is BYPASSRLS by deployment): `definition` is what it provides.
+   */
+  adminToken?: (token: ts.Identifier, definition: () => Handle) => Handle | undefined;
 }
 
 /** What the container passes to a constructor parameter the code calls (`this.makeDb(conn)`), by its provider. */
@@ -135,18 +140,25 @@ export class NestContainer {
       const p = this.read().providers.get(key);
       if (!p) return this.testOnly(token) ?? this.unprovided(token);
       const at = `${shortText(token, 30)} (provided at ${this.deps.where(p.literal)})`;
-      switch (p.kind) {
-        case 'useExisting':
-          return relabel(this.token(p.value), `${at}, an alias of `);
-        case 'useValue':
-          return relabel(this.deps.of(p.value), `${at} → `);
-        case 'useClass': {
-          const o = this.deps.origins.expr(p.value);
-          return o.kind === 'class' ? this.deps.classHandle(o.decl, p.value) : undefined;
+      const provided = (): Handle | undefined => {
+        switch (p.kind) {
+          case 'useExisting':
+            return relabel(this.token(p.value), `${at}, an alias of `);
+          case 'useValue':
+            return relabel(this.deps.of(p.value), `${at} → `);
+          case 'useClass': {
+            const o = this.deps.origins.expr(p.value);
+            return o.kind === 'class' ? this.deps.classHandle(o.decl, p.value) : undefined;
+          }
+          case 'useFactory':
+            return this.factory(p, at);
         }
-        case 'useFactory':
-          return this.factory(p, at);
-      }
+      };
+      // A token the config declares admin: what the container passes logs in as a bypassing role the code does not
+      // show (a DSN from the environment), so the declaration, not the factory, says what it is.
+      const unknown: Handle = { kind: 'unknown', reason: `${at} cannot be traced` };
+      const admin = ts.isIdentifier(token) ? this.deps.adminToken?.(token, () => provided() ?? unknown) : undefined;
+      return admin ? relabel(admin, `${at} → `) : provided();
     } finally {
       this.resolving.delete(key);
     }
