@@ -1,9 +1,13 @@
 import { readCatalog } from './catalog.js';
 import { replayMigrations } from './replay.js';
+import { compileWasmOnce } from './wasm-compile.js';
 import type { WorkerRequest, WorkerResponse } from './worker-protocol.js';
 
 // A child process that does the asynchronous schema work (PGlite, pg) for synchronous
 // callers: ESLint rules and auditSync cannot await, so they run this once and cache it.
+
+// Before PGlite is created (its module compiles when an instance boots): see wasm-compile.ts.
+compileWasmOnce();
 
 async function handle(request: WorkerRequest): Promise<WorkerResponse> {
   if (request.kind === 'replay') return { ok: true, kind: 'replay', result: await replayMigrations(request.files) };
