@@ -1,6 +1,7 @@
 import ts from '../ts.js';
 import { lookup } from '../code/scope.js';
-import { skipOuter } from '../syntax/wrappers.js';
+import { walkDescendants } from '../code/walk.js';
+import { outerWrapperOf, skipOuter } from '../syntax/wrappers.js';
 import type { Handle } from './handles.js';
 
 // A callback named before it is handed on (contaflow's invoice action):
@@ -45,31 +46,47 @@ function findUses(fn: ts.SignatureDeclaration): HandedTo[] | undefined {
   const name = decl.name;
   const uses: HandedTo[] = [];
   let other = false;
-  const visit = (n: ts.Node): void => {
-    if (other) return;
-    if (ts.isIdentifier(n) && n !== name && n.text === name.text && lookup(n)?.decl === decl) {
-      const use = argumentUse(n);
-      if (use) uses.push(use);
-      else other = true;
-      return;
-    }
-    ts.forEachChild(n, visit);
-  };
   // The statement's own block (or the file): a `const` is seen nowhere else.
-  visit(statement.parent);
+  for (const n of identifiersIn(statement.parent).get(name.text) ?? []) {
+    if (n === name || lookup(n)?.decl !== decl) continue;
+    const use = argumentUse(n);
+    if (!use) {
+      other = true;
+      break;
+    }
+    uses.push(use);
+  }
   return !other && uses.length ? uses : undefined;
 }
 
-/** `f(x, name)` (through parentheses, `as`, `!`): the call and the argument; undefined for any other use. */
+const identifiersCache = new WeakMap<ts.Node, Map<string, ts.Identifier[]>>();
+
+/**
+ * The identifiers under `root` by name, listed once per block: a file of many `const`-named callbacks is walked once,
+ * not once per callback (which would grow with the square of the file).
+ */
+function identifiersIn(root: ts.Node): ReadonlyMap<string, readonly ts.Identifier[]> {
+  let index = identifiersCache.get(root);
+  if (index) return index;
+  index = new Map();
+  const byName = index;
+  walkDescendants(root, (node) => {
+    if (node.kind !== ts.SyntaxKind.Identifier) return;
+    const id = node as ts.Identifier;
+    const list = byName.get(id.text);
+    if (list) list.push(id);
+    else byName.set(id.text, [id]);
+  });
+  identifiersCache.set(root, index);
+  return index;
+}
+
+/**
+ * `f(x, name)` (through parentheses, `as`, `satisfies`, `!`, `<T>x`): the call and the argument; undefined for any
+ * other use.
+ */
 function argumentUse(ref: ts.Identifier): HandedTo | undefined {
-  let arg: ts.Expression = ref;
-  while (
-    ts.isParenthesizedExpression(arg.parent) ||
-    ts.isAsExpression(arg.parent) ||
-    ts.isNonNullExpression(arg.parent) ||
-    ts.isSatisfiesExpression(arg.parent)
-  )
-    arg = arg.parent;
+  const arg = outerWrapperOf(ref, false) as ts.Expression;
   const call = arg.parent;
   if (!ts.isCallExpression(call) || !call.arguments.includes(arg)) return undefined;
   return { call, arg };

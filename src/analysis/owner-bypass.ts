@@ -136,9 +136,30 @@ interface UnreadForce {
 
 /** FORCE / NO FORCE statements the schema reading could not attribute to a table (SchemaDiagnostic.force). */
 function unreadForce(model: RlsModel): UnreadForce[] {
-  return model.diagnostics
-    .filter((d): d is SchemaDiagnostic & { force: 'force' | 'no-force' } => d.force !== undefined)
-    .map((d) => ({ kind: d.force, at: { file: d.file, line: d.line } }));
+  let list = unreadCache.get(model);
+  if (!list) {
+    list = model.diagnostics
+      .filter((d): d is SchemaDiagnostic & { force: 'force' | 'no-force' } => d.force !== undefined)
+      .map((d) => ({ kind: d.force, at: { file: d.file, line: d.line } }));
+    unreadCache.set(model, list);
+  }
+  return list;
+}
+
+// Per model, once: every unscoped message asks (signacare: 700 of them), and the model does not change under them.
+const unreadCache = new WeakMap<RlsModel, UnreadForce[]>();
+const orderCache = new WeakMap<RlsModel, Map<string, number>>();
+
+/** A migration file's place in the order the model applied them, -1 when it is not one of them. */
+function fileOrder(model: RlsModel, file: string): number {
+  let order = orderCache.get(model);
+  if (!order) {
+    order = new Map();
+    // The first place a file is named, as indexOf gave it.
+    for (const [i, f] of model.files.entries()) if (!order.has(f)) order.set(f, i);
+    orderCache.set(model, order);
+  }
+  return order.get(file) ?? -1;
 }
 
 /** A statement that may run once the table exists: not in a file applied before the table's creating one. */
@@ -153,8 +174,8 @@ function after(at: SchemaLocation, t: TableState, model: RlsModel): boolean {
  */
 function before(a: SchemaLocation, b: SchemaLocation, model: RlsModel): boolean {
   if (a.file === b.file) return a.line < b.line;
-  const ia = model.files.indexOf(a.file);
-  const ib = model.files.indexOf(b.file);
+  const ia = fileOrder(model, a.file);
+  const ib = fileOrder(model, b.file);
   if (ia >= 0 && ib >= 0) return ia < ib;
   return path.posix.dirname(a.file) === path.posix.dirname(b.file) && naturalCompare(a.file, b.file) < 0;
 }
