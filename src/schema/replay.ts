@@ -1,6 +1,7 @@
 import { parseSql, recoverPieces } from '../sql/parser.js';
 import { bootCluster } from './cluster-cache.js';
 import { type Catalog, type CatalogLocations, readCatalog } from './catalog.js';
+import { beat } from './heartbeat.js';
 import { buildModel, lineIndex, type MigrationFile } from './model.js';
 import { walCheckpointer } from './pglite-settings.js';
 import { replayNote, replayStatsOn, replayStep, replayStepsReport } from './replay-stats.js';
@@ -167,6 +168,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
   const started = performance.now();
   replayStep('boot (PGlite, from the cluster dump or initdb)');
   const pg = db ?? (await openEmbeddedPostgres());
+  beat();
   replayStep('the migrations, statement by statement');
   const failures: ReplayFailure[] = [];
   const retried: { file: string; line: number }[] = [];
@@ -347,7 +349,11 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     for (const d of waiting) failed(d, d.reason!);
     replayNote(`WAL checkpoints asked: ${wal.checkpoints}`);
     replayStep('the catalog read');
-    const catalog = await readCatalog((text) => pg.query(text));
+    const catalog = await readCatalog(async (text) => {
+      const result = await pg.query(text);
+      beat();
+      return result;
+    });
     if (replayStatsOn()) await noteDataDirectory(pg);
     replayStep('close');
     return {
@@ -393,8 +399,10 @@ async function execWithProvidedRoles(
   for (let attempt = 0; attempt < 8; attempt++) {
     try {
       await pg.exec(sql);
+      beat();
       return null;
     } catch (error) {
+      beat();
       const e = error as { message?: string; code?: string };
       const role = e.code === '42704' ? /^role "(.+)" does not exist$/.exec(e.message ?? '')?.[1] : undefined;
       if (!role || provided.has(role))

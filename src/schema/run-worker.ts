@@ -18,11 +18,10 @@ export function runWorker(request: WorkerRequest): WorkerResponse {
   const outcome = runBeside(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), worker], {
     cwd: PACKAGE_ROOT || process.cwd(),
     input: JSON.stringify(request),
-    encoding: 'utf8',
     maxBuffer: 512 * 1024 * 1024,
-    timeout: 300_000,
+    stall: replayStall(),
     // The phase timer's figures of the replay (replay-stats.ts) are the child's to print.
-    stdio: ['pipe', 'pipe', process.env['RLS_GUARD_PHASES'] ? 'inherit' : 'pipe'],
+    stderr: process.env['RLS_GUARD_PHASES'] ? 'inherit' : 'pipe',
   });
   if ('out' in outcome) {
     try {
@@ -36,6 +35,20 @@ export function runWorker(request: WorkerRequest): WorkerResponse {
     ok: false,
     error: `the schema worker failed: ${(e.stderr || e.message).trim().split('\n').slice(0, 3).join(' ')}`,
   };
+}
+
+/**
+ * How long the schema worker may go without finishing a statement (heartbeat.ts): 120 s of its CPU (no statement of
+ * a migration takes that; a DO block that loops for ever does), or 10 minutes of wall time where its CPU cannot be read
+ * or it waits on something (a live database past its own timeouts). `RLS_GUARD_REPLAY_STALL_CPU_MS` and
+ * `RLS_GUARD_REPLAY_STALL_MS` change them.
+ */
+export function replayStall(env: NodeJS.ProcessEnv = process.env): { cpuMs: number; wallMs: number } {
+  const ms = (name: string, fallback: number): number => {
+    const set = Number(env[name]);
+    return Number.isFinite(set) && set > 0 ? set : fallback;
+  };
+  return { cpuMs: ms('RLS_GUARD_REPLAY_STALL_CPU_MS', 120_000), wallMs: ms('RLS_GUARD_REPLAY_STALL_MS', 600_000) };
 }
 
 /** A hash of the migrations' paths and contents: what a snapshot records to detect staleness. */

@@ -1,4 +1,5 @@
 import { readCatalog } from './catalog.js';
+import { beat } from './heartbeat.js';
 import { replayMigrations } from './replay.js';
 import { compileWasmOnce } from './wasm-compile.js';
 import type { WorkerRequest, WorkerResponse } from './worker-protocol.js';
@@ -23,7 +24,11 @@ async function handle(request: WorkerRequest): Promise<WorkerResponse> {
   try {
     // Read-only by construction: nothing here can change the database it inspects.
     await client.query('BEGIN TRANSACTION READ ONLY');
-    const catalog = await readCatalog((text) => client.query(text));
+    const catalog = await readCatalog(async (text) => {
+      const result = await client.query(text);
+      beat();
+      return result;
+    });
     await client.query('ROLLBACK');
     return { ok: true, kind: 'database', result: { catalog, durationMs: performance.now() - started } };
   } finally {

@@ -2,13 +2,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBeside, whileChildRuns } from '../../src/schema/beside.js';
+import { type ChildOptions, runBeside, whileChildRuns } from '../../src/schema/beside.js';
 
 // The schema worker (the migrations' replay) runs beside work the caller registered: the audit parses its sources
 // while PGlite replays. What the caller gets back must be what `execFileSync` gave, however the child ends.
 
 const NODE = process.execPath;
-const OPTIONS = { encoding: 'utf8' as const, stdio: ['pipe', 'pipe', 'pipe'] as ['pipe', 'pipe', 'pipe'] };
+const OPTIONS: ChildOptions = {
+  cwd: process.cwd(),
+  input: '',
+  maxBuffer: 1 << 20,
+  stderr: 'pipe',
+  stall: { cpuMs: 60_000, wallMs: 60_000 },
+};
+const stall = (cpuMs: number, wallMs: number): ChildOptions => ({ ...OPTIONS, stall: { cpuMs, wallMs } });
 
 /** A child that answers after `ms`, having written `marker` just before. */
 function slowChild(ms: number, marker: string, answer = 'answered'): string[] {
@@ -62,12 +69,41 @@ describe('runBeside', () => {
     expect(alone).toMatchObject({ error: { stderr: 'the replay broke' } });
   });
 
-  it("keeps the child's timeout", () => {
-    const outcome = whileChildRuns(
-      () => undefined,
-      () => runBeside(NODE, ['-e', 'setTimeout(() => {}, 10000)'], { ...OPTIONS, timeout: 300 }),
-    );
-    expect('error' in outcome && outcome.error.message).toMatch(/ETIMEDOUT|timed out/);
+  it('stops a child that spends its CPU budget without a sign of progress', () => {
+    const outcome = runBeside(NODE, ['-e', 'for (;;) {}'], stall(400, 60_000));
+    expect('error' in outcome && outcome.error.message).toMatch(/made no progress in \d+ s of CPU/);
+  });
+
+  it('lets a child that shows progress run well past that budget', () => {
+    // Beats every 40 ms while it spins for 1.5 s: more than three budgets of CPU in all, none between two beats.
+    const beating =
+      'const fd = Number(process.env.RLS_GUARD_BEAT_FD); const end = Date.now() + 1500; let last = 0; ' +
+      "while (Date.now() < end) if (Date.now() - last > 40) { require('fs').writeSync(fd, '.'); last = Date.now(); } " +
+      "process.stdout.write('answered')";
+    expect(runBeside(NODE, ['-e', beating], stall(400, 60_000))).toEqual({ out: 'answered' });
+  });
+
+  it.runIf(process.platform === 'linux')('counts CPU, not wall time: a child slowed down is not stopped', () => {
+    // A machine under load stretches a replay's wall time, not its CPU: 1.5 s of waiting costs no budget.
+    const waiting = ['-e', "setTimeout(() => process.stdout.write('answered'), 1500)"];
+    expect(runBeside(NODE, waiting, stall(300, 60_000))).toEqual({ out: 'answered' });
+  });
+
+  it('stops a child that shows no progress for its wall budget, whatever its CPU', () => {
+    const outcome = runBeside(NODE, ['-e', 'setTimeout(() => {}, 20000)'], stall(60_000, 500));
+    expect('error' in outcome && outcome.error.message).toMatch(/made no progress in \d+ s \(no statement finished\)/);
+  });
+
+  it('stops a child whose answer passes the most it may write', () => {
+    const outcome = runBeside(NODE, ['-e', "process.stdout.write('x'.repeat(4096))"], { ...OPTIONS, maxBuffer: 1024 });
+    expect('error' in outcome && outcome.error.message).toMatch(/more than 1024 bytes/);
+  });
+
+  it('gives the child its input and the same answer beside work', () => {
+    const echo = ['-e', "let s = ''; process.stdin.on('data', (c) => (s += c)).on('end', () => process.stdout.write(s))"];
+    const options = { ...OPTIONS, input: 'the request' };
+    expect(runBeside(NODE, echo, options)).toEqual({ out: 'the request' });
+    expect(whileChildRuns(() => undefined, () => runBeside(NODE, echo, options))).toEqual({ out: 'the request' });
   });
 
   it('waits for the child before an exception of the work goes on', () => {
