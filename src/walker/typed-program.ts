@@ -4,6 +4,7 @@ import path from 'node:path';
 import type ts from 'typescript';
 import { adapters } from '../adapters/index.js';
 import { checkerEvidence, type TypeEvidence } from '../analysis/type-evidence.js';
+import { readSource } from '../files/source.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 // With the audited project's dependencies installed, ts-morph builds a program over the same
@@ -42,7 +43,12 @@ export function createTypedProgram(root: string, files: string[]): TypedProgram 
       : { compilerOptions: { allowJs: true, strict: true, target: 99, module: 199, moduleResolution: 99 } }),
     skipAddingFilesFromTsConfig: true,
   });
-  for (const f of files) project.addSourceFileAtPath(f);
+  // The text as TypeScript's own reading decodes it (readSource: a UTF-16 BOM selects UTF-16): ts-morph reads every
+  // file as UTF-8, so a UTF-16 source came out as U+FFFD and "File appears to be binary", its writes unread.
+  for (const f of files) {
+    const read = readSource(f);
+    if (read.ok) project.createSourceFile(f, read.text, { overwrite: true });
+  }
   const program = project.getProgram().compilerObject as unknown as ts.Program;
   const checker = program.getTypeChecker();
   const out: ts.SourceFile[] = [];

@@ -216,6 +216,12 @@ describe('an incomplete audit is never a pass', () => {
     expect(code).toBe(1);
     expect(report.incomplete).toEqual([]);
     expect(rules(report)).toEqual(['src/db.ts:4 no-unscoped-write']);
+    // With the project's dependencies installed, the checker's program (ts-morph) reads the files: the same text.
+    fs.mkdirSync(path.join(dir, 'node_modules/pg'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'node_modules/pg/package.json'), '{ "name": "pg", "version": "8.0.0" }');
+    const typed = audit(dir, '--no-cache');
+    expect(typed.report.incomplete).toEqual([]);
+    expect(rules(typed.report)).toEqual(['src/db.ts:4 no-unscoped-write']);
   });
 
   it('a binary file with a source name is skipped and reported', () => {
