@@ -12,7 +12,8 @@ import { SqlTextFolder } from '../code/sql-text.js';
 import type { Facts, FactKind } from '../code/fixpoint.js';
 import { returnedAt, returnedParam, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import type { SetValue, StatementEffect } from '../sql/classify.js';
-import { type AmbientHandle, AmbientProviders, proxiedTarget } from './ambient/providers.js';
+import { type AmbientHandle, AmbientProviders, proxiedTarget, proxyTraps } from './ambient/providers.js';
+import { closedTraps, forwardingHelperMaker } from './proxy-traps.js';
 import { type SqlDeps, statementEffects } from './sql-resolution.js';
 import { forwardingFact, type ForwardingFact } from './providers/transactions.js';
 import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
@@ -418,7 +419,11 @@ export class HandleResolver {
         // store's value nor one lazily made connection) may hand out another connection for each member: unknown,
         // naming the trap, and never "not a database" (a write through it is unresolved, not dropped).
         const target = this.trace(proxied.target);
-        if (!proxied.traps || target.kind === 'not-db') return target;
+        const traps = proxyTraps(e, this.origins) ?? [];
+        if (!proxied.traps || (target.kind === 'not-db' && closedTraps(traps))) return target;
+        // `get(t, key) { return member(init, key) }`, the helper forwarding to what `init` makes (proxy-traps.ts).
+        const helper = forwardingHelperMaker(traps, this.origins);
+        if (helper) return this.lazilyMade(helper.maker, helper.call);
         const swap = this.ambient.swapUnread(e);
         return {
           kind: 'unknown',

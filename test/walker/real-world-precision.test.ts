@@ -874,6 +874,27 @@ describe('the corpus widened by new29 (ServeOs, AgConnect)', () => {
   });
 });
 
+describe('the corpus widened by new30 (atlaris): a Proxy over a placeholder whose trap hands out a client', () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, line: number) =>
+    report.writeSites.find((s) => s.file === 'src/runs.ts' && s.line === line)!;
+
+  it("follows a trap that forwards to a helper reading what its function parameter makes (the target a marker)", () => {
+    const report = expectAnnotated('new30-shapes');
+    // Was dropped: the Proxy's target, a marker record, is no database, and that was taken for the Proxy's value.
+    expect(at(report, 9).evidence).toContain('runs on drizzle pool from drizzle() at src/worker-client.ts:10');
+    expect(at(report, 15).evidence).toContain('the transaction workerDb.transaction() opens at src/runs.ts:13');
+  });
+
+  it('reports a write through a trap it cannot read as unresolved, naming the trap; a closed trap stays no database', () => {
+    const report = expectAnnotated('new30-shapes');
+    expect(at(report, 22).coverage).toBe('unresolved');
+    expect(at(report, 22).evidence).toContain(
+      'it is a Proxy of `{} as Db` made at src/picked-client.ts:22, whose trap at src/picked-client.ts:23 decides',
+    );
+    expect(report.writeSites.filter((s) => s.file === 'src/runs.ts').map((s) => s.line)).toEqual([9, 15, 22]);
+  });
+});
+
 describe('who passes the policies whatever is set: the owner without FORCE, a BYPASSRLS role (admin29, judge25)', () => {
   const message = (report: ReturnType<typeof expectAnnotated>, line: number) =>
     report.findings.find((f) => f.ruleId === 'no-unscoped-write' && f.line === line)!.message;
