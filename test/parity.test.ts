@@ -21,18 +21,21 @@ const FIXTURES = fixtureApps()
   .filter((app) => !app.options.configFile)
   .map((app) => app.options.paths[0]!);
 const EXAMPLE = path.resolve(import.meta.dirname, '../fixtures/example-app');
-const inSources = (file: string): boolean => /(^|\/)src\//.test(file) && file.endsWith('.ts');
+// The TypeScript and JavaScript files the plugin's configs name (FILES): the audit reads both (a .mjs script's write
+// was the CLI's alone on real repositories until parity30).
+const inSources = (file: string): boolean => /(^|\/)src\//.test(file) && /\.(ts|js|mjs|cjs)$/.test(file);
 
 // Whether any code sets a policy's setting needs every file: the walker's alone. `no-owner-bypass` rests on the model and
 // the config only, and the plugin reports it where it sits in a linted file (a Drizzle schema's table, a code migration's
 // ENABLE: schema-on-file.ts), as the CLI does (on main, fixtures/adapters/drizzle's three were the CLI's alone).
 const SCHEMA_RULES = ['no-unset-policy-setting'];
 
-async function lint(root: string, patterns = ['**/src/**/*.ts']): Promise<string[]> {
+async function lint(root: string, patterns = ['**/src/**/*.{ts,js,mjs,cjs}']): Promise<string[]> {
   const eslint = new ESLint({
     cwd: root,
     overrideConfigFile: true,
-    overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tsParser }, plugins: plugin.configs.strict.plugins, rules: plugin.configs.strict.rules }] as ESLint.Options['overrideConfig'],
+    // The files the strict config names, as a project that extends it lints them.
+    overrideConfig: [{ files: plugin.configs.strict.files, languageOptions: { parser: tsParser }, plugins: plugin.configs.strict.plugins, rules: plugin.configs.strict.rules }] as ESLint.Options['overrideConfig'],
   });
   const results = await eslint.lintFiles(patterns);
   return results.flatMap((r) =>
