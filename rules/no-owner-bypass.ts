@@ -1,7 +1,9 @@
+import { reportFindings } from '../src/eslint/report-findings.js';
 import { createRule, SETUP_MESSAGE } from './rule.js';
 
-// Reported on the migration line that enables RLS (src/analysis/schema-findings.ts): a linted
-// source file does not show it, so the ESLint rule reports nothing.
+// Reported on the migration line that enables RLS, or a Drizzle schema's table declaration
+// (src/analysis/schema-findings.ts). The ESLint rule reports it where that line is in a linted
+// TypeScript file (src/eslint/schema-on-file.ts); on a .sql migration only the walker shows it.
 
 const UNFORCED = '{{table}} has row level security enabled but not forced, and its owner ({{owner}}) is';
 const BYPASS =
@@ -19,7 +21,6 @@ export default createRule<[], MessageIds>({
         'A gated table owned by the role the app connects as must FORCE row level security, ' +
         'or its owner bypasses every policy',
       severity: 'warning',
-      walkerOnly: true,
     },
     messages: {
       /** The configured `appRole` owns the table. */
@@ -33,5 +34,5 @@ export default createRule<[], MessageIds>({
     schema: [],
   },
   defaultOptions: [],
-  create: () => ({}),
+  create: (context) => reportFindings(context),
 });

@@ -6,8 +6,14 @@ import { VERSION } from './version.js';
 // add `rlsGuard.configs.recommended` to eslint.config.js. Both configs are derived from
 // the rules' own severities (rules/<id>.ts, registered in rules/index.ts).
 
-/** The files the configs apply to: used on their own, ESLint lints only what a config's `files` names. */
-export const FILES = ['**/*.{ts,tsx,mts,cts}'];
+/**
+ * The files the configs apply to: used on their own, ESLint lints only what a config's `files` names. The audit reads
+ * JavaScript too (files/source.ts): a `.mjs` script's write that CI fails on must show in the editor (parity30: on
+ * contaflow, AgConnect, Oppsera and others such findings were the CLI's alone). ESLint's own parser reads `.js`, `.mjs`
+ * and `.cjs` without any option; `.jsx` needs its JSX option, which a config here cannot set for the TypeScript files
+ * it also names (typescript-eslint would read a `.ts` file as TSX), so `.jsx` is left to the project's own config.
+ */
+export const FILES = ['**/*.{ts,tsx,mts,cts,js,mjs,cjs}'];
 
 const plugin = {
   meta: { name: 'rls-guard', version: VERSION },

@@ -12,6 +12,7 @@ import { leavesReport, setAsideUnder } from '../report/set-aside.js';
 import { otherDatabaseOf } from '../report/other-database.js';
 import { toPosixRelative } from '../files/paths.js';
 import { packScan } from './pack-scan.js';
+import { schemaFindingsOn } from './schema-on-file.js';
 import { reportSetupProblem } from './setup-problem.js';
 
 // Every rls-guard rule's `create`: the linted file's findings of every pass (the core, the
@@ -159,6 +160,8 @@ function collect(context: Context): Early {
     // A model with no gated table leaves every write unchecked: the walker reports it once, on the migrations; the
     // editor shows it where it matters, at the top of each file that writes, instead of a silent all-clear.
     ...modelGapFindings(filename, file, analysis.sites.length > 0),
+    // The schema's findings the audit reports on this file (a Drizzle table, a code migration's ENABLE).
+    ...schemaFindingsOn(filename, file),
   ];
   const parts: Parts = { file, filename, sf, found, sites: analysis.sites };
   // A site a check could judge: the checks are known only once every rule is created.

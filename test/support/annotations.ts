@@ -46,7 +46,7 @@ export function readExpectations(root: string, files: string[]): Expectation[] {
 
 export function sourceFiles(root: string): string[] {
   return (fs.readdirSync(root, { recursive: true, withFileTypes: true }) as fs.Dirent[])
-    .filter((d) => d.isFile() && /\.(ts|tsx|js|mjs)$/.test(d.name) && !d.parentPath.includes('node_modules'))
+    .filter((d) => d.isFile() && /\.(ts|tsx|js|mjs|cjs)$/.test(d.name) && !d.parentPath.includes('node_modules'))
     .map((d) => path.relative(root, path.join(d.parentPath, d.name)).split(path.sep).join('/'))
     .sort();
 }
