@@ -689,6 +689,14 @@ export class AmbientProviders {
       : `an ${what} (${this.where(store, this.root)})`;
   }
 
+  /**
+   * A Proxy that applies the store's value to a transaction of its own per operation (operation-proxies.ts): `entered`
+   * where a path entered the store, `fallback` where none did.
+   */
+  perOperation(r: StoreRead, at: ts.Node, entered: Handle, fallback: Handle, label: string): AmbientHandle {
+    return { ...this.make(r, at, fallback), entered, label };
+  }
+
   private make(r: StoreRead, at: ts.Node, fallback: Handle): AmbientHandle {
     const storeName =
       isHonoStore(r.store)
@@ -734,7 +742,7 @@ export function proxiedTarget(
 }
 
 /** The `get`/`apply` traps of `new Proxy(target, handler)`, the handler inline or a const. */
-function proxyTraps(created: ts.NewExpression, origins: OriginResolver): ts.FunctionLikeDeclaration[] | undefined {
+export function proxyTraps(created: ts.NewExpression, origins: OriginResolver): ts.FunctionLikeDeclaration[] | undefined {
   const ctor = skipOuter(created.expression);
   if (!ts.isIdentifier(ctor) || ctor.text !== 'Proxy' || lookup(ctor) || created.arguments?.length !== 2)
     return undefined;
