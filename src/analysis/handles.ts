@@ -327,7 +327,8 @@ export class HandleResolver {
 
   /**
    * `pools.shared`, `pools[name]`: a member of a Proxy whose `get` trap hands out one client per key, all made by the
-   * same factory call (keyed-proxies.ts): that call's connection, named with the Proxy and the functions it went through.
+   * same factory call (keyed-proxies.ts): that call's connection, named with the Proxy and the functions it went
+   * through.
    */
   private keyedMember(e: ts.Expression, depth = 0): Handle | undefined {
     // `const base = pools[name]`: the const's one value.
@@ -926,7 +927,8 @@ export class HandleResolver {
       label: `${opens}, with nothing set: ${storeName} holds nothing, so \`${shortText(op.guard.expression, 20)}\` ` +
         `at ${where(op.guard, this.root)} skips \`${setter}\``,
     };
-    const label = `the client the Proxy made at ${where(made, this.root)} gives, which sets the context from ${storeName}`;
+    const label =
+      `the client the Proxy made at ${where(made, this.root)} gives, which sets the context from ${storeName}`;
     return this.ambient.perOperation(op.read, made, entered, fallback, label);
   }
 

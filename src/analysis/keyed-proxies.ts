@@ -34,10 +34,9 @@ export function keyedClient(created: ts.NewExpression, origins: OriginResolver):
   const traps = proxyTraps(created, origins);
   const trap = traps?.length === 1 ? traps[0]! : undefined;
   if (!trap || !isGetTrap(trap)) return undefined;
-  const through: ts.FunctionLikeDeclaration[] = [];
-  const made = new Set<ts.Expression>();
-  if (!collect(trap, origins, through, made, 0) || made.size !== 1) return undefined;
-  return { made: [...made][0]!, trap, through };
+  const w: Walk = { origins, through: [], made: new Set() };
+  if (!collect(trap, w, 0) || w.made.size !== 1) return undefined;
+  return { made: [...w.made][0]!, trap, through: w.through };
 }
 
 /** The trap is the handler's `get` (an `apply` trap calls, it does not hand out members). */
@@ -47,36 +46,30 @@ function isGetTrap(fn: ts.FunctionLikeDeclaration): boolean {
   return !!name && ts.isIdentifier(name) && name.text === 'get';
 }
 
-/** Adds what `fn` returns to `made`; false where a return is not a value this reading can follow. */
-function collect(
-  fn: ts.FunctionLikeDeclaration,
-  origins: OriginResolver,
-  through: ts.FunctionLikeDeclaration[],
-  made: Set<ts.Expression>,
-  depth: number,
-): boolean {
+/** What one reading of a trap gathers: the functions its return went through, the expressions that make the value. */
+interface Walk {
+  origins: OriginResolver;
+  through: ts.FunctionLikeDeclaration[];
+  made: Set<ts.Expression>;
+}
+
+/** Adds what `fn` returns to `w.made`; false where a return is not a value this reading can follow. */
+function collect(fn: ts.FunctionLikeDeclaration, w: Walk, depth: number): boolean {
   const returns = returnedExpressions(fn);
   if (!returns.length || depth > 3) return false;
-  for (const r of returns) if (!value(r, fn, origins, through, made, depth)) return false;
+  for (const r of returns) if (!value(r, fn, w, depth)) return false;
   return true;
 }
 
-function value(
-  r: ts.Expression,
-  fn: ts.FunctionLikeDeclaration,
-  origins: OriginResolver,
-  through: ts.FunctionLikeDeclaration[],
-  made: Set<ts.Expression>,
-  depth: number,
-): boolean {
+function value(r: ts.Expression, fn: ts.FunctionLikeDeclaration, w: Walk, depth: number): boolean {
   const e = skipOuter(r);
   if (isNothing(e)) return true;
   // `return getPool(prop as PoolName)`: what that function of the codebase returns.
   if (ts.isCallExpression(e) && ts.isIdentifier(skipOuter(e.expression))) {
-    const o = origins.expr(skipOuter(e.expression));
-    if (o.kind === 'function' && o.decl.body && !through.includes(o.decl)) {
-      through.push(o.decl);
-      return collect(o.decl, origins, through, made, depth + 1);
+    const o = w.origins.expr(skipOuter(e.expression));
+    if (o.kind === 'function' && o.decl.body && !w.through.includes(o.decl)) {
+      w.through.push(o.decl);
+      return collect(o.decl, w, depth + 1);
     }
   }
   // `return client`: the values of a local the function gives it, the cache's read of itself left out.
@@ -85,12 +78,12 @@ function value(
     if (b?.kind === 'variable' && b.path.length === 0 && within(b.decl, fn)) {
       const values = localValues(b.decl, fn);
       if (!values) return false;
-      for (const v of values) made.add(v);
+      for (const v of values) w.made.add(v);
       return values.length > 0;
     }
     return false;
   }
-  made.add(e);
+  w.made.add(e);
   return true;
 }
 

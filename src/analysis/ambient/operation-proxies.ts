@@ -20,9 +20,9 @@ import { type AmbientProviders, proxyTraps, type StoreRead } from './providers.j
  *
  * Every transaction the traps open (`R.$transaction(cb)`, `R.transaction(cb)`, nested Proxies' traps included) must
  * be on the same `R`, and each callback must begin with the same two statements: a const read of one store's whole
- * value, and, under `if (ctx)`, one call given the callback's transaction and that value. Where a path entered the store
- * the operation runs on a transaction on which that call ran; where none did, on a transaction with nothing set. Any
- * other shape is not read (the Proxy stays untraced: unresolved).
+ * value, and, under `if (ctx)`, one call given the callback's transaction and that value. Where a path entered the
+ * store the operation runs on a transaction on which that call ran; where none did, on a transaction with nothing
+ * set. Any other shape is not read (the Proxy stays untraced: unresolved).
  */
 export interface OperationProxy {
   read: StoreRead;
@@ -91,7 +91,8 @@ function opening(
   const tx = cb.parameters[0]?.name;
   if (!tx || !ts.isIdentifier(tx) || !cb.body || !ts.isBlock(cb.body)) return undefined;
   const [held, test] = cb.body.statements;
-  if (!held || !test || !ts.isVariableStatement(held) || !ts.isIfStatement(test) || test.elseStatement) return undefined;
+  if (!held || !test || !ts.isVariableStatement(held) || !ts.isIfStatement(test) || test.elseStatement)
+    return undefined;
   const decl = held.declarationList.declarations[0];
   if (held.declarationList.declarations.length !== 1 || !decl?.initializer || !ts.isIdentifier(decl.name))
     return undefined;

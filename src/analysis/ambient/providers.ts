@@ -742,7 +742,10 @@ export function proxiedTarget(
 }
 
 /** The `get`/`apply` traps of `new Proxy(target, handler)`, the handler inline or a const. */
-export function proxyTraps(created: ts.NewExpression, origins: OriginResolver): ts.FunctionLikeDeclaration[] | undefined {
+export function proxyTraps(
+  created: ts.NewExpression,
+  origins: OriginResolver,
+): ts.FunctionLikeDeclaration[] | undefined {
   const ctor = skipOuter(created.expression);
   if (!ts.isIdentifier(ctor) || ctor.text !== 'Proxy' || lookup(ctor) || created.arguments?.length !== 2)
     return undefined;
