@@ -45,6 +45,8 @@ import { augmentedTarget } from './providers/augmented.js';
 import { wrappedArgument, wrappedParam } from './wrapped-connections.js';
 import { racedValue } from './timeout-race.js';
 import { lazyMakerArgument, literalMaker } from './lazy-factories.js';
+import { keyedClient } from './keyed-proxies.js';
+import { operationProxy } from './ambient/operation-proxies.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -298,6 +300,8 @@ export class HandleResolver {
       const read = this.ambient.accessor(e, (x) => this.trace(x));
       if (read) return read;
     }
+    const keyed = this.keyedMember(e);
+    if (keyed) return keyed;
     const found = openContainerRead(this.fromOrigin(this.origins.expr(e), e), e, this.origins);
     // A member of what a factory of the codebase returns: `const { knex } = await tenantDb()`.
     // Read per call (the returns its arguments select), with the chain in the evidence, also
@@ -320,6 +324,34 @@ export class HandleResolver {
     if (returned && 'key' in returned && 'key' in found && returned.key === found.key && returned.kind === found.kind)
       return returned;
     return found;
+  }
+
+  /**
+   * `pools.shared`, `pools[name]`: a member of a Proxy whose `get` trap hands out one client per key, all made by the
+   * same factory call (keyed-proxies.ts): that call's connection, named with the Proxy and the functions it went
+   * through.
+   */
+  private keyedMember(e: ts.Expression, depth = 0): Handle | undefined {
+    // `const base = pools[name]`: the const's one value.
+    if (ts.isIdentifier(e) && depth < 3) {
+      const b = lookup(e);
+      const init = b?.kind === 'variable' && b.flags === 'const' && !b.path.length ? b.decl.initializer : undefined;
+      return init && this.keyedMember(skipOuter(init), depth + 1) ? this.trace(init) : undefined;
+    }
+    if (!ts.isPropertyAccessExpression(e) && !ts.isElementAccessExpression(e)) return undefined;
+    const o = this.origins.expr(skipOuter(e.expression));
+    if (o.kind !== 'expr') return undefined;
+    const created = skipOuter(o.expr);
+    if (!ts.isNewExpression(created)) return undefined;
+    const keyed = keyedClient(created, this.origins);
+    if (!keyed) return undefined;
+    const h = this.trace(keyed.made);
+    const via = keyed.through.map((f) => `\`${functionName(f)}\``).join(' → ');
+    const how =
+      `, the client for every key of the Proxy made at ${where(created, this.root)} (its \`get\` trap at ` +
+      `${where(keyed.trap, this.root)}${via ? ` through ${via}` : ''} makes it by \`${shortText(keyed.made, 40)}\`)`;
+    if (h.kind === 'unknown') return { ...h, reason: `${h.reason}${how}` };
+    return 'label' in h ? { ...h, label: `${h.label}${how}` } : h;
   }
 
   /** The connection a field of a value holds (`{ pgPool }` passed where a plugin reads `opts.pgPool`). */
@@ -411,6 +443,8 @@ export class HandleResolver {
     if (ts.isNewExpression(e)) {
       const proxy = this.ambient.proxy(e, (x) => this.trace(x));
       if (proxy) return proxy;
+      const perOperation = this.perOperation(e);
+      if (perOperation) return perOperation;
       const lazy = this.ambient.lazyProxy(e);
       if (lazy) return this.trace(lazy);
       const proxied = proxiedTarget(e, this.origins);
@@ -807,6 +841,9 @@ export class HandleResolver {
     // `deferred(() => connect().db)`: a Proxy forwarding each member to what the function the call passes makes.
     const maker = call ? lazyMakerArgument(fn, call, (e) => this.ambient.lazyProxy(e)) : undefined;
     if (maker) return this.lazilyMade(maker, call!);
+    // `makeRlsClient(base)` returning a Proxy that runs each operation in a transaction on its parameter `base`.
+    const perOperation = call ? this.perOperation(undefined, fn, call) : undefined;
+    if (perOperation) return perOperation;
     // `createDb(client)` returning `drizzle(client)`: over the connection this call passes, when that is one client.
     const wrap = call ? wrappedParam(fn, (callee) => this.wrappingAdapter(callee) !== undefined) : undefined;
     const wrapped = wrap ? call?.arguments[wrap.index] : undefined;
@@ -834,6 +871,70 @@ export class HandleResolver {
       };
     }
     return first;
+  }
+
+  /**
+   * A Proxy that runs each operation in a transaction of its own after applying an AsyncLocalStorage's value to it
+   * (ambient/operation-proxies.ts), made here (`created`) or returned by `fn`, called at `call` (its transactions then
+   * opened on a parameter of `fn`: what the call passes there). With the store entered: the transaction, with what the
+   * setter sets on it (a scoped connection naming them); with nothing entered: a transaction with nothing set, as
+   * unscoped as its client. A client that is admin stays admin; one that cannot be traced leaves the Proxy untraced.
+   */
+  private perOperation(
+    created: ts.NewExpression | undefined,
+    fn?: ts.FunctionLikeDeclaration,
+    call?: ts.CallExpression,
+  ): Handle | undefined {
+    let made = created;
+    if (!made && fn) {
+      const returns = returnedExpressions(fn);
+      const only = returns.length === 1 ? skipOuter(returns[0]!) : undefined;
+      made = only && ts.isNewExpression(only) ? only : undefined;
+    }
+    const op = made && operationProxy(made, this.origins, this.ambient);
+    if (!made || !op) return undefined;
+    let on = skipOuter(op.receiver);
+    const b = ts.isIdentifier(on) ? lookup(on) : undefined;
+    if (b?.kind === 'parameter' && b.path.length === 0) {
+      const arg = call && b.fn === fn ? call.arguments[b.index] : undefined;
+      if (!arg || ts.isSpreadElement(arg)) return undefined;
+      on = arg;
+    }
+    const base = this.trace(on);
+    if (base.kind === 'admin') return base;
+    if (base.kind !== 'executor') {
+      return base.kind === 'unknown'
+        ? { ...base, reason: `${base.reason} (the client the Proxy made at ${where(made, this.root)} runs on)` }
+        : undefined;
+    }
+    const setterDecl = this.origins.expr(skipOuter(op.setter.expression));
+    const effects = this.settersAt(op.setter, setterDecl.kind === 'function' ? setterDecl.decl : undefined).filter(
+      (x) => x.param === op.txIndex && x.local !== false,
+    );
+    if (!effects.length) return undefined;
+    const settings = new Set(effects.map((x) => x.setting));
+    const setter = functionName(setterDecl.kind === 'function' ? setterDecl.decl : op.setter);
+    const storeName = this.ambient.describeStore(op.read.store);
+    const opens = `a transaction the Proxy made at ${where(made, this.root)} opens on ${base.label} for each operation`;
+    const entered: Handle = {
+      kind: 'scoped',
+      via: setter,
+      key: made,
+      helperCall: op.setter,
+      settings,
+      label:
+        `${opens}, after \`${shortText(op.setter, 40)}\` (${where(op.setter, this.root)}) sets ` +
+        `${[...settings].sort().join(', ')} from what ${storeName} holds`,
+    };
+    const fallback: Handle = {
+      ...base,
+      key: made,
+      label: `${opens}, with nothing set: ${storeName} holds nothing, so \`${shortText(op.guard.expression, 20)}\` ` +
+        `at ${where(op.guard, this.root)} skips \`${setter}\``,
+    };
+    const label =
+      `the client the Proxy made at ${where(made, this.root)} gives, which sets the context from ${storeName}`;
+    return this.ambient.perOperation(op.read, made, entered, fallback, label);
   }
 
   /** What the function `maker` that a lazy-client helper is given at `call` makes: its returned connection. */

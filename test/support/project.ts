@@ -16,6 +16,27 @@ export function writeProject(files: Record<string, string>): string {
   return dir;
 }
 
+/**
+ * A fixture app copied into a throwaway folder with text replaced in its files (`[file, from, to]` each): each `from`
+ * must be in its file, so a fixture edited since cannot leave a variant testing nothing.
+ */
+export function fixtureVariant(app: string, edits: [string, string, string][]): string {
+  const files: Record<string, string> = {};
+  const walk = (dir: string): void => {
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      const abs = path.join(dir, d.name);
+      if (d.isDirectory()) walk(abs);
+      else files[path.relative(app, abs)] = fs.readFileSync(abs, 'utf8');
+    }
+  };
+  walk(app);
+  for (const [file, from, to] of edits) {
+    if (!files[file]?.includes(from)) throw new Error(`${file} of ${app} does not contain ${JSON.stringify(from)}`);
+    files[file] = files[file]!.replace(from, to);
+  }
+  return writeProject(files);
+}
+
 export const SCHEMA = `
 CREATE TABLE audit_logs (id bigserial PRIMARY KEY, org_id uuid NOT NULL, action text);
 ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;

@@ -866,11 +866,14 @@ describe('the corpus widened by new29 (ServeOs, AgConnect)', () => {
 
   it("reports a workspace package's Prisma write on an untraced client though its own package.json names no library", () => {
     const report = expectAnnotated('new29-workspace');
-    // The write was dropped: `prisma` (a Proxy over a Proxy) is untraced, and services/api depends on @ws/db only.
+    // The write was dropped: services/api depends on @ws/db only. `prisma` is a Proxy over a Proxy of per-area
+    // clients (each made once, through a Map, by `new PrismaClient()`): that client (agconn30; was untraced).
     expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}`)).toEqual([
-      'services/api/src/menus.ts:7 unresolved',
+      'services/api/src/menus.ts:8 unscoped',
     ]);
-    expect(report.writeSites[0]!.evidence).toContain('cannot read `web` of `new Proxy(');
+    expect(report.writeSites[0]!.evidence).toContain(
+      'the client for every key of the Proxy made at packages/db/src/clients.ts:7',
+    );
   });
 });
 

@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
 import { annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
-import { writeProject } from '../support/project.js';
+import { fixtureVariant } from '../support/project.js';
 
 // nest-erp-backend's shape (docs/real-world.md, erp29): services hold `tenantRepository(repo)`, a Proxy whose `get`
 // trap swaps the injected repository for the same entity's on the EntityManager an AsyncLocalStorage holds; a NestJS
@@ -19,21 +18,7 @@ function auditOf(root: string) {
 
 /** The fixture app copied with one file's text replaced (and more: `[file, from, to]` each). */
 function variant(file: string, from: string, to: string, ...more: [string, string, string][]): string {
-  const files: Record<string, string> = {};
-  const walk = (dir: string): void => {
-    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
-      const abs = path.join(dir, d.name);
-      if (d.isDirectory()) walk(abs);
-      else files[path.relative(APP, abs)] = fs.readFileSync(abs, 'utf8');
-    }
-  };
-  walk(APP);
-  const edits: [string, string, string][] = [[file, from, to], ...more];
-  for (const [f, a, b] of edits) {
-    expect(files[f]).toContain(a);
-    files[f] = files[f]!.replace(a, b);
-  }
-  return writeProject(files);
+  return fixtureVariant(APP, [[file, from, to], ...more]);
 }
 
 const at = (report: ReturnType<typeof auditOf>, line: number) =>

@@ -1,5 +1,5 @@
 import ts from '../../ts.js';
-import type { DbAdapter } from '../../adapters/index.js';
+import { adapters, type DbAdapter } from '../../adapters/index.js';
 import type { Handle, ParamBinding } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
@@ -689,6 +689,14 @@ export class AmbientProviders {
       : `an ${what} (${this.where(store, this.root)})`;
   }
 
+  /**
+   * A Proxy that applies the store's value to a transaction of its own per operation (operation-proxies.ts): `entered`
+   * where a path entered the store, `fallback` where none did.
+   */
+  perOperation(r: StoreRead, at: ts.Node, entered: Handle, fallback: Handle, label: string): AmbientHandle {
+    return { ...this.make(r, at, fallback), entered, label };
+  }
+
   private make(r: StoreRead, at: ts.Node, fallback: Handle): AmbientHandle {
     const storeName =
       isHonoStore(r.store)
@@ -868,6 +876,12 @@ export function ambientAdapter(h: AmbientHandle): DbAdapter | undefined {
  * callback is not credited (fail closed).
  */
 export function transactionOnAmbient(receiver: AmbientHandle, method: string, what: string): AmbientHandle | undefined {
-  if (!ambientAdapter(receiver)?.transactionMethods?.[method]) return undefined;
+  const adapter = ambientAdapter(receiver);
+  // A request's variable (`c.var.db`) names no library of its own: what a path stored there is judged there, as
+  // that client's transaction (a value with no such method is no connection, or untraced, there too).
+  const requestVariable =
+    !adapter && (isHonoStore(receiver.store) || isExpressStore(receiver.store) || isFastifyStore(receiver.store));
+  if (requestVariable ? !adapters.some((a) => a.transactionMethods?.[method]) : !adapter?.transactionMethods?.[method])
+    return undefined;
   return { ...receiver, label: `${what} on ${receiver.label}` };
 }

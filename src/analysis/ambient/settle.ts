@@ -257,7 +257,7 @@ export class AmbientSettler {
       };
     if (entry.kind === 'unknown')
       return { coverage: 'unresolved', via: null, evidence: entry.reason, problem: 'callersUnknown' };
-    return this.judgeEntry(h, entry, table, undefined, 0);
+    return this.judgeEntry(h, entry, table, undefined, 0, ctx);
   }
 
   /**
@@ -315,6 +315,7 @@ export class AmbientSettler {
     table: string,
     variant: { member: string; at: ts.Expression } | undefined,
     depth: number,
+    ctx?: Ctx,
   ): Verdict {
     if (entry.kind === 'unknown')
       return { coverage: 'unresolved', via: null, evidence: entry.reason, problem: 'callersUnknown' };
@@ -344,6 +345,12 @@ export class AmbientSettler {
           `\`${h.storeName}\` was entered at ${w(entry.call)}${one ? '' : ` with \`${shortText(v.expr, 40)}\``}` +
           `${variant ? `, whose \`${variant.member}\` (${w(variant.at)}) keeps its primary` : ''}: `;
         const held = this.held(h, one ? entry : { ...entry, value: v.expr });
+        // Hono's `c.set('db', dbClients[pool])` with a client that reads another store per operation (a Proxy that
+        // applies an AsyncLocalStorage's value to each operation's transaction): judged in this path's context too.
+        if (held.kind === 'ambient' && held.store !== h.store && ctx && depth < 4) {
+          const inner = this.judgeIn(held, ctx, table, entry.call);
+          return { ...inner, evidence: `${entered}${held.label}: ${inner.evidence}` } as Verdict;
+        }
         // The connection keeps what was set on it before it went into the store (SET LOCAL in the middleware's
         // transaction).
         const key = connectionKey(held);
@@ -362,7 +369,7 @@ export class AmbientSettler {
         };
       if (entry.prior === null)
         return this.judgeHandle(h.fallback, table, `${again}, and nothing on this path entered it before: `);
-      const before = this.judgeEntry(h, entry.prior, table, next, depth + 1);
+      const before = this.judgeEntry(h, entry.prior, table, next, depth + 1, ctx);
       return { ...before, evidence: `${again}, which is: ${before.evidence}` } as Verdict;
     });
     const head = `\`${h.storeName}\` is entered at ${w(entry.call)} with one of ${values.length} values`;
