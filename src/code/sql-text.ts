@@ -6,6 +6,7 @@ import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
 import { arrayAdditions, assignedValues, assignmentsOf, lookup, throughLocalConsts } from './scope.js';
 import { appendChain, appendsBefore } from './statement-appends.js';
+import { filledText, isPlaceholderFill } from './placeholder-fill.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
@@ -256,6 +257,10 @@ export class SqlTextFolder {
       }
       if (method === 'join' && ts.isArrayLiteralExpression(target))
         return this.join(target, e.arguments[0], allowHoles, depth);
+      // `query.replace(/\$(\d+)/g, fill)`: the values spliced in stand where the placeholders are, so the statement
+      // is the text's, read with its `$n` as bind parameters (placeholder-fill.ts).
+      const filled = filledText(e);
+      if (filled) return this.fold(filled, allowHoles, depth + 1);
     }
     if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && e.arguments?.[0] && this.isSqlWrapper(e.expression))
       return this.fold(e.arguments[0], allowHoles, depth + 1);
@@ -265,6 +270,12 @@ export class SqlTextFolder {
     const raw = ts.isCallExpression(e) ? rawFragment(e, (x) => this.fromDbLibrary(x, 0)) : undefined;
     const rawText = raw?.text ? this.fold(raw.text, false, depth + 1) : undefined;
     if (rawText?.ok) return rawText;
+    // `sql.raw(paramQuery)` of `paramQuery = query.replace(/\$(\d+)/g, …)`: text written for bind parameters, whose
+    // interpolations are read as those of any query text are (holes for the parser to place), not as raw splices.
+    if (raw?.text && allowHoles && isPlaceholderFill(raw.text)) {
+      const filled = this.fold(raw.text, true, depth + 1);
+      if (filled.ok) return filled;
+    }
     // `tx.query(refillQuery())`: a function of the codebase that takes nothing and returns one text is that text.
     if (ts.isCallExpression(e) && e.arguments.length === 0) {
       const target = this.origins.expr(e.expression);
