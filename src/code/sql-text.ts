@@ -257,6 +257,8 @@ export class SqlTextFolder {
       }
       if (method === 'join' && ts.isArrayLiteralExpression(target))
         return this.join(target, e.arguments[0], allowHoles, depth);
+      const mapped = method === 'join' && !allowHoles ? this.mappedJoin(target, e.arguments[0], depth) : undefined;
+      if (mapped) return mapped;
       // `query.replace(/\$(\d+)/g, fill)`: the values spliced in stand where the placeholders are, so the statement
       // is the text's, read with its `$n` as bind parameters (placeholder-fill.ts).
       const filled = filledText(e);
@@ -347,6 +349,9 @@ export class SqlTextFolder {
     if (ts.isBinaryExpression(e)) {
       const op = e.operatorToken.kind;
       if (isArithmetic(op)) return true;
+      // `parseInt(q.limit) || 50`: either side is what it yields, both numbers.
+      if (op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken)
+        return this.isNumber(e.left, depth + 1) && this.isNumber(e.right, depth + 1);
       if (op === ts.SyntaxKind.PlusToken)
         return this.isNumber(e.left, depth + 1) && this.isNumber(e.right, depth + 1);
       return op === ts.SyntaxKind.CommaToken && this.isNumber(e.right, depth + 1);
@@ -639,14 +644,16 @@ export class SqlTextFolder {
    * when no piece can change what a subset is: each piece scans on its own (it closes its quotes and comments),
    * none holds a `;` (a second statement) or a line comment (which would hide, in the reading, a later piece a
    * subset shows), and each start holds a token of its own, so the statement's first word, which fixes its kind,
-   * is the start's. Undefined otherwise, when some value or piece does not fold, or past the variant cap.
+   * is the start's. Undefined otherwise, when some value or piece does not fold, or past the variant cap. Folded as
+   * constant text (a raw fragment's, `sql.raw(query)`), each piece must be constant, its holes values only.
    */
   private builtText(id: ts.Identifier, allowHoles: boolean, depth: number): Folded | undefined {
-    if (!this.shapes || !allowHoles || depth > MAX_BOUND_DEPTH) return undefined;
+    if (!this.shapes || depth > MAX_BOUND_DEPTH) return undefined;
     const binding = lookup(id);
     const assigned = binding ? assignmentsOf(binding) : undefined;
     if (!assigned?.values.length) return undefined;
-    const fold = (v: ts.Expression): Folded => this.fold(v, true, depth + 1);
+    // Text that must be constant (a raw fragment's) keeps its pieces constant: a hole only where one is a value.
+    const fold = (v: ts.Expression): Folded => this.fold(v, allowHoles, depth + 1);
     const starts = assigned.values.map(fold).reduce(union);
     if (!starts.ok || assigned.appends.length === 0) return starts.ok ? starts : undefined;
     const pieces = assigned.appends.map(fold);
@@ -851,6 +858,24 @@ export class SqlTextFolder {
       if (both.ok) return both;
     }
     return { ok: true, variants: [HOLE], holes: [shortText(expr, 40)] };
+  }
+
+  /**
+   * Text that must be constant (raw SQL) built as `ids.map((id) => `'${id}'`).join(', ')`: every element is the one
+   * text the callback returns, folded as such (here a quoted literal, its interpolation a value), so two elements and
+   * the separator between them stand for any number of them: what a list of such elements adds to a statement is the
+   * same for one or many, and the separator's own text is read. Undefined unless the callback is inline with one
+   * returned text that folds and the separator is a constant.
+   */
+  private mappedJoin(list: ts.Expression, sepExpr: ts.Expression | undefined, depth: number): Folded | undefined {
+    if (!ts.isCallExpression(list) || !ts.isPropertyAccessExpression(list.expression)) return undefined;
+    if (list.expression.name.text !== 'map' || depth > MAX_BOUND_DEPTH) return undefined;
+    const results = mappedResults(list);
+    if (results?.length !== 1) return undefined;
+    const element = this.fold(results[0]!, false, depth + 1);
+    const sep = sepExpr ? this.fold(sepExpr, false, depth + 1) : text(',');
+    if (!element.ok || !sep.ok || sep.variants.length !== 1) return undefined;
+    return concat(concat(element, sep), element);
   }
 
   private join(

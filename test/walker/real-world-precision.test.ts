@@ -948,3 +948,17 @@ describe('raw SQL whose `$n` placeholders the code fills itself (Community-Canva
     expect(at(50).evidence).not.toContain('placeholders are filled');
   });
 });
+
+describe('raw SQL that quotes its values by hand (Community-Canvas allocation, federation and host routes, canvas30)', () => {
+  it('reads a list of quoted elements, appended pieces with quoted values and numbers: reads no site, a write judged', () => {
+    const report = expectAnnotated('raw-reads');
+    expect(report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
+      '20 update public.bookings org-scope',
+      '37 insert  unresolved',
+      '40 insert  unresolved',
+      '45 insert  unresolved',
+    ]);
+    // Two elements and the separator between them stand for the list.
+    expect(report.writeSites[0]!.sql).toEqual(["UPDATE bookings SET status = 'cancelled' WHERE id IN ('$901', '$902')"]);
+  });
+});
