@@ -54,3 +54,29 @@ export function openWithoutContext(
   }
   return first;
 }
+
+/**
+ * A policy that makes a write with no org context fail rather than be filtered (`raisesWhenUnset`): for some gated
+ * table, every policy of every command the write meets reads a setting through `current_setting('s')` without
+ * `missing_ok`, so whichever Postgres checks first raises "unrecognized configuration parameter" on a connection where
+ * nothing set it. The table's policy for the write's own command, with the setting; null otherwise.
+ */
+export function raisingWithoutContext(
+  model: RlsModel,
+  problem: UnscopedProblem,
+  tables: readonly string[],
+  kindsOf: (table: string) => readonly WriteKind[],
+): { table: string; policy: PolicyState; setting: string } | null {
+  if (!NOTHING_SET.has(problem)) return null;
+  for (const table of tables) {
+    const policies = model.tables.get(table)?.policies ?? [];
+    const kinds = kindsOf(table);
+    const all = kinds.flatMap((k) => commands(k) ?? [null]);
+    if (kinds.length === 0 || all.includes(null)) continue;
+    const applying = (c: PolicyCommand | null) => policies.filter((p) => p.command === c || p.command === 'all');
+    if (!all.every((c) => applying(c).length > 0 && applying(c).every((p) => p.raisesWhenUnset?.length))) continue;
+    const own = applying(all[0]!)[0]!;
+    return { table, policy: own, setting: own.raisesWhenUnset![0]! };
+  }
+  return null;
+}

@@ -223,7 +223,9 @@ export class SqlTextFolder {
         if (!part.ok && !allowHoles && insideQuotes(acc)) part = this.part(span.expression, true, depth);
         // sql.raw(`SELECT pg_advisory_xact_lock(${hi}, ${lo})`): a number by construction prints as a numeric
         // constant, a value wherever the parser places it; after a minus a negative one would open a `--` comment.
-        else if (!part.ok && !allowHoles && !endsInMinus(acc) && this.isNumber(span.expression, 0))
+        // After a `$` it is a placeholder's number (`$${i + 1}`), which a hole's `$901` cannot stand for.
+        else if (!part.ok && !allowHoles && !endsInMinus(acc) && !endsInDollar(acc) &&
+          this.isNumber(span.expression, 0))
           part = valueHole(span.expression);
         acc = concat(acc, part);
         acc = concat(acc, text(span.literal.text));
@@ -1030,6 +1032,11 @@ function isGlobalNumberFunction(callee: ts.Expression): boolean {
 /** Some variant so far ends in a minus: a negative number spliced there would make `--`, a comment. */
 function endsInMinus(acc: Folded): boolean {
   return acc.ok && acc.variants.some((v) => v.endsWith('-'));
+}
+
+/** Some variant so far ends in a `$`: a number spliced there is a placeholder's. */
+function endsInDollar(acc: Folded): boolean {
+  return acc.ok && acc.variants.some((v) => v.endsWith('$'));
 }
 
 /** Every variant so far ends inside an open '…' literal. */
