@@ -667,7 +667,7 @@ export class SqlTextFolder {
         if (!tokens || tokens.some((t) => t === ';' || t.startsWith('--'))) return undefined;
       }
     }
-    const readings = pieces.reduce(concat, starts);
+    const readings = exclusiveGroups(assigned.appends, pieces).reduce(concat, starts);
     return readings.ok ? readings : undefined;
   }
 
@@ -1032,6 +1032,45 @@ function isGlobalNumberFunction(callee: ts.Expression): boolean {
 /** Some variant so far ends in a minus: a negative number spliced there would make `--`, a comment. */
 function endsInMinus(acc: Folded): boolean {
   return acc.ok && acc.variants.some((v) => v.endsWith('-'));
+}
+
+/**
+ * The pieces `+=` appends, in code order, with those appended in the clauses of one `switch` read as alternatives
+ * (`switch (sort) { case 'a': q += ' ORDER BY a'; break; default: q += ' ORDER BY b' }`: one clause runs, so one
+ * of its texts is appended, or none without a `default`), in the place of the first of them. A clause that falls
+ * through into the next (its last statement not a `break`, `return`, `throw` or `continue`) keeps the pieces apart,
+ * every one appended, as before.
+ */
+function exclusiveGroups(appends: readonly ts.Expression[], pieces: readonly Folded[]): Folded[] {
+  const clauseOf = (e: ts.Node): ts.CaseOrDefaultClause | undefined => {
+    for (let n: ts.Node | undefined = e.parent; n && !ts.isFunctionLike(n); n = n.parent)
+      if (ts.isCaseClause(n) || ts.isDefaultClause(n)) return n;
+    return undefined;
+  };
+  const ends = (c: ts.CaseOrDefaultClause): boolean => {
+    const last = c.statements.at(-1);
+    const clauses = c.parent.clauses;
+    return c === clauses[clauses.length - 1] || (!!last && (ts.isBreakStatement(last) || ts.isReturnStatement(last) ||
+      ts.isThrowStatement(last) || ts.isContinueStatement(last)));
+  };
+  const out: Folded[] = [];
+  const done = new Set<ts.CaseBlock>();
+  appends.forEach((a, i) => {
+    const clause = clauseOf(a);
+    const block = clause?.parent;
+    if (!clause || !block || !block.clauses.every(ends)) return out.push(pieces[i]!);
+    if (done.has(block)) return;
+    done.add(block);
+    const byClause = new Map<ts.CaseOrDefaultClause, Folded>();
+    appends.forEach((b, j) => {
+      const c = clauseOf(b);
+      if (c?.parent === block) byClause.set(c, concat(byClause.get(c) ?? text(''), pieces[j]!));
+    });
+    const alternatives = [...byClause.values()];
+    if (!block.clauses.some(ts.isDefaultClause) || byClause.size < block.clauses.length) alternatives.push(text(''));
+    out.push(alternatives.reduce(union));
+  });
+  return out;
 }
 
 /** Some variant so far ends in a `$`: a number spliced there is a placeholder's. */

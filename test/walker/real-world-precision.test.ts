@@ -950,13 +950,16 @@ describe('raw SQL whose `$n` placeholders the code fills itself (Community-Canva
 });
 
 describe('raw SQL that quotes its values by hand (Community-Canvas allocation, federation and host routes, canvas30)', () => {
-  it('reads a list of quoted elements, appended pieces with quoted values and numbers: reads no site, a write judged', () => {
+  it('reads quoted lists, appended pieces (quoted values, numbers, one switch clause each): reads no site, a write judged', () => {
     const report = expectAnnotated('raw-reads');
     expect(report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
       '20 update public.bookings org-scope',
       '37 insert  unresolved',
       '40 insert  unresolved',
       '45 insert  unresolved',
+      // src/trips.ts: the ORDER BY of one switch clause is appended (listBookings, no site); a clause that falls
+      // through appends two.
+      '34 insert  unresolved',
     ]);
     // Two elements and the separator between them stand for the list.
     expect(report.writeSites[0]!.sql).toEqual(["UPDATE bookings SET status = 'cancelled' WHERE id IN ('$901', '$902')"]);
