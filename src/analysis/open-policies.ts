@@ -56,10 +56,20 @@ export function openWithoutContext(
 }
 
 /**
+ * A permissive policy that, with nothing set, lets no row through and raises nothing, so Postgres goes on to check the
+ * others (arda-vibe's `tenant_id = current_tenant_id()` beside its per-command policies): it compares the row with a
+ * setting or a function's value (read with `missing_ok`, NULL), is no switch, not open while unset, reads no role.
+ */
+function quietWhenUnset(p: PolicyState): boolean {
+  return p.permissive && (p.settings.length > 0 || p.functions.length > 0) && !p.openWhenUnset?.length &&
+    !p.switches?.length && !p.switchValues?.length && !p.switchCalls?.length && !p.loginRole;
+}
+
+/**
  * A policy that makes a write with no org context fail rather than be filtered (`raisesWhenUnset`): for some gated
- * table, every policy of every command the write meets reads a setting through `current_setting('s')` without
- * `missing_ok`, so whichever Postgres checks first raises "unrecognized configuration parameter" on a connection where
- * nothing set it. The table's policy for the write's own command, with the setting; null otherwise.
+ * table, every command the write meets has a policy that reads a setting through `current_setting('s')` without
+ * `missing_ok`, and its other policies are quiet while unset (NULL, no error), so Postgres reaches the raising one:
+ * "unrecognized configuration parameter" on a connection where nothing set it. The table's policy for the write's own command, with the setting; null otherwise.
  */
 export function raisingWithoutContext(
   model: RlsModel,
@@ -74,8 +84,11 @@ export function raisingWithoutContext(
     const all = kinds.flatMap((k) => commands(k) ?? [null]);
     if (kinds.length === 0 || all.includes(null)) continue;
     const applying = (c: PolicyCommand | null) => policies.filter((p) => p.command === c || p.command === 'all');
-    if (!all.every((c) => applying(c).length > 0 && applying(c).every((p) => p.raisesWhenUnset?.length))) continue;
-    const own = applying(all[0]!)[0]!;
+    const raises = (c: PolicyCommand | null) =>
+      applying(c).some((p) => p.raisesWhenUnset?.length) && applying(c).every((p) => p.raisesWhenUnset?.length ||
+        quietWhenUnset(p));
+    if (!all.every(raises)) continue;
+    const own = applying(all[0]!).find((p) => p.raisesWhenUnset?.length)!;
     return { table, policy: own, setting: own.raisesWhenUnset![0]! };
   }
   return null;
