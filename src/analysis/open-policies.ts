@@ -69,7 +69,8 @@ function quietWhenUnset(p: PolicyState): boolean {
  * A policy that makes a write with no org context fail rather than be filtered (`raisesWhenUnset`): for some gated
  * table, every command the write meets has a policy that reads a setting through `current_setting('s')` without
  * `missing_ok`, and its other policies are quiet while unset (NULL, no error), so Postgres reaches the raising one:
- * "unrecognized configuration parameter" on a connection where nothing set it. The table's policy for the write's own command, with the setting; null otherwise.
+ * "unrecognized configuration parameter" on a connection where nothing set it. The table's raising policy for the
+ * write's own command, with the setting; null otherwise.
  */
 export function raisingWithoutContext(
   model: RlsModel,
@@ -84,9 +85,9 @@ export function raisingWithoutContext(
     const all = kinds.flatMap((k) => commands(k) ?? [null]);
     if (kinds.length === 0 || all.includes(null)) continue;
     const applying = (c: PolicyCommand | null) => policies.filter((p) => p.command === c || p.command === 'all');
+    const raising = (p: PolicyState): boolean => !!p.raisesWhenUnset?.length;
     const raises = (c: PolicyCommand | null) =>
-      applying(c).some((p) => p.raisesWhenUnset?.length) && applying(c).every((p) => p.raisesWhenUnset?.length ||
-        quietWhenUnset(p));
+      applying(c).some(raising) && applying(c).every((p) => raising(p) || quietWhenUnset(p));
     if (!all.every(raises)) continue;
     const own = applying(all[0]!).find((p) => p.raisesWhenUnset?.length)!;
     return { table, policy: own, setting: own.raisesWhenUnset![0]! };
