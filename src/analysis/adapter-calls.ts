@@ -20,6 +20,7 @@ import { connectionKey } from './connection-state.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { DRAFT_EVIDENCE, unresolvedSqlSite } from './write-sites.js';
 import { fixedTableWrite, namesItsTables, writeWithHoles } from './write-text.js';
+import { placeholderFillOf } from '../code/placeholder-fill.js';
 import {
   BIND_ADVICE, definerCalls, effectWrites, inertExpression, resolveSql, statementTextExpr,
 } from './sql-resolution.js';
@@ -352,6 +353,7 @@ export class AdapterCalls {
         site.textNote = `its text is completed at run time (${holes}) where no table is named`;
         if (instance) site.builtBy = instance.builtBy;
       }
+      this.noteFill(sqlExpr, before);
       return true;
     }
     if (!sql.ok) {
@@ -451,7 +453,17 @@ export class AdapterCalls {
         sql.variantSizes,
       );
     if (instance) for (const site of this.facts.sites.slice(before)) site.builtBy = instance.builtBy;
+    if (sql.ok) this.noteFill(sqlExpr, before);
     return true;
+  }
+
+  /** Values quoted into the text by the code itself (placeholder-fill.ts): the sites' evidence says what was read. */
+  private noteFill(sqlExpr: ts.Expression, before: number): void {
+    const fill = placeholderFillOf(sqlExpr);
+    if (!fill) return;
+    const note = `its \`$n\` placeholders are filled in as text by \`${shortText(fill, 40)}\`, read as bind parameters`;
+    for (const site of this.facts.sites.slice(before))
+      site.textNote = site.textNote ? `${site.textNote}; ${note}` : note;
   }
 
   /**

@@ -3,8 +3,8 @@ import { fingerprint, FingerprintCounter, normalizeCode } from '../report/finger
 import type { RuleFinding } from '../report/rule-finding.js';
 import type { Location, Operation, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
-import { type AnalysisConfig, fixSetting, writePolicies } from './config.js';
-import { openWithoutContext } from './open-policies.js';
+import { type AnalysisConfig, fixSetting, type WriteKind, writePolicies } from './config.js';
+import { openWithoutContext, raisingWithoutContext } from './open-policies.js';
 import { ownerBypassNote } from './owner-bypass.js';
 import type { FileFacts, RawSite, UnresolvedProblem, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
@@ -502,6 +502,28 @@ const CONSEQUENCE: Record<Operation, string> = {
 
 type Fact = Pick<RuleFinding, 'messageId' | 'data'>;
 
+/**
+ * What Postgres does where the write's policies read their setting without `missing_ok` (open-policies.ts): it raises
+ * rather than filter. An UPDATE or DELETE checks the policy only against rows it reaches: none reached, none matched.
+ */
+function raisingConsequence(
+  raw: RawSite,
+  model: RlsModel,
+  problem: UnscopedProblem,
+  kinds: (t: string) => readonly WriteKind[],
+): string | undefined {
+  const raising = raisingWithoutContext(model, problem, raw.gatedTables, kinds);
+  if (!raising) return undefined;
+  const { policy, setting, table } = raising;
+  const when = raw.operation === 'update' || raw.operation === 'delete'
+    ? ` as soon as it reaches a row of ${table} (reaching none, it matches zero rows)`
+    : '';
+  return `raise unrecognized configuration parameter "${setting}"${when}: policy ${policy.name} on ${table} ` +
+    `(${policy.at.file}:${policy.at.line}) reads current_setting('${setting}') without missing_ok, which raises ` +
+    `while nothing on the connection has set it (where an earlier transaction on the same connection set it, it ` +
+    `reads '' instead)`;
+}
+
 /** The message id is the problem the verdict found (verdict.ts). */
 function unscopedFinding(raw: RawSite, problem: UnscopedProblem, evidence: string, input: CoreInput): Fact {
   // Named from the write's own policies: the repository's main setting may be another table's, or a bypass switch.
@@ -513,7 +535,7 @@ function unscopedFinding(raw: RawSite, problem: UnscopedProblem, evidence: strin
     ? `let it through: policy ${open.policy.name} on ${open.table} (${open.policy.at.file}:${open.policy.at.line}) ` +
       `lets every row through while ${open.setting} is unset, so no org filters this write and it can ` +
       (raw.operation === 'insert' ? "add rows to any org's data" : "change any org's rows")
-    : CONSEQUENCE[raw.operation];
+    : raisingConsequence(raw, input.model, problem, kinds) ?? CONSEQUENCE[raw.operation];
   // Who passes the policies whatever is set (the owner without FORCE, a bypassing role), and how to say it is meant.
   const owner = ownerBypassNote(input.model, problem, raw.gatedTables, input.config.bypassRoles);
   return { messageId: problem, data: { write, evidence, consequence, setting, owner } };

@@ -6,6 +6,7 @@ import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
 import { arrayAdditions, assignedValues, assignmentsOf, lookup, throughLocalConsts } from './scope.js';
 import { appendChain, appendsBefore } from './statement-appends.js';
+import { filledText, isPlaceholderFill } from './placeholder-fill.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
@@ -222,7 +223,9 @@ export class SqlTextFolder {
         if (!part.ok && !allowHoles && insideQuotes(acc)) part = this.part(span.expression, true, depth);
         // sql.raw(`SELECT pg_advisory_xact_lock(${hi}, ${lo})`): a number by construction prints as a numeric
         // constant, a value wherever the parser places it; after a minus a negative one would open a `--` comment.
-        else if (!part.ok && !allowHoles && !endsInMinus(acc) && this.isNumber(span.expression, 0))
+        // After a `$` it is a placeholder's number (`$${i + 1}`), which a hole's `$901` cannot stand for.
+        else if (!part.ok && !allowHoles && !endsInMinus(acc) && !endsInDollar(acc) &&
+          this.isNumber(span.expression, 0))
           part = valueHole(span.expression);
         acc = concat(acc, part);
         acc = concat(acc, text(span.literal.text));
@@ -256,6 +259,12 @@ export class SqlTextFolder {
       }
       if (method === 'join' && ts.isArrayLiteralExpression(target))
         return this.join(target, e.arguments[0], allowHoles, depth);
+      const mapped = method === 'join' && !allowHoles ? this.mappedJoin(target, e.arguments[0], depth) : undefined;
+      if (mapped) return mapped;
+      // `query.replace(/\$(\d+)/g, fill)`: the values spliced in stand where the placeholders are, so the statement
+      // is the text's, read with its `$n` as bind parameters (placeholder-fill.ts).
+      const filled = filledText(e);
+      if (filled) return this.fold(filled, allowHoles, depth + 1);
     }
     if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && e.arguments?.[0] && this.isSqlWrapper(e.expression))
       return this.fold(e.arguments[0], allowHoles, depth + 1);
@@ -265,6 +274,12 @@ export class SqlTextFolder {
     const raw = ts.isCallExpression(e) ? rawFragment(e, (x) => this.fromDbLibrary(x, 0)) : undefined;
     const rawText = raw?.text ? this.fold(raw.text, false, depth + 1) : undefined;
     if (rawText?.ok) return rawText;
+    // `sql.raw(paramQuery)` of `paramQuery = query.replace(/\$(\d+)/g, …)`: text written for bind parameters, whose
+    // interpolations are read as those of any query text are (holes for the parser to place), not as raw splices.
+    if (raw?.text && allowHoles && isPlaceholderFill(raw.text)) {
+      const filled = this.fold(raw.text, true, depth + 1);
+      if (filled.ok) return filled;
+    }
     // `tx.query(refillQuery())`: a function of the codebase that takes nothing and returns one text is that text.
     if (ts.isCallExpression(e) && e.arguments.length === 0) {
       const target = this.origins.expr(e.expression);
@@ -336,6 +351,9 @@ export class SqlTextFolder {
     if (ts.isBinaryExpression(e)) {
       const op = e.operatorToken.kind;
       if (isArithmetic(op)) return true;
+      // `parseInt(q.limit) || 50`: either side is what it yields, both numbers.
+      if (op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken)
+        return this.isNumber(e.left, depth + 1) && this.isNumber(e.right, depth + 1);
       if (op === ts.SyntaxKind.PlusToken)
         return this.isNumber(e.left, depth + 1) && this.isNumber(e.right, depth + 1);
       return op === ts.SyntaxKind.CommaToken && this.isNumber(e.right, depth + 1);
@@ -628,14 +646,16 @@ export class SqlTextFolder {
    * when no piece can change what a subset is: each piece scans on its own (it closes its quotes and comments),
    * none holds a `;` (a second statement) or a line comment (which would hide, in the reading, a later piece a
    * subset shows), and each start holds a token of its own, so the statement's first word, which fixes its kind,
-   * is the start's. Undefined otherwise, when some value or piece does not fold, or past the variant cap.
+   * is the start's. Undefined otherwise, when some value or piece does not fold, or past the variant cap. Folded as
+   * constant text (a raw fragment's, `sql.raw(query)`), each piece must be constant, its holes values only.
    */
   private builtText(id: ts.Identifier, allowHoles: boolean, depth: number): Folded | undefined {
-    if (!this.shapes || !allowHoles || depth > MAX_BOUND_DEPTH) return undefined;
+    if (!this.shapes || depth > MAX_BOUND_DEPTH) return undefined;
     const binding = lookup(id);
     const assigned = binding ? assignmentsOf(binding) : undefined;
     if (!assigned?.values.length) return undefined;
-    const fold = (v: ts.Expression): Folded => this.fold(v, true, depth + 1);
+    // Text that must be constant (a raw fragment's) keeps its pieces constant: a hole only where one is a value.
+    const fold = (v: ts.Expression): Folded => this.fold(v, allowHoles, depth + 1);
     const starts = assigned.values.map(fold).reduce(union);
     if (!starts.ok || assigned.appends.length === 0) return starts.ok ? starts : undefined;
     const pieces = assigned.appends.map(fold);
@@ -647,7 +667,7 @@ export class SqlTextFolder {
         if (!tokens || tokens.some((t) => t === ';' || t.startsWith('--'))) return undefined;
       }
     }
-    const readings = pieces.reduce(concat, starts);
+    const readings = exclusiveGroups(assigned.appends, pieces).reduce(concat, starts);
     return readings.ok ? readings : undefined;
   }
 
@@ -842,6 +862,24 @@ export class SqlTextFolder {
     return { ok: true, variants: [HOLE], holes: [shortText(expr, 40)] };
   }
 
+  /**
+   * Text that must be constant (raw SQL) built as `ids.map((id) => `'${id}'`).join(', ')`: every element is the one
+   * text the callback returns, folded as such (here a quoted literal, its interpolation a value), so two elements and
+   * the separator between them stand for any number of them: what a list of such elements adds to a statement is the
+   * same for one or many, and the separator's own text is read. Undefined unless the callback is inline with one
+   * returned text that folds and the separator is a constant.
+   */
+  private mappedJoin(list: ts.Expression, sepExpr: ts.Expression | undefined, depth: number): Folded | undefined {
+    if (!ts.isCallExpression(list) || !ts.isPropertyAccessExpression(list.expression)) return undefined;
+    if (list.expression.name.text !== 'map' || depth > MAX_BOUND_DEPTH) return undefined;
+    const results = mappedResults(list);
+    if (results?.length !== 1) return undefined;
+    const element = this.fold(results[0]!, false, depth + 1);
+    const sep = sepExpr ? this.fold(sepExpr, false, depth + 1) : text(',');
+    if (!element.ok || !sep.ok || sep.variants.length !== 1) return undefined;
+    return concat(concat(element, sep), element);
+  }
+
   private join(
     array: ts.ArrayLiteralExpression,
     sepExpr: ts.Expression | undefined,
@@ -994,6 +1032,50 @@ function isGlobalNumberFunction(callee: ts.Expression): boolean {
 /** Some variant so far ends in a minus: a negative number spliced there would make `--`, a comment. */
 function endsInMinus(acc: Folded): boolean {
   return acc.ok && acc.variants.some((v) => v.endsWith('-'));
+}
+
+/**
+ * The pieces `+=` appends, in code order, with those appended in the clauses of one `switch` read as alternatives
+ * (`switch (sort) { case 'a': q += ' ORDER BY a'; break; default: q += ' ORDER BY b' }`: one clause runs, so one
+ * of its texts is appended, or none without a `default`), in the place of the first of them. A clause that falls
+ * through into the next (its last statement not a `break`, `return`, `throw` or `continue`) keeps the pieces apart,
+ * every one appended, as before.
+ */
+function exclusiveGroups(appends: readonly ts.Expression[], pieces: readonly Folded[]): Folded[] {
+  const clauseOf = (e: ts.Node): ts.CaseOrDefaultClause | undefined => {
+    for (let n: ts.Node | undefined = e.parent; n && !ts.isFunctionLike(n); n = n.parent)
+      if (ts.isCaseClause(n) || ts.isDefaultClause(n)) return n;
+    return undefined;
+  };
+  const ends = (c: ts.CaseOrDefaultClause): boolean => {
+    const last = c.statements.at(-1);
+    const clauses = c.parent.clauses;
+    return c === clauses[clauses.length - 1] || (!!last && (ts.isBreakStatement(last) || ts.isReturnStatement(last) ||
+      ts.isThrowStatement(last) || ts.isContinueStatement(last)));
+  };
+  const out: Folded[] = [];
+  const done = new Set<ts.CaseBlock>();
+  appends.forEach((a, i) => {
+    const clause = clauseOf(a);
+    const block = clause?.parent;
+    if (!clause || !block || !block.clauses.every(ends)) return out.push(pieces[i]!);
+    if (done.has(block)) return;
+    done.add(block);
+    const byClause = new Map<ts.CaseOrDefaultClause, Folded>();
+    appends.forEach((b, j) => {
+      const c = clauseOf(b);
+      if (c?.parent === block) byClause.set(c, concat(byClause.get(c) ?? text(''), pieces[j]!));
+    });
+    const alternatives = [...byClause.values()];
+    if (!block.clauses.some(ts.isDefaultClause) || byClause.size < block.clauses.length) alternatives.push(text(''));
+    out.push(alternatives.reduce(union));
+  });
+  return out;
+}
+
+/** Some variant so far ends in a `$`: a number spliced there is a placeholder's. */
+function endsInDollar(acc: Folded): boolean {
+  return acc.ok && acc.variants.some((v) => v.endsWith('$'));
 }
 
 /** Every variant so far ends inside an open '…' literal. */

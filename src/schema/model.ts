@@ -434,6 +434,7 @@ function alterPolicy(node: PgNode, ctx: Ctx): void {
     delete p.switchValues;
     delete p.switchCalls;
     delete p.openWhenUnset;
+    delete p.raisesWhenUnset;
     Object.assign(p, valueFields(reads));
   }
 }
@@ -443,11 +444,13 @@ export function valueFields(reads: {
   switchValues: SwitchValue[];
   switchCalls: string[];
   openWhenUnset: string[];
+  raisesWhenUnset: string[];
 }): Partial<PolicyState> {
   return {
     ...(reads.switchValues.length ? { switchValues: reads.switchValues } : {}),
     ...(reads.switchCalls.length ? { switchCalls: reads.switchCalls } : {}),
     ...(reads.openWhenUnset.length ? { openWhenUnset: reads.openWhenUnset } : {}),
+    ...(reads.raisesWhenUnset.length ? { raisesWhenUnset: reads.raisesWhenUnset } : {}),
   };
 }
 
@@ -478,8 +481,10 @@ export function expressionReads(
   switchValues: SwitchValue[];
   switchCalls: string[];
   openWhenUnset: string[];
+  raisesWhenUnset: string[];
 } {
   const settings = new Set<string>();
+  const strict = new Set<string>();
   const functions = new Set<string>();
   // Settings an expression reads without reading the row (no column anywhere in it): they let a connection through to
   // every row or to none, a switch (`current_setting('app.bypass_rls', true) = 'on'`), not an org context.
@@ -500,8 +505,12 @@ export function expressionReads(
       if (!name) return;
       if (name === 'pg_catalog.current_setting') {
         // The catalog deparses literals with casts: current_setting('app.x'::text, true).
-        const s = constString(((value.args as unknown[] | undefined) ?? [])[0]);
+        const args = (value.args as unknown[] | undefined) ?? [];
+        const s = constString(args[0]);
         if (s) settings.add(s.toLowerCase());
+        // No `missing_ok` (or a false one): an unset setting is an error, not NULL.
+        if (s && (args.length === 1 || (args.length === 2 && constBool(bareCast(args[1])) === false)))
+          strict.add(s.toLowerCase());
       } else functions.add(name);
     };
     visitCall(Object.keys(n as PgNode)[0] ?? '', (n as PgNode)[Object.keys(n as PgNode)[0] ?? ''] as PgNode);
@@ -517,7 +526,10 @@ export function expressionReads(
     for (const x of local) (readsRow ? rowRead : rowFree).add(x);
   }
   const switches = [...rowFree].filter((x) => !rowRead.has(x));
-  return { settings: [...settings], functions: [...functions], loginRole, switches, ...valueSwitches(nodes, ctx) };
+  return {
+    settings: [...settings], functions: [...functions], loginRole, switches, ...valueSwitches(nodes, ctx),
+    raisesWhenUnset: [...strict],
+  };
 }
 
 /**
@@ -560,6 +572,12 @@ function valueSwitches(
     switchCalls: [...(calls ?? [])],
     openWhenUnset: [...(open ?? [])],
   };
+}
+
+/** An expression without the casts around it (`true::boolean`, as the catalog deparses constants). */
+function bareCast(x: unknown): unknown {
+  const cast = (x as { TypeCast?: { arg?: unknown } }).TypeCast;
+  return cast ? bareCast(cast.arg) : x;
 }
 
 /**

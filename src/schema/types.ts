@@ -47,6 +47,12 @@ export interface PolicyState {
    * connection that sets nothing passes it for every row.
    */
   openWhenUnset?: string[];
+  /**
+   * Settings USING / WITH CHECK read through `current_setting('s')` without `missing_ok` (or with it false): on a
+   * connection where nothing has set one, Postgres raises "unrecognized configuration parameter" when the policy is
+   * evaluated, rather than letting the row through or not.
+   */
+  raisesWhenUnset?: string[];
   at: SchemaLocation;
 }
 

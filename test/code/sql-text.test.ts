@@ -69,6 +69,16 @@ describe('folding SQL text from TypeScript expressions', () => {
     expect(r.ok && r.variants).toEqual([`UPDATE tenants SET status = ${HOLE} WHERE id = ${HOLE}`]);
   });
 
+  it('reads a list of quoted elements joined by a constant as two elements, and keeps placeholders built by number whole', () => {
+    const quoted = fold("declare const ids: string[]; const q = `SELECT 1 WHERE id IN (${ids.map((id) => `'${id}'`).join(', ')})`;");
+    expect(quoted.ok && quoted.variants).toEqual([`SELECT 1 WHERE id IN ('${HOLE}', '${HOLE}')`]);
+    // `$${i + 1}` is a placeholder's number: the mapped rows stay one hole (a `$` before a hole's `$901` is a dollar quote).
+    const numbered = fold(
+      'declare const rows: string[]; const q = `INSERT INTO t (a) VALUES ${rows.map((r, i) => `($${i * 2 + 1})`).join(\', \')}`;',
+    );
+    expect(numbered.ok && numbered.variants).toEqual([`INSERT INTO t (a) VALUES ${HOLE}`]);
+  });
+
   it('folds [..].join(sep) and .trim()', () => {
     const r = fold("const q = ['UPDATE t', 'SET a = 1'].join('\\n').trim();");
     expect(r.ok && r.variants).toEqual(['UPDATE t\nSET a = 1']);

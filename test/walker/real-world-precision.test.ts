@@ -951,3 +951,41 @@ describe('a NestJS token declared under adminProviders is the admin connection i
     );
   });
 });
+
+describe('raw SQL whose `$n` placeholders the code fills itself (Community-Canvas staging storage, canvas30)', () => {
+  it('reads `sql.raw(text.replace(/\\$(\\d+)/g, fill))` as the text with bind parameters: a write judged, a read no site', () => {
+    const report = expectAnnotated('filled-placeholders');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/listings.ts' && s.line === line)!;
+    expect(report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
+      '28 insert public.listings org-scope',
+      '35 update public.listings unscoped',
+      '50 delete  unresolved',
+      // Not read through a function, nor a pattern that is not only `$n`: still the raw text that does not fold.
+      '53 insert  unresolved',
+      '56 insert  unresolved',
+    ]);
+    expect(at(50).evidence).toContain('the table it writes is built at run time');
+    // The column list and VALUES row spliced at run time are said; the fill names the placeholders it completes.
+    expect(at(28).evidence).toContain('`${columns.join(\', \')}`');
+    expect(at(35).sql).toEqual(['UPDATE listings SET title = $1 WHERE id = $2']);
+    expect(at(35).evidence).toContain('its `$n` placeholders are filled in as text by `query.replace(/\\$\\d+/g');
+    expect(at(50).evidence).not.toContain('placeholders are filled');
+  });
+});
+
+describe('raw SQL that quotes its values by hand (Community-Canvas allocation, federation and host routes, canvas30)', () => {
+  it('reads quoted lists, appended pieces (quoted values, numbers, one switch clause each): reads no site, a write judged', () => {
+    const report = expectAnnotated('raw-reads');
+    expect(report.writeSites.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
+      '20 update public.bookings org-scope',
+      '37 insert  unresolved',
+      '40 insert  unresolved',
+      '45 insert  unresolved',
+      // src/trips.ts: the ORDER BY of one switch clause is appended (listBookings, no site); a clause that falls
+      // through appends two.
+      '34 insert  unresolved',
+    ]);
+    // Two elements and the separator between them stand for the list.
+    expect(report.writeSites[0]!.sql).toEqual(["UPDATE bookings SET status = 'cancelled' WHERE id IN ('$901', '$902')"]);
+  });
+});
