@@ -1,6 +1,6 @@
 import ts from '../ts.js';
 import { adapterForModule, adapters } from '../adapters/index.js';
-import { parseSql, tokensOf } from '../sql/parser.js';
+import { NAME_HOLE, parseSql, tokensOf } from '../sql/parser.js';
 import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
@@ -195,6 +195,12 @@ export class SqlTextFolder {
         // `SET LOCAL app.x = '${sql.raw(id)}'`: a raw splice inside a quoted literal is that
         // literal's value; the parser then checks the hole really lands in a string constant.
         if (!part.ok && fragment?.text && insideQuotes(acc)) part = this.part(fragment.text, true, depth);
+        // `const ids = sql`ARRAY[${sql.join(list.map((v) => sql`${v}`), sql`, `)}]`` spliced as `unnest(${ids})`: a
+        // library's sql`…` held in a const binds its own interpolations as the statement's values, as one written in
+        // place does; what its raw fragments splice must still fold.
+        const held = fragment?.text?.parent;
+        if (!part.ok && held && ts.isTaggedTemplateExpression(held) && this.fromDbLibrary(held.tag, 0))
+          part = this.fold(held, true, depth + 1);
         // A shape fold: a nested sql`…` binds its own values; any other fragment that does not fold is some SQL.
         if (!part.ok && fragment && this.shapes) {
           const nested = skipOuter(span.expression);
@@ -233,6 +239,11 @@ export class SqlTextFolder {
       return concat(this.part(e.left, allowHoles, depth), this.part(e.right, allowHoles, depth));
     }
     if (ts.isConditionalExpression(e)) {
+      // `const q = terms.length ? sql`SELECT …` : null; if (!q) return; db.execute(q)`, `sql.raw(kind === 'a' ?
+      // 'a_id' : null)`: a null branch is no statement (the library rejects it) and, spliced, prints `null`, a NULL
+      // constant or a syntax error wherever it lands: no table is written through it, so the other branch is the text.
+      if (nullish(e.whenFalse)) return this.fold(e.whenTrue, allowHoles, depth + 1);
+      if (nullish(e.whenTrue)) return this.fold(e.whenFalse, allowHoles, depth + 1);
       return union(this.fold(e.whenTrue, allowHoles, depth + 1), this.fold(e.whenFalse, allowHoles, depth + 1));
     }
     if (
@@ -917,6 +928,16 @@ function mappedResults(call: ts.CallExpression): ts.Expression[] | undefined {
   return results;
 }
 
+/** `null`, `undefined` or `void 0`. */
+function nullish(expr: ts.Expression): boolean {
+  const e = skipOuter(expr);
+  return (
+    e.kind === ts.SyntaxKind.NullKeyword ||
+    (ts.isIdentifier(e) && e.text === 'undefined') ||
+    ts.isVoidExpression(e)
+  );
+}
+
 /** sql`(${a}, ${b})`: a parenthesised row of bound values (checked as values by the caller). */
 function rowOfValues(expr: ts.Expression): boolean {
   const e = skipOuter(expr);
@@ -1088,23 +1109,36 @@ export function fillHoles(variant: string): string {
 // an UPDATE's SET list, an IN list, a single value. The parser decides which fits.
 const HELPER_SHAPES = ['(rlsguard_col) VALUES (0)', 'rlsguard_col = 0', '(0)', '0'];
 
+// The same, and a name: postgres.js's `sql(table)` escapes a string as an identifier (`FROM ${sql(table)}`,
+// `INSERT INTO ${sql(table)} ${sql(rows)}`). Tried only when no value shape fits; the name is a hole, so what the
+// text writes is read as for any interpolation that names a table (a read whatever the name, or a write whose table
+// is built at run time), never as a table of that name.
+const HELPER_SHAPES_OR_NAME = [...HELPER_SHAPES, HOLE];
+
 /**
  * The variant with each helper replaced by the first shape that makes the statement parse
- * (the table and operation do not depend on which), or null when none does.
+ * (the table and operation do not depend on which), or null when none does. With `names`, a helper may also stand
+ * where a name goes, as a hole (the parser then reads the text with its holes as names).
  */
-export function expandHelpers(variant: string): string | null {
+export function expandHelpers(variant: string, names = false): string | null {
   const count = variant.split(HELPER).length - 1;
   if (count === 0) return variant;
   if (count > 3) return null;
+  const shapes = names ? HELPER_SHAPES_OR_NAME : HELPER_SHAPES;
   const parts = variant.split(HELPER);
-  const combos = HELPER_SHAPES.length ** count;
+  const combos = shapes.length ** count;
   for (let c = 0; c < combos; c++) {
     let out = parts[0]!;
-    for (let i = 0, k = c; i < count; i++, k = Math.floor(k / HELPER_SHAPES.length))
-      out += HELPER_SHAPES[k % HELPER_SHAPES.length]! + parts[i + 1]!;
-    if (parseSql(fillHoles(out)).ok) return out;
+    for (let i = 0, k = c; i < count; i++, k = Math.floor(k / shapes.length))
+      out += shapes[k % shapes.length]! + parts[i + 1]!;
+    if (parseSql(fillHoles(out)).ok || (names && parseSql(out.split(HOLE).join(NAME_HOLE)).ok)) return out;
   }
   return null;
+}
+
+/** expandHelpers, a helper read as a name only when no value shape fits. */
+export function expandHelpersOrNames(variant: string): string | null {
+  return expandHelpers(variant) ?? expandHelpers(variant, true);
 }
 
 function sameFolded(a: Folded, b: Folded): boolean {

@@ -927,3 +927,38 @@ describe('a NestJS token declared under adminProviders is the admin connection i
     );
   });
 });
+
+describe('held array fragments and postgres.js name helpers (unres30, Oppsera)', () => {
+  it('reads a held sql`ARRAY[${sql.join(…)}]` as one value: the write is judged on its connection', () => {
+    const report = expectAnnotated('unres30-shapes');
+    const held = report.writeSites.filter((s) => s.file === 'src/array-params.ts' && s.coverage === 'org-scope');
+    expect(held.map((s) => [s.line, s.operation, s.tables])).toEqual([
+      [11, 'insert', ['public.folio_entries']],
+      [23, 'update', ['public.folios']],
+    ]);
+  });
+
+  it('reads `sql(table)` where only a name fits as a name: a read is no site, a write names its cause', () => {
+    const report = expectAnnotated('unres30-shapes');
+    const named = report.writeSites.filter((s) => s.file === 'src/copy-tables.ts');
+    expect(named.map((s) => [s.line, s.operation])).toEqual([
+      [21, 'truncate'],
+      [25, 'insert'],
+    ]);
+    for (const s of named)
+      expect(s.evidence).toContain(
+        'the table it writes is built at run time: a helper call of the library (`sql(name)`) puts a name chosen at ' +
+          'run time where the statement names what it writes (a table or a column)',
+      );
+  });
+
+  it('reads a ternary with a null or undefined branch as its other branch: the write it may be is judged', () => {
+    const report = expectAnnotated('unres30-shapes');
+    const optional = report.writeSites.filter((s) => s.file === 'src/optional-text.ts');
+    // line 30 (`cond ? sql`UPDATE …` : undefined`) was no site at all before: its text did not fold.
+    expect(optional.map((s) => [s.line, s.operation, s.tables, s.coverage])).toEqual([
+      [11, 'update', ['public.folios'], 'org-scope'],
+      [30, 'update', ['public.folios'], 'org-scope'],
+    ]);
+  });
+});
