@@ -347,6 +347,9 @@ export class OriginResolver {
       if (ts.isSpreadAssignment(p)) {
         // `...(opts.x !== undefined ? { x: opts.x } : {})`: literals that do not define the key cannot override it.
         if (spreadLacks(p.expression, key)) continue;
+        // `emit({ ...input, payload })`: when nothing before the spread can define the key, the key is the spread
+        // object's own (absent there, absent here).
+        if (!definedBefore(obj, i, key)) return this.member(this.expr(p.expression, steps + 1), key, steps + 1);
         return { kind: 'unknown', reason: 'object spread hides the property' };
       }
       const name =
@@ -735,6 +738,17 @@ function spreadLacks(expr: ts.Expression, key: string): boolean {
       return spreadLacks(e.left, key) && spreadLacks(e.right, key);
   }
   return false;
+}
+
+/** Whether a property before the `index`th of an object literal may define `key`: a member of that name, a spread. */
+function definedBefore(obj: ts.ObjectLiteralExpression, index: number, key: string): boolean {
+  return obj.properties.slice(0, index).some((p) =>
+    ts.isSpreadAssignment(p)
+      ? !spreadLacks(p.expression, key)
+      : !p.name ||
+        !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name)) ||
+        p.name.text === key,
+  );
 }
 
 /** The constant specifier of `import(spec)` when `fn` is the callback of its `.then(fn)`. */

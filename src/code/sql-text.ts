@@ -300,7 +300,10 @@ export class SqlTextFolder {
       if (origin.kind === 'expr' && origin.expr !== e) return this.fold(origin.expr, allowHoles, depth + 1);
       if (origin.kind === 'unknown')
         return (
-          (ts.isIdentifier(e) && (this.letChoice(e, allowHoles, depth) || this.builtText(e, allowHoles, depth))) || {
+          (ts.isIdentifier(e) &&
+            (this.letChoice(e, allowHoles, depth) ||
+              this.builtText(e, allowHoles, depth) ||
+              this.loopElements(e, allowHoles, depth))) || {
             ok: false,
             reason: origin.reason,
           }
@@ -608,6 +611,30 @@ export class SqlTextFolder {
    * constant is a text it may hold, the empty one too (a fragment left out: `let where = ''; if (id) where = 'WHERE
    * …'` keeps the unbounded variant; a whole statement left empty runs nothing, sql-resolution.ts).
    */
+  /**
+   * `const tables = ['a', 'b']; for (const table of tables) … TRUNCATE "${table}"`: the element a `for … of` loop
+   * takes from an array literal of string constants (in place, or held in a const nothing adds to) is each of them in
+   * turn, as variants. Undefined for any other list (read at run time, grown, spread): the element stays unknown.
+   */
+  private loopElements(id: ts.Identifier, allowHoles: boolean, depth: number): Folded | undefined {
+    const binding = lookup(id);
+    if (binding?.kind !== 'variable' || binding.flags !== 'const' || binding.path.length > 0) return undefined;
+    const loop = binding.decl.parent.parent;
+    if (!ts.isForOfStatement(loop) || depth > MAX_BOUND_DEPTH) return undefined;
+    let list = skipOuter(loop.expression);
+    if (ts.isIdentifier(list)) {
+      const held = lookup(list);
+      if (held?.kind !== 'variable' || held.flags !== 'const' || held.path.length > 0) return undefined;
+      if (!held.decl.initializer || arrayAdditions(held.decl)) return undefined;
+      list = skipOuter(held.decl.initializer);
+    }
+    if (!ts.isArrayLiteralExpression(list) || list.elements.length === 0 || list.elements.length > MAX_VARIANTS)
+      return undefined;
+    const constant = (el: ts.Expression): boolean => ts.isStringLiteral(el) || ts.isNoSubstitutionTemplateLiteral(el);
+    if (!list.elements.every(constant)) return undefined;
+    return list.elements.map((el) => this.fold(el, allowHoles, depth + 1)).reduce(union);
+  }
+
   /** A `let` every assignment of which (its initializer too) is a string or number literal. */
   private letOfLiterals(id: ts.Identifier): boolean {
     const binding = lookup(id);

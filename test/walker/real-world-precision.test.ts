@@ -961,4 +961,25 @@ describe('held array fragments and postgres.js name helpers (unres30, Oppsera)',
       [30, 'update', ['public.folios'], 'org-scope'],
     ]);
   });
+
+  it('reads the element of a loop over a const list of names as each name: the write is judged per table', () => {
+    const report = expectAnnotated('unres30-shapes');
+    const reset = report.writeSites.find((s) => s.file === 'src/reset-tables.ts' && s.line === 10)!;
+    expect([reset.operation, reset.tables, reset.coverage]).toEqual([
+      'truncate',
+      ['public.folio_entries', 'public.folios'],
+      'unscoped',
+    ]);
+    expect(reset.sql).toEqual(['TRUNCATE TABLE "folio_entries" CASCADE', 'TRUNCATE TABLE "folios" CASCADE']);
+  });
+
+  it("reads a key of `{ ...input, x }` that nothing before the spread defines as the spread's own", () => {
+    const report = expectAnnotated('unres30-shapes');
+    const spread = report.writeSites.filter((s) => s.file === 'src/spread-conn.ts');
+    expect(spread.map((s) => [s.line, s.coverage])).toEqual([
+      [11, 'org-scope'],
+      [29, 'unresolved'],
+    ]);
+    expect(spread[1]!.evidence).toContain('object spread hides the property');
+  });
 });
