@@ -105,9 +105,19 @@ export class SqlTextFolder {
     }
   }
 
-  /** Folds a whole SQL argument; interpolations that are not constants become holes. */
+  /**
+   * Folds a whole SQL argument; interpolations that are not constants become holes. The element of a `for … of` loop
+   * over a const list of names (`for (const table of ['a', 'b']) … TRUNCATE "${table}"`) is bound to each name in
+   * turn, so the text has one variant per name, the same name wherever the element stands in it.
+   */
   sql(expr: ts.Expression): Folded {
-    return this.fold(expr, true, 0);
+    const loop = this.bindings.size === 0 && this.args.size === 0 ? loopOfNames(expr) : undefined;
+    if (!loop) return this.fold(expr, true, 0);
+    const each = loop.names
+      .map((name) => this.withBindings(new Map([[loop.decl, name]]), () => this.fold(expr, true, 0)))
+      .reduce(union);
+    // Past the variants a text may have, the element stays a hole, as before.
+    return each.ok ? each : this.fold(expr, true, 0);
   }
 
   /**
@@ -300,10 +310,7 @@ export class SqlTextFolder {
       if (origin.kind === 'expr' && origin.expr !== e) return this.fold(origin.expr, allowHoles, depth + 1);
       if (origin.kind === 'unknown')
         return (
-          (ts.isIdentifier(e) &&
-            (this.letChoice(e, allowHoles, depth) ||
-              this.builtText(e, allowHoles, depth) ||
-              this.loopElements(e, allowHoles, depth))) || {
+          (ts.isIdentifier(e) && (this.letChoice(e, allowHoles, depth) || this.builtText(e, allowHoles, depth))) || {
             ok: false,
             reason: origin.reason,
           }
@@ -611,30 +618,6 @@ export class SqlTextFolder {
    * constant is a text it may hold, the empty one too (a fragment left out: `let where = ''; if (id) where = 'WHERE
    * …'` keeps the unbounded variant; a whole statement left empty runs nothing, sql-resolution.ts).
    */
-  /**
-   * `const tables = ['a', 'b']; for (const table of tables) … TRUNCATE "${table}"`: the element a `for … of` loop
-   * takes from an array literal of string constants (in place, or held in a const nothing adds to) is each of them in
-   * turn, as variants. Undefined for any other list (read at run time, grown, spread): the element stays unknown.
-   */
-  private loopElements(id: ts.Identifier, allowHoles: boolean, depth: number): Folded | undefined {
-    const binding = lookup(id);
-    if (binding?.kind !== 'variable' || binding.flags !== 'const' || binding.path.length > 0) return undefined;
-    const loop = binding.decl.parent.parent;
-    if (!ts.isForOfStatement(loop) || depth > MAX_BOUND_DEPTH) return undefined;
-    let list = skipOuter(loop.expression);
-    if (ts.isIdentifier(list)) {
-      const held = lookup(list);
-      if (held?.kind !== 'variable' || held.flags !== 'const' || held.path.length > 0) return undefined;
-      if (!held.decl.initializer || arrayAdditions(held.decl)) return undefined;
-      list = skipOuter(held.decl.initializer);
-    }
-    if (!ts.isArrayLiteralExpression(list) || list.elements.length === 0 || list.elements.length > MAX_VARIANTS)
-      return undefined;
-    const constant = (el: ts.Expression): boolean => ts.isStringLiteral(el) || ts.isNoSubstitutionTemplateLiteral(el);
-    if (!list.elements.every(constant)) return undefined;
-    return list.elements.map((el) => this.fold(el, allowHoles, depth + 1)).reduce(union);
-  }
-
   /** A `let` every assignment of which (its initializer too) is a string or number literal. */
   private letOfLiterals(id: ts.Identifier): boolean {
     const binding = lookup(id);
@@ -953,6 +936,59 @@ function mappedResults(call: ts.CallExpression): ts.Expression[] | undefined {
     visit(cb.body);
   } else results.push(cb.body);
   return results;
+}
+
+/**
+ * The one loop element a SQL argument reads (directly, or through consts of its function): a `const` of a `for … of`
+ * over an array literal of string constants, in place or held in a const nothing adds to, with its names. Undefined
+ * when it reads none, or more than one such element (their pairs are not read).
+ */
+function loopOfNames(expr: ts.Expression): { decl: ts.VariableDeclaration; names: string[] } | undefined {
+  let found: { decl: ts.VariableDeclaration; names: string[] } | undefined;
+  let several = false;
+  const seen = new Set<ts.Node>();
+  const visit = (n: ts.Node, depth: number): void => {
+    if (several || depth > 4) return;
+    if (ts.isIdentifier(n)) {
+      const b = lookup(n);
+      if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length > 0 || seen.has(b.decl)) return;
+      seen.add(b.decl);
+      const names = loopNames(b.decl);
+      if (names) {
+        if (found) several = true;
+        else found = { decl: b.decl, names };
+      } else if (b.decl.initializer && b.decl.getSourceFile() === n.getSourceFile()) visit(b.decl.initializer, depth + 1);
+      return;
+    }
+    ts.forEachChild(n, (c) => visit(c, depth));
+  };
+  visit(expr, 0);
+  // A list of whole statements (`for (const statement of statements) db.query(statement)`) is a start-up migration's
+  // shape, read by the schema's code migrations; here the element stays what it was (a DO block's writes are not read).
+  const whole = skipOuter(expr);
+  if (found && ts.isIdentifier(whole) && lookup(whole)?.decl === found.decl) return undefined;
+  return several ? undefined : found;
+}
+
+/** The names a `for (const x of …)` element takes: an array literal of string constants nothing adds to. */
+function loopNames(decl: ts.VariableDeclaration): string[] | undefined {
+  const loop = decl.parent.parent;
+  if (!ts.isForOfStatement(loop) || !ts.isIdentifier(decl.name)) return undefined;
+  let list = skipOuter(loop.expression);
+  if (ts.isIdentifier(list)) {
+    const held = lookup(list);
+    if (held?.kind !== 'variable' || held.flags !== 'const' || held.path.length > 0) return undefined;
+    if (!held.decl.initializer || arrayAdditions(held.decl)) return undefined;
+    list = skipOuter(held.decl.initializer);
+  }
+  if (!ts.isArrayLiteralExpression(list) || list.elements.length === 0 || list.elements.length > MAX_VARIANTS)
+    return undefined;
+  const names: string[] = [];
+  for (const el of list.elements) {
+    if (!ts.isStringLiteral(el) && !ts.isNoSubstitutionTemplateLiteral(el)) return undefined;
+    names.push(el.text);
+  }
+  return names;
 }
 
 /** `null`, `undefined` or `void 0`. */

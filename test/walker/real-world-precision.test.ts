@@ -971,6 +971,11 @@ describe('held array fragments and postgres.js name helpers (unres30, Oppsera)',
       'unscoped',
     ]);
     expect(reset.sql).toEqual(['TRUNCATE TABLE "folio_entries" CASCADE', 'TRUNCATE TABLE "folios" CASCADE']);
+    const paired = report.writeSites.find((s) => s.file === 'src/reset-tables.ts' && s.line === 13)!;
+    expect(paired.sql).toEqual([
+      `DELETE FROM "folio_entries" WHERE id = 'folio_entries'`,
+      `DELETE FROM "folios" WHERE id = 'folios'`,
+    ]);
   });
 
   it("reads a key of `{ ...input, x }` that nothing before the spread defines as the spread's own", () => {
@@ -981,5 +986,15 @@ describe('held array fragments and postgres.js name helpers (unres30, Oppsera)',
       [29, 'unresolved'],
     ]);
     expect(spread[1]!.evidence).toContain('object spread hides the property');
+  });
+
+  it('links a call through an interface to the methods of the object literals declared as it', () => {
+    const report = expectAnnotated('unres30-shapes');
+    const live = report.writeSites.filter((s) => s.file === 'src/live-context.ts');
+    expect(live.map((s) => [s.line, s.coverage])).toEqual([
+      [14, 'org-scope'],
+      [31, 'unresolved'],
+    ]);
+    expect(live[0]!.evidence).toContain('src/live-context.ts:20');
   });
 });
