@@ -984,6 +984,7 @@ describe('held array fragments and postgres.js name helpers (unres30, Oppsera)',
     expect(spread.map((s) => [s.line, s.coverage])).toEqual([
       [11, 'org-scope'],
       [29, 'unresolved'],
+      [54, 'unresolved'],
     ]);
     expect(spread[1]!.evidence).toContain('object spread hides the property');
   });
