@@ -945,29 +945,32 @@ function mappedResults(call: ts.CallExpression): ts.Expression[] | undefined {
  */
 function loopOfNames(expr: ts.Expression): { decl: ts.VariableDeclaration; names: string[] } | undefined {
   let found: { decl: ts.VariableDeclaration; names: string[] } | undefined;
-  let several = false;
   const seen = new Set<ts.Node>();
-  const visit = (n: ts.Node, depth: number): void => {
-    if (several || depth > 4) return;
-    if (ts.isIdentifier(n)) {
-      const b = lookup(n);
-      if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length > 0 || seen.has(b.decl)) return;
-      seen.add(b.decl);
-      const names = loopNames(b.decl);
-      if (names) {
-        if (found) several = true;
-        else found = { decl: b.decl, names };
-      } else if (b.decl.initializer && b.decl.getSourceFile() === n.getSourceFile()) visit(b.decl.initializer, depth + 1);
-      return;
+  // An explicit stack: a text of thousands of `+` nests deeper than a recursive walk can follow.
+  const stack: { node: ts.Node; depth: number }[] = [{ node: expr, depth: 0 }];
+  while (stack.length > 0) {
+    const { node: n, depth } = stack.pop()!;
+    if (!ts.isIdentifier(n)) {
+      ts.forEachChild(n, (c) => {
+        stack.push({ node: c, depth });
+      });
+      continue;
     }
-    ts.forEachChild(n, (c) => visit(c, depth));
-  };
-  visit(expr, 0);
+    const b = lookup(n);
+    if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length > 0 || seen.has(b.decl)) continue;
+    seen.add(b.decl);
+    const names = loopNames(b.decl);
+    if (names) {
+      if (found) return undefined;
+      found = { decl: b.decl, names };
+    } else if (b.decl.initializer && b.decl.getSourceFile() === n.getSourceFile() && depth < 4)
+      stack.push({ node: b.decl.initializer, depth: depth + 1 });
+  }
   // A list of whole statements (`for (const statement of statements) db.query(statement)`) is a start-up migration's
   // shape, read by the schema's code migrations; here the element stays what it was (a DO block's writes are not read).
   const whole = skipOuter(expr);
   if (found && ts.isIdentifier(whole) && lookup(whole)?.decl === found.decl) return undefined;
-  return several ? undefined : found;
+  return found;
 }
 
 /** The names a `for (const x of …)` element takes: an array literal of string constants nothing adds to. */
