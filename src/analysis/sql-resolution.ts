@@ -2,7 +2,9 @@ import ts from '../ts.js';
 import type { DbAdapter } from '../adapters/index.js';
 import { type OriginResolver, shortText } from '../code/origins.js';
 import { skipOuter } from '../syntax/wrappers.js';
-import { expandHelpers, expandHelpersOrNames, fillHoles, type Folded, HOLE, HOLE_BASE, type SqlTextFolder } from '../code/sql-text.js';
+import {
+  expandHelpers, expandHelpersOrNames, fillHoles, type Folded, HOLE, HOLE_BASE, type SqlTextFolder,
+} from '../code/sql-text.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
 import {
   type IdentifierText, knexIdentifier, NAME_HOLE, namedPlaceholdersToDollar, parseSql, type ParsedStatement,
