@@ -1,5 +1,5 @@
 import ts from '../ts.js';
-import { topLevelOf } from '../code/file-nodes.js';
+import { indexedNodes, topLevelOf } from '../code/file-nodes.js';
 import { classMethod, typeName } from '../code/injected.js';
 import type { OriginResolver } from '../code/origins.js';
 import { skipOuter } from '../syntax/wrappers.js';
@@ -10,7 +10,9 @@ import type { CallEdge, FileFacts } from './facts.js';
 // (`constructor(private readonly db: Database)` … `this.db.createObject(…)`): nothing in view
 // says which instance arrives, but it is one of the classes that implement or extend that type,
 // so the call is an edge to that method of every one of them, and a write judged at the method's
-// callers takes the worst. Found once per run over all files: linear in classes and calls.
+// callers takes the worst. An object literal declared as the interface (a `const` of that type, or
+// the return of a function declared to return it) is one more implementation. Found once per run
+// over all files: linear in classes, object literals and calls.
 
 /** A declaration a receiver may be typed by: an interface, or an abstract class (whose methods subclasses supply). */
 export type Contract = ts.InterfaceDeclaration | ts.ClassDeclaration;
@@ -83,6 +85,60 @@ function implementations(contract: Contract, subs: Map<ts.Node, ts.ClassDeclarat
 }
 
 /**
+ * Object literals declared as an interface: `const ctx: Ctx = { … }`, or returned by a function declared to return it
+ * (`function liveContext(): Ctx { return { async persist() { … } } }`, the default of a parameter `ctx: Ctx =
+ * liveContext()`). Each is an implementation as a class is: a call through the interface may reach its methods.
+ */
+function literalImplementations(
+  files: readonly FileFacts[],
+  origins: OriginResolver,
+): Map<ts.Node, ts.ObjectLiteralExpression[]> {
+  const out = new Map<ts.Node, ts.ObjectLiteralExpression[]>();
+  for (const f of files)
+    for (const n of indexedNodes(f.sf)) {
+      if (!ts.isObjectLiteralExpression(n)) continue;
+      const name = typeName(declaredTypeOfLiteral(n));
+      const contract = name && declarationOf(origins, name);
+      if (!contract || !ts.isInterfaceDeclaration(contract)) continue;
+      const list = out.get(contract);
+      if (list) list.push(n);
+      else out.set(contract, [n]);
+    }
+  return out;
+}
+
+/** The type a literal is declared with: its variable's, or the return type of the function that returns it. */
+function declaredTypeOfLiteral(literal: ts.ObjectLiteralExpression): ts.TypeNode | undefined {
+  let at: ts.Node = literal;
+  while (ts.isParenthesizedExpression(at.parent)) at = at.parent;
+  const parent = at.parent;
+  if (ts.isVariableDeclaration(parent) && parent.initializer === at) return parent.type;
+  if (ts.isReturnStatement(parent)) {
+    let fn: ts.Node | undefined = parent.parent;
+    while (fn && !ts.isFunctionLike(fn)) fn = fn.parent;
+    return fn && (ts.isFunctionDeclaration(fn) || ts.isFunctionExpression(fn) || ts.isArrowFunction(fn) ||
+      ts.isMethodDeclaration(fn))
+      ? fn.type
+      : undefined;
+  }
+  if (ts.isArrowFunction(parent) && parent.body === at) return parent.type;
+  return undefined;
+}
+
+/** A literal's method of that name: a method, or a property holding a function written in place. */
+function literalMethod(literal: ts.ObjectLiteralExpression, key: string): ts.FunctionLikeDeclaration | undefined {
+  for (const p of literal.properties) {
+    if (!p.name || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) || p.name.text !== key) continue;
+    if (ts.isMethodDeclaration(p) && p.body) return p;
+    if (ts.isPropertyAssignment(p)) {
+      const f = skipOuter(p.initializer);
+      if (ts.isArrowFunction(f) || ts.isFunctionExpression(f)) return f;
+    }
+  }
+  return undefined;
+}
+
+/**
  * The edges of the calls made through contracts, to every implementation's method. A contract none of the files
  * implements adds no edge: what the method's callers decide is then left unresolved where it is judged.
  */
@@ -90,6 +146,7 @@ export function contractEdges(files: readonly FileFacts[], origins: OriginResolv
   const calls = files.flatMap((f) => f.contractCalls ?? []);
   if (calls.length === 0) return [];
   const subs = subtypes(files, origins);
+  let literals: Map<ts.Node, ts.ObjectLiteralExpression[]> | undefined;
   const methods = new Map<string, ts.FunctionLikeDeclaration[]>();
   const out: CallEdge[] = [];
   const ids = new Map<ts.Node, number>();
@@ -102,6 +159,11 @@ export function contractEdges(files: readonly FileFacts[], origins: OriginResolv
         const m = classMethod(origins, cls, method);
         return m ? [m] : [];
       });
+      literals ??= literalImplementations(files, origins);
+      for (const literal of literals.get(contract) ?? []) {
+        const m = literalMethod(literal, method);
+        if (m) targets.push(m);
+      }
       methods.set(key, targets);
     }
     for (const callee of targets) out.push({ ...edge, callee });

@@ -2,7 +2,9 @@ import ts from '../ts.js';
 import type { DbAdapter } from '../adapters/index.js';
 import { type OriginResolver, shortText } from '../code/origins.js';
 import { skipOuter } from '../syntax/wrappers.js';
-import { expandHelpers, fillHoles, type Folded, HOLE, HOLE_BASE, type SqlTextFolder } from '../code/sql-text.js';
+import {
+  expandHelpers, expandHelpersOrNames, fillHoles, type Folded, HOLE, HOLE_BASE, type SqlTextFolder,
+} from '../code/sql-text.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
 import {
   type IdentifierText, knexIdentifier, NAME_HOLE, namedPlaceholdersToDollar, parseSql, type ParsedStatement,
@@ -203,11 +205,8 @@ function resolveText(
   if (!folded.ok)
     return { ok: false, reason: folded.reason, parseError: false, ...(folded.part ? { part: folded.part } : {}) };
   const statements: { effect: StatementEffect; text: string }[] = [];
-  const expanded = folded.variants.map(expandHelpers);
-  if (expanded.some((v) => v === null)) {
-    const reason = 'a values helper (sql(rows)) sits where no list of columns or values fits';
-    return { ok: false, reason, parseError: true };
-  }
+  const expanded = folded.variants.map((v) => expandHelpers(v));
+  if (expanded.some((v) => v === null)) return helpersAsNames(deps, folded.variants, placeholders);
   const variantSizes: number[] = [];
   // An empty text among others (`let q = ''` before each case gives it a statement) runs no statement: Postgres
   // answers an empty query with no effect.
@@ -311,6 +310,40 @@ function resolveText(
   const sizes = variantSizes.map((from, i) => (variantSizes[i + 1] ?? statements.length) - from);
   const normalized = variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | ');
   return { ok: true, statements, normalized, variants, variantSizes: sizes };
+}
+
+/**
+ * Text with a library helper where no value shape fits (`SELECT count(*) FROM ${sql(table)}`, `TRUNCATE ${tx(table)}`):
+ * postgres.js's `sql(name)` is an identifier there. Read with such a helper as a name chosen at run time: a statement
+ * that then writes, calls and sets nothing is a read whatever the name; one that writes stays unresolved, its table
+ * (or column) said to be named at run time. Unresolved as before when no reading parses.
+ */
+function helpersAsNames(
+  deps: SqlDeps,
+  folded: readonly string[],
+  placeholders: DbAdapter['placeholders'] | undefined,
+): ResolvedSql {
+  const statements: { effect: StatementEffect; text: string }[] = [];
+  const variants: string[] = [];
+  for (const raw of folded) {
+    const variant = expandHelpersOrNames(raw);
+    if (variant === null) {
+      const reason = 'a values helper (sql(rows)) sits where no list of columns or values fits';
+      return { ok: false, reason, parseError: true };
+    }
+    const inert = inertWithNames(deps, variant, placeholders);
+    if (!inert) {
+      const reason =
+        'a helper call of the library (`sql(name)`) puts a name chosen at run time where the statement names what ' +
+        'it writes (a table or a column): name the table in the text, one statement per table';
+      return { ok: false, reason, parseError: true };
+    }
+    const text = fillHoles(variant);
+    variants.push(text);
+    statements.push(...inert.map((effect) => ({ effect, text })));
+  }
+  const normalized = variants.map((v) => v.replace(/\s+/g, ' ').trim()).join(' | ');
+  return { ok: true, statements, normalized, variants };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type ts from 'typescript';
 import type { DbAdapter } from '../adapters/index.js';
-import { expandHelpers, RAW } from '../code/sql-text.js';
+import { expandHelpersOrNames, RAW } from '../code/sql-text.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
 import { parseSql, type PgNode, tokensOf } from '../sql/parser.js';
 import type { Operation } from '../report/types.js';
@@ -53,7 +53,7 @@ export function sqlShape(deps: SqlDeps, textExpr: ts.Expression, placeholders: D
   let text = '';
   let operation: Operation | undefined;
   for (const raw of folded.variants) {
-    const variant = expandHelpers(raw);
+    const variant = expandHelpersOrNames(raw);
     if (variant === null) return { kind: 'unknown', why: NO_READING };
     const shape = variantShape(deps, variant, placeholders);
     if (shape.kind === 'unknown') {

@@ -1,6 +1,6 @@
 import ts from '../ts.js';
 import type { DbAdapter } from '../adapters/index.js';
-import { expandHelpers, fillHoles, HOLE } from '../code/sql-text.js';
+import { expandHelpers, expandHelpersOrNames, fillHoles, HOLE } from '../code/sql-text.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import type { Operation } from '../report/types.js';
 import type { StatementEffect } from '../sql/classify.js';
@@ -119,7 +119,9 @@ export function writeWithHoles(
   const variants = folded.ok ? folded.variants : holesForInterpolations(deps, textExpr);
   let operation: Operation | undefined;
   const tables = new Set<string>();
-  for (const variant of variants) {
+  for (const raw of variants) {
+    // A library helper where only a name fits (`INSERT INTO ${sql(table)} ${sql(rows)}`) is a hole naming the table.
+    const variant = expandHelpersOrNames(raw) ?? raw;
     for (const e of effectsWithHoles(deps, variant, placeholders) ?? []) {
       const written = effectWrites(e, deps.config);
       operation ??= written.find((w) => !w.through)?.operation ?? (written.length > 0 ? 'call' : undefined);

@@ -78,6 +78,8 @@ export class OriginResolver {
    * its own call (`return deliver(id, attempt + 1)`) would otherwise be read again without end.
    */
   private readonly readingReturns = new Set<ts.Expression>();
+  /** The spreads a member is being read through (`property`): a spread that reads back to itself is cut. */
+  private readonly readingSpreads = new Set<ts.Node>();
 
   private importsOf(sf: ts.SourceFile): TrackedMemo<string, ExportTarget | undefined> {
     let map = this.imports.get(sf);
@@ -347,6 +349,17 @@ export class OriginResolver {
       if (ts.isSpreadAssignment(p)) {
         // `...(opts.x !== undefined ? { x: opts.x } : {})`: literals that do not define the key cannot override it.
         if (spreadLacks(p.expression, key)) continue;
+        // `emit({ ...input, payload })`: when nothing before the spread can define the key, the key is the spread
+        // object's own (absent there, absent here).
+        if (!definedBefore(obj, i, key) && !this.readingSpreads.has(p) && steps < MAX_SPREAD_STEPS) {
+          // An object spread into one it is built from (through several values) reads back to itself: cut there.
+          this.readingSpreads.add(p);
+          try {
+            return this.member(this.expr(p.expression, steps + 1), key, steps + 1);
+          } finally {
+            this.readingSpreads.delete(p);
+          }
+        }
         return { kind: 'unknown', reason: 'object spread hides the property' };
       }
       const name =
@@ -735,6 +748,20 @@ function spreadLacks(expr: ts.Expression, key: string): boolean {
       return spreadLacks(e.left, key) && spreadLacks(e.right, key);
   }
   return false;
+}
+
+/** How many steps a member read through spreads may take before it is not followed (the stack is the limit). */
+const MAX_SPREAD_STEPS = 64;
+
+/** Whether a property before the `index`th of an object literal may define `key`: a member of that name, a spread. */
+function definedBefore(obj: ts.ObjectLiteralExpression, index: number, key: string): boolean {
+  return obj.properties.slice(0, index).some((p) =>
+    ts.isSpreadAssignment(p)
+      ? !spreadLacks(p.expression, key)
+      : !p.name ||
+        !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name)) ||
+        p.name.text === key,
+  );
 }
 
 /** The constant specifier of `import(spec)` when `fn` is the callback of its `.then(fn)`. */

@@ -1,6 +1,6 @@
 import ts from '../ts.js';
 import { adapterForModule, adapters } from '../adapters/index.js';
-import { parseSql, tokensOf } from '../sql/parser.js';
+import { NAME_HOLE, parseSql, tokensOf } from '../sql/parser.js';
 import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
@@ -106,9 +106,19 @@ export class SqlTextFolder {
     }
   }
 
-  /** Folds a whole SQL argument; interpolations that are not constants become holes. */
+  /**
+   * Folds a whole SQL argument; interpolations that are not constants become holes. The element of a `for … of` loop
+   * over a const list of names (`for (const table of ['a', 'b']) … TRUNCATE "${table}"`) is bound to each name in
+   * turn, so the text has one variant per name, the same name wherever the element stands in it.
+   */
   sql(expr: ts.Expression): Folded {
-    return this.fold(expr, true, 0);
+    const loop = this.bindings.size === 0 && this.args.size === 0 ? loopOfNames(expr) : undefined;
+    if (!loop) return this.fold(expr, true, 0);
+    const each = loop.names
+      .map((name) => this.withBindings(new Map([[loop.decl, name]]), () => this.fold(expr, true, 0)))
+      .reduce(union);
+    // Past the variants a text may have, the element stays a hole, as before.
+    return each.ok ? each : this.fold(expr, true, 0);
   }
 
   /**
@@ -196,6 +206,12 @@ export class SqlTextFolder {
         // `SET LOCAL app.x = '${sql.raw(id)}'`: a raw splice inside a quoted literal is that
         // literal's value; the parser then checks the hole really lands in a string constant.
         if (!part.ok && fragment?.text && insideQuotes(acc)) part = this.part(fragment.text, true, depth);
+        // `const ids = sql`ARRAY[${sql.join(list.map((v) => sql`${v}`), sql`, `)}]`` spliced as `unnest(${ids})`: a
+        // library's sql`…` held in a const binds its own interpolations as the statement's values, as one written in
+        // place does; what its raw fragments splice must still fold.
+        const held = fragment?.text?.parent;
+        if (!part.ok && held && ts.isTaggedTemplateExpression(held) && this.fromDbLibrary(held.tag, 0))
+          part = this.fold(held, true, depth + 1);
         // A shape fold: a nested sql`…` binds its own values; any other fragment that does not fold is some SQL.
         if (!part.ok && fragment && this.shapes) {
           const nested = skipOuter(span.expression);
@@ -236,6 +252,11 @@ export class SqlTextFolder {
       return concat(this.part(e.left, allowHoles, depth), this.part(e.right, allowHoles, depth));
     }
     if (ts.isConditionalExpression(e)) {
+      // `const q = terms.length ? sql`SELECT …` : null; if (!q) return; db.execute(q)`, `sql.raw(kind === 'a' ?
+      // 'a_id' : null)`: a null branch is no statement (the library rejects it) and, spliced, prints `null`, a NULL
+      // constant or a syntax error wherever it lands: no table is written through it, so the other branch is the text.
+      if (nullish(e.whenFalse)) return this.fold(e.whenTrue, allowHoles, depth + 1);
+      if (nullish(e.whenTrue)) return this.fold(e.whenFalse, allowHoles, depth + 1);
       return union(this.fold(e.whenTrue, allowHoles, depth + 1), this.fold(e.whenFalse, allowHoles, depth + 1));
     }
     if (
@@ -955,6 +976,72 @@ function mappedResults(call: ts.CallExpression): ts.Expression[] | undefined {
   return results;
 }
 
+/**
+ * The one loop element a SQL argument reads (directly, or through consts of its function): a `const` of a `for … of`
+ * over an array literal of string constants, in place or held in a const nothing adds to, with its names. Undefined
+ * when it reads none, or more than one such element (their pairs are not read).
+ */
+function loopOfNames(expr: ts.Expression): { decl: ts.VariableDeclaration; names: string[] } | undefined {
+  let found: { decl: ts.VariableDeclaration; names: string[] } | undefined;
+  const seen = new Set<ts.Node>();
+  // An explicit stack: a text of thousands of `+` nests deeper than a recursive walk can follow.
+  const stack: { node: ts.Node; depth: number }[] = [{ node: expr, depth: 0 }];
+  while (stack.length > 0) {
+    const { node: n, depth } = stack.pop()!;
+    if (!ts.isIdentifier(n)) {
+      ts.forEachChild(n, (c) => {
+        stack.push({ node: c, depth });
+      });
+      continue;
+    }
+    const b = lookup(n);
+    if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length > 0 || seen.has(b.decl)) continue;
+    seen.add(b.decl);
+    const names = loopNames(b.decl);
+    if (names) {
+      if (found) return undefined;
+      found = { decl: b.decl, names };
+    } else if (b.decl.initializer && b.decl.getSourceFile() === n.getSourceFile() && depth < 4)
+      stack.push({ node: b.decl.initializer, depth: depth + 1 });
+  }
+  // A list of whole statements (`for (const statement of statements) db.query(statement)`) is a start-up migration's
+  // shape, read by the schema's code migrations; here the element stays what it was (a DO block's writes are not read).
+  const whole = skipOuter(expr);
+  if (found && ts.isIdentifier(whole) && lookup(whole)?.decl === found.decl) return undefined;
+  return found;
+}
+
+/** The names a `for (const x of …)` element takes: an array literal of string constants nothing adds to. */
+function loopNames(decl: ts.VariableDeclaration): string[] | undefined {
+  const loop = decl.parent.parent;
+  if (!ts.isForOfStatement(loop) || !ts.isIdentifier(decl.name)) return undefined;
+  let list = skipOuter(loop.expression);
+  if (ts.isIdentifier(list)) {
+    const held = lookup(list);
+    if (held?.kind !== 'variable' || held.flags !== 'const' || held.path.length > 0) return undefined;
+    if (!held.decl.initializer || arrayAdditions(held.decl)) return undefined;
+    list = skipOuter(held.decl.initializer);
+  }
+  if (!ts.isArrayLiteralExpression(list) || list.elements.length === 0 || list.elements.length > MAX_VARIANTS)
+    return undefined;
+  const names: string[] = [];
+  for (const el of list.elements) {
+    if (!ts.isStringLiteral(el) && !ts.isNoSubstitutionTemplateLiteral(el)) return undefined;
+    names.push(el.text);
+  }
+  return names;
+}
+
+/** `null`, `undefined` or `void 0`. */
+function nullish(expr: ts.Expression): boolean {
+  const e = skipOuter(expr);
+  return (
+    e.kind === ts.SyntaxKind.NullKeyword ||
+    (ts.isIdentifier(e) && e.text === 'undefined') ||
+    ts.isVoidExpression(e)
+  );
+}
+
 /** sql`(${a}, ${b})`: a parenthesised row of bound values (checked as values by the caller). */
 function rowOfValues(expr: ts.Expression): boolean {
   const e = skipOuter(expr);
@@ -1170,23 +1257,36 @@ export function fillHoles(variant: string): string {
 // an UPDATE's SET list, an IN list, a single value. The parser decides which fits.
 const HELPER_SHAPES = ['(rlsguard_col) VALUES (0)', 'rlsguard_col = 0', '(0)', '0'];
 
+// The same, and a name: postgres.js's `sql(table)` escapes a string as an identifier (`FROM ${sql(table)}`,
+// `INSERT INTO ${sql(table)} ${sql(rows)}`). Tried only when no value shape fits; the name is a hole, so what the
+// text writes is read as for any interpolation that names a table (a read whatever the name, or a write whose table
+// is built at run time), never as a table of that name.
+const HELPER_SHAPES_OR_NAME = [...HELPER_SHAPES, HOLE];
+
 /**
  * The variant with each helper replaced by the first shape that makes the statement parse
- * (the table and operation do not depend on which), or null when none does.
+ * (the table and operation do not depend on which), or null when none does. With `names`, a helper may also stand
+ * where a name goes, as a hole (the parser then reads the text with its holes as names).
  */
-export function expandHelpers(variant: string): string | null {
+export function expandHelpers(variant: string, names = false): string | null {
   const count = variant.split(HELPER).length - 1;
   if (count === 0) return variant;
   if (count > 3) return null;
+  const shapes = names ? HELPER_SHAPES_OR_NAME : HELPER_SHAPES;
   const parts = variant.split(HELPER);
-  const combos = HELPER_SHAPES.length ** count;
+  const combos = shapes.length ** count;
   for (let c = 0; c < combos; c++) {
     let out = parts[0]!;
-    for (let i = 0, k = c; i < count; i++, k = Math.floor(k / HELPER_SHAPES.length))
-      out += HELPER_SHAPES[k % HELPER_SHAPES.length]! + parts[i + 1]!;
-    if (parseSql(fillHoles(out)).ok) return out;
+    for (let i = 0, k = c; i < count; i++, k = Math.floor(k / shapes.length))
+      out += shapes[k % shapes.length]! + parts[i + 1]!;
+    if (parseSql(fillHoles(out)).ok || (names && parseSql(out.split(HOLE).join(NAME_HOLE)).ok)) return out;
   }
   return null;
+}
+
+/** expandHelpers, a helper read as a name only when no value shape fits. */
+export function expandHelpersOrNames(variant: string): string | null {
+  return expandHelpers(variant) ?? expandHelpers(variant, true);
 }
 
 function sameFolded(a: Folded, b: Folded): boolean {

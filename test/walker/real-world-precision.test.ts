@@ -987,5 +987,75 @@ describe('raw SQL that quotes its values by hand (Community-Canvas allocation, f
     ]);
     // Two elements and the separator between them stand for the list.
     expect(report.writeSites[0]!.sql).toEqual(["UPDATE bookings SET status = 'cancelled' WHERE id IN ('$901', '$902')"]);
+
+describe('held array fragments and postgres.js name helpers (unres30, Oppsera)', () => {
+  it('reads a held sql`ARRAY[${sql.join(…)}]` as one value: the write is judged on its connection', () => {
+    const report = expectAnnotated('unres30-shapes');
+    const held = report.writeSites.filter((s) => s.file === 'src/array-params.ts' && s.coverage === 'org-scope');
+    expect(held.map((s) => [s.line, s.operation, s.tables])).toEqual([
+      [11, 'insert', ['public.folio_entries']],
+      [23, 'update', ['public.folios']],
+    ]);
+  });
+
+  it('reads `sql(table)` where only a name fits as a name: a read is no site, a write names its cause', () => {
+    const report = expectAnnotated('unres30-shapes');
+    const named = report.writeSites.filter((s) => s.file === 'src/copy-tables.ts');
+    expect(named.map((s) => [s.line, s.operation])).toEqual([
+      [21, 'truncate'],
+      [25, 'insert'],
+    ]);
+    for (const s of named)
+      expect(s.evidence).toContain(
+        'the table it writes is built at run time: a helper call of the library (`sql(name)`) puts a name chosen at ' +
+          'run time where the statement names what it writes (a table or a column)',
+      );
+  });
+
+  it('reads a ternary with a null or undefined branch as its other branch: the write it may be is judged', () => {
+    const report = expectAnnotated('unres30-shapes');
+    const optional = report.writeSites.filter((s) => s.file === 'src/optional-text.ts');
+    // line 30 (`cond ? sql`UPDATE …` : undefined`) was no site at all before: its text did not fold.
+    expect(optional.map((s) => [s.line, s.operation, s.tables, s.coverage])).toEqual([
+      [11, 'update', ['public.folios'], 'org-scope'],
+      [30, 'update', ['public.folios'], 'org-scope'],
+    ]);
+  });
+
+  it('reads the element of a loop over a const list of names as each name: the write is judged per table', () => {
+    const report = expectAnnotated('unres30-shapes');
+    const reset = report.writeSites.find((s) => s.file === 'src/reset-tables.ts' && s.line === 10)!;
+    expect([reset.operation, reset.tables, reset.coverage]).toEqual([
+      'truncate',
+      ['public.folio_entries', 'public.folios'],
+      'unscoped',
+    ]);
+    expect(reset.sql).toEqual(['TRUNCATE TABLE "folio_entries" CASCADE', 'TRUNCATE TABLE "folios" CASCADE']);
+    const paired = report.writeSites.find((s) => s.file === 'src/reset-tables.ts' && s.line === 13)!;
+    expect(paired.sql).toEqual([
+      `DELETE FROM "folio_entries" WHERE id = 'folio_entries'`,
+      `DELETE FROM "folios" WHERE id = 'folios'`,
+    ]);
+  });
+
+  it("reads a key of `{ ...input, x }` that nothing before the spread defines as the spread's own", () => {
+    const report = expectAnnotated('unres30-shapes');
+    const spread = report.writeSites.filter((s) => s.file === 'src/spread-conn.ts');
+    expect(spread.map((s) => [s.line, s.coverage])).toEqual([
+      [11, 'org-scope'],
+      [29, 'unresolved'],
+      [54, 'unresolved'],
+    ]);
+    expect(spread[1]!.evidence).toContain('object spread hides the property');
+  });
+
+  it('links a call through an interface to the methods of the object literals declared as it', () => {
+    const report = expectAnnotated('unres30-shapes');
+    const live = report.writeSites.filter((s) => s.file === 'src/live-context.ts');
+    expect(live.map((s) => [s.line, s.coverage])).toEqual([
+      [14, 'org-scope'],
+      [31, 'unresolved'],
+    ]);
+    expect(live[0]!.evidence).toContain('src/live-context.ts:20');
   });
 });
