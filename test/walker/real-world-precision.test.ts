@@ -987,6 +987,8 @@ describe('raw SQL that quotes its values by hand (Community-Canvas allocation, f
     ]);
     // Two elements and the separator between them stand for the list.
     expect(report.writeSites[0]!.sql).toEqual(["UPDATE bookings SET status = 'cancelled' WHERE id IN ('$901', '$902')"]);
+  });
+});
 
 describe('held array fragments and postgres.js name helpers (unres30, Oppsera)', () => {
   it('reads a held sql`ARRAY[${sql.join(…)}]` as one value: the write is judged on its connection', () => {
