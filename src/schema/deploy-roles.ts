@@ -90,28 +90,17 @@ function envFile(text: string, rel: string, out: DeploymentRoles): void {
   });
 }
 
-/** A YAML document with positions, or undefined when it does not parse. */
+/** A YAML document with its lines (the parser's own LineCounter), or undefined when it does not parse. */
 function yamlDoc(text: string): { doc: Yaml.Document.Parsed; lineOf: (offset: number) => number } | undefined {
+  const counter = new (yaml().LineCounter)();
   let doc: Yaml.Document.Parsed;
   try {
-    doc = yaml().parseDocument(text);
+    doc = yaml().parseDocument(text, { lineCounter: counter });
   } catch {
     return undefined;
   }
   if (doc.errors.length) return undefined;
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
-  const lineOf = (offset: number): number => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  };
-  return { doc, lineOf };
+  return { doc, lineOf: (offset) => counter.linePos(offset).line };
 }
 
 /** An `environment:`/`env:` node's pairs, a map or a list of `KEY=value`, each with its line. */
@@ -129,7 +118,11 @@ function envPairs(node: unknown, lineOf: (o: number) => number, rel: string, out
       if (!Y.isScalar(item) || typeof item.value !== 'string' || !item.range) continue;
       const eq = item.value.indexOf('=');
       if (eq > 0)
-        addValue(out, item.value.slice(0, eq), { value: item.value.slice(eq + 1), file: rel, line: lineOf(item.range[0]) });
+        addValue(out, item.value.slice(0, eq), {
+          value: item.value.slice(eq + 1),
+          file: rel,
+          line: lineOf(item.range[0]),
+        });
     }
 }
 
@@ -164,7 +157,8 @@ function workflow(text: string, rel: string, out: DeploymentRoles): void {
 
 /** CREATE ROLE / ALTER ROLE statements that set BYPASSRLS or SUPERUSER, read by libpg-query. */
 function shellRoles(texts: readonly { sql: string; line: number }[], rel: string, out: DeploymentRoles): void {
-  for (const { sql, line } of texts) for (const d of roleDeclarations(sql, rel, line)) (out.roles[d.role] ??= []).push(d);
+  for (const { sql, line } of texts)
+    for (const d of roleDeclarations(sql, rel, line)) (out.roles[d.role] ??= []).push(d);
 }
 
 /** The role attributes a SQL text declares (a statement that does not parse is skipped, the others read). */
