@@ -42,7 +42,8 @@ export function deployedLogins(model: RlsModel, deployment: DeploymentRoles, roo
     return [...(migrationRoles[user] ?? []), ...(deployment.roles[user] ?? [])];
   };
   return (variable) => {
-    if (!memo.has(variable)) memo.set(variable, decide(variable, deployment.env[variable] ?? [], declaredIn));
+    const image = deployment.env.POSTGRES_USER ?? [];
+    if (!memo.has(variable)) memo.set(variable, decide(variable, deployment.env[variable] ?? [], declaredIn, image));
     return memo.get(variable);
   };
 }
@@ -51,6 +52,7 @@ function decide(
   variable: string,
   given: readonly DeployedValue[],
   declaredIn: (user: string) => RoleDeclaration[],
+  imageUser: readonly DeployedValue[],
 ): DeployedLogin | undefined {
   const byUser = new Map<string, DeployedValue[]>();
   for (const v of given) {
@@ -75,9 +77,16 @@ function decide(
     const said = declared.map((d) => `${d.attribute} at ${d.file}:${d.line}`).join(', ');
     return { kind: 'note', text: `${given1}, a role whose attributes its files disagree on (${said})` };
   }
-  if (!granted.length)
-    return { kind: 'note', text: `${given1}, a role no migration, init script or CI step declares BYPASSRLS or ` +
-      'SUPERUSER' };
+  if (!granted.length) {
+    // The database image's own superuser (POSTGRES_USER) in a development database: said, never taken as a decision.
+    const image = imageUser.filter((v) => v.value === user).map(at);
+    return {
+      kind: 'note',
+      text: `${given1}, a role no migration, init script or CI step declares BYPASSRLS or SUPERUSER` +
+        (image.length ? ` (the database image's POSTGRES_USER at ${image.join(', ')}, a superuser where that image ` +
+          'runs, as in development)' : ''),
+    };
+  }
   return { kind: 'bypass', variable, user, values, declared: granted };
 }
 

@@ -957,7 +957,8 @@ describe("a connection's login role read from the deployment files (roles30: cmm
       // Under the replay `postgres` is the model's superuser; no file declares it so on purpose.
       expect(evidenceAt(report, 'src/jobs.ts', 20)).toContain(
         'LOCAL_URL logs in as postgres in the repository\'s deployment files (.env.example:7), a role no migration, ' +
-          'init script or CI step declares BYPASSRLS or SUPERUSER',
+          'init script or CI step declares BYPASSRLS or SUPERUSER (the database image\'s POSTGRES_USER at ' +
+          'docker-compose.yml:5, a superuser where that image runs, as in development)',
       );
       expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}`).sort()).toEqual([
         'src/db.ts:15 admin-pool',
