@@ -5,6 +5,7 @@ import {
   type DeployedValue,
   type DeploymentRoles,
   type RoleDeclaration,
+  ROLE_STATEMENT,
   roleDeclarations,
 } from '../schema/deploy-roles.js';
 import { dsnUser } from './providers/login-roles.js';
@@ -130,7 +131,7 @@ function migrationDeclarations(model: RlsModel, root: string): Record<string, Ro
     } catch {
       continue; // the model names it; unreadable now, it declares nothing we can cite
     }
-    if (!/\b(?:CREATE|ALTER)\s+(?:ROLE|USER)\b/i.test(text)) continue; // a cheap skip; the parser decides
+    if (!ROLE_STATEMENT.test(text)) continue;
     for (const d of roleDeclarations(text, file, 1)) (out[d.role] ??= []).push(d);
   }
   return out;

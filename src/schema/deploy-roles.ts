@@ -54,15 +54,16 @@ export function readDeploymentRoles(root: string, ignore: readonly string[] = []
   for (const abs of files) {
     const rel = toPosixRelative(root, abs);
     const name = path.basename(abs);
+    // A file that cannot hold a DSN or hand psql SQL is not parsed (a large workflow's YAML costs a second).
     if (isEnvFile(name)) read(abs, (t) => envFile(t, rel, out));
-    else if (COMPOSE.test(name)) read(abs, (t) => compose(t, rel, out));
-    else if (WORKFLOW.test(rel)) read(abs, (t) => workflow(t, rel, out));
-    else if (name.endsWith('.sh')) read(abs, (t) => shellRoles(shellSqlTexts(t), rel, out));
+    else if (COMPOSE.test(name)) read(abs, (t) => t.includes('environment') && compose(t, rel, out));
+    else if (WORKFLOW.test(rel)) read(abs, (t) => /postgres|psql/i.test(t) && workflow(t, rel, out));
+    else if (name.endsWith('.sh')) read(abs, (t) => t.includes('psql') && shellRoles(shellSqlTexts(t), rel, out));
   }
   return out;
 }
 
-function read(file: string, take: (text: string) => void): void {
+function read(file: string, take: (text: string) => unknown): void {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -155,10 +156,14 @@ function workflow(text: string, rel: string, out: DeploymentRoles): void {
   });
 }
 
+/** A cheap skip of SQL with no role statement at all; libpg-query reads the rest. */
+export const ROLE_STATEMENT = /\b(?:CREATE|ALTER)\s+(?:ROLE|USER)\b/i;
+
 /** CREATE ROLE / ALTER ROLE statements that set BYPASSRLS or SUPERUSER, read by libpg-query. */
 function shellRoles(texts: readonly { sql: string; line: number }[], rel: string, out: DeploymentRoles): void {
   for (const { sql, line } of texts)
-    for (const d of roleDeclarations(sql, rel, line)) (out.roles[d.role] ??= []).push(d);
+    if (ROLE_STATEMENT.test(sql))
+      for (const d of roleDeclarations(sql, rel, line)) (out.roles[d.role] ??= []).push(d);
 }
 
 /** The role attributes a SQL text declares (a statement that does not parse is skipped, the others read). */

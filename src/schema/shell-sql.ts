@@ -27,6 +27,8 @@ export function shellSqlTexts(script: string, firstLine = 1): ShellSql[] {
     let command = lines[i]!;
     const start = i;
     while (command.endsWith('\\') && i + 1 < lines.length) command = command.slice(0, -1) + ' ' + lines[++i]!;
+    // Only two kinds of line matter: an assignment (a later expansion reads it) and one that runs psql.
+    if (!command.includes('psql') && !ASSIGNMENT.test(command)) continue;
     const words = shellWords(command, vars);
     assignments(words, vars);
     if (!words.some((w) => w.text === 'psql' || w.text.endsWith('/psql'))) continue;
@@ -61,6 +63,8 @@ function assignments(words: readonly Word[], vars: Map<string, string>): void {
     vars.set(m[1]!, m[2]!);
   }
 }
+
+const ASSIGNMENT = /^\s*(?:(?:export|local|readonly)\s+)?[A-Za-z_][A-Za-z0-9_]*=/;
 
 const OPERATORS = new Set([';', '|', '&', '>', '(', ')']);
 
