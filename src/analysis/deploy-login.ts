@@ -91,11 +91,13 @@ function decide(
   return { kind: 'bypass', variable, user, values, declared: granted };
 }
 
-/** The user a DSN value names, when it is a literal one (no `${…}`, no `[placeholder]`). */
+/** The user a DSN value names, when it is a literal one (no `${…}`, no `[placeholder]`, no `USER`). */
 function readableUser(value: string): string | undefined {
   if (!value || value.includes('${') || value.includes('$(')) return undefined;
   const user = dsnUser(value);
   if (!user || user.includes(HOLE) || !/^[A-Za-z_][A-Za-z0-9_$.-]*$/.test(user)) return undefined;
+  // `postgres://USER:PASSWORD@HOST/DB`: a placeholder, not a role (an upper-case role needs quoting in SQL anyway).
+  if (/^[A-Z][A-Z0-9_]*$/.test(user)) return undefined;
   return user;
 }
 
