@@ -88,3 +88,25 @@ export function parseModels(text: string): PrismaModel[] {
   }
   return out;
 }
+
+/**
+ * The environment variable the project's Prisma datasource reads its URL from (`url = env("DATABASE_URL")`): what a
+ * `new PrismaClient()` given no URL of its own logs in with. undefined when no schema says, or schemas name
+ * different variables (which one a client uses is then its generator's, not read here).
+ */
+export function prismaDatasourceVariable(root: string): string | undefined {
+  const names = new Set<string>();
+  for (const f of schemaFiles(root)) {
+    let inSource = false;
+    for (const raw of fs.readFileSync(f, 'utf8').split('\n')) {
+      const line = raw.replace(/\/\/.*$/, '').trim();
+      if (!inSource) inSource = /^datasource\s+[A-Za-z_][A-Za-z0-9_]*\s*\{/.test(line);
+      else if (line.startsWith('}')) inSource = false;
+      else {
+        const m = /^url\s*=\s*env\(\s*"([^"]+)"\s*\)/.exec(line);
+        if (m) names.add(m[1]!);
+      }
+    }
+  }
+  return names.size === 1 ? [...names][0] : undefined;
+}

@@ -8,6 +8,7 @@ import { importedName, importModule } from './config-match.js';
 import { executorSubclass, type TypeReader, typeOfParam } from './declared-types.js';
 import { findTenantBinding, type TenantDeps } from './tenant-binding.js';
 import { type LoginRole, loginRoleOf } from './providers/login-roles.js';
+import { prismaDatasourceVariable } from '../adapters/prisma-schema.js';
 import { type Handle, type ParamBinding, where } from './handles.js';
 import { type Facts, TrackedMemo } from '../code/fixpoint.js';
 import type { SetValue } from '../sql/classify.js';
@@ -152,12 +153,20 @@ export class ClientFactories {
    * The role a pool or client made with these arguments logs in as: read only when some policy keys on the login
    * role or some role bypasses RLS (otherwise no verdict depends on it), once per creation (handles are memoised).
    */
-  loginRole(args: readonly ts.Expression[], made: ts.Node): LoginRole | undefined {
-    if (this.deps.config.roleKeyedTables.size === 0 && this.deps.config.bypassRoles.size === 0) return undefined;
-    return loginRoleOf(args, this.deps.folder, (e) => {
+  loginRole(args: readonly ts.Expression[], made: ts.Node, api?: string): LoginRole | undefined {
+    const { roleKeyedTables, bypassRoles, deployedLogins } = this.deps.config;
+    if (roleKeyedTables.size === 0 && bypassRoles.size === 0 && !deployedLogins) return undefined;
+    const login = loginRoleOf(args, this.deps.folder, (e) => {
       const h = this.deps.trace(e);
       return h.kind === 'executor' ? h.login : undefined;
     }, made);
+    // A DSN read from a named variable: what the deployment files give it (a wrapped pool's login carries its own).
+    if (login.kind !== 'environment' || login.deployed) return login;
+    // A Prisma client given no URL of its own logs in with its schema datasource's variable.
+    const variable = login.variable ?? (api === 'prisma' && ownUrlless(args) ? prismaDatasourceVariable(this.deps.root)
+      : undefined);
+    const deployed = variable ? deployedLogins?.(variable) : undefined;
+    return deployed ? { ...login, variable, deployed } : login;
   }
 
   /**
@@ -223,22 +232,60 @@ export class ClientFactories {
     return { kind: 'executor', exec: t.exec, adapter: t.adapter, key: cls, label };
   }
 
+  /**
+   * The login of the Prisma client a container injects as this parameter: the datasource's `env("…")` variable, as
+   * the deployment files give it, when the parameter's type is PrismaClient or a class of the codebase extending it
+   * that passes its constructor nothing of its own (options given to `super(…)` may carry another URL: not read).
+   */
+  private prismaLogin(param: ts.ParameterDeclaration): LoginRole | undefined {
+    const deployedLogins = this.deps.config.deployedLogins;
+    const type = param.type;
+    if (!deployedLogins || !type || !ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName)) return undefined;
+    const origin = this.deps.origins.expr(type.typeName);
+    if (origin.kind === 'class') {
+      const ctor = origin.decl.members.find(ts.isConstructorDeclaration);
+      let superArgs = false;
+      if (ctor?.body)
+        ctor.body.forEachChild(function visit(n): void {
+          if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.SuperKeyword && n.arguments.length)
+            superArgs = true;
+          else n.forEachChild(visit);
+        });
+      if (superArgs) return undefined;
+    }
+    const variable = prismaDatasourceVariable(this.deps.root);
+    const deployed = variable ? deployedLogins(variable) : undefined;
+    return variable && deployed ? { kind: 'environment', at: param, variable, deployed } : undefined;
+  }
+
   /** What a DI container passes to a constructor parameter typed as a library's pool: that pool. */
   injected(binding: ParamBinding): Handle | undefined {
     const typed = typeOfParam(this.deps, binding.decl);
     if (!typed || typed.exec !== 'pool') return undefined;
     const cls = binding.fn.parent;
     const owner = cls && ts.isClassLike(cls) && cls.name ? cls.name.text : 'its class';
+    const login = typed.adapter.api === 'prisma' ? this.prismaLogin(binding.decl) : undefined;
     return {
       kind: 'executor',
       exec: 'pool',
       adapter: typed.adapter,
       key: binding.decl,
+      ...(login ? { login } : {}),
       label:
         `\`${binding.name}\`, the ${typed.adapter.api} client injected into ${owner} ` +
         "(its constructor is never called in the code, so a container passes the app's pool)",
     };
   }
+}
+
+/** PrismaClient options that name no URL of their own (no `datasources`, `datasourceUrl`, `adapter`, spread). */
+function ownUrlless(args: readonly ts.Expression[]): boolean {
+  return args.every((a) => {
+    const e = skipOuter(a);
+    return ts.isObjectLiteralExpression(e) && e.properties.every((p) =>
+      !ts.isSpreadAssignment(p) && !!p.name && ts.isIdentifier(p.name) &&
+      !['datasources', 'datasourceUrl', 'adapter'].includes(p.name.text));
+  });
 }
 
 /** A query component's hook of a Prisma extension: `$allOperations(…) { … }` or `$allOperations: (…) => …`. */

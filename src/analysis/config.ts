@@ -11,6 +11,8 @@ import type {
   SwitchValue,
 } from '../schema/types.js';
 import { droppedTables } from '../schema/dropped.js';
+import type { DeploymentRoles } from '../schema/deploy-roles.js';
+import { type DeployedLogins, deployedLogins } from './deploy-login.js';
 
 // The configuration with defaults applied, in the shapes the analysis looks things up in.
 
@@ -185,6 +187,11 @@ export interface AnalysisConfig {
   triggerWrites: Map<string, ThroughWrite[]>;
   /** Roles that bypass RLS (superusers and BYPASSRLS roles the replay or database knows). */
   bypassRoles: Set<string>;
+  /**
+   * The role a connection logs in as when its DSN comes from an environment variable, read from the repository's
+   * deployment files (deploy-login.ts); absent when the audit reads none.
+   */
+  deployedLogins?: DeployedLogins;
   /** The settings each gated table's policies read (directly or through functions), lower-cased. */
   tableSettings: Map<string, Set<string>>;
   /** Each gated table's policies by command (a table with none has `noPolicy`): `writePolicies` reads it. */
@@ -231,9 +238,17 @@ function helper(s: string | ScopeHelperSpec): ResolvedScopeHelper {
 export function resolveAnalysisConfig(
   model: RlsModel,
   config: RlsGuardConfig,
-  options: { strict?: boolean; /** The config file as the report names it. */ configFile?: string } = {},
+  options: {
+    strict?: boolean;
+    /** The config file as the report names it. */
+    configFile?: string;
+    /** The audited root and its deployment files' roles (schema/deploy-roles.ts), when read. */
+    deployment?: { root: string; roles: DeploymentRoles };
+  } = {},
 ): AnalysisConfig {
   const defaultSchema = config.defaultSchema ?? 'public';
+  const deployed = options.deployment &&
+    deployedLogins(model, options.deployment.roles, options.deployment.root);
   const contextSettings = new Set((config.contextSettings ?? []).map((s) => s.toLowerCase()));
   if (contextSettings.size === 0) {
     for (const s of model.policySettings) contextSettings.add(s.toLowerCase());
@@ -383,6 +398,7 @@ export function resolveAnalysisConfig(
     switchSettings,
     rowSettings,
     bypassRoles: new Set((model.roles ?? []).filter((r) => r.superuser || r.bypassRls).map((r) => r.name)),
+    ...(deployed ? { deployedLogins: deployed } : {}),
     strict: options.strict ?? false,
   };
 }

@@ -471,7 +471,7 @@ export class HandleResolver {
         const what =
           ctor.name !== '*' && ctor.name !== 'default' ? ctor.name : ctor.export === 'pool' ? 'Pool' : 'Client';
         const tenant = this.clients.tenantBinding(e);
-        const login = this.clients.loginRole(e.arguments ?? [], e);
+        const login = this.clients.loginRole(e.arguments ?? [], e, ctor.adapter.api);
         const otherDatabase =
           ctor.adapter.api === 'kysely' ? kyselyOtherDialect(this.origins, e, this.root) : undefined;
         return {
@@ -698,7 +698,7 @@ export class HandleResolver {
         const tenant =
           tenantFromConfig(call, this.config.contextSettings, (sql) => this.effects(sql), this.root) ??
           (options ? { ...options, at: call } : undefined);
-        const login = this.clients.loginRole(call.arguments, call);
+        const login = this.clients.loginRole(call.arguments, call, factory.adapter.api);
         return {
           kind: 'executor',
           exec,

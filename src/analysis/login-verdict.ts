@@ -2,6 +2,7 @@ import type { SchemaLocation } from '../schema/types.js';
 import type { ConnState, LocalVerdict } from './facts.js';
 import { type Handle, where } from './handles.js';
 import type { LoginRole } from './providers/login-roles.js';
+import { deployedAdminEvidence } from './deploy-login.js';
 
 // A write on a table whose policies key on the role a statement runs as (current_user,
 // session_user): the role the connection logs in as (or SET ROLE in force) decides which
@@ -111,7 +112,8 @@ function roleInForce(
 /**
  * A pool or client that logs in as a role the migrations (or the database) make BYPASSRLS or
  * SUPERUSER: an admin connection, whatever the table (`new Pool({ user: 'ops_admin' })`, a DSN
- * naming that role). SET ROLE in force is judged by the caller instead.
+ * naming that role), or whose DSN variable the deployment files map to such a role (deploy-login.ts). SET ROLE in
+ * force is judged by the caller instead.
  */
 export function adminByLogin(
   handle: Handle,
@@ -119,8 +121,16 @@ export function adminByLogin(
   root: string,
   bypassRoles: ReadonlySet<string> | undefined,
 ): LocalVerdict | undefined {
-  if (handle.kind !== 'executor' || state.role || handle.login?.kind !== 'fixed') return undefined;
-  const { name, at } = handle.login;
+  if (handle.kind !== 'executor' || state.role) return undefined;
+  const login = handle.login;
+  if (login?.kind === 'environment' && login.deployed?.kind === 'bypass')
+    return {
+      coverage: 'admin-pool',
+      via: `login role ${login.deployed.user} (${login.deployed.values[0]!.file}:${login.deployed.values[0]!.line})`,
+      evidence: deployedAdminEvidence(login.deployed, handle.label),
+    };
+  if (login?.kind !== 'fixed') return undefined;
+  const { name, at } = login;
   if (!bypassRoles?.has(name)) return undefined;
   return {
     coverage: 'admin-pool',
@@ -131,4 +141,13 @@ export function adminByLogin(
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * What the deployment files say of the role an unscoped write's connection logs in as, when they decide nothing
+ * (files that disagree, a role nothing declares BYPASSRLS): a sentence for its evidence, so the reader sees the role.
+ */
+export function deployedLoginNote(handle: Handle): string | undefined {
+  const login = handle.kind === 'executor' ? handle.login : undefined;
+  return login?.kind === 'environment' && login.deployed?.kind === 'note' ? login.deployed.text : undefined;
 }

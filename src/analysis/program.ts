@@ -501,7 +501,7 @@ class Settler {
     // A transaction opened on a parameter declared with a library type, in a function nothing in the tree calls: the
     // new transaction of that type, as the declaration says (callers, when there are, decide instead).
     if (p.kind === 'param' && p.opened?.declared && this.uncalled(p.binding.fn as ts.FunctionLikeDeclaration))
-      return this.settle(this.judged(p.opened.declared, verdict.state), seen, at);
+      return this.settle(this.judged(this.withInjectedLogin(p, p.opened.declared, at), verdict.state), seen, at);
     // A container-made object whose injected client depends on the request's context (nestjs-cls): judged where the
     // write is, per root, not once per constructor.
     const injected = this.injectedAt(p, at);
@@ -554,6 +554,16 @@ class Settler {
     if (!this.options.wholeProgram && isExportedFunction(fn)) return false;
     const inTest = isTestFile(fn, this.options.root);
     return !(this.index.callers.get(fn) ?? []).some((e) => inTest || !isTestFile(e.call, this.options.root));
+  }
+
+  /**
+   * A transaction declared on an injected parameter runs on the client the container passes: the role that client
+   * logs in as (read from the deployment files, deploy-login.ts) is the transaction's too.
+   */
+  private withInjectedLogin(p: Exclude<Pending, { kind: 'ambient' }>, declared: Handle, at: ts.Node): Handle {
+    if (declared.kind !== 'executor' || declared.login) return declared;
+    const injected = this.injectedAt(p, at);
+    return injected?.kind === 'executor' && injected.login ? { ...declared, login: injected.login } : declared;
   }
 
   /**

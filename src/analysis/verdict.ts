@@ -1,6 +1,6 @@
 import type { ConnState, ContextEvidence, LocalVerdict, UnscopedProblem } from './facts.js';
 import { type Handle, where } from './handles.js';
-import { adminByLogin, judgeLoginRole, type RoleKey } from './login-verdict.js';
+import { adminByLogin, deployedLoginNote, judgeLoginRole, type RoleKey } from './login-verdict.js';
 import type { BypassSwitch, PolicyGroup, WritePolicies } from './config.js';
 import type { SetValue } from '../sql/classify.js';
 
@@ -20,7 +20,9 @@ export function judge(
   /** Set when a policy of the table keys on the login role (current_user): the role decides. */
   roleKey?: RoleKey,
 ): LocalVerdict {
-  const v = judgeConnection(handle, state, root, table, policies, bypassRoles, roleKey);
+  const judged = judgeConnection(handle, state, root, table, policies, bypassRoles, roleKey);
+  const note = 'coverage' in judged && judged.coverage === 'unscoped' ? deployedLoginNote(handle) : undefined;
+  const v = note && 'coverage' in judged ? { ...judged, evidence: `${judged.evidence}; ${note}` } : judged;
   const switches = policies?.switches;
   if (!switches?.size || !('coverage' in v) || v.coverage !== 'org-scope') return v;
   const set: { setting: string; value?: SetValue }[] =

@@ -7,6 +7,7 @@ import type { BuildRequest } from './background-build.js';
 import { readStatus, writeStatus, type BuildStatus, type WholeBuildRequest } from './cli-build.js';
 import { projectFindings, resetProjectIndexes } from './project-index.js';
 import { cpuMs } from './recheck.js';
+import { readDeploymentRoles } from '../schema/deploy-roles.js';
 
 // The project index built in a child process: for an editor (background-build.ts), the linted file's project query
 // without a time budget; for the command line (cli-build.ts, `whole`), the whole project's verdicts, with its progress
@@ -26,6 +27,7 @@ if (requestFile) {
     const config = resolveAnalysisConfig(model, loaded.config, {
       strict: request.strict,
       ...(configFile ? { configFile } : {}),
+      deployment: { root: loaded.dir, roles: readDeploymentRoles(loaded.dir, loaded.config.ignore ?? []) },
     });
     projectFindings({
       loaded,

@@ -40,6 +40,7 @@ import {
 } from './project-index.js';
 import { afterLint, chores, cpuMs, Recheck } from './recheck.js';
 import { indexBudgetMs, longLivedProcess, noteLint, type PluginSettings } from './settings.js';
+import { readDeploymentRoles } from '../schema/deploy-roles.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
 // TypeScript AST when there is one, so nothing is parsed twice), the config and the
@@ -512,7 +513,12 @@ function analysisConfigFor(model: RlsModel, loaded: LoadedConfig, strict: boolea
   const hit = byStrict.get(key);
   if (hit && hit.loaded === loaded) return hit.config;
   const configFile = configNameIn(loaded.dir, loaded);
-  const config = resolveAnalysisConfig(model, loaded.config, { strict, ...(configFile ? { configFile } : {}) });
+  const deployment = { root: loaded.dir, roles: readDeploymentRoles(loaded.dir, loaded.config.ignore ?? []) };
+  const config = resolveAnalysisConfig(model, loaded.config, {
+    strict,
+    ...(configFile ? { configFile } : {}),
+    deployment,
+  });
   byStrict.set(key, { loaded, config });
   return config;
 }

@@ -34,6 +34,7 @@ import { auditScope, scopedReport, scopeRequest, type AuditScope } from './scope
 import { hasInstalledTypes } from './typed-program.js';
 import { stableHash } from '../cache/stable-hash.js';
 import { toPosixRelative } from '../files/paths.js';
+import { readDeploymentRoles } from '../schema/deploy-roles.js';
 
 // The walker: every source file under the audited paths, parsed once, analysed as one
 // program so helpers' callers are followed across files.
@@ -190,9 +191,12 @@ function auditOnce(options: AuditOptions): AuditReport {
   forgetSqlParses();
   // The config file as evidence names it (a declared admin provider's verdict says where it is declared).
   const configFile = configNameIn(root, loaded);
+  // The role a connection logs in as where the code reads its DSN from the environment: the deployment files say.
+  const deployment = { root, roles: readDeploymentRoles(root, loaded.config.ignore ?? []) };
   const config = resolveAnalysisConfig(model, rooted, {
     strict: options.strict ?? false,
     ...(configFile ? { configFile } : {}),
+    deployment,
   });
   const packSet = loadPacks(root, rooted.packs, inputs);
   // The model's content hash, once: the cache's key, the report's key and the schema findings' memo all name it.
@@ -265,6 +269,7 @@ function auditOnce(options: AuditOptions): AuditReport {
       key: [
         VERSION,
         modelHash,
+        deployment.roles,
         rooted,
         configFile ?? null,
         config.strict,

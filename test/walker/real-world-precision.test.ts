@@ -1061,3 +1061,47 @@ describe('held array fragments and postgres.js name helpers (unres30, Oppsera)',
     expect(live[0]!.evidence).toContain('src/live-context.ts:20');
   });
 });
+
+describe("a connection's login role read from the deployment files (roles30: cmms-iot, qs-pro)", () => {
+  const evidenceAt = (report: ReturnType<typeof audit>['report'], file: string, line: number): string =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!.evidence;
+
+  it('judges a DSN variable that logs in as a role an init script or CI step makes BYPASSRLS admin-pool', () => {
+    const report = expectAnnotated('deploy-roles');
+    expect(evidenceAt(report, 'src/jobs.ts', 5)).toBe(
+      'runs on pg Pool created at src/db.ts:6, whose DSN is DATABASE_ADMIN_URL; the repository\'s deployment files ' +
+        'log in as ops_admin there (.env.example:4), a role declared BYPASSRLS at db/init/01-roles.sh:10, so it ' +
+        'bypasses RLS',
+    );
+    // A NestJS ConfigService read names the variable too; the CI step's ALTER ROLE is the declaration.
+    expect(evidenceAt(report, 'src/db.ts', 15)).toContain(
+      'whose DSN is BACKOFFICE_URL; the repository\'s deployment files log in as backoffice there (.env.example:5, ' +
+        '.github/workflows/ci.yml:8), a role declared BYPASSRLS at .github/workflows/ci.yml:14',
+    );
+  });
+
+  it('decides nothing on files that disagree, on the stock superuser, or on a fallback to another variable', () => {
+    for (const schemaSource of ['static', 'replay'] as const) {
+      const root = path.join(ROOT, 'deploy-roles');
+      const report = auditSync({ paths: [root], types: false, schemaSource });
+      expect(evidenceAt(report, 'src/jobs.ts', 15)).toContain(
+        'the repository\'s deployment files disagree on the role REPORTS_URL logs in as: reporter_admin ' +
+          '(.env.example:6) and reporter (docker-compose.yml:13), so neither is taken as this connection\'s role',
+      );
+      // Under the replay `postgres` is the model's superuser; no file declares it so on purpose.
+      expect(evidenceAt(report, 'src/jobs.ts', 20)).toContain(
+        'LOCAL_URL logs in as postgres in the repository\'s deployment files (.env.example:7), a role no migration, ' +
+          'init script or CI step declares BYPASSRLS or SUPERUSER (the database image\'s POSTGRES_USER at ' +
+          'docker-compose.yml:5, a superuser where that image runs, as in development)',
+      );
+      expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.coverage}`).sort()).toEqual([
+        'src/db.ts:15 admin-pool',
+        'src/jobs.ts:10 unscoped',
+        'src/jobs.ts:15 unscoped',
+        'src/jobs.ts:20 unscoped',
+        'src/jobs.ts:25 unscoped',
+        'src/jobs.ts:5 admin-pool',
+      ]);
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { HOLE, type SqlTextFolder } from '../../code/sql-text.js';
 import { lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { shortText } from '../../code/origins.js';
+import type { DeployedLogin } from '../deploy-login.js';
 
 // The role a pool logs in as, read from the config it is made with. Policies that key on
 // the login role (`USING (owner_role = current_user)`, a lookup keyed on current_user) see
@@ -18,7 +19,14 @@ import { shortText } from '../../code/origins.js';
 export type LoginRole =
   | { kind: 'per-tenant'; text: string; at: ts.Node }
   | { kind: 'fixed'; name: string; at: ts.Node }
-  | { kind: 'environment'; at: ts.Node }
+  | {
+      kind: 'environment';
+      at: ts.Node;
+      /** The variable the DSN or user is read from, when the code names it (`process.env.DATABASE_ADMIN_URL`). */
+      variable?: string;
+      /** What the repository's deployment files say that variable logs in as (deploy-login.ts). */
+      deployed?: DeployedLogin;
+    }
   | { kind: 'untraceable'; reason: string; at: ts.Node };
 
 /** How a config value that is another pool (a dialect's `pool`, Drizzle's `client`) is read. */
@@ -113,7 +121,7 @@ function isStringy(e: ts.Expression, folder: SqlTextFolder): boolean {
 
 /** The role named by a `user`/`username` value. */
 function fromName(value: ts.Expression, folder: SqlTextFolder): LoginRole {
-  if (readsEnvironment(value)) return { kind: 'environment', at: value };
+  if (readsEnvironment(value)) return fromEnvironment(value);
   const folded = folder.sql(value);
   if (!folded.ok) return untraceable(`its user \`${shortText(value, 40)}\`: ${folded.reason}`, value);
   return classify(folded.variants, value, `user \`${shortText(value, 40)}\``);
@@ -121,7 +129,7 @@ function fromName(value: ts.Expression, folder: SqlTextFolder): LoginRole {
 
 /** The user of a DSN (`postgres://user:pw@host/db`, or libpq's `user=… dbname=…`). */
 function fromDsn(value: ts.Expression, folder: SqlTextFolder): LoginRole {
-  if (readsEnvironment(value)) return { kind: 'environment', at: value };
+  if (readsEnvironment(value)) return fromEnvironment(value);
   const folded = folder.sql(value);
   if (!folded.ok) return untraceable(`its DSN \`${shortText(value, 40)}\`: ${folded.reason}`, value);
   const users: string[] = [];
@@ -183,23 +191,85 @@ function untraceable(reason: string, at: ts.Node): LoginRole {
   return { kind: 'untraceable', reason, at };
 }
 
-/** `process.env.X`, `process.env['X']`, also through a const that holds one. */
+/** A login read from the environment, naming the variable where the code does. */
+function fromEnvironment(value: ts.Expression): LoginRole {
+  const variable = environmentVariable(value);
+  return { kind: 'environment', at: value, ...(variable ? { variable } : {}) };
+}
+
 function readsEnvironment(expr: ts.Expression): boolean {
+  return environmentVariable(expr) !== undefined;
+}
+
+/**
+ * The variable an expression reads: `process.env.X`, `process.env['X']`, a NestJS `ConfigService`'s `get('X')` /
+ * `getOrThrow('X')` (by the receiver's declared type), also through a const that holds one and before a `??`/`||`
+ * default. undefined when it reads no environment; null when it does but the name is not a constant.
+ */
+export function environmentVariable(expr: ts.Expression): string | null | undefined {
   let e = skipOuter(expr);
   for (let i = 0; i < 4 && ts.isIdentifier(e); i++) {
     const decl = lookup(e)?.decl;
-    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isIdentifier(decl.name)) return false;
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isIdentifier(decl.name)) return undefined;
     e = skipOuter(decl.initializer);
   }
+  // `process.env.A || process.env.B`, `?? 'postgres://…'`: the environment still, but which value is in force is
+  // the deployment's, so no one variable is named.
+  let fallback = false;
   while (ts.isBinaryExpression(e) && (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
-    e.operatorToken.kind === ts.SyntaxKind.BarBarToken)) e = skipOuter(e.left);
+    e.operatorToken.kind === ts.SyntaxKind.BarBarToken)) {
+    e = skipOuter(e.left);
+    fallback = true;
+  }
+  const named = ts.isCallExpression(e) ? configServiceRead(e) : processEnvRead(e);
+  return fallback && named ? null : named;
+}
+
+/** `process.env.X` (X), `process.env[k]` (null), else undefined. */
+function processEnvRead(e: ts.Expression): string | null | undefined {
   const target =
     ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) ? skipOuter(e.expression) : undefined;
-  return (
+  const isEnv =
     !!target &&
     ts.isPropertyAccessExpression(target) &&
     target.name.text === 'env' &&
     ts.isIdentifier(target.expression) &&
-    target.expression.text === 'process'
-  );
+    target.expression.text === 'process';
+  if (!isEnv) return undefined;
+  if (ts.isPropertyAccessExpression(e)) return e.name.text;
+  const arg = ts.isElementAccessExpression(e) ? skipOuter(e.argumentExpression) : undefined;
+  return arg && ts.isStringLiteralLike(arg) ? arg.text : null;
+}
+
+/** `config.get('X')` / `getOrThrow('X')` on a receiver declared `ConfigService` (a parameter or a field). */
+function configServiceRead(call: ts.CallExpression): string | null | undefined {
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee) || !['get', 'getOrThrow'].includes(callee.name.text)) return undefined;
+  const receiver = skipOuter(callee.expression);
+  const name = ts.isIdentifier(receiver)
+    ? receiver
+    : ts.isPropertyAccessExpression(receiver) && receiver.expression.kind === ts.SyntaxKind.ThisKeyword
+      ? receiver.name
+      : undefined;
+  if (!name) return undefined;
+  const decl = ts.isIdentifier(receiver) ? lookup(receiver)?.decl : fieldOf(receiver as ts.PropertyAccessExpression);
+  const type = decl && (ts.isParameter(decl) || ts.isPropertyDeclaration(decl)) ? decl.type : undefined;
+  if (!type || !ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName) ||
+    type.typeName.text !== 'ConfigService') return undefined;
+  const arg = call.arguments[0] && skipOuter(call.arguments[0]);
+  return arg && ts.isStringLiteralLike(arg) ? arg.text : null;
+}
+
+/** The field or constructor parameter property `this.x` names in its class. */
+function fieldOf(access: ts.PropertyAccessExpression): ts.Node | undefined {
+  let n: ts.Node | undefined = access.parent;
+  while (n && !ts.isClassLike(n)) n = n.parent;
+  if (!n) return undefined;
+  for (const m of n.members) {
+    if (ts.isPropertyDeclaration(m) && ts.isIdentifier(m.name) && m.name.text === access.name.text) return m;
+    if (ts.isConstructorDeclaration(m))
+      for (const p of m.parameters)
+        if (ts.isIdentifier(p.name) && p.name.text === access.name.text && ts.getModifiers(p)?.length) return p;
+  }
+  return undefined;
 }
