@@ -120,7 +120,9 @@ try {
     else if (Date.now() - beatAt > options.stall.wallMs)
       stop('made no progress in ' + seconds(Date.now() - beatAt) + ' s (no statement finished)');
   }, 250);
-  child.on('error', (e) => finish({ error: { stderr: Buffer.concat(err).toString('utf8'), message: String(e.message) } }));
+  child.on('error', (e) =>
+    finish({ error: { stderr: Buffer.concat(err).toString('utf8'), message: String(e.message) } }),
+  );
   child.on('close', (code, signal) => {
     if (stopped) finish({ error: { stderr: '', message: 'stopped: it ' + stopped } });
     else if (code === 0) finish({ out: Buffer.concat(out).toString('utf8') });
