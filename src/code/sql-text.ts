@@ -982,6 +982,9 @@ function mappedResults(call: ts.CallExpression): ts.Expression[] | undefined {
  * when it reads none, or more than one such element (their pairs are not read).
  */
 function loopOfNames(expr: ts.Expression): { decl: ts.VariableDeclaration; names: string[] } | undefined {
+  // A loop's element is in scope only inside its loop: a text outside every `for … of` reads none (most texts), and
+  // is not walked for one.
+  if (!insideForOf(expr)) return undefined;
   let found: { decl: ts.VariableDeclaration; names: string[] } | undefined;
   const seen = new Set<ts.Node>();
   // An explicit stack: a text of thousands of `+` nests deeper than a recursive walk can follow.
@@ -1009,6 +1012,11 @@ function loopOfNames(expr: ts.Expression): { decl: ts.VariableDeclaration; names
   const whole = skipOuter(expr);
   if (found && ts.isIdentifier(whole) && lookup(whole)?.decl === found.decl) return undefined;
   return found;
+}
+
+function insideForOf(node: ts.Node): boolean {
+  for (let n: ts.Node | undefined = node.parent; n; n = n.parent) if (ts.isForOfStatement(n)) return true;
+  return false;
 }
 
 /** The names a `for (const x of …)` element takes: an array literal of string constants nothing adds to. */

@@ -1,11 +1,6 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditSync } from '../../src/walker/audit.js';
-import type { AuditReport } from '../../src/report/audit-report.js';
-import { openEmbeddedPostgres, replayMigrations } from '../../src/schema/replay.js';
-import { readMigrations } from '../../src/schema/load.js';
-import { loadConfig } from '../../src/config/load.js';
-import { ORG } from '../support/oracle.js';
+import { describe, expect, it } from 'vitest';
+import { ORG, replayedFixture } from '../support/oracle.js';
 
 // The owner of a table with RLS but without FORCE ROW LEVEL SECURITY is not subject to its policies
 // (fixtures/precision/owner-force). Each unscoped write runs in Postgres as its table's owner, a role without
@@ -14,46 +9,33 @@ import { ORG } from '../support/oracle.js';
 const ROOT = path.resolve(import.meta.dirname, '../../fixtures/precision/owner-force');
 const OWNER = 'rls_oracle_owner';
 
-type Db = Omit<Awaited<ReturnType<typeof openEmbeddedPostgres>>, 'query'> & {
-  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
-};
-
 describe("a table's owner and FORCE ROW LEVEL SECURITY, in Postgres", () => {
-  let db: Db;
-  let report: AuditReport;
-  beforeAll(async () => {
-    report = auditSync({ paths: [ROOT], types: false, schemaSource: 'static' });
-    db = (await openEmbeddedPostgres()) as Db;
-    const replay = await replayMigrations(readMigrations(ROOT, loadConfig({ start: ROOT }).config).files, db);
-    expect(replay.failures).toEqual([]);
-    // The migrator here is a superuser, which bypasses RLS anyway: its tables go to an ordinary role, as in a
-    // deployment whose app logs in as the role that ran the migrations.
+  // The migrator here is a superuser, which bypasses RLS anyway: its tables go to an ordinary role, as in a
+  // deployment whose app logs in as the role that ran the migrations.
+  const fx = replayedFixture(ROOT, async (db) => {
     await db.exec(`CREATE ROLE ${OWNER} NOLOGIN NOBYPASSRLS NOSUPERUSER`);
     for (const t of ['accounts', 'events', 'archive', 'late']) await db.exec(`ALTER TABLE ${t} OWNER TO ${OWNER}`);
-  }, 120_000);
-  afterAll(async () => {
-    await db?.close();
   });
 
   it('says the owner bypasses the policies exactly where the owner, with nothing set, changes rows', async () => {
-    const sites = report.writeSites.filter((s) => s.coverage === 'unscoped');
+    const sites = fx.report.writeSites.filter((s) => s.coverage === 'unscoped');
     expect(sites.length).toBe(5);
     const passed: string[] = [];
     for (const site of sites) {
       const table = site.tables[0]!.replace(/^public\./, '');
-      const owner = (await db.query<{ o: string }>('SELECT tableowner AS o FROM pg_tables WHERE tablename = $1', [table]))
+      const owner = (await fx.db.query<{ o: string }>('SELECT tableowner AS o FROM pg_tables WHERE tablename = $1', [table]))
         .rows[0]!.o;
-      await db.exec('BEGIN');
-      await db.query(`INSERT INTO ${table} (org_id) VALUES ($1)`, [ORG]); // as the superuser: a row to change
-      await db.exec(`SET LOCAL ROLE "${owner}"`);
+      await fx.db.exec('BEGIN');
+      await fx.db.query(`INSERT INTO ${table} (org_id) VALUES ($1)`, [ORG]); // as the superuser: a row to change
+      await fx.db.exec(`SET LOCAL ROLE "${owner}"`);
       let changed = 0;
       try {
-        changed = (await db.query(site.sql[0]!, [ORG])).affectedRows ?? 0;
+        changed = (await fx.db.query(site.sql[0]!, [ORG])).affectedRows ?? 0;
       } catch {
         changed = 0; // new row violates row-level security policy
       }
-      await db.exec('ROLLBACK');
-      const message = report.findings.find((f) => f.ruleId === 'no-unscoped-write' && f.line === site.line)!.message;
+      await fx.db.exec('ROLLBACK');
+      const message = fx.report.findings.find((f) => f.ruleId === 'no-unscoped-write' && f.line === site.line)!.message;
       expect({ table, bypass: message.includes('bypasses its policies') }).toEqual({ table, bypass: changed > 0 });
       if (changed > 0) passed.push(table);
     }

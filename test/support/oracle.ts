@@ -362,3 +362,39 @@ export function appOracle(root: string, prepare?: (oracle: Oracle) => Promise<vo
     },
   };
 }
+
+/** A PGlite database as the fixture-level oracles use it: `query` typed by its rows. */
+export type FixtureDb = Omit<Awaited<ReturnType<typeof openEmbeddedPostgres>>, 'query'> & {
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
+};
+
+/**
+ * A fixture app audited (static model) and its migrations replayed into a fresh PGlite, every statement applied, then
+ * `setup` (roles, owners, grants); closed after the tests. Read `report` and `db` inside tests, not at collection.
+ */
+export function replayedFixture(
+  root: string,
+  setup: (db: FixtureDb) => Promise<void>,
+): { readonly report: AuditReport; readonly db: FixtureDb } {
+  let db: FixtureDb | undefined;
+  let report: AuditReport | undefined;
+  beforeAll(async () => {
+    report = auditSync({ paths: [root], types: false, schemaSource: 'static' });
+    db = (await openEmbeddedPostgres()) as FixtureDb;
+    const replay = await replayMigrations(readMigrations(root, loadConfig({ start: root }).config).files, db);
+    if (replay.failures.length)
+      throw new Error(`the fixture's migrations did not replay: ${JSON.stringify(replay.failures)}`);
+    await setup(db);
+  }, 120_000);
+  afterAll(async () => {
+    await db?.close();
+  });
+  return {
+    get report() {
+      return report!;
+    },
+    get db() {
+      return db!;
+    },
+  };
+}
