@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { discoverPrismaSchemas } from '../resolve/prisma-discover.js';
 import { currentRun } from '../files/walk.js';
 
@@ -12,6 +13,13 @@ export interface PrismaModel {
   schema: string | null;
   /** Two schemas of the project map this model to different tables. */
   ambiguous?: boolean;
+  /** Each package's own mapping of the model, by the package's folder (workspace packages and nested ones). */
+  packages?: Record<string, { table: string; schema: string | null }>;
+  /**
+   * Only packages below the root that no workspace lists declare it (table, schema and ambiguous are theirs): the
+   * project's own schemas (the root's, the workspace's, the config's) come first and decide alone where they map it.
+   */
+  nestedOnly?: boolean;
 }
 
 const cache = new Map<string, { stamp: string; models: Map<string, PrismaModel> | null }>();
@@ -26,6 +34,32 @@ export function setPrismaSchemaPaths(root: string, paths: readonly string[] | un
 
 function schemaFiles(root: string): string[] {
   return discoverPrismaSchemas(root, explicitSchemas.get(root)).flatMap((s) => s.files);
+}
+
+/**
+ * The table a delegate (`auditLog` of `prisma.auditLog.create`) in `file` writes, or why it cannot be told. The package
+ * holding `file` maps it as its own schema does, where that schema declares it (its generated client is that schema's);
+ * elsewhere, the one mapping the schemas agree on.
+ */
+export function prismaModelFor(
+  models: Map<string, PrismaModel> | null,
+  delegate: string,
+  file: string,
+): PrismaModel | { unresolved: string } {
+  const model = models?.get(delegate);
+  if (!model) {
+    return {
+      unresolved: models
+        ? `schema.prisma has no model for \`${delegate}\``
+        : 'no schema.prisma was found to map the model to its table',
+    };
+  }
+  let own: string | undefined;
+  for (const dir of Object.keys(model.packages ?? {}))
+    if (file.startsWith(dir + path.sep) && (own === undefined || dir.length > own.length)) own = dir;
+  if (own !== undefined) return { ...model, ...model.packages![own]!, ambiguous: false };
+  if (!model.ambiguous) return model;
+  return { unresolved: `two Prisma schemas of the project map \`${delegate}\` to different tables` };
 }
 
 // Asked for every `x.y.create()`-shaped call: look at the disk at most once a second per root,
@@ -49,17 +83,28 @@ export function prismaModels(root: string, maxAgeMs = RECHECK_MS): Map<string, P
 }
 
 function readModels(root: string): Map<string, PrismaModel> | null {
-  const files = schemaFiles(root);
+  const schemas = discoverPrismaSchemas(root, explicitSchemas.get(root));
+  const files = schemas.flatMap((s) => s.files);
   const stamp = files.map((f) => `${f}:${fs.statSync(f).mtimeMs}`).join('\n');
   const hit = cache.get(root);
   if (hit && hit.stamp === stamp) return hit.models;
   const models = files.length ? new Map<string, PrismaModel>() : null;
-  for (const f of files) {
-    for (const m of parseModels(fs.readFileSync(f, 'utf8'))) {
-      const key = m.name.charAt(0).toLowerCase() + m.name.slice(1);
-      const known = models!.get(key);
-      const same = known && known.table === m.table && known.schema === m.schema;
-      models!.set(key, known && !same ? { ...m, ambiguous: true } : known ?? m);
+  // The project's own schemas first, then the nested packages' (a model they alone map is marked nestedOnly).
+  for (const schema of [...schemas.filter((s) => !s.nested), ...schemas.filter((s) => s.nested)]) {
+    for (const f of schema.files) {
+      for (const m of parseModels(fs.readFileSync(f, 'utf8'))) {
+        const key = m.name.charAt(0).toLowerCase() + m.name.slice(1);
+        let known = models!.get(key);
+        if (!known) models!.set(key, (known = schema.nested ? { ...m, nestedOnly: true } : m));
+        else if (!!schema.nested === !!known.nestedOnly) {
+          const same = known.table === m.table && known.schema === m.schema;
+          if (!same && !known.ambiguous) models!.set(key, (known = { ...known, ambiguous: true }));
+        }
+        if (schema.dir !== undefined) {
+          const packages = { ...known.packages, [schema.dir]: { table: m.table, schema: m.schema } };
+          models!.set(key, (known = { ...known, packages }));
+        }
+      }
     }
   }
   cache.set(root, { stamp, models });

@@ -1,5 +1,5 @@
 import ts from '../ts.js';
-import { prismaModels } from './prisma-schema.js';
+import { prismaModelFor, prismaModels } from './prisma-schema.js';
 import type { BuilderWrite, DbAdapter } from './types.js';
 
 // Prisma: `new PrismaClient()`; writes are model delegates (prisma.auditLog.create(…)),
@@ -58,27 +58,8 @@ export const prismaAdapter: DbAdapter = {
     const delegate = callee.expression;
     if (!operation || !ts.isPropertyAccessExpression(delegate) || delegate.name.text.startsWith('$')) return null;
     const kind = (Object.hasOwn(KINDS, callee.name.text) ? KINDS[callee.name.text] : undefined) ?? {};
-    const models = prismaModels(ctx.root);
-    const model = models?.get(delegate.name.text);
-    if (!model) {
-      return {
-        executor: delegate.expression,
-        operation,
-        ...kind,
-        table: {
-          unresolved: models
-            ? `schema.prisma has no model for \`${delegate.name.text}\``
-            : 'no schema.prisma was found to map the model to its table',
-        },
-      };
-    }
-    if (model.ambiguous)
-      return {
-        executor: delegate.expression,
-        operation,
-        ...kind,
-        table: { unresolved: `two Prisma schemas of the project map \`${delegate.name.text}\` to different tables` },
-      };
+    const model = prismaModelFor(prismaModels(ctx.root), delegate.name.text, call.getSourceFile().fileName);
+    if ('unresolved' in model) return { executor: delegate.expression, operation, ...kind, table: model };
     return {
       executor: delegate.expression,
       operation,

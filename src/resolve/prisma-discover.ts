@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { currentRun, isFile } from '../files/walk.js';
+import { ALWAYS_SKIPPED, currentRun, isFile } from '../files/walk.js';
 import { isDir, readManifest, workspaceOf } from './workspaces.js';
 
 // Where Prisma keeps its schema, in every package of a workspace, looked up the way the
@@ -11,6 +11,10 @@ import { isDir, readManifest, workspaceOf } from './workspaces.js';
 export interface PrismaSchemaFiles {
   /** The .prisma files of one schema (several for a multi-file schema folder). */
   files: string[];
+  /** The package folder whose schema it is (undefined for a path the config names). */
+  dir?: string;
+  /** A package below the root that no workspace lists (nestedPackages). */
+  nested?: boolean;
 }
 
 const PRISMA_CONFIGS = [
@@ -25,17 +29,61 @@ const PRISMA_CONFIGS = [
 export function discoverPrismaSchemas(root: string, explicit: readonly string[] = []): PrismaSchemaFiles[] {
   const out: PrismaSchemaFiles[] = [];
   const seen = new Set<string>();
-  const add = (files: string[]): void => {
+  const add = (files: string[], dir?: string, nested?: boolean): void => {
     const fresh = files.filter((f) => !seen.has(f));
     for (const f of fresh) seen.add(f);
-    if (fresh.length) out.push({ files: fresh });
+    if (fresh.length) out.push({ files: fresh, ...(dir === undefined ? {} : { dir }), ...(nested ? { nested } : {}) });
   };
   for (const p of explicit) add(prismaFilesAt(path.resolve(root, p)));
   const ws = workspaceOf(root);
   const shared = ws ? workspaceSchemas(ws.root, [ws.root, ...ws.packages.map((p) => p.dir)]) : undefined;
   const dirs = [root, ...(ws ? [ws.root, ...ws.packages.map((p) => p.dir)] : [])];
-  for (const dir of [...new Set(dirs)]) add(shared?.get(dir) ?? packageSchema(dir));
+  for (const dir of [...new Set(dirs)]) add(shared?.get(dir) ?? packageSchema(dir), dir);
+  // Packages below the root that no workspace lists: a checkout holding several apps side by side, each with its own
+  // package.json and schema, which `prisma generate` is run in one at a time.
+  for (const dir of nestedPackages(root)) if (!dirs.includes(dir)) add(packageSchema(dir), dir, true);
   return out;
+}
+
+/** How deep below the root a package folder is looked for (`apps/tickets/suite/ticketing` is four). */
+const NESTED_DEPTH = 5;
+const NESTED_RECHECK_MS = 30_000;
+const nestedCache = new Map<string, { at: number; run: number | undefined; dirs: string[] }>();
+
+/**
+ * The folders below `root` holding a package.json, down to NESTED_DEPTH, outside node_modules, build output and dot
+ * folders. Listed once per run, and at most every NESTED_RECHECK_MS otherwise (the ESLint plugin asks per linted
+ * file: a folder walk per second of linting cost more than the schemas it finds; a package added in an editor session
+ * is seen within the interval).
+ */
+function nestedPackages(root: string): string[] {
+  const hit = nestedCache.get(root);
+  const now = Date.now();
+  const run = currentRun();
+  if (hit && ((run !== undefined && hit.run === run) || now - hit.at < NESTED_RECHECK_MS)) return hit.dirs;
+  const dirs: string[] = [];
+  let level = [root];
+  for (let depth = 1; depth <= NESTED_DEPTH && level.length; depth++) {
+    const next: string[] = [];
+    for (const dir of level) {
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const d of entries) {
+        if (!d.isDirectory() || ALWAYS_SKIPPED.has(d.name) || d.name.startsWith('.')) continue;
+        const sub = path.join(dir, d.name);
+        if (isFile(path.join(sub, 'package.json'))) dirs.push(sub);
+        next.push(sub);
+      }
+    }
+    level = next;
+  }
+  dirs.sort();
+  nestedCache.set(root, { at: now, run, dirs });
+  return dirs;
 }
 
 // The workspace's part of the search, shared by every project root inside it. The ESLint

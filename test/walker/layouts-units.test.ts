@@ -80,6 +80,55 @@ describe('Prisma schema discovery', () => {
   });
 });
 
+describe('Prisma schemas of packages side by side, no workspace', () => {
+  // A checkout holding several apps, each with its own package.json and schema, none listing the others: Prisma reads
+  // the schema of the package it runs in, so each app's client maps its models its own way.
+  const LOGS_AS = (table: string): string => `model AuditLog {\n  id Int @id\n  @@map("${table}")\n}\n`;
+  const WRITE = (client: string): string =>
+    `import { PrismaClient } from '${client}';\nconst p = new PrismaClient();\nexport async function f() {\n` +
+    '  await p.auditLog.create({ data: {} });\n}\n';
+
+  it("maps a write to its own package's schema, where two packages map a model two ways", () => {
+    const report = auditProject({
+      'apps/tickets/suite/api/package.json': JSON.stringify({ name: 'api' }),
+      'apps/tickets/suite/api/prisma/schema.prisma': LOGS_AS('audit_logs'),
+      'apps/tickets/suite/api/src/a.ts': WRITE('@prisma/client'),
+      'apps/tracker/package.json': JSON.stringify({ name: 'tracker' }),
+      'apps/tracker/prisma/schema.prisma': LOGS_AS('feature_flags'),
+      'apps/tracker/src/b.ts': WRITE('@prisma/client'),
+      // Outside both packages: which client it uses is not told by where it sits.
+      'tools/c.ts': WRITE('@prisma/client'),
+    });
+    expect(verdicts(report)).toEqual([
+      'apps/tickets/suite/api/src/a.ts:4 unscoped',
+      'apps/tracker/src/b.ts:4 not-gated',
+      'tools/c.ts:4 unresolved',
+    ]);
+    expect(report.writeSites[2]!.evidence).toContain('two Prisma schemas');
+  });
+
+  it('reads a model only one nested package maps, from anywhere', () => {
+    const report = auditProject({
+      'services/api/package.json': JSON.stringify({ name: 'api' }),
+      'services/api/prisma/schema.prisma': LOGS_AS('audit_logs'),
+      'scripts/c.ts': WRITE('@prisma/client'),
+    });
+    expect(verdicts(report)).toEqual(['scripts/c.ts:4 unscoped']);
+  });
+
+  it("maps the root's files by the root's schema, a nested package's by its own, neither ambiguous", () => {
+    const report = auditProject({
+      'package.json': JSON.stringify({ name: 'root' }),
+      'prisma/schema.prisma': LOGS_AS('audit_logs'),
+      'src/a.ts': WRITE('@prisma/client'),
+      'examples/demo/package.json': JSON.stringify({ name: 'demo' }),
+      'examples/demo/prisma/schema.prisma': LOGS_AS('feature_flags'),
+      'examples/demo/src/b.ts': WRITE('@prisma/client'),
+    });
+    expect(verdicts(report)).toEqual(['examples/demo/src/b.ts:4 not-gated', 'src/a.ts:4 unscoped']);
+  });
+});
+
 describe('roots and config paths', () => {
   it('resolves a config named with --config inside the audited tree against its own folder', () => {
     const dir = writeProject({ 'tools/rls/rls-guard.config.json': '{ "migrations": ["sql"] }', 'tools/rls/sql/001.sql': SCHEMA, 'src/a.ts': "import pg from 'pg';\nconst pool = new pg.Pool();\nexport async function f() {\n  await pool.query('DELETE FROM projects');\n}\n" });
