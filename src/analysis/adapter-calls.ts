@@ -505,6 +505,10 @@ export class AdapterCalls {
    */
   private builder(call: ts.CallExpression, state: Map<ts.Node, ConnState>, instance?: BuilderInstance): boolean {
     let untraced: { adapter: DbAdapter; w: BuilderWrite; handle: Handle } | undefined;
+    // A scope helper's or admin provider's executor is a connection for sure, of a library its shape may not name
+    // (`tx.auditLog.create()` with no Prisma schema found, `tx.insert(table)` with a table that does not resolve):
+    // the write of a library the file uses, if no library claims the call, rather than no site at all.
+    let onConnection: { adapter: DbAdapter; w: BuilderWrite; handle: Handle } | undefined;
     // Every call passes here, once per adapter: no closure in the loop (a context per adapter and call was a
     // thirtieth of the audit's garbage on midday).
     const ctx = instance ? this.boundContext(instance.bound) : this.builderContext;
@@ -527,7 +531,10 @@ export class AdapterCalls {
       }
       // Scope helpers and admin providers hand out whatever their library's executor is: the
       // call's shape must then say which library it is.
-      if (!ours && !((handle.kind === 'scoped' || handle.kind === 'admin') && w.distinctive)) {
+      const onScope = handle.kind === 'scoped' || handle.kind === 'admin';
+      if (!ours && onScope && !w.distinctive && !onConnection && usesLibrary(this.facts.sf, adapter))
+        onConnection = { adapter, w, handle };
+      if (!ours && !(onScope && w.distinctive)) {
         // Fail closed: a write whose shape is the library's own, in a file that uses the
         // library, on a connection that cannot be traced, is reported unresolved rather than
         // dropped (library-evidence.ts). A bare db.delete(x) qualifies only on a value imported
@@ -547,8 +554,9 @@ export class AdapterCalls {
       }
       return this.builderSite(call, adapter, w, handle, state, instance);
     }
-    if (!untraced) return false;
-    return this.builderSite(call, untraced.adapter, untraced.w, untraced.handle, state, instance);
+    const fallback = untraced ?? onConnection;
+    if (!fallback) return false;
+    return this.builderSite(call, fallback.adapter, fallback.w, fallback.handle, state, instance);
   }
 
   private fromUnresolvedCode(executor: ts.Expression): boolean {

@@ -129,6 +129,26 @@ describe('Prisma schemas of packages side by side, no workspace', () => {
   });
 });
 
+describe('a write on a scope helper\'s executor whose library its shape does not name', () => {
+  // The executor a scope helper hands its callback is a connection for sure; with no Prisma schema found, the
+  // delegate `auditLog` names no table, and the call's shape alone does not say it is Prisma's.
+  it('is unresolved, with the reason, never dropped', () => {
+    const report = auditProject({
+      'package.json': JSON.stringify({ name: 't', dependencies: { '@prisma/client': '^5' } }),
+      'src/db.ts':
+        "import { PrismaClient } from '@prisma/client';\nexport const db = new PrismaClient();\n" +
+        'export async function withOrgScope<T>(ctx: unknown, c: PrismaClient, orgId: string, ' +
+        'fn: (tx: any) => Promise<T>) {\n  return c.$transaction(async (tx) => {\n' +
+        "    await tx.$executeRaw`SELECT set_config('app.current_org_id', ${orgId}, true)`;\n    return fn(tx);\n  });\n}\n",
+      'src/a.ts':
+        "import { db, withOrgScope } from './db';\nexport async function add(orgId: string) {\n" +
+        '  await withOrgScope(null, db, orgId, async (tx) => {\n    await tx.auditLog.create({ data: {} });\n  });\n}\n',
+    });
+    expect(verdicts(report)).toEqual(['src/a.ts:4 unresolved']);
+    expect(report.writeSites[0]!.evidence).toContain('no schema.prisma was found');
+  });
+});
+
 describe('roots and config paths', () => {
   it('resolves a config named with --config inside the audited tree against its own folder', () => {
     const dir = writeProject({ 'tools/rls/rls-guard.config.json': '{ "migrations": ["sql"] }', 'tools/rls/sql/001.sql': SCHEMA, 'src/a.ts': "import pg from 'pg';\nconst pool = new pg.Pool();\nexport async function f() {\n  await pool.query('DELETE FROM projects');\n}\n" });
