@@ -114,7 +114,10 @@ function packageSchema(dir: string): string[] {
     const configured = schemaOfPrismaConfig(path.join(dir, name));
     if (configured) candidates.push(path.resolve(dir, configured));
   }
-  const fromManifest = readManifest(dir)?.prisma?.schema;
+  const manifest = readManifest(dir);
+  // The CLI's flag before package.json's key, as Prisma takes them.
+  for (const named of schemaFlagsOfScripts(manifest?.scripts)) candidates.push(path.resolve(dir, named));
+  const fromManifest = manifest?.prisma?.schema;
   if (typeof fromManifest === 'string') candidates.push(path.resolve(dir, fromManifest));
   candidates.push(
     path.join(dir, 'schema.prisma'),
@@ -126,6 +129,26 @@ function packageSchema(dir: string): string[] {
     if (files.length) return files;
   }
   return [];
+}
+
+/**
+ * The `--schema` paths the package's scripts hand the Prisma CLI (`"prisma:generate": "prisma generate
+ * --schema=./db/main.prisma"`), the way a package with its schema in no usual place tells Prisma where it is: the
+ * client its `prisma generate` writes is that schema's. Only a `prisma <command>` of the script, up to the next `&&`,
+ * `;` or `|`.
+ */
+export function schemaFlagsOfScripts(scripts: unknown): string[] {
+  if (!scripts || typeof scripts !== 'object') return [];
+  const out: string[] = [];
+  for (const command of Object.values(scripts as Record<string, unknown>)) {
+    if (typeof command !== 'string') continue;
+    for (const part of command.split(/&&|\|\||[;|]/)) {
+      if (!/(^|\s|\/)prisma\s+(generate|migrate|db|validate|format)\b/.test(part)) continue;
+      const flag = /\s--schema(?:=|\s+)(["']?)([^\s"']+)\1/.exec(part);
+      if (flag && !out.includes(flag[2]!)) out.push(flag[2]!);
+    }
+  }
+  return out;
 }
 
 /** A .prisma file, or the .prisma files under a folder (a multi-file schema), sorted. */

@@ -26,6 +26,7 @@ export interface PackageManifest {
   imports?: unknown;
   workspaces?: string[] | { packages?: string[] };
   prisma?: { schema?: string };
+  scripts?: Record<string, unknown>;
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;

@@ -60,6 +60,19 @@ describe('Prisma schema discovery', () => {
     expect(found).toEqual([['apps/a/db/main.prisma'], ['apps/b/orm/schema.prisma'], ['apps/c/prisma/schema/base.prisma', 'apps/c/prisma/schema/models.prisma']]);
   });
 
+  it("finds a schema in no usual place by the --schema its package's scripts hand the Prisma CLI", () => {
+    const dir = writeProject({
+      'package.json': JSON.stringify({
+        name: 'root',
+        scripts: { build: 'tsc && prisma generate --schema=./db/main.prisma', other: 'echo --schema=nope.prisma' },
+      }),
+      'db/main.prisma': PRISMA_MODELS,
+      'nope.prisma': PRISMA_MODELS,
+      'src/a.ts': PRISMA_WRITES,
+    });
+    expect(discoverPrismaSchemas(dir).map((s) => s.files.map((f) => path.relative(dir, f)))).toEqual([['db/main.prisma']]);
+  });
+
   it('reads the schema the config names (prismaSchema), relative to the config', () => {
     const files = { 'orm/models.prisma': PRISMA_MODELS, 'src/a.ts': PRISMA_WRITES };
     expect(auditProject(files).writeSites.map((s) => s.coverage)).toEqual(['unresolved', 'unresolved']);
