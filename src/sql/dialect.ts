@@ -65,7 +65,8 @@ const CLICKHOUSE_ENGINES = new Set(['TINYLOG', 'STRIPELOG', 'DISTRIBUTED']);
  */
 export function clickhouseOnlySyntax(text: string, scanned?: Token[] | null): string | null {
   // Comments are tokens of the scanner: a statement starts at its first token that is not one.
-  const tokens = (scanned === undefined ? tokensOf(text) : scanned)?.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
+  const all = scanned === undefined ? tokensOf(text) : scanned;
+  const tokens = all?.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
   if (!tokens) return null;
   const upper = (i: number): string => tokens[i]?.text.toUpperCase() ?? '';
   let statementStart = 0;
