@@ -69,8 +69,11 @@ export function otherDatabaseOf(sf: ts.SourceFile): string | null {
       note(st.moduleReference.expression.text);
   }
   // require()/import() anywhere in the file; an explicit stack, since generated code can nest
-  // deeper than the JS stack allows (a 100,000-level expression).
-  if (sf.text.includes('require') || sf.text.includes('import(')) {
+  // deeper than the JS stack allows (a 100,000-level expression). The walk can change the answer only by naming
+  // another database where the imports named none, or Postgres where they named another: when the text holds no word
+  // of such a name (`mayNameOther`, `mayNamePostgres`) it is not taken (most files require no database).
+  const changes = postgres ? false : other ? mayNamePostgres(sf.text) : mayNameOther(sf.text);
+  if (changes && (sf.text.includes('require') || sf.text.includes('import('))) {
     const stack: ts.Node[] = [sf];
     const push = (c: ts.Node): void => {
       stack.push(c);
@@ -88,4 +91,19 @@ export function otherDatabaseOf(sf: ts.SourceFile): string | null {
     }
   }
   return postgres ? null : other;
+}
+
+// Words every module name above holds (a module's name is written whole in a string literal, so a file whose text has
+// none of a list's words requires none of its modules; a name spelt with escapes, `'\\x70g'`, is not looked for):
+// `sql` is in each of `OTHER_DATABASES`' names but `@planetscale/database`, and drizzle's drivers all follow
+// `drizzle-orm/`; `pg` or `postgres` is in each of `POSTGRES_MODULES`' names but `slonik` and `@neondatabase/…`.
+const OTHER_WORDS = ['sql', 'planetscale', 'drizzle-orm/'];
+const POSTGRES_WORDS = ['pg', 'postgres', 'slonik', '@neondatabase/', 'drizzle-orm/'];
+
+function mayNameOther(text: string): boolean {
+  return OTHER_WORDS.some((w) => text.includes(w));
+}
+
+function mayNamePostgres(text: string): boolean {
+  return POSTGRES_WORDS.some((w) => text.includes(w));
 }

@@ -1,4 +1,4 @@
-import { tokensOf } from './parser.js';
+import { type Token, tokensOf } from './parser.js';
 
 // SQL written for another database. A repository may hold SQLite migrations (an on-device
 // Expo or Tauri database) or ClickHouse ones (an analytics store) beside its Postgres ones; they
@@ -10,8 +10,8 @@ import { tokensOf } from './parser.js';
  * The first SQLite-only construct in a text, as evidence ("PRAGMA at line 3"), or null:
  * `PRIMARY KEY AUTOINCREMENT`, a `PRAGMA` statement, a `WITHOUT ROWID` table.
  */
-export function sqliteOnlySyntax(text: string): string | null {
-  const tokens = tokensOf(text);
+export function sqliteOnlySyntax(text: string, scanned?: Token[] | null): string | null {
+  const tokens = scanned === undefined ? tokensOf(text) : scanned;
   if (!tokens) return null;
   const upper = (i: number): string => tokens[i]?.text.toUpperCase() ?? '';
   for (let i = 0; i < tokens.length; i++) {
@@ -35,11 +35,25 @@ export interface OtherDialect {
 
 /** The first construct of a text that only SQLite or ClickHouse has, or null. */
 export function otherDialectSyntax(text: string): OtherDialect | null {
-  const sqlite = sqliteOnlySyntax(text);
+  // Each construct is found at tokens whose upper-cased text is a word below, and a token's upper case is a piece of
+  // the text's (`toUpperCase` maps each character alone): a text without the words has none of the constructs, and
+  // is not scanned (most migrations of a Postgres repository hold none). Otherwise one scan serves both readings.
+  const upper = text.toUpperCase();
+  const sqliteWords = SQLITE_WORDS.some((w) => upper.includes(w));
+  const clickhouseWords =
+    (upper.includes('ROW') && upper.includes('POLICY')) ||
+    (upper.includes('ENGINE') && CLICKHOUSE_ENGINE_WORDS.some((w) => upper.includes(w)));
+  if (!sqliteWords && !clickhouseWords) return null;
+  const tokens = tokensOf(text);
+  const sqlite = sqliteWords ? sqliteOnlySyntax(text, tokens) : null;
   if (sqlite) return { dialect: 'sqlite', found: sqlite };
-  const clickhouse = clickhouseOnlySyntax(text);
+  const clickhouse = clickhouseWords ? clickhouseOnlySyntax(text, tokens) : null;
   return clickhouse ? { dialect: 'clickhouse', found: clickhouse } : null;
 }
+
+/** The words `sqliteOnlySyntax` looks for, and the engines' words `clickhouseOnlySyntax` looks for after `ENGINE`. */
+const SQLITE_WORDS = ['AUTOINCREMENT', 'PRAGMA', 'ROWID'];
+const CLICKHOUSE_ENGINE_WORDS = ['MERGETREE', 'TINYLOG', 'STRIPELOG', 'DISTRIBUTED'];
 
 // ClickHouse's table engines that no Postgres statement names after `ENGINE =` (the MergeTree family by suffix).
 const CLICKHOUSE_ENGINES = new Set(['TINYLOG', 'STRIPELOG', 'DISTRIBUTED']);
@@ -49,9 +63,10 @@ const CLICKHOUSE_ENGINES = new Set(['TINYLOG', 'STRIPELOG', 'DISTRIBUTED']);
  * naming a table engine (`ENGINE = ReplacingMergeTree(…)`, outside parentheses), or `CREATE ROW POLICY`. Postgres
  * has neither: `engine = x` in a view's WHERE or a column list is inside a clause or parentheses, or names no engine.
  */
-export function clickhouseOnlySyntax(text: string): string | null {
+export function clickhouseOnlySyntax(text: string, scanned?: Token[] | null): string | null {
   // Comments are tokens of the scanner: a statement starts at its first token that is not one.
-  const tokens = tokensOf(text)?.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
+  const all = scanned === undefined ? tokensOf(text) : scanned;
+  const tokens = all?.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
   if (!tokens) return null;
   const upper = (i: number): string => tokens[i]?.text.toUpperCase() ?? '';
   let statementStart = 0;

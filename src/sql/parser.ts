@@ -127,6 +127,9 @@ export type IdentifierText = (binding: number | string) => string;
  * binds an identifier: it takes a binding's position, is spliced as `identifier` says, and numbers no `$n`.
  */
 export function questionPlaceholdersToDollar(text: string, identifier: IdentifierText = () => NAME_HOLE): string {
+  // Every edit below is at a `?` or `??` token: a text without the character has none, and is returned as it is
+  // without the scan (most statements a pg codebase runs through a knex adapter's reading have no `?`).
+  if (!text.includes('?')) return text;
   const tokens = tokensOf(text);
   if (!tokens) return text;
   let n = 0;
@@ -147,6 +150,8 @@ export function questionPlaceholdersToDollar(text: string, identifier: Identifie
  * identifier placeholder (`:name:`, also before a cast: `:name:::regclass`) is spliced as `identifier` says.
  */
 export function namedPlaceholdersToDollar(text: string, identifier: IdentifierText = () => NAME_HOLE): string {
+  // Every edit below starts at a `:` token: a text without the character is returned as it is, without the scan.
+  if (!text.includes(':')) return text;
   const tokens = tokensOf(text);
   if (!tokens) return text;
   const numbers = new Map<string, number>();
