@@ -39,7 +39,7 @@ export function unrunSql(
   root: string,
   files: readonly string[],
   options: { ignore?: readonly string[] },
-): { file: string; diagnostic: SchemaDiagnostic }[] {
+): { file: string; diagnostic: SchemaDiagnostic; gated: boolean }[] {
   const sql = files.filter((f) => f.endsWith('.sql'));
   const folders = [...new Set(sql.flatMap((f) => prismaFolder(f) ?? []))];
   if (folders.length === 0) return [];
@@ -48,19 +48,25 @@ export function unrunSql(
     (f) => !folders.some((d) => f.startsWith(d + path.sep)) && !/migrat/i.test(rel(f)),
   );
   if (loose.length === 0) return [];
-  const named = namedByRunners(root, loose, options.ignore ?? []);
+  const { named, rlsScript } = namedByRunners(root, loose, options.ignore ?? []);
   const prisma = folders.map(rel).sort().join(', ');
   return loose
     .filter((f) => !named.has(f))
     .map((f) => {
       const gates = gatedBy(rel(f), f);
-      const what = gates.length
-        ? `; it enables row level security or creates policies on ${gates.slice(0, 6).join(', ')}` +
-          `${gates.length > 6 ? ` and ${gates.length - 6} more` : ''}, which are judged as not gated unless it is ` +
-          'applied'
-        : '';
+      const on = `${gates.slice(0, 6).join(', ')}${gates.length > 6 ? ` and ${gates.length - 6} more` : ''}`;
+      // A script the package.json runs enables RLS outside the migrations (its statements are not read): the tables
+      // this file gates may be gated by it, so they stay judged as gated (schema/left-out.ts), never ungated unseen.
+      const what = !gates.length
+        ? ''
+        : rlsScript
+          ? `; it enables row level security or creates policies on ${on}, which are still judged as gated, since ` +
+            `${rlsScript} enables row level security outside the migrations`
+          : `; it enables row level security or creates policies on ${on}, which are judged as not gated unless it ` +
+            'is applied';
       return {
         file: f,
+        gated: gates.length > 0 && !!rlsScript,
         diagnostic: {
           file: rel(f),
           line: 1,
@@ -69,40 +75,69 @@ export function unrunSql(
             'not say it is a migration, and no package.json script, CI workflow, shell script, Makefile, Dockerfile ' +
             `or code in the repository names it${what}. If it is applied to the database, list it under ` +
             '"migrations" in the config (with the Prisma folder); if it is not, add it to "ignore"',
-          ...(gates.length ? { incomplete: true } : {}),
+          ...(gates.length && !rlsScript ? { incomplete: true } : {}),
         },
       };
     });
 }
 
-/** The loose files whose path (from the root or the runner) or file name some runner's text names. */
-function namedByRunners(root: string, loose: readonly string[], ignore: readonly string[]): Set<string> {
+/**
+ * The loose files whose file name some runner's text names; and a code file a package.json script runs (`tsx
+ * scripts/init-db.ts`) whose text enables row level security, named with its script, if any.
+ */
+function namedByRunners(
+  root: string,
+  loose: readonly string[],
+  ignore: readonly string[],
+): { named: Set<string>; rlsScript?: string } {
   const runners = walkFiles([root], { extensions: RUNNERS, ignore }, root).files;
+  const rlsScript = runners
+    .filter((r) => path.basename(r) === 'package.json')
+    .flatMap((r) => scriptsRun(r))
+    .find((x) => /ROW\s+LEVEL\s+SECURITY/i.test(readText(x.file) ?? ''));
   // The file name as a whole word of a path: `rls.sql` is not named by `setup-rls.sql`.
   const names = loose.map((f) => ({ f, re: new RegExp(`(^|[^\\w.-])${escape(path.basename(f))}`) }));
   const named = new Set<string>();
   for (const r of runners) {
     if (named.size === loose.length) break;
-    let text: string;
-    try {
-      if (fs.statSync(r).size > 1 << 20) continue;
-      text = fs.readFileSync(r, 'utf8');
-    } catch {
-      continue;
-    }
+    const text = readText(r);
+    if (text === undefined) continue;
     for (const { f, re } of names) if (!named.has(f) && re.test(text)) named.add(f);
   }
-  return named;
+  const at = rlsScript && `${toPosixRelative(root, rlsScript.file)} (package.json script "${rlsScript.script}")`;
+  return { named, ...(at ? { rlsScript: at } : {}) };
+}
+
+/** The code files a package.json's scripts run (`tsx scripts/init-db.ts`, `node x.mjs`), with the script's name. */
+function scriptsRun(packageJson: string): { file: string; script: string }[] {
+  let scripts: unknown;
+  try {
+    scripts = (JSON.parse(readText(packageJson) ?? '{}') as { scripts?: unknown }).scripts;
+  } catch {
+    return [];
+  }
+  if (!scripts || typeof scripts !== 'object') return [];
+  const out: { file: string; script: string }[] = [];
+  for (const [script, command] of Object.entries(scripts as Record<string, unknown>)) {
+    if (typeof command !== 'string') continue;
+    for (const word of command.split(/[\s;&|]+/))
+      if (/\.[cm]?[jt]sx?$/.test(word)) out.push({ file: path.resolve(path.dirname(packageJson), word), script });
+  }
+  return out;
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.statSync(file).size > 1 << 20 ? undefined : fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The tables a file enables row level security on or creates a policy on, read with the Postgres parser. */
 function gatedBy(relPath: string, file: string): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
+  const text = readText(file);
+  if (text === undefined) return [];
   const model = buildModel([{ path: relPath, text }]);
   const gated = [...model.tables.values()].filter((t) => t.rlsEnabled || t.policies.length).map((t) => t.name).sort();
   // A part the parser could not read may gate a table unseen: said as such (fail closed).

@@ -67,6 +67,26 @@ describe('a SQL file of a Prisma project that nothing runs is not a migration, a
     }
   });
 
+  it('keeps its tables gated, with a note on each write, where a script package.json runs enables RLS in code', () => {
+    const root = writeProject(prismaProject({
+      'prisma/init-rls.sql': SETUP,
+      'package.json': JSON.stringify({ ...PACKAGE, scripts: { 'db:init': 'prisma db push && tsx scripts/init-db.ts' } }),
+      'scripts/init-db.ts': "export const statements = ['ALTER TABLE team ENABLE ROW LEVEL SECURITY'];\n",
+    }));
+    const report = auditSync({ paths: [root], types: false, schemaSource: 'static' });
+    expect(coverageOf(report)).toEqual(['public.team unscoped', 'public.venue unscoped']);
+    expect(report.writeSites[0]!.evidence).toContain(
+      'public.team is gated only by prisma/init-rls.sql:1, a file nothing in the repository runs, left out of the ' +
+        'migrations, so judged as gated; list that file under "migrations"',
+    );
+    expect(report.incomplete.filter((i) => i.reason.includes('not taken'))).toEqual([]);
+    const note = report.diagnostics.find((d) => d.file === 'prisma/init-rls.sql' && d.message.includes('not taken'))!;
+    expect(note.message).toContain(
+      'which are still judged as gated, since scripts/init-db.ts (package.json script "db:init") enables row level ' +
+        'security outside the migrations',
+    );
+  });
+
   it('is a note, not a gap, for a file that gates nothing (`setup-rls.sql` does not name `rls.sql`)', () => {
     const root = writeProject(prismaProject({
       'prisma/rls.sql': SETUP,
