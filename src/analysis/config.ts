@@ -11,6 +11,7 @@ import type {
   SwitchValue,
 } from '../schema/types.js';
 import { droppedTables } from '../schema/dropped.js';
+import { readsSessionJwt } from './session-jwt.js';
 import type { DeploymentRoles } from '../schema/deploy-roles.js';
 import { type DeployedLogins, deployedLogins } from './deploy-login.js';
 
@@ -84,6 +85,20 @@ export interface WritePolicies {
   /** Absent: the table-wide reading alone (no policies, or a MERGE or TRUNCATE). */
   groups?: readonly PolicyGroup[];
   switches?: ReadonlyMap<string, BypassSwitch>;
+  /**
+   * Where some policy of the table reads the connection's JWT (session-jwt.ts), per command the write is checked by:
+   * the permissive policies that read it, all the permissive ones, and the restrictive ones that read a setting but
+   * not the JWT.
+   */
+  jwt?: readonly JwtCommand[];
+}
+
+/** One command's policies as a connection that sends the user's JWT meets them. */
+export interface JwtCommand {
+  command: string;
+  reading: readonly string[];
+  permissive: readonly string[];
+  restrictiveUnread: readonly string[];
 }
 
 /** A table's policies by the command they apply to (FOR ALL under each), read once. */
@@ -96,6 +111,8 @@ export interface TablePolicies {
   noPolicy?: true;
   /** The table's bypass switches (as `switchSettings`), each with its policy's command. */
   switches: CommandSwitch[];
+  /** Some policy reads the connection's JWT: per command, the permissive ones that do, restrictive ones that not. */
+  jwt?: Map<CheckedCommand, { reading: string[]; restrictiveUnread: string[] }>;
 }
 
 type CheckedCommand = Exclude<PolicyCommand, 'all'>;
@@ -196,6 +213,8 @@ export interface AnalysisConfig {
   tableSettings: Map<string, Set<string>>;
   /** Each gated table's policies by command (a table with none has `noPolicy`): `writePolicies` reads it. */
   commandPolicies: Map<string, TablePolicies>;
+  /** Some gated table's policy reads the connection's JWT (session-jwt.ts): only then is an `authToken` read. */
+  sessionJwt?: boolean;
   /**
    * Gated tables a policy of which reads the role the statement runs as (current_user, session_user), with that
    * policy: on them the connection's login role (or SET ROLE) decides, not only a setting.
@@ -394,6 +413,7 @@ export function resolveAnalysisConfig(
     unpinnedDefiners,
     tableSettings,
     commandPolicies,
+    ...([...commandPolicies.values()].some((x) => x.jwt) ? { sessionJwt: true } : {}),
     roleKeyedTables,
     switchSettings,
     rowSettings,
@@ -414,6 +434,7 @@ function byCommand(
     restrictive: new Map(),
     switches,
     ...(policies.length === 0 ? { noPolicy: true as const } : {}),
+    ...(policies.some(readsSessionJwt) ? { jwt: new Map() } : {}),
   };
   for (const c of CHECKED) {
     const applying = policies.filter((p) => p.command === c || p.command === 'all');
@@ -432,6 +453,12 @@ function byCommand(
         return { name: p.name, settings: new Set(read(p, true)), ...(roles ? { roles } : {}) };
       }),
     );
+    out.jwt?.set(c, {
+      reading: permissive.filter(readsSessionJwt).map((p) => p.name),
+      restrictiveUnread: applying
+        .filter((p) => !p.permissive && !readsSessionJwt(p) && read(p, true).length > 0)
+        .map((p) => p.name),
+    });
   }
   return out;
 }
@@ -541,7 +568,12 @@ export function writePolicies(config: AnalysisConfig, table: string, kinds: read
   const switches = new Map<string, BypassSwitch>();
   for (const { setting, command, ...sw } of byCmd.switches)
     if (command === 'all' || (command !== 'select' && wanted.includes(command))) switches.set(setting, sw);
-  return { settings, groups, ...(switches.size ? { switches } : {}) };
+  const jwt = byCmd.jwt && wanted.map((c): JwtCommand => ({
+    command: c.toUpperCase(),
+    permissive: byCmd.permissive.get(c)!.names,
+    ...byCmd.jwt!.get(c)!,
+  }));
+  return { settings, groups, ...(switches.size ? { switches } : {}), ...(jwt ? { jwt } : {}) };
 }
 
 /**

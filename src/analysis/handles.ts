@@ -34,6 +34,7 @@ import {
 } from './callback-params.js';
 import { ClientFactories } from './client-factories.js';
 import { type TenantDeps, tenantOptions } from './tenant-binding.js';
+import { type SessionJwt, sessionJwtOption } from './session-jwt.js';
 import type { LoginRole } from './providers/login-roles.js';
 import { replicaPrimary } from './context/replicas.js';
 import { isHonoStore } from './context/hono-vars.js';
@@ -73,6 +74,8 @@ export type Handle =
       label: string;
       transaction?: string;
       tenant?: { via: string; at: ts.Node };
+      /** A driver option that sends the user's JWT with every query (Neon Authorize's `authToken`): session-jwt.ts. */
+      sessionJwt?: SessionJwt;
       /** The role it logs in as, read where the schema has policies keyed on the login role. */
       login?: LoginRole;
       /** Not Postgres: the database its dialect speaks to, as evidence (other-dialect.ts). */
@@ -131,10 +134,13 @@ export type Handle =
   | { kind: 'unknown'; reason: string; libraries?: DbAdapter[] };
 
 /** What a connection derived from an executor (its transaction, a checked-out client) keeps of it. */
-export function carriedBy(receiver: Handle): { login?: LoginRole; otherDatabase?: string } {
+export function carriedBy(
+  receiver: Handle,
+): { login?: LoginRole; otherDatabase?: string; sessionJwt?: SessionJwt } {
   if (receiver.kind !== 'executor') return {};
   return {
     ...(receiver.login ? { login: receiver.login } : {}),
+    ...(receiver.sessionJwt ? { sessionJwt: receiver.sessionJwt } : {}),
     ...(receiver.otherDatabase ? { otherDatabase: receiver.otherDatabase } : {}),
   };
 }
@@ -699,6 +705,7 @@ export class HandleResolver {
           tenantFromConfig(call, this.config.contextSettings, (sql) => this.effects(sql), this.root) ??
           (options ? { ...options, at: call } : undefined);
         const login = this.clients.loginRole(call.arguments, call, factory.adapter.api);
+        const sessionJwt = this.config.sessionJwt ? this.sessionJwt(call) : undefined;
         return {
           kind: 'executor',
           exec,
@@ -709,10 +716,30 @@ export class HandleResolver {
             `from ${shortText(callee, 30)}() at ${where(call, this.root)}`,
           ...(tenant ? { tenant } : {}),
           ...(login ? { login } : {}),
+          ...(sessionJwt ? { sessionJwt } : {}),
         };
       }
     }
     return undefined;
+  }
+
+  /**
+   * The identity a factory's connection sends with every query: its own `authToken` option (`neon(url, { authToken
+   * })`), or that of the connection it is built over (`drizzle(sql)`, `drizzle({ client: sql })`).
+   */
+  private sessionJwt(call: ts.CallExpression): SessionJwt | undefined {
+    const own = sessionJwtOption(call.arguments);
+    if (own) return own;
+    const first = call.arguments[0] && skipOuter(call.arguments[0]);
+    if (!first) return undefined;
+    const client = ts.isObjectLiteralExpression(first)
+      ? first.properties.find((p): p is ts.PropertyAssignment | ts.ShorthandPropertyAssignment =>
+        (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && p.name.getText() === 'client')
+      : undefined;
+    const over = client ? (ts.isPropertyAssignment(client) ? client.initializer : client.name) : first;
+    if (ts.isObjectLiteralExpression(over) || ts.isStringLiteralLike(over)) return undefined;
+    const inner = this.trace(over);
+    return inner.kind === 'executor' ? inner.sessionJwt : undefined;
   }
 
   /**

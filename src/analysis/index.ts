@@ -3,6 +3,7 @@ import { fingerprint, FingerprintCounter, normalizeCode } from '../report/finger
 import type { RuleFinding } from '../report/rule-finding.js';
 import type { Location, Operation, WriteSite } from '../report/types.js';
 import type { RlsModel } from '../schema/types.js';
+import { leftOutFolder } from '../schema/discover.js';
 import { type AnalysisConfig, fixSetting, type WriteKind, writePolicies } from './config.js';
 import { openWithoutContext, raisingWithoutContext } from './open-policies.js';
 import { ownerBypassNote } from './owner-bypass.js';
@@ -624,10 +625,13 @@ function leftOutNote(tables: readonly string[], leftOut: AnalysisConfig['leftOut
     const at = leftOut?.get(t);
     return at ? [`${t} is gated only by ${at.file}:${at.line}`] : [];
   });
+  // An archived folder's file, or a setup script nothing runs (schema/loose-sql.ts), said as what it is.
+  const archived = tables.every((t) => !leftOut?.get(t) || leftOutFolder(leftOut.get(t)!.file) !== null);
   return notes.length
-    ? `${notes.join('; ')}, in a folder left out of the migrations as archived or documentation, so judged as gated; ` +
-        `list that folder under "migrations" in the config if it is applied, or the table under ` +
-        `"gatedTables.remove" if it is not gated`
+    ? `${notes.join('; ')}, ${archived ? 'in a folder left out of the migrations as archived or documentation' :
+      'a file nothing in the repository runs, left out of the migrations'}, so judged as gated; ` +
+        `list that ${archived ? 'folder' : 'file'} under "migrations" in the config if it is applied, or the table ` +
+        `under "gatedTables.remove" if it is not gated`
     : undefined;
 }
 

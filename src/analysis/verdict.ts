@@ -3,6 +3,7 @@ import { type Handle, where } from './handles.js';
 import { adminByLogin, deployedLoginNote, judgeLoginRole, type RoleKey } from './login-verdict.js';
 import type { BypassSwitch, PolicyGroup, WritePolicies } from './config.js';
 import type { SetValue } from '../sql/classify.js';
+import { judgeSessionJwt } from './session-jwt.js';
 
 // Turns a connection and its state at a write into coverage with its evidence.
 
@@ -208,32 +209,18 @@ function judgeConnection(
           state,
         };
       return unscopedBy(handle.label, state, root);
-    case 'executor':
+    case 'executor': {
       if (handle.otherDatabase) return otherDatabase(handle.label, handle.otherDatabase);
-      if (handle.tenant)
-        return {
-          coverage: 'org-scope',
-          via: handle.tenant.via,
-          evidence: `runs on ${handle.label}, a per-tenant pool whose every connection carries the org setting ` +
-            `(${handle.tenant.via} at ${where(handle.tenant.at, root)})`,
-        };
-      if (state.ctx !== null && state.ctx !== 'inherited') {
-        if (awaitsTransaction(state) && state.capturedBy)
-          return {
-            pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle, awaitsTransaction: state.ctx },
-            state,
-          };
-        return covered(state.ctx);
+      // The identity the driver sends covers the write only where the policies read it; else the note says why not
+      // and the connection is judged as if it sent none (fail closed).
+      if (handle.sessionJwt) {
+        const j = judgeSessionJwt(handle.label, handle.sessionJwt, where(handle.sessionJwt.at, root), table, policies);
+        if ('coverage' in j) return j;
+        const v = judgeExecutor(handle, state, root, table, policies);
+        return 'coverage' in v && v.coverage === 'unscoped' ? { ...v, evidence: `${v.evidence}; ${j.note}` } : v;
       }
-      if (state.session) return covered(state.session);
-      if (state.ctx === 'inherited' && state.capturedBy)
-        return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle }, state };
-      if (handle.exec === 'pool') {
-        const evidence = `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes ` +
-          `whichever connection is free, with no org context`;
-        return { coverage: 'unscoped', via: null, evidence, problem: 'onPool' };
-      }
-      return unscopedBy(handle.label, state, root);
+      return judgeExecutor(handle, state, root, table, policies);
+    }
     case 'ambient':
       return { pending: { kind: 'ambient', handle }, state };
     case 'unknown':
@@ -255,6 +242,41 @@ function judgeConnection(
           : 'connectionUnknown',
       };
   }
+}
+
+/** A library executor's write, by its state: a per-tenant pool, a context set on it, or the pool it takes. */
+function judgeExecutor(
+  handle: Extract<Handle, { kind: 'executor' }>,
+  state: ConnState,
+  root: string,
+  table: string,
+  policies?: WritePolicies,
+): LocalVerdict {
+  const covered = (ev: ContextEvidence): LocalVerdict => coveredBy(ev, root, table, policies);
+  if (handle.tenant)
+    return {
+      coverage: 'org-scope',
+      via: handle.tenant.via,
+      evidence: `runs on ${handle.label}, a per-tenant pool whose every connection carries the org setting ` +
+        `(${handle.tenant.via} at ${where(handle.tenant.at, root)})`,
+    };
+  if (state.ctx !== null && state.ctx !== 'inherited') {
+    if (awaitsTransaction(state) && state.capturedBy)
+      return {
+        pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle, awaitsTransaction: state.ctx },
+        state,
+      };
+    return covered(state.ctx);
+  }
+  if (state.session) return covered(state.session);
+  if (state.ctx === 'inherited' && state.capturedBy)
+    return { pending: { kind: 'captured', key: handle.key, fn: state.capturedBy, handle }, state };
+  if (handle.exec === 'pool') {
+    const evidence = `runs on ${handle.label}, outside any org-scoped transaction: each pool query takes ` +
+      `whichever connection is free, with no org context`;
+    return { coverage: 'unscoped', via: null, evidence, problem: 'onPool' };
+  }
+  return unscopedBy(handle.label, state, root);
 }
 
 /** A transaction-local set on a connection whose transaction (if any) is the caller's. */

@@ -4,6 +4,7 @@ import { isFile, walkFiles } from '../files/walk.js';
 import { isCodeMigrationPath } from './code-migrations.js';
 import { migrationsByShape } from './migration-shape.js';
 import { composeInitScripts } from './init-scripts.js';
+import { unrunSql } from './loose-sql.js';
 import type { SchemaDiagnostic } from './types.js';
 import { runFiles, type SetupShape } from './synchronize.js';
 import { toPosixRelative } from '../files/paths.js';
@@ -22,7 +23,7 @@ export interface Discovered {
    * Unconfigured discovery only: folders left out because their path says they are archived or documentation
    * (`leftOutFolder`), each with the migration files found under it, in the order they would have been applied.
    */
-  leftOut: { folder: string; files: string[] }[];
+  leftOut: { folder: string; files: string[]; unrun?: true }[];
   /** Modules whose schema TypeORM's synchronize makes (absolute path → shape): their entities' tables are created. */
   setup: Map<string, SetupShape>;
 }
@@ -56,12 +57,16 @@ export function discoverMigrations(
     leftOut.set(folder, [...(leftOut.get(folder) ?? []), f]);
     return false;
   });
+  // SQL files of a Prisma project that nothing runs are not migrations (loose-sql.ts): said, never silently.
+  const unrun = configured ? [] : unrunSql(root, applied.filter((f) => !init.includes(f)), options);
+  const notRun = new Set(unrun.map((x) => x.file));
   // A synchronized schema comes first: the SQL files a setup script runs before synchronize(), the entities' tables
   // (at the script), then the files it runs after, in its order; they are not replayed again in their path order.
   const setup = new Map((byShape?.setup ?? []).map((x) => [x.file, x.shape]));
   const diagnostics = walked.diagnostics.map(
     (d): SchemaDiagnostic => ({ file: rel(d.file), line: 1, message: d.message }),
   );
+  diagnostics.push(...unrun.map((x) => x.diagnostic));
   const grouped: string[] = [];
   for (const [script, shape] of [...setup].sort((a, b) => naturalCompare(rel(a[0]), rel(b[0])))) {
     for (const u of shape.unread) diagnostics.push({ file: rel(script), ...u, incomplete: true });
@@ -78,13 +83,17 @@ export function discoverMigrations(
       });
     grouped.push(...run(shape.before), script, ...run(shape.after));
   }
-  const rest = applied.filter((f) => !init.includes(f) && !grouped.includes(f));
+  const rest = applied.filter((f) => !init.includes(f) && !grouped.includes(f) && !notRun.has(f));
   const files = [...new Set([...init, ...grouped, ...rest])];
   return {
     setup,
     files,
     diagnostics,
-    leftOut: [...leftOut].map(([folder, list]) => ({ folder, files: list })),
+    leftOut: [
+      ...[...leftOut].map(([folder, list]) => ({ folder, files: list })),
+      // A setup script nothing runs whose tables a script may gate otherwise (loose-sql.ts): judged as gated.
+      ...unrun.filter((x) => x.gated).map((x) => ({ folder: rel(x.file), files: [x.file], unrun: true as const })),
+    ],
   };
 }
 

@@ -89,7 +89,8 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
   if (discovered.setup.size > 0) synchronizeSetups(root, config, discovered.setup, files, diagnostics);
   // Left-out files are read only for what they gate (schema/left-out.ts): what they fail to say is not the audit's gap.
   const leftOut = discovered.leftOut.map((x) => ({ folder: x.folder, files: read(x.files, []) }));
-  for (const x of discovered.leftOut) diagnostics.push(leftOutNote(x.folder, x.files.length));
+  // A setup script nothing runs has its own diagnostic (loose-sql.ts).
+  for (const x of discovered.leftOut) if (!x.unrun) diagnostics.push(leftOutNote(x.folder, x.files.length));
   // Another database's migrations (SQLite, MySQL) never feed the Postgres model.
   const foreign = foreignFolders(root, config, files, stamps.join('\n'));
   const kept = files.filter((f) => !foreign.some((x) => within(f.path, x.folder)));

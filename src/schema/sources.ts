@@ -30,7 +30,15 @@ export function replayedModel(replay: ReplayResult, staticModel: RlsModel, ref: 
   // The replay's catalog holds no trace of a dropped table: the static reading's record of it stands.
   if (staticModel.dropped?.size) model.dropped = staticModel.dropped;
   model.policySettings = collectPolicySettings(model);
-  model.roles = replay.catalog.roles;
+  // The replay's own superuser (`postgres`, the role it ran as) is a development default no file declares: it counts as
+  // bypassing RLS only with the attributes a migration gives it, as the static reading (and deploy-login.ts) reads it.
+  const declared = new Map((staticModel.roles ?? []).map((r) => [r.name, r]));
+  model.roles = replay.catalog.roles.map((r) =>
+    r.name !== replay.catalog.currentUser
+      ? r
+      : { name: r.name, superuser: declared.get(r.name)?.superuser ?? false,
+        bypassRls: declared.get(r.name)?.bypassRls ?? false },
+  );
   model.migrationRole = replay.catalog.currentUser;
   model.diagnostics = [
     ...staticModel.diagnostics,

@@ -1,4 +1,5 @@
 import type { CoreFinding, CoreSite } from '../analysis/index.js';
+import { viaSessionJwt } from '../analysis/session-jwt.js';
 import { incompleteFindings, sortIncomplete } from '../report/incomplete.js';
 import type { RuleFinding, SuppressedFinding } from '../report/rule-finding.js';
 import { partitionSetAside, setAsideNote, type SetAsideKind } from '../report/set-aside.js';
@@ -233,7 +234,8 @@ export function fileParts(files: readonly string[], results: ReadonlyMap<string,
     if (r.suppressions.length) parts.suppressions.push([file, r.suppressions, '//']);
     if (r.otherDatabase) parts.otherDatabase.push([file, r.otherDatabase]);
     for (const s of r.settings) settings.add(s);
-    if (r.sites.some((s) => s.coverage === 'org-scope')) parts.orgScoped = true;
+    // An org-scoped write suggests some helper sets the primary setting; one the JWT a driver sends covers does not.
+    if (r.sites.some((s) => s.coverage === 'org-scope' && !viaSessionJwt(s.via))) parts.orgScoped = true;
   }
   parts.settings = [...settings].sort();
   return parts;

@@ -1105,3 +1105,33 @@ describe("a connection's login role read from the deployment files (roles30: cmm
     }
   });
 });
+
+describe("Neon Authorize (salina-erp-bmad2): a driver's authToken sends the user's JWT that policies read", () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, line: number) =>
+    report.writeSites.find((s) => s.file === 'src/notes.ts' && s.line === line)!;
+
+  it('covers a write whose every checked policy reads the JWT through auth.user_id() or auth.jwt()', () => {
+    const report = expectAnnotated('session-jwt');
+    expect(at(report, 7).via).toBe('authToken (session JWT)');
+    expect(at(report, 7).evidence).toContain(
+      "runs on drizzle pool from drizzle() at src/db.ts:12, which sends the user's JWT with every query (`authToken` " +
+        'at src/db.ts:11); the policies Postgres checks for this write on public.notes read it (INSERT: notes_own)',
+    );
+    // drizzle({ client }) over a neon() given a const's options, and neon()'s own tagged template.
+    expect(at(report, 12).evidence).toContain('(UPDATE: notes_own; SELECT: notes_own)');
+    expect(at(report, 17).evidence).toContain('runs on neon pool from neon() at src/db.ts:21');
+  });
+
+  it('fails closed where a policy Postgres checks for the write reads something else, or none applies', () => {
+    const report = expectAnnotated('session-jwt');
+    expect(at(report, 29).evidence).toContain('but no policy of public.ledgers that applies to this write reads it');
+    expect(at(report, 35).evidence).toContain(
+      'but no INSERT policy of public.profiles reads it (auth.user_id(), auth.jwt(), auth.session()): none applies',
+    );
+    expect(at(report, 46).evidence).toContain(
+      'but the restrictive INSERT policy events_region of public.events reads a setting, not the JWT',
+    );
+    // A write covered by the JWT says nothing of app.tenant_id or app.region being set anywhere.
+    expect(report.findings.filter((f) => f.ruleId === 'no-unset-policy-setting').map((f) => f.line)).toEqual([11, 24]);
+  });
+});
