@@ -86,6 +86,9 @@ export interface StoreRead {
   path: string[];
 }
 
+/** How many calls deep a function of the codebase may enter a store for a call of it to count as entering it. */
+const WRAP_LEVELS = 3;
+
 export class AmbientProviders {
   // Tracked memos (fixpoint.ts): their answers follow imports into other files.
   private readonly stores: TrackedMemo<ts.Node, Store | null>;
@@ -101,6 +104,8 @@ export class AmbientProviders {
   ) {
     this.stores = new TrackedMemo(origins.facts);
     this.factories = new TrackedMemo(origins.facts);
+    this.wrapping = new TrackedMemo(origins.facts);
+    this.bodies = new TrackedMemo(origins.facts);
   }
 
   /** The AsyncLocalStorage an expression is, if it is one. */
@@ -265,31 +270,64 @@ export class AmbientProviders {
    */
   entersThrough(call: ts.CallExpression): boolean {
     const target = this.origins.expr(call.expression);
-    return target.kind === 'function' && this.wrapsRun(target.decl, 0);
+    return target.kind === 'function' && this.wrapsRun(target.decl);
   }
 
-  private wrapsRun(fn: ts.FunctionLikeDeclaration, depth: number): boolean {
-    const known = this.wrappers.get(fn);
-    if (known !== undefined) return known;
-    this.wrappers.set(fn, false);
-    let found = false;
-    const visit = (n: ts.Node): void => {
-      if (found) return;
-      if (ts.isCallExpression(n)) {
-        if (this.runCall(n)) found = true;
-        else if (depth < 3) {
-          const target = this.origins.expr(n.expression);
-          if (target.kind === 'function' && target.decl !== fn && this.wrapsRun(target.decl, depth + 1)) found = true;
+  /**
+   * Whether a run call is within WRAP_LEVELS calls of the function's body: a breadth-first look over each function's
+   * own facts (bodyCalls), so the answer is the function's alone. (A depth-limited walk that remembered each function's
+   * answer at the depth it was first asked gave a function first met three levels down "no" for every later asker:
+   * verdicts depended on which call was traced first.)
+   */
+  private wrapsRun(fn: ts.FunctionLikeDeclaration): boolean {
+    return this.wrapping.get(fn, () => {
+      const seen = new Set([fn]);
+      let level = [fn];
+      for (let depth = 0; depth <= WRAP_LEVELS && level.length; depth++) {
+        const next: ts.FunctionLikeDeclaration[] = [];
+        for (const f of level) {
+          const body = this.bodyCalls(f);
+          if (body.runs) return true;
+          if (depth === WRAP_LEVELS) continue;
+          for (const callee of body.callees) {
+            if (seen.has(callee)) continue;
+            seen.add(callee);
+            next.push(callee);
+          }
         }
+        level = next;
       }
-      ts.forEachChild(n, visit);
-    };
-    if (fn.body) visit(fn.body);
-    this.wrappers.set(fn, found);
-    return found;
+      return false;
+    });
   }
 
-  private readonly wrappers = new WeakMap<ts.FunctionLikeDeclaration, boolean>();
+  /** Whether the function's body enters a store itself, and the functions of the codebase it calls. */
+  private bodyCalls(fn: ts.FunctionLikeDeclaration): { runs: boolean; callees: ts.FunctionLikeDeclaration[] } {
+    return this.bodies.get(fn, () => {
+      const callees = new Set<ts.FunctionLikeDeclaration>();
+      let runs = false;
+      const visit = (n: ts.Node): void => {
+        if (runs) return;
+        if (ts.isCallExpression(n)) {
+          if (this.runCall(n)) {
+            runs = true;
+            return;
+          }
+          const target = this.origins.expr(n.expression);
+          if (target.kind === 'function' && target.decl !== fn) callees.add(target.decl);
+        }
+        ts.forEachChild(n, visit);
+      };
+      if (fn.body) visit(fn.body);
+      return { runs, callees: runs ? [] : [...callees] };
+    });
+  }
+
+  private readonly wrapping: TrackedMemo<ts.FunctionLikeDeclaration, boolean>;
+  private readonly bodies: TrackedMemo<
+    ts.FunctionLikeDeclaration,
+    { runs: boolean; callees: ts.FunctionLikeDeclaration[] }
+  >;
 
   /**
    * Whether a call enters a store (`S.run(v, fn)` or `S.enterWith(v)`), or sets a member of the value entered through
