@@ -1,4 +1,5 @@
 import ts from '../ts.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { prismaModels } from './prisma-schema.js';
 import type { BuilderWrite, DbAdapter } from './types.js';
 
@@ -55,32 +56,42 @@ export const prismaAdapter: DbAdapter = {
     if (!ts.isPropertyAccessExpression(callee)) return null;
     // Own keys only: `row.menu.toString()` is Object's method, never a verb (a value of the table's name is no write).
     const operation = Object.hasOwn(VERBS, callee.name.text) ? VERBS[callee.name.text] : undefined;
-    const delegate = callee.expression;
-    if (!operation || !ts.isPropertyAccessExpression(delegate) || delegate.name.text.startsWith('$')) return null;
+    if (!operation) return null;
+    // `prisma.user.create(…)`, or a delegate picked by key: `(prisma[model] as any).create(…)` (a key of no constant
+    // value is a model chosen at run time: the write is reported with its table unknown, never dropped).
+    const delegate = skipOuter(callee.expression);
+    const picked = ts.isElementAccessExpression(delegate) ? delegate : undefined;
+    const name = picked ? ctx.constant(picked.argumentExpression) : (delegate as ts.PropertyAccessExpression).name?.text;
+    if ((!picked && !ts.isPropertyAccessExpression(delegate)) || name?.startsWith('$')) return null;
+    const executor = (delegate as ts.PropertyAccessExpression | ts.ElementAccessExpression).expression;
     const kind = (Object.hasOwn(KINDS, callee.name.text) ? KINDS[callee.name.text] : undefined) ?? {};
+    if (name === undefined) {
+      const key = picked!.argumentExpression.getText().slice(0, 40);
+      return { executor, operation, ...kind, table: { unresolved: `the model is \`${key}\`, chosen at run time` } };
+    }
     const models = prismaModels(ctx.root);
-    const model = models?.get(delegate.name.text);
+    const model = models?.get(name);
     if (!model) {
       return {
-        executor: delegate.expression,
+        executor,
         operation,
         ...kind,
         table: {
           unresolved: models
-            ? `schema.prisma has no model for \`${delegate.name.text}\``
+            ? `schema.prisma has no model for \`${name}\``
             : 'no schema.prisma was found to map the model to its table',
         },
       };
     }
     if (model.ambiguous)
       return {
-        executor: delegate.expression,
+        executor,
         operation,
         ...kind,
-        table: { unresolved: `two Prisma schemas of the project map \`${delegate.name.text}\` to different tables` },
+        table: { unresolved: `two Prisma schemas of the project map \`${name}\` to different tables` },
       };
     return {
-      executor: delegate.expression,
+      executor,
       operation,
       ...kind,
       table: { name: ctx.qualify(`"${model.table.replace(/"/g, '""')}"`, model.schema ?? undefined) },

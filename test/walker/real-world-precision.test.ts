@@ -1130,4 +1130,10 @@ describe('writes that were dropped without a word (failopen31): dependency bags,
     expect(finding.message).toContain('the table it writes cannot be traced');
     expect(at(report, 'src/cleanup.ts', 32).evidence).toContain('set_config at src/cleanup.ts:29');
   });
+
+  it('reports a Prisma delegate picked by a key: the model a constant names, else unresolved naming the key', () => {
+    const report = expectAnnotated('failopen31-shapes');
+    expect(at(report, 'src/settings.ts', 10).evidence).toContain('the model is `model`, chosen at run time');
+    expect(at(report, 'src/settings.ts', 16).tables).toEqual(['public.settings']);
+  });
 });
