@@ -61,7 +61,9 @@ export const prismaAdapter: DbAdapter = {
     // value is a model chosen at run time: the write is reported with its table unknown, never dropped).
     const delegate = skipOuter(callee.expression);
     const picked = ts.isElementAccessExpression(delegate) ? delegate : undefined;
-    const name = picked ? ctx.constant(picked.argumentExpression) : (delegate as ts.PropertyAccessExpression).name?.text;
+    const name = picked
+      ? ctx.constant(picked.argumentExpression)
+      : (delegate as ts.PropertyAccessExpression).name?.text;
     if ((!picked && !ts.isPropertyAccessExpression(delegate)) || name?.startsWith('$')) return null;
     const executor = (delegate as ts.PropertyAccessExpression | ts.ElementAccessExpression).expression;
     const kind = (Object.hasOwn(KINDS, callee.name.text) ? KINDS[callee.name.text] : undefined) ?? {};

@@ -1136,4 +1136,10 @@ describe('writes that were dropped without a word (failopen31): dependency bags,
     expect(at(report, 'src/settings.ts', 10).evidence).toContain('the model is `model`, chosen at run time');
     expect(at(report, 'src/settings.ts', 16).tables).toEqual(['public.settings']);
   });
+
+  it('reads a knex builder a function of the code returns: a site with its table, on what the call returns', () => {
+    const report = expectAnnotated('failopen31-knex');
+    const sites = report.writeSites.map((s) => `${s.line} ${s.tables.join(',')}`);
+    expect(sites).toEqual(['18 public.episodes', '25 public.branding', '27 public.branding']);
+  });
 });
