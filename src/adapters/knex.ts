@@ -71,13 +71,19 @@ export const knexAdapter: DbAdapter = {
       return (arg !== undefined && ctx.constant(arg) !== undefined) || c.links.some((l) => TABLE_METHODS.has(l.name));
     };
     if (inner && namesTable(inner)) chain = { ...inner, links: [...inner.links, ...chain.links] };
+    else if (inner?.rootCall && returnedBuilder(inner, ctx, namesTable))
+      chain = { ...inner, links: [...inner.links, ...chain.links] };
     chain = rebased(chain);
+    // `baseQuery(clinicId, conn).andWhere(…).update(…)` with `baseQuery` returning `conn('episodes').where(…)`: the
+    // builder a function of the codebase returns names the table; the call is the value the chain runs on, for the
+    // core to trace through what the function returns (was no write at all: neither the call nor its table was read).
+    const made = !namesTable(chain) ? returnedBuilder(chain, ctx, namesTable) : undefined;
     const before = chain.links.slice(0, -1);
     // A write verb inside the chain is only one write: insert(…).onConflict().merge() is the insert.
     if (before.some((l) => Object.hasOwn(VERBS, l.name))) return null;
     const after = outerCalls(call);
     const transacting = [...before, ...after].find((l) => l.name === 'transacting');
-    const executor = transacting?.call.arguments[0] ?? chain.base;
+    const executor = transacting?.call.arguments[0] ?? (made ? chain.rootCall! : chain.base);
     // insert(…).onConflict(…).merge(): ON CONFLICT DO UPDATE; .returning(…), or insert(rows, columns), RETURNING.
     const kind = writeKind(
       [...before, ...after],
@@ -101,12 +107,21 @@ export const knexAdapter: DbAdapter = {
       executor,
       operation,
       ...kind,
-      table: tableOf(chain, before, after, ctx),
+      table: made ? tableOf(made, [...made.links, ...before], after, ctx) : tableOf(chain, before, after, ctx),
       distinctive: chain.rootCall !== undefined || before.some((l) => TABLE_METHODS.has(l.name)),
       ...(fieldCall ? { fieldCall } : {}),
     };
   },
 };
+
+/** The builder naming its table that the function a chain's root call calls returns (one return), if any. */
+function returnedBuilder(chain: Chain, ctx: BuilderContext, namesTable: (c: Chain) => boolean): Chain | undefined {
+  const returned = chain.rootCall && ctx.returnedBy?.(chain.rootCall);
+  const e = returned && skipOuterAndAwait(returned);
+  const made = e && ts.isCallExpression(e) ? methodChain(e) : undefined;
+  // A package's function (`createHash('sha256')` of a `hashOf(x).update(data)`) makes no knex builder.
+  return made && namesTable(made) && !ctx.packageExport?.(made.base) ? made : undefined;
+}
 
 /** Methods of a knex instance or query builder that may come before the table is named. */
 const LEADING_METHODS = new Set([

@@ -1,4 +1,5 @@
 import ts from '../ts.js';
+import { skipOuter } from '../syntax/wrappers.js';
 import { prismaModelFor, prismaModels } from './prisma-schema.js';
 import type { BuilderWrite, DbAdapter } from './types.js';
 
@@ -55,13 +56,25 @@ export const prismaAdapter: DbAdapter = {
     if (!ts.isPropertyAccessExpression(callee)) return null;
     // Own keys only: `row.menu.toString()` is Object's method, never a verb (a value of the table's name is no write).
     const operation = Object.hasOwn(VERBS, callee.name.text) ? VERBS[callee.name.text] : undefined;
-    const delegate = callee.expression;
-    if (!operation || !ts.isPropertyAccessExpression(delegate) || delegate.name.text.startsWith('$')) return null;
+    if (!operation) return null;
+    // `prisma.user.create(…)`, or a delegate picked by key: `(prisma[model] as any).create(…)` (a key of no constant
+    // value is a model chosen at run time: the write is reported with its table unknown, never dropped).
+    const delegate = skipOuter(callee.expression);
+    const picked = ts.isElementAccessExpression(delegate) ? delegate : undefined;
+    const name = picked
+      ? ctx.constant(picked.argumentExpression)
+      : (delegate as ts.PropertyAccessExpression).name?.text;
+    if ((!picked && !ts.isPropertyAccessExpression(delegate)) || name?.startsWith('$')) return null;
+    const executor = (delegate as ts.PropertyAccessExpression | ts.ElementAccessExpression).expression;
     const kind = (Object.hasOwn(KINDS, callee.name.text) ? KINDS[callee.name.text] : undefined) ?? {};
-    const model = prismaModelFor(prismaModels(ctx.root), delegate.name.text, call.getSourceFile().fileName);
-    if ('unresolved' in model) return { executor: delegate.expression, operation, ...kind, table: model };
+    if (name === undefined) {
+      const key = picked!.argumentExpression.getText().slice(0, 40);
+      return { executor, operation, ...kind, table: { unresolved: `the model is \`${key}\`, chosen at run time` } };
+    }
+    const model = prismaModelFor(prismaModels(ctx.root), name, call.getSourceFile().fileName);
+    if ('unresolved' in model) return { executor, operation, ...kind, table: model };
     return {
-      executor: delegate.expression,
+      executor,
       operation,
       ...kind,
       table: { name: ctx.qualify(`"${model.table.replace(/"/g, '""')}"`, model.schema ?? undefined) },

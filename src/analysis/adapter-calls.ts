@@ -13,7 +13,7 @@ import { constructionOf, soleReturn } from './construction.js';
 import { type Handle, where } from './handles.js';
 import { chainRoot, embeddingCall, heldFragment } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
-import { thisMemberTypeNode } from './declared-receiver.js';
+import { declaredValueOf, thisMemberTypeNode } from './declared-receiver.js';
 import { shortText, type OriginResolver } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { connectionKey } from './connection-state.js';
@@ -424,7 +424,7 @@ export class AdapterCalls {
       const site =
         instance && tables.length === 0
           ? unresolvedSqlSite(call, handle, api, 'tableUnknown', reason, 'the write')
-          : unresolvedSqlSite(call, handle, api, sql.unparsable ? 'sqlUnparsable' : 'sqlNotConstant', reason);
+          : unresolvedSqlSite(call, handle, api, problemOf(sql), reason);
       if (operation) site.operation = operation;
       // The piece its message names as not constant: the interpolation, else the whole argument (`buildUpdate(f)`).
       if ('problem' in site.verdict && site.verdict.problem === 'sqlNotConstant')
@@ -704,7 +704,9 @@ export class AdapterCalls {
       },
       definition: (expr) => {
         const o = origins.expr(expr);
-        return o.kind === 'expr' ? o.expr : undefined;
+        if (o.kind === 'expr') return o.expr;
+        // `deps.users` of a dependency bag declared `users: typeof users`: the value its annotation names.
+        return o.kind === 'param' ? declaredValueOf(origins, o.binding.decl, o.path) : undefined;
       },
       classOf: (expr) => {
         const o = origins.expr(expr);
@@ -922,6 +924,11 @@ function boundField(
 }
 
 /** Whether a builder write's executor is `adapter`'s connection (a parameter typed as one, or distinctive: maybe). */
+/** What unresolvable SQL text lacks: a parse, a table (a DO block's EXECUTE), or constant text. */
+function problemOf(sql: { unparsable?: true; block?: true }): 'sqlUnparsable' | 'tableUnknown' | 'sqlNotConstant' {
+  return sql.unparsable ? 'sqlUnparsable' : sql.block ? 'tableUnknown' : 'sqlNotConstant';
+}
+
 function isOurs(adapter: DbAdapter, h: Handle, distinctive: boolean | undefined): boolean {
   return (
     ((h.kind === 'executor' || h.kind === 'admin') && h.adapter === adapter) ||

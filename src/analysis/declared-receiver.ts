@@ -214,6 +214,37 @@ export function declaredTypeOf(
   return undefined;
 }
 
+// Mapped types of TypeScript's library that keep a member's declared type: `Pick<Deps, 'db' | 'users'>`'s `db` is
+// `Deps`'s `db` (the code would not compile reading a member they leave out).
+const KEEPS_MEMBERS = new Set(['Pick', 'Omit', 'Partial', 'Required', 'Readonly', 'NonNullable']);
+
+/**
+ * The type whose members a field is read from: through parentheses, a nullish union (`deps?: Deps`), the library's
+ * member-keeping mapped types (when the code declares no type of that name) and aliases of a type literal or of another
+ * reference (`type TransitionDeps = { db: Db; users: typeof users }`), a bounded number of steps.
+ */
+function bagType(origins: OriginResolver, type: ts.TypeNode): ts.TypeNode {
+  let t = type;
+  for (let steps = 0; steps < STEPS; steps++) {
+    if (ts.isParenthesizedTypeNode(t)) t = t.type;
+    else if (ts.isUnionTypeNode(t)) {
+      const named = t.types.filter(
+        (x) =>
+          x.kind !== ts.SyntaxKind.UndefinedKeyword &&
+          !(ts.isLiteralTypeNode(x) && x.literal.kind === ts.SyntaxKind.NullKeyword),
+      );
+      if (named.length !== 1) return t;
+      t = named[0]!;
+    } else if (ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName)) {
+      const decl = declarationOf(origins, t.typeName);
+      if (decl && ts.isTypeAliasDeclaration(decl) && !decl.typeParameters) t = decl.type;
+      else if (!decl && KEEPS_MEMBERS.has(t.typeName.text) && t.typeArguments?.[0]) t = t.typeArguments[0];
+      else return t;
+    } else return t;
+  }
+  return t;
+}
+
 /**
  * The declared type of a parameter's field (`args.trx` with `args: MutationArgs` and
  * `interface MutationArgs { trx: Knex.Transaction }`, or a type literal): each key's member
@@ -228,7 +259,7 @@ export function fieldTypeNode(
   let t = type;
   for (const key of path) {
     if (!t || typeof key !== 'string') return undefined;
-    while (ts.isParenthesizedTypeNode(t)) t = t.type;
+    t = bagType(origins, t);
     let m: ts.Node | undefined;
     if (ts.isTypeLiteralNode(t)) m = t.members.find((x) => memberName(x.name) === key);
     else {
@@ -293,4 +324,30 @@ function withArguments(type: ts.TypeNode, given: ReadonlyMap<string, ts.TypeNode
   return args.every((a, i) => a === type.typeArguments![i])
     ? type
     : ts.factory.createTypeReferenceNode(type.typeName, args);
+}
+
+/**
+ * The value a parameter's field is declared as the type of: `deps.users` with `users: typeof users` in the
+ * parameter's declared type (a dependency bag, `deps: Pick<Deps, 'db' | 'users'>`) is that `users`, as an expression
+ * provenance can follow (`typeof schema.users` too). A library's table type carries its name (Drizzle's
+ * `PgTableWithColumns<{ name: 'users'; … }>`), so the annotation pins which table the field holds. Undefined where no
+ * annotation says it.
+ */
+export function declaredValueOf(
+  origins: OriginResolver,
+  decl: ts.ParameterDeclaration,
+  path: readonly (string | number)[],
+): ts.Expression | undefined {
+  if (path.length === 0) return undefined;
+  const type = fieldTypeNode(origins, decl.type, path);
+  if (!type || !ts.isTypeQueryNode(type) || type.typeArguments) return undefined;
+  const keys: string[] = [];
+  let name: ts.EntityName = type.exprName;
+  while (ts.isQualifiedName(name)) {
+    keys.unshift(name.right.text);
+    name = name.left;
+  }
+  let origin = origins.expr(name);
+  for (const key of keys) origin = origins.member(origin, key);
+  return origin.kind === 'expr' ? origin.expr : undefined;
 }

@@ -542,8 +542,8 @@ class FlowWalker implements EdgeWalker, StatementRunner {
     const writes: RawWrite[] = [];
     const definer: string[] = [];
     // Several statements in one simple-protocol string run as one implicit transaction,
-    // unless the string opens an explicit one (then the transaction outlives the call).
-    let implicit = effects.length > 1 && conn.tx !== true;
+    // unless the string opens an explicit one (then the transaction outlives the call); so does a DO block's body.
+    let implicit = (effects.length > 1 || effects.some((e) => e.kind === 'DoStmt')) && conn.tx !== true;
     let pendingWrites = [...pendingStart];
     for (const effect of effects) {
       if (effect.transaction === 'begin') {

@@ -595,13 +595,19 @@ export class HandleResolver {
     const raced = racedValue(call);
     if (raced) return this.trace(raced);
     // A library's factory: postgres(url), knex(config), drizzle(pool), createPool(dsn).
-    const made = this.libraryCall(this.trace(callee), call, callee);
+    const calleeHandle = this.trace(callee);
+    const made = this.libraryCall(calleeHandle, call, callee);
     if (made) return made;
+    // `conn('episodes')`, `(owner ? ownerDb : db)('t')`: a query builder made by calling a knex executor runs on it
+    // (read when a function of the code returns such a builder for its caller's chain, failopen31).
+    if (callableExecutor(calleeHandle)) return calleeHandle;
     if (ts.isPropertyAccessExpression(callee)) {
       const receiver = this.trace(callee.expression);
       // Derived handles that still run on the same executor: knex.withSchema('s'), trx('t').
       if (receiver.kind === 'executor' && receiver.adapter.passthroughMethods?.includes(callee.name.text))
         return receiver;
+      // `conn('episodes').where(…)`: a knex builder's clauses keep it on its executor.
+      if (callableExecutor(receiver) && knexClause(callee.name.text)) return receiver;
       // A client extension that wraps every query in a transaction setting the org context
       // (Prisma's $extends with $transaction([set_config…, query(args)])) is a scoped client.
       if (receiver.kind === 'executor' && callee.name.text === '$extends')
@@ -1119,4 +1125,16 @@ export class HandleResolver {
 /** A handle that stands for a connection (traced or pending), not a library export or a non-database value. */
 function isConnection(h: Handle): boolean {
   return ['executor', 'admin', 'scoped', 'param', 'ambient'].includes(h.kind);
+}
+
+/** An executor whose library builds a query by calling it (knex's `db('t')`), the builder running on it. */
+function callableExecutor(h: Handle): boolean {
+  const library =
+    h.kind === 'executor' || h.kind === 'admin' ? h.adapter : h.kind === 'param' ? h.typed?.adapter : undefined;
+  return library?.api === 'knex';
+}
+
+/** A knex builder's clause (`where…`, joins, ordering): the methods whose argument is a piece of its statement. */
+function knexClause(method: string): boolean {
+  return !!adapters.find((a) => a.api === 'knex')?.fragmentSinks?.test(method);
 }

@@ -6,6 +6,7 @@ import {
   expandHelpers, expandHelpersOrNames, fillHoles, type Folded, HOLE, HOLE_BASE, type SqlTextFolder,
 } from '../code/sql-text.js';
 import { classifyStatement, type StatementEffect } from '../sql/classify.js';
+import { doBlockStatements } from '../sql/do-blocks.js';
 import {
   type IdentifierText, knexIdentifier, NAME_HOLE, namedPlaceholdersToDollar, parseSql, type ParsedStatement,
   pgPromisePlaceholdersToDollar, questionPlaceholdersToDollar, visitPg,
@@ -57,6 +58,8 @@ export type ResolvedSql =
       hole?: string;
       /** The parser stops at none of its holes, whatever form they take: no interpolation is the cause. */
       noHole?: true;
+      /** A DO block whose statements cannot all be read (EXECUTE, another language, a body that does not parse). */
+      block?: true;
     };
 
 /**
@@ -80,7 +83,8 @@ function inertWithNames(
       e.contextSets.length === 0 &&
       e.contextResets.length === 0 &&
       e.transaction === null &&
-      !e.role,
+      !e.role &&
+      !e.opaque,
   );
   return inert ? effects : undefined;
 }
@@ -99,7 +103,8 @@ export function inertExpression(deps: SqlDeps, text: string): boolean {
     definerCalls(effect!, deps.config).length === 0 &&
     effect!.contextSets.length === 0 &&
     effect!.contextResets.length === 0 &&
-    !effect!.role
+    !effect!.role &&
+    !effect!.opaque
   );
 }
 
@@ -172,7 +177,8 @@ export function resolveSql(
   // knex: bindings given as an object are named (`:name`), and a `?` is then no placeholder.
   const style = placeholders === 'question' && namedBindings(deps, values) ? 'named' : placeholders;
   const resolved = resolveText(deps, textExpr, values, style);
-  if (resolved.ok) return resolved;
+  // A DO block the text runs whole is what it is: no reading of its fragments makes it a read.
+  if (resolved.ok || resolved.block) return resolved;
   // Text the folder cannot fold or the parser cannot read with values in its holes: what the statement is, read
   // through placeholders for its fragments; a read is no write, a write keeps its kind (sql-shape.ts).
   const shape = sqlShape(deps, textExpr, style);
@@ -292,6 +298,23 @@ function resolveText(
       return { ok: false, reason, parseError: true, part: `\`\${${folded.holes[0]}}\`` };
     }
     for (const st of parsed.statements) {
+      // A DO block runs the statements its body embeds, one after the other, as one statement of the call.
+      const block = doBlockStatements(st);
+      if (block && 'opaque' in block)
+        return {
+          ok: false,
+          reason: block.opaque,
+          parseError: false,
+          kindUnknown: 'a DO block',
+          block: true,
+          ...(block.unparsable ? { unparsable: true as const } : {}),
+        };
+      if (block) {
+        const { defaultSchema, setterFunctions } = deps.config;
+        for (const { statement, text: own } of block.statements)
+          statements.push({ effect: classifyStatement(statement, { defaultSchema, setterFunctions }), text: own });
+        continue;
+      }
       statements.push({
         effect: classifyStatement(st, {
           defaultSchema: deps.config.defaultSchema,

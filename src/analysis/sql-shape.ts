@@ -104,7 +104,8 @@ function inert(deps: SqlDeps, e: StatementEffect): boolean {
     e.contextResets.length === 0 &&
     (e.boundSets?.length ?? 0) === 0 &&
     e.transaction === null &&
-    !e.role
+    !e.role &&
+    !e.opaque
   );
 }
 

@@ -1,6 +1,7 @@
 import type { RlsGuardConfig } from '../config/types.js';
 import { classifyStatement, constBool, constString, functionName } from '../sql/classify.js';
-import { type PgNode, assignmentValue, parsePlpgsql, parseSql, recoverStatements, visitPg } from '../sql/parser.js';
+import { type PgNode, parseSql, recoverStatements, visitPg } from '../sql/parser.js';
+import { doBlockBody, embeddedQueries, type FunctionSignature, plpgsqlTree } from '../sql/plpgsql.js';
 import { droppedStates } from './dropped.js';
 import { normalizeQualifiedName, qualify, rangeVarName } from './names.js';
 import type {
@@ -25,11 +26,7 @@ export interface MigrationFile {
   text: string;
 }
 
-/** A function's parameter list and result as SQL text (`p_org uuid, OUT n int`, `TABLE(id uuid)`, `trigger`). */
-export interface FunctionSignature {
-  args: string;
-  result: string;
-}
+export type { FunctionSignature };
 
 interface Ctx {
   model: RlsModel;
@@ -192,17 +189,13 @@ function apply(stmt: PgNode, offset: number, ctx: Ctx): void {
  * it guards is the migration's intent); dynamic SQL (EXECUTE) cannot be read and is left out.
  */
 function applyDoBlock(node: PgNode, ctx: Ctx): void {
-  type Option = { DefElem?: { defname?: string; arg?: { String?: { sval?: string } }; location?: number } };
-  const args = (node.args as Option[] | undefined) ?? [];
-  const option = (name: string) => args.find((a) => a.DefElem?.defname === name)?.DefElem;
-  const language = option('language')?.arg?.String?.sval ?? 'plpgsql';
-  const as = option('as');
-  const body = as?.arg?.String?.sval;
-  if (language.toLowerCase() !== 'plpgsql' || body === undefined || as?.location === undefined) return;
+  const block = doBlockBody(node);
+  if (block?.language !== 'plpgsql' || block.location === undefined) return;
+  const { body } = block;
   const tree = plpgsqlTree(body, 'do_block');
   if (!tree.ok) return;
   // Line 1 of the body is the line its opening dollar quote is on.
-  const bodyLine = ctx.lineAt(as.location);
+  const bodyLine = ctx.lineAt(block.location);
   visitPg(tree.result, (key, value) => {
     if (key !== 'PLpgSQL_stmt_execsql') return;
     const query = (value.sqlstmt as { PLpgSQL_expr?: { query?: unknown } } | undefined)?.PLpgSQL_expr?.query;
@@ -748,29 +741,6 @@ function bodyError(
   return parsed.ok ? null : parsed.error;
 }
 
-/**
- * parsePlPgSQL wants a whole CREATE FUNCTION; rebuild one around the body with the function's own
- * parameters and result: only then are its parameters, OUT and TABLE columns variables of the body
- * (`p_term := lower(p_term)`), and a trigger's NEW, OLD and TG_OP (an event trigger's TG_EVENT).
- * Without them a body that assigns one is "not a known variable": reported unparsable, its writes
- * lost. A function whose signature is unknown (a DO block) is tried with the permissive results.
- */
-function plpgsqlTree(body: string, name: string, signature?: FunctionSignature): ReturnType<typeof parsePlpgsql> {
-  const tag = '$rlsguard$';
-  const fn = name.replace(/[^\w.]/g, '_');
-  const build = (args: string, result: string) =>
-    parsePlpgsql(`CREATE FUNCTION ${fn}(${args}) RETURNS ${result} LANGUAGE plpgsql AS ${tag}${body}${tag}`);
-  const own = signature ? build(signature.args, signature.result) : null;
-  if (own?.ok) return own;
-  // The return type decides which RETURN forms are legal; try the permissive ones first.
-  let parsed: ReturnType<typeof parsePlpgsql> = { ok: false, error: '' };
-  for (const result of ['record', 'SETOF record', 'void']) {
-    parsed = build('', result);
-    if (parsed.ok) return parsed;
-  }
-  return own ?? parsed;
-}
-
 /** A function's state from its definition: what its body sets, reads, writes and calls. */
 export function functionState(def: {
   name: string;
@@ -821,34 +791,8 @@ function bodyStatements(
   if (language !== 'plpgsql' || body === null) return { statements: [], opaque: true, assigns: false };
   const parsed = plpgsqlTree(body, name, signature);
   if (!parsed.ok) return { statements: [], opaque: true, assigns: false };
-  const out: string[] = [];
-  let opaque = false;
-  let assigns = false;
-  visitPg(parsed.result, (key, value) => {
-    if (key === 'PLpgSQL_stmt_dynexecute') opaque = true;
-    if (key === 'PLpgSQL_expr' && typeof value.query === 'string') {
-      out.push(bodyQuery(value.query, value.parseMode));
-      if (typeof value.parseMode === 'number' && RAW_PARSE_PLPGSQL_ASSIGN.has(value.parseMode)) assigns = true;
-    }
-  });
-  return { statements: out, opaque, assigns };
-}
-
-// The parser's modes for a PL/pgSQL expression (PostgreSQL's RawParseMode): a whole statement, an
-// expression, or an assignment `target := value` to a variable, a field, or a field's field.
-const RAW_PARSE_DEFAULT = 0;
-const RAW_PARSE_PLPGSQL_ASSIGN = new Set([3, 4, 5]);
-
-/** One embedded query as SQL of its own: an expression is selected, an assignment's value too. */
-function bodyQuery(query: string, parseMode: unknown): string {
-  if (parseMode === RAW_PARSE_DEFAULT || parseMode === undefined) return query;
-  if (typeof parseMode === 'number' && RAW_PARSE_PLPGSQL_ASSIGN.has(parseMode)) {
-    // What can have effects is the value: `v := create_order(…)` calls a function. The target
-    // is a variable (or NEW's field), not SQL.
-    const value = assignmentValue(query);
-    if (value !== null) return `SELECT ${value}`;
-  }
-  return `SELECT ${query}`;
+  const { statements, dynamic, assigns } = embeddedQueries(parsed.result);
+  return { statements, opaque: dynamic, assigns };
 }
 
 /**
@@ -886,6 +830,8 @@ function collectBodyEffects(sql: string, schema: string, { sets, reads, writes, 
   if (!parsed.ok) return false;
   for (const st of parsed.statements) {
     const effect = classifyStatement(st, { defaultSchema: schema, setterFunctions: new Map() });
+    // A DO block in the body that runs SQL it builds: what the body writes is unknown.
+    if (effect.opaque) return false;
     writes.push(...effect.writes);
     for (const c of effect.calls) calls.add(c);
     visitPg(st.stmt, (key, value) => {

@@ -1,4 +1,5 @@
 import type { Operation } from '../report/types.js';
+import { doBlockStatements } from './do-blocks.js';
 import { type PgNode, type ParsedStatement, visitPg } from './parser.js';
 
 // What one SQL statement does, as far as RLS coverage cares.
@@ -53,6 +54,11 @@ export interface StatementEffect {
    * it (a utility statement takes no parameters), so the setting is never made.
    */
   boundSets?: ContextChange[];
+  /**
+   * A DO block whose statements cannot all be read (EXECUTE, a body that does not parse, another language): why. Its
+   * `writes` are then only those it is seen to make; what else it writes is unknown.
+   */
+  opaque?: string;
 }
 
 export interface ClassifyOptions {
@@ -188,10 +194,31 @@ export function classifyStatement(statement: ParsedStatement, options: ClassifyO
       if (node.target === 'DISCARD_ALL') effect.contextResets.push('*');
     }
   };
+  if (kind === 'DoStmt') return doBlockEffect(statement, options, effect);
   inspect(kind, (stmt as Record<string, PgNode>)[kind] ?? {});
   visitPg(stmt, (key, node) => {
     if (key !== kind || node !== (stmt as Record<string, PgNode>)[kind]) inspect(key, node);
   });
+  return effect;
+}
+
+/**
+ * A DO block's effect: those of the statements its body embeds, together (what the query path reads one by one, in
+ * order, sql-resolution.ts). No bind parameter reaches a DO block's body. One effect applies its sets before its
+ * writes, so a set the block makes after its first write is left out: it would cover a write made before it.
+ */
+function doBlockEffect(statement: ParsedStatement, options: ClassifyOptions, effect: StatementEffect): StatementEffect {
+  const reading = doBlockStatements(statement);
+  if (!reading || 'opaque' in reading) return { ...effect, opaque: reading?.opaque ?? 'not a DO block' };
+  const inner: ClassifyOptions = { defaultSchema: options.defaultSchema, setterFunctions: options.setterFunctions };
+  for (const { statement: st } of reading.statements) {
+    const e = classifyStatement(st, inner);
+    if (effect.writes.length === 0) effect.contextSets.push(...e.contextSets);
+    effect.writes.push(...e.writes);
+    for (const c of e.calls) if (!effect.calls.includes(c)) effect.calls.push(c);
+    effect.contextResets.push(...e.contextResets);
+    if (e.role) effect.role = e.role;
+  }
   return effect;
 }
 

@@ -137,6 +137,15 @@ ruleTester.run('no-unresolved-write', rule, {
       errors: [{ messageId: 'tableUnknown', line: 4 }],
     },
     {
+      // failopen31: the block's text was read as one statement that writes nothing, and dropped.
+      name: 'a DO block the app sends that runs SQL it builds (EXECUTE)',
+      filename,
+      code: `
+        import { pool } from './db';
+        export const run = () => pool.query("DO $$ BEGIN EXECUTE format('DELETE FROM %I', 'audit_logs'); END $$");`,
+      errors: [{ messageId: 'tableUnknown', line: 3 }],
+    },
+    {
       name: 'a knex builder whose schema is not a constant',
       filename,
       code: `

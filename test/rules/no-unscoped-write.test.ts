@@ -280,6 +280,15 @@ ruleTester.run('no-unscoped-write', rule, {
       errors: [{ messageId: 'onPool', line: 5 }],
     },
     {
+      // failopen31: a DO block's body was not read, so its DELETE was no write at all.
+      name: 'a DO block the app sends, whose body deletes from a gated table, on the pool',
+      filename,
+      code: `
+        import { pool } from './db';
+        export const purge = () => pool.query('DO $$ BEGIN DELETE FROM audit_logs WHERE action = $q$x$q$; END $$');`,
+      errors: [{ messageId: 'onPool', line: 3 }],
+    },
+    {
       name: 'a call of an ordinary (SECURITY INVOKER) function that writes a gated table, on the pool',
       filename,
       code: `

@@ -1135,3 +1135,41 @@ describe("Neon Authorize (salina-erp-bmad2): a driver's authToken sends the user
     expect(report.findings.filter((f) => f.ruleId === 'no-unset-policy-setting').map((f) => f.line)).toEqual([11, 24]);
   });
 });
+
+describe('writes that were dropped without a word (failopen31): dependency bags, DO blocks sent by the app', () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it("reads a bag's declared field types: the table its `typeof` names, the connection judged at the callers", () => {
+    const report = expectAnnotated('failopen31-shapes');
+    const bag = at(report, 'src/billing.ts', 18);
+    expect(bag.tables).toEqual(['public.accounts']);
+    expect(bag.evidence).toContain("runs on `deps.db`, a field of parameter 2 of `downgrade`");
+    expect(bag.evidence).toContain('runs on drizzle pool from drizzle() at src/db.ts:5');
+    // The Map's delete beside it stays no site.
+    expect(report.writeSites.filter((s) => s.file === 'src/billing.ts').map((s) => s.line)).toEqual([18, 39]);
+  });
+
+  it("makes each write of a DO block a site on the call's connection, and EXECUTE unresolved", () => {
+    const report = expectAnnotated('failopen31-shapes');
+    expect(at(report, 'src/cleanup.ts', 8).tables).toEqual(['public.ledger']);
+    const dynamic = at(report, 'src/cleanup.ts', 15);
+    expect(dynamic.evidence).toContain("the DO block's EXECUTE writes a table it names at run time (DELETE FROM …)");
+    expect(at(report, 'src/cleanup.ts', 62).evidence).toContain('the DO block runs SQL it builds at run time (EXECUTE q)');
+    const finding = report.findings.find((f) => f.ruleId === 'no-unresolved-write' && f.line === 15)!;
+    expect(finding.message).toContain('the table it writes cannot be traced');
+    expect(at(report, 'src/cleanup.ts', 32).evidence).toContain('set_config at src/cleanup.ts:29');
+  });
+
+  it('reports a Prisma delegate picked by a key: the model a constant names, else unresolved naming the key', () => {
+    const report = expectAnnotated('failopen31-shapes');
+    expect(at(report, 'src/settings.ts', 10).evidence).toContain('the model is `model`, chosen at run time');
+    expect(at(report, 'src/settings.ts', 16).tables).toEqual(['public.settings']);
+  });
+
+  it('reads a knex builder a function of the code returns: a site with its table, on what the call returns', () => {
+    const report = expectAnnotated('failopen31-knex');
+    const sites = report.writeSites.map((s) => `${s.line} ${s.tables.join(',')}`);
+    expect(sites).toEqual(['18 public.episodes', '25 public.branding', '27 public.branding']);
+  });
+});
