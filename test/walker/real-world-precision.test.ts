@@ -1105,3 +1105,29 @@ describe("a connection's login role read from the deployment files (roles30: cmm
     }
   });
 });
+
+describe('a client class handing out a Proxy that only forwards its members (unres31, kreancia)', () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it('reads the Proxy as the client the receiver was constructed with, per instance', () => {
+    const report = expectAnnotated('unres31-shapes');
+    // The pool the singleton was built over: its shop setting was run outside a transaction.
+    expect(at(report, 'src/ledger.ts', 7).evidence).toContain(
+      'through the Proxy `guardedClient().forShop()` returns (src/guarded.ts:22), whose traps only forward the ' +
+        'members of `this.client`, given `new PrismaClient()` at src/guarded.ts:54',
+    );
+    // The class's own `$transaction`, directly and through a helper: the transaction that set the shop.
+    expect(at(report, 'src/ledger.ts', 16).coverage).toBe('org-scope');
+    expect(at(report, 'src/ledger.ts', 25).evidence).toContain('a parameter of a callback passed to `inCurrentShop`');
+  });
+
+  it('leaves a wrapper that calls the code, and a receiver of two constructions, unresolved', () => {
+    const report = expectAnnotated('unres31-shapes');
+    expect(at(report, 'src/noted.ts', 26).evidence).toContain(
+      'it is a Proxy of `client` made at src/noted.ts:11, whose trap at src/noted.ts:12 decides',
+    );
+    expect(at(report, 'src/noted.ts', 35).coverage).toBe('unresolved');
+    expect(at(report, 'src/noted.ts', 55).evidence).toContain('runs on prisma PrismaClient created at src/noted.ts:53');
+  });
+});
