@@ -4,6 +4,7 @@ import { NAME_HOLE, parseSql, tokensOf } from '../sql/parser.js';
 import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
+import { returnedExpressions } from './own-returns.js';
 import { arrayAdditions, assignedValues, assignmentsOf, lookup, throughLocalConsts } from './scope.js';
 import { appendChain, appendsBefore } from './statement-appends.js';
 import { filledText, isPlaceholderFill } from './placeholder-fill.js';
@@ -311,6 +312,10 @@ export class SqlTextFolder {
     if (this.shapes && allowHoles && ts.isCallExpression(e)) {
       const returned = this.returnedFragment(e, depth);
       if (returned) return returned;
+    }
+    if (this.shapes && allowHoles && ts.isIdentifier(e)) {
+      const field = this.returnedField(e, depth);
+      if (field) return field;
     }
     if (ts.isIdentifier(e) && this.bindings.size > 0) {
       const b = lookup(e);
@@ -782,6 +787,46 @@ export class SqlTextFolder {
     try {
       const folded = this.fold(returned, true, depth + 1);
       return folded.ok ? folded : undefined;
+    } finally {
+      this.args = saved;
+    }
+  }
+
+  /**
+   * `const { clause, params } = companyFilter(id, 'h')`, `${clause}` spliced: a field of what an in-repo helper
+   * returns, where every return is an object literal naming that field. Its text is each return's value of the field,
+   * folded with the helper's parameters bound to this call's arguments (`''` or `AND h.company_id = $1`). A shape fold
+   * only: it says what kind of statement the text makes, never what it writes.
+   */
+  private returnedField(e: ts.Identifier, depth: number): Folded | undefined {
+    if (depth > MAX_BOUND_DEPTH) return undefined;
+    const b = lookup(e);
+    if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length !== 1 || !b.decl.initializer) return undefined;
+    const key = b.path[0];
+    let init = skipOuter(b.decl.initializer);
+    while (ts.isAwaitExpression(init)) init = skipOuter(init.expression);
+    if (typeof key !== 'string' || !ts.isCallExpression(init)) return undefined;
+    const target = this.origins.expr(init.expression);
+    if (target.kind !== 'function' || !target.decl.body) return undefined;
+    const values = returnedFieldValues(target.decl, key);
+    if (!values) return undefined;
+    const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+    // An argument left out is the parameter's default (`alias = ''`).
+    target.decl.parameters.forEach((p, i) => {
+      const a = init.arguments[i];
+      if (a && !ts.isSpreadElement(a)) bound.set(p, a);
+      else if (!a && p.initializer && !init.arguments.some((x) => ts.isSpreadElement(x))) bound.set(p, p.initializer);
+    });
+    const saved = this.args;
+    this.args = new Map([...saved, ...bound]);
+    try {
+      let acc: Folded | undefined;
+      for (const v of values) {
+        const folded = this.fold(v, true, depth + 1);
+        if (!folded.ok) return undefined;
+        acc = acc ? union(acc, folded) : folded;
+      }
+      return acc?.ok ? acc : undefined;
     } finally {
       this.args = saved;
     }
@@ -1310,4 +1355,23 @@ function sameFolded(a: Folded, b: Folded): boolean {
 function scanned(variant: string): string[] | null {
   const tokens = tokensOf(variant.replace(/[\u0000-\u0002]/g, ' x '));
   return tokens && tokens.map((t) => t.text);
+}
+
+/**
+ * The value of `key` in every object literal `fn` returns (`{ clause: '', params: [] }`, a shorthand `{ clause }`);
+ * undefined when some return is anything else, spreads, or lacks the key.
+ */
+function returnedFieldValues(fn: ts.FunctionLikeDeclaration, key: string): ts.Expression[] | undefined {
+  const returns = returnedExpressions(fn);
+  if (!returns.length) return undefined;
+  const out: ts.Expression[] = [];
+  for (const r of returns) {
+    const o = skipOuter(r);
+    if (!ts.isObjectLiteralExpression(o) || o.properties.some((p) => ts.isSpreadAssignment(p))) return undefined;
+    const prop = o.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === key);
+    if (prop && ts.isPropertyAssignment(prop)) out.push(prop.initializer);
+    else if (prop && ts.isShorthandPropertyAssignment(prop)) out.push(prop.name);
+    else return undefined;
+  }
+  return out;
 }

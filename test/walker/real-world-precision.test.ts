@@ -1131,3 +1131,13 @@ describe('a client class handing out a Proxy that only forwards its members (unr
     expect(at(report, 'src/noted.ts', 55).evidence).toContain('runs on prisma PrismaClient created at src/noted.ts:53');
   });
 });
+
+describe("a clause destructured from a helper's returned object (unres31, ctr-hr-hub)", () => {
+  it("reads the field as each return's text, so a listing filtered by it is a read, not a site", () => {
+    const report = expectAnnotated('unres31-shapes');
+    const lines = report.writeSites.filter((s) => s.file === 'src/reports.ts').map((s) => s.line);
+    // Line 15's SELECT was an unresolved site of unknown kind; line 27's helper has a return that is no literal.
+    expect(lines).toEqual([27, 34]);
+    expect(report.writeSites.find((s) => s.file === 'src/reports.ts' && s.line === 34)!.operation).toBe('update');
+  });
+});
