@@ -258,6 +258,10 @@ export class SqlTextFolder {
       // constant or a syntax error wherever it lands: no table is written through it, so the other branch is the text.
       if (nullish(e.whenFalse)) return this.fold(e.whenTrue, allowHoles, depth + 1);
       if (nullish(e.whenTrue)) return this.fold(e.whenFalse, allowHoles, depth + 1);
+      // `alias ? `${alias}.org_id` : 'org_id'` in a helper whose `alias` this call binds to a literal (or its default):
+      // the branch that literal takes (a shape fold only, as `returnedField` that binds it).
+      const truth = this.shapes ? this.boundTruth(e.condition) : undefined;
+      if (truth !== undefined) return this.fold(truth ? e.whenTrue : e.whenFalse, allowHoles, depth + 1);
       return union(this.fold(e.whenTrue, allowHoles, depth + 1), this.fold(e.whenFalse, allowHoles, depth + 1));
     }
     if (
@@ -830,6 +834,21 @@ export class SqlTextFolder {
     } finally {
       this.args = saved;
     }
+  }
+
+  /** Whether a parameter this fold binds to a literal is truthy; undefined for anything else. */
+  private boundTruth(condition: ts.Expression): boolean | undefined {
+    const c = skipOuter(condition);
+    if (!ts.isIdentifier(c) || this.args.size === 0) return undefined;
+    const origin = this.origins.expr(c);
+    const arg = origin.kind === 'param' && origin.path.length === 0 ? this.args.get(origin.binding.decl) : undefined;
+    const v = arg && skipOuter(arg);
+    if (!v) return undefined;
+    if (ts.isStringLiteral(v) || ts.isNoSubstitutionTemplateLiteral(v)) return v.text !== '';
+    if (ts.isNumericLiteral(v)) return Number(v.text) !== 0;
+    if (v.kind === ts.SyntaxKind.TrueKeyword) return true;
+    if (v.kind === ts.SyntaxKind.FalseKeyword || v.kind === ts.SyntaxKind.NullKeyword) return false;
+    return undefined;
   }
 
   /** copyFrom of pg-copy-streams, new QueryStream(…): a companion package's wrapper around SQL text. */
