@@ -13,7 +13,7 @@ import type { Facts, FactKind } from '../code/fixpoint.js';
 import { returnedAt, returnedParam, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import type { SetValue, StatementEffect } from '../sql/classify.js';
 import { type AmbientHandle, AmbientProviders, proxiedTarget, proxyTraps } from './ambient/providers.js';
-import { closedTraps, forwardingHelperMaker } from './proxy-traps.js';
+import { closedTraps, forwardingHelperMaker, forwardsOwnMembers } from './proxy-traps.js';
 import { type SqlDeps, statementEffects } from './sql-resolution.js';
 import { forwardingFact, type ForwardingFact } from './providers/transactions.js';
 import { memberOfCall, returnedMember, returnExpressionsFact } from './providers/factories.js';
@@ -41,6 +41,7 @@ import { isHonoStore } from './context/hono-vars.js';
 import { isExpressStore } from './context/express-vars.js';
 import { isFastifyStore } from './context/fastify-vars.js';
 import { constructionOf, forwardingQuery } from './executor-classes.js';
+import { fieldProxy, instanceOf } from './instance-proxies.js';
 import { declaredTypeOf } from './declared-receiver.js';
 import { augmentedTarget } from './providers/augmented.js';
 import { wrappedArgument, wrappedParam } from './wrapped-connections.js';
@@ -461,6 +462,8 @@ export class HandleResolver {
         const target = this.trace(proxied.target);
         const traps = proxyTraps(e, this.origins) ?? [];
         if (!proxied.traps || (target.kind === 'not-db' && closedTraps(traps))) return target;
+        // A trap that hands out only its target's members, wrapped or not, each still called on its own object.
+        if (forwardsOwnMembers(traps)) return target;
         // `get(t, key) { return member(init, key) }`, the helper forwarding to what `init` makes (proxy-traps.ts).
         const helper = forwardingHelperMaker(traps, this.origins);
         if (helper) return this.lazilyMade(helper.maker, helper.call);
@@ -602,6 +605,8 @@ export class HandleResolver {
     // (read when a function of the code returns such a builder for its caller's chain, failopen31).
     if (callableExecutor(calleeHandle)) return calleeHandle;
     if (ts.isPropertyAccessExpression(callee)) {
+      const proxied = this.instanceProxy(callee, call);
+      if (proxied) return proxied;
       const receiver = this.trace(callee.expression);
       // Derived handles that still run on the same executor: knex.withSchema('s'), trx('t').
       if (receiver.kind === 'executor' && receiver.adapter.passthroughMethods?.includes(callee.name.text))
@@ -690,6 +695,28 @@ export class HandleResolver {
       };
     if (target.kind === 'unknown') return { kind: 'unknown', reason: target.reason };
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
+  }
+
+  /**
+   * `guarded.forShop(id)` returning `new Proxy(this.client, trapsThatForward)`: the client the receiver's construction
+   * gave that field (instance-proxies.ts). Undefined when the method is not such, or the receiver is not one known
+   * construction of its class (then the method's return is read as any other's).
+   */
+  private instanceProxy(callee: ts.PropertyAccessExpression, call: ts.CallExpression): Handle | undefined {
+    const method = this.origins.expr(callee);
+    if (method.kind !== 'function') return undefined;
+    const found = fieldProxy(method.decl, this.origins);
+    const made = found && instanceOf(callee.expression, this.origins);
+    const arg = made && made.cls === method.decl.parent ? made.args[found.param] : undefined;
+    if (!found || !made || !arg || ts.isSpreadElement(arg)) return undefined;
+    const inner = this.trace(arg);
+    const via =
+      `the Proxy \`${shortText(callee, 30)}()\` returns (${where(found.proxy, this.root)}), whose traps only ` +
+      `forward the members of \`this.${found.field}\`, given \`${shortText(arg, 30)}\` at ${where(made.at, this.root)}`;
+    if (inner.kind === 'unknown') return { ...inner, reason: `${via}: ${inner.reason}` };
+    return 'label' in inner && typeof inner.label === 'string'
+      ? ({ ...inner, label: `${inner.label}, through ${via}` } as Handle)
+      : inner;
   }
 
   /** A call of a library's factory (`postgres(url)`, `drizzle(reserved)`), `callee` naming it; else undefined. */

@@ -124,3 +124,112 @@ function isConstant(r: ts.Expression): boolean {
     (ts.isIdentifier(e) && e.text === 'undefined' && !lookup(e))
   );
 }
+
+/**
+ * Whether every trap only hands out its target's own members, as they are or wrapped so that each call still runs on
+ * the member's own object: a validation, logging or metrics Proxy (`get(t, key) { const m = t[key]; if (typeof m !==
+ * 'object') return Reflect.get(t, key); return new Proxy(m, { get(model, op) { const f = model[op]; return (...a) => {
+ * check(); return f.apply(model, a) } } }) }`). Such a Proxy runs each query on its target, so it is its target. A
+ * trap that calls anything else outside a `throw` (a `set_config`, a helper of the code) may change what the query
+ * runs on or under, and is not read so.
+ */
+export function forwardsOwnMembers(traps: readonly ts.FunctionLikeDeclaration[]): boolean {
+  return traps.length > 0 && traps.every((trap) => isForwardingTrap(trap, 0));
+}
+
+function isForwardingTrap(trap: ts.FunctionLikeDeclaration, depth: number): boolean {
+  const target = trap.parameters[0];
+  if (depth > 2 || !target || !ts.isIdentifier(target.name) || trapName(trap) !== 'get') return false;
+  const forwards = new Set<ts.Node>();
+  for (const r of returnedExpressions(trap)) {
+    const e = skipOuter(r);
+    if (isConstant(e) || memberOf(e, target)) continue;
+    if (ts.isNewExpression(e) && isProxyCall(e)) {
+      const inner = e.arguments![0]!;
+      const traps = nestedTraps(e.arguments![1]!);
+      if (!memberOf(skipOuter(inner), target) || !traps || !traps.every((t) => isForwardingTrap(t, depth + 1)))
+        return false;
+      forwards.add(e);
+      continue;
+    }
+    if (!(ts.isArrowFunction(e) || ts.isFunctionExpression(e)) || !forwardsCall(e, target)) return false;
+    forwards.add(e);
+  }
+  return !sideEffects(trap.body!, trap, forwards);
+}
+
+/** `t.x`, `t[key]`, `Reflect.get(t, …)`, or a local const holding one of them, for the trap's target `t`. */
+function memberOf(e: ts.Expression, target: ts.ParameterDeclaration): boolean {
+  let x = e;
+  if (ts.isIdentifier(x)) {
+    const b = lookup(x);
+    if (b?.kind !== 'variable' || b.path.length || !b.decl.initializer) return false;
+    if (!(ts.getCombinedNodeFlags(b.decl) & ts.NodeFlags.Const)) return false;
+    x = skipOuter(b.decl.initializer);
+  }
+  const object = ts.isPropertyAccessExpression(x) ? skipOuter(x.expression) : forwardedObject(x);
+  if (!object || !ts.isIdentifier(object)) return false;
+  const b = lookup(object);
+  return b?.kind === 'parameter' && b.decl === target;
+}
+
+/** A function whose every return calls a member of `target` on `target` (`f.apply(t, a)`, `f.call(t, …)`). */
+function forwardsCall(fn: ts.ArrowFunction | ts.FunctionExpression, target: ts.ParameterDeclaration): boolean {
+  const returns = returnedExpressions(fn);
+  if (!returns.length) return false;
+  const calls = new Set<ts.Node>();
+  for (const r of returns) {
+    const e = skipOuter(r);
+    if (!ts.isCallExpression(e)) return false;
+    const callee = skipOuter(e.expression);
+    if (!ts.isPropertyAccessExpression(callee) || !['apply', 'call'].includes(callee.name.text)) return false;
+    const self = e.arguments[0] && skipOuter(e.arguments[0]);
+    const onTarget = self && ts.isIdentifier(self) && lookup(self)?.decl === target;
+    if (!onTarget || !memberOf(skipOuter(callee.expression), target)) return false;
+    calls.add(e);
+  }
+  return !sideEffects(fn.body, fn, calls);
+}
+
+/**
+ * A call or `new` in `node` that is not one of `allowed`, a `Reflect.get`, a global's (`String(key)`,
+ * `console.warn(…)`), or inside a `throw`; nested functions other than `allowed` count as one.
+ */
+function sideEffects(node: ts.Node, root: ts.Node, allowed: ReadonlySet<ts.Node>): boolean {
+  if (allowed.has(node) || ts.isThrowStatement(node) || ts.isTypeNode(node)) return false;
+  if (node !== root && isFunctionLike(node)) return true;
+  if (ts.isCallExpression(node) || ts.isNewExpression(node)) {
+    if (ts.isCallExpression(node) && forwardedObject(node)) return false;
+    if (!globalCallee(node.expression)) return true;
+  }
+  return ts.forEachChild(node, (c) => sideEffects(c, root, allowed)) === true;
+}
+
+function globalCallee(e: ts.Expression): boolean {
+  let x = skipOuter(e);
+  while (ts.isPropertyAccessExpression(x)) x = skipOuter(x.expression);
+  return ts.isIdentifier(x) && !lookup(x) && !['globalThis', 'global', 'window', 'Proxy'].includes(x.text);
+}
+
+function isProxyCall(e: ts.NewExpression): boolean {
+  const ctor = skipOuter(e.expression);
+  return ts.isIdentifier(ctor) && ctor.text === 'Proxy' && !lookup(ctor) && e.arguments?.length === 2;
+}
+
+/** The inline handler's traps (`get`/`apply`); undefined when it is not an inline object of trap functions. */
+function nestedTraps(handler: ts.Expression): ts.FunctionLikeDeclaration[] | undefined {
+  const h = skipOuter(handler);
+  if (!ts.isObjectLiteralExpression(h)) return undefined;
+  const traps: ts.FunctionLikeDeclaration[] = [];
+  for (const p of h.properties) {
+    const fn = ts.isMethodDeclaration(p) ? p : ts.isPropertyAssignment(p) ? skipOuter(p.initializer) : undefined;
+    if (!fn || !isFunctionLike(fn) || !fn.body) return undefined;
+    traps.push(fn);
+  }
+  return traps;
+}
+
+function trapName(trap: ts.FunctionLikeDeclaration): string | undefined {
+  const p = ts.isMethodDeclaration(trap) ? trap : trap.parent;
+  return (ts.isMethodDeclaration(p) || ts.isPropertyAssignment(p)) && ts.isIdentifier(p.name) ? p.name.text : undefined;
+}

@@ -9,6 +9,7 @@ import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from '../code/walk.js';
 import { argumentPresence, type Presence } from './argument-presence.js';
+import { forwardsOwnMembers } from './proxy-traps.js';
 import type { LoginRole } from './providers/login-roles.js';
 
 // What a function returns, as a per-function fact: its return statements are found and
@@ -136,15 +137,26 @@ function computeReturnedParam(fn: ts.FunctionLikeDeclaration): number | undefine
   return reassigned ? undefined : index;
 }
 
-/** `new Proxy(db, {})` (a handler literal trapping neither `get` nor `apply`): every member is `db`'s own. */
+/**
+ * `new Proxy(db, {})` (a handler literal trapping neither `get` nor `apply`), or one whose traps only forward `db`'s
+ * members (a logging or validation Proxy, proxy-traps.ts): every member is `db`'s own.
+ */
 function untrappedProxyTarget(e: ts.Expression): ts.Expression {
   if (!ts.isNewExpression(e) || !ts.isIdentifier(e.expression) || e.expression.text !== 'Proxy') return e;
   const [target, handler] = e.arguments ?? [];
   if (e.arguments?.length !== 2 || lookup(e.expression) || !ts.isObjectLiteralExpression(skipOuter(handler!))) return e;
-  const traps = (skipOuter(handler!) as ts.ObjectLiteralExpression).properties.some(
+  const props = (skipOuter(handler!) as ts.ObjectLiteralExpression).properties;
+  const traps = props.some(
     (p) => !p.name || !ts.isIdentifier(p.name) || p.name.text === 'get' || p.name.text === 'apply',
   );
-  return traps ? e : skipOuter(target!);
+  if (!traps) return skipOuter(target!);
+  const fns: ts.FunctionLikeDeclaration[] = [];
+  for (const p of props) {
+    const fn = ts.isMethodDeclaration(p) ? p : ts.isPropertyAssignment(p) ? skipOuter(p.initializer) : undefined;
+    if (!fn || !isFunctionLike(fn) || !fn.body) return e;
+    fns.push(fn);
+  }
+  return forwardsOwnMembers(fns) ? skipOuter(target!) : e;
 }
 
 /**

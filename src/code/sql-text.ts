@@ -4,6 +4,7 @@ import { NAME_HOLE, parseSql, tokensOf } from '../sql/parser.js';
 import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
+import { returnedExpressions } from './own-returns.js';
 import { arrayAdditions, assignedValues, assignmentsOf, lookup, throughLocalConsts } from './scope.js';
 import { appendChain, appendsBefore } from './statement-appends.js';
 import { filledText, isPlaceholderFill } from './placeholder-fill.js';
@@ -257,6 +258,10 @@ export class SqlTextFolder {
       // constant or a syntax error wherever it lands: no table is written through it, so the other branch is the text.
       if (nullish(e.whenFalse)) return this.fold(e.whenTrue, allowHoles, depth + 1);
       if (nullish(e.whenTrue)) return this.fold(e.whenFalse, allowHoles, depth + 1);
+      // `alias ? `${alias}.org_id` : 'org_id'` in a helper whose `alias` this call binds to a literal (or its default):
+      // the branch that literal takes (a shape fold only, as `returnedField` that binds it).
+      const truth = this.shapes ? this.boundTruth(e.condition) : undefined;
+      if (truth !== undefined) return this.fold(truth ? e.whenTrue : e.whenFalse, allowHoles, depth + 1);
       return union(this.fold(e.whenTrue, allowHoles, depth + 1), this.fold(e.whenFalse, allowHoles, depth + 1));
     }
     if (
@@ -311,6 +316,10 @@ export class SqlTextFolder {
     if (this.shapes && allowHoles && ts.isCallExpression(e)) {
       const returned = this.returnedFragment(e, depth);
       if (returned) return returned;
+    }
+    if (this.shapes && allowHoles && ts.isIdentifier(e)) {
+      const field = this.returnedField(e, depth);
+      if (field) return field;
     }
     if (ts.isIdentifier(e) && this.bindings.size > 0) {
       const b = lookup(e);
@@ -785,6 +794,61 @@ export class SqlTextFolder {
     } finally {
       this.args = saved;
     }
+  }
+
+  /**
+   * `const { clause, params } = companyFilter(id, 'h')`, `${clause}` spliced: a field of what an in-repo helper
+   * returns, where every return is an object literal naming that field. Its text is each return's value of the field,
+   * folded with the helper's parameters bound to this call's arguments (`''` or `AND h.company_id = $1`). A shape fold
+   * only: it says what kind of statement the text makes, never what it writes.
+   */
+  private returnedField(e: ts.Identifier, depth: number): Folded | undefined {
+    if (depth > MAX_BOUND_DEPTH) return undefined;
+    const b = lookup(e);
+    if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length !== 1 || !b.decl.initializer) return undefined;
+    const key = b.path[0];
+    let init = skipOuter(b.decl.initializer);
+    while (ts.isAwaitExpression(init)) init = skipOuter(init.expression);
+    if (typeof key !== 'string' || !ts.isCallExpression(init)) return undefined;
+    const target = this.origins.expr(init.expression);
+    if (target.kind !== 'function' || !target.decl.body) return undefined;
+    const values = returnedFieldValues(target.decl, key);
+    if (!values) return undefined;
+    const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+    // An argument left out is the parameter's default (`alias = ''`).
+    target.decl.parameters.forEach((p, i) => {
+      const a = init.arguments[i];
+      if (a && !ts.isSpreadElement(a)) bound.set(p, a);
+      else if (!a && p.initializer && !init.arguments.some((x) => ts.isSpreadElement(x))) bound.set(p, p.initializer);
+    });
+    const saved = this.args;
+    this.args = new Map([...saved, ...bound]);
+    try {
+      let acc: Folded | undefined;
+      for (const v of values) {
+        const folded = this.fold(v, true, depth + 1);
+        if (!folded.ok) return undefined;
+        acc = acc ? union(acc, folded) : folded;
+      }
+      return acc?.ok ? acc : undefined;
+    } finally {
+      this.args = saved;
+    }
+  }
+
+  /** Whether a parameter this fold binds to a literal is truthy; undefined for anything else. */
+  private boundTruth(condition: ts.Expression): boolean | undefined {
+    const c = skipOuter(condition);
+    if (!ts.isIdentifier(c) || this.args.size === 0) return undefined;
+    const origin = this.origins.expr(c);
+    const arg = origin.kind === 'param' && origin.path.length === 0 ? this.args.get(origin.binding.decl) : undefined;
+    const v = arg && skipOuter(arg);
+    if (!v) return undefined;
+    if (ts.isStringLiteral(v) || ts.isNoSubstitutionTemplateLiteral(v)) return v.text !== '';
+    if (ts.isNumericLiteral(v)) return Number(v.text) !== 0;
+    if (v.kind === ts.SyntaxKind.TrueKeyword) return true;
+    if (v.kind === ts.SyntaxKind.FalseKeyword || v.kind === ts.SyntaxKind.NullKeyword) return false;
+    return undefined;
   }
 
   /** copyFrom of pg-copy-streams, new QueryStream(…): a companion package's wrapper around SQL text. */
@@ -1310,4 +1374,23 @@ function sameFolded(a: Folded, b: Folded): boolean {
 function scanned(variant: string): string[] | null {
   const tokens = tokensOf(variant.replace(/[\u0000-\u0002]/g, ' x '));
   return tokens && tokens.map((t) => t.text);
+}
+
+/**
+ * The value of `key` in every object literal `fn` returns (`{ clause: '', params: [] }`, a shorthand `{ clause }`);
+ * undefined when some return is anything else, spreads, or lacks the key.
+ */
+function returnedFieldValues(fn: ts.FunctionLikeDeclaration, key: string): ts.Expression[] | undefined {
+  const returns = returnedExpressions(fn);
+  if (!returns.length) return undefined;
+  const out: ts.Expression[] = [];
+  for (const r of returns) {
+    const o = skipOuter(r);
+    if (!ts.isObjectLiteralExpression(o) || o.properties.some((p) => ts.isSpreadAssignment(p))) return undefined;
+    const prop = o.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === key);
+    if (prop && ts.isPropertyAssignment(prop)) out.push(prop.initializer);
+    else if (prop && ts.isShorthandPropertyAssignment(prop)) out.push(prop.name);
+    else return undefined;
+  }
+  return out;
 }

@@ -1173,3 +1173,40 @@ describe('writes that were dropped without a word (failopen31): dependency bags,
     expect(sites).toEqual(['18 public.episodes', '25 public.branding', '27 public.branding']);
   });
 });
+
+describe('a client class handing out a Proxy that only forwards its members (unres31, kreancia)', () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it('reads the Proxy as the client the receiver was constructed with, per instance', () => {
+    const report = expectAnnotated('unres31-shapes');
+    // The pool the singleton was built over: its shop setting was run outside a transaction.
+    expect(at(report, 'src/ledger.ts', 7).evidence).toContain(
+      'through the Proxy `guardedClient().forShop()` returns (src/guarded.ts:22), whose traps only forward the ' +
+        'members of `this.client`, given `new PrismaClient()` at src/guarded.ts:54',
+    );
+    // The class's own `$transaction`, directly and through a helper: the transaction that set the shop.
+    expect(at(report, 'src/ledger.ts', 16).coverage).toBe('org-scope');
+    expect(at(report, 'src/ledger.ts', 25).evidence).toContain('a parameter of a callback passed to `inCurrentShop`');
+  });
+
+  it('leaves a wrapper that calls the code, and a receiver of two constructions, unresolved', () => {
+    const report = expectAnnotated('unres31-shapes');
+    expect(at(report, 'src/noted.ts', 26).evidence).toContain(
+      'it is a Proxy of `client` made at src/noted.ts:11, whose trap at src/noted.ts:12 decides',
+    );
+    expect(at(report, 'src/noted.ts', 35).coverage).toBe('unresolved');
+    expect(at(report, 'src/noted.ts', 55).evidence).toContain('runs on prisma PrismaClient created at src/noted.ts:53');
+  });
+});
+
+describe("a clause destructured from a helper's returned object (unres31, ctr-hr-hub)", () => {
+  it("reads the field as each return's text, so a listing filtered by it is a read, not a site", () => {
+    const report = expectAnnotated('unres31-shapes');
+    const lines = report.writeSites.filter((s) => s.file === 'src/reports.ts').map((s) => s.line);
+    // Lines 15 and 21 (the alias left out, its default taking the other branch) were unresolved sites of unknown
+    // kind; line 33's helper has a return that is no literal.
+    expect(lines).toEqual([33, 40]);
+    expect(report.writeSites.find((s) => s.file === 'src/reports.ts' && s.line === 40)!.operation).toBe('update');
+  });
+});

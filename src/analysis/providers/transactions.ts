@@ -240,7 +240,10 @@ export function forwardingFact(
           const p = paramOf(fn, arg);
           if (p === undefined) return;
           const callee = skipOuter(n.expression);
-          const shape = ts.isPropertyAccessExpression(callee) ? libraryCall(callee) : undefined;
+          // A method the codebase declares (`secure.$transaction(cb)` of its own client class) is not the library's:
+          // it is read as a helper below, as callback-params.ts reads a direct call of it.
+          const own = origins.expr(n.expression).kind === 'function';
+          const shape = ts.isPropertyAccessExpression(callee) && !own ? libraryCall(callee) : undefined;
           if (shape) {
             const r = paramOf(fn, shape.receiver);
             out.push({
