@@ -12,7 +12,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { phase } from './phase-timer.js';
 
-/** Source characters analysed from which a collection pays for itself (signacare: 20.6 M; midday: ~8 M). */
+/** Source characters analysed from which a collection pays for itself (signacare 20.6 M, midday about 10.8 M). */
 export const COLLECT_FROM_CHARS = 4_000_000;
 
 /** The threshold, or RLS_GUARD_COLLECT_FROM_CHARS's (a number of characters; 0 always collects; tests use it). */
