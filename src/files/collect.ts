@@ -37,6 +37,9 @@ export function fullCollection(): (() => void) | undefined {
       try {
         v8.setFlagsFromString('--expose-gc');
         const gc = vm.runInNewContext('gc') as unknown;
+        // Set back at once: V8's code cache is keyed by a hash of the flags, so a flag left set would make the cache
+        // the CLI writes at its end (code-cache.ts) one the next run rejects, and every run would compile cold.
+        v8.setFlagsFromString('--no-expose-gc');
         collector = typeof gc === 'function' ? (gc as () => void) : null;
       } catch {
         collector = null;

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import vm from 'node:vm';
 import { afterEach, expect, it, vi } from 'vitest';
 import { COLLECT_FROM_CHARS, collectAfterAnalysis } from '../../src/files/collect.js';
 import { auditSync } from '../../src/walker/audit.js';
@@ -30,6 +34,21 @@ function phasesOfAudit(): string[] {
     .map((line) => /^\s*\d+\.\d\d s {2}(.*)$/.exec(line)?.[1])
     .filter((name): name is string => !!name);
 }
+
+// First in the file: the collector is made once per process, and V8's flags are the process's.
+it("leaves V8's flags as they were, so the code cache written after it is accepted by the next run", () => {
+  // V8 keys cached code by a hash of its flags: data made after a flag was left set is rejected by a process started
+  // without it (the CLI writes its bundle's code cache at its end, code-cache.ts).
+  expect(collectAfterAnalysis(COLLECT_FROM_CHARS)).toBe(true);
+  const source = 'function f(a, b) { return a + b; } f(1, 2);';
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-collect-')), 'code.bin');
+  fs.writeFileSync(file, new vm.Script(source, { filename: 'code.js' }).createCachedData());
+  const check =
+    `const vm = require('node:vm'); const data = require('node:fs').readFileSync(${JSON.stringify(file)});` +
+    `process.stdout.write(String(new vm.Script(${JSON.stringify(source)}, { filename: 'code.js', cachedData: data })` +
+    `.cachedDataRejected));`;
+  expect(execFileSync(process.execPath, ['-e', check], { encoding: 'utf8' })).toBe('false');
+});
 
 it('collects once, after the analysis returns and before the report phases', () => {
   const phases = phasesOfAudit();
