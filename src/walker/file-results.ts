@@ -15,6 +15,7 @@ import type { RlsModel } from '../schema/types.js';
 import type { TypeEvidence } from '../analysis/type-evidence.js';
 import { createTypedProgram } from './typed-program.js';
 import { siteFindings } from '../analysis/site-checks.js';
+import { collectAfterAnalysis } from '../files/collect.js';
 import { RULES, severityOf } from '../../rules/index.js';
 
 // One whole-program analysis of a set of files, cut into what each wanted file contributes
@@ -114,6 +115,8 @@ export function analyseFiles(input: AnalyseInput): AnalyseOutput {
     ...(input.onAmbient ? { ambientProviders: true } : {}),
     ...(input.walkWantedOnly ? { walk: new Set(files.filter((sf) => want.has(rel(root, sf.fileName)))) } : {}),
   });
+  // The analysis's engine and its garbage are collected before the report's phases grow the heap on top of them.
+  collectAfterAnalysis(input.files.reduce((n, f) => n + f.text.length, 0));
   phase('site checks, suppressions, source packs');
   if (input.onAmbient) input.onAmbient(result.ambientProviders ?? []);
   for (const site of result.sites) of(site.file)?.sites.push(site);
