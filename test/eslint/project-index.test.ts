@@ -9,6 +9,7 @@ import { runningBuilds } from '../../src/eslint/background-build.js';
 import { MIN_RECHECK_MS } from '../../src/eslint/recheck.js';
 import { cachedFindings, projectFindings, reachable, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { loadModel } from '../../src/schema/load.js';
+import { readDeploymentRoles } from '../../src/schema/deploy-roles.js';
 import { eslintFor, lintMessages, ruleTesterCopy, touch } from '../support/eslint-project.js';
 
 // The plugin's project index: cross-file verdicts in the editor, unsaved text, changes on
@@ -95,7 +96,9 @@ describe('the project index', () => {
     resetProjectIndexes();
     const loaded = loadConfig({ start: root });
     const model = loadModel(root, loaded.config);
-    const input = { loaded, model, config: resolveAnalysisConfig(model, loaded.config), file, text: fs.readFileSync(file, 'utf8'), budgetMs: Infinity };
+    // The deployment files the lint read with the model (they are part of every key).
+    const deployment = readDeploymentRoles(root, loaded.config.ignore ?? []);
+    const input = { loaded, model, config: resolveAnalysisConfig(model, loaded.config), deployment, file, text: fs.readFileSync(file, 'utf8'), budgetMs: Infinity };
     expect(cachedFindings(input)?.findings.map((f) => `${f.line} ${f.ruleId}`)).toEqual(['2 no-unscoped-write']);
     // The pool now comes from an admin provider: the imported file changed, so the verdict is recomputed.
     touch(path.join(root, 'src/db.ts'), "import { Pool } from 'pg';\nexport const pool = adminPool();\ndeclare function adminPool(): Pool;\n");
