@@ -3,9 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { MIN_RECHECK_MS } from '../../src/eslint/recheck.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
-import { eslintFor, lintMessages } from '../support/eslint-project.js';
+import { eslintFor, lintMessages, lintUntil } from '../support/eslint-project.js';
 
 // The deployment files (env, compose, CI) are inputs of a verdict: the role an env file gives a DSN variable decides
 // whether a pool is an admin one (src/analysis/deploy-login.ts). A change to one of them alone, with every source
@@ -73,12 +72,7 @@ describe('the project index after a change to a deployment file only', () => {
     adminUrlAsAppUser(root);
     // The model and the deployment files are looked at again after MIN_RECHECK_MS of wall time or more (recheck.ts):
     // lint as an editor does until the look has been made (bounded); the verdict must then follow the env file.
-    const until = Date.now() + 30_000;
-    let after: string[];
-    do {
-      await new Promise((r) => setTimeout(r, MIN_RECHECK_MS + 100));
-      after = await lintMessages(eslint, root, 'src/jobs.ts');
-    } while (!after.some((m) => UNSCOPED_PURGE.test(m)) && Date.now() < until);
+    const after = await lintUntil(eslint, root, 'src/jobs.ts', (m) => m.some((t) => UNSCOPED_PURGE.test(t)));
     expect(after).toContainEqual(expect.stringMatching(UNSCOPED_PURGE));
   }, 60_000);
 });

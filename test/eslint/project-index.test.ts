@@ -6,11 +6,10 @@ import { resolveAnalysisConfig } from '../../src/analysis/config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
 import { runningBuilds } from '../../src/eslint/background-build.js';
-import { MIN_RECHECK_MS } from '../../src/eslint/recheck.js';
 import { cachedFindings, projectFindings, reachable, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { loadModel } from '../../src/schema/load.js';
 import { readDeploymentRoles } from '../../src/schema/deploy-roles.js';
-import { eslintFor, lintMessages, ruleTesterCopy, touch } from '../support/eslint-project.js';
+import { eslintFor, lintMessages, lintUntil, ruleTesterCopy, touch } from '../support/eslint-project.js';
 
 // The plugin's project index: cross-file verdicts in the editor, unsaved text, changes on
 // disk, the on-disk cache, and the time budget.
@@ -49,13 +48,7 @@ describe('the project index', () => {
     // In an editor, files on disk are looked at again after at least MIN_RECHECK_MS of wall time, and longer when the
     // last look was dear (50 times its CPU: recheck.ts), as it is on a loaded machine: lint as an editor would, until
     // the look has been made (bounded), then the answer must follow the edit.
-    const until = Date.now() + 30_000;
-    let after: string[];
-    do {
-      await new Promise((r) => setTimeout(r, MIN_RECHECK_MS + 100));
-      after = await messages(eslint, root, 'src/audit-helper.ts');
-    } while (after.length > 0 && Date.now() < until);
-    expect(after).toEqual([]);
+    expect(await lintUntil(eslint, root, 'src/audit-helper.ts', (after) => after.length === 0)).toEqual([]);
   });
 
   it('uses the unsaved text of the linted file', async () => {
