@@ -102,23 +102,19 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   }
   const sf = tsSourceFile(sourceCode, filename);
   const incomplete = syntaxGap(sf, loaded.dir);
+  const model = modelFor(loaded);
   const settings = (context.settings?.['rls-guard'] ?? {}) as PluginSettings;
+  const config = analysisConfigFor(model, loaded, settings.strict === true);
   // With typed linting, the checker adds evidence; the AST is the program's, so nodes match.
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
   const types =
     program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
+  const deployment = deploymentFor(model, loaded);
   const budgetMs = indexBudgetMs(settings);
-  const strict = settings.strict === true;
+  const input = { loaded, model, config, deployment, file: filename, text: sourceCode.text, sf, budgetMs };
   // On the command line, a cold index is built by a child process while ESLint parses (cli-build.ts); until it is
   // done this process decides alone the files it can, without storing them (the child stores every file's verdicts).
-  // It is started before this process reads the model (lint31): on a cold cache that read costs seconds, which the
-  // child, reading the model itself, now spends beside it instead of after it.
-  const text = sourceCode.text;
-  const build = types ? undefined : commandLineBuild({ loaded, strict, file: filename, text, budgetMs });
-  const model = modelFor(loaded);
-  const config = analysisConfigFor(model, loaded, strict);
-  const deployment = deploymentFor(model, loaded);
-  const input = { loaded, model, config, deployment, file: filename, text, sf, budgetMs };
+  const build = types ? undefined : commandLineBuild(input);
   const childBuilding = build !== undefined && build.poll().state !== 'done';
   if (build && !childBuilding) childDone(build, loaded.dir);
   // Without a child (disabled, or another project's build running in this thread), a cold index on the command line is
@@ -275,7 +271,7 @@ export function analyseAlone(file: string, text: string, strict: boolean): { roo
  */
 function commandLineBuild(input: {
   loaded: LoadedConfig;
-  strict: boolean;
+  config: AnalysisConfig;
   file: string;
   text: string;
   budgetMs: number;
@@ -286,7 +282,7 @@ function commandLineBuild(input: {
     root,
     indexCacheDir(root),
     () => projectIndexCold(root),
-    () => ({ file: input.file, text: input.text, strict: input.strict }),
+    () => ({ file: input.file, text: input.text, strict: input.config.strict }),
   );
 }
 
