@@ -34,6 +34,46 @@ export interface LintFigures {
   overheadWarmPct: number;
   relintChangedFileMs: number;
   indexKb: number;
+  /** The cold lint a user who adds only rls-guard runs (see pluginAlone); absent when the baseline is the parser. */
+  pluginAlone?: PluginAloneFigures;
+}
+
+/**
+ * The cold lint with rls-guard's `recommended` alone: the parser it needs and no other rule (docs/eslint.md, "Without
+ * typescript-eslint"), against ESLint with the parser and no rule at all, and against the audit.
+ */
+export interface PluginAloneFigures {
+  eslintParserMs: number;
+  coldMs: number;
+  coldVsAudit: number;
+  pluginColdVsAudit: number;
+}
+
+/** Measures `PluginAloneFigures` over `patterns` of `dir`, the index cold in a folder of its own (then removed). */
+async function pluginAlone(dir: string, patterns: string[], auditMs: number): Promise<PluginAloneFigures> {
+  const kept = process.env.RLS_GUARD_INDEX_DIR;
+  await eslint(dir, false, undefined, 'parser').lintFiles(patterns); // warm-up, untimed
+  const baseline = await timed(() => eslint(dir, false, undefined, 'parser').lintFiles(patterns));
+  const indexDir = freshIndexDir();
+  resetProjectIndexes();
+  const cold = await timed(() => eslint(dir, true, undefined, 'parser').lintFiles(patterns));
+  resetProjectIndexes();
+  fs.rmSync(indexDir, { recursive: true, force: true });
+  if (kept === undefined) delete process.env.RLS_GUARD_INDEX_DIR;
+  else process.env.RLS_GUARD_INDEX_DIR = kept;
+  const ratio = (n: number): number => Math.round((n / auditMs) * 100) / 100;
+  return {
+    eslintParserMs: Math.round(baseline),
+    coldMs: Math.round(cold),
+    coldVsAudit: ratio(cold),
+    pluginColdVsAudit: ratio(cold - baseline),
+  };
+}
+
+/** The plugin-alone cell of a table row ("—" when the row's baseline is already the parser). */
+function pluginAloneCell(r: LintFigures): string {
+  const a = r.pluginAlone;
+  return a ? `${a.eslintParserMs} / ${a.coldMs}: ${a.coldVsAudit}× (plugin ${a.pluginColdVsAudit}×)` : '—';
 }
 
 export type EslintBench = LintFigures & {
@@ -132,7 +172,15 @@ export async function eslintDirBench(dir: string, base: EslintBase = 'typescript
   const indexBytes = fs.readdirSync(indexDir).reduce((n, f) => n + fs.statSync(path.join(indexDir, f)).size, 0);
   fs.rmSync(indexDir, { recursive: true, force: true });
   delete process.env.RLS_GUARD_INDEX_DIR;
-  return { files, relintFile: path.relative(dir, target), firstEditMs: Math.round(firstEdit), lintsToDecide, ...figures({ base, audit: auditMs, baseline, cold, warm, relint, indexBytes }) };
+  const alone = base === 'parser' ? undefined : await pluginAlone(dir, ['.'], auditMs);
+  return {
+    files,
+    relintFile: path.relative(dir, target),
+    firstEditMs: Math.round(firstEdit),
+    lintsToDecide,
+    ...figures({ base, audit: auditMs, baseline, cold, warm, relint, indexBytes }),
+    ...(alone ? { pluginAlone: alone } : {}),
+  };
 }
 
 /** One lint of the whole folder in a warm-overhead round. */
@@ -278,7 +326,13 @@ export async function eslintBench(dir: string, sources: string[], base: EslintBa
   const relintCrossFile = await timed(() => editor.lintText(fs.readFileSync(helper, 'utf8').replace('$2)', '$2) '), { filePath: helper }));
   const cache = path.join(dir, 'node_modules/.cache/rls-guard');
   const indexBytes = (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((f) => f.startsWith('eslint-index-')).reduce((n, f) => n + fs.statSync(path.join(cache, f)).size, 0);
-  return { crossFileJobs: jobs, relintCrossFileMs: Math.round(relintCrossFile), ...figures({ base, audit: auditMs, baseline, cold, warm, relint, indexBytes }) };
+  const alone = base === 'parser' ? undefined : await pluginAlone(dir, ['src'], auditMs);
+  return {
+    crossFileJobs: jobs,
+    relintCrossFileMs: Math.round(relintCrossFile),
+    ...figures({ base, audit: auditMs, baseline, cold, warm, relint, indexBytes }),
+    ...(alone ? { pluginAlone: alone } : {}),
+  };
 }
 
 /** The baseline in a table's "ESLint alone" cell: `recommended` or `parser`. */
@@ -288,14 +342,14 @@ function shortBase(r: LintFigures): string {
 
 /** Appends a row to the "ESLint plugin" table of docs/performance.md. */
 export function appendEslintRow(docs: string, date: string, files: number, kloc: number, r: EslintBench): void {
-  const row = `| ${date} | ${files} + ${r.crossFileJobs} jobs | ${kloc} | ${r.auditMs} | ${r.eslintBaselineMs} (${shortBase(r)}) | ${r.eslintColdMs} | ${r.coldVsAudit}× | ${r.pluginColdVsAudit}× | ${r.eslintWarmIndexMs} | ${r.overheadWarmPct} % | ${r.relintChangedFileMs} | ${r.relintCrossFileMs} | ${r.indexKb} |`;
+  const row = `| ${date} | ${files} + ${r.crossFileJobs} jobs | ${kloc} | ${r.auditMs} | ${r.eslintBaselineMs} (${shortBase(r)}) | ${r.eslintColdMs} | ${r.coldVsAudit}× | ${r.pluginColdVsAudit}× | ${r.eslintWarmIndexMs} | ${r.overheadWarmPct} % | ${r.relintChangedFileMs} | ${r.relintCrossFileMs} | ${r.indexKb} | ${pluginAloneCell(r)} |`;
   const text = fs.readFileSync(docs, 'utf8');
   fs.writeFileSync(docs, text.replace('<!-- eslint bench rows -->', `<!-- eslint bench rows -->\n${row}`));
 }
 
 /** Appends a row to the "ESLint plugin, real repositories" table of docs/performance.md. */
 export function appendEslintDirRow(docs: string, date: string, name: string, kloc: number, r: EslintDirBench): void {
-  const row = `| ${date} | ${name} | ${r.files} | ${kloc} | ${r.auditMs} | ${r.eslintBaselineMs} (${shortBase(r)}) | ${r.eslintColdMs} | ${r.coldVsAudit}× | ${r.pluginColdVsAudit}× | ${r.eslintWarmIndexMs} | ${r.overheadWarmPct} % | ${r.firstEditMs} / ${r.relintChangedFileMs} (${r.relintFile}) | ${r.indexKb} |`;
+  const row = `| ${date} | ${name} | ${r.files} | ${kloc} | ${r.auditMs} | ${r.eslintBaselineMs} (${shortBase(r)}) | ${r.eslintColdMs} | ${r.coldVsAudit}× | ${r.pluginColdVsAudit}× | ${r.eslintWarmIndexMs} | ${r.overheadWarmPct} % | ${r.firstEditMs} / ${r.relintChangedFileMs} (${r.relintFile}) | ${r.indexKb} | ${pluginAloneCell(r)} |`;
   const text = fs.readFileSync(docs, 'utf8');
   fs.writeFileSync(docs, text.replace('<!-- eslint dir bench rows -->', `<!-- eslint dir bench rows -->\n${row}`));
 }

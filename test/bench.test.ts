@@ -65,6 +65,7 @@ describe('bench arguments', () => {
       eslintBase: baseLabel('typescript-eslint'),
       crossFileJobs: 2,
       relintCrossFileMs: 3,
+      pluginAlone: { eslintParserMs: 12, coldMs: 25, coldVsAudit: 2.5, pluginColdVsAudit: 1.3 },
     };
     const real: EslintDirBench = {
       ...figures,
@@ -80,6 +81,9 @@ describe('bench arguments', () => {
     fs.rmSync(dir, { recursive: true, force: true });
     expect(text).toContain('| 10 | 20 (recommended) | 30 |');
     expect(text).toContain('| repo | 4 | 1 | 10 | 20 (parser) | 30 |');
+    // The cold lint with rls-guard's recommended alone (the parser, no other rule), and none when that is the row.
+    expect(text).toContain('| 3 | 1 | 12 / 25: 2.5× (plugin 1.3×) |');
+    expect(text).toContain('(a.ts) | 1 | — |');
   });
 
   it('reads the other options as before', () => {

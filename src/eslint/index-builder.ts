@@ -2,12 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resolveAnalysisConfig } from '../analysis/config.js';
 import { configNameIn, loadConfig } from '../config/load.js';
-import { modelFor } from './lint-analysis.js';
+import { deploymentFor, modelFor } from './lint-analysis.js';
 import type { BuildRequest } from './background-build.js';
 import { readStatus, writeStatus, type BuildStatus, type WholeBuildRequest } from './cli-build.js';
 import { projectFindings, resetProjectIndexes } from './project-index.js';
 import { cpuMs } from './recheck.js';
-import { readDeploymentRoles } from '../schema/deploy-roles.js';
 
 // The project index built in a child process: for an editor (background-build.ts), the linted file's project query
 // without a time budget; for the command line (cli-build.ts, `whole`), the whole project's verdicts, with its progress
@@ -24,15 +23,17 @@ if (requestFile) {
     // The linter's own model (its input cache): the same content, so the same keys in the index.
     const model = modelFor(loaded);
     const configFile = configNameIn(loaded.dir, loaded);
+    const deployment = deploymentFor(model, loaded);
     const config = resolveAnalysisConfig(model, loaded.config, {
       strict: request.strict,
       ...(configFile ? { configFile } : {}),
-      deployment: { root: loaded.dir, roles: readDeploymentRoles(loaded.dir, loaded.config.ignore ?? []) },
+      deployment: { root: loaded.dir, roles: deployment },
     });
     projectFindings({
       loaded,
       model,
       config,
+      deployment,
       file: request.file,
       text: request.text,
       budgetMs: Infinity,

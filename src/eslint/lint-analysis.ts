@@ -40,7 +40,7 @@ import {
 } from './project-index.js';
 import { afterLint, chores, cpuMs, Recheck } from './recheck.js';
 import { indexBudgetMs, longLivedProcess, noteLint, type PluginSettings } from './settings.js';
-import { readDeploymentRoles } from '../schema/deploy-roles.js';
+import { type DeploymentRoles, readDeploymentRoles } from '../schema/deploy-roles.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
 // TypeScript AST when there is one, so nothing is parsed twice), the config and the
@@ -109,7 +109,9 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   const program = sourceCode.parserServices?.program as ts.Program | null | undefined;
   const types =
     program && program.getSourceFile(sf.fileName) === sf ? checkerEvidence(program.getTypeChecker()) : undefined;
-  const input = { loaded, model, config, file: filename, text: sourceCode.text, sf, budgetMs: indexBudgetMs(settings) };
+  const deployment = deploymentFor(model, loaded);
+  const budgetMs = indexBudgetMs(settings);
+  const input = { loaded, model, config, deployment, file: filename, text: sourceCode.text, sf, budgetMs };
   // On the command line, a cold index is built by a child process while ESLint parses (cli-build.ts); until it is
   // done this process decides alone the files it can, without storing them (the child stores every file's verdicts).
   const build = types ? undefined : commandLineBuild(input);
@@ -425,6 +427,8 @@ interface ModelEntry {
   model: RlsModel;
   hash: string;
   migrations: ReadonlySet<string>;
+  /** What the deployment files say of the roles connections log in as, read with the model (deploy-roles.ts). */
+  deployment: DeploymentRoles;
   /** A look due in an editor's process, made after the lint (recheck.ts `afterLint`). */
   later?: NodeJS.Timeout;
 }
@@ -460,15 +464,19 @@ export function modelFor(loaded: LoadedConfig): RlsModel {
 /** Reads the model's inputs again (or for the first time): the model, the same object while its content is. */
 function lookAtModel(loaded: LoadedConfig, hit: ModelEntry | undefined): RlsModel {
   const started = cpuMs();
-  const { model: read, migrations } = readModel(loaded);
+  const { model: read, migrations, deployment } = readModel(loaded);
   // The same model keeps its identity: the analysis config, the index's keys and the analysis
-  // session are kept per model object, and a look that found nothing changed must not drop them.
-  const hash = stableHash(read);
+  // session are kept per model object, and a look that found nothing changed must not drop them. The deployment
+  // files are part of that identity: a verdict can rest on the role an env or compose file gives a DSN variable
+  // (deploy-login.ts), so a change there alone must give a new analysis config and new index keys.
+  const hash = stableHash([read, deployment]);
   const model = hit && hit.hash === hash ? hit.model : read;
-  const entry = hit ?? { recheck: new Recheck(), model, hash, migrations };
+  const entry = hit ?? { recheck: new Recheck(), model, hash, migrations, deployment };
   entry.model = model;
   entry.hash = hash;
   entry.migrations = migrations;
+  entry.deployment = deployment;
+  deployments.set(model, deployment);
   entry.recheck.done(cpuMs() - started);
   models.set(loaded, entry);
   chores.models++;
@@ -481,17 +489,36 @@ function lookAtModel(loaded: LoadedConfig, hit: ModelEntry | undefined): RlsMode
  * reading every migration and scanning every source file for Drizzle tables, which on a large project cost more than a
  * second per process. One listing of the tree serves the model's walks.
  */
-function readModel(loaded: LoadedConfig): { model: RlsModel; migrations: ReadonlySet<string> } {
+function readModel(loaded: LoadedConfig): {
+  model: RlsModel;
+  migrations: ReadonlySet<string>;
+  deployment: DeploymentRoles;
+} {
   const inputs = new InputCache(indexCacheDir(loaded.dir), loaded.dir, 'eslint-inputs');
   const ignore = loaded.config.ignore ?? [];
   // With it, code migrations by their shape, as the audit sets them aside (walker/audit.ts): the same remembered scan
-  // the model's discovery made (schema/migration-shape.ts), from the same inputs and listing, once per project.
-  const { model, migrations } = withSharedWalks(() => ({
+  // the model's discovery made (schema/migration-shape.ts), from the same inputs and listing, once per project. And the
+  // deployment files (env, compose, CI, shell scripts), from the same listing, on the model's recheck schedule.
+  const read = withSharedWalks(() => ({
     model: loadModel(loaded.dir, loaded.config, { inputs }),
     migrations: codeMigrationsByShape(loaded.dir, ignore, inputs),
+    deployment: readDeploymentRoles(loaded.dir, ignore),
   }));
   inputs.save();
-  return { model, migrations };
+  return read;
+}
+
+/** The deployment files' roles read with each model (lookAtModel). */
+const deployments = new WeakMap<RlsModel, DeploymentRoles>();
+
+/** The deployment roles read with `model`, by the look that made it (modelFor first). */
+export function deploymentFor(model: RlsModel, loaded: LoadedConfig): DeploymentRoles {
+  const known = deployments.get(model);
+  if (known) return known;
+  // A model this module did not read (none in the plugin's paths): read them now rather than say nothing.
+  const read = readDeploymentRoles(loaded.dir, loaded.config.ignore ?? []);
+  deployments.set(model, read);
+  return read;
 }
 
 /**
@@ -513,7 +540,7 @@ function analysisConfigFor(model: RlsModel, loaded: LoadedConfig, strict: boolea
   const hit = byStrict.get(key);
   if (hit && hit.loaded === loaded) return hit.config;
   const configFile = configNameIn(loaded.dir, loaded);
-  const deployment = { root: loaded.dir, roles: readDeploymentRoles(loaded.dir, loaded.config.ignore ?? []) };
+  const deployment = { root: loaded.dir, roles: deploymentFor(model, loaded) };
   const config = resolveAnalysisConfig(model, loaded.config, {
     strict,
     ...(configFile ? { configFile } : {}),

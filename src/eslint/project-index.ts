@@ -13,6 +13,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { walkFiles } from '../files/walk.js';
 import { cacheDir } from '../schema/run-worker.js';
 import type { RlsModel } from '../schema/types.js';
+import type { DeploymentRoles } from '../schema/deploy-roles.js';
 import { VERSION } from '../version.js';
 import { runningBuilds, startBuilder } from './background-build.js';
 import { LocalKeys } from './local-keys.js';
@@ -107,6 +108,11 @@ export interface ProjectInput {
   loaded: LoadedConfig;
   model: RlsModel;
   config: AnalysisConfig;
+  /**
+   * What the deployment files (env, compose, CI) said when the model was read (lint-analysis.ts `deploymentFor`): a
+   * verdict can rest on the role they give a DSN variable, so they are part of every key. Absent: none were read.
+   */
+  deployment?: DeploymentRoles;
   /** The linted file (absolute) and its text, which may be unsaved. */
   file: string;
   text: string;
@@ -156,7 +162,9 @@ class ProjectIndex {
   private lookCostMs: number | undefined;
   /** A look due in an editor's process, to be made once the lint that found it due is done (recheck.ts `afterLint`). */
   private readonly lookLater: { later?: NodeJS.Timeout } = {};
-  private baseMemo: { model: RlsModel; config: object; strict: boolean; prisma: unknown; value: string } | undefined;
+  private baseMemo:
+    | { model: RlsModel; config: object; strict: boolean; prisma: unknown; deployment?: DeploymentRoles; value: string }
+    | undefined;
   private graph: Graph | undefined;
   private lastView: View | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
@@ -373,7 +381,8 @@ class ProjectIndex {
       memo.model === input.model &&
       memo.config === input.loaded.config &&
       memo.strict === input.config.strict &&
-      memo.prisma === prisma
+      memo.prisma === prisma &&
+      memo.deployment === input.deployment
     )
       return memo.value;
     const value = stableHash([
@@ -384,8 +393,10 @@ class ProjectIndex {
       input.loaded.config,
       input.config.strict,
       prisma,
+      input.deployment ?? null,
     ]);
-    this.baseMemo = { model: input.model, config: input.loaded.config, strict: input.config.strict, prisma, value };
+    const { model, deployment } = input;
+    this.baseMemo = { model, config: input.loaded.config, strict: input.config.strict, prisma, deployment, value };
     return value;
   }
 

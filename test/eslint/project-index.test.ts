@@ -6,10 +6,10 @@ import { resolveAnalysisConfig } from '../../src/analysis/config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
 import { runningBuilds } from '../../src/eslint/background-build.js';
-import { MIN_RECHECK_MS } from '../../src/eslint/recheck.js';
 import { cachedFindings, projectFindings, reachable, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { loadModel } from '../../src/schema/load.js';
-import { eslintFor, lintMessages, ruleTesterCopy, touch } from '../support/eslint-project.js';
+import { readDeploymentRoles } from '../../src/schema/deploy-roles.js';
+import { eslintFor, lintMessages, lintUntil, ruleTesterCopy, touch } from '../support/eslint-project.js';
 
 // The plugin's project index: cross-file verdicts in the editor, unsaved text, changes on
 // disk, the on-disk cache, and the time budget.
@@ -48,13 +48,7 @@ describe('the project index', () => {
     // In an editor, files on disk are looked at again after at least MIN_RECHECK_MS of wall time, and longer when the
     // last look was dear (50 times its CPU: recheck.ts), as it is on a loaded machine: lint as an editor would, until
     // the look has been made (bounded), then the answer must follow the edit.
-    const until = Date.now() + 30_000;
-    let after: string[];
-    do {
-      await new Promise((r) => setTimeout(r, MIN_RECHECK_MS + 100));
-      after = await messages(eslint, root, 'src/audit-helper.ts');
-    } while (after.length > 0 && Date.now() < until);
-    expect(after).toEqual([]);
+    expect(await lintUntil(eslint, root, 'src/audit-helper.ts', (after) => after.length === 0)).toEqual([]);
   });
 
   it('uses the unsaved text of the linted file', async () => {
@@ -95,7 +89,9 @@ describe('the project index', () => {
     resetProjectIndexes();
     const loaded = loadConfig({ start: root });
     const model = loadModel(root, loaded.config);
-    const input = { loaded, model, config: resolveAnalysisConfig(model, loaded.config), file, text: fs.readFileSync(file, 'utf8'), budgetMs: Infinity };
+    // The deployment files the lint read with the model (they are part of every key).
+    const deployment = readDeploymentRoles(root, loaded.config.ignore ?? []);
+    const input = { loaded, model, config: resolveAnalysisConfig(model, loaded.config), deployment, file, text: fs.readFileSync(file, 'utf8'), budgetMs: Infinity };
     expect(cachedFindings(input)?.findings.map((f) => `${f.line} ${f.ruleId}`)).toEqual(['2 no-unscoped-write']);
     // The pool now comes from an admin provider: the imported file changed, so the verdict is recomputed.
     touch(path.join(root, 'src/db.ts'), "import { Pool } from 'pg';\nexport const pool = adminPool();\ndeclare function adminPool(): Pool;\n");

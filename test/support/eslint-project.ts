@@ -3,6 +3,7 @@ import path from 'node:path';
 import tsParser from '@typescript-eslint/parser';
 import { ESLint } from 'eslint';
 import plugin from '../../src/eslint-plugin.js';
+import { MIN_RECHECK_MS } from '../../src/eslint/recheck.js';
 
 // The ESLint plugin's project-index tests lint copies of a fixture app the way an editor or
 // `eslint .` does: the recommended config, typescript-eslint's parser, the plugin's settings.
@@ -46,4 +47,19 @@ export function touch(file: string, text: string): void {
   fs.writeFileSync(file, text);
   const later = new Date(Date.now() + 5000);
   fs.utimesSync(file, later, later);
+}
+
+/**
+ * Lints `rel` as an editor does, MIN_RECHECK_MS or more apart, until `done` holds of its messages or 30 s have passed
+ * (files on disk are looked at again on a wall-time schedule in an editor, longer after a dear look: recheck.ts).
+ * Returns the last lint's messages.
+ */
+export async function lintUntil(eslint: ESLint, root: string, rel: string, done: (m: string[]) => boolean): Promise<string[]> {
+  const until = Date.now() + 30_000;
+  let after: string[];
+  do {
+    await new Promise((r) => setTimeout(r, MIN_RECHECK_MS + 100));
+    after = await lintMessages(eslint, root, rel);
+  } while (!done(after) && Date.now() < until);
+  return after;
 }
