@@ -923,12 +923,12 @@ function boundField(
   return e;
 }
 
-/** Whether a builder write's executor is `adapter`'s connection (a parameter typed as one, or distinctive: maybe). */
 /** What unresolvable SQL text lacks: a parse, a table (a DO block's EXECUTE), or constant text. */
 function problemOf(sql: { unparsable?: true; block?: true }): 'sqlUnparsable' | 'tableUnknown' | 'sqlNotConstant' {
   return sql.unparsable ? 'sqlUnparsable' : sql.block ? 'tableUnknown' : 'sqlNotConstant';
 }
 
+/** Whether a builder write's executor is `adapter`'s connection (a parameter typed as one, or distinctive: maybe). */
 function isOurs(adapter: DbAdapter, h: Handle, distinctive: boolean | undefined): boolean {
   return (
     ((h.kind === 'executor' || h.kind === 'admin') && h.adapter === adapter) ||
