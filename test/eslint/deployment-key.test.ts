@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { forgetProcessKind } from '../../src/eslint/settings.js';
-import { eslintFor, lintMessages, lintUntil } from '../support/eslint-project.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { asEditorProcess, eslintFor, lintMessages, lintUntil } from '../support/eslint-project.js';
 
 // The deployment files (env, compose, CI) are inputs of a verdict: the role an env file gives a DSN variable decides
 // whether a pool is an admin one (src/analysis/deploy-login.ts). A change to one of them alone, with every source
@@ -59,13 +58,7 @@ describe('the project index after a change to a deployment file only', () => {
   }, 120_000);
 
   it("in an editor's process, at the next look at the project (the model's schedule)", async () => {
-    vi.stubEnv('CI', '');
-    vi.stubEnv('VSCODE_PID', '1');
-    forgetProcessKind();
-    onTestFinished(() => {
-      vi.unstubAllEnvs();
-      forgetProcessKind();
-    });
+    asEditorProcess();
     const root = app();
     const eslint = eslintFor(root, { indexBudgetMs: Infinity });
     expect((await lintMessages(eslint, root, 'src/jobs.ts')).some((m) => UNSCOPED_PURGE.test(m))).toBe(false);

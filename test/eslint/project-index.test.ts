@@ -4,12 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { resolveAnalysisConfig } from '../../src/analysis/config.js';
 import { loadConfig } from '../../src/config/load.js';
-import { forgetProcessKind } from '../../src/eslint/settings.js';
 import { runningBuilds } from '../../src/eslint/background-build.js';
 import { cachedFindings, projectFindings, reachable, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { loadModel } from '../../src/schema/load.js';
 import { readDeploymentRoles } from '../../src/schema/deploy-roles.js';
-import { eslintFor, lintMessages, lintUntil, ruleTesterCopy, touch } from '../support/eslint-project.js';
+import { asEditorProcess, eslintFor, lintMessages, lintUntil, ruleTesterCopy, touch } from '../support/eslint-project.js';
 
 // The plugin's project index: cross-file verdicts in the editor, unsaved text, changes on
 // disk, the on-disk cache, and the time budget.
@@ -28,13 +27,7 @@ describe('the project index', () => {
   it("decides a helper's write by its callers in other files, and follows an edit of the caller in an editor", async () => {
     // An editor's ESLint server (outside CI): files on disk are looked at again on a wall-time schedule. On the
     // command line and in CI the schedule is in CPU time (recheck.ts), which a test that sleeps would not reach.
-    vi.stubEnv('CI', '');
-    vi.stubEnv('VSCODE_PID', '1');
-    forgetProcessKind();
-    onTestFinished(() => {
-      vi.unstubAllEnvs();
-      forgetProcessKind();
-    });
+    asEditorProcess();
     const root = project();
     // No time budget: a loaded machine must not turn the answer into "still being built".
     const eslint = eslintFor(root, { indexBudgetMs: Infinity });

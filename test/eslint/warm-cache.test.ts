@@ -5,7 +5,7 @@ import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from '
 import { packScansRun } from '../../src/eslint/pack-scan.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
 import { NOTHING_JSON, resetProjectIndexes } from '../../src/eslint/project-index.js';
-import { eslintFor, lintMessages, touch } from '../support/eslint-project.js';
+import { asEditorProcess, eslintFor, lintMessages, touch } from '../support/eslint-project.js';
 
 // What a warm lint answers from the project index without computing it again: the pack scan's
 // "nothing here" by content, verdicts parsed only when looked up, and a save of a file the
@@ -73,10 +73,7 @@ describe('the pack scan, remembered by content', () => {
 
   it('is run again when a pack file changes: the remembered answer holds for the packs it was found under', async () => {
     // An editor's process: the config is looked for again once a second there (a command-line run keeps it for the run).
-    vi.stubEnv('CI', '');
-    vi.stubEnv('VSCODE_PID', '1');
-    forgetProcessKind();
-    onTestFinished(() => void (vi.unstubAllEnvs(), forgetProcessKind()));
+    asEditorProcess();
     const root = project();
     fs.writeFileSync(path.join(root, 'src/plain.ts'), 'export const token = process.env.LEGACY_TOKEN;\n');
     expect(await messages(root, 'src/plain.ts')).toEqual([]);

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import tsParser from '@typescript-eslint/parser';
 import { ESLint } from 'eslint';
+import { onTestFinished, vi } from 'vitest';
 import plugin from '../../src/eslint-plugin.js';
 import { MIN_RECHECK_MS } from '../../src/eslint/recheck.js';
+import { forgetProcessKind } from '../../src/eslint/settings.js';
 
 // The ESLint plugin's project-index tests lint copies of a fixture app the way an editor or
 // `eslint .` does: the recommended config, typescript-eslint's parser, the plugin's settings.
@@ -62,4 +64,18 @@ export async function lintUntil(eslint: ESLint, root: string, rel: string, done:
     after = await lintMessages(eslint, root, rel);
   } while (!done(after) && Date.now() < until);
   return after;
+}
+
+/**
+ * For the rest of the test, this process is an editor's ESLint server (outside CI): files on disk are looked at again
+ * on a wall-time schedule (on the command line and in CI it is CPU time, which a test that sleeps would not reach).
+ */
+export function asEditorProcess(): void {
+  vi.stubEnv('CI', '');
+  vi.stubEnv('VSCODE_PID', '1');
+  forgetProcessKind();
+  onTestFinished(() => {
+    vi.unstubAllEnvs();
+    forgetProcessKind();
+  });
 }
