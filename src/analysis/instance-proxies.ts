@@ -3,6 +3,7 @@ import { returnedExpressions } from '../code/own-returns.js';
 import { assignedValues, lookup } from '../code/scope.js';
 import { constructorAssignment } from '../code/carried.js';
 import type { OriginResolver } from '../code/origins.js';
+import { type Facts, TrackedMemo } from '../code/fixpoint.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { proxyTraps } from './ambient/providers.js';
 import { constructionOf, type Construction } from './executor-classes.js';
@@ -22,15 +23,20 @@ export interface FieldProxy {
 }
 
 const MAX_DEPTH = 4;
-const cache = new WeakMap<ts.FunctionLikeDeclaration, FieldProxy | null>();
+/**
+ * Per analysis engine, a tracked memo (fixpoint.ts): the traps may be declared in another file, so an editor's session
+ * must forget the answer when that file changes (a module-level map kept it for the method's tree's life).
+ */
+const memos = new WeakMap<Facts, TrackedMemo<ts.FunctionLikeDeclaration, FieldProxy | null>>();
 
 /**
  * The Proxy over a constructor-given field that an instance method returns, directly or through another method of its
  * class called on `this` with no arguments; undefined for any other method.
  */
 export function fieldProxy(method: ts.FunctionLikeDeclaration, origins: OriginResolver): FieldProxy | undefined {
-  if (!cache.has(method)) cache.set(method, computeFieldProxy(method, origins, 0) ?? null);
-  return cache.get(method) ?? undefined;
+  let memo = memos.get(origins.facts);
+  if (!memo) memos.set(origins.facts, (memo = new TrackedMemo(origins.facts)));
+  return memo.get(method, () => computeFieldProxy(method, origins, 0) ?? null) ?? undefined;
 }
 
 function computeFieldProxy(
