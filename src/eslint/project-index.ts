@@ -16,6 +16,7 @@ import type { RlsModel } from '../schema/types.js';
 import type { DeploymentRoles } from '../schema/deploy-roles.js';
 import { VERSION } from '../version.js';
 import { runningBuilds, startBuilder } from './background-build.js';
+import { globLiterals, globMayMatch } from './glob-edges.js';
 import { LocalKeys } from './local-keys.js';
 import { pooledParse } from './parse-pool.js';
 import { afterLint, chores, cpuMs, Recheck } from './recheck.js';
@@ -42,7 +43,8 @@ import { codeStamp, sha } from '../files/code-stamp.js';
 
 // 3: entries hold write sites (the rule checks judge them) and the look schedule changed.
 // 4: verdicts are stored as JSON text, parsed when looked up (see Stored); entries hold the pack scan's answer.
-const FORMAT = 4;
+// 5: entries hold the globs a file may register others by (an entry of 4 lacks them, and would lack the edges).
+const FORMAT = 5;
 
 interface Entry {
   mtimeMs: number;
@@ -55,6 +57,8 @@ interface Entry {
    * rules then have nothing to say about it, and a later lint of the same text skips the scan (pack-scan.ts).
    */
   packFree?: string;
+  /** Globs in its text by which it may register other files (glob-edges.ts): edges no import makes. */
+  globs?: string[];
 }
 
 interface Graph {
@@ -642,11 +646,19 @@ class ProjectIndex {
     const listed = new Set(this.list);
     const importers = new Map<string, string[]>();
     const lines: string[] = [];
+    const registering: [string, string[]][] = [];
+    const edge = (to: string, from: string): void => {
+      (importers.get(to) ?? importers.set(to, []).get(to)!).push(from);
+    };
     for (const rel of [...listed].sort()) {
       const entry = this.entries.get(rel);
       lines.push(`${rel}\0${entry?.hash ?? 'missing'}`);
-      for (const to of entry?.imports ?? []) (importers.get(to) ?? importers.set(to, []).get(to)!).push(rel);
+      for (const to of entry?.imports ?? []) edge(to, rel);
+      if (entry?.globs) registering.push([rel, entry.globs]);
     }
+    // A file registering others by a glob reaches them as an importer does (glob-edges.ts).
+    for (const [from, globs] of registering)
+      for (const to of listed) if (to !== from && globs.some((g) => globMayMatch(g, to))) edge(to, from);
     return (this.graph = { listed, importers, digest: sha(lines.join('\n')) });
   }
 
@@ -718,11 +730,13 @@ class ProjectIndex {
       return false;
     }
     this.unreadable.delete(rel);
+    const globs = globLiterals(read.text);
     this.entries.set(rel, {
       mtimeMs: st.mtimeMs,
       size: st.size,
       hash: sha(read.text),
       imports: this.importsOf(abs, read.text),
+      ...(globs.length ? { globs } : {}),
     });
     this.dirty = true;
     this.graph = undefined;
@@ -886,7 +900,8 @@ function isEntry(x: unknown): x is Entry {
     typeof e.hash === 'string' &&
     Array.isArray(e.imports) &&
     e.imports.every((i) => typeof i === 'string') &&
-    (e.packFree === undefined || typeof e.packFree === 'string')
+    (e.packFree === undefined || typeof e.packFree === 'string') &&
+    (e.globs === undefined || (Array.isArray(e.globs) && e.globs.every((g) => typeof g === 'string')))
   );
 }
 

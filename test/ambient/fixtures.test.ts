@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import tsParser from '@typescript-eslint/parser';
 import { ESLint } from 'eslint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../../src/eslint-plugin.js';
+import { resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { loadConfig } from '../../src/config/load.js';
 import { readMigrations } from '../../src/schema/load.js';
 import { auditSync } from '../../src/walker/audit.js';
@@ -58,6 +60,39 @@ describe.each(apps)('the ambient fixture app %s', (name) => {
     for (const m of plugin_.filter((x) => !x.endsWith('no-unresolved-write'))) expect(walker, m).toContain(m);
     for (const m of walker) expect(plugin_.includes(m) || plugin_.includes(`${m.split(' ')[0]} rls-guard/no-unresolved-write`), m).toBe(true);
   }, 60_000);
+
+  it('decides each ambient write as the walker does in an editor, which analyses only the files the linted one needs', async () => {
+    // Within a time budget (an editor's), the project index analyses the linted file with what reaches it (importers,
+    // files that register it by a glob) and what those import, not the whole project: every ambient verdict must
+    // still be the walker's. The budget here is ample, so none may be left unresolved as still building.
+    const ambient = report.writeSites.filter((s) => /AsyncLocalStorage|cls-hooked namespace|reached from/.test(s.evidence));
+    const walker = (file: string) => {
+      const lines = new Set(ambient.filter((s) => s.file === file).map((s) => s.line));
+      return report.findings.filter((f) => f.file === file && lines.has(f.line)).map((f) => `${f.line} rls-guard/${f.ruleId}`).sort();
+    };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-editor-index-'));
+    const before = process.env.RLS_GUARD_INDEX_DIR;
+    process.env.RLS_GUARD_INDEX_DIR = dir;
+    try {
+      for (const file of [...new Set(ambient.map((s) => s.file))]) {
+        resetProjectIndexes();
+        const lines = new Set(ambient.filter((s) => s.file === file).map((s) => s.line));
+        const eslint = new ESLint({
+          cwd: root,
+          overrideConfigFile: true,
+          overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tsParser }, settings: { 'rls-guard': { indexBudgetMs: 600_000 } }, plugins: plugin.configs.strict.plugins, rules: plugin.configs.strict.rules }] as ESLint.Options['overrideConfig'],
+        });
+        const [result] = await eslint.lintFiles([file]);
+        const linted = result!.messages.filter((m) => lines.has(m.line)).map((m) => `${m.line} ${m.ruleId}`).sort();
+        expect(linted, file).toEqual(walker(file));
+      }
+    } finally {
+      if (before === undefined) delete process.env.RLS_GUARD_INDEX_DIR;
+      else process.env.RLS_GUARD_INDEX_DIR = before;
+      resetProjectIndexes();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('evidence for a write reached from several roots', () => {
