@@ -276,6 +276,7 @@ function start(
   if (running && running.poll().state === 'running') return null;
   if (!cold()) return null;
   fs.mkdirSync(path.dirname(statusFile), { recursive: true });
+  sweepEnded(statusFile);
   const announced: BuildStatus = { owner: process.pid, started: Date.now(), state: 'running', beat: Date.now() };
   try {
     // O_EXCL: of the threads of this process that get here at once, one starts the child.
@@ -315,4 +316,34 @@ function start(
   }
   running = build;
   return build;
+}
+
+/**
+ * Removes the status, request and log files of this project's earlier builds whose lint process and child have both
+ * ended: each cold lint leaves its own (named for its pid, so that ESLint's threads share one), and nothing else
+ * removes them (a test suite's thousands of cold lints had left 19,000 files in the cache folder).
+ */
+function sweepEnded(statusFile: string): void {
+  const dir = path.dirname(statusFile);
+  const own = path.basename(statusFile, '.json');
+  const prefix = own.slice(0, own.lastIndexOf('-') + 1);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  const ended = new Map<string, boolean>();
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const id = /^(\d+)\.(?:json|log|request\.json)$/.exec(name.slice(prefix.length))?.[1];
+    if (id === undefined || `${prefix}${id}` === own) continue;
+    let gone = ended.get(id);
+    if (gone === undefined) {
+      const status = readStatus(path.join(dir, `${prefix}${id}.json`));
+      gone = !alive(Number(id)) && (status?.pid === undefined || !alive(status.pid));
+      ended.set(id, gone);
+    }
+    if (gone) fs.rmSync(path.join(dir, name), { force: true });
+  }
 }

@@ -106,4 +106,34 @@ describe('the command line builds a cold project index in a child process', () =
     expect(statuses(root)).toHaveLength(1);
     expect(second!.wait().state).toBe('done');
   }, 60_000);
+
+  it("removes the files of the project's earlier builds whose processes have ended, and keeps a running one's", () => {
+    const root = project();
+    fs.mkdirSync(cache(root), { recursive: true });
+    const request = () => ({ file: path.join(root, 'src/audit-helper.ts'), text: '', strict: false });
+    const first = cliBuildFor(root, cache(root), () => true, request);
+    expect(first!.wait().state).toBe('done');
+    const prefix = path.basename(first!.statusFile, '.json').replace(/\d+$/, '');
+    // An ended process's build (no process has pid 2^22 + 1 on Linux: pid_max is at most 2^22), and a running one's
+    // (this test runner's parent, whose child may still be writing).
+    const ended = `${prefix}${2 ** 22 + 1}`;
+    const running = `${prefix}${process.ppid}`;
+    for (const name of [ended, running]) {
+      fs.writeFileSync(path.join(cache(root), `${name}.json`), JSON.stringify({ owner: 1, started: 0, state: 'done', beat: 0 }));
+      fs.writeFileSync(path.join(cache(root), `${name}.log`), '');
+      fs.writeFileSync(path.join(cache(root), `${name}.request.json`), '{}');
+    }
+    // Another project's files in the same folder are not this project's to remove.
+    fs.writeFileSync(path.join(cache(root), `eslint-build-0000000000000000-${2 ** 22 + 1}.json`), '{}');
+    forgetCliBuilds(); // as the next ESLint process
+    fs.rmSync(first!.statusFile); // as if that process were another one, long gone
+    for (const f of fs.readdirSync(cache(root))) if (f.startsWith('eslint-index-')) fs.rmSync(path.join(cache(root), f));
+    resetProjectIndexes();
+    const next = cliBuildFor(root, cache(root), () => true, request);
+    expect(next!.wait().state).toBe('done');
+    const left = fs.readdirSync(cache(root)).filter((f) => f.startsWith('eslint-build-'));
+    expect(left.filter((f) => f.startsWith(ended))).toEqual([]);
+    expect(left.filter((f) => f.startsWith(running)).sort()).toEqual([`${running}.json`, `${running}.log`, `${running}.request.json`]);
+    expect(left).toContain(`eslint-build-0000000000000000-${2 ** 22 + 1}.json`);
+  }, 60_000);
 });
