@@ -165,7 +165,12 @@ export const CONFIG_SCHEMA = {
         remove: { ...names, description: 'Schema-qualified tables to treat as not gated.' },
       },
     },
-    ignore: { ...names, description: 'Globs (relative to the root) of files to leave out of the audit.' },
+    ignore: {
+      ...names,
+      description:
+        'Globs (relative to the root) of files to leave out of the audit (unlike `.gitignore`, which hides only ' +
+        'what git does not track, these hide committed files too).',
+    },
     includeWritesFrom: {
       type: 'array',
       uniqueItems: true,

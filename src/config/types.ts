@@ -85,7 +85,10 @@ export interface RlsGuardConfig {
     /** Schema-qualified tables to treat as not gated. */
     remove?: string[];
   };
-  /** Globs (relative to the root) of files to leave out of the audit. */
+  /**
+   * Globs (relative to the root) of files to leave out of the audit (unlike `.gitignore`, which hides only what git
+   * does not track, these hide committed files too).
+   */
   ignore?: string[];
   /**
    * Non-app code whose writes are judged as app code: "tests", "seeds", "migrations". Default none: their writes are

@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { toPosixRelative } from './paths.js';
+import { trackedBelow, type Tracked, workTreeOf } from './git-tracked.js';
 
 // Finds the files an audit reads: skips dependency and build folders, honours .gitignore
-// at every level, survives symlink loops, and reports what it skipped instead of failing.
+// at every level (for what git does not track: a committed file under an ignored path is read, git-tracked.ts),
+// survives symlink loops, and reports what it skipped instead of failing.
 
 export const ALWAYS_SKIPPED = new Set([
   'node_modules',
@@ -19,6 +21,12 @@ export const ALWAYS_SKIPPED = new Set([
   '.rls-guard-cache',
   '.rls-guard',
 ]);
+
+/**
+ * Of those, the names a source folder may have too (a Next.js route segment `app/api/coverage/`, a `build/` feature
+ * folder): in a git work tree, one holding a committed TypeScript source (no build writes one) is read.
+ */
+const OUTPUT_NAMES = new Set(['dist', 'build', 'out', 'coverage']);
 
 export interface WalkOptions {
   /** File name suffixes to collect, e.g. ['.ts', '.sql']. */
@@ -45,6 +53,8 @@ export interface WalkResult {
 interface Rules {
   base: string;
   ig: Ignore;
+  /** From a .gitignore (what git tracks is read whatever it says), not the config's `ignore`. */
+  git?: true;
 }
 
 /** One listing of a tree: each file found with the name it was found by (a root named as a file: null). */
@@ -141,8 +151,13 @@ export function walkFiles(roots: readonly string[], options: WalkOptions, ignore
   let listing = shared.get(key);
   if (!listing) {
     // The .gitignore files above the roots decide too: part of the key, by their stat.
+    // And, in a git work tree, what git tracks: the index's stat (committing or adding a file changes it; a folder's
+    // time does not change when a file in it becomes tracked).
     const above = gitignore
-      ? roots.map((r) => ancestorDirs(path.resolve(r), base).map((d) => stampOf(path.join(d, '.gitignore'))))
+      ? roots.map((r) => [
+          ...ancestorDirs(path.resolve(r), base).map((d) => stampOf(path.join(d, '.gitignore'))),
+          ((wt) => (wt ? stampOf(wt.index) : null))(workTreeOf(path.resolve(r))),
+        ])
       : [];
     const memoryKey = JSON.stringify([key, above]);
     const previous = memory?.recall(memoryKey);
@@ -214,12 +229,51 @@ function list(
   const userRules: Rules[] = options.ignore?.length ? [{ base, ig: ignore().add([...options.ignore]) }] : [];
 
   const matchesExt = (name: string): boolean => extensions.some((e) => name.endsWith(e)) && !name.endsWith('.d.ts');
-  const ignored = (abs: string, isDir: boolean, rules: Rules[]): boolean =>
-    rules.some((r) => {
+  // What git tracks below each root (real paths), asked once a .gitignore rule hides something there.
+  let tracking: { root: string; tracked?: Tracked; said?: boolean } | undefined;
+  const isTracked = (abs: string, real: string, kind: 'file' | 'dir' | 'source'): boolean => {
+    if (!tracking) return false;
+    if (!tracking.tracked) {
+      const tree = workTreeOf(tracking.root);
+      const none = { files: new Set<string>(), dirs: new Set<string>(), sourceDirs: new Set<string>() };
+      tracking.tracked = tree ? trackedBelow(tracking.root, tree) : none;
+    }
+    const t = tracking.tracked;
+    if ('files' in t) return (kind === 'file' ? t.files : kind === 'dir' ? t.dirs : t.sourceDirs).has(real);
+    // An output folder's name alone is no reason to say anything: most are output.
+    if (kind === 'source') return false;
+    if (!tracking.said) {
+      tracking.said = true;
+      diagnostics.push({
+        file: abs,
+        message:
+          `.gitignore hides this, and ${t.error}, so which hidden files are committed is not known: a committed ` +
+          'file a .gitignore hides is not read (in a container, `git config --global --add safe.directory <folder>` ' +
+          'lets git read a checkout another user owns)',
+        incomplete: true,
+      });
+    }
+    return false;
+  };
+  /** Hidden by the config's patterns, or by a .gitignore unless git tracks it (a folder: holds a tracked file). */
+  const ignored = (abs: string, isDir: boolean, rules: Rules[], real: string = abs): boolean => {
+    let byGitignore = false;
+    for (const r of rules) {
+      if (byGitignore && r.git) continue;
       const rel = relativeBelow(r.base, abs);
-      if (!rel || rel.startsWith('..')) return false;
-      return r.ig.ignores(isDir ? `${rel}/` : rel);
-    });
+      if (!rel || rel.startsWith('..') || !r.ig.ignores(isDir ? `${rel}/` : rel)) continue;
+      if (!r.git) return true;
+      byGitignore = true;
+    }
+    if (!byGitignore) return false;
+    if (isDir) return !isTracked(abs, real, 'dir');
+    // Committed JavaScript beside its TypeScript source is the build's output the rule meant to hide (a package's
+    // `src/**/*.js`): read, it would be every write again.
+    return !isTracked(abs, real, 'file') || compiledBeside(abs);
+  };
+  /** A folder skipped by its name: always, but for an output name holding a committed source. */
+  const skipped = (name: string, abs: string, real: string): boolean =>
+    ALWAYS_SKIPPED.has(name) && !(OUTPUT_NAMES.has(name) && isTracked(abs, real, 'source'));
   /** The rules in force in a folder: its parent's and its own .gitignore, read only if some entry must be matched. */
   const within = (parent: () => Rules[], dir: string, has: boolean): (() => Rules[]) => {
     if (!has) return parent;
@@ -328,7 +382,8 @@ function list(
         }
       }
       if (isDir) {
-        if (ALWAYS_SKIPPED.has(entry.name) || ignored(abs, true, active)) continue;
+        const realDir = path.join(real, entry.name);
+        if (skipped(entry.name, abs, realDir) || ignored(abs, true, active, realDir)) continue;
         record?.d.push(entry.name);
         visitDir(
           abs,
@@ -337,7 +392,7 @@ function list(
           [...chain, real],
           childRulesChanged,
         );
-      } else if (isFile && matchesExt(entry.name) && !ignored(abs, false, active)) {
+      } else if (isFile && matchesExt(entry.name) && !ignored(abs, false, active, path.join(real, entry.name))) {
         record?.f.push(entry.name);
         // A realpath per file was a third of a walk: only links need one.
         found.push({ file: entry.isSymbolicLink() ? realFile(abs) : path.join(real, entry.name), name: entry.name });
@@ -363,10 +418,19 @@ function list(
     }
     if (st.isDirectory()) {
       const rules = [...userRules, ...(gitignore ? ancestorGitignores(abs, base, diagnostics) : [])];
+      tracking = gitignore ? { root: realFile(abs) } : undefined;
       visitDir(abs, undefined, () => rules, [], false);
     } else found.push({ file: realFile(abs), name: null });
   }
   return { found, diagnostics };
+}
+
+/** A JavaScript file with a TypeScript file of the same name beside it (`auth.module.js` by `auth.module.ts`). */
+function compiledBeside(file: string): boolean {
+  const m = /\.(?:js|jsx|mjs|cjs)$/.exec(file);
+  if (!m) return false;
+  const stem = file.slice(0, m.index);
+  return ['.ts', '.tsx', '.mts', '.cts'].some((ext) => isFile(stem + ext));
 }
 
 function statOf(file: string): fs.Stats | undefined {
@@ -425,7 +489,7 @@ function gitignoreAt(dir: string, diagnostics: WalkDiagnostic[]): Rules | undefi
   const file = path.join(dir, '.gitignore');
   try {
     if (!fs.existsSync(file)) return undefined;
-    return { base: dir, ig: ignore().add(fs.readFileSync(file, 'utf8')) };
+    return { base: dir, ig: ignore().add(fs.readFileSync(file, 'utf8')), git: true };
   } catch (error) {
     diagnostics.push({ file, message: `cannot read .gitignore: ${(error as Error).message}` });
     return undefined;

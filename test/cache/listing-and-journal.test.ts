@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -135,6 +136,76 @@ describe("the tree's listing, kept folder by folder", () => {
     fs.symlinkSync(path.join(dir, 'lib/two'), path.join(dir, 'src/linked'));
     const warm = sameAsCold(dir, cache);
     expect(warm.report.writeSites.some((s) => s.file.endsWith('extra.ts'))).toBe(true);
+  });
+});
+
+/** Runs git in the app's folder, with an identity of its own (the machine may have none). */
+function git(dir: string, ...args: string[]): void {
+  execFileSync('git', ['-c', 'user.name=rls-guard', '-c', 'user.email=rls-guard@example.com', ...args], {
+    cwd: dir,
+    stdio: 'pipe',
+  });
+}
+
+describe('committed files a .gitignore hides (git ignores untracked files only)', () => {
+  it('are read, cold and warm, as soon as git tracks them, and no longer once it does not; an untracked one never', () => {
+    const { dir, cache } = cachedApp('src/legacy/\n');
+    git(dir, 'init', '-q');
+    git(dir, 'add', '-A');
+    // Committed with `add -f`, as a repository whose .gitignore came after the file; and its compiled JavaScript
+    // beside it, which is what the rule meant to hide (read, it would be the write again).
+    fs.writeFileSync(
+      path.join(dir, 'src/legacy/deep/old.js'),
+      "exports.old = async (orgId) => { await require('../../db').pool.query('INSERT INTO items (org_id) VALUES ($1)', [orgId]); };\n",
+    );
+    git(dir, 'add', '-f', 'src/legacy/deep/old.ts', 'src/legacy/deep/old.js');
+    git(dir, 'commit', '-q', '-m', 'app');
+    expect(sitesIn(audit(dir).report, 'src/legacy/')).toEqual(['src/legacy/deep/old.ts:unscoped']);
+    // The folders' records from before git knew the file are not reused: no folder changed, git's index did.
+    expect(sitesIn(sameAsCold(dir, cache).report, 'src/legacy/')).toEqual(['src/legacy/deep/old.ts:unscoped']);
+    git(dir, 'rm', '-q', '--cached', 'src/legacy/deep/old.ts');
+    expect(sitesIn(sameAsCold(dir, cache).report, 'src/legacy/')).toEqual([]);
+  });
+
+  it("reads a folder named like build output (a route segment `coverage/`) that holds committed TypeScript", () => {
+    const { dir } = cachedApp('# nothing ignored\n');
+    const route = (depth: number) =>
+      `import { pool } from '${'../'.repeat(depth)}db';\nexport async function POST(orgId: string): Promise<void> {\n` +
+      `  await pool.query('INSERT INTO items (org_id) VALUES ($1)', [orgId]);\n}\n`;
+    fs.mkdirSync(path.join(dir, 'src/api/coverage'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'src/api/coverage/route.ts'), route(2));
+    // Untracked: output, as outside a work tree.
+    fs.mkdirSync(path.join(dir, 'src/build'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'src/build/route.ts'), route(1));
+    expect(sitesIn(audit(dir).report, 'src/api/')).toEqual([]);
+    git(dir, 'init', '-q');
+    git(dir, 'add', 'src/api/coverage/route.ts');
+    expect(sitesIn(audit(dir).report, 'src/api/')).toEqual(['src/api/coverage/route.ts:unscoped']);
+    expect(sitesIn(audit(dir).report, 'src/build/')).toEqual([]);
+  });
+
+  it('where git cannot say which are committed, the audit is incomplete and says why and what to do', () => {
+    const { dir } = cachedApp('src/legacy/\n');
+    git(dir, 'init', '-q');
+    const path_ = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    let report: ReturnType<typeof auditSync>;
+    try {
+      report = audit(dir).report;
+    } finally {
+      process.env.PATH = path_;
+    }
+    expect(sitesIn(report, 'src/legacy/')).toEqual([]);
+    const gap = report.incomplete.find((i) => i.file.startsWith('src/legacy'));
+    expect(gap?.reason).toMatch(/^\.gitignore hides this, and git could not be run: ENOENT, so which hidden files are committed/);
+    // Outside a work tree, a .gitignore hides what it says, with nothing to say about it.
+    const plain = cachedApp('src/legacy/\n').dir;
+    process.env.PATH = '/nonexistent';
+    try {
+      expect(audit(plain).report.incomplete).toEqual([]);
+    } finally {
+      process.env.PATH = path_;
+    }
   });
 });
 
