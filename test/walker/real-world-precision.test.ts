@@ -1174,6 +1174,27 @@ describe('writes that were dropped without a word (failopen31): dependency bags,
   });
 });
 
+describe("writes on a callback's parameter a helper of the code hands a connection (failopen32)", () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it('reports a write whose shape names no library, naming the table that is missing and the helper', () => {
+    const report = expectAnnotated('failopen32-shapes');
+    const prisma = at(report, 'src/invoices.service.ts', 11);
+    expect(prisma.evidence).toContain('no schema.prisma was found to map the model to its table');
+    expect(prisma.evidence).toContain('it runs on `tx`, the parameter of a callback `withTenant` calls with a connection');
+    // The client itself handed, and a callback handed on inside the helper's own callback.
+    expect(at(report, 'src/invoices.service.ts', 16).evidence).toContain('a callback `run` calls with a connection');
+    expect(at(report, 'src/invoices.service.ts', 21).evidence).toContain('a callback `inTenant` calls with a connection');
+    expect(at(report, 'src/drizzle.ts', 19).evidence).toContain('`table` cannot be traced to a pgTable(…) declaration');
+    expect(at(report, 'src/typeorm.ts', 15).evidence).toContain('save() is not given an entity class');
+    // A plain object handed, and an array's callback: no write.
+    expect(report.writeSites.filter((s) => s.file === 'src/invoices.service.ts').map((s) => s.line)).toEqual([
+      11, 16, 21,
+    ]);
+  });
+});
+
 describe('a client class handing out a Proxy that only forwards its members (unres31, kreancia)', () => {
   const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
     report.writeSites.find((s) => s.file === file && s.line === line)!;
