@@ -1193,6 +1193,13 @@ describe("writes on a callback's parameter a helper of the code hands a connecti
       11, 16, 21,
     ]);
   });
+
+  it("reports a TypeORM save on a repository a method picks between the request's manager and an injected one", () => {
+    const report = expectAnnotated('failopen32-shapes');
+    expect(at(report, 'src/permissions.ts', 30).evidence).toContain(
+      'nor can the connection that runs it be traced: `repoFor` returns different connections',
+    );
+  });
 });
 
 describe('a client class handing out a Proxy that only forwards its members (unres31, kreancia)', () => {
