@@ -1200,6 +1200,13 @@ describe("writes on a callback's parameter a helper of the code hands a connecti
       'nor can the connection that runs it be traced: `repoFor` returns different connections',
     );
   });
+
+  it('reports a Prisma delegate picked by a key and held in a const, and not a Map so held', () => {
+    const report = expectAnnotated('failopen32-shapes');
+    const copies = report.writeSites.filter((s) => s.file === 'src/copy.ts');
+    expect(copies.map((s) => `${s.line} ${s.coverage}`)).toEqual(['12 unresolved', '14 unresolved']);
+    expect(copies[0]!.evidence).toContain('the model is `t.client`, chosen at run time');
+  });
 });
 
 describe('a client class handing out a Proxy that only forwards its members (unres31, kreancia)', () => {
