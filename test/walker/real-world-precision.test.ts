@@ -1187,11 +1187,20 @@ describe("writes on a callback's parameter a helper of the code hands a connecti
     expect(at(report, 'src/invoices.service.ts', 16).evidence).toContain('a callback `run` calls with a connection');
     expect(at(report, 'src/invoices.service.ts', 21).evidence).toContain('a callback `inTenant` calls with a connection');
     expect(at(report, 'src/drizzle.ts', 19).evidence).toContain('`table` cannot be traced to a pgTable(…) declaration');
-    expect(at(report, 'src/typeorm.ts', 15).evidence).toContain('save() is not given an entity class');
+    expect(at(report, 'src/typeorm.ts', 16).evidence).toContain('save() is not given an entity class');
     // A plain object handed, and an array's callback: no write.
     expect(report.writeSites.filter((s) => s.file === 'src/invoices.service.ts').map((s) => s.line)).toEqual([
       11, 16, 21,
     ]);
+  });
+
+  it('judges a TypeORM write naming its entity where the helper calls the callback: org-scope, or the pool', () => {
+    const report = expectAnnotated('failopen32-shapes');
+    expect(at(report, 'src/typeorm.ts', 27).evidence).toContain(
+      'a parameter of a callback passed to `withOrg` (src/typeorm.ts:6), which runs it in a transaction with the org ' +
+        'context set',
+    );
+    expect(at(report, 'src/typeorm.ts', 31).evidence).toContain('which calls it at src/typeorm.ts:21 fn(dataSource.manager)');
   });
 
   it("reports a TypeORM save on a repository a method picks between the request's manager and an injected one", () => {
