@@ -26,9 +26,9 @@ export interface HandedDeps {
 }
 
 /**
- * The helper the callback of `binding` is passed to, when it calls the callback, at one call at least, with a connection
- * of `adapter` (or a scope helper's or admin provider's, whose library the call's shape decides) in the parameter's
- * place; undefined otherwise.
+ * The helper the callback of `binding` is passed to, when it calls the callback, at one call at least, with a
+ * connection of `adapter` (or a scope helper's or admin provider's, whose library the call's shape decides) in the
+ * parameter's place; undefined otherwise.
  */
 export function handedConnectionOf(
   deps: HandedDeps,
@@ -85,7 +85,12 @@ function handedHandles(deps: HandedDeps, binding: ParamBinding): { helper?: stri
 }
 
 /** `run(conn, fn) { return fn(conn); }`: the helper's own parameter is what this call passes it. */
-function passedThrough(deps: HandedDeps, h: Handle, helper: ts.FunctionLikeDeclaration, call: ts.CallExpression): Handle {
+function passedThrough(
+  deps: HandedDeps,
+  h: Handle,
+  helper: ts.FunctionLikeDeclaration,
+  call: ts.CallExpression,
+): Handle {
   if (h.kind !== 'param' || h.binding.fn !== helper || h.path?.length || h.binding.path.length) return h;
   const arg = call.arguments[h.binding.index];
   return arg ? deps.of(arg) : h;
