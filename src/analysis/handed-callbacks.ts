@@ -6,6 +6,7 @@ import { skipOuter } from '../syntax/wrappers.js';
 import { ambientAdapter } from './ambient/providers.js';
 import { declaredClassMethod } from './declared-methods.js';
 import type { Handle, ParamBinding } from './handles.js';
+import { type HandedTo, namedCallbackUses } from './named-callbacks.js';
 
 // What a helper of the codebase hands the parameter of a callback passed to it, read off the helper's body: with
 // `withTenant(id, fn) { return this.$transaction(async (tx) => { …; return fn(tx); }); }`, the `tx` of
@@ -51,37 +52,57 @@ export function handedConnectionOf(
   return undefined;
 }
 
-/** The handles of the arguments the helper's body calls the callback with, in the parameter's place. */
+/**
+ * The handles of the arguments the helper's body calls the callback with, in the parameter's place: the callback
+ * written at the call, or named by a const and handed on by its name (named-callbacks.ts).
+ */
 function handedHandles(deps: HandedDeps, binding: ParamBinding): { helper?: string; handles: Handle[] } {
-  const none = { handles: [] };
   const fn = binding.fn;
-  if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return none;
+  if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return { handles: [] };
   let up: ts.Node = fn.parent;
   while (ts.isParenthesizedExpression(up) || ts.isAsExpression(up)) up = up.parent;
-  if (!ts.isCallExpression(up)) return none;
-  const call = up;
-  const argIndex = call.arguments.findIndex((a) => skipOuter(a) === fn);
-  if (argIndex < 0) return none;
+  const inline = ts.isCallExpression(up) ? up.arguments.find((a) => skipOuter(a) === fn) : undefined;
+  const uses = ts.isCallExpression(up) ? (inline ? [{ call: up, arg: inline }] : []) : (namedCallbackUses(fn) ?? []);
+  let helper: string | undefined;
+  const handles: Handle[] = [];
+  for (const use of uses) {
+    const found = helperCalls(deps, binding, use);
+    if (!found) continue;
+    helper ??= found.helper;
+    handles.push(...found.handles);
+  }
+  return { ...(helper ? { helper } : {}), handles };
+}
+
+/** What the helper `use.call` calls hands the callback `use.arg` at each of its calls of it. */
+function helperCalls(
+  deps: HandedDeps,
+  binding: ParamBinding,
+  use: HandedTo,
+): { helper: string; handles: Handle[] } | undefined {
+  const { call } = use;
+  const argIndex = call.arguments.indexOf(use.arg);
   const origin = deps.origins.expr(call.expression);
   // `this.db.withTenant(…)` with `db: TenantDb` a parameter: the method of its declared class.
   const target = origin.kind === 'function' ? origin : declaredClassMethod(deps.origins, origin);
   const helper = target?.decl;
-  const param = helper?.parameters[argIndex];
-  if (!helper?.body || !param || !ts.isIdentifier(param.name)) return none;
-  const out: Handle[] = [];
+  const param = argIndex < 0 ? undefined : helper?.parameters[argIndex];
+  if (!helper?.body || !param || !ts.isIdentifier(param.name)) return undefined;
+  const name = param.name.text;
+  const handles: Handle[] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n)) {
       const callee = skipOuter(n.expression);
       const arg = n.arguments[binding.index];
-      if (arg && ts.isIdentifier(callee) && callee.text === (param.name as ts.Identifier).text) {
+      if (arg && ts.isIdentifier(callee) && callee.text === name) {
         const b = lookup(callee);
-        if (b?.kind === 'parameter' && b.decl === param) out.push(passedThrough(deps, deps.of(arg), helper, call));
+        if (b?.kind === 'parameter' && b.decl === param) handles.push(passedThrough(deps, deps.of(arg), helper, call));
       }
     }
     ts.forEachChild(n, visit);
   };
   visit(helper.body);
-  return { helper: functionName(helper), handles: out };
+  return { helper: functionName(helper), handles };
 }
 
 /** `run(conn, fn) { return fn(conn); }`: the helper's own parameter is what this call passes it. */

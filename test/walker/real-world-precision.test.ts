@@ -1189,8 +1189,10 @@ describe("writes on a callback's parameter a helper of the code hands a connecti
     expect(at(report, 'src/drizzle.ts', 19).evidence).toContain('`table` cannot be traced to a pgTable(…) declaration');
     expect(at(report, 'src/typeorm.ts', 16).evidence).toContain('save() is not given an entity class');
     // A plain object handed, and an array's callback: no write.
+    // A callback named by a const and handed on by its name.
+    expect(at(report, 'src/invoices.service.ts', 27).evidence).toContain('a callback `withTenant` calls with a connection');
     expect(report.writeSites.filter((s) => s.file === 'src/invoices.service.ts').map((s) => s.line)).toEqual([
-      11, 16, 21,
+      11, 16, 21, 27,
     ]);
   });
 
