@@ -59,7 +59,10 @@ export const prismaAdapter: DbAdapter = {
     if (!operation) return null;
     // `prisma.user.create(…)`, or a delegate picked by key: `(prisma[model] as any).create(…)` (a key of no constant
     // value is a model chosen at run time: the write is reported with its table unknown, never dropped).
-    const delegate = skipOuter(callee.expression);
+    let delegate = skipOuter(callee.expression);
+    // Held in a const first: `const model = (client as Record<…>)[t.client]; await model.createMany(…)`.
+    const held = ts.isIdentifier(delegate) ? ctx.definition(delegate) : undefined;
+    if (held && ts.isElementAccessExpression(skipOuter(held))) delegate = skipOuter(held);
     const picked = ts.isElementAccessExpression(delegate) ? delegate : undefined;
     const name = picked
       ? ctx.constant(picked.argumentExpression)

@@ -30,6 +30,7 @@ import { expressAccess, isExpressStore } from './context/express-vars.js';
 import { pgAdapter } from '../adapters/pg.js';
 import { type FlowDeps, isInlineCallback } from './flow.js';
 import { declaredMethodOf } from './declared-methods.js';
+import { type HandedDeps, handedConnectionOf } from './handed-callbacks.js';
 import {
   bindingsOf,
   builderCall,
@@ -95,12 +96,15 @@ interface BuilderInstance {
 
 export class AdapterCalls {
   private builderCtx: BuilderContext | undefined;
+  private readonly handed: HandedDeps;
 
   constructor(
     private readonly deps: FlowDeps,
     private readonly facts: FileFacts,
     private readonly runner: StatementRunner,
-  ) {}
+  ) {
+    this.handed = { origins: deps.origins, of: (e) => deps.handles.of(e) };
+  }
 
   /**
    * A method call some adapter knows (a query, a raw execute, transaction control, release(),
@@ -534,6 +538,19 @@ export class AdapterCalls {
       const onScope = handle.kind === 'scoped' || handle.kind === 'admin';
       if (!ours && onScope && !w.distinctive && !onConnection && usesLibrary(this.facts.sf, adapter))
         onConnection = { adapter, w, handle };
+      // So is a callback's parameter a helper of the codebase calls with one of this library's connections
+      // (`this.prisma.withTenant(id, async (tx) => tx.invoice.create(…))`, handed-callbacks.ts): judged at those calls.
+      else if (
+        !ours &&
+        handle.kind === 'param' &&
+        !handle.typed &&
+        !w.distinctive &&
+        !onConnection &&
+        usesLibrary(this.facts.sf, adapter)
+      ) {
+        const helper = handedConnectionOf(this.handed, handle.binding, adapter);
+        if (helper) onConnection = { adapter, w: handedWrite(w, handle, helper), handle };
+      }
       if (!ours && !(onScope && w.distinctive)) {
         // Fail closed: a write whose shape is the library's own, in a file that uses the
         // library, on a connection that cannot be traced, is reported unresolved rather than
@@ -926,6 +943,13 @@ function boundField(
 /** What unresolvable SQL text lacks: a parse, a table (a DO block's EXECUTE), or constant text. */
 function problemOf(sql: { unparsable?: true; block?: true }): 'sqlUnparsable' | 'tableUnknown' | 'sqlNotConstant' {
   return sql.unparsable ? 'sqlUnparsable' : sql.block ? 'tableUnknown' : 'sqlNotConstant';
+}
+
+/** A write on a callback's parameter a helper hands a connection: an unresolved table's reason says which. */
+function handedWrite(w: BuilderWrite, handle: Extract<Handle, { kind: 'param' }>, helper: string): BuilderWrite {
+  if (!('unresolved' in w.table)) return w;
+  const on = `it runs on \`${handle.binding.name}\`, the parameter of a callback \`${helper}\` calls with a connection`;
+  return { ...w, table: { unresolved: `${w.table.unresolved}; ${on}` } };
 }
 
 /** Whether a builder write's executor is `adapter`'s connection (a parameter typed as one, or distinctive: maybe). */

@@ -1,6 +1,6 @@
 import ts from '../ts.js';
 import { returnedExpressions, returnStatements } from '../code/own-returns.js';
-import { adapters } from '../adapters/index.js';
+import { adapters, type DbAdapter } from '../adapters/index.js';
 import type { classifyStatement } from '../sql/classify.js';
 import type { FactKind } from '../code/fixpoint.js';
 import type { Handle } from './handles.js';
@@ -183,14 +183,20 @@ function combine(fn: ts.FunctionLikeDeclaration, results: Handle[]): Handle {
   const pools = interchangeablePools(fn, results);
   if (pools) return pools;
   // The libraries some returns come from: a write on it is still that library's write (unresolved, never dropped).
-  const libraries = [
-    ...new Set(results.flatMap((r) => ((r.kind === 'executor' || r.kind === 'admin') && r.adapter ? [r.adapter] : []))),
-  ];
+  // A parameter declared as the library's executor counts (`return manager ? manager.getRepository(e) : baseRepo`
+  // with `baseRepo: Repository<T>`): its `save(…)` is no less that library's write.
+  const libraries = [...new Set(results.flatMap(returnedLibrary))];
   return {
     kind: 'unknown',
     reason: `\`${functionName(fn)}\` returns different connections`,
     ...(libraries.length ? { libraries } : {}),
   };
+}
+
+/** The library a return's connection is of, when it says. */
+function returnedLibrary(r: Handle): DbAdapter[] {
+  if ((r.kind === 'executor' || r.kind === 'admin') && r.adapter) return [r.adapter];
+  return r.kind === 'param' && r.typed ? [r.typed.adapter] : [];
 }
 
 /**

@@ -146,6 +146,22 @@ ruleTester.run('no-unresolved-write', rule, {
       errors: [{ messageId: 'tableUnknown', line: 3 }],
     },
     {
+      // failopen32: a shape that names no library, on a parameter: no write at all.
+      name: 'a TypeORM save of an entity of no class, on the manager a helper of the code hands its callback',
+      filename,
+      code: `
+        import { DataSource } from 'typeorm';
+        const ds = new DataSource({ type: 'postgres' });
+        function withOrg(orgId, fn) {
+          return ds.transaction(async (manager) => {
+            await manager.query("select set_config('app.org_id', $1, true)", [orgId]);
+            return fn(manager);
+          });
+        }
+        export const run = (orgId, invoice) => withOrg(orgId, async (m) => m.save(invoice));`,
+      errors: [{ messageId: 'tableUnknown', line: 10 }],
+    },
+    {
       name: 'a knex builder whose schema is not a constant',
       filename,
       code: `

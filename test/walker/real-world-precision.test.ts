@@ -1174,6 +1174,52 @@ describe('writes that were dropped without a word (failopen31): dependency bags,
   });
 });
 
+describe("writes on a callback's parameter a helper of the code hands a connection (failopen32)", () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it('reports a write whose shape names no library, naming the table that is missing and the helper', () => {
+    const report = expectAnnotated('failopen32-shapes');
+    const prisma = at(report, 'src/invoices.service.ts', 11);
+    expect(prisma.evidence).toContain('no schema.prisma was found to map the model to its table');
+    expect(prisma.evidence).toContain('it runs on `tx`, the parameter of a callback `withTenant` calls with a connection');
+    // The client itself handed, and a callback handed on inside the helper's own callback.
+    expect(at(report, 'src/invoices.service.ts', 16).evidence).toContain('a callback `run` calls with a connection');
+    expect(at(report, 'src/invoices.service.ts', 21).evidence).toContain('a callback `inTenant` calls with a connection');
+    expect(at(report, 'src/drizzle.ts', 19).evidence).toContain('`table` cannot be traced to a pgTable(…) declaration');
+    expect(at(report, 'src/typeorm.ts', 16).evidence).toContain('save() is not given an entity class');
+    // A plain object handed, and an array's callback: no write.
+    // A callback named by a const and handed on by its name.
+    expect(at(report, 'src/invoices.service.ts', 27).evidence).toContain('a callback `withTenant` calls with a connection');
+    expect(report.writeSites.filter((s) => s.file === 'src/invoices.service.ts').map((s) => s.line)).toEqual([
+      11, 16, 21, 27,
+    ]);
+  });
+
+  it('judges a TypeORM write naming its entity where the helper calls the callback: org-scope, or the pool', () => {
+    const report = expectAnnotated('failopen32-shapes');
+    expect(at(report, 'src/typeorm.ts', 27).evidence).toContain(
+      'a parameter of a callback passed to `withOrg` (src/typeorm.ts:6), which runs it in a transaction with the org ' +
+        'context set',
+    );
+    expect(at(report, 'src/typeorm.ts', 31).evidence).toContain('which calls it at src/typeorm.ts:21 fn(dataSource.manager)');
+  });
+
+  it("reports a TypeORM save on a repository a method picks between the request's manager and an injected one", () => {
+    const report = expectAnnotated('failopen32-shapes');
+    expect(at(report, 'src/permissions.ts', 30).evidence).toContain(
+      'nor can the connection that runs it be traced: `repoFor` returns different connections',
+    );
+  });
+
+  it('reports a Prisma delegate picked by a key and held in a const, and not a Map so held', () => {
+    const report = expectAnnotated('failopen32-shapes');
+    const copies = report.writeSites.filter((s) => s.file === 'src/copy.ts');
+    expect(copies.map((s) => `${s.line} ${s.coverage}`)).toEqual(['12 unresolved', '14 unresolved']);
+    expect(copies[0]!.evidence).toContain('the model is `t.client`, chosen at run time');
+  });
+});
+
 describe('a client class handing out a Proxy that only forwards its members (unres31, kreancia)', () => {
   const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
     report.writeSites.find((s) => s.file === file && s.line === line)!;
