@@ -362,7 +362,9 @@ export function preparationPending(): boolean {
 
 /** How much of an idle moment one step of the preparation may take (ms): an edit that comes meanwhile waits for it. */
 const PREPARE_STEP_MS = 200;
-/** Steps at most per idle moment: a project too large to prepare in them is left to the lints and the background build. */
+/**
+ * Steps at most per idle moment: a project too large to prepare in them is left to the lints and the background build.
+ */
 const PREPARE_STEPS = 25;
 
 function prepareStep(step: number): void {
