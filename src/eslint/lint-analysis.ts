@@ -365,7 +365,7 @@ const PREPARE_STEP_MS = 200;
 /**
  * Steps at most per idle moment: a project too large to prepare in them is left to the lints and the background build.
  */
-const PREPARE_STEPS = 25;
+const PREPARE_STEPS = 100;
 
 function prepareStep(step: number): void {
   const input = preparing.input;
@@ -373,7 +373,7 @@ function prepareStep(step: number): void {
   let done = true;
   try {
     // Already warm (an edit's query left it so): nothing to do. Worn, or missing files: made ready, a step at a time.
-    done = projectWarm(input) || prepareProjectSession({ ...input, budgetMs: PREPARE_STEP_MS });
+    done = projectWarm(input, true) || prepareProjectSession({ ...input, budgetMs: PREPARE_STEP_MS });
   } catch {
     // The next lint asks the project itself, and reports what failed.
   }

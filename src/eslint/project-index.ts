@@ -607,13 +607,16 @@ class ProjectIndex {
    * for the same model, config and file list: a query then parses nothing and analyses only the file and the files
    * whose facts read it (an editor's re-lint after an edit). Within the lint's budget, like `cached`.
    */
-  warm(input: ProjectInput): boolean {
+  warm(input: ProjectInput, analysed = false): boolean {
     const kept = this.session;
     if (!kept || kept.list !== this.list || kept.analysis.worn) return false;
     const deadline = performance.now() + input.budgetMs;
     const view = this.view(input, () => performance.now() > deadline);
     if (!('self' in view) || view.base !== kept.base) return false;
-    for (const rel of view.needed) if (rel !== view.self && !kept.analysis.knows(rel, view.hashOf(rel))) return false;
+    // `analysed`: the files' facts too, not only their parses (what an idle moment's preparation makes sure of).
+    const holds = (rel: string): boolean =>
+      analysed ? kept.analysis.analysed(rel, view.hashOf(rel)) : kept.analysis.knows(rel, view.hashOf(rel));
+    for (const rel of view.needed) if (rel !== view.self && !holds(rel)) return false;
     return true;
   }
 
@@ -1029,8 +1032,8 @@ export function ownCopy(text: string): string {
 }
 
 /** Whether the project's analysis session holds every file the linted file's verdicts need (ProjectIndex.warm). */
-export function projectWarm(input: ProjectInput): boolean {
-  return indexFor(input.loaded.dir).warm(input);
+export function projectWarm(input: ProjectInput, analysed = false): boolean {
+  return indexFor(input.loaded.dir).warm(input, analysed);
 }
 
 /**
