@@ -17,6 +17,7 @@ import plugin from '../src/eslint-plugin.js';
 import { resetProjectIndexes } from '../src/eslint/project-index.js';
 import { settleCliBuilds } from '../src/eslint/cli-build.js';
 import { forgetProcessKind } from '../src/eslint/settings.js';
+import { preparationPending } from '../src/eslint/lint-analysis.js';
 import { auditSync } from '../src/walker/audit.js';
 import { baseLabel, type EslintBase } from './args.js';
 
@@ -138,7 +139,22 @@ export type EslintDirBench = LintFigures & {
   firstEditMs: number;
   /** Lints of the edited file until its cross-file verdicts were decided (1: the first edit decided them). */
   lintsToDecide: number;
+  /**
+   * CPU of the idle moments before the first edit and before the re-lint (`idleMoment`: what the plugin prepares
+   * there, lint-analysis.ts `prepareAhead`), counted apart from the lints.
+   */
+  idleMs: [number, number];
 };
+
+/**
+ * An editor's idle moment between two lints (a person reads, then types): until the work the plugin leaves for it
+ * (lint-analysis.ts `prepareAhead`, recheck.ts `afterLint`) is done, 30 s at most.
+ */
+export async function idleMoment(): Promise<void> {
+  const until = performance.now() + 30_000;
+  do await new Promise((resolve) => setTimeout(resolve, 10));
+  while (preparationPending() && performance.now() < until);
+}
 
 /**
  * The same rows on a real repository, read-only: the audit of the folder, then ESLint over
@@ -160,6 +176,7 @@ export async function eslintDirBench(dir: string, base: EslintBase = 'typescript
   const editor = eslint(dir, true, { indexBudgetMs: 1500 }, base);
   const text = fs.readFileSync(target, 'utf8');
   await editor.lintText(text, { filePath: target }); // the file as opened
+  const idleAfterOpen = await timed(idleMoment);
   // The first edit analyses, within the editor's budget, the files its cross-file sites need
   // (the analysis session keeps them); the lints after it go on until the verdicts are decided
   // (untimed: a person types meanwhile); then an edit in that steady state.
@@ -167,6 +184,7 @@ export async function eslintDirBench(dir: string, base: EslintBase = 'typescript
   let lintsToDecide = 1;
   const building = (r: ESLint.LintResult[]): boolean => r.some((f) => f.messages.some((m) => m.messageId === 'indexBuilding'));
   while (lintsToDecide < 60 && building(await editor.lintText(`${text}\n// edit ${lintsToDecide}\n`, { filePath: target }))) lintsToDecide++;
+  const idleBeforeRelint = await timed(idleMoment);
   const relint = await timed(() => editor.lintText(`${text}\n// edited again\n`, { filePath: target }));
   resetProjectIndexes();
   const indexBytes = fs.readdirSync(indexDir).reduce((n, f) => n + fs.statSync(path.join(indexDir, f)).size, 0);
@@ -178,6 +196,7 @@ export async function eslintDirBench(dir: string, base: EslintBase = 'typescript
     relintFile: path.relative(dir, target),
     firstEditMs: Math.round(firstEdit),
     lintsToDecide,
+    idleMs: [Math.round(idleAfterOpen), Math.round(idleBeforeRelint)],
     ...figures({ base, audit: auditMs, baseline, cold, warm, relint, indexBytes }),
     ...(alone ? { pluginAlone: alone } : {}),
   };

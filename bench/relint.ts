@@ -30,7 +30,7 @@ import { typedGatherWork } from '../src/analysis/function-types.js';
 import { lastRoutesWork } from '../src/analysis/roots/entry-points.js';
 import { forgetProcessKind } from '../src/eslint/settings.js';
 import { baseLabel, type EslintBase } from './args.js';
-import { eslint, freshIndexDir, timed } from './eslint.js';
+import { eslint, freshIndexDir, idleMoment, timed } from './eslint.js';
 import {
   chooseSample,
   distribution,
@@ -57,6 +57,8 @@ export interface RelintEdit {
   dropped: number;
   /** False when a cross-file site of the file was still "being built" after this lint. */
   decided: boolean;
+  /** CPU of the idle moment before the edit (bench/eslint.ts `idleMoment`), counted apart from cpuMs. */
+  idleMs: number;
   /** Whether the file was analysed on its own first (in a fresh engine), besides the project's analysis. */
   alone: boolean;
   /** ESLint could not parse the edited text (the edit measures nothing then): never expected, shown if it happens. */
@@ -255,6 +257,7 @@ async function timedEdit(
   spans?: [bigint, bigint][],
 ): Promise<RelintEdit> {
   let results: ESLint.LintResult[] = [];
+  const idleMs = await timed(idleMoment);
   const typedBefore = { ...typedGatherWork };
   const wallStart = performance.now();
   const spanStart = process.hrtime.bigint();
@@ -298,6 +301,7 @@ async function timedEdit(
     alonePromotedMb: Math.round(alonePromotedMb * 10) / 10,
     ...work,
     decided: !building(results),
+    idleMs: Math.round(idleMs),
     alone: ranAlone,
     ...(graph ? { graph } : {}),
     walks,

@@ -74,6 +74,7 @@ describe('bench arguments', () => {
       relintFile: 'a.ts',
       firstEditMs: 8,
       lintsToDecide: 1,
+      idleMs: [0, 0],
     };
     appendEslintRow(docs, '2026-12-03', 4, 1, synthetic);
     appendEslintDirRow(docs, '2026-12-03', 'repo', 1, real);

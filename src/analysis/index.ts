@@ -15,7 +15,7 @@ import { HandleResolver, where } from './handles.js';
 import { functionName, OriginResolver } from '../code/origins.js';
 import { resolveVerdicts, type SiteVerdict } from './program.js';
 import { adminRequestPath, appRequestRoot } from './request-path.js';
-import { setAsideKind } from '../report/set-aside.js';
+import { routeDecidesSetAside, setAsideKind } from '../report/set-aside.js';
 import { isFunctionLike } from '../code/scope.js';
 import type { SourceHost } from '../code/source-host.js';
 import { SqlTextFolder } from '../code/sql-text.js';
@@ -633,10 +633,4 @@ function leftOutNote(tables: readonly string[], leftOut: AnalysisConfig['leftOut
         `list that ${archived ? 'folder' : 'file'} under "migrations" in the config if it is applied, or the table ` +
         `under "gatedTables.remove" if it is not gated`
     : undefined;
-}
-
-/** A seed or migration file by its path, whose writes are app code when a route reaches them (report/set-aside.ts). */
-function routeDecidesSetAside(file: string): boolean {
-  const kind = setAsideKind(file);
-  return kind === 'seeds' || kind === 'migrations';
 }

@@ -157,6 +157,12 @@ export class AnalysisSession {
     return this.placed.get(rel)?.hash === hash;
   }
 
+  /** Whether it holds this text of a file analysed (an analysis cut short leaves the files it parsed placed only). */
+  analysed(rel: string, hash: string): boolean {
+    const placed = this.placed.get(rel);
+    return placed?.hash === hash && placed.analysed !== undefined;
+  }
+
   /** How many of these files the session holds the facts of (progress of an analysis cut short). */
   knownOf(files: readonly string[]): number {
     return files.filter((rel) => this.placed.get(rel)?.analysed).length;

@@ -31,9 +31,11 @@ import { cliBuildFor, type CliBuild } from './cli-build.js';
 import {
   cachedFindings,
   indexCacheDir,
+  prepareProjectSession,
   projectFindings,
   projectIndexCold,
   projectWarm,
+  type ProjectInput,
   type ProjectOutcome,
   storeLocalFindings,
   takeInProjectIndex,
@@ -41,6 +43,8 @@ import {
 import { afterLint, chores, cpuMs, Recheck } from './recheck.js';
 import { indexBudgetMs, longLivedProcess, noteLint, type PluginSettings } from './settings.js';
 import { type DeploymentRoles, readDeploymentRoles } from '../schema/deploy-roles.js';
+import { toPosixRelative } from '../files/paths.js';
+import { routeDecidesSetAside } from '../report/set-aside.js';
 
 // The ESLint front end's bridge to the core: the file being linted (from the parser's
 // TypeScript AST when there is one, so nothing is parsed twice), the config and the
@@ -133,7 +137,16 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
   // analysis. The index holds verdicts without type evidence: with types, analyse afresh.
   const cached = types || childBuilding ? undefined : cachedFindings(input);
   lastAlone = false;
-  if (cached) return { ...cached, incomplete };
+  if (cached) {
+    // An editor's first lint of a file is mostly a lookup (the index built in the background): a file whose sites the
+    // project decides has its session made ready in the idle moment after it, so that its first edit is analysed once,
+    // in a warm session, as the edits after it are, instead of alone and then in a session built within the edit.
+    if (!types && longLivedProcess() && leftToProject(loaded.dir, filename, cached.sites)) {
+      needsProject.add(filename);
+      prepareAhead(input);
+    }
+    return { ...cached, incomplete };
+  }
   // A file whose last analysis here needed the project, with the project's analysis session holding every file its
   // verdicts need (an editor's re-lint after an edit): the project's analysis first, which analyses the file once, in
   // the session, instead of first alone on ESLint's parse in a fresh engine (about as much again: performance.md,
@@ -150,8 +163,9 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     }
     const got = 'outcome' in early ? early.outcome : undefined;
     if (got?.status === 'ready' && !got.unseen && got.incomplete) {
-      // No site left that other files decide: the next lint starts with the file's own analysis again.
-      if (!got.sites.some((s) => s.crossFile)) needsProject.delete(filename);
+      // No site left that the file's own analysis would leave to the project: the next lint starts with it again.
+      if (!leftToProject(loaded.dir, filename, got.sites)) needsProject.delete(filename);
+      else prepareAhead(input);
       return { findings: got.findings, sites: got.sites, incomplete: got.incomplete };
     }
   }
@@ -184,6 +198,7 @@ function analyseFile(context: Readonly<TSESLint.RuleContext<string, readonly unk
     childDone(build, loaded.dir);
   }
   needsProject.add(filename);
+  prepareAhead(input);
   let project: ProjectOutcome;
   try {
     if (early && 'error' in early) throw early.error;
@@ -253,6 +268,19 @@ export function decidedAlone(local: Pick<CoreResult, 'sites'>): boolean {
 }
 
 /**
+ * Whether the file's own analysis could leave one of these sites (the project's answer for the file) to the project:
+ * a site other files decide (`crossFile`), or one whose verdict a route in another file may change, which a
+ * whole-program answer never marks (`routesElsewhere` is the file's own analysis's): an admin write to a gated table,
+ * or any write of a seed or migration file. Judged from the project's answer, it told a seed file decided by the routes
+ * apart from one decided alone wrongly (it looked at `crossFile` only): every other edit of such a file was analysed
+ * alone first, for nothing (performance.md, lint32). Over-answering costs a lint the project's query, never a verdict.
+ */
+export function leftToProject(root: string, file: string, sites: readonly CoreSite[]): boolean {
+  if (sites.some((s) => s.crossFile || (s.gated && s.coverage === 'admin-pool'))) return true;
+  return sites.length > 0 && routeDecidesSetAside(toPosixRelative(root, file));
+}
+
+/**
  * A file's own analysis as a lint runs it when the project's index cannot answer (a command line's child build still
  * running): the same config, model, analysis config and host. For the decided-alone contract's test.
  */
@@ -314,6 +342,48 @@ function childDone(build: CliBuild, root: string): void {
 const needsProject = new Set<string>();
 
 let lastAlone = false;
+
+/**
+ * The last lint whose file needs the project, for the idle moment after it (recheck.ts `afterLint`): its session is
+ * made ready then, not within the next edit. In an editor's process only (a command-line run lints each file once).
+ */
+const preparing: { later?: NodeJS.Timeout; input?: ProjectInput } = {};
+
+function prepareAhead(input: ProjectInput): void {
+  if (!Number.isFinite(input.budgetMs) || !longLivedProcess()) return;
+  preparing.input = input;
+  afterLint(preparing, () => prepareStep(0));
+}
+
+/** Whether an idle moment's preparation is still to run or to go on (the bench and tests wait for it). */
+export function preparationPending(): boolean {
+  return preparing.input !== undefined;
+}
+
+/** How much of an idle moment one step of the preparation may take (ms): an edit that comes meanwhile waits for it. */
+const PREPARE_STEP_MS = 200;
+/**
+ * Steps at most per idle moment: a project too large to prepare in them is left to the lints and the background build.
+ */
+const PREPARE_STEPS = 100;
+
+function prepareStep(step: number): void {
+  const input = preparing.input;
+  if (!input || !needsProject.has(input.file)) return;
+  let done = true;
+  try {
+    // Already warm (an edit's query left it so): nothing to do. Worn, or missing files: made ready, a step at a time.
+    done = projectWarm(input, true) || prepareProjectSession({ ...input, budgetMs: PREPARE_STEP_MS });
+  } catch {
+    // The next lint asks the project itself, and reports what failed.
+  }
+  if (done || step + 1 >= PREPARE_STEPS) {
+    preparing.input = undefined;
+    return;
+  }
+  // The next step in another idle moment: a lint that comes first finds what this one did kept in the session.
+  afterLint(preparing, () => prepareStep(step + 1));
+}
 let aloneWhileBuilding = 0;
 
 /** How many files this thread decided alone while a command line's child built their project's index (measurements). */

@@ -131,6 +131,12 @@ export interface ProjectInput {
   wholeProject?: boolean;
   /** Called as the work goes on (per file listed, read, parsed or analysed): the child's heartbeat. */
   progress?: () => void;
+  /**
+   * Only make the analysis session hold what the file's verdicts need (an editor's idle moment, lint-analysis.ts
+   * `prepareAhead`): analysed even when a verdict is stored for the text, nothing stored or written, and no background
+   * build started when the budget runs out (the next step, or the next lint, goes on from what was done).
+   */
+  prepare?: boolean;
 }
 
 export type ProjectOutcome =
@@ -531,7 +537,7 @@ class ProjectIndex {
     const { self, project, needed } = view;
     const unseen = this.unseen(self);
     const hit = this.results.get(self);
-    const current = hit && (hit.key === view.fullKey || hit.key === view.closureKey);
+    const current = hit && !input.prepare && (hit.key === view.fullKey || hit.key === view.closureKey);
     const stored = current ? this.decided(self, hit) : undefined;
     if (stored) return { status: 'ready', ...stored, analysed: 0, cached: true, ...unseen };
 
@@ -579,9 +585,11 @@ class ProjectIndex {
     for (const f of result.findings) of(f.file).findings.push(f);
     for (const site of result.sites) of(site.file).sites.push(site);
     // A partial set decides only the linted file: the others' callers may lie outside it.
-    for (const rel of whole ? set : [self]) this.store(rel, whole ? view.fullKey : view.closureKey, of(rel));
-    this.dirty = true;
-    this.saveSoon();
+    if (!input.prepare) {
+      for (const rel of whole ? set : [self]) this.store(rel, whole ? view.fullKey : view.closureKey, of(rel));
+      this.dirty = true;
+      this.saveSoon();
+    }
     const analysed = session.lastAnalysed.length;
     // On the command line every file's verdicts are now stored: the session (every file's parse and facts, a gigabyte
     // on a 300 KLOC project) would only make each of ESLint's garbage collections for the rest of the run dearer. An
@@ -599,13 +607,16 @@ class ProjectIndex {
    * for the same model, config and file list: a query then parses nothing and analyses only the file and the files
    * whose facts read it (an editor's re-lint after an edit). Within the lint's budget, like `cached`.
    */
-  warm(input: ProjectInput): boolean {
+  warm(input: ProjectInput, analysed = false): boolean {
     const kept = this.session;
     if (!kept || kept.list !== this.list || kept.analysis.worn) return false;
     const deadline = performance.now() + input.budgetMs;
     const view = this.view(input, () => performance.now() > deadline);
     if (!('self' in view) || view.base !== kept.base) return false;
-    for (const rel of view.needed) if (rel !== view.self && !kept.analysis.knows(rel, view.hashOf(rel))) return false;
+    // `analysed`: the files' facts too, not only their parses (what an idle moment's preparation makes sure of).
+    const holds = (rel: string): boolean =>
+      analysed ? kept.analysis.analysed(rel, view.hashOf(rel)) : kept.analysis.knows(rel, view.hashOf(rel));
+    for (const rel of view.needed) if (rel !== view.self && !holds(rel)) return false;
     return true;
   }
 
@@ -663,6 +674,7 @@ class ProjectIndex {
   }
 
   private stop(input: ProjectInput, read: number, total = this.list.length): ProjectOutcome {
+    if (input.prepare) return { status: 'building', read, total };
     this.save();
     const key = this.buildInBackground(input);
     const failed = this.buildFailures.get(key);
@@ -1020,8 +1032,22 @@ export function ownCopy(text: string): string {
 }
 
 /** Whether the project's analysis session holds every file the linted file's verdicts need (ProjectIndex.warm). */
-export function projectWarm(input: ProjectInput): boolean {
-  return indexFor(input.loaded.dir).warm(input);
+export function projectWarm(input: ProjectInput, analysed = false): boolean {
+  return indexFor(input.loaded.dir).warm(input, analysed);
+}
+
+/**
+ * One step of making the analysis session hold what the linted file's verdicts need, within `input.budgetMs` (an
+ * editor's idle moment: lint-analysis.ts `prepareAhead`): true once it does (or the project cannot be analysed for it),
+ * false when the budget ran out first. What the last lint's query did (`lastIndexWork`) is left as it was.
+ */
+export function prepareProjectSession(input: ProjectInput): boolean {
+  const work = lastWork;
+  try {
+    return indexFor(input.loaded.dir).query({ ...input, prepare: true }).status === 'ready';
+  } finally {
+    lastWork = work;
+  }
 }
 
 /** Keeps the findings of a file decided alone (no site other files could change). */

@@ -36,6 +36,15 @@ export function setAsideKind(relPath: string): SetAsideKind | null {
   return null;
 }
 
+/**
+ * A seed or migration file by its path, whose writes are app code when a route reaches them: the routes of the whole
+ * program decide it (analysis/index.ts; the ESLint plugin asks its project index).
+ */
+export function routeDecidesSetAside(relPath: string): boolean {
+  const kind = setAsideKind(relPath);
+  return kind === 'seeds' || kind === 'migrations';
+}
+
 export interface SetAsideSummary {
   /** Files set aside, per kind. */
   files: Record<SetAsideKind, number>;

@@ -6,11 +6,12 @@ import vm from 'node:vm';
 import tsParser from '@typescript-eslint/parser';
 import { ESLint } from 'eslint';
 import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { lastLintAnalysedAlone } from '../../src/eslint/lint-analysis.js';
+import { lastLintAnalysedAlone, preparationPending } from '../../src/eslint/lint-analysis.js';
 import {
   closureWalkCount,
   EDITOR_WRITE_PAUSE_MS,
   indexChores,
+  lastIndexWork,
   resetProjectIndexes,
 } from '../../src/eslint/project-index.js';
 import { poolWork } from '../../src/eslint/parse-pool.js';
@@ -260,4 +261,67 @@ describe("an editor's process over many edits of one file (relint26)", () => {
     // Every tree but the last lint's (ESLint's linter keeps its last parse) can be collected: before relint26 none was.
     expect(collected).toBe(EDITS);
   }, 120_000);
+});
+
+describe("an editor's re-lint of a seed file, whose writes the routes of other files decide (lint32)", () => {
+  it('asks the project first at every edit after the open, not alone first at every other one', async () => {
+    const root = project();
+    // A seed's write no route of its own files reaches: its own analysis leaves it to the project (a route elsewhere
+    // could make it app code), and the project's answer marks no site as cross-file. The data it imports makes the
+    // program larger than an edit re-analyses, so the session is not worn within the edits (session.ts, WEAR).
+    const SEED = 'src/seeds/demo.ts';
+    fs.mkdirSync(path.join(root, 'src/seeds'));
+    const rows = Array.from({ length: 120 }, (_, k) => `  { action: 'seeded-${k}' },\n`).join('');
+    fs.writeFileSync(path.join(root, 'src/seeds/rows.ts'), `export const rows = [\n${rows}];\n`);
+    const seed = (extra: string): string =>
+      `import { pool } from '../db.js';\nimport { rows } from './rows.js';\n\n` +
+      'export async function seedDemo(orgId: string): Promise<void> {\n' +
+      `  for (const row of rows)\n    await pool.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', ` +
+      `[orgId, row.action]);\n${extra}}\n`;
+    fs.writeFileSync(path.join(root, SEED), seed(''));
+    const texts = [seed(''), seed('  // a\n'), seed('  // b\n'), seed('  // c\n'), seed('  // d\n')];
+    freshIndex();
+    const editor = eslintFor(root, { indexBudgetMs: Infinity });
+    const answers: string[][] = [];
+    for (const [i, text] of texts.entries()) {
+      answers.push(await lintMessages(editor, root, SEED, text));
+      // Only the open analyses the file on its own (before: every other edit did, and the project's query after it).
+      expect(lastLintAnalysedAlone(), `edit ${i}`).toBe(i === 0);
+    }
+    for (const [i, text] of texts.entries()) {
+      freshIndex();
+      expect(await lintMessages(eslintFor(root, { indexBudgetMs: Infinity }), root, SEED, text), `edit ${i}`).toEqual(
+        answers[i],
+      );
+    }
+  });
+});
+
+describe("an editor's first edit after opening a file the index answered (lint32)", () => {
+  it('finds the session made ready in the idle moment after the open, and analyses the edit once, in it', async () => {
+    const root = project();
+    freshIndex();
+    const saved = helper(onParameter);
+    // An earlier editor process analysed the file and wrote its verdicts to the index on disk.
+    await lintMessages(eslintFor(root, { indexBudgetMs: 60_000 }), root, HELPER, saved);
+    resetProjectIndexes();
+    forgetProcessKind();
+    const editor = eslintFor(root, { indexBudgetMs: 60_000 });
+    const opened = await lintMessages(editor, root, HELPER, saved);
+    expect(lastLintAnalysedAlone()).toBe(false); // a lookup
+    // The idle moment after it (bounded on a loaded machine).
+    const until = Date.now() + 20_000;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    while (preparationPending() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    const edited = `${saved}// edited\n`;
+    const first = await lintMessages(editor, root, HELPER, edited);
+    // Before: analysed alone first, then in a session built within the edit (every file its verdicts need).
+    expect(lastLintAnalysedAlone()).toBe(false);
+    // Only what the edit dropped (the file, and the caller whose facts read it) was analysed: the session was ready.
+    expect(lastIndexWork()).toEqual({ analysed: 2, dropped: 2 });
+    freshIndex();
+    const fresh = eslintFor(root, { indexBudgetMs: Infinity });
+    expect(opened).toEqual(await lintMessages(fresh, root, HELPER, saved));
+    expect(first).toEqual(await lintMessages(fresh, root, HELPER, edited));
+  });
 });
