@@ -554,7 +554,7 @@ export class HandleResolver {
     const b = this.trace(e.whenFalse);
     if (!isConnection(a) || !isConnection(b)) return undefined;
     const values = [e.whenTrue, e.whenFalse].map((value) => ({ value, at: value }));
-    const reason = `\`${shortText(e.condition, 30)}\` chooses its connection at run time`;
+    const reason = `the connection \`${shortText(e, 40)}\` picks at run time`;
     const h = replacedMember(values, reason, (x) => this.trace(x), this.root, undefined, true);
     if (!h || h.kind !== 'unknown') return h;
     const libraries = [...new Set([a, b].flatMap((x) =>

@@ -1210,3 +1210,35 @@ describe("a clause destructured from a helper's returned object (unres31, ctr-hr
     expect(report.writeSites.find((s) => s.file === 'src/reports.ts' && s.line === 40)!.operation).toBe('update');
   });
 });
+
+describe('a knex builder returned on a parameter, and a connection picked by a conditional (unres32, signacare)', () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it("runs the returned builder on what each call passes, or on the parameter's default where it passes none", () => {
+    const report = expectAnnotated('unres32-shapes');
+    expect(at(report, 'src/visits.ts', 12).evidence).toContain(
+      'runs on knex pool from knex() at src/db.ts:3 (the default of parameter `conn` of `visitsOf`)',
+    );
+    // An optional parameter handed on: the caller that passes nothing leaves `visitsOf` its default.
+    expect(at(report, 'src/visits.ts', 27).evidence).toContain(
+      'the call at src/visits.ts:38 restoreVisit(clinicId, id) runs on knex pool from knex() at src/db.ts:3',
+    );
+    expect(at(report, 'src/visits.ts', 66).evidence).toContain(
+      '`visitsOn` returns a builder on its parameter `conn`, which the call at src/visits.ts:66 leaves out',
+    );
+  });
+
+  it('reads a conditional between connections as a local given either: the pool the worst, else naming both', () => {
+    const report = expectAnnotated('unres32-shapes');
+    expect(at(report, 'src/themes.ts', 11).evidence).toContain(
+      '(the connection `owner ? ownerDb : db` picks at run time: it holds `ownerDb` from src/themes.ts:5 or `db` ' +
+        'from src/themes.ts:5, and the pool is the worst)',
+    );
+    expect(at(report, 'src/themes.ts', 18).evidence).toContain(
+      'not all one kind of connection (src/themes.ts:18 `adminKnex()` is an admin connection; src/themes.ts:18 ' +
+        '`conn` is parameter `conn` of `resetTheme`, a connection each caller passes); write on each connection in a ' +
+        'call of its own',
+    );
+  });
+});
