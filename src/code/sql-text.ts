@@ -313,6 +313,12 @@ export class SqlTextFolder {
       const returned = body ? onlyReturn(body) : undefined;
       if (returned) return this.fold(returned, allowHoles, depth + 1);
     }
+    // `rotaSql(true)`, `dayOf('s.day')`: a function of the codebase returning one plain text is that text for the
+    // arguments this call passes (a parameter it leaves out, its default), folded in this fold's mode.
+    if (ts.isCallExpression(e) && e.arguments.length > 0) {
+      const returned = this.returnedText(e, allowHoles, depth);
+      if (returned) return returned;
+    }
     if (this.shapes && allowHoles && ts.isCallExpression(e)) {
       const returned = this.returnedFragment(e, depth);
       if (returned) return returned;
@@ -794,6 +800,32 @@ export class SqlTextFolder {
     } finally {
       this.args = saved;
     }
+  }
+
+  /**
+   * `rotaSql(true)` with `rotaSql(byMonth)` returning a template (or string) literal, its only return: that text, its
+   * parameters bound to this call's arguments (or their defaults where the call leaves them out), so a parameter
+   * spliced in is what the call passes: a constant, or a hole for the parser to place (a verb the caller chooses does
+   * not parse, and the write stays unresolved). Undefined where the text does not fold even so (the call is then
+   * reported as before) or the call spreads its arguments.
+   */
+  private returnedText(call: ts.CallExpression, allowHoles: boolean, depth: number): Folded | undefined {
+    if (depth > MAX_BOUND_DEPTH || call.arguments.some(ts.isSpreadElement)) return undefined;
+    const target = this.origins.expr(call.expression);
+    if (target.kind !== 'function' || !target.decl.body) return undefined;
+    const returned = onlyReturn(target.decl.body);
+    const r = returned && skipOuter(returned);
+    if (!r || !(ts.isTemplateExpression(r) || ts.isNoSubstitutionTemplateLiteral(r) || ts.isStringLiteral(r)))
+      return undefined;
+    const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+    for (const [i, p] of target.decl.parameters.entries()) {
+      const a = call.arguments[i];
+      if (p.dotDotDotToken || !ts.isIdentifier(p.name)) return undefined;
+      if (a) bound.set(p, a);
+      else if (p.initializer) bound.set(p, p.initializer);
+    }
+    const folded = this.withArgs(bound, () => this.fold(r, allowHoles, depth + 1));
+    return folded.ok ? folded : undefined;
   }
 
   /**

@@ -1242,3 +1242,16 @@ describe('a knex builder returned on a parameter, and a connection picked by a c
     );
   });
 });
+
+describe('a helper returning plain SQL text built from constants (unres32, ctr-hr-hub)', () => {
+  it('folds the call with its arguments bound: a listing is a read, a constant verb a write, a chosen verb unknown', () => {
+    const report = expectAnnotated('unres32-shapes');
+    const rota = report.writeSites.filter((s) => s.file === 'src/rota.ts');
+    // Lines 21 and 22 (`rotaSql(true)`, `rotaSql(false)`) were unresolved sites of unknown kind: SELECTs, no sites.
+    expect(rota.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')}`)).toEqual([
+      '33 insert ',
+      '39 delete public.shifts',
+    ]);
+    expect(rota[0]!.evidence).toContain("the interpolation `${verb}` changes the statement's structure");
+  });
+});
