@@ -1255,3 +1255,13 @@ describe('a helper returning plain SQL text built from constants (unres32, ctr-h
     expect(rota[0]!.evidence).toContain("the interpolation `${verb}` changes the statement's structure");
   });
 });
+
+describe('an import of a name its module does not export (unres32, b2b-startkit)', () => {
+  it('says so in the reason a Drizzle write names no table', () => {
+    const report = expectAnnotated('unres32-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/flags.ts')!;
+    expect(site.evidence).toContain(
+      "`clinicFlags` cannot be traced to a pgTable(…) declaration ('./schema' has no export `clinicFlags`)",
+    );
+  });
+});
