@@ -1265,3 +1265,14 @@ describe('an import of a name its module does not export (unres32, b2b-startkit)
     );
   });
 });
+
+describe('a loop over a const list of tuples, destructured by position (unres32, Community-Canvas)', () => {
+  it('binds the element to each tuple’s name in turn: a DELETE per table, a count no site, a caller’s list unread', () => {
+    const report = expectAnnotated('unres32-shapes');
+    const drills = report.writeSites.filter((s) => s.file === 'src/drills.ts');
+    expect(drills.map((s) => `${s.line} ${s.coverage} ${s.tables.join(',')}`)).toEqual([
+      '22 unscoped public.drill_notes,public.drill_runs',
+      '30 unresolved ',
+    ]);
+  });
+});
