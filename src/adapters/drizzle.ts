@@ -42,12 +42,16 @@ export const drizzleAdapter: DbAdapter = {
     const table = tableName(call.arguments[0]!, ctx);
     // Only a pgTable object makes db.delete(x) a Drizzle write on its own; the core still
     // requires db to be a Drizzle executor.
+    // Why not, where provenance says (an import of a name its module does not export: a commented-out re-export).
+    const why = table ? undefined : ctx.untraced?.(call.arguments[0]!);
     if (!table)
       return {
         executor,
         operation,
         table: {
-          unresolved: `\`${call.arguments[0]!.getText().slice(0, 40)}\` cannot be traced to a pgTable(…) declaration`,
+          unresolved:
+            `\`${call.arguments[0]!.getText().slice(0, 40)}\` cannot be traced to a pgTable(…) declaration` +
+            (why ? ` (${why})` : ''),
         },
       };
     // .values(…).onConflictDoUpdate(…): ON CONFLICT DO UPDATE; .returning(…): RETURNING.

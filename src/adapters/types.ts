@@ -81,6 +81,11 @@ export interface BuilderContext {
    * traceable function or has several returns.
    */
   returnedBy?(call: ts.CallExpression): ts.Expression | undefined;
+  /**
+   * Why provenance cannot follow an expression (`module src/schema/index.ts has no export \`flags\``), paths relative
+   * to the root, or undefined where it can.
+   */
+  untraced?(expr: ts.Expression): string | undefined;
   /** Whether the schema model knows a table (qualified name), when it was read. */
   tableExists?(qualified: string): boolean;
   /** The audited project's root, for schema files an ORM keeps beside the code. */

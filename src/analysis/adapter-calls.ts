@@ -747,6 +747,10 @@ export class AdapterCalls {
         const o = origins.expr(call.expression);
         return o.kind === 'function' ? soleReturn(o.decl) : undefined;
       },
+      untraced: (expr) => {
+        const o = origins.expr(expr);
+        return o.kind === 'unknown' ? o.reason.split(`${this.deps.root}/`).join('') : undefined;
+      },
     };
   }
 

@@ -10,6 +10,7 @@ import { kyselyOtherDialect } from './other-dialect.js';
 import type { TypeEvidence } from './type-evidence.js';
 import { SqlTextFolder } from '../code/sql-text.js';
 import type { Facts, FactKind } from '../code/fixpoint.js';
+import { argumentPresence } from './argument-presence.js';
 import { returnedAt, returnedParam, returnsFact, type ReturnsFact, sameHandle, scopedOnReturn } from './returns.js';
 import type { SetValue, StatementEffect } from '../sql/classify.js';
 import { type AmbientHandle, AmbientProviders, proxiedTarget, proxyTraps } from './ambient/providers.js';
@@ -307,6 +308,8 @@ export class HandleResolver {
       const read = this.ambient.accessor(e, (x) => this.trace(x));
       if (read) return read;
     }
+    const either = ts.isConditionalExpression(e) ? this.eitherBranch(e) : undefined;
+    if (either) return either;
     const keyed = this.keyedMember(e);
     if (keyed) return keyed;
     const found = openContainerRead(this.fromOrigin(this.origins.expr(e), e), e, this.origins);
@@ -540,6 +543,27 @@ export class HandleResolver {
   }
 
   /**
+   * `owner ? ownerDb : db` with a connection on both sides: read as a local given either value (replaced-members.ts),
+   * one connection if both are it, admin if both are admin, a bare pool among them the worst; otherwise which one
+   * runs a write is decided at run time, and the reason names each side and the condition (a write on it is
+   * unresolved, never dropped: the libraries stay with it). Undefined when either side is no connection (left to
+   * provenance, as before).
+   */
+  private eitherBranch(e: ts.ConditionalExpression): Handle | undefined {
+    const a = this.trace(e.whenTrue);
+    const b = this.trace(e.whenFalse);
+    if (!isConnection(a) || !isConnection(b)) return undefined;
+    const values = [e.whenTrue, e.whenFalse].map((value) => ({ value, at: value }));
+    const reason = `the connection \`${shortText(e, 40)}\` picks at run time`;
+    const h = replacedMember(values, reason, (x) => this.trace(x), this.root, undefined, true);
+    if (!h || h.kind !== 'unknown') return h;
+    const libraries = [...new Set([a, b].flatMap((x) =>
+      (x.kind === 'executor' || x.kind === 'admin') && x.adapter ? [x.adapter] : []))];
+    const fix = 'write on each connection in a call of its own, so that each write names the one it runs on';
+    return { ...h, reason: `${h.reason}; ${fix}`, ...(libraries.length ? { libraries } : {}) };
+  }
+
+  /**
    * `trx ?? db` / `trx || db` with `trx` an optional parameter (`trx?: Knex.Transaction`, `trx = undefined`) and `db`
    * a connection: the parameter, judged at each call by what it passes, or by `db` where the call leaves it out.
    * Also `input.tx ?? dbAdmin`, an options object's field (builtcrm, signacare): judged at each call by the field the
@@ -604,6 +628,9 @@ export class HandleResolver {
     // `conn('episodes')`, `(owner ? ownerDb : db)('t')`: a query builder made by calling a knex executor runs on it
     // (read when a function of the code returns such a builder for its caller's chain, failopen31).
     if (callableExecutor(calleeHandle)) return calleeHandle;
+    // `(owner ? ownerDb : db)('t')` on two connections: the reason names both (eitherBranch).
+    if (ts.isConditionalExpression(callee) && calleeHandle.kind === 'unknown' && this.eitherBranch(callee))
+      return calleeHandle;
     if (ts.isPropertyAccessExpression(callee)) {
       const proxied = this.instanceProxy(callee, call);
       if (proxied) return proxied;
@@ -911,7 +938,10 @@ export class HandleResolver {
       wrap && wrapped && !ts.isSpreadElement(wrapped) ? this.wrappingAdapter(wrap.call.expression) : undefined;
     const over = wrapAdapter ? this.overConnection(wrapAdapter, wrapped, call!) : undefined;
     if (over) return over;
-    const first = returnedAt(this.facts.get(this.returnsKind, fn), fn, call);
+    const fact = this.facts.get(this.returnsKind, fn);
+    // `visitsOf(clinicId, trx)` returning `conn('visits').where(…)`: a builder on the connection this call passes.
+    if (call && fact.onParam) return this.onArgument(fn, fact.onParam, call);
+    const first = returnedAt(fact, fn, call);
     // A factory that opens a transaction and sets the org context on the connection it returns.
     if (
       call &&
@@ -931,6 +961,37 @@ export class HandleResolver {
       };
     }
     return first;
+  }
+
+  /**
+   * What a call of a function returning a builder on its own parameter runs on: the argument it passes there, or the
+   * parameter's default where it passes none (or `undefined`). An argument that may itself be left out at run time (an
+   * optional parameter of the caller's, handed on) is judged at each of the caller's calls, with the default where
+   * those pass nothing.
+   */
+  private onArgument(
+    fn: ts.FunctionLikeDeclaration,
+    own: Extract<Handle, { kind: 'param' }>,
+    call: ts.CallExpression,
+  ): Handle {
+    const index = own.binding.index;
+    const arg = call.arguments[index];
+    if (call.arguments.slice(0, index + 1).some(ts.isSpreadElement))
+      return { kind: 'unknown', reason: `the call of \`${functionName(fn)}\` spreads its arguments` };
+    const given = arg && !isUndefined(arg) ? this.trace(arg) : undefined;
+    const fallback = own.fallback && 'label' in own.fallback
+      ? { ...own.fallback, label: `${own.fallback.label} (the default of ${own.label})` } : own.fallback;
+    if (!given) {
+      return fallback ?? {
+        kind: 'unknown',
+        reason: `\`${functionName(fn)}\` returns a builder on its ${own.label.replace(/ of `.*$/, '')}, which the ` +
+          `call at ${where(call, this.root)} leaves out`,
+      };
+    }
+    if (given.kind !== 'param' || given.fallback || !fallback || argumentPresence(fn, call).get(index) !== 'maybe')
+      return given;
+    const other = 'label' in fallback ? fallback.label : `the default of ${own.label}`;
+    return { ...given, fallback, label: `${given.label}, or ${other} where a call does not pass it` };
   }
 
   /**
@@ -1152,6 +1213,12 @@ export class HandleResolver {
 /** A handle that stands for a connection (traced or pending), not a library export or a non-database value. */
 function isConnection(h: Handle): boolean {
   return ['executor', 'admin', 'scoped', 'param', 'ambient'].includes(h.kind);
+}
+
+/** `undefined` or `void 0`: a default parameter takes its default. */
+function isUndefined(e: ts.Expression): boolean {
+  const x = skipOuter(e);
+  return (ts.isIdentifier(x) && x.text === 'undefined' && !lookup(x)) || ts.isVoidExpression(x);
 }
 
 /** An executor whose library builds a query by calling it (knex's `db('t')`), the builder running on it. */

@@ -26,6 +26,11 @@ export interface ReturnsFact {
   unguarded: Handle;
   /** What it returns on any path (no call known, or no guards). */
   any: Handle;
+  /**
+   * A builder made on one of its own parameters on every path (`return conn('visits').where(…)`, `conn: Knex = db`):
+   * that parameter's handle (its default as `fallback`), for each call to read as the argument it passes.
+   */
+  onParam?: Extract<Handle, { kind: 'param' }>;
 }
 
 export function returnsFact(trace: (e: ts.Expression) => Handle): FactKind<ts.FunctionLikeDeclaration, ReturnsFact> {
@@ -38,8 +43,10 @@ export function returnsFact(trace: (e: ts.Expression) => Handle): FactKind<ts.Fu
         return { guards: [], unguarded: none, any: none };
       }
       if (!ts.isBlock(body)) {
-        const h = combine(fn, [trace(body)]);
-        return { guards: [], unguarded: h, any: h };
+        const traced = trace(body);
+        const h = combine(fn, [traced]);
+        const onParam = ownParam(fn, [traced]);
+        return { guards: [], unguarded: h, any: h, ...(onParam ? { onParam } : {}) };
       }
       const guards: ReturnsFact['guards'] = [];
       const all: Handle[] = [];
@@ -60,7 +67,8 @@ export function returnsFact(trace: (e: ts.Expression) => Handle): FactKind<ts.Fu
         if (guard) guards.push({ param: guard.param, when: guard.when, handle: combine(fn, [trace(guard.returns)]) });
         else unguarded.push(...into);
       }
-      return { guards, unguarded: combine(fn, unguarded), any: combine(fn, all) };
+      const onParam = guards.length ? undefined : ownParam(fn, all);
+      return { guards, unguarded: combine(fn, unguarded), any: combine(fn, all), ...(onParam ? { onParam } : {}) };
     },
     conservative: (fn) => {
       const h: Handle = {
@@ -72,6 +80,7 @@ export function returnsFact(trace: (e: ts.Expression) => Handle): FactKind<ts.Fu
     same: (a, b) =>
       sameHandle(a.any, b.any) &&
       sameHandle(a.unguarded, b.unguarded) &&
+      (a.onParam === b.onParam || (!!a.onParam && !!b.onParam && sameHandle(a.onParam, b.onParam))) &&
       a.guards.length === b.guards.length &&
       a.guards.every(
         (g, i) =>
@@ -102,6 +111,21 @@ export function returnedAt(
 }
 
 /**
+ * Every return on one parameter of the function itself, the parameter whole (not a field of it) and never reassigned:
+ * what a call gets is decided by the argument it passes there (handles.ts `returned`).
+ */
+function ownParam(fn: ts.FunctionLikeDeclaration, results: Handle[]): Extract<Handle, { kind: 'param' }> | undefined {
+  const first = results[0];
+  if (first?.kind !== 'param' || first.binding.fn !== fn || first.binding.path.length || first.path?.length ||
+    first.opened)
+    return undefined;
+  const same = results.every(
+    (r) => r.kind === 'param' && r.binding.fn === fn && r.binding.index === first.binding.index && !r.path?.length,
+  );
+  return same && !reassignedParam(fn, first.binding.index) ? first : undefined;
+}
+
+/**
  * The parameter a function returns unchanged on every path, only retyped (`(db) => db as unknown as Kysely<X>`): a
  * call of it is its argument. Undefined when some return is anything else or the parameter is reassigned.
  */
@@ -126,15 +150,21 @@ function computeReturnedParam(fn: ts.FunctionLikeDeclaration): number | undefine
     index = b.index;
   }
   if (index === undefined || !ts.isBlock(body)) return index;
+  return reassignedParam(fn, index) ? undefined : index;
+}
+
+/** Whether the body assigns the parameter (`conn = conn ?? other`): then it is not what the call passed. */
+function reassignedParam(fn: ts.FunctionLikeDeclaration, index: number): boolean {
   const name = fn.parameters[index]?.name;
+  if (!fn.body || !ts.isBlock(fn.body) || !name || !ts.isIdentifier(name)) return false;
   let reassigned = false;
-  walkDescendants(body, (n) => {
+  walkDescendants(fn.body, (n) => {
     if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left) &&
-      name && ts.isIdentifier(name) && n.left.text === name.text)
+      n.left.text === name.text)
       reassigned = true;
     return !reassigned;
   });
-  return reassigned ? undefined : index;
+  return reassigned;
 }
 
 /**

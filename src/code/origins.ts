@@ -232,6 +232,12 @@ export class OriginResolver {
       case 'import': {
         const id = `${binding.module}\u0000${binding.imported}`;
         const target = this.importsOf(sf).get(id, () => resolveImport(this.host, sf.fileName, binding));
+        // A module that resolves but exports no such name (a re-export commented out) is said so: the import is the
+        // code's to fix, not a module the audit failed to find.
+        const file =
+          !target && binding.imported !== '*' ? this.host.resolveModule(sf.fileName, binding.module) : undefined;
+        if (file && this.host.getSourceFile(file))
+          return { kind: 'unknown', reason: `'${binding.module}' has no export \`${binding.imported}\`` };
         if (!target)
           return {
             kind: 'unknown',

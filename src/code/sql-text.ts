@@ -313,6 +313,12 @@ export class SqlTextFolder {
       const returned = body ? onlyReturn(body) : undefined;
       if (returned) return this.fold(returned, allowHoles, depth + 1);
     }
+    // `rotaSql(true)`, `dayOf('s.day')`: a function of the codebase returning one plain text is that text for the
+    // arguments this call passes (a parameter it leaves out, its default), folded in this fold's mode.
+    if (ts.isCallExpression(e) && e.arguments.length > 0) {
+      const returned = this.returnedText(e, allowHoles, depth);
+      if (returned) return returned;
+    }
     if (this.shapes && allowHoles && ts.isCallExpression(e)) {
       const returned = this.returnedFragment(e, depth);
       if (returned) return returned;
@@ -326,7 +332,9 @@ export class SqlTextFolder {
       const bound =
         b && (b.kind === 'parameter' || b.kind === 'variable') && b.path.length === 0
           ? this.bindings.get(b.decl)
-          : undefined;
+          : b?.kind === 'variable'
+            ? this.bindings.get(tupleElement(b.decl, b.path) ?? b.decl)
+            : undefined;
       if (bound !== undefined) return text(bound);
     }
     if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
@@ -797,6 +805,32 @@ export class SqlTextFolder {
   }
 
   /**
+   * `rotaSql(true)` with `rotaSql(byMonth)` returning a template (or string) literal, its only return: that text, its
+   * parameters bound to this call's arguments (or their defaults where the call leaves them out), so a parameter
+   * spliced in is what the call passes: a constant, or a hole for the parser to place (a verb the caller chooses does
+   * not parse, and the write stays unresolved). Undefined where the text does not fold even so (the call is then
+   * reported as before) or the call spreads its arguments.
+   */
+  private returnedText(call: ts.CallExpression, allowHoles: boolean, depth: number): Folded | undefined {
+    if (depth > MAX_BOUND_DEPTH || call.arguments.some(ts.isSpreadElement)) return undefined;
+    const target = this.origins.expr(call.expression);
+    if (target.kind !== 'function' || !target.decl.body) return undefined;
+    const returned = onlyReturn(target.decl.body);
+    const r = returned && skipOuter(returned);
+    if (!r || !(ts.isTemplateExpression(r) || ts.isNoSubstitutionTemplateLiteral(r) || ts.isStringLiteral(r)))
+      return undefined;
+    const bound = new Map<ts.ParameterDeclaration, ts.Expression>();
+    for (const [i, p] of target.decl.parameters.entries()) {
+      const a = call.arguments[i];
+      if (p.dotDotDotToken || !ts.isIdentifier(p.name)) return undefined;
+      if (a) bound.set(p, a);
+      else if (p.initializer) bound.set(p, p.initializer);
+    }
+    const folded = this.withArgs(bound, () => this.fold(r, allowHoles, depth + 1));
+    return folded.ok ? folded : undefined;
+  }
+
+  /**
    * `const { clause, params } = companyFilter(id, 'h')`, `${clause}` spliced: a field of what an in-repo helper
    * returns, where every return is an object literal naming that field. Its text is each return's value of the field,
    * folded with the helper's parameters bound to this call's arguments (`''` or `AND h.company_id = $1`). A shape fold
@@ -1045,11 +1079,11 @@ function mappedResults(call: ts.CallExpression): ts.Expression[] | undefined {
  * over an array literal of string constants, in place or held in a const nothing adds to, with its names. Undefined
  * when it reads none, or more than one such element (their pairs are not read).
  */
-function loopOfNames(expr: ts.Expression): { decl: ts.VariableDeclaration; names: string[] } | undefined {
+function loopOfNames(expr: ts.Expression): { decl: ts.Node; names: string[] } | undefined {
   // A loop's element is in scope only inside its loop: a text outside every `for … of` reads none (most texts), and
   // is not walked for one.
   if (!insideForOf(expr)) return undefined;
-  let found: { decl: ts.VariableDeclaration; names: string[] } | undefined;
+  let found: { decl: ts.Node; names: string[] } | undefined;
   const seen = new Set<ts.Node>();
   // An explicit stack: a text of thousands of `+` nests deeper than a recursive walk can follow.
   const stack: { node: ts.Node; depth: number }[] = [{ node: expr, depth: 0 }];
@@ -1062,20 +1096,39 @@ function loopOfNames(expr: ts.Expression): { decl: ts.VariableDeclaration; names
       continue;
     }
     const b = lookup(n);
-    if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length > 0 || seen.has(b.decl)) continue;
-    seen.add(b.decl);
-    const names = loopNames(b.decl);
+    // `for (const [key, table] of pairs)`: the element `table` stands for, its own key (tupleElement).
+    const element = b?.kind === 'variable' ? tupleElement(b.decl, b.path) : undefined;
+    if (b?.kind !== 'variable' || b.flags !== 'const' || (b.path.length > 0 && !element)) continue;
+    const key = element ?? b.decl;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const names = loopNames(b.decl, element ? (b.path[0] as number) : undefined);
     if (names) {
       if (found) return undefined;
-      found = { decl: b.decl, names };
-    } else if (b.decl.initializer && b.decl.getSourceFile() === n.getSourceFile() && depth < 4)
+      found = { decl: key, names };
+    } else if (element) continue;
+    else if (b.decl.initializer && b.decl.getSourceFile() === n.getSourceFile() && depth < 4)
       stack.push({ node: b.decl.initializer, depth: depth + 1 });
   }
   // A list of whole statements (`for (const statement of statements) db.query(statement)`) is a start-up migration's
   // shape, read by the schema's code migrations; here the element stays what it was (a DO block's writes are not read).
   const whole = skipOuter(expr);
-  if (found && ts.isIdentifier(whole) && lookup(whole)?.decl === found.decl) return undefined;
+  const wholeBinding = found && ts.isIdentifier(whole) ? lookup(whole) : undefined;
+  if (wholeBinding?.kind === 'variable' && (tupleElement(wholeBinding.decl, wholeBinding.path) ?? wholeBinding.decl) ===
+    found!.decl)
+    return undefined;
   return found;
+}
+
+/**
+ * The element of `const [key, table]` a destructured loop variable is (`table`: path [1]), for a `for … of` element
+ * destructured by position only; undefined for anything else (an object pattern, a nested one, a rest element).
+ */
+function tupleElement(decl: ts.VariableDeclaration, path: readonly (string | number)[]): ts.Node | undefined {
+  if (path.length !== 1 || typeof path[0] !== 'number' || !ts.isArrayBindingPattern(decl.name)) return undefined;
+  if (!ts.isForOfStatement(decl.parent.parent)) return undefined;
+  const el = decl.name.elements[path[0]];
+  return el && ts.isBindingElement(el) && !el.dotDotDotToken && ts.isIdentifier(el.name) ? el : undefined;
 }
 
 function insideForOf(node: ts.Node): boolean {
@@ -1083,10 +1136,14 @@ function insideForOf(node: ts.Node): boolean {
   return false;
 }
 
-/** The names a `for (const x of …)` element takes: an array literal of string constants nothing adds to. */
-function loopNames(decl: ts.VariableDeclaration): string[] | undefined {
+/**
+ * The names a `for (const x of …)` element takes: an array literal of string constants nothing adds to; with `at`,
+ * the names position `at` of `for (const [k, x] of …)` takes, each element of the list an array literal whose
+ * element there is a string constant.
+ */
+function loopNames(decl: ts.VariableDeclaration, at?: number): string[] | undefined {
   const loop = decl.parent.parent;
-  if (!ts.isForOfStatement(loop) || !ts.isIdentifier(decl.name)) return undefined;
+  if (!ts.isForOfStatement(loop) || (at === undefined && !ts.isIdentifier(decl.name))) return undefined;
   let list = skipOuter(loop.expression);
   if (ts.isIdentifier(list)) {
     const held = lookup(list);
@@ -1097,8 +1154,11 @@ function loopNames(decl: ts.VariableDeclaration): string[] | undefined {
   if (!ts.isArrayLiteralExpression(list) || list.elements.length === 0 || list.elements.length > MAX_VARIANTS)
     return undefined;
   const names: string[] = [];
-  for (const el of list.elements) {
-    if (!ts.isStringLiteral(el) && !ts.isNoSubstitutionTemplateLiteral(el)) return undefined;
+  for (const item of list.elements) {
+    const tuple = at === undefined ? undefined : skipOuter(item as ts.Expression);
+    if (tuple && !ts.isArrayLiteralExpression(tuple)) return undefined;
+    const el = tuple && ts.isArrayLiteralExpression(tuple) ? tuple.elements[at!] : item;
+    if (!el || (!ts.isStringLiteral(el) && !ts.isNoSubstitutionTemplateLiteral(el))) return undefined;
     names.push(el.text);
   }
   return names;

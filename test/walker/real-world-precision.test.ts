@@ -1256,3 +1256,69 @@ describe("a clause destructured from a helper's returned object (unres31, ctr-hr
     expect(report.writeSites.find((s) => s.file === 'src/reports.ts' && s.line === 40)!.operation).toBe('update');
   });
 });
+
+describe('a knex builder returned on a parameter, and a connection picked by a conditional (unres32, signacare)', () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it("runs the returned builder on what each call passes, or on the parameter's default where it passes none", () => {
+    const report = expectAnnotated('unres32-shapes');
+    expect(at(report, 'src/visits.ts', 12).evidence).toContain(
+      'runs on knex pool from knex() at src/db.ts:3 (the default of parameter `conn` of `visitsOf`)',
+    );
+    // An optional parameter handed on: the caller that passes nothing leaves `visitsOf` its default.
+    expect(at(report, 'src/visits.ts', 27).evidence).toContain(
+      'the call at src/visits.ts:38 restoreVisit(clinicId, id) runs on knex pool from knex() at src/db.ts:3',
+    );
+    expect(at(report, 'src/visits.ts', 66).evidence).toContain(
+      '`visitsOn` returns a builder on its parameter `conn`, which the call at src/visits.ts:66 leaves out',
+    );
+  });
+
+  it('reads a conditional between connections as a local given either: the pool the worst, else naming both', () => {
+    const report = expectAnnotated('unres32-shapes');
+    expect(at(report, 'src/themes.ts', 11).evidence).toContain(
+      '(the connection `owner ? ownerDb : db` picks at run time: it holds `ownerDb` from src/themes.ts:5 or `db` ' +
+        'from src/themes.ts:5, and the pool is the worst)',
+    );
+    expect(at(report, 'src/themes.ts', 18).evidence).toContain(
+      'not all one kind of connection (src/themes.ts:18 `adminKnex()` is an admin connection; src/themes.ts:18 ' +
+        '`conn` is parameter `conn` of `resetTheme`, a connection each caller passes); write on each connection in a ' +
+        'call of its own',
+    );
+  });
+});
+
+describe('a helper returning plain SQL text built from constants (unres32, ctr-hr-hub)', () => {
+  it('folds the call with its arguments bound: a listing is a read, a constant verb a write, a chosen verb unknown', () => {
+    const report = expectAnnotated('unres32-shapes');
+    const rota = report.writeSites.filter((s) => s.file === 'src/rota.ts');
+    // Lines 21 and 22 (`rotaSql(true)`, `rotaSql(false)`) were unresolved sites of unknown kind: SELECTs, no sites.
+    expect(rota.map((s) => `${s.line} ${s.operation} ${s.tables.join(',')}`)).toEqual([
+      '33 insert ',
+      '39 delete public.shifts',
+    ]);
+    expect(rota[0]!.evidence).toContain("the interpolation `${verb}` changes the statement's structure");
+  });
+});
+
+describe('an import of a name its module does not export (unres32, b2b-startkit)', () => {
+  it('says so in the reason a Drizzle write names no table', () => {
+    const report = expectAnnotated('unres32-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/flags.ts')!;
+    expect(site.evidence).toContain(
+      "`clinicFlags` cannot be traced to a pgTable(…) declaration ('./schema' has no export `clinicFlags`)",
+    );
+  });
+});
+
+describe('a loop over a const list of tuples, destructured by position (unres32, Community-Canvas)', () => {
+  it('binds the element to each tuple’s name in turn: a DELETE per table, a count no site, a caller’s list unread', () => {
+    const report = expectAnnotated('unres32-shapes');
+    const drills = report.writeSites.filter((s) => s.file === 'src/drills.ts');
+    expect(drills.map((s) => `${s.line} ${s.coverage} ${s.tables.join(',')}`)).toEqual([
+      '22 unscoped public.drill_notes,public.drill_runs',
+      '30 unresolved ',
+    ]);
+  });
+});

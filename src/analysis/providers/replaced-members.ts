@@ -154,6 +154,9 @@ function describe(h: Handle): string {
       return 'is an admin connection';
     case 'scoped':
       return 'is an org-scoped connection';
+    // A store's accessor: which connection it gives, each path into the write says (the label names the store).
+    case 'ambient':
+      return `is ${h.label}`;
     // Which connection a parameter is, each call says: a join of it with another value is not read per call.
     case 'param':
       return `is ${h.label}, a connection each caller passes`;
