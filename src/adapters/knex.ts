@@ -107,7 +107,7 @@ export const knexAdapter: DbAdapter = {
       executor,
       operation,
       ...kind,
-      table: made ? tableOf(made, [...made.links, ...before], after, ctx) : tableOf(chain, before, after, ctx),
+      table: made ? returnedTable(made, before, after, ctx) : tableOf(chain, before, after, ctx),
       distinctive: chain.rootCall !== undefined || before.some((l) => TABLE_METHODS.has(l.name)),
       ...(fieldCall ? { fieldCall } : {}),
     };
@@ -115,12 +115,34 @@ export const knexAdapter: DbAdapter = {
 };
 
 /** The builder naming its table that the function a chain's root call calls returns (one return), if any. */
-function returnedBuilder(chain: Chain, ctx: BuilderContext, namesTable: (c: Chain) => boolean): Chain | undefined {
-  const returned = chain.rootCall && ctx.returnedBy?.(chain.rootCall);
-  const e = returned && skipOuterAndAwait(returned);
-  const made = e && ts.isCallExpression(e) ? methodChain(e) : undefined;
+function returnedBuilder(chain: Chain, ctx: BuilderContext, namesTable: (c: Chain) => boolean): Chain[] | undefined {
+  if (!chain.rootCall) return undefined;
+  // Every return (`if (archived) return conn('old_t')…; return conn('t')…`), not only a sole one: a function with two
+  // was no write at all. A `return null` / `return undefined` makes no query.
+  const returned = (ctx.returnsOf?.(chain.rootCall) ?? []).map(skipOuterAndAwait).filter((e) => !isNothing(e));
+  const made = returned.map((e) => (ts.isCallExpression(e) ? methodChain(e) : undefined));
   // A package's function (`createHash('sha256')` of a `hashOf(x).update(data)`) makes no knex builder.
-  return made && namesTable(made) && !ctx.packageExport?.(made.base) ? made : undefined;
+  const builders = made.filter((m): m is Chain => !!m && namesTable(m) && !ctx.packageExport?.(m.base));
+  return builders.length && builders.length === returned.length ? builders : undefined;
+}
+
+function isNothing(e: ts.Expression): boolean {
+  return e.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(e) && e.text === 'undefined');
+}
+
+/** The table of a write on what a function returns: its builders' table when they agree. */
+function returnedTable(
+  made: Chain[],
+  before: Chain['links'],
+  after: Chain['links'],
+  ctx: BuilderContext,
+): BuilderWrite['table'] {
+  const tables = made.map((m) => tableOf(m, [...m.links, ...before], after, ctx));
+  const unresolved = tables.find((t) => 'unresolved' in t);
+  if (unresolved) return unresolved;
+  const names = [...new Set(tables.map((t) => ('name' in t ? t.name : '')))];
+  if (names.length === 1) return tables[0]!;
+  return { unresolved: `the function returns builders on different tables (${names.join(', ')})` };
 }
 
 /** Methods of a knex instance or query builder that may come before the table is named. */

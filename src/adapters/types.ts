@@ -81,6 +81,8 @@ export interface BuilderContext {
    * traceable function or has several returns.
    */
   returnedBy?(call: ts.CallExpression): ts.Expression | undefined;
+  /** Every expression an in-repo function returns (each `return`, or an arrow's body), or undefined when not one. */
+  returnsOf?(call: ts.CallExpression): readonly ts.Expression[] | undefined;
   /**
    * Why provenance cannot follow an expression (`module src/schema/index.ts has no export \`flags\``), paths relative
    * to the root, or undefined where it can.

@@ -10,6 +10,7 @@ import { normalizeQualifiedName } from '../schema/names.js';
 import type { StatementEffect } from '../sql/classify.js';
 import type { ConnState, FileFacts, QueryNode, RawSite } from './facts.js';
 import { constructionOf, soleReturn } from './construction.js';
+import { returnedExpressions } from '../code/own-returns.js';
 import { type Handle, where } from './handles.js';
 import { chainRoot, embeddingCall, heldFragment } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
@@ -746,6 +747,10 @@ export class AdapterCalls {
       returnedBy: (call) => {
         const o = origins.expr(call.expression);
         return o.kind === 'function' ? soleReturn(o.decl) : undefined;
+      },
+      returnsOf: (call) => {
+        const o = origins.expr(call.expression);
+        return o.kind === 'function' ? returnedExpressions(o.decl) : undefined;
       },
       untraced: (expr) => {
         const o = origins.expr(expr);

@@ -1170,7 +1170,11 @@ describe('writes that were dropped without a word (failopen31): dependency bags,
   it('reads a knex builder a function of the code returns: a site with its table, on what the call returns', () => {
     const report = expectAnnotated('failopen31-knex');
     const sites = report.writeSites.map((s) => `${s.line} ${s.tables.join(',')}`);
-    expect(sites).toEqual(['18 public.episodes', '25 public.branding', '27 public.branding']);
+    expect(sites).toEqual(['18 public.episodes', '25 public.branding', '27 public.branding', '56 ', '59 public.episodes']);
+    // A function with two returns: each is a builder, a write on either table (was no site at all).
+    expect(report.writeSites.find((s) => s.line === 56)!.evidence).toContain(
+      'the function returns builders on different tables (public.episodes_archive, public.episodes)',
+    );
   });
 });
 
