@@ -233,10 +233,12 @@ export class OriginResolver {
         const id = `${binding.module}\u0000${binding.imported}`;
         const target = this.importsOf(sf).get(id, () => resolveImport(this.host, sf.fileName, binding));
         // A module that resolves but exports no such name (a re-export commented out) is said so: the import is the
-        // code's to fix, not a module the audit failed to find.
+        // code's to fix, not a module the audit failed to find. Unless it re-exports (`export *`) a module the
+        // checkout lacks, which may be where the name is (generated at build time: hole-cause.ts says so).
         const file =
           !target && binding.imported !== '*' ? this.host.resolveModule(sf.fileName, binding.module) : undefined;
-        if (file && this.host.getSourceFile(file))
+        const module = file ? this.host.getSourceFile(file) : undefined;
+        if (module && !this.reExportsMissing(module))
           return { kind: 'unknown', reason: `'${binding.module}' has no export \`${binding.imported}\`` };
         if (!target)
           return {
@@ -248,6 +250,18 @@ export class OriginResolver {
       default:
         return { kind: 'unknown', reason: `\`${binding.name}\` is not a value this analysis follows` };
     }
+  }
+
+  /** Whether a module re-exports (`export * from`) a module that does not resolve. */
+  private reExportsMissing(module: ts.SourceFile): boolean {
+    return module.statements.some(
+      (st) =>
+        ts.isExportDeclaration(st) &&
+        !st.exportClause &&
+        !!st.moduleSpecifier &&
+        ts.isStringLiteral(st.moduleSpecifier) &&
+        !this.host.resolveModule(module.fileName, st.moduleSpecifier.text),
+    );
   }
 
   /**
