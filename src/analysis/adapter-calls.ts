@@ -20,6 +20,7 @@ import { connectionKey } from './connection-state.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { DRAFT_EVIDENCE, unresolvedSqlSite } from './write-sites.js';
 import { fixedTableWrite, namesItsTables, writeWithHoles } from './write-text.js';
+import { numberingInput } from '../code/placeholder-numbering.js';
 import { placeholderFillOf } from '../code/placeholder-fill.js';
 import {
   BIND_ADVICE, definerCalls, effectWrites, inertExpression, resolveSql, statementTextExpr,
@@ -342,7 +343,15 @@ export class AdapterCalls {
     // A write whose tables its constant text names, interpolations only where no table or second write goes: judged
     // on its connection where the text is written (write-text.ts). Read without a builder call's bindings: a table
     // some caller's argument names is a table-generic builder's, below.
-    const fixed = sql.ok ? undefined : fixedTableWrite(this.deps, text ?? sqlExpr, adapter.placeholders);
+    // The caller's text read alone misses what the builder does to it on the way (its `?` numbered as `$n`,
+    // placeholder-numbering.ts): then the builder's own argument, read with this call's bindings.
+    const fixed = sql.ok
+      ? undefined
+      : (fixedTableWrite(this.deps, text ?? sqlExpr, adapter.placeholders) ??
+        (instance && text
+          ? this.deps.folder.withArgs(instance.bound, () =>
+              fixedTableWrite(this.deps, sqlExpr, adapter.placeholders))
+          : undefined));
     if (fixed) {
       // A builder's caller whose arguments name nothing of the write: the text's own function makes the site.
       if (!ownText) return false;
@@ -977,7 +986,9 @@ function normalize(text: string): string {
  * local const.
  */
 function boundText(deps: FlowDeps, sqlExpr: ts.Expression, instance: Instance): ts.Expression {
-  let text = throughBindings(statementTextExpr(deps, sqlExpr) ?? sqlExpr, instance.bound, deps.origins);
+  const own = statementTextExpr(deps, sqlExpr) ?? sqlExpr;
+  // `pool.query(toDollar(sql))`: the statement is the `sql` the builder numbers, written where it is bound.
+  let text = throughBindings(numberingInput(own, deps.origins) ?? own, instance.bound, deps.origins);
   const e = skipOuter(text);
   if (ts.isIdentifier(e)) {
     const origin = deps.origins.expr(e);
