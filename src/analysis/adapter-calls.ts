@@ -343,18 +343,18 @@ export class AdapterCalls {
     // A write whose tables its constant text names, interpolations only where no table or second write goes: judged
     // on its connection where the text is written (write-text.ts). Read without a builder call's bindings: a table
     // some caller's argument names is a table-generic builder's, below.
-    // The caller's text read alone misses what the builder does to it on the way (its `?` numbered as `$n`,
-    // placeholder-numbering.ts): then the builder's own argument, read with this call's bindings.
-    const fixed = sql.ok
-      ? undefined
-      : (fixedTableWrite(this.deps, text ?? sqlExpr, adapter.placeholders) ??
-        (instance && text
-          ? this.deps.folder.withArgs(instance.bound, () =>
-              fixedTableWrite(this.deps, sqlExpr, adapter.placeholders))
-          : undefined));
+    const fixedOwn = sql.ok ? undefined : fixedTableWrite(this.deps, text ?? sqlExpr, adapter.placeholders);
+    // Else the builder's own argument read with this call's bindings: the table a call names (`insertRows('tickets',
+    // cols, rows)` of `INSERT INTO "${table}" (${names}) VALUES ${tuples}`), or the caller's text as the builder sends
+    // it (its `?` numbered `$n`, placeholder-numbering.ts). Completed by this call, so a site of this call.
+    const fixedBound =
+      sql.ok || fixedOwn || !instance || !text
+        ? undefined
+        : this.deps.folder.withArgs(instance.bound, () => fixedTableWrite(this.deps, sqlExpr, adapter.placeholders));
+    const fixed = fixedOwn ?? fixedBound;
     if (fixed) {
       // A builder's caller whose arguments name nothing of the write: the text's own function makes the site.
-      if (!ownText) return false;
+      if (!ownText && !fixedBound) return false;
       this.runner.execute(call, handle, api, fixed.effects, fixed.variants.map(normalize).join(' | '), fixed.variants,
         state);
       const holes = fixed.holes.map((h) => `\`\${${h}}\``).join(', ');
