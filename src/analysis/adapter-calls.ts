@@ -21,6 +21,7 @@ import { connectionKey } from './connection-state.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { DRAFT_EVIDENCE, unresolvedSqlSite } from './write-sites.js';
 import { fixedTableWrite, namesItsTables, writeWithHoles } from './write-text.js';
+import { numberingInput } from '../code/placeholder-numbering.js';
 import { placeholderFillOf } from '../code/placeholder-fill.js';
 import {
   BIND_ADVICE, definerCalls, effectWrites, inertExpression, resolveSql, statementTextExpr,
@@ -347,10 +348,18 @@ export class AdapterCalls {
     // A write whose tables its constant text names, interpolations only where no table or second write goes: judged
     // on its connection where the text is written (write-text.ts). Read without a builder call's bindings: a table
     // some caller's argument names is a table-generic builder's, below.
-    const fixed = sql.ok ? undefined : fixedTableWrite(this.deps, text ?? sqlExpr, adapter.placeholders);
+    const fixedOwn = sql.ok ? undefined : fixedTableWrite(this.deps, text ?? sqlExpr, adapter.placeholders);
+    // Else the builder's own argument read with this call's bindings: the table a call names (`insertRows('tickets',
+    // cols, rows)` of `INSERT INTO "${table}" (${names}) VALUES ${tuples}`), or the caller's text as the builder sends
+    // it (its `?` numbered `$n`, placeholder-numbering.ts). Completed by this call, so a site of this call.
+    const fixedBound =
+      sql.ok || fixedOwn || !instance || !text
+        ? undefined
+        : this.deps.folder.withArgs(instance.bound, () => fixedTableWrite(this.deps, sqlExpr, adapter.placeholders));
+    const fixed = fixedOwn ?? fixedBound;
     if (fixed) {
       // A builder's caller whose arguments name nothing of the write: the text's own function makes the site.
-      if (!ownText) return false;
+      if (!ownText && !fixedBound) return false;
       this.runner.execute(call, handle, api, fixed.effects, fixed.variants.map(normalize).join(' | '), fixed.variants,
         state);
       const holes = fixed.holes.map((h) => `\`\${${h}}\``).join(', ');
@@ -1010,7 +1019,9 @@ function normalize(text: string): string {
  * local const.
  */
 function boundText(deps: FlowDeps, sqlExpr: ts.Expression, instance: Instance): ts.Expression {
-  let text = throughBindings(statementTextExpr(deps, sqlExpr) ?? sqlExpr, instance.bound, deps.origins);
+  const own = statementTextExpr(deps, sqlExpr) ?? sqlExpr;
+  // `pool.query(toDollar(sql))`: the statement is the `sql` the builder numbers, written where it is bound.
+  let text = throughBindings(numberingInput(own, deps.origins) ?? own, instance.bound, deps.origins);
   const e = skipOuter(text);
   if (ts.isIdentifier(e)) {
     const origin = deps.origins.expr(e);

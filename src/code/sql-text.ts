@@ -1,6 +1,6 @@
 import ts from '../ts.js';
 import { adapterForModule, adapters } from '../adapters/index.js';
-import { NAME_HOLE, parseSql, tokensOf } from '../sql/parser.js';
+import { NAME_HOLE, parseSql, questionPlaceholdersToDollar, tokensOf } from '../sql/parser.js';
 import type { FactKind } from './fixpoint.js';
 import type { OriginResolver } from './origins.js';
 import { onlyReturn, shortText } from './origins.js';
@@ -8,6 +8,7 @@ import { returnedExpressions } from './own-returns.js';
 import { arrayAdditions, assignedValues, assignmentsOf, lookup, throughLocalConsts } from './scope.js';
 import { appendChain, appendsBefore } from './statement-appends.js';
 import { filledText, isPlaceholderFill } from './placeholder-fill.js';
+import { numberedText, numberingHelper } from './placeholder-numbering.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
@@ -291,6 +292,17 @@ export class SqlTextFolder {
       // is the text's, read with its `$n` as bind parameters (placeholder-fill.ts).
       const filled = filledText(e);
       if (filled) return this.fold(filled, allowHoles, depth + 1);
+      // `sql.replace(/\?/g, () => `$${++i}`)`: the text with its `?` numbered as bind parameters
+      // (placeholder-numbering.ts).
+      const numbered = numberedText(e);
+      if (numbered) return this.numbered(e, numbered, () => this.fold(numbered, allowHoles, depth + 1));
+    }
+    // `pool.query(convertPlaceholders(sql))`: a function of the codebase that only numbers those placeholders, read
+    // with its parameters bound to this call's arguments (a wrapper's own parameter, completed at each of its calls).
+    const numbering = ts.isCallExpression(e) ? numberingHelper(e, this.origins) : undefined;
+    if (numbering && depth <= MAX_BOUND_DEPTH) {
+      const fold = () => this.withArgs(numbering.args, () => this.fold(numbering.returned, allowHoles, depth + 1));
+      return this.numbered(e, (e as ts.CallExpression).arguments[0]!, fold);
     }
     if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && e.arguments?.[0] && this.isSqlWrapper(e.expression))
       return this.fold(e.arguments[0], allowHoles, depth + 1);
@@ -373,6 +385,20 @@ export class SqlTextFolder {
       }
     }
     return { ok: false, reason: `\`${shortText(e)}\` is not a constant`, part: `\`${shortText(e)}\`` };
+  }
+
+  /**
+   * The text `numbering` numbers (placeholder-numbering.ts), its `?` read as `$n`. Text that does not fold is said of
+   * the whole call, as before, unless the numbered text is the function's own parameter: then each call of that
+   * function completes it (a wrapper's `sql`). Text derived from a parameter some other way (a clause spliced in by a
+   * helper) is not completed by a call's argument alone, and would only move the question to every caller.
+   */
+  private numbered(call: ts.Expression, numbered: ts.Expression, numbering: () => Folded): Folded {
+    const folded = numberPlaceholders(numbering());
+    if (folded.ok) return folded;
+    const o = folded.fromParameter ? this.origins.expr(skipOuter(numbered)) : undefined;
+    if (o?.kind === 'param' && o.path.length === 0) return folded;
+    return { ok: false, reason: `\`${shortText(call)}\` is not a constant`, part: `\`${shortText(call)}\`` };
   }
 
   /**
@@ -1453,4 +1479,18 @@ function returnedFieldValues(fn: ts.FunctionLikeDeclaration, key: string): ts.Ex
     else return undefined;
   }
   return out;
+}
+
+/** Where a hole stands while the scanner numbers the text's `?`: a name it reads as one token (it stops at a NUL). */
+const HOLE_NAME = 'rlsguard_hole';
+
+/** A folded text with its `?` placeholders numbered `$1`, `$2`… as Postgres reads them (outside strings, comments). */
+function numberPlaceholders(folded: Folded): Folded {
+  if (!folded.ok) return folded;
+  const number = (v: string): string => {
+    if (!v.includes('?') || v.includes(HOLE_NAME)) return v;
+    const numbered = questionPlaceholdersToDollar(v.split(HOLE).join(HOLE_NAME));
+    return numbered.split(HOLE_NAME).join(HOLE);
+  };
+  return { ...folded, variants: folded.variants.map(number) };
 }

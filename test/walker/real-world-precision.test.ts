@@ -1326,3 +1326,26 @@ describe('a loop over a const list of tuples, destructured by position (unres32,
     ]);
   });
 });
+
+describe('statements written with `?` that the code numbers `$n` before sending them (caelith, corpus32)', () => {
+  it('reads `toPg(text)` and `text.replace(/\\?/g, () => `$${++n}`)` as the text, judged at each call of the wrapper', () => {
+    const report = expectAnnotated('question-placeholders');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    expect(report.writeSites.map((s) => `${s.file}:${s.line} ${s.operation} ${s.tables.join(',')} ${s.coverage}`)).toEqual([
+      // A builder's table named by the call, its column list and VALUES rows built at run time: judged at the call.
+      'src/rows.ts:24 insert public.tickets unscoped',
+      'src/store.ts:31 insert  unresolved',
+      // Text a helper splices a clause into: one site where it is sent, never a caller's SELECT read as a write.
+      'src/store.ts:47 insert  unresolved',
+      'src/tickets.ts:5 update public.tickets unscoped',
+      'src/tickets.ts:18 update public.tickets unscoped',
+      'src/tickets.ts:23 insert public.audit_log org-scope',
+    ]);
+    // Numbered as Postgres reads them, the SET list built at run time said where it stands.
+    expect(at('src/tickets.ts', 5).sql).toEqual(['UPDATE tickets SET state = $1 WHERE id = $2']);
+    expect(at('src/tickets.ts', 18).evidence).toContain("its text is completed at run time (`${sets.join(', ')}`)");
+    expect(at('src/rows.ts', 24).evidence).toContain('its text is completed at run time (`${names}`');
+    // A replacement that splices a value is no numbering: the text stays unresolved at the wrapper, named.
+    expect(at('src/store.ts', 31).evidence).toContain("`text.replace(/\\?/g, () => `'${value}'`)` is not a constant");
+  });
+});
