@@ -1,5 +1,5 @@
 import ts from '../ts.js';
-import { type OriginResolver, shortText } from '../code/origins.js';
+import { missingReExports, type OriginResolver, shortText } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { isLibraryModule } from '../adapters/libraries.js';
 import { isInlineCallback } from './flow.js';
@@ -154,16 +154,7 @@ function missingModule(
   const file = host.resolveModule(sf.fileName, module);
   const index = file ? host.getSourceFile(file) : undefined;
   if (!index) return `\`${module}\` does not resolve to a file of the checkout`;
-  const absent = index.statements.flatMap((st) =>
-    ts.isExportDeclaration(st) &&
-    !st.exportClause &&
-    st.moduleSpecifier &&
-    ts.isStringLiteral(st.moduleSpecifier) &&
-    st.moduleSpecifier.text.startsWith('.') &&
-    !host.resolveModule(index.fileName, st.moduleSpecifier.text)
-      ? [st.moduleSpecifier.text]
-      : [],
-  );
+  const absent = missingReExports(host, index).filter((m) => m.startsWith('.'));
   const at = toPosixRelative(root, index.fileName);
   return absent.length > 0
     ? `${at} re-exports ${absent.map((a) => `'${a}'`).join(', ')}, which is not in the checkout (generated at ` +

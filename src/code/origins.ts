@@ -238,7 +238,7 @@ export class OriginResolver {
         const file =
           !target && binding.imported !== '*' ? this.host.resolveModule(sf.fileName, binding.module) : undefined;
         const module = file ? this.host.getSourceFile(file) : undefined;
-        if (module && !this.reExportsMissing(module))
+        if (module && missingReExports(this.host, module).length === 0)
           return { kind: 'unknown', reason: `'${binding.module}' has no export \`${binding.imported}\`` };
         if (!target)
           return {
@@ -250,18 +250,6 @@ export class OriginResolver {
       default:
         return { kind: 'unknown', reason: `\`${binding.name}\` is not a value this analysis follows` };
     }
-  }
-
-  /** Whether a module re-exports (`export * from`) a module that does not resolve. */
-  private reExportsMissing(module: ts.SourceFile): boolean {
-    return module.statements.some(
-      (st) =>
-        ts.isExportDeclaration(st) &&
-        !st.exportClause &&
-        !!st.moduleSpecifier &&
-        ts.isStringLiteral(st.moduleSpecifier) &&
-        !this.host.resolveModule(module.fileName, st.moduleSpecifier.text),
-    );
   }
 
   /**
@@ -828,4 +816,17 @@ function mentions(e: ts.Node, decl: ts.Node): boolean {
   if (ts.isPropertyAccessExpression(e)) return mentions(e.expression, decl);
   if (ts.isPropertyAssignment(e)) return mentions(e.initializer, decl);
   return ts.forEachChild(e, (c) => mentions(c, decl) || undefined) ?? false;
+}
+
+/** The modules a module re-exports whole (`export * from '…'`) that do not resolve: where a missing name may be. */
+export function missingReExports(host: SourceHost, module: ts.SourceFile): string[] {
+  return module.statements.flatMap((st) =>
+    ts.isExportDeclaration(st) &&
+    !st.exportClause &&
+    st.moduleSpecifier &&
+    ts.isStringLiteral(st.moduleSpecifier) &&
+    !host.resolveModule(module.fileName, st.moduleSpecifier.text)
+      ? [st.moduleSpecifier.text]
+      : [],
+  );
 }
