@@ -88,21 +88,36 @@ function helperCalls(
   const helper = target?.decl;
   const param = argIndex < 0 ? undefined : helper?.parameters[argIndex];
   if (!helper?.body || !param || !ts.isIdentifier(param.name)) return undefined;
-  const name = param.name.text;
   const handles: Handle[] = [];
+  for (const n of callsOfParameter(helper, param)) {
+    const arg = n.arguments[binding.index];
+    if (arg) handles.push(passedThrough(deps, deps.of(arg), helper, call));
+  }
+  return { helper: functionName(helper), handles };
+}
+
+/** Per parameter, the calls of it in its function's body: read once (every write on the callback's parameter asks). */
+const parameterCalls = new WeakMap<ts.ParameterDeclaration, ts.CallExpression[]>();
+
+function callsOfParameter(helper: ts.FunctionLikeDeclaration, param: ts.ParameterDeclaration): ts.CallExpression[] {
+  let out = parameterCalls.get(param);
+  if (out) return out;
+  out = [];
+  const name = ts.isIdentifier(param.name) ? param.name.text : undefined;
+  const found = out;
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n)) {
       const callee = skipOuter(n.expression);
-      const arg = n.arguments[binding.index];
-      if (arg && ts.isIdentifier(callee) && callee.text === name) {
+      if (ts.isIdentifier(callee) && callee.text === name) {
         const b = lookup(callee);
-        if (b?.kind === 'parameter' && b.decl === param) handles.push(passedThrough(deps, deps.of(arg), helper, call));
+        if (b?.kind === 'parameter' && b.decl === param) found.push(n);
       }
     }
     ts.forEachChild(n, visit);
   };
-  visit(helper.body);
-  return { helper: functionName(helper), handles };
+  if (helper.body) visit(helper.body);
+  parameterCalls.set(param, out);
+  return out;
 }
 
 /** `run(conn, fn) { return fn(conn); }`: the helper's own parameter is what this call passes it. */
