@@ -62,8 +62,36 @@ export function proposeMigrations(root: string, sqlFiles: readonly string[]): st
     if (isTestPath(relPath) || !DDL.test(readText(file))) continue;
     holding.add(path.posix.dirname(relPath) === '.' ? relPath : path.posix.dirname(relPath));
   }
-  const list = [...holding].sort();
+  const list = foldersPerMigration(root, [...holding].sort());
   return list.filter((f) => !list.some((o) => o !== f && f.startsWith(`${o}/`)));
+}
+
+/** A folder named for a migration's version: Prisma's `20240101120000_init`, diesel's `2024-01-01-120000_init`. */
+const VERSION_FOLDER = /^\d/;
+
+/**
+ * Prisma and diesel keep one folder per migration (`prisma/migrations/20240101120000_init/migration.sql`). Proposed
+ * one by one, the folders whose SQL is no schema (a `CREATE ROLE` in a `DO` block, `GRANT`s, `ALTER TYPE … ADD VALUE`)
+ * would be left out of the replay, and so would every migration added after `init`: their parent is proposed instead,
+ * when all it holds for the walk is `.sql` files in folders named for a version.
+ */
+function foldersPerMigration(root: string, folders: string[]): string[] {
+  const parents = new Set<string>();
+  for (const f of folders) {
+    const parent = path.posix.dirname(f);
+    if (parent !== '.' && VERSION_FOLDER.test(path.posix.basename(f))) parents.add(parent);
+  }
+  const collapsed = [...parents].filter((parent) => {
+    if (folders.filter((f) => path.posix.dirname(f) === parent).length < 2) return false;
+    const files = walkFiles([path.join(root, parent)], { extensions: ['.sql', ...SOURCE_EXTENSIONS] }, root).files;
+    return files.every((file) => {
+      const segments = path.posix.relative(parent, toPosixRelative(root, file)).split('/');
+      return segments.length === 2 && VERSION_FOLDER.test(segments[0]!) && file.endsWith('.sql');
+    });
+  });
+  if (!collapsed.length) return folders;
+  const kept = folders.filter((f) => !collapsed.includes(path.posix.dirname(f)));
+  return [...kept, ...collapsed].sort();
 }
 
 /**

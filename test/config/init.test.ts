@@ -82,6 +82,32 @@ describe('rls-guard init', () => {
     expect(r.stdout).toContain('Gated tables: 2 (the proposed migrations, replayed)');
   }, 120_000);
 
+  it('proposes the folder of a folder-per-migration layout (Prisma), not its migrations one by one', () => {
+    const dir = writeProject({
+      'package.json': '{ "name": "x", "dependencies": { "pg": "^8.0.0" } }',
+      'prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n',
+      'prisma/migrations/20240101000000_init/migration.sql': SCHEMA,
+      // No schema in this one's SQL: proposed alone, it was left out, and the next migration's policy failed to replay.
+      'prisma/migrations/20240102000000_app_role/migration.sql':
+        "DO $$ BEGIN CREATE ROLE app_user NOLOGIN; END $$;\nGRANT SELECT, INSERT ON projects TO app_user;\n",
+      'prisma/migrations/20240103000000_notes/migration.sql':
+        'CREATE TABLE notes (id int, org_id uuid);\nALTER TABLE notes ENABLE ROW LEVEL SECURITY;\n' +
+        "CREATE POLICY notes_org ON notes TO app_user USING (org_id = current_setting('app.current_org_id', true)::uuid);\n",
+      // Beside them, a folder per migration whose parent also holds seeds stays as it is: seeds are no migrations.
+      'db/20240101_a/up.sql': 'CREATE TABLE a (id int);',
+      'db/20240102_b/up.sql': 'CREATE TABLE b (id int);',
+      'db/seeds/seed.sql': 'INSERT INTO a VALUES (1);',
+    });
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Migrations: db/20240101_a, db/20240102_b, prisma/migrations');
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    expect(written.migrations).toEqual(['db/20240101_a', 'db/20240102_b', 'prisma/migrations']);
+    const report = auditSync({ paths: [dir] });
+    expect(report.incomplete).toEqual([]);
+    expect(report.schema.gatedTables).toContain('public.notes');
+  }, 120_000);
+
   it('warns when the proposal gates nothing, naming the folders that enable RLS', () => {
     const dir = writeProject({
       'db/migrations/001.sql': 'CREATE TABLE notes (id int);',
