@@ -8,6 +8,7 @@ import { CONFIG_FILES } from './config/load.js';
 import type { RlsGuardConfig } from './config/types.js';
 import { walkFiles } from './files/walk.js';
 import { loadModel } from './schema/load.js';
+import { gatedTables } from './schema/model.js';
 import { auditSync } from './walker/audit.js';
 import { foldersEnablingRls, proposeLibraryAliases, proposeMigrations } from './init-proposals.js';
 import { inferProviders, type ProposedProvider } from './init-providers.js';
@@ -42,6 +43,11 @@ export interface Detection {
   migrationFolders: string[];
   /** Gated tables the proposed migrations replay to. */
   gatedTables: number;
+  /**
+   * The `.sql` folders not proposed as `migrations` because, alone, they gate fewer tables than discovery without
+   * configuration (which also reads schema made by code); `gatedAlone` is what they gate.
+   */
+  discovery?: { folders: string[]; gatedAlone: number };
   /** When the proposal gates nothing: folders whose files switch RLS on. */
   rlsFolders: string[];
   scopeHelpers: ProposedProvider[];
@@ -72,7 +78,9 @@ export function detect(root: string): Detection {
   for (const name of Object.keys(dependencies)) seen(name, 'package.json');
 
   const sql = walkFiles([root], { extensions: ['.sql'] }, root).files;
-  const migrations = proposeMigrations(root, sql);
+  const proposed = proposeMigrations(root, sql);
+  const discovery = discoveryGatesMore(root, proposed);
+  const migrations = discovery ? [] : proposed;
   const migrationFolders = migrations;
   const config: RlsGuardConfig = {};
   if (migrations.length) config.migrations = migrations;
@@ -113,6 +121,7 @@ export function detect(root: string): Detection {
     root,
     gatedTables,
     rlsFolders,
+    ...(discovery ? { discovery } : {}),
     libraries: [...libraries]
       .map(([name, where]) => ({ name, supported: supported.has(name), seenIn: [...where].sort() }))
       .sort((a, b) => a.name.localeCompare(b.name)),
@@ -125,6 +134,19 @@ export function detect(root: string): Detection {
     ambient: ambientProposal(ambient),
     config,
   };
+}
+
+/**
+ * The `.sql` folders alone can gate fewer tables than the audit finds with no configuration, which also reads code
+ * migrations recognised by their shape, TypeORM's `synchronize` of the entities and start-up scripts: a script that
+ * enables RLS on every table with a `tenant_id` column gates nothing when the tables it loops over come from entities
+ * (nest-erp-backend: 40 gated tables unconfigured, 0 with its two `.sql` folders). Then no `migrations` is proposed.
+ */
+function discoveryGatesMore(root: string, folders: string[]): Detection['discovery'] {
+  if (!folders.length) return undefined;
+  const alone = gatedTables(loadModel(root, { migrations: folders })).length;
+  const discovered = gatedTables(loadModel(root, {})).length;
+  return discovered > alone ? { folders, gatedAlone: alone } : undefined;
 }
 
 /**
@@ -170,8 +192,14 @@ export function describeDetection(d: Detection, written: string): string {
     `Database libraries: ${libraries.length ? libraries.join(', ') : 'none found (rls-guard recognises pg imports)'}`,
   );
   const noMigrations = 'no .sql migrations found; add "migrations" or "gatedTables" by hand';
-  out.push(`Migrations: ${d.migrationFolders.length ? d.migrationFolders.join(', ') : noMigrations}`);
-  if (d.gatedTables > 0) out.push(`Gated tables: ${d.gatedTables} (the proposed migrations, replayed)`);
+  if (d.discovery)
+    out.push(
+      `Migrations: found without configuration (the .sql files and the schema the code makes); ` +
+        `not proposed: ${d.discovery.folders.join(', ')}, which alone gate ${d.discovery.gatedAlone} table(s)`,
+    );
+  else out.push(`Migrations: ${d.migrationFolders.length ? d.migrationFolders.join(', ') : noMigrations}`);
+  const replayed = d.discovery ? 'the migrations found without configuration' : 'the proposed migrations';
+  if (d.gatedTables > 0) out.push(`Gated tables: ${d.gatedTables} (${replayed}, replayed)`);
   else {
     const where = d.rlsFolders.length
       ? `ENABLE ROW LEVEL SECURITY or pgPolicy appears in: ${d.rlsFolders.join(', ')}; add the folders that create ` +

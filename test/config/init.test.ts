@@ -108,6 +108,34 @@ describe('rls-guard init', () => {
     expect(report.schema.gatedTables).toContain('public.notes');
   }, 120_000);
 
+  it('proposes no migrations when its .sql folders alone gate fewer tables than the audit finds without them', () => {
+    const typeorm = (name: string, table: string): string =>
+      `import { MigrationInterface, QueryRunner } from 'typeorm';\nexport class ${name} implements MigrationInterface {\n` +
+      `  public async up(q: QueryRunner): Promise<void> {\n` +
+      `    await q.query('CREATE TABLE ${table} (id uuid PRIMARY KEY, tenant_id uuid NOT NULL)');\n  }\n}\n`;
+    const dir = writeProject({
+      'package.json': '{ "name": "x", "dependencies": { "pg": "^8.0.0", "typeorm": "^0.3.0" } }',
+      // The tables come from code migrations; the one .sql script switches RLS on for every table it finds.
+      'src/migrations/1700000000000-Invoices.ts': typeorm('Invoices1700000000000', 'invoices'),
+      'src/migrations/1700000000001-Notes.ts': typeorm('Notes1700000000001', 'notes'),
+      'src/scripts/rls_setup.sql':
+        "DO $$ DECLARE t record; BEGIN FOR t IN SELECT table_name FROM information_schema.columns " +
+        "WHERE table_schema = 'public' AND column_name = 'tenant_id' LOOP " +
+        "EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t.table_name); END LOOP; END $$;\n" +
+        'CREATE TABLE settings (key text PRIMARY KEY);\n',
+    });
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'Migrations: found without configuration (the .sql files and the schema the code makes); not proposed: ' +
+        'src/scripts, which alone gate 0 table(s)',
+    );
+    expect(r.stdout).toContain('Gated tables: 2 (the migrations found without configuration, replayed)');
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    expect(written.migrations).toBeUndefined();
+    expect(auditSync({ paths: [dir] }).schema.gatedTables).toEqual(['public.invoices', 'public.notes']);
+  }, 120_000);
+
   it('warns when the proposal gates nothing, naming the folders that enable RLS', () => {
     const dir = writeProject({
       'db/migrations/001.sql': 'CREATE TABLE notes (id int);',
