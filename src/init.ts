@@ -223,7 +223,9 @@ export function describeDetection(d: Detection, written: string): string {
   for (const p of d.adminPools) out.push(`Admin pool (inferred): ${p.file}:${p.line}, ${p.why}`);
   for (const r of d.rejected) out.push(`Not proposed: ${r.name} (${r.file}:${r.line}): ${r.why}`);
   for (const p of d.ambient.inferred) {
-    const where = `${p.name} (${p.at}) enters ${p.enters.join(', ')} for ${p.routes} route(s)`;
+    // A middleware written inline has its source text for a name: the line says where it is instead.
+    const name = /^[\w$.]+$/.test(p.name) ? p.name : 'a middleware written inline';
+    const where = `${name} (${p.at}) enters ${p.enters.join(', ')} for ${p.routes} route(s)`;
     out.push(`Ambient scope (read from its code, nothing to declare): ${where}`);
   }
   for (const p of d.ambient.packages) {

@@ -226,6 +226,44 @@ describe('rls-guard init', () => {
     expect(r.stdout).not.toContain('inTestOrg');
   }, 120_000);
 
+  it('never proposes by name a helper whose name other calls share: a library\'s own method, another function', () => {
+    const setsAndRuns = (head: string): string[] => [
+      `  ${head} {`,
+      "    return this.prisma.$transaction(async (tx: any) => {",
+      "      await tx.$executeRaw`SELECT set_config('app.current_org_id', ${this.org}, true)`;",
+      '      return work(tx);',
+      '    });',
+      '  }',
+    ];
+    const dir = writeProject({
+      'package.json': '{ "name": "x", "dependencies": { "@prisma/client": "^5.0.0" } }',
+      'migrations/001.sql': SCHEMA,
+      'src/tenant-client.ts': [
+        'export class TenantClient {',
+        '  constructor(private prisma: any, private org: string) {}',
+        // Declared by name, `$transaction` would make every `prisma.$transaction(…)` of the app org-scoped.
+        ...setsAndRuns('async $transaction<T>(work: (tx: any) => Promise<T>): Promise<T>'),
+        ...setsAndRuns('async inOrg<T>(work: (tx: any) => Promise<T>): Promise<T>'),
+        '}',
+        '',
+      ].join('\n'),
+      // Another `inOrg`, which sets nothing.
+      'src/jobs.ts': 'export async function inOrg(work: () => Promise<void>) {\n  await work();\n}\n',
+    });
+    const r = run(['init', dir]);
+    expect(r.code).toBe(0);
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
+    expect(written.scopeHelpers).toBeUndefined();
+    expect(r.stdout).toContain(
+      "Not proposed: $transaction (src/tenant-client.ts:3): its name is also a database library's own method " +
+        '(`db.$transaction(…)`), so declared by name every call of that name would count as org-scoped',
+    );
+    expect(r.stdout).toContain(
+      'Not proposed: inOrg (src/tenant-client.ts:9): src/jobs.ts:1, a function of the same name, runs its callback ' +
+        'without setting the context, so declared by name',
+    );
+  }, 120_000);
+
   it('proposes the admin providers it inferred with the line that proves each: a callback helper that switches to a bypassing role, a pool that logs in as one', () => {
     const dir = writeProject({
       'package.json': '{ "name": "x", "dependencies": { "pg": "^8.0.0" } }',
@@ -303,11 +341,24 @@ describe('rls-guard init', () => {
       "import { requireTenant } from '@acme/tenancy';",
       "import { app } from './app.js';",
       "app.post('/extra', requireTenant, (_req, res) => res.end());",
+      "import { withOrgScope } from '@acme/tenancy';",
+      "import { pool, requestContext } from './context.js';",
+      "app.use('/inline', (req, res, next) => {",
+      "  void withOrgScope(req, pool, 'o', (tx) => new Promise<void>((resolve) => {",
+      "    requestContext.run({ tx, orgId: 'o' }, () => { res.on('finish', resolve); next(); });",
+      '  }));',
+      '});',
+      "app.post('/inline/x', (_req, res) => res.end());",
       '',
     ].join('\n'));
     const r = run(['init', dir]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Ambient scope \(read from its code, nothing to declare\): authMiddleware \(src\/middleware\.ts:\d+\) enters requestContext for \d+ route\(s\)/);
+    // One written inline is named by where it is, not by its source text.
+    expect(r.stdout).toContain(
+      'Ambient scope (read from its code, nothing to declare): a middleware written inline (src/extra-routes.ts:6) ' +
+        'enters requestContext for 1 route(s)',
+    );
     expect(r.stdout).toContain('Package middleware in front of 1 route(s): requireTenant from @acme/tenancy');
     expect(r.stdout).toContain('add {"middleware":"requireTenant","from":"@acme/tenancy"} to "ambientScopes"');
     // Nothing is declared for them: the audit follows the code better than a declaration would.
