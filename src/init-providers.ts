@@ -1,5 +1,6 @@
 import path from 'node:path';
 import ts from './ts.js';
+import { adapters } from './adapters/index.js';
 import { functionName } from './code/origins.js';
 import { isFunctionLike } from './code/scope.js';
 import { isTestPath } from './init-proposals.js';
@@ -87,11 +88,32 @@ export function inferProviders(
         `it under "adminProviders" if that is deliberate)`,
     });
   };
+  // A scope helper is declared by name: one whose name other calls share would cover them too.
+  const libraryMethods = libraryCallbackMethods();
+  const sharesName = (name: string, f: BodyFacts, others: BodyFacts[]): boolean => {
+    const other = others.find((o) => o !== f);
+    const why = libraryMethods.has(name)
+      ? `its name is also a database library's own method (\`db.${name}(…)\`)`
+      : other
+        ? `${where(root, other.fn)}, a function of the same name, runs its callback without setting the context`
+        : undefined;
+    if (why)
+      rejected.set(name, {
+        name,
+        ...at(f.fn),
+        why: `${why}, so declared by name every call of that name would count as org-scoped; the audit follows this ` +
+          'one from its code (nothing to declare)',
+      });
+    return !!why;
+  };
   // Helpers whose own body shows it: they set the context and run their callback.
   for (const [name, facts] of byName) {
     for (const f of facts) {
       if (!f.callsCallback || !f.sets) continue;
       if (f.resetsRole) reject(name, f);
+      // Another of the name that runs its callback without setting the context (one that only hands its callback on,
+      // as a wrapper of the helper does, is not counted).
+      else if (rejected.has(name) || sharesName(name, f, facts.filter((o) => o.callsCallback && !o.sets))) continue;
       else if (!scope.has(name))
         scope.set(name, {
           name,
@@ -109,6 +131,7 @@ export function inferProviders(
     const defs = byName.get(name) ?? [];
     const owner = defs.find((f) => f.resetsRole);
     if (owner) reject(name, owner);
+    else if (defs[0] && sharesName(name, defs[0], defs.filter((o) => o.callsCallback && !o.sets))) continue;
     else if (defs[0])
       scope.set(name, { name, ...at(defs[0].fn), why: `covers writes the audit found (e.g. ${s.file}:${s.line})` });
   }
@@ -237,4 +260,16 @@ function where(root: string, node: ts.Node): string {
 
 function rel(root: string, file: string): string {
   return path.relative(root, file).split(path.sep).join('/');
+}
+
+/** Methods the supported libraries give their connections to run a callback on one (`prisma.$transaction(cb)`, …). */
+function libraryCallbackMethods(): Set<string> {
+  return new Set(
+    adapters.flatMap((a) => [
+      ...Object.keys(a.transactionMethods ?? {}),
+      ...(a.connectionCallbacks ?? []),
+      ...(a.sequenceMethods ?? []),
+      ...(a.savepointMethods ?? []),
+    ]),
+  );
 }
