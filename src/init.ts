@@ -8,6 +8,7 @@ import { CONFIG_FILES } from './config/load.js';
 import type { RlsGuardConfig } from './config/types.js';
 import { walkFiles } from './files/walk.js';
 import { loadModel } from './schema/load.js';
+import { unrunSql } from './schema/loose-sql.js';
 import { gatedTables } from './schema/model.js';
 import { auditSync } from './walker/audit.js';
 import { foldersEnablingRls, proposeLibraryAliases, proposeMigrations } from './init-proposals.js';
@@ -48,6 +49,8 @@ export interface Detection {
    * configuration (which also reads schema made by code); `gatedAlone` is what they gate.
    */
   discovery?: { folders: string[]; gatedAlone: number };
+  /** A Prisma project's `.sql` files outside its migrations folder that nothing in the repository runs. */
+  unrunSql: string[];
   /** When the proposal gates nothing: folders whose files switch RLS on. */
   rlsFolders: string[];
   scopeHelpers: ProposedProvider[];
@@ -78,7 +81,10 @@ export function detect(root: string): Detection {
   for (const name of Object.keys(dependencies)) seen(name, 'package.json');
 
   const sql = walkFiles([root], { extensions: ['.sql'] }, root).files;
-  const proposed = proposeMigrations(root, sql);
+  // A Prisma project's SQL files outside its migrations folder that nothing runs are no migrations: the audit leaves
+  // them out without configuration (schema/loose-sql.ts), and proposed, they would replay before the tables they alter.
+  const unrun = unrunSql(root, sql, {}).map((u) => u.file);
+  const proposed = proposeMigrations(root, sql.filter((f) => !unrun.includes(f)));
   const discovery = discoveryGatesMore(root, proposed);
   const migrations = discovery ? [] : proposed;
   const migrationFolders = migrations;
@@ -122,6 +128,7 @@ export function detect(root: string): Detection {
     gatedTables,
     rlsFolders,
     ...(discovery ? { discovery } : {}),
+    unrunSql: unrun.map((f) => toPosixRelative(root, f)).sort(),
     libraries: [...libraries]
       .map(([name, where]) => ({ name, supported: supported.has(name), seenIn: [...where].sort() }))
       .sort((a, b) => a.name.localeCompare(b.name)),
@@ -199,6 +206,11 @@ export function describeDetection(d: Detection, written: string): string {
     );
   else out.push(`Migrations: ${d.migrationFolders.length ? d.migrationFolders.join(', ') : noMigrations}`);
   const replayed = d.discovery ? 'the migrations found without configuration' : 'the proposed migrations';
+  if (d.unrunSql.length)
+    out.push(
+      `Not migrations: ${d.unrunSql.join(', ')} (outside the Prisma migrations folder, and nothing in the repository ` +
+        'runs it; list it under "migrations" if it is applied to the database)',
+    );
   if (d.gatedTables > 0) out.push(`Gated tables: ${d.gatedTables} (${replayed}, replayed)`);
   else {
     const where = d.rlsFolders.length

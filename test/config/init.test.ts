@@ -86,6 +86,9 @@ describe('rls-guard init', () => {
     const dir = writeProject({
       'package.json': '{ "name": "x", "dependencies": { "pg": "^8.0.0" } }',
       'prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n',
+      // Beside the migrations, a script nothing runs: no migration (proposed, it made the proposal `prisma`, and it
+      // replayed before the tables it alters).
+      'prisma/rls-setup.sql': 'ALTER TABLE notes FORCE ROW LEVEL SECURITY;\n',
       'prisma/migrations/20240101000000_init/migration.sql': SCHEMA,
       // No schema in this one's SQL: proposed alone, it was left out, and the next migration's policy failed to replay.
       'prisma/migrations/20240102000000_app_role/migration.sql':
@@ -94,15 +97,16 @@ describe('rls-guard init', () => {
         'CREATE TABLE notes (id int, org_id uuid);\nALTER TABLE notes ENABLE ROW LEVEL SECURITY;\n' +
         "CREATE POLICY notes_org ON notes TO app_user USING (org_id = current_setting('app.current_org_id', true)::uuid);\n",
       // Beside them, a folder per migration whose parent also holds seeds stays as it is: seeds are no migrations.
-      'db/20240101_a/up.sql': 'CREATE TABLE a (id int);',
-      'db/20240102_b/up.sql': 'CREATE TABLE b (id int);',
-      'db/seeds/seed.sql': 'INSERT INTO a VALUES (1);',
+      'db/migrations/20240101_a/up.sql': 'CREATE TABLE a (id int);',
+      'db/migrations/20240102_b/up.sql': 'CREATE TABLE b (id int);',
+      'db/migrations/seeds/seed.sql': 'INSERT INTO a VALUES (1);',
     });
     const r = run(['init', dir]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Migrations: db/20240101_a, db/20240102_b, prisma/migrations');
+    expect(r.stdout).toContain('Migrations: db/migrations/20240101_a, db/migrations/20240102_b, prisma/migrations');
+    expect(r.stdout).toContain('Not migrations: prisma/rls-setup.sql (outside the Prisma migrations folder, and nothing');
     const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
-    expect(written.migrations).toEqual(['db/20240101_a', 'db/20240102_b', 'prisma/migrations']);
+    expect(written.migrations).toEqual(['db/migrations/20240101_a', 'db/migrations/20240102_b', 'prisma/migrations']);
     const report = auditSync({ paths: [dir] });
     expect(report.incomplete).toEqual([]);
     expect(report.schema.gatedTables).toContain('public.notes');
