@@ -82,7 +82,6 @@ function foldersPerMigration(root: string, folders: string[]): string[] {
     if (parent !== '.' && VERSION_FOLDER.test(path.posix.basename(f))) parents.add(parent);
   }
   const collapsed = [...parents].filter((parent) => {
-    if (folders.filter((f) => path.posix.dirname(f) === parent).length < 2) return false;
     const files = walkFiles([path.join(root, parent)], { extensions: ['.sql', ...SOURCE_EXTENSIONS] }, root).files;
     return files.every((file) => {
       const segments = path.posix.relative(parent, toPosixRelative(root, file)).split('/');

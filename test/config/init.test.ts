@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli as run } from '../support/cli.js';
 import { loadConfig } from '../../src/config/load.js';
 import { auditSync } from '../../src/walker/audit.js';
+import { proposeMigrations } from '../../src/init-proposals.js';
 import { SCHEMA, writeProject } from '../support/project.js';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../../fixtures/example-app');
@@ -110,6 +111,11 @@ describe('rls-guard init', () => {
     const report = auditSync({ paths: [dir] });
     expect(report.incomplete).toEqual([]);
     expect(report.schema.gatedTables).toContain('public.notes');
+    // A project with one migration yet: its folder too, so that the next one is read.
+    const one = writeProject({ 'prisma/migrations/20240101000000_init/migration.sql': SCHEMA });
+    expect(proposeMigrations(one, [path.join(one, 'prisma/migrations/20240101000000_init/migration.sql')])).toEqual([
+      'prisma/migrations',
+    ]);
   }, 120_000);
 
   it('proposes no migrations when its .sql folders alone gate fewer tables than the audit finds without them', () => {
