@@ -168,9 +168,27 @@ function ambientProposal(providers: readonly AmbientProvider[]): Detection['ambi
   return {
     inferred: providers.filter((p) => !p.external && p.enters.length > 0).sort(byName),
     // A package's middleware the routes import by name (`express.json()` and the like are
-    // made inline, never org scopes).
-    packages: providers.filter((p) => p.external && p.module !== undefined).sort(byName),
+    // made inline, never org scopes), once per name and module: each router file that uses it is one use.
+    packages: byModule(providers.filter((p) => p.external && p.module !== undefined)).sort(byName),
   };
+}
+
+/** One entry per middleware name and module, its routes summed, at its first use (and how many more there are). */
+function byModule(providers: readonly AmbientProvider[]): AmbientProvider[] {
+  const out = new Map<string, { first: AmbientProvider; uses: string[]; routes: number }>();
+  for (const p of [...providers].sort((a, b) => a.at.localeCompare(b.at))) {
+    const key = `${p.name}\0${p.module}`;
+    const have = out.get(key);
+    if (have) {
+      have.uses.push(p.at);
+      have.routes += p.routes;
+    } else out.set(key, { first: p, uses: [p.at], routes: p.routes });
+  }
+  return [...out.values()].map(({ first, uses, routes }) => ({
+    ...first,
+    routes,
+    at: uses.length > 1 ? `${uses[0]} and ${uses.length - 1} more` : uses[0]!,
+  }));
 }
 
 export function renderConfig(config: RlsGuardConfig, kind: 'json' | 'ts'): string {

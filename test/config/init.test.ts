@@ -361,6 +361,13 @@ describe('rls-guard init', () => {
       "app.post('/inline/x', (_req, res) => res.end());",
       '',
     ].join('\n'));
+    // The same package middleware in a second router file: one line for both.
+    fs.writeFileSync(path.join(dir, 'src/more-routes.ts'), [
+      "import { requireTenant } from '@acme/tenancy';",
+      "import { app } from './app.js';",
+      "app.post('/more', requireTenant, (_req, res) => res.end());",
+      '',
+    ].join('\n'));
     const r = run(['init', dir]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Ambient scope \(read from its code, nothing to declare\): authMiddleware \(src\/middleware\.ts:\d+\) enters requestContext for \d+ route\(s\)/);
@@ -369,7 +376,10 @@ describe('rls-guard init', () => {
       'Ambient scope (read from its code, nothing to declare): a middleware written inline (src/extra-routes.ts:6) ' +
         'enters requestContext for 1 route(s)',
     );
-    expect(r.stdout).toContain('Package middleware in front of 1 route(s): requireTenant from @acme/tenancy');
+    expect(r.stdout).toContain(
+      'Package middleware in front of 2 route(s): requireTenant from @acme/tenancy (src/extra-routes.ts:3 and 1 more)',
+    );
+    expect(r.stdout.match(/requireTenant from/g)).toHaveLength(1);
     expect(r.stdout).toContain('add {"middleware":"requireTenant","from":"@acme/tenancy"} to "ambientScopes"');
     // Nothing is declared for them: the audit follows the code better than a declaration would.
     const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
