@@ -88,21 +88,24 @@ export function inferProviders(
         `it under "adminProviders" if that is deliberate)`,
     });
   };
-  // A scope helper is declared by name: one whose name other calls share would cover them too.
+  // Helpers are declared by name: one whose name other calls share would cover them too (as org-scoped, or, for an
+  // admin provider, as bypassing RLS).
   const libraryMethods = libraryCallbackMethods();
-  const sharesName = (name: string, f: BodyFacts, others: BodyFacts[]): boolean => {
+  const sharesName = (name: string, f: BodyFacts, others: BodyFacts[], admin = false): boolean => {
     const other = others.find((o) => o !== f);
+    const without = admin ? 'switching to a role that bypasses RLS' : 'setting the context';
     const why = libraryMethods.has(name)
       ? `its name is also a database library's own method (\`db.${name}(…)\`)`
       : other
-        ? `${where(root, other.fn)}, a function of the same name, runs its callback without setting the context`
+        ? `${where(root, other.fn)}, a function of the same name, runs its callback without ${without}`
         : undefined;
+    const counted = admin ? 'an admin connection' : 'org-scoped';
     if (why)
       rejected.set(name, {
         name,
         ...at(f.fn),
-        why: `${why}, so declared by name every call of that name would count as org-scoped; the audit follows this ` +
-          'one from its code (nothing to declare)',
+        why: `${why}, so declared by name every call of that name would count as ${counted}; the audit follows ` +
+          'this one from its code (nothing to declare)',
       });
     return !!why;
   };
@@ -159,6 +162,7 @@ export function inferProviders(
   for (const [name, facts] of byName) {
     const f = facts.find((x) => x.callsCallback && x.bypassRole && x.callbackIndex !== undefined);
     if (!f || adminHelpers.has(name)) continue;
+    if (sharesName(name, f, facts.filter((o) => o.callsCallback && !o.bypassRole), true)) continue;
     adminHelpers.set(name, {
       name,
       ...at(f.fn),

@@ -307,8 +307,15 @@ describe('rls-guard init', () => {
         'export async function purge() {',
         "  await ops.query(\"DELETE FROM projects WHERE name = 'stale'\");",
         '}',
+        'export async function asSystem(work: (c: PoolClient) => Promise<void>) {',
+        '  const client = await pool.connect();',
+        "  await client.query('SET ROLE ops_admin');",
+        '  await work(client);',
+        '}',
         '',
       ].join('\n'),
+      // Another `asSystem` that switches no role: declared by name, its callback's writes would count as admin.
+      'src/jobs.ts': 'export async function asSystem(work: () => Promise<void>) {\n  await work();\n}\n',
       'test/helpers.ts': "export async function asTestOwner(c: any, work: (c: any) => Promise<void>) {\n  await c.query('SET ROLE ops_admin');\n  await work(c);\n}\n",
     });
     const r = run(['init', dir]);
@@ -320,6 +327,11 @@ describe('rls-guard init', () => {
     expect(r.stdout).toContain('Admin pool (inferred): src/db.ts:3, a pool that logs in as ops_admin, a role that bypasses RLS (its writes are admin writes, e.g. src/admin.ts:21;');
     expect(r.stdout).not.toContain('asAppUser');
     expect(r.stdout).not.toContain('asTestOwner');
+    expect(r.stdout).toContain(
+      'Not proposed: asSystem (src/admin.ts:23): src/jobs.ts:1, a function of the same name, runs its callback ' +
+        'without switching to a role that bypasses RLS, so declared by name every call of that name would count as an ' +
+        'admin connection',
+    );
     // The written config loads and the audit with it keeps the pool's write admin.
     const report = auditSync({ paths: [dir], types: false });
     expect(report.writeSites.map((w) => `${w.file}:${w.line} ${w.coverage}`)).toEqual(['src/admin.ts:21 admin-pool']);
