@@ -77,6 +77,9 @@ export class CallEdges {
       return;
     }
     const target = this.deps.origins.expr(call.expression);
+    // `next({ ctx: { db: tx } })` in the middleware's own transaction: tx's state here is what the chain carries on.
+    if (target.kind === 'param' && target.path.at(-1) === 'next' && state.size > 0)
+      (this.facts.nextCalls ??= new Map()).set(call, new Map(state));
     // `Queue.getDb().executeSql(…)` with the static field given instances of two classes: the call runs one of their
     // methods, so it is an edge to each (a write they make is judged at this call, the worst first).
     if (target.kind === 'unknown' && target.methods?.length) {

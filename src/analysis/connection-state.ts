@@ -27,6 +27,22 @@ export function freshState(handle: Handle): ConnState {
   return { tx: false, ctx: null, session: null, ineffective: null };
 }
 
+/**
+ * A connection's state where a flow handed it on (`at`, relative to the start of the transaction it runs in:
+ * 'inherited' where that flow did not change it) over the state it started in (`base`).
+ */
+export function handedOn(base: ConnState, at: ConnState | undefined): ConnState {
+  if (!at) return base;
+  return {
+    ...base,
+    ...at,
+    tx: at.tx === 'inherited' ? base.tx : at.tx,
+    ctx: at.ctx === 'inherited' ? base.ctx : at.ctx,
+    session: at.session ?? base.session,
+    role: at.role === undefined ? base.role : at.role,
+  };
+}
+
 export function copy(state: State): State {
   return state === null ? null : new Map(state);
 }

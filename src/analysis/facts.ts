@@ -322,6 +322,11 @@ export interface FileFacts {
    */
   storeEntries?: Map<ts.Expression, Map<ts.Node, ConnState>>;
   /**
+   * Every connection's state at a call of a parameter's `next` (a tRPC middleware's `next({ ctx: { db: tx } })`): the
+   * connection handed on there keeps the transaction and context the middleware's flow gave it (context/trpc.ts).
+   */
+  nextCalls?: Map<ts.CallExpression, Map<ts.Node, ConnState>>;
+  /**
    * Where each of `escapedFunctions` is used as a value (ambient/reach.ts follows those passed to a function of the
    * codebase).
    */

@@ -265,7 +265,8 @@ export function conclude(
     graph.typed,
   );
   const work = () => ({ facts: engine.computations, bodies: engine.bodies, steps: engine.steps });
-  const trpc = new TrpcContexts(input.files, origins, (e) => handles.of(e), input.root);
+  const nextCalls = new Map(facts.flatMap((f) => [...(f.nextCalls ?? [])]));
+  const trpc = new TrpcContexts(input.files, origins, (e) => handles.of(e), input.root, (c) => nextCalls.get(c));
   const ambient = new AmbientSettler({
     files: facts,
     origins,

@@ -17,7 +17,7 @@ import type {
 import { isInlineCallback } from './flow.js';
 import { kindKey, rank } from './write-sites.js';
 import { coveredCallsEvidence } from './covered-calls.js';
-import { connectionKey, freshState } from './connection-state.js';
+import { connectionKey, freshState, handedOn } from './connection-state.js';
 import { fieldText } from '../code/carried.js';
 import { narrowingAt, reaches } from './providers/guards.js';
 import type { AmbientHandle } from './ambient/providers.js';
@@ -31,7 +31,7 @@ import { judge, ROLE_NOTE, roleNote, withAwaitedSet } from './verdict.js';
 import { Facts, type FactKind, Interner, TrackedMemo } from '../code/fixpoint.js';
 import { selectedBy } from './providers/conditional.js';
 import { declaredClassMethod } from './declared-methods.js';
-import type { Carried } from './context/trpc.js';
+import type { Carried, CarriedValue } from './context/trpc.js';
 import { carriedVerdict } from './context/verdict.js';
 import {
   type Denoted,
@@ -842,8 +842,8 @@ class Settler {
       receiver.kind !== 'function' &&
       this.options.carried?.(call, argIndex, p.binding.index, p.path ?? p.binding.path);
     if (carried)
-      return carriedVerdict(carried, (h) =>
-        this.settle(this.judgedOpened({ handle: h, state: freshState(h) }, p.opened), seen, call),
+      return carriedVerdict(carried, (v) =>
+        this.settle(this.judgedOpened(carriedConnection(v, this.options.root), p.opened), seen, call),
       );
     if (!target) {
       // A helper a factory made, a parameter or a field of one: the functions it can be.
@@ -1077,6 +1077,18 @@ function openedOn(
     },
     state: { ...state, tx: true, ctx: null, ...(setLater ? { setLater } : {}) },
   };
+}
+
+/**
+ * The connection a request context carries into a resolver, in the state the middleware handed it on in: a transaction
+ * the middleware opened on the value carried into it is that value's (openedOn), and what the middleware's flow did in
+ * it before `next(…)` (its set_config) applies on top.
+ */
+function carriedConnection(v: CarriedValue, root: string): { handle: Handle; state: ConnState } {
+  const base = v.over
+    ? openedOn(carriedConnection(v.over.incoming, root), v.over.opened, root)
+    : { handle: v.handle, state: freshState(v.handle) };
+  return { handle: base.handle, state: handedOn(base.state, v.state) };
 }
 
 /** What a function of the codebase does with a callback handed to it at `back.argIndex` (`helperUses`). */

@@ -49,6 +49,27 @@ describe('evidence for a connection carried in a request context', () => {
     );
   });
 
+  it('judges a transaction a tRPC middleware opens itself in the state its `next(…)` call hands it on in', () => {
+    const own = audit('trpc-own-tx');
+    // On the imported pool: the set_config before `next` covers the resolver's write (was: unscoped, judged fresh).
+    expect(at(own, 'src/trpc/router.ts', 10).evidence).toBe(
+      'runs on `db` set by the tRPC middleware `importedTx` (src/trpc/init.ts:21), which the tRPC context of ' +
+        '`importedProcedure.input(z.object({ id: …` (src/trpc/router.ts:8) carries: the transaction set the org ' +
+        'context with set_config at src/trpc/init.ts:20',
+    );
+    // On `ctx.db`: a transaction of the value the chain carried in, the factory's pool (was: unresolved).
+    expect(at(own, 'src/trpc/router.ts', 17).via).toBe('transaction set_config (src/trpc/init.ts:29)');
+    const bare = at(own, 'src/trpc/router.ts', 29);
+    expect(bare.coverage).toBe('unscoped');
+    expect(bare.evidence).toContain(
+      '`bareTx` (src/trpc/init.ts:35), a transaction it opens on `db` returned by the tRPC context factory ' +
+        '`createContext` (src/trpc/init.ts:9)',
+    );
+    expect(bare.evidence).toContain('inside a transaction that has not set the org context');
+    // The set after `next`: the resolver ran before it.
+    expect(at(own, 'src/trpc/router.ts', 35).coverage).toBe('unscoped');
+  });
+
   it('names the context factory, and the primary of withReplicas, for a procedure built without the scoping middleware', () => {
     const decoy = at(trpc, 'src/queries/projects.ts', 14);
     expect(decoy.coverage).toBe('unscoped');

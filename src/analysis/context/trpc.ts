@@ -1,5 +1,7 @@
 import ts from '../../ts.js';
-import type { Handle } from '../handles.js';
+import type { ConnState } from '../facts.js';
+import type { Handle, OpenedTransaction } from '../handles.js';
+import { connectionKey } from '../connection-state.js';
 import { where } from '../handles.js';
 import { functionName, type Origin, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, throughLocalConsts } from '../../code/scope.js';
@@ -27,6 +29,13 @@ import { isPrimaryVariant } from './replicas.js';
 export interface CarriedValue {
   handle: Handle;
   from: string;
+  /**
+   * The state the middleware's flow leaves the value's connection in at the `next(…)` call that hands it on (a
+   * transaction it opened and set the org context in), relative to that transaction's start; fresh when absent.
+   */
+  state?: ConnState;
+  /** A transaction the middleware opens on the value the chain carried into it (`ctx.db.transaction(…)`). */
+  over?: { opened: OpenedTransaction; incoming: CarriedValue };
 }
 
 /** The values a context member can hold, or why they cannot be known. */
@@ -62,19 +71,33 @@ const MAX_HELPER_DEPTH = 3;
 interface Value {
   expr: ts.Expression;
   from: string;
+  /** The `next(…)` call that hands the value on, where the middleware's flow kept the connections' state. */
+  next?: ts.CallExpression;
+  /** The value the chain carried in, on which the middleware opened the transaction `expr` (`ctx.db.transaction`). */
+  over?: Value;
 }
 
-type Effect = { passes: boolean; sets: { expr: ts.Expression; at: ts.Node }[] } | { unresolved: string };
+interface ContextSet {
+  expr: ts.Expression;
+  at: ts.Node;
+  next?: ts.CallExpression;
+}
+
+type Effect = { passes: boolean; sets: ContextSet[] } | { unresolved: string };
 
 export class TrpcContexts {
   private factoryList?: ts.FunctionLikeDeclaration[];
   private readonly effects = new Map<string, Effect>();
+  private fileSet?: Set<ts.SourceFile>;
 
   constructor(
     private readonly files: readonly ts.SourceFile[],
     private readonly origins: OriginResolver,
     private readonly handleOf: (e: ts.Expression) => Handle,
     private readonly root: string,
+    /** The connections' states at a call of a middleware's `next` (the files' `nextCalls`), undefined where none. */
+    private readonly nextStates: (call: ts.CallExpression) => ReadonlyMap<ts.Node, ConnState> | undefined = () =>
+      undefined,
   ) {}
 
   /**
@@ -111,8 +134,25 @@ export class TrpcContexts {
     }
     if (typeof values === 'string') return { subject, unresolved: values };
     // One value reaching the resolver by several middlewares' paths is judged once.
-    const distinct = values.filter((v, i, all) => all.findIndex((w) => w.expr === v.expr) === i);
-    return { subject, values: distinct.map((v) => ({ handle: this.handleOf(v.expr), from: v.from })) };
+    const distinct = values.filter((v, i, all) => all.findIndex((w) => sameValue(w, v)) === i);
+    return { subject, values: distinct.map((v) => this.carriedValue(v)) };
+  }
+
+  /** A value as judged: its connection, the state a middleware's `next` hands it on in, what it was opened on. */
+  private carriedValue(v: Value): CarriedValue {
+    const handle = this.handleOf(v.expr);
+    const key = connectionKey(handle);
+    // A middleware in a file this analysis did not run the flow of (an editor's analysis of one file): its state at
+    // `next` is the project's to read.
+    if (v.next && !(this.fileSet ??= new Set(this.files)).has(v.next.getSourceFile())) this.origins.facts.readProgram();
+    const state = v.next && key ? this.nextStates(v.next)?.get(key) : undefined;
+    const opened = handle.kind === 'param' ? handle.opened : undefined;
+    return {
+      handle,
+      from: v.from,
+      ...(state ? { state } : {}),
+      ...(v.over && opened ? { over: { opened, incoming: this.carriedValue(v.over) } } : {}),
+    };
   }
 
   /**
@@ -273,9 +313,18 @@ export class TrpcContexts {
     const out: Value[] = effect.passes ? [...incoming] : [];
     for (const set of effect.sets) {
       const derived = this.derivedMember(set.expr);
+      const next = set.next ? { next: set.next } : {};
       if (!derived) {
         const at = where(set.at, this.root);
-        out.push({ expr: set.expr, from: `\`${member}\` set by ${label} (${at})` });
+        const from = `\`${member}\` set by ${label} (${at})`;
+        if (!this.openedOnMember(set.expr, mw, member)) {
+          out.push({ expr: set.expr, from, ...next });
+          continue;
+        }
+        // `ctx.db.transaction(async (tx) => { …; return next({ ctx: { db: tx } }) })`: a transaction of each value
+        // the chain carried in (program.ts judges it as the transaction opened on that value, in the state at `next`).
+        for (const v of incoming)
+          out.push({ expr: set.expr, from: `${from}, a transaction it opens on ${v.from}`, ...next, over: v });
         continue;
       }
       // `ctx.db = ctx.db.usePrimaryOnly()`: a variant of each incoming value, when the wrapper shows it is.
@@ -288,6 +337,15 @@ export class TrpcContexts {
       }
     }
     return out;
+  }
+
+  /** Whether `expr` is a transaction the middleware `mw` opens on the `ctx.<member>` the chain hands it. */
+  private openedOnMember(expr: ts.Expression, mw: ts.FunctionLikeDeclaration, member: string): boolean {
+    const h = this.handleOf(expr);
+    if (h.kind !== 'param' || !h.opened || h.binding.fn !== mw || h.binding.index !== 0) return false;
+    // The field path from the parameter itself (`{ ctx }` destructured or `opts.ctx.db`): `ctx.db`.
+    const path = (h.path ?? []).join('.');
+    return path === `ctx.${member}`;
   }
 
   private middlewareFunction(e: ts.Expression): ts.FunctionLikeDeclaration | undefined {
@@ -320,7 +378,7 @@ export class TrpcContexts {
   private effect(fn: ts.FunctionLikeDeclaration, member: string, depth: number): Effect {
     let passes = false;
     let nexts = 0;
-    const sets: { expr: ts.Expression; at: ts.Node }[] = [];
+    const sets: ContextSet[] = [];
     let problem: string | undefined;
     const role = (e: ts.Expression): 'next' | 'ctx' | 'opts' | 'member' | undefined => {
       const o = this.origins.expr(skipOuter(e));
@@ -347,7 +405,7 @@ export class TrpcContexts {
               else if (ts.isObjectLiteralExpression(c)) {
                 const v = ownMember(c, member);
                 // `db: ctx.db` hands the incoming value on.
-                if (v && v !== 'spread' && role(skipOuter(v)) !== 'member') sets.push({ expr: v, at: v });
+                if (v && v !== 'spread' && role(skipOuter(v)) !== 'member') sets.push({ expr: v, at: v, next: n });
                 else passes = true;
               } else problem = `calls next() with a context it builds elsewhere (${where(n, this.root)})`;
             }
@@ -433,6 +491,13 @@ export class TrpcContexts {
   private isVariant(value: ts.Expression, member: string): boolean {
     return isPrimaryVariant(value, member, this.origins);
   }
+}
+
+/** The same value by the same path: its expression, and the values it was opened on. */
+function sameValue(a: Value, b: Value): boolean {
+  if (a.expr !== b.expr) return false;
+  if (!a.over || !b.over) return a.over === b.over;
+  return sameValue(a.over, b.over);
 }
 
 /**

@@ -1,13 +1,12 @@
-import type { Handle } from '../handles.js';
 import type { SiteVerdict } from '../program.js';
 import { rank } from '../write-sites.js';
-import type { Carried } from './trpc.js';
+import type { Carried, CarriedValue } from './trpc.js';
 
 // A write on a connection a framework's request context carries is judged once per value the
 // context can hold where the callback runs (the factory's, each middleware's), worst first.
 // The evidence names the context and where the worst value was put there.
 
-export function carriedVerdict(carried: Carried, judgeHandle: (h: Handle) => SiteVerdict): SiteVerdict {
+export function carriedVerdict(carried: Carried, judgeValue: (v: CarriedValue) => SiteVerdict): SiteVerdict {
   if ('unresolved' in carried)
     return {
       coverage: 'unresolved',
@@ -20,7 +19,7 @@ export function carriedVerdict(carried: Carried, judgeHandle: (h: Handle) => Sit
   let worst: { verdict: SiteVerdict; from: string } | undefined;
   const vias = new Set<string>();
   for (const v of carried.values) {
-    const verdict = judgeHandle(v.handle);
+    const verdict = judgeValue(v);
     if (verdict.via) vias.add(verdict.via);
     if (!worst || rank(verdict) < rank(worst.verdict)) worst = { verdict, from: v.from };
   }
