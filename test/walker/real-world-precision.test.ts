@@ -1349,3 +1349,17 @@ describe('statements written with `?` that the code numbers `$n` before sending 
     expect(at('src/store.ts', 31).evidence).toContain("`text.replace(/\\?/g, () => `'${value}'`)` is not a constant");
   });
 });
+
+describe('an AsyncLocalStorage accessor written with an early return (corpus33: Clinical-Insight-Engine)', () => {
+  it('reads `const c = S.getStore(); if (c) return c.tx; return pool` as `S.getStore()?.tx ?? pool`', () => {
+    const report = expectAnnotated('store-early-return');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/notes.ts' && s.line === line)!;
+    // The stored transaction where a route entered the store; the pool where the nightly job did not.
+    expect(at(8).evidence).toContain('the connection the AsyncLocalStorage `requestTx` (src/db.ts:12) holds (its `tx`)');
+    expect(at(14).evidence).toContain('nothing on this path entered `requestTx`');
+    // A tenant store's factory written the same way: the org's pool where a path entered the store.
+    expect(at(19).evidence).toContain('`orgPool` (src/tenant.ts:13) picks from the AsyncLocalStorage `orgIds`');
+    // Another return between the store's and the last: not the accessor, and its reason says why.
+    expect(at(31).evidence).toContain('`eitherDb` returns different connections');
+  });
+});
