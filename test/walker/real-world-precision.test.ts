@@ -1363,3 +1363,14 @@ describe('an AsyncLocalStorage accessor written with an early return (corpus33: 
     expect(at(31).evidence).toContain('`eitherDb` returns different connections');
   });
 });
+
+describe('a transaction on an injected parameter the container fills with no known connection (corpus33: mentingo)', () => {
+  it('judges it on what the container passes, not as a new transaction of the declared type', () => {
+    const report = expectAnnotated('injected-own-session');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/lessons.module.ts' && s.line === line)!;
+    // `new PgDatabase(dialect, ownSession)` under the type `PostgresJsDatabase`: the transaction is the session's.
+    expect(at(16).evidence).toContain('runs on `new PgDatabase(parts.dialect, new Scope…`, which rls-guard has no adapter');
+    // The plain pool under the same type: still a new transaction that set nothing.
+    expect(at(34).evidence).toContain('the transaction this.db.transaction() opens at src/lessons.module.ts:31');
+  });
+});
