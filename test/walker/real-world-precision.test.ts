@@ -1361,6 +1361,9 @@ describe('an AsyncLocalStorage accessor written with an early return (corpus33: 
     expect(at(19).evidence).toContain('`orgPool` (src/tenant.ts:13) picks from the AsyncLocalStorage `orgIds`');
     // Another return between the store's and the last: not the accessor, and its reason says why.
     expect(at(31).evidence).toContain('`eitherDb` returns different connections');
+    // A repository of a stored manager is neither the stored value nor a tenant's pool: still a site, named.
+    const saved = report.writeSites.find((s) => s.file === 'src/repos.ts' && s.line === 23)!;
+    expect(saved.evidence).toContain('`repoOf` returns different connections');
   });
 });
 

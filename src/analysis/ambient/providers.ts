@@ -721,8 +721,8 @@ export class AmbientProviders {
 
   /**
    * `const ctx = S.getStore(); if (ctx) return ctx.tx; … return pool;` (early-return.ts): the stored connection where a
-   * path entered the store, as `S.getStore()?.tx ?? pool` is; where the branch returns something made from the stored
-   * value (`if (t) return tenantPool(t)`), a tenant store's factory, as `t ? tenantPool(t) : pool` is.
+   * path entered the store, as `S.getStore()?.tx ?? pool` is; where the branch returns a pool bound to the stored
+   * tenant (`if (t) return tenantPool(t)`), a tenant store's factory, as `t ? tenantPool(t) : pool` is.
    */
   private earlyReturn(
     fn: ts.FunctionLikeDeclaration,
@@ -733,9 +733,13 @@ export class AmbientProviders {
     if (!tested) return undefined;
     const stored = this.read(early.entered);
     if (stored && stored.store === tested.store) return this.make(stored, fn, trace(early.fallback));
+    // Only a pool bound to the tenant the store holds: anything else made from the stored value (a repository of a
+    // stored manager, `manager.getRepository(entity)`) is no tenant factory, and the function's returns stay named.
+    const entered = trace(early.entered);
+    if (entered.kind !== 'executor' || !entered.tenant) return undefined;
     return {
       ...this.make(tested, fn, trace(early.fallback)),
-      entered: trace(early.entered),
+      entered,
       label: `the connection \`${functionName(fn)}\` (${this.where(fn, this.root)}) picks from ` +
         `${this.describeStore(tested.store)}`,
     };
