@@ -1377,3 +1377,14 @@ describe('a transaction on an injected parameter the container fills with no kno
     expect(at(34).evidence).toContain('the transaction this.db.transaction() opens at src/lessons.module.ts:31');
   });
 });
+
+describe('a Drizzle table object interpolated in sql`…` (corpus33: steward)', () => {
+  it('renders as the table it names, with its schema, never as a bound value', () => {
+    const report = expectAnnotated('drizzle-table-in-sql');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/queue.ts' && s.line === line)!;
+    expect(at(13).sql).toEqual([`UPDATE "deliveries" SET state = 'dead' WHERE state = 'claimed'`]);
+    expect(at(20).tables).toEqual(['ops.jobs']);
+    // A value that is no table object still changes the statement's structure, and the reason says which.
+    expect(at(26).evidence).toContain("the interpolation `${table}` changes the statement's structure");
+  });
+});
