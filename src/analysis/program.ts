@@ -499,8 +499,12 @@ class Settler {
       );
     }
     // A transaction opened on a parameter declared with a library type, in a function nothing in the tree calls: the
-    // new transaction of that type, as the declaration says (callers, when there are, decide instead).
-    if (p.kind === 'param' && p.opened?.declared && this.uncalled(p.binding.fn as ts.FunctionLikeDeclaration))
+    // new transaction of that type, as the declaration says (callers, when there are, decide instead). Not where the
+    // container is seen to pass something else than that library's connection (mentingo's `@Inject(DB) db:
+    // DatabasePg`, provided as `new PgDatabase(dialect, ownSession)`): what it passes decides, as for the parameter's
+    // other writes, never the declaration.
+    if (p.kind === 'param' && p.opened?.declared && this.uncalled(p.binding.fn as ts.FunctionLikeDeclaration) &&
+      !noConnection(this.injectedAt(p, at)))
       return this.settle(this.judged(this.withInjectedLogin(p, p.opened.declared, at), verdict.state), seen, at);
     // A container-made object whose injected client depends on the request's context (nestjs-cls): judged where the
     // write is, per root, not once per constructor.
@@ -1219,6 +1223,11 @@ function leavesOutField(edge: CallEdge, index: number, path: readonly (string | 
 }
 
 /** The state of `trx ?? db`'s `db` where a call leaves `trx` out: the caller's, as it stood at the call. */
+/** A value the container passes that is no connection of a library rls-guard knows (an object of it, or a value). */
+function noConnection(h: Handle | undefined): boolean {
+  return h?.kind === 'not-db' || h?.kind === 'library';
+}
+
 function fallbackState(edge: CallEdge, fallback: Handle): ConnState {
   const key = connectionKey(fallback);
   return (key && edge.states.get(key)) || freshState(fallback);

@@ -9,6 +9,7 @@ import { arrayAdditions, assignedValues, assignmentsOf, lookup, throughLocalCons
 import { appendChain, appendsBefore } from './statement-appends.js';
 import { filledText, isPlaceholderFill } from './placeholder-fill.js';
 import { numberedText, numberingHelper } from './placeholder-numbering.js';
+import { drizzleTableText } from './drizzle-table-text.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
 // Folds the expression a query call receives into the SQL texts it can take. A non-constant
@@ -188,6 +189,12 @@ export class SqlTextFolder {
         const choice = this.fragmentChoice(span.expression, depth);
         if (choice) {
           acc = concat(concat(acc, choice), text(span.literal.text));
+          continue;
+        }
+        // A Drizzle table object renders as its name, not as a bound value.
+        const table = libraryTag ? this.tableObject(span.expression) : undefined;
+        if (table !== undefined) {
+          acc = concat(concat(acc, text(table)), text(span.literal.text));
           continue;
         }
         const found = this.fragmentOf(span.expression, depth);
@@ -407,6 +414,20 @@ export class SqlTextFolder {
    * `parseFloat`, `Math.*` and `Date.now`, or a binding that holds one. Printed into SQL text it is a numeric constant
    * whatever the run-time value (`NaN` and `Infinity` print as names, never as structure).
    */
+  /** A Drizzle table object interpolated in a library's sql`…`: the name it renders as (drizzle-table-text.ts). */
+  private tableObject(expr: ts.Expression): string | undefined {
+    return drizzleTableText(expr, {
+      definition: (x) => {
+        const o = this.origins.expr(x);
+        return o.kind === 'expr' ? o.expr : undefined;
+      },
+      constant: (x) => {
+        const f = this.constant(x);
+        return f.ok && f.variants.length === 1 ? f.variants[0] : undefined;
+      },
+    });
+  }
+
   private isNumber(expr: ts.Expression, depth: number): boolean {
     const e = skipOuter(expr);
     if (depth > MAX_NUMBER_DEPTH) return false;

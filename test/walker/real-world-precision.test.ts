@@ -1349,3 +1349,42 @@ describe('statements written with `?` that the code numbers `$n` before sending 
     expect(at('src/store.ts', 31).evidence).toContain("`text.replace(/\\?/g, () => `'${value}'`)` is not a constant");
   });
 });
+
+describe('an AsyncLocalStorage accessor written with an early return (corpus33: Clinical-Insight-Engine)', () => {
+  it('reads `const c = S.getStore(); if (c) return c.tx; return pool` as `S.getStore()?.tx ?? pool`', () => {
+    const report = expectAnnotated('store-early-return');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/notes.ts' && s.line === line)!;
+    // The stored transaction where a route entered the store; the pool where the nightly job did not.
+    expect(at(8).evidence).toContain('the connection the AsyncLocalStorage `requestTx` (src/db.ts:12) holds (its `tx`)');
+    expect(at(14).evidence).toContain('nothing on this path entered `requestTx`');
+    // A tenant store's factory written the same way: the org's pool where a path entered the store.
+    expect(at(19).evidence).toContain('`orgPool` (src/tenant.ts:13) picks from the AsyncLocalStorage `orgIds`');
+    // Another return between the store's and the last: not the accessor, and its reason says why.
+    expect(at(31).evidence).toContain('`eitherDb` returns different connections');
+    // A repository of a stored manager is neither the stored value nor a tenant's pool: still a site, named.
+    const saved = report.writeSites.find((s) => s.file === 'src/repos.ts' && s.line === 23)!;
+    expect(saved.evidence).toContain('`repoOf` returns different connections');
+  });
+});
+
+describe('a transaction on an injected parameter the container fills with no known connection (corpus33: mentingo)', () => {
+  it('judges it on what the container passes, not as a new transaction of the declared type', () => {
+    const report = expectAnnotated('injected-own-session');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/lessons.module.ts' && s.line === line)!;
+    // `new PgDatabase(dialect, ownSession)` under the type `PostgresJsDatabase`: the transaction is the session's.
+    expect(at(16).evidence).toContain('runs on `new PgDatabase(parts.dialect, new Scope…`, which rls-guard has no adapter');
+    // The plain pool under the same type: still a new transaction that set nothing.
+    expect(at(34).evidence).toContain('the transaction this.db.transaction() opens at src/lessons.module.ts:31');
+  });
+});
+
+describe('a Drizzle table object interpolated in sql`…` (corpus33: steward)', () => {
+  it('renders as the table it names, with its schema, never as a bound value', () => {
+    const report = expectAnnotated('drizzle-table-in-sql');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/queue.ts' && s.line === line)!;
+    expect(at(13).sql).toEqual([`UPDATE "deliveries" SET state = 'dead' WHERE state = 'claimed'`]);
+    expect(at(20).tables).toEqual(['ops.jobs']);
+    // A value that is no table object still changes the statement's structure, and the reason says which.
+    expect(at(26).evidence).toContain("the interpolation `${table}` changes the statement's structure");
+  });
+});

@@ -8,6 +8,7 @@ import { TrackedMemo } from '../../code/fixpoint.js';
 import { constantKey, type NestContainer } from '../providers/nest-di.js';
 import { type ResetValue, resetValues } from './reset-values.js';
 import { ownReturns } from '../providers/factories.js';
+import { type EarlyReturn, earlyReturnAccessor } from './early-return.js';
 import {
   HONO_CONTEXT,
   HONO_CONTEXT_NAME,
@@ -667,6 +668,8 @@ export class AmbientProviders {
 
   private findFactory(fn: ts.FunctionLikeDeclaration, trace: (e: ts.Expression) => Handle): AmbientHandle | undefined {
     if (!fn.body || !ts.isBlock(fn.body)) return undefined;
+    const early = earlyReturnAccessor(fn, (e) => this.read(e) !== undefined);
+    if (early) return this.earlyReturn(fn, early, trace);
     const stmts = fn.body.statements;
     const decl = stmts
       .find(ts.isVariableStatement)
@@ -713,6 +716,32 @@ export class AmbientProviders {
       entered: trace(entered),
       label: `the connection \`${functionName(fn)}\` (${this.where(fn, this.root)}) picks from ` +
         `${this.describeStore(r.store)}`,
+    };
+  }
+
+  /**
+   * `const ctx = S.getStore(); if (ctx) return ctx.tx; … return pool;` (early-return.ts): the stored connection where a
+   * path entered the store, as `S.getStore()?.tx ?? pool` is; where the branch returns a pool bound to the stored
+   * tenant (`if (t) return tenantPool(t)`), a tenant store's factory, as `t ? tenantPool(t) : pool` is.
+   */
+  private earlyReturn(
+    fn: ts.FunctionLikeDeclaration,
+    early: EarlyReturn,
+    trace: (e: ts.Expression) => Handle,
+  ): AmbientHandle | undefined {
+    const tested = this.read(early.read);
+    if (!tested) return undefined;
+    const stored = this.read(early.entered);
+    if (stored && stored.store === tested.store) return this.make(stored, fn, trace(early.fallback));
+    // Only a pool bound to the tenant the store holds: anything else made from the stored value (a repository of a
+    // stored manager, `manager.getRepository(entity)`) is no tenant factory, and the function's returns stay named.
+    const entered = trace(early.entered);
+    if (entered.kind !== 'executor' || !entered.tenant) return undefined;
+    return {
+      ...this.make(tested, fn, trace(early.fallback)),
+      entered,
+      label: `the connection \`${functionName(fn)}\` (${this.where(fn, this.root)}) picks from ` +
+        `${this.describeStore(tested.store)}`,
     };
   }
 
