@@ -198,6 +198,8 @@ export interface AnalysisConfig {
   droppedTables?: ReadonlyMap<string, DroppedTable>;
   /** Tables gated only by a migration file discovery left out (archived, documentation: schema/left-out.ts). */
   leftOutGated?: ReadonlyMap<string, SchemaLocation>;
+  /** Tables not gated that only a SQL file nothing runs would gate (schema/loose-sql.ts, `unappliedGates`). */
+  unappliedGates?: ReadonlyMap<string, SchemaLocation>;
   /** Tables an invoker SQL function writes when called, following nested calls and triggers. */
   functionWrites: Map<string, ThroughWrite[]>;
   /** Writes that triggers on a table add to a statement writing it, keyed by "table event". */
@@ -408,6 +410,7 @@ export function resolveAnalysisConfig(
     knownTables: new Set(model.tables.keys()),
     droppedTables: dropped,
     leftOutGated: new Map([...(model.leftOutGated ?? [])].filter(([t]) => gatedTables.has(t))),
+    unappliedGates: new Map([...(model.unappliedGates ?? [])].filter(([t]) => !gatedTables.has(t))),
     functionWrites: indirect.functionWrites,
     triggerWrites: indirect.triggerWrites,
     unpinnedDefiners,
