@@ -7,6 +7,7 @@ import { leftOutFolder } from '../schema/discover.js';
 import { type AnalysisConfig, fixSetting, type WriteKind, writePolicies } from './config.js';
 import { openWithoutContext, raisingWithoutContext } from './open-policies.js';
 import { ownerBypassNote } from './owner-bypass.js';
+import { injectedMigrator } from './client-factories.js';
 import type { FileFacts, RawSite, UnresolvedProblem, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { TrpcContexts } from './context/trpc.js';
@@ -288,7 +289,9 @@ export function conclude(
         roleKeyedTables: input.config.roleKeyedTables,
         injected: (b, path, at) =>
           handles.ambient.nest?.injected(b, path, at) ??
-          (ts.isConstructorDeclaration(b.fn) ? handles.injected(b) : undefined),
+          (ts.isConstructorDeclaration(b.fn)
+            ? injectedMigrator(handles.injected(b), () => handles.ambient.nest?.typeormMigrationsRun())
+            : undefined),
         isFactory: (fn) => !!handles.ambient.nest?.isFactory(fn),
         memberOf: (e, path) => handles.memberOf(e, path),
         facts: engine,

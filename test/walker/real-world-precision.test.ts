@@ -1374,3 +1374,28 @@ describe('a table only a SQL file nothing runs would gate names that file on eac
     });
   }
 });
+
+describe('a TypeORM connection that applies the migrations itself owns their tables (judge33, sardoba-pms)', () => {
+  for (const schemaSource of ['static', 'replay'] as const) {
+    it(`passes the policies of a table without FORCE that no other role owns, under ${schemaSource}`, () => {
+      const root = path.join(ROOT, 'typeorm-migrations-run');
+      const report = auditSync({ paths: [root], types: false, schemaSource });
+      const { actual, wanted } = annotatedVerdicts(report, readExpectations(root, sourceFiles(root)));
+      expect(actual).toEqual(wanted);
+      const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+      expect(at('src/rooms.service.ts', 17).evidence).toBe(
+        'runs on `rooms`, the typeorm client injected into RoomsService (its constructor is never called in the ' +
+          "code, so a container passes the app's pool), which applies the migrations itself (migrationsRun: true at " +
+          'src/database.module.ts:15), so it logs in as the role that runs them and owns the tables they create; ' +
+          'public.rooms has RLS (enabled at db/migrations/001_schema.sql:6) without FORCE ROW LEVEL SECURITY and ' +
+          'no other owner, so its policies do not apply to that role: this write bypasses RLS as an admin ' +
+          'connection does. If that is not meant, add ALTER TABLE public.rooms FORCE ROW LEVEL SECURITY in a ' +
+          'migration, or connect the app as another role than the one that runs the migrations',
+      );
+      expect(at('src/rooms.service.ts', 17).via).toBe('owner (migrationsRun at src/database.module.ts:15)');
+      // The transaction on the injected DataSource carries its login; a DataSource of its own says so itself.
+      expect(at('src/rooms.service.ts', 33).via).toBe('owner (migrationsRun at src/database.module.ts:15)');
+      expect(at('src/maintenance.ts', 13).via).toBe('owner (migrationsRun at src/maintenance.ts:8)');
+    });
+  }
+});
