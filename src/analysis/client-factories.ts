@@ -7,7 +7,7 @@ import { ExtensionBindings } from '../code/prisma-extensions.js';
 import { importedName, importModule } from './config-match.js';
 import { executorSubclass, type TypeReader, typeOfParam } from './declared-types.js';
 import { findTenantBinding, type TenantDeps } from './tenant-binding.js';
-import { type LoginRole, loginRoleOf } from './providers/login-roles.js';
+import { type LoginRole, loginRoleOf, migrationsRunOption } from './providers/login-roles.js';
 import { prismaDatasourceVariable } from '../adapters/prisma-schema.js';
 import { type Handle, type ParamBinding, where } from './handles.js';
 import { type Facts, TrackedMemo } from '../code/fixpoint.js';
@@ -154,6 +154,13 @@ export class ClientFactories {
    * role or some role bypasses RLS (otherwise no verdict depends on it), once per creation (handles are memoised).
    */
   loginRole(args: readonly ts.Expression[], made: ts.Node, api?: string): LoginRole | undefined {
+    const login = this.readLogin(args, made, api);
+    // A TypeORM DataSource that runs the migrations itself logs in as their role (verdict.ts, owned tables).
+    const migrator = api === 'typeorm' ? migrationsRunOption(args[0]) : undefined;
+    return migrator ? withMigrator(login, migrator) : login;
+  }
+
+  private readLogin(args: readonly ts.Expression[], made: ts.Node, api?: string): LoginRole | undefined {
     const { roleKeyedTables, bypassRoles, deployedLogins } = this.deps.config;
     if (roleKeyedTables.size === 0 && bypassRoles.size === 0 && !deployedLogins) return undefined;
     const login = loginRoleOf(args, this.deps.folder, (e) => {
@@ -295,4 +302,26 @@ function isQueryHook(n: ts.Node): boolean {
     ts.isIdentifier(n.name) &&
     n.name.text === '$allOperations'
   );
+}
+
+/**
+ * The login of a connection that applies the migrations itself (`migrationsRun: true` at `at`): the role that runs
+ * them, whatever variable names it. A constant login role keeps its own reading.
+ */
+export function withMigrator(login: LoginRole | undefined, at: ts.Node): LoginRole | undefined {
+  if (!login) return { kind: 'environment', at, migrator: at };
+  return login.kind === 'environment' ? { ...login, migrator: at } : login;
+}
+
+/** A TypeORM client a NestJS container injects, on a connection whose module options run the migrations (nest-di). */
+export function injectedMigrator(
+  handle: Handle | undefined,
+  migrationsRun: () => ts.Node | undefined,
+): Handle | undefined {
+  if (!handle || handle.kind !== 'executor' || handle.adapter.api !== 'typeorm') return handle;
+  // Asked only for a TypeORM client: reading the container makes the result depend on every file.
+  const at = migrationsRun();
+  if (!at) return handle;
+  const login = withMigrator(handle.login, at);
+  return login ? { ...handle, login } : handle;
 }

@@ -91,6 +91,8 @@ export interface WritePolicies {
    * not the JWT.
    */
   jwt?: readonly JwtCommand[];
+  /** The table has RLS without FORCE and the migrations' own role owns it (`migratorOwned`): where RLS is enabled. */
+  migratorOwned?: SchemaLocation;
 }
 
 /** One command's policies as a connection that sends the user's JWT meets them. */
@@ -198,6 +200,14 @@ export interface AnalysisConfig {
   droppedTables?: ReadonlyMap<string, DroppedTable>;
   /** Tables gated only by a migration file discovery left out (archived, documentation: schema/left-out.ts). */
   leftOutGated?: ReadonlyMap<string, SchemaLocation>;
+  /**
+   * Gated tables the role that runs the migrations owns and nothing forces (no FORCE ROW LEVEL SECURITY, no owner
+   * another migration names, no FORCE over a list the reading cannot attribute): a connection that runs the
+   * migrations itself passes their policies. Keyed by table, with where their RLS is enabled.
+   */
+  migratorOwned?: ReadonlyMap<string, SchemaLocation>;
+  /** Tables not gated that only a SQL file nothing runs would gate (schema/loose-sql.ts, `unappliedGates`). */
+  unappliedGates?: ReadonlyMap<string, SchemaLocation>;
   /** Tables an invoker SQL function writes when called, following nested calls and triggers. */
   functionWrites: Map<string, ThroughWrite[]>;
   /** Writes that triggers on a table add to a statement writing it, keyed by "table event". */
@@ -408,6 +418,8 @@ export function resolveAnalysisConfig(
     knownTables: new Set(model.tables.keys()),
     droppedTables: dropped,
     leftOutGated: new Map([...(model.leftOutGated ?? [])].filter(([t]) => gatedTables.has(t))),
+    unappliedGates: new Map([...(model.unappliedGates ?? [])].filter(([t]) => !gatedTables.has(t))),
+    migratorOwned: migratorOwned(model, gatedTables),
     functionWrites: indirect.functionWrites,
     triggerWrites: indirect.triggerWrites,
     unpinnedDefiners,
@@ -529,7 +541,28 @@ function commandsOf(kind: WriteKind, noPolicy: boolean): CheckedCommand[] | unde
  * command, one setting its permissive policies read (they are OR-ed) and one of each restrictive policy's (AND-ed).
  * A permissive side that reads no setting asks none; one with no policy at all lets nothing through.
  */
+/** The gated tables the migrations' own role owns with nothing forcing it to their policies (`migratorOwned`). */
+function migratorOwned(model: RlsModel, gatedTables: ReadonlySet<string>): Map<string, SchemaLocation> {
+  const out = new Map<string, SchemaLocation>();
+  // A FORCE over a list read at run time may cover any table: none is taken as unforced.
+  if (model.diagnostics.some((d) => d.force !== undefined)) return out;
+  for (const t of model.tables.values()) {
+    const ownedByMigrator = !t.owner || t.owner === model.migrationRole;
+    if (!gatedTables.has(t.name) || !t.rlsEnabled || t.forced || !ownedByMigrator || !t.enabledAt) continue;
+    // Gated only by a left-out file: whether it is applied, and so who owns what it makes, is not known.
+    if (model.leftOutGated?.has(t.name)) continue;
+    out.set(t.name, t.enabledAt);
+  }
+  return out;
+}
+
 export function writePolicies(config: AnalysisConfig, table: string, kinds: readonly WriteKind[]): WritePolicies {
+  const owned = config.migratorOwned?.get(table);
+  const policies = tablePolicies(config, table, kinds);
+  return owned ? { ...policies, migratorOwned: owned } : policies;
+}
+
+function tablePolicies(config: AnalysisConfig, table: string, kinds: readonly WriteKind[]): WritePolicies {
   const settings = config.tableSettings.get(table) ?? new Set<string>();
   const allSwitches = config.switchSettings.get(table);
   const byCmd = config.commandPolicies.get(table);

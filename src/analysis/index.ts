@@ -7,6 +7,7 @@ import { leftOutFolder } from '../schema/discover.js';
 import { type AnalysisConfig, fixSetting, type WriteKind, writePolicies } from './config.js';
 import { openWithoutContext, raisingWithoutContext } from './open-policies.js';
 import { ownerBypassNote } from './owner-bypass.js';
+import { injectedMigrator } from './client-factories.js';
 import type { FileFacts, RawSite, UnresolvedProblem, UnscopedProblem } from './facts.js';
 import { AmbientSettler } from './ambient/settle.js';
 import { TrpcContexts } from './context/trpc.js';
@@ -289,7 +290,9 @@ export function conclude(
         roleKeyedTables: input.config.roleKeyedTables,
         injected: (b, path, at) =>
           handles.ambient.nest?.injected(b, path, at) ??
-          (ts.isConstructorDeclaration(b.fn) ? handles.injected(b) : undefined),
+          (ts.isConstructorDeclaration(b.fn)
+            ? injectedMigrator(handles.injected(b), () => handles.ambient.nest?.typeormMigrationsRun())
+            : undefined),
         isFactory: (fn) => !!handles.ambient.nest?.isFactory(fn),
         memberOf: (e, path) => handles.memberOf(e, path),
         facts: engine,
@@ -420,6 +423,8 @@ function reportFile(
     if (dropped) verdict = { ...verdict, evidence: `${verdict.evidence}; ${dropped}` };
     const leftOut = leftOutNote(raw.tables, input.config.leftOutGated);
     if (leftOut) verdict = { ...verdict, evidence: `${verdict.evidence}; ${leftOut}` };
+    const unapplied = unappliedNote(raw.tables, input.config.unappliedGates);
+    if (unapplied) verdict = { ...verdict, evidence: `${verdict.evidence}; ${unapplied}` };
     const loc = location(sf, raw.call, file);
     const scope = enclosingName(raw.call);
     const code = normalizeCode(raw.call.getText(sf));
@@ -614,6 +619,25 @@ function droppedNote(tables: readonly string[], dropped: AnalysisConfig['dropped
   });
   return notes.length
     ? `${notes.join('; ')}; if that file is not a migration (a teardown script), add it to "ignore" in the config`
+    : undefined;
+}
+
+/**
+ * Why a written table counts as not gated though a SQL file of the repository gates it: nothing in the repository runs
+ * that file (schema/loose-sql.ts), and the audit cannot know whether someone applies it by hand. Said on each write so
+ * that the verdict is never read as "this table has no policies" when it may well have them in the database.
+ */
+function unappliedNote(tables: readonly string[], gates: AnalysisConfig['unappliedGates']): string | undefined {
+  const notes = tables.flatMap((t) => {
+    const at = gates?.get(t);
+    return at ? [`${at.file}:${at.line} enables row level security on ${t}`] : [];
+  });
+  const one = notes.length === 1;
+  return notes.length
+    ? `${notes.join('; ')}, but nothing in the repository runs ${one ? 'that file' : 'those files'} (not taken as ` +
+      `${one ? 'a migration' : 'migrations'}), so the write is judged as not gated; if ${one ? 'it is' : 'they are'} ` +
+      `applied to the database, list ${one ? 'it' : 'them'} under "migrations" in the config (with the Prisma ` +
+      'migrations folder) and the write is judged against its policies'
     : undefined;
 }
 

@@ -139,6 +139,35 @@ export function adminByLogin(
   };
 }
 
+/**
+ * A connection that applies the migrations itself (TypeORM's `migrationsRun: true`) logs in as the role that runs
+ * them, which owns the tables they create; on a table with RLS and no FORCE ROW LEVEL SECURITY that no migration gives
+ * another owner, Postgres does not apply the policies to its owner: the write passes them, as on an admin connection.
+ * SET ROLE in force is judged by the caller instead.
+ */
+export function adminByMigrator(
+  handle: Handle,
+  state: ConnState,
+  root: string,
+  table: string,
+  owned: SchemaLocation | undefined,
+): LocalVerdict | undefined {
+  if (handle.kind !== 'executor' || state.role || !owned) return undefined;
+  const login = handle.login;
+  if (login?.kind !== 'environment' || !login.migrator) return undefined;
+  const at = where(login.migrator, root);
+  return {
+    coverage: 'admin-pool',
+    via: `owner (migrationsRun at ${at})`,
+    evidence: `runs on ${handle.label}, which applies the migrations itself (migrationsRun: true at ${at}), so it ` +
+      `logs in as the role that runs them and owns the tables they create; ${table} has RLS (enabled at ` +
+      `${owned.file}:${owned.line}) without FORCE ROW LEVEL SECURITY and no other owner, so its policies do not ` +
+      'apply to that role: this write bypasses RLS as an admin connection does. If that is not meant, add ALTER ' +
+      `TABLE ${table} FORCE ROW LEVEL SECURITY in a migration, or connect the app as another role than the one ` +
+      'that runs the migrations',
+  };
+}
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

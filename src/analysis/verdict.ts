@@ -1,6 +1,6 @@
 import type { ConnState, ContextEvidence, LocalVerdict, UnscopedProblem } from './facts.js';
 import { type Handle, where } from './handles.js';
-import { adminByLogin, deployedLoginNote, judgeLoginRole, type RoleKey } from './login-verdict.js';
+import { adminByLogin, adminByMigrator, deployedLoginNote, judgeLoginRole, type RoleKey } from './login-verdict.js';
 import type { BypassSwitch, PolicyGroup, WritePolicies } from './config.js';
 import type { SetValue } from '../sql/classify.js';
 import { judgeSessionJwt } from './session-jwt.js';
@@ -125,6 +125,7 @@ function judgeConnection(
   }
   const byRole =
     adminByLogin(handle, state, root, bypassRoles) ??
+    adminByMigrator(handle, state, root, table, policies?.migratorOwned) ??
     (roleKey && judgeLoginRole(handle, state, root, table, roleKey, tableSettings, bypassRoles));
   if (byRole) return byRole;
   if (state.role && !bypassRoles?.has(state.role.name) && (handle.kind === 'admin' || handle.kind === 'executor')) {

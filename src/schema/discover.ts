@@ -23,7 +23,7 @@ export interface Discovered {
    * Unconfigured discovery only: folders left out because their path says they are archived or documentation
    * (`leftOutFolder`), each with the migration files found under it, in the order they would have been applied.
    */
-  leftOut: { folder: string; files: string[]; unrun?: true }[];
+  leftOut: { folder: string; files: string[]; unrun?: true; ungated?: true }[];
   /** Modules whose schema TypeORM's synchronize makes (absolute path → shape): their entities' tables are created. */
   setup: Map<string, SetupShape>;
 }
@@ -93,6 +93,9 @@ export function discoverMigrations(
       ...[...leftOut].map(([folder, list]) => ({ folder, files: list })),
       // A setup script nothing runs whose tables a script may gate otherwise (loose-sql.ts): judged as gated.
       ...unrun.filter((x) => x.gated).map((x) => ({ folder: rel(x.file), files: [x.file], unrun: true as const })),
+      // One whose tables nothing else gates is judged not gated: read only so each write to them names it.
+      ...unrun.filter((x) => x.gates && !x.gated)
+        .map((x) => ({ folder: rel(x.file), files: [x.file], unrun: true as const, ungated: true as const })),
     ],
   };
 }

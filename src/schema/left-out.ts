@@ -15,6 +15,11 @@ export interface LeftOutFolder {
   folder: string;
   /** The up SQL of the migration files under it, in the order they would have been applied. */
   files: MigrationFile[];
+  /**
+   * A setup file nothing runs whose tables no script gates either (loose-sql.ts): they stay not gated, and are read
+   * only so that each write to one names the file that would gate it.
+   */
+  ungated?: true;
 }
 
 /** The one diagnostic per folder left out: which, why, and how to include it. */
@@ -35,6 +40,38 @@ export function leftOutNote(folder: string, count: number): SchemaDiagnostic {
  * this is for models read from migrations only.
  */
 export function mergeLeftOut(
+  model: RlsModel,
+  leftOut: readonly LeftOutFolder[],
+  stated: (table: string) => boolean,
+  defaultSchema: string | undefined,
+): RlsModel {
+  const merged = mergeGating(model, leftOut.filter((x) => !x.ungated), stated, defaultSchema);
+  return withUnapplied(merged, leftOut.filter((x) => x.ungated), stated, defaultSchema);
+}
+
+/**
+ * The tables only unapplied setup files would gate (`unappliedGates`): not gated by the model, their RLS not stated by
+ * the applied migrations, so each write to one is `not-gated` and names the file, never silently.
+ */
+function withUnapplied(
+  model: RlsModel,
+  unapplied: readonly LeftOutFolder[],
+  stated: (table: string) => boolean,
+  defaultSchema: string | undefined,
+): RlsModel {
+  const files = unapplied.flatMap((x) => x.files);
+  if (files.length === 0) return model;
+  const read = buildModel(files, defaultSchema ? { defaultSchema } : {});
+  const gates = new Map(model.unappliedGates ?? []);
+  for (const t of read.tables.values()) {
+    if (!(t.rlsEnabled || t.policies.length) || model.tables.get(t.name)?.rlsEnabled || stated(t.name)) continue;
+    const at = t.enabledAt ?? t.policies[0]?.at ?? t.createdAt;
+    if (at) gates.set(t.name, at);
+  }
+  return gates.size ? { ...model, unappliedGates: gates } : model;
+}
+
+function mergeGating(
   model: RlsModel,
   leftOut: readonly LeftOutFolder[],
   stated: (table: string) => boolean,

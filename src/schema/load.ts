@@ -88,7 +88,11 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
   const files = read(discovered.files, diagnostics);
   if (discovered.setup.size > 0) synchronizeSetups(root, config, discovered.setup, files, diagnostics);
   // Left-out files are read only for what they gate (schema/left-out.ts): what they fail to say is not the audit's gap.
-  const leftOut = discovered.leftOut.map((x) => ({ folder: x.folder, files: read(x.files, []) }));
+  const leftOut = discovered.leftOut.map((x) => ({
+    folder: x.folder,
+    files: read(x.files, []),
+    ...(x.ungated ? { ungated: true as const } : {}),
+  }));
   // A setup script nothing runs has its own diagnostic (loose-sql.ts).
   for (const x of discovered.leftOut) if (!x.unrun) diagnostics.push(leftOutNote(x.folder, x.files.length));
   // Another database's migrations (SQLite, MySQL) never feed the Postgres model.

@@ -39,7 +39,7 @@ export function unrunSql(
   root: string,
   files: readonly string[],
   options: { ignore?: readonly string[] },
-): { file: string; diagnostic: SchemaDiagnostic; gated: boolean }[] {
+): { file: string; diagnostic: SchemaDiagnostic; gated: boolean; gates: boolean }[] {
   const sql = files.filter((f) => f.endsWith('.sql'));
   const folders = [...new Set(sql.flatMap((f) => prismaFolder(f) ?? []))];
   if (folders.length === 0) return [];
@@ -67,6 +67,7 @@ export function unrunSql(
       return {
         file: f,
         gated: gates.length > 0 && !!rlsScript,
+        gates: gates.length > 0,
         diagnostic: {
           file: rel(f),
           line: 1,

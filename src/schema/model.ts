@@ -924,11 +924,14 @@ export function applyConfig(model: RlsModel, config: RlsGuardConfig): RlsModel {
   }
   const dropped = new Map(model.dropped ?? []);
   const leftOutGated = model.leftOutGated && new Map(model.leftOutGated);
+  const unappliedGates = model.unappliedGates && new Map(model.unappliedGates);
   for (const raw of config.gatedTables?.remove ?? []) {
     const t = tables.get(normalizeQualifiedName(raw, defaultSchema));
     if (t) tables.set(t.name, { ...t, rlsEnabled: false, enabledAt: null });
     dropped.delete(normalizeQualifiedName(raw, defaultSchema));
     leftOutGated?.delete(normalizeQualifiedName(raw, defaultSchema));
+    // Declared not gated: the file that would gate it is no longer worth naming.
+    unappliedGates?.delete(normalizeQualifiedName(raw, defaultSchema));
   }
   const configAt: SchemaLocation = { file: 'rls-guard.config.json', line: 1 };
   for (const raw of config.definerFunctions ?? []) {
@@ -959,7 +962,14 @@ export function applyConfig(model: RlsModel, config: RlsGuardConfig): RlsModel {
       setsContext: [...f.setsContext.filter((s) => s.setting !== setting), { setting, local: true }],
     });
   }
-  return { ...model, tables, functions, dropped, ...(leftOutGated ? { leftOutGated } : {}) };
+  return {
+    ...model,
+    tables,
+    functions,
+    dropped,
+    ...(leftOutGated ? { leftOutGated } : {}),
+    ...(unappliedGates ? { unappliedGates } : {}),
+  };
 }
 
 export function gatedTables(model: RlsModel): string[] {

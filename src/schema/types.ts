@@ -169,6 +169,11 @@ export interface RlsModel {
    * write to one says so.
    */
   leftOutGated?: Map<string, SchemaLocation>;
+  /**
+   * Tables judged not gated that only a SQL file nothing in the repository runs would gate (schema/loose-sql.ts:
+   * `prisma/rls.sql`), with the line that enables their RLS: each write to one names that file.
+   */
+  unappliedGates?: Map<string, SchemaLocation>;
   /** Keyed by qualified name; overloads collapse to the last definition. */
   functions: Map<string, FunctionState>;
   /** Settings read by any policy's expressions (e.g. "app.current_org_id"). */

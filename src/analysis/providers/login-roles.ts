@@ -26,6 +26,11 @@ export type LoginRole =
       variable?: string;
       /** What the repository's deployment files say that variable logs in as (deploy-login.ts). */
       deployed?: DeployedLogin;
+      /**
+       * Where the connection's options say it applies the migrations itself (TypeORM's `migrationsRun: true`): it logs
+       * in as the role that runs them, the owner of the tables they create (owner-bypass.ts, verdict.ts).
+       */
+      migrator?: ts.Node;
     }
   | { kind: 'untraceable'; reason: string; at: ts.Node };
 
@@ -64,6 +69,21 @@ function fromValue(arg: ts.Expression, folder: SqlTextFolder, inner: InnerLogin,
   if (isStringy(e, folder)) return fromDsn(e, folder);
   if (ts.isIdentifier(e) && e.text === 'undefined') return undefined;
   return inner(e) ?? untraceable(`its connection config \`${shortText(arg, 40)}\` cannot be read`, arg);
+}
+
+/**
+ * TypeORM connection options that apply the migrations at startup: the `migrationsRun` property whose value is the
+ * constant `true` (an object literal, or one a `const` holds). Anything else (`process.env.X !== '1'`) leaves it to the
+ * deployment: undefined.
+ */
+export function migrationsRunOption(options: ts.Expression | undefined): ts.Node | undefined {
+  const obj = options && constValue(options);
+  if (!obj || !ts.isObjectLiteralExpression(obj)) return undefined;
+  for (const p of obj.properties) {
+    if (!ts.isPropertyAssignment(p) || propertyKey(p) !== 'migrationsRun') continue;
+    return skipOuter(p.initializer).kind === ts.SyntaxKind.TrueKeyword ? p : undefined;
+  }
+  return undefined;
 }
 
 /** An object literal or text a `const` holds, else the expression itself. */

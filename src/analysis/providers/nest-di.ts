@@ -28,6 +28,7 @@ const PRISMA_ADAPTER = '@nestjs-cls/transactional-adapter-prisma';
 const NESTJS_PRISMA = 'nestjs-prisma';
 /** `eventEmitter.emit(E, …)` / `emitAsync` runs every `@OnEvent(E)` method, during the call. */
 const EVENT_EMITTER = '@nestjs/event-emitter';
+const NEST_TYPEORM = '@nestjs/typeorm';
 
 interface ProviderLiteral {
   literal: ts.ObjectLiteralExpression;
@@ -76,6 +77,8 @@ export class NestContainer {
         factories: Map<ts.Node, ProviderLiteral>;
         adapterToken?: ts.Expression;
         cls?: ts.CallExpression;
+        /** `TypeOrmModule.forRoot(…)` / `forRootAsync(…)` calls of application code: the app's TypeORM connections. */
+        typeormRoots: ts.CallExpression[];
         listeners: Map<string, ts.MethodDeclaration[]>;
       }
     | undefined;
@@ -90,6 +93,23 @@ export class NestContainer {
   private readonly modelHooks = new WeakMap<Handle, { base: Handle; where: string }>();
 
   constructor(private readonly deps: NestDeps) {}
+
+  /**
+   * Where the application's one TypeORM connection says it applies the migrations itself at startup (`migrationsRun:
+   * true` in `TypeOrmModule.forRoot({…})`, or in the object `forRootAsync`'s `useFactory` returns): that connection
+   * logs in as the role that runs them. Undefined where there are several connections (named ones: which the
+   * injected client is, is not read), or the option is not the constant `true` (`process.env.X !== '1'`: the
+   * deployment decides).
+   */
+  typeormMigrationsRun(): ts.Node | undefined {
+    const roots = this.read().typeormRoots;
+    if (roots.length !== 1) return undefined;
+    for (const options of connectionOptions(roots[0]!)) {
+      const run = member(options, 'migrationsRun');
+      if (run && skipOuter(run).kind === ts.SyntaxKind.TrueKeyword) return run;
+    }
+    return undefined;
+  }
 
   /** The `ClsModule.forRoot(…)` call: the one nestjs-cls store of the application. */
   clsStore(): ts.CallExpression | undefined {
@@ -443,6 +463,7 @@ export class NestContainer {
       providers: new Map(),
       testProviders: new Map(),
       factories: new Map(),
+      typeormRoots: [],
       listeners: new Map(),
     };
     const visit = (n: ts.Node): void => {
@@ -459,6 +480,10 @@ export class NestContainer {
       const forRoot = ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) ? n.expression : undefined;
       const cls = forRoot?.name.text === 'forRoot' ? this.deps.origins.expr(forRoot.expression) : undefined;
       if (cls && isExternal(cls, NESTJS_CLS, 'ClsModule')) index.cls ??= n as ts.CallExpression;
+      const root = forRoot && ['forRoot', 'forRootAsync'].includes(forRoot.name.text) && !this.deps.inTest(n)
+        ? this.deps.origins.expr(forRoot.expression)
+        : undefined;
+      if (root && isExternal(root, NEST_TYPEORM, 'TypeOrmModule')) index.typeormRoots.push(n as ts.CallExpression);
     };
     // Every file is read (provider factories are asked about for every parameter a write runs on), over its indexed
     // nodes (file-nodes.ts: every node of the kinds visit acts on, in walk order, found on an explicit stack, so code
@@ -523,6 +548,34 @@ function clientLevelCall(at: ts.Node): boolean {
   const e = ts.isTaggedTemplateExpression(at) ? at.tag : ts.isCallExpression(at) ? at.expression : undefined;
   const callee = e && skipOuter(e);
   return !!callee && ts.isPropertyAccessExpression(callee) && callee.name.text.startsWith('$');
+}
+
+/**
+ * The options object literals a `TypeOrmModule.forRoot(options)` / `forRootAsync({ useFactory })` call gives its
+ * connection: the literal (or a const holding it), or each object `useFactory` returns.
+ */
+function connectionOptions(call: ts.CallExpression): ts.ObjectLiteralExpression[] {
+  const arg = call.arguments[0] && constLiteral(call.arguments[0]);
+  if (!arg) return [];
+  const callee = call.expression as ts.PropertyAccessExpression;
+  if (callee.name.text === 'forRoot') return [arg];
+  const factory = member(arg, 'useFactory');
+  const fn = factory && skipOuter(factory);
+  if (!fn || !isFunctionLike(fn)) return [];
+  const body = fn.body && skipOuter(fn.body as ts.Expression);
+  const values = body && ts.isObjectLiteralExpression(body)
+    ? [body]
+    : returnStatements(fn).flatMap((r) => (r.expression ? [r.expression] : []));
+  return values.flatMap((v) => constLiteral(v) ?? []);
+}
+
+/** An object literal, or the one a `const` holds. */
+function constLiteral(e: ts.Expression): ts.ObjectLiteralExpression | undefined {
+  const x = skipOuter(e);
+  if (ts.isObjectLiteralExpression(x)) return x;
+  const decl = ts.isIdentifier(x) ? lookup(x)?.decl : undefined;
+  const init = decl && ts.isVariableDeclaration(decl) && decl.initializer ? skipOuter(decl.initializer) : undefined;
+  return init && ts.isObjectLiteralExpression(init) ? init : undefined;
 }
 
 function isExternal(o: Origin, module: string, name: string): boolean {
