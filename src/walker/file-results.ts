@@ -175,7 +175,17 @@ function typedOrNot(
   diagnostics: AnalyseOutput['diagnostics'],
 ): ReturnType<typeof createTypedProgram> | undefined {
   try {
-    return createTypedProgram(root, files);
+    const typed = createTypedProgram(root, files);
+    if (!typed.missing.length) return typed;
+    // A file the program left out would be a file whose writes nobody reads: all are read without types instead.
+    const some = typed.missing.slice(0, 3).map((f) => rel(root, f)).join(', ');
+    const more = typed.missing.length > 3 ? ` and ${typed.missing.length - 3} more` : '';
+    diagnostics.push({
+      file: '.',
+      message: `the type checker could not be used: its program left out ${some}${more} (the project's compiler ` +
+        'options exclude them); the files were analysed without types',
+    });
+    return undefined;
   } catch (error) {
     diagnostics.push({
       file: '.',

@@ -29,6 +29,8 @@ export function hasInstalledTypes(root: string): boolean {
 export interface TypedProgram {
   files: ts.SourceFile[];
   types: TypeEvidence;
+  /** Files the program did not take (its compiler options exclude them): the caller must not lose them. */
+  missing: string[];
 }
 
 /** Parses the files through a ts-morph project and returns its compiler nodes plus a checker. */
@@ -37,9 +39,11 @@ export function createTypedProgram(root: string, files: string[]): TypedProgram 
   // an audit without installed types, and every warm re-audit, never needs.
   const { Project } = createRequire(import.meta.url)('ts-morph') as typeof import('ts-morph');
   const tsconfig = path.join(root, 'tsconfig.json');
+  // JavaScript sources are audited whatever the project's tsconfig says: without `allowJs` the program left a
+  // `scripts/migrate.mjs` out, and its writes were dropped (grantledger-platform, with its dependencies installed).
   const project = new Project({
     ...(fs.existsSync(tsconfig)
-      ? { tsConfigFilePath: tsconfig }
+      ? { tsConfigFilePath: tsconfig, compilerOptions: { allowJs: true } }
       : { compilerOptions: { allowJs: true, strict: true, target: 99, module: 199, moduleResolution: 99 } }),
     skipAddingFilesFromTsConfig: true,
   });
@@ -52,9 +56,11 @@ export function createTypedProgram(root: string, files: string[]): TypedProgram 
   const program = project.getProgram().compilerObject as unknown as ts.Program;
   const checker = program.getTypeChecker();
   const out: ts.SourceFile[] = [];
+  const missing: string[] = [];
   for (const f of files) {
     const sf = program.getSourceFile(f);
     if (sf) out.push(sf);
+    else missing.push(f);
   }
-  return { files: out, types: checkerEvidence(checker) };
+  return { files: out, types: checkerEvidence(checker), missing };
 }

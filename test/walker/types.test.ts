@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/walker/audit.js';
 import { codeFindings, SCHEMA, writeProject } from '../support/project.js';
@@ -36,5 +38,21 @@ describe('type evidence', () => {
     const report = auditSync({ paths: [project(true)], schemaSource: 'static' });
     expect(report.writeSites.map((s) => `${s.coverage} ${s.api}`)).toEqual(['unscoped pg']);
     expect(codeFindings(report)[0]!.message).toContain('a pg PoolClient, by its type');
+  });
+
+  it('with types installed, a JavaScript source the tsconfig does not allow is still read (its writes were dropped)', () => {
+    const root = project(true);
+    fs.mkdirSync(path.join(root, 'scripts'));
+    fs.writeFileSync(
+      path.join(root, 'scripts/migrate.mjs'),
+      "import pg from 'pg';\nconst client = new pg.Client();\nawait client.query('DELETE FROM audit_logs');\n",
+    );
+    const report = auditSync({ paths: [root], schemaSource: 'static' });
+    expect(report.writeSites.map((s) => `${s.file} ${s.coverage}`)).toEqual([
+      'scripts/migrate.mjs unscoped',
+      'src/a.ts unscoped',
+    ]);
+    // Still with the checker's evidence.
+    expect(codeFindings(report).find((f) => f.file === 'src/a.ts')!.message).toContain('a pg PoolClient, by its type');
   });
 });
