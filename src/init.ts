@@ -216,14 +216,18 @@ export function describeDetection(d: Detection, written: string): string {
   out.push(
     `Database libraries: ${libraries.length ? libraries.join(', ') : 'none found (rls-guard recognises pg imports)'}`,
   );
-  const noMigrations = 'no .sql migrations found; add "migrations" or "gatedTables" by hand';
+  const noMigrations = d.gatedTables
+    ? 'none proposed: no .sql migrations found, and the audit finds the schema without configuration (migrations ' +
+      'written in code, the schema the code makes)'
+    : 'no .sql migrations found; add "migrations" or "gatedTables" by hand';
   if (d.discovery)
     out.push(
       `Migrations: found without configuration (the .sql files and the schema the code makes); ` +
         `not proposed: ${d.discovery.folders.join(', ')}, which alone gate ${d.discovery.gatedAlone} table(s)`,
     );
   else out.push(`Migrations: ${d.migrationFolders.length ? d.migrationFolders.join(', ') : noMigrations}`);
-  const replayed = d.discovery ? 'the migrations found without configuration' : 'the proposed migrations';
+  const replayed =
+    d.discovery || !d.migrationFolders.length ? 'the migrations found without configuration' : 'the proposed migrations';
   if (d.unrunSql.length)
     out.push(
       `Not migrations: ${d.unrunSql.join(', ')} (outside the Prisma migrations folder, and nothing in the repository ` +

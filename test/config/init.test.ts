@@ -144,6 +144,19 @@ describe('rls-guard init', () => {
     const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
     expect(written.migrations).toBeUndefined();
     expect(auditSync({ paths: [dir] }).schema.gatedTables).toEqual(['public.invoices', 'public.notes']);
+
+    // With migrations in code only, nothing to propose and nothing to add by hand.
+    fs.rmSync(path.join(dir, 'src/scripts'), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'src/migrations/1700000000002-Rls.ts'),
+      "import { MigrationInterface, QueryRunner } from 'typeorm';\nexport class Rls1700000000002 implements " +
+        "MigrationInterface {\n  public async up(q: QueryRunner): Promise<void> {\n" +
+        "    await q.query('ALTER TABLE notes ENABLE ROW LEVEL SECURITY');\n  }\n}\n",
+    );
+    const code = run(['init', dir, '--force']);
+    expect(code.stdout).toContain('Migrations: none proposed: no .sql migrations found, and the audit finds the schema');
+    expect(code.stdout).toContain('Gated tables: 1 (the migrations found without configuration, replayed)');
+    expect(code.stdout).not.toContain('by hand');
   }, 120_000);
 
   it('warns when the proposal gates nothing, naming the folders that enable RLS', () => {
