@@ -464,7 +464,11 @@ class ProjectIndex {
     if (!entry || entry.packFree === packsKey || entry.hash !== textHash(text)) return;
     entry.packFree = packsKey;
     this.dirty = true;
-    this.saveSoon();
+    // On the command line a note only spares the next run a scan, and a run notes most of its files: written once, by
+    // the exit hook, not by a write of the whole index every few seconds of the run (a cold lint of signacare wrote its
+    // 10 MB index 8 times for them, 290 MB of strings and objects, all of it in the lookups' collections: lint33).
+    if (longLivedProcess() || this.saveTimer) this.saveSoon();
+    else pending.add(this);
   }
 
   /**

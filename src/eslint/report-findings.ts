@@ -132,7 +132,18 @@ function fileFindings(context: Context): FileFindings {
       ? { ok: true, findings: known.findings }
       : { ok: true, findings: judge(known.parts, checks.get(context.sourceCode) ?? new Map()) };
   results.set(context.sourceCode, result);
+  // Every rule was created before this first Program:exit, so the parts are not asked for again: let go of them now.
+  // A WeakMap's value is held strongly by V8's young-generation collections even once its key (the file's SourceCode)
+  // is garbage, until the next full collection: a file's parts hold its TypeScript tree, which every scavenge in the
+  // files linted after it then copied and promoted (performance.md, lint33).
+  early.delete(context.sourceCode);
+  checks.delete(context.sourceCode);
   return result;
+}
+
+/** Whether the plugin still holds a file's parts (its parse among them) for a linted SourceCode (tests). */
+export function holdsFileParts(sourceCode: object): boolean {
+  return early.has(sourceCode) || checks.has(sourceCode);
 }
 
 /** The file's analysis and pack scan, once per linted text, whichever rule is created first. */

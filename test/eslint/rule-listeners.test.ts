@@ -5,6 +5,7 @@ import tsParser from '@typescript-eslint/parser';
 import { ESLint } from 'eslint';
 import { afterAll, describe, expect, it } from 'vitest';
 import plugin from '../../src/eslint-plugin.js';
+import { holdsFileParts } from '../../src/eslint/report-findings.js';
 
 // What the fifteen rules cost ESLint on a file: a file where rls-guard has nothing to report
 // gets no listener from any rule (one shared check, answered when the first rule is created),
@@ -16,8 +17,9 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-listeners-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** The plugin with each rule's create wrapped to record the listeners it returned, per rule. */
-function recording(): { eslint: (root: string) => ESLint; listeners: Map<string, string[]> } {
+function recording(): { eslint: (root: string) => ESLint; listeners: Map<string, string[]>; linted: Set<object> } {
   const listeners = new Map<string, string[]>();
+  const linted = new Set<object>();
   const rules = Object.fromEntries(
     Object.entries(plugin.rules).map(([id, rule]) => [
       id,
@@ -26,6 +28,7 @@ function recording(): { eslint: (root: string) => ESLint; listeners: Map<string,
         create: (context: Parameters<typeof rule.create>[0]) => {
           const made = (rule.create as (c: typeof context) => Record<string, unknown>)(context);
           listeners.set(id, Object.keys(made));
+          linted.add(context.sourceCode);
           return made;
         },
       },
@@ -41,7 +44,7 @@ function recording(): { eslint: (root: string) => ESLint; listeners: Map<string,
         { languageOptions: { parser: tsParser }, settings: { 'rls-guard': {} } },
       ] as ESLint.Options['overrideConfig'],
     });
-  return { eslint, listeners };
+  return { eslint, listeners, linted };
 }
 
 function project(name: string): string {
@@ -100,6 +103,20 @@ describe('the rules\' listeners', () => {
       const walkerOnly = plugin.rules[id as keyof typeof plugin.rules].meta.docs?.walkerOnly === true;
       expect(keys, id).toEqual(walkerOnly ? [] : ['Program:exit']);
     }
+  });
+
+  it("lets go of a file's parts (its TypeScript tree) once its findings are reported", async () => {
+    // V8's young-generation collections hold a WeakMap's value while its key (the SourceCode) is garbage, until the
+    // next full collection: parts kept after the file is done made every scavenge of the files linted after it copy and
+    // promote the file's tree (performance.md, lint33).
+    const root = project('let-go');
+    const { eslint, linted } = recording();
+    const text =
+      "import { pool } from './db.js';\n\nexport async function log(orgId: string): Promise<void> {\n" +
+      "  await pool.query('INSERT INTO audit_logs (org_id, action) VALUES ($1, $2)', [orgId, 'x']);\n}\n";
+    expect(await lint(eslint(root), root, 'src/log.ts', text)).toEqual(['4 rls-guard/no-unscoped-write']);
+    expect(linted.size).toBe(1);
+    for (const sourceCode of linted) expect(holdsFileParts(sourceCode)).toBe(false);
   });
 
   it('an invalid config is reported once, at line 1, by a rule that kept its listener', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { packScansRun } from '../../src/eslint/pack-scan.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
-import { NOTHING_JSON, resetProjectIndexes } from '../../src/eslint/project-index.js';
+import { indexChores, NOTHING_JSON, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { asEditorProcess, eslintFor, lintMessages, touch } from '../support/eslint-project.js';
 
 // What a warm lint answers from the project index without computing it again: the pack scan's
@@ -69,6 +69,32 @@ describe('the pack scan, remembered by content', () => {
     before = packScansRun();
     expect(await messages(root, 'src/plain.ts', 'export const old = process.env.OLD_VAR;\n')).toEqual([expect.stringMatching(OLD)]);
     expect(packScansRun() - before).toBe(1);
+  });
+
+  it('on the command line, is written once as the process ends, not by a write of the whole index during the run', async () => {
+    // A cold command-line lint notes most of its files (the child that builds the index does not scan for packs): each
+    // note once scheduled a write of the whole index, 8 writes of 10 MB in a cold lint of a 3,400-file project.
+    vi.stubEnv('RLS_GUARD_INDEX_CHILD', '0');
+    onTestFinished(() => void vi.unstubAllEnvs());
+    const root = project();
+    fs.writeFileSync(path.join(root, 'src/plain.ts'), 'export const url = process.env.DATABASE_URL;\n');
+    fs.writeFileSync(path.join(root, 'src/env.ts'), 'export const old = process.env.OLD_VAR;\n');
+    // The first process builds the index (every file's verdicts) and scans src/env.ts only.
+    await messages(root, 'src/env.ts');
+    resetProjectIndexes();
+    // A new process: src/plain.ts is a lookup, and its scan makes a note; no write follows while the run goes on.
+    const writes = indexChores().writes;
+    let before = packScansRun();
+    expect(await messages(root, 'src/plain.ts')).toEqual([]);
+    expect(packScansRun() - before).toBe(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(indexChores().writes).toBe(writes);
+    // The process ends (the exit hook's write): the next one finds the note.
+    resetProjectIndexes();
+    expect(indexChores().writes).toBe(writes + 1);
+    before = packScansRun();
+    expect(await messages(root, 'src/plain.ts')).toEqual([]);
+    expect(packScansRun() - before).toBe(0);
   });
 
   it('is run again when a pack file changes: the remembered answer holds for the packs it was found under', async () => {
