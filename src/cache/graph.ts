@@ -1,6 +1,6 @@
 import path from 'node:path';
-import ts from '../ts.js';
 import { readSource } from '../files/source.js';
+import { moduleReferences } from '../files/module-references.js';
 import type { SourceHost } from '../code/source-host.js';
 import { sha } from '../files/code-stamp.js';
 import { containerReach } from './container-reach.js';
@@ -40,7 +40,9 @@ export function knownState(node: Node, state: string): void {
 /**
  * Listed among a file's imports when the file may hold something the NestJS container reads (src/analysis/providers/
  * nest-di.ts reads it from every file of the program): a provider literal (its `provide` member), an `@OnEvent`
- * listener, `ClsModule.forRoot`, the transactional adapter's `prismaInjectionToken`. No path has a NUL, so it names no
+ * listener, `ClsModule.forRoot`, the transactional adapter's `prismaInjectionToken`, TypeORM's `migrationsRun` (the one
+ * connection that applies the migrations owns their tables: judge33, read from `TypeOrmModule.forRootAsync` or a
+ * `new DataSource` anywhere in the program). No path has a NUL, so it names no
  * file; being an edge, it is recorded and compared with the file's other edges, and the files holding it are its
  * importers.
  */
@@ -64,7 +66,7 @@ export const ROUTING_CONTROLLERS = '\0routing-controllers';
  * The names the container's reading starts from, as words of the text (a comment that mentions one costs a re-analysis,
  * never a verdict). Not SQL: a file's source text.
  */
-const CONTAINER_WORDS = /\b(?:provide|OnEvent|forRoot|prismaInjectionToken)\b/;
+const CONTAINER_WORDS = /\b(?:provide|OnEvent|forRoot(?:Async)?|prismaInjectionToken|migrationsRun)\b/;
 
 export class ModuleGraph {
   readonly nodes = new Map<string, Node>();
@@ -123,10 +125,10 @@ export class ModuleGraph {
       const r = path.relative(this.root, target);
       return r.startsWith('..') || path.isAbsolute(r) ? target : r.split(path.sep).join('/');
     };
-    for (const ref of ts.preProcessFile(text, true, true).importedFiles) {
-      const to = resolve(ref.fileName);
+    for (const specifier of moduleReferences(from, text)) {
+      const to = resolve(specifier);
       if (to !== undefined) out.add(to);
-      else if (ref.fileName === 'routing-controllers' || ref.fileName.startsWith('routing-controllers/'))
+      else if (specifier === 'routing-controllers' || specifier.startsWith('routing-controllers/'))
         out.add(ROUTING_CONTROLLERS);
     }
     if (CONTAINER_WORDS.test(text)) {

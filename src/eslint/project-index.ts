@@ -11,6 +11,7 @@ import { FileSystemSourceHost } from '../code/source-host.js';
 import { parseSource, readSource, SOURCE_EXTENSIONS } from '../files/source.js';
 import type { LoadedConfig } from '../config/load.js';
 import { walkFiles } from '../files/walk.js';
+import { moduleReferences } from '../files/module-references.js';
 import { cacheDir } from '../schema/run-worker.js';
 import type { RlsModel } from '../schema/types.js';
 import type { DeploymentRoles } from '../schema/deploy-roles.js';
@@ -44,7 +45,8 @@ import { codeStamp, sha } from '../files/code-stamp.js';
 // 3: entries hold write sites (the rule checks judge them) and the look schedule changed.
 // 4: verdicts are stored as JSON text, parsed when looked up (see Stored); entries hold the pack scan's answer.
 // 5: entries hold the globs a file may register others by (an entry of 4 lacks them, and would lack the edges).
-const FORMAT = 5;
+// 6: entries' imports read by module-references.ts (the scanner alone missed import() calls after some constructs).
+const FORMAT = 6;
 
 interface Entry {
   mtimeMs: number;
@@ -759,14 +761,14 @@ class ProjectIndex {
     return 'read';
   }
 
-  /** Module edges from the scanner alone (imports, re-exports, require, import()): no parse. */
+  /** Module edges (imports, re-exports, require, import()): module-references.ts. */
   private importsOf(abs: string, text: string): string[] {
     const out = new Set<string>();
-    for (const ref of ts.preProcessFile(text, true, true).importedFiles) {
+    for (const specifier of moduleReferences(abs, text)) {
       // The scanner's specifier is a slice of the file's text: as a key of the resolution caches (this host's and
       // TypeScript's) it held the whole text of every scanned file for the process's life (17 MB on signacare's
       // workspace, relint25). A copy of its own is kept instead.
-      const target = this.host.resolveModule(abs, ownCopy(ref.fileName));
+      const target = this.host.resolveModule(abs, ownCopy(specifier));
       if (target) out.add(toPosixRelative(this.root, target));
     }
     return [...out];
