@@ -133,7 +133,13 @@ export type Handle =
   | { kind: 'library'; adapter: DbAdapter; export: ExportKind; name: string }
   | { kind: 'not-db'; reason: string }
   /** `libraries`: the database libraries some of its possible values come from (a factory with mixed returns). */
-  | { kind: 'unknown'; reason: string; libraries?: DbAdapter[] };
+  | {
+      kind: 'unknown';
+      reason: string;
+      libraries?: DbAdapter[];
+      /** A library's executor class the code makes over arguments of its own (`new PgDatabase(dialect, session)`). */
+      madeByCode?: true;
+    };
 
 /** What a connection derived from an executor (its transaction, a checked-out client) keeps of it. */
 export function carriedBy(
@@ -497,6 +503,20 @@ export class HandleResolver {
           ...(otherDatabase ? { otherDatabase } : {}),
         };
       }
+      // `new PgDatabase(dialect, session)`: a class of the library whose values are executors, which the code makes
+      // over arguments of its own (a session class). What its queries run on is theirs: unknown, never "no database"
+      // (its writes were dropped).
+      const made = this.origins.expr(e.expression);
+      const library = made.kind === 'external' ? adapterForModule(made.module) : undefined;
+      const name = made.kind === 'external' && made.path.length ? String(made.path[made.path.length - 1]) : '';
+      if (library && Object.hasOwn(library.executorTypes, name))
+        return {
+          kind: 'unknown',
+          reason:
+            `\`${shortText(e, 40)}\` (${where(e, this.root)}) is a ${library.api} ${name} the code makes itself: ` +
+            'the connection its queries run on is what its arguments make of it, which rls-guard does not read',
+          madeByCode: true,
+        };
       const instance = this.classInstance(e);
       if (instance) return instance;
       return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };

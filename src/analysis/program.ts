@@ -1223,9 +1223,12 @@ function leavesOutField(edge: CallEdge, index: number, path: readonly (string | 
 }
 
 /** The state of `trx ?? db`'s `db` where a call leaves `trx` out: the caller's, as it stood at the call. */
-/** A value the container passes that is no connection of a library rls-guard knows (an object of it, or a value). */
+/**
+ * A value the container passes that is no connection of a library rls-guard knows (an object of it, a value, or a
+ * library's executor class the code makes over its own session).
+ */
 function noConnection(h: Handle | undefined): boolean {
-  return h?.kind === 'not-db' || h?.kind === 'library';
+  return h?.kind === 'not-db' || h?.kind === 'library' || (h?.kind === 'unknown' && !!h.madeByCode);
 }
 
 function fallbackState(edge: CallEdge, fallback: Handle): ConnState {
