@@ -1349,3 +1349,34 @@ describe('statements written with `?` that the code numbers `$n` before sending 
     expect(at('src/store.ts', 31).evidence).toContain("`text.replace(/\\?/g, () => `'${value}'`)` is not a constant");
   });
 });
+
+describe("writes on a plain parameter whose shape names no library, decided by the function's calls (failopen33)", () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it('reports a Prisma write with no schema found on a parameter a Prisma transaction is passed to, or none', () => {
+    const report = expectAnnotated('failopen33-params');
+    const handed = at(report, 'prisma/src/invoices.ts', 8);
+    expect(handed.evidence).toContain('passes it a connection (org-scope), but the write cannot be resolved');
+    expect(handed.evidence).toContain('no schema.prisma was found to map the model to its table');
+    expect(handed.evidence).toContain('it runs on `tx`, a parameter of `addInvoice` whose calls decide the connection');
+    // Called nowhere: unresolved, with both facts.
+    const orphan = at(report, 'prisma/src/invoices.ts', 19);
+    expect(orphan.evidence).toContain('no call of `orphan` was found');
+    expect(orphan.evidence).toContain('no schema.prisma was found');
+    // A package's client and a plain object passed by every call: no write.
+    expect(report.writeSites.filter((s) => s.file === 'prisma/src/invoices.ts').map((s) => s.line)).toEqual([8, 19]);
+  });
+
+  it('judges a TypeORM write naming its entity at the calls: org-scope, or the pool where one call passes it', () => {
+    const report = expectAnnotated('failopen33-params');
+    expect(at(report, 'typeorm/src/typeorm.ts', 16).evidence).toContain(
+      'its one call, at typeorm/src/typeorm.ts:32, passes a connection in org context via withOrg',
+    );
+    expect(at(report, 'typeorm/src/typeorm.ts', 22).evidence).toContain(
+      'the call at typeorm/src/typeorm.ts:34 recordAnywhere(dataSource.manager, orgId) runs on typeorm DataSource',
+    );
+    expect(at(report, 'typeorm/src/typeorm.ts', 28).evidence).toContain('save() is not given an entity class');
+    expect(at(report, 'drizzle/src/drizzle.ts', 12).evidence).toContain('`table` cannot be traced to a pgTable(…)');
+  });
+});
