@@ -1379,4 +1379,13 @@ describe("writes on a plain parameter whose shape names no library, decided by t
     expect(at(report, 'typeorm/src/typeorm.ts', 28).evidence).toContain('save() is not given an entity class');
     expect(at(report, 'drizzle/src/drizzle.ts', 12).evidence).toContain('`table` cannot be traced to a pgTable(…)');
   });
+
+  it('takes query files the code reads beside it for no migration: nothing incomplete, each file said', () => {
+    const report = expectAnnotated('failopen33-params');
+    expect(report.incomplete).toEqual([]);
+    expect(report.diagnostics.map((d) => `${d.file} ${d.message.replace(/^line 1: /, '').slice(0, 24)}`)).toEqual([
+      'knex/src/queries/addInvoice.sql not taken as a migration',
+      'knex/src/queries/listInvoices.sql not taken as a migration',
+    ]);
+  });
 });
