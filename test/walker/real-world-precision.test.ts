@@ -1347,6 +1347,11 @@ describe('statements written with `?` that the code numbers `$n` before sending 
     expect(at('src/rows.ts', 24).evidence).toContain('its text is completed at run time (`${names}`');
     // A replacement that splices a value is no numbering: the text stays unresolved at the wrapper, named.
     expect(at('src/store.ts', 31).evidence).toContain("`text.replace(/\\?/g, () => `'${value}'`)` is not a constant");
+    // The helper splicing the clause named, and why no caller's text completes it (failopen33, caelith's withTenant).
+    expect(at('src/store.ts', 47).evidence).toContain(
+      '`toPg(scoped)` numbers text that is not a constant: `scoped` is made by `addOrgClause(text)` from a parameter ' +
+        '(`text` is a parameter), so the text each call passes is changed before it is sent and no call completes it',
+    );
   });
 });
 
