@@ -1,3 +1,4 @@
+import ts from '../ts.js';
 import type { DbAdapter } from '../adapters/index.js';
 import { ambientAdapter } from './ambient/providers.js';
 import { freshState } from './connection-state.js';
@@ -21,9 +22,26 @@ import { namedCallbackUses } from './named-callbacks.js';
  */
 export function onPlainParameter(handle: Handle): handle is Extract<Handle, { kind: 'param' }> {
   if (handle.kind !== 'param' || handle.typed || handle.fallback || handle.opened) return false;
+  // Declared with a type (`catalog: ServiceService`, `router: Router`): a method of that type, whatever its name says,
+  // called as the code's call (linked to its body) or a package's; only an untyped or `any` one is left to its calls.
+  const type = handle.binding.decl.type;
+  if (type && type.kind !== ts.SyntaxKind.AnyKeyword && type.kind !== ts.SyntaxKind.UnknownKeyword) return false;
   const fn = handle.binding.fn;
-  if (isInlineCallback(fn)) return false;
+  // A constructor's parameter is what a container injects (nest-di.ts), not what a call passes.
+  if (ts.isConstructorDeclaration(fn) || isInlineCallback(fn) || handedInOptions(fn)) return false;
   return !namedCallbackUses(fn);
+}
+
+/**
+ * A function given as a member of an object literal passed to a call (`mutation({ handler: async (ctx) => … })`,
+ * `defineRoute({ handler(req) { … } })`): a callback its framework calls, not a function of the code's own calls.
+ */
+function handedInOptions(fn: ts.SignatureDeclaration): boolean {
+  let up: ts.Node = ts.isMethodDeclaration(fn) ? fn.parent : ts.isPropertyAssignment(fn.parent) ? fn.parent.parent : fn;
+  if (!ts.isObjectLiteralExpression(up)) return false;
+  up = up.parent;
+  while (ts.isParenthesizedExpression(up) || ts.isAsExpression(up) || ts.isSatisfiesExpression(up)) up = up.parent;
+  return ts.isCallExpression(up) || ts.isNewExpression(up);
 }
 
 /** The evidence the write's unknown table is given: where it runs, and who decides it. */

@@ -1383,6 +1383,10 @@ describe("writes on a plain parameter whose shape names no library, decided by t
     );
     expect(at(report, 'typeorm/src/typeorm.ts', 28).evidence).toContain('save() is not given an entity class');
     expect(at(report, 'drizzle/src/drizzle.ts', 12).evidence).toContain('`table` cannot be traced to a pgTable(…)');
+    // A parameter declared as a class of the code, a plain one or a constructor's: its method's call is no write.
+    expect(report.writeSites.filter((s) => s.file === 'typeorm/src/typeorm.ts').map((s) => s.line)).toEqual([
+      16, 22, 28, 41,
+    ]);
   });
 
   it('takes query files the code reads beside it for no migration: nothing incomplete, each file said', () => {
