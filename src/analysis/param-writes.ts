@@ -25,11 +25,23 @@ export function onPlainParameter(handle: Handle): handle is Extract<Handle, { ki
   // Declared with a type (`catalog: ServiceService`, `router: Router`): a method of that type, whatever its name says,
   // called as the code's call (linked to its body) or a package's; only an untyped or `any` one is left to its calls.
   const type = handle.binding.decl.type;
-  if (type && type.kind !== ts.SyntaxKind.AnyKeyword && type.kind !== ts.SyntaxKind.UnknownKeyword) return false;
+  if (type && !isAnyType(type)) return false;
   const fn = handle.binding.fn;
   // A constructor's parameter is what a container injects (nest-di.ts), not what a call passes.
   if (ts.isConstructorDeclaration(fn) || isInlineCallback(fn) || handedInOptions(fn)) return false;
   return !namedCallbackUses(fn);
+}
+
+/** `any`, `unknown`, or an alias of the file declaring one of them (`type AnyDb = any`). */
+function isAnyType(type: ts.TypeNode): boolean {
+  if (type.kind === ts.SyntaxKind.AnyKeyword || type.kind === ts.SyntaxKind.UnknownKeyword) return true;
+  if (!ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName) || type.typeArguments) return false;
+  const name = type.typeName.text;
+  const alias = type
+    .getSourceFile()
+    .statements.find((st): st is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(st) && st.name.text === name);
+  const kind = alias?.type.kind;
+  return kind === ts.SyntaxKind.AnyKeyword || kind === ts.SyntaxKind.UnknownKeyword;
 }
 
 /**

@@ -1376,16 +1376,16 @@ describe("writes on a plain parameter whose shape names no library, decided by t
   it('judges a TypeORM write naming its entity at the calls: org-scope, or the pool where one call passes it', () => {
     const report = expectAnnotated('failopen33-params');
     expect(at(report, 'typeorm/src/typeorm.ts', 16).evidence).toContain(
-      'its one call, at typeorm/src/typeorm.ts:32, passes a connection in org context via withOrg',
+      'its one call, at typeorm/src/typeorm.ts:34, passes a connection in org context via withOrg',
     );
     expect(at(report, 'typeorm/src/typeorm.ts', 22).evidence).toContain(
-      'the call at typeorm/src/typeorm.ts:34 recordAnywhere(dataSource.manager, orgId) runs on typeorm DataSource',
+      'the call at typeorm/src/typeorm.ts:36 recordAnywhere(dataSource.manager, orgId) runs on typeorm DataSource',
     );
-    expect(at(report, 'typeorm/src/typeorm.ts', 28).evidence).toContain('save() is not given an entity class');
+    expect(at(report, 'typeorm/src/typeorm.ts', 30).evidence).toContain('save() is not given an entity class');
     expect(at(report, 'drizzle/src/drizzle.ts', 12).evidence).toContain('`table` cannot be traced to a pgTable(…)');
     // A parameter declared as a class of the code, a plain one or a constructor's: its method's call is no write.
     expect(report.writeSites.filter((s) => s.file === 'typeorm/src/typeorm.ts').map((s) => s.line)).toEqual([
-      16, 22, 28, 41,
+      16, 22, 30, 43,
     ]);
   });
 
