@@ -564,7 +564,7 @@ export class AdapterCalls {
         if (helper) onConnection = { adapter, w: handedWrite(w, handle, helper), handle };
         // A plain parameter of a function of the code: a write of this library where its calls pass one of its
         // connections, none where they pass something else (param-writes.ts, settled in program.ts).
-        else if (onPlainParameter(handle) && better(plain, adapter, w, this.facts.sf))
+        else if (!w.notInSchema && onPlainParameter(handle) && better(plain, adapter, w, this.facts.sf))
           plain = { adapter, w: paramWrite(w, handle), handle };
       }
       if (!ours && !(onScope && w.distinctive)) {

@@ -1389,6 +1389,11 @@ describe("writes on a plain parameter whose shape names no library, decided by t
     ]);
   });
 
+  it('leaves a call on an untyped parameter naming no model of the schema found: no write', () => {
+    const report = expectAnnotated('failopen33-schema');
+    expect(report.writeSites.map((s) => `${s.file}:${s.line}`)).toEqual(['src/links.ts:11']);
+  });
+
   it('takes query files the code reads beside it for no migration: nothing incomplete, each file said', () => {
     const report = expectAnnotated('failopen33-params');
     expect(report.incomplete).toEqual([]);
