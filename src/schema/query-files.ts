@@ -15,8 +15,8 @@ import type { SchemaDiagnostic } from './types.js';
 // its path does not say "migration"; every statement in it, its `:name` parameters read as bind parameters, is a
 // SELECT, INSERT, UPDATE, DELETE or MERGE (no DDL, no SET: nothing that makes the schema a migration would); it has
 // at least one `:name` parameter (a schema's script never does: psql's `:var` only stands in DDL, which is refused),
-// or sits in a folder with one that has; and the code loads it. Anything else stays a migration, so an unparseable file in a migrations folder stays
-// `incomplete` (fail closed). Each file left out is said in a diagnostic, never silently.
+// or sits in a folder with one that has; and the code loads it. Anything else stays a migration, so an unparseable
+// file in a migrations folder stays `incomplete` (fail closed). Each file left out is said in a diagnostic.
 
 const QUERY_STATEMENTS = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
 
