@@ -75,7 +75,11 @@ export const prismaAdapter: DbAdapter = {
       return { executor, operation, ...kind, table: { unresolved: `the model is \`${key}\`, chosen at run time` } };
     }
     const model = prismaModelFor(prismaModels(ctx.root), name, call.getSourceFile().fileName);
-    if ('unresolved' in model) return { executor, operation, ...kind, table: model };
+    if ('unresolved' in model) {
+      // A schema found without this model: the name is no delegate of it (a URL's `searchParams.delete(…)`).
+      const notInSchema = prismaModels(ctx.root) ? { notInSchema: true as const } : {};
+      return { executor, operation, ...kind, table: model, ...notInSchema };
+    }
     return {
       executor,
       operation,

@@ -46,6 +46,11 @@ export interface BuilderWrite {
    */
   distinctive?: boolean;
   /**
+   * The shape names what the library's own schema says it does not hold (`x.searchParams.delete(…)` where a
+   * schema.prisma is found with no such model): on an untyped parameter, no write of the library (param-writes.ts).
+   */
+  notInSchema?: true;
+  /**
    * The same call read with its first method as a callable executor held in a field
    * (`args.trx('episodes').update(…)`: `args.trx` is a knex transaction, not a method of
    * `args`). The syntax cannot tell the two apart; the core takes this reading only when the

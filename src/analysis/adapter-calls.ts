@@ -15,7 +15,7 @@ import { type Handle, where } from './handles.js';
 import { chainRoot, embeddingCall, heldFragment } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { declaredValueOf, thisMemberTypeNode } from './declared-receiver.js';
-import { shortText, type OriginResolver } from '../code/origins.js';
+import { functionName, shortText, type OriginResolver } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { connectionKey } from './connection-state.js';
 import { skipOuter } from '../syntax/wrappers.js';
@@ -33,6 +33,7 @@ import { pgAdapter } from '../adapters/pg.js';
 import { type FlowDeps, isInlineCallback } from './flow.js';
 import { declaredMethodOf } from './declared-methods.js';
 import { type HandedDeps, handedConnectionOf } from './handed-callbacks.js';
+import { onParameterNote, onPlainParameter } from './param-writes.js';
 import {
   bindingsOf,
   builderCall,
@@ -523,6 +524,7 @@ export class AdapterCalls {
     // (`tx.auditLog.create()` with no Prisma schema found, `tx.insert(table)` with a table that does not resolve):
     // the write of a library the file uses, if no library claims the call, rather than no site at all.
     let onConnection: { adapter: DbAdapter; w: BuilderWrite; handle: Handle } | undefined;
+    let plain: { adapter: DbAdapter; w: BuilderWrite; handle: Handle } | undefined;
     // Every call passes here, once per adapter: no closure in the loop (a context per adapter and call was a
     // thirtieth of the audit's garbage on midday).
     const ctx = instance ? this.boundContext(instance.bound) : this.builderContext;
@@ -560,6 +562,10 @@ export class AdapterCalls {
       ) {
         const helper = handedConnectionOf(this.handed, handle.binding, adapter);
         if (helper) onConnection = { adapter, w: handedWrite(w, handle, helper), handle };
+        // A plain parameter of a function of the code: a write of this library where its calls pass one of its
+        // connections, none where they pass something else (param-writes.ts, settled in program.ts).
+        else if (!w.notInSchema && onPlainParameter(handle) && better(plain, adapter, w, this.facts.sf))
+          plain = { adapter, w: paramWrite(w, handle), handle };
       }
       if (!ours && !(onScope && w.distinctive)) {
         // Fail closed: a write whose shape is the library's own, in a file that uses the
@@ -581,9 +587,14 @@ export class AdapterCalls {
       }
       return this.builderSite(call, adapter, w, handle, state, instance);
     }
-    const fallback = untraced ?? onConnection;
+    const fallback = untraced ?? onConnection ?? plain;
     if (!fallback) return false;
-    return this.builderSite(call, fallback.adapter, fallback.w, fallback.handle, state, instance);
+    const before = this.facts.sites.length;
+    const made = this.builderSite(call, fallback.adapter, fallback.w, fallback.handle, state, instance);
+    if (fallback === plain)
+      for (const site of this.facts.sites.slice(before))
+        if (!site.template) site.shapeOnly = { library: plain.adapter.api };
+    return made;
   }
 
   private fromUnresolvedCode(executor: ts.Expression): boolean {
@@ -968,6 +979,29 @@ function handedWrite(w: BuilderWrite, handle: Extract<Handle, { kind: 'param' }>
   if (!('unresolved' in w.table)) return w;
   const on = `it runs on \`${handle.binding.name}\`, the parameter of a callback \`${helper}\` calls with a connection`;
   return { ...w, table: { unresolved: `${w.table.unresolved}; ${on}` } };
+}
+
+/**
+ * Of two libraries whose shape a plain parameter's write has (`m.insert(Invoice, …)`: TypeORM's and knex's), the one
+ * the file imports, else the one that names the table: the first found otherwise.
+ */
+function better(
+  held: { adapter: DbAdapter; w: BuilderWrite } | undefined,
+  adapter: DbAdapter,
+  w: BuilderWrite,
+  sf: ts.SourceFile,
+): boolean {
+  if (!held) return true;
+  const imported = importedLibraries(sf);
+  if (imported.has(held.adapter) !== imported.has(adapter)) return imported.has(adapter);
+  return 'unresolved' in held.w.table && 'name' in w.table;
+}
+
+/** A plain parameter's write with its table unknown: the reason says the calls decide its connection. */
+function paramWrite(w: BuilderWrite, handle: Extract<Handle, { kind: 'param' }>): BuilderWrite {
+  if (!('unresolved' in w.table)) return w;
+  const note = onParameterNote(handle, functionName(handle.binding.fn));
+  return { ...w, table: { unresolved: `${w.table.unresolved}; ${note}` } };
 }
 
 /** Whether a builder write's executor is `adapter`'s connection (a parameter typed as one, or distinctive: maybe). */

@@ -131,6 +131,8 @@ export type Pending = (
       opened?: OpenedTransaction;
       /** In that transaction, a set that came after the write: what a new transaction at a caller misses. */
       setLater?: ContextEvidence;
+      /** A write whose shape names no library (param-writes.ts): a call passing no connection of it runs none. */
+      shapeOnly?: ShapeOnly;
     }
   | { kind: 'captured'; key: ts.Node; fn: ts.FunctionLikeDeclaration; handle: Handle }
   /** A connection read from an AsyncLocalStorage: judged per root that reaches the write (ambient/settle.ts). */
@@ -145,6 +147,18 @@ export type Pending = (
 };
 
 export type LocalVerdict = Verdict | { pending: Pending; state: ConnState };
+
+/**
+ * A write on a plain parameter whose shape names no library for sure (`tx.invoice.create(…)` with no schema found,
+ * `m.save(Invoice, …)`): a write of `library` at the calls passing one of its connections (or one that cannot be
+ * traced), none at a call passing a value that is no connection of it (param-writes.ts, settled in program.ts).
+ */
+export interface ShapeOnly {
+  /** The adapter whose shape the call has (`DbAdapter.name`). */
+  library: string;
+  /** The write's own verdict when its table is unknown (`tableUnknown`): what a call that runs it gets. */
+  table?: Verdict;
+}
 
 export interface RawWrite {
   operation: Exclude<Operation, 'call'>;
@@ -213,6 +227,8 @@ export interface RawSite {
    * providers): in one file's analysis it needs the project (Facts.readProgram). Set only when reads are traced.
    */
   readsProgram?: true;
+  /** A write on a plain parameter whose shape names no library: what its calls must pass to run it (ShapeOnly). */
+  shapeOnly?: ShapeOnly;
 }
 
 export interface CallEdge {

@@ -334,6 +334,7 @@ export function conclude(
             f.sites.some(
               (s) =>
                 'pending' in s.verdict ||
+                s.shapeOnly !== undefined ||
                 s.template !== undefined ||
                 (s.gatedTables.length > 0 && verdicts.get(s)?.coverage === 'admin-pool'),
             ) || (f.sites.length > 0 && routeDecidesSetAside(relative(input.root, f.sf.fileName))),
@@ -411,7 +412,10 @@ function reportFile(
   };
 
   for (const raw of facts.sites) {
-    let verdict = verdicts.get(raw)!;
+    const settled = verdicts.get(raw);
+    // No verdict: a plain parameter's write every call of which passes no connection (param-writes.ts), no write.
+    if (!settled) continue;
+    let verdict = settled;
     const reachedFrom = asideByPath && !verdict.deferred ? appRequestRoot(ambient, raw.call, input.root) : undefined;
     if (reachedFrom)
       verdict = {

@@ -15,6 +15,7 @@ import type {
   Verdict,
 } from './facts.js';
 import { isInlineCallback } from './flow.js';
+import { libraryFit, shapeOnlyVerdict } from './param-writes.js';
 import { kindKey, rank } from './write-sites.js';
 import { coveredCallsEvidence } from './covered-calls.js';
 import { connectionKey, freshState, handedOn } from './connection-state.js';
@@ -56,6 +57,11 @@ export type SiteVerdict = Verdict & {
   deferred: boolean;
   /** True when the site's own file alone cannot decide it: only the walker, following callers, can. */
   crossFile?: boolean;
+  /**
+   * A plain parameter's write whose shape names no library (param-writes.ts), every call of which passes a value that
+   * is no connection of that library: no write at all, so no site.
+   */
+  noWrite?: true;
 };
 
 export interface ProgramOptions {
@@ -232,8 +238,10 @@ function settleFiles(
       const kinds = site.written?.[table] ?? [];
       const settler = new Settler(index, options, table, memo, f.sf, kinds);
       const reads = memo.facts.programReads;
+      const local = site.shapeOnly ? shapeOnlyVerdict(site, site.shapeOnly) : site.verdict;
       // A copy: settled verdicts are shared between sites, and this one gets its own crossFile.
-      const verdict = { ...settler.settle(site.verdict, new Set(), site.call) };
+      const verdict = { ...settler.settle(local, new Set(), site.call) };
+      if (verdict.noWrite) continue;
       // Settled through callers, an org-scope reading names the helper, not the sets: where every policy of a
       // command the write needs is role-specific, say so as judge() does.
       if ('pending' in site.verdict && verdict.coverage === 'org-scope' && !verdict.evidence.includes(ROLE_NOTE))
@@ -257,7 +265,7 @@ function settleFiles(
           uses: groupBy(f.callbackUses, (u) => u.fn),
         };
         verdict.crossFile = new Settler(alone, { ...options, wholeProgram: false }, table, memo, f.sf, kinds).settle(
-          site.verdict,
+          local,
           new Set(),
           site.call,
         ).deferred;
@@ -542,6 +550,7 @@ class Settler {
       p.kind === 'param' && p.fallback ? fallbackKey(p.fallback) : null,
       p.kind === 'param' && p.opened ? p.opened.at : null,
       p.kind === 'param' && p.setLater ? p.setLater.at : null,
+      p.kind === 'param' && p.shapeOnly ? `${p.shapeOnly.library}\u0000${p.shapeOnly.table?.evidence ?? ''}` : null,
     );
     if (!this.memo.pending.has(key)) this.memo.pending.set(key, { settler: this, p });
     const settled = this.memo.facts.get(this.memo.kind, key);
@@ -676,6 +685,9 @@ class Settler {
     // Calls that pass an empty object as the connection (`{} as Db`, a warm-up's stub): a write through it throws
     // before any query is sent, so they add no case; counted, so a function given only stubs stays unresolved.
     let stubs = 0;
+    // A write whose shape names no library (param-writes.ts): the calls passing no connection of it run no write.
+    const only = p.kind === 'param' ? p.shapeOnly : undefined;
+    const noConnection: string[] = [];
     for (const edge of edges) {
       const at = `${where(edge.call, this.options.root)} ${shortText(edge.call, 50)}`;
       const passed =
@@ -691,6 +703,10 @@ class Settler {
       // A recursive call handing the function its own parameter, untouched (`return retry(db, params)`): it runs on
       // what the outer callers passed, so it adds no case of its own.
       if (p.kind === 'param' && !p.path && passed && unchangedParam(passed, p.binding)) continue;
+      if (!passed && only && p.kind === 'param' && this.passesNoConnection(edge, p.binding.index, only.library)) {
+        noConnection.push(at);
+        continue;
+      }
       if (!passed) {
         results.push({
           coverage: 'unresolved',
@@ -708,16 +724,35 @@ class Settler {
         continue;
       }
       if (p.kind === 'param' && !reaches(p.narrowed, passed.handle)) continue;
+      if (only && libraryFit(passed.handle, only.library) === 'no') {
+        noConnection.push(at);
+        continue;
+      }
       if (openRead(passed.handle)) this.foreign = true;
-      const inner = this.settle(
-        this.judgedOpened(
-          { handle: passed.handle, state: withAwaitedSet(passed.state, p.awaitsTransaction) },
-          p.kind === 'param' ? p.opened : undefined,
-          p.kind === 'param' ? p.setLater : undefined,
-        ),
-        seen,
-        edge.call,
+      const opened = this.judgedOpened(
+        { handle: passed.handle, state: withAwaitedSet(passed.state, p.awaitsTransaction) },
+        p.kind === 'param' ? p.opened : undefined,
+        p.kind === 'param' ? p.setLater : undefined,
       );
+      // Handed on to another plain parameter: its own calls decide in turn whether it is a connection of the library.
+      const carried =
+        only && 'pending' in opened && opened.pending.kind === 'param'
+          ? { ...opened, pending: { ...opened.pending, shapeOnly: { library: only.library } } }
+          : opened;
+      const settled = this.settle(carried, seen, edge.call);
+      if (settled.noWrite) {
+        noConnection.push(at);
+        continue;
+      }
+      // A connection runs it, but its table is unknown: the write's own verdict, with the call that runs it.
+      const inner: SiteVerdict = only?.table
+        ? {
+            ...only.table,
+            evidence: `passes it a connection (${settled.coverage}), but ${only.table.evidence}`,
+            callPath: settled.callPath,
+            deferred: settled.deferred,
+          }
+        : settled;
       const elsewhere = inner.coverage === 'unscoped' ? scopedElsewhere(edge, passed.handle, this.options.root) : '';
       results.push({ ...inner, evidence: inner.evidence + elsewhere, callPath: [at, ...inner.callPath] });
       calledAt.push(where(edge.call, this.options.root));
@@ -762,6 +797,17 @@ class Settler {
         deferred: true,
       };
     }
+    if (only && noConnection.length > 0 && results.length === 0 && stubs === 0 && !escaped)
+      return {
+        coverage: 'unresolved',
+        via: null,
+        evidence: `every call of \`${name}\` passes ${subject} a value that is no connection of ${only.library}: ` +
+          noConnection[0],
+        problem: 'connectionUnknown',
+        callPath: [],
+        deferred: false,
+        noWrite: true,
+      };
     const why = escaped
       ? `\`${name}\` is passed around as a value, so its callers cannot be followed`
       : stubs > 0 && stubs === edges.length
@@ -773,11 +819,18 @@ class Settler {
     return {
       coverage: 'unresolved',
       via: null,
-      evidence: `runs on ${subject}, and ${why}`,
+      evidence: `runs on ${subject}, and ${why}${only?.table ? `; ${only.table.evidence}` : ''}`,
       problem: 'callersUnknown',
       callPath: [],
       deferred: false,
     };
+  }
+
+  /** Whether a call's argument, which the call graph holds no connection for, is a value of no connection. */
+  private passesNoConnection(edge: CallEdge, index: number, library: string): boolean {
+    const arg = (edge.argExprs ?? edge.call.arguments ?? [])[index];
+    const handle = arg && this.options.memberOf?.(arg, []);
+    return !!handle && libraryFit(handle, library) === 'no';
   }
 
   /** The member a call's argument holds at a parameter's field path, with its state at the call. */

@@ -405,7 +405,22 @@ export class SqlTextFolder {
     if (folded.ok) return folded;
     const o = folded.fromParameter ? this.origins.expr(skipOuter(numbered)) : undefined;
     if (o?.kind === 'param' && o.path.length === 0) return folded;
-    return { ok: false, reason: `\`${shortText(call)}\` is not a constant`, part: `\`${shortText(call)}\`` };
+    // Said of the text it numbers: text a helper derives from a parameter (caelith's `withTenant(sql, id)` splicing a
+    // clause into `sql`) is changed before it is sent, so no call's argument completes it; else what is not constant.
+    const id = skipOuter(numbered);
+    const b = ts.isIdentifier(id) ? lookup(id) : undefined;
+    const made = b?.kind === 'variable' && b.decl.initializer ? shortText(b.decl.initializer, 50) : undefined;
+    const why = folded.ok
+      ? ''
+      : made && folded.fromParameter
+        ? `\`${id.getText()}\` is made by \`${made}\` from a parameter (${folded.reason}), so the text each call ` +
+          'passes is changed before it is sent and no call completes it'
+        : folded.reason;
+    return {
+      ok: false,
+      reason: `\`${shortText(call)}\` numbers text that is not a constant: ${why}`,
+      part: `\`${shortText(call)}\``,
+    };
   }
 
   /**

@@ -5,6 +5,7 @@ import { isCodeMigrationPath } from './code-migrations.js';
 import { migrationsByShape } from './migration-shape.js';
 import { composeInitScripts } from './init-scripts.js';
 import { unrunSql } from './loose-sql.js';
+import { queryFiles } from './query-files.js';
 import type { SchemaDiagnostic } from './types.js';
 import { runFiles, type SetupShape } from './synchronize.js';
 import { toPosixRelative } from '../files/paths.js';
@@ -59,14 +60,16 @@ export function discoverMigrations(
   });
   // SQL files of a Prisma project that nothing runs are not migrations (loose-sql.ts): said, never silently.
   const unrun = configured ? [] : unrunSql(root, applied.filter((f) => !init.includes(f)), options);
-  const notRun = new Set(unrun.map((x) => x.file));
+  // Query files the code loads beside it (`createUser.sql` of `INSERT … VALUES (:email)`): not migrations either.
+  const queries = configured ? [] : queryFiles(root, applied.filter((f) => !init.includes(f)), options);
+  const notRun = new Set([...unrun, ...queries].map((x) => x.file));
   // A synchronized schema comes first: the SQL files a setup script runs before synchronize(), the entities' tables
   // (at the script), then the files it runs after, in its order; they are not replayed again in their path order.
   const setup = new Map((byShape?.setup ?? []).map((x) => [x.file, x.shape]));
   const diagnostics = walked.diagnostics.map(
     (d): SchemaDiagnostic => ({ file: rel(d.file), line: 1, message: d.message }),
   );
-  diagnostics.push(...unrun.map((x) => x.diagnostic));
+  diagnostics.push(...unrun.map((x) => x.diagnostic), ...queries.map((x) => x.diagnostic));
   const grouped: string[] = [];
   for (const [script, shape] of [...setup].sort((a, b) => naturalCompare(rel(a[0]), rel(b[0])))) {
     for (const u of shape.unread) diagnostics.push({ file: rel(script), ...u, incomplete: true });

@@ -127,7 +127,8 @@ function scriptsRun(packageJson: string): { file: string; script: string }[] {
   return out;
 }
 
-function readText(file: string): string | undefined {
+/** A file's text, up to 1 MiB (a larger one is no script to read); undefined when it cannot be read. */
+export function readText(file: string): string | undefined {
   try {
     return fs.statSync(file).size > 1 << 20 ? undefined : fs.readFileSync(file, 'utf8');
   } catch {
@@ -146,6 +147,7 @@ function gatedBy(relPath: string, file: string): string[] {
   return unread ? [...gated, 'tables in parts the parser could not read'] : gated;
 }
 
-function escape(text: string): string {
+/** `text` matched literally in a regular expression. */
+export function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -56,6 +56,49 @@ describe('finding migrations', () => {
     expect(discoverMigrations(dir).files.map((f) => path.relative(dir, f))).toEqual(['scripts/zz-base.sql', 'initdb/2_roles.sql', 'initdb/10_ext.sql', 'a.sql', 'db/migrations/001_x.sql']);
   });
 
+  it('leaves out query files the code loads beside it (DML with `:name` parameters, no DDL), and no migration', () => {
+    const dir = writeProject({
+      'db/migrations/001_orders.sql': 'CREATE TABLE orders (id int, org_id text, total int, created_at date);',
+      // A migrations folder's file with a named parameter stays a migration, unparseable or not (fail closed).
+      'db/migrations/002_backfill.sql': 'UPDATE orders SET total = :total WHERE id = 1;',
+      'src/orders/queries/insertOrder.sql': 'INSERT INTO orders (org_id, total)\nVALUES (:orgId, :total)\nRETURNING id;',
+      'src/orders/queries/listOrders.sql':
+        "-- :notAParameter\nSELECT id, created_at::date FROM orders WHERE org_id = :orgId AND note <> ':x' ORDER BY id",
+      'src/orders/queries/countAll.sql': 'SELECT count(*) FROM orders',
+      'src/orders/queries/index.ts': "import { bakeSqlFolder } from 'sql-folder';\nexport const q = bakeSqlFolder(__dirname);\n",
+      'src/billing/sql/charge.sql': 'UPDATE orders SET total = total + :amount WHERE id = :id',
+      'src/billing/charge.ts': "const text = readFileSync(join(__dirname, 'sql', 'charge.sql'), 'utf8');\n",
+      // Nothing loads it: a migration, as before.
+      'src/reports/report.sql': 'DELETE FROM orders WHERE org_id = :orgId',
+      // DDL with psql variables, loaded beside code or not: a migration.
+      'src/roles/roles.sql': 'CREATE ROLE :app_user;',
+      'src/roles/index.ts': 'export const here = __dirname;\n',
+      // No parameter in a folder with none: a migration.
+      'src/misc/seed.sql': "INSERT INTO orders (org_id) VALUES ('a')",
+      'src/misc/index.ts': 'export const here = __dirname;\n',
+    });
+    const found = discoverMigrations(dir);
+    expect(found.files.map((f) => path.relative(dir, f))).toEqual([
+      'db/migrations/001_orders.sql',
+      'db/migrations/002_backfill.sql',
+      'src/misc/seed.sql',
+      'src/reports/report.sql',
+      'src/roles/roles.sql',
+    ]);
+    const said = found.diagnostics.filter((d) => d.message.startsWith('not taken as a migration'));
+    expect(said.map((d) => d.file)).toEqual([
+      'src/orders/queries/insertOrder.sql',
+      'src/orders/queries/listOrders.sql',
+      'src/orders/queries/countAll.sql',
+      'src/billing/sql/charge.sql',
+    ].sort((a, b) => naturalCompare(a, b)));
+    expect(said.every((d) => !d.incomplete)).toBe(true);
+    const insert = said.find((d) => d.file.endsWith('insertOrder.sql'))!;
+    expect(insert.message).toContain('named parameters (:orgId, :total) and no DDL');
+    expect(insert.message).toContain('src/orders/queries/index.ts loads it');
+    expect(said.find((d) => d.file.endsWith('charge.sql'))!.message).toContain('src/billing/charge.ts loads it');
+  });
+
   it('property: natural order is a total order that agrees with numeric order of numbered names', () => {
     fc.assert(
       fc.property(fc.nat(100000), fc.nat(100000), (a, b) => {

@@ -1347,6 +1347,60 @@ describe('statements written with `?` that the code numbers `$n` before sending 
     expect(at('src/rows.ts', 24).evidence).toContain('its text is completed at run time (`${names}`');
     // A replacement that splices a value is no numbering: the text stays unresolved at the wrapper, named.
     expect(at('src/store.ts', 31).evidence).toContain("`text.replace(/\\?/g, () => `'${value}'`)` is not a constant");
+    // The helper splicing the clause named, and why no caller's text completes it (failopen33, caelith's withTenant).
+    expect(at('src/store.ts', 47).evidence).toContain(
+      '`toPg(scoped)` numbers text that is not a constant: `scoped` is made by `addOrgClause(text)` from a parameter ' +
+        '(`text` is a parameter), so the text each call passes is changed before it is sent and no call completes it',
+    );
+  });
+});
+
+describe("writes on a plain parameter whose shape names no library, decided by the function's calls (failopen33)", () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it('reports a Prisma write with no schema found on a parameter a Prisma transaction is passed to, or none', () => {
+    const report = expectAnnotated('failopen33-params');
+    const handed = at(report, 'prisma/src/invoices.ts', 8);
+    expect(handed.evidence).toContain('passes it a connection (org-scope), but the write cannot be resolved');
+    expect(handed.evidence).toContain('no schema.prisma was found to map the model to its table');
+    expect(handed.evidence).toContain('it runs on `tx`, a parameter of `addInvoice` whose calls decide the connection');
+    // Called nowhere: unresolved, with both facts.
+    const orphan = at(report, 'prisma/src/invoices.ts', 19);
+    expect(orphan.evidence).toContain('no call of `orphan` was found');
+    expect(orphan.evidence).toContain('no schema.prisma was found');
+    // A package's client and a plain object passed by every call: no write.
+    expect(report.writeSites.filter((s) => s.file === 'prisma/src/invoices.ts').map((s) => s.line)).toEqual([8, 19]);
+  });
+
+  it('judges a TypeORM write naming its entity at the calls: org-scope, or the pool where one call passes it', () => {
+    const report = expectAnnotated('failopen33-params');
+    expect(at(report, 'typeorm/src/typeorm.ts', 16).evidence).toContain(
+      'its one call, at typeorm/src/typeorm.ts:34, passes a connection in org context via withOrg',
+    );
+    expect(at(report, 'typeorm/src/typeorm.ts', 22).evidence).toContain(
+      'the call at typeorm/src/typeorm.ts:36 recordAnywhere(dataSource.manager, orgId) runs on typeorm DataSource',
+    );
+    expect(at(report, 'typeorm/src/typeorm.ts', 30).evidence).toContain('save() is not given an entity class');
+    expect(at(report, 'drizzle/src/drizzle.ts', 12).evidence).toContain('`table` cannot be traced to a pgTable(…)');
+    // A parameter declared as a class of the code, a plain one or a constructor's: its method's call is no write.
+    expect(report.writeSites.filter((s) => s.file === 'typeorm/src/typeorm.ts').map((s) => s.line)).toEqual([
+      16, 22, 30, 43,
+    ]);
+  });
+
+  it('leaves a call on an untyped parameter naming no model of the schema found: no write', () => {
+    const report = expectAnnotated('failopen33-schema');
+    expect(report.writeSites.map((s) => `${s.file}:${s.line}`)).toEqual(['src/links.ts:11']);
+  });
+
+  it('takes query files the code reads beside it for no migration: nothing incomplete, each file said', () => {
+    const report = expectAnnotated('failopen33-params');
+    expect(report.incomplete).toEqual([]);
+    expect(report.diagnostics.map((d) => `${d.file} ${d.message.replace(/^line 1: /, '').slice(0, 24)}`)).toEqual([
+      'knex/src/queries/addInvoice.sql not taken as a migration',
+      'knex/src/queries/listInvoices.sql not taken as a migration',
+    ]);
   });
 });
 
