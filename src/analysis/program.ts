@@ -1275,7 +1275,6 @@ function leavesOutField(edge: CallEdge, index: number, path: readonly (string | 
   return (ts.isIdentifier(value) && value.text === 'undefined' && !lookup(value)) || ts.isVoidExpression(value);
 }
 
-/** The state of `trx ?? db`'s `db` where a call leaves `trx` out: the caller's, as it stood at the call. */
 /**
  * A value the container passes that is no connection of a library rls-guard knows (an object of it, a value, or a
  * library's executor class the code makes over its own session).
@@ -1284,6 +1283,7 @@ function noConnection(h: Handle | undefined): boolean {
   return h?.kind === 'not-db' || h?.kind === 'library' || (h?.kind === 'unknown' && !!h.madeByCode);
 }
 
+/** The state of `trx ?? db`'s `db` where a call leaves `trx` out: the caller's, as it stood at the call. */
 function fallbackState(edge: CallEdge, fallback: Handle): ConnState {
   const key = connectionKey(fallback);
   return (key && edge.states.get(key)) || freshState(fallback);
