@@ -226,8 +226,8 @@ export function describeDetection(d: Detection, written: string): string {
         `not proposed: ${d.discovery.folders.join(', ')}, which alone gate ${d.discovery.gatedAlone} table(s)`,
     );
   else out.push(`Migrations: ${d.migrationFolders.length ? d.migrationFolders.join(', ') : noMigrations}`);
-  const replayed =
-    d.discovery || !d.migrationFolders.length ? 'the migrations found without configuration' : 'the proposed migrations';
+  const found = d.discovery || !d.migrationFolders.length;
+  const replayed = found ? 'the migrations found without configuration' : 'the proposed migrations';
   if (d.unrunSql.length)
     out.push(
       `Not migrations: ${d.unrunSql.join(', ')} (outside the Prisma migrations folder, and nothing in the repository ` +
