@@ -536,11 +536,6 @@ function commandsOf(kind: WriteKind, noPolicy: boolean): CheckedCommand[] | unde
   }
 }
 
-/**
- * What the policies of `table` ask of a write of these kinds (every kind the write's statement makes of it): per
- * command, one setting its permissive policies read (they are OR-ed) and one of each restrictive policy's (AND-ed).
- * A permissive side that reads no setting asks none; one with no policy at all lets nothing through.
- */
 /** The gated tables the migrations' own role owns with nothing forcing it to their policies (`migratorOwned`). */
 function migratorOwned(model: RlsModel, gatedTables: ReadonlySet<string>): Map<string, SchemaLocation> {
   const out = new Map<string, SchemaLocation>();
@@ -556,12 +551,19 @@ function migratorOwned(model: RlsModel, gatedTables: ReadonlySet<string>): Map<s
   return out;
 }
 
+/**
+ * What the policies of `table` ask of a write of these kinds (every kind the write's statement makes of it): per
+ * command, one setting its permissive policies read (they are OR-ed) and one of each restrictive policy's (AND-ed).
+ * A permissive side that reads no setting asks none; one with no policy at all lets nothing through. Where the
+ * migrations' own role owns the table and nothing forces it (`migratorOwned`), where its RLS is enabled too.
+ */
 export function writePolicies(config: AnalysisConfig, table: string, kinds: readonly WriteKind[]): WritePolicies {
   const owned = config.migratorOwned?.get(table);
   const policies = tablePolicies(config, table, kinds);
   return owned ? { ...policies, migratorOwned: owned } : policies;
 }
 
+/** The policies' part of writePolicies, for the table's own settings and commands. */
 function tablePolicies(config: AnalysisConfig, table: string, kinds: readonly WriteKind[]): WritePolicies {
   const settings = config.tableSettings.get(table) ?? new Set<string>();
   const allSwitches = config.switchSettings.get(table);

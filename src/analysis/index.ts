@@ -413,8 +413,10 @@ function reportFile(
 
   for (const raw of facts.sites) {
     const settled = verdicts.get(raw);
-    // No verdict: a plain parameter's write every call of which passes no connection (param-writes.ts), no write.
-    if (!settled) continue;
+    // No verdict: a plain parameter's write every call of which passes no connection (param-writes.ts), no write. Any
+    // other site always has one: its absence is a defect to surface, never a write to drop in silence.
+    if (!settled && raw.shapeOnly) continue;
+    if (!settled) throw new Error(`rls-guard: no verdict for the write at ${file}:${raw.call.pos}`);
     let verdict = settled;
     const reachedFrom = asideByPath && !verdict.deferred ? appRequestRoot(ambient, raw.call, input.root) : undefined;
     if (reachedFrom)

@@ -410,9 +410,8 @@ export class SqlTextFolder {
     const id = skipOuter(numbered);
     const b = ts.isIdentifier(id) ? lookup(id) : undefined;
     const made = b?.kind === 'variable' && b.decl.initializer ? shortText(b.decl.initializer, 50) : undefined;
-    const why = folded.ok
-      ? ''
-      : made && folded.fromParameter
+    const why =
+      made && folded.fromParameter
         ? `\`${id.getText()}\` is made by \`${made}\` from a parameter (${folded.reason}), so the text each call ` +
           'passes is changed before it is sent and no call completes it'
         : folded.reason;
@@ -423,12 +422,6 @@ export class SqlTextFolder {
     };
   }
 
-  /**
-   * Whether an expression's value is a number (or a bigint) by construction: a numeric literal, arithmetic (every
-   * operator but `+` converts its operands to numbers), `+` of two numbers, the global `Number`, `parseInt`,
-   * `parseFloat`, `Math.*` and `Date.now`, or a binding that holds one. Printed into SQL text it is a numeric constant
-   * whatever the run-time value (`NaN` and `Infinity` print as names, never as structure).
-   */
   /** A Drizzle table object interpolated in a library's sql`…`: the name it renders as (drizzle-table-text.ts). */
   private tableObject(expr: ts.Expression): string | undefined {
     return drizzleTableText(expr, {
@@ -443,6 +436,12 @@ export class SqlTextFolder {
     });
   }
 
+  /**
+   * Whether an expression's value is a number (or a bigint) by construction: a numeric literal, arithmetic (every
+   * operator but `+` converts its operands to numbers), `+` of two numbers, the global `Number`, `parseInt`,
+   * `parseFloat`, `Math.*` and `Date.now`, or a binding that holds one. Printed into SQL text it is a numeric constant
+   * whatever the run-time value (`NaN` and `Infinity` print as names, never as structure).
+   */
   private isNumber(expr: ts.Expression, depth: number): boolean {
     const e = skipOuter(expr);
     if (depth > MAX_NUMBER_DEPTH) return false;

@@ -8,6 +8,7 @@ import { conditionsBetween, skipOuter } from '../../syntax/wrappers.js';
 import { indexedNodes } from '../../code/file-nodes.js';
 import type { AmbientHandle } from '../ambient/providers.js';
 import type { Handle, ParamBinding } from '../handles.js';
+import { migrationsRunOption } from './login-roles.js';
 
 // NestJS dependency injection: what the container passes to a constructor parameter that is
 // bound by a token rather than by a class the code constructs. The providers are read from
@@ -105,8 +106,8 @@ export class NestContainer {
     const roots = this.read().typeormRoots;
     if (roots.length !== 1) return undefined;
     for (const options of connectionOptions(roots[0]!)) {
-      const run = member(options, 'migrationsRun');
-      if (run && skipOuter(run).kind === ts.SyntaxKind.TrueKeyword) return run;
+      const run = migrationsRunOption(options);
+      if (run) return run;
     }
     return undefined;
   }
