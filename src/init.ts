@@ -38,6 +38,19 @@ const KNOWN_LIBRARIES = [
 ];
 const BUILT_IN_HELPERS = new Set(['withOrgScope', 'withRequestOrgScope']);
 
+/**
+ * Packages whose middleware handles the request's transport (CORS, headers, logging, parsing, compression, limits,
+ * uploads) and never opens a database context: suggesting an `ambientScopes` entry for `cors` or `logger` is noise
+ * a newcomer would have to read past (AgConnect's routes run behind hono/cors and hono/logger).
+ */
+const TRANSPORT_MIDDLEWARE = new Set([
+  'body-parser', 'compression', 'connect-timeout', 'cookie-parser', 'cors', 'express-rate-limit', 'helmet', 'hpp',
+  'method-override', 'morgan', 'multer', 'pino-http', 'response-time', 'serve-static', '@fastify/compress',
+  '@fastify/cookie', '@fastify/cors', '@fastify/helmet', '@fastify/multipart', '@fastify/rate-limit',
+  'hono/body-limit', 'hono/compress', 'hono/cors', 'hono/etag', 'hono/logger', 'hono/pretty-json',
+  'hono/request-id', 'hono/secure-headers', 'hono/timeout', 'hono/timing', 'koa-bodyparser', '@koa/cors',
+]);
+
 export interface Detection {
   root: string;
   libraries: { name: string; supported: boolean; seenIn: ('package.json' | 'imports')[] }[];
@@ -67,7 +80,7 @@ export interface Detection {
    * from their code: nothing to declare), and package middleware whose code the audit cannot
    * see (declare one under `ambientScopes` only if it enters an org-scoped context).
    */
-  ambient: { inferred: AmbientProvider[]; packages: AmbientProvider[] };
+  ambient: { inferred: AmbientProvider[]; packages: AmbientProvider[]; transport: AmbientProvider[] };
   config: RlsGuardConfig;
 }
 
@@ -165,19 +178,33 @@ function discoveryGatesMore(root: string, folders: string[]): Detection['discove
 function ambientProposal(providers: readonly AmbientProvider[]): Detection['ambient'] {
   const byName = (a: AmbientProvider, b: AmbientProvider): number =>
     a.name.localeCompare(b.name) || a.at.localeCompare(b.at);
+  // A package's middleware the routes import by name (`express.json()` and the like are
+  // made inline, never org scopes), once per name and module: each router file that uses it is one use.
+  const imported = byModule(providers.filter((p) => p.external && p.module !== undefined)).sort(byName);
+  const transport = (p: AmbientProvider): boolean => TRANSPORT_MIDDLEWARE.has(p.madeBy?.module ?? p.module ?? '');
   return {
     inferred: providers.filter((p) => !p.external && p.enters.length > 0).sort(byName),
-    // A package's middleware the routes import by name (`express.json()` and the like are
-    // made inline, never org scopes), once per name and module: each router file that uses it is one use.
-    packages: byModule(providers.filter((p) => p.external && p.module !== undefined)).sort(byName),
+    packages: imported.filter((p) => !transport(p)),
+    transport: imported.filter(transport),
   };
+}
+
+/**
+ * How an `ambientScopes` entry names the module a middleware comes from: a package as it is, a file of the codebase
+ * by its path without the leading `./` and `../` and the extension (`middleware/adminClerkAuth`), not the first
+ * router file's relative path to it (`../../middleware/adminClerkAuth.js`), which reads as if it were relative to the
+ * config. The entry's `from` matches an import whose specifier ends with it, from any depth.
+ */
+export function ambientFrom(module: string): string {
+  if (!module.startsWith('.')) return module;
+  return module.replace(/^(\.\.?\/)+/, '').replace(/\.(m|c)?(t|j)sx?$/, '');
 }
 
 /** One entry per middleware name and module, its routes summed, at its first use (and how many more there are). */
 function byModule(providers: readonly AmbientProvider[]): AmbientProvider[] {
   const out = new Map<string, { first: AmbientProvider; uses: string[]; routes: number }>();
   for (const p of [...providers].sort((a, b) => a.at.localeCompare(b.at))) {
-    const key = `${p.name}\0${p.module}`;
+    const key = `${p.name}\0${p.madeBy?.at ?? ambientFrom(p.module ?? '')}`;
     const have = out.get(key);
     if (have) {
       have.uses.push(p.at);
@@ -263,11 +290,20 @@ export function describeDetection(d: Detection, written: string): string {
     out.push(`Ambient scope (read from its code, nothing to declare): ${where}`);
   }
   for (const p of d.ambient.packages) {
-    const spec = JSON.stringify({ middleware: p.name, from: p.module });
+    const from = ambientFrom(p.module ?? '');
+    const spec = JSON.stringify({ middleware: p.name, from });
+    // Made in the codebase by a package's call: the package's code decides, so say which package to read.
+    const what = p.madeBy
+      ? `${p.name} (${p.madeBy.at}, made by ${p.madeBy.name} from ${p.madeBy.module})`
+      : `${p.name} from ${p.module}`;
     out.push(
-      `Package middleware in front of ${p.routes} route(s): ${p.name} from ${p.module} (${p.at}); ` +
+      `Package middleware in front of ${p.routes} route(s): ${what} (${p.at}); ` +
         `if it runs next() inside an org-scoped context, add ${spec} to "ambientScopes"`,
     );
+  }
+  if (d.ambient.transport.length) {
+    const names = d.ambient.transport.map((p) => `${p.name} (${p.madeBy?.module ?? p.module})`);
+    out.push(`Package middleware that handles the request's transport, never an org context: ${names.join(', ')}`);
   }
   out.push(
     '',

@@ -6,6 +6,8 @@ import { runCli as run } from '../support/cli.js';
 import { loadConfig } from '../../src/config/load.js';
 import { auditSync } from '../../src/walker/audit.js';
 import { proposeMigrations } from '../../src/init-proposals.js';
+import { ambientFrom } from '../../src/init.js';
+import { matchesSpec } from '../../src/analysis/config.js';
 import { SCHEMA, writeProject } from '../support/project.js';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../../fixtures/example-app');
@@ -393,8 +395,43 @@ describe('rls-guard init', () => {
       "app.post('/more', requireTenant, (_req, res) => res.end());",
       '',
     ].join('\n'));
+    // A package's middleware made in the codebase and imported by relative paths at two depths, and one that
+    // only handles the transport.
+    fs.mkdirSync(path.join(dir, 'node_modules/@acme/clerk'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'node_modules/cors'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'src/admin-auth.ts'), [
+      "import { clerkMiddleware } from '@acme/clerk';",
+      'export const adminAuth = clerkMiddleware({ admin: true });',
+      '',
+    ].join('\n'));
+    fs.mkdirSync(path.join(dir, 'src/admin'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'src/admin/routes.ts'), [
+      "import cors from 'cors';",
+      "import { adminAuth } from '../admin-auth.js';",
+      "import { app } from '../app.js';",
+      "app.post('/admin/a', cors(), adminAuth, (_req, res) => res.end());",
+      '',
+    ].join('\n'));
+    fs.writeFileSync(path.join(dir, 'src/admin-routes.ts'), [
+      "import { adminAuth } from './admin-auth.js';",
+      "import { app } from './app.js';",
+      "app.post('/admin/b', adminAuth, (_req, res) => res.end());",
+      "app.post('/admin/c', adminAuth, (_req, res) => res.end());",
+      '',
+    ].join('\n'));
     const r = run(['init', dir]);
     expect(r.code).toBe(0);
+    // One line for both relative paths, naming the package that makes it, with a `from` that matches both imports.
+    expect(r.stdout).toContain(
+      'Package middleware in front of 3 route(s): adminAuth (src/admin-auth.ts:2, made by clerkMiddleware from ' +
+        '@acme/clerk) (src/admin-routes.ts:3 and 2 more); if it runs next() inside an org-scoped context, add ' +
+        '{"middleware":"adminAuth","from":"admin-auth"} to "ambientScopes"',
+    );
+    expect(r.stdout.match(/adminAuth \(/g)).toHaveLength(1);
+    expect(r.stdout).toContain(
+      "Package middleware that handles the request's transport, never an org context: cors (cors)",
+    );
+    expect(r.stdout).not.toContain('"middleware":"cors"');
     expect(r.stdout).toMatch(/Ambient scope \(read from its code, nothing to declare\): authMiddleware \(src\/middleware\.ts:\d+\) enters requestContext for \d+ route\(s\)/);
     // One written inline is named by where it is, not by its source text.
     expect(r.stdout).toContain(
@@ -409,5 +446,15 @@ describe('rls-guard init', () => {
     // Nothing is declared for them: the audit follows the code better than a declaration would.
     const written = JSON.parse(fs.readFileSync(path.join(dir, 'rls-guard.config.json'), 'utf8'));
     expect(written.ambientScopes).toBeUndefined();
+  });
+
+  it("suggests an ambientScopes `from` that names the middleware's file, not one router file's path to it", () => {
+    const from = ambientFrom('../../middleware/adminClerkAuth.js');
+    expect(from).toBe('middleware/adminClerkAuth');
+    const spec = [{ name: 'adminClerkAuth', from }];
+    for (const imported of ['../../middleware/adminClerkAuth.js', './middleware/adminClerkAuth.js', '../middleware/adminClerkAuth'])
+      expect(matchesSpec(spec, 'adminClerkAuth', imported)?.name).toBe('adminClerkAuth');
+    expect(matchesSpec(spec, 'adminClerkAuth', './other/adminClerkAuth.js')).toBeUndefined();
+    expect(ambientFrom('@acme/tenancy')).toBe('@acme/tenancy');
   });
 });

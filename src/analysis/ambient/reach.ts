@@ -95,6 +95,8 @@ export interface AmbientProvider {
   module?: string;
   /** Its code is in a package the audit cannot see into. */
   external: boolean;
+  /** A package's middleware the codebase makes and names: the package's call, and `file:line` where it is made. */
+  madeBy?: { name: string; module: string; at: string };
   /** The AsyncLocalStorage (or cls) stores it enters. */
   enters: string[];
   routes: number;
@@ -196,8 +198,11 @@ export class Reach {
         const key = `${m.name}@${at}`;
         const have = out.get(key);
         const module = m.module ? { module: m.module } : {};
+        const made = m.madeBy
+          ? { madeBy: { name: m.madeBy.name, module: m.madeBy.module, at: this.deps.where(m.madeBy.call) } }
+          : {};
         if (have) have.routes++;
-        else out.set(key, { name: m.name, at, ...module, external: !!m.external, enters, routes: 1 });
+        else out.set(key, { name: m.name, at, ...module, ...made, external: !!m.external, enters, routes: 1 });
       }
     }
     return [...out.values()];

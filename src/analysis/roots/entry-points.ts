@@ -45,6 +45,8 @@ export interface Middleware {
   module?: string;
   /** A package's middleware: it cannot enter the codebase's stores. */
   external: boolean;
+  /** The package's call that made it, when the codebase holds it in a name (`export const auth = clerkMiddleware({…})`). */
+  madeBy?: PackageMaker;
   /** Functions passed to the call the middleware or handler is (`asyncHandler(fn)`): they run as it. */
   wrapped: ts.FunctionLikeDeclaration[];
   /**
@@ -1116,6 +1118,7 @@ export class EntryPoints {
       wrapped,
       ...(fn ? { fn } : {}),
       ...(origin ? { module: origin.module } : {}),
+      ...(external && !fn ? packageMade(this.origins, e) : {}),
     };
   }
 
@@ -1253,6 +1256,29 @@ function importOf(id: ts.Identifier): { name: string; module: string } | undefin
  * Whether a value is a package's: imported from one, or made by one (`const apiLimiter = rateLimit({…})`,
  * `upload.single('file')` with `upload = multer()`, `const platformSession = session({…})`).
  */
+export interface PackageMaker {
+  /** The package's export called, as the code names it there (`clerkMiddleware`). */
+  name: string;
+  module: string;
+  call: ts.CallExpression;
+}
+
+/**
+ * The package call a name of the codebase holds: `clerkAdminAuth` imported from `../middleware/admin.js`, where it is
+ * `export const clerkAdminAuth = clerkMiddleware({…})`. The routes import it by a relative path, but what it does
+ * is the package's (init says which package, so the user knows what to read before declaring it).
+ */
+function packageMade(origins: OriginResolver, expr: ts.Expression): { madeBy?: PackageMaker } {
+  const origin = origins.expr(expr);
+  if (origin.kind !== 'expr') return {};
+  const made = skipOuter(origin.expr);
+  if (made === expr || !ts.isCallExpression(made)) return {};
+  const maker = origins.expr(made.expression);
+  if (maker.kind !== 'external') return {};
+  const name = maker.path.length ? maker.path.join('.') : shortText(made.expression, 30);
+  return { madeBy: { name, module: maker.module, call: made } };
+}
+
 export function fromPackage(origins: OriginResolver, expr: ts.Expression, depth = 0): boolean {
   const e = skipOuter(expr);
   const origin = origins.expr(e);
