@@ -82,7 +82,9 @@ describe('the glob matching of the project graph', () => {
       'src/ops/ops.controller.ts', 'ops/a.controller.js', 'q/x', 'x/y', 'x/a/b/y', 'x/y/z', 'abc', 'a/b/c', 'axbxc',
       'a/bb', 'a/b/', '/a/b/c/d', 'z', 'q/z', 'q/r/z', 'a.spec.ts', 'deep/a/b.spec.ts', 'ab/c', 'a/xb/c', '.ts',
     ];
-    for (const g of globs) for (const p of paths) expect([g, p, globPattern(g)!.test(p)]).toEqual([g, p, reference(g).test(p)]);
+    for (const g of globs) {
+      for (const p of paths) expect([g, p, globPattern(g)!.test(p)]).toEqual([g, p, reference(g).test(p)]);
+    }
   });
 
   it('takes each literal apart once, whatever the number of files it is matched against', () => {
