@@ -53,13 +53,20 @@ function isEnvFile(name: string): boolean {
   return /^\.env(?:[.-].+)?$/.test(name) || /\.env\.(?:example|sample|template)$/.test(name);
 }
 
-/** Reads the deployment files under `root` (its .gitignore honoured, node_modules and build output skipped). */
-export function readDeploymentRoles(root: string, ignore: readonly string[] = []): DeploymentRoles {
+/**
+ * Reads the deployment files under `root` (its .gitignore honoured, node_modules and build output skipped), and the
+ * role switches of its sources (`sources`: the input cache they are kept in, the text a caller has read).
+ */
+export function readDeploymentRoles(
+  root: string,
+  ignore: readonly string[] = [],
+  sources: Parameters<typeof readRoleSwitches>[2] = {},
+): DeploymentRoles {
   const files = walkFiles([root], { extensions: [''], ignore }, root).files;
   const out: DeploymentRoles = {
     env: Object.create(null),
     roles: Object.create(null),
-    switches: readRoleSwitches(root, files),
+    switches: readRoleSwitches(root, files, sources),
   };
   for (const abs of files) {
     const rel = toPosixRelative(root, abs);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from '../ts.js';
+import { type InputStore, rememberedFileScan } from '../files/input-store.js';
 import { parseSource, SOURCE_EXTENSIONS } from '../files/source.js';
 import { setAsideKind } from '../report/set-aside.js';
 import { classifyStatement, RUN_TIME_ROLE } from '../sql/classify.js';
@@ -49,26 +50,43 @@ export interface RoleSwitches {
 const MAY_SWITCH = /set\s+local\s+role\b|set_config\s*\(\s*['"]role['"]/i;
 const MAX_BYTES = 2 * 1024 * 1024;
 
-/** Reads the switches of the app's source files among `files` (absolute), tests, seeds and migrations left out. */
-export function readRoleSwitches(root: string, files: readonly string[]): RoleSwitches {
-  const out: RoleSwitches = { switches: [], packages: [] };
+/**
+ * Reads the switches of the app's source files among `files` (absolute), tests, seeds and migrations left out. With
+ * `inputs`, each file's are kept by its content hash (a warm run reads no file whose stat is unchanged); `text` gives
+ * the text a caller has already read (the walker's listing).
+ */
+export function readRoleSwitches(
+  root: string,
+  files: readonly string[],
+  options: { inputs?: InputStore; text?: (abs: string) => string | undefined } = {},
+): RoleSwitches {
+  const relative = (abs: string): string => path.relative(root, abs).split(path.sep).join('/');
+  const packages: string[] = [];
+  const sources: string[] = [];
   for (const abs of files) {
-    const rel = path.relative(root, abs).split(path.sep).join('/');
+    const rel = relative(abs);
     const name = path.basename(abs);
-    if (name === 'package.json') out.packages.push(rel === name ? '' : path.posix.dirname(rel));
-    if (!SOURCE_EXTENSIONS.some((e) => name.endsWith(e)) || name.endsWith('.d.ts') || setAsideKind(rel)) continue;
-    let text: string;
-    try {
-      if (fs.statSync(abs).size > MAX_BYTES) continue;
-      text = fs.readFileSync(abs, 'utf8');
-    } catch {
-      continue; // an unreadable file is the audit's to report; it switches nothing here
-    }
-    if (!MAY_SWITCH.test(text)) continue;
-    out.switches.push(...fileSwitches(parseSource(abs, text), rel));
+    if (name === 'package.json') packages.push(rel === name ? '' : path.posix.dirname(rel));
+    if (SOURCE_EXTENSIONS.some((e) => name.endsWith(e)) && !name.endsWith('.d.ts') && !setAsideKind(rel))
+      sources.push(abs);
   }
-  out.packages.sort();
-  return out;
+  const scan = (abs: string): RoleSwitch[] => {
+    const text = options.text?.(abs) ?? readText(abs);
+    return text !== undefined && MAY_SWITCH.test(text) ? fileSwitches(parseSource(abs, text), relative(abs)) : [];
+  };
+  const switches = options.inputs
+    ? rememberedFileScan(sources, options.inputs, { section: 'role-switches', maxBytes: MAX_BYTES, relative }, scan)
+    : sources.flatMap(scan);
+  return { switches, packages: packages.sort() };
+}
+
+function readText(abs: string): string | undefined {
+  try {
+    const text = fs.readFileSync(abs, 'utf8');
+    return text.length > MAX_BYTES ? undefined : text;
+  } catch {
+    return undefined; // an unreadable file is the audit's to report; it switches nothing here
+  }
 }
 
 interface Statement {

@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { InputCache } from '../../src/cache/inputs.js';
 import { readDeploymentRoles } from '../../src/schema/deploy-roles.js';
 import { writeProject } from '../support/project.js';
 
@@ -117,5 +121,30 @@ export async function withRethrow(client, callback) {
   it('lists the folders holding a package.json, the root as the empty folder', () => {
     const { packages } = switchesOf({ 'apps/api/package.json': '{}', 'apps/worker/package.json': '{}' });
     expect(packages).toEqual(['', 'apps/api', 'apps/worker']);
+  });
+
+  it('keeps each file\'s switches in the input cache: a warm run reads no source whose stat is unchanged', () => {
+    const root = writeProject({
+      'src/scope.ts': `
+export async function withOrg(client, org, fn) {
+  await client.query('SET LOCAL ROLE app_user');
+  await client.query("SELECT set_config('app.org', $1, true)", [org]);
+  return fn(client);
+}`,
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-inputs-'));
+    const run = () => {
+      const read: string[] = [];
+      const inputs = new InputCache(dir, root);
+      const text = (abs: string) => {
+        read.push(path.relative(root, abs));
+        return fs.readFileSync(abs, 'utf8');
+      };
+      const { switches } = readDeploymentRoles(root, [], { inputs, text });
+      inputs.save();
+      return { read, helpers: switches.switches.map((s) => s.helper) };
+    };
+    expect(run()).toEqual({ read: ['src/scope.ts'], helpers: ['withOrg'] });
+    expect(run()).toEqual({ read: [], helpers: ['withOrg'] });
   });
 });
