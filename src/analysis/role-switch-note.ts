@@ -44,14 +44,15 @@ export function offSwitchData(
       s.settings.some((x) => config.contextSettings.has(x)),
   );
   if (!away.length) return undefined;
-  const helpers = [...new Map(away.map((s) => [`${s.file}:${s.line}`, s])).values()].slice(0, 2);
+  const distinct = [...new Map(away.map((s) => [`${s.file}:${s.line}`, s])).values()];
+  const helpers = distinct.slice(0, 2);
   const said = helpers.map((s) => {
     const sets = s.settings.filter((x) => config.contextSettings.has(x)).join(', ');
     const to = s.runTime ? `the role \`${s.role}\` names at run time` : `role ${s.role}`;
     return `\`${s.helper}\` (${s.file}:${s.line}) sets ${sets} and switches to ${to} with ${s.how} ` +
       `(${s.file}:${s.at}) before it hands the connection to its callback`;
   });
-  const more = away.length > helpers.length ? ' (and others)' : '';
+  const more = distinct.length > helpers.length ? ` (and ${distinct.length - helpers.length} more such helpers)` : '';
   return {
     switched: `${said.join('; ')}${more}: a switch made so that the policies apply, which says the role the ` +
       'connection logs in as is not held to them (BYPASSRLS, a superuser, or the owner of tables without FORCE)',
