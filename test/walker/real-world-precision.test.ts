@@ -21,6 +21,15 @@ function audit(name: string) {
   return { root, report, expectations: readExpectations(root, sourceFiles(root)) };
 }
 
+/** The app's sites and findings as the expected-report.json beside it has them (`UPDATE_EXPECTED=1` writes it). */
+function expectCommittedReport(name: string) {
+  const { root, report } = audit(name);
+  const comparable = { writeSites: report.writeSites, findings: report.findings };
+  const file = path.join(root, 'expected-report.json');
+  if (process.env.UPDATE_EXPECTED) fs.writeFileSync(file, `${JSON.stringify(comparable, null, 2)}\n`);
+  expect(comparable).toEqual(JSON.parse(fs.readFileSync(file, 'utf8')));
+}
+
 function expectAnnotated(name: string) {
   const { report, expectations } = audit(name);
   const { actual, wanted } = annotatedVerdicts(report, expectations);
@@ -725,11 +734,7 @@ describe('a setting is matched against the policies of the write\'s command, not
   });
 
   it('matches the expected report committed beside the app', () => {
-    const { root, report } = audit('per-command-policies');
-    const comparable = { writeSites: report.writeSites, findings: report.findings };
-    const file = path.join(root, 'expected-report.json');
-    if (process.env.UPDATE_EXPECTED) fs.writeFileSync(file, `${JSON.stringify(comparable, null, 2)}\n`);
-    expect(comparable).toEqual(JSON.parse(fs.readFileSync(file, 'utf8')));
+    expectCommittedReport('per-command-policies');
   });
 });
 
@@ -1548,10 +1553,6 @@ describe('a write off a scope helper that switches away from the login role (rol
   });
 
   it('matches the expected report committed beside the app', () => {
-    const { root, report } = audit('role-switch');
-    const comparable = { writeSites: report.writeSites, findings: report.findings };
-    const file = path.join(root, 'expected-report.json');
-    if (process.env.UPDATE_EXPECTED) fs.writeFileSync(file, `${JSON.stringify(comparable, null, 2)}\n`);
-    expect(comparable).toEqual(JSON.parse(fs.readFileSync(file, 'utf8')));
+    expectCommittedReport('role-switch');
   });
 });
