@@ -112,10 +112,12 @@ function fileSwitches(sf: ts.SourceFile, rel: string): RoleSwitch[] {
   const out: RoleSwitch[] = [];
   for (const s of statements) {
     if (!s.role) continue;
-    const helper = helperOf(s.node);
+    const helper = helperOf(s.node, sf);
     if (!helper) continue;
+    const builder = helper.builder;
     const settings = statements
-      .filter((o) => o.node.pos < helper.callback.pos && within(o.node, helper.fn))
+      .filter((o) => (o.node.pos < helper.callback.pos && within(o.node, helper.fn)) ||
+        (builder !== undefined && within(o.node, builder.fn)))
       .flatMap((o) => o.settings);
     out.push({
       helper: nameOf(helper.fn),
@@ -126,7 +128,9 @@ function fileSwitches(sf: ts.SourceFile, rel: string): RoleSwitch[] {
       how: s.how!,
       at: lineOf(sf, s.node),
       settings: [...new Set(settings)].sort(),
-      attempted: attempted(s.node, helper.fn),
+      attempted: builder
+        ? attempted(s.node, builder.fn) || attempted(builder.call, helper.fn)
+        : attempted(s.node, helper.fn),
     });
   }
   return out;
@@ -172,11 +176,43 @@ function readStatement(text: string, holes: readonly string[]): Omit<Statement, 
     undefined;
 }
 
+interface Helper {
+  fn: ts.FunctionLikeDeclaration;
+  /** The call of its own parameter after the switch: its callback. */
+  callback: ts.CallExpression;
+  /** The function of the file that builds the switch's text, and the helper's call of it, when another does. */
+  builder?: { fn: ts.FunctionLikeDeclaration; call: ts.CallExpression };
+}
+
 /**
- * The function the switch is made in that calls one of its own parameters after it (its callback, `fn(tx)`), nearest
- * first: a scope helper. A switch in a function that calls none is no helper's.
+ * The helper a switch is made for: the function it is made in that calls one of its own parameters after it, or, one
+ * level out, a function of the file that calls the one the switch's text is built in (insight-desk's
+ * `buildSetTenantContextSQL`, `statements.push("SET LOCAL ROLE app_user")`) and then its own parameter. A switch no
+ * such function runs is no helper's.
  */
-function helperOf(node: ts.Node): { fn: ts.FunctionLikeDeclaration; callback: ts.CallExpression } | undefined {
+function helperOf(node: ts.Node, sf: ts.SourceFile): Helper | undefined {
+  const direct = callingHelper(node);
+  if (direct) return direct;
+  let builder: ts.Node | undefined = node.parent;
+  while (builder && !isFunction(builder)) builder = builder.parent;
+  if (!builder || !isFunction(builder) || nameOf(builder) === '<anonymous>') return undefined;
+  const fn = builder;
+  const name = nameOf(fn);
+  let found: Helper | undefined;
+  const visit = (c: ts.Node): void => {
+    if (found) return;
+    if (ts.isCallExpression(c) && ts.isIdentifier(c.expression) && c.expression.text === name && !within(c, fn)) {
+      const h = callingHelper(c);
+      if (h) found = { ...h, builder: { fn, call: c } };
+    }
+    c.forEachChild(visit);
+  };
+  visit(sf);
+  return found;
+}
+
+/** The function around `node` that calls one of its own parameters after it (its callback, `fn(tx)`), nearest first. */
+function callingHelper(node: ts.Node): Helper | undefined {
   for (let n = node.parent; n; n = n.parent) {
     if (!isFunction(n)) continue;
     const params = new Set(n.parameters.flatMap((p) => (ts.isIdentifier(p.name) ? [p.name.text] : [])));

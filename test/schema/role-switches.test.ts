@@ -62,6 +62,34 @@ export async function withApp(db, fn) {
     ]);
   });
 
+  it("reads a switch whose text another function of the file builds, run by the helper first (insight-desk)", () => {
+    const { switches } = switchesOf({
+      'src/with-tenant.ts': `
+function buildSql(ctx) {
+  const statements = [];
+  statements.push("SET LOCAL ROLE app_user");
+  statements.push(\`SET LOCAL app.current_org_id = '\${ctx.organizationId}'\`);
+  return sql.raw(statements.join("; "));
+}
+export async function withTenant(ctx, callback) {
+  return await baseDb.transaction(async (tx) => {
+    await tx.execute(buildSql(ctx));
+    return await callback(tx);
+  });
+}
+export async function notAHelper(ctx, done) {
+  done();
+  await db.execute(buildSql(ctx));
+}`,
+    });
+    expect(switches).toEqual([
+      {
+        helper: 'withTenant', file: 'src/with-tenant.ts', line: 8, role: 'app_user', how: 'SET LOCAL ROLE', at: 4,
+        settings: ['app.current_org_id'], attempted: false,
+      },
+    ]);
+  });
+
   it('leaves out a session-wide SET ROLE, a role from a bind parameter, comments, tests and no-helper functions', () => {
     const { switches } = switchesOf({
       'src/session.ts': `
