@@ -110,6 +110,19 @@ export default createRule<[], MessageIds>({
         'role for every tenant. Fix: run it on a pool that logs in as the tenant\'s own role ' +
         "(new Pool({ user: `tenant_${orgId}` })), or SET ROLE to that role on the checked-out connection first; " +
         'use an admin connection only for deliberate cross-org work.',
+      /**
+       * No context set, off a scope helper of the same package that switches away from the login role
+       * (`SET LOCAL ROLE app_user`): the login the helper leaves may pass every policy, so both outcomes are said.
+       */
+      offRoleSwitch:
+        '{{write}} {{evidence}}. {{switched}}. This write does not run on the connection that helper hands its ' +
+        'callback, so no switch precedes it: it runs as the role its connection logs in as, the one the helper ' +
+        'switches away from where both connect alike. If that role bypasses RLS, as the switch implies, nothing ' +
+        'isolates this write by tenant ' +
+        "and it can reach every org's rows; if it does not, Postgres will {{consequence}}. " +
+        'Fix: run the write inside {{helper}}, on the connection it hands its callback; if this connection ' +
+        'bypasses RLS on purpose (deliberate cross-org work), declare it under "adminProviders" in ' +
+        'rls-guard.config.json (docs/config.md).',
     }),
     schema: [],
   },

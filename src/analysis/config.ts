@@ -14,6 +14,7 @@ import { droppedTables } from '../schema/dropped.js';
 import { readsSessionJwt } from './session-jwt.js';
 import type { DeploymentRoles } from '../schema/deploy-roles.js';
 import { type DeployedLogins, deployedLogins } from './deploy-login.js';
+import type { RoleSwitches } from '../schema/role-switches.js';
 
 // The configuration with defaults applied, in the shapes the analysis looks things up in.
 
@@ -219,6 +220,12 @@ export interface AnalysisConfig {
    * deployment files (deploy-login.ts); absent when the audit reads none.
    */
   deployedLogins?: DeployedLogins;
+  /**
+   * Scope helpers of the app that switch the role transaction-locally before they call their callback, and the
+   * packages of the repository (schema/role-switches.ts): an unscoped write's message names them
+   * (role-switch-note.ts); absent when the audit reads no deployment files.
+   */
+  roleSwitches?: RoleSwitches;
   /** The settings each gated table's policies read (directly or through functions), lower-cased. */
   tableSettings: Map<string, Set<string>>;
   /** Each gated table's policies by command (a table with none has `noPolicy`): `writePolicies` reads it. */
@@ -431,6 +438,7 @@ export function resolveAnalysisConfig(
     rowSettings,
     bypassRoles: new Set((model.roles ?? []).filter((r) => r.superuser || r.bypassRls).map((r) => r.name)),
     ...(deployed ? { deployedLogins: deployed } : {}),
+    ...(options.deployment?.roles.switches ? { roleSwitches: options.deployment.roles.switches } : {}),
     strict: options.strict ?? false,
   };
 }

@@ -76,7 +76,12 @@ export type UnscopedProblem =
   /** In a callback a timer or an event runs later, on a connection whose org context was its transaction's. */
   | 'afterTransaction'
   /** The table's policies key on the login role, and the connection logs in as one role for every tenant. */
-  | 'sharedLoginRole';
+  | 'sharedLoginRole'
+  /**
+   * No context set, off a scope helper of the package that switches away from the login role (role-switch-note.ts):
+   * the message's id only, given where the finding is made; no verdict names it.
+   */
+  | 'offRoleSwitch';
 
 /**
  * Why a write is unresolved: the message id of `no-unresolved-write` (rules/no-unresolved-write.ts). Each is a

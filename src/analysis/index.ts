@@ -6,6 +6,7 @@ import type { RlsModel } from '../schema/types.js';
 import { leftOutFolder } from '../schema/discover.js';
 import { type AnalysisConfig, fixSetting, type WriteKind, writePolicies } from './config.js';
 import { openWithoutContext, raisingWithoutContext } from './open-policies.js';
+import { attemptedSwitchNote, offSwitchData } from './role-switch-note.js';
 import { ownerBypassNote } from './owner-bypass.js';
 import { injectedMigrator } from './client-factories.js';
 import type { FileFacts, RawSite, UnresolvedProblem, UnscopedProblem } from './facts.js';
@@ -431,6 +432,8 @@ function reportFile(
     if (leftOut) verdict = { ...verdict, evidence: `${verdict.evidence}; ${leftOut}` };
     const unapplied = unappliedNote(raw.tables, input.config.unappliedGates);
     if (unapplied) verdict = { ...verdict, evidence: `${verdict.evidence}; ${unapplied}` };
+    const attempted = verdict.coverage === 'unscoped' ? attemptedSwitchNote(verdict.passedTo, input.config) : undefined;
+    if (attempted) verdict = { ...verdict, evidence: `${verdict.evidence}; ${attempted}` };
     const loc = location(sf, raw.call, file);
     const scope = enclosingName(raw.call);
     const code = normalizeCode(raw.call.getText(sf));
@@ -468,7 +471,7 @@ function reportFile(
     }
     if (truncating && raw.gatedTables.every((t) => raw.truncated.includes(t))) continue;
     if (verdict.coverage === 'unscoped') {
-      const fact = unscopedFinding(raw, verdict.problem, verdict.evidence, input);
+      const fact = unscopedFinding(raw, verdict.problem, verdict.evidence, input, file);
       addFinding({ ruleId: 'no-unscoped-write', ...fact, ...about }, loc, key);
     } else if (verdict.coverage === 'unresolved') {
       // The message id is the piece the core could not resolve (UnresolvedProblem in facts.ts).
@@ -537,8 +540,17 @@ function raisingConsequence(
     `reads '' instead)`;
 }
 
-/** The message id is the problem the verdict found (verdict.ts). */
-function unscopedFinding(raw: RawSite, problem: UnscopedProblem, evidence: string, input: CoreInput): Fact {
+/**
+ * The message id is the problem the verdict found (verdict.ts), but `offRoleSwitch` where a scope helper of the
+ * write's package switches away from the login role and the write sets no context (role-switch-note.ts).
+ */
+function unscopedFinding(
+  raw: RawSite,
+  problem: UnscopedProblem,
+  evidence: string,
+  input: CoreInput,
+  file: string,
+): Fact {
   // Named from the write's own policies: the repository's main setting may be another table's, or a bypass switch.
   const kinds = (t: string) => raw.written?.[t] ?? (raw.operation === 'call' ? [] : [{ operation: raw.operation }]);
   const setting = fixSetting(input.config, raw.gatedTables, kinds);
@@ -549,9 +561,11 @@ function unscopedFinding(raw: RawSite, problem: UnscopedProblem, evidence: strin
       `lets every row through while ${open.setting} is unset, so no org filters this write and it can ` +
       (raw.operation === 'insert' ? "add rows to any org's data" : "change any org's rows")
     : raisingConsequence(raw, input.model, problem, kinds) ?? CONSEQUENCE[raw.operation];
+  const off = offSwitchData(file, problem, input.config);
+  const id: UnscopedProblem = off ? 'offRoleSwitch' : problem;
   // Who passes the policies whatever is set (the owner without FORCE, a bypassing role), and how to say it is meant.
-  const owner = ownerBypassNote(input.model, problem, raw.gatedTables, input.config.bypassRoles);
-  return { messageId: problem, data: { write, evidence, consequence, setting, owner } };
+  const owner = ownerBypassNote(input.model, id, raw.gatedTables, input.config.bypassRoles);
+  return { messageId: id, data: { write, evidence, consequence, setting, owner, ...off } };
 }
 
 function truncateFinding(raw: RawSite, verdict: SiteVerdict, input: CoreInput): Fact {

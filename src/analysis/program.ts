@@ -62,6 +62,8 @@ export type SiteVerdict = Verdict & {
    * is no connection of that library: no write at all, so no site.
    */
   noWrite?: true;
+  /** The helpers (`file:line`) an unscoped write's callback is handed to, innermost first (role-switch-note.ts). */
+  passedTo?: string[];
 };
 
 export interface ProgramOptions {
@@ -1089,6 +1091,7 @@ class Settler {
         ...worst,
         evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which calls it at ` +
           `${worst.callPath[0] ?? 'a call'} ${there}`,
+        passedTo: [...(worst.passedTo ?? []), where(helper, this.options.root)],
       };
     }
     if (worst.deferred) return worst;

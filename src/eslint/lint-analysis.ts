@@ -572,7 +572,7 @@ function readModel(loaded: LoadedConfig): {
   const read = withSharedWalks(() => ({
     model: loadModel(loaded.dir, loaded.config, { inputs }),
     migrations: codeMigrationsByShape(loaded.dir, ignore, inputs),
-    deployment: readDeploymentRoles(loaded.dir, ignore),
+    deployment: readDeploymentRoles(loaded.dir, ignore, { inputs }),
   }));
   inputs.save();
   return read;

@@ -6,6 +6,7 @@ import { walkFiles } from '../files/walk.js';
 import { toPosixRelative } from '../files/paths.js';
 import { parseSql, splitStatements, type PgNode } from '../sql/parser.js';
 import { shellSqlTexts } from './shell-sql.js';
+import { readRoleSwitches, type RoleSwitches } from './role-switches.js';
 
 // What a repository's deployment files say about the role a connection logs in as, where the code only reads an
 // environment variable (`postgres(process.env.DATABASE_ADMIN_URL)`): the values its env files (`.env.example`,
@@ -37,6 +38,11 @@ export interface DeploymentRoles {
   env: Record<string, DeployedValue[]>;
   /** Role attributes declared by shell scripts and CI steps, by role, in the files' order. */
   roles: Record<string, RoleDeclaration[]>;
+  /**
+   * Scope helpers of the app's sources that switch the role transaction-locally before they call their callback
+   * (role-switches.ts): a repository-level fact, read with the deployment files from the same listing.
+   */
+  switches: RoleSwitches;
 }
 
 const COMPOSE = /^(?:docker-)?compose(?:[.-][^/]*)?\.ya?ml$/;
@@ -47,10 +53,21 @@ function isEnvFile(name: string): boolean {
   return /^\.env(?:[.-].+)?$/.test(name) || /\.env\.(?:example|sample|template)$/.test(name);
 }
 
-/** Reads the deployment files under `root` (its .gitignore honoured, node_modules and build output skipped). */
-export function readDeploymentRoles(root: string, ignore: readonly string[] = []): DeploymentRoles {
-  const out: DeploymentRoles = { env: Object.create(null), roles: Object.create(null) };
+/**
+ * Reads the deployment files under `root` (its .gitignore honoured, node_modules and build output skipped), and the
+ * role switches of its sources (`sources`: the input cache they are kept in, the text a caller has read).
+ */
+export function readDeploymentRoles(
+  root: string,
+  ignore: readonly string[] = [],
+  sources: Parameters<typeof readRoleSwitches>[2] = {},
+): DeploymentRoles {
   const files = walkFiles([root], { extensions: [''], ignore }, root).files;
+  const out: DeploymentRoles = {
+    env: Object.create(null),
+    roles: Object.create(null),
+    switches: readRoleSwitches(root, files, sources),
+  };
   for (const abs of files) {
     const rel = toPosixRelative(root, abs);
     const name = path.basename(abs);

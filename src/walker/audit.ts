@@ -192,7 +192,15 @@ function auditOnce(options: AuditOptions): AuditReport {
   // The config file as evidence names it (a declared admin provider's verdict says where it is declared).
   const configFile = configNameIn(root, loaded);
   // The role a connection logs in as where the code reads its DSN from the environment: the deployment files say.
-  const deployment = { root, roles: readDeploymentRoles(root, loaded.config.ignore ?? []) };
+  // The role switches of scope helpers are read from the same sources: their text as listed, kept by content hash.
+  const listedText = new Map(sources.map((s) => [s.file, s]));
+  const deployment = {
+    root,
+    roles: readDeploymentRoles(root, loaded.config.ignore ?? [], {
+      ...(inputs ? { inputs } : {}),
+      text: (abs) => listedText.get(abs)?.text,
+    }),
+  };
   const config = resolveAnalysisConfig(model, rooted, {
     strict: options.strict ?? false,
     ...(configFile ? { configFile } : {}),

@@ -12,6 +12,12 @@ const POOL_WRITE = `
         export const seedLog = (org) => pool.query("INSERT INTO audit_logs (org_id, action) VALUES ($1, 'x')", [org]);`;
 
 /**
+ * fixtures/precision/role-switch: the ledger package's scope helper `withOrg` (scope.ts) switches to app_user with SET
+ * LOCAL ROLE before it sets the org; the billing package's `withTenant` switches nothing.
+ */
+const ROLE_SWITCH = path.resolve(FIXTURE, '../precision/role-switch/packages');
+
+/**
  * A folder of code migrations found by their shape (fixtures/layouts/shape-migrations: modules exporting `up` and
  * `down`, in a folder not named "migrations"): the CLI sets their writes aside, and so does the editor. `utils.ts`
  * beside them has no such shape on disk: its write is app code.
@@ -532,6 +538,48 @@ ruleTester.run('no-unscoped-write', rule, {
           },
         },
       ],
+    },
+    {
+      name: 'a write off a scope helper of its package that switches away from the login role (judge33 cause 2)',
+      filename: path.join(ROLE_SWITCH, 'ledger/src/case.ts'),
+      code: `
+        import { pool } from './db';
+        export async function voidInvoice(id) {
+          await pool.query('DELETE FROM invoices WHERE id = $1', [id]);
+        }`,
+      errors: [
+        {
+          messageId: 'offRoleSwitch',
+          line: 4,
+          data: {
+            write: 'DELETE on public.invoices (RLS enabled at db/migrations/001_schema.sql:7)',
+            evidence: 'runs on pg Pool created at packages/ledger/src/db.ts:3, outside any org-scoped transaction: ' +
+              'each pool query takes whichever connection is free, with no org context',
+            consequence: 'match zero rows and report success',
+            setting: 'app.current_org_id',
+            // The helper is in another file the linted one does not import: read from the project's sources.
+            switched: '`withOrg` (packages/ledger/src/scope.ts:6) sets app.current_org_id and switches to role ' +
+              'app_user with SET LOCAL ROLE (packages/ledger/src/scope.ts:10) before it hands the connection to its ' +
+              'callback: a switch made so that the policies apply, which says the role the connection logs in as ' +
+              'is not held to them (BYPASSRLS, a superuser, or the owner of tables without FORCE)',
+            helper: '`withOrg`',
+            // invoices is FORCEd: no "even its owner is held to its policies", which the switch says is beside the
+            // point (the login may bypass).
+            owner: '',
+          },
+        },
+      ],
+    },
+    {
+      name: 'the same write where the package\'s scope helper switches no role: the message of a pool write',
+      filename: path.join(ROLE_SWITCH, 'billing/src/case.ts'),
+      code: `
+        import { Pool } from 'pg';
+        const pool = new Pool();
+        export async function voidInvoice(id) {
+          await pool.query('DELETE FROM invoices WHERE id = $1', [id]);
+        }`,
+      errors: [{ messageId: 'onPool', line: 5 }],
     },
     {
       name: 'a write on a pool that logs in as one shared role, where the policy keys on current_user',

@@ -21,6 +21,15 @@ function audit(name: string) {
   return { root, report, expectations: readExpectations(root, sourceFiles(root)) };
 }
 
+/** The app's sites and findings as the expected-report.json beside it has them (`UPDATE_EXPECTED=1` writes it). */
+function expectCommittedReport(name: string) {
+  const { root, report } = audit(name);
+  const comparable = { writeSites: report.writeSites, findings: report.findings };
+  const file = path.join(root, 'expected-report.json');
+  if (process.env.UPDATE_EXPECTED) fs.writeFileSync(file, `${JSON.stringify(comparable, null, 2)}\n`);
+  expect(comparable).toEqual(JSON.parse(fs.readFileSync(file, 'utf8')));
+}
+
 function expectAnnotated(name: string) {
   const { report, expectations } = audit(name);
   const { actual, wanted } = annotatedVerdicts(report, expectations);
@@ -725,11 +734,7 @@ describe('a setting is matched against the policies of the write\'s command, not
   });
 
   it('matches the expected report committed beside the app', () => {
-    const { root, report } = audit('per-command-policies');
-    const comparable = { writeSites: report.writeSites, findings: report.findings };
-    const file = path.join(root, 'expected-report.json');
-    if (process.env.UPDATE_EXPECTED) fs.writeFileSync(file, `${JSON.stringify(comparable, null, 2)}\n`);
-    expect(comparable).toEqual(JSON.parse(fs.readFileSync(file, 'utf8')));
+    expectCommittedReport('per-command-policies');
   });
 });
 
@@ -1494,4 +1499,65 @@ describe('a TypeORM connection that applies the migrations itself owns their tab
       expect(at('src/maintenance.ts', 13).via).toBe('owner (migrationsRun at src/maintenance.ts:8)');
     });
   }
+});
+
+describe('a write off a scope helper that switches away from the login role (role34; contaflow, darna, Oppsera)', () => {
+  const messageAt = (report: ReturnType<typeof auditSync>, file: string, line: number): string =>
+    report.findings.find((f) => f.ruleId === 'no-unscoped-write' && f.file === file && f.line === line)!.message;
+
+  it('stays unscoped, and its message names the switch and says both outcomes instead of "zero rows" alone', () => {
+    const report = expectAnnotated('role-switch');
+    const ledger = (line: number) => messageAt(report, 'packages/ledger/src/invoices.ts', line);
+    // A pool write, a transaction without context, a checked-out client, the pool inside the helper's callback.
+    for (const line of [14, 22, 33, 43]) {
+      expect(ledger(line)).toContain(
+        '`withOrg` (packages/ledger/src/scope.ts:6) sets app.current_org_id and switches to role app_user with SET ' +
+          'LOCAL ROLE (packages/ledger/src/scope.ts:10) before it hands the connection to its callback',
+      );
+      expect(ledger(line)).toContain('If that role bypasses RLS, as the switch implies, nothing isolates this write');
+      expect(ledger(line)).toContain('Fix: run the write inside `withOrg`');
+      expect(ledger(line)).toContain('declare it under "adminProviders"');
+    }
+    // invoices is FORCEd: "even its owner is held to its policies" is no longer said where the login may bypass.
+    expect(ledger(14)).not.toContain('so even its owner is held');
+    expect(ledger(14)).toContain('if it does not, Postgres will match zero rows and report success');
+    expect(ledger(33)).toContain('if it does not, Postgres will reject it with "new row violates');
+    // notes has no FORCE: its owner's bypass is still said.
+    expect(ledger(22)).toContain('public.notes has RLS without FORCE ROW LEVEL SECURITY');
+    // The context set after the write is its own problem, and says so.
+    expect(ledger(53)).toContain('The org context is set on this connection only after the write');
+    expect(ledger(53)).not.toContain('switches to role');
+    // set_config('role', …, true) is the same switch.
+    expect(messageAt(report, 'packages/audit/src/audit.ts', 26)).toContain(
+      "switches to role app_user with set_config('role', …, true) (packages/audit/src/audit.ts:10)",
+    );
+    // The switch's text built by another function of the file that the helper runs first (insight-desk's shape).
+    expect(messageAt(report, 'packages/tickets/src/tickets.ts', 30)).toContain(
+      '`withTicketScope` (packages/tickets/src/tickets.ts:13) sets app.current_org_id and switches to role app_user ' +
+        'with SET LOCAL ROLE (packages/tickets/src/tickets.ts:8)',
+    );
+    // A helper that switches nothing, and one whose SET ROLE lasts the session: another package's pool, the old
+    // message (a session-wide switch leaves the pool's connections as app_user or not, whichever each had last).
+    for (const [file, line] of [['packages/billing/src/billing.ts', 25], ['packages/reports/src/reports.ts', 28]] as const) {
+      expect(messageAt(report, file, line)).toContain('A context set by another pool query would be on another');
+      expect(messageAt(report, file, line)).not.toContain('switches to role');
+    }
+  });
+
+  it('names the switch a helper only tries, to roles that bypass RLS, and does not call it an admin connection', () => {
+    const report = expectAnnotated('role-switch');
+    const purge = report.writeSites.find((s) => s.file === 'packages/admin/src/admin.ts' && s.line === 34)!;
+    expect(purge.coverage).toBe('unscoped');
+    expect(purge.evidence).toContain(
+      '`withAdmin` (packages/admin/src/admin.ts:7) tries to switch to postgres (the stock bootstrap superuser, and a ' +
+        'BYPASSRLS role on Supabase; SET LOCAL ROLE at packages/admin/src/admin.ts:11), then supabase_admin ' +
+        "(Supabase's superuser; SET LOCAL ROLE at packages/admin/src/admin.ts:11) before it calls its callback, but " +
+        'goes on to the callback when the switch fails',
+    );
+    expect(purge.evidence).toContain('declare `withAdmin` under "adminProviders"');
+  });
+
+  it('matches the expected report committed beside the app', () => {
+    expectCommittedReport('role-switch');
+  });
 });
