@@ -45,7 +45,7 @@ export interface Middleware {
   module?: string;
   /** A package's middleware: it cannot enter the codebase's stores. */
   external: boolean;
-  /** The package's call that made it, when the codebase holds it in a name (`export const auth = clerkMiddleware({…})`). */
+  /** The package's call that made it, when the codebase holds it in a name (`export const auth = clerkAuth({…})`). */
   madeBy?: PackageMaker;
   /** Functions passed to the call the middleware or handler is (`asyncHandler(fn)`): they run as it. */
   wrapped: ts.FunctionLikeDeclaration[];
