@@ -50,6 +50,7 @@ import { racedValue } from './timeout-race.js';
 import { lazyMakerArgument, literalMaker } from './lazy-factories.js';
 import { keyedClient } from './keyed-proxies.js';
 import { operationProxy } from './ambient/operation-proxies.js';
+import { type MapCacheDeps, type MapCacheRead, mapCacheOf, mapCacheRead, sameMapCache } from './providers/map-cache.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -197,6 +198,16 @@ export class HandleResolver {
   /** Callback parameters (callback-params.ts) and clients beyond a library's factories (client-factories.ts). */
   private readonly callbacks: CallbackDeps;
   private readonly clients: ClientFactories;
+  /** The program's files (analysis/index.ts sets it): other modules' uses of an exported connection cache. */
+  programFiles: () => readonly ts.SourceFile[] = () => [];
+  private readonly mapDeps: MapCacheDeps;
+  /** Each connection cache's values, read once per Map (its uses may be searched for over the program). */
+  private readonly mapCacheKind: FactKind<ts.NewExpression, MapCacheRead | undefined> = {
+    name: 'map-cache',
+    compute: (made) => mapCacheOf(made, this.mapDeps),
+    conservative: () => ({ reason: 'the Map is read in terms of itself' }),
+    same: sameMapCache,
+  };
 
   constructor(
     private readonly origins: OriginResolver,
@@ -221,6 +232,12 @@ export class HandleResolver {
       fromOrigin: (o, at) => this.fromOrigin(o, at),
     }, this.facts);
     this.ambient = new AmbientProviders(origins, root, where);
+    this.mapDeps = {
+      origins,
+      files: () => this.programFiles(),
+      readProgram: () => this.facts.touch('*'),
+      where: (n) => where(n, root),
+    };
     this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
     this.callbacks = {
       origins,
@@ -613,6 +630,9 @@ export class HandleResolver {
       const read = this.ambient.accessor(call, (x) => this.trace(x));
       if (read) return read;
     }
+    // `clients.get(key)`: a connection cache the code keeps in a Map of its own (providers/map-cache.ts).
+    const cache = mapCacheRead(call, this.mapDeps, (made) => this.facts.get(this.mapCacheKind, made));
+    if (cache) return this.cached(cache);
     const callee = skipOuter(call.expression);
     const name = calleeName(callee);
     if (name) {
@@ -742,6 +762,26 @@ export class HandleResolver {
       };
     if (target.kind === 'unknown') return { kind: 'unknown', reason: target.reason };
     return { kind: 'unknown', reason: `\`${shortText(call, 40)}\` returns a value this analysis cannot trace` };
+  }
+
+  /**
+   * A read of a connection cache: the one connection every value set in the Map is, named with the Map; several
+   * judged together as a local's values are (replaced-members.ts); untraced with the reason why.
+   */
+  private cached(cache: MapCacheRead): Handle {
+    if ('reason' in cache) return { kind: 'unknown', reason: cache.reason };
+    const held = `the Map \`${cache.name}\` (${where(cache.declared, this.root)})`;
+    const handles = cache.values.map((v) => this.trace(v.value));
+    const first = handles[0]!;
+    const one = handles.every((h) => 'key' in h && 'key' in first && h.key === first.key && h.kind === first.kind);
+    if (one && 'label' in first) {
+      const sets = cache.values.map((v) => `\`${shortText(v.value, 40)}\` at ${where(v.at, this.root)}`).join(', ');
+      return { ...first, label: `${first.label}, held in ${held}, which is only given ${sets}` };
+    }
+    return (
+      replacedMember(cache.values, `a read of ${held}`, (e) => this.trace(e), this.root, undefined, true) ??
+      { kind: 'unknown', reason: `${held} holds values rls-guard cannot judge together` }
+    );
   }
 
   /**

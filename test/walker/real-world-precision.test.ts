@@ -1495,3 +1495,21 @@ describe('a TypeORM connection that applies the migrations itself owns their tab
     });
   }
 });
+
+describe('a connection cache kept in a Map of the code (corpus34: the-dmz)', () => {
+  it('reads `M.get(k)` as what the code sets in the Map, and names the use that hides it', () => {
+    const report = expectAnnotated('map-cache');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/orders.ts' && s.line === line)!;
+    expect(at(8).evidence).toContain(
+      'held in the Map `dbByUrl` (src/connections.ts:6), which is only given `drizzle(sqlFor(url))`',
+    );
+    // A postgres.js tag read out of the cache: a site at all only once the cache is read.
+    expect(at(21).evidence).toContain('held in the Map `sqlByUrl` (src/connections.ts:5)');
+    // A private field's cache, with a local read back out of it before it is set.
+    expect(at(26).evidence).toContain('a read of the Map `pools` (src/manager.ts:5)');
+    // Handed to a function: untraced, the use named.
+    expect(at(31).evidence).toContain('the Map `leaked` (src/connections.ts:21) is used at src/connections.ts:22');
+    // Exported and set by another module too (through a barrel): that value is one of what the read may get.
+    expect(at(45).evidence).toContain('src/other.ts:8 `wrapped(url)` cannot be traced');
+  });
+});
