@@ -807,7 +807,12 @@ export class HandleResolver {
   }
 
   /** A call of a library's factory (`postgres(url)`, `drizzle(reserved)`), `callee` naming it; else undefined. */
-  private libraryCall(factory: Handle, call: ts.CallExpression, callee: ts.Expression): Handle | undefined {
+  private libraryCall(
+    factory: Handle,
+    call: ts.CallExpression,
+    callee: ts.Expression,
+    ownPool = false,
+  ): Handle | undefined {
     if (factory.kind === 'library') {
       if (factory.adapter.factoryFactories?.includes(factory.name))
         return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
@@ -817,6 +822,21 @@ export class HandleResolver {
         : undefined;
       if (over) return over;
       const exec = factory.adapter.factories?.[factory.name];
+      // drizzle(guarded) over a Proxy (or an accessor) that reads an AsyncLocalStorage: judged per path like the
+      // connection it wraps, the library's own pool where no path entered the store (corpus34: memex-ai's rlsClient).
+      const wraps = !ownPool && factory.adapter.wrappingFactories?.includes(factory.name);
+      const wrapped = exec && wraps ? wrappedArgument(call) : undefined;
+      const ambient = wrapped && this.trace(wrapped);
+      if (exec && ambient?.kind === 'ambient') {
+        const made = this.libraryCall(factory, call, callee, true);
+        if (made)
+          return {
+            ...ambient,
+            key: call,
+            fallback: made,
+            label: `the ${factory.adapter.api} instance at ${where(call, this.root)} over ${ambient.label}`,
+          };
+      }
       if (exec) {
         // knex({ pool: { afterCreate } }) and postgres.js connection parameters; knex({ connection:
         // { options: '-c app.current_org_id=…' } }): a per-tenant pool too.

@@ -1513,3 +1513,17 @@ describe('a connection cache kept in a Map of the code (corpus34: the-dmz)', () 
     expect(at(45).evidence).toContain('src/other.ts:8 `wrapped(url)` cannot be traced');
   });
 });
+
+describe('a Drizzle instance made over a Proxy that reads an AsyncLocalStorage (corpus34: memex-ai)', () => {
+  it('is judged per path like the Proxy, not as a plain pool of its own', () => {
+    const report = expectAnnotated('store-proxy-wrapped');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/tickets.ts' && s.line === line)!;
+    // Entered: the store holds a team id, which the Proxy's trap uses in a way not read.
+    expect(at(7).evidence).toContain('`teamScope` was entered at src/tickets.ts:17');
+    // Not entered: the library's own pool over the Proxy's target, named as the accessor's default.
+    expect(at(13).evidence).toContain(
+      'nothing on this path entered `teamScope`, so the accessor at src/db.ts:33 falls back to its default: ' +
+        'runs on drizzle pool from drizzle() at src/db.ts:33',
+    );
+  });
+});
