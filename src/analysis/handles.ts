@@ -837,6 +837,14 @@ export class HandleResolver {
             label: `the ${factory.adapter.api} instance at ${where(call, this.root)} over ${ambient.label}`,
           };
       }
+      // Over a Proxy whose trap decides what each statement runs on or under (unread): that, never a plain pool.
+      if (exec && ambient?.kind === 'unknown' && wrapped && this.isProxy(wrapped))
+        return {
+          kind: 'unknown',
+          reason:
+            `the ${factory.adapter.api} instance at ${where(call, this.root)} wraps \`${shortText(wrapped, 30)}\`, ` +
+            `which cannot be traced: ${ambient.reason}`,
+        };
       if (exec) {
         // knex({ pool: { afterCreate } }) and postgres.js connection parameters; knex({ connection:
         // { options: '-c app.current_org_id=…' } }): a per-tenant pool too.
@@ -1163,6 +1171,13 @@ export class HandleResolver {
    * one client (a reserved or checked-out connection, a transaction, a scope helper's connection), so the flow
    * keeps one state for both; undefined over a pool, a URL or what cannot be traced (the factory's own kind).
    */
+  /** Whether `e` is (a const holding) a `new Proxy(…)` of the global Proxy. */
+  private isProxy(e: ts.Expression): boolean {
+    const o = this.origins.expr(e);
+    return o.kind === 'expr' && ts.isNewExpression(skipOuter(o.expr)) &&
+      !!proxiedTarget(skipOuter(o.expr) as ts.NewExpression, this.origins);
+  }
+
   private overConnection(
     adapter: DbAdapter,
     conn: ts.Expression | undefined,

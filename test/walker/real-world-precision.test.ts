@@ -1527,3 +1527,13 @@ describe('a Drizzle instance made over a Proxy that reads an AsyncLocalStorage (
     );
   });
 });
+
+describe('a Drizzle instance made over a Proxy whose trap runs code of its own (corpus34)', () => {
+  it('is unresolved, naming the Proxy, never a plain pool of its own', () => {
+    const report = expectAnnotated('store-proxy-wrapped');
+    const site = report.writeSites.find((s) => s.file === 'src/audited.ts' && s.line === 23)!;
+    expect(site.evidence).toContain(
+      'the drizzle instance at src/audited.ts:19 wraps `journaled`, which cannot be traced: it is a Proxy of `pool`',
+    );
+  });
+});
