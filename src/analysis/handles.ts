@@ -50,6 +50,7 @@ import { racedValue } from './timeout-race.js';
 import { lazyMakerArgument, literalMaker } from './lazy-factories.js';
 import { keyedClient } from './keyed-proxies.js';
 import { operationProxy } from './ambient/operation-proxies.js';
+import { type MapCacheDeps, type MapCacheRead, mapCacheOf, mapCacheRead, sameMapCache } from './providers/map-cache.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -197,6 +198,16 @@ export class HandleResolver {
   /** Callback parameters (callback-params.ts) and clients beyond a library's factories (client-factories.ts). */
   private readonly callbacks: CallbackDeps;
   private readonly clients: ClientFactories;
+  /** The program's files (analysis/index.ts sets it): other modules' uses of an exported connection cache. */
+  programFiles: () => readonly ts.SourceFile[] = () => [];
+  private readonly mapDeps: MapCacheDeps;
+  /** Each connection cache's values, read once per Map (its uses may be searched for over the program). */
+  private readonly mapCacheKind: FactKind<ts.NewExpression, MapCacheRead | undefined> = {
+    name: 'map-cache',
+    compute: (made) => mapCacheOf(made, this.mapDeps),
+    conservative: () => ({ reason: 'the Map is read in terms of itself' }),
+    same: sameMapCache,
+  };
 
   constructor(
     private readonly origins: OriginResolver,
@@ -221,6 +232,12 @@ export class HandleResolver {
       fromOrigin: (o, at) => this.fromOrigin(o, at),
     }, this.facts);
     this.ambient = new AmbientProviders(origins, root, where);
+    this.mapDeps = {
+      origins,
+      files: () => this.programFiles(),
+      readProgram: () => this.facts.touch('*'),
+      where: (n) => where(n, root),
+    };
     this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
     this.callbacks = {
       origins,
@@ -613,6 +630,9 @@ export class HandleResolver {
       const read = this.ambient.accessor(call, (x) => this.trace(x));
       if (read) return read;
     }
+    // `clients.get(key)`: a connection cache the code keeps in a Map of its own (providers/map-cache.ts).
+    const cache = mapCacheRead(call, this.mapDeps, (made) => this.facts.get(this.mapCacheKind, made));
+    if (cache) return this.cached(cache);
     const callee = skipOuter(call.expression);
     const name = calleeName(callee);
     if (name) {
@@ -745,6 +765,26 @@ export class HandleResolver {
   }
 
   /**
+   * A read of a connection cache: the one connection every value set in the Map is, named with the Map; several
+   * judged together as a local's values are (replaced-members.ts); untraced with the reason why.
+   */
+  private cached(cache: MapCacheRead): Handle {
+    if ('reason' in cache) return { kind: 'unknown', reason: cache.reason };
+    const held = `the Map \`${cache.name}\` (${where(cache.declared, this.root)})`;
+    const handles = cache.values.map((v) => this.trace(v.value));
+    const first = handles[0]!;
+    const one = handles.every((h) => 'key' in h && 'key' in first && h.key === first.key && h.kind === first.kind);
+    if (one && 'label' in first) {
+      const sets = cache.values.map((v) => `\`${shortText(v.value, 40)}\` at ${where(v.at, this.root)}`).join(', ');
+      return { ...first, label: `${first.label}, held in ${held}, which is only given ${sets}` };
+    }
+    return (
+      replacedMember(cache.values, `a read of ${held}`, (e) => this.trace(e), this.root, undefined, true) ??
+      { kind: 'unknown', reason: `${held} holds values rls-guard cannot judge together` }
+    );
+  }
+
+  /**
    * `guarded.forShop(id)` returning `new Proxy(this.client, trapsThatForward)`: the client the receiver's construction
    * gave that field (instance-proxies.ts). Undefined when the method is not such, or the receiver is not one known
    * construction of its class (then the method's return is read as any other's).
@@ -767,7 +807,12 @@ export class HandleResolver {
   }
 
   /** A call of a library's factory (`postgres(url)`, `drizzle(reserved)`), `callee` naming it; else undefined. */
-  private libraryCall(factory: Handle, call: ts.CallExpression, callee: ts.Expression): Handle | undefined {
+  private libraryCall(
+    factory: Handle,
+    call: ts.CallExpression,
+    callee: ts.Expression,
+    ownPool = false,
+  ): Handle | undefined {
     if (factory.kind === 'library') {
       if (factory.adapter.factoryFactories?.includes(factory.name))
         return { kind: 'library', adapter: factory.adapter, export: 'namespace', name: '$factory' };
@@ -777,6 +822,29 @@ export class HandleResolver {
         : undefined;
       if (over) return over;
       const exec = factory.adapter.factories?.[factory.name];
+      // drizzle(guarded) over a Proxy (or an accessor) that reads an AsyncLocalStorage: judged per path like the
+      // connection it wraps, the library's own pool where no path entered the store (corpus34: memex-ai's rlsClient).
+      const wraps = !ownPool && factory.adapter.wrappingFactories?.includes(factory.name);
+      const wrapped = exec && wraps ? wrappedArgument(call) : undefined;
+      const ambient = wrapped && this.trace(wrapped);
+      if (exec && ambient?.kind === 'ambient') {
+        const made = this.libraryCall(factory, call, callee, true);
+        if (made)
+          return {
+            ...ambient,
+            key: call,
+            fallback: made,
+            label: `the ${factory.adapter.api} instance at ${where(call, this.root)} over ${ambient.label}`,
+          };
+      }
+      // Over a Proxy whose trap decides what each statement runs on or under (unread): that, never a plain pool.
+      if (exec && ambient?.kind === 'unknown' && wrapped && this.isProxy(wrapped))
+        return {
+          kind: 'unknown',
+          reason:
+            `the ${factory.adapter.api} instance at ${where(call, this.root)} wraps \`${shortText(wrapped, 30)}\`, ` +
+            `which cannot be traced: ${ambient.reason}`,
+        };
       if (exec) {
         // knex({ pool: { afterCreate } }) and postgres.js connection parameters; knex({ connection:
         // { options: '-c app.current_org_id=…' } }): a per-tenant pool too.
@@ -1103,6 +1171,13 @@ export class HandleResolver {
    * one client (a reserved or checked-out connection, a transaction, a scope helper's connection), so the flow
    * keeps one state for both; undefined over a pool, a URL or what cannot be traced (the factory's own kind).
    */
+  /** Whether `e` is (a const holding) a `new Proxy(…)` of the global Proxy. */
+  private isProxy(e: ts.Expression): boolean {
+    const o = this.origins.expr(e);
+    return o.kind === 'expr' && ts.isNewExpression(skipOuter(o.expr)) &&
+      !!proxiedTarget(skipOuter(o.expr) as ts.NewExpression, this.origins);
+  }
+
   private overConnection(
     adapter: DbAdapter,
     conn: ts.Expression | undefined,

@@ -167,6 +167,7 @@ export function coreContext(
     adminToken: (token, definition) => handles.adminToken(token, definition),
   });
   handles.ambient.nest = nest;
+  handles.programFiles = () => context.files;
   context.nest = nest;
   if (input.files) useFiles(context, input.files);
   return context;

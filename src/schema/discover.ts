@@ -153,9 +153,15 @@ function rootIndex(roots: string[], file: string): number {
   return i < 0 ? roots.length : i;
 }
 
-/** golang-migrate's `0001_x.down.sql`, diesel's `…/down.sql`: undoing, not the final state. */
+/**
+ * golang-migrate's `0001_x.down.sql`, diesel's `…/down.sql`: undoing, not the final state. So are the scripts kept
+ * beside the migrations to undo one by hand (memex-ai's `drizzle/reverts/0093_x.revert.sql`, `.rollback.sql`,
+ * `.undo.sql`): replayed after the migrations, they put back what those changed (a `FORCE` a later migration removed).
+ * Only as a suffix after a dot: `0004_revert_extra.sql` is a forward migration that undoes something, applied.
+ */
 function isDownMigration(relPath: string): boolean {
-  return /(^|[._-])down\.sql$/i.test(path.posix.basename(relPath));
+  const base = path.posix.basename(relPath);
+  return /(^|[._-])down\.sql$/i.test(base) || /\.(revert|rollback|undo)\.sql$/i.test(base);
 }
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });

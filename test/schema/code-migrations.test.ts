@@ -71,6 +71,23 @@ describe('undo in SQL migrations', () => {
     expect(model.files).toEqual(['migrations/0001_t.up.sql', 'migrations/0002_more.up.sql']);
     expect(model.tables.get('public.t')?.rlsEnabled).toBe(true);
   });
+
+  it('skips revert, rollback and undo scripts kept beside the migrations (corpus34: memex-ai)', () => {
+    const dir = writeProject({
+      'drizzle/0001_t.sql': 'CREATE TABLE t (id int, org_id uuid);\nALTER TABLE t ENABLE ROW LEVEL SECURITY;\n',
+      'drizzle/0002_no_force.sql': 'ALTER TABLE t NO FORCE ROW LEVEL SECURITY;\n',
+      'drizzle/reverts/0001_t.revert.sql': 'ALTER TABLE t DISABLE ROW LEVEL SECURITY;\n',
+      'drizzle/reverts/0002_no_force.revert.sql': 'ALTER TABLE t FORCE ROW LEVEL SECURITY;\n',
+      'drizzle/0003_u.rollback.sql': 'DROP TABLE t;\n',
+      'drizzle/0003_v.undo.sql': 'DROP TABLE t;\n',
+      // A forward migration that reverts an earlier change is a migration like any other.
+      'drizzle/0004_revert_extra.sql': 'SELECT 1;\n',
+    });
+    const model = loadModel(dir, { schemaSource: 'static' });
+    expect(model.files).toEqual(['drizzle/0001_t.sql', 'drizzle/0002_no_force.sql', 'drizzle/0004_revert_extra.sql']);
+    expect(model.tables.get('public.t')?.rlsEnabled).toBe(true);
+    expect(model.tables.get('public.t')?.forced).toBe(false);
+  });
 });
 
 describe('RLS switched on by code', () => {

@@ -1561,3 +1561,45 @@ describe('a write off a scope helper that switches away from the login role (rol
     expectCommittedReport('role-switch');
   });
 });
+
+describe('a connection cache kept in a Map of the code (corpus34: the-dmz)', () => {
+  it('reads `M.get(k)` as what the code sets in the Map, and names the use that hides it', () => {
+    const report = expectAnnotated('map-cache');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/orders.ts' && s.line === line)!;
+    expect(at(8).evidence).toContain(
+      'held in the Map `dbByUrl` (src/connections.ts:6), which is only given `drizzle(sqlFor(url))`',
+    );
+    // A postgres.js tag read out of the cache: a site at all only once the cache is read.
+    expect(at(21).evidence).toContain('held in the Map `sqlByUrl` (src/connections.ts:5)');
+    // A private field's cache, with a local read back out of it before it is set.
+    expect(at(26).evidence).toContain('a read of the Map `pools` (src/manager.ts:5)');
+    // Handed to a function: untraced, the use named.
+    expect(at(31).evidence).toContain('the Map `leaked` (src/connections.ts:21) is used at src/connections.ts:22');
+    // Exported and set by another module too (through a barrel): that value is one of what the read may get.
+    expect(at(45).evidence).toContain('src/other.ts:8 `wrapped(url)` cannot be traced');
+  });
+});
+
+describe('a Drizzle instance made over a Proxy that reads an AsyncLocalStorage (corpus34: memex-ai)', () => {
+  it('is judged per path like the Proxy, not as a plain pool of its own', () => {
+    const report = expectAnnotated('store-proxy-wrapped');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/tickets.ts' && s.line === line)!;
+    // Entered: the store holds a team id, which the Proxy's trap uses in a way not read.
+    expect(at(7).evidence).toContain('`teamScope` was entered at src/tickets.ts:17');
+    // Not entered: the library's own pool over the Proxy's target, named as the accessor's default.
+    expect(at(13).evidence).toContain(
+      'nothing on this path entered `teamScope`, so the accessor at src/db.ts:33 falls back to its default: ' +
+        'runs on drizzle pool from drizzle() at src/db.ts:33',
+    );
+  });
+});
+
+describe('a Drizzle instance made over a Proxy whose trap runs code of its own (corpus34)', () => {
+  it('is unresolved, naming the Proxy, never a plain pool of its own', () => {
+    const report = expectAnnotated('store-proxy-wrapped');
+    const site = report.writeSites.find((s) => s.file === 'src/audited.ts' && s.line === 23)!;
+    expect(site.evidence).toContain(
+      'the drizzle instance at src/audited.ts:19 wraps `journaled`, which cannot be traced: it is a Proxy of `pool`',
+    );
+  });
+});
