@@ -50,6 +50,7 @@ import { racedValue } from './timeout-race.js';
 import { lazyMakerArgument, literalMaker } from './lazy-factories.js';
 import { keyedClient } from './keyed-proxies.js';
 import { operationProxy } from './ambient/operation-proxies.js';
+import { ownSessionReason } from './own-session.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -513,8 +514,9 @@ export class HandleResolver {
         return {
           kind: 'unknown',
           reason:
+            ownSessionReason(e, library.api, name, this.origins, (n) => where(n, this.root)) ??
             `\`${shortText(e, 40)}\` (${where(e, this.root)}) is a ${library.api} ${name} the code makes itself: ` +
-            'the connection its queries run on is what its arguments make of it, which rls-guard does not read',
+              'the connection its queries run on is what its arguments make of it, which rls-guard does not read',
           madeByCode: true,
         };
       const instance = this.classInstance(e);

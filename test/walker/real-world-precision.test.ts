@@ -1426,8 +1426,12 @@ describe('a transaction on an injected parameter the container fills with no kno
     const report = expectAnnotated('injected-own-session');
     const at = (line: number) => report.writeSites.find((s) => s.file === 'src/lessons.module.ts' && s.line === line)!;
     // `new PgDatabase(dialect, ownSession)` under the type `PostgresJsDatabase`: the transaction is the session's.
+    // The reason names the session class and where its overrides hand each query and transaction (unres34).
     expect(at(16).evidence).toContain(
-      '`new PgDatabase(parts.dialect, new Scope…` (src/own-session.ts:22) is a drizzle PgDatabase the code makes itself',
+      '`new PgDatabase(parts.dialect, new Scope…` (src/own-session.ts:22) is a drizzle PgDatabase the code makes over ' +
+        'its own session class `ScopedSession` (src/own-session.ts:5): its `prepareQuery` (src/own-session.ts:10, ' +
+        'hands it to `this.inner.prepareQuery(…)`) and `transaction` (src/own-session.ts:14, hands it to ' +
+        '`this.inner.transaction(…)`) decide what each query runs on',
     );
     expect(at(16).coverage).toBe('unresolved');
     // The plain pool under the same type: still a new transaction that set nothing.
