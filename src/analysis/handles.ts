@@ -1155,6 +1155,9 @@ export class HandleResolver {
       const what = ts.isIdentifier(param)
         ? `\`${param.text}${fieldText(pathKeys)}\`, a field of`
         : `\`${binding.name}\`, destructured from`;
+      // `{ conn = this.db }: Options`: where a call's object leaves the field out, its default runs the write.
+      const init = pathKeys.length === binding.path.length ? destructuredDefault(binding) : undefined;
+      const fallback = usableDefault(init ? this.trace(init) : undefined);
       return {
         kind: 'param',
         binding,
@@ -1162,6 +1165,7 @@ export class HandleResolver {
         path: field.path,
         label: `${what} parameter ${binding.index + 1} of \`${functionName(binding.fn)}\``,
         typed: typeOfField(this.typeReader, binding.decl, pathKeys),
+        ...(fallback ? { fallback } : {}),
       };
     }
     const received = callbackParam(this.callbacks, binding);
@@ -1172,14 +1176,14 @@ export class HandleResolver {
     if (onRequest) return onRequest;
     // `conn: Knex = db`: where a call leaves the parameter out (or passes `undefined`), the default runs the write.
     const init = binding.path.length === 0 ? binding.decl.initializer : undefined;
-    const fallback = init ? this.trace(init) : undefined;
+    const fallback = usableDefault(init ? this.trace(init) : undefined);
     return {
       kind: 'param',
       binding,
       key: binding.decl,
       label: `parameter \`${binding.name}\` of \`${functionName(binding.fn)}\``,
       typed,
-      ...(fallback && isConnection(fallback) && fallback.kind !== 'param' ? { fallback } : {}),
+      ...(fallback ? { fallback } : {}),
     };
   }
 
@@ -1235,6 +1239,27 @@ export class HandleResolver {
 /** A handle that stands for a connection (traced or pending), not a library export or a non-database value. */
 function isConnection(h: Handle): boolean {
   return ['executor', 'admin', 'scoped', 'param', 'ambient'].includes(h.kind);
+}
+
+/**
+ * A parameter's default that a call leaving the parameter out runs on: a connection, or the field its class's
+ * constructor is given (`conn: Db = this.db`, judged as what the container or the class's callers pass: mentingo's
+ * repositories), never another function's parameter, whose callers are not this call's.
+ */
+function usableDefault(h: Handle | undefined): Handle | undefined {
+  if (!h || !isConnection(h)) return undefined;
+  if (h.kind !== 'param') return h;
+  return ts.isConstructorDeclaration(h.binding.fn) && !h.fallback && !h.path?.length ? h : undefined;
+}
+
+/** The default of a parameter's one-level destructured name (`{ conn = this.db }`), if it has one. */
+function destructuredDefault(binding: ParamBinding): ts.Expression | undefined {
+  const pattern = binding.decl.name;
+  if (!ts.isObjectBindingPattern(pattern) || binding.path.length !== 1) return undefined;
+  const element = pattern.elements.find(
+    (el) => !el.dotDotDotToken && (el.propertyName ?? el.name).getText() === String(binding.path[0]),
+  );
+  return element?.initializer;
 }
 
 /** `undefined` or `void 0`: a default parameter takes its default. */

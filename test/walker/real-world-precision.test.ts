@@ -1499,3 +1499,19 @@ describe('a TypeORM connection that applies the migrations itself owns their tab
     });
   }
 });
+
+describe('unres34: a parameter whose default is the connection the class was given (mentingo)', () => {
+  it('judges a call that leaves it out on that default, positional or destructured', () => {
+    const report = expectAnnotated('unres34-shapes');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/notes.module.ts' && s.line === line)!;
+    // Was "passes a value that is not a traceable connection" and "object has no property `conn`".
+    expect(at(16).evidence).toContain("this.store.add(id, orgId) runs on 'NOTES_DB'");
+    expect(at(22).evidence).toContain("this.store.rename({ id, body: 'renamed' }) runs on 'NOTES_DB'");
+  });
+
+  it("reads the caller's own optional connection handed on as the callee's default where its callers leave it out", () => {
+    const report = expectAnnotated('unres34-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/notes.module.ts' && s.line === 27)!;
+    expect(site.evidence).toContain("this.archive(id, orgId) runs on 'NOTES_DB'");
+  });
+});
