@@ -561,7 +561,29 @@ export class HandleResolver {
     const self =
       e.kind === ts.SyntaxKind.ThisKeyword ? thisExecutor(this.typeReader, e, (n) => where(n, this.root)) : undefined;
     if (self) return self;
+    const fallback = this.untracedFallback(e);
+    if (fallback) return fallback;
     return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
+  }
+
+  /**
+   * `dbClient ?? getDb()` with `dbClient` an optional parameter whose fallback is no connection rls-guard can trace:
+   * unknown, naming the fallback and why it is not traced (atlaris' "`client` cannot be traced" said neither).
+   */
+  private untracedFallback(e: ts.Expression): Handle | undefined {
+    if (!ts.isBinaryExpression(e)) return undefined;
+    const op = e.operatorToken.kind;
+    if (op !== ts.SyntaxKind.QuestionQuestionToken && op !== ts.SyntaxKind.BarBarToken) return undefined;
+    const given = this.trace(e.left);
+    if (given.kind !== 'param' || given.fallback) return undefined;
+    const fallback = this.trace(e.right);
+    if (fallback.kind !== 'unknown') return undefined;
+    return {
+      ...fallback,
+      reason:
+        `\`${shortText(e, 40)}\` runs on ${given.label} where a call passes it, else on ` +
+        `\`${shortText(e.right, 30)}\`, which is not traced: ${fallback.reason}`,
+    };
   }
 
   /**

@@ -1514,4 +1514,14 @@ describe('unres34: a parameter whose default is the connection the class was giv
     const site = report.writeSites.find((s) => s.file === 'src/notes.module.ts' && s.line === 27)!;
     expect(site.evidence).toContain("this.archive(id, orgId) runs on 'NOTES_DB'");
   });
+
+  it('names the fallback of an optional connection that is no connection rls-guard traces (atlaris)', () => {
+    const report = expectAnnotated('unres34-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/fallback.ts' && s.line === 16)!;
+    // Was "`client` cannot be traced to a database connection".
+    expect(site.evidence).toContain(
+      '`dbClient ?? registeredDb()` runs on parameter `dbClient` of `touchNote` where a call passes it, else on ' +
+        '`registeredDb()`, which is not traced',
+    );
+  });
 });
