@@ -1284,7 +1284,6 @@ function noConnection(h: Handle | undefined): boolean {
   return h?.kind === 'not-db' || h?.kind === 'library' || (h?.kind === 'unknown' && !!h.madeByCode);
 }
 
-/** The state of `trx ?? db`'s `db` where a call leaves `trx` out: the caller's, as it stood at the call. */
 /**
  * The caller's own optional parameter handed to one with a default (`f(trx?: Db) { return repo.save(x, trx) }`,
  * `save(x, conn: Db = this.db)`): where the caller's callers leave it out, `undefined` reaches the callee and its
@@ -1300,6 +1299,7 @@ function handedOptional(passed: { handle: Handle; state: ConnState }, fallback: 
   return { ...passed, handle: { ...h, fallback, label: `${h.label}, or ${other} where a call does not pass it` } };
 }
 
+/** The state of `trx ?? db`'s `db` where a call leaves `trx` out: the caller's, as it stood at the call. */
 function fallbackState(edge: CallEdge, fallback: Handle): ConnState {
   const key = connectionKey(fallback);
   return (key && edge.states.get(key)) || freshState(fallback);
