@@ -624,7 +624,8 @@ export class HandleResolver {
     const decl = given.binding.decl;
     const defaultsToUndefined = decl.initializer && skipOuter(decl.initializer).getText() === 'undefined';
     // A field may be left out of the object whatever its declared type: each call's object literal says whether it is.
-    if (!field && !decl.questionToken && !defaultsToUndefined) return undefined;
+    // `db: Db | undefined` too: a call may pass `undefined` (unres34, mentingo's `(db ?? this.db).transaction(…)`).
+    if (!field && !decl.questionToken && !defaultsToUndefined && !typedUndefined(decl)) return undefined;
     const fallback = this.trace(e.right);
     if (!isConnection(fallback) || (fallback.kind === 'param' && fallback.fallback)) return undefined;
     const other = 'label' in fallback ? fallback.label : shortText(e.right, 40);
@@ -1272,6 +1273,12 @@ function usableDefault(h: Handle | undefined): Handle | undefined {
   if (!h || !isConnection(h)) return undefined;
   if (h.kind !== 'param') return h;
   return ts.isConstructorDeclaration(h.binding.fn) && !h.fallback && !h.path?.length ? h : undefined;
+}
+
+/** A parameter declared with a union that holds `undefined` (`db: Db | undefined`). */
+function typedUndefined(decl: ts.ParameterDeclaration): boolean {
+  const type = decl.type;
+  return !!type && ts.isUnionTypeNode(type) && type.types.some((t) => t.kind === ts.SyntaxKind.UndefinedKeyword);
 }
 
 /** The default of a parameter's one-level destructured name (`{ conn = this.db }`), if it has one. */

@@ -1517,11 +1517,17 @@ describe('unres34: a parameter whose default is the connection the class was giv
 
   it('names the fallback of an optional connection that is no connection rls-guard traces (atlaris)', () => {
     const report = expectAnnotated('unres34-shapes');
-    const site = report.writeSites.find((s) => s.file === 'src/fallback.ts' && s.line === 16)!;
+    const site = report.writeSites.find((s) => s.file === 'src/fallback.ts' && s.line === 17)!;
     // Was "`client` cannot be traced to a database connection".
     expect(site.evidence).toContain(
       '`dbClient ?? registeredDb()` runs on parameter `dbClient` of `touchNote` where a call passes it, else on ' +
         '`registeredDb()`, which is not traced',
     );
+  });
+
+  it('reads `(db ?? pool)` with `db: Db | undefined` as the parameter, judged at its calls (mentingo)', () => {
+    const report = expectAnnotated('unres34-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/fallback.ts' && s.line === 24)!;
+    expect(site.evidence).toContain('runs on parameter `db` of `lockedNote`; its one call, at src/fallback.ts:34');
   });
 });
