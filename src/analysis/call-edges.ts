@@ -8,6 +8,7 @@ import { scopeHelper } from './config-match.js';
 import { connectionKey, freshState, type State } from './connection-state.js';
 import type { CallEdge, ConnState, FileFacts } from './facts.js';
 import type { Handle, HandleResolver } from './handles.js';
+import { transactionOnAmbient } from './ambient/providers.js';
 import { contractCallee } from './interface-calls.js';
 import { calleeFunctionType } from './function-types.js';
 import { mayLink } from './value-links.js';
@@ -146,13 +147,30 @@ export class CallEdges {
    * `forTenant(id, fn)` on a factory's parameter, `deps.forTenant(id, fn)`): the settler resolves the callee.
    */
   private forwardsToValue(call: ts.CallExpression): void {
+    const forwarded: { fn: ts.FunctionLikeDeclaration; paramIndex: number; argIndex: number }[] = [];
     call.arguments.forEach((a, argIndex) => {
       if (isFunctionLike(skipOuter(a))) return;
       const passed = this.deps.origins.expr(a);
       if (passed.kind !== 'param' || passed.path.length > 0) return;
       const fn = passed.binding.fn as ts.FunctionLikeDeclaration;
-      this.facts.callbackUses.push({ kind: 'forward-value', fn, paramIndex: passed.binding.index, call, argIndex });
+      forwarded.push({ fn, paramIndex: passed.binding.index, argIndex });
     });
+    if (!forwarded.length) return;
+    // `db.transaction(fn)` on an ambient accessor: the library's transaction, which the callback's readers judge per
+    // path (callback-params.ts `forwardedConnections`), not a value to follow into (a Proxy has no body to read).
+    const callee = skipOuter(call.expression);
+    if (ts.isPropertyAccessExpression(callee)) {
+      const receiver = this.deps.handles.of(callee.expression);
+      if (receiver.kind === 'ambient' && transactionOnAmbient(receiver, callee.name.text, '')) return;
+    }
+    for (const f of forwarded)
+      this.facts.callbackUses.push({
+        kind: 'forward-value',
+        fn: f.fn,
+        paramIndex: f.paramIndex,
+        call,
+        argIndex: f.argIndex,
+      });
   }
 
   /**

@@ -248,16 +248,14 @@ export function forwardedConnections(
       continue;
     }
     const through = `${functionName(helper)}() (${where(f.at, deps.root)})`;
-    const handle = callbackConnection(
-      deps.of(receiver),
-      receiver,
-      f.method,
-      f.then,
-      binding,
-      call ?? f.at,
-      deps.root,
-      through,
-    );
+    const opened = deps.of(receiver);
+    // On an ambient accessor (`runInTransaction(fn) { return db.transaction(fn) }` with `db` a store's Proxy): a
+    // savepoint of the stored transaction or a new one on the fallback, judged per path, as written in place.
+    const handle =
+      callbackConnection(opened, receiver, f.method, f.then, binding, call ?? f.at, deps.root, through) ??
+      (opened.kind === 'ambient' && !f.then
+        ? transactionOnAmbient(opened, f.method, `\`${binding.name}\`, the transaction ${through} opens`)
+        : undefined);
     out.push(
       handle ?? {
         kind: 'unknown',

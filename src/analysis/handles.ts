@@ -51,6 +51,7 @@ import { lazyMakerArgument, literalMaker } from './lazy-factories.js';
 import { keyedClient } from './keyed-proxies.js';
 import { operationProxy } from './ambient/operation-proxies.js';
 import { type MapCacheDeps, type MapCacheRead, mapCacheOf, mapCacheRead, sameMapCache } from './providers/map-cache.js';
+import { ownSessionReason } from './own-session.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -530,8 +531,9 @@ export class HandleResolver {
         return {
           kind: 'unknown',
           reason:
+            ownSessionReason(e, library.api, name, this.origins, (n) => where(n, this.root)) ??
             `\`${shortText(e, 40)}\` (${where(e, this.root)}) is a ${library.api} ${name} the code makes itself: ` +
-            'the connection its queries run on is what its arguments make of it, which rls-guard does not read',
+              'the connection its queries run on is what its arguments make of it, which rls-guard does not read',
           madeByCode: true,
         };
       const instance = this.classInstance(e);
@@ -576,7 +578,29 @@ export class HandleResolver {
     const self =
       e.kind === ts.SyntaxKind.ThisKeyword ? thisExecutor(this.typeReader, e, (n) => where(n, this.root)) : undefined;
     if (self) return self;
+    const fallback = this.untracedFallback(e);
+    if (fallback) return fallback;
     return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
+  }
+
+  /**
+   * `dbClient ?? getDb()` with `dbClient` an optional parameter whose fallback is no connection rls-guard can trace:
+   * unknown, naming the fallback and why it is not traced (atlaris' "`client` cannot be traced" said neither).
+   */
+  private untracedFallback(e: ts.Expression): Handle | undefined {
+    if (!ts.isBinaryExpression(e)) return undefined;
+    const op = e.operatorToken.kind;
+    if (op !== ts.SyntaxKind.QuestionQuestionToken && op !== ts.SyntaxKind.BarBarToken) return undefined;
+    const given = this.trace(e.left);
+    if (given.kind !== 'param' || given.fallback) return undefined;
+    const fallback = this.trace(e.right);
+    if (fallback.kind !== 'unknown') return undefined;
+    return {
+      ...fallback,
+      reason:
+        `\`${shortText(e, 40)}\` runs on ${given.label} where a call passes it, else on ` +
+        `\`${shortText(e.right, 30)}\`, which is not traced: ${fallback.reason}`,
+    };
   }
 
   /**
@@ -617,7 +641,8 @@ export class HandleResolver {
     const decl = given.binding.decl;
     const defaultsToUndefined = decl.initializer && skipOuter(decl.initializer).getText() === 'undefined';
     // A field may be left out of the object whatever its declared type: each call's object literal says whether it is.
-    if (!field && !decl.questionToken && !defaultsToUndefined) return undefined;
+    // `db: Db | undefined` too: a call may pass `undefined` (unres34, mentingo's `(db ?? this.db).transaction(…)`).
+    if (!field && !decl.questionToken && !defaultsToUndefined && !typedUndefined(decl)) return undefined;
     const fallback = this.trace(e.right);
     if (!isConnection(fallback) || (fallback.kind === 'param' && fallback.fallback)) return undefined;
     const other = 'label' in fallback ? fallback.label : shortText(e.right, 40);
@@ -1228,6 +1253,9 @@ export class HandleResolver {
       const what = ts.isIdentifier(param)
         ? `\`${param.text}${fieldText(pathKeys)}\`, a field of`
         : `\`${binding.name}\`, destructured from`;
+      // `{ conn = this.db }: Options`: where a call's object leaves the field out, its default runs the write.
+      const init = pathKeys.length === binding.path.length ? destructuredDefault(binding) : undefined;
+      const fallback = usableDefault(init ? this.trace(init) : undefined);
       return {
         kind: 'param',
         binding,
@@ -1235,6 +1263,7 @@ export class HandleResolver {
         path: field.path,
         label: `${what} parameter ${binding.index + 1} of \`${functionName(binding.fn)}\``,
         typed: typeOfField(this.typeReader, binding.decl, pathKeys),
+        ...(fallback ? { fallback } : {}),
       };
     }
     const received = callbackParam(this.callbacks, binding);
@@ -1245,14 +1274,14 @@ export class HandleResolver {
     if (onRequest) return onRequest;
     // `conn: Knex = db`: where a call leaves the parameter out (or passes `undefined`), the default runs the write.
     const init = binding.path.length === 0 ? binding.decl.initializer : undefined;
-    const fallback = init ? this.trace(init) : undefined;
+    const fallback = usableDefault(init ? this.trace(init) : undefined);
     return {
       kind: 'param',
       binding,
       key: binding.decl,
       label: `parameter \`${binding.name}\` of \`${functionName(binding.fn)}\``,
       typed,
-      ...(fallback && isConnection(fallback) && fallback.kind !== 'param' ? { fallback } : {}),
+      ...(fallback ? { fallback } : {}),
     };
   }
 
@@ -1308,6 +1337,33 @@ export class HandleResolver {
 /** A handle that stands for a connection (traced or pending), not a library export or a non-database value. */
 function isConnection(h: Handle): boolean {
   return ['executor', 'admin', 'scoped', 'param', 'ambient'].includes(h.kind);
+}
+
+/**
+ * A parameter's default that a call leaving the parameter out runs on: a connection, or the field its class's
+ * constructor is given (`conn: Db = this.db`, judged as what the container or the class's callers pass: mentingo's
+ * repositories), never another function's parameter, whose callers are not this call's.
+ */
+function usableDefault(h: Handle | undefined): Handle | undefined {
+  if (!h || !isConnection(h)) return undefined;
+  if (h.kind !== 'param') return h;
+  return ts.isConstructorDeclaration(h.binding.fn) && !h.fallback && !h.path?.length ? h : undefined;
+}
+
+/** A parameter declared with a union that holds `undefined` (`db: Db | undefined`). */
+function typedUndefined(decl: ts.ParameterDeclaration): boolean {
+  const type = decl.type;
+  return !!type && ts.isUnionTypeNode(type) && type.types.some((t) => t.kind === ts.SyntaxKind.UndefinedKeyword);
+}
+
+/** The default of a parameter's one-level destructured name (`{ conn = this.db }`), if it has one. */
+function destructuredDefault(binding: ParamBinding): ts.Expression | undefined {
+  const pattern = binding.decl.name;
+  if (!ts.isObjectBindingPattern(pattern) || binding.path.length !== 1) return undefined;
+  const element = pattern.elements.find(
+    (el) => !el.dotDotDotToken && (el.propertyName ?? el.name).getText() === String(binding.path[0]),
+  );
+  return element?.initializer;
 }
 
 /** `undefined` or `void 0`: a default parameter takes its default. */

@@ -692,7 +692,7 @@ class Settler {
     const noConnection: string[] = [];
     for (const edge of edges) {
       const at = `${where(edge.call, this.options.root)} ${shortText(edge.call, 50)}`;
-      const passed =
+      let passed =
         p.kind === 'param'
           ? p.path
             ? p.fallback && leavesOutField(edge, p.binding.index, p.path)
@@ -705,6 +705,7 @@ class Settler {
       // A recursive call handing the function its own parameter, untouched (`return retry(db, params)`): it runs on
       // what the outer callers passed, so it adds no case of its own.
       if (p.kind === 'param' && !p.path && passed && unchangedParam(passed, p.binding)) continue;
+      if (p.kind === 'param' && p.fallback && passed) passed = handedOptional(passed, p.fallback);
       if (!passed && only && p.kind === 'param' && this.passesNoConnection(edge, p.binding.index, only.library)) {
         noConnection.push(at);
         continue;
@@ -1284,6 +1285,21 @@ function leavesOutField(edge: CallEdge, index: number, path: readonly (string | 
  */
 function noConnection(h: Handle | undefined): boolean {
   return h?.kind === 'not-db' || h?.kind === 'library' || (h?.kind === 'unknown' && !!h.madeByCode);
+}
+
+/**
+ * The caller's own optional parameter handed to one with a default (`f(trx?: Db) { return repo.save(x, trx) }`,
+ * `save(x, conn: Db = this.db)`): where the caller's callers leave it out, `undefined` reaches the callee and its
+ * default runs the write, so the caller's parameter carries that default as its fallback (mentingo).
+ */
+function handedOptional(passed: { handle: Handle; state: ConnState }, fallback: Handle) {
+  const h = passed.handle;
+  if (h.kind !== 'param' || h.fallback || h.path?.length || h.binding.path.length) return passed;
+  const decl = h.binding.decl;
+  const undefinedDefault = decl.initializer && skipOuter(decl.initializer).getText() === 'undefined';
+  if (!decl.questionToken && !undefinedDefault) return passed;
+  const other = 'label' in fallback ? fallback.label : 'the default of the parameter it is handed to';
+  return { ...passed, handle: { ...h, fallback, label: `${h.label}, or ${other} where a call does not pass it` } };
 }
 
 /** The state of `trx ?? db`'s `db` where a call leaves `trx` out: the caller's, as it stood at the call. */

@@ -70,6 +70,21 @@ describe('evidence for a connection carried in a request context', () => {
     expect(at(own, 'src/trpc/router.ts', 35).coverage).toBe('unscoped');
   });
 
+  it('reads `ctx.db = tx; return next({ ctx })` as handing on the transaction in its state at `next` (unres34)', () => {
+    const own = audit('trpc-own-tx');
+    // Was unscoped: the factory's pool judged beside `tx`, and `tx` fresh.
+    expect(at(own, 'src/trpc/router.ts', 43).evidence).toBe(
+      'runs on `db` set by the tRPC middleware `assignedTx` (src/trpc/init.ts:50), a transaction it opens on `db` ' +
+        'returned by the tRPC context factory `createContext` (src/trpc/init.ts:9), which the tRPC context of ' +
+        '`assignedProcedure.input(z.string()).mut…` (src/trpc/router.ts:41) carries: the transaction set the org ' +
+        'context with set_config at src/trpc/init.ts:49',
+    );
+    // Assigned on one branch: the factory's pool still reaches the resolver.
+    expect(at(own, 'src/trpc/router.ts', 49).evidence).toContain('returned by the tRPC context factory `createContext`');
+    // Assigned and handed on before the set: the transaction, which has set nothing yet.
+    expect(at(own, 'src/trpc/router.ts', 55).evidence).toContain('inside a transaction that has not set the org context');
+  });
+
   it('names the context factory, and the primary of withReplicas, for a procedure built without the scoping middleware', () => {
     const decoy = at(trpc, 'src/queries/projects.ts', 14);
     expect(decoy.coverage).toBe('unscoped');

@@ -1431,8 +1431,12 @@ describe('a transaction on an injected parameter the container fills with no kno
     const report = expectAnnotated('injected-own-session');
     const at = (line: number) => report.writeSites.find((s) => s.file === 'src/lessons.module.ts' && s.line === line)!;
     // `new PgDatabase(dialect, ownSession)` under the type `PostgresJsDatabase`: the transaction is the session's.
+    // The reason names the session class and where its overrides hand each query and transaction (unres34).
     expect(at(16).evidence).toContain(
-      '`new PgDatabase(parts.dialect, new Scope…` (src/own-session.ts:22) is a drizzle PgDatabase the code makes itself',
+      '`new PgDatabase(parts.dialect, new Scope…` (src/own-session.ts:22) is a drizzle PgDatabase the code makes over ' +
+        'its own session class `ScopedSession` (src/own-session.ts:5): its `prepareQuery` (src/own-session.ts:10, ' +
+        'hands it to `this.inner.prepareQuery(…)`) and `transaction` (src/own-session.ts:14, hands it to ' +
+        '`this.inner.transaction(…)`) decide what each query runs on',
     );
     expect(at(16).coverage).toBe('unresolved');
     // The plain pool under the same type: still a new transaction that set nothing.
@@ -1601,5 +1605,37 @@ describe('a Drizzle instance made over a Proxy whose trap runs code of its own (
     expect(site.evidence).toContain(
       'the drizzle instance at src/audited.ts:19 wraps `journaled`, which cannot be traced: it is a Proxy of `pool`',
     );
+  });
+});
+
+describe('unres34: a parameter whose default is the connection the class was given (mentingo)', () => {
+  it('judges a call that leaves it out on that default, positional or destructured', () => {
+    const report = expectAnnotated('unres34-shapes');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/notes.module.ts' && s.line === line)!;
+    // Was "passes a value that is not a traceable connection" and "object has no property `conn`".
+    expect(at(16).evidence).toContain("this.store.add(id, orgId) runs on 'NOTES_DB'");
+    expect(at(22).evidence).toContain("this.store.rename({ id, body: 'renamed' }) runs on 'NOTES_DB'");
+  });
+
+  it("reads the caller's own optional connection handed on as the callee's default where its callers leave it out", () => {
+    const report = expectAnnotated('unres34-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/notes.module.ts' && s.line === 27)!;
+    expect(site.evidence).toContain("this.archive(id, orgId) runs on 'NOTES_DB'");
+  });
+
+  it('names the fallback of an optional connection that is no connection rls-guard traces (atlaris)', () => {
+    const report = expectAnnotated('unres34-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/fallback.ts' && s.line === 17)!;
+    // Was "`client` cannot be traced to a database connection".
+    expect(site.evidence).toContain(
+      '`dbClient ?? registeredDb()` runs on parameter `dbClient` of `touchNote` where a call passes it, else on ' +
+        '`registeredDb()`, which is not traced',
+    );
+  });
+
+  it('reads `(db ?? pool)` with `db: Db | undefined` as the parameter, judged at its calls (mentingo)', () => {
+    const report = expectAnnotated('unres34-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/fallback.ts' && s.line === 24)!;
+    expect(site.evidence).toContain('runs on parameter `db` of `lockedNote`; its one call, at src/fallback.ts:34');
   });
 });

@@ -380,6 +380,9 @@ export class TrpcContexts {
     let nexts = 0;
     const sets: ContextSet[] = [];
     let problem: string | undefined;
+    // `ctx.<member> = v` assignments, and the `next` calls that hand the (perhaps assigned) context on whole.
+    const assigned: ts.BinaryExpression[] = [];
+    const wholeNexts: ts.CallExpression[] = [];
     const role = (e: ts.Expression): 'next' | 'ctx' | 'opts' | 'member' | undefined => {
       const o = this.origins.expr(skipOuter(e));
       if (o.kind !== 'param' || o.binding.fn !== fn || o.binding.index !== 0) return undefined;
@@ -394,14 +397,14 @@ export class TrpcContexts {
         if (role(n.expression) === 'next') {
           nexts++;
           const arg = n.arguments[0] && skipOuter(n.arguments[0]);
-          if (!arg || role(arg) === 'opts') passes = true;
+          if (!arg || role(arg) === 'opts') wholeNexts.push(n);
           else if (ts.isObjectLiteralExpression(arg)) {
             const ctx = ownMember(arg, 'ctx');
-            if (!ctx) passes = true;
+            if (!ctx) wholeNexts.push(n);
             else if (ctx === 'spread') problem = `calls next() with options it spreads (${where(n, this.root)})`;
             else {
               const c = skipOuter(ctx);
-              if (role(c) === 'ctx') passes = true;
+              if (role(c) === 'ctx') wholeNexts.push(n);
               else if (ts.isObjectLiteralExpression(c)) {
                 const v = ownMember(c, member);
                 // `db: ctx.db` hands the incoming value on.
@@ -435,12 +438,23 @@ export class TrpcContexts {
         ts.isPropertyAccessExpression(skipOuter(n.left))
       ) {
         const left = skipOuter(n.left) as ts.PropertyAccessExpression;
-        if (left.name.text === member && role(left.expression) === 'ctx') sets.push({ expr: n.right, at: n });
+        if (left.name.text === member && role(left.expression) === 'ctx') assigned.push(n);
       }
       ts.forEachChild(n, visit);
     };
     if (fn.body) visit(fn.body);
     if (problem) return { unresolved: problem };
+    // A `next` the last assignment before it in its own block always precedes hands on that assignment's value, in
+    // the state its connection has at that `next` (`ctx.db = tx; return next({ ctx })`); any other hands on the
+    // incoming value, and then every assignment is read as conditional (its value fresh), as before.
+    let undominated = false;
+    for (const call of wholeNexts) {
+      const last = assigned.filter((a) => precedesInBlock(a, call)).pop();
+      if (last) sets.push({ expr: last.right, at: last, next: call });
+      else undominated = passes = true;
+    }
+    for (const a of assigned)
+      if (undominated || !wholeNexts.some((call) => precedesInBlock(a, call))) sets.push({ expr: a.right, at: a });
     if (nexts === 0) return { unresolved: 'never calls next() where this analysis can see it' };
     return { passes, sets };
   }
@@ -491,6 +505,22 @@ export class TrpcContexts {
   private isVariant(value: ts.Expression, member: string): boolean {
     return isPrimaryVariant(value, member, this.origins);
   }
+}
+
+/**
+ * Whether the assignment, a statement of a block, comes before a later statement of that block holding `call`
+ * (not inside a function of its own): every run reaching `call` has run the assignment.
+ */
+function precedesInBlock(assignment: ts.BinaryExpression, call: ts.Node): boolean {
+  const stmt = assignment.parent;
+  if (!ts.isExpressionStatement(stmt) || !ts.isBlock(stmt.parent)) return false;
+  const block = stmt.parent;
+  let n: ts.Node = call;
+  while (n.parent && n.parent !== block) {
+    if (isFunctionLike(n)) return false;
+    n = n.parent;
+  }
+  return n.parent === block && n.pos > stmt.pos;
 }
 
 /** The same value by the same path: its expression, and the values it was opened on. */
