@@ -1191,11 +1191,6 @@ export class HandleResolver {
     return f.kind === 'library' && f.adapter.wrappingFactories?.includes(f.name) ? f.adapter : undefined;
   }
 
-  /**
-   * An instance of `adapter` built at `at` over `conn`: that connection, under the instance's library, when it is
-   * one client (a reserved or checked-out connection, a transaction, a scope helper's connection), so the flow
-   * keeps one state for both; undefined over a pool, a URL or what cannot be traced (the factory's own kind).
-   */
   /** Whether `e` is (a const holding) a `new Proxy(…)` of the global Proxy. */
   private isProxy(e: ts.Expression): boolean {
     const o = this.origins.expr(e);
@@ -1203,6 +1198,11 @@ export class HandleResolver {
       !!proxiedTarget(skipOuter(o.expr) as ts.NewExpression, this.origins);
   }
 
+  /**
+   * An instance of `adapter` built at `at` over `conn`: that connection, under the instance's library, when it is
+   * one client (a reserved or checked-out connection, a transaction, a scope helper's connection), so the flow
+   * keeps one state for both; undefined over a pool, a URL or what cannot be traced (the factory's own kind).
+   */
   private overConnection(
     adapter: DbAdapter,
     conn: ts.Expression | undefined,
