@@ -591,6 +591,8 @@ export class HandleResolver {
     if (!ts.isBinaryExpression(e)) return undefined;
     const op = e.operatorToken.kind;
     if (op !== ts.SyntaxKind.QuestionQuestionToken && op !== ts.SyntaxKind.BarBarToken) return undefined;
+    // `tx || undefined` passes on the parameter or nothing: no fallback connection to name.
+    if (isUndefined(e.right) || skipOuter(e.right).kind === ts.SyntaxKind.NullKeyword) return undefined;
     const given = this.trace(e.left);
     if (given.kind !== 'param' || given.fallback) return undefined;
     const fallback = this.trace(e.right);

@@ -1633,6 +1633,13 @@ describe('unres34: a parameter whose default is the connection the class was giv
     );
   });
 
+  it('names no fallback where the other side is `undefined` (kreancia: `tx || undefined`)', () => {
+    const report = expectAnnotated('unres34-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/fallback.ts' && s.line === 42)!;
+    expect(site.evidence).toContain('cannot be traced to a database connection');
+    expect(site.evidence).not.toContain('else on `undefined`');
+  });
+
   it('reads `(db ?? pool)` with `db: Db | undefined` as the parameter, judged at its calls (mentingo)', () => {
     const report = expectAnnotated('unres34-shapes');
     const site = report.writeSites.find((s) => s.file === 'src/fallback.ts' && s.line === 24)!;
