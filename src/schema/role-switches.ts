@@ -3,6 +3,9 @@ import path from 'node:path';
 import ts from '../ts.js';
 import { type InputStore, rememberedFileScan } from '../files/input-store.js';
 import { parseSource, SOURCE_EXTENSIONS } from '../files/source.js';
+import { functionName } from '../code/origins.js';
+import { isFunctionLike } from '../code/scope.js';
+import { fillHoles, HOLE, HOLE_BASE } from '../code/sql-text.js';
 import { setAsideKind } from '../report/set-aside.js';
 import { classifyStatement, RUN_TIME_ROLE } from '../sql/classify.js';
 import { parseSql } from '../sql/parser.js';
@@ -120,7 +123,7 @@ function fileSwitches(sf: ts.SourceFile, rel: string): RoleSwitch[] {
         (builder !== undefined && within(o.node, builder.fn)))
       .flatMap((o) => o.settings);
     out.push({
-      helper: nameOf(helper.fn),
+      helper: functionName(helper.fn),
       file: rel,
       line: lineOf(sf, helper.fn),
       role: s.role,
@@ -137,17 +140,15 @@ function fileSwitches(sf: ts.SourceFile, rel: string): RoleSwitch[] {
 }
 
 /**
- * The text of a string literal or template, its interpolations as bind parameters `$901…` (`holes`: their code), else
- * undefined.
+ * The text of a string literal or template, its interpolations as bind parameters `$901…` as the SQL folds number
+ * them (code/sql-text.ts `fillHoles`; `holes`: their code), else undefined.
  */
 function sqlText(n: ts.Node): { text: string; holes: string[] } | undefined {
   if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) return { text: n.text, holes: [] };
   if (!ts.isTemplateExpression(n)) return undefined;
-  const text = n.head.text + n.templateSpans.map((s, i) => `$${HOLE + i}${s.literal.text}`).join('');
+  const text = fillHoles(n.head.text + n.templateSpans.map((s) => `${HOLE}${s.literal.text}`).join(''));
   return { text, holes: n.templateSpans.map((s) => s.expression.getText()) };
 }
-
-const HOLE = 901;
 
 /** A role switched to transaction-locally, and the settings set transaction-locally, by one literal's statements. */
 function readStatement(text: string, holes: readonly string[]): Omit<Statement, 'node'> | undefined {
@@ -163,8 +164,8 @@ function readStatement(text: string, holes: readonly string[]): Omit<Statement, 
     const r = effect.role;
     if (r?.local && r.name && r.name !== RUN_TIME_ROLE && !role) {
       // A quoted interpolation parses as a role named `$901`: the role its expression names at run time.
-      const hole = /^\$(9\d\d)$/.exec(r.name);
-      const code = hole ? holes[Number(hole[1]) - HOLE] : undefined;
+      const hole = /^\$(\d+)$/.exec(r.name);
+      const code = hole ? holes[Number(hole[1]) - HOLE_BASE - 1] : undefined;
       if (hole && !code) continue;
       role = code ?? r.name;
       if (code) runTime = true;
@@ -194,10 +195,10 @@ function helperOf(node: ts.Node, sf: ts.SourceFile): Helper | undefined {
   const direct = callingHelper(node);
   if (direct) return direct;
   let builder: ts.Node | undefined = node.parent;
-  while (builder && !isFunction(builder)) builder = builder.parent;
-  if (!builder || !isFunction(builder) || nameOf(builder) === '<anonymous>') return undefined;
+  while (builder && !isFunctionLike(builder)) builder = builder.parent;
+  if (!builder || !isFunctionLike(builder) || functionName(builder) === '<anonymous>') return undefined;
   const fn = builder;
-  const name = nameOf(fn);
+  const name = functionName(fn);
   let found: Helper | undefined;
   const visit = (c: ts.Node): void => {
     if (found) return;
@@ -214,7 +215,7 @@ function helperOf(node: ts.Node, sf: ts.SourceFile): Helper | undefined {
 /** The function around `node` that calls one of its own parameters after it (its callback, `fn(tx)`), nearest first. */
 function callingHelper(node: ts.Node): Helper | undefined {
   for (let n = node.parent; n; n = n.parent) {
-    if (!isFunction(n)) continue;
+    if (!isFunctionLike(n)) continue;
     const params = new Set(n.parameters.flatMap((p) => (ts.isIdentifier(p.name) ? [p.name.text] : [])));
     let callback: ts.CallExpression | undefined;
     const find = (c: ts.Node): void => {
@@ -229,11 +230,6 @@ function callingHelper(node: ts.Node): Helper | undefined {
     if (callback) return { fn: n, callback };
   }
   return undefined;
-}
-
-function isFunction(n: ts.Node): n is ts.FunctionLikeDeclaration {
-  return ts.isFunctionDeclaration(n) || ts.isFunctionExpression(n) || ts.isArrowFunction(n) ||
-    ts.isMethodDeclaration(n);
 }
 
 /** One of a list of statements (an array's element), or in a `try` block of the helper: tried, not sure to hold. */
@@ -254,7 +250,7 @@ function rethrows(block: ts.Block): boolean {
   let found = false;
   const visit = (n: ts.Node): void => {
     if (ts.isThrowStatement(n)) found = true;
-    else if (!found && !isFunction(n)) n.forEachChild(visit);
+    else if (!found && !isFunctionLike(n)) n.forEachChild(visit);
   };
   visit(block);
   return found;
@@ -266,13 +262,4 @@ function within(node: ts.Node, fn: ts.Node): boolean {
 
 function lineOf(sf: ts.SourceFile, node: ts.Node): number {
   return sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
-}
-
-/** The name the analysis gives a function (origins.ts `functionName`). */
-function nameOf(fn: ts.FunctionLikeDeclaration): string {
-  if (fn.name && ts.isIdentifier(fn.name)) return fn.name.text;
-  const parent = fn.parent;
-  if (parent && (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent)) && ts.isIdentifier(parent.name))
-    return parent.name.text;
-  return '<anonymous>';
 }
