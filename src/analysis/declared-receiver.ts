@@ -88,7 +88,7 @@ function member(
       for (const p of m.parameters)
         if (ts.getModifiers(p)?.length && memberName(p.name) === key) return p;
   }
-  if (beyond(steps + 1)) return undefined;
+  if (steps >= STEPS) return undefined;
   for (const clause of decl.heritageClauses ?? []) {
     for (const t of clause.types) {
       const base = ts.isIdentifier(t.expression) ? declarationOf(origins, t.expression) : undefined;
@@ -174,87 +174,7 @@ export function declaredTypeOf(
   steps = 0,
   awaited = false,
 ): TypeDecl | undefined {
-  const memo = known;
-  if (!memo || memo.origins !== origins) return declaredTypeNow(origins, expr, steps, awaited);
-  declaredTypeWork.asked++;
-  const answers = memo.answers.get(expr);
-  const hit = answers?.find((a) => a.awaited === awaited && steps + a.reach <= STEPS);
-  if (hit) {
-    // The bounds its computation checked, as they stand from here: the caller's answer read them too.
-    deepest = Math.max(deepest, steps + hit.reach);
-    return hit.value;
-  }
-  const outer = { deepest, cut };
-  const facts = origins.facts;
-  const before = facts.depthCuts + facts.unsettledReads;
-  deepest = steps;
-  cut = false;
-  try {
-    declaredTypeWork.computed++;
-    const value = declaredTypeNow(origins, expr, steps, awaited);
-    if (!cut && facts.depthCuts + facts.unsettledReads === before) {
-      const answer = { awaited, value, reach: deepest - steps };
-      if (answers) answers.push(answer);
-      else memo.answers.set(expr, [answer]);
-    } else cut = true;
-    return value;
-  } finally {
-    deepest = Math.max(outer.deepest, deepest);
-    cut ||= outer.cut;
-  }
-}
-
-/**
- * Whether a chain has gone past its bound at this step (`steps > STEPS`), noted for the memo: the deepest step checked
- * in the computation in progress, and whether a bound cut it.
- */
-function beyond(steps: number): boolean {
-  if (steps > deepest) deepest = steps;
-  if (steps <= STEPS) return false;
-  cut = true;
-  return true;
-}
-
-// declaredTypeOf's answers while one file's flow runs (withDeclaredTypes). A flow asks the same receiver's declared
-// type many times: at each call of a chain (`qb.where(…).orderBy(…).limit(…)` reads the chain below each call
-// again), and for one call twice (declared-methods.ts and interface-calls.ts). An answer depends on the node, whether
-// it is awaited and the step it is asked at only through the bounds it checks (`beyond`): an answer whose computation
-// met no bound, with its deepest check `reach` steps below where it was asked, is the answer at any step from which
-// that check is still within the bound. An answer that met a bound, or read a fact the engine did not settle (a
-// cycle's, or one given up for the depth), is not kept: asked again, it is computed again as before.
-interface Known {
-  origins: OriginResolver;
-  answers: Map<ts.Expression, { awaited: boolean; value: TypeDecl | undefined; reach: number }[]>;
-}
-let known: Known | undefined;
-let deepest = 0;
-let cut = false;
-
-/** Asks and computations of declaredTypeOf under a memo (tests count them). */
-export const declaredTypeWork = { asked: 0, computed: 0 };
-
-/**
- * Runs `fn` (one file's flow) with declaredTypeOf's answers kept until it returns. Only for an analysis whose facts
- * are not tracked for an editor's session and that reads the whole program (no reads of it counted): a kept answer
- * registers none of the reads its computation made.
- */
-export function withDeclaredTypes<T>(origins: OriginResolver, fn: () => T): T {
-  const outer = known;
-  known = { origins, answers: new Map() };
-  try {
-    return fn();
-  } finally {
-    known = outer;
-  }
-}
-
-function declaredTypeNow(
-  origins: OriginResolver,
-  expr: ts.Expression,
-  steps: number,
-  awaited: boolean,
-): TypeDecl | undefined {
-  if (beyond(steps)) return undefined;
+  if (steps > STEPS) return undefined;
   const e = skipOuter(expr);
   if (ts.isAwaitExpression(e)) return declaredTypeOf(origins, e.expression, steps + 1, true);
   if (e.kind === ts.SyntaxKind.ThisKeyword) return awaited ? undefined : thisClass(e);

@@ -32,7 +32,6 @@ import { phase } from '../files/phase-timer.js';
 import { linkContractCalls } from './interface-calls.js';
 import { linkMemberCalls } from './function-types.js';
 import { callerIndexFor } from './caller-index.js';
-import { withDeclaredTypes } from './declared-receiver.js';
 import { calleeLinks } from './value-links.js';
 import { registrationCalls } from './roots/entry-points.js';
 
@@ -205,18 +204,6 @@ export interface AnalysedFile {
  * a function it gave up on stands as an unresolved site, and the file is read in part.
  */
 export function analyseFile(
-  sf: ts.SourceFile,
-  input: Pick<CoreInput, 'root' | 'config'> & { wholeProgram?: boolean },
-  ctx: CoreContext,
-): AnalysedFile {
-  // A whole program's analysis with untracked facts keeps the declared types its flow asks for while the flow runs
-  // (declared-receiver.ts): what a kept answer read is then read by no one else.
-  if (input.wholeProgram && !ctx.engine.tracks)
-    return withDeclaredTypes(ctx.origins, () => analyseFileNow(sf, input, ctx));
-  return analyseFileNow(sf, input, ctx);
-}
-
-function analyseFileNow(
   sf: ts.SourceFile,
   input: Pick<CoreInput, 'root' | 'config'> & { wholeProgram?: boolean },
   ctx: CoreContext,

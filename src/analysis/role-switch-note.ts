@@ -37,7 +37,8 @@ export function offSwitchData(
   config: AnalysisConfig,
 ): { switched: string; helper: string } | undefined {
   const known = config.roleSwitches;
-  if (!known || !OFF_HELPER.has(problem)) return undefined;
+  // Most repositories have no switch: every unscoped finding asks, so no package lookup then.
+  if (!known?.switches.length || !OFF_HELPER.has(problem)) return undefined;
   const pkg = packageOf(file, known);
   const away = known.switches.filter(
     (s) => !s.attempted && !bypassing(s.role, config) && packageOf(s.file, known) === pkg &&

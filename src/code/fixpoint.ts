@@ -106,13 +106,6 @@ export class BudgetExceeded extends Error {
 export class Facts {
   /** Facts computed (each once, plus settling rounds): a deterministic measure of the work. */
   computations = 0;
-  /**
-   * Facts answered by their conservative value for the depth (not remembered): a memo outside the facts that read one
-   * must not keep its answer, which a later computation at a shallower depth would not give (declared-receiver.ts).
-   */
-  depthCuts = 0;
-  /** Reads of a fact in progress or provisional (a cycle's): what read one may change when the cycle settles. */
-  unsettledReads = 0;
   /** Function bodies the flow walker interpreted. */
   bodies = 0;
   /** All steps of work (facts computed and nodes interpreted), which the budget bounds. */
@@ -331,7 +324,6 @@ export class Facts {
     if (entry !== undefined || table?.has(key)) {
       if (entry instanceof Frame) {
         // In progress: a cycle through it.
-        this.unsettledReads++;
         this.readNode(entry.node);
         entry.read = true;
         this.lower(entry.index);
@@ -343,7 +335,6 @@ export class Facts {
       }
       if (this.programFacts?.get(kind)?.has(key)) this.readProgram();
       if (entry instanceof Provisional) {
-        this.unsettledReads++;
         this.readNode(entry.node);
         this.lower(entry.low);
         return entry.value as V;
@@ -354,7 +345,6 @@ export class Facts {
     if (this.depth >= this.maxDepth) {
       // Too deep to follow on the JS stack: fail closed for this path (not remembered, the
       // caller's fact is, so a long chain costs its length once).
-      this.depthCuts++;
       return kind.conservative(key, 'depth') as V;
     }
     return this.evaluate(kind, table ?? mapOf(this.tables, kind), key) as V;

@@ -581,7 +581,8 @@ function staticAssignments(cls: ts.ClassLikeDeclaration, key: string): Replaceme
   return byKey.get(key) ?? [];
 }
 
-function enclosingClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {
+/** The class a node is written in, if any. */
+export function enclosingClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {
   let n: ts.Node | undefined = node.parent;
   while (n && !ts.isClassLike(n)) n = n.parent;
   return n;

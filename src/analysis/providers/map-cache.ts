@@ -1,7 +1,7 @@
 import ts from '../../ts.js';
 import { assignedValues, isEmptyValue, isStableVariable, lookup } from '../../code/scope.js';
 import { outerWrapperOf, skipOuter } from '../../syntax/wrappers.js';
-import type { OriginResolver } from '../../code/origins.js';
+import { enclosingClass, type OriginResolver } from '../../code/origins.js';
 import type { Replacement } from '../../code/carried.js';
 
 // A connection cache kept in a Map (corpus34: the-dmz's `getDatabaseClient`):
@@ -204,12 +204,6 @@ function isExported(decl: ts.VariableDeclaration): boolean {
     ts.isVariableStatement(statement) &&
     !!ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
   );
-}
-
-function enclosingClass(n: ts.Node): ts.Node | undefined {
-  let p: ts.Node | undefined = n.parent;
-  while (p && !ts.isClassLike(p)) p = p.parent;
-  return p;
 }
 
 function visit(root: ts.Node, f: (n: ts.Node) => void): void {
