@@ -43,6 +43,7 @@ import {
 } from './providers/helper-values.js';
 import { type CallerIndex, callerIndexFor, type KeptCallerIndex } from './caller-index.js';
 import { type HandedTo, namedCallbackUses } from './named-callbacks.js';
+import type { TagProviders } from './providers/effect-layers.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -80,6 +81,8 @@ export interface ProgramOptions {
   injected?: (binding: ParamBinding, path: readonly (string | number)[], at: ts.Node) => Handle | undefined;
   /** Whether a function is a DI provider's factory, whose parameters the container fills (`injected`). */
   isFactory?: (fn: ts.Node) => boolean;
+  /** What a `yield* Tag` of Effect's services is (providers/effect-layers.ts). */
+  effectTag?: (read: ts.YieldExpression) => TagProviders | undefined;
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
@@ -173,10 +176,12 @@ function valueCallsMemo(
 /** What each value call denotes (whole program), over these direct callers of each function. */
 function denotedOver(
   origins: OriginResolver,
-  options: Pick<ProgramOptions, 'root' | 'facts'>,
+  options: Pick<ProgramOptions, 'root' | 'facts' | 'effectTag'>,
   callers: (fn: ts.FunctionLikeDeclaration) => CallEdge[],
 ): ReturnType<typeof valueCallsMemo> {
-  return valueCallsMemo(options.facts, { origins, root: options.root, callers, wholeProgram: true });
+  const effectTag = options.effectTag;
+  return valueCallsMemo(options.facts,
+    { origins, root: options.root, callers, wholeProgram: true, ...(effectTag ? { effectTag } : {}) });
 }
 
 /**
@@ -186,7 +191,7 @@ function denotedOver(
 function callerIndex(
   files: readonly FileFacts[],
   origins: OriginResolver,
-  options: Pick<ProgramOptions, 'root' | 'wholeProgram' | 'facts' | 'graph'>,
+  options: Pick<ProgramOptions, 'root' | 'wholeProgram' | 'facts' | 'graph' | 'effectTag'>,
 ): KeptCallerIndex {
   const index =
     options.graph ?? callerIndexFor(options.facts ?? new Facts(), origins, options.root, options.wholeProgram);
@@ -943,6 +948,7 @@ class Settler {
         root: this.options.root,
         callers: (fn) => this.index.callers.get(fn) ?? [],
         wholeProgram: this.options.wholeProgram,
+        ...(this.options.effectTag ? { effectTag: this.options.effectTag } : {}),
       },
       call.expression,
       made,

@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { auditSync } from '../../src/walker/audit.js';
+import { annotatedVerdicts, readExpectations, sourceFiles } from '../support/annotations.js';
+
+// Effect's services (fixtures/precision/effect-services): `const sqlClient = yield* TenantSql` reads the value the
+// program's Layers provide for the Tag, so `sqlClient.query((db) => …)` is judged in the provider's `query`
+// (providers/effect-layers.ts). latitude-llm's repositories have this shape (docs/real-world.md, effect35).
+
+const ROOT = path.resolve(import.meta.dirname, '../../fixtures/precision/effect-services');
+
+describe('a `yield* Tag` of Effect read as the value its Layer provides', () => {
+  const report = auditSync({ paths: [ROOT], types: false, schemaSource: 'static' });
+  const site = (line: number) => report.writeSites.find((s) => s.file === 'src/repositories/invoices.ts' && s.line === line)!;
+
+  it('gives every annotated verdict', () => {
+    const { actual, wanted } = annotatedVerdicts(report, readExpectations(ROOT, sourceFiles(ROOT)));
+    expect(wanted.length).toBe(4);
+    expect(actual).toEqual(wanted);
+  });
+
+  it('judges the callback in the one provider outside tests, naming it', () => {
+    // The fake layer made in src/testing/ is called only from a test: not a second provider.
+    expect(site(9).coverage).toBe('org-scope');
+    expect(site(9).evidence).toContain('`TenantSql` provided by Layer.effect at src/layers.ts:8');
+    expect(site(16).coverage).toBe('unscoped');
+    expect(site(16).evidence).toContain('fn(db)');
+  });
+
+  it('leaves a Tag with several providers, or none, unresolved and says which', () => {
+    expect(site(24).evidence).toContain(
+      'the Effect service `ReportSql` has 2 providers (Layer.succeed at src/layers.ts:27, Layer.succeed at ' +
+        'src/layers.ts:36)',
+    );
+    expect(site(30).evidence).toContain('no Layer of the program provides the Effect service `LedgerSql`');
+  });
+});
