@@ -15,7 +15,7 @@ describe('a `yield* Tag` of Effect read as the value its Layer provides', () => 
 
   it('gives every annotated verdict', () => {
     const { actual, wanted } = annotatedVerdicts(report, readExpectations(ROOT, sourceFiles(ROOT)));
-    expect(wanted.length).toBe(4);
+    expect(wanted.length).toBe(5);
     expect(actual).toEqual(wanted);
   });
 
@@ -33,5 +33,13 @@ describe('a `yield* Tag` of Effect read as the value its Layer provides', () => 
         'src/layers.ts:36)',
     );
     expect(site(30).evidence).toContain('no Layer of the program provides the Effect service `LedgerSql`');
+  });
+
+  it('names the `yield*` a transaction held across the Layer\'s methods comes from', () => {
+    // `held = yield* Effect.tryPromise({ try: () => ready })`: a transaction another callback resolves a Promise with.
+    const work = report.writeSites.find((s) => s.file === 'src/repositories/work.ts')!;
+    expect(work.coverage).toBe('unresolved');
+    expect(work.evidence).toContain('fn(current) where the connection that runs this write cannot be traced: `current` is ' +
+      'what `yield* Effect.tryPromise({ try: () => ready, c…` (src/held.ts:36) gives inside a generator');
   });
 });

@@ -223,3 +223,15 @@ function isEffectModule(o: Origin, name: string): boolean {
   if (o.module === 'effect') return o.path.length === 1 && o.path[0] === name;
   return o.module === `effect/${name}` && o.path.length === 0;
 }
+
+/**
+ * Why a value an Effect generator yields is no connection rls-guard can trace (`const tx = yield*
+ * Effect.tryPromise({ try: () => ready })`, latitude-llm's transaction held across the Layer's `transaction()` and
+ * `query()`): what an effect resolves to is decided when it runs, often by a Promise another callback resolves; the
+ * reason names the `yield*` and where it is, so the fix (declare the method a scope helper) can be aimed.
+ */
+export function yieldedReason(e: ts.YieldExpression, at: ts.Expression, where: (n: ts.Node) => string): string {
+  const what = e.expression ? `yield${e.asteriskToken ? '*' : ''} ${shortText(e.expression, 40)}` : 'yield';
+  return `\`${shortText(at, 40)}\` is what \`${what}\` (${where(e)}) gives inside a generator: the value its runner ` +
+    'sends back when it runs (what an Effect resolves to), which rls-guard does not follow';
+}
