@@ -1094,10 +1094,11 @@ class Settler {
       const there = /^(runs|sets) /.test(worst.evidence)
         ? `on a connection that ${worst.evidence}`
         : `where ${worst.evidence}`;
+      const hint = worst.problem === 'connectionUnknown' ? declarationHint(helper, name, paramIndex, execIndex) : '';
       return {
         ...worst,
         evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which calls it at ` +
-          `${worst.callPath[0] ?? 'a call'} ${there}`,
+          `${worst.callPath[0] ?? 'a call'} ${there}${hint}`,
         passedTo: [...(worst.passedTo ?? []), where(helper, this.options.root)],
       };
     }
@@ -1117,6 +1118,20 @@ class Settler {
       deferred: false,
     };
   }
+}
+
+/**
+ * How to declare a named helper whose callback gets a connection rls-guard cannot trace (supabase/storage's
+ * `runQuery(name, fn)`, whose `tnx` comes from an executor interface): the config entry that makes it a scope helper,
+ * for a function or class method matched by its name. A function reached only as a value (a Layer's or a factory's
+ * object-literal method) gets none: a name such as `query` would match every library's `query` too.
+ */
+function declarationHint(helper: ts.FunctionLikeDeclaration, name: string, callbackArg: number, executorParam: number) {
+  const named = ts.isFunctionDeclaration(helper) || (ts.isMethodDeclaration(helper) && ts.isClassLike(helper.parent));
+  if (!named || !/^[A-Za-z_$][\w$]*$/.test(name)) return '';
+  const param = executorParam === 0 ? '' : `, "executorParam": ${executorParam}`;
+  return `; if \`${name}\` runs its callback in an org-scoped transaction, declare it: "scopeHelpers": ` +
+    `[{ "name": "${name}", "callbackArg": ${callbackArg}${param} }]`;
 }
 
 /**
