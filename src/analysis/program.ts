@@ -43,7 +43,7 @@ import {
 } from './providers/helper-values.js';
 import { type CallerIndex, callerIndexFor, type KeptCallerIndex } from './caller-index.js';
 import { type HandedTo, namedCallbackUses } from './named-callbacks.js';
-import type { TagProviders } from './providers/effect-layers.js';
+import type { EffectRead } from './providers/effect-layers.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -82,7 +82,7 @@ export interface ProgramOptions {
   /** Whether a function is a DI provider's factory, whose parameters the container fills (`injected`). */
   isFactory?: (fn: ts.Node) => boolean;
   /** What a `yield* Tag` of Effect's services is (providers/effect-layers.ts). */
-  effectTag?: (read: ts.YieldExpression) => TagProviders | undefined;
+  effectTag?: (read: ts.YieldExpression) => EffectRead | undefined;
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */

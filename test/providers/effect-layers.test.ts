@@ -15,7 +15,7 @@ describe('a `yield* Tag` of Effect read as the value its Layer provides', () => 
 
   it('gives every annotated verdict', () => {
     const { actual, wanted } = annotatedVerdicts(report, readExpectations(ROOT, sourceFiles(ROOT)));
-    expect(wanted.length).toBe(5);
+    expect(wanted.length).toBe(6);
     expect(actual).toEqual(wanted);
   });
 
@@ -25,6 +25,12 @@ describe('a `yield* Tag` of Effect read as the value its Layer provides', () => 
     expect(site(9).evidence).toContain('`TenantSql` provided by Layer.effect at src/layers.ts:8');
     expect(site(16).coverage).toBe('unscoped');
     expect(site(16).evidence).toContain('fn(db)');
+  });
+
+  it('reads `yield* f()` as what the effect f returns yields', () => {
+    expect(site(44).coverage).toBe('org-scope');
+    expect(site(44).evidence).toContain('reached through what `resolveTenantSql()` (src/repositories/invoices.ts:42) ' +
+      'yields ← `TenantSql` provided by Layer.effect at src/layers.ts:8');
   });
 
   it('leaves a Tag with several providers, or none, unresolved and says which', () => {

@@ -26,6 +26,7 @@ export interface EffectLayerDeps {
 
 /** The providers of the Tag a `yield* Tag` reads: each one's values, or why they cannot be read. */
 export interface TagProviders {
+  kind: 'tag';
   tag: string;
   providers: {
     call: ts.CallExpression;
@@ -35,6 +36,15 @@ export interface TagProviders {
     reason?: string;
   }[];
 }
+
+/**
+ * What a `yield*` of Effect reads: a Tag's providers, the values an effect a function of the code returns yields, or
+ * why that effect's value cannot be read.
+ */
+export type EffectRead =
+  | TagProviders
+  | { kind: 'yields'; values: readonly ts.Expression[]; label: string }
+  | { kind: 'unknown'; reason: string };
 
 /** What a `yield* Tag` is: the values its one provider gives, or why it is not one value rls-guard can read. */
 export type TagRead =
@@ -93,15 +103,18 @@ export class EffectLayers {
 
   /**
    * `yield* X` where X is an Effect Context Tag: the program's providers for it (a test's own fakes only when the read
-   * is in a test); undefined when X is no Tag. Which of them stand for production is the reader's to say (`choose`).
+   * is in a test; which of them stand for production is the reader's to say, `chooseProvider`). `yield* f()` where `f`
+   * is a function of the code returning an effect (`resolveSqlClient()` returning `Effect.gen(function* () { …
+   * return sqlClient })`): what that effect yields. Undefined for any other `yield`.
    */
-  read(expr: ts.YieldExpression): TagProviders | undefined {
+  read(expr: ts.YieldExpression): EffectRead | undefined {
     if (!expr.asteriskToken || !expr.expression) return undefined;
     const tag = this.tagOf(expr.expression);
-    if (!tag) return undefined;
+    if (!tag) return this.called(expr.expression);
     const index = this.read$();
     const found = index.tags.get(tag) ?? (this.deps.inTest(expr) ? index.tests.get(tag) : undefined) ?? [];
     return {
+      kind: 'tag',
       tag: shortText(expr.expression, 40),
       providers: found.map((p) => {
         const values = this.valuesOf(p);
@@ -109,6 +122,28 @@ export class EffectLayers {
         return typeof values === 'string' ? { call: p.call, label, reason: values } : { call: p.call, label, values };
       }),
     };
+  }
+
+  /** `f()` yielded: what the effects `f` returns yield, when every return is one whose value is read. */
+  private called(e: ts.Expression): EffectRead | undefined {
+    const call = skipOuter(e);
+    if (!ts.isCallExpression(call)) return undefined;
+    const o = this.deps.origins.expr(call.expression);
+    if (o.kind !== 'function') return undefined;
+    // A generator of the code delegated to (`yield* gen()`) gives what it returns.
+    if (o.decl.asteriskToken) {
+      const returned = ownReturns(o.decl);
+      const label = `what \`${shortText(call, 40)}\` (${this.deps.where(call)}) returns`;
+      return returned.length === 0 ? undefined : { kind: 'yields', values: returned, label };
+    }
+    const values: ts.Expression[] = [];
+    for (const r of ownReturns(o.decl)) {
+      const yielded = this.yielded(r, 0);
+      if (typeof yielded === 'string') return { kind: 'unknown', reason: yielded };
+      values.push(...yielded);
+    }
+    if (values.length === 0) return undefined;
+    return { kind: 'yields', values, label: `what \`${shortText(call, 40)}\` (${this.deps.where(call)}) yields` };
   }
 
   /** What identifies a Tag: a class extending `Context.Tag(…)`/`Context.Service…`, or a const's tag. */

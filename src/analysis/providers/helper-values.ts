@@ -5,7 +5,7 @@ import { skipOuter } from '../../syntax/wrappers.js';
 import { setAsideKind } from '../../report/set-aside.js';
 import type { CallEdge } from '../facts.js';
 import { where } from '../handles.js';
-import { chooseProvider, type TagProviders } from './effect-layers.js';
+import { chooseProvider, type EffectRead } from './effect-layers.js';
 import { ownReturns } from './factories.js';
 
 // Scope helpers that are values rather than functions declared by name: the helper a factory
@@ -30,7 +30,7 @@ export interface HelperValueDeps {
   /** Whether every caller is visible (the walker); the plugin defers instead of guessing. */
   wholeProgram: boolean;
   /** What a `yield* Tag` of Effect's services is: the value the program's Layers provide (effect-layers.ts). */
-  effectTag?: (read: ts.YieldExpression) => TagProviders | undefined;
+  effectTag?: (read: ts.YieldExpression) => EffectRead | undefined;
 }
 
 /** The factory call that made a helper, and the factory: binds the factory's parameters the helper captures. */
@@ -163,12 +163,16 @@ class Follower {
     return this.gap(() => `\`${shortText(expr, 40)}\` is not a function rls-guard can follow`);
   }
 
-  /** `yield* Tag` of an Effect service: the value its one provider gives (at `keys`), or why there is none. */
-  private service(providers: TagProviders, keys: readonly (string | number)[], made: Made | undefined, steps: number,
+  /**
+   * `yield* Tag` of an Effect service: the value its one provider gives (at `keys`), or why there is none;
+   * `yield* f()`: what the effect `f` returns yields.
+   */
+  private service(effect: EffectRead, keys: readonly (string | number)[], made: Made | undefined, steps: number,
     chain: string[]): Denoted {
     // The providers may be in any file: the plugin's project index decides (as for a parameter's callers).
-    if (!this.deps.wholeProgram) return { ...none(), foreign: true, gaps: ['its providers are in other files'] };
-    const read = chooseProvider(providers, (call) => this.testOnly(call, 0));
+    if (effect.kind === 'tag' && !this.deps.wholeProgram)
+      return { ...none(), foreign: true, gaps: ['its providers are in other files'] };
+    const read = effect.kind === 'tag' ? chooseProvider(effect, (call) => this.testOnly(call, 0)) : effect;
     if (read.kind === 'unknown') return this.gap(() => read.reason);
     const out = none();
     const via = this.quiet ? chain : [...chain, read.label];
