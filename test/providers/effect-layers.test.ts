@@ -15,7 +15,7 @@ describe('a `yield* Tag` of Effect read as the value its Layer provides', () => 
 
   it('gives every annotated verdict', () => {
     const { actual, wanted } = annotatedVerdicts(report, readExpectations(ROOT, sourceFiles(ROOT)));
-    expect(wanted.length).toBe(6);
+    expect(wanted.length).toBe(8);
     expect(actual).toEqual(wanted);
   });
 
@@ -31,6 +31,14 @@ describe('a `yield* Tag` of Effect read as the value its Layer provides', () => 
     expect(site(44).coverage).toBe('org-scope');
     expect(site(44).evidence).toContain('reached through what `resolveTenantSql()` (src/repositories/invoices.ts:42) ' +
       'yields ← `TenantSql` provided by Layer.effect at src/layers.ts:8');
+  });
+
+  it('reads an `Effect.Service` class as a Tag whose options provide it', () => {
+    const billing = (line: number) =>
+      report.writeSites.find((s) => s.file === 'src/repositories/billing.ts' && s.line === line)!;
+    expect(billing(9).coverage).toBe('org-scope');
+    expect(billing(9).evidence).toContain('`BillingSql` provided by Effect.Service<BillingSql>() at src/billing.ts:6');
+    expect(billing(16).coverage).toBe('unscoped');
   });
 
   it('leaves a Tag with several providers, or none, unresolved and says which', () => {

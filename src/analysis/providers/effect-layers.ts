@@ -87,10 +87,19 @@ const LAYER_FORMS: Record<string, Provision['form']> = {
   scoped: 'effect',
 };
 const PROVIDE_FORMS: Record<string, Provision['form']> = { provideService: 'value', provideServiceEffect: 'effect' };
+/** The members of `Effect.Service`'s options that make its own layer. */
+const SERVICE_FORMS: Record<string, Provision['form']> = {
+  effect: 'effect',
+  scoped: 'effect',
+  succeed: 'value',
+  sync: 'thunk',
+};
 
 export class EffectLayers {
   private index: { tags: Map<ts.Node, Provision[]>; tests: Map<ts.Node, Provision[]> } | undefined;
   private indexed: readonly ts.SourceFile[] | undefined;
+  /** The provider an `Effect.Service` class brings itself (its options' `effect`, `succeed`, …), by class. */
+  private readonly own = new Map<ts.Node, Provision>();
   /** Whether anything asked: the results then depend on every file that may provide a Tag (the audit cache). */
   wasRead = false;
 
@@ -112,7 +121,11 @@ export class EffectLayers {
     const tag = this.tagOf(expr.expression);
     if (!tag) return this.called(expr.expression);
     const index = this.read$();
-    const found = index.tags.get(tag) ?? (this.deps.inTest(expr) ? index.tests.get(tag) : undefined) ?? [];
+    const own = this.own.get(tag);
+    const found = [
+      ...(own ? [own] : []),
+      ...(index.tags.get(tag) ?? (this.deps.inTest(expr) ? index.tests.get(tag) : undefined) ?? []),
+    ];
     return {
       kind: 'tag',
       tag: shortText(expr.expression, 40),
@@ -151,11 +164,13 @@ export class EffectLayers {
     const o = this.deps.origins.expr(skipOuter(e));
     if (o.kind === 'class') {
       const base = o.decl.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0];
-      return base && this.isTagMaker(base.expression) ? o.decl : undefined;
+      const maker = base && this.makerOf(base.expression);
+      if (maker?.own && !this.own.has(o.decl)) this.own.set(o.decl, maker.own);
+      return maker ? o.decl : undefined;
     }
     if (o.kind === 'expr') {
       const made = skipOuter(o.expr);
-      return ts.isCallExpression(made) && this.isTagMaker(made) ? made : undefined;
+      return ts.isCallExpression(made) && this.makerOf(made) ? made : undefined;
     }
     return undefined;
   }
@@ -163,14 +178,29 @@ export class EffectLayers {
   /**
    * `Context.Tag("id")<Self, Shape>()`, `Context.Service<Self, Shape>()("id")`, `Context.GenericTag<Shape>("id")`:
    * a chain of calls whose innermost callee is `Tag`, `Service`, `GenericTag` or `Reference` of effect's Context.
+   * `Effect.Service<Self>()("id", { effect | scoped | succeed | sync })` makes a Tag that provides itself: that member
+   * is its own provider (its `Default` layer), beside any other the program has.
    */
-  private isTagMaker(e: ts.Expression): boolean {
-    let callee = skipOuter(e);
+  private makerOf(e: ts.Expression): { own?: Provision } | undefined {
+    const outer = skipOuter(e);
+    let callee = outer;
     while (ts.isCallExpression(callee) || ts.isExpressionWithTypeArguments(callee))
       callee = skipOuter(callee.expression);
-    if (!ts.isPropertyAccessExpression(callee)) return false;
-    if (!['Tag', 'Service', 'GenericTag', 'Reference'].includes(callee.name.text)) return false;
-    return isEffectModule(this.deps.origins.expr(callee.expression), 'Context');
+    if (!ts.isPropertyAccessExpression(callee)) return undefined;
+    const of = this.deps.origins.expr(callee.expression);
+    if (['Tag', 'Service', 'GenericTag', 'Reference'].includes(callee.name.text) && isEffectModule(of, 'Context'))
+      return {};
+    if (callee.name.text !== 'Service' || !isEffectModule(of, 'Effect')) return undefined;
+    const options = ts.isCallExpression(outer) ? outer.arguments[1] : undefined;
+    const literal = options && skipOuter(options);
+    if (!literal || !ts.isObjectLiteralExpression(literal)) return {};
+    for (const p of literal.properties) {
+      const name = p.name && ts.isIdentifier(p.name) ? p.name.text : undefined;
+      const form = name && Object.hasOwn(SERVICE_FORMS, name) ? SERVICE_FORMS[name] : undefined;
+      if (!form || !ts.isPropertyAssignment(p)) continue;
+      return { own: { call: outer as ts.CallExpression, form, given: p.initializer } };
+    }
+    return {};
   }
 
   private read$(): NonNullable<EffectLayers['index']> {
