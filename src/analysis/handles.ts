@@ -52,6 +52,7 @@ import { keyedClient } from './keyed-proxies.js';
 import { operationProxy } from './ambient/operation-proxies.js';
 import { type MapCacheDeps, type MapCacheRead, mapCacheOf, mapCacheRead, sameMapCache } from './providers/map-cache.js';
 import { ownSessionReason } from './own-session.js';
+import { yieldedReason } from './providers/effect-layers.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -580,6 +581,7 @@ export class HandleResolver {
     if (self) return self;
     const fallback = this.untracedFallback(e);
     if (fallback) return fallback;
+    if (ts.isYieldExpression(e)) return { kind: 'unknown', reason: yieldedReason(e, at, (n) => where(n, this.root)) };
     return { kind: 'unknown', reason: `\`${shortText(at, 40)}\` cannot be traced to a database connection` };
   }
 

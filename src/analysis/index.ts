@@ -23,6 +23,7 @@ import type { SourceHost } from '../code/source-host.js';
 import { SqlTextFolder } from '../code/sql-text.js';
 import { Facts } from '../code/fixpoint.js';
 import { NestContainer } from './providers/nest-di.js';
+import { EffectLayers } from './providers/effect-layers.js';
 import { isTestFile } from './providers/helper-values.js';
 import { settleTemplates } from './table-builders.js';
 import { markOuterPoolWrites } from './outer-pool.js';
@@ -128,9 +129,12 @@ export function analyze(input: CoreInput): CoreResult {
   const walked = input.walk ? input.files.filter((sf) => input.walk!.has(sf)) : input.files;
   const analysed = walked.map((sf) => analyseFile(sf, input, context));
   const result = conclude(input, context, analysed);
-  if (context.nest?.wasRead) {
+  // Effect's Layers are read from every file as the NestJS container is: the same dependency for the audit cache.
+  const { nest, effect } = context;
+  if (nest?.wasRead || effect?.wasRead) {
     result.readContainer = true;
-    if (context.nest.holdsNothing()) result.containerEmpty = true;
+    if ((!nest?.wasRead || nest.holdsNothing()) && (!effect?.wasRead || effect.holdsNothing()))
+      result.containerEmpty = true;
   }
   return result;
 }
@@ -144,6 +148,8 @@ export interface CoreContext {
   /** The files of the program being analysed (useFiles). */
   files: readonly ts.SourceFile[];
   nest?: NestContainer;
+  /** Effect's services: what the program's Layers provide for each Tag (providers/effect-layers.ts). */
+  effect?: EffectLayers;
 }
 
 export function coreContext(
@@ -168,6 +174,12 @@ export function coreContext(
   handles.ambient.nest = nest;
   handles.programFiles = () => context.files;
   context.nest = nest;
+  context.effect = new EffectLayers({
+    origins,
+    files: () => context.files,
+    where: (n) => where(n, input.root),
+    inTest: (n) => isTestFile(n, input.root),
+  });
   if (input.files) useFiles(context, input.files);
   return context;
 }
@@ -296,6 +308,7 @@ export function conclude(
             ? injectedMigrator(handles.injected(b), () => handles.ambient.nest?.typeormMigrationsRun())
             : undefined),
         isFactory: (fn) => !!handles.ambient.nest?.isFactory(fn),
+        ...(ctx.effect ? { effectTag: (read: ts.YieldExpression) => ctx.effect!.read(read) } : {}),
         memberOf: (e, path) => handles.memberOf(e, path),
         facts: engine,
         graph,

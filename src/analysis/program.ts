@@ -43,6 +43,7 @@ import {
 } from './providers/helper-values.js';
 import { type CallerIndex, callerIndexFor, type KeptCallerIndex } from './caller-index.js';
 import { type HandedTo, namedCallbackUses } from './named-callbacks.js';
+import type { EffectRead } from './providers/effect-layers.js';
 
 // Verdicts that need other functions. A write through a function's parameter is judged at
 // every call of that function (across files in the walker), taking the worst; a write in a
@@ -80,6 +81,8 @@ export interface ProgramOptions {
   injected?: (binding: ParamBinding, path: readonly (string | number)[], at: ts.Node) => Handle | undefined;
   /** Whether a function is a DI provider's factory, whose parameters the container fills (`injected`). */
   isFactory?: (fn: ts.Node) => boolean;
+  /** What a `yield* Tag` of Effect's services is (providers/effect-layers.ts). */
+  effectTag?: (read: ts.YieldExpression) => EffectRead | undefined;
   /** The fact engine to memoise settled verdicts in (the analysis shares one, to count its work). */
   facts?: Facts;
   /** Settles a write on an AsyncLocalStorage accessor over the roots that reach it (ambient/settle.ts). */
@@ -173,10 +176,12 @@ function valueCallsMemo(
 /** What each value call denotes (whole program), over these direct callers of each function. */
 function denotedOver(
   origins: OriginResolver,
-  options: Pick<ProgramOptions, 'root' | 'facts'>,
+  options: Pick<ProgramOptions, 'root' | 'facts' | 'effectTag'>,
   callers: (fn: ts.FunctionLikeDeclaration) => CallEdge[],
 ): ReturnType<typeof valueCallsMemo> {
-  return valueCallsMemo(options.facts, { origins, root: options.root, callers, wholeProgram: true });
+  const effectTag = options.effectTag;
+  return valueCallsMemo(options.facts,
+    { origins, root: options.root, callers, wholeProgram: true, ...(effectTag ? { effectTag } : {}) });
 }
 
 /**
@@ -186,7 +191,7 @@ function denotedOver(
 function callerIndex(
   files: readonly FileFacts[],
   origins: OriginResolver,
-  options: Pick<ProgramOptions, 'root' | 'wholeProgram' | 'facts' | 'graph'>,
+  options: Pick<ProgramOptions, 'root' | 'wholeProgram' | 'facts' | 'graph' | 'effectTag'>,
 ): KeptCallerIndex {
   const index =
     options.graph ?? callerIndexFor(options.facts ?? new Facts(), origins, options.root, options.wholeProgram);
@@ -943,6 +948,7 @@ class Settler {
         root: this.options.root,
         callers: (fn) => this.index.callers.get(fn) ?? [],
         wholeProgram: this.options.wholeProgram,
+        ...(this.options.effectTag ? { effectTag: this.options.effectTag } : {}),
       },
       call.expression,
       made,
@@ -1088,10 +1094,11 @@ class Settler {
       const there = /^(runs|sets) /.test(worst.evidence)
         ? `on a connection that ${worst.evidence}`
         : `where ${worst.evidence}`;
+      const hint = worst.problem === 'connectionUnknown' ? declarationHint(helper, name, paramIndex, execIndex) : '';
       return {
         ...worst,
         evidence: `runs on ${subject} passed to \`${name}\` (${where(helper, this.options.root)}), which calls it at ` +
-          `${worst.callPath[0] ?? 'a call'} ${there}`,
+          `${worst.callPath[0] ?? 'a call'} ${there}${hint}`,
         passedTo: [...(worst.passedTo ?? []), where(helper, this.options.root)],
       };
     }
@@ -1111,6 +1118,20 @@ class Settler {
       deferred: false,
     };
   }
+}
+
+/**
+ * How to declare a named helper whose callback gets a connection rls-guard cannot trace (supabase/storage's
+ * `runQuery(name, fn)`, whose `tnx` comes from an executor interface): the config entry that makes it a scope helper,
+ * for a function or class method matched by its name. A function reached only as a value (a Layer's or a factory's
+ * object-literal method) gets none: a name such as `query` would match every library's `query` too.
+ */
+function declarationHint(helper: ts.FunctionLikeDeclaration, name: string, callbackArg: number, executorParam: number) {
+  const named = ts.isFunctionDeclaration(helper) || (ts.isMethodDeclaration(helper) && ts.isClassLike(helper.parent));
+  if (!named || !/^[A-Za-z_$][\w$]*$/.test(name)) return '';
+  const param = executorParam === 0 ? '' : `, "executorParam": ${executorParam}`;
+  return `; if \`${name}\` runs its callback in an org-scoped transaction, declare it: "scopeHelpers": ` +
+    `[{ "name": "${name}", "callbackArg": ${callbackArg}${param} }]`;
 }
 
 /**

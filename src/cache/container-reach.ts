@@ -11,7 +11,8 @@ import { walkDescendants } from '../code/walk.js';
 // (whose code is read as the container's), or a literal with a computed key, reaches all the file imports ('*').
 
 /** Words that make the whole file part of what the container reads. */
-const WHOLE = /\b(?:OnEvent|ClsModule|prismaInjectionToken)\b|nestjs-cls/;
+// An Effect Layer's value is code of the file (a service object whose methods run the callbacks): all of it is read.
+const WHOLE = /\b(?:OnEvent|ClsModule|prismaInjectionToken|provideService(?:Effect)?)\b|nestjs-cls|\bLayer\./;
 
 /** The module specifiers a file's provider literals name, or '*' for every import of the file. */
 export function containerReach(fileName: string, text: string): readonly string[] | '*' {

@@ -42,9 +42,9 @@ export function knownState(node: Node, state: string): void {
  * nest-di.ts reads it from every file of the program): a provider literal (its `provide` member), an `@OnEvent`
  * listener, `ClsModule.forRoot`, the transactional adapter's `prismaInjectionToken`, TypeORM's `migrationsRun` (the one
  * connection that applies the migrations owns their tables: judge33, read from `TypeOrmModule.forRootAsync` or a
- * `new DataSource` anywhere in the program). No path has a NUL, so it names no
- * file; being an edge, it is recorded and compared with the file's other edges, and the files holding it are its
- * importers.
+ * `new DataSource` anywhere in the program), Effect's `Layer.succeed(Tag, …)` and kin (providers/effect-layers.ts
+ * reads them from every file the same way). No path has a NUL, so it names no file; being an edge, it is recorded
+ * and compared with the file's other edges, and the files holding it are its importers.
  */
 export const CONTAINER = '\0nest-container';
 /**
@@ -66,7 +66,8 @@ export const ROUTING_CONTROLLERS = '\0routing-controllers';
  * The names the container's reading starts from, as words of the text (a comment that mentions one costs a re-analysis,
  * never a verdict). Not SQL: a file's source text.
  */
-const CONTAINER_WORDS = /\b(?:provide|OnEvent|forRoot(?:Async)?|prismaInjectionToken|migrationsRun)\b/;
+const CONTAINER_WORDS =
+  /\b(?:provide|OnEvent|forRoot(?:Async)?|prismaInjectionToken|migrationsRun|provideService(?:Effect)?)\b|\bLayer\./;
 
 export class ModuleGraph {
   readonly nodes = new Map<string, Node>();

@@ -5,6 +5,7 @@ import { skipOuter } from '../../syntax/wrappers.js';
 import { setAsideKind } from '../../report/set-aside.js';
 import type { CallEdge } from '../facts.js';
 import { where } from '../handles.js';
+import { chooseProvider, type EffectRead } from './effect-layers.js';
 import { ownReturns } from './factories.js';
 
 // Scope helpers that are values rather than functions declared by name: the helper a factory
@@ -28,6 +29,8 @@ export interface HelperValueDeps {
   callers(fn: ts.FunctionLikeDeclaration): readonly CallEdge[];
   /** Whether every caller is visible (the walker); the plugin defers instead of guessing. */
   wholeProgram: boolean;
+  /** What a `yield* Tag` of Effect's services is: the value the program's Layers provide (effect-layers.ts). */
+  effectTag?: (read: ts.YieldExpression) => EffectRead | undefined;
 }
 
 /** The factory call that made a helper, and the factory: binds the factory's parameters the helper captures. */
@@ -136,6 +139,8 @@ class Follower {
     }
     if (ts.isObjectLiteralExpression(e) && keys.length > 0) return this.member(e, keys, made, steps, chain);
     if (ts.isCallExpression(e)) return this.returned(e, keys, made, steps, chain);
+    const service = ts.isYieldExpression(e) ? this.deps.effectTag?.(e) : undefined;
+    if (service) return this.service(service, keys, made, steps, chain);
     const o = this.deps.origins.expr(e);
     switch (o.kind) {
       case 'function':
@@ -156,6 +161,33 @@ class Follower {
         break;
     }
     return this.gap(() => `\`${shortText(expr, 40)}\` is not a function rls-guard can follow`);
+  }
+
+  /**
+   * `yield* Tag` of an Effect service: the value its one provider gives (at `keys`), or why there is none;
+   * `yield* f()`: what the effect `f` returns yields.
+   */
+  private service(effect: EffectRead, keys: readonly (string | number)[], made: Made | undefined, steps: number,
+    chain: string[]): Denoted {
+    // The providers may be in any file: the plugin's project index decides (as for a parameter's callers).
+    if (effect.kind === 'tag' && !this.deps.wholeProgram)
+      return { ...none(), foreign: true, gaps: ['its providers are in other files'] };
+    const read = effect.kind === 'tag' ? chooseProvider(effect, (call) => this.testOnly(call, 0)) : effect;
+    if (read.kind === 'unknown') return this.gap(() => read.reason);
+    const out = none();
+    const via = this.quiet ? chain : [...chain, read.label];
+    for (const value of read.values) merge(out, this.value(value, keys, made, steps + 1, via));
+    return out;
+  }
+
+  /** Whether a node runs only under tests: in a test file, or in a function every call of which does. */
+  private testOnly(node: ts.Node, depth: number): boolean {
+    if (isTestFile(node, this.deps.root)) return true;
+    let fn: ts.Node | undefined = node.parent;
+    while (fn && !ts.isFunctionLike(fn)) fn = fn.parent;
+    if (!fn || depth > 4) return false;
+    const edges = this.deps.callers(fn as ts.FunctionLikeDeclaration);
+    return edges.length > 0 && edges.every((e) => this.testOnly(e.call, depth + 1));
   }
 
   /** `{ forTenant, ...rest }` read at `forTenant`: the property, or the spreads that may hold it. */
