@@ -1132,8 +1132,8 @@ describe('a DSN variable the code reads off a config object or with a default (j
           'POSTGRES_USER at docker-compose.yml:5, a superuser where that image runs, as in development)',
       );
       expect(evidenceAt(report, 20)).toContain(
-        "the code reads its DSN from DATABASE_URL, else from its own default `'postgres://ledger:ledger@localhost:" +
-          "5432/ledger'` (which logs in as ledger): DATABASE_URL logs in as app_user in the repository's deployment " +
+        'the code reads its DSN from DATABASE_URL, else from its own default `postgres://ledger:…@localhost:5432/' +
+          "ledger` (which logs in as ledger): DATABASE_URL logs in as app_user in the repository's deployment " +
           'files (.env.example:2)',
       );
       // A camelCase property is no variable's name: nothing said.
@@ -1145,7 +1145,7 @@ describe('a DSN variable the code reads off a config object or with a default (j
     const report = expectAnnotated('deploy-login-indirect');
     for (const [line, how] of [
       [10, 'through `settings.MAINTENANCE_DATABASE_URL`, taken as MAINTENANCE_DATABASE_URL'],
-      [25, "from MAINTENANCE_DATABASE_URL, else from its own default `'postgres://ops_admin:ops@localhost:5432/app'` " +
+      [25, 'from MAINTENANCE_DATABASE_URL, else from its own default `postgres://ops_admin:…@localhost:5432/app` ' +
         '(which logs in as ops_admin)'],
     ] as const)
       expect(evidenceAt(report, line)).toContain(

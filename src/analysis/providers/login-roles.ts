@@ -253,10 +253,11 @@ function environmentRead(expr: ts.Expression): EnvironmentRead | undefined {
     const left = heldValue(skipOuter(e.left));
     const right = heldValue(skipOuter(e.right));
     const named = isFallback(left) ? undefined : directRead(left);
-    const user = named && ts.isStringLiteralLike(right) ? dsnUser(right.text) : undefined;
-    if (named && user)
-      return { variable: named, read: `from ${named}, else from its own default \`${shortText(right, 60)}\` (which ` +
-        `logs in as ${user})` };
+    const dsn = ts.isStringLiteralLike(right) ? right.text : undefined;
+    const user = named && dsn ? dsnUser(dsn) : undefined;
+    if (named && dsn && user)
+      return { variable: named, read: `from ${named}, else from its own default \`${withoutPassword(dsn)}\` ` +
+        `(which logs in as ${user})` };
     let inner: ts.Expression = e;
     while (isFallback(inner)) inner = heldValue(skipOuter(inner.left));
     return directRead(inner) !== undefined || configRead(inner) ? { variable: null } : undefined;
@@ -265,6 +266,12 @@ function environmentRead(expr: ts.Expression): EnvironmentRead | undefined {
   if (direct !== undefined) return { variable: direct };
   const config = configRead(e);
   return config ? { variable: config, read: `through \`${shortText(e, 60)}\`, taken as ${config}` } : undefined;
+}
+
+/** A DSN as evidence says it: its password left out (`postgres://app:…@host/db`), at most 60 characters. */
+function withoutPassword(dsn: string): string {
+  const text = dsn.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@]*@/i, '$1:…@');
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
 /** What a `const` (or an unreassigned variable) holds, followed up to four times; else the expression. */
