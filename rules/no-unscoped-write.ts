@@ -54,6 +54,11 @@ export default createRule<[], MessageIds>({
       transactionWithoutContext:
         `${HEAD} The transaction is open, but nothing in it sets the org context. ` +
         "Fix: add set_config('{{setting}}', $1, true) (or SET LOCAL) after BEGIN, before the write.",
+      /** In a transaction whose only context set is `SET LOCAL app.x = $1`: SET takes no bind parameter. */
+      rejectedSet:
+        `${HEAD} SET takes no bind parameters, so that value is never set and nothing else in the transaction ` +
+        "sets the org context. Fix: set it with SELECT set_config('{{setting}}', $1, true) in place of the SET, " +
+        'which takes the value as a parameter.',
       /** Outside any transaction that sets the context. */
       notScoped:
         `${HEAD} Nothing sets the org context on this connection. ` +

@@ -9,6 +9,7 @@ import { executorSubclass, type TypeReader, typeOfParam } from './declared-types
 import { findTenantBinding, type TenantDeps } from './tenant-binding.js';
 import { type LoginRole, loginRoleOf, migrationsRunOption } from './providers/login-roles.js';
 import { prismaDatasourceVariable } from '../adapters/prisma-schema.js';
+import { indirectLogin } from './deploy-login.js';
 import { type Handle, type ParamBinding, where } from './handles.js';
 import { type Facts, TrackedMemo } from '../code/fixpoint.js';
 import type { SetValue } from '../sql/classify.js';
@@ -172,7 +173,8 @@ export class ClientFactories {
     // A Prisma client given no URL of its own logs in with its schema datasource's variable.
     const variable = login.variable ?? (api === 'prisma' && ownUrlless(args) ? prismaDatasourceVariable(this.deps.root)
       : undefined);
-    const deployed = variable ? deployedLogins?.(variable) : undefined;
+    const given = variable ? deployedLogins?.(variable) : undefined;
+    const deployed = given && login.read ? indirectLogin(given, variable!, login.read) : given;
     return deployed ? { ...login, variable, deployed } : login;
   }
 

@@ -106,6 +106,7 @@ export function join(
       role: joinRole(x.role, y.role, bypass),
       ...(x.released ?? y.released ? { released: x.released ?? y.released } : {}),
       ...(x.deferred ?? y.deferred ? { deferred: x.deferred ?? y.deferred } : {}),
+      ...(x.rejected ?? y.rejected ? { rejected: x.rejected ?? y.rejected } : {}),
     });
   }
   return out;

@@ -80,7 +80,7 @@ function decide(
   }
   if (!granted.length) {
     // The database image's own superuser (POSTGRES_USER) in a development database: said, never taken as a decision.
-    const image = imageUser.filter((v) => v.value === user).map(at);
+    const image = imageUser.filter((v) => withDefaults(v.value) === user).map(at);
     return {
       kind: 'note',
       text: `${given1}, a role no migration, init script or CI step declares BYPASSRLS or SUPERUSER` +
@@ -91,14 +91,43 @@ function decide(
   return { kind: 'bypass', variable, user, values, declared: granted };
 }
 
-/** The user a DSN value names, when it is a literal one (no `${…}`, no `[placeholder]`, no `USER`). */
-function readableUser(value: string): string | undefined {
-  if (!value || value.includes('${') || value.includes('$(')) return undefined;
+/**
+ * The user a DSN value names, when it is a literal one (no `${…}`, no `[placeholder]`, no `USER`). A compose file's
+ * `${VAR:-default}` (or `${VAR-default}`) is read as its default, the value the file gives where nothing overrides it;
+ * any other substitution left in the user makes it unreadable (one in the password or the host does not).
+ */
+function readableUser(raw: string): string | undefined {
+  const value = withDefaults(raw);
+  if (!value || value.includes('$(')) return undefined;
   const user = dsnUser(value);
   if (!user || user.includes(HOLE) || !/^[A-Za-z_][A-Za-z0-9_$.-]*$/.test(user)) return undefined;
   // `postgres://USER:PASSWORD@HOST/DB`: a placeholder, not a role (an upper-case role needs quoting in SQL anyway).
   if (/^[A-Z][A-Z0-9_]*$/.test(user)) return undefined;
   return user;
+}
+
+/** `${VAR:-default}` and `${VAR-default}` (compose's and the shell's substitutions with a default) as the default. */
+function withDefaults(value: string): string {
+  return value.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^${}]*)\}/g, '$1');
+}
+
+/**
+ * What the deployment says of a variable the code reads indirectly (`read`: through a config object's property, or
+ * with a default DSN of its own): said as a note, never an admin decision, since the code is not traced to that very
+ * variable being in force (a false pass is worse than a false alarm).
+ */
+export function indirectLogin(login: DeployedLogin, variable: string, read: string): DeployedLogin {
+  const how = `the code reads its DSN ${read}: `;
+  if (login.kind === 'note') return { kind: 'note', text: how + login.text };
+  const at = (x: { file: string; line: number }): string => `${x.file}:${x.line}`;
+  return {
+    kind: 'note',
+    text: `${how}${variable} logs in as ${login.user} in the repository's deployment files ` +
+      `(${login.values.map(at).join(', ')}), a role declared ${login.declared.map((d) => `${d.attribute} at ` +
+      at(d)).join(', ')}, which bypasses RLS; the code does not show that value in force, so the connection is ` +
+      'not judged an admin one: if it is one on purpose, declare it under "adminProviders" in ' +
+      'rls-guard.config.json (docs/config.md)',
+  };
 }
 
 /**

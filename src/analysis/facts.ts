@@ -43,6 +43,8 @@ export interface ConnState {
   } | null;
   /** A set that came after a write in the same transaction, for the write's evidence. */
   setLater?: ContextEvidence;
+  /** A set Postgres rejects (`SET LOCAL app.x = $1`: SET takes no parameter), for the evidence of a write after it. */
+  rejected?: ContextEvidence;
   /**
    * Where the checked-out client was handed back (`client.release()`): its session state no longer applies to this
    * code.
@@ -63,6 +65,8 @@ export type UnscopedProblem =
   | 'beforeContext'
   | 'autocommitSetting'
   | 'transactionWithoutContext'
+  /** In a transaction whose only context set is a SET with a bind parameter, which Postgres rejects. */
+  | 'rejectedSet'
   | 'notScoped'
   | 'otherSetting'
   | 'commandSetting'

@@ -555,12 +555,14 @@ class FlowWalker implements EdgeWalker, StatementRunner {
         else if (conn.tx !== true) {
           conn.tx = true;
           conn.ctx = null;
+          delete conn.rejected;
           pendingWrites = [];
         }
         implicit = false;
       } else if (effect.transaction === 'commit' || effect.transaction === 'rollback') {
         conn.tx = false;
         conn.ctx = null;
+        delete conn.rejected;
         if (conn.role?.local) conn.role = null;
         pendingWrites = [];
       }
@@ -607,7 +609,10 @@ class FlowWalker implements EdgeWalker, StatementRunner {
         }
       }
       for (const set of effect.boundSets ?? []) {
-        if (this.deps.config.contextSettings.has(set.setting)) boundParameterSet(this.report, call, set);
+        if (!this.deps.config.contextSettings.has(set.setting)) continue;
+        boundParameterSet(this.report, call, set);
+        // Nothing is set: the write after it is judged without it, and its evidence says why.
+        conn.rejected ??= { via: set.via, at: call, local: set.local === true, setting: set.setting };
       }
       for (const r of effect.contextResets) {
         if (r === '*' || this.deps.config.contextSettings.has(r)) {

@@ -530,6 +530,10 @@ const CONSEQUENCE: Record<Operation, string> = {
   truncate: 'reject it with "new row violates row-level security policy"',
 };
 
+/** A SET given its value as a bind parameter fails (verdict.ts `rejectedSet`): the write never runs after it. */
+const REJECTED_SET = 'reject that SET with "syntax error at or near $1", which fails the transaction before this ' +
+  'write runs';
+
 type Fact = Pick<RuleFinding, 'messageId' | 'data'>;
 
 /**
@@ -570,7 +574,9 @@ function unscopedFinding(
   const setting = fixSetting(input.config, raw.gatedTables, kinds);
   const write = describeWrite(raw, input);
   const open = openWithoutContext(input.model, problem, raw.gatedTables, kinds);
-  const consequence = open
+  const consequence = problem === 'rejectedSet'
+    ? REJECTED_SET
+    : open
     ? `let it through: policy ${open.policy.name} on ${open.table} (${open.policy.at.file}:${open.policy.at.line}) ` +
       `lets every row through while ${open.setting} is unset, so no org filters this write and it can ` +
       (raw.operation === 'insert' ? "add rows to any org's data" : "change any org's rows")

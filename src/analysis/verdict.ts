@@ -442,6 +442,14 @@ function missing(state: ConnState, root: string): [UnscopedProblem, string] {
       `only that one statement`,
     ];
   }
+  if (state.tx === true && state.rejected) {
+    const { via, setting, at } = state.rejected;
+    return [
+      'rejectedSet',
+      `inside a transaction whose only org context is set by ${via} ${setting} = $n at ${where(at, root)}, with ` +
+      'the value as a bind parameter',
+    ];
+  }
   if (state.tx === true) return ['transactionWithoutContext', 'inside a transaction that has not set the org context'];
   return ['notScoped', 'outside any transaction that sets the org context'];
 }

@@ -24,6 +24,20 @@ describe('a scope helper written as a method of a class of the codebase', () => 
     expect(got).toEqual(wantedFindings);
     const bound = report.findings.find((f) => f.ruleId === 'no-pool-scoped-context')!;
     expect(bound.message).toContain("set_config('app.current_org_id', $n, true)");
+    // The write in that helper's callback says why its transaction has no context (judge35: Town-in-a-Box,
+    // postgres-rls-multi-tenant), and that it never runs: not "nothing in it sets the org context".
+    const line = report.findings.find((f) => f.ruleId === 'no-unscoped-write' && f.file === 'src/invoices.ts' &&
+      f.line === 16)!;
+    expect(line.message).toContain(
+      'inside a transaction whose only org context is set by SET LOCAL app.current_org_id = $n at ' +
+        'src/org-db.ts:29, with the value as a bind parameter. Postgres will reject that SET with "syntax error at ' +
+        'or near $1", which fails the transaction before this write runs.',
+    );
+    expect(line.message).toContain("Fix: set it with SELECT set_config('app.current_org_id', $1, true) in place");
+    expect(line.message).not.toContain('nothing in it sets the org context');
+    // A plain transaction keeps its own message.
+    const plain = report.findings.find((f) => f.ruleId === 'no-unscoped-write' && f.line === 43)!;
+    expect(plain.message).toContain('The transaction is open, but nothing in it sets the org context.');
     // Each verdict names the method it went through.
     const org = report.writeSites.filter((s) => s.coverage === 'org-scope');
     expect(org.map((s) => s.via)).toEqual(['inOrg', 'inOrg', 'inOrg']);

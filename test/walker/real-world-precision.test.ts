@@ -1111,6 +1111,54 @@ describe("a connection's login role read from the deployment files (roles30: cmm
   });
 });
 
+describe('a DSN variable the code reads off a config object or with a default (judge35: the-dmz, caelith)', () => {
+  const evidenceAt = (report: ReturnType<typeof audit>['report'], line: number): string =>
+    report.writeSites.find((s) => s.file === 'src/billing.ts' && s.line === line)!.evidence;
+
+  it("says what the deployment files give the variable a config object's property is named for", () => {
+    for (const schemaSource of ['static', 'replay'] as const) {
+      const root = path.join(ROOT, 'deploy-login-indirect');
+      const report = auditSync({ paths: [root], types: false, schemaSource });
+      expect(evidenceAt(report, 5)).toContain(
+        'with no org context; the code reads its DSN through `settings.DATABASE_URL`, taken as DATABASE_URL: ' +
+          "DATABASE_URL logs in as app_user in the repository's deployment files (.env.example:2), a role no " +
+          'migration, init script or CI step declares BYPASSRLS or SUPERUSER',
+      );
+      // A compose file's `${POSTGRES_USER:-ledger}` is its default, in the DSN and as the image's superuser.
+      expect(evidenceAt(report, 15)).toContain(
+        'the code reads its DSN through `cfg.WORKER_DATABASE_URL`, taken as WORKER_DATABASE_URL: ' +
+          "WORKER_DATABASE_URL logs in as ledger in the repository's deployment files (docker-compose.yml:10), a " +
+          'role no migration, init script or CI step declares BYPASSRLS or SUPERUSER (the database image\'s ' +
+          'POSTGRES_USER at docker-compose.yml:5, a superuser where that image runs, as in development)',
+      );
+      expect(evidenceAt(report, 20)).toContain(
+        'the code reads its DSN from DATABASE_URL, else from its own default `postgres://ledger:…@localhost:5432/' +
+          "ledger` (which logs in as ledger): DATABASE_URL logs in as app_user in the repository's deployment " +
+          'files (.env.example:2)',
+      );
+      // A camelCase property is no variable's name: nothing said.
+      expect(evidenceAt(report, 35)).not.toContain('deployment files');
+    }
+  });
+
+  it('never decides an admin connection through such a read: the bypassing role is said, the write stays unscoped', () => {
+    const report = expectAnnotated('deploy-login-indirect');
+    for (const [line, how] of [
+      [10, 'through `settings.MAINTENANCE_DATABASE_URL`, taken as MAINTENANCE_DATABASE_URL'],
+      [25, 'from MAINTENANCE_DATABASE_URL, else from its own default `postgres://ops_admin:…@localhost:5432/app` ' +
+        '(which logs in as ops_admin)'],
+    ] as const)
+      expect(evidenceAt(report, line)).toContain(
+        `the code reads its DSN ${how}: MAINTENANCE_DATABASE_URL logs in as ops_admin in the repository's ` +
+          'deployment files (.env.example:4), a role declared BYPASSRLS at db/migrations/001_schema.sql:1, which ' +
+          'bypasses RLS; the code does not show that value in force, so the connection is not judged an admin ' +
+          'one: if it is one on purpose, declare it under "adminProviders"',
+      );
+    // Read directly, as before, the deployment decides.
+    expect(evidenceAt(report, 30)).toContain('whose DSN is MAINTENANCE_DATABASE_URL');
+  });
+});
+
 describe("Neon Authorize (salina-erp-bmad2): a driver's authToken sends the user's JWT that policies read", () => {
   const at = (report: ReturnType<typeof expectAnnotated>, line: number) =>
     report.writeSites.find((s) => s.file === 'src/notes.ts' && s.line === line)!;

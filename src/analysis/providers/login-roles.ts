@@ -27,6 +27,12 @@ export type LoginRole =
       /** What the repository's deployment files say that variable logs in as (deploy-login.ts). */
       deployed?: DeployedLogin;
       /**
+       * How the code reads `variable` when not as `process.env.X` itself: through a config object's property
+       * (`config.DATABASE_URL`), or with a default DSN for when it is unset. The deployment's value is then said, never
+       * taken as a decision (deploy-login.ts `indirectLogin`).
+       */
+      read?: string;
+      /**
        * Where the connection's options say it applies the migrations itself (TypeORM's `migrationsRun: true`): it logs
        * in as the role that runs them, the owner of the tables they create (owner-bypass.ts, verdict.ts).
        */
@@ -213,12 +219,20 @@ function untraceable(reason: string, at: ts.Node): LoginRole {
 
 /** A login read from the environment, naming the variable where the code does. */
 function fromEnvironment(value: ts.Expression): LoginRole {
-  const variable = environmentVariable(value);
-  return { kind: 'environment', at: value, ...(variable ? { variable } : {}) };
+  const env = environmentRead(value);
+  const variable = env?.variable;
+  const read = env?.read;
+  return { kind: 'environment', at: value, ...(variable ? { variable } : {}), ...(read ? { read } : {}) };
 }
 
 function readsEnvironment(expr: ts.Expression): boolean {
-  return environmentVariable(expr) !== undefined;
+  return environmentRead(expr) !== undefined;
+}
+
+/** The variable an expression reads (as `environmentVariable`), and how when not directly. */
+interface EnvironmentRead {
+  variable: string | null;
+  read?: string;
 }
 
 /**
@@ -227,22 +241,70 @@ function readsEnvironment(expr: ts.Expression): boolean {
  * default. undefined when it reads no environment; null when it does but the name is not a constant.
  */
 export function environmentVariable(expr: ts.Expression): string | null | undefined {
-  let e = skipOuter(expr);
+  return environmentRead(expr)?.variable;
+}
+
+function environmentRead(expr: ts.Expression): EnvironmentRead | undefined {
+  const e = heldValue(skipOuter(expr));
+  // `process.env.A || process.env.B`: the environment still, but which value is in force is the deployment's, so no
+  // one variable is named. `process.env.A || 'postgres://…'` names A: the literal is the code's own default for when
+  // A is unset, said beside what the deployment files give A (never a decision: see `read`).
+  if (isFallback(e)) {
+    const left = heldValue(skipOuter(e.left));
+    const right = heldValue(skipOuter(e.right));
+    const named = isFallback(left) ? undefined : directRead(left);
+    const dsn = ts.isStringLiteralLike(right) ? right.text : undefined;
+    const user = named && dsn ? dsnUser(dsn) : undefined;
+    if (named && dsn && user)
+      return { variable: named, read: `from ${named}, else from its own default \`${withoutPassword(dsn)}\` ` +
+        `(which logs in as ${user})` };
+    let inner: ts.Expression = e;
+    while (isFallback(inner)) inner = heldValue(skipOuter(inner.left));
+    return directRead(inner) !== undefined || configRead(inner) ? { variable: null } : undefined;
+  }
+  const direct = directRead(e);
+  if (direct !== undefined) return { variable: direct };
+  const config = configRead(e);
+  return config ? { variable: config, read: `through \`${shortText(e, 60)}\`, taken as ${config}` } : undefined;
+}
+
+/** A DSN as evidence says it: its password left out (`postgres://app:…@host/db`), at most 60 characters. */
+function withoutPassword(dsn: string): string {
+  const text = dsn.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@]*@/i, '$1:…@');
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+}
+
+/** What a `const` (or an unreassigned variable) holds, followed up to four times; else the expression. */
+function heldValue(expr: ts.Expression): ts.Expression {
+  let e = expr;
   for (let i = 0; i < 4 && ts.isIdentifier(e); i++) {
     const decl = lookup(e)?.decl;
-    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isIdentifier(decl.name)) return undefined;
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isIdentifier(decl.name)) return e;
     e = skipOuter(decl.initializer);
   }
-  // `process.env.A || process.env.B`, `?? 'postgres://…'`: the environment still, but which value is in force is
-  // the deployment's, so no one variable is named.
-  let fallback = false;
-  while (ts.isBinaryExpression(e) && (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
-    e.operatorToken.kind === ts.SyntaxKind.BarBarToken)) {
-    e = skipOuter(e.left);
-    fallback = true;
-  }
-  const named = ts.isCallExpression(e) ? configServiceRead(e) : processEnvRead(e);
-  return fallback && named ? null : named;
+  return e;
+}
+
+function isFallback(e: ts.Expression): e is ts.BinaryExpression {
+  return ts.isBinaryExpression(e) && (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
+    e.operatorToken.kind === ts.SyntaxKind.BarBarToken);
+}
+
+/** `process.env.X` or a ConfigService's `get('X')`: X (null when not a constant), else undefined. */
+function directRead(e: ts.Expression): string | null | undefined {
+  return ts.isCallExpression(e) ? configServiceRead(e) : processEnvRead(e);
+}
+
+/**
+ * A DSN variable read off a config object, by the environment's own name (`config.DATABASE_URL`, `env.POSTGRES_URL`,
+ * `serverEnv().DATABASE_URL`: a loader's parse of process.env): the property's name, when it is written as an
+ * environment variable is (upper case) and names a DSN (`…URL`, `…URI`, `…DSN`, `…CONNECTION_STRING`). Whether the
+ * object really holds that variable is not traced, so it is only ever said, never decided on.
+ */
+function configRead(e: ts.Expression): string | undefined {
+  if (!ts.isPropertyAccessExpression(e) || processEnvRead(e) !== undefined) return undefined;
+  const name = e.name.text;
+  return /^[A-Z][A-Z0-9_]*$/.test(name) && /(?:^|_)(?:URL|URI|DSN|CONNECTION_STRING)$/.test(name) ? name : undefined;
 }
 
 /** `process.env.X` (X), `process.env[k]` (null), else undefined. */
