@@ -47,20 +47,28 @@ function parsedText(file: string, text: string): string {
 
 /**
  * Runs `fn` with parses shared by path and text, for the span of one run (a tree is immutable, and every reader keys
- * what it derives from it by node, so one tree serves all). Not for a reader that needs a new tree of the same text
- * (the analysis session replaces retired parses): it runs outside.
+ * what it derives from it by node, so one tree serves all); `bind`, when given, sets each new tree's parents. Not for
+ * a reader that needs a new tree of the same text (the analysis session replaces retired parses): it runs outside.
  */
-export function withSharedParses<T>(fn: () => T): T {
+export function withSharedParses<T>(fn: () => T, bind?: (sf: ts.SourceFile) => void): T {
   if (parses) return fn();
   parses = new Map();
   reads = new Map();
+  binder = bind;
   try {
     return fn();
   } finally {
     parses = undefined;
     reads = undefined;
+    binder = undefined;
   }
 }
+
+/**
+ * What sets a new tree's parents within the run, in place of `setParents`: the audit's also takes the tree's index in
+ * the same walk (code/file-nodes.ts `bindAndIndex`), while the tree is still in the processor's caches.
+ */
+let binder: ((sf: ts.SourceFile) => void) | undefined;
 
 /** A file as `readSource` read it within the run: its stat's size and time, and its text. */
 export interface SharedRead {
@@ -109,7 +117,8 @@ function parseNow(file: string, text: string): ts.SourceFile {
     false,
     scriptKind(file),
   );
-  setParents(sf);
+  if (binder) binder(sf);
+  else setParents(sf);
   return sf;
 }
 
