@@ -1,6 +1,7 @@
 import ts from '../ts.js';
 import { isFunctionLike } from './scope.js';
 import { walkDescendants } from './walk.js';
+import { setParents } from '../files/source.js';
 
 // The nodes the whole-file scans look for, found by one walk of each tree. Before, each scan
 // (the flow's function roots, the entry points' calls, Next.js server actions and NestJS
@@ -53,6 +54,17 @@ const indexed = new WeakMap<ts.SourceFile, FileIndex>();
 function indexOf(sf: ts.SourceFile): FileIndex {
   let index = indexed.get(sf);
   if (index) return index;
+  const ix = indexer(sf);
+  walkDescendants(sf, ix.visit);
+  indexed.set(sf, (index = ix.done()));
+  return index;
+}
+
+/**
+ * What the index keeps of each node, met in a pre-order walk of `sf` (source order) with its `parent` already set:
+ * `indexOf`'s own walk of a parsed tree, or `bindAndIndex`'s walk as it sets the parents.
+ */
+function indexer(sf: ts.SourceFile): { visit: (n: ts.Node) => void; done: () => FileIndex } {
   const nodes: ts.Node[] = [];
   const assignments: ts.BinaryExpression[] = [];
   const heritageClasses: ts.ClassDeclaration[] = [];
@@ -60,7 +72,7 @@ function indexOf(sf: ts.SourceFile): FileIndex {
   // The prologue: the leading string-literal statements, until one says 'use server' (next.ts `usesServer`).
   let prologue = true;
   let useServer = false;
-  walkDescendants(sf, (n) => {
+  const visit = (n: ts.Node): void => {
     if (n.parent === sf && n.kind !== ts.SyntaxKind.EndOfFileToken) {
       if (prologue && !useServer) {
         const literal = ts.isExpressionStatement(n) && ts.isStringLiteral(n.expression);
@@ -73,10 +85,46 @@ function indexOf(sf: ts.SourceFile): FileIndex {
     }
     if (isIndexedNode(n)) nodes.push(n);
     else if (isAssignment(n)) assignments.push(n);
-  });
-  const top = { useServer, heritageClasses, typedDeclarations };
-  indexed.set(sf, (index = { nodes, assignments, top }));
-  return index;
+  };
+  return { visit, done: () => ({ nodes, assignments, top: { useServer, heritageClasses, typedDeclarations } }) };
+}
+
+/**
+ * Sets every node's `parent` (as files/source.ts `setParents` does) and takes the file's index in the same walk, right
+ * after the parse: the index walk no longer visits every node of every tree a second time, once the whole program is
+ * parsed and the trees have left the processor's caches (docs/performance.md, setup35). The audit parses with it
+ * (walker/audit.ts); a tree parsed otherwise is indexed by its own walk when first asked, to the same index.
+ */
+export function bindAndIndex(sf: ts.SourceFile): void {
+  const ix = indexer(sf);
+  const work: ts.Node[] = [];
+  let parent: ts.Node = sf;
+  // One callback for the whole walk; it returns nothing (a truthy result would stop forEachChild).
+  const push = (child: ts.Node): void => {
+    (child as { parent: ts.Node }).parent = parent;
+    work.push(child);
+  };
+  const pushChildren = (n: ts.Node): void => {
+    const start = work.length;
+    parent = n;
+    ts.forEachChild(n, push);
+    // Reverse the children just pushed so the first child is popped first: the index's pre-order (walk.ts).
+    for (let i = start, j = work.length - 1; i < j; i++, j--) [work[i], work[j]] = [work[j]!, work[i]!];
+    // JSDoc comments are not children (forEachChild skips them, and the index walk does): parents set, not indexed.
+    const docs = (n as { jsDoc?: ts.Node[] }).jsDoc;
+    if (docs)
+      for (const doc of docs) {
+        (doc as { parent: ts.Node }).parent = n;
+        setParents(doc);
+      }
+  };
+  pushChildren(sf);
+  while (work.length) {
+    const n = work.pop()!;
+    ix.visit(n);
+    pushChildren(n);
+  }
+  indexed.set(sf, ix.done());
 }
 
 /** The file's top-level facts the whole-program scans read (`TopLevel`), found by the index walk. */

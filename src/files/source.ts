@@ -47,17 +47,46 @@ function parsedText(file: string, text: string): string {
 
 /**
  * Runs `fn` with parses shared by path and text, for the span of one run (a tree is immutable, and every reader keys
- * what it derives from it by node, so one tree serves all). Not for a reader that needs a new tree of the same text
- * (the analysis session replaces retired parses): it runs outside.
+ * what it derives from it by node, so one tree serves all); `bind`, when given, sets each new tree's parents. Not for
+ * a reader that needs a new tree of the same text (the analysis session replaces retired parses): it runs outside.
  */
-export function withSharedParses<T>(fn: () => T): T {
+export function withSharedParses<T>(fn: () => T, bind?: (sf: ts.SourceFile) => void): T {
   if (parses) return fn();
   parses = new Map();
+  reads = new Map();
+  binder = bind;
   try {
     return fn();
   } finally {
     parses = undefined;
+    reads = undefined;
+    binder = undefined;
   }
+}
+
+/**
+ * What sets a new tree's parents within the run, in place of `setParents`: the audit's also takes the tree's index in
+ * the same walk (code/file-nodes.ts `bindAndIndex`), while the tree is still in the processor's caches.
+ */
+let binder: ((sf: ts.SourceFile) => void) | undefined;
+
+/** A file as `readSource` read it within the run: its stat's size and time, and its text. */
+export interface SharedRead {
+  size: number;
+  mtimeMs: number;
+  text: string;
+}
+
+let reads: Map<string, SharedRead> | undefined;
+
+/**
+ * What `readSource` read of `file` within this run (see `withSharedParses`), when its bytes were plain UTF-8 (no byte
+ * order mark), so that the text is what `fs.readFileSync(file, 'utf8')` gives: the scans that read every source file
+ * by themselves (migrations by shape, the Drizzle schemas) take it instead of a second stat and read of each file.
+ * Undefined outside a run, or for a file not read (or not plain): the caller reads it as before.
+ */
+export function sharedRead(file: string): SharedRead | undefined {
+  return reads?.get(path.resolve(file));
 }
 
 /**
@@ -88,7 +117,8 @@ function parseNow(file: string, text: string): ts.SourceFile {
     false,
     scriptKind(file),
   );
-  setParents(sf);
+  if (binder) binder(sf);
+  else setParents(sf);
   return sf;
 }
 
@@ -138,14 +168,22 @@ export function recordingReads<T>(fn: () => T): { value: T; read: Set<string> } 
 /** Reads a source file, refusing huge and binary files with a reason instead of throwing. */
 export function readSource(file: string, maxBytes: number = DEFAULT_MAX_FILE_BYTES): ReadOutcome {
   recording?.add(path.resolve(file));
+  // Read already within this run (the listing, then a migration or an import asks again): the same text, one read.
+  const known = reads?.get(path.resolve(file));
+  if (known && known.size <= maxBytes) return { ok: true, text: known.text };
   try {
     const stat = fs.statSync(file);
     if (!stat.isFile()) return { ok: false, reason: 'not a regular file' };
     if (stat.size > maxBytes) return { ok: false, reason: tooLarge(stat.size, maxBytes) };
-    const text = decodeSource(fs.readFileSync(file));
+    const bytes = fs.readFileSync(file);
+    const text = decodeSource(bytes);
     // Only after decoding: UTF-16 text is full of NUL bytes and is still source.
     if (text.includes('\0')) return { ok: false, reason: 'skipped: binary file (NUL characters after decoding)' };
-    return { ok: true, text: parsedText(file, text) };
+    const kept = parsedText(file, text);
+    // The scans of every source file read it from here (`sharedRead`): only where their own UTF-8 read gives this text.
+    if (reads && !markedBytes(bytes))
+      reads.set(path.resolve(file), { size: stat.size, mtimeMs: stat.mtimeMs, text: kept });
+    return { ok: true, text: kept };
   } catch (error) {
     // Node reads directory entries as UTF-8: a name that is not UTF-8 comes back with U+FFFD
     // in it and no longer names the file.
@@ -176,4 +214,13 @@ export function decodeSource(buffer: Buffer): string {
   if (buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf)
     return buffer.toString('utf8', 3);
   return buffer.toString('utf8');
+}
+
+/** Whether `decodeSource` reads `buffer` by a byte order mark (else its text is the buffer's plain UTF-8). */
+function markedBytes(buffer: Buffer): boolean {
+  return (
+    (buffer.length >= 2 && buffer[0] === 0xfe && buffer[1] === 0xff) ||
+    (buffer.length >= 2 && buffer[0] === 0xff && buffer[1] === 0xfe) ||
+    (buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf)
+  );
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import ts from '../ts.js';
-import { parseSource, SOURCE_EXTENSIONS } from '../files/source.js';
+import { parseSource, sharedRead, SOURCE_EXTENSIONS } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { parseSql } from '../sql/parser.js';
 import { expressionReads } from './model.js';
@@ -33,9 +33,10 @@ export function drizzleRlsTables(root: string, ignore: readonly string[], inputs
   const stamps: string[] = [];
   for (const file of walked.files) {
     try {
-      const st = fs.statSync(file);
+      // Within an audit run the listing's stat and text of the file (files/source.ts), not a second read.
+      const st = sharedRead(file) ?? fs.statSync(file);
       if (st.size > MAX_BYTES) continue;
-      const text = fs.readFileSync(file, 'utf8');
+      const text = 'text' in st ? st.text : fs.readFileSync(file, 'utf8');
       // Only schema modules import pg-core; everything else is skipped without parsing.
       if (!text.includes('drizzle-orm/pg-core')) continue;
       candidates.push({ file, text });
@@ -57,7 +58,7 @@ export function drizzleRlsTables(root: string, ignore: readonly string[], inputs
 function scanFile(root: string, file: string): DrizzleRls[] {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = sharedRead(file)?.text ?? fs.readFileSync(file, 'utf8');
   } catch {
     return [];
   }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseJson } from '../files/json.js';
 import type { RlsGuardConfig } from '../config/types.js';
-import { readSource, recordingReads, SOURCE_EXTENSIONS } from '../files/source.js';
+import { readSource, recordingReads, sharedRead, SOURCE_EXTENSIONS } from '../files/source.js';
 import type { InputStore } from '../files/input-store.js';
 import { walkFiles } from '../files/walk.js';
 import { readCodeMigration } from './code-migrations.js';
@@ -63,7 +63,8 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
     for (const f of list) {
       const rel = toPosixRelative(root, f);
       try {
-        const st = fs.statSync(f);
+        // Within an audit run the listing's stat of a source file (files/source.ts `sharedRead`), not a second one.
+        const st = sharedRead(f) ?? fs.statSync(f);
         stamps.push(`${f}:${st.size}:${st.mtimeMs}`);
       } catch {
         stamps.push(`${f}:missing`);

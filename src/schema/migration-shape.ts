@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from '../ts.js';
-import { parseSource, SOURCE_EXTENSIONS } from '../files/source.js';
+import { parseSource, sharedRead, SOURCE_EXTENSIONS } from '../files/source.js';
 import { walkFiles } from '../files/walk.js';
 import { toPosixRelative } from '../files/paths.js';
 import { type InputStore, rememberedFileScan } from '../files/input-store.js';
@@ -72,6 +72,9 @@ export function migrationsByShape(
 /** Without the audit's input store (the ESLint plugin, the API): per process, while no file's stat changes. */
 function scanned(root: string, files: readonly string[]): Shaped[] {
   const stamps = files.map((f) => {
+    // Within an audit run the listing's stat of the file (files/source.ts `sharedRead`), not a second one.
+    const known = sharedRead(f);
+    if (known) return `${f}:${known.size}:${known.mtimeMs}`;
     try {
       const st = fs.statSync(f);
       return `${f}:${st.size}:${st.mtimeMs}`;
@@ -97,12 +100,18 @@ function rememberedScan(root: string, files: readonly string[], inputs: InputSto
 
 function fileShape(file: string, name: string): Shaped[] {
   let text: string;
-  try {
-    if (fs.statSync(file).size > MAX_BYTES) return [];
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return []; // unreadable: the walker reports it
-  }
+  const known = sharedRead(file);
+  if (known) {
+    // The text the audit's listing read, the same as this scan's own read would be.
+    if (known.size > MAX_BYTES) return [];
+    text = known.text;
+  } else
+    try {
+      if (fs.statSync(file).size > MAX_BYTES) return [];
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return []; // unreadable: the walker reports it
+    }
   // Both words must appear for the module to export both: most files are skipped without a parse.
   if (/\bup\b/.test(text) && /\bdown\b/.test(text) && hasMigrationShape(parseSource(file, text)))
     return [{ file: name }];

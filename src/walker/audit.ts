@@ -3,6 +3,7 @@ import type ts from 'typescript';
 import type { AmbientProvider, CoreResult } from '../analysis/index.js';
 import { DEFAULT_CONTEXT_SETTING, resolveAnalysisConfig } from '../analysis/config.js';
 import { parseAhead, SOURCE_EXTENSIONS, withSharedParses } from '../files/source.js';
+import { bindAndIndex } from '../code/file-nodes.js';
 import { phase, phaseReport } from '../files/phase-timer.js';
 import { configNameIn, loadConfig } from '../config/load.js';
 import { auditRoots } from '../config/roots.js';
@@ -125,7 +126,8 @@ function parseWhileReplaying(files: readonly ListedSource[]): Meanwhile | undefi
 export function auditSync(options: AuditOptions = {}): AuditReport {
   // One listing of the tree for the sources, the migrations, the Drizzle scan and the pack pass; one parse of a file
   // that is both a code migration (or a Drizzle schema) and a source.
-  return withSharedWalks(() => withSharedParses(() => auditOnce(options)));
+  // Each tree's parents and index are taken by one walk as it is parsed (code/file-nodes.ts `bindAndIndex`).
+  return withSharedWalks(() => withSharedParses(() => auditOnce(options), bindAndIndex));
 }
 
 function auditOnce(options: AuditOptions): AuditReport {
