@@ -52,6 +52,7 @@ import { keyedClient } from './keyed-proxies.js';
 import { operationProxy } from './ambient/operation-proxies.js';
 import { type MapCacheDeps, type MapCacheRead, mapCacheOf, mapCacheRead, sameMapCache } from './providers/map-cache.js';
 import { ownSessionReason } from './own-session.js';
+import { type ScopingDeps, sessionScope } from './scoping-sessions.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -202,6 +203,7 @@ export class HandleResolver {
   /** The program's files (analysis/index.ts sets it): other modules' uses of an exported connection cache. */
   programFiles: () => readonly ts.SourceFile[] = () => [];
   private readonly mapDeps: MapCacheDeps;
+  private readonly scopingDeps: ScopingDeps;
   /** Each connection cache's values, read once per Map (its uses may be searched for over the program). */
   private readonly mapCacheKind: FactKind<ts.NewExpression, MapCacheRead | undefined> = {
     name: 'map-cache',
@@ -238,6 +240,12 @@ export class HandleResolver {
       files: () => this.programFiles(),
       readProgram: () => this.facts.touch('*'),
       where: (n) => where(n, root),
+    };
+    this.scopingDeps = {
+      ...this.mapDeps,
+      ambient: this.ambient,
+      effects: (sql, placeholders) => this.effects(sql, placeholders),
+      root,
     };
     this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
     this.callbacks = {
@@ -527,15 +535,21 @@ export class HandleResolver {
       const made = this.origins.expr(e.expression);
       const library = made.kind === 'external' ? adapterForModule(made.module) : undefined;
       const name = made.kind === 'external' && made.path.length ? String(made.path[made.path.length - 1]) : '';
-      if (library && Object.hasOwn(library.executorTypes, name))
+      if (library && Object.hasOwn(library.executorTypes, name)) {
+        // A session class of the code whose query path states the org on every statement (scoping-sessions.ts).
+        const scope = library.api === 'drizzle' ? sessionScope(e, this.scopingDeps) : undefined;
+        if (scope && 'settings' in scope)
+          return { kind: 'scoped', via: 'its session class', key: e, helperCall: scope.setAt, settings: scope.settings,
+            label: `${scope.label}: \`${shortText(e, 40)}\` (${where(e, this.root)})` };
         return {
           kind: 'unknown',
           reason:
-            ownSessionReason(e, library.api, name, this.origins, (n) => where(n, this.root)) ??
+            ownSessionReason(e, library.api, name, this.origins, (n) => where(n, this.root), scope?.reason) ??
             `\`${shortText(e, 40)}\` (${where(e, this.root)}) is a ${library.api} ${name} the code makes itself: ` +
               'the connection its queries run on is what its arguments make of it, which rls-guard does not read',
           madeByCode: true,
         };
+      }
       const instance = this.classInstance(e);
       if (instance) return instance;
       return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };

@@ -514,7 +514,7 @@ class Settler {
     // DatabasePg`, provided as `new PgDatabase(dialect, ownSession)`): what it passes decides, as for the parameter's
     // other writes, never the declaration.
     if (p.kind === 'param' && p.opened?.declared && this.uncalled(p.binding.fn as ts.FunctionLikeDeclaration) &&
-      !noConnection(this.injectedAt(p, at)))
+      !overridesDeclared(this.injectedAt(p, at)))
       return this.settle(this.judged(this.withInjectedLogin(p, p.opened.declared, at), verdict.state), seen, at);
     // A container-made object whose injected client depends on the request's context (nestjs-cls): judged where the
     // write is, per root, not once per constructor.
@@ -1285,6 +1285,15 @@ function leavesOutField(edge: CallEdge, index: number, path: readonly (string | 
  */
 function noConnection(h: Handle | undefined): boolean {
   return h?.kind === 'not-db' || h?.kind === 'library' || (h?.kind === 'unknown' && !!h.madeByCode);
+}
+
+/**
+ * What the container passes decides a transaction opened on the injected parameter, not its declared type: no known
+ * connection (above), or a connection that scopes every statement itself (a database over a session class of the code
+ * that states the org, scoping-sessions.ts), whose `transaction` is its own, not the declared library's.
+ */
+function overridesDeclared(h: Handle | undefined): boolean {
+  return noConnection(h) || h?.kind === 'scoped';
 }
 
 /**
