@@ -405,9 +405,10 @@ function calledInStore(
         return;
     }
   }
+  const what = handsTx ? "`db.transaction`'s callback" : 'the statement';
   fail(
-    `\`${functionLabel(fn)}\` calls the statement at ${at} where ${deps.ambient.describeStore(member.store)} may ` +
-      `hold no \`${member.member}\`, so it runs outside any transaction that set the org context`,
+    `\`${functionLabel(fn)}\` calls ${what} at ${at} where ${deps.ambient.describeStore(member.store)} may ` +
+      `hold no \`${member.member}\` it entered, so it runs outside any transaction that set the org context`,
   );
 }
 
