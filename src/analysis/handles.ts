@@ -53,6 +53,7 @@ import { operationProxy } from './ambient/operation-proxies.js';
 import { type MapCacheDeps, type MapCacheRead, mapCacheOf, mapCacheRead, sameMapCache } from './providers/map-cache.js';
 import { ownSessionReason } from './own-session.js';
 import { type ScopingDeps, sessionScope } from './scoping-sessions.js';
+import { DRIVER_METHODS, statementProxy } from './statement-proxies.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -867,6 +868,10 @@ export class HandleResolver {
       // connection it wraps, the library's own pool where no path entered the store (corpus34: memex-ai's rlsClient).
       const wraps = !ownPool && factory.adapter.wrappingFactories?.includes(factory.name);
       const wrapped = exec && wraps ? wrappedArgument(call) : undefined;
+      // drizzle(rlsClient) over a Proxy whose traps run each of the driver's statements in a transaction that set the
+      // org context from a store (statement-proxies.ts): scoped where the store holds it, the bare client elsewhere.
+      const perStatement = wrapped && this.perStatement(factory.adapter, wrapped, call, callee);
+      if (perStatement) return perStatement;
       const ambient = wrapped && this.trace(wrapped);
       if (exec && ambient?.kind === 'ambient') {
         const made = this.libraryCall(factory, call, callee, true);
@@ -1185,6 +1190,59 @@ export class HandleResolver {
     const label =
       `the client the Proxy made at ${where(made, this.root)} gives, which sets the context from ${storeName}`;
     return this.ambient.perOperation(op.read, made, entered, fallback, label);
+  }
+
+  /**
+   * `drizzle(x)` with `x` a Proxy (made here, or returned by a function of the code given its target) whose traps scope
+   * every statement of the methods the instance's driver calls (statement-proxies.ts): per path, the statement's
+   * transaction with the set where the store holds the org, the instance's own pool where it does not.
+   */
+  private perStatement(
+    adapter: DbAdapter,
+    wrapped: ts.Expression,
+    call: ts.CallExpression,
+    callee: ts.Expression,
+  ): Handle | undefined {
+    const origin = this.origins.expr(wrapped);
+    let made = origin.kind === 'expr' ? skipOuter(origin.expr) : undefined;
+    let target: ts.Expression | undefined;
+    if (made && ts.isCallExpression(made)) {
+      // `createRlsClient(client)`: its one return, the Proxy, over the parameter the call gives the client.
+      const fn = this.origins.expr(made.expression);
+      const returns = fn.kind === 'function' ? returnedExpressions(fn.decl) : [];
+      const only = returns.length === 1 ? skipOuter(returns[0]!) : undefined;
+      const over = only && ts.isNewExpression(only) ? proxiedTarget(only, this.origins) : undefined;
+      const b = over && ts.isIdentifier(skipOuter(over.target)) ? lookup(skipOuter(over.target) as ts.Identifier) : undefined;
+      const arg = b?.kind === 'parameter' && b.path.length === 0 && fn.kind === 'function' && b.fn === fn.decl
+        ? made.arguments[b.index] : undefined;
+      if (!arg || ts.isSpreadElement(arg)) return undefined;
+      [made, target] = [only, arg];
+    }
+    if (!made || !ts.isNewExpression(made)) return undefined;
+    target ??= proxiedTarget(made, this.origins)?.target;
+    const base = target && this.trace(target);
+    if (base?.kind !== 'executor') return undefined;
+    const methods = DRIVER_METHODS[base.adapter.api];
+    const sp = methods && statementProxy(made, methods, this.scopingDeps);
+    if (!sp) return undefined;
+    const pool = this.libraryCall(this.trace(callee), call, callee, true);
+    if (!pool) return undefined;
+    const at = `the ${adapter.api} instance at ${where(call, this.root)}`;
+    const entered: Handle = {
+      kind: 'scoped',
+      via: 'the Proxy',
+      key: made,
+      helperCall: sp.setAt,
+      settings: sp.settings,
+      label: `${at} over a Proxy: ${sp.label}`,
+    };
+    const bare: Handle = {
+      ...pool,
+      label: `${at} over the Proxy made at ${where(made, this.root)}, whose \`${shortText(sp.guard, 30)}\` ` +
+        `(${where(sp.guard, this.root)}) runs each statement on its bare client where ` +
+        `${this.ambient.describeStore(sp.store)} holds nothing`,
+    } as Handle;
+    return this.ambient.perOperation({ store: sp.store, path: [] }, call, entered, bare, `${at} over a Proxy`);
   }
 
   /** What the function `maker` that a lazy-client helper is given at `call` makes: its returned connection. */

@@ -65,7 +65,7 @@ interface StoreMember {
 }
 
 /** A context setting a transaction was given, where. */
-interface Stated extends ContextChange {
+export interface Stated extends ContextChange {
   at: ts.Node;
 }
 
@@ -524,12 +524,24 @@ function storeEntries(member: StoreMember, deps: ScopingDeps, testsToo: boolean)
  * The settings a transaction callback sets transaction-locally on its transaction on every path before `entry`: its
  * body's statements in order, up to the one holding the entry, stopping at any statement that is not straight-line
  * (a branch, loop or `try` may skip a set, as for the setters of providers/setters.ts); a reset undoes a set.
+ * `holds`: a test known true where the caller judges (the store holds the org): an `if` on it with no `else` is read
+ * as its block.
  */
-function localSets(cb: ts.FunctionLikeDeclaration, entry: ts.Node, deps: ScopingDeps): Stated[] {
+export function localSets(
+  cb: ts.FunctionLikeDeclaration,
+  entry: ts.Node,
+  deps: Pick<ScopingDeps, 'effects'>,
+  holds?: (test: ts.Expression) => boolean,
+): Stated[] {
   const tx = cb.parameters[0];
   if (!tx || !cb.body || !ts.isBlock(cb.body)) return [];
   const out: Stated[] = [];
-  for (const st of cb.body.statements) {
+  const statements = (list: readonly ts.Statement[]): ts.Statement[] =>
+    list.flatMap((st) =>
+      ts.isIfStatement(st) && !st.elseStatement && holds?.(st.expression)
+        ? statements(ts.isBlock(st.thenStatement) ? st.thenStatement.statements : [st.thenStatement])
+        : [st]);
+  for (const st of statements(cb.body.statements)) {
     if (st.getEnd() >= entry.getEnd()) break;
     if (!ts.isExpressionStatement(st) && !ts.isVariableStatement(st)) {
       if (mayReturn(st)) break;

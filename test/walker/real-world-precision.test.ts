@@ -1677,3 +1677,18 @@ describe('a Drizzle database over a session class whose query path states the or
     );
   });
 });
+
+describe('a Proxy whose traps run each statement in a transaction that states the org from a store (session35: memex-ai)', () => {
+  it('reads a Drizzle instance over it as org-scoped where the store holds the org, the bare client elsewhere', () => {
+    const report = expectAnnotated('statement-proxy');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/notes.ts' && s.line === line)!;
+    expect(at(7).evidence).toContain(
+      'the Proxy made at src/client.ts:30 runs each statement (`unsafe`, `begin`) in a transaction on its target after ' +
+        'set_config of app.org_id (src/client.ts:24) from what the AsyncLocalStorage `orgContext` (src/client.ts:7) ' +
+        'holds as `orgId`',
+    );
+    expect(at(34).evidence).toContain('whose `!held?.orgId` (src/client.ts:35) runs each statement on its bare client');
+    // A wrapper that runs its callback bare when it has no org: that path is judged too.
+    expect(at(42).evidence).toContain('withOrgIfAny() calling it bare at src/client.ts:17');
+  });
+});

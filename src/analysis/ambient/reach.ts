@@ -404,13 +404,19 @@ export class Reach {
         const wrapped = this.wrapperRun(target.decl, index, 0, key);
         if (wrapped) {
           const value = substitute(wrapped.value, target.decl, call);
-          return outer.map((ctx) =>
+          const entered = outer.map((ctx) =>
             this.extend(
               ctx,
               withEntry(ctx.entered, wrapped.store, { kind: 'run', call: wrapped.call, value }),
               step(`${functionName(target.decl)}()`),
             ),
           );
+          // `if (!orgId) return fn(); return store.run({ orgId }, fn)`: the callback also runs with nothing entered.
+          const bare = key === undefined ? bareCall(target.decl, index) : undefined;
+          return bare
+            ? [...entered, ...outer.map((ctx) => this.extend(ctx, ctx.entered,
+              step(`${functionName(target.decl)}() calling it bare at ${this.deps.where(bare)}`)))]
+            : entered;
         }
       }
     }
@@ -940,6 +946,31 @@ function withEntry(entered: ReadonlyMap<StoreKey, Entry>, store: StoreKey, entry
   const m = new Map(entered);
   m.set(store, entry);
   return m;
+}
+
+/**
+ * A call of the wrapper's callback parameter `index` in its own body, outside any callback (`if (!orgId) return fn();`): on that path the callback runs with nothing the wrapper enters (session35: memex-ai's
+ * `runWithMemexId`). Undefined when every call of it is inside one (or it is only handed on).
+ */
+function bareCall(wrapper: ts.FunctionLikeDeclaration, index: number): ts.CallExpression | undefined {
+  const param = wrapper.parameters[index];
+  if (!param || !ts.isIdentifier(param.name) || !wrapper.body) return undefined;
+  let found: ts.CallExpression | undefined;
+  // Calls in the wrapper's own body only: one inside a callback is handed somewhere (a store's run, another wrapper,
+  // read by wrapperRun), not run bare by this function.
+  const visit = (n: ts.Node): void => {
+    if (found || isFunctionLike(n)) return;
+    if (ts.isCallExpression(n)) {
+      const callee = skipOuter(n.expression);
+      if (ts.isIdentifier(callee) && lookup(callee)?.decl === param) {
+        found = n;
+        return;
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(wrapper.body, visit);
+  return found;
 }
 
 /** The call an inline callback is an argument of. */
