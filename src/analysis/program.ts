@@ -726,7 +726,7 @@ class Settler {
         stubs++;
         continue;
       }
-      if (p.kind === 'param' && !reaches(p.narrowed, passed.handle)) continue;
+      if (p.kind === 'param' && !reaches(p.narrowed, passed.handle, narrowedCall(edge, p.binding))) continue;
       if (only && libraryFit(passed.handle, only.library) === 'no') {
         noConnection.push(at);
         continue;
@@ -1283,6 +1283,13 @@ function leavesOutField(edge: CallEdge, index: number, path: readonly (string | 
  * A value the container passes that is no connection of a library rls-guard knows (an object of it, a value, or a
  * library's executor class the code makes over its own session).
  */
+/** The call and parameter a narrowing by presence reads (guards.ts `reaches`). */
+function narrowedCall(edge: CallEdge, binding: ParamBinding) {
+  return ts.isCallExpression(edge.call) && ts.isParameter(binding.decl)
+    ? { call: edge.call, index: binding.index, param: binding.decl }
+    : undefined;
+}
+
 function noConnection(h: Handle | undefined): boolean {
   return h?.kind === 'not-db' || h?.kind === 'library' || (h?.kind === 'unknown' && !!h.madeByCode);
 }

@@ -5,6 +5,7 @@ import { indexedNodes } from '../code/file-nodes.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { type AmbientProviders, proxyTraps, type Store } from './ambient/providers.js';
 import { isTestFile } from './providers/helper-values.js';
+import { memberKnownSet } from './ambient/reach.js';
 import { queryOf } from './providers/setters.js';
 import { localSets, type ScopingDeps, type Stated } from './scoping-sessions.js';
 
@@ -337,44 +338,9 @@ function enteredWithMember(store: Store, member: string, deps: ProxyDeps, testsT
       const into = run?.store ??
         (callee.name.text === 'enterWith' && n.arguments.length === 1 ? deps.ambient.storeOf(callee.expression) : undefined);
       if (into !== store) continue;
-      if (!knownSet(run ? run.value : n.arguments[0]!, member)) return false;
+      if (!memberKnownSet(run ? run.value : n.arguments[0]!, member, true)) return false;
       entries++;
     }
   }
   return entries > 0;
-}
-
-function knownSet(value: ts.Expression, member: string): boolean {
-  const obj = skipOuter(value);
-  if (!ts.isObjectLiteralExpression(obj) || obj.properties.some(ts.isSpreadAssignment)) return false;
-  const prop = [...obj.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === member);
-  const v = prop && ts.isShorthandPropertyAssignment(prop)
-    ? prop.name
-    : prop && ts.isPropertyAssignment(prop) ? skipOuter(prop.initializer) : undefined;
-  if (!v) return false;
-  if (ts.isStringLiteral(v) || ts.isNoSubstitutionTemplateLiteral(v)) return v.text !== '';
-  const bound = ts.isIdentifier(v) ? lookup(v) : undefined;
-  if (!bound || (bound.kind !== 'variable' && bound.kind !== 'parameter') || bound.path.length) return false;
-  // `if (!orgId) return …` / `throw …` in a block around the entry, before it (not through a callback).
-  const refuses = (st: ts.Statement): boolean => {
-    if (!ts.isIfStatement(st) || st.elseStatement) return false;
-    const c = skipOuter(st.expression);
-    const then = ts.isBlock(st.thenStatement) && st.thenStatement.statements.length === 1
-      ? st.thenStatement.statements[0]!
-      : st.thenStatement;
-    return ts.isPrefixUnaryExpression(c) && c.operator === ts.SyntaxKind.ExclamationToken &&
-      ts.isIdentifier(skipOuter(c.operand)) && lookup(skipOuter(c.operand) as ts.Identifier)?.decl === bound.decl &&
-      (ts.isThrowStatement(then) || ts.isReturnStatement(then));
-  };
-  let child: ts.Node = obj;
-  for (let n = obj.parent; n && !ts.isSourceFile(n); child = n, n = n.parent) {
-    if (ts.isBlock(n)) {
-      for (const st of n.statements) {
-        if (st === child) break;
-        if (refuses(st)) return true;
-      }
-    }
-    if (isFunctionLike(n)) break;
-  }
-  return false;
 }

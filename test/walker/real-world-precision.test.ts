@@ -1651,24 +1651,31 @@ describe('a Drizzle database over a session class whose query path states the or
   it('reads every statement and transaction of it as org-scoped, naming the session, the runner and the set', () => {
     const report = expectAnnotated('scoping-session');
     const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
-    expect(at('src/notes.ts', 17).evidence).toContain(
+    expect(at('src/notes.ts', 18).evidence).toContain(
       'a drizzle PgDatabase over the session class `OrgSession` (src/session.ts:39), whose prepared queries run each ' +
         'statement on the transaction the AsyncLocalStorage `orgStore` (src/store.ts:7) holds as `tx` (`execute` ' +
         '(src/session.ts:19) runs it through `OrgRunner.around`',
     );
-    expect(at('src/notes.ts', 17).evidence).toContain('entered only after set_config of app.org_id on it (src/runner.ts:29)');
+    expect(at('src/notes.ts', 18).evidence).toContain('entered only after set_config of app.org_id on it (src/runner.ts:29)');
     // Injected by the container: its own `transaction` decides, not the declared Drizzle type's new transaction.
     expect(at('src/notes.module.ts', 18).coverage).toBe('org-scope');
+  });
+
+  it('leaves out a call passing `undefined` for a parameter the write is guarded on being present', () => {
+    const report = expectAnnotated('scoping-session');
+    const site = report.writeSites.find((s) => s.file === 'src/notes.ts' && s.line === 54)!;
+    expect(site.coverage).toBe('org-scope');
+    expect(site.evidence).not.toContain('`undefined` is not declared');
   });
 
   it('names the link that fails: a bare path, a transaction entered without a set, a transaction opened bare', () => {
     const report = expectAnnotated('scoping-session');
     const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
-    expect(at('src/notes.ts', 36).evidence).toContain(
+    expect(at('src/notes.ts', 37).evidence).toContain(
       'but here `OrgRunner.loosely` calls the statement at src/runner.ts:38 where the AsyncLocalStorage `orgStore` ' +
         '(src/store.ts:7) may hold no `tx` it entered',
     );
-    expect(at('src/notes.ts', 41).evidence).toContain(
+    expect(at('src/notes.ts', 42).evidence).toContain(
       'the store is entered at src/plain-runner.ts:19 with `tx`, the transaction `this.base.transaction` ' +
         '(src/plain-runner.ts:19) opens, on which nothing sets the org context transaction-locally first',
     );

@@ -1089,7 +1089,12 @@ function impossible(prior: ReadonlyMap<StoreKey, Entry>, layer: ReadonlyMap<Stor
  * `{ tenantId }` (or `{ tenantId: id }`) with the variable refused when empty by an earlier statement of a block
  * around the object (`if (!tenantId) throw new BadRequestException(…)`), or a non-empty string: the member is set.
  */
-export function memberKnownSet(value: ts.Expression, member: string): boolean {
+export function memberKnownSet(
+  value: ts.Expression,
+  member: string,
+  /** Also a parameter, and a refusal by `return` (statement-proxies.ts: the entry is reached only past it). */
+  wider = false,
+): boolean {
   const obj = skipOuter(value);
   if (!ts.isObjectLiteralExpression(obj)) return false;
   const prop = [...obj.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === member);
@@ -1099,7 +1104,8 @@ export function memberKnownSet(value: ts.Expression, member: string): boolean {
   if (!v) return false;
   if (ts.isStringLiteral(v) || ts.isNoSubstitutionTemplateLiteral(v)) return v.text !== '';
   const bound = ts.isIdentifier(v) ? lookup(v) : undefined;
-  if (!bound || bound.kind !== 'variable') return false;
+  if (!bound || (bound.kind !== 'variable' && !(wider && bound.kind === 'parameter' && !bound.path.length)))
+    return false;
   const refuses = (st: ts.Statement): boolean => {
     if (!ts.isIfStatement(st) || st.elseStatement) return false;
     const c = skipOuter(st.expression);
@@ -1108,7 +1114,7 @@ export function memberKnownSet(value: ts.Expression, member: string): boolean {
       : st.thenStatement;
     return ts.isPrefixUnaryExpression(c) && c.operator === ts.SyntaxKind.ExclamationToken &&
       ts.isIdentifier(skipOuter(c.operand)) && lookup(skipOuter(c.operand) as ts.Identifier)?.decl === bound.decl &&
-      ts.isThrowStatement(then);
+      (ts.isThrowStatement(then) || (wider && ts.isReturnStatement(then)));
   };
   // Earlier statements of each block from the object out to the variable's function (not through a callback).
   let child: ts.Node = obj;
