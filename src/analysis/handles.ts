@@ -1228,7 +1228,13 @@ export class HandleResolver {
     const pool = this.libraryCall(this.trace(callee), call, callee, true);
     if (!pool) return undefined;
     const at = `the ${adapter.api} instance at ${where(call, this.root)}`;
-    const entered: Handle = {
+    const entered: Handle = sp.unsure ? {
+      kind: 'unknown',
+      reason: `${at} runs on a Proxy whose statements are scoped only where ` +
+        `${this.ambient.describeStore(sp.store)} holds a non-empty \`${shortText(sp.guard, 30).replace(/^!/, '')}\`, ` +
+        `and the store is entered at ${where(sp.unsure, this.root)} with a value whose member may be empty, so ` +
+        `\`${shortText(sp.guard, 30)}\` (${where(sp.guard, this.root)}) may run the statement on the bare client`,
+    } : {
       kind: 'scoped',
       via: 'the Proxy',
       key: made,

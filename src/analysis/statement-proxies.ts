@@ -54,6 +54,11 @@ export interface StatementProxy {
   /** The tests that skip them where it does not (for the evidence). */
   guard: ts.Expression;
   label: string;
+  /**
+   * An entry into the store whose member may be empty (`run(rlsStore, …)` with `rlsStore.orgId` filled later): where a
+   * path entered the store, the statement may still run on the bare client, so it is not read as scoped there.
+   */
+  unsure?: ts.Node;
 }
 
 class Unread extends Error {}
@@ -101,7 +106,8 @@ function read(
   }
   const [first] = all;
   if (!first || !all.every((m) => m.store === first.store && m.member === first.member)) unread();
-  if (!enteredWithMember(first!.store, first!.member, deps, isTestFile(created, deps.root))) unread();
+  const entries = enteredWithMember(first!.store, first!.member, deps, isTestFile(created, deps.root));
+  if (entries === 0) unread();
   const settings = new Set(
     [...new Set(first!.sets.map((s) => s.setting))].filter((x) => all.every((m) => m.sets.some((s) => s.setting === x))),
   );
@@ -110,6 +116,7 @@ function read(
   const setAt = callAround(set.at);
   return {
     store: first!.store,
+    ...(typeof entries === 'object' ? { unsure: entries } : {}),
     settings,
     setAt,
     guard: first!.guard,
@@ -320,11 +327,11 @@ function transactionMethod(
 }
 
 /**
- * Whether every entry into the store, in the program's files (a test's only when the Proxy is one's), gives the member
- * a value known not to be empty: a non-empty string, or a variable or parameter an earlier statement of an enclosing
+ * How many entries into the store, in the program's files (a test's only when the Proxy is one's), give the member a
+ * value known not to be empty (the first that does not, when one does not): a non-empty string, or a variable or parameter an earlier statement of an enclosing
  * block returns or throws on when it is empty (`if (!orgId) return fn();`).
  */
-function enteredWithMember(store: Store, member: string, deps: ProxyDeps, testsToo: boolean): boolean {
+function enteredWithMember(store: Store, member: string, deps: ProxyDeps, testsToo: boolean): number | ts.Node {
   deps.readProgram();
   let entries = 0;
   for (const sf of deps.files()) {
@@ -338,9 +345,9 @@ function enteredWithMember(store: Store, member: string, deps: ProxyDeps, testsT
       const into = run?.store ??
         (callee.name.text === 'enterWith' && n.arguments.length === 1 ? deps.ambient.storeOf(callee.expression) : undefined);
       if (into !== store) continue;
-      if (!memberKnownSet(run ? run.value : n.arguments[0]!, member, true)) return false;
+      if (!memberKnownSet(run ? run.value : n.arguments[0]!, member, true)) return n;
       entries++;
     }
   }
-  return entries > 0;
+  return entries;
 }

@@ -3,7 +3,7 @@ import { containerMethod } from '../../code/injected.js';
 import type { CallEdge, FileFacts } from '../facts.js';
 import type { Facts, FactKind } from '../../code/fixpoint.js';
 import { isExported } from '../../code/modules.js';
-import { functionName, type OriginResolver } from '../../code/origins.js';
+import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { fromPackage, runCallsIn, type Middleware, type Root, type RootEntry } from '../roots/entry-points.js';
@@ -411,11 +411,19 @@ export class Reach {
               step(`${functionName(target.decl)}()`),
             ),
           );
-          // `if (!orgId) return fn(); return store.run({ orgId }, fn)`: the callback also runs with nothing entered.
-          const bare = key === undefined ? bareCall(target.decl, index) : undefined;
+          // `if (!orgId) return fn(); return store.run({ orgId }, fn)`: the callback also runs bare, where the
+          // argument is empty, which only the caller's values decide: that path is not followed (fail closed).
+          const reads = (e: ts.Expression): boolean => !!this.deps.providers.read(e);
+          const bare = key === undefined ? bareCall(target.decl, index, reads) : undefined;
+          const name = functionName(target.decl);
+          const holder = wrapped.store.parent;
+          const storeName = holder && ts.isVariableDeclaration(holder) ? holder.name.getText() : 'the store';
+          const reason = `\`${name}\` runs its callback bare at ${bare && this.deps.where(bare.call)}, under ` +
+            `\`${bare && shortText(bare.guard, 30)}\`, without entering \`${storeName}\`; whether a call's ` +
+            'arguments can take that branch is not read';
           return bare
-            ? [...entered, ...outer.map((ctx) => this.extend(ctx, ctx.entered,
-              step(`${functionName(target.decl)}() calling it bare at ${this.deps.where(bare)}`)))]
+            ? [...entered, ...outer.map((ctx) => this.extend(ctx,
+              withEntry(ctx.entered, '?', { kind: 'unknown', reason }), step(`${name}() calling it bare`)))]
             : entered;
         }
       }
@@ -949,23 +957,43 @@ function withEntry(entered: ReadonlyMap<StoreKey, Entry>, store: StoreKey, entry
 }
 
 /**
- * A call of the wrapper's callback parameter `index` in its own body, outside any callback (`if (!orgId) return fn();`): on that path the callback runs with nothing the wrapper enters (session35: memex-ai's
- * `runWithMemexId`). Undefined when every call of it is inside one (or it is only handed on).
+ * A call of the wrapper's callback parameter `index` in its own body, outside any callback, under a test that reads
+ * no store (`if (!orgId) return fn();`), and that test: on that path the callback runs with nothing the wrapper enters
+ * (session35: memex-ai's `runWithMemexId`). A call under a test of a store (`if (getDbFromContext()) return fn()`)
+ * runs in what the store already holds, not bare. Undefined when there is none.
  */
-function bareCall(wrapper: ts.FunctionLikeDeclaration, index: number): ts.CallExpression | undefined {
+function bareCall(
+  wrapper: ts.FunctionLikeDeclaration,
+  index: number,
+  readsStore: (e: ts.Expression) => boolean,
+): { call: ts.CallExpression; guard: ts.Expression } | undefined {
   const param = wrapper.parameters[index];
   if (!param || !ts.isIdentifier(param.name) || !wrapper.body) return undefined;
-  let found: ts.CallExpression | undefined;
-  // Calls in the wrapper's own body only: one inside a callback is handed somewhere (a store's run, another wrapper,
-  // read by wrapperRun), not run bare by this function.
+  let found: { call: ts.CallExpression; guard: ts.Expression } | undefined;
+  const testsStore = (test: ts.Expression): boolean => {
+    let hit = false;
+    const look = (n: ts.Node): void => {
+      if (hit) return;
+      if (ts.isExpression(n) && readsStore(n)) hit = true;
+      else ts.forEachChild(n, look);
+    };
+    look(test);
+    return hit;
+  };
   const visit = (n: ts.Node): void => {
     if (found || isFunctionLike(n)) return;
-    if (ts.isCallExpression(n)) {
-      const callee = skipOuter(n.expression);
-      if (ts.isIdentifier(callee) && lookup(callee)?.decl === param) {
-        found = n;
-        return;
+    if (ts.isCallExpression(n) && ts.isIdentifier(skipOuter(n.expression)) &&
+      lookup(skipOuter(n.expression) as ts.Identifier)?.decl === param) {
+      let guard: ts.Expression | undefined;
+      for (let x: ts.Node = n; x !== wrapper.body; x = x.parent) {
+        const p = x.parent;
+        const test = ts.isIfStatement(p) && p.expression !== x ? p.expression
+          : ts.isConditionalExpression(p) && p.condition !== x ? p.condition : undefined;
+        if (test && testsStore(test)) return;
+        guard ??= test;
       }
+      if (guard) found = { call: n, guard };
+      return;
     }
     ts.forEachChild(n, visit);
   };
