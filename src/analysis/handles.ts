@@ -1220,9 +1220,8 @@ export class HandleResolver {
     }
     if (!made || !ts.isNewExpression(made)) return undefined;
     target ??= proxiedTarget(made, this.origins)?.target;
-    const base = target && this.trace(target);
-    if (base?.kind !== 'executor') return undefined;
-    const methods = DRIVER_METHODS[base.adapter.api];
+    const api = target && this.executorApi(target);
+    const methods = api ? DRIVER_METHODS[api] : undefined;
     const sp = methods && statementProxy(made, methods, this.scopingDeps);
     if (!sp) return undefined;
     const pool = this.libraryCall(this.trace(callee), call, callee, true);
@@ -1249,6 +1248,20 @@ export class HandleResolver {
         `${this.ambient.describeStore(sp.store)} holds nothing`,
     } as Handle;
     return this.ambient.perOperation({ store: sp.store, path: [] }, call, entered, bare, `${at} over a Proxy`);
+  }
+
+  /**
+   * The library of the executor `e` is, also where it is one of two made by a conditional (`socket ? postgres(a, o) :
+   * postgres(b)`, both of one library): which client methods a wrapper's driver calls on it.
+   */
+  private executorApi(e: ts.Expression): string | undefined {
+    const h = this.trace(e);
+    if (h.kind === 'executor') return h.adapter.api;
+    const o = this.origins.expr(e);
+    const c = o.kind === 'expr' ? skipOuter(o.expr) : undefined;
+    if (!c || !ts.isConditionalExpression(c)) return undefined;
+    const [a, b] = [this.trace(c.whenTrue), this.trace(c.whenFalse)];
+    return a.kind === 'executor' && b.kind === 'executor' && a.adapter === b.adapter ? a.adapter.api : undefined;
   }
 
   /** What the function `maker` that a lazy-client helper is given at `call` makes: its returned connection. */

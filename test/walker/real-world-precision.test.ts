@@ -1690,14 +1690,14 @@ describe('a Proxy whose traps run each statement in a transaction that states th
     const report = expectAnnotated('statement-proxy');
     const at = (line: number) => report.writeSites.find((s) => s.file === 'src/notes.ts' && s.line === line)!;
     expect(at(7).evidence).toContain(
-      'the Proxy made at src/client.ts:37 runs each statement (`unsafe`, `begin`) in a transaction on its target after ' +
-        'set_config of app.org_id (src/client.ts:31) from what the AsyncLocalStorage `orgContext` (src/client.ts:7) ' +
+      'the Proxy made at src/client.ts:40 runs each statement (`unsafe`, `begin`) in a transaction on its target after ' +
+        'set_config of app.org_id (src/client.ts:34) from what the AsyncLocalStorage `orgContext` (src/client.ts:7) ' +
         'holds as `orgId`',
     );
-    expect(at(34).evidence).toContain('whose `!held?.orgId` (src/client.ts:42) runs each statement on its bare client');
+    expect(at(34).evidence).toContain('whose `!held?.orgId` (src/client.ts:45) runs each statement on its bare client');
     // A wrapper that runs its callback bare when it has no org: that path is not read (the caller's values decide).
     expect(at(42).evidence).toContain(
-      '`withOrgIfAny` runs its callback bare at src/client.ts:17, under `!orgId`, without entering `orgContext`',
+      '`withOrgIfAny` runs its callback bare at src/client.ts:20, under `!orgId`, without entering `orgContext`',
     );
     // One that runs it early where the store already holds the org is no bare path.
     expect(at(52).coverage).toBe('org-scope');
