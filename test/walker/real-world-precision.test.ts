@@ -1691,7 +1691,7 @@ describe('a Proxy whose traps run each statement in a transaction that states th
     const at = (line: number) => report.writeSites.find((s) => s.file === 'src/notes.ts' && s.line === line)!;
     expect(at(7).evidence).toContain(
       'the Proxy made at src/client.ts:40 runs each statement (`unsafe`, `begin`) in a transaction on its target after ' +
-        'set_config of app.org_id (src/client.ts:34) from what the AsyncLocalStorage `orgContext` (src/client.ts:7) ' +
+        'set_config of app.org_id (src/client.ts:34) from what the AsyncLocalStorage `orgContext` (src/client.ts:10) ' +
         'holds as `orgId`',
     );
     expect(at(34).evidence).toContain('whose `!held?.orgId` (src/client.ts:45) runs each statement on its bare client');
