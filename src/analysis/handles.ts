@@ -1212,7 +1212,8 @@ export class HandleResolver {
       const returns = fn.kind === 'function' ? returnedExpressions(fn.decl) : [];
       const only = returns.length === 1 ? skipOuter(returns[0]!) : undefined;
       const over = only && ts.isNewExpression(only) ? proxiedTarget(only, this.origins) : undefined;
-      const b = over && ts.isIdentifier(skipOuter(over.target)) ? lookup(skipOuter(over.target) as ts.Identifier) : undefined;
+      const on = over && skipOuter(over.target);
+      const b = on && ts.isIdentifier(on) ? lookup(on) : undefined;
       const arg = b?.kind === 'parameter' && b.path.length === 0 && fn.kind === 'function' && b.fn === fn.decl
         ? made.arguments[b.index] : undefined;
       if (!arg || ts.isSpreadElement(arg)) return undefined;

@@ -152,6 +152,10 @@ function enclosingCall(n: ts.Node): ts.Node {
   return x;
 }
 
+function isThis(e: ts.Expression): boolean {
+  return skipOuter(e).kind === ts.SyntaxKind.ThisKeyword;
+}
+
 function fail(reason: string): never {
   throw new Failure(reason);
 }
@@ -275,7 +279,7 @@ function statementMember(
     if (ts.isCallExpression(n)) {
       const callee = skipOuter(n.expression);
       if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'prepareQuery') found.push(n);
-      else if (ts.isPropertyAccessExpression(callee) && skipOuter(callee.expression).kind === ts.SyntaxKind.ThisKeyword) {
+      else if (ts.isPropertyAccessExpression(callee) && isThis(callee.expression)) {
         const m = classMethod(deps.origins, prepared, callee.name.text);
         if (m?.body && !seen.has(m) && depth < STEPS) {
           seen.add(m);
@@ -455,7 +459,8 @@ function enteredValue(
   if (b?.kind === 'parameter' && b.path.length === 0 && b.index === 0) {
     const opened = b.fn.parent;
     const cb = isFunctionLike(b.fn) ? (b.fn as ts.FunctionLikeDeclaration) : undefined;
-    const callee = ts.isCallExpression(opened) && opened.arguments[0] === b.fn ? skipOuter(opened.expression) : undefined;
+    const opens = ts.isCallExpression(opened) && opened.arguments[0] === b.fn;
+    const callee = opens ? skipOuter((opened as ts.CallExpression).expression) : undefined;
     if (cb && callee && ts.isPropertyAccessExpression(callee) && TRANSACTION_OPENERS.has(callee.name.text)) {
       const on = deps.ambient.read(callee.expression);
       // A savepoint of the transaction the store holds keeps what that one set.

@@ -109,7 +109,8 @@ function read(
   const entries = enteredWithMember(first!.store, first!.member, deps, isTestFile(created, deps.root));
   if (entries === 0) unread();
   const settings = new Set(
-    [...new Set(first!.sets.map((s) => s.setting))].filter((x) => all.every((m) => m.sets.some((s) => s.setting === x))),
+    [...new Set(first!.sets.map((s) => s.setting))].filter((x) =>
+      all.every((m) => m.sets.some((s) => s.setting === x))),
   );
   if (settings.size === 0) unread();
   const set = first!.sets.find((s) => settings.has(s.setting))!;
@@ -271,7 +272,8 @@ function statementsIn(cb: ts.FunctionLikeDeclaration, name: string, deps: ProxyD
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n)) {
       const callee = skipOuter(n.expression);
-      if (ts.isPropertyAccessExpression(callee) && callee.name.text === name && isParam(skipOuter(callee.expression), tx))
+      const onTx = ts.isPropertyAccessExpression(callee) && isParam(skipOuter(callee.expression), tx);
+      if (onTx && (callee as ts.PropertyAccessExpression).name.text === name)
         runs.push(n);
     }
     ts.forEachChild(n, visit);
@@ -328,8 +330,9 @@ function transactionMethod(
 
 /**
  * How many entries into the store, in the program's files (a test's only when the Proxy is one's), give the member a
- * value known not to be empty (the first that does not, when one does not): a non-empty string, or a variable or parameter an earlier statement of an enclosing
- * block returns or throws on when it is empty (`if (!orgId) return fn();`).
+ * value known not to be empty (the first that does not, when one does not): a non-empty string, or a variable or
+ * parameter an earlier statement of an enclosing block returns or throws on when it is empty (`if (!orgId) return
+ * fn();`).
  */
 function enteredWithMember(store: Store, member: string, deps: ProxyDeps, testsToo: boolean): number | ts.Node {
   deps.readProgram();
@@ -343,7 +346,9 @@ function enteredWithMember(store: Store, member: string, deps: ProxyDeps, testsT
       if (!ts.isPropertyAccessExpression(callee)) continue;
       const run = callee.name.text === 'run' ? deps.ambient.runCall(n) : undefined;
       const into = run?.store ??
-        (callee.name.text === 'enterWith' && n.arguments.length === 1 ? deps.ambient.storeOf(callee.expression) : undefined);
+        (callee.name.text === 'enterWith' && n.arguments.length === 1
+          ? deps.ambient.storeOf(callee.expression)
+          : undefined);
       if (into !== store) continue;
       if (!memberKnownSet(run ? run.value : n.arguments[0]!, member, true)) return n;
       entries++;
