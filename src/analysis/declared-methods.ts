@@ -33,6 +33,9 @@ export function declaredClassMethod(
   return null;
 }
 
+/** TypeScript's mapped types that keep the members they keep as the type declares them. */
+const KEEPS_MEMBERS = new Set(['Pick', 'Omit', 'Readonly', 'Required', 'Partial']);
+
 /**
  * The class of the codebase a type reference names: directly, or through a type alias, local or imported
  * (`rls: DatabaseWrapper` with `export type DatabaseWrapper = RLSRepositoryWrapper`).
@@ -46,6 +49,10 @@ function declaredClass(origins: OriginResolver, type: ts.TypeNode, depth: number
     const target = resolveImport(origins.host, type.getSourceFile().fileName, b);
     b = target?.kind === 'binding' ? target.binding : undefined;
   }
+  // `Pick<TenantRunner, 'run'>` (TypeScript's own, no type of the code by that name): the methods it keeps are the
+  // class's (the code would not compile calling one it leaves out).
+  const kept = type.typeArguments?.[0];
+  if (!b && kept && KEEPS_MEMBERS.has(type.typeName.text)) return declaredClass(origins, kept, depth + 1);
   if (b?.kind !== 'other' || !ts.isTypeAliasDeclaration(b.decl)) return null;
   return declaredClass(origins, b.decl.type, depth + 1);
 }

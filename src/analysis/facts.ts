@@ -133,7 +133,7 @@ export type Pending = (
       kind: 'param';
       binding: ParamBinding;
       path?: readonly (string | number)[];
-      narrowed?: 'releasable' | 'not-releasable';
+      narrowed?: 'releasable' | 'not-releasable' | 'present' | 'absent';
       /** `trx ?? db`: what runs the write at a call that leaves the (optional) parameter out. */
       fallback?: Handle;
       /** The write runs in a transaction the function opens on the parameter: a new one at a call passing a pool. */

@@ -53,6 +53,8 @@ import { operationProxy } from './ambient/operation-proxies.js';
 import { type MapCacheDeps, type MapCacheRead, mapCacheOf, mapCacheRead, sameMapCache } from './providers/map-cache.js';
 import { ownSessionReason } from './own-session.js';
 import { yieldedReason } from './providers/effect-layers.js';
+import { type ScopingDeps, sessionScope } from './scoping-sessions.js';
+import { DRIVER_METHODS, statementProxy } from './statement-proxies.js';
 
 // Which connection runs a query: every executor is traced to where it was made (a `pg`
 // import, pool.connect(), a scope helper's callback, an admin provider), never guessed
@@ -203,6 +205,7 @@ export class HandleResolver {
   /** The program's files (analysis/index.ts sets it): other modules' uses of an exported connection cache. */
   programFiles: () => readonly ts.SourceFile[] = () => [];
   private readonly mapDeps: MapCacheDeps;
+  private readonly scopingDeps: ScopingDeps;
   /** Each connection cache's values, read once per Map (its uses may be searched for over the program). */
   private readonly mapCacheKind: FactKind<ts.NewExpression, MapCacheRead | undefined> = {
     name: 'map-cache',
@@ -239,6 +242,12 @@ export class HandleResolver {
       files: () => this.programFiles(),
       readProgram: () => this.facts.touch('*'),
       where: (n) => where(n, root),
+    };
+    this.scopingDeps = {
+      ...this.mapDeps,
+      ambient: this.ambient,
+      effects: (sql, placeholders) => this.effects(sql, placeholders),
+      root,
     };
     this.forwardsKind = forwardingFact(origins, (fn) => this.facts.get(this.forwardsKind, fn));
     this.callbacks = {
@@ -528,15 +537,21 @@ export class HandleResolver {
       const made = this.origins.expr(e.expression);
       const library = made.kind === 'external' ? adapterForModule(made.module) : undefined;
       const name = made.kind === 'external' && made.path.length ? String(made.path[made.path.length - 1]) : '';
-      if (library && Object.hasOwn(library.executorTypes, name))
+      if (library && Object.hasOwn(library.executorTypes, name)) {
+        // A session class of the code whose query path states the org on every statement (scoping-sessions.ts).
+        const scope = library.api === 'drizzle' ? sessionScope(e, this.scopingDeps) : undefined;
+        if (scope && 'settings' in scope)
+          return { kind: 'scoped', via: 'its session class', key: e, helperCall: scope.setAt, settings: scope.settings,
+            label: `${scope.label}: \`${shortText(e, 40)}\` (${where(e, this.root)})` };
         return {
           kind: 'unknown',
           reason:
-            ownSessionReason(e, library.api, name, this.origins, (n) => where(n, this.root)) ??
+            ownSessionReason(e, library.api, name, this.origins, (n) => where(n, this.root), scope?.reason) ??
             `\`${shortText(e, 40)}\` (${where(e, this.root)}) is a ${library.api} ${name} the code makes itself: ` +
               'the connection its queries run on is what its arguments make of it, which rls-guard does not read',
           madeByCode: true,
         };
+      }
       const instance = this.classInstance(e);
       if (instance) return instance;
       return ctor.kind === 'unknown' ? ctor : { kind: 'not-db', reason: `\`${shortText(e, 40)}\`` };
@@ -855,6 +870,10 @@ export class HandleResolver {
       // connection it wraps, the library's own pool where no path entered the store (corpus34: memex-ai's rlsClient).
       const wraps = !ownPool && factory.adapter.wrappingFactories?.includes(factory.name);
       const wrapped = exec && wraps ? wrappedArgument(call) : undefined;
+      // drizzle(rlsClient) over a Proxy whose traps run each of the driver's statements in a transaction that set the
+      // org context from a store (statement-proxies.ts): scoped where the store holds it, the bare client elsewhere.
+      const perStatement = wrapped && this.perStatement(factory.adapter, wrapped, call, callee);
+      if (perStatement) return perStatement;
       const ambient = wrapped && this.trace(wrapped);
       if (exec && ambient?.kind === 'ambient') {
         const made = this.libraryCall(factory, call, callee, true);
@@ -1173,6 +1192,79 @@ export class HandleResolver {
     const label =
       `the client the Proxy made at ${where(made, this.root)} gives, which sets the context from ${storeName}`;
     return this.ambient.perOperation(op.read, made, entered, fallback, label);
+  }
+
+  /**
+   * `drizzle(x)` with `x` a Proxy (made here, or returned by a function of the code given its target) whose traps scope
+   * every statement of the methods the instance's driver calls (statement-proxies.ts): per path, the statement's
+   * transaction with the set where the store holds the org, the instance's own pool where it does not.
+   */
+  private perStatement(
+    adapter: DbAdapter,
+    wrapped: ts.Expression,
+    call: ts.CallExpression,
+    callee: ts.Expression,
+  ): Handle | undefined {
+    const origin = this.origins.expr(wrapped);
+    let made = origin.kind === 'expr' ? skipOuter(origin.expr) : undefined;
+    let target: ts.Expression | undefined;
+    if (made && ts.isCallExpression(made)) {
+      // `createRlsClient(client)`: its one return, the Proxy, over the parameter the call gives the client.
+      const fn = this.origins.expr(made.expression);
+      const returns = fn.kind === 'function' ? returnedExpressions(fn.decl) : [];
+      const only = returns.length === 1 ? skipOuter(returns[0]!) : undefined;
+      const over = only && ts.isNewExpression(only) ? proxiedTarget(only, this.origins) : undefined;
+      const on = over && skipOuter(over.target);
+      const b = on && ts.isIdentifier(on) ? lookup(on) : undefined;
+      const arg = b?.kind === 'parameter' && b.path.length === 0 && fn.kind === 'function' && b.fn === fn.decl
+        ? made.arguments[b.index] : undefined;
+      if (!arg || ts.isSpreadElement(arg)) return undefined;
+      [made, target] = [only, arg];
+    }
+    if (!made || !ts.isNewExpression(made)) return undefined;
+    target ??= proxiedTarget(made, this.origins)?.target;
+    const api = target && this.executorApi(target);
+    const methods = api ? DRIVER_METHODS[api] : undefined;
+    const sp = methods && statementProxy(made, methods, this.scopingDeps);
+    if (!sp) return undefined;
+    const pool = this.libraryCall(this.trace(callee), call, callee, true);
+    if (!pool) return undefined;
+    const at = `the ${adapter.api} instance at ${where(call, this.root)}`;
+    const entered: Handle = sp.unsure ? {
+      kind: 'unknown',
+      reason: `${at} runs on a Proxy whose statements are scoped only where ` +
+        `${this.ambient.describeStore(sp.store)} holds a non-empty \`${shortText(sp.guard, 30).replace(/^!/, '')}\`, ` +
+        `and the store is entered at ${where(sp.unsure, this.root)} with a value whose member may be empty, so ` +
+        `\`${shortText(sp.guard, 30)}\` (${where(sp.guard, this.root)}) may run the statement on the bare client`,
+    } : {
+      kind: 'scoped',
+      via: 'the Proxy',
+      key: made,
+      helperCall: sp.setAt,
+      settings: sp.settings,
+      label: `${at} over a Proxy: ${sp.label}`,
+    };
+    const bare: Handle = {
+      ...pool,
+      label: `${at} over the Proxy made at ${where(made, this.root)}, whose \`${shortText(sp.guard, 30)}\` ` +
+        `(${where(sp.guard, this.root)}) runs each statement on its bare client where ` +
+        `${this.ambient.describeStore(sp.store)} holds nothing`,
+    } as Handle;
+    return this.ambient.perOperation({ store: sp.store, path: [] }, call, entered, bare, `${at} over a Proxy`);
+  }
+
+  /**
+   * The library of the executor `e` is, also where it is one of two made by a conditional (`socket ? postgres(a, o) :
+   * postgres(b)`, both of one library): which client methods a wrapper's driver calls on it.
+   */
+  private executorApi(e: ts.Expression): string | undefined {
+    const h = this.trace(e);
+    if (h.kind === 'executor') return h.adapter.api;
+    const o = this.origins.expr(e);
+    const c = o.kind === 'expr' ? skipOuter(o.expr) : undefined;
+    if (!c || !ts.isConditionalExpression(c)) return undefined;
+    const [a, b] = [this.trace(c.whenTrue), this.trace(c.whenFalse)];
+    return a.kind === 'executor' && b.kind === 'executor' && a.adapter === b.adapter ? a.adapter.api : undefined;
   }
 
   /** What the function `maker` that a lazy-client helper is given at `call` makes: its returned connection. */

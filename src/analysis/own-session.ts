@@ -12,7 +12,7 @@ import { skipOuter } from '../syntax/wrappers.js';
 const SESSION_ENTRIES = ['prepareQuery', 'execute', 'query', 'all', 'transaction'];
 
 /** The class of the code a `new C(…)` argument (or a binding of one) constructs, with that construction. */
-function sessionClass(
+export function sessionClass(
   arg: ts.Expression,
   origins: OriginResolver,
 ): { decl: ts.ClassLikeDeclaration; made: ts.NewExpression } | undefined {
@@ -57,6 +57,8 @@ export function ownSessionReason(
   name: string,
   origins: OriginResolver,
   place: (node: ts.Node) => string,
+  /** Why the session's query path is not one that states the org on every statement (scoping-sessions.ts). */
+  notScoped?: string,
 ): string | undefined {
   for (const arg of made.arguments ?? []) {
     const session = sessionClass(arg, origins);
@@ -74,9 +76,12 @@ export function ownSessionReason(
       : 'which overrides none of the methods queries run through';
     return (
       `\`${shortText(made, 40)}\` (${place(made)}) is a ${api} ${name} the code makes over its own session ` +
-      `class \`${session.decl.name.text}\` (${place(session.decl)}): ${what}; rls-guard does not follow a ` +
-      "session class's query path (the library's session and prepared-query layer), so it cannot tell whether " +
-      'that path sets the org context'
+      `class \`${session.decl.name.text}\` (${place(session.decl)}): ${what}; ` +
+      (notScoped
+        ? `rls-guard reads a query path that runs each statement in a transaction that set the org context, but ` +
+          `here ${notScoped}`
+        : "rls-guard does not follow a session class's query path (the library's session and prepared-query " +
+          'layer), so it cannot tell whether that path sets the org context')
     );
   }
   return undefined;

@@ -519,7 +519,7 @@ class Settler {
     // DatabasePg`, provided as `new PgDatabase(dialect, ownSession)`): what it passes decides, as for the parameter's
     // other writes, never the declaration.
     if (p.kind === 'param' && p.opened?.declared && this.uncalled(p.binding.fn as ts.FunctionLikeDeclaration) &&
-      !noConnection(this.injectedAt(p, at)))
+      !overridesDeclared(this.injectedAt(p, at)))
       return this.settle(this.judged(this.withInjectedLogin(p, p.opened.declared, at), verdict.state), seen, at);
     // A container-made object whose injected client depends on the request's context (nestjs-cls): judged where the
     // write is, per root, not once per constructor.
@@ -731,7 +731,7 @@ class Settler {
         stubs++;
         continue;
       }
-      if (p.kind === 'param' && !reaches(p.narrowed, passed.handle)) continue;
+      if (p.kind === 'param' && !reaches(p.narrowed, passed.handle, narrowedCall(edge, p.binding))) continue;
       if (only && libraryFit(passed.handle, only.library) === 'no') {
         noConnection.push(at);
         continue;
@@ -1304,8 +1304,24 @@ function leavesOutField(edge: CallEdge, index: number, path: readonly (string | 
  * A value the container passes that is no connection of a library rls-guard knows (an object of it, a value, or a
  * library's executor class the code makes over its own session).
  */
+/** The call and parameter a narrowing by presence reads (guards.ts `reaches`). */
+function narrowedCall(edge: CallEdge, binding: ParamBinding) {
+  return ts.isCallExpression(edge.call) && ts.isParameter(binding.decl)
+    ? { call: edge.call, index: binding.index, param: binding.decl }
+    : undefined;
+}
+
 function noConnection(h: Handle | undefined): boolean {
   return h?.kind === 'not-db' || h?.kind === 'library' || (h?.kind === 'unknown' && !!h.madeByCode);
+}
+
+/**
+ * What the container passes decides a transaction opened on the injected parameter, not its declared type: no known
+ * connection (above), or a connection that scopes every statement itself (a database over a session class of the code
+ * that states the org, scoping-sessions.ts), whose `transaction` is its own, not the declared library's.
+ */
+function overridesDeclared(h: Handle | undefined): boolean {
+  return noConnection(h) || h?.kind === 'scoped';
 }
 
 /**

@@ -1694,3 +1694,66 @@ describe('unres34: a parameter whose default is the connection the class was giv
     expect(site.evidence).toContain('runs on parameter `db` of `lockedNote`; its one call, at src/fallback.ts:34');
   });
 });
+
+describe('a Drizzle database over a session class whose query path states the org on every statement (session35: mentingo)', () => {
+  it('reads every statement and transaction of it as org-scoped, naming the session, the runner and the set', () => {
+    const report = expectAnnotated('scoping-session');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    expect(at('src/notes.ts', 18).evidence).toContain(
+      'a drizzle PgDatabase over the session class `OrgSession` (src/session.ts:39), whose prepared queries run each ' +
+        'statement on the transaction the AsyncLocalStorage `orgStore` (src/store.ts:7) holds as `tx` (`execute` ' +
+        '(src/session.ts:19) runs it through `OrgRunner.around`',
+    );
+    expect(at('src/notes.ts', 18).evidence).toContain('entered only after set_config of app.org_id on it (src/runner.ts:29)');
+    // Injected by the container: its own `transaction` decides, not the declared Drizzle type's new transaction.
+    expect(at('src/notes.module.ts', 18).coverage).toBe('org-scope');
+  });
+
+  it('leaves out a call passing `undefined` for a parameter the write is guarded on being present', () => {
+    const report = expectAnnotated('scoping-session');
+    const site = report.writeSites.find((s) => s.file === 'src/notes.ts' && s.line === 54)!;
+    expect(site.coverage).toBe('org-scope');
+    expect(site.evidence).not.toContain('`undefined` is not declared');
+  });
+
+  it('names the link that fails: a bare path, a transaction entered without a set, a transaction opened bare', () => {
+    const report = expectAnnotated('scoping-session');
+    const at = (file: string, line: number) => report.writeSites.find((s) => s.file === file && s.line === line)!;
+    expect(at('src/notes.ts', 37).evidence).toContain(
+      'but here `OrgRunner.loosely` calls the statement at src/runner.ts:38 where the AsyncLocalStorage `orgStore` ' +
+        '(src/store.ts:7) may hold no `tx` it entered',
+    );
+    expect(at('src/notes.ts', 42).evidence).toContain(
+      'the store is entered at src/plain-runner.ts:19 with `tx`, the transaction `this.base.transaction` ' +
+        '(src/plain-runner.ts:19) opens, on which nothing sets the org context transaction-locally first',
+    );
+    expect(at('src/notes.module.ts', 36).evidence).toContain(
+      "but here `OrgRunner.bare` calls `db.transaction`'s callback at src/runner.ts:45",
+    );
+  });
+});
+
+describe('a Proxy whose traps run each statement in a transaction that states the org from a store (session35: memex-ai)', () => {
+  it('reads a Drizzle instance over it as org-scoped where the store holds the org, the bare client elsewhere', () => {
+    const report = expectAnnotated('statement-proxy');
+    const at = (line: number) => report.writeSites.find((s) => s.file === 'src/notes.ts' && s.line === line)!;
+    expect(at(7).evidence).toContain(
+      'the Proxy made at src/client.ts:40 runs each statement (`unsafe`, `begin`) in a transaction on its target after ' +
+        'set_config of app.org_id (src/client.ts:34) from what the AsyncLocalStorage `orgContext` (src/client.ts:10) ' +
+        'holds as `orgId`',
+    );
+    expect(at(34).evidence).toContain('whose `!held?.orgId` (src/client.ts:45) runs each statement on its bare client');
+    // A wrapper that runs its callback bare when it has no org: that path is not read (the caller's values decide).
+    expect(at(42).evidence).toContain(
+      '`withOrgIfAny` runs its callback bare at src/client.ts:20, under `!orgId`, without entering `orgContext`',
+    );
+    // One that runs it early where the store already holds the org is no bare path.
+    expect(at(52).coverage).toBe('org-scope');
+    // A store entered with a value whose org is filled in later: entered, the statement may still run bare.
+    const late = report.writeSites.find((s) => s.file === 'src/late.ts' && s.line === 44)!;
+    expect(late.evidence).toContain(
+      'the store is entered at src/late.ts:41 with a value whose member may be empty, so `!held?.orgId` ' +
+        '(src/late.ts:16) may run the statement on the bare client',
+    );
+  });
+});

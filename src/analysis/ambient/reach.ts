@@ -3,7 +3,7 @@ import { containerMethod } from '../../code/injected.js';
 import type { CallEdge, FileFacts } from '../facts.js';
 import type { Facts, FactKind } from '../../code/fixpoint.js';
 import { isExported } from '../../code/modules.js';
-import { functionName, type OriginResolver } from '../../code/origins.js';
+import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
 import { isFunctionLike, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { fromPackage, runCallsIn, type Middleware, type Root, type RootEntry } from '../roots/entry-points.js';
@@ -404,13 +404,27 @@ export class Reach {
         const wrapped = this.wrapperRun(target.decl, index, 0, key);
         if (wrapped) {
           const value = substitute(wrapped.value, target.decl, call);
-          return outer.map((ctx) =>
+          const entered = outer.map((ctx) =>
             this.extend(
               ctx,
               withEntry(ctx.entered, wrapped.store, { kind: 'run', call: wrapped.call, value }),
               step(`${functionName(target.decl)}()`),
             ),
           );
+          // `if (!orgId) return fn(); return store.run({ orgId }, fn)`: the callback also runs bare, where the
+          // argument is empty, which only the caller's values decide: that path is not followed (fail closed).
+          const reads = (e: ts.Expression): boolean => !!this.deps.providers.read(e);
+          const bare = key === undefined ? bareCall(target.decl, index, reads) : undefined;
+          const name = functionName(target.decl);
+          const holder = wrapped.store.parent;
+          const storeName = holder && ts.isVariableDeclaration(holder) ? holder.name.getText() : 'the store';
+          const reason = `\`${name}\` runs its callback bare at ${bare && this.deps.where(bare.call)}, under ` +
+            `\`${bare && shortText(bare.guard, 30)}\`, without entering \`${storeName}\`; whether a call's ` +
+            'arguments can take that branch is not read';
+          return bare
+            ? [...entered, ...outer.map((ctx) => this.extend(ctx,
+              withEntry(ctx.entered, '?', { kind: 'unknown', reason }), step(`${name}() calling it bare`)))]
+            : entered;
         }
       }
     }
@@ -942,6 +956,51 @@ function withEntry(entered: ReadonlyMap<StoreKey, Entry>, store: StoreKey, entry
   return m;
 }
 
+/**
+ * A call of the wrapper's callback parameter `index` in its own body, outside any callback, under a test that reads
+ * no store (`if (!orgId) return fn();`), and that test: on that path the callback runs with nothing the wrapper enters
+ * (session35: memex-ai's `runWithMemexId`). A call under a test of a store (`if (getDbFromContext()) return fn()`)
+ * runs in what the store already holds, not bare. Undefined when there is none.
+ */
+function bareCall(
+  wrapper: ts.FunctionLikeDeclaration,
+  index: number,
+  readsStore: (e: ts.Expression) => boolean,
+): { call: ts.CallExpression; guard: ts.Expression } | undefined {
+  const param = wrapper.parameters[index];
+  if (!param || !ts.isIdentifier(param.name) || !wrapper.body) return undefined;
+  let found: { call: ts.CallExpression; guard: ts.Expression } | undefined;
+  const testsStore = (test: ts.Expression): boolean => {
+    let hit = false;
+    const look = (n: ts.Node): void => {
+      if (hit) return;
+      if (ts.isExpression(n) && readsStore(n)) hit = true;
+      else ts.forEachChild(n, look);
+    };
+    look(test);
+    return hit;
+  };
+  const visit = (n: ts.Node): void => {
+    if (found || isFunctionLike(n)) return;
+    if (ts.isCallExpression(n) && ts.isIdentifier(skipOuter(n.expression)) &&
+      lookup(skipOuter(n.expression) as ts.Identifier)?.decl === param) {
+      let guard: ts.Expression | undefined;
+      for (let x: ts.Node = n; x !== wrapper.body; x = x.parent) {
+        const p = x.parent;
+        const test = ts.isIfStatement(p) && p.expression !== x ? p.expression
+          : ts.isConditionalExpression(p) && p.condition !== x ? p.condition : undefined;
+        if (test && testsStore(test)) return;
+        guard ??= test;
+      }
+      if (guard) found = { call: n, guard };
+      return;
+    }
+    ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(wrapper.body, visit);
+  return found;
+}
+
 /** The call an inline callback is an argument of. */
 function inlineCall(fn: ts.Node): ts.CallExpression | ts.NewExpression | undefined {
   if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
@@ -1058,7 +1117,12 @@ function impossible(prior: ReadonlyMap<StoreKey, Entry>, layer: ReadonlyMap<Stor
  * `{ tenantId }` (or `{ tenantId: id }`) with the variable refused when empty by an earlier statement of a block
  * around the object (`if (!tenantId) throw new BadRequestException(…)`), or a non-empty string: the member is set.
  */
-export function memberKnownSet(value: ts.Expression, member: string): boolean {
+export function memberKnownSet(
+  value: ts.Expression,
+  member: string,
+  /** Also a parameter, and a refusal by `return` (statement-proxies.ts: the entry is reached only past it). */
+  wider = false,
+): boolean {
   const obj = skipOuter(value);
   if (!ts.isObjectLiteralExpression(obj)) return false;
   const prop = [...obj.properties].reverse().find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === member);
@@ -1068,7 +1132,8 @@ export function memberKnownSet(value: ts.Expression, member: string): boolean {
   if (!v) return false;
   if (ts.isStringLiteral(v) || ts.isNoSubstitutionTemplateLiteral(v)) return v.text !== '';
   const bound = ts.isIdentifier(v) ? lookup(v) : undefined;
-  if (!bound || bound.kind !== 'variable') return false;
+  if (!bound || (bound.kind !== 'variable' && !(wider && bound.kind === 'parameter' && !bound.path.length)))
+    return false;
   const refuses = (st: ts.Statement): boolean => {
     if (!ts.isIfStatement(st) || st.elseStatement) return false;
     const c = skipOuter(st.expression);
@@ -1077,7 +1142,7 @@ export function memberKnownSet(value: ts.Expression, member: string): boolean {
       : st.thenStatement;
     return ts.isPrefixUnaryExpression(c) && c.operator === ts.SyntaxKind.ExclamationToken &&
       ts.isIdentifier(skipOuter(c.operand)) && lookup(skipOuter(c.operand) as ts.Identifier)?.decl === bound.decl &&
-      ts.isThrowStatement(then);
+      (ts.isThrowStatement(then) || (wider && ts.isReturnStatement(then)));
   };
   // Earlier statements of each block from the object out to the variable's function (not through a callback).
   let child: ts.Node = obj;

@@ -8,7 +8,13 @@ import { skipOuter } from '../../syntax/wrappers.js';
 // and their negations. Only a checked-out client has `release`: a write in the client branch
 // never runs when the caller passes a pool, and the other way round.
 
-export type Narrowed = 'releasable' | 'not-releasable';
+//
+// And a test of the parameter itself (`if (dbInstance) return run(dbInstance)`, `trx ? f(trx) : db.transaction(f)`):
+// in the branch where it is present, a call that passes `undefined` or `null`, or leaves out a parameter with no
+// default, never runs (session35: mentingo's `createUser(data, undefined, …)`). The branch where it is absent is not
+// narrowed (fail closed: any call may take it).
+
+export type Narrowed = 'releasable' | 'not-releasable' | 'present' | 'absent';
 
 /** The guard on `binding` that decides the branch `at` runs in, if any (the innermost). */
 export function narrowingAt(at: ts.Node, binding: ParamBinding, origins: OriginResolver): Narrowed | undefined {
@@ -43,7 +49,12 @@ export function narrowingAt(at: ts.Node, binding: ParamBinding, origins: OriginR
  * False when the connection a call passes cannot take the branch: a pool in the client branch, a checked-out client in
  * the pool branch.
  */
-export function reaches(narrowed: Narrowed | undefined, passed: Handle): boolean {
+export function reaches(
+  narrowed: Narrowed | undefined,
+  passed: Handle,
+  given?: { call: ts.CallExpression; index: number; param: ts.ParameterDeclaration },
+): boolean {
+  if (narrowed === 'present') return !given || !passesNothing(given.call, given.index, given.param);
   if (!narrowed || passed.kind !== 'executor') return true;
   if (passed.exec === 'pool') return narrowed === 'not-releasable';
   if (passed.exec === 'pool-client') return narrowed === 'releasable';
@@ -61,7 +72,13 @@ function exits(st: ts.Statement): boolean {
 }
 
 function flip(g: Narrowed): Narrowed {
-  return g === 'releasable' ? 'not-releasable' : 'releasable';
+  const other: Record<Narrowed, Narrowed> = {
+    releasable: 'not-releasable',
+    'not-releasable': 'releasable',
+    present: 'absent',
+    absent: 'present',
+  };
+  return other[g];
 }
 
 function guardOf(cond: ts.Expression, binding: ParamBinding, origins: OriginResolver): Narrowed | undefined {
@@ -70,6 +87,8 @@ function guardOf(cond: ts.Expression, binding: ParamBinding, origins: OriginReso
     const g = guardOf(e.operand, binding, origins);
     return g && flip(g);
   }
+  // if (db): the parameter itself, present.
+  if (ts.isIdentifier(e)) return isParam(e, binding, origins) ? 'present' : undefined;
   // if (db.release): a method only a checked-out client has.
   if (ts.isPropertyAccessExpression(e) && e.name.text === 'release')
     return isParam(e.expression, binding, origins) ? 'releasable' : undefined;
@@ -104,4 +123,17 @@ function guardOf(cond: ts.Expression, binding: ParamBinding, origins: OriginReso
 function isParam(e: ts.Expression, binding: ParamBinding, origins: OriginResolver): boolean {
   const o = origins.expr(e);
   return o.kind === 'param' && o.binding.decl === binding.decl && o.path.length === 0 && binding.path.length === 0;
+}
+
+/** The call gives the parameter nothing: `undefined`, `null`, `void …`, or leaves it out with no default to take. */
+function passesNothing(call: ts.CallExpression, index: number, param: ts.ParameterDeclaration): boolean {
+  if (call.arguments.slice(0, index + 1).some(ts.isSpreadElement)) return false;
+  const arg = call.arguments[index];
+  if (!arg) return !param.initializer && !param.dotDotDotToken;
+  const e = skipOuter(arg);
+  return (
+    (ts.isIdentifier(e) && e.text === 'undefined') ||
+    e.kind === ts.SyntaxKind.NullKeyword ||
+    ts.isVoidExpression(e)
+  );
 }

@@ -118,7 +118,7 @@ export function setterFact(
 }
 
 /** A call or tagged template that runs SQL on a receiver: `tx.raw(text)`, tx`…`, sql`…`.execute(tx). */
-function queryOf(
+export function queryOf(
   n: ts.Node,
 ):
   | { receiver: ts.Expression; sql: ts.Expression; placeholders?: DbAdapter['placeholders']; values?: ts.Expression }
@@ -146,7 +146,7 @@ function queryOf(
   return undefined;
 }
 
-function mayReturn(st: ts.Node): boolean {
+export function mayReturn(st: ts.Node): boolean {
   let found = false;
   const visit = (n: ts.Node): void => {
     if (found || isFunctionLike(n)) return;
