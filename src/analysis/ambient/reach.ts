@@ -414,7 +414,7 @@ export class Reach {
           // `if (!orgId) return fn(); return store.run({ orgId }, fn)`: the callback also runs bare, where the
           // argument is empty, which only the caller's values decide: that path is not followed (fail closed).
           const reads = (e: ts.Expression): boolean => !!this.deps.providers.read(e);
-          const bare = key === undefined ? bareCall(target.decl, index, reads) : undefined;
+          const bare = key === undefined ? this.bareOf(target.decl, index, reads) : undefined;
           const name = functionName(target.decl);
           const holder = wrapped.store.parent;
           const storeName = holder && ts.isVariableDeclaration(holder) ? holder.name.getText() : 'the store';
@@ -450,6 +450,16 @@ export class Reach {
     const found = this.wrapperRunOnce(wrapper, index, depth, key);
     memo.set(at, found ?? null);
     return found;
+  }
+
+  /** Each wrapper's bare call of its callback parameter (`bareCall`), found once per wrapper and parameter. */
+  private readonly bareMemo = new Map<ts.FunctionLikeDeclaration, Map<number, ReturnType<typeof bareCall>>>();
+
+  private bareOf(wrapper: ts.FunctionLikeDeclaration, index: number, reads: (e: ts.Expression) => boolean) {
+    let byIndex = this.bareMemo.get(wrapper);
+    if (!byIndex) this.bareMemo.set(wrapper, (byIndex = new Map()));
+    if (!byIndex.has(index)) byIndex.set(index, bareCall(wrapper, index, reads));
+    return byIndex.get(index);
   }
 
   /** Per wrapper, per parameter position (and member of it, `1.tick`, for an option): what it enters. */
