@@ -1646,3 +1646,43 @@ describe('unres34: a parameter whose default is the connection the class was giv
     expect(site.evidence).toContain('runs on parameter `db` of `lockedNote`; its one call, at src/fallback.ts:34');
   });
 });
+
+describe('corpus35: an access object handed along as an interface, its connection handed on in an object (xataio)', () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it("reads `access.run(fn)` as the method of the class each caller's `new` constructs", () => {
+    const report = expectAnnotated('corpus35-shapes');
+    // Was unresolved: "`new MemberAccess(memberId)` is not a function rls-guard can follow".
+    expect(at(report, 'src/notes.ts', 8).evidence).toContain(
+      '(`access.run` is `run`, reached through src/notes.ts:13 addNote(memberAccess(memberId), body) ← ' +
+        'memberAccess() at src/notes.ts:13 ← new MemberAccess() at src/access.ts:48)',
+    );
+    // One caller constructs the access that sets nothing: the worst decides.
+    expect(at(report, 'src/notes.ts', 21).evidence).toContain('work({ db: drizzle(pool), memberId: \'\' })');
+  });
+
+  it('keeps the state of a connection the helper hands its callback inside an object (`work({ db })`)', () => {
+    const report = expectAnnotated('corpus35-shapes');
+    // Was unscoped: the transaction the method opened and set the member in was read as a fresh one.
+    expect(at(report, 'src/notes.ts', 37).coverage).toBe('org-scope');
+  });
+
+  it("reads `constructor(private db = inject(DatabaseService))` as that class's instance (needle-di)", () => {
+    const report = expectAnnotated('corpus35-shapes');
+    expect(at(report, 'src/services.ts', 20).evidence).toContain(
+      'runs on drizzle pool from drizzle() at src/database.ts:9',
+    );
+    // The codebase's own lookup function is no container's `inject`: not read.
+    expect(at(report, 'src/services.ts', 29).coverage).toBe('unresolved');
+  });
+});
+
+describe('corpus35: a getter that returns null when no database is configured (CLIaaS)', () => {
+  it('reads `return null` as nothing to run on, not as a second connection', () => {
+    const report = expectAnnotated('corpus35-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/demo-db.ts' && s.line === 31)!;
+    // Was unresolved: "`getDb` returns different connections".
+    expect(site.evidence).toContain('runs on drizzle pool from drizzle() at src/demo-db.ts:10');
+  });
+});
