@@ -4,7 +4,7 @@ import { adapters, type DbAdapter } from '../adapters/index.js';
 import type { classifyStatement } from '../sql/classify.js';
 import type { FactKind } from '../code/fixpoint.js';
 import type { Handle } from './handles.js';
-import { functionName } from '../code/origins.js';
+import { functionName, isNothing } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from '../code/walk.js';
@@ -61,7 +61,9 @@ export function returnsFact(trace: (e: ts.Expression) => Handle): FactKind<ts.Fu
         const into: Handle[] = [];
         for (; next < returns.length && returns[next]!.pos < st.end; next++) {
           const e = returns[next]!.expression;
-          if (e && !nothing(e)) into.push(trace(e));
+          // `return null;` (`getDb()` when no database is configured) gives a caller nothing to run a statement on:
+          // what it writes on runs on the other returns (a write on `null` throws before any SQL is sent).
+          if (e && !isNothing(e)) into.push(trace(e));
         }
         all.push(...into);
         if (guard) guards.push({ param: guard.param, when: guard.when, handle: combine(fn, [trace(guard.returns)]) });
@@ -197,17 +199,6 @@ function aliasedParam(b: ReturnType<typeof lookup>): ReturnType<typeof lookup> {
   if (b?.kind !== 'variable' || b.flags !== 'const' || b.path.length || !b.decl.initializer) return b;
   const init = skipOuter(b.decl.initializer);
   return ts.isIdentifier(init) ? lookup(init) : b;
-}
-
-/**
- * `return null;` (`getDb()` when no database is configured): a caller gets nothing to run a statement on, so what it
- * writes on runs on the function's other returns (a write on `null` throws before any SQL is sent). Not a connection
- * that differs from them.
- */
-function nothing(e: ts.Expression): boolean {
-  const x = skipOuter(e);
-  return x.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(x) && x.text === 'undefined' && !lookup(x)) ||
-    ts.isVoidExpression(x);
 }
 
 /** One connection when every return agrees on it; otherwise no single answer. */

@@ -262,7 +262,8 @@ export class OriginResolver {
     if (!ts.isCallExpression(e)) return undefined;
     const target = this.expr(e.expression, steps + 1);
     if (target.kind !== 'function' || !target.decl.body) return undefined;
-    return onlyReturn(target.decl.body);
+    // `tryDb()` returning `{ db, schema }` or `null` when no database is configured: a member is read off the object.
+    return onlyReturn(target.decl.body, true);
   }
 
   member(origin: Origin, key: string | number, steps = 0): Origin {
@@ -710,16 +711,23 @@ export function isRegExpSpace(c: number): boolean {
  * What a function body returns when it has one return: an arrow's expression, or a block's only return statement's
  * (nested functions aside).
  */
-export function onlyReturn(body: ts.ConciseBody): ts.Expression | undefined {
+export function onlyReturn(body: ts.ConciseBody, skipNothing = false): ts.Expression | undefined {
   if (!ts.isBlock(body)) return body;
   const found: ts.Expression[] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isFunctionLike(n)) return;
-    if (ts.isReturnStatement(n) && n.expression) found.push(n.expression);
+    if (ts.isReturnStatement(n) && n.expression && !(skipNothing && isNothing(n.expression))) found.push(n.expression);
     ts.forEachChild(n, visit);
   };
   ts.forEachChild(body, visit);
   return found.length === 1 ? found[0] : undefined;
+}
+
+/** `null`, `undefined` or `void …`: a value no member can be read off (a caller checks for it first). */
+export function isNothing(e: ts.Expression): boolean {
+  const x = skipOuter(e);
+  return x.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(x) && x.text === 'undefined' && !lookup(x)) ||
+    ts.isVoidExpression(x);
 }
 
 /** `line N`, with the file's name when the others are elsewhere (a replacement from another module). */

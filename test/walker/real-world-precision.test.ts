@@ -1686,3 +1686,13 @@ describe('corpus35: a getter that returns null when no database is configured (C
     expect(site.evidence).toContain('runs on drizzle pool from drizzle() at src/demo-db.ts:10');
   });
 });
+
+describe('corpus35: a loader that returns `{ db, schema }` or null, the schema imported at run time (CLIaaS)', () => {
+  it("reads the object's members: the table from the module imported, the connection from the getter", () => {
+    const report = expectAnnotated('corpus35-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/store.ts' && s.line === 20)!;
+    // Was unresolved: "`conn.schema.notes` cannot be traced to a pgTable(…) declaration".
+    expect(site.tables).toEqual(['public.notes']);
+    expect(site.evidence).toContain('runs on drizzle pool from drizzle() at src/demo-db.ts:10');
+  });
+});
