@@ -1696,3 +1696,13 @@ describe('corpus35: a loader that returns `{ db, schema }` or null, the schema i
     expect(site.evidence).toContain('runs on drizzle pool from drizzle() at src/demo-db.ts:10');
   });
 });
+
+describe('corpus35: a write on an `any` field of a typed context parameter (CLIaaS: `ctx: { db: any, schema }`)', () => {
+  it('is a site judged at its calls, not dropped', () => {
+    const report = expectAnnotated('corpus35-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/merge.ts' && s.line === 23)!;
+    // Was no site at all: the table untraced and `ctx` declared with a type, nothing said it was a database write.
+    expect(site.evidence).toContain('passes it a connection (unscoped)');
+    expect(site.evidence).toContain('`schema.notes` cannot be traced to a pgTable(…) declaration');
+  });
+});
