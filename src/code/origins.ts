@@ -297,6 +297,9 @@ export class OriginResolver {
           const cls = this.expr(e.expression, steps + 1);
           if (cls.kind === 'class') return this.classMember(cls.decl, String(key), steps);
         }
+        // `const [{ db }, schema] = await Promise.all([import('@/db'), import('@/db/schema')])`: each module.
+        const loaded = typeof key === 'number' ? awaitedImport(e, key) : undefined;
+        if (loaded) return this.moduleOrigin(e.getSourceFile(), loaded);
         if (ts.isArrayLiteralExpression(e) && typeof key === 'number') {
           const el = e.elements[key];
           return el && !ts.isSpreadElement(el)
@@ -721,6 +724,22 @@ export function onlyReturn(body: ts.ConciseBody, skipNothing = false): ts.Expres
   };
   ts.forEachChild(body, visit);
   return found.length === 1 ? found[0] : undefined;
+}
+
+/** The constant specifier of the `import(…)` at `index` of `await Promise.all([…])`, when that element is one. */
+function awaitedImport(e: ts.Expression, index: number): string | undefined {
+  if (!ts.isAwaitExpression(e)) return undefined;
+  const all = skipOuter(e.expression);
+  if (!ts.isCallExpression(all) || !ts.isPropertyAccessExpression(all.expression)) return undefined;
+  const { expression: promise, name } = all.expression;
+  if (!ts.isIdentifier(promise) || promise.text !== 'Promise' || name.text !== 'all' || lookup(promise))
+    return undefined;
+  const list = all.arguments[0] && skipOuter(all.arguments[0]);
+  const el = list && ts.isArrayLiteralExpression(list) ? list.elements[index] : undefined;
+  const call = el && skipOuter(el);
+  if (!call || !ts.isCallExpression(call) || call.expression.kind !== ts.SyntaxKind.ImportKeyword) return undefined;
+  const spec = call.arguments[0] && skipOuter(call.arguments[0]);
+  return spec && (ts.isStringLiteral(spec) || ts.isNoSubstitutionTemplateLiteral(spec)) ? spec.text : undefined;
 }
 
 /** `null`, `undefined` or `void …`: a value no member can be read off (a caller checks for it first). */

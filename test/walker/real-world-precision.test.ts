@@ -1706,3 +1706,13 @@ describe('corpus35: a write on an `any` field of a typed context parameter (CLIa
     expect(site.evidence).toContain('`schema.notes` cannot be traced to a pgTable(…) declaration');
   });
 });
+
+describe('corpus35: `const [{ getDb }, schema] = await Promise.all([import(…), import(…)])` (CLIaaS)', () => {
+  it('reads each element as the module imported there', () => {
+    const report = expectAnnotated('corpus35-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/outbox.ts' && s.line === 12)!;
+    // Was no site at all: neither the receiver nor the table was traced, so nothing said it wrote a table.
+    expect(site.tables).toEqual(['public.notes']);
+    expect(site.evidence).toContain('drizzle pool from drizzle() at src/demo-db.ts:10');
+  });
+});
