@@ -94,7 +94,11 @@ export class CallEdges {
       // Calling a parameter: what this function hands its callback.
       const fn = target.binding.fn as ts.FunctionLikeDeclaration;
       const args = this.connectionArgs(call.arguments, state);
-      this.facts.callbackUses.push({ kind: 'invoke', fn, paramIndex: target.binding.index, call, args });
+      // `work({ db, userId })`: the callback reads the connection out of an object, whose state here the settler
+      // needs (program.ts fieldPassed); kept only then, as an edge keeps its caller's.
+      const holds = call.arguments.some((a) => ts.isObjectLiteralExpression(skipOuter(a)));
+      const use = { kind: 'invoke' as const, fn, paramIndex: target.binding.index, call, args };
+      this.facts.callbackUses.push(holds ? { ...use, states: new Map(state) } : use);
       return;
     }
     if (target.kind !== 'function') {

@@ -264,6 +264,8 @@ export type CallbackUse =
       paramIndex: number;
       call: ts.CallExpression;
       args: ({ handle: Handle; state: ConnState } | null)[];
+      /** The connections' states at the call, when an argument is an object the callback reads one out of. */
+      states?: Map<ts.Node, ConnState>;
     }
   | {
       kind: 'forward-helper';

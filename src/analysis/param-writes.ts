@@ -25,15 +25,38 @@ export function onPlainParameter(handle: Handle): handle is Extract<Handle, { ki
   // Declared with a type (`catalog: ServiceService`, `router: Router`): a method of that type, whatever its name says,
   // called as the code's call (linked to its body) or a package's; only an untyped or `any` one is left to its calls.
   const type = handle.binding.decl.type;
-  if (type && !isAnyType(type)) return false;
+  if (type && !isAnyType(type) && !(handle.path?.length === 1 && isAnyType(memberType(type, handle.path[0]!)))) {
+    return false;
+  }
   const fn = handle.binding.fn;
   // A constructor's parameter is what a container injects (nest-di.ts), not what a call passes.
   if (ts.isConstructorDeclaration(fn) || isInlineCallback(fn) || handedInOptions(fn)) return false;
   return !namedCallbackUses(fn);
 }
 
+/**
+ * The declared type of a member of a parameter's type: `db` of `ctx: Ctx` with `interface Ctx { db: any; … }` (or a
+ * type literal, inline or aliased) in the parameter's file. CLIaaS hands its stores `{ db: any, schema }`: a write on
+ * `ctx.db` is as untyped as one on a plain parameter, and its calls decide it (it was no site at all).
+ */
+function memberType(type: ts.TypeNode, key: string | number): ts.TypeNode | undefined {
+  let members: ts.NodeArray<ts.TypeElement> | undefined;
+  if (ts.isTypeLiteralNode(type)) members = type.members;
+  else if (ts.isTypeReferenceNode(type) && ts.isIdentifier(type.typeName) && !type.typeArguments) {
+    const name = type.typeName.text;
+    for (const st of type.getSourceFile().statements) {
+      if (ts.isInterfaceDeclaration(st) && st.name.text === name && !st.heritageClauses) members = st.members;
+      else if (ts.isTypeAliasDeclaration(st) && st.name.text === name && ts.isTypeLiteralNode(st.type))
+        members = st.type.members;
+    }
+  }
+  const m = members?.find((x) => x.name && ts.isIdentifier(x.name) && x.name.text === String(key));
+  return m && ts.isPropertySignature(m) ? m.type : undefined;
+}
+
 /** `any`, `unknown`, or an alias of the file declaring one of them (`type AnyDb = any`). */
-function isAnyType(type: ts.TypeNode): boolean {
+function isAnyType(type: ts.TypeNode | undefined): boolean {
+  if (!type) return false;
   if (type.kind === ts.SyntaxKind.AnyKeyword || type.kind === ts.SyntaxKind.UnknownKeyword) return true;
   if (!ts.isTypeReferenceNode(type) || !ts.isIdentifier(type.typeName) || type.typeArguments) return false;
   const name = type.typeName.text;

@@ -1059,7 +1059,7 @@ class Settler {
       } else {
         const passed = field
           ? this.fieldPassed(
-              { call: use.call, callee: helper, args: use.args, states: new Map(), root: undefined },
+              { call: use.call, callee: helper, args: use.args, states: use.states ?? new Map(), root: undefined },
               execIndex,
               field,
             )

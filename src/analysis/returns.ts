@@ -4,7 +4,7 @@ import { adapters, type DbAdapter } from '../adapters/index.js';
 import type { classifyStatement } from '../sql/classify.js';
 import type { FactKind } from '../code/fixpoint.js';
 import type { Handle } from './handles.js';
-import { functionName } from '../code/origins.js';
+import { functionName, isNothing } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { walkDescendants } from '../code/walk.js';
@@ -61,7 +61,9 @@ export function returnsFact(trace: (e: ts.Expression) => Handle): FactKind<ts.Fu
         const into: Handle[] = [];
         for (; next < returns.length && returns[next]!.pos < st.end; next++) {
           const e = returns[next]!.expression;
-          if (e) into.push(trace(e));
+          // `return null;` (`getDb()` when no database is configured) gives a caller nothing to run a statement on:
+          // what it writes on runs on the other returns (a write on `null` throws before any SQL is sent).
+          if (e && !isNothing(e)) into.push(trace(e));
         }
         all.push(...into);
         if (guard) guards.push({ param: guard.param, when: guard.when, handle: combine(fn, [trace(guard.returns)]) });

@@ -2,8 +2,9 @@ import ts from '../ts.js';
 import type { Origin } from './origins.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
-// The class a constructor parameter property holds when a DI container (NestJS) builds the
-// object: `constructor(private readonly users: UsersService)` or `@Inject(UsersService) users`.
+// The class a constructor parameter property holds when a DI container (NestJS, needle-di) builds the
+// object: `constructor(private readonly users: UsersService)`, `@Inject(UsersService) users` or
+// `users = inject(UsersService)`.
 // Whatever the container passes is an instance of that class (Nest resolves a class token to
 // the class, or to a `useClass` subclass whose inherited methods are the same), so
 // `this.users.create(…)` calls UsersService.create: a call edge like any other, found without
@@ -23,7 +24,7 @@ export function injectedClass(
   if (!ts.isConstructorDeclaration(param.parent)) return undefined;
   // A class token names the class; a string or symbol token (`@Inject('UsersService')`) leaves the declared type,
   // which the calls type-check against: the provided class is it or a subclass.
-  for (const named of [injectToken(param), typeName(param.type)]) {
+  for (const named of [injectToken(param), typeName(param.type), injectDefault(reader, param)]) {
     const origin = named && reader.expr(named);
     if (origin?.kind === 'class') return origin.decl;
   }
@@ -40,6 +41,18 @@ export function injectToken(param: ts.ParameterDeclaration): ts.Expression | und
     if (name === 'Inject') return e.arguments[0];
   }
   return undefined;
+}
+
+/**
+ * `constructor(private db = inject(DatabaseService))` (needle-di, Angular): a package's `inject` given a class token
+ * returns the container's instance of it, and a caller passing the parameter must pass what the default's type is.
+ */
+function injectDefault(reader: ClassReader, param: ts.ParameterDeclaration): ts.Expression | undefined {
+  const init = param.initializer && skipOuter(param.initializer);
+  if (!init || !ts.isCallExpression(init) || !init.arguments[0]) return undefined;
+  const callee = skipOuter(init.expression);
+  const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+  return name === 'inject' && reader.expr(callee).kind === 'external' ? init.arguments[0] : undefined;
 }
 
 /** The identifier a type reference names (`UsersService`, `TransactionHost<…>`), if it is one. */

@@ -262,7 +262,8 @@ export class OriginResolver {
     if (!ts.isCallExpression(e)) return undefined;
     const target = this.expr(e.expression, steps + 1);
     if (target.kind !== 'function' || !target.decl.body) return undefined;
-    return onlyReturn(target.decl.body);
+    // `tryDb()` returning `{ db, schema }` or `null` when no database is configured: a member is read off the object.
+    return onlyReturn(target.decl.body, true);
   }
 
   member(origin: Origin, key: string | number, steps = 0): Origin {
@@ -296,6 +297,9 @@ export class OriginResolver {
           const cls = this.expr(e.expression, steps + 1);
           if (cls.kind === 'class') return this.classMember(cls.decl, String(key), steps);
         }
+        // `const [{ db }, schema] = await Promise.all([import('@/db'), import('@/db/schema')])`: each module.
+        const loaded = typeof key === 'number' ? awaitedImport(e, key) : undefined;
+        if (loaded) return this.moduleOrigin(e.getSourceFile(), loaded);
         if (ts.isArrayLiteralExpression(e) && typeof key === 'number') {
           const el = e.elements[key];
           return el && !ts.isSpreadElement(el)
@@ -710,16 +714,39 @@ export function isRegExpSpace(c: number): boolean {
  * What a function body returns when it has one return: an arrow's expression, or a block's only return statement's
  * (nested functions aside).
  */
-export function onlyReturn(body: ts.ConciseBody): ts.Expression | undefined {
+export function onlyReturn(body: ts.ConciseBody, skipNothing = false): ts.Expression | undefined {
   if (!ts.isBlock(body)) return body;
   const found: ts.Expression[] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isFunctionLike(n)) return;
-    if (ts.isReturnStatement(n) && n.expression) found.push(n.expression);
+    if (ts.isReturnStatement(n) && n.expression && !(skipNothing && isNothing(n.expression))) found.push(n.expression);
     ts.forEachChild(n, visit);
   };
   ts.forEachChild(body, visit);
   return found.length === 1 ? found[0] : undefined;
+}
+
+/** The constant specifier of the `import(…)` at `index` of `await Promise.all([…])`, when that element is one. */
+function awaitedImport(e: ts.Expression, index: number): string | undefined {
+  if (!ts.isAwaitExpression(e)) return undefined;
+  const all = skipOuter(e.expression);
+  if (!ts.isCallExpression(all) || !ts.isPropertyAccessExpression(all.expression)) return undefined;
+  const { expression: promise, name } = all.expression;
+  if (!ts.isIdentifier(promise) || promise.text !== 'Promise' || name.text !== 'all' || lookup(promise))
+    return undefined;
+  const list = all.arguments[0] && skipOuter(all.arguments[0]);
+  const el = list && ts.isArrayLiteralExpression(list) ? list.elements[index] : undefined;
+  const call = el && skipOuter(el);
+  if (!call || !ts.isCallExpression(call) || call.expression.kind !== ts.SyntaxKind.ImportKeyword) return undefined;
+  const spec = call.arguments[0] && skipOuter(call.arguments[0]);
+  return spec && (ts.isStringLiteral(spec) || ts.isNoSubstitutionTemplateLiteral(spec)) ? spec.text : undefined;
+}
+
+/** `null`, `undefined` or `void …`: a value no member can be read off (a caller checks for it first). */
+export function isNothing(e: ts.Expression): boolean {
+  const x = skipOuter(e);
+  return x.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(x) && x.text === 'undefined' && !lookup(x)) ||
+    ts.isVoidExpression(x);
 }
 
 /** `line N`, with the file's name when the others are elsewhere (a replacement from another module). */

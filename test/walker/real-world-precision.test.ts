@@ -1757,3 +1757,73 @@ describe('a Proxy whose traps run each statement in a transaction that states th
     );
   });
 });
+
+describe('corpus35: an access object handed along as an interface, its connection handed on in an object (xataio)', () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it("reads `access.run(fn)` as the method of the class each caller's `new` constructs", () => {
+    const report = expectAnnotated('corpus35-shapes');
+    // Was unresolved: "`new MemberAccess(memberId)` is not a function rls-guard can follow".
+    expect(at(report, 'src/notes.ts', 8).evidence).toContain(
+      '(`access.run` is `run`, reached through src/notes.ts:13 addNote(memberAccess(memberId), body) ← ' +
+        'memberAccess() at src/notes.ts:13 ← new MemberAccess() at src/access.ts:48)',
+    );
+    // One caller constructs the access that sets nothing: the worst decides.
+    expect(at(report, 'src/notes.ts', 21).evidence).toContain('work({ db: drizzle(pool), memberId: \'\' })');
+  });
+
+  it('keeps the state of a connection the helper hands its callback inside an object (`work({ db })`)', () => {
+    const report = expectAnnotated('corpus35-shapes');
+    // Was unscoped: the transaction the method opened and set the member in was read as a fresh one.
+    expect(at(report, 'src/notes.ts', 37).coverage).toBe('org-scope');
+  });
+
+  it("reads `constructor(private db = inject(DatabaseService))` as that class's instance (needle-di)", () => {
+    const report = expectAnnotated('corpus35-shapes');
+    expect(at(report, 'src/services.ts', 20).evidence).toContain(
+      'runs on drizzle pool from drizzle() at src/database.ts:9',
+    );
+    // The codebase's own lookup function is no container's `inject`: not read.
+    expect(at(report, 'src/services.ts', 29).coverage).toBe('unresolved');
+  });
+});
+
+describe('corpus35: a getter that returns null when no database is configured (CLIaaS)', () => {
+  it('reads `return null` as nothing to run on, not as a second connection', () => {
+    const report = expectAnnotated('corpus35-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/demo-db.ts' && s.line === 31)!;
+    // Was unresolved: "`getDb` returns different connections".
+    expect(site.evidence).toContain('runs on drizzle pool from drizzle() at src/demo-db.ts:10');
+  });
+});
+
+describe('corpus35: a loader that returns `{ db, schema }` or null, the schema imported at run time (CLIaaS)', () => {
+  it("reads the object's members: the table from the module imported, the connection from the getter", () => {
+    const report = expectAnnotated('corpus35-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/store.ts' && s.line === 20)!;
+    // Was unresolved: "`conn.schema.notes` cannot be traced to a pgTable(…) declaration".
+    expect(site.tables).toEqual(['public.notes']);
+    expect(site.evidence).toContain('runs on drizzle pool from drizzle() at src/demo-db.ts:10');
+  });
+});
+
+describe('corpus35: a write on an `any` field of a typed context parameter (CLIaaS: `ctx: { db: any, schema }`)', () => {
+  it('is a site judged at its calls, not dropped', () => {
+    const report = expectAnnotated('corpus35-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/merge.ts' && s.line === 23)!;
+    // Was no site at all: the table untraced and `ctx` declared with a type, nothing said it was a database write.
+    expect(site.evidence).toContain('passes it a connection (unscoped)');
+    expect(site.evidence).toContain('`schema.notes` cannot be traced to a pgTable(…) declaration');
+  });
+});
+
+describe('corpus35: `const [{ getDb }, schema] = await Promise.all([import(…), import(…)])` (CLIaaS)', () => {
+  it('reads each element as the module imported there', () => {
+    const report = expectAnnotated('corpus35-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/outbox.ts' && s.line === 12)!;
+    // Was no site at all: neither the receiver nor the table was traced, so nothing said it wrote a table.
+    expect(site.tables).toEqual(['public.notes']);
+    expect(site.evidence).toContain('drizzle pool from drizzle() at src/demo-db.ts:10');
+  });
+});

@@ -141,6 +141,7 @@ class Follower {
     if (ts.isCallExpression(e)) return this.returned(e, keys, made, steps, chain);
     const service = ts.isYieldExpression(e) ? this.deps.effectTag?.(e) : undefined;
     if (service) return this.service(service, keys, made, steps, chain);
+    if (ts.isNewExpression(e) && keys.length > 0) return this.constructed(e, keys, made, steps, chain);
     const o = this.deps.origins.expr(e);
     switch (o.kind) {
       case 'function':
@@ -233,6 +234,26 @@ class Follower {
       for (const r of returns) merge(out, this.value(r, keys, inner, steps + 1, via));
     }
     return out;
+  }
+
+  /**
+   * `new UserAccess(id)` read at `run`: that method of the class of the codebase it constructs (its own or a base
+   * class's, as the origin resolver reads a member of `new C()`). An access object handed along as an interface
+   * (`access.run(fn)` with `access: Access` given `new UserAccess(id)` by a caller) reaches its class's helper here.
+   */
+  private constructed(e: ts.NewExpression, keys: readonly (string | number)[], made: Made | undefined,
+    steps: number, chain: string[]): Denoted {
+    const [key, ...rest] = keys;
+    const m = this.deps.origins.member(this.deps.origins.expr(e), key!);
+    const cls = this.quiet ? '' : shortText(e.expression, 40);
+    const via = this.quiet ? chain : [...chain, `new ${cls}() at ${where(e, this.deps.root)}`];
+    if (m.kind === 'function')
+      return rest.length === 0
+        ? { ...none(), helpers: [{ fn: m.decl, ...(made ? { made } : {}), chain: via }] }
+        : this.gap(() => `\`${cls}.${String(key)}\` is a method, not an object`);
+    if (m.kind === 'expr') return this.value(m.expr, rest, made, steps + 1, via);
+    return this.gap(() =>
+      m.kind === 'unknown' ? m.reason : `\`${shortText(e, 40)}\` has no method rls-guard can follow`);
   }
 
   /** A parameter: the argument of the factory call that made the helper, or of every call of its function. */
