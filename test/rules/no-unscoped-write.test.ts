@@ -571,6 +571,21 @@ ruleTester.run('no-unscoped-write', rule, {
       ],
     },
     {
+      name: 'a transaction whose only context SET takes its value as a bind parameter, which Postgres rejects (judge35)',
+      filename: ROLES_AND_SETTINGS,
+      code: `
+        import { Pool } from 'pg';
+        const pool = new Pool();
+        export async function note(orgId, body) {
+          const client = await pool.connect();
+          await client.query('BEGIN');
+          await client.query('SET LOCAL app.current_org_id = $1', [orgId]);
+          await client.query('INSERT INTO notes (org_id, body) VALUES ($1, $2)', [orgId, body]);
+          await client.query('COMMIT');
+        }`,
+      errors: [{ messageId: 'rejectedSet', line: 8 }],
+    },
+    {
       name: 'the same write where the package\'s scope helper switches no role: the message of a pool write',
       filename: path.join(ROLE_SWITCH, 'billing/src/case.ts'),
       code: `
