@@ -35,6 +35,12 @@ export interface ReplayResult {
    * beside alterations that bring an older database to it): what they ask for exists, nothing of RLS is lost.
    */
   existing: { file: string; line: number }[];
+  /**
+   * `COPY` statements, not run: a dump's `COPY t FROM stdin` is followed by its rows in the psql script, which a
+   * statement on its own does not carry, and PGlite then waits for them without end (kurrier's baikal.sql held the
+   * schema worker until its 120 s guard). They move rows; no row level security fact is in them.
+   */
+  copies?: { file: string; line: number }[];
   /** Roles the migrations referenced that the environment would provide; created NOLOGIN to go on. */
   providedRoles: string[];
   durationMs: number;
@@ -173,6 +179,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
   const failures: ReplayFailure[] = [];
   const retried: { file: string; line: number }[] = [];
   const existing: { file: string; line: number }[] = [];
+  const copies: { file: string; line: number }[] = [];
   const providedRoles = new Set<string>();
   const locations: CatalogLocations = { tables: {}, functions: {} };
   let tables = new Map<string, { rls: boolean; force: boolean }>();
@@ -250,6 +257,10 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
         // Each statement runs on its own so that one failure cannot abort the rest; the
         // migrations' own BEGIN/COMMIT would only stretch an aborted transaction.
         if (parsed.ok && parsed.statements.every((s) => 'TransactionStmt' in s.stmt)) continue;
+        if (parsed.ok && parsed.statements.length && parsed.statements.every((st) => 'CopyStmt' in st.stmt)) {
+          copies.push(at);
+          continue;
+        }
         const inert = parsed.ok && parsed.statements.every((st) => INERT.has(Object.keys(st.stmt)[0]!));
         const place = ++seq;
         const error = await execWithProvidedRoles(pg, piece.text, providedRoles);
@@ -362,6 +373,7 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
       failures,
       retried,
       existing,
+      copies,
       providedRoles: [...providedRoles].sort(),
       durationMs: performance.now() - started,
     };

@@ -49,6 +49,9 @@ export function replayedModel(replay: ReplayResult, staticModel: RlsModel, ref: 
     ...notesPerFile(replay.existing ?? [], (n, lines) =>
       `${n} statement(s) (${lines}) create a table, index or column another migration created already: skipped ` +
       `(no row level security fact is lost)`),
+    ...notesPerFile(replay.copies ?? [], (n, lines) =>
+      `${n} COPY statement(s) (${lines}) move rows through the client: not run, as their rows are not in the ` +
+      `statement (a dump's \`COPY … FROM stdin\` would wait for them); no row level security fact is lost`),
   ];
   const sources: SchemaSource[] = [{ kind: 'migrations', ref, method: 'replay' }];
   if (fallback.size) sources.push({ kind: 'migrations', ref, method: 'static', facts: [...fallback].sort() });

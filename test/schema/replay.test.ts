@@ -325,4 +325,26 @@ describe('replaying in dependency order', () => {
     const note = model.diagnostics.find((d) => d.file === 'db/tables/tags.sql' && !d.incomplete)!;
     expect(note.message).toMatch(/^2 statement\(s\) \(line 1, 3\) create a table, index or column .* skipped/);
   });
+
+  // A pg_dump file among the migrations (kurrier's baikal.sql): `COPY … FROM stdin` is followed by its rows and `\.`,
+  // which psql sends and a statement on its own does not carry. PGlite, given the statement, waits for the rows
+  // without end (the schema worker's 120 s guard stopped it, and the audit fell back to the static reading).
+  it('does not run a dump\'s COPY … FROM stdin, and goes on to the statements after it', async () => {
+    const dump = [
+      {
+        path: 'db/init/dump.sql',
+        text:
+          'CREATE TABLE public.notes (id integer, org_id text);\n' +
+          'COPY public.notes (id, org_id) FROM stdin;\n' +
+          '\\.\n',
+      },
+      { path: 'db/init/rls.sql', text: 'ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;\n' },
+    ];
+    const result = await replayMigrations(dump);
+    expect(result.copies).toEqual([{ file: 'db/init/dump.sql', line: 2 }]);
+    const model = replayedModel(result, buildModel(dump), 'db');
+    expect(model.tables.get('public.notes')!.rlsEnabled).toBe(true);
+    const note = model.diagnostics.find((d) => d.message.includes('COPY statement'))!;
+    expect(note.message).toMatch(/^1 COPY statement\(s\) \(line 2\) move rows through the client: not run/);
+  }, 30_000);
 });
