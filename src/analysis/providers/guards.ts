@@ -1,6 +1,6 @@
 import ts from '../../ts.js';
 import type { Handle, ParamBinding } from '../handles.js';
-import type { OriginResolver } from '../../code/origins.js';
+import { isNothing, type OriginResolver } from '../../code/origins.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 
 // Runtime guards that tell a pool from a checked-out client, as TypeScript narrows the union
@@ -130,10 +130,5 @@ function passesNothing(call: ts.CallExpression, index: number, param: ts.Paramet
   if (call.arguments.slice(0, index + 1).some(ts.isSpreadElement)) return false;
   const arg = call.arguments[index];
   if (!arg) return !param.initializer && !param.dotDotDotToken;
-  const e = skipOuter(arg);
-  return (
-    (ts.isIdentifier(e) && e.text === 'undefined') ||
-    e.kind === ts.SyntaxKind.NullKeyword ||
-    ts.isVoidExpression(e)
-  );
+  return isNothing(arg);
 }
