@@ -492,6 +492,25 @@ function transactionPath(method: ts.MethodDeclaration, member: StoreMember, deps
   runnerCalls(target!, index, member, true, deps, 0);
 }
 
+/** A file's entries into `store`: each `S.run(value, …)` and `S.enterWith(value)`, with the value entered. */
+export function entriesInto(
+  sf: ts.SourceFile,
+  store: Store,
+  ambient: AmbientProviders,
+): { call: ts.CallExpression; value: ts.Expression }[] {
+  const out: { call: ts.CallExpression; value: ts.Expression }[] = [];
+  for (const n of indexedNodes(sf)) {
+    if (!ts.isCallExpression(n)) continue;
+    const callee = skipOuter(n.expression);
+    if (!ts.isPropertyAccessExpression(callee)) continue;
+    const run = callee.name.text === 'run' ? ambient.runCall(n) : undefined;
+    const entersWith = callee.name.text === 'enterWith' && n.arguments.length === 1;
+    const into = run?.store ?? (entersWith ? ambient.storeOf(callee.expression) : undefined);
+    if (into === store) out.push({ call: n, value: run ? run.value : n.arguments[0]! });
+  }
+  return out;
+}
+
 /**
  * Every entry into the store across the program (test files left out, as their calls are for a function that is not
  * in one), each judged, and no assignment to its member: the sets of each entry that puts a new transaction there.
@@ -504,15 +523,8 @@ function storeEntries(member: StoreMember, deps: ScopingDeps, testsToo: boolean)
     if (!testsToo && isTestFile(sf, deps.root)) continue;
     const t = sf.text;
     if (!t.includes('.run(') && !t.includes('.enterWith(') && !t.includes(`.${member.member} =`)) continue;
-    for (const n of indexedNodes(sf)) {
-      if (!ts.isCallExpression(n)) continue;
-      const callee = skipOuter(n.expression);
-      if (!ts.isPropertyAccessExpression(callee)) continue;
-      const run = callee.name.text === 'run' ? deps.ambient.runCall(n) : undefined;
-      const entersWith = callee.name.text === 'enterWith' && n.arguments.length === 1;
-      const into = run?.store ?? (entersWith ? deps.ambient.storeOf(callee.expression) : undefined);
-      if (into !== member.store) continue;
-      const entered = enteredValue(run ? run.value : n.arguments[0]!, n, member, deps);
+    for (const { call, value } of entriesInto(sf, member.store, deps.ambient)) {
+      const entered = enteredValue(value, call, member, deps);
       if (entered.sets.length) made.push(entered.sets);
     }
     for (const a of assignmentsIn(sf)) {

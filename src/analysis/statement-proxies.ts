@@ -1,13 +1,12 @@
 import ts from '../ts.js';
 import { returnedExpressions } from '../code/own-returns.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
-import { indexedNodes } from '../code/file-nodes.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { type AmbientProviders, proxyTraps, type Store } from './ambient/providers.js';
 import { isTestFile } from './providers/helper-values.js';
 import { memberKnownSet } from './ambient/reach.js';
 import { queryOf } from './providers/setters.js';
-import { localSets, type ScopingDeps, type Stated } from './scoping-sessions.js';
+import { entriesInto, localSets, type ScopingDeps, type Stated } from './scoping-sessions.js';
 
 // A Proxy over a client whose query methods run each statement in a transaction of their own after setting the org
 // context from an AsyncLocalStorage (session35: memex-ai's `rlsClient`, one micro-transaction per statement):
@@ -340,17 +339,8 @@ function enteredWithMember(store: Store, member: string, deps: ProxyDeps, testsT
   for (const sf of deps.files()) {
     if (!testsToo && isTestFile(sf, deps.root)) continue;
     if (!sf.text.includes('.run(') && !sf.text.includes('.enterWith(')) continue;
-    for (const n of indexedNodes(sf)) {
-      if (!ts.isCallExpression(n)) continue;
-      const callee = skipOuter(n.expression);
-      if (!ts.isPropertyAccessExpression(callee)) continue;
-      const run = callee.name.text === 'run' ? deps.ambient.runCall(n) : undefined;
-      const into = run?.store ??
-        (callee.name.text === 'enterWith' && n.arguments.length === 1
-          ? deps.ambient.storeOf(callee.expression)
-          : undefined);
-      if (into !== store) continue;
-      if (!memberKnownSet(run ? run.value : n.arguments[0]!, member, true)) return n;
+    for (const { call, value } of entriesInto(sf, store, deps.ambient)) {
+      if (!memberKnownSet(value, member, true)) return call;
       entries++;
     }
   }
