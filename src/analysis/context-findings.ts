@@ -4,6 +4,7 @@ import type { AnalysisConfig } from './config.js';
 import type { ContextChange } from '../sql/classify.js';
 import type { ContextEvidence, QueryNode } from './facts.js';
 import type { Handle, HandleResolver } from './handles.js';
+import { destroyedOnRelease } from './destroyed-clients.js';
 
 // Findings about where the org context is set: on a pool, session-wide, or transaction-locally
 // with no transaction open (the writes after it are not covered).
@@ -44,7 +45,11 @@ export function contextSetFinding(
     report('no-pool-scoped-context', call, messageId, { pool: handle.label, set: desc }, `pool:${desc}`);
     return;
   }
-  if (local !== true && !(handle.kind === 'executor' && handle.exec === 'client')) {
+  // A dedicated connection's next statement runs on it; a pooled one's (a library transaction on a pool) is another
+  // borrower's once it commits.
+  if (local !== true && !(handle.kind === 'executor' && handle.exec === 'client' && !handle.pooled)) {
+    // A checked-out client only ever released with `true` is destroyed: nothing it carries goes back to the pool.
+    if (handle.kind === 'executor' && handle.exec === 'pool-client' && destroyedOnRelease(handle.key)) return;
     const data = { set: desc, connection: describe(handle) };
     report('no-pool-scoped-context', call, 'sessionWide', data, `session:${desc}`);
   }

@@ -87,6 +87,11 @@ export type Handle =
       login?: LoginRole;
       /** Not Postgres: the database its dialect speaks to, as evidence (other-dialect.ts). */
       otherDatabase?: string;
+      /**
+       * A library's transaction opened on a pool (`db.transaction(…)` on a Drizzle instance over a `Pool`, postgres.js
+       * `sql.begin`): one connection until the commit, then back to the pool with whatever was set session-wide.
+       */
+      pooled?: true;
       open?: OpenContainer;
     }
   /** `settings`: what the provider sets, when known (a table whose policies read none of them is not covered). */

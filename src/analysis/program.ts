@@ -1154,6 +1154,7 @@ function openedOn(
     handle: {
       ...handle,
       exec: handle.exec === 'pool' ? 'client' : handle.exec,
+      ...(handle.exec === 'pool' ? { pooled: true as const } : {}),
       transaction: opened.transaction,
       label: `the transaction ${opened.transaction} opens at ${where(opened.at, root)} on ${handle.label}`,
     },

@@ -35,6 +35,41 @@ ruleTester.run('no-pool-scoped-context', rule, {
         }`,
     },
     {
+      name: 'a session-wide SET in a library transaction over a dedicated Client: the connection is not shared',
+      filename,
+      code: `
+        import { sql } from 'drizzle-orm';
+        import { drizzle } from 'drizzle-orm/node-postgres';
+        import { Client } from 'pg';
+        export async function run(orgId) {
+          const client = new Client();
+          await client.connect();
+          const db = drizzle(client);
+          await db.transaction(async (tx) => {
+            await tx.execute(sql.raw(\`SET app.current_org_id = '\${orgId}'\`));
+          });
+          await client.end();
+        }`,
+    },
+    {
+      name: 'a checked-out client only ever released with true is destroyed: its session setting reaches no one',
+      filename,
+      code: `
+        import { sql } from 'drizzle-orm';
+        import { drizzle } from 'drizzle-orm/node-postgres';
+        import { pool } from './db';
+        export async function run(orgId, fn) {
+          const client = await pool.connect();
+          try {
+            const db = drizzle(client);
+            await db.execute(sql.raw(\`SET app.current_org_id = '\${orgId}'\`));
+            return await fn(db);
+          } finally {
+            client.release(true);
+          }
+        }`,
+    },
+    {
       name: 'pg-promise formats $1 into the text itself, so SET LOCAL with $1 sets the context',
       filename,
       code: `
@@ -99,6 +134,75 @@ ruleTester.run('no-pool-scoped-context', rule, {
           c.release();
         }`,
       errors: [{ messageId: 'sessionWide', line: 5 }, { messageId: 'sessionWide', line: 6 }],
+    },
+    {
+      name: "a session-wide SET in a library transaction on a pool outlives the commit on that pool's connection",
+      filename,
+      code: `
+        import { sql } from 'drizzle-orm';
+        import { drizzle } from 'drizzle-orm/node-postgres';
+        import { Pool } from 'pg';
+        const db = drizzle(new Pool());
+        export async function run(orgId, name) {
+          await db.transaction(async (tx) => {
+            await tx.execute(sql.raw(\`SET app.current_org_id = '\${orgId}'\`));
+            await tx.execute(sql\`UPDATE projects SET name = \${name}\`);
+          });
+        }`,
+      errors: [{ messageId: 'sessionWide', line: 8 }],
+    },
+    {
+      name: "set_config(…, false) in postgres.js's sql.begin on the shared pool stays on the connection",
+      filename,
+      code: `
+        import postgres from 'postgres';
+        const sql = postgres(process.env.DATABASE_URL);
+        export const run = (orgId) =>
+          sql.begin(async (tx) => {
+            await tx\`SELECT set_config('app.current_org_id', \${orgId}, false)\`;
+            await tx\`DELETE FROM audit_logs\`;
+          });`,
+      errors: [{ messageId: 'sessionWide', line: 6 }],
+    },
+    {
+      name: "a session-wide SET in knex's transaction on its pool",
+      filename,
+      code: `
+        import Knex from 'knex';
+        const knex = Knex({ client: 'pg', connection: process.env.DATABASE_URL });
+        export const run = () =>
+          knex.transaction(async (trx) => {
+            await trx.raw("SET app.current_org_id = 'abc'");
+            await trx('projects').update({ name: 'x' });
+          });`,
+      errors: [{ messageId: 'sessionWide', line: 6 }],
+    },
+    {
+      name: 'released with true on one path and handed back on another: the setting can reach the next borrower',
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function run(orgId, ok) {
+          const client = await pool.connect();
+          await client.query("SELECT set_config('app.current_org_id', $1, false)", [orgId]);
+          if (ok) client.release();
+          else client.release(true);
+        }`,
+      errors: [{ messageId: 'sessionWide', line: 5 }],
+    },
+    {
+      name: "a client handed to the code's own function may be released there without true",
+      filename,
+      code: `
+        import { pool } from './db';
+        import { finish } from './finish';
+        export async function run(orgId) {
+          const client = await pool.connect();
+          await client.query("SELECT set_config('app.current_org_id', $1, false)", [orgId]);
+          finish(client);
+          client.release(true);
+        }`,
+      errors: [{ messageId: 'sessionWide', line: 6 }],
     },
     {
       name: 'SET LOCAL on a checked-out client with no transaction open has no effect',

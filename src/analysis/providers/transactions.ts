@@ -115,6 +115,7 @@ function opened(
     label: `\`${binding.name}\`, the transaction ${shortText(receiverExpr, 20)}.${method}() opens at ` +
       `${where(call, root)}${via}`,
     ...loginOf(receiver),
+    ...(receiver.kind === 'executor' && receiver.exec === 'pool' ? { pooled: true as const } : {}),
   };
 }
 
