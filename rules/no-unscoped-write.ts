@@ -59,6 +59,12 @@ export default createRule<[], MessageIds>({
         `${HEAD} SET takes no bind parameters, so that value is never set and nothing else in the transaction ` +
         "sets the org context. Fix: set it with SELECT set_config('{{setting}}', $1, true) in place of the SET, " +
         'which takes the value as a parameter.',
+      /** The context set is the empty string (a cleanup's value): no org, so no row passes the policies. */
+      emptyContext:
+        `${HEAD} The org context set on this connection is the empty string, which names no org, so no row ` +
+        "passes the policies. Fix: set the org's id (set_config('{{setting}}', $1, true) with the tenant's id) " +
+        'before the write, and clear it only after the last write, or run deliberate cross-org work on an admin ' +
+        'connection.',
       /** Outside any transaction that sets the context. */
       notScoped:
         `${HEAD} Nothing sets the org context on this connection. ` +

@@ -36,7 +36,9 @@ export function contextSetFinding(
   for (let n: ts.Node | undefined = call.parent; n; n = n.parent) {
     if (isFunctionLike(n) && deps.handles.isTenantHook(n)) return;
   }
-  const setting = [...deps.config.contextSettings][0] ?? 'app.current_org_id';
+  // Clearing the context to '' leaves nothing behind for a next borrower, and covers no write it could miss.
+  if (cleared(ev)) return;
+  const setting = ev.setting ?? [...deps.config.contextSettings][0] ?? 'app.current_org_id';
   const flag = local === true ? 'true' : local === false ? 'false' : '?';
   const desc = `${ev.via === 'set_config' ? `set_config('${setting}', …, ${flag})` : ev.via}`;
   if (handle.kind === 'executor' && handle.exec === 'pool' && !implicit) {
@@ -61,6 +63,7 @@ export function contextSetFinding(
  * its own statement. Either way the writes after it are not covered.
  */
 export function localOutsideTransaction(report: Report, call: QueryNode, handle: Handle, ev: ContextEvidence): void {
+  if (cleared(ev)) return;
   const spelled: Record<string, string> = {
     'SET LOCAL': `SET LOCAL ${ev.setting}`,
     set_config: `set_config('${ev.setting}', …, true)`,
@@ -95,4 +98,9 @@ export function describe(handle: Handle): string {
     default:
       return 'a value that is not a known database connection';
   }
+}
+
+/** A set of the context to the constant '' (a cleanup). */
+function cleared(ev: ContextEvidence): boolean {
+  return !!ev.value && 'constant' in ev.value && ev.value.constant === '';
 }

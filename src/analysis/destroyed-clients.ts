@@ -6,8 +6,9 @@ import { adapters } from '../adapters/index.js';
 // A pooled client released with a truthy argument (`client.release(true)`, pg's "destroy it") is closed, not handed
 // back to the pool: what was set on it session-wide reaches no other borrower. Only a client the code keeps to itself
 // counts: held by a const whose every use is a call of one of its methods or an argument of a database library's
-// function (a query builder's instance over it, `drizzle(client)`), released at least once and every time with `true`. Any other
-// use (returned, stored, handed to the code's own function, a release without `true`) may hand it back undestroyed.
+// function (a query builder's instance over it, `drizzle(client)`), released at least once and every time with
+// `true`. Any other use (returned, stored, handed to the code's own function, a release without `true`) may hand it
+// back undestroyed.
 
 /** Whether the client `connect` (the `pool.connect()` call) checks out is only ever released with `true`. */
 export function destroyedOnRelease(connect: ts.Node): boolean {

@@ -67,6 +67,8 @@ export type UnscopedProblem =
   | 'transactionWithoutContext'
   /** In a transaction whose only context set is a SET with a bind parameter, which Postgres rejects. */
   | 'rejectedSet'
+  /** The only context set is the empty string (a cleanup's value): the policies compare the row with no org. */
+  | 'emptyContext'
   | 'notScoped'
   | 'otherSetting'
   | 'commandSetting'

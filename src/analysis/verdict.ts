@@ -24,8 +24,8 @@ export function judge(
   const judged = judgeConnection(handle, state, root, table, policies, bypassRoles, roleKey);
   const note = 'coverage' in judged && judged.coverage === 'unscoped' ? deployedLoginNote(handle) : undefined;
   const v = note && 'coverage' in judged ? { ...judged, evidence: `${judged.evidence}; ${note}` } : judged;
+  if (!('coverage' in v) || v.coverage !== 'org-scope') return v;
   const switches = policies?.switches;
-  if (!switches?.size || !('coverage' in v) || v.coverage !== 'org-scope') return v;
   const set: { setting: string; value?: SetValue }[] =
     handle.kind === 'scoped' && handle.settings
       ? [...handle.settings].map((setting) => {
@@ -37,6 +37,17 @@ export function judge(
             ? [ev, ...(ev.also ?? [])].map(setValueOf)
             : [],
         );
+  const cleared = clearedContext(set, policies);
+  if (cleared) {
+    return {
+      coverage: 'unscoped',
+      via: null,
+      evidence: `${v.evidence}; but it sets ${cleared} to '' (the empty string: no org), and no setting the ` +
+        `policies of ${table} read holds another value, so the org the policies compare the row with is none`,
+      problem: 'emptyContext',
+    };
+  }
+  if (!switches?.size) return v;
   const found = set.map((x) => ({ ...x, setting: x.setting.toLowerCase() })).filter((x) => switches.has(x.setting));
   const hit = found.find((x) => bypasses(switches.get(x.setting)!, x.value));
   if (!hit) return offSwitch(v, v.evidence, found, set, switches, table, policies!);
@@ -51,6 +62,21 @@ export function judge(
       `(${sw.at.file}:${sw.at.line}) ${reads}: a switch that lets the connection through to ` +
       'every row, so this write bypasses RLS as an admin connection does',
   };
+}
+
+/**
+ * The setting a context set clears: every setting set that the table's policies read (any, when the policies are not
+ * known) holds the constant '' (a cleanup's `set_config('app.org_id', '', true)`), so the policies compare each row
+ * with no org. Not where a bypass switch is thrown by '' (the switches decide that).
+ */
+function clearedContext(
+  set: readonly { setting: string; value?: SetValue }[],
+  policies: WritePolicies | undefined,
+): string | undefined {
+  const read = set.filter((x) => x.setting && (!policies || policies.settings.has(x.setting.toLowerCase())));
+  if (!read.length || !read.every((x) => x.value && 'constant' in x.value && x.value.constant === '')) return undefined;
+  if (read.some((x) => policies?.switches?.get(x.setting.toLowerCase())?.value === '')) return undefined;
+  return read[0]!.setting;
 }
 
 /** A set's setting and, when known, its value. */

@@ -1,5 +1,9 @@
 import rule from '../../rules/no-pool-scoped-context.js';
-import { filename, ruleTester } from './tester.js';
+import path from 'node:path';
+import { FIXTURE, filename, ruleTester } from './tester.js';
+
+const ROLES_AND_SETTINGS = path.join(FIXTURE, 'roles-and-settings/src/case.ts');
+const CLIENT = 'pooled client from pool.connect() at src/case.ts:5';
 
 ruleTester.run('no-pool-scoped-context', rule, {
   valid: [
@@ -67,6 +71,19 @@ ruleTester.run('no-pool-scoped-context', rule, {
           } finally {
             client.release(true);
           }
+        }`,
+    },
+    {
+      name: "clearing the context to '' before the release leaves no org on the connection",
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function release(c) {
+          await pool.query("SELECT set_config('app.current_org_id', '', false)");
+          const d = await pool.connect();
+          await d.query("SELECT set_config('app.current_org_id', '', false)");
+          await d.query("SELECT set_config('app.current_org_id', '', true)");
+          d.release();
         }`,
     },
     {
@@ -203,6 +220,26 @@ ruleTester.run('no-pool-scoped-context', rule, {
           client.release(true);
         }`,
       errors: [{ messageId: 'sessionWide', line: 6 }],
+    },
+    {
+      name: 'each setting of one statement is named in its own finding, and the one cleared has none',
+      filename: ROLES_AND_SETTINGS,
+      code: `
+        import { Pool } from 'pg';
+        const pool = new Pool();
+        export async function run(orgId, tenant) {
+          const c = await pool.connect();
+          await c.query(
+            "SELECT set_config('app.current_org_id', $1, false), set_config('app.current_tenant', $2, false)",
+            [orgId, tenant],
+          );
+          await c.query("SELECT set_config('app.current_org_id', '', false), set_config('app.current_tenant', '', false)");
+          c.release();
+        }`,
+      errors: [
+        { messageId: 'sessionWide', line: 6, data: { set: "set_config('app.current_org_id', …, false)", connection: CLIENT } },
+        { messageId: 'sessionWide', line: 6, data: { set: "set_config('app.current_tenant', …, false)", connection: CLIENT } },
+      ],
     },
     {
       name: 'SET LOCAL on a checked-out client with no transaction open has no effect',

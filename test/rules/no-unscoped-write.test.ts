@@ -33,6 +33,21 @@ const ALTERATION_WRITE = `
 ruleTester.run('no-unscoped-write', rule, {
   valid: [
     {
+      name: "the context cleared to '' only after the last write: the write ran with the org set",
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function rename(orgId, name) {
+          const c = await pool.connect();
+          await c.query('BEGIN');
+          await c.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+          await c.query('UPDATE projects SET name = $1', [name]);
+          await c.query("SELECT set_config('app.current_org_id', '', true)");
+          await c.query('COMMIT');
+          c.release();
+        }`,
+    },
+    {
       name: "a code migration found by its shape, not its path: its writes are set aside, as rls-guard audit does",
       filename: path.join(ALTERATIONS, '1.0.0-1700000002-seed-items.ts'),
       code: ALTERATION_WRITE,
@@ -210,6 +225,20 @@ ruleTester.run('no-unscoped-write', rule, {
     },
   ],
   invalid: [
+    {
+      name: "a write after the context is cleared to '': the policies compare each row with no org",
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function purge() {
+          const c = await pool.connect();
+          await c.query('BEGIN');
+          await c.query("SELECT set_config('app.current_org_id', '', true)");
+          await c.query('DELETE FROM projects');
+          await c.query('COMMIT');
+        }`,
+      errors: [{ messageId: 'emptyContext', line: 7 }],
+    },
     {
       name: 'the same write in an app file is reported',
       filename: path.join(FIXTURE, 'src/jobs/case.ts'),
