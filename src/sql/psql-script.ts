@@ -182,14 +182,14 @@ class ScriptReader {
       if (!this.active) this.blank(at, this.bytes.length);
       return null;
     }
-    for (const t of found) {
+    for (const [i, t] of found.entries()) {
       if (t.text === ';') {
         const data = this.endStatement(t.end);
         if (data !== null) return data;
       } else if (t.text === '\\') {
         if (!this.active) this.blank(at, t.start);
         return this.metaCommand(t.start);
-      } else if (t.text === ':' && this.active) this.variable(t, found);
+      } else if (t.text === ':' && this.active) this.variable(found, i);
     }
     if (!this.active) this.blank(at, this.bytes.length);
     this.finishPiece(this.bytes.length);
@@ -266,8 +266,7 @@ class ScriptReader {
 
   /** A `;` ends the statement: COPY data after a `COPY … FROM stdin` is skipped (returns where reading resumes). */
   private endStatement(end: number): number | null {
-    const piece = this.bytes.subarray(this.pieceStart, end - 1).toString();
-    const isCopy = this.active && copyFromStdin(piece);
+    const isCopy = this.active && copyFromStdin(this.pieceText(this.pieceStart, end - 1));
     this.finishPiece(end);
     if (!isCopy) return null;
     return this.skipData(this.lineEnd(end));
@@ -290,6 +289,13 @@ class ScriptReader {
     return this.bytes.length;
   }
 
+  /** The text psql sends for the bytes [start, end): the meta-command lines in it blanked, its variables substituted. */
+  private pieceText(start: number, end: number): string {
+    const inside = this.edits.filter((e) => e.start >= start && e.end <= end);
+    // Edits before `start` are left out, so the bytes before it are the file's own and its offset holds.
+    return Buffer.from(applyEdits(this.bytes.subarray(0, end), inside)).subarray(start).toString();
+  }
+
   /**
    * The statement psql collected ends (at a `;` or a `\g`): one that names a variable with no value and does not
    * parse as it stands is not read, and says why (psql would send it as it is, and the server would reject it).
@@ -300,10 +306,7 @@ class ScriptReader {
     if (this.missing.length === 0) return;
     const names = [...new Set(this.missing)];
     this.missing = [];
-    const inside = this.edits.filter((e) => e.start >= start && e.end <= end);
-    // Edits before `start` are left out, so the bytes before it are the file's own and its offset holds.
-    const own = Buffer.from(applyEdits(this.bytes.subarray(0, end), inside)).subarray(start).toString();
-    if (parseSql(own).ok) return;
+    if (parseSql(this.pieceText(start, end)).ok) return;
     this.edits = this.edits.filter((e) => !(e.start >= start && e.end <= end));
     this.blank(start, end);
     const line = this.lineOf(start + leadingSpace(this.bytes.subarray(start, end)));
@@ -316,8 +319,8 @@ class ScriptReader {
   }
 
   /** `:name`, `:'name'`, `:"name"` (a `:` token touching a name, not a slice's `a[1:n]`): substituted when set. */
-  private variable(t: Token, tokens: Token[]): void {
-    const i = tokens.indexOf(t);
+  private variable(tokens: Token[], i: number): void {
+    const t = tokens[i]!;
     const next = tokens[i + 1];
     const before = tokens[i - 1];
     if (!next || next.start !== t.end) return;

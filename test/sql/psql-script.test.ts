@@ -90,11 +90,12 @@ describe('psql variables', () => {
 });
 
 describe('COPY … FROM stdin', () => {
-  it("skips the data rows to the line `\\.` (a lone quote, \\N), then reads on", () => {
-    const script = "COPY t (a, b) FROM stdin;\nx\tit's\ny\t\\N\n\\.\nALTER TABLE t ENABLE ROW LEVEL SECURITY;\n";
+  it("skips the data rows to the line `\\.` (a lone quote, \\N), then reads on, after a meta-command line too", () => {
+    const script = "\\restrict k1\nCOPY t (a, b) FROM stdin;\nx\tit's\ny\t\\N\n\\.\nALTER TABLE t ENABLE ROW LEVEL " +
+      'SECURITY;\n';
     const { text, notes } = only(script);
     expect(statements(text)).toEqual(['CopyStmt', 'AlterTableStmt']);
-    expect(text.split('\n')[4]).toBe('ALTER TABLE t ENABLE ROW LEVEL SECURITY;');
+    expect(text.split('\n')[5]).toBe('ALTER TABLE t ENABLE ROW LEVEL SECURITY;');
     expect(notes).toEqual([]);
   });
 });
