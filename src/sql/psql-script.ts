@@ -136,12 +136,13 @@ class ScriptReader {
       if (next === null) break;
       at = next;
     }
-    if (this.gexec.length)
+    const n = this.gexec.length;
+    const lines = n > 8 ? `${this.gexec.slice(0, 8).join(', ')} and ${n - 8} more` : this.gexec.join(', ');
+    if (n)
       this.notes.push({
         line: this.gexec[0]!,
         incomplete: true,
-        message: `${this.gexec.length === 1 ? '1 query ends' : `${this.gexec.length} queries end`} (line ` +
-          `${this.gexec.join(', ')}) with psql's \\gexec, which runs each value of the result as a statement: ` +
+        message: `${n === 1 ? '1 query ends' : `${n} queries end`} (line ${lines}) with psql's \\gexec, which runs each value of the result as a statement: ` +
           'what they run depends on the database and was not read (write those statements out if they gate tables ' +
           'or create roles)',
       });

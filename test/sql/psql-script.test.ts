@@ -42,6 +42,11 @@ describe('psql meta-commands', () => {
     ]);
   });
 
+  it('names the first lines of many \\gexec queries, not every one', () => {
+    const { notes } = only("SELECT 'SELECT 1' \\gexec\n".repeat(10));
+    expect(notes[0]!.message).toContain('10 queries end (line 1, 2, 3, 4, 5, 6, 7, 8 and 2 more) with');
+  });
+
   it('notes a \\connect to another database', () => {
     const { notes } = only('\\connect tenants\nCREATE TABLE t (id int);\n');
     expect(notes).toEqual([expect.objectContaining({ line: 1, message: expect.stringContaining('database tenants') })]);
