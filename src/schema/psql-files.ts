@@ -5,8 +5,8 @@ import { type IncludeReader, readPsqlScript } from '../sql/psql-script.js';
 import type { MigrationFile } from './model.js';
 import type { SchemaDiagnostic } from './types.js';
 
-// A migration `.sql` file read as psql reads it (sql/psql-script.ts), with its `\i` / `\ir` includes followed inside the
-// audited tree: the included file's statements run at the include's line, in the including file's session.
+// A migration `.sql` file read as psql reads it (sql/psql-script.ts), with its `\i` / `\ir` includes followed inside
+// the audited tree: the included file's statements run at the include's line, in the including file's session.
 
 /** The migration files a `.sql` file runs as (its own parts and its includes'), and psql's notes on it. */
 export function psqlMigration(root: string, file: string, text: string, maxBytes?: number): {
@@ -29,7 +29,8 @@ export function psqlMigration(root: string, file: string, text: string, maxBytes
       const read = readSource(candidate, maxBytes);
       if (read.ok) return { path: toPosixRelative(root, candidate), text: read.text };
     }
-    return { reason: path.isAbsolute(target) ? 'an absolute path, outside the audited tree' : 'no such file in the tree' };
+    const outside = path.isAbsolute(target);
+    return { reason: outside ? 'an absolute path, outside the audited tree' : 'no such file in the tree' };
   };
   const reading = readPsqlScript(rel, text, include);
   return {

@@ -142,9 +142,9 @@ class ScriptReader {
       this.notes.push({
         line: this.gexec[0]!,
         incomplete: true,
-        message: `${n === 1 ? '1 query ends' : `${n} queries end`} (line ${lines}) with psql's \\gexec, which runs each value of the result as a statement: ` +
-          'what they run depends on the database and was not read (write those statements out if they gate tables ' +
-          'or create roles)',
+        message: `${n === 1 ? '1 query ends' : `${n} queries end`} (line ${lines}) with psql's \\gexec, which runs ` +
+          'each value of the result as a statement: what they run depends on the database and was not read (write ' +
+          'those statements out if they gate tables or create roles)',
       });
   }
 
@@ -290,7 +290,7 @@ class ScriptReader {
     return this.bytes.length;
   }
 
-  /** The text psql sends for the bytes [start, end): the meta-command lines in it blanked, its variables substituted. */
+  /** What psql sends for the bytes [start, end): the meta-command lines in it blanked, its variables substituted. */
   private pieceText(start: number, end: number): string {
     const inside = this.edits.filter((e) => e.start >= start && e.end <= end);
     // Edits before `start` are left out, so the bytes before it are the file's own and its offset holds.
