@@ -156,12 +156,15 @@ function rootIndex(roots: string[], file: string): number {
 /**
  * golang-migrate's `0001_x.down.sql`, diesel's `…/down.sql`: undoing, not the final state. So are the scripts kept
  * beside the migrations to undo one by hand (memex-ai's `drizzle/reverts/0093_x.revert.sql`, `.rollback.sql`,
- * `.undo.sql`): replayed after the migrations, they put back what those changed (a `FORCE` a later migration removed).
- * Only as a suffix after a dot: `0004_revert_extra.sql` is a forward migration that undoes something, applied.
+ * `.undo.sql`), and those whose name ends with the word (Community-Canvas's `026_rollback.sql` and
+ * `025_fleet_split_rollback.sql` beside `025_fleet_split_corrected.sql`, salina's `0012_x_rollback.sql` beside
+ * `0012_x.sql`): replayed after the migrations, they put back what those changed (a `FORCE` a later migration removed,
+ * a table a later migration renamed). Only as the last word: `0004_revert_extra.sql` is a forward migration that
+ * undoes something, applied.
  */
 function isDownMigration(relPath: string): boolean {
   const base = path.posix.basename(relPath);
-  return /(^|[._-])down\.sql$/i.test(base) || /\.(revert|rollback|undo)\.sql$/i.test(base);
+  return /(^|[._-])down\.sql$/i.test(base) || /(^|[._-])(revert|rollback|undo)\.sql$/i.test(base);
 }
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });

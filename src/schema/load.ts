@@ -14,6 +14,7 @@ import { drizzleRlsTables } from './drizzle.js';
 import { type SetupShape, synchronizedTables } from './synchronize.js';
 import { mergeDrizzleRls, rlsStatedBy } from './drizzle-merge.js';
 import { applyConfig, buildModel, type MigrationFile } from './model.js';
+import { psqlMigration } from './psql-files.js';
 import type { ReplayResult } from './replay.js';
 import { migrationsHash, readCache, replayCacheKey, runWorker, writeCache } from './run-worker.js';
 import { fromSnapshot, type Snapshot } from './snapshot.js';
@@ -76,7 +77,11 @@ export function readMigrations(root: string, config: RlsGuardConfig): Migrations
       }
       const text = readSource(f, config.maxFileBytes);
       if (!text.ok) notes.push({ file: rel, line: 1, message: text.reason, incomplete: true });
-      else if (f.endsWith('.sql')) out.push({ path: rel, text: upSection(text.text) });
+      else if (f.endsWith('.sql')) {
+        const psql = psqlMigration(root, f, upSection(text.text), config.maxFileBytes);
+        out.push(...psql.files);
+        notes.push(...psql.notes);
+      }
       else {
         const migration = readCodeMigration(f, text.text);
         // A helper module beside the migrations may run no SQL of its own.

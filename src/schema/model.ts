@@ -24,6 +24,8 @@ export interface MigrationFile {
   /** Relative to the audit root, '/' separators. */
   path: string;
   text: string;
+  /** The file whose psql session runs it, when another file includes it (`\ir`): the replay keeps that session. */
+  session?: string;
 }
 
 export type { FunctionSignature };

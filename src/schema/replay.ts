@@ -248,7 +248,13 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     // The WAL is checked after each file and every CHECK_EVERY statements (a file of seed rows can be megabytes).
     const wal = walCheckpointer(pg);
     await wal.check();
+    let session: string | undefined;
     for (const file of files) {
+      // psql runs each file in a session of its own: what one file SETs (a dump's set_config('search_path', '', false),
+      // a SET ROLE) must not reach the next one's statements. A file another includes runs in the including file's.
+      const key = file.session ?? file.path;
+      if (session !== undefined && key !== session) await newSession(pg);
+      session = key;
       const lineAt = lineIndex(file.text);
       // A lexing error loses only its own statements (the static reading reports them).
       for (const piece of recoverPieces(file.text).pieces) {
@@ -328,6 +334,8 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     // Rounds over what is still missing while a round runs something: a chain of N files in the wrong order needs N.
     // (Each round keeps what still fails in a new list: removing from the list in place was quadratic in its length.)
     replayStep(`retries in dependency order (${deferred.length} statement(s))`);
+    // The retries (and the catalog read after them) run in a fresh session's settings, not the last file's.
+    await newSession(pg);
     let waiting = deferred;
     for (let round = 0; round < MAX_ROUNDS && waiting.length > 0; round++) {
       const still: Deferred[] = [];
@@ -381,6 +389,15 @@ export async function replayMigrations(files: readonly MigrationFile[], db?: Db)
     if (!db) await pg.close();
     replayStepsReport();
   }
+}
+
+/**
+ * The settings of a new psql session: the session's role back to the one that connected, every setting (search_path,
+ * role, check_function_bodies …) back to its default (what the server was started with).
+ */
+async function newSession(pg: Db): Promise<void> {
+  await pg.exec('SET SESSION AUTHORIZATION DEFAULT; RESET ALL');
+  beat();
 }
 
 /** The figures' note (RLS_GUARD_PHASES): what the data directory, held in the process's memory, ends with. */

@@ -88,6 +88,18 @@ describe('undo in SQL migrations', () => {
     expect(model.tables.get('public.t')?.rlsEnabled).toBe(true);
     expect(model.tables.get('public.t')?.forced).toBe(false);
   });
+
+  it('skips an undo script named by its last word (psql36: Community-Canvas `026_rollback.sql`, salina)', () => {
+    const dir = writeProject({
+      'migrations/025_split.sql': 'CREATE TABLE t (id int);\nALTER TABLE t ENABLE ROW LEVEL SECURITY;\n',
+      'migrations/025_split_rollback.sql': 'ALTER TABLE t DISABLE ROW LEVEL SECURITY;\n',
+      'migrations/026-rollback.sql': 'DROP TABLE t;\n',
+      'migrations/rollback.sql': 'DROP TABLE t;\n',
+    });
+    const model = loadModel(dir, { schemaSource: 'static' });
+    expect(model.files).toEqual(['migrations/025_split.sql']);
+    expect(model.tables.get('public.t')?.rlsEnabled).toBe(true);
+  });
 });
 
 describe('RLS switched on by code', () => {

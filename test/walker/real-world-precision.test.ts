@@ -1827,3 +1827,31 @@ describe('corpus35: `const [{ getDb }, schema] = await Promise.all([import(…),
     expect(site.evidence).toContain('drizzle pool from drizzle() at src/demo-db.ts:10');
   });
 });
+
+describe('psql36: migrations written for psql (meta-commands, variables, COPY data, includes)', () => {
+  const incomplete = (report: ReturnType<typeof expectAnnotated>) =>
+    report.diagnostics.filter((d) => d.file.startsWith('db/')).map((d) => d.message);
+
+  it('reads past \\echo, \\set and \\if lines, COPY data and \\ir: the tables they gate are gated', () => {
+    const report = expectAnnotated('psql36-scripts');
+    // Was not-gated: `\echo` fused with the ALTER TABLE after it, which no longer parsed and was lost.
+    expect(report.schema.gatedTables).toEqual(['public.invoices', 'public.ledger_entries', 'public.payouts']);
+    // Only the statement whose variable has no value is not read, and it says why.
+    expect(incomplete(report)).toEqual([
+      'line 29: psql variable :retention_days has no value in the file (no \\set before it; psql -v gives it at ' +
+        'run time): the statement at line 29 was not read',
+    ]);
+  });
+
+  it('replays each file in its own session: a dump emptying search_path does not break the next file', () => {
+    const root = path.join(ROOT, 'psql36-scripts');
+    const report = auditSync({ paths: [root], types: false, schemaSource: 'replay' });
+    expect(report.schema.gatedTables).toEqual(['public.invoices', 'public.ledger_entries', 'public.payouts']);
+    // Was "3 statements did not replay … no schema has been selected to create in" on 003_invoices.sql.
+    expect(report.schema.sources.filter((s) => s.method === 'static')).toEqual([]);
+    expect(report.diagnostics.filter((d) => d.file === 'db/migrations/003_invoices.sql')).toEqual([]);
+    // The included file is replayed at its include's line, and cited at its own line.
+    const owner = report.findings.filter((f) => f.ruleId === 'no-owner-bypass' && f.message.includes('public.payouts'));
+    expect(owner.map((f) => `${f.file}:${f.line}`)).toEqual(['db/shared/payouts_rls.sql:2']);
+  });
+});
