@@ -15,6 +15,7 @@ import { type Handle, where } from './handles.js';
 import { chainRoot, embeddingCall, heldFragment } from './fragments.js';
 import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { declaredValueOf, thisMemberTypeNode } from './declared-receiver.js';
+import { contextualParamType } from './declared-types.js';
 import { functionName, shortText, type OriginResolver } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { connectionKey } from './connection-state.js';
@@ -744,7 +745,11 @@ export class AdapterCalls {
         const o = origins.expr(expr);
         if (o.kind === 'expr') return o.expr;
         // `deps.users` of a dependency bag declared `users: typeof users`: the value its annotation names.
-        return o.kind === 'param' ? declaredValueOf(origins, o.binding.decl, o.path) : undefined;
+        // A callback's parameter with no annotation of its own takes its helper's (`work: (ctx: { schema: typeof
+        // import('./tables') }) => …`), as the compiler types it.
+        if (o.kind !== 'param') return undefined;
+        const decl = o.binding.decl;
+        return declaredValueOf(origins, decl, o.path, decl.type ?? contextualParamType(origins, decl));
       },
       classOf: (expr) => {
         const o = origins.expr(expr);
