@@ -13,7 +13,7 @@ import { constructionOf, soleReturn } from './construction.js';
 import { returnedExpressions } from '../code/own-returns.js';
 import { type Handle, where } from './handles.js';
 import { chainRoot, embeddingCall, heldFragment } from './fragments.js';
-import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
+import { dependedLibraries, importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { declaredValueOf, thisMemberTypeNode } from './declared-receiver.js';
 import { contextualParamType } from './declared-types.js';
 import { functionName, shortText, type OriginResolver } from '../code/origins.js';
@@ -224,7 +224,14 @@ export class AdapterCalls {
       // in a file that imports a library whose executor is a tag (postgres.js, neon): that library's query, judged
       // through the callers like any parameter. query() keeps only text that writes, so a tag of another kind that
       // happens to sit in such a file adds nothing unless its text is a write.
-      const adapter = [...importedLibraries(this.facts.sf)].find((a) => a.executorIsTag);
+      // An untraced tag in a file that imports no library at all, its client taken from a module of the code
+      // (`this.client ?? getSql()`, a getter provenance cannot read): the tag library its package depends on
+      // (was no site at all, Steward's key-value store). A parameter stays with the file's imports.
+      const tagOf = (libraries: Iterable<DbAdapter>): DbAdapter | undefined =>
+        [...libraries].find((a) => a.executorIsTag);
+      const adapter =
+        tagOf(importedLibraries(this.facts.sf)) ??
+        (handle.kind === 'param' ? undefined : tagOf(dependedLibraries(this.facts.sf.fileName)));
       if (adapter) this.query(node, tag, node, adapter, state);
     }
   }

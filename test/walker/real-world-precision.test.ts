@@ -1859,3 +1859,13 @@ describe('recall36: writes the audit listed nowhere (CLIaaS: a destructured call
     expect(at(report, 'src/provider.ts', 22)!.evidence).toContain('passes it a connection (unscoped)');
   });
 });
+
+describe('recall36: a tagged template on a client a module of the code builds lazily (Steward: `this.client ?? getSql()`)', () => {
+  it("is a write of the package's tag library, unresolved, not dropped", () => {
+    const report = expectAnnotated('recall36-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/card-cache.ts' && s.line === 15)!;
+    // Was no site at all: the file imports no library, and the tag's client could not be read.
+    expect(site.api).toBe('postgres');
+    expect(site.evidence).toContain('cannot read `client` statically');
+  });
+});
