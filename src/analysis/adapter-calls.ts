@@ -13,8 +13,9 @@ import { constructionOf, soleReturn } from './construction.js';
 import { returnedExpressions } from '../code/own-returns.js';
 import { type Handle, where } from './handles.js';
 import { chainRoot, embeddingCall, heldFragment } from './fragments.js';
-import { importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
+import { dependedLibraries, importedLibraries, isInstalledPackage, usesLibrary } from './library-evidence.js';
 import { declaredValueOf, thisMemberTypeNode } from './declared-receiver.js';
+import { contextualParamType } from './declared-types.js';
 import { functionName, shortText, type OriginResolver } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { connectionKey } from './connection-state.js';
@@ -223,7 +224,14 @@ export class AdapterCalls {
       // in a file that imports a library whose executor is a tag (postgres.js, neon): that library's query, judged
       // through the callers like any parameter. query() keeps only text that writes, so a tag of another kind that
       // happens to sit in such a file adds nothing unless its text is a write.
-      const adapter = [...importedLibraries(this.facts.sf)].find((a) => a.executorIsTag);
+      // An untraced tag in a file that imports no library at all, its client taken from a module of the code
+      // (`this.client ?? getSql()`, a getter provenance cannot read): the tag library its package depends on
+      // (was no site at all, Steward's key-value store). A parameter stays with the file's imports.
+      const tagOf = (libraries: Iterable<DbAdapter>): DbAdapter | undefined =>
+        [...libraries].find((a) => a.executorIsTag);
+      const adapter =
+        tagOf(importedLibraries(this.facts.sf)) ??
+        (handle.kind === 'param' ? undefined : tagOf(dependedLibraries(this.facts.sf.fileName)));
       if (adapter) this.query(node, tag, node, adapter, state);
     }
   }
@@ -744,7 +752,11 @@ export class AdapterCalls {
         const o = origins.expr(expr);
         if (o.kind === 'expr') return o.expr;
         // `deps.users` of a dependency bag declared `users: typeof users`: the value its annotation names.
-        return o.kind === 'param' ? declaredValueOf(origins, o.binding.decl, o.path) : undefined;
+        // A callback's parameter with no annotation of its own takes its helper's (`work: (ctx: { schema: typeof
+        // import('./tables') }) => …`), as the compiler types it.
+        if (o.kind !== 'param') return undefined;
+        const decl = o.binding.decl;
+        return declaredValueOf(origins, decl, o.path, decl.type ?? contextualParamType(origins, decl));
       },
       classOf: (expr) => {
         const o = origins.expr(expr);

@@ -1,5 +1,5 @@
 import ts from '../ts.js';
-import type { ConnState } from './facts.js';
+import type { ConnState, ContextEvidence } from './facts.js';
 import type { Handle } from './handles.js';
 
 // The per-connection state the flow carries (transaction open, org context set, role) and
@@ -118,7 +118,23 @@ export function join(
  */
 function sameContext(x: ConnState['ctx'], y: ConnState['ctx']): ConnState['ctx'] {
   if (x === y) return x;
-  const both = x && y && x !== 'inherited' && y !== 'inherited';
-  if (both && x.local === y.local && x.setting !== undefined && x.setting === y.setting) return x;
-  return null;
+  if (!x || !y || x === 'inherited' || y === 'inherited') return null;
+  if (x.local === y.local && x.setting !== undefined && x.setting === y.setting) return x;
+  return commonSettings(x, y);
+}
+
+/**
+ * The settings both paths set, each as the first path set it: `set_config('app.workspace', …)` then `if (tenantId)
+ * set_config('app.tenant', …)` leaves the workspace set on either path (CLIaaS's `withRls`), where only the last
+ * setting of each path was compared and the whole context was lost.
+ */
+function commonSettings(x: ContextEvidence, y: ContextEvidence): ContextEvidence | null {
+  const key = (e: ContextEvidence): string | undefined =>
+    e.setting === undefined ? undefined : `${e.local}\u0000${e.setting}`;
+  const other = new Set([y, ...(y.also ?? [])].map(key));
+  const common = [x, ...(x.also ?? [])].filter((e) => key(e) !== undefined && other.has(key(e)));
+  const [first, ...rest] = common;
+  if (!first) return null;
+  const { also: _, ...own } = first;
+  return rest.length ? { ...own, also: rest } : own;
 }

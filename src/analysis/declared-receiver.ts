@@ -1,6 +1,6 @@
 import ts from '../ts.js';
 import { resolveImport } from '../code/modules.js';
-import type { OriginResolver } from '../code/origins.js';
+import type { Origin, OriginResolver } from '../code/origins.js';
 import { isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 
@@ -337,17 +337,43 @@ export function declaredValueOf(
   origins: OriginResolver,
   decl: ts.ParameterDeclaration,
   path: readonly (string | number)[],
+  declared: ts.TypeNode | undefined = decl.type,
 ): ts.Expression | undefined {
-  if (path.length === 0) return undefined;
-  const type = fieldTypeNode(origins, decl.type, path);
-  if (!type || !ts.isTypeQueryNode(type) || type.typeArguments) return undefined;
-  const keys: string[] = [];
-  let name: ts.EntityName = type.exprName;
-  while (ts.isQualifiedName(name)) {
-    keys.unshift(name.right.text);
-    name = name.left;
+  // The annotation may name a value at any depth of the path: `deps.users` with `users: typeof users`, or
+  // `schema.tickets` with `schema: typeof import('@/db/schema')` (a module's namespace: its member is that export).
+  for (let depth = 1; depth <= path.length; depth++) {
+    const type = fieldTypeNode(origins, declared, path.slice(0, depth));
+    if (!type) return undefined;
+    let origin = annotatedValue(origins, type);
+    if (!origin) continue;
+    for (const key of path.slice(depth)) origin = origins.member(origin, key);
+    return origin.kind === 'expr' ? origin.expr : undefined;
   }
-  let origin = origins.expr(name);
+  return undefined;
+}
+
+/** The value a `typeof x.y` or `typeof import('m').y` annotation names, if it is one. */
+function annotatedValue(origins: OriginResolver, type: ts.TypeNode): Origin | undefined {
+  const keys: string[] = [];
+  let origin: Origin;
+  if (ts.isImportTypeNode(type) && type.isTypeOf && !type.typeArguments) {
+    const arg = type.argument;
+    if (!ts.isLiteralTypeNode(arg) || !ts.isStringLiteral(arg.literal)) return undefined;
+    let q = type.qualifier;
+    while (q && ts.isQualifiedName(q)) {
+      keys.unshift(q.right.text);
+      q = q.left;
+    }
+    if (q) keys.unshift(q.text);
+    origin = origins.moduleOrigin(type.getSourceFile(), arg.literal.text);
+  } else if (ts.isTypeQueryNode(type) && !type.typeArguments) {
+    let name: ts.EntityName = type.exprName;
+    while (ts.isQualifiedName(name)) {
+      keys.unshift(name.right.text);
+      name = name.left;
+    }
+    origin = origins.expr(name);
+  } else return undefined;
   for (const key of keys) origin = origins.member(origin, key);
-  return origin.kind === 'expr' ? origin.expr : undefined;
+  return origin;
 }

@@ -67,14 +67,19 @@ function typeOfNode(reader: TypeReader, type: ts.TypeNode): DeclaredExecutor | n
  * `client` a PoolClient, as the compiler would (contextual typing), without types installed.
  */
 function callbackParamType(reader: TypeReader, decl: ts.ParameterDeclaration): ts.TypeNode | undefined {
+  return contextualParamType(reader.origins, decl);
+}
+
+/** The type a callback's unannotated parameter takes from the slot of the function it is handed to, if declared. */
+export function contextualParamType(origins: OriginResolver, decl: ts.ParameterDeclaration): ts.TypeNode | undefined {
   const fn = decl.parent;
   if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return undefined;
   let call: ts.Node = fn.parent;
   while (ts.isParenthesizedExpression(call) || ts.isAsExpression(call)) call = call.parent;
   if (!ts.isCallExpression(call)) return undefined;
   const argIndex = call.arguments.findIndex((a) => skipOuter(a) === fn);
-  const callee = reader.origins.expr(call.expression);
-  const target = callee.kind === 'function' ? callee : declaredClassMethod(reader.origins, callee);
+  const callee = origins.expr(call.expression);
+  const target = callee.kind === 'function' ? callee : declaredClassMethod(origins, callee);
   const slot = target?.decl.parameters[argIndex];
   if (!slot?.type || slot.dotDotDotToken) return undefined;
   const signature = slot.type;
@@ -90,6 +95,12 @@ function returnType(reader: TypeReader, type: ts.TypeNode, depth = 0): DeclaredE
   const named = returnTypeOf(type);
   if (named) {
     const fn = reader.origins.expr(named);
+    // `ReturnType<typeof drizzle<typeof schema>>`: what the library's own factory makes (CLIaaS's `AppDb`).
+    if (fn.kind === 'external') {
+      const h = reader.trace(named);
+      const exec = h.kind === 'library' ? h.adapter.factories?.[h.name] : undefined;
+      return h.kind === 'library' && exec ? { adapter: h.adapter, exec } : null;
+    }
     if (fn.kind !== 'function') return null;
     const h = reader.returned(fn.decl);
     return h.kind === 'executor' ? { adapter: h.adapter, exec: h.exec } : null;

@@ -494,7 +494,8 @@ export class OriginResolver {
     }
   }
 
-  private moduleOrigin(sf: ts.SourceFile, specifier: string): Origin {
+  /** The module a specifier names from `sf`: a file of the code, a package, or why it cannot be read. */
+  moduleOrigin(sf: ts.SourceFile, specifier: string): Origin {
     const library = this.host.libraryFor?.(sf.fileName, specifier);
     if (library) return { kind: 'external', module: library, path: [] };
     const file = this.host.resolveModule(sf.fileName, specifier);

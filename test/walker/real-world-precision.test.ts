@@ -1811,10 +1811,12 @@ describe('corpus35: a loader that returns `{ db, schema }` or null, the schema i
 describe('corpus35: a write on an `any` field of a typed context parameter (CLIaaS: `ctx: { db: any, schema }`)', () => {
   it('is a site judged at its calls, not dropped', () => {
     const report = expectAnnotated('corpus35-shapes');
-    const site = report.writeSites.find((s) => s.file === 'src/merge.ts' && s.line === 23)!;
+    const site = report.writeSites.find((s) => s.file === 'src/merge.ts' && s.line === 19)!;
     // Was no site at all: the table untraced and `ctx` declared with a type, nothing said it was a database write.
-    expect(site.evidence).toContain('passes it a connection (unscoped)');
-    expect(site.evidence).toContain('`schema.notes` cannot be traced to a pgTable(…) declaration');
+    // Since recall36 the table is read off `schema: typeof tables`, so the write is judged where it is, on the pool
+    // its one call passes (the untraced-table case is recall36-shapes' `clearCards`).
+    expect(site.tables).toEqual(['public.notes']);
+    expect(site.evidence).toContain('the call at src/merge.ts:24 mergeNotes(await storeContext(), from, into) runs on');
   });
 });
 
@@ -1853,5 +1855,45 @@ describe('psql36: migrations written for psql (meta-commands, variables, COPY da
     // The included file is replayed at its include's line, and cited at its own line.
     const owner = report.findings.filter((f) => f.ruleId === 'no-owner-bypass' && f.message.includes('public.payouts'));
     expect(owner.map((f) => `${f.file}:${f.line}`)).toEqual(['db/shared/payouts_rls.sql:2']);
+  });
+});
+
+describe('recall36: writes the audit listed nowhere (CLIaaS: a destructured callback context, a store module imported at run time)', () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line);
+
+  it("reads `{ db, schema }` of a helper's callback through the helper's annotation of it", () => {
+    const report = expectAnnotated('recall36-shapes');
+    // Was no site at all: `db: TeamDb` with `type TeamDb = ReturnType<typeof drizzle<…>>` named no library, and
+    // `schema: typeof import('./tables.js')` no table, so nothing said `db.update(schema.boards)` wrote a table.
+    const site = at(report, 'src/board-store.ts', 7)!;
+    expect(site.tables).toEqual(['public.boards']);
+    expect(site.evidence).toContain('a parameter of a callback passed to `inTeam`');
+    // `inTeam` sets app.team_id, then app.user_id only `if (userId)`: the team is set on both paths (was unscoped:
+    // the join compared only the last setting of each path).
+    expect(site.coverage).toBe('org-scope');
+    // Its table picked at run time, the write is still the library's (`ReturnType<typeof drizzle<…>>`): unresolved.
+    expect(at(report, 'src/board-store.ts', 22)!.evidence).toContain('`schema[kind]` cannot be traced to a pgTable');
+  });
+
+  it('follows a function destructured (and renamed) from `await import(…)` to its writes on an `any` field', () => {
+    const report = expectAnnotated('recall36-shapes');
+    // Was no site at all: the table untraced through `schema: typeof import(…)` on a typed `ctx`.
+    const site = at(report, 'src/card-moves.ts', 15)!;
+    expect(site.tables).toEqual(['public.cards']);
+    expect(site.evidence).toContain('the call at src/provider.ts:14 move(ctx, from, to)');
+    expect(site.evidence).toContain('drizzle pool from drizzle() at src/connection.ts:13');
+    // `schema: any`: the table untraced, the write is judged at the call, unresolved, naming the pool it passes.
+    expect(at(report, 'src/provider.ts', 22)!.evidence).toContain('passes it a connection (unscoped)');
+  });
+});
+
+describe('recall36: a tagged template on a client a module of the code builds lazily (Steward: `this.client ?? getSql()`)', () => {
+  it("is a write of the package's tag library, unresolved, not dropped", () => {
+    const report = expectAnnotated('recall36-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/card-cache.ts' && s.line === 15)!;
+    // Was no site at all: the file imports no library, and the tag's client could not be read.
+    expect(site.api).toBe('postgres');
+    expect(site.evidence).toContain('cannot read `client` statically');
   });
 });
