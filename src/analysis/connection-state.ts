@@ -119,7 +119,6 @@ export function join(
 function sameContext(x: ConnState['ctx'], y: ConnState['ctx']): ConnState['ctx'] {
   if (x === y) return x;
   if (!x || !y || x === 'inherited' || y === 'inherited') return null;
-  if (x.local === y.local && x.setting !== undefined && x.setting === y.setting) return x;
   return commonSettings(x, y);
 }
 
@@ -131,10 +130,19 @@ function sameContext(x: ConnState['ctx'], y: ConnState['ctx']): ConnState['ctx']
 function commonSettings(x: ContextEvidence, y: ContextEvidence): ContextEvidence | null {
   const key = (e: ContextEvidence): string | undefined =>
     e.setting === undefined ? undefined : `${e.local}\u0000${e.setting}`;
-  const other = new Set([y, ...(y.also ?? [])].map(key));
-  const common = [x, ...(x.also ?? [])].filter((e) => key(e) !== undefined && other.has(key(e)));
+  const other = new Map([y, ...(y.also ?? [])].map((e) => [key(e), e]));
+  // Where one path cleared a setting to '' and the other set it, it may be cleared after the join (fail closed).
+  const common = [x, ...(x.also ?? [])].flatMap((e) => {
+    const theirs = key(e) === undefined ? undefined : other.get(key(e));
+    return !theirs ? [] : [cleared(theirs) && !cleared(e) ? theirs : e];
+  });
   const [first, ...rest] = common;
   if (!first) return null;
   const { also: _, ...own } = first;
   return rest.length ? { ...own, also: rest } : own;
+}
+
+/** A set of a setting to the constant '' (a cleanup's): no org. */
+export function cleared(e: Pick<ContextEvidence, 'value'>): boolean {
+  return !!e.value && 'constant' in e.value && e.value.constant === '';
 }

@@ -5,6 +5,7 @@ import type { ContextChange } from '../sql/classify.js';
 import type { ContextEvidence, QueryNode } from './facts.js';
 import type { Handle, HandleResolver } from './handles.js';
 import { destroyedOnRelease } from './destroyed-clients.js';
+import { cleared } from './connection-state.js';
 
 // Findings about where the org context is set: on a pool, session-wide, or transaction-locally
 // with no transaction open (the writes after it are not covered).
@@ -98,9 +99,4 @@ export function describe(handle: Handle): string {
     default:
       return 'a value that is not a known database connection';
   }
-}
-
-/** A set of the context to the constant '' (a cleanup). */
-function cleared(ev: ContextEvidence): boolean {
-  return !!ev.value && 'constant' in ev.value && ev.value.constant === '';
 }

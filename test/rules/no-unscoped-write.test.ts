@@ -226,6 +226,21 @@ ruleTester.run('no-unscoped-write', rule, {
   ],
   invalid: [
     {
+      name: "the context set on one path and cleared to '' on the other: after they meet it may be no org",
+      filename,
+      code: `
+        import { pool } from './db';
+        export async function purge(orgId) {
+          const c = await pool.connect();
+          await c.query('BEGIN');
+          if (orgId) await c.query("SELECT set_config('app.current_org_id', $1, true)", [orgId]);
+          else await c.query("SELECT set_config('app.current_org_id', '', true)");
+          await c.query('DELETE FROM projects');
+          await c.query('COMMIT');
+        }`,
+      errors: [{ messageId: 'emptyContext', line: 8 }],
+    },
+    {
       name: "a write after the context is cleared to '': the policies compare each row with no org",
       filename,
       code: `
