@@ -1,4 +1,6 @@
+import path from 'node:path';
 import ts from '../ts.js';
+import { inTestSupport } from '../report/set-aside.js';
 import type { WriteKind, WritePolicies } from './config.js';
 import type { RoleKey } from './login-verdict.js';
 import { scopedElsewhere } from './other-connection.js';
@@ -65,6 +67,11 @@ export type SiteVerdict = Verdict & {
   noWrite?: true;
   /** The helpers (`file:line`) an unscoped write's callback is handed to, innermost first (role-switch-note.ts). */
   passedTo?: string[];
+  /**
+   * The write runs only under the tests: every path to it passes through this function of test support, which only
+   * tests call (`truncateAll` (…/testing/harness.ts:74)). The report sets it aside with the tests' writes.
+   */
+  testsOnly?: string;
 };
 
 export interface ProgramOptions {
@@ -688,7 +695,11 @@ class Settler {
     // tests' own writes are set aside the same way, report/set-aside.ts).
     const all = this.index.callers.get(fn) ?? [];
     const inTest = isTestFile(fn, this.options.root);
-    const edges = inTest ? all : all.filter((e) => !isTestFile(e.call, this.options.root));
+    // Test support (a harness in `testing/` that empties every table) that only tests call: it runs only under the
+    // tests, so their calls judge it, and its write is set aside with theirs.
+    const support = !inTest && this.inTestSupport(fn);
+    const onlyTests = support && all.length > 0 && all.every((e) => isTestFile(e.call, this.options.root));
+    const edges = inTest || onlyTests ? all : all.filter((e) => !isTestFile(e.call, this.options.root));
     // Calls that pass an empty object as the connection (`{} as Db`, a warm-up's stub): a write through it throws
     // before any query is sent, so they add no case; counted, so a function given only stubs stays unresolved.
     let stubs = 0;
@@ -771,9 +782,21 @@ class Settler {
     const callersMayBeElsewhere = escaped || (!this.options.wholeProgram && (exported || p.kind === 'captured'));
     if (callersMayBeElsewhere) this.foreign = true;
     const worst = worstOf(results);
+    // Set aside only when every path runs under the tests, through test support alone: a production caller (or a
+    // production function between) keeps the write in the app's report, as a production function only tests call.
+    const testsOnly =
+      !support || escaped || callersMayBeElsewhere
+        ? undefined
+        : onlyTests
+          ? `\`${name}\` (${where(fn, this.options.root)})`
+          : results.length > 0 && results.every((r) => r.testsOnly)
+            ? results[0]!.testsOnly
+            : undefined;
     if (worst && (worst.coverage === 'unscoped' || !callersMayBeElsewhere)) {
       if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
-        return { ...worst, evidence: `runs on ${subject}, and the call at ${worst.callPath[0]} ${worst.evidence}` };
+        const { testsOnly: _worstOnly, ...rest } = worst;
+        const evidence = `runs on ${subject}, and the call at ${worst.callPath[0]} ${worst.evidence}`;
+        return { ...rest, evidence, ...(testsOnly ? { testsOnly } : {}) };
       }
       // A declared admin passed on through another helper's parameter stays declared in that helper's summary.
       const declaredIn = results.find((r) => r.coverage === 'admin-pool' && r.declaredIn)?.declaredIn;
@@ -793,6 +816,7 @@ class Settler {
         ),
         callPath: [],
         deferred: false,
+        ...(testsOnly ? { testsOnly } : {}),
       };
     }
     if (!this.options.wholeProgram && callersMayBeElsewhere) {
@@ -832,6 +856,11 @@ class Settler {
       callPath: [],
       deferred: false,
     };
+  }
+
+  /** Whether a function's file is in a folder of test support (set-aside.ts: `testing/`, `test-utils/` …). */
+  private inTestSupport(fn: ts.FunctionLikeDeclaration): boolean {
+    return inTestSupport(path.relative(this.options.root, fn.getSourceFile().fileName).split(path.sep).join('/'));
   }
 
   /** Whether a call's argument, which the call graph holds no connection for, is a value of no connection. */
@@ -1217,7 +1246,11 @@ function unresolved(evidence: string, problem: UnresolvedProblem): SiteVerdict {
 }
 
 function worstOf(results: SiteVerdict[]): SiteVerdict | undefined {
-  return results.reduce<SiteVerdict | undefined>((w, v) => (!w || rank(v) < rank(w) ? v : w), undefined);
+  const worst = results.reduce<SiteVerdict | undefined>((w, v) => (!w || rank(v) < rank(w) ? v : w), undefined);
+  // Only the tests reach the write when every path does (`testsOnly`): one path of the app's keeps it in the report.
+  if (!worst?.testsOnly || results.every((r) => r.testsOnly)) return worst;
+  const { testsOnly: _some, ...kept } = worst;
+  return kept;
 }
 
 function joinVias(results: SiteVerdict[], worst: SiteVerdict): string | null {
