@@ -22,7 +22,7 @@ import { kindKey, rank } from './write-sites.js';
 import { coveredCallsEvidence } from './covered-calls.js';
 import { connectionKey, freshState, handedOn } from './connection-state.js';
 import { fieldText } from '../code/carried.js';
-import { narrowingAt, reaches } from './providers/guards.js';
+import { narrowingAt, passesNothing, reaches } from './providers/guards.js';
 import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, OpenedTransaction, ParamBinding } from './handles.js';
 import { isEmptyStub, where } from './handles.js';
@@ -726,6 +726,12 @@ class Settler {
         noConnection.push(at);
         continue;
       }
+      // Under a test of the parameter's presence (`trx ? run(trx) : this.db.transaction(run)`): a call that leaves it
+      // out never takes the branch, so it adds no case (a value not traced is still a case, below).
+      if (!passed && p.kind === 'param' && p.narrowed === 'present' && !p.path) {
+        const given = narrowedCall(edge, p.binding);
+        if (given && passesNothing(given.call, given.index, given.param)) continue;
+      }
       if (!passed) {
         results.push({
           coverage: 'unresolved',
@@ -1157,6 +1163,14 @@ class Settler {
  */
 function declarationHint(helper: ts.FunctionLikeDeclaration, name: string, callbackArg: number, executorParam: number) {
   const named = ts.isFunctionDeclaration(helper) || (ts.isMethodDeclaration(helper) && ts.isClassLike(helper.parent));
+  // An object's method (latitude's `SqlClientLive` Layer value): no entry can name it, so say what accepts the write.
+  const ofObject =
+    ts.isObjectLiteralExpression(helper.parent) ||
+    (ts.isPropertyAssignment(helper.parent) && ts.isObjectLiteralExpression(helper.parent.parent));
+  if (!named && ofObject && /^[A-Za-z_$][\w$]*$/.test(name))
+    return `; \`${name}\` is a method of an object, which no "scopeHelpers" entry can name (it would match every ` +
+      `library's \`${name}\` too): where its callback does run org-scoped, accept the write with ` +
+      `\`// rls-guard-ignore-next-line no-unresolved-write -- <why>\``;
   if (!named || !/^[A-Za-z_$][\w$]*$/.test(name)) return '';
   const param = executorParam === 0 ? '' : `, "executorParam": ${executorParam}`;
   return `; if \`${name}\` runs its callback in an org-scoped transaction, declare it: "scopeHelpers": ` +

@@ -204,6 +204,17 @@ describe('tests, seeds and code migrations are not app write paths', () => {
   });
 });
 
+describe('a presence test of a parameter in the function that hands it on (unres36: mentingo live-training)', () => {
+  it('drops the calls that leave the parameter out of the guarded branch, and only there', () => {
+    const report = expectAnnotated('presence-guard');
+    const guarded = report.writeSites.find((s) => s.line === 6)!;
+    expect(guarded.evidence).toBe('runs on parameter `client` of `insertInvoice`; its one call, at src/invoices.ts:16, ' +
+      'passes a connection in org context via withOrg');
+    const loose = report.writeSites.find((s) => s.line === 11)!;
+    expect(loose.evidence).toContain('src/invoices.ts:29 createDraft(orgId) passes a value that is not a traceable');
+  });
+});
+
 describe('Drizzle RLS declarations merged with SQL migrations that only alter the tables', () => {
   it.each(['static', 'replay'] as const)('keeps the schema’s pgPolicy/.enableRLS() tables gated, unless a migration states their RLS (%s)', (schemaSource) => {
     const root = path.join(ROOT, 'drizzle-merge');
