@@ -86,6 +86,11 @@ export interface CoreSite extends WriteSite {
    * (set-aside.ts).
    */
   reachedFrom?: string;
+  /**
+   * A write that runs only under the tests (program.ts `testsOnly`): the function of test support every path passes
+   * through. Set aside with the tests' writes whatever its own file's path (set-aside.ts).
+   */
+  testsOnly?: string;
 }
 
 /** The core's findings are facts: rule, message id and data; the rules hold the words (rules/<id>.ts). */
@@ -446,6 +451,14 @@ function reportFile(
     if (leftOut) verdict = { ...verdict, evidence: `${verdict.evidence}; ${leftOut}` };
     const unapplied = unappliedNote(raw.tables, input.config.unappliedGates);
     if (unapplied) verdict = { ...verdict, evidence: `${verdict.evidence}; ${unapplied}` };
+    // Only the tests reach it: named, so the set-aside site says why it left the app's writes.
+    const testsOnly = !verdict.deferred && !asideByPath ? verdict.testsOnly : undefined;
+    if (testsOnly)
+      verdict = {
+        ...verdict,
+        evidence: `${verdict.evidence}; set aside with the tests: every path to it passes through ${testsOnly}, test ` +
+          `support that only tests call`,
+      };
     const attempted = verdict.coverage === 'unscoped' ? attemptedSwitchNote(verdict.passedTo, input.config) : undefined;
     if (attempted) verdict = { ...verdict, evidence: `${verdict.evidence}; ${attempted}` };
     const loc = location(sf, raw.call, file);
@@ -468,6 +481,7 @@ function reportFile(
       callPath: verdict.callPath,
       sql: raw.sqlVariants,
       ...(reachedFrom ? { reachedFrom } : {}),
+      ...(testsOnly ? { testsOnly } : {}),
     };
     out.sites.push(site);
     if (asideByPath && !reachedFrom && !verdict.deferred && !input.wholeProgram) site.routesElsewhere = true;

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import ts from '../ts.js';
+import { inTestSupport } from '../report/set-aside.js';
 import type { WriteKind, WritePolicies } from './config.js';
 import type { RoleKey } from './login-verdict.js';
 import { scopedElsewhere } from './other-connection.js';
@@ -20,7 +22,7 @@ import { kindKey, rank } from './write-sites.js';
 import { coveredCallsEvidence } from './covered-calls.js';
 import { connectionKey, freshState, handedOn } from './connection-state.js';
 import { fieldText } from '../code/carried.js';
-import { narrowingAt, reaches } from './providers/guards.js';
+import { narrowingAt, passesNothing, reaches } from './providers/guards.js';
 import type { AmbientHandle } from './ambient/providers.js';
 import type { Handle, OpenedTransaction, ParamBinding } from './handles.js';
 import { isEmptyStub, where } from './handles.js';
@@ -65,6 +67,11 @@ export type SiteVerdict = Verdict & {
   noWrite?: true;
   /** The helpers (`file:line`) an unscoped write's callback is handed to, innermost first (role-switch-note.ts). */
   passedTo?: string[];
+  /**
+   * The write runs only under the tests: every path to it passes through this function of test support, which only
+   * tests call (`truncateAll` (…/testing/harness.ts:74)). The report sets it aside with the tests' writes.
+   */
+  testsOnly?: string;
 };
 
 export interface ProgramOptions {
@@ -688,7 +695,11 @@ class Settler {
     // tests' own writes are set aside the same way, report/set-aside.ts).
     const all = this.index.callers.get(fn) ?? [];
     const inTest = isTestFile(fn, this.options.root);
-    const edges = inTest ? all : all.filter((e) => !isTestFile(e.call, this.options.root));
+    // Test support (a harness in `testing/` that empties every table) that only tests call: it runs only under the
+    // tests, so their calls judge it, and its write is set aside with theirs.
+    const support = !inTest && this.inTestSupport(fn);
+    const onlyTests = support && all.length > 0 && all.every((e) => isTestFile(e.call, this.options.root));
+    const edges = inTest || onlyTests ? all : all.filter((e) => !isTestFile(e.call, this.options.root));
     // Calls that pass an empty object as the connection (`{} as Db`, a warm-up's stub): a write through it throws
     // before any query is sent, so they add no case; counted, so a function given only stubs stays unresolved.
     let stubs = 0;
@@ -714,6 +725,12 @@ class Settler {
       if (!passed && only && p.kind === 'param' && this.passesNoConnection(edge, p.binding.index, only.library)) {
         noConnection.push(at);
         continue;
+      }
+      // Under a test of the parameter's presence (`trx ? run(trx) : this.db.transaction(run)`): a call that leaves it
+      // out never takes the branch, so it adds no case (a value not traced is still a case, below).
+      if (!passed && p.kind === 'param' && p.narrowed === 'present' && !p.path) {
+        const given = narrowedCall(edge, p.binding);
+        if (given && passesNothing(given.call, given.index, given.param)) continue;
       }
       if (!passed) {
         results.push({
@@ -771,9 +788,21 @@ class Settler {
     const callersMayBeElsewhere = escaped || (!this.options.wholeProgram && (exported || p.kind === 'captured'));
     if (callersMayBeElsewhere) this.foreign = true;
     const worst = worstOf(results);
+    // Set aside only when every path runs under the tests, through test support alone: a production caller (or a
+    // production function between) keeps the write in the app's report, as a production function only tests call.
+    const testsOnly =
+      !support || escaped || callersMayBeElsewhere
+        ? undefined
+        : onlyTests
+          ? `\`${name}\` (${where(fn, this.options.root)})`
+          : results.length > 0 && results.every((r) => r.testsOnly)
+            ? results[0]!.testsOnly
+            : undefined;
     if (worst && (worst.coverage === 'unscoped' || !callersMayBeElsewhere)) {
       if (worst.coverage === 'unscoped' || worst.coverage === 'unresolved') {
-        return { ...worst, evidence: `runs on ${subject}, and the call at ${worst.callPath[0]} ${worst.evidence}` };
+        const { testsOnly: _worstOnly, ...rest } = worst;
+        const evidence = `runs on ${subject}, and the call at ${worst.callPath[0]} ${worst.evidence}`;
+        return { ...rest, evidence, ...(testsOnly ? { testsOnly } : {}) };
       }
       // A declared admin passed on through another helper's parameter stays declared in that helper's summary.
       const declaredIn = results.find((r) => r.coverage === 'admin-pool' && r.declaredIn)?.declaredIn;
@@ -793,6 +822,7 @@ class Settler {
         ),
         callPath: [],
         deferred: false,
+        ...(testsOnly ? { testsOnly } : {}),
       };
     }
     if (!this.options.wholeProgram && callersMayBeElsewhere) {
@@ -832,6 +862,11 @@ class Settler {
       callPath: [],
       deferred: false,
     };
+  }
+
+  /** Whether a function's file is in a folder of test support (set-aside.ts: `testing/`, `test-utils/` …). */
+  private inTestSupport(fn: ts.FunctionLikeDeclaration): boolean {
+    return inTestSupport(path.relative(this.options.root, fn.getSourceFile().fileName).split(path.sep).join('/'));
   }
 
   /** Whether a call's argument, which the call graph holds no connection for, is a value of no connection. */
@@ -1128,6 +1163,14 @@ class Settler {
  */
 function declarationHint(helper: ts.FunctionLikeDeclaration, name: string, callbackArg: number, executorParam: number) {
   const named = ts.isFunctionDeclaration(helper) || (ts.isMethodDeclaration(helper) && ts.isClassLike(helper.parent));
+  // An object's method (latitude's `SqlClientLive` Layer value): no entry can name it, so say what accepts the write.
+  const ofObject =
+    ts.isObjectLiteralExpression(helper.parent) ||
+    (ts.isPropertyAssignment(helper.parent) && ts.isObjectLiteralExpression(helper.parent.parent));
+  if (!named && ofObject && /^[A-Za-z_$][\w$]*$/.test(name))
+    return `; \`${name}\` is a method of an object, which no "scopeHelpers" entry can name (it would match every ` +
+      `library's \`${name}\` too): where its callback does run org-scoped, accept the write with ` +
+      `\`// rls-guard-ignore-next-line no-unresolved-write -- <why>\``;
   if (!named || !/^[A-Za-z_$][\w$]*$/.test(name)) return '';
   const param = executorParam === 0 ? '' : `, "executorParam": ${executorParam}`;
   return `; if \`${name}\` runs its callback in an org-scoped transaction, declare it: "scopeHelpers": ` +
@@ -1218,7 +1261,11 @@ function unresolved(evidence: string, problem: UnresolvedProblem): SiteVerdict {
 }
 
 function worstOf(results: SiteVerdict[]): SiteVerdict | undefined {
-  return results.reduce<SiteVerdict | undefined>((w, v) => (!w || rank(v) < rank(w) ? v : w), undefined);
+  const worst = results.reduce<SiteVerdict | undefined>((w, v) => (!w || rank(v) < rank(w) ? v : w), undefined);
+  // Only the tests reach the write when every path does (`testsOnly`): one path of the app's keeps it in the report.
+  if (!worst?.testsOnly || results.every((r) => r.testsOnly)) return worst;
+  const { testsOnly: _some, ...kept } = worst;
+  return kept;
 }
 
 function joinVias(results: SiteVerdict[], worst: SiteVerdict): string | null {

@@ -201,6 +201,13 @@ function judge(parts: Parts, fileChecks: ReadonlyMap<string, SiteCheck>): RuleFi
       : setAsideUnder(toPosixRelative(loaded.dir, filename), include);
   // Filtered after the suppressions, as the walker does: a suppression of a set-aside finding is not "unused".
   const judged = applySuppressions(file, all, suppressions, '//').findings;
+  // A write only the tests reach (test support only tests call, analysis/program.ts) leaves with the tests' writes.
+  const onTestPath = include.includes('tests') ? [] : parts.sites.filter((s) => s.testsOnly).map((s) => s.line);
+  if (!aside && onTestPath.length) {
+    const lines = new Set(onTestPath);
+    const leaves = (f: RuleFinding): boolean => leavesReport('tests', { file: filename, ruleId: f.ruleId }, false);
+    return judged.filter((f) => !(lines.has(f.line) && leaves(f)));
+  }
   if (!aside) return judged;
   // A seed's write a route reaches is app code (analysis/index.ts names the route): its findings stay, as in CI.
   const onAppPath = new Set(parts.sites.filter((s) => s.reachedFrom).map((s) => s.line));

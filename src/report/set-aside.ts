@@ -25,6 +25,16 @@ const SEED_FILE = /^seed[\w.-]*\.[cm]?[jt]s$/i;
 // `migrations`, `migration`, and archived copies such as `migrations.archive` or `migrations-old`.
 const MIGRATION_DIR = /^migrations?([._-][\w.-]*)?$/i;
 
+// Folders of test support: helpers the suites import (a harness that empties tables, a fixture factory). Their path
+// alone does not set them aside (an admin page's `components/testing/` is app code): a write there whose function only
+// tests call is set aside with the tests (analysis/program.ts `callers`).
+const TEST_SUPPORT_DIR = /^(testing|test-?utils|test-?helpers|test-?support|testkit|test-?harness)$/i;
+
+/** Whether a file lies in a folder of test support (by its path relative to the root). */
+export function inTestSupport(relPath: string): boolean {
+  return relPath.split('/').slice(0, -1).some((d) => TEST_SUPPORT_DIR.test(d));
+}
+
 /** What kind of non-app code a file is, by its path relative to the root, or null for app code. */
 export function setAsideKind(relPath: string): SetAsideKind | null {
   const segments = relPath.split('/');
@@ -74,6 +84,8 @@ export function partitionSetAside<
   migrations?: ReadonlySet<string>;
   /** `file\u0001line` of writes a route of the app reaches: app code whatever their path says (and their findings). */
   onAppPath?: ReadonlySet<string>;
+  /** `file\u0001line` of writes only the tests reach (test support only tests call): set aside as tests. */
+  onTestPath?: ReadonlySet<string>;
 }): { sites: S[]; findings: F[]; setAsideSites: (S & { setAside: SetAsideKind })[]; summary: SetAsideSummary } {
   // Asked for every file, then for every site and finding in them: decided once per file.
   const kinds = new Map<string, SetAsideKind | null>();
@@ -99,8 +111,13 @@ export function partitionSetAside<
   const sites: S[] = [];
   const setAsideSites: (S & { setAside: SetAsideKind })[] = [];
   const app = (x: { file: string; line?: number }): boolean => !!input.onAppPath?.has(`${x.file}\u0001${x.line}`);
+  const onTests = (x: { file: string; line?: number }): boolean =>
+    !input.include.includes('tests') && !!input.onTestPath?.has(`${x.file}\u0001${x.line}`);
+  // A write only the tests reach is set aside as theirs where its file is app code by its path.
+  const kindAt = (x: { file: string; line?: number }): SetAsideKind | null =>
+    kindOf(x.file) ?? (onTests(x) ? 'tests' : null);
   for (const s of input.sites) {
-    const k = kindOf(s.file);
+    const k = kindAt(s);
     if (!k || (k !== 'other-database' && app(s))) sites.push(s);
     else {
       summary.writeSites[k]++;
@@ -109,7 +126,7 @@ export function partitionSetAside<
   }
   const findings: F[] = [];
   for (const f of input.findings) {
-    const k = kindOf(f.file);
+    const k = kindAt(f);
     if (k && leavesReport(k, f, app(f))) summary.findings++;
     else findings.push(f);
   }

@@ -65,9 +65,11 @@ export function buildReport(header: ReportHeader, parts: ReportParts, durationMs
     a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
   const incomplete = sortIncomplete(parts.incomplete);
   const ordered = [...parts.sites].sort(byPosition);
-  const sites = ordered.map(({ deferred: _deferred, reachedFrom: _reachedFrom, ...site }) => site);
+  const sites = ordered.map(({ deferred: _deferred, reachedFrom: _reachedFrom, testsOnly: _only, ...site }) => site);
   // Writes of seed and migration files that a route reaches stay with the app's (src/analysis/index.ts).
   const onAppPath = new Set(ordered.filter((s) => s.reachedFrom).map((s) => `${s.file}\u0001${s.line}`));
+  // Writes only the tests reach (test support they alone call) go with the tests' (src/analysis/program.ts).
+  const onTestPath = new Set(ordered.filter((s) => s.testsOnly).map((s) => `${s.file}\u0001${s.line}`));
   const byFinding = (a: Finding, b: Finding): number => byPosition(a, b) || a.ruleId.localeCompare(b.ruleId);
   const settingsSet = new Set(parts.settings);
   if (parts.orgScoped) settingsSet.add(parts.primarySetting);
@@ -83,6 +85,7 @@ export function buildReport(header: ReportHeader, parts: ReportParts, durationMs
     otherDatabase,
     migrations: new Set(parts.codeMigrations ?? []),
     onAppPath,
+    onTestPath,
   });
   for (const [file, other] of otherDatabase) {
     const n = aside.setAsideSites.filter((s) => s.file === file).length;

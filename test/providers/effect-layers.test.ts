@@ -55,5 +55,8 @@ describe('a `yield* Tag` of Effect read as the value its Layer provides', () => 
     expect(work.coverage).toBe('unresolved');
     expect(work.evidence).toContain('fn(current) where the connection that runs this write cannot be traced: `current` is ' +
       'what `yield* Effect.tryPromise({ try: () => ready, c…` (src/held.ts:36) gives inside a generator');
+    // No "scopeHelpers" entry can name an object's method (unres36): the reason says what accepts the write instead.
+    expect(work.evidence).toMatch(/; `query` is a method of an object, which no "scopeHelpers" entry can name \(it would /);
+    expect(work.evidence).toContain('accept the write with `// rls-guard-ignore-next-line no-unresolved-write -- <why>`');
   });
 });

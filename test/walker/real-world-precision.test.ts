@@ -163,6 +163,32 @@ describe('tests, seeds and code migrations are not app write paths', () => {
     expect(report.summary.setAside).toEqual({ files: { tests: 0, seeds: 0, migrations: 1, 'other-database': 0 }, writeSites: { tests: 0, seeds: 0, migrations: 1, 'other-database': 0 }, findings: 1 });
   });
 
+  it('sets aside a write of test support that only tests call, keeping production code only tests call (unres36)', () => {
+    const report = expectAnnotated('test-support');
+    expect(report.setAsideWriteSites!.map((s) => `${s.file}:${s.line} ${s.setAside} ${s.coverage}`)).toEqual([
+      'src/test-utils/fixtures.ts:4 tests unscoped',
+      'src/testing/harness.ts:6 tests unscoped',
+      'src/testing/harness.ts:7 tests unscoped',
+    ]);
+    const harness = report.setAsideWriteSites!.find((s) => s.line === 6)!;
+    expect(harness.evidence).toContain('the call at test/invoices.test.ts:7 truncateAll({ db: pool }) runs on pg Pool');
+    expect(harness.evidence).toContain('set aside with the tests: every path to it passes through `truncateAll` ' +
+      '(src/testing/harness.ts:5), test support that only tests call');
+    expect(Object.keys(harness)).not.toContain('testsOnly');
+    expect(report.findings.filter((f) => f.file.endsWith('.ts')).map((f) => `${f.file}:${f.line}`).sort())
+      .toEqual(['src/admin/testing/tools.ts:6', 'src/invoices.ts:9', 'src/testing/harness.ts:13']);
+    const kept = report.writeSites.find((s) => s.file === 'src/invoices.ts')!;
+    expect(kept.evidence).toBe('runs on parameter `db` of `voidInvoice`, and `voidInvoice` is called only from tests');
+    // `includeWritesFrom: ["tests"]` judges them as app code, as it does the tests' own writes.
+    const root = writeProject({});
+    fs.cpSync(path.join(ROOT, 'test-support'), root, { recursive: true });
+    fs.writeFileSync(path.join(root, 'rls-guard.config.json'), JSON.stringify({ includeWritesFrom: ['tests'] }));
+    const included = auditSync({ paths: [root], types: false, schemaSource: 'static' });
+    expect(included.writeSites.filter((s) => /testing|test-utils/.test(s.file)).map((s) => `${s.file}:${s.line}`))
+      .toEqual(['src/admin/testing/tools.ts:6', 'src/test-utils/fixtures.ts:4', 'src/testing/harness.ts:6',
+        'src/testing/harness.ts:7', 'src/testing/harness.ts:13']);
+  });
+
   it('classifies paths, not names of variables', () => {
     const cases: [string, string | null][] = [
       ['src/a.spec.ts', 'tests'], ['packages/x/tests/util.ts', 'tests'], ['vitest.setup.ts', 'tests'], ['e2e/flow.ts', 'tests'],
@@ -175,6 +201,17 @@ describe('tests, seeds and code migrations are not app write paths', () => {
       ['src/feed.latest.ts', null], ['src/stripe.integration.ts', null], ['src/dbtest.ts', null],
     ];
     for (const [file, kind] of cases) expect(setAsideKind(file), file).toBe(kind);
+  });
+});
+
+describe('a presence test of a parameter in the function that hands it on (unres36: mentingo live-training)', () => {
+  it('drops the calls that leave the parameter out of the guarded branch, and only there', () => {
+    const report = expectAnnotated('presence-guard');
+    const guarded = report.writeSites.find((s) => s.line === 6)!;
+    expect(guarded.evidence).toBe('runs on parameter `client` of `insertInvoice`; its one call, at src/invoices.ts:16, ' +
+      'passes a connection in org context via withOrg');
+    const loose = report.writeSites.find((s) => s.line === 11)!;
+    expect(loose.evidence).toContain('src/invoices.ts:29 createDraft(orgId) passes a value that is not a traceable');
   });
 });
 

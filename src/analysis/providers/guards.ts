@@ -126,7 +126,7 @@ function isParam(e: ts.Expression, binding: ParamBinding, origins: OriginResolve
 }
 
 /** The call gives the parameter nothing: `undefined`, `null`, `void …`, or leaves it out with no default to take. */
-function passesNothing(call: ts.CallExpression, index: number, param: ts.ParameterDeclaration): boolean {
+export function passesNothing(call: ts.CallExpression, index: number, param: ts.ParameterDeclaration): boolean {
   if (call.arguments.slice(0, index + 1).some(ts.isSpreadElement)) return false;
   const arg = call.arguments[index];
   if (!arg) return !param.initializer && !param.dotDotDotToken;
