@@ -338,7 +338,12 @@ export class HandleResolver {
     // Hono: `c.var.db`, a variable of the request context (context/hono-vars.ts), judged per path; Express's `req.db`
     // and `res.locals.db` likewise (context/express-vars.ts).
     const requestStore = (ts.isPropertyAccessExpression(e) || ts.isIdentifier(e)) && this.ambient.read(e)?.store;
-    if (requestStore && (isHonoStore(requestStore) || isExpressStore(requestStore) || isFastifyStore(requestStore))) {
+    // A member destructured from any store's value (`const { tx } = storage.getStore()!`) reads as `….tx` does.
+    const bound = ts.isIdentifier(e) ? lookup(e) : undefined;
+    const destructured = bound?.kind === 'variable' && bound.path.length > 0;
+    const request =
+      requestStore && (isHonoStore(requestStore) || isExpressStore(requestStore) || isFastifyStore(requestStore));
+    if (requestStore && (request || destructured)) {
       const read = this.ambient.accessor(e, (x) => this.trace(x));
       if (read) return read;
     }
