@@ -1857,3 +1857,12 @@ describe("corpus36: a member destructured from a store's value (aegiswallet: `co
     expect(at(report, 'src/work-store.ts', 19).evidence).toContain('the AsyncLocalStorage `work`');
   });
 });
+
+describe('corpus36: a client exported as `null` outside the server (aegiswallet: `cond ? createDb() : (null as …)`)', () => {
+  it('reads the null branch as nothing to run on, the connection as the other branch', () => {
+    const report = expectAnnotated('corpus36-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/browser-safe-db.ts' && s.line === 13)!;
+    // Was unresolved: "`db` cannot be traced to a database connection".
+    expect(site.evidence).toContain('runs on drizzle pool from drizzle() at src/browser-safe-db.ts:5');
+  });
+});
