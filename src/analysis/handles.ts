@@ -3,7 +3,7 @@ import ts from '../ts.js';
 import { globalCacheAssignment, globalCacheFallback } from '../code/global-cache.js';
 import { adapterForModule, adapters, type DbAdapter, type ExecutorKind, type ExportKind } from '../adapters/index.js';
 import { type AnalysisConfig, matchesSpec, type ResolvedSetterHelper } from './config.js';
-import { functionName, type Origin, type OriginResolver, shortText } from '../code/origins.js';
+import { functionName, isNothing, type Origin, type OriginResolver, shortText } from '../code/origins.js';
 import { type Binding, isFunctionLike, lookup } from '../code/scope.js';
 import { skipOuter } from '../syntax/wrappers.js';
 import { kyselyOtherDialect } from './other-dialect.js';
@@ -343,7 +343,12 @@ export class HandleResolver {
     // Hono: `c.var.db`, a variable of the request context (context/hono-vars.ts), judged per path; Express's `req.db`
     // and `res.locals.db` likewise (context/express-vars.ts).
     const requestStore = (ts.isPropertyAccessExpression(e) || ts.isIdentifier(e)) && this.ambient.read(e)?.store;
-    if (requestStore && (isHonoStore(requestStore) || isExpressStore(requestStore) || isFastifyStore(requestStore))) {
+    // A member destructured from any store's value (`const { tx } = storage.getStore()!`) reads as `….tx` does.
+    const bound = ts.isIdentifier(e) ? lookup(e) : undefined;
+    const destructured = bound?.kind === 'variable' && bound.path.length > 0;
+    const request =
+      requestStore && (isHonoStore(requestStore) || isExpressStore(requestStore) || isFastifyStore(requestStore));
+    if (requestStore && (request || destructured)) {
       const read = this.ambient.accessor(e, (x) => this.trace(x));
       if (read) return read;
     }
@@ -587,6 +592,10 @@ export class HandleResolver {
     ) {
       return { kind: 'not-db', reason: 'a literal' };
     }
+    // `typeof window === 'undefined' ? createDb() : (null as unknown as Db)`: the `null` branch gives a write nothing
+    // to run on (a write on it throws before any SQL is sent), so the connection is the other branch's.
+    const kept = ts.isConditionalExpression(e) ? somethingBranch(e) : undefined;
+    if (kept) return this.trace(kept);
     // `g.__prisma ?? new PrismaClient()` stored back into `g.__prisma`, or `(g.__prisma ??= new PrismaClient())`: the
     // hot-reload singleton is its fallback.
     const cachedFallback = globalCacheFallback(e) ?? globalCacheAssignment(e);
@@ -1483,4 +1492,10 @@ function callableExecutor(h: Handle): boolean {
 /** A knex builder's clause (`where…`, joins, ordering): the methods whose argument is a piece of its statement. */
 function knexClause(method: string): boolean {
   return !!adapters.find((a) => a.api === 'knex')?.fragmentSinks?.test(method);
+}
+
+/** The branch of `c ? a : b` that is a value when the other is `null`/`undefined`/`void …`; else undefined. */
+function somethingBranch(e: ts.ConditionalExpression): ts.Expression | undefined {
+  const [a, b] = [isNothing(e.whenTrue), isNothing(e.whenFalse)];
+  return a === b ? undefined : a ? e.whenFalse : e.whenTrue;
 }

@@ -1934,3 +1934,42 @@ describe('recall36: a tagged template on a client a module of the code builds la
     expect(site.evidence).toContain('cannot read `client` statically');
   });
 });
+
+describe('corpus36: a lazy Proxy whose trap fills a module `let` first (aegiswallet)', () => {
+  it('reads `let current = null` filled in the trap as the client it is given, not as `null`', () => {
+    const report = expectAnnotated('corpus36-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/lazy-db.ts' && s.line === 24)!;
+    // Was unresolved: "`null` cannot be traced to a database connection" (the variable's initializer alone).
+    expect(site.evidence).toContain('runs on drizzle pool from drizzle() at src/lazy-db.ts:6');
+  });
+});
+
+describe("corpus36: a member destructured from a store's value (aegiswallet: `const { db } = c.get('auth')`)", () => {
+  const at = (report: ReturnType<typeof expectAnnotated>, file: string, line: number) =>
+    report.writeSites.find((s) => s.file === file && s.line === line)!;
+
+  it('reads `const { db } = c.get(…)` as `c.get(…).db`: the connection the middleware stored', () => {
+    const report = expectAnnotated('corpus36-shapes');
+    // Was unresolved: "cannot read `db` of `c.get('session')`".
+    expect(at(report, 'src/routes.ts', 10).evidence).toContain("`session` of the Hono request context holds");
+    // A route no middleware enters: nothing stored, so the destructured `db` is undefined there (unresolved).
+    expect(at(report, 'src/routes.ts', 25).evidence).toContain('nothing on this path entered `c.var.session`');
+    // A default in the pattern is another value where the store has none: not read as the store's.
+    expect(at(report, 'src/routes.ts', 18).evidence).toContain("cannot read `db` of `c.get('session')`");
+  });
+
+  it('reads `const { tx } = storage.getStore()!` the same way for an AsyncLocalStorage', () => {
+    const report = expectAnnotated('corpus36-shapes');
+    // Was unresolved: "cannot read `tx` of `work.getStore()`".
+    expect(at(report, 'src/work-store.ts', 19).evidence).toContain('the AsyncLocalStorage `work`');
+  });
+});
+
+describe('corpus36: a client exported as `null` outside the server (aegiswallet: `cond ? createDb() : (null as …)`)', () => {
+  it('reads the null branch as nothing to run on, the connection as the other branch', () => {
+    const report = expectAnnotated('corpus36-shapes');
+    const site = report.writeSites.find((s) => s.file === 'src/browser-safe-db.ts' && s.line === 13)!;
+    // Was unresolved: "`db` cannot be traced to a database connection".
+    expect(site.evidence).toContain('runs on drizzle pool from drizzle() at src/browser-safe-db.ts:5');
+  });
+});

@@ -2,7 +2,7 @@ import ts from '../../ts.js';
 import { adapters, type DbAdapter } from '../../adapters/index.js';
 import type { Handle, ParamBinding } from '../handles.js';
 import { functionName, type OriginResolver, shortText } from '../../code/origins.js';
-import { isFunctionLike, lookup } from '../../code/scope.js';
+import { assignedValues, isFunctionLike, isStableVariable, lookup } from '../../code/scope.js';
 import { skipOuter } from '../../syntax/wrappers.js';
 import { TrackedMemo } from '../../code/fixpoint.js';
 import { constantKey, type NestContainer } from '../providers/nest-di.js';
@@ -428,9 +428,12 @@ export class AmbientProviders {
       if (path[0] === 'var' && path.length > 1 && this.storeOf(e) === HONO_CONTEXT())
         return { store: honoVariable(path[1]!), path: path.slice(1) };
       const b = lookup(e);
-      if (b?.kind !== 'variable' || b.path.length || !b.decl.initializer) return undefined;
+      if (b?.kind !== 'variable' || !b.decl.initializer) return undefined;
+      // `const { db } = c.get('auth')`, `const { tx } = storage.getStore()!`: the member the pattern takes.
+      const taken = b.path.length ? destructuredKeys(b.decl.name, b.path) : [];
+      if (!taken) return undefined;
       const inner = this.read(b.decl.initializer, depth + 1);
-      return inner ? { store: inner.store, path: [...inner.path, ...path] } : undefined;
+      return inner ? { store: inner.store, path: [...inner.path, ...taken, ...path] } : undefined;
     }
     return undefined;
   }
@@ -652,9 +655,17 @@ export class AmbientProviders {
     }
     const [only] = sources;
     if (sources.size !== 1 || !only) return undefined;
-    // Forwarding to the Proxy's own target is no connection of its own.
+    // Forwarding to the Proxy's own target is no connection of its own, nor is a `let` that starts as the target and
+    // may be swapped for another value (`let repo = target; if (m) repo = m.getRepository(…)`: swap(), below).
     const target = skipOuter(only);
     if (ts.isIdentifier(target) && lookup(target)?.kind === 'parameter') return undefined;
+    const held = ts.isIdentifier(target) ? lookup(target) : undefined;
+    const values = held?.kind === 'variable' && !held.path.length ? assignedValues(held) : undefined;
+    const isParameter = (v: ts.Expression): boolean => {
+      const x = skipOuter(v);
+      return ts.isIdentifier(x) && lookup(x)?.kind === 'parameter';
+    };
+    if (values?.some(isParameter)) return undefined;
     return only;
   }
 
@@ -923,11 +934,32 @@ function substituteParam(
 }
 
 /** The initializer of the local const an identifier names, if it is one. */
+/**
+ * The member names an object pattern takes along `path` (`{ auth: { db } }`: auth, db), or undefined when a step is
+ * not a plain name (an index, a computed key) or has a default (`{ db = pool }`: another value where the store has
+ * none, not read here).
+ */
+function destructuredKeys(pattern: ts.BindingName, path: readonly (string | number)[]): string[] | undefined {
+  const keys: string[] = [];
+  let at: ts.BindingName = pattern;
+  for (const key of path) {
+    if (typeof key !== 'string' || !ts.isObjectBindingPattern(at)) return undefined;
+    const el = at.elements.find((x) => !x.dotDotDotToken && (x.propertyName ?? x.name).getText() === key);
+    if (!el || el.initializer || (el.propertyName && !ts.isIdentifier(el.propertyName))) return undefined;
+    keys.push(key);
+    at = el.name;
+  }
+  return keys;
+}
+
 function initialValue(e: ts.Expression): ts.Expression | undefined {
   const x = skipOuter(e);
   if (!ts.isIdentifier(x)) return undefined;
   const b = lookup(x);
-  return b?.kind === 'variable' && !b.path.length && b.decl.initializer ? b.decl.initializer : undefined;
+  // A `let` the code assigns again (`let cached = null` filled in the trap: `if (!cached) cached = getDb()`) holds
+  // more than its initializer: the variable itself is traced then (its values, origins.ts), not `null`.
+  if (!b || !isStableVariable(b)) return undefined;
+  return !b.path.length && b.decl.initializer ? b.decl.initializer : undefined;
 }
 
 export function ambientAdapter(h: AmbientHandle): DbAdapter | undefined {
