@@ -17,7 +17,7 @@ import type { RlsModel } from '../schema/types.js';
 import type { DeploymentRoles } from '../schema/deploy-roles.js';
 import { VERSION } from '../version.js';
 import { runningBuilds, startBuilder } from './background-build.js';
-import { globLiterals, globMayMatch } from './glob-edges.js';
+import { globLiterals, globMayMatch, jsNameOf } from './glob-edges.js';
 import { LocalKeys } from './local-keys.js';
 import { pooledParse } from './parse-pool.js';
 import { afterLint, chores, cpuMs, Recheck } from './recheck.js';
@@ -707,8 +707,10 @@ class ProjectIndex {
       if (entry?.globs) registering.push([rel, entry.globs]);
     }
     // A file registering others by a glob reaches them as an importer does (glob-edges.ts).
+    // Each file's `.js` name once, not once per literal.
+    const targets = registering.length ? [...listed].map((to) => [to, jsNameOf(to)] as const) : [];
     for (const [from, globs] of registering)
-      for (const to of listed) if (to !== from && globs.some((g) => globMayMatch(g, to))) edge(to, from);
+      for (const [to, js] of targets) if (to !== from && globs.some((g) => globMayMatch(g, to, js))) edge(to, from);
     return (this.graph = { listed, importers, digest: sha(lines.join('\n')) });
   }
 
