@@ -82,6 +82,8 @@ const PARTS: [string, RegExp][] = [
   ['pack scan', /^(packScan|scanFile|scanCode)$/],
   ['suppressions and set-aside', /^(judge|findSuppressions|applySuppressions)$/],
   ['file analysis', /^(ownAnalysis|analyze|projectFindings)$/],
+  // A file ESLint's parser gave no TypeScript tree (ESLint's own parser on `.js`): parsed for its syntax gaps.
+  ['TypeScript parse of the linted text', /^(tsSourceFile|parseSource)$/],
 ];
 
 /** One warm lint of `dir` under the profilers; the index built first by a cold lint (untimed), read from disk. */
