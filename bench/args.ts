@@ -27,6 +27,8 @@ export interface BenchArgs {
   relintSample: { n: number; seed: number } | undefined;
   /** `--warm-overhead ROUNDS`: only the plugin's warm overhead. */
   warmOverhead: number | undefined;
+  /** `--warm-profile`: only the plugin's share of one warm lint, from a CPU and an allocation profile. */
+  warmProfile: boolean;
   /** `--warm-base parser|typescript-eslint`: the baseline of every ESLint row. */
   base: EslintBase;
   /** The flags without a value (`--no-shapes`, `--keep`, …). */
@@ -54,6 +56,9 @@ export function benchArgs(args: readonly string[]): BenchArgs {
   if (base !== 'parser' && base !== 'typescript-eslint') throw new Error('--warm-base is parser or typescript-eslint');
   const warmOverhead = count('--warm-overhead', 'ROUNDS');
   if (warmOverhead !== undefined && !dir) throw new Error('--warm-overhead ROUNDS needs --dir PATH');
+  const warmProfile = args.includes('--warm-profile');
+  if (warmProfile && !dir) throw new Error('--warm-profile needs --dir PATH');
+  if (warmProfile && warmOverhead !== undefined) throw new Error('--warm-profile and --warm-overhead: one or the other');
   const relint = option('--relint');
   if (relint !== undefined && !dir) throw new Error('--relint FILE needs --dir PATH');
   const sampleN = count('--relint-sample', 'N');
@@ -72,6 +77,7 @@ export function benchArgs(args: readonly string[]): BenchArgs {
     relint,
     relintSample: sampleN === undefined ? undefined : { n: sampleN, seed },
     warmOverhead,
+    warmProfile,
     base,
     flags: new Set(args.filter((a) => a.startsWith('--'))),
   };

@@ -239,6 +239,21 @@ function collectGarbage(): () => void {
 }
 
 /**
+ * A warm index of `dir` in a fresh folder (returned; RLS_GUARD_INDEX_DIR names it): one cold lint, untimed, whose child
+ * build stores every file's verdicts, then dropped from this process so the next lint reads it from disk as a new
+ * process does; and one lint without the plugin, untimed, to warm up ESLint's and the parser's code.
+ */
+export async function warmIndexOf(dir: string, base: EslintBase): Promise<string> {
+  const indexDir = freshIndexDir();
+  resetProjectIndexes();
+  await eslint(dir, true, undefined, base).lintFiles(['.']);
+  settleCliBuilds();
+  resetProjectIndexes();
+  await eslint(dir, false, undefined, base).lintFiles(['.']);
+  return indexDir;
+}
+
+/**
  * The plugin's warm overhead in one run (issue 13: ≤ 10 %): ESLint with the `base` configuration alone against the
  * same with `rlsGuard.configs.recommended` over the whole folder, the index warm (built by one cold lint first,
  * untimed; before each plugin lint the in-process index is dropped, so it is read from disk as a new lint process
@@ -247,12 +262,7 @@ function collectGarbage(): () => void {
  */
 export async function eslintWarmOverhead(dir: string, rounds: number, base: WarmBase = 'typescript-eslint'): Promise<WarmOverhead> {
   const gc = collectGarbage();
-  const indexDir = freshIndexDir();
-  resetProjectIndexes();
-  await eslint(dir, true, undefined, base).lintFiles(['.']);
-  settleCliBuilds();
-  resetProjectIndexes();
-  await eslint(dir, false, undefined, base).lintFiles(['.']); // warm-up of ESLint's and the parser's code, untimed
+  const indexDir = await warmIndexOf(dir, base);
   const run = async (withPlugin: boolean): Promise<WarmRun> => {
     // As a new command-line process: the index read from disk, and no lint history (a file linted again a second
     // later would make the plugin take this process for an editor's, settings.ts).

@@ -4,6 +4,8 @@
 // site, chosen with seed S (1 unless told; bench/sample.ts), two edits each, and their distribution.
 // npm run bench -- --dir PATH --warm-overhead ROUNDS: only the plugin's warm overhead over the same ESLint run without it
 // (bench/eslint.ts).
+// npm run bench -- --dir PATH --warm-profile: only the plugin's share of one warm lint, from a CPU profile and an
+// allocation profile of it (bench/warm-profile.ts), the figure that does not depend on the machine's load.
 // --warm-base parser|typescript-eslint: what every ESLint row takes for "ESLint without the plugin" (bench/args.ts):
 // typescript-eslint's `recommended` (no types) unless told; `parser` is the parser with no rule, every row's baseline
 // before 2026-12-03 (twelfth session). Arguments are read by bench/args.ts.
@@ -37,6 +39,7 @@ import { generateAmbientApp } from './ambient.js';
 import { cachedBench, copyTree, type Measure } from './cached.js';
 import { relintBench, relintSampleBench, sampleSummary } from './relint.js';
 import { baseLabel, benchArgs } from './args.js';
+import { warmProfile, warmProfileLines } from './warm-profile.js';
 
 const parsed = benchArgs(process.argv.slice(2));
 const { files, sizes, timeoutMs, write, base } = parsed;
@@ -49,6 +52,13 @@ if (parsed.warmOverhead !== undefined && dirOption) {
     console.log(`${r.first} first: ESLint ${r.eslint.cpuMs} ms (heap ${r.eslint.heapMb} MB, live ${r.eslint.liveHeapMb} MB), ` +
       `+ rls-guard ${r.plugin.cpuMs} ms (heap ${r.plugin.heapMb} MB, live ${r.plugin.liveHeapMb} MB): ${r.overheadPct} %`);
   console.log(JSON.stringify(measured, null, 2));
+  process.exit(0);
+}
+if (parsed.warmProfile && dirOption) {
+  const profiled = await warmProfile(path.resolve(dirOption), base);
+  console.log(`base: ${baseLabel(base)}`);
+  for (const line of warmProfileLines(profiled)) console.log(line);
+  console.log(JSON.stringify(profiled, null, 2));
   process.exit(0);
 }
 if (parsed.relint !== undefined && dirOption) {

@@ -17,7 +17,7 @@ import type { RlsModel } from '../schema/types.js';
 import type { DeploymentRoles } from '../schema/deploy-roles.js';
 import { VERSION } from '../version.js';
 import { runningBuilds, startBuilder } from './background-build.js';
-import { globLiterals, globMayMatch } from './glob-edges.js';
+import { globLiterals, globMayMatch, jsNameOf } from './glob-edges.js';
 import { LocalKeys } from './local-keys.js';
 import { pooledParse } from './parse-pool.js';
 import { afterLint, chores, cpuMs, Recheck } from './recheck.js';
@@ -419,6 +419,7 @@ class ProjectIndex {
   /** Verdicts an earlier lint (in this process or one before it) found for the same content; undefined otherwise. */
   cached(input: ProjectInput): Decided | undefined {
     lastWork = { analysed: 0, dropped: 0 };
+    if (this.quiet(input)) return { findings: [], sites: [] };
     const deadline = performance.now() + input.budgetMs;
     const view = this.view(input, () => performance.now() > deadline);
     // With a project file unreadable, a cross-file verdict needs the query's caveat.
@@ -429,6 +430,38 @@ class ProjectIndex {
     // asked), and the closure's only for a verdict stored under neither.
     const fresh = hit && (hit.key === view.fullKey || hit.key === view.localKey || hit.key === view.closureKey);
     return fresh ? this.decided(view.self, hit) : undefined;
+  }
+
+  /** The whole project's key for the graph and base it was computed for (the same for every saved file of a run). */
+  private wholeMemo: { graph: Graph; base: string; key: string } | undefined;
+
+  /**
+   * Whether the linted text is a saved file whose verdict, stored under the whole project's key, is nothing: what
+   * `cached` then answers through the view, answered without building one. Most files of a project have no database
+   * code, and a warm command-line lint's work for each was the view (its closures and keys, a hash of the key's text),
+   * not the verdict (performance.md, lint36): here it is the text's hash and three lookups. Only where the view would
+   * neither look at the project nor read the index on disk first (not due, no background build, not an editor's
+   * process, which reads it per lint); every other case goes through the view, as before.
+   */
+  private quiet(input: ProjectInput): boolean {
+    if (this.lookCostMs !== undefined || this.builder !== undefined || !this.listed || longLivedProcess()) return false;
+    if (this.look.due()) return false;
+    this.refreshEdited();
+    const self = toPosixRelative(this.root, input.file);
+    const hit = this.results.get(self);
+    if (hit?.json !== NOTHING_JSON) return false;
+    const entry = this.entries.get(self);
+    const selfHash = textHash(input.text);
+    if (entry?.hash !== selfHash) return false;
+    const graph = this.currentGraph();
+    if (!graph.listed.has(self) || this.unreadable.size > (this.unreadable.has(self) ? 1 : 0)) return false;
+    const base = this.base(input);
+    let whole = this.wholeMemo;
+    if (whole?.graph !== graph || whole.base !== base)
+      whole = this.wholeMemo = { graph, base, key: sha(`whole\n${base}\n${graph.digest}`) };
+    if (hit.key !== whole.key) return false;
+    quietAnswers++;
+    return true;
   }
 
   /** A stored verdict, parsed; a damaged one (not JSON, or not what a report reads) is dropped and counts as a miss. */
@@ -674,8 +707,10 @@ class ProjectIndex {
       if (entry?.globs) registering.push([rel, entry.globs]);
     }
     // A file registering others by a glob reaches them as an importer does (glob-edges.ts).
+    // Each file's `.js` name once, not once per literal.
+    const targets = registering.length ? [...listed].map((to) => [to, jsNameOf(to)] as const) : [];
     for (const [from, globs] of registering)
-      for (const to of listed) if (to !== from && globs.some((g) => globMayMatch(g, to))) edge(to, from);
+      for (const [to, js] of targets) if (to !== from && globs.some((g) => globMayMatch(g, to, js))) edge(to, from);
     return (this.graph = { listed, importers, digest: sha(lines.join('\n')) });
   }
 
@@ -979,6 +1014,11 @@ export function lastIndexWork(): { analysed: number; dropped: number } {
 /** The looks at the project and the model, and the writes of the index, so far (recheck.ts `chores`): a copy. */
 export function indexChores(): { looks: number; models: number; writes: number } {
   return { ...chores };
+}
+/** Lookups answered as a quiet saved file, without a view (tests: a warm lint of files without writes builds none). */
+let quietAnswers = 0;
+export function quietAnswerCount(): number {
+  return quietAnswers;
 }
 /** How many times a linted file's closure was walked (tests: an edit that keeps the imports walks none). */
 let closureWalks = 0;

@@ -84,9 +84,22 @@ function allowSet(allow: readonly string[] | undefined): Set<string> {
 
 const NO_LISTENERS: TSESLint.RuleListener = Object.freeze({});
 
+/** Rule contexts the rules were created with, and the listeners they returned by key (the bench's warm profile). */
+const counts = { created: 0, listeners: {} as Record<string, number> };
+
+export function listenerCounts(): { created: number; listeners: Record<string, number> } {
+  return { created: counts.created, listeners: { ...counts.listeners } };
+}
+
+export function resetListenerCounts(): void {
+  counts.created = 0;
+  counts.listeners = {};
+}
+
 export function reportFindings(context: Context, options: ReportOptions = {}): TSESLint.RuleListener {
   const id = shortId(context.id);
   const sourceCode = context.sourceCode;
+  counts.created++;
   if (options.check) {
     const registered = checks.get(sourceCode) ?? new Map<string, SiteCheck>();
     checks.set(sourceCode, registered.set(id, options.check));
@@ -95,6 +108,7 @@ export function reportFindings(context: Context, options: ReportOptions = {}): T
   // Nothing for this rule on this file: no listener at all.
   if (known.ok && known.final && !known.rules.has(id)) return NO_LISTENERS;
   const allow = allowSet(options.allow);
+  counts.listeners['Program:exit'] = (counts.listeners['Program:exit'] ?? 0) + 1;
   return {
     'Program:exit'() {
       const file = fileFindings(context);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { globPattern } from '../../src/code/rc-controllers.js';
-import { globLiterals, globMayMatch, globWork } from '../../src/eslint/glob-edges.js';
+import { globLiterals, globMayMatch, globWork, longestLiteral } from '../../src/eslint/glob-edges.js';
 
 // The project index's edges from a file that registers others by a glob (routing-controllers' `controllers`), read
 // from the text with TypeScript's scanner.
@@ -93,5 +93,47 @@ describe('the glob matching of the project graph', () => {
     const literal = `ops-${before}/*.controller.{ts,js}`;
     for (const f of files) globMayMatch(literal, f);
     expect(globWork.loosened - before).toBe(1);
+  });
+
+  it('runs the pattern only for paths that hold the glob\'s longest literal piece (lint36)', () => {
+    expect(longestLiteral('**/ops/*.controller.{ts,js}')).toBe('.controller.');
+    expect(longestLiteral('**/******3456')).toBe('3456');
+    expect(longestLiteral('**/a/**/bc')).toBe('a/');
+    expect(longestLiteral('**/x{a,b')).toBe('');
+    const files = [
+      ...Array.from({ length: 200 }, (_, i) => `src/lib/util${i}.ts`),
+      'src/ops/users.controller.ts',
+      'src/ops/legacy.ts',
+    ];
+    const before = globWork.tested;
+    const matched = files.filter((f) => globMayMatch('ops/*.controller.{ts,js}', f));
+    expect(matched).toEqual(['src/ops/users.controller.ts']);
+    // The 201 paths without `.controller.` are told apart without the pattern.
+    expect(globWork.tested - before).toBe(1);
+  });
+
+  it('matches exactly what the pattern alone matches, with the literal piece checked first', () => {
+    const globs = [
+      'ops/*.controller.{ts,js}', '/../controllers/*.js', '******3456', 'a/**/b.ts', 'src/**/*.handler.ts', 'x?y/*.ts',
+      'jobs/{a,b}/*.job.js', 'api/**', 'a*b/c.mjs', 'x{a,b', '**/ops/**/*.cts',
+    ];
+    const paths = [
+      'src/ops/users.controller.ts', 'ops/a.controller.js', 'src/controllers/users.ts', 'controllers/x.mts',
+      'card-3456', 'p/123456.ts', 'a/b.ts', 'a/x/y/b.ts', 'src/q/w.handler.ts', 'xzy/q.ts', 'jobs/a/send.job.ts',
+      'jobs/c/send.job.ts', 'api/x/y.tsx', 'axxb/c.mts', 'src/ops/deep/z.cts', 'deep/ops/x.cjs', 'plain.ts',
+    ];
+    // The translation globMayMatch stands for: the glob loosened (`**/` before it), tried on the path and on its `.js`.
+    const loose = (g: string): RegExp | null => {
+      const parts = g.split('/').filter((p) => p !== '' && p !== '.' && p !== '..');
+      return globPattern(`**/${parts.join('/')}`);
+    };
+    for (const g of globs) {
+      const re = loose(g);
+      for (const p of paths) {
+        const js = p.replace(/\.([cm]?)tsx?$/, '.$1js');
+        const expected = !!re && (re.test(`/${p}`) || (js !== p && re.test(`/${js}`)));
+        expect([g, p, globMayMatch(g, p)]).toEqual([g, p, expected]);
+      }
+    }
   });
 });

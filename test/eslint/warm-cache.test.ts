@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { packScansRun } from '../../src/eslint/pack-scan.js';
 import { forgetProcessKind } from '../../src/eslint/settings.js';
-import { indexChores, NOTHING_JSON, resetProjectIndexes } from '../../src/eslint/project-index.js';
+import { indexChores, NOTHING_JSON, quietAnswerCount, resetProjectIndexes } from '../../src/eslint/project-index.js';
 import { asEditorProcess, eslintFor, lintMessages, touch } from '../support/eslint-project.js';
 
 // What a warm lint answers from the project index without computing it again: the pack scan's
@@ -152,6 +152,37 @@ describe('stored verdicts, parsed when looked up', () => {
     onTestFinished(() => parse.mockRestore());
     expect(await messages(root, 'src/plain.ts')).toEqual([]);
     expect(parse.mock.calls.filter(([text]) => text === NOTHING_JSON)).toEqual([]);
+  });
+});
+
+describe('a saved file with nothing to report, in a warm command-line lint (lint36)', () => {
+  it('is answered by its hash and the whole project\'s key, without a view; a write or an unsaved text is not', async () => {
+    vi.stubEnv('RLS_GUARD_INDEX_CHILD', '0'); // the whole project analysed in this process, stored under its key
+    onTestFinished(() => void vi.unstubAllEnvs());
+    forgetProcessKind();
+    const root = project();
+    const purge = "import { pool } from './db';\nexport const purge = () => pool.query('DELETE FROM audit_logs');\n";
+    fs.writeFileSync(path.join(root, 'src/purge.ts'), purge);
+    const plain = ['a', 'b', 'c'].map((x) => `src/plain-${x}.ts`);
+    for (const rel of plain) fs.writeFileSync(path.join(root, rel), `export const ${rel.slice(10, 11)} = 1;\n`);
+    const DELETE = /^2 rls-guard\/no-unscoped-write DELETE on public\.audit_logs/;
+    const eslint = eslintFor(root);
+    expect(await messages(root, 'src/purge.ts', undefined, eslint)).toEqual([expect.stringMatching(DELETE)]);
+    resetProjectIndexes(); // a new process: the index from disk
+    forgetProcessKind();
+    const warm = eslintFor(root);
+    // The first lint looks at the project (what changed since the index was written): through the view.
+    let before = quietAnswerCount();
+    expect(await messages(root, 'src/purge.ts', undefined, warm)).toEqual([expect.stringMatching(DELETE)]);
+    expect(quietAnswerCount() - before).toBe(0);
+    before = quietAnswerCount();
+    for (const rel of plain) expect(await messages(root, rel, undefined, warm)).toEqual([]);
+    expect(quietAnswerCount() - before).toBe(plain.length);
+    // A write in the editor's unsaved text of a quiet file: not its saved content, so analysed, and reported.
+    before = quietAnswerCount();
+    const unsaved = "import { pool } from './db';\nexport const a = () => pool.query('DELETE FROM audit_logs');\n";
+    expect(await messages(root, plain[0]!, unsaved, warm)).toEqual([expect.stringMatching(DELETE)]);
+    expect(quietAnswerCount() - before).toBe(0);
   });
 });
 
