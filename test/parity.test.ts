@@ -71,8 +71,21 @@ function walkerOf(root: string): string[] {
   return known;
 }
 
+// Each app's index in a folder of its own: the machine-wide one (os.tmpdir) is shared by every process that lints the
+// same root at once (other test files, a clean clone's CI beside a checkout's), so what this test reads is its own.
+const ownIndexes = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-guard-parity-'));
+afterAll(() => fs.rmSync(ownIndexes, { recursive: true, force: true }));
+
 describe.each(FIXTURES)('walker and ESLint plugin agree on %s', (root) => {
   it('report the same findings for every site, cross-file ones included', async () => {
+    vi.stubEnv('RLS_GUARD_INDEX_DIR', fs.mkdtempSync(path.join(ownIndexes, 'index-')));
+    resetProjectIndexes();
+    forgetCliBuilds();
+    onTestFinished(() => {
+      resetProjectIndexes();
+      forgetCliBuilds();
+      vi.unstubAllEnvs();
+    });
     const eslint = await lint(root);
     expect(eslint.sort()).toEqual(walkerOf(root));
     if (root.endsWith('example-app')) expect(eslint.length).toBeGreaterThan(10);
