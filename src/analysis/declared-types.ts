@@ -27,7 +27,7 @@ export interface TypeReader {
 
 /** The executor a parameter's declared type names, if any. */
 export function typeOfParam(reader: TypeReader, decl: ts.ParameterDeclaration): DeclaredExecutor | null {
-  const type = decl.type ?? callbackParamType(reader, decl);
+  const type = decl.type ?? contextualParamType(reader.origins, decl);
   return type ? typeOfNode(reader, type) : null;
 }
 
@@ -41,7 +41,7 @@ export function typeOfField(
   decl: ts.ParameterDeclaration,
   path: readonly (string | number)[],
 ): DeclaredExecutor | null {
-  const type = fieldTypeNode(reader.origins, decl.type ?? callbackParamType(reader, decl), path);
+  const type = fieldTypeNode(reader.origins, decl.type ?? contextualParamType(reader.origins, decl), path);
   return type ? typeOfNode(reader, type) : null;
 }
 
@@ -66,11 +66,6 @@ function typeOfNode(reader: TypeReader, type: ts.TypeNode): DeclaredExecutor | n
  * `inOrg(id, async (client) => …)` with `work: (client: PoolClient) => Promise<T>` makes
  * `client` a PoolClient, as the compiler would (contextual typing), without types installed.
  */
-function callbackParamType(reader: TypeReader, decl: ts.ParameterDeclaration): ts.TypeNode | undefined {
-  return contextualParamType(reader.origins, decl);
-}
-
-/** The type a callback's unannotated parameter takes from the slot of the function it is handed to, if declared. */
 export function contextualParamType(origins: OriginResolver, decl: ts.ParameterDeclaration): ts.TypeNode | undefined {
   const fn = decl.parent;
   if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return undefined;

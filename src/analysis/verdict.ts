@@ -4,6 +4,7 @@ import { adminByLogin, adminByMigrator, deployedLoginNote, judgeLoginRole, type 
 import type { BypassSwitch, PolicyGroup, WritePolicies } from './config.js';
 import type { SetValue } from '../sql/classify.js';
 import { judgeSessionJwt } from './session-jwt.js';
+import { cleared } from './connection-state.js';
 
 // Turns a connection and its state at a write into coverage with its evidence.
 
@@ -74,7 +75,7 @@ function clearedContext(
   policies: WritePolicies | undefined,
 ): string | undefined {
   const read = set.filter((x) => x.setting && (!policies || policies.settings.has(x.setting.toLowerCase())));
-  if (!read.length || !read.every((x) => x.value && 'constant' in x.value && x.value.constant === '')) return undefined;
+  if (!read.length || !read.every(cleared)) return undefined;
   if (read.some((x) => policies?.switches?.get(x.setting.toLowerCase())?.value === '')) return undefined;
   return read[0]!.setting;
 }

@@ -933,7 +933,6 @@ function substituteParam(
   return call.arguments[b.index];
 }
 
-/** The initializer of the local const an identifier names, if it is one. */
 /**
  * The member names an object pattern takes along `path` (`{ auth: { db } }`: auth, db), or undefined when a step is
  * not a plain name (an index, a computed key) or has a default (`{ db = pool }`: another value where the store has
@@ -952,6 +951,7 @@ function destructuredKeys(pattern: ts.BindingName, path: readonly (string | numb
   return keys;
 }
 
+/** The initializer of the local const an identifier names, if it is one. */
 function initialValue(e: ts.Expression): ts.Expression | undefined {
   const x = skipOuter(e);
   if (!ts.isIdentifier(x)) return undefined;
